@@ -1,0 +1,95 @@
+# Samsara: build, run, test, debug and measure with one command each.
+#   make run     build and boot in QEMU (serial console on this terminal)
+#   make test    every test; the last line is "N passed, N failed"
+#   make bench   IPC and kernel-call costs, boot time
+#   make gdb     boot halted, attach gdb with symbols
+#   make loc     kernel size against its 4,000-line budget
+
+B := build
+CC := gcc
+ARCH_FLAGS := -m64 -mno-red-zone -mno-mmx -mno-sse -mno-sse2 -mcmodel=kernel
+WARN := -Wall -Wextra -Werror
+KCFLAGS := $(WARN) -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+	-fno-omit-frame-pointer -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-Iinclude -Ikernel $(ARCH_FLAGS)
+UCFLAGS := $(WARN) -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-builtin \
+	-nostdinc -isystem $(shell $(CC) -print-file-name=include) -Iinclude -Ilib/sys
+ULDFLAGS := -nostdlib -static -no-pie -Wl,-T,lib/sys/user.ld -Wl,--build-id=none
+
+KSRC := $(wildcard kernel/*.c kernel/arch/x86_64/*.c) lib/format/format.c
+KASM := $(wildcard kernel/arch/x86_64/*.S)
+KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC) $(KASM))
+LIBSYS_SRC := $(wildcard lib/sys/*.c) lib/format/format.c lib/sys/crt0.S
+LIBSYS_OBJ := $(patsubst %,$(B)/u/%.o,$(LIBSYS_SRC))
+PROGRAMS := root ktest kbench
+root_SRC := $(wildcard servers/root/*.c)
+ktest_SRC := $(wildcard tests/kernel/*.c)
+kbench_SRC := $(wildcard tests/bench/*.c)
+
+QEMU := qemu-system-x86_64
+ACCEL ?= tcg
+QEMU_FLAGS := -machine q35 -accel $(ACCEL) -m 512M -no-reboot \
+	-device isa-debug-exit,iobase=0x501,iosize=1
+RUN_MODULES ?= $(B)/root,$(B)/ktest
+
+.PHONY: all run test bench gdb loc clean deps format
+all: $(B)/kernel32.elf $(addprefix $(B)/,$(PROGRAMS))
+
+deps:
+	@tools/deps.sh
+
+$(B)/k/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo CC $<; $(CC) $(KCFLAGS) -MMD -c $< -o $@
+$(B)/k/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo CC $<; $(CC) $(KCFLAGS) -MMD -c $< -o $@
+$(B)/u/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo CC $<; $(CC) $(UCFLAGS) -MMD -c $< -o $@
+$(B)/u/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo CC $<; $(CC) $(UCFLAGS) -MMD -c $< -o $@
+
+$(B)/kernel.elf: $(KOBJ) kernel/arch/x86_64/kernel.ld
+	@echo LD $@; ld -n -nostdlib -z max-page-size=4096 --no-warn-rwx-segments -T kernel/arch/x86_64/kernel.ld -o $@ $(KOBJ)
+
+# QEMU's Multiboot loader refuses ELF64; it loads by physical address, so a
+# 32-bit copy of the same image boots and then enters long mode itself.
+$(B)/kernel32.elf: $(B)/kernel.elf
+	@echo OBJCOPY $@; objcopy -O elf32-i386 $< $@
+
+$(B)/libsys.a: $(LIBSYS_OBJ)
+	@echo AR $@; rm -f $@ && ar rcs $@ $^
+
+define program_rule
+$(B)/$(1): $$(patsubst %,$(B)/u/%.o,$$($(1)_SRC)) $(B)/libsys.a lib/sys/user.ld
+	@echo LD $$@; $(CC) $(ULDFLAGS) -o $$@ $(B)/u/lib/sys/crt0.S.o $$(filter %.o,$$^) $(B)/libsys.a -lgcc
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
+
+run: deps all
+	$(QEMU) $(QEMU_FLAGS) -nographic -kernel $(B)/kernel32.elf -initrd "$(RUN_MODULES)"
+
+gdb: deps all
+	$(QEMU) $(QEMU_FLAGS) -display none -serial file:$(B)/gdb-serial.log -s -S \
+		-kernel $(B)/kernel32.elf -initrd "$(RUN_MODULES)" & \
+	gdb -q $(B)/kernel.elf -ex 'target remote :1234' -ex 'break kmain' -ex continue; \
+	kill %1 2>/dev/null || true
+
+test: deps all
+	@python3 tools/test.py
+
+bench: deps all
+	@python3 tools/bench.py
+
+loc:
+	@tools/loc.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

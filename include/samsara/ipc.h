@@ -1,0 +1,51 @@
+/*
+ * IPC interface shared by the kernel and every process.
+ *
+ * A message is 64 bytes: the kernel fills in `source` on delivery; `type`
+ * and the 56-byte payload belong to the protocol of the two parties.
+ * An endpoint names one incarnation of a process: endpoint = generation *
+ * NR_SLOTS + slot. When a slot is reused the generation grows, so a stale
+ * endpoint fails with E_DEADEP instead of reaching the new occupant.
+ */
+#ifndef SAMSARA_IPC_H
+#define SAMSARA_IPC_H
+
+#include <stdint.h>
+
+typedef int32_t endpoint_t;
+
+#define NR_SLOTS 128            /* process table size */
+#define ANY ((endpoint_t)-1)    /* receive: from anyone */
+#define SYSTEM ((endpoint_t)-2) /* source of kernel notifications */
+#define HARDWARE ((endpoint_t)-3) /* source of IRQ notifications */
+#define SELF ((endpoint_t)-4)   /* the caller itself (kernel calls) */
+#define NONE ((endpoint_t)-5)
+
+#define EP_SLOT(ep) ((int)((ep) % NR_SLOTS))
+#define EP_GEN(ep) ((int)((ep) / NR_SLOTS))
+#define EP_MAKE(gen, slot) ((endpoint_t)((gen) * NR_SLOTS + (slot)))
+#define EP_MAX_GEN 1000000
+
+typedef struct message {
+    endpoint_t source; /* set by the kernel */
+    int32_t type;
+    union {
+        uint64_t w[7];
+        uint8_t b[56];
+    } u;
+} message_t;
+
+_Static_assert(sizeof(message_t) == 64, "messages are 64 bytes");
+
+/* Notification messages carry this type. */
+#define MSG_NOTIFY 0x4e4f5449
+/* From SYSTEM: u.w[0] holds the reasons as bits. */
+#define NOTIFY_ALARM (1u << 0)
+#define NOTIFY_CHILD (1u << 1) /* a child died: reap it with K_PROC_REAP */
+#define NOTIFY_DENIED (1u << 2) /* (root) a process crossed the denial threshold */
+/* From HARDWARE: u.w[0] holds the bitmap of pending IRQs. */
+
+/* Flags for the receive operation. */
+#define RECV_NONBLOCK 1u
+
+#endif

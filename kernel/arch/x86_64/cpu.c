@@ -1,0 +1,148 @@
+/*
+ * CPU set-up: GDT with user segments and the TSS, the IDT (exceptions,
+ * 16 PIC IRQs), the `syscall` MSRs, the 8259 PICs, the 8254 PIT as the
+ * periodic clock, and lazy FPU/SSE switching with CR0.TS.
+ */
+#include "../../kernel.h"
+
+struct tss {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3, iomap_base;
+} __attribute__((packed));
+
+struct idt_entry {
+    uint16_t off0, sel;
+    uint8_t ist, type;
+    uint16_t off1;
+    uint32_t off2, zero;
+} __attribute__((packed));
+
+static uint64_t gdt[7];
+static struct tss tss;
+static struct idt_entry idt[48];
+static uint8_t df_stack[4096] __attribute__((aligned(16)));
+extern char kernel_stack_top[];
+extern void syscall_entry(void);
+
+extern void (*const isr_table[48])(void); /* entry.S */
+
+struct desc_ptr {
+    uint16_t limit;
+    uint64_t base;
+} __attribute__((packed));
+
+static void idt_set(int n, void (*fn)(void), int ist)
+{
+    uint64_t a = (uint64_t)fn;
+    idt[n] = (struct idt_entry){.off0 = a & 0xffff, .sel = SEL_KCODE, .ist = ist,
+                                .type = 0x8e, .off1 = (a >> 16) & 0xffff, .off2 = a >> 32};
+}
+
+static uint8_t fpu_initial[512] __attribute__((aligned(16)));
+static void *fpu_owner; /* whose state is in the FPU registers */
+
+void cpu_init(void)
+{
+    uint64_t t = (uint64_t)&tss;
+    gdt[0] = 0;
+    gdt[1] = 0x00AF9A000000FFFFull; /* kernel code */
+    gdt[2] = 0x00CF92000000FFFFull; /* kernel data */
+    gdt[3] = 0x00CFF2000000FFFFull; /* user data (0x1b) */
+    gdt[4] = 0x00AFFA000000FFFFull; /* user code (0x23) */
+    gdt[5] = (sizeof(tss) - 1) | ((t & 0xffffff) << 16) | (0x89ull << 40) |
+             (((t >> 24) & 0xff) << 56);
+    gdt[6] = t >> 32;
+    tss.rsp[0] = (uint64_t)kernel_stack_top;
+    tss.ist[0] = (uint64_t)df_stack + sizeof(df_stack);
+    tss.iomap_base = sizeof(tss); /* no I/O bitmap: ring 3 port I/O faults */
+
+    struct desc_ptr g = {sizeof(gdt) - 1, (uint64_t)gdt};
+    __asm__ volatile("lgdt %0\n"
+                     "mov %1, %%ds\n mov %1, %%es\n mov %1, %%ss\n"
+                     "pushq %2\n leaq 1f(%%rip), %%rax\n pushq %%rax\n lretq\n1:\n"
+                     "ltr %w3" ::"m"(g), "r"(SEL_KDATA), "i"(SEL_KCODE), "r"(SEL_TSS)
+                     : "rax", "memory");
+
+    for (int i = 0; i < 48; i++)
+        idt_set(i, isr_table[i], i == 8 ? 1 : 0);
+    struct desc_ptr d = {sizeof(idt) - 1, (uint64_t)idt};
+    __asm__ volatile("lidt %0" ::"m"(d));
+
+    /* syscall: STAR selectors, LSTAR entry, SFMASK clears IF, DF, TF, AC */
+    wrmsr(0xC0000081, ((uint64_t)0x10 << 48) | ((uint64_t)SEL_KCODE << 32));
+    wrmsr(0xC0000082, (uint64_t)syscall_entry);
+    wrmsr(0xC0000084, 0x40700);
+
+    /* SSE on (OSFXSR, OSXMMEXCPT), FPU monitored; capture the initial state */
+    uint64_t cr4;
+    __asm__ volatile("mov %%cr4,%0" : "=r"(cr4));
+    __asm__ volatile("mov %0,%%cr4" ::"r"(cr4 | (3 << 9)));
+    write_cr0((read_cr0() & ~4ull) | 2ull);
+    __asm__ volatile("fninit; fxsave %0" : "=m"(fpu_initial));
+    *(uint32_t *)(fpu_initial + 24) = 0x1f80; /* MXCSR: all exceptions masked */
+}
+
+/* Called when switching to another process: its first FPU use traps (#NM). */
+void fpu_switch_out(void) { write_cr0(read_cr0() | 8ull); }
+
+void fpu_trap(void)
+{
+    __asm__ volatile("clts");
+    if (fpu_owner == current->fpu)
+        return;
+    if (fpu_owner)
+        __asm__ volatile("fxsave %0" : "=m"(*(uint8_t(*)[512])fpu_owner));
+    __asm__ volatile("fxrstor %0" ::"m"(*(uint8_t(*)[512])current->fpu));
+    fpu_owner = current->fpu;
+}
+
+void fpu_forget(void *area)
+{
+    memcpy(area, fpu_initial, sizeof(fpu_initial));
+    if (fpu_owner == area)
+        fpu_owner = 0;
+}
+
+/* 8259 PICs: IRQ 0-15 at vectors 32-47, all masked but the cascade. */
+static uint16_t pic_masks = 0xfffb;
+
+void pic_init(void)
+{
+    outb(0x20, 0x11); outb(0xA0, 0x11);
+    outb(0x21, IRQ_BASE); outb(0xA1, IRQ_BASE + 8);
+    outb(0x21, 4); outb(0xA1, 2);
+    outb(0x21, 1); outb(0xA1, 1);
+    outb(0x21, pic_masks & 0xff); outb(0xA1, pic_masks >> 8);
+}
+
+void pic_mask(int irq, int masked)
+{
+    if (masked)
+        pic_masks |= 1u << irq;
+    else
+        pic_masks &= ~(1u << irq);
+    if (irq < 8)
+        outb(0x21, pic_masks & 0xff);
+    else
+        outb(0xA1, pic_masks >> 8);
+}
+
+void pic_eoi(int irq)
+{
+    if (irq >= 8)
+        outb(0xA0, 0x20);
+    outb(0x20, 0x20);
+}
+
+void timer_init(int hz)
+{
+    uint32_t div = 1193182 / hz;
+    outb(0x43, 0x34); /* channel 0, rate generator */
+    outb(0x40, div & 0xff);
+    outb(0x40, div >> 8);
+    pic_mask(0, 0);
+}

@@ -1,0 +1,150 @@
+/*
+ * Every way into the kernel: exceptions, IRQs and the `syscall` instruction.
+ * Each builds the same frame (struct regs in arch.h) on the single kernel
+ * stack and calls trap(). trap() copies the frame into the current process
+ * and leaves through return_to_user() with the next process's frame, so the
+ * kernel never blocks and never needs a stack per process (as in MINIX).
+ * Only the idle loop is interrupted in kernel mode; then trap() returns here.
+ */
+#define SYSCALL_VECTOR 0x80
+
+    .macro PUSH_REGS
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    .endm
+
+    .macro ISR_NOERR n
+    .globl isr\n
+isr\n:
+    pushq $0
+    pushq $\n
+    jmp trap_common
+    .endm
+
+    .macro ISR_ERR n
+    .globl isr\n
+isr\n:
+    pushq $\n
+    jmp trap_common
+    .endm
+
+    .text
+ISR_NOERR 0
+ISR_NOERR 1
+ISR_NOERR 2
+ISR_NOERR 3
+ISR_NOERR 4
+ISR_NOERR 5
+ISR_NOERR 6
+ISR_NOERR 7
+ISR_ERR 8
+ISR_NOERR 9
+ISR_ERR 10
+ISR_ERR 11
+ISR_ERR 12
+ISR_ERR 13
+ISR_ERR 14
+ISR_NOERR 15
+ISR_NOERR 16
+ISR_ERR 17
+ISR_NOERR 18
+ISR_NOERR 19
+ISR_NOERR 20
+ISR_ERR 21
+    .irp n, 22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
+ISR_NOERR \n
+    .endr
+
+trap_common:
+    PUSH_REGS
+    cld
+    movq %rsp, %rdi
+    call trap
+    /* only reached when the idle loop was interrupted */
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    addq $16, %rsp
+    iretq
+
+/* syscall: rcx = user rip, r11 = user rflags; IF is cleared by SFMASK. */
+    .globl syscall_entry
+syscall_entry:
+    movq %rsp, syscall_user_rsp(%rip)
+    leaq kernel_stack_top(%rip), %rsp
+    pushq $0x1b
+    pushq syscall_user_rsp(%rip)
+    pushq %r11
+    pushq $0x23
+    pushq %rcx
+    pushq $0
+    pushq $SYSCALL_VECTOR
+    PUSH_REGS
+    cld
+    movq %rsp, %rdi
+    call trap
+    ud2
+
+/* return_to_user(struct regs *r): load r and iretq; never returns. */
+    .globl return_to_user
+return_to_user:
+    movq %rdi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    addq $16, %rsp
+    iretq
+
+    .bss
+    .align 8
+syscall_user_rsp: .quad 0
+
+    .section .rodata
+    .align 8
+    .globl isr_table
+isr_table:
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23
+    .quad isr\n
+    .endr
+    .irp n, 24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
+    .quad isr\n
+    .endr
+
+    .section .note.GNU-stack, "", @progbits

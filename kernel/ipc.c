@@ -1,0 +1,243 @@
+/*
+ * Synchronous message passing (MINIX style, rendezvous, no kernel buffers
+ * beyond the one message a blocked sender holds).
+ *
+ * send: deliver if the destination waits for us, else block in its queue
+ *       (refused with E_DEADLK if that closes a cycle of blocked senders).
+ * receive: pending notifications first, then queued senders, else block.
+ * sendrec: send, then receive from the same endpoint into the same buffer.
+ * notify: never blocks; sets a pending bit per source slot if the
+ *       destination is not waiting, delivered as a MSG_NOTIFY message.
+ * Any operation with a dead or stale endpoint fails with E_DEADEP.
+ */
+#include "kernel.h"
+
+static void wake(struct proc *p, int64_t result)
+{
+    p->regs.rax = (uint64_t)result;
+    proc_unblock(p, p->flags & (PS_SENDING | PS_RECEIVING));
+}
+
+/* Copy m into the buffer of p, which is blocked receiving; wake it. */
+static void deliver(struct proc *p, const message_t *m)
+{
+    int r = copy_to_user(p, p->msgbuf, m, sizeof(*m));
+    p->getfrom = NONE;
+    wake(p, r);
+}
+
+static int waits_for(struct proc *p, endpoint_t src)
+{
+    return (p->flags & PS_RECEIVING) && (p->getfrom == ANY || p->getfrom == src);
+}
+
+static void notify_message(message_t *m, endpoint_t src, uint64_t bits)
+{
+    memset(m, 0, sizeof(*m));
+    m->source = src;
+    m->type = MSG_NOTIFY;
+    m->u.w[0] = bits;
+    m->u.w[1] = ticks;
+}
+
+/* Validate a destination endpoint and the caller's right to reach it. */
+static int64_t check_target(struct proc *p, endpoint_t dst, uint32_t op, struct proc **out)
+{
+    int r = ep_lookup(dst, out);
+    if (r < 0)
+        return r;
+    if (!priv_may_send(p, *out))
+        return deny(p, op, (uint64_t)dst, 0, 0);
+    return 0;
+}
+
+int64_t ipc_send(struct proc *p, endpoint_t dst_ep, uint64_t msgp, int nonblock, int sendrec)
+{
+    struct proc *dst;
+    uint32_t op = sendrec ? KC_SENDREC : nonblock ? KC_SENDNB : KC_SEND;
+    int64_t r = check_target(p, dst_ep, op, &dst);
+    if (r < 0)
+        return r;
+    if (dst == p)
+        return -E_DEADLK;
+    if (copy_from_user(p, msgp, &p->msg, sizeof(message_t)) < 0 ||
+        (sendrec && copy_to_user(p, msgp, &p->msg, sizeof(message_t)) < 0))
+        return -E_FAULT;
+    p->msg.source = p->ep;
+
+    if (waits_for(dst, p->ep)) {
+        deliver(dst, &p->msg);
+        if (!sendrec)
+            return 0;
+        p->getfrom = dst_ep;
+        p->msgbuf = msgp;
+        proc_block(p, PS_RECEIVING);
+        return KC_BLOCKED;
+    }
+    if (nonblock)
+        return -E_AGAIN;
+    /*
+     * Would blocking close a cycle? Follow what each process is blocked on
+     * (the target of its send, or the one endpoint it receives from).
+     */
+    struct proc *q = dst;
+    for (int n = 0; n < NR_SLOTS; n++) {
+        endpoint_t next = (q->flags & PS_SENDING) ? q->sendto
+                          : (q->flags & PS_RECEIVING) ? q->getfrom : NONE;
+        if (ep_lookup(next, &q) < 0)
+            break;
+        if (q == p)
+            return -E_DEADLK;
+    }
+    p->sendto = dst_ep;
+    p->in_sendrec = sendrec;
+    p->msgbuf = msgp;
+    p->next_sender = 0;
+    struct proc **tail = &dst->senders;
+    while (*tail)
+        tail = &(*tail)->next_sender;
+    *tail = p;
+    proc_block(p, PS_SENDING);
+    return KC_BLOCKED;
+}
+
+/* Take a pending notification matching src into m; 1 if there was one. */
+static int take_notification(struct proc *p, endpoint_t src, message_t *m)
+{
+    if ((src == ANY || src == SYSTEM) && p->sys_pending) {
+        notify_message(m, SYSTEM, p->sys_pending);
+        p->sys_pending = 0;
+        return 1;
+    }
+    if ((src == ANY || src == HARDWARE) && p->irq_pending) {
+        notify_message(m, HARDWARE, p->irq_pending);
+        p->irq_pending = 0;
+        return 1;
+    }
+    for (int w = 0; w < NR_SLOTS / 64; w++) {
+        uint64_t bits = p->notify_pending[w];
+        if (src != ANY) {
+            int s = src > 0 ? EP_SLOT(src) : -1;
+            bits &= (s >= 0 && s / 64 == w) ? 1ull << (s % 64) : 0;
+        }
+        if (bits) {
+            int slot = w * 64 + __builtin_ctzll(bits);
+            p->notify_pending[w] &= ~(1ull << (slot % 64));
+            notify_message(m, proc_table[slot].ep, 0);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int64_t ipc_receive(struct proc *p, endpoint_t src, uint64_t msgp, uint64_t flags)
+{
+    struct proc *s;
+    message_t m;
+    if (src != ANY && src != SYSTEM && src != HARDWARE) {
+        int r = ep_lookup(src, &s);
+        if (r < 0)
+            return r;
+    }
+    if (src == p->ep)
+        return -E_DEADLK;
+    if (flags & ~(uint64_t)RECV_NONBLOCK)
+        return -E_INVAL;
+    if (copy_to_user(p, msgp, &(message_t){0}, sizeof(message_t)) < 0)
+        return -E_FAULT;
+    if (take_notification(p, src, &m))
+        return copy_to_user(p, msgp, &m, sizeof(m));
+    for (struct proc **pp = &p->senders; (s = *pp); pp = &s->next_sender) {
+        if (src != ANY && s->ep != src)
+            continue;
+        *pp = s->next_sender;
+        s->next_sender = 0;
+        s->sendto = NONE;
+        int r = copy_to_user(p, msgp, &s->msg, sizeof(message_t));
+        if (s->in_sendrec) {
+            s->in_sendrec = 0;
+            s->getfrom = p->ep;
+            s->flags = (s->flags & ~PS_SENDING) | PS_RECEIVING; /* stays blocked */
+        } else {
+            wake(s, 0);
+        }
+        return r;
+    }
+    if (flags & RECV_NONBLOCK)
+        return -E_AGAIN;
+    p->getfrom = src;
+    p->msgbuf = msgp;
+    proc_block(p, PS_RECEIVING);
+    return KC_BLOCKED;
+}
+
+int64_t ipc_notify(struct proc *p, endpoint_t dst_ep)
+{
+    struct proc *dst;
+    int64_t r = check_target(p, dst_ep, KC_NOTIFY, &dst);
+    if (r < 0)
+        return r;
+    if (waits_for(dst, p->ep)) {
+        message_t m;
+        notify_message(&m, p->ep, 0);
+        deliver(dst, &m);
+    } else {
+        dst->notify_pending[p->slot / 64] |= 1ull << (p->slot % 64);
+    }
+    return 0;
+}
+
+/* A notification from the kernel itself (src is SYSTEM or HARDWARE). */
+void notify_from_kernel(struct proc *dst, endpoint_t src, uint32_t bits)
+{
+    uint32_t *pending = src == SYSTEM ? &dst->sys_pending : &dst->irq_pending;
+    *pending |= bits;
+    if (waits_for(dst, src)) {
+        message_t m;
+        notify_message(&m, src, *pending);
+        *pending = 0;
+        deliver(dst, &m);
+    }
+}
+
+/* dead is gone: fail everyone waiting on it and forget its notifications. */
+void ipc_cleanup(struct proc *dead)
+{
+    for (struct proc *s = dead->senders; s;) {
+        struct proc *next = s->next_sender;
+        s->next_sender = 0;
+        s->sendto = NONE;
+        s->in_sendrec = 0;
+        wake(s, -E_DEADEP);
+        s = next;
+    }
+    dead->senders = 0;
+    for (int i = 0; i < NR_SLOTS; i++) {
+        struct proc *q = &proc_table[i];
+        if (!q->in_use || q == dead)
+            continue;
+        q->notify_pending[dead->slot / 64] &= ~(1ull << (dead->slot % 64));
+        if ((q->flags & PS_RECEIVING) && q->getfrom == dead->ep) {
+            q->getfrom = NONE;
+            wake(q, -E_DEADEP);
+        }
+        for (struct proc **pp = &q->senders; *pp; pp = &(*pp)->next_sender)
+            if (*pp == dead) {
+                *pp = dead->next_sender;
+                break;
+            }
+    }
+}
+
+/* Self-check: every queued sender is blocked sending to the queue's owner. */
+int ipc_check(void)
+{
+    for (int i = 0; i < NR_SLOTS; i++) {
+        struct proc *q = &proc_table[i];
+        int n = 0;
+        for (struct proc *s = q->senders; s; s = s->next_sender)
+            if (!q->in_use || !(s->flags & PS_SENDING) || s->sendto != q->ep || ++n > NR_SLOTS)
+                return -E_INVAL;
+    }
+    return 0;
+}

@@ -1,0 +1,147 @@
+/*
+ * Kernel-wide declarations: the process table, and the functions each
+ * kernel file exports. The kernel runs with interrupts off on one CPU and
+ * never blocks, so no locks: a field is owned by whoever is running.
+ */
+#ifndef KERNEL_H
+#define KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <samsara/errno.h>
+#include <samsara/ipc.h>
+#include <samsara/kcall.h>
+#include <samsara/priv.h>
+#include <samsara/proc.h>
+#include "arch/x86_64/arch.h"
+
+#define HZ 1000
+#define NR_PRIO 8           /* 0 is the highest priority */
+#define QUANTUM_TICKS 10
+#define KC_BLOCKED (-0x7fffffffffffffffll) /* the call blocked; rax set later */
+#define DENIED_NOTIFY_MIN 1 /* root hears of denials at 1, 2, 4, 8, ... */
+
+struct proc {
+    struct regs regs;                 /* user context while not running */
+    uint8_t fpu[512] __attribute__((aligned(16))); /* fxsave area */
+    int in_use, slot, gen;
+    endpoint_t ep, parent;
+    uint32_t flags;                   /* PS_* bits; 0 = runnable */
+    char name[PROC_NAME_LEN];
+    uint64_t pml4;                    /* physical address */
+    int priority, quantum;
+    struct proc *next_ready;
+
+    /* IPC: valid while PS_SENDING / PS_RECEIVING */
+    endpoint_t sendto, getfrom;
+    int in_sendrec;                   /* after the send, receive the reply */
+    uint64_t msgbuf;                  /* caller's message buffer */
+    message_t msg;                    /* message being sent */
+    struct proc *senders;             /* processes blocked sending to us */
+    struct proc *next_sender;
+    uint64_t notify_pending[NR_SLOTS / 64]; /* by source slot */
+    uint32_t sys_pending;             /* NOTIFY_* reasons from SYSTEM */
+    uint32_t irq_pending;             /* IRQ bits from HARDWARE */
+
+    uint64_t alarm_at;                /* tick, 0 = none */
+    uint64_t grant_table, grant_count;
+    struct priv priv;
+    uint64_t denied, pages, ticks;
+    struct death_info death;          /* valid while PS_ZOMBIE */
+};
+
+extern struct proc proc_table[NR_SLOTS];
+extern struct proc *current;          /* NULL while idle */
+extern struct proc *root_proc;
+extern uint64_t ticks;
+
+/* console.c, panic.c */
+void console_init(void);
+void console_write(const char *s, size_t n);
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void panic_regs(const struct regs *r, const char *why);
+
+/* klib.c */
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+
+/* frame.c: physical frames */
+void frame_init(uint32_t mb_info);
+void frame_reserve(uint64_t start, uint64_t end);
+uint64_t frame_alloc(void);                /* zeroed, 0 if none */
+uint64_t frame_alloc_contig(uint64_t n);   /* zeroed run, 0 if none */
+void frame_free(uint64_t pa);
+uint64_t frame_free_count(void);
+uint64_t frame_total(void);
+int frame_check(void);
+
+/* vm.c: page tables and user memory access */
+#define PTE_P 0x1ull
+#define PTE_W 0x2ull
+#define PTE_U 0x4ull
+#define PTE_PWT 0x8ull
+#define PTE_PCD 0x10ull
+#define PTE_PS 0x80ull
+#define PTE_NOFREE 0x200ull  /* available bit: frame not owned (MMIO) */
+#define PTE_NX (1ull << 63)
+#define PTE_ADDR 0x000ffffffffff000ull
+uint64_t vm_new_space(void);
+void vm_free_space(uint64_t pml4);
+int vm_map(struct proc *p, uint64_t va, uint64_t pa, uint64_t pte_flags);
+uint64_t *vm_pte(uint64_t pml4, uint64_t va, int create);
+int vm_range_free(struct proc *p, uint64_t va, uint64_t len);
+int vm_alloc_range(struct proc *p, uint64_t va, uint64_t len, uint64_t pte_flags);
+void vm_unmap_range(struct proc *p, uint64_t va, uint64_t len);
+uint64_t prot_to_pte(uint64_t prot);
+int user_range_ok(uint64_t va, uint64_t len);
+int copy_from_user(struct proc *p, uint64_t src, void *dst, uint64_t len);
+int copy_to_user(struct proc *p, uint64_t dst, const void *src, uint64_t len);
+int copy_between(struct proc *sp, uint64_t src, struct proc *dp, uint64_t dst, uint64_t len);
+int vm_alloc_fill(struct proc *t, uint64_t va, uint64_t len, uint64_t flags, struct proc *sp,
+                  uint64_t src, uint64_t srclen);
+
+/* proc.c */
+struct proc *proc_alloc(const char *name, endpoint_t parent);
+int ep_lookup(endpoint_t ep, struct proc **out);
+void proc_start(struct proc *p, uint64_t rip, uint64_t rsp, uint64_t arg, int prio);
+void proc_die(struct proc *p, int cause, int64_t code, uint64_t addr, uint64_t err);
+int proc_reap(struct proc *parent, struct death_info *out);
+
+/* sched.c */
+void proc_block(struct proc *p, uint32_t flag);
+void proc_unblock(struct proc *p, uint32_t flag);
+void sched_tick(void);
+_Noreturn void schedule(void);
+int sched_check(void);
+
+/* ipc.c */
+int64_t ipc_send(struct proc *p, endpoint_t dst, uint64_t msgp, int nonblock, int sendrec);
+int64_t ipc_receive(struct proc *p, endpoint_t src, uint64_t msgp, uint64_t flags);
+int64_t ipc_notify(struct proc *p, endpoint_t dst);
+void notify_from_kernel(struct proc *dst, endpoint_t src, uint32_t bits);
+void ipc_cleanup(struct proc *dead);
+int ipc_check(void);
+
+/* kcall.c, priv.c, trace.c */
+void kcall_dispatch(struct proc *p);
+int priv_may_send(struct proc *p, struct proc *dst);
+int64_t deny(struct proc *p, uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2);
+void trace_add(struct proc *p, uint32_t op, int err, uint64_t a0, uint64_t a1, uint64_t a2);
+int64_t trace_read(struct proc *p, uint64_t first, uint64_t buf, uint64_t max);
+uint64_t trace_next_seq(void);
+
+/* irq.c, timer */
+void irq_handle(int irq);
+void irq_release_all(struct proc *p);
+int irq_control(struct proc *p, int op, int irq);
+void alarm_set(struct proc *p, uint64_t delay);
+void timer_tick(void);
+
+/* elf.c, boot.c */
+int elf_load_root(struct proc *p, uint64_t image_pa, uint64_t size, uint64_t *entry);
+void boot_start_root(uint32_t mb_info);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * Privilege checks and the denial trace. Every refused operation is
+ * counted for the process and recorded (who, what, arguments, when) in a
+ * ring buffer that a process with KC_TRACE_READ reads; the root server is
+ * notified when a process's count reaches 1, 2, 4, 8, ...
+ */
+#include "kernel.h"
+
+#define TRACE_SIZE 256
+
+static struct trace_entry trace_ring[TRACE_SIZE];
+static uint64_t trace_seq; /* sequence number of the next entry */
+
+int priv_may_send(struct proc *p, struct proc *dst)
+{
+    return (p->priv.flags & PRIV_IPC_ALL) ||
+           ((p->priv.ipc_to[dst->slot / 64] >> (dst->slot % 64)) & 1);
+}
+
+void trace_add(struct proc *p, uint32_t op, int err, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+    struct trace_entry *e = &trace_ring[trace_seq % TRACE_SIZE];
+    *e = (struct trace_entry){.seq = trace_seq, .tsc = rdtsc(), .ticks = ticks, .ep = p->ep,
+                              .err = err, .op = op, .args = {a0, a1, a2}};
+    trace_seq++;
+}
+
+int64_t deny(struct proc *p, uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+    p->denied++;
+    trace_add(p, op, -E_PERM, a0, a1, a2);
+    if (root_proc && p != root_proc && (p->denied & (p->denied - 1)) == 0)
+        notify_from_kernel(root_proc, SYSTEM, NOTIFY_DENIED);
+    return -E_PERM;
+}
+
+uint64_t trace_next_seq(void) { return trace_seq; }
+
+/* Copy entries with seq >= first (those still in the ring) to buf. */
+int64_t trace_read(struct proc *p, uint64_t first, uint64_t buf, uint64_t max)
+{
+    uint64_t oldest = trace_seq > TRACE_SIZE ? trace_seq - TRACE_SIZE : 0;
+    if (first < oldest)
+        first = oldest;
+    if (max > TRACE_SIZE)
+        max = TRACE_SIZE;
+    uint64_t n = 0;
+    for (; first + n < trace_seq && n < max; n++)
+        if (copy_to_user(p, buf + n * sizeof(struct trace_entry),
+                         &trace_ring[(first + n) % TRACE_SIZE], sizeof(struct trace_entry)) < 0)
+            return -E_FAULT;
+    return (int64_t)n;
+}
+
+/* KC_PRIV_SET(ep, priv*): only a PRIV_ROOT process; the structure is checked whole. */
+int64_t do_priv_set(struct proc *p, const uint64_t *a)
+{
+    struct proc *t;
+    struct priv v;
+    if (!(p->priv.flags & PRIV_ROOT))
+        return deny(p, KC_PRIV_SET, a[0], a[1], 0);
+    int r = ep_lookup((endpoint_t)a[0], &t);
+    if (r < 0)
+        return r;
+    if (copy_from_user(p, a[1], &v, sizeof(v)) < 0)
+        return -E_FAULT;
+    if (v.nr_io > PRIV_MAX_IO || v.nr_mem > PRIV_MAX_MEM || (v.irqs >> NR_IRQS) ||
+        (v.flags & ~(uint32_t)(PRIV_ROOT | PRIV_IPC_ALL)) || (v.kcalls >> NR_KCALLS))
+        return -E_INVAL;
+    for (uint32_t i = 0; i < v.nr_io; i++)
+        if (v.io[i].base > 0xffff || v.io[i].len > 0x10000 - v.io[i].base)
+            return -E_INVAL;
+    for (uint32_t i = 0; i < v.nr_mem; i++)
+        if (v.mem[i].base + v.mem[i].len < v.mem[i].base)
+            return -E_INVAL;
+    t->priv = v;
+    return 0;
+}

@@ -1,0 +1,224 @@
+/*
+ * Per-process page tables and safe access to user memory.
+ *
+ * Every process has its own PML4. The upper half (entries 256-511) is the
+ * kernel's and is shared by copying the boot PML4's entries; the lower half
+ * holds only pages the process owns (PTE_NOFREE marks frames it merely maps,
+ * such as MMIO). The kernel never dereferences a user pointer: it walks the
+ * page table, checks the U and W bits, and copies through the direct map,
+ * so a bad pointer yields E_FAULT, never a kernel fault.
+ */
+#include "kernel.h"
+
+#define IDX(va, level) (((va) >> (12 + 9 * (level))) & 511)
+
+uint64_t vm_new_space(void)
+{
+    uint64_t pml4 = frame_alloc();
+    if (!pml4)
+        return 0;
+    uint64_t *src = P2V(read_cr3() & PTE_ADDR), *dst = P2V(pml4);
+    for (int i = 256; i < 512; i++)
+        dst[i] = src[i];
+    return pml4;
+}
+
+static void free_table(uint64_t table_pa, int level, uint64_t *pages)
+{
+    uint64_t *t = P2V(table_pa);
+    for (int i = 0; i < (level == 3 ? 256 : 512); i++) {
+        if (!(t[i] & PTE_P))
+            continue;
+        if (level > 0)
+            free_table(t[i] & PTE_ADDR, level - 1, pages);
+        else if (!(t[i] & PTE_NOFREE)) {
+            frame_free(t[i] & PTE_ADDR);
+            if (pages)
+                (*pages)--;
+        }
+    }
+    frame_free(table_pa);
+}
+
+void vm_free_space(uint64_t pml4) { free_table(pml4, 3, 0); }
+
+/* The leaf entry for va, creating intermediate tables if asked. */
+uint64_t *vm_pte(uint64_t pml4, uint64_t va, int create)
+{
+    uint64_t *t = P2V(pml4);
+    for (int level = 3; level > 0; level--) {
+        uint64_t *e = &t[IDX(va, level)];
+        if (!(*e & PTE_P)) {
+            uint64_t pa;
+            if (!create || !(pa = frame_alloc()))
+                return 0;
+            *e = pa | PTE_P | PTE_W | PTE_U;
+        }
+        t = P2V(*e & PTE_ADDR);
+    }
+    return &t[IDX(va, 0)];
+}
+
+int user_range_ok(uint64_t va, uint64_t len)
+{
+    return va < USER_TOP && len <= USER_TOP - va;
+}
+
+uint64_t prot_to_pte(uint64_t prot)
+{
+    return PTE_P | PTE_U | (prot & PROT_W ? PTE_W : 0) | (prot & PROT_X ? 0 : PTE_NX);
+}
+
+/* Map one page; the caller checked that va is free and page aligned. */
+int vm_map(struct proc *p, uint64_t va, uint64_t pa, uint64_t flags)
+{
+    uint64_t *pte = vm_pte(p->pml4, va, 1);
+    if (!pte)
+        return -E_NOMEM;
+    *pte = pa | flags;
+    if (!(flags & PTE_NOFREE))
+        p->pages++;
+    return 0;
+}
+
+/* 1 if no page in [va, va+len) is mapped. */
+int vm_range_free(struct proc *p, uint64_t va, uint64_t len)
+{
+    for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
+        uint64_t *pte = vm_pte(p->pml4, a, 0);
+        if (pte && (*pte & PTE_P))
+            return 0;
+    }
+    return 1;
+}
+
+/* Unmap [va, va+len), skipping absent tables whole, so huge ranges are cheap. */
+void vm_unmap_range(struct proc *p, uint64_t va, uint64_t len)
+{
+    for (uint64_t a = va; a < va + len;) {
+        uint64_t *t = P2V(p->pml4);
+        int level = 3;
+        for (; level > 0 && (t[IDX(a, level)] & PTE_P); level--)
+            t = P2V(t[IDX(a, level)] & PTE_ADDR);
+        if (level > 0) {
+            uint64_t span = 1ull << (12 + 9 * level);
+            a = (a & ~(span - 1)) + span;
+            continue;
+        }
+        uint64_t *pte = &t[IDX(a, 0)];
+        if (*pte & PTE_P) {
+            if (!(*pte & PTE_NOFREE)) {
+                frame_free(*pte & PTE_ADDR);
+                p->pages--;
+            }
+            *pte = 0;
+            __asm__ volatile("invlpg (%0)" ::"r"(a) : "memory");
+        }
+        a += PAGE_SIZE;
+    }
+}
+
+/* Zeroed memory for [va, va+len); all or nothing. va must be page aligned. */
+int vm_alloc_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
+{
+    for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
+        uint64_t pa = frame_alloc();
+        if (!pa || vm_map(p, a, pa, flags) < 0) {
+            if (pa)
+                frame_free(pa);
+            vm_unmap_range(p, va, a - va);
+            return -E_NOMEM;
+        }
+    }
+    return 0;
+}
+
+/* Physical address behind a user address, 0 if not accessible. */
+static uint64_t user_phys(struct proc *p, uint64_t va, int write)
+{
+    if (va >= USER_TOP)
+        return 0;
+    uint64_t *t = P2V(p->pml4);
+    for (int level = 3; level >= 0; level--) {
+        uint64_t e = t[IDX(va, level)];
+        if (!(e & PTE_P) || !(e & PTE_U) || (write && !(e & PTE_W)))
+            return 0;
+        if (level == 0)
+            return (e & PTE_ADDR) + (va & (PAGE_SIZE - 1));
+        t = P2V(e & PTE_ADDR);
+    }
+    return 0;
+}
+
+static int user_range_mapped(struct proc *p, uint64_t va, uint64_t len, int write)
+{
+    if (!user_range_ok(va, len))
+        return 0;
+    for (uint64_t a = va & ~(PAGE_SIZE - 1); a < va + len; a += PAGE_SIZE)
+        if (!user_phys(p, a, write))
+            return 0;
+    return 1;
+}
+
+/*
+ * Copy len bytes; either side may be a user range (proc != NULL) or kernel
+ * memory. Both ranges are checked before the first byte moves.
+ */
+static int copy_any(struct proc *sp, uint64_t src, struct proc *dp, uint64_t dst, uint64_t len)
+{
+    if ((sp && !user_range_mapped(sp, src, len, 0)) || (dp && !user_range_mapped(dp, dst, len, 1)))
+        return -E_FAULT;
+    while (len) {
+        uint64_t n = len, s = src, d = dst;
+        if (sp) {
+            if (!(s = user_phys(sp, src, 0)))
+                return -E_FAULT;
+            n = n < PAGE_SIZE - (src & 4095) ? n : PAGE_SIZE - (src & 4095);
+            s = (uint64_t)P2V(s);
+        }
+        if (dp) {
+            if (!(d = user_phys(dp, dst, 1)))
+                return -E_FAULT;
+            n = n < PAGE_SIZE - (dst & 4095) ? n : PAGE_SIZE - (dst & 4095);
+            d = (uint64_t)P2V(d);
+        }
+        memcpy((void *)d, (const void *)s, n);
+        src += n, dst += n, len -= n;
+    }
+    return 0;
+}
+
+int copy_from_user(struct proc *p, uint64_t src, void *dst, uint64_t len)
+{
+    return copy_any(p, src, 0, (uint64_t)dst, len);
+}
+
+int copy_to_user(struct proc *p, uint64_t dst, const void *src, uint64_t len)
+{
+    return copy_any(0, (uint64_t)src, p, dst, len);
+}
+
+int copy_between(struct proc *sp, uint64_t src, struct proc *dp, uint64_t dst, uint64_t len)
+{
+    return copy_any(sp, src, dp, dst, len);
+}
+
+/*
+ * New zeroed pages for [va, va+len) in t, the first srclen bytes copied
+ * from src (in sp, or kernel memory if sp is NULL). Written through the
+ * direct map, so read-only pages can be filled. All or nothing.
+ */
+int vm_alloc_fill(struct proc *t, uint64_t va, uint64_t len, uint64_t flags, struct proc *sp,
+                  uint64_t src, uint64_t srclen)
+{
+    int r = vm_alloc_range(t, va, len, flags);
+    for (uint64_t off = 0; r == 0 && off < srclen; off += PAGE_SIZE) {
+        uint64_t n = srclen - off < PAGE_SIZE ? srclen - off : PAGE_SIZE;
+        uint64_t frame = *vm_pte(t->pml4, va + off, 0) & PTE_ADDR;
+        if (copy_any(sp, src + off, 0, (uint64_t)P2V(frame), n) < 0) {
+            vm_unmap_range(t, va, len);
+            r = -E_FAULT;
+        }
+    }
+    return r;
+}

@@ -1,0 +1,18 @@
+/* Building a process from a static ELF image in memory (used by root). */
+#ifndef SPAWN_H
+#define SPAWN_H
+
+#include "sys.h"
+
+#define SPAWN_STACK_TOP 0x00007ffffffff000ull
+#define SPAWN_STACK_SIZE (64 * 1024)
+
+/*
+ * Create a process named name, child of parent, from image, install priv,
+ * put arg on its stack and start it at priority prio. Returns its endpoint
+ * or a negative error; on error nothing is left behind.
+ */
+endpoint_t spawn_image(const uint8_t *image, uint64_t size, const char *name, endpoint_t parent,
+                       const struct priv *priv, const char *arg, int prio);
+
+#endif

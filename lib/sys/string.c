@@ -1,0 +1,85 @@
+/* String helpers and error names for system programs. */
+#include "sys.h"
+
+void *memset(void *d, int c, size_t n)
+{
+    uint8_t *p = d;
+    while (n--)
+        *p++ = (uint8_t)c;
+    return d;
+}
+
+void *memcpy(void *d, const void *s, size_t n)
+{
+    uint8_t *p = d;
+    const uint8_t *q = s;
+    while (n--)
+        *p++ = *q++;
+    return d;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+    const uint8_t *x = a, *y = b;
+    for (; n; n--, x++, y++)
+        if (*x != *y)
+            return *x - *y;
+    return 0;
+}
+
+size_t strlen(const char *s)
+{
+    size_t n = 0;
+    while (s[n])
+        n++;
+    return n;
+}
+
+int strncmp(const char *a, const char *b, size_t n)
+{
+    for (; n && *a && *a == *b; n--, a++, b++)
+        ;
+    return n ? (uint8_t)*a - (uint8_t)*b : 0;
+}
+
+int strcmp(const char *a, const char *b) { return strncmp(a, b, (size_t)-1); }
+
+char *strncpy_s(char *d, const char *s, size_t n)
+{
+    size_t i = 0;
+    for (; n && i < n - 1 && s[i]; i++)
+        d[i] = s[i];
+    if (n)
+        d[i] = '\0';
+    return d;
+}
+
+uint64_t rand64(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *s = x;
+}
+
+const char *strerror_s(int err)
+{
+    switch (err < 0 ? -err : err) {
+    case 0: return "OK";
+    case E_PERM: return "E_PERM";
+    case E_SRCH: return "E_SRCH";
+    case E_CHILD: return "E_CHILD";
+    case E_AGAIN: return "E_AGAIN";
+    case E_NOMEM: return "E_NOMEM";
+    case E_FAULT: return "E_FAULT";
+    case E_BUSY: return "E_BUSY";
+    case E_INVAL: return "E_INVAL";
+    case E_RANGE: return "E_RANGE";
+    case E_DEADLK: return "E_DEADLK";
+    case E_NOSYS: return "E_NOSYS";
+    case E_DEADEP: return "E_DEADEP";
+    case E_BADGRANT: return "E_BADGRANT";
+    default: return "E_?";
+    }
+}

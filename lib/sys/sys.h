@@ -1,0 +1,102 @@
+/*
+ * The system library for Samsara's own programs (servers, drivers, tests):
+ * IPC and kernel-call wrappers, formatted output to the kernel log, and
+ * small string helpers. Applications will use musl instead.
+ */
+#ifndef SYS_H
+#define SYS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <samsara/errno.h>
+#include <samsara/grant.h>
+#include <samsara/ipc.h>
+#include <samsara/kcall.h>
+#include <samsara/priv.h>
+#include <samsara/proc.h>
+
+static inline int64_t kcall6(uint64_t n, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+                             uint64_t a4, uint64_t a5)
+{
+    int64_t r;
+    register uint64_t r10 __asm__("r10") = a3;
+    register uint64_t r8 __asm__("r8") = a4;
+    register uint64_t r9 __asm__("r9") = a5;
+    __asm__ volatile("syscall"
+                     : "=a"(r)
+                     : "a"(KCALL_BASE + n), "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return r;
+}
+static inline int64_t kcall0(uint64_t n) { return kcall6(n, 0, 0, 0, 0, 0, 0); }
+static inline int64_t kcall1(uint64_t n, uint64_t a) { return kcall6(n, a, 0, 0, 0, 0, 0); }
+static inline int64_t kcall2(uint64_t n, uint64_t a, uint64_t b) { return kcall6(n, a, b, 0, 0, 0, 0); }
+static inline int64_t kcall3(uint64_t n, uint64_t a, uint64_t b, uint64_t c) { return kcall6(n, a, b, c, 0, 0, 0); }
+
+/* IPC */
+static inline int ipc_send(endpoint_t dst, message_t *m) { return (int)kcall2(KC_SEND, (uint64_t)dst, (uint64_t)m); }
+static inline int ipc_sendnb(endpoint_t dst, message_t *m) { return (int)kcall2(KC_SENDNB, (uint64_t)dst, (uint64_t)m); }
+static inline int ipc_receive(endpoint_t src, message_t *m) { return (int)kcall3(KC_RECEIVE, (uint64_t)src, (uint64_t)m, 0); }
+static inline int ipc_receive_nb(endpoint_t src, message_t *m) { return (int)kcall3(KC_RECEIVE, (uint64_t)src, (uint64_t)m, RECV_NONBLOCK); }
+static inline int ipc_sendrec(endpoint_t dst, message_t *m) { return (int)kcall2(KC_SENDREC, (uint64_t)dst, (uint64_t)m); }
+static inline int ipc_notify(endpoint_t dst) { return (int)kcall1(KC_NOTIFY, (uint64_t)dst); }
+
+/* Kernel calls */
+static inline uint64_t sys_uptime(void) { return (uint64_t)kcall0(KC_UPTIME); }
+static inline uint64_t sys_tsc(void) { return (uint64_t)kcall0(KC_TSC); }
+static inline int sys_alarm(uint64_t ticks) { return (int)kcall1(KC_ALARM, ticks); }
+static inline int64_t sys_ioport(int op, uint16_t port, uint32_t v) { return kcall3(KC_IOPORT, (uint64_t)op, port, v); }
+static inline int sys_irqctl(int op, int irq) { return (int)kcall2(KC_IRQCTL, (uint64_t)op, (uint64_t)irq); }
+static inline int sys_setgrant(struct grant *t, uint64_t n) { return (int)kcall2(KC_SETGRANT, (uint64_t)t, n); }
+static inline int sys_safecopy_from(endpoint_t g, grant_id_t id, uint64_t off, void *addr, uint64_t len)
+{ return (int)kcall6(KC_SAFECOPY_FROM, (uint64_t)g, (uint64_t)id, off, (uint64_t)addr, len, 0); }
+static inline int sys_safecopy_to(endpoint_t g, grant_id_t id, uint64_t off, const void *addr, uint64_t len)
+{ return (int)kcall6(KC_SAFECOPY_TO, (uint64_t)g, (uint64_t)id, off, (uint64_t)addr, len, 0); }
+static inline endpoint_t sys_proc_create(endpoint_t parent, const char *name) { return (endpoint_t)kcall2(KC_PROC_CREATE, (uint64_t)parent, (uint64_t)name); }
+static inline int sys_proc_start(endpoint_t ep, uint64_t rip, uint64_t rsp, uint64_t arg, int prio)
+{ return (int)kcall6(KC_PROC_START, (uint64_t)ep, rip, rsp, arg, (uint64_t)prio, 0); }
+static inline int sys_proc_kill(endpoint_t ep) { return (int)kcall1(KC_PROC_KILL, (uint64_t)ep); }
+static inline int sys_proc_info(endpoint_t ep, struct proc_info *i) { return (int)kcall2(KC_PROC_INFO, (uint64_t)ep, (uint64_t)i); }
+static inline endpoint_t sys_proc_reap(struct death_info *d) { return (endpoint_t)kcall1(KC_PROC_REAP, (uint64_t)d); }
+static inline int sys_mem_map(endpoint_t ep, uint64_t va, uint64_t len, int prot)
+{ return (int)kcall6(KC_MEM_MAP, (uint64_t)ep, va, len, (uint64_t)prot, 0, 0); }
+/* Map zeroed pages in ep and fill their start with srclen bytes from src. */
+static inline int sys_mem_map_fill(endpoint_t ep, uint64_t va, uint64_t len, int prot, const void *src, uint64_t srclen)
+{ return (int)kcall6(KC_MEM_MAP, (uint64_t)ep, va, len, (uint64_t)prot, (uint64_t)src, srclen); }
+static inline int sys_mem_unmap(endpoint_t ep, uint64_t va, uint64_t len) { return (int)kcall3(KC_MEM_UNMAP, (uint64_t)ep, va, len); }
+static inline int sys_vcopy(endpoint_t se, uint64_t s, endpoint_t de, uint64_t d, uint64_t len)
+{ return (int)kcall6(KC_VCOPY, (uint64_t)se, s, (uint64_t)de, d, len, 0); }
+static inline int sys_priv_set(endpoint_t ep, const struct priv *p) { return (int)kcall2(KC_PRIV_SET, (uint64_t)ep, (uint64_t)p); }
+static inline int64_t sys_trace_read(uint64_t first, struct trace_entry *buf, uint64_t max)
+{ return kcall3(KC_TRACE_READ, first, (uint64_t)buf, max); }
+static inline int sys_sysinfo(struct sysinfo *s) { return (int)kcall1(KC_SYSINFO, (uint64_t)s); }
+static inline int sys_selfcheck(void) { return (int)kcall0(KC_SELFCHECK); }
+static inline int sys_mapphys(uint64_t pa, uint64_t len, uint64_t va) { return (int)kcall3(KC_MAPPHYS, pa, len, va); }
+static inline int sys_dmaalloc(uint64_t len, uint64_t va, uint64_t *pa) { return (int)kcall3(KC_DMAALLOC, len, va, (uint64_t)pa); }
+_Noreturn void sys_exit(int code);
+
+/* Output through KC_LOG, line-buffered. */
+int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int vprintf(const char *fmt, va_list ap);
+void log_flush(void);
+
+/* Strings */
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strncpy_s(char *d, const char *s, size_t n); /* always terminates */
+
+/* This process's endpoint and name (from KC_PROC_INFO at start-up). */
+extern endpoint_t self_ep;
+extern char self_name[PROC_NAME_LEN];
+
+/* A small xorshift generator for tests and the fuzzer. */
+uint64_t rand64(uint64_t *state);
+
+const char *strerror_s(int err);
+
+#endif

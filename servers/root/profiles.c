@@ -1,0 +1,57 @@
+/*
+ * Privilege profiles: what each boot program and each test helper may do.
+ * A stand-in for per-service manifests (the reincarnation issue replaces
+ * this table with manifest files); one entry a line, least privilege.
+ */
+#include "root.h"
+
+#define K(n) KC_BIT(n)
+#define BASIC (K(KC_EXIT) | K(KC_UPTIME) | K(KC_TSC) | K(KC_LOG))
+#define PROCS (K(KC_PROC_INFO) | K(KC_PROC_REAP) | K(KC_PROC_KILL))
+
+const struct profile profiles[] = {
+    /* The kernel test runner: spawns helpers, reads the trace, exits QEMU. */
+    {"ktest", BASIC | PROCS | K(KC_SYSINFO) | K(KC_SELFCHECK) | K(KC_TRACE_READ) |
+                  K(KC_ALARM) | K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) | K(KC_SAFECOPY_TO) |
+                  K(KC_IOPORT),
+     PRIV_IPC_ALL, 1, {{0x501, 1}}, 0, 1, 2},
+    /* A test helper that talks to anyone and uses grants and alarms. */
+    {"peer", BASIC | PROCS | K(KC_ALARM) | K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) |
+                 K(KC_SAFECOPY_TO) | K(KC_SYSINFO) | K(KC_SELFCHECK),
+     PRIV_IPC_ALL, 0, {{0, 0}}, 0, 1, 3},
+    /* A test driver: the RTC's ports and IRQ 8, nothing else. */
+    {"rtcdrv", BASIC | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), PRIV_IPC_ALL, 1,
+     {{0x70, 2}}, 1u << 8, 0, 3},
+    /* Default privileges plus the log: every other operation is denied. */
+    {"unpriv", BASIC, 0, 0, {{0, 0}}, 0, 0, 3},
+    /* The fuzzer: no IPC targets, a few harmless kernel calls. */
+    {"fuzz", BASIC | K(KC_ALARM) | K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) |
+                 K(KC_SAFECOPY_TO) | K(KC_PROC_INFO),
+     0, 0, {{0, 0}}, 0, 0, 4},
+    /* Benchmarks: IPC to anyone, spawn a partner, exit QEMU. */
+    {"kbench", BASIC | PROCS | K(KC_IOPORT) | K(KC_SYSINFO), PRIV_IPC_ALL, 1, {{0x501, 1}}, 0,
+     1, 2},
+    {"", 0, 0, 0, {{0, 0}}, 0, 0, 0},
+};
+
+const struct profile *profile_find(const char *name)
+{
+    for (const struct profile *p = profiles; p->name[0]; p++)
+        if (!strcmp(p->name, name))
+            return p;
+    return 0;
+}
+
+void profile_to_priv(const struct profile *p, struct priv *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->flags = p->flags;
+    v->kcalls = p->kcalls;
+    v->irqs = p->irqs;
+    v->nr_io = (uint32_t)p->nr_io;
+    for (int i = 0; i < p->nr_io; i++) {
+        v->io[i].base = p->io[i].base;
+        v->io[i].len = p->io[i].len;
+    }
+    v->max_pages = 16384; /* 64 MiB */
+}

@@ -1,0 +1,115 @@
+/*
+ * The root server: the first process, with every privilege. It starts each
+ * other boot module with the privileges of the profile named like it,
+ * spawns helper processes for those allowed to ask, reaps dead children
+ * and reports how they died, and watches the kernel's denial counts.
+ * (The reincarnation server of a later issue grows out of this.)
+ */
+#include "root.h"
+#include "spawn.h"
+
+static const struct bootinfo *boot;
+static endpoint_t may_spawn[NR_SLOTS]; /* slot -> endpoint allowed to spawn */
+
+static const struct boot_module *module_find(const char *name)
+{
+    for (uint32_t i = 0; i < boot->nr_modules; i++)
+        if (!strcmp(boot->mod[i].name, name))
+            return &boot->mod[i];
+    return 0;
+}
+
+static endpoint_t start(const struct boot_module *m, const char *profile, endpoint_t parent,
+                        const char *arg)
+{
+    const struct profile *p = profile_find(profile);
+    struct priv v;
+    if (!p)
+        return -E_INVAL;
+    profile_to_priv(p, &v);
+    endpoint_t ep = spawn_image((const uint8_t *)m->vaddr, m->size, m->name, parent, &v, arg,
+                                p->priority);
+    if (ep > 0 && p->may_spawn)
+        may_spawn[EP_SLOT(ep)] = ep;
+    return ep;
+}
+
+static void reap_children(void)
+{
+    struct death_info d;
+    while (sys_proc_reap(&d) > 0) {
+        may_spawn[EP_SLOT(d.ep)] = 0;
+        if (d.cause == DEATH_EXIT)
+            printf("root: endpoint %d exited with status %ld\n", d.ep, d.code);
+        else if (d.cause == DEATH_FAULT)
+            printf("root: endpoint %d died of exception %ld at %lx (addr %lx)\n", d.ep, d.code,
+                   d.rip, d.addr);
+        else
+            printf("root: endpoint %d was killed by %ld\n", d.ep, d.code);
+    }
+}
+
+/* Log the trace entries that arrived since the last look (a few at most). */
+static void report_denials(void)
+{
+    static uint64_t seen;
+    struct trace_entry t[4];
+    struct sysinfo s;
+    sys_sysinfo(&s);
+    if (s.trace_seq > seen + 4)
+        seen = s.trace_seq - 4;
+    int64_t n = sys_trace_read(seen, t, 4);
+    for (int64_t i = 0; i < n; i++)
+        printf("root: denied: endpoint %d kernel call %u (%lx, %lx, %lx)\n", t[i].ep, t[i].op,
+               t[i].args[0], t[i].args[1], t[i].args[2]);
+    seen = s.trace_seq;
+}
+
+static void handle_spawn(message_t *m)
+{
+    struct root_spawn req;
+    memcpy(&req, m->u.b, sizeof(req));
+    req.module[15] = req.profile[15] = req.arg[23] = '\0';
+    const struct boot_module *mod = module_find(req.module);
+    endpoint_t ep;
+    if (m->source <= 0 || may_spawn[EP_SLOT(m->source)] != m->source)
+        ep = -E_PERM;
+    else if (!mod || !profile_find(req.profile) || profile_find(req.profile)->flags & PRIV_ROOT)
+        ep = -E_INVAL;
+    else
+        ep = start(mod, req.profile, m->source, req.arg);
+    message_t reply = {.type = ep};
+    ipc_sendnb(m->source, &reply);
+}
+
+int main(uint64_t arg)
+{
+    boot = (const struct bootinfo *)arg;
+    printf("root: started, %u boot modules, %lu MiB of memory\n", boot->nr_modules,
+           boot->mem_bytes >> 20);
+    for (uint32_t i = 1; i < boot->nr_modules; i++) {
+        const struct boot_module *m = &boot->mod[i];
+        endpoint_t ep = start(m, profile_find(m->name) ? m->name : "unpriv", SELF, m->args);
+        if (ep < 0)
+            printf("root: cannot start %s: %s\n", m->name, strerror_s(ep));
+    }
+    for (;;) {
+        message_t m;
+        int r = ipc_receive(ANY, &m);
+        if (r < 0) {
+            printf("root: receive failed: %s\n", strerror_s(r));
+            continue;
+        }
+        if (m.source == SYSTEM) {
+            if (m.u.w[0] & NOTIFY_CHILD)
+                reap_children();
+            if (m.u.w[0] & NOTIFY_DENIED)
+                report_denials();
+        } else if (m.type == ROOT_SPAWN) {
+            handle_spawn(&m);
+        } else if (m.source > 0) {
+            message_t reply = {.type = -E_NOSYS};
+            ipc_sendnb(m.source, &reply);
+        }
+    }
+}

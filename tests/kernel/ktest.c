@@ -1,0 +1,1 @@
+int main(unsigned long a){(void)a; return 0;}
