@@ -63,6 +63,8 @@ void proc_start(struct proc *p, uint64_t rip, uint64_t rsp, uint64_t arg, int pr
     p->regs.rip = rip;
     p->regs.rsp = rsp;
     p->regs.rdi = arg;
+    p->regs.rsi = (uint64_t)p->ep; /* so it need not ask who it is */
+    p->regs.rdx = (uint64_t)p->parent;
     p->priority = prio;
     p->quantum = QUANTUM_TICKS;
     proc_unblock(p, PS_STOPPED);

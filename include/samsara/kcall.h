@@ -34,7 +34,8 @@ enum kcall_number {
     KC_SAFECOPY_FROM, /* (granter, grant, offset, addr, len) */
     KC_SAFECOPY_TO,   /* (granter, grant, offset, addr, len) */
     KC_PROC_CREATE,   /* (parent, name*): a new empty, stopped process */
-    KC_PROC_START,    /* (ep, rip, rsp, arg): make it runnable */
+    KC_PROC_START,    /* (ep, rip, rsp, arg, prio): run it; it starts with */
+                      /* rdi = arg, rsi = its endpoint, rdx = its parent */
     KC_PROC_KILL,     /* (ep) */
     KC_PROC_INFO,     /* (ep|SELF, info*) */
     KC_PROC_REAP,     /* (death_info*): collect one dead child */

@@ -13,9 +13,9 @@
 #define ROOT_SPAWN 0x5350 /* request: u.b = struct root_spawn; reply type = ep or error */
 
 struct root_spawn {
-    char module[16];  /* boot module name, e.g. "ktest" */
-    char profile[16]; /* privilege profile from root's table */
-    char arg[24];     /* string handed to the child's main */
+    char module[12];  /* boot module name, e.g. "ktest" */
+    char profile[12]; /* privilege profile from root's table */
+    char arg[32];     /* string handed to the child's main */
 };
 
 _Static_assert(sizeof(struct root_spawn) <= 56, "fits a message");

@@ -1,8 +1,7 @@
 /* C start-up for system programs: learn who we are, run main, exit. */
 #include "sys.h"
 
-endpoint_t self_ep;
-char self_name[PROC_NAME_LEN];
+endpoint_t self_ep, parent_ep;
 
 int main(uint64_t arg);
 
@@ -14,12 +13,10 @@ _Noreturn void sys_exit(int code)
         __asm__ volatile("ud2"); /* not reached: KC_EXIT does not return */
 }
 
-_Noreturn void sys_start(uint64_t arg)
+/* The kernel starts us with rdi = argument, rsi = our endpoint, rdx = parent. */
+_Noreturn void sys_start(uint64_t arg, endpoint_t self, endpoint_t parent)
 {
-    struct proc_info info;
-    if (sys_proc_info(SELF, &info) == 0) {
-        self_ep = info.ep;
-        memcpy(self_name, info.name, PROC_NAME_LEN);
-    }
+    self_ep = self;
+    parent_ep = parent;
     sys_exit(main(arg));
 }

@@ -90,9 +90,8 @@ int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strncpy_s(char *d, const char *s, size_t n); /* always terminates */
 
-/* This process's endpoint and name (from KC_PROC_INFO at start-up). */
-extern endpoint_t self_ep;
-extern char self_name[PROC_NAME_LEN];
+/* This process's endpoint and its parent's, as the kernel started it. */
+extern endpoint_t self_ep, parent_ep;
 
 /* A small xorshift generator for tests and the fuzzer. */
 uint64_t rand64(uint64_t *state);

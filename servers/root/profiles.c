@@ -11,27 +11,31 @@
 
 const struct profile profiles[] = {
     /* The kernel test runner: spawns helpers, reads the trace, exits QEMU. */
+    /* The kernel test runner: spawns helpers, reads the trace, exits QEMU. */
     {"ktest", BASIC | PROCS | K(KC_SYSINFO) | K(KC_SELFCHECK) | K(KC_TRACE_READ) |
                   K(KC_ALARM) | K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) | K(KC_SAFECOPY_TO) |
                   K(KC_IOPORT),
-     PRIV_IPC_ALL, 1, {{0x501, 1}}, 0, 1, 2},
+     PRIV_IPC_ALL, 1, {{0x501, 1}}, 0, 0, 0, 1, 2},
     /* A test helper that talks to anyone and uses grants and alarms. */
     {"peer", BASIC | PROCS | K(KC_ALARM) | K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) |
                  K(KC_SAFECOPY_TO) | K(KC_SYSINFO) | K(KC_SELFCHECK),
-     PRIV_IPC_ALL, 0, {{0, 0}}, 0, 1, 3},
+     PRIV_IPC_ALL, 0, {{0, 0}}, 0, 0, 0, 1, 3},
     /* A test driver: the RTC's ports and IRQ 8, nothing else. */
     {"rtcdrv", BASIC | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), PRIV_IPC_ALL, 1,
-     {{0x70, 2}}, 1u << 8, 0, 3},
+     {{0x70, 2}}, 1u << 8, 0, 0, 0, 3},
+    /* A test driver for memory calls: its own memory, DMA, the local APIC page. */
+    {"memdrv", BASIC | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_DMAALLOC) | K(KC_MAPPHYS), 0, 0,
+     {{0, 0}}, 0, 0xfee00000, 4096, 0, 3},
     /* Default privileges plus the log: every other operation is denied. */
-    {"unpriv", BASIC, 0, 0, {{0, 0}}, 0, 0, 3},
+    {"unpriv", BASIC, 0, 0, {{0, 0}}, 0, 0, 0, 0, 3},
     /* The fuzzer: no IPC targets, a few harmless kernel calls. */
     {"fuzz", BASIC | K(KC_ALARM) | K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) |
                  K(KC_SAFECOPY_TO) | K(KC_PROC_INFO),
-     0, 0, {{0, 0}}, 0, 0, 4},
+     0, 0, {{0, 0}}, 0, 0, 0, 0, 4},
     /* Benchmarks: IPC to anyone, spawn a partner, exit QEMU. */
     {"kbench", BASIC | PROCS | K(KC_IOPORT) | K(KC_SYSINFO), PRIV_IPC_ALL, 1, {{0x501, 1}}, 0,
-     1, 2},
-    {"", 0, 0, 0, {{0, 0}}, 0, 0, 0},
+     0, 0, 1, 2},
+    {"", 0, 0, 0, {{0, 0}}, 0, 0, 0, 0, 0},
 };
 
 const struct profile *profile_find(const char *name)
@@ -52,6 +56,11 @@ void profile_to_priv(const struct profile *p, struct priv *v)
     for (int i = 0; i < p->nr_io; i++) {
         v->io[i].base = p->io[i].base;
         v->io[i].len = p->io[i].len;
+    }
+    if (p->mem_len) {
+        v->nr_mem = 1;
+        v->mem[0].base = p->mem_base;
+        v->mem[0].len = p->mem_len;
     }
     v->max_pages = 16384; /* 64 MiB */
 }

@@ -69,7 +69,8 @@ static void handle_spawn(message_t *m)
 {
     struct root_spawn req;
     memcpy(&req, m->u.b, sizeof(req));
-    req.module[15] = req.profile[15] = req.arg[23] = '\0';
+    req.module[sizeof(req.module) - 1] = req.profile[sizeof(req.profile) - 1] = '\0';
+    req.arg[sizeof(req.arg) - 1] = '\0';
     const struct boot_module *mod = module_find(req.module);
     endpoint_t ep;
     if (m->source <= 0 || may_spawn[EP_SLOT(m->source)] != m->source)

@@ -12,6 +12,7 @@ struct profile {
     int nr_io;
     struct { uint32_t base, len; } io[2];
     uint32_t irqs;
+    uint64_t mem_base, mem_len; /* one physical range it may map */
     int may_spawn; /* may ask root to spawn helpers */
     int priority;
 };

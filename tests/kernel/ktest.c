@@ -1,1 +1,189 @@
-int main(unsigned long a){(void)a; return 0;}
+/*
+ * The ktest runner and the support every test uses. The runner spawns each
+ * test as a child ("t:NAME"), gives it a deadline, and prints one line per
+ * test (TEST name PASS|FAIL) and a final "ktest: N passed, N failed" line,
+ * then exits QEMU through isa-debug-exit (status 0 if all passed).
+ */
+#include "ktest.h"
+
+#define TEST_DEADLINE_TICKS (120 * 1000)
+
+static const struct ktest *const test_groups[] = {ipc_tests, grant_tests, priv_tests,
+                                                   fault_tests, misc_tests};
+static const struct khelper *const helper_groups[] = {ipc_helpers, grant_helpers, priv_helpers,
+                                                       fault_helpers, misc_helpers};
+#define NR_GROUPS (sizeof(test_groups) / sizeof(test_groups[0]))
+
+static const char *current_test = "?";
+
+_Noreturn void test_fail(const char *file, int line, const char *what, int64_t got)
+{
+    printf("FAIL %s: %s:%d: %s (got %ld, %s)\n", current_test, file, line, what, got,
+           strerror_s((int)got));
+    sys_exit(1);
+}
+
+static void u64_to_str(uint64_t v, char *out)
+{
+    char tmp[24];
+    int n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while (v /= 10);
+    while (n)
+        *out++ = tmp[--n];
+    *out = '\0';
+}
+
+static endpoint_t spawn_arg(const char *profile, const char *arg)
+{
+    message_t m = {.type = ROOT_SPAWN};
+    struct root_spawn *req = (struct root_spawn *)m.u.b;
+    strncpy_s(req->module, "ktest", sizeof(req->module));
+    strncpy_s(req->profile, profile, sizeof(req->profile));
+    strncpy_s(req->arg, arg, sizeof(req->arg));
+    int r = ipc_sendrec(ROOT_EP, &m);
+    return r < 0 ? r : m.type;
+}
+
+endpoint_t spawn_helper(const char *profile, const char *name, uint64_t n)
+{
+    char arg[32] = "h:";
+    size_t len = strlen(name);
+    if (len > 16)
+        len = 16;
+    memcpy(arg + 2, name, len);
+    arg[2 + len] = ':';
+    u64_to_str(n, arg + 3 + len);
+    endpoint_t ep = spawn_arg(profile, arg);
+    CHECK(ep > 0);
+    return ep;
+}
+
+/* Death reports of children reaped while waiting for another one. */
+static struct death_info stash[16];
+static int stashed;
+
+void wait_child(endpoint_t ep, struct death_info *d)
+{
+    for (int i = 0; i < stashed; i++)
+        if (stash[i].ep == ep) {
+            *d = stash[i];
+            stash[i] = stash[--stashed];
+            return;
+        }
+    for (;;) {
+        endpoint_t r = sys_proc_reap(d);
+        if (r == ep)
+            return;
+        if (r > 0) {
+            if (stashed < 16)
+                stash[stashed++] = *d;
+            continue;
+        }
+        message_t m;
+        CHECK(ipc_receive(SYSTEM, &m) == 0);
+        if (m.u.w[0] & NOTIFY_ALARM) /* not ours to consume: re-arm soon */
+            sys_alarm(1);
+    }
+}
+
+void sleep_ticks(uint64_t ticks)
+{
+    message_t m;
+    uint64_t until = sys_uptime() + ticks;
+    while (sys_uptime() < until) {
+        CHECK(sys_alarm(until - sys_uptime() + 1) == 0);
+        CHECK(ipc_receive(SYSTEM, &m) == 0);
+    }
+    sys_alarm(0);
+}
+
+static int run_test(const struct ktest *t)
+{
+    char arg[32] = "t:";
+    strncpy_s(arg + 2, t->name, sizeof(arg) - 2);
+    uint64_t start = sys_uptime();
+    endpoint_t ep = spawn_arg("ktest", arg);
+    if (ep < 0) {
+        printf("TEST %s FAIL (cannot spawn: %s)\n", t->name, strerror_s(ep));
+        return 0;
+    }
+    sys_alarm(TEST_DEADLINE_TICKS);
+    struct death_info d;
+    for (;;) {
+        if (sys_proc_reap(&d) == ep)
+            break;
+        message_t m;
+        ipc_receive(SYSTEM, &m);
+        if ((m.u.w[0] & NOTIFY_ALARM) && sys_uptime() >= start + TEST_DEADLINE_TICKS) {
+            printf("FAIL %s: no result after %d s, killing it\n", t->name,
+                   TEST_DEADLINE_TICKS / 1000);
+            sys_proc_kill(ep);
+        }
+    }
+    sys_alarm(0);
+    int ok = d.cause == DEATH_EXIT && d.code == 0;
+    if (d.cause == DEATH_FAULT)
+        printf("FAIL %s: died of exception %ld at %lx (addr %lx)\n", t->name, d.code, d.rip,
+               d.addr);
+    printf("TEST %s %s (%lu ms)\n", t->name, ok ? "PASS" : "FAIL", sys_uptime() - start);
+    return ok;
+}
+
+static int runner(const char *only)
+{
+    int passed = 0, failed = 0;
+    printf("ktest: kernel test suite starting\n");
+    for (size_t g = 0; g < NR_GROUPS; g++)
+        for (const struct ktest *t = test_groups[g]; t->name; t++) {
+            if (only[0] && strcmp(only, t->name))
+                continue;
+            if (run_test(t))
+                passed++;
+            else
+                failed++;
+        }
+    printf("ktest: %d passed, %d failed\n", passed, failed);
+    log_flush();
+    sys_ioport(IO_OUT8, 0x501, failed ? 1 : 0); /* QEMU exits: status 1 or 3 */
+    return failed;
+}
+
+static uint64_t parse_u64(const char *s)
+{
+    uint64_t v = 0;
+    while (*s >= '0' && *s <= '9')
+        v = v * 10 + (uint64_t)(*s++ - '0');
+    return v;
+}
+
+int main(uint64_t argp)
+{
+    const char *arg = (const char *)argp;
+    if (arg[0] == 't' && arg[1] == ':') {
+        current_test = arg + 2;
+        for (size_t g = 0; g < NR_GROUPS; g++)
+            for (const struct ktest *t = test_groups[g]; t->name; t++)
+                if (!strcmp(t->name, arg + 2)) {
+                    t->fn();
+                    return 0;
+                }
+        printf("ktest: no test named %s\n", arg + 2);
+        return 2;
+    }
+    if (arg[0] == 'h' && arg[1] == ':') {
+        const char *name = arg + 2, *colon = name;
+        while (*colon && *colon != ':')
+            colon++;
+        current_test = arg;
+        for (size_t g = 0; g < NR_GROUPS; g++)
+            for (const struct khelper *h = helper_groups[g]; h->name; h++)
+                if (!strncmp(h->name, name, (size_t)(colon - name)) &&
+                    !h->name[colon - name])
+                    return h->fn(parse_u64(*colon ? colon + 1 : colon));
+        printf("ktest: no helper named %s\n", name);
+        return 2;
+    }
+    return runner(arg[0] == '=' ? arg + 1 : "");
+}

@@ -1,0 +1,52 @@
+/*
+ * The in-OS kernel test suite (xv6 usertests style). ktest is one program
+ * with three roles, chosen by its argument:
+ *   ""          the runner: runs every test in its own child process
+ *   "t:NAME"    one test (a child of the runner)
+ *   "h:NAME:N"  a helper process that a test spawned
+ * Children are spawned through the root server with a privilege profile.
+ */
+#ifndef KTEST_H
+#define KTEST_H
+
+#include <samsara/root.h>
+#include "sys.h"
+
+/* Fail the current test: print where and why, exit non-zero. */
+#define CHECK(cond)                                                                     \
+    do {                                                                                \
+        if (!(cond))                                                                    \
+            test_fail(__FILE__, __LINE__, #cond, 0);                                    \
+    } while (0)
+/* Check that an expression yields an expected value (errors are negative). */
+#define EXPECT(expr, want)                                                              \
+    do {                                                                                \
+        int64_t got_ = (int64_t)(expr), want_ = (int64_t)(want);                        \
+        if (got_ != want_)                                                              \
+            test_fail(__FILE__, __LINE__, #expr, got_);                                 \
+    } while (0)
+
+_Noreturn void test_fail(const char *file, int line, const char *what, int64_t got);
+
+/* Spawn a helper (this program with "h:NAME:N") under a profile. */
+endpoint_t spawn_helper(const char *profile, const char *name, uint64_t n);
+/* Wait for a given child's death report. */
+void wait_child(endpoint_t ep, struct death_info *d);
+/* Wait for `ticks` clock ticks (alarm + receive from SYSTEM). */
+void sleep_ticks(uint64_t ticks);
+
+struct ktest {
+    const char *name;
+    void (*fn)(void);
+};
+
+struct khelper {
+    const char *name;
+    int (*fn)(uint64_t n);
+};
+
+extern const struct ktest ipc_tests[], grant_tests[], priv_tests[], fault_tests[], misc_tests[];
+extern const struct khelper ipc_helpers[], grant_helpers[], priv_helpers[], fault_helpers[],
+    misc_helpers[];
+
+#endif

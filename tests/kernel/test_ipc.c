@@ -1,0 +1,310 @@
+/*
+ * IPC tests: every mode (send, receive from one or ANY, sendrec, sendnb,
+ * non-blocking receive, notify), alarms, dead and stale endpoints, and
+ * cycle detection.
+ */
+#include "ktest.h"
+
+#define MSG_ECHO 0x4543
+#define MSG_PING 0x5049
+
+/* Helper: answer n requests with w[0] + 1, then exit. */
+static int h_echo(uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        message_t m;
+        if (ipc_receive(ANY, &m) < 0)
+            return 1;
+        m.u.w[0]++;
+        if (ipc_sendnb(m.source, &m) < 0)
+            return 2;
+    }
+    return 0;
+}
+
+/* Helper: receive from the parent only, then send it a message. */
+static int h_recv_then_send(uint64_t n)
+{
+    message_t m;
+    endpoint_t parent = parent_ep;
+    if (ipc_receive(parent, &m) < 0 || m.type != MSG_PING)
+        return 1;
+    m.type = MSG_ECHO;
+    m.u.w[0] = n;
+    return ipc_send(parent, &m) < 0 ? 2 : 0;
+}
+
+/* Helper: send one message with w[0] = n to the parent (blocking). */
+static int h_send_one(uint64_t n)
+{
+    message_t m = {.type = MSG_PING, .u.w = {n}};
+    return ipc_send(parent_ep, &m) < 0;
+}
+
+/* Helper: notify the parent n times, then exit. */
+static int h_notify(uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        if (ipc_notify(parent_ep) < 0)
+            return 1;
+    return 0;
+}
+
+/* Helper: notify the parent n times, then send it a MSG_PING. */
+static int h_notify_send(uint64_t n)
+{
+    return h_notify(n) || h_send_one(0);
+}
+
+/* Helper: sleep n ticks without receiving anything from anyone, then exit. */
+static int h_sleep(uint64_t n)
+{
+    sleep_ticks(n);
+    return 0;
+}
+
+/* Helper: take one request and die without replying. */
+static int h_take_and_crash(uint64_t n)
+{
+    message_t m;
+    (void)n;
+    ipc_receive(ANY, &m);
+    *(volatile int *)0 = 1;
+    return 0;
+}
+
+/* Helper: send to endpoint n (blocking), report the result as exit status. */
+static int h_send_to(uint64_t n)
+{
+    message_t m = {.type = MSG_PING};
+    int r = ipc_send((endpoint_t)n, &m);
+    return r == 0 ? 0 : 100 + (-r % 100);
+}
+
+static void t_sendrec(void)
+{
+    endpoint_t e = spawn_helper("peer", "echo", 100);
+    for (uint64_t i = 0; i < 100; i++) {
+        message_t m = {.type = MSG_ECHO, .u.w = {i * 7}};
+        EXPECT(ipc_sendrec(e, &m), 0);
+        EXPECT(m.source, e);
+        EXPECT(m.u.w[0], i * 7 + 1);
+    }
+    struct death_info d;
+    wait_child(e, &d);
+    EXPECT(d.cause, DEATH_EXIT);
+    EXPECT(d.code, 0);
+}
+
+static void t_send_receive(void)
+{
+    endpoint_t e = spawn_helper("peer", "recv_send", 42);
+    message_t m = {.type = MSG_PING};
+    EXPECT(ipc_send(e, &m), 0); /* blocks until the helper receives */
+    EXPECT(ipc_receive(e, &m), 0);
+    EXPECT(m.source, e);
+    EXPECT(m.type, MSG_ECHO);
+    EXPECT(m.u.w[0], 42);
+    struct death_info d;
+    wait_child(e, &d);
+    EXPECT(d.code, 0);
+}
+
+static void t_receive_specific_then_any(void)
+{
+    endpoint_t a = spawn_helper("peer", "send_one", 1);
+    endpoint_t b = spawn_helper("peer", "send_one", 2);
+    message_t m;
+    EXPECT(ipc_receive(b, &m), 0); /* b first, although a may have queued first */
+    EXPECT(m.source, b);
+    EXPECT(m.u.w[0], 2);
+    EXPECT(ipc_receive(ANY, &m), 0);
+    EXPECT(m.source, a);
+    EXPECT(m.u.w[0], 1);
+    struct death_info d;
+    wait_child(a, &d);
+    wait_child(b, &d);
+}
+
+static void t_nonblocking(void)
+{
+    message_t m = {0};
+    EXPECT(ipc_receive_nb(ANY, &m), -E_AGAIN);
+    endpoint_t e = spawn_helper("peer", "sleep", 20); /* never receives */
+    EXPECT(ipc_sendnb(e, &m), -E_AGAIN);
+    EXPECT(kcall3(KC_RECEIVE, (uint64_t)ANY, (uint64_t)&m, 0x80), -E_INVAL);
+    struct death_info d;
+    wait_child(e, &d);
+}
+
+static void t_notify(void)
+{
+    message_t m;
+    struct death_info d;
+    /* we are blocked receiving from it: delivered at once */
+    endpoint_t e = spawn_helper("peer", "notify_send", 1);
+    EXPECT(ipc_receive(e, &m), 0);
+    EXPECT(m.type, MSG_NOTIFY);
+    EXPECT(m.source, e);
+    EXPECT(ipc_receive(e, &m), 0);
+    EXPECT(m.type, MSG_PING);
+    wait_child(e, &d);
+    EXPECT(d.code, 0);
+}
+
+static void t_notify_pending(void)
+{
+    message_t m;
+    struct death_info d;
+    /* we sleep while it notifies three times: one pending notification */
+    endpoint_t e = spawn_helper("peer", "notify_send", 3);
+    sleep_ticks(20);
+    EXPECT(ipc_receive(e, &m), 0); /* notifications come before messages */
+    EXPECT(m.type, MSG_NOTIFY);
+    EXPECT(m.source, e);
+    EXPECT(ipc_receive(e, &m), 0);
+    EXPECT(m.type, MSG_PING);
+    wait_child(e, &d);
+    /* a dead notifier's pending bit dies with it */
+    e = spawn_helper("peer", "notify", 2);
+    wait_child(e, &d);
+    EXPECT(d.code, 0);
+    EXPECT(ipc_receive_nb(ANY, &m), -E_AGAIN);
+}
+
+static void t_alarm(void)
+{
+    uint64_t t0 = sys_uptime();
+    message_t m;
+    EXPECT(sys_alarm(20), 0);
+    EXPECT(ipc_receive(SYSTEM, &m), 0);
+    EXPECT(m.type, MSG_NOTIFY);
+    CHECK(m.u.w[0] & NOTIFY_ALARM);
+    CHECK(sys_uptime() >= t0 + 20);
+    EXPECT(sys_alarm(5), 0);
+    EXPECT(sys_alarm(0), 0); /* cancelled */
+    sleep_ticks(1);
+    sleep_ticks(10);
+    EXPECT(ipc_receive_nb(SYSTEM, &m), -E_AGAIN);
+}
+
+static void t_dead_endpoint(void)
+{
+    endpoint_t e = spawn_helper("peer", "echo", 0); /* exits at once */
+    struct death_info d;
+    wait_child(e, &d);
+    message_t m = {0};
+    EXPECT(ipc_send(e, &m), -E_DEADEP);
+    EXPECT(ipc_sendrec(e, &m), -E_DEADEP);
+    EXPECT(ipc_sendnb(e, &m), -E_DEADEP);
+    EXPECT(ipc_notify(e), -E_DEADEP);
+    EXPECT(ipc_receive(e, &m), -E_DEADEP);
+    /* garbage endpoints are a different error */
+    EXPECT(ipc_send(0, &m), -E_SRCH);
+    EXPECT(ipc_send(-77, &m), -E_SRCH);
+    EXPECT(ipc_send(EP_MAKE(EP_MAX_GEN, 5), &m), -E_SRCH);
+    EXPECT(ipc_send(0x7fffffff, &m), -E_SRCH);
+}
+
+static void t_stale_endpoint(void)
+{
+    endpoint_t old = spawn_helper("peer", "echo", 0);
+    struct death_info d;
+    wait_child(old, &d);
+    endpoint_t fresh = spawn_helper("peer", "echo", 1); /* takes the lowest free slot */
+    EXPECT(EP_SLOT(fresh), EP_SLOT(old));
+    CHECK(fresh != old);
+    message_t m = {.u.w = {5}};
+    EXPECT(ipc_sendrec(old, &m), -E_DEADEP);
+    EXPECT(ipc_sendrec(fresh, &m), 0);
+    EXPECT(m.u.w[0], 6);
+    wait_child(fresh, &d);
+}
+
+static void t_dead_while_blocked(void)
+{
+    /* a blocked sender learns of the receiver's death */
+    endpoint_t e = spawn_helper("peer", "sleep", 30);
+    message_t m = {0};
+    EXPECT(ipc_send(e, &m), -E_DEADEP);
+    struct death_info d;
+    wait_child(e, &d);
+    /* a caller waiting for a reply learns of the callee's death */
+    e = spawn_helper("peer", "take_crash", 0);
+    EXPECT(ipc_sendrec(e, &m), -E_DEADEP);
+    wait_child(e, &d);
+    EXPECT(d.cause, DEATH_FAULT);
+    EXPECT(d.code, 14);
+}
+
+static void wait_blocked_sending(endpoint_t e)
+{
+    struct proc_info i;
+    for (int n = 0; n < 1000; n++) {
+        EXPECT(sys_proc_info(e, &i), 0);
+        if (i.state & PS_SENDING)
+            return;
+        sleep_ticks(1);
+    }
+    CHECK(!"helper never blocked");
+}
+
+static void t_cycle(void)
+{
+    message_t m = {0};
+    EXPECT(ipc_send(self_ep, &m), -E_DEADLK);
+    EXPECT(ipc_sendrec(self_ep, &m), -E_DEADLK);
+    EXPECT(ipc_receive(self_ep, &m), -E_DEADLK);
+    /* b is blocked sending to us; our send to b would close the cycle */
+    endpoint_t b = spawn_helper("peer", "send_to", (uint64_t)self_ep);
+    wait_blocked_sending(b);
+    EXPECT(ipc_send(b, &m), -E_DEADLK);
+    /* three processes: c -> b -> us; us -> c closes it */
+    endpoint_t c = spawn_helper("peer", "send_to", (uint64_t)b);
+    wait_blocked_sending(c);
+    EXPECT(ipc_send(c, &m), -E_DEADLK);
+    EXPECT(ipc_sendrec(c, &m), -E_DEADLK);
+    /* release b by taking its message; b exits, so c's send fails */
+    EXPECT(ipc_receive(b, &m), 0);
+    struct death_info d;
+    wait_child(b, &d);
+    EXPECT(d.code, 0);
+    wait_child(c, &d);
+    EXPECT(d.code, 100 + E_DEADEP % 100);
+}
+
+static void t_bad_message_pointer(void)
+{
+    endpoint_t e = spawn_helper("peer", "echo", 1);
+    EXPECT(ipc_send(e, (message_t *)0), -E_FAULT);
+    EXPECT(ipc_send(e, (message_t *)0xffffffff80100000ull), -E_FAULT);
+    EXPECT(ipc_send(e, (message_t *)0x0000800000000000ull), -E_FAULT);
+    EXPECT(ipc_receive(ANY, (message_t *)0x400000), -E_FAULT); /* read-only text */
+    message_t m = {.u.w = {1}};
+    EXPECT(ipc_sendrec(e, &m), 0);
+    EXPECT(m.u.w[0], 2);
+    struct death_info d;
+    wait_child(e, &d);
+}
+
+const struct ktest ipc_tests[] = {
+    {"ipc_sendrec", t_sendrec},
+    {"ipc_send_receive", t_send_receive},
+    {"ipc_receive_specific_then_any", t_receive_specific_then_any},
+    {"ipc_nonblocking", t_nonblocking},
+    {"ipc_notify", t_notify},
+    {"ipc_notify_pending", t_notify_pending},
+    {"ipc_alarm", t_alarm},
+    {"ipc_dead_endpoint", t_dead_endpoint},
+    {"ipc_stale_endpoint", t_stale_endpoint},
+    {"ipc_dead_while_blocked", t_dead_while_blocked},
+    {"ipc_cycle", t_cycle},
+    {"ipc_bad_message_pointer", t_bad_message_pointer},
+    {0, 0},
+};
+
+const struct khelper ipc_helpers[] = {
+    {"echo", h_echo},           {"recv_send", h_recv_then_send}, {"send_one", h_send_one},
+    {"notify", h_notify},       {"sleep", h_sleep},              {"take_crash", h_take_and_crash},
+    {"send_to", h_send_to},     {"notify_send", h_notify_send},  {0, 0},
+};

@@ -1,0 +1,218 @@
+/*
+ * Memory calls, FPU state across preemption, and the kernel-call fuzzer.
+ */
+#include "ktest.h"
+
+/* Helper (memdrv): the memory kernel calls, their limits and errors. */
+static int h_memory(uint64_t n)
+{
+    (void)n;
+    const uint64_t va = 0x10000000;
+    volatile uint64_t *p = (volatile uint64_t *)va;
+    if (sys_mem_map(SELF, va, 8192, PROT_R | PROT_W) != 0 || p[0] != 0)
+        return 1;
+    p[1000] = 42;
+    if (sys_mem_map(SELF, va + 4096, 4096, PROT_R) != -E_BUSY || /* overlaps */
+        sys_mem_map(SELF, va + 1, 4096, PROT_R) != -E_INVAL ||    /* unaligned */
+        sys_mem_map(SELF, va, 0, PROT_R) != -E_INVAL ||
+        sys_mem_map(SELF, 0x00007ffffffff000ull, 8192, PROT_R) != -E_INVAL || /* past the top */
+        sys_mem_map(SELF, 0x20000000, 1ull << 40, PROT_R) != -E_NOMEM ||    /* too much */
+        sys_mem_map(SELF, 0x20000000, 16385 * 4096ull, PROT_R) != -E_NOMEM || /* over limit */
+        sys_mem_map(SELF, 0x20000000, 4096, 0x10) != -E_INVAL ||
+        sys_mem_map(ROOT_EP + NR_SLOTS * 7, 0x20000000, 4096, PROT_R) != -E_SRCH ||
+        sys_mem_map_fill(SELF, 0x20000000, 4096, PROT_R, (void *)0x10, 100) != -E_FAULT ||
+        sys_mem_map_fill(SELF, 0x20000000, 4096, PROT_R, (void *)va, 8192) != -E_INVAL)
+        return 2;
+    if (sys_mem_map_fill(SELF, 0x20000000, 4096, PROT_R, (const void *)(va + 8000), 100) != 0 ||
+        ((volatile uint64_t *)0x20000000)[0] != 42)
+        return 3;
+    /* unmapping a huge, mostly empty range is quick and frees what was there */
+    if (sys_mem_unmap(SELF, 0x20000000, 0x00007f0000000000ull) != 0 ||
+        sys_mem_unmap(SELF, va, 4095) != -E_INVAL || p[1000] != 42)
+        return 4;
+    /* DMA memory: contiguous, zeroed, physical address reported */
+    uint64_t pa = 0;
+    if (sys_dmaalloc(4 * 4096, 0x30000000, &pa) != 0 || !pa || (pa & 4095) ||
+        ((volatile uint64_t *)0x30000000)[1000] != 0)
+        return 5;
+    if (sys_dmaalloc(4096, 0x30000000, &pa) != -E_BUSY || sys_dmaalloc(100, 0x31000000, &pa) != -E_INVAL ||
+        sys_dmaalloc(4096, 0x31000000, (uint64_t *)0x10) != -E_FAULT)
+        return 6;
+    /* MMIO: the local APIC's version register, and a range outside the profile */
+    if (sys_mapphys(0xfee00000, 4096, 0x40000000) != 0)
+        return 7;
+    uint32_t version = ((volatile uint32_t *)0x40000000)[0x30 / 4];
+    if ((version & 0xff) == 0 || (version & 0xff) == 0xff)
+        return 8;
+    if (sys_mapphys(0xfec00000, 4096, 0x41000000) != -E_PERM ||
+        sys_mapphys(0xfee00000, 8192, 0x41000000) != -E_PERM ||
+        sys_mapphys(0xfee00000, 4096, 0x40000000) != -E_BUSY)
+        return 9;
+    return 0;
+}
+
+static void t_memory(void)
+{
+    struct sysinfo s0, s1;
+    EXPECT(sys_sysinfo(&s0), 0);
+    endpoint_t e = spawn_helper("memdrv", "memory", 0);
+    struct death_info d;
+    wait_child(e, &d);
+    EXPECT(d.cause, DEATH_EXIT);
+    EXPECT(d.code, 0);
+    EXPECT(sys_sysinfo(&s1), 0);
+    EXPECT(s1.free_frames, s0.free_frames);
+}
+
+static double fpu_work(uint64_t seed)
+{
+    double x = (double)seed;
+    for (int i = 0; i < 400000; i++)
+        x = x * 0.999999 + 1.5 / (double)(i + seed);
+    return x;
+}
+
+/* Helper: compute with SSE across many preemptions; exit with the result's bits. */
+static int h_fpu(uint64_t seed)
+{
+    double r = fpu_work(seed);
+    uint64_t bits;
+    memcpy(&bits, &r, sizeof(bits));
+    kcall1(KC_EXIT, bits);
+    return 0;
+}
+
+static void t_fpu(void)
+{
+    endpoint_t a = spawn_helper("unpriv", "fpu", 3);
+    endpoint_t b = spawn_helper("unpriv", "fpu", 7);
+    double mine = fpu_work(11), ra = fpu_work(3), rb = fpu_work(7);
+    struct death_info d;
+    wait_child(a, &d);
+    CHECK(!memcmp(&d.code, &ra, 8));
+    wait_child(b, &d);
+    CHECK(!memcmp(&d.code, &rb, 8));
+    CHECK(mine == fpu_work(11));
+}
+
+/*
+ * Helper (profile fuzz): n random kernel calls and IPC operations with
+ * random arguments, drawn from palettes that mix garbage with values that
+ * get past the first checks. Prints a histogram of the results.
+ */
+static uint8_t arena[3 * 4096];
+static struct grant fuzz_grants[4];
+
+static uint64_t pick_pointer(uint64_t *rs)
+{
+    static const uint64_t bad[] = {0, 8, 0x400000, 0x0000800000000000ull, 0xffff800000000000ull,
+                                   0xffffffff80100000ull, 0x00007ffffffff000ull, ~0ull};
+    uint64_t r = rand64(rs);
+    switch (r % 4) {
+    case 0: return bad[(r >> 8) % 8];
+    case 1: return rand64(rs);
+    default: return (uint64_t)arena + (r >> 8) % (sizeof(arena) - 64);
+    }
+}
+
+static uint64_t pick_value(uint64_t *rs, endpoint_t parent)
+{
+    uint64_t r = rand64(rs);
+    switch (r % 8) {
+    case 0: return rand64(rs);
+    case 1: return (r >> 8) % 16;
+    case 2: return (uint64_t)(int64_t)-(int64_t)((r >> 8) % 6);
+    case 3: return (uint64_t)parent;
+    case 4: return (uint64_t)self_ep;
+    case 5: return (uint64_t)EP_MAKE((r >> 8) % 4 + 1, (r >> 16) % NR_SLOTS);
+    case 6: return (r >> 8) % 0x20000;
+    default: return pick_pointer(rs);
+    }
+}
+
+static int h_fuzz(uint64_t n)
+{
+    uint64_t rs = 0x9e3779b97f4a7c15ull ^ sys_tsc();
+    endpoint_t parent = parent_ep;
+    uint64_t hist[8] = {0}; /* 0 ok, E_PERM, E_FAULT, E_INVAL, E_SRCH/E_DEADEP, other */
+    fuzz_grants[0] = (struct grant){GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep,
+                                    (uint64_t)arena, sizeof(arena)};
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t a[6];
+        for (int k = 0; k < 6; k++)
+            a[k] = pick_value(&rs, parent);
+        uint64_t call = rand64(&rs) % (NR_KCALLS + 3);
+        if (call == NR_KCALLS)
+            call = rand64(&rs); /* any number at all */
+        else if (call == NR_KCALLS + 1)
+            call = (uint64_t)0 - KCALL_BASE + rand64(&rs) % 512; /* a Linux number */
+        else if (call == KC_EXIT)
+            continue;
+        else if (call == KC_RECEIVE)
+            a[2] |= RECV_NONBLOCK; /* nothing else could wake us */
+        else if (call == NR_KCALLS + 2) {
+            call = KC_SETGRANT; /* keep a usable table around half the time */
+            a[0] = (uint64_t)fuzz_grants;
+            a[1] = rand64(&rs) % 5;
+        }
+        if (call == KC_SAFECOPY_FROM || call == KC_SAFECOPY_TO) {
+            if (rand64(&rs) & 1) {
+                a[0] = (uint64_t)self_ep;
+                a[1] = rand64(&rs) % 5;
+                a[2] = rand64(&rs) % (sizeof(arena) + 10);
+                a[3] = pick_pointer(&rs);
+                a[4] = rand64(&rs) % 5000;
+            }
+        }
+        int64_t r = kcall6(call, a[0], a[1], a[2], a[3], a[4], a[5]);
+        int bucket = r >= 0 ? 0 : r == -E_PERM ? 1 : r == -E_FAULT ? 2 : r == -E_INVAL ? 3
+                   : (r == -E_SRCH || r == -E_DEADEP) ? 4 : r == -E_NOSYS ? 5
+                   : r == -E_BADGRANT || r == -E_RANGE ? 6 : 7;
+        hist[bucket]++;
+    }
+    sys_alarm(0);
+    printf("fuzz: %lu calls: ok %lu, E_PERM %lu, E_FAULT %lu, E_INVAL %lu, E_SRCH/E_DEADEP %lu, "
+           "E_NOSYS %lu, grant errors %lu, other %lu\n",
+           n, hist[0], hist[1], hist[2], hist[3], hist[4], hist[5], hist[6], hist[7]);
+    return 0;
+}
+
+#define FUZZ_CALLS 1000000
+
+static void t_fuzz(void)
+{
+    struct sysinfo s0, s1;
+    EXPECT(sys_sysinfo(&s0), 0);
+    endpoint_t e = spawn_helper("fuzz", "fuzz", FUZZ_CALLS);
+    struct death_info d;
+    wait_child(e, &d);
+    EXPECT(d.cause, DEATH_EXIT);
+    EXPECT(d.code, 0);
+    /* alive and consistent: invariants hold, memory is back, IPC works */
+    EXPECT(sys_selfcheck(), 0);
+    EXPECT(sys_sysinfo(&s1), 0);
+    EXPECT(s1.free_frames, s0.free_frames);
+    EXPECT(s1.nr_procs, s0.nr_procs);
+    endpoint_t echo = spawn_helper("peer", "echo", 1);
+    message_t m = {.u.w = {41}};
+    EXPECT(ipc_sendrec(echo, &m), 0);
+    EXPECT(m.u.w[0], 42);
+    wait_child(echo, &d);
+}
+
+static void t_selfcheck(void) { EXPECT(sys_selfcheck(), 0); }
+
+const struct ktest misc_tests[] = {
+    {"memory_calls", t_memory},
+    {"fpu_preserved", t_fpu},
+    {"fuzz_kernel_calls", t_fuzz},
+    {"kernel_selfcheck", t_selfcheck},
+    {0, 0},
+};
+
+const struct khelper misc_helpers[] = {
+    {"memory", h_memory},
+    {"fpu", h_fpu},
+    {"fuzz", h_fuzz},
+    {0, 0},
+};
