@@ -49,20 +49,21 @@ static void reap_children(void)
     }
 }
 
-/* Log the trace entries that arrived since the last look (a few at most). */
+/*
+ * The kernel tells us when a process's denial count reaches 1, 2, 4, 8...
+ * Log the newest denial and that process's count: one line per doubling.
+ */
 static void report_denials(void)
 {
-    static uint64_t seen;
-    struct trace_entry t[4];
+    struct trace_entry t;
     struct sysinfo s;
-    sys_sysinfo(&s);
-    if (s.trace_seq > seen + 4)
-        seen = s.trace_seq - 4;
-    int64_t n = sys_trace_read(seen, t, 4);
-    for (int64_t i = 0; i < n; i++)
-        printf("root: denied: endpoint %d kernel call %u (%lx, %lx, %lx)\n", t[i].ep, t[i].op,
-               t[i].args[0], t[i].args[1], t[i].args[2]);
-    seen = s.trace_seq;
+    struct proc_info i;
+    if (sys_sysinfo(&s) < 0 || s.trace_seq == 0 || sys_trace_read(s.trace_seq - 1, &t, 1) != 1)
+        return;
+    if (sys_proc_info(t.ep, &i) < 0)
+        return;
+    printf("root: %s (endpoint %d) has %lu denied operations; latest: kernel call %u (%lx, %lx)\n",
+           i.name, t.ep, i.denied, t.op, t.args[0], t.args[1]);
 }
 
 static void handle_spawn(message_t *m)

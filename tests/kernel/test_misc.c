@@ -147,9 +147,11 @@ static int h_fuzz(uint64_t n)
         else if (call == NR_KCALLS + 1)
             call = (uint64_t)0 - KCALL_BASE + rand64(&rs) % 512; /* a Linux number */
         else if (call == KC_EXIT)
-            continue;
+            call = (uint64_t)0 - KCALL_BASE + 60; /* Linux exit: unrouted, E_NOSYS */
         else if (call == KC_RECEIVE)
             a[2] |= RECV_NONBLOCK; /* nothing else could wake us */
+        else if (call == KC_LOG)
+            a[0] |= 0xffff800000000000ull; /* bad pointers only: keep the console readable */
         else if (call == NR_KCALLS + 2) {
             call = KC_SETGRANT; /* keep a usable table around half the time */
             a[0] = (uint64_t)fuzz_grants;
