@@ -32,7 +32,7 @@ QEMU_FLAGS := -machine q35 -accel $(ACCEL) -m 512M -no-reboot \
 	-device isa-debug-exit,iobase=0x501,iosize=1
 RUN_MODULES ?= $(B)/root,$(B)/ktest
 
-.PHONY: all run test bench gdb loc clean deps format
+.PHONY: all run test bench gdb loc clean deps format host-tests
 all: $(B)/kernel32.elf $(addprefix $(B)/,$(PROGRAMS))
 
 deps:
@@ -76,6 +76,15 @@ gdb: deps all
 		-kernel $(B)/kernel32.elf -initrd "$(RUN_MODULES)" & \
 	gdb -q $(B)/kernel.elf -ex 'target remote :1234' -ex 'break kmain' -ex continue; \
 	kill %1 2>/dev/null || true
+
+HOST_TESTS := $(patsubst tests/host/%.c,$(B)/host/%,$(wildcard tests/host/test_*.c))
+host-tests: $(HOST_TESTS)
+$(B)/host/test_format: tests/host/test_format.c lib/format/format.c lib/format/format.h
+	@mkdir -p $(dir $@)
+	@echo HOSTCC $@; $(CC) $(WARN) -Wno-format-truncation -O1 -g -fsanitize=address,undefined -o $@ tests/host/test_format.c lib/format/format.c
+$(B)/host/test_elf: tests/host/test_elf.c include/samsara/elf64.h
+	@mkdir -p $(dir $@)
+	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ $<
 
 test: deps all
 	@python3 tools/test.py

@@ -1,0 +1,82 @@
+"""Boot Samsara in QEMU headless under TCG and read its serial console.
+
+Shared by tools/test.py and tools/bench.py. A Boot runs QEMU with the
+kernel and a list of boot modules, collects serial lines (with host
+timestamps) and waits for patterns with a deadline; QEMU leaves through
+isa-debug-exit (status = (value << 1) | 1) or is killed at the deadline.
+"""
+import os
+import re
+import subprocess
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+
+
+def qemu_command(modules, icount=False, memory="512M", extra=()):
+    cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", memory,
+           "-no-reboot", "-display", "none", "-serial", "stdio", "-monitor", "none",
+           "-device", "isa-debug-exit,iobase=0x501,iosize=1",
+           "-kernel", os.path.join(BUILD, "kernel32.elf")]
+    if icount:
+        cmd += ["-icount", "shift=0"]
+    if modules:
+        cmd += ["-initrd", ",".join(modules)]
+    return cmd + list(extra)
+
+
+class Boot:
+    def __init__(self, modules, icount=False, extra=()):
+        self.lines = []          # (seconds since start, text)
+        self.cond = threading.Condition()
+        self.start = time.monotonic()
+        self.proc = subprocess.Popen(qemu_command(modules, icount, extra=extra),
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            text = raw.decode("utf-8", "replace").rstrip("\r\n").replace("\r", "")
+            with self.cond:
+                self.lines.append((time.monotonic() - self.start, text))
+                self.cond.notify_all()
+        with self.cond:
+            self.cond.notify_all()
+
+    def wait_for(self, pattern, timeout, start_index=0):
+        """Index and match of the first line at or after start_index matching pattern."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        i = start_index
+        with self.cond:
+            while True:
+                while i < len(self.lines):
+                    m = regex.search(self.lines[i][1])
+                    if m:
+                        return i, m
+                    i += 1
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not self.reader.is_alive()):
+                    return None, None
+                self.cond.wait(min(left, 0.5))
+
+    def wait_exit(self, timeout):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.reader.join(2)
+
+    def tail(self, n=30):
+        with self.cond:
+            return [t for _, t in self.lines[-n:]]

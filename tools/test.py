@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""make test: host unit tests, then QEMU boots that run the in-OS suites.
+
+Every test has a stable name and prints one line, PASS or FAIL; a failure
+shows the last serial lines. The last line is "N passed, N failed", and
+the exit status is non-zero if anything failed.
+"""
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qemu import BUILD, ROOT, Boot  # noqa: E402
+
+results = []
+
+
+def record(name, ok, detail="", tail=None):
+    results.append((name, ok))
+    print(f"{'PASS' if ok else 'FAIL'} {name}{': ' + detail if detail else ''}", flush=True)
+    if not ok and tail:
+        print("  --- last serial lines ---")
+        for line in tail:
+            print("  | " + line)
+
+
+def host_unit_tests():
+    """tests/host/*.c: pure logic built with the host compiler; lines 'TEST name PASS|FAIL'."""
+    out = subprocess.run(["make", "-s", "host-tests"], cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        record("host_build", False, out.stdout + out.stderr)
+        return
+    for exe in sorted(os.listdir(os.path.join(BUILD, "host"))):
+        path = os.path.join(BUILD, "host", exe)
+        run = subprocess.run([path], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        seen = 0
+        for line in run.stdout.splitlines():
+            parts = line.split()
+            if len(parts) >= 3 and parts[0] == "TEST":
+                seen += 1
+                record(f"host.{exe}.{parts[1]}", parts[2] == "PASS", " ".join(parts[3:]))
+        if run.returncode != 0 or seen == 0:
+            record(f"host.{exe}", False, f"exit status {run.returncode}\n{run.stdout}{run.stderr}")
+
+
+def module(name, args=""):
+    path = os.path.join(BUILD, name)
+    return f"{path} {args}".strip()
+
+
+def kernel_suite():
+    """The ktest suite: one result per in-OS test, then QEMU's exit status."""
+    boot = Boot([module("root"), module("ktest")])
+    index, names = 0, set()
+    try:
+        while True:
+            i, m = boot.wait_for(r"^(TEST (\S+) (PASS|FAIL)|ktest: (\d+) passed, (\d+) failed)",
+                                 timeout=300, start_index=index)
+            if i is None:
+                record("ktest.suite_finished", False, "no final line before the deadline",
+                       boot.tail())
+                return
+            index = i + 1
+            if m.group(2):
+                names.add(m.group(2))
+                ok = m.group(3) == "PASS"
+                record("ktest." + m.group(2), ok, tail=None if ok else boot.tail(40))
+                continue
+            status = boot.wait_exit(30)
+            record("ktest.suite_finished", status == 1 and m.group(5) == "0" and len(names) > 0,
+                   f"{len(names)} tests, QEMU exit status {status}")
+            crashed = [t for _, t in boot.lines if "kernel panic" in t]
+            record("ktest.no_kernel_panic", not crashed, crashed[0] if crashed else "")
+            return
+    finally:
+        boot.kill()
+
+
+def boot_time():
+    """The first user process runs within 2 s of QEMU starting (measured on the host)."""
+    boot = Boot([module("root")])
+    try:
+        i, _ = boot.wait_for(r"^root: started", timeout=30)
+        ok = i is not None and boot.lines[i][0] < 2.0
+        record("boot.root_runs", ok,
+               f"{boot.lines[i][0]*1000:.0f} ms after QEMU started" if i is not None else "never",
+               boot.tail())
+    finally:
+        boot.kill()
+
+
+def panics():
+    """Boot errors and kernel bugs stop the machine with a clear message and exit 255."""
+    cases = [
+        ("panic.no_modules", [], r"kernel panic: no boot modules"),
+        ("panic.root_not_elf", [os.path.join(ROOT, "Makefile")],
+         r"kernel panic: boot module 0 \(README.md\) is not a static x86-64 ELF"),
+    ]
+    for name, modules, pattern in cases:
+        boot = Boot(modules)
+        try:
+            i, _ = boot.wait_for(pattern, timeout=30)
+            j, _ = boot.wait_for(r"^backtrace:", timeout=10, start_index=i or 0)
+            status = boot.wait_exit(30)
+            record(name, i is not None and j is not None and status == 255,
+                   f"QEMU exit status {status}", boot.tail())
+        finally:
+            boot.kill()
+
+
+def main():
+    started = time.monotonic()
+    host_unit_tests()
+    boot_time()
+    panics()
+    kernel_suite()
+    passed = sum(1 for _, ok in results if ok)
+    failed = len(results) - passed
+    print(f"(make test took {time.monotonic() - started:.0f} s)")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
