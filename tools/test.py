@@ -95,7 +95,7 @@ def panics():
     cases = [
         ("panic.no_modules", [], r"kernel panic: no boot modules"),
         ("panic.root_not_elf", [os.path.join(ROOT, "Makefile")],
-         r"kernel panic: boot module 0 \(README.md\) is not a static x86-64 ELF"),
+         r"kernel panic: boot module 0 \(Makefile\) is not a static x86-64 ELF"),
     ]
     for name, modules, pattern in cases:
         boot = Boot(modules)
