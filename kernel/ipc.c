@@ -61,7 +61,7 @@ int64_t ipc_send(struct proc *p, endpoint_t dst_ep, uint64_t msgp, int nonblock,
     if (dst == p)
         return -E_DEADLK;
     if (copy_from_user(p, msgp, &p->msg, sizeof(message_t)) < 0 ||
-        (sendrec && copy_to_user(p, msgp, &p->msg, sizeof(message_t)) < 0))
+        (sendrec && !user_range_mapped(p, msgp, sizeof(message_t), 1)))
         return -E_FAULT;
     p->msg.source = p->ep;
 
@@ -143,7 +143,7 @@ int64_t ipc_receive(struct proc *p, endpoint_t src, uint64_t msgp, uint64_t flag
         return -E_DEADLK;
     if (flags & ~(uint64_t)RECV_NONBLOCK)
         return -E_INVAL;
-    if (copy_to_user(p, msgp, &(message_t){0}, sizeof(message_t)) < 0)
+    if (!user_range_mapped(p, msgp, sizeof(message_t), 1))
         return -E_FAULT;
     if (take_notification(p, src, &m))
         return copy_to_user(p, msgp, &m, sizeof(m));

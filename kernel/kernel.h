@@ -22,7 +22,8 @@
 #define DENIED_NOTIFY_MIN 1 /* root hears of denials at 1, 2, 4, 8, ... */
 
 struct proc {
-    struct regs regs;                 /* user context while not running */
+    struct regs regs;                 /* user context; entries from user mode */
+                                      /* build it here (see entry.S) */
     uint8_t fpu[512] __attribute__((aligned(16))); /* fxsave area */
     int in_use, slot, gen;
     endpoint_t ep, parent;
@@ -49,6 +50,10 @@ struct proc {
     uint64_t denied, pages, ticks;
     struct death_info death;          /* valid while PS_ZOMBIE */
 };
+
+_Static_assert(offsetof(struct proc, regs) == 0 && sizeof(struct regs) % 16 == 0,
+               "entry.S builds frames in place: the end of regs must be 16-byte aligned");
+_Static_assert(offsetof(struct regs, cs) == 144, "FRAME_CS in entry.S");
 
 extern struct proc proc_table[NR_SLOTS];
 extern struct proc *current;          /* NULL while idle */
@@ -97,6 +102,7 @@ int vm_alloc_range(struct proc *p, uint64_t va, uint64_t len, uint64_t pte_flags
 void vm_unmap_range(struct proc *p, uint64_t va, uint64_t len);
 uint64_t prot_to_pte(uint64_t prot);
 int user_range_ok(uint64_t va, uint64_t len);
+int user_range_mapped(struct proc *p, uint64_t va, uint64_t len, int write);
 int copy_from_user(struct proc *p, uint64_t src, void *dst, uint64_t len);
 int copy_to_user(struct proc *p, uint64_t dst, const void *src, uint64_t len);
 int copy_between(struct proc *sp, uint64_t src, struct proc *dp, uint64_t dst, uint64_t len);

@@ -38,7 +38,8 @@ void trap(struct regs *f)
         panic_regs(f, "exception");
     }
     struct proc *p = current;
-    p->regs = *f;
+    if (f != &p->regs)
+        panic_regs(f, "user frame outside the process table");
     if (f->vector == SYSCALL_VECTOR)
         kcall_dispatch(p);
     else if (irq >= 0 && irq < NR_IRQS)

@@ -79,8 +79,10 @@ _Noreturn void schedule(void)
             struct proc *p = ready_head[q];
             if (!p)
                 continue;
-            if (p != current)
+            if (p != current) {
                 fpu_switch_out();
+                cpu_set_user_frame(&p->regs);
+            }
             current = p;
             if ((read_cr3() & PTE_ADDR) != p->pml4)
                 write_cr3(p->pml4);

@@ -150,7 +150,8 @@ static uint64_t user_phys(struct proc *p, uint64_t va, int write)
     return 0;
 }
 
-static int user_range_mapped(struct proc *p, uint64_t va, uint64_t len, int write)
+/* 1 if all of [va, va+len) is user memory of p, writable if asked. */
+int user_range_mapped(struct proc *p, uint64_t va, uint64_t len, int write)
 {
     if (!user_range_ok(va, len))
         return 0;

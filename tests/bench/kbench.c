@@ -61,6 +61,10 @@ int main(uint64_t argp)
         return 1;
     }
     endpoint_t peer = m.type;
+    while (arg[0] == 'l') { /* "loop": for profiling with QEMU's exec log */
+        message_t q = {.type = 1};
+        ipc_sendrec(peer, &q);
+    }
 
     for (int r = 0; r < RUNS; r++) {
         uint64_t t0 = sys_tsc();

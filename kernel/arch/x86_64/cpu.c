@@ -42,6 +42,14 @@ static void idt_set(int n, void (*fn)(void), int ist)
                                 .type = 0x8e, .off1 = (a >> 16) & 0xffff, .off2 = a >> 32};
 }
 
+uint64_t syscall_frame_top; /* entry.S builds a syscall frame below this */
+
+/* Entries from user mode will build their frame in r (16-byte aligned end). */
+void cpu_set_user_frame(struct regs *r)
+{
+    tss.rsp[0] = syscall_frame_top = (uint64_t)(r + 1);
+}
+
 static uint8_t fpu_initial[512] __attribute__((aligned(16)));
 static void *fpu_owner; /* whose state is in the FPU registers */
 

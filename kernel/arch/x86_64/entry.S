@@ -1,10 +1,13 @@
 /*
  * Every way into the kernel: exceptions, IRQs and the `syscall` instruction.
- * Each builds the same frame (struct regs in arch.h) on the single kernel
- * stack and calls trap(). trap() copies the frame into the current process
- * and leaves through return_to_user() with the next process's frame, so the
- * kernel never blocks and never needs a stack per process (as in MINIX).
- * Only the idle loop is interrupted in kernel mode; then trap() returns here.
+ * Each builds the same frame (struct regs in arch.h) and calls trap().
+ * From user mode the frame is built straight into the running process's
+ * table entry (TSS.rsp0 and syscall_frame_top point just past it, as in
+ * MINIX), then the stub moves to the single kernel stack. trap() leaves
+ * through return_to_user() with the next process's frame, so the kernel
+ * never blocks and needs no stack per process. Only the idle loop is
+ * interrupted in kernel mode; its frame is on the kernel stack and trap()
+ * returns here.
  */
 #define SYSCALL_VECTOR 0x80
 
@@ -68,12 +71,17 @@ ISR_ERR 21
 ISR_NOERR \n
     .endr
 
+#define FRAME_CS 144 /* offsetof(struct regs, cs) */
 trap_common:
     PUSH_REGS
     cld
     movq %rsp, %rdi
+    testb $3, FRAME_CS(%rsp)
+    jz 1f
+    leaq kernel_stack_top(%rip), %rsp
     call trap
-    /* only reached when the idle loop was interrupted */
+    ud2
+1:  call trap /* the idle loop was interrupted */
     popq %r15
     popq %r14
     popq %r13
@@ -96,7 +104,7 @@ trap_common:
     .globl syscall_entry
 syscall_entry:
     movq %rsp, syscall_user_rsp(%rip)
-    leaq kernel_stack_top(%rip), %rsp
+    movq syscall_frame_top(%rip), %rsp
     pushq $0x1b
     pushq syscall_user_rsp(%rip)
     pushq %r11
@@ -107,6 +115,7 @@ syscall_entry:
     PUSH_REGS
     cld
     movq %rsp, %rdi
+    leaq kernel_stack_top(%rip), %rsp
     call trap
     ud2
 
