@@ -9,10 +9,12 @@
 
 struct proc *current;
 static struct proc *ready_head[NR_PRIO], *ready_tail[NR_PRIO];
+static uint32_t ready_mask; /* bit q: queue q is not empty */
 
 static void enqueue(struct proc *p, int front)
 {
     int q = p->priority;
+    ready_mask |= 1u << q;
     if (front) {
         p->next_ready = ready_head[q];
         ready_head[q] = p;
@@ -39,6 +41,8 @@ static void dequeue(struct proc *p)
     *pp = p->next_ready;
     if (ready_tail[q] == p)
         ready_tail[q] = prev;
+    if (!ready_head[q])
+        ready_mask &= ~(1u << q);
     p->next_ready = 0;
 }
 
@@ -75,17 +79,15 @@ void sched_tick(void)
 _Noreturn void schedule(void)
 {
     for (;;) {
-        for (int q = 0; q < NR_PRIO; q++) {
-            struct proc *p = ready_head[q];
-            if (!p)
-                continue;
+        if (ready_mask) {
+            struct proc *p = ready_head[__builtin_ctz(ready_mask)];
             if (p != current) {
                 fpu_switch_out();
                 cpu_set_user_frame(&p->regs);
+                if ((read_cr3() & PTE_ADDR) != p->pml4)
+                    write_cr3(p->pml4);
             }
             current = p;
-            if ((read_cr3() & PTE_ADDR) != p->pml4)
-                write_cr3(p->pml4);
             return_to_user(&p->regs);
         }
         current = 0; /* idle until an interrupt makes someone runnable */
@@ -97,13 +99,16 @@ _Noreturn void schedule(void)
 int sched_check(void)
 {
     int queued = 0, runnable = 0;
-    for (int q = 0; q < NR_PRIO; q++)
+    for (int q = 0; q < NR_PRIO; q++) {
+        if (!ready_head[q] != !((ready_mask >> q) & 1))
+            return -E_INVAL;
         for (struct proc *p = ready_head[q]; p; p = p->next_ready) {
             if (!p->in_use || p->flags || p->priority != q || ++queued > NR_SLOTS)
                 return -E_INVAL;
             if (!p->next_ready && p != ready_tail[q])
                 return -E_INVAL;
         }
+    }
     for (int i = 0; i < NR_SLOTS; i++)
         runnable += proc_table[i].in_use && proc_table[i].flags == 0;
     return queued == runnable ? 0 : -E_INVAL;

@@ -136,18 +136,15 @@ int vm_alloc_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
 /* Physical address behind a user address, 0 if not accessible. */
 static uint64_t user_phys(struct proc *p, uint64_t va, int write)
 {
+    uint64_t need = PTE_P | PTE_U | (write ? PTE_W : 0), e = p->pml4 | need;
     if (va >= USER_TOP)
         return 0;
-    uint64_t *t = P2V(p->pml4);
-    for (int level = 3; level >= 0; level--) {
-        uint64_t e = t[IDX(va, level)];
-        if (!(e & PTE_P) || !(e & PTE_U) || (write && !(e & PTE_W)))
+    for (int shift = 39; shift >= 12; shift -= 9) {
+        e = ((uint64_t *)P2V(e & PTE_ADDR))[(va >> shift) & 511];
+        if ((e & need) != need)
             return 0;
-        if (level == 0)
-            return (e & PTE_ADDR) + (va & (PAGE_SIZE - 1));
-        t = P2V(e & PTE_ADDR);
     }
-    return 0;
+    return (e & PTE_ADDR) | (va & (PAGE_SIZE - 1));
 }
 
 /* 1 if all of [va, va+len) is user memory of p, writable if asked. */
@@ -161,27 +158,33 @@ int user_range_mapped(struct proc *p, uint64_t va, uint64_t len, int write)
     return 1;
 }
 
+static int within_page(uint64_t va, uint64_t len) { return (va & (PAGE_SIZE - 1)) + len <= PAGE_SIZE; }
+
 /*
  * Copy len bytes; either side may be a user range (proc != NULL) or kernel
- * memory. Both ranges are checked before the first byte moves.
+ * memory. Both ranges are checked before the first byte moves. A copy that
+ * stays within one page on each side (a message) walks each table once.
  */
 static int copy_any(struct proc *sp, uint64_t src, struct proc *dp, uint64_t dst, uint64_t len)
 {
+    if (len && within_page(src, len) && within_page(dst, len)) {
+        uint64_t s = src, d = dst;
+        if ((sp && !(s = user_phys(sp, src, 0))) || (dp && !(d = user_phys(dp, dst, 1))))
+            return -E_FAULT;
+        memcpy(dp ? P2V(d) : (void *)d, sp ? P2V(s) : (const void *)s, len);
+        return 0;
+    }
     if ((sp && !user_range_mapped(sp, src, len, 0)) || (dp && !user_range_mapped(dp, dst, len, 1)))
         return -E_FAULT;
     while (len) {
         uint64_t n = len, s = src, d = dst;
         if (sp) {
-            if (!(s = user_phys(sp, src, 0)))
-                return -E_FAULT;
+            s = (uint64_t)P2V(user_phys(sp, src, 0));
             n = n < PAGE_SIZE - (src & 4095) ? n : PAGE_SIZE - (src & 4095);
-            s = (uint64_t)P2V(s);
         }
         if (dp) {
-            if (!(d = user_phys(dp, dst, 1)))
-                return -E_FAULT;
+            d = (uint64_t)P2V(user_phys(dp, dst, 1));
             n = n < PAGE_SIZE - (dst & 4095) ? n : PAGE_SIZE - (dst & 4095);
-            d = (uint64_t)P2V(d);
         }
         memcpy((void *)d, (const void *)s, n);
         src += n, dst += n, len -= n;

@@ -53,7 +53,8 @@ def main():
     names = {
         "sendrec_roundtrip": "sendrec + reply, two address spaces",
         "null_kernel_call": "null kernel call (KC_UPTIME)",
-        "notify": "notify to a waiting process",
+        "notify_roundtrip": "notify + notify back (two switches)",
+        "notify_pending": "notify, receiver not waiting",
     }
     print(f"{'operation':40} {'TSC ticks (TCG)':>22} {'guest instructions':>20}")
     print(f"{'':40} {'median [min-max]':>22} {'(-icount shift=0)':>20}")

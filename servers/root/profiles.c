@@ -33,7 +33,7 @@ const struct profile profiles[] = {
                  K(KC_SAFECOPY_TO) | K(KC_PROC_INFO),
      0, 0, {{0, 0}}, 0, 0, 0, 0, 4},
     /* Benchmarks: IPC to anyone, spawn a partner, exit QEMU. */
-    {"kbench", BASIC | PROCS | K(KC_IOPORT) | K(KC_SYSINFO), PRIV_IPC_ALL, 1, {{0x501, 1}}, 0,
+    {"kbench", BASIC | PROCS | K(KC_IOPORT) | K(KC_SYSINFO) | K(KC_ALARM), PRIV_IPC_ALL, 1, {{0x501, 1}}, 0,
      0, 0, 1, 2},
     {"", 0, 0, 0, {{0, 0}}, 0, 0, 0, 0, 0},
 };

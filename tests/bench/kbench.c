@@ -1,7 +1,7 @@
 /*
  * Kernel micro-benchmarks, run by `make bench`: the round trip of sendrec
  * plus reply between two address spaces, a null kernel call (KC_UPTIME),
- * and notify. Each figure is the median over RUNS runs of ITERS operations,
+ * a notify round trip, and a notify that only sets a pending bit. Each figure is the median over RUNS runs of ITERS operations,
  * in TSC ticks per operation; under QEMU's -icount shift=0 one tick is one
  * guest instruction. Prints "BENCH name median min max" lines, then exits
  * QEMU through isa-debug-exit.
@@ -30,18 +30,30 @@ static void report(const char *name)
     printf("BENCH %s %lu %lu %lu\n", name, samples[RUNS / 2], samples[0], samples[RUNS - 1]);
 }
 
-/* Partner: answer every message at once; stop on type 0. */
+/*
+ * Partner: answer every message at once; answer a notification with a
+ * notification; on type 2, sleep w[0] ticks without receiving (so that
+ * notifications to it stay pending); stop on type 0.
+ */
 static int partner(void)
 {
     for (;;) {
         message_t m;
         if (ipc_receive(ANY, &m) < 0)
             return 1;
-        if (m.source == SYSTEM || m.type == MSG_NOTIFY)
+        if (m.source == SYSTEM)
             continue;
+        if (m.type == MSG_NOTIFY) {
+            ipc_notify(m.source);
+            continue;
+        }
         if (m.type == 0)
             return 0;
         ipc_sendnb(m.source, &m);
+        if (m.type == 2) {
+            sys_alarm(m.u.w[0]);
+            ipc_receive(SYSTEM, &m);
+        }
     }
 }
 
@@ -85,7 +97,22 @@ int main(uint64_t argp)
     }
     report("null_kernel_call");
 
-    /* notify to a partner that is waiting: delivery plus a switch there and back */
+    /* notify and the notification back: two notifies, two receives, two switches */
+    for (int r = 0; r < RUNS; r++) {
+        uint64_t t0 = sys_tsc();
+        for (int i = 0; i < ITERS; i++) {
+            message_t n;
+            if (ipc_notify(peer) < 0 || ipc_receive(peer, &n) < 0 || n.type != MSG_NOTIFY)
+                return 2;
+        }
+        samples[r] = (sys_tsc() - t0) / ITERS;
+    }
+    report("notify_roundtrip");
+
+    /* notify to a process that is not waiting: only a pending bit is set */
+    message_t sleep = {.type = 2, .u.w = {1000}};
+    if (ipc_sendrec(peer, &sleep) < 0)
+        return 2;
     for (int r = 0; r < RUNS; r++) {
         uint64_t t0 = sys_tsc();
         for (int i = 0; i < ITERS; i++)
@@ -93,7 +120,7 @@ int main(uint64_t argp)
                 return 2;
         samples[r] = (sys_tsc() - t0) / ITERS;
     }
-    report("notify");
+    report("notify_pending");
 
     m = (message_t){.type = 0};
     ipc_send(peer, &m);
