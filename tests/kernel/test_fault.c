@@ -127,10 +127,53 @@ static void t_kill(void)
     EXPECT(sys_proc_info(e, &i), -E_DEADEP);
 }
 
+static void kill_and_reap(endpoint_t e)
+{
+    struct death_info d;
+    EXPECT(sys_proc_kill(e), 0);
+    wait_child(e, &d);
+    EXPECT(d.cause, DEATH_KILLED);
+}
+
+static void t_round_robin(void)
+{
+    /* two spinners at one priority share the CPU */
+    endpoint_t a = spawn_helper("unpriv", "spin", 0), b = spawn_helper("unpriv", "spin", 0);
+    sleep_ticks(200);
+    struct proc_info ia, ib;
+    EXPECT(sys_proc_info(a, &ia), 0);
+    EXPECT(sys_proc_info(b, &ib), 0);
+    printf("round robin: %lu and %lu ticks\n", ia.ticks, ib.ticks);
+    CHECK(ia.ticks >= 40 && ib.ticks >= 40);
+    kill_and_reap(a);
+    kill_and_reap(b);
+}
+
+static void t_priority(void)
+{
+    /* a runnable process at a higher priority (3) starves a lower one (4) */
+    endpoint_t low = spawn_helper("fuzz", "spin", 0), high = spawn_helper("unpriv", "spin", 0);
+    sleep_ticks(100);
+    struct proc_info il, ih;
+    EXPECT(sys_proc_info(low, &il), 0);
+    EXPECT(sys_proc_info(high, &ih), 0);
+    EXPECT(il.priority, 4);
+    EXPECT(ih.priority, 3);
+    CHECK(ih.ticks >= 50);
+    CHECK(il.ticks <= 2); /* it may have run before high was started */
+    kill_and_reap(high);
+    sleep_ticks(50);
+    EXPECT(sys_proc_info(low, &il), 0);
+    CHECK(il.ticks >= 20); /* now it runs */
+    kill_and_reap(low);
+}
+
 const struct ktest fault_tests[] = {
     {"fault_kinds", t_faults},
     {"fault_bad_kcall_args", t_bad_kcall_args},
     {"fault_kill_spinning", t_kill},
+    {"sched_round_robin", t_round_robin},
+    {"sched_priority", t_priority},
     {0, 0},
 };
 
