@@ -51,7 +51,7 @@ def module(name, args=""):
 
 def kernel_suite():
     """The ktest suite: one result per in-OS test, then QEMU's exit status."""
-    boot = Boot([module("root"), module("ktest")])
+    boot = Boot([module("root"), module("ktest", "exit")])
     index, names = 0, set()
     try:
         while True:

@@ -32,6 +32,10 @@ const struct profile profiles[] = {
     {"fuzz", BASIC | K(KC_ALARM) | K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) |
                  K(KC_SAFECOPY_TO) | K(KC_PROC_INFO),
      0, 0, {{0, 0}}, 0, 0, 0, 0, 4},
+    /* The IPC fuzzer: the same, and it may message anyone (non-blocking only). */
+    {"fuzz_ipc", BASIC | K(KC_ALARM) | K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) |
+                     K(KC_SAFECOPY_TO) | K(KC_PROC_INFO),
+     PRIV_IPC_ALL, 0, {{0, 0}}, 0, 0, 0, 0, 4},
     /* Benchmarks: IPC to anyone, spawn a partner, exit QEMU. */
     {"kbench", BASIC | PROCS | K(KC_IOPORT) | K(KC_SYSINFO) | K(KC_ALARM), PRIV_IPC_ALL, 1, {{0x501, 1}}, 0,
      0, 0, 1, 2},

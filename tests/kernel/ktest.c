@@ -131,7 +131,8 @@ static int run_test(const struct ktest *t)
     return ok;
 }
 
-static int runner(const char *only)
+/* Runner arguments: "exit" leaves QEMU at the end; "only=NAME" runs one test. */
+static int runner(const char *only, int exit_qemu)
 {
     int passed = 0, failed = 0;
     printf("ktest: kernel test suite starting\n");
@@ -146,7 +147,8 @@ static int runner(const char *only)
         }
     printf("ktest: %d passed, %d failed\n", passed, failed);
     log_flush();
-    sys_ioport(IO_OUT8, 0x501, failed ? 1 : 0); /* QEMU exits: status 1 or 3 */
+    if (exit_qemu)
+        sys_ioport(IO_OUT8, 0x501, failed ? 1 : 0); /* QEMU exits: status 1 or 3 */
     return failed;
 }
 
@@ -185,5 +187,17 @@ int main(uint64_t argp)
         printf("ktest: no helper named %s\n", name);
         return 2;
     }
-    return runner(arg[0] == '=' ? arg + 1 : "");
+    static char only[32];
+    int exit_qemu = 0;
+    for (const char *w = arg; *w;) {
+        const char *end = w;
+        while (*end && *end != ' ')
+            end++;
+        if (end - w == 4 && !strncmp(w, "exit", 4))
+            exit_qemu = 1;
+        else if (!strncmp(w, "only=", 5) && end - w - 5 < (long)sizeof(only))
+            memcpy(only, w + 5, (size_t)(end - w - 5));
+        w = *end ? end + 1 : end;
+    }
+    return runner(only, exit_qemu);
 }

@@ -1,7 +1,8 @@
 /*
  * The in-OS kernel test suite (xv6 usertests style). ktest is one program
  * with three roles, chosen by its argument:
- *   ""          the runner: runs every test in its own child process
+ *   "[exit] [only=NAME]"  the runner: runs every test (or one) in its own
+ *               child process; with "exit" it leaves QEMU when done
  *   "t:NAME"    one test (a child of the runner)
  *   "h:NAME:N"  a helper process that a test spawned
  * Children are spawned through the root server with a privilege profile.

@@ -130,6 +130,8 @@ static uint64_t pick_value(uint64_t *rs, endpoint_t parent)
     }
 }
 
+static int fuzz_ipc_targets; /* set for the helper that may message anyone */
+
 static int h_fuzz(uint64_t n)
 {
     uint64_t rs = 0x9e3779b97f4a7c15ull ^ sys_tsc();
@@ -150,6 +152,8 @@ static int h_fuzz(uint64_t n)
             call = (uint64_t)0 - KCALL_BASE + 60; /* Linux exit: unrouted, E_NOSYS */
         else if (call == KC_RECEIVE)
             a[2] |= RECV_NONBLOCK; /* nothing else could wake us */
+        else if (fuzz_ipc_targets && (call == KC_SEND || call == KC_SENDREC))
+            call = KC_SENDNB; /* a peer might never receive: do not block */
         else if (call == KC_LOG)
             a[0] |= 0xffff800000000000ull; /* bad pointers only: keep the console readable */
         else if (call == NR_KCALLS + 2) {
@@ -179,13 +183,19 @@ static int h_fuzz(uint64_t n)
     return 0;
 }
 
+static int h_fuzz_ipc(uint64_t n)
+{
+    fuzz_ipc_targets = 1;
+    return h_fuzz(n);
+}
+
 #define FUZZ_CALLS 1000000
 
-static void t_fuzz(void)
+static void fuzz_with(const char *profile, const char *helper)
 {
     struct sysinfo s0, s1;
     EXPECT(sys_sysinfo(&s0), 0);
-    endpoint_t e = spawn_helper("fuzz", "fuzz", FUZZ_CALLS);
+    endpoint_t e = spawn_helper(profile, helper, FUZZ_CALLS);
     struct death_info d;
     wait_child(e, &d);
     EXPECT(d.cause, DEATH_EXIT);
@@ -202,12 +212,19 @@ static void t_fuzz(void)
     wait_child(echo, &d);
 }
 
+/* No IPC targets: the kernel-call surface. */
+static void t_fuzz(void) { fuzz_with("fuzz", "fuzz"); }
+
+/* Any target, non-blocking: garbage messages reach root and the tests too. */
+static void t_fuzz_ipc(void) { fuzz_with("fuzz_ipc", "fuzz_ipc"); }
+
 static void t_selfcheck(void) { EXPECT(sys_selfcheck(), 0); }
 
 const struct ktest misc_tests[] = {
     {"memory_calls", t_memory},
     {"fpu_preserved", t_fpu},
     {"fuzz_kernel_calls", t_fuzz},
+    {"fuzz_ipc_any_target", t_fuzz_ipc},
     {"kernel_selfcheck", t_selfcheck},
     {0, 0},
 };
@@ -216,5 +233,6 @@ const struct khelper misc_helpers[] = {
     {"memory", h_memory},
     {"fpu", h_fpu},
     {"fuzz", h_fuzz},
+    {"fuzz_ipc", h_fuzz_ipc},
     {0, 0},
 };
