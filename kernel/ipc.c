@@ -5,7 +5,8 @@
  * send: deliver if the destination waits for us, else block in its queue
  *       (refused with E_DEADLK if that closes a cycle of blocked senders).
  * receive: pending notifications first, then queued senders, else block.
- * sendrec: send, then receive from the same endpoint into the same buffer.
+ * sendrec: send, then receive the reply from the same endpoint into the same
+ *       buffer; notifications from the callee stay pending meanwhile.
  * notify: never blocks; sets a pending bit per source slot if the
  *       destination is not waiting, delivered as a MSG_NOTIFY message.
  * Any operation with a dead or stale endpoint fails with E_DEADEP.
@@ -23,12 +24,30 @@ static void deliver(struct proc *p, const message_t *m)
 {
     int r = copy_to_user(p, p->msgbuf, m, sizeof(*m));
     p->getfrom = NONE;
+    p->awaiting_reply = 0;
     wake(p, r);
 }
 
 static int waits_for(struct proc *p, endpoint_t src)
 {
     return (p->flags & PS_RECEIVING) && (p->getfrom == ANY || p->getfrom == src);
+}
+
+/* A caller waiting for its sendrec reply takes only the reply, never a notification. */
+static int waits_for_notify(struct proc *p, endpoint_t src)
+{
+    return waits_for(p, src) && !p->awaiting_reply;
+}
+
+/* p's send went through as part of sendrec: now it waits for the reply from dst. */
+static void await_reply(struct proc *p, endpoint_t dst)
+{
+    p->getfrom = dst;
+    p->awaiting_reply = 1;
+    if (p->flags & PS_SENDING) /* it was queued: still blocked, now receiving */
+        p->flags = (p->flags & ~PS_SENDING) | PS_RECEIVING;
+    else
+        proc_block(p, PS_RECEIVING);
 }
 
 static void notify_message(message_t *m, endpoint_t src, uint64_t bits)
@@ -69,9 +88,8 @@ int64_t ipc_send(struct proc *p, endpoint_t dst_ep, uint64_t msgp, int nonblock,
         deliver(dst, &p->msg);
         if (!sendrec)
             return 0;
-        p->getfrom = dst_ep;
         p->msgbuf = msgp;
-        proc_block(p, PS_RECEIVING);
+        await_reply(p, dst_ep);
         return KC_BLOCKED;
     }
     if (nonblock)
@@ -156,8 +174,7 @@ int64_t ipc_receive(struct proc *p, endpoint_t src, uint64_t msgp, uint64_t flag
         int r = copy_to_user(p, msgp, &s->msg, sizeof(message_t));
         if (s->in_sendrec) {
             s->in_sendrec = 0;
-            s->getfrom = p->ep;
-            s->flags = (s->flags & ~PS_SENDING) | PS_RECEIVING; /* stays blocked */
+            await_reply(s, p->ep); /* stays blocked */
         } else {
             wake(s, 0);
         }
@@ -177,7 +194,7 @@ int64_t ipc_notify(struct proc *p, endpoint_t dst_ep)
     int64_t r = check_target(p, dst_ep, KC_NOTIFY, &dst);
     if (r < 0)
         return r;
-    if (waits_for(dst, p->ep)) {
+    if (waits_for_notify(dst, p->ep)) {
         message_t m;
         notify_message(&m, p->ep, 0);
         deliver(dst, &m);
@@ -192,7 +209,7 @@ void notify_from_kernel(struct proc *dst, endpoint_t src, uint32_t bits)
 {
     uint32_t *pending = src == SYSTEM ? &dst->sys_pending : &dst->irq_pending;
     *pending |= bits;
-    if (waits_for(dst, src)) {
+    if (waits_for_notify(dst, src)) {
         message_t m;
         notify_message(&m, src, *pending);
         *pending = 0;
@@ -219,6 +236,7 @@ void ipc_cleanup(struct proc *dead)
         q->notify_pending[dead->slot / 64] &= ~(1ull << (dead->slot % 64));
         if ((q->flags & PS_RECEIVING) && q->getfrom == dead->ep) {
             q->getfrom = NONE;
+            q->awaiting_reply = 0;
             wake(q, -E_DEADEP);
         }
         for (struct proc **pp = &q->senders; *pp; pp = &(*pp)->next_sender)

@@ -10,6 +10,7 @@ uint64_t ticks;
 static struct proc *irq_owner[NR_IRQS];
 static uint64_t next_alarm = ~0ull;
 
+/* p may own irq (checked by the caller); only the owner may ack or disable it. */
 int irq_control(struct proc *p, int op, int irq)
 {
     if (op == IRQ_ENABLE) {
@@ -20,7 +21,7 @@ int irq_control(struct proc *p, int op, int irq)
         return 0;
     }
     if (irq_owner[irq] != p)
-        return -E_PERM;
+        return deny(p, KC_IRQCTL, (uint64_t)op, (uint64_t)irq, 0);
     if (op == IRQ_DISABLE) {
         pic_mask(irq, 1);
         irq_owner[irq] = 0;

@@ -6,13 +6,28 @@
 #include "kernel.h"
 
 /* Resolve an endpoint argument, SELF meaning the caller. */
-static int target(struct proc *p, uint64_t ep, struct proc **out)
+static int lookup(struct proc *p, uint64_t ep, struct proc **out)
 {
     if ((endpoint_t)ep == SELF) {
         *out = p;
         return 0;
     }
     return ep_lookup((endpoint_t)ep, out);
+}
+
+/*
+ * The target of a control call: the caller itself, one of its children,
+ * or, for a PRIV_ROOT caller, anyone. Root is nobody's child, so no other
+ * process can reach it. A refusal is a denial.
+ */
+static int target(struct proc *p, uint64_t ep, uint32_t op, struct proc **out)
+{
+    int r = lookup(p, ep, out);
+    if (r < 0)
+        return r;
+    if (*out == p || (*out)->parent == p->ep || ((p->priv.flags & PRIV_ROOT) && *out != root_proc))
+        return 0;
+    return (int)deny(p, op, ep, 0, 0);
 }
 
 static int page_range_ok(uint64_t va, uint64_t len)
@@ -25,7 +40,7 @@ int64_t do_proc_create(struct proc *p, const uint64_t *a)
 {
     struct proc *parent, *c;
     char name[PROC_NAME_LEN] = {0};
-    int r = target(p, a[0], &parent);
+    int r = target(p, a[0], KC_PROC_CREATE, &parent);
     if (r < 0)
         return r;
     if (copy_from_user(p, a[1], name, PROC_NAME_LEN - 1) < 0)
@@ -39,12 +54,11 @@ int64_t do_proc_create(struct proc *p, const uint64_t *a)
 int64_t do_proc_start(struct proc *p, const uint64_t *a)
 {
     struct proc *t;
-    int r = ep_lookup((endpoint_t)a[0], &t);
+    int r = target(p, a[0], KC_PROC_START, &t);
     if (r < 0)
         return r;
     if (!(t->flags & PS_STOPPED) || a[1] >= USER_TOP || a[2] >= USER_TOP || a[4] >= NR_PRIO)
         return -E_INVAL;
-    (void)p;
     proc_start(t, a[1], a[2], a[3], (int)a[4]);
     return 0;
 }
@@ -53,7 +67,7 @@ int64_t do_proc_start(struct proc *p, const uint64_t *a)
 int64_t do_proc_kill(struct proc *p, const uint64_t *a)
 {
     struct proc *t;
-    int r = target(p, a[0], &t);
+    int r = target(p, a[0], KC_PROC_KILL, &t);
     if (r < 0)
         return r;
     if (t == root_proc)
@@ -66,7 +80,7 @@ int64_t do_proc_kill(struct proc *p, const uint64_t *a)
 int64_t do_proc_info(struct proc *p, const uint64_t *a)
 {
     struct proc *t;
-    int r = target(p, a[0], &t);
+    int r = lookup(p, a[0], &t);
     if (r < 0)
         return r;
     struct proc_info i = {.ep = t->ep, .parent = t->parent, .state = t->flags,
@@ -93,7 +107,7 @@ int64_t do_proc_reap(struct proc *p, const uint64_t *a)
 int64_t do_mem_map(struct proc *p, const uint64_t *a)
 {
     struct proc *t;
-    int r = target(p, a[0], &t);
+    int r = target(p, a[0], KC_MEM_MAP, &t);
     if (r < 0)
         return r;
     if (!page_range_ok(a[1], a[2]) || (a[3] & ~(uint64_t)(PROT_R | PROT_W | PROT_X)) ||
@@ -111,7 +125,7 @@ int64_t do_mem_map(struct proc *p, const uint64_t *a)
 int64_t do_mem_unmap(struct proc *p, const uint64_t *a)
 {
     struct proc *t;
-    int r = target(p, a[0], &t);
+    int r = target(p, a[0], KC_MEM_UNMAP, &t);
     if (r < 0)
         return r;
     if (!page_range_ok(a[1], a[2]))
@@ -124,8 +138,8 @@ int64_t do_mem_unmap(struct proc *p, const uint64_t *a)
 int64_t do_vcopy(struct proc *p, const uint64_t *a)
 {
     struct proc *s, *d;
-    int r = target(p, a[0], &s);
-    if (r < 0 || (r = target(p, a[2], &d)) < 0)
+    int r = target(p, a[0], KC_VCOPY, &s);
+    if (r < 0 || (r = target(p, a[2], KC_VCOPY, &d)) < 0)
         return r;
     return copy_between(s, a[1], d, a[3], a[4]);
 }

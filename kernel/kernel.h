@@ -19,7 +19,6 @@
 #define NR_PRIO 8           /* 0 is the highest priority */
 #define QUANTUM_TICKS 10
 #define KC_BLOCKED (-0x7fffffffffffffffll) /* the call blocked; rax set later */
-#define DENIED_NOTIFY_MIN 1 /* root hears of denials at 1, 2, 4, 8, ... */
 
 struct proc {
     struct regs regs;                 /* user context; entries from user mode */
@@ -36,6 +35,7 @@ struct proc {
     /* IPC: valid while PS_SENDING / PS_RECEIVING */
     endpoint_t sendto, getfrom;
     int in_sendrec;                   /* after the send, receive the reply */
+    int awaiting_reply;               /* in sendrec's receive: only a message */
     uint64_t msgbuf;                  /* caller's message buffer */
     message_t msg;                    /* message being sent */
     struct proc *senders;             /* processes blocked sending to us */
@@ -60,7 +60,7 @@ extern struct proc *current;          /* NULL while idle */
 extern struct proc *root_proc;
 extern uint64_t ticks;
 
-/* console.c, panic.c */
+/* console.c: kernel log and panics */
 void console_init(void);
 void console_write(const char *s, size_t n);
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -131,7 +131,7 @@ void notify_from_kernel(struct proc *dst, endpoint_t src, uint32_t bits);
 void ipc_cleanup(struct proc *dead);
 int ipc_check(void);
 
-/* kcall.c, priv.c, trace.c */
+/* kcall.c, priv.c (privileges and the denial trace) */
 void kcall_dispatch(struct proc *p);
 int priv_may_send(struct proc *p, struct proc *dst);
 int64_t deny(struct proc *p, uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2);
@@ -146,7 +146,7 @@ int irq_control(struct proc *p, int op, int irq);
 void alarm_set(struct proc *p, uint64_t delay);
 void timer_tick(void);
 
-/* elf.c, boot.c */
+/* boot.c */
 int elf_load_root(struct proc *p, uint64_t image_pa, uint64_t size, uint64_t *entry);
 void boot_start_root(uint32_t mb_info);
 

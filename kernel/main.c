@@ -46,6 +46,10 @@ void trap(struct regs *f)
         irq_handle(irq);
     else if (f->vector == 7)
         fpu_trap();
+    else if (f->vector == 2)
+        kprintf("kernel: NMI while %s ran; ignored\n", p->name);
+    else if (f->vector == 18)
+        panic_regs(f, "machine check");
     else
         user_fault(p, f);
     schedule();

@@ -144,6 +144,8 @@ static uint64_t user_phys(struct proc *p, uint64_t va, int write)
         if ((e & need) != need)
             return 0;
     }
+    if ((e & PTE_ADDR) >= PHYS_MAP_LIMIT) /* MMIO above the direct map: not a buffer */
+        return 0;
     return (e & PTE_ADDR) | (va & (PAGE_SIZE - 1));
 }
 

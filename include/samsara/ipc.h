@@ -41,7 +41,7 @@ _Static_assert(sizeof(message_t) == 64, "messages are 64 bytes");
 #define MSG_NOTIFY 0x4e4f5449
 /* From SYSTEM: u.w[0] holds the reasons as bits. */
 #define NOTIFY_ALARM (1u << 0)
-#define NOTIFY_CHILD (1u << 1) /* a child died: reap it with K_PROC_REAP */
+#define NOTIFY_CHILD (1u << 1) /* a child died: reap it with KC_PROC_REAP */
 #define NOTIFY_DENIED (1u << 2) /* (root) a process crossed the denial threshold */
 /* From HARDWARE: u.w[0] holds the bitmap of pending IRQs. */
 

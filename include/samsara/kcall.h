@@ -46,7 +46,8 @@ enum kcall_number {
     KC_PRIV_SET,      /* (ep, priv*): root only */
     KC_TRACE_READ,    /* (first_seq, buf*, max): denied-operation trace */
     KC_SYSINFO,       /* (sysinfo*) */
-    KC_SELFCHECK,     /* (): verify kernel invariants, 0 or -E_INVAL */
+    KC_SELFCHECK,     /* (): verify kernel invariants: 0, or -1 run queues, */
+                      /* -2 sender queues, -3 frame counts inconsistent */
     NR_KCALLS
 };
 

@@ -28,7 +28,7 @@ struct proc_info {
 
 /* death_info.cause */
 #define DEATH_EXIT 1   /* code = exit status */
-#define DEATH_FAULT 2  /* code = exception vector, addr = cr2/err, rip */
+#define DEATH_FAULT 2  /* code = vector, addr = CR2 for page faults (else 0), err, rip */
 #define DEATH_KILLED 3 /* code = killer's endpoint */
 
 struct death_info {

@@ -10,7 +10,8 @@
 /*
  * Create a process named name, child of parent, from image, install priv,
  * put arg on its stack and start it at priority prio. Returns its endpoint
- * or a negative error; on error nothing is left behind.
+ * or a negative error; on error the half-built process is killed, and its
+ * parent reaps it like any other death.
  */
 endpoint_t spawn_image(const uint8_t *image, uint64_t size, const char *name, endpoint_t parent,
                        const struct priv *priv, const char *arg, int prio);

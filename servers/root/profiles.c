@@ -11,7 +11,6 @@
 
 const struct profile profiles[] = {
     /* The kernel test runner: spawns helpers, reads the trace, exits QEMU. */
-    /* The kernel test runner: spawns helpers, reads the trace, exits QEMU. */
     {"ktest", BASIC | PROCS | K(KC_SYSINFO) | K(KC_SELFCHECK) | K(KC_TRACE_READ) |
                   K(KC_ALARM) | K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) | K(KC_SAFECOPY_TO) |
                   K(KC_IOPORT),

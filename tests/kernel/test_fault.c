@@ -49,6 +49,18 @@ static int h_bad_kcall_args(uint64_t n)
         return 1;
     return 0;
 }
+/* NT set by popf must not reach the kernel's iretq (SFMASK clears it). */
+static int h_nt_flag(uint64_t n)
+{
+    (void)n;
+    __asm__ volatile("pushfq; orq $0x4000, (%%rsp); popfq" ::: "memory", "cc");
+    if (sys_uptime() == (uint64_t)-1)
+        return 1;
+    uint64_t flags;
+    __asm__ volatile("pushfq; popq %0" : "=r"(flags));
+    return (flags & 0x4000) ? 0 : 2; /* still set for us after the call */
+}
+
 static int h_spin(uint64_t n)
 {
     for (volatile uint64_t i = 0; i != n - 1; i++) /* n = 0: for ever */
@@ -105,6 +117,15 @@ static void t_faults(void)
 static void t_bad_kcall_args(void)
 {
     endpoint_t e = spawn_helper("unpriv", "bad_args", 0);
+    struct death_info d;
+    wait_child(e, &d);
+    EXPECT(d.cause, DEATH_EXIT);
+    EXPECT(d.code, 0);
+}
+
+static void t_nt_flag(void)
+{
+    endpoint_t e = spawn_helper("unpriv", "nt_flag", 0);
     struct death_info d;
     wait_child(e, &d);
     EXPECT(d.cause, DEATH_EXIT);
@@ -172,6 +193,7 @@ const struct ktest fault_tests[] = {
     {"fault_kinds", t_faults},
     {"fault_bad_kcall_args", t_bad_kcall_args},
     {"fault_kill_spinning", t_kill},
+    {"fault_nt_flag_syscall", t_nt_flag},
     {"sched_round_robin", t_round_robin},
     {"sched_priority", t_priority},
     {0, 0},
@@ -196,5 +218,6 @@ const struct khelper fault_helpers[] = {
     {"stack_overflow", h_stack_overflow},
     {"bad_args", h_bad_kcall_args},
     {"spin", h_spin},
+    {"nt_flag", h_nt_flag},
     {0, 0},
 };

@@ -56,6 +56,17 @@ static int h_notify_send(uint64_t n)
     return h_notify(n) || h_send_one(0);
 }
 
+/* Helper: take a request, notify the caller, then reply (which must get through). */
+static int h_notify_then_reply(uint64_t n)
+{
+    message_t m;
+    (void)n;
+    if (ipc_receive(ANY, &m) < 0 || ipc_notify(m.source) < 0)
+        return 1;
+    m.type = MSG_ECHO;
+    return ipc_sendnb(m.source, &m) == 0 ? 0 : 2;
+}
+
 /* Helper: sleep n ticks without receiving anything from anyone, then exit. */
 static int h_sleep(uint64_t n)
 {
@@ -170,6 +181,20 @@ static void t_notify_pending(void)
     wait_child(e, &d);
     EXPECT(d.code, 0);
     EXPECT(ipc_receive_nb(ANY, &m), -E_AGAIN);
+}
+
+static void t_notify_during_sendrec(void)
+{
+    /* a notification from the callee does not stand in for its reply */
+    endpoint_t e = spawn_helper("peer", "notify_reply", 0);
+    message_t m = {.type = MSG_PING};
+    EXPECT(ipc_sendrec(e, &m), 0);
+    EXPECT(m.type, MSG_ECHO);
+    EXPECT(ipc_receive_nb(e, &m), 0); /* it waited, and is delivered now */
+    EXPECT(m.type, MSG_NOTIFY);
+    struct death_info d;
+    wait_child(e, &d);
+    EXPECT(d.code, 0);
 }
 
 static void t_alarm(void)
@@ -294,6 +319,7 @@ const struct ktest ipc_tests[] = {
     {"ipc_nonblocking", t_nonblocking},
     {"ipc_notify", t_notify},
     {"ipc_notify_pending", t_notify_pending},
+    {"ipc_notify_during_sendrec", t_notify_during_sendrec},
     {"ipc_alarm", t_alarm},
     {"ipc_dead_endpoint", t_dead_endpoint},
     {"ipc_stale_endpoint", t_stale_endpoint},
@@ -306,5 +332,6 @@ const struct ktest ipc_tests[] = {
 const struct khelper ipc_helpers[] = {
     {"echo", h_echo},           {"recv_send", h_recv_then_send}, {"send_one", h_send_one},
     {"notify", h_notify},       {"sleep", h_sleep},              {"take_crash", h_take_and_crash},
-    {"send_to", h_send_to},     {"notify_send", h_notify_send},  {0, 0},
+    {"send_to", h_send_to},     {"notify_send", h_notify_send},
+    {"notify_reply", h_notify_then_reply}, {0, 0},
 };

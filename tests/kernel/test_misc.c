@@ -23,6 +23,10 @@ static int h_memory(uint64_t n)
         sys_mem_map_fill(SELF, 0x20000000, 4096, PROT_R, (void *)0x10, 100) != -E_FAULT ||
         sys_mem_map_fill(SELF, 0x20000000, 4096, PROT_R, (void *)va, 8192) != -E_INVAL)
         return 2;
+    /* memory calls reach only ourselves and our children: not root, not the parent */
+    if (sys_mem_unmap(ROOT_EP, 0x400000, 4096) != -E_PERM ||
+        sys_mem_map(parent_ep, 0x20000000, 4096, PROT_R) != -E_PERM)
+        return 10;
     if (sys_mem_map_fill(SELF, 0x20000000, 4096, PROT_R, (const void *)(va + 8000), 100) != 0 ||
         ((volatile uint64_t *)0x20000000)[0] != 42)
         return 3;

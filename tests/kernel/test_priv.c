@@ -75,9 +75,10 @@ static void t_priv_counted(void)
     EXPECT(sys_priv_set(self_ep, &p), -E_PERM);
     EXPECT(sys_mem_map(SELF, 0x10000000, 4096, PROT_R | PROT_W), -E_PERM);
     EXPECT(sys_proc_kill(ROOT_EP), -E_PERM); /* allowed call, but never root */
+    EXPECT(sys_proc_kill(parent_ep), -E_PERM); /* nor anyone but our children */
     EXPECT(sys_sysinfo((struct sysinfo *)0), -E_FAULT); /* bad argument: not a denial */
     EXPECT(sys_proc_info(SELF, &after), 0);
-    EXPECT(after.denied - before.denied, 3);
+    EXPECT(after.denied - before.denied, 4);
 }
 
 /* Helper (profile rtcdrv): drive the RTC's periodic interrupt through IRQ 8. */

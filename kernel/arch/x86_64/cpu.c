@@ -80,10 +80,14 @@ void cpu_init(void)
     struct desc_ptr d = {sizeof(idt) - 1, (uint64_t)idt};
     __asm__ volatile("lidt %0" ::"m"(d));
 
-    /* syscall: STAR selectors, LSTAR entry, SFMASK clears IF, DF, TF, AC */
+    /*
+     * syscall: STAR selectors, LSTAR entry; SFMASK clears TF, IF, DF, NT and
+     * AC. NT matters: a user may set it with popf, and iretq with NT set
+     * raises #GP in the kernel (interrupt gates clear NT by themselves).
+     */
     wrmsr(0xC0000081, ((uint64_t)0x10 << 48) | ((uint64_t)SEL_KCODE << 32));
     wrmsr(0xC0000082, (uint64_t)syscall_entry);
-    wrmsr(0xC0000084, 0x40700);
+    wrmsr(0xC0000084, 0x44700);
 
     /* SSE on (OSFXSR, OSXMMEXCPT), FPU monitored; capture the initial state */
     uint64_t cr4;
