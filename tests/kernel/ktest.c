@@ -88,6 +88,19 @@ void wait_child(endpoint_t ep, struct death_info *d)
     }
 }
 
+void expect_clean_exit(endpoint_t ep)
+{
+    struct death_info d;
+    wait_child(ep, &d);
+    EXPECT(d.cause, DEATH_EXIT);
+    EXPECT(d.code, 0);
+}
+
+void run_helper(const char *profile, const char *name, uint64_t n)
+{
+    expect_clean_exit(spawn_helper(profile, name, n));
+}
+
 void sleep_ticks(uint64_t ticks)
 {
     message_t m;

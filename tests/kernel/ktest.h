@@ -33,6 +33,10 @@ _Noreturn void test_fail(const char *file, int line, const char *what, int64_t g
 endpoint_t spawn_helper(const char *profile, const char *name, uint64_t n);
 /* Wait for a given child's death report. */
 void wait_child(endpoint_t ep, struct death_info *d);
+/* Wait for a child and require that it exited with status 0. */
+void expect_clean_exit(endpoint_t ep);
+/* Spawn a helper and require that it runs to a clean exit. */
+void run_helper(const char *profile, const char *name, uint64_t n);
 /* Wait for `ticks` clock ticks (alarm + receive from SYSTEM). */
 void sleep_ticks(uint64_t ticks);
 

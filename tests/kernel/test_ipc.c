@@ -101,10 +101,7 @@ static void t_sendrec(void)
         EXPECT(m.source, e);
         EXPECT(m.u.w[0], i * 7 + 1);
     }
-    struct death_info d;
-    wait_child(e, &d);
-    EXPECT(d.cause, DEATH_EXIT);
-    EXPECT(d.code, 0);
+    expect_clean_exit(e);
 }
 
 static void t_send_receive(void)

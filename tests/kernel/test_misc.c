@@ -60,10 +60,7 @@ static void t_memory(void)
     struct sysinfo s0, s1;
     EXPECT(sys_sysinfo(&s0), 0);
     endpoint_t e = spawn_helper("memdrv", "memory", 0);
-    struct death_info d;
-    wait_child(e, &d);
-    EXPECT(d.cause, DEATH_EXIT);
-    EXPECT(d.code, 0);
+    expect_clean_exit(e);
     EXPECT(sys_sysinfo(&s1), 0);
     EXPECT(s1.free_frames, s0.free_frames);
 }
@@ -200,10 +197,7 @@ static void fuzz_with(const char *profile, const char *helper)
     struct sysinfo s0, s1;
     EXPECT(sys_sysinfo(&s0), 0);
     endpoint_t e = spawn_helper(profile, helper, FUZZ_CALLS);
-    struct death_info d;
-    wait_child(e, &d);
-    EXPECT(d.cause, DEATH_EXIT);
-    EXPECT(d.code, 0);
+    expect_clean_exit(e);
     /* alive and consistent: invariants hold, memory is back, IPC works */
     EXPECT(sys_selfcheck(), 0);
     EXPECT(sys_sysinfo(&s1), 0);
@@ -213,7 +207,7 @@ static void fuzz_with(const char *profile, const char *helper)
     message_t m = {.u.w = {41}};
     EXPECT(ipc_sendrec(echo, &m), 0);
     EXPECT(m.u.w[0], 42);
-    wait_child(echo, &d);
+    expect_clean_exit(echo);
 }
 
 /* No IPC targets: the kernel-call surface. */
