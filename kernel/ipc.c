@@ -19,10 +19,19 @@ static void wake(struct proc *p, int64_t result)
     proc_unblock(p, p->flags & (PS_SENDING | PS_RECEIVING));
 }
 
-/* Copy m into the buffer of p, which is blocked receiving; wake it. */
+/*
+ * Give m to p, which is blocked receiving: copy it to p's buffer, or, for a
+ * Linux system call's reply, put u.w[0] in rax. Wake p.
+ */
 static void deliver(struct proc *p, const message_t *m)
 {
-    int r = copy_to_user(p, p->msgbuf, m, sizeof(*m));
+    int64_t r;
+    if (p->linux_call) {
+        r = (int64_t)m->u.w[0];
+        p->linux_call = 0;
+    } else {
+        r = copy_to_user(p, p->msgbuf, m, sizeof(*m));
+    }
     p->getfrom = NONE;
     p->awaiting_reply = 0;
     wake(p, r);
@@ -70,20 +79,11 @@ static int64_t check_target(struct proc *p, endpoint_t dst, uint32_t op, struct 
     return 0;
 }
 
-int64_t ipc_send(struct proc *p, endpoint_t dst_ep, uint64_t msgp, int nonblock, int sendrec)
+/* Deliver p->msg to dst now, or queue p behind dst (checks are done). */
+static int64_t post(struct proc *p, struct proc *dst, uint64_t msgp, int nonblock, int sendrec)
 {
-    struct proc *dst;
-    uint32_t op = sendrec ? KC_SENDREC : nonblock ? KC_SENDNB : KC_SEND;
-    int64_t r = check_target(p, dst_ep, op, &dst);
-    if (r < 0)
-        return r;
-    if (dst == p)
-        return -E_DEADLK;
-    if (copy_from_user(p, msgp, &p->msg, sizeof(message_t)) < 0 ||
-        (sendrec && !user_range_mapped(p, msgp, sizeof(message_t), 1)))
-        return -E_FAULT;
+    endpoint_t dst_ep = dst->ep;
     p->msg.source = p->ep;
-
     if (waits_for(dst, p->ep)) {
         deliver(dst, &p->msg);
         if (!sendrec)
@@ -117,6 +117,35 @@ int64_t ipc_send(struct proc *p, endpoint_t dst_ep, uint64_t msgp, int nonblock,
     *tail = p;
     proc_block(p, PS_SENDING);
     return KC_BLOCKED;
+}
+
+int64_t ipc_send(struct proc *p, endpoint_t dst_ep, uint64_t msgp, int nonblock, int sendrec)
+{
+    struct proc *dst;
+    uint32_t op = sendrec ? KC_SENDREC : nonblock ? KC_SENDNB : KC_SEND;
+    int64_t r = check_target(p, dst_ep, op, &dst);
+    if (r < 0)
+        return r;
+    if (dst == p)
+        return -E_DEADLK;
+    if (copy_from_user(p, msgp, &p->msg, sizeof(message_t)) < 0 ||
+        (sendrec && !user_range_mapped(p, msgp, sizeof(message_t), 1)))
+        return -E_FAULT;
+    return post(p, dst, msgp, nonblock, sendrec);
+}
+
+/* A Linux system call (see linux.c): m goes to server, the reply to rax. */
+int64_t ipc_linux_call(struct proc *p, endpoint_t server, const message_t *m)
+{
+    struct proc *dst;
+    if (ep_lookup(server, &dst) < 0 || dst == p)
+        return -LINUX_EIO;
+    p->msg = *m;
+    p->linux_call = 1;
+    int64_t r = post(p, dst, 0, 0, 1);
+    if (r != KC_BLOCKED) /* cannot happen for a blocking sendrec; be safe */
+        p->linux_call = 0;
+    return r;
 }
 
 /* Take a pending notification matching src into m; 1 if there was one. */
@@ -225,7 +254,8 @@ void ipc_cleanup(struct proc *dead)
         s->next_sender = 0;
         s->sendto = NONE;
         s->in_sendrec = 0;
-        wake(s, -E_DEADEP);
+        wake(s, s->linux_call ? -LINUX_EIO : -E_DEADEP);
+        s->linux_call = 0;
         s = next;
     }
     dead->senders = 0;
@@ -237,7 +267,8 @@ void ipc_cleanup(struct proc *dead)
         if ((q->flags & PS_RECEIVING) && q->getfrom == dead->ep) {
             q->getfrom = NONE;
             q->awaiting_reply = 0;
-            wake(q, -E_DEADEP);
+            wake(q, q->linux_call ? -LINUX_EIO : -E_DEADEP);
+            q->linux_call = 0;
         }
         for (struct proc **pp = &q->senders; *pp; pp = &(*pp)->next_sender)
             if (*pp == dead) {

@@ -3,7 +3,7 @@
  * caller's kernel-call mask (IPC operations are checked against its IPC
  * targets instead), then runs the handler, which validates every argument
  * before it changes anything. Numbers below KCALL_BASE belong to the Linux
- * system-call interface, which is not routed yet: they return E_NOSYS.
+ * system-call interface (linux.c).
  */
 #include "kernel.h"
 
@@ -83,6 +83,9 @@ int64_t do_dmaalloc(struct proc *p, const uint64_t *a);
 int64_t do_setgrant(struct proc *p, const uint64_t *a);
 int64_t do_safecopy_from(struct proc *p, const uint64_t *a);
 int64_t do_safecopy_to(struct proc *p, const uint64_t *a);
+int64_t do_proc_fork(struct proc *p, const uint64_t *a);
+int64_t do_proc_regs(struct proc *p, const uint64_t *a);
+int64_t do_linux_servers(struct proc *p, const uint64_t *a);
 
 static const kcall_fn kcall_table[NR_KCALLS] = {
     [KC_SEND] = do_send,                 /* blocking send */
@@ -114,6 +117,9 @@ static const kcall_fn kcall_table[NR_KCALLS] = {
     [KC_TRACE_READ] = do_trace_read,     /* denial trace */
     [KC_SYSINFO] = do_sysinfo,           /* counters */
     [KC_SELFCHECK] = do_selfcheck,       /* kernel invariants */
+    [KC_PROC_FORK] = do_proc_fork,       /* copy a process */
+    [KC_PROC_REGS] = do_proc_regs,       /* read or set its registers */
+    [KC_LINUX_SERVERS] = do_linux_servers, /* route Linux calls (root) */
 };
 
 void kcall_dispatch(struct proc *p)
@@ -122,7 +128,11 @@ void kcall_dispatch(struct proc *p)
     const uint64_t a[6] = {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9};
     uint64_t n = r->rax - KCALL_BASE;
     int64_t result;
-    if (r->rax < KCALL_BASE || n >= NR_KCALLS)
+    if (r->rax < KCALL_BASE) {
+        linux_syscall(p);
+        return;
+    }
+    if (n >= NR_KCALLS)
         result = -E_NOSYS;
     else if (!(KC_BIT(n) & KC_IPC_MASK) && !(p->priv.kcalls & KC_BIT(n)))
         result = deny(p, (uint32_t)n, a[0], a[1], a[2]);

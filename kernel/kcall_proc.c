@@ -3,6 +3,7 @@
  * (root now; pm and rs later) to build processes in user space: create an
  * empty stopped process, give it memory, copy its program in, start it.
  */
+#include <samsara/linux.h>
 #include "kernel.h"
 
 /* Resolve an endpoint argument, SELF meaning the caller. */
@@ -17,15 +18,17 @@ static int lookup(struct proc *p, uint64_t ep, struct proc **out)
 
 /*
  * The target of a control call: the caller itself, one of its children,
- * or, for a PRIV_ROOT caller, anyone. Root is nobody's child, so no other
- * process can reach it. A refusal is a denial.
+ * a Linux process for a PRIV_USERS server, or, for a PRIV_ROOT caller,
+ * anyone. Root is nobody's child, so no other process can reach it. A
+ * refusal is a denial.
  */
 static int target(struct proc *p, uint64_t ep, uint32_t op, struct proc **out)
 {
     int r = lookup(p, ep, out);
     if (r < 0)
         return r;
-    if (*out == p || (*out)->parent == p->ep || ((p->priv.flags & PRIV_ROOT) && *out != root_proc))
+    if (*out == p || (*out)->parent == p->ep || ((p->priv.flags & PRIV_USERS) && (*out)->user) ||
+        ((p->priv.flags & PRIV_ROOT) && *out != root_proc))
         return 0;
     return (int)deny(p, op, ep, 0, 0);
 }
@@ -47,6 +50,7 @@ int64_t do_proc_create(struct proc *p, const uint64_t *a)
         return -E_FAULT;
     if (!(c = proc_alloc(name, parent->ep)))
         return -E_AGAIN;
+    c->user = (p->priv.flags & PRIV_USERS) != 0;
     return c->ep;
 }
 
@@ -59,7 +63,13 @@ int64_t do_proc_start(struct proc *p, const uint64_t *a)
         return r;
     if (!(t->flags & PS_STOPPED) || a[1] >= USER_TOP || a[2] >= USER_TOP || a[4] >= NR_PRIO)
         return -E_INVAL;
-    proc_start(t, a[1], a[2], a[3], (int)a[4]);
+    if (a[1] == 0) { /* resume: keep the registers it has (after KC_PROC_FORK) */
+        t->priority = (int)a[4];
+        t->quantum = QUANTUM_TICKS;
+        proc_unblock(t, PS_STOPPED);
+    } else {
+        proc_start(t, a[1], a[2], a[3], (int)a[4]);
+    }
     return 0;
 }
 
@@ -142,4 +152,63 @@ int64_t do_vcopy(struct proc *p, const uint64_t *a)
     if (r < 0 || (r = target(p, a[2], KC_VCOPY, &d)) < 0)
         return r;
     return copy_between(s, a[1], d, a[3], a[4]);
+}
+
+/* KC_PROC_FORK(ep): a stopped copy of ep whose parent is the caller; all or nothing. */
+int64_t do_proc_fork(struct proc *p, const uint64_t *a)
+{
+    struct proc *src, *c;
+    int r = target(p, a[0], KC_PROC_FORK, &src);
+    if (r < 0)
+        return r;
+    if (src == p || src->pages > frame_free_count())
+        return src == p ? -E_INVAL : -E_NOMEM;
+    if (!(c = proc_alloc(src->name, p->ep)))
+        return -E_AGAIN;
+    if (vm_copy_space(src, c) < 0) {
+        vm_free_space(c->pml4);
+        c->in_use = 0;
+        return -E_NOMEM;
+    }
+    c->regs = src->regs;
+    c->regs.rax = 0;
+    fpu_sync(src->fpu);
+    memcpy(c->fpu, src->fpu, sizeof(c->fpu));
+    c->fs_base = src->fs_base;
+    c->priv = src->priv;
+    c->user = src->user;
+    c->priority = src->priority;
+    return c->ep;
+}
+
+#define USER_RFLAGS 0x0cd5ull /* CF PF AF ZF SF DF OF: what a user may set */
+
+/* KC_PROC_REGS(ep, REGS_GET|REGS_SET, user_regs*) */
+int64_t do_proc_regs(struct proc *p, const uint64_t *a)
+{
+    struct proc *t;
+    struct user_regs u;
+    int r = target(p, a[0], KC_PROC_REGS, &t);
+    if (r < 0)
+        return r;
+    struct regs *g = &t->regs;
+    if (a[1] == REGS_GET) {
+        u = (struct user_regs){g->rax, g->rbx, g->rcx, g->rdx, g->rsi, g->rdi, g->rbp, g->rsp,
+                               g->r8, g->r9, g->r10, g->r11, g->r12, g->r13, g->r14, g->r15,
+                               g->rip, g->rflags, t->fs_base};
+        return copy_to_user(p, a[2], &u, sizeof(u));
+    }
+    if (a[1] != REGS_SET || t == p)
+        return -E_INVAL;
+    if (copy_from_user(p, a[2], &u, sizeof(u)) < 0)
+        return -E_FAULT;
+    if (u.rip >= USER_TOP || u.rsp >= USER_TOP || u.fs_base >= USER_TOP)
+        return -E_INVAL;
+    g->rax = u.rax, g->rbx = u.rbx, g->rcx = u.rcx, g->rdx = u.rdx, g->rsi = u.rsi;
+    g->rdi = u.rdi, g->rbp = u.rbp, g->rsp = u.rsp, g->r8 = u.r8, g->r9 = u.r9;
+    g->r10 = u.r10, g->r11 = u.r11, g->r12 = u.r12, g->r13 = u.r13, g->r14 = u.r14;
+    g->r15 = u.r15, g->rip = u.rip;
+    g->rflags = (u.rflags & USER_RFLAGS) | 0x202;
+    t->fs_base = u.fs_base;
+    return 0;
 }

@@ -19,6 +19,7 @@
 #define NR_PRIO 8           /* 0 is the highest priority */
 #define QUANTUM_TICKS 10
 #define KC_BLOCKED (-0x7fffffffffffffffll) /* the call blocked; rax set later */
+#define LINUX_EIO 5 /* what a Linux call gets when its server dies */
 
 struct proc {
     struct regs regs;                 /* user context; entries from user mode */
@@ -36,6 +37,9 @@ struct proc {
     endpoint_t sendto, getfrom;
     int in_sendrec;                   /* after the send, receive the reply */
     int awaiting_reply;               /* in sendrec's receive: only a message */
+    int linux_call;                   /* in a Linux system call: reply to rax */
+    int user;                         /* a Linux process (made by a PRIV_USERS server) */
+    uint64_t fs_base;                 /* FS segment base (musl's thread pointer) */
     uint64_t msgbuf;                  /* caller's message buffer */
     message_t msg;                    /* message being sent */
     struct proc *senders;             /* processes blocked sending to us */
@@ -100,6 +104,7 @@ uint64_t *vm_pte(uint64_t pml4, uint64_t va, int create);
 int vm_range_free(struct proc *p, uint64_t va, uint64_t len);
 int vm_alloc_range(struct proc *p, uint64_t va, uint64_t len, uint64_t pte_flags);
 void vm_unmap_range(struct proc *p, uint64_t va, uint64_t len);
+int vm_copy_space(struct proc *p, struct proc *c);
 uint64_t prot_to_pte(uint64_t prot);
 int user_range_ok(uint64_t va, uint64_t len);
 int user_range_mapped(struct proc *p, uint64_t va, uint64_t len, int write);
@@ -129,6 +134,8 @@ int64_t ipc_receive(struct proc *p, endpoint_t src, uint64_t msgp, uint64_t flag
 int64_t ipc_notify(struct proc *p, endpoint_t dst);
 void notify_from_kernel(struct proc *dst, endpoint_t src, uint32_t bits);
 void ipc_cleanup(struct proc *dead);
+int64_t ipc_linux_call(struct proc *p, endpoint_t server, const message_t *m);
+void linux_syscall(struct proc *p);
 int ipc_check(void);
 
 /* kcall.c, priv.c (privileges and the denial trace) */

@@ -65,7 +65,7 @@ int64_t do_priv_set(struct proc *p, const uint64_t *a)
     if (copy_from_user(p, a[1], &v, sizeof(v)) < 0)
         return -E_FAULT;
     if (v.nr_io > PRIV_MAX_IO || v.nr_mem > PRIV_MAX_MEM || (v.irqs >> NR_IRQS) ||
-        (v.flags & ~(uint32_t)(PRIV_ROOT | PRIV_IPC_ALL)) || (v.kcalls >> NR_KCALLS))
+        (v.flags & ~(uint32_t)(PRIV_ROOT | PRIV_IPC_ALL | PRIV_USERS)) || (v.kcalls >> NR_KCALLS))
         return -E_INVAL;
     for (uint32_t i = 0; i < v.nr_io; i++)
         if (v.io[i].base > 0xffff || v.io[i].len > 0x10000 - v.io[i].base)

@@ -92,6 +92,44 @@ int vm_range_free(struct proc *p, uint64_t va, uint64_t len)
     return 1;
 }
 
+/* Give c a private copy of every page p owns (MMIO mappings are shared). */
+int vm_copy_space(struct proc *p, struct proc *c)
+{
+    uint64_t *l4 = P2V(p->pml4);
+    for (uint64_t i4 = 0; i4 < 256; i4++) {
+        if (!(l4[i4] & PTE_P))
+            continue;
+        uint64_t *l3 = P2V(l4[i4] & PTE_ADDR);
+        for (uint64_t i3 = 0; i3 < 512; i3++) {
+            if (!(l3[i3] & PTE_P))
+                continue;
+            uint64_t *l2 = P2V(l3[i3] & PTE_ADDR);
+            for (uint64_t i2 = 0; i2 < 512; i2++) {
+                if (!(l2[i2] & PTE_P))
+                    continue;
+                uint64_t *l1 = P2V(l2[i2] & PTE_ADDR);
+                for (uint64_t i1 = 0; i1 < 512; i1++) {
+                    uint64_t e = l1[i1], va = (i4 << 39) | (i3 << 30) | (i2 << 21) | (i1 << 12);
+                    uint64_t pa = e & PTE_ADDR;
+                    if (!(e & PTE_P))
+                        continue;
+                    if (!(e & PTE_NOFREE)) {
+                        if (!(pa = frame_alloc()))
+                            return -E_NOMEM;
+                        memcpy(P2V(pa), P2V(e & PTE_ADDR), PAGE_SIZE);
+                    }
+                    if (vm_map(c, va, pa, (e & ~PTE_ADDR)) < 0) {
+                        if (!(e & PTE_NOFREE))
+                            frame_free(pa);
+                        return -E_NOMEM;
+                    }
+                }
+            }
+        }
+    }
+    return 0;
+}
+
 /* Unmap [va, va+len), skipping absent tables whole, so huge ranges are cheap. */
 void vm_unmap_range(struct proc *p, uint64_t va, uint64_t len)
 {

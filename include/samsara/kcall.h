@@ -35,7 +35,8 @@ enum kcall_number {
     KC_SAFECOPY_TO,   /* (granter, grant, offset, addr, len) */
     KC_PROC_CREATE,   /* (parent, name*): a new empty, stopped process */
     KC_PROC_START,    /* (ep, rip, rsp, arg, prio): run it; it starts with */
-                      /* rdi = arg, rsi = its endpoint, rdx = its parent */
+                      /* rdi = arg, rsi = its endpoint, rdx = its parent; */
+                      /* rip = 0 resumes it with the registers it has */
     KC_PROC_KILL,     /* (ep) */
     KC_PROC_INFO,     /* (ep|SELF, info*) */
     KC_PROC_REAP,     /* (death_info*): collect one dead child */
@@ -48,6 +49,10 @@ enum kcall_number {
     KC_SYSINFO,       /* (sysinfo*) */
     KC_SELFCHECK,     /* (): verify kernel invariants: 0, or -1 run queues, */
                       /* -2 sender queues, -3 frame counts inconsistent */
+    KC_PROC_FORK,     /* (ep): a stopped copy of ep (memory, registers with */
+                      /* rax = 0, FPU, privileges); the caller is its parent */
+    KC_PROC_REGS,     /* (ep, REGS_GET|REGS_SET, user_regs*) */
+    KC_LINUX_SERVERS, /* (pm, vfs): who serves Linux system calls; root only */
     NR_KCALLS
 };
 

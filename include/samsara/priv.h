@@ -14,6 +14,7 @@
 
 #define PRIV_ROOT (1u << 0)    /* may call KC_PRIV_SET */
 #define PRIV_IPC_ALL (1u << 1) /* may send to any slot */
+#define PRIV_USERS (1u << 2)   /* may control Linux processes (pm, vfs) */
 
 struct priv {
     uint32_t flags;

@@ -63,6 +63,8 @@ void cpu_set_user_frame(struct regs *r);
 void fpu_switch_out(void);
 void fpu_trap(void);
 void fpu_forget(void *area);
+void fpu_sync(void *area);
+void fs_base_load(uint64_t base);
 _Noreturn void return_to_user(struct regs *r);
 
 #endif

@@ -112,6 +112,24 @@ void fpu_trap(void)
     fpu_owner = current->fpu;
 }
 
+/* Make area hold its process's current FPU state (it may live in the FPU). */
+void fpu_sync(void *area)
+{
+    if (fpu_owner != area)
+        return;
+    uint64_t cr0 = read_cr0();
+    __asm__ volatile("clts; fxsave %0" : "=m"(*(uint8_t(*)[512])area));
+    write_cr0(cr0);
+}
+
+/* FS base of the next process (MSR_FS_BASE), written only when it changes. */
+void fs_base_load(uint64_t base)
+{
+    static uint64_t loaded;
+    if (base != loaded)
+        wrmsr(0xC0000100, loaded = base);
+}
+
 void fpu_forget(void *area)
 {
     memcpy(area, fpu_initial, sizeof(fpu_initial));
