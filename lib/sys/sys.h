@@ -76,6 +76,15 @@ static inline int sys_mapphys(uint64_t pa, uint64_t len, uint64_t va) { return (
 static inline int sys_dmaalloc(uint64_t len, uint64_t va, uint64_t *pa) { return (int)kcall3(KC_DMAALLOC, len, va, (uint64_t)pa); }
 _Noreturn void sys_exit(int code);
 
+/* Grants (grant.c): a free entry for grantee, GRANT_READ and/or GRANT_WRITE. */
+grant_id_t grant_alloc(endpoint_t grantee, const void *addr, uint64_t len, uint32_t access);
+void grant_free(grant_id_t id);
+
+static inline int sys_proc_fork(endpoint_t ep) { return (int)kcall1(KC_PROC_FORK, (uint64_t)ep); }
+struct user_regs;
+static inline int sys_proc_regs(endpoint_t ep, int op, struct user_regs *r) { return (int)kcall3(KC_PROC_REGS, (uint64_t)ep, (uint64_t)op, (uint64_t)r); }
+static inline int sys_linux_servers(endpoint_t pm, endpoint_t vfs) { return (int)kcall2(KC_LINUX_SERVERS, (uint64_t)pm, (uint64_t)vfs); }
+
 /* Output through KC_LOG, line-buffered. */
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintf(const char *fmt, va_list ap);

@@ -9,7 +9,22 @@
 #define BASIC (K(KC_EXIT) | K(KC_UPTIME) | K(KC_TSC) | K(KC_LOG))
 #define PROCS (K(KC_PROC_INFO) | K(KC_PROC_REAP) | K(KC_PROC_KILL))
 
+#define GRANTS (K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) | K(KC_SAFECOPY_TO))
+
 const struct profile profiles[] = {
+    /* pm: Linux processes, their memory, registers and signals. */
+    {"pm", BASIC | PROCS | GRANTS | K(KC_PROC_CREATE) | K(KC_PROC_START) | K(KC_PROC_FORK) |
+               K(KC_PROC_REGS) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_VCOPY) | K(KC_ALARM) |
+               K(KC_SYSINFO),
+     PRIV_IPC_ALL | PRIV_USERS, 0, {{0, 0}}, 0, 0, 0, 0, 2},
+    /* vfs: descriptors and paths; copies to and from Linux processes. */
+    {"vfs", BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM),
+     PRIV_IPC_ALL | PRIV_USERS, 0, {{0, 0}}, 0, 0, 0, 0, 2},
+    /* ramfs: the in-memory root file system, filled from the initramfs. */
+    {"ramfs", BASIC | GRANTS, PRIV_IPC_ALL, 0, {{0, 0}}, 0, 0, 0, 0, 2},
+    /* tty: the 16550 on COM1, its ports and IRQ 4 only. */
+    {"tty", BASIC | GRANTS | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), PRIV_IPC_ALL, 1,
+     {{0x3f8, 8}}, 1u << 4, 0, 0, 0, 1},
     /* The kernel test runner: spawns helpers, reads the trace, exits QEMU. */
     {"ktest", BASIC | PROCS | K(KC_SYSINFO) | K(KC_SELFCHECK) | K(KC_TRACE_READ) |
                   K(KC_ALARM) | K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) | K(KC_SAFECOPY_TO) |

@@ -5,11 +5,13 @@
  * and reports how they died, and watches the kernel's denial counts.
  * (The reincarnation server of a later issue grows out of this.)
  */
+#include <samsara/elf64.h>
 #include "root.h"
 #include "spawn.h"
 
 static const struct bootinfo *boot;
 static endpoint_t may_spawn[NR_SLOTS]; /* slot -> endpoint allowed to spawn */
+static endpoint_t service_ep[BOOT_MAX_MODULES]; /* boot module i runs as this */
 
 static const struct boot_module *module_find(const char *name)
 {
@@ -39,6 +41,9 @@ static void reap_children(void)
     struct death_info d;
     while (sys_proc_reap(&d) > 0) {
         may_spawn[EP_SLOT(d.ep)] = 0;
+        for (uint32_t i = 0; i < boot->nr_modules; i++)
+            if (service_ep[i] == d.ep)
+                service_ep[i] = 0; /* restarting services is the next issue's rs */
         if (d.cause == DEATH_EXIT)
             printf("root: endpoint %d exited with status %ld\n", d.ep, d.code);
         else if (d.cause == DEATH_FAULT)
@@ -66,6 +71,40 @@ static void report_denials(void)
            i.name, t.ep, i.denied, t.op, t.args[0], t.args[1]);
 }
 
+static void reply(endpoint_t to, int32_t type, uint64_t w1)
+{
+    message_t r = {.type = type, .u.w = {0, w1}};
+    ipc_sendnb(to, &r);
+}
+
+static void handle_lookup(message_t *m)
+{
+    char name[16];
+    memcpy(name, m->u.b, sizeof(name));
+    name[15] = '\0';
+    for (uint32_t i = 0; i < boot->nr_modules; i++)
+        if (service_ep[i] > 0 && !strcmp(boot->mod[i].name, name)) {
+            reply(m->source, service_ep[i], 0);
+            return;
+        }
+    reply(m->source, -E_SRCH, 0);
+}
+
+/* Lend a data module (one that is not a program) for reading. */
+static void handle_module(message_t *m)
+{
+    char name[32];
+    memcpy(name, m->u.b, sizeof(name));
+    name[31] = '\0';
+    const struct boot_module *mod = module_find(name);
+    if (!mod || elf_check((const uint8_t *)mod->vaddr, mod->size) == 0) {
+        reply(m->source, -E_SRCH, 0);
+        return;
+    }
+    grant_id_t g = grant_alloc(m->source, (const void *)mod->vaddr, mod->size, GRANT_READ);
+    reply(m->source, g, g < 0 ? 0 : mod->size);
+}
+
 static void handle_spawn(message_t *m)
 {
     struct root_spawn req;
@@ -89,12 +128,22 @@ int main(uint64_t arg)
     boot = (const struct bootinfo *)arg;
     printf("root: started, %u boot modules, %lu MiB of memory\n", boot->nr_modules,
            boot->mem_bytes >> 20);
+    endpoint_t pm = 0, vfs = 0;
     for (uint32_t i = 1; i < boot->nr_modules; i++) {
         const struct boot_module *m = &boot->mod[i];
+        if (elf_check((const uint8_t *)m->vaddr, m->size) < 0) {
+            printf("root: %s is a data module (%lu bytes)\n", m->name, m->size);
+            continue;
+        }
         endpoint_t ep = start(m, profile_find(m->name) ? m->name : "unpriv", SELF, m->args);
         if (ep < 0)
             printf("root: cannot start %s: %s\n", m->name, strerror_s(ep));
+        service_ep[i] = ep;
+        pm = strcmp(m->name, "pm") ? pm : ep;
+        vfs = strcmp(m->name, "vfs") ? vfs : ep;
     }
+    if (pm > 0 && vfs > 0 && sys_linux_servers(pm, vfs) < 0)
+        printf("root: cannot route Linux system calls\n");
     for (;;) {
         message_t m;
         int r = ipc_receive(ANY, &m);
@@ -109,6 +158,10 @@ int main(uint64_t arg)
                 report_denials();
         } else if (m.type == ROOT_SPAWN) {
             handle_spawn(&m);
+        } else if (m.type == ROOT_LOOKUP) {
+            handle_lookup(&m);
+        } else if (m.type == ROOT_MODULE) {
+            handle_module(&m);
         } else if (m.source > 0) {
             message_t reply = {.type = -E_NOSYS};
             ipc_sendnb(m.source, &reply);

@@ -1,0 +1,106 @@
+/*
+ * The vfs protocols: vfs to file-system servers (FS_*), vfs to character
+ * drivers (CDEV_*), and pm to vfs (VFS_PM_*). Every request is a sendrec
+ * from the caller; the server answers at once with sendnb (the caller is
+ * waiting), so nothing here can deadlock: servers never call vfs or pm.
+ * Bulk data moves through grants the requester made (lib/sys/grant.c).
+ *
+ * Replies: type = FS_REPLY (or CDEV_REPLY, VFS_PM_REPLY), u.w[0] = result,
+ * 0 or a byte count, or a negative Linux errno (samsara/linux.h).
+ */
+#ifndef SAMSARA_FS_H
+#define SAMSARA_FS_H
+
+#include <stdint.h>
+
+/* ---- vfs -> file-system server. ino = inode number; the root is FS_ROOT_INO. */
+#define FS_ROOT_INO 1
+#define FS_NAME_MAX 255
+
+enum fs_request {
+    FS_LOOKUP = 0x4600, /* w0 dir, w1 grant(name), w2 namelen -> w1 ino, w2 mode */
+    FS_STAT,            /* w0 ino, w1 grant(struct fs_stat, write) */
+    FS_READ,            /* w0 ino, w1 offset, w2 grant(write), w3 len -> bytes */
+    FS_WRITE,           /* w0 ino, w1 offset, w2 grant(read), w3 len -> bytes */
+    FS_TRUNC,           /* w0 ino, w1 size */
+    FS_CREATE,          /* w0 dir, w1 grant(name), w2 namelen, w3 mode, w4 rdev */
+                        /*   -> w1 ino; mode says file, dir, fifo, char device */
+    FS_SYMLINK,         /* w0 dir, w1 grant(name NUL target), w2 total len -> w1 ino */
+    FS_LINK,            /* w0 dir, w1 grant(name), w2 namelen, w3 ino */
+    FS_UNLINK,          /* w0 dir, w1 grant(name), w2 namelen (not directories) */
+    FS_RMDIR,           /* w0 dir, w1 grant(name), w2 namelen (empty directories) */
+    FS_RENAME,          /* w0 olddir, w1 newdir, w2 grant(old NUL new), w3 total len */
+    FS_GETDENTS,        /* w0 ino, w1 cookie, w2 grant(write), w3 len */
+                        /*   -> bytes of linux_dirent64 records, w1 next cookie */
+    FS_READLINK,        /* w0 ino, w1 grant(write), w2 len -> bytes */
+    FS_CHMOD,           /* w0 ino, w1 mode (permission bits) */
+    FS_PUTNODE,         /* w0 ino: vfs holds no more references to it */
+    FS_STATFS,          /* w1 grant(struct fs_statfs, write) */
+};
+#define FS_REPLY 0x46ff
+
+struct fs_stat {
+    uint64_t ino, mode, nlink, uid, gid, size, rdev;
+    uint64_t atime, mtime, ctime; /* seconds */
+};
+
+struct fs_statfs {
+    uint64_t type, bsize, blocks, bfree, files, ffree, namelen;
+};
+
+/* Mode bits (the Linux/POSIX values) */
+#define S_IFMT 0170000
+#define S_IFSOCK 0140000
+#define S_IFLNK 0120000
+#define S_IFREG 0100000
+#define S_IFDIR 0040000
+#define S_IFCHR 0020000
+#define S_IFIFO 0010000
+
+/* ---- vfs -> character driver. minor = device number within the driver. */
+enum cdev_request {
+    CDEV_OPEN = 0x4300, /* w0 minor, w1 open flags -> 0 or errno */
+    CDEV_CLOSE,         /* w0 minor */
+    CDEV_READ,          /* w0 minor, w1 id, w2 grant(write), w3 len, w4 flags -> bytes */
+                        /*   or CDEV_SUSPENDED: the result comes later as a status */
+    CDEV_WRITE,         /* w0 minor, w1 id, w2 grant(read), w3 len, w4 flags */
+    CDEV_IOCTL,         /* w0 minor, w1 id, w2 request, w3 grant(read+write), */
+                        /*   w4 arg size, w5 caller's process group */
+    CDEV_CANCEL,        /* w0 minor, w1 id: -> the request's final result */
+                        /*   (-EINTR if nothing was transferred); no status follows */
+    CDEV_SELECT,        /* w0 minor, w1 ops wanted, w2 1 = tell me when ready */
+                        /*   -> ops ready now; later a CDEV_ST_SELECT status */
+    CDEV_STATUS,        /* -> w0 kind (CDEV_ST_*), w1.. fields, one item per call */
+};
+#define CDEV_REPLY 0x43ff
+#define CDEV_SUSPENDED 0x7fffffff /* in w0 of a reply: answer comes later */
+#define CDEV_NONBLOCK 1           /* flags: O_NONBLOCK semantics */
+#define SEL_RD 1
+#define SEL_WR 2
+#define SEL_ERR 4
+
+enum cdev_status {
+    CDEV_ST_NONE = 0,
+    CDEV_ST_DONE,   /* w1 id, w2 result */
+    CDEV_ST_SELECT, /* w1 minor, w2 ops now ready */
+    CDEV_ST_SIGNAL, /* w1 process group, w2 signal (e.g. ^C -> SIGINT) */
+};
+/* A driver with status to give sends vfs a notify; vfs then asks CDEV_STATUS until NONE. */
+
+/* ---- pm -> vfs */
+enum vfs_pm_request {
+    VFS_PM_FORK = 0x5600, /* w0 parent ep, w1 child ep, w2 child pid */
+    VFS_PM_EXIT,          /* w0 ep: close everything */
+    VFS_PM_EXEC,          /* w0 ep, w1 path (user address in ep), w2 grant(write), */
+                          /*   w3 len -> file size; the path is resolved as ep sees it */
+    VFS_PM_EXEC_DONE,     /* w0 ep, w1 grant(name, read), w2 len: close-on-exec */
+    VFS_PM_CANCEL,        /* w0 ep: fail its blocked call with -EINTR -> 1 if one was */
+    VFS_PM_PULL,          /* -> w0 kind (VFS_SIG_*), w1 target, w2 signal */
+    VFS_PM_SETPGRP,       /* w0 ep, w1 process group, w2 session (for ^C) */
+};
+#define VFS_PM_REPLY 0x56ff
+#define VFS_SIG_NONE 0
+#define VFS_SIG_PROC 1 /* w1 = endpoint (e.g. SIGPIPE) */
+#define VFS_SIG_PGRP 2 /* w1 = process group (e.g. SIGINT from the terminal) */
+
+#endif

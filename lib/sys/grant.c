@@ -1,0 +1,32 @@
+/*
+ * A process's grant table (see samsara/grant.h): grant_alloc hands out a
+ * free entry and declares the table to the kernel on first use;
+ * grant_free revokes at once by clearing the entry.
+ */
+#include "sys.h"
+
+#define NR_GRANTS 64
+
+static struct grant table[NR_GRANTS];
+static int declared;
+
+grant_id_t grant_alloc(endpoint_t grantee, const void *addr, uint64_t len, uint32_t access)
+{
+    if (!declared) {
+        if (sys_setgrant(table, NR_GRANTS) < 0)
+            return -E_NOMEM;
+        declared = 1;
+    }
+    for (int i = 0; i < NR_GRANTS; i++)
+        if (!(table[i].flags & GRANT_VALID)) {
+            table[i] = (struct grant){GRANT_VALID | access, grantee, (uint64_t)addr, len};
+            return i;
+        }
+    return -E_AGAIN;
+}
+
+void grant_free(grant_id_t id)
+{
+    if (id >= 0 && id < NR_GRANTS)
+        table[id].flags = 0;
+}

@@ -1,0 +1,110 @@
+#!/bin/sh
+# Fetch the Debian source packages Samsara's userland is built from, and the
+# host tools that build it, into the git-ignored folder third_party/.
+#
+# Design: everything comes from the Debian archive the host already uses.
+# If apt knows no deb-src index for the main archive, we add one
+# (/etc/apt/sources.list.d/samsara-src.sources) that copies the URIs, suites
+# and key of the existing "deb" stanza whose suites include this release's
+# codename, so no mirror is hard-coded. Then `apt-get source busybox`
+# unpacks BusyBox as third_party/busybox-VERSION, and the symlink
+# third_party/busybox names it for the build (mk/userland.mk). Each step is
+# skipped when its result is already there, so a second run prints nothing
+# and costs a few milliseconds. Usage: tools/fetch-sources.sh [--tools-only]
+set -e
+cd "$(dirname "$0")/.."
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+have() { command -v "$1" >/dev/null 2>&1; }
+updated=""
+apt_update() {
+	[ -n "$updated" ] && return 0
+	echo "fetch-sources: apt-get update"
+	$SUDO apt-get update -qq
+	updated=1
+}
+
+# 1. Host tools: musl-gcc builds BusyBox and user/*.c, dpkg-source unpacks
+#    source packages, cpio writes the initramfs, bzip2/xz read the tarballs,
+#    linux-libc-dev has the kernel headers BusyBox includes.
+need=""
+have musl-gcc || need="$need musl-tools"
+have dpkg-source || need="$need dpkg-dev"
+have cpio || need="$need cpio"
+have bzip2 || need="$need bzip2"
+have xz || need="$need xz-utils"
+[ -f /usr/include/linux/version.h ] || need="$need linux-libc-dev"
+have make || need="$need make"
+have gcc || need="$need gcc"
+if [ -n "$need" ]; then
+	apt_update
+	echo "fetch-sources: installing$need"
+	$SUDO apt-get install -y -qq --no-install-recommends $need >/dev/null
+fi
+[ "$1" = "--tools-only" ] && exit 0
+
+# 2. A deb-src index for the main archive.
+codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+# Prints "URIs|Suites|Signed-By" of the first deb stanza listing $codename.
+main_stanza() {
+	awk -v want="$codename" '
+	function flush() {
+		if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " want " ") && !done) {
+			print uris "|" suites "|" key; done = 1
+		}
+		types = uris = suites = key = ""
+	}
+	/^[ \t]*#/ { next }
+	/^[ \t]*$/ { flush(); next }
+	{
+		k = $1; sub(/:$/, "", k); v = $0; sub(/^[^:]*:[ \t]*/, "", v)
+		if (k == "Types") types = v
+		else if (k == "URIs") uris = v
+		else if (k == "Suites") suites = v
+		else if (k == "Signed-By") key = v
+	}
+	END { flush() }' /etc/apt/sources.list.d/debian.sources
+}
+src_file=/etc/apt/sources.list.d/samsara-src.sources
+if ! apt-get indextargets --format '$(IDENTIFIER)' 2>/dev/null | grep -qx Sources; then
+	[ -f /etc/apt/sources.list.d/debian.sources ] || {
+		echo "fetch-sources: no /etc/apt/sources.list.d/debian.sources to copy the archive from" >&2
+		exit 1
+	}
+	stanza=$(main_stanza)
+	uris=${stanza%%|*}; rest=${stanza#*|}; suites=${rest%%|*}; key=${rest#*|}
+	if [ -z "$uris" ] || [ -z "$suites" ]; then
+		echo "fetch-sources: no deb stanza for '$codename' in debian.sources" >&2
+		exit 1
+	fi
+	echo "fetch-sources: adding $src_file ($uris $suites)"
+	{
+		echo "Types: deb-src"
+		echo "URIs: $uris"
+		echo "Suites: $suites"
+		echo "Components: main"
+		[ -z "$key" ] || echo "Signed-By: $key"
+	} | $SUDO tee "$src_file" >/dev/null
+	updated=""
+	apt_update
+fi
+# The entry may exist while its index was never downloaded.
+apt-cache showsrc busybox 2>/dev/null | grep -q '^Package: busybox' || { updated=""; apt_update; }
+
+# 3. Source packages, unpacked once; third_party/NAME -> NAME-VERSION.
+mkdir -p third_party
+fetch() {
+	name=$1
+	[ -f "third_party/$name/Makefile" ] && return 0
+	echo "fetch-sources: apt-get source $name"
+	(cd third_party && apt-get source -qq "$name" >/dev/null 2>apt-source.log) || {
+		cat third_party/apt-source.log >&2; exit 1
+	}
+	rm -f third_party/apt-source.log
+	dir=$(cd third_party && ls -d "$name"-[0-9]*/ | sort -V | tail -n 1)
+	ln -sfn "${dir%/}" "third_party/$name"
+	echo "fetch-sources: third_party/$name -> ${dir%/}"
+}
+fetch busybox
