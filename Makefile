@@ -13,7 +13,7 @@ KCFLAGS := $(WARN) -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector 
 	-fno-omit-frame-pointer -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
 	-Iinclude -Ikernel $(ARCH_FLAGS)
 UCFLAGS := $(WARN) -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-builtin \
-	-nostdinc -isystem $(shell $(CC) -print-file-name=include) -Iinclude -Ilib/sys
+	-nostdinc -isystem $(shell $(CC) -print-file-name=include) -Iinclude -Ilib/sys -Ilib
 ULDFLAGS := -nostdlib -static -no-pie -Wl,-T,lib/sys/user.ld -Wl,--build-id=none
 
 KSRC := $(wildcard kernel/*.c kernel/arch/x86_64/*.c) lib/format/format.c
@@ -21,10 +21,17 @@ KASM := $(wildcard kernel/arch/x86_64/*.S)
 KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC) $(KASM))
 LIBSYS_SRC := $(wildcard lib/sys/*.c) lib/format/format.c lib/sys/crt0.S
 LIBSYS_OBJ := $(patsubst %,$(B)/u/%.o,$(LIBSYS_SRC))
-PROGRAMS := root ktest kbench
 root_SRC := $(wildcard servers/root/*.c)
 ktest_SRC := $(wildcard tests/kernel/*.c)
 kbench_SRC := $(wildcard tests/bench/*.c)
+pm_SRC := $(wildcard servers/pm/*.c)
+vfs_SRC := $(wildcard servers/vfs/*.c)
+ramfs_SRC := $(wildcard servers/ramfs/*.c)
+tty_SRC := $(wildcard drivers/tty/*.c) $(wildcard lib/chardriver/*.c)
+fstest_SRC := $(wildcard tests/servers/fstest/*.c)
+ttytest_SRC := $(wildcard tests/servers/ttytest/*.c)
+# every program that has sources (servers appear as they are written)
+PROGRAMS := $(foreach p,root ktest kbench pm vfs ramfs tty fstest ttytest,$(if $($(p)_SRC),$(p)))
 
 QEMU := qemu-system-x86_64
 ACCEL ?= tcg

@@ -109,12 +109,21 @@ def panics():
             boot.kill()
 
 
+def extra_suites():
+    """tools/suite_*.py: each module's run(record, module) adds its own results."""
+    import importlib
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in sorted(f[:-3] for f in os.listdir(here) if f.startswith("suite_") and f.endswith(".py")):
+        importlib.import_module(name).run(record, module)
+
+
 def main():
     started = time.monotonic()
     host_unit_tests()
     boot_time()
     panics()
     kernel_suite()
+    extra_suites()
     passed = sum(1 for _, ok in results if ok)
     failed = len(results) - passed
     print(f"(make test took {time.monotonic() - started:.0f} s)")
