@@ -31,7 +31,7 @@ tty_SRC := $(wildcard drivers/tty/*.c) $(wildcard lib/chardriver/*.c)
 fstest_SRC := $(wildcard tests/servers/fstest/*.c)
 ttytest_SRC := $(wildcard tests/servers/ttytest/*.c)
 # every program that has sources (servers appear as they are written)
-PROGRAMS := $(foreach p,root ktest kbench pm vfs ramfs tty fstest ttytest,$(if $($(p)_SRC),$(p)))
+PROGRAMS := $(foreach p,root ktest kbench pm vfs ramfs tty fstest ttytest,$(if $(strip $($(p)_SRC)),$(p)))
 
 QEMU := qemu-system-x86_64
 ACCEL ?= tcg
