@@ -134,6 +134,35 @@ int64_t ipc_send(struct proc *p, endpoint_t dst_ep, uint64_t msgp, int nonblock,
     return post(p, dst, msgp, nonblock, sendrec);
 }
 
+/*
+ * KC_PROC_REGS(REGS_INTERRUPT) for pm, before it delivers a signal to t:
+ * a Linux call of t still waiting in a server's queue is withdrawn and
+ * fails with -EINTR (1); one a server already holds is reported (2, and
+ * the server's endpoint in the rax field of the user_regs at uaddr).
+ */
+int64_t ipc_interrupt(struct proc *t, struct proc *caller, uint64_t uaddr)
+{
+    if (!t->linux_call)
+        return 0;
+    if (t->flags & PS_SENDING) {
+        struct proc *dst;
+        if (ep_lookup(t->sendto, &dst) == 0)
+            for (struct proc **pp = &dst->senders; *pp; pp = &(*pp)->next_sender)
+                if (*pp == t) {
+                    *pp = t->next_sender;
+                    break;
+                }
+        t->next_sender = 0;
+        t->sendto = NONE;
+        t->in_sendrec = 0;
+        t->linux_call = 0;
+        wake(t, -LINUX_EINTR);
+        return 1;
+    }
+    uint64_t server = (uint64_t)t->getfrom;
+    return copy_to_user(caller, uaddr, &server, sizeof(server)) < 0 ? -E_FAULT : 2;
+}
+
 /* A Linux system call (see linux.c): m goes to server, the reply to rax. */
 int64_t ipc_linux_call(struct proc *p, endpoint_t server, const message_t *m)
 {

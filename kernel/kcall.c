@@ -86,6 +86,7 @@ int64_t do_safecopy_to(struct proc *p, const uint64_t *a);
 int64_t do_proc_fork(struct proc *p, const uint64_t *a);
 int64_t do_proc_regs(struct proc *p, const uint64_t *a);
 int64_t do_linux_servers(struct proc *p, const uint64_t *a);
+int64_t do_mem_protect(struct proc *p, const uint64_t *a);
 
 static const kcall_fn kcall_table[NR_KCALLS] = {
     [KC_SEND] = do_send,                 /* blocking send */
@@ -120,6 +121,7 @@ static const kcall_fn kcall_table[NR_KCALLS] = {
     [KC_PROC_FORK] = do_proc_fork,       /* copy a process */
     [KC_PROC_REGS] = do_proc_regs,       /* read or set its registers */
     [KC_LINUX_SERVERS] = do_linux_servers, /* route Linux calls (root) */
+    [KC_MEM_PROTECT] = do_mem_protect,   /* change page protection */
 };
 
 void kcall_dispatch(struct proc *p)

@@ -198,6 +198,8 @@ int64_t do_proc_regs(struct proc *p, const uint64_t *a)
                                g->rip, g->rflags, t->fs_base};
         return copy_to_user(p, a[2], &u, sizeof(u));
     }
+    if (a[1] == REGS_INTERRUPT)
+        return ipc_interrupt(t, p, a[2]);
     if (a[1] != REGS_SET || t == p)
         return -E_INVAL;
     if (copy_from_user(p, a[2], &u, sizeof(u)) < 0)
@@ -210,5 +212,18 @@ int64_t do_proc_regs(struct proc *p, const uint64_t *a)
     g->r15 = u.r15, g->rip = u.rip;
     g->rflags = (u.rflags & USER_RFLAGS) | 0x202;
     t->fs_base = u.fs_base;
+    return 0;
+}
+
+/* KC_MEM_PROTECT(ep, vaddr, len, prot): new protection for the mapped pages in the range. */
+int64_t do_mem_protect(struct proc *p, const uint64_t *a)
+{
+    struct proc *t;
+    int r = target(p, a[0], KC_MEM_PROTECT, &t);
+    if (r < 0)
+        return r;
+    if (!page_range_ok(a[1], a[2]) || (a[3] & ~(uint64_t)(PROT_R | PROT_W | PROT_X)))
+        return -E_INVAL;
+    vm_protect_range(t, a[1], a[2], a[3] ? prot_to_pte(a[3]) : (PTE_P | PTE_NX));
     return 0;
 }

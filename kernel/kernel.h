@@ -19,7 +19,8 @@
 #define NR_PRIO 8           /* 0 is the highest priority */
 #define QUANTUM_TICKS 10
 #define KC_BLOCKED (-0x7fffffffffffffffll) /* the call blocked; rax set later */
-#define LINUX_EIO 5 /* what a Linux call gets when its server dies */
+#define LINUX_EIO 5   /* what a Linux call gets when its server dies */
+#define LINUX_EINTR 4 /* ... and when pm interrupts it for a signal */
 
 struct proc {
     struct regs regs;                 /* user context; entries from user mode */
@@ -105,6 +106,7 @@ int vm_range_free(struct proc *p, uint64_t va, uint64_t len);
 int vm_alloc_range(struct proc *p, uint64_t va, uint64_t len, uint64_t pte_flags);
 void vm_unmap_range(struct proc *p, uint64_t va, uint64_t len);
 int vm_copy_space(struct proc *p, struct proc *c);
+void vm_protect_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags);
 uint64_t prot_to_pte(uint64_t prot);
 int user_range_ok(uint64_t va, uint64_t len);
 int user_range_mapped(struct proc *p, uint64_t va, uint64_t len, int write);
@@ -135,6 +137,7 @@ int64_t ipc_notify(struct proc *p, endpoint_t dst);
 void notify_from_kernel(struct proc *dst, endpoint_t src, uint32_t bits);
 void ipc_cleanup(struct proc *dead);
 int64_t ipc_linux_call(struct proc *p, endpoint_t server, const message_t *m);
+int64_t ipc_interrupt(struct proc *t, struct proc *caller, uint64_t uaddr);
 void linux_syscall(struct proc *p);
 int ipc_check(void);
 

@@ -130,8 +130,12 @@ int vm_copy_space(struct proc *p, struct proc *c)
     return 0;
 }
 
-/* Unmap [va, va+len), skipping absent tables whole, so huge ranges are cheap. */
-void vm_unmap_range(struct proc *p, uint64_t va, uint64_t len)
+/*
+ * Visit the leaf entries of mapped pages in [va, va+len), skipping absent
+ * tables whole (so huge ranges are cheap): unmap them (flags == 0) or give
+ * them new permission bits.
+ */
+static void vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
 {
     for (uint64_t a = va; a < va + len;) {
         uint64_t *t = P2V(p->pml4);
@@ -145,15 +149,26 @@ void vm_unmap_range(struct proc *p, uint64_t va, uint64_t len)
         }
         uint64_t *pte = &t[IDX(a, 0)];
         if (*pte & PTE_P) {
-            if (!(*pte & PTE_NOFREE)) {
-                frame_free(*pte & PTE_ADDR);
-                p->pages--;
+            if (flags) {
+                *pte = (*pte & (PTE_ADDR | PTE_NOFREE | PTE_PCD | PTE_PWT)) | flags;
+            } else {
+                if (!(*pte & PTE_NOFREE)) {
+                    frame_free(*pte & PTE_ADDR);
+                    p->pages--;
+                }
+                *pte = 0;
             }
-            *pte = 0;
             __asm__ volatile("invlpg (%0)" ::"r"(a) : "memory");
         }
         a += PAGE_SIZE;
     }
+}
+
+void vm_unmap_range(struct proc *p, uint64_t va, uint64_t len) { vm_walk_range(p, va, len, 0); }
+
+void vm_protect_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
+{
+    vm_walk_range(p, va, len, flags);
 }
 
 /* Zeroed memory for [va, va+len); all or nothing. va must be page aligned. */

@@ -53,6 +53,8 @@ enum kcall_number {
                       /* rax = 0, FPU, privileges); the caller is its parent */
     KC_PROC_REGS,     /* (ep, REGS_GET|REGS_SET, user_regs*) */
     KC_LINUX_SERVERS, /* (pm, vfs): who serves Linux system calls; root only */
+    KC_MEM_PROTECT,   /* (ep, vaddr, len, prot): change mapped pages; prot 0 */
+                      /* leaves them mapped but unreachable (PROT_NONE) */
     NR_KCALLS
 };
 

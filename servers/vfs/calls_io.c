@@ -1,0 +1,289 @@
+/*
+ * System calls on descriptors: read, write and their vector and
+ * positioned forms, lseek, ioctl, fcntl, dup, close, pipe, fstat,
+ * getdents64, sendfile, poll and select.
+ */
+#include "vfs.h"
+
+#define SEEK_SET 0
+#define SEEK_CUR 1
+#define SEEK_END 2
+#define F_DUPFD 0
+#define F_GETFD 1
+#define F_SETFD 2
+#define F_GETFL 3
+#define F_SETFL 4
+#define F_DUPFD_CLOEXEC 1030
+#define FD_CLOEXEC 1
+#define POLLIN 0x001
+#define POLLPRI 0x002
+#define POLLOUT 0x004
+#define POLLERR 0x008
+#define POLLHUP 0x010
+#define POLLNVAL 0x020
+#define POLLRDNORM 0x040
+#define POLLWRNORM 0x100
+#define MAX_POLL_FDS 256
+
+static struct file *fget(struct vproc *p, uint64_t fd) { return fd_file(p, (int)fd); }
+
+static int seekable(struct file *f)
+{
+    uint64_t t = f->vn->mode & S_IFMT;
+    return t == S_IFREG || t == S_IFDIR;
+}
+
+int64_t do_read(struct vproc *p, const uint64_t *a)
+{
+    struct file *f = fget(p, a[0]);
+    return f ? file_read(p, f, a[1], a[2], &f->pos) : -LX_EBADF;
+}
+
+int64_t do_write(struct vproc *p, const uint64_t *a)
+{
+    struct file *f = fget(p, a[0]);
+    return f ? file_write(p, f, a[1], a[2], &f->pos) : -LX_EBADF;
+}
+
+int64_t do_pread64(struct vproc *p, const uint64_t *a)
+{
+    struct file *f = fget(p, a[0]);
+    uint64_t pos = a[3];
+    if (!f)
+        return -LX_EBADF;
+    if (!seekable(f) || (int64_t)a[3] < 0)
+        return seekable(f) ? -LX_EINVAL : -LX_ESPIPE;
+    return file_read(p, f, a[1], a[2], &pos);
+}
+
+int64_t do_pwrite64(struct vproc *p, const uint64_t *a)
+{
+    struct file *f = fget(p, a[0]);
+    uint64_t pos = a[3];
+    if (!f)
+        return -LX_EBADF;
+    if (!seekable(f) || (int64_t)a[3] < 0)
+        return seekable(f) ? -LX_EINVAL : -LX_ESPIPE;
+    return file_write(p, f, a[1], a[2], &pos);
+}
+
+/* readv/writev: one iovec at a time; stop at a short transfer or a wait. */
+static int64_t vector_io(struct vproc *p, const uint64_t *a, int write)
+{
+    struct file *f = fget(p, a[0]);
+    uint64_t iov[2 * 64], total = 0;
+    uint64_t count = a[2] > 64 ? 64 : a[2]; /* past 64: a short transfer, as allowed */
+    if (!f)
+        return -LX_EBADF;
+    if (a[2] > 1024)
+        return -LX_EINVAL;
+    if (copy_in(p, a[1], iov, count * 16) < 0)
+        return -LX_EFAULT;
+    for (uint64_t i = 0; i < count; i++) {
+        if (!iov[2 * i + 1])
+            continue;
+        int64_t r = write ? file_write(p, f, iov[2 * i], iov[2 * i + 1], &f->pos)
+                          : file_read(p, f, iov[2 * i], iov[2 * i + 1], &f->pos);
+        if (r == SUSPEND)
+            return total ? (int64_t)total : SUSPEND; /* wait only if nothing moved */
+        if (r < 0)
+            return total ? (int64_t)total : r;
+        total += (uint64_t)r;
+        if ((uint64_t)r < iov[2 * i + 1])
+            break;
+    }
+    if (total && p->wait != WAIT_NONE) /* a later iovec suspended after data moved */
+        p->wait = WAIT_NONE;
+    return (int64_t)total;
+}
+
+int64_t do_readv(struct vproc *p, const uint64_t *a) { return vector_io(p, a, 0); }
+int64_t do_writev(struct vproc *p, const uint64_t *a) { return vector_io(p, a, 1); }
+
+int64_t do_lseek(struct vproc *p, const uint64_t *a)
+{
+    struct file *f = fget(p, a[0]);
+    int64_t off = (int64_t)a[1], base;
+    if (!f)
+        return -LX_EBADF;
+    if (!seekable(f))
+        return -LX_ESPIPE;
+    if (a[2] == SEEK_SET) {
+        base = 0;
+    } else if (a[2] == SEEK_CUR) {
+        base = (int64_t)f->pos;
+    } else if (a[2] == SEEK_END) {
+        struct fs_stat st;
+        int64_t r = fs_stat(f->vn, &st);
+        if (r < 0)
+            return r;
+        base = (int64_t)st.size;
+    } else {
+        return -LX_EINVAL;
+    }
+    if ((off > 0 && base > INT64_MAX - off) || base + off < 0)
+        return -LX_EINVAL;
+    f->pos = (uint64_t)(base + off);
+    return (int64_t)f->pos;
+}
+
+int64_t do_ioctl(struct vproc *p, const uint64_t *a)
+{
+    struct file *f = fget(p, a[0]);
+    return f ? dev_ioctl(p, f, a[1] & 0xffffffff, a[2]) : -LX_EBADF;
+}
+
+static int64_t dup_to(struct vproc *p, struct file *f, int min, int cloexec)
+{
+    int fd = fd_install(p, f, min, cloexec);
+    if (fd >= 0)
+        f->refs++;
+    return fd;
+}
+
+int64_t do_fcntl(struct vproc *p, const uint64_t *a)
+{
+    struct file *f = fget(p, a[0]);
+    if (!f)
+        return -LX_EBADF;
+    switch (a[1]) {
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC:
+        if (a[2] >= NR_FDS)
+            return -LX_EINVAL;
+        return dup_to(p, f, (int)a[2], a[1] == F_DUPFD_CLOEXEC);
+    case F_GETFD:
+        return (p->cloexec >> a[0]) & 1 ? FD_CLOEXEC : 0;
+    case F_SETFD:
+        p->cloexec = (p->cloexec & ~(1ull << a[0])) | ((uint64_t)(a[2] & FD_CLOEXEC) << a[0]);
+        return 0;
+    case F_GETFL:
+        return f->flags;
+    case F_SETFL:
+        f->flags = (f->flags & ~(uint32_t)(O_APPEND | O_NONBLOCK)) |
+                   ((uint32_t)a[2] & (O_APPEND | O_NONBLOCK));
+        return 0;
+    default:
+        return -LX_EINVAL;
+    }
+}
+
+int64_t do_dup(struct vproc *p, const uint64_t *a)
+{
+    struct file *f = fget(p, a[0]);
+    return f ? dup_to(p, f, 0, 0) : -LX_EBADF;
+}
+
+static int64_t dup3_common(struct vproc *p, uint64_t oldfd, uint64_t newfd, uint64_t flags,
+                           int allow_same)
+{
+    struct file *f = fget(p, oldfd);
+    if (!f)
+        return -LX_EBADF;
+    if (newfd >= NR_FDS || (flags & ~(uint64_t)O_CLOEXEC))
+        return newfd >= NR_FDS ? -LX_EBADF : -LX_EINVAL;
+    if (oldfd == newfd)
+        return allow_same ? (int64_t)newfd : -LX_EINVAL;
+    fd_close(p, (int)newfd);
+    return dup_to(p, f, (int)newfd, flags & O_CLOEXEC);
+}
+
+int64_t do_dup2(struct vproc *p, const uint64_t *a) { return dup3_common(p, a[0], a[1], 0, 1); }
+int64_t do_dup3(struct vproc *p, const uint64_t *a) { return dup3_common(p, a[0], a[1], a[2], 0); }
+
+int64_t do_close(struct vproc *p, const uint64_t *a)
+{
+    if (!fget(p, a[0]))
+        return -LX_EBADF;
+    fd_close(p, (int)a[0]);
+    return 0;
+}
+
+static int64_t make_pipe(struct vproc *p, uint64_t uaddr, uint64_t flags)
+{
+    int fds[2];
+    if (flags & ~(uint64_t)(O_CLOEXEC | O_NONBLOCK))
+        return -LX_EINVAL;
+    int r = pipe_create(p, fds, (uint32_t)flags);
+    if (r < 0)
+        return r;
+    if (copy_out(p, uaddr, fds, sizeof(fds)) < 0) {
+        fd_close(p, fds[0]);
+        fd_close(p, fds[1]);
+        return -LX_EFAULT;
+    }
+    return 0;
+}
+
+int64_t do_pipe(struct vproc *p, const uint64_t *a) { return make_pipe(p, a[0], 0); }
+int64_t do_pipe2(struct vproc *p, const uint64_t *a) { return make_pipe(p, a[0], a[1]); }
+
+int64_t do_getdents64(struct vproc *p, const uint64_t *a)
+{
+    struct file *f = fget(p, a[0]);
+    if (!f)
+        return -LX_EBADF;
+    if ((f->vn->mode & S_IFMT) != S_IFDIR)
+        return -LX_ENOTDIR;
+    uint64_t len = a[2] < BOUNCE_SIZE ? a[2] : BOUNCE_SIZE;
+    grant_id_t g = grant_alloc(f->vn->fs, bounce, len, GRANT_WRITE);
+    if (g < 0)
+        return -LX_ENOMEM;
+    message_t m = {.type = FS_GETDENTS, .u.w = {f->vn->ino, f->pos, (uint64_t)g, len}};
+    int64_t r = fs_call(f->vn->fs, &m);
+    grant_free(g);
+    if (r > 0 && copy_out(p, a[1], bounce, (uint64_t)r) < 0)
+        return -LX_EFAULT;
+    if (r >= 0)
+        f->pos = m.u.w[1];
+    return r;
+}
+
+/* sendfile(out, in, offset*, count): through vfs, a bounce buffer at a time. */
+int64_t do_sendfile(struct vproc *p, const uint64_t *a)
+{
+    struct file *out = fget(p, a[0]), *in = fget(p, a[1]);
+    static uint8_t chunk[BOUNCE_SIZE];
+    uint64_t off, *pos = 0, total = 0;
+    if (!out || !in)
+        return -LX_EBADF;
+    if ((in->vn->mode & S_IFMT) != S_IFREG)
+        return -LX_EINVAL;
+    if (a[2]) {
+        if (copy_in(p, a[2], &off, 8) < 0)
+            return -LX_EFAULT;
+        pos = &off;
+    } else {
+        pos = &in->pos;
+    }
+    while (total < a[3]) {
+        uint64_t n = a[3] - total < BOUNCE_SIZE ? a[3] - total : BOUNCE_SIZE;
+        grant_id_t g = grant_alloc(in->vn->fs, chunk, n, GRANT_WRITE);
+        if (g < 0)
+            return total ? (int64_t)total : -LX_ENOMEM;
+        message_t m = {.type = FS_READ, .u.w = {in->vn->ino, *pos, (uint64_t)g, n}};
+        int64_t r = fs_call(in->vn->fs, &m);
+        grant_free(g);
+        if (r <= 0)
+            break;
+        p->kernel_io = 1; /* "user" addresses are vfs's own for this write */
+        int64_t w = file_write(p, out, (uint64_t)chunk, (uint64_t)r, &out->pos);
+        p->kernel_io = 0;
+        if (w == SUSPEND) { /* the device took the data and answers later */
+            *pos += (uint64_t)r;
+            return SUSPEND;
+        }
+        if (w <= 0) {
+            if (!total)
+                total = (uint64_t)(w < 0 ? w : 0);
+            break;
+        }
+        *pos += (uint64_t)w;
+        total += (uint64_t)w;
+        if (w < r)
+            break;
+    }
+    if (a[2] && (int64_t)total >= 0 && copy_out(p, a[2], &off, 8) < 0)
+        return -LX_EFAULT;
+    return (int64_t)total;
+}

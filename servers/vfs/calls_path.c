@@ -1,0 +1,519 @@
+/*
+ * System calls that name files: open, the stat family, access, mkdir,
+ * mknod-free creation, unlink, rmdir, rename, link, symlink, readlink,
+ * chdir, getcwd, umask, chmod, chown, truncate and statfs.
+ */
+#include "vfs.h"
+
+static char path_buf[PATH_MAX], path_buf2[PATH_MAX];
+
+struct linux_stat {
+    uint64_t dev, ino, nlink;
+    uint32_t mode, uid, gid, pad0;
+    uint64_t rdev;
+    int64_t size, blksize, blocks;
+    uint64_t atime, atime_ns, mtime, mtime_ns, ctime, ctime_ns;
+    int64_t unused[3];
+};
+
+static int64_t stat_out(struct vproc *p, struct vnode *v, uint64_t uaddr)
+{
+    struct fs_stat st;
+    int64_t r = fs_stat(v, &st);
+    if (r < 0)
+        return r;
+    struct linux_stat ls = {.dev = (uint64_t)v->fs, .ino = st.ino, .nlink = st.nlink,
+                            .mode = (uint32_t)st.mode, .uid = (uint32_t)st.uid,
+                            .gid = (uint32_t)st.gid, .rdev = st.rdev, .size = (int64_t)st.size,
+                            .blksize = 4096, .blocks = (int64_t)((st.size + 511) / 512),
+                            .atime = st.atime, .mtime = st.mtime, .ctime = st.ctime};
+    return copy_out(p, uaddr, &ls, sizeof(ls));
+}
+
+static int64_t stat_path(struct vproc *p, int dirfd, uint64_t upath, uint64_t ustat, int follow,
+                         int empty_ok)
+{
+    struct vnode *v;
+    int r = copy_path(p, upath, path_buf);
+    if (r == -LX_ENOENT && empty_ok && dirfd != AT_FDCWD) { /* AT_EMPTY_PATH: the fd itself */
+        struct file *f = fd_file(p, dirfd);
+        return f ? stat_out(p, f->vn, ustat) : -LX_EBADF;
+    }
+    if (r < 0)
+        return r;
+    if ((r = path_lookup(p, dirfd, path_buf, follow, &v)) < 0)
+        return r;
+    int64_t res = stat_out(p, v, ustat);
+    vnode_put(v);
+    return res;
+}
+
+int64_t do_stat(struct vproc *p, const uint64_t *a) { return stat_path(p, AT_FDCWD, a[0], a[1], 1, 0); }
+int64_t do_lstat(struct vproc *p, const uint64_t *a) { return stat_path(p, AT_FDCWD, a[0], a[1], 0, 0); }
+int64_t do_newfstatat(struct vproc *p, const uint64_t *a)
+{
+    return stat_path(p, (int)a[0], a[1], a[2], !(a[3] & AT_SYMLINK_NOFOLLOW), a[3] & AT_EMPTY_PATH);
+}
+
+int64_t do_fstat(struct vproc *p, const uint64_t *a)
+{
+    struct file *f = fd_file(p, (int)a[0]);
+    if (!f)
+        return -LX_EBADF;
+    if (f->vn->fs == NONE) { /* a pipe */
+        struct linux_stat ls = {.mode = (uint32_t)f->vn->mode, .nlink = 1, .blksize = 4096};
+        return copy_out(p, a[1], &ls, sizeof(ls));
+    }
+    return stat_out(p, f->vn, a[1]);
+}
+
+static int64_t do_open_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t flags, uint64_t mode)
+{
+    struct vnode *v = 0, *dir;
+    char last[FS_NAME_MAX + 1];
+    int64_t r = copy_path(p, upath, path_buf);
+    if (r < 0)
+        return r;
+    if (flags & O_CREAT) {
+        if ((r = path_parent(p, dirfd, path_buf, &dir, last)) < 0)
+            return r == -LX_EEXIST ? -LX_EISDIR : r;
+        uint64_t ino;
+        r = fs_named(FS_CREATE, dir, last, strlen(last), S_IFREG | (mode & 07777 & ~p->umask), 0, &ino);
+        if (r >= 0) {
+            v = vnode_from_fs(dir->fs, ino, S_IFREG);
+        } else if (r == -LX_EEXIST && !(flags & O_EXCL)) {
+            r = path_lookup(p, dirfd, path_buf, !(flags & O_NOFOLLOW), &v);
+        }
+        vnode_put(dir);
+        if (r < 0 && !v)
+            return r;
+        if (!v)
+            return -LX_ENFILE;
+    } else if ((r = path_lookup(p, dirfd, path_buf, !(flags & O_NOFOLLOW), &v)) < 0) {
+        return r;
+    }
+    uint64_t type = v->mode & S_IFMT;
+    if ((flags & O_DIRECTORY) && type != S_IFDIR)
+        r = -LX_ENOTDIR;
+    else if (type == S_IFDIR && (flags & O_ACCMODE) != 0)
+        r = -LX_EISDIR;
+    else if (type == S_IFLNK)
+        r = -LX_ELOOP;
+    else if (type == S_IFCHR && (v->rdev >> 8) != 1)
+        r = dev_open(p, v, (uint32_t)flags);
+    else
+        r = 0;
+    if (r >= 0 && type == S_IFREG && (flags & O_TRUNC) && (flags & O_ACCMODE)) {
+        message_t m = {.type = FS_TRUNC, .u.w = {v->ino, 0}};
+        r = fs_call(v->fs, &m);
+    }
+    struct file *f = r >= 0 ? file_new(v, (uint32_t)flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)) : 0;
+    if (!f) {
+        if (r >= 0 && type == S_IFCHR)
+            dev_close(v);
+        vnode_put(v);
+        return r < 0 ? r : -LX_ENFILE;
+    }
+    int fd = fd_install(p, f, 0, flags & O_CLOEXEC);
+    if (fd < 0)
+        file_put(f);
+    return fd;
+}
+
+int64_t do_open(struct vproc *p, const uint64_t *a) { return do_open_at(p, AT_FDCWD, a[0], a[1], a[2]); }
+int64_t do_openat(struct vproc *p, const uint64_t *a) { return do_open_at(p, (int)a[0], a[1], a[2], a[3]); }
+int64_t do_creat(struct vproc *p, const uint64_t *a)
+{
+    return do_open_at(p, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1]);
+}
+
+static int64_t access_at(struct vproc *p, int dirfd, uint64_t upath)
+{
+    struct vnode *v;
+    int r = copy_path(p, upath, path_buf);
+    if (r < 0 || (r = path_lookup(p, dirfd, path_buf, 1, &v)) < 0)
+        return r;
+    vnode_put(v); /* one user, root: existence is access */
+    return 0;
+}
+
+int64_t do_access(struct vproc *p, const uint64_t *a) { return access_at(p, AT_FDCWD, a[0]); }
+int64_t do_faccessat(struct vproc *p, const uint64_t *a) { return access_at(p, (int)a[0], a[1]); }
+
+/* Operations on a (directory, last name) pair: mkdir, unlink, rmdir, symlink. */
+static int64_t named_op(struct vproc *p, int dirfd, uint64_t upath, int type, uint64_t mode)
+{
+    struct vnode *dir;
+    char last[FS_NAME_MAX + 1];
+    int64_t r = copy_path(p, upath, path_buf);
+    if (r < 0 || (r = path_parent(p, dirfd, path_buf, &dir, last)) < 0)
+        return r;
+    if (!strcmp(last, ".") || !strcmp(last, "..")) {
+        vnode_put(dir);
+        return type == FS_CREATE ? -LX_EEXIST : -LX_EINVAL;
+    }
+    uint64_t ino;
+    r = fs_named(type, dir, last, strlen(last), mode, 0, &ino);
+    if (r >= 0 && type == FS_CREATE)
+        vnode_put(vnode_from_fs(dir->fs, ino, mode));
+    vnode_put(dir);
+    return r < 0 ? r : 0;
+}
+
+int64_t do_mkdir(struct vproc *p, const uint64_t *a)
+{
+    return named_op(p, AT_FDCWD, a[0], FS_CREATE, S_IFDIR | (a[1] & 07777 & ~p->umask));
+}
+int64_t do_mkdirat(struct vproc *p, const uint64_t *a)
+{
+    return named_op(p, (int)a[0], a[1], FS_CREATE, S_IFDIR | (a[2] & 07777 & ~p->umask));
+}
+int64_t do_unlink(struct vproc *p, const uint64_t *a) { return named_op(p, AT_FDCWD, a[0], FS_UNLINK, 0); }
+int64_t do_rmdir(struct vproc *p, const uint64_t *a) { return named_op(p, AT_FDCWD, a[0], FS_RMDIR, 0); }
+int64_t do_unlinkat(struct vproc *p, const uint64_t *a)
+{
+    return named_op(p, (int)a[0], a[1], (a[2] & AT_REMOVEDIR) ? FS_RMDIR : FS_UNLINK, 0);
+}
+
+static int64_t symlink_at(struct vproc *p, uint64_t utarget, int dirfd, uint64_t upath)
+{
+    struct vnode *dir;
+    char last[FS_NAME_MAX + 1];
+    int64_t r = copy_path(p, utarget, path_buf2);
+    if (r < 0 || (r = copy_path(p, upath, path_buf)) < 0 ||
+        (r = path_parent(p, dirfd, path_buf, &dir, last)) < 0)
+        return r;
+    size_t n = strlen(last), t = strlen(path_buf2);
+    static char both[FS_NAME_MAX + 1 + PATH_MAX];
+    memcpy(both, last, n + 1);
+    memcpy(both + n + 1, path_buf2, t);
+    uint64_t ino;
+    r = fs_named(FS_SYMLINK, dir, both, n + 1 + t, 0, 0, &ino);
+    if (r >= 0)
+        vnode_put(vnode_from_fs(dir->fs, ino, S_IFLNK));
+    vnode_put(dir);
+    return r < 0 ? r : 0;
+}
+
+int64_t do_symlink(struct vproc *p, const uint64_t *a) { return symlink_at(p, a[0], AT_FDCWD, a[1]); }
+int64_t do_symlinkat(struct vproc *p, const uint64_t *a) { return symlink_at(p, a[0], (int)a[1], a[2]); }
+
+static int64_t readlink_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t ubuf, uint64_t len)
+{
+    struct vnode *v;
+    int64_t r = copy_path(p, upath, path_buf);
+    if (r < 0 || (r = path_lookup(p, dirfd, path_buf, 0, &v)) < 0)
+        return r;
+    if ((v->mode & S_IFMT) != S_IFLNK) {
+        vnode_put(v);
+        return -LX_EINVAL;
+    }
+    if ((int64_t)len <= 0) {
+        vnode_put(v);
+        return -LX_EINVAL;
+    }
+    len = len < PATH_MAX ? len : PATH_MAX;
+    grant_id_t g = grant_alloc(v->fs, path_buf2, len, GRANT_WRITE);
+    message_t m = {.type = FS_READLINK, .u.w = {v->ino, (uint64_t)g, len}};
+    r = g < 0 ? -LX_ENOMEM : fs_call(v->fs, &m);
+    grant_free(g);
+    vnode_put(v);
+    if (r > 0 && copy_out(p, ubuf, path_buf2, (uint64_t)r) < 0)
+        return -LX_EFAULT;
+    return r;
+}
+
+int64_t do_readlink(struct vproc *p, const uint64_t *a) { return readlink_at(p, AT_FDCWD, a[0], a[1], a[2]); }
+int64_t do_readlinkat(struct vproc *p, const uint64_t *a) { return readlink_at(p, (int)a[0], a[1], a[2], a[3]); }
+
+/* rename and link: two paths, one file system. */
+static int64_t two_paths(struct vproc *p, int fd1, uint64_t u1, int fd2, uint64_t u2, int type)
+{
+    struct vnode *d1, *d2;
+    static char l1[FS_NAME_MAX + 1], l2[FS_NAME_MAX + 1];
+    int64_t r = copy_path(p, u1, path_buf);
+    if (r < 0 || (r = copy_path(p, u2, path_buf2)) < 0)
+        return r;
+    if (type == FS_LINK) {
+        struct vnode *src;
+        if ((r = path_lookup(p, fd1, path_buf, 0, &src)) < 0)
+            return r;
+        if ((src->mode & S_IFMT) == S_IFDIR) {
+            vnode_put(src);
+            return -LX_EPERM;
+        }
+        if ((r = path_parent(p, fd2, path_buf2, &d2, l2)) < 0) {
+            vnode_put(src);
+            return r;
+        }
+        r = src->fs != d2->fs ? -LX_EXDEV : fs_named(FS_LINK, d2, l2, strlen(l2), src->ino, 0, 0);
+        vnode_put(src);
+        vnode_put(d2);
+        return r < 0 ? r : 0;
+    }
+    if ((r = path_parent(p, fd1, path_buf, &d1, l1)) < 0)
+        return r;
+    if ((r = path_parent(p, fd2, path_buf2, &d2, l2)) < 0) {
+        vnode_put(d1);
+        return r;
+    }
+    size_t n1 = strlen(l1), n2 = strlen(l2);
+    static char both[2 * (FS_NAME_MAX + 1)];
+    memcpy(both, l1, n1 + 1);
+    memcpy(both + n1 + 1, l2, n2);
+    grant_id_t g = grant_alloc(d1->fs, both, n1 + 1 + n2, GRANT_READ);
+    message_t m = {.type = FS_RENAME, .u.w = {d1->ino, d2->ino, (uint64_t)g, n1 + 1 + n2}};
+    r = d1->fs != d2->fs ? -LX_EXDEV : g < 0 ? -LX_ENOMEM : fs_call(d1->fs, &m);
+    grant_free(g);
+    vnode_put(d1);
+    vnode_put(d2);
+    return r < 0 ? r : 0;
+}
+
+int64_t do_rename(struct vproc *p, const uint64_t *a) { return two_paths(p, AT_FDCWD, a[0], AT_FDCWD, a[1], FS_RENAME); }
+int64_t do_renameat(struct vproc *p, const uint64_t *a) { return two_paths(p, (int)a[0], a[1], (int)a[2], a[3], FS_RENAME); }
+int64_t do_renameat2(struct vproc *p, const uint64_t *a)
+{
+    return a[4] ? -LX_EINVAL : two_paths(p, (int)a[0], a[1], (int)a[2], a[3], FS_RENAME);
+}
+int64_t do_link(struct vproc *p, const uint64_t *a) { return two_paths(p, AT_FDCWD, a[0], AT_FDCWD, a[1], FS_LINK); }
+int64_t do_linkat(struct vproc *p, const uint64_t *a) { return two_paths(p, (int)a[0], a[1], (int)a[2], a[3], FS_LINK); }
+
+static int64_t set_cwd(struct vproc *p, struct vnode *v)
+{
+    if ((v->mode & S_IFMT) != S_IFDIR) {
+        vnode_put(v);
+        return -LX_ENOTDIR;
+    }
+    vnode_put(p->cwd);
+    p->cwd = v;
+    return 0;
+}
+
+int64_t do_chdir(struct vproc *p, const uint64_t *a)
+{
+    struct vnode *v;
+    int r = copy_path(p, a[0], path_buf);
+    if (r < 0 || (r = path_lookup(p, AT_FDCWD, path_buf, 1, &v)) < 0)
+        return r;
+    return set_cwd(p, v);
+}
+
+int64_t do_fchdir(struct vproc *p, const uint64_t *a)
+{
+    struct file *f = fd_file(p, (int)a[0]);
+    if (!f)
+        return -LX_EBADF;
+    vnode_hold(f->vn);
+    return set_cwd(p, f->vn);
+}
+
+/* The name of child ino in directory dir, by reading dir's entries. */
+static int name_in_dir(struct vnode *dir, uint64_t ino, char *name)
+{
+    uint64_t cookie = 0;
+    for (int rounds = 0; rounds < 10000; rounds++) {
+        grant_id_t g = grant_alloc(dir->fs, bounce, 8192, GRANT_WRITE);
+        message_t m = {.type = FS_GETDENTS, .u.w = {dir->ino, cookie, (uint64_t)g, 8192}};
+        int64_t r = fs_call(dir->fs, &m);
+        grant_free(g);
+        if (r <= 0)
+            return r < 0 ? (int)r : -LX_ENOENT;
+        for (int64_t off = 0; off < r;) {
+            uint8_t *d = bounce + off;
+            uint64_t d_ino = *(uint64_t *)d;
+            uint16_t reclen = *(uint16_t *)(d + 16);
+            const char *n = (const char *)d + 19;
+            if (d_ino == ino && strcmp(n, ".") && strcmp(n, "..")) {
+                strncpy_s(name, n, FS_NAME_MAX + 1);
+                return 0;
+            }
+            if (!reclen)
+                return -LX_EIO;
+            off += reclen;
+        }
+        cookie = m.u.w[1];
+    }
+    return -LX_ENOENT;
+}
+
+int64_t do_getcwd(struct vproc *p, const uint64_t *a)
+{
+    static char out[PATH_MAX], name[FS_NAME_MAX + 1];
+    size_t at = PATH_MAX - 1;
+    out[at] = '\0';
+    struct vnode *cur = p->cwd;
+    vnode_hold(cur);
+    while (cur != root_vnode) {
+        uint64_t res[2];
+        int64_t r = fs_named(FS_LOOKUP, cur, "..", 2, 0, 0, res);
+        struct vnode *parent = r < 0 ? 0 : vnode_from_fs(cur->fs, res[0], res[1]);
+        if (!parent || (r = name_in_dir(parent, cur->ino, name)) < 0) {
+            vnode_put(cur);
+            vnode_put(parent);
+            return r < 0 ? r : -LX_ENOENT;
+        }
+        size_t n = strlen(name);
+        if (n + 1 > at) {
+            vnode_put(cur);
+            vnode_put(parent);
+            return -LX_ENAMETOOLONG;
+        }
+        at -= n;
+        memcpy(out + at, name, n);
+        out[--at] = '/';
+        vnode_put(cur);
+        cur = parent;
+    }
+    vnode_put(cur);
+    if (at == PATH_MAX - 1)
+        out[--at] = '/';
+    size_t len = PATH_MAX - at;
+    if (len > a[1])
+        return -LX_ERANGE;
+    return copy_out(p, a[0], out + at, len) < 0 ? -LX_EFAULT : (int64_t)len;
+}
+
+int64_t do_umask(struct vproc *p, const uint64_t *a)
+{
+    uint32_t old = p->umask;
+    p->umask = (uint32_t)a[0] & 0777;
+    return old;
+}
+
+static int64_t chmod_vnode(struct vnode *v, uint64_t mode)
+{
+    message_t m = {.type = FS_CHMOD, .u.w = {v->ino, mode & 07777}};
+    return v->fs == NONE ? 0 : fs_call(v->fs, &m);
+}
+
+int64_t do_chmod(struct vproc *p, const uint64_t *a)
+{
+    struct vnode *v;
+    int64_t r = copy_path(p, a[0], path_buf);
+    if (r < 0 || (r = path_lookup(p, AT_FDCWD, path_buf, 1, &v)) < 0)
+        return r;
+    r = chmod_vnode(v, a[1]);
+    vnode_put(v);
+    return r;
+}
+
+int64_t do_fchmodat(struct vproc *p, const uint64_t *a)
+{
+    struct vnode *v;
+    int64_t r = copy_path(p, a[1], path_buf);
+    if (r < 0 || (r = path_lookup(p, (int)a[0], path_buf, 1, &v)) < 0)
+        return r;
+    r = chmod_vnode(v, a[2]);
+    vnode_put(v);
+    return r;
+}
+
+int64_t do_fchmod(struct vproc *p, const uint64_t *a)
+{
+    struct file *f = fd_file(p, (int)a[0]);
+    return f ? chmod_vnode(f->vn, a[1]) : -LX_EBADF;
+}
+
+/* One user (root): ownership changes are accepted and change nothing. */
+int64_t do_chown(struct vproc *p, const uint64_t *a)
+{
+    struct vnode *v;
+    int64_t r = copy_path(p, a[0], path_buf);
+    if (r < 0 || (r = path_lookup(p, AT_FDCWD, path_buf, 1, &v)) < 0)
+        return r;
+    vnode_put(v);
+    return 0;
+}
+
+int64_t do_fchown(struct vproc *p, const uint64_t *a) { return fd_file(p, (int)a[0]) ? 0 : -LX_EBADF; }
+
+int64_t do_fchownat(struct vproc *p, const uint64_t *a)
+{
+    struct vnode *v;
+    int64_t r = copy_path(p, a[1], path_buf);
+    if (r < 0 || (r = path_lookup(p, (int)a[0], path_buf, !(a[4] & AT_SYMLINK_NOFOLLOW), &v)) < 0)
+        return r;
+    vnode_put(v);
+    return 0;
+}
+
+static int64_t truncate_vnode(struct vnode *v, int64_t size)
+{
+    if (size < 0)
+        return -LX_EINVAL;
+    if ((v->mode & S_IFMT) != S_IFREG)
+        return (v->mode & S_IFMT) == S_IFDIR ? -LX_EISDIR : -LX_EINVAL;
+    message_t m = {.type = FS_TRUNC, .u.w = {v->ino, (uint64_t)size}};
+    return fs_call(v->fs, &m);
+}
+
+int64_t do_truncate(struct vproc *p, const uint64_t *a)
+{
+    struct vnode *v;
+    int64_t r = copy_path(p, a[0], path_buf);
+    if (r < 0 || (r = path_lookup(p, AT_FDCWD, path_buf, 1, &v)) < 0)
+        return r;
+    r = truncate_vnode(v, (int64_t)a[1]);
+    vnode_put(v);
+    return r;
+}
+
+int64_t do_ftruncate(struct vproc *p, const uint64_t *a)
+{
+    struct file *f = fd_file(p, (int)a[0]);
+    if (!f)
+        return -LX_EBADF;
+    if (!(f->flags & O_ACCMODE))
+        return -LX_EINVAL;
+    return truncate_vnode(f->vn, (int64_t)a[1]);
+}
+
+static int64_t statfs_vnode(struct vproc *p, struct vnode *v, uint64_t ubuf)
+{
+    struct fs_statfs s = {0};
+    uint64_t out[15] = {0}; /* struct statfs: 120 bytes */
+    grant_id_t g = grant_alloc(v->fs, &s, sizeof(s), GRANT_WRITE);
+    message_t m = {.type = FS_STATFS, .u.w = {0, (uint64_t)g}};
+    int64_t r = g < 0 ? -LX_ENOMEM : fs_call(v->fs, &m);
+    grant_free(g);
+    if (r < 0)
+        return r;
+    out[0] = s.type, out[1] = s.bsize, out[2] = s.blocks, out[3] = s.bfree, out[4] = s.bfree;
+    out[5] = s.files, out[6] = s.ffree, out[8] = s.namelen, out[9] = s.bsize;
+    return copy_out(p, ubuf, out, sizeof(out));
+}
+
+int64_t do_statfs(struct vproc *p, const uint64_t *a)
+{
+    struct vnode *v;
+    int64_t r = copy_path(p, a[0], path_buf);
+    if (r < 0 || (r = path_lookup(p, AT_FDCWD, path_buf, 1, &v)) < 0)
+        return r;
+    r = statfs_vnode(p, v, a[1]);
+    vnode_put(v);
+    return r;
+}
+
+int64_t do_fstatfs(struct vproc *p, const uint64_t *a)
+{
+    struct file *f = fd_file(p, (int)a[0]);
+    return f ? statfs_vnode(p, f->vn->fs == NONE ? root_vnode : f->vn, a[1]) : -LX_EBADF;
+}
+
+/* Everything is in memory: nothing to flush. */
+int64_t do_sync(struct vproc *p, const uint64_t *a) { (void)p, (void)a; return 0; }
+int64_t do_fsync(struct vproc *p, const uint64_t *a) { return fd_file(p, (int)a[0]) ? 0 : -LX_EBADF; }
+
+/* No timestamps are settable yet: accepted for existing files. */
+int64_t do_utimensat(struct vproc *p, const uint64_t *a)
+{
+    struct vnode *v;
+    if (!a[1])
+        return fd_file(p, (int)a[0]) ? 0 : -LX_EBADF;
+    int64_t r = copy_path(p, a[1], path_buf);
+    if (r < 0 || (r = path_lookup(p, (int)a[0], path_buf, 1, &v)) < 0)
+        return r;
+    vnode_put(v);
+    return 0;
+}

@@ -1,0 +1,179 @@
+/*
+ * Character devices: requests to the driver that serves a major number
+ * (4 and 5: the tty driver, minor 0 = the console), following the CDEV_*
+ * protocol. A request the driver cannot finish at once is SUSPENDED: the
+ * caller's call waits in its process entry until the driver notifies us
+ * and CDEV_STATUS hands back the result. Each waiting call has its own
+ * 4 KiB buffer (devbuf), since the driver writes into it later.
+ */
+#include <samsara/root.h>
+#include "vfs.h"
+
+#define DEVBUF_SIZE 4096
+enum { DEV_READ = 1, DEV_WRITE, DEV_IOCTL };
+
+static uint8_t devbuf[NR_SLOTS][DEVBUF_SIZE];
+static endpoint_t tty_ep;
+static uint64_t next_id = 1;
+
+/* Per process: what the waiting request was, for its completion. */
+static struct {
+    int op;
+    grant_id_t grant;
+    uint64_t uaddr, len;
+} pending[NR_SLOTS];
+
+endpoint_t dev_driver(uint64_t rdev)
+{
+    uint64_t major = rdev >> 8;
+    if (major != 4 && major != 5)
+        return -E_SRCH;
+    if (tty_ep <= 0) {
+        message_t m = {.type = ROOT_LOOKUP};
+        strncpy_s((char *)m.u.b, "tty", 16);
+        if (ipc_sendrec(ROOT_EP, &m) == 0 && m.type > 0)
+            tty_ep = m.type;
+    }
+    return tty_ep > 0 ? tty_ep : -E_SRCH;
+}
+
+static int64_t dev_call(endpoint_t d, message_t *m)
+{
+    if (ipc_sendrec(d, m) < 0)
+        return -LX_EIO;
+    return (int64_t)m->u.w[0];
+}
+
+int dev_open(struct vproc *p, struct vnode *v, uint32_t flags)
+{
+    (void)p;
+    endpoint_t d = dev_driver(v->rdev);
+    if (d < 0)
+        return -LX_ENXIO;
+    message_t m = {.type = CDEV_OPEN, .u.w = {0, flags}};
+    return (int)dev_call(d, &m);
+}
+
+void dev_close(struct vnode *v)
+{
+    endpoint_t d = dev_driver(v->rdev);
+    message_t m = {.type = CDEV_CLOSE, .u.w = {0}};
+    if (d > 0)
+        dev_call(d, &m);
+}
+
+/* Finish a device request for p with result r (copying data out if it read). */
+static int64_t finish(struct vproc *p, int64_t r)
+{
+    int s = EP_SLOT(p->ep);
+    if (r > 0 && pending[s].op == DEV_READ && copy_out(p, pending[s].uaddr, devbuf[s], (uint64_t)r) < 0)
+        r = -LX_EFAULT;
+    if (r >= 0 && pending[s].op == DEV_IOCTL && pending[s].len &&
+        copy_out(p, pending[s].uaddr, devbuf[s], pending[s].len) < 0)
+        r = -LX_EFAULT;
+    grant_free(pending[s].grant);
+    pending[s].op = 0;
+    return r;
+}
+
+/* Send one request; SUSPEND if the driver will answer later. */
+static int64_t start(struct vproc *p, endpoint_t d, message_t *m, int op, uint64_t uaddr,
+                     uint64_t len, uint32_t access)
+{
+    int s = EP_SLOT(p->ep);
+    grant_id_t g = grant_alloc(d, devbuf[s], DEVBUF_SIZE, access);
+    if (g < 0)
+        return -LX_ENOMEM;
+    pending[s].op = op;
+    pending[s].grant = g;
+    pending[s].uaddr = uaddr;
+    pending[s].len = len;
+    uint64_t id = next_id++;
+    m->u.w[1] = id;
+    m->u.w[op == DEV_IOCTL ? 3 : 2] = (uint64_t)g;
+    int64_t r = dev_call(d, m);
+    if (r != CDEV_SUSPENDED)
+        return finish(p, r);
+    p->dev_id = id;
+    p->dev_ep = d;
+    suspend(p, WAIT_DEV);
+    return SUSPEND;
+}
+
+int64_t dev_rw(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, int write)
+{
+    endpoint_t d = dev_driver(f->vn->rdev);
+    if (d < 0)
+        return -LX_ENXIO;
+    if (len > DEVBUF_SIZE)
+        len = DEVBUF_SIZE; /* a shorter transfer; callers loop */
+    if (write && copy_in(p, uaddr, devbuf[EP_SLOT(p->ep)], len) < 0)
+        return -LX_EFAULT;
+    message_t m = {.type = write ? CDEV_WRITE : CDEV_READ,
+                   .u.w = {0, 0, 0, len, (f->flags & O_NONBLOCK) ? CDEV_NONBLOCK : 0}};
+    return start(p, d, &m, write ? DEV_WRITE : DEV_READ, uaddr, len,
+                 write ? GRANT_READ : GRANT_WRITE);
+}
+
+/* The argument size of the terminal ioctls we know; others pass no data. */
+static uint64_t ioctl_size(uint64_t req)
+{
+    switch (req) {
+    case 0x5401: case 0x5402: case 0x5403: case 0x5404: return 36; /* TCGETS, TCSETS* */
+    case 0x5413: case 0x5414: return 8;                             /* TIOCGWINSZ, TIOCSWINSZ */
+    case 0x540F: case 0x5410: case 0x541B: return 4;                /* TIOCGPGRP, TIOCSPGRP, FIONREAD */
+    default: return 0;
+    }
+}
+
+int64_t dev_ioctl(struct vproc *p, struct file *f, uint64_t req, uint64_t arg)
+{
+    if ((f->vn->mode & S_IFMT) != S_IFCHR || (f->vn->rdev >> 8) == 1)
+        return -LX_ENOTTY;
+    endpoint_t d = dev_driver(f->vn->rdev);
+    if (d < 0)
+        return -LX_ENXIO;
+    uint64_t size = ioctl_size(req);
+    if (size && copy_in(p, arg, devbuf[EP_SLOT(p->ep)], size) < 0)
+        return -LX_EFAULT;
+    message_t m = {.type = CDEV_IOCTL, .u.w = {0, 0, req, 0, size, (uint64_t)p->pgrp}};
+    return start(p, d, &m, DEV_IOCTL, arg, size, GRANT_READ | GRANT_WRITE);
+}
+
+int dev_ready(struct vproc *p, struct file *f, int ops, int watch)
+{
+    (void)p;
+    endpoint_t d = dev_driver(f->vn->rdev);
+    if (d < 0)
+        return SEL_ERR;
+    message_t m = {.type = CDEV_SELECT, .u.w = {0, (uint64_t)ops, (uint64_t)watch}};
+    int64_t r = dev_call(d, &m);
+    return r < 0 ? SEL_ERR : (int)r;
+}
+
+/* A driver notified us: pull its status items until it has none. */
+void dev_status(endpoint_t driver)
+{
+    for (int n = 0; n < 256; n++) {
+        message_t m = {.type = CDEV_STATUS};
+        if (ipc_sendrec(driver, &m) < 0 || m.u.w[0] == CDEV_ST_NONE)
+            return;
+        if (m.u.w[0] == CDEV_ST_DONE) {
+            dev_done(driver, m.u.w[1], (int64_t)m.u.w[2]);
+        } else if (m.u.w[0] == CDEV_ST_SELECT) {
+            wakeup_polls();
+        } else if (m.u.w[0] == CDEV_ST_SIGNAL) {
+            signal_queue(VFS_SIG_PGRP, (int)m.u.w[1], (int)m.u.w[2]);
+        }
+    }
+}
+
+/* Called by wait.c for the process waiting on (driver, id). */
+int64_t dev_finish(struct vproc *p, int64_t result) { return finish(p, result); }
+
+/* Cancel p's waiting request; its final result (-EINTR if nothing moved). */
+int64_t dev_cancel(struct vproc *p)
+{
+    message_t m = {.type = CDEV_CANCEL, .u.w = {0, p->dev_id}};
+    return finish(p, dev_call(p->dev_ep, &m));
+}

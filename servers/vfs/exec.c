@@ -1,0 +1,47 @@
+/*
+ * VFS_PM_EXEC: pm loads a program. vfs resolves the path as the process
+ * sees it, checks it is an executable regular file, and copies the whole
+ * file into pm's granted buffer.
+ */
+#include "vfs.h"
+
+int64_t exec_load(struct vproc *p, uint64_t upath, endpoint_t to, grant_id_t g, uint64_t len)
+{
+    static char path[PATH_MAX];
+    struct vnode *v;
+    struct fs_stat st;
+    int64_t r = copy_path(p, upath, path);
+    if (r < 0 || (r = path_lookup(p, AT_FDCWD, path, 1, &v)) < 0)
+        return r;
+    if ((r = fs_stat(v, &st)) < 0)
+        goto out;
+    if ((st.mode & S_IFMT) != S_IFREG || !(st.mode & 0111)) {
+        r = (st.mode & S_IFMT) == S_IFDIR ? -LX_EACCES : -LX_EACCES;
+        goto out;
+    }
+    if (st.size > len) {
+        r = -LX_ENOMEM;
+        goto out;
+    }
+    uint64_t pos = 0;
+    while (pos < st.size) {
+        uint64_t n = st.size - pos < BOUNCE_SIZE ? st.size - pos : BOUNCE_SIZE;
+        grant_id_t mine = grant_alloc(v->fs, bounce, n, GRANT_WRITE);
+        message_t m = {.type = FS_READ, .u.w = {v->ino, pos, (uint64_t)mine, n}};
+        r = mine < 0 ? -LX_ENOMEM : fs_call(v->fs, &m);
+        grant_free(mine);
+        if (r <= 0) {
+            r = r < 0 ? r : -LX_EIO;
+            goto out;
+        }
+        if (sys_safecopy_to(to, g, pos, bounce, (uint64_t)r) < 0) {
+            r = -LX_EFAULT;
+            goto out;
+        }
+        pos += (uint64_t)r;
+    }
+    r = (int64_t)pos;
+out:
+    vnode_put(v);
+    return r;
+}

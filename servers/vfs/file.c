@@ -1,0 +1,150 @@
+/*
+ * Open files and descriptor tables. A file (shared by dup and fork) has
+ * the access mode, status flags, offset and vnode; reads and writes go to
+ * the file-system server (through the bounce buffer), a character driver,
+ * a pipe, or the built-in memory devices (major 1: 3 = null, 5 = zero).
+ */
+#include "vfs.h"
+
+static struct file files[NR_FILES];
+
+#define MEM_MAJOR 1
+#define MEM_NULL 3
+#define MEM_ZERO 5
+
+struct file *file_new(struct vnode *v, uint32_t flags)
+{
+    for (int i = 0; i < NR_FILES; i++)
+        if (!files[i].refs) {
+            files[i] = (struct file){.refs = 1, .flags = flags, .vn = v};
+            return &files[i];
+        }
+    return 0;
+}
+
+void file_put(struct file *f)
+{
+    if (!f || --f->refs > 0)
+        return;
+    uint64_t type = f->vn->mode & S_IFMT;
+    if (type == S_IFIFO)
+        pipe_release(f);
+    else if (type == S_IFCHR && (f->vn->rdev >> 8) != MEM_MAJOR)
+        dev_close(f->vn);
+    vnode_put(f->vn);
+    f->refs = 0;
+}
+
+int fd_install(struct vproc *p, struct file *f, int min, int cloexec)
+{
+    for (int fd = min < 0 ? 0 : min; fd < NR_FDS; fd++)
+        if (!p->fd[fd]) {
+            p->fd[fd] = f;
+            p->cloexec = (p->cloexec & ~(1ull << fd)) | ((uint64_t)(cloexec != 0) << fd);
+            return fd;
+        }
+    return -LX_EMFILE;
+}
+
+struct file *fd_file(struct vproc *p, int fd)
+{
+    return fd >= 0 && fd < NR_FDS ? p->fd[fd] : 0;
+}
+
+void fd_close(struct vproc *p, int fd)
+{
+    struct file *f = fd_file(p, fd);
+    if (!f)
+        return;
+    p->fd[fd] = 0;
+    p->cloexec &= ~(1ull << fd);
+    file_put(f);
+}
+
+/* FS_READ or FS_WRITE of up to len bytes between the file and user memory. */
+static int64_t fs_rw(struct vproc *p, struct vnode *v, uint64_t uaddr, uint64_t len, uint64_t *pos,
+                     int write)
+{
+    uint64_t done = 0;
+    while (done < len) {
+        uint64_t n = len - done < BOUNCE_SIZE ? len - done : BOUNCE_SIZE;
+        if (write && copy_in(p, uaddr + done, bounce, n) < 0)
+            return done ? (int64_t)done : -LX_EFAULT;
+        grant_id_t g = grant_alloc(v->fs, bounce, n, write ? GRANT_READ : GRANT_WRITE);
+        if (g < 0)
+            return -LX_ENOMEM;
+        message_t m = {.type = write ? FS_WRITE : FS_READ, .u.w = {v->ino, *pos, (uint64_t)g, n}};
+        int64_t r = fs_call(v->fs, &m);
+        grant_free(g);
+        if (r < 0)
+            return done ? (int64_t)done : r;
+        if (!write && r > 0 && copy_out(p, uaddr + done, bounce, (uint64_t)r) < 0)
+            return done ? (int64_t)done : -LX_EFAULT;
+        *pos += (uint64_t)r;
+        done += (uint64_t)r;
+        if ((uint64_t)r < n)
+            break;
+    }
+    return (int64_t)done;
+}
+
+static int64_t mem_read(struct vproc *p, uint64_t minor, uint64_t uaddr, uint64_t len)
+{
+    if (minor == MEM_NULL)
+        return 0;
+    memset(bounce, 0, len < BOUNCE_SIZE ? len : BOUNCE_SIZE);
+    for (uint64_t done = 0; done < len;) {
+        uint64_t n = len - done < BOUNCE_SIZE ? len - done : BOUNCE_SIZE;
+        if (copy_out(p, uaddr + done, bounce, n) < 0)
+            return done ? (int64_t)done : -LX_EFAULT;
+        done += n;
+    }
+    return (int64_t)len;
+}
+
+int64_t file_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, uint64_t *pos)
+{
+    struct vnode *v = f->vn;
+    if ((f->flags & O_ACCMODE) == O_WRONLY)
+        return -LX_EBADF;
+    switch (v->mode & S_IFMT) {
+    case S_IFREG:
+        return fs_rw(p, v, uaddr, len, pos, 0);
+    case S_IFDIR:
+        return -LX_EISDIR;
+    case S_IFIFO:
+        return pipe_read(p, f, uaddr, len);
+    case S_IFCHR:
+        if ((v->rdev >> 8) == MEM_MAJOR)
+            return mem_read(p, v->rdev & 0xff, uaddr, len);
+        return dev_rw(p, f, uaddr, len, 0);
+    default:
+        return -LX_EINVAL;
+    }
+}
+
+int64_t file_write(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, uint64_t *pos)
+{
+    struct vnode *v = f->vn;
+    if ((f->flags & O_ACCMODE) == 0)
+        return -LX_EBADF;
+    switch (v->mode & S_IFMT) {
+    case S_IFREG:
+        if (f->flags & O_APPEND) {
+            struct fs_stat st;
+            int64_t r = fs_stat(v, &st);
+            if (r < 0)
+                return r;
+            *pos = st.size;
+        }
+        return fs_rw(p, v, uaddr, len, pos, 1);
+    case S_IFIFO:
+        return pipe_write(p, f, uaddr, len);
+    case S_IFCHR:
+        if ((v->rdev >> 8) == MEM_MAJOR)
+            return (int64_t)len; /* null and zero swallow everything */
+        return dev_rw(p, f, uaddr, len, 1);
+    default:
+        return -LX_EINVAL;
+    }
+}

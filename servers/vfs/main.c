@@ -1,0 +1,200 @@
+/*
+ * vfs main loop: Linux system calls from processes, requests from pm,
+ * notifications from drivers (status to pull) and the alarm (poll
+ * timeouts). At start it finds the root file system (ramfs) and makes the
+ * device nodes under /dev.
+ */
+#include <samsara/root.h>
+#include "vfs.h"
+
+struct vnode *root_vnode;
+uint8_t bounce[BOUNCE_SIZE];
+static struct vproc procs[NR_SLOTS];
+static endpoint_t pm_ep;
+
+void reply(endpoint_t ep, int64_t result)
+{
+    message_t m = {.type = MSG_LINUX_REPLY, .u.w = {(uint64_t)result}};
+    ipc_sendnb(ep, &m);
+}
+
+struct vproc *vproc_of(endpoint_t ep)
+{
+    if (ep <= 0)
+        return 0;
+    struct vproc *p = &procs[EP_SLOT(ep)];
+    return p->ep == ep ? p : 0;
+}
+
+struct vproc *vproc_by_index(int i)
+{
+    return procs[i].ep ? &procs[i] : 0;
+}
+
+struct vproc *vproc_new(endpoint_t ep)
+{
+    struct vproc *p = &procs[EP_SLOT(ep)];
+    memset(p, 0, sizeof(*p));
+    p->ep = ep;
+    p->umask = 022;
+    return p;
+}
+
+static endpoint_t lookup_service(const char *name)
+{
+    message_t m = {.type = ROOT_LOOKUP};
+    strncpy_s((char *)m.u.b, name, 16);
+    if (ipc_sendrec(ROOT_EP, &m) < 0)
+        return -E_SRCH;
+    return m.type;
+}
+
+static void make_node(struct vnode *dir, const char *name, uint64_t mode, uint64_t rdev)
+{
+    uint64_t ino;
+    int64_t r = fs_named(FS_CREATE, dir, name, strlen(name), mode, rdev, &ino);
+    if (r < 0 && r != -LX_EEXIST)
+        printf("vfs: cannot create /dev/%s: %ld\n", name, r);
+    else if (r >= 0)
+        fs_named(FS_PUTNODE, 0, 0, 0, 0, 0, &ino);
+}
+
+static void make_dev(void)
+{
+    struct vnode *dev;
+    uint64_t ino;
+    fs_named(FS_CREATE, root_vnode, "dev", 3, S_IFDIR | 0755, 0, &ino);
+    if (path_lookup(0, AT_FDCWD, "/dev", 1, &dev) < 0) {
+        printf("vfs: no /dev\n");
+        return;
+    }
+    make_node(dev, "console", S_IFCHR | 0620, (5 << 8) | 1);
+    make_node(dev, "tty", S_IFCHR | 0666, (5 << 8) | 0);
+    make_node(dev, "ttyS0", S_IFCHR | 0620, (4 << 8) | 64);
+    make_node(dev, "null", S_IFCHR | 0666, (1 << 8) | 3);
+    make_node(dev, "zero", S_IFCHR | 0666, (1 << 8) | 5);
+    vnode_put(dev);
+}
+
+static void pm_request(message_t *m)
+{
+    if (!pm_ep)
+        pm_ep = m->source; /* the first to speak this protocol is pm */
+    message_t r = {.type = VFS_PM_REPLY};
+    int64_t res = 0;
+    struct vproc *p, *parent;
+    if (m->source != pm_ep) {
+        res = -LX_EPERM;
+    } else if (m->type == VFS_PM_FORK) {
+        parent = vproc_of((endpoint_t)m->u.w[0]);
+        p = vproc_new((endpoint_t)m->u.w[1]);
+        p->pid = (int)m->u.w[2];
+        p->cwd = parent ? parent->cwd : root_vnode;
+        vnode_hold(p->cwd);
+        if (parent) {
+            for (int fd = 0; fd < NR_FDS; fd++)
+                if ((p->fd[fd] = parent->fd[fd]))
+                    p->fd[fd]->refs++;
+            p->cloexec = parent->cloexec;
+            p->umask = parent->umask;
+            p->pgrp = parent->pgrp;
+            p->sid = parent->sid;
+        }
+    } else if (m->type == VFS_PM_EXIT) {
+        if ((p = vproc_of((endpoint_t)m->u.w[0]))) {
+            cancel_call(p);
+            for (int fd = 0; fd < NR_FDS; fd++)
+                fd_close(p, fd);
+            vnode_put(p->cwd);
+            p->ep = 0;
+            wakeup_pipes(); /* writers or readers may see EOF or EPIPE now */
+        }
+    } else if (m->type == VFS_PM_EXEC) {
+        extern int64_t exec_load(struct vproc * p, uint64_t path, endpoint_t to, grant_id_t g,
+                                 uint64_t len);
+        p = vproc_of((endpoint_t)m->u.w[0]);
+        res = p ? exec_load(p, m->u.w[1], m->source, (grant_id_t)m->u.w[2], m->u.w[3]) : -LX_ESRCH;
+    } else if (m->type == VFS_PM_EXEC_DONE) {
+        if ((p = vproc_of((endpoint_t)m->u.w[0])))
+            for (int fd = 0; fd < NR_FDS; fd++)
+                if ((p->cloexec >> fd) & 1)
+                    fd_close(p, fd);
+    } else if (m->type == VFS_PM_CANCEL) {
+        res = (p = vproc_of((endpoint_t)m->u.w[0])) ? cancel_call(p) : 0;
+    } else if (m->type == VFS_PM_PULL) {
+        extern int signal_pull(uint64_t * w);
+        signal_pull(r.u.w);
+        ipc_sendnb(m->source, &r);
+        return;
+    } else if (m->type == VFS_PM_SETPGRP) {
+        if ((p = vproc_of((endpoint_t)m->u.w[0]))) {
+            p->pgrp = (int)m->u.w[1];
+            p->sid = (int)m->u.w[2];
+        }
+    } else {
+        res = -LX_ENOSYS;
+    }
+    r.u.w[0] = (uint64_t)res;
+    ipc_sendnb(m->source, &r);
+}
+
+/* Requests for pm queued by vfs (SIGPIPE) or drivers (^C): pm pulls them. */
+static struct { int kind, target, sig; } sigq[32];
+static int sigq_len;
+
+void signal_queue(int kind, int target, int sig)
+{
+    if (sigq_len < 32)
+        sigq[sigq_len++] = (typeof(sigq[0])){kind, target, sig};
+    if (pm_ep)
+        ipc_notify(pm_ep);
+}
+
+int signal_pull(uint64_t *w)
+{
+    w[0] = VFS_SIG_NONE;
+    if (!sigq_len)
+        return 0;
+    w[0] = (uint64_t)sigq[0].kind;
+    w[1] = (uint64_t)sigq[0].target;
+    w[2] = (uint64_t)sigq[0].sig;
+    memcpy(&sigq[0], &sigq[1], sizeof(sigq[0]) * (size_t)--sigq_len);
+    return 1;
+}
+
+int main(uint64_t arg)
+{
+    (void)arg;
+    endpoint_t fs = lookup_service("ramfs");
+    if (fs <= 0) {
+        printf("vfs: no root file system (ramfs): %s\n", strerror_s(fs));
+        return 1;
+    }
+    root_vnode = vnode_get(fs, FS_ROOT_INO, S_IFDIR | 0755, 0);
+    make_dev();
+    printf("vfs: root file system is ramfs (endpoint %d)\n", fs);
+    for (;;) {
+        message_t m;
+        if (ipc_receive(ANY, &m) < 0)
+            continue;
+        if (m.source == SYSTEM) {
+            timers_check();
+        } else if (m.type == MSG_NOTIFY) {
+            dev_status(m.source);
+        } else if (m.type == MSG_LINUX_CALL) {
+            struct vproc *p = vproc_of(m.source);
+            if (p) {
+                p->call = m; /* kept in case the call is suspended */
+                p->done = 0;
+            }
+            int64_t r = p ? vfs_dispatch(p, m.u.w[0], &m.u.w[1]) : -LX_ENOSYS;
+            if (r != SUSPEND)
+                reply(m.source, r);
+        } else if ((m.type & 0xff00) == 0x5600) {
+            pm_request(&m);
+        } else if (m.source > 0) {
+            message_t r = {.type = VFS_PM_REPLY, .u.w = {(uint64_t)-LX_ENOSYS}};
+            ipc_sendnb(m.source, &r);
+        }
+    }
+}

@@ -1,0 +1,173 @@
+/*
+ * Path resolution: component by component with FS_LOOKUP on the server
+ * that holds the directory, following symbolic links (at most
+ * SYMLINK_MAX_DEPTH) by splicing the link text in front of what is left.
+ * Every vnode returned is held; the caller puts it.
+ */
+#include "vfs.h"
+
+/* The vnode for an inode a server just reported (the server counted a reference). */
+struct vnode *vnode_from_fs(endpoint_t fs, uint64_t ino, uint64_t mode)
+{
+    struct vnode *v = vnode_get(fs, ino, mode, 0);
+    if (!v || v->refs > 1) { /* already known (or no room): drop the server's extra count */
+        message_t m = {.type = FS_PUTNODE, .u.w = {ino}};
+        fs_call(fs, &m);
+    }
+    if (v && v->refs == 1 && (mode & S_IFMT) == S_IFCHR) {
+        struct fs_stat st;
+        fs_stat(v, &st); /* learn rdev */
+    }
+    return v;
+}
+
+static int64_t read_link(struct vnode *v, char *buf, uint64_t len)
+{
+    grant_id_t g = grant_alloc(v->fs, buf, len, GRANT_WRITE);
+    if (g < 0)
+        return -LX_ENOMEM;
+    message_t m = {.type = FS_READLINK, .u.w = {v->ino, (uint64_t)g, len}};
+    int64_t r = fs_call(v->fs, &m);
+    grant_free(g);
+    return r;
+}
+
+static struct vnode *start_dir(struct vproc *p, int dirfd, const char *path, int *err)
+{
+    struct vnode *v = root_vnode;
+    if (path[0] != '/' && p) {
+        if (dirfd == AT_FDCWD) {
+            v = p->cwd;
+        } else {
+            struct file *f = fd_file(p, dirfd);
+            if (!f) {
+                *err = -LX_EBADF;
+                return 0;
+            }
+            v = f->vn;
+            if ((v->mode & S_IFMT) != S_IFDIR) {
+                *err = -LX_ENOTDIR;
+                return 0;
+            }
+        }
+    }
+    vnode_hold(v);
+    return v;
+}
+
+/*
+ * Walk path from dir (held; consumed). With stop_last, stop before the last
+ * component and copy it to last. follow: follow a final symbolic link.
+ */
+static int walk(struct vnode *dir, char *path, int follow, int stop_last, char *last,
+                struct vnode **out, int depth)
+{
+    char *s = path;
+    struct vnode *cur = dir;
+    if (*s == '/') {
+        vnode_put(cur);
+        cur = root_vnode;
+        vnode_hold(cur);
+    }
+    for (;;) {
+        while (*s == '/')
+            s++;
+        if (!*s) { /* the path ended (or was just slashes) */
+            if (stop_last && last)
+                last[0] = '\0';
+            *out = cur;
+            return 0;
+        }
+        char *end = s;
+        while (*end && *end != '/')
+            end++;
+        size_t len = (size_t)(end - s);
+        char *rest = end;
+        while (*rest == '/')
+            rest++;
+        int is_last = !*rest;
+        if (len > FS_NAME_MAX) {
+            vnode_put(cur);
+            return -LX_ENAMETOOLONG;
+        }
+        if ((cur->mode & S_IFMT) != S_IFDIR) {
+            vnode_put(cur);
+            return -LX_ENOTDIR;
+        }
+        if (is_last && stop_last) {
+            memcpy(last, s, len);
+            last[len] = '\0';
+            *out = cur;
+            return 0;
+        }
+        if (len == 1 && s[0] == '.') {
+            s = end;
+            continue;
+        }
+        struct vnode *next;
+        if (len == 2 && s[0] == '.' && s[1] == '.' && cur == root_vnode) {
+            next = cur; /* ".." of the root is the root */
+            vnode_hold(next);
+        } else {
+            uint64_t res[2];
+            int64_t r = fs_named(FS_LOOKUP, cur, s, len, 0, 0, res);
+            if (r < 0) {
+                vnode_put(cur);
+                return (int)r;
+            }
+            next = vnode_from_fs(cur->fs, res[0], res[1]);
+        }
+        if (!next) {
+            vnode_put(cur);
+            return -LX_ENFILE;
+        }
+        if ((next->mode & S_IFMT) == S_IFLNK && (!is_last || follow)) {
+            static char link[SYMLINK_MAX_DEPTH][PATH_MAX];
+            if (depth >= SYMLINK_MAX_DEPTH) {
+                vnode_put(next);
+                vnode_put(cur);
+                return -LX_ELOOP;
+            }
+            char *buf = link[depth];
+            int64_t n = read_link(next, buf, PATH_MAX - 1);
+            vnode_put(next);
+            size_t restlen = strlen(end);
+            if (n < 0 || (uint64_t)n + restlen + 1 >= PATH_MAX) {
+                vnode_put(cur);
+                return n < 0 ? (int)n : -LX_ENAMETOOLONG;
+            }
+            memcpy(buf + n, end, restlen + 1); /* link text, then "/rest" */
+            return walk(cur, buf, follow, stop_last, last, out, depth + 1);
+        }
+        vnode_put(cur);
+        cur = next;
+        s = end;
+    }
+}
+
+int path_lookup(struct vproc *p, int dirfd, const char *path, int follow, struct vnode **out)
+{
+    static char copy[PATH_MAX];
+    int err = 0;
+    struct vnode *dir = start_dir(p, dirfd, path, &err);
+    if (!dir)
+        return err;
+    strncpy_s(copy, path, PATH_MAX);
+    return walk(dir, copy, follow, 0, 0, out, 0);
+}
+
+int path_parent(struct vproc *p, int dirfd, const char *path, struct vnode **dir, char *last)
+{
+    static char copy[PATH_MAX];
+    int err = 0;
+    struct vnode *d = start_dir(p, dirfd, path, &err);
+    if (!d)
+        return err;
+    strncpy_s(copy, path, PATH_MAX);
+    int r = walk(d, copy, 1, 1, last, dir, 0);
+    if (r == 0 && !last[0]) { /* "/" or "a/.." style: no final name */
+        vnode_put(*dir);
+        return -LX_EEXIST;
+    }
+    return r;
+}

@@ -1,0 +1,126 @@
+/*
+ * Pipes: a ring buffer inside vfs between a read end and a write end.
+ * A read with nothing buffered waits (unless O_NONBLOCK) while writers
+ * exist and returns 0 when none are left; a write stores what fits and
+ * returns that count, waits only when nothing fits, and fails with EPIPE
+ * (and a SIGPIPE for the writer, through pm) when no reader is left.
+ */
+#include "vfs.h"
+
+#define SIGPIPE 13
+
+static struct pipe pipes[NR_PIPES];
+
+int pipe_create(struct vproc *p, int fds[2], uint32_t flags)
+{
+    struct pipe *pp = 0;
+    for (int i = 0; i < NR_PIPES && !pp; i++)
+        if (!pipes[i].in_use)
+            pp = &pipes[i];
+    if (!pp)
+        return -LX_ENFILE;
+    struct vnode *v = vnode_get(NONE, 0, S_IFIFO | 0600, 0);
+    if (!v)
+        return -LX_ENFILE;
+    vnode_hold(v); /* one reference per end */
+    struct file *r = file_new(v, 0 | (flags & O_NONBLOCK));
+    struct file *w = r ? file_new(v, O_WRONLY | (flags & O_NONBLOCK)) : 0;
+    if (!w) {
+        if (r)
+            r->refs = 0;
+        v->refs = 0;
+        return -LX_ENFILE;
+    }
+    *pp = (struct pipe){.in_use = 1, .readers = 1, .writers = 1};
+    v->pipe = pp;
+    fds[0] = fd_install(p, r, 0, flags & O_CLOEXEC);
+    fds[1] = fds[0] < 0 ? -1 : fd_install(p, w, 0, flags & O_CLOEXEC);
+    if (fds[1] < 0) {
+        if (fds[0] >= 0)
+            fd_close(p, fds[0]);
+        else
+            file_put(r);
+        file_put(w);
+        return -LX_EMFILE;
+    }
+    return 0;
+}
+
+int64_t pipe_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len)
+{
+    struct pipe *pp = f->vn->pipe;
+    if (!len)
+        return 0;
+    if (!pp->count) {
+        if (!pp->writers)
+            return 0;
+        if (f->flags & O_NONBLOCK)
+            return -LX_EAGAIN;
+        suspend(p, WAIT_PIPE_READ);
+        return SUSPEND;
+    }
+    uint64_t n = len < pp->count ? len : pp->count, done = 0;
+    while (done < n) {
+        uint32_t at = (pp->head + (uint32_t)done) % PIPE_SIZE;
+        uint64_t chunk = n - done < PIPE_SIZE - at ? n - done : PIPE_SIZE - at;
+        if (copy_out(p, uaddr + done, pp->buf + at, chunk) < 0)
+            return -LX_EFAULT; /* nothing consumed */
+        done += chunk;
+    }
+    pp->head = (pp->head + (uint32_t)n) % PIPE_SIZE;
+    pp->count -= (uint32_t)n;
+    wakeup_pipes();
+    return (int64_t)n;
+}
+
+int64_t pipe_write(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len)
+{
+    struct pipe *pp = f->vn->pipe;
+    if (!pp->readers) {
+        signal_queue(VFS_SIG_PROC, p->ep, SIGPIPE);
+        return -LX_EPIPE;
+    }
+    if (!len)
+        return 0;
+    uint64_t space = PIPE_SIZE - pp->count;
+    if (!space) {
+        if (f->flags & O_NONBLOCK)
+            return -LX_EAGAIN;
+        suspend(p, WAIT_PIPE_WRITE);
+        return SUSPEND;
+    }
+    uint64_t n = len < space ? len : space, done = 0;
+    while (done < n) {
+        uint32_t at = (pp->head + pp->count + (uint32_t)done) % PIPE_SIZE;
+        uint64_t chunk = n - done < PIPE_SIZE - at ? n - done : PIPE_SIZE - at;
+        if (copy_in(p, uaddr + done, pp->buf + at, chunk) < 0)
+            return -LX_EFAULT;
+        done += chunk;
+    }
+    pp->count += (uint32_t)n;
+    wakeup_pipes();
+    return (int64_t)n;
+}
+
+void pipe_release(struct file *f)
+{
+    struct pipe *pp = f->vn->pipe;
+    if ((f->flags & O_ACCMODE) == O_WRONLY)
+        pp->writers--;
+    else
+        pp->readers--;
+    if (!pp->readers && !pp->writers)
+        pp->in_use = 0;
+    wakeup_pipes();
+}
+
+int pipe_ready(struct file *f, int ops)
+{
+    struct pipe *pp = f->vn->pipe;
+    int ready = 0;
+    if ((ops & SEL_RD) && (pp->count || !pp->writers))
+        ready |= SEL_RD;
+    if ((ops & SEL_WR) && (pp->count < PIPE_SIZE || !pp->readers))
+        ready |= SEL_WR;
+    return ready;
+}

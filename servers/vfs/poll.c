@@ -1,0 +1,161 @@
+/*
+ * poll, ppoll, select and pselect6 over one engine: ask every descriptor
+ * whether it is ready; if none is and time is left, suspend and run again
+ * when a pipe changes, a driver reports readiness, or the deadline passes.
+ * The first run of a call fixes its deadline (p->done marks later runs).
+ */
+#include "vfs.h"
+
+#define POLLIN 0x001
+#define POLLOUT 0x004
+#define POLLERR 0x008
+#define POLLHUP 0x010
+#define POLLNVAL 0x020
+#define POLLRDNORM 0x040
+#define POLLWRNORM 0x100
+#define MAX_ENTRIES 256
+
+struct pollfd_l {
+    int32_t fd;
+    int16_t events, revents;
+};
+
+static int file_ready(struct vproc *p, struct file *f, int ops)
+{
+    uint64_t t = f->vn->mode & S_IFMT;
+    if (t == S_IFIFO)
+        return pipe_ready(f, ops);
+    if (t == S_IFCHR && (f->vn->rdev >> 8) != 1)
+        return dev_ready(p, f, ops, 1);
+    return ops; /* files, directories, null and zero never block */
+}
+
+/* Fix the deadline on the first run: ms < 0 waits for ever. 1 if it has passed. */
+static int deadline_passed(struct vproc *p, int64_t ms)
+{
+    uint64_t now = sys_uptime();
+    if (!p->done) {
+        p->done = 1;
+        p->deadline = ms < 0 ? 0 : now + (uint64_t)ms + (ms == 0 ? 0 : 1);
+        if (ms == 0)
+            return 1;
+    }
+    return p->deadline && now >= p->deadline;
+}
+
+static int64_t wait_more(struct vproc *p)
+{
+    suspend(p, WAIT_POLL);
+    if (p->deadline) {
+        uint64_t now = sys_uptime();
+        sys_alarm(p->deadline > now ? p->deadline - now : 1);
+    }
+    return SUSPEND;
+}
+
+static int64_t poll_common(struct vproc *p, uint64_t ufds, uint64_t n, int64_t ms)
+{
+    static struct pollfd_l fds[MAX_ENTRIES];
+    if (n > MAX_ENTRIES)
+        return -LX_EINVAL;
+    if (n && copy_in(p, ufds, fds, n * sizeof(fds[0])) < 0)
+        return -LX_EFAULT;
+    int ready = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        fds[i].revents = 0;
+        if (fds[i].fd < 0)
+            continue;
+        struct file *f = fd_file(p, fds[i].fd);
+        if (!f) {
+            fds[i].revents = POLLNVAL;
+        } else {
+            int ops = ((fds[i].events & (POLLIN | POLLRDNORM)) ? SEL_RD : 0) |
+                      ((fds[i].events & (POLLOUT | POLLWRNORM)) ? SEL_WR : 0);
+            int r = file_ready(p, f, ops);
+            fds[i].revents = (int16_t)(((r & SEL_RD) ? fds[i].events & (POLLIN | POLLRDNORM) : 0) |
+                                       ((r & SEL_WR) ? fds[i].events & (POLLOUT | POLLWRNORM) : 0) |
+                                       ((r & SEL_ERR) ? POLLERR : 0));
+            if ((f->vn->mode & S_IFMT) == S_IFIFO && !f->vn->pipe->writers &&
+                (f->flags & O_ACCMODE) != O_WRONLY)
+                fds[i].revents |= POLLHUP;
+        }
+        ready += fds[i].revents != 0;
+    }
+    if (!ready && !deadline_passed(p, ms))
+        return wait_more(p);
+    if (n && copy_out(p, ufds, fds, n * sizeof(fds[0])) < 0)
+        return -LX_EFAULT;
+    return ready;
+}
+
+int64_t do_poll(struct vproc *p, const uint64_t *a) { return poll_common(p, a[0], a[1], (int32_t)a[2]); }
+
+/* A struct timespec in user memory as milliseconds; -1 for NULL. */
+static int64_t timespec_ms(struct vproc *p, uint64_t uaddr, int micro)
+{
+    int64_t t[2];
+    if (!uaddr)
+        return -1;
+    if (copy_in(p, uaddr, t, sizeof(t)) < 0)
+        return -LX_EFAULT - 1000000;
+    if (t[0] < 0 || t[1] < 0)
+        return -LX_EINVAL - 1000000;
+    return t[0] * 1000 + (micro ? t[1] / 1000 : t[1] / 1000000);
+}
+
+int64_t do_ppoll(struct vproc *p, const uint64_t *a)
+{
+    int64_t ms = p->done ? 0 : timespec_ms(p, a[2], 0);
+    if (ms < -1)
+        return ms + 1000000;
+    return poll_common(p, a[0], a[1], ms);
+}
+
+/* select: the three fd_sets (bit per descriptor, up to nfds) against readiness. */
+static int64_t select_common(struct vproc *p, const uint64_t *a, int64_t ms)
+{
+    uint64_t sets[3] = {0}, out[3] = {0};
+    uint64_t n = a[0] > NR_FDS ? NR_FDS : a[0];
+    if ((int64_t)a[0] < 0)
+        return -LX_EINVAL;
+    for (int k = 0; k < 3; k++)
+        if (a[1 + k] && n && copy_in(p, a[1 + k], &sets[k], (n + 7) / 8) < 0)
+            return -LX_EFAULT;
+    int ready = 0;
+    for (uint64_t fd = 0; fd < n; fd++) {
+        int ops = (int)(((sets[0] >> fd) & 1) * SEL_RD | ((sets[1] >> fd) & 1) * SEL_WR);
+        if (!ops && !((sets[2] >> fd) & 1))
+            continue;
+        struct file *f = fd_file(p, (int)fd);
+        if (!f)
+            return -LX_EBADF;
+        int r = file_ready(p, f, ops);
+        for (int k = 0; k < 2; k++)
+            if (r & (k ? SEL_WR : SEL_RD) & ops) {
+                out[k] |= 1ull << fd;
+                ready++;
+            }
+    }
+    if (!ready && !deadline_passed(p, ms))
+        return wait_more(p);
+    for (int k = 0; k < 3; k++)
+        if (a[1 + k] && n && copy_out(p, a[1 + k], &out[k], (n + 7) / 8) < 0)
+            return -LX_EFAULT;
+    return ready;
+}
+
+int64_t do_select(struct vproc *p, const uint64_t *a)
+{
+    int64_t ms = p->done ? 0 : timespec_ms(p, a[4], 1);
+    if (ms < -1)
+        return ms + 1000000;
+    return select_common(p, a, ms);
+}
+
+int64_t do_pselect6(struct vproc *p, const uint64_t *a)
+{
+    int64_t ms = p->done ? 0 : timespec_ms(p, a[4], 0);
+    if (ms < -1)
+        return ms + 1000000;
+    return select_common(p, a, ms);
+}

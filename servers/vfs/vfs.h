@@ -1,0 +1,157 @@
+/*
+ * vfs: the virtual file system server. It owns every Linux process's
+ * descriptor table, current directory and umask; resolves paths over the
+ * mounted file-system servers (FS_* protocol); and forwards I/O to files,
+ * character drivers (CDEV_* protocol), pipes and the built-in memory
+ * devices (/dev/null, /dev/zero). User memory is reached with KC_VCOPY
+ * (vfs has PRIV_USERS); file-system servers and drivers see only windows
+ * of vfs's own bounce buffer, through grants.
+ *
+ * A call that must wait (a read from an empty pipe or the terminal, poll)
+ * is suspended: vfs does not reply, records the call in the process entry,
+ * and finishes it when the condition changes, or with -EINTR when pm asks
+ * (a signal). vfs itself never blocks on anyone but the file-system
+ * servers, which answer at once.
+ */
+#ifndef VFS_H
+#define VFS_H
+
+#include <samsara/fs.h>
+#include <samsara/linux.h>
+#include "sys.h"
+
+#define NR_FDS 64
+#define NR_FILES 512
+#define NR_VNODES 1024
+#define NR_PIPES 64
+#define PIPE_SIZE 16384
+#define PATH_MAX 4096
+#define SYMLINK_MAX_DEPTH 8
+#define BOUNCE_SIZE (64 * 1024)
+
+/* open(2) flags, Linux values */
+#define O_ACCMODE 3
+#define O_WRONLY 1
+#define O_RDWR 2
+#define O_CREAT 0100
+#define O_EXCL 0200
+#define O_NOCTTY 0400
+#define O_TRUNC 01000
+#define O_APPEND 02000
+#define O_NONBLOCK 04000
+#define O_DIRECTORY 0200000
+#define O_NOFOLLOW 0400000
+#define O_CLOEXEC 02000000
+#define AT_FDCWD (-100)
+#define AT_SYMLINK_NOFOLLOW 0x100
+#define AT_REMOVEDIR 0x200
+#define AT_EMPTY_PATH 0x1000
+
+struct vnode {
+    int refs;            /* files, cwds and lookups holding it; 0 = free slot */
+    endpoint_t fs;       /* file-system server, or NONE for a pipe */
+    uint64_t ino, mode, rdev, size;
+    struct pipe *pipe;   /* S_IFIFO: the pipe buffer */
+    struct vnode *mounted; /* root of a file system mounted here */
+};
+
+struct pipe {
+    int in_use, readers, writers;
+    uint32_t head, count;
+    uint8_t buf[PIPE_SIZE];
+};
+
+struct file {
+    int refs;
+    uint32_t flags;      /* O_* status flags and access mode */
+    uint64_t pos;
+    struct vnode *vn;
+};
+
+/* A suspended call, finished later by vfs_wakeup(). */
+enum wait_kind { WAIT_NONE, WAIT_PIPE_READ, WAIT_PIPE_WRITE, WAIT_DEV, WAIT_POLL };
+
+struct vproc {
+    endpoint_t ep;       /* 0 = free */
+    int pid;
+    struct file *fd[NR_FDS];
+    uint64_t cloexec;    /* bit per descriptor */
+    struct vnode *cwd;
+    uint32_t umask;
+    int pgrp, sid;
+    /* the suspended call, if any */
+    enum wait_kind wait;
+    message_t call;      /* the original MSG_LINUX_CALL */
+    uint64_t done;       /* bytes already transferred by this call */
+    uint64_t dev_id;     /* WAIT_DEV: request id at the driver */
+    endpoint_t dev_ep;
+    uint64_t deadline;   /* WAIT_POLL: tick, 0 = none */
+    int kernel_io;       /* copy_in/out address vfs memory (sendfile) */
+};
+
+extern struct vnode *root_vnode;
+extern uint8_t bounce[BOUNCE_SIZE];
+
+/* main.c */
+void reply(endpoint_t ep, int64_t result);
+struct vproc *vproc_of(endpoint_t ep);
+struct vproc *vproc_new(endpoint_t ep);
+
+/* user.c: user memory */
+int copy_in(struct vproc *p, uint64_t uaddr, void *buf, uint64_t len);
+int copy_out(struct vproc *p, uint64_t uaddr, const void *buf, uint64_t len);
+int copy_path(struct vproc *p, uint64_t uaddr, char *path);
+
+/* vnode.c, path.c */
+struct vnode *vnode_get(endpoint_t fs, uint64_t ino, uint64_t mode, uint64_t rdev);
+void vnode_hold(struct vnode *v);
+void vnode_put(struct vnode *v);
+struct vnode *vnode_from_fs(endpoint_t fs, uint64_t ino, uint64_t mode);
+int64_t fs_call(endpoint_t fs, message_t *m);
+int64_t fs_named(int type, struct vnode *dir, const char *name, size_t len, uint64_t w3, uint64_t w4, uint64_t *ino);
+int64_t fs_stat(struct vnode *v, struct fs_stat *st);
+int path_lookup(struct vproc *p, int dirfd, const char *path, int follow, struct vnode **out);
+int path_parent(struct vproc *p, int dirfd, const char *path, struct vnode **dir, char *last);
+
+/* file.c */
+struct file *file_new(struct vnode *v, uint32_t flags);
+void file_put(struct file *f);
+int fd_install(struct vproc *p, struct file *f, int min, int cloexec);
+struct file *fd_file(struct vproc *p, int fd);
+void fd_close(struct vproc *p, int fd);
+int64_t file_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, uint64_t *pos);
+int64_t file_write(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, uint64_t *pos);
+
+/* pipe.c */
+int pipe_create(struct vproc *p, int fds[2], uint32_t flags);
+int64_t pipe_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len);
+int64_t pipe_write(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len);
+void pipe_release(struct file *f);
+int pipe_ready(struct file *f, int ops);
+
+/* dev.c */
+int dev_open(struct vproc *p, struct vnode *v, uint32_t flags);
+void dev_close(struct vnode *v);
+int64_t dev_rw(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, int write);
+int64_t dev_ioctl(struct vproc *p, struct file *f, uint64_t req, uint64_t arg);
+int dev_ready(struct vproc *p, struct file *f, int ops, int watch);
+void dev_status(endpoint_t driver);
+int64_t dev_cancel(struct vproc *p);
+int64_t dev_finish(struct vproc *p, int64_t result);
+void dev_done(endpoint_t driver, uint64_t id, int64_t result);
+endpoint_t dev_driver(uint64_t rdev);
+
+/* wait.c: suspended calls */
+#define SUSPEND (-0x7fff0000ll)  /* a handler's result: no reply now */
+void suspend(struct vproc *p, enum wait_kind kind);
+void wakeup_pipes(void);
+void wakeup_polls(void);
+int cancel_call(struct vproc *p);
+void timers_check(void);
+
+/* syscalls in calls_*.c, one table in table.c */
+typedef int64_t (*vfs_call_t)(struct vproc *p, const uint64_t *a);
+int64_t vfs_dispatch(struct vproc *p, uint64_t nr, const uint64_t *a);
+void signal_queue(int kind, int target, int sig);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * Suspended calls. A handler that cannot finish calls suspend() and
+ * returns SUSPEND; the process entry keeps the original message. When
+ * something changes (pipe data, a driver's status, a timer) the waiting
+ * calls are run again from their message; cancel_call() (pm, for a
+ * signal) ends one with -EINTR.
+ */
+#include "vfs.h"
+
+extern struct vproc *vproc_by_index(int i);
+
+void suspend(struct vproc *p, enum wait_kind kind)
+{
+    p->wait = kind;
+}
+
+static void rerun(struct vproc *p)
+{
+    p->wait = WAIT_NONE;
+    int64_t r = vfs_dispatch(p, p->call.u.w[0], &p->call.u.w[1]);
+    if (r != SUSPEND)
+        reply(p->ep, r);
+}
+
+/* Pipes changed: rerun the calls waiting on pipes, then the polls. */
+void wakeup_pipes(void)
+{
+    for (int i = 0; i < NR_SLOTS; i++) {
+        struct vproc *p = vproc_by_index(i);
+        if (p && (p->wait == WAIT_PIPE_READ || p->wait == WAIT_PIPE_WRITE))
+            rerun(p);
+    }
+    wakeup_polls();
+}
+
+void wakeup_polls(void)
+{
+    for (int i = 0; i < NR_SLOTS; i++) {
+        struct vproc *p = vproc_by_index(i);
+        if (p && p->wait == WAIT_POLL)
+            rerun(p);
+    }
+}
+
+void dev_done(endpoint_t driver, uint64_t id, int64_t result)
+{
+    for (int i = 0; i < NR_SLOTS; i++) {
+        struct vproc *p = vproc_by_index(i);
+        if (p && p->wait == WAIT_DEV && p->dev_ep == driver && p->dev_id == id) {
+            p->wait = WAIT_NONE;
+            reply(p->ep, dev_finish(p, result));
+            return;
+        }
+    }
+}
+
+/* End p's suspended call with -EINTR (a device may report a partial result). 1 if there was one. */
+int cancel_call(struct vproc *p)
+{
+    int64_t r = -LX_EINTR;
+    switch (p->wait) {
+    case WAIT_NONE:
+        return 0;
+    case WAIT_DEV:
+        r = dev_cancel(p);
+        break;
+    default:
+        break;
+    }
+    p->wait = WAIT_NONE;
+    reply(p->ep, r);
+    return 1;
+}
+
+/* The alarm rang: rerun the polls whose deadline passed, then re-arm for the next. */
+void timers_check(void)
+{
+    uint64_t now = sys_uptime(), next = 0;
+    for (int i = 0; i < NR_SLOTS; i++) {
+        struct vproc *p = vproc_by_index(i);
+        if (!p || p->wait != WAIT_POLL || !p->deadline)
+            continue;
+        if (p->deadline <= now)
+            rerun(p);
+        if (p->wait == WAIT_POLL && p->deadline && (!next || p->deadline < next))
+            next = p->deadline;
+    }
+    if (next)
+        sys_alarm(next > now ? next - now : 1);
+}
