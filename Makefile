@@ -37,9 +37,13 @@ QEMU := qemu-system-x86_64
 ACCEL ?= tcg
 QEMU_FLAGS := -machine q35 -accel $(ACCEL) -m 512M -no-reboot \
 	-device isa-debug-exit,iobase=0x501,iosize=1
-RUN_MODULES ?= $(B)/root,$(B)/ktest
+# The system: root, then the services in start order, then the initramfs (a data module).
+SYSTEM_MODULES := $(B)/root,$(B)/ramfs,$(B)/tty,$(B)/vfs,$(B)/pm /sbin/init,$(B)/initramfs.cpio
+RUN_MODULES ?= $(SYSTEM_MODULES)
 
 .PHONY: all run test bench gdb loc clean deps format host-tests
+
+include mk/userland.mk
 all: $(B)/kernel32.elf $(addprefix $(B)/,$(PROGRAMS))
 
 deps:
@@ -69,13 +73,20 @@ $(B)/kernel32.elf: $(B)/kernel.elf
 $(B)/libsys.a: $(LIBSYS_OBJ)
 	@echo AR $@; rm -f $@ && ar rcs $@ $^
 
+# pm names unimplemented Linux calls from a table generated from the host's headers
+$(B)/gen/syscall_names.h: tools/gen-syscall-names.sh
+	@mkdir -p $(dir $@)
+	@tools/gen-syscall-names.sh > $@
+$(B)/u/servers/pm/main.c.o: $(B)/gen/syscall_names.h
+$(B)/u/servers/pm/%.o: UCFLAGS += -I$(B)/gen
+
 define program_rule
 $(B)/$(1): $$(patsubst %,$(B)/u/%.o,$$($(1)_SRC)) $(B)/libsys.a lib/sys/user.ld
 	@echo LD $$@; $(CC) $(ULDFLAGS) -o $$@ $(B)/u/lib/sys/crt0.S.o $$(filter %.o,$$^) $(B)/libsys.a -lgcc
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 
-run: deps all
+run: deps all $(B)/initramfs.cpio
 	$(QEMU) $(QEMU_FLAGS) -nographic -kernel $(B)/kernel32.elf -initrd "$(RUN_MODULES)"
 
 gdb: deps all
@@ -108,4 +119,4 @@ format:
 clean:
 	rm -rf $(B)
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/k $(B)/u -name '*.d' 2>/dev/null)

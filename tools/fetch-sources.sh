@@ -1,6 +1,6 @@
 #!/bin/sh
-# Fetch the Debian source packages Samsara's userland is built from, and the
-# host tools that build it, into the git-ignored folder third_party/.
+# Fetch the Debian source packages Samsara's userland is built from into the
+# git-ignored folder third_party/, and install the host tools that build it.
 #
 # Design: everything comes from the Debian archive the host already uses.
 # If apt knows no deb-src index for the main archive, we add one
@@ -10,7 +10,8 @@
 # unpacks BusyBox as third_party/busybox-VERSION, and the symlink
 # third_party/busybox names it for the build (mk/userland.mk). Each step is
 # skipped when its result is already there, so a second run prints nothing
-# and costs a few milliseconds. Usage: tools/fetch-sources.sh [--tools-only]
+# (about 0.5 s, apt's index queries; --tools-only, which checks the tools
+# alone, a few ms). Usage: tools/fetch-sources.sh [--tools-only]
 set -e
 cd "$(dirname "$0")/.."
 
@@ -68,17 +69,20 @@ main_stanza() {
 	END { flush() }' /etc/apt/sources.list.d/debian.sources
 }
 src_file=/etc/apt/sources.list.d/samsara-src.sources
-if ! apt-get indextargets --format '$(IDENTIFIER)' 2>/dev/null | grep -qx Sources; then
-	[ -f /etc/apt/sources.list.d/debian.sources ] || {
-		echo "fetch-sources: no /etc/apt/sources.list.d/debian.sources to copy the archive from" >&2
-		exit 1
-	}
-	stanza=$(main_stanza)
-	uris=${stanza%%|*}; rest=${stanza#*|}; suites=${rest%%|*}; key=${rest#*|}
-	if [ -z "$uris" ] || [ -z "$suites" ]; then
-		echo "fetch-sources: no deb stanza for '$codename' in debian.sources" >&2
-		exit 1
-	fi
+[ -f /etc/apt/sources.list.d/debian.sources ] || {
+	echo "fetch-sources: no /etc/apt/sources.list.d/debian.sources to copy the archive from" >&2
+	exit 1
+}
+stanza=$(main_stanza)
+uris=${stanza%%|*}; rest=${stanza#*|}; suites=${rest%%|*}; key=${rest#*|}
+if [ -z "$uris" ] || [ -z "$suites" ]; then
+	echo "fetch-sources: no deb stanza for '$codename' in debian.sources" >&2
+	exit 1
+fi
+# apt's configured Sources indexes (any file, any format) for that archive.
+uri=${uris%% *}
+if ! apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 'Identifier: Sources' 2>/dev/null |
+	grep -qxF "${uri%/}/ $codename"; then
 	echo "fetch-sources: adding $src_file ($uris $suites)"
 	{
 		echo "Types: deb-src"

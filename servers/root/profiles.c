@@ -13,15 +13,17 @@
 
 const struct profile profiles[] = {
     /* pm: Linux processes, their memory, registers and signals. */
+    /* (ports 0x70-0x71: the RTC, read once for the time of day) */
     {"pm", BASIC | PROCS | GRANTS | K(KC_PROC_CREATE) | K(KC_PROC_START) | K(KC_PROC_FORK) |
-               K(KC_PROC_REGS) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_VCOPY) | K(KC_ALARM) |
-               K(KC_SYSINFO),
-     PRIV_IPC_ALL | PRIV_USERS, 0, {{0, 0}}, 0, 0, 0, 0, 2},
+               K(KC_PROC_REGS) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_MEM_PROTECT) |
+               K(KC_VCOPY) | K(KC_ALARM) | K(KC_SYSINFO) | K(KC_IOPORT),
+     PRIV_IPC_ALL | PRIV_USERS, 1, {{0x70, 2}}, 0, 0, 0, 0, 2},
     /* vfs: descriptors and paths; copies to and from Linux processes. */
     {"vfs", BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM),
      PRIV_IPC_ALL | PRIV_USERS, 0, {{0, 0}}, 0, 0, 0, 0, 2},
     /* ramfs: the in-memory root file system, filled from the initramfs. */
-    {"ramfs", BASIC | GRANTS, PRIV_IPC_ALL, 0, {{0, 0}}, 0, 0, 0, 0, 2},
+    {"ramfs", BASIC | GRANTS | K(KC_MEM_MAP) | K(KC_MEM_UNMAP), PRIV_IPC_ALL, 0, {{0, 0}}, 0, 0,
+     0, 0, 2},
     /* tty: the 16550 on COM1, its ports and IRQ 4 only. */
     {"tty", BASIC | GRANTS | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), PRIV_IPC_ALL, 1,
      {{0x3f8, 8}}, 1u << 4, 0, 0, 0, 1},
@@ -40,6 +42,8 @@ const struct profile profiles[] = {
     /* A test driver for memory calls: its own memory, DMA, the local APIC page. */
     {"memdrv", BASIC | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_DMAALLOC) | K(KC_MAPPHYS), 0, 0,
      {{0, 0}}, 0, 0xfee00000, 4096, 0, 3},
+    /* The tty driver's tests: CDEV_* requests with grants, alarms, exits QEMU. */
+    {"ttytest", BASIC | GRANTS | K(KC_ALARM) | K(KC_IOPORT), PRIV_IPC_ALL, 1, {{0x501, 1}}, 0, 0, 0, 0, 2},
     /* Default privileges plus the log: every other operation is denied. */
     {"unpriv", BASIC, 0, 0, {{0, 0}}, 0, 0, 0, 0, 3},
     /* The fuzzer: no IPC targets, a few harmless kernel calls. */

@@ -91,7 +91,14 @@ static void pm_request(message_t *m)
         p->pid = (int)m->u.w[2];
         p->cwd = parent ? parent->cwd : root_vnode;
         vnode_hold(p->cwd);
-        if (parent) {
+        if (!parent) { /* the first process: the console on 0, 1 and 2 */
+            extern int64_t do_open(struct vproc * p, const uint64_t *a);
+            static const char console[] = "/dev/console";
+            p->kernel_io = 1;
+            for (int fd = 0; fd < 3; fd++)
+                do_open(p, (const uint64_t[]){(uint64_t)console, O_RDWR, 0});
+            p->kernel_io = 0;
+        } else {
             for (int fd = 0; fd < NR_FDS; fd++)
                 if ((p->fd[fd] = parent->fd[fd]))
                     p->fd[fd]->refs++;

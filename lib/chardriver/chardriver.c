@@ -1,0 +1,258 @@
+/*
+ * libchardriver's message loop: receive from ANY, decode and check CDEV_*
+ * requests (samsara/fs.h), call the driver's callbacks, reply at once with
+ * ipc_sendnb, and keep the table of suspended requests (requester, id) that
+ * chardriver_done and CDEV_CANCEL finish. Notifications from HARDWARE and
+ * SYSTEM (alarm) become the interrupt and alarm callbacks. A malformed or
+ * unknown request gets an error reply; nothing a requester sends can stop
+ * the loop.
+ */
+#include "chardriver.h"
+
+#define SIZE_MAX_REQ (1ull << 31) /* larger transfers are malformed */
+
+static const struct chardriver *drv;
+
+static struct {
+    endpoint_t source; /* 0: free */
+    uint64_t id;
+    int minor;
+} pending[CHARDRIVER_PENDING_MAX];
+static int npending;
+
+/* The request whose callback is running: chardriver_done may finish it
+ * before the callback has returned CDEV_SUSPENDED. */
+static struct {
+    int active, done;
+    uint64_t id;
+    int64_t result;
+} inflight;
+
+static void reply(endpoint_t to, int64_t result)
+{
+    message_t r = {.type = CDEV_REPLY, .u.w = {(uint64_t)result}};
+    ipc_sendnb(to, &r); /* the requester waits in sendrec; if not, too bad */
+}
+
+static int pending_find(endpoint_t source, uint64_t id)
+{
+    for (int i = 0; i < CHARDRIVER_PENDING_MAX; i++)
+        if (pending[i].source && pending[i].id == id && (!source || pending[i].source == source))
+            return i;
+    return -1;
+}
+
+static void pending_add(const struct chardriver_req *r)
+{
+    for (int i = 0; i < CHARDRIVER_PENDING_MAX; i++)
+        if (!pending[i].source) {
+            pending[i].source = r->source;
+            pending[i].id = r->id;
+            pending[i].minor = r->minor;
+            npending++;
+            return;
+        }
+}
+
+static void pending_remove(int i)
+{
+    pending[i].source = 0;
+    npending--;
+}
+
+void chardriver_done(uint64_t id, int64_t result)
+{
+    if (inflight.active && inflight.id == id) {
+        inflight.done = 1;
+        inflight.result = result;
+        return;
+    }
+    int i = pending_find(0, id);
+    if (i < 0)
+        return; /* cancelled meanwhile: its result was the cancel reply */
+    if (result == CDEV_SUSPENDED)
+        result = -LX_EIO;
+    endpoint_t to = pending[i].source;
+    pending_remove(i);
+    chardriver_queue_done(to, id, result);
+}
+
+int chardriver_copy_from(const struct chardriver_req *r, uint64_t off, void *buf, uint64_t len)
+{
+    if (!len)
+        return 0;
+    if (off > r->size || len > r->size - off)
+        return -LX_EFAULT;
+    return sys_safecopy_from(r->source, r->grant, off, buf, len) < 0 ? -LX_EFAULT : 0;
+}
+
+int chardriver_copy_to(const struct chardriver_req *r, uint64_t off, const void *buf, uint64_t len)
+{
+    if (!len)
+        return 0;
+    if (off > r->size || len > r->size - off)
+        return -LX_EFAULT;
+    return sys_safecopy_to(r->source, r->grant, off, buf, len) < 0 ? -LX_EFAULT : 0;
+}
+
+/* Fill r from a read, write or ioctl message; 0 or an errno. */
+static int decode(const message_t *m, struct chardriver_req *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->source = m->source;
+    if (m->u.w[0] >= (uint64_t)drv->minors)
+        return -LX_ENXIO;
+    r->minor = (int)m->u.w[0];
+    r->id = m->u.w[1];
+    uint64_t grant;
+    if (m->type == CDEV_IOCTL) {
+        if (m->u.w[2] > 0xffffffffull)
+            return -LX_ENOTTY;
+        r->request = (uint32_t)m->u.w[2];
+        grant = m->u.w[3];
+        r->size = m->u.w[4];
+        r->pgrp = (int32_t)m->u.w[5];
+        r->arg = m->u.w[6];
+    } else {
+        grant = m->u.w[2];
+        r->size = m->u.w[3];
+        r->flags = (uint32_t)(m->u.w[4] & CDEV_NONBLOCK);
+    }
+    if (r->size > SIZE_MAX_REQ)
+        return -LX_EINVAL;
+    r->grant = grant <= 0x7fffffffull ? (grant_id_t)grant : -1; /* -1: never valid */
+    return 0;
+}
+
+/* Read, write, ioctl: the requests that may be suspended. */
+static void transfer(const message_t *m)
+{
+    struct chardriver_req r;
+    int64_t res = decode(m, &r);
+    if (res == 0 && pending_find(r.source, r.id) >= 0)
+        res = -LX_EINVAL; /* that id is still waiting */
+    /* Keep room for every DONE this request could produce (status.c). */
+    if (res == 0 &&
+        (npending >= CHARDRIVER_PENDING_MAX ||
+         npending + chardriver_done_queued() >= CHARDRIVER_STATUS_MAX))
+        res = -LX_EAGAIN;
+    if (res == 0) {
+        inflight.active = 1;
+        inflight.done = 0;
+        inflight.id = r.id;
+        if (m->type == CDEV_READ)
+            res = drv->read ? drv->read(&r) : -LX_ENOSYS;
+        else if (m->type == CDEV_WRITE)
+            res = drv->write ? drv->write(&r) : -LX_ENOSYS;
+        else
+            res = drv->ioctl ? drv->ioctl(&r) : -LX_ENOTTY;
+        inflight.active = 0;
+        if (res == CDEV_SUSPENDED && inflight.done) /* finished already: reply now */
+            res = inflight.result == CDEV_SUSPENDED ? -LX_EIO : inflight.result;
+        else if (res == CDEV_SUSPENDED)
+            pending_add(&r);
+    }
+    reply(m->source, res);
+}
+
+static void cancel(const message_t *m)
+{
+    int64_t res;
+    int i = pending_find(m->source, m->u.w[1]);
+    if (i >= 0) {
+        res = drv->cancel ? drv->cancel(pending[i].minor, m->source, m->u.w[1]) : -LX_EINTR;
+        if (res == CDEV_SUSPENDED)
+            res = -LX_EINTR;
+        pending_remove(i);
+    } else if (!chardriver_take_done(m->source, m->u.w[1], &res)) {
+        res = -LX_EINVAL; /* nothing of that id is waiting */
+    }
+    reply(m->source, res);
+}
+
+static void select(const message_t *m)
+{
+    if (m->u.w[0] >= (uint64_t)drv->minors) {
+        reply(m->source, -LX_ENXIO);
+        return;
+    }
+    int minor = (int)m->u.w[0];
+    unsigned ops = (unsigned)(m->u.w[1] & (SEL_RD | SEL_WR | SEL_ERR));
+    unsigned ready = (drv->select ? drv->select(minor, ops) : SEL_RD | SEL_WR) & ops;
+    if (!ready && ops && m->u.w[2])
+        ready = chardriver_watch(m->source, minor, ops);
+    reply(m->source, ready);
+}
+
+static void request(const message_t *m)
+{
+    int64_t res;
+    switch (m->type) {
+    case CDEV_OPEN:
+        if (m->u.w[0] >= (uint64_t)drv->minors) {
+            res = -LX_ENXIO;
+        } else {
+            chardriver_set_owner(m->source); /* signals go to the opener (vfs) */
+            res = drv->open ? drv->open((int)m->u.w[0], (uint32_t)m->u.w[1], m->source) : 0;
+        }
+        reply(m->source, res);
+        break;
+    case CDEV_CLOSE:
+        if (m->u.w[0] >= (uint64_t)drv->minors)
+            res = -LX_ENXIO;
+        else
+            res = drv->close ? drv->close((int)m->u.w[0]) : 0;
+        reply(m->source, res);
+        break;
+    case CDEV_READ:
+    case CDEV_WRITE:
+    case CDEV_IOCTL:
+        transfer(m);
+        break;
+    case CDEV_CANCEL:
+        cancel(m);
+        break;
+    case CDEV_SELECT:
+        select(m);
+        break;
+    case CDEV_STATUS:
+        chardriver_status_reply(m->source);
+        break;
+    default:
+        if (drv->other)
+            drv->other(m);
+        else
+            reply(m->source, -LX_ENOSYS);
+    }
+}
+
+_Noreturn void chardriver_task(const struct chardriver *driver)
+{
+    drv = driver;
+    for (;;) {
+        message_t m;
+        int r = ipc_receive(ANY, &m);
+        if (r < 0) {
+            printf("chardriver: receive failed: %s\n", strerror_s(r));
+            continue;
+        }
+        /*
+         * Liveness and restart (a later issue, with the reincarnation
+         * server): heartbeat requests are to be answered here, before the
+         * CDEV_* dispatch, and a restarted driver will learn here that it
+         * must recover its state. Nothing is done for them yet.
+         */
+        if (m.source == HARDWARE) {
+            if (drv->interrupt)
+                drv->interrupt((uint32_t)m.u.w[0]);
+        } else if (m.source == SYSTEM) {
+            if ((m.u.w[0] & NOTIFY_ALARM) && drv->alarm)
+                drv->alarm(m.u.w[1]);
+        } else if (m.type == MSG_NOTIFY) {
+            if (drv->other)
+                drv->other(&m); /* a process's notification: never answered */
+        } else if (m.source > 0) {
+            request(&m);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+/*
+ * libchardriver: the message loop of a character driver (MINIX libchardriver
+ * style). A driver fills a struct chardriver with callbacks and calls
+ * chardriver_task(), which never returns. The library speaks the CDEV_*
+ * protocol of samsara/fs.h with vfs:
+ *
+ *  - every request gets an immediate CDEV_REPLY through ipc_sendnb (the
+ *    requester waits in sendrec), u.w[0] = result;
+ *  - a read, write or ioctl callback may return CDEV_SUSPENDED; the library
+ *    then remembers (requester, id) and the driver later calls
+ *    chardriver_done(id, result), which queues a CDEV_ST_DONE status item and
+ *    notifies the requester; CDEV_CANCEL asks the cancel callback for the
+ *    final result (or takes back a DONE item not yet pulled) and no status
+ *    follows;
+ *  - CDEV_SELECT with "tell me" records a one-shot watch; the driver calls
+ *    chardriver_select_ready(minor, ops) whenever something may have become
+ *    ready and the library posts CDEV_ST_SELECT to the watchers it concerns;
+ *  - chardriver_signal(pgrp, sig) posts CDEV_ST_SIGNAL to the endpoint that
+ *    last opened a minor (vfs);
+ *  - CDEV_STATUS hands out one queued item for the asker (CDEV_ST_NONE when
+ *    it has none);
+ *  - HARDWARE notifications become interrupt(irq bits) calls, SYSTEM alarm
+ *    notifications alarm(now) calls.
+ *
+ * Data moves with safecopy on the requester's grants (chardriver_copy_from /
+ * chardriver_copy_to). Errors are negative Linux errno values (samsara/linux.h).
+ */
+#ifndef CHARDRIVER_H
+#define CHARDRIVER_H
+
+#include <samsara/fs.h>
+#include <samsara/linux.h>
+#include "sys.h"
+
+/* Status items queued at most; DONE items never drop (see chardriver.c). */
+#define CHARDRIVER_STATUS_MAX 64
+/* Requests that may be suspended at once, over all minors. */
+#define CHARDRIVER_PENDING_MAX 32
+/* Select watches (one per requester and minor). */
+#define CHARDRIVER_WATCH_MAX 32
+
+/* One request as the callbacks see it (decoded from the message). */
+struct chardriver_req {
+    endpoint_t source; /* the requester: granter of `grant` */
+    int minor;
+    uint64_t id;       /* the requester's id for a later CDEV_ST_DONE */
+    grant_id_t grant;  /* read/write: the data; ioctl: the argument */
+    uint64_t size;     /* read/write: bytes; ioctl: argument size (0: none) */
+    uint32_t flags;    /* read/write: CDEV_NONBLOCK */
+    uint32_t request;  /* ioctl: the Linux request number */
+    int32_t pgrp;      /* ioctl: the caller's process group */
+    uint64_t arg;      /* ioctl: u.w[6], the raw argument (for value ioctls) */
+};
+
+struct chardriver {
+    int minors; /* requests for minors >= this get -LX_ENXIO */
+    /* Each may be 0: open/close succeed, read/write give -LX_ENOSYS, ioctl
+     * -LX_ENOTTY, select reports SEL_RD|SEL_WR, cancel -LX_EINTR. */
+    int (*open)(int minor, uint32_t flags, endpoint_t who);
+    int (*close)(int minor);
+    int64_t (*read)(const struct chardriver_req *r);  /* bytes, errno or CDEV_SUSPENDED */
+    int64_t (*write)(const struct chardriver_req *r); /* same */
+    int64_t (*ioctl)(const struct chardriver_req *r); /* 0, errno or CDEV_SUSPENDED */
+    /* Forget the suspended request `id` of `source`; return its final result
+     * (bytes moved so far, or -LX_EINTR). Never call chardriver_done for it. */
+    int64_t (*cancel)(int minor, endpoint_t source, uint64_t id);
+    unsigned (*select)(int minor, unsigned ops); /* the ops ready now */
+    void (*interrupt)(uint32_t irqs);            /* HARDWARE notification */
+    void (*alarm)(uint64_t now);                 /* SYSTEM alarm, now = ticks */
+    void (*other)(const message_t *m); /* anything else (0: requests get -LX_ENOSYS) */
+};
+
+_Noreturn void chardriver_task(const struct chardriver *driver);
+
+/* Finish a suspended request (matched on id alone: vfs's ids are unique). */
+void chardriver_done(uint64_t id, int64_t result);
+/* ops (SEL_*) may now be ready on minor: tell the watchers that wanted them. */
+void chardriver_select_ready(int minor, unsigned ops);
+/* Ask vfs to send signal sig to process group pgrp (e.g. ^C). */
+void chardriver_signal(int32_t pgrp, int sig);
+
+/* Copy between the driver and the requester's grant: 0 or -LX_EFAULT. */
+int chardriver_copy_from(const struct chardriver_req *r, uint64_t off, void *buf, uint64_t len);
+int chardriver_copy_to(const struct chardriver_req *r, uint64_t off, const void *buf, uint64_t len);
+
+/* Internal to the library (status.c, used by chardriver.c). */
+void chardriver_status_reply(endpoint_t asker);
+void chardriver_queue_done(endpoint_t dest, uint64_t id, int64_t result);
+int chardriver_take_done(endpoint_t dest, uint64_t id, int64_t *result);
+int chardriver_done_queued(void);
+unsigned chardriver_watch(endpoint_t who, int minor, unsigned ops);
+void chardriver_set_owner(endpoint_t who);
+
+#endif

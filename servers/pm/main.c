@@ -1,0 +1,182 @@
+/*
+ * pm main loop: Linux system calls from processes, death reports and the
+ * alarm from the kernel, and signal requests that vfs queues (SIGPIPE,
+ * ^C from the terminal). At start it creates init, the first Linux
+ * process, from the program named by its argument (default /sbin/init).
+ */
+#include <samsara/root.h>
+#include "pm.h"
+#include "syscall_names.h"
+
+struct mproc mprocs[NR_MPROCS];
+endpoint_t vfs_ep;
+struct mproc *in_call; /* the process whose call is being handled */
+
+struct mproc *mproc_of(endpoint_t ep)
+{
+    for (int i = 0; i < NR_MPROCS; i++)
+        if (mprocs[i].state != M_FREE && mprocs[i].ep == ep)
+            return &mprocs[i];
+    return 0;
+}
+
+struct mproc *mproc_by_pid(int pid)
+{
+    for (int i = 0; i < NR_MPROCS; i++)
+        if (mprocs[i].state != M_FREE && mprocs[i].pid == pid)
+            return &mprocs[i];
+    return 0;
+}
+
+void reply_to(struct mproc *mp, int64_t result)
+{
+    message_t m = {.type = MSG_LINUX_REPLY, .u.w = {(uint64_t)result}};
+    ipc_sendnb(mp->ep, &m);
+}
+
+int vfs_request(int type, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, int64_t *result)
+{
+    message_t m = {.type = type, .u.w = {w0, w1, w2, w3}};
+    int r = ipc_sendrec(vfs_ep, &m);
+    if (result)
+        *result = r < 0 ? -LX_EIO : (int64_t)m.u.w[0];
+    return r;
+}
+
+extern const pm_call_t pm_calls[LX_NR_MAX];
+
+/* An unimplemented call: -ENOSYS, and one log line per call number. */
+static int64_t unimplemented(struct mproc *mp, uint64_t nr)
+{
+    static uint64_t logged[LX_NR_MAX / 64];
+    if (nr < LX_NR_MAX && !((logged[nr / 64] >> (nr % 64)) & 1)) {
+        logged[nr / 64] |= 1ull << (nr % 64);
+        const char *name = nr < sizeof(syscall_names) / sizeof(syscall_names[0]) && syscall_names[nr]
+                               ? syscall_names[nr] : "?";
+        printf("pm: %s (pid %d) called %s (%lu), which is not implemented: -ENOSYS\n", mp->name,
+               mp->pid, name, nr);
+    }
+    return -LX_ENOSYS;
+}
+
+static void handle_call(message_t *m)
+{
+    struct mproc *mp = mproc_of(m->source);
+    if (!mp) { /* not a Linux process (a system process trying the ABI) */
+        message_t r = {.type = MSG_LINUX_REPLY, .u.w = {(uint64_t)-LX_ENOSYS}};
+        ipc_sendnb(m->source, &r);
+        return;
+    }
+    if (mp->state != M_ALIVE)
+        return; /* exiting: it is being killed */
+    uint64_t nr = m->u.w[0];
+    mp->call = *m;
+    in_call = mp;
+    int64_t r = nr < LX_NR_MAX && pm_calls[nr] ? pm_calls[nr](mp, &m->u.w[1]) : unimplemented(mp, nr);
+    in_call = 0;
+    if (r != SUSPEND && mp->state == M_ALIVE && mp->ep == m->source) {
+        reply_to(mp, r);
+        signal_check(mp); /* a signal it sent itself, or one that came meanwhile */
+    }
+}
+
+/* The kernel reports dead children: a Linux process that died without exit(2). */
+static void reap_kernel_children(void)
+{
+    struct death_info d;
+    while (sys_proc_reap(&d) > 0) {
+        struct mproc *mp = mproc_of(d.ep);
+        if (!mp || mp->state != M_ALIVE)
+            continue; /* it exited through pm, which killed it */
+        int sig = SIGKILL;
+        if (d.cause == DEATH_FAULT)
+            sig = d.code == 0 ? SIGFPE : d.code == 6 ? SIGILL : d.code == 3 ? SIGTRAP : SIGSEGV;
+        else if (d.cause == DEATH_EXIT)
+            sig = 0;
+        mproc_exit(mp, sig ? sig : (int)((d.code & 0xff) << 8));
+    }
+}
+
+static void pull_vfs_signals(void)
+{
+    for (int n = 0; n < 64; n++) {
+        message_t m = {.type = VFS_PM_PULL};
+        if (ipc_sendrec(vfs_ep, &m) < 0 || m.u.w[0] == VFS_SIG_NONE)
+            return;
+        if (m.u.w[0] == VFS_SIG_PROC) {
+            struct mproc *mp = mproc_of((endpoint_t)m.u.w[1]);
+            if (mp)
+                signal_send(mp, (int)m.u.w[2]);
+        } else if (m.u.w[0] == VFS_SIG_PGRP) {
+            signal_group((int)m.u.w[1], (int)m.u.w[2], 0);
+        }
+    }
+}
+
+static endpoint_t lookup_service(const char *name)
+{
+    message_t m = {.type = ROOT_LOOKUP};
+    strncpy_s((char *)m.u.b, name, 16);
+    return ipc_sendrec(ROOT_EP, &m) < 0 ? -E_SRCH : m.type;
+}
+
+/* The first Linux process: an empty process that execs the init program. */
+static void start_init(const char *path)
+{
+    endpoint_t ep = sys_proc_create(SELF, "init");
+    struct mproc *mp = mproc_alloc();
+    if (ep < 0 || !mp) {
+        printf("pm: cannot create init: %s\n", strerror_s(ep));
+        return;
+    }
+    mp->ep = ep;
+    mp->pid = pid_alloc();
+    mp->pgid = mp->sid = mp->pid;
+    strncpy_s(mp->name, "init", sizeof(mp->name));
+    int64_t r;
+    vfs_request(VFS_PM_FORK, 0, (uint64_t)ep, (uint64_t)mp->pid, 0, &r);
+    /* exec reads its path and argv from the process: put them there first */
+    static uint64_t page[512];
+    memset(page, 0, sizeof(page));
+    char *s = (char *)(page + 8);
+    strncpy_s(s, path, 1024);
+    page[0] = 0x10000 + 64; /* argv[0] */
+    page[1] = 0;            /* argv end */
+    page[2] = 0;            /* envp end */
+    if (sys_mem_map_fill(ep, 0x10000, 4096, PROT_R | PROT_W, page, sizeof(page)) < 0 ||
+        (r = exec_image(mp, 0x10000 + 64, 0x10000, 0x10000 + 16, 1)) < 0)
+        printf("pm: cannot start init %s: %ld\n", path, r);
+}
+
+int main(uint64_t arg)
+{
+    const char *init = (const char *)arg;
+    if (!init || !init[0])
+        init = "/sbin/init";
+    vfs_ep = lookup_service("vfs");
+    if (vfs_ep <= 0) {
+        printf("pm: no vfs\n");
+        return 1;
+    }
+    realtime_base();
+    start_init(init);
+    for (;;) {
+        message_t m;
+        if (ipc_receive(ANY, &m) < 0)
+            continue;
+        if (m.source == SYSTEM) {
+            if (m.u.w[0] & NOTIFY_CHILD)
+                reap_kernel_children();
+            if (m.u.w[0] & NOTIFY_ALARM)
+                timers_run();
+        } else if (m.type == MSG_NOTIFY) {
+            if (m.source == vfs_ep)
+                pull_vfs_signals();
+        } else if (m.type == MSG_LINUX_CALL) {
+            handle_call(&m);
+        } else if (m.source > 0) {
+            message_t r = {.type = MSG_LINUX_REPLY, .u.w = {(uint64_t)-LX_ENOSYS}};
+            ipc_sendnb(m.source, &r);
+        }
+    }
+}

@@ -1,0 +1,148 @@
+/*
+ * The small calls: uname, sysinfo, arch_prctl (the FS base musl keeps its
+ * thread pointer in), set_tid_address, resource limits, getrandom, prctl
+ * names, sched_yield.
+ */
+#include "pm.h"
+
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+
+static int put(struct mproc *mp, uint64_t uaddr, const void *buf, uint64_t len)
+{
+    return sys_vcopy(SELF, (uint64_t)buf, mp->ep, uaddr, len) < 0 ? -LX_EFAULT : 0;
+}
+
+int64_t do_uname(struct mproc *mp, const uint64_t *a)
+{
+    static char u[6][65];
+    static const char *const f[6] = {"Samsara", "samsara", "0.1", "#1 multiserver", "x86_64", "(none)"};
+    for (int i = 0; i < 6; i++)
+        strncpy_s(u[i], f[i], 65);
+    return put(mp, a[0], u, sizeof(u));
+}
+
+int64_t do_sysinfo(struct mproc *mp, const uint64_t *a)
+{
+    struct sysinfo s;
+    struct {
+        int64_t uptime;
+        uint64_t loads[3], totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+        uint16_t procs, pad;
+        uint32_t pad2;
+        uint64_t totalhigh, freehigh;
+        uint32_t mem_unit;
+        char rest[4];
+    } l = {0};
+    if (sys_sysinfo(&s) < 0)
+        return -LX_EIO;
+    l.uptime = (int64_t)(s.ticks / s.hz);
+    l.totalram = s.total_frames * 4096;
+    l.freeram = s.free_frames * 4096;
+    for (int i = 0; i < NR_MPROCS; i++)
+        l.procs += mprocs[i].state != M_FREE;
+    l.mem_unit = 1;
+    return put(mp, a[0], &l, sizeof(l));
+}
+
+int64_t do_arch_prctl(struct mproc *mp, const uint64_t *a)
+{
+    struct user_regs u;
+    if (sys_proc_regs(mp->ep, REGS_GET, &u) < 0)
+        return -LX_EIO;
+    if (a[0] == ARCH_GET_FS)
+        return put(mp, a[1], &u.fs_base, 8);
+    if (a[0] != ARCH_SET_FS)
+        return -LX_EINVAL;
+    if (a[1] >= 0x0000800000000000ull)
+        return -LX_EPERM;
+    u.fs_base = a[1];
+    return sys_proc_regs(mp->ep, REGS_SET, &u) < 0 ? -LX_EIO : 0;
+}
+
+/* One thread per process: its tid is its pid; there is no clear-on-exit futex to honour. */
+int64_t do_set_tid_address(struct mproc *mp, const uint64_t *a) { (void)a; return mp->pid; }
+int64_t do_gettid(struct mproc *mp, const uint64_t *a) { (void)a; return mp->pid; }
+
+/* The robust-futex list only matters when threads die; there are none. */
+int64_t do_set_robust_list(struct mproc *mp, const uint64_t *a)
+{
+    (void)mp;
+    return a[1] == 24 ? 0 : -LX_EINVAL;
+}
+
+int64_t do_sched_yield(struct mproc *mp, const uint64_t *a) { (void)mp, (void)a; return 0; }
+
+/* RLIMIT_* values as they really are here (no setting beyond them). */
+static void limit_of(int res, uint64_t lim[2])
+{
+    uint64_t inf = ~0ull;
+    lim[0] = lim[1] = inf;
+    if (res == 3) /* STACK */
+        lim[0] = lim[1] = STACK_SIZE;
+    else if (res == 7) /* NOFILE */
+        lim[0] = lim[1] = 64;
+    else if (res == 6) /* NPROC */
+        lim[0] = lim[1] = NR_MPROCS;
+    else if (res == 9 || res == 2) /* AS, DATA */
+        lim[0] = lim[1] = (uint64_t)MEM_LIMIT_PAGES * 4096;
+}
+
+int64_t do_prlimit64(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t lim[2];
+    if (a[0] && (int)a[0] != mp->pid)
+        return -LX_ESRCH;
+    if (a[1] > 15)
+        return -LX_EINVAL;
+    limit_of((int)a[1], lim);
+    if (a[2]) {
+        uint64_t want[2];
+        if (sys_vcopy(mp->ep, a[2], SELF, (uint64_t)want, sizeof(want)) < 0)
+            return -LX_EFAULT;
+        if (want[0] > want[1] || want[1] > lim[1])
+            return want[0] > want[1] ? -LX_EINVAL : -LX_EPERM;
+    }
+    return a[3] ? put(mp, a[3], lim, sizeof(lim)) : 0;
+}
+
+int64_t do_getrlimit(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t b[4] = {0, a[0], 0, a[1]};
+    return do_prlimit64(mp, b);
+}
+
+int64_t do_setrlimit(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t b[4] = {0, a[0], a[1], 0};
+    return do_prlimit64(mp, b);
+}
+
+/* Not a cryptographic source: xorshift over the TSC. Good enough to seed hashes. */
+int64_t do_getrandom(struct mproc *mp, const uint64_t *a)
+{
+    static uint64_t state;
+    uint8_t buf[256];
+    uint64_t len = a[1] < sizeof(buf) ? a[1] : sizeof(buf);
+    state ^= sys_tsc();
+    for (uint64_t i = 0; i < len; i += 8) {
+        uint64_t r = rand64(&state);
+        memcpy(buf + i, &r, len - i < 8 ? len - i : 8);
+    }
+    return put(mp, a[0], buf, len) < 0 ? -LX_EFAULT : (int64_t)len;
+}
+
+int64_t do_prctl(struct mproc *mp, const uint64_t *a)
+{
+    if (a[0] == 15) { /* PR_SET_NAME */
+        char name[16];
+        if (sys_vcopy(mp->ep, a[1], SELF, (uint64_t)name, sizeof(name)) < 0)
+            return -LX_EFAULT;
+        name[15] = '\0';
+        memcpy(mp->name, name, sizeof(name));
+        return 0;
+    }
+    if (a[0] == 16) /* PR_GET_NAME */
+        return put(mp, a[1], mp->name, sizeof(mp->name));
+    return -LX_EINVAL;
+}

@@ -1,0 +1,127 @@
+/*
+ * pm: the process manager. It owns the Linux view of processes: pids,
+ * parents, process groups and sessions, exit status and wait4, signals and
+ * their handlers, the memory map (brk, mmap), exec of static ELF programs,
+ * timers and clocks. The kernel only knows endpoints: every Linux process
+ * is a kernel child of pm, which creates them (the first one, init) or
+ * copies them (fork) with kernel calls, and is told by the kernel when one
+ * dies. Calls that wait (wait4, pause, nanosleep, sigsuspend) are
+ * suspended: pm replies later, or with -EINTR when a signal is delivered.
+ */
+#ifndef PM_H
+#define PM_H
+
+#include <samsara/fs.h>
+#include <samsara/linux.h>
+#include "sys.h"
+
+#define NR_MPROCS 96           /* Linux processes at most (fork gives EAGAIN) */
+#define NSIG 65
+#define INIT_PID 1
+#define STACK_TOP 0x00007ffffffff000ull
+#define STACK_SIZE (256 * 1024)
+#define MMAP_TOP 0x00007f0000000000ull
+#define MEM_LIMIT_PAGES (256 * 256) /* 256 MiB per process */
+#define MAX_REGIONS 128
+#define USER_PRIO 5
+
+enum mstate { M_FREE, M_ALIVE, M_ZOMBIE };
+enum mwait { W_NONE, W_WAIT4, W_PAUSE, W_SLEEP, W_SIGSUSPEND };
+
+struct k_sigaction {
+    uint64_t handler, flags, restorer, mask;
+};
+#define SIG_DFL 0
+#define SIG_IGN 1
+#define SA_SIGINFO 0x4
+#define SA_RESTORER 0x04000000
+#define SA_NODEFER 0x40000000
+#define SA_RESETHAND 0x80000000
+#define SA_RESTART 0x10000000
+
+struct region {
+    uint64_t start, len; /* page aligned; len 0 = free entry */
+};
+
+struct mproc {
+    enum mstate state;
+    endpoint_t ep;
+    int pid, ppid, pgid, sid;
+    char name[16];
+    int exit_status;                 /* wait4 status word, valid when zombie */
+    struct k_sigaction act[NSIG];
+    uint64_t sigmask, pending;
+    uint64_t brk_start, brk;
+    uint64_t mmap_next;              /* next top-down mmap address */
+    struct region regions[MAX_REGIONS]; /* anonymous mappings, for accounting */
+    uint64_t pages;                  /* pages mapped on its behalf */
+    enum mwait wait;
+    message_t call;                  /* the suspended call */
+    uint64_t wake_at;                /* W_SLEEP: tick */
+    uint64_t saved_mask;             /* W_SIGSUSPEND: mask to restore */
+    uint64_t alarm_at, alarm_interval; /* ITIMER_REAL, in ticks; 0 = off */
+    uint64_t start_tick;
+    uint64_t child_ticks;            /* CPU ticks of reaped children */
+};
+
+extern struct mproc mprocs[NR_MPROCS];
+extern endpoint_t vfs_ep;
+
+/* main.c */
+struct mproc *mproc_of(endpoint_t ep);
+struct mproc *mproc_by_pid(int pid);
+void reply_to(struct mproc *mp, int64_t result);
+int vfs_request(int type, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, int64_t *result);
+#define SUSPEND (-0x7fff0000ll)
+
+/* exec.c */
+int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp, int from_pm);
+int64_t do_execve(struct mproc *mp, const uint64_t *a);
+
+/* proc.c */
+int pid_alloc(void);
+struct mproc *mproc_alloc(void);
+void mproc_exit(struct mproc *mp, int status);
+void child_died(struct mproc *mp);
+void check_waiters(struct mproc *parent);
+
+/* signal.c */
+#define SIGHUP 1
+#define SIGINT 2
+#define SIGQUIT 3
+#define SIGILL 4
+#define SIGTRAP 5
+#define SIGABRT 6
+#define SIGBUS 7
+#define SIGFPE 8
+#define SIGKILL 9
+#define SIGUSR1 10
+#define SIGSEGV 11
+#define SIGPIPE 13
+#define SIGALRM 14
+#define SIGTERM 15
+#define SIGCHLD 17
+#define SIGCONT 18
+#define SIGSTOP 19
+#define SIGTSTP 20
+#define SIGTTIN 21
+#define SIGTTOU 22
+#define SIGURG 23
+#define SIGWINCH 28
+void signal_send(struct mproc *mp, int sig);
+void signal_check(struct mproc *mp);
+int signal_group(int pgid, int sig, struct mproc *sender);
+
+/* mem.c */
+int64_t mem_map_anon(struct mproc *mp, uint64_t addr, uint64_t len, int prot, int fixed);
+void mem_forget(struct mproc *mp);
+
+/* time.c */
+uint64_t now_ticks(void);
+void timers_run(void);
+void timers_arm(void);
+uint64_t realtime_base(void);
+
+typedef int64_t (*pm_call_t)(struct mproc *mp, const uint64_t *a);
+
+#endif

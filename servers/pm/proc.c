@@ -1,0 +1,225 @@
+/*
+ * Process life: fork, exit, wait4, and the identity calls (pids, process
+ * groups, sessions, one user). A dead process stays a zombie until its
+ * parent waits; orphans go to init.
+ */
+#include "pm.h"
+
+#define WNOHANG 1
+
+static int last_pid = 1;
+
+int pid_alloc(void)
+{
+    for (int tries = 0; tries < 100000; tries++) {
+        int pid = last_pid >= 32767 ? 2 : last_pid + 1;
+        last_pid = pid;
+        int used = 0;
+        for (int i = 0; i < NR_MPROCS && !used; i++)
+            used = mprocs[i].state != M_FREE &&
+                   (mprocs[i].pid == pid || mprocs[i].pgid == pid || mprocs[i].sid == pid);
+        if (!used)
+            return pid;
+    }
+    return -1;
+}
+
+struct mproc *mproc_alloc(void)
+{
+    for (int i = 0; i < NR_MPROCS; i++)
+        if (mprocs[i].state == M_FREE) {
+            memset(&mprocs[i], 0, sizeof(mprocs[i]));
+            mprocs[i].state = M_ALIVE;
+            mprocs[i].start_tick = now_ticks();
+            mprocs[i].mmap_next = MMAP_TOP;
+            return &mprocs[i];
+        }
+    return 0;
+}
+
+int64_t do_fork(struct mproc *mp, const uint64_t *a)
+{
+    (void)a;
+    struct mproc *c = mproc_alloc();
+    int pid = c ? pid_alloc() : -1;
+    if (!c || pid < 0) {
+        if (c)
+            c->state = M_FREE;
+        return -LX_EAGAIN;
+    }
+    endpoint_t ep = sys_proc_fork(mp->ep);
+    if (ep < 0) {
+        c->state = M_FREE;
+        return ep == -E_NOMEM ? -LX_ENOMEM : -LX_EAGAIN;
+    }
+    *c = *mp;
+    c->ep = ep;
+    c->pid = pid;
+    c->ppid = mp->pid;
+    c->pending = 0;
+    c->wait = W_NONE;
+    c->alarm_at = c->alarm_interval = 0;
+    c->start_tick = now_ticks();
+    c->child_ticks = 0;
+    int64_t r;
+    vfs_request(VFS_PM_FORK, (uint64_t)mp->ep, (uint64_t)ep, (uint64_t)pid, 0, &r);
+    vfs_request(VFS_PM_SETPGRP, (uint64_t)ep, (uint64_t)c->pgid, (uint64_t)c->sid, 0, &r);
+    if (sys_proc_start(ep, 0, 0, 0, USER_PRIO) < 0) {
+        sys_proc_kill(ep);
+        mproc_exit(c, SIGKILL);
+        return -LX_EAGAIN;
+    }
+    return pid;
+}
+
+/* mp is gone with wait status `status`: zombie for its parent, orphans to init. */
+void mproc_exit(struct mproc *mp, int status)
+{
+    if (mp->state != M_ALIVE)
+        return;
+    mp->state = M_ZOMBIE;
+    mp->exit_status = status;
+    mp->wait = W_NONE;
+    mp->alarm_at = 0;
+    sys_proc_kill(mp->ep); /* fails harmlessly if the kernel already buried it */
+    vfs_request(VFS_PM_EXIT, (uint64_t)mp->ep, 0, 0, 0, 0);
+    if (mp->pid == INIT_PID)
+        printf("pm: init exited with status %x; no process will reap orphans\n", status);
+    struct mproc *init = mproc_by_pid(INIT_PID);
+    for (int i = 0; i < NR_MPROCS; i++) {
+        struct mproc *c = &mprocs[i];
+        if (c->state != M_FREE && c->ppid == mp->pid && c != mp) {
+            c->ppid = init && init != mp ? INIT_PID : 0;
+            if (c->state == M_ZOMBIE && !c->ppid)
+                c->state = M_FREE;
+        }
+    }
+    if (init && init != mp)
+        check_waiters(init);
+    struct mproc *parent = mp->ppid ? mproc_by_pid(mp->ppid) : 0;
+    if (!parent || parent->state != M_ALIVE) {
+        mp->state = M_FREE; /* nobody will wait for it */
+        return;
+    }
+    signal_send(parent, SIGCHLD);
+    check_waiters(parent);
+}
+
+int64_t do_exit(struct mproc *mp, const uint64_t *a)
+{
+    mproc_exit(mp, (int)((a[0] & 0xff) << 8));
+    return SUSPEND; /* no reply: it is gone */
+}
+
+static int matches(struct mproc *parent, struct mproc *c, int64_t pid)
+{
+    if (c->state == M_FREE || c->ppid != parent->pid || c == parent)
+        return 0;
+    return pid == -1 || (pid > 0 && c->pid == pid) || (pid == 0 && c->pgid == parent->pgid) ||
+           (pid < -1 && c->pgid == -pid);
+}
+
+int64_t do_wait4(struct mproc *mp, const uint64_t *a)
+{
+    int64_t pid = (int32_t)a[0];
+    int any = 0;
+    if (a[2] & ~(uint64_t)(WNOHANG | 2 | 8 | 0x40000000 | 0x80000000))
+        return -LX_EINVAL;
+    for (int i = 0; i < NR_MPROCS; i++) {
+        struct mproc *c = &mprocs[i];
+        if (!matches(mp, c, pid))
+            continue;
+        any = 1;
+        if (c->state != M_ZOMBIE)
+            continue;
+        int status = c->exit_status;
+        if (a[1] && sys_vcopy(SELF, (uint64_t)&status, mp->ep, a[1], sizeof(status)) < 0)
+            return -LX_EFAULT;
+        if (a[3]) {
+            uint64_t ru[18] = {0}; /* struct rusage: 144 bytes, times left zero */
+            if (sys_vcopy(SELF, (uint64_t)ru, mp->ep, a[3], sizeof(ru)) < 0)
+                return -LX_EFAULT;
+        }
+        c->state = M_FREE;
+        return c->pid;
+    }
+    if (!any)
+        return -LX_ECHILD;
+    if (a[2] & WNOHANG)
+        return 0;
+    mp->wait = W_WAIT4;
+    return SUSPEND;
+}
+
+/* A child of parent changed: finish a wait4 it is suspended in, if it can be. */
+void check_waiters(struct mproc *parent)
+{
+    if (parent->wait != W_WAIT4)
+        return;
+    int64_t r = do_wait4(parent, &parent->call.u.w[1]);
+    if (r == SUSPEND)
+        return;
+    parent->wait = W_NONE;
+    reply_to(parent, r);
+}
+
+int64_t do_getpid(struct mproc *mp, const uint64_t *a) { (void)a; return mp->pid; }
+int64_t do_getppid(struct mproc *mp, const uint64_t *a) { (void)a; return mp->ppid; }
+int64_t do_getuid(struct mproc *mp, const uint64_t *a) { (void)mp, (void)a; return 0; }
+
+/* setuid/setgid: root is the only user; becoming root again is allowed. */
+int64_t do_setuid(struct mproc *mp, const uint64_t *a) { (void)mp; return a[0] == 0 ? 0 : -LX_EPERM; }
+
+int64_t do_getgroups(struct mproc *mp, const uint64_t *a) { (void)mp, (void)a; return 0; }
+
+static void tell_vfs_pgrp(struct mproc *mp)
+{
+    vfs_request(VFS_PM_SETPGRP, (uint64_t)mp->ep, (uint64_t)mp->pgid, (uint64_t)mp->sid, 0, 0);
+}
+
+int64_t do_setpgid(struct mproc *mp, const uint64_t *a)
+{
+    int pid = (int)a[0] ? (int)a[0] : mp->pid, pgid = (int)a[1] ? (int)a[1] : pid;
+    struct mproc *t = mproc_by_pid(pid);
+    if ((int)a[1] < 0)
+        return -LX_EINVAL;
+    if (!t || t->state != M_ALIVE || (t != mp && t->ppid != mp->pid))
+        return -LX_ESRCH;
+    if (t->sid == t->pid || t->sid != mp->sid)
+        return -LX_EPERM;
+    if (pgid != pid) { /* joining a group: it must exist in this session */
+        int found = 0;
+        for (int i = 0; i < NR_MPROCS && !found; i++)
+            found = mprocs[i].state == M_ALIVE && mprocs[i].pgid == pgid && mprocs[i].sid == mp->sid;
+        if (!found)
+            return -LX_EPERM;
+    }
+    t->pgid = pgid;
+    tell_vfs_pgrp(t);
+    return 0;
+}
+
+int64_t do_getpgid(struct mproc *mp, const uint64_t *a)
+{
+    struct mproc *t = a[0] ? mproc_by_pid((int)a[0]) : mp;
+    return t ? t->pgid : -LX_ESRCH;
+}
+
+int64_t do_getpgrp(struct mproc *mp, const uint64_t *a) { (void)a; return mp->pgid; }
+
+int64_t do_getsid(struct mproc *mp, const uint64_t *a)
+{
+    struct mproc *t = a[0] ? mproc_by_pid((int)a[0]) : mp;
+    return t ? t->sid : -LX_ESRCH;
+}
+
+int64_t do_setsid(struct mproc *mp, const uint64_t *a)
+{
+    (void)a;
+    for (int i = 0; i < NR_MPROCS; i++)
+        if (mprocs[i].state == M_ALIVE && mprocs[i].pgid == mp->pid)
+            return -LX_EPERM; /* already a group leader */
+    mp->sid = mp->pgid = mp->pid;
+    tell_vfs_pgrp(mp);
+    return mp->sid;
+}

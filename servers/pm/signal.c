@@ -1,0 +1,265 @@
+/*
+ * Signals. A signal for a process is made pending; an unblocked pending
+ * signal is delivered at once: its default action (terminate, or ignore
+ * for SIGCHLD, SIGCONT, SIGURG, SIGWINCH and the stop signals, since job
+ * control stops are not supported), or its handler. For a handler, the
+ * process's current call is ended first (a wait in pm with -EINTR; a call
+ * queued at a server is withdrawn by the kernel; one vfs holds is
+ * cancelled), then pm writes a Linux rt_sigframe on its stack and points
+ * it at the handler; the handler returns through its SA_RESTORER, which
+ * calls rt_sigreturn and restores the saved registers and mask.
+ */
+#include "pm.h"
+
+#define SIG_BIT(s) (1ull << ((s) - 1))
+#define UNBLOCKABLE (SIG_BIT(SIGKILL) | SIG_BIT(SIGSTOP))
+
+struct sigcontext_l {
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+    uint64_t segs, err, trapno, oldmask, cr2, fpstate, reserved[8];
+};
+
+struct rt_sigframe {
+    uint64_t pretcode;                 /* the restorer: the handler returns here */
+    uint64_t uc_flags, uc_link;
+    uint64_t ss_sp, ss_flags, ss_size; /* uc_stack */
+    struct sigcontext_l mc;            /* uc_mcontext */
+    uint64_t uc_sigmask;
+    uint64_t pad;
+    int32_t si_signo, si_errno, si_code, si_pad; /* siginfo (128 bytes) */
+    int32_t si_pid, si_uid;
+    uint8_t si_rest[104];
+};
+
+extern struct mproc *in_call;
+
+static int default_ignored(int sig)
+{
+    return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH || sig == SIGSTOP ||
+           sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* End the call mp is in, so its registers can be changed. */
+static void interrupt_call(struct mproc *mp)
+{
+    if (mp->wait != W_NONE) {
+        if (mp->wait == W_SIGSUSPEND)
+            mp->sigmask = mp->saved_mask;
+        mp->wait = W_NONE;
+        reply_to(mp, -LX_EINTR);
+        return;
+    }
+    struct user_regs u;
+    int r = sys_proc_regs(mp->ep, REGS_INTERRUPT, &u);
+    if (r == 2 && (endpoint_t)u.rax == vfs_ep)
+        vfs_request(VFS_PM_CANCEL, (uint64_t)mp->ep, 0, 0, 0, 0);
+}
+
+static void deliver(struct mproc *mp, int sig)
+{
+    struct k_sigaction *act = &mp->act[sig];
+    mp->pending &= ~SIG_BIT(sig);
+    if (act->handler == SIG_IGN || (act->handler == SIG_DFL && default_ignored(sig)))
+        return;
+    if (act->handler == SIG_DFL || sig == SIGKILL || !(act->flags & SA_RESTORER)) {
+        mproc_exit(mp, sig); /* terminated by the signal */
+        return;
+    }
+    interrupt_call(mp);
+    struct user_regs u;
+    if (sys_proc_regs(mp->ep, REGS_GET, &u) < 0)
+        return;
+    struct rt_sigframe f = {0};
+    f.pretcode = act->restorer;
+    f.mc = (struct sigcontext_l){u.r8, u.r9, u.r10, u.r11, u.r12, u.r13, u.r14, u.r15, u.rdi, u.rsi,
+                                 u.rbp, u.rbx, u.rdx, u.rax, u.rcx, u.rsp, u.rip, u.rflags,
+                                 0x33, 0, 0, mp->sigmask, 0, 0, {0}};
+    f.uc_sigmask = mp->sigmask;
+    f.si_signo = sig;
+    uint64_t sp = ((u.rsp - 128 - sizeof(f)) & ~15ull) - 8; /* past the red zone; rsp+8 aligned */
+    if (sys_vcopy(SELF, (uint64_t)&f, mp->ep, sp, sizeof(f)) < 0) {
+        mproc_exit(mp, SIGSEGV); /* no stack to run the handler on */
+        return;
+    }
+    u.rsp = sp;
+    u.rip = act->handler;
+    u.rdi = (uint64_t)sig;
+    u.rsi = sp + offsetof(struct rt_sigframe, si_signo);
+    u.rdx = sp + offsetof(struct rt_sigframe, uc_flags);
+    u.rax = 0;
+    if (sys_proc_regs(mp->ep, REGS_SET, &u) < 0) {
+        mproc_exit(mp, SIGSEGV);
+        return;
+    }
+    mp->sigmask |= act->mask | ((act->flags & SA_NODEFER) ? 0 : SIG_BIT(sig));
+    mp->sigmask &= ~UNBLOCKABLE;
+    if (act->flags & SA_RESETHAND)
+        act->handler = SIG_DFL;
+}
+
+/* Deliver what is pending and unblocked, unless mp is the caller being served. */
+void signal_check(struct mproc *mp)
+{
+    if (mp == in_call)
+        return; /* after its reply (see handle_call) */
+    for (int sig = 1; sig < NSIG && mp->state == M_ALIVE; sig++)
+        if ((mp->pending & ~mp->sigmask & SIG_BIT(sig)) || (sig == SIGKILL && (mp->pending & SIG_BIT(sig))))
+            deliver(mp, sig);
+}
+
+void signal_send(struct mproc *mp, int sig)
+{
+    if (mp->state != M_ALIVE || sig <= 0 || sig >= NSIG)
+        return;
+    if (mp->act[sig].handler == SIG_IGN && sig != SIGKILL)
+        return;
+    mp->pending |= SIG_BIT(sig);
+    signal_check(mp);
+}
+
+/* Send sig to every process of group pgid (0 < pgid); the number reached. */
+int signal_group(int pgid, int sig, struct mproc *sender)
+{
+    int n = 0;
+    (void)sender;
+    for (int i = 0; i < NR_MPROCS; i++)
+        if (mprocs[i].state == M_ALIVE && mprocs[i].pgid == pgid) {
+            n++;
+            signal_send(&mprocs[i], sig);
+        }
+    return n;
+}
+
+int64_t do_kill(struct mproc *mp, const uint64_t *a)
+{
+    int pid = (int)a[0], sig = (int)a[1], n = 0;
+    if (sig < 0 || sig >= NSIG)
+        return -LX_EINVAL;
+    if (pid > 0) {
+        struct mproc *t = mproc_by_pid(pid);
+        if (!t || t->state != M_ALIVE)
+            return -LX_ESRCH;
+        if (sig)
+            signal_send(t, sig);
+        return 0;
+    }
+    if (pid == -1) {
+        for (int i = 0; i < NR_MPROCS; i++)
+            if (mprocs[i].state == M_ALIVE && mprocs[i].pid != INIT_PID) {
+                n++;
+                if (sig)
+                    signal_send(&mprocs[i], sig);
+            }
+        return n ? 0 : -LX_ESRCH;
+    }
+    int pgid = pid == 0 ? mp->pgid : -pid;
+    if (!sig) {
+        for (int i = 0; i < NR_MPROCS && !n; i++)
+            n = mprocs[i].state == M_ALIVE && mprocs[i].pgid == pgid;
+        return n ? 0 : -LX_ESRCH;
+    }
+    return signal_group(pgid, sig, mp) ? 0 : -LX_ESRCH;
+}
+
+int64_t do_tgkill(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t b[2] = {a[1], a[2]}; /* one thread per process: tid = pid */
+    return (int64_t)a[0] == (int64_t)a[1] ? do_kill(mp, b) : -LX_ESRCH;
+}
+
+int64_t do_rt_sigaction(struct mproc *mp, const uint64_t *a)
+{
+    int sig = (int)a[0];
+    struct k_sigaction act;
+    if (sig <= 0 || sig >= NSIG || a[3] != 8)
+        return -LX_EINVAL;
+    if (a[2] && sys_vcopy(SELF, (uint64_t)&mp->act[sig], mp->ep, a[2], sizeof(act)) < 0)
+        return -LX_EFAULT;
+    if (a[1]) {
+        if (sig == SIGKILL || sig == SIGSTOP)
+            return -LX_EINVAL;
+        if (sys_vcopy(mp->ep, a[1], SELF, (uint64_t)&act, sizeof(act)) < 0)
+            return -LX_EFAULT;
+        mp->act[sig] = act;
+        if (act.handler == SIG_IGN)
+            mp->pending &= ~SIG_BIT(sig);
+    }
+    return 0;
+}
+
+int64_t do_rt_sigprocmask(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t set, old = mp->sigmask;
+    if (a[3] != 8)
+        return -LX_EINVAL;
+    if (a[1]) {
+        if (sys_vcopy(mp->ep, a[1], SELF, (uint64_t)&set, 8) < 0)
+            return -LX_EFAULT;
+        if (a[0] == 0)
+            mp->sigmask |= set;
+        else if (a[0] == 1)
+            mp->sigmask &= ~set;
+        else if (a[0] == 2)
+            mp->sigmask = set;
+        else
+            return -LX_EINVAL;
+        mp->sigmask &= ~UNBLOCKABLE;
+    }
+    if (a[2] && sys_vcopy(SELF, (uint64_t)&old, mp->ep, a[2], 8) < 0)
+        return -LX_EFAULT;
+    return 0;
+}
+
+int64_t do_rt_sigpending(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t set = mp->pending & mp->sigmask;
+    return sys_vcopy(SELF, (uint64_t)&set, mp->ep, a[0], 8) < 0 ? -LX_EFAULT : 0;
+}
+
+/* The restorer ran rt_sigreturn with rsp just past pretcode: restore that frame. */
+int64_t do_rt_sigreturn(struct mproc *mp, const uint64_t *a)
+{
+    (void)a;
+    struct user_regs u;
+    struct rt_sigframe f;
+    if (sys_proc_regs(mp->ep, REGS_GET, &u) < 0 ||
+        sys_vcopy(mp->ep, u.rsp - 8, SELF, (uint64_t)&f, sizeof(f)) < 0) {
+        mproc_exit(mp, SIGSEGV);
+        return SUSPEND;
+    }
+    struct sigcontext_l *c = &f.mc;
+    u = (struct user_regs){c->rax, c->rbx, c->rcx, c->rdx, c->rsi, c->rdi, c->rbp, c->rsp,
+                           c->r8, c->r9, c->r10, c->r11, c->r12, c->r13, c->r14, c->r15,
+                           c->rip, c->eflags, u.fs_base};
+    if (sys_proc_regs(mp->ep, REGS_SET, &u) < 0) {
+        mproc_exit(mp, SIGSEGV);
+        return SUSPEND;
+    }
+    mp->sigmask = f.uc_sigmask & ~UNBLOCKABLE;
+    return (int64_t)c->rax; /* the reply lands in rax: give it back its own */
+}
+
+int64_t do_pause(struct mproc *mp, const uint64_t *a)
+{
+    (void)a;
+    mp->wait = W_PAUSE;
+    return SUSPEND;
+}
+
+int64_t do_rt_sigsuspend(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t set;
+    if (a[1] != 8)
+        return -LX_EINVAL;
+    if (sys_vcopy(mp->ep, a[0], SELF, (uint64_t)&set, 8) < 0)
+        return -LX_EFAULT;
+    mp->saved_mask = mp->sigmask;
+    mp->sigmask = set & ~UNBLOCKABLE;
+    mp->wait = W_SIGSUSPEND;
+    if (mp->pending & ~mp->sigmask) { /* one is deliverable now: end at once */
+        in_call = 0;
+        signal_check(mp);
+    }
+    return SUSPEND;
+}

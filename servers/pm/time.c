@@ -1,0 +1,224 @@
+/*
+ * Clocks and timers. The monotonic clock is the kernel's tick count
+ * (1 ms); the real-time clock is the CMOS RTC read once at start plus
+ * that. nanosleep and ITIMER_REAL (alarm, setitimer) are deadlines in
+ * ticks, served by one kernel alarm set for the earliest of them.
+ */
+#include "pm.h"
+
+static uint64_t boot_epoch; /* seconds since 1970 when the tick count was 0 */
+
+uint64_t now_ticks(void) { return sys_uptime(); }
+
+static uint8_t cmos(uint8_t reg)
+{
+    sys_ioport(IO_OUT8, 0x70, reg);
+    return (uint8_t)sys_ioport(IO_IN8, 0x71, 0);
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+uint64_t realtime_base(void)
+{
+    for (int i = 0; i < 100000 && (cmos(0x0a) & 0x80); i++)
+        ; /* wait while the RTC updates */
+    uint8_t r[6] = {cmos(0), cmos(2), cmos(4), cmos(7), cmos(8), cmos(9)}, b = cmos(0x0b);
+    if (!(b & 4)) /* BCD */
+        for (int i = 0; i < 6; i++)
+            r[i] = (uint8_t)((r[i] & 0x0f) + (r[i] >> 4) * 10);
+    int64_t days = days_from_civil(2000 + r[5], r[4], r[3]);
+    boot_epoch = (uint64_t)(days * 86400 + r[2] * 3600 + r[1] * 60 + r[0]) - now_ticks() / 1000;
+    return boot_epoch;
+}
+
+static int put_timespec(struct mproc *mp, uint64_t uaddr, uint64_t ms, int micro)
+{
+    uint64_t t[2] = {ms / 1000, (ms % 1000) * (micro ? 1000 : 1000000)};
+    return sys_vcopy(SELF, (uint64_t)t, mp->ep, uaddr, sizeof(t)) < 0 ? -LX_EFAULT : 0;
+}
+
+static uint64_t cpu_ms(struct mproc *mp)
+{
+    struct proc_info i;
+    return sys_proc_info(mp->ep, &i) == 0 ? i.ticks : 0;
+}
+
+int64_t do_clock_gettime(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t now = now_ticks();
+    switch (a[0]) {
+    case 0: case 5: return put_timespec(mp, a[1], boot_epoch * 1000 + now, 0); /* REALTIME */
+    case 1: case 4: case 6: case 7: return put_timespec(mp, a[1], now, 0);      /* MONOTONIC, BOOTTIME */
+    case 2: case 3: return put_timespec(mp, a[1], cpu_ms(mp), 0);               /* CPU time */
+    default: return -LX_EINVAL;
+    }
+}
+
+int64_t do_clock_getres(struct mproc *mp, const uint64_t *a)
+{
+    if (a[0] > 7)
+        return -LX_EINVAL;
+    return a[1] ? put_timespec(mp, a[1], 1, 0) : 0;
+}
+
+int64_t do_gettimeofday(struct mproc *mp, const uint64_t *a)
+{
+    return a[0] ? put_timespec(mp, a[0], boot_epoch * 1000 + now_ticks(), 1) : 0;
+}
+
+int64_t do_time(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t t = boot_epoch + now_ticks() / 1000;
+    if (a[0] && sys_vcopy(SELF, (uint64_t)&t, mp->ep, a[0], 8) < 0)
+        return -LX_EFAULT;
+    return (int64_t)t;
+}
+
+/* Sleep until the deadline (in ticks); W_SLEEP keeps rem's address in the call. */
+static int64_t sleep_until(struct mproc *mp, uint64_t deadline)
+{
+    if (deadline <= now_ticks())
+        return 0;
+    mp->wake_at = deadline;
+    mp->wait = W_SLEEP;
+    timers_arm();
+    return SUSPEND;
+}
+
+static int64_t timespec_ms(struct mproc *mp, uint64_t uaddr, uint64_t *ms)
+{
+    int64_t t[2];
+    if (sys_vcopy(mp->ep, uaddr, SELF, (uint64_t)t, sizeof(t)) < 0)
+        return -LX_EFAULT;
+    if (t[0] < 0 || t[1] < 0 || t[1] >= 1000000000)
+        return -LX_EINVAL;
+    *ms = (uint64_t)t[0] * 1000 + ((uint64_t)t[1] + 999999) / 1000000;
+    return 0;
+}
+
+int64_t do_nanosleep(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t ms;
+    int64_t r = timespec_ms(mp, a[0], &ms);
+    return r < 0 ? r : sleep_until(mp, now_ticks() + ms + (ms ? 1 : 0));
+}
+
+int64_t do_clock_nanosleep(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t ms;
+    if (a[0] > 7)
+        return -LX_EINVAL;
+    int64_t r = timespec_ms(mp, a[2], &ms);
+    if (r < 0)
+        return r;
+    if (a[1] & 1) { /* TIMER_ABSTIME */
+        uint64_t base = a[0] == 0 || a[0] == 5 ? boot_epoch * 1000 : 0;
+        return sleep_until(mp, ms > base ? ms - base : 0);
+    }
+    return sleep_until(mp, now_ticks() + ms + (ms ? 1 : 0));
+}
+
+/* ITIMER_REAL: value and interval in ticks, as a struct itimerval in user memory. */
+static int64_t itimer_out(struct mproc *mp, uint64_t uaddr)
+{
+    uint64_t now = now_ticks(), left = mp->alarm_at > now ? mp->alarm_at - now : 0;
+    uint64_t v[4] = {mp->alarm_interval / 1000, (mp->alarm_interval % 1000) * 1000, left / 1000,
+                     (left % 1000) * 1000};
+    return sys_vcopy(SELF, (uint64_t)v, mp->ep, uaddr, sizeof(v)) < 0 ? -LX_EFAULT : 0;
+}
+
+int64_t do_getitimer(struct mproc *mp, const uint64_t *a)
+{
+    return a[0] != 0 ? -LX_EINVAL : itimer_out(mp, a[1]);
+}
+
+int64_t do_setitimer(struct mproc *mp, const uint64_t *a)
+{
+    int64_t v[4];
+    if (a[0] != 0)
+        return -LX_EINVAL; /* only ITIMER_REAL */
+    if (a[1] && sys_vcopy(mp->ep, a[1], SELF, (uint64_t)v, sizeof(v)) < 0)
+        return -LX_EFAULT;
+    if (a[2] && itimer_out(mp, a[2]) < 0)
+        return -LX_EFAULT;
+    if (a[1]) {
+        if (v[0] < 0 || v[1] < 0 || v[2] < 0 || v[3] < 0)
+            return -LX_EINVAL;
+        uint64_t value = (uint64_t)v[2] * 1000 + ((uint64_t)v[3] + 999) / 1000;
+        mp->alarm_interval = (uint64_t)v[0] * 1000 + ((uint64_t)v[1] + 999) / 1000;
+        mp->alarm_at = value ? now_ticks() + value : 0;
+        timers_arm();
+    }
+    return 0;
+}
+
+int64_t do_alarm(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t now = now_ticks();
+    int64_t left = mp->alarm_at > now ? (int64_t)((mp->alarm_at - now + 999) / 1000) : 0;
+    mp->alarm_interval = 0;
+    mp->alarm_at = a[0] ? now + a[0] * 1000 : 0;
+    timers_arm();
+    return left;
+}
+
+void timers_arm(void)
+{
+    uint64_t next = 0, now = now_ticks();
+    for (int i = 0; i < NR_MPROCS; i++) {
+        struct mproc *mp = &mprocs[i];
+        if (mp->state != M_ALIVE)
+            continue;
+        if (mp->alarm_at && (!next || mp->alarm_at < next))
+            next = mp->alarm_at;
+        if (mp->wait == W_SLEEP && (!next || mp->wake_at < next))
+            next = mp->wake_at;
+    }
+    sys_alarm(next ? (next > now ? next - now : 1) : 0);
+}
+
+void timers_run(void)
+{
+    uint64_t now = now_ticks();
+    for (int i = 0; i < NR_MPROCS; i++) {
+        struct mproc *mp = &mprocs[i];
+        if (mp->state != M_ALIVE)
+            continue;
+        if (mp->wait == W_SLEEP && mp->wake_at <= now) {
+            mp->wait = W_NONE;
+            reply_to(mp, 0);
+        }
+        if (mp->alarm_at && mp->alarm_at <= now) {
+            mp->alarm_at = mp->alarm_interval ? now + mp->alarm_interval : 0;
+            signal_send(mp, SIGALRM);
+        }
+    }
+    timers_arm();
+}
+
+int64_t do_times(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t t[4] = {cpu_ms(mp) / 10, 0, mp->child_ticks / 10, 0}; /* in 1/100 s (AT_CLKTCK) */
+    if (a[0] && sys_vcopy(SELF, (uint64_t)t, mp->ep, a[0], sizeof(t)) < 0)
+        return -LX_EFAULT;
+    return (int64_t)(now_ticks() / 10);
+}
+
+int64_t do_getrusage(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t ru[18] = {0};
+    uint64_t ms = (int64_t)a[0] == -1 ? mp->child_ticks : cpu_ms(mp);
+    if ((int64_t)a[0] != 0 && (int64_t)a[0] != -1 && a[0] != 1)
+        return -LX_EINVAL;
+    ru[0] = ms / 1000;
+    ru[1] = (ms % 1000) * 1000;
+    return sys_vcopy(SELF, (uint64_t)ru, mp->ep, a[1], sizeof(ru)) < 0 ? -LX_EFAULT : 0;
+}

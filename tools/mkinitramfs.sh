@@ -1,0 +1,56 @@
+#!/bin/sh
+# Stage Samsara's root file system and pack it as a newc cpio initramfs.
+#
+# Usage: tools/mkinitramfs.sh OUT.cpio ROOTDIR BUSYBOX APPLETS [PROG...]
+# ROOTDIR is emptied and filled with /bin/busybox, a symlink
+# /bin/APPLET -> busybox for each name in the file APPLETS, /sbin/init ->
+# /bin/init (Samsara's, from user/init.c) or else /bin/busybox, a minimal /etc, the empty directories the system expects,
+# and each PROG copied to /bin under its basename (a program replaces an
+# applet link of the same name). The archive is reproducible: entries in
+# sorted order, owner root, fixed modes, every time stamp set to
+# SOURCE_DATE_EPOCH (default 0) and inode numbers renumbered. Names are
+# stored without a leading "/" or "./" (e.g. "bin/sh"), as the Linux
+# kernel's own gen_init_cpio does. Called by mk/userland.mk.
+set -eu
+[ $# -ge 4 ] || { echo "usage: $0 OUT.cpio ROOTDIR BUSYBOX APPLETS [PROG...]" >&2; exit 2; }
+top=$PWD
+abs() { case $1 in /*) echo "$1" ;; *) echo "$top/$1" ;; esac; }
+out=$(abs "$1") root=$2 busybox=$(abs "$3") applets=$(abs "$4")
+shift 4
+epoch=${SOURCE_DATE_EPOCH:-0}
+
+case $root in "" | / | .) echo "$0: refusing ROOTDIR '$root'" >&2; exit 2 ;; esac
+rm -rf "$root"
+mkdir -p "$root"
+cd "$root"
+umask 022
+mkdir -p bin sbin etc dev proc tmp root usr/bin
+chmod 1777 tmp
+chmod 0700 root
+
+cp "$busybox" bin/busybox
+chmod 0755 bin/busybox
+while IFS= read -r name; do
+	case $name in "" | busybox) ;; *) ln -s busybox "bin/$name" ;; esac
+done < "$applets"
+ln -sfn /bin/busybox sbin/init
+
+printf 'root:x:0:0:root:/root:/bin/sh\n' > etc/passwd
+printf 'root:x:0:\n' > etc/group
+printf 'samsara\n' > etc/hostname
+chmod 0644 etc/passwd etc/group etc/hostname
+
+for prog in "$@"; do
+	dst=bin/$(basename "$prog")
+	rm -f "$dst"
+	cp "$(abs "$prog")" "$dst"
+	chmod 0755 "$dst"
+done
+
+# Samsara's own init (user/init.c) is pid 1 when it is there; BusyBox's otherwise.
+[ -f bin/init ] && ln -sfn /bin/init sbin/init
+
+find . -exec touch -h -d "@$epoch" {} +
+find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort |
+	cpio -o -H newc --owner=0:0 --reproducible --quiet > "$out.tmp"
+mv -f "$out.tmp" "$out"

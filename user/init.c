@@ -1,0 +1,54 @@
+/*
+ * init: the first Linux process on Samsara (pid 1), started by pm.
+ * It runs a login-less shell on the console in its own session and
+ * foreground process group, reaps every orphan that is handed to it, and
+ * starts the shell again when it exits. Usage: init [program [args...]]
+ * (default: /bin/sh); pm passes no arguments.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+static pid_t start_shell(char **argv)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    setsid();
+    ioctl(0, TIOCSCTTY, 0);
+    tcsetpgrp(0, getpid());
+    signal(SIGINT, SIG_DFL);
+    signal(SIGQUIT, SIG_DFL);
+    signal(SIGTSTP, SIG_DFL);
+    execv(argv[0], argv);
+    fprintf(stderr, "init: cannot run %s: errno %d\n", argv[0], errno);
+    _exit(127);
+}
+
+int main(int argc, char **argv)
+{
+    static char *shell[] = {"/bin/sh", 0};
+    char **cmd = argc > 1 ? argv + 1 : shell;
+    signal(SIGINT, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    signal(SIGTSTP, SIG_IGN);
+    for (;;) {
+        pid_t pid = start_shell(cmd);
+        if (pid < 0) {
+            fprintf(stderr, "init: fork failed: errno %d\n", errno);
+            sleep(1);
+            continue;
+        }
+        int status;
+        pid_t done;
+        while ((done = wait(&status)) != pid)
+            if (done < 0 && errno == ECHILD)
+                break; /* orphans are reaped here too */
+        fprintf(stderr, "init: %s exited (status 0x%x); starting it again\n", cmd[0], status);
+        sleep(1);
+    }
+}
