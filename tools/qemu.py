@@ -27,25 +27,70 @@ def qemu_command(modules, icount=False, memory="512M", extra=()):
     return cmd + list(extra)
 
 
+SYSTEM_MODULES = ["root", "ramfs", "tty", "vfs", "pm /sbin/init", "initramfs.cpio"]
+
+
+def system_modules(init="/sbin/init"):
+    """The whole system: root, the services in start order, the initramfs."""
+    mods = [m if not m.startswith("pm ") else "pm " + init for m in SYSTEM_MODULES]
+    return [os.path.join(BUILD, m) for m in mods]
+
+
 class Boot:
-    def __init__(self, modules, icount=False, extra=()):
+    def __init__(self, modules, icount=False, extra=(), console=False):
         self.lines = []          # (seconds since start, text)
+        self.partial = ""        # output after the last newline (a prompt)
         self.cond = threading.Condition()
         self.start = time.monotonic()
         self.proc = subprocess.Popen(qemu_command(modules, icount, extra=extra),
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
+                                     stdin=subprocess.PIPE if console else subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
     def _read(self):
-        for raw in self.proc.stdout:
-            text = raw.decode("utf-8", "replace").rstrip("\r\n").replace("\r", "")
+        buf = b""
+        while True:
+            chunk = self.proc.stdout.read1(4096)
+            if not chunk:
+                break
+            buf += chunk
             with self.cond:
-                self.lines.append((time.monotonic() - self.start, text))
+                while b"\n" in buf:
+                    raw, buf = buf.split(b"\n", 1)
+                    text = raw.decode("utf-8", "replace").replace("\r", "")
+                    self.lines.append((time.monotonic() - self.start, text))
+                self.partial = buf.decode("utf-8", "replace").replace("\r", "")
                 self.cond.notify_all()
         with self.cond:
             self.cond.notify_all()
+
+    def send(self, text):
+        """Type text on the serial console (QEMU's stdin)."""
+        self.proc.stdin.write(text.encode() if isinstance(text, str) else text)
+        self.proc.stdin.flush()
+
+    def run(self, command, prompt="# ", timeout=30):
+        """Type a shell command; wait for the next prompt; return the lines it printed."""
+        with self.cond:
+            start = len(self.lines)
+        self.send(command + "\n")
+        i, _ = self.wait_for(re.escape(command.split("\n")[0][:40]), timeout, start)
+        if i is None or not self.wait_prompt(prompt, timeout):
+            return None
+        with self.cond:
+            return [t for _, t in self.lines[i + 1:]]
+
+    def wait_prompt(self, prompt, timeout):
+        """Wait until the unfinished last line ends with prompt (e.g. '# ')."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not self.partial.endswith(prompt):
+                left = deadline - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None:
+                    return False
+                self.cond.wait(min(left, 0.5))
+            return True
 
     def wait_for(self, pattern, timeout, start_index=0):
         """Index and match of the first line at or after start_index matching pattern."""

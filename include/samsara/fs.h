@@ -93,7 +93,9 @@ enum vfs_pm_request {
     VFS_PM_EXIT,          /* w0 ep: close everything */
     VFS_PM_EXEC,          /* w0 ep, w1 path (user address in ep), w2 grant(write), */
                           /*   w3 len -> file size; the path is resolved as ep sees it */
-    VFS_PM_EXEC_DONE,     /* w0 ep, w1 grant(name, read), w2 len: close-on-exec */
+    VFS_PM_EXEC_DONE,     /* w0 ep, w1 grant(read) of the command line (argv */
+                          /*   NUL-separated), w2 its length, w3 ppid: after a */
+                          /*   successful exec: close-on-exec, and for /proc */
     VFS_PM_CANCEL,        /* w0 ep: fail its blocked call with -EINTR -> 1 if one was */
     VFS_PM_PULL,          /* -> w0 kind (VFS_SIG_*), w1 target, w2 signal */
     VFS_PM_SETPGRP,       /* w0 ep, w1 process group, w2 session (for ^C) */

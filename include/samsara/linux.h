@@ -126,6 +126,7 @@ struct user_regs {
 #define LX_mount 165
 #define LX_umount2 166
 #define LX_gettid 186
+#define LX_tkill 200
 #define LX_time 201
 #define LX_futex 202
 #define LX_getdents64 217

@@ -79,6 +79,7 @@ _Noreturn void sys_exit(int code);
 /* Grants (grant.c): a free entry for grantee, GRANT_READ and/or GRANT_WRITE. */
 grant_id_t grant_alloc(endpoint_t grantee, const void *addr, uint64_t len, uint32_t access);
 void grant_free(grant_id_t id);
+void *grant_memory(grant_id_t id, uint64_t *len);
 
 static inline int sys_proc_fork(endpoint_t ep) { return (int)kcall1(KC_PROC_FORK, (uint64_t)ep); }
 struct user_regs;

@@ -169,7 +169,19 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
         if (*c == '/')
             base = c + 1;
     strncpy_s(mp->name, base, sizeof(mp->name));
-    vfs_request(VFS_PM_EXEC_DONE, (uint64_t)mp->ep, 0, 0, 0, 0);
+    static char cmdline[256];
+    uint64_t clen = 0;
+    for (int64_t i = 0; i < argc && clen < sizeof(cmdline); i++) {
+        const char *arg = strings + argo[i];
+        size_t n = strlen(arg) + 1;
+        if (clen + n > sizeof(cmdline))
+            n = sizeof(cmdline) - clen;
+        memcpy(cmdline + clen, arg, n);
+        clen += n;
+    }
+    grant_id_t cg = grant_alloc(vfs_ep, cmdline, clen, GRANT_READ);
+    vfs_request(VFS_PM_EXEC_DONE, (uint64_t)mp->ep, (uint64_t)cg, clen, (uint64_t)mp->ppid, 0);
+    grant_free(cg);
     if (from_pm && sys_proc_start(mp->ep, 0, 0, 0, USER_PRIO) < 0)
         return -LX_EAGAIN;
     return 0;

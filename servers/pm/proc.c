@@ -7,7 +7,7 @@
 
 #define WNOHANG 1
 
-static int last_pid = 1;
+static int last_pid; /* the first pid given out is 1: init */
 
 int pid_alloc(void)
 {

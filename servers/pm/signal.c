@@ -162,6 +162,12 @@ int64_t do_kill(struct mproc *mp, const uint64_t *a)
     return signal_group(pgid, sig, mp) ? 0 : -LX_ESRCH;
 }
 
+int64_t do_tkill(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t b[2] = {a[0], a[1]}; /* one thread per process: tid = pid */
+    return do_kill(mp, b);
+}
+
 int64_t do_tgkill(struct mproc *mp, const uint64_t *a)
 {
     uint64_t b[2] = {a[1], a[2]}; /* one thread per process: tid = pid */

@@ -2,7 +2,7 @@
 #include "pm.h"
 
 #define CALLS(X)                                                                        \
-    X(fork) X(execve) X(exit) X(wait4) X(kill) X(tgkill) X(getpid) X(getppid) X(gettid)   \
+    X(fork) X(execve) X(exit) X(wait4) X(kill) X(tkill) X(tgkill) X(getpid) X(getppid) X(gettid)   \
     X(getuid) X(setuid) X(getgroups) X(setpgid) X(getpgid) X(getpgrp) X(getsid)          \
     X(setsid) X(rt_sigaction) X(rt_sigprocmask) X(rt_sigpending) X(rt_sigreturn)         \
     X(pause) X(rt_sigsuspend) X(brk) X(mmap) X(munmap) X(mprotect) X(madvise)            \

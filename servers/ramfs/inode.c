@@ -5,7 +5,7 @@
  * New numbers come from a cursor that moves forward and wraps, so a freed
  * number is not handed out again at once.
  *
- * Lifetime: an inode lives while it has links or vfs holds it (`held`);
+ * Lifetime: an inode lives while it has links or references (`refs`);
  * ramfs_iput_check frees it (its blocks, index pages, directory slots,
  * symlink target) once both are gone. Times are seconds since boot
  * (sys_uptime() / 1000) until there is a real-time clock; owners are 0.
@@ -79,13 +79,13 @@ int ramfs_root_init(void)
         return -LX_ENOSPC;
     root->nlink = 2;
     root->parent = FS_ROOT_INO;
-    root->held = 1; /* vfs knows the root without a lookup; never freed */
+    /* vfs knows the root without a lookup; it is never freed */
     return 0;
 }
 
 void ramfs_iput_check(struct ramfs_inode *ip)
 {
-    if (!ip || ip->nlink || ip->held || ip->ino == FS_ROOT_INO)
+    if (!ip || ip->nlink || ip->refs || ip->ino == FS_ROOT_INO)
         return;
     if (RAMFS_ISDIR(ip))
         ramfs_dir_free_all(ip); /* normally empty already */

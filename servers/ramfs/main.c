@@ -12,7 +12,7 @@
  * (EFAULT), names are 1..FS_NAME_MAX bytes without '/' or NUL (EINVAL,
  * ENAMETOOLONG), and unknown types get ENOSYS. Replies that carry an inode
  * (LOOKUP, CREATE, SYMLINK) put w1 = ino, w2 = mode, w3 = rdev, w4 = size,
- * and mark the inode held by vfs until FS_PUTNODE.
+ * and count one reference, which the requester gives back with FS_PUTNODE.
  */
 #include "ramfs.h"
 
@@ -48,7 +48,7 @@ static int64_t fetch_name(const message_t *m, int gi, char *buf)
 }
 
 /*
- * Two strings "a NUL b" (an extra NUL after b is allowed) of total bytes,
+ * Two strings "a NUL b" (a NUL after a non-empty b is allowed) of total bytes,
  * b at most bmax long: *alen, *boff and *blen locate them in pair[].
  */
 static int fetch_pair(uint64_t gw, uint64_t total, uint64_t bmax, uint64_t *alen,
@@ -61,14 +61,14 @@ static int fetch_pair(uint64_t gw, uint64_t total, uint64_t bmax, uint64_t *alen
         return -LX_ENAMETOOLONG;
     if (grant_of(gw, &g) < 0 || sys_safecopy_from(who, g, 0, pair, total) < 0)
         return -LX_EFAULT;
-    if (pair[total - 1] == '\0')
-        total--;
-    pair[total] = '\0';
     uint64_t a = 0;
     while (a < total && pair[a])
         a++;
     if (a == total)
         return -LX_EINVAL; /* no separator */
+    if (total > a + 1 && pair[total - 1] == '\0')
+        total--; /* b's own terminator */
+    pair[total] = '\0';
     *alen = a;
     *boff = a + 1;
     *blen = total - a - 1;
@@ -85,12 +85,13 @@ static int fetch_pair(uint64_t gw, uint64_t total, uint64_t bmax, uint64_t *alen
 
 static struct ramfs_inode *inode_arg(uint64_t w) { return ramfs_iget(w); }
 
-/* Hand an inode to the requester (vfs now holds it). */
+/* Hand an inode to the requester, who now holds one more reference. */
 static int64_t give(message_t *r, struct ramfs_inode *ip)
 {
     struct fs_stat st;
     ramfs_fill_stat(ip, &st);
-    ip->held = 1;
+    if (ip->refs < 0xffffffffu)
+        ip->refs++;
     r->u.w[1] = ip->ino;
     r->u.w[2] = ip->mode;
     r->u.w[3] = ip->rdev;
@@ -243,9 +244,9 @@ static int64_t do_inode(const message_t *m)
         ip->ctime = ramfs_now();
         return 0;
     }
-    /* FS_PUTNODE */
-    if (ip->ino != FS_ROOT_INO)
-        ip->held = 0;
+    /* FS_PUTNODE: one reference less (none left is not an error) */
+    if (ip->refs)
+        ip->refs--;
     ramfs_iput_check(ip);
     return 0;
 }

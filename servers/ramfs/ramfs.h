@@ -9,11 +9,13 @@
  *   cpio.c   filling the tree from the initramfs at start
  *   main.c   start-up, the message loop, decoding requests
  *
- * References (see docs/RAMFS.md): every reply that hands vfs an inode
- * number (LOOKUP, CREATE, SYMLINK) sets the inode's `held` flag; FS_PUTNODE
- * clears it. The flag is not a count: vfs keeps its own count and sends one
- * PUTNODE when that reaches zero. An inode is freed when its link count is
- * 0 and it is not held; the root directory is never freed.
+ * References (see docs/RAMFS.md): every reply that hands the requester an
+ * inode number (LOOKUP, CREATE, SYMLINK) counts one reference in the
+ * inode's `refs`; each FS_PUTNODE gives one back. (vfs keeps one server
+ * reference per vnode: it returns the extra one at once when a lookup
+ * finds an inode it already has, and the last when the vnode goes.) An
+ * inode is freed when it has no links and no references; the root
+ * directory is never freed.
  *
  * Functions return 0 or a byte count, or a negative Linux errno (LX_*).
  */
@@ -44,7 +46,7 @@
 
 struct ramfs_inode {
     uint32_t ino, mode, nlink;
-    uint32_t held;   /* vfs holds a reference (see above) */
+    uint32_t refs;   /* references the requesters hold (see above) */
     uint32_t parent; /* directories: the parent's inode number */
     uint32_t nent;   /* directories: live entries, "." and ".." excluded */
     uint32_t nslots; /* directories: slots in use, holes included */
@@ -82,8 +84,8 @@ void ramfs_copy(void *d, const void *s, uint64_t n);
 /* inode.c */
 uint64_t ramfs_now(void);
 struct ramfs_inode *ramfs_iget(uint64_t ino); /* 0 if no such live inode */
-struct ramfs_inode *ramfs_ialloc(uint32_t mode); /* nlink 0, not held; 0 if none */
-void ramfs_iput_check(struct ramfs_inode *ip); /* free if unlinked and not held */
+struct ramfs_inode *ramfs_ialloc(uint32_t mode); /* nlink 0, refs 0; 0 if none */
+void ramfs_iput_check(struct ramfs_inode *ip); /* free if no links, no refs */
 int ramfs_root_init(void);
 void ramfs_fill_stat(const struct ramfs_inode *ip, struct fs_stat *st);
 void ramfs_fill_statfs(struct fs_statfs *sf);

@@ -19,7 +19,7 @@ const struct profile profiles[] = {
                K(KC_VCOPY) | K(KC_ALARM) | K(KC_SYSINFO) | K(KC_IOPORT),
      PRIV_IPC_ALL | PRIV_USERS, 1, {{0x70, 2}}, 0, 0, 0, 0, 2},
     /* vfs: descriptors and paths; copies to and from Linux processes. */
-    {"vfs", BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM),
+    {"vfs", BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM) | K(KC_SYSINFO),
      PRIV_IPC_ALL | PRIV_USERS, 0, {{0, 0}}, 0, 0, 0, 0, 2},
     /* ramfs: the in-memory root file system, filled from the initramfs. */
     {"ramfs", BASIC | GRANTS | K(KC_MEM_MAP) | K(KC_MEM_UNMAP), PRIV_IPC_ALL, 0, {{0, 0}}, 0, 0,

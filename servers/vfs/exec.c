@@ -19,6 +19,10 @@ int64_t exec_load(struct vproc *p, uint64_t upath, endpoint_t to, grant_id_t g, 
         r = (st.mode & S_IFMT) == S_IFDIR ? -LX_EACCES : -LX_EACCES;
         goto out;
     }
+    if (path[0] == '/')
+        strncpy_s(p->exe, path, sizeof(p->exe)); /* for /proc/<pid>/exe */
+    else
+        snprintf_s(p->exe, sizeof(p->exe), "%s", path);
     if (st.size > len) {
         r = -LX_ENOMEM;
         goto out;

@@ -89,6 +89,14 @@ static void pm_request(message_t *m)
         parent = vproc_of((endpoint_t)m->u.w[0]);
         p = vproc_new((endpoint_t)m->u.w[1]);
         p->pid = (int)m->u.w[2];
+        p->ppid = parent ? parent->pid : 0;
+        p->start_tick = sys_uptime();
+        if (parent) {
+            memcpy(p->comm, parent->comm, sizeof(p->comm));
+            memcpy(p->cmdline, parent->cmdline, sizeof(p->cmdline));
+            memcpy(p->exe, parent->exe, sizeof(p->exe));
+            p->cmdline_len = parent->cmdline_len;
+        }
         p->cwd = parent ? parent->cwd : root_vnode;
         vnode_hold(p->cwd);
         if (!parent) { /* the first process: the console on 0, 1 and 2 */
@@ -122,10 +130,21 @@ static void pm_request(message_t *m)
         p = vproc_of((endpoint_t)m->u.w[0]);
         res = p ? exec_load(p, m->u.w[1], m->source, (grant_id_t)m->u.w[2], m->u.w[3]) : -LX_ESRCH;
     } else if (m->type == VFS_PM_EXEC_DONE) {
-        if ((p = vproc_of((endpoint_t)m->u.w[0])))
+        if ((p = vproc_of((endpoint_t)m->u.w[0]))) {
             for (int fd = 0; fd < NR_FDS; fd++)
                 if ((p->cloexec >> fd) & 1)
                     fd_close(p, fd);
+            uint64_t n = m->u.w[2] < sizeof(p->cmdline) ? m->u.w[2] : sizeof(p->cmdline);
+            if (sys_safecopy_from(m->source, (grant_id_t)m->u.w[1], 0, p->cmdline, n) < 0)
+                n = 0;
+            p->cmdline_len = n;
+            p->ppid = (int)m->u.w[3];
+            const char *base = p->cmdline;
+            for (uint64_t i = 0; i < n && p->cmdline[i]; i++)
+                if (p->cmdline[i] == '/')
+                    base = p->cmdline + i + 1;
+            strncpy_s(p->comm, n ? base : "?", sizeof(p->comm));
+        }
     } else if (m->type == VFS_PM_CANCEL) {
         res = (p = vproc_of((endpoint_t)m->u.w[0])) ? cancel_call(p) : 0;
     } else if (m->type == VFS_PM_PULL) {
@@ -179,6 +198,9 @@ int main(uint64_t arg)
     }
     root_vnode = vnode_get(fs, FS_ROOT_INO, S_IFDIR | 0755, 0);
     make_dev();
+    struct vnode *proc;
+    if (path_lookup(0, AT_FDCWD, "/proc", 1, &proc) == 0) /* mount /proc (kept for good) */
+        proc->mounted = vnode_get(PROCFS_EP, FS_ROOT_INO, S_IFDIR | 0555, 0);
     printf("vfs: root file system is ramfs (endpoint %d)\n", fs);
     for (;;) {
         message_t m;
@@ -194,7 +216,9 @@ int main(uint64_t arg)
                 p->call = m; /* kept in case the call is suspended */
                 p->done = 0;
             }
+            procfs_caller = p;
             int64_t r = p ? vfs_dispatch(p, m.u.w[0], &m.u.w[1]) : -LX_ENOSYS;
+            procfs_caller = 0;
             if (r != SUSPEND)
                 reply(m.source, r);
         } else if ((m.type & 0xff00) == 0x5600) {

@@ -105,8 +105,9 @@ static int walk(struct vnode *dir, char *path, int follow, int stop_last, char *
             continue;
         }
         struct vnode *next;
-        if (len == 2 && s[0] == '.' && s[1] == '.' && cur == root_vnode) {
-            next = cur; /* ".." of the root is the root */
+        if (len == 2 && s[0] == '.' && s[1] == '.' &&
+            (cur == root_vnode || (cur->fs == PROCFS_EP && cur->ino == FS_ROOT_INO))) {
+            next = root_vnode; /* ".." of the root is the root; /proc is mounted on / */
             vnode_hold(next);
         } else {
             uint64_t res[2];
@@ -116,6 +117,12 @@ static int walk(struct vnode *dir, char *path, int follow, int stop_last, char *
                 return (int)r;
             }
             next = vnode_from_fs(cur->fs, res[0], res[1]);
+        }
+        if (next && next->mounted) { /* a mount point: continue in the mounted root */
+            struct vnode *m = next->mounted;
+            vnode_hold(m);
+            vnode_put(next);
+            next = m;
         }
         if (!next) {
             vnode_put(cur);

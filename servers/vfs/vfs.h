@@ -18,6 +18,7 @@
 
 #include <samsara/fs.h>
 #include <samsara/linux.h>
+#include "format/format.h"
 #include "sys.h"
 
 #define NR_FDS 64
@@ -28,6 +29,7 @@
 #define PATH_MAX 4096
 #define SYMLINK_MAX_DEPTH 8
 #define BOUNCE_SIZE (64 * 1024)
+#define PROCFS_EP ((endpoint_t)-100) /* the "server" of /proc: vfs itself */
 
 /* open(2) flags, Linux values */
 #define O_ACCMODE 3
@@ -87,6 +89,12 @@ struct vproc {
     endpoint_t dev_ep;
     uint64_t deadline;   /* WAIT_POLL: tick, 0 = none */
     int kernel_io;       /* copy_in/out address vfs memory (sendfile) */
+    /* for /proc (procfs.c), kept up to date by pm */
+    int ppid;
+    char comm[16];
+    char cmdline[256];
+    uint64_t cmdline_len, start_tick;
+    char exe[256];
 };
 
 extern struct vnode *root_vnode;
@@ -96,6 +104,9 @@ extern uint8_t bounce[BOUNCE_SIZE];
 void reply(endpoint_t ep, int64_t result);
 struct vproc *vproc_of(endpoint_t ep);
 struct vproc *vproc_new(endpoint_t ep);
+struct vproc *vproc_by_index(int i);
+extern struct vproc *procfs_caller;
+int64_t procfs_request(message_t *m);
 
 /* user.c: user memory */
 int copy_in(struct vproc *p, uint64_t uaddr, void *buf, uint64_t len);

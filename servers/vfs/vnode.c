@@ -46,6 +46,8 @@ void vnode_put(struct vnode *v)
 /* One request to a file-system server; its result (>= 0 or -errno). */
 int64_t fs_call(endpoint_t fs, message_t *m)
 {
+    if (fs == PROCFS_EP)
+        return procfs_request(m);
     int r = ipc_sendrec(fs, m);
     if (r < 0)
         return -LX_EIO;
