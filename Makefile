@@ -104,7 +104,7 @@ $(B)/host/test_elf: tests/host/test_elf.c include/samsara/elf64.h
 	@mkdir -p $(dir $@)
 	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ $<
 
-test: deps all
+test: deps all $(B)/initramfs.cpio
 	@python3 tools/test.py
 
 bench: deps all

@@ -71,21 +71,27 @@ class Boot:
         self.proc.stdin.flush()
 
     def run(self, command, prompt="# ", timeout=30):
-        """Type a shell command; wait for the next prompt; return the lines it printed."""
+        """Type a shell command; wait for the next prompt; return the lines it printed.
+        The terminal echoes the command, wrapped at 80 columns: skip past all of it."""
         with self.cond:
             start = len(self.lines)
         self.send(command + "\n")
-        i, _ = self.wait_for(re.escape(command.split("\n")[0][:40]), timeout, start)
-        if i is None or not self.wait_prompt(prompt, timeout):
+        if not self.wait_prompt(prompt, timeout, after=start):
             return None
         with self.cond:
-            return [t for _, t in self.lines[i + 1:]]
+            acc, lines = "", [t for _, t in self.lines[start:]]
+        for i, line in enumerate(lines):
+            acc += line
+            if command in acc:
+                return lines[i + 1:]
+        return None
 
-    def wait_prompt(self, prompt, timeout):
-        """Wait until the unfinished last line ends with prompt (e.g. '# ')."""
+    def wait_prompt(self, prompt, timeout, after=None):
+        """Wait until the unfinished last line ends with prompt (e.g. '# '), with
+        at least one full line printed since line index `after` (the echo)."""
         deadline = time.monotonic() + timeout
         with self.cond:
-            while not self.partial.endswith(prompt):
+            while not self.partial.endswith(prompt) or (after is not None and len(self.lines) <= after):
                 left = deadline - time.monotonic()
                 if left <= 0 or self.proc.poll() is not None:
                     return False

@@ -1,0 +1,75 @@
+"""The whole system: boot root, the services and init from the initramfs,
+then type commands into the BusyBox shell on the serial console and check
+what it prints. Host tools are the referees where they can be (sha256sum).
+Called by tools/test.py as run(record, module)."""
+import hashlib
+import os
+import time
+
+from qemu import BUILD, Boot, system_modules
+
+PROMPT = "# "
+
+
+def run(record, module):
+    if not os.path.exists(os.path.join(BUILD, "initramfs.cpio")):
+        record("system.initramfs_built", False, "build/initramfs.cpio missing (make userland)")
+        return
+    boot = Boot(system_modules(), console=True)
+    try:
+        t0 = time.monotonic()
+        ok = boot.wait_prompt(PROMPT, 30)
+        took = time.monotonic() - boot.start
+        record("system.shell_prompt_within_2s", ok and took < 2.0,
+               f"prompt {took*1000:.0f} ms after QEMU started" if ok else "no prompt", boot.tail())
+        if not ok:
+            return
+        shell_tests(record, boot)
+    finally:
+        boot.kill()
+
+
+def check(record, boot, name, command, expect, timeout=30):
+    """Run command; expect is a list of lines, or a function of the output lines."""
+    out = boot.run(command, PROMPT, timeout)
+    if out is None:
+        record(name, False, f"no prompt after {command!r}", boot.tail())
+        return None
+    out = [line for line in out if not line.startswith(("root: ", "kernel: ", "pm: "))]
+    ok = expect(out) if callable(expect) else out == expect
+    record(name, ok, "" if ok else f"{command!r} printed {out!r}", None if ok else boot.tail())
+    return out
+
+
+def shell_tests(record, boot):
+    check(record, boot, "system.echo", "echo hello samsara", ["hello samsara"])
+    check(record, boot, "system.pipeline", "ls /bin | sort | head -3", ["[", "[[", "acpid"])
+    check(record, boot, "system.redirection",
+          "echo one > /tmp/r; echo two >> /tmp/r; cat < /tmp/r; wc -l < /tmp/r",
+          ["one", "two", "2"])
+    host = hashlib.sha256(open(os.path.join(BUILD, "rootfs/bin/busybox"), "rb").read()).hexdigest()
+    check(record, boot, "system.sha256sum_matches_host", "sha256sum /bin/busybox",
+          [f"{host}  /bin/busybox"])
+    check(record, boot, "system.loop_script",
+          "printf 'i=0\\nwhile [ $i -lt 4 ]; do echo step$i; i=$((i+1)); done\\n' > /tmp/s.sh; "
+          "sh /tmp/s.sh",
+          ["step0", "step1", "step2", "step3"])
+    check(record, boot, "system.ps_lists_processes", "sleep 20 & ps; kill $!",
+          lambda out: any(l.split()[-2:] == ["sleep", "20"] for l in out if l.strip())
+          and any(l.split()[:1] == ["1"] and "init" in l for l in out))
+    check(record, boot, "system.kill_status", "sleep 30 & sleep 1; kill $!; wait $!; echo status=$?",
+          lambda out: "status=143" in out)
+    # ^C: SIGINT to the foreground process group through tty, vfs and pm
+    boot.send("sleep 30\n")
+    time.sleep(1.0)
+    boot.send("\x03")
+    ok = boot.wait_prompt(PROMPT, 5)
+    record("system.ctrl_c_interrupts_sleep", ok, "" if ok else "no prompt after ^C", boot.tail())
+    check(record, boot, "system.ctrl_c_status", "echo status=$?", ["status=130"])
+    check(record, boot, "system.mount_lists_proc", "mount",
+          ["rootfs on / type ramfs (rw)", "proc on /proc type proc (rw)"])
+    check(record, boot, "system.files_and_dirs",
+          "mkdir -p /tmp/a/b && cd /tmp/a/b && pwd && touch f && ln -s f g && ls --color=never && cd / && "
+          "rm -r /tmp/a && ls /tmp/a 2>&1",
+          ["/tmp/a/b", "f  g", "ls: /tmp/a: No such file or directory"])
+    check(record, boot, "system.exit_restarts_shell", "exit", lambda out: any("starting it again" in l for l in out))
