@@ -137,13 +137,19 @@ int64_t ipc_send(struct proc *p, endpoint_t dst_ep, uint64_t msgp, int nonblock,
 /*
  * KC_PROC_REGS(REGS_INTERRUPT) for pm, before it delivers a signal to t:
  * a Linux call of t still waiting in a server's queue is withdrawn and
- * fails with -EINTR (1); one a server already holds is reported (2, and
- * the server's endpoint in the rax field of the user_regs at uaddr).
+ * fails with -EINTR (1); one a server already holds is reported (2). In
+ * both cases the rax and rbx fields of the user_regs at uaddr get the
+ * server's endpoint and the call number.
  */
 int64_t ipc_interrupt(struct proc *t, struct proc *caller, uint64_t uaddr)
 {
+    uint64_t report[2] = {(uint64_t)t->getfrom, t->msg.u.w[0]}; /* server, call number */
     if (!t->linux_call)
         return 0;
+    if (t->flags & PS_SENDING)
+        report[0] = (uint64_t)t->sendto;
+    if (copy_to_user(caller, uaddr, report, sizeof(report)) < 0)
+        return -E_FAULT;
     if (t->flags & PS_SENDING) {
         struct proc *dst;
         if (ep_lookup(t->sendto, &dst) == 0)
@@ -159,8 +165,7 @@ int64_t ipc_interrupt(struct proc *t, struct proc *caller, uint64_t uaddr)
         wake(t, -LINUX_EINTR);
         return 1;
     }
-    uint64_t server = (uint64_t)t->getfrom;
-    return copy_to_user(caller, uaddr, &server, sizeof(server)) < 0 ? -E_FAULT : 2;
+    return 2;
 }
 
 /* A Linux system call (see linux.c): m goes to server, the reply to rax. */

@@ -15,6 +15,11 @@ def run(record, module):
     if not os.path.exists(os.path.join(BUILD, "initramfs.cpio")):
         record("system.initramfs_built", False, "build/initramfs.cpio missing (make userland)")
         return
+    run_shell(record, module)
+    run_utest(record, module)
+
+
+def run_shell(record, module):
     boot = Boot(system_modules(), console=True)
     try:
         t0 = time.monotonic()
@@ -73,3 +78,28 @@ def shell_tests(record, boot):
           "rm -r /tmp/a && ls /tmp/a 2>&1",
           ["/tmp/a/b", "f  g", "ls: /tmp/a: No such file or directory"])
     check(record, boot, "system.exit_restarts_shell", "exit", lambda out: any("starting it again" in l for l in out))
+
+
+def run_utest(record, module):
+    """The in-OS Linux system-call suite (user/utest.c) as the first process."""
+    boot = Boot(system_modules("/bin/utest"))
+    try:
+        index, seen = 0, 0
+        while True:
+            i, m = boot.wait_for(r"^(TEST (u\.\S+) (PASS|FAIL)|utest: (\d+) passed, (\d+) failed)",
+                                 timeout=120, start_index=index)
+            if i is None:
+                record("u.suite_finished", False, "no final line before the deadline", boot.tail())
+                return
+            index = i + 1
+            if m.group(2):
+                seen += 1
+                ok = m.group(3) == "PASS"
+                record(m.group(2), ok, tail=None if ok else boot.tail(30))
+                continue
+            record("u.suite_finished", m.group(5) == "0" and seen > 0, f"{seen} tests")
+            crashed = [t for _, t in boot.lines if "kernel panic" in t]
+            record("u.no_kernel_panic", not crashed, crashed[0] if crashed else "")
+            return
+    finally:
+        boot.kill()

@@ -27,8 +27,9 @@ struct user_regs {
 #define REGS_SET 1
 #define REGS_INTERRUPT 2 /* end a Linux call still queued at its server with */
                          /* -EINTR: result 1; 2 if a server has taken it (ask */
-                         /* that server), with the server's endpoint in rax of */
-                         /* the user_regs written back; 0 if not in a call */
+                         /* that server); 0 if not in a call. For 1 and 2 the */
+                         /* rax, rbx fields of the user_regs written back hold */
+                         /* the server's endpoint and the call number */
 
 /* Call numbers */
 #define LX_read 0

@@ -40,20 +40,28 @@ static int default_ignored(int sig)
            sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
-/* End the call mp is in, so its registers can be changed. */
-static void interrupt_call(struct mproc *mp)
+/*
+ * End the call mp is in, so its registers can be changed; the number of a
+ * call that ended with -EINTR and may be restarted (SA_RESTART), else -1.
+ */
+static int64_t interrupt_call(struct mproc *mp)
 {
     if (mp->wait != W_NONE) {
+        int restartable = mp->wait == W_WAIT4;
         if (mp->wait == W_SIGSUSPEND)
             mp->sigmask = mp->saved_mask;
         mp->wait = W_NONE;
         reply_to(mp, -LX_EINTR);
-        return;
+        return restartable ? (int64_t)mp->call.u.w[0] : -1;
     }
     struct user_regs u;
     int r = sys_proc_regs(mp->ep, REGS_INTERRUPT, &u);
-    if (r == 2 && (endpoint_t)u.rax == vfs_ep)
-        vfs_request(VFS_PM_CANCEL, (uint64_t)mp->ep, 0, 0, 0, 0);
+    if (r == 2 && (endpoint_t)u.rax == vfs_ep) {
+        int64_t cancelled;
+        vfs_request(VFS_PM_CANCEL, (uint64_t)mp->ep, 0, 0, 0, &cancelled);
+        return cancelled == 1 ? (int64_t)u.rbx : -1;
+    }
+    return r == 1 ? (int64_t)u.rbx : -1;
 }
 
 static void deliver(struct mproc *mp, int sig)
@@ -66,10 +74,16 @@ static void deliver(struct mproc *mp, int sig)
         mproc_exit(mp, sig); /* terminated by the signal */
         return;
     }
-    interrupt_call(mp);
+    int64_t nr = interrupt_call(mp);
     struct user_regs u;
     if (sys_proc_regs(mp->ep, REGS_GET, &u) < 0)
         return;
+    if (nr >= 0 && (act->flags & SA_RESTART) && u.rax == (uint64_t)-LX_EINTR &&
+        nr != LX_nanosleep && nr != LX_clock_nanosleep && nr != LX_poll && nr != LX_ppoll &&
+        nr != LX_select && nr != LX_pselect6) {
+        u.rax = (uint64_t)nr; /* after the handler, the syscall instruction runs again */
+        u.rip -= 2;
+    }
     struct rt_sigframe f = {0};
     f.pretcode = act->restorer;
     f.mc = (struct sigcontext_l){u.r8, u.r9, u.r10, u.r11, u.r12, u.r13, u.r14, u.r15, u.rdi, u.rsi,
