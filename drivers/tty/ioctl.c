@@ -5,9 +5,9 @@
  * pointer (TCSBRK, TCXONC, TCFLSH, TIOCSCTTY), read it from w6. Unknown
  * requests get -ENOTTY, as from any non-terminal.
  *
- * TCSETSW, TCSETSF and TCSBRK (tcdrain) wait until the output ring is empty;
- * that is one suspended ioctl at a time. The c_cflag speed and size bits are
- * kept but not applied: the UART stays at 115200 8N1.
+ * TCSETSW, TCSETSF and TCSBRK (tcdrain) wait until no write waits and the
+ * output ring is empty; one such ioctl may wait at a time. The c_cflag speed
+ * and size bits are kept but not applied: the UART stays at 115200 8N1.
  */
 #include "tty.h"
 
@@ -36,17 +36,17 @@ static void drain_apply(void)
 /* Finish the waiting drain ioctl once the output is out. */
 void tty_drain_progress(void)
 {
-    if (!tty.drain.active || tty.out_count)
+    if (!tty.drain_active || tty.out_count || tty.nwr)
         return;
-    tty.drain.active = 0;
+    tty.drain_active = 0;
     drain_apply();
-    chardriver_done(tty.drain.req.id, 0);
+    chardriver_done(tty.drain_req.id, 0);
 }
 
-int64_t tty_drain_cancel(uint64_t id)
+int64_t tty_drain_cancel(endpoint_t source, uint64_t id)
 {
-    if (tty.drain.active && tty.drain.req.id == id)
-        tty.drain.active = 0;
+    if (tty.drain_active && tty.drain_req.id == id && tty.drain_req.source == source)
+        tty.drain_active = 0;
     return -LX_EINTR;
 }
 
@@ -56,12 +56,12 @@ static int64_t after_drain(const struct chardriver_req *r, int op)
 {
     tty.drain_op = op;
     tty_uart_kick();
-    if (!tty.out_count) {
+    if (!tty.out_count && !tty.nwr) {
         drain_apply();
         return 0;
     }
-    tty.drain.active = 1;
-    tty.drain.req = *r;
+    tty.drain_active = 1;
+    tty.drain_req = *r;
     return CDEV_SUSPENDED;
 }
 
@@ -94,12 +94,12 @@ int64_t tty_ioctl(const struct chardriver_req *r)
             tty_set_termios(&t);
             return 0;
         }
-        if (tty.drain.active)
+        if (tty.drain_active)
             return -LX_EBUSY;
         tty.drain_tio = t;
         return after_drain(r, (int)r->request);
     case TCSBRK: /* tcdrain(); a break is not sent */
-        if (tty.drain.active)
+        if (tty.drain_active)
             return -LX_EBUSY;
         return after_drain(r, TCSBRK);
     case TCXONC:

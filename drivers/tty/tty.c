@@ -8,8 +8,9 @@
  * line discipline (line.c) has what the mode asks for: a line in canonical
  * mode; VMIN bytes, or a byte and VTIME, or VTIME alone in raw mode (VTIME
  * uses the process's alarm). A write is done once its bytes are in the
- * output ring and suspends only while the ring is full. At most one read
- * and one write are suspended at a time; another gets -EBUSY.
+ * output ring and suspends only while the ring is full. Up to TTY_QUEUE
+ * reads and as many writes wait, each served in turn (then -EBUSY); VTIME
+ * runs for the first waiting read only.
  */
 #include "tty.h"
 
@@ -54,39 +55,59 @@ static void clear_deadline(void)
     tty.rd_deadline = 0;
 }
 
+/* rdq[0] has just become the read that moves: start its VTIME timer. */
+static void head_started(void)
+{
+    clear_deadline();
+    if (!tty.nrd || !raw_mode() || !vtime_ticks())
+        return;
+    if (!tty.tio.c_cc[VMIN] || tty_readable())
+        arm_deadline(); /* VTIME alone: from the start; with VMIN: from a byte */
+}
+
+static void remove_at(struct chardriver_req *q, unsigned *n, unsigned i)
+{
+    for (; i + 1 < *n; i++)
+        q[i] = q[i + 1];
+    (*n)--;
+}
+
 static void read_progress(int timed_out, unsigned arrived)
 {
-    if (!tty.rd.active)
-        return;
-    int64_t n = read_now(&tty.rd.req, timed_out);
-    if (n == CDEV_SUSPENDED) {
-        /* VMIN and VTIME: the timer runs from the last byte received */
-        if (raw_mode() && arrived && tty.tio.c_cc[VMIN] && vtime_ticks() && tty_readable())
-            arm_deadline();
-        return;
+    while (tty.nrd) {
+        int64_t n = read_now(&tty.rdq[0], timed_out);
+        if (n == CDEV_SUSPENDED) {
+            /* VMIN and VTIME: the timer runs from the last byte received */
+            if (raw_mode() && arrived && tty.tio.c_cc[VMIN] && vtime_ticks() && tty_readable())
+                arm_deadline();
+            return;
+        }
+        uint64_t id = tty.rdq[0].id;
+        remove_at(tty.rdq, &tty.nrd, 0);
+        head_started();
+        chardriver_done(id, n);
+        timed_out = 0;
     }
-    tty.rd.active = 0;
-    clear_deadline();
-    chardriver_done(tty.rd.req.id, n);
 }
 
 static int64_t tty_read(const struct chardriver_req *r)
 {
     if (r->size == 0)
         return 0;
-    if (tty.rd.active)
-        return -LX_EBUSY;
-    tty_uart_poll(); /* bytes whose interrupt is still on its way */
-    int64_t n = read_now(r, 0);
-    if (n != CDEV_SUSPENDED)
-        return n;
+    if (tty_uart_poll()) /* bytes whose interrupt is still on its way */
+        tty_events();
+    if (!tty.nrd) {
+        int64_t n = read_now(r, 0);
+        if (n != CDEV_SUSPENDED)
+            return n;
+    }
     if (r->flags & CDEV_NONBLOCK)
         return -LX_EAGAIN;
-    tty.rd.active = 1;
-    tty.rd.req = *r;
-    tty.rd_deadline = 0;
-    if (raw_mode() && !tty.tio.c_cc[VMIN])
-        arm_deadline(); /* VTIME alone: from the start of the read */
+    if (tty.nrd == TTY_QUEUE)
+        return -LX_EBUSY;
+    tty.rdq[tty.nrd++] = *r;
+    if (tty.nrd == 1)
+        head_started();
     return CDEV_SUSPENDED;
 }
 
@@ -124,28 +145,35 @@ static int64_t tty_write(const struct chardriver_req *r)
 {
     if (r->size == 0)
         return 0;
-    if (tty.wr.active)
-        return -LX_EBUSY;
+    if (tty.nwr) { /* behind the waiting ones, so output keeps its order */
+        if (r->flags & CDEV_NONBLOCK)
+            return -LX_EAGAIN;
+        if (tty.nwr == TTY_QUEUE)
+            return -LX_EBUSY;
+        tty.wrq[tty.nwr++] = *r;
+        return CDEV_SUSPENDED;
+    }
     uint64_t done = 0;
     int e = write_some(r, &done);
     if (e < 0 || done == r->size)
         return done ? (int64_t)done : e;
     if (r->flags & CDEV_NONBLOCK)
         return done ? (int64_t)done : -LX_EAGAIN;
-    tty.wr.active = 1;
-    tty.wr.req = *r;
-    tty.wr.done = done;
+    tty.wrq[tty.nwr++] = *r;
+    tty.wr_done = done;
     return CDEV_SUSPENDED;
 }
 
 static void write_progress(void)
 {
-    if (!tty.wr.active)
-        return;
-    int e = write_some(&tty.wr.req, &tty.wr.done);
-    if (e < 0 || tty.wr.done == tty.wr.req.size) {
-        tty.wr.active = 0;
-        chardriver_done(tty.wr.req.id, tty.wr.done ? (int64_t)tty.wr.done : e);
+    while (tty.nwr) {
+        int e = write_some(&tty.wrq[0], &tty.wr_done);
+        if (e == 0 && tty.wr_done < tty.wrq[0].size)
+            return;
+        uint64_t id = tty.wrq[0].id, done = tty.wr_done;
+        remove_at(tty.wrq, &tty.nwr, 0);
+        tty.wr_done = 0;
+        chardriver_done(id, done ? (int64_t)done : e);
     }
 }
 
@@ -154,6 +182,7 @@ void tty_events(void)
     tty_drain_progress();
     read_progress(0, 0);
     write_progress();
+    tty_drain_progress();
     tty_uart_kick();
     if (tty_can_read())
         chardriver_select_ready(0, SEL_RD);
@@ -164,22 +193,29 @@ void tty_events(void)
 static int64_t tty_cancel(int minor, endpoint_t source, uint64_t id)
 {
     (void)minor;
-    if (tty.rd.active && tty.rd.req.id == id && tty.rd.req.source == source) {
-        tty.rd.active = 0;
-        clear_deadline();
-        return -LX_EINTR;
-    }
-    if (tty.wr.active && tty.wr.req.id == id && tty.wr.req.source == source) {
-        tty.wr.active = 0;
-        return tty.wr.done ? (int64_t)tty.wr.done : -LX_EINTR;
-    }
-    return tty_drain_cancel(id);
+    for (unsigned i = 0; i < tty.nrd; i++)
+        if (tty.rdq[i].id == id && tty.rdq[i].source == source) {
+            remove_at(tty.rdq, &tty.nrd, i);
+            if (i == 0)
+                head_started();
+            return -LX_EINTR;
+        }
+    for (unsigned i = 0; i < tty.nwr; i++)
+        if (tty.wrq[i].id == id && tty.wrq[i].source == source) {
+            uint64_t done = i == 0 ? tty.wr_done : 0;
+            remove_at(tty.wrq, &tty.nwr, i);
+            if (i == 0)
+                tty.wr_done = 0;
+            return done ? (int64_t)done : -LX_EINTR;
+        }
+    return tty_drain_cancel(source, id);
 }
 
 static unsigned tty_select(int minor, unsigned ops)
 {
     (void)minor;
-    tty_uart_poll();
+    if (tty_uart_poll())
+        tty_events();
     unsigned ready = 0;
     if ((ops & SEL_RD) && tty_can_read())
         ready |= SEL_RD;
@@ -202,7 +238,7 @@ static void tty_interrupt(uint32_t irqs)
 static void tty_alarm(uint64_t now)
 {
     (void)now;
-    if (!tty.rd.active || !tty.rd_deadline)
+    if (!tty.nrd || !tty.rd_deadline)
         return;
     uint64_t t = sys_uptime();
     if (t < tty.rd_deadline) {

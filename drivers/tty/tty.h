@@ -15,16 +15,11 @@
 #define TTY_LINE_MAX 255  /* canonical line, bytes before its end */
 #define TTY_OUT_SIZE 2048 /* output ring, bytes */
 #define TTY_HZ 1000       /* kernel clock ticks a second (kernel/kernel.h) */
+#define TTY_QUEUE 8       /* suspended reads (and writes) served in turn */
 
 /* Input elements are a byte and these flags. */
 #define TTY_EOL 0x100 /* ends a line (newline, EOL, or ^D) */
 #define TTY_EOF 0x200 /* a ^D: ends a line but is not data */
-
-struct tty_pending {
-    int active;
-    struct chardriver_req req;
-    uint64_t done; /* write: bytes queued so far */
-};
 
 struct tty {
     struct tty_termios tio;
@@ -43,10 +38,16 @@ struct tty {
     unsigned col; /* output column (erasing a tab needs it) */
     int stopped;  /* output stopped by ^S (IXON) or TCXONC */
 
-    struct tty_pending rd, wr, drain; /* one suspended read, write, drain ioctl */
-    uint64_t rd_deadline;             /* VTIME: finish the read at this tick (0: none) */
-    struct tty_termios drain_tio;     /* TCSETSW/TCSETSF: set after the drain */
-    int drain_op;                     /* the ioctl that waits for the drain */
+    /* suspended requests, oldest first: only the first read and write move */
+    struct chardriver_req rdq[TTY_QUEUE], wrq[TTY_QUEUE];
+    unsigned nrd, nwr;
+    uint64_t wr_done;     /* bytes of wrq[0] queued so far */
+    uint64_t rd_deadline; /* VTIME: finish rdq[0] at this tick (0: none) */
+
+    int drain_active; /* one ioctl waits for the output to drain */
+    struct chardriver_req drain_req;
+    struct tty_termios drain_tio; /* TCSETSW/TCSETSF: set after the drain */
+    int drain_op;
 };
 
 extern struct tty tty;
@@ -75,7 +76,7 @@ void tty_events(void); /* progress suspended requests, post select readiness */
 
 /* ioctl.c */
 int64_t tty_ioctl(const struct chardriver_req *r);
-int64_t tty_drain_cancel(uint64_t id);
+int64_t tty_drain_cancel(endpoint_t source, uint64_t id);
 void tty_drain_progress(void);
 
 #endif

@@ -65,7 +65,8 @@ enum cdev_request {
                         /*   or CDEV_SUSPENDED: the result comes later as a status */
     CDEV_WRITE,         /* w0 minor, w1 id, w2 grant(read), w3 len, w4 flags */
     CDEV_IOCTL,         /* w0 minor, w1 id, w2 request, w3 grant(read+write), */
-                        /*   w4 arg size, w5 caller's process group */
+                        /*   w4 arg size, w5 caller's process group, w6 the raw */
+                        /*   argument (for ioctls that take a value, e.g. TCFLSH) */
     CDEV_CANCEL,        /* w0 minor, w1 id: -> the request's final result */
                         /*   (-EINTR if nothing was transferred); no status follows */
     CDEV_SELECT,        /* w0 minor, w1 ops wanted, w2 1 = tell me when ready */

@@ -9,9 +9,10 @@
  *  - a read, write or ioctl callback may return CDEV_SUSPENDED; the library
  *    then remembers (requester, id) and the driver later calls
  *    chardriver_done(id, result), which queues a CDEV_ST_DONE status item and
- *    notifies the requester; CDEV_CANCEL asks the cancel callback for the
- *    final result (or takes back a DONE item not yet pulled) and no status
- *    follows;
+ *    notifies the requester (called while that request's own callback runs,
+ *    it simply becomes the immediate reply); CDEV_CANCEL asks the cancel
+ *    callback for the final result (or takes back a DONE item not yet
+ *    pulled) and no status follows;
  *  - CDEV_SELECT with "tell me" records a one-shot watch; the driver calls
  *    chardriver_select_ready(minor, ops) whenever something may have become
  *    ready and the library posts CDEV_ST_SELECT to the watchers it concerns;
@@ -24,6 +25,8 @@
  *
  * Data moves with safecopy on the requester's grants (chardriver_copy_from /
  * chardriver_copy_to). Errors are negative Linux errno values (samsara/linux.h).
+ * Heartbeats and restart (a later issue) get their place in chardriver_task's
+ * loop, marked there. docs/TTY.md describes the protocol decisions.
  */
 #ifndef CHARDRIVER_H
 #define CHARDRIVER_H
@@ -32,7 +35,7 @@
 #include <samsara/linux.h>
 #include "sys.h"
 
-/* Status items queued at most; DONE items never drop (see chardriver.c). */
+/* Status items queued at most; DONE items never drop (see status.c). */
 #define CHARDRIVER_STATUS_MAX 64
 /* Requests that may be suspended at once, over all minors. */
 #define CHARDRIVER_PENDING_MAX 32
@@ -67,7 +70,9 @@ struct chardriver {
     unsigned (*select)(int minor, unsigned ops); /* the ops ready now */
     void (*interrupt)(uint32_t irqs);            /* HARDWARE notification */
     void (*alarm)(uint64_t now);                 /* SYSTEM alarm, now = ticks */
-    void (*other)(const message_t *m); /* anything else (0: requests get -LX_ENOSYS) */
+    /* Any other message, and notifications from processes; the driver
+     * replies itself. 0: other requests get -LX_ENOSYS, notifications nothing. */
+    void (*other)(const message_t *m);
 };
 
 _Noreturn void chardriver_task(const struct chardriver *driver);
@@ -82,13 +87,5 @@ void chardriver_signal(int32_t pgrp, int sig);
 /* Copy between the driver and the requester's grant: 0 or -LX_EFAULT. */
 int chardriver_copy_from(const struct chardriver_req *r, uint64_t off, void *buf, uint64_t len);
 int chardriver_copy_to(const struct chardriver_req *r, uint64_t off, const void *buf, uint64_t len);
-
-/* Internal to the library (status.c, used by chardriver.c). */
-void chardriver_status_reply(endpoint_t asker);
-void chardriver_queue_done(endpoint_t dest, uint64_t id, int64_t result);
-int chardriver_take_done(endpoint_t dest, uint64_t id, int64_t *result);
-int chardriver_done_queued(void);
-unsigned chardriver_watch(endpoint_t who, int minor, unsigned ops);
-void chardriver_set_owner(endpoint_t who);
 
 #endif

@@ -11,7 +11,7 @@
  * or SIGNAL arriving at a queue full of DONE items is dropped. SELECT items
  * for the same requester and minor merge into one.
  */
-#include "chardriver.h"
+#include "internal.h"
 
 struct status_item {
     endpoint_t dest;

@@ -136,7 +136,7 @@ int64_t dev_ioctl(struct vproc *p, struct file *f, uint64_t req, uint64_t arg)
     uint64_t size = ioctl_size(req);
     if (size && copy_in(p, arg, devbuf[EP_SLOT(p->ep)], size) < 0)
         return -LX_EFAULT;
-    message_t m = {.type = CDEV_IOCTL, .u.w = {0, 0, req, 0, size, (uint64_t)p->pgrp}};
+    message_t m = {.type = CDEV_IOCTL, .u.w = {0, 0, req, 0, size, (uint64_t)p->pgrp, arg}};
     return start(p, d, &m, DEV_IOCTL, arg, size, GRANT_READ | GRANT_WRITE);
 }
 

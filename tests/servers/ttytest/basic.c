@@ -1,0 +1,181 @@
+/*
+ * ttytest, the tests that need no typing: open, ioctls, writes (the host
+ * checks the bytes on the wire), non-blocking and cancelled reads, select
+ * on an idle terminal, and malformed requests.
+ */
+#include "ttytest.h"
+
+static void t_open(void)
+{
+    EXPECT(cdev(CDEV_OPEN, 0, 0, 0, 0, 0, 0, 0), 0); /* we become the signal target */
+    EXPECT(cdev(CDEV_OPEN, 3, 0, 0, 0, 0, 0, 0), -LX_ENXIO);
+    EXPECT(cdev(CDEV_CLOSE, 0, 0, 0, 0, 0, 0, 0), 0);
+    EXPECT(cdev(CDEV_OPEN, 0, 0, 0, 0, 0, 0, 0), 0);
+}
+
+static void t_tcgets_defaults(void)
+{
+    struct lx_termios t;
+    _Static_assert(sizeof(t) == 36, "kernel termios");
+    memset(&t, 0xee, sizeof(t));
+    EXPECT(get_termios(&t), 0);
+    EXPECT(t.iflag, default_termios.iflag);
+    EXPECT(t.oflag, default_termios.oflag);
+    EXPECT(t.cflag, default_termios.cflag);
+    EXPECT(t.lflag, default_termios.lflag);
+    EXPECT(t.line, 0);
+    for (int i = 0; i < 19; i++)
+        EXPECT(t.cc[i], default_termios.cc[i]);
+}
+
+static void t_tcsets_roundtrip(void)
+{
+    struct lx_termios t = default_termios, back;
+    t.lflag &= ~(uint32_t)L_ECHO;
+    t.cc[C_VMIN] = 5;
+    t.cc[2] = 8; /* VERASE = ^H */
+    t.iflag = 0;
+    EXPECT(set_termios(&t), 0);
+    EXPECT(get_termios(&back), 0);
+    EXPECT(memcmp(&t, &back, sizeof(t)), 0);
+    EXPECT(set_termios(&default_termios), 0);
+    EXPECT(get_termios(&back), 0);
+    EXPECT(memcmp(&default_termios, &back, sizeof(back)), 0);
+}
+
+static void t_winsize(void)
+{
+    struct lx_winsize w = {0, 0, 0, 0};
+    EXPECT(ioctl_ptr(T_TIOCGWINSZ, &w, sizeof(w)), 0);
+    EXPECT(w.row, 24);
+    EXPECT(w.col, 80);
+    struct lx_winsize set = {30, 100, 0, 0};
+    EXPECT(ioctl_ptr(T_TIOCSWINSZ, &set, sizeof(set)), 0);
+    EXPECT(ioctl_ptr(T_TIOCGWINSZ, &w, sizeof(w)), 0);
+    EXPECT(w.row, 30);
+    EXPECT(w.col, 100);
+    set.row = 24;
+    set.col = 80;
+    EXPECT(ioctl_ptr(T_TIOCSWINSZ, &set, sizeof(set)), 0);
+}
+
+static void t_pgrp(void)
+{
+    int32_t v = 42;
+    EXPECT(ioctl_ptr(T_TIOCSPGRP, &v, sizeof(v)), 0);
+    v = 0;
+    EXPECT(ioctl_ptr(T_TIOCGPGRP, &v, sizeof(v)), 0);
+    EXPECT(v, 42);
+    v = 0;
+    EXPECT(ioctl_ptr(T_TIOCSPGRP, &v, sizeof(v)), -LX_EINVAL);
+    EXPECT(ioctl_val(T_TIOCSCTTY, 0, 77), 0); /* the caller's group (w5) */
+    EXPECT(ioctl_ptr(T_TIOCGPGRP, &v, sizeof(v)), 0);
+    EXPECT(v, 77);
+    EXPECT(ioctl_val(T_TIOCNOTTY, 0, 77), 0);
+    v = 42;
+    EXPECT(ioctl_ptr(T_TIOCSPGRP, &v, sizeof(v)), 0);
+}
+
+static void t_ioctl_errors(void)
+{
+    uint8_t junk[64];
+    EXPECT(ioctl_ptr(0x1234, junk, sizeof(junk)), -LX_ENOTTY);
+    EXPECT(ioctl_ptr(0x5401 | (1u << 31), junk, sizeof(junk)), -LX_ENOTTY);
+    EXPECT(cdev(CDEV_IOCTL, 0, 1, 0x100005401ull, 0, 36, 0, 0), -LX_ENOTTY);
+    EXPECT(ioctl_ptr(T_TCGETS, junk, 8), -LX_EINVAL); /* argument too small */
+    int32_t n = -1;
+    EXPECT(ioctl_ptr(T_FIONREAD, &n, sizeof(n)), 0);
+    EXPECT(n, 0);
+}
+
+static void t_write(void)
+{
+    EXPECT(write_str("onlcr-on:1\nonlcr-on:2\n"), 22);
+    struct lx_termios t = default_termios;
+    t.oflag = O_OPOST; /* no ONLCR: NL goes out alone */
+    EXPECT(set_termios(&t), 0);
+    EXPECT(write_str("onlcr-off:1\nonlcr-off:2\n"), 24);
+    EXPECT(set_termios(&default_termios), 0);
+}
+
+/* More than the output ring holds: done when all of it is queued. */
+static void t_write_big(void)
+{
+    static char text[3000];
+    for (int i = 0; i < 3000; i++)
+        text[i] = (i % 75 == 74) ? '\n' : (char)('a' + i % 26);
+    grant_id_t g = grant_alloc(tty_ep, text, sizeof(text), GRANT_READ);
+    int64_t r = cdev(CDEV_WRITE, 0, 777, (uint64_t)g, sizeof(text), 0, 0, 0);
+    uint64_t result = 0;
+    if (r == CDEV_SUSPENDED)
+        r = wait_status(CDEV_ST_DONE, 777, 0, &result) ? (int64_t)result : IPC_FAILED;
+    grant_free(g);
+    EXPECT(r, 3000);
+}
+
+static void t_read_nonblock(void)
+{
+    static struct op o;
+    EXPECT(op_start(&o, CDEV_READ, 16, CDEV_NONBLOCK), -LX_EAGAIN);
+    EXPECT(op_start(&o, CDEV_READ, 0, 0), 0); /* nothing asked, nothing waits */
+}
+
+static void t_select_idle(void)
+{
+    EXPECT(cdev(CDEV_SELECT, 0, SEL_RD | SEL_WR, 0, 0, 0, 0, 0), SEL_WR);
+    EXPECT(cdev(CDEV_SELECT, 0, SEL_RD, 0, 0, 0, 0, 0), 0);
+    EXPECT(cdev(CDEV_SELECT, 4, SEL_RD, 0, 0, 0, 0, 0), -LX_ENXIO);
+}
+
+static void t_cancel_read(void)
+{
+    static struct op o;
+    EXPECT(op_start(&o, CDEV_READ, 16, 0), CDEV_SUSPENDED);
+    EXPECT(op_cancel(&o), -LX_EINTR);
+    EXPECT(cdev(CDEV_CANCEL, 0, o.id, 0, 0, 0, 0, 0), -LX_EINVAL); /* nothing left */
+    EXPECT(cdev(CDEV_STATUS, 0, 0, 0, 0, 0, 0, 0), CDEV_ST_NONE);    /* no status follows */
+}
+
+static void t_garbage(void)
+{
+    static struct op a, b, c;
+    EXPECT(cdev(0x4377, 1, 2, 3, 4, 5, 6, 7), -LX_ENOSYS);
+    EXPECT(cdev(0, 0, 0, 0, 0, 0, 0, 0), -LX_ENOSYS);
+    EXPECT(cdev(CDEV_READ, 9, 1, 0, 16, 0, 0, 0), -LX_ENXIO);
+    EXPECT(cdev(CDEV_READ, 1ull << 40, 1, 0, 16, 0, 0, 0), -LX_ENXIO);
+    EXPECT(cdev(CDEV_OPEN, ~0ull, 0, 0, 0, 0, 0, 0), -LX_ENXIO);
+    EXPECT(cdev(CDEV_CLOSE, 1ull << 63, 0, 0, 0, 0, 0, 0), -LX_ENXIO);
+    EXPECT(cdev(CDEV_WRITE, 0, 1, 4000, 5, 0, 0, 0), -LX_EFAULT);  /* no such grant */
+    EXPECT(cdev(CDEV_WRITE, 0, 1, ~0ull, 5, 0, 0, 0), -LX_EFAULT);
+    EXPECT(cdev(CDEV_WRITE, 0, 1, 0, 1ull << 40, 0, 0, 0), -LX_EINVAL);
+    EXPECT(cdev(CDEV_IOCTL, 0, 1, T_TCGETS, 4000, 36, 0, 0), -LX_EFAULT);
+    EXPECT(cdev(CDEV_CANCEL, 0, 123456, 0, 0, 0, 0, 0), -LX_EINVAL);
+    /* the same id twice; a second read queues behind the first */
+    EXPECT(op_start(&a, CDEV_READ, 16, 0), CDEV_SUSPENDED);
+    EXPECT(cdev(CDEV_READ, 0, a.id, (uint64_t)a.grant, 16, 0, 0, 0), -LX_EINVAL);
+    EXPECT(op_start(&b, CDEV_READ, 16, 0), CDEV_SUSPENDED);
+    EXPECT(op_start(&c, CDEV_READ, 16, CDEV_NONBLOCK), -LX_EAGAIN);
+    EXPECT(op_cancel(&b), -LX_EINTR);
+    EXPECT(op_cancel(&a), -LX_EINTR);
+    EXPECT(ipc_notify(tty_ep), 0); /* a notification is not a request */
+    EXPECT(cdev(CDEV_STATUS, 0, 0, 0, 0, 0, 0, 0), CDEV_ST_NONE);
+    struct lx_termios t;
+    EXPECT(get_termios(&t), 0); /* still alive and well */
+    EXPECT(t.lflag, default_termios.lflag);
+}
+
+void basic_tests(void)
+{
+    run_test("open", t_open);
+    run_test("tcgets_defaults", t_tcgets_defaults);
+    run_test("tcsets_roundtrip", t_tcsets_roundtrip);
+    run_test("winsize", t_winsize);
+    run_test("pgrp", t_pgrp);
+    run_test("ioctl_errors", t_ioctl_errors);
+    run_test("write", t_write);
+    run_test("write_big", t_write_big);
+    run_test("read_nonblock", t_read_nonblock);
+    run_test("select_idle", t_select_idle);
+    run_test("cancel_read", t_cancel_read);
+    run_test("garbage", t_garbage);
+}
