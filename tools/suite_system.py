@@ -77,6 +77,13 @@ def shell_tests(record, boot):
           "mkdir -p /tmp/a/b && cd /tmp/a/b && pwd && touch f && ln -s f g && ls --color=never && cd / && "
           "rm -r /tmp/a && ls /tmp/a 2>&1",
           ["/tmp/a/b", "f  g", "ls: /tmp/a: No such file or directory"])
+    # 100,000 random Linux system calls; then the shell must still answer
+    out = check(record, boot, "system.sysfuzz_100000_calls",
+                "sysfuzz 100000 >/tmp/fz.out 2>&1; cat /tmp/fz.out",
+                lambda out: any(l.startswith("sysfuzz: 100000 calls") and l.endswith("system sane")
+                                for l in out), timeout=300)
+    check(record, boot, "system.alive_after_fuzz", "echo alive; ls /tmp | wc -l",
+          lambda out: out[:1] == ["alive"])
     check(record, boot, "system.exit_restarts_shell", "exit", lambda out: any("starting it again" in l for l in out))
 
 

@@ -36,7 +36,10 @@ struct entry {
     uint64_t data_off;
 };
 
-static struct { uint64_t cino, dev; uint32_t ino; } hardlinks[NR_HARDLINKS];
+static struct {
+    uint64_t cino, dev;
+    uint32_t ino;
+} hardlinks[NR_HARDLINKS];
 static int nr_hardlinks;
 static char path[PATH_LEN];
 static char target[RAMFS_SYMLINK_MAX + 1];
@@ -54,9 +57,10 @@ static int hex8(const char *p, uint64_t *out)
     uint64_t v = 0;
     for (int i = 0; i < 8; i++) {
         char c = p[i];
-        int d = c >= '0' && c <= '9' ? c - '0'
-              : c >= 'a' && c <= 'f' ? c - 'a' + 10
-              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
         if (d < 0)
             return -1;
         v = v << 4 | (uint64_t)d;
@@ -114,8 +118,8 @@ static uint32_t *hardlink_slot(const struct entry *e)
     return &hardlinks[nr_hardlinks++].ino;
 }
 
-static int add_file(const struct src *s, struct ramfs_inode *dir, const char *name,
-                    uint64_t len, const struct entry *e)
+static int add_file(const struct src *s, struct ramfs_inode *dir, const char *name, uint64_t len,
+                    const struct entry *e)
 {
     uint32_t *link = e->nlink > 1 ? hardlink_slot(e) : 0;
     struct ramfs_inode *ip = link && *link ? ramfs_iget(*link) : 0;
@@ -240,6 +244,6 @@ void ramfs_cpio_load(endpoint_t ep, grant_id_t g, uint64_t size, const char *lab
     }
     if (why)
         printf("ramfs: %s: stopped at offset %lu: %s\n", label, off, why);
-    printf("ramfs: loaded %lu entries from %s (%lu bytes), skipped %lu; %lu KiB in use\n",
-           loaded, label, size, skipped, ramfs_heap_pages_used() * 4);
+    printf("ramfs: loaded %lu entries from %s (%lu bytes), skipped %lu; %lu KiB in use\n", loaded,
+           label, size, skipped, ramfs_heap_pages_used() * 4);
 }

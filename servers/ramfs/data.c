@@ -88,8 +88,7 @@ void ramfs_free_blocks(struct ramfs_inode *ip, uint64_t from)
     }
 }
 
-int64_t ramfs_read(struct ramfs_inode *ip, uint64_t off, endpoint_t ep, grant_id_t g,
-                   uint64_t len)
+int64_t ramfs_read(struct ramfs_inode *ip, uint64_t off, endpoint_t ep, grant_id_t g, uint64_t len)
 {
     if (off >= ip->size)
         return 0;

@@ -73,7 +73,10 @@ struct ramfs_dirent *ramfs_dir_find(struct ramfs_inode *dir, const char *name, u
     return 0;
 }
 
-static uint64_t dirent_size(uint64_t len) { return sizeof(struct ramfs_dirent) + len + 1; }
+static uint64_t dirent_size(uint64_t len)
+{
+    return sizeof(struct ramfs_dirent) + len + 1;
+}
 
 int ramfs_dir_add(struct ramfs_inode *dir, const char *name, uint64_t len, uint32_t ino)
 {
@@ -127,13 +130,20 @@ void ramfs_dir_free_all(struct ramfs_inode *dir)
 static uint8_t dtype(uint32_t mode)
 {
     switch (mode & S_IFMT) {
-    case S_IFDIR: return DT_DIR;
-    case S_IFREG: return DT_REG;
-    case S_IFLNK: return DT_LNK;
-    case S_IFCHR: return DT_CHR;
-    case S_IFIFO: return DT_FIFO;
-    case S_IFSOCK: return DT_SOCK;
-    default: return 0;
+    case S_IFDIR:
+        return DT_DIR;
+    case S_IFREG:
+        return DT_REG;
+    case S_IFLNK:
+        return DT_LNK;
+    case S_IFCHR:
+        return DT_CHR;
+    case S_IFIFO:
+        return DT_FIFO;
+    case S_IFSOCK:
+        return DT_SOCK;
+    default:
+        return 0;
     }
 }
 

@@ -25,8 +25,8 @@ struct free_obj {
 
 static struct free_obj *class_free[NR_CLASSES];
 static struct free_obj *page_free;
-static uint64_t mapped;    /* bytes mapped from RAMFS_HEAP_BASE */
-static uint64_t bumped;    /* bytes handed out at least once */
+static uint64_t mapped; /* bytes mapped from RAMFS_HEAP_BASE */
+static uint64_t bumped; /* bytes handed out at least once */
 static uint64_t cap = RAMFS_HEAP_CAP;
 static uint64_t free_pages; /* pages on page_free */
 static int warned;
@@ -156,6 +156,12 @@ void ramfs_free(void *p, uint64_t n)
     class_free[c] = o;
 }
 
-uint64_t ramfs_heap_pages_cap(void) { return cap / RAMFS_BLOCK; }
+uint64_t ramfs_heap_pages_cap(void)
+{
+    return cap / RAMFS_BLOCK;
+}
 
-uint64_t ramfs_heap_pages_used(void) { return bumped / RAMFS_BLOCK - free_pages; }
+uint64_t ramfs_heap_pages_used(void)
+{
+    return bumped / RAMFS_BLOCK - free_pages;
+}

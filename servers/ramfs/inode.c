@@ -18,7 +18,10 @@ static struct ramfs_inode **itab[ITAB_PAGES];
 static uint32_t cursor = 2;
 static uint32_t nr_inodes;
 
-uint64_t ramfs_now(void) { return sys_uptime() / 1000; }
+uint64_t ramfs_now(void)
+{
+    return sys_uptime() / 1000;
+}
 
 struct ramfs_inode *ramfs_iget(uint64_t ino)
 {

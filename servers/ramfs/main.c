@@ -51,8 +51,8 @@ static int64_t fetch_name(const message_t *m, int gi, char *buf)
  * Two strings "a NUL b" (a NUL after a non-empty b is allowed) of total bytes,
  * b at most bmax long: *alen, *boff and *blen locate them in pair[].
  */
-static int fetch_pair(uint64_t gw, uint64_t total, uint64_t bmax, uint64_t *alen,
-                      uint64_t *boff, uint64_t *blen)
+static int fetch_pair(uint64_t gw, uint64_t total, uint64_t bmax, uint64_t *alen, uint64_t *boff,
+                      uint64_t *blen)
 {
     grant_id_t g;
     if (total < 2)
@@ -83,7 +83,10 @@ static int fetch_pair(uint64_t gw, uint64_t total, uint64_t bmax, uint64_t *alen
     return 0;
 }
 
-static struct ramfs_inode *inode_arg(uint64_t w) { return ramfs_iget(w); }
+static struct ramfs_inode *inode_arg(uint64_t w)
+{
+    return ramfs_iget(w);
+}
 
 /* Hand an inode to the requester, who now holds one more reference. */
 static int64_t give(message_t *r, struct ramfs_inode *ip)
@@ -258,19 +261,28 @@ static int64_t dispatch(const message_t *m, message_t *r)
     case FS_CREATE:
     case FS_LINK:
     case FS_UNLINK:
-    case FS_RMDIR: return do_named(m, r);
-    case FS_SYMLINK: return do_symlink(m, r);
-    case FS_RENAME: return do_rename(m);
+    case FS_RMDIR:
+        return do_named(m, r);
+    case FS_SYMLINK:
+        return do_symlink(m, r);
+    case FS_RENAME:
+        return do_rename(m);
     case FS_READ:
     case FS_WRITE:
-    case FS_TRUNC: return do_data(m);
-    case FS_GETDENTS: return do_getdents(m, r);
-    case FS_READLINK: return do_readlink(m);
+    case FS_TRUNC:
+        return do_data(m);
+    case FS_GETDENTS:
+        return do_getdents(m, r);
+    case FS_READLINK:
+        return do_readlink(m);
     case FS_STAT:
-    case FS_STATFS: return do_stat(m);
+    case FS_STATFS:
+        return do_stat(m);
     case FS_CHMOD:
-    case FS_PUTNODE: return do_inode(m);
-    default: return -LX_ENOSYS;
+    case FS_PUTNODE:
+        return do_inode(m);
+    default:
+        return -LX_ENOSYS;
     }
 }
 

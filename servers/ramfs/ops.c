@@ -24,7 +24,10 @@ int ramfs_name_ok(const char *name, uint64_t len)
     return 0;
 }
 
-static int is_dot(const char *name, uint64_t len) { return len == 1 && name[0] == '.'; }
+static int is_dot(const char *name, uint64_t len)
+{
+    return len == 1 && name[0] == '.';
+}
 static int is_dotdot(const char *name, uint64_t len)
 {
     return len == 2 && name[0] == '.' && name[1] == '.';
@@ -38,8 +41,7 @@ static int live_dir(struct ramfs_inode *dir)
     return dir->nlink ? 0 : -LX_ENOENT;
 }
 
-int ramfs_lookup(struct ramfs_inode *dir, const char *name, uint64_t len,
-                 struct ramfs_inode **out)
+int ramfs_lookup(struct ramfs_inode *dir, const char *name, uint64_t len, struct ramfs_inode **out)
 {
     if (!RAMFS_ISDIR(dir))
         return -LX_ENOTDIR;

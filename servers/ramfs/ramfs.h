@@ -33,7 +33,7 @@
 /* blocks reachable: direct, one indirect page, one double-indirect page */
 #define RAMFS_MAX_BLOCKS ((uint64_t)RAMFS_NDIRECT + RAMFS_PTRS + (uint64_t)RAMFS_PTRS * RAMFS_PTRS)
 #define RAMFS_MAX_SIZE (RAMFS_MAX_BLOCKS * RAMFS_BLOCK) /* about 1 GiB */
-#define RAMFS_MAX_INODES 65536 /* inode numbers 1..65535 */
+#define RAMFS_MAX_INODES 65536                          /* inode numbers 1..65535 */
 #define RAMFS_SYMLINK_MAX 4095
 #define RAMFS_LINK_MAX 65000
 #define RAMFS_MAGIC 0x858458f6 /* Linux's ramfs magic, for statfs */
@@ -53,10 +53,10 @@ struct ramfs_inode {
     uint32_t pad;
     uint64_t size, rdev;
     uint64_t atime, mtime, ctime;
-    char *target;  /* symlinks: the target (size bytes, NUL-terminated) */
+    char *target;                /* symlinks: the target (size bytes, NUL-terminated) */
     void *direct[RAMFS_NDIRECT]; /* block index (file data or dir slots) */
-    void **ind;    /* one page of RAMFS_PTRS block pointers */
-    void ***dind;  /* one page of pointers to such pages */
+    void **ind;                  /* one page of RAMFS_PTRS block pointers */
+    void ***dind;                /* one page of pointers to such pages */
 };
 
 struct ramfs_dirent {
@@ -74,7 +74,7 @@ struct ramfs_dirent {
 void ramfs_heap_init(void);
 void *ramfs_page_alloc(void); /* zeroed page, or 0 when out of memory */
 void ramfs_page_free(void *p);
-void *ramfs_alloc(uint64_t n); /* zeroed, n <= RAMFS_BLOCK; or 0 */
+void *ramfs_alloc(uint64_t n);        /* zeroed, n <= RAMFS_BLOCK; or 0 */
 void ramfs_free(void *p, uint64_t n); /* n as given to ramfs_alloc */
 uint64_t ramfs_heap_pages_cap(void);  /* pages the heap may hold at most */
 uint64_t ramfs_heap_pages_used(void); /* pages taken, small-object pages included */
@@ -83,9 +83,9 @@ void ramfs_copy(void *d, const void *s, uint64_t n);
 
 /* inode.c */
 uint64_t ramfs_now(void);
-struct ramfs_inode *ramfs_iget(uint64_t ino); /* 0 if no such live inode */
+struct ramfs_inode *ramfs_iget(uint64_t ino);    /* 0 if no such live inode */
 struct ramfs_inode *ramfs_ialloc(uint32_t mode); /* nlink 0, refs 0; 0 if none */
-void ramfs_iput_check(struct ramfs_inode *ip); /* free if no links, no refs */
+void ramfs_iput_check(struct ramfs_inode *ip);   /* free if no links, no refs */
 int ramfs_root_init(void);
 void ramfs_fill_stat(const struct ramfs_inode *ip, struct fs_stat *st);
 void ramfs_fill_statfs(struct fs_statfs *sf);
@@ -93,8 +93,7 @@ void ramfs_fill_statfs(struct fs_statfs *sf);
 /* data.c */
 void *ramfs_block(struct ramfs_inode *ip, uint64_t blk, int alloc);
 void ramfs_free_blocks(struct ramfs_inode *ip, uint64_t from);
-int64_t ramfs_read(struct ramfs_inode *ip, uint64_t off, endpoint_t ep, grant_id_t g,
-                   uint64_t len);
+int64_t ramfs_read(struct ramfs_inode *ip, uint64_t off, endpoint_t ep, grant_id_t g, uint64_t len);
 int64_t ramfs_write(struct ramfs_inode *ip, uint64_t off, endpoint_t ep, grant_id_t g,
                     uint64_t goff, uint64_t len);
 int ramfs_truncate(struct ramfs_inode *ip, uint64_t size);
@@ -112,8 +111,7 @@ int64_t ramfs_getdents(struct ramfs_inode *dir, uint64_t *cookie, endpoint_t ep,
 
 /* ops.c: name operations; names are checked by the caller (ramfs_name_ok) */
 int ramfs_name_ok(const char *name, uint64_t len);
-int ramfs_lookup(struct ramfs_inode *dir, const char *name, uint64_t len,
-                 struct ramfs_inode **out);
+int ramfs_lookup(struct ramfs_inode *dir, const char *name, uint64_t len, struct ramfs_inode **out);
 int ramfs_create(struct ramfs_inode *dir, const char *name, uint64_t len, uint32_t mode,
                  uint64_t rdev, struct ramfs_inode **out);
 int ramfs_symlink(struct ramfs_inode *dir, const char *name, uint64_t len, const char *target,

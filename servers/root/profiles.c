@@ -22,8 +22,7 @@ const struct profile profiles[] = {
     {"vfs", BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM) | K(KC_SYSINFO),
      PRIV_IPC_ALL | PRIV_USERS, 0, {{0, 0}}, 0, 0, 0, 0, 2},
     /* ramfs: the in-memory root file system, filled from the initramfs. */
-    {"ramfs", BASIC | GRANTS | K(KC_MEM_MAP) | K(KC_MEM_UNMAP), PRIV_IPC_ALL, 0, {{0, 0}}, 0, 0,
-     0, 0, 2},
+    {"ramfs", BASIC | GRANTS | K(KC_MEM_MAP), PRIV_IPC_ALL, 0, {{0, 0}}, 0, 0, 0, 0, 2},
     /* tty: the 16550 on COM1, its ports and IRQ 4 only. */
     {"tty", BASIC | GRANTS | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), PRIV_IPC_ALL, 1,
      {{0x3f8, 8}}, 1u << 4, 0, 0, 0, 1},
@@ -43,6 +42,8 @@ const struct profile profiles[] = {
     {"memdrv", BASIC | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_DMAALLOC) | K(KC_MAPPHYS), 0, 0,
      {{0, 0}}, 0, 0xfee00000, 4096, 0, 3},
     /* The tty driver's tests: CDEV_* requests with grants, alarms, exits QEMU. */
+    /* fstest: talks to ramfs through grants, exits QEMU. */
+    {"fstest", BASIC | GRANTS | K(KC_IOPORT), PRIV_IPC_ALL, 1, {{0x501, 1}}, 0, 0, 0, 0, 3},
     {"ttytest", BASIC | GRANTS | K(KC_ALARM) | K(KC_IOPORT), PRIV_IPC_ALL, 1, {{0x501, 1}}, 0, 0, 0, 0, 2},
     /* Default privileges plus the log: every other operation is denied. */
     {"unpriv", BASIC, 0, 0, {{0, 0}}, 0, 0, 0, 0, 3},
