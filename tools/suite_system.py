@@ -72,11 +72,12 @@ def shell_tests(record, boot):
     record("system.ctrl_c_interrupts_sleep", ok, "" if ok else "no prompt after ^C", boot.tail())
     check(record, boot, "system.ctrl_c_status", "echo status=$?", ["status=130"])
     check(record, boot, "system.mount_lists_proc", "mount",
-          ["rootfs on / type ramfs (rw)", "proc on /proc type proc (rw)"])
+          ["ramfs on / type ramfs (rw)", "proc on /proc type proc (rw)"])
     check(record, boot, "system.files_and_dirs",
           "mkdir -p /tmp/a/b && cd /tmp/a/b && pwd && touch f && ln -s f g && ls --color=never && cd / && "
           "rm -r /tmp/a && ls /tmp/a 2>&1",
           ["/tmp/a/b", "f  g", "ls: /tmp/a: No such file or directory"])
+    applets(record, boot)
     # 100,000 random Linux system calls; then the shell must still answer
     out = check(record, boot, "system.sysfuzz_100000_calls",
                 "sysfuzz 100000 >/tmp/fz.out 2>&1; cat /tmp/fz.out",
@@ -110,3 +111,48 @@ def run_utest(record, module):
             return
     finally:
         boot.kill()
+
+
+# BusyBox applets, one command each, and a line its output must contain.
+APPLETS = [
+    ("basename /a/b/c.txt .txt", "c"), ("dirname /a/b/c", "/a/b"), ("echo x | cat", "x"),
+    ("printf '%05d\\n' 42", "00042"), ("seq 3 | tail -1", "3"), ("expr 6 \\* 7", "42"),
+    ("echo hello | tr a-z A-Z", "HELLO"), ("echo a,b,c | cut -d, -f2", "b"),
+    ("printf 'b\\na\\n' | sort | head -1", "a"), ("printf 'a\\na\\nb\\n' | uniq | wc -l", "2"),
+    ("echo hello world | wc -w", "2"), ("echo abc | rev", "cba"), ("echo hello | sed s/l/L/g", "heLLo"),
+    ("echo 'x y' | awk '{print $2}'", "y"), ("printf 'a\\nb\\n' | grep -n b", "2:b"),
+    ("echo hi | od -c | head -1", "h   i"), ("echo hi | hexdump -C | head -1", "68 69"),
+    ("echo data > /tmp/ap; md5sum /tmp/ap", "6137cde4893c59f76f005a8123d8e8e6"),
+    ("sha1sum /tmp/ap", "c5d84736ba451747dd5f0eb9d17e104f3697ef47"), ("cp /tmp/ap /tmp/ap2; cmp /tmp/ap /tmp/ap2 && echo same", "same"),
+    ("mv /tmp/ap2 /tmp/ap3; ls /tmp/ap3", "/tmp/ap3"), ("stat -c %s /tmp/ap", "5"),
+    ("du -s /tmp/ap | cut -f1", ""), ("touch /tmp/t1; test -f /tmp/t1 && echo yes", "yes"),
+    ("[ 3 -gt 2 ] && echo bigger", "bigger"), ("mkdir -p /tmp/x/y; rmdir /tmp/x/y; ls -d /tmp/x", "/tmp/x"),
+    ("ln -s /tmp/ap /tmp/lnk; readlink /tmp/lnk", "/tmp/ap"), ("realpath /tmp/../tmp/ap", "/tmp/ap"),
+    ("find /etc -name passwd", "/etc/passwd"), ("echo a b | xargs -n1 | tail -1", "b"),
+    ("head -c 4 /dev/zero | wc -c", "4"), ("dd if=/dev/zero bs=512 count=4 2>/dev/null | wc -c", "2048"),
+    ("yes | head -2 | tail -1", "y"), ("echo 1+2 | bc 2>/dev/null || echo $((1+2))", "3"),
+    ("date +%Y | cut -c1-2", "20"), ("id -u", "0"), ("whoami", "root"), ("hostname", ""),
+    ("uname -m", "x86_64"), ("env | grep -c PATH", "1"), ("printenv HOME", "/root"),
+    ("nproc", "1"), ("which ls", "/bin/ls"), ("true; echo $?", "0"), ("false; echo $?", "1"),
+    ("sleep 0.1; echo slept", "slept"), ("tee /tmp/tee < /tmp/ap > /dev/null; cat /tmp/tee", "data"),
+    ("gzip -c /tmp/ap | gunzip -c", "data"), ("tar -cf /tmp/a.tar -C /tmp ap && tar -tf /tmp/a.tar", "ap"),
+    ("split -b 2 /tmp/ap /tmp/sp; ls /tmp/spaa", "/tmp/spaa"), ("fold -w 2 /tmp/ap | head -1", "da"),
+    ("comm -12 /tmp/ap /tmp/ap3", "data"), ("diff /tmp/ap /tmp/ap3 && echo nodiff", "nodiff"),
+    ("chmod 600 /tmp/ap; ls -l /tmp/ap | cut -c1-10", "-rw-------"), ("cat /etc/hostname", "samsara"),
+    ("timeout 1 sleep 5; echo $?", "143"), ("nohup echo nohup >/tmp/nh 2>/dev/null; cat /tmp/nh", "nohup"),
+    ("cat /proc/uptime | cut -d' ' -f2", "0.00"), ("free | head -1", "total"), ("df / | tail -1", "ramfs"),
+    ("ps | grep -c ps", ""), ("pidof init", "1"), ("kill -0 1 && echo ok", "ok"), ("clear; echo cleared", "cleared"),
+]
+
+
+def applets(record, boot):
+    failed = []
+    for command, want in APPLETS:
+        out = boot.run(command, PROMPT, 20)
+        out = [l for l in (out or []) if not l.startswith(("root: ", "pm: "))]
+        if out is None or (want and not any(want in l for l in out)) or (not want and not out):
+            failed.append((command, out))
+    names = sorted({c.split()[0] for c, _ in APPLETS})
+    record("system.busybox_applets", not failed,
+           f"{len(APPLETS) - len(failed)} of {len(APPLETS)} commands ({len(names)} applets)"
+           + (f"; failed: {failed[:5]}" if failed else ""))

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -33,6 +34,10 @@ int main(int argc, char **argv)
 {
     static char *shell[] = {"/bin/sh", 0};
     char **cmd = argc > 1 ? argv + 1 : shell;
+    setenv("PATH", "/bin:/sbin:/usr/bin", 0);
+    setenv("HOME", "/root", 0);
+    setenv("SHELL", "/bin/sh", 0);
+    setenv("TERM", "vt100", 0);
     signal(SIGINT, SIG_IGN);
     signal(SIGQUIT, SIG_IGN);
     signal(SIGTSTP, SIG_IGN);
