@@ -107,7 +107,7 @@ $(B)/host/test_elf: tests/host/test_elf.c include/samsara/elf64.h
 test: deps all $(B)/initramfs.cpio
 	@python3 tools/test.py
 
-bench: deps all
+bench: deps all $(B)/initramfs.cpio
 	@python3 tools/bench.py
 
 loc:

@@ -11,9 +11,10 @@ start to the root server's first line, median of 5 boots.
 import os
 import statistics
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qemu import BUILD, Boot  # noqa: E402
+from qemu import BUILD, Boot, system_modules  # noqa: E402
 
 
 def kbench(icount):
@@ -47,6 +48,32 @@ def boot_ms():
     return statistics.median(times), min(times), max(times)
 
 
+def shell_prompt_ms():
+    """QEMU start to the BusyBox prompt on the console, median of 5 boots."""
+    times = []
+    for _ in range(5):
+        boot = Boot(system_modules(), console=True)
+        try:
+            if not boot.wait_prompt("# ", 30):
+                raise SystemExit("no shell prompt")
+            times.append((time.monotonic() - boot.start) * 1000)
+        finally:
+            boot.kill()
+    return statistics.median(times), min(times), max(times)
+
+
+def ubench():
+    """user/ubench.c as the first process: Linux system-call costs in microseconds."""
+    boot = Boot(system_modules("/bin/ubench"))
+    try:
+        if boot.wait_for(r"^ubench: done", timeout=300)[0] is None:
+            print("\n".join(boot.tail()))
+            raise SystemExit("ubench did not finish")
+        return {p[1]: p[2:] for p in (t.split() for _, t in boot.lines) if len(p) == 5 and p[0] == "UBENCH"}
+    finally:
+        boot.kill()
+
+
 def main():
     tsc = kbench(icount=False)
     ins = kbench(icount=True)
@@ -64,6 +91,12 @@ def main():
     med, lo, hi = boot_ms()
     print(f"\nQEMU start to first user process (root): median {med:.0f} ms "
           f"[{lo:.0f}-{hi:.0f}] over 5 boots")
+    med, lo, hi = shell_prompt_ms()
+    print(f"QEMU start to the BusyBox shell prompt:   median {med:.0f} ms "
+          f"[{lo:.0f}-{hi:.0f}] over 5 boots")
+    print(f"\n{'Linux system call (TCG, wall clock)':40} {'microseconds, median [min-max]':>32}")
+    for name, (med, lo, hi) in ubench().items():
+        print(f"{name:40} {med:>10} [{lo}-{hi}]")
 
 
 if __name__ == "__main__":
