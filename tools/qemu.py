@@ -79,11 +79,15 @@ class Boot:
         if not self.wait_prompt(prompt, timeout, after=start):
             return None
         with self.cond:
-            acc, lines = "", [t for _, t in self.lines[start:]]
+            lines = [t for _, t in self.lines[start:]]
         for i, line in enumerate(lines):
-            acc += line
-            if command in acc:
-                return lines[i + 1:]
+            if command[:12] not in line:
+                continue
+            acc = ""  # the echo starts here; it may wrap over several lines
+            for j in range(i, len(lines)):
+                acc += lines[j]
+                if command in acc:
+                    return lines[j + 1:]
         return None
 
     def wait_prompt(self, prompt, timeout, after=None):

@@ -81,8 +81,8 @@ def shell_tests(record, boot):
     # 100,000 random Linux system calls; then the shell must still answer
     out = check(record, boot, "system.sysfuzz_100000_calls",
                 "sysfuzz 100000 >/tmp/fz.out 2>&1; cat /tmp/fz.out",
-                lambda out: any(l.startswith("sysfuzz: 100000 calls") and l.endswith("system sane")
-                                for l in out), timeout=300)
+                lambda out: any("sysfuzz: 100000 calls" in l and "system sane" in l for l in out),
+                timeout=300)
     check(record, boot, "system.alive_after_fuzz", "echo alive; ls /tmp | wc -l",
           lambda out: out[:1] == ["alive"])
     check(record, boot, "system.exit_restarts_shell", "exit", lambda out: any("starting it again" in l for l in out))

@@ -7,6 +7,9 @@
  * would wait, and memory calls confined to a scratch window. Calls that
  * would end the experiment instead of testing it are not made: exit,
  * exec, fork/clone, kill, and changes to signal handling and timers.
+ * Paths are those of a scratch directory, /tmp/fzd, which is the children's
+ * working directory (root may remove anything, /dev/null included, so the
+ * fuzzer keeps away from the rest of the tree).
  * A child that dies of a signal (it may unmap its own stack) is counted;
  * the parent starts another until the total is reached.
  */
@@ -29,9 +32,10 @@
 
 static uint64_t rng;
 static uint8_t scratch[65536];
-static const char *const paths[] = {"/tmp/fz", "/tmp/fz2", "/tmp/fzd", "/tmp/fzd/x", "/dev/null",
-                                    "/dev/zero", "/proc/self/stat", "/proc", ".", "..", "",
-                                    "/tmp/fzd/../fz", "/nonexistent/a/b"};
+/* Paths inside the scratch directory (the children's cwd), and read-only ones. */
+static const char *const paths[] = {"/tmp/fzd/a", "/tmp/fzd/b", "/tmp/fzd/sub", "/tmp/fzd/sub/x",
+                                    "a", "b", "sub", "sub/../a", ".", "..", "", "/proc",
+                                    "/proc/self/stat", "/nonexistent/a/b"};
 
 static uint64_t next(void)
 {
@@ -85,6 +89,8 @@ static void child(uint64_t seed)
 {
     rng = seed | 1;
     int null = open("/dev/null", O_RDWR);
+    if (null < 0 || chdir("/tmp/fzd") < 0)
+        _exit(3); /* never fuzz with the console as stdout */
     for (int fd = 0; fd < 3; fd++)
         dup2(null, fd);
     struct sigaction sa = {.sa_handler = on_alarm}; /* no SA_RESTART: waits end with EINTR */
@@ -145,6 +151,10 @@ int main(int argc, char **argv)
         waitpid(pid, &st, 0);
         children++;
         killed += WIFSIGNALED(st);
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 3) {
+            printf("sysfuzz: a child could not set up (/dev/null or /tmp/fzd missing)\n");
+            return 1;
+        }
     }
     /* still alive and sane: a process, a file, a pipe */
     int fds[2];

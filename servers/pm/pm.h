@@ -61,7 +61,8 @@ struct mproc {
     uint64_t saved_mask;             /* W_SIGSUSPEND: mask to restore */
     uint64_t alarm_at, alarm_interval; /* ITIMER_REAL, in ticks; 0 = off */
     uint64_t start_tick;
-    uint64_t child_ticks;            /* CPU ticks of reaped children */
+    uint64_t child_ticks;            /* CPU ms of reaped children */
+    uint64_t cpu_ms;                 /* its own CPU ms, read when it exits */
 };
 
 extern struct mproc mprocs[NR_MPROCS];

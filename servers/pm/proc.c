@@ -77,6 +77,8 @@ void mproc_exit(struct mproc *mp, int status)
 {
     if (mp->state != M_ALIVE)
         return;
+    struct proc_info info;
+    mp->cpu_ms = sys_proc_info(mp->ep, &info) == 0 ? info.ticks : 0; /* before it is gone */
     mp->state = M_ZOMBIE;
     mp->exit_status = status;
     mp->wait = W_NONE;
@@ -140,6 +142,7 @@ int64_t do_wait4(struct mproc *mp, const uint64_t *a)
             if (sys_vcopy(SELF, (uint64_t)ru, mp->ep, a[3], sizeof(ru)) < 0)
                 return -LX_EFAULT;
         }
+        mp->child_ticks += c->cpu_ms + c->child_ticks;
         c->state = M_FREE;
         return c->pid;
     }

@@ -48,6 +48,14 @@ static int64_t interrupt_call(struct mproc *mp)
 {
     if (mp->wait != W_NONE) {
         int restartable = mp->wait == W_WAIT4;
+        uint64_t nr = mp->call.u.w[0], rem = nr == LX_nanosleep ? mp->call.u.w[2] : 0;
+        if (nr == LX_clock_nanosleep && !(mp->call.u.w[2] & 1))
+            rem = mp->call.u.w[4]; /* relative sleeps report what is left */
+        if (mp->wait == W_SLEEP && rem) {
+            uint64_t now = now_ticks(), left = mp->wake_at > now ? mp->wake_at - now : 0;
+            uint64_t ts[2] = {left / 1000, (left % 1000) * 1000000};
+            sys_vcopy(SELF, (uint64_t)ts, mp->ep, rem, sizeof(ts));
+        }
         if (mp->wait == W_SIGSUSPEND)
             mp->sigmask = mp->saved_mask;
         mp->wait = W_NONE;
@@ -152,7 +160,7 @@ int64_t do_kill(struct mproc *mp, const uint64_t *a)
         return -LX_EINVAL;
     if (pid > 0) {
         struct mproc *t = mproc_by_pid(pid);
-        if (!t || t->state != M_ALIVE)
+        if (!t || (t->state != M_ALIVE && sig)) /* a zombie still exists for kill(pid, 0) */
             return -LX_ESRCH;
         if (sig)
             signal_send(t, sig);
@@ -160,7 +168,7 @@ int64_t do_kill(struct mproc *mp, const uint64_t *a)
     }
     if (pid == -1) {
         for (int i = 0; i < NR_MPROCS; i++)
-            if (mprocs[i].state == M_ALIVE && mprocs[i].pid != INIT_PID) {
+            if (mprocs[i].state == M_ALIVE && mprocs[i].pid != INIT_PID && &mprocs[i] != mp) {
                 n++;
                 if (sig)
                     signal_send(&mprocs[i], sig);

@@ -82,7 +82,7 @@ int64_t do_time(struct mproc *mp, const uint64_t *a)
     return (int64_t)t;
 }
 
-/* Sleep until the deadline (in ticks); W_SLEEP keeps rem's address in the call. */
+/* Sleep until the deadline (in ticks); a signal writes the time left to rem (signal.c). */
 static int64_t sleep_until(struct mproc *mp, uint64_t deadline)
 {
     if (deadline <= now_ticks())

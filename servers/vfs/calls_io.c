@@ -84,16 +84,22 @@ static int64_t vector_io(struct vproc *p, const uint64_t *a, int write)
             continue;
         int64_t r = write ? file_write(p, f, iov[2 * i], iov[2 * i + 1], &f->pos)
                           : file_read(p, f, iov[2 * i], iov[2 * i + 1], &f->pos);
+        if (r == SUSPEND && total) { /* data moved already: do not wait for more */
+            if (p->wait == WAIT_DEV) {
+                int64_t c = dev_cancel(p); /* the device's part of this vector */
+                total += c > 0 ? (uint64_t)c : 0;
+            }
+            p->wait = WAIT_NONE;
+            return (int64_t)total;
+        }
         if (r == SUSPEND)
-            return total ? (int64_t)total : SUSPEND; /* wait only if nothing moved */
+            return SUSPEND; /* wait only if nothing moved */
         if (r < 0)
             return total ? (int64_t)total : r;
         total += (uint64_t)r;
         if ((uint64_t)r < iov[2 * i + 1])
             break;
     }
-    if (total && p->wait != WAIT_NONE) /* a later iovec suspended after data moved */
-        p->wait = WAIT_NONE;
     return (int64_t)total;
 }
 
@@ -269,9 +275,18 @@ int64_t do_sendfile(struct vproc *p, const uint64_t *a)
         p->kernel_io = 1; /* "user" addresses are vfs's own for this write */
         int64_t w = file_write(p, out, (uint64_t)chunk, (uint64_t)r, &out->pos);
         p->kernel_io = 0;
-        if (w == SUSPEND) { /* the device took the data and answers later */
+        if (w == SUSPEND && p->wait == WAIT_DEV) {
+            /* the driver holds the data and answers later with the count */
             *pos += (uint64_t)r;
+            if (a[2] && copy_out(p, a[2], &off, 8) < 0)
+                return -LX_EFAULT;
             return SUSPEND;
+        }
+        if (w == SUSPEND) { /* a full pipe took nothing: return what moved, or wait and redo */
+            if (!total)
+                return SUSPEND;
+            p->wait = WAIT_NONE;
+            break;
         }
         if (w <= 0) {
             if (!total)

@@ -16,13 +16,9 @@ int64_t exec_load(struct vproc *p, uint64_t upath, endpoint_t to, grant_id_t g, 
     if ((r = fs_stat(v, &st)) < 0)
         goto out;
     if ((st.mode & S_IFMT) != S_IFREG || !(st.mode & 0111)) {
-        r = (st.mode & S_IFMT) == S_IFDIR ? -LX_EACCES : -LX_EACCES;
+        r = -LX_EACCES; /* directories and files without an x bit */
         goto out;
     }
-    if (path[0] == '/')
-        strncpy_s(p->exe, path, sizeof(p->exe)); /* for /proc/<pid>/exe */
-    else
-        snprintf_s(p->exe, sizeof(p->exe), "%s", path);
     if (st.size > len) {
         r = -LX_ENOMEM;
         goto out;
@@ -45,6 +41,10 @@ int64_t exec_load(struct vproc *p, uint64_t upath, endpoint_t to, grant_id_t g, 
         pos += (uint64_t)r;
     }
     r = (int64_t)pos;
+    if (path[0] == '/') /* for /proc/<pid>/exe (a relative path is kept as given) */
+        strncpy_s(p->exe, path, sizeof(p->exe));
+    else
+        snprintf_s(p->exe, sizeof(p->exe), "%s", path);
 out:
     vnode_put(v);
     return r;

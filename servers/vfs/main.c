@@ -76,10 +76,12 @@ static void make_dev(void)
     vnode_put(dev);
 }
 
+static endpoint_t lookup_service(const char *name);
+
 static void pm_request(message_t *m)
 {
     if (!pm_ep)
-        pm_ep = m->source; /* the first to speak this protocol is pm */
+        pm_ep = lookup_service("pm"); /* only the service root started as pm */
     message_t r = {.type = VFS_PM_REPLY};
     int64_t res = 0;
     struct vproc *p, *parent;
