@@ -15,15 +15,6 @@
 #define F_SETFL 4
 #define F_DUPFD_CLOEXEC 1030
 #define FD_CLOEXEC 1
-#define POLLIN 0x001
-#define POLLPRI 0x002
-#define POLLOUT 0x004
-#define POLLERR 0x008
-#define POLLHUP 0x010
-#define POLLNVAL 0x020
-#define POLLRDNORM 0x040
-#define POLLWRNORM 0x100
-#define MAX_POLL_FDS 256
 
 static struct file *fget(struct vproc *p, uint64_t fd) { return fd_file(p, (int)fd); }
 
@@ -45,7 +36,8 @@ int64_t do_write(struct vproc *p, const uint64_t *a)
     return f ? file_write(p, f, a[1], a[2], &f->pos) : -LX_EBADF;
 }
 
-int64_t do_pread64(struct vproc *p, const uint64_t *a)
+/* pread64/pwrite64: at an offset, leaving the file position alone. */
+static int64_t positioned(struct vproc *p, const uint64_t *a, int write)
 {
     struct file *f = fget(p, a[0]);
     uint64_t pos = a[3];
@@ -53,19 +45,11 @@ int64_t do_pread64(struct vproc *p, const uint64_t *a)
         return -LX_EBADF;
     if (!seekable(f) || (int64_t)a[3] < 0)
         return seekable(f) ? -LX_EINVAL : -LX_ESPIPE;
-    return file_read(p, f, a[1], a[2], &pos);
+    return write ? file_write(p, f, a[1], a[2], &pos) : file_read(p, f, a[1], a[2], &pos);
 }
 
-int64_t do_pwrite64(struct vproc *p, const uint64_t *a)
-{
-    struct file *f = fget(p, a[0]);
-    uint64_t pos = a[3];
-    if (!f)
-        return -LX_EBADF;
-    if (!seekable(f) || (int64_t)a[3] < 0)
-        return seekable(f) ? -LX_EINVAL : -LX_ESPIPE;
-    return file_write(p, f, a[1], a[2], &pos);
-}
+int64_t do_pread64(struct vproc *p, const uint64_t *a) { return positioned(p, a, 0); }
+int64_t do_pwrite64(struct vproc *p, const uint64_t *a) { return positioned(p, a, 1); }
 
 /* readv/writev: one iovec at a time; stop at a short transfer or a wait. */
 static int64_t vector_io(struct vproc *p, const uint64_t *a, int write)
