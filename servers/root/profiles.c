@@ -17,48 +17,53 @@ const struct profile profiles[] = {
     {"pm", BASIC | PROCS | GRANTS | K(KC_PROC_CREATE) | K(KC_PROC_START) | K(KC_PROC_FORK) |
                K(KC_PROC_REGS) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_MEM_PROTECT) |
                K(KC_VCOPY) | K(KC_ALARM) | K(KC_SYSINFO) | K(KC_IOPORT),
-     PRIV_IPC_ALL | PRIV_USERS, 1, {{0x70, 2}}, 0, 0, 0, 0, 2},
+     PRIV_IPC_ALL | PRIV_USERS, 1, {{0x70, 2}}, 0, 0, 0, 0, 2, RESTART_NEVER},
     /* vfs: descriptors and paths; copies to and from Linux processes. */
     {"vfs", BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM) | K(KC_SYSINFO),
-     PRIV_IPC_ALL | PRIV_USERS, 0, {{0, 0}}, 0, 0, 0, 0, 2},
+     PRIV_IPC_ALL | PRIV_USERS, 0, {{0, 0}}, 0, 0, 0, 0, 2, RESTART_NEVER},
     /* ramfs: the in-memory root file system, filled from the initramfs. */
-    {"ramfs", BASIC | GRANTS | K(KC_MEM_MAP), PRIV_IPC_ALL, 0, {{0, 0}}, 0, 0, 0, 0, 2},
+    {"ramfs", BASIC | GRANTS | K(KC_MEM_MAP), PRIV_IPC_ALL, 0, {{0, 0}}, 0, 0, 0, 0, 2, RESTART_NEVER},
     /* tty: the 16550 on COM1, its ports and IRQ 4 only. */
     {"tty", BASIC | GRANTS | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), PRIV_IPC_ALL, 1,
-     {{0x3f8, 8}}, 1u << 4, 0, 0, 0, 1},
+     {{0x3f8, 8}}, 1u << 4, 0, 0, 0, 1, RESTART_NEVER},
+    /* demo: a character device with state, to show restarts (restarted at once). */
+    {"demo", BASIC | GRANTS, PRIV_IPC_ALL, 0, {{0, 0}}, 0, 0, 0, 0, 2, RESTART_IMMEDIATE},
+    /* demotest: kills demo again and again and checks it comes back, state and all. */
+    {"demotest", BASIC | GRANTS | K(KC_IOPORT) | K(KC_TSC) | K(KC_ALARM), PRIV_IPC_ALL, 1,
+     {{0x501, 1}}, 0, 0, 0, 1, 2, RESTART_NEVER},
     /* The kernel test runner: spawns helpers, reads the trace, exits QEMU. */
     {"ktest", BASIC | PROCS | K(KC_SYSINFO) | K(KC_SELFCHECK) | K(KC_TRACE_READ) |
                   K(KC_ALARM) | K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) | K(KC_SAFECOPY_TO) |
                   K(KC_IOPORT),
-     PRIV_IPC_ALL, 1, {{0x501, 1}}, 0, 0, 0, 1, 2},
+     PRIV_IPC_ALL, 1, {{0x501, 1}}, 0, 0, 0, 1, 2, RESTART_NEVER},
     /* A test helper that talks to anyone and uses grants and alarms. */
     {"peer", BASIC | PROCS | K(KC_ALARM) | K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) |
                  K(KC_SAFECOPY_TO) | K(KC_SYSINFO) | K(KC_SELFCHECK),
-     PRIV_IPC_ALL, 0, {{0, 0}}, 0, 0, 0, 1, 3},
+     PRIV_IPC_ALL, 0, {{0, 0}}, 0, 0, 0, 1, 3, RESTART_NEVER},
     /* A test driver: the RTC's ports and IRQ 8, nothing else. */
     {"rtcdrv", BASIC | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), PRIV_IPC_ALL, 1,
-     {{0x70, 2}}, 1u << 8, 0, 0, 0, 3},
+     {{0x70, 2}}, 1u << 8, 0, 0, 0, 3, RESTART_NEVER},
     /* A test driver for memory calls: its own memory, DMA, the local APIC page. */
     {"memdrv", BASIC | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_DMAALLOC) | K(KC_MAPPHYS), 0, 0,
-     {{0, 0}}, 0, 0xfee00000, 4096, 0, 3},
+     {{0, 0}}, 0, 0xfee00000, 4096, 0, 3, RESTART_NEVER},
     /* The tty driver's tests: CDEV_* requests with grants, alarms, exits QEMU. */
     /* fstest: talks to ramfs through grants, exits QEMU. */
-    {"fstest", BASIC | GRANTS | K(KC_IOPORT), PRIV_IPC_ALL, 1, {{0x501, 1}}, 0, 0, 0, 0, 3},
-    {"ttytest", BASIC | GRANTS | K(KC_ALARM) | K(KC_IOPORT), PRIV_IPC_ALL, 1, {{0x501, 1}}, 0, 0, 0, 0, 2},
+    {"fstest", BASIC | GRANTS | K(KC_IOPORT), PRIV_IPC_ALL, 1, {{0x501, 1}}, 0, 0, 0, 0, 3, RESTART_NEVER},
+    {"ttytest", BASIC | GRANTS | K(KC_ALARM) | K(KC_IOPORT), PRIV_IPC_ALL, 1, {{0x501, 1}}, 0, 0, 0, 0, 2, RESTART_NEVER},
     /* Default privileges plus the log: every other operation is denied. */
-    {"unpriv", BASIC, 0, 0, {{0, 0}}, 0, 0, 0, 0, 3},
+    {"unpriv", BASIC, 0, 0, {{0, 0}}, 0, 0, 0, 0, 3, RESTART_NEVER},
     /* The fuzzer: no IPC targets, a few harmless kernel calls. */
     {"fuzz", BASIC | K(KC_ALARM) | K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) |
                  K(KC_SAFECOPY_TO) | K(KC_PROC_INFO),
-     0, 0, {{0, 0}}, 0, 0, 0, 0, 4},
+     0, 0, {{0, 0}}, 0, 0, 0, 0, 4, RESTART_NEVER},
     /* The IPC fuzzer: the same, and it may message anyone (non-blocking only). */
     {"fuzz_ipc", BASIC | K(KC_ALARM) | K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) |
                      K(KC_SAFECOPY_TO) | K(KC_PROC_INFO),
-     PRIV_IPC_ALL, 0, {{0, 0}}, 0, 0, 0, 0, 4},
+     PRIV_IPC_ALL, 0, {{0, 0}}, 0, 0, 0, 0, 4, RESTART_NEVER},
     /* Benchmarks: IPC to anyone, spawn a partner, exit QEMU. */
     {"kbench", BASIC | PROCS | K(KC_IOPORT) | K(KC_SYSINFO) | K(KC_ALARM), PRIV_IPC_ALL, 1, {{0x501, 1}}, 0,
-     0, 0, 1, 2},
-    {"", 0, 0, 0, {{0, 0}}, 0, 0, 0, 0, 0},
+     0, 0, 1, 2, RESTART_NEVER},
+    {"", 0, 0, 0, {{0, 0}}, 0, 0, 0, 0, 0, RESTART_NEVER},
 };
 
 const struct profile *profile_find(const char *name)

@@ -11,7 +11,6 @@
 
 static const struct bootinfo *boot;
 static endpoint_t may_spawn[NR_SLOTS]; /* slot -> endpoint allowed to spawn */
-static endpoint_t service_ep[BOOT_MAX_MODULES]; /* boot module i runs as this */
 
 static const struct boot_module *module_find(const char *name)
 {
@@ -21,8 +20,8 @@ static const struct boot_module *module_find(const char *name)
     return 0;
 }
 
-static endpoint_t start(const struct boot_module *m, const char *profile, endpoint_t parent,
-                        const char *arg)
+endpoint_t start(const struct boot_module *m, const char *profile, endpoint_t parent,
+                 const char *arg)
 {
     const struct profile *p = profile_find(profile);
     struct priv v;
@@ -41,9 +40,8 @@ static void reap_children(void)
     struct death_info d;
     while (sys_proc_reap(&d) > 0) {
         may_spawn[EP_SLOT(d.ep)] = 0;
-        for (uint32_t i = 0; i < boot->nr_modules; i++)
-            if (service_ep[i] == d.ep)
-                service_ep[i] = 0; /* restarting services is the next issue's rs */
+        if (service_died(&d))
+            continue;
         if (d.cause == DEATH_EXIT)
             printf("root: endpoint %d exited with status %ld\n", d.ep, d.code);
         else if (d.cause == DEATH_FAULT)
@@ -82,12 +80,7 @@ static void handle_lookup(message_t *m)
     char name[16];
     memcpy(name, m->u.b, sizeof(name));
     name[15] = '\0';
-    for (uint32_t i = 0; i < boot->nr_modules; i++)
-        if (service_ep[i] > 0 && !strcmp(boot->mod[i].name, name)) {
-            reply(m->source, service_ep[i], 0);
-            return;
-        }
-    reply(m->source, -E_SRCH, 0);
+    reply(m->source, service_lookup(name), 0);
 }
 
 /* Lend a data module (one that is not a program) for reading. */
@@ -129,16 +122,16 @@ int main(uint64_t arg)
     printf("root: started, %u boot modules, %lu MiB of memory\n", boot->nr_modules,
            boot->mem_bytes >> 20);
     endpoint_t pm = 0, vfs = 0;
+    service_init(boot);
     for (uint32_t i = 1; i < boot->nr_modules; i++) {
         const struct boot_module *m = &boot->mod[i];
         if (elf_check((const uint8_t *)m->vaddr, m->size) < 0) {
             printf("root: %s is a data module (%lu bytes)\n", m->name, m->size);
             continue;
         }
-        endpoint_t ep = start(m, profile_find(m->name) ? m->name : "unpriv", SELF, m->args);
+        endpoint_t ep = service_start(i);
         if (ep < 0)
             printf("root: cannot start %s: %s\n", m->name, strerror_s(ep));
-        service_ep[i] = ep;
         pm = strcmp(m->name, "pm") ? pm : ep;
         vfs = strcmp(m->name, "vfs") ? vfs : ep;
     }
@@ -156,12 +149,20 @@ int main(uint64_t arg)
                 reap_children();
             if (m.u.w[0] & NOTIFY_DENIED)
                 report_denials();
+            if (m.u.w[0] & NOTIFY_ALARM)
+                service_alarm();
         } else if (m.type == ROOT_SPAWN) {
             handle_spawn(&m);
         } else if (m.type == ROOT_LOOKUP) {
             handle_lookup(&m);
         } else if (m.type == ROOT_MODULE) {
             handle_module(&m);
+        } else if (m.type == ROOT_READY) {
+            service_ready(&m);
+        } else if (m.type == ROOT_SERVICE) {
+            service_request(&m, m.source > 0 && may_spawn[EP_SLOT(m.source)] == m.source);
+        } else if (m.type == ROOT_PUBLISH || m.type == ROOT_RETRIEVE) {
+            service_state(&m);
         } else if (m.source > 0) {
             message_t reply = {.type = -E_NOSYS};
             ipc_sendnb(m.source, &reply);

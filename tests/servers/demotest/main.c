@@ -1,0 +1,109 @@
+/*
+ * demotest: the reincarnation demonstration. It reads the demo driver's
+ * counter, has root kill the driver (an administrator's SVC_KILL), and
+ * reads again until the restarted driver answers, N times (argument,
+ * default 1000). Every answer must be the previous value plus one: the
+ * state came back with the driver. It measures, per kill, the time from
+ * the request to the first good answer, and prints the median and maximum
+ * with root's own figures (kill to ROOT_READY). Exits QEMU at the end.
+ */
+#include <samsara/fs.h>
+#include <samsara/root.h>
+#include "sys.h"
+
+#define MAX_KILLS 5000
+
+static uint64_t samples[MAX_KILLS];
+static char buf[32];
+
+static endpoint_t lookup(void)
+{
+    message_t m = {.type = ROOT_LOOKUP};
+    strncpy_s((char *)m.u.b, "demo", 16);
+    return ipc_sendrec(ROOT_EP, &m) < 0 ? -E_SRCH : m.type;
+}
+
+/* One read from the driver: the value, or -1 if it is not there (yet). */
+static int64_t read_counter(endpoint_t ep)
+{
+    grant_id_t g = grant_alloc(ep, buf, sizeof(buf), GRANT_WRITE);
+    message_t m = {.type = CDEV_READ, .u.w = {0, 1, (uint64_t)g, sizeof(buf), 0}};
+    int r = ipc_sendrec(ep, &m);
+    grant_free(g);
+    if (r < 0 || (int64_t)m.u.w[0] <= 0)
+        return -1;
+    int64_t v = 0;
+    for (int i = 0; buf[i] >= '0' && buf[i] <= '9'; i++)
+        v = v * 10 + (buf[i] - '0');
+    return v;
+}
+
+static int64_t service(int op, message_t *m)
+{
+    *m = (message_t){.type = ROOT_SERVICE, .u.w = {(uint64_t)op}};
+    strncpy_s((char *)m->u.b + 8, "demo", 16);
+    return ipc_sendrec(ROOT_EP, m) < 0 ? -1 : m->type;
+}
+
+static void sort(uint64_t *v, int n)
+{
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            uint64_t t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+}
+
+int main(uint64_t argp)
+{
+    const char *arg = (const char *)argp;
+    int kills = 0, wrong = 0;
+    for (const char *c = arg; *c >= '0' && *c <= '9'; c++)
+        kills = kills * 10 + (*c - '0');
+    if (kills <= 0 || kills > MAX_KILLS)
+        kills = 1000;
+    /* the TSC rate, for microseconds */
+    uint64_t t0 = sys_tsc(), tick0 = sys_uptime();
+    while (sys_uptime() < tick0 + 20)
+        ;
+    uint64_t per_us = (sys_tsc() - t0) / 20000 ? (sys_tsc() - t0) / 20000 : 1;
+    endpoint_t ep;
+    while ((ep = lookup()) < 0)
+        ;
+    int64_t prev = read_counter(ep);
+    printf("demotest: counter starts at %ld; killing demo %d times\n", prev, kills);
+    for (int k = 0; k < kills; k++) {
+        message_t m;
+        uint64_t start = sys_tsc();
+        if (service(SVC_KILL, &m) != 0) {
+            printf("demotest: kill %d refused (%ld)\n", k, (int64_t)m.type);
+            wrong++;
+            break;
+        }
+        int64_t v;
+        for (;;) { /* until the new instance answers */
+            ep = lookup();
+            if (ep > 0 && (v = read_counter(ep)) >= 0)
+                break;
+        }
+        samples[k] = (sys_tsc() - start) / per_us;
+        if (v != prev + 1) {
+            printf("demotest: after kill %d the counter is %ld, expected %ld\n", k, v, prev + 1);
+            wrong++;
+        }
+        prev = v;
+    }
+    message_t st;
+    service(SVC_STATS, &st);
+    sort(samples, kills);
+    printf("demotest: %d kills, %lu restarts, counter %ld, %d wrong answers\n", kills, st.u.w[1],
+           prev, wrong);
+    printf("RECOVERY client median_us=%lu max_us=%lu root_mean_us=%lu root_max_us=%lu\n",
+           samples[kills / 2], samples[kills - 1], st.u.w[3], st.u.w[4]);
+    printf("TEST rs.demo_killed_%d_times %s\n", kills,
+           !wrong && st.u.w[1] >= (uint64_t)kills ? "PASS" : "FAIL");
+    log_flush();
+    sys_ioport(IO_OUT8, 0x501, wrong ? 1 : 0);
+    return wrong != 0;
+}
