@@ -1,0 +1,49 @@
+/*
+ * A service's manifest: everything rs needs to start it and everything it
+ * may touch. One text file per service, beside its source (e.g.
+ * drivers/tty/tty.conf); the format is in docs/MANIFESTS.md and the parser
+ * in lib/manifest/. All manifests travel to rs in one boot data module.
+ */
+#ifndef SAMSARA_MANIFEST_H
+#define SAMSARA_MANIFEST_H
+
+#include <stdint.h>
+#include <samsara/priv.h>
+
+#define MANIFEST_LABEL_MAX 16
+#define MANIFEST_ARGS_MAX 64
+#define MANIFEST_IPC_MAX 16
+#define MANIFEST_PCI_MAX 8
+#define MANIFEST_PATH_MAX 64
+
+enum manifest_restart {
+    RESTART_NEVER,     /* stays down when it fails */
+    RESTART_IMMEDIATE, /* started again at once */
+    RESTART_BACKOFF,   /* again after 1, 2, 4 ... ms while it keeps failing soon after start */
+};
+
+struct manifest {
+    char label[MANIFEST_LABEL_MAX];     /* unique name; also the boot module to run */
+    char program[MANIFEST_LABEL_MAX];   /* boot module name of the program (default: label) */
+    char args[MANIFEST_ARGS_MAX];       /* its argument string */
+    int priority;                       /* 0 (highest) .. 7 */
+    uint64_t kcalls;                    /* kernel-call mask (KC_BIT) */
+    uint32_t flags;                     /* PRIV_IPC_ALL, PRIV_USERS (never PRIV_ROOT) */
+    char ipc[MANIFEST_IPC_MAX][MANIFEST_LABEL_MAX]; /* labels it may send to */
+    int nr_ipc;
+    uint32_t nr_io, nr_mem;
+    struct { uint32_t base, len; } io[PRIV_MAX_IO];
+    struct { uint64_t base, len; } mem[PRIV_MAX_MEM];
+    uint32_t irqs;                      /* bit n: IRQ n */
+    struct { uint16_t vendor, device; } pci[MANIFEST_PCI_MAX];
+    int nr_pci;
+    uint64_t max_pages;                 /* memory limit in 4 KiB pages */
+    uint32_t heartbeat_ms;              /* 0: no heartbeats */
+    enum manifest_restart restart;
+    uint32_t restart_limit;             /* restarts before it stays down; 0: no limit */
+    uint32_t denial_limit;              /* privilege denials that count as a failure; 0: off */
+    int may_manage;                     /* may spawn helpers and send administrator requests */
+    char policy[MANIFEST_PATH_MAX];     /* optional policy script (run by the shell) */
+};
+
+#endif
