@@ -237,12 +237,8 @@ _Noreturn void chardriver_task(const struct chardriver *driver)
             printf("chardriver: receive failed: %s\n", strerror_s(r));
             continue;
         }
-        /*
-         * Liveness and restart (a later issue, with the reincarnation
-         * server): heartbeat requests are to be answered here, before the
-         * CDEV_* dispatch, and a restarted driver will learn here that it
-         * must recover its state. Nothing is done for them yet.
-         */
+        if (service_handle(&m)) /* rs's heartbeat ping, answered */
+            continue;
         if (m.source == HARDWARE) {
             if (drv->interrupt)
                 drv->interrupt((uint32_t)m.u.w[0]);

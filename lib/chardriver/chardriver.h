@@ -25,8 +25,9 @@
  *
  * Data moves with safecopy on the requester's grants (chardriver_copy_from /
  * chardriver_copy_to). Errors are negative Linux errno values (samsara/linux.h).
- * Heartbeats and restart (a later issue) get their place in chardriver_task's
- * loop, marked there. docs/TTY.md describes the protocol decisions.
+ * rs's heartbeat pings are answered in chardriver_task's loop (service.c in
+ * lib/sys); a driver calls service_startup() before chardriver_task().
+ * docs/TTY.md describes the protocol decisions.
  */
 #ifndef CHARDRIVER_H
 #define CHARDRIVER_H

@@ -87,6 +87,15 @@ static inline int sys_proc_regs(endpoint_t ep, int op, struct user_regs *r) { re
 static inline int sys_mem_protect(endpoint_t ep, uint64_t va, uint64_t len, int prot) { return (int)kcall6(KC_MEM_PROTECT, (uint64_t)ep, va, len, (uint64_t)prot, 0, 0); }
 static inline int sys_linux_servers(endpoint_t pm, endpoint_t vfs) { return (int)kcall2(KC_LINUX_SERVERS, (uint64_t)pm, (uint64_t)vfs); }
 
+/* The service framework (service.c). */
+struct service_callbacks {
+    int (*init_fresh)(void);                 /* first start: 0 or an error */
+    int (*init_restart)(uint64_t restarts);  /* after a failure: read state back */
+};
+extern uint64_t service_restarts;
+uint64_t service_startup(const struct service_callbacks *cb); /* returns the restart count */
+int service_handle(const message_t *m); /* 1 if m was rs's heartbeat ping (answered) */
+
 /* Output through KC_LOG, line-buffered. */
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintf(const char *fmt, va_list ap);

@@ -20,19 +20,24 @@ static const struct boot_module *module_find(const char *name)
     return 0;
 }
 
-endpoint_t start(const struct boot_module *m, const char *profile, endpoint_t parent,
-                 const char *arg)
+/* Start program image m as a child of parent with the privileges of manifest `label`. */
+endpoint_t start(const struct boot_module *m, const char *label, endpoint_t parent, const char *arg)
 {
-    const struct profile *p = profile_find(profile);
+    const struct manifest *man = manifest_for(label);
     struct priv v;
-    if (!p)
+    if (!man)
         return -E_INVAL;
-    profile_to_priv(p, &v);
+    manifest_to_priv(man, &v);
     endpoint_t ep = spawn_image((const uint8_t *)m->vaddr, m->size, m->name, parent, &v, arg,
-                                p->priority);
-    if (ep > 0 && p->may_spawn)
+                                man->priority);
+    if (ep > 0 && man->may_manage)
         may_spawn[EP_SLOT(ep)] = ep;
     return ep;
+}
+
+endpoint_t start_service(const struct boot_module *m, const struct manifest *man)
+{
+    return start(m, man->label, SELF, man->args[0] ? man->args : m->args);
 }
 
 static void reap_children(void)
@@ -67,6 +72,7 @@ static void report_denials(void)
         return;
     printf("root: %s (endpoint %d) has %lu denied operations; latest: kernel call %u (%lx, %lx)\n",
            i.name, t.ep, i.denied, t.op, t.args[0], t.args[1]);
+    service_denied(t.ep, i.denied);
 }
 
 static void reply(endpoint_t to, int32_t type, uint64_t w1)
@@ -108,7 +114,7 @@ static void handle_spawn(message_t *m)
     endpoint_t ep;
     if (m->source <= 0 || may_spawn[EP_SLOT(m->source)] != m->source)
         ep = -E_PERM;
-    else if (!mod || !profile_find(req.profile) || profile_find(req.profile)->flags & PRIV_ROOT)
+    else if (!mod || !manifest_for(req.profile))
         ep = -E_INVAL;
     else
         ep = start(mod, req.profile, m->source, req.arg);
@@ -163,6 +169,10 @@ int main(uint64_t arg)
             service_request(&m, m.source > 0 && may_spawn[EP_SLOT(m.source)] == m.source);
         } else if (m.type == ROOT_PUBLISH || m.type == ROOT_RETRIEVE) {
             service_state(&m);
+        } else if (m.type == ROOT_COMPLAIN) {
+            service_complaint(&m);
+        } else if (m.type == MSG_NOTIFY) {
+            service_alive(m.source); /* a heartbeat answer */
         } else if (m.source > 0) {
             message_t reply = {.type = -E_NOSYS};
             ipc_sendnb(m.source, &reply);

@@ -2,7 +2,9 @@
 #ifndef ROOT_H
 #define ROOT_H
 
+#include <samsara/manifest.h>
 #include <samsara/root.h>
+#include "format/format.h"
 #include "sys.h"
 
 struct profile {
@@ -16,14 +18,12 @@ struct profile {
     int may_spawn; /* may ask root to spawn helpers */
     int priority;
     int restart;   /* RESTART_*: what to do when it fails */
+    uint32_t heartbeat_ms, denial_limit, restart_limit;
 };
 
-enum { RESTART_NEVER, RESTART_IMMEDIATE, RESTART_BACKOFF };
-#define RESTART_LIMIT 5000 /* restarts after which a service stays down */
-
 extern const struct profile profiles[];
-const struct profile *profile_find(const char *name);
-void profile_to_priv(const struct profile *p, struct priv *v);
+const struct manifest *manifest_for(const char *label);
+void manifest_to_priv(const struct manifest *m, struct priv *v);
 
 /* service.c: services, their failures and restarts */
 void service_init(const struct bootinfo *boot);
@@ -33,8 +33,12 @@ void service_request(message_t *m, int allowed);
 void service_ready(message_t *m);
 void service_state(message_t *m);
 void service_alarm(void);
+void service_alive(endpoint_t ep);
+void service_denied(endpoint_t ep, uint64_t count);
+void service_complaint(message_t *m);
+int service_line(int log, uint64_t i, char *buf, uint64_t len);
 endpoint_t service_lookup(const char *label);
-endpoint_t start(const struct boot_module *m, const char *profile, endpoint_t parent,
-                 const char *arg);
+endpoint_t start_service(const struct boot_module *m, const struct manifest *man);
+endpoint_t start(const struct boot_module *m, const char *label, endpoint_t parent, const char *arg);
 
 #endif

@@ -1,40 +1,75 @@
 /*
- * Reincarnation: the services root started from boot modules, what
- * happens when one fails, and the numbers an administrator asks for.
+ * Reincarnation: the services root (rs) started from boot modules, how it
+ * notices that one failed, what it then does, and the record it keeps.
  *
- * A service whose profile says RESTART_IMMEDIATE is started again from its
- * image in memory as soon as its death is reported; RESTART_BACKOFF waits
- * 1, 2, 4 ... 1024 ms when it keeps failing within a second of starting;
- * after RESTART_LIMIT restarts it stays down, loudly. Recovery time runs
- * from the moment root learns of the failure (or is asked to kill) to the
- * new instance's ROOT_READY, in TSC ticks converted with a rate measured
- * at start. Services keep small state here across restarts (a stand-in for
- * the data store until ds exists).
+ * Failures: death (exit or exception, reported by the kernel), missed
+ * heartbeats (rs pings at the manifest's period; no answer within two
+ * periods means hung), a complaint from another service, privilege denials
+ * beyond the manifest's limit, and an administrator's request. Policies:
+ * RESTART_IMMEDIATE starts it again at once from its image in memory;
+ * RESTART_BACKOFF waits 1, 2, 4 ... 1024 ms while it keeps failing within
+ * a second of starting; after restart_limit restarts it stays down,
+ * loudly. Recovery time runs from the moment rs notices the failure (or is
+ * asked to kill) to the new instance's ROOT_READY, in microseconds from
+ * the TSC, whose rate rs measures at start. Every event goes to a log.
+ * Services keep small state here across restarts until ds exists.
  */
 #include <samsara/elf64.h>
+#include <samsara/manifest.h>
 #include "root.h"
 #include "spawn.h"
 
 #define NR_KEYS 64
+#define LOG_SIZE 64
+#define TICK_MS 10 /* how often rs looks at heartbeats */
+
+enum cause { C_EXIT = 1, C_FAULT, C_KILLED, C_HUNG, C_COMPLAINT, C_DENIED, C_ADMIN };
+static const char *const cause_name[] = {"?", "exit", "exception", "killed", "heartbeat missed",
+                                         "complaint", "privilege denials", "administrator"};
 
 struct service {
     const struct boot_module *mod;
-    const struct profile *prof;
+    const struct manifest *man;
     endpoint_t ep;
     int state;              /* SVC_STATE_* */
+    int cause;              /* of the last failure */
     uint64_t restarts;
     uint64_t failed_tsc;    /* when the current failure was noticed */
     uint64_t started_tick;
     uint64_t backoff_ms, retry_at;
+    uint64_t pinged, answered; /* heartbeat ticks */
     uint64_t last_us, total_us, max_us, recovered;
+};
+
+struct event {
+    uint64_t ms;
+    char label[16];
+    char text[40];
 };
 
 static struct service services[BOOT_MAX_MODULES];
 static uint32_t nr_services;
 static uint64_t tsc_per_us = 1;
+static struct event events[LOG_SIZE];
+static uint64_t nr_events;
 static struct { int owner; char key[ROOT_KEY_LEN]; uint8_t value[ROOT_VALUE_LEN]; } store[NR_KEYS];
 
 static uint64_t us_since(uint64_t tsc) { return (sys_tsc() - tsc) / tsc_per_us; }
+
+static void log_text(struct service *s, const char *text)
+{
+    struct event *e = &events[nr_events++ % LOG_SIZE];
+    e->ms = sys_uptime();
+    strncpy_s(e->label, s->mod->name, sizeof(e->label));
+    strncpy_s(e->text, text, sizeof(e->text));
+}
+
+static void log_event(struct service *s, const char *fmt, uint64_t a, uint64_t b)
+{
+    char text[40];
+    snprintf_s(text, sizeof(text), fmt, a, b);
+    log_text(s, text);
+}
 
 void service_init(const struct bootinfo *boot)
 {
@@ -47,16 +82,20 @@ void service_init(const struct bootinfo *boot)
     tsc_per_us = (sys_tsc() - t0) / 20000;
     if (!tsc_per_us)
         tsc_per_us = 1;
+    sys_alarm(TICK_MS);
 }
 
 endpoint_t service_start(uint32_t i)
 {
     struct service *s = &services[i];
-    const char *name = s->mod->name;
-    s->prof = profile_find(name) ? profile_find(name) : profile_find("unpriv");
-    s->ep = start(s->mod, s->prof->name, SELF, s->mod->args);
+    s->man = manifest_for(s->mod->name);
+    if (!s->man) {
+        s->state = SVC_STATE_DOWN;
+        return -E_INVAL;
+    }
+    s->ep = start_service(s->mod, s->man);
     s->state = s->ep > 0 ? SVC_STATE_UP : SVC_STATE_DOWN;
-    s->started_tick = sys_uptime();
+    s->started_tick = s->pinged = s->answered = sys_uptime();
     return s->ep;
 }
 
@@ -85,9 +124,23 @@ endpoint_t service_lookup(const char *label)
 static void restart(struct service *s)
 {
     s->restarts++;
-    uint32_t i = (uint32_t)(s - services);
-    if (service_start(i) < 0)
-        printf("root: cannot restart %s\n", s->mod->name);
+    if (service_start((uint32_t)(s - services)) < 0)
+        printf("rs: cannot restart %s\n", s->mod->name);
+    else
+        log_event(s, "restarted (restart %lu)", s->restarts, 0);
+}
+
+/* Declare s failed for `cause` and kill it; its death report does the rest. */
+static void fail(struct service *s, int cause)
+{
+    if (!s->failed_tsc)
+        s->failed_tsc = sys_tsc();
+    s->cause = cause;
+    char text[40];
+    snprintf_s(text, sizeof(text), "failed: %s", cause_name[cause]);
+    log_text(s, text);
+    if (s->ep > 0)
+        sys_proc_kill(s->ep);
 }
 
 /* A death report: 1 if it was a service (handled here), 0 otherwise. */
@@ -96,27 +149,33 @@ int service_died(const struct death_info *d)
     struct service *s = by_ep(d->ep);
     if (!s)
         return 0;
-    if (!s->failed_tsc)
+    if (!s->failed_tsc) {
         s->failed_tsc = sys_tsc();
+        s->cause = d->cause == DEATH_EXIT ? C_EXIT : d->cause == DEATH_FAULT ? C_FAULT : C_KILLED;
+        log_event(s, d->cause == DEATH_FAULT ? "died: exception %lu" : "died: status %lu",
+                  (uint64_t)d->code, 0);
+    }
     s->ep = 0;
-    if (s->state == SVC_STATE_DOWN || s->prof->restart == RESTART_NEVER) {
+    if (s->state == SVC_STATE_DOWN || s->man->restart == RESTART_NEVER) {
         s->state = SVC_STATE_DOWN;
-        printf("root: service %s is down (cause %d, code %ld); not restarting it\n",
-               s->mod->name, d->cause, d->code);
+        log_event(s, "down (policy: never restart)", 0, 0);
+        printf("rs: service %s is down (%s); its policy is not to restart it\n", s->mod->name,
+               cause_name[s->cause]);
         return 1;
     }
-    if (s->restarts >= RESTART_LIMIT) {
+    if (s->man->restart_limit && s->restarts >= s->man->restart_limit) {
         s->state = SVC_STATE_DOWN;
-        printf("root: *** service %s failed %lu times: it stays down ***\n", s->mod->name,
+        log_event(s, "down: %lu restarts, the limit", s->restarts, 0);
+        printf("rs: *** service %s failed after %lu restarts: it stays down ***\n", s->mod->name,
                s->restarts);
         return 1;
     }
     s->state = SVC_STATE_RESTARTING;
     uint64_t now = sys_uptime();
-    if (s->prof->restart == RESTART_BACKOFF && now - s->started_tick < 1000) {
+    if (s->man->restart == RESTART_BACKOFF && now - s->started_tick < 1000) {
         s->backoff_ms = s->backoff_ms ? (s->backoff_ms < 1024 ? s->backoff_ms * 2 : 1024) : 1;
         s->retry_at = now + s->backoff_ms;
-        sys_alarm(s->backoff_ms);
+        log_event(s, "restart in %lu ms (back-off)", s->backoff_ms, 0);
         return 1;
     }
     s->backoff_ms = 0;
@@ -124,37 +183,99 @@ int service_died(const struct death_info *d)
     return 1;
 }
 
-/* The alarm rang: start the services whose back-off has passed. */
+/* Every TICK_MS: heartbeats, and restarts whose back-off has passed. */
 void service_alarm(void)
 {
-    uint64_t now = sys_uptime(), next = 0;
+    uint64_t now = sys_uptime();
     for (uint32_t i = 1; i < nr_services; i++) {
         struct service *s = &services[i];
-        if (s->state != SVC_STATE_RESTARTING || !s->retry_at)
-            continue;
-        if (s->retry_at <= now) {
+        if (s->state == SVC_STATE_RESTARTING && s->retry_at && s->retry_at <= now) {
             s->retry_at = 0;
             restart(s);
-        } else if (!next || s->retry_at < next) {
-            next = s->retry_at;
+        }
+        uint32_t period = s->man ? s->man->heartbeat_ms : 0;
+        if (s->state != SVC_STATE_UP || s->ep <= 0 || !period)
+            continue;
+        if (now - s->answered >= 2 * (uint64_t)period && now - s->started_tick >= 2 * (uint64_t)period) {
+            fail(s, C_HUNG); /* no answer to two periods of pings */
+            continue;
+        }
+        if (now - s->pinged >= period) {
+            s->pinged = now;
+            ipc_notify(s->ep);
         }
     }
-    if (next)
-        sys_alarm(next - now);
+    sys_alarm(TICK_MS);
+}
+
+/* A notification from a service: its heartbeat answer. */
+void service_alive(endpoint_t ep)
+{
+    struct service *s = by_ep(ep);
+    if (s)
+        s->answered = sys_uptime();
+}
+
+/* The kernel says ep's denial count doubled; count is its total. */
+void service_denied(endpoint_t ep, uint64_t count)
+{
+    struct service *s = by_ep(ep);
+    if (s && s->man->denial_limit && count >= s->man->denial_limit && s->state == SVC_STATE_UP)
+        fail(s, C_DENIED);
 }
 
 void service_ready(message_t *m)
 {
     struct service *s = by_ep(m->source);
     message_t r = {.type = s ? 0 : -E_SRCH, .u.w = {0, s ? s->restarts : 0}};
-    if (s && s->failed_tsc) {
+    if (s && !m->u.w[0] && s->failed_tsc) { /* ready, not a query */
         s->last_us = us_since(s->failed_tsc);
         s->total_us += s->last_us;
         s->max_us = s->last_us > s->max_us ? s->last_us : s->max_us;
         s->recovered++;
         s->failed_tsc = 0;
+        log_event(s, "ready after %lu us", s->last_us, 0);
     }
+    if (s && !m->u.w[0])
+        s->answered = sys_uptime();
     ipc_sendnb(m->source, &r);
+}
+
+/* A service complains about another (u.b = its label): treated as that one's failure. */
+void service_complaint(message_t *m)
+{
+    char label[16];
+    memcpy(label, m->u.b, sizeof(label));
+    label[15] = '\0';
+    struct service *s = by_label(label), *from = by_ep(m->source);
+    message_t r = {.type = !from ? -E_PERM : !s || s->ep <= 0 ? -E_SRCH : 0};
+    if (r.type == 0)
+        fail(s, C_COMPLAINT);
+    ipc_sendnb(m->source, &r);
+}
+
+/* One line of `service list`, or of `service log`, into buf; 0 when there are no more. */
+int service_line(int log, uint64_t i, char *buf, uint64_t len)
+{
+    static const char *const state[] = {"?", "up", "restarting", "down"};
+    if (log) {
+        uint64_t first = nr_events > LOG_SIZE ? nr_events - LOG_SIZE : 0;
+        if (first + i >= nr_events)
+            return 0;
+        struct event *e = &events[(first + i) % LOG_SIZE];
+        return snprintf_s(buf, len, "%6lu.%03lu %-10s %s\n", e->ms / 1000, e->ms % 1000, e->label,
+                          e->text);
+    }
+    uint32_t n = 0;
+    for (uint32_t k = 1; k < nr_services; k++) {
+        struct service *s = &services[k];
+        if (!s->man || n++ != i)
+            continue;
+        return snprintf_s(buf, len, "%-10s %6d %-10s %5lu %-17s %7lu %7lu\n", s->mod->name, s->ep,
+                          state[s->state], s->restarts, s->restarts ? cause_name[s->cause] : "-",
+                          s->last_us, s->recovered ? s->total_us / s->recovered : 0);
+    }
+    return 0;
 }
 
 /* An administrator's request (allowed: the sender may manage services). */
@@ -172,17 +293,18 @@ void service_request(message_t *m, int allowed)
     else if (m->u.w[0] == SVC_KILL || m->u.w[0] == SVC_RESTART) {
         if (s->ep <= 0)
             r.type = -E_SRCH;
-        else {
-            s->failed_tsc = sys_tsc(); /* recovery counts from the request */
-            sys_proc_kill(s->ep);      /* its death report does the rest */
-        }
+        else
+            fail(s, C_ADMIN); /* recovery counts from the request */
     } else if (m->u.w[0] == SVC_DOWN) {
         s->state = SVC_STATE_DOWN;
+        log_event(s, "down (administrator)", 0, 0);
         if (s->ep > 0)
             sys_proc_kill(s->ep);
     } else if (m->u.w[0] == SVC_UP) {
-        if (s->state == SVC_STATE_DOWN && s->ep <= 0)
+        if (s->state == SVC_STATE_DOWN && s->ep <= 0) {
+            s->state = SVC_STATE_RESTARTING;
             restart(s);
+        }
     } else if (m->u.w[0] == SVC_STATS) {
         r.u.w[1] = s->restarts;
         r.u.w[2] = s->last_us;

@@ -1,0 +1,40 @@
+/*
+ * The service framework every server and driver uses (MINIX's SEF): one
+ * start-up call that initializes the service fresh or after a restart and
+ * then tells rs it is ready, and the liveness answer for the message loop.
+ *
+ * rs pings a service with a notification at its manifest's heartbeat
+ * period; the loop answers with a notification back (service_handle).
+ * Neither side ever blocks on the other.
+ */
+#include <samsara/root.h>
+#include "sys.h"
+
+uint64_t service_restarts; /* how often rs restarted this service (0: fresh start) */
+
+uint64_t service_startup(const struct service_callbacks *cb)
+{
+    message_t m = {.type = ROOT_READY, .u.w = {1}}; /* w0 = 1: a query, not yet ready */
+    if (ipc_sendrec(ROOT_EP, &m) == 0 && m.type == 0)
+        service_restarts = m.u.w[1];
+    int r = 0;
+    if (service_restarts && cb && cb->init_restart)
+        r = cb->init_restart(service_restarts);
+    else if (cb && cb->init_fresh)
+        r = cb->init_fresh();
+    if (r < 0) {
+        printf("%s: initialization failed (%d)\n", "service", r);
+        sys_exit(1); /* rs applies the restart policy */
+    }
+    m = (message_t){.type = ROOT_READY};
+    ipc_sendrec(ROOT_EP, &m); /* ready: rs stops the recovery clock here */
+    return service_restarts;
+}
+
+int service_handle(const message_t *m)
+{
+    if (m->type != MSG_NOTIFY || m->source != ROOT_EP)
+        return 0;
+    ipc_notify(ROOT_EP); /* alive */
+    return 1;
+}
