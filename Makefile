@@ -31,9 +31,11 @@ tty_SRC := $(wildcard drivers/tty/*.c) $(wildcard lib/chardriver/*.c)
 fstest_SRC := $(wildcard tests/servers/fstest/*.c)
 ttytest_SRC := $(wildcard tests/servers/ttytest/*.c)
 demo_SRC := $(wildcard drivers/demo/*.c) $(wildcard lib/chardriver/*.c)
+crashy_SRC := $(demo_SRC)
+rstest_SRC := $(wildcard tests/servers/rstest/*.c)
 demotest_SRC := $(wildcard tests/servers/demotest/*.c)
 # every program that has sources (servers appear as they are written)
-PROGRAMS := $(foreach p,root ktest kbench pm vfs ramfs tty fstest ttytest demo demotest,$(if $(strip $($(p)_SRC)),$(p)))
+PROGRAMS := $(foreach p,root ktest kbench pm vfs ramfs tty fstest ttytest demo demotest crashy rstest,$(if $(strip $($(p)_SRC)),$(p)))
 
 QEMU := qemu-system-x86_64
 ACCEL ?= tcg

@@ -1,9 +1,15 @@
 /*
  * demo: a character driver with state, for showing reincarnation. Each
  * read of minor 0 adds one to a counter and returns it as text ("42\n").
- * The counter is kept with root (ROOT_PUBLISH) before the answer leaves, so
- * a restarted instance (ROOT_READY says it is one) reads it back and goes
- * on where the dead one stopped: a client sees every value once, in order.
+ * The counter is kept with rs (ROOT_PUBLISH) before the answer leaves, so a
+ * restarted instance reads it back and goes on where the dead one stopped:
+ * a client sees every value once, in order.
+ *
+ * Writes are commands that misbehave on purpose, for rs's tests:
+ *   "hang"       loop for ever (missed heartbeats)
+ *   "busy MS"    compute for MS milliseconds, then answer (load, not a hang)
+ *   "violate N"  make N kernel calls it has no right to (privilege denials)
+ * With the argument "crash" it dies during its start-up, every time.
  */
 #include <samsara/root.h>
 #include "chardriver/chardriver.h"
@@ -35,15 +41,52 @@ static int64_t demo_read(const struct chardriver_req *r)
     return sys_safecopy_to(r->source, r->grant, 0, text, (uint64_t)n) < 0 ? -LX_EFAULT : n;
 }
 
-static const struct chardriver demo = {.minors = 1, .read = demo_read};
+static uint64_t number(const char *s)
+{
+    uint64_t v = 0;
+    while (*s == ' ')
+        s++;
+    while (*s >= '0' && *s <= '9')
+        v = v * 10 + (uint64_t)(*s++ - '0');
+    return v;
+}
+
+static int64_t demo_write(const struct chardriver_req *r)
+{
+    char cmd[32] = {0};
+    uint64_t n = r->size < sizeof(cmd) - 1 ? r->size : sizeof(cmd) - 1;
+    if (sys_safecopy_from(r->source, r->grant, 0, cmd, n) < 0)
+        return -LX_EFAULT;
+    if (!strncmp(cmd, "hang", 4)) {
+        for (volatile int spin = 1; spin;)
+            ;
+    } else if (!strncmp(cmd, "busy", 4)) {
+        uint64_t until = sys_uptime() + number(cmd + 4);
+        while (sys_uptime() < until)
+            ;
+    } else if (!strncmp(cmd, "violate", 7)) {
+        for (uint64_t i = number(cmd + 7); i; i--)
+            sys_ioport(IO_IN8, 0x60, 0); /* the keyboard's port: not ours */
+    } else {
+        return -LX_EINVAL;
+    }
+    return (int64_t)r->size;
+}
+
+static int init_restart(uint64_t restarts)
+{
+    (void)restarts;
+    return state(ROOT_RETRIEVE) < 0 ? 0 : 0; /* nothing kept yet is fine too */
+}
+
+static const struct chardriver demo = {.minors = 1, .read = demo_read, .write = demo_write};
+static const struct service_callbacks callbacks = {.init_restart = init_restart};
 
 int main(uint64_t arg)
 {
-    (void)arg;
-    message_t m = {.type = ROOT_READY};
-    if (state(ROOT_RETRIEVE) < 0)
-        counter = 0; /* a fresh start: nothing kept yet */
-    ipc_sendrec(ROOT_EP, &m); /* ready: recovery time stops here */
+    if (!strcmp((const char *)arg, "crash"))
+        return 3; /* dies during start-up, before it is ready */
+    service_startup(&callbacks);
     chardriver_task(&demo);
     return 0;
 }

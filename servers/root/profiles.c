@@ -27,7 +27,12 @@ const struct profile profiles[] = {
     {"tty", BASIC | GRANTS | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), PRIV_IPC_ALL, 1,
      {{0x3f8, 8}}, 1u << 4, 0, 0, 0, 1, RESTART_NEVER, 0, 0, 0},
     /* demo: a character device with state, to show restarts (restarted at once). */
-    {"demo", BASIC | GRANTS, PRIV_IPC_ALL, 0, {{0, 0}}, 0, 0, 0, 0, 2, RESTART_IMMEDIATE, 0, 0, 0},
+    {"demo", BASIC | GRANTS, PRIV_IPC_ALL, 0, {{0, 0}}, 0, 0, 0, 0, 2, RESTART_IMMEDIATE, 100, 64, 0},
+    /* crashy: the same program, dying at start-up: restarted with back-off, then left down. */
+    {"crashy", BASIC | GRANTS, PRIV_IPC_ALL, 0, {{0, 0}}, 0, 0, 0, 0, 2, RESTART_BACKOFF, 0, 0, 6},
+    /* rstest: rs's failure detection and policies, through demo and crashy. */
+    {"rstest", BASIC | GRANTS | K(KC_IOPORT) | K(KC_ALARM), PRIV_IPC_ALL, 1, {{0x501, 1}}, 0, 0, 0,
+     1, 2, RESTART_NEVER, 0, 0, 0},
     /* demotest: kills demo again and again and checks it comes back, state and all. */
     {"demotest", BASIC | GRANTS | K(KC_IOPORT) | K(KC_TSC) | K(KC_ALARM), PRIV_IPC_ALL, 1,
      {{0x501, 1}}, 0, 0, 0, 1, 2, RESTART_NEVER, 0, 0, 0},

@@ -156,7 +156,9 @@ int service_died(const struct death_info *d)
                   (uint64_t)d->code, 0);
     }
     s->ep = 0;
-    if (s->state == SVC_STATE_DOWN || s->man->restart == RESTART_NEVER) {
+    if (s->state == SVC_STATE_DOWN) /* the administrator took it down */
+        return 1;
+    if (s->man->restart == RESTART_NEVER) {
         s->state = SVC_STATE_DOWN;
         log_event(s, "down (policy: never restart)", 0, 0);
         printf("rs: service %s is down (%s); its policy is not to restart it\n", s->mod->name,
@@ -288,7 +290,7 @@ void service_request(message_t *m, int allowed)
     message_t r = {.type = 0};
     if (!allowed)
         r.type = -E_PERM;
-    else if (!s)
+    else if (!s && m->u.w[0] != SVC_LOG && m->u.w[0] != SVC_LIST)
         r.type = -E_SRCH;
     else if (m->u.w[0] == SVC_KILL || m->u.w[0] == SVC_RESTART) {
         if (s->ep <= 0)
@@ -305,6 +307,11 @@ void service_request(message_t *m, int allowed)
             s->state = SVC_STATE_RESTARTING;
             restart(s);
         }
+    } else if (m->u.w[0] == SVC_LOG || m->u.w[0] == SVC_LIST) {
+        char line[96];
+        int n = service_line(m->u.w[0] == SVC_LOG, m->u.w[1], line, sizeof(line));
+        r.type = n > 55 ? 55 : n; /* 0: no more lines */
+        memcpy(r.u.b, line, (size_t)r.type);
     } else if (m->u.w[0] == SVC_STATS) {
         r.u.w[1] = s->restarts;
         r.u.w[2] = s->last_us;
