@@ -78,6 +78,17 @@ def shell_tests(record, boot):
           "mkdir -p /tmp/a/b && cd /tmp/a/b && pwd && touch f && ln -s f g && ls --color=never && cd / && "
           "rm -r /tmp/a && ls /tmp/a 2>&1",
           ["/tmp/a/b", "f  g", "ls: /tmp/a: No such file or directory"])
+    check(record, boot, "system.service_list", "service list",
+          lambda out: len(out) >= 5 and out[0].split()[:2] == ["label", "endpoint"]
+          and any(l.split()[:1] == ["tty"] and " up " in l for l in out))
+    check(record, boot, "system.service_errors", "service kill nosuch; echo st=$?; service frob",
+          ["error: kill nosuch: no such running service", "st=1",
+           "error: unknown command 'frob' (list, log, restart, kill, down, up)"])
+    # the console driver is killed under the shell; rs restarts it and the shell goes on
+    check(record, boot, "system.tty_killed_under_the_shell", "service kill tty; sleep 1; echo still here",
+          lambda out: "still here" in out)
+    check(record, boot, "system.tty_restart_listed", "service list | grep tty; service log | grep -c tty",
+          lambda out: len(out) == 2 and out[0].split()[3] == "1" and int(out[1]) >= 3)
     applets(record, boot)
     # 100,000 random Linux system calls; then the shell must still answer
     out = check(record, boot, "system.sysfuzz_100000_calls",

@@ -270,11 +270,12 @@ static const struct chardriver tty_driver = {
 int main(uint64_t arg)
 {
     (void)arg;
-    tty_line_init();
+    tty_line_init(); /* a restart starts from the defaults too: the device is reset below */
     int r = tty_uart_init();
     if (r < 0) {
         printf("tty: %s\n", r == -1 ? "no 16550 UART at 0x3f8" : "cannot take IRQ 4");
         return 1;
     }
+    service_startup(0); /* tell rs it is ready (and learn whether this is a restart) */
     chardriver_task(&tty_driver);
 }

@@ -40,7 +40,7 @@ _Static_assert(sizeof(struct root_spawn) <= 56, "fits a message");
 #define ROOT_SERVICE 0x5356
 #define ROOT_PUBLISH 0x5055
 #define ROOT_RETRIEVE 0x5245
-#define ROOT_COMPLAIN 0x434f /* u.b = label of a service that misbehaves */
+#define ROOT_COMPLAIN 0x5243 /* u.b = label of a service that misbehaves */
 enum { SVC_KILL = 1, SVC_RESTART, SVC_DOWN, SVC_UP, SVC_STATS, SVC_LOG, SVC_LIST };
 /* SVC_LOG, SVC_LIST: u.w[1] = line number; reply type = its length (0: no more), u.b = text */
 enum { SVC_STATE_UP = 1, SVC_STATE_RESTARTING, SVC_STATE_DOWN };

@@ -25,7 +25,7 @@ const struct profile profiles[] = {
     {"ramfs", BASIC | GRANTS | K(KC_MEM_MAP), PRIV_IPC_ALL, 0, {{0, 0}}, 0, 0, 0, 0, 2, RESTART_NEVER, 0, 0, 0},
     /* tty: the 16550 on COM1, its ports and IRQ 4 only. */
     {"tty", BASIC | GRANTS | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), PRIV_IPC_ALL, 1,
-     {{0x3f8, 8}}, 1u << 4, 0, 0, 0, 1, RESTART_NEVER, 0, 0, 0},
+     {{0x3f8, 8}}, 1u << 4, 0, 0, 0, 1, RESTART_IMMEDIATE, 1000, 0, 0},
     /* demo: a character device with state, to show restarts (restarted at once). */
     {"demo", BASIC | GRANTS, PRIV_IPC_ALL, 0, {{0, 0}}, 0, 0, 0, 0, 2, RESTART_IMMEDIATE, 100, 64, 0},
     /* crashy: the same program, dying at start-up: restarted with back-off, then left down. */

@@ -169,6 +169,8 @@ int main(uint64_t arg)
             service_request(&m, m.source > 0 && may_spawn[EP_SLOT(m.source)] == m.source);
         } else if (m.type == ROOT_PUBLISH || m.type == ROOT_RETRIEVE) {
             service_state(&m);
+        } else if ((m.type & 0xff00) == 0x4300 && m.source > 0) { /* CDEV_*: /dev/service */
+            admin_request(&m);
         } else if (m.type == ROOT_COMPLAIN) {
             service_complaint(&m);
         } else if (m.type == MSG_NOTIFY) {

@@ -37,6 +37,8 @@ void service_alive(endpoint_t ep);
 void service_denied(endpoint_t ep, uint64_t count);
 void service_complaint(message_t *m);
 int service_line(int log, uint64_t i, char *buf, uint64_t len);
+int service_admin(int op, const char *label);
+void admin_request(message_t *m);
 endpoint_t service_lookup(const char *label);
 endpoint_t start_service(const struct boot_module *m, const struct manifest *man);
 endpoint_t start(const struct boot_module *m, const char *label, endpoint_t parent, const char *arg);

@@ -143,12 +143,25 @@ static void fail(struct service *s, int cause)
         sys_proc_kill(s->ep);
 }
 
+/*
+ * vfs keeps endpoints of drivers and waits on their answers: tell it when a
+ * service died, so it fails what waited on the dead one (until ds exists,
+ * this notification is how dependents hear of restarts).
+ */
+static void tell_dependents(void)
+{
+    endpoint_t vfs = service_lookup("vfs");
+    if (vfs > 0)
+        ipc_notify(vfs);
+}
+
 /* A death report: 1 if it was a service (handled here), 0 otherwise. */
 int service_died(const struct death_info *d)
 {
     struct service *s = by_ep(d->ep);
     if (!s)
         return 0;
+    tell_dependents();
     if (!s->failed_tsc) {
         s->failed_tsc = sys_tsc();
         s->cause = d->cause == DEATH_EXIT ? C_EXIT : d->cause == DEATH_FAULT ? C_FAULT : C_KILLED;
@@ -280,6 +293,32 @@ int service_line(int log, uint64_t i, char *buf, uint64_t len)
     return 0;
 }
 
+/* kill/restart, down, up: 0 or an error. */
+int service_admin(int op, const char *label)
+{
+    struct service *s = by_label(label);
+    if (!s || !s->man)
+        return -E_SRCH;
+    if (op == SVC_KILL || op == SVC_RESTART) {
+        if (s->ep <= 0)
+            return -E_SRCH;
+        fail(s, C_ADMIN); /* recovery counts from the request */
+    } else if (op == SVC_DOWN) {
+        s->state = SVC_STATE_DOWN;
+        log_event(s, "down (administrator)", 0, 0);
+        if (s->ep > 0)
+            sys_proc_kill(s->ep);
+    } else if (op == SVC_UP) {
+        if (s->state == SVC_STATE_DOWN && s->ep <= 0) {
+            s->state = SVC_STATE_RESTARTING;
+            restart(s);
+        }
+    } else {
+        return -E_INVAL;
+    }
+    return 0;
+}
+
 /* An administrator's request (allowed: the sender may manage services). */
 void service_request(message_t *m, int allowed)
 {
@@ -288,26 +327,14 @@ void service_request(message_t *m, int allowed)
     label[15] = '\0';
     struct service *s = by_label(label);
     message_t r = {.type = 0};
+    uint64_t op = m->u.w[0];
     if (!allowed)
         r.type = -E_PERM;
-    else if (!s && m->u.w[0] != SVC_LOG && m->u.w[0] != SVC_LIST)
+    else if (!s && op != SVC_LOG && op != SVC_LIST)
         r.type = -E_SRCH;
-    else if (m->u.w[0] == SVC_KILL || m->u.w[0] == SVC_RESTART) {
-        if (s->ep <= 0)
-            r.type = -E_SRCH;
-        else
-            fail(s, C_ADMIN); /* recovery counts from the request */
-    } else if (m->u.w[0] == SVC_DOWN) {
-        s->state = SVC_STATE_DOWN;
-        log_event(s, "down (administrator)", 0, 0);
-        if (s->ep > 0)
-            sys_proc_kill(s->ep);
-    } else if (m->u.w[0] == SVC_UP) {
-        if (s->state == SVC_STATE_DOWN && s->ep <= 0) {
-            s->state = SVC_STATE_RESTARTING;
-            restart(s);
-        }
-    } else if (m->u.w[0] == SVC_LOG || m->u.w[0] == SVC_LIST) {
+    else if (op == SVC_KILL || op == SVC_RESTART || op == SVC_DOWN || op == SVC_UP)
+        r.type = service_admin((int)op, label);
+    else if (m->u.w[0] == SVC_LOG || m->u.w[0] == SVC_LIST) {
         char line[96];
         int n = service_line(m->u.w[0] == SVC_LOG, m->u.w[1], line, sizeof(line));
         r.type = n > 55 ? 55 : n; /* 0: no more lines */

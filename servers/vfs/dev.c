@@ -26,6 +26,8 @@ static struct {
 endpoint_t dev_driver(uint64_t rdev)
 {
     uint64_t major = rdev >> 8;
+    if (major == 10 && (rdev & 0xff) == 240)
+        return ROOT_EP; /* /dev/service: rs's administrator interface */
     if (major != 4 && major != 5)
         return -E_SRCH;
     if (tty_ep <= 0) {
@@ -39,9 +41,34 @@ endpoint_t dev_driver(uint64_t rdev)
 
 static int64_t dev_call(endpoint_t d, message_t *m)
 {
-    if (ipc_sendrec(d, m) < 0)
+    int r = ipc_sendrec(d, m);
+    if (r == -E_DEADEP && d == tty_ep) { /* it was restarted: ask the new instance */
+        tty_ep = 0;
+        d = dev_driver(4 << 8);
+        if (d > 0 && m->type != CDEV_CANCEL && m->type != CDEV_STATUS)
+            r = ipc_sendrec(d, m);
+    }
+    if (r < 0)
         return -LX_EIO;
     return (int64_t)m->u.w[0];
+}
+
+/*
+ * rs says a service died: requests waiting on a driver that is gone fail
+ * with EIO (the next ones go to its new instance).
+ */
+void dev_check_drivers(void)
+{
+    struct proc_info info;
+    if (tty_ep > 0 && sys_proc_info(tty_ep, &info) < 0)
+        tty_ep = 0;
+    for (int i = 0; i < NR_SLOTS; i++) {
+        struct vproc *p = vproc_by_index(i);
+        if (p && p->wait == WAIT_DEV && sys_proc_info(p->dev_ep, &info) < 0) {
+            p->wait = WAIT_NONE;
+            reply(p->ep, dev_finish(p, -LX_EIO));
+        }
+    }
 }
 
 int dev_open(struct vproc *p, struct vnode *v, uint32_t flags)

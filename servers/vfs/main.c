@@ -73,6 +73,7 @@ static void make_dev(void)
     make_node(dev, "ttyS0", S_IFCHR | 0620, (4 << 8) | 64);
     make_node(dev, "null", S_IFCHR | 0666, (1 << 8) | 3);
     make_node(dev, "zero", S_IFCHR | 0666, (1 << 8) | 5);
+    make_node(dev, "service", S_IFCHR | 0600, (10 << 8) | 240);
     vnode_put(dev);
 }
 
@@ -210,6 +211,8 @@ int main(uint64_t arg)
             continue;
         if (m.source == SYSTEM) {
             timers_check();
+        } else if (m.type == MSG_NOTIFY && m.source == ROOT_EP) {
+            dev_check_drivers(); /* a service died (rs) */
         } else if (m.type == MSG_NOTIFY) {
             dev_status(m.source);
         } else if (m.type == MSG_LINUX_CALL) {

@@ -147,6 +147,7 @@ int64_t dev_rw(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, in
 int64_t dev_ioctl(struct vproc *p, struct file *f, uint64_t req, uint64_t arg);
 int dev_ready(struct vproc *p, struct file *f, int ops, int watch);
 void dev_status(endpoint_t driver);
+void dev_check_drivers(void);
 int64_t dev_cancel(struct vproc *p);
 int64_t dev_finish(struct vproc *p, int64_t result);
 void dev_done(endpoint_t driver, uint64_t id, int64_t result);

@@ -1,0 +1,119 @@
+/*
+ * Protocol of ds, the data store: a publish/subscribe key-value store
+ * (MINIX 3's ds). docs/DS.md explains it; this is the reference.
+ *
+ * Requests are sendrec to ds; ds answers each at once with sendnb (it never
+ * blocks on a client) with type 0 or a negative error from errno.h. A
+ * message typed MSG_NOTIFY is taken as a notification and gets no answer.
+ * Request and reply payloads are a struct ds_msg:
+ *
+ *   key    NUL-terminated, 1..31 characters of [a-z0-9._/-]. A key is
+ *          "LABEL.rest": only the service whose current endpoint (root's
+ *          ROOT_LOOKUP of LABEL, asked again on every write) is the caller
+ *          may publish or delete it, and root may write any key (rs
+ *          publishes service endpoints as "ep.LABEL"). LABEL is 1..15
+ *          characters. Anyone may read and subscribe.
+ *   flags  the value type in the low byte (DS_NUM, DS_STR, DS_BLOB) and
+ *          the DS_OVERWRITE / DS_INITIAL bits.
+ *   len    value length in bytes: of the value (publish; replies), or of
+ *          the caller's buffer (retrieve).
+ *   v      a number (DS_NUM); or a value of len <= DS_INLINE_MAX bytes,
+ *          inline; or, for a longer value, the id of a grant to ds (read
+ *          access to publish, write access to retrieve).
+ *
+ * DS_PUBLISH   key, flags = type [| DS_OVERWRITE], len, v. Errors: E_INVAL
+ *              (bad key, type, flags or length), E_PERM (not the key's
+ *              owner), E_BUSY (exists and no DS_OVERWRITE; DS_OVERWRITE
+ *              may change the type), E_NOMEM (no free key or blob slot),
+ *              safecopy's errors on the grant (E_BADGRANT, E_RANGE,
+ *              E_PERM, E_FAULT). Subscribers whose pattern matches are
+ *              notified, also when the value did not change.
+ * DS_RETRIEVE  key, flags = expected type (0: any), len = buffer size, v.grant
+ *              if len > DS_INLINE_MAX. Reply flags = the type, len = the
+ *              value's length, v = the number or the inline bytes (a longer
+ *              value was copied into the grant). Errors: E_SRCH (no such
+ *              key), E_INVAL (bad key; or another type: flags tells which),
+ *              E_RANGE (buffer too small: len tells the size), safecopy's.
+ * DS_DELETE    key. E_SRCH, E_PERM, E_INVAL. Subscribers are notified.
+ * DS_SUBSCRIBE key = a pattern: an exact key, or a prefix ending in '*'
+ *              ("*" alone: every key); flags 0 or DS_INITIAL (keys that
+ *              already match count as changed). From then on every
+ *              publish or delete of a matching key marks it changed for
+ *              this caller and ds notifies the caller. Subscribing twice
+ *              to one pattern is one subscription. E_INVAL, E_NOMEM.
+ * DS_UNSUBSCRIBE key = the same pattern. E_SRCH if not subscribed.
+ * DS_CHECK     (nothing). Reply: the next changed key of the caller's
+ *              subscriptions (in table order; several changes to one key
+ *              before a check give one), flags = its type now (0: deleted),
+ *              len = how many changed keys remain; key[0] = 0 when none.
+ *
+ * Subscriptions belong to endpoints: a dead subscriber's go when a notify
+ * to it fails or when the table is full.
+ */
+#ifndef SAMSARA_DS_H
+#define SAMSARA_DS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <samsara/ipc.h>
+
+#define DS_PUBLISH 0x4450     /* 'DP' */
+#define DS_RETRIEVE 0x4452    /* 'DR' */
+#define DS_DELETE 0x4444      /* 'DD' */
+#define DS_SUBSCRIBE 0x4453   /* 'DS' */
+#define DS_UNSUBSCRIBE 0x4455 /* 'DU' */
+#define DS_CHECK 0x4443       /* 'DC' */
+
+/* Value types (flags & DS_TYPE_MASK) */
+#define DS_NUM 1  /* uint64_t */
+#define DS_STR 2  /* bytes, up to DS_STR_MAX (the stubs: a C string) */
+#define DS_BLOB 3 /* bytes, up to DS_BLOB_MAX */
+#define DS_TYPE_MASK 0xffu
+/* Flags */
+#define DS_OVERWRITE (1u << 8) /* publish: replace an existing value */
+#define DS_INITIAL (1u << 9)   /* subscribe: existing matching keys count as changed */
+
+/* Limits */
+#define DS_KEY_MAX 32     /* bytes with the NUL: 31 characters */
+#define DS_LABEL_MAX 15   /* characters of a key's owner label (ROOT_LOOKUP's limit) */
+#define DS_STR_MAX 32
+#define DS_BLOB_MAX 4096
+#define DS_INLINE_MAX 16  /* longer values travel through a grant */
+#define DS_MAX_KEYS 256
+#define DS_MAX_SUBS 64
+#define DS_MAX_BLOBS 64   /* values longer than DS_STR_MAX stored at once */
+
+struct ds_msg {
+    char key[DS_KEY_MAX];
+    uint32_t flags;
+    uint32_t len;
+    union {
+        uint64_t num;
+        uint8_t data[DS_INLINE_MAX];
+        int32_t grant;
+    } v;
+};
+
+_Static_assert(sizeof(struct ds_msg) == 56, "a ds request fills a message payload");
+
+/*
+ * Client stubs (lib/sys/ds.c). They find ds with ROOT_LOOKUP("ds") once,
+ * keep its endpoint, and look it up again when a call fails with E_DEADEP.
+ * Results: 0 (or a length) on success, a negative error from errno.h.
+ * Values longer than DS_INLINE_MAX bytes need KC_SETGRANT (a grant to ds).
+ */
+int ds_publish_u64(const char *key, uint64_t v, uint32_t flags);
+int ds_retrieve_u64(const char *key, uint64_t *v);
+int ds_publish_str(const char *key, const char *s, uint32_t flags); /* strlen(s) <= 32 */
+int ds_retrieve_str(const char *key, char *buf, size_t size); /* length; NUL-terminated */
+int ds_publish_blob(const char *key, const void *data, size_t len, uint32_t flags);
+int ds_retrieve_blob(const char *key, void *buf, size_t size); /* length */
+int ds_delete(const char *key);
+int ds_subscribe(const char *pattern, uint32_t flags);
+int ds_unsubscribe(const char *pattern);
+int ds_check(char *keybuf, size_t len); /* key length; 0: nothing changed */
+endpoint_t ds_endpoint(void);           /* ds's endpoint (its notifications' source) */
+int ds_call(message_t *m);              /* sendrec to ds: m->type, or an IPC error */
+void ds_client_reset(endpoint_t ep);    /* replace the kept endpoint (0: forget it) */
+
+#endif

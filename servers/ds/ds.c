@@ -1,0 +1,418 @@
+/*
+ * ds, the data store: named values that services publish, anyone reads,
+ * and subscribers hear about (protocol in samsara/ds.h, docs/DS.md).
+ *
+ * The store is a table of DS_MAX_KEYS entries; values longer than a string
+ * live in one of DS_MAX_BLOBS 4 KiB slots. A subscription is an endpoint, a
+ * pattern and a bitmap of the entries that changed since it last checked.
+ * A deleted entry stays as a tombstone (name, no value) while a subscriber
+ * still has to hear of it, so DS_CHECK can name it; a full table reuses
+ * tombstones first. Every request is answered at once with sendnb. The
+ * only blocking call ds makes is ROOT_LOOKUP to root, which checks the
+ * owner of a key on every write (no cache: a restarted owner has a new
+ * endpoint, and a stale one must never pass).
+ */
+#include <samsara/ds.h>
+#include <samsara/root.h>
+#include "sys.h"
+
+#define WORDS (DS_MAX_KEYS / 64)
+
+struct entry {
+    char key[DS_KEY_MAX]; /* key[0] == 0: free */
+    uint32_t type;        /* DS_NUM, DS_STR, DS_BLOB; 0: deleted (a tombstone) */
+    uint32_t len;
+    union {
+        uint64_t num;
+        uint8_t str[DS_STR_MAX];
+        int blob; /* slot in blobs, for a value longer than DS_STR_MAX */
+    } v;
+};
+
+struct sub {
+    endpoint_t ep; /* 0: free */
+    char pattern[DS_KEY_MAX];
+    uint64_t changed[WORDS];
+};
+
+static struct entry store[DS_MAX_KEYS];
+static struct sub subs[DS_MAX_SUBS];
+static uint8_t blobs[DS_MAX_BLOBS][DS_BLOB_MAX];
+static uint8_t blob_used[DS_MAX_BLOBS];
+static uint8_t stage[DS_BLOB_MAX]; /* a value on its way in */
+
+static void handle(message_t *m);
+
+static int key_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
+           c == '/';
+}
+
+/* A key (pattern: a trailing '*' allowed): its length, or -E_INVAL. */
+static int check_key(const char *k, int pattern)
+{
+    int n = 0;
+    while (n < DS_KEY_MAX && k[n])
+        n++;
+    if (n == 0 || n == DS_KEY_MAX)
+        return -E_INVAL;
+    for (int i = 0; i < n; i++)
+        if (!key_char(k[i]) && !(pattern && k[i] == '*' && i == n - 1))
+            return -E_INVAL;
+    return n;
+}
+
+static int matches(const char *pattern, const char *key)
+{
+    int n = (int)strlen(pattern);
+    if (n && pattern[n - 1] == '*')
+        return !strncmp(pattern, key, (size_t)n - 1);
+    return !strcmp(pattern, key);
+}
+
+/*
+ * Ask root for the endpoint of a label. If root is itself sending to us
+ * (E_DEADLK: we would wait for each other), take its request first; it
+ * needs no lookup, as root may write anything.
+ */
+static endpoint_t root_lookup(const char *label)
+{
+    for (int tries = 0; tries < 8; tries++) {
+        message_t m = {.type = ROOT_LOOKUP};
+        strncpy_s((char *)m.u.b, label, DS_LABEL_MAX + 1);
+        int r = ipc_sendrec(ROOT_EP, &m);
+        if (r == -E_DEADLK) {
+            message_t req;
+            if (ipc_receive(ROOT_EP, &req) < 0)
+                continue;
+            if (req.type == MSG_NOTIFY)
+                ipc_notify(ROOT_EP); /* rs's heartbeat */
+            else
+                handle(&req);
+            continue;
+        }
+        return r < 0 ? r : m.type;
+    }
+    return -E_DEADLK;
+}
+
+/* May `who` write `key`? Root may; else the running service named by the key's label. */
+static int may_write(endpoint_t who, const char *key)
+{
+    if (who == ROOT_EP)
+        return 1;
+    char label[DS_LABEL_MAX + 1];
+    int n = 0;
+    while (key[n] && key[n] != '.')
+        n++;
+    if (key[n] != '.' || n == 0 || n > DS_LABEL_MAX)
+        return 0;
+    memcpy(label, key, (size_t)n);
+    label[n] = '\0';
+    endpoint_t ep = root_lookup(label);
+    return ep > 0 && ep == who;
+}
+
+static int find(const char *key)
+{
+    for (int i = 0; i < DS_MAX_KEYS; i++)
+        if (store[i].key[0] && !strcmp(store[i].key, key))
+            return i;
+    return -1;
+}
+
+static int bit(const uint64_t *map, int i) { return (int)(map[i / 64] >> (i % 64)) & 1; }
+
+/* Free tombstone i if no subscriber still has to hear of it. */
+static void settle(int i)
+{
+    if (!store[i].key[0] || store[i].type)
+        return;
+    for (int s = 0; s < DS_MAX_SUBS; s++)
+        if (subs[s].ep && bit(subs[s].changed, i))
+            return;
+    store[i].key[0] = '\0';
+}
+
+static void settle_all(void)
+{
+    for (int i = 0; i < DS_MAX_KEYS; i++)
+        settle(i);
+}
+
+static void drop_subscriber(endpoint_t ep)
+{
+    for (int s = 0; s < DS_MAX_SUBS; s++)
+        if (subs[s].ep == ep)
+            subs[s] = (struct sub){0};
+    settle_all();
+}
+
+/* Entry i changed: mark it for every matching subscription and notify each subscriber once. */
+static void changed(int i)
+{
+    endpoint_t told[DS_MAX_SUBS];
+    int n = 0;
+    for (int s = 0; s < DS_MAX_SUBS; s++) {
+        if (!subs[s].ep || !matches(subs[s].pattern, store[i].key))
+            continue;
+        subs[s].changed[i / 64] |= 1ull << (i % 64);
+        int seen = 0;
+        for (int t = 0; t < n; t++)
+            seen |= told[t] == subs[s].ep;
+        if (!seen)
+            told[n++] = subs[s].ep;
+    }
+    for (int t = 0; t < n; t++) {
+        int r = ipc_notify(told[t]);
+        if (r == -E_DEADEP || r == -E_SRCH)
+            drop_subscriber(told[t]);
+    }
+    settle(i);
+}
+
+/* An entry for a new key: a free one, else a tombstone (its subscribers miss that deletion). */
+static int new_entry(void)
+{
+    for (int i = 0; i < DS_MAX_KEYS; i++)
+        if (!store[i].key[0])
+            return i;
+    for (int i = 0; i < DS_MAX_KEYS; i++)
+        if (!store[i].type) {
+            for (int s = 0; s < DS_MAX_SUBS; s++)
+                subs[s].changed[i / 64] &= ~(1ull << (i % 64));
+            store[i].key[0] = '\0';
+            return i;
+        }
+    return -1;
+}
+
+static int new_blob(void)
+{
+    for (int b = 0; b < DS_MAX_BLOBS; b++)
+        if (!blob_used[b])
+            return b;
+    return -1;
+}
+
+static int in_slot(const struct entry *e) { return e->type == DS_BLOB && e->len > DS_STR_MAX; }
+
+static void clear_value(struct entry *e)
+{
+    if (in_slot(e))
+        blob_used[e->v.blob] = 0;
+    e->type = 0;
+    e->len = 0;
+}
+
+static int publish(endpoint_t who, struct ds_msg *q)
+{
+    uint32_t type = q->flags & DS_TYPE_MASK, len = q->len;
+    if (check_key(q->key, 0) < 0 || (q->flags & ~(DS_TYPE_MASK | DS_OVERWRITE)))
+        return -E_INVAL;
+    if (type == DS_NUM)
+        len = sizeof(uint64_t);
+    else if ((type != DS_STR && type != DS_BLOB) || len > (type == DS_STR ? DS_STR_MAX : DS_BLOB_MAX))
+        return -E_INVAL;
+    if (!may_write(who, q->key))
+        return -E_PERM;
+    /* (root_lookup may have served root meanwhile: look at the table only now) */
+    int i = find(q->key);
+    if (i >= 0 && store[i].type && !(q->flags & DS_OVERWRITE))
+        return -E_BUSY;
+    if (type == DS_NUM) {
+        memcpy(stage, &q->v.num, sizeof(uint64_t));
+    } else if (len <= DS_INLINE_MAX) {
+        memcpy(stage, q->v.data, len);
+    } else {
+        int r = sys_safecopy_from(who, q->v.grant, 0, stage, len);
+        if (r < 0)
+            return r;
+    }
+    int slot = type == DS_BLOB && len > DS_STR_MAX, blob = -1;
+    if (slot && !(i >= 0 && in_slot(&store[i])) && (blob = new_blob()) < 0)
+        return -E_NOMEM;
+    if (i < 0 && (i = new_entry()) < 0)
+        return -E_NOMEM;
+    struct entry *e = &store[i];
+    if (slot && in_slot(e))
+        blob = e->v.blob; /* keep its slot */
+    else
+        clear_value(e);
+    strncpy_s(e->key, q->key, DS_KEY_MAX);
+    e->type = type;
+    e->len = len;
+    if (type == DS_NUM) {
+        memcpy(&e->v.num, stage, sizeof(uint64_t));
+    } else if (!slot) {
+        memcpy(e->v.str, stage, len);
+    } else {
+        e->v.blob = blob;
+        blob_used[blob] = 1;
+        memcpy(blobs[blob], stage, len);
+    }
+    changed(i);
+    return 0;
+}
+
+static int retrieve(endpoint_t who, struct ds_msg *q)
+{
+    uint32_t want = q->flags & DS_TYPE_MASK, room = q->len;
+    int32_t grant = q->v.grant;
+    if (check_key(q->key, 0) < 0 || (q->flags & ~DS_TYPE_MASK) || want > DS_BLOB)
+        return -E_INVAL;
+    int i = find(q->key);
+    if (i < 0 || !store[i].type)
+        return -E_SRCH;
+    const struct entry *e = &store[i];
+    q->flags = e->type;
+    q->len = e->len;
+    if (want && want != e->type)
+        return -E_INVAL;
+    if (e->type == DS_NUM) {
+        q->v.num = e->v.num;
+        return 0;
+    }
+    const uint8_t *data = in_slot(e) ? blobs[e->v.blob] : e->v.str;
+    if (e->len <= DS_INLINE_MAX) {
+        memset(q->v.data, 0, DS_INLINE_MAX);
+        memcpy(q->v.data, data, e->len);
+        return 0;
+    }
+    if (room < e->len)
+        return -E_RANGE;
+    q->v.num = 0;
+    return sys_safecopy_to(who, grant, 0, data, e->len);
+}
+
+static int delete(endpoint_t who, struct ds_msg *q)
+{
+    if (check_key(q->key, 0) < 0 || q->flags)
+        return -E_INVAL;
+    if (!may_write(who, q->key))
+        return -E_PERM;
+    int i = find(q->key);
+    if (i < 0 || !store[i].type)
+        return -E_SRCH;
+    clear_value(&store[i]);
+    changed(i); /* marks the tombstone, or frees it if nobody listens */
+    return 0;
+}
+
+/* Forget the subscriptions of processes that are gone (the table is full). */
+static void sweep(void)
+{
+    struct proc_info info;
+    for (int s = 0; s < DS_MAX_SUBS; s++)
+        if (subs[s].ep && sys_proc_info(subs[s].ep, &info) < 0)
+            drop_subscriber(subs[s].ep);
+}
+
+static int subscribe(endpoint_t who, struct ds_msg *q)
+{
+    if (check_key(q->key, 1) < 0 || (q->flags & ~DS_INITIAL))
+        return -E_INVAL;
+    int s = -1;
+    for (int t = 0; t < DS_MAX_SUBS && s < 0; t++)
+        if (subs[t].ep == who && !strcmp(subs[t].pattern, q->key))
+            s = t;
+    for (int pass = 0; pass < 2 && s < 0; pass++) {
+        for (int t = 0; t < DS_MAX_SUBS && s < 0; t++)
+            if (!subs[t].ep)
+                s = t;
+        if (s < 0 && pass == 0)
+            sweep();
+    }
+    if (s < 0)
+        return -E_NOMEM;
+    if (!subs[s].ep) {
+        subs[s] = (struct sub){.ep = who};
+        strncpy_s(subs[s].pattern, q->key, DS_KEY_MAX);
+    }
+    int any = 0;
+    for (int i = 0; i < DS_MAX_KEYS && (q->flags & DS_INITIAL); i++)
+        if (store[i].type && matches(subs[s].pattern, store[i].key)) {
+            subs[s].changed[i / 64] |= 1ull << (i % 64);
+            any = 1;
+        }
+    if (any)
+        ipc_notify(who); /* pending until the caller has our reply */
+    return 0;
+}
+
+static int unsubscribe(endpoint_t who, struct ds_msg *q)
+{
+    if (check_key(q->key, 1) < 0 || q->flags)
+        return -E_INVAL;
+    for (int s = 0; s < DS_MAX_SUBS; s++)
+        if (subs[s].ep == who && !strcmp(subs[s].pattern, q->key)) {
+            subs[s] = (struct sub){0};
+            settle_all();
+            return 0;
+        }
+    return -E_SRCH;
+}
+
+/* The caller's next changed key (the lowest entry), cleared from all its subscriptions. */
+static int check(endpoint_t who, struct ds_msg *q)
+{
+    uint64_t all[WORDS] = {0};
+    for (int s = 0; s < DS_MAX_SUBS; s++)
+        if (subs[s].ep == who)
+            for (int w = 0; w < WORDS; w++)
+                all[w] |= subs[s].changed[w];
+    memset(q, 0, sizeof(*q));
+    int i = 0;
+    while (i < DS_MAX_KEYS && !bit(all, i))
+        i++;
+    if (i == DS_MAX_KEYS)
+        return 0;
+    strncpy_s(q->key, store[i].key, DS_KEY_MAX);
+    q->flags = store[i].type;
+    for (int s = 0; s < DS_MAX_SUBS; s++)
+        if (subs[s].ep == who)
+            subs[s].changed[i / 64] &= ~(1ull << (i % 64));
+    all[i / 64] &= ~(1ull << (i % 64));
+    for (int w = 0; w < WORDS; w++)
+        q->len += (uint32_t)__builtin_popcountll(all[w]);
+    settle(i);
+    return 0;
+}
+
+static void handle(message_t *m)
+{
+    struct ds_msg q;
+    memcpy(&q, m->u.b, sizeof(q));
+    int r;
+    switch (m->type) {
+    case DS_PUBLISH: r = publish(m->source, &q); break;
+    case DS_RETRIEVE: r = retrieve(m->source, &q); break;
+    case DS_DELETE: r = delete(m->source, &q); break;
+    case DS_SUBSCRIBE: r = subscribe(m->source, &q); break;
+    case DS_UNSUBSCRIBE: r = unsubscribe(m->source, &q); break;
+    case DS_CHECK: r = check(m->source, &q); break;
+    default: r = -E_NOSYS; break;
+    }
+    message_t reply = {.type = r};
+    if (m->type == DS_RETRIEVE || m->type == DS_CHECK)
+        memcpy(reply.u.b, &q, sizeof(q));
+    ipc_sendnb(m->source, &reply); /* a caller not waiting for it loses it */
+}
+
+int main(uint64_t arg)
+{
+    (void)arg;
+    message_t m = {.type = ROOT_READY};
+    ipc_sendrec(ROOT_EP, &m);
+    for (;;) {
+        if (ipc_receive(ANY, &m) < 0 || m.source <= 0)
+            continue; /* SYSTEM and HARDWARE have nothing for us */
+        if (m.type == MSG_NOTIFY) {
+            if (m.source == ROOT_EP)
+                ipc_notify(ROOT_EP); /* rs's heartbeat: alive */
+            continue;
+        }
+        handle(&m);
+    }
+}
