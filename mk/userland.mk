@@ -116,7 +116,8 @@ $(UL_B)/initramfs.progs: userland-force
 	@printf '%s\n' $(MUSL_PROGS) $(EXTRA_PROGS) > $@.tmp
 	@$(UL_UPDATE)
 
-$(UL_INITRAMFS): tools/mkinitramfs.sh $(BB_DIR)/busybox $(BB_DIR)/applets.txt \
+$(UL_INITRAMFS): tools/mkinitramfs.sh $(shell find user/etc -type f 2>/dev/null) \
+		$(BB_DIR)/busybox $(BB_DIR)/applets.txt \
 		$(UL_B)/initramfs.progs $(MUSL_PROGS) $(EXTRA_PROGS) | userland-tools
 	@echo "CPIO     $@"
 	@tools/mkinitramfs.sh $@ $(UL_B)/rootfs $(BB_DIR)/busybox $(BB_DIR)/applets.txt \

@@ -14,6 +14,7 @@
 set -eu
 [ $# -ge 4 ] || { echo "usage: $0 OUT.cpio ROOTDIR BUSYBOX APPLETS [PROG...]" >&2; exit 2; }
 top=$PWD
+etc_overlay=$(cd "$(dirname "$0")/../user/etc" 2>/dev/null && pwd || true) # files for /etc
 abs() { case $1 in /*) echo "$1" ;; *) echo "$top/$1" ;; esac; }
 out=$(abs "$1") root=$2 busybox=$(abs "$3") applets=$(abs "$4")
 shift 4
@@ -35,6 +36,7 @@ while IFS= read -r name; do
 done < "$applets"
 ln -sfn /bin/busybox sbin/init
 
+[ -n "$etc_overlay" ] && cp -R "$etc_overlay/." etc/
 printf 'root:x:0:0:root:/root:/bin/sh\n' > etc/passwd
 printf 'root:x:0:\n' > etc/group
 printf 'samsara\n' > etc/hostname

@@ -4,6 +4,7 @@
  * ^C from the terminal). At start it creates init, the first Linux
  * process, from the program named by its argument (default /sbin/init).
  */
+#include <samsara/pm.h>
 #include <samsara/root.h>
 #include "pm.h"
 #include "syscall_names.h"
@@ -120,32 +121,92 @@ static endpoint_t lookup_service(const char *name)
     return ipc_sendrec(ROOT_EP, &m) < 0 ? -E_SRCH : m.type;
 }
 
-/* The first Linux process: an empty process that execs the init program. */
-static void start_init(const char *path)
+/*
+ * A new Linux process with no parent, running argv (NUL-separated strings,
+ * at most 1 KiB; argv[0] is the program's path), with the console on 0-2:
+ * init at start, and the programs rs asks for (PM_RUN). Its pid, or -errno.
+ */
+static int64_t start_program(const char *strings, uint64_t len, const char *name)
 {
-    endpoint_t ep = sys_proc_create(SELF, "init");
-    struct mproc *mp = mproc_alloc();
+    endpoint_t ep = sys_proc_create(SELF, name);
+    struct mproc *mp = ep > 0 ? mproc_alloc() : 0;
     if (ep < 0 || !mp) {
-        printf("pm: cannot create init: %s\n", strerror_s(ep));
-        return;
+        if (ep > 0)
+            sys_proc_kill(ep);
+        return -LX_EAGAIN;
     }
     mp->ep = ep;
     mp->pid = pid_alloc();
     mp->pgid = mp->sid = mp->pid;
-    strncpy_s(mp->name, "init", sizeof(mp->name));
+    strncpy_s(mp->name, name, sizeof(mp->name));
     int64_t r;
     vfs_request(VFS_PM_FORK, 0, (uint64_t)ep, (uint64_t)mp->pid, 0, &r);
     /* exec reads its path and argv from the process: put them there first */
     static uint64_t page[512];
     memset(page, 0, sizeof(page));
-    char *s = (char *)(page + 8);
-    strncpy_s(s, path, 1024);
-    page[0] = 0x10000 + 64; /* argv[0] */
-    page[1] = 0;            /* argv end */
-    page[2] = 0;            /* envp end */
-    if (sys_mem_map_fill(ep, 0x10000, 4096, PROT_R | PROT_W, page, sizeof(page)) < 0 ||
-        (r = exec_image(mp, 0x10000 + 64, 0x10000, 0x10000 + 16, 1)) < 0)
+    char *s = (char *)(page + 64); /* strings at +512; argv pointers from page[0] */
+    int argc = 0;
+    len = len < 1024 ? len : 1024;
+    memcpy(s, strings, len);
+    for (uint64_t off = 0; off < len && argc < 60; argc++) {
+        page[argc] = 0x10000 + 512 + off;
+        off += strlen(s + off) + 1;
+    }
+    page[argc] = 0;     /* argv end */
+    page[argc + 1] = 0; /* envp: none */
+    if (sys_mem_map_fill(ep, 0x10000, 4096, PROT_R | PROT_W, page, sizeof(page)) < 0) {
+        mproc_exit(mp, 127 << 8);
+        return -LX_ENOMEM;
+    }
+    r = exec_image(mp, 0x10000 + 512, 0x10000, 0x10000 + (uint64_t)(argc + 1) * 8, 1);
+    if (r < 0) {
+        mproc_exit(mp, 127 << 8);
+        return r;
+    }
+    return mp->pid;
+}
+
+static void start_init(const char *path)
+{
+    int64_t r = start_program(path, strlen(path) + 1, "init");
+    if (r < 0)
         printf("pm: cannot start init %s: %ld\n", path, r);
+}
+
+/* rs's requests: run a program for it (a policy script), and collect exit statuses. */
+static struct { int pid, status; } results[16];
+static int nr_results;
+
+void report_exit(struct mproc *mp)
+{
+    if (nr_results < 16)
+        results[nr_results++] = (typeof(results[0])){mp->pid, mp->exit_status};
+    ipc_notify(ROOT_EP);
+}
+
+static void rs_request(message_t *m)
+{
+    message_t r = {.type = PM_REPLY};
+    if (m->source != ROOT_EP) {
+        r.u.w[0] = (uint64_t)-LX_EPERM;
+    } else if (m->type == PM_RUN) {
+        static char argv[1024];
+        uint64_t len = m->u.w[1] < sizeof(argv) ? m->u.w[1] : sizeof(argv);
+        int64_t pid = -LX_EFAULT;
+        if (len && sys_safecopy_from(m->source, (grant_id_t)m->u.w[0], 0, argv, len) == 0) {
+            argv[len - 1] = '\0';
+            pid = start_program(argv, len, "rs-policy");
+            struct mproc *mp = pid > 0 ? mproc_by_pid((int)pid) : 0;
+            if (mp)
+                mp->report = 1;
+        }
+        r.u.w[0] = (uint64_t)pid;
+    } else if (nr_results) {
+        r.u.w[0] = (uint64_t)results[0].pid;
+        r.u.w[1] = (uint64_t)results[0].status;
+        memcpy(&results[0], &results[1], sizeof(results[0]) * (size_t)--nr_results);
+    }
+    ipc_sendnb(m->source, &r);
 }
 
 int main(uint64_t arg)
@@ -174,6 +235,8 @@ int main(uint64_t arg)
                 pull_vfs_signals();
         } else if (m.type == MSG_LINUX_CALL) {
             handle_call(&m);
+        } else if (m.type == PM_RUN || m.type == PM_RESULTS) {
+            rs_request(&m);
         } else if (m.source > 0) {
             message_t r = {.type = MSG_LINUX_REPLY, .u.w = {(uint64_t)-LX_ENOSYS}};
             ipc_sendnb(m.source, &r);

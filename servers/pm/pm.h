@@ -63,6 +63,7 @@ struct mproc {
     uint64_t start_tick;
     uint64_t child_ticks;            /* CPU ms of reaped children */
     uint64_t cpu_ms;                 /* its own CPU ms, read when it exits */
+    int report;                      /* rs ran it (PM_RUN): tell rs how it ended */
 };
 
 extern struct mproc mprocs[NR_MPROCS];
@@ -85,6 +86,7 @@ struct mproc *mproc_alloc(void);
 void mproc_exit(struct mproc *mp, int status);
 void child_died(struct mproc *mp);
 void check_waiters(struct mproc *parent);
+void report_exit(struct mproc *mp);
 
 /* signal.c */
 #define SIGHUP 1

@@ -87,6 +87,8 @@ void mproc_exit(struct mproc *mp, int status)
     vfs_request(VFS_PM_EXIT, (uint64_t)mp->ep, 0, 0, 0, 0);
     if (mp->pid == INIT_PID)
         printf("pm: init exited with status %x; no process will reap orphans\n", status);
+    if (mp->report)
+        report_exit(mp);
     struct mproc *init = mproc_by_pid(INIT_PID);
     for (int i = 0; i < NR_MPROCS; i++) {
         struct mproc *c = &mprocs[i];

@@ -175,6 +175,8 @@ int main(uint64_t arg)
             service_complaint(&m);
         } else if (m.type == MSG_NOTIFY) {
             service_alive(m.source); /* a heartbeat answer */
+            if (m.source == service_lookup("pm"))
+                service_policy_results(); /* or pm: a program it ran for us ended */
         } else if (m.source > 0) {
             message_t reply = {.type = -E_NOSYS};
             ipc_sendnb(m.source, &reply);

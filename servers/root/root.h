@@ -19,6 +19,7 @@ struct profile {
     int priority;
     int restart;   /* RESTART_*: what to do when it fails */
     uint32_t heartbeat_ms, denial_limit, restart_limit;
+    const char *policy; /* a policy script's path, or 0 */
 };
 
 extern const struct profile profiles[];
@@ -34,6 +35,7 @@ void service_ready(message_t *m);
 void service_state(message_t *m);
 void service_alarm(void);
 void service_alive(endpoint_t ep);
+void service_policy_results(void);
 void service_denied(endpoint_t ep, uint64_t count);
 void service_complaint(message_t *m);
 int service_line(int log, uint64_t i, char *buf, uint64_t len);

@@ -12,10 +12,15 @@
  * loudly. Recovery time runs from the moment rs notices the failure (or is
  * asked to kill) to the new instance's ROOT_READY, in microseconds from
  * the TSC, whose rate rs measures at start. Every event goes to a log.
+ * A service whose manifest names a policy script has that script decide
+ * instead: pm runs "/bin/sh SCRIPT LABEL REASON RESTARTS"; exit status 0
+ * means restart now, 1 means stay down, anything else means apply the
+ * manifest's restart policy. The script may also log or do anything else.
  * Services keep small state here across restarts until ds exists.
  */
 #include <samsara/elf64.h>
 #include <samsara/manifest.h>
+#include <samsara/pm.h>
 #include "root.h"
 #include "spawn.h"
 
@@ -38,6 +43,7 @@ struct service {
     uint64_t started_tick;
     uint64_t backoff_ms, retry_at;
     uint64_t pinged, answered; /* heartbeat ticks */
+    int policy_pid;         /* its policy script is deciding (pid), 0 otherwise */
     uint64_t last_us, total_us, max_us, recovered;
 };
 
@@ -121,6 +127,9 @@ endpoint_t service_lookup(const char *label)
     return s && s->ep > 0 && s->state == SVC_STATE_UP ? s->ep : -E_SRCH;
 }
 
+static void apply_policy(struct service *s);
+static int run_policy(struct service *s);
+
 static void restart(struct service *s)
 {
     s->restarts++;
@@ -186,16 +195,75 @@ int service_died(const struct death_info *d)
         return 1;
     }
     s->state = SVC_STATE_RESTARTING;
+    if (s->man->policy[0] && run_policy(s) == 0)
+        return 1; /* the script decides; see service_policy_results */
+    apply_policy(s);
+    return 1;
+}
+
+/* The manifest's restart policy, for a failed service in state RESTARTING. */
+static void apply_policy(struct service *s)
+{
     uint64_t now = sys_uptime();
     if (s->man->restart == RESTART_BACKOFF && now - s->started_tick < 1000) {
         s->backoff_ms = s->backoff_ms ? (s->backoff_ms < 1024 ? s->backoff_ms * 2 : 1024) : 1;
         s->retry_at = now + s->backoff_ms;
         log_event(s, "restart in %lu ms (back-off)", s->backoff_ms, 0);
-        return 1;
+        return;
     }
     s->backoff_ms = 0;
     restart(s);
-    return 1;
+}
+
+/* Ask pm to run s's policy script with its label, the failure and the restart count. */
+static int run_policy(struct service *s)
+{
+    static char argv[160];
+    static const char *const reason[] = {"?", "exit", "exception", "killed", "hung",
+                                         "complaint", "denials", "administrator"};
+    endpoint_t pm = service_lookup("pm");
+    int n = snprintf_s(argv, sizeof(argv), "/bin/sh%c%s%c%s%c%s%c%lu", 0, s->man->policy, 0,
+                       s->mod->name, 0, reason[s->cause], 0, s->restarts) + 1;
+    grant_id_t g = pm > 0 ? grant_alloc(pm, argv, (uint64_t)n, GRANT_READ) : -1;
+    message_t m = {.type = PM_RUN, .u.w = {(uint64_t)g, (uint64_t)n}};
+    int r = g < 0 ? -1 : ipc_sendrec(pm, &m);
+    grant_free(g);
+    if (r < 0 || (int64_t)m.u.w[0] <= 0) {
+        log_text(s, "policy script could not run");
+        return -1;
+    }
+    s->policy_pid = (int)m.u.w[0];
+    log_event(s, "policy script running (pid %lu)", m.u.w[0], 0);
+    return 0;
+}
+
+/* pm says programs it ran for us ended: carry out the policy scripts' decisions. */
+void service_policy_results(void)
+{
+    endpoint_t pm = service_lookup("pm");
+    for (int n = 0; n < 16 && pm > 0; n++) {
+        message_t m = {.type = PM_RESULTS};
+        if (ipc_sendrec(pm, &m) < 0 || !m.u.w[0])
+            return;
+        for (uint32_t i = 1; i < nr_services; i++) {
+            struct service *s = &services[i];
+            if (s->policy_pid != (int)m.u.w[0] || s->state != SVC_STATE_RESTARTING)
+                continue;
+            int status = (int)m.u.w[1], code = (status & 0x7f) ? -1 : (status >> 8) & 0xff;
+            s->policy_pid = 0;
+            log_event(s, "policy script says %lu", (uint64_t)(int64_t)code, 0);
+            if (code == 0) {
+                restart(s);
+            } else if (code == 1) {
+                s->state = SVC_STATE_DOWN;
+                log_text(s, "down (policy script)");
+                printf("rs: *** service %s stays down: its policy script said so ***\n",
+                       s->mod->name);
+            } else {
+                apply_policy(s);
+            }
+        }
+    }
 }
 
 /* Every TICK_MS: heartbeats, and restarts whose back-off has passed. */
