@@ -21,7 +21,7 @@ KASM := $(wildcard kernel/arch/x86_64/*.S)
 KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC) $(KASM))
 LIBSYS_SRC := $(wildcard lib/sys/*.c) lib/format/format.c lib/sys/crt0.S
 LIBSYS_OBJ := $(patsubst %,$(B)/u/%.o,$(LIBSYS_SRC))
-root_SRC := $(wildcard servers/root/*.c)
+root_SRC := $(wildcard servers/root/*.c) lib/manifest/manifest.c
 ktest_SRC := $(wildcard tests/kernel/*.c)
 kbench_SRC := $(wildcard tests/bench/*.c)
 pm_SRC := $(wildcard servers/pm/*.c)
@@ -42,13 +42,13 @@ ACCEL ?= tcg
 QEMU_FLAGS := -machine q35 -accel $(ACCEL) -m 512M -no-reboot \
 	-device isa-debug-exit,iobase=0x501,iosize=1
 # The system: root, then the services in start order, then the initramfs (a data module).
-SYSTEM_MODULES := $(B)/root,$(B)/ramfs,$(B)/tty,$(B)/vfs,$(B)/pm /sbin/init,$(B)/initramfs.cpio
+SYSTEM_MODULES := $(B)/root,$(B)/ramfs,$(B)/tty,$(B)/vfs,$(B)/pm /sbin/init,$(B)/demo,$(B)/initramfs.cpio,$(B)/manifests
 RUN_MODULES ?= $(SYSTEM_MODULES)
 
 .PHONY: all run test bench gdb loc clean deps format host-tests
 
 include mk/userland.mk
-all: $(B)/kernel32.elf $(addprefix $(B)/,$(PROGRAMS))
+all: $(B)/kernel32.elf $(addprefix $(B)/,$(PROGRAMS)) $(B)/manifests
 
 deps:
 	@tools/deps.sh
@@ -107,6 +107,16 @@ $(B)/host/test_format: tests/host/test_format.c lib/format/format.c lib/format/f
 $(B)/host/test_elf: tests/host/test_elf.c include/samsara/elf64.h
 	@mkdir -p $(dir $@)
 	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ $<
+$(B)/host/test_manifest: tests/host/test_manifest.c lib/manifest/manifest.c lib/manifest/manifest.h \
+		include/samsara/manifest.h include/samsara/priv.h include/samsara/kcall.h
+	@mkdir -p $(dir $@)
+	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ tests/host/test_manifest.c lib/manifest/manifest.c
+
+# Every service manifest, packed into one boot data module for rs (docs/MANIFESTS.md).
+MANIFESTS := $(shell find servers drivers tests -name '*.conf' | sort)
+$(B)/manifests: tools/pack-manifests.sh $(MANIFESTS)
+	@mkdir -p $(dir $@)
+	@echo PACK $@; tools/pack-manifests.sh $@ $(MANIFESTS)
 
 test: deps all $(B)/initramfs.cpio
 	@python3 tools/test.py

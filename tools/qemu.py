@@ -22,6 +22,9 @@ def qemu_command(modules, icount=False, memory="512M", extra=()):
            "-kernel", os.path.join(BUILD, "kernel32.elf")]
     if icount:
         cmd += ["-icount", "shift=0"]
+    if modules and modules[0].split()[0].endswith("/root") and \
+            not any(m.split()[0].endswith("/manifests") for m in modules):
+        modules = list(modules) + [os.path.join(BUILD, "manifests")]  # what rs starts services by
     if modules:
         cmd += ["-initrd", ",".join(modules)]
     return cmd + list(extra)

@@ -128,6 +128,7 @@ int main(uint64_t arg)
     printf("root: started, %u boot modules, %lu MiB of memory\n", boot->nr_modules,
            boot->mem_bytes >> 20);
     endpoint_t pm = 0, vfs = 0;
+    manifests_load(boot);
     service_init(boot);
     for (uint32_t i = 1; i < boot->nr_modules; i++) {
         const struct boot_module *m = &boot->mod[i];
@@ -136,8 +137,8 @@ int main(uint64_t arg)
             continue;
         }
         endpoint_t ep = service_start(i);
-        if (ep < 0)
-            printf("root: cannot start %s: %s\n", m->name, strerror_s(ep));
+        if (ep < 0 && ep != -E_INVAL)
+            printf("rs: cannot start %s: %s\n", m->name, strerror_s(ep));
         pm = strcmp(m->name, "pm") ? pm : ep;
         vfs = strcmp(m->name, "vfs") ? vfs : ep;
     }

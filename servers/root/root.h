@@ -7,23 +7,10 @@
 #include "format/format.h"
 #include "sys.h"
 
-struct profile {
-    const char *name;
-    uint64_t kcalls;
-    uint32_t flags;
-    int nr_io;
-    struct { uint32_t base, len; } io[2];
-    uint32_t irqs;
-    uint64_t mem_base, mem_len; /* one physical range it may map */
-    int may_spawn; /* may ask root to spawn helpers */
-    int priority;
-    int restart;   /* RESTART_*: what to do when it fails */
-    uint32_t heartbeat_ms, denial_limit, restart_limit;
-    const char *policy; /* a policy script's path, or 0 */
-};
 
-extern const struct profile profiles[];
+int manifests_load(const struct bootinfo *boot);
 const struct manifest *manifest_for(const char *label);
+int manifest_broken(const char *label);
 void manifest_to_priv(const struct manifest *m, struct priv *v);
 
 /* service.c: services, their failures and restarts */

@@ -97,6 +97,8 @@ endpoint_t service_start(uint32_t i)
     s->man = manifest_for(s->mod->name);
     if (!s->man) {
         s->state = SVC_STATE_DOWN;
+        printf("rs: not starting %s: %s\n", s->mod->name,
+               manifest_broken(s->mod->name) ? "its manifest has errors" : "it has no manifest");
         return -E_INVAL;
     }
     s->ep = start_service(s->mod, s->man);

@@ -1,0 +1,765 @@
+/*
+ * See manifest.h; the format is in docs/MANIFESTS.md. The text is never
+ * copied or changed: lines and tokens are (pointer, length) pairs within
+ * it, and every read is checked against its end.
+ */
+#include "manifest.h"
+#include <stdarg.h>
+#include <stdint.h>
+#include <samsara/kcall.h>
+
+#define PAGE 4096ull
+#define DEFAULT_PRIORITY 3
+#define DEFAULT_PAGES (64ull * 1024 * 1024 / PAGE) /* 64 MiB */
+#define HEARTBEAT_MAX 60000
+#define PORT_MAX 0xffffull
+#define PHYS_TOP (1ull << 52) /* x86-64's widest physical address */
+#define QUOTE_MAX 40          /* longest token quoted in a message */
+
+struct tok {
+    const char *p;
+    uint64_t n;
+};
+
+struct ctx {
+    const char *file;
+    uint64_t line;
+    char *err;
+    uint64_t errlen, errpos;
+    struct manifest *m;
+    uint32_t seen; /* single-value keys met so far, bit = index in keys[] */
+};
+
+/* ---- small string helpers (no libc) ---- */
+
+static void manifest_zero(void *d, uint64_t n)
+{
+    volatile uint8_t *p = d; /* volatile: keep the compiler from calling memset */
+    while (n--)
+        *p++ = 0;
+}
+
+/* Token equals the NUL-terminated word s. */
+static int manifest_is(struct tok t, const char *s)
+{
+    uint64_t i = 0;
+    for (; i < t.n; i++)
+        if (s[i] != t.p[i] || !s[i])
+            return 0;
+    return s[i] == '\0';
+}
+
+static void manifest_copy(char *dst, struct tok t)
+{
+    for (uint64_t i = 0; i < t.n; i++)
+        dst[i] = t.p[i];
+    dst[t.n] = '\0';
+}
+
+static int manifest_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* The next white-space separated token in [*p, end); 0 when there is none. */
+static int manifest_next(const char **p, const char *end, struct tok *t)
+{
+    const char *s = *p;
+    while (s < end && manifest_space(*s))
+        s++;
+    if (s == end) {
+        *p = s;
+        return 0;
+    }
+    t->p = s;
+    while (s < end && !manifest_space(*s))
+        s++;
+    t->n = (uint64_t)(s - t->p);
+    *p = s;
+    return 1;
+}
+
+static int manifest_digit(char c, unsigned base)
+{
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : 99;
+    return d < (int)base ? d : -1;
+}
+
+/* Unsigned number, decimal or 0x hex, the whole token, no overflow. */
+static int manifest_number(struct tok t, uint64_t *v)
+{
+    unsigned base = 10;
+    uint64_t i = 0, r = 0;
+    if (t.n > 2 && t.p[0] == '0' && (t.p[1] == 'x' || t.p[1] == 'X'))
+        base = 16, i = 2;
+    if (i == t.n)
+        return -1;
+    for (; i < t.n; i++) {
+        int d = manifest_digit(t.p[i], base);
+        if (d < 0 || r > (UINT64_MAX - (uint64_t)d) / base)
+            return -1;
+        r = r * base + (uint64_t)d;
+    }
+    *v = r;
+    return 0;
+}
+
+/* 1..4 hex digits, no prefix (a PCI id). */
+static int manifest_hex16(struct tok t, uint16_t *v)
+{
+    uint32_t r = 0;
+    if (t.n < 1 || t.n > 4)
+        return -1;
+    for (uint64_t i = 0; i < t.n; i++) {
+        int d = manifest_digit(t.p[i], 16);
+        if (d < 0)
+            return -1;
+        r = r * 16 + (uint32_t)d;
+    }
+    *v = (uint16_t)r;
+    return 0;
+}
+
+static int manifest_label_ok(struct tok t)
+{
+    if (t.n < 1 || t.n >= MANIFEST_LABEL_MAX)
+        return 0;
+    for (uint64_t i = 0; i < t.n; i++) {
+        char c = t.p[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* ---- messages ---- */
+
+static void manifest_putc(struct ctx *c, char ch)
+{
+    if (c->errpos + 1 < c->errlen)
+        c->err[c->errpos++] = ch;
+}
+
+static void manifest_puts(struct ctx *c, const char *s)
+{
+    while (*s)
+        manifest_putc(c, *s++);
+}
+
+static void manifest_putu(struct ctx *c, uint64_t v, unsigned base)
+{
+    char tmp[24];
+    int n = 0;
+    if (base == 16)
+        manifest_puts(c, "0x");
+    do
+        tmp[n++] = "0123456789abcdef"[v % base];
+    while (v /= base);
+    while (n)
+        manifest_putc(c, tmp[--n]);
+}
+
+/* A token in quotes, shortened, with unprintable bytes shown as '?'. */
+static void manifest_putt(struct ctx *c, struct tok t)
+{
+    manifest_putc(c, '\'');
+    for (uint64_t i = 0; i < t.n && i < QUOTE_MAX; i++)
+        manifest_putc(c, t.p[i] >= 0x20 && t.p[i] < 0x7f ? t.p[i] : '?');
+    if (t.n > QUOTE_MAX)
+        manifest_puts(c, "...");
+    manifest_putc(c, '\'');
+}
+
+/*
+ * Set the error "FILE:LINE: message" and return -1. The message is fmt
+ * with %s (a C string), %t (a struct tok *, quoted), %u and %x (uint64_t).
+ */
+static int manifest_fail(struct ctx *c, const char *fmt, ...)
+{
+    va_list ap;
+    if (!c->err || !c->errlen)
+        return -1;
+    c->errpos = 0;
+    manifest_puts(c, c->file ? c->file : "manifest");
+    manifest_putc(c, ':');
+    manifest_putu(c, c->line, 10);
+    manifest_puts(c, ": ");
+    va_start(ap, fmt);
+    for (; *fmt; fmt++) {
+        if (*fmt != '%' || !fmt[1]) {
+            manifest_putc(c, *fmt);
+            continue;
+        }
+        switch (*++fmt) {
+        case 's':
+            manifest_puts(c, va_arg(ap, const char *));
+            break;
+        case 't':
+            manifest_putt(c, *va_arg(ap, struct tok *));
+            break;
+        case 'u':
+            manifest_putu(c, va_arg(ap, uint64_t), 10);
+            break;
+        case 'x':
+            manifest_putu(c, va_arg(ap, uint64_t), 16);
+            break;
+        default:
+            manifest_putc(c, *fmt);
+        }
+    }
+    va_end(ap);
+    c->err[c->errpos] = '\0';
+    return -1;
+}
+
+/* ---- values ---- */
+
+/* Exactly one value after the key. */
+static int manifest_one(struct ctx *c, const char *key, const char *p, const char *end,
+                        struct tok *t)
+{
+    struct tok extra;
+    if (!manifest_next(&p, end, t))
+        return manifest_fail(c, "missing value for '%s'", key);
+    if (manifest_next(&p, end, &extra))
+        return manifest_fail(c, "extra value %t for '%s' (it takes one)", &extra, key);
+    return 0;
+}
+
+static int manifest_num(struct ctx *c, const char *key, struct tok *t, uint64_t min, uint64_t max,
+                        uint64_t *v)
+{
+    if (manifest_number(*t, v) < 0)
+        return manifest_fail(c, "bad number %t for '%s'", t, key);
+    if (*v < min || *v > max)
+        return manifest_fail(c, "%s %u out of range %u..%u", key, *v, min, max);
+    return 0;
+}
+
+/* One number as the whole value. */
+static int manifest_one_num(struct ctx *c, const char *key, const char *p, const char *end,
+                            uint64_t min, uint64_t max, uint64_t *v)
+{
+    struct tok t;
+    if (manifest_one(c, key, p, end, &t) < 0)
+        return -1;
+    return manifest_num(c, key, &t, min, max, v);
+}
+
+static int manifest_yes_no(struct ctx *c, const char *key, const char *p, const char *end, int *yes)
+{
+    struct tok t;
+    if (manifest_one(c, key, p, end, &t) < 0)
+        return -1;
+    if (manifest_is(t, "yes"))
+        *yes = 1;
+    else if (manifest_is(t, "no"))
+        *yes = 0;
+    else
+        return manifest_fail(c, "'%s' takes yes or no, not %t", key, &t);
+    return 0;
+}
+
+static int manifest_a_label(struct ctx *c, const char *key, struct tok *t)
+{
+    if (!manifest_label_ok(*t))
+        return manifest_fail(c, "bad label %t for '%s' (1-15 characters from a-z 0-9 _ -)", t, key);
+    return 0;
+}
+
+/* "A-B" (or "A" if single is allowed) as two numbers. */
+static int manifest_range(struct ctx *c, const char *key, struct tok *t, int single, uint64_t *a,
+                          uint64_t *b)
+{
+    uint64_t dash = 0;
+    while (dash < t->n && t->p[dash] != '-')
+        dash++;
+    if (dash == t->n && !single)
+        return manifest_fail(c, "bad range %t for '%s' (want START-END)", t, key);
+    struct tok lo = {t->p, dash};
+    struct tok hi = dash == t->n ? lo : (struct tok){t->p + dash + 1, t->n - dash - 1};
+    if (manifest_number(lo, a) < 0 || manifest_number(hi, b) < 0)
+        return manifest_fail(c, "bad range %t for '%s'", t, key);
+    if (*b < *a)
+        return manifest_fail(c, "bad range %t for '%s': end before start", t, key);
+    return 0;
+}
+
+/* ---- kernel-call names ---- */
+
+static const char *const kcall_names[NR_KCALLS] = {
+    [KC_SEND] = "send",
+    [KC_RECEIVE] = "receive",
+    [KC_SENDREC] = "sendrec",
+    [KC_NOTIFY] = "notify",
+    [KC_SENDNB] = "sendnb",
+    [KC_LOG] = "log",
+    [KC_UPTIME] = "uptime",
+    [KC_TSC] = "tsc",
+    [KC_EXIT] = "exit",
+    [KC_ALARM] = "alarm",
+    [KC_IOPORT] = "ioport",
+    [KC_IRQCTL] = "irqctl",
+    [KC_MAPPHYS] = "mapphys",
+    [KC_DMAALLOC] = "dmaalloc",
+    [KC_SETGRANT] = "setgrant",
+    [KC_SAFECOPY_FROM] = "safecopy_from",
+    [KC_SAFECOPY_TO] = "safecopy_to",
+    [KC_PROC_CREATE] = "proc_create",
+    [KC_PROC_START] = "proc_start",
+    [KC_PROC_KILL] = "proc_kill",
+    [KC_PROC_INFO] = "proc_info",
+    [KC_PROC_REAP] = "proc_reap",
+    [KC_MEM_MAP] = "mem_map",
+    [KC_MEM_UNMAP] = "mem_unmap",
+    [KC_VCOPY] = "vcopy",
+    [KC_PRIV_SET] = "priv_set",
+    [KC_TRACE_READ] = "trace_read",
+    [KC_SYSINFO] = "sysinfo",
+    [KC_SELFCHECK] = "selfcheck",
+    [KC_PROC_FORK] = "proc_fork",
+    [KC_PROC_REGS] = "proc_regs",
+    [KC_LINUX_SERVERS] = "linux_servers",
+    [KC_MEM_PROTECT] = "mem_protect",
+};
+_Static_assert(NR_KCALLS == 33, "a new kernel call needs a name in kcall_names");
+
+#define ROOT_ONLY (KC_BIT(KC_PRIV_SET) | KC_BIT(KC_LINUX_SERVERS))
+
+const char *manifest_kcall_name(int n)
+{
+    return n >= 0 && n < NR_KCALLS ? kcall_names[n] : 0;
+}
+
+/* ---- keys ---- */
+
+typedef int (*key_fn)(struct ctx *c, const char *key, const char *p, const char *end);
+
+static int key_label(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    struct tok t;
+    if (manifest_one(c, key, p, end, &t) < 0 || manifest_a_label(c, key, &t) < 0)
+        return -1;
+    manifest_copy(c->m->label, t);
+    return 0;
+}
+
+static int key_program(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    struct tok t;
+    if (manifest_one(c, key, p, end, &t) < 0 || manifest_a_label(c, key, &t) < 0)
+        return -1;
+    manifest_copy(c->m->program, t);
+    return 0;
+}
+
+static int key_args(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    while (p < end && manifest_space(*p))
+        p++;
+    while (end > p && manifest_space(end[-1]))
+        end--;
+    struct tok t = {p, (uint64_t)(end - p)};
+    if (!t.n)
+        return manifest_fail(c, "missing value for '%s'", key);
+    if (t.n >= MANIFEST_ARGS_MAX)
+        return manifest_fail(c, "'%s' too long (%u characters, at most %u)", key, t.n,
+                             (uint64_t)MANIFEST_ARGS_MAX - 1);
+    manifest_copy(c->m->args, t);
+    return 0;
+}
+
+static int key_priority(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    uint64_t v;
+    if (manifest_one_num(c, key, p, end, 0, 7, &v) < 0)
+        return -1;
+    c->m->priority = (int)v;
+    return 0;
+}
+
+static int key_kcalls(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    struct tok t;
+    int any = 0;
+    while (manifest_next(&p, end, &t)) {
+        any = 1;
+        if (manifest_is(t, "basic")) {
+            c->m->kcalls |= KC_BIT(KC_EXIT) | KC_BIT(KC_UPTIME) | KC_BIT(KC_TSC) | KC_BIT(KC_LOG);
+            continue;
+        }
+        if (manifest_is(t, "grants")) {
+            c->m->kcalls |= KC_BIT(KC_SETGRANT) | KC_BIT(KC_SAFECOPY_FROM) | KC_BIT(KC_SAFECOPY_TO);
+            continue;
+        }
+        int n = 0;
+        while (n < NR_KCALLS && !(kcall_names[n] && manifest_is(t, kcall_names[n])))
+            n++;
+        if (n == NR_KCALLS)
+            return manifest_fail(c, "unknown kernel call %t", &t);
+        if (KC_BIT(n) & KC_IPC_MASK)
+            return manifest_fail(c, "%t is an IPC operation, not a kernel call (see 'ipc')", &t);
+        if (KC_BIT(n) & ROOT_ONLY)
+            return manifest_fail(c, "kernel call %t is root's alone and cannot be granted", &t);
+        c->m->kcalls |= KC_BIT(n);
+    }
+    return any ? 0 : manifest_fail(c, "missing value for '%s'", key);
+}
+
+static int key_ipc(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    struct tok t;
+    const char *q = p;
+    int count = 0;
+    while (manifest_next(&q, end, &t))
+        count++;
+    if (!count)
+        return manifest_fail(c, "missing value for '%s'", key);
+    while (manifest_next(&p, end, &t)) {
+        if (manifest_is(t, "all")) {
+            if (count > 1)
+                return manifest_fail(c, "'ipc all' takes no labels");
+            c->m->flags |= PRIV_IPC_ALL;
+            continue;
+        }
+        if (manifest_a_label(c, key, &t) < 0)
+            return -1;
+        int i = 0;
+        while (i < c->m->nr_ipc && !manifest_is(t, c->m->ipc[i]))
+            i++;
+        if (i < c->m->nr_ipc)
+            continue; /* named twice */
+        if (c->m->nr_ipc >= MANIFEST_IPC_MAX)
+            return manifest_fail(c, "too many ipc labels (at most %u)", (uint64_t)MANIFEST_IPC_MAX);
+        manifest_copy(c->m->ipc[c->m->nr_ipc++], t);
+    }
+    return 0;
+}
+
+static int key_users(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    int yes;
+    if (manifest_yes_no(c, key, p, end, &yes) < 0)
+        return -1;
+    if (yes)
+        c->m->flags |= PRIV_USERS;
+    return 0;
+}
+
+static int key_io(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    struct tok t;
+    int any = 0;
+    while (manifest_next(&p, end, &t)) {
+        uint64_t a, b;
+        any = 1;
+        if (manifest_range(c, key, &t, 1, &a, &b) < 0)
+            return -1;
+        if (b > PORT_MAX)
+            return manifest_fail(c, "port %x out of range 0..0xffff", b);
+        if (c->m->nr_io >= PRIV_MAX_IO)
+            return manifest_fail(c, "too many io ranges (at most %u)", (uint64_t)PRIV_MAX_IO);
+        c->m->io[c->m->nr_io].base = (uint32_t)a;
+        c->m->io[c->m->nr_io].len = (uint32_t)(b - a + 1);
+        c->m->nr_io++;
+    }
+    return any ? 0 : manifest_fail(c, "missing value for '%s'", key);
+}
+
+static int key_irq(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    struct tok t;
+    int any = 0;
+    while (manifest_next(&p, end, &t)) {
+        uint64_t n;
+        any = 1;
+        if (manifest_num(c, key, &t, 0, 15, &n) < 0)
+            return -1;
+        if (n == 0 || n == 2)
+            return manifest_fail(c, "irq %u belongs to the kernel (0: timer, 2: cascade)", n);
+        c->m->irqs |= 1u << n;
+    }
+    return any ? 0 : manifest_fail(c, "missing value for '%s'", key);
+}
+
+static int key_mem(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    struct tok t;
+    int any = 0;
+    while (manifest_next(&p, end, &t)) {
+        uint64_t a, b;
+        any = 1;
+        if (manifest_range(c, key, &t, 0, &a, &b) < 0)
+            return -1;
+        if (b >= PHYS_TOP)
+            return manifest_fail(c, "mem %t beyond the physical address space", &t);
+        if (a % PAGE || (b + 1) % PAGE)
+            return manifest_fail(c, "mem %t not page aligned (START and END+1 must be)", &t);
+        if (c->m->nr_mem >= PRIV_MAX_MEM)
+            return manifest_fail(c, "too many mem ranges (at most %u)", (uint64_t)PRIV_MAX_MEM);
+        c->m->mem[c->m->nr_mem].base = a;
+        c->m->mem[c->m->nr_mem].len = b - a + 1;
+        c->m->nr_mem++;
+    }
+    return any ? 0 : manifest_fail(c, "missing value for '%s'", key);
+}
+
+static int key_pci(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    struct tok t;
+    int any = 0;
+    while (manifest_next(&p, end, &t)) {
+        uint64_t colon = 0;
+        uint16_t v, d;
+        any = 1;
+        while (colon < t.n && t.p[colon] != ':')
+            colon++;
+        struct tok vt = {t.p, colon};
+        struct tok dt = {t.p + colon + (colon < t.n), t.n - colon - (colon < t.n)};
+        if (colon == t.n || manifest_hex16(vt, &v) < 0 || manifest_hex16(dt, &d) < 0)
+            return manifest_fail(c, "bad PCI id %t (want VVVV:DDDD in hex)", &t);
+        if (c->m->nr_pci >= MANIFEST_PCI_MAX)
+            return manifest_fail(c, "too many pci ids (at most %u)", (uint64_t)MANIFEST_PCI_MAX);
+        c->m->pci[c->m->nr_pci].vendor = v;
+        c->m->pci[c->m->nr_pci].device = d;
+        c->m->nr_pci++;
+    }
+    return any ? 0 : manifest_fail(c, "missing value for '%s'", key);
+}
+
+static int key_memory(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    struct tok t;
+    uint64_t v, unit = 1;
+    if (manifest_one(c, key, p, end, &t) < 0)
+        return -1;
+    struct tok n = t;
+    if (n.n > 1 && (n.p[n.n - 1] == 'K' || n.p[n.n - 1] == 'M')) {
+        unit = n.p[n.n - 1] == 'K' ? 1024 : 1024 * 1024;
+        n.n--;
+    }
+    if (manifest_number(n, &v) < 0)
+        return manifest_fail(c, "bad size %t for '%s' (a number, then K or M)", &t, key);
+    if (v > UINT64_MAX / unit)
+        return manifest_fail(c, "memory %t out of range", &t);
+    v *= unit;
+    if (!v || v % PAGE)
+        return manifest_fail(c, "memory %t is not a positive multiple of 4K", &t);
+    c->m->max_pages = v / PAGE;
+    return 0;
+}
+
+static int key_heartbeat(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    uint64_t v;
+    if (manifest_one_num(c, key, p, end, 0, HEARTBEAT_MAX, &v) < 0)
+        return -1;
+    c->m->heartbeat_ms = (uint32_t)v;
+    return 0;
+}
+
+static int key_restart(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    struct tok t;
+    if (manifest_one(c, key, p, end, &t) < 0)
+        return -1;
+    if (manifest_is(t, "never"))
+        c->m->restart = RESTART_NEVER;
+    else if (manifest_is(t, "immediate"))
+        c->m->restart = RESTART_IMMEDIATE;
+    else if (manifest_is(t, "backoff"))
+        c->m->restart = RESTART_BACKOFF;
+    else
+        return manifest_fail(c, "'%s' takes never, immediate or backoff, not %t", key, &t);
+    return 0;
+}
+
+static int key_restart_limit(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    uint64_t v;
+    if (manifest_one_num(c, key, p, end, 0, UINT32_MAX, &v) < 0)
+        return -1;
+    c->m->restart_limit = (uint32_t)v;
+    return 0;
+}
+
+static int key_denial_limit(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    uint64_t v;
+    if (manifest_one_num(c, key, p, end, 0, UINT32_MAX, &v) < 0)
+        return -1;
+    c->m->denial_limit = (uint32_t)v;
+    return 0;
+}
+
+static int key_manage(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    return manifest_yes_no(c, key, p, end, &c->m->may_manage);
+}
+
+static int key_policy(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    struct tok t;
+    if (manifest_one(c, key, p, end, &t) < 0)
+        return -1;
+    if (t.p[0] != '/')
+        return manifest_fail(c, "'%s' must be an absolute path, not %t", key, &t);
+    if (t.n >= MANIFEST_PATH_MAX)
+        return manifest_fail(c, "'%s' too long (%u characters, at most %u)", key, t.n,
+                             (uint64_t)MANIFEST_PATH_MAX - 1);
+    manifest_copy(c->m->policy, t);
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    key_fn fn;
+    int repeat; /* may appear more than once (lists accumulate) */
+} keys[] = {
+    {"label", key_label, 0},
+    {"program", key_program, 0},
+    {"args", key_args, 0},
+    {"priority", key_priority, 0},
+    {"kcalls", key_kcalls, 1},
+    {"ipc", key_ipc, 1},
+    {"users", key_users, 0},
+    {"io", key_io, 1},
+    {"irq", key_irq, 1},
+    {"mem", key_mem, 1},
+    {"pci", key_pci, 1},
+    {"memory", key_memory, 0},
+    {"heartbeat", key_heartbeat, 0},
+    {"restart", key_restart, 0},
+    {"restart_limit", key_restart_limit, 0},
+    {"denial_limit", key_denial_limit, 0},
+    {"manage", key_manage, 0},
+    {"policy", key_policy, 0},
+};
+#define NR_KEYS (int)(sizeof(keys) / sizeof(keys[0]))
+
+/* One line, without its '\n'. */
+static int manifest_line(struct ctx *c, const char *p, const char *end)
+{
+    struct tok key;
+    for (const char *q = p; q < end; q++) {
+        if (*q == '#') {
+            end = q; /* a comment runs to the end of the line */
+            break;
+        }
+        unsigned char ch = (unsigned char)*q;
+        if ((ch < 0x20 && ch != '\t' && ch != '\r') || ch == 0x7f)
+            return manifest_fail(c, "control character %x", (uint64_t)ch);
+    }
+    if (!manifest_next(&p, end, &key))
+        return 0; /* blank */
+    for (int i = 0; i < NR_KEYS; i++) {
+        if (!manifest_is(key, keys[i].name))
+            continue;
+        if (!keys[i].repeat) {
+            if (c->seen & (1u << i))
+                return manifest_fail(c, "duplicate key %t", &key);
+            c->seen |= 1u << i;
+        }
+        return keys[i].fn(c, keys[i].name, p, end);
+    }
+    return manifest_fail(c, "unknown key %t", &key);
+}
+
+int manifest_parse(const char *text, uint64_t len, const char *file, struct manifest *out,
+                   char *err, uint64_t errlen)
+{
+    struct ctx c = {file, 0, err, errlen, 0, out, 0};
+    if (err && errlen)
+        err[0] = '\0';
+    manifest_zero(out, sizeof(*out));
+    out->priority = DEFAULT_PRIORITY;
+    out->max_pages = DEFAULT_PAGES;
+    out->restart = RESTART_NEVER;
+    if (!text && len)
+        return manifest_fail(&c, "no text");
+    uint64_t pos = 0;
+    while (pos < len) {
+        uint64_t eol = pos;
+        while (eol < len && text[eol] != '\n')
+            eol++;
+        c.line++;
+        if (manifest_line(&c, text + pos, text + eol) < 0)
+            return -1;
+        pos = eol + 1;
+    }
+    if (!out->label[0]) {
+        c.line = len ? c.line + 1 : 0;
+        return manifest_fail(&c, "missing 'label'");
+    }
+    if (!out->program[0])
+        for (int i = 0; i < MANIFEST_LABEL_MAX; i++)
+            out->program[i] = out->label[i];
+    return 0;
+}
+
+/* ---- the bundle ---- */
+
+int manifest_bundle_next(const char **cursor, const char *end, const char **file,
+                         uint64_t *file_len, const char **text, uint64_t *text_len)
+{
+    static const char magic[] = "@manifest ";
+    const uint64_t mlen = sizeof(magic) - 1;
+    const char *p = *cursor;
+    if (!p || !end || p > end)
+        return -1;
+    if (p == end)
+        return 0;
+    uint64_t left = (uint64_t)(end - p);
+    if (left < mlen)
+        return -1;
+    for (uint64_t i = 0; i < mlen; i++)
+        if (p[i] != magic[i])
+            return -1;
+    const char *path = p + mlen, *nl = path;
+    while (nl < end && *nl != '\n')
+        nl++;
+    if (nl == end)
+        return -1;
+    const char *sp = path; /* exactly one space, between PATH and LENGTH */
+    while (sp < nl && *sp != ' ')
+        sp++;
+    if (sp == path || sp == nl)
+        return -1;
+    struct tok n = {sp + 1, (uint64_t)(nl - sp - 1)};
+    uint64_t size;
+    for (uint64_t i = 0; i < n.n; i++)
+        if (n.p[i] < '0' || n.p[i] > '9')
+            return -1; /* decimal only, no second space */
+    if (manifest_number(n, &size) < 0 || size > (uint64_t)(end - nl - 1))
+        return -1;
+    *file = path;
+    *file_len = (uint64_t)(sp - path);
+    *text = nl + 1;
+    *text_len = size;
+    *cursor = nl + 1 + size;
+    return 1;
+}
+
+/* ---- privileges ---- */
+
+void manifest_priv(const struct manifest *m, struct priv *v)
+{
+    manifest_zero(v, sizeof(*v));
+    v->flags = m->flags & (PRIV_IPC_ALL | PRIV_USERS);
+    v->kcalls = m->kcalls & ~(KC_IPC_MASK | ROOT_ONLY);
+    v->irqs = m->irqs & ~((1u << 0) | (1u << 2));
+    v->nr_io = m->nr_io <= PRIV_MAX_IO ? m->nr_io : PRIV_MAX_IO;
+    for (uint32_t i = 0; i < v->nr_io; i++) {
+        v->io[i].base = m->io[i].base;
+        v->io[i].len = m->io[i].len;
+    }
+    v->nr_mem = m->nr_mem <= PRIV_MAX_MEM ? m->nr_mem : PRIV_MAX_MEM;
+    for (uint32_t i = 0; i < v->nr_mem; i++) {
+        v->mem[i].base = m->mem[i].base;
+        v->mem[i].len = m->mem[i].len;
+    }
+    v->max_pages = m->max_pages;
+}
