@@ -128,6 +128,8 @@ int main(uint64_t arg)
     printf("root: started, %u boot modules, %lu MiB of memory\n", boot->nr_modules,
            boot->mem_bytes >> 20);
     endpoint_t pm = 0, vfs = 0;
+    char started[160] = "";
+    int nr_started = 0;
     manifests_load(boot);
     service_init(boot);
     for (uint32_t i = 1; i < boot->nr_modules; i++) {
@@ -139,9 +141,15 @@ int main(uint64_t arg)
         endpoint_t ep = service_start(i);
         if (ep < 0 && ep != -E_INVAL)
             printf("rs: cannot start %s: %s\n", m->name, strerror_s(ep));
+        if (ep > 0 && strlen(started) + strlen(m->name) + 2 < sizeof(started)) {
+            memcpy(started + strlen(started), " ", 2);
+            memcpy(started + strlen(started), m->name, strlen(m->name) + 1);
+            nr_started++;
+        }
         pm = strcmp(m->name, "pm") ? pm : ep;
         vfs = strcmp(m->name, "vfs") ? vfs : ep;
     }
+    printf("rs: started %d services:%s\n", nr_started, started);
     if (pm > 0 && vfs > 0 && sys_linux_servers(pm, vfs) < 0)
         printf("root: cannot route Linux system calls\n");
     for (;;) {
