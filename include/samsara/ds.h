@@ -10,8 +10,8 @@
  *   key    NUL-terminated, 1..31 characters of [a-z0-9._/-]. A key is
  *          "LABEL.rest": only the service whose current endpoint (root's
  *          ROOT_LOOKUP of LABEL, asked again on every write) is the caller
- *          may publish or delete it, and root may write any key (rs
- *          publishes service endpoints as "ep.LABEL"). LABEL is 1..15
+ *          may publish or delete it, and root may write any key (rs is
+ *          to publish service endpoints as "ep.LABEL"). LABEL is 1..15
  *          characters. Anyone may read and subscribe.
  *   flags  the value type in the low byte (DS_NUM, DS_STR, DS_BLOB) and
  *          the DS_OVERWRITE / DS_INITIAL bits.
@@ -26,15 +26,17 @@
  *              owner), E_BUSY (exists and no DS_OVERWRITE; DS_OVERWRITE
  *              may change the type), E_NOMEM (no free key or blob slot),
  *              safecopy's errors on the grant (E_BADGRANT, E_RANGE,
- *              E_PERM, E_FAULT). Subscribers whose pattern matches are
- *              notified, also when the value did not change.
+ *              E_PERM, E_FAULT), E_AGAIN (root could not be asked without
+ *              a wait cycle through root: try again). Subscribers whose
+ *              pattern matches are notified, also when the value did not
+ *              change.
  * DS_RETRIEVE  key, flags = expected type (0: any), len = buffer size, v.grant
  *              if len > DS_INLINE_MAX. Reply flags = the type, len = the
  *              value's length, v = the number or the inline bytes (a longer
  *              value was copied into the grant). Errors: E_SRCH (no such
  *              key), E_INVAL (bad key; or another type: flags tells which),
  *              E_RANGE (buffer too small: len tells the size), safecopy's.
- * DS_DELETE    key. E_SRCH, E_PERM, E_INVAL. Subscribers are notified.
+ * DS_DELETE    key. E_SRCH, E_PERM, E_INVAL, E_AGAIN. Subscribers are notified.
  * DS_SUBSCRIBE key = a pattern: an exact key, or a prefix ending in '*'
  *              ("*" alone: every key); flags 0 or DS_INITIAL (keys that
  *              already match count as changed). From then on every
@@ -74,14 +76,14 @@
 #define DS_INITIAL (1u << 9)   /* subscribe: existing matching keys count as changed */
 
 /* Limits */
-#define DS_KEY_MAX 32     /* bytes with the NUL: 31 characters */
-#define DS_LABEL_MAX 15   /* characters of a key's owner label (ROOT_LOOKUP's limit) */
+#define DS_KEY_MAX 32   /* bytes with the NUL: 31 characters */
+#define DS_LABEL_MAX 15 /* characters of a key's owner label (ROOT_LOOKUP's limit) */
 #define DS_STR_MAX 32
 #define DS_BLOB_MAX 4096
-#define DS_INLINE_MAX 16  /* longer values travel through a grant */
+#define DS_INLINE_MAX 16 /* longer values travel through a grant */
 #define DS_MAX_KEYS 256
 #define DS_MAX_SUBS 64
-#define DS_MAX_BLOBS 64   /* values longer than DS_STR_MAX stored at once */
+#define DS_MAX_BLOBS 64 /* values longer than DS_STR_MAX stored at once */
 
 struct ds_msg {
     char key[DS_KEY_MAX];
@@ -105,7 +107,7 @@ _Static_assert(sizeof(struct ds_msg) == 56, "a ds request fills a message payloa
 int ds_publish_u64(const char *key, uint64_t v, uint32_t flags);
 int ds_retrieve_u64(const char *key, uint64_t *v);
 int ds_publish_str(const char *key, const char *s, uint32_t flags); /* strlen(s) <= 32 */
-int ds_retrieve_str(const char *key, char *buf, size_t size); /* length; NUL-terminated */
+int ds_retrieve_str(const char *key, char *buf, size_t size);       /* length; NUL-terminated */
 int ds_publish_blob(const char *key, const void *data, size_t len, uint32_t flags);
 int ds_retrieve_blob(const char *key, void *buf, size_t size); /* length */
 int ds_delete(const char *key);

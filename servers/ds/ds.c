@@ -72,9 +72,11 @@ static int matches(const char *pattern, const char *key)
 }
 
 /*
- * Ask root for the endpoint of a label. If root is itself sending to us
- * (E_DEADLK: we would wait for each other), take its request first; it
- * needs no lookup, as root may write anything.
+ * Ask root for the endpoint of a label. E_DEADLK means root is waiting for
+ * us, directly or through others: if root's own request to us is there,
+ * serve it (root needs no lookup: it may write anything) and ask again;
+ * else (root waits for someone who waits for us) give up with E_AGAIN
+ * rather than wait.
  */
 static endpoint_t root_lookup(const char *label)
 {
@@ -82,36 +84,32 @@ static endpoint_t root_lookup(const char *label)
         message_t m = {.type = ROOT_LOOKUP};
         strncpy_s((char *)m.u.b, label, DS_LABEL_MAX + 1);
         int r = ipc_sendrec(ROOT_EP, &m);
-        if (r == -E_DEADLK) {
-            message_t req;
-            if (ipc_receive(ROOT_EP, &req) < 0)
-                continue;
-            if (req.type == MSG_NOTIFY)
-                ipc_notify(ROOT_EP); /* rs's heartbeat */
-            else
-                handle(&req);
-            continue;
-        }
-        return r < 0 ? r : m.type;
+        if (r != -E_DEADLK)
+            return r < 0 ? r : m.type;
+        message_t req;
+        if (ipc_receive_nb(ROOT_EP, &req) < 0)
+            break;
+        if (!service_handle(&req))
+            handle(&req);
     }
-    return -E_DEADLK;
+    return -E_AGAIN;
 }
 
-/* May `who` write `key`? Root may; else the running service named by the key's label. */
+/* May `who` write `key`? Root may; else only the running service named by its label. */
 static int may_write(endpoint_t who, const char *key)
 {
     if (who == ROOT_EP)
-        return 1;
+        return 0;
     char label[DS_LABEL_MAX + 1];
     int n = 0;
     while (key[n] && key[n] != '.')
         n++;
     if (key[n] != '.' || n == 0 || n > DS_LABEL_MAX)
-        return 0;
+        return -E_PERM;
     memcpy(label, key, (size_t)n);
     label[n] = '\0';
     endpoint_t ep = root_lookup(label);
-    return ep > 0 && ep == who;
+    return ep == -E_AGAIN ? -E_AGAIN : ep > 0 && ep == who ? 0 : -E_PERM;
 }
 
 static int find(const char *key)
@@ -122,7 +120,10 @@ static int find(const char *key)
     return -1;
 }
 
-static int bit(const uint64_t *map, int i) { return (int)(map[i / 64] >> (i % 64)) & 1; }
+static int bit(const uint64_t *map, int i)
+{
+    return (int)(map[i / 64] >> (i % 64)) & 1;
+}
 
 /* Free tombstone i if no subscriber still has to hear of it. */
 static void settle(int i)
@@ -196,7 +197,10 @@ static int new_blob(void)
     return -1;
 }
 
-static int in_slot(const struct entry *e) { return e->type == DS_BLOB && e->len > DS_STR_MAX; }
+static int in_slot(const struct entry *e)
+{
+    return e->type == DS_BLOB && e->len > DS_STR_MAX;
+}
 
 static void clear_value(struct entry *e)
 {
@@ -213,10 +217,12 @@ static int publish(endpoint_t who, struct ds_msg *q)
         return -E_INVAL;
     if (type == DS_NUM)
         len = sizeof(uint64_t);
-    else if ((type != DS_STR && type != DS_BLOB) || len > (type == DS_STR ? DS_STR_MAX : DS_BLOB_MAX))
+    else if ((type != DS_STR && type != DS_BLOB) ||
+             len > (type == DS_STR ? DS_STR_MAX : DS_BLOB_MAX))
         return -E_INVAL;
-    if (!may_write(who, q->key))
-        return -E_PERM;
+    int r = may_write(who, q->key);
+    if (r < 0)
+        return r;
     /* (root_lookup may have served root meanwhile: look at the table only now) */
     int i = find(q->key);
     if (i >= 0 && store[i].type && !(q->flags & DS_OVERWRITE))
@@ -226,8 +232,7 @@ static int publish(endpoint_t who, struct ds_msg *q)
     } else if (len <= DS_INLINE_MAX) {
         memcpy(stage, q->v.data, len);
     } else {
-        int r = sys_safecopy_from(who, q->v.grant, 0, stage, len);
-        if (r < 0)
+        if ((r = sys_safecopy_from(who, q->v.grant, 0, stage, len)) < 0)
             return r;
     }
     int slot = type == DS_BLOB && len > DS_STR_MAX, blob = -1;
@@ -286,12 +291,13 @@ static int retrieve(endpoint_t who, struct ds_msg *q)
     return sys_safecopy_to(who, grant, 0, data, e->len);
 }
 
-static int delete(endpoint_t who, struct ds_msg *q)
+static int remove_key(endpoint_t who, struct ds_msg *q)
 {
     if (check_key(q->key, 0) < 0 || q->flags)
         return -E_INVAL;
-    if (!may_write(who, q->key))
-        return -E_PERM;
+    int r = may_write(who, q->key);
+    if (r < 0)
+        return r;
     int i = find(q->key);
     if (i < 0 || !store[i].type)
         return -E_SRCH;
@@ -386,13 +392,27 @@ static void handle(message_t *m)
     memcpy(&q, m->u.b, sizeof(q));
     int r;
     switch (m->type) {
-    case DS_PUBLISH: r = publish(m->source, &q); break;
-    case DS_RETRIEVE: r = retrieve(m->source, &q); break;
-    case DS_DELETE: r = delete(m->source, &q); break;
-    case DS_SUBSCRIBE: r = subscribe(m->source, &q); break;
-    case DS_UNSUBSCRIBE: r = unsubscribe(m->source, &q); break;
-    case DS_CHECK: r = check(m->source, &q); break;
-    default: r = -E_NOSYS; break;
+    case DS_PUBLISH:
+        r = publish(m->source, &q);
+        break;
+    case DS_RETRIEVE:
+        r = retrieve(m->source, &q);
+        break;
+    case DS_DELETE:
+        r = remove_key(m->source, &q);
+        break;
+    case DS_SUBSCRIBE:
+        r = subscribe(m->source, &q);
+        break;
+    case DS_UNSUBSCRIBE:
+        r = unsubscribe(m->source, &q);
+        break;
+    case DS_CHECK:
+        r = check(m->source, &q);
+        break;
+    default:
+        r = -E_NOSYS;
+        break;
     }
     message_t reply = {.type = r};
     if (m->type == DS_RETRIEVE || m->type == DS_CHECK)
@@ -403,16 +423,13 @@ static void handle(message_t *m)
 int main(uint64_t arg)
 {
     (void)arg;
-    message_t m = {.type = ROOT_READY};
-    ipc_sendrec(ROOT_EP, &m);
+    service_startup(0); /* a restarted ds starts empty */
     for (;;) {
+        message_t m;
         if (ipc_receive(ANY, &m) < 0 || m.source <= 0)
             continue; /* SYSTEM and HARDWARE have nothing for us */
-        if (m.type == MSG_NOTIFY) {
-            if (m.source == ROOT_EP)
-                ipc_notify(ROOT_EP); /* rs's heartbeat: alive */
-            continue;
-        }
+        if (service_handle(&m) || m.type == MSG_NOTIFY)
+            continue; /* rs's heartbeat (answered); other notifications mean nothing here */
         handle(&m);
     }
 }
