@@ -1,0 +1,972 @@
+/*
+ * dstest: the data store's tests (servers/ds, samsara/ds.h). A table of
+ * named tests, one "TEST ds.NAME PASS|FAIL" line each, then "dstest: N
+ * passed, M failed", then QEMU exits through port 0x501 (status 1 if every
+ * test passed, 3 otherwise).
+ *
+ * The same program plays two other parts, chosen by its argument:
+ *   helper  a child spawned with ROOT_SPAWN (profile dshelper): a second
+ *           process that must not write dstest's keys, reads them, and
+ *           hears of a change through its own subscription;
+ *   owner   the service "dsowner" (a boot module of this image under that
+ *           name, restarted at once when it dies): publishes its restart
+ *           count, so a kill shows that ownership follows the label to the
+ *           new endpoint.
+ */
+#include <samsara/ds.h>
+#include <samsara/root.h>
+#include "sys.h"
+
+#define HELPER_READY 0x4852 /* helper -> parent: w0 = failed checks so far */
+#define HELPER_DONE 0x4844  /* helper -> parent: w0 = failed checks */
+
+static int failed_now;
+static endpoint_t ds;
+static endpoint_t dead_helper; /* a helper's endpoint after its death */
+static uint8_t big[DS_BLOB_MAX + 64], back[DS_BLOB_MAX + 64];
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            printf("dstest: line %d: %s\n", __LINE__, #cond);                                      \
+            failed_now = 1;                                                                        \
+        }                                                                                          \
+    } while (0)
+#define EXPECT(expr, want)                                                                         \
+    do {                                                                                           \
+        int64_t got_ = (int64_t)(expr), want_ = (int64_t)(want);                                   \
+        if (got_ != want_) {                                                                       \
+            printf("dstest: line %d: %s = %ld (%s), expected %ld (%s)\n", __LINE__, #expr, got_,   \
+                   strerror_s((int)got_), want_, strerror_s((int)want_));                          \
+            failed_now = 1;                                                                        \
+        }                                                                                          \
+    } while (0)
+
+/* ---- helpers ---- */
+
+/* A raw request: q in the payload, the reply's type returned and its payload in q. */
+static int raw(int type, struct ds_msg *q)
+{
+    message_t m = {.type = type};
+    memcpy(m.u.b, q, sizeof(*q));
+    int r = ipc_sendrec(ds, &m);
+    if (r < 0)
+        return r - 10000; /* an IPC failure, told apart from ds's answers */
+    memcpy(q, m.u.b, sizeof(*q));
+    return m.type;
+}
+
+static struct ds_msg req(const char *key, uint32_t flags, uint32_t len)
+{
+    struct ds_msg q;
+    memset(&q, 0, sizeof(q));
+    strncpy_s(q.key, key, DS_KEY_MAX);
+    q.flags = flags;
+    q.len = len;
+    return q;
+}
+
+/* Wait for SYSTEM's alarm or a message matching (src, type); 1 if it came in time. */
+static int wait_for(endpoint_t src, int type, uint64_t ms, message_t *out)
+{
+    uint64_t deadline = sys_uptime() + ms;
+    sys_alarm(ms);
+    for (;;) {
+        message_t m;
+        if (ipc_receive(ANY, &m) < 0)
+            continue;
+        if (m.source == SYSTEM) {
+            if ((m.u.w[0] & NOTIFY_ALARM) && sys_uptime() >= deadline)
+                return 0;
+            if (m.u.w[0] & NOTIFY_ALARM)
+                sys_alarm(deadline - sys_uptime()); /* an old alarm */
+            continue;
+        }
+        if (m.source == src && m.type == type) {
+            sys_alarm(0);
+            if (out)
+                *out = m;
+            return 1;
+        }
+    }
+}
+
+static void sleep_ms(uint64_t ms)
+{
+    wait_for(NONE, 0, ms, 0);
+}
+
+/* A notification from ds pending now? (ds notifies before it replies.) */
+static int notified(void)
+{
+    message_t m;
+    int got = 0;
+    while (ipc_receive_nb(ds, &m) == 0)
+        got |= m.type == MSG_NOTIFY;
+    return got;
+}
+
+/* Take every changed key; return how many. */
+static int drain(void)
+{
+    char k[DS_KEY_MAX];
+    int n = 0;
+    while (ds_check(k, sizeof(k)) > 0 && n < 1000)
+        n++;
+    notified();
+    return n;
+}
+
+static int check_is(const char *want)
+{
+    char k[DS_KEY_MAX];
+    int r = ds_check(k, sizeof(k));
+    if (r < 0 || strcmp(k, want)) {
+        printf("dstest: ds_check gave %d \"%s\", expected \"%s\"\n", r, r >= 0 ? k : "", want);
+        return 0;
+    }
+    return 1;
+}
+
+static int check_empty(void)
+{
+    char k[DS_KEY_MAX];
+    int r = ds_check(k, sizeof(k));
+    if (r != 0)
+        printf("dstest: ds_check gave %d \"%s\", expected nothing\n", r, r > 0 ? k : "");
+    return r == 0;
+}
+
+/* How many keys ds holds: subscribe to everything with DS_INITIAL and count. */
+static int count_keys(void)
+{
+    drain();
+    if (ds_subscribe("*", DS_INITIAL) < 0)
+        return -1;
+    int n = drain();
+    ds_unsubscribe("*");
+    return n;
+}
+
+static int64_t root_service(int op, const char *label)
+{
+    message_t m = {.type = ROOT_SERVICE, .u.w = {(uint64_t)op}};
+    strncpy_s((char *)m.u.b + 8, label, 16);
+    return ipc_sendrec(ROOT_EP, &m) < 0 ? -1 : m.type;
+}
+
+static endpoint_t root_lookup(const char *label)
+{
+    message_t m = {.type = ROOT_LOOKUP};
+    strncpy_s((char *)m.u.b, label, 16);
+    return ipc_sendrec(ROOT_EP, &m) < 0 ? -E_SRCH : m.type;
+}
+
+/* ---- values ---- */
+
+static void test_lookup(void)
+{
+    CHECK(ds > 0);
+    EXPECT(ds_endpoint(), ds);
+    EXPECT(root_lookup("ds"), ds);
+}
+
+static void test_num(void)
+{
+    uint64_t v = 0;
+    EXPECT(ds_publish_u64("dstest.num", 0xdeadbeefcafef00dull, 0), 0);
+    EXPECT(ds_retrieve_u64("dstest.num", &v), 0);
+    EXPECT(v == 0xdeadbeefcafef00dull, 1);
+    EXPECT(ds_publish_u64("dstest.num", 1, 0), -E_BUSY);
+    EXPECT(ds_retrieve_u64("dstest.num", &v), 0);
+    EXPECT(v == 0xdeadbeefcafef00dull, 1);
+    EXPECT(ds_publish_u64("dstest.num", ~0ull, DS_OVERWRITE), 0);
+    EXPECT(ds_retrieve_u64("dstest.num", &v), 0);
+    EXPECT(v == ~0ull, 1);
+    EXPECT(ds_publish_u64("dstest.zero", 0, DS_OVERWRITE), 0); /* overwrite of nothing: fine */
+    EXPECT(ds_retrieve_u64("dstest.zero", &v), 0);
+    EXPECT(v, 0);
+    /* a 31-character key, the longest */
+    EXPECT(ds_publish_u64("dstest.abcdefghijklmnopqrstuvwx", 31, 0), 0);
+    EXPECT(ds_retrieve_u64("dstest.abcdefghijklmnopqrstuvwx", &v), 0);
+    EXPECT(v, 31);
+    EXPECT(ds_publish_u64("dstest.abcdefghijklmnopqrstuvwxy", 32, 0), -E_INVAL);
+    EXPECT(ds_delete("dstest.abcdefghijklmnopqrstuvwx"), 0);
+    EXPECT(ds_delete("dstest.zero"), 0);
+}
+
+static void test_str(void)
+{
+    char buf[64];
+    static const char *const strs[] = {"", "hello", "sixteen-chars-ok", "seventeen-chars-x",
+                                       "thirty-two-characters-exactly-32"};
+    for (int i = 0; i < 5; i++) {
+        EXPECT(ds_publish_str("dstest.str", strs[i], DS_OVERWRITE), 0);
+        memset(buf, 'x', sizeof(buf));
+        EXPECT(ds_retrieve_str("dstest.str", buf, sizeof(buf)), strlen(strs[i]));
+        CHECK(!strcmp(buf, strs[i]));
+    }
+    EXPECT(ds_publish_str("dstest.str", "thirty-three-characters-exactly33", DS_OVERWRITE),
+           -E_INVAL);
+    /* the value is unchanged; a buffer too small for it */
+    EXPECT(ds_retrieve_str("dstest.str", buf, 32), -E_RANGE);
+    EXPECT(ds_retrieve_str("dstest.str", buf, 33), 32);
+    EXPECT(ds_publish_str("dstest.str", "short", DS_OVERWRITE), 0);
+    EXPECT(ds_retrieve_str("dstest.str", buf, 4), -E_RANGE); /* inline, but still too long */
+    EXPECT(ds_retrieve_str("dstest.str", buf, 6), 5);
+    /* the server's own check of a string's length */
+    struct ds_msg q = req("dstest.str", DS_STR | DS_OVERWRITE, DS_STR_MAX + 1);
+    EXPECT(raw(DS_PUBLISH, &q), -E_INVAL);
+    EXPECT(ds_delete("dstest.str"), 0);
+}
+
+static void test_blob(void)
+{
+    for (int i = 0; i < DS_BLOB_MAX; i++)
+        big[i] = (uint8_t)(i * 7 + 3);
+    static const uint32_t sizes[] = {0, 1, 16, 17, 32, 33, 100, 4095, DS_BLOB_MAX};
+    for (int s = 0; s < 9; s++) {
+        uint32_t n = sizes[s];
+        EXPECT(ds_publish_blob("dstest.blob", big + s, n, DS_OVERWRITE), 0);
+        memset(back, 0xee, sizeof(back));
+        EXPECT(ds_retrieve_blob("dstest.blob", back, sizeof(back)), n);
+        CHECK(!memcmp(back, big + s, n));
+        CHECK(back[n] == 0xee); /* nothing past the value */
+    }
+    EXPECT(ds_retrieve_blob("dstest.blob", back, 100), -E_RANGE);
+    /* E_RANGE tells the size */
+    struct ds_msg q = req("dstest.blob", DS_BLOB, 8);
+    EXPECT(raw(DS_RETRIEVE, &q), -E_RANGE);
+    EXPECT(q.len, DS_BLOB_MAX);
+    EXPECT(ds_publish_blob("dstest.blob", big, DS_BLOB_MAX + 1, DS_OVERWRITE), -E_INVAL);
+    q = req("dstest.blob", DS_BLOB | DS_OVERWRITE, DS_BLOB_MAX + 1);
+    EXPECT(raw(DS_PUBLISH, &q), -E_INVAL);
+    EXPECT(ds_delete("dstest.blob"), 0);
+}
+
+static void test_types(void)
+{
+    uint64_t v;
+    char s[40];
+    EXPECT(ds_publish_str("dstest.typed", "text", 0), 0);
+    EXPECT(ds_retrieve_u64("dstest.typed", &v), -E_INVAL);
+    EXPECT(ds_retrieve_blob("dstest.typed", s, sizeof(s)), -E_INVAL);
+    /* the reply names the real type; type 0 takes any */
+    struct ds_msg q = req("dstest.typed", DS_NUM, 0);
+    EXPECT(raw(DS_RETRIEVE, &q), -E_INVAL);
+    EXPECT(q.flags, DS_STR);
+    q = req("dstest.typed", 0, 16);
+    EXPECT(raw(DS_RETRIEVE, &q), 0);
+    EXPECT(q.flags, DS_STR);
+    EXPECT(q.len, 4);
+    CHECK(!memcmp(q.v.data, "text", 4));
+    /* DS_OVERWRITE may change the type */
+    EXPECT(ds_publish_u64("dstest.typed", 5, DS_OVERWRITE), 0);
+    EXPECT(ds_retrieve_u64("dstest.typed", &v), 0);
+    EXPECT(v, 5);
+    EXPECT(ds_retrieve_str("dstest.typed", s, sizeof(s)), -E_INVAL);
+    EXPECT(ds_publish_blob("dstest.typed", big, 1000, DS_OVERWRITE), 0);
+    EXPECT(ds_retrieve_blob("dstest.typed", back, sizeof(back)), 1000);
+    EXPECT(ds_publish_str("dstest.typed", "again", DS_OVERWRITE), 0);
+    EXPECT(ds_retrieve_str("dstest.typed", s, sizeof(s)), 5);
+    EXPECT(ds_delete("dstest.typed"), 0);
+}
+
+static void test_delete(void)
+{
+    uint64_t v;
+    EXPECT(ds_retrieve_u64("dstest.never", &v), -E_SRCH);
+    EXPECT(ds_delete("dstest.never"), -E_SRCH);
+    EXPECT(ds_publish_u64("dstest.del", 1, 0), 0);
+    EXPECT(ds_delete("dstest.del"), 0);
+    EXPECT(ds_retrieve_u64("dstest.del", &v), -E_SRCH);
+    EXPECT(ds_delete("dstest.del"), -E_SRCH);
+    EXPECT(ds_publish_u64("dstest.del", 2, 0), 0); /* gone: no DS_OVERWRITE needed */
+    EXPECT(ds_retrieve_u64("dstest.del", &v), 0);
+    EXPECT(v, 2);
+    EXPECT(ds_delete("dstest.del"), 0);
+}
+
+/* ---- ownership ---- */
+
+static void test_owner_label(void)
+{
+    EXPECT(ds_publish_u64("nobody.x", 1, 0), -E_PERM);            /* no such service */
+    EXPECT(ds_publish_u64("ds.x", 1, 0), -E_PERM);                /* another service */
+    EXPECT(ds_publish_u64("root.x", 1, 0), -E_PERM);              /* root is not a label */
+    EXPECT(ds_publish_u64("ep.dstest", 1, 0), -E_PERM);           /* rs's keys */
+    EXPECT(ds_publish_u64("dstest", 1, 0), -E_PERM);              /* no label part */
+    EXPECT(ds_publish_u64(".dstest", 1, 0), -E_PERM);             /* empty label */
+    EXPECT(ds_publish_u64("dstest/x", 1, 0), -E_PERM);            /* '/' does not end a label */
+    EXPECT(ds_publish_u64("dstestdstestdstes.x", 1, 0), -E_PERM); /* 17: beyond ROOT_LOOKUP */
+    EXPECT(ds_publish_u64("dstest.", 1, 0), 0);                   /* the label and nothing else */
+    EXPECT(ds_delete("dstest."), 0);
+    EXPECT(ds_delete("ds.x"), -E_PERM);
+    EXPECT(ds_delete("nobody.x"), -E_PERM);
+    /* a refused write changes nothing */
+    uint64_t v;
+    EXPECT(ds_retrieve_u64("nobody.x", &v), -E_SRCH);
+}
+
+/* The helper (a child, not a service) against dstest's keys. */
+static int helper_main(void)
+{
+    uint64_t fails = 0, v = 0;
+    if (ds_publish_u64("dstest.owned", 7, DS_OVERWRITE) != -E_PERM)
+        fails |= 1;
+    if (ds_delete("dstest.owned") != -E_PERM)
+        fails |= 2;
+    if (ds_publish_u64("dshelper.x", 1, 0) != -E_PERM) /* not a service: owns nothing */
+        fails |= 4;
+    if (ds_retrieve_u64("dstest.owned", &v) != 0 || v != 42) /* but reads anything */
+        fails |= 8;
+    if (ds_subscribe("dstest.forhelper", 0) != 0 || ds_subscribe("dstest.h1*", 0) != 0 ||
+        ds_subscribe("dstest.h2*", 0) != 0)
+        fails |= 16;
+    message_t m = {.type = HELPER_READY, .u.w = {fails}};
+    if (ipc_sendrec(parent_ep, &m) < 0) /* the parent publishes dstest.forhelper */
+        return 1;
+    if (!wait_for(ds_endpoint(), MSG_NOTIFY, 2000, 0))
+        fails |= 32;
+    char k[DS_KEY_MAX];
+    if (ds_check(k, sizeof(k)) <= 0 || strcmp(k, "dstest.forhelper"))
+        fails |= 64;
+    if (ds_check(k, sizeof(k)) != 0)
+        fails |= 128;
+    m = (message_t){.type = HELPER_DONE, .u.w = {fails}};
+    ipc_send(parent_ep, &m);
+    return 0; /* its subscriptions stay behind, to be swept */
+}
+
+static void test_owner_other_process(void)
+{
+    uint64_t v;
+    EXPECT(ds_publish_u64("dstest.owned", 42, DS_OVERWRITE), 0);
+    message_t m = {.type = ROOT_SPAWN};
+    struct root_spawn sp;
+    memset(&sp, 0, sizeof(sp));
+    strncpy_s(sp.module, "dstest", sizeof(sp.module));
+    strncpy_s(sp.profile, "dshelper", sizeof(sp.profile));
+    strncpy_s(sp.arg, "helper", sizeof(sp.arg));
+    memcpy(m.u.b, &sp, sizeof(sp));
+    CHECK(ipc_sendrec(ROOT_EP, &m) == 0);
+    endpoint_t helper = m.type;
+    if (helper <= 0) {
+        printf("dstest: cannot spawn the helper: %s\n", strerror_s(helper));
+        failed_now = 1;
+        return;
+    }
+    if (ipc_receive(helper, &m) < 0 || m.type != HELPER_READY) {
+        failed_now = 1;
+        return;
+    }
+    EXPECT(m.u.w[0], 0);
+    EXPECT(ds_publish_u64("dstest.forhelper", 1, DS_OVERWRITE), 0);
+    message_t ok = {.type = 0};
+    EXPECT(ipc_sendnb(helper, &ok), 0);
+    if (ipc_receive(helper, &m) < 0 || m.type != HELPER_DONE) {
+        failed_now = 1;
+        return;
+    }
+    EXPECT(m.u.w[0], 0); /* bit n: the helper's check n failed */
+    EXPECT(ds_retrieve_u64("dstest.owned", &v), 0);
+    EXPECT(v, 42);
+    /* reap it: its endpoint is now dead (test_client_relookup, test_limit_subs) */
+    struct death_info d;
+    int i = 0;
+    while (sys_proc_reap(&d) != helper && i++ < 200)
+        sleep_ms(10);
+    CHECK(i <= 200);
+    dead_helper = helper;
+    /* its subscriptions stay until test_limit_subs needs their room */
+}
+
+/* The owner is the label: a restarted dsowner (new endpoint) still writes its keys. */
+static _Noreturn void owner_main(void)
+{
+    uint64_t gen = service_startup(0); /* how often rs restarted it */
+    int r1 = ds_publish_u64("dsowner.ep", (uint64_t)self_ep, DS_OVERWRITE);
+    int r2 = ds_publish_u64("dsowner.gen", gen, DS_OVERWRITE);
+    if (r1 < 0 || r2 < 0)
+        printf("dsowner: publish failed: %s %s\n", strerror_s(r1), strerror_s(r2));
+    for (;;) {
+        message_t m;
+        if (ipc_receive(ANY, &m) == 0)
+            service_handle(&m); /* rs's heartbeat */
+    }
+}
+
+static void test_owner_restart(void)
+{
+    uint64_t gen = 0, old = 0, now = 0;
+    int i = 0;
+    while (ds_retrieve_u64("dsowner.gen", &gen) != 0 && i++ < 300)
+        sleep_ms(10);
+    EXPECT(ds_retrieve_u64("dsowner.gen", &gen), 0);
+    EXPECT(ds_retrieve_u64("dsowner.ep", &old), 0);
+    EXPECT(root_lookup("dsowner"), (endpoint_t)old);
+    EXPECT(ds_publish_u64("dsowner.gen", 99, DS_OVERWRITE), -E_PERM);
+    drain();
+    EXPECT(ds_subscribe("dsowner.gen", 0), 0);
+    EXPECT(root_service(SVC_KILL, "dsowner"), 0);
+    CHECK(wait_for(ds, MSG_NOTIFY, 3000, 0));
+    CHECK(check_is("dsowner.gen"));
+    EXPECT(ds_retrieve_u64("dsowner.gen", &now), 0);
+    EXPECT(now, gen + 1);
+    EXPECT(ds_retrieve_u64("dsowner.ep", &now), 0);
+    CHECK(now != old);
+    EXPECT(root_lookup("dsowner"), (endpoint_t)now);
+    EXPECT(ds_publish_u64("dsowner.gen", 99, DS_OVERWRITE), -E_PERM);
+    EXPECT(ds_unsubscribe("dsowner.gen"), 0);
+    drain();
+}
+
+/* ---- subscriptions ---- */
+
+static void test_sub_exact(void)
+{
+    drain();
+    EXPECT(ds_subscribe("dstest.exact", 0), 0);
+    CHECK(!notified());
+    CHECK(check_empty());
+    EXPECT(ds_publish_u64("dstest.exact", 1, DS_OVERWRITE), 0);
+    CHECK(notified());
+    CHECK(check_is("dstest.exact"));
+    CHECK(check_empty());
+    /* neither a longer key nor another one */
+    EXPECT(ds_publish_u64("dstest.exactly", 1, DS_OVERWRITE), 0);
+    EXPECT(ds_publish_u64("dstest.exac", 1, DS_OVERWRITE), 0);
+    CHECK(!notified());
+    CHECK(check_empty());
+    /* subscribing twice is one subscription: one change, one check */
+    EXPECT(ds_subscribe("dstest.exact", 0), 0);
+    EXPECT(ds_publish_u64("dstest.exact", 2, DS_OVERWRITE), 0);
+    CHECK(notified());
+    CHECK(check_is("dstest.exact"));
+    CHECK(check_empty());
+    EXPECT(ds_unsubscribe("dstest.exact"), 0);
+    EXPECT(ds_unsubscribe("dstest.exact"), -E_SRCH);
+    EXPECT(ds_publish_u64("dstest.exact", 3, DS_OVERWRITE), 0);
+    CHECK(!notified());
+    CHECK(check_empty());
+    EXPECT(ds_delete("dstest.exact"), 0);
+    EXPECT(ds_delete("dstest.exactly"), 0);
+    EXPECT(ds_delete("dstest.exac"), 0);
+}
+
+static void test_sub_pattern(void)
+{
+    drain();
+    EXPECT(ds_subscribe("dstest.p.*", 0), 0);
+    EXPECT(ds_publish_u64("dstest.p.a", 1, DS_OVERWRITE), 0);
+    EXPECT(ds_publish_str("dstest.p.b", "x", DS_OVERWRITE), 0);
+    EXPECT(ds_publish_u64("dstest.q", 1, DS_OVERWRITE), 0);
+    EXPECT(ds_publish_u64("dstest.p", 1, DS_OVERWRITE), 0); /* the prefix is "dstest.p." */
+    CHECK(notified());
+    struct ds_msg q = req("", 0, 0);
+    EXPECT(raw(DS_CHECK, &q), 0);
+    CHECK(!strcmp(q.key, "dstest.p.a"));
+    EXPECT(q.flags, DS_NUM);
+    EXPECT(q.len, 1); /* one more to come */
+    q = req("", 0, 0);
+    EXPECT(raw(DS_CHECK, &q), 0);
+    CHECK(!strcmp(q.key, "dstest.p.b"));
+    EXPECT(q.flags, DS_STR);
+    EXPECT(q.len, 0);
+    CHECK(check_empty());
+    /* many changes to one key before a check: one check */
+    for (int i = 0; i < 5; i++)
+        EXPECT(ds_publish_u64("dstest.p.a", (uint64_t)i, DS_OVERWRITE), 0);
+    CHECK(notified());
+    CHECK(check_is("dstest.p.a"));
+    CHECK(check_empty());
+    /* two patterns that both match: still one check */
+    EXPECT(ds_subscribe("dstest.*", 0), 0);
+    EXPECT(ds_publish_u64("dstest.p.a", 9, DS_OVERWRITE), 0);
+    CHECK(notified());
+    CHECK(check_is("dstest.p.a"));
+    CHECK(check_empty());
+    EXPECT(ds_unsubscribe("dstest.*"), 0);
+    EXPECT(ds_unsubscribe("dstest.p.*"), 0);
+    EXPECT(ds_delete("dstest.p.a"), 0);
+    EXPECT(ds_delete("dstest.p.b"), 0);
+    EXPECT(ds_delete("dstest.q"), 0);
+    EXPECT(ds_delete("dstest.p"), 0);
+    CHECK(!notified());
+    CHECK(check_empty());
+}
+
+static void test_sub_delete(void)
+{
+    uint64_t v;
+    drain();
+    EXPECT(ds_publish_u64("dstest.d.k", 1, DS_OVERWRITE), 0);
+    EXPECT(ds_subscribe("dstest.d.*", 0), 0);
+    EXPECT(ds_delete("dstest.d.k"), 0);
+    CHECK(notified());
+    struct ds_msg q = req("", 0, 0);
+    EXPECT(raw(DS_CHECK, &q), 0);
+    CHECK(!strcmp(q.key, "dstest.d.k"));
+    EXPECT(q.flags, 0); /* deleted */
+    EXPECT(ds_retrieve_u64("dstest.d.k", &v), -E_SRCH);
+    CHECK(check_empty());
+    /* published again after a delete, before the check: one change, the new value */
+    EXPECT(ds_publish_u64("dstest.d.k", 2, 0), 0);
+    EXPECT(ds_delete("dstest.d.k"), 0);
+    EXPECT(ds_publish_u64("dstest.d.k", 3, 0), 0);
+    q = req("", 0, 0);
+    EXPECT(raw(DS_CHECK, &q), 0);
+    CHECK(!strcmp(q.key, "dstest.d.k"));
+    EXPECT(q.flags, DS_NUM);
+    CHECK(check_empty());
+    EXPECT(ds_delete("dstest.d.k"), 0);
+    CHECK(check_is("dstest.d.k"));
+    EXPECT(ds_unsubscribe("dstest.d.*"), 0);
+}
+
+static void test_sub_initial(void)
+{
+    drain();
+    EXPECT(ds_publish_u64("dstest.i.1", 1, DS_OVERWRITE), 0);
+    EXPECT(ds_publish_u64("dstest.i.2", 2, DS_OVERWRITE), 0);
+    EXPECT(ds_subscribe("dstest.i.*", 0), 0); /* without DS_INITIAL: nothing yet */
+    CHECK(!notified());
+    CHECK(check_empty());
+    EXPECT(ds_subscribe("dstest.i.*", DS_INITIAL), 0);
+    CHECK(notified());
+    CHECK(check_is("dstest.i.1"));
+    CHECK(check_is("dstest.i.2"));
+    CHECK(check_empty());
+    EXPECT(ds_unsubscribe("dstest.i.*"), 0);
+    EXPECT(ds_subscribe("dstest.i.2", DS_INITIAL), 0); /* an exact key */
+    CHECK(notified());
+    CHECK(check_is("dstest.i.2"));
+    CHECK(check_empty());
+    EXPECT(ds_subscribe("dstest.i.3", DS_INITIAL), 0); /* not there: nothing */
+    CHECK(!notified());
+    EXPECT(ds_unsubscribe("dstest.i.2"), 0);
+    EXPECT(ds_unsubscribe("dstest.i.3"), 0);
+    EXPECT(ds_delete("dstest.i.1"), 0);
+    EXPECT(ds_delete("dstest.i.2"), 0);
+}
+
+static void test_sub_everything(void)
+{
+    drain();
+    EXPECT(ds_subscribe("*", 0), 0);
+    EXPECT(ds_publish_u64("dstest.all", 1, DS_OVERWRITE), 0);
+    CHECK(notified());
+    CHECK(check_is("dstest.all"));
+    CHECK(check_empty());
+    EXPECT(ds_unsubscribe("*"), 0);
+    EXPECT(ds_delete("dstest.all"), 0);
+    CHECK(!notified());
+}
+
+/* ---- limits ---- */
+
+static void key_name(char *k, const char *prefix, int n)
+{
+    int p = (int)strlen(prefix), d = 0;
+    char num[8];
+    do {
+        num[d++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    memcpy(k, prefix, (size_t)p);
+    for (int j = 0; j < d; j++)
+        k[p + j] = num[d - 1 - j];
+    k[p + d] = '\0';
+}
+
+static void test_limit_keys(void)
+{
+    int before = count_keys(), n = 0, r = 0;
+    char key[DS_KEY_MAX];
+    CHECK(before > 0);
+    for (n = 0; n <= DS_MAX_KEYS; n++) {
+        key_name(key, "dstest.k", n);
+        if ((r = ds_publish_u64(key, (uint64_t)n, 0)) < 0)
+            break;
+    }
+    EXPECT(r, -E_NOMEM);
+    EXPECT(n + before, DS_MAX_KEYS);
+    uint64_t v;
+    EXPECT(ds_retrieve_u64(key, &v), -E_SRCH); /* the refused one is not there */
+    /* one freed, one more fits */
+    EXPECT(ds_delete("dstest.k0"), 0);
+    EXPECT(ds_publish_u64(key, 1, 0), 0);
+    EXPECT(ds_publish_u64("dstest.k0", 1, 0), -E_NOMEM);
+    for (int i = 1; i <= n; i++) {
+        key_name(key, "dstest.k", i);
+        EXPECT(ds_delete(key), 0);
+    }
+    EXPECT(count_keys(), before);
+}
+
+static void test_limit_blobs(void)
+{
+    char key[DS_KEY_MAX];
+    int n, r = 0;
+    for (n = 0; n <= DS_MAX_BLOBS; n++) {
+        key_name(key, "dstest.b", n);
+        if ((r = ds_publish_blob(key, big, 100, 0)) < 0)
+            break;
+    }
+    EXPECT(r, -E_NOMEM);
+    EXPECT(n, DS_MAX_BLOBS);
+    EXPECT(ds_retrieve_blob(key, back, sizeof(back)), -E_SRCH);
+    /* short blobs and other values need no slot */
+    EXPECT(ds_publish_blob(key, big, DS_STR_MAX, 0), 0);
+    EXPECT(ds_publish_blob(key, big, DS_STR_MAX + 1, DS_OVERWRITE), -E_NOMEM);
+    EXPECT(ds_retrieve_blob(key, back, sizeof(back)), DS_STR_MAX); /* unchanged */
+    /* an overwrite keeps its slot; a shrink frees it */
+    EXPECT(ds_publish_blob("dstest.b0", big + 1, DS_BLOB_MAX, DS_OVERWRITE), 0);
+    EXPECT(ds_retrieve_blob("dstest.b0", back, sizeof(back)), DS_BLOB_MAX);
+    CHECK(!memcmp(back, big + 1, DS_BLOB_MAX));
+    EXPECT(ds_publish_blob("dstest.b0", big, 3, DS_OVERWRITE), 0);
+    EXPECT(ds_publish_blob(key, big, 200, DS_OVERWRITE), 0);
+    EXPECT(ds_retrieve_blob(key, back, sizeof(back)), 200);
+    for (int i = 0; i <= n; i++) {
+        key_name(key, "dstest.b", i);
+        EXPECT(ds_delete(key), 0);
+    }
+    /* all free again */
+    for (n = 0; n < DS_MAX_BLOBS; n++) {
+        key_name(key, "dstest.b", n);
+        if (ds_publish_blob(key, big, 100, 0) < 0)
+            break;
+    }
+    EXPECT(n, DS_MAX_BLOBS);
+    for (int i = 0; i < n; i++) {
+        key_name(key, "dstest.b", i);
+        EXPECT(ds_delete(key), 0);
+    }
+}
+
+/* All DS_MAX_SUBS are ours: the dead helper's subscriptions were swept. */
+static void test_limit_subs(void)
+{
+    char key[DS_KEY_MAX];
+    int n, r = 0;
+    CHECK(dead_helper > 0);
+    for (n = 0; n <= DS_MAX_SUBS; n++) {
+        key_name(key, "dstest.s", n);
+        if ((r = ds_subscribe(key, 0)) < 0)
+            break;
+    }
+    EXPECT(r, -E_NOMEM);
+    EXPECT(n, DS_MAX_SUBS);
+    EXPECT(ds_subscribe("dstest.s0", 0), 0); /* the same again: no new one needed */
+    EXPECT(ds_publish_u64("dstest.s7", 1, 0), 0);
+    CHECK(check_is("dstest.s7"));
+    for (int i = 0; i < n; i++) {
+        key_name(key, "dstest.s", i);
+        EXPECT(ds_unsubscribe(key), 0);
+    }
+    EXPECT(ds_subscribe(key, 0), 0);
+    EXPECT(ds_unsubscribe(key), 0);
+    EXPECT(ds_delete("dstest.s7"), 0);
+    EXPECT(ds_delete("dstest.forhelper"), 0); /* the helper's subscription is gone: no notify */
+    drain();
+}
+
+/*
+ * Deleted keys stay (as tombstones) while a subscriber has yet to check
+ * them; a full table reuses them, and then that deletion is not reported.
+ */
+static void test_limit_tombstones(void)
+{
+    char key[DS_KEY_MAX];
+    int before = count_keys(), n;
+    drain();
+    EXPECT(ds_subscribe("dstest.t*", 0), 0);
+    for (n = 0; n < DS_MAX_KEYS - before; n++) {
+        key_name(key, "dstest.t", n);
+        EXPECT(ds_publish_u64(key, 1, 0), 0);
+    }
+    EXPECT(ds_publish_u64("dstest.x", 1, 0), -E_NOMEM);
+    drain();
+    EXPECT(ds_delete("dstest.t0"), 0);           /* a tombstone: we have not checked it */
+    EXPECT(ds_publish_u64("dstest.x", 1, 0), 0); /* reuses it */
+    EXPECT(ds_publish_u64("dstest.y", 1, 0), -E_NOMEM);
+    CHECK(check_empty()); /* the deletion went with the tombstone; dstest.x is not ours */
+    EXPECT(ds_delete("dstest.t1"), 0);
+    CHECK(check_is("dstest.t1")); /* checked: now free */
+    EXPECT(ds_publish_u64("dstest.y", 1, 0), 0);
+    EXPECT(ds_unsubscribe("dstest.t*"), 0);
+    for (int i = 2; i < n; i++) {
+        key_name(key, "dstest.t", i);
+        EXPECT(ds_delete(key), 0);
+    }
+    EXPECT(ds_delete("dstest.x"), 0);
+    EXPECT(ds_delete("dstest.y"), 0);
+    EXPECT(count_keys(), before);
+    drain();
+}
+
+/* ---- garbage ---- */
+
+static void test_bad_keys(void)
+{
+    static const char *const bad[] = {
+        "",  "dstest.UPPER", "dstest.sp ace", "dstest.star*", "dstest.a*b",
+        "*", "dstest.\x01",  "dstest.k\xff"};
+    for (int i = 0; i < 8; i++) {
+        struct ds_msg q = req(bad[i], DS_NUM, 8);
+        EXPECT(raw(DS_PUBLISH, &q), -E_INVAL);
+        q = req(bad[i], DS_NUM, 8);
+        EXPECT(raw(DS_RETRIEVE, &q), -E_INVAL);
+        q = req(bad[i], 0, 0);
+        EXPECT(raw(DS_DELETE, &q), -E_INVAL);
+    }
+    /* no NUL in the 32 bytes */
+    struct ds_msg q = req("", DS_NUM, 8);
+    memset(q.key, 'a', DS_KEY_MAX);
+    EXPECT(raw(DS_PUBLISH, &q), -E_INVAL);
+    q = req("", DS_NUM, 8);
+    memset(q.key, 'a', DS_KEY_MAX);
+    EXPECT(raw(DS_RETRIEVE, &q), -E_INVAL);
+    q = req("", 0, 0);
+    memset(q.key, 'a', DS_KEY_MAX);
+    EXPECT(raw(DS_SUBSCRIBE, &q), -E_INVAL);
+    /* patterns: '*' only at the end, once */
+    static const char *const badpat[] = {"", "**", "dstest.*.x", "*dstest", "Dstest*"};
+    for (int i = 0; i < 5; i++) {
+        q = req(badpat[i], 0, 0);
+        EXPECT(raw(DS_SUBSCRIBE, &q), -E_INVAL);
+        q = req(badpat[i], 0, 0);
+        EXPECT(raw(DS_UNSUBSCRIBE, &q), -E_INVAL);
+    }
+    /* the client refuses what does not fit before sending */
+    EXPECT(ds_subscribe("dstest.0123456789012345678901234567*", 0), -E_INVAL);
+}
+
+static void test_bad_flags(void)
+{
+    struct ds_msg q;
+    static const uint32_t types[] = {0, 4, 0xff};
+    for (int i = 0; i < 3; i++) {
+        q = req("dstest.f", types[i], 8);
+        EXPECT(raw(DS_PUBLISH, &q), -E_INVAL);
+    }
+    q = req("dstest.f", DS_NUM | (1u << 20), 8);
+    EXPECT(raw(DS_PUBLISH, &q), -E_INVAL);
+    q = req("dstest.f", DS_NUM | DS_INITIAL, 8);
+    EXPECT(raw(DS_PUBLISH, &q), -E_INVAL);
+    q = req("dstest.f", 4, 8);
+    EXPECT(raw(DS_RETRIEVE, &q), -E_INVAL);
+    q = req("dstest.f", DS_NUM | DS_OVERWRITE, 8);
+    EXPECT(raw(DS_RETRIEVE, &q), -E_INVAL);
+    q = req("dstest.f", DS_OVERWRITE, 0);
+    EXPECT(raw(DS_DELETE, &q), -E_INVAL);
+    q = req("dstest.f*", DS_OVERWRITE, 0);
+    EXPECT(raw(DS_SUBSCRIBE, &q), -E_INVAL);
+    q = req("dstest.f*", DS_INITIAL, 0);
+    EXPECT(raw(DS_UNSUBSCRIBE, &q), -E_INVAL);
+    uint64_t v;
+    EXPECT(ds_retrieve_u64("dstest.f", &v), -E_SRCH);
+    /* unknown requests */
+    static const int types2[] = {0, 1, -1, 0x4451, ROOT_LOOKUP, 0x7fffffff};
+    for (int i = 0; i < 6; i++) {
+        q = req("dstest.f", DS_NUM, 8);
+        EXPECT(raw(types2[i], &q), -E_NOSYS);
+    }
+}
+
+static void test_bad_grants(void)
+{
+    uint64_t v;
+    struct ds_msg q = req("dstest.g", DS_BLOB, 100);
+    q.v.grant = 9999; /* no such grant */
+    EXPECT(raw(DS_PUBLISH, &q), -E_BADGRANT);
+    q = req("dstest.g", DS_BLOB, 100);
+    q.v.grant = -1;
+    EXPECT(raw(DS_PUBLISH, &q), -E_BADGRANT);
+    /* a grant too short for the length */
+    grant_id_t g = grant_alloc(ds, big, 50, GRANT_READ);
+    q = req("dstest.g", DS_BLOB, 100);
+    q.v.grant = g;
+    EXPECT(raw(DS_PUBLISH, &q), -E_RANGE);
+    grant_free(g);
+    /* a grant for someone else */
+    g = grant_alloc(ROOT_EP, big, 100, GRANT_READ);
+    q = req("dstest.g", DS_BLOB, 100);
+    q.v.grant = g;
+    EXPECT(raw(DS_PUBLISH, &q), -E_BADGRANT);
+    grant_free(g);
+    /* revoked before the request */
+    g = grant_alloc(ds, big, 100, GRANT_READ);
+    grant_free(g);
+    q = req("dstest.g", DS_BLOB, 100);
+    q.v.grant = g;
+    EXPECT(raw(DS_PUBLISH, &q), -E_BADGRANT);
+    EXPECT(ds_retrieve_u64("dstest.g", &v), -E_SRCH); /* nothing was stored */
+    /* the wrong direction (counts as a denial against ds) */
+    g = grant_alloc(ds, big, 100, GRANT_WRITE);
+    q = req("dstest.g", DS_BLOB, 100);
+    q.v.grant = g;
+    EXPECT(raw(DS_PUBLISH, &q), -E_PERM);
+    grant_free(g);
+    EXPECT(ds_publish_blob("dstest.g", big, 100, 0), 0);
+    g = grant_alloc(ds, back, 100, GRANT_READ);
+    q = req("dstest.g", DS_BLOB, 100);
+    q.v.grant = g;
+    EXPECT(raw(DS_RETRIEVE, &q), -E_PERM);
+    grant_free(g);
+    /* retrieve: buffer length larger than the grant */
+    g = grant_alloc(ds, back, 50, GRANT_WRITE);
+    q = req("dstest.g", DS_BLOB, 200);
+    q.v.grant = g;
+    EXPECT(raw(DS_RETRIEVE, &q), -E_RANGE);
+    grant_free(g);
+    q = req("dstest.g", DS_BLOB, 200);
+    q.v.grant = 4242;
+    EXPECT(raw(DS_RETRIEVE, &q), -E_BADGRANT);
+    EXPECT(ds_delete("dstest.g"), 0);
+}
+
+/* A plain send (no receive for the reply) and notifications: ds does not block or answer. */
+static void test_no_blocking(void)
+{
+    uint64_t v;
+    EXPECT(ds_publish_u64("dstest.nb", 77, DS_OVERWRITE), 0);
+    struct ds_msg q = req("dstest.nb", DS_NUM, 8);
+    message_t m = {.type = DS_RETRIEVE};
+    memcpy(m.u.b, &q, sizeof(q));
+    for (int i = 0; i < 10; i++)
+        EXPECT(ipc_send(ds, &m), 0); /* ds's sendnb reply finds us not receiving: lost */
+    EXPECT(ipc_notify(ds), 0);
+    EXPECT(ipc_notify(ds), 0);
+    EXPECT(ipc_receive_nb(ds, &m), -E_AGAIN); /* nothing queued for us */
+    EXPECT(ds_retrieve_u64("dstest.nb", &v), 0);
+    EXPECT(v, 77);
+    m = (message_t){.type = MSG_NOTIFY}; /* looks like a notification: no answer */
+    EXPECT(ipc_send(ds, &m), 0);
+    EXPECT(ds_retrieve_u64("dstest.nb", &v), 0);
+    EXPECT(ds_delete("dstest.nb"), 0);
+}
+
+/* Random requests: every answer is 0 or an error, and ds goes on working. */
+static void test_fuzz(void)
+{
+    static const int types[] = {DS_PUBLISH,     DS_RETRIEVE, DS_DELETE, DS_SUBSCRIBE,
+                                DS_UNSUBSCRIBE, DS_CHECK,    0,         0x4400};
+    static const char *const keys[] = {"dstest.fz", "dstest.fz.1", "dstest.*", "nobody.x", "*"};
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    int bad = 0;
+    drain();
+    for (int i = 0; i < 3000; i++) {
+        message_t m = {.type = types[rand64(&seed) % 8]};
+        for (int w = 0; w < 7; w++)
+            m.u.w[w] = rand64(&seed);
+        struct ds_msg q;
+        memcpy(&q, m.u.b, sizeof(q));
+        uint64_t k = rand64(&seed);
+        if (k % 2) /* half with a plausible key and small fields */
+            strncpy_s(q.key, keys[(k >> 8) % 5], DS_KEY_MAX);
+        if (k % 4 == 1) {
+            q.flags &= 0x3ff;
+            q.len %= 5000;
+            q.v.grant %= 80;
+        }
+        memcpy(m.u.b, &q, sizeof(q));
+        int r = ipc_sendrec(ds, &m);
+        int t = m.type;
+        if (r < 0 || t > 0 || (t < 0 && !strcmp(strerror_s(t), "E_?"))) {
+            if (bad++ < 5)
+                printf("dstest: fuzz request %d: ipc %d, answer %d\n", i, r, t);
+        }
+    }
+    EXPECT(bad, 0);
+    /* clean up what the fuzz may have made */
+    ds_unsubscribe("dstest.fz");
+    ds_unsubscribe("dstest.fz.1");
+    ds_unsubscribe("dstest.*");
+    ds_unsubscribe("nobody.x");
+    ds_unsubscribe("*");
+    ds_delete("dstest.fz");
+    ds_delete("dstest.fz.1");
+    drain();
+    uint64_t v;
+    EXPECT(ds_publish_u64("dstest.after", 5, DS_OVERWRITE), 0);
+    EXPECT(ds_retrieve_u64("dstest.after", &v), 0);
+    EXPECT(v, 5);
+    EXPECT(ds_delete("dstest.after"), 0);
+}
+
+/* The client keeps ds's endpoint and finds it again after E_DEADEP. */
+static void test_client_relookup(void)
+{
+    uint64_t v;
+    CHECK(dead_helper > 0);
+    EXPECT(ds_publish_u64("dstest.re", 3, DS_OVERWRITE), 0);
+    ds_client_reset(dead_helper); /* as if ds had died and come back elsewhere */
+    EXPECT(ds_retrieve_u64("dstest.re", &v), 0);
+    EXPECT(v, 3);
+    EXPECT(ds_endpoint(), ds);
+    ds_client_reset(dead_helper);
+    EXPECT(ds_publish_blob("dstest.re", big, 500, DS_OVERWRITE), 0); /* a grant made anew */
+    EXPECT(ds_endpoint(), ds);
+    ds_client_reset(dead_helper);
+    EXPECT(ds_retrieve_blob("dstest.re", back, sizeof(back)), 500);
+    CHECK(!memcmp(back, big, 500));
+    ds_client_reset(0);
+    EXPECT(ds_delete("dstest.re"), 0);
+    EXPECT(ds_endpoint(), ds);
+}
+
+static const struct {
+    const char *name;
+    void (*fn)(void);
+} tests[] = {
+    {"lookup", test_lookup},
+    {"num", test_num},
+    {"str", test_str},
+    {"blob", test_blob},
+    {"types", test_types},
+    {"delete", test_delete},
+    {"owner_label", test_owner_label},
+    {"owner_other_process", test_owner_other_process},
+    {"owner_restart", test_owner_restart},
+    {"sub_exact", test_sub_exact},
+    {"sub_pattern", test_sub_pattern},
+    {"sub_delete", test_sub_delete},
+    {"sub_initial", test_sub_initial},
+    {"sub_everything", test_sub_everything},
+    {"limit_keys", test_limit_keys},
+    {"limit_blobs", test_limit_blobs},
+    {"limit_subs", test_limit_subs},
+    {"limit_tombstones", test_limit_tombstones},
+    {"bad_keys", test_bad_keys},
+    {"bad_flags", test_bad_flags},
+    {"bad_grants", test_bad_grants},
+    {"no_blocking", test_no_blocking},
+    {"client_relookup", test_client_relookup},
+    {"fuzz", test_fuzz},
+};
+
+int main(uint64_t argp)
+{
+    const char *arg = (const char *)argp;
+    if (!strcmp(arg, "helper"))
+        return helper_main();
+    if (!strcmp(arg, "owner"))
+        owner_main();
+    int passed = 0, failed = 0;
+    for (int i = 0; i < 100 && (ds = ds_endpoint()) <= 0; i++)
+        sleep_ms(10);
+    for (uint64_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+        failed_now = 0;
+        if (ds > 0)
+            tests[i].fn();
+        else
+            failed_now = 1;
+        printf("TEST ds.%s %s\n", tests[i].name, failed_now ? "FAIL" : "PASS");
+        failed_now ? failed++ : passed++;
+    }
+    printf("dstest: %d passed, %d failed\n", passed, failed);
+    log_flush();
+    sys_ioport(IO_OUT8, 0x501, failed ? 1 : 0);
+    return failed != 0;
+}
