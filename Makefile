@@ -44,7 +44,7 @@ ACCEL ?= tcg
 QEMU_FLAGS := -machine q35 -accel $(ACCEL) -m 512M -no-reboot \
 	-device isa-debug-exit,iobase=0x501,iosize=1
 # The system: root, then the services in start order, then the initramfs (a data module).
-SYSTEM_MODULES := $(B)/root,$(B)/ramfs,$(B)/tty,$(B)/vfs,$(B)/pm /sbin/init,$(B)/demo,$(B)/initramfs.cpio,$(B)/manifests
+SYSTEM_MODULES := $(B)/root,$(B)/ds,$(B)/ramfs,$(B)/tty,$(B)/vfs,$(B)/pm /sbin/init,$(B)/demo,$(B)/initramfs.cpio,$(B)/manifests
 RUN_MODULES ?= $(SYSTEM_MODULES)
 
 .PHONY: all run test bench gdb loc clean deps format host-tests

@@ -76,7 +76,7 @@ def ubench():
 
 def recovery():
     """The demo driver killed 1,000 times (tests/servers/demotest): recovery times."""
-    boot = Boot([os.path.join(BUILD, "root"), os.path.join(BUILD, "demo"),
+    boot = Boot([os.path.join(BUILD, "root"), os.path.join(BUILD, "ds"), os.path.join(BUILD, "demo"),
                  os.path.join(BUILD, "demotest") + " 1000"])
     try:
         i, m = boot.wait_for(r"^RECOVERY (.*)", timeout=300)

@@ -30,7 +30,7 @@ def qemu_command(modules, icount=False, memory="512M", extra=()):
     return cmd + list(extra)
 
 
-SYSTEM_MODULES = ["root", "ramfs", "tty", "vfs", "pm /sbin/init", "demo", "initramfs.cpio"]
+SYSTEM_MODULES = ["root", "ds", "ramfs", "tty", "vfs", "pm /sbin/init", "demo", "initramfs.cpio"]
 
 
 def system_modules(init="/sbin/init"):

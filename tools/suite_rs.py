@@ -14,7 +14,7 @@ def run(record, module):
 
 
 def run_kills(record, module):
-    boot = Boot([module("root"), module("demo"), module("demotest", "1000")])
+    boot = Boot([module("root"), module("ds"), module("demo"), module("demotest", "1000")])
     try:
         i, m = boot.wait_for(r"^TEST (rs\.\S+) (PASS|FAIL)", timeout=240)
         if i is None:
@@ -30,7 +30,8 @@ def run_kills(record, module):
 def run_rstest(record, module):
     """rs's other ways of noticing failure (heartbeats, denials, complaints), its
     back-off and limit, and administrator requests: tests/servers/rstest."""
-    boot = Boot([module("root"), module("demo"), module("crashy", "crash"), module("rstest")])
+    boot = Boot([module("root"), module("ds"), module("demo"), module("crashy", "crash"),
+                 module("rstest")])
     try:
         index, seen, index_before = 0, 0, 0
         while True:

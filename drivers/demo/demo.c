@@ -1,7 +1,7 @@
 /*
  * demo: a character driver with state, for showing reincarnation. Each
  * read of minor 0 adds one to a counter and returns it as text ("42\n").
- * The counter is kept with rs (ROOT_PUBLISH) before the answer leaves, so a
+ * The counter is kept in ds ("LABEL.counter") before the answer leaves, so a
  * restarted instance reads it back and goes on where the dead one stopped:
  * a client sees every value once, in order.
  *
@@ -11,30 +11,22 @@
  *   "violate N"  make N kernel calls it has no right to (privilege denials)
  * With the argument "crash" it dies during its start-up, every time.
  */
+#include <samsara/ds.h>
 #include <samsara/root.h>
 #include "chardriver/chardriver.h"
 #include "format/format.h"
 
 static uint64_t counter;
-
-static int state(int type)
-{
-    message_t m = {.type = type};
-    strncpy_s((char *)m.u.b, "counter", ROOT_KEY_LEN);
-    memcpy(m.u.b + ROOT_KEY_LEN, &counter, sizeof(counter));
-    if (ipc_sendrec(ROOT_EP, &m) < 0 || m.type < 0)
-        return -1;
-    if (type == ROOT_RETRIEVE)
-        memcpy(&counter, m.u.b + ROOT_KEY_LEN, sizeof(counter));
-    return 0;
-}
+static char key[DS_KEY_MAX]; /* "demo.counter": keys under a label belong to that service */
 
 static int64_t demo_read(const struct chardriver_req *r)
 {
     char text[24];
     counter++;
-    if (state(ROOT_PUBLISH) < 0)
+    if (ds_publish_u64(key, counter, DS_OVERWRITE) < 0) {
+        counter--; /* not kept: not given out either */
         return -LX_EIO;
+    }
     int n = snprintf_s(text, sizeof(text), "%lu\n", counter);
     if ((uint64_t)n > r->size)
         return -LX_EINVAL;
@@ -76,7 +68,9 @@ static int64_t demo_write(const struct chardriver_req *r)
 static int init_restart(uint64_t restarts)
 {
     (void)restarts;
-    return state(ROOT_RETRIEVE) < 0 ? 0 : 0; /* nothing kept yet is fine too */
+    if (ds_retrieve_u64(key, &counter) < 0)
+        counter = 0; /* nothing kept yet (it died before its first answer) */
+    return 0;
 }
 
 static const struct chardriver demo = {.minors = 1, .read = demo_read, .write = demo_write};
@@ -86,6 +80,7 @@ int main(uint64_t arg)
 {
     if (!strcmp((const char *)arg, "crash"))
         return 3; /* dies during start-up, before it is ready */
+    snprintf_s(key, sizeof(key), "%s.counter", "demo");
     service_startup(&callbacks);
     chardriver_task(&demo);
     return 0;

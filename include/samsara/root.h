@@ -33,18 +33,15 @@ _Static_assert(sizeof(struct root_spawn) <= 56, "fits a message");
  * ROOT_SERVICE: an administrator's request, u.w[0] = SVC_*, u.b[8..23] = label;
  *   reply type 0 or -error; SVC_STATS replies u.w[1] restarts, u.w[2] last,
  *   u.w[3] mean, u.w[4] maximum recovery time in microseconds, u.w[5] state.
- * ROOT_PUBLISH / ROOT_RETRIEVE: state a service keeps across its restarts:
- *   u.b[0..15] key, u.b[16..55] value; keys belong to the publishing service.
+ * State a service keeps across restarts lives in ds (samsara/ds.h), where rs
+ * also publishes every service's endpoint as "ep.LABEL".
  */
 #define ROOT_READY 0x5244
 #define ROOT_SERVICE 0x5356
-#define ROOT_PUBLISH 0x5055
-#define ROOT_RETRIEVE 0x5245
 #define ROOT_COMPLAIN 0x5243 /* u.b = label of a service that misbehaves */
 enum { SVC_KILL = 1, SVC_RESTART, SVC_DOWN, SVC_UP, SVC_STATS, SVC_LOG, SVC_LIST };
 /* SVC_LOG, SVC_LIST: u.w[1] = line number; reply type = its length (0: no more), u.b = text */
 enum { SVC_STATE_UP = 1, SVC_STATE_RESTARTING, SVC_STATE_DOWN };
-#define ROOT_KEY_LEN 16
-#define ROOT_VALUE_LEN 40
+
 
 #endif

@@ -122,6 +122,41 @@ static void handle_spawn(message_t *m)
     ipc_sendnb(m->source, &reply);
 }
 
+/* One message to rs: requests, notifications and kernel events. */
+void root_dispatch(message_t *mp)
+{
+    message_t m = *mp;
+    if (m.source == SYSTEM) {
+        if (m.u.w[0] & NOTIFY_CHILD)
+            reap_children();
+        if (m.u.w[0] & NOTIFY_DENIED)
+            report_denials();
+        if (m.u.w[0] & NOTIFY_ALARM)
+            service_alarm();
+    } else if (m.type == ROOT_SPAWN) {
+        handle_spawn(&m);
+    } else if (m.type == ROOT_LOOKUP) {
+        handle_lookup(&m);
+    } else if (m.type == ROOT_MODULE) {
+        handle_module(&m);
+    } else if (m.type == ROOT_READY) {
+        service_ready(&m);
+    } else if (m.type == ROOT_SERVICE) {
+        service_request(&m, m.source > 0 && may_spawn[EP_SLOT(m.source)] == m.source);
+    } else if ((m.type & 0xff00) == 0x4300 && m.source > 0) { /* CDEV_*: /dev/service */
+        admin_request(&m);
+    } else if (m.type == ROOT_COMPLAIN) {
+        service_complaint(&m);
+    } else if (m.type == MSG_NOTIFY) {
+        service_alive(m.source); /* a heartbeat answer */
+        if (m.source == service_lookup("pm"))
+            service_policy_results(); /* or pm: a program it ran for us ended */
+    } else if (m.source > 0) {
+        message_t reply = {.type = -E_NOSYS};
+        ipc_sendnb(m.source, &reply);
+    }
+}
+
 int main(uint64_t arg)
 {
     boot = (const struct bootinfo *)arg;
@@ -159,36 +194,6 @@ int main(uint64_t arg)
             printf("root: receive failed: %s\n", strerror_s(r));
             continue;
         }
-        if (m.source == SYSTEM) {
-            if (m.u.w[0] & NOTIFY_CHILD)
-                reap_children();
-            if (m.u.w[0] & NOTIFY_DENIED)
-                report_denials();
-            if (m.u.w[0] & NOTIFY_ALARM)
-                service_alarm();
-        } else if (m.type == ROOT_SPAWN) {
-            handle_spawn(&m);
-        } else if (m.type == ROOT_LOOKUP) {
-            handle_lookup(&m);
-        } else if (m.type == ROOT_MODULE) {
-            handle_module(&m);
-        } else if (m.type == ROOT_READY) {
-            service_ready(&m);
-        } else if (m.type == ROOT_SERVICE) {
-            service_request(&m, m.source > 0 && may_spawn[EP_SLOT(m.source)] == m.source);
-        } else if (m.type == ROOT_PUBLISH || m.type == ROOT_RETRIEVE) {
-            service_state(&m);
-        } else if ((m.type & 0xff00) == 0x4300 && m.source > 0) { /* CDEV_*: /dev/service */
-            admin_request(&m);
-        } else if (m.type == ROOT_COMPLAIN) {
-            service_complaint(&m);
-        } else if (m.type == MSG_NOTIFY) {
-            service_alive(m.source); /* a heartbeat answer */
-            if (m.source == service_lookup("pm"))
-                service_policy_results(); /* or pm: a program it ran for us ended */
-        } else if (m.source > 0) {
-            message_t reply = {.type = -E_NOSYS};
-            ipc_sendnb(m.source, &reply);
-        }
+        root_dispatch(&m);
     }
 }

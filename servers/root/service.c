@@ -16,15 +16,16 @@
  * instead: pm runs "/bin/sh SCRIPT LABEL REASON RESTARTS"; exit status 0
  * means restart now, 1 means stay down, anything else means apply the
  * manifest's restart policy. The script may also log or do anything else.
- * Services keep small state here across restarts until ds exists.
+ * rs publishes each service's endpoint in ds as "ep.LABEL" (0 while it is
+ * down); dependents subscribe there to hear of restarts.
  */
 #include <samsara/elf64.h>
 #include <samsara/manifest.h>
+#include <samsara/ds.h>
 #include <samsara/pm.h>
 #include "root.h"
 #include "spawn.h"
 
-#define NR_KEYS 64
 #define LOG_SIZE 64
 #define TICK_MS 10 /* how often rs looks at heartbeats */
 
@@ -58,9 +59,31 @@ static uint32_t nr_services;
 static uint64_t tsc_per_us = 1;
 static struct event events[LOG_SIZE];
 static uint64_t nr_events;
-static struct { int owner; char key[ROOT_KEY_LEN]; uint8_t value[ROOT_VALUE_LEN]; } store[NR_KEYS];
 
 static uint64_t us_since(uint64_t tsc) { return (sys_tsc() - tsc) / tsc_per_us; }
+
+/*
+ * Publish s's endpoint in ds ("ep.LABEL"). ds may be waiting for rs to answer
+ * its own ROOT_LOOKUP (a cycle the kernel refuses with E_DEADLK): then answer
+ * that first and try again. Nothing to do before ds runs, or for ds itself.
+ */
+static void publish_endpoint(struct service *s, endpoint_t ep)
+{
+    char key[DS_KEY_MAX];
+    endpoint_t ds = service_lookup("ds");
+    if (ds <= 0 || !strcmp(s->mod->name, "ds"))
+        return;
+    ds_client_reset(ds);
+    snprintf_s(key, sizeof(key), "ep.%s", s->mod->name);
+    for (int tries = 0; tries < 8; tries++) {
+        int r = ds_publish_u64(key, (uint64_t)(ep > 0 ? ep : 0), DS_OVERWRITE);
+        if (r != -E_DEADLK)
+            return;
+        message_t m;
+        if (ipc_receive(ds, &m) == 0)
+            root_dispatch(&m);
+    }
+}
 
 static void log_text(struct service *s, const char *text)
 {
@@ -154,25 +177,13 @@ static void fail(struct service *s, int cause)
         sys_proc_kill(s->ep);
 }
 
-/*
- * vfs keeps endpoints of drivers and waits on their answers: tell it when a
- * service died, so it fails what waited on the dead one (until ds exists,
- * this notification is how dependents hear of restarts).
- */
-static void tell_dependents(void)
-{
-    endpoint_t vfs = service_lookup("vfs");
-    if (vfs > 0)
-        ipc_notify(vfs);
-}
-
 /* A death report: 1 if it was a service (handled here), 0 otherwise. */
 int service_died(const struct death_info *d)
 {
     struct service *s = by_ep(d->ep);
     if (!s)
         return 0;
-    tell_dependents();
+    publish_endpoint(s, 0); /* dependents (vfs) hear that it is gone */
     if (!s->failed_tsc) {
         s->failed_tsc = sys_tsc();
         s->cause = d->cause == DEATH_EXIT ? C_EXIT : d->cause == DEATH_FAULT ? C_FAULT : C_KILLED;
@@ -324,6 +335,8 @@ void service_ready(message_t *m)
     if (s && !m->u.w[0])
         s->answered = sys_uptime();
     ipc_sendnb(m->source, &r);
+    if (s && !m->u.w[0])
+        publish_endpoint(s, s->ep); /* ready: dependents may use it now */
 }
 
 /* A service complains about another (u.b = its label): treated as that one's failure. */
@@ -417,35 +430,6 @@ void service_request(message_t *m, int allowed)
         r.u.w[5] = (uint64_t)s->state;
     } else {
         r.type = -E_INVAL;
-    }
-    ipc_sendnb(m->source, &r);
-}
-
-/* ROOT_PUBLISH and ROOT_RETRIEVE: a service's own keys. */
-void service_state(message_t *m)
-{
-    struct service *s = by_ep(m->source);
-    int owner = s ? (int)(s - services) : -1, free = -1, found = -1;
-    message_t r = {.type = -E_SRCH};
-    for (int i = 0; i < NR_KEYS && owner > 0; i++) {
-        if (!store[i].owner && free < 0)
-            free = i;
-        if (store[i].owner == owner && !memcmp(store[i].key, m->u.b, ROOT_KEY_LEN))
-            found = i;
-    }
-    if (owner > 0 && m->type == ROOT_PUBLISH) {
-        int i = found >= 0 ? found : free;
-        if (i < 0) {
-            r.type = -E_NOMEM;
-        } else {
-            store[i].owner = owner;
-            memcpy(store[i].key, m->u.b, ROOT_KEY_LEN);
-            memcpy(store[i].value, m->u.b + ROOT_KEY_LEN, ROOT_VALUE_LEN);
-            r.type = 0;
-        }
-    } else if (owner > 0 && found >= 0) {
-        r.type = 0;
-        memcpy(r.u.b + ROOT_KEY_LEN, store[found].value, ROOT_VALUE_LEN);
     }
     ipc_sendnb(m->source, &r);
 }

@@ -4,6 +4,7 @@
  * timeouts). At start it finds the root file system (ramfs) and makes the
  * device nodes under /dev.
  */
+#include <samsara/ds.h>
 #include <samsara/root.h>
 #include "vfs.h"
 
@@ -205,14 +206,19 @@ int main(uint64_t arg)
     if (path_lookup(0, AT_FDCWD, "/proc", 1, &proc) == 0) /* mount /proc (kept for good) */
         proc->mounted = vnode_get(PROCFS_EP, FS_ROOT_INO, S_IFDIR | 0555, 0);
     printf("vfs: root file system is ramfs (endpoint %d)\n", fs);
+    if (ds_subscribe("ep.tty", 0) < 0) /* to hear when the console driver is restarted */
+        printf("vfs: no data store: driver restarts will be noticed late\n");
     for (;;) {
         message_t m;
         if (ipc_receive(ANY, &m) < 0)
             continue;
         if (m.source == SYSTEM) {
             timers_check();
-        } else if (m.type == MSG_NOTIFY && m.source == ROOT_EP) {
-            dev_check_drivers(); /* a service died (rs) */
+        } else if (m.type == MSG_NOTIFY && m.source == ds_endpoint()) {
+            char key[DS_KEY_MAX];
+            while (ds_check(key, sizeof(key)) > 0) /* ep.tty changed: restarted or gone */
+                ;
+            dev_check_drivers();
         } else if (m.type == MSG_NOTIFY) {
             dev_status(m.source);
         } else if (m.type == MSG_LINUX_CALL) {
