@@ -32,7 +32,8 @@ _Static_assert(sizeof(struct root_spawn) <= 56, "fits a message");
  *   has been restarted (0: a fresh start), so it knows to read its state back.
  * ROOT_SERVICE: an administrator's request, u.w[0] = SVC_*, u.b[8..23] = label;
  *   reply type 0 or -error; SVC_STATS replies u.w[1] restarts, u.w[2] last,
- *   u.w[3] mean, u.w[4] maximum recovery time in microseconds, u.w[5] state.
+ *   u.w[3] mean, u.w[4] maximum recovery time in microseconds, u.w[5] state,
+ *   u.w[6] the longest it took to answer a heartbeat, in ms.
  * State a service keeps across restarts lives in ds (samsara/ds.h), where rs
  * also publishes every service's endpoint as "ep.LABEL".
  */

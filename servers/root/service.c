@@ -46,6 +46,7 @@ struct service {
     uint64_t pinged, answered; /* heartbeat ticks */
     int policy_pid;         /* its policy script is deciding (pid), 0 otherwise */
     uint64_t last_us, total_us, max_us, recovered;
+    uint64_t slowest_answer_ms; /* longest wait for a heartbeat answer */
 };
 
 struct event {
@@ -308,8 +309,11 @@ void service_alarm(void)
 void service_alive(endpoint_t ep)
 {
     struct service *s = by_ep(ep);
-    if (s)
-        s->answered = sys_uptime();
+    if (!s)
+        return;
+    s->answered = sys_uptime();
+    if (s->answered - s->pinged > s->slowest_answer_ms && s->pinged > s->started_tick)
+        s->slowest_answer_ms = s->answered - s->pinged;
 }
 
 /* The kernel says ep's denial count doubled; count is its total. */
@@ -428,6 +432,7 @@ void service_request(message_t *m, int allowed)
         r.u.w[3] = s->recovered ? s->total_us / s->recovered : 0;
         r.u.w[4] = s->max_us;
         r.u.w[5] = (uint64_t)s->state;
+        r.u.w[6] = s->slowest_answer_ms;
     } else {
         r.type = -E_INVAL;
     }
