@@ -49,6 +49,7 @@ RUN_MODULES ?= $(SYSTEM_MODULES)
 
 .PHONY: all run test bench gdb loc clean deps format host-tests
 
+SERVICE_PROGS := $(B)/demo
 include mk/userland.mk
 all: $(B)/kernel32.elf $(addprefix $(B)/,$(PROGRAMS)) $(B)/manifests
 

@@ -31,6 +31,8 @@ UL_INITRAMFS := $(UL_B)/initramfs.cpio
 # Host paths of further static programs to put in /bin (set on the command
 # line or by the includer, e.g. EXTRA_PROGS="build/foo build/bar").
 EXTRA_PROGS  ?=
+# Samsara services to have in /bin too (e.g. for `service update`), set by the includer.
+SERVICE_PROGS ?=
 
 # Changes to BusyBox's defconfig, one .config line each ("NAME=n" turns an
 # option off). No applet had to be disabled for musl: defconfig builds
@@ -118,10 +120,10 @@ $(UL_B)/initramfs.progs: userland-force
 
 $(UL_INITRAMFS): tools/mkinitramfs.sh $(shell find user/etc -type f 2>/dev/null) \
 		$(BB_DIR)/busybox $(BB_DIR)/applets.txt \
-		$(UL_B)/initramfs.progs $(MUSL_PROGS) $(EXTRA_PROGS) | userland-tools
+		$(UL_B)/initramfs.progs $(MUSL_PROGS) $(EXTRA_PROGS) $(SERVICE_PROGS) | userland-tools
 	@echo "CPIO     $@"
 	@tools/mkinitramfs.sh $@ $(UL_B)/rootfs $(BB_DIR)/busybox $(BB_DIR)/applets.txt \
-		$(MUSL_PROGS) $(EXTRA_PROGS)
+		$(MUSL_PROGS) $(EXTRA_PROGS) $(SERVICE_PROGS)
 
 userland-clean:
 	rm -rf $(BB_DIR) $(BB_KHDRS) $(UL_B)/musl $(UL_B)/rootfs $(UL_INITRAMFS) $(UL_B)/initramfs.progs

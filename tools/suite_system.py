@@ -89,11 +89,18 @@ def shell_tests(record, boot):
           lambda out: "still here" in out)
     check(record, boot, "system.tty_restart_listed", "service list | grep tty; service log | grep -c tty",
           lambda out: len(out) == 2 and out[0].split()[3] == "1" and int(out[1]) >= 3)
+    check(record, boot, "system.service_update", "service update demo /bin/demo; service list | grep demo",
+          lambda out: out[:2] == ["update demo: send the bytes",
+                                  "update: done; the service runs its new program"]
+          and out[2].split()[2:5] == ["up", "1", "update"])
+    check(record, boot, "system.service_update_errors",
+          "service update nosuch /bin/demo; echo st=$?; service update demo /nonexistent; echo st=$?",
+          lambda out: out[:2] == ["error: update nosuch: no such service", "st=1"] and out[-1] == "st=2")
     # demo's policy script (user/etc/rs/demo.policy) restarts it three times, then gives up
     for i in range(4):
         boot.run("service kill demo; sleep 1", PROMPT, 30)
     check(record, boot, "system.policy_script_decides", "cat /tmp/rs-policy.log; service list | grep demo",
-          lambda out: out[:5] == [f"demo failed (administrator) after {n} restarts" for n in range(4)]
+          lambda out: out[:5] == [f"demo failed (administrator) after {n} restarts" for n in range(1, 5)]
           + ["demo: giving up"] and len(out) == 6 and out[5].split()[2] == "down")
     applets(record, boot)
     # 100,000 random Linux system calls; then the shell must still answer

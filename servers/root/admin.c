@@ -5,6 +5,7 @@
  * return its answer as text, then end of file. Nothing ever waits.
  *
  *   list | log | restart LABEL | kill LABEL | down LABEL | up LABEL
+ *   update LABEL SIZE      then SIZE bytes of the new program, in further writes
  *
  * One answer buffer serves everyone (the answer of the last command).
  */
@@ -14,6 +15,7 @@
 
 static char answer[8192];
 static uint64_t answer_len;
+static int receiving_program; /* the writes are the bytes of an update */
 
 static void add(const char *text)
 {
@@ -38,6 +40,22 @@ static void command(char *line)
             *e = '\0';
     answer_len = 0;
     char buf[128];
+    if (!strcmp(verb, "update")) {
+        char *size = label;
+        while (*size)
+            size++;
+        size++; /* after the label's NUL: the size, if the line had one */
+        uint64_t n = 0;
+        for (; *size >= '0' && *size <= '9'; size++)
+            n = n * 10 + (uint64_t)(*size - '0');
+        int r = service_update_begin(label, n);
+        receiving_program = r == 0;
+        snprintf_s(buf, sizeof(buf), r == 0 ? "update %s: send %s bytes\n"
+                                     : "error: update %s: %s\n", label,
+                   r == 0 ? "the" : r == -E_SRCH ? "no such service" : "bad size or no memory");
+        add(buf);
+        return;
+    }
     if (!strcmp(verb, "list") || !strcmp(verb, "log")) {
         int log = verb[1] == 'o';
         if (!log)
@@ -81,6 +99,23 @@ void admin_request(message_t *m)
         res = m->u.w[0] == 0 ? 0 : -LX_ENXIO;
         break;
     case CDEV_WRITE: {
+        if (receiving_program) { /* a piece of the new program */
+            static uint8_t chunk[4096];
+            uint64_t n = len < sizeof(chunk) ? len : sizeof(chunk);
+            if (sys_safecopy_from(m->source, g, 0, chunk, n) < 0) {
+                res = -LX_EFAULT;
+                break;
+            }
+            int r = service_update_data(chunk, n);
+            if (r <= 0) {
+                receiving_program = 0;
+                answer_len = 0;
+                add(r == 0 ? "update: done; the service runs its new program\n"
+                           : "error: update: the program is not a static x86-64 ELF\n");
+            }
+            res = (int64_t)n;
+            break;
+        }
         char line[128];
         uint64_t n = len < sizeof(line) - 1 ? len : sizeof(line) - 1;
         if (sys_safecopy_from(m->source, g, 0, line, n) < 0) {

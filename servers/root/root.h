@@ -27,6 +27,8 @@ void service_complaint(message_t *m);
 int service_line(int log, uint64_t i, char *buf, uint64_t len);
 int service_admin(int op, const char *label);
 void admin_request(message_t *m);
+int service_update_begin(const char *label, uint64_t size);
+int service_update_data(const void *data, uint64_t len);
 void root_dispatch(message_t *m);
 endpoint_t service_lookup(const char *label);
 endpoint_t start_service(const struct boot_module *m, const struct manifest *man);

@@ -29,9 +29,10 @@
 #define LOG_SIZE 64
 #define TICK_MS 10 /* how often rs looks at heartbeats */
 
-enum cause { C_EXIT = 1, C_FAULT, C_KILLED, C_HUNG, C_COMPLAINT, C_DENIED, C_ADMIN };
+enum cause { C_EXIT = 1, C_FAULT, C_KILLED, C_HUNG, C_COMPLAINT, C_DENIED, C_ADMIN, C_UPDATE };
 static const char *const cause_name[] = {"?", "exit", "exception", "killed", "heartbeat missed",
-                                         "complaint", "privilege denials", "administrator"};
+                                         "complaint", "privilege denials", "administrator",
+                                         "update"};
 
 struct service {
     const struct boot_module *mod;
@@ -47,6 +48,8 @@ struct service {
     int policy_pid;         /* its policy script is deciding (pid), 0 otherwise */
     uint64_t last_us, total_us, max_us, recovered;
     uint64_t slowest_answer_ms; /* longest wait for a heartbeat answer */
+    struct boot_module image;   /* its program: the boot module, or an update */
+    int updating;               /* being replaced: restart it whatever its policy */
 };
 
 struct event {
@@ -103,8 +106,10 @@ static void log_event(struct service *s, const char *fmt, uint64_t a, uint64_t b
 
 void service_init(const struct bootinfo *boot)
 {
-    for (uint32_t i = 1; i < boot->nr_modules && i < BOOT_MAX_MODULES; i++)
+    for (uint32_t i = 1; i < boot->nr_modules && i < BOOT_MAX_MODULES; i++) {
         services[i].mod = &boot->mod[i];
+        services[i].image = boot->mod[i];
+    }
     nr_services = boot->nr_modules;
     uint64_t t0 = sys_tsc(), tick0 = sys_uptime(); /* the TSC rate, over 20 ms */
     while (sys_uptime() < tick0 + 20)
@@ -125,7 +130,7 @@ endpoint_t service_start(uint32_t i)
                manifest_broken(s->mod->name) ? "its manifest has errors" : "it has no manifest");
         return -E_INVAL;
     }
-    s->ep = start_service(s->mod, s->man);
+    s->ep = start_service(&s->image, s->man);
     s->state = s->ep > 0 ? SVC_STATE_UP : SVC_STATE_DOWN;
     s->started_tick = s->pinged = s->answered = sys_uptime();
     return s->ep;
@@ -192,6 +197,12 @@ int service_died(const struct death_info *d)
                   (uint64_t)d->code, 0);
     }
     s->ep = 0;
+    if (s->updating) { /* replaced by a new program: start that now */
+        s->updating = 0;
+        s->state = SVC_STATE_RESTARTING;
+        restart(s);
+        return 1;
+    }
     if (s->state == SVC_STATE_DOWN) /* the administrator took it down */
         return 1;
     if (s->man->restart == RESTART_NEVER) {
@@ -437,4 +448,68 @@ void service_request(message_t *m, int allowed)
         r.type = -E_INVAL;
     }
     ipc_sendnb(m->source, &r);
+}
+
+/*
+ * `service update LABEL PROGRAM`: the tool sends the new program through
+ * /dev/service; rs keeps it in memory of its own (a region per service),
+ * checks it is a static x86-64 ELF, and replaces the running instance,
+ * which reads its state back from ds like after any restart.
+ */
+#define UPDATE_BASE 0x0000200000000000ull
+#define UPDATE_SPAN (16ull << 20) /* the largest program an update may bring */
+
+static struct service *update_target;
+static uint8_t *update_buf;
+static uint64_t update_size, update_got;
+
+int service_update_begin(const char *label, uint64_t size)
+{
+    struct service *s = by_label(label);
+    if (!s || !s->man)
+        return -E_SRCH;
+    if (!size || size > UPDATE_SPAN)
+        return -E_INVAL;
+    uint64_t slot = (uint64_t)(s - services);
+    uint8_t *buf = (uint8_t *)(UPDATE_BASE + slot * 2 * UPDATE_SPAN);
+    uint8_t *where = s->image.vaddr == (uint64_t)buf ? buf + UPDATE_SPAN : buf; /* not the one in use */
+    uint64_t len = (size + 4095) & ~4095ull;
+    sys_mem_unmap(SELF, (uint64_t)where, UPDATE_SPAN);
+    if (sys_mem_map(SELF, (uint64_t)where, len, PROT_R | PROT_W) < 0)
+        return -E_NOMEM;
+    update_target = s;
+    update_buf = where;
+    update_size = size;
+    update_got = 0;
+    return 0;
+}
+
+/* Bytes of the program; 1 while more are expected, 0 when done, or an error. */
+int service_update_data(const void *data, uint64_t len)
+{
+    struct service *s = update_target;
+    if (!s)
+        return -E_INVAL;
+    if (len > update_size - update_got)
+        len = update_size - update_got;
+    memcpy(update_buf + update_got, data, len);
+    update_got += len;
+    if (update_got < update_size)
+        return 1;
+    update_target = 0;
+    if (elf_check(update_buf, update_size) < 0) {
+        log_text(s, "update refused: not a static ELF");
+        return -E_INVAL;
+    }
+    s->image.vaddr = (uint64_t)update_buf;
+    s->image.size = update_size;
+    log_event(s, "updated: new program, %lu bytes", update_size, 0);
+    if (s->ep > 0) {
+        s->updating = 1;
+        fail(s, C_UPDATE); /* its death starts the new program */
+    } else {
+        s->state = SVC_STATE_RESTARTING;
+        restart(s);
+    }
+    return 0;
 }
