@@ -4,16 +4,20 @@
  * then tells rs it is ready, and the liveness answer for the message loop.
  *
  * rs pings a service with a notification at its manifest's heartbeat
- * period; the loop answers with a notification back (service_handle).
- * Neither side ever blocks on the other.
+ * period; the loop answers with a notification back (service_handle),
+ * unless the service's own health check says otherwise. Neither side ever
+ * blocks on the other. State a service needs after a restart it keeps in
+ * ds as it changes (there is no last chance to save it: a crash gives none).
  */
 #include <samsara/root.h>
 #include "sys.h"
 
 uint64_t service_restarts; /* how often rs restarted this service (0: fresh start) */
+static const struct service_callbacks *callbacks;
 
 uint64_t service_startup(const struct service_callbacks *cb)
 {
+    callbacks = cb;
     message_t m = {.type = ROOT_READY, .u.w = {1}}; /* w0 = 1: a query, not yet ready */
     if (ipc_sendrec(ROOT_EP, &m) == 0 && m.type == 0)
         service_restarts = m.u.w[1];
@@ -35,6 +39,7 @@ int service_handle(const message_t *m)
 {
     if (m->type != MSG_NOTIFY || m->source != ROOT_EP)
         return 0;
-    ipc_notify(ROOT_EP); /* alive */
+    if (!callbacks || !callbacks->healthy || callbacks->healthy() == 0)
+        ipc_notify(ROOT_EP); /* alive */
     return 1;
 }

@@ -90,7 +90,9 @@ static inline int sys_linux_servers(endpoint_t pm, endpoint_t vfs) { return (int
 /* The service framework (service.c). */
 struct service_callbacks {
     int (*init_fresh)(void);                 /* first start: 0 or an error */
-    int (*init_restart)(uint64_t restarts);  /* after a failure: read state back */
+    int (*init_restart)(uint64_t restarts);  /* after a failure: read state back (from ds) */
+    int (*healthy)(void);                    /* at each heartbeat: 0 = answer; otherwise stay */
+                                             /* silent, so rs replaces the service */
 };
 extern uint64_t service_restarts;
 uint64_t service_startup(const struct service_callbacks *cb); /* returns the restart count */
