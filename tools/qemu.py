@@ -138,3 +138,33 @@ class Boot:
     def tail(self, n=30):
         with self.cond:
             return [t for _, t in self.lines[-n:]]
+
+
+def collect_tests(boot, record, prefix, program, timeout=120, exit_status=None):
+    """Record every "TEST <prefix>.NAME PASS|FAIL" line an in-OS test program prints, then
+    "<prefix>.suite_finished" from its final "<program>: N passed, M failed" line (and, if
+    exit_status is given, QEMU's exit status). A kernel panic anywhere fails the suite."""
+    index, names, failed = 0, set(), 0
+    line = re.compile(rf"^(TEST ({re.escape(prefix)}\.\S+) (PASS|FAIL)|"
+                      rf"{re.escape(program)}: (\d+) passed, (\d+) failed)")
+    while True:
+        i, m = boot.wait_for(line.pattern, timeout=timeout, start_index=index)
+        if i is None:
+            record(f"{prefix}.suite_finished", False, "no final line before the deadline",
+                   boot.tail(40))
+            return
+        index = i + 1
+        if m.group(2):
+            names.add(m.group(2))
+            ok = m.group(3) == "PASS"
+            failed += not ok
+            record(m.group(2), ok, tail=None if ok else boot.tail(40))
+            continue
+        status = boot.wait_exit(30) if exit_status is not None else exit_status
+        panics = [t for _, t in boot.lines if "kernel panic" in t]
+        ok = (m.group(5) == "0" and not failed and names and not panics and
+              status == exit_status)
+        record(f"{prefix}.suite_finished", bool(ok),
+               f"{len(names)} tests" + (f", QEMU exit status {status}" if exit_status else "")
+               + (f"; {panics[0]}" if panics else ""), None if ok else boot.tail(40))
+        return

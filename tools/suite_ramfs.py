@@ -11,7 +11,7 @@ run(record, module).
 import os
 import subprocess
 
-from qemu import BUILD, ROOT, Boot
+from qemu import BUILD, ROOT, Boot, collect_tests
 
 SAMPLE = "fstest-sample.cpio"
 TIMEOUT = 300
@@ -37,30 +37,7 @@ def run(record, module):
     if sample is None:
         return
     boot = Boot([module("root"), module("ramfs", SAMPLE), module("fstest"), sample])
-    index, names, failed = 0, set(), 0
     try:
-        while True:
-            i, m = boot.wait_for(r"^(TEST fs\.(\S+) (PASS|FAIL)|fstest: (\d+) passed, (\d+) failed)",
-                                 timeout=TIMEOUT, start_index=index)
-            if i is None:
-                record("fs.suite_finished", False, "no final line before the deadline",
-                       boot.tail(40))
-                return
-            index = i + 1
-            if m.group(2):
-                names.add(m.group(2))
-                ok = m.group(3) == "PASS"
-                failed += not ok
-                record("fs." + m.group(2), ok, tail=None if ok else boot.tail(40))
-                continue
-            status = boot.wait_exit(30)
-            panics = [t for _, t in boot.lines if "kernel panic" in t]
-            ok = (status == 1 and m.group(5) == "0" and failed == 0 and names
-                  and int(m.group(4)) == len(names) and not panics)
-            record("fs.suite_finished", bool(ok),
-                   f"{len(names)} tests, QEMU exit status {status}"
-                   + (f"; {panics[0]}" if panics else ""),
-                   None if ok else boot.tail(40))
-            return
+        collect_tests(boot, record, "fs", "fstest", timeout=TIMEOUT, exit_status=1)
     finally:
         boot.kill()

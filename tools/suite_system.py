@@ -7,7 +7,7 @@ import os
 import re
 import time
 
-from qemu import BUILD, Boot, system_modules
+from qemu import BUILD, Boot, collect_tests, system_modules
 
 PROMPT = "# "
 
@@ -119,23 +119,7 @@ def run_utest(record, module):
     """The in-OS Linux system-call suite (user/utest.c) as the first process."""
     boot = Boot(system_modules("/bin/utest"))
     try:
-        index, seen = 0, 0
-        while True:
-            i, m = boot.wait_for(r"^(TEST (u\.\S+) (PASS|FAIL)|utest: (\d+) passed, (\d+) failed)",
-                                 timeout=120, start_index=index)
-            if i is None:
-                record("u.suite_finished", False, "no final line before the deadline", boot.tail())
-                return
-            index = i + 1
-            if m.group(2):
-                seen += 1
-                ok = m.group(3) == "PASS"
-                record(m.group(2), ok, tail=None if ok else boot.tail(30))
-                continue
-            record("u.suite_finished", m.group(5) == "0" and seen > 0, f"{seen} tests")
-            crashed = [t for _, t in boot.lines if "kernel panic" in t]
-            record("u.no_kernel_panic", not crashed, crashed[0] if crashed else "")
-            return
+        collect_tests(boot, record, "u", "utest", timeout=120)
     finally:
         boot.kill()
 
