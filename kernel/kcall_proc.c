@@ -183,7 +183,7 @@ int64_t do_proc_fork(struct proc *p, const uint64_t *a)
 
 #define USER_RFLAGS 0x0cd5ull /* CF PF AF ZF SF DF OF: what a user may set */
 
-/* KC_PROC_REGS(ep, REGS_GET|REGS_SET, user_regs*) */
+/* KC_PROC_REGS(ep, REGS_GET|REGS_SET|REGS_INTERRUPT, user_regs*) or (ep, REGS_FPU_*, image*) */
 int64_t do_proc_regs(struct proc *p, const uint64_t *a)
 {
     struct proc *t;
@@ -200,6 +200,21 @@ int64_t do_proc_regs(struct proc *p, const uint64_t *a)
     }
     if (a[1] == REGS_INTERRUPT)
         return ipc_interrupt(t, p, a[2]);
+    if (a[1] == REGS_FPU_GET) {
+        fpu_sync(t->fpu);
+        return copy_to_user(p, a[2], t->fpu, sizeof(t->fpu));
+    }
+    if (a[1] == REGS_FPU_SET) {
+        if (t == p)
+            return -E_INVAL;
+        uint8_t image[sizeof(t->fpu)] __attribute__((aligned(16)));
+        if (copy_from_user(p, a[2], image, sizeof(image)) < 0)
+            return -E_FAULT;
+        *(uint32_t *)(image + 24) &= 0xffff; /* MXCSR: reserved bits would fault fxrstor */
+        fpu_forget(t->fpu);                 /* not live in the FPU any more ... */
+        memcpy(t->fpu, image, sizeof(image)); /* ... its next use loads this */
+        return 0;
+    }
     if (a[1] != REGS_SET || t == p)
         return -E_INVAL;
     if (copy_from_user(p, a[2], &u, sizeof(u)) < 0)

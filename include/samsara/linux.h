@@ -30,6 +30,9 @@ struct user_regs {
                          /* that server); 0 if not in a call. For 1 and 2 the */
                          /* rax, rbx fields of the user_regs written back hold */
                          /* the server's endpoint and the call number */
+#define REGS_FPU_GET 3   /* the 512-byte FXSAVE image of its FPU/SSE state */
+#define REGS_FPU_SET 4   /* (signal frames keep it across a handler) */
+#define FPU_STATE_SIZE 512
 
 /* Call numbers */
 #define LX_read 0

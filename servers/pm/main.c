@@ -166,9 +166,21 @@ static int64_t start_program(const char *strings, uint64_t len, const char *name
     return mp->pid;
 }
 
+/* init's command line: words separated by spaces become its argv. */
 static void start_init(const char *path)
 {
-    int64_t r = start_program(path, strlen(path) + 1, "init");
+    static char argv[256];
+    uint64_t n = 0;
+    for (const char *c = path; *c && n < sizeof(argv) - 1; c++) {
+        if (*c != ' ')
+            argv[n++] = *c;
+        else if (n > 0 && argv[n - 1] != '\0')
+            argv[n++] = '\0'; /* runs of spaces make one separator */
+    }
+    if (n > 0 && argv[n - 1] == '\0')
+        n--;
+    argv[n] = '\0';
+    int64_t r = start_program(argv, n + 1, "init");
     if (r < 0)
         printf("pm: cannot start init %s: %ld\n", path, r);
 }

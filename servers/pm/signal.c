@@ -7,7 +7,7 @@
  * queued at a server is withdrawn by the kernel; one vfs holds is
  * cancelled), then pm writes a Linux rt_sigframe on its stack and points
  * it at the handler; the handler returns through its SA_RESTORER, which
- * calls rt_sigreturn and restores the saved registers and mask.
+ * calls rt_sigreturn and restores the saved registers, FPU/SSE state and mask.
  */
 #include "pm.h"
 
@@ -31,6 +31,8 @@ struct rt_sigframe {
     int32_t si_pid, si_uid;
     uint8_t si_rest[104];
 };
+
+static uint8_t fpstate[FPU_STATE_SIZE] __attribute__((aligned(16))); /* mc.fpstate's image */
 
 extern struct mproc *in_call;
 
@@ -94,12 +96,20 @@ static void deliver(struct mproc *mp, int sig)
     }
     struct rt_sigframe f = {0};
     f.pretcode = act->restorer;
+    if (sys_proc_regs(mp->ep, REGS_FPU_GET, (struct user_regs *)fpstate) < 0)
+        return;
     f.mc = (struct sigcontext_l){u.r8, u.r9, u.r10, u.r11, u.r12, u.r13, u.r14, u.r15, u.rdi, u.rsi,
                                  u.rbp, u.rbx, u.rdx, u.rax, u.rcx, u.rsp, u.rip, u.rflags,
                                  0x33, 0, 0, mp->sigmask, 0, 0, {0}};
     f.uc_sigmask = mp->sigmask;
     f.si_signo = sig;
-    uint64_t sp = ((u.rsp - 128 - sizeof(f)) & ~15ull) - 8; /* past the red zone; rsp+8 aligned */
+    /* below the red zone: the FPU image (16-byte aligned), then the frame (rsp+8 aligned) */
+    f.mc.fpstate = (u.rsp - 128 - FPU_STATE_SIZE) & ~15ull;
+    uint64_t sp = ((f.mc.fpstate - sizeof(f)) & ~15ull) - 8;
+    if (sys_vcopy(SELF, (uint64_t)fpstate, mp->ep, f.mc.fpstate, FPU_STATE_SIZE) < 0) {
+        mproc_exit(mp, SIGSEGV);
+        return;
+    }
     if (sys_vcopy(SELF, (uint64_t)&f, mp->ep, sp, sizeof(f)) < 0) {
         mproc_exit(mp, SIGSEGV); /* no stack to run the handler on */
         return;
@@ -252,7 +262,10 @@ int64_t do_rt_sigreturn(struct mproc *mp, const uint64_t *a)
     struct user_regs u;
     struct rt_sigframe f;
     if (sys_proc_regs(mp->ep, REGS_GET, &u) < 0 ||
-        sys_vcopy(mp->ep, u.rsp - 8, SELF, (uint64_t)&f, sizeof(f)) < 0) {
+        sys_vcopy(mp->ep, u.rsp - 8, SELF, (uint64_t)&f, sizeof(f)) < 0 ||
+        (f.mc.fpstate && (sys_vcopy(mp->ep, f.mc.fpstate, SELF, (uint64_t)fpstate,
+                                    FPU_STATE_SIZE) < 0 ||
+                          sys_proc_regs(mp->ep, REGS_FPU_SET, (struct user_regs *)fpstate) < 0))) {
         mproc_exit(mp, SIGSEGV);
         return SUSPEND;
     }
