@@ -41,7 +41,7 @@ def check(record, boot, name, command, expect, timeout=30):
     if out is None:
         record(name, False, f"no prompt after {command!r}", boot.tail())
         return None
-    out = [line for line in out if not line.startswith(("root: ", "kernel: ", "pm: "))]
+    out = [line for line in out if not line.startswith(("root: ", "kernel: ", "pm: ", "demo: restart "))]
     ok = expect(out) if callable(expect) else out == expect
     record(name, ok, "" if ok else f"{command!r} printed {out!r}", None if ok else boot.tail())
     return out
@@ -93,6 +93,10 @@ def shell_tests(record, boot):
           lambda out: out[:2] == ["update demo: send the bytes",
                                   "update: done; the service runs its new program"]
           and out[2].split()[2:5] == ["up", "1", "update"])
+    # a planned stop: demo saves its state when asked, and its successor knows it stopped cleanly
+    check(record, boot, "system.update_saves_state", "service log | grep demo | grep -c 'state saved'",
+          lambda out: out[:1] == ["1"]
+          and any("previous instance stopped cleanly" in line for _, line in boot.lines))
     check(record, boot, "system.service_update_errors",
           "service update nosuch /bin/demo; echo st=$?; service update demo /nonexistent; echo st=$?",
           lambda out: out[:2] == ["error: update nosuch: no such service", "st=1"] and out[-1] == "st=2")
@@ -102,6 +106,8 @@ def shell_tests(record, boot):
     check(record, boot, "system.policy_script_decides", "cat /tmp/rs-policy.log; service list | grep demo",
           lambda out: out[:5] == [f"demo failed (administrator) after {n} restarts" for n in range(1, 5)]
           + ["demo: giving up"] and len(out) == 6 and out[5].split()[2] == "down")
+    check(record, boot, "system.kill_gives_no_save", "service log | grep demo | grep -c 'asked to save'",
+          ["1"])
     applets(record, boot)
     # 100,000 random Linux system calls; then the shell must still answer
     out = check(record, boot, "system.sysfuzz_100000_calls",

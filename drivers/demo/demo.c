@@ -10,6 +10,10 @@
  *   "busy MS"    compute for MS milliseconds, then answer (load, not a hang)
  *   "violate N"  make N kernel calls it has no right to (privilege denials)
  * With the argument "crash" it dies during its start-up, every time.
+ *
+ * Before a planned stop it records in ds ("LABEL.clean") that it stopped
+ * cleanly; a restarted instance reports whether its predecessor did, which
+ * is what a real driver needs to know to decide whether to reset its device.
  */
 #include <samsara/ds.h>
 #include <samsara/root.h>
@@ -18,6 +22,7 @@
 
 static uint64_t counter;
 static char key[DS_KEY_MAX]; /* "demo.counter": keys under a label belong to that service */
+static char clean_key[DS_KEY_MAX]; /* "demo.clean": 1 after a planned stop */
 
 static int64_t demo_read(const struct chardriver_req *r)
 {
@@ -67,20 +72,32 @@ static int64_t demo_write(const struct chardriver_req *r)
 
 static int init_restart(uint64_t restarts)
 {
-    (void)restarts;
     if (ds_retrieve_u64(key, &counter) < 0)
         counter = 0; /* nothing kept yet (it died before its first answer) */
-    return 0;
+    uint64_t clean = 0;
+    ds_retrieve_u64(clean_key, &clean);
+    if (clean) /* (a crash is the common case: 1000 of them in a test, so no line for those) */
+        printf("demo: restart %lu: the previous instance stopped cleanly, counter %lu\n", restarts,
+               counter);
+    return clean && ds_publish_u64(clean_key, 0, DS_OVERWRITE) < 0 ? -1 : 0;
+}
+
+static void save_state(void)
+{
+    ds_publish_u64(key, counter, DS_OVERWRITE); /* kept at every change already */
+    ds_publish_u64(clean_key, 1, DS_OVERWRITE);
 }
 
 static const struct chardriver demo = {.minors = 1, .read = demo_read, .write = demo_write};
-static const struct service_callbacks callbacks = {.init_restart = init_restart};
+static const struct service_callbacks callbacks = {.init_restart = init_restart,
+                                                   .save_state = save_state};
 
 int main(uint64_t arg)
 {
     if (!strcmp((const char *)arg, "crash"))
         return 3; /* dies during start-up, before it is ready */
     snprintf_s(key, sizeof(key), "%s.counter", "demo");
+    snprintf_s(clean_key, sizeof(clean_key), "%s.clean", "demo");
     service_startup(&callbacks);
     chardriver_task(&demo);
     return 0;

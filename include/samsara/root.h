@@ -40,6 +40,15 @@ _Static_assert(sizeof(struct root_spawn) <= 56, "fits a message");
 #define ROOT_READY 0x5244
 #define ROOT_SERVICE 0x5356
 #define ROOT_COMPLAIN 0x5243 /* u.b = label of a service that misbehaves */
+/*
+ * A planned stop (`service restart`, `service update`): rs asks the service
+ * to save its state (ROOT_SAVE, sent without blocking; a service that is not
+ * receiving is stopped at once), the service writes it to ds and answers
+ * ROOT_SAVED; rs stops it then, or after SAVE_MS without an answer.
+ */
+#define ROOT_SAVE 0x5341
+#define ROOT_SAVED 0x5344
+#define SAVE_MS 100
 enum { SVC_KILL = 1, SVC_RESTART, SVC_DOWN, SVC_UP, SVC_STATS, SVC_LOG, SVC_LIST };
 /* SVC_LOG, SVC_LIST: u.w[1] = line number; reply type = its length (0: no more), u.b = text */
 enum { SVC_STATE_UP = 1, SVC_STATE_RESTARTING, SVC_STATE_DOWN };

@@ -7,7 +7,9 @@
  * period; the loop answers with a notification back (service_handle),
  * unless the service's own health check says otherwise. Neither side ever
  * blocks on the other. State a service needs after a restart it keeps in
- * ds as it changes (there is no last chance to save it: a crash gives none).
+ * ds as it changes (a crash gives no last chance to save it); before a
+ * planned stop (restart or update by the administrator) rs also asks it to
+ * save (ROOT_SAVE), and the save_state callback runs.
  */
 #include <samsara/root.h>
 #include "sys.h"
@@ -37,7 +39,16 @@ uint64_t service_startup(const struct service_callbacks *cb)
 
 int service_handle(const message_t *m)
 {
-    if (m->type != MSG_NOTIFY || m->source != ROOT_EP)
+    if (m->source != ROOT_EP)
+        return 0;
+    if (m->type == ROOT_SAVE) { /* a planned stop comes: keep what a restart needs */
+        if (callbacks && callbacks->save_state)
+            callbacks->save_state();
+        message_t saved = {.type = ROOT_SAVED};
+        ipc_send(ROOT_EP, &saved); /* rs stops this instance now */
+        return 1;
+    }
+    if (m->type != MSG_NOTIFY)
         return 0;
     if (!callbacks || !callbacks->healthy || callbacks->healthy() == 0)
         ipc_notify(ROOT_EP); /* alive */

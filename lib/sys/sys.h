@@ -93,10 +93,11 @@ struct service_callbacks {
     int (*init_restart)(uint64_t restarts);  /* after a failure: read state back (from ds) */
     int (*healthy)(void);                    /* at each heartbeat: 0 = answer; otherwise stay */
                                              /* silent, so rs replaces the service */
+    void (*save_state)(void);                /* before a planned stop: write state to ds */
 };
 extern uint64_t service_restarts;
 uint64_t service_startup(const struct service_callbacks *cb); /* returns the restart count */
-int service_handle(const message_t *m); /* 1 if m was rs's heartbeat ping (answered) */
+int service_handle(const message_t *m); /* 1 if m was rs's heartbeat ping or save request (done) */
 
 /* Output through KC_LOG, line-buffered. */
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -145,6 +145,8 @@ void root_dispatch(message_t *mp)
         service_request(&m, m.source > 0 && may_spawn[EP_SLOT(m.source)] == m.source);
     } else if ((m.type & 0xff00) == 0x4300 && m.source > 0) { /* CDEV_*: /dev/service */
         admin_request(&m);
+    } else if (m.type == ROOT_SAVED) {
+        service_saved(m.source);
     } else if (m.type == ROOT_COMPLAIN) {
         service_complaint(&m);
     } else if (m.type == MSG_NOTIFY) {

@@ -21,6 +21,7 @@ void service_request(message_t *m, int allowed);
 void service_ready(message_t *m);
 void service_alarm(void);
 void service_alive(endpoint_t ep);
+void service_saved(endpoint_t ep);
 void service_policy_results(void);
 void service_denied(endpoint_t ep, uint64_t count);
 void service_complaint(message_t *m);

@@ -50,6 +50,7 @@ struct service {
     uint64_t slowest_answer_ms; /* longest wait for a heartbeat answer */
     struct boot_module image;   /* its program: the boot module, or an update */
     int updating;               /* being replaced: restart it whatever its policy */
+    uint64_t save_until;        /* asked to save its state: stop it by then (tick) */
 };
 
 struct event {
@@ -183,6 +184,32 @@ static void fail(struct service *s, int cause)
         sys_proc_kill(s->ep);
 }
 
+/* A planned stop: the service may save its state first (ROOT_SAVE in samsara/root.h). */
+static void stop_planned(struct service *s, int cause)
+{
+    message_t m = {.type = ROOT_SAVE};
+    s->failed_tsc = sys_tsc(); /* recovery counts from the request */
+    s->cause = cause;
+    if (s->state == SVC_STATE_UP && !s->save_until && ipc_sendnb(s->ep, &m) == 0) {
+        s->save_until = sys_uptime() + SAVE_MS;
+        log_text(s, "asked to save its state");
+        return;
+    }
+    if (!s->save_until)
+        fail(s, cause); /* not receiving: stopped as it is */
+}
+
+/* A service says it saved its state: stop it now. */
+void service_saved(endpoint_t ep)
+{
+    struct service *s = by_ep(ep);
+    if (!s || !s->save_until)
+        return;
+    s->save_until = 0;
+    log_text(s, "state saved");
+    fail(s, s->cause);
+}
+
 /* A death report: 1 if it was a service (handled here), 0 otherwise. */
 int service_died(const struct death_info *d)
 {
@@ -197,6 +224,7 @@ int service_died(const struct death_info *d)
                   (uint64_t)d->code, 0);
     }
     s->ep = 0;
+    s->save_until = 0;
     if (s->updating) { /* replaced by a new program: start that now */
         s->updating = 0;
         s->state = SVC_STATE_RESTARTING;
@@ -301,6 +329,12 @@ void service_alarm(void)
             s->retry_at = 0;
             restart(s);
         }
+        if (s->save_until && s->save_until <= now && s->ep > 0) {
+            s->save_until = 0;
+            log_text(s, "no answer to the save request");
+            fail(s, s->cause);
+            continue;
+        }
         uint32_t period = s->man ? s->man->heartbeat_ms : 0;
         if (s->state != SVC_STATE_UP || s->ep <= 0 || !period)
             continue;
@@ -400,7 +434,10 @@ int service_admin(int op, const char *label)
     if (op == SVC_KILL || op == SVC_RESTART) {
         if (s->ep <= 0)
             return -E_SRCH;
-        fail(s, C_ADMIN); /* recovery counts from the request */
+        if (op == SVC_RESTART)
+            stop_planned(s, C_ADMIN);
+        else
+            fail(s, C_ADMIN); /* kill: a simulated crash, no chance to save */
     } else if (op == SVC_DOWN) {
         s->state = SVC_STATE_DOWN;
         log_event(s, "down (administrator)", 0, 0);
@@ -506,7 +543,7 @@ int service_update_data(const void *data, uint64_t len)
     log_event(s, "updated: new program, %lu bytes", update_size, 0);
     if (s->ep > 0) {
         s->updating = 1;
-        fail(s, C_UPDATE); /* its death starts the new program */
+        stop_planned(s, C_UPDATE); /* its death starts the new program */
     } else {
         s->state = SVC_STATE_RESTARTING;
         restart(s);
