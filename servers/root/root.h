@@ -22,6 +22,8 @@ void service_ready(message_t *m);
 void service_alarm(void);
 void service_alive(endpoint_t ep);
 void service_saved(endpoint_t ep);
+struct manifest;
+void pci_quiesce(const struct manifest *m, void (*say)(const char *text, void *arg), void *arg);
 void service_policy_results(void);
 void service_denied(endpoint_t ep, uint64_t count);
 void service_complaint(message_t *m);

@@ -210,6 +210,12 @@ void service_saved(endpoint_t ep)
     fail(s, s->cause);
 }
 
+static void say_pci(const char *text, void *s)
+{
+    log_text(s, text);
+    printf("rs: %s: %s\n", ((struct service *)s)->mod->name, text);
+}
+
 /* A death report: 1 if it was a service (handled here), 0 otherwise. */
 int service_died(const struct death_info *d)
 {
@@ -225,6 +231,7 @@ int service_died(const struct death_info *d)
     }
     s->ep = 0;
     s->save_until = 0;
+    pci_quiesce(s->man, say_pci, s); /* before any new instance: no DMA left running */
     if (s->updating) { /* replaced by a new program: start that now */
         s->updating = 0;
         s->state = SVC_STATE_RESTARTING;
