@@ -133,6 +133,25 @@ static void t_ids(void)
     CHECK(kill(getpid(), 0) == 0);
 }
 
+static void t_sigchld_ignored_reaps(void)
+{
+    /* SIGCHLD ignored (or SA_NOCLDWAIT): children leave no zombie, wait ends in ECHILD */
+    struct sigaction sa = {.sa_handler = SIG_IGN};
+    CHECK(sigaction(SIGCHLD, &sa, 0) == 0);
+    pid_t c = fork();
+    if (c == 0)
+        _exit(7);
+    CHECK(c > 0);
+    ERR(waitpid(-1, 0, 0), ECHILD); /* blocks until the child is gone */
+    ERR(kill(c, 0), ESRCH);
+    sa = (struct sigaction){.sa_handler = SIG_DFL, .sa_flags = SA_NOCLDWAIT};
+    CHECK(sigaction(SIGCHLD, &sa, 0) == 0);
+    c = fork();
+    if (c == 0)
+        _exit(7);
+    ERR(waitpid(c, 0, 0), ECHILD);
+}
+
 static void t_fork_bomb(void)
 {
     /* forks until EAGAIN; the children wait on a pipe, then all exit */
@@ -556,6 +575,7 @@ static const struct {
     {"signal_interrupts_read", t_signal_interrupts_read},
     {"default_actions", t_default_actions},
     {"signal_keeps_fpu", t_signal_keeps_fpu},
+    {"sigchld_ignored_reaps", t_sigchld_ignored_reaps},
     {"sigchld", t_sigchld},
     {"sigpipe", t_sigpipe},
     {"time", t_time},

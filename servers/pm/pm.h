@@ -33,6 +33,7 @@ struct k_sigaction {
 };
 #define SIG_DFL 0
 #define SIG_IGN 1
+#define SA_NOCLDWAIT 0x2
 #define SA_SIGINFO 0x4
 #define SA_RESTORER 0x04000000
 #define SA_NODEFER 0x40000000

@@ -105,6 +105,9 @@ void mproc_exit(struct mproc *mp, int status)
         mp->state = M_FREE; /* nobody will wait for it */
         return;
     }
+    struct k_sigaction *chld = &parent->act[SIGCHLD];
+    if (chld->handler == SIG_IGN || (chld->flags & SA_NOCLDWAIT))
+        mp->state = M_FREE; /* the parent asked for no zombies: wait4 ends in ECHILD */
     signal_send(parent, SIGCHLD);
     check_waiters(parent);
 }
