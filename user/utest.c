@@ -407,6 +407,16 @@ static void t_time(void)
     ERR(clock_gettime(99, &a), EINVAL);
     req.tv_nsec = 2000000000;
     ERR(nanosleep(&req, 0), EINVAL);
+    /* a signal ends a sleep with EINTR and the time left in rem */
+    struct sigaction al = {.sa_handler = on_signal};
+    CHECK(sigaction(SIGALRM, &al, 0) == 0);
+    struct itimerval it = {.it_value = {0, 100000}};
+    CHECK(setitimer(ITIMER_REAL, &it, 0) == 0);
+    struct timespec rem = {-1, -1};
+    req = (struct timespec){2, 0};
+    ERR(nanosleep(&req, &rem), EINTR);
+    ms = rem.tv_sec * 1000 + rem.tv_nsec / 1000000;
+    CHECK(rem.tv_nsec >= 0 && rem.tv_nsec < 1000000000 && ms > 1000 && ms <= 1950);
 }
 
 static void t_system_info(void)
