@@ -152,6 +152,22 @@ static void t_sigchld_ignored_reaps(void)
     ERR(waitpid(c, 0, 0), ECHILD);
 }
 
+static void t_munmap_brk_frees(void)
+{
+    /* brk pages given back with munmap count as given back: 150 MiB of them, then
+       120 MiB of mmap fit under the 256 MiB limit */
+    uintptr_t cur = (uintptr_t)syscall(SYS_brk, 0), top = (cur + 4095) & ~(uintptr_t)4095;
+    size_t big = 150u << 20, more = 120u << 20;
+    CHECK((uintptr_t)syscall(SYS_brk, top + big) == top + big);
+    ((volatile char *)top)[big - 1] = 1;
+    CHECK(munmap((void *)top, big) == 0);
+    char *p = mmap(0, more, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED);
+    p[more - 1] = 1;
+    CHECK(munmap(p, more) == 0);
+    CHECK((uintptr_t)syscall(SYS_brk, top) == top);
+}
+
 static void t_fork_bomb(void)
 {
     /* forks until EAGAIN; the children wait on a pipe, then all exit */
@@ -576,6 +592,7 @@ static const struct {
     {"exec_cloexec", t_exec_cloexec},
     {"ids_and_groups", t_ids},
     {"fork_bomb", t_fork_bomb},
+    {"munmap_brk_frees", t_munmap_brk_frees},
     {"malloc_brk", t_malloc},
     {"mmap", t_mmap},
     {"segv_kills", t_segv},

@@ -142,13 +142,11 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
         r = ph[i].offset < lead ? -E_INVAL
                                 : sys_mem_map_fill(mp->ep, ph[i].vaddr - lead, len, prot,
                                                    image + ph[i].offset - lead, ph[i].filesz + lead);
-        mp->pages += len / 4096;
     }
     uint64_t stack_size;
     uint64_t sp = build_stack(argo, argc, envo, envc, used, h, phdr, (uint64_t)execfn, &stack_size);
     if (r == 0)
         r = sys_mem_map(mp->ep, STACK_TOP - STACK_SIZE, STACK_SIZE, PROT_R | PROT_W);
-    mp->pages += STACK_SIZE / 4096;
     if (r == 0 && stack_size <= STACK_SIZE)
         r = sys_vcopy(SELF, (uint64_t)stack_image + sizeof(stack_image) - stack_size, mp->ep, sp,
                       stack_size);

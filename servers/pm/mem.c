@@ -2,8 +2,9 @@
  * The memory map of a Linux process: brk above the program, anonymous
  * mmap regions allocated downwards from MMAP_TOP, the stack at the top.
  * pm keeps the regions (so PROT_NONE reservations, which musl uses, can be
- * made accessible later with mprotect) and a per-process page count held
- * under MEM_LIMIT_PAGES; the kernel maps and unmaps the pages. File-backed
+ * made accessible later with mprotect); the kernel maps and unmaps the
+ * pages and counts them, and pm holds that count under MEM_LIMIT_PAGES (no
+ * count of its own to drift: munmap of brk or program pages just works). File-backed
  * mappings are not supported (ENODEV).
  */
 #include "pm.h"
@@ -23,7 +24,6 @@
 void mem_forget(struct mproc *mp)
 {
     memset(mp->regions, 0, sizeof(mp->regions));
-    mp->pages = 0;
     mp->mmap_next = MMAP_TOP;
 }
 
@@ -56,25 +56,21 @@ static int region_cut(struct mproc *mp, uint64_t a, uint64_t b)
     return 0;
 }
 
-/* Forget the regions inside [a, b) (already cut), returning their mapped pages. */
-static uint64_t region_drop(struct mproc *mp, uint64_t a, uint64_t b)
+/* Forget the regions inside [a, b) (already cut). */
+static void region_drop(struct mproc *mp, uint64_t a, uint64_t b)
 {
-    uint64_t pages = 0;
     for (int i = 0; i < MAX_REGIONS; i++) {
         struct region *r = &mp->regions[i];
-        if (r->len && R_START(r) >= a && R_START(r) + r->len <= b) {
-            if (r->start & R_MAPPED)
-                pages += r->len / PAGE;
+        if (r->len && R_START(r) >= a && R_START(r) + r->len <= b)
             r->len = 0;
-        }
     }
-    return pages;
 }
 
 static int fits(struct mproc *mp, uint64_t pages)
 {
     struct sysinfo s;
-    if (mp->pages + pages > MEM_LIMIT_PAGES)
+    struct proc_info info;
+    if (sys_proc_info(mp->ep, &info) < 0 || info.pages + pages > MEM_LIMIT_PAGES)
         return 0;
     return sys_sysinfo(&s) == 0 && s.free_frames > pages + 1024; /* keep a reserve for servers */
 }
@@ -92,15 +88,13 @@ int64_t mem_map_anon(struct mproc *mp, uint64_t addr, uint64_t len, int prot, in
     if (region_cut(mp, addr, addr + len) < 0)
         return -LX_ENOMEM;
     sys_mem_unmap(mp->ep, addr, len);
-    mp->pages -= region_drop(mp, addr, addr + len);
+    region_drop(mp, addr, addr + len);
     if (prot && sys_mem_map(mp->ep, addr, len, prot) < 0)
         return -LX_ENOMEM;
     if (!region_new(mp, addr, len, prot != 0)) {
         sys_mem_unmap(mp->ep, addr, len);
         return -LX_ENOMEM;
     }
-    if (prot)
-        mp->pages += len / PAGE;
     if (!fixed)
         mp->mmap_next = addr;
     return (int64_t)addr;
@@ -127,7 +121,7 @@ int64_t do_munmap(struct mproc *mp, const uint64_t *a)
     if (region_cut(mp, addr, addr + len) < 0)
         return -LX_ENOMEM;
     sys_mem_unmap(mp->ep, addr, len);
-    mp->pages -= region_drop(mp, addr, addr + len);
+    region_drop(mp, addr, addr + len);
     return 0;
 }
 
@@ -149,7 +143,6 @@ int64_t do_mprotect(struct mproc *mp, const uint64_t *a)
         if (!fits(mp, r->len / PAGE) || sys_mem_map(mp->ep, R_START(r), r->len, prot) < 0)
             return -LX_ENOMEM;
         r->start |= R_MAPPED;
-        mp->pages += r->len / PAGE;
     }
     return sys_mem_protect(mp->ep, addr, len, prot) < 0 ? -LX_ENOMEM : 0;
 }
@@ -163,10 +156,8 @@ int64_t do_brk(struct mproc *mp, const uint64_t *a)
         if (!fits(mp, (new_top - top) / PAGE) ||
             sys_mem_map(mp->ep, top, new_top - top, PROT_R | PROT_W) < 0)
             return (int64_t)mp->brk; /* unchanged: musl sees failure */
-        mp->pages += (new_top - top) / PAGE;
     } else if (new_top < top) {
         sys_mem_unmap(mp->ep, new_top, top - new_top);
-        mp->pages -= (top - new_top) / PAGE;
     }
     mp->brk = want;
     return (int64_t)want;

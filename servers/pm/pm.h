@@ -55,7 +55,6 @@ struct mproc {
     uint64_t brk_start, brk;
     uint64_t mmap_next;              /* next top-down mmap address */
     struct region regions[MAX_REGIONS]; /* anonymous mappings, for accounting */
-    uint64_t pages;                  /* pages mapped on its behalf */
     enum mwait wait;
     message_t call;                  /* the suspended call */
     uint64_t wake_at;                /* W_SLEEP: tick */
