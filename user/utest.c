@@ -486,6 +486,11 @@ static void t_dirs(void)
     CHECK(chdir("/tmp/ud/sub") == 0 && getcwd(buf, sizeof(buf)) && !strcmp(buf, "/tmp/ud/sub"));
     ERR(getcwd(buf, 3) ? 0 : -1, ERANGE);
     CHECK(chdir("..") == 0 && getcwd(buf, sizeof(buf)) && !strcmp(buf, "/tmp/ud"));
+    char want[32]; /* across the /proc mount */
+    snprintf(want, sizeof(want), "/proc/%d", (int)getpid());
+    CHECK(chdir("/proc/self") == 0 && getcwd(buf, sizeof(buf)) && !strcmp(buf, want));
+    CHECK(chdir("/proc") == 0 && getcwd(buf, sizeof(buf)) && !strcmp(buf, "/proc"));
+    CHECK(chdir("/tmp/ud") == 0);
     int fd = open("f", O_CREAT | O_WRONLY, 0600);
     CHECK(fd >= 0 && close(fd) == 0);
     CHECK(symlink("f", "link") == 0 && readlink("link", buf, sizeof(buf)) == 1 && buf[0] == 'f');

@@ -345,6 +345,13 @@ int64_t do_getcwd(struct vproc *p, const uint64_t *a)
     struct vnode *cur = p->cwd;
     vnode_hold(cur);
     while (cur != root_vnode) {
+        struct vnode *covered = vnode_covered(cur);
+        if (covered) { /* the root of a mounted file system: on from its mount point */
+            vnode_hold(covered);
+            vnode_put(cur);
+            cur = covered;
+            continue;
+        }
         uint64_t res[2];
         int64_t r = fs_named(FS_LOOKUP, cur, "..", 2, 0, 0, res);
         struct vnode *parent = r < 0 ? 0 : vnode_from_fs(cur->fs, res[0], res[1]);

@@ -116,6 +116,7 @@ int copy_path(struct vproc *p, uint64_t uaddr, char *path);
 /* vnode.c, path.c */
 struct vnode *vnode_get(endpoint_t fs, uint64_t ino, uint64_t mode, uint64_t rdev);
 void vnode_hold(struct vnode *v);
+struct vnode *vnode_covered(struct vnode *v);
 void vnode_put(struct vnode *v);
 struct vnode *vnode_from_fs(endpoint_t fs, uint64_t ino, uint64_t mode);
 int64_t fs_call(endpoint_t fs, message_t *m);

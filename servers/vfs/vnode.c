@@ -26,6 +26,15 @@ struct vnode *vnode_get(endpoint_t fs, uint64_t ino, uint64_t mode, uint64_t rde
     return free;
 }
 
+/* The mount point that the root of a mounted file system, v, covers; 0 if none. */
+struct vnode *vnode_covered(struct vnode *v)
+{
+    for (int i = 0; i < NR_VNODES; i++)
+        if (vnodes[i].refs && vnodes[i].mounted == v)
+            return &vnodes[i];
+    return 0;
+}
+
 void vnode_hold(struct vnode *v)
 {
     if (v)
