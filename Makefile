@@ -122,6 +122,7 @@ $(B)/manifests: tools/pack-manifests.sh $(MANIFESTS)
 	@echo PACK $@; tools/pack-manifests.sh $@ $(MANIFESTS)
 
 test: deps all $(B)/initramfs.cpio
+	@# ONLY=host,boot,panics,ktest,system,rs,... runs just those parts (tools/test.py)
 	@python3 tools/test.py
 
 bench: deps all $(B)/initramfs.cpio

@@ -109,20 +109,28 @@ def panics():
             boot.kill()
 
 
+def wanted(part):
+    """ONLY=a,b (make test ONLY=...) runs just the parts named: host, boot, panics,
+    ktest, and each tools/suite_NAME.py as NAME. Empty means everything."""
+    only = [w for w in os.environ.get("ONLY", "").split(",") if w]
+    return not only or part in only
+
+
 def extra_suites():
     """tools/suite_*.py: each module's run(record, module) adds its own results."""
     import importlib
     here = os.path.dirname(os.path.abspath(__file__))
     for name in sorted(f[:-3] for f in os.listdir(here) if f.startswith("suite_") and f.endswith(".py")):
-        importlib.import_module(name).run(record, module)
+        if wanted(name[len("suite_"):]):
+            importlib.import_module(name).run(record, module)
 
 
 def main():
     started = time.monotonic()
-    host_unit_tests()
-    boot_time()
-    panics()
-    kernel_suite()
+    for part, run in (("host", host_unit_tests), ("boot", boot_time), ("panics", panics),
+                      ("ktest", kernel_suite)):
+        if wanted(part):
+            run()
     extra_suites()
     passed = sum(1 for _, ok in results if ok)
     failed = len(results) - passed
