@@ -28,11 +28,11 @@ static int64_t safecopy(struct proc *p, const uint64_t *a, uint32_t need)
         return r;
     if (id >= g->grant_count ||
         copy_from_user(g, g->grant_table + id * sizeof(e), &e, sizeof(e)) < 0 ||
-        !(e.flags & GRANT_VALID) || e.grantee != p->ep)
-        return -E_BADGRANT;
+        !(e.flags & GRANT_VALID) || e.grantee != p->ep || !user_range_ok(e.addr, e.len))
+        return -E_BADGRANT; /* a grant must describe user memory: e.addr + e.len cannot wrap */
     if (!(e.flags & need))
         return deny(p, need == GRANT_READ ? KC_SAFECOPY_FROM : KC_SAFECOPY_TO, a[0], id, off);
-    if (off > e.len || len > e.len - off)
+    if (off > e.len || len > e.len - off) /* so e.addr + off + len <= USER_TOP */
         return -E_RANGE;
     if (need == GRANT_READ)
         return copy_between(g, e.addr + off, p, addr, len);

@@ -3,8 +3,10 @@
  * caller's kernel-call mask (IPC operations are checked against its IPC
  * targets instead), then runs the handler, which validates every argument
  * before it changes anything. Numbers below KCALL_BASE belong to the Linux
- * system-call interface (linux.c).
+ * system-call interface (linux.c); a Linux process (one pm made) may make
+ * nothing else, not even IPC, and gets -ENOSYS, counted as a denial.
  */
+#include <samsara/linux.h>
 #include "kernel.h"
 
 typedef int64_t (*kcall_fn)(struct proc *p, const uint64_t *a);
@@ -87,6 +89,7 @@ int64_t do_proc_fork(struct proc *p, const uint64_t *a);
 int64_t do_proc_regs(struct proc *p, const uint64_t *a);
 int64_t do_linux_servers(struct proc *p, const uint64_t *a);
 int64_t do_mem_protect(struct proc *p, const uint64_t *a);
+int64_t do_proc_name(struct proc *p, const uint64_t *a);
 
 static const kcall_fn kcall_table[NR_KCALLS] = {
     [KC_SEND] = do_send,                 /* blocking send */
@@ -122,6 +125,7 @@ static const kcall_fn kcall_table[NR_KCALLS] = {
     [KC_PROC_REGS] = do_proc_regs,       /* read or set its registers */
     [KC_LINUX_SERVERS] = do_linux_servers, /* route Linux calls (root) */
     [KC_MEM_PROTECT] = do_mem_protect,   /* change page protection */
+    [KC_PROC_NAME] = do_proc_name,       /* rename (pm after exec) */
 };
 
 void kcall_dispatch(struct proc *p)
@@ -134,7 +138,9 @@ void kcall_dispatch(struct proc *p)
         linux_syscall(p);
         return;
     }
-    if (n >= NR_KCALLS)
+    if (p->user) /* Linux processes get Linux calls only: no IPC, no kernel calls */
+        result = (deny(p, (uint32_t)n, a[0], a[1], a[2]), -LX_ENOSYS);
+    else if (n >= NR_KCALLS)
         result = -E_NOSYS;
     else if (!(KC_BIT(n) & KC_IPC_MASK) && !(p->priv.kcalls & KC_BIT(n)))
         result = deny(p, (uint32_t)n, a[0], a[1], a[2]);

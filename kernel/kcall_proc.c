@@ -38,15 +38,22 @@ static int page_range_ok(uint64_t va, uint64_t len)
     return !(va & (PAGE_SIZE - 1)) && !(len & (PAGE_SIZE - 1)) && len && user_range_ok(va, len);
 }
 
+/* A process name from user memory: up to PROC_NAME_LEN - 1 bytes, NUL-terminated here. */
+static int copy_name(struct proc *p, uint64_t uname, char name[PROC_NAME_LEN])
+{
+    memset(name, 0, PROC_NAME_LEN);
+    return copy_from_user(p, uname, name, PROC_NAME_LEN - 1) < 0 ? -E_FAULT : 0;
+}
+
 /* KC_PROC_CREATE(parent|SELF, name*) -> endpoint of a new stopped process */
 int64_t do_proc_create(struct proc *p, const uint64_t *a)
 {
     struct proc *parent, *c;
-    char name[PROC_NAME_LEN] = {0};
+    char name[PROC_NAME_LEN];
     int r = target(p, a[0], KC_PROC_CREATE, &parent);
     if (r < 0)
         return r;
-    if (copy_from_user(p, a[1], name, PROC_NAME_LEN - 1) < 0)
+    if (copy_name(p, a[1], name) < 0)
         return -E_FAULT;
     if (!(c = proc_alloc(name, parent->ep)))
         return -E_AGAIN;
@@ -240,5 +247,19 @@ int64_t do_mem_protect(struct proc *p, const uint64_t *a)
     if (!page_range_ok(a[1], a[2]) || (a[3] & ~(uint64_t)(PROT_R | PROT_W | PROT_X)))
         return -E_INVAL;
     vm_protect_range(t, a[1], a[2], a[3] ? prot_to_pte(a[3]) : (PTE_P | PTE_NX));
+    return 0;
+}
+
+/* KC_PROC_NAME(ep|SELF, name*): pm names a Linux process after its program at exec. */
+int64_t do_proc_name(struct proc *p, const uint64_t *a)
+{
+    struct proc *t;
+    char name[PROC_NAME_LEN];
+    int r = target(p, a[0], KC_PROC_NAME, &t);
+    if (r < 0)
+        return r;
+    if (copy_name(p, a[1], name) < 0)
+        return -E_FAULT;
+    memcpy(t->name, name, PROC_NAME_LEN);
     return 0;
 }

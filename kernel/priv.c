@@ -44,6 +44,10 @@ int64_t trace_read(struct proc *p, uint64_t first, uint64_t buf, uint64_t max)
         first = oldest;
     if (max > TRACE_SIZE)
         max = TRACE_SIZE;
+    if (first >= trace_seq) /* nothing new; first + n below cannot wrap */
+        return 0;
+    if (!user_range_mapped(p, buf, max * sizeof(struct trace_entry), 1))
+        return -E_FAULT;
     uint64_t n = 0;
     for (; first + n < trace_seq && n < max; n++)
         if (copy_to_user(p, buf + n * sizeof(struct trace_entry),

@@ -84,7 +84,7 @@ _Noreturn void schedule(void)
             if (p != current) {
                 fpu_switch_out();
                 cpu_set_user_frame(&p->regs);
-                fs_base_load(p->fs_base);
+                user_segments_load(p->fs_base);
                 if ((read_cr3() & PTE_ADDR) != p->pml4)
                     write_cr3(p->pml4);
             }

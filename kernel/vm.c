@@ -213,7 +213,8 @@ int user_range_mapped(struct proc *p, uint64_t va, uint64_t len, int write)
     return 1;
 }
 
-static int within_page(uint64_t va, uint64_t len) { return (va & (PAGE_SIZE - 1)) + len <= PAGE_SIZE; }
+/* Written so that no sum can wrap: len may be anything up to 2^64-1. */
+static int within_page(uint64_t va, uint64_t len) { return len <= PAGE_SIZE - (va & (PAGE_SIZE - 1)); }
 
 /*
  * Copy len bytes; either side may be a user range (proc != NULL) or kernel

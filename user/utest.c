@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "../include/samsara/kcall.h"
 
 static const char *current;
 static char self_path[] = "/bin/utest";
@@ -50,6 +51,46 @@ static int in_child(void (*f)(void))
     int st;
     CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
     return st;
+}
+
+/* ---- kernel boundaries (issue 7): what one Linux process can do to the kernel or another */
+
+/*
+ * The kernel once cached the FS base it last wrote: a process holding the
+ * same base as another (a forked child) that loads a null %fs selector
+ * (base 0 in the hardware) made the other run with FS base 0. The parent
+ * reads its thread pointer (musl keeps it at %fs:0) while the child, its
+ * peer on the run queue, keeps nulling %fs; they switch on clock ticks.
+ */
+static void t_fs_base_isolated(void)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        for (;;)
+            __asm__ volatile("mov %0, %%fs" ::"r"(0));
+    CHECK(pid > 0);
+    uint64_t tp0, tp;
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(tp0));
+    for (long i = 0; i < 30000000; i++) {
+        __asm__ volatile("mov %%fs:0, %0" : "=r"(tp));
+        CHECK(tp == tp0);
+    }
+    kill(pid, SIGKILL);
+    CHECK(waitpid(pid, 0, 0) == pid);
+}
+
+/* A Linux process makes Linux calls only: no Samsara IPC, no kernel calls. */
+static void t_no_samsara_calls(void)
+{
+    char msg[64];
+    ERR(syscall(KCALL_BASE + KC_RECEIVE, -1L, msg, 1L), ENOSYS); /* non-blocking, from ANY */
+    ERR(syscall(KCALL_BASE + KC_UPTIME), ENOSYS);
+    ERR(syscall(KCALL_BASE + KC_TSC), ENOSYS);
+    ERR(syscall(KCALL_BASE + KC_NOTIFY, 1L), ENOSYS);
+    ERR(syscall(KCALL_BASE + KC_SENDNB, 1L, msg), ENOSYS);
+    ERR(syscall(KCALL_BASE + NR_KCALLS + 5), ENOSYS);
+    ERR(syscall(0x7fffffffL), ENOSYS);
+    ERR(syscall(-1L), ENOSYS);
 }
 
 /* ---- processes */
@@ -591,6 +632,8 @@ static const struct {
     const char *name;
     void (*fn)(void);
 } tests[] = {
+    {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
+    {"no_samsara_calls", t_no_samsara_calls},
     {"fork_wait", t_fork_wait},
     {"wait_nohang", t_wait_nohang},
     {"exec", t_exec},

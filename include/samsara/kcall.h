@@ -55,6 +55,7 @@ enum kcall_number {
     KC_LINUX_SERVERS, /* (pm, vfs): who serves Linux system calls; root only */
     KC_MEM_PROTECT,   /* (ep, vaddr, len, prot): change mapped pages; prot 0 */
                       /* leaves them mapped but unreachable (PROT_NONE) */
+    KC_PROC_NAME,     /* (ep|SELF, name*): the name the kernel's log lines use */
     NR_KCALLS
 };
 

@@ -324,8 +324,9 @@ static const char *const kcall_names[NR_KCALLS] = {
     [KC_PROC_REGS] = "proc_regs",
     [KC_LINUX_SERVERS] = "linux_servers",
     [KC_MEM_PROTECT] = "mem_protect",
+    [KC_PROC_NAME] = "proc_name",
 };
-_Static_assert(NR_KCALLS == 33, "a new kernel call needs a name in kcall_names");
+_Static_assert(NR_KCALLS == 34, "a new kernel call needs a name in kcall_names");
 
 #define ROOT_ONLY (KC_BIT(KC_PRIV_SET) | KC_BIT(KC_LINUX_SERVERS))
 

@@ -84,6 +84,7 @@ void *grant_memory(grant_id_t id, uint64_t *len);
 static inline int sys_proc_fork(endpoint_t ep) { return (int)kcall1(KC_PROC_FORK, (uint64_t)ep); }
 struct user_regs;
 static inline int sys_proc_regs(endpoint_t ep, int op, struct user_regs *r) { return (int)kcall3(KC_PROC_REGS, (uint64_t)ep, (uint64_t)op, (uint64_t)r); }
+static inline int sys_proc_name(endpoint_t ep, const char *name) { return (int)kcall2(KC_PROC_NAME, (uint64_t)ep, (uint64_t)name); }
 static inline int sys_mem_protect(endpoint_t ep, uint64_t va, uint64_t len, int prot) { return (int)kcall6(KC_MEM_PROTECT, (uint64_t)ep, va, len, (uint64_t)prot, 0, 0); }
 static inline int sys_linux_servers(endpoint_t pm, endpoint_t vfs) { return (int)kcall2(KC_LINUX_SERVERS, (uint64_t)pm, (uint64_t)vfs); }
 

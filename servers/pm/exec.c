@@ -167,6 +167,7 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
         if (*c == '/')
             base = c + 1;
     strncpy_s(mp->name, base, sizeof(mp->name));
+    sys_proc_name(mp->ep, mp->name); /* the kernel's log lines name the program */
     static char cmdline[256];
     uint64_t clen = 0;
     for (int64_t i = 0; i < argc && clen < sizeof(cmdline); i++) {

@@ -83,7 +83,7 @@ static const struct fault_case cases[] = {
     {"inb", 13, 0, 0},
     {"write_cr3", 13, 0, 0},
     {"ud2", 6, 0, 0},
-    {"int3", 13, 0, 0},   /* every IDT gate is DPL 0 */
+    {"int3", 3, 0, 0},    /* the breakpoint gate alone is DPL 3 (SIGTRAP for Linux) */
     {"int80", 13, 0, 0},
     {"kernel_read", 14, 1, 0xffffffff80100000ull},
     {"kernel_write", 14, 1, 0xffff800000100000ull},

@@ -142,7 +142,63 @@ static void t_grant_bad_requests(void)
     finish(h);
 }
 
+/*
+ * Lengths and addresses at the edges, against the caller's own grants: no
+ * sum may wrap. Before the fix, a grant of 2^64-1 bytes at page offset 1
+ * and a copy of 2^64-1 bytes made the kernel copy over all of memory.
+ */
+static uint8_t edge[2 * 4096] __attribute__((aligned(4096)));
+
+static void t_grant_edges(void)
+{
+    const uint64_t top = 0x0000800000000000ull, a1 = (uint64_t)edge + 1;
+    uint8_t *dst = edge + 4096 + 1;
+    memset(edge, 0x5a, sizeof(edge));
+    struct grant g[6] = {
+        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, a1, ~0ull},  /* all of memory */
+        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, top - 4095, 4096}, /* crosses the top */
+        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, ~0ull - 10, 20}, /* wraps */
+        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, a1, 4094},   /* sane: one page */
+        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, 1ull << 63, 4096}, /* kernel half */
+        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, top - 4096, 0}, /* empty, at the top */
+    };
+    EXPECT(sys_setgrant(g, 6), 0);
+    EXPECT(sys_safecopy_from(self_ep, 0, 0, dst, ~0ull), -E_BADGRANT);
+    EXPECT(sys_safecopy_to(self_ep, 0, 0, dst, ~0ull), -E_BADGRANT);
+    EXPECT(sys_safecopy_from(self_ep, 0, 4095, dst, ~0ull - 4095), -E_BADGRANT);
+    EXPECT(sys_safecopy_from(self_ep, 1, 0, dst, 16), -E_BADGRANT);
+    EXPECT(sys_safecopy_from(self_ep, 2, 0, dst, 16), -E_BADGRANT);
+    EXPECT(sys_safecopy_from(self_ep, 4, 0, dst, 16), -E_BADGRANT);
+    EXPECT(sys_safecopy_from(self_ep, 3, 0, dst, ~0ull), -E_RANGE);
+    EXPECT(sys_safecopy_from(self_ep, 3, 1, dst, ~0ull), -E_RANGE);
+    EXPECT(sys_safecopy_from(self_ep, 3, ~0ull, dst, 1), -E_RANGE);
+    EXPECT(sys_safecopy_from(self_ep, 3, 4094, dst, 1), -E_RANGE);
+    EXPECT(sys_safecopy_from(self_ep, 5, 0, dst, 1), -E_RANGE);
+    EXPECT(sys_safecopy_from(self_ep, 5, 0, dst, 0), 0);
+    EXPECT(sys_safecopy_from(self_ep, 3, 0, (void *)(top - 1), 2), -E_FAULT);
+    EXPECT(sys_safecopy_from(self_ep, 3, 0, (void *)~0ull, 1), -E_FAULT);
+    for (uint64_t i = 0; i < sizeof(edge); i++)
+        CHECK(edge[i] == 0x5a); /* nothing moved */
+    edge[1] = 7, edge[4094] = 9;
+    EXPECT(sys_safecopy_from(self_ep, 3, 0, dst, 4094), 0); /* page offset 1 to 4095 */
+    CHECK(dst[0] == 7 && dst[4093] == 9);
+    /* messages: a buffer that crosses into nothing, or the top, or wraps */
+    EXPECT(ipc_sendnb(parent_ep, (message_t *)(top - 32)), -E_FAULT);
+    EXPECT(ipc_sendnb(parent_ep, (message_t *)(~0ull - 31)), -E_FAULT);
+    EXPECT(ipc_sendnb(parent_ep, (message_t *)(~0ull - 4095)), -E_FAULT);
+    EXPECT(kcall3(KC_RECEIVE, ANY, top - 32, RECV_NONBLOCK), -E_FAULT);
+    EXPECT(kcall3(KC_RECEIVE, ANY, ~0ull - 63, RECV_NONBLOCK), -E_FAULT);
+    /* the log and the trace: lengths and sequence numbers at the edges */
+    EXPECT(kcall2(KC_LOG, (uint64_t)edge, ~0ull), -E_INVAL);
+    EXPECT(kcall2(KC_LOG, ~0ull, 1), -E_FAULT);
+    EXPECT(kcall3(KC_DMAALLOC, 4096, 0x30000000, 0), -E_PERM); /* the trace is not empty */
+    EXPECT(kcall3(KC_TRACE_READ, ~0ull, (uint64_t)edge, 1), 0);
+    EXPECT(kcall3(KC_TRACE_READ, 0, top - 8, 4), -E_FAULT);
+    EXPECT(sys_setgrant(0, 0), 0);
+}
+
 const struct ktest grant_tests[] = {
+    {"grant_edges", t_grant_edges},
     {"grant_copy", t_grant_copy},
     {"grant_revoked", t_grant_revoked},
     {"grant_bad_requests", t_grant_bad_requests},

@@ -99,19 +99,34 @@ static void t_fpu(void)
 /*
  * Helper (profile fuzz): n random kernel calls and IPC operations with
  * random arguments, drawn from palettes that mix garbage with values that
- * get past the first checks. Prints a histogram of the results.
+ * get past the first checks and values at the edges, where sums wrap: 0,
+ * 2^47 (the top of user space), 2^63, 2^64-1, and addresses at page
+ * offsets 1 and 4095. A million purely random calls once missed a copy of
+ * 2^64-1 bytes; the edges find such things first. Prints a histogram.
+ * The arena is the only memory the fuzzer lets the kernel write into; the
+ * slack after it absorbs copies that start near its end, and a copy into
+ * our own memory that could succeed is kept shorter than the slack.
  */
-static uint8_t arena[3 * 4096];
-static struct grant fuzz_grants[4];
+static struct {
+    uint8_t arena[3 * 4096];
+    uint8_t slack[32768];
+} fz __attribute__((aligned(4096)));
+#define arena fz.arena
+static struct grant fuzz_grants[8];
+
+#define TOP 0x0000800000000000ull
+static const uint64_t edges[] = {0, 1, 4095, 4096, 4097, TOP - 4096, TOP - 1, TOP, TOP + 1,
+                                 1ull << 63, (1ull << 63) - 1, ~0ull, ~0ull - 4095, ~0ull - 63,
+                                 0xffff800000000000ull, 0xffffffff80100000ull};
+#define NR_EDGES (sizeof(edges) / sizeof(edges[0]))
 
 static uint64_t pick_pointer(uint64_t *rs)
 {
-    static const uint64_t bad[] = {0, 8, 0x400000, 0x0000800000000000ull, 0xffff800000000000ull,
-                                   0xffffffff80100000ull, 0x00007ffffffff000ull, ~0ull};
     uint64_t r = rand64(rs);
-    switch (r % 4) {
-    case 0: return bad[(r >> 8) % 8];
+    switch (r % 6) {
+    case 0: return edges[(r >> 8) % NR_EDGES];
     case 1: return rand64(rs);
+    case 2: return (uint64_t)arena + ((r >> 8) % 3) * 4096 + ((r >> 12) & 1 ? 1 : 4095);
     default: return (uint64_t)arena + (r >> 8) % (sizeof(arena) - 64);
     }
 }
@@ -119,7 +134,7 @@ static uint64_t pick_pointer(uint64_t *rs)
 static uint64_t pick_value(uint64_t *rs, endpoint_t parent)
 {
     uint64_t r = rand64(rs);
-    switch (r % 8) {
+    switch (r % 9) {
     case 0: return rand64(rs);
     case 1: return (r >> 8) % 16;
     case 2: return (uint64_t)(int64_t)-(int64_t)((r >> 8) % 6);
@@ -127,8 +142,32 @@ static uint64_t pick_value(uint64_t *rs, endpoint_t parent)
     case 4: return (uint64_t)self_ep;
     case 5: return (uint64_t)EP_MAKE((r >> 8) % 4 + 1, (r >> 16) % NR_SLOTS);
     case 6: return (r >> 8) % 0x20000;
+    case 7: return edges[(r >> 8) % NR_EDGES] + ((r >> 16) % 3) - 1; /* an edge, give or take one */
     default: return pick_pointer(rs);
     }
+}
+
+/*
+ * Grants to ourselves that describe edge ranges: only the arena is
+ * writable through them; the whole of user space may be read (into the
+ * arena), and the rest must be refused.
+ */
+static void fuzz_grant_table(uint64_t *rs)
+{
+    const uint32_t rw = GRANT_VALID | GRANT_READ | GRANT_WRITE, ro = GRANT_VALID | GRANT_READ;
+    const uint64_t a = (uint64_t)arena;
+    struct grant g[8] = {
+        {rw, self_ep, a, sizeof(arena)},           {rw, self_ep, a + 1, ~0ull},
+        {rw, self_ep, a + 4095, 4097},             {ro, self_ep, 0, TOP},
+        {rw, self_ep, TOP - 4095, 4096},           {rw, self_ep, ~0ull - 10, 20},
+        {rw, self_ep, 1ull << 63, 1ull << 62},     {rw, self_ep, a + 1, 0},
+    };
+    for (int i = 0; i < 8; i++)
+        fuzz_grants[i] = g[i];
+    if (rand64(rs) & 1) /* sometimes a random edge entry in a random slot */
+        fuzz_grants[1 + rand64(rs) % 7] = (struct grant){
+            rw, self_ep, edges[rand64(rs) % NR_EDGES] | 0x800000000000ull,
+            edges[rand64(rs) % NR_EDGES]};
 }
 
 static int fuzz_ipc_targets; /* set for the helper that may message anyone */
@@ -138,8 +177,7 @@ static int h_fuzz(uint64_t n)
     uint64_t rs = 0x9e3779b97f4a7c15ull ^ sys_tsc();
     endpoint_t parent = parent_ep;
     uint64_t hist[8] = {0}; /* 0 ok, E_PERM, E_FAULT, E_INVAL, E_SRCH/E_DEADEP, other */
-    fuzz_grants[0] = (struct grant){GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep,
-                                    (uint64_t)arena, sizeof(arena)};
+    fuzz_grant_table(&rs);
     for (uint64_t i = 0; i < n; i++) {
         uint64_t a[6];
         for (int k = 0; k < 6; k++)
@@ -159,18 +197,25 @@ static int h_fuzz(uint64_t n)
             a[0] |= 0xffff800000000000ull; /* bad pointers only: keep the console readable */
         else if (call == NR_KCALLS + 2) {
             call = KC_SETGRANT; /* keep a usable table around half the time */
+            fuzz_grant_table(&rs);
             a[0] = (uint64_t)fuzz_grants;
-            a[1] = rand64(&rs) % 5;
+            a[1] = rand64(&rs) % 9;
         }
         if (call == KC_SAFECOPY_FROM || call == KC_SAFECOPY_TO) {
             if (rand64(&rs) & 1) {
                 a[0] = (uint64_t)self_ep;
-                a[1] = rand64(&rs) % 5;
-                a[2] = rand64(&rs) % (sizeof(arena) + 10);
+                a[1] = rand64(&rs) % 9;
+                uint64_t r = rand64(&rs);
+                a[2] = r % 3 == 0 ? (r >> 8) % 16 : r % 3 == 1 ? (r >> 8) % (sizeof(arena) + 10)
+                                                                : pick_value(&rs, parent);
                 a[3] = pick_pointer(&rs);
-                a[4] = rand64(&rs) % 5000;
+                r = rand64(&rs);
+                a[4] = r % 3 == 0 ? (r >> 8) % 5000 : r % 3 == 1 ? ~0ull - (r >> 8) % 4097
+                                                                : pick_value(&rs, parent);
             }
         }
+        if (call == KC_SAFECOPY_FROM && a[4] >= sizeof(fz.slack) && a[4] < TOP)
+            a[4] %= sizeof(fz.slack); /* grant 3 reads all of user space: do not overrun */
         int64_t r = kcall6(call, a[0], a[1], a[2], a[3], a[4], a[5]);
         int bucket = r >= 0 ? 0 : r == -E_PERM ? 1 : r == -E_FAULT ? 2 : r == -E_INVAL ? 3
                    : (r == -E_SRCH || r == -E_DEADEP) ? 4 : r == -E_NOSYS ? 5
@@ -218,12 +263,27 @@ static void t_fuzz_ipc(void) { fuzz_with("fuzz_ipc", "fuzz_ipc"); }
 
 static void t_selfcheck(void) { EXPECT(sys_selfcheck(), 0); }
 
+/* KC_PROC_NAME: the name the kernel reports and logs; truncated, never overrun. */
+static void t_proc_name(void)
+{
+    struct proc_info i;
+    EXPECT(sys_proc_name(SELF, "a-very-long-name-indeed"), 0);
+    EXPECT(sys_proc_info(SELF, &i), 0);
+    CHECK(!memcmp(i.name, "a-very-long-nam", PROC_NAME_LEN));
+    EXPECT(sys_proc_name(SELF, (const char *)~0ull), -E_FAULT);
+    EXPECT(sys_proc_name(SELF, (const char *)0x0000800000000000ull - 4), -E_FAULT);
+    EXPECT(sys_proc_name(ROOT_EP, "x"), -E_PERM); /* only itself, its children, ... */
+    EXPECT(sys_proc_info(ROOT_EP, &i), 0);
+    CHECK(!memcmp(i.name, "root", 5));
+}
+
 const struct ktest misc_tests[] = {
     {"memory_calls", t_memory},
     {"fpu_preserved", t_fpu},
     {"fuzz_kernel_calls", t_fuzz},
     {"fuzz_ipc_any_target", t_fuzz_ipc},
     {"kernel_selfcheck", t_selfcheck},
+    {"proc_name", t_proc_name},
     {0, 0},
 };
 

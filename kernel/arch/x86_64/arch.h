@@ -64,7 +64,7 @@ void fpu_switch_out(void);
 void fpu_trap(void);
 void fpu_forget(void *area);
 void fpu_sync(void *area);
-void fs_base_load(uint64_t base);
+void user_segments_load(uint64_t fs_base);
 _Noreturn void return_to_user(struct regs *r);
 
 #endif

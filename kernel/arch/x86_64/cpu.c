@@ -35,11 +35,13 @@ struct desc_ptr {
     uint64_t base;
 } __attribute__((packed));
 
-static void idt_set(int n, void (*fn)(void), int ist)
+/* An interrupt gate; dpl 3 lets user code raise it with an int instruction. */
+static void idt_set(int n, void (*fn)(void), int ist, int dpl)
 {
     uint64_t a = (uint64_t)fn;
     idt[n] = (struct idt_entry){.off0 = a & 0xffff, .sel = SEL_KCODE, .ist = ist,
-                                .type = 0x8e, .off1 = (a >> 16) & 0xffff, .off2 = a >> 32};
+                                .type = (uint8_t)(0x8e | dpl << 5), .off1 = (a >> 16) & 0xffff,
+                                .off2 = a >> 32};
 }
 
 uint64_t syscall_frame_top; /* entry.S builds a syscall frame below this */
@@ -76,7 +78,7 @@ void cpu_init(void)
                      : "rax", "memory");
 
     for (int i = 0; i < 48; i++)
-        idt_set(i, isr_table[i], i == 8 ? 1 : 0);
+        idt_set(i, isr_table[i], i == 8 ? 1 : 0, i == 3 ? 3 : 0); /* int3 is a breakpoint (SIGTRAP) */
     struct desc_ptr d = {sizeof(idt) - 1, (uint64_t)idt};
     __asm__ volatile("lidt %0" ::"m"(d));
 
@@ -122,12 +124,23 @@ void fpu_sync(void *area)
     write_cr0(cr0);
 }
 
-/* FS base of the next process (MSR_FS_BASE), written only when it changes. */
-void fs_base_load(uint64_t base)
+/*
+ * The segment state of the next process. A user can change FS and GS behind
+ * the kernel's back (mov to %fs loads a selector, and on Intel a null one
+ * clears the base), so nothing the hardware holds is trusted from one process
+ * to the next: the selectors are nulled and FS base written on every switch.
+ * GS base stays 0: no call sets it, and the only descriptors a user can load
+ * have base 0.
+ */
+void user_segments_load(uint64_t fs_base)
 {
-    static uint64_t loaded;
-    if (base != loaded)
-        wrmsr(0xC0000100, loaded = base);
+    uint16_t fs, gs;
+    __asm__ volatile("mov %%fs, %0\n mov %%gs, %1" : "=r"(fs), "=r"(gs));
+    if (fs)
+        __asm__ volatile("mov %0, %%fs" ::"r"(0));
+    if (gs)
+        __asm__ volatile("mov %0, %%gs" ::"r"(0));
+    wrmsr(0xC0000100, fs_base);
 }
 
 void fpu_forget(void *area)
