@@ -1021,9 +1021,11 @@ static void t_mmap_edges(void)
             printf("u.mmap_edges: fixed %zu: %lx errno %d, want %d\n", i, p, errno, fixed[i].err);
         CHECK(p == -1 && errno == fixed[i].err);
     }
-    static const uint64_t huge[] = {1ull << 46, top, 1ull << 63, ~0ull - 4095, ~0ull};
+    /* more than the address space: ENOMEM; more than the memory limit too */
+    static const uint64_t huge[] = {top, 1ull << 63, ~0ull - 4095, ~0ull};
     for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++)
         CHECK(syscall(SYS_mmap, 0, huge[i], PROT_NONE, anon, -1, 0) == -1 && errno == ENOMEM);
+    ERR(syscall(SYS_mmap, 0, 1ull << 46, PROT_READ, anon, -1, 0), ENOMEM);
     ERR(syscall(SYS_mmap, 0, 4096, rw, anon, -1, 1), EINVAL); /* offset in a page */
     ERR(syscall(SYS_mmap, 0, 4096, rw, anon, -1, 4095), EINVAL);
     static const struct { uint64_t addr, len; int err; } unmap[] = {
