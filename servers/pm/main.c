@@ -91,7 +91,7 @@ static void reap_kernel_children(void)
             continue; /* it exited through pm, which killed it */
         int sig = SIGKILL;
         if (d.cause == DEATH_FAULT)
-            sig = d.code == 0 ? SIGFPE : d.code == 6 ? SIGILL : d.code == 3 ? SIGTRAP : SIGSEGV;
+            sig = fault_signal(d.code);
         else if (d.cause == DEATH_EXIT)
             sig = 0;
         mproc_exit(mp, sig ? sig : (int)((d.code & 0xff) << 8));

@@ -32,6 +32,32 @@ struct rt_sigframe {
     uint8_t si_rest[104];
 };
 
+/* The signal Linux sends for each x86 exception vector (arch/x86/kernel/traps.c). */
+static const uint8_t vector_signal[32] = {
+    [0] = SIGFPE,   /* #DE divide error */
+    [1] = SIGTRAP,  /* #DB debug: single step (TF), breakpoints */
+    [3] = SIGTRAP,  /* #BP int3 */
+    [4] = SIGSEGV,  /* #OF into */
+    [5] = SIGSEGV,  /* #BR bound */
+    [6] = SIGILL,   /* #UD invalid opcode */
+    [9] = SIGFPE,   /* coprocessor segment overrun */
+    [10] = SIGSEGV, /* #TS invalid TSS */
+    [11] = SIGBUS,  /* #NP segment not present */
+    [12] = SIGBUS,  /* #SS stack segment */
+    [13] = SIGSEGV, /* #GP general protection */
+    [14] = SIGSEGV, /* #PF page fault */
+    [16] = SIGFPE,  /* #MF x87 floating point */
+    [17] = SIGBUS,  /* #AC alignment check */
+    [19] = SIGFPE,  /* #XM SIMD floating point */
+    [21] = SIGSEGV, /* #CP control protection */
+};
+
+/* The signal a process killed by the kernel for exception `vector` died of. */
+int fault_signal(int64_t vector)
+{
+    return vector >= 0 && vector < 32 && vector_signal[vector] ? vector_signal[vector] : SIGSEGV;
+}
+
 static uint8_t fpstate[FPU_STATE_SIZE] __attribute__((aligned(16))); /* mc.fpstate's image */
 
 extern struct mproc *in_call;
