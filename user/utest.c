@@ -1093,6 +1093,20 @@ static void t_trap_signals(void)
     struct sigaction sa = {.sa_handler = on_trap};
     CHECK(sigaction(SIGTRAP, &sa, 0) == 0 && raise(SIGTRAP) == 0 && trapped == SIGTRAP);
 }
+static void t_kill_edges(void)
+{
+    /* a thread id is never "all processes" or a group: EINVAL (signal 0: harmless if not) */
+    ERR(syscall(SYS_tkill, -1, 0), EINVAL);
+    ERR(syscall(SYS_tkill, 0, 0), EINVAL);
+    ERR(syscall(SYS_tgkill, -1, -1, 0), EINVAL);
+    ERR(syscall(SYS_tgkill, getpid(), 0, 0), EINVAL);
+    CHECK(syscall(SYS_tkill, getpid(), 0) == 0 && syscall(SYS_tgkill, getpid(), getpid(), 0) == 0);
+    ERR(kill(INT_MIN, 0), ESRCH);
+    ERR(setpgid(-1, 0), EINVAL);
+    ERR(syscall(SYS_madvise, 0x10000, ~0ull, 0), EINVAL);
+    ERR(syscall(SYS_madvise, ~0ull - 4095, 8192, 0), EINVAL);
+    ERR(syscall(SYS_madvise, 1ull << 47, 4096, 0), ENOMEM);
+}
 /* ---- end of pm: limits and edge values */
 
 static const struct {
@@ -1136,6 +1150,7 @@ static const struct {
     {"sleep_huge", t_sleep_huge},
     {"mmap_edges", t_mmap_edges},
     {"trap_signals", t_trap_signals},
+    {"kill_edges", t_kill_edges},
 };
 
 /* The exec'd side of some tests. */

@@ -280,9 +280,12 @@ int64_t do_brk(struct mproc *mp, const uint64_t *a)
     return (int64_t)want;
 }
 
-/* Advice may be ignored by definition (POSIX_MADV_NORMAL and friends). */
+/* Advice may be ignored by definition (POSIX_MADV_NORMAL and friends); the range is checked. */
 int64_t do_madvise(struct mproc *mp, const uint64_t *a)
 {
     (void)mp;
-    return (a[0] & (PAGE - 1)) ? -LX_EINVAL : 0;
+    uint64_t addr = a[0], len = a[1];
+    if ((addr & (PAGE - 1)) || len > ~0ull - (PAGE - 1) || ROUND_UP(len) > ~0ull - addr)
+        return -LX_EINVAL; /* unaligned, or a range that wraps */
+    return len && addr + ROUND_UP(len) > STACK_TOP ? -LX_ENOMEM : 0;
 }

@@ -193,7 +193,7 @@ int64_t do_setpgid(struct mproc *mp, const uint64_t *a)
 {
     int pid = (int)a[0] ? (int)a[0] : mp->pid, pgid = (int)a[1] ? (int)a[1] : pid;
     struct mproc *t = mproc_by_pid(pid);
-    if ((int)a[1] < 0)
+    if ((int)a[0] < 0 || (int)a[1] < 0)
         return -LX_EINVAL;
     if (!t || t->state != M_ALIVE || (t != mp && t->ppid != mp->pid))
         return -LX_ESRCH;
