@@ -6,16 +6,20 @@
  * failed". Usage: utest [NAME]; utest --child MODE is used by the tests.
  */
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -628,6 +632,524 @@ static void t_proc(void)
     CHECK(fd >= 0 && read(fd, buf, sizeof(buf)) > 0);
 }
 
+/* ---- pm: limits and edge values (issue 7): memory accounting, exec arguments and ELF
+   checks, timers with huge values, mmap edges, traps */
+#define PM_MIB (1024ul * 1024)
+#define PM_ARG_MAX (128 * 1024) /* exec: strings + 8 bytes a pointer (docs/USERLAND.md) */
+
+static unsigned long free_bytes(void)
+{
+    struct sysinfo si;
+    CHECK(sysinfo(&si) == 0);
+    return si.freeram * si.mem_unit;
+}
+
+/* A minimal static program (exit status 200) at 0x400000, written to path after damage(). */
+static void write_elf(const char *path, uint64_t memsz, void (*damage)(Elf64_Ehdr *, Elf64_Phdr *))
+{
+    static unsigned char img[4096];
+    static const unsigned char code[] = {0xb8, 60, 0, 0, 0, 0xbf, 200, 0, 0, 0, 0x0f, 0x05};
+    memset(img, 0, sizeof(img));
+    Elf64_Ehdr *h = (Elf64_Ehdr *)img;
+    Elf64_Phdr *ph = (Elf64_Phdr *)(img + sizeof(*h));
+    memcpy(h->e_ident, ELFMAG, SELFMAG);
+    h->e_ident[EI_CLASS] = ELFCLASS64;
+    h->e_ident[EI_DATA] = ELFDATA2LSB;
+    h->e_ident[EI_VERSION] = EV_CURRENT;
+    h->e_type = ET_EXEC;
+    h->e_machine = EM_X86_64;
+    h->e_version = EV_CURRENT;
+    h->e_entry = 0x400100;
+    h->e_phoff = sizeof(*h);
+    h->e_ehsize = sizeof(*h);
+    h->e_phentsize = sizeof(*ph);
+    h->e_phnum = 1;
+    ph[0] = (Elf64_Phdr){.p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_offset = 0,
+                         .p_vaddr = 0x400000, .p_paddr = 0x400000, .p_filesz = 0x200,
+                         .p_memsz = memsz > 0x200 ? memsz : 0x200, .p_align = 4096};
+    memcpy(img + 0x100, code, sizeof(code));
+    if (damage)
+        damage(h, ph);
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0755);
+    CHECK(fd >= 0 && write(fd, img, sizeof(img)) == sizeof(img) && close(fd) == 0);
+}
+
+/* execve in a child: its exit status, the errno execve failed with, or 1000 + a signal. */
+static int exec_result(const char *path, char **argv, char **envp)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        execve(path, argv, envp);
+        _exit(errno);
+    }
+    int st;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+    return WIFSIGNALED(st) ? 1000 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+/* Children that hold memory until *release is closed, until free memory is at most target. */
+static int ballast(unsigned long target)
+{
+    int hold[2], ready[2];
+    CHECK(pipe(hold) == 0 && pipe(ready) == 0);
+    for (int i = 0; i < 16 && free_bytes() > target; i++) {
+        unsigned long take = free_bytes() - target;
+        take = take > 200 * PM_MIB ? 200 * PM_MIB : take;
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(hold[1]);
+            char c = mmap(0, take, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) !=
+                     MAP_FAILED;
+            write(ready[1], &c, 1);
+            read(hold[0], &c, 1); /* until the test closes its end */
+            _exit(0);
+        }
+        char c = 0;
+        CHECK(pid > 0 && read(ready[0], &c, 1) == 1 && c == 1);
+    }
+    close(hold[0]);
+    close(ready[0]);
+    close(ready[1]);
+    return hold[1];
+}
+
+static void ballast_free(int fd)
+{
+    close(fd);
+    while (wait(0) > 0)
+        ;
+}
+
+static void fork_works(void)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(9);
+    int st;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 9);
+}
+
+static void t_exec_memory_limit(void)
+{
+    char *argv[] = {"/tmp/uelf", 0};
+    write_elf("/tmp/uelf", 0, 0);
+    CHECK(exec_result("/tmp/uelf", argv, argv + 1) == 200); /* the generator works */
+    volatile int canary = 1234;
+    write_elf("/tmp/uelf", 1ul << 30, 0); /* more than any process may have */
+    ERR(execve("/tmp/uelf", argv, argv + 1), ENOMEM);
+    write_elf("/tmp/uelf", 300 * PM_MIB, 0); /* over the 256 MiB per process */
+    ERR(execve("/tmp/uelf", argv, argv + 1), ENOMEM);
+    CHECK(canary == 1234);
+    fork_works();
+    /* under the per-process limit, but it would take the frames kept for the servers */
+    int hold = ballast(150 * PM_MIB);
+    unsigned long f = free_bytes();
+    CHECK(f > 8 * PM_MIB && f < 250 * PM_MIB);
+    write_elf("/tmp/uelf", f - PM_MIB, 0);
+    ERR(execve("/tmp/uelf", argv, argv + 1), ENOMEM);
+    CHECK(free_bytes() + 4 * PM_MIB > f);
+    fork_works();
+    ballast_free(hold);
+    unlink("/tmp/uelf");
+}
+
+/* Free memory a copy of this process takes (measured with a child that waits). */
+static unsigned long copy_cost(void)
+{
+    int go[2], ready[2];
+    CHECK(pipe(go) == 0 && pipe(ready) == 0);
+    unsigned long before = free_bytes();
+    pid_t pid = fork();
+    if (pid == 0) {
+        char c = 1;
+        write(ready[1], &c, 1);
+        read(go[0], &c, 1);
+        _exit(0);
+    }
+    char c;
+    CHECK(pid > 0 && read(ready[0], &c, 1) == 1);
+    unsigned long during = free_bytes();
+    CHECK(write(go[1], &c, 1) == 1 && waitpid(pid, 0, 0) == pid);
+    close(go[0]), close(go[1]), close(ready[0]), close(ready[1]);
+    return before - during;
+}
+
+static void t_fork_memory_reserve(void)
+{
+    int hold = ballast(300 * PM_MIB);
+    unsigned long f = free_bytes(), cost = copy_cost();
+    CHECK(f > 64 * PM_MIB && f < 320 * PM_MIB && cost < 8 * PM_MIB);
+    /* grow (pages and their page tables, 1/512) so that a copy would leave 2 MiB free: less
+       than the servers' reserve, more than the kernel needs to make the copy */
+    size_t grow = (size_t)((f - cost - 2 * PM_MIB) / 2 * 512 / 513) & ~(size_t)4095;
+    char *p = mmap(0, grow, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED);
+    unsigned long before = free_bytes();
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    if (pid > 0)
+        waitpid(pid, 0, 0);
+    CHECK(pid == -1 && (errno == ENOMEM || errno == EAGAIN));
+    CHECK(free_bytes() + PM_MIB > before); /* nothing was kept */
+    CHECK(munmap(p, grow) == 0);
+    fork_works();
+    ballast_free(hold);
+}
+
+static void t_memory_rlimits(void)
+{
+    struct rlimit as, data, r;
+    CHECK(getrlimit(RLIMIT_AS, &as) == 0 && getrlimit(RLIMIT_DATA, &data) == 0);
+    CHECK(as.rlim_max == 256 * PM_MIB && data.rlim_max == 256 * PM_MIB);
+    r = (struct rlimit){64 * PM_MIB, as.rlim_max};
+    CHECK(setrlimit(RLIMIT_AS, &r) == 0 && getrlimit(RLIMIT_AS, &r) == 0 && r.rlim_cur == 64 * PM_MIB);
+    CHECK(mmap(0, 100 * PM_MIB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED &&
+          errno == ENOMEM);
+    char *p = mmap(0, 16 * PM_MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED && munmap(p, 16 * PM_MIB) == 0);
+    uintptr_t b0 = (uintptr_t)syscall(SYS_brk, 0);
+    CHECK((uintptr_t)syscall(SYS_brk, b0 + 100 * PM_MIB) == b0); /* refused: the old break */
+    pid_t pid = fork(); /* a child inherits the limit */
+    if (pid == 0) {
+        _exit(mmap(0, 100 * PM_MIB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    r.rlim_cur = as.rlim_max; /* back up to the hard limit */
+    CHECK(setrlimit(RLIMIT_AS, &r) == 0);
+    p = mmap(0, 100 * PM_MIB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED && munmap(p, 100 * PM_MIB) == 0);
+    r = (struct rlimit){32 * PM_MIB, data.rlim_max};
+    CHECK(setrlimit(RLIMIT_DATA, &r) == 0);
+    CHECK((uintptr_t)syscall(SYS_brk, b0 + 64 * PM_MIB) == b0);
+    CHECK(mmap(0, 64 * PM_MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) ==
+          MAP_FAILED);
+    /* PROT_NONE reserves no memory; making it accessible is counted */
+    p = mmap(0, 64 * PM_MIB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED);
+    ERR(mprotect(p, 64 * PM_MIB, PROT_READ | PROT_WRITE), ENOMEM);
+    CHECK(munmap(p, 64 * PM_MIB) == 0);
+    r = (struct rlimit){64 * PM_MIB, 32 * PM_MIB};
+    ERR(setrlimit(RLIMIT_DATA, &r), EINVAL);
+    r = (struct rlimit){RLIM_INFINITY, RLIM_INFINITY};
+    ERR(setrlimit(RLIMIT_AS, &r), EPERM);
+    /* the per-process limit: growth stops below 256 MiB, cleanly */
+    r = (struct rlimit){data.rlim_max, data.rlim_max};
+    CHECK(setrlimit(RLIMIT_DATA, &r) == 0);
+    size_t total = 0;
+    while (mmap(0, 8 * PM_MIB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED)
+        total += 8 * PM_MIB;
+    CHECK(errno == ENOMEM && total >= 200 * PM_MIB && total < 256 * PM_MIB);
+    CHECK((uintptr_t)syscall(SYS_brk, b0 + 16 * PM_MIB) == b0);
+}
+
+/* Keeps the servers' frames: allocation in a nearly full machine stops short of them. */
+static void t_memory_reserve_kept(void)
+{
+    int hold = ballast(100 * PM_MIB);
+    size_t total = 0;
+    while (mmap(0, PM_MIB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED)
+        total += PM_MIB;
+    printf("u.memory_reserve_kept: stopped with %lu KiB free\n", free_bytes() / 1024);
+    CHECK(errno == ENOMEM && free_bytes() >= 8 * PM_MIB);
+    ballast_free(hold);
+}
+
+/* The arguments of a bigargs exec: argv[3] = "N M LA LE LAST" (counts and lengths). */
+static void big_vectors(int n, int m, int la, int le, int last, char **argv, char **envp)
+{
+    static char area[2 * PM_ARG_MAX], params[64];
+    char *s = area;
+    snprintf(params, sizeof(params), "%6d %6d %6d %6d %6d", n, m, la, le, last); /* fixed width */
+    argv[0] = self_path;
+    argv[1] = "--child";
+    argv[2] = "bigargs";
+    argv[3] = params;
+    for (int i = 4; i < n; i++, s += la + 1) {
+        memset(s, 'a' + i % 26, la);
+        s[la] = 0;
+        argv[i] = s;
+    }
+    argv[n] = 0;
+    for (int j = 0; j < m; j++) {
+        int len = j == m - 1 ? last : le;
+        memset(s, 'A' + j % 26, len);
+        s[len] = 0;
+        envp[j] = s;
+        s += len + 1;
+    }
+    envp[m] = 0;
+}
+
+/* Bytes an exec of argv/envp counts against PM_ARG_MAX. */
+static size_t arg_bytes(char **argv, char **envp)
+{
+    size_t n = strlen(self_path) + 1 + 16; /* the path; the two NULL pointers */
+    for (char **v = argv; *v; v++)
+        n += strlen(*v) + 1 + 8;
+    for (char **v = envp; *v; v++)
+        n += strlen(*v) + 1 + 8;
+    return n;
+}
+
+static int child_bigargs(int argc, char **argv)
+{
+    extern char **environ;
+    int n, m, la, le, last;
+    CHECK(sscanf(argv[3], "%d %d %d %d %d", &n, &m, &la, &le, &last) == 5 && argc == n);
+    for (int i = 4; i < n; i++)
+        for (int k = 0; k <= la; k++)
+            CHECK(argv[i][k] == (k == la ? 0 : 'a' + i % 26));
+    CHECK(argv[n] == 0);
+    int j = 0;
+    for (; environ[j]; j++) {
+        int len = j == m - 1 ? last : le;
+        for (int k = 0; k <= len; k++)
+            CHECK(environ[j][k] == (k == len ? 0 : 'A' + j % 26));
+    }
+    CHECK(j == m);
+    return 0;
+}
+
+static void t_exec_arg_limit(void)
+{
+    static char *argv[PM_ARG_MAX / 8], *envp[PM_ARG_MAX / 8];
+    volatile int canary = 4321;
+    /* 1000 arguments and 1000 environment strings, the last one sized to hit the limit */
+    big_vectors(1000, 1000, 40, 50, 0, argv, envp);
+    size_t used = arg_bytes(argv, envp);
+    CHECK(used < PM_ARG_MAX);
+    int last = (int)(PM_ARG_MAX - used);
+    big_vectors(1000, 1000, 40, 50, last, argv, envp);
+    CHECK(arg_bytes(argv, envp) == PM_ARG_MAX);
+    CHECK(exec_result(self_path, argv, envp) == 0); /* exactly the limit: sees it all */
+    big_vectors(1000, 1000, 40, 50, last + 1, argv, envp);
+    CHECK(exec_result(self_path, argv, envp) == E2BIG); /* one byte more */
+    argv[2] = "must-fail"; /* had it worked, this child mode would fail the test */
+    ERR(execve(self_path, argv, envp), E2BIG);
+    CHECK(canary == 4321);
+    /* many short strings: 12000 arguments fit, and the program sees them */
+    big_vectors(12000, 1, 1, 0, 1, argv, envp);
+    CHECK(arg_bytes(argv, envp) < PM_ARG_MAX && exec_result(self_path, argv, envp) == 0);
+    big_vectors(16000, 1, 0, 0, 0, argv, envp);
+    CHECK(exec_result(self_path, argv, envp) == E2BIG);
+    /* 4095 + 4095 strings of exactly 128 KiB: the pointers make it too much */
+    big_vectors(4095, 4095, 15, 15, 15, argv, envp);
+    CHECK(exec_result(self_path, argv, envp) == E2BIG);
+    argv[2] = "must-fail";
+    ERR(execve(self_path, argv, envp), E2BIG);
+    /* one string over the limit alone */
+    static char huge[PM_ARG_MAX + 2];
+    memset(huge, 'x', sizeof(huge) - 1);
+    char *one[] = {self_path, "--child", "must-fail", huge, 0};
+    ERR(execve(self_path, one, one + 4), E2BIG);
+    CHECK(canary == 4321);
+    fork_works();
+}
+
+static void bad_offset(Elf64_Ehdr *h, Elf64_Phdr *p) { (void)h, p->p_offset = 0x80; }
+static void bad_vaddr_lead(Elf64_Ehdr *h, Elf64_Phdr *p) { (void)h, p->p_vaddr += 0x10, h->e_entry += 0x10; }
+static void bad_filesz(Elf64_Ehdr *h, Elf64_Phdr *p) { (void)h, p->p_memsz = p->p_filesz - 1; }
+static void bad_offset_wrap(Elf64_Ehdr *h, Elf64_Phdr *p) { (void)h, p->p_offset = ~0ull - 0xfff; }
+static void bad_kernel_half(Elf64_Ehdr *h, Elf64_Phdr *p)
+{
+    p->p_vaddr = 0xffffffff80000000ull;
+    h->e_entry = p->p_vaddr + 0x100;
+}
+static void bad_vaddr_wrap(Elf64_Ehdr *h, Elf64_Phdr *p) { (void)h, p->p_memsz = ~0ull - 0x3fffff; }
+static void bad_overlap(Elf64_Ehdr *h, Elf64_Phdr *p)
+{
+    h->e_phnum = 2;
+    p[1] = p[0]; /* a writable copy on the same page */
+    p[1].p_flags = PF_R | PF_W;
+}
+static void bad_entry(Elf64_Ehdr *h, Elf64_Phdr *p) { (void)p, h->e_entry = 0x500000; }
+static void bad_phnum(Elf64_Ehdr *h, Elf64_Phdr *p) { (void)p, h->e_phnum = 0xffff; }
+static void bad_phentsize(Elf64_Ehdr *h, Elf64_Phdr *p) { (void)p, h->e_phentsize = 32; }
+static void bad_low(Elf64_Ehdr *h, Elf64_Phdr *p) { p->p_vaddr = 0, h->e_entry = 0x100; }
+static void bad_stack(Elf64_Ehdr *h, Elf64_Phdr *p)
+{
+    p->p_vaddr = 0x7fffffff0000ull; /* on the stack's pages */
+    h->e_entry = p->p_vaddr + 0x100;
+}
+
+static void t_exec_bad_elf(void)
+{
+    static void (*const damage[])(Elf64_Ehdr *, Elf64_Phdr *) = {
+        bad_offset, bad_vaddr_lead, bad_filesz, bad_offset_wrap, bad_kernel_half, bad_vaddr_wrap,
+        bad_overlap, bad_entry, bad_phnum, bad_phentsize, bad_low, bad_stack};
+    char *argv[] = {"/tmp/uelf", 0};
+    write_elf("/tmp/uelf", 0, 0);
+    CHECK(exec_result("/tmp/uelf", argv, argv + 1) == 200);
+    for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
+        write_elf("/tmp/uelf", 0, damage[i]);
+        int r = exec_result("/tmp/uelf", argv, argv + 1);
+        if (r != ENOEXEC)
+            printf("u.exec_bad_elf: damage %zu: %d, not ENOEXEC\n", i, r);
+        CHECK(r == ENOEXEC);
+    }
+    ERR(execve("/tmp/uelf", argv, argv + 1), ENOEXEC); /* the caller goes on */
+    unlink("/tmp/uelf");
+}
+
+static void sleep_forever_child(int how)
+{
+    struct timespec t = {(time_t)1 << 62, 0};
+    if (how == 0)
+        nanosleep(&t, 0);
+    else if (how == 1)
+        clock_nanosleep(CLOCK_MONOTONIC, 0, &t, 0);
+    else
+        clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &t, 0);
+    _exit(3); /* woke up: wrong */
+}
+
+static void t_sleep_huge(void)
+{
+    pid_t pids[3];
+    for (int how = 0; how < 3; how++) {
+        pids[how] = fork();
+        if (pids[how] == 0)
+            sleep_forever_child(how);
+    }
+    struct timespec t = {0, 300 * 1000 * 1000};
+    CHECK(nanosleep(&t, 0) == 0);
+    for (int how = 0; how < 3; how++) {
+        int st;
+        CHECK(pids[how] > 0 && waitpid(pids[how], &st, WNOHANG) == 0); /* still asleep */
+        CHECK(kill(pids[how], SIGKILL) == 0 && waitpid(pids[how], &st, 0) == pids[how]);
+        CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    }
+    struct timespec bad[] = {{0, -1}, {0, 1000000000}, {-1, 0}, {0, LONG_MAX}};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ERR(nanosleep(&bad[i], 0), EINVAL);
+        CHECK(clock_nanosleep(CLOCK_MONOTONIC, 0, &bad[i], 0) == EINVAL);
+    }
+    /* timers: a huge value stays armed; microseconds must be < 10^6 */
+    struct itimerval it = {.it_value = {(time_t)1 << 62, 0}}, cur;
+    CHECK(setitimer(ITIMER_REAL, &it, 0) == 0 && getitimer(ITIMER_REAL, &cur) == 0);
+    CHECK(cur.it_value.tv_sec > 1000000000);
+    it = (struct itimerval){.it_value = {1, 1000000}};
+    ERR(setitimer(ITIMER_REAL, &it, 0), EINVAL);
+    it = (struct itimerval){.it_interval = {0, -1}, .it_value = {1, 0}};
+    ERR(setitimer(ITIMER_REAL, &it, 0), EINVAL);
+    it = (struct itimerval){0};
+    CHECK(setitimer(ITIMER_REAL, &it, 0) == 0);
+    /* alarm takes an unsigned int, as on Linux: the high bits of the register are not seconds */
+    CHECK(syscall(SYS_alarm, (1ull << 40) + 100) == 0);
+    long left = alarm(0);
+    CHECK(left >= 99 && left <= 100);
+    CHECK(alarm(0xffffffffu) == 0 && alarm(0) >= 0xfffffff0u);
+}
+
+static void t_mmap_edges(void)
+{
+    const int rw = PROT_READ | PROT_WRITE, anon = MAP_PRIVATE | MAP_ANONYMOUS;
+    const uint64_t top = 1ull << 47;
+    static const struct { uint64_t addr, len; int prot, err; } fixed[] = {
+        {0, 4096, PROT_READ, EPERM},            {1, 4096, PROT_READ, EINVAL},
+        {4095, 4096, PROT_READ, EINVAL},        {top, 4096, PROT_READ, ENOMEM},
+        {top - 4096, 4096, PROT_READ, ENOMEM},  {1ull << 63, 4096, PROT_READ, ENOMEM},
+        {~0ull - 4095, 4096, PROT_NONE, ENOMEM}, {~0ull, 4096, PROT_NONE, ENOMEM},
+        {0xffff800000000000ull, 4096, PROT_NONE, ENOMEM},
+        {0x10000000, ~0ull - 4095, PROT_NONE, ENOMEM}, {0x10000000, ~0ull, PROT_NONE, ENOMEM},
+        {0x10000000, 0, PROT_NONE, EINVAL},
+    };
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+        long p = syscall(SYS_mmap, fixed[i].addr, fixed[i].len, fixed[i].prot, anon | MAP_FIXED, -1, 0);
+        if (p != -1 || errno != fixed[i].err)
+            printf("u.mmap_edges: fixed %zu: %lx errno %d, want %d\n", i, p, errno, fixed[i].err);
+        CHECK(p == -1 && errno == fixed[i].err);
+    }
+    /* more than the address space: ENOMEM; more than the memory limit too */
+    static const uint64_t huge[] = {top, 1ull << 63, ~0ull - 4095, ~0ull};
+    for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++)
+        CHECK(syscall(SYS_mmap, 0, huge[i], PROT_NONE, anon, -1, 0) == -1 && errno == ENOMEM);
+    ERR(syscall(SYS_mmap, 0, 1ull << 46, PROT_READ, anon, -1, 0), ENOMEM);
+    ERR(syscall(SYS_mmap, 0, 4096, rw, anon, -1, 1), EINVAL); /* offset in a page */
+    ERR(syscall(SYS_mmap, 0, 4096, rw, anon, -1, 4095), EINVAL);
+    static const struct { uint64_t addr, len; int err; } unmap[] = {
+        {1, 4096, EINVAL}, {4095, 4096, EINVAL}, {top - 4096, 4096, EINVAL}, {top, 4096, EINVAL},
+        {1ull << 63, 4096, EINVAL}, {~0ull - 4095, 4096, EINVAL}, {0x10000000, ~0ull - 4095, EINVAL},
+        {0x10000000, ~0ull, EINVAL}, {0x10000000, 0, EINVAL},
+    };
+    for (size_t i = 0; i < sizeof(unmap) / sizeof(unmap[0]); i++)
+        CHECK(syscall(SYS_munmap, unmap[i].addr, unmap[i].len) == -1 && errno == unmap[i].err);
+    CHECK(munmap(0, 4096) == 0); /* nothing there: fine */
+    char *p = mmap(0, 8192, rw, anon, -1, 0);
+    CHECK(p != MAP_FAILED && mprotect(p, 0, PROT_READ) == 0);
+    static const struct { uint64_t addr, len; int err; } prot[] = {
+        {1, 4096, EINVAL}, {4095, 4096, EINVAL}, {top - 4096, 4096, ENOMEM}, {top, 4096, ENOMEM},
+        {1ull << 63, 4096, ENOMEM}, {~0ull - 4095, 4096, ENOMEM}, {0x10000000, ~0ull - 4095, ENOMEM},
+    };
+    for (size_t i = 0; i < sizeof(prot) / sizeof(prot[0]); i++)
+        CHECK(syscall(SYS_mprotect, prot[i].addr, prot[i].len, PROT_READ) == -1 && errno == prot[i].err);
+    ERR(syscall(SYS_mprotect, (uintptr_t)p, ~0ull, PROT_READ), ENOMEM); /* rounds up to 0 */
+    ERR(mprotect(p, 4096, 0x40), EINVAL);
+    uintptr_t b0 = (uintptr_t)syscall(SYS_brk, 0);
+    static const uint64_t brks[] = {1, top - 4096, top, 1ull << 63, ~0ull - 4095, ~0ull};
+    for (size_t i = 0; i < sizeof(brks) / sizeof(brks[0]); i++)
+        CHECK((uintptr_t)syscall(SYS_brk, brks[i]) == b0);
+    /* a mapping made with MAP_FIXED is never replaced by one placed by pm */
+    char *a = mmap(0, 4096, rw, anon, -1, 0);
+    CHECK(a != MAP_FAILED);
+    char *f = mmap(a - 4096, 4096, rw, anon | MAP_FIXED, -1, 0);
+    CHECK(f == a - 4096);
+    f[0] = 42;
+    char *b = mmap(0, 4096, rw, anon, -1, 0);
+    CHECK(b != MAP_FAILED && b != f && f[0] == 42);
+    p[0] = 1; /* and everything still works */
+}
+
+static volatile int trapped;
+static void on_trap(int s) { trapped = s; }
+
+static void single_step(void)
+{
+    __asm__ volatile("pushfq\n orq $0x100, (%%rsp)\n popfq\n nop\n nop" ::: "memory", "cc");
+    _exit(0); /* the trap flag did nothing */
+}
+
+static void divide_by_zero(void)
+{
+    volatile int zero = 0;
+    _exit(100 / zero);
+}
+
+static void undefined_instruction(void)
+{
+    __asm__ volatile("ud2");
+    _exit(0);
+}
+
+static void t_trap_signals(void)
+{
+    int st = in_child(single_step);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGTRAP);
+    st = in_child(divide_by_zero);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGFPE);
+    st = in_child(undefined_instruction);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGILL);
+    struct sigaction sa = {.sa_handler = on_trap};
+    CHECK(sigaction(SIGTRAP, &sa, 0) == 0 && raise(SIGTRAP) == 0 && trapped == SIGTRAP);
+}
+static void t_kill_edges(void)
+{
+    /* a thread id is never "all processes" or a group: EINVAL (signal 0: harmless if not) */
+    ERR(syscall(SYS_tkill, -1, 0), EINVAL);
+    ERR(syscall(SYS_tkill, 0, 0), EINVAL);
+    ERR(syscall(SYS_tgkill, -1, -1, 0), EINVAL);
+    ERR(syscall(SYS_tgkill, getpid(), 0, 0), EINVAL);
+    CHECK(syscall(SYS_tkill, getpid(), 0) == 0 && syscall(SYS_tgkill, getpid(), getpid(), 0) == 0);
+    ERR(kill(INT_MIN, 0), ESRCH);
+    ERR(setpgid(-1, 0), EINVAL);
+    ERR(syscall(SYS_madvise, 0x10000, ~0ull, 0), EINVAL);
+    ERR(syscall(SYS_madvise, ~0ull - 4095, 8192, 0), EINVAL);
+    ERR(syscall(SYS_madvise, 1ull << 47, 4096, 0), ENOMEM);
+}
+/* ---- end of pm: limits and edge values */
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -661,6 +1183,17 @@ static const struct {
     {"pipes", t_pipes},
     {"devices", t_devices},
     {"proc", t_proc},
+    /* pm: limits and edge values (issue 7) */
+    {"exec_memory_limit", t_exec_memory_limit},
+    {"fork_memory_reserve", t_fork_memory_reserve},
+    {"memory_rlimits", t_memory_rlimits},
+    {"memory_reserve_kept", t_memory_reserve_kept},
+    {"exec_arg_limit", t_exec_arg_limit},
+    {"exec_bad_elf", t_exec_bad_elf},
+    {"sleep_huge", t_sleep_huge},
+    {"mmap_edges", t_mmap_edges},
+    {"trap_signals", t_trap_signals},
+    {"kill_edges", t_kill_edges},
 };
 
 /* The exec'd side of some tests. */
@@ -678,6 +1211,8 @@ static int child_mode(int argc, char **argv)
         CHECK(read(atoi(argv[4]), &c, 1) == 0); /* kept */
         return 0;
     }
+    if (!strcmp(argv[2], "bigargs")) /* pm: exec_arg_limit */
+        return child_bigargs(argc, argv);
     return 2;
 }
 

@@ -1,57 +1,70 @@
 /*
- * execve of static ELF64 programs. pm gathers argv and envp from the old
- * image, has vfs copy the program file into its buffer, then (past the
- * point of no return) empties the address space, maps the segments and a
- * stack laid out as the Linux x86-64 ABI says (argc, argv, envp, auxv with
- * AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_ENTRY, AT_RANDOM, ...), and
- * sets the registers.
+ * execve of static ELF64 programs. pm gathers the path, argv and envp from
+ * the old image (ARG_MAX bytes at most, counting 8 for each pointer), has
+ * vfs copy the program file into its buffer, checks the program
+ * (elf_check, then pm's own rules), lays out the new stack and asks
+ * mem_admit for the memory, all while a failure can still return to the
+ * caller. Then, past the point of no return, it empties the address space,
+ * maps the segments and a stack laid out as the Linux x86-64 ABI says
+ * (argc, argv, envp, auxv with AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ,
+ * AT_ENTRY, AT_RANDOM, ...), and sets the registers.
  */
 #include <samsara/elf64.h>
 #include "pm.h"
 
-#define MAX_ARG_BYTES (128 * 1024)
-#define MAX_ARGS 4096
+#define ARG_MAX (128 * 1024) /* path + argv + envp strings with their NULs, + 8 per pointer */
 #define IMAGE_MAX (8u << 20)
+#define AUXV_PAIRS 17
+#define PAGE 4096ull
 
 static uint8_t image[IMAGE_MAX];
-static char strings[MAX_ARG_BYTES];
-static uint64_t stack_image[(MAX_ARG_BYTES + 64 * 1024) / 8];
+static char strings[ARG_MAX];
+static uint64_t argo[ARG_MAX / 8], envo[ARG_MAX / 8]; /* offsets into strings[] */
+/* The top of the new stack, [STACK_TOP - sizeof, STACK_TOP): what ARG_MAX allows and more. */
+static uint64_t stack_image[(ARG_MAX + 4096) / 8];
 
-/* Copy a NUL-terminated string from the process into strings[*used]. */
-static int64_t take_string(struct mproc *mp, uint64_t uaddr, uint64_t *used)
+/* What exec has gathered: string bytes used, and bytes of ARG_MAX left. */
+struct gathered {
+    uint64_t used, left;
+};
+
+/* Copy a NUL-terminated string from the process into strings[]: its offset, or -errno. */
+static int64_t take_string(struct mproc *mp, uint64_t uaddr, struct gathered *g)
 {
-    uint64_t start = *used;
+    uint64_t start = g->used;
     for (;;) {
         uint64_t n = 4096 - (uaddr & 4095);
-        if (*used + n > MAX_ARG_BYTES)
-            n = MAX_ARG_BYTES - *used;
+        n = n < g->left ? n : g->left;
         if (!n)
             return -LX_E2BIG;
-        if (sys_vcopy(mp->ep, uaddr, SELF, (uint64_t)strings + *used, n) < 0)
+        if (sys_vcopy(mp->ep, uaddr, SELF, (uint64_t)strings + g->used, n) < 0)
             return -LX_EFAULT;
         for (uint64_t i = 0; i < n; i++)
-            if (!strings[*used + i]) {
-                *used += i + 1;
+            if (!strings[g->used + i]) {
+                g->used += i + 1;
+                g->left -= i + 1;
                 return (int64_t)start;
             }
-        *used += n;
+        g->used += n;
+        g->left -= n;
         uaddr += n;
     }
 }
 
-/* Gather a NULL-terminated pointer array's strings; offsets into strings[] go to offs. */
-static int64_t take_vector(struct mproc *mp, uint64_t uvec, uint64_t *offs, uint64_t *used)
+/* Gather a NULL-terminated pointer array's strings (offsets to offs): their number, or -errno. */
+static int64_t take_vector(struct mproc *mp, uint64_t uvec, uint64_t *offs, struct gathered *g)
 {
     int64_t n = 0;
     for (; uvec; n++) {
         uint64_t ptr;
-        if (n >= MAX_ARGS)
-            return -LX_E2BIG;
         if (sys_vcopy(mp->ep, uvec + (uint64_t)n * 8, SELF, (uint64_t)&ptr, 8) < 0)
             return -LX_EFAULT;
         if (!ptr)
             break;
-        int64_t off = take_string(mp, ptr, used);
+        if (g->left < 8)
+            return -LX_E2BIG;
+        g->left -= 8; /* the pointer on the new stack */
+        int64_t off = take_string(mp, ptr, g);
         if (off < 0)
             return off;
         offs[n] = (uint64_t)off;
@@ -61,33 +74,43 @@ static int64_t take_vector(struct mproc *mp, uint64_t uvec, uint64_t *offs, uint
 
 static uint64_t rand_state;
 
-/* Build the initial stack in stack_image (which maps to [top - size, top)); returns rsp. */
-static uint64_t build_stack(const uint64_t *argo, int64_t argc, const uint64_t *envo, int64_t envc,
-                            uint64_t strings_len, const elf64_ehdr_t *h, uint64_t phdr,
-                            uint64_t execfn_off, uint64_t *size)
+/*
+ * The new stack's top, in stack_image, which stands for
+ * [STACK_TOP - sizeof(stack_image), STACK_TOP): the strings at the very
+ * top, 16 random bytes below them, then at a 16-byte-aligned rsp argc,
+ * argv, NULL, envp, NULL and the auxv. ARG_MAX bounds the strings and
+ * pointers, so it all fits in stack_image; stack_sp checks it anyway.
+ */
+static uint64_t stack_strings(uint64_t strings_len) { return (STACK_TOP - strings_len) & ~15ull; }
+
+/* rsp for the layout, or 0 if it would not fit in stack_image. */
+static uint64_t stack_sp(int64_t argc, int64_t envc, uint64_t strings_len)
 {
-    uint64_t top = STACK_TOP, words = sizeof(stack_image) / 8;
-    uint8_t *base = (uint8_t *)stack_image;
-    uint64_t limit = sizeof(stack_image);
-    /* strings at the very top, then 16 random bytes */
-    uint64_t str_at = limit - ((strings_len + 15) & ~15ull);
-    memcpy(base + str_at, strings, strings_len);
-    uint64_t rnd_at = str_at - 16;
+    uint64_t low = STACK_TOP - sizeof(stack_image), urnd = stack_strings(strings_len) - 16;
+    uint64_t words = 1 + (uint64_t)argc + 1 + (uint64_t)envc + 1 + 2 * AUXV_PAIRS;
+    if (strings_len > ARG_MAX || urnd - low < words * 8 + 16)
+        return 0;
+    return (urnd - words * 8) & ~15ull;
+}
+
+static void build_stack(uint64_t sp, int64_t argc, int64_t envc, uint64_t strings_len,
+                        const elf64_ehdr_t *h, uint64_t phdr, uint64_t execfn_off)
+{
+    uint64_t low = STACK_TOP - sizeof(stack_image);
+    uint64_t ustr = stack_strings(strings_len), urnd = ustr - 16;
+    uint8_t *at = (uint8_t *)stack_image; /* at + (a - low) holds user address a */
+    memcpy(at + (ustr - low), strings, strings_len);
     for (int i = 0; i < 2; i++) {
         rand_state ^= sys_tsc();
-        ((uint64_t *)(base + rnd_at))[i] = rand64(&rand_state);
+        uint64_t r = rand64(&rand_state);
+        memcpy(at + (urnd - low) + 8 * i, &r, 8);
     }
-    uint64_t ustr = top - limit + str_at, urnd = top - limit + rnd_at;
-    uint64_t auxv[][2] = {
+    uint64_t auxv[AUXV_PAIRS][2] = {
         {3, phdr}, {4, sizeof(elf64_phdr_t)}, {5, h->phnum}, {6, 4096}, {7, 0}, {8, 0},
         {9, h->entry}, {11, 0}, {12, 0}, {13, 0}, {14, 0}, {16, 0}, {17, 100}, {23, 0},
         {25, urnd}, {31, ustr + execfn_off}, {0, 0},
     };
-    uint64_t n_aux = sizeof(auxv) / 16;
-    uint64_t total = 1 + (uint64_t)argc + 1 + (uint64_t)envc + 1 + 2 * n_aux;
-    uint64_t sp_word = (rnd_at / 8 - total) & ~1ull; /* rsp 16-byte aligned at argc */
-    (void)words;
-    uint64_t *w = stack_image + sp_word;
+    uint64_t *w = (uint64_t *)(at + (sp - low));
     *w++ = (uint64_t)argc;
     for (int64_t i = 0; i < argc; i++)
         *w++ = ustr + argo[i];
@@ -96,69 +119,100 @@ static uint64_t build_stack(const uint64_t *argo, int64_t argc, const uint64_t *
         *w++ = ustr + envo[i];
     *w++ = 0;
     memcpy(w, auxv, sizeof(auxv));
-    *size = limit - sp_word * 8;
-    return top - *size;
+}
+
+/*
+ * pm's rules beyond elf_check: segments from MIN_MAP_ADDR up, below the
+ * stack's lowest page `stack_low`. Their pages go to *pages, the end of the
+ * highest to *end, the address of the program headers (if loaded) to *phdr.
+ */
+static int program_fits(const elf64_ehdr_t *h, uint64_t stack_low, uint64_t *pages, uint64_t *end,
+                        uint64_t *phdr)
+{
+    const elf64_phdr_t *ph = (const elf64_phdr_t *)(image + h->phoff);
+    *pages = *end = *phdr = 0;
+    for (int i = 0; i < h->phnum; i++) {
+        uint64_t lo, hi;
+        if (ph[i].type != ELF_PT_LOAD || !ph[i].memsz)
+            continue;
+        elf_segment_pages(&ph[i], &lo, &hi);
+        if (lo < MIN_MAP_ADDR || hi > stack_low)
+            return -1;
+        *pages += (hi - lo) / PAGE;
+        *end = hi > *end ? hi : *end;
+        if (h->phoff >= ph[i].offset && h->phoff - ph[i].offset < ph[i].filesz)
+            *phdr = ph[i].vaddr + (h->phoff - ph[i].offset);
+    }
+    return 0;
+}
+
+/* Past the point of no return: the segments, the stack and the registers. */
+static int64_t load_image(struct mproc *mp, const elf64_ehdr_t *h, uint64_t sp, uint64_t stack_len)
+{
+    const elf64_phdr_t *ph = (const elf64_phdr_t *)(image + h->phoff);
+    int64_t r = 0;
+    for (int i = 0; i < h->phnum && r == 0; i++) {
+        uint64_t lo, hi;
+        if (ph[i].type != ELF_PT_LOAD || !ph[i].memsz)
+            continue;
+        int prot = PROT_R | (ph[i].flags & ELF_PF_W ? PROT_W : 0) | (ph[i].flags & ELF_PF_X ? PROT_X : 0);
+        elf_segment_pages(&ph[i], &lo, &hi);
+        uint64_t lead = ph[i].vaddr - lo; /* = offset's page offset (elf_check) */
+        r = sys_mem_map_fill(mp->ep, lo, hi - lo, prot, image + ph[i].offset - lead,
+                             ph[i].filesz + lead);
+    }
+    if (r == 0)
+        r = sys_mem_map(mp->ep, STACK_TOP - stack_len, stack_len, PROT_R | PROT_W);
+    uint64_t low = STACK_TOP - sizeof(stack_image);
+    if (r == 0)
+        r = sys_vcopy(SELF, (uint64_t)stack_image + (sp - low), mp->ep, sp, STACK_TOP - sp);
+    struct user_regs u = {.rsp = sp, .rip = h->entry, .rflags = 0x202};
+    return r == 0 ? sys_proc_regs(mp->ep, REGS_SET, &u) : r;
 }
 
 int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp, int from_pm)
 {
-    static uint64_t argo[MAX_ARGS], envo[MAX_ARGS];
-    uint64_t used = 0;
-    int64_t execfn = take_string(mp, path, &used);
-    int64_t argc = execfn < 0 ? execfn : take_vector(mp, argv, argo, &used);
-    int64_t envc = argc < 0 ? argc : take_vector(mp, envp, envo, &used);
+    struct gathered g = {0, ARG_MAX - 16}; /* the two NULL pointers */
+    int64_t execfn = take_string(mp, path, &g);
+    int64_t argc = execfn < 0 ? execfn : take_vector(mp, argv, argo, &g);
+    int64_t envc = argc < 0 ? argc : take_vector(mp, envp, envo, &g);
     if (envc < 0)
         return envc;
-    grant_id_t g = grant_alloc(vfs_ep, image, IMAGE_MAX, GRANT_WRITE);
+    grant_id_t gr = grant_alloc(vfs_ep, image, IMAGE_MAX, GRANT_WRITE);
     int64_t size;
-    if (g < 0)
+    if (gr < 0)
         return -LX_ENOMEM;
-    vfs_request(VFS_PM_EXEC, (uint64_t)mp->ep, path, (uint64_t)g, IMAGE_MAX, &size);
-    grant_free(g);
+    vfs_request(VFS_PM_EXEC, (uint64_t)mp->ep, path, (uint64_t)gr, IMAGE_MAX, &size);
+    grant_free(gr);
     if (size < 0)
         return size;
+    if (size > IMAGE_MAX)
+        return -LX_EIO; /* vfs says more than the grant holds */
     const elf64_ehdr_t *h = (const elf64_ehdr_t *)image;
-    if (elf_check(image, (uint64_t)size) < 0)
+    uint64_t sp = stack_sp(argc, envc, g.used), pages, end, phdr;
+    if (!sp)
+        return -LX_E2BIG;
+    /* the stack: the arguments' pages, and STACK_SIZE below them for the program */
+    uint64_t stack_len = STACK_SIZE + ((STACK_TOP - sp + PAGE - 1) & ~(PAGE - 1));
+    if (elf_check(image, (uint64_t)size) < 0 ||
+        program_fits(h, STACK_TOP - stack_len, &pages, &end, &phdr) < 0)
         return -LX_ENOEXEC;
-    const elf64_phdr_t *ph = (const elf64_phdr_t *)(image + h->phoff);
-    uint64_t phdr = 0, end = 0;
-    for (int i = 0; i < h->phnum; i++)
-        if (ph[i].type == ELF_PT_LOAD) {
-            if (h->phoff >= ph[i].offset && h->phoff < ph[i].offset + ph[i].filesz)
-                phdr = ph[i].vaddr + (h->phoff - ph[i].offset);
-            if (ph[i].vaddr + ph[i].memsz > end)
-                end = ph[i].vaddr + ph[i].memsz;
-        }
+    build_stack(sp, argc, envc, g.used, h, phdr, (uint64_t)execfn);
+    int64_t old = mem_pages(mp);
+    uint64_t total = pages + stack_len / PAGE;
+    if (old < 0 || mem_admit(mp, total, total > (uint64_t)old ? total - (uint64_t)old : 0) < 0)
+        return -LX_ENOMEM;
 
     /* The point of no return: from here a failure kills the process. */
     sys_mem_unmap(mp->ep, 0, 0x0000800000000000ull);
     mem_forget(mp);
-    int64_t r = 0;
-    for (int i = 0; i < h->phnum && r == 0; i++) {
-        if (ph[i].type != ELF_PT_LOAD || !ph[i].memsz)
-            continue;
-        int prot = PROT_R | (ph[i].flags & ELF_PF_W ? PROT_W : 0) | (ph[i].flags & ELF_PF_X ? PROT_X : 0);
-        uint64_t lead = ph[i].vaddr & 4095, len = (lead + ph[i].memsz + 4095) & ~4095ull;
-        r = ph[i].offset < lead ? -E_INVAL
-                                : sys_mem_map_fill(mp->ep, ph[i].vaddr - lead, len, prot,
-                                                   image + ph[i].offset - lead, ph[i].filesz + lead);
-    }
-    uint64_t stack_size;
-    uint64_t sp = build_stack(argo, argc, envo, envc, used, h, phdr, (uint64_t)execfn, &stack_size);
-    if (r == 0)
-        r = sys_mem_map(mp->ep, STACK_TOP - STACK_SIZE, STACK_SIZE, PROT_R | PROT_W);
-    if (r == 0 && stack_size <= STACK_SIZE)
-        r = sys_vcopy(SELF, (uint64_t)stack_image + sizeof(stack_image) - stack_size, mp->ep, sp,
-                      stack_size);
-    struct user_regs u = {.rsp = sp, .rip = h->entry, .rflags = 0x202};
-    if (r == 0 && stack_size <= STACK_SIZE)
-        r = sys_proc_regs(mp->ep, REGS_SET, &u);
-    if (r < 0 || stack_size > STACK_SIZE) {
+    int64_t r = load_image(mp, h, sp, stack_len);
+    if (r < 0) {
         printf("pm: exec of pid %d failed after its old image was gone (%ld): killed\n", mp->pid, r);
         mproc_exit(mp, SIGKILL);
         return SUSPEND;
     }
-    mp->brk_start = mp->brk = (end + 4095) & ~4095ull;
+    mp->brk_start = mp->brk = end;
     for (int s = 1; s < NSIG; s++)
         if (mp->act[s].handler != SIG_IGN)
             mp->act[s] = (struct k_sigaction){0};

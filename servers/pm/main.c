@@ -60,12 +60,29 @@ static int64_t unimplemented(struct mproc *mp, uint64_t nr)
     return -LX_ENOSYS;
 }
 
+/*
+ * A message its sender has no right to send (docs/USERLAND.md, "Who may
+ * send what"): counted, and logged (the first 20, then every 1000th); a
+ * sender that waits for a reply gets `reply_type` with -errno (0: no reply).
+ */
+static uint64_t refused;
+
+static void refuse(const message_t *m, const char *rule, int reply_type, int64_t err)
+{
+    refused++;
+    if (refused <= 20 || refused % 1000 == 0)
+        printf("pm: refused message %x from endpoint %d: %s (%lu refused)\n", (unsigned)m->type,
+               (int)m->source, rule, refused);
+    message_t r = {.type = reply_type, .u.w = {(uint64_t)err}};
+    if (reply_type && m->source > 0)
+        ipc_sendnb(m->source, &r);
+}
+
 static void handle_call(message_t *m)
 {
     struct mproc *mp = mproc_of(m->source);
-    if (!mp) { /* not a Linux process (a system process trying the ABI) */
-        message_t r = {.type = MSG_LINUX_REPLY, .u.w = {(uint64_t)-LX_ENOSYS}};
-        ipc_sendnb(m->source, &r);
+    if (!mp) { /* a system process trying the ABI */
+        refuse(m, "Linux calls come from Linux processes only", MSG_LINUX_REPLY, -LX_ENOSYS);
         return;
     }
     if (mp->state != M_ALIVE)
@@ -91,7 +108,7 @@ static void reap_kernel_children(void)
             continue; /* it exited through pm, which killed it */
         int sig = SIGKILL;
         if (d.cause == DEATH_FAULT)
-            sig = d.code == 0 ? SIGFPE : d.code == 6 ? SIGILL : d.code == 3 ? SIGTRAP : SIGSEGV;
+            sig = fault_signal(d.code);
         else if (d.cause == DEATH_EXIT)
             sig = 0;
         mproc_exit(mp, sig ? sig : (int)((d.code & 0xff) << 8));
@@ -200,8 +217,10 @@ static void rs_request(message_t *m)
 {
     message_t r = {.type = PM_REPLY};
     if (m->source != ROOT_EP) {
-        r.u.w[0] = (uint64_t)-LX_EPERM;
-    } else if (m->type == PM_RUN) {
+        refuse(m, "only rs (root) may run programs or collect their results", PM_REPLY, -LX_EPERM);
+        return;
+    }
+    if (m->type == PM_RUN) {
         static char argv[1024];
         uint64_t len = m->u.w[1] < sizeof(argv) ? m->u.w[1] : sizeof(argv);
         int64_t pid = -LX_EFAULT;
@@ -221,6 +240,37 @@ static void rs_request(message_t *m)
     ipc_sendnb(m->source, &r);
 }
 
+/*
+ * Every message, by what its sender may send (docs/USERLAND.md, "Who may
+ * send what"): the kernel its notifications (deaths, the alarm); a Linux
+ * process its Linux calls, which the kernel routes; vfs a notification that
+ * signals wait; rs (root) PM_RUN and PM_RESULTS. Anything else is refused.
+ */
+static void dispatch(message_t *m)
+{
+    if (m->source == SYSTEM) {
+        if (m->type != MSG_NOTIFY) {
+            refuse(m, "the kernel sends notifications only", 0, 0);
+            return;
+        }
+        if (m->u.w[0] & NOTIFY_CHILD)
+            reap_kernel_children();
+        if (m->u.w[0] & NOTIFY_ALARM)
+            timers_run();
+    } else if (m->type == MSG_LINUX_CALL) {
+        handle_call(m);
+    } else if (m->type == MSG_NOTIFY) {
+        if (m->source == vfs_ep)
+            pull_vfs_signals();
+        else
+            refuse(m, "only vfs's notifications (signals to pull) are read", 0, 0);
+    } else if (m->type == PM_RUN || m->type == PM_RESULTS) {
+        rs_request(m);
+    } else {
+        refuse(m, "not a request pm serves", MSG_LINUX_REPLY, -LX_ENOSYS);
+    }
+}
+
 int main(uint64_t arg)
 {
     const char *init = (const char *)arg;
@@ -237,21 +287,6 @@ int main(uint64_t arg)
         message_t m;
         if (ipc_receive(ANY, &m) < 0)
             continue;
-        if (m.source == SYSTEM) {
-            if (m.u.w[0] & NOTIFY_CHILD)
-                reap_kernel_children();
-            if (m.u.w[0] & NOTIFY_ALARM)
-                timers_run();
-        } else if (m.type == MSG_NOTIFY) {
-            if (m.source == vfs_ep)
-                pull_vfs_signals();
-        } else if (m.type == MSG_LINUX_CALL) {
-            handle_call(&m);
-        } else if (m.type == PM_RUN || m.type == PM_RESULTS) {
-            rs_request(&m);
-        } else if (m.source > 0) {
-            message_t r = {.type = MSG_LINUX_REPLY, .u.w = {(uint64_t)-LX_ENOSYS}};
-            ipc_sendnb(m.source, &r);
-        }
+        dispatch(&m);
     }
 }

@@ -73,37 +73,57 @@ int64_t do_set_robust_list(struct mproc *mp, const uint64_t *a)
 
 int64_t do_sched_yield(struct mproc *mp, const uint64_t *a) { (void)mp, (void)a; return 0; }
 
-/* RLIMIT_* values as they really are here (no setting beyond them). */
-static void limit_of(int res, uint64_t lim[2])
+#define RLIMIT_DATA 2
+#define RLIMIT_STACK 3
+#define RLIMIT_NPROC 6
+#define RLIMIT_NOFILE 7
+#define RLIMIT_AS 9
+
+/* RLIMIT_* values as they really are here; RLIMIT_AS and RLIMIT_DATA are mp's own. */
+static uint64_t *limit_of(struct mproc *mp, int res, uint64_t lim[2])
 {
-    uint64_t inf = ~0ull;
-    lim[0] = lim[1] = inf;
-    if (res == 3) /* STACK */
+    lim[0] = lim[1] = ~0ull;
+    if (res == RLIMIT_STACK)
         lim[0] = lim[1] = STACK_SIZE;
-    else if (res == 7) /* NOFILE */
+    else if (res == RLIMIT_NOFILE)
         lim[0] = lim[1] = 64;
-    else if (res == 6) /* NPROC */
+    else if (res == RLIMIT_NPROC)
         lim[0] = lim[1] = NR_MPROCS;
-    else if (res == 9 || res == 2) /* AS, DATA */
-        lim[0] = lim[1] = (uint64_t)MEM_LIMIT_PAGES * 4096;
+    else if (res == RLIMIT_AS || res == RLIMIT_DATA) {
+        uint64_t *own = res == RLIMIT_AS ? mp->rlim_as : mp->rlim_data;
+        lim[0] = own[0], lim[1] = own[1];
+        return own;
+    }
+    return 0;
 }
 
+/*
+ * Get and set resource limits (of the caller only). A new soft limit may
+ * not exceed the new hard one (EINVAL); a hard limit may not go above what
+ * the system gives (EPERM). Only RLIMIT_AS and RLIMIT_DATA change anything:
+ * both bound the pages the process may have (mem.c), and are kept across
+ * fork and exec.
+ */
 int64_t do_prlimit64(struct mproc *mp, const uint64_t *a)
 {
-    uint64_t lim[2];
+    uint64_t lim[2], want[2];
     if (a[0] && (int)a[0] != mp->pid)
         return -LX_ESRCH;
     if (a[1] > 15)
         return -LX_EINVAL;
-    limit_of((int)a[1], lim);
-    if (a[2]) {
-        uint64_t want[2];
-        if (sys_vcopy(mp->ep, a[2], SELF, (uint64_t)want, sizeof(want)) < 0)
-            return -LX_EFAULT;
-        if (want[0] > want[1] || want[1] > lim[1])
-            return want[0] > want[1] ? -LX_EINVAL : -LX_EPERM;
-    }
-    return a[3] ? put(mp, a[3], lim, sizeof(lim)) : 0;
+    uint64_t *own = limit_of(mp, (int)a[1], lim);
+    if (a[2] && sys_vcopy(mp->ep, a[2], SELF, (uint64_t)want, sizeof(want)) < 0)
+        return -LX_EFAULT;
+    if (a[2] && want[0] > want[1])
+        return -LX_EINVAL;
+    uint64_t most = own ? (uint64_t)MEM_LIMIT_PAGES * 4096 : lim[1];
+    if (a[2] && want[1] > most)
+        return -LX_EPERM;
+    if (a[3] && put(mp, a[3], lim, sizeof(lim)) < 0)
+        return -LX_EFAULT;
+    if (a[2] && own)
+        own[0] = want[0], own[1] = want[1];
+    return 0;
 }
 
 int64_t do_getrlimit(struct mproc *mp, const uint64_t *a)

@@ -22,6 +22,7 @@
 #define STACK_SIZE (256 * 1024)
 #define MMAP_TOP 0x00007f0000000000ull
 #define MEM_LIMIT_PAGES (256 * 256) /* 256 MiB per process */
+#define MIN_MAP_ADDR 0x10000   /* no mapping below (Linux's mmap_min_addr) */
 #define MAX_REGIONS 128
 #define USER_PRIO 5
 
@@ -53,7 +54,7 @@ struct mproc {
     struct k_sigaction act[NSIG];
     uint64_t sigmask, pending;
     uint64_t brk_start, brk;
-    uint64_t mmap_next;              /* next top-down mmap address */
+    uint64_t rlim_as[2], rlim_data[2]; /* RLIMIT_AS, RLIMIT_DATA: soft, hard (bytes) */
     struct region regions[MAX_REGIONS]; /* anonymous mappings, for accounting */
     enum mwait wait;
     message_t call;                  /* the suspended call */
@@ -111,12 +112,15 @@ void report_exit(struct mproc *mp);
 #define SIGTTOU 22
 #define SIGURG 23
 #define SIGWINCH 28
+int fault_signal(int64_t vector);
 void signal_send(struct mproc *mp, int sig);
 void signal_check(struct mproc *mp);
 int signal_group(int pgid, int sig, struct mproc *sender);
 
 /* mem.c */
-int64_t mem_map_anon(struct mproc *mp, uint64_t addr, uint64_t len, int prot, int fixed);
+uint64_t mem_limit_pages(const struct mproc *mp);
+int64_t mem_admit(const struct mproc *mp, uint64_t total, uint64_t fresh);
+int64_t mem_pages(const struct mproc *mp);
 void mem_forget(struct mproc *mp);
 
 /* time.c */

@@ -31,7 +31,8 @@ struct mproc *mproc_alloc(void)
             memset(&mprocs[i], 0, sizeof(mprocs[i]));
             mprocs[i].state = M_ALIVE;
             mprocs[i].start_tick = now_ticks();
-            mprocs[i].mmap_next = MMAP_TOP;
+            mprocs[i].rlim_as[0] = mprocs[i].rlim_as[1] = (uint64_t)MEM_LIMIT_PAGES * 4096;
+            mprocs[i].rlim_data[0] = mprocs[i].rlim_data[1] = (uint64_t)MEM_LIMIT_PAGES * 4096;
             return &mprocs[i];
         }
     return 0;
@@ -40,6 +41,9 @@ struct mproc *mproc_alloc(void)
 int64_t do_fork(struct mproc *mp, const uint64_t *a)
 {
     (void)a;
+    int64_t pages = mem_pages(mp); /* the copy takes as many new frames as mp has pages */
+    if (pages < 0 || mem_admit(mp, (uint64_t)pages, (uint64_t)pages) < 0)
+        return -LX_ENOMEM;
     struct mproc *c = mproc_alloc();
     int pid = c ? pid_alloc() : -1;
     if (!c || pid < 0) {
@@ -189,7 +193,7 @@ int64_t do_setpgid(struct mproc *mp, const uint64_t *a)
 {
     int pid = (int)a[0] ? (int)a[0] : mp->pid, pgid = (int)a[1] ? (int)a[1] : pid;
     struct mproc *t = mproc_by_pid(pid);
-    if ((int)a[1] < 0)
+    if ((int)a[0] < 0 || (int)a[1] < 0)
         return -LX_EINVAL;
     if (!t || t->state != M_ALIVE || (t != mp && t->ppid != mp->pid))
         return -LX_ESRCH;

@@ -32,6 +32,32 @@ struct rt_sigframe {
     uint8_t si_rest[104];
 };
 
+/* The signal Linux sends for each x86 exception vector (arch/x86/kernel/traps.c). */
+static const uint8_t vector_signal[32] = {
+    [0] = SIGFPE,   /* #DE divide error */
+    [1] = SIGTRAP,  /* #DB debug: single step (TF), breakpoints */
+    [3] = SIGTRAP,  /* #BP int3 */
+    [4] = SIGSEGV,  /* #OF into */
+    [5] = SIGSEGV,  /* #BR bound */
+    [6] = SIGILL,   /* #UD invalid opcode */
+    [9] = SIGFPE,   /* coprocessor segment overrun */
+    [10] = SIGSEGV, /* #TS invalid TSS */
+    [11] = SIGBUS,  /* #NP segment not present */
+    [12] = SIGBUS,  /* #SS stack segment */
+    [13] = SIGSEGV, /* #GP general protection */
+    [14] = SIGSEGV, /* #PF page fault */
+    [16] = SIGFPE,  /* #MF x87 floating point */
+    [17] = SIGBUS,  /* #AC alignment check */
+    [19] = SIGFPE,  /* #XM SIMD floating point */
+    [21] = SIGSEGV, /* #CP control protection */
+};
+
+/* The signal a process killed by the kernel for exception `vector` died of. */
+int fault_signal(int64_t vector)
+{
+    return vector >= 0 && vector < 32 && vector_signal[vector] ? vector_signal[vector] : SIGSEGV;
+}
+
 static uint8_t fpstate[FPU_STATE_SIZE] __attribute__((aligned(16))); /* mc.fpstate's image */
 
 extern struct mproc *in_call;
@@ -168,6 +194,8 @@ int64_t do_kill(struct mproc *mp, const uint64_t *a)
     int pid = (int)a[0], sig = (int)a[1], n = 0;
     if (sig < 0 || sig >= NSIG)
         return -LX_EINVAL;
+    if (pid == INT32_MIN)
+        return -LX_ESRCH; /* no group -pid: it would not fit an int */
     if (pid > 0) {
         struct mproc *t = mproc_by_pid(pid);
         if (!t || (t->state != M_ALIVE && sig)) /* a zombie still exists for kill(pid, 0) */
@@ -194,16 +222,19 @@ int64_t do_kill(struct mproc *mp, const uint64_t *a)
     return signal_group(pgid, sig, mp) ? 0 : -LX_ESRCH;
 }
 
+/* One thread per process: tid = pid. A tid names one thread: never a group or all (EINVAL). */
 int64_t do_tkill(struct mproc *mp, const uint64_t *a)
 {
-    uint64_t b[2] = {a[0], a[1]}; /* one thread per process: tid = pid */
-    return do_kill(mp, b);
+    uint64_t b[2] = {a[0], a[1]};
+    return (int)a[0] <= 0 ? -LX_EINVAL : do_kill(mp, b);
 }
 
 int64_t do_tgkill(struct mproc *mp, const uint64_t *a)
 {
-    uint64_t b[2] = {a[1], a[2]}; /* one thread per process: tid = pid */
-    return (int64_t)a[0] == (int64_t)a[1] ? do_kill(mp, b) : -LX_ESRCH;
+    uint64_t b[2] = {a[1], a[2]};
+    if ((int)a[0] <= 0 || (int)a[1] <= 0)
+        return -LX_EINVAL;
+    return (int)a[0] == (int)a[1] ? do_kill(mp, b) : -LX_ESRCH;
 }
 
 int64_t do_rt_sigaction(struct mproc *mp, const uint64_t *a)

@@ -2,9 +2,22 @@
  * Clocks and timers. The monotonic clock is the kernel's tick count
  * (1 ms); the real-time clock is the CMOS RTC read once at start plus
  * that. nanosleep and ITIMER_REAL (alarm, setitimer) are deadlines in
- * ticks, served by one kernel alarm set for the earliest of them.
+ * ticks, served by one kernel alarm set for the earliest of them. Time
+ * arithmetic saturates: a sleep or timer too long for 64 bits of
+ * milliseconds ends at the end of time (UINT64_MAX), never early.
  */
 #include "pm.h"
+
+#define ALARM_MAX (1ull << 36) /* ticks (2 years): a longer wait is re-armed when this ends */
+
+static uint64_t add_sat(uint64_t a, uint64_t b) { return a > ~0ull - b ? ~0ull : a + b; }
+
+/* sec seconds and sub units of 1/per second, rounded up to ms, saturated. */
+static uint64_t to_ms(uint64_t sec, uint64_t sub, uint64_t per)
+{
+    uint64_t ms = sec > ~0ull / 1000 ? ~0ull : sec * 1000;
+    return add_sat(ms, (sub * 1000 + per - 1) / per);
+}
 
 static uint64_t boot_epoch; /* seconds since 1970 when the tick count was 0 */
 
@@ -100,15 +113,21 @@ static int64_t timespec_ms(struct mproc *mp, uint64_t uaddr, uint64_t *ms)
         return -LX_EFAULT;
     if (t[0] < 0 || t[1] < 0 || t[1] >= 1000000000)
         return -LX_EINVAL;
-    *ms = (uint64_t)t[0] * 1000 + ((uint64_t)t[1] + 999999) / 1000000;
+    *ms = to_ms((uint64_t)t[0], (uint64_t)t[1], 1000000000);
     return 0;
+}
+
+/* A relative sleep of ms: one tick more, so that at least ms pass. */
+static int64_t sleep_for(struct mproc *mp, uint64_t ms)
+{
+    return sleep_until(mp, add_sat(now_ticks(), add_sat(ms, ms ? 1 : 0)));
 }
 
 int64_t do_nanosleep(struct mproc *mp, const uint64_t *a)
 {
     uint64_t ms;
     int64_t r = timespec_ms(mp, a[0], &ms);
-    return r < 0 ? r : sleep_until(mp, now_ticks() + ms + (ms ? 1 : 0));
+    return r < 0 ? r : sleep_for(mp, ms);
 }
 
 int64_t do_clock_nanosleep(struct mproc *mp, const uint64_t *a)
@@ -123,7 +142,7 @@ int64_t do_clock_nanosleep(struct mproc *mp, const uint64_t *a)
         uint64_t base = a[0] == 0 || a[0] == 5 ? boot_epoch * 1000 : 0;
         return sleep_until(mp, ms > base ? ms - base : 0);
     }
-    return sleep_until(mp, now_ticks() + ms + (ms ? 1 : 0));
+    return sleep_for(mp, ms);
 }
 
 /* ITIMER_REAL: value and interval in ticks, as a struct itimerval in user memory. */
@@ -140,32 +159,43 @@ int64_t do_getitimer(struct mproc *mp, const uint64_t *a)
     return a[0] != 0 ? -LX_EINVAL : itimer_out(mp, a[1]);
 }
 
+/* A struct timeval pair (interval, value) as ms; -EINVAL unless 0 <= usec < 10^6, sec >= 0. */
+static int64_t itimerval_ms(const int64_t v[4], uint64_t *interval, uint64_t *value)
+{
+    for (int i = 0; i < 4; i += 2)
+        if (v[i] < 0 || v[i + 1] < 0 || v[i + 1] >= 1000000)
+            return -LX_EINVAL;
+    *interval = to_ms((uint64_t)v[0], (uint64_t)v[1], 1000000);
+    *value = to_ms((uint64_t)v[2], (uint64_t)v[3], 1000000);
+    return 0;
+}
+
+/* As Linux: the new value is read and checked first; no new value (NULL) disarms. */
 int64_t do_setitimer(struct mproc *mp, const uint64_t *a)
 {
-    int64_t v[4];
+    int64_t v[4] = {0};
+    uint64_t interval, value;
     if (a[0] != 0)
         return -LX_EINVAL; /* only ITIMER_REAL */
     if (a[1] && sys_vcopy(mp->ep, a[1], SELF, (uint64_t)v, sizeof(v)) < 0)
         return -LX_EFAULT;
+    if (itimerval_ms(v, &interval, &value) < 0)
+        return -LX_EINVAL;
     if (a[2] && itimer_out(mp, a[2]) < 0)
         return -LX_EFAULT;
-    if (a[1]) {
-        if (v[0] < 0 || v[1] < 0 || v[2] < 0 || v[3] < 0)
-            return -LX_EINVAL;
-        uint64_t value = (uint64_t)v[2] * 1000 + ((uint64_t)v[3] + 999) / 1000;
-        mp->alarm_interval = (uint64_t)v[0] * 1000 + ((uint64_t)v[1] + 999) / 1000;
-        mp->alarm_at = value ? now_ticks() + value : 0;
-        timers_arm();
-    }
+    mp->alarm_interval = interval;
+    mp->alarm_at = value ? add_sat(now_ticks(), value) : 0;
+    timers_arm();
     return 0;
 }
 
+/* alarm(unsigned int seconds): the register's upper half is not part of it. */
 int64_t do_alarm(struct mproc *mp, const uint64_t *a)
 {
-    uint64_t now = now_ticks();
+    uint64_t now = now_ticks(), secs = (uint32_t)a[0];
     int64_t left = mp->alarm_at > now ? (int64_t)((mp->alarm_at - now + 999) / 1000) : 0;
     mp->alarm_interval = 0;
-    mp->alarm_at = a[0] ? now + a[0] * 1000 : 0;
+    mp->alarm_at = secs ? now + secs * 1000 : 0;
     timers_arm();
     return left;
 }
@@ -182,7 +212,8 @@ void timers_arm(void)
         if (mp->wait == W_SLEEP && (!next || mp->wake_at < next))
             next = mp->wake_at;
     }
-    sys_alarm(next ? (next > now ? next - now : 1) : 0);
+    uint64_t wait = next > now ? next - now : 1;
+    sys_alarm(next ? (wait < ALARM_MAX ? wait : ALARM_MAX) : 0);
 }
 
 void timers_run(void)
@@ -197,7 +228,7 @@ void timers_run(void)
             reply_to(mp, 0);
         }
         if (mp->alarm_at && mp->alarm_at <= now) {
-            mp->alarm_at = mp->alarm_interval ? now + mp->alarm_interval : 0;
+            mp->alarm_at = mp->alarm_interval ? add_sat(now, mp->alarm_interval) : 0;
             signal_send(mp, SIGALRM);
         }
     }

@@ -51,6 +51,29 @@ static void segment_past_file(uint8_t *p) { ph(p, 0)->filesz = 1ull << 40; ph(p,
 static void segment_offset_overflow(uint8_t *p) { ph(p, 0)->offset = ~0ull; }
 static void segment_in_kernel(uint8_t *p) { ph(p, 0)->vaddr = 0xffff800000000000ull; }
 static void filesz_over_memsz(uint8_t *p) { ph(p, 0)->memsz = ph(p, 0)->filesz - 1; }
+static void big_endian(uint8_t *p) { p[5] = 2; }
+static void no_phdrs(uint8_t *p) { hdr(p)->phnum = 0; }
+static void phnum_over_a_page(uint8_t *p) { hdr(p)->phnum = ELF_MAX_PHNUM + 1; }
+static void phentsize_wrong(uint8_t *p) { hdr(p)->phentsize = 32; }
+static void phoff_misaligned(uint8_t *p) { hdr(p)->phoff += 4; }
+static void offset_not_congruent(uint8_t *p) { ph(p, 0)->offset += 1; }
+static void offset_filesz_wraps(uint8_t *p) { ph(p, 0)->filesz = ~0ull - ph(p, 0)->offset + 2; }
+static void vaddr_memsz_wraps(uint8_t *p) { ph(p, 0)->memsz = ~0ull - ph(p, 0)->vaddr + 2; }
+static void segment_crosses_user_top(uint8_t *p)
+{
+    ph(p, 0)->vaddr = ELF_USER_TOP - 4096;
+    ph(p, 0)->offset = 0;
+}
+static void segment_over_4g(uint8_t *p) { ph(p, 0)->memsz = (1ull << 32) + 4096; }
+static void segments_overlap(uint8_t *p) { ph(p, 1)->vaddr = ph(p, 0)->vaddr; }
+static void segments_share_a_page(uint8_t *p)
+{
+    /* the second segment starts on the page where the first ends */
+    ph(p, 1)->vaddr = ((ph(p, 0)->vaddr + ph(p, 0)->memsz - 1) & ~4095ull) | (ph(p, 1)->offset & 4095);
+}
+static void entry_outside_segments(uint8_t *p) { hdr(p)->entry = 0x1000; }
+static void entry_not_executable(uint8_t *p) { hdr(p)->entry = ph(p, 1)->vaddr; }
+static void entry_at_segment_end(uint8_t *p) { hdr(p)->entry = ph(p, 0)->vaddr + ph(p, 0)->memsz; }
 
 static void accepts_system_program(void)
 {
@@ -75,11 +98,60 @@ static void rejects_damage(void)
     CHECK(check_modified(filesz_over_memsz) < 0);
 }
 
+/* Every field whose sum or relation a loader relies on (build/root: text, rodata, data+bss). */
+static void rejects_inconsistent_layout(void)
+{
+    CHECK(ph(image, 0)->type == ELF_PT_LOAD && (ph(image, 0)->flags & ELF_PF_X) &&
+          ph(image, 1)->type == ELF_PT_LOAD && !(ph(image, 1)->flags & ELF_PF_X));
+    CHECK(check_modified(big_endian) < 0);
+    CHECK(check_modified(no_phdrs) < 0);
+    CHECK(check_modified(phnum_over_a_page) < 0);
+    CHECK(check_modified(phentsize_wrong) < 0);
+    CHECK(check_modified(phoff_misaligned) < 0);
+    CHECK(check_modified(offset_not_congruent) < 0);
+    CHECK(check_modified(offset_filesz_wraps) < 0);
+    CHECK(check_modified(vaddr_memsz_wraps) < 0);
+    CHECK(check_modified(segment_crosses_user_top) < 0);
+    CHECK(check_modified(segment_over_4g) < 0);
+    CHECK(check_modified(segments_overlap) < 0);
+    CHECK(check_modified(segments_share_a_page) < 0);
+    CHECK(check_modified(entry_outside_segments) < 0);
+    CHECK(check_modified(entry_not_executable) < 0);
+    CHECK(check_modified(entry_at_segment_end) < 0);
+}
+
+/* A hand-made minimal program: one segment, plus an empty one that is skipped. */
+static void accepts_minimal_program(void)
+{
+    static uint8_t p[4096];
+    elf64_ehdr_t *h = (elf64_ehdr_t *)p;
+    memcpy(h->ident, "\x7f" "ELF\2\1\1", 7);
+    h->type = ELF_ET_EXEC;
+    h->machine = ELF_EM_X86_64;
+    h->version = 1;
+    h->phoff = sizeof(*h);
+    h->phentsize = sizeof(elf64_phdr_t);
+    h->phnum = 2;
+    h->entry = 0x400000 + 0x100;
+    elf64_phdr_t *s = (elf64_phdr_t *)(p + h->phoff);
+    s[0] = (elf64_phdr_t){ELF_PT_LOAD, ELF_PF_R | ELF_PF_X, 0, 0x400000, 0x400000, sizeof(p),
+                          sizeof(p) + 8192, 4096};
+    s[1] = (elf64_phdr_t){ELF_PT_LOAD, ELF_PF_R, 0, 0x400000, 0x400000, 0, 0, 4096};
+    CHECK(elf_check(p, sizeof(p)) == 0);
+    s[1].memsz = 1; /* now it overlaps the first */
+    CHECK(elf_check(p, sizeof(p)) < 0);
+    s[1].memsz = 0;
+    h->phnum = ELF_MAX_PHNUM; /* 73 headers: more than this file holds */
+    CHECK(elf_check(p, sizeof(p)) < 0);
+}
+
 int main(void)
 {
     static const struct host_test tests[] = {
         {"accepts_system_program", accepts_system_program},
         {"rejects_damage", rejects_damage},
+        {"rejects_inconsistent_layout", rejects_inconsistent_layout},
+        {"accepts_minimal_program", accepts_minimal_program},
         {0, 0},
     };
     return run_host_tests(tests);

@@ -1,0 +1,91 @@
+/*
+ * pmtest: who may send pm what (docs/USERLAND.md, "Who may send what").
+ * A system server that is neither rs (root) nor vfs nor a Linux process
+ * sends pm each kind of message it has no right to send; pm must refuse
+ * each one (the replies are checked here, the refusal log lines by
+ * tools/suite_pm.py) and go on serving. Prints "TEST pm.NAME PASS|FAIL",
+ * then "pmtest: N passed, M failed", and exits QEMU (status 1 if all passed).
+ */
+#include <samsara/linux.h>
+#include <samsara/pm.h>
+#include <samsara/root.h>
+#include "sys.h"
+
+static endpoint_t pm;
+
+/* A request to pm: the reply's w0, and its type in *type. */
+static int64_t ask(int type, uint64_t w0, int *reply_type)
+{
+    message_t m = {.type = type, .u.w = {w0}};
+    if (ipc_sendrec(pm, &m) < 0)
+        return 1; /* no answer: a failure below */
+    *reply_type = m.type;
+    return (int64_t)m.u.w[0];
+}
+
+static int run_from_stranger(void)
+{
+    static char argv[] = "/bin/sleep\0" "1";
+    grant_id_t g = grant_alloc(pm, argv, sizeof(argv), GRANT_READ);
+    int type = 0;
+    int64_t r = ask(PM_RUN, (uint64_t)g, &type);
+    grant_free(g);
+    return type == PM_REPLY && r == -LX_EPERM;
+}
+
+static int results_from_stranger(void)
+{
+    int type = 0;
+    return ask(PM_RESULTS, 0, &type) == -LX_EPERM && type == PM_REPLY;
+}
+
+static int linux_call_from_server(void)
+{
+    int type = 0; /* exit_group(0) as if a Linux process had called it */
+    return ask(MSG_LINUX_CALL, LX_exit_group, &type) == -LX_ENOSYS && type == MSG_LINUX_REPLY;
+}
+
+static int unknown_request(void)
+{
+    int type = 0;
+    return ask(ROOT_SAVE, 0, &type) == -LX_ENOSYS && type == MSG_LINUX_REPLY;
+}
+
+static int notify_from_stranger(void)
+{
+    int type = 0; /* a notification only vfs may send; pm still answers afterwards */
+    return ipc_notify(pm) == 0 && ask(PM_RESULTS, 0, &type) == -LX_EPERM;
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(void);
+} tests[] = {
+    {"run_from_stranger", run_from_stranger},
+    {"results_from_stranger", results_from_stranger},
+    {"linux_call_from_server", linux_call_from_server},
+    {"unknown_request", unknown_request},
+    {"notify_from_stranger", notify_from_stranger},
+};
+
+int main(void)
+{
+    message_t m = {.type = ROOT_LOOKUP};
+    strncpy_s((char *)m.u.b, "pm", 16);
+    int passed = 0, failed = 0;
+    if (ipc_sendrec(ROOT_EP, &m) < 0 || m.type <= 0) {
+        printf("pmtest: cannot find pm\n");
+        failed = 1;
+    } else {
+        pm = m.type;
+        for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+            int ok = tests[i].fn();
+            printf("TEST pm.%s %s\n", tests[i].name, ok ? "PASS" : "FAIL");
+            ok ? passed++ : failed++;
+        }
+    }
+    printf("pmtest: %d passed, %d failed\n", passed, failed);
+    log_flush();
+    sys_ioport(IO_OUT8, 0x501, failed ? 1 : 0);
+    return failed;
+}
