@@ -160,6 +160,7 @@ int64_t do_prctl(struct mproc *mp, const uint64_t *a)
             return -LX_EFAULT;
         name[15] = '\0';
         memcpy(mp->name, name, sizeof(name));
+        sys_proc_name(mp->ep, mp->name);
         return 0;
     }
     if (a[0] == 16) /* PR_GET_NAME */
