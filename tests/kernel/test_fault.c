@@ -61,6 +61,16 @@ static int h_nt_flag(uint64_t n)
     return (flags & 0x4000) ? 0 : 2; /* still set for us after the call */
 }
 
+/* Single-stepping into the kernel: TF set, then syscall as the stepped instruction. SFMASK clears
+ * TF on entry, so the kernel never traps; the trap comes in user mode, after the next instruction. */
+static int h_tf_syscall(uint64_t n)
+{
+    (void)n;
+    __asm__ volatile("pushfq; orq $0x100, (%%rsp); mov %0, %%eax; popfq; syscall; nop"
+                     ::"i"(KCALL_BASE + KC_UPTIME) : "rax", "rcx", "r11", "memory", "cc");
+    return 0; /* not reached: the single-step trap kills us */
+}
+
 static int h_spin(uint64_t n)
 {
     for (volatile uint64_t i = 0; i != n - 1; i++) /* n = 0: for ever */
@@ -92,6 +102,7 @@ static const struct fault_case cases[] = {
     {"jump_wild", 14, 1, 0x1234},
     {"exec_stack", 14, 0, 0},
     {"stack_overflow", 14, 0, 0},
+    {"tf_syscall", 1, 0, 0},
 };
 
 static void t_faults(void)
@@ -193,6 +204,7 @@ const struct khelper fault_helpers[] = {
     {"inb", h_inb},
     {"write_cr3", h_write_cr3},
     {"ud2", h_ud2},
+    {"tf_syscall", h_tf_syscall},
     {"int3", h_int3},
     {"int80", h_int80},
     {"kernel_read", h_kernel_read},
