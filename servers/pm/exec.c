@@ -3,8 +3,9 @@
  * image, has vfs copy the program file into its buffer, then (past the
  * point of no return) empties the address space, maps the segments and a
  * stack laid out as the Linux x86-64 ABI says (argc, argv, envp, auxv with
- * AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_ENTRY, AT_RANDOM, ...), and
- * sets the registers.
+ * AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_ENTRY, AT_RANDOM, the ids,
+ * AT_SECURE, ...), and sets the registers. A set-user-id or set-group-id
+ * program changes the effective ids (cred_exec).
  */
 #include <samsara/elf64.h>
 #include "pm.h"
@@ -64,7 +65,7 @@ static uint64_t rand_state;
 /* Build the initial stack in stack_image (which maps to [top - size, top)); returns rsp. */
 static uint64_t build_stack(const uint64_t *argo, int64_t argc, const uint64_t *envo, int64_t envc,
                             uint64_t strings_len, const elf64_ehdr_t *h, uint64_t phdr,
-                            uint64_t execfn_off, uint64_t *size)
+                            uint64_t execfn_off, const struct cred *c, int secure, uint64_t *size)
 {
     uint64_t top = STACK_TOP, words = sizeof(stack_image) / 8;
     uint8_t *base = (uint8_t *)stack_image;
@@ -80,7 +81,8 @@ static uint64_t build_stack(const uint64_t *argo, int64_t argc, const uint64_t *
     uint64_t ustr = top - limit + str_at, urnd = top - limit + rnd_at;
     uint64_t auxv[][2] = {
         {3, phdr}, {4, sizeof(elf64_phdr_t)}, {5, h->phnum}, {6, 4096}, {7, 0}, {8, 0},
-        {9, h->entry}, {11, 0}, {12, 0}, {13, 0}, {14, 0}, {16, 0}, {17, 100}, {23, 0},
+        {9, h->entry}, {11, c->ruid}, {12, c->euid}, {13, c->rgid}, {14, c->egid}, {16, 0},
+        {17, 100}, {23, (uint64_t)secure},
         {25, urnd}, {31, ustr + execfn_off}, {0, 0},
     };
     uint64_t n_aux = sizeof(auxv) / 16;
@@ -110,10 +112,11 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
     if (envc < 0)
         return envc;
     grant_id_t g = grant_alloc(vfs_ep, image, IMAGE_MAX, GRANT_WRITE);
-    int64_t size;
     if (g < 0)
         return -LX_ENOMEM;
-    vfs_request(VFS_PM_EXEC, (uint64_t)mp->ep, path, (uint64_t)g, IMAGE_MAX, &size);
+    /* the reply: w0 size, w1 mode, w2 uid, w3 gid of the program file */
+    message_t file = {.type = VFS_PM_EXEC, .u.w = {(uint64_t)mp->ep, path, (uint64_t)g, IMAGE_MAX}};
+    int64_t size = ipc_sendrec(vfs_ep, &file) < 0 ? -LX_EIO : (int64_t)file.u.w[0];
     grant_free(g);
     if (size < 0)
         return size;
@@ -133,7 +136,8 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
     /* The point of no return: from here a failure kills the process. */
     sys_mem_unmap(mp->ep, 0, 0x0000800000000000ull);
     mem_forget(mp);
-    int64_t r = 0;
+    int secure;
+    int64_t r = cred_exec(mp, file.u.w[1], file.u.w[2], file.u.w[3], &secure);
     for (int i = 0; i < h->phnum && r == 0; i++) {
         if (ph[i].type != ELF_PT_LOAD || !ph[i].memsz)
             continue;
@@ -144,7 +148,8 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
                                                    image + ph[i].offset - lead, ph[i].filesz + lead);
     }
     uint64_t stack_size;
-    uint64_t sp = build_stack(argo, argc, envo, envc, used, h, phdr, (uint64_t)execfn, &stack_size);
+    uint64_t sp = build_stack(argo, argc, envo, envc, used, h, phdr, (uint64_t)execfn, &mp->cred,
+                              secure, &stack_size);
     if (r == 0)
         r = sys_mem_map(mp->ep, STACK_TOP - STACK_SIZE, STACK_SIZE, PROT_R | PROT_W);
     if (r == 0 && stack_size <= STACK_SIZE)
