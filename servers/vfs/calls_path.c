@@ -123,12 +123,10 @@ static int64_t do_open_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t f
         r = -LX_EISDIR;
     else if (type == S_IFLNK)
         r = -LX_ELOOP;
-    else if (!created && (r = perm_check(p, v, open_wants(flags))) < 0)
-        ;
-    else if (type == S_IFCHR && (v->rdev >> 8) != 1)
-        r = dev_open(p, v, (uint32_t)flags);
     else
-        r = 0;
+        r = created ? 0 : perm_check(p, v, open_wants(flags));
+    if (r >= 0 && type == S_IFCHR && (v->rdev >> 8) != 1)
+        r = dev_open(p, v, (uint32_t)flags);
     if (r >= 0 && type == S_IFREG && (flags & O_TRUNC) && (flags & O_ACCMODE)) {
         message_t m = {.type = FS_TRUNC, .u.w = {v->ino, 0}};
         r = fs_call(v->fs, &m);
