@@ -785,7 +785,7 @@ static void t_users_setuid_exec(void)
     while ((n = read(in, buf, sizeof(buf))) > 0)
         CHECK(write(out, buf, (size_t)n) == n);
     CHECK(n == 0 && close(in) == 0 && close(out) == 0);
-    CHECK(chown("/tmp/u_suid", USER, USER) == 0 && chmod("/tmp/u_suid", 04755) == 0);
+    CHECK(chown("/tmp/u_suid", USER, USER) == 0 && chmod("/tmp/u_suid", 06755) == 0);
     pid_t pid = fork();
     if (pid == 0) {
         CHECK(setgroups(0, 0) == 0 && setgid(2000) == 0 && setuid(2000) == 0);
@@ -795,17 +795,17 @@ static void t_users_setuid_exec(void)
     int st;
     CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     struct stat s;
-    CHECK(stat("/tmp/u_suid", &s) == 0 && (s.st_mode & S_ISUID));
-    CHECK(chown("/tmp/u_suid", USER, USER) == 0 && stat("/tmp/u_suid", &s) == 0 && !(s.st_mode & S_ISUID));
+    CHECK(stat("/tmp/u_suid", &s) == 0 && (s.st_mode & 07000) == 06000);
+    CHECK(chown("/tmp/u_suid", USER, USER) == 0 && stat("/tmp/u_suid", &s) == 0 && !(s.st_mode & 07000));
     CHECK(unlink("/tmp/u_suid") == 0);
 }
 
-/* The exec'd side of t_users_setuid_exec: runs as 2000 with the program owner's uid 1000. */
+/* The exec'd side of t_users_setuid_exec: runs as 2000 with the program owner's ids, 1000. */
 static int setuid_child(void)
 {
     uid_t r, e, s;
     CHECK(syscall(SYS_getresuid, &r, &e, &s) == 0 && r == 2000 && e == USER && s == USER);
-    CHECK(getgid() == 2000 && getegid() == 2000 && getauxval(AT_SECURE) == 1);
+    CHECK(getgid() == 2000 && getegid() == USER && getauxval(AT_SECURE) == 1);
     CHECK(setuid(2000) == 0 && setuid(USER) == 0); /* back and forth among its own */
     ERR(open("/dev/service", O_RDWR), EACCES);
     return 0;

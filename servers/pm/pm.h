@@ -1,6 +1,7 @@
 /*
  * pm: the process manager. It owns the Linux view of processes: pids,
- * parents, process groups and sessions, exit status and wait4, signals and
+ * parents, process groups and sessions, user and group ids (cred.c; vfs
+ * gets a copy of each change), exit status and wait4, signals and
  * their handlers, the memory map (brk, mmap), exec of static ELF programs,
  * timers and clocks. The kernel only knows endpoints: every Linux process
  * is a kernel child of pm, which creates them (the first one, init) or
