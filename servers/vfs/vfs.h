@@ -1,7 +1,8 @@
 /*
  * vfs: the virtual file system server. It owns every Linux process's
  * descriptor table, current directory and umask; resolves paths over the
- * mounted file-system servers (FS_* protocol); and forwards I/O to files,
+ * mounted file-system servers (FS_* protocol), checking permissions with
+ * the ids pm gives it for each process (perm.c); and forwards I/O to files,
  * character drivers (CDEV_* protocol), pipes and the built-in memory
  * devices (/dev/null, /dev/zero). User memory is reached with KC_VCOPY
  * (vfs has PRIV_USERS); file-system servers and drivers see only windows
