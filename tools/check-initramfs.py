@@ -10,7 +10,8 @@ only once, with the last link, so links are joined by inode afterwards.
 
 Checks: /bin/busybox is an ELF64 x86-64 static executable (ET_EXEC, no
 PT_INTERP); /bin/sh resolves to it; /sbin/init exists; /bin/hello is a
-static ELF executable; every entry is owned by root. Prints
+static ELF executable; every entry is owned by root, except that a home
+/home/NAME and what is in it belong to NAME's uid in /etc/passwd. Prints
 "initramfs: N entries, M bytes, K applets" (K: /bin entries that are links to
 /bin/busybox) and exits 0, or prints the first failure and exits 1.
 
@@ -157,9 +158,16 @@ def main(argv):
         entries, end = parse(blob)
         if "--list" in argv:
             listing(entries)
+        homes = {}
+        for line in entries.get("etc/passwd", {}).get("data", b"").decode().splitlines():
+            f = line.split(":")
+            if len(f) >= 6 and f[5].startswith("/home/"):
+                homes[f[5].lstrip("/")] = (int(f[2]), int(f[3]))
         for name, e in entries.items():
-            if e["uid"] or e["gid"]:
-                raise Bad(f"/{name} is owned by {e['uid']}:{e['gid']}, not root")
+            home = next((h for h in homes if name == h or name.startswith(h + "/")), None)
+            owner = homes[home] if home else (0, 0)
+            if (e["uid"], e["gid"]) != owner:
+                raise Bad(f"/{name} is owned by {e['uid']}:{e['gid']}, not {owner[0]}:{owner[1]}")
         check_static_exec(entries, "bin/busybox")
         if not same_file(entries, "bin/sh", "bin/busybox"):
             raise Bad("/bin/sh does not link to /bin/busybox")

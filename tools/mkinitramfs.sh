@@ -4,10 +4,11 @@
 # Usage: tools/mkinitramfs.sh OUT.cpio ROOTDIR BUSYBOX APPLETS [PROG...]
 # ROOTDIR is emptied and filled with /bin/busybox, a symlink
 # /bin/APPLET -> busybox for each name in the file APPLETS, /sbin/init ->
-# /bin/init (Samsara's, from user/init.c) or else /bin/busybox, a minimal /etc, the empty directories the system expects,
+# /bin/init (Samsara's, from user/init.c) or else /bin/busybox, a minimal /etc with two
+# users (root, and user with uid 1000 and the home /home/user), the empty directories the system expects,
 # and each PROG copied to /bin under its basename (a program replaces an
 # applet link of the same name). The archive is reproducible: entries in
-# sorted order, owner root, fixed modes, every time stamp set to
+# sorted order, owner root (/home/user: user), fixed modes, every time stamp set to
 # SOURCE_DATE_EPOCH (default 0) and inode numbers renumbered. Names are
 # stored without a leading "/" or "./" (e.g. "bin/sh"), as the Linux
 # kernel's own gen_init_cpio does. Called by mk/userland.mk.
@@ -25,7 +26,7 @@ rm -rf "$root"
 mkdir -p "$root"
 cd "$root"
 umask 022
-mkdir -p bin sbin etc dev proc tmp root usr/bin
+mkdir -p bin sbin etc dev proc tmp root usr/bin home/user
 chmod 1777 tmp
 chmod 0700 root
 
@@ -37,10 +38,15 @@ done < "$applets"
 ln -sfn /bin/busybox sbin/init
 
 [ -n "$etc_overlay" ] && cp -R "$etc_overlay/." etc/
-printf 'root:x:0:0:root:/root:/bin/sh\n' > etc/passwd
-printf 'root:x:0:\n' > etc/group
+# root may become anyone (su needs no password for root); both passwords are
+# locked ("*" in /etc/shadow), so no one becomes root by a password.
+printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n' > etc/passwd
+printf 'root:x:0:\ntty:x:5:\nuser:x:1000:\n' > etc/group
+printf 'root:*:0:0:99999:7:::\nuser:*:0:0:99999:7:::\n' > etc/shadow
+printf '/bin/sh\n/bin/ash\n' > etc/shells
 printf 'samsara\n' > etc/hostname
-chmod 0644 etc/passwd etc/group etc/hostname
+chmod 0644 etc/passwd etc/group etc/shells etc/hostname
+chmod 0600 etc/shadow
 
 for prog in "$@"; do
 	dst=bin/$(basename "$prog")
@@ -53,6 +59,9 @@ done
 [ -f bin/init ] && ln -sfn /bin/init sbin/init
 
 find . -exec touch -h -d "@$epoch" {} +
-find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort |
+find . -mindepth 1 | sed 's|^\./||' | grep -v '^home/user' | LC_ALL=C sort |
 	cpio -o -H newc --owner=0:0 --reproducible --quiet > "$out.tmp"
+# the user's home belongs to the user: appended to the same archive with its owner
+find home/user | LC_ALL=C sort |
+	cpio -o -A -F "$out.tmp" -H newc --owner=1000:1000 --reproducible --quiet
 mv -f "$out.tmp" "$out"

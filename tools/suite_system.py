@@ -78,6 +78,7 @@ def shell_tests(record, boot):
           "mkdir -p /tmp/a/b && cd /tmp/a/b && pwd && touch f && ln -s f g && ls --color=never && cd / && "
           "rm -r /tmp/a && ls /tmp/a 2>&1",
           ["/tmp/a/b", "f  g", "ls: /tmp/a: No such file or directory"])
+    users(record, boot)
     check(record, boot, "system.service_list", "service list",
           lambda out: len(out) >= 5 and out[0].split()[:2] == ["label", "endpoint"]
           and any(l.split()[:1] == ["tty"] and " up " in l for l in out))
@@ -119,6 +120,37 @@ def shell_tests(record, boot):
     check(record, boot, "system.alive_after_fuzz", "echo alive; ls /tmp | wc -l",
           lambda out: out[:1] == ["alive"])
     check(record, boot, "system.exit_restarts_shell", "exit", lambda out: any("starting it again" in l for l in out))
+
+
+def users(record, boot):
+    """Root and an ordinary user (uid 1000): su without a password for root, and
+    the device files' owners and modes enforced (rs's /dev/service is root's)."""
+    check(record, boot, "system.su_user_id", "su user -c id; su user -c whoami",
+          ["uid=1000(user) gid=1000(user) groups=1000(user)", "user"])
+    check(record, boot, "system.user_cannot_use_service",
+          "su user -c 'service list'; echo st=$?; su user -c 'echo kill tty > /dev/service'; echo st=$?",
+          ["service: /dev/service: Permission denied", "st=2",
+           "sh: can't create /dev/service: Permission denied", "st=1"])
+    check(record, boot, "system.ls_shows_owners",
+          "stat -c '%A %U %G %n' /dev/console /dev/null /dev/service /home/user /tmp; "
+          "ls -l /dev/service | cut -c1-29",
+          ["crw--w---- root tty /dev/console", "crw-rw-rw- root root /dev/null",
+           "crw------- root root /dev/service", "drwxr-xr-x user user /home/user",
+           "drwxrwxrwt root root /tmp", "crw-------    1 root     root"])
+    check(record, boot, "system.user_files",
+          "su - user -c 'pwd; touch mine; stat -c \"%A %U %G\" mine; "
+          "echo x >> /etc/passwd; cat /etc/shadow; kill -0 1'; echo st=$?",
+          ["/home/user", "-rw-r--r-- user user",
+           "-sh: can't create /etc/passwd: Permission denied",
+           "cat: can't open '/etc/shadow': Permission denied",
+           "sh: can't kill pid 1: Operation not permitted", "st=1"])
+    # an interactive shell as the user, then back to root's
+    boot.send("su user\n")
+    ok = boot.wait_prompt("$ ", 10)
+    out = boot.run("id -u; exit", PROMPT, 10) if ok else None
+    back = boot.run("id -u", PROMPT, 10) if out is not None else None
+    record("system.su_interactive_shell", out is not None and "1000" in out and back == ["0"],
+           f"user shell printed {out!r}, then root's {back!r}", boot.tail())
 
 
 def run_utest(record, module):

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -169,7 +171,6 @@ static void t_ids(void)
 {
     CHECK(getuid() == 0 && geteuid() == 0 && getgid() == 0 && getegid() == 0);
     CHECK(setuid(0) == 0);
-    ERR(setuid(1000), EPERM);
     CHECK(getpgid(0) == getpgrp() && getsid(0) > 0);
     CHECK(setpgid(0, 0) == 0 && getpgrp() == getpid());
     ERR(setsid(), EPERM); /* a group leader */
@@ -1150,6 +1151,229 @@ static void t_kill_edges(void)
 }
 /* ---- end of pm: limits and edge values */
 
+/* ---- users and permissions: pm keeps the ids, vfs checks them */
+#define USER 1000
+
+/* Become uid and gid 1000 with no other groups, as su does. */
+static void become_user(void)
+{
+    CHECK(setgroups(0, 0) == 0 && setgid(USER) == 0 && setuid(USER) == 0);
+    CHECK(getuid() == USER && geteuid() == USER && getgid() == USER && getegid() == USER);
+}
+
+/* Run f in a child that has become the user; it must pass. */
+static void as_user(void (*f)(void))
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        become_user();
+        f();
+        _exit(0);
+    }
+    int st;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* A root-owned file with the given mode holding "root\n". */
+static void root_file(const char *path, mode_t mode)
+{
+    unlink(path);
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+    CHECK(fd >= 0 && write(fd, "root\n", 5) == 5 && fchmod(fd, mode) == 0 && close(fd) == 0);
+}
+
+static void t_users_id_rules(void)
+{
+    uid_t r, e, s;
+    gid_t groups[4] = {7, USER, 5, 0};
+    CHECK(setgroups(3, groups) == 0 && getgroups(0, 0) == 3);
+    ERR(getgroups(2, groups), EINVAL);
+    CHECK(getgroups(4, groups) == 3 && groups[0] == 5 && groups[1] == 7 && groups[2] == USER);
+    CHECK(syscall(SYS_setresgid, USER, USER, USER) == 0 && getgid() == USER && getegid() == USER);
+    CHECK(syscall(SYS_setresuid, USER, 2000, 0) == 0 && getuid() == USER && geteuid() == 2000);
+    CHECK(syscall(SYS_getresuid, &r, &e, &s) == 0 && r == USER && e == 2000 && s == 0);
+    ERR(setuid(3000), EPERM); /* not root now: only among its own ids */
+    ERR(setgroups(0, 0), EPERM);
+    ERR(syscall(SYS_setresgid, 0, -1, -1), EPERM);
+    CHECK(setuid(0) == 0 && geteuid() == 0 && getuid() == USER); /* 0 is its saved uid */
+    CHECK(setreuid(-1, 2000) == 0 && syscall(SYS_getresuid, &r, &e, &s) == 0 && s == 2000);
+    CHECK(seteuid(0) == -1 && syscall(SYS_setresuid, -1, USER, -1) == 0); /* 0 is gone from all three */
+    CHECK(syscall(SYS_getresuid, &r, &e, &s) == 0 && r == USER && e == USER && s == 2000);
+    CHECK(setuid(2000) == 0 && getuid() == USER); /* unprivileged: the effective uid only */
+    ERR(setuid(0), EPERM);
+    ERR(setreuid(-1, 0), EPERM);
+    ERR(setuid(-1), EINVAL);
+    CHECK(setfsuid(0) == 2000 && setfsuid(-1) == 2000); /* refused; the old one is reported */
+    ERR(kill(1, 0), EPERM);                             /* init is root's */
+    CHECK(kill(getpid(), 0) == 0);
+}
+
+static void t_users_devices(void)
+{
+    struct stat st;
+    CHECK(stat("/dev/service", &st) == 0 && st.st_mode == (S_IFCHR | 0600) && st.st_uid == 0);
+    CHECK(stat("/dev/null", &st) == 0 && st.st_mode == (S_IFCHR | 0666));
+    CHECK(stat("/dev/console", &st) == 0 && st.st_mode == (S_IFCHR | 0620) && st.st_gid == 5);
+    become_user();
+    ERR(open("/dev/service", O_RDWR), EACCES);
+    ERR(open("/dev/service", O_RDONLY), EACCES);
+    ERR(chmod("/dev/service", 0666), EPERM);
+    ERR(setuid(0), EPERM);
+    int fd = open("/dev/null", O_RDWR);
+    CHECK(fd >= 0 && write(fd, "x", 1) == 1 && close(fd) == 0);
+}
+
+static void user_files(void)
+{
+    struct stat st;
+    int fd = open("/tmp/u_root", O_RDONLY);
+    CHECK(fd >= 0 && close(fd) == 0); /* others may read it */
+    ERR(open("/tmp/u_root", O_WRONLY), EACCES);
+    ERR(open("/tmp/u_root", O_RDONLY | O_TRUNC), EACCES);
+    ERR(truncate("/tmp/u_root", 0), EACCES);
+    ERR(access("/tmp/u_root", W_OK), EACCES);
+    CHECK(access("/tmp/u_root", R_OK) == 0);
+    ERR(chmod("/tmp/u_root", 0666), EPERM);
+    ERR(chown("/tmp/u_root", USER, USER), EPERM);
+    ERR(unlink("/tmp/u_root"), EPERM); /* /tmp is sticky: only owners remove */
+    ERR(rename("/tmp/u_root", "/tmp/u_moved"), EPERM);
+    ERR(link("/tmp/u_root", "/tmp/u_link"), EPERM); /* protected_hardlinks */
+    ERR(utimensat(AT_FDCWD, "/tmp/u_root", 0, 0), EACCES);
+    ERR(mkdir("/u_dir", 0755), EACCES);
+    ERR(mkdir("/tmp", 0755), EEXIST);
+    ERR(open("/etc/u_new", O_CREAT | O_WRONLY, 0644), EACCES);
+    ERR(open("/etc/shadow", O_RDONLY), EACCES);
+    fd = open("/tmp/u_mine", O_CREAT | O_WRONLY | O_EXCL, 0666);
+    CHECK(fd >= 0 && write(fd, "mine\n", 5) == 5 && fstat(fd, &st) == 0 && close(fd) == 0);
+    CHECK(st.st_uid == USER && st.st_gid == USER && st.st_mode == (S_IFREG | 0644)); /* umask 022 */
+    CHECK(chmod("/tmp/u_mine", 0400) == 0 && utimensat(AT_FDCWD, "/tmp/u_mine", 0, 0) == 0);
+    ERR(open("/tmp/u_mine", O_WRONLY), EACCES); /* its owner's bits say r-- */
+    ERR(chown("/tmp/u_mine", 0, -1), EPERM);    /* giving files away is root's */
+    ERR(chown("/tmp/u_mine", -1, 0), EPERM);    /* not one of its groups */
+    CHECK(chown("/tmp/u_mine", -1, USER) == 0 && rename("/tmp/u_mine", "/tmp/u_mine2") == 0);
+    fd = open("/tmp/u_ro", O_CREAT | O_WRONLY | O_EXCL, 0444); /* a new file opens as asked */
+    CHECK(fd >= 0 && write(fd, "x", 1) == 1 && close(fd) == 0);
+    CHECK(unlink("/tmp/u_ro") == 0 && unlink("/tmp/u_mine2") == 0);
+}
+
+static void t_users_files(void)
+{
+    unlink("/tmp/u_mine");
+    unlink("/tmp/u_mine2");
+    unlink("/tmp/u_ro");
+    root_file("/tmp/u_root", 0644);
+    umask(022);
+    as_user(user_files);
+    struct stat st;
+    CHECK(stat("/tmp/u_root", &st) == 0 && st.st_size == 5 && unlink("/tmp/u_root") == 0);
+}
+
+static void user_sees_sgid_dir(void)
+{
+    struct stat st;
+    int fd = creat("/tmp/u_sgid/f", 0644);
+    CHECK(fd >= 0 && fstat(fd, &st) == 0 && close(fd) == 0);
+    CHECK(st.st_uid == USER && st.st_gid == 50); /* the directory's group */
+    CHECK(mkdir("/tmp/u_sgid/d", 0755) == 0 && stat("/tmp/u_sgid/d", &st) == 0);
+    CHECK(st.st_gid == 50 && (st.st_mode & S_ISGID)); /* inherited */
+    int fds[2];
+    CHECK(pipe(fds) == 0 && fstat(fds[0], &st) == 0 && st.st_uid == USER);
+}
+
+static void t_users_new_file_owner(void)
+{
+    struct stat st;
+    unlink("/tmp/u_new");
+    umask(027);
+    int fd = open("/tmp/u_new", O_CREAT | O_WRONLY | O_EXCL, 0666);
+    CHECK(fd >= 0 && fstat(fd, &st) == 0 && close(fd) == 0 && unlink("/tmp/u_new") == 0);
+    CHECK(st.st_uid == 0 && st.st_gid == 0 && st.st_mode == (S_IFREG | 0640));
+    unlink("/tmp/u_sgid/f");
+    rmdir("/tmp/u_sgid/d");
+    rmdir("/tmp/u_sgid");
+    CHECK(mkdir("/tmp/u_sgid", 0777) == 0 && chown("/tmp/u_sgid", 0, 50) == 0);
+    CHECK(chmod("/tmp/u_sgid", 02777) == 0);
+    as_user(user_sees_sgid_dir);
+    CHECK(unlink("/tmp/u_sgid/f") == 0 && rmdir("/tmp/u_sgid/d") == 0 && rmdir("/tmp/u_sgid") == 0);
+}
+
+static int dir_mode; /* t_users_dir_search: the mode /tmp/u_dir has now */
+
+static void user_searches(void)
+{
+    struct stat st;
+    int search = dir_mode & 1, read = dir_mode & 4;
+    CHECK(search ? stat("/tmp/u_dir/f", &st) == 0 : stat("/tmp/u_dir/f", &st) == -1 && errno == EACCES);
+    int fd = open("/tmp/u_dir", O_RDONLY | O_DIRECTORY);
+    CHECK(read ? fd >= 0 : fd == -1 && errno == EACCES);
+    CHECK(search ? chdir("/tmp/u_dir") == 0 : chdir("/tmp/u_dir") == -1 && errno == EACCES);
+    ERR(open("/tmp/u_dir/new", O_CREAT | O_WRONLY, 0644), EACCES); /* never writable */
+}
+
+static void t_users_dir_search(void)
+{
+    unlink("/tmp/u_dir/f");
+    rmdir("/tmp/u_dir");
+    CHECK(mkdir("/tmp/u_dir", 0700) == 0);
+    int fd = creat("/tmp/u_dir/f", 0644);
+    CHECK(fd >= 0 && close(fd) == 0);
+    static const int modes[] = {0700, 0701, 0704, 0705};
+    for (int i = 0; i < 4; i++) {
+        dir_mode = modes[i];
+        CHECK(chmod("/tmp/u_dir", (mode_t)dir_mode) == 0);
+        as_user(user_searches);
+    }
+    CHECK(unlink("/tmp/u_dir/f") == 0 && rmdir("/tmp/u_dir") == 0);
+}
+
+static void t_users_access_real_ids(void)
+{
+    ERR(access("/etc/passwd", X_OK), EACCES); /* root executes only what has an x bit */
+    CHECK(access("/etc/passwd", W_OK) == 0 && access("/tmp", X_OK) == 0);
+    CHECK(syscall(SYS_setresuid, USER, 0, 0) == 0);
+    ERR(access("/etc/shadow", R_OK), EACCES); /* access asks with the real uid */
+    CHECK(syscall(SYS_faccessat2, AT_FDCWD, "/etc/shadow", R_OK, AT_EACCESS) == 0);
+    ERR(syscall(SYS_faccessat2, AT_FDCWD, "/etc/shadow", 8, 0), EINVAL);
+    int fd = open("/etc/shadow", O_RDONLY); /* the effective uid opens it */
+    CHECK(fd >= 0 && close(fd) == 0);
+}
+
+static void t_users_setuid_exec(void)
+{
+    static char buf[65536];
+    unlink("/tmp/u_suid");
+    int in = open(self_path, O_RDONLY), out = open("/tmp/u_suid", O_CREAT | O_WRONLY | O_TRUNC, 0755);
+    CHECK(in >= 0 && out >= 0);
+    ssize_t n;
+    while ((n = read(in, buf, sizeof(buf))) > 0)
+        CHECK(write(out, buf, (size_t)n) == n);
+    CHECK(n == 0 && close(in) == 0 && close(out) == 0);
+    CHECK(chown("/tmp/u_suid", USER, USER) == 0 && chmod("/tmp/u_suid", 06755) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        CHECK(setgroups(0, 0) == 0 && setgid(2000) == 0 && setuid(2000) == 0);
+        execl("/tmp/u_suid", "u_suid", "--child", "setuid", (char *)0);
+        _exit(99);
+    }
+    int st;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    struct stat s;
+    CHECK(stat("/tmp/u_suid", &s) == 0 && (s.st_mode & 07000) == 06000);
+    CHECK(chown("/tmp/u_suid", USER, USER) == 0 && stat("/tmp/u_suid", &s) == 0 && !(s.st_mode & 07000));
+    CHECK(unlink("/tmp/u_suid") == 0);
+}
+
+/* The exec'd side of t_users_setuid_exec: runs as 2000 with the program owner's ids, 1000. */
+static int setuid_child(void)
+{
+    uid_t r, e, s;
+    CHECK(syscall(SYS_getresuid, &r, &e, &s) == 0 && r == 2000 && e == USER && s == USER);
+    CHECK(getgid() == 2000 && getegid() == USER && getauxval(AT_SECURE) == 1);
+    CHECK(setuid(2000) == 0 && setuid(USER) == 0); /* back and forth among its own */
+    ERR(open("/dev/service", O_RDWR), EACCES);
+    return 0;
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -1194,6 +1418,13 @@ static const struct {
     {"mmap_edges", t_mmap_edges},
     {"trap_signals", t_trap_signals},
     {"kill_edges", t_kill_edges},
+    {"users_id_rules", t_users_id_rules},
+    {"users_devices", t_users_devices},
+    {"users_files", t_users_files},
+    {"users_new_file_owner", t_users_new_file_owner},
+    {"users_dir_search", t_users_dir_search},
+    {"users_access_real_ids", t_users_access_real_ids},
+    {"users_setuid_exec", t_users_setuid_exec},
 };
 
 /* The exec'd side of some tests. */
@@ -1205,6 +1436,8 @@ static int child_mode(int argc, char **argv)
         CHECK(getenv("SAMSARA") && !strcmp(getenv("SAMSARA"), "yes"));
         return 7;
     }
+    if (!strcmp(argv[2], "setuid"))
+        return setuid_child();
     if (!strcmp(argv[2], "fds")) {
         char c;
         ERR(read(atoi(argv[3]), &c, 1), EBADF); /* closed on exec */

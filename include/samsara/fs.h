@@ -18,14 +18,17 @@
 #define FS_NAME_MAX 255
 
 enum fs_request {
-    FS_LOOKUP = 0x4600, /* w0 dir, w1 grant(name), w2 namelen -> w1 ino, w2 mode */
+    FS_LOOKUP = 0x4600, /* w0 dir, w1 grant(name), w2 namelen -> w1 ino, w2 mode, */
+                        /*   w3 rdev, w4 size, w5 uid, w6 gid (as CREATE, SYMLINK) */
     FS_STAT,            /* w0 ino, w1 grant(struct fs_stat, write) */
     FS_READ,            /* w0 ino, w1 offset, w2 grant(write), w3 len -> bytes */
     FS_WRITE,           /* w0 ino, w1 offset, w2 grant(read), w3 len -> bytes */
     FS_TRUNC,           /* w0 ino, w1 size */
-    FS_CREATE,          /* w0 dir, w1 grant(name), w2 namelen, w3 mode, w4 rdev */
-                        /*   -> w1 ino; mode says file, dir, fifo, char device */
-    FS_SYMLINK,         /* w0 dir, w1 grant(name NUL target), w2 total len -> w1 ino */
+    FS_CREATE,          /* w0 dir, w1 grant(name), w2 namelen, w3 mode, w4 rdev, */
+                        /*   w5 uid, w6 gid (the owner) -> w1 ino; mode says */
+                        /*   file, dir, fifo, char device */
+    FS_SYMLINK,         /* w0 dir, w1 grant(name NUL target), w2 total len, */
+                        /*   w3 uid, w4 gid -> w1 ino */
     FS_LINK,            /* w0 dir, w1 grant(name), w2 namelen, w3 ino */
     FS_UNLINK,          /* w0 dir, w1 grant(name), w2 namelen (not directories) */
     FS_RMDIR,           /* w0 dir, w1 grant(name), w2 namelen (empty directories) */
@@ -36,7 +39,12 @@ enum fs_request {
     FS_CHMOD,           /* w0 ino, w1 mode (permission bits) */
     FS_PUTNODE,         /* w0 ino: vfs holds no more references to it */
     FS_STATFS,          /* w1 grant(struct fs_statfs, write) */
+    FS_CHOWN,           /* w0 ino, w1 uid, w2 gid, w3 mode (permission bits: */
+                        /*   vfs clears the set-id bits as Linux does) */
+    FS_UTIME,           /* w0 ino, w1 atime, w2 mtime (seconds, or FS_TIME_*) */
 };
+#define FS_TIME_NOW (~0ull)       /* FS_UTIME: the server's current time */
+#define FS_TIME_OMIT (~0ull - 1)  /* FS_UTIME: leave this time as it is */
 #define FS_REPLY 0x46ff
 
 struct fs_stat {
@@ -56,6 +64,9 @@ struct fs_statfs {
 #define S_IFDIR 0040000
 #define S_IFCHR 0020000
 #define S_IFIFO 0010000
+#define S_ISUID 0004000
+#define S_ISGID 0002000
+#define S_ISVTX 0001000 /* sticky: in a directory, only owners may remove names */
 
 /* ---- vfs -> character driver. minor = device number within the driver. */
 enum cdev_request {
@@ -100,10 +111,27 @@ enum vfs_pm_request {
     VFS_PM_CANCEL,        /* w0 ep: fail its blocked call with -EINTR -> 1 if one was */
     VFS_PM_PULL,          /* -> w0 kind (VFS_SIG_*), w1 target, w2 signal */
     VFS_PM_SETPGRP,       /* w0 ep, w1 process group, w2 session (for ^C) */
+    VFS_PM_SETCRED,       /* w0 ep, w1 grant(read) of its struct cred: after */
+                          /*   any change of its ids (set*id, setgroups, exec) */
 };
 #define VFS_PM_REPLY 0x56ff
 #define VFS_SIG_NONE 0
 #define VFS_SIG_PROC 1 /* w1 = endpoint (e.g. SIGPIPE) */
 #define VFS_SIG_PGRP 2 /* w1 = process group (e.g. SIGINT from the terminal) */
+
+/*
+ * A Linux process's credentials, kept by pm and copied to vfs: real,
+ * effective, saved and file-system user and group ids, and the
+ * supplementary groups (at most CRED_NGROUPS, musl's NGROUPS_MAX).
+ * vfs checks file access with fsuid, fsgid and groups (real ids for
+ * access(2)); fsuid 0 is root there.
+ */
+#define CRED_NGROUPS 32
+struct cred {
+    uint32_t ruid, euid, suid, fsuid;
+    uint32_t rgid, egid, sgid, fsgid;
+    uint32_t ngroups;
+    uint32_t groups[CRED_NGROUPS];
+};
 
 #endif

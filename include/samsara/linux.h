@@ -70,6 +70,7 @@ struct user_regs {
 #define LX_setitimer 38
 #define LX_getpid 39
 #define LX_sendfile 40
+#define LX_socket 41
 #define LX_clone 56
 #define LX_fork 57
 #define LX_vfork 58
@@ -115,8 +116,17 @@ struct user_regs {
 #define LX_getppid 110
 #define LX_getpgrp 111
 #define LX_setsid 112
+#define LX_setreuid 113
+#define LX_setregid 114
 #define LX_getgroups 115
+#define LX_setgroups 116
+#define LX_setresuid 117
+#define LX_getresuid 118
+#define LX_setresgid 119
+#define LX_getresgid 120
 #define LX_getpgid 121
+#define LX_setfsuid 122
+#define LX_setfsgid 123
 #define LX_getsid 124
 #define LX_rt_sigpending 127
 #define LX_rt_sigsuspend 130
@@ -201,5 +211,6 @@ struct user_regs {
 #define LX_ENOSYS 38
 #define LX_ENOTEMPTY 39
 #define LX_ELOOP 40
+#define LX_EAFNOSUPPORT 97
 
 #endif

@@ -4,10 +4,12 @@
  * vfs copy the program file into its buffer, checks the program
  * (elf_check, then pm's own rules), lays out the new stack and asks
  * mem_admit for the memory, all while a failure can still return to the
- * caller. Then, past the point of no return, it empties the address space,
- * maps the segments and a stack laid out as the Linux x86-64 ABI says
- * (argc, argv, envp, auxv with AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ,
- * AT_ENTRY, AT_RANDOM, ...), and sets the registers.
+ * caller. Then, past the point of no return, it sets the new ids (a
+ * set-user-id or set-group-id program changes the effective ids:
+ * cred_exec), empties the address space, maps the segments and a stack
+ * laid out as the Linux x86-64 ABI says (argc, argv, envp, auxv with
+ * AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_ENTRY, the ids, AT_SECURE,
+ * AT_RANDOM, ...), and sets the registers.
  */
 #include <samsara/elf64.h>
 #include "pm.h"
@@ -94,7 +96,8 @@ static uint64_t stack_sp(int64_t argc, int64_t envc, uint64_t strings_len)
 }
 
 static void build_stack(uint64_t sp, int64_t argc, int64_t envc, uint64_t strings_len,
-                        const elf64_ehdr_t *h, uint64_t phdr, uint64_t execfn_off)
+                        const elf64_ehdr_t *h, uint64_t phdr, uint64_t execfn_off,
+                        const struct cred *c, int secure)
 {
     uint64_t low = STACK_TOP - sizeof(stack_image);
     uint64_t ustr = stack_strings(strings_len), urnd = ustr - 16;
@@ -107,7 +110,8 @@ static void build_stack(uint64_t sp, int64_t argc, int64_t envc, uint64_t string
     }
     uint64_t auxv[AUXV_PAIRS][2] = {
         {3, phdr}, {4, sizeof(elf64_phdr_t)}, {5, h->phnum}, {6, 4096}, {7, 0}, {8, 0},
-        {9, h->entry}, {11, 0}, {12, 0}, {13, 0}, {14, 0}, {16, 0}, {17, 100}, {23, 0},
+        {9, h->entry}, {11, c->ruid}, {12, c->euid}, {13, c->rgid}, {14, c->egid}, {16, 0},
+        {17, 100}, {23, (uint64_t)secure},
         {25, urnd}, {31, ustr + execfn_off}, {0, 0},
     };
     uint64_t *w = (uint64_t *)(at + (sp - low));
@@ -179,10 +183,11 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
     if (envc < 0)
         return envc;
     grant_id_t gr = grant_alloc(vfs_ep, image, IMAGE_MAX, GRANT_WRITE);
-    int64_t size;
     if (gr < 0)
         return -LX_ENOMEM;
-    vfs_request(VFS_PM_EXEC, (uint64_t)mp->ep, path, (uint64_t)gr, IMAGE_MAX, &size);
+    /* the reply: w0 size, w1 mode, w2 uid, w3 gid of the program file */
+    message_t file = {.type = VFS_PM_EXEC, .u.w = {(uint64_t)mp->ep, path, (uint64_t)gr, IMAGE_MAX}};
+    int64_t size = ipc_sendrec(vfs_ep, &file) < 0 ? -LX_EIO : (int64_t)file.u.w[0];
     grant_free(gr);
     if (size < 0)
         return size;
@@ -197,7 +202,6 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
     if (elf_check(image, (uint64_t)size) < 0 ||
         program_fits(h, STACK_TOP - stack_len, &pages, &end, &phdr) < 0)
         return -LX_ENOEXEC;
-    build_stack(sp, argc, envc, g.used, h, phdr, (uint64_t)execfn);
     int64_t old = mem_pages(mp);
     uint64_t total = pages + stack_len / PAGE;
     if (old < 0 || mem_admit(mp, total, total > (uint64_t)old ? total - (uint64_t)old : 0) < 0)
@@ -206,7 +210,12 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
     /* The point of no return: from here a failure kills the process. */
     sys_mem_unmap(mp->ep, 0, 0x0000800000000000ull);
     mem_forget(mp);
-    int64_t r = load_image(mp, h, sp, stack_len);
+    int secure;
+    int64_t r = cred_exec(mp, file.u.w[1], file.u.w[2], file.u.w[3], &secure);
+    if (r == 0) {
+        build_stack(sp, argc, envc, g.used, h, phdr, (uint64_t)execfn, &mp->cred, secure);
+        r = load_image(mp, h, sp, stack_len);
+    }
     if (r < 0) {
         printf("pm: exec of pid %d failed after its old image was gone (%ld): killed\n", mp->pid, r);
         mproc_exit(mp, SIGKILL);

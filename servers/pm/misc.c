@@ -1,7 +1,7 @@
 /*
  * The small calls: uname, sysinfo, arch_prctl (the FS base musl keeps its
  * thread pointer in), set_tid_address, resource limits, getrandom, prctl
- * names, sched_yield.
+ * names, sched_yield, and socket (no address family exists).
  */
 #include "pm.h"
 
@@ -72,6 +72,12 @@ int64_t do_set_robust_list(struct mproc *mp, const uint64_t *a)
 }
 
 int64_t do_sched_yield(struct mproc *mp, const uint64_t *a) { (void)mp, (void)a; return 0; }
+
+/*
+ * No address family is supported, which musl understands: getpwnam and
+ * initgroups then skip nscd and read /etc, and syslog stays quiet.
+ */
+int64_t do_socket(struct mproc *mp, const uint64_t *a) { (void)mp, (void)a; return -LX_EAFNOSUPPORT; }
 
 #define RLIMIT_DATA 2
 #define RLIMIT_STACK 3

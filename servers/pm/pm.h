@@ -1,6 +1,7 @@
 /*
  * pm: the process manager. It owns the Linux view of processes: pids,
- * parents, process groups and sessions, exit status and wait4, signals and
+ * parents, process groups and sessions, user and group ids (cred.c; vfs
+ * gets a copy of each change), exit status and wait4, signals and
  * their handlers, the memory map (brk, mmap), exec of static ELF programs,
  * timers and clocks. The kernel only knows endpoints: every Linux process
  * is a kernel child of pm, which creates them (the first one, init) or
@@ -65,6 +66,7 @@ struct mproc {
     uint64_t child_ticks;            /* CPU ms of reaped children */
     uint64_t cpu_ms;                 /* its own CPU ms, read when it exits */
     int report;                      /* rs ran it (PM_RUN): tell rs how it ended */
+    struct cred cred;                /* its user and group ids (cred.c); vfs has a copy */
 };
 
 extern struct mproc mprocs[NR_MPROCS];
@@ -80,6 +82,10 @@ int vfs_request(int type, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, in
 /* exec.c */
 int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp, int from_pm);
 int64_t do_execve(struct mproc *mp, const uint64_t *a);
+
+/* cred.c */
+int64_t cred_exec(struct mproc *mp, uint64_t mode, uint64_t uid, uint64_t gid, int *secure);
+int cred_may_signal(const struct mproc *sender, const struct mproc *target);
 
 /* proc.c */
 int pid_alloc(void);

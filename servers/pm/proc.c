@@ -1,7 +1,7 @@
 /*
  * Process life: fork, exit, wait4, and the identity calls (pids, process
- * groups, sessions, one user). A dead process stays a zombie until its
- * parent waits; orphans go to init.
+ * groups, sessions; user ids are cred.c's). A dead process stays a zombie
+ * until its parent waits; orphans go to init.
  */
 #include "pm.h"
 
@@ -177,12 +177,6 @@ void check_waiters(struct mproc *parent)
 
 int64_t do_getpid(struct mproc *mp, const uint64_t *a) { (void)a; return mp->pid; }
 int64_t do_getppid(struct mproc *mp, const uint64_t *a) { (void)a; return mp->ppid; }
-int64_t do_getuid(struct mproc *mp, const uint64_t *a) { (void)mp, (void)a; return 0; }
-
-/* setuid/setgid: root is the only user; becoming root again is allowed. */
-int64_t do_setuid(struct mproc *mp, const uint64_t *a) { (void)mp; return a[0] == 0 ? 0 : -LX_EPERM; }
-
-int64_t do_getgroups(struct mproc *mp, const uint64_t *a) { (void)mp, (void)a; return 0; }
 
 static void tell_vfs_pgrp(struct mproc *mp)
 {

@@ -176,13 +176,16 @@ void signal_send(struct mproc *mp, int sig)
     signal_check(mp);
 }
 
-/* Send sig to every process of group pgid (0 < pgid); the number reached. */
+/*
+ * Send sig (0: none) to every process of group pgid (0 < pgid) that sender
+ * may signal (sender 0: the terminal, which may signal all); the number reached.
+ */
 int signal_group(int pgid, int sig, struct mproc *sender)
 {
     int n = 0;
-    (void)sender;
     for (int i = 0; i < NR_MPROCS; i++)
-        if (mprocs[i].state == M_ALIVE && mprocs[i].pgid == pgid) {
+        if (mprocs[i].state == M_ALIVE && mprocs[i].pgid == pgid &&
+            (!sender || cred_may_signal(sender, &mprocs[i]))) {
             n++;
             signal_send(&mprocs[i], sig);
         }
@@ -200,6 +203,8 @@ int64_t do_kill(struct mproc *mp, const uint64_t *a)
         struct mproc *t = mproc_by_pid(pid);
         if (!t || (t->state != M_ALIVE && sig)) /* a zombie still exists for kill(pid, 0) */
             return -LX_ESRCH;
+        if (!cred_may_signal(mp, t))
+            return -LX_EPERM;
         if (sig)
             signal_send(t, sig);
         return 0;
@@ -207,19 +212,18 @@ int64_t do_kill(struct mproc *mp, const uint64_t *a)
     if (pid == -1) {
         for (int i = 0; i < NR_MPROCS; i++)
             if (mprocs[i].state == M_ALIVE && mprocs[i].pid != INIT_PID && &mprocs[i] != mp) {
-                n++;
-                if (sig)
+                n++; /* as Linux: those it may not signal are skipped, and no error */
+                if (cred_may_signal(mp, &mprocs[i]))
                     signal_send(&mprocs[i], sig);
             }
         return n ? 0 : -LX_ESRCH;
     }
     int pgid = pid == 0 ? mp->pgid : -pid;
-    if (!sig) {
-        for (int i = 0; i < NR_MPROCS && !n; i++)
-            n = mprocs[i].state == M_ALIVE && mprocs[i].pgid == pgid;
-        return n ? 0 : -LX_ESRCH;
-    }
-    return signal_group(pgid, sig, mp) ? 0 : -LX_ESRCH;
+    if (signal_group(pgid, sig, mp))
+        return 0;
+    for (int i = 0; i < NR_MPROCS && !n; i++)
+        n = mprocs[i].state == M_ALIVE && mprocs[i].pgid == pgid;
+    return n ? -LX_EPERM : -LX_ESRCH; /* a group it may not signal at all */
 }
 
 /* One thread per process: tid = pid. A tid names one thread: never a group or all (EINVAL). */

@@ -3,7 +3,10 @@
 
 #define CALLS(X)                                                                        \
     X(fork) X(execve) X(exit) X(wait4) X(kill) X(tkill) X(tgkill) X(getpid) X(getppid) X(gettid)   \
-    X(getuid) X(setuid) X(getgroups) X(setpgid) X(getpgid) X(getpgrp) X(getsid)          \
+    X(getuid) X(geteuid) X(getgid) X(getegid) X(setuid) X(setgid) X(setreuid)           \
+    X(setregid) X(setresuid) X(setresgid) X(getresuid) X(getresgid) X(setfsuid)          \
+    X(setfsgid) X(getgroups) X(setgroups) X(socket)                                      \
+    X(setpgid) X(getpgid) X(getpgrp) X(getsid)                                           \
     X(setsid) X(rt_sigaction) X(rt_sigprocmask) X(rt_sigpending) X(rt_sigreturn)         \
     X(pause) X(rt_sigsuspend) X(brk) X(mmap) X(munmap) X(mprotect) X(madvise)            \
     X(clock_gettime) X(clock_getres) X(gettimeofday) X(time) X(nanosleep)                \
@@ -19,8 +22,4 @@ const pm_call_t pm_calls[LX_NR_MAX] = {
     CALLS(ENTRY)
     [LX_vfork] = do_fork,       /* a copy is a correct vfork */
     [LX_exit_group] = do_exit,  /* one thread per process */
-    [LX_geteuid] = do_getuid,   /* one user, root */
-    [LX_getgid] = do_getuid,
-    [LX_getegid] = do_getuid,
-    [LX_setgid] = do_setuid,
 };

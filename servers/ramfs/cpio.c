@@ -11,7 +11,8 @@
  *
  * Names are relative to the root ("bin/sh"; a leading "/" or "./" is
  * dropped, "." or "" is the root itself, whose permission bits it sets).
- * Missing parent directories are created (0755). Kinds: directories,
+ * Missing parent directories are created (0755, owner 0). Every entry
+ * takes its owner (uid, gid) from the header. Kinds: directories,
  * regular files, symlinks, character devices (rdev = major << 8 | minor),
  * fifos and sockets; others are skipped with a log line. An entry whose
  * name exists replaces it, except that a directory is only updated.
@@ -32,7 +33,7 @@ struct src {
 };
 
 struct entry {
-    uint64_t ino, mode, nlink, filesize, major, minor, rmajor, rminor, namesize;
+    uint64_t ino, mode, uid, gid, nlink, filesize, major, minor, rmajor, rminor, namesize;
     uint64_t data_off;
 };
 
@@ -79,6 +80,8 @@ static int parse_header(const char *h, struct entry *e)
             return -1;
     e->ino = f[0];
     e->mode = f[1];
+    e->uid = f[2] & 0xffffffffu;
+    e->gid = f[3] & 0xffffffffu;
     e->nlink = f[4];
     e->filesize = f[6];
     e->major = f[7];
@@ -119,11 +122,12 @@ static uint32_t *hardlink_slot(const struct entry *e)
 }
 
 static int add_file(const struct src *s, struct ramfs_inode *dir, const char *name, uint64_t len,
-                    const struct entry *e)
+                    const struct entry *e, struct ramfs_inode **out)
 {
     uint32_t *link = e->nlink > 1 ? hardlink_slot(e) : 0;
     struct ramfs_inode *ip = link && *link ? ramfs_iget(*link) : 0;
     int r;
+    *out = 0;
     if (ip)
         r = ramfs_link(dir, name, len, ip);
     else
@@ -132,11 +136,18 @@ static int add_file(const struct src *s, struct ramfs_inode *dir, const char *na
         return r;
     if (link)
         *link = ip->ino;
+    *out = ip;
     if (!e->filesize)
         return 0;
     ramfs_truncate(ip, 0);
     int64_t n = ramfs_write(ip, 0, s->ep, s->g, e->data_off, e->filesize);
     return n == (int64_t)e->filesize ? 0 : n < 0 ? (int)n : -LX_ENOSPC;
+}
+
+static void set_owner(struct ramfs_inode *ip, const struct entry *e)
+{
+    ip->uid = (uint32_t)e->uid;
+    ip->gid = (uint32_t)e->gid;
 }
 
 static int add_entry(const struct src *s, const struct entry *e, char *name)
@@ -160,8 +171,10 @@ static int add_entry(const struct src *s, const struct entry *e, char *name)
                 name = end + 1;
                 continue;
             }
-            if (dir->ino == FS_ROOT_INO && type == S_IFDIR)
-                dir->mode = S_IFDIR | perm; /* "." is the root */
+            if (dir->ino == FS_ROOT_INO && type == S_IFDIR) { /* "." is the root */
+                dir->mode = S_IFDIR | perm;
+                set_owner(dir, e);
+            }
             return 0;
         }
         if ((len == 2 && name[0] == '.' && name[1] == '.') || ramfs_name_ok(name, len) < 0)
@@ -179,31 +192,43 @@ static int add_entry(const struct src *s, const struct entry *e, char *name)
             continue;
         }
         struct ramfs_inode *old;
+        int r;
+        ip = 0;
         if (make_room(dir, name, len, type == S_IFDIR, &old) < 0)
             return -LX_EEXIST;
         switch (type) {
         case S_IFDIR:
             if (old) {
                 old->mode = S_IFDIR | perm;
-                return 0;
+                ip = old;
+                r = 0;
+            } else {
+                r = ramfs_create(dir, name, len, S_IFDIR | perm, 0, &ip);
             }
-            return ramfs_create(dir, name, len, S_IFDIR | perm, 0, &ip);
+            break;
         case S_IFREG:
-            return add_file(s, dir, name, len, e);
+            r = add_file(s, dir, name, len, e, &ip);
+            break;
         case S_IFLNK:
             if (e->filesize == 0 || e->filesize > RAMFS_SYMLINK_MAX)
                 return -LX_ENAMETOOLONG;
             if (src_read(s, e->data_off, target, e->filesize) < 0)
                 return -LX_EFAULT;
-            return ramfs_symlink(dir, name, len, target, e->filesize, &ip);
+            r = ramfs_symlink(dir, name, len, target, e->filesize, &ip);
+            break;
         case S_IFCHR:
-            return ramfs_create(dir, name, len, S_IFCHR | perm, e->rmajor << 8 | e->rminor, &ip);
+            r = ramfs_create(dir, name, len, S_IFCHR | perm, e->rmajor << 8 | e->rminor, &ip);
+            break;
         case S_IFIFO:
         case S_IFSOCK:
-            return ramfs_create(dir, name, len, type | perm, 0, &ip);
+            r = ramfs_create(dir, name, len, type | perm, 0, &ip);
+            break;
         default:
             return -LX_EINVAL;
         }
+        if (ip) /* a regular file's data may have failed after it was made: it keeps its owner */
+            set_owner(ip, e);
+        return r;
     }
 }
 

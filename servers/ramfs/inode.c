@@ -8,7 +8,8 @@
  * Lifetime: an inode lives while it has links or references (`refs`);
  * ramfs_iput_check frees it (its blocks, index pages, directory slots,
  * symlink target) once both are gone. Times are seconds since boot
- * (sys_uptime() / 1000) until there is a real-time clock; owners are 0.
+ * (sys_uptime() / 1000) until there is a real-time clock. Owners are
+ * stored, not checked: permissions are vfs's business.
  */
 #include "ramfs.h"
 
@@ -106,7 +107,8 @@ void ramfs_fill_stat(const struct ramfs_inode *ip, struct fs_stat *st)
     st->ino = ip->ino;
     st->mode = ip->mode;
     st->nlink = ip->nlink;
-    st->uid = st->gid = 0;
+    st->uid = ip->uid;
+    st->gid = ip->gid;
     /* a directory's size is nominal, 20 bytes an entry (as tmpfs does) */
     st->size = RAMFS_ISDIR(ip) ? 20ull * (ip->nent + 2) : ip->size;
     st->rdev = ip->rdev;

@@ -12,7 +12,9 @@
  * (EFAULT), names are 1..FS_NAME_MAX bytes without '/' or NUL (EINVAL,
  * ENAMETOOLONG), and unknown types get ENOSYS. Replies that carry an inode
  * (LOOKUP, CREATE, SYMLINK) put w1 = ino, w2 = mode, w3 = rdev, w4 = size,
- * and count one reference, which the requester gives back with FS_PUTNODE.
+ * w5 = uid, w6 = gid, and count one reference, which the requester gives
+ * back with FS_PUTNODE. Owners (CREATE w5/w6, SYMLINK w3/w4, CHOWN) must
+ * fit 32 bits (EINVAL).
  */
 #include "ramfs.h"
 
@@ -99,7 +101,25 @@ static int64_t give(message_t *r, struct ramfs_inode *ip)
     r->u.w[2] = ip->mode;
     r->u.w[3] = ip->rdev;
     r->u.w[4] = st.size;
+    r->u.w[5] = ip->uid;
+    r->u.w[6] = ip->gid;
     return 0;
+}
+
+/* Owner words of a request: each must fit 32 bits. */
+static int owner_ok(uint64_t uid, uint64_t gid)
+{
+    return uid <= 0xffffffffull && gid <= 0xffffffffull;
+}
+
+/* A new inode (rc 0) gets its owner, and the requester a reference. */
+static int64_t give_owned(message_t *r, int rc, struct ramfs_inode *ip, uint64_t uid, uint64_t gid)
+{
+    if (rc < 0)
+        return rc;
+    ip->uid = (uint32_t)uid;
+    ip->gid = (uint32_t)gid;
+    return give(r, ip);
 }
 
 static int64_t do_named(const message_t *m, message_t *r)
@@ -118,10 +138,10 @@ static int64_t do_named(const message_t *m, message_t *r)
         rc = ramfs_lookup(dir, name1, (uint64_t)len, &ip);
         return rc < 0 ? rc : give(r, ip);
     case FS_CREATE:
-        if (m->u.w[3] > 0xffffffffull)
+        if (m->u.w[3] > 0xffffffffull || !owner_ok(m->u.w[5], m->u.w[6]))
             return -LX_EINVAL;
         rc = ramfs_create(dir, name1, (uint64_t)len, (uint32_t)m->u.w[3], m->u.w[4], &ip);
-        return rc < 0 ? rc : give(r, ip);
+        return give_owned(r, rc, ip, m->u.w[5], m->u.w[6]);
     case FS_LINK:
         if (!(ip = inode_arg(m->u.w[3])))
             return -LX_EINVAL;
@@ -141,11 +161,13 @@ static int64_t do_symlink(const message_t *m, message_t *r)
         return -LX_EINVAL;
     if (!RAMFS_ISDIR(dir))
         return -LX_ENOTDIR;
+    if (!owner_ok(m->u.w[3], m->u.w[4]))
+        return -LX_EINVAL;
     int rc = fetch_pair(m->u.w[1], m->u.w[2], RAMFS_SYMLINK_MAX, &nlen, &toff, &tlen);
     if (rc < 0)
         return rc;
     rc = ramfs_symlink(dir, pair, nlen, pair + toff, tlen, &ip);
-    return rc < 0 ? rc : give(r, ip);
+    return give_owned(r, rc, ip, m->u.w[3], m->u.w[4]);
 }
 
 static int64_t do_rename(const message_t *m)
@@ -247,6 +269,24 @@ static int64_t do_inode(const message_t *m)
         ip->ctime = ramfs_now();
         return 0;
     }
+    if (m->type == FS_CHOWN) {
+        if (!owner_ok(m->u.w[1], m->u.w[2]))
+            return -LX_EINVAL;
+        ip->uid = (uint32_t)m->u.w[1];
+        ip->gid = (uint32_t)m->u.w[2];
+        ip->mode = (ip->mode & S_IFMT) | (uint32_t)(m->u.w[3] & 07777);
+        ip->ctime = ramfs_now();
+        return 0;
+    }
+    if (m->type == FS_UTIME) {
+        uint64_t now = ramfs_now();
+        if (m->u.w[1] != FS_TIME_OMIT)
+            ip->atime = m->u.w[1] == FS_TIME_NOW ? now : m->u.w[1];
+        if (m->u.w[2] != FS_TIME_OMIT)
+            ip->mtime = m->u.w[2] == FS_TIME_NOW ? now : m->u.w[2];
+        ip->ctime = now;
+        return 0;
+    }
     /* FS_PUTNODE: one reference less (none left is not an error) */
     if (ip->refs)
         ip->refs--;
@@ -279,6 +319,8 @@ static int64_t dispatch(const message_t *m, message_t *r)
     case FS_STATFS:
         return do_stat(m);
     case FS_CHMOD:
+    case FS_CHOWN:
+    case FS_UTIME:
     case FS_PUTNODE:
         return do_inode(m);
     default:

@@ -1,7 +1,8 @@
 /*
  * System calls that name files: open, the stat family, access, mkdir,
  * mknod-free creation, unlink, rmdir, rename, link, symlink, readlink,
- * chdir, getcwd, umask, chmod, chown, truncate and statfs.
+ * chdir, getcwd, umask, chmod, chown, utimensat, truncate and statfs.
+ * Who may do what is perm.c's; these calls ask it before they act.
  */
 #include "vfs.h"
 
@@ -61,37 +62,60 @@ int64_t do_fstat(struct vproc *p, const uint64_t *a)
     if (!f)
         return -LX_EBADF;
     if (f->vn->fs == NONE) { /* a pipe */
-        struct linux_stat ls = {.mode = (uint32_t)f->vn->mode, .nlink = 1, .blksize = 4096};
+        struct linux_stat ls = {.mode = (uint32_t)f->vn->mode, .nlink = 1, .blksize = 4096,
+                                .uid = f->vn->uid, .gid = f->vn->gid};
         return copy_out(p, a[1], &ls, sizeof(ls));
     }
     return stat_out(p, f->vn, a[1]);
 }
 
+/* The access an open asks for: read for O_RDONLY, write for O_WRONLY and O_TRUNC, both for 2 and 3. */
+static int open_wants(uint64_t flags)
+{
+    static const int by_mode[4] = {MAY_READ, MAY_WRITE, MAY_READ | MAY_WRITE, MAY_READ | MAY_WRITE};
+    return by_mode[flags & O_ACCMODE] | (flags & O_TRUNC ? MAY_WRITE : 0);
+}
+
+/*
+ * O_CREAT: make the file if dir allows adding names; else only an existing
+ * one may be opened. *created: the file is new (its mode is not checked).
+ */
+static int64_t open_create(struct vproc *p, int dirfd, uint64_t flags, uint64_t mode, struct vnode **v,
+                           int *created)
+{
+    struct vnode *dir;
+    char last[FS_NAME_MAX + 1];
+    int64_t r = path_parent(p, dirfd, path_buf, &dir, last);
+    if (r < 0)
+        return r == -LX_EEXIST ? -LX_EISDIR : r;
+    int may_add = perm_may_create(p, dir, last);
+    if (may_add == 0) {
+        r = vfs_create(p, dir, last, S_IFREG | (mode & 07777 & ~p->umask), 0, v);
+        *created = r >= 0;
+    }
+    if ((may_add == -LX_EEXIST || r == -LX_EEXIST) && (flags & O_EXCL))
+        r = -LX_EEXIST;
+    else if (may_add == -LX_EEXIST || r == -LX_EEXIST)
+        r = path_lookup(p, dirfd, path_buf, !(flags & O_NOFOLLOW), v);
+    else if (may_add)
+        r = may_add;
+    vnode_put(dir);
+    return r;
+}
+
 static int64_t do_open_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t flags, uint64_t mode)
 {
-    struct vnode *v = 0, *dir;
-    char last[FS_NAME_MAX + 1];
+    struct vnode *v = 0;
+    int created = 0;
     int64_t r = copy_path(p, upath, path_buf);
     if (r < 0)
         return r;
-    if (flags & O_CREAT) {
-        if ((r = path_parent(p, dirfd, path_buf, &dir, last)) < 0)
-            return r == -LX_EEXIST ? -LX_EISDIR : r;
-        uint64_t ino;
-        r = fs_named(FS_CREATE, dir, last, strlen(last), S_IFREG | (mode & 07777 & ~p->umask), 0, &ino);
-        if (r >= 0) {
-            v = vnode_from_fs(dir->fs, ino, S_IFREG);
-        } else if (r == -LX_EEXIST && !(flags & O_EXCL)) {
-            r = path_lookup(p, dirfd, path_buf, !(flags & O_NOFOLLOW), &v);
-        }
-        vnode_put(dir);
-        if (r < 0 && !v)
-            return r;
-        if (!v)
-            return -LX_ENFILE;
-    } else if ((r = path_lookup(p, dirfd, path_buf, !(flags & O_NOFOLLOW), &v)) < 0) {
+    if (flags & O_CREAT)
+        r = open_create(p, dirfd, flags, mode, &v, &created);
+    else
+        r = path_lookup(p, dirfd, path_buf, !(flags & O_NOFOLLOW), &v);
+    if (r < 0)
         return r;
-    }
     uint64_t type = v->mode & S_IFMT;
     if ((flags & O_DIRECTORY) && type != S_IFDIR)
         r = -LX_ENOTDIR;
@@ -99,13 +123,14 @@ static int64_t do_open_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t f
         r = -LX_EISDIR;
     else if (type == S_IFLNK)
         r = -LX_ELOOP;
-    else if (type == S_IFCHR && (v->rdev >> 8) != 1)
-        r = dev_open(p, v, (uint32_t)flags);
     else
-        r = 0;
+        r = created ? 0 : perm_check(p, v, open_wants(flags));
+    if (r >= 0 && type == S_IFCHR && (v->rdev >> 8) != 1)
+        r = dev_open(p, v, (uint32_t)flags);
     if (r >= 0 && type == S_IFREG && (flags & O_TRUNC) && (flags & O_ACCMODE)) {
         message_t m = {.type = FS_TRUNC, .u.w = {v->ino, 0}};
         r = fs_call(v->fs, &m);
+        attr_drop_setid(p, v);
     }
     struct file *f = r >= 0 ? file_new(v, (uint32_t)flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)) : 0;
     if (!f) {
@@ -127,18 +152,45 @@ int64_t do_creat(struct vproc *p, const uint64_t *a)
     return do_open_at(p, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1]);
 }
 
-static int64_t access_at(struct vproc *p, int dirfd, uint64_t upath)
+/*
+ * access, faccessat, faccessat2: may the process read, write or execute
+ * (mode 4, 2, 1; 0: exists)? With its real ids, unless AT_EACCESS.
+ */
+static int64_t access_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t mode, uint64_t flags)
 {
     struct vnode *v;
-    int r = copy_path(p, upath, path_buf);
-    if (r < 0 || (r = path_lookup(p, dirfd, path_buf, 1, &v)) < 0)
+    if (mode & ~7ull || flags & ~(uint64_t)(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+        return -LX_EINVAL;
+    int64_t r = copy_path(p, upath, path_buf);
+    int empty = r == -LX_ENOENT && (flags & AT_EMPTY_PATH) && dirfd != AT_FDCWD; /* the fd itself */
+    struct file *f = empty ? fd_file(p, dirfd) : 0;
+    if (r < 0 && !empty)
         return r;
-    vnode_put(v); /* one user, root: existence is access */
-    return 0;
+    if (empty && !f)
+        return -LX_EBADF;
+    struct cred own = p->cred;
+    if (!(flags & AT_EACCESS)) {
+        p->cred.fsuid = p->cred.ruid;
+        p->cred.fsgid = p->cred.rgid;
+    }
+    if (empty) {
+        v = f->vn;
+        vnode_hold(v);
+        r = 0;
+    } else {
+        r = path_lookup(p, dirfd, path_buf, !(flags & AT_SYMLINK_NOFOLLOW), &v);
+    }
+    if (r == 0) {
+        r = perm_check(p, v, (int)mode);
+        vnode_put(v);
+    }
+    p->cred = own;
+    return r;
 }
 
-int64_t do_access(struct vproc *p, const uint64_t *a) { return access_at(p, AT_FDCWD, a[0]); }
-int64_t do_faccessat(struct vproc *p, const uint64_t *a) { return access_at(p, (int)a[0], a[1]); }
+int64_t do_access(struct vproc *p, const uint64_t *a) { return access_at(p, AT_FDCWD, a[0], a[1], 0); }
+int64_t do_faccessat(struct vproc *p, const uint64_t *a) { return access_at(p, (int)a[0], a[1], a[2], 0); }
+int64_t do_faccessat2(struct vproc *p, const uint64_t *a) { return access_at(p, (int)a[0], a[1], a[2], a[3]); }
 
 /* Operations on a (directory, last name) pair: mkdir, unlink, rmdir, symlink. */
 static int64_t named_op(struct vproc *p, int dirfd, uint64_t upath, int type, uint64_t mode)
@@ -152,10 +204,14 @@ static int64_t named_op(struct vproc *p, int dirfd, uint64_t upath, int type, ui
         vnode_put(dir);
         return type == FS_CREATE ? -LX_EEXIST : -LX_EINVAL;
     }
-    uint64_t ino;
-    r = fs_named(type, dir, last, strlen(last), mode, 0, &ino);
-    if (r >= 0 && type == FS_CREATE)
-        vnode_put(vnode_from_fs(dir->fs, ino, mode));
+    if (type == FS_CREATE)
+        r = perm_may_create(p, dir, last);
+    else
+        r = perm_may_delete(p, dir, last, 0);
+    if (r == 0 && type == FS_CREATE)
+        r = vfs_create(p, dir, last, mode, 0, 0);
+    else if (r == 0)
+        r = fs_named(type, dir, last, strlen(last), 0, 0, 0);
     vnode_put(dir);
     return r < 0 ? r : 0;
 }
@@ -187,10 +243,8 @@ static int64_t symlink_at(struct vproc *p, uint64_t utarget, int dirfd, uint64_t
     static char both[FS_NAME_MAX + 1 + PATH_MAX];
     memcpy(both, last, n + 1);
     memcpy(both + n + 1, path_buf2, t);
-    uint64_t ino;
-    r = fs_named(FS_SYMLINK, dir, both, n + 1 + t, 0, 0, &ino);
-    if (r >= 0)
-        vnode_put(vnode_from_fs(dir->fs, ino, S_IFLNK));
+    if ((r = perm_may_create(p, dir, last)) == 0)
+        r = vfs_symlink(p, dir, both, n + 1 + t);
     vnode_put(dir);
     return r < 0 ? r : 0;
 }
@@ -246,7 +300,8 @@ static int64_t two_paths(struct vproc *p, int fd1, uint64_t u1, int fd2, uint64_
             vnode_put(src);
             return r;
         }
-        r = src->fs != d2->fs ? -LX_EXDEV : fs_named(FS_LINK, d2, l2, strlen(l2), src->ino, 0, 0);
+        if (!(r = perm_may_create(p, d2, l2)) && !(r = perm_may_link(p, src)))
+            r = src->fs != d2->fs ? -LX_EXDEV : fs_named(FS_LINK, d2, l2, strlen(l2), src->ino, 0, 0);
         vnode_put(src);
         vnode_put(d2);
         return r < 0 ? r : 0;
@@ -263,7 +318,9 @@ static int64_t two_paths(struct vproc *p, int fd1, uint64_t u1, int fd2, uint64_
     memcpy(both + n1 + 1, l2, n2);
     grant_id_t g = grant_alloc(d1->fs, both, n1 + 1 + n2, GRANT_READ);
     message_t m = {.type = FS_RENAME, .u.w = {d1->ino, d2->ino, (uint64_t)g, n1 + 1 + n2}};
-    r = d1->fs != d2->fs ? -LX_EXDEV : g < 0 ? -LX_ENOMEM : fs_call(d1->fs, &m);
+    r = d1->fs != d2->fs ? -LX_EXDEV : g < 0 ? -LX_ENOMEM : perm_may_rename(p, d1, l1, d2, l2);
+    if (r == 0)
+        r = fs_call(d1->fs, &m);
     grant_free(g);
     vnode_put(d1);
     vnode_put(d2);
@@ -281,9 +338,10 @@ int64_t do_linkat(struct vproc *p, const uint64_t *a) { return two_paths(p, (int
 
 static int64_t set_cwd(struct vproc *p, struct vnode *v)
 {
-    if ((v->mode & S_IFMT) != S_IFDIR) {
+    int64_t r = (v->mode & S_IFMT) != S_IFDIR ? -LX_ENOTDIR : perm_check(p, v, MAY_EXEC);
+    if (r < 0) {
         vnode_put(v);
-        return -LX_ENOTDIR;
+        return r;
     }
     vnode_put(p->cwd);
     p->cwd = v;
@@ -352,9 +410,9 @@ int64_t do_getcwd(struct vproc *p, const uint64_t *a)
             cur = covered;
             continue;
         }
-        uint64_t res[2];
-        int64_t r = fs_named(FS_LOOKUP, cur, "..", 2, 0, 0, res);
-        struct vnode *parent = r < 0 ? 0 : vnode_from_fs(cur->fs, res[0], res[1]);
+        struct fs_node node;
+        int64_t r = fs_named(FS_LOOKUP, cur, "..", 2, 0, 0, &node);
+        struct vnode *parent = r < 0 ? 0 : vnode_from_fs(cur->fs, &node);
         if (!parent || (r = name_in_dir(parent, cur->ino, name)) < 0) {
             vnode_put(cur);
             vnode_put(parent);
@@ -388,83 +446,73 @@ int64_t do_umask(struct vproc *p, const uint64_t *a)
     return old;
 }
 
-static int64_t chmod_vnode(struct vnode *v, uint64_t mode)
+/* truncate (check: the path call, which needs write permission; ftruncate's descriptor is enough). */
+static int64_t truncate_vnode(struct vproc *p, struct vnode *v, int64_t size, int check)
 {
-    message_t m = {.type = FS_CHMOD, .u.w = {v->ino, mode & 07777}};
-    return v->fs == NONE ? 0 : fs_call(v->fs, &m);
-}
-
-int64_t do_chmod(struct vproc *p, const uint64_t *a)
-{
-    struct vnode *v;
-    int64_t r = copy_path(p, a[0], path_buf);
-    if (r < 0 || (r = path_lookup(p, AT_FDCWD, path_buf, 1, &v)) < 0)
-        return r;
-    r = chmod_vnode(v, a[1]);
-    vnode_put(v);
-    return r;
-}
-
-int64_t do_fchmodat(struct vproc *p, const uint64_t *a)
-{
-    struct vnode *v;
-    int64_t r = copy_path(p, a[1], path_buf);
-    if (r < 0 || (r = path_lookup(p, (int)a[0], path_buf, 1, &v)) < 0)
-        return r;
-    r = chmod_vnode(v, a[2]);
-    vnode_put(v);
-    return r;
-}
-
-int64_t do_fchmod(struct vproc *p, const uint64_t *a)
-{
-    struct file *f = fd_file(p, (int)a[0]);
-    return f ? chmod_vnode(f->vn, a[1]) : -LX_EBADF;
-}
-
-/* One user (root): ownership changes are accepted and change nothing. */
-int64_t do_chown(struct vproc *p, const uint64_t *a)
-{
-    struct vnode *v;
-    int64_t r = copy_path(p, a[0], path_buf);
-    if (r < 0 || (r = path_lookup(p, AT_FDCWD, path_buf, 1, &v)) < 0)
-        return r;
-    vnode_put(v);
-    return 0;
-}
-
-int64_t do_fchown(struct vproc *p, const uint64_t *a) { return fd_file(p, (int)a[0]) ? 0 : -LX_EBADF; }
-
-int64_t do_fchownat(struct vproc *p, const uint64_t *a)
-{
-    struct vnode *v;
-    int64_t r = copy_path(p, a[1], path_buf);
-    if (r < 0 || (r = path_lookup(p, (int)a[0], path_buf, !(a[4] & AT_SYMLINK_NOFOLLOW), &v)) < 0)
-        return r;
-    vnode_put(v);
-    return 0;
-}
-
-static int64_t truncate_vnode(struct vnode *v, int64_t size)
-{
+    int64_t r;
     if (size < 0)
         return -LX_EINVAL;
     if ((v->mode & S_IFMT) != S_IFREG)
         return (v->mode & S_IFMT) == S_IFDIR ? -LX_EISDIR : -LX_EINVAL;
+    if (check && (r = perm_check(p, v, MAY_WRITE)) < 0)
+        return r;
     message_t m = {.type = FS_TRUNC, .u.w = {v->ino, (uint64_t)size}};
-    return fs_call(v->fs, &m);
+    r = fs_call(v->fs, &m);
+    attr_drop_setid(p, v);
+    return r;
 }
 
-int64_t do_truncate(struct vproc *p, const uint64_t *a)
+/* Attribute changes, for a path or an open file: x holds the arguments. */
+enum change { CH_MODE, CH_OWNER, CH_TIMES, CH_SIZE };
+
+static int64_t change(struct vproc *p, struct vnode *v, enum change op, const uint64_t *x)
+{
+    switch (op) {
+    case CH_MODE:
+        return attr_chmod(p, v, x[0]);
+    case CH_OWNER:
+        return attr_chown(p, v, (uint32_t)x[0], (uint32_t)x[1]);
+    case CH_TIMES:
+        return attr_utimes(p, v, x);
+    default:
+        return truncate_vnode(p, v, (int64_t)x[0], 1);
+    }
+}
+
+static int64_t change_fd(struct vproc *p, int fd, enum change op, const uint64_t *x)
+{
+    struct file *f = fd_file(p, fd);
+    return f ? change(p, f->vn, op, x) : -LX_EBADF;
+}
+
+/* op on dirfd/upath; flags AT_SYMLINK_NOFOLLOW (the link itself), AT_EMPTY_PATH ("" is dirfd). */
+static int64_t change_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t flags, enum change op,
+                         const uint64_t *x)
 {
     struct vnode *v;
-    int64_t r = copy_path(p, a[0], path_buf);
-    if (r < 0 || (r = path_lookup(p, AT_FDCWD, path_buf, 1, &v)) < 0)
+    if (flags & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+        return -LX_EINVAL;
+    int64_t r = copy_path(p, upath, path_buf);
+    if (r == -LX_ENOENT && (flags & AT_EMPTY_PATH))
+        return change_fd(p, dirfd, op, x);
+    if (r < 0 || (r = path_lookup(p, dirfd, path_buf, !(flags & AT_SYMLINK_NOFOLLOW), &v)) < 0)
         return r;
-    r = truncate_vnode(v, (int64_t)a[1]);
+    r = change(p, v, op, x);
     vnode_put(v);
     return r;
 }
+
+int64_t do_chmod(struct vproc *p, const uint64_t *a) { return change_at(p, AT_FDCWD, a[0], 0, CH_MODE, a + 1); }
+int64_t do_fchmodat(struct vproc *p, const uint64_t *a) { return change_at(p, (int)a[0], a[1], 0, CH_MODE, a + 2); }
+int64_t do_fchmod(struct vproc *p, const uint64_t *a) { return change_fd(p, (int)a[0], CH_MODE, a + 1); }
+int64_t do_chown(struct vproc *p, const uint64_t *a) { return change_at(p, AT_FDCWD, a[0], 0, CH_OWNER, a + 1); }
+int64_t do_lchown(struct vproc *p, const uint64_t *a)
+{
+    return change_at(p, AT_FDCWD, a[0], AT_SYMLINK_NOFOLLOW, CH_OWNER, a + 1);
+}
+int64_t do_fchown(struct vproc *p, const uint64_t *a) { return change_fd(p, (int)a[0], CH_OWNER, a + 1); }
+int64_t do_fchownat(struct vproc *p, const uint64_t *a) { return change_at(p, (int)a[0], a[1], a[4], CH_OWNER, a + 2); }
+int64_t do_truncate(struct vproc *p, const uint64_t *a) { return change_at(p, AT_FDCWD, a[0], 0, CH_SIZE, a + 1); }
 
 int64_t do_ftruncate(struct vproc *p, const uint64_t *a)
 {
@@ -473,7 +521,7 @@ int64_t do_ftruncate(struct vproc *p, const uint64_t *a)
         return -LX_EBADF;
     if (!(f->flags & O_ACCMODE))
         return -LX_EINVAL;
-    return truncate_vnode(f->vn, (int64_t)a[1]);
+    return truncate_vnode(p, f->vn, (int64_t)a[1], 0);
 }
 
 static int64_t statfs_vnode(struct vproc *p, struct vnode *v, uint64_t ubuf)
@@ -512,15 +560,33 @@ int64_t do_fstatfs(struct vproc *p, const uint64_t *a)
 int64_t do_sync(struct vproc *p, const uint64_t *a) { (void)p, (void)a; return 0; }
 int64_t do_fsync(struct vproc *p, const uint64_t *a) { return fd_file(p, (int)a[0]) ? 0 : -LX_EBADF; }
 
-/* No timestamps are settable yet: accepted for existing files. */
+/*
+ * utimensat(dirfd, path, times, flags): times NULL or both UTIME_NOW: now
+ * (the owner or a writer); else each time in seconds, UTIME_NOW or
+ * UTIME_OMIT (the owner). A NULL path is dirfd itself. Negative seconds:
+ * EINVAL (ramfs keeps unsigned times).
+ */
 int64_t do_utimensat(struct vproc *p, const uint64_t *a)
 {
-    struct vnode *v;
+    const int64_t utime_now = (1 << 30) - 1, utime_omit = (1 << 30) - 2;
+    uint64_t t[2] = {FS_TIME_NOW, FS_TIME_NOW};
+    if (a[2]) {
+        int64_t ts[4]; /* two struct timespec */
+        if (copy_in(p, a[2], ts, sizeof(ts)) < 0)
+            return -LX_EFAULT;
+        for (int i = 0; i < 2; i++) {
+            int64_t sec = ts[2 * i], ns = ts[2 * i + 1];
+            if (ns == utime_now || ns == utime_omit)
+                t[i] = ns == utime_now ? FS_TIME_NOW : FS_TIME_OMIT;
+            else if (ns < 0 || ns > 999999999 || sec < 0)
+                return -LX_EINVAL;
+            else
+                t[i] = (uint64_t)sec;
+        }
+        if (t[0] == FS_TIME_OMIT && t[1] == FS_TIME_OMIT)
+            return a[3] & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) ? -LX_EINVAL : 0;
+    }
     if (!a[1])
-        return fd_file(p, (int)a[0]) ? 0 : -LX_EBADF;
-    int64_t r = copy_path(p, a[1], path_buf);
-    if (r < 0 || (r = path_lookup(p, (int)a[0], path_buf, 1, &v)) < 0)
-        return r;
-    vnode_put(v);
-    return 0;
+        return a[3] & ~(uint64_t)AT_SYMLINK_NOFOLLOW ? -LX_EINVAL : change_fd(p, (int)a[0], CH_TIMES, t);
+    return change_at(p, (int)a[0], a[1], a[3], CH_TIMES, t);
 }

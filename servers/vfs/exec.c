@@ -1,11 +1,13 @@
 /*
  * VFS_PM_EXEC: pm loads a program. vfs resolves the path as the process
- * sees it, checks it is an executable regular file, and copies the whole
- * file into pm's granted buffer.
+ * sees it, checks it is a regular file the process may execute, and
+ * copies the whole file into pm's granted buffer. pm also learns the
+ * file's mode and owner (for set-user-id and set-group-id programs).
  */
 #include "vfs.h"
 
-int64_t exec_load(struct vproc *p, uint64_t upath, endpoint_t to, grant_id_t g, uint64_t len)
+int64_t exec_load(struct vproc *p, uint64_t upath, endpoint_t to, grant_id_t g, uint64_t len,
+                  uint64_t *attrs)
 {
     static char path[PATH_MAX];
     struct vnode *v;
@@ -15,10 +17,13 @@ int64_t exec_load(struct vproc *p, uint64_t upath, endpoint_t to, grant_id_t g, 
         return r;
     if ((r = fs_stat(v, &st)) < 0)
         goto out;
-    if ((st.mode & S_IFMT) != S_IFREG || !(st.mode & 0111)) {
-        r = -LX_EACCES; /* directories and files without an x bit */
+    if ((st.mode & S_IFMT) != S_IFREG || perm_check(p, v, MAY_EXEC) < 0) {
+        r = -LX_EACCES; /* directories, and files without the x bit it needs */
         goto out;
     }
+    attrs[0] = st.mode;
+    attrs[1] = st.uid;
+    attrs[2] = st.gid;
     if (st.size > len) {
         r = -LX_ENOMEM;
         goto out;

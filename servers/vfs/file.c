@@ -137,6 +137,7 @@ int64_t file_write(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len
                 return r;
             *pos = st.size;
         }
+        attr_drop_setid(p, v);
         return fs_rw(p, v, uaddr, len, pos, 1);
     case S_IFIFO:
         return pipe_write(p, f, uaddr, len);

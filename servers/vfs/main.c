@@ -50,31 +50,40 @@ static endpoint_t lookup_service(const char *name)
     return m.type;
 }
 
-static void make_node(struct vnode *dir, const char *name, uint64_t mode, uint64_t rdev)
+/* A device node in /dev, owned by root and group gid (an existing one is left as it is). */
+static void make_node(struct vnode *dir, const char *name, uint64_t mode, uint64_t rdev, uint64_t gid)
 {
-    uint64_t ino;
-    int64_t r = fs_named(FS_CREATE, dir, name, strlen(name), mode, rdev, &ino);
+    struct fs_node node;
+    message_t m = {.type = FS_CREATE, .u.w = {0, 0, 0, mode, rdev, 0, gid}};
+    int64_t r = fs_named_request(&m, dir, name, strlen(name), &node);
     if (r < 0 && r != -LX_EEXIST)
         printf("vfs: cannot create /dev/%s: %ld\n", name, r);
     else if (r >= 0)
-        fs_named(FS_PUTNODE, 0, 0, 0, 0, 0, &ino);
+        fs_named(FS_PUTNODE, 0, 0, 0, 0, 0, &node);
 }
 
+/*
+ * The device nodes, with Linux's usual owners and modes: anyone may use
+ * null, zero and tty (the caller's terminal); the console is root's, group
+ * tty (5) may write to it; /dev/service, rs's administrator interface, is
+ * root's alone.
+ */
 static void make_dev(void)
 {
+    const uint64_t tty_group = 5;
     struct vnode *dev;
-    uint64_t ino;
-    fs_named(FS_CREATE, root_vnode, "dev", 3, S_IFDIR | 0755, 0, &ino);
+    struct fs_node node;
+    fs_named(FS_CREATE, root_vnode, "dev", 3, S_IFDIR | 0755, 0, &node);
     if (path_lookup(0, AT_FDCWD, "/dev", 1, &dev) < 0) {
         printf("vfs: no /dev\n");
         return;
     }
-    make_node(dev, "console", S_IFCHR | 0620, (5 << 8) | 1);
-    make_node(dev, "tty", S_IFCHR | 0666, (5 << 8) | 0);
-    make_node(dev, "ttyS0", S_IFCHR | 0620, (4 << 8) | 64);
-    make_node(dev, "null", S_IFCHR | 0666, (1 << 8) | 3);
-    make_node(dev, "zero", S_IFCHR | 0666, (1 << 8) | 5);
-    make_node(dev, "service", S_IFCHR | 0600, (10 << 8) | 240);
+    make_node(dev, "console", S_IFCHR | 0620, (5 << 8) | 1, tty_group);
+    make_node(dev, "tty", S_IFCHR | 0666, (5 << 8) | 0, tty_group);
+    make_node(dev, "ttyS0", S_IFCHR | 0620, (4 << 8) | 64, tty_group);
+    make_node(dev, "null", S_IFCHR | 0666, (1 << 8) | 3, 0);
+    make_node(dev, "zero", S_IFCHR | 0666, (1 << 8) | 5, 0);
+    make_node(dev, "service", S_IFCHR | 0600, (10 << 8) | 240, 0);
     vnode_put(dev);
 }
 
@@ -116,6 +125,7 @@ static void pm_request(message_t *m)
                     p->fd[fd]->refs++;
             p->cloexec = parent->cloexec;
             p->umask = parent->umask;
+            p->cred = parent->cred;
             p->pgrp = parent->pgrp;
             p->sid = parent->sid;
         }
@@ -130,9 +140,10 @@ static void pm_request(message_t *m)
         }
     } else if (m->type == VFS_PM_EXEC) {
         extern int64_t exec_load(struct vproc * p, uint64_t path, endpoint_t to, grant_id_t g,
-                                 uint64_t len);
+                                 uint64_t len, uint64_t *attrs);
         p = vproc_of((endpoint_t)m->u.w[0]);
-        res = p ? exec_load(p, m->u.w[1], m->source, (grant_id_t)m->u.w[2], m->u.w[3]) : -LX_ESRCH;
+        res = p ? exec_load(p, m->u.w[1], m->source, (grant_id_t)m->u.w[2], m->u.w[3], &r.u.w[1])
+                : -LX_ESRCH; /* w1..w3: the file's mode, uid, gid */
     } else if (m->type == VFS_PM_EXEC_DONE) {
         if ((p = vproc_of((endpoint_t)m->u.w[0]))) {
             for (int fd = 0; fd < NR_FDS; fd++)
@@ -156,6 +167,8 @@ static void pm_request(message_t *m)
         signal_pull(r.u.w);
         ipc_sendnb(m->source, &r);
         return;
+    } else if (m->type == VFS_PM_SETCRED) {
+        res = perm_set_cred(m->source, m);
     } else if (m->type == VFS_PM_SETPGRP) {
         if ((p = vproc_of((endpoint_t)m->u.w[0]))) {
             p->pgrp = (int)m->u.w[1];
@@ -201,6 +214,8 @@ int main(uint64_t arg)
         return 1;
     }
     root_vnode = vnode_get(fs, FS_ROOT_INO, S_IFDIR | 0755, 0);
+    struct fs_stat root_stat;
+    fs_stat(root_vnode, &root_stat); /* its mode and owner, as the initramfs set them */
     make_dev();
     struct vnode *proc;
     if (path_lookup(0, AT_FDCWD, "/proc", 1, &proc) == 0) /* mount /proc (kept for good) */

@@ -2,21 +2,28 @@
  * Path resolution: component by component with FS_LOOKUP on the server
  * that holds the directory, following symbolic links (at most
  * SYMLINK_MAX_DEPTH) by splicing the link text in front of what is left.
- * Every vnode returned is held; the caller puts it.
+ * Each directory a component is looked up in must be searchable (x) by the
+ * process; a walk for vfs itself (p = NULL) is not checked. Every vnode
+ * returned is held; the caller puts it.
  */
 #include "vfs.h"
 
-/* The vnode for an inode a server just reported (the server counted a reference). */
-struct vnode *vnode_from_fs(endpoint_t fs, uint64_t ino, uint64_t mode)
+/*
+ * The vnode for an inode a server just reported (the server counted a
+ * reference); its mode, device and owner are taken from the report.
+ */
+struct vnode *vnode_from_fs(endpoint_t fs, const struct fs_node *node)
 {
-    struct vnode *v = vnode_get(fs, ino, mode, 0);
+    struct vnode *v = vnode_get(fs, node->ino, node->mode, node->rdev);
     if (!v || v->refs > 1) { /* already known (or no room): drop the server's extra count */
-        message_t m = {.type = FS_PUTNODE, .u.w = {ino}};
+        message_t m = {.type = FS_PUTNODE, .u.w = {node->ino}};
         fs_call(fs, &m);
     }
-    if (v && v->refs == 1 && (mode & S_IFMT) == S_IFCHR) {
-        struct fs_stat st;
-        fs_stat(v, &st); /* learn rdev */
+    if (v) {
+        v->mode = node->mode;
+        v->rdev = node->rdev;
+        v->uid = (uint32_t)node->uid;
+        v->gid = (uint32_t)node->gid;
     }
     return v;
 }
@@ -59,8 +66,8 @@ static struct vnode *start_dir(struct vproc *p, int dirfd, const char *path, int
  * Walk path from dir (held; consumed). With stop_last, stop before the last
  * component and copy it to last. follow: follow a final symbolic link.
  */
-static int walk(struct vnode *dir, char *path, int follow, int stop_last, char *last,
-                struct vnode **out, int depth)
+static int walk(struct vproc *p, struct vnode *dir, char *path, int follow, int stop_last,
+                char *last, struct vnode **out, int depth)
 {
     char *s = path;
     struct vnode *cur = dir;
@@ -100,6 +107,11 @@ static int walk(struct vnode *dir, char *path, int follow, int stop_last, char *
             *out = cur;
             return 0;
         }
+        int denied = perm_check(p, cur, MAY_EXEC);
+        if (denied) {
+            vnode_put(cur);
+            return denied;
+        }
         if (len == 1 && s[0] == '.') {
             s = end;
             continue;
@@ -110,13 +122,13 @@ static int walk(struct vnode *dir, char *path, int follow, int stop_last, char *
             next = root_vnode; /* ".." of the root is the root; /proc is mounted on / */
             vnode_hold(next);
         } else {
-            uint64_t res[2];
-            int64_t r = fs_named(FS_LOOKUP, cur, s, len, 0, 0, res);
+            struct fs_node node;
+            int64_t r = fs_named(FS_LOOKUP, cur, s, len, 0, 0, &node);
             if (r < 0) {
                 vnode_put(cur);
                 return (int)r;
             }
-            next = vnode_from_fs(cur->fs, res[0], res[1]);
+            next = vnode_from_fs(cur->fs, &node);
         }
         if (next && next->mounted) { /* a mount point: continue in the mounted root */
             struct vnode *m = next->mounted;
@@ -136,7 +148,9 @@ static int walk(struct vnode *dir, char *path, int follow, int stop_last, char *
                 return -LX_ELOOP;
             }
             char *buf = link[depth];
-            int64_t n = read_link(next, buf, PATH_MAX - 1);
+            int64_t n = perm_follow(p, cur, next);
+            if (n == 0)
+                n = read_link(next, buf, PATH_MAX - 1);
             vnode_put(next);
             size_t restlen = strlen(end);
             if (n < 0 || (uint64_t)n + restlen + 1 >= PATH_MAX) {
@@ -144,7 +158,7 @@ static int walk(struct vnode *dir, char *path, int follow, int stop_last, char *
                 return n < 0 ? (int)n : -LX_ENAMETOOLONG;
             }
             memcpy(buf + n, end, restlen + 1); /* link text, then "/rest" */
-            return walk(cur, buf, follow, stop_last, last, out, depth + 1);
+            return walk(p, cur, buf, follow, stop_last, last, out, depth + 1);
         }
         vnode_put(cur);
         cur = next;
@@ -160,7 +174,7 @@ int path_lookup(struct vproc *p, int dirfd, const char *path, int follow, struct
     if (!dir)
         return err;
     strncpy_s(copy, path, PATH_MAX);
-    return walk(dir, copy, follow, 0, 0, out, 0);
+    return walk(p, dir, copy, follow, 0, 0, out, 0);
 }
 
 int path_parent(struct vproc *p, int dirfd, const char *path, struct vnode **dir, char *last)
@@ -171,7 +185,7 @@ int path_parent(struct vproc *p, int dirfd, const char *path, struct vnode **dir
     if (!d)
         return err;
     strncpy_s(copy, path, PATH_MAX);
-    int r = walk(d, copy, 1, 1, last, dir, 0);
+    int r = walk(p, d, copy, 1, 1, last, dir, 0);
     if (r == 0 && !last[0]) { /* "/" or "a/.." style: no final name */
         vnode_put(*dir);
         return -LX_EEXIST;

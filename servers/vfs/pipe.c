@@ -22,6 +22,8 @@ int pipe_create(struct vproc *p, int fds[2], uint32_t flags)
     struct vnode *v = vnode_get(NONE, 0, S_IFIFO | 0600, 0);
     if (!v)
         return -LX_ENFILE;
+    v->uid = p->cred.fsuid; /* fstat shows the creator */
+    v->gid = p->cred.fsgid;
     vnode_hold(v); /* one reference per end */
     struct file *r = file_new(v, 0 | (flags & O_NONBLOCK));
     struct file *w = r ? file_new(v, O_WRONLY | (flags & O_NONBLOCK)) : 0;

@@ -8,7 +8,8 @@
  *   /proc/mounts /proc/uptime /proc/meminfo /proc/self -> <pid>
  *   /proc/<pid>/stat  cmdline  status  exe -> program
  *
- * ino = pid << 8 | kind; the root is FS_ROOT_INO.
+ * ino = pid << 8 | kind; the root is FS_ROOT_INO. A process's entries
+ * belong to its effective uid and gid (as Linux's do), the rest to root.
  */
 #include "vfs.h"
 
@@ -38,6 +39,14 @@ static struct vproc *by_pid(int pid)
             return p;
     }
     return 0;
+}
+
+/* The owner of an inode: for /proc/<pid>/..., that process's effective ids. */
+static void owner_of(uint64_t ino, uint64_t *uid, uint64_t *gid)
+{
+    struct vproc *p = (ino >> 8) ? by_pid((int)(ino >> 8)) : 0;
+    *uid = p ? p->cred.euid : 0;
+    *gid = p ? p->cred.egid : 0;
 }
 
 static uint64_t mode_of(int kind)
@@ -113,12 +122,18 @@ static int64_t render(uint64_t ino)
                           p->pid, p->comm, p->wait != WAIT_NONE || info.state ? 'S' : 'R', p->ppid,
                           p->pgrp, p->sid, info.ticks / 10, p->start_tick / 10, info.pages * 4096,
                           info.pages);
-    case K_STATUS:
-        return snprintf_s(text, sizeof(text),
-                          "Name:\t%s\nState:\t%c\nPid:\t%d\nPPid:\t%d\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n"
-                          "VmRSS:\t%lu kB\nThreads:\t1\n",
-                          p->comm, p->wait != WAIT_NONE || info.state ? 'S' : 'R', p->pid, p->ppid,
-                          info.pages * 4);
+    case K_STATUS: {
+        const struct cred *c = &p->cred;
+        int64_t n = snprintf_s(text, sizeof(text),
+                               "Name:\t%s\nState:\t%c\nPid:\t%d\nPPid:\t%d\nUid:\t%u\t%u\t%u\t%u\n"
+                               "Gid:\t%u\t%u\t%u\t%u\nGroups:\t",
+                               p->comm, p->wait != WAIT_NONE || info.state ? 'S' : 'R', p->pid, p->ppid,
+                               c->ruid, c->euid, c->suid, c->fsuid, c->rgid, c->egid, c->sgid, c->fsgid);
+        for (uint32_t i = 0; i < c->ngroups && i < CRED_NGROUPS; i++)
+            n += snprintf_s(text + n, sizeof(text) - (uint64_t)n, "%u ", c->groups[i]);
+        return n + snprintf_s(text + n, sizeof(text) - (uint64_t)n, "\nVmRSS:\t%lu kB\nThreads:\t1\n",
+                              info.pages * 4);
+    }
     default:
         return -LX_EISDIR;
     }
@@ -199,10 +214,12 @@ int64_t procfs_request(message_t *m)
         int64_t r = lookup(ino, name, &found);
         m->u.w[1] = found;
         m->u.w[2] = mode_of((int)(found & 0xff));
+        owner_of(found, &m->u.w[5], &m->u.w[6]);
         return r;
     }
     case FS_STAT: {
         struct fs_stat st = {.ino = ino, .mode = mode_of((int)(ino & 0xff)), .nlink = 1};
+        owner_of(ino, &st.uid, &st.gid);
         int64_t n = (st.mode & S_IFMT) == S_IFDIR ? 0 : render(ino);
         st.size = n > 0 && (st.mode & S_IFMT) == S_IFLNK ? (uint64_t)n : 0;
         if (!(mem = grant_memory((grant_id_t)m->u.w[1], &glen)) || glen < sizeof(st))

@@ -9,18 +9,15 @@
     X(symlink) X(readlink) X(chmod) X(fchmod) X(chown) X(fchown) X(umask) X(statfs)     \
     X(fstatfs) X(sync) X(getdents64) X(openat) X(mkdirat) X(newfstatat) X(unlinkat)     \
     X(renameat) X(linkat) X(symlinkat) X(readlinkat) X(fchmodat) X(faccessat)           \
-    X(pselect6) X(ppoll) X(utimensat) X(dup3) X(pipe2) X(renameat2)
+    X(pselect6) X(ppoll) X(utimensat) X(dup3) X(pipe2) X(renameat2) X(lchown)           \
+    X(fchownat) X(faccessat2)
 
 #define DECLARE(name) int64_t do_##name(struct vproc *p, const uint64_t *a);
 CALLS(DECLARE)
-DECLARE(fchownat)
 
 #define ENTRY(name) [LX_##name] = do_##name,
 static const vfs_call_t table[LX_NR_MAX] = {
     CALLS(ENTRY)
-    [LX_lchown] = do_chown,          /* no ownership to change: one user */
-    [LX_fchownat] = do_fchownat,
-    [LX_faccessat2] = do_faccessat,  /* flags ignored: one user */
 };
 
 int64_t vfs_dispatch(struct vproc *p, uint64_t nr, const uint64_t *a)

@@ -1,7 +1,8 @@
 /*
  * vfs: the virtual file system server. It owns every Linux process's
  * descriptor table, current directory and umask; resolves paths over the
- * mounted file-system servers (FS_* protocol); and forwards I/O to files,
+ * mounted file-system servers (FS_* protocol), checking permissions with
+ * the ids pm gives it for each process (perm.c); and forwards I/O to files,
  * character drivers (CDEV_* protocol), pipes and the built-in memory
  * devices (/dev/null, /dev/zero). User memory is reached with KC_VCOPY
  * (vfs has PRIV_USERS); file-system servers and drivers see only windows
@@ -48,11 +49,14 @@
 #define AT_SYMLINK_NOFOLLOW 0x100
 #define AT_REMOVEDIR 0x200
 #define AT_EMPTY_PATH 0x1000
+#define AT_EACCESS 0x200 /* faccessat2: check with the effective ids */
 
 struct vnode {
     int refs;            /* files, cwds and lookups holding it; 0 = free slot */
     endpoint_t fs;       /* file-system server, or NONE for a pipe */
     uint64_t ino, mode, rdev, size;
+    uint32_t uid, gid;   /* the owner; mode and owner are refreshed by every */
+                         /* lookup, stat, chmod and chown (perm.c checks them) */
     struct pipe *pipe;   /* S_IFIFO: the pipe buffer */
     struct vnode *mounted; /* root of a file system mounted here */
 };
@@ -81,6 +85,7 @@ struct vproc {
     struct vnode *cwd;
     uint32_t umask;
     int pgrp, sid;
+    struct cred cred;    /* its ids, as pm sent them (VFS_PM_FORK, VFS_PM_SETCRED) */
     /* the suspended call, if any */
     enum wait_kind wait;
     message_t call;      /* the original MSG_LINUX_CALL */
@@ -113,17 +118,45 @@ int copy_in(struct vproc *p, uint64_t uaddr, void *buf, uint64_t len);
 int copy_out(struct vproc *p, uint64_t uaddr, const void *buf, uint64_t len);
 int copy_path(struct vproc *p, uint64_t uaddr, char *path);
 
+/* What a server's LOOKUP, CREATE or SYMLINK reply says of the inode. */
+struct fs_node {
+    uint64_t ino, mode, rdev, uid, gid;
+};
+
 /* vnode.c, path.c */
 struct vnode *vnode_get(endpoint_t fs, uint64_t ino, uint64_t mode, uint64_t rdev);
 void vnode_hold(struct vnode *v);
 struct vnode *vnode_covered(struct vnode *v);
 void vnode_put(struct vnode *v);
-struct vnode *vnode_from_fs(endpoint_t fs, uint64_t ino, uint64_t mode);
+struct vnode *vnode_from_fs(endpoint_t fs, const struct fs_node *node);
 int64_t fs_call(endpoint_t fs, message_t *m);
-int64_t fs_named(int type, struct vnode *dir, const char *name, size_t len, uint64_t w3, uint64_t w4, uint64_t *ino);
+int64_t fs_named_request(message_t *m, struct vnode *dir, const char *name, size_t len,
+                         struct fs_node *node);
+int64_t fs_named(int type, struct vnode *dir, const char *name, size_t len, uint64_t w3, uint64_t w4,
+                 struct fs_node *node);
 int64_t fs_stat(struct vnode *v, struct fs_stat *st);
 int path_lookup(struct vproc *p, int dirfd, const char *path, int follow, struct vnode **out);
 int path_parent(struct vproc *p, int dirfd, const char *path, struct vnode **dir, char *last);
+
+/* perm.c: permissions, as Linux checks them (fsuid 0 is root) */
+#define MAY_EXEC 1
+#define MAY_WRITE 2
+#define MAY_READ 4
+int perm_check(const struct vproc *p, const struct vnode *v, int want);
+int perm_owner(const struct vproc *p, const struct vnode *v);
+int perm_follow(const struct vproc *p, const struct vnode *dir, const struct vnode *link);
+int perm_may_create(struct vproc *p, struct vnode *dir, const char *name);
+int perm_may_delete(struct vproc *p, struct vnode *dir, const char *name, struct vnode **victim);
+int perm_may_rename(struct vproc *p, struct vnode *d1, const char *l1, struct vnode *d2, const char *l2);
+int perm_may_link(struct vproc *p, struct vnode *src);
+int64_t vfs_create(struct vproc *p, struct vnode *dir, const char *name, uint64_t mode, uint64_t rdev,
+                   struct vnode **out);
+int64_t vfs_symlink(struct vproc *p, struct vnode *dir, const char *both, size_t len);
+int64_t attr_chmod(struct vproc *p, struct vnode *v, uint64_t mode);
+int64_t attr_chown(struct vproc *p, struct vnode *v, uint32_t uid, uint32_t gid);
+int64_t attr_utimes(struct vproc *p, struct vnode *v, const uint64_t *times);
+void attr_drop_setid(struct vproc *p, struct vnode *v);
+int64_t perm_set_cred(endpoint_t pm, const message_t *m);
 
 /* file.c */
 struct file *file_new(struct vnode *v, uint32_t flags);

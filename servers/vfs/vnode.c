@@ -65,33 +65,38 @@ int64_t fs_call(endpoint_t fs, message_t *m)
 
 /*
  * A request that names an entry of dir (LOOKUP, CREATE, UNLINK, RMDIR, LINK,
- * SYMLINK: name may hold "name\0target"): w3/w4 as the request needs.
- * *ino gets w1 of the reply. FS_PUTNODE with dir = NULL releases *ino on
- * the root file system (used for nodes vfs creates and does not keep).
+ * SYMLINK: name may hold "name\0target"): m has the type and w3.. as the
+ * request needs; w0..w2 are filled here. For LOOKUP, CREATE and SYMLINK,
+ * *node (if given) gets what the reply says of the inode.
  */
-int64_t fs_named(int type, struct vnode *dir, const char *name, size_t len, uint64_t w3,
-                 uint64_t w4, uint64_t *ino)
+int64_t fs_named_request(message_t *m, struct vnode *dir, const char *name, size_t len,
+                         struct fs_node *node)
 {
-    message_t m = {.type = type};
-    if (type == FS_PUTNODE) {
-        m.u.w[0] = *ino;
-        return fs_call(root_vnode->fs, &m);
-    }
     grant_id_t g = grant_alloc(dir->fs, name, len, GRANT_READ);
     if (g < 0)
         return -LX_ENOMEM;
-    m.u.w[0] = dir->ino;
-    m.u.w[1] = (uint64_t)g;
-    m.u.w[2] = len;
-    m.u.w[3] = w3;
-    m.u.w[4] = w4;
-    int64_t r = fs_call(dir->fs, &m);
+    int type = m->type;
+    m->u.w[0] = dir->ino;
+    m->u.w[1] = (uint64_t)g;
+    m->u.w[2] = len;
+    int64_t r = fs_call(dir->fs, m);
     grant_free(g);
-    if (r >= 0 && ino)
-        *ino = m.u.w[1];
-    if (type == FS_LOOKUP && r >= 0 && ino)
-        ino[1] = m.u.w[2]; /* the mode, for callers that pass two words */
+    if (r >= 0 && node && (type == FS_LOOKUP || type == FS_CREATE || type == FS_SYMLINK))
+        *node = (struct fs_node){.ino = m->u.w[1], .mode = m->u.w[2], .rdev = m->u.w[3],
+                                 .uid = m->u.w[5], .gid = m->u.w[6]};
     return r;
+}
+
+/* fs_named_request with w3 and w4. FS_PUTNODE (dir = NULL) releases node->ino on the root file system. */
+int64_t fs_named(int type, struct vnode *dir, const char *name, size_t len, uint64_t w3, uint64_t w4,
+                 struct fs_node *node)
+{
+    message_t m = {.type = type, .u.w = {0, 0, 0, w3, w4}};
+    if (type == FS_PUTNODE) {
+        message_t put = {.type = FS_PUTNODE, .u.w = {node->ino}};
+        return fs_call(root_vnode->fs, &put);
+    }
+    return fs_named_request(&m, dir, name, len, node);
 }
 
 int64_t fs_stat(struct vnode *v, struct fs_stat *st)
@@ -106,6 +111,8 @@ int64_t fs_stat(struct vnode *v, struct fs_stat *st)
         v->size = st->size;
         v->mode = st->mode;
         v->rdev = st->rdev;
+        v->uid = (uint32_t)st->uid;
+        v->gid = (uint32_t)st->gid;
     }
     return r;
 }

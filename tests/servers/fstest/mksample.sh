@@ -9,7 +9,7 @@
 # cpio's output: "dev/console" (5, 1; its parent "dev" is not in the
 # archive, so ramfs must create it) and "/dev/null" (1, 3; a leading "/"
 # that ramfs must drop), with a directory "./hand" (GNU cpio would drop
-# that "./" itself). The list given to cpio leaves out the parents of
+# that "./" itself), owned by 1000:50 (ramfs must keep owners). The list given to cpio leaves out the parents of
 # deep/x/y/file.
 # tests/servers/fstest/test_tree.c expects exactly this content.
 set -eu
@@ -39,11 +39,11 @@ printf 'deep\n' > deep/x/y/file
 long=$(printf '%0255d' 0 | tr 0 L)
 printf 'long\n' > "$long"
 
-# One newc header (no data): name, mode (octal), rdev major, rdev minor.
+# One newc header (no data): name, mode (octal), rdev major, rdev minor[, uid, gid].
 node() {
 	ns=$((${#1} + 1))
 	printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' \
-		1000 $(($2)) 0 0 1 0 0 0 0 "$3" "$4" "$ns" 0
+		1000 $(($2)) "${5:-0}" "${6:-0}" 1 0 0 0 0 "$3" "$4" "$ns" 0
 	printf '%s\000' "$1"
 	head -c $(((4 - (110 + ns) % 4) % 4)) /dev/zero
 }
@@ -51,7 +51,7 @@ node() {
 {
 	node dev/console 020620 5 1
 	node /dev/null 020666 1 3
-	node ./hand 040750 0 0
+	node ./hand 040750 0 0 1000 50
 	printf '%s\n' . etc etc/hostname etc/passwd etc/passwd.link etc/group etc/empty \
 		etc/block bin bin/hello bin/sh dangling empty tmp tmp/fifo deep/x/y/file "$long" |
 		cpio -o -H newc --owner=0:0 --quiet

@@ -1,5 +1,5 @@
 /*
- * Inode lifetime (FS_PUTNODE and link counts), statfs, chmod, times, and
+ * Inode lifetime (FS_PUTNODE and link counts), statfs, chmod, times, owners, and
  * garbage: unknown types, bad grants, absurd lengths, invalid inode
  * numbers, a requester that does not wait for its reply. Last, a fuzzer
  * sends thousands of random requests, after which the whole tree is
@@ -110,6 +110,72 @@ static int chmod_times(void)
     return 0;
 }
 
+/* A request naming name in dir, with owner words at w[ow], w[ow + 1]; the reply in fs_last. */
+static int64_t owned(int type, uint64_t dir, const char *name, uint64_t len, int ow, uint64_t uid,
+                     uint64_t gid, uint64_t mode)
+{
+    message_t m = {.type = type, .u.w = {dir, 0, len}};
+    grant_id_t g = grant_alloc(fs_ep, name, len, GRANT_READ);
+    m.u.w[1] = (uint64_t)g;
+    if (type == FS_CREATE)
+        m.u.w[3] = mode;
+    m.u.w[ow] = uid;
+    m.u.w[ow + 1] = gid;
+    int64_t r = fs_call(&m);
+    grant_free(g);
+    return r;
+}
+
+/* Owners: CREATE (w5, w6) and SYMLINK (w3, w4) set them, replies and STAT report them, CHOWN changes them. */
+static int owners(void)
+{
+    uint64_t d, f, l, ino;
+    struct fs_stat st;
+    EXPECT(fs_scratch("own", &d), 0);
+    EXPECT(owned(FS_CREATE, d, "f", 1, 5, 1000, 50, S_IFREG | 04755), 0);
+    f = fs_last.u.w[1];
+    EXPECT(fs_last.u.w[5], 1000);
+    EXPECT(fs_last.u.w[6], 50);
+    EXPECT(fs_stat(f, &st), 0);
+    CHECK(st.uid == 1000 && st.gid == 50 && st.mode == (S_IFREG | 04755));
+    EXPECT(fs_lookup(d, "f", &ino), 0);
+    CHECK(ino == f && fs_last.u.w[5] == 1000 && fs_last.u.w[6] == 50);
+    EXPECT(fs_putnode(ino), 0);
+    EXPECT(owned(FS_SYMLINK, d, "l\0f", 3, 3, 7, 8, 0), 0);
+    l = fs_last.u.w[1];
+    EXPECT(fs_stat(l, &st), 0);
+    CHECK(st.uid == 7 && st.gid == 8 && st.mode == (S_IFLNK | 0777));
+    /* owners that do not fit 32 bits: refused, nothing made */
+    EXPECT(owned(FS_CREATE, d, "g", 1, 5, 1ull << 32, 0, S_IFREG | 0644), -LX_EINVAL);
+    EXPECT(owned(FS_CREATE, d, "g", 1, 5, 0, ~0ull, S_IFREG | 0644), -LX_EINVAL);
+    EXPECT(owned(FS_SYMLINK, d, "g\0f", 3, 3, 0, 1ull << 40, 0), -LX_EINVAL);
+    EXPECT(fs_lookup(d, "g", &ino), -LX_ENOENT);
+    /* CHOWN: owner and permission bits; the type stays */
+    message_t m = {.type = FS_CHOWN, .u.w = {f, 0, 0, S_IFDIR | 0755}};
+    EXPECT(fs_call(&m), 0);
+    EXPECT(fs_stat(f, &st), 0);
+    CHECK(st.uid == 0 && st.gid == 0 && st.mode == (S_IFREG | 0755));
+    m = (message_t){.type = FS_CHOWN, .u.w = {f, 1ull << 32, 0, 0}};
+    EXPECT(fs_call(&m), -LX_EINVAL);
+    m = (message_t){.type = FS_CHOWN, .u.w = {0, 1, 1, 0}};
+    EXPECT(fs_call(&m), -LX_EINVAL);
+    EXPECT(fs_stat(f, &st), 0);
+    CHECK(st.uid == 0 && st.mode == (S_IFREG | 0755)); /* unchanged by the refusals */
+    /* UTIME: a time, now, or left alone */
+    m = (message_t){.type = FS_UTIME, .u.w = {f, 1234, FS_TIME_OMIT}};
+    uint64_t mtime = st.mtime;
+    EXPECT(fs_call(&m), 0);
+    EXPECT(fs_stat(f, &st), 0);
+    CHECK(st.atime == 1234 && st.mtime == mtime);
+    m = (message_t){.type = FS_UTIME, .u.w = {f, FS_TIME_OMIT, FS_TIME_NOW}};
+    EXPECT(fs_call(&m), 0);
+    EXPECT(fs_stat(f, &st), 0);
+    CHECK(st.atime == 1234 && st.mtime == sys_uptime() / 1000);
+    EXPECT(fs_putnode(f), 0);
+    EXPECT(fs_putnode(l), 0);
+    return 0;
+}
+
 /* One raw request with a grant of len bytes at word gw. */
 static int64_t raw(int type, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, int gw, void *buf,
                    uint64_t len, uint32_t access)
@@ -131,7 +197,7 @@ static int garbage(void)
     EXPECT(fs_walk("etc/hostname", &host), 0);
     EXPECT(fs_walk("bin/sh", &sh), 0);
     /* unknown types */
-    const int types[] = {0, -1, FS_STATFS + 1, 0x4650, FS_REPLY, MSG_NOTIFY + 1, 0x7fffffff};
+    const int types[] = {0, -1, FS_UTIME + 1, 0x4650, FS_REPLY, MSG_NOTIFY + 1, 0x7fffffff};
     for (int i = 0; i < 7; i++) {
         message_t m = {.type = types[i]};
         EXPECT(fs_call(&m), -LX_ENOSYS);
@@ -256,7 +322,7 @@ static int fuzz(void)
     for (int i = 0; i < 4000; i++) {
         for (int j = 0; j < 16; j++) /* short names from a tiny alphabet collide often */
             fbuf[j] = (uint8_t)alphabet[rand64(&seed) % (j % 4 == 3 ? 5 : 3)];
-        message_t m = {.type = FS_LOOKUP + (int)(rand64(&seed) % 17)};
+        message_t m = {.type = FS_LOOKUP + (int)(rand64(&seed) % (FS_UTIME - FS_LOOKUP + 2))};
         if (rand64(&seed) % 50 == 0)
             m.type = (int)rand64(&seed);
         for (int w = 0; w < 7; w++) {
@@ -303,6 +369,7 @@ const struct fstest misc_tests[] = {
     {"putnode_frees", putnode_frees},
     {"statfs", statfs_counts},
     {"chmod_times", chmod_times},
+    {"owners", owners},
     {"garbage", garbage},
     {"tree_consistent", tree_consistent},
     {"fuzz", fuzz},
