@@ -19,12 +19,12 @@ void kmain(uint32_t magic, uint32_t mb_info)
     schedule();
 }
 
-static void user_fault(struct proc *p, const struct regs *f)
+static void user_fault(struct proc *p, const struct regs *f, uint64_t vector, uint64_t err)
 {
-    uint64_t addr = f->vector == 14 ? read_cr2() : 0;
+    uint64_t addr = vector == 14 ? read_cr2() : 0;
     kprintf("kernel: %s (endpoint %d) killed by exception %lu at rip %lx, addr %lx, err %lx\n",
-            p->name, p->ep, f->vector, f->rip, addr, f->err);
-    proc_die(p, DEATH_FAULT, (int64_t)f->vector, addr, f->err);
+            p->name, p->ep, vector, f->rip, addr, err);
+    proc_die(p, DEATH_FAULT, (int64_t)vector, addr, err);
 }
 
 void trap(struct regs *f)
@@ -40,17 +40,25 @@ void trap(struct regs *f)
     struct proc *p = current;
     if (f != &p->regs)
         panic_regs(f, "user frame outside the process table");
-    if (f->vector == SYSCALL_VECTOR)
-        kcall_dispatch(p);
-    else if (irq >= 0 && irq < NR_IRQS)
+    if (irq >= 0 && irq < NR_IRQS)
         irq_handle(irq);
+    else if (f->vector == SYSCALL_VECTOR && f->rip < USER_TOP)
+        kcall_dispatch(p);
     else if (f->vector == 7)
         fpu_trap();
     else if (f->vector == 2)
         kprintf("kernel: NMI while %s ran; ignored\n", p->name);
     else if (f->vector == 18)
         panic_regs(f, "machine check");
-    else
-        user_fault(p, f);
+    else if (f->vector != SYSCALL_VECTOR)
+        user_fault(p, f, f->vector, f->err);
+    /*
+     * A syscall or an interrupt right after the last byte of user space
+     * leaves rip at 2^47, not canonical: iretq would raise #GP in the
+     * kernel (on real CPUs; QEMU's TCG does not check). The process gets
+     * the #GP its next instruction fetch would give it, its call unmade.
+     */
+    if (f->rip >= USER_TOP && !(p->flags & PS_ZOMBIE))
+        user_fault(p, f, 13, 0);
     schedule();
 }

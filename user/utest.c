@@ -1374,6 +1374,52 @@ static int setuid_child(void)
     return 0;
 }
 
+/* ---- review of issue 7 (second pair of eyes): holes found by attacking kernel, pm, perm */
+
+static void chld_noop(int sig) { (void)sig; }
+
+/* pause(2) with a stack pointer no signal frame fits below: a handler kills it with SIGSEGV. */
+static _Noreturn void pause_without_stack(void)
+{
+    __asm__ volatile("mov $0x1000, %%rsp; syscall; ud2" ::"a"(SYS_pause) : "memory");
+    __builtin_unreachable();
+}
+
+/*
+ * A chain of processes, each the parent of the next, each with a SIGCHLD
+ * handler and no stack to run it on. When the last one exits, its parent's
+ * handler cannot be set up, so the parent dies of SIGSEGV, which sends
+ * SIGCHLD to its own parent, and so on up the chain. pm did that by
+ * recursion (signal_send, deliver, mproc_exit, signal_send, ...), about
+ * 850 bytes of its 64 KiB stack a level: a chain of ~80 processes (any
+ * user can make one) crashed pm and with it every Linux process.
+ */
+static void t_sigchld_chain(void)
+{
+    pid_t first = fork();
+    if (first == 0) {
+        CHECK(signal(SIGCHLD, chld_noop) != SIG_ERR);
+        for (int depth = 0; depth < 200; depth++) {
+            pid_t pid = fork();
+            if (pid > 0)
+                pause_without_stack();
+            if (pid < 0)
+                break; /* the table is full: this one is the last */
+        }
+        usleep(500000); /* every parent is in pause by now */
+        _exit(0);
+    }
+    CHECK(first > 0);
+    int st;
+    CHECK(waitpid(first, &st, 0) == first);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    CHECK(getppid() > 0); /* pm still answers */
+    pid_t again = fork(); /* and its table emptied */
+    if (again == 0)
+        _exit(3);
+    CHECK(again > 0 && waitpid(again, &st, 0) == again && WIFEXITED(st) && WEXITSTATUS(st) == 3);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -1425,6 +1471,8 @@ static const struct {
     {"users_dir_search", t_users_dir_search},
     {"users_access_real_ids", t_users_access_real_ids},
     {"users_setuid_exec", t_users_setuid_exec},
+    /* review of issue 7: holes found by a second attacker */
+    {"sigchld_chain", t_sigchld_chain},
 };
 
 /* The exec'd side of some tests. */

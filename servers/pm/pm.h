@@ -67,6 +67,7 @@ struct mproc {
     uint64_t cpu_ms;                 /* its own CPU ms, read when it exits */
     int report;                      /* rs ran it (PM_RUN): tell rs how it ended */
     struct cred cred;                /* its user and group ids (cred.c); vfs has a copy */
+    int recheck;                     /* signals came during another delivery (signal_check) */
 };
 
 extern struct mproc mprocs[NR_MPROCS];

@@ -156,14 +156,43 @@ static void deliver(struct mproc *mp, int sig)
         act->handler = SIG_DFL;
 }
 
-/* Deliver what is pending and unblocked, unless mp is the caller being served. */
-void signal_check(struct mproc *mp)
+static void deliver_pending(struct mproc *mp)
 {
-    if (mp == in_call)
-        return; /* after its reply (see handle_call) */
     for (int sig = 1; sig < NSIG && mp->state == M_ALIVE; sig++)
         if ((mp->pending & ~mp->sigmask & SIG_BIT(sig)) || (sig == SIGKILL && (mp->pending & SIG_BIT(sig))))
             deliver(mp, sig);
+}
+
+/*
+ * Deliver what is pending and unblocked, unless mp is the caller being
+ * served (after its reply: see handle_call). A delivery can end a process
+ * (a default action, or no stack for the handler), whose parent then gets
+ * SIGCHLD, whose delivery can end the parent, and so on up a chain of
+ * processes. So a check that comes during a delivery only marks mp
+ * (recheck), and the outermost check delivers to the marked ones in a
+ * loop: pm's stack does not grow with the chain (utest sigchld_chain).
+ */
+void signal_check(struct mproc *mp)
+{
+    static int delivering;
+    if (mp == in_call)
+        return;
+    if (delivering) {
+        mp->recheck = 1;
+        return;
+    }
+    delivering = 1;
+    deliver_pending(mp);
+    for (int again = 1; again;) {
+        again = 0;
+        for (int i = 0; i < NR_MPROCS; i++)
+            if (mprocs[i].recheck && &mprocs[i] != in_call) {
+                mprocs[i].recheck = 0;
+                deliver_pending(&mprocs[i]);
+                again = 1;
+            }
+    }
+    delivering = 0;
 }
 
 void signal_send(struct mproc *mp, int sig)

@@ -71,6 +71,23 @@ static int h_tf_syscall(uint64_t n)
     return 0; /* not reached: the single-step trap kills us */
 }
 
+/*
+ * syscall as the last two bytes of user space: the address after it (the
+ * return rip) is 2^47, not canonical, and iretq to it would fault in the
+ * kernel. The kernel must kill the process (#GP, as the CPU would), not panic.
+ */
+static int h_syscall_at_top(uint64_t n)
+{
+    static uint8_t page[4096];
+    (void)n;
+    page[4094] = 0x0f, page[4095] = 0x05; /* syscall */
+    if (sys_mem_map_fill(SELF, 0x00007ffffffff000ull, 4096, PROT_R | PROT_X, page, 4096) != 0)
+        return 1;
+    __asm__ volatile("jmp *%1" ::"a"(KCALL_BASE + KC_UPTIME), "r"(0x00007ffffffffffeull)
+                     : "rcx", "r11", "memory");
+    return 2; /* not reached */
+}
+
 static int h_spin(uint64_t n)
 {
     for (volatile uint64_t i = 0; i != n - 1; i++) /* n = 0: for ever */
@@ -122,6 +139,15 @@ static void t_faults(void)
     }
     EXPECT(sys_sysinfo(&s1), 0);
     EXPECT(s1.free_frames, s0.free_frames); /* all their memory came back */
+    EXPECT(sys_selfcheck(), 0);
+}
+
+static void t_syscall_at_top(void)
+{
+    struct death_info d;
+    wait_child(spawn_helper("memdrv", "syscall_at_top", 0), &d);
+    EXPECT(d.cause, DEATH_FAULT);
+    EXPECT(d.code, 13);
     EXPECT(sys_selfcheck(), 0);
 }
 
@@ -191,6 +217,7 @@ const struct ktest fault_tests[] = {
     {"fault_bad_kcall_args", t_bad_kcall_args},
     {"fault_kill_spinning", t_kill},
     {"fault_nt_flag_syscall", t_nt_flag},
+    {"fault_syscall_at_top", t_syscall_at_top},
     {"sched_round_robin", t_round_robin},
     {"sched_priority", t_priority},
     {0, 0},
@@ -217,5 +244,6 @@ const struct khelper fault_helpers[] = {
     {"bad_args", h_bad_kcall_args},
     {"spin", h_spin},
     {"nt_flag", h_nt_flag},
+    {"syscall_at_top", h_syscall_at_top},
     {0, 0},
 };
