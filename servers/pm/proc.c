@@ -61,6 +61,7 @@ int64_t do_fork(struct mproc *mp, const uint64_t *a)
     c->pid = pid;
     c->ppid = mp->pid;
     c->pending = 0;
+    c->report = 0; /* only the program rs ran reports its exit, not its children */
     c->wait = W_NONE;
     c->alarm_at = c->alarm_interval = 0;
     c->start_tick = now_ticks();
