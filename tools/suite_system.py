@@ -53,6 +53,9 @@ def shell_tests(record, boot):
     check(record, boot, "system.redirection",
           "echo one > /tmp/r; echo two >> /tmp/r; cat < /tmp/r; wc -l < /tmp/r",
           ["one", "two", "2"])
+    # sendfile: every byte of a file larger than the terminal's buffers reaches the console
+    check(record, boot, "system.cat_13893_bytes_to_console", "seq 1 3000 > /tmp/seq; cat /tmp/seq",
+          [str(i) for i in range(1, 3001)], timeout=60)
     host = hashlib.sha256(open(os.path.join(BUILD, "rootfs/bin/busybox"), "rb").read()).hexdigest()
     check(record, boot, "system.sha256sum_matches_host", "sha256sum /bin/busybox",
           [f"{host}  /bin/busybox"])

@@ -587,6 +587,230 @@ static void t_proc(void)
     CHECK(fd >= 0 && read(fd, buf, sizeof(buf)) > 0);
 }
 
+/* ---- vfs: data never lost, edge values (issue 7); one block, kept together */
+#include <sys/sendfile.h>
+#include <sys/uio.h>
+#include <termios.h>
+
+#define SF_SIZE 13893 /* the size of `seq 1 3000`: more than three device buffers */
+
+/* A file of n bytes, byte i = pattern(i), open for reading at 0. */
+static unsigned char pattern(long i) { return (unsigned char)('a' + (i * 7 + i / 251) % 26); }
+static int pattern_file(const char *path, long n)
+{
+    static unsigned char buf[65536];
+    int fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+    CHECK(fd >= 0);
+    for (long at = 0; at < n;) {
+        long k = n - at < (long)sizeof(buf) ? n - at : (long)sizeof(buf);
+        for (long i = 0; i < k; i++)
+            buf[i] = (at + i) % 79 == 78 ? '\n' : pattern(at + i);
+        CHECK(write(fd, buf, (size_t)k) == k);
+        at += k;
+    }
+    CHECK(lseek(fd, 0, SEEK_SET) == 0);
+    return fd;
+}
+
+/* sendfile to the console: the terminal takes 4 KiB at a time and, its
+ * output stopped (TCOOFF) for a moment, makes the call wait; the offset must
+ * move by exactly what it took. */
+static void sendfile_console_child(int out, int fd)
+{
+    off_t off = 0;
+    long total = 0;
+    while (total < SF_SIZE) { /* with an offset pointer: the file position stays */
+        ssize_t n = sendfile(out, fd, &off, SF_SIZE - total);
+        CHECK(n > 0 && off == total + n);
+        total += n;
+    }
+    CHECK(lseek(fd, 0, SEEK_CUR) == 0);
+    for (total = 0; total < SF_SIZE;) { /* without: the file position moves */
+        ssize_t n = sendfile(out, fd, 0, SF_SIZE);
+        CHECK(n > 0 && lseek(fd, 0, SEEK_CUR) == total + n);
+        total += n;
+    }
+    CHECK(sendfile(out, fd, 0, SF_SIZE) == 0);
+}
+
+static void t_sendfile_console(void)
+{
+    int fd = pattern_file("/tmp/sf_console", SF_SIZE), out = open("/dev/tty", O_WRONLY);
+    CHECK(out >= 0 && tcflow(out, TCOOFF) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        sendfile_console_child(out, fd);
+        _exit(0);
+    }
+    usleep(300000); /* the child waits in its first sendfile */
+    CHECK(tcflow(out, TCOON) == 0);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(write(out, "\n", 1) == 1 && unlink("/tmp/sf_console") == 0);
+}
+
+/* sendfile into a pipe whose reader is slow: every byte arrives once, in order. */
+static void t_sendfile_pipe(void)
+{
+    const long size = 3 * 16384 + 1234;
+    int fd = pattern_file("/tmp/sf_pipe", size), p[2];
+    CHECK(pipe(p) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[1]);
+        unsigned char buf[1000];
+        long got = 0;
+        ssize_t n;
+        while ((n = read(p[0], buf, sizeof(buf))) > 0) {
+            for (ssize_t i = 0; i < n; i++, got++)
+                CHECK(buf[i] == (got % 79 == 78 ? '\n' : pattern(got)));
+            usleep(2000);
+        }
+        CHECK(n == 0 && got == size);
+        _exit(0);
+    }
+    close(p[0]);
+    for (long total = 0; total < size;) {
+        ssize_t n = sendfile(p[1], fd, 0, (size_t)(size - total));
+        CHECK(n > 0 && lseek(fd, 0, SEEK_CUR) == total + n);
+        total += n;
+    }
+    close(p[1]);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(unlink("/tmp/sf_pipe") == 0);
+}
+
+static void t_sendfile_args(void)
+{
+    int fd = pattern_file("/tmp/sf_args", 100), null = open("/dev/null", O_WRONLY);
+    int wr = open("/tmp/sf_args", O_WRONLY), rd = open("/tmp/sf_args", O_RDONLY);
+    off_t off = -1;
+    CHECK(null >= 0 && wr >= 0 && rd >= 0);
+    ERR(sendfile(null, fd, &off, 10), EINVAL);
+    off = (off_t)(1ull << 63 >> 1);
+    CHECK(sendfile(null, fd, &off, 10) == 0 && off == (off_t)(1ull << 62)); /* past the end */
+    off = 0x7fffffffffffffffll;
+    ERR(sendfile(null, fd, &off, 10), EINVAL); /* the end would not fit */
+    ERR(sendfile(null, wr, 0, 10), EBADF);      /* in not readable */
+    ERR(sendfile(rd, fd, 0, 10), EBADF);        /* out not writable */
+    off = 0;
+    CHECK(sendfile(null, fd, &off, 0) == 0 && off == 0);
+    CHECK(unlink("/tmp/sf_args") == 0);
+}
+
+/* Byte counts and offsets past what a signed 64-bit result can hold. */
+static void t_io_edge_values(void)
+{
+    char buf[16];
+    int fd = open("/tmp/io_edge", O_CREAT | O_RDWR | O_TRUNC, 0644);
+    CHECK(fd >= 0);
+    struct iovec big[3] = {{buf, 1ull << 62}, {buf, 1ull << 62}, {buf, 1ull << 62}};
+    ERR(writev(fd, big, 3), EINVAL);
+    ERR(readv(fd, big, 3), EINVAL);
+    struct iovec neg[1] = {{buf, 1ull << 63}};
+    ERR(writev(fd, neg, 1), EINVAL);
+    ERR(syscall(SYS_read, fd, buf, ~0ull), EINVAL);
+    ERR(syscall(SYS_write, fd, buf, 1ull << 63), EINVAL);
+    ERR(pwrite(fd, buf, 2, 0x7fffffffffffffffll), EINVAL);
+    ERR(pread(fd, buf, 2, -1), EINVAL);
+    ERR(syscall(SYS_pread64, fd, buf, 1ull << 63, 0), EINVAL);
+    struct iovec ok[2] = {{buf, 3}, {buf + 3, 0}};
+    memcpy(buf, "abc", 3);
+    CHECK(writev(fd, ok, 2) == 3);
+    CHECK(close(fd) == 0 && unlink("/tmp/io_edge") == 0);
+}
+
+/* A call that must go on sleeping: it is still running after 300 ms. */
+static void still_sleeping(void (*sleeper)(int fd))
+{
+    int p[2];
+    CHECK(pipe(p) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        sleeper(p[0]);
+        _exit(3); /* returned: wrong */
+    }
+    usleep(300000);
+    int st;
+    CHECK(waitpid(pid, &st, WNOHANG) == 0);
+    kill(pid, SIGKILL);
+    CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st));
+    close(p[0]);
+    close(p[1]);
+}
+
+static void ppoll_huge(int fd)
+{
+    struct pollfd pf = {fd, POLLIN, 0};
+    struct timespec ts = {1ll << 62, 0};
+    syscall(SYS_ppoll, &pf, 1, &ts, 0, 8);
+}
+static void ppoll_max(int fd)
+{
+    struct pollfd pf = {fd, POLLIN, 0};
+    struct timespec ts = {0x7fffffffffffffffll, 999999999};
+    syscall(SYS_ppoll, &pf, 1, &ts, 0, 8);
+}
+static void pselect_huge(int fd)
+{
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(fd, &rd);
+    struct timespec ts = {1ll << 62, 0};
+    syscall(SYS_pselect6, fd + 1, &rd, 0, 0, &ts, 0);
+}
+static void select_huge(int fd)
+{
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(fd, &rd);
+    struct timeval tv = {1ll << 62, 0};
+    syscall(SYS_select, fd + 1, &rd, 0, 0, &tv);
+}
+static void select_huge_usec(int fd)
+{
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(fd, &rd);
+    struct timeval tv = {0, 1ll << 62}; /* microseconds for 146,000 years */
+    syscall(SYS_select, fd + 1, &rd, 0, 0, &tv);
+}
+
+static void t_poll_timeout_edges(void)
+{
+    still_sleeping(ppoll_huge);
+    still_sleeping(ppoll_max);
+    still_sleeping(pselect_huge);
+    still_sleeping(select_huge);
+    still_sleeping(select_huge_usec);
+    struct pollfd pf = {0, 0, 0};
+    struct timespec bad = {0, 1000000000};
+    ERR(syscall(SYS_ppoll, &pf, 1, &bad, 0, 8), EINVAL);
+    struct timespec neg = {-1, 0};
+    ERR(syscall(SYS_ppoll, &pf, 1, &neg, 0, 8), EINVAL);
+    struct timespec zero = {0, 0};
+    CHECK(syscall(SYS_ppoll, &pf, 1, &zero, 0, 8) == 0);
+}
+
+/* A mount point (and the root) can be neither renamed, replaced nor removed. */
+static void t_mount_point_busy(void)
+{
+    struct stat st;
+    CHECK(mkdir("/tmp/mp_empty", 0755) == 0);
+    int moved = rename("/proc", "/tmp/proc_moved"), e = errno;
+    if (moved == 0)
+        rename("/tmp/proc_moved", "/proc"); /* put it back for the other tests */
+    CHECK(moved == -1 && e == EBUSY);
+    moved = rename("/tmp/mp_empty", "/proc"), e = errno;
+    CHECK(moved == -1 && e == EBUSY);
+    ERR(rmdir("/proc"), EBUSY);
+    ERR(rename("/", "/tmp/root_moved"), EBUSY);
+    ERR(rename("/tmp/.", "/tmp/dot"), EBUSY);
+    ERR(rename("/tmp/mp_empty", "/tmp/."), EBUSY);
+    CHECK(stat("/proc/self/stat", &st) == 0 && rmdir("/tmp/mp_empty") == 0);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -618,6 +842,13 @@ static const struct {
     {"pipes", t_pipes},
     {"devices", t_devices},
     {"proc", t_proc},
+    /* vfs (issue 7) */
+    {"sendfile_console", t_sendfile_console},
+    {"sendfile_pipe", t_sendfile_pipe},
+    {"sendfile_args", t_sendfile_args},
+    {"io_edge_values", t_io_edge_values},
+    {"poll_timeout_edges", t_poll_timeout_edges},
+    {"mount_point_busy", t_mount_point_busy},
 };
 
 /* The exec'd side of some tests. */
