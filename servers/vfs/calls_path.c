@@ -140,6 +140,18 @@ static int64_t access_at(struct vproc *p, int dirfd, uint64_t upath)
 int64_t do_access(struct vproc *p, const uint64_t *a) { return access_at(p, AT_FDCWD, a[0]); }
 int64_t do_faccessat(struct vproc *p, const uint64_t *a) { return access_at(p, (int)a[0], a[1]); }
 
+/* 1 if name in dir is a mount point (or the root of a mounted file system). */
+static int is_mount_point(struct vnode *dir, const char *name)
+{
+    uint64_t res[2];
+    if (fs_named(FS_LOOKUP, dir, name, strlen(name), 0, 0, res) < 0)
+        return 0;
+    struct vnode *v = vnode_from_fs(dir->fs, res[0], res[1]);
+    int busy = v && (v->mounted || vnode_covered(v));
+    vnode_put(v);
+    return busy;
+}
+
 /* Operations on a (directory, last name) pair: mkdir, unlink, rmdir, symlink. */
 static int64_t named_op(struct vproc *p, int dirfd, uint64_t upath, int type, uint64_t mode)
 {
@@ -147,10 +159,14 @@ static int64_t named_op(struct vproc *p, int dirfd, uint64_t upath, int type, ui
     char last[FS_NAME_MAX + 1];
     int64_t r = copy_path(p, upath, path_buf);
     if (r < 0 || (r = path_parent(p, dirfd, path_buf, &dir, last)) < 0)
-        return r;
+        return r == -LX_EEXIST && type == FS_RMDIR ? -LX_EBUSY : r; /* rmdir("/") */
     if (!strcmp(last, ".") || !strcmp(last, "..")) {
         vnode_put(dir);
         return type == FS_CREATE ? -LX_EEXIST : -LX_EINVAL;
+    }
+    if (type == FS_RMDIR && is_mount_point(dir, last)) {
+        vnode_put(dir);
+        return -LX_EBUSY;
     }
     uint64_t ino;
     r = fs_named(type, dir, last, strlen(last), mode, 0, &ino);
@@ -251,11 +267,18 @@ static int64_t two_paths(struct vproc *p, int fd1, uint64_t u1, int fd2, uint64_
         vnode_put(d2);
         return r < 0 ? r : 0;
     }
+    /* rename: neither name may be "/", ".", "..", or a mount point */
     if ((r = path_parent(p, fd1, path_buf, &d1, l1)) < 0)
-        return r;
+        return r == -LX_EEXIST ? -LX_EBUSY : r;
     if ((r = path_parent(p, fd2, path_buf2, &d2, l2)) < 0) {
         vnode_put(d1);
-        return r;
+        return r == -LX_EEXIST ? -LX_EBUSY : r;
+    }
+    if (!strcmp(l1, ".") || !strcmp(l1, "..") || !strcmp(l2, ".") || !strcmp(l2, "..") ||
+        is_mount_point(d1, l1) || is_mount_point(d2, l2)) {
+        vnode_put(d1);
+        vnode_put(d2);
+        return -LX_EBUSY;
     }
     size_t n1 = strlen(l1), n2 = strlen(l2);
     static char both[2 * (FS_NAME_MAX + 1)];

@@ -195,12 +195,20 @@ void dev_status(endpoint_t driver)
     }
 }
 
-/* Called by wait.c for the process waiting on (driver, id). */
-int64_t dev_finish(struct vproc *p, int64_t result) { return finish(p, result); }
+/*
+ * The final result of p's waiting request (called by wait.c for the process
+ * waiting on (driver, id), and on a cancel). A suspended sendfile moves its
+ * input position by what the device took.
+ */
+int64_t dev_finish(struct vproc *p, int64_t result)
+{
+    result = finish(p, result);
+    return p->call.u.w[0] == LX_sendfile ? sendfile_finish(p, result) : result;
+}
 
 /* Cancel p's waiting request; its final result (-EINTR if nothing moved). */
 int64_t dev_cancel(struct vproc *p)
 {
     message_t m = {.type = CDEV_CANCEL, .u.w = {0, p->dev_id}};
-    return finish(p, dev_call(p->dev_ep, &m));
+    return dev_finish(p, dev_call(p->dev_ep, &m));
 }

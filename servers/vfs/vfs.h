@@ -29,6 +29,7 @@
 #define PATH_MAX 4096
 #define SYMLINK_MAX_DEPTH 8
 #define BOUNCE_SIZE (64 * 1024)
+#define MAX_RW_COUNT 0x7ffff000ull /* the most one call moves (Linux's limit too) */
 #define PROCFS_EP ((endpoint_t)-100) /* the "server" of /proc: vfs itself */
 
 /* open(2) flags, Linux values */
@@ -133,6 +134,7 @@ struct file *fd_file(struct vproc *p, int fd);
 void fd_close(struct vproc *p, int fd);
 int64_t file_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, uint64_t *pos);
 int64_t file_write(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, uint64_t *pos);
+int rw_check(uint64_t pos, uint64_t count);
 
 /* pipe.c */
 int pipe_create(struct vproc *p, int fds[2], uint32_t flags);
@@ -161,10 +163,12 @@ void wakeup_pipes(void);
 void wakeup_polls(void);
 int cancel_call(struct vproc *p);
 void timers_check(void);
+void timers_arm(void);
 
 /* syscalls in calls_*.c, one table in table.c */
 typedef int64_t (*vfs_call_t)(struct vproc *p, const uint64_t *a);
 int64_t vfs_dispatch(struct vproc *p, uint64_t nr, const uint64_t *a);
+int64_t sendfile_finish(struct vproc *p, int64_t result);
 void signal_queue(int kind, int target, int sig);
 
 #endif
