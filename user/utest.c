@@ -811,6 +811,116 @@ static void t_mount_point_busy(void)
     CHECK(stat("/proc/self/stat", &st) == 0 && rmdir("/tmp/mp_empty") == 0);
 }
 
+/*
+ * Every call vfs serves, each argument in turn set to an edge value (0, 1,
+ * -1, 2^31, 2^32, 2^47, 2^63, 2^64-1 ...) with the others sensible, then
+ * random mixes, with the structures they point to (iovecs, timeouts, offsets)
+ * filled with edge values too: each result is an error in [-4095, -1] or a plausible value
+ * (below 2^31; lseek excepted), and vfs still works afterwards. A 20 ms
+ * timer ends calls that wait.
+ */
+static void edge_alarm(int s) { (void)s; }
+static int makes_fds(long nr)
+{
+    return nr == SYS_close || nr == SYS_dup || nr == SYS_dup2 || nr == SYS_dup3 ||
+           nr == SYS_fcntl || nr == SYS_pipe || nr == SYS_pipe2 || nr == SYS_open ||
+           nr == SYS_openat || nr == SYS_creat;
+}
+
+static void t_vfs_edge_values(void)
+{
+    static const long calls[] = {
+        SYS_read, SYS_write, SYS_open, SYS_close, SYS_stat, SYS_fstat, SYS_lstat, SYS_poll,
+        SYS_lseek, SYS_ioctl, SYS_pread64, SYS_pwrite64, SYS_readv, SYS_writev, SYS_access,
+        SYS_pipe, SYS_select, SYS_dup, SYS_dup2, SYS_sendfile, SYS_fcntl, SYS_fsync,
+        SYS_truncate, SYS_ftruncate, SYS_getcwd, SYS_chdir, SYS_fchdir, SYS_rename, SYS_mkdir,
+        SYS_rmdir, SYS_creat, SYS_link, SYS_unlink, SYS_symlink, SYS_readlink, SYS_chmod,
+        SYS_fchmod, SYS_chown, SYS_fchown, SYS_lchown, SYS_umask, SYS_statfs, SYS_fstatfs,
+        SYS_sync, SYS_getdents64, SYS_openat, SYS_mkdirat, SYS_newfstatat, SYS_unlinkat,
+        SYS_renameat, SYS_linkat, SYS_symlinkat, SYS_readlinkat, SYS_fchmodat, SYS_faccessat,
+        SYS_pselect6, SYS_ppoll, SYS_utimensat, SYS_dup3, SYS_pipe2, SYS_renameat2,
+        SYS_fchownat, SYS_faccessat2, SYS_getdents, SYS_mount, SYS_umount2, SYS_utimes, SYS_statx};
+    static const unsigned long edges[] = {
+        0, 1, 2, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000, 1ul << 47, (1ul << 47) - 1,
+        1ul << 62, 0x7ffffffffffff000, 1ul << 63, 0x7fffffffffffffff, ~0ul, ~0ul - 99, ~0ul << 31};
+    static char scratch[8192] __attribute__((aligned(4096)));
+    const int nedges = sizeof(edges) / sizeof(edges[0]);
+    CHECK(mkdir("/tmp/edge", 0755) == 0 && chdir("/tmp/edge") == 0);
+    int fd = open("f", O_CREAT | O_RDWR, 0644), devnull = open("/dev/null", O_RDWR);
+    CHECK(fd == 3 && devnull == 4 && write(fd, "0123456789", 10) == 10 && dup2(1, 5) == 5);
+    for (int i = 0; i < 3; i++)
+        CHECK(dup2(devnull, i) == i); /* no console reads or writes; reports go to 5 */
+    struct sigaction sa = {0};
+    sa.sa_handler = edge_alarm; /* no SA_RESTART: a waiting call ends with EINTR */
+    CHECK(sigaction(SIGALRM, &sa, 0) == 0);
+    struct itimerval it = {{0, 20000}, {0, 20000}};
+    CHECK(setitimer(ITIMER_REAL, &it, 0) == 0);
+    const unsigned long profile[3][6] = {
+        {3, (unsigned long)scratch, 16, 0, 0, 0},
+        {(unsigned long)"f", (unsigned long)"g", 16, 0, 0, 0},
+        {(unsigned long)AT_FDCWD, (unsigned long)"f", (unsigned long)AT_FDCWD, (unsigned long)"g", 0, 0}};
+    unsigned long seed = 0x9e3779b97f4a7c15ul, bad = 0, made = 0;
+    for (size_t c = 0; c < sizeof(calls) / sizeof(calls[0]); c++) {
+        for (int round = 0; round < 3 * 6 * nedges + 150; round++) {
+            unsigned long a[6];
+            int prof = round < 3 * 6 * nedges ? round / (6 * nedges) : round % 3;
+            memcpy(a, profile[prof], sizeof(a));
+            if (round < 3 * 6 * nedges) {
+                a[round / nedges % 6] = edges[round % nedges];
+            } else {
+                for (int k = 0; k < 6; k++) {
+                    seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+                    if (seed & 1)
+                        a[k] = edges[(seed >> 8) % nedges];
+                }
+            }
+            memset(scratch, 0, sizeof(scratch));
+            for (int k = 0; round >= 3 * 6 * nedges && k < 32; k++) { /* structs of edges */
+                seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+                memcpy(scratch + 8 * k, &edges[seed % nedges], 8);
+            }
+            long r = syscall(calls[c], a[0], a[1], a[2], a[3], a[4], a[5]);
+            long res = r == -1 ? -errno : r;
+            made++;
+            if (res < -4095 || (res > 0x7fffffffl && calls[c] != SYS_lseek)) {
+                if (bad++ < 8)
+                    dprintf(5, "vfs_edge_values: call %ld (%lx, %lx, %lx, %lx, %lx, %lx) -> %ld\n",
+                            calls[c], a[0], a[1], a[2], a[3], a[4], a[5], res);
+            }
+            if (makes_fds(calls[c])) {
+                for (int k = 6; k < 64; k++) /* what pipe, dup, open made */
+                    close(k);
+                for (int k = 0; k < 3; k++)
+                    dup2(4, k);
+                if (fcntl(3, F_GETFD) < 0 || fcntl(4, F_GETFD) < 0 || fcntl(5, F_GETFD) < 0)
+                    break; /* closed our own descriptors: next call */
+            }
+            ftruncate(3, 10); /* reads stay small: scratch is 8 KiB */
+            if (prof && access("f", F_OK) != 0)
+                close(open("f", O_CREAT | O_RDWR, 0644));
+        }
+        if (fcntl(3, F_GETFD) < 0) {
+            close(3);
+            CHECK(open("/tmp/edge/f", O_CREAT | O_RDWR, 0644) == 3);
+        }
+        if (fcntl(4, F_GETFD) < 0) {
+            close(4);
+            CHECK(open("/dev/null", O_RDWR) == 4);
+        }
+        if (fcntl(5, F_GETFD) < 0)
+            CHECK(open("/dev/console", O_WRONLY) == 5);
+        CHECK(chdir("/tmp/edge") == 0 || (mkdir("/tmp/edge", 0755) == 0 && chdir("/tmp/edge") == 0));
+    }
+    it = (struct itimerval){{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &it, 0);
+    dprintf(5, "vfs_edge_values: %lu calls, %lu implausible results\n", made, bad);
+    CHECK(bad == 0 && made > 10000);
+    char buf[4];
+    int t = open("/tmp/edge_after", O_CREAT | O_RDWR | O_TRUNC, 0600);
+    CHECK(t >= 0 && write(t, "ok", 2) == 2 && pread(t, buf, 2, 0) == 2 && !memcmp(buf, "ok", 2));
+    CHECK(unlink("/tmp/edge_after") == 0);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -849,6 +959,7 @@ static const struct {
     {"io_edge_values", t_io_edge_values},
     {"poll_timeout_edges", t_poll_timeout_edges},
     {"mount_point_busy", t_mount_point_busy},
+    {"vfs_edge_values", t_vfs_edge_values},
 };
 
 /* The exec'd side of some tests. */
