@@ -125,8 +125,9 @@ def shell_tests(record, boot):
 
 
 def run_utest(record, module):
-    """The in-OS Linux system-call suite (user/utest.c) as the first process."""
-    boot = Boot(system_modules("/bin/utest"))
+    """The in-OS Linux system-call suite (user/utest.c) as the first process, with
+    vfsprobe (tests/servers/vfsprobe), a hostile service, started last."""
+    boot = Boot(system_modules("/bin/utest") + [module("vfsprobe")])
     try:
         collect_tests(boot, record, "u", "utest", timeout=120)
     finally:

@@ -921,6 +921,44 @@ static void t_vfs_edge_values(void)
     CHECK(unlink("/tmp/edge_after") == 0);
 }
 
+/* vfs's count of refused requests of one kind (/proc/refusals: "KIND COUNT" lines); -1 if none. */
+static long refusals(const char *kind)
+{
+    char line[64], name[32];
+    long n, found = -1;
+    FILE *f = fopen("/proc/refusals", "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "%31s %ld", name, &n) == 2 && !strcmp(name, kind))
+            found = n;
+    fclose(f);
+    return found;
+}
+
+/* A driver that is not this terminal's asks for signals: refused and counted, nobody dies. */
+static void t_driver_signal_refused(void)
+{
+    long before = refusals("signal");
+    char cmd[32];
+    CHECK(before >= 0 && setpgid(0, 0) == 0);
+    int fd = open("/dev/demo", O_WRONLY), n = snprintf(cmd, sizeof(cmd), "signal %d 15", getpgrp());
+    CHECK(fd >= 0 && write(fd, cmd, (size_t)n) == n); /* SIGTERM for this test's own group */
+    CHECK(write(fd, "signal 1 9", 10) == 10);          /* SIGKILL for init's */
+    usleep(200000);
+    CHECK(refusals("signal") == before + 2);
+}
+
+/* vfsprobe (started last in this boot) notified vfs, then never answered anything;
+ * its requests with no right to them were refused. vfs counted each. */
+static void t_stranger_refusals_counted(void)
+{
+    CHECK(refusals("notify") >= 1 && refusals("pm_request") >= 2 && refusals("linux_call") >= 1 &&
+          refusals("message") >= 2);
+    int fd = open("/tmp/after_probe", O_CREAT | O_RDWR | O_TRUNC, 0600);
+    CHECK(fd >= 0 && write(fd, "x", 1) == 1 && close(fd) == 0 && unlink("/tmp/after_probe") == 0);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -960,6 +998,8 @@ static const struct {
     {"poll_timeout_edges", t_poll_timeout_edges},
     {"mount_point_busy", t_mount_point_busy},
     {"vfs_edge_values", t_vfs_edge_values},
+    {"driver_signal_refused", t_driver_signal_refused},
+    {"stranger_refusals_counted", t_stranger_refusals_counted},
 };
 
 /* The exec'd side of some tests. */

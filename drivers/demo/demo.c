@@ -9,6 +9,8 @@
  *   "hang"       loop for ever (missed heartbeats)
  *   "busy MS"    compute for MS milliseconds, then answer (load, not a hang)
  *   "violate N"  make N kernel calls it has no right to (privilege denials)
+ *   "signal G S" ask vfs to send signal S to process group G (a driver that
+ *                is not a terminal has no right to: vfs refuses and counts it)
  * With the argument "crash" it dies during its start-up, every time.
  *
  * Before a planned stop it records in ds ("LABEL.clean") that it stopped
@@ -61,6 +63,14 @@ static int64_t demo_write(const struct chardriver_req *r)
         uint64_t until = sys_uptime() + number(cmd + 4);
         while (sys_uptime() < until)
             ;
+    } else if (!strncmp(cmd, "signal", 6)) {
+        const char *s = cmd + 6;
+        while (*s == ' ')
+            s++;
+        uint64_t group = number(s);
+        while (*s >= '0' && *s <= '9')
+            s++;
+        chardriver_signal((int32_t)group, (int)number(s));
     } else if (!strncmp(cmd, "violate", 7)) {
         for (uint64_t i = number(cmd + 7); i; i--)
             sys_ioport(IO_IN8, 0x60, 0); /* the keyboard's port: not ours */

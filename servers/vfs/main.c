@@ -75,6 +75,7 @@ static void make_dev(void)
     make_node(dev, "null", S_IFCHR | 0666, (1 << 8) | 3);
     make_node(dev, "zero", S_IFCHR | 0666, (1 << 8) | 5);
     make_node(dev, "service", S_IFCHR | 0600, (10 << 8) | 240);
+    make_node(dev, "demo", S_IFCHR | 0600, (240 << 8) | 0);
     vnode_put(dev);
 }
 
