@@ -98,7 +98,10 @@ static void save_state(void)
     ds_publish_u64(clean_key, 1, DS_OVERWRITE);
 }
 
-static const struct chardriver demo = {.minors = 1, .read = demo_read, .write = demo_write};
+/* vfs (/dev/demo), and rs's test programs, which read and command it directly */
+static const char *const clients[] = {"vfs", "demotest", "rstest", 0};
+static const struct chardriver demo = {
+    .name = "demo", .clients = clients, .minors = 1, .read = demo_read, .write = demo_write};
 static const struct service_callbacks callbacks = {.init_restart = init_restart,
                                                    .save_state = save_state};
 

@@ -1,19 +1,18 @@
 /*
- * Character devices: requests to the driver that serves a major number
- * (4 and 5: the tty driver, minor 0 = the console), following the CDEV_*
- * protocol. A request the driver cannot finish at once is SUSPENDED: the
- * caller's call waits in its process entry until the driver notifies us
- * and CDEV_STATUS hands back the result. Each waiting call has its own
- * 4 KiB buffer (devbuf), since the driver writes into it later.
+ * Character devices: requests to the driver that serves a device (dmap.c:
+ * majors 4 and 5 the tty driver, minor 0 = the console; 240 demo; 10/240
+ * root's /dev/service), following the CDEV_* protocol. A request the driver
+ * cannot finish at once is SUSPENDED: the caller's call waits in its process
+ * entry until the driver's DONE item arrives in its status mailbox
+ * (dmap.c). Each waiting call has its own 4 KiB buffer (devbuf), since the
+ * driver writes into it later.
  */
-#include <samsara/root.h>
 #include "vfs.h"
 
 #define DEVBUF_SIZE 4096
 enum { DEV_READ = 1, DEV_WRITE, DEV_IOCTL };
 
 static uint8_t devbuf[NR_SLOTS][DEVBUF_SIZE];
-static endpoint_t tty_ep;
 static uint64_t next_id = 1;
 
 /* Per process: what the waiting request was, for its completion. */
@@ -23,57 +22,24 @@ static struct {
     uint64_t uaddr, len;
 } pending[NR_SLOTS];
 
-endpoint_t dev_driver(uint64_t rdev)
-{
-    uint64_t major = rdev >> 8;
-    if (major == 10 && (rdev & 0xff) == 240)
-        return ROOT_EP; /* /dev/service: rs's administrator interface */
-    if (major == 240) { /* /dev/demo */
-        message_t m = {.type = ROOT_LOOKUP};
-        strncpy_s((char *)m.u.b, "demo", 16);
-        return ipc_sendrec(ROOT_EP, &m) == 0 && m.type > 0 ? m.type : -E_SRCH;
-    }
-    if (major != 4 && major != 5)
-        return -E_SRCH;
-    if (tty_ep <= 0) {
-        message_t m = {.type = ROOT_LOOKUP};
-        strncpy_s((char *)m.u.b, "tty", 16);
-        if (ipc_sendrec(ROOT_EP, &m) == 0 && m.type > 0)
-            tty_ep = m.type;
-    }
-    return tty_ep > 0 ? tty_ep : -E_SRCH;
-}
+/* Request ids are unique over all drivers and requesters (docs/TTY.md). */
+uint64_t dev_new_id(void) { return next_id++; }
+
+static endpoint_t dev_driver(uint64_t rdev) { return driver_endpoint(driver_for(rdev)); }
 
 static int64_t dev_call(endpoint_t d, message_t *m)
 {
+    message_t copy = *m;
     int r = ipc_sendrec(d, m);
-    if (r == -E_DEADEP && d == tty_ep) { /* it was restarted: ask the new instance */
-        tty_ep = 0;
-        d = dev_driver(4 << 8);
-        if (d > 0 && m->type != CDEV_CANCEL && m->type != CDEV_STATUS)
+    if (r == -E_DEADEP && m->type != CDEV_CANCEL && m->type != CDEV_STATUS) {
+        d = driver_restarted(d); /* ask the new instance */
+        *m = copy;
+        if (d > 0)
             r = ipc_sendrec(d, m);
     }
     if (r < 0)
         return -LX_EIO;
     return (int64_t)m->u.w[0];
-}
-
-/*
- * rs says a service died: requests waiting on a driver that is gone fail
- * with EIO (the next ones go to its new instance).
- */
-void dev_check_drivers(void)
-{
-    struct proc_info info;
-    if (tty_ep > 0 && sys_proc_info(tty_ep, &info) < 0)
-        tty_ep = 0;
-    for (int i = 0; i < NR_SLOTS; i++) {
-        struct vproc *p = vproc_by_index(i);
-        if (p && p->wait == WAIT_DEV && sys_proc_info(p->dev_ep, &info) < 0) {
-            p->wait = WAIT_NONE;
-            reply(p->ep, dev_finish(p, -LX_EIO));
-        }
-    }
 }
 
 int dev_open(struct vproc *p, struct vnode *v, uint32_t flags)
@@ -120,7 +86,7 @@ static int64_t start(struct vproc *p, endpoint_t d, message_t *m, int op, uint64
     pending[s].grant = g;
     pending[s].uaddr = uaddr;
     pending[s].len = len;
-    uint64_t id = next_id++;
+    uint64_t id = dev_new_id();
     m->u.w[1] = id;
     m->u.w[op == DEV_IOCTL ? 3 : 2] = (uint64_t)g;
     int64_t r = dev_call(d, m);
@@ -158,18 +124,32 @@ static uint64_t ioctl_size(uint64_t req)
     }
 }
 
+/*
+ * An ioctl; the terminal ioctls that say whom the terminal belongs to
+ * (TIOCSCTTY, TIOCSPGRP, TIOCNOTTY) are checked first and remembered after
+ * (dmap.c), since vfs obeys a terminal's signals only for its foreground.
+ */
 int64_t dev_ioctl(struct vproc *p, struct file *f, uint64_t req, uint64_t arg)
 {
     if ((f->vn->mode & S_IFMT) != S_IFCHR || (f->vn->rdev >> 8) == 1)
         return -LX_ENOTTY;
-    endpoint_t d = dev_driver(f->vn->rdev);
+    struct driver *drv = driver_for(f->vn->rdev);
+    endpoint_t d = driver_endpoint(drv);
     if (d < 0)
         return -LX_ENXIO;
+    uint8_t *buf = devbuf[EP_SLOT(p->ep)];
     uint64_t size = ioctl_size(req);
-    if (size && copy_in(p, arg, devbuf[EP_SLOT(p->ep)], size) < 0)
+    if (size && copy_in(p, arg, buf, size) < 0)
         return -LX_EFAULT;
+    int64_t value = req == TIOCSPGRP ? *(int32_t *)buf : (int64_t)arg;
+    int64_t r = terminal_check(p, drv, req, value);
+    if (r < 0)
+        return r;
     message_t m = {.type = CDEV_IOCTL, .u.w = {0, 0, req, 0, size, (uint64_t)p->pgrp, arg}};
-    return start(p, d, &m, DEV_IOCTL, arg, size, GRANT_READ | GRANT_WRITE);
+    r = start(p, d, &m, DEV_IOCTL, arg, size, GRANT_READ | GRANT_WRITE);
+    if (r == 0)
+        terminal_update(p, drv, req, value);
+    return r;
 }
 
 int dev_ready(struct vproc *p, struct file *f, int ops, int watch)
@@ -183,23 +163,6 @@ int dev_ready(struct vproc *p, struct file *f, int ops, int watch)
     return r < 0 ? SEL_ERR : (int)r;
 }
 
-/* A driver notified us: pull its status items until it has none. */
-void dev_status(endpoint_t driver)
-{
-    for (int n = 0; n < 256; n++) {
-        message_t m = {.type = CDEV_STATUS};
-        if (ipc_sendrec(driver, &m) < 0 || m.u.w[0] == CDEV_ST_NONE)
-            return;
-        if (m.u.w[0] == CDEV_ST_DONE) {
-            dev_done(driver, m.u.w[1], (int64_t)m.u.w[2]);
-        } else if (m.u.w[0] == CDEV_ST_SELECT) {
-            wakeup_polls();
-        } else if (m.u.w[0] == CDEV_ST_SIGNAL) {
-            signal_queue(VFS_SIG_PGRP, (int)m.u.w[1], (int)m.u.w[2]);
-        }
-    }
-}
-
 /*
  * The final result of p's waiting request (called by wait.c for the process
  * waiting on (driver, id), and on a cancel). A suspended sendfile moves its
@@ -211,9 +174,15 @@ int64_t dev_finish(struct vproc *p, int64_t result)
     return p->call.u.w[0] == LX_sendfile ? sendfile_finish(p, result) : result;
 }
 
-/* Cancel p's waiting request; its final result (-EINTR if nothing moved). */
+/*
+ * Cancel p's waiting request; its final result (-EINTR if nothing moved).
+ * If the driver finished it meanwhile, its result waits in the mailbox.
+ */
 int64_t dev_cancel(struct vproc *p)
 {
     message_t m = {.type = CDEV_CANCEL, .u.w = {0, p->dev_id}};
-    return dev_finish(p, dev_call(p->dev_ep, &m));
+    int64_t r = dev_call(p->dev_ep, &m);
+    if (r == -LX_EINVAL && !driver_take_done(p->dev_ep, p->dev_id, &r))
+        r = -LX_EINTR; /* the driver knows nothing of it */
+    return dev_finish(p, r);
 }

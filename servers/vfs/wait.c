@@ -42,16 +42,18 @@ void wakeup_polls(void)
     }
 }
 
-void dev_done(endpoint_t driver, uint64_t id, int64_t result)
+/* A driver's DONE item: finish the call waiting for (driver, id). 0 if none waits. */
+int dev_done(endpoint_t driver, uint64_t id, int64_t result)
 {
     for (int i = 0; i < NR_SLOTS; i++) {
         struct vproc *p = vproc_by_index(i);
         if (p && p->wait == WAIT_DEV && p->dev_ep == driver && p->dev_id == id) {
             p->wait = WAIT_NONE;
             reply(p->ep, dev_finish(p, result));
-            return;
+            return 1;
         }
     }
+    return 0;
 }
 
 /* End p's suspended call with -EINTR (a device may report a partial result). 1 if there was one. */
