@@ -90,6 +90,12 @@ def shell_tests(record, boot):
     # the console driver is killed under the shell; rs restarts it and the shell goes on
     check(record, boot, "system.tty_killed_under_the_shell", "service kill tty; sleep 1; echo still here",
           lambda out: "still here" in out)
+    # the new tty instance learned the foreground group from vfs: ^C still works
+    boot.send("sleep 30\n")
+    time.sleep(1.0)
+    boot.send("\x03")
+    ok = boot.wait_prompt(PROMPT, 5)
+    record("system.ctrl_c_after_tty_restart", ok, "" if ok else "no prompt after ^C", boot.tail())
     check(record, boot, "system.tty_restart_listed", "service list | grep tty; service log | grep -c tty",
           lambda out: len(out) == 2 and out[0].split()[3] == "1" and int(out[1]) >= 3)
     check(record, boot, "system.service_update", "service update demo /bin/demo; service list | grep demo",
