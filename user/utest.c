@@ -959,6 +959,39 @@ static void t_stranger_refusals_counted(void)
     CHECK(fd >= 0 && write(fd, "x", 1) == 1 && close(fd) == 0 && unlink("/tmp/after_probe") == 0);
 }
 
+/* Descriptor numbers are ints: the high half of the register is not part of them (as Linux). */
+static void t_fd_number_truncation(void)
+{
+    char buf[4];
+    int fd = open("/tmp/fd_trunc", O_CREAT | O_RDWR | O_TRUNC, 0600);
+    CHECK(fd >= 0 && write(fd, "abc", 3) == 3);
+    CHECK(syscall(SYS_dup2, (1ul << 32) | (unsigned)fd, fd) == fd); /* the same descriptor */
+    ERR(syscall(SYS_dup3, (1ul << 32) | (unsigned)fd, fd, 0), EINVAL);
+    CHECK(syscall(SYS_fcntl, (1ul << 32) | (unsigned)fd, F_SETFD, FD_CLOEXEC) == 0);
+    CHECK(fcntl(fd, F_GETFD) == FD_CLOEXEC && syscall(SYS_fcntl, (1ul << 32) | (unsigned)fd, F_GETFD) == FD_CLOEXEC);
+    CHECK(syscall(SYS_lseek, fd, 0, (1ul << 32) | SEEK_SET) == 0); /* whence is an int too */
+    CHECK(read(fd, buf, 3) == 3 && !memcmp(buf, "abc", 3));
+    int other = open("/dev/null", O_RDONLY); /* the file of fd was not freed under it */
+    CHECK(other >= 0 && pread(fd, buf, 3, 0) == 3 && !memcmp(buf, "abc", 3));
+    CHECK(close(fd) == 0 && unlink("/tmp/fd_trunc") == 0);
+}
+
+/* A driver that answers a read with more bytes than asked: refused, and nothing past the buffer changes. */
+static void t_driver_reply_bounded(void)
+{
+    static unsigned char area[3 * 4096];
+    long before = refusals("status");
+    int fd = open("/dev/demo", O_RDWR);
+    CHECK(fd >= 0 && before >= 0);
+    memset(area, 0x5a, sizeof(area));
+    CHECK(write(fd, "lie 9000", 8) == 8); /* its next read answers 9000 */
+    ERR(read(fd, area, 8), EIO);
+    for (size_t i = 0; i < sizeof(area); i++)
+        CHECK(area[i] == 0x5a);
+    CHECK(refusals("status") == before + 1);
+    CHECK(read(fd, area, 8) > 0); /* and then it tells the truth */
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -1000,6 +1033,8 @@ static const struct {
     {"vfs_edge_values", t_vfs_edge_values},
     {"driver_signal_refused", t_driver_signal_refused},
     {"stranger_refusals_counted", t_stranger_refusals_counted},
+    {"fd_number_truncation", t_fd_number_truncation},
+    {"driver_reply_bounded", t_driver_reply_bounded},
 };
 
 /* The exec'd side of some tests. */

@@ -115,19 +115,22 @@ int64_t do_lseek(struct vproc *p, const uint64_t *a)
 {
     struct file *f = fget(p, a[0]);
     int64_t off = (int64_t)a[1], base;
+    uint32_t whence = (uint32_t)a[2]; /* an unsigned int (Linux) */
     if (!f)
         return -LX_EBADF;
     if (!seekable(f))
         return -LX_ESPIPE;
-    if (a[2] == SEEK_SET) {
+    if (whence == SEEK_SET) {
         base = 0;
-    } else if (a[2] == SEEK_CUR) {
+    } else if (whence == SEEK_CUR) {
         base = (int64_t)f->pos;
-    } else if (a[2] == SEEK_END) {
+    } else if (whence == SEEK_END) {
         struct fs_stat st;
         int64_t r = fs_stat(f->vn, &st);
         if (r < 0)
             return r;
+        if (st.size > (uint64_t)INT64_MAX)
+            return -LX_EIO; /* no file server has such files */
         base = (int64_t)st.size;
     } else {
         return -LX_EINVAL;
@@ -154,6 +157,7 @@ static int64_t dup_to(struct vproc *p, struct file *f, int min, int cloexec)
 
 int64_t do_fcntl(struct vproc *p, const uint64_t *a)
 {
+    int fd = (int)a[0]; /* valid when f is: 0..NR_FDS-1 */
     struct file *f = fget(p, a[0]);
     if (!f)
         return -LX_EBADF;
@@ -164,9 +168,9 @@ int64_t do_fcntl(struct vproc *p, const uint64_t *a)
             return -LX_EINVAL;
         return dup_to(p, f, (int)a[2], a[1] == F_DUPFD_CLOEXEC);
     case F_GETFD:
-        return (p->cloexec >> a[0]) & 1 ? FD_CLOEXEC : 0;
+        return (p->cloexec >> fd) & 1 ? FD_CLOEXEC : 0;
     case F_SETFD:
-        p->cloexec = (p->cloexec & ~(1ull << a[0])) | ((uint64_t)(a[2] & FD_CLOEXEC) << a[0]);
+        p->cloexec = (p->cloexec & ~(1ull << fd)) | ((uint64_t)(a[2] & FD_CLOEXEC) << fd);
         return 0;
     case F_GETFL:
         return f->flags;
@@ -185,7 +189,8 @@ int64_t do_dup(struct vproc *p, const uint64_t *a)
     return f ? dup_to(p, f, 0, 0) : -LX_EBADF;
 }
 
-static int64_t dup3_common(struct vproc *p, uint64_t oldfd, uint64_t newfd, uint64_t flags,
+/* Descriptors are unsigned ints (Linux): the high half of the argument is ignored. */
+static int64_t dup3_common(struct vproc *p, uint32_t oldfd, uint32_t newfd, uint64_t flags,
                            int allow_same)
 {
     struct file *f = fget(p, oldfd);
@@ -241,7 +246,7 @@ int64_t do_getdents64(struct vproc *p, const uint64_t *a)
     if (g < 0)
         return -LX_ENOMEM;
     message_t m = {.type = FS_GETDENTS, .u.w = {f->vn->ino, f->pos, (uint64_t)g, len}};
-    int64_t r = fs_call(f->vn->fs, &m);
+    int64_t r = fs_transfer(f->vn->fs, &m, len);
     grant_free(g);
     if (r > 0 && copy_out(p, a[1], bounce, (uint64_t)r) < 0)
         return -LX_EFAULT;
@@ -284,7 +289,7 @@ int64_t do_sendfile(struct vproc *p, const uint64_t *a)
         if (g < 0)
             break;
         message_t m = {.type = FS_READ, .u.w = {in->vn->ino, *pos, (uint64_t)g, n}};
-        int64_t r = fs_call(in->vn->fs, &m);
+        int64_t r = fs_transfer(in->vn->fs, &m, n);
         grant_free(g);
         if (r <= 0) {
             if (!total && r < 0)

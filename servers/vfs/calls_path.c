@@ -231,7 +231,7 @@ static int64_t readlink_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t 
     len = len < PATH_MAX ? len : PATH_MAX;
     grant_id_t g = grant_alloc(v->fs, path_buf2, len, GRANT_WRITE);
     message_t m = {.type = FS_READLINK, .u.w = {v->ino, (uint64_t)g, len}};
-    r = g < 0 ? -LX_ENOMEM : fs_call(v->fs, &m);
+    r = g < 0 ? -LX_ENOMEM : fs_transfer(v->fs, &m, len);
     grant_free(g);
     vnode_put(v);
     if (r > 0 && copy_out(p, ubuf, path_buf2, (uint64_t)r) < 0)
@@ -338,7 +338,7 @@ static int name_in_dir(struct vnode *dir, uint64_t ino, char *name)
     for (int rounds = 0; rounds < 10000; rounds++) {
         grant_id_t g = grant_alloc(dir->fs, bounce, 8192, GRANT_WRITE);
         message_t m = {.type = FS_GETDENTS, .u.w = {dir->ino, cookie, (uint64_t)g, 8192}};
-        int64_t r = fs_call(dir->fs, &m);
+        int64_t r = fs_transfer(dir->fs, &m, 8192);
         grant_free(g);
         if (r <= 0)
             return r < 0 ? (int)r : -LX_ENOENT;
@@ -347,12 +347,12 @@ static int name_in_dir(struct vnode *dir, uint64_t ino, char *name)
             uint64_t d_ino = *(uint64_t *)d;
             uint16_t reclen = *(uint16_t *)(d + 16);
             const char *n = (const char *)d + 19;
+            if (reclen <= 19 || reclen > r - off || d[reclen - 1] != '\0')
+                return -LX_EIO; /* a record past the data, or a name without its end */
             if (d_ino == ino && strcmp(n, ".") && strcmp(n, "..")) {
                 strncpy_s(name, n, FS_NAME_MAX + 1);
                 return 0;
             }
-            if (!reclen)
-                return -LX_EIO;
             off += reclen;
         }
         cookie = m.u.w[1];

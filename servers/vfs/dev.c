@@ -18,6 +18,7 @@ static uint64_t next_id = 1;
 /* Per process: what the waiting request was, for its completion. */
 static struct {
     int op;
+    endpoint_t driver;
     grant_id_t grant;
     uint64_t uaddr, len;
 } pending[NR_SLOTS];
@@ -64,6 +65,10 @@ void dev_close(struct vnode *v)
 static int64_t finish(struct vproc *p, int64_t r)
 {
     int s = EP_SLOT(p->ep);
+    if (r > 0 && pending[s].op != DEV_IOCTL && (uint64_t)r > pending[s].len) {
+        vfs_refuse(REFUSE_STATUS, pending[s].driver, "a count larger than the request's");
+        r = -LX_EIO; /* the driver is wrong: nothing past what we asked for moves */
+    }
     if (r > 0 && pending[s].op == DEV_READ && copy_out(p, pending[s].uaddr, devbuf[s], (uint64_t)r) < 0)
         r = -LX_EFAULT;
     if (r >= 0 && pending[s].op == DEV_IOCTL && pending[s].len &&
@@ -83,6 +88,7 @@ static int64_t start(struct vproc *p, endpoint_t d, message_t *m, int op, uint64
     if (g < 0)
         return -LX_ENOMEM;
     pending[s].op = op;
+    pending[s].driver = d;
     pending[s].grant = g;
     pending[s].uaddr = uaddr;
     pending[s].len = len;

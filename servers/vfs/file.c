@@ -74,7 +74,7 @@ static int64_t fs_rw(struct vproc *p, struct vnode *v, uint64_t uaddr, uint64_t 
         if (g < 0)
             return done ? (int64_t)done : -LX_ENOMEM;
         message_t m = {.type = write ? FS_WRITE : FS_READ, .u.w = {v->ino, *pos, (uint64_t)g, n}};
-        int64_t r = fs_call(v->fs, &m);
+        int64_t r = fs_transfer(v->fs, &m, n);
         grant_free(g);
         if (r < 0)
             return done ? (int64_t)done : r;

@@ -156,6 +156,7 @@ struct vnode *vnode_covered(struct vnode *v);
 void vnode_put(struct vnode *v);
 struct vnode *vnode_from_fs(endpoint_t fs, uint64_t ino, uint64_t mode);
 int64_t fs_call(endpoint_t fs, message_t *m);
+int64_t fs_transfer(endpoint_t fs, message_t *m, uint64_t max);
 int64_t fs_named(int type, struct vnode *dir, const char *name, size_t len, uint64_t w3, uint64_t w4, uint64_t *ino);
 int64_t fs_stat(struct vnode *v, struct fs_stat *st);
 int path_lookup(struct vproc *p, int dirfd, const char *path, int follow, struct vnode **out);
