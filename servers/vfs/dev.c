@@ -28,15 +28,34 @@ uint64_t dev_new_id(void) { return next_id++; }
 
 static endpoint_t dev_driver(uint64_t rdev) { return driver_endpoint(driver_for(rdev)); }
 
-static int64_t dev_call(endpoint_t d, message_t *m)
+/* A request's buffer, granted to the driver in word w of the message (g: -1 for none). */
+struct dev_grant {
+    grant_id_t g;
+    int w;
+    void *buf;
+    uint32_t access;
+};
+
+/*
+ * One request to the driver at *d; the reply's w0, or -EIO. If the driver
+ * died meanwhile (rs restarts it), the request goes once more to its new
+ * instance, with a new grant for it, and *d becomes that endpoint (a cancel
+ * goes nowhere new: the request died with the old one).
+ */
+static int64_t dev_call(endpoint_t *d, message_t *m, struct dev_grant *dg)
 {
     message_t copy = *m;
-    int r = ipc_sendrec(d, m);
-    if (r == -E_DEADEP && m->type != CDEV_CANCEL && m->type != CDEV_STATUS) {
-        d = driver_restarted(d); /* ask the new instance */
+    int r = ipc_sendrec(*d, m);
+    endpoint_t again;
+    if (r == -E_DEADEP && m->type != CDEV_CANCEL && (again = driver_restarted(*d)) > 0) {
+        *d = again;
         *m = copy;
-        if (d > 0)
-            r = ipc_sendrec(d, m);
+        if (dg && dg->g >= 0) {
+            grant_free(dg->g);
+            dg->g = grant_alloc(again, dg->buf, DEVBUF_SIZE, dg->access);
+            m->u.w[dg->w] = (uint64_t)dg->g;
+        }
+        r = dg && dg->g < 0 ? -E_NOMEM : ipc_sendrec(again, m);
     }
     if (r < 0)
         return -LX_EIO;
@@ -50,7 +69,7 @@ int dev_open(struct vproc *p, struct vnode *v, uint32_t flags)
     if (d < 0)
         return -LX_ENXIO;
     message_t m = {.type = CDEV_OPEN, .u.w = {0, flags}};
-    return (int)dev_call(d, &m);
+    return (int)dev_call(&d, &m, 0);
 }
 
 void dev_close(struct vnode *v)
@@ -58,7 +77,7 @@ void dev_close(struct vnode *v)
     endpoint_t d = dev_driver(v->rdev);
     message_t m = {.type = CDEV_CLOSE, .u.w = {0}};
     if (d > 0)
-        dev_call(d, &m);
+        dev_call(&d, &m, 0);
 }
 
 /* Finish a device request for p with result r (copying data out if it read). */
@@ -84,18 +103,19 @@ static int64_t start(struct vproc *p, endpoint_t d, message_t *m, int op, uint64
                      uint64_t len, uint32_t access)
 {
     int s = EP_SLOT(p->ep);
-    grant_id_t g = grant_alloc(d, devbuf[s], DEVBUF_SIZE, access);
-    if (g < 0)
+    struct dev_grant dg = {grant_alloc(d, devbuf[s], DEVBUF_SIZE, access), op == DEV_IOCTL ? 3 : 2,
+                           devbuf[s], access};
+    if (dg.g < 0)
         return -LX_ENOMEM;
-    pending[s].op = op;
-    pending[s].driver = d;
-    pending[s].grant = g;
-    pending[s].uaddr = uaddr;
-    pending[s].len = len;
     uint64_t id = dev_new_id();
     m->u.w[1] = id;
-    m->u.w[op == DEV_IOCTL ? 3 : 2] = (uint64_t)g;
-    int64_t r = dev_call(d, m);
+    m->u.w[dg.w] = (uint64_t)dg.g;
+    int64_t r = dev_call(&d, m, &dg);
+    pending[s].op = op;
+    pending[s].driver = d;
+    pending[s].grant = dg.g;
+    pending[s].uaddr = uaddr;
+    pending[s].len = len;
     if (r != CDEV_SUSPENDED)
         return finish(p, r);
     p->dev_id = id;
@@ -165,7 +185,7 @@ int dev_ready(struct vproc *p, struct file *f, int ops, int watch)
     if (d < 0)
         return SEL_ERR;
     message_t m = {.type = CDEV_SELECT, .u.w = {0, (uint64_t)ops, (uint64_t)watch}};
-    int64_t r = dev_call(d, &m);
+    int64_t r = dev_call(&d, &m, 0);
     return r < 0 ? SEL_ERR : (int)r;
 }
 
@@ -187,7 +207,8 @@ int64_t dev_finish(struct vproc *p, int64_t result)
 int64_t dev_cancel(struct vproc *p)
 {
     message_t m = {.type = CDEV_CANCEL, .u.w = {0, p->dev_id}};
-    int64_t r = dev_call(p->dev_ep, &m);
+    endpoint_t d = p->dev_ep;
+    int64_t r = dev_call(&d, &m, 0);
     if (r == -LX_EINVAL && !driver_take_done(p->dev_ep, p->dev_id, &r))
         r = -LX_EINTR; /* the driver knows nothing of it */
     return dev_finish(p, r);
