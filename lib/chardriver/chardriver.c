@@ -181,8 +181,8 @@ static void transfer(const message_t *m)
 {
     struct chardriver_req r;
     int64_t res = decode(m, &r);
-    if (res == 0 && pending_find(r.source, r.id) >= 0)
-        res = -LX_EINVAL; /* that id is still waiting */
+    if (res == 0 && pending_find(0, r.id) >= 0)
+        res = -LX_EINVAL; /* that id is still waiting (anyone's: chardriver_done goes by id) */
     /* Keep room for every DONE this request could produce (status.c). */
     if (res == 0 &&
         (npending >= CHARDRIVER_PENDING_MAX ||

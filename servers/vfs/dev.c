@@ -47,7 +47,7 @@ static int64_t dev_call(endpoint_t *d, message_t *m, struct dev_grant *dg)
     message_t copy = *m;
     int r = ipc_sendrec(*d, m);
     endpoint_t again;
-    if (r == -E_DEADEP && m->type != CDEV_CANCEL && (again = driver_restarted(*d)) > 0) {
+    if (r == -E_DEADEP && copy.type != CDEV_CANCEL && (again = driver_restarted(*d)) > 0) {
         *d = again;
         *m = copy;
         if (dg && dg->g >= 0) {
