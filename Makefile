@@ -37,8 +37,9 @@ ds_SRC := $(wildcard servers/ds/*.c)
 dstest_SRC := $(wildcard tests/servers/dstest/*.c)
 demotest_SRC := $(wildcard tests/servers/demotest/*.c)
 pmtest_SRC := $(wildcard tests/servers/pmtest/*.c)
+vfsprobe_SRC := $(wildcard tests/servers/vfsprobe/*.c)
 # every program that has sources (servers appear as they are written)
-PROGRAMS := $(foreach p,root ktest kbench pm vfs ramfs tty fstest ttytest demo demotest crashy rstest ds dstest pmtest,$(if $(strip $($(p)_SRC)),$(p)))
+PROGRAMS := $(foreach p,root ktest kbench pm vfs ramfs tty fstest ttytest demo demotest crashy rstest ds dstest pmtest vfsprobe,$(if $(strip $($(p)_SRC)),$(p)))
 
 QEMU := qemu-system-x86_64
 ACCEL ?= tcg

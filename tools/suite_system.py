@@ -53,6 +53,9 @@ def shell_tests(record, boot):
     check(record, boot, "system.redirection",
           "echo one > /tmp/r; echo two >> /tmp/r; cat < /tmp/r; wc -l < /tmp/r",
           ["one", "two", "2"])
+    # sendfile: every byte of a file larger than the terminal's buffers reaches the console
+    check(record, boot, "system.cat_13893_bytes_to_console", "seq 1 3000 > /tmp/seq; cat /tmp/seq",
+          [str(i) for i in range(1, 3001)], timeout=60)
     host = hashlib.sha256(open(os.path.join(BUILD, "rootfs/bin/busybox"), "rb").read()).hexdigest()
     check(record, boot, "system.sha256sum_matches_host", "sha256sum /bin/busybox",
           [f"{host}  /bin/busybox"])
@@ -88,6 +91,12 @@ def shell_tests(record, boot):
     # the console driver is killed under the shell; rs restarts it and the shell goes on
     check(record, boot, "system.tty_killed_under_the_shell", "service kill tty; sleep 1; echo still here",
           lambda out: "still here" in out)
+    # the new tty instance learned the foreground group from vfs: ^C still works
+    boot.send("sleep 30\n")
+    time.sleep(1.0)
+    boot.send("\x03")
+    ok = boot.wait_prompt(PROMPT, 5)
+    record("system.ctrl_c_after_tty_restart", ok, "" if ok else "no prompt after ^C", boot.tail())
     check(record, boot, "system.tty_restart_listed", "service list | grep tty; service log | grep -c tty",
           lambda out: len(out) == 2 and out[0].split()[3] == "1" and int(out[1]) >= 3)
     check(record, boot, "system.service_update", "service update demo /bin/demo; service list | grep demo",
@@ -154,8 +163,9 @@ def users(record, boot):
 
 
 def run_utest(record, module):
-    """The in-OS Linux system-call suite (user/utest.c) as the first process."""
-    boot = Boot(system_modules("/bin/utest"))
+    """The in-OS Linux system-call suite (user/utest.c) as the first process, with
+    vfsprobe (tests/servers/vfsprobe), a hostile service, started last."""
+    boot = Boot(system_modules("/bin/utest") + [module("vfsprobe")])
     try:
         collect_tests(boot, record, "u", "utest", timeout=120)
         # The kernel's own lines name a Linux process after its program (pm tells it at exec),

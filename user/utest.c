@@ -1420,6 +1420,411 @@ static void t_sigchld_chain(void)
     CHECK(again > 0 && waitpid(again, &st, 0) == again && WIFEXITED(st) && WEXITSTATUS(st) == 3);
 }
 
+/* ---- vfs: data never lost, edge values (issue 7); one block, kept together */
+#include <sys/sendfile.h>
+#include <sys/uio.h>
+#include <termios.h>
+
+#define SF_SIZE 13893 /* the size of `seq 1 3000`: more than three device buffers */
+
+/* A file of n bytes, byte i = pattern(i), open for reading at 0. */
+static unsigned char pattern(long i) { return (unsigned char)('a' + (i * 7 + i / 251) % 26); }
+static int pattern_file(const char *path, long n)
+{
+    static unsigned char buf[65536];
+    int fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+    CHECK(fd >= 0);
+    for (long at = 0; at < n;) {
+        long k = n - at < (long)sizeof(buf) ? n - at : (long)sizeof(buf);
+        for (long i = 0; i < k; i++)
+            buf[i] = (at + i) % 79 == 78 ? '\n' : pattern(at + i);
+        CHECK(write(fd, buf, (size_t)k) == k);
+        at += k;
+    }
+    CHECK(lseek(fd, 0, SEEK_SET) == 0);
+    return fd;
+}
+
+/* sendfile to the console: the terminal takes 4 KiB at a time and, its
+ * output stopped (TCOOFF) for a moment, makes the call wait; the offset must
+ * move by exactly what it took. */
+static void sendfile_console_child(int out, int fd)
+{
+    off_t off = 0;
+    long total = 0;
+    while (total < SF_SIZE) { /* with an offset pointer: the file position stays */
+        ssize_t n = sendfile(out, fd, &off, SF_SIZE - total);
+        CHECK(n > 0 && off == total + n);
+        total += n;
+    }
+    CHECK(lseek(fd, 0, SEEK_CUR) == 0);
+    for (total = 0; total < SF_SIZE;) { /* without: the file position moves */
+        ssize_t n = sendfile(out, fd, 0, SF_SIZE);
+        CHECK(n > 0 && lseek(fd, 0, SEEK_CUR) == total + n);
+        total += n;
+    }
+    CHECK(sendfile(out, fd, 0, SF_SIZE) == 0);
+}
+
+static void t_sendfile_console(void)
+{
+    int fd = pattern_file("/tmp/sf_console", SF_SIZE), out = open("/dev/tty", O_WRONLY);
+    CHECK(out >= 0 && tcflow(out, TCOOFF) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        sendfile_console_child(out, fd);
+        _exit(0);
+    }
+    usleep(300000); /* the child waits in its first sendfile */
+    CHECK(tcflow(out, TCOON) == 0);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(write(out, "\n", 1) == 1 && unlink("/tmp/sf_console") == 0);
+}
+
+/* sendfile into a pipe whose reader is slow: every byte arrives once, in order. */
+static void t_sendfile_pipe(void)
+{
+    const long size = 3 * 16384 + 1234;
+    int fd = pattern_file("/tmp/sf_pipe", size), p[2];
+    CHECK(pipe(p) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[1]);
+        unsigned char buf[1000];
+        long got = 0;
+        ssize_t n;
+        while ((n = read(p[0], buf, sizeof(buf))) > 0) {
+            for (ssize_t i = 0; i < n; i++, got++)
+                CHECK(buf[i] == (got % 79 == 78 ? '\n' : pattern(got)));
+            usleep(2000);
+        }
+        CHECK(n == 0 && got == size);
+        _exit(0);
+    }
+    close(p[0]);
+    for (long total = 0; total < size;) {
+        ssize_t n = sendfile(p[1], fd, 0, (size_t)(size - total));
+        CHECK(n > 0 && lseek(fd, 0, SEEK_CUR) == total + n);
+        total += n;
+    }
+    close(p[1]);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(unlink("/tmp/sf_pipe") == 0);
+}
+
+static void t_sendfile_args(void)
+{
+    int fd = pattern_file("/tmp/sf_args", 100), null = open("/dev/null", O_WRONLY);
+    int wr = open("/tmp/sf_args", O_WRONLY), rd = open("/tmp/sf_args", O_RDONLY);
+    off_t off = -1;
+    CHECK(null >= 0 && wr >= 0 && rd >= 0);
+    ERR(sendfile(null, fd, &off, 10), EINVAL);
+    off = (off_t)(1ull << 63 >> 1);
+    CHECK(sendfile(null, fd, &off, 10) == 0 && off == (off_t)(1ull << 62)); /* past the end */
+    off = 0x7fffffffffffffffll;
+    ERR(sendfile(null, fd, &off, 10), EINVAL); /* the end would not fit */
+    ERR(sendfile(null, wr, 0, 10), EBADF);      /* in not readable */
+    ERR(sendfile(rd, fd, 0, 10), EBADF);        /* out not writable */
+    off = 0;
+    CHECK(sendfile(null, fd, &off, 0) == 0 && off == 0);
+    CHECK(unlink("/tmp/sf_args") == 0);
+}
+
+/* Byte counts and offsets past what a signed 64-bit result can hold. */
+static void t_io_edge_values(void)
+{
+    char buf[16];
+    int fd = open("/tmp/io_edge", O_CREAT | O_RDWR | O_TRUNC, 0644);
+    CHECK(fd >= 0);
+    struct iovec big[3] = {{buf, 1ull << 62}, {buf, 1ull << 62}, {buf, 1ull << 62}};
+    ERR(writev(fd, big, 3), EINVAL);
+    ERR(readv(fd, big, 3), EINVAL);
+    struct iovec neg[1] = {{buf, 1ull << 63}};
+    ERR(writev(fd, neg, 1), EINVAL);
+    ERR(syscall(SYS_read, fd, buf, ~0ull), EINVAL);
+    ERR(syscall(SYS_write, fd, buf, 1ull << 63), EINVAL);
+    ERR(pwrite(fd, buf, 2, 0x7fffffffffffffffll), EINVAL);
+    ERR(pread(fd, buf, 2, -1), EINVAL);
+    ERR(syscall(SYS_pread64, fd, buf, 1ull << 63, 0), EINVAL);
+    struct iovec ok[2] = {{buf, 3}, {buf + 3, 0}};
+    memcpy(buf, "abc", 3);
+    CHECK(writev(fd, ok, 2) == 3);
+    CHECK(close(fd) == 0 && unlink("/tmp/io_edge") == 0);
+}
+
+/* A call that must go on sleeping: it is still running after 300 ms. */
+static void still_sleeping(void (*sleeper)(int fd))
+{
+    int p[2];
+    CHECK(pipe(p) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        sleeper(p[0]);
+        _exit(3); /* returned: wrong */
+    }
+    usleep(300000);
+    int st;
+    CHECK(waitpid(pid, &st, WNOHANG) == 0);
+    kill(pid, SIGKILL);
+    CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st));
+    close(p[0]);
+    close(p[1]);
+}
+
+static void ppoll_huge(int fd)
+{
+    struct pollfd pf = {fd, POLLIN, 0};
+    struct timespec ts = {1ll << 62, 0};
+    syscall(SYS_ppoll, &pf, 1, &ts, 0, 8);
+}
+static void ppoll_max(int fd)
+{
+    struct pollfd pf = {fd, POLLIN, 0};
+    struct timespec ts = {0x7fffffffffffffffll, 999999999};
+    syscall(SYS_ppoll, &pf, 1, &ts, 0, 8);
+}
+static void pselect_huge(int fd)
+{
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(fd, &rd);
+    struct timespec ts = {1ll << 62, 0};
+    syscall(SYS_pselect6, fd + 1, &rd, 0, 0, &ts, 0);
+}
+static void select_huge(int fd)
+{
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(fd, &rd);
+    struct timeval tv = {1ll << 62, 0};
+    syscall(SYS_select, fd + 1, &rd, 0, 0, &tv);
+}
+static void select_huge_usec(int fd)
+{
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(fd, &rd);
+    struct timeval tv = {0, 1ll << 62}; /* microseconds for 146,000 years */
+    syscall(SYS_select, fd + 1, &rd, 0, 0, &tv);
+}
+
+static void t_poll_timeout_edges(void)
+{
+    still_sleeping(ppoll_huge);
+    still_sleeping(ppoll_max);
+    still_sleeping(pselect_huge);
+    still_sleeping(select_huge);
+    still_sleeping(select_huge_usec);
+    struct pollfd pf = {0, 0, 0};
+    struct timespec bad = {0, 1000000000};
+    ERR(syscall(SYS_ppoll, &pf, 1, &bad, 0, 8), EINVAL);
+    struct timespec neg = {-1, 0};
+    ERR(syscall(SYS_ppoll, &pf, 1, &neg, 0, 8), EINVAL);
+    struct timespec zero = {0, 0};
+    CHECK(syscall(SYS_ppoll, &pf, 1, &zero, 0, 8) == 0);
+}
+
+/* A mount point (and the root) can be neither renamed, replaced nor removed. */
+static void t_mount_point_busy(void)
+{
+    struct stat st;
+    CHECK(mkdir("/tmp/mp_empty", 0755) == 0);
+    int moved = rename("/proc", "/tmp/proc_moved"), e = errno;
+    if (moved == 0)
+        rename("/tmp/proc_moved", "/proc"); /* put it back for the other tests */
+    CHECK(moved == -1 && e == EBUSY);
+    moved = rename("/tmp/mp_empty", "/proc"), e = errno;
+    CHECK(moved == -1 && e == EBUSY);
+    ERR(rmdir("/proc"), EBUSY);
+    ERR(rename("/", "/tmp/root_moved"), EBUSY);
+    ERR(rename("/tmp/.", "/tmp/dot"), EBUSY);
+    ERR(rename("/tmp/mp_empty", "/tmp/."), EBUSY);
+    CHECK(stat("/proc/self/stat", &st) == 0 && rmdir("/tmp/mp_empty") == 0);
+}
+
+/*
+ * Every call vfs serves, each argument in turn set to an edge value (0, 1,
+ * -1, 2^31, 2^32, 2^47, 2^63, 2^64-1 ...) with the others sensible, then
+ * random mixes, with the structures they point to (iovecs, timeouts, offsets)
+ * filled with edge values too: each result is an error in [-4095, -1] or a plausible value
+ * (below 2^31; lseek excepted), and vfs still works afterwards. A 20 ms
+ * timer ends calls that wait.
+ */
+static void edge_alarm(int s) { (void)s; }
+static int makes_fds(long nr)
+{
+    return nr == SYS_close || nr == SYS_dup || nr == SYS_dup2 || nr == SYS_dup3 ||
+           nr == SYS_fcntl || nr == SYS_pipe || nr == SYS_pipe2 || nr == SYS_open ||
+           nr == SYS_openat || nr == SYS_creat;
+}
+
+static void t_vfs_edge_values(void)
+{
+    static const long calls[] = {
+        SYS_read, SYS_write, SYS_open, SYS_close, SYS_stat, SYS_fstat, SYS_lstat, SYS_poll,
+        SYS_lseek, SYS_ioctl, SYS_pread64, SYS_pwrite64, SYS_readv, SYS_writev, SYS_access,
+        SYS_pipe, SYS_select, SYS_dup, SYS_dup2, SYS_sendfile, SYS_fcntl, SYS_fsync,
+        SYS_truncate, SYS_ftruncate, SYS_getcwd, SYS_chdir, SYS_fchdir, SYS_rename, SYS_mkdir,
+        SYS_rmdir, SYS_creat, SYS_link, SYS_unlink, SYS_symlink, SYS_readlink, SYS_chmod,
+        SYS_fchmod, SYS_chown, SYS_fchown, SYS_lchown, SYS_umask, SYS_statfs, SYS_fstatfs,
+        SYS_sync, SYS_getdents64, SYS_openat, SYS_mkdirat, SYS_newfstatat, SYS_unlinkat,
+        SYS_renameat, SYS_linkat, SYS_symlinkat, SYS_readlinkat, SYS_fchmodat, SYS_faccessat,
+        SYS_pselect6, SYS_ppoll, SYS_utimensat, SYS_dup3, SYS_pipe2, SYS_renameat2,
+        SYS_fchownat, SYS_faccessat2};
+    static const unsigned long edges[] = {
+        0, 1, 2, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000, 1ul << 47, (1ul << 47) - 1,
+        1ul << 62, 0x7ffffffffffff000, 1ul << 63, 0x7fffffffffffffff, ~0ul, ~0ul - 99, ~0ul << 31};
+    static char scratch[8192] __attribute__((aligned(4096)));
+    const int nedges = sizeof(edges) / sizeof(edges[0]);
+    CHECK(mkdir("/tmp/edge", 0755) == 0 && chdir("/tmp/edge") == 0);
+    int fd = open("f", O_CREAT | O_RDWR, 0644), devnull = open("/dev/null", O_RDWR);
+    CHECK(fd == 3 && devnull == 4 && write(fd, "0123456789", 10) == 10 && dup2(1, 5) == 5);
+    for (int i = 0; i < 3; i++)
+        CHECK(dup2(devnull, i) == i); /* no console reads or writes; reports go to 5 */
+    struct sigaction sa = {0};
+    sa.sa_handler = edge_alarm; /* no SA_RESTART: a waiting call ends with EINTR */
+    CHECK(sigaction(SIGALRM, &sa, 0) == 0);
+    struct itimerval it = {{0, 20000}, {0, 20000}};
+    CHECK(setitimer(ITIMER_REAL, &it, 0) == 0);
+    const unsigned long profile[3][6] = {
+        {3, (unsigned long)scratch, 16, 0, 0, 0},
+        {(unsigned long)"f", (unsigned long)"g", 16, 0, 0, 0},
+        {(unsigned long)AT_FDCWD, (unsigned long)"f", (unsigned long)AT_FDCWD, (unsigned long)"g", 0, 0}};
+    unsigned long seed = 0x9e3779b97f4a7c15ul, bad = 0, made = 0;
+    for (size_t c = 0; c < sizeof(calls) / sizeof(calls[0]); c++) {
+        for (int round = 0; round < 3 * 6 * nedges + 150; round++) {
+            unsigned long a[6];
+            int prof = round < 3 * 6 * nedges ? round / (6 * nedges) : round % 3;
+            memcpy(a, profile[prof], sizeof(a));
+            if (round < 3 * 6 * nedges) {
+                a[round / nedges % 6] = edges[round % nedges];
+            } else {
+                for (int k = 0; k < 6; k++) {
+                    seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+                    if (seed & 1)
+                        a[k] = edges[(seed >> 8) % nedges];
+                }
+            }
+            memset(scratch, 0, sizeof(scratch));
+            for (int k = 0; round >= 3 * 6 * nedges && k < 32; k++) { /* structs of edges */
+                seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+                memcpy(scratch + 8 * k, &edges[seed % nedges], 8);
+            }
+            long r = syscall(calls[c], a[0], a[1], a[2], a[3], a[4], a[5]);
+            long res = r == -1 ? -errno : r;
+            made++;
+            if (res < -4095 || (res > 0x7fffffffl && calls[c] != SYS_lseek)) {
+                if (bad++ < 8)
+                    dprintf(5, "vfs_edge_values: call %ld (%lx, %lx, %lx, %lx, %lx, %lx) -> %ld\n",
+                            calls[c], a[0], a[1], a[2], a[3], a[4], a[5], res);
+            }
+            if (makes_fds(calls[c])) {
+                for (int k = 6; k < 64; k++) /* what pipe, dup, open made */
+                    close(k);
+                for (int k = 0; k < 3; k++)
+                    dup2(4, k);
+                if (fcntl(3, F_GETFD) < 0 || fcntl(4, F_GETFD) < 0 || fcntl(5, F_GETFD) < 0)
+                    break; /* closed our own descriptors: next call */
+            }
+            ftruncate(3, 10); /* reads stay small: scratch is 8 KiB */
+            if (prof && access("f", F_OK) != 0)
+                close(open("f", O_CREAT | O_RDWR, 0644));
+        }
+        if (fcntl(3, F_GETFD) < 0) {
+            close(3);
+            CHECK(open("/tmp/edge/f", O_CREAT | O_RDWR, 0644) == 3);
+        }
+        if (fcntl(4, F_GETFD) < 0) {
+            close(4);
+            CHECK(open("/dev/null", O_RDWR) == 4);
+        }
+        if (fcntl(5, F_GETFD) < 0)
+            CHECK(open("/dev/console", O_WRONLY) == 5);
+        CHECK(chdir("/tmp/edge") == 0 || (mkdir("/tmp/edge", 0755) == 0 && chdir("/tmp/edge") == 0));
+    }
+    it = (struct itimerval){{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &it, 0);
+    dprintf(5, "vfs_edge_values: %lu calls, %lu implausible results\n", made, bad);
+    CHECK(bad == 0 && made > 10000);
+    char buf[4];
+    int t = open("/tmp/edge_after", O_CREAT | O_RDWR | O_TRUNC, 0600);
+    CHECK(t >= 0 && write(t, "ok", 2) == 2 && pread(t, buf, 2, 0) == 2 && !memcmp(buf, "ok", 2));
+    CHECK(unlink("/tmp/edge_after") == 0);
+}
+
+/* vfs's count of refused requests of one kind (/proc/refusals: "KIND COUNT" lines); -1 if none. */
+static long refusals(const char *kind)
+{
+    char line[64], name[32];
+    long n, found = -1;
+    FILE *f = fopen("/proc/refusals", "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "%31s %ld", name, &n) == 2 && !strcmp(name, kind))
+            found = n;
+    fclose(f);
+    return found;
+}
+
+/* A driver that is not this terminal's asks for signals: refused and counted, nobody dies. */
+static void t_driver_signal_refused(void)
+{
+    long before = refusals("signal");
+    char cmd[32];
+    CHECK(before >= 0 && setpgid(0, 0) == 0);
+    int fd = open("/dev/demo", O_WRONLY), n = snprintf(cmd, sizeof(cmd), "signal %d 15", getpgrp());
+    CHECK(fd >= 0 && write(fd, cmd, (size_t)n) == n); /* SIGTERM for this test's own group */
+    CHECK(write(fd, "signal 1 9", 10) == 10);          /* SIGKILL for init's */
+    usleep(200000);
+    CHECK(refusals("signal") == before + 2);
+}
+
+/* vfsprobe (started last in this boot) notified vfs, then never answered anything;
+ * its requests with no right to them were refused. vfs counted each. */
+static void t_stranger_refusals_counted(void)
+{
+    CHECK(refusals("notify") >= 1 && refusals("pm_request") >= 2 && refusals("linux_call") >= 1 &&
+          refusals("message") >= 2);
+    int fd = open("/tmp/after_probe", O_CREAT | O_RDWR | O_TRUNC, 0600);
+    CHECK(fd >= 0 && write(fd, "x", 1) == 1 && close(fd) == 0 && unlink("/tmp/after_probe") == 0);
+}
+
+/* Descriptor numbers are ints: the high half of the register is not part of them (as Linux). */
+static void t_fd_number_truncation(void)
+{
+    char buf[4];
+    int fd = open("/tmp/fd_trunc", O_CREAT | O_RDWR | O_TRUNC, 0600);
+    CHECK(fd >= 0 && write(fd, "abc", 3) == 3);
+    CHECK(syscall(SYS_dup2, (1ul << 32) | (unsigned)fd, fd) == fd); /* the same descriptor */
+    ERR(syscall(SYS_dup3, (1ul << 32) | (unsigned)fd, fd, 0), EINVAL);
+    CHECK(syscall(SYS_fcntl, (1ul << 32) | (unsigned)fd, F_SETFD, FD_CLOEXEC) == 0);
+    CHECK(fcntl(fd, F_GETFD) == FD_CLOEXEC && syscall(SYS_fcntl, (1ul << 32) | (unsigned)fd, F_GETFD) == FD_CLOEXEC);
+    CHECK(syscall(SYS_lseek, fd, 0, (1ul << 32) | SEEK_SET) == 0); /* whence is an int too */
+    CHECK(read(fd, buf, 3) == 3 && !memcmp(buf, "abc", 3));
+    int other = open("/dev/null", O_RDONLY); /* the file of fd was not freed under it */
+    CHECK(other >= 0 && pread(fd, buf, 3, 0) == 3 && !memcmp(buf, "abc", 3));
+    CHECK(close(fd) == 0 && unlink("/tmp/fd_trunc") == 0);
+}
+
+/* A driver that answers a read with more bytes than asked: refused, and nothing past the buffer changes. */
+static void t_driver_reply_bounded(void)
+{
+    static unsigned char area[3 * 4096];
+    long before = refusals("status");
+    int fd = open("/dev/demo", O_RDWR);
+    CHECK(fd >= 0 && before >= 0);
+    memset(area, 0x5a, sizeof(area));
+    CHECK(write(fd, "lie 9000", 8) == 8); /* its next read answers 9000 */
+    ERR(read(fd, area, 8), EIO);
+    for (size_t i = 0; i < sizeof(area); i++)
+        CHECK(area[i] == 0x5a);
+    CHECK(refusals("status") == before + 1);
+    CHECK(read(fd, area, 8) > 0); /* and then it tells the truth */
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -1473,6 +1878,18 @@ static const struct {
     {"users_setuid_exec", t_users_setuid_exec},
     /* review of issue 7: holes found by a second attacker */
     {"sigchld_chain", t_sigchld_chain},
+    /* vfs (issue 7) */
+    {"sendfile_console", t_sendfile_console},
+    {"sendfile_pipe", t_sendfile_pipe},
+    {"sendfile_args", t_sendfile_args},
+    {"io_edge_values", t_io_edge_values},
+    {"poll_timeout_edges", t_poll_timeout_edges},
+    {"mount_point_busy", t_mount_point_busy},
+    {"vfs_edge_values", t_vfs_edge_values},
+    {"driver_signal_refused", t_driver_signal_refused},
+    {"stranger_refusals_counted", t_stranger_refusals_counted},
+    {"fd_number_truncation", t_fd_number_truncation},
+    {"driver_reply_bounded", t_driver_reply_bounded},
 };
 
 /* The exec'd side of some tests. */

@@ -9,6 +9,10 @@
  *   "hang"       loop for ever (missed heartbeats)
  *   "busy MS"    compute for MS milliseconds, then answer (load, not a hang)
  *   "violate N"  make N kernel calls it has no right to (privilege denials)
+ *   "signal G S" ask vfs to send signal S to process group G (a driver that
+ *                is not a terminal has no right to: vfs refuses and counts it)
+ *   "lie N"      answer the next read with N, whatever was asked (vfs must
+ *                not copy more than it asked for)
  * With the argument "crash" it dies during its start-up, every time.
  *
  * Before a planned stop it records in ds ("LABEL.clean") that it stopped
@@ -21,12 +25,18 @@
 #include "format/format.h"
 
 static uint64_t counter;
+static uint64_t lie; /* the next read's answer, if not 0 ("lie N") */
 static char key[DS_KEY_MAX]; /* "demo.counter": keys under a label belong to that service */
 static char clean_key[DS_KEY_MAX]; /* "demo.clean": 1 after a planned stop */
 
 static int64_t demo_read(const struct chardriver_req *r)
 {
     char text[24];
+    if (lie) {
+        int64_t n = (int64_t)lie;
+        lie = 0;
+        return n;
+    }
     counter++;
     if (ds_publish_u64(key, counter, DS_OVERWRITE) < 0) {
         counter--; /* not kept: not given out either */
@@ -61,6 +71,16 @@ static int64_t demo_write(const struct chardriver_req *r)
         uint64_t until = sys_uptime() + number(cmd + 4);
         while (sys_uptime() < until)
             ;
+    } else if (!strncmp(cmd, "signal", 6)) {
+        const char *s = cmd + 6;
+        while (*s == ' ')
+            s++;
+        uint64_t group = number(s);
+        while (*s >= '0' && *s <= '9')
+            s++;
+        chardriver_signal((int32_t)group, (int)number(s));
+    } else if (!strncmp(cmd, "lie", 3)) {
+        lie = number(cmd + 3);
     } else if (!strncmp(cmd, "violate", 7)) {
         for (uint64_t i = number(cmd + 7); i; i--)
             sys_ioport(IO_IN8, 0x60, 0); /* the keyboard's port: not ours */
@@ -88,7 +108,10 @@ static void save_state(void)
     ds_publish_u64(clean_key, 1, DS_OVERWRITE);
 }
 
-static const struct chardriver demo = {.minors = 1, .read = demo_read, .write = demo_write};
+/* vfs (/dev/demo), and rs's test programs, which read and command it directly */
+static const char *const clients[] = {"vfs", "demotest", "rstest", 0};
+static const struct chardriver demo = {
+    .name = "demo", .clients = clients, .minors = 1, .read = demo_read, .write = demo_write};
 static const struct service_callbacks callbacks = {.init_restart = init_restart,
                                                    .save_state = save_state};
 

@@ -256,7 +256,12 @@ static int64_t tty_ioctl_cb(const struct chardriver_req *r)
     return res;
 }
 
+/* vfs, and ttytest (tests/servers/ttytest), which speaks CDEV_* as vfs does */
+static const char *const clients[] = {"vfs", "ttytest", 0};
+
 static const struct chardriver tty_driver = {
+    .name = "tty",
+    .clients = clients,
     .minors = 1,
     .read = tty_read,
     .write = tty_write,

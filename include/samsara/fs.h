@@ -83,6 +83,8 @@ enum cdev_request {
     CDEV_SELECT,        /* w0 minor, w1 ops wanted, w2 1 = tell me when ready */
                         /*   -> ops ready now; later a CDEV_ST_SELECT status */
     CDEV_STATUS,        /* -> w0 kind (CDEV_ST_*), w1.. fields, one item per call */
+    CDEV_MAILBOX,       /* w0 grant(read+write) of a struct cdev_mailbox, w1 its size */
+                        /*   (0: none): the requester's status items go there now */
 };
 #define CDEV_REPLY 0x43ff
 #define CDEV_SUSPENDED 0x7fffffff /* in w0 of a reply: answer comes later */
@@ -97,7 +99,27 @@ enum cdev_status {
     CDEV_ST_SELECT, /* w1 minor, w2 ops now ready */
     CDEV_ST_SIGNAL, /* w1 process group, w2 signal (e.g. ^C -> SIGINT) */
 };
-/* A driver with status to give sends vfs a notify; vfs then asks CDEV_STATUS until NONE. */
+/*
+ * A driver with status to give notifies its requester. A requester that lent
+ * it a mailbox (CDEV_MAILBOX; vfs does) finds the items there; another asks
+ * CDEV_STATUS until NONE.
+ *
+ * The mailbox lives in the requester's memory and the driver writes it with
+ * safecopy, so neither side ever waits for the other: the driver writes an
+ * item at head % CDEV_MAILBOX_ITEMS, then moves head; the requester takes items
+ * from tail and moves tail, and notifies the driver when it has emptied a
+ * full box (the driver keeps what does not fit, and writes it then). Each
+ * side trusts only its own counter: the other's is read, checked and bounded.
+ */
+#define CDEV_MAILBOX_ITEMS 64
+struct cdev_status_item {
+    uint64_t kind, w1, w2; /* as a CDEV_STATUS reply's w0, w1, w2 */
+};
+struct cdev_mailbox {
+    uint64_t head; /* items ever written: the driver's */
+    uint64_t tail; /* items ever taken: the requester's */
+    struct cdev_status_item item[CDEV_MAILBOX_ITEMS];
+};
 
 /* ---- pm -> vfs */
 enum vfs_pm_request {

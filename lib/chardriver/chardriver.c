@@ -6,7 +6,15 @@
  * SYSTEM (alarm) become the interrupt and alarm callbacks. A malformed or
  * unknown request gets an error reply; nothing a requester sends can stop
  * the loop.
+ *
+ * Who may send what (docs/TTY.md): rs (root) its framework messages
+ * (heartbeat, save: service_handle); the kernel its HARDWARE and SYSTEM
+ * notifications; the driver's clients (by label: vfs, and the driver's test
+ * program) the CDEV_* requests, and notifications that their mailbox has
+ * room. Anything else is refused: -LX_EPERM for a request, nothing for a
+ * notification; counted, and logged at the 1st, 2nd, 4th, 8th... refusal.
  */
+#include <samsara/root.h>
 #include "internal.h"
 
 /* Larger transfers are malformed; a byte count stays below CDEV_SUSPENDED. */
@@ -33,6 +41,49 @@ static void reply(endpoint_t to, int64_t result)
 {
     message_t r = {.type = CDEV_REPLY, .u.w = {(uint64_t)result}};
     ipc_sendnb(to, &r); /* the requester waits in sendrec; if not, too bad */
+}
+
+/* ---- who may send requests: the clients, by label */
+
+#define CLIENTS_MAX 4
+static const char *const default_clients[] = {"vfs", 0};
+static endpoint_t client_ep[CLIENTS_MAX]; /* root's answer for each label; 0: not known */
+static uint64_t refused;
+
+/*
+ * 1 if who is one of the driver's clients. Known endpoints are kept; on a
+ * miss, root is asked again for every label (a client may have started, or
+ * been restarted, since), so only the first request of a new client costs
+ * the lookups. Endpoints carry a generation: a reused slot never matches.
+ */
+static int is_client(endpoint_t who)
+{
+    const char *const *labels = drv->clients ? drv->clients : default_clients;
+    for (int i = 0; i < CLIENTS_MAX && labels[i]; i++)
+        if (client_ep[i] == who)
+            return 1;
+    for (int i = 0; i < CLIENTS_MAX && labels[i]; i++) {
+        message_t m = {.type = ROOT_LOOKUP};
+        strncpy_s((char *)m.u.b, labels[i], 16);
+        if (ipc_sendrec(ROOT_EP, &m) == 0 && m.type > 0)
+            client_ep[i] = m.type;
+        if (client_ep[i] == who)
+            return 1;
+    }
+    return 0;
+}
+
+/* A message from someone who may not send it: -EPERM for a request; counted, logged. */
+static void refuse(const message_t *m)
+{
+    refused++;
+    if ((refused & (refused - 1)) == 0) /* 1, 2, 4, 8...: a flood cannot fill the log */
+        printf("%s: refused %s %x from endpoint %d, not a client (%lu refusals)\n",
+               drv->name ? drv->name : "chardriver",
+               m->type == MSG_NOTIFY ? "a notification" : "request", (unsigned)m->type, m->source,
+               refused);
+    if (m->type != MSG_NOTIFY)
+        reply(m->source, -LX_EPERM);
 }
 
 static int pending_find(endpoint_t source, uint64_t id)
@@ -130,8 +181,8 @@ static void transfer(const message_t *m)
 {
     struct chardriver_req r;
     int64_t res = decode(m, &r);
-    if (res == 0 && pending_find(r.source, r.id) >= 0)
-        res = -LX_EINVAL; /* that id is still waiting */
+    if (res == 0 && pending_find(0, r.id) >= 0)
+        res = -LX_EINVAL; /* that id is still waiting (anyone's: chardriver_done goes by id) */
     /* Keep room for every DONE this request could produce (status.c). */
     if (res == 0 &&
         (npending >= CHARDRIVER_PENDING_MAX ||
@@ -219,6 +270,9 @@ static void request(const message_t *m)
     case CDEV_STATUS:
         chardriver_status_reply(m->source);
         break;
+    case CDEV_MAILBOX:
+        reply(m->source, chardriver_set_mailbox(m->source, m->u.w[0], m->u.w[1]));
+        break;
     default:
         if (drv->other)
             drv->other(m);
@@ -245,10 +299,11 @@ _Noreturn void chardriver_task(const struct chardriver *driver)
         } else if (m.source == SYSTEM) {
             if ((m.u.w[0] & NOTIFY_ALARM) && drv->alarm)
                 drv->alarm(m.u.w[1]);
+        } else if (m.source <= 0 || !is_client(m.source)) {
+            refuse(&m);
         } else if (m.type == MSG_NOTIFY) {
-            if (drv->other)
-                drv->other(&m); /* a process's notification: never answered */
-        } else if (m.source > 0) {
+            chardriver_mailbox_room(m.source); /* it took items: write the ones kept back */
+        } else {
             request(&m);
         }
     }

@@ -19,7 +19,12 @@
  *  - chardriver_signal(pgrp, sig) posts CDEV_ST_SIGNAL to the endpoint that
  *    last opened a minor (vfs);
  *  - CDEV_STATUS hands out one queued item for the asker (CDEV_ST_NONE when
- *    it has none);
+ *    it has none); a requester that lent a mailbox (CDEV_MAILBOX, as vfs
+ *    does) gets its items written there instead, so it never has to wait
+ *    for the driver to learn its status (samsara/fs.h);
+ *  - only the services named in `clients` (by label, as root knows them)
+ *    may send requests; anyone else's request gets -LX_EPERM and their
+ *    notifications are ignored, each refusal counted and logged;
  *  - HARDWARE notifications become interrupt(irq bits) calls, SYSTEM alarm
  *    notifications alarm(now) calls.
  *
@@ -57,6 +62,10 @@ struct chardriver_req {
 };
 
 struct chardriver {
+    const char *name; /* for the log */
+    /* The labels of the services that may send requests, 0-terminated; 0
+     * means {"vfs", 0}. A driver names its own test program here. */
+    const char *const *clients;
     int minors; /* requests for minors >= this get -LX_ENXIO */
     /* Each may be 0: open/close succeed, read/write give -LX_ENOSYS, ioctl
      * -LX_ENOTTY, select reports SEL_RD|SEL_WR, cancel -LX_EINTR. */
@@ -71,8 +80,9 @@ struct chardriver {
     unsigned (*select)(int minor, unsigned ops); /* the ops ready now */
     void (*interrupt)(uint32_t irqs);            /* HARDWARE notification */
     void (*alarm)(uint64_t now);                 /* SYSTEM alarm, now = ticks */
-    /* Any other message, and notifications from processes; the driver
-     * replies itself. 0: other requests get -LX_ENOSYS, notifications nothing. */
+    /* Any other message from a client; the driver replies itself. 0: other
+     * requests get -LX_ENOSYS. (A client's notification means its mailbox
+     * has room: the library handles it.) */
     void (*other)(const message_t *m);
 };
 

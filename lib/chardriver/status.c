@@ -10,7 +10,14 @@
  * takes the oldest SELECT item first, then the oldest SIGNAL item; a SELECT
  * or SIGNAL arriving at a queue full of DONE items is dropped. SELECT items
  * for the same requester and minor merge into one.
+ *
+ * A requester that lent a mailbox (CDEV_MAILBOX) gets its items written
+ * there as soon as they are queued, oldest first, as long as the box has
+ * room (samsara/fs.h); what does not fit stays queued until the requester
+ * notifies that it took some. A copy that fails (the requester withdrew the
+ * grant or died) drops the mailbox; the items stay queued for CDEV_STATUS.
  */
+#include <stddef.h>
 #include "internal.h"
 
 struct status_item {
@@ -30,6 +37,23 @@ static struct {
 } watches[CHARDRIVER_WATCH_MAX];
 
 static endpoint_t owner; /* who gets CDEV_ST_SIGNAL: the last opener */
+
+#define MAILBOX_MAX 4
+static struct {
+    endpoint_t who; /* 0: free */
+    grant_id_t grant;
+    uint64_t head; /* items written: ours; the box's tail is the requester's */
+} boxes[MAILBOX_MAX];
+
+static int box_of(endpoint_t who)
+{
+    for (int i = 0; i < MAILBOX_MAX; i++)
+        if (who > 0 && boxes[i].who == who)
+            return i;
+    return -1;
+}
+
+static void flush(endpoint_t who);
 
 static void remove_at(int i)
 {
@@ -64,8 +88,74 @@ static void push(endpoint_t dest, int kind, uint64_t w1, uint64_t w2)
     queue[queued++] = (struct status_item){dest, kind, w1, w2};
     if (kind == CDEV_ST_DONE)
         done_queued++;
+    flush(dest);
     ipc_notify(dest); /* notifications merge: one is enough for many items */
 }
+
+/* Write who's queued items into its mailbox while it has room. */
+static void flush(endpoint_t who)
+{
+    int b = box_of(who);
+    if (b < 0)
+        return;
+    const uint64_t tail_at = offsetof(struct cdev_mailbox, tail);
+    for (int i = 0; i < queued;) {
+        if (queue[i].dest != who) {
+            i++;
+            continue;
+        }
+        uint64_t tail;
+        if (sys_safecopy_from(who, boxes[b].grant, tail_at, &tail, 8) < 0)
+            goto drop;
+        if (tail > boxes[b].head || boxes[b].head - tail >= CDEV_MAILBOX_ITEMS)
+            return; /* full (or a tail we never wrote up to: wait for a sane one) */
+        struct cdev_status_item item = {(uint64_t)queue[i].kind, queue[i].w1, queue[i].w2};
+        uint64_t at = offsetof(struct cdev_mailbox, item) +
+                      (boxes[b].head % CDEV_MAILBOX_ITEMS) * sizeof(item);
+        uint64_t head = boxes[b].head + 1;
+        if (sys_safecopy_to(who, boxes[b].grant, at, &item, sizeof(item)) < 0 ||
+            sys_safecopy_to(who, boxes[b].grant, 0, &head, 8) < 0)
+            goto drop;
+        boxes[b].head = head;
+        remove_at(i);
+    }
+    return;
+drop:
+    printf("chardriver: the status mailbox of endpoint %d is gone\n", who);
+    boxes[b].who = 0;
+}
+
+/*
+ * CDEV_MAILBOX from a client: from now on its items go to the struct
+ * cdev_mailbox its grant covers (size 0: back to CDEV_STATUS). Writing
+ * starts at the box's tail; the client also becomes the signals' receiver.
+ */
+int chardriver_set_mailbox(endpoint_t who, uint64_t grant, uint64_t size)
+{
+    int b = box_of(who);
+    if (b >= 0)
+        boxes[b].who = 0;
+    if (!size)
+        return 0;
+    if (size < sizeof(struct cdev_mailbox) || grant > 0x7fffffffull)
+        return -LX_EINVAL;
+    for (b = 0; b < MAILBOX_MAX && boxes[b].who; b++)
+        ;
+    if (b == MAILBOX_MAX)
+        return -LX_ENOSPC;
+    uint64_t tail;
+    if (sys_safecopy_from(who, (grant_id_t)grant, offsetof(struct cdev_mailbox, tail), &tail, 8) < 0 ||
+        sys_safecopy_to(who, (grant_id_t)grant, 0, &tail, 8) < 0)
+        return -LX_EFAULT; /* the grant must let us read and write the box */
+    boxes[b].who = who;
+    boxes[b].grant = (grant_id_t)grant;
+    boxes[b].head = tail;
+    owner = who;
+    flush(who);
+    return 0;
+}
+
+void chardriver_mailbox_room(endpoint_t who) { flush(who); }
 
 int chardriver_done_queued(void) { return done_queued; }
 

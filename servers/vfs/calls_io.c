@@ -27,13 +27,21 @@ static int seekable(struct file *f)
 int64_t do_read(struct vproc *p, const uint64_t *a)
 {
     struct file *f = fget(p, a[0]);
-    return f ? file_read(p, f, a[1], a[2], &f->pos) : -LX_EBADF;
+    if (!f)
+        return -LX_EBADF;
+    if (rw_check(0, a[2]) < 0)
+        return -LX_EINVAL;
+    return file_read(p, f, a[1], a[2], &f->pos);
 }
 
 int64_t do_write(struct vproc *p, const uint64_t *a)
 {
     struct file *f = fget(p, a[0]);
-    return f ? file_write(p, f, a[1], a[2], &f->pos) : -LX_EBADF;
+    if (!f)
+        return -LX_EBADF;
+    if (rw_check(0, a[2]) < 0)
+        return -LX_EINVAL;
+    return file_write(p, f, a[1], a[2], &f->pos);
 }
 
 /* pread64/pwrite64: at an offset, leaving the file position alone. */
@@ -43,31 +51,44 @@ static int64_t positioned(struct vproc *p, const uint64_t *a, int write)
     uint64_t pos = a[3];
     if (!f)
         return -LX_EBADF;
-    if (!seekable(f) || (int64_t)a[3] < 0)
-        return seekable(f) ? -LX_EINVAL : -LX_ESPIPE;
+    if (!seekable(f))
+        return -LX_ESPIPE;
+    if (rw_check(pos, a[2]) < 0)
+        return -LX_EINVAL;
     return write ? file_write(p, f, a[1], a[2], &pos) : file_read(p, f, a[1], a[2], &pos);
 }
 
 int64_t do_pread64(struct vproc *p, const uint64_t *a) { return positioned(p, a, 0); }
 int64_t do_pwrite64(struct vproc *p, const uint64_t *a) { return positioned(p, a, 1); }
 
-/* readv/writev: one iovec at a time; stop at a short transfer or a wait. */
+/*
+ * readv/writev: every length is checked first (EINVAL if one, or their
+ * sum, does not fit a signed 64-bit count, as POSIX says), then one iovec
+ * at a time, at most MAX_RW_COUNT in all; stop at a short transfer or a wait.
+ */
+#define IOV_MAX 1024
 static int64_t vector_io(struct vproc *p, const uint64_t *a, int write)
 {
+    static uint64_t iov[2 * IOV_MAX];
     struct file *f = fget(p, a[0]);
-    uint64_t iov[2 * 64], total = 0;
-    uint64_t count = a[2] > 64 ? 64 : a[2]; /* past 64: a short transfer, as allowed */
+    uint64_t count = a[2], total = 0, sum = 0;
     if (!f)
         return -LX_EBADF;
-    if (a[2] > 1024)
+    if (count > IOV_MAX)
         return -LX_EINVAL;
     if (copy_in(p, a[1], iov, count * 16) < 0)
         return -LX_EFAULT;
     for (uint64_t i = 0; i < count; i++) {
-        if (!iov[2 * i + 1])
+        if (rw_check(sum, iov[2 * i + 1]) < 0)
+            return -LX_EINVAL;
+        sum += iov[2 * i + 1];
+    }
+    for (uint64_t i = 0; i < count && total < MAX_RW_COUNT; i++) {
+        uint64_t len = iov[2 * i + 1] < MAX_RW_COUNT - total ? iov[2 * i + 1] : MAX_RW_COUNT - total;
+        if (!len)
             continue;
-        int64_t r = write ? file_write(p, f, iov[2 * i], iov[2 * i + 1], &f->pos)
-                          : file_read(p, f, iov[2 * i], iov[2 * i + 1], &f->pos);
+        int64_t r = write ? file_write(p, f, iov[2 * i], len, &f->pos)
+                          : file_read(p, f, iov[2 * i], len, &f->pos);
         if (r == SUSPEND && total) { /* data moved already: do not wait for more */
             if (p->wait == WAIT_DEV) {
                 int64_t c = dev_cancel(p); /* the device's part of this vector */
@@ -81,7 +102,7 @@ static int64_t vector_io(struct vproc *p, const uint64_t *a, int write)
         if (r < 0)
             return total ? (int64_t)total : r;
         total += (uint64_t)r;
-        if ((uint64_t)r < iov[2 * i + 1])
+        if ((uint64_t)r < len)
             break;
     }
     return (int64_t)total;
@@ -94,19 +115,22 @@ int64_t do_lseek(struct vproc *p, const uint64_t *a)
 {
     struct file *f = fget(p, a[0]);
     int64_t off = (int64_t)a[1], base;
+    uint32_t whence = (uint32_t)a[2]; /* an unsigned int (Linux) */
     if (!f)
         return -LX_EBADF;
     if (!seekable(f))
         return -LX_ESPIPE;
-    if (a[2] == SEEK_SET) {
+    if (whence == SEEK_SET) {
         base = 0;
-    } else if (a[2] == SEEK_CUR) {
+    } else if (whence == SEEK_CUR) {
         base = (int64_t)f->pos;
-    } else if (a[2] == SEEK_END) {
+    } else if (whence == SEEK_END) {
         struct fs_stat st;
         int64_t r = fs_stat(f->vn, &st);
         if (r < 0)
             return r;
+        if (st.size > (uint64_t)INT64_MAX)
+            return -LX_EIO; /* no file server has such files */
         base = (int64_t)st.size;
     } else {
         return -LX_EINVAL;
@@ -133,6 +157,7 @@ static int64_t dup_to(struct vproc *p, struct file *f, int min, int cloexec)
 
 int64_t do_fcntl(struct vproc *p, const uint64_t *a)
 {
+    int fd = (int)a[0]; /* valid when f is: 0..NR_FDS-1 */
     struct file *f = fget(p, a[0]);
     if (!f)
         return -LX_EBADF;
@@ -143,9 +168,9 @@ int64_t do_fcntl(struct vproc *p, const uint64_t *a)
             return -LX_EINVAL;
         return dup_to(p, f, (int)a[2], a[1] == F_DUPFD_CLOEXEC);
     case F_GETFD:
-        return (p->cloexec >> a[0]) & 1 ? FD_CLOEXEC : 0;
+        return (p->cloexec >> fd) & 1 ? FD_CLOEXEC : 0;
     case F_SETFD:
-        p->cloexec = (p->cloexec & ~(1ull << a[0])) | ((uint64_t)(a[2] & FD_CLOEXEC) << a[0]);
+        p->cloexec = (p->cloexec & ~(1ull << fd)) | ((uint64_t)(a[2] & FD_CLOEXEC) << fd);
         return 0;
     case F_GETFL:
         return f->flags;
@@ -164,7 +189,8 @@ int64_t do_dup(struct vproc *p, const uint64_t *a)
     return f ? dup_to(p, f, 0, 0) : -LX_EBADF;
 }
 
-static int64_t dup3_common(struct vproc *p, uint64_t oldfd, uint64_t newfd, uint64_t flags,
+/* Descriptors are unsigned ints (Linux): the high half of the argument is ignored. */
+static int64_t dup3_common(struct vproc *p, uint32_t oldfd, uint32_t newfd, uint64_t flags,
                            int allow_same)
 {
     struct file *f = fget(p, oldfd);
@@ -220,7 +246,7 @@ int64_t do_getdents64(struct vproc *p, const uint64_t *a)
     if (g < 0)
         return -LX_ENOMEM;
     message_t m = {.type = FS_GETDENTS, .u.w = {f->vn->ino, f->pos, (uint64_t)g, len}};
-    int64_t r = fs_call(f->vn->fs, &m);
+    int64_t r = fs_transfer(f->vn->fs, &m, len);
     grant_free(g);
     if (r > 0 && copy_out(p, a[1], bounce, (uint64_t)r) < 0)
         return -LX_EFAULT;
@@ -229,41 +255,55 @@ int64_t do_getdents64(struct vproc *p, const uint64_t *a)
     return r;
 }
 
-/* sendfile(out, in, offset*, count): through vfs, a bounce buffer at a time. */
+/*
+ * sendfile(out, in, offset*, count): through vfs, a bounce buffer at a time.
+ * The input position (the file's, or *offset) moves by exactly what the
+ * output took. A device that makes the call wait holds at most one device
+ * buffer of it: p->done keeps what moved before, and sendfile_finish moves
+ * the position by the device's count when the device answers.
+ */
 int64_t do_sendfile(struct vproc *p, const uint64_t *a)
 {
     struct file *out = fget(p, a[0]), *in = fget(p, a[1]);
     static uint8_t chunk[BOUNCE_SIZE];
-    uint64_t off, *pos = 0, total = 0;
+    uint64_t off, *pos = 0, total = 0, count = a[3];
     if (!out || !in)
+        return -LX_EBADF;
+    if ((in->flags & O_ACCMODE) == O_WRONLY || !(out->flags & O_ACCMODE))
         return -LX_EBADF;
     if ((in->vn->mode & S_IFMT) != S_IFREG)
         return -LX_EINVAL;
-    if (a[2]) {
-        if (copy_in(p, a[2], &off, 8) < 0)
+    if (a[2]) { /* read and writable: the new offset is written back at the end */
+        if (copy_in(p, a[2], &off, 8) < 0 || copy_out(p, a[2], &off, 8) < 0)
             return -LX_EFAULT;
         pos = &off;
     } else {
         pos = &in->pos;
     }
-    while (total < a[3]) {
-        uint64_t n = a[3] - total < BOUNCE_SIZE ? a[3] - total : BOUNCE_SIZE;
+    if (rw_check(*pos, count) < 0)
+        return -LX_EINVAL;
+    count = count < MAX_RW_COUNT ? count : MAX_RW_COUNT;
+    while (total < count) {
+        uint64_t n = count - total < BOUNCE_SIZE ? count - total : BOUNCE_SIZE;
         grant_id_t g = grant_alloc(in->vn->fs, chunk, n, GRANT_WRITE);
         if (g < 0)
-            return total ? (int64_t)total : -LX_ENOMEM;
-        message_t m = {.type = FS_READ, .u.w = {in->vn->ino, *pos, (uint64_t)g, n}};
-        int64_t r = fs_call(in->vn->fs, &m);
-        grant_free(g);
-        if (r <= 0)
             break;
+        message_t m = {.type = FS_READ, .u.w = {in->vn->ino, *pos, (uint64_t)g, n}};
+        int64_t r = fs_transfer(in->vn->fs, &m, n);
+        grant_free(g);
+        if (r <= 0) {
+            if (!total && r < 0)
+                return r;
+            break;
+        }
         p->kernel_io = 1; /* "user" addresses are vfs's own for this write */
         int64_t w = file_write(p, out, (uint64_t)chunk, (uint64_t)r, &out->pos);
         p->kernel_io = 0;
         if (w == SUSPEND && p->wait == WAIT_DEV) {
-            /* the driver holds the data and answers later with the count */
-            *pos += (uint64_t)r;
-            if (a[2] && copy_out(p, a[2], &off, 8) < 0)
-                return -LX_EFAULT;
+            /* the driver holds part of this chunk; its count comes later */
+            p->done = total;
+            if (a[2])
+                copy_out(p, a[2], &off, 8); /* writable: checked above */
             return SUSPEND;
         }
         if (w == SUSPEND) { /* a full pipe took nothing: return what moved, or wait and redo */
@@ -273,8 +313,8 @@ int64_t do_sendfile(struct vproc *p, const uint64_t *a)
             break;
         }
         if (w <= 0) {
-            if (!total)
-                total = (uint64_t)(w < 0 ? w : 0);
+            if (!total && w < 0)
+                return w;
             break;
         }
         *pos += (uint64_t)w;
@@ -282,7 +322,27 @@ int64_t do_sendfile(struct vproc *p, const uint64_t *a)
         if (w < r)
             break;
     }
-    if (a[2] && (int64_t)total >= 0 && copy_out(p, a[2], &off, 8) < 0)
+    if (a[2] && copy_out(p, a[2], &off, 8) < 0)
         return -LX_EFAULT;
     return (int64_t)total;
+}
+
+/* The device answered a suspended sendfile (or it was cancelled): result is its count. */
+int64_t sendfile_finish(struct vproc *p, int64_t result)
+{
+    const uint64_t *a = &p->call.u.w[1];
+    struct file *in = fget(p, a[1]);
+    uint64_t off, before = p->done;
+    if (result <= 0)
+        return before ? (int64_t)before : result;
+    if (a[2]) {
+        if (copy_in(p, a[2], &off, 8) < 0)
+            return -LX_EFAULT;
+        off += (uint64_t)result;
+        if (copy_out(p, a[2], &off, 8) < 0)
+            return -LX_EFAULT;
+    } else if (in) {
+        in->pos += (uint64_t)result;
+    }
+    return (int64_t)(before + (uint64_t)result);
 }

@@ -192,6 +192,18 @@ int64_t do_access(struct vproc *p, const uint64_t *a) { return access_at(p, AT_F
 int64_t do_faccessat(struct vproc *p, const uint64_t *a) { return access_at(p, (int)a[0], a[1], a[2], 0); }
 int64_t do_faccessat2(struct vproc *p, const uint64_t *a) { return access_at(p, (int)a[0], a[1], a[2], a[3]); }
 
+/* 1 if name in dir is a mount point (or the root of a mounted file system). */
+static int is_mount_point(struct vnode *dir, const char *name)
+{
+    struct fs_node node;
+    if (fs_named(FS_LOOKUP, dir, name, strlen(name), 0, 0, &node) < 0)
+        return 0;
+    struct vnode *v = vnode_from_fs(dir->fs, &node);
+    int busy = v && (v->mounted || vnode_covered(v));
+    vnode_put(v);
+    return busy;
+}
+
 /* Operations on a (directory, last name) pair: mkdir, unlink, rmdir, symlink. */
 static int64_t named_op(struct vproc *p, int dirfd, uint64_t upath, int type, uint64_t mode)
 {
@@ -199,10 +211,14 @@ static int64_t named_op(struct vproc *p, int dirfd, uint64_t upath, int type, ui
     char last[FS_NAME_MAX + 1];
     int64_t r = copy_path(p, upath, path_buf);
     if (r < 0 || (r = path_parent(p, dirfd, path_buf, &dir, last)) < 0)
-        return r;
+        return r == -LX_EEXIST && type == FS_RMDIR ? -LX_EBUSY : r; /* rmdir("/") */
     if (!strcmp(last, ".") || !strcmp(last, "..")) {
         vnode_put(dir);
         return type == FS_CREATE ? -LX_EEXIST : -LX_EINVAL;
+    }
+    if (type == FS_RMDIR && is_mount_point(dir, last)) {
+        vnode_put(dir);
+        return -LX_EBUSY;
     }
     if (type == FS_CREATE)
         r = perm_may_create(p, dir, last);
@@ -269,7 +285,7 @@ static int64_t readlink_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t 
     len = len < PATH_MAX ? len : PATH_MAX;
     grant_id_t g = grant_alloc(v->fs, path_buf2, len, GRANT_WRITE);
     message_t m = {.type = FS_READLINK, .u.w = {v->ino, (uint64_t)g, len}};
-    r = g < 0 ? -LX_ENOMEM : fs_call(v->fs, &m);
+    r = g < 0 ? -LX_ENOMEM : fs_transfer(v->fs, &m, len);
     grant_free(g);
     vnode_put(v);
     if (r > 0 && copy_out(p, ubuf, path_buf2, (uint64_t)r) < 0)
@@ -306,11 +322,18 @@ static int64_t two_paths(struct vproc *p, int fd1, uint64_t u1, int fd2, uint64_
         vnode_put(d2);
         return r < 0 ? r : 0;
     }
+    /* rename: neither name may be "/", ".", "..", or a mount point */
     if ((r = path_parent(p, fd1, path_buf, &d1, l1)) < 0)
-        return r;
+        return r == -LX_EEXIST ? -LX_EBUSY : r;
     if ((r = path_parent(p, fd2, path_buf2, &d2, l2)) < 0) {
         vnode_put(d1);
-        return r;
+        return r == -LX_EEXIST ? -LX_EBUSY : r;
+    }
+    if (!strcmp(l1, ".") || !strcmp(l1, "..") || !strcmp(l2, ".") || !strcmp(l2, "..") ||
+        is_mount_point(d1, l1) || is_mount_point(d2, l2)) {
+        vnode_put(d1);
+        vnode_put(d2);
+        return -LX_EBUSY;
     }
     size_t n1 = strlen(l1), n2 = strlen(l2);
     static char both[2 * (FS_NAME_MAX + 1)];
@@ -373,7 +396,7 @@ static int name_in_dir(struct vnode *dir, uint64_t ino, char *name)
     for (int rounds = 0; rounds < 10000; rounds++) {
         grant_id_t g = grant_alloc(dir->fs, bounce, 8192, GRANT_WRITE);
         message_t m = {.type = FS_GETDENTS, .u.w = {dir->ino, cookie, (uint64_t)g, 8192}};
-        int64_t r = fs_call(dir->fs, &m);
+        int64_t r = fs_transfer(dir->fs, &m, 8192);
         grant_free(g);
         if (r <= 0)
             return r < 0 ? (int)r : -LX_ENOENT;
@@ -382,12 +405,12 @@ static int name_in_dir(struct vnode *dir, uint64_t ino, char *name)
             uint64_t d_ino = *(uint64_t *)d;
             uint16_t reclen = *(uint16_t *)(d + 16);
             const char *n = (const char *)d + 19;
+            if (reclen <= 19 || reclen > r - off || d[reclen - 1] != '\0')
+                return -LX_EIO; /* a record past the data, or a name without its end */
             if (d_ino == ino && strcmp(n, ".") && strcmp(n, "..")) {
                 strncpy_s(name, n, FS_NAME_MAX + 1);
                 return 0;
             }
-            if (!reclen)
-                return -LX_EIO;
             off += reclen;
         }
         cookie = m.u.w[1];

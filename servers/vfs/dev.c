@@ -1,74 +1,65 @@
 /*
- * Character devices: requests to the driver that serves a major number
- * (4 and 5: the tty driver, minor 0 = the console), following the CDEV_*
- * protocol. A request the driver cannot finish at once is SUSPENDED: the
- * caller's call waits in its process entry until the driver notifies us
- * and CDEV_STATUS hands back the result. Each waiting call has its own
- * 4 KiB buffer (devbuf), since the driver writes into it later.
+ * Character devices: requests to the driver that serves a device (dmap.c:
+ * majors 4 and 5 the tty driver, minor 0 = the console; 240 demo; 10/240
+ * root's /dev/service), following the CDEV_* protocol. A request the driver
+ * cannot finish at once is SUSPENDED: the caller's call waits in its process
+ * entry until the driver's DONE item arrives in its status mailbox
+ * (dmap.c). Each waiting call has its own 4 KiB buffer (devbuf), since the
+ * driver writes into it later.
  */
-#include <samsara/root.h>
 #include "vfs.h"
 
 #define DEVBUF_SIZE 4096
 enum { DEV_READ = 1, DEV_WRITE, DEV_IOCTL };
 
 static uint8_t devbuf[NR_SLOTS][DEVBUF_SIZE];
-static endpoint_t tty_ep;
 static uint64_t next_id = 1;
 
 /* Per process: what the waiting request was, for its completion. */
 static struct {
     int op;
+    endpoint_t driver;
     grant_id_t grant;
     uint64_t uaddr, len;
 } pending[NR_SLOTS];
 
-endpoint_t dev_driver(uint64_t rdev)
-{
-    uint64_t major = rdev >> 8;
-    if (major == 10 && (rdev & 0xff) == 240)
-        return ROOT_EP; /* /dev/service: rs's administrator interface */
-    if (major != 4 && major != 5)
-        return -E_SRCH;
-    if (tty_ep <= 0) {
-        message_t m = {.type = ROOT_LOOKUP};
-        strncpy_s((char *)m.u.b, "tty", 16);
-        if (ipc_sendrec(ROOT_EP, &m) == 0 && m.type > 0)
-            tty_ep = m.type;
-    }
-    return tty_ep > 0 ? tty_ep : -E_SRCH;
-}
+/* Request ids are unique over all drivers and requesters (docs/TTY.md). */
+uint64_t dev_new_id(void) { return next_id++; }
 
-static int64_t dev_call(endpoint_t d, message_t *m)
+static endpoint_t dev_driver(uint64_t rdev) { return driver_endpoint(driver_for(rdev)); }
+
+/* A request's buffer, granted to the driver in word w of the message (g: -1 for none). */
+struct dev_grant {
+    grant_id_t g;
+    int w;
+    void *buf;
+    uint32_t access;
+};
+
+/*
+ * One request to the driver at *d; the reply's w0, or -EIO. If the driver
+ * died meanwhile (rs restarts it), the request goes once more to its new
+ * instance, with a new grant for it, and *d becomes that endpoint (a cancel
+ * goes nowhere new: the request died with the old one).
+ */
+static int64_t dev_call(endpoint_t *d, message_t *m, struct dev_grant *dg)
 {
-    int r = ipc_sendrec(d, m);
-    if (r == -E_DEADEP && d == tty_ep) { /* it was restarted: ask the new instance */
-        tty_ep = 0;
-        d = dev_driver(4 << 8);
-        if (d > 0 && m->type != CDEV_CANCEL && m->type != CDEV_STATUS)
-            r = ipc_sendrec(d, m);
+    message_t copy = *m;
+    int r = ipc_sendrec(*d, m);
+    endpoint_t again;
+    if (r == -E_DEADEP && copy.type != CDEV_CANCEL && (again = driver_restarted(*d)) > 0) {
+        *d = again;
+        *m = copy;
+        if (dg && dg->g >= 0) {
+            grant_free(dg->g);
+            dg->g = grant_alloc(again, dg->buf, DEVBUF_SIZE, dg->access);
+            m->u.w[dg->w] = (uint64_t)dg->g;
+        }
+        r = dg && dg->g < 0 ? -E_NOMEM : ipc_sendrec(again, m);
     }
     if (r < 0)
         return -LX_EIO;
     return (int64_t)m->u.w[0];
-}
-
-/*
- * rs says a service died: requests waiting on a driver that is gone fail
- * with EIO (the next ones go to its new instance).
- */
-void dev_check_drivers(void)
-{
-    struct proc_info info;
-    if (tty_ep > 0 && sys_proc_info(tty_ep, &info) < 0)
-        tty_ep = 0;
-    for (int i = 0; i < NR_SLOTS; i++) {
-        struct vproc *p = vproc_by_index(i);
-        if (p && p->wait == WAIT_DEV && sys_proc_info(p->dev_ep, &info) < 0) {
-            p->wait = WAIT_NONE;
-            reply(p->ep, dev_finish(p, -LX_EIO));
-        }
-    }
 }
 
 int dev_open(struct vproc *p, struct vnode *v, uint32_t flags)
@@ -78,7 +69,7 @@ int dev_open(struct vproc *p, struct vnode *v, uint32_t flags)
     if (d < 0)
         return -LX_ENXIO;
     message_t m = {.type = CDEV_OPEN, .u.w = {0, flags}};
-    return (int)dev_call(d, &m);
+    return (int)dev_call(&d, &m, 0);
 }
 
 void dev_close(struct vnode *v)
@@ -86,13 +77,17 @@ void dev_close(struct vnode *v)
     endpoint_t d = dev_driver(v->rdev);
     message_t m = {.type = CDEV_CLOSE, .u.w = {0}};
     if (d > 0)
-        dev_call(d, &m);
+        dev_call(&d, &m, 0);
 }
 
 /* Finish a device request for p with result r (copying data out if it read). */
 static int64_t finish(struct vproc *p, int64_t r)
 {
     int s = EP_SLOT(p->ep);
+    if (r > 0 && pending[s].op != DEV_IOCTL && (uint64_t)r > pending[s].len) {
+        vfs_refuse(REFUSE_STATUS, pending[s].driver, "a count larger than the request's");
+        r = -LX_EIO; /* the driver is wrong: nothing past what we asked for moves */
+    }
     if (r > 0 && pending[s].op == DEV_READ && copy_out(p, pending[s].uaddr, devbuf[s], (uint64_t)r) < 0)
         r = -LX_EFAULT;
     if (r >= 0 && pending[s].op == DEV_IOCTL && pending[s].len &&
@@ -108,17 +103,19 @@ static int64_t start(struct vproc *p, endpoint_t d, message_t *m, int op, uint64
                      uint64_t len, uint32_t access)
 {
     int s = EP_SLOT(p->ep);
-    grant_id_t g = grant_alloc(d, devbuf[s], DEVBUF_SIZE, access);
-    if (g < 0)
+    struct dev_grant dg = {grant_alloc(d, devbuf[s], DEVBUF_SIZE, access), op == DEV_IOCTL ? 3 : 2,
+                           devbuf[s], access};
+    if (dg.g < 0)
         return -LX_ENOMEM;
+    uint64_t id = dev_new_id();
+    m->u.w[1] = id;
+    m->u.w[dg.w] = (uint64_t)dg.g;
+    int64_t r = dev_call(&d, m, &dg);
     pending[s].op = op;
-    pending[s].grant = g;
+    pending[s].driver = d;
+    pending[s].grant = dg.g;
     pending[s].uaddr = uaddr;
     pending[s].len = len;
-    uint64_t id = next_id++;
-    m->u.w[1] = id;
-    m->u.w[op == DEV_IOCTL ? 3 : 2] = (uint64_t)g;
-    int64_t r = dev_call(d, m);
     if (r != CDEV_SUSPENDED)
         return finish(p, r);
     p->dev_id = id;
@@ -153,18 +150,32 @@ static uint64_t ioctl_size(uint64_t req)
     }
 }
 
+/*
+ * An ioctl; the terminal ioctls that say whom the terminal belongs to
+ * (TIOCSCTTY, TIOCSPGRP, TIOCNOTTY) are checked first and remembered after
+ * (dmap.c), since vfs obeys a terminal's signals only for its foreground.
+ */
 int64_t dev_ioctl(struct vproc *p, struct file *f, uint64_t req, uint64_t arg)
 {
     if ((f->vn->mode & S_IFMT) != S_IFCHR || (f->vn->rdev >> 8) == 1)
         return -LX_ENOTTY;
-    endpoint_t d = dev_driver(f->vn->rdev);
+    struct driver *drv = driver_for(f->vn->rdev);
+    endpoint_t d = driver_endpoint(drv);
     if (d < 0)
         return -LX_ENXIO;
+    uint8_t *buf = devbuf[EP_SLOT(p->ep)];
     uint64_t size = ioctl_size(req);
-    if (size && copy_in(p, arg, devbuf[EP_SLOT(p->ep)], size) < 0)
+    if (size && copy_in(p, arg, buf, size) < 0)
         return -LX_EFAULT;
+    int64_t value = req == TIOCSPGRP ? *(int32_t *)buf : (int64_t)arg;
+    int64_t r = terminal_check(p, drv, req, value);
+    if (r < 0)
+        return r;
     message_t m = {.type = CDEV_IOCTL, .u.w = {0, 0, req, 0, size, (uint64_t)p->pgrp, arg}};
-    return start(p, d, &m, DEV_IOCTL, arg, size, GRANT_READ | GRANT_WRITE);
+    r = start(p, d, &m, DEV_IOCTL, arg, size, GRANT_READ | GRANT_WRITE);
+    if (r == 0)
+        terminal_update(p, drv, req, value);
+    return r;
 }
 
 int dev_ready(struct vproc *p, struct file *f, int ops, int watch)
@@ -174,33 +185,31 @@ int dev_ready(struct vproc *p, struct file *f, int ops, int watch)
     if (d < 0)
         return SEL_ERR;
     message_t m = {.type = CDEV_SELECT, .u.w = {0, (uint64_t)ops, (uint64_t)watch}};
-    int64_t r = dev_call(d, &m);
+    int64_t r = dev_call(&d, &m, 0);
     return r < 0 ? SEL_ERR : (int)r;
 }
 
-/* A driver notified us: pull its status items until it has none. */
-void dev_status(endpoint_t driver)
+/*
+ * The final result of p's waiting request (called by wait.c for the process
+ * waiting on (driver, id), and on a cancel). A suspended sendfile moves its
+ * input position by what the device took.
+ */
+int64_t dev_finish(struct vproc *p, int64_t result)
 {
-    for (int n = 0; n < 256; n++) {
-        message_t m = {.type = CDEV_STATUS};
-        if (ipc_sendrec(driver, &m) < 0 || m.u.w[0] == CDEV_ST_NONE)
-            return;
-        if (m.u.w[0] == CDEV_ST_DONE) {
-            dev_done(driver, m.u.w[1], (int64_t)m.u.w[2]);
-        } else if (m.u.w[0] == CDEV_ST_SELECT) {
-            wakeup_polls();
-        } else if (m.u.w[0] == CDEV_ST_SIGNAL) {
-            signal_queue(VFS_SIG_PGRP, (int)m.u.w[1], (int)m.u.w[2]);
-        }
-    }
+    result = finish(p, result);
+    return p->call.u.w[0] == LX_sendfile ? sendfile_finish(p, result) : result;
 }
 
-/* Called by wait.c for the process waiting on (driver, id). */
-int64_t dev_finish(struct vproc *p, int64_t result) { return finish(p, result); }
-
-/* Cancel p's waiting request; its final result (-EINTR if nothing moved). */
+/*
+ * Cancel p's waiting request; its final result (-EINTR if nothing moved).
+ * If the driver finished it meanwhile, its result waits in the mailbox.
+ */
 int64_t dev_cancel(struct vproc *p)
 {
     message_t m = {.type = CDEV_CANCEL, .u.w = {0, p->dev_id}};
-    return finish(p, dev_call(p->dev_ep, &m));
+    endpoint_t d = p->dev_ep;
+    int64_t r = dev_call(&d, &m, 0);
+    if (r == -LX_EINVAL && !driver_take_done(p->dev_ep, p->dev_id, &r))
+        r = -LX_EINTR; /* the driver knows nothing of it */
+    return dev_finish(p, r);
 }

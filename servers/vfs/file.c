@@ -72,9 +72,9 @@ static int64_t fs_rw(struct vproc *p, struct vnode *v, uint64_t uaddr, uint64_t 
             return done ? (int64_t)done : -LX_EFAULT;
         grant_id_t g = grant_alloc(v->fs, bounce, n, write ? GRANT_READ : GRANT_WRITE);
         if (g < 0)
-            return -LX_ENOMEM;
+            return done ? (int64_t)done : -LX_ENOMEM;
         message_t m = {.type = write ? FS_WRITE : FS_READ, .u.w = {v->ino, *pos, (uint64_t)g, n}};
-        int64_t r = fs_call(v->fs, &m);
+        int64_t r = fs_transfer(v->fs, &m, n);
         grant_free(g);
         if (r < 0)
             return done ? (int64_t)done : r;
@@ -102,9 +102,23 @@ static int64_t mem_read(struct vproc *p, uint64_t minor, uint64_t uaddr, uint64_
     return (int64_t)len;
 }
 
+/*
+ * A transfer of count bytes at pos: EINVAL if count or pos is negative as a
+ * signed 64-bit value, or their end would be (Linux's rw_verify_area).
+ */
+int rw_check(uint64_t pos, uint64_t count)
+{
+    if ((int64_t)count < 0 || (int64_t)pos < 0 || count > (uint64_t)INT64_MAX - pos)
+        return -LX_EINVAL;
+    return 0;
+}
+
+/* Reads and writes move at most MAX_RW_COUNT bytes (callers checked rw_check). */
 int64_t file_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, uint64_t *pos)
 {
     struct vnode *v = f->vn;
+    if (len > MAX_RW_COUNT)
+        len = MAX_RW_COUNT;
     if ((f->flags & O_ACCMODE) == O_WRONLY)
         return -LX_EBADF;
     switch (v->mode & S_IFMT) {
@@ -126,6 +140,8 @@ int64_t file_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len,
 int64_t file_write(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, uint64_t *pos)
 {
     struct vnode *v = f->vn;
+    if (len > MAX_RW_COUNT)
+        len = MAX_RW_COUNT;
     if ((f->flags & O_ACCMODE) == 0)
         return -LX_EBADF;
     switch (v->mode & S_IFMT) {

@@ -1,8 +1,11 @@
 /*
  * vfs main loop: Linux system calls from processes, requests from pm,
- * notifications from drivers (status to pull) and the alarm (poll
- * timeouts). At start it finds the root file system (ramfs) and makes the
- * device nodes under /dev.
+ * notifications from drivers (status in their mailbox), from ds (a driver
+ * was restarted) and the alarm (poll timeouts). Each message is checked for
+ * its sender's right to send it before anything else (docs/USERLAND.md,
+ * "Who may send what"); a refusal is counted and logged (refuse.c). At
+ * start it finds the root file system (ramfs) and makes the device nodes
+ * under /dev.
  */
 #include <samsara/ds.h>
 #include <samsara/root.h>
@@ -84,6 +87,7 @@ static void make_dev(void)
     make_node(dev, "null", S_IFCHR | 0666, (1 << 8) | 3, 0);
     make_node(dev, "zero", S_IFCHR | 0666, (1 << 8) | 5, 0);
     make_node(dev, "service", S_IFCHR | 0600, (10 << 8) | 240, 0);
+    make_node(dev, "demo", S_IFCHR | 0600, (240 << 8) | 0, 0);
     vnode_put(dev);
 }
 
@@ -98,11 +102,13 @@ static void pm_request(message_t *m)
     struct vproc *p, *parent;
     if (m->source != pm_ep) {
         res = -LX_EPERM;
+        vfs_refuse(REFUSE_PM_REQUEST, m->source, "a request only pm may make");
     } else if (m->type == VFS_PM_FORK) {
         parent = vproc_of((endpoint_t)m->u.w[0]);
         p = vproc_new((endpoint_t)m->u.w[1]);
         p->pid = (int)m->u.w[2];
         p->ppid = parent ? parent->pid : 0;
+        p->pgrp = p->sid = p->pid; /* init leads its own session and group, as in pm */
         p->start_tick = sys_uptime();
         if (parent) {
             memcpy(p->comm, parent->comm, sizeof(p->comm));
@@ -132,6 +138,8 @@ static void pm_request(message_t *m)
     } else if (m->type == VFS_PM_EXIT) {
         if ((p = vproc_of((endpoint_t)m->u.w[0]))) {
             cancel_call(p);
+            if (p->pid == p->sid) /* a session leader: its terminal is free */
+                terminal_session_ended(p->sid);
             for (int fd = 0; fd < NR_FDS; fd++)
                 fd_close(p, fd);
             vnode_put(p->cwd);
@@ -227,29 +235,36 @@ int main(uint64_t arg)
         message_t m;
         if (ipc_receive(ANY, &m) < 0)
             continue;
-        if (m.source == SYSTEM) {
+        struct driver *d;
+        if (m.source == SYSTEM) { /* the kernel: our alarm */
             timers_check();
         } else if (m.type == MSG_NOTIFY && m.source == ds_endpoint()) {
             char key[DS_KEY_MAX];
             while (ds_check(key, sizeof(key)) > 0) /* ep.tty changed: restarted or gone */
                 ;
-            dev_check_drivers();
+            drivers_check();
+        } else if (m.type == MSG_NOTIFY && (d = driver_of(m.source))) {
+            driver_status(d); /* a driver of ours wrote status into its mailbox */
         } else if (m.type == MSG_NOTIFY) {
-            dev_status(m.source);
+            vfs_refuse(REFUSE_NOTIFY, m.source, "a notification, not from a driver of ours");
         } else if (m.type == MSG_LINUX_CALL) {
-            struct vproc *p = vproc_of(m.source);
-            if (p) {
-                p->call = m; /* kept in case the call is suspended */
-                p->done = 0;
+            struct vproc *p = vproc_of(m.source); /* only pm's Linux processes */
+            if (!p) {
+                vfs_refuse(REFUSE_LINUX_CALL, m.source, "a Linux call from a process pm did not make");
+                reply(m.source, -LX_ENOSYS);
+                continue;
             }
+            p->call = m; /* kept in case the call is suspended */
+            p->done = 0;
             procfs_caller = p;
-            int64_t r = p ? vfs_dispatch(p, m.u.w[0], &m.u.w[1]) : -LX_ENOSYS;
+            int64_t r = vfs_dispatch(p, m.u.w[0], &m.u.w[1]);
             procfs_caller = 0;
             if (r != SUSPEND)
                 reply(m.source, r);
         } else if ((m.type & 0xff00) == 0x5600) {
             pm_request(&m);
         } else if (m.source > 0) {
+            vfs_refuse(REFUSE_MESSAGE, m.source, "a message vfs takes from nobody");
             message_t r = {.type = VFS_PM_REPLY, .u.w = {(uint64_t)-LX_ENOSYS}};
             ipc_sendnb(m.source, &r);
         }

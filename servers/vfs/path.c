@@ -34,7 +34,7 @@ static int64_t read_link(struct vnode *v, char *buf, uint64_t len)
     if (g < 0)
         return -LX_ENOMEM;
     message_t m = {.type = FS_READLINK, .u.w = {v->ino, (uint64_t)g, len}};
-    int64_t r = fs_call(v->fs, &m);
+    int64_t r = fs_transfer(v->fs, &m, len);
     grant_free(g);
     return r;
 }

@@ -95,10 +95,14 @@ int64_t pipe_write(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len
     while (done < n) {
         uint32_t at = (pp->head + pp->count + (uint32_t)done) % PIPE_SIZE;
         uint64_t chunk = n - done < PIPE_SIZE - at ? n - done : PIPE_SIZE - at;
-        if (copy_in(p, uaddr + done, pp->buf + at, chunk) < 0)
-            return -LX_EFAULT;
+        if (copy_in(p, uaddr + done, pp->buf + at, chunk) < 0) {
+            n = done; /* what arrived stays: a short write */
+            break;
+        }
         done += chunk;
     }
+    if (!n)
+        return -LX_EFAULT;
     pp->count += (uint32_t)n;
     wakeup_pipes();
     return (int64_t)n;

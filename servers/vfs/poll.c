@@ -46,10 +46,7 @@ static int deadline_passed(struct vproc *p, int64_t ms)
 static int64_t wait_more(struct vproc *p)
 {
     suspend(p, WAIT_POLL);
-    if (p->deadline) {
-        uint64_t now = sys_uptime();
-        sys_alarm(p->deadline > now ? p->deadline - now : 1);
-    }
+    timers_arm();
     return SUSPEND;
 }
 
@@ -90,34 +87,14 @@ static int64_t poll_common(struct vproc *p, uint64_t ufds, uint64_t n, int64_t m
 
 int64_t do_poll(struct vproc *p, const uint64_t *a) { return poll_common(p, a[0], a[1], (int32_t)a[2]); }
 
-/* A struct timespec in user memory as milliseconds; -1 for NULL. */
-static int64_t timespec_ms(struct vproc *p, uint64_t uaddr, int micro)
-{
-    int64_t t[2];
-    if (!uaddr)
-        return -1;
-    if (copy_in(p, uaddr, t, sizeof(t)) < 0)
-        return -LX_EFAULT - 1000000;
-    if (t[0] < 0 || t[1] < 0)
-        return -LX_EINVAL - 1000000;
-    return t[0] * 1000 + (micro ? t[1] / 1000 : t[1] / 1000000);
-}
-
-int64_t do_ppoll(struct vproc *p, const uint64_t *a)
-{
-    int64_t ms = p->done ? 0 : timespec_ms(p, a[2], 0);
-    if (ms < -1)
-        return ms + 1000000;
-    return poll_common(p, a[0], a[1], ms);
-}
-
 /* select: the three fd_sets (bit per descriptor, up to nfds) against readiness. */
 static int64_t select_common(struct vproc *p, const uint64_t *a, int64_t ms)
 {
     uint64_t sets[3] = {0}, out[3] = {0};
-    uint64_t n = a[0] > NR_FDS ? NR_FDS : a[0];
-    if ((int64_t)a[0] < 0)
+    int nfds = (int)a[0]; /* an int in Linux's prototype */
+    if (nfds < 0)
         return -LX_EINVAL;
+    uint64_t n = nfds > NR_FDS ? NR_FDS : (uint64_t)nfds;
     for (int k = 0; k < 3; k++)
         if (a[1 + k] && n && copy_in(p, a[1 + k], &sets[k], (n + 7) / 8) < 0)
             return -LX_EFAULT;
@@ -144,18 +121,50 @@ static int64_t select_common(struct vproc *p, const uint64_t *a, int64_t ms)
     return ready;
 }
 
+/* Longer timeouts (over 30,000 years) are waits for ever. */
+#define TIMEOUT_MAX_SECONDS 1000000000000ll
+
+/*
+ * A struct timespec (or, micro, a struct timeval) in user memory as
+ * milliseconds, rounded up: *ms = -1 for NULL or for ever. 0 or -errno:
+ * EINVAL for a negative field, nanoseconds past a second, or (timeval)
+ * microseconds that carry the seconds past what they can hold, as Linux.
+ */
+static int timeout_ms(struct vproc *p, uint64_t uaddr, int micro, int64_t *ms)
+{
+    int64_t t[2], unit = micro ? 1000000 : 1000000000;
+    *ms = -1;
+    if (!uaddr)
+        return 0;
+    if (copy_in(p, uaddr, t, sizeof(t)) < 0)
+        return -LX_EFAULT;
+    if (t[0] < 0 || t[1] < 0 || (!micro && t[1] >= unit))
+        return -LX_EINVAL;
+    if (t[1] / unit > INT64_MAX - t[0])
+        return -LX_EINVAL;
+    int64_t sec = t[0] + t[1] / unit, frac = t[1] % unit, per_ms = unit / 1000;
+    if (sec <= TIMEOUT_MAX_SECONDS)
+        *ms = sec * 1000 + (frac + per_ms - 1) / per_ms;
+    return 0;
+}
+
+int64_t do_ppoll(struct vproc *p, const uint64_t *a)
+{
+    int64_t ms = 0;
+    int r = p->done ? 0 : timeout_ms(p, a[2], 0, &ms);
+    return r < 0 ? r : poll_common(p, a[0], a[1], ms);
+}
+
 int64_t do_select(struct vproc *p, const uint64_t *a)
 {
-    int64_t ms = p->done ? 0 : timespec_ms(p, a[4], 1);
-    if (ms < -1)
-        return ms + 1000000;
-    return select_common(p, a, ms);
+    int64_t ms = 0;
+    int r = p->done ? 0 : timeout_ms(p, a[4], 1, &ms);
+    return r < 0 ? r : select_common(p, a, ms);
 }
 
 int64_t do_pselect6(struct vproc *p, const uint64_t *a)
 {
-    int64_t ms = p->done ? 0 : timespec_ms(p, a[4], 0);
-    if (ms < -1)
-        return ms + 1000000;
-    return select_common(p, a, ms);
+    int64_t ms = 0;
+    int r = p->done ? 0 : timeout_ms(p, a[4], 0, &ms);
+    return r < 0 ? r : select_common(p, a, ms);
 }

@@ -6,6 +6,7 @@
  * all kept up to date by pm) and asks the kernel for CPU time and memory.
  *
  *   /proc/mounts /proc/uptime /proc/meminfo /proc/self -> <pid>
+ *   /proc/refusals   vfs's count of refused messages, by kind (refuse.c)
  *   /proc/<pid>/stat  cmdline  status  exe -> program
  *
  * ino = pid << 8 | kind; the root is FS_ROOT_INO. A process's entries
@@ -13,11 +14,13 @@
  */
 #include "vfs.h"
 
-enum { K_ROOT = 1, K_PIDDIR, K_STAT, K_CMDLINE, K_STATUS, K_EXE, K_MOUNTS, K_UPTIME, K_MEMINFO, K_SELF };
+enum { K_ROOT = 1, K_PIDDIR, K_STAT, K_CMDLINE, K_STATUS, K_EXE, K_MOUNTS, K_UPTIME, K_MEMINFO, K_SELF,
+       K_REFUSALS };
 
 static const struct { const char *name; int kind; uint64_t mode; } root_files[] = {
     {"self", K_SELF, S_IFLNK | 0777},     {"mounts", K_MOUNTS, S_IFREG | 0444},
     {"uptime", K_UPTIME, S_IFREG | 0444}, {"meminfo", K_MEMINFO, S_IFREG | 0444},
+    {"refusals", K_REFUSALS, S_IFREG | 0444},
 };
 static const struct { const char *name; int kind; uint64_t mode; } pid_files[] = {
     {"stat", K_STAT, S_IFREG | 0444},   {"cmdline", K_CMDLINE, S_IFREG | 0444},
@@ -108,6 +111,8 @@ static int64_t render(uint64_t ino)
     case K_MEMINFO:
         return snprintf_s(text, sizeof(text), "MemTotal: %lu kB\nMemFree: %lu kB\nMemAvailable: %lu kB\n",
                           s.total_frames * 4, s.free_frames * 4, s.free_frames * 4);
+    case K_REFUSALS:
+        return refusals_text(text, sizeof(text));
     case K_SELF:
         return snprintf_s(text, sizeof(text), "%d", procfs_caller ? procfs_caller->pid : 0);
     case K_EXE:

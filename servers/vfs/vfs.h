@@ -11,8 +11,12 @@
  * A call that must wait (a read from an empty pipe or the terminal, poll)
  * is suspended: vfs does not reply, records the call in the process entry,
  * and finishes it when the condition changes, or with -EINTR when pm asks
- * (a signal). vfs itself never blocks on anyone but the file-system
- * servers, which answer at once.
+ * (a signal). vfs itself waits only for the replies of servers it chose:
+ * the file-system servers, root, and the drivers of its device map
+ * (dmap.c), which answer each request at once. It never waits to learn a
+ * driver's status (the drivers write it into vfs's memory), and checks
+ * every message for its sender's right to send it ("Who may send what" in
+ * docs/USERLAND.md; refusals are counted in refuse.c, shown in /proc/refusals).
  */
 #ifndef VFS_H
 #define VFS_H
@@ -30,6 +34,7 @@
 #define PATH_MAX 4096
 #define SYMLINK_MAX_DEPTH 8
 #define BOUNCE_SIZE (64 * 1024)
+#define MAX_RW_COUNT 0x7ffff000ull /* the most one call moves (Linux's limit too) */
 #define PROCFS_EP ((endpoint_t)-100) /* the "server" of /proc: vfs itself */
 
 /* open(2) flags, Linux values */
@@ -102,6 +107,37 @@ struct vproc {
     char exe[256];
 };
 
+/* The terminal ioctls vfs follows (Linux values) */
+#define TIOCSCTTY 0x540E
+#define TIOCSPGRP 0x5410
+#define TIOCNOTTY 0x5422
+
+/* A character driver of the device map (dmap.c). */
+struct driver {
+    const char *label;       /* the service, as root names it; 0: root itself */
+    int terminal;            /* its minor 0 is a terminal, which may signal its foreground */
+    endpoint_t ep;           /* 0: not looked up yet, or gone */
+    int used;                /* found once: found again when rs restarts it */
+    int has_box;             /* it took the mailbox below (box_grant is its grant) */
+    grant_id_t box_grant;
+    uint64_t taken;          /* items taken from the box: the tail we write */
+    struct cdev_mailbox box; /* its status items, written by the driver */
+    int sid, fgrp;           /* terminal: its session and foreground group (0: none) */
+};
+
+/* Refused messages, by kind (refuse.c); the names are /proc/refusals' */
+enum refusal {
+    REFUSE_NOTIFY,     /* a notification from neither the kernel, ds, nor a driver of ours */
+    REFUSE_PM_REQUEST, /* VFS_PM_* from another than pm */
+    REFUSE_LINUX_CALL, /* MSG_LINUX_CALL from a process pm did not make */
+    REFUSE_MESSAGE,    /* any other message from anyone */
+    REFUSE_SIGNAL,     /* a driver's signal for another than its terminal's foreground */
+    REFUSE_STATUS,     /* a driver's status item that makes no sense */
+    NR_REFUSALS
+};
+void vfs_refuse(enum refusal kind, endpoint_t who, const char *what);
+int64_t refusals_text(char *buf, size_t size);
+
 extern struct vnode *root_vnode;
 extern uint8_t bounce[BOUNCE_SIZE];
 
@@ -130,6 +166,7 @@ struct vnode *vnode_covered(struct vnode *v);
 void vnode_put(struct vnode *v);
 struct vnode *vnode_from_fs(endpoint_t fs, const struct fs_node *node);
 int64_t fs_call(endpoint_t fs, message_t *m);
+int64_t fs_transfer(endpoint_t fs, message_t *m, uint64_t max);
 int64_t fs_named_request(message_t *m, struct vnode *dir, const char *name, size_t len,
                          struct fs_node *node);
 int64_t fs_named(int type, struct vnode *dir, const char *name, size_t len, uint64_t w3, uint64_t w4,
@@ -166,6 +203,7 @@ struct file *fd_file(struct vproc *p, int fd);
 void fd_close(struct vproc *p, int fd);
 int64_t file_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, uint64_t *pos);
 int64_t file_write(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, uint64_t *pos);
+int rw_check(uint64_t pos, uint64_t count);
 
 /* pipe.c */
 int pipe_create(struct vproc *p, int fds[2], uint32_t flags);
@@ -174,18 +212,28 @@ int64_t pipe_write(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len
 void pipe_release(struct file *f);
 int pipe_ready(struct file *f, int ops);
 
-/* dev.c */
+/* dev.c: requests to drivers */
 int dev_open(struct vproc *p, struct vnode *v, uint32_t flags);
 void dev_close(struct vnode *v);
 int64_t dev_rw(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, int write);
 int64_t dev_ioctl(struct vproc *p, struct file *f, uint64_t req, uint64_t arg);
 int dev_ready(struct vproc *p, struct file *f, int ops, int watch);
-void dev_status(endpoint_t driver);
-void dev_check_drivers(void);
 int64_t dev_cancel(struct vproc *p);
 int64_t dev_finish(struct vproc *p, int64_t result);
-void dev_done(endpoint_t driver, uint64_t id, int64_t result);
-endpoint_t dev_driver(uint64_t rdev);
+int dev_done(endpoint_t driver, uint64_t id, int64_t result);
+uint64_t dev_new_id(void);
+
+/* dmap.c: the device map, status mailboxes, terminals */
+struct driver *driver_for(uint64_t rdev);
+struct driver *driver_of(endpoint_t ep);
+endpoint_t driver_endpoint(struct driver *d);
+endpoint_t driver_restarted(endpoint_t old);
+void drivers_check(void);
+void driver_status(struct driver *d);
+int driver_take_done(endpoint_t ep, uint64_t id, int64_t *result);
+int terminal_check(struct vproc *p, struct driver *d, uint64_t req, int64_t value);
+void terminal_update(struct vproc *p, struct driver *d, uint64_t req, int64_t value);
+void terminal_session_ended(int sid);
 
 /* wait.c: suspended calls */
 #define SUSPEND (-0x7fff0000ll)  /* a handler's result: no reply now */
@@ -194,10 +242,12 @@ void wakeup_pipes(void);
 void wakeup_polls(void);
 int cancel_call(struct vproc *p);
 void timers_check(void);
+void timers_arm(void);
 
 /* syscalls in calls_*.c, one table in table.c */
 typedef int64_t (*vfs_call_t)(struct vproc *p, const uint64_t *a);
 int64_t vfs_dispatch(struct vproc *p, uint64_t nr, const uint64_t *a);
+int64_t sendfile_finish(struct vproc *p, int64_t result);
 void signal_queue(int kind, int target, int sig);
 
 #endif

@@ -63,6 +63,13 @@ int64_t fs_call(endpoint_t fs, message_t *m)
     return (int64_t)m->u.w[0];
 }
 
+/* A request that moves at most max bytes: a larger count from the server is -EIO. */
+int64_t fs_transfer(endpoint_t fs, message_t *m, uint64_t max)
+{
+    int64_t r = fs_call(fs, m);
+    return r > 0 && (uint64_t)r > max ? -LX_EIO : r;
+}
+
 /*
  * A request that names an entry of dir (LOOKUP, CREATE, UNLINK, RMDIR, LINK,
  * SYMLINK: name may hold "name\0target"): m has the type and w3.. as the

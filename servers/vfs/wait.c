@@ -42,16 +42,18 @@ void wakeup_polls(void)
     }
 }
 
-void dev_done(endpoint_t driver, uint64_t id, int64_t result)
+/* A driver's DONE item: finish the call waiting for (driver, id). 0 if none waits. */
+int dev_done(endpoint_t driver, uint64_t id, int64_t result)
 {
     for (int i = 0; i < NR_SLOTS; i++) {
         struct vproc *p = vproc_by_index(i);
         if (p && p->wait == WAIT_DEV && p->dev_ep == driver && p->dev_id == id) {
             p->wait = WAIT_NONE;
             reply(p->ep, dev_finish(p, result));
-            return;
+            return 1;
         }
     }
+    return 0;
 }
 
 /* End p's suspended call with -EINTR (a device may report a partial result). 1 if there was one. */
@@ -72,19 +74,30 @@ int cancel_call(struct vproc *p)
     return 1;
 }
 
-/* The alarm rang: rerun the polls whose deadline passed, then re-arm for the next. */
-void timers_check(void)
+/* Our one alarm, set for the earliest deadline of a waiting poll (at most a day away). */
+#define ALARM_MAX_TICKS (24ull * 3600 * 1000)
+void timers_arm(void)
 {
     uint64_t now = sys_uptime(), next = 0;
     for (int i = 0; i < NR_SLOTS; i++) {
         struct vproc *p = vproc_by_index(i);
-        if (!p || p->wait != WAIT_POLL || !p->deadline)
-            continue;
-        if (p->deadline <= now)
-            rerun(p);
-        if (p->wait == WAIT_POLL && p->deadline && (!next || p->deadline < next))
+        if (p && p->wait == WAIT_POLL && p->deadline && (!next || p->deadline < next))
             next = p->deadline;
     }
-    if (next)
-        sys_alarm(next > now ? next - now : 1);
+    if (next) {
+        uint64_t ticks = next > now ? next - now : 1;
+        sys_alarm(ticks < ALARM_MAX_TICKS ? ticks : ALARM_MAX_TICKS);
+    }
+}
+
+/* The alarm rang: rerun the polls whose deadline passed, then re-arm for the next. */
+void timers_check(void)
+{
+    uint64_t now = sys_uptime();
+    for (int i = 0; i < NR_SLOTS; i++) {
+        struct vproc *p = vproc_by_index(i);
+        if (p && p->wait == WAIT_POLL && p->deadline && p->deadline <= now)
+            rerun(p);
+    }
+    timers_arm();
 }

@@ -164,6 +164,47 @@ static void t_garbage(void)
     EXPECT(t.lflag, default_termios.lflag);
 }
 
+/*
+ * A mailbox (CDEV_MAILBOX, as vfs lends one): the driver writes our status
+ * items into our memory and we never ask. A full box keeps the rest in the
+ * driver until we say we took some; then they come, in order.
+ */
+static void t_status_mailbox(void)
+{
+    static struct cdev_mailbox box;
+    memset(&box, 0, sizeof(box));
+    grant_id_t g = grant_alloc(tty_ep, &box, sizeof(box), GRANT_READ | GRANT_WRITE);
+    int32_t fg = 0;
+    EXPECT(ioctl_ptr(T_TIOCGPGRP, &fg, sizeof(fg)), 0);
+    EXPECT(cdev(CDEV_MAILBOX, (uint64_t)g, sizeof(box) - 1, 0, 0, 0, 0, 0), -LX_EINVAL);
+    EXPECT(cdev(CDEV_MAILBOX, 99999, sizeof(box), 0, 0, 0, 0, 0), -LX_EFAULT); /* no such grant */
+    EXPECT(cdev(CDEV_MAILBOX, (uint64_t)g, sizeof(box), 0, 0, 0, 0, 0), 0);
+    EXPECT(ioctl_val(T_TIOCSCTTY, 0, 55), 0);
+    struct lx_winsize w[2] = {{25, 80, 0, 0}, {24, 80, 0, 0}};
+    for (int i = 0; i <= CDEV_MAILBOX_ITEMS; i++) /* one SIGWINCH more than the box holds */
+        EXPECT(ioctl_ptr(T_TIOCSWINSZ, &w[i % 2], sizeof(w[0])), 0);
+    EXPECT(box.head, CDEV_MAILBOX_ITEMS);
+    for (int i = 0; i < CDEV_MAILBOX_ITEMS; i++) {
+        EXPECT(box.item[i].kind, CDEV_ST_SIGNAL);
+        EXPECT(box.item[i].w1, 55);
+        EXPECT(box.item[i].w2, 28); /* SIGWINCH */
+    }
+    EXPECT(cdev(CDEV_STATUS, 0, 0, 0, 0, 0, 0, 0), CDEV_ST_SIGNAL); /* the one kept back */
+    EXPECT(ioctl_ptr(T_TIOCSWINSZ, &w[1], sizeof(w[0])), 0);
+    EXPECT(ioctl_ptr(T_TIOCSWINSZ, &w[0], sizeof(w[0])), 0); /* two more, kept back */
+    box.tail = CDEV_MAILBOX_ITEMS; /* took them all */
+    EXPECT(ipc_notify(tty_ep), 0); /* room: the driver writes what it kept */
+    EXPECT(cdev(CDEV_SELECT, 0, 0, 0, 0, 0, 0, 0), 0); /* (after the notification) */
+    EXPECT(box.head, CDEV_MAILBOX_ITEMS + 2);
+    EXPECT(box.item[0].kind, CDEV_ST_SIGNAL);
+    EXPECT(cdev(CDEV_MAILBOX, 0, 0, 0, 0, 0, 0, 0), 0); /* back to CDEV_STATUS */
+    EXPECT(ioctl_ptr(T_TIOCSWINSZ, &w[1], sizeof(w[0])), 0);
+    EXPECT(box.head, CDEV_MAILBOX_ITEMS + 2);
+    EXPECT(cdev(CDEV_STATUS, 0, 0, 0, 0, 0, 0, 0), CDEV_ST_SIGNAL);
+    EXPECT(ioctl_ptr(T_TIOCSPGRP, &fg, sizeof(fg)), 0);
+    grant_free(g);
+}
+
 void basic_tests(void)
 {
     run_test("open", t_open);
@@ -178,4 +219,5 @@ void basic_tests(void)
     run_test("select_idle", t_select_idle);
     run_test("cancel_read", t_cancel_read);
     run_test("garbage", t_garbage);
+    run_test("status_mailbox", t_status_mailbox);
 }

@@ -1,0 +1,284 @@
+/*
+ * The device map: which driver serves a character device, found by its
+ * label (ROOT_LOOKUP; root itself serves /dev/service), and what vfs knows of
+ * each: its endpoint, its status mailbox, and for a terminal the session it
+ * belongs to and its foreground process group.
+ *
+ * vfs never waits for a driver to learn its status. When it first finds a
+ * driver it lends it a mailbox in vfs's own memory (CDEV_MAILBOX, samsara/
+ * fs.h); the driver writes status items there with safecopy and notifies.
+ * vfs reads them from its memory (driver_status). A notification counts only
+ * from a driver in this map that took a mailbox (driver_of); anyone else's is
+ * refused (main.c). Everything in the box is checked: a DONE must name a
+ * request of ours waiting at that driver, and a SIGNAL is obeyed only from a
+ * terminal's driver, for that terminal's foreground group, and only for the
+ * signals a terminal sends (^C, ^\, ^Z, window size, hang-up).
+ */
+#include <samsara/root.h>
+#include "vfs.h"
+
+#define SIGHUP 1
+#define SIGINT 2
+#define SIGQUIT 3
+#define SIGCONT 18
+#define SIGTSTP 20
+#define SIGTTIN 21
+#define SIGTTOU 22
+#define SIGWINCH 28
+
+static struct driver drivers[] = {
+    {.label = "tty", .terminal = 1}, /* majors 4 and 5: the console */
+    {.label = "demo"},               /* major 240: /dev/demo */
+    {.label = 0},                    /* 10/240: /dev/service, root's administrator interface */
+};
+#define NR_DRIVERS (sizeof(drivers) / sizeof(drivers[0]))
+
+struct driver *driver_for(uint64_t rdev)
+{
+    uint64_t major = rdev >> 8, minor = rdev & 0xff;
+    if (major == 4 || major == 5)
+        return &drivers[0];
+    if (major == 240 && minor == 0)
+        return &drivers[1];
+    if (major == 10 && minor == 240)
+        return &drivers[2];
+    return 0;
+}
+
+/* The registered driver whose endpoint this is (one that took a mailbox), or 0. */
+struct driver *driver_of(endpoint_t ep)
+{
+    for (size_t i = 0; i < NR_DRIVERS; i++)
+        if (ep > 0 && drivers[i].ep == ep && drivers[i].has_box)
+            return &drivers[i];
+    return 0;
+}
+
+static void forget(struct driver *d)
+{
+    if (d->has_box)
+        grant_free(d->box_grant);
+    d->has_box = 0;
+    d->ep = 0;
+}
+
+/*
+ * Lend a driver we just found its mailbox. A restarted terminal driver also
+ * learns its foreground group again (so ^C still reaches it).
+ */
+static void register_mailbox(struct driver *d)
+{
+    memset(&d->box, 0, sizeof(d->box));
+    d->taken = 0;
+    grant_id_t g = grant_alloc(d->ep, &d->box, sizeof(d->box), GRANT_READ | GRANT_WRITE);
+    message_t m = {.type = CDEV_MAILBOX, .u.w = {(uint64_t)g, sizeof(d->box)}};
+    if (g < 0 || ipc_sendrec(d->ep, &m) < 0 || (int64_t)m.u.w[0] < 0) {
+        printf("vfs: driver %s took no status mailbox: its notifications are ignored\n", d->label);
+        grant_free(g);
+        return;
+    }
+    d->box_grant = g;
+    d->has_box = 1;
+    if (d->terminal && d->sid > 0) {
+        message_t c = {.type = CDEV_IOCTL,
+                       .u.w = {0, dev_new_id(), TIOCSCTTY, 0, 0, (uint64_t)d->fgrp, 1}};
+        ipc_sendrec(d->ep, &c);
+    }
+    driver_status(d); /* what it had queued for us already */
+}
+
+/* The driver's endpoint, looked up (and given its mailbox) the first time. */
+endpoint_t driver_endpoint(struct driver *d)
+{
+    if (!d)
+        return -E_SRCH;
+    if (d->ep > 0)
+        return d->ep;
+    if (!d->label)
+        return d->ep = ROOT_EP;
+    message_t m = {.type = ROOT_LOOKUP};
+    strncpy_s((char *)m.u.b, d->label, 16);
+    if (ipc_sendrec(ROOT_EP, &m) < 0 || m.type <= 0)
+        return -E_SRCH;
+    d->ep = m.type;
+    d->used = 1;
+    register_mailbox(d);
+    return d->ep > 0 ? d->ep : -E_SRCH;
+}
+
+/* A request to the driver failed with E_DEADEP: it was restarted. The new instance, or -E_SRCH. */
+endpoint_t driver_restarted(endpoint_t old)
+{
+    for (size_t i = 0; i < NR_DRIVERS; i++)
+        if (drivers[i].ep == old && drivers[i].label) {
+            forget(&drivers[i]);
+            return driver_endpoint(&drivers[i]);
+        }
+    return -E_SRCH;
+}
+
+/*
+ * rs says a service changed (ds "ep.*"): requests waiting on a driver that
+ * is gone fail with EIO, and a driver we used is found again (its new
+ * instance gets a mailbox, so its status and signals reach us at once).
+ */
+void drivers_check(void)
+{
+    struct proc_info info;
+    for (size_t i = 0; i < NR_DRIVERS; i++)
+        if (drivers[i].label && drivers[i].ep > 0 && sys_proc_info(drivers[i].ep, &info) < 0)
+            forget(&drivers[i]);
+    for (int i = 0; i < NR_SLOTS; i++) {
+        struct vproc *p = vproc_by_index(i);
+        if (p && p->wait == WAIT_DEV && sys_proc_info(p->dev_ep, &info) < 0) {
+            p->wait = WAIT_NONE;
+            reply(p->ep, dev_finish(p, -LX_EIO));
+        }
+    }
+    for (size_t i = 0; i < NR_DRIVERS; i++)
+        if (drivers[i].label && drivers[i].used && drivers[i].ep <= 0)
+            driver_endpoint(&drivers[i]);
+}
+
+/* ---- terminals: sessions and foreground groups */
+
+static int in_session(int pgrp, int sid)
+{
+    for (int i = 0; i < NR_SLOTS; i++) {
+        struct vproc *q = vproc_by_index(i);
+        if (q && q->pgrp == pgrp && q->sid == sid)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * Before a terminal ioctl that changes who the terminal belongs to
+ * (value: TIOCSPGRP's group, or TIOCSCTTY's argument): 0 or an errno, as
+ * Linux. TIOCSCTTY needs a session leader, and a terminal that belongs to
+ * no session (or the argument 1: one user, who may take it); TIOCSPGRP
+ * needs the caller's own terminal and a group of the caller's session.
+ */
+int terminal_check(struct vproc *p, struct driver *d, uint64_t req, int64_t value)
+{
+    if (!d || !d->terminal)
+        return 0;
+    if (req == TIOCSCTTY)
+        return p->pid != p->sid || (d->sid && d->sid != p->sid && value != 1) ? -LX_EPERM : 0;
+    if (req == TIOCSPGRP) {
+        if (!d->sid || d->sid != p->sid)
+            return -LX_ENOTTY;
+        if (value <= 0)
+            return -LX_EINVAL;
+        return in_session((int)value, p->sid) ? 0 : -LX_EPERM;
+    }
+    return 0;
+}
+
+/* After the driver accepted it: remember the terminal's session and foreground group. */
+void terminal_update(struct vproc *p, struct driver *d, uint64_t req, int64_t value)
+{
+    if (!d || !d->terminal)
+        return;
+    if (req == TIOCSCTTY) {
+        d->sid = p->sid;
+        d->fgrp = p->pgrp;
+    } else if (req == TIOCSPGRP) {
+        d->fgrp = (int)value;
+    } else if (req == TIOCNOTTY && d->sid == p->sid) {
+        d->sid = d->fgrp = 0;
+    }
+}
+
+/* A session leader exited: its terminal belongs to no session now (as Linux). */
+void terminal_session_ended(int sid)
+{
+    for (size_t i = 0; i < NR_DRIVERS; i++)
+        if (drivers[i].terminal && drivers[i].sid == sid)
+            drivers[i].sid = drivers[i].fgrp = 0;
+}
+
+static int terminal_signal(uint64_t sig)
+{
+    switch (sig) {
+    case SIGHUP: case SIGINT: case SIGQUIT: case SIGCONT: case SIGTSTP: case SIGTTIN:
+    case SIGTTOU: case SIGWINCH:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* ---- the status mailbox */
+
+static void item(struct driver *d, const struct cdev_status_item *it)
+{
+    char why[96];
+    switch (it->kind) {
+    case CDEV_ST_NONE: /* taken back by a cancel (driver_take_done) */
+        return;
+    case CDEV_ST_DONE:
+        if (!dev_done(d->ep, it->w1, (int64_t)it->w2)) {
+            snprintf_s(why, sizeof(why), "a result for request %lu, which waits for nothing", it->w1);
+            vfs_refuse(REFUSE_STATUS, d->ep, why);
+        }
+        return;
+    case CDEV_ST_SELECT:
+        wakeup_polls();
+        return;
+    case CDEV_ST_SIGNAL:
+        if (d->terminal && d->fgrp > 0 && it->w1 == (uint64_t)d->fgrp && terminal_signal(it->w2)) {
+            signal_queue(VFS_SIG_PGRP, d->fgrp, (int)it->w2);
+            return;
+        }
+        snprintf_s(why, sizeof(why), "signal %lu for group %ld (its terminal's foreground: %d)",
+                   it->w2, (int64_t)it->w1, d->terminal ? d->fgrp : 0);
+        vfs_refuse(REFUSE_SIGNAL, d->ep, why);
+        return;
+    default:
+        snprintf_s(why, sizeof(why), "a status item of unknown kind %lu", it->kind);
+        vfs_refuse(REFUSE_STATUS, d->ep, why);
+    }
+}
+
+/*
+ * The driver notified us: take the items it wrote. Only our own count
+ * (taken) is trusted; a head that runs more than a box ahead is refused and
+ * the box emptied. If it was full, the driver may have kept items back:
+ * a notification tells it there is room (never a wait).
+ */
+void driver_status(struct driver *d)
+{
+    uint64_t head = __atomic_load_n(&d->box.head, __ATOMIC_ACQUIRE), start = d->taken;
+    if (head - start > CDEV_MAILBOX_ITEMS) {
+        vfs_refuse(REFUSE_STATUS, d->ep, "a status mailbox whose head is out of range");
+        d->taken = head;
+        __atomic_store_n(&d->box.tail, head, __ATOMIC_RELEASE);
+        return;
+    }
+    while (d->has_box && d->taken != head) {
+        struct cdev_status_item it = d->box.item[d->taken % CDEV_MAILBOX_ITEMS];
+        __atomic_store_n(&d->box.tail, ++d->taken, __ATOMIC_RELEASE);
+        item(d, &it);
+    }
+    if (head - start == CDEV_MAILBOX_ITEMS && d->ep > 0)
+        ipc_notify(d->ep);
+}
+
+/* A cancel found the request finished: its DONE item may wait in the box. Take it back. */
+int driver_take_done(endpoint_t ep, uint64_t id, int64_t *result)
+{
+    struct driver *d = driver_of(ep);
+    if (!d)
+        return 0;
+    uint64_t head = __atomic_load_n(&d->box.head, __ATOMIC_ACQUIRE);
+    for (uint64_t i = d->taken; i != head && i - d->taken < CDEV_MAILBOX_ITEMS; i++) {
+        struct cdev_status_item *it = &d->box.item[i % CDEV_MAILBOX_ITEMS];
+        if (it->kind == CDEV_ST_DONE && it->w1 == id) {
+            *result = (int64_t)it->w2;
+            it->kind = CDEV_ST_NONE;
+            return 1;
+        }
+    }
+    return 0;
+}
