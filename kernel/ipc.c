@@ -15,6 +15,7 @@
 
 static void wake(struct proc *p, int64_t result)
 {
+    p->ipc_deadline = 0;
     p->regs.rax = (uint64_t)result;
     proc_unblock(p, p->flags & (PS_SENDING | PS_RECEIVING));
 }
@@ -134,6 +135,21 @@ int64_t ipc_send(struct proc *p, endpoint_t dst_ep, uint64_t msgp, int nonblock,
     return post(p, dst, msgp, nonblock, sendrec);
 }
 
+/* t, blocked sending, leaves the queue it waits in. */
+static void unqueue(struct proc *t)
+{
+    struct proc *dst;
+    if (ep_lookup(t->sendto, &dst) == 0)
+        for (struct proc **pp = &dst->senders; *pp; pp = &(*pp)->next_sender)
+            if (*pp == t) {
+                *pp = t->next_sender;
+                break;
+            }
+    t->next_sender = 0;
+    t->sendto = NONE;
+    t->in_sendrec = 0;
+}
+
 /*
  * KC_PROC_REGS(REGS_INTERRUPT) for pm, before it delivers a signal to t:
  * a Linux call of t still waiting in a server's queue is withdrawn and
@@ -151,21 +167,30 @@ int64_t ipc_interrupt(struct proc *t, struct proc *caller, uint64_t uaddr)
     if (copy_to_user(caller, uaddr, report, sizeof(report)) < 0)
         return -E_FAULT;
     if (t->flags & PS_SENDING) {
-        struct proc *dst;
-        if (ep_lookup(t->sendto, &dst) == 0)
-            for (struct proc **pp = &dst->senders; *pp; pp = &(*pp)->next_sender)
-                if (*pp == t) {
-                    *pp = t->next_sender;
-                    break;
-                }
-        t->next_sender = 0;
-        t->sendto = NONE;
-        t->in_sendrec = 0;
+        unqueue(t);
         t->linux_call = 0;
         wake(t, -LINUX_EINTR);
         return 1;
     }
     return 2;
+}
+
+/*
+ * A bounded sendrec's deadline passed (timer_tick): withdraw the request if
+ * it still waits in the callee's queue, stop waiting for the reply if the
+ * callee has it, and fail with E_TIMEDOUT. A late reply then finds nobody
+ * waiting (the callee's sendnb gets E_AGAIN).
+ */
+void ipc_timeout(struct proc *p)
+{
+    p->ipc_deadline = 0;
+    if (p->flags & PS_SENDING)
+        unqueue(p);
+    else if (!(p->flags & PS_RECEIVING) || !p->awaiting_reply)
+        return;
+    p->getfrom = NONE;
+    p->awaiting_reply = 0;
+    wake(p, -E_TIMEDOUT);
 }
 
 /* A Linux system call (see linux.c): m goes to server, the reply to rax. */

@@ -40,11 +40,17 @@ void irq_release_all(struct proc *p)
         }
 }
 
+/* timer_tick will look at the process table at tick (alarms and IPC deadlines). */
+void timer_wake_at(uint64_t tick)
+{
+    if (tick && tick < next_alarm)
+        next_alarm = tick;
+}
+
 void alarm_set(struct proc *p, uint64_t delay)
 {
     p->alarm_at = delay ? ticks + delay : 0;
-    if (p->alarm_at && p->alarm_at < next_alarm)
-        next_alarm = p->alarm_at;
+    timer_wake_at(p->alarm_at);
 }
 
 void timer_tick(void)
@@ -54,13 +60,19 @@ void timer_tick(void)
         next_alarm = ~0ull;
         for (int i = 0; i < NR_SLOTS; i++) {
             struct proc *p = &proc_table[i];
-            if (!p->in_use || !p->alarm_at)
+            if (!p->in_use)
+                continue;
+            if (p->ipc_deadline && p->ipc_deadline <= ticks)
+                ipc_timeout(p);
+            else
+                timer_wake_at(p->ipc_deadline);
+            if (!p->alarm_at)
                 continue;
             if (p->alarm_at <= ticks) {
                 p->alarm_at = 0;
                 notify_from_kernel(p, SYSTEM, NOTIFY_ALARM);
-            } else if (p->alarm_at < next_alarm) {
-                next_alarm = p->alarm_at;
+            } else {
+                timer_wake_at(p->alarm_at);
             }
         }
     }

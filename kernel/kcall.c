@@ -9,11 +9,24 @@
 #include <samsara/linux.h>
 #include "kernel.h"
 
+#define MAX_TICKS (100ull * 365 * 24 * 3600 * HZ) /* a century: no deadline can wrap */
+
 typedef int64_t (*kcall_fn)(struct proc *p, const uint64_t *a);
 
 static int64_t do_send(struct proc *p, const uint64_t *a) { return ipc_send(p, (endpoint_t)a[0], a[1], 0, 0); }
 static int64_t do_receive(struct proc *p, const uint64_t *a) { return ipc_receive(p, (endpoint_t)a[0], a[1], a[2]); }
-static int64_t do_sendrec(struct proc *p, const uint64_t *a) { return ipc_send(p, (endpoint_t)a[0], a[1], 0, 1); }
+/* KC_SENDREC(dst, msg*, ticks): ticks > 0 bounds the wait for the reply. */
+static int64_t do_sendrec(struct proc *p, const uint64_t *a)
+{
+    if (a[2] > MAX_TICKS)
+        return -E_INVAL;
+    int64_t r = ipc_send(p, (endpoint_t)a[0], a[1], 0, 1);
+    if (r == KC_BLOCKED && a[2]) {
+        p->ipc_deadline = ticks + a[2];
+        timer_wake_at(p->ipc_deadline);
+    }
+    return r;
+}
 static int64_t do_notify(struct proc *p, const uint64_t *a) { return ipc_notify(p, (endpoint_t)a[0]); }
 static int64_t do_sendnb(struct proc *p, const uint64_t *a) { return ipc_send(p, (endpoint_t)a[0], a[1], 1, 0); }
 
@@ -39,7 +52,7 @@ static int64_t do_exit(struct proc *p, const uint64_t *a)
 
 static int64_t do_alarm(struct proc *p, const uint64_t *a)
 {
-    if (a[0] > 100ull * 365 * 24 * 3600 * HZ)
+    if (a[0] > MAX_TICKS)
         return -E_INVAL;
     alarm_set(p, a[0]);
     return 0;

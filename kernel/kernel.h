@@ -50,6 +50,7 @@ struct proc {
     uint32_t irq_pending;             /* IRQ bits from HARDWARE */
 
     uint64_t alarm_at;                /* tick, 0 = none */
+    uint64_t ipc_deadline;            /* tick a bounded sendrec gives up at, 0 = none */
     uint64_t grant_table, grant_count;
     struct priv priv;
     uint64_t denied, pages, ticks;
@@ -139,6 +140,7 @@ void ipc_cleanup(struct proc *dead);
 int64_t ipc_linux_call(struct proc *p, endpoint_t server, const message_t *m);
 int64_t ipc_interrupt(struct proc *t, struct proc *caller, uint64_t uaddr);
 void linux_syscall(struct proc *p);
+void ipc_timeout(struct proc *p);
 int ipc_check(void);
 
 /* kcall.c, priv.c (privileges and the denial trace) */
@@ -154,6 +156,7 @@ void irq_handle(int irq);
 void irq_release_all(struct proc *p);
 int irq_control(struct proc *p, int op, int irq);
 void alarm_set(struct proc *p, uint64_t delay);
+void timer_wake_at(uint64_t tick);
 void timer_tick(void);
 
 /* boot.c */

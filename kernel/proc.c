@@ -85,7 +85,7 @@ void proc_die(struct proc *p, int cause, int64_t code, uint64_t addr, uint64_t e
     vm_free_space(p->pml4);
     p->pml4 = 0;
     p->pages = 0;
-    p->alarm_at = 0;
+    p->alarm_at = p->ipc_deadline = 0;
     p->grant_table = p->grant_count = 0;
     fpu_forget(p->fpu);
 

@@ -1825,12 +1825,64 @@ static void t_driver_reply_bounded(void)
     CHECK(read(fd, area, 8) > 0); /* and then it tells the truth */
 }
 
+/*
+ * A driver that answers rs's heartbeats but never answers vfs ("mute") once
+ * held every file call for good. vfs's wait is bounded: the read fails with
+ * EIO after about 5 s, vfs complains, rs replaces the driver, and the next
+ * read works.
+ */
+static void t_driver_silence_bounded(void)
+{
+    char buf[16];
+    int fd = open("/dev/demo", O_RDWR);
+    CHECK(fd >= 0);
+    CHECK(write(fd, "mute", 4) == 4);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ERR(read(fd, buf, sizeof(buf)), EIO);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    CHECK(ms >= 4500 && ms < 30000);
+    for (int i = 0; i < 50 && read(fd, buf, sizeof(buf)) <= 0; i++)
+        usleep(20000); /* rs restarts it at once; give it a moment to be ready */
+    CHECK(read(fd, buf, sizeof(buf)) > 0);
+    close(fd);
+}
+
+/*
+ * A shell gives the terminal to a job whose leader may have exited already
+ * (a zombie keeps its group on Linux until it is reaped). vfs once said
+ * EPERM, and ash printed "can't set tty process group" now and then.
+ */
+static void t_tcsetpgrp_zombie_group(void)
+{
+    CHECK(setsid() == getpid());
+    int fd = open("/dev/console", O_RDWR);
+    CHECK(fd >= 0 && ioctl(fd, TIOCSCTTY, 1) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        _exit(0);
+    }
+    CHECK(pid > 0);
+    setpgid(pid, pid); /* as a shell does, in both: one of them wins the race */
+    usleep(100000);    /* it has exited; not reaped */
+    CHECK(tcsetpgrp(fd, pid) == 0);
+    CHECK(tcgetpgrp(fd) == pid);
+    CHECK(tcsetpgrp(fd, getpgrp()) == 0);
+    CHECK(waitpid(pid, 0, 0) == pid);
+    ERR(tcsetpgrp(fd, 99999), EPERM); /* a group that never was */
+    ioctl(fd, TIOCNOTTY);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
 } tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
+    {"driver_silence_bounded", t_driver_silence_bounded},
+    {"tcsetpgrp_zombie_group", t_tcsetpgrp_zombie_group},
     {"fork_wait", t_fork_wait},
     {"wait_nohang", t_wait_nohang},
     {"exec", t_exec},

@@ -13,6 +13,9 @@
  *                is not a terminal has no right to: vfs refuses and counts it)
  *   "lie N"      answer the next read with N, whatever was asked (vfs must
  *                not copy more than it asked for)
+ *   "mute"       take the next read and never answer it, nor any request
+ *                after it, while still answering rs's heartbeats (vfs must
+ *                not wait for ever: it gives up and complains)
  * With the argument "crash" it dies during its start-up, every time.
  *
  * Before a planned stop it records in ds ("LABEL.clean") that it stopped
@@ -26,12 +29,25 @@
 
 static uint64_t counter;
 static uint64_t lie; /* the next read's answer, if not 0 ("lie N") */
+static int mute;     /* "mute": the next read is never answered */
 static char key[DS_KEY_MAX]; /* "demo.counter": keys under a label belong to that service */
 static char clean_key[DS_KEY_MAX]; /* "demo.clean": 1 after a planned stop */
+
+/* Alive for rs, dead to everyone else: requests are taken and dropped. */
+static _Noreturn void ignore_requests(void)
+{
+    for (;;) {
+        message_t m;
+        if (ipc_receive(ANY, &m) == 0)
+            service_handle(&m);
+    }
+}
 
 static int64_t demo_read(const struct chardriver_req *r)
 {
     char text[24];
+    if (mute)
+        ignore_requests();
     if (lie) {
         int64_t n = (int64_t)lie;
         lie = 0;
@@ -79,6 +95,8 @@ static int64_t demo_write(const struct chardriver_req *r)
         while (*s >= '0' && *s <= '9')
             s++;
         chardriver_signal((int32_t)group, (int)number(s));
+    } else if (!strncmp(cmd, "mute", 4)) {
+        mute = 1;
     } else if (!strncmp(cmd, "lie", 3)) {
         lie = number(cmd + 3);
     } else if (!strncmp(cmd, "violate", 7)) {

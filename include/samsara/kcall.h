@@ -17,7 +17,8 @@ enum kcall_number {
     /* IPC */
     KC_SEND = 0,      /* (dst, msg*): block until delivered */
     KC_RECEIVE,       /* (src|ANY, msg*, flags) */
-    KC_SENDREC,       /* (dst, msg*): send, then receive the reply into msg */
+    KC_SENDREC,       /* (dst, msg*, ticks): send, then receive the reply into msg; */
+                      /* ticks > 0 bounds the wait (E_TIMEDOUT, the call withdrawn) */
     KC_NOTIFY,        /* (dst): set a pending bit, never blocks */
     KC_SENDNB,        /* (dst, msg*): deliver only if dst is waiting */
     /* kernel calls */

@@ -40,6 +40,8 @@ static inline int ipc_sendnb(endpoint_t dst, message_t *m) { return (int)kcall2(
 static inline int ipc_receive(endpoint_t src, message_t *m) { return (int)kcall3(KC_RECEIVE, (uint64_t)src, (uint64_t)m, 0); }
 static inline int ipc_receive_nb(endpoint_t src, message_t *m) { return (int)kcall3(KC_RECEIVE, (uint64_t)src, (uint64_t)m, RECV_NONBLOCK); }
 static inline int ipc_sendrec(endpoint_t dst, message_t *m) { return (int)kcall2(KC_SENDREC, (uint64_t)dst, (uint64_t)m); }
+/* sendrec that gives up after ticks (ms) with E_TIMEDOUT: for peers that may never answer */
+static inline int ipc_sendrec_bounded(endpoint_t dst, message_t *m, uint64_t ticks) { return (int)kcall3(KC_SENDREC, (uint64_t)dst, (uint64_t)m, ticks); }
 static inline int ipc_notify(endpoint_t dst) { return (int)kcall1(KC_NOTIFY, (uint64_t)dst); }
 
 /* Kernel calls */

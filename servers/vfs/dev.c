@@ -45,7 +45,7 @@ struct dev_grant {
 static int64_t dev_call(endpoint_t *d, message_t *m, struct dev_grant *dg)
 {
     message_t copy = *m;
-    int r = ipc_sendrec(*d, m);
+    int r = driver_sendrec(*d, m);
     endpoint_t again;
     if (r == -E_DEADEP && copy.type != CDEV_CANCEL && (again = driver_restarted(*d)) > 0) {
         *d = again;
@@ -55,7 +55,7 @@ static int64_t dev_call(endpoint_t *d, message_t *m, struct dev_grant *dg)
             dg->g = grant_alloc(again, dg->buf, DEVBUF_SIZE, dg->access);
             m->u.w[dg->w] = (uint64_t)dg->g;
         }
-        r = dg && dg->g < 0 ? -E_NOMEM : ipc_sendrec(again, m);
+        r = dg && dg->g < 0 ? -E_NOMEM : driver_sendrec(again, m);
     }
     if (r < 0)
         return -LX_EIO;

@@ -63,6 +63,28 @@ static void forget(struct driver *d)
 }
 
 /*
+ * A request to a driver of the map: bounded, so that a driver which keeps
+ * answering rs's heartbeats but not us cannot hold every file call. A
+ * driver answers each request at once (a call that must wait is suspended
+ * and finished through the mailbox), so one that has not answered in
+ * DRIVER_TIMEOUT_MS is broken: we complain to rs, which replaces it, and
+ * the call fails with EIO (the E_TIMEDOUT the caller sees becomes that).
+ */
+int driver_sendrec(endpoint_t ep, message_t *m)
+{
+    int r = ipc_sendrec_bounded(ep, m, DRIVER_TIMEOUT_MS);
+    struct driver *d;
+    if (r == -E_TIMEDOUT && (d = driver_of(ep)) && d->label) {
+        message_t c = {.type = ROOT_COMPLAIN};
+        strncpy_s((char *)c.u.b, d->label, sizeof(c.u.b));
+        printf("vfs: driver %s (endpoint %d) did not answer in %d ms: complaint to rs\n", d->label,
+               ep, DRIVER_TIMEOUT_MS);
+        ipc_sendrec_bounded(ROOT_EP, &c, DRIVER_TIMEOUT_MS);
+    }
+    return r;
+}
+
+/*
  * Lend a driver we just found its mailbox. A restarted terminal driver also
  * learns its foreground group again (so ^C still reaches it).
  */
@@ -72,7 +94,7 @@ static void register_mailbox(struct driver *d)
     d->taken = 0;
     grant_id_t g = grant_alloc(d->ep, &d->box, sizeof(d->box), GRANT_READ | GRANT_WRITE);
     message_t m = {.type = CDEV_MAILBOX, .u.w = {(uint64_t)g, sizeof(d->box)}};
-    if (g < 0 || ipc_sendrec(d->ep, &m) < 0 || (int64_t)m.u.w[0] < 0) {
+    if (g < 0 || driver_sendrec(d->ep, &m) < 0 || (int64_t)m.u.w[0] < 0) {
         printf("vfs: driver %s took no status mailbox: its notifications are ignored\n", d->label);
         grant_free(g);
         return;
@@ -82,7 +104,7 @@ static void register_mailbox(struct driver *d)
     if (d->terminal && d->sid > 0) {
         message_t c = {.type = CDEV_IOCTL,
                        .u.w = {0, dev_new_id(), TIOCSCTTY, 0, 0, (uint64_t)d->fgrp, 1}};
-        ipc_sendrec(d->ep, &c);
+        driver_sendrec(d->ep, &c);
     }
     driver_status(d); /* what it had queued for us already */
 }
@@ -145,7 +167,7 @@ void drivers_check(void)
 static int in_session(int pgrp, int sid)
 {
     for (int i = 0; i < NR_SLOTS; i++) {
-        struct vproc *q = vproc_by_index(i);
+        struct vproc *q = vproc_known(i);
         if (q && q->pgrp == pgrp && q->sid == sid)
             return 1;
     }

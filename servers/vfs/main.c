@@ -35,6 +35,16 @@ struct vproc *vproc_by_index(int i)
     return procs[i].ep ? &procs[i] : 0;
 }
 
+/*
+ * A process vfs knew, live or exited (its slot not reused yet): group
+ * membership for TIOCSPGRP, which on Linux a zombie keeps until it is
+ * reaped (a shell gives the terminal to a job whose leader already exited).
+ */
+struct vproc *vproc_known(int i)
+{
+    return procs[i].pid ? &procs[i] : 0;
+}
+
 struct vproc *vproc_new(endpoint_t ep)
 {
     struct vproc *p = &procs[EP_SLOT(ep)];

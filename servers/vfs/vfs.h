@@ -144,6 +144,7 @@ extern uint8_t bounce[BOUNCE_SIZE];
 /* main.c */
 void reply(endpoint_t ep, int64_t result);
 struct vproc *vproc_of(endpoint_t ep);
+struct vproc *vproc_known(int i);
 struct vproc *vproc_new(endpoint_t ep);
 struct vproc *vproc_by_index(int i);
 extern struct vproc *procfs_caller;
@@ -228,6 +229,8 @@ struct driver *driver_for(uint64_t rdev);
 struct driver *driver_of(endpoint_t ep);
 endpoint_t driver_endpoint(struct driver *d);
 endpoint_t driver_restarted(endpoint_t old);
+#define DRIVER_TIMEOUT_MS 5000 /* a driver answers at once; after this it is broken */
+int driver_sendrec(endpoint_t ep, message_t *m);
 void drivers_check(void);
 void driver_status(struct driver *d);
 int driver_take_done(endpoint_t ep, uint64_t id, int64_t *result);

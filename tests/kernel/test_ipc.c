@@ -84,6 +84,17 @@ static int h_take_and_crash(uint64_t n)
     return 0;
 }
 
+/* Helper: take one request, keep it n ticks, then answer it (late: nobody waits any more). */
+static int h_late_reply(uint64_t n)
+{
+    message_t m;
+    if (ipc_receive(ANY, &m) < 0)
+        return 1;
+    sleep_ticks(n);
+    m.type = MSG_ECHO;
+    return ipc_sendnb(m.source, &m) == -E_AGAIN ? 0 : 2;
+}
+
 /* Helper: send to endpoint n (blocking), report the result as exit status. */
 static int h_send_to(uint64_t n)
 {
@@ -309,7 +320,34 @@ static void t_bad_message_pointer(void)
     wait_child(e, &d);
 }
 
+/*
+ * A bounded sendrec (KC_SENDREC with ticks): a callee that keeps the request,
+ * or never takes it, cannot hold the caller longer than that; the request is
+ * withdrawn and a late reply finds nobody. An answer in time is as usual.
+ */
+static void t_sendrec_bounded(void)
+{
+    message_t m = {.type = MSG_PING, .u.w = {7}};
+    endpoint_t h = spawn_helper("peer", "late_reply", 300);
+    uint64_t t0 = sys_uptime();
+    EXPECT(ipc_sendrec_bounded(h, &m, 50), -E_TIMEDOUT); /* it holds the request */
+    uint64_t waited = sys_uptime() - t0;
+    CHECK(waited >= 50 && waited < 250);
+    expect_clean_exit(h); /* its late sendnb found nobody waiting */
+    h = spawn_helper("peer", "sleep", 300);               /* never receives */
+    EXPECT(ipc_sendrec_bounded(h, &m, 20), -E_TIMEDOUT);
+    EXPECT(sys_selfcheck(), 0);                           /* withdrawn from its queue */
+    expect_clean_exit(h);
+    h = spawn_helper("peer", "echo", 1);
+    EXPECT(ipc_sendrec_bounded(h, &m, 1000), 0);           /* an answer in time */
+    EXPECT(m.u.w[0], 8);
+    expect_clean_exit(h);
+    EXPECT(kcall3(KC_SENDREC, (uint64_t)h, (uint64_t)&m, ~0ull), -E_INVAL);
+    EXPECT(kcall3(KC_SENDREC, (uint64_t)parent_ep, (uint64_t)&m, 1ull << 62), -E_INVAL);
+}
+
 const struct ktest ipc_tests[] = {
+    {"ipc_sendrec_bounded", t_sendrec_bounded},
     {"ipc_sendrec", t_sendrec},
     {"ipc_send_receive", t_send_receive},
     {"ipc_receive_specific_then_any", t_receive_specific_then_any},
@@ -329,6 +367,6 @@ const struct ktest ipc_tests[] = {
 const struct khelper ipc_helpers[] = {
     {"echo", h_echo},           {"recv_send", h_recv_then_send}, {"send_one", h_send_one},
     {"notify", h_notify},       {"sleep", h_sleep},              {"take_crash", h_take_and_crash},
-    {"send_to", h_send_to},     {"notify_send", h_notify_send},
+    {"send_to", h_send_to},     {"late_reply", h_late_reply},     {"notify_send", h_notify_send},
     {"notify_reply", h_notify_then_reply}, {0, 0},
 };
