@@ -107,6 +107,10 @@ def shell_tests(record, boot):
     check(record, boot, "system.update_saves_state", "service log | grep demo | grep -c 'state saved'",
           lambda out: out[:1] == ["1"]
           and any("previous instance stopped cleanly" in line for _, line in boot.lines))
+    # an update whose writer goes away before the whole program came is dropped at close
+    check(record, boot, "system.service_update_aborted_at_close",
+          "printf 'update demo 100' > /dev/service; service list | head -1; service log | grep -c aborted",
+          ["label      endpoint state    restarts last failure     last_us mean_us", "1"])
     check(record, boot, "system.service_update_errors",
           "service update nosuch /bin/demo; echo st=$?; service update demo /nonexistent; echo st=$?",
           lambda out: out[:2] == ["error: update nosuch: no such service", "st=1"] and out[-1] == "st=2")

@@ -149,7 +149,15 @@ void admin_request(message_t *m)
     uint64_t len = m->u.w[3];
     switch (m->type) {
     case CDEV_OPEN:
-    case CDEV_CLOSE:
+        res = m->u.w[0] == 0 ? 0 : -LX_ENXIO;
+        break;
+    case CDEV_CLOSE: /* the writer of an update is gone before its last byte: no update */
+        if (receiving_program) {
+            receiving_program = 0;
+            service_update_abort();
+            answer_len = 0;
+            add("error: update: aborted (closed before the whole program came)\n");
+        }
         res = m->u.w[0] == 0 ? 0 : -LX_ENXIO;
         break;
     case CDEV_WRITE: {

@@ -37,6 +37,7 @@ int service_admin(int op, const char *label, int force, const char **why);
 void admin_request(message_t *m);
 int service_update_begin(const char *label, uint64_t size, int force, const char **why);
 int service_update_data(const void *data, uint64_t len);
+void service_update_abort(void);
 void root_dispatch(message_t *m);
 endpoint_t service_lookup(const char *label);
 endpoint_t start_service(const struct boot_module *m, const struct manifest *man);

@@ -622,6 +622,14 @@ int service_update_begin(const char *label, uint64_t size, int force, const char
     return 0;
 }
 
+/* The update in progress ends without its program (the writer closed /dev/service). */
+void service_update_abort(void)
+{
+    if (update_target)
+        log_text(update_target, "update aborted: program incomplete");
+    update_target = 0;
+}
+
 /* Bytes of the program; 1 while more are expected, 0 when done, or an error. */
 int service_update_data(const void *data, uint64_t len)
 {
