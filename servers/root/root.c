@@ -1,9 +1,12 @@
 /*
- * The root server: the first process, with every privilege. It starts each
- * other boot module with the privileges of the profile named like it,
- * spawns helper processes for those allowed to ask, reaps dead children
- * and reports how they died, and watches the kernel's denial counts.
- * (The reincarnation server of a later issue grows out of this.)
+ * The root server (rs): the first process, with every privilege. It starts
+ * each other boot module with the privileges of its manifest, spawns helper
+ * processes for managers, reaps dead children and reports how they died,
+ * and watches the kernel's denial counts (reincarnation: service.c).
+ *
+ * root_dispatch checks who sent each request against one table before any
+ * handler runs (docs/REINCARNATION.md, "Who may send what"); a refusal is
+ * counted, logged and answered in one place, service_refused.
  */
 #include <samsara/elf64.h>
 #include <samsara/fs.h>

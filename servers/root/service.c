@@ -91,12 +91,17 @@ static void publish_endpoint(struct service *s, endpoint_t ep)
     }
 }
 
-static void log_text(struct service *s, const char *text)
+static void log_label(const char *label, const char *text)
 {
     struct event *e = &events[nr_events++ % LOG_SIZE];
     e->ms = sys_uptime();
-    strncpy_s(e->label, s->mod->name, sizeof(e->label));
+    strncpy_s(e->label, label, sizeof(e->label));
     strncpy_s(e->text, text, sizeof(e->text));
+}
+
+static void log_text(struct service *s, const char *text)
+{
+    log_label(s->mod->name, text);
 }
 
 static void log_event(struct service *s, const char *fmt, uint64_t a, uint64_t b)
@@ -180,10 +185,8 @@ void service_refused(const message_t *m, const char *what, const char *why)
                from ? from->label : "a process rs did not start", why);
     uint64_t n = service_refuse("rs", m, text);
     if (n <= 16 || !(n & (n - 1))) {
-        struct event *e = &events[nr_events++ % LOG_SIZE];
-        e->ms = sys_uptime();
-        strncpy_s(e->label, from ? from->label : "?", sizeof(e->label));
-        snprintf_s(e->text, sizeof(e->text), "refused %s", what);
+        snprintf_s(text, sizeof(text), "refused %s", what);
+        log_label(from ? from->label : "?", text);
     }
     if (m->type != MSG_NOTIFY && m->type != ROOT_SAVED) {
         message_t r = {.type = -E_PERM};
