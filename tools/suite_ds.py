@@ -19,6 +19,11 @@ def run(record, module):
     boot = Boot([module("root"), module("ds"), module("dstest"), owner + " owner"])
     try:
         collect_tests(boot, record, "ds", "dstest", timeout=120, exit_status=1)
+        # a write by another than the key's owner is refused, counted and logged
+        text = "\n".join(t for _, t in boot.lines)
+        ok = "ds: refused request 0x4450 from endpoint" in text and \
+            "key 'dsowner.gen' is not the sender's" in text
+        record("ds.refusals_logged", ok, "", None if ok else boot.tail())
     finally:
         boot.kill()
         shutil.rmtree(tmp, ignore_errors=True)

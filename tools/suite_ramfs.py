@@ -36,8 +36,14 @@ def run(record, module):
     sample = build_sample(record)
     if sample is None:
         return
-    boot = Boot([module("root"), module("ramfs", SAMPLE), module("fstest"), sample])
+    # ramfs serves fstest here (its second argument), as it serves vfs in the system
+    boot = Boot([module("root"), module("ramfs", SAMPLE + " fstest"), module("fstest"), sample])
     try:
         collect_tests(boot, record, "fs", "fstest", timeout=TIMEOUT, exit_status=1)
+        # the helper's requests were refused, counted and logged
+        text = "\n".join(t for _, t in boot.lines)
+        ok = "ramfs: refused request 0x4600 from endpoint" in text and \
+            "only its client may use it (refusal 1)" in text
+        record("fs.refusals_logged", ok, "", None if ok else boot.tail())
     finally:
         boot.kill()

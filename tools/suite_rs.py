@@ -3,6 +3,8 @@ request while a client uses it; every answer must continue the counter (its
 state came back), and root's figures give the recovery time. Called by
 tools/test.py as run(record, module)."""
 import os
+import shutil
+import tempfile
 
 from qemu import Boot, collect_tests
 
@@ -12,6 +14,7 @@ def run(record, module):
     run_rstest(record, module)
     run_bad_manifest(record, module)
     run_bus_master_off(record, module)
+    run_update_escalation(record, module)
 
 
 def run_kills(record, module):
@@ -30,16 +33,29 @@ def run_kills(record, module):
 
 def run_rstest(record, module):
     """rs's other ways of noticing failure (heartbeats, denials, complaints), its
-    back-off and limit, and administrator requests: tests/servers/rstest."""
+    back-off and limit, administrator requests, and who may send rs what:
+    tests/servers/rstest. rsother is rstest's image under another name (a link),
+    the service that depends on no one."""
+    tmp = tempfile.mkdtemp(prefix="rstest-")
+    other = os.path.join(tmp, "rsother")
+    os.symlink(os.path.abspath(module("rstest").split()[0]), other)
     boot = Boot([module("root"), module("ds"), module("demo"), module("crashy", "crash"),
-                 module("rstest")])
+                 module("rstest"), other + " other"])
     try:
         collect_tests(boot, record, "rs", "rstest", timeout=120, exit_status=1)
         for _, t in boot.lines:  # the measurements the tests printed (not results)
             if t.startswith("rs.") and ":" in t:
                 print(f"  measured {t}", flush=True)
+        # every refusal is logged on the console too, with its reason
+        want = ["/dev/service write from rstest: only vfs forwards /dev/service (refusal 1)",
+                "complaint from rsother: its manifest does not name the target under 'ipc'"]
+        text = "\n".join(t for _, t in boot.lines)
+        missing = [w for w in want if w not in text]
+        record("rs.refusals_logged", not missing, f"missing {missing}" if missing else "",
+               boot.tail() if missing else None)
     finally:
         boot.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def bundle_manifests(name, confs):
@@ -95,5 +111,42 @@ def run_bad_manifest(record, module):
               "rs: not starting demo: its manifest has errors" in text and
               boot.lines[i][1] == "rs: started 1 services: tty")
         record("rs.bad_manifest_named_and_skipped", ok, "", None if ok else boot.tail())
+    finally:
+        boot.kill()
+
+
+def run_update_escalation(record, module):
+    """`service update` runs a program of the administrator's choice with the privileges of
+    the manifest it replaces: never one that says `manage yes` (demo, here, for the test) or
+    `users yes` (pm, vfs), forced or not; rs itself is no service."""
+    import glob
+    from qemu import ROOT, system_modules
+    confs = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "*", "**", "*.conf"), recursive=True)):
+        rel = os.path.relpath(path, ROOT)
+        if rel.split(os.sep)[0] not in ("servers", "drivers", "tests"):
+            continue
+        text = open(path).read()
+        if rel == os.path.join("drivers", "demo", "demo.conf"):
+            text += "manage yes\n"
+        confs.append((rel, text))
+    bundle = bundle_manifests("manage", confs)
+    boot = Boot(system_modules() + [bundle], console=True)
+    try:
+        if not boot.wait_prompt("# ", 30):
+            record("rs.update_cannot_escalate", False, "no prompt", boot.tail())
+            return
+        command = ("service update demo /bin/demo; echo st=$?; service update -f demo /bin/demo; "
+                   "service update vfs /bin/demo; service update -f pm /bin/demo; "
+                   "service update root /bin/demo; service list | grep -c ' up '")
+        out = boot.run(command, "# ", 30)
+        want = ["error: update demo: refused: its manifest says 'manage yes'", "st=1",
+                "error: update demo: refused: its manifest says 'manage yes'",
+                "error: update vfs: refused: its manifest says 'users yes'",
+                "error: update pm: refused: its manifest says 'users yes'",
+                "error: update root: no such service"]
+        ok = out is not None and out[:6] == want and len(out) == 7 and int(out[6]) >= 6
+        record("rs.update_cannot_escalate", ok, "" if ok else f"printed {out!r}",
+               None if ok else boot.tail())
     finally:
         boot.kill()

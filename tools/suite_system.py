@@ -87,7 +87,17 @@ def shell_tests(record, boot):
           and any(l.split()[:1] == ["tty"] and " up " in l for l in out))
     check(record, boot, "system.service_errors", "service kill nosuch; echo st=$?; service frob",
           ["error: kill nosuch: no such running service", "st=1",
-           "error: unknown command 'frob' (list, log, restart, kill, down, up)"])
+           "error: unknown command 'frob' (list, log, restart, kill, down, up, update)"])
+    # pm, vfs, ramfs and ds would not come back (restart never): rs refuses to stop them unless forced
+    refusal = "refused: it would not come back (restart never); -f forces it"
+    check(record, boot, "system.service_refuses_to_stop_core_servers",
+          "service kill pm; echo st=$?; service down vfs; service restart ramfs; service kill ds; "
+          "service update ds /bin/demo; service kill -f nosuch; echo alive; service list | grep -c ' up '",
+          lambda out: out[:8] == [f"error: kill pm: {refusal}", "st=1", f"error: down vfs: {refusal}",
+                                  f"error: restart ramfs: {refusal}", f"error: kill ds: {refusal}",
+                                  f"error: update ds: {refusal}",
+                                  "error: kill nosuch: no such running service", "alive"]
+          and len(out) == 9 and int(out[8]) >= 6)
     # the console driver is killed under the shell; rs restarts it and the shell goes on
     check(record, boot, "system.tty_killed_under_the_shell", "service kill tty; sleep 1; echo still here",
           lambda out: "still here" in out)
@@ -107,6 +117,10 @@ def shell_tests(record, boot):
     check(record, boot, "system.update_saves_state", "service log | grep demo | grep -c 'state saved'",
           lambda out: out[:1] == ["1"]
           and any("previous instance stopped cleanly" in line for _, line in boot.lines))
+    # an update whose writer goes away before the whole program came is dropped at close
+    check(record, boot, "system.service_update_aborted_at_close",
+          "printf 'update demo 100' > /dev/service; service list | head -1; service log | grep -c aborted",
+          ["label      endpoint state    restarts last failure     last_us mean_us", "1"])
     check(record, boot, "system.service_update_errors",
           "service update nosuch /bin/demo; echo st=$?; service update demo /nonexistent; echo st=$?",
           lambda out: out[:2] == ["error: update nosuch: no such service", "st=1"] and out[-1] == "st=2")

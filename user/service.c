@@ -3,11 +3,14 @@
  *   service list                 every service: endpoint, state, restarts,
  *                                last failure, last and mean recovery time
  *   service log                  rs's event log, with times
- *   service restart|kill|down|up LABEL
- *   service update LABEL PROGRAM  run PROGRAM (a Samsara service's ELF file) in
- *                                place of LABEL's program; it keeps its state in ds
- * It writes the command to /dev/service and prints rs's answer; the exit
- * status is 1 when rs answers with an error.
+ *   service restart|kill|down [-f] LABEL
+ *   service up LABEL
+ *   service update [-f] LABEL PROGRAM  run PROGRAM (a Samsara service's ELF file)
+ *                                in place of LABEL's program; it keeps its state in ds
+ * -f forces stopping a service that would not come back (restart never: pm,
+ * vfs, ramfs, ds); without it rs refuses. It writes the command to
+ * /dev/service and prints rs's answer; the exit status is 1 when rs answers
+ * with an error, 2 for a usage or I/O error.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,7 +33,7 @@ static int answer_of(int fd)
     return error;
 }
 
-static int update(int fd, const char *label, const char *path)
+static int update(int fd, const char *force, const char *label, const char *path)
 {
     char cmd[128], buf[4096];
     struct stat st;
@@ -39,7 +42,7 @@ static int update(int fd, const char *label, const char *path)
         perror(path);
         return 2;
     }
-    snprintf(cmd, sizeof(cmd), "update %s %ld", label, (long)st.st_size);
+    snprintf(cmd, sizeof(cmd), "update %s%s %ld", force, label, (long)st.st_size);
     if (write(fd, cmd, strlen(cmd)) < 0 || answer_of(fd))
         return 1;
     ssize_t n;
@@ -55,21 +58,33 @@ static int update(int fd, const char *label, const char *path)
     return answer_of(fd);
 }
 
+static int usage(void)
+{
+    fprintf(stderr, "usage: service list | log | restart|kill|down [-f] LABEL | up LABEL | "
+                    "update [-f] LABEL PROGRAM\n");
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     char cmd[128] = "";
-    if (argc < 2 || argc > 4 || (argc == 4 && strcmp(argv[1], "update"))) {
-        fprintf(stderr, "usage: service list | log | restart|kill|down|up LABEL | update LABEL PROGRAM\n");
-        return 2;
-    }
-    snprintf(cmd, sizeof(cmd), "%s%s%s", argv[1], argc > 2 ? " " : "", argc > 2 ? argv[2] : "");
+    if (argc < 2)
+        return usage();
+    int force = argc > 2 && !strcmp(argv[2], "-f"), words = argc - 1 - force; /* with the verb */
+    int update_cmd = !strcmp(argv[1], "update");
+    if (words > (update_cmd ? 3 : 2) || (update_cmd && words != 3))
+        return usage();
+    snprintf(cmd, sizeof(cmd), "%s%s%s", argv[1], force ? " -f" : "",
+             words > 1 ? " " : "");
+    if (words > 1 && !update_cmd)
+        strncat(cmd, argv[argc - 1], sizeof(cmd) - strlen(cmd) - 1);
     int fd = open("/dev/service", O_RDWR);
     if (fd < 0) {
         perror("service: /dev/service");
         return 2;
     }
-    if (argc == 4)
-        return update(fd, argv[2], argv[3]);
+    if (update_cmd)
+        return update(fd, force ? "-f " : "", argv[argc - 2], argv[argc - 1]);
     if (write(fd, cmd, strlen(cmd)) < 0) {
         perror("service: write");
         return 2;

@@ -1867,10 +1867,18 @@ static void t_tcsetpgrp_zombie_group(void)
     CHECK(pid > 0);
     setpgid(pid, pid); /* as a shell does, in both: one of them wins the race */
     usleep(100000);    /* it has exited; not reaped */
+    pid_t other = fork(); /* likely in the zombie's kernel slot: vfs must not forget it */
+    if (other == 0)
+        for (;;)
+            pause();
+    CHECK(other > 0);
     CHECK(tcsetpgrp(fd, pid) == 0);
     CHECK(tcgetpgrp(fd) == pid);
     CHECK(tcsetpgrp(fd, getpgrp()) == 0);
     CHECK(waitpid(pid, 0, 0) == pid);
+    ERR(tcsetpgrp(fd, pid), EPERM); /* reaped: its group is gone */
+    kill(other, SIGKILL);
+    CHECK(waitpid(other, 0, 0) == other);
     ERR(tcsetpgrp(fd, 99999), EPERM); /* a group that never was */
     ioctl(fd, TIOCNOTTY);
 }

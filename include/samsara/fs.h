@@ -135,6 +135,8 @@ enum vfs_pm_request {
     VFS_PM_SETPGRP,       /* w0 ep, w1 process group, w2 session (for ^C) */
     VFS_PM_SETCRED,       /* w0 ep, w1 grant(read) of its struct cred: after */
                           /*   any change of its ids (set*id, setgroups, exec) */
+    VFS_PM_RELEASE,       /* w0 pid: a zombie was reaped; its group no longer */
+                          /*   counts for TIOCSPGRP */
 };
 #define VFS_PM_REPLY 0x56ff
 #define VFS_SIG_NONE 0

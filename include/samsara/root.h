@@ -39,7 +39,8 @@ _Static_assert(sizeof(struct root_spawn) <= 56, "fits a message");
  */
 #define ROOT_READY 0x5244
 #define ROOT_SERVICE 0x5356
-#define ROOT_COMPLAIN 0x5243 /* u.b = label of a service that misbehaves */
+#define ROOT_COMPLAIN 0x5243 /* u.b = label of a service that misbehaves; only from a */
+                             /* service whose manifest names it under `ipc` */
 /*
  * A planned stop (`service restart`, `service update`): rs asks the service
  * to save its state (ROOT_SAVE, sent without blocking; a service that is not
@@ -49,8 +50,15 @@ _Static_assert(sizeof(struct root_spawn) <= 56, "fits a message");
 #define ROOT_SAVE 0x5341
 #define ROOT_SAVED 0x5344
 #define SAVE_MS 100
-enum { SVC_KILL = 1, SVC_RESTART, SVC_DOWN, SVC_UP, SVC_STATS, SVC_LOG, SVC_LIST };
+enum { SVC_KILL = 1, SVC_RESTART, SVC_DOWN, SVC_UP, SVC_STATS, SVC_LOG, SVC_LIST,
+       SVC_UPDATE /* only through /dev/service: the program comes as written bytes */ };
 /* SVC_LOG, SVC_LIST: u.w[1] = line number; reply type = its length (0: no more), u.b = text */
+/*
+ * SVC_FORCE in u.w[0] (with SVC_KILL, SVC_RESTART, SVC_DOWN): also a service
+ * that would not come back (restart never); without it rs refuses with
+ * E_PERM. Who may send what to rs, and why: docs/REINCARNATION.md.
+ */
+#define SVC_FORCE 0x100
 enum { SVC_STATE_UP = 1, SVC_STATE_RESTARTING, SVC_STATE_DOWN };
 
 

@@ -117,11 +117,10 @@ static int retrieve(const char *key, uint32_t type, void *buf, size_t size)
     int r = request(DS_RETRIEVE, &q, buf, size > DS_INLINE_MAX ? size : 0, GRANT_WRITE);
     if (r < 0)
         return r;
-    if (q.len <= DS_INLINE_MAX) {
-        if (q.len > size)
-            return -E_RANGE;
+    if (q.len > size) /* never believed past the buffer, whoever answered */
+        return -E_RANGE;
+    if (q.len <= DS_INLINE_MAX)
         memcpy(buf, q.v.data, q.len);
-    }
     return (int)q.len;
 }
 

@@ -10,11 +10,16 @@
  * ds as it changes (a crash gives no last chance to save it); before a
  * planned stop (restart or update by the administrator) rs also asks it to
  * save (ROOT_SAVE), and the save_state callback runs.
+ *
+ * Only rs (ROOT_EP) may ping or ask to save: those messages from anyone
+ * else go to the service's own loop, which refuses what it does not know.
+ * service_refuse is the one way servers count and log a refused request.
  */
 #include <samsara/root.h>
 #include "sys.h"
 
 uint64_t service_restarts; /* how often rs restarted this service (0: fresh start) */
+uint64_t service_refusals;
 static const struct service_callbacks *callbacks;
 
 uint64_t service_startup(const struct service_callbacks *cb)
@@ -53,4 +58,13 @@ int service_handle(const message_t *m)
     if (!callbacks || !callbacks->healthy || callbacks->healthy() == 0)
         ipc_notify(ROOT_EP); /* alive */
     return 1;
+}
+
+uint64_t service_refuse(const char *server, const message_t *m, const char *why)
+{
+    uint64_t n = ++service_refusals;
+    if (n <= 16 || !(n & (n - 1))) /* a flood of refusals cannot flood the log */
+        printf("%s: refused request 0x%x from endpoint %d: %s (refusal %lu)\n", server,
+               (unsigned)m->type, m->source, why, n);
+    return n;
 }

@@ -101,6 +101,10 @@ struct service_callbacks {
 extern uint64_t service_restarts;
 uint64_t service_startup(const struct service_callbacks *cb); /* returns the restart count */
 int service_handle(const message_t *m); /* 1 if m was rs's heartbeat ping or save request (done) */
+extern uint64_t service_refusals;       /* requests this server refused for their sender */
+/* Count a request refused for its sender and log it (the first 16, then the 32nd, 64th, ...);
+ * the count. The caller answers the sender. */
+uint64_t service_refuse(const char *server, const message_t *m, const char *why);
 
 /* Output through KC_LOG, line-buffered. */
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

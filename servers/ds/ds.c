@@ -15,6 +15,7 @@
 #include <samsara/ds.h>
 #include <samsara/root.h>
 #include "sys.h"
+#include "format/format.h"
 
 #define WORDS (DS_MAX_KEYS / 64)
 
@@ -95,21 +96,34 @@ static endpoint_t root_lookup(const char *label)
     return -E_AGAIN;
 }
 
-/* May `who` write `key`? Root may; else only the running service named by its label. */
-static int may_write(endpoint_t who, const char *key)
+/*
+ * May the sender of m write `key`? Root may; else only the running service
+ * named by its label. A refusal is counted and logged (service_refuse).
+ */
+static int may_write(const message_t *m, const char *key)
 {
+    endpoint_t who = m->source;
     if (who == ROOT_EP)
         return 0;
     char label[DS_LABEL_MAX + 1];
     int n = 0;
     while (key[n] && key[n] != '.')
         n++;
-    if (key[n] != '.' || n == 0 || n > DS_LABEL_MAX)
+    if (key[n] != '.' || n == 0 || n > DS_LABEL_MAX) {
+        service_refuse("ds", m, "a key without an owner's label");
         return -E_PERM;
+    }
     memcpy(label, key, (size_t)n);
     label[n] = '\0';
     endpoint_t ep = root_lookup(label);
-    return ep == -E_AGAIN ? -E_AGAIN : ep > 0 && ep == who ? 0 : -E_PERM;
+    if (ep == -E_AGAIN)
+        return -E_AGAIN;
+    if (ep > 0 && ep == who)
+        return 0;
+    char why[80];
+    snprintf_s(why, sizeof(why), "key '%s' is not the sender's (its label's service writes it)", key);
+    service_refuse("ds", m, why);
+    return -E_PERM;
 }
 
 static int find(const char *key)
@@ -210,8 +224,9 @@ static void clear_value(struct entry *e)
     e->len = 0;
 }
 
-static int publish(endpoint_t who, struct ds_msg *q)
+static int publish(const message_t *m, struct ds_msg *q)
 {
+    endpoint_t who = m->source;
     uint32_t type = q->flags & DS_TYPE_MASK, len = q->len;
     if (check_key(q->key, 0) < 0 || (q->flags & ~(DS_TYPE_MASK | DS_OVERWRITE)))
         return -E_INVAL;
@@ -220,7 +235,7 @@ static int publish(endpoint_t who, struct ds_msg *q)
     else if ((type != DS_STR && type != DS_BLOB) ||
              len > (type == DS_STR ? DS_STR_MAX : DS_BLOB_MAX))
         return -E_INVAL;
-    int r = may_write(who, q->key);
+    int r = may_write(m, q->key);
     if (r < 0)
         return r;
     /* (root_lookup may have served root meanwhile: look at the table only now) */
@@ -291,11 +306,11 @@ static int retrieve(endpoint_t who, struct ds_msg *q)
     return sys_safecopy_to(who, grant, 0, data, e->len);
 }
 
-static int remove_key(endpoint_t who, struct ds_msg *q)
+static int remove_key(const message_t *m, struct ds_msg *q)
 {
     if (check_key(q->key, 0) < 0 || q->flags)
         return -E_INVAL;
-    int r = may_write(who, q->key);
+    int r = may_write(m, q->key);
     if (r < 0)
         return r;
     int i = find(q->key);
@@ -393,13 +408,13 @@ static void handle(message_t *m)
     int r;
     switch (m->type) {
     case DS_PUBLISH:
-        r = publish(m->source, &q);
+        r = publish(m, &q);
         break;
     case DS_RETRIEVE:
         r = retrieve(m->source, &q);
         break;
     case DS_DELETE:
-        r = remove_key(m->source, &q);
+        r = remove_key(m, &q);
         break;
     case DS_SUBSCRIBE:
         r = subscribe(m->source, &q);

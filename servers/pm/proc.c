@@ -38,6 +38,16 @@ struct mproc *mproc_alloc(void)
     return 0;
 }
 
+/*
+ * A zombie is gone: its pid and group are free. vfs kept its group (a
+ * zombie's group still exists for TIOCSPGRP, as on Linux) until now.
+ */
+static void zombie_release(struct mproc *c)
+{
+    c->state = M_FREE;
+    vfs_request(VFS_PM_RELEASE, (uint64_t)c->pid, 0, 0, 0, 0);
+}
+
 int64_t do_fork(struct mproc *mp, const uint64_t *a)
 {
     (void)a;
@@ -100,19 +110,19 @@ void mproc_exit(struct mproc *mp, int status)
         if (c->state != M_FREE && c->ppid == mp->pid && c != mp) {
             c->ppid = init && init != mp ? INIT_PID : 0;
             if (c->state == M_ZOMBIE && !c->ppid)
-                c->state = M_FREE;
+                zombie_release(c);
         }
     }
     if (init && init != mp)
         check_waiters(init);
     struct mproc *parent = mp->ppid ? mproc_by_pid(mp->ppid) : 0;
     if (!parent || parent->state != M_ALIVE) {
-        mp->state = M_FREE; /* nobody will wait for it */
+        zombie_release(mp); /* nobody will wait for it */
         return;
     }
     struct k_sigaction *chld = &parent->act[SIGCHLD];
     if (chld->handler == SIG_IGN || (chld->flags & SA_NOCLDWAIT))
-        mp->state = M_FREE; /* the parent asked for no zombies: wait4 ends in ECHILD */
+        zombie_release(mp); /* the parent asked for no zombies: wait4 ends in ECHILD */
     signal_send(parent, SIGCHLD);
     check_waiters(parent);
 }
@@ -153,7 +163,7 @@ int64_t do_wait4(struct mproc *mp, const uint64_t *a)
                 return -LX_EFAULT;
         }
         mp->child_ticks += c->cpu_ms + c->child_ticks;
-        c->state = M_FREE;
+        zombie_release(c);
         return c->pid;
     }
     if (!any)
@@ -197,7 +207,7 @@ int64_t do_setpgid(struct mproc *mp, const uint64_t *a)
     if (pgid != pid) { /* joining a group: it must exist in this session */
         int found = 0;
         for (int i = 0; i < NR_MPROCS && !found; i++)
-            found = mprocs[i].state == M_ALIVE && mprocs[i].pgid == pgid && mprocs[i].sid == mp->sid;
+            found = mprocs[i].state != M_FREE && mprocs[i].pgid == pgid && mprocs[i].sid == mp->sid;
         if (!found)
             return -LX_EPERM;
     }

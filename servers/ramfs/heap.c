@@ -5,8 +5,10 @@
  * first needed, up to RAMFS_HEAP_CAP. Pages are never unmapped: a freed
  * page goes on a free list (linked through its first word) and is zeroed
  * again when handed out. If the kernel refuses to map (E_NOMEM: our
- * max_pages or physical memory), the pages mapped so far become the cap
- * that statfs reports, and the caller sees "no memory" (ENOSPC).
+ * max_pages, or physical memory, which others may give back), the caller
+ * sees "no memory" (ENOSPC) and the next allocation that needs a new page
+ * asks the kernel again: a failure is never taken to be for good. While
+ * the last attempt failed, statfs counts only the pages mapped so far.
  *
  * Small objects (inodes, directory entries, symlink targets) come from
  * size classes of 32..2048 bytes carved out of whole pages; freed objects
@@ -27,9 +29,8 @@ static struct free_obj *class_free[NR_CLASSES];
 static struct free_obj *page_free;
 static uint64_t mapped; /* bytes mapped from RAMFS_HEAP_BASE */
 static uint64_t bumped; /* bytes handed out at least once */
-static uint64_t cap = RAMFS_HEAP_CAP;
 static uint64_t free_pages; /* pages on page_free */
-static int warned;
+static int short_of_memory; /* the last attempt to map more failed (logged once) */
 
 void ramfs_zero(void *p, uint64_t n)
 {
@@ -63,8 +64,8 @@ void ramfs_heap_init(void)
 static int grow(void)
 {
     uint64_t step = RAMFS_HEAP_STEP;
-    if (mapped + step > cap)
-        step = cap - mapped;
+    if (mapped + step > RAMFS_HEAP_CAP)
+        step = RAMFS_HEAP_CAP - mapped;
     if (step == 0)
         return -1;
     int r = sys_mem_map(SELF, RAMFS_HEAP_BASE + mapped, step, PROT_R | PROT_W);
@@ -73,13 +74,15 @@ static int grow(void)
         r = sys_mem_map(SELF, RAMFS_HEAP_BASE + mapped, step, PROT_R | PROT_W);
     }
     if (r < 0) {
-        if (!warned)
-            printf("ramfs: cannot map more memory after %lu KiB: %s\n", mapped >> 10,
-                   strerror_s(r));
-        warned = 1;
-        cap = mapped; /* what we really have, for statfs */
+        if (!short_of_memory)
+            printf("ramfs: cannot map more memory after %lu KiB: %s (will try again)\n",
+                   mapped >> 10, strerror_s(r));
+        short_of_memory = 1;
         return -1;
     }
+    if (short_of_memory)
+        printf("ramfs: memory again after %lu KiB\n", mapped >> 10);
+    short_of_memory = 0;
     mapped += step;
     return 0;
 }
@@ -158,7 +161,7 @@ void ramfs_free(void *p, uint64_t n)
 
 uint64_t ramfs_heap_pages_cap(void)
 {
-    return cap / RAMFS_BLOCK;
+    return (short_of_memory ? mapped : RAMFS_HEAP_CAP) / RAMFS_BLOCK;
 }
 
 uint64_t ramfs_heap_pages_used(void)

@@ -1,11 +1,15 @@
 /*
- * ramfs start-up and message loop. main borrows the data module named by
- * its argument (default "initramfs.cpio") from root with ROOT_MODULE and
- * fills the tree from it (cpio.c), or starts with an empty root if there
- * is none. Then it answers FS_* requests (samsara/fs.h) forever: each
- * request gets one FS_REPLY through sendnb (the requester waits in
- * sendrec; a requester that does not wait loses its reply, nothing more).
- * Notifications are ignored.
+ * ramfs start-up and message loop. `ramfs [MODULE [CLIENT]]`: main borrows
+ * the data module MODULE (default "initramfs.cpio") from root with
+ * ROOT_MODULE and fills the tree from it (cpio.c), or starts with an empty
+ * root if there is none. Then it answers FS_* requests (samsara/fs.h)
+ * forever: each request gets one FS_REPLY through sendnb (the requester
+ * waits in sendrec; a requester that does not wait loses its reply, nothing
+ * more). Notifications and rs's messages are ignored.
+ *
+ * ramfs serves one client: the service labelled CLIENT (default "vfs",
+ * which checks permissions; fstest in its suite), found with ROOT_LOOKUP.
+ * Anyone else gets EPERM, counted and logged (service_refuse).
  *
  * Decoding is defensive: inode numbers must name live inodes (EINVAL),
  * grant ids must fit a grant_id_t and copies through them must succeed
@@ -22,6 +26,8 @@
 #define PAIR_MAX (FS_NAME_MAX + 1 + RAMFS_SYMLINK_MAX + 1) /* "name NUL target [NUL]" */
 
 static endpoint_t who; /* the requester being served */
+static char client[16] = "vfs"; /* the label of the one service ramfs serves */
+static endpoint_t client_ep;    /* its endpoint, as root last said */
 static char name1[FS_NAME_MAX + 1];
 static char pair[PAIR_MAX + 1];
 
@@ -328,6 +334,19 @@ static int64_t dispatch(const message_t *m, message_t *r)
     }
 }
 
+/* Is ep our client? Root is asked again whenever ep is not the endpoint it last named. */
+static int is_client(endpoint_t ep)
+{
+    if (ep == client_ep)
+        return 1;
+    message_t m = {.type = ROOT_LOOKUP};
+    strncpy_s((char *)m.u.b, client, sizeof(client));
+    if (ipc_sendrec(ROOT_EP, &m) < 0 || m.type <= 0)
+        return 0;
+    client_ep = m.type;
+    return ep == client_ep;
+}
+
 /* Borrow the initramfs from root and load it. */
 static void load(const char *module)
 {
@@ -352,6 +371,15 @@ int main(uint64_t argp)
     for (char *p = module; *p; p++)
         if (*p == ' ')
             *p = '\0';
+    while (*arg && *arg != ' ') /* the second word: the client's label */
+        arg++;
+    while (*arg == ' ')
+        arg++;
+    if (*arg)
+        strncpy_s(client, arg, sizeof(client));
+    for (char *p = client; *p; p++)
+        if (*p == ' ')
+            *p = '\0';
     ramfs_heap_init();
     if (ramfs_root_init() < 0) {
         printf("ramfs: no memory for the root directory (KC_MEM_MAP allowed?)\n");
@@ -360,10 +388,17 @@ int main(uint64_t argp)
     load(module);
     for (;;) {
         message_t m;
-        if (ipc_receive(ANY, &m) < 0 || m.source < 0 || m.type == MSG_NOTIFY)
-            continue;
+        if (ipc_receive(ANY, &m) < 0 || m.source <= 0 || m.type == MSG_NOTIFY ||
+            m.source == ROOT_EP)
+            continue; /* (rs asks a service to save its state before a restart: none to save) */
         who = m.source;
         message_t r = {.type = FS_REPLY};
+        if (!is_client(m.source)) {
+            service_refuse("ramfs", &m, "only its client may use it");
+            r.u.w[0] = (uint64_t)-LX_EPERM;
+            ipc_sendnb(m.source, &r);
+            continue;
+        }
         r.u.w[0] = (uint64_t)dispatch(&m, &r);
         ipc_sendnb(m.source, &r);
     }

@@ -4,10 +4,13 @@
  * with the CDEV_* protocol. A write is one command line; the next reads
  * return its answer as text, then end of file. Nothing ever waits.
  *
- *   list | log | restart LABEL | kill LABEL | down LABEL | up LABEL
- *   update LABEL SIZE      then SIZE bytes of the new program, in further writes
+ *   list | log | restart [-f] LABEL | kill [-f] LABEL | down [-f] LABEL | up LABEL
+ *   update [-f] LABEL SIZE   then SIZE bytes of the new program, in further writes
  *
- * One answer buffer serves everyone (the answer of the last command).
+ * -f forces stopping a service that would not come back (service_admin).
+ * Only vfs may send these requests (root_dispatch checks it; vfs lets only
+ * root open the device, mode 0600). One answer buffer serves everyone (the
+ * answer of the last command).
  */
 #include <samsara/fs.h>
 #include <samsara/linux.h>
@@ -26,65 +29,116 @@ static void add(const char *text)
     }
 }
 
-static void command(char *line)
+/* The words of a command line (spaces, tabs, newlines between): how many, or -1 past max. */
+static int split(char *line, char **word, int max)
 {
-    char *verb = line, *label = line;
-    while (*label && *label != ' ')
-        label++;
-    if (*label)
-        *label++ = '\0';
-    while (*label == ' ')
-        label++;
-    for (char *e = label; *e; e++)
-        if (*e == ' ' || *e == '\n')
-            *e = '\0';
-    answer_len = 0;
-    char buf[128];
-    if (!strcmp(verb, "update")) {
-        char *size = label;
-        while (*size)
-            size++;
-        size++; /* after the label's NUL: the size, if the line had one */
-        uint64_t n = 0;
-        for (; *size >= '0' && *size <= '9'; size++)
-            n = n * 10 + (uint64_t)(*size - '0');
-        int r = service_update_begin(label, n);
-        receiving_program = r == 0;
-        snprintf_s(buf, sizeof(buf), r == 0 ? "update %s: send %s bytes\n"
-                                     : "error: update %s: %s\n", label,
-                   r == 0 ? "the" : r == -E_SRCH ? "no such service" : "bad size or no memory");
-        add(buf);
+    int n = 0;
+    for (char *p = line; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n')
+            *p++ = '\0';
+        if (!*p)
+            break;
+        if (n == max)
+            return -1;
+        word[n++] = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+            p++;
+    }
+    return n;
+}
+
+/* A decimal size of at most 20 digits, no sign: 0 and *out, or -1. */
+static int decimal(const char *text, uint64_t *out)
+{
+    uint64_t n = 0;
+    int digits = 0;
+    for (; *text >= '0' && *text <= '9'; text++, digits++) {
+        if (n > (~0ull - 9) / 10)
+            return -1;
+        n = n * 10 + (uint64_t)(*text - '0');
+    }
+    *out = n;
+    return digits && !*text ? 0 : -1;
+}
+
+static void say(const char *fmt, const char *a, const char *b, const char *c)
+{
+    char buf[160];
+    snprintf_s(buf, sizeof(buf), fmt, a, b, c);
+    add(buf);
+}
+
+/* `update [-f] LABEL SIZE`: the next writes are the program's bytes. */
+static void command_update(char **word, int n, int force)
+{
+    uint64_t size;
+    const char *why = 0;
+    if (n != 3 || decimal(word[2], &size) < 0) {
+        say("error: update%s%s: usage: update [-f] LABEL SIZE\n", n > 1 ? " " : "", n > 1 ? word[1] : "", 0);
         return;
     }
-    if (!strcmp(verb, "list") || !strcmp(verb, "log")) {
-        int log = verb[1] == 'o';
+    int r = service_update_begin(word[1], size, force, &why);
+    receiving_program = r == 0;
+    if (r == 0)
+        say("update %s: send the bytes\n", word[1], 0, 0);
+    else if (why)
+        say("error: update %s: refused: %s\n", word[1], why, 0);
+    else
+        say("error: update %s: %s\n", word[1],
+            r == -E_SRCH ? "no such service" : "bad size or no memory", 0);
+}
+
+static void command(char *line)
+{
+    static const struct {
+        const char *verb;
+        int op;
+    } ops[] = {{"restart", SVC_RESTART}, {"kill", SVC_KILL}, {"down", SVC_DOWN}, {"up", SVC_UP}};
+    char *word[4];
+    int n = split(line, word, 4), force = 0;
+    answer_len = 0;
+    if (n <= 0) {
+        add(n < 0 ? "error: too many words\n" : "error: empty command\n");
+        return;
+    }
+    if (n > 2 && !strcmp(word[1], "-f")) { /* VERB -f LABEL ...: the force flag */
+        force = 1;
+        for (int i = 1; i + 1 < n; i++)
+            word[i] = word[i + 1];
+        n--;
+    }
+    if (!strcmp(word[0], "update")) {
+        command_update(word, n, force);
+        return;
+    }
+    if ((!strcmp(word[0], "list") || !strcmp(word[0], "log")) && n == 1) {
+        char buf[128];
+        int log = word[0][1] == 'o';
         if (!log)
             add("label      endpoint state    restarts last failure     last_us mean_us\n");
         for (uint64_t i = 0; service_line(log, i, buf, sizeof(buf)) > 0; i++)
             add(buf);
         return;
     }
-    static const struct { const char *verb; int op; } ops[] = {
-        {"restart", SVC_RESTART}, {"kill", SVC_KILL}, {"down", SVC_DOWN}, {"up", SVC_UP}};
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-        if (strcmp(verb, ops[i].verb))
+        if (strcmp(word[0], ops[i].verb))
             continue;
-        if (!*label) {
-            snprintf_s(buf, sizeof(buf), "error: %s needs a service label\n", verb);
-            add(buf);
+        if (n != 2) {
+            say("error: %s needs one service label\n", word[0], 0, 0);
             return;
         }
-        int r = service_admin(ops[i].op, label);
-        snprintf_s(buf, sizeof(buf), r == 0 ? "%s %s: done\n"
-                                     : r == -E_SRCH ? "error: %s %s: no such running service\n"
-                                                    : "error: %s %s: refused\n",
-                   verb, label);
-        add(buf);
+        const char *why;
+        int r = service_admin(ops[i].op, word[1], force, &why);
+        if (r == 0)
+            say("%s %s: done\n", word[0], word[1], 0);
+        else if (why)
+            say("error: %s %s: refused: %s\n", word[0], word[1], why);
+        else
+            say(r == -E_SRCH ? "error: %s %s: no such running service\n" : "error: %s %s: refused\n",
+                word[0], word[1], 0);
         return;
     }
-    snprintf_s(buf, sizeof(buf), "error: unknown command '%s' (list, log, restart, kill, down, up)\n",
-               verb);
-    add(buf);
+    say("error: unknown command '%s' (list, log, restart, kill, down, up, update)\n", word[0], 0, 0);
 }
 
 void admin_request(message_t *m)
@@ -95,7 +149,15 @@ void admin_request(message_t *m)
     uint64_t len = m->u.w[3];
     switch (m->type) {
     case CDEV_OPEN:
-    case CDEV_CLOSE:
+        res = m->u.w[0] == 0 ? 0 : -LX_ENXIO;
+        break;
+    case CDEV_CLOSE: /* the writer of an update is gone before its last byte: no update */
+        if (receiving_program) {
+            receiving_program = 0;
+            service_update_abort();
+            answer_len = 0;
+            add("error: update: aborted (closed before the whole program came)\n");
+        }
         res = m->u.w[0] == 0 ? 0 : -LX_ENXIO;
         break;
     case CDEV_WRITE: {
@@ -117,12 +179,17 @@ void admin_request(message_t *m)
             break;
         }
         char line[128];
-        uint64_t n = len < sizeof(line) - 1 ? len : sizeof(line) - 1;
-        if (sys_safecopy_from(m->source, g, 0, line, n) < 0) {
+        if (len >= sizeof(line)) {
+            answer_len = 0;
+            add("error: command too long\n");
+            res = (int64_t)len;
+            break;
+        }
+        if (sys_safecopy_from(m->source, g, 0, line, len) < 0) {
             res = -LX_EFAULT;
             break;
         }
-        line[n] = '\0';
+        line[len] = '\0';
         command(line);
         res = (int64_t)len;
         break;
@@ -133,7 +200,8 @@ void admin_request(message_t *m)
             res = -LX_EFAULT;
             break;
         }
-        memcpy(answer, answer + n, answer_len - n);
+        for (uint64_t i = n; i < answer_len; i++) /* what is left moves to the front */
+            answer[i - n] = answer[i];
         answer_len -= n;
         res = (int64_t)n;
         break;

@@ -1,16 +1,33 @@
 /*
- * The root server: the first process, with every privilege. It starts each
- * other boot module with the privileges of the profile named like it,
- * spawns helper processes for those allowed to ask, reaps dead children
- * and reports how they died, and watches the kernel's denial counts.
- * (The reincarnation server of a later issue grows out of this.)
+ * The root server (rs): the first process, with every privilege. It starts
+ * each other boot module with the privileges of its manifest, spawns helper
+ * processes for managers, reaps dead children and reports how they died,
+ * and watches the kernel's denial counts (reincarnation: service.c).
+ *
+ * root_dispatch checks who sent each request against one table before any
+ * handler runs (docs/REINCARNATION.md, "Who may send what"); a refusal is
+ * counted, logged and answered in one place, service_refused.
  */
 #include <samsara/elf64.h>
+#include <samsara/fs.h>
 #include "root.h"
 #include "spawn.h"
 
 static const struct bootinfo *boot;
-static endpoint_t may_spawn[NR_SLOTS]; /* slot -> endpoint allowed to spawn */
+
+/* Every process rs started (services and helpers), by slot: its endpoint and manifest. */
+static struct {
+    endpoint_t ep;
+    const struct manifest *man;
+} started[NR_SLOTS];
+
+/* The manifest ep was started with (service or helper), or 0. */
+const struct manifest *started_manifest(endpoint_t ep)
+{
+    if (ep <= 0 || started[EP_SLOT(ep)].ep != ep)
+        return 0;
+    return started[EP_SLOT(ep)].man;
+}
 
 static const struct boot_module *module_find(const char *name)
 {
@@ -30,8 +47,10 @@ endpoint_t start(const struct boot_module *m, const char *label, endpoint_t pare
     manifest_to_priv(man, &v);
     endpoint_t ep = spawn_image((const uint8_t *)m->vaddr, m->size, m->name, parent, &v, arg,
                                 man->priority);
-    if (ep > 0 && man->may_manage)
-        may_spawn[EP_SLOT(ep)] = ep;
+    if (ep > 0) {
+        started[EP_SLOT(ep)].ep = ep;
+        started[EP_SLOT(ep)].man = man;
+    }
     return ep;
 }
 
@@ -44,7 +63,8 @@ static void reap_children(void)
 {
     struct death_info d;
     while (sys_proc_reap(&d) > 0) {
-        may_spawn[EP_SLOT(d.ep)] = 0;
+        if (started[EP_SLOT(d.ep)].ep == d.ep)
+            started[EP_SLOT(d.ep)].ep = 0;
         if (service_died(&d))
             continue;
         if (d.cause == DEATH_EXIT)
@@ -81,45 +101,145 @@ static void reply(endpoint_t to, int32_t type, uint64_t w1)
     ipc_sendnb(to, &r);
 }
 
+/* A string field of a request: E_INVAL unless it is NUL-terminated inside its n bytes. */
+int request_string(const uint8_t *b, uint64_t n, char *out)
+{
+    uint64_t len = 0;
+    while (len < n && b[len])
+        len++;
+    if (len == n)
+        return -E_INVAL;
+    memcpy(out, b, len + 1);
+    return 0;
+}
+
 static void handle_lookup(message_t *m)
 {
     char name[16];
-    memcpy(name, m->u.b, sizeof(name));
-    name[15] = '\0';
-    reply(m->source, service_lookup(name), 0);
+    if (request_string(m->u.b, sizeof(name), name) < 0)
+        reply(m->source, -E_INVAL, 0);
+    else
+        reply(m->source, service_lookup(name), 0);
 }
 
-/* Lend a data module (one that is not a program) for reading. */
+/*
+ * Lend a data module (one that is not a program) for reading. One grant per
+ * module: a new borrower's grant replaces the previous one's (ramfs reads
+ * the initramfs once, at its start), so no sender can use up rs's grants.
+ */
 static void handle_module(message_t *m)
 {
+    static struct {
+        endpoint_t to;
+        grant_id_t grant;
+    } lent[BOOT_MAX_MODULES];
     char name[32];
-    memcpy(name, m->u.b, sizeof(name));
-    name[31] = '\0';
-    const struct boot_module *mod = module_find(name);
+    const struct boot_module *mod = request_string(m->u.b, sizeof(name), name) < 0 ? 0 : module_find(name);
     if (!mod || elf_check((const uint8_t *)mod->vaddr, mod->size) == 0) {
         reply(m->source, -E_SRCH, 0);
         return;
     }
-    grant_id_t g = grant_alloc(m->source, (const void *)mod->vaddr, mod->size, GRANT_READ);
-    reply(m->source, g, g < 0 ? 0 : mod->size);
+    uint64_t i = (uint64_t)(mod - boot->mod);
+    if (lent[i].to != m->source) {
+        if (lent[i].to)
+            grant_free(lent[i].grant);
+        lent[i].to = 0;
+        lent[i].grant = grant_alloc(m->source, (const void *)mod->vaddr, mod->size, GRANT_READ);
+        if (lent[i].grant >= 0)
+            lent[i].to = m->source;
+    }
+    reply(m->source, lent[i].grant, lent[i].grant < 0 ? 0 : mod->size);
 }
 
+/*
+ * A manager (manage yes) starts a helper from a boot module image with a
+ * profile (a manifest). The profile is its own, or one that is no service's:
+ * a manager cannot take pm's or vfs's privileges, nor any other service's.
+ */
 static void handle_spawn(message_t *m)
 {
     struct root_spawn req;
     memcpy(&req, m->u.b, sizeof(req));
-    req.module[sizeof(req.module) - 1] = req.profile[sizeof(req.profile) - 1] = '\0';
-    req.arg[sizeof(req.arg) - 1] = '\0';
-    const struct boot_module *mod = module_find(req.module);
-    endpoint_t ep;
-    if (m->source <= 0 || may_spawn[EP_SLOT(m->source)] != m->source)
-        ep = -E_PERM;
-    else if (!mod || !manifest_for(req.profile))
-        ep = -E_INVAL;
-    else
-        ep = start(mod, req.profile, m->source, req.arg);
-    message_t reply = {.type = ep};
-    ipc_sendnb(m->source, &reply);
+    char module[sizeof(req.module)], profile[sizeof(req.profile)], arg[sizeof(req.arg)];
+    if (request_string((uint8_t *)req.module, sizeof(module), module) < 0 ||
+        request_string((uint8_t *)req.profile, sizeof(profile), profile) < 0 ||
+        request_string((uint8_t *)req.arg, sizeof(arg), arg) < 0) {
+        reply(m->source, -E_INVAL, 0);
+        return;
+    }
+    const struct boot_module *mod = module_find(module);
+    const struct manifest *man = manifest_for(profile), *own = started_manifest(m->source);
+    if (!mod || !man) {
+        reply(m->source, -E_INVAL, 0);
+        return;
+    }
+    if (man != own && (service_is_label(profile) || (man->flags & PRIV_USERS))) {
+        service_refused(m, "spawn", "that profile is a service's");
+        return;
+    }
+    reply(m->source, start(mod, profile, m->source, arg), 0);
+}
+
+/* A notification: a service's heartbeat answer; from pm also "programs you ran ended". */
+static void handle_notify(message_t *m)
+{
+    service_alive(m->source);
+    if (m->source == service_lookup("pm"))
+        service_policy_results();
+}
+
+/*
+ * Who may send each request (docs/REINCARNATION.md, "Who may send what").
+ * root_dispatch checks the sender against the rule before the handler
+ * runs; handlers check what depends on the request itself (the target of
+ * a complaint, a save nobody asked for, a spawn's profile).
+ */
+enum sender {
+    ANYONE,  /* any process that can send to rs */
+    SERVICE, /* a running service (started from its manifest; not a helper) */
+    MANAGER, /* a process whose manifest says `manage yes` */
+    VFS,     /* the running service labelled vfs: it forwards writes on /dev/service */
+};
+
+static const struct request {
+    int32_t type;
+    enum sender who;
+    void (*handle)(message_t *m);
+    const char *name;
+} requests[] = {
+    {ROOT_LOOKUP, ANYONE, handle_lookup, "lookup"},
+    {ROOT_MODULE, SERVICE, handle_module, "module"},
+    {ROOT_READY, SERVICE, service_ready, "ready"},
+    {ROOT_SAVED, SERVICE, service_saved, "saved"},
+    {ROOT_COMPLAIN, SERVICE, service_complaint, "complaint"},
+    {MSG_NOTIFY, SERVICE, handle_notify, "notification"},
+    {ROOT_SPAWN, MANAGER, handle_spawn, "spawn"},
+    {ROOT_SERVICE, MANAGER, service_request, "administrator request"},
+    {CDEV_OPEN, VFS, admin_request, "/dev/service open"},
+    {CDEV_CLOSE, VFS, admin_request, "/dev/service close"},
+    {CDEV_READ, VFS, admin_request, "/dev/service read"},
+    {CDEV_WRITE, VFS, admin_request, "/dev/service write"},
+    {CDEV_IOCTL, VFS, admin_request, "/dev/service ioctl"},
+    {CDEV_CANCEL, VFS, admin_request, "/dev/service cancel"},
+    {CDEV_SELECT, VFS, admin_request, "/dev/service select"},
+    {CDEV_STATUS, VFS, admin_request, "/dev/service status"},
+};
+
+/* Why `who` may not send a request under rule `rule`, or 0 if it may. */
+static const char *sender_refusal(enum sender rule, endpoint_t who)
+{
+    const struct manifest *man = started_manifest(who);
+    switch (rule) {
+    case ANYONE:
+        return 0;
+    case SERVICE:
+        return service_manifest(who) ? 0 : "not a running service";
+    case MANAGER:
+        return man && man->may_manage ? 0 : "its manifest does not say 'manage yes'";
+    case VFS:
+        return who == service_lookup("vfs") ? 0 : "only vfs forwards /dev/service";
+    }
+    return "no rule";
 }
 
 /* One message to rs: requests, notifications and kernel events. */
@@ -133,30 +253,21 @@ void root_dispatch(message_t *mp)
             report_denials();
         if (m.u.w[0] & NOTIFY_ALARM)
             service_alarm();
-    } else if (m.type == ROOT_SPAWN) {
-        handle_spawn(&m);
-    } else if (m.type == ROOT_LOOKUP) {
-        handle_lookup(&m);
-    } else if (m.type == ROOT_MODULE) {
-        handle_module(&m);
-    } else if (m.type == ROOT_READY) {
-        service_ready(&m);
-    } else if (m.type == ROOT_SERVICE) {
-        service_request(&m, m.source > 0 && may_spawn[EP_SLOT(m.source)] == m.source);
-    } else if ((m.type & 0xff00) == 0x4300 && m.source > 0) { /* CDEV_*: /dev/service */
-        admin_request(&m);
-    } else if (m.type == ROOT_SAVED) {
-        service_saved(m.source);
-    } else if (m.type == ROOT_COMPLAIN) {
-        service_complaint(&m);
-    } else if (m.type == MSG_NOTIFY) {
-        service_alive(m.source); /* a heartbeat answer */
-        if (m.source == service_lookup("pm"))
-            service_policy_results(); /* or pm: a program it ran for us ended */
-    } else if (m.source > 0) {
-        message_t reply = {.type = -E_NOSYS};
-        ipc_sendnb(m.source, &reply);
+        return;
     }
+    if (m.source <= 0)
+        return; /* HARDWARE: nothing for rs */
+    for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++) {
+        if (requests[i].type != m.type)
+            continue;
+        const char *why = sender_refusal(requests[i].who, m.source);
+        if (why)
+            service_refused(&m, requests[i].name, why);
+        else
+            requests[i].handle(&m);
+        return;
+    }
+    reply(m.source, -E_NOSYS, 0);
 }
 
 int main(uint64_t arg)

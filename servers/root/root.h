@@ -17,21 +17,27 @@ void manifest_to_priv(const struct manifest *m, struct priv *v);
 void service_init(const struct bootinfo *boot);
 endpoint_t service_start(uint32_t module);
 int service_died(const struct death_info *d);
-void service_request(message_t *m, int allowed);
+void service_request(message_t *m);
 void service_ready(message_t *m);
 void service_alarm(void);
 void service_alive(endpoint_t ep);
-void service_saved(endpoint_t ep);
+void service_saved(message_t *m);
+const struct manifest *service_manifest(endpoint_t ep); /* of a running service, or 0 */
+int service_is_label(const char *label);                /* a service (not a helper) has it */
+void service_refused(const message_t *m, const char *what, const char *why);
+const struct manifest *started_manifest(endpoint_t ep);  /* root.c: any process rs started */
+int request_string(const uint8_t *b, uint64_t n, char *out); /* NUL within n bytes: copy, 0 */
 struct manifest;
 void pci_quiesce(const struct manifest *m, void (*say)(const char *text, void *arg), void *arg);
 void service_policy_results(void);
 void service_denied(endpoint_t ep, uint64_t count);
 void service_complaint(message_t *m);
 int service_line(int log, uint64_t i, char *buf, uint64_t len);
-int service_admin(int op, const char *label);
+int service_admin(int op, const char *label, int force, const char **why);
 void admin_request(message_t *m);
-int service_update_begin(const char *label, uint64_t size);
+int service_update_begin(const char *label, uint64_t size, int force, const char **why);
 int service_update_data(const void *data, uint64_t len);
+void service_update_abort(void);
 void root_dispatch(message_t *m);
 endpoint_t service_lookup(const char *label);
 endpoint_t start_service(const struct boot_module *m, const struct manifest *man);

@@ -49,7 +49,8 @@ struct service {
     uint64_t last_us, total_us, max_us, recovered;
     uint64_t slowest_answer_ms; /* longest wait for a heartbeat answer */
     struct boot_module image;   /* its program: the boot module, or an update */
-    int updating;               /* being replaced: restart it whatever its policy */
+    int restart_anyway;         /* replaced (update) or restarted by the administrator: */
+                                /* start it again at its death, whatever its policy */
     uint64_t save_until;        /* asked to save its state: stop it by then (tick) */
 };
 
@@ -90,12 +91,17 @@ static void publish_endpoint(struct service *s, endpoint_t ep)
     }
 }
 
-static void log_text(struct service *s, const char *text)
+static void log_label(const char *label, const char *text)
 {
     struct event *e = &events[nr_events++ % LOG_SIZE];
     e->ms = sys_uptime();
-    strncpy_s(e->label, s->mod->name, sizeof(e->label));
+    strncpy_s(e->label, label, sizeof(e->label));
     strncpy_s(e->text, text, sizeof(e->text));
+}
+
+static void log_text(struct service *s, const char *text)
+{
+    log_label(s->mod->name, text);
 }
 
 static void log_event(struct service *s, const char *fmt, uint64_t a, uint64_t b)
@@ -153,6 +159,41 @@ static struct service *by_ep(endpoint_t ep)
     return 0;
 }
 
+const struct manifest *service_manifest(endpoint_t ep)
+{
+    struct service *s = by_ep(ep);
+    return s ? s->man : 0;
+}
+
+int service_is_label(const char *label)
+{
+    struct service *s = by_label(label);
+    return s && s->man;
+}
+
+/*
+ * A request refused for its sender: counted and logged (service_refuse: the
+ * first 16, then the 32nd, 64th, ...; also into the event log, under the
+ * sender's label), and answered with E_PERM unless it was a notification or
+ * ROOT_SAVED, whose senders do not wait for an answer.
+ */
+void service_refused(const message_t *m, const char *what, const char *why)
+{
+    const struct manifest *from = started_manifest(m->source);
+    char text[160];
+    snprintf_s(text, sizeof(text), "%s from %s: %s", what,
+               from ? from->label : "a process rs did not start", why);
+    uint64_t n = service_refuse("rs", m, text);
+    if (n <= 16 || !(n & (n - 1))) {
+        snprintf_s(text, sizeof(text), "refused %s", what);
+        log_label(from ? from->label : "?", text);
+    }
+    if (m->type != MSG_NOTIFY && m->type != ROOT_SAVED) {
+        message_t r = {.type = -E_PERM};
+        ipc_sendnb(m->source, &r);
+    }
+}
+
 endpoint_t service_lookup(const char *label)
 {
     struct service *s = by_label(label);
@@ -199,12 +240,14 @@ static void stop_planned(struct service *s, int cause)
         fail(s, cause); /* not receiving: stopped as it is */
 }
 
-/* A service says it saved its state: stop it now. */
-void service_saved(endpoint_t ep)
+/* A service says it saved its state: stop it now. Only one rs asked may say so. */
+void service_saved(message_t *m)
 {
-    struct service *s = by_ep(ep);
-    if (!s || !s->save_until)
+    struct service *s = by_ep(m->source);
+    if (!s || !s->save_until) {
+        service_refused(m, "saved", "nobody asked it to save its state");
         return;
+    }
     s->save_until = 0;
     log_text(s, "state saved");
     fail(s, s->cause);
@@ -232,8 +275,8 @@ int service_died(const struct death_info *d)
     s->ep = 0;
     s->save_until = 0;
     pci_quiesce(s->man, say_pci, s); /* before any new instance: no DMA left running */
-    if (s->updating) { /* replaced by a new program: start that now */
-        s->updating = 0;
+    if (s->restart_anyway) { /* updated or restarted by the administrator: start it now */
+        s->restart_anyway = 0;
         s->state = SVC_STATE_RESTARTING;
         restart(s);
         return 1;
@@ -395,16 +438,39 @@ void service_ready(message_t *m)
         publish_endpoint(s, s->ep); /* ready: dependents may use it now */
 }
 
-/* A service complains about another (u.b = its label): treated as that one's failure. */
+/* Does the service of manifest m depend on `label`: does its manifest name it under `ipc`? */
+static int depends_on(const struct manifest *m, const char *label)
+{
+    for (int i = 0; i < m->nr_ipc; i++)
+        if (!strcmp(m->ipc[i], label))
+            return 1;
+    return 0;
+}
+
+/*
+ * A service complains about another (u.b = its label): treated as that
+ * one's failure. It counts only from a dependent: a service whose manifest
+ * names the target under `ipc` (`ipc all` names no one), and never against
+ * a service that would not come back (restart never): only the
+ * administrator may stop that one.
+ */
 void service_complaint(message_t *m)
 {
-    char label[16];
-    memcpy(label, m->u.b, sizeof(label));
-    label[15] = '\0';
-    struct service *s = by_label(label), *from = by_ep(m->source);
-    message_t r = {.type = !from ? -E_PERM : !s || s->ep <= 0 ? -E_SRCH : 0};
-    if (r.type == 0)
+    char label[MANIFEST_LABEL_MAX];
+    struct service *s = request_string(m->u.b, sizeof(label), label) < 0 ? 0 : by_label(label);
+    const struct manifest *from = service_manifest(m->source);
+    message_t r = {.type = 0};
+    if (!s || !s->man || s->ep <= 0) {
+        r.type = -E_SRCH;
+    } else if (!depends_on(from, label)) {
+        service_refused(m, "complaint", "its manifest does not name the target under 'ipc'");
+        return;
+    } else if (s->man->restart == RESTART_NEVER) {
+        service_refused(m, "complaint", "the target cannot be restarted (restart never)");
+        return;
+    } else {
         fail(s, C_COMPLAINT);
+    }
     ipc_sendnb(m->source, &r);
 }
 
@@ -414,7 +480,7 @@ int service_line(int log, uint64_t i, char *buf, uint64_t len)
     static const char *const state[] = {"?", "up", "restarting", "down"};
     if (log) {
         uint64_t first = nr_events > LOG_SIZE ? nr_events - LOG_SIZE : 0;
-        if (first + i >= nr_events)
+        if (i >= nr_events - first)
             return 0;
         struct event *e = &events[(first + i) % LOG_SIZE];
         return snprintf_s(buf, len, "%6lu.%03lu %-10s %s\n", e->ms / 1000, e->ms % 1000, e->label,
@@ -432,56 +498,84 @@ int service_line(int log, uint64_t i, char *buf, uint64_t len)
     return 0;
 }
 
-/* kill/restart, down, up: 0 or an error. */
-int service_admin(int op, const char *label)
+/*
+ * Why the administrator may not do op (SVC_KILL, SVC_RESTART, SVC_DOWN, or
+ * SVC_UPDATE) to s, or 0. A service that would not come back (restart never:
+ * pm, vfs, ramfs, ds keep state nobody else has) is stopped only when forced.
+ * An update runs a program of the administrator's choice with the manifest's
+ * privileges, so never for a manifest that grants more than a service needs
+ * to run: `manage yes` (spawn helpers of other profiles, administer every
+ * service) or `users yes` (control every Linux process).
+ */
+static const char *admin_refusal(const struct service *s, int op, int force)
+{
+    if (op == SVC_UPDATE && s->man->may_manage)
+        return "its manifest says 'manage yes'";
+    if (op == SVC_UPDATE && (s->man->flags & PRIV_USERS))
+        return "its manifest says 'users yes'";
+    if (op != SVC_UP && s->man->restart == RESTART_NEVER && !force)
+        return "it would not come back (restart never); -f forces it";
+    return 0;
+}
+
+/*
+ * The administrator's commands kill, restart, down and up, from either
+ * channel (ROOT_SERVICE or /dev/service, whose senders root_dispatch has
+ * checked): 0, or an error with *why set for a refusal (E_PERM).
+ */
+int service_admin(int op, const char *label, int force, const char **why)
 {
     struct service *s = by_label(label);
+    *why = 0;
     if (!s || !s->man)
         return -E_SRCH;
-    if (op == SVC_KILL || op == SVC_RESTART) {
-        if (s->ep <= 0)
-            return -E_SRCH;
-        if (op == SVC_RESTART)
-            stop_planned(s, C_ADMIN);
-        else
-            fail(s, C_ADMIN); /* kill: a simulated crash, no chance to save */
+    if (op != SVC_KILL && op != SVC_RESTART && op != SVC_DOWN && op != SVC_UP)
+        return -E_INVAL;
+    if ((op == SVC_KILL || op == SVC_RESTART) && s->ep <= 0)
+        return -E_SRCH;
+    if ((*why = admin_refusal(s, op, force)))
+        return -E_PERM;
+    if (op == SVC_RESTART) {
+        s->restart_anyway = 1; /* restart means: back at once, whatever its policy */
+        stop_planned(s, C_ADMIN);
+    } else if (op == SVC_KILL) {
+        fail(s, C_ADMIN); /* a simulated crash, no chance to save; its policy applies */
     } else if (op == SVC_DOWN) {
         s->state = SVC_STATE_DOWN;
         log_event(s, "down (administrator)", 0, 0);
         if (s->ep > 0)
             sys_proc_kill(s->ep);
-    } else if (op == SVC_UP) {
-        if (s->state == SVC_STATE_DOWN && s->ep <= 0) {
-            s->state = SVC_STATE_RESTARTING;
-            restart(s);
-        }
-    } else {
-        return -E_INVAL;
+    } else if (s->state == SVC_STATE_DOWN && s->ep <= 0) { /* SVC_UP */
+        s->state = SVC_STATE_RESTARTING;
+        restart(s);
     }
     return 0;
 }
 
-/* An administrator's request (allowed: the sender may manage services). */
-void service_request(message_t *m, int allowed)
+/* ROOT_SERVICE: an administrator's request from a manager (`manage yes`). */
+void service_request(message_t *m)
 {
-    char label[16];
-    memcpy(label, m->u.b + 8, sizeof(label));
-    label[15] = '\0';
-    struct service *s = by_label(label);
+    char label[MANIFEST_LABEL_MAX];
+    uint64_t op = m->u.w[0] & ~(uint64_t)SVC_FORCE;
+    int force = (m->u.w[0] & SVC_FORCE) != 0;
+    struct service *s = 0;
     message_t r = {.type = 0};
-    uint64_t op = m->u.w[0];
-    if (!allowed)
-        r.type = -E_PERM;
-    else if (!s && op != SVC_LOG && op != SVC_LIST)
+    if (op != SVC_LOG && op != SVC_LIST &&
+        (request_string(m->u.b + 8, sizeof(label), label) < 0 || !(s = by_label(label)) || !s->man))
         r.type = -E_SRCH;
-    else if (op == SVC_KILL || op == SVC_RESTART || op == SVC_DOWN || op == SVC_UP)
-        r.type = service_admin((int)op, label);
-    else if (m->u.w[0] == SVC_LOG || m->u.w[0] == SVC_LIST) {
+    else if (op == SVC_KILL || op == SVC_RESTART || op == SVC_DOWN || op == SVC_UP) {
+        const char *why;
+        r.type = service_admin((int)op, label, force, &why);
+        if (why) {
+            service_refused(m, "administrator request", why);
+            return;
+        }
+    } else if (op == SVC_LOG || op == SVC_LIST) {
         char line[96];
-        int n = service_line(m->u.w[0] == SVC_LOG, m->u.w[1], line, sizeof(line));
+        int n = service_line(op == SVC_LOG, m->u.w[1], line, sizeof(line));
         r.type = n > 55 ? 55 : n; /* 0: no more lines */
         memcpy(r.u.b, line, (size_t)r.type);
-    } else if (m->u.w[0] == SVC_STATS) {
+    } else if (op == SVC_STATS) {
         r.u.w[1] = s->restarts;
         r.u.w[2] = s->last_us;
         r.u.w[3] = s->recovered ? s->total_us / s->recovered : 0;
@@ -507,11 +601,14 @@ static struct service *update_target;
 static uint8_t *update_buf;
 static uint64_t update_size, update_got;
 
-int service_update_begin(const char *label, uint64_t size)
+int service_update_begin(const char *label, uint64_t size, int force, const char **why)
 {
     struct service *s = by_label(label);
+    *why = 0;
     if (!s || !s->man)
         return -E_SRCH;
+    if ((*why = admin_refusal(s, SVC_UPDATE, force)))
+        return -E_PERM;
     if (!size || size > UPDATE_SPAN)
         return -E_INVAL;
     uint64_t slot = (uint64_t)(s - services);
@@ -526,6 +623,14 @@ int service_update_begin(const char *label, uint64_t size)
     update_size = size;
     update_got = 0;
     return 0;
+}
+
+/* The update in progress ends without its program (the writer closed /dev/service). */
+void service_update_abort(void)
+{
+    if (update_target)
+        log_text(update_target, "update aborted: program incomplete");
+    update_target = 0;
 }
 
 /* Bytes of the program; 1 while more are expected, 0 when done, or an error. */
@@ -549,7 +654,7 @@ int service_update_data(const void *data, uint64_t len)
     s->image.size = update_size;
     log_event(s, "updated: new program, %lu bytes", update_size, 0);
     if (s->ep > 0) {
-        s->updating = 1;
+        s->restart_anyway = 1;
         stop_planned(s, C_UPDATE); /* its death starts the new program */
     } else {
         s->state = SVC_STATE_RESTARTING;

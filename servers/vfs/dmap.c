@@ -164,11 +164,39 @@ void drivers_check(void)
 
 /* ---- terminals: sessions and foreground groups */
 
+/*
+ * Processes that exited and are not reaped yet: on Linux a zombie keeps its
+ * process group, so a shell may give the terminal to a job whose leader has
+ * already exited. pm tells us when it reaps one (VFS_PM_RELEASE); its slot
+ * in our process table may be someone else's by then, so they live here.
+ */
+static struct {
+    int pid, pgrp, sid;
+} zombies[NR_SLOTS];
+
+void zombie_add(const struct vproc *p)
+{
+    for (int i = 0; i < NR_SLOTS; i++)
+        if (!zombies[i].pid) {
+            zombies[i].pid = p->pid, zombies[i].pgrp = p->pgrp, zombies[i].sid = p->sid;
+            return;
+        }
+}
+
+void zombie_release(int pid)
+{
+    for (int i = 0; i < NR_SLOTS; i++)
+        if (zombies[i].pid == pid && pid > 0)
+            zombies[i].pid = 0;
+}
+
+/* 1 if a process of session sid, live or a zombie, is in group pgrp. */
 static int in_session(int pgrp, int sid)
 {
     for (int i = 0; i < NR_SLOTS; i++) {
-        struct vproc *q = vproc_known(i);
-        if (q && q->pgrp == pgrp && q->sid == sid)
+        struct vproc *q = vproc_by_index(i);
+        if ((q && q->pgrp == pgrp && q->sid == sid) ||
+            (zombies[i].pid && zombies[i].pgrp == pgrp && zombies[i].sid == sid))
             return 1;
     }
     return 0;

@@ -35,15 +35,6 @@ struct vproc *vproc_by_index(int i)
     return procs[i].ep ? &procs[i] : 0;
 }
 
-/*
- * A process vfs knew, live or exited (its slot not reused yet): group
- * membership for TIOCSPGRP, which on Linux a zombie keeps until it is
- * reaped (a shell gives the terminal to a job whose leader already exited).
- */
-struct vproc *vproc_known(int i)
-{
-    return procs[i].pid ? &procs[i] : 0;
-}
 
 struct vproc *vproc_new(endpoint_t ep)
 {
@@ -147,6 +138,7 @@ static void pm_request(message_t *m)
         }
     } else if (m->type == VFS_PM_EXIT) {
         if ((p = vproc_of((endpoint_t)m->u.w[0]))) {
+            zombie_add(p); /* its group lives on until pm reaps it (VFS_PM_RELEASE) */
             cancel_call(p);
             if (p->pid == p->sid) /* a session leader: its terminal is free */
                 terminal_session_ended(p->sid);
@@ -187,6 +179,8 @@ static void pm_request(message_t *m)
         return;
     } else if (m->type == VFS_PM_SETCRED) {
         res = perm_set_cred(m->source, m);
+    } else if (m->type == VFS_PM_RELEASE) {
+        zombie_release((int)m->u.w[0]);
     } else if (m->type == VFS_PM_SETPGRP) {
         if ((p = vproc_of((endpoint_t)m->u.w[0]))) {
             p->pgrp = (int)m->u.w[1];

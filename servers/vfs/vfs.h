@@ -144,7 +144,6 @@ extern uint8_t bounce[BOUNCE_SIZE];
 /* main.c */
 void reply(endpoint_t ep, int64_t result);
 struct vproc *vproc_of(endpoint_t ep);
-struct vproc *vproc_known(int i);
 struct vproc *vproc_new(endpoint_t ep);
 struct vproc *vproc_by_index(int i);
 extern struct vproc *procfs_caller;
@@ -229,6 +228,8 @@ struct driver *driver_for(uint64_t rdev);
 struct driver *driver_of(endpoint_t ep);
 endpoint_t driver_endpoint(struct driver *d);
 endpoint_t driver_restarted(endpoint_t old);
+void zombie_add(const struct vproc *p);
+void zombie_release(int pid);
 #define DRIVER_TIMEOUT_MS 5000 /* a driver answers at once; after this it is broken */
 int driver_sendrec(endpoint_t ep, message_t *m);
 void drivers_check(void);

@@ -99,6 +99,9 @@ static void key_label(void)
     ERR("label abc-def_01234567\n",
         "t.conf:1: bad label 'abc-def_01234567' for 'label' (1-15 characters from a-z 0-9 _ -)");
     ERR("label Tty\n", "t.conf:1: bad label 'Tty' for 'label' (1-15 characters from a-z 0-9 _ -)");
+    /* ds keys ep.LABEL are rs's: a service labelled ep would own them */
+    ERR("label ep\n", "t.conf:1: label 'ep' is reserved (rs publishes endpoints in ds as ep.LABEL)");
+    OK("label ep1\n");
     ERR_AT("label a.b\n", 1);
     ERR_AT("label a/b\n", 1);
     ERR_AT("label \xc3\xa9\n", 1);
@@ -248,6 +251,9 @@ static void key_ipc(void)
     ERR("label a\nipc a0 a1 a2 a3 a4 a5 a6 a7\nipc a8 a9 a10 a11 a12 a13 a14 a15 a16\n",
         "t.conf:3: too many ipc labels (at most 16)");
     ERR("label a\nipc all tty\n", "t.conf:2: 'ipc all' takes no labels");
+    /* on lines of their own, both: reach everyone, depend on the labels named */
+    OK("label a\nipc all\nipc demo ds\n");
+    CHECK(m.flags == PRIV_IPC_ALL && m.nr_ipc == 2 && !strcmp(m.ipc[1], "ds"));
     ERR("label a\nipc tty all\n", "t.conf:2: 'ipc all' takes no labels");
     ERR("label a\nipc Tty\n",
         "t.conf:2: bad label 'Tty' for 'ipc' (1-15 characters from a-z 0-9 _ -)");
@@ -853,56 +859,60 @@ static const struct expect {
     int manage, priority, restart;
     uint32_t heartbeat_ms, denial_limit, restart_limit;
     const char *policy;
+    int nr_ipc;         /* labels named under ipc (dependencies) */
+    uint64_t max_pages; /* 0: the default, 16384 */
 } expected[] = {
     {"servers/pm/pm.conf",
      BASIC | PROCS | GRANTS | K(KC_PROC_CREATE) | K(KC_PROC_START) | K(KC_PROC_FORK) |
          K(KC_PROC_REGS) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_MEM_PROTECT) | K(KC_VCOPY) |
          K(KC_ALARM) | K(KC_SYSINFO) | K(KC_IOPORT) | K(KC_PROC_NAME),
-     PRIV_IPC_ALL | PRIV_USERS, 1, 0x70, 2, 0, 0, 0, 0, 2, RESTART_NEVER, 0, 0, 0, ""},
+     PRIV_IPC_ALL | PRIV_USERS, 1, 0x70, 2, 0, 0, 0, 0, 2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"servers/vfs/vfs.conf",
      BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM) | K(KC_SYSINFO),
-     PRIV_IPC_ALL | PRIV_USERS, 0, 0, 0, 0, 0, 0, 0, 2, RESTART_NEVER, 0, 0, 0, ""},
+     PRIV_IPC_ALL | PRIV_USERS, 0, 0, 0, 0, 0, 0, 0, 2, RESTART_NEVER, 0, 0, 0, "", 2, 0},
     {"servers/ramfs/ramfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 0,
-     2, RESTART_NEVER, 0, 0, 0, ""},
+     2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"drivers/tty/tty.conf", BASIC | GRANTS | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM),
-     PRIV_IPC_ALL, 1, 0x3f8, 8, 1u << 4, 0, 0, 0, 1, RESTART_IMMEDIATE, 1000, 0, 0, ""},
+     PRIV_IPC_ALL, 1, 0x3f8, 8, 1u << 4, 0, 0, 0, 1, RESTART_IMMEDIATE, 1000, 0, 0, "", 0, 0},
     {"drivers/demo/demo.conf", BASIC | GRANTS, PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 0, 2,
-     RESTART_IMMEDIATE, 100, 64, 0, "/etc/rs/demo.policy"},
+     RESTART_IMMEDIATE, 100, 64, 0, "/etc/rs/demo.policy", 0, 0},
     {"drivers/demo/crashy.conf", BASIC | GRANTS, PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 0, 2,
-     RESTART_BACKOFF, 0, 0, 6, ""},
-    {"tests/servers/rstest/rstest.conf", BASIC | GRANTS | K(KC_IOPORT) | K(KC_ALARM), PRIV_IPC_ALL,
-     1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 0, 0, 0, ""},
+     RESTART_BACKOFF, 0, 0, 6, "", 0, 0},
+    {"tests/servers/rstest/rstest.conf",
+     BASIC | GRANTS | K(KC_IOPORT) | K(KC_ALARM) | K(KC_PROC_REAP), PRIV_IPC_ALL, 1, 0x501, 1, 0,
+     0, 0, 1, 2, RESTART_NEVER, 0, 0, 0, "", 3, 0},
     {"tests/servers/demotest/demotest.conf",
      BASIC | GRANTS | K(KC_IOPORT) | K(KC_TSC) | K(KC_ALARM), PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 1,
-     2, RESTART_NEVER, 0, 0, 0, ""},
+     2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/kernel/ktest.conf",
      BASIC | PROCS | K(KC_SYSINFO) | K(KC_SELFCHECK) | K(KC_TRACE_READ) | K(KC_ALARM) |
          K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) | K(KC_SAFECOPY_TO) | K(KC_IOPORT) | K(KC_PROC_NAME),
-     PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 0, 0, 0, ""},
+     PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/kernel/peer.conf",
      BASIC | PROCS | K(KC_ALARM) | K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) | K(KC_SAFECOPY_TO) |
          K(KC_SYSINFO) | K(KC_SELFCHECK),
-     PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 1, 3, RESTART_NEVER, 0, 0, 0, ""},
+     PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 1, 3, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/kernel/rtcdrv.conf", BASIC | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), PRIV_IPC_ALL, 1,
-     0x70, 2, 1u << 8, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, ""},
+     0x70, 2, 1u << 8, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/kernel/memdrv.conf",
      BASIC | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_DMAALLOC) | K(KC_MAPPHYS), 0, 0, 0, 0, 0,
-     0xfee00000, 4096, 0, 3, RESTART_NEVER, 0, 0, 0, ""},
-    {"tests/servers/fstest/fstest.conf", BASIC | GRANTS | K(KC_IOPORT), PRIV_IPC_ALL, 1, 0x501, 1,
-     0, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, ""},
+     0xfee00000, 4096, 0, 3, RESTART_NEVER, 0, 0, 0, "", 0, 0},
+    {"tests/servers/fstest/fstest.conf",
+     BASIC | GRANTS | K(KC_IOPORT) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_PROC_REAP),
+     PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 1, 3, RESTART_NEVER, 0, 0, 0, "", 0, 1u << 20},
     {"tests/servers/ttytest/ttytest.conf", BASIC | GRANTS | K(KC_ALARM) | K(KC_IOPORT),
-     PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 0, 2, RESTART_NEVER, 0, 0, 0, ""},
-    {"tests/kernel/unpriv.conf", BASIC, 0, 0, 0, 0, 0, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, ""},
+     PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 0, 2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
+    {"tests/kernel/unpriv.conf", BASIC, 0, 0, 0, 0, 0, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/kernel/fuzz.conf",
      BASIC | K(KC_ALARM) | K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) | K(KC_SAFECOPY_TO) |
          K(KC_PROC_INFO),
-     0, 0, 0, 0, 0, 0, 0, 0, 4, RESTART_NEVER, 0, 0, 0, ""},
+     0, 0, 0, 0, 0, 0, 0, 0, 4, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/kernel/fuzz_ipc.conf",
      BASIC | K(KC_ALARM) | K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) | K(KC_SAFECOPY_TO) |
          K(KC_PROC_INFO),
-     PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 0, 4, RESTART_NEVER, 0, 0, 0, ""},
+     PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 0, 4, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/bench/kbench.conf", BASIC | PROCS | K(KC_IOPORT) | K(KC_SYSINFO) | K(KC_ALARM),
-     PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 0, 0, 0, ""},
+     PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
 };
 #define NR_EXPECTED (int)(sizeof(expected) / sizeof(expected[0]))
 
@@ -999,7 +1009,8 @@ static void tree_manifests(void)
                  m.irqs == e->irqs && m.nr_mem == (e->mem_len ? 1u : 0u) &&
                  (!e->mem_len || (m.mem[0].base == e->mem_base && m.mem[0].len == e->mem_len)) &&
                  m.may_manage == e->manage && m.priority == e->priority &&
-                 (int)m.restart == e->restart && m.max_pages == 16384 && m.nr_ipc == 0 &&
+                 (int)m.restart == e->restart &&
+                 m.max_pages == (e->max_pages ? e->max_pages : 16384) && m.nr_ipc == e->nr_ipc &&
                  m.nr_pci == 0 && m.heartbeat_ms == e->heartbeat_ms &&
                  m.denial_limit == e->denial_limit && m.restart_limit == e->restart_limit &&
                  !strcmp(m.program, m.label) && !m.args[0] && !strcmp(m.policy, e->policy);

@@ -338,6 +338,60 @@ static int helper_main(void)
     return 0; /* its subscriptions stay behind, to be swept */
 }
 
+/* "fakeds": a helper that answers every request as a broken ds would: a length of 1000. */
+static int fakeds_main(void)
+{
+    for (;;) {
+        message_t m;
+        if (ipc_receive(parent_ep, &m) < 0)
+            continue;
+        if (m.type == HELPER_DONE)
+            return 0;
+        struct ds_msg q;
+        memset(&q, 'a', sizeof(q)); /* no NUL in the key either */
+        q.flags = DS_STR;
+        q.len = 1000;
+        message_t r = {.type = 0};
+        memcpy(r.u.b, &q, sizeof(q));
+        ipc_sendnb(m.source, &r);
+    }
+}
+
+/* The client stubs never write past the caller's buffer, whatever the answer says. */
+static void test_client_checks_replies(void)
+{
+    message_t m = {.type = ROOT_SPAWN};
+    struct root_spawn sp = {"dstest", "dshelper", "fakeds"};
+    memcpy(m.u.b, &sp, sizeof(sp));
+    CHECK(ipc_sendrec(ROOT_EP, &m) == 0 && m.type > 0);
+    endpoint_t fake = m.type;
+    if (fake <= 0)
+        return;
+    struct {
+        char buf[8];
+        char canary[1100];
+    } out;
+    memset(&out, 0x77, sizeof(out));
+    ds_client_reset(fake);
+    EXPECT(ds_retrieve_str("dstest.x", out.buf, sizeof(out.buf)), -E_RANGE);
+    EXPECT(ds_retrieve_blob("dstest.x", out.buf, sizeof(out.buf)), -E_RANGE);
+    char k[DS_KEY_MAX + 8];
+    memset(k, 0x77, sizeof(k));
+    EXPECT(ds_check(k, DS_KEY_MAX), DS_KEY_MAX - 1); /* the key cut to fit, with its NUL */
+    CHECK(k[DS_KEY_MAX] == 0x77);
+    int intact = 1;
+    for (size_t i = 0; i < sizeof(out.canary); i++)
+        intact &= out.canary[i] == 0x77;
+    CHECK(intact);
+    ds_client_reset(0);
+    m = (message_t){.type = HELPER_DONE};
+    ipc_send(fake, &m);
+    struct death_info d;
+    for (int i = 0; sys_proc_reap(&d) != fake && i < 200; i++)
+        sleep_ms(10);
+    EXPECT(ds_endpoint(), ds);
+}
+
 static void test_owner_other_process(void)
 {
     uint64_t v;
@@ -943,6 +997,7 @@ static const struct {
     {"bad_grants", test_bad_grants},
     {"no_blocking", test_no_blocking},
     {"client_relookup", test_client_relookup},
+    {"client_checks_replies", test_client_checks_replies},
     {"fuzz", test_fuzz},
 };
 
@@ -951,6 +1006,8 @@ int main(uint64_t argp)
     const char *arg = (const char *)argp;
     if (!strcmp(arg, "helper"))
         return helper_main();
+    if (!strcmp(arg, "fakeds"))
+        return fakeds_main();
     if (!strcmp(arg, "owner"))
         owner_main();
     int passed = 0, failed = 0;

@@ -40,7 +40,9 @@ struct fstest {
     const char *name;
     int (*fn)(void);
 };
-extern const struct fstest tree_tests[], data_tests[], name_tests[], dir_tests[], misc_tests[];
+extern const struct fstest tree_tests[], data_tests[], name_tests[], dir_tests[], misc_tests[],
+    trust_tests[];
+_Noreturn void fstest_helper(void); /* the helper's part (test_trust.c) */
 
 /* ramfs and the last reply (w1.. of LOOKUP, CREATE, GETDENTS...) */
 extern endpoint_t fs_ep;

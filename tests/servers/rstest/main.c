@@ -1,9 +1,15 @@
 /*
- * rstest: how rs notices failures other than death, and its policies.
- * Boot with root, demo (heartbeat 100 ms, denial limit 64), crashy (the
- * demo program dying at start-up, back-off, limit 6) and rstest. Each test
- * prints "TEST rs.NAME PASS|FAIL"; the last line is "rstest: N passed,
- * M failed"; then QEMU exits.
+ * rstest: how rs notices failures other than death, its policies, and who
+ * may ask it what. Boot with root, ds, demo (heartbeat 100 ms, denial limit
+ * 64), crashy (the demo program dying at start-up, back-off, limit 6),
+ * rstest and rsother. Each test prints "TEST rs.NAME PASS|FAIL"; the last
+ * line is "rstest: N passed, M failed"; then QEMU exits.
+ *
+ * The same program plays two other parts, chosen by its argument:
+ *   helper  a child spawned with ROOT_SPAWN (profile rshelper: no `manage`,
+ *           not a service): sends rs what only others may send;
+ *   other   the service rsother (this image under that name, restart
+ *           never): a service that does not depend on demo.
  */
 #include <samsara/fs.h>
 #include <samsara/root.h>
@@ -76,8 +82,11 @@ static int64_t demo_io(int type, const char *text)
 static void sleep_ms(uint64_t ms)
 {
     message_t m;
-    sys_alarm(ms);
-    ipc_receive(SYSTEM, &m);
+    uint64_t until = sys_uptime() + ms;
+    for (uint64_t now; (now = sys_uptime()) < until;) { /* (a child's death also wakes us) */
+        sys_alarm(until - now);
+        ipc_receive(SYSTEM, &m);
+    }
 }
 
 static void t_hang_detected(void)
@@ -197,6 +206,219 @@ static void t_admin_errors(void)
     CHECK(wait_up("demo") > 0 && demo_io(CDEV_READ, 0) > 0);
 }
 
+/* ---- who may send what (docs/REINCARNATION.md) ---- */
+
+#define HELPER_DONE 0x4844 /* helper or rsother -> rstest: w0 = failed checks (bits) */
+#define OTHER_GO 0x474f    /* rstest -> rsother: make your requests now */
+
+/* Does rs's event log have a line with both a and b? */
+static int logged(const char *a, const char *b)
+{
+    for (uint64_t i = 0; i < 64; i++) {
+        message_t l = {.type = ROOT_SERVICE, .u.w = {SVC_LOG, i}};
+        if (ipc_sendrec(ROOT_EP, &l) < 0 || l.type <= 0)
+            return 0;
+        char line[56];
+        memcpy(line, l.u.b, (size_t)l.type);
+        line[l.type] = 0;
+        if (strstr(line, a) && strstr(line, b))
+            return 1;
+    }
+    return 0;
+}
+
+/* A /dev/service command sent straight to rs, as vfs would forward it: the reply's type. */
+static int32_t cdev_command(const char *text)
+{
+    static char line[64];
+    strncpy_s(line, text, sizeof(line));
+    grant_id_t g = grant_alloc(ROOT_EP, line, strlen(line), GRANT_READ);
+    message_t m = {.type = CDEV_WRITE, .u.w = {0, 1, (uint64_t)g, strlen(line), 0}};
+    int r = ipc_sendrec(ROOT_EP, &m);
+    grant_free(g);
+    return r < 0 ? r - 10000 : m.type;
+}
+
+static int32_t root_call(message_t *m)
+{
+    int r = ipc_sendrec(ROOT_EP, m);
+    return r < 0 ? r - 10000 : m->type;
+}
+
+/* The checks a process that is neither vfs nor a manager nor a service makes: bit n failed. */
+static uint64_t outsider_checks(void)
+{
+    uint64_t fails = 0;
+    message_t m = {.type = ROOT_SERVICE, .u.w = {SVC_KILL}};
+    strncpy_s((char *)m.u.b + 8, "demo", 16);
+    fails |= (uint64_t)(root_call(&m) != -E_PERM) << 0;
+    fails |= (uint64_t)(cdev_command("kill demo") != -E_PERM) << 1;
+    m = (message_t){.type = ROOT_COMPLAIN};
+    strncpy_s((char *)m.u.b, "demo", 16);
+    fails |= (uint64_t)(root_call(&m) != -E_PERM) << 2;
+    m = (message_t){.type = ROOT_READY};
+    fails |= (uint64_t)(root_call(&m) != -E_PERM) << 3;
+    m = (message_t){.type = ROOT_MODULE};
+    strncpy_s((char *)m.u.b, "manifests", 32);
+    fails |= (uint64_t)(root_call(&m) != -E_PERM) << 4;
+    m = (message_t){.type = ROOT_SPAWN};
+    struct root_spawn sp = {"rstest", "rshelper", "helper"};
+    memcpy(m.u.b, &sp, sizeof(sp));
+    fails |= (uint64_t)(root_call(&m) != -E_PERM) << 5;
+    fails |= (uint64_t)(lookup("demo") <= 0) << 6; /* anyone may look up */
+    return fails;
+}
+
+static _Noreturn void helper_main(void)
+{
+    message_t m = {.type = HELPER_DONE, .u.w = {outsider_checks()}};
+    ipc_send(parent_ep, &m);
+    sys_exit(0);
+    for (;;)
+        ;
+}
+
+/* rsother: a service with `ipc all` that names no one: it depends on no one. */
+static _Noreturn void other_main(void)
+{
+    endpoint_t rstest = wait_up("rstest");
+    for (;;) {
+        message_t m;
+        if (ipc_receive(ANY, &m) < 0 || service_handle(&m))
+            continue; /* rs's save request answered: a planned stop */
+        if (m.source != rstest || m.type != OTHER_GO)
+            continue;
+        uint64_t fails = 0;
+        message_t c = {.type = ROOT_COMPLAIN};
+        strncpy_s((char *)c.u.b, "demo", 16);
+        fails |= (uint64_t)(root_call(&c) != -E_PERM) << 0;
+        c = (message_t){.type = ROOT_SAVED}; /* nobody asked: ignored */
+        fails |= (uint64_t)(ipc_send(ROOT_EP, &c) != 0) << 1;
+        for (int i = 0; i < 100; i++) { /* a service may borrow a data module, again and again */
+            c = (message_t){.type = ROOT_MODULE};
+            strncpy_s((char *)c.u.b, "manifests", 32);
+            fails |= (uint64_t)(root_call(&c) < 0) << 2;
+        }
+        c = (message_t){.type = HELPER_DONE, .u.w = {fails}};
+        ipc_send(rstest, &c);
+    }
+}
+
+static void t_cdev_only_from_vfs(void)
+{
+    CHECK(wait_up("demo") > 0);
+    uint64_t before = restarts("demo");
+    CHECK(cdev_command("kill demo") == -E_PERM); /* rstest may manage, but it is not vfs */
+    CHECK(cdev_command("list") == -E_PERM);
+    message_t m = {.type = CDEV_READ, .u.w = {0, 1, 0, 16, 0}};
+    CHECK(root_call(&m) == -E_PERM);
+    sleep_ms(50);
+    CHECK(restarts("demo") == before && lookup("demo") > 0);
+    CHECK(logged("rstest", "refused /dev/service write"));
+}
+
+static void t_outsider_refused(void)
+{
+    CHECK(wait_up("demo") > 0);
+    uint64_t before = restarts("demo");
+    message_t m = {.type = ROOT_SPAWN};
+    struct root_spawn sp = {"rstest", "rshelper", "helper"};
+    memcpy(m.u.b, &sp, sizeof(sp));
+    endpoint_t helper = root_call(&m);
+    CHECK(helper > 0);
+    CHECK(ipc_receive(helper, &m) == 0 && m.type == HELPER_DONE);
+    if (m.u.w[0])
+        printf("rs.outsider: checks failed (bits) 0x%lx\n", m.u.w[0]);
+    CHECK(m.u.w[0] == 0);
+    struct death_info d;
+    for (int i = 0; sys_proc_reap(&d) != helper && i < 100; i++)
+        sleep_ms(10);
+    sleep_ms(50);
+    CHECK(restarts("demo") == before);
+    CHECK(logged("rshelper", "refused complaint"));
+}
+
+static void t_spawn_profiles(void)
+{
+    /* a manager may not take a service's profile (demo's, ds's) */
+    static const char *const services[] = {"demo", "ds"};
+    for (int i = 0; i < 2; i++) {
+        message_t m = {.type = ROOT_SPAWN};
+        struct root_spawn sp = {"rstest", "", "helper"};
+        strncpy_s(sp.profile, services[i], sizeof(sp.profile));
+        memcpy(m.u.b, &sp, sizeof(sp));
+        CHECK(root_call(&m) == -E_PERM);
+    }
+    /* strings that are not NUL-terminated are refused, never read past */
+    message_t m = {.type = ROOT_SPAWN};
+    memset(m.u.b, 'a', sizeof(m.u.b));
+    CHECK(root_call(&m) == -E_INVAL);
+    m = (message_t){.type = ROOT_LOOKUP};
+    memcpy(m.u.b, "demodemodemodemo", 16);
+    CHECK(root_call(&m) == -E_INVAL);
+    m = (message_t){.type = ROOT_COMPLAIN};
+    memcpy(m.u.b, "demodemodemodemo", 16);
+    CHECK(root_call(&m) == -E_SRCH);
+    m = (message_t){.type = ROOT_SERVICE, .u.w = {SVC_STATS}};
+    memcpy(m.u.b + 8, "demodemodemodemo", 16);
+    CHECK(root_call(&m) == -E_SRCH);
+    m = (message_t){.type = ROOT_SERVICE, .u.w = {SVC_LOG, ~0ull}};
+    CHECK(root_call(&m) == 0); /* no such line */
+}
+
+static void t_complaint_needs_dependent(void)
+{
+    endpoint_t other = wait_up("rsother");
+    CHECK(other > 0 && wait_up("demo") > 0);
+    uint64_t before = restarts("demo");
+    message_t m = {.type = OTHER_GO};
+    CHECK(ipc_send(other, &m) == 0);
+    CHECK(ipc_receive(other, &m) == 0 && m.type == HELPER_DONE);
+    if (m.u.w[0])
+        printf("rs.complaint: rsother's checks failed (bits) 0x%lx\n", m.u.w[0]);
+    CHECK(m.u.w[0] == 0);
+    sleep_ms(50);
+    CHECK(restarts("demo") == before && lookup("demo") > 0);
+    CHECK(logged("rsother", "refused complaint"));
+    CHECK(logged("rsother", "refused saved"));
+    /* nor against a service that would not come back, even from a dependent */
+    endpoint_t ds = lookup("ds");
+    m = (message_t){.type = ROOT_COMPLAIN};
+    strncpy_s((char *)m.u.b, "ds", 16);
+    CHECK(root_call(&m) == -E_PERM);
+    sleep_ms(20);
+    CHECK(lookup("ds") == ds);
+}
+
+static void t_force(void)
+{
+    /* rsother would not come back (restart never): only forced */
+    endpoint_t other = wait_up("rsother");
+    message_t m = {.type = ROOT_SERVICE, .u.w = {SVC_KILL}};
+    strncpy_s((char *)m.u.b + 8, "rsother", 16);
+    CHECK(root_call(&m) == -E_PERM);
+    m = (message_t){.type = ROOT_SERVICE, .u.w = {SVC_DOWN}};
+    strncpy_s((char *)m.u.b + 8, "rsother", 16);
+    CHECK(root_call(&m) == -E_PERM);
+    sleep_ms(20);
+    CHECK(lookup("rsother") == other);
+    /* a forced restart brings it back, whatever its policy */
+    m = (message_t){.type = ROOT_SERVICE, .u.w = {SVC_RESTART | SVC_FORCE}};
+    strncpy_s((char *)m.u.b + 8, "rsother", 16);
+    CHECK(root_call(&m) == 0);
+    uint64_t until = sys_uptime() + 3000;
+    while ((lookup("rsother") == other || lookup("rsother") < 0) && sys_uptime() < until)
+        sleep_ms(5);
+    CHECK(lookup("rsother") > 0 && lookup("rsother") != other);
+    CHECK(restarts("rsother") == 1);
+    /* a forced kill: it stays down, as its policy says */
+    m = (message_t){.type = ROOT_SERVICE, .u.w = {SVC_KILL | SVC_FORCE}};
+    strncpy_s((char *)m.u.b + 8, "rsother", 16);
+    CHECK(root_call(&m) == 0);
+    sleep_ms(50);
+    CHECK(lookup("rsother") < 0);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -208,11 +430,22 @@ static const struct {
     {"complaint_restarts", t_complaint},
     {"crash_at_start_backoff_then_down", t_crash_at_start},
     {"admin_requests", t_admin_errors},
+    {"cdev_only_from_vfs", t_cdev_only_from_vfs},
+    {"outsider_refused", t_outsider_refused},
+    {"spawn_profiles_and_garbage", t_spawn_profiles},
+    {"complaint_only_from_dependent", t_complaint_needs_dependent},
+    {"force_for_restart_never", t_force},
 };
 
 int main(uint64_t arg)
 {
-    (void)arg;
+    const char *part = (const char *)arg;
+    while (*part == ' ')
+        part++;
+    if (!strncmp(part, "helper", 6))
+        helper_main();
+    if (!strncmp(part, "other", 5))
+        other_main();
     int passed = 0, failed = 0;
     for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
         current = tests[i].name;
