@@ -2,11 +2,16 @@
  * Client stubs for ds, the data store (samsara/ds.h). ds is found with
  * ROOT_LOOKUP("ds") on first use and the endpoint kept; a call that fails
  * with E_DEADEP (ds was restarted) looks it up again and is sent once more.
- * Values longer than DS_INLINE_MAX bytes go through a grant to ds.
+ * Values longer than DS_INLINE_MAX bytes go through a grant to ds. ds
+ * answers every request at once, so a wait is bounded (DS_TIMEOUT_MS): a
+ * hung ds fails its clients' calls with E_TIMEDOUT and holds nobody, rs
+ * included (it publishes every service's endpoint).
  */
 #include <samsara/ds.h>
 #include <samsara/root.h>
 #include "sys.h"
+
+#define DS_TIMEOUT_MS 2000
 
 static endpoint_t ds_ep;
 
@@ -39,7 +44,7 @@ int ds_call(message_t *m)
         endpoint_t ep = ds_endpoint();
         if (ep < 0)
             return ep;
-        int r = ipc_sendrec(ep, m);
+        int r = ipc_sendrec_bounded(ep, m, DS_TIMEOUT_MS);
         if (r == 0)
             return m->type;
         if (r != -E_DEADEP || tries > 0)
@@ -68,7 +73,7 @@ static int request(int type, struct ds_msg *q, const void *buf, size_t len, uint
             q->v.grant = g;
         }
         memcpy(m.u.b, q, sizeof(*q));
-        int r = ipc_sendrec(ep, &m);
+        int r = ipc_sendrec_bounded(ep, &m, DS_TIMEOUT_MS);
         if (g >= 0)
             grant_free(g);
         if (r == -E_DEADEP && tries == 0) {

@@ -79,20 +79,19 @@ static void reap_children(void)
 
 /*
  * The kernel tells us when a process's denial count reaches 1, 2, 4, 8...
- * Log the newest denial and that process's count: one line per doubling.
+ * Log the newest denial and that process's count (one line per doubling),
+ * then hold every service to its denial limit.
  */
 static void report_denials(void)
 {
     struct trace_entry t;
     struct sysinfo s;
     struct proc_info i;
-    if (sys_sysinfo(&s) < 0 || s.trace_seq == 0 || sys_trace_read(s.trace_seq - 1, &t, 1) != 1)
-        return;
-    if (sys_proc_info(t.ep, &i) < 0)
-        return;
-    printf("root: %s (endpoint %d) has %lu denied operations; latest: kernel call %u (%lx, %lx)\n",
-           i.name, t.ep, i.denied, t.op, t.args[0], t.args[1]);
-    service_denied(t.ep, i.denied);
+    if (sys_sysinfo(&s) == 0 && s.trace_seq > 0 && sys_trace_read(s.trace_seq - 1, &t, 1) == 1 &&
+        sys_proc_info(t.ep, &i) == 0)
+        printf("root: %s (endpoint %d) has %lu denied operations; latest: kernel call %u (%lx, %lx)\n",
+               i.name, t.ep, i.denied, t.op, t.args[0], t.args[1]);
+    service_denials_check();
 }
 
 static void reply(endpoint_t to, int32_t type, uint64_t w1)

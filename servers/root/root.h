@@ -30,7 +30,7 @@ int request_string(const uint8_t *b, uint64_t n, char *out); /* NUL within n byt
 struct manifest;
 void pci_quiesce(const struct manifest *m, void (*say)(const char *text, void *arg), void *arg);
 void service_policy_results(void);
-void service_denied(endpoint_t ep, uint64_t count);
+void service_denials_check(void);
 void service_complaint(message_t *m);
 int service_line(int log, uint64_t i, char *buf, uint64_t len);
 int service_admin(int op, const char *label, int force, const char **why);

@@ -318,6 +318,13 @@ static void apply_policy(struct service *s)
     restart(s);
 }
 
+/*
+ * rs never waits for long on a server it depends on: pm answers PM_RUN and
+ * PM_RESULTS at once, so after PM_TIMEOUT_MS it is hung and the policy
+ * script counts as not run (the manifest's policy decides instead).
+ */
+#define PM_TIMEOUT_MS 2000
+
 /* Ask pm to run s's policy script with its label, the failure and the restart count. */
 static int run_policy(struct service *s)
 {
@@ -329,7 +336,7 @@ static int run_policy(struct service *s)
                        s->mod->name, 0, reason[s->cause], 0, s->restarts) + 1;
     grant_id_t g = pm > 0 ? grant_alloc(pm, argv, (uint64_t)n, GRANT_READ) : -1;
     message_t m = {.type = PM_RUN, .u.w = {(uint64_t)g, (uint64_t)n}};
-    int r = g < 0 ? -1 : ipc_sendrec(pm, &m);
+    int r = g < 0 ? -1 : ipc_sendrec_bounded(pm, &m, PM_TIMEOUT_MS);
     grant_free(g);
     if (r < 0 || (int64_t)m.u.w[0] <= 0) {
         log_text(s, "policy script could not run");
@@ -346,7 +353,7 @@ void service_policy_results(void)
     endpoint_t pm = service_lookup("pm");
     for (int n = 0; n < 16 && pm > 0; n++) {
         message_t m = {.type = PM_RESULTS};
-        if (ipc_sendrec(pm, &m) < 0 || !m.u.w[0])
+        if (ipc_sendrec_bounded(pm, &m, PM_TIMEOUT_MS) < 0 || !m.u.w[0])
             return;
         for (uint32_t i = 1; i < nr_services; i++) {
             struct service *s = &services[i];
@@ -412,11 +419,21 @@ void service_alive(endpoint_t ep)
 }
 
 /* The kernel says ep's denial count doubled; count is its total. */
-void service_denied(endpoint_t ep, uint64_t count)
+/*
+ * The kernel says some process's denial count reached a power of two. Which
+ * one is not in the notification, and the trace's newest entry may be
+ * another's by now (a Linux program's refused calls are denials too), so
+ * every running service with a denial limit is looked at.
+ */
+void service_denials_check(void)
 {
-    struct service *s = by_ep(ep);
-    if (s && s->man->denial_limit && count >= s->man->denial_limit && s->state == SVC_STATE_UP)
-        fail(s, C_DENIED);
+    for (uint32_t i = 1; i < nr_services; i++) {
+        struct service *s = &services[i];
+        struct proc_info info;
+        if (s->state == SVC_STATE_UP && s->man->denial_limit && s->ep > 0 &&
+            sys_proc_info(s->ep, &info) == 0 && info.denied >= s->man->denial_limit)
+            fail(s, C_DENIED);
+    }
 }
 
 void service_ready(message_t *m)
