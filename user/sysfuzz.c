@@ -79,7 +79,7 @@ static uint64_t arg(void)
     case 8: return (uint64_t)-1;
     case 9: return (uint64_t)-100;                                    /* AT_FDCWD */
     case 10: return (r >> 8) % 70000;                                 /* sizes */
-    default: return 1ull << ((r >> 8) % 64);
+    default: return (1ull << ((r >> 8) % 64)) + (r >> 16) % 3 - 1; /* 2^k and its neighbours */
     }
 }
 
