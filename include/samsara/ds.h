@@ -84,6 +84,10 @@
 #define DS_MAX_KEYS 256
 #define DS_MAX_SUBS 64
 #define DS_MAX_BLOBS 64 /* values longer than DS_STR_MAX stored at once */
+/* Shares, so that no one service can fill a table and deny the others (root has none) */
+#define DS_LABEL_KEYS (DS_MAX_KEYS / 4)   /* live keys under one label */
+#define DS_LABEL_BLOBS (DS_MAX_BLOBS / 4) /* of them, values longer than DS_STR_MAX */
+#define DS_EP_SUBS (DS_MAX_SUBS / 4)      /* subscriptions of one endpoint */
 
 struct ds_msg {
     char key[DS_KEY_MAX];

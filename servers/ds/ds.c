@@ -203,6 +203,25 @@ static int new_entry(void)
     return -1;
 }
 
+static int in_slot(const struct entry *e);
+
+/*
+ * Live keys under the label that owns key (the part before its first '.'),
+ * or of them those whose value takes a blob slot: a service's share of the
+ * tables (DS_LABEL_KEYS, DS_LABEL_BLOBS) is counted by its label.
+ */
+static int owned(const char *key, int in_slots_only)
+{
+    int n = 0, count = 0;
+    while (key[n] && key[n] != '.')
+        n++;
+    for (int i = 0; i < DS_MAX_KEYS; i++)
+        if (store[i].type && !strncmp(store[i].key, key, (size_t)n + 1) &&
+            (!in_slots_only || in_slot(&store[i])))
+            count++;
+    return count;
+}
+
 static int new_blob(void)
 {
     for (int b = 0; b < DS_MAX_BLOBS; b++)
@@ -251,7 +270,12 @@ static int publish(const message_t *m, struct ds_msg *q)
             return r;
     }
     int slot = type == DS_BLOB && len > DS_STR_MAX, blob = -1;
-    if (slot && !(i >= 0 && in_slot(&store[i])) && (blob = new_blob()) < 0)
+    int new_key = i < 0 || !store[i].type, new_slot = slot && !(i >= 0 && in_slot(&store[i]));
+    /* a service's share: root (rs) has none, so ep.LABEL always finds room */
+    if (who != ROOT_EP && ((new_key && owned(q->key, 0) >= DS_LABEL_KEYS) ||
+                           (new_slot && owned(q->key, 1) >= DS_LABEL_BLOBS)))
+        return -E_NOMEM;
+    if (new_slot && (blob = new_blob()) < 0)
         return -E_NOMEM;
     if (i < 0 && (i = new_entry()) < 0)
         return -E_NOMEM;
@@ -334,10 +358,14 @@ static int subscribe(endpoint_t who, struct ds_msg *q)
 {
     if (check_key(q->key, 1) < 0 || (q->flags & ~DS_INITIAL))
         return -E_INVAL;
-    int s = -1;
-    for (int t = 0; t < DS_MAX_SUBS && s < 0; t++)
-        if (subs[t].ep == who && !strcmp(subs[t].pattern, q->key))
+    int s = -1, have = 0;
+    for (int t = 0; t < DS_MAX_SUBS; t++) {
+        have += subs[t].ep == who;
+        if (s < 0 && subs[t].ep == who && !strcmp(subs[t].pattern, q->key))
             s = t;
+    }
+    if (s < 0 && have >= DS_EP_SUBS)
+        return -E_NOMEM; /* its share: no one endpoint takes every subscription */
     for (int pass = 0; pass < 2 && s < 0; pass++) {
         for (int t = 0; t < DS_MAX_SUBS && s < 0; t++)
             if (!subs[t].ep)

@@ -138,10 +138,12 @@ int64_t ramfs_write(struct ramfs_inode *ip, uint64_t off, endpoint_t ep, grant_i
         }
         done += n;
     }
+    if (done && off + done > ip->size)
+        ip->size = off + done;
+    if (err) /* blocks and index pages made past the end for bytes that never came */
+        ramfs_free_blocks(ip, (ip->size + RAMFS_BLOCK - 1) / RAMFS_BLOCK);
     if (done == 0 && err)
         return err;
-    if (off + done > ip->size)
-        ip->size = off + done;
     if (done)
         ip->mtime = ip->ctime = ramfs_now();
     return (int64_t)done;

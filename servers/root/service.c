@@ -330,7 +330,9 @@ static int run_policy(struct service *s)
 {
     static char argv[160];
     static const char *const reason[] = {"?", "exit", "exception", "killed", "hung",
-                                         "complaint", "denials", "administrator"};
+                                         "complaint", "denials", "administrator", "update"};
+    /* one word for every cause: an update that dies before it is ready has cause C_UPDATE */
+    _Static_assert(sizeof(reason) == sizeof(cause_name), "a policy word for every cause");
     endpoint_t pm = service_lookup("pm");
     int n = snprintf_s(argv, sizeof(argv), "/bin/sh%c%s%c%s%c%s%c%lu", 0, s->man->policy, 0,
                        s->mod->name, 0, reason[s->cause], 0, s->restarts) + 1;

@@ -208,6 +208,29 @@ static int enospc(void)
     return 0;
 }
 
+/*
+ * A write that fails (a grant that cannot be copied from) keeps no block and
+ * no index page: before, each one left up to three pages in a file whose
+ * size never grew, memory no one saw and only unlink gave back.
+ */
+static int failed_write_keeps_nothing(void)
+{
+    uint64_t d, f;
+    EXPECT(fs_scratch("failw", &d), 0);
+    EXPECT(fs_create(d, "f", S_IFREG | 0644, 0, &f), 0);
+    EXPECT(fs_write(f, 0, "x", 1), 1);
+    uint64_t before = fs_bfree();
+    for (uint64_t i = 1; i < 64; i++) {
+        message_t m = {.type = FS_WRITE, .u.w = {f, i << 24, 0x7ffffff0, 4096}};
+        EXPECT(fs_call(&m), -LX_EFAULT);
+    }
+    EXPECT(fs_size(f), 1);
+    EXPECT(fs_bfree(), before);
+    EXPECT(fs_read(f, 0, buf2, 10), 1);
+    EXPECT(buf2[0], 'x');
+    return 0;
+}
+
 const struct fstest data_tests[] = {
     {"rw_offsets", rw_offsets},
     {"holes", holes},
@@ -215,5 +238,6 @@ const struct fstest data_tests[] = {
     {"wrong_kinds", wrong_kinds},
     {"big_file", big_file},
     {"enospc", enospc},
+    {"failed_write_keeps_nothing", failed_write_keeps_nothing},
     {0, 0},
 };
