@@ -14,6 +14,8 @@
 #define MANIFEST_ARGS_MAX 64
 #define MANIFEST_IPC_MAX 16
 #define MANIFEST_PCI_MAX 8
+#define MANIFEST_MODULES_MAX 4  /* data modules a service may borrow from rs */
+#define MANIFEST_MODULE_MAX 32  /* a module name with its NUL (ROOT_MODULE's field) */
 #define MANIFEST_PATH_MAX 64
 
 enum manifest_restart {
@@ -44,6 +46,8 @@ struct manifest {
     uint32_t denial_limit;              /* privilege denials that count as a failure; 0: off */
     int may_manage;                     /* may spawn helpers and send administrator requests */
     char policy[MANIFEST_PATH_MAX];     /* optional policy script (run by the shell) */
+    char modules[MANIFEST_MODULES_MAX][MANIFEST_MODULE_MAX]; /* boot data modules it may borrow */
+    int nr_modules;
 };
 
 #endif

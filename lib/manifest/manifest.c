@@ -603,6 +603,29 @@ static int key_manage(struct ctx *c, const char *key, const char *p, const char 
     return manifest_yes_no(c, key, p, end, &c->m->may_manage);
 }
 
+/* Boot data modules the service may borrow (ROOT_MODULE): names as the boot line gives them. */
+static int key_modules(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    struct tok t;
+    int any = 0;
+    while (manifest_next(&p, end, &t)) {
+        any = 1;
+        int ok = t.n >= 1 && t.n < MANIFEST_MODULE_MAX;
+        for (uint64_t i = 0; ok && i < t.n; i++) {
+            char ch = t.p[i];
+            ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                 ch == '_' || ch == '-' || ch == '.';
+        }
+        if (!ok)
+            return manifest_fail(c, "bad module name %t for '%s' (1-31 characters from a-z A-Z 0-9 . _ -)",
+                                 &t, key);
+        if (c->m->nr_modules >= MANIFEST_MODULES_MAX)
+            return manifest_fail(c, "too many modules (at most %u)", (uint64_t)MANIFEST_MODULES_MAX);
+        manifest_copy(c->m->modules[c->m->nr_modules++], t);
+    }
+    return any ? 0 : manifest_fail(c, "missing value for '%s'", key);
+}
+
 static int key_policy(struct ctx *c, const char *key, const char *p, const char *end)
 {
     struct tok t;
@@ -640,6 +663,7 @@ static const struct {
     {"denial_limit", key_denial_limit, 0},
     {"manage", key_manage, 0},
     {"policy", key_policy, 0},
+    {"modules", key_modules, 1},
 };
 #define NR_KEYS (int)(sizeof(keys) / sizeof(keys[0]))
 

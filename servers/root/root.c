@@ -122,9 +122,11 @@ static void handle_lookup(message_t *m)
 }
 
 /*
- * Lend a data module (one that is not a program) for reading. One grant per
- * module: a new borrower's grant replaces the previous one's (ramfs reads
- * the initramfs once, at its start), so no sender can use up rs's grants.
+ * Lend a data module (one that is not a program) for reading, to a service
+ * whose manifest names it (`modules`): the initramfs holds /etc/shadow. One
+ * grant per module: a new borrower's grant replaces the previous one's
+ * (ramfs reads the initramfs once, at its start), so no sender can use up
+ * rs's grants.
  */
 static void handle_module(message_t *m)
 {
@@ -132,8 +134,20 @@ static void handle_module(message_t *m)
         endpoint_t to;
         grant_id_t grant;
     } lent[BOOT_MAX_MODULES];
-    char name[32];
-    const struct boot_module *mod = request_string(m->u.b, sizeof(name), name) < 0 ? 0 : module_find(name);
+    char name[MANIFEST_MODULE_MAX];
+    if (request_string(m->u.b, sizeof(name), name) < 0) {
+        reply(m->source, -E_INVAL, 0);
+        return;
+    }
+    const struct manifest *man = service_manifest(m->source);
+    int named = 0;
+    for (int k = 0; man && k < man->nr_modules; k++)
+        named |= !strcmp(man->modules[k], name);
+    if (!named) { /* the initramfs holds /etc/shadow: only the file server may read it */
+        service_refused(m, "module", "its manifest names no such module ('modules')");
+        return;
+    }
+    const struct boot_module *mod = module_find(name);
     if (!mod || elf_check((const uint8_t *)mod->vaddr, mod->size) == 0) {
         reply(m->source, -E_SRCH, 0);
         return;

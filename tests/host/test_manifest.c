@@ -111,6 +111,22 @@ static void key_label(void)
     ERR("label a\nlabel a\n", "t.conf:2: duplicate key 'label'");
 }
 
+/* modules: the boot data modules a service may borrow (rs lends no other). */
+static void key_modules(void)
+{
+    OK("label a\nmodules initramfs.cpio fstest-sample.cpio\nmodules manifests\n");
+    CHECK(m.nr_modules == 3 && !strcmp(m.modules[0], "initramfs.cpio") &&
+          !strcmp(m.modules[1], "fstest-sample.cpio") && !strcmp(m.modules[2], "manifests"));
+    OK("label a\n");
+    CHECK(m.nr_modules == 0); /* by default: none */
+    ERR("label a\nmodules a b c d e\n", "t.conf:2: too many modules (at most 4)");
+    ERR("label a\nmodules a/b\n",
+        "t.conf:2: bad module name 'a/b' for 'modules' (1-31 characters from a-z A-Z 0-9 . _ -)");
+    ERR_AT("label a\nmodules 0123456789abcdef0123456789abcdef\n", 2); /* 32 characters */
+    OK("label a\nmodules 0123456789abcdef0123456789abcde\n");       /* 31 */
+    ERR("label a\nmodules\n", "t.conf:2: missing value for 'modules'");
+}
+
 static void key_program(void)
 {
     OK("label a\nprogram ktest\n");
@@ -1130,6 +1146,7 @@ int main(void)
     static const struct host_test tests[] = {
         {"defaults", defaults},
         {"key_label", key_label},
+        {"key_modules", key_modules},
         {"key_program", key_program},
         {"key_args", key_args},
         {"key_priority", key_priority},

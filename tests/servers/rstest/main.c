@@ -299,6 +299,12 @@ static _Noreturn void other_main(void)
             strncpy_s((char *)c.u.b, "manifests", 32);
             fails |= (uint64_t)(root_call(&c) < 0) << 2;
         }
+        c = (message_t){.type = ROOT_MODULE}; /* but only one its manifest names: */
+        strncpy_s((char *)c.u.b, "initramfs.cpio", 32); /* not the one with /etc/shadow */
+        fails |= (uint64_t)(root_call(&c) != -E_PERM) << 3;
+        c = (message_t){.type = ROOT_MODULE};
+        strncpy_s((char *)c.u.b, "no-such-module", 32); /* nor learn what exists */
+        fails |= (uint64_t)(root_call(&c) != -E_PERM) << 4;
         c = (message_t){.type = HELPER_DONE, .u.w = {fails}};
         ipc_send(rstest, &c);
     }
@@ -381,6 +387,7 @@ static void t_complaint_needs_dependent(void)
     CHECK(restarts("demo") == before && lookup("demo") > 0);
     CHECK(logged("rsother", "refused complaint"));
     CHECK(logged("rsother", "refused saved"));
+    CHECK(logged("rsother", "refused module")); /* a module its manifest does not name */
     /* nor against a service that would not come back, even from a dependent */
     endpoint_t ds = lookup("ds");
     m = (message_t){.type = ROOT_COMPLAIN};
