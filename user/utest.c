@@ -1995,6 +1995,37 @@ static void t_terminal_steal_needs_root(void)
     CHECK(tcgetpgrp(fd) == getpgrp() && tcsetpgrp(fd, getpgrp()) == 0); /* still ours */
     ioctl(fd, TIOCNOTTY);
 }
+/*
+ * TIOCNOTTY from a process that is not the session leader gives up only
+ * its own terminal, on Linux. vfs freed the terminal of the whole session:
+ * a user's program run by root's shell left root's shell without its
+ * terminal, and then any session leader could take it (TIOCSCTTY 0).
+ */
+static int terminal_fd; /* t_terminal_notty_leader_only: root's console */
+
+static void user_leaves_terminal(void)
+{
+    CHECK(ioctl(terminal_fd, TIOCNOTTY) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        CHECK(setsid() == getpid());
+        ERR(ioctl(terminal_fd, TIOCSCTTY, 0), EPERM); /* still root's session's */
+        _exit(0);
+    }
+    int st;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static void t_terminal_notty_leader_only(void)
+{
+    CHECK(setsid() == getpid());
+    terminal_fd = open("/dev/console", O_RDWR);
+    CHECK(terminal_fd >= 0 && ioctl(terminal_fd, TIOCSCTTY, 1) == 0);
+    as_user(user_leaves_terminal);
+    CHECK(tcsetpgrp(terminal_fd, getpgrp()) == 0); /* the session keeps its terminal */
+    CHECK(ioctl(terminal_fd, TIOCNOTTY) == 0);      /* the leader gives it up */
+    ERR(tcsetpgrp(terminal_fd, getpgrp()), ENOTTY);
+}
 /* ---- end of review2 */
 
 static const struct {
@@ -2068,6 +2099,7 @@ static const struct {
     {"vector_io_reentry", t_vector_io_reentry},
     {"driver_result_range", t_driver_result_range},
     {"terminal_steal_needs_root", t_terminal_steal_needs_root},
+    {"terminal_notty_leader_only", t_terminal_notty_leader_only},
 };
 
 /* The exec'd side of some tests. */

@@ -237,7 +237,8 @@ void terminal_update(struct vproc *p, struct driver *d, uint64_t req, int64_t va
         d->fgrp = p->pgrp;
     } else if (req == TIOCSPGRP) {
         d->fgrp = (int)value;
-    } else if (req == TIOCNOTTY && d->sid == p->sid) {
+    } else if (req == TIOCNOTTY && d->sid == p->sid && p->pid == p->sid) {
+        /* only the leader frees its session's terminal; anyone else gives up only its own */
         d->sid = d->fgrp = 0;
     }
 }
