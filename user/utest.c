@@ -1883,6 +1883,145 @@ static void t_tcsetpgrp_zombie_group(void)
     ioctl(fd, TIOCNOTTY);
 }
 
+/* ---- review2 of vfs (issue 7): a third attacker's findings */
+
+/* 1 once process pid waits in a call vfs suspended ('S' in /proc/PID/stat), within about 2 s. */
+static int waits_in_vfs(pid_t pid)
+{
+    char path[32], text[256];
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    for (int i = 0; i < 200; i++) {
+        int fd = open(path, O_RDONLY);
+        ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+        close(fd);
+        char *close_paren = n > 0 ? (text[n] = 0, strrchr(text, ')')) : 0;
+        if (close_paren && close_paren[1] == ' ' && close_paren[2] == 'S')
+            return 1;
+        usleep(10000);
+    }
+    return 0;
+}
+
+/*
+ * readv/writev kept their vectors in one static array. A write to a pipe
+ * re-ran the suspended calls of other processes at once, inside the
+ * writer's call: a reader's readv overwrote the array, and the writer went
+ * on with the reader's vectors, writing its own memory at the reader's
+ * addresses into the pipe (and a readv, pipe data into its memory there).
+ */
+static char iov_secret[32], iov_public[32] = "public data, as the writer meant";
+static void t_vector_io_reentry(void)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    pid_t pid = fork();
+    if (pid == 0) { /* the reader: its second vector is where the writer keeps a secret */
+        char first[8];
+        struct iovec v[2] = {{first, sizeof(first)}, {iov_secret, sizeof(iov_secret)}};
+        ssize_t n = readv(fds[0], v, 2);
+        if (n == 40) /* all of it: the second part must be the writer's public data */
+            _exit(memcmp(iov_secret, iov_public, 32) ? 1 : 0);
+        _exit(n == 8 ? 2 : 1); /* the rest is left in the pipe */
+    }
+    CHECK(pid > 0 && waits_in_vfs(pid));
+    memcpy(iov_secret, "SECRET SECRET SECRET SECRET SEC", 32);
+    struct iovec w[2] = {{"01234567", 8}, {iov_public, sizeof(iov_public)}};
+    CHECK(writev(fds[1], w, 2) == 40);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) != 1);
+    char got[32];
+    if (WEXITSTATUS(st) == 2) { /* the reader took the first part only */
+        CHECK(read(fds[0], got, sizeof(got)) == 32);
+        CHECK(!memcmp(got, iov_public, 32)); /* what the writer asked for, not its secret */
+    }
+}
+
+/*
+ * A driver's result is a count or an errno: vfs took any negative value,
+ * so a driver's -100000 came out of read(2) as a count of -100000, and its
+ * -0x7fff0000 (vfs's own "suspended" mark) left the caller waiting for
+ * ever with nothing to cancel. Both are the driver's error: EIO.
+ */
+static void t_driver_result_range(void)
+{
+    int fd = open("/dev/demo", O_RDWR);
+    char buf[16], cmd[48];
+    CHECK(fd >= 0);
+    int n = snprintf(cmd, sizeof(cmd), "lie %lu", (unsigned long)-100000l);
+    CHECK(write(fd, cmd, (size_t)n) == n);
+    long r = syscall(SYS_read, fd, buf, sizeof(buf));
+    CHECK(r == -1 && errno == EIO);
+    pid_t pid = fork();
+    if (pid == 0) {
+        n = snprintf(cmd, sizeof(cmd), "lie %lu", (unsigned long)-0x7fff0000l);
+        CHECK(write(fd, cmd, (size_t)n) == n);
+        ERR(read(fd, buf, sizeof(buf)), EIO);
+        _exit(0);
+    }
+    int st = 0, done = 0;
+    for (int i = 0; i < 300 && !done; i++) {
+        done = waitpid(pid, &st, WNOHANG) == pid;
+        if (!done)
+            usleep(10000);
+    }
+    if (!done) { /* stuck in vfs: only SIGKILL ends it */
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+    }
+    CHECK(done && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(read(fd, buf, sizeof(buf)) > 0);
+}
+
+/*
+ * TIOCSCTTY with argument 1 takes a terminal from another session: on Linux
+ * only with CAP_SYS_ADMIN. Any session leader could, so an ordinary user
+ * (setsid, open /dev/tty, which is 0666) took root's console: its ^C, and
+ * root's shell lost its foreground.
+ */
+static void user_steals_terminal(void)
+{
+    CHECK(setsid() == getpid());
+    int fd = open("/dev/tty", O_RDWR);
+    CHECK(fd >= 0);
+    ERR(ioctl(fd, TIOCSCTTY, 1), EPERM);
+}
+
+static void t_terminal_steal_needs_root(void)
+{
+    CHECK(setsid() == getpid());
+    int fd = open("/dev/console", O_RDWR);
+    CHECK(fd >= 0 && ioctl(fd, TIOCSCTTY, 1) == 0 && tcgetpgrp(fd) == getpgrp());
+    as_user(user_steals_terminal);
+    CHECK(tcgetpgrp(fd) == getpgrp() && tcsetpgrp(fd, getpgrp()) == 0); /* still ours */
+    ioctl(fd, TIOCNOTTY);
+}
+/*
+ * TIOCNOTTY from a process that is not the session leader gives up only
+ * its own terminal, on Linux. vfs freed the terminal of the whole session:
+ * a user's program run by root's shell left root's shell without its
+ * terminal, and then any session leader could take it (TIOCSCTTY 0).
+ */
+static int terminal_fd; /* t_terminal_notty_leader_only: root's console */
+
+static void user_leaves_terminal(void)
+{
+    CHECK(ioctl(terminal_fd, TIOCNOTTY) == 0);
+    CHECK(setsid() == getpid());                  /* a session of its own */
+    ERR(ioctl(terminal_fd, TIOCSCTTY, 0), EPERM); /* the terminal is still root's session's */
+}
+
+static void t_terminal_notty_leader_only(void)
+{
+    CHECK(setsid() == getpid());
+    terminal_fd = open("/dev/console", O_RDWR);
+    CHECK(terminal_fd >= 0 && ioctl(terminal_fd, TIOCSCTTY, 1) == 0);
+    as_user(user_leaves_terminal);
+    CHECK(tcsetpgrp(terminal_fd, getpgrp()) == 0); /* the session keeps its terminal */
+    CHECK(ioctl(terminal_fd, TIOCNOTTY) == 0);      /* the leader gives it up */
+    ERR(tcsetpgrp(terminal_fd, getpgrp()), ENOTTY);
+}
+/* ---- end of review2 */
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -1950,6 +2089,11 @@ static const struct {
     {"stranger_refusals_counted", t_stranger_refusals_counted},
     {"fd_number_truncation", t_fd_number_truncation},
     {"driver_reply_bounded", t_driver_reply_bounded},
+    /* review2 of vfs (issue 7) */
+    {"vector_io_reentry", t_vector_io_reentry},
+    {"driver_result_range", t_driver_result_range},
+    {"terminal_steal_needs_root", t_terminal_steal_needs_root},
+    {"terminal_notty_leader_only", t_terminal_notty_leader_only},
 };
 
 /* The exec'd side of some tests. */

@@ -37,7 +37,22 @@ struct dev_grant {
 };
 
 /*
- * One request to the driver at *d; the reply's w0, or -EIO. If the driver
+ * What a driver's answer (a reply's w0 or a DONE item) may be: a count,
+ * CDEV_SUSPENDED, or -errno (-4095..-1). Anything else is the driver's
+ * error, refused and made -EIO: a value below -4095 came out of read(2) as
+ * a negative count, and vfs's own SUSPEND mark left the caller waiting for
+ * a reply that nothing would send.
+ */
+static int64_t driver_result(endpoint_t d, int64_t r)
+{
+    if (r >= -4095 && r <= CDEV_SUSPENDED)
+        return r;
+    vfs_refuse(REFUSE_STATUS, d, "a result that is neither a count nor an errno");
+    return -LX_EIO;
+}
+
+/*
+ * One request to the driver at *d; the reply's w0 (driver_result), or -EIO. If the driver
  * died meanwhile (rs restarts it), the request goes once more to its new
  * instance, with a new grant for it, and *d becomes that endpoint (a cancel
  * goes nowhere new: the request died with the old one).
@@ -59,7 +74,7 @@ static int64_t dev_call(endpoint_t *d, message_t *m, struct dev_grant *dg)
     }
     if (r < 0)
         return -LX_EIO;
-    return (int64_t)m->u.w[0];
+    return driver_result(*d, (int64_t)m->u.w[0]);
 }
 
 int dev_open(struct vproc *p, struct vnode *v, uint32_t flags)
@@ -69,7 +84,8 @@ int dev_open(struct vproc *p, struct vnode *v, uint32_t flags)
     if (d < 0)
         return -LX_ENXIO;
     message_t m = {.type = CDEV_OPEN, .u.w = {0, flags}};
-    return (int)dev_call(&d, &m, 0);
+    int64_t r = dev_call(&d, &m, 0);
+    return r < 0 ? (int)r : 0;
 }
 
 void dev_close(struct vnode *v)
@@ -84,6 +100,7 @@ void dev_close(struct vnode *v)
 static int64_t finish(struct vproc *p, int64_t r)
 {
     int s = EP_SLOT(p->ep);
+    r = driver_result(pending[s].driver, r);
     if (r > 0 && pending[s].op != DEV_IOCTL && (uint64_t)r > pending[s].len) {
         vfs_refuse(REFUSE_STATUS, pending[s].driver, "a count larger than the request's");
         r = -LX_EIO; /* the driver is wrong: nothing past what we asked for moves */

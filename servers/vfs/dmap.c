@@ -206,15 +206,17 @@ static int in_session(int pgrp, int sid)
  * Before a terminal ioctl that changes who the terminal belongs to
  * (value: TIOCSPGRP's group, or TIOCSCTTY's argument): 0 or an errno, as
  * Linux. TIOCSCTTY needs a session leader, and a terminal that belongs to
- * no session (or the argument 1: one user, who may take it); TIOCSPGRP
+ * no session (or the argument 1 from root, who may take it); TIOCSPGRP
  * needs the caller's own terminal and a group of the caller's session.
  */
 int terminal_check(struct vproc *p, struct driver *d, uint64_t req, int64_t value)
 {
     if (!d || !d->terminal)
         return 0;
-    if (req == TIOCSCTTY)
-        return p->pid != p->sid || (d->sid && d->sid != p->sid && value != 1) ? -LX_EPERM : 0;
+    if (req == TIOCSCTTY) /* taking it from another session (1): root only (CAP_SYS_ADMIN) */
+        return p->pid != p->sid || (d->sid && d->sid != p->sid && (value != 1 || p->cred.euid))
+                   ? -LX_EPERM
+                   : 0;
     if (req == TIOCSPGRP) {
         if (!d->sid || d->sid != p->sid)
             return -LX_ENOTTY;
@@ -235,7 +237,8 @@ void terminal_update(struct vproc *p, struct driver *d, uint64_t req, int64_t va
         d->fgrp = p->pgrp;
     } else if (req == TIOCSPGRP) {
         d->fgrp = (int)value;
-    } else if (req == TIOCNOTTY && d->sid == p->sid) {
+    } else if (req == TIOCNOTTY && d->sid == p->sid && p->pid == p->sid) {
+        /* only the leader frees its session's terminal; anyone else gives up only its own */
         d->sid = d->fgrp = 0;
     }
 }

@@ -237,6 +237,7 @@ int main(uint64_t arg)
         printf("vfs: no data store: driver restarts will be noticed late\n");
     for (;;) {
         message_t m;
+        wakeups_run(); /* the calls the last message let go on */
         if (ipc_receive(ANY, &m) < 0)
             continue;
         struct driver *d;

@@ -244,6 +244,7 @@ void terminal_session_ended(int sid);
 void suspend(struct vproc *p, enum wait_kind kind);
 void wakeup_pipes(void);
 void wakeup_polls(void);
+void wakeups_run(void);
 int cancel_call(struct vproc *p);
 void timers_check(void);
 void timers_arm(void);

@@ -22,23 +22,41 @@ static void rerun(struct vproc *p)
         reply(p->ep, r);
 }
 
-/* Pipes changed: rerun the calls waiting on pipes, then the polls. */
+/*
+ * Pipes changed, or a driver reported readiness: the waiting calls are run
+ * again, but only once the message that changed things is finished
+ * (wakeups_run, from the main loop). Run from inside a call, they reused
+ * the static buffers that call was still using (readv's vectors, poll's
+ * entries): one process's call went on with another's arguments.
+ */
+static int pipes_changed, polls_due;
+
 void wakeup_pipes(void)
 {
-    for (int i = 0; i < NR_SLOTS; i++) {
-        struct vproc *p = vproc_by_index(i);
-        if (p && (p->wait == WAIT_PIPE_READ || p->wait == WAIT_PIPE_WRITE))
-            rerun(p);
-    }
-    wakeup_polls();
+    pipes_changed = polls_due = 1;
 }
 
 void wakeup_polls(void)
 {
-    for (int i = 0; i < NR_SLOTS; i++) {
-        struct vproc *p = vproc_by_index(i);
-        if (p && p->wait == WAIT_POLL)
-            rerun(p);
+    polls_due = 1;
+}
+
+/* Rerun what wakeup_pipes and wakeup_polls asked for, until the reruns change nothing more. */
+void wakeups_run(void)
+{
+    while (pipes_changed || polls_due) {
+        int pipes = pipes_changed;
+        pipes_changed = polls_due = 0;
+        for (int i = 0; pipes && i < NR_SLOTS; i++) {
+            struct vproc *p = vproc_by_index(i);
+            if (p && (p->wait == WAIT_PIPE_READ || p->wait == WAIT_PIPE_WRITE))
+                rerun(p);
+        }
+        for (int i = 0; i < NR_SLOTS; i++) {
+            struct vproc *p = vproc_by_index(i);
+            if (p && p->wait == WAIT_POLL)
+                rerun(p);
+        }
     }
 }
 
