@@ -2022,6 +2022,51 @@ static void t_terminal_notty_leader_only(void)
 }
 /* ---- end of review2 */
 
+/*
+ * An ordinary user who fills vfs's shared tables (open files, pipes) gets
+ * ENFILE, but root can still open files and make pipes: the last entries
+ * are root's. Before, eight user processes with 64 descriptors each locked
+ * everyone out. The user's processes hold their descriptors and report
+ * through a pipe made before they dropped root.
+ */
+static void t_tables_keep_room_for_root(void)
+{
+    int report[2];
+    CHECK(pipe(report) == 0);
+    pid_t users[12];
+    int n = 0, enfile = 0;
+    for (; n < 12; n++) {
+        if ((users[n] = fork()) == 0) {
+            become_user();
+            int p[2], e = 0;
+            while (pipe(p) == 0) /* pipes first (two files each), then files */
+                ;
+            e |= errno == ENFILE;
+            while (open("/dev/null", O_RDONLY) >= 0)
+                ;
+            e |= errno == ENFILE;
+            char c = e ? 'F' : 'M'; /* the tables were full, or only its own (EMFILE) */
+            write(report[1], &c, 1);
+            for (;;)
+                pause();
+        }
+        CHECK(users[n] > 0);
+        char c;
+        CHECK(read(report[0], &c, 1) == 1);
+        if (c == 'F' && ++enfile >= 2)
+            break; /* full for users, and each of them stopped at ENFILE */
+    }
+    CHECK(enfile >= 1);
+    int fd = open("/dev/null", O_RDONLY), p[2];
+    CHECK(fd >= 0);            /* root still opens files */
+    CHECK(pipe(p) == 0);       /* and makes pipes */
+    close(fd), close(p[0]), close(p[1]);
+    for (int i = 0; i <= n && i < 12; i++) {
+        kill(users[i], SIGKILL);
+        waitpid(users[i], 0, 0);
+    }
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -2030,6 +2075,7 @@ static const struct {
     {"no_samsara_calls", t_no_samsara_calls},
     {"driver_silence_bounded", t_driver_silence_bounded},
     {"tcsetpgrp_zombie_group", t_tcsetpgrp_zombie_group},
+    {"tables_keep_room_for_root", t_tables_keep_room_for_root},
     {"fork_wait", t_fork_wait},
     {"wait_nohang", t_wait_nohang},
     {"exec", t_exec},

@@ -12,14 +12,30 @@ static struct file files[NR_FILES];
 #define MEM_NULL 3
 #define MEM_ZERO 5
 
+/*
+ * The last `reserve` free entries of a table all processes share are
+ * root's, as Linux lets CAP_SYS_ADMIN open files past file-max: an ordinary
+ * user who fills the table cannot keep root (and root's shell) from opening
+ * files or pipes. The caller is the process whose call vfs is serving.
+ */
+int table_entry_allowed(int free_entries, int reserve)
+{
+    return free_entries > reserve || !procfs_caller || procfs_caller->cred.euid == 0;
+}
+
 struct file *file_new(struct vnode *v, uint32_t flags)
 {
+    struct file *f = 0;
+    int free_entries = 0;
     for (int i = 0; i < NR_FILES; i++)
         if (!files[i].refs) {
-            files[i] = (struct file){.refs = 1, .flags = flags, .vn = v};
-            return &files[i];
+            f = f ? f : &files[i];
+            free_entries++;
         }
-    return 0;
+    if (!f || !table_entry_allowed(free_entries, FILES_FOR_ROOT))
+        return 0;
+    *f = (struct file){.refs = 1, .flags = flags, .vn = v};
+    return f;
 }
 
 void file_put(struct file *f)

@@ -14,10 +14,13 @@ static struct pipe pipes[NR_PIPES];
 int pipe_create(struct vproc *p, int fds[2], uint32_t flags)
 {
     struct pipe *pp = 0;
-    for (int i = 0; i < NR_PIPES && !pp; i++)
-        if (!pipes[i].in_use)
-            pp = &pipes[i];
-    if (!pp)
+    int free_entries = 0;
+    for (int i = 0; i < NR_PIPES; i++)
+        if (!pipes[i].in_use) {
+            pp = pp ? pp : &pipes[i];
+            free_entries++;
+        }
+    if (!pp || !table_entry_allowed(free_entries, PIPES_FOR_ROOT))
         return -LX_ENFILE;
     struct vnode *v = vnode_get(NONE, 0, S_IFIFO | 0600, 0);
     if (!v)

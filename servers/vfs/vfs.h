@@ -30,6 +30,8 @@
 #define NR_FILES 512
 #define NR_VNODES 1024
 #define NR_PIPES 64
+#define FILES_FOR_ROOT 64 /* the last free open files and pipes are root's (table_entry_allowed) */
+#define PIPES_FOR_ROOT 8
 #define PIPE_SIZE 16384
 #define PATH_MAX 4096
 #define SYMLINK_MAX_DEPTH 8
@@ -197,6 +199,7 @@ int64_t perm_set_cred(endpoint_t pm, const message_t *m);
 
 /* file.c */
 struct file *file_new(struct vnode *v, uint32_t flags);
+int table_entry_allowed(int free_entries, int reserve);
 void file_put(struct file *f);
 int fd_install(struct vproc *p, struct file *f, int min, int cloexec);
 struct file *fd_file(struct vproc *p, int fd);
