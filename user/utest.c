@@ -2067,6 +2067,45 @@ static void t_tables_keep_room_for_root(void)
     }
 }
 
+/* A user's fork bomb stops at EAGAIN with room left for root: root can still fork. */
+static void t_fork_room_for_root(void)
+{
+    int report[2], go[2];
+    CHECK(pipe(report) == 0 && pipe(go) == 0);
+    pid_t user = fork();
+    if (user == 0) {
+        static pid_t kids[128];
+        become_user();
+        int n = 0;
+        for (; n < 128; n++) {
+            if ((kids[n] = fork()) == 0)
+                for (;;)
+                    pause();
+            if (kids[n] < 0)
+                break;
+        }
+        char c = n < 128 && errno == EAGAIN && n > 0 ? 'A' : 'X';
+        write(report[1], &c, 1);
+        read(go[0], &c, 1); /* root has tried: clean up, reaping each one */
+        for (int i = 0; i < n; i++) {
+            kill(kids[i], SIGKILL);
+            waitpid(kids[i], 0, 0);
+        }
+        _exit(0);
+    }
+    CHECK(user > 0);
+    char c;
+    CHECK(read(report[0], &c, 1) == 1);
+    pid_t mine = fork(); /* root still can */
+    if (mine == 0)
+        _exit(7);
+    int st, root_forked = mine > 0 && waitpid(mine, &st, 0) == mine && WEXITSTATUS(st) == 7;
+    CHECK(write(go[1], "q", 1) == 1);
+    CHECK(waitpid(user, &st, 0) == user && WIFEXITED(st));
+    CHECK(c == 'A');
+    CHECK(root_forked);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -2076,6 +2115,7 @@ static const struct {
     {"driver_silence_bounded", t_driver_silence_bounded},
     {"tcsetpgrp_zombie_group", t_tcsetpgrp_zombie_group},
     {"tables_keep_room_for_root", t_tables_keep_room_for_root},
+    {"fork_room_for_root", t_fork_room_for_root},
     {"fork_wait", t_fork_wait},
     {"wait_nohang", t_wait_nohang},
     {"exec", t_exec},

@@ -17,6 +17,7 @@
 #include "sys.h"
 
 #define NR_MPROCS 96           /* Linux processes at most (fork gives EAGAIN) */
+#define PROCS_FOR_ROOT 8       /* ... of which the last free ones only for euid 0 */
 #define NSIG 65
 #define INIT_PID 1
 #define STACK_TOP 0x00007ffffffff000ull

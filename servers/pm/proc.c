@@ -54,6 +54,11 @@ int64_t do_fork(struct mproc *mp, const uint64_t *a)
     int64_t pages = mem_pages(mp); /* the copy takes as many new frames as mp has pages */
     if (pages < 0 || mem_admit(mp, (uint64_t)pages, (uint64_t)pages) < 0)
         return -LX_ENOMEM;
+    int free_entries = 0;
+    for (int i = 0; i < NR_MPROCS; i++)
+        free_entries += mprocs[i].state == M_FREE;
+    if (free_entries <= PROCS_FOR_ROOT && mp->cred.euid != 0)
+        return -LX_EAGAIN; /* the last entries are root's: a user's fork bomb leaves root a shell */
     struct mproc *c = mproc_alloc();
     int pid = c ? pid_alloc() : -1;
     if (!c || pid < 0) {
