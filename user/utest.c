@@ -1842,6 +1842,7 @@ static void t_driver_silence_bounded(void)
     ERR(read(fd, buf, sizeof(buf)), EIO);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    printf("driver_silence_bounded: EIO after %ld ms\n", ms);
     CHECK(ms >= 4500 && ms < 30000);
     for (int i = 0; i < 50 && read(fd, buf, sizeof(buf)) <= 0; i++)
         usleep(20000); /* rs restarts it at once; give it a moment to be ready */
