@@ -43,10 +43,16 @@ PROGRAMS := $(foreach p,root ktest kbench pm vfs ramfs tty fstest ttytest demo d
 
 QEMU := qemu-system-x86_64
 ACCEL ?= tcg
-QEMU_FLAGS := -machine q35 -accel $(ACCEL) -m 512M -no-reboot \
+# Knobs for make run, make test and make bench (the harness reads them from the environment):
+# MEM (guest memory) and QEMU_EXTRA (flags appended to QEMU's command line, e.g. -icount shift=0).
+MEM ?= 512M
+QEMU_EXTRA ?=
+export MEM QEMU_EXTRA
+QEMU_FLAGS := -machine q35 -accel $(ACCEL) -m $(MEM) -no-reboot -nic none \
 	-device isa-debug-exit,iobase=0x501,iosize=1
-# The system: root, then the services in start order, then the initramfs (a data module).
-SYSTEM_MODULES := $(B)/root,$(B)/ds,$(B)/ramfs,$(B)/tty,$(B)/vfs,$(B)/pm /sbin/init,$(B)/demo,$(B)/initramfs.cpio,$(B)/manifests
+# The system: root, then the services in start order, then the initramfs (a data module);
+# the list lives in tools/qemu.py.
+SYSTEM_MODULES := $(shell python3 tools/qemu.py --system-modules)
 RUN_MODULES ?= $(SYSTEM_MODULES)
 
 .PHONY: all run test bench gdb loc clean deps format host-tests
@@ -96,11 +102,11 @@ endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 
 run: deps all $(B)/initramfs.cpio
-	$(QEMU) $(QEMU_FLAGS) -nographic -kernel $(B)/kernel32.elf -initrd "$(RUN_MODULES)"
+	$(QEMU) $(QEMU_FLAGS) -nographic -kernel $(B)/kernel32.elf -initrd "$(RUN_MODULES)" $(QEMU_EXTRA)
 
 gdb: deps all
 	$(QEMU) $(QEMU_FLAGS) -display none -serial file:$(B)/gdb-serial.log -s -S \
-		-kernel $(B)/kernel32.elf -initrd "$(RUN_MODULES)" & \
+		-kernel $(B)/kernel32.elf -initrd "$(RUN_MODULES)" $(QEMU_EXTRA) & \
 	gdb -q $(B)/kernel.elf -ex 'target remote :1234' -ex 'break kmain' -ex continue; \
 	kill %1 2>/dev/null || true
 

@@ -8,6 +8,7 @@ isa-debug-exit (status = (value << 1) | 1) or is killed at the deadline.
 import os
 import re
 import subprocess
+import sys
 import threading
 import time
 
@@ -15,9 +16,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
 
 
-def qemu_command(modules, icount=False, memory="512M", extra=()):
+# Knobs, shared with `make run` (which passes its make variables on in the environment):
+# MEM (guest memory, default 512M) and QEMU_EXTRA (flags appended to QEMU's command line).
+def qemu_command(modules, icount=False, memory=None, extra=()):
+    memory = memory or os.environ.get("MEM") or "512M"
     cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", memory,
            "-no-reboot", "-display", "none", "-serial", "stdio", "-monitor", "none",
+           "-nic", "none",  # every device explicit: q35 would add an e1000e with an iPXE ROM
            "-device", "isa-debug-exit,iobase=0x501,iosize=1",
            "-kernel", os.path.join(BUILD, "kernel32.elf")]
     if icount:
@@ -27,9 +32,11 @@ def qemu_command(modules, icount=False, memory="512M", extra=()):
         modules = list(modules) + [os.path.join(BUILD, "manifests")]  # what rs starts services by
     if modules:
         cmd += ["-initrd", ",".join(modules)]
-    return cmd + list(extra)
+    return cmd + list(extra) + os.environ.get("QEMU_EXTRA", "").split()
 
 
+# The boot modules of the whole system, in start order: the one list (the Makefile asks for it
+# with `python3 tools/qemu.py --system-modules`). root adds the manifests bundle (qemu_command).
 SYSTEM_MODULES = ["root", "ds", "ramfs", "tty", "vfs", "pm /sbin/init", "demo", "initramfs.cpio"]
 
 
@@ -168,3 +175,7 @@ def collect_tests(boot, record, prefix, program, timeout=120, exit_status=None):
                f"{len(names)} tests" + (f", QEMU exit status {status}" if exit_status else "")
                + (f"; {panics[0]}" if panics else ""), None if ok else boot.tail(40))
         return
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--system-modules"]:
+    print(",".join(system_modules() + [os.path.join(BUILD, "manifests")]))
