@@ -13,50 +13,63 @@
 
 #define KCALL_BASE 0x5a00
 
+/*
+ * The one list of kernel calls, X(NAME, name): KC_NAME is the number, "name"
+ * is what manifests call it (lib/manifest), do_name the kernel's handler
+ * (kernel/kcall.c). A new call is one line here and its handler.
+ */
+#define KCALLS(X)                                                                        \
+    /* IPC */                                                                           \
+    X(SEND, send)                   /* (dst, msg*): block until delivered */            \
+    X(RECEIVE, receive)             /* (src|ANY, msg*, flags) */                        \
+    X(SENDREC, sendrec)             /* (dst, msg*, ticks): send, then receive the */    \
+                                    /* reply into msg; ticks > 0 bounds the wait */     \
+                                    /* (E_TIMEDOUT, the call withdrawn) */              \
+    X(NOTIFY, notify)               /* (dst): set a pending bit, never blocks */        \
+    X(SENDNB, sendnb)               /* (dst, msg*): deliver only if dst is waiting */   \
+    /* kernel calls */                                                                  \
+    X(LOG, log)                     /* (str*, len): write to the kernel log */          \
+    X(UPTIME, uptime)               /* (): ticks since boot */                          \
+    X(TSC, tsc)                     /* (): the time-stamp counter */                    \
+    X(EXIT, exit)                   /* (code): terminate the caller */                  \
+    X(ALARM, alarm)                 /* (ticks): notify from SYSTEM after ticks; 0 */    \
+                                    /* cancels */                                       \
+    X(IOPORT, ioport)               /* (op, port, value): in/out on an allowed port */  \
+    X(IRQCTL, irqctl)               /* (op, irq): enable/disable/ack an allowed IRQ */  \
+    X(MAPPHYS, mapphys)             /* (phys, len, vaddr): map an allowed range */      \
+    X(DMAALLOC, dmaalloc)           /* (len, vaddr, phys*): contiguous zeroed memory */ \
+    X(SETGRANT, setgrant)           /* (table*, count): the caller's grant table */     \
+    X(SAFECOPY_FROM, safecopy_from) /* (granter, grant, offset, addr, len) */           \
+    X(SAFECOPY_TO, safecopy_to)     /* (granter, grant, offset, addr, len) */           \
+    X(PROC_CREATE, proc_create)     /* (parent, name*): a new empty, stopped process */ \
+    X(PROC_START, proc_start)       /* (ep, rip, rsp, arg, prio): run it; it starts */  \
+                                    /* with rdi = arg, rsi = its endpoint, rdx = its */ \
+                                    /* parent; rip = 0 resumes it as it is */           \
+    X(PROC_KILL, proc_kill)         /* (ep) */                                          \
+    X(PROC_INFO, proc_info)         /* (ep|SELF, info*) */                              \
+    X(PROC_REAP, proc_reap)         /* (death_info*): collect one dead child */         \
+    X(MEM_MAP, mem_map)             /* (ep, vaddr, len, prot, src*, srclen): zeroed */  \
+                                    /* memory in ep, its start filled from src */       \
+    X(MEM_UNMAP, mem_unmap)         /* (ep, vaddr, len) */                              \
+    X(VCOPY, vcopy)                 /* (src_ep, src, dst_ep, dst, len) */               \
+    X(PRIV_SET, priv_set)           /* (ep, priv*): root only */                        \
+    X(TRACE_READ, trace_read)       /* (first_seq, buf*, max): the denial trace */      \
+    X(SYSINFO, sysinfo)             /* (sysinfo*) */                                    \
+    X(SELFCHECK, selfcheck)         /* (): kernel invariants: 0, or -1 run queues, */   \
+                                    /* -2 sender queues, -3 frame counts */             \
+    X(PROC_FORK, proc_fork)         /* (ep): a stopped copy of ep (memory, registers */ \
+                                    /* with rax = 0, FPU, privileges); the caller is */ \
+                                    /* its parent */                                    \
+    X(PROC_REGS, proc_regs)         /* (ep, REGS_GET|REGS_SET|..., user_regs*) */       \
+    X(LINUX_SERVERS, linux_servers) /* (pm, vfs): who serves Linux calls; root only */  \
+    X(MEM_PROTECT, mem_protect)     /* (ep, vaddr, len, prot): change mapped pages; */  \
+                                    /* prot 0: mapped but unreachable (PROT_NONE) */    \
+    X(PROC_NAME, proc_name)         /* (ep|SELF, name*): the name log lines use */
+
 enum kcall_number {
-    /* IPC */
-    KC_SEND = 0,      /* (dst, msg*): block until delivered */
-    KC_RECEIVE,       /* (src|ANY, msg*, flags) */
-    KC_SENDREC,       /* (dst, msg*, ticks): send, then receive the reply into msg; */
-                      /* ticks > 0 bounds the wait (E_TIMEDOUT, the call withdrawn) */
-    KC_NOTIFY,        /* (dst): set a pending bit, never blocks */
-    KC_SENDNB,        /* (dst, msg*): deliver only if dst is waiting */
-    /* kernel calls */
-    KC_LOG,           /* (str*, len): write to the kernel log */
-    KC_UPTIME,        /* (): ticks since boot */
-    KC_TSC,           /* (): the time-stamp counter */
-    KC_EXIT,          /* (code): terminate the caller */
-    KC_ALARM,         /* (ticks): notify from SYSTEM after ticks; 0 cancels */
-    KC_IOPORT,        /* (op, port, value): in/out on an allowed port */
-    KC_IRQCTL,        /* (op, irq): enable/disable/ack an allowed IRQ */
-    KC_MAPPHYS,       /* (phys, len, vaddr): map an allowed physical range */
-    KC_DMAALLOC,      /* (len, vaddr, phys*): contiguous zeroed memory */
-    KC_SETGRANT,      /* (table*, count): declare the caller's grant table */
-    KC_SAFECOPY_FROM, /* (granter, grant, offset, addr, len) */
-    KC_SAFECOPY_TO,   /* (granter, grant, offset, addr, len) */
-    KC_PROC_CREATE,   /* (parent, name*): a new empty, stopped process */
-    KC_PROC_START,    /* (ep, rip, rsp, arg, prio): run it; it starts with */
-                      /* rdi = arg, rsi = its endpoint, rdx = its parent; */
-                      /* rip = 0 resumes it with the registers it has */
-    KC_PROC_KILL,     /* (ep) */
-    KC_PROC_INFO,     /* (ep|SELF, info*) */
-    KC_PROC_REAP,     /* (death_info*): collect one dead child */
-    KC_MEM_MAP,       /* (ep, vaddr, len, prot, src*, srclen): memory in ep, */
-                      /* zeroed, its start filled from the caller's src */
-    KC_MEM_UNMAP,     /* (ep, vaddr, len) */
-    KC_VCOPY,         /* (src_ep, src, dst_ep, dst, len) */
-    KC_PRIV_SET,      /* (ep, priv*): root only */
-    KC_TRACE_READ,    /* (first_seq, buf*, max): denied-operation trace */
-    KC_SYSINFO,       /* (sysinfo*) */
-    KC_SELFCHECK,     /* (): verify kernel invariants: 0, or -1 run queues, */
-                      /* -2 sender queues, -3 frame counts inconsistent */
-    KC_PROC_FORK,     /* (ep): a stopped copy of ep (memory, registers with */
-                      /* rax = 0, FPU, privileges); the caller is its parent */
-    KC_PROC_REGS,     /* (ep, REGS_GET|REGS_SET, user_regs*) */
-    KC_LINUX_SERVERS, /* (pm, vfs): who serves Linux system calls; root only */
-    KC_MEM_PROTECT,   /* (ep, vaddr, len, prot): change mapped pages; prot 0 */
-                      /* leaves them mapped but unreachable (PROT_NONE) */
-    KC_PROC_NAME,     /* (ep|SELF, name*): the name the kernel's log lines use */
+#define KC_NUMBER(NAME, name) KC_##NAME,
+    KCALLS(KC_NUMBER)
+#undef KC_NUMBER
     NR_KCALLS
 };
 

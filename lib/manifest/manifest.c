@@ -291,42 +291,10 @@ static int manifest_range(struct ctx *c, const char *key, struct tok *t, int sin
 /* ---- kernel-call names ---- */
 
 static const char *const kcall_names[NR_KCALLS] = {
-    [KC_SEND] = "send",
-    [KC_RECEIVE] = "receive",
-    [KC_SENDREC] = "sendrec",
-    [KC_NOTIFY] = "notify",
-    [KC_SENDNB] = "sendnb",
-    [KC_LOG] = "log",
-    [KC_UPTIME] = "uptime",
-    [KC_TSC] = "tsc",
-    [KC_EXIT] = "exit",
-    [KC_ALARM] = "alarm",
-    [KC_IOPORT] = "ioport",
-    [KC_IRQCTL] = "irqctl",
-    [KC_MAPPHYS] = "mapphys",
-    [KC_DMAALLOC] = "dmaalloc",
-    [KC_SETGRANT] = "setgrant",
-    [KC_SAFECOPY_FROM] = "safecopy_from",
-    [KC_SAFECOPY_TO] = "safecopy_to",
-    [KC_PROC_CREATE] = "proc_create",
-    [KC_PROC_START] = "proc_start",
-    [KC_PROC_KILL] = "proc_kill",
-    [KC_PROC_INFO] = "proc_info",
-    [KC_PROC_REAP] = "proc_reap",
-    [KC_MEM_MAP] = "mem_map",
-    [KC_MEM_UNMAP] = "mem_unmap",
-    [KC_VCOPY] = "vcopy",
-    [KC_PRIV_SET] = "priv_set",
-    [KC_TRACE_READ] = "trace_read",
-    [KC_SYSINFO] = "sysinfo",
-    [KC_SELFCHECK] = "selfcheck",
-    [KC_PROC_FORK] = "proc_fork",
-    [KC_PROC_REGS] = "proc_regs",
-    [KC_LINUX_SERVERS] = "linux_servers",
-    [KC_MEM_PROTECT] = "mem_protect",
-    [KC_PROC_NAME] = "proc_name",
+#define KC_NAME(NAME, name) [KC_##NAME] = #name,
+    KCALLS(KC_NAME)
+#undef KC_NAME
 };
-_Static_assert(NR_KCALLS == 34, "a new kernel call needs a name in kcall_names");
 
 #define ROOT_ONLY (KC_BIT(KC_PRIV_SET) | KC_BIT(KC_LINUX_SERVERS))
 
