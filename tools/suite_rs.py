@@ -80,7 +80,7 @@ def run_bus_master_off(record, module):
     from qemu import ROOT
     read = lambda p: open(os.path.join(ROOT, p)).read()
     bundle = bundle_manifests("pci", [
-        ("drivers/demo/demo.conf", read("drivers/demo/demo.conf").replace("policy ", "# policy ")
+        ("tests/fixtures/demo/demo.conf", read("tests/fixtures/demo/demo.conf").replace("policy ", "# policy ")
          + "pci 8086:2922\n"),
         ("servers/ds/ds.conf", read("servers/ds/ds.conf")),
         ("tests/servers/demotest/demotest.conf", read("tests/servers/demotest/demotest.conf"))])
@@ -101,13 +101,13 @@ def run_bad_manifest(record, module):
     service, and starts the others."""
     from qemu import ROOT
     bundle = bundle_manifests("bad", [
-        ("drivers/demo/demo.conf", "# demo, broken on purpose\nlabel demo\nrestart immediate\nfrob 1\n"),
+        ("tests/fixtures/demo/demo.conf", "# demo, broken on purpose\nlabel demo\nrestart immediate\nfrob 1\n"),
         ("drivers/tty/tty.conf", open(os.path.join(ROOT, "drivers/tty/tty.conf")).read())])
     boot = Boot([module("root"), module("demo"), module("tty"), bundle])
     try:
         i, _ = boot.wait_for(r"^rs: started \d+ services", timeout=30)
         text = [t for _, t in boot.lines]
-        ok = (i is not None and "rs: drivers/demo/demo.conf:4: unknown key 'frob'" in text and
+        ok = (i is not None and "rs: tests/fixtures/demo/demo.conf:4: unknown key 'frob'" in text and
               "rs: not starting demo: its manifest has errors" in text and
               boot.lines[i][1] == "rs: started 1 services: tty")
         record("rs.bad_manifest_named_and_skipped", ok, "", None if ok else boot.tail())
@@ -127,7 +127,7 @@ def run_update_escalation(record, module):
         if rel.split(os.sep)[0] not in ("servers", "drivers", "tests"):
             continue
         text = open(path).read()
-        if rel == os.path.join("drivers", "demo", "demo.conf"):
+        if rel == os.path.join("tests", "fixtures", "demo", "demo.conf"):
             text += "manage yes\n"
         confs.append((rel, text))
     bundle = bundle_manifests("manage", confs)
