@@ -1,43 +1,64 @@
 /*
  * Interrupts and time. An IRQ is masked at the PIC and becomes a
- * notification from HARDWARE to the process that owns the line; the owner
- * unmasks it with IRQ_ACK when it has served the device. IRQ 0 is the
- * clock: it counts ticks, fires alarms and drives the scheduler quantum.
+ * notification from HARDWARE to every process that shares the line (up to
+ * IRQ_SHARERS); the line is unmasked when each of them has served its
+ * device and said so with IRQ_ACK (or left with IRQ_DISABLE, or died).
+ * IRQ 0 is the clock: it counts ticks, fires alarms and drives the
+ * scheduler quantum.
  */
 #include "kernel.h"
 
+#define IRQ_SHARERS 4
+
 uint64_t ticks;
-static struct proc *irq_owner[NR_IRQS];
+static struct {
+    struct proc *owner[IRQ_SHARERS];
+    uint32_t unacked; /* bit i: owner[i] was notified and has not acked yet */
+} line[NR_IRQS];
 static uint64_t next_alarm = ~0ull;
 
-/* p may own irq (checked by the caller); only the owner may ack or disable it. */
+static int share_of(int irq, const struct proc *p)
+{
+    for (int i = 0; i < IRQ_SHARERS; i++)
+        if (line[irq].owner[i] == p)
+            return i;
+    return -1;
+}
+
+/* Share i has served (or left, if leave): unmask when owned and nobody still serves. */
+static void share_done(int irq, int i, int leave)
+{
+    line[irq].unacked &= ~(1u << i);
+    if (leave)
+        line[irq].owner[i] = 0;
+    int owned = 0;
+    for (int k = 0; k < IRQ_SHARERS; k++)
+        owned |= line[irq].owner[k] != 0;
+    pic_mask(irq, !owned || line[irq].unacked);
+}
+
+/* p may own irq (checked by the caller); only an owner may ack or disable it. */
 int irq_control(struct proc *p, int op, int irq)
 {
-    if (op == IRQ_ENABLE) {
-        if (irq_owner[irq] && irq_owner[irq] != p)
+    int i = share_of(irq, p);
+    if (i < 0 && op == IRQ_ENABLE) {
+        if ((i = share_of(irq, 0)) < 0)
             return -E_BUSY;
-        irq_owner[irq] = p;
-        pic_mask(irq, 0);
-        return 0;
-    }
-    if (irq_owner[irq] != p)
+        line[irq].owner[i] = p;
+    } else if (i < 0) {
         return deny(p, KC_IRQCTL, (uint64_t)op, (uint64_t)irq, 0);
-    if (op == IRQ_DISABLE) {
-        pic_mask(irq, 1);
-        irq_owner[irq] = 0;
-    } else {
-        pic_mask(irq, 0);
     }
+    share_done(irq, i, op == IRQ_DISABLE); /* enabling again acks */
     return 0;
 }
 
 void irq_release_all(struct proc *p)
 {
-    for (int i = 0; i < NR_IRQS; i++)
-        if (irq_owner[i] == p) {
-            pic_mask(i, 1);
-            irq_owner[i] = 0;
-        }
+    for (int irq = 0; irq < NR_IRQS; irq++) {
+        int i = share_of(irq, p);
+        if (i >= 0)
+            share_done(irq, i, 1);
+    }
 }
 
 /* timer_tick will look at the process table at tick (alarms and IPC deadlines). */
@@ -97,6 +118,9 @@ void irq_handle(int irq)
     }
     pic_mask(irq, 1);
     pic_eoi(irq);
-    if (irq_owner[irq])
-        notify_from_kernel(irq_owner[irq], HARDWARE, 1u << irq);
+    for (int i = 0; i < IRQ_SHARERS; i++)
+        if (line[irq].owner[i]) {
+            line[irq].unacked |= 1u << i;
+            notify_from_kernel(line[irq].owner[i], HARDWARE, 1u << irq);
+        }
 }
