@@ -123,6 +123,10 @@ $(B)/host/test_manifest: tests/host/test_manifest.c lib/manifest/manifest.c lib/
 	@mkdir -p $(dir $@)
 	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ tests/host/test_manifest.c lib/manifest/manifest.c
 
+$(B)/host/test_msgtypes: tests/host/test_msgtypes.c $(wildcard include/samsara/*.h)
+	@mkdir -p $(dir $@)
+	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ $<
+
 # Every service manifest, packed into one boot data module for rs (docs/MANIFESTS.md).
 MANIFESTS := $(shell find servers drivers tests -name '*.conf' | sort)
 $(B)/manifests: tools/pack-manifests.sh $(MANIFESTS)

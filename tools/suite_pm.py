@@ -16,9 +16,10 @@ def run(record, module):
     try:
         collect_tests(boot, record, "pm", "pmtest", timeout=60, exit_status=1)
         refusals = [t for _, t in boot.lines if t.startswith("pm: refused message")]
-        kinds = {t.split()[3] for t in refusals}  # message types, in hex
+        kinds = {t.split()[3] for t in refusals}  # message types, in hex (samsara/msgtypes.h)
+        # PM_RUN, PM_RESULTS, MSG_LINUX_CALL, ROOT_SAVE, MSG_NOTIFY
         ok = (len(refusals) == 6 and refusals[-1].endswith("(6 refused)") and
-              kinds == {"5052", "5053", "4c43", "5341", "4e4f5449"})
+              kinds == {"5052", "5053", "4b43", "5241", "4b4e"})
         record("pm.refusals_logged", ok, f"{len(refusals)} refusals logged",
                None if ok else boot.tail(30))
     finally:

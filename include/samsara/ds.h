@@ -58,13 +58,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <samsara/ipc.h>
+#include <samsara/msgtypes.h>
 
-#define DS_PUBLISH 0x4450     /* 'DP' */
-#define DS_RETRIEVE 0x4452    /* 'DR' */
-#define DS_DELETE 0x4444      /* 'DD' */
-#define DS_SUBSCRIBE 0x4453   /* 'DS' */
-#define DS_UNSUBSCRIBE 0x4455 /* 'DU' */
-#define DS_CHECK 0x4443       /* 'DC' */
+/* The DS range of samsara/msgtypes.h */
+#define DS_PUBLISH (DS_RQ_BASE + 0x50)     /* 'DP' */
+#define DS_RETRIEVE (DS_RQ_BASE + 0x52)    /* 'DR' */
+#define DS_DELETE (DS_RQ_BASE + 0x44)      /* 'DD' */
+#define DS_SUBSCRIBE (DS_RQ_BASE + 0x53)   /* 'DS' */
+#define DS_UNSUBSCRIBE (DS_RQ_BASE + 0x55) /* 'DU' */
+#define DS_CHECK (DS_RQ_BASE + 0x43)       /* 'DC' */
+_Static_assert(IS_DS_RQ(DS_UNSUBSCRIBE), "ds types stay in the DS range");
 
 /* Value types (flags & DS_TYPE_MASK) */
 #define DS_NUM 1  /* uint64_t */

@@ -7,19 +7,22 @@
  *
  * Replies: type = FS_REPLY (or CDEV_REPLY, VFS_PM_REPLY), u.w[0] = result,
  * 0 or a byte count, or a negative Linux errno (samsara/linux.h).
+ * The three protocols' types are the FS, CDEV and VFS_PM ranges of
+ * samsara/msgtypes.h.
  */
 #ifndef SAMSARA_FS_H
 #define SAMSARA_FS_H
 
 #include <stdint.h>
+#include <samsara/msgtypes.h>
 
 /* ---- vfs -> file-system server. ino = inode number; the root is FS_ROOT_INO. */
 #define FS_ROOT_INO 1
 #define FS_NAME_MAX 255
 
 enum fs_request {
-    FS_LOOKUP = 0x4600, /* w0 dir, w1 grant(name), w2 namelen -> w1 ino, w2 mode, */
-                        /*   w3 rdev, w4 size, w5 uid, w6 gid (as CREATE, SYMLINK) */
+    FS_LOOKUP = FS_RQ_BASE, /* w0 dir, w1 grant(name), w2 namelen -> w1 ino, w2 mode, */
+                            /*   w3 rdev, w4 size, w5 uid, w6 gid (as CREATE, SYMLINK) */
     FS_STAT,            /* w0 ino, w1 grant(struct fs_stat, write) */
     FS_READ,            /* w0 ino, w1 offset, w2 grant(write), w3 len -> bytes */
     FS_WRITE,           /* w0 ino, w1 offset, w2 grant(read), w3 len -> bytes */
@@ -42,10 +45,12 @@ enum fs_request {
     FS_CHOWN,           /* w0 ino, w1 uid, w2 gid, w3 mode (permission bits: */
                         /*   vfs clears the set-id bits as Linux does) */
     FS_UTIME,           /* w0 ino, w1 atime, w2 mtime (seconds, or FS_TIME_*) */
+    FS_RQ_END,          /* (not a request: one past the last) */
 };
 #define FS_TIME_NOW (~0ull)       /* FS_UTIME: the server's current time */
 #define FS_TIME_OMIT (~0ull - 1)  /* FS_UTIME: leave this time as it is */
-#define FS_REPLY 0x46ff
+#define FS_REPLY (FS_RQ_BASE + 0xff)
+_Static_assert(FS_RQ_END <= FS_REPLY && IS_FS_RQ(FS_REPLY), "fs types stay in the FS range");
 
 struct fs_stat {
     uint64_t ino, mode, nlink, uid, gid, size, rdev;
@@ -70,7 +75,7 @@ struct fs_statfs {
 
 /* ---- vfs -> character driver. minor = device number within the driver. */
 enum cdev_request {
-    CDEV_OPEN = 0x4300, /* w0 minor, w1 open flags -> 0 or errno */
+    CDEV_OPEN = CDEV_RQ_BASE, /* w0 minor, w1 open flags -> 0 or errno */
     CDEV_CLOSE,         /* w0 minor */
     CDEV_READ,          /* w0 minor, w1 id, w2 grant(write), w3 len, w4 flags -> bytes */
                         /*   or CDEV_SUSPENDED: the result comes later as a status */
@@ -85,8 +90,10 @@ enum cdev_request {
     CDEV_STATUS,        /* -> w0 kind (CDEV_ST_*), w1.. fields, one item per call */
     CDEV_MAILBOX,       /* w0 grant(read+write) of a struct cdev_mailbox, w1 its size */
                         /*   (0: none): the requester's status items go there now */
+    CDEV_RQ_END,        /* (not a request: one past the last) */
 };
-#define CDEV_REPLY 0x43ff
+#define CDEV_REPLY (CDEV_RQ_BASE + 0xff)
+_Static_assert(CDEV_RQ_END <= CDEV_REPLY && IS_CDEV_RQ(CDEV_REPLY), "cdev types stay in the CDEV range");
 #define CDEV_SUSPENDED 0x7fffffff /* in w0 of a reply: answer comes later */
 #define CDEV_NONBLOCK 1           /* flags: O_NONBLOCK semantics */
 #define SEL_RD 1
@@ -123,7 +130,7 @@ struct cdev_mailbox {
 
 /* ---- pm -> vfs */
 enum vfs_pm_request {
-    VFS_PM_FORK = 0x5600, /* w0 parent ep, w1 child ep, w2 child pid */
+    VFS_PM_FORK = VFS_PM_RQ_BASE, /* w0 parent ep, w1 child ep, w2 child pid */
     VFS_PM_EXIT,          /* w0 ep: close everything */
     VFS_PM_EXEC,          /* w0 ep, w1 path (user address in ep), w2 grant(write), */
                           /*   w3 len -> file size; the path is resolved as ep sees it */
@@ -137,8 +144,10 @@ enum vfs_pm_request {
                           /*   any change of its ids (set*id, setgroups, exec) */
     VFS_PM_RELEASE,       /* w0 pid: a zombie was reaped; its group no longer */
                           /*   counts for TIOCSPGRP */
+    VFS_PM_RQ_END,        /* (not a request: one past the last) */
 };
-#define VFS_PM_REPLY 0x56ff
+#define VFS_PM_REPLY (VFS_PM_RQ_BASE + 0xff)
+_Static_assert(VFS_PM_RQ_END <= VFS_PM_REPLY && IS_VFS_PM_RQ(VFS_PM_REPLY), "vfs-pm types stay in the VFS_PM range");
 #define VFS_SIG_NONE 0
 #define VFS_SIG_PROC 1 /* w1 = endpoint (e.g. SIGPIPE) */
 #define VFS_SIG_PGRP 2 /* w1 = process group (e.g. SIGINT from the terminal) */

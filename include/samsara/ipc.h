@@ -11,6 +11,7 @@
 #define SAMSARA_IPC_H
 
 #include <stdint.h>
+#include <samsara/msgtypes.h>
 
 typedef int32_t endpoint_t;
 
@@ -37,8 +38,9 @@ typedef struct message {
 
 _Static_assert(sizeof(message_t) == 64, "messages are 64 bytes");
 
-/* Notification messages carry this type. */
-#define MSG_NOTIFY 0x4e4f5449
+/* Notification messages carry this type (the KERNEL range, samsara/msgtypes.h). */
+#define MSG_NOTIFY (KERNEL_RQ_BASE + 0x4e)
+_Static_assert(IS_KERNEL_RQ(MSG_NOTIFY), "MSG_NOTIFY stays in the KERNEL range");
 /* From SYSTEM: u.w[0] holds the reasons as bits. */
 #define NOTIFY_ALARM (1u << 0)
 #define NOTIFY_CHILD (1u << 1) /* a child died: reap it with KC_PROC_REAP */

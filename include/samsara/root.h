@@ -9,14 +9,16 @@
 #define SAMSARA_ROOT_H
 
 #include <samsara/ipc.h>
+#include <samsara/msgtypes.h>
 
 #define ROOT_EP EP_MAKE(1, 0) /* root is the first process ever created */
 
-#define ROOT_SPAWN 0x5350  /* request: u.b = struct root_spawn; reply type = ep or error */
-#define ROOT_LOOKUP 0x4c4b /* request: u.b = label (NUL-terminated, < 16); */
-                           /* reply type = endpoint of that running service or -E_SRCH */
-#define ROOT_MODULE 0x4d44 /* request: u.b = boot module name; reply type = grant id */
-                           /* (read access for the caller), u.w[1] = size; or -E_SRCH */
+/* The ROOT range of samsara/msgtypes.h */
+#define ROOT_SPAWN (ROOT_RQ_BASE + 0x50)  /* request: u.b = struct root_spawn; reply type = ep or error */
+#define ROOT_LOOKUP (ROOT_RQ_BASE + 0x4b) /* request: u.b = label (NUL-terminated, < 16); */
+                                          /* reply type = endpoint of that running service or -E_SRCH */
+#define ROOT_MODULE (ROOT_RQ_BASE + 0x4d) /* request: u.b = boot module name; reply type = grant id */
+                                          /* (read access for the caller), u.w[1] = size; or -E_SRCH */
 
 struct root_spawn {
     char module[12];  /* boot module name, e.g. "ktest" */
@@ -37,18 +39,19 @@ _Static_assert(sizeof(struct root_spawn) <= 56, "fits a message");
  * State a service keeps across restarts lives in ds (samsara/ds.h), where rs
  * also publishes every service's endpoint as "ep.LABEL".
  */
-#define ROOT_READY 0x5244
-#define ROOT_SERVICE 0x5356
-#define ROOT_COMPLAIN 0x5243 /* u.b = label of a service that misbehaves; only from a */
-                             /* service whose manifest names it under `ipc` */
+#define ROOT_READY (ROOT_RQ_BASE + 0x44)
+#define ROOT_SERVICE (ROOT_RQ_BASE + 0x56)
+#define ROOT_COMPLAIN (ROOT_RQ_BASE + 0x43) /* u.b = label of a service that misbehaves; only from a */
+                                            /* service whose manifest names it under `ipc` */
 /*
  * A planned stop (`service restart`, `service update`): rs asks the service
  * to save its state (ROOT_SAVE, sent without blocking; a service that is not
  * receiving is stopped at once), the service writes it to ds and answers
  * ROOT_SAVED; rs stops it then, or after SAVE_MS without an answer.
  */
-#define ROOT_SAVE 0x5341
-#define ROOT_SAVED 0x5344
+#define ROOT_SAVE (ROOT_RQ_BASE + 0x41)
+#define ROOT_SAVED (ROOT_RQ_BASE + 0x42)
+_Static_assert(IS_ROOT_RQ(ROOT_SERVICE), "root types stay in the ROOT range");
 #define SAVE_MS 100
 enum { SVC_KILL = 1, SVC_RESTART, SVC_DOWN, SVC_UP, SVC_STATS, SVC_LOG, SVC_LIST,
        SVC_UPDATE /* only through /dev/service: the program comes as written bytes */ };

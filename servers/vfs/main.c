@@ -266,7 +266,7 @@ int main(uint64_t arg)
             procfs_caller = 0;
             if (r != SUSPEND)
                 reply(m.source, r);
-        } else if ((m.type & 0xff00) == 0x5600) {
+        } else if (IS_VFS_PM_RQ(m.type)) {
             pm_request(&m);
         } else if (m.source > 0) {
             vfs_refuse(REFUSE_MESSAGE, m.source, "a message vfs takes from nobody");

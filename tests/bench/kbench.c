@@ -32,8 +32,8 @@ static void report(const char *name)
 
 /*
  * Partner: answer every message at once; answer a notification with a
- * notification; on type 2, sleep w[0] ticks without receiving (so that
- * notifications to it stay pending); stop on type 0.
+ * notification; on TEST_BENCH_SLEEP, sleep w[0] ticks without receiving (so
+ * that notifications to it stay pending); stop on TEST_BENCH_STOP.
  */
 static int partner(void)
 {
@@ -47,10 +47,10 @@ static int partner(void)
             ipc_notify(m.source);
             continue;
         }
-        if (m.type == 0)
+        if (m.type == TEST_BENCH_STOP)
             return 0;
         ipc_sendnb(m.source, &m);
-        if (m.type == 2) {
+        if (m.type == TEST_BENCH_SLEEP) {
             sys_alarm(m.u.w[0]);
             ipc_receive(SYSTEM, &m);
         }
@@ -74,14 +74,14 @@ int main(uint64_t argp)
     }
     endpoint_t peer = m.type;
     while (arg[0] == 'l') { /* "loop": for profiling with QEMU's exec log */
-        message_t q = {.type = 1};
+        message_t q = {.type = TEST_BENCH_ECHO};
         ipc_sendrec(peer, &q);
     }
 
     for (int r = 0; r < RUNS; r++) {
         uint64_t t0 = sys_tsc();
         for (int i = 0; i < ITERS; i++) {
-            message_t q = {.type = 1, .u.w = {(uint64_t)i}};
+            message_t q = {.type = TEST_BENCH_ECHO, .u.w = {(uint64_t)i}};
             if (ipc_sendrec(peer, &q) < 0 || q.u.w[0] != (uint64_t)i)
                 return 2;
         }
@@ -110,7 +110,7 @@ int main(uint64_t argp)
     report("notify_roundtrip");
 
     /* notify to a process that is not waiting: only a pending bit is set */
-    message_t sleep = {.type = 2, .u.w = {1000}};
+    message_t sleep = {.type = TEST_BENCH_SLEEP, .u.w = {1000}};
     if (ipc_sendrec(peer, &sleep) < 0)
         return 2;
     for (int r = 0; r < RUNS; r++) {
@@ -122,7 +122,7 @@ int main(uint64_t argp)
     }
     report("notify_pending");
 
-    m = (message_t){.type = 0};
+    m = (message_t){.type = TEST_BENCH_STOP};
     ipc_send(peer, &m);
     printf("kbench: done\n");
     log_flush();

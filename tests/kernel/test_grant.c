@@ -5,7 +5,6 @@
  */
 #include "ktest.h"
 
-#define MSG_COPY 0x4350
 enum { OP_QUIT, OP_FROM, OP_TO };
 
 static struct grant grants[4];
@@ -46,7 +45,7 @@ static int h_copier(uint64_t n)
 static int64_t ask(endpoint_t h, uint64_t op, uint64_t id, uint64_t off, uint64_t len,
                    uint64_t addr, uint64_t *sum)
 {
-    message_t m = {.type = MSG_COPY, .u.w = {op, id, off, len, addr}};
+    message_t m = {.type = TEST_COPY, .u.w = {op, id, off, len, addr}};
     EXPECT(ipc_sendrec(h, &m), 0);
     if (sum)
         *sum = m.u.w[1];
@@ -77,7 +76,7 @@ static endpoint_t setup(void)
 static void finish(endpoint_t h)
 {
     struct death_info d;
-    message_t m = {.type = MSG_COPY, .u.w = {OP_QUIT}};
+    message_t m = {.type = TEST_COPY, .u.w = {OP_QUIT}};
     EXPECT(ipc_send(h, &m), 0);
     wait_child(h, &d);
     EXPECT(d.code, 0);

@@ -5,9 +5,6 @@
  */
 #include "ktest.h"
 
-#define MSG_ECHO 0x4543
-#define MSG_PING 0x5049
-
 /* Helper: answer n requests with w[0] + 1, then exit. */
 static int h_echo(uint64_t n)
 {
@@ -27,9 +24,9 @@ static int h_recv_then_send(uint64_t n)
 {
     message_t m;
     endpoint_t parent = parent_ep;
-    if (ipc_receive(parent, &m) < 0 || m.type != MSG_PING)
+    if (ipc_receive(parent, &m) < 0 || m.type != TEST_PING)
         return 1;
-    m.type = MSG_ECHO;
+    m.type = TEST_ECHO;
     m.u.w[0] = n;
     return ipc_send(parent, &m) < 0 ? 2 : 0;
 }
@@ -37,7 +34,7 @@ static int h_recv_then_send(uint64_t n)
 /* Helper: send one message with w[0] = n to the parent (blocking). */
 static int h_send_one(uint64_t n)
 {
-    message_t m = {.type = MSG_PING, .u.w = {n}};
+    message_t m = {.type = TEST_PING, .u.w = {n}};
     return ipc_send(parent_ep, &m) < 0;
 }
 
@@ -50,7 +47,7 @@ static int h_notify(uint64_t n)
     return 0;
 }
 
-/* Helper: notify the parent n times, then send it a MSG_PING. */
+/* Helper: notify the parent n times, then send it a TEST_PING. */
 static int h_notify_send(uint64_t n)
 {
     return h_notify(n) || h_send_one(0);
@@ -63,7 +60,7 @@ static int h_notify_then_reply(uint64_t n)
     (void)n;
     if (ipc_receive(ANY, &m) < 0 || ipc_notify(m.source) < 0)
         return 1;
-    m.type = MSG_ECHO;
+    m.type = TEST_ECHO;
     return ipc_sendnb(m.source, &m) == 0 ? 0 : 2;
 }
 
@@ -91,14 +88,14 @@ static int h_late_reply(uint64_t n)
     if (ipc_receive(ANY, &m) < 0)
         return 1;
     sleep_ticks(n);
-    m.type = MSG_ECHO;
+    m.type = TEST_ECHO;
     return ipc_sendnb(m.source, &m) == -E_AGAIN ? 0 : 2;
 }
 
 /* Helper: send to endpoint n (blocking), report the result as exit status. */
 static int h_send_to(uint64_t n)
 {
-    message_t m = {.type = MSG_PING};
+    message_t m = {.type = TEST_PING};
     int r = ipc_send((endpoint_t)n, &m);
     return r == 0 ? 0 : 100 + (-r % 100);
 }
@@ -107,7 +104,7 @@ static void t_sendrec(void)
 {
     endpoint_t e = spawn_helper("peer", "echo", 100);
     for (uint64_t i = 0; i < 100; i++) {
-        message_t m = {.type = MSG_ECHO, .u.w = {i * 7}};
+        message_t m = {.type = TEST_ECHO, .u.w = {i * 7}};
         EXPECT(ipc_sendrec(e, &m), 0);
         EXPECT(m.source, e);
         EXPECT(m.u.w[0], i * 7 + 1);
@@ -118,11 +115,11 @@ static void t_sendrec(void)
 static void t_send_receive(void)
 {
     endpoint_t e = spawn_helper("peer", "recv_send", 42);
-    message_t m = {.type = MSG_PING};
+    message_t m = {.type = TEST_PING};
     EXPECT(ipc_send(e, &m), 0); /* blocks until the helper receives */
     EXPECT(ipc_receive(e, &m), 0);
     EXPECT(m.source, e);
-    EXPECT(m.type, MSG_ECHO);
+    EXPECT(m.type, TEST_ECHO);
     EXPECT(m.u.w[0], 42);
     struct death_info d;
     wait_child(e, &d);
@@ -166,7 +163,7 @@ static void t_notify(void)
     EXPECT(m.type, MSG_NOTIFY);
     EXPECT(m.source, e);
     EXPECT(ipc_receive(e, &m), 0);
-    EXPECT(m.type, MSG_PING);
+    EXPECT(m.type, TEST_PING);
     wait_child(e, &d);
     EXPECT(d.code, 0);
 }
@@ -182,7 +179,7 @@ static void t_notify_pending(void)
     EXPECT(m.type, MSG_NOTIFY);
     EXPECT(m.source, e);
     EXPECT(ipc_receive(e, &m), 0);
-    EXPECT(m.type, MSG_PING);
+    EXPECT(m.type, TEST_PING);
     wait_child(e, &d);
     /* a dead notifier's pending bit dies with it */
     e = spawn_helper("peer", "notify", 2);
@@ -195,9 +192,9 @@ static void t_notify_during_sendrec(void)
 {
     /* a notification from the callee does not stand in for its reply */
     endpoint_t e = spawn_helper("peer", "notify_reply", 0);
-    message_t m = {.type = MSG_PING};
+    message_t m = {.type = TEST_PING};
     EXPECT(ipc_sendrec(e, &m), 0);
-    EXPECT(m.type, MSG_ECHO);
+    EXPECT(m.type, TEST_ECHO);
     EXPECT(ipc_receive_nb(e, &m), 0); /* it waited, and is delivered now */
     EXPECT(m.type, MSG_NOTIFY);
     struct death_info d;
@@ -327,7 +324,7 @@ static void t_bad_message_pointer(void)
  */
 static void t_sendrec_bounded(void)
 {
-    message_t m = {.type = MSG_PING, .u.w = {7}};
+    message_t m = {.type = TEST_PING, .u.w = {7}};
     endpoint_t h = spawn_helper("peer", "late_reply", 300);
     uint64_t t0 = sys_uptime();
     EXPECT(ipc_sendrec_bounded(h, &m, 50), -E_TIMEDOUT); /* it holds the request */

@@ -17,9 +17,6 @@
 #include <samsara/root.h>
 #include "sys.h"
 
-#define HELPER_READY 0x4852 /* helper -> parent: w0 = failed checks so far */
-#define HELPER_DONE 0x4844  /* helper -> parent: w0 = failed checks */
-
 static int failed_now;
 static endpoint_t ds;
 static endpoint_t dead_helper; /* a helper's endpoint after its death */
@@ -323,7 +320,7 @@ static int helper_main(void)
     if (ds_subscribe("dstest.forhelper", 0) != 0 || ds_subscribe("dstest.h1*", 0) != 0 ||
         ds_subscribe("dstest.h2*", 0) != 0)
         fails |= 16;
-    message_t m = {.type = HELPER_READY, .u.w = {fails}};
+    message_t m = {.type = TEST_HELPER_READY, .u.w = {fails}};
     if (ipc_sendrec(parent_ep, &m) < 0) /* the parent publishes dstest.forhelper */
         return 1;
     if (!wait_for(ds_endpoint(), MSG_NOTIFY, 2000, 0))
@@ -333,7 +330,7 @@ static int helper_main(void)
         fails |= 64;
     if (ds_check(k, sizeof(k)) != 0)
         fails |= 128;
-    m = (message_t){.type = HELPER_DONE, .u.w = {fails}};
+    m = (message_t){.type = TEST_HELPER_DONE, .u.w = {fails}};
     ipc_send(parent_ep, &m);
     return 0; /* its subscriptions stay behind, to be swept */
 }
@@ -345,7 +342,7 @@ static int fakeds_main(void)
         message_t m;
         if (ipc_receive(parent_ep, &m) < 0)
             continue;
-        if (m.type == HELPER_DONE)
+        if (m.type == TEST_HELPER_DONE)
             return 0;
         struct ds_msg q;
         memset(&q, 'a', sizeof(q)); /* no NUL in the key either */
@@ -384,7 +381,7 @@ static void test_client_checks_replies(void)
         intact &= out.canary[i] == 0x77;
     CHECK(intact);
     ds_client_reset(0);
-    m = (message_t){.type = HELPER_DONE};
+    m = (message_t){.type = TEST_HELPER_DONE};
     ipc_send(fake, &m);
     struct death_info d;
     for (int i = 0; sys_proc_reap(&d) != fake && i < 200; i++)
@@ -410,7 +407,7 @@ static void test_owner_other_process(void)
         failed_now = 1;
         return;
     }
-    if (ipc_receive(helper, &m) < 0 || m.type != HELPER_READY) {
+    if (ipc_receive(helper, &m) < 0 || m.type != TEST_HELPER_READY) {
         failed_now = 1;
         return;
     }
@@ -418,7 +415,7 @@ static void test_owner_other_process(void)
     EXPECT(ds_publish_u64("dstest.forhelper", 1, DS_OVERWRITE), 0);
     message_t ok = {.type = 0};
     EXPECT(ipc_sendnb(helper, &ok), 0);
-    if (ipc_receive(helper, &m) < 0 || m.type != HELPER_DONE) {
+    if (ipc_receive(helper, &m) < 0 || m.type != TEST_HELPER_DONE) {
         failed_now = 1;
         return;
     }
@@ -868,7 +865,7 @@ static void test_bad_flags(void)
     uint64_t v;
     EXPECT(ds_retrieve_u64("dstest.f", &v), -E_SRCH);
     /* unknown requests */
-    static const int types2[] = {0, 1, -1, 0x4451, ROOT_LOOKUP, 0x7fffffff};
+    static const int types2[] = {0, 1, -1, DS_RQ_BASE + 0x51, ROOT_LOOKUP, 0x7fffffff};
     for (int i = 0; i < 6; i++) {
         q = req("dstest.f", DS_NUM, 8);
         EXPECT(raw(types2[i], &q), -E_NOSYS);
@@ -952,7 +949,7 @@ static void test_no_blocking(void)
 static void test_fuzz(void)
 {
     static const int types[] = {DS_PUBLISH,     DS_RETRIEVE, DS_DELETE, DS_SUBSCRIBE,
-                                DS_UNSUBSCRIBE, DS_CHECK,    0,         0x4400};
+                                DS_UNSUBSCRIBE, DS_CHECK,    0,         DS_RQ_BASE};
     static const char *const keys[] = {"dstest.fz", "dstest.fz.1", "dstest.*", "nobody.x", "*"};
     uint64_t seed = 0x9e3779b97f4a7c15ull;
     int bad = 0;

@@ -197,7 +197,7 @@ static int garbage(void)
     EXPECT(fs_walk("etc/hostname", &host), 0);
     EXPECT(fs_walk("bin/sh", &sh), 0);
     /* unknown types */
-    const int types[] = {0, -1, FS_UTIME + 1, 0x4650, FS_REPLY, MSG_NOTIFY + 1, 0x7fffffff};
+    const int types[] = {0, -1, FS_RQ_END, FS_RQ_BASE + 0x50, FS_REPLY, MSG_NOTIFY + 1, 0x7fffffff};
     for (int i = 0; i < 7; i++) {
         message_t m = {.type = types[i]};
         EXPECT(fs_call(&m), -LX_ENOSYS);
@@ -322,7 +322,7 @@ static int fuzz(void)
     for (int i = 0; i < 4000; i++) {
         for (int j = 0; j < 16; j++) /* short names from a tiny alphabet collide often */
             fbuf[j] = (uint8_t)alphabet[rand64(&seed) % (j % 4 == 3 ? 5 : 3)];
-        message_t m = {.type = FS_LOOKUP + (int)(rand64(&seed) % (FS_UTIME - FS_LOOKUP + 2))};
+        message_t m = {.type = FS_LOOKUP + (int)(rand64(&seed) % (FS_RQ_END - FS_LOOKUP + 1))};
         if (rand64(&seed) % 50 == 0)
             m.type = (int)rand64(&seed);
         for (int w = 0; w < 7; w++) {

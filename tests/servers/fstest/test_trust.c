@@ -12,7 +12,6 @@
 #include "fstest.h"
 
 #define HOG_BASE 0x100000000ull /* 4 GiB: far above fstest's image and stack */
-#define HELPER_DONE 0x4844      /* helper -> fstest: w0 = failed checks (bits) */
 
 /* Map every page the kernel will give, largest pieces first: the bytes taken. */
 static uint64_t take_all_memory(void)
@@ -61,7 +60,7 @@ _Noreturn void fstest_helper(void)
     fails |= (uint64_t)(fs_create(FS_ROOT_INO, "intruder", S_IFREG | 0644, 0, &ino) != -LX_EPERM) << 2;
     fails |= (uint64_t)(fs_statfs(&sf) != -LX_EPERM) << 3;
     fails |= (uint64_t)(fs_putnode(FS_ROOT_INO) != -LX_EPERM) << 4;
-    message_t m = {.type = HELPER_DONE, .u.w = {fails}};
+    message_t m = {.type = TEST_HELPER_DONE, .u.w = {fails}};
     ipc_send(parent_ep, &m);
     sys_exit(0);
     for (;;)
@@ -75,7 +74,7 @@ static int only_client(void)
     memcpy(m.u.b, &sp, sizeof(sp));
     CHECK(ipc_sendrec(ROOT_EP, &m) == 0 && m.type > 0);
     endpoint_t helper = m.type;
-    CHECK(ipc_receive(helper, &m) == 0 && m.type == HELPER_DONE);
+    CHECK(ipc_receive(helper, &m) == 0 && m.type == TEST_HELPER_DONE);
     EXPECT(m.u.w[0], 0);
     struct death_info death;
     for (int i = 0; sys_proc_reap(&death) != helper && i < 1000; i++)

@@ -208,9 +208,6 @@ static void t_admin_errors(void)
 
 /* ---- who may send what (docs/REINCARNATION.md) ---- */
 
-#define HELPER_DONE 0x4844 /* helper or rsother -> rstest: w0 = failed checks (bits) */
-#define OTHER_GO 0x474f    /* rstest -> rsother: make your requests now */
-
 /* Does rs's event log have a line with both a and b? */
 static int logged(const char *a, const char *b)
 {
@@ -271,7 +268,7 @@ static uint64_t outsider_checks(void)
 
 static _Noreturn void helper_main(void)
 {
-    message_t m = {.type = HELPER_DONE, .u.w = {outsider_checks()}};
+    message_t m = {.type = TEST_HELPER_DONE, .u.w = {outsider_checks()}};
     ipc_send(parent_ep, &m);
     sys_exit(0);
     for (;;)
@@ -286,7 +283,7 @@ static _Noreturn void other_main(void)
         message_t m;
         if (ipc_receive(ANY, &m) < 0 || service_handle(&m))
             continue; /* rs's save request answered: a planned stop */
-        if (m.source != rstest || m.type != OTHER_GO)
+        if (m.source != rstest || m.type != TEST_OTHER_GO)
             continue;
         uint64_t fails = 0;
         message_t c = {.type = ROOT_COMPLAIN};
@@ -305,7 +302,7 @@ static _Noreturn void other_main(void)
         c = (message_t){.type = ROOT_MODULE};
         strncpy_s((char *)c.u.b, "no-such-module", 32); /* nor learn what exists */
         fails |= (uint64_t)(root_call(&c) != -E_PERM) << 4;
-        c = (message_t){.type = HELPER_DONE, .u.w = {fails}};
+        c = (message_t){.type = TEST_HELPER_DONE, .u.w = {fails}};
         ipc_send(rstest, &c);
     }
 }
@@ -332,7 +329,7 @@ static void t_outsider_refused(void)
     memcpy(m.u.b, &sp, sizeof(sp));
     endpoint_t helper = root_call(&m);
     CHECK(helper > 0);
-    CHECK(ipc_receive(helper, &m) == 0 && m.type == HELPER_DONE);
+    CHECK(ipc_receive(helper, &m) == 0 && m.type == TEST_HELPER_DONE);
     if (m.u.w[0])
         printf("rs.outsider: checks failed (bits) 0x%lx\n", m.u.w[0]);
     CHECK(m.u.w[0] == 0);
@@ -377,9 +374,9 @@ static void t_complaint_needs_dependent(void)
     endpoint_t other = wait_up("rsother");
     CHECK(other > 0 && wait_up("demo") > 0);
     uint64_t before = restarts("demo");
-    message_t m = {.type = OTHER_GO};
+    message_t m = {.type = TEST_OTHER_GO};
     CHECK(ipc_send(other, &m) == 0);
-    CHECK(ipc_receive(other, &m) == 0 && m.type == HELPER_DONE);
+    CHECK(ipc_receive(other, &m) == 0 && m.type == TEST_HELPER_DONE);
     if (m.u.w[0])
         printf("rs.complaint: rsother's checks failed (bits) 0x%lx\n", m.u.w[0]);
     CHECK(m.u.w[0] == 0);

@@ -139,7 +139,7 @@ static void t_cancel_read(void)
 static void t_garbage(void)
 {
     static struct op a, b, c;
-    EXPECT(cdev(0x4377, 1, 2, 3, 4, 5, 6, 7), -LX_ENOSYS);
+    EXPECT(cdev(CDEV_RQ_BASE + 0x77, 1, 2, 3, 4, 5, 6, 7), -LX_ENOSYS);
     EXPECT(cdev(0, 0, 0, 0, 0, 0, 0, 0), -LX_ENOSYS);
     EXPECT(cdev(CDEV_READ, 9, 1, 0, 16, 0, 0, 0), -LX_ENXIO);
     EXPECT(cdev(CDEV_READ, 1ull << 40, 1, 0, 16, 0, 0, 0), -LX_ENXIO);
