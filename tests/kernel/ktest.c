@@ -16,10 +16,17 @@ static const struct khelper *const helper_groups[] = {ipc_helpers, grant_helpers
 
 static const char *current_test = "?";
 
+/* The helpers this test spawned: a failing test kills them, so none outlives it (re-parented to
+ * root, a leftover would hold an IRQ share or frames and fail later tests too). */
+static endpoint_t spawned[64];
+static int nr_spawned;
+
 _Noreturn void test_fail(const char *file, int line, const char *what, int64_t got)
 {
     printf("FAIL %s: %s:%d: %s (got %ld, %s)\n", current_test, file, line, what, got,
            strerror_s((int)got));
+    for (int i = 0; i < nr_spawned; i++)
+        sys_proc_kill(spawned[i]); /* E_DEADEP for those already gone */
     sys_exit(1);
 }
 
@@ -57,6 +64,8 @@ endpoint_t spawn_helper(const char *profile, const char *name, uint64_t n)
     u64_to_str(n, arg + 3 + len);
     endpoint_t ep = spawn_arg(profile, arg);
     CHECK(ep > 0);
+    if (nr_spawned < (int)(sizeof(spawned) / sizeof(spawned[0])))
+        spawned[nr_spawned++] = ep;
     return ep;
 }
 
