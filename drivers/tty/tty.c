@@ -2,7 +2,7 @@
  * tty: the serial console driver. One minor (0), the 16550 UART on COM1
  * (uart.c: ports 0x3f8-0x3ff, IRQ 4), served through libchardriver with the
  * CDEV_* protocol (samsara/fs.h); vfs exposes it as /dev/console and
- * /dev/tty. Runs under root's "tty" profile. QEMU: -serial stdio.
+ * /dev/tty. Its privileges are drivers/tty/tty.conf. QEMU: -serial stdio.
  *
  * This file: main and the chardriver callbacks. A read suspends until the
  * line discipline (line.c) has what the mode asks for: a line in canonical
