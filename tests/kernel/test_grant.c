@@ -65,10 +65,10 @@ static endpoint_t setup(void)
     endpoint_t h = spawn_helper("peer", "copier", 0);
     for (uint64_t i = 0; i < sizeof(buf); i++)
         buf[i] = (uint8_t)(i * 7 + 3);
-    grants[0] = (struct grant){GRANT_VALID | GRANT_READ, h, (uint64_t)buf, sizeof(buf)};
-    grants[1] = (struct grant){GRANT_VALID | GRANT_WRITE, h, (uint64_t)outbuf, sizeof(outbuf)};
-    grants[2] = (struct grant){GRANT_VALID | GRANT_READ, ROOT_EP, (uint64_t)buf, sizeof(buf)};
-    grants[3] = (struct grant){GRANT_VALID | GRANT_READ | GRANT_WRITE, h, 0x10, 4096};
+    grants[0] = (struct grant){GRANT_VALID | GRANT_READ, h, (uint64_t)buf, sizeof(buf), 0, 0};
+    grants[1] = (struct grant){GRANT_VALID | GRANT_WRITE, h, (uint64_t)outbuf, sizeof(outbuf), 0, 0};
+    grants[2] = (struct grant){GRANT_VALID | GRANT_READ, ROOT_EP, (uint64_t)buf, sizeof(buf), 0, 0};
+    grants[3] = (struct grant){GRANT_VALID | GRANT_READ | GRANT_WRITE, h, 0x10, 4096, 0, 0};
     EXPECT(sys_setgrant(grants, 4), 0);
     return h;
 }
@@ -154,12 +154,12 @@ static void t_grant_edges(void)
     uint8_t *dst = edge + 4096 + 1;
     memset(edge, 0x5a, sizeof(edge));
     struct grant g[6] = {
-        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, a1, ~0ull},  /* all of memory */
-        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, top - 4095, 4096}, /* crosses the top */
-        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, ~0ull - 10, 20}, /* wraps */
-        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, a1, 4094},   /* sane: one page */
-        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, 1ull << 63, 4096}, /* kernel half */
-        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, top - 4096, 0}, /* empty, at the top */
+        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, a1, ~0ull, 0, 0},  /* all of memory */
+        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, top - 4095, 4096, 0, 0}, /* crosses the top */
+        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, ~0ull - 10, 20, 0, 0}, /* wraps */
+        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, a1, 4094, 0, 0},   /* sane: one page */
+        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, 1ull << 63, 4096, 0, 0}, /* kernel half */
+        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, top - 4096, 0, 0, 0}, /* empty, at the top */
     };
     EXPECT(sys_setgrant(g, 6), 0);
     EXPECT(sys_safecopy_from(self_ep, 0, 0, dst, ~0ull), -E_BADGRANT);
