@@ -18,6 +18,7 @@
 #define E_RANGE 34     /* offset/length outside a grant or range */
 #define E_DEADLK 35    /* the send would close a cycle of blocked senders */
 #define E_NOSYS 38     /* no such call */
+#define E_LOOP 40      /* a chain of indirect grants too long, or a loop */
 #define E_TIMEDOUT 110 /* a bounded sendrec had no reply in time */
 #define E_DEADEP 1001  /* endpoint's process died, or endpoint is stale */
 #define E_BADGRANT 1002 /* no such grant, revoked, or not for the caller */

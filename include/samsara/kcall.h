@@ -64,7 +64,9 @@
     X(LINUX_SERVERS, linux_servers) /* (pm, vfs): who serves Linux calls; root only */  \
     X(MEM_PROTECT, mem_protect)     /* (ep, vaddr, len, prot): change mapped pages; */  \
                                     /* prot 0: mapped but unreachable (PROT_NONE) */    \
-    X(PROC_NAME, proc_name)         /* (ep|SELF, name*): the name log lines use */
+    X(PROC_NAME, proc_name)         /* (ep|SELF, name*): the name log lines use */ \
+    X(SAFECOPY_VEC, safecopy_vec)   /* (GRANT_READ|GRANT_WRITE, piece*, count <= 16): */\
+                                    /* all pieces checked before a byte moves; total */
 
 enum kcall_number {
 #define KC_NUMBER(NAME, name) KC_##NAME,

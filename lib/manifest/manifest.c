@@ -363,7 +363,8 @@ static int key_kcalls(struct ctx *c, const char *key, const char *p, const char 
             continue;
         }
         if (manifest_is(t, "grants")) {
-            c->m->kcalls |= KC_BIT(KC_SETGRANT) | KC_BIT(KC_SAFECOPY_FROM) | KC_BIT(KC_SAFECOPY_TO);
+            c->m->kcalls |= KC_BIT(KC_SETGRANT) | KC_BIT(KC_SAFECOPY_FROM) | KC_BIT(KC_SAFECOPY_TO) |
+                           KC_BIT(KC_SAFECOPY_VEC);
             continue;
         }
         int n = 0;

@@ -10,7 +10,7 @@
 static struct grant table[NR_GRANTS];
 static int declared;
 
-grant_id_t grant_alloc(endpoint_t grantee, const void *addr, uint64_t len, uint32_t access)
+static grant_id_t grant_put(struct grant e)
 {
     if (!declared) {
         if (sys_setgrant(table, NR_GRANTS) < 0)
@@ -19,16 +19,28 @@ grant_id_t grant_alloc(endpoint_t grantee, const void *addr, uint64_t len, uint3
     }
     for (int i = 0; i < NR_GRANTS; i++)
         if (!(table[i].flags & GRANT_VALID)) {
-            table[i] = (struct grant){GRANT_VALID | access, grantee, (uint64_t)addr, len};
+            table[i] = e;
             return i;
         }
     return -E_AGAIN;
 }
 
+grant_id_t grant_alloc(endpoint_t grantee, const void *addr, uint64_t len, uint32_t access)
+{
+    return grant_put((struct grant){GRANT_VALID | access, grantee, (uint64_t)addr, len, 0, 0});
+}
+
+/* Pass [off, off+len) of grant `id` that `granter` made to us on to `grantee`. */
+grant_id_t grant_alloc_indirect(endpoint_t grantee, endpoint_t granter, grant_id_t id, uint64_t off,
+                                uint64_t len, uint32_t access)
+{
+    return grant_put((struct grant){GRANT_VALID | GRANT_INDIRECT | access, grantee, off, len, granter, id});
+}
+
 /* The memory behind one of our own valid grants (for a server that serves itself). */
 void *grant_memory(grant_id_t id, uint64_t *len)
 {
-    if (id < 0 || id >= NR_GRANTS || !(table[id].flags & GRANT_VALID))
+    if (id < 0 || id >= NR_GRANTS || (table[id].flags & (GRANT_VALID | GRANT_INDIRECT)) != GRANT_VALID)
         return 0;
     *len = table[id].len;
     return (void *)table[id].addr;

@@ -55,6 +55,9 @@ static inline int sys_safecopy_from(endpoint_t g, grant_id_t id, uint64_t off, v
 { return (int)kcall6(KC_SAFECOPY_FROM, (uint64_t)g, (uint64_t)id, off, (uint64_t)addr, len, 0); }
 static inline int sys_safecopy_to(endpoint_t g, grant_id_t id, uint64_t off, const void *addr, uint64_t len)
 { return (int)kcall6(KC_SAFECOPY_TO, (uint64_t)g, (uint64_t)id, off, (uint64_t)addr, len, 0); }
+/* dir GRANT_READ: granters -> caller; GRANT_WRITE: caller -> granters. Total length, or an error. */
+static inline int64_t sys_safecopy_vec(uint32_t dir, const struct safecopy_piece *v, uint64_t n)
+{ return kcall3(KC_SAFECOPY_VEC, dir, (uint64_t)v, n); }
 static inline endpoint_t sys_proc_create(endpoint_t parent, const char *name) { return (endpoint_t)kcall2(KC_PROC_CREATE, (uint64_t)parent, (uint64_t)name); }
 static inline int sys_proc_start(endpoint_t ep, uint64_t rip, uint64_t rsp, uint64_t arg, int prio)
 { return (int)kcall6(KC_PROC_START, (uint64_t)ep, rip, rsp, arg, (uint64_t)prio, 0); }
@@ -80,6 +83,8 @@ _Noreturn void sys_exit(int code);
 
 /* Grants (grant.c): a free entry for grantee, GRANT_READ and/or GRANT_WRITE. */
 grant_id_t grant_alloc(endpoint_t grantee, const void *addr, uint64_t len, uint32_t access);
+grant_id_t grant_alloc_indirect(endpoint_t grantee, endpoint_t granter, grant_id_t id, uint64_t off,
+                                uint64_t len, uint32_t access);
 void grant_free(grant_id_t id);
 void *grant_memory(grant_id_t id, uint64_t *len);
 

@@ -18,7 +18,7 @@
 #define K(n) KC_BIT(n)
 #define BASIC (K(KC_EXIT) | K(KC_UPTIME) | K(KC_TSC) | K(KC_LOG))
 #define PROCS (K(KC_PROC_INFO) | K(KC_PROC_REAP) | K(KC_PROC_KILL))
-#define GRANTS (K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) | K(KC_SAFECOPY_TO))
+#define GRANTS (K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) | K(KC_SAFECOPY_TO) | K(KC_SAFECOPY_VEC))
 
 static struct manifest m;
 static char err[256];
@@ -902,10 +902,10 @@ static const struct expect {
      2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/kernel/ktest.conf",
      BASIC | PROCS | K(KC_SYSINFO) | K(KC_SELFCHECK) | K(KC_TRACE_READ) | K(KC_ALARM) |
-         K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) | K(KC_SAFECOPY_TO) | K(KC_IOPORT) | K(KC_PROC_NAME),
+         GRANTS | K(KC_IOPORT) | K(KC_PROC_NAME),
      PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/kernel/peer.conf",
-     BASIC | PROCS | K(KC_ALARM) | K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) | K(KC_SAFECOPY_TO) |
+     BASIC | PROCS | K(KC_ALARM) | GRANTS |
          K(KC_SYSINFO) | K(KC_SELFCHECK),
      PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 1, 3, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/kernel/rtcdrv.conf", BASIC | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), PRIV_IPC_ALL, 1,
@@ -920,11 +920,11 @@ static const struct expect {
      PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 0, 2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/kernel/unpriv.conf", BASIC, 0, 0, 0, 0, 0, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/kernel/fuzz.conf",
-     BASIC | K(KC_ALARM) | K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) | K(KC_SAFECOPY_TO) |
+     BASIC | K(KC_ALARM) | GRANTS |
          K(KC_PROC_INFO),
      0, 0, 0, 0, 0, 0, 0, 0, 4, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/kernel/fuzz_ipc.conf",
-     BASIC | K(KC_ALARM) | K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) | K(KC_SAFECOPY_TO) |
+     BASIC | K(KC_ALARM) | GRANTS |
          K(KC_PROC_INFO),
      PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 0, 4, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/bench/kbench.conf", BASIC | PROCS | K(KC_IOPORT) | K(KC_SYSINFO) | K(KC_ALARM),

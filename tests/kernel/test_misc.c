@@ -157,17 +157,19 @@ static void fuzz_grant_table(uint64_t *rs)
     const uint32_t rw = GRANT_VALID | GRANT_READ | GRANT_WRITE, ro = GRANT_VALID | GRANT_READ;
     const uint64_t a = (uint64_t)arena;
     struct grant g[8] = {
-        {rw, self_ep, a, sizeof(arena)},           {rw, self_ep, a + 1, ~0ull},
-        {rw, self_ep, a + 4095, 4097},             {ro, self_ep, 0, TOP},
-        {rw, self_ep, TOP - 4095, 4096},           {rw, self_ep, ~0ull - 10, 20},
-        {rw, self_ep, 1ull << 63, 1ull << 62},     {rw, self_ep, a + 1, 0},
+        {rw, self_ep, a, sizeof(arena), 0, 0},           {rw, self_ep, a + 1, ~0ull, 0, 0},
+        {rw, self_ep, a + 4095, 4097, 0, 0},             {ro, self_ep, 0, TOP, 0, 0},
+        {rw, self_ep, TOP - 4095, 4096, 0, 0},           {rw, self_ep, ~0ull - 10, 20, 0, 0},
+        {rw, self_ep, 1ull << 63, 1ull << 62, 0, 0},     {rw, self_ep, a + 1, 0, 0, 0},
     };
     for (int i = 0; i < 8; i++)
         fuzz_grants[i] = g[i];
-    if (rand64(rs) & 1) /* sometimes a random edge entry in a random slot */
+    uint64_t r = rand64(rs);
+    if (r & 1) /* sometimes a random edge entry in a random slot, maybe indirect to another */
         fuzz_grants[1 + rand64(rs) % 7] = (struct grant){
-            rw, self_ep, edges[rand64(rs) % NR_EDGES] | 0x800000000000ull,
-            edges[rand64(rs) % NR_EDGES]};
+            rw | (r & 2 ? GRANT_INDIRECT : 0), self_ep,
+            edges[rand64(rs) % NR_EDGES] | 0x800000000000ull, edges[rand64(rs) % NR_EDGES],
+            self_ep, (grant_id_t)((r >> 8) % 8)};
 }
 
 static int fuzz_ipc_targets; /* set for the helper that may message anyone */
