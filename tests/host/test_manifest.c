@@ -896,7 +896,7 @@ static const struct expect {
      RESTART_BACKOFF, 0, 0, 6, "", 0, 0},
     {"tests/servers/rstest/rstest.conf",
      BASIC | GRANTS | K(KC_IOPORT) | K(KC_ALARM) | K(KC_PROC_REAP), PRIV_IPC_ALL, 1, 0x501, 1, 0,
-     0, 0, 1, 2, RESTART_NEVER, 0, 0, 0, "", 3, 0},
+     0, 0, 1, 2, RESTART_NEVER, 100, 0, 0, "", 3, 0},
     {"tests/servers/demotest/demotest.conf",
      BASIC | GRANTS | K(KC_IOPORT) | K(KC_TSC) | K(KC_ALARM), PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 1,
      2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
