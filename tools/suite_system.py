@@ -85,6 +85,12 @@ def shell_tests(record, boot):
     check(record, boot, "system.service_list", "service list",
           lambda out: len(out) >= 5 and out[0].split()[:2] == ["label", "endpoint"]
           and any(l.split()[:1] == ["tty"] and " up " in l for l in out))
+    # every service answers rs's heartbeats (service_receive), the core servers too: the last
+    # column counts the answers
+    check(record, boot, "system.every_service_answers_heartbeats", "service list",
+          lambda out: out[:1] and out[0].split()[-1] == "beats"
+          and all(any(l.split()[:1] == [label] and l.split()[-1].isdigit() and int(l.split()[-1]) > 0
+                      for l in out) for label in ("pm", "vfs", "ramfs", "ds", "tty")))
     check(record, boot, "system.service_errors", "service kill nosuch; echo st=$?; service frob",
           ["error: kill nosuch: no such running service", "st=1",
            "error: unknown command 'frob' (list, log, restart, kill, down, up, update)"])
@@ -120,7 +126,7 @@ def shell_tests(record, boot):
     # an update whose writer goes away before the whole program came is dropped at close
     check(record, boot, "system.service_update_aborted_at_close",
           "printf 'update demo 100' > /dev/service; service list | head -1; service log | grep -c aborted",
-          ["label      endpoint state    restarts last failure     last_us mean_us", "1"])
+          ["label      endpoint state    restarts last failure     last_us mean_us beats", "1"])
     check(record, boot, "system.service_update_errors",
           "service update nosuch /bin/demo; echo st=$?; service update demo /nonexistent; echo st=$?",
           lambda out: out[:2] == ["error: update nosuch: no such service", "st=1"] and out[-1] == "st=2")

@@ -281,6 +281,6 @@ int main(uint64_t arg)
         printf("tty: %s\n", r == -1 ? "no 16550 UART at 0x3f8" : "cannot take IRQ 4");
         return 1;
     }
-    service_startup(0); /* tell rs it is ready (and learn whether this is a restart) */
+    service_startup("tty", 0); /* tell rs it is ready (and learn whether this is a restart) */
     chardriver_task(&tty_driver);
 }

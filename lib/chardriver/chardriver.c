@@ -8,7 +8,7 @@
  * the loop.
  *
  * Who may send what (docs/TTY.md): rs (root) its framework messages
- * (heartbeat, save: service_handle); the kernel its HARDWARE and SYSTEM
+ * (heartbeat, save: service_receive); the kernel its HARDWARE and SYSTEM
  * notifications; the driver's clients (by label: vfs, and the driver's test
  * program) the CDEV_* requests, and notifications that their mailbox has
  * room. Anything else is refused: -LX_EPERM for a request, nothing for a
@@ -286,13 +286,11 @@ _Noreturn void chardriver_task(const struct chardriver *driver)
     drv = driver;
     for (;;) {
         message_t m;
-        int r = ipc_receive(ANY, &m);
+        int r = service_receive(&m); /* rs's heartbeat pings are answered in there */
         if (r < 0) {
             printf("chardriver: receive failed: %s\n", strerror_s(r));
             continue;
         }
-        if (service_handle(&m)) /* rs's heartbeat ping, answered */
-            continue;
         if (m.source == HARDWARE) {
             if (drv->interrupt)
                 drv->interrupt((uint32_t)m.u.w[0]);

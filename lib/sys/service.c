@@ -4,8 +4,9 @@
  * then tells rs it is ready, and the liveness answer for the message loop.
  *
  * rs pings a service with a notification at its manifest's heartbeat
- * period; the loop answers with a notification back (service_handle),
- * unless the service's own health check says otherwise. Neither side ever
+ * period; the loop answers with a notification back (service_receive, which
+ * hands the service only its own messages; service_handle for a loop that
+ * receives by itself), unless the service's own health check says otherwise. Neither side ever
  * blocks on the other. State a service needs after a restart it keeps in
  * ds as it changes (a crash gives no last chance to save it); before a
  * planned stop (restart or update by the administrator) rs also asks it to
@@ -21,10 +22,13 @@
 uint64_t service_restarts; /* how often rs restarted this service (0: fresh start) */
 uint64_t service_refusals;
 static const struct service_callbacks *callbacks;
+static char service_label[16] = "service"; /* its manifest's label, for log lines */
 
-uint64_t service_startup(const struct service_callbacks *cb)
+uint64_t service_startup(const char *label, const struct service_callbacks *cb)
 {
     callbacks = cb;
+    if (label && label[0])
+        strncpy_s(service_label, label, sizeof(service_label));
     message_t m = {.type = ROOT_READY, .u.w = {1}}; /* w0 = 1: a query, not yet ready */
     if (ipc_sendrec(ROOT_EP, &m) == 0 && m.type == 0)
         service_restarts = m.u.w[1];
@@ -34,7 +38,7 @@ uint64_t service_startup(const struct service_callbacks *cb)
     else if (cb && cb->init_fresh)
         r = cb->init_fresh();
     if (r < 0) {
-        printf("%s: initialization failed (%d)\n", "service", r);
+        printf("%s: initialization failed (%d)\n", service_label, r);
         sys_exit(1); /* rs applies the restart policy */
     }
     m = (message_t){.type = ROOT_READY};
@@ -58,6 +62,15 @@ int service_handle(const message_t *m)
     if (!callbacks || !callbacks->healthy || callbacks->healthy() == 0)
         ipc_notify(ROOT_EP); /* alive */
     return 1;
+}
+
+int service_receive(message_t *m)
+{
+    for (;;) {
+        int r = ipc_receive(ANY, m);
+        if (r < 0 || !service_handle(m))
+            return r;
+    }
 }
 
 uint64_t service_refuse(const char *server, const message_t *m, const char *why)

@@ -104,7 +104,11 @@ struct service_callbacks {
     void (*save_state)(void);                /* before a planned stop: write state to ds */
 };
 extern uint64_t service_restarts;
-uint64_t service_startup(const struct service_callbacks *cb); /* returns the restart count */
+/* label: the service's manifest label (for its log lines); returns the restart count */
+uint64_t service_startup(const char *label, const struct service_callbacks *cb);
+/* Receive from ANY; rs's heartbeat pings and save requests are answered here, and
+ * only the service's own messages come back: 0, or the receive's error. */
+int service_receive(message_t *m);
 int service_handle(const message_t *m); /* 1 if m was rs's heartbeat ping or save request (done) */
 extern uint64_t service_refusals;       /* requests this server refused for their sender */
 /* Count a request refused for its sender and log it (the first 16, then the 32nd, 64th, ...);

@@ -466,13 +466,13 @@ static void handle(message_t *m)
 int main(uint64_t arg)
 {
     (void)arg;
-    service_startup(0); /* a restarted ds starts empty */
+    service_startup("ds", 0); /* a restarted ds starts empty */
     for (;;) {
         message_t m;
-        if (ipc_receive(ANY, &m) < 0 || m.source <= 0)
+        if (service_receive(&m) < 0 || m.source <= 0)
             continue; /* SYSTEM and HARDWARE have nothing for us */
-        if (service_handle(&m) || m.type == MSG_NOTIFY)
-            continue; /* rs's heartbeat (answered); other notifications mean nothing here */
+        if (m.type == MSG_NOTIFY)
+            continue; /* rs's heartbeat was answered in there; others mean nothing here */
         handle(&m);
     }
 }

@@ -283,9 +283,10 @@ int main(uint64_t arg)
     }
     realtime_base();
     start_init(init);
+    service_startup("pm", 0); /* ready; rs's heartbeat pings are answered in service_receive */
     for (;;) {
         message_t m;
-        if (ipc_receive(ANY, &m) < 0)
+        if (service_receive(&m) < 0)
             continue;
         dispatch(&m);
     }

@@ -386,11 +386,12 @@ int main(uint64_t argp)
         return 1;
     }
     load(module);
+    service_startup("ramfs", 0); /* ready; rs's pings and save requests: service_receive */
     for (;;) {
         message_t m;
-        if (ipc_receive(ANY, &m) < 0 || m.source <= 0 || m.type == MSG_NOTIFY ||
+        if (service_receive(&m) < 0 || m.source <= 0 || m.type == MSG_NOTIFY ||
             m.source == ROOT_EP)
-            continue; /* (rs asks a service to save its state before a restart: none to save) */
+            continue; /* nothing else from rs is for ramfs */
         who = m.source;
         message_t r = {.type = FS_REPLY};
         if (!is_client(m.source)) {

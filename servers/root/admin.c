@@ -115,7 +115,7 @@ static void command(char *line)
         char buf[128];
         int log = word[0][1] == 'o';
         if (!log)
-            add("label      endpoint state    restarts last failure     last_us mean_us\n");
+            add("label      endpoint state    restarts last failure     last_us mean_us beats\n");
         for (uint64_t i = 0; service_line(log, i, buf, sizeof(buf)) > 0; i++)
             add(buf);
         return;

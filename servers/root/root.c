@@ -197,7 +197,7 @@ static void handle_spawn(message_t *m)
 static void handle_notify(message_t *m)
 {
     service_alive(m->source);
-    if (m->source == service_lookup("pm"))
+    if (m->source == service_lookup("pm") && service_policies_running())
         service_policy_results();
 }
 

@@ -30,6 +30,7 @@ int request_string(const uint8_t *b, uint64_t n, char *out); /* NUL within n byt
 struct manifest;
 void pci_quiesce(const struct manifest *m, void (*say)(const char *text, void *arg), void *arg);
 void service_policy_results(void);
+int service_policies_running(void); /* a policy script's result is awaited */
 void service_denials_check(void);
 void service_complaint(message_t *m);
 int service_line(int log, uint64_t i, char *buf, uint64_t len);

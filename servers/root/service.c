@@ -48,6 +48,9 @@ struct service {
     int policy_pid;         /* its policy script is deciding (pid), 0 otherwise */
     uint64_t last_us, total_us, max_us, recovered;
     uint64_t slowest_answer_ms; /* longest wait for a heartbeat answer */
+    uint64_t beats;             /* heartbeat answers (pings answered) */
+    int ping_open;              /* pinged, not answered yet */
+    int missed_logged;          /* restart never: this silence is in the log already */
     struct boot_module image;   /* its program: the boot module, or an update */
     int restart_anyway;         /* replaced (update) or restarted by the administrator: */
                                 /* start it again at its death, whatever its policy */
@@ -140,6 +143,7 @@ endpoint_t service_start(uint32_t i)
     s->ep = start_service(&s->image, s->man);
     s->state = s->ep > 0 ? SVC_STATE_UP : SVC_STATE_DOWN;
     s->started_tick = s->pinged = s->answered = sys_uptime();
+    s->ping_open = s->missed_logged = 0;
     return s->ep;
 }
 
@@ -349,6 +353,14 @@ static int run_policy(struct service *s)
     return 0;
 }
 
+int service_policies_running(void)
+{
+    for (uint32_t i = 1; i < nr_services; i++)
+        if (services[i].policy_pid)
+            return 1;
+    return 0;
+}
+
 /* pm says programs it ran for us ended: carry out the policy scripts' decisions. */
 void service_policy_results(void)
 {
@@ -398,11 +410,18 @@ void service_alarm(void)
         if (s->state != SVC_STATE_UP || s->ep <= 0 || !period)
             continue;
         if (now - s->answered >= 2 * (uint64_t)period && now - s->started_tick >= 2 * (uint64_t)period) {
-            fail(s, C_HUNG); /* no answer to two periods of pings */
-            continue;
+            if (s->man->restart != RESTART_NEVER) {
+                fail(s, C_HUNG); /* no answer to two periods of pings */
+                continue;
+            }
+            if (!s->missed_logged) { /* it would not come back: killing it helps nobody */
+                s->missed_logged = 1;
+                log_text(s, "heartbeat missed (left running)");
+            }
         }
         if (now - s->pinged >= period) {
             s->pinged = now;
+            s->ping_open = 1;
             ipc_notify(s->ep);
         }
     }
@@ -416,6 +435,12 @@ void service_alive(endpoint_t ep)
     if (!s)
         return;
     s->answered = sys_uptime();
+    s->beats += s->ping_open;
+    s->ping_open = 0;
+    if (s->missed_logged) {
+        s->missed_logged = 0;
+        log_text(s, "heartbeat answered again");
+    }
     if (s->answered - s->pinged > s->slowest_answer_ms && s->pinged > s->started_tick)
         s->slowest_answer_ms = s->answered - s->pinged;
 }
@@ -510,9 +535,10 @@ int service_line(int log, uint64_t i, char *buf, uint64_t len)
         struct service *s = &services[k];
         if (!s->man || n++ != i)
             continue;
-        return snprintf_s(buf, len, "%-10s %6d %-10s %5lu %-17s %7lu %7lu\n", s->mod->name, s->ep,
-                          state[s->state], s->restarts, s->restarts ? cause_name[s->cause] : "-",
-                          s->last_us, s->recovered ? s->total_us / s->recovered : 0);
+        return snprintf_s(buf, len, "%-10s %6d %-10s %5lu %-17s %7lu %7lu %5lu\n", s->mod->name,
+                          s->ep, state[s->state], s->restarts,
+                          s->restarts ? cause_name[s->cause] : "-", s->last_us,
+                          s->recovered ? s->total_us / s->recovered : 0, s->beats);
     }
     return 0;
 }

@@ -235,10 +235,11 @@ int main(uint64_t arg)
     printf("vfs: root file system is ramfs (endpoint %d)\n", fs);
     if (ds_subscribe("ep.tty", 0) < 0) /* to hear when the console driver is restarted */
         printf("vfs: no data store: driver restarts will be noticed late\n");
+    service_startup("vfs", 0); /* ready; rs's heartbeat pings are answered in service_receive */
     for (;;) {
         message_t m;
         wakeups_run(); /* the calls the last message let go on */
-        if (ipc_receive(ANY, &m) < 0)
+        if (service_receive(&m) < 0)
             continue;
         struct driver *d;
         if (m.source == SYSTEM) { /* the kernel: our alarm */

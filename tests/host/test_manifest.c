@@ -882,12 +882,12 @@ static const struct expect {
      BASIC | PROCS | GRANTS | K(KC_PROC_CREATE) | K(KC_PROC_START) | K(KC_PROC_FORK) |
          K(KC_PROC_REGS) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_MEM_PROTECT) | K(KC_VCOPY) |
          K(KC_ALARM) | K(KC_SYSINFO) | K(KC_IOPORT) | K(KC_PROC_NAME),
-     PRIV_IPC_ALL | PRIV_USERS, 1, 0x70, 2, 0, 0, 0, 0, 2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
+     PRIV_IPC_ALL | PRIV_USERS, 1, 0x70, 2, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", 0, 0},
     {"servers/vfs/vfs.conf",
      BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM) | K(KC_SYSINFO),
-     PRIV_IPC_ALL | PRIV_USERS, 0, 0, 0, 0, 0, 0, 0, 2, RESTART_NEVER, 0, 0, 0, "", 2, 0},
+     PRIV_IPC_ALL | PRIV_USERS, 0, 0, 0, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", 2, 0},
     {"servers/ramfs/ramfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 0,
-     2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
+     2, RESTART_NEVER, 1000, 0, 0, "", 0, 0},
     {"drivers/tty/tty.conf", BASIC | GRANTS | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM),
      PRIV_IPC_ALL, 1, 0x3f8, 8, 1u << 4, 0, 0, 0, 1, RESTART_IMMEDIATE, 1000, 0, 0, "", 0, 0},
     {"tests/fixtures/demo/demo.conf", BASIC | GRANTS, PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 0, 2,
@@ -896,7 +896,7 @@ static const struct expect {
      RESTART_BACKOFF, 0, 0, 6, "", 0, 0},
     {"tests/servers/rstest/rstest.conf",
      BASIC | GRANTS | K(KC_IOPORT) | K(KC_ALARM) | K(KC_PROC_REAP), PRIV_IPC_ALL, 1, 0x501, 1, 0,
-     0, 0, 1, 2, RESTART_NEVER, 0, 0, 0, "", 3, 0},
+     0, 0, 1, 2, RESTART_NEVER, 100, 0, 0, "", 3, 0},
     {"tests/servers/demotest/demotest.conf",
      BASIC | GRANTS | K(KC_IOPORT) | K(KC_TSC) | K(KC_ALARM), PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 1,
      2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
@@ -1049,6 +1049,7 @@ static void tree_manifests(void)
     want.io[0].len = 2;
     want.max_pages = 16384;
     want.restart = RESTART_NEVER;
+    want.heartbeat_ms = 1000; /* answered by service_receive; a miss is only logged */
     if (parse_file("servers/pm/pm.conf") == 0)
         same_manifest("pm", &m, &want);
     struct priv v, pv;

@@ -435,7 +435,7 @@ static void test_owner_other_process(void)
 /* The owner is the label: a restarted dsowner (new endpoint) still writes its keys. */
 static _Noreturn void owner_main(void)
 {
-    uint64_t gen = service_startup(0); /* how often rs restarted it */
+    uint64_t gen = service_startup("dstest", 0); /* how often rs restarted it */
     int r1 = ds_publish_u64("dsowner.ep", (uint64_t)self_ep, DS_OVERWRITE);
     int r2 = ds_publish_u64("dsowner.gen", gen, DS_OVERWRITE);
     if (r1 < 0 || r2 < 0)
