@@ -53,8 +53,8 @@ int elf_load_root(struct proc *p, uint64_t image_pa, uint64_t size, uint64_t *en
     for (int i = 0; i < h->phnum; i++) {
         if (ph[i].type != ELF_PT_LOAD || !ph[i].memsz)
             continue;
-        uint64_t prot = PROT_R | (ph[i].flags & ELF_PF_W ? PROT_W : 0) |
-                        (ph[i].flags & ELF_PF_X ? PROT_X : 0);
+        uint64_t prot =
+            PROT_R | (ph[i].flags & ELF_PF_W ? PROT_W : 0) | (ph[i].flags & ELF_PF_X ? PROT_X : 0);
         uint64_t lead = ph[i].vaddr & (PAGE_SIZE - 1);
         uint64_t len = (lead + ph[i].memsz + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
         if (ph[i].offset < lead || !vm_range_free(p, ph[i].vaddr - lead, len) ||

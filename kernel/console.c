@@ -68,12 +68,12 @@ _Noreturn void panic(const char *fmt, ...)
 
 void panic_regs(const struct regs *r, const char *why)
 {
-    kprintf("\n%s: vector %lu err %lx rip %lx cs %lx rflags %lx rsp %lx cr2 %lx\n", why,
-            r->vector, r->err, r->rip, r->cs, r->rflags, r->rsp, read_cr2());
-    kprintf("rax %lx rbx %lx rcx %lx rdx %lx rsi %lx rdi %lx rbp %lx\n", r->rax, r->rbx,
-            r->rcx, r->rdx, r->rsi, r->rdi, r->rbp);
-    kprintf("r8 %lx r9 %lx r10 %lx r11 %lx r12 %lx r13 %lx r14 %lx r15 %lx\n", r->r8, r->r9,
-            r->r10, r->r11, r->r12, r->r13, r->r14, r->r15);
+    kprintf("\n%s: vector %lu err %lx rip %lx cs %lx rflags %lx rsp %lx cr2 %lx\n", why, r->vector,
+            r->err, r->rip, r->cs, r->rflags, r->rsp, read_cr2());
+    kprintf("rax %lx rbx %lx rcx %lx rdx %lx rsi %lx rdi %lx rbp %lx\n", r->rax, r->rbx, r->rcx,
+            r->rdx, r->rsi, r->rdi, r->rbp);
+    kprintf("r8 %lx r9 %lx r10 %lx r11 %lx r12 %lx r13 %lx r14 %lx r15 %lx\n", r->r8, r->r9, r->r10,
+            r->r11, r->r12, r->r13, r->r14, r->r15);
     kprintf("backtrace from trap: %lx", r->rip);
     uint64_t *fp = (uint64_t *)r->rbp;
     for (int i = 0; i < 16 && (uint64_t)fp >= KERNEL_BASE; i++) {

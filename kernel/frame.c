@@ -97,8 +97,14 @@ void frame_free(uint64_t pa)
     mark(f, 0);
 }
 
-uint64_t frame_free_count(void) { return nr_free; }
-uint64_t frame_total(void) { return nr_total; }
+uint64_t frame_free_count(void)
+{
+    return nr_free;
+}
+uint64_t frame_total(void)
+{
+    return nr_total;
+}
 
 /* Self-check: the free counter matches the bitmap. */
 int frame_check(void)

@@ -101,8 +101,9 @@ static int64_t post(struct proc *p, struct proc *dst, uint64_t msgp, int nonbloc
      */
     struct proc *q = dst;
     for (int n = 0; n < NR_SLOTS; n++) {
-        endpoint_t next = (q->flags & PS_SENDING) ? q->sendto
-                          : (q->flags & PS_RECEIVING) ? q->getfrom : NONE;
+        endpoint_t next = (q->flags & PS_SENDING)     ? q->sendto
+                          : (q->flags & PS_RECEIVING) ? q->getfrom
+                                                      : NONE;
         if (ep_lookup(next, &q) < 0)
             break;
         if (q == p)

@@ -15,8 +15,14 @@
 
 typedef int64_t (*kcall_fn)(struct proc *p, const uint64_t *a);
 
-int64_t do_send(struct proc *p, const uint64_t *a) { return ipc_send(p, (endpoint_t)a[0], a[1], 0, 0); }
-int64_t do_receive(struct proc *p, const uint64_t *a) { return ipc_receive(p, (endpoint_t)a[0], a[1], a[2]); }
+int64_t do_send(struct proc *p, const uint64_t *a)
+{
+    return ipc_send(p, (endpoint_t)a[0], a[1], 0, 0);
+}
+int64_t do_receive(struct proc *p, const uint64_t *a)
+{
+    return ipc_receive(p, (endpoint_t)a[0], a[1], a[2]);
+}
 /* KC_SENDREC(dst, msg*, ticks): ticks > 0 bounds the wait for the reply. */
 int64_t do_sendrec(struct proc *p, const uint64_t *a)
 {
@@ -29,8 +35,14 @@ int64_t do_sendrec(struct proc *p, const uint64_t *a)
     }
     return r;
 }
-int64_t do_notify(struct proc *p, const uint64_t *a) { return ipc_notify(p, (endpoint_t)a[0]); }
-int64_t do_sendnb(struct proc *p, const uint64_t *a) { return ipc_send(p, (endpoint_t)a[0], a[1], 1, 0); }
+int64_t do_notify(struct proc *p, const uint64_t *a)
+{
+    return ipc_notify(p, (endpoint_t)a[0]);
+}
+int64_t do_sendnb(struct proc *p, const uint64_t *a)
+{
+    return ipc_send(p, (endpoint_t)a[0], a[1], 1, 0);
+}
 
 int64_t do_log(struct proc *p, const uint64_t *a)
 {
@@ -43,8 +55,16 @@ int64_t do_log(struct proc *p, const uint64_t *a)
     return (int64_t)a[1];
 }
 
-int64_t do_uptime(struct proc *p, const uint64_t *a) { (void)p, (void)a; return (int64_t)ticks; }
-int64_t do_tsc(struct proc *p, const uint64_t *a) { (void)p, (void)a; return (int64_t)rdtsc(); }
+int64_t do_uptime(struct proc *p, const uint64_t *a)
+{
+    (void)p, (void)a;
+    return (int64_t)ticks;
+}
+int64_t do_tsc(struct proc *p, const uint64_t *a)
+{
+    (void)p, (void)a;
+    return (int64_t)rdtsc();
+}
 
 int64_t do_exit(struct proc *p, const uint64_t *a)
 {
@@ -60,12 +80,18 @@ int64_t do_alarm(struct proc *p, const uint64_t *a)
     return 0;
 }
 
-int64_t do_trace_read(struct proc *p, const uint64_t *a) { return trace_read(p, a[0], a[1], a[2]); }
+int64_t do_trace_read(struct proc *p, const uint64_t *a)
+{
+    return trace_read(p, a[0], a[1], a[2]);
+}
 
 int64_t do_sysinfo(struct proc *p, const uint64_t *a)
 {
-    struct sysinfo s = {.ticks = ticks, .hz = HZ, .free_frames = frame_free_count(),
-                        .total_frames = frame_total(), .trace_seq = trace_next_seq()};
+    struct sysinfo s = {.ticks = ticks,
+                        .hz = HZ,
+                        .free_frames = frame_free_count(),
+                        .total_frames = frame_total(),
+                        .trace_seq = trace_next_seq()};
     for (int i = 0; i < NR_SLOTS; i++)
         s.nr_procs += proc_table[i].in_use;
     return copy_to_user(p, a[0], &s, sizeof(s));

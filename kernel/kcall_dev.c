@@ -22,12 +22,21 @@ int64_t do_ioport(struct proc *p, const uint64_t *a)
         return deny(p, KC_IOPORT, a[0], a[1], a[2]);
     uint16_t port = (uint16_t)a[1];
     switch (a[0]) {
-    case IO_IN8: return inb(port);
-    case IO_IN16: return inw(port);
-    case IO_IN32: return inl(port);
-    case IO_OUT8: outb(port, (uint8_t)a[2]); return 0;
-    case IO_OUT16: outw(port, (uint16_t)a[2]); return 0;
-    default: outl(port, (uint32_t)a[2]); return 0;
+    case IO_IN8:
+        return inb(port);
+    case IO_IN16:
+        return inw(port);
+    case IO_IN32:
+        return inl(port);
+    case IO_OUT8:
+        outb(port, (uint8_t)a[2]);
+        return 0;
+    case IO_OUT16:
+        outw(port, (uint16_t)a[2]);
+        return 0;
+    default:
+        outl(port, (uint32_t)a[2]);
+        return 0;
     }
 }
 
@@ -54,8 +63,7 @@ static int mem_allowed(struct proc *p, uint64_t pa, uint64_t len)
 int64_t do_mapphys(struct proc *p, const uint64_t *a)
 {
     uint64_t pa = a[0], len = a[1], va = a[2];
-    if ((pa | len | va) & (PAGE_SIZE - 1) || !len || !user_range_ok(va, len) ||
-        pa + len < pa)
+    if ((pa | len | va) & (PAGE_SIZE - 1) || !len || !user_range_ok(va, len) || pa + len < pa)
         return -E_INVAL;
     if (!mem_allowed(p, pa, len))
         return deny(p, KC_MAPPHYS, pa, len, va);

@@ -100,9 +100,13 @@ int64_t do_proc_info(struct proc *p, const uint64_t *a)
     int r = lookup(p, a[0], &t);
     if (r < 0)
         return r;
-    struct proc_info i = {.ep = t->ep, .parent = t->parent, .state = t->flags,
-                          .priority = (uint32_t)t->priority, .denied = t->denied,
-                          .pages = t->pages, .ticks = t->ticks};
+    struct proc_info i = {.ep = t->ep,
+                          .parent = t->parent,
+                          .state = t->flags,
+                          .priority = (uint32_t)t->priority,
+                          .denied = t->denied,
+                          .pages = t->pages,
+                          .ticks = t->ticks};
     memcpy(i.name, t->name, PROC_NAME_LEN);
     return copy_to_user(p, a[1], &i, sizeof(i));
 }
@@ -127,8 +131,7 @@ int64_t do_mem_map(struct proc *p, const uint64_t *a)
     int r = target(p, a[0], KC_MEM_MAP, &t);
     if (r < 0)
         return r;
-    if (!page_range_ok(a[1], a[2]) || (a[3] & ~(uint64_t)(PROT_R | PROT_W | PROT_X)) ||
-        a[5] > a[2])
+    if (!page_range_ok(a[1], a[2]) || (a[3] & ~(uint64_t)(PROT_R | PROT_W | PROT_X)) || a[5] > a[2])
         return -E_INVAL;
     if ((t->priv.max_pages && t->pages + a[2] / PAGE_SIZE > t->priv.max_pages) ||
         a[2] / PAGE_SIZE > frame_free_count())
@@ -200,9 +203,9 @@ int64_t do_proc_regs(struct proc *p, const uint64_t *a)
         return r;
     struct regs *g = &t->regs;
     if (a[1] == REGS_GET) {
-        u = (struct user_regs){g->rax, g->rbx, g->rcx, g->rdx, g->rsi, g->rdi, g->rbp, g->rsp,
-                               g->r8, g->r9, g->r10, g->r11, g->r12, g->r13, g->r14, g->r15,
-                               g->rip, g->rflags, t->fs_base};
+        u = (struct user_regs){g->rax, g->rbx, g->rcx, g->rdx,    g->rsi,    g->rdi, g->rbp,
+                               g->rsp, g->r8,  g->r9,  g->r10,    g->r11,    g->r12, g->r13,
+                               g->r14, g->r15, g->rip, g->rflags, t->fs_base};
         return copy_to_user(p, a[2], &u, sizeof(u));
     }
     if (a[1] == REGS_INTERRUPT)
@@ -217,8 +220,8 @@ int64_t do_proc_regs(struct proc *p, const uint64_t *a)
         uint8_t image[sizeof(t->fpu)] __attribute__((aligned(16)));
         if (copy_from_user(p, a[2], image, sizeof(image)) < 0)
             return -E_FAULT;
-        *(uint32_t *)(image + 24) &= 0xffff; /* MXCSR: reserved bits would fault fxrstor */
-        fpu_forget(t->fpu);                 /* not live in the FPU any more ... */
+        *(uint32_t *)(image + 24) &= 0xffff;  /* MXCSR: reserved bits would fault fxrstor */
+        fpu_forget(t->fpu);                   /* not live in the FPU any more ... */
         memcpy(t->fpu, image, sizeof(image)); /* ... its next use loads this */
         return 0;
     }

@@ -16,45 +16,45 @@
 #include "arch/x86_64/arch.h"
 
 #define HZ 1000
-#define NR_PRIO 8           /* 0 is the highest priority */
+#define NR_PRIO 8 /* 0 is the highest priority */
 #define QUANTUM_TICKS 10
 #define KC_BLOCKED (-0x7fffffffffffffffll) /* the call blocked; rax set later */
-#define LINUX_EIO 5   /* what a Linux call gets when its server dies */
-#define LINUX_EINTR 4 /* ... and when pm interrupts it for a signal */
+#define LINUX_EIO 5                        /* what a Linux call gets when its server dies */
+#define LINUX_EINTR 4                      /* ... and when pm interrupts it for a signal */
 
 struct proc {
-    struct regs regs;                 /* user context; entries from user mode */
-                                      /* build it here (see entry.S) */
+    struct regs regs;                              /* user context; entries from user mode */
+                                                   /* build it here (see entry.S) */
     uint8_t fpu[512] __attribute__((aligned(16))); /* fxsave area */
     int in_use, slot, gen;
     endpoint_t ep, parent;
-    uint32_t flags;                   /* PS_* bits; 0 = runnable */
+    uint32_t flags; /* PS_* bits; 0 = runnable */
     char name[PROC_NAME_LEN];
-    uint64_t pml4;                    /* physical address */
+    uint64_t pml4; /* physical address */
     int priority, quantum;
     struct proc *next_ready;
 
     /* IPC: valid while PS_SENDING / PS_RECEIVING */
     endpoint_t sendto, getfrom;
-    int in_sendrec;                   /* after the send, receive the reply */
-    int awaiting_reply;               /* in sendrec's receive: only a message */
-    int linux_call;                   /* in a Linux system call: reply to rax */
-    int user;                         /* a Linux process (made by a PRIV_USERS server) */
-    uint64_t fs_base;                 /* FS segment base (musl's thread pointer) */
-    uint64_t msgbuf;                  /* caller's message buffer */
-    message_t msg;                    /* message being sent */
-    struct proc *senders;             /* processes blocked sending to us */
+    int in_sendrec;       /* after the send, receive the reply */
+    int awaiting_reply;   /* in sendrec's receive: only a message */
+    int linux_call;       /* in a Linux system call: reply to rax */
+    int user;             /* a Linux process (made by a PRIV_USERS server) */
+    uint64_t fs_base;     /* FS segment base (musl's thread pointer) */
+    uint64_t msgbuf;      /* caller's message buffer */
+    message_t msg;        /* message being sent */
+    struct proc *senders; /* processes blocked sending to us */
     struct proc *next_sender;
     uint64_t notify_pending[NR_SLOTS / 64]; /* by source slot */
-    uint32_t sys_pending;             /* NOTIFY_* reasons from SYSTEM */
-    uint32_t irq_pending;             /* IRQ bits from HARDWARE */
+    uint32_t sys_pending;                   /* NOTIFY_* reasons from SYSTEM */
+    uint32_t irq_pending;                   /* IRQ bits from HARDWARE */
 
-    uint64_t alarm_at;                /* tick, 0 = none */
-    uint64_t ipc_deadline;            /* tick a bounded sendrec gives up at, 0 = none */
+    uint64_t alarm_at;     /* tick, 0 = none */
+    uint64_t ipc_deadline; /* tick a bounded sendrec gives up at, 0 = none */
     uint64_t grant_table, grant_count;
     struct priv priv;
     uint64_t denied, pages, ticks;
-    struct death_info death;          /* valid while PS_ZOMBIE */
+    struct death_info death; /* valid while PS_ZOMBIE */
 };
 
 _Static_assert(offsetof(struct proc, regs) == 0 && sizeof(struct regs) % 16 == 0,
@@ -62,7 +62,7 @@ _Static_assert(offsetof(struct proc, regs) == 0 && sizeof(struct regs) % 16 == 0
 _Static_assert(offsetof(struct regs, cs) == 144, "FRAME_CS in entry.S");
 
 extern struct proc proc_table[NR_SLOTS];
-extern struct proc *current;          /* NULL while idle */
+extern struct proc *current; /* NULL while idle */
 extern struct proc *root_proc;
 extern uint64_t ticks;
 
@@ -82,8 +82,8 @@ size_t strlen(const char *s);
 /* frame.c: physical frames */
 void frame_init(uint32_t mb_info);
 void frame_reserve(uint64_t start, uint64_t end);
-uint64_t frame_alloc(void);                /* zeroed, 0 if none */
-uint64_t frame_alloc_contig(uint64_t n);   /* zeroed run, 0 if none */
+uint64_t frame_alloc(void);              /* zeroed, 0 if none */
+uint64_t frame_alloc_contig(uint64_t n); /* zeroed run, 0 if none */
 void frame_free(uint64_t pa);
 uint64_t frame_free_count(void);
 uint64_t frame_total(void);
@@ -96,7 +96,7 @@ int frame_check(void);
 #define PTE_PWT 0x8ull
 #define PTE_PCD 0x10ull
 #define PTE_PS 0x80ull
-#define PTE_NOFREE 0x200ull  /* available bit: frame not owned (MMIO) */
+#define PTE_NOFREE 0x200ull /* available bit: frame not owned (MMIO) */
 #define PTE_NX (1ull << 63)
 #define PTE_ADDR 0x000ffffffffff000ull
 uint64_t vm_new_space(void);

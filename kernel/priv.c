@@ -20,8 +20,13 @@ int priv_may_send(struct proc *p, struct proc *dst)
 void trace_add(struct proc *p, uint32_t op, int err, uint64_t a0, uint64_t a1, uint64_t a2)
 {
     struct trace_entry *e = &trace_ring[trace_seq % TRACE_SIZE];
-    *e = (struct trace_entry){.seq = trace_seq, .tsc = rdtsc(), .ticks = ticks, .ep = p->ep,
-                              .err = err, .op = op, .args = {a0, a1, a2}};
+    *e = (struct trace_entry){.seq = trace_seq,
+                              .tsc = rdtsc(),
+                              .ticks = ticks,
+                              .ep = p->ep,
+                              .err = err,
+                              .op = op,
+                              .args = {a0, a1, a2}};
     trace_seq++;
 }
 
@@ -34,7 +39,10 @@ int64_t deny(struct proc *p, uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2)
     return -E_PERM;
 }
 
-uint64_t trace_next_seq(void) { return trace_seq; }
+uint64_t trace_next_seq(void)
+{
+    return trace_seq;
+}
 
 /* Copy entries with seq >= first (those still in the ring) to buf. */
 int64_t trace_read(struct proc *p, uint64_t first, uint64_t buf, uint64_t max)

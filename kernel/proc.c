@@ -78,8 +78,8 @@ void proc_die(struct proc *p, int cause, int64_t code, uint64_t addr, uint64_t e
               cause, code, addr, p->regs.rip);
     proc_block(p, PS_ZOMBIE);
     p->flags = PS_ZOMBIE; /* no longer sending, receiving or stopped */
-    p->death = (struct death_info){.ep = p->ep, .cause = cause, .code = code,
-                                   .addr = addr, .rip = p->regs.rip, .err = err};
+    p->death = (struct death_info){
+        .ep = p->ep, .cause = cause, .code = code, .addr = addr, .rip = p->regs.rip, .err = err};
     ipc_cleanup(p);
     irq_release_all(p);
     vm_free_space(p->pml4);

@@ -40,7 +40,10 @@ static void free_table(uint64_t table_pa, int level, uint64_t *pages)
     frame_free(table_pa);
 }
 
-void vm_free_space(uint64_t pml4) { free_table(pml4, 3, 0); }
+void vm_free_space(uint64_t pml4)
+{
+    free_table(pml4, 3, 0);
+}
 
 /* The leaf entry for va, creating intermediate tables if asked. */
 uint64_t *vm_pte(uint64_t pml4, uint64_t va, int create)
@@ -164,7 +167,10 @@ static void vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t fl
     }
 }
 
-void vm_unmap_range(struct proc *p, uint64_t va, uint64_t len) { vm_walk_range(p, va, len, 0); }
+void vm_unmap_range(struct proc *p, uint64_t va, uint64_t len)
+{
+    vm_walk_range(p, va, len, 0);
+}
 
 void vm_protect_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
 {
@@ -214,7 +220,10 @@ int user_range_mapped(struct proc *p, uint64_t va, uint64_t len, int write)
 }
 
 /* Written so that no sum can wrap: len may be anything up to 2^64-1. */
-static int within_page(uint64_t va, uint64_t len) { return len <= PAGE_SIZE - (va & (PAGE_SIZE - 1)); }
+static int within_page(uint64_t va, uint64_t len)
+{
+    return len <= PAGE_SIZE - (va & (PAGE_SIZE - 1));
+}
 
 /*
  * Copy len bytes; either side may be a user range (proc != NULL) or kernel

@@ -4,6 +4,6 @@
 
 int main(void)
 {
-	printf("hello from musl\n");
-	return 0;
+    printf("hello from musl\n");
+    return 0;
 }

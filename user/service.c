@@ -74,8 +74,7 @@ int main(int argc, char **argv)
     int update_cmd = !strcmp(argv[1], "update");
     if (words > (update_cmd ? 3 : 2) || (update_cmd && words != 3))
         return usage();
-    snprintf(cmd, sizeof(cmd), "%s%s%s", argv[1], force ? " -f" : "",
-             words > 1 ? " " : "");
+    snprintf(cmd, sizeof(cmd), "%s%s%s", argv[1], force ? " -f" : "", words > 1 ? " " : "");
     if (words > 1 && !update_cmd)
         strncat(cmd, argv[argc - 1], sizeof(cmd) - strlen(cmd) - 1);
     int fd = open("/dev/service", O_RDWR);

@@ -33,9 +33,20 @@
 static uint64_t rng;
 static uint8_t scratch[65536];
 /* Paths inside the scratch directory (the children's cwd), and read-only ones. */
-static const char *const paths[] = {"/tmp/fzd/a", "/tmp/fzd/b", "/tmp/fzd/sub", "/tmp/fzd/sub/x",
-                                    "a", "b", "sub", "sub/../a", ".", "..", "", "/proc",
-                                    "/proc/self/stat", "/nonexistent/a/b"};
+static const char *const paths[] = {"/tmp/fzd/a",
+                                    "/tmp/fzd/b",
+                                    "/tmp/fzd/sub",
+                                    "/tmp/fzd/sub/x",
+                                    "a",
+                                    "b",
+                                    "sub",
+                                    "sub/../a",
+                                    ".",
+                                    "..",
+                                    "",
+                                    "/proc",
+                                    "/proc/self/stat",
+                                    "/nonexistent/a/b"};
 
 static uint64_t next(void)
 {
@@ -48,10 +59,23 @@ static uint64_t next(void)
 static int excluded(long nr)
 {
     switch (nr) {
-    case SYS_exit: case SYS_exit_group: case SYS_execve: case SYS_fork: case SYS_vfork:
-    case SYS_clone: case SYS_kill: case SYS_tkill: case SYS_tgkill: case SYS_rt_sigreturn:
-    case SYS_rt_sigaction: case SYS_rt_sigprocmask: case SYS_setitimer: case SYS_alarm:
-    case SYS_rt_sigsuspend: case SYS_execveat: case SYS_clone3:
+    case SYS_exit:
+    case SYS_exit_group:
+    case SYS_execve:
+    case SYS_fork:
+    case SYS_vfork:
+    case SYS_clone:
+    case SYS_kill:
+    case SYS_tkill:
+    case SYS_tgkill:
+    case SYS_rt_sigreturn:
+    case SYS_rt_sigaction:
+    case SYS_rt_sigprocmask:
+    case SYS_setitimer:
+    case SYS_alarm:
+    case SYS_rt_sigsuspend:
+    case SYS_execveat:
+    case SYS_clone3:
         return 1;
     default:
         return 0;
@@ -68,22 +92,37 @@ static uint64_t arg(void)
 {
     uint64_t r = next();
     switch (r % 12) {
-    case 0: return next();                                            /* anything */
-    case 1: return (r >> 8) % 64;                                     /* small: fds, flags */
-    case 2: return (uint64_t)scratch + (r >> 8) % sizeof(scratch);   /* a valid buffer */
-    case 3: return (uint64_t)scratch + sizeof(scratch) - (r >> 8) % 64; /* runs off its end */
-    case 4: return 0;
-    case 5: return 0xffffffff80000000ull + ((r >> 8) & 0xffff);      /* the kernel */
-    case 6: return 0x0000800000000000ull + (r >> 8);                 /* non-canonical */
-    case 7: return (uint64_t)paths[(r >> 8) % (sizeof(paths) / sizeof(paths[0]))];
-    case 8: return (uint64_t)-1;
-    case 9: return (uint64_t)-100;                                    /* AT_FDCWD */
-    case 10: return (r >> 8) % 70000;                                 /* sizes */
-    default: return (1ull << ((r >> 8) % 64)) + (r >> 16) % 3 - 1; /* 2^k and its neighbours */
+    case 0:
+        return next(); /* anything */
+    case 1:
+        return (r >> 8) % 64; /* small: fds, flags */
+    case 2:
+        return (uint64_t)scratch + (r >> 8) % sizeof(scratch); /* a valid buffer */
+    case 3:
+        return (uint64_t)scratch + sizeof(scratch) - (r >> 8) % 64; /* runs off its end */
+    case 4:
+        return 0;
+    case 5:
+        return 0xffffffff80000000ull + ((r >> 8) & 0xffff); /* the kernel */
+    case 6:
+        return 0x0000800000000000ull + (r >> 8); /* non-canonical */
+    case 7:
+        return (uint64_t)paths[(r >> 8) % (sizeof(paths) / sizeof(paths[0]))];
+    case 8:
+        return (uint64_t)-1;
+    case 9:
+        return (uint64_t)-100; /* AT_FDCWD */
+    case 10:
+        return (r >> 8) % 70000; /* sizes */
+    default:
+        return (1ull << ((r >> 8) % 64)) + (r >> 16) % 3 - 1; /* 2^k and its neighbours */
     }
 }
 
-static void on_alarm(int s) { (void)s; }
+static void on_alarm(int s)
+{
+    (void)s;
+}
 
 static void child(uint64_t seed)
 {
@@ -167,6 +206,7 @@ int main(int argc, char **argv)
                write(fds[1], "ok", 2) == 2 && read(fds[0], buf, 4) == 2;
     printf("sysfuzz: %ld calls in %ld processes (%ld died of signals): %ld succeeded, %ld EFAULT, "
            "%ld other errors, %ld ENOSYS; system %s\n",
-           done, children, killed, total[0], total[1], total[2], total[3], sane ? "sane" : "BROKEN");
+           done, children, killed, total[0], total[1], total[2], total[3],
+           sane ? "sane" : "BROKEN");
     return sane ? 0 : 1;
 }

@@ -36,13 +36,13 @@
 static const char *current;
 static char self_path[] = "/bin/utest";
 
-#define CHECK(c)                                                                        \
-    do {                                                                                \
-        if (!(c)) {                                                                     \
-            printf("FAIL u.%s: %s:%d: %s (errno %d)\n", current, __FILE__, __LINE__, #c, errno); \
-            fflush(stdout);                                                             \
-            _exit(1);                                                                   \
-        }                                                                               \
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            printf("FAIL u.%s: %s:%d: %s (errno %d)\n", current, __FILE__, __LINE__, #c, errno);   \
+            fflush(stdout);                                                                        \
+            _exit(1);                                                                              \
+        }                                                                                          \
     } while (0)
 #define ERR(call, e) CHECK((call) == -1 && errno == (e))
 
@@ -265,7 +265,8 @@ static void t_mmap(void)
     CHECK(r != MAP_FAILED && mprotect(r, 8192, PROT_READ | PROT_WRITE) == 0);
     r[8191] = 1;
     CHECK(mmap(0, 4096, PROT_READ, MAP_PRIVATE, 0, 0) == MAP_FAILED && errno == ENODEV);
-    CHECK(mmap(0, 0, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED && errno == EINVAL);
+    CHECK(mmap(0, 0, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED &&
+          errno == EINVAL);
     ERR(munmap((void *)1, 4096), EINVAL);
 }
 
@@ -305,7 +306,10 @@ static void t_out_of_memory(void)
 
 /* ---- signals */
 static volatile int got;
-static void on_signal(int s) { got = s; }
+static void on_signal(int s)
+{
+    got = s;
+}
 
 static void t_signal_handler(void)
 {
@@ -335,7 +339,8 @@ static void t_alarm_pause(void)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     ERR(pause(), EINTR);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    CHECK(got == SIGALRM && t1.tv_sec - t0.tv_sec >= 0 && (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 900);
+    CHECK(got == SIGALRM && t1.tv_sec - t0.tv_sec >= 0 &&
+          (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 900);
     struct itimerval it = {.it_value = {0, 50000}, .it_interval = {0, 50000}}, cur;
     CHECK(setitimer(ITIMER_REAL, &it, 0) == 0 && getitimer(ITIMER_REAL, &cur) == 0);
     got = 0;
@@ -500,7 +505,8 @@ static void t_files(void)
     CHECK(fd >= 0 && write(fd, "hello world", 11) == 11);
     CHECK(lseek(fd, 6, SEEK_SET) == 6 && read(fd, buf, 64) == 5 && !memcmp(buf, "world", 5));
     CHECK(pwrite(fd, "W", 1, 6) == 1 && pread(fd, buf, 5, 6) == 5 && !memcmp(buf, "World", 5));
-    CHECK(lseek(fd, 0, SEEK_END) == 11 && lseek(fd, 100, SEEK_SET) == 100 && write(fd, "!", 1) == 1);
+    CHECK(lseek(fd, 0, SEEK_END) == 11 && lseek(fd, 100, SEEK_SET) == 100 &&
+          write(fd, "!", 1) == 1);
     struct stat st;
     CHECK(fstat(fd, &st) == 0 && st.st_size == 101 && S_ISREG(st.st_mode));
     CHECK(pread(fd, buf, 3, 50) == 3 && buf[0] == 0); /* a hole reads as zeros */
@@ -542,7 +548,8 @@ static void t_dirs(void)
     CHECK(symlink("f", "link") == 0 && readlink("link", buf, sizeof(buf)) == 1 && buf[0] == 'f');
     CHECK(link("f", "hard") == 0);
     struct stat st;
-    CHECK(stat("hard", &st) == 0 && st.st_nlink == 2 && lstat("link", &st) == 0 && S_ISLNK(st.st_mode));
+    CHECK(stat("hard", &st) == 0 && st.st_nlink == 2 && lstat("link", &st) == 0 &&
+          S_ISLNK(st.st_mode));
     CHECK(rename("hard", "moved") == 0 && access("moved", F_OK) == 0);
     ERR(access("hard", F_OK), ENOENT);
     DIR *d = opendir(".");
@@ -627,7 +634,8 @@ static void t_proc(void)
     buf[len] = 0;
     int pid;
     char comm[32];
-    CHECK(sscanf(buf, "%d (%31[^)])", &pid, comm) == 2 && pid == getpid() && !strcmp(comm, "utest"));
+    CHECK(sscanf(buf, "%d (%31[^)])", &pid, comm) == 2 && pid == getpid() &&
+          !strcmp(comm, "utest"));
     CHECK(readlink("/proc/self/exe", buf, sizeof(buf)) > 0);
     fd = open("/proc/mounts", O_RDONLY);
     CHECK(fd >= 0 && read(fd, buf, sizeof(buf)) > 0);
@@ -665,9 +673,14 @@ static void write_elf(const char *path, uint64_t memsz, void (*damage)(Elf64_Ehd
     h->e_ehsize = sizeof(*h);
     h->e_phentsize = sizeof(*ph);
     h->e_phnum = 1;
-    ph[0] = (Elf64_Phdr){.p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_offset = 0,
-                         .p_vaddr = 0x400000, .p_paddr = 0x400000, .p_filesz = 0x200,
-                         .p_memsz = memsz > 0x200 ? memsz : 0x200, .p_align = 4096};
+    ph[0] = (Elf64_Phdr){.p_type = PT_LOAD,
+                         .p_flags = PF_R | PF_X,
+                         .p_offset = 0,
+                         .p_vaddr = 0x400000,
+                         .p_paddr = 0x400000,
+                         .p_filesz = 0x200,
+                         .p_memsz = memsz > 0x200 ? memsz : 0x200,
+                         .p_align = 4096};
     memcpy(img + 0x100, code, sizeof(code));
     if (damage)
         damage(h, ph);
@@ -804,14 +817,15 @@ static void t_memory_rlimits(void)
     CHECK(getrlimit(RLIMIT_AS, &as) == 0 && getrlimit(RLIMIT_DATA, &data) == 0);
     CHECK(as.rlim_max == 256 * PM_MIB && data.rlim_max == 256 * PM_MIB);
     r = (struct rlimit){64 * PM_MIB, as.rlim_max};
-    CHECK(setrlimit(RLIMIT_AS, &r) == 0 && getrlimit(RLIMIT_AS, &r) == 0 && r.rlim_cur == 64 * PM_MIB);
+    CHECK(setrlimit(RLIMIT_AS, &r) == 0 && getrlimit(RLIMIT_AS, &r) == 0 &&
+          r.rlim_cur == 64 * PM_MIB);
     CHECK(mmap(0, 100 * PM_MIB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED &&
           errno == ENOMEM);
     char *p = mmap(0, 16 * PM_MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     CHECK(p != MAP_FAILED && munmap(p, 16 * PM_MIB) == 0);
     uintptr_t b0 = (uintptr_t)syscall(SYS_brk, 0);
     CHECK((uintptr_t)syscall(SYS_brk, b0 + 100 * PM_MIB) == b0); /* refused: the old break */
-    pid_t pid = fork(); /* a child inherits the limit */
+    pid_t pid = fork();                                          /* a child inherits the limit */
     if (pid == 0) {
         _exit(mmap(0, 100 * PM_MIB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED);
     }
@@ -949,26 +963,53 @@ static void t_exec_arg_limit(void)
     fork_works();
 }
 
-static void bad_offset(Elf64_Ehdr *h, Elf64_Phdr *p) { (void)h, p->p_offset = 0x80; }
-static void bad_vaddr_lead(Elf64_Ehdr *h, Elf64_Phdr *p) { (void)h, p->p_vaddr += 0x10, h->e_entry += 0x10; }
-static void bad_filesz(Elf64_Ehdr *h, Elf64_Phdr *p) { (void)h, p->p_memsz = p->p_filesz - 1; }
-static void bad_offset_wrap(Elf64_Ehdr *h, Elf64_Phdr *p) { (void)h, p->p_offset = ~0ull - 0xfff; }
+static void bad_offset(Elf64_Ehdr *h, Elf64_Phdr *p)
+{
+    (void)h, p->p_offset = 0x80;
+}
+static void bad_vaddr_lead(Elf64_Ehdr *h, Elf64_Phdr *p)
+{
+    (void)h, p->p_vaddr += 0x10, h->e_entry += 0x10;
+}
+static void bad_filesz(Elf64_Ehdr *h, Elf64_Phdr *p)
+{
+    (void)h, p->p_memsz = p->p_filesz - 1;
+}
+static void bad_offset_wrap(Elf64_Ehdr *h, Elf64_Phdr *p)
+{
+    (void)h, p->p_offset = ~0ull - 0xfff;
+}
 static void bad_kernel_half(Elf64_Ehdr *h, Elf64_Phdr *p)
 {
     p->p_vaddr = 0xffffffff80000000ull;
     h->e_entry = p->p_vaddr + 0x100;
 }
-static void bad_vaddr_wrap(Elf64_Ehdr *h, Elf64_Phdr *p) { (void)h, p->p_memsz = ~0ull - 0x3fffff; }
+static void bad_vaddr_wrap(Elf64_Ehdr *h, Elf64_Phdr *p)
+{
+    (void)h, p->p_memsz = ~0ull - 0x3fffff;
+}
 static void bad_overlap(Elf64_Ehdr *h, Elf64_Phdr *p)
 {
     h->e_phnum = 2;
     p[1] = p[0]; /* a writable copy on the same page */
     p[1].p_flags = PF_R | PF_W;
 }
-static void bad_entry(Elf64_Ehdr *h, Elf64_Phdr *p) { (void)p, h->e_entry = 0x500000; }
-static void bad_phnum(Elf64_Ehdr *h, Elf64_Phdr *p) { (void)p, h->e_phnum = 0xffff; }
-static void bad_phentsize(Elf64_Ehdr *h, Elf64_Phdr *p) { (void)p, h->e_phentsize = 32; }
-static void bad_low(Elf64_Ehdr *h, Elf64_Phdr *p) { p->p_vaddr = 0, h->e_entry = 0x100; }
+static void bad_entry(Elf64_Ehdr *h, Elf64_Phdr *p)
+{
+    (void)p, h->e_entry = 0x500000;
+}
+static void bad_phnum(Elf64_Ehdr *h, Elf64_Phdr *p)
+{
+    (void)p, h->e_phnum = 0xffff;
+}
+static void bad_phentsize(Elf64_Ehdr *h, Elf64_Phdr *p)
+{
+    (void)p, h->e_phentsize = 32;
+}
+static void bad_low(Elf64_Ehdr *h, Elf64_Phdr *p)
+{
+    p->p_vaddr = 0, h->e_entry = 0x100;
+}
 static void bad_stack(Elf64_Ehdr *h, Elf64_Phdr *p)
 {
     p->p_vaddr = 0x7fffffff0000ull; /* on the stack's pages */
@@ -978,8 +1019,8 @@ static void bad_stack(Elf64_Ehdr *h, Elf64_Phdr *p)
 static void t_exec_bad_elf(void)
 {
     static void (*const damage[])(Elf64_Ehdr *, Elf64_Phdr *) = {
-        bad_offset, bad_vaddr_lead, bad_filesz, bad_offset_wrap, bad_kernel_half, bad_vaddr_wrap,
-        bad_overlap, bad_entry, bad_phnum, bad_phentsize, bad_low, bad_stack};
+        bad_offset,  bad_vaddr_lead, bad_filesz, bad_offset_wrap, bad_kernel_half, bad_vaddr_wrap,
+        bad_overlap, bad_entry,      bad_phnum,  bad_phentsize,   bad_low,         bad_stack};
     char *argv[] = {"/tmp/uelf", 0};
     write_elf("/tmp/uelf", 0, 0);
     CHECK(exec_result("/tmp/uelf", argv, argv + 1) == 200);
@@ -1048,17 +1089,26 @@ static void t_mmap_edges(void)
 {
     const int rw = PROT_READ | PROT_WRITE, anon = MAP_PRIVATE | MAP_ANONYMOUS;
     const uint64_t top = 1ull << 47;
-    static const struct { uint64_t addr, len; int prot, err; } fixed[] = {
-        {0, 4096, PROT_READ, EPERM},            {1, 4096, PROT_READ, EINVAL},
-        {4095, 4096, PROT_READ, EINVAL},        {top, 4096, PROT_READ, ENOMEM},
-        {top - 4096, 4096, PROT_READ, ENOMEM},  {1ull << 63, 4096, PROT_READ, ENOMEM},
-        {~0ull - 4095, 4096, PROT_NONE, ENOMEM}, {~0ull, 4096, PROT_NONE, ENOMEM},
+    static const struct {
+        uint64_t addr, len;
+        int prot, err;
+    } fixed[] = {
+        {0, 4096, PROT_READ, EPERM},
+        {1, 4096, PROT_READ, EINVAL},
+        {4095, 4096, PROT_READ, EINVAL},
+        {top, 4096, PROT_READ, ENOMEM},
+        {top - 4096, 4096, PROT_READ, ENOMEM},
+        {1ull << 63, 4096, PROT_READ, ENOMEM},
+        {~0ull - 4095, 4096, PROT_NONE, ENOMEM},
+        {~0ull, 4096, PROT_NONE, ENOMEM},
         {0xffff800000000000ull, 4096, PROT_NONE, ENOMEM},
-        {0x10000000, ~0ull - 4095, PROT_NONE, ENOMEM}, {0x10000000, ~0ull, PROT_NONE, ENOMEM},
+        {0x10000000, ~0ull - 4095, PROT_NONE, ENOMEM},
+        {0x10000000, ~0ull, PROT_NONE, ENOMEM},
         {0x10000000, 0, PROT_NONE, EINVAL},
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-        long p = syscall(SYS_mmap, fixed[i].addr, fixed[i].len, fixed[i].prot, anon | MAP_FIXED, -1, 0);
+        long p =
+            syscall(SYS_mmap, fixed[i].addr, fixed[i].len, fixed[i].prot, anon | MAP_FIXED, -1, 0);
         if (p != -1 || errno != fixed[i].err)
             printf("u.mmap_edges: fixed %zu: %lx errno %d, want %d\n", i, p, errno, fixed[i].err);
         CHECK(p == -1 && errno == fixed[i].err);
@@ -1070,22 +1120,40 @@ static void t_mmap_edges(void)
     ERR(syscall(SYS_mmap, 0, 1ull << 46, PROT_READ, anon, -1, 0), ENOMEM);
     ERR(syscall(SYS_mmap, 0, 4096, rw, anon, -1, 1), EINVAL); /* offset in a page */
     ERR(syscall(SYS_mmap, 0, 4096, rw, anon, -1, 4095), EINVAL);
-    static const struct { uint64_t addr, len; int err; } unmap[] = {
-        {1, 4096, EINVAL}, {4095, 4096, EINVAL}, {top - 4096, 4096, EINVAL}, {top, 4096, EINVAL},
-        {1ull << 63, 4096, EINVAL}, {~0ull - 4095, 4096, EINVAL}, {0x10000000, ~0ull - 4095, EINVAL},
-        {0x10000000, ~0ull, EINVAL}, {0x10000000, 0, EINVAL},
+    static const struct {
+        uint64_t addr, len;
+        int err;
+    } unmap[] = {
+        {1, 4096, EINVAL},
+        {4095, 4096, EINVAL},
+        {top - 4096, 4096, EINVAL},
+        {top, 4096, EINVAL},
+        {1ull << 63, 4096, EINVAL},
+        {~0ull - 4095, 4096, EINVAL},
+        {0x10000000, ~0ull - 4095, EINVAL},
+        {0x10000000, ~0ull, EINVAL},
+        {0x10000000, 0, EINVAL},
     };
     for (size_t i = 0; i < sizeof(unmap) / sizeof(unmap[0]); i++)
         CHECK(syscall(SYS_munmap, unmap[i].addr, unmap[i].len) == -1 && errno == unmap[i].err);
     CHECK(munmap(0, 4096) == 0); /* nothing there: fine */
     char *p = mmap(0, 8192, rw, anon, -1, 0);
     CHECK(p != MAP_FAILED && mprotect(p, 0, PROT_READ) == 0);
-    static const struct { uint64_t addr, len; int err; } prot[] = {
-        {1, 4096, EINVAL}, {4095, 4096, EINVAL}, {top - 4096, 4096, ENOMEM}, {top, 4096, ENOMEM},
-        {1ull << 63, 4096, ENOMEM}, {~0ull - 4095, 4096, ENOMEM}, {0x10000000, ~0ull - 4095, ENOMEM},
+    static const struct {
+        uint64_t addr, len;
+        int err;
+    } prot[] = {
+        {1, 4096, EINVAL},
+        {4095, 4096, EINVAL},
+        {top - 4096, 4096, ENOMEM},
+        {top, 4096, ENOMEM},
+        {1ull << 63, 4096, ENOMEM},
+        {~0ull - 4095, 4096, ENOMEM},
+        {0x10000000, ~0ull - 4095, ENOMEM},
     };
     for (size_t i = 0; i < sizeof(prot) / sizeof(prot[0]); i++)
-        CHECK(syscall(SYS_mprotect, prot[i].addr, prot[i].len, PROT_READ) == -1 && errno == prot[i].err);
+        CHECK(syscall(SYS_mprotect, prot[i].addr, prot[i].len, PROT_READ) == -1 &&
+              errno == prot[i].err);
     ERR(syscall(SYS_mprotect, (uintptr_t)p, ~0ull, PROT_READ), ENOMEM); /* rounds up to 0 */
     ERR(mprotect(p, 4096, 0x40), EINVAL);
     uintptr_t b0 = (uintptr_t)syscall(SYS_brk, 0);
@@ -1104,7 +1172,10 @@ static void t_mmap_edges(void)
 }
 
 static volatile int trapped;
-static void on_trap(int s) { trapped = s; }
+static void on_trap(int s)
+{
+    trapped = s;
+}
 
 static void single_step(void)
 {
@@ -1197,7 +1268,8 @@ static void t_users_id_rules(void)
     ERR(syscall(SYS_setresgid, 0, -1, -1), EPERM);
     CHECK(setuid(0) == 0 && geteuid() == 0 && getuid() == USER); /* 0 is its saved uid */
     CHECK(setreuid(-1, 2000) == 0 && syscall(SYS_getresuid, &r, &e, &s) == 0 && s == 2000);
-    CHECK(seteuid(0) == -1 && syscall(SYS_setresuid, -1, USER, -1) == 0); /* 0 is gone from all three */
+    CHECK(seteuid(0) == -1 &&
+          syscall(SYS_setresuid, -1, USER, -1) == 0); /* 0 is gone from all three */
     CHECK(syscall(SYS_getresuid, &r, &e, &s) == 0 && r == USER && e == USER && s == 2000);
     CHECK(setuid(2000) == 0 && getuid() == USER); /* unprivileged: the effective uid only */
     ERR(setuid(0), EPERM);
@@ -1303,7 +1375,8 @@ static void user_searches(void)
 {
     struct stat st;
     int search = dir_mode & 1, read = dir_mode & 4;
-    CHECK(search ? stat("/tmp/u_dir/f", &st) == 0 : stat("/tmp/u_dir/f", &st) == -1 && errno == EACCES);
+    CHECK(search ? stat("/tmp/u_dir/f", &st) == 0
+                 : stat("/tmp/u_dir/f", &st) == -1 && errno == EACCES);
     int fd = open("/tmp/u_dir", O_RDONLY | O_DIRECTORY);
     CHECK(read ? fd >= 0 : fd == -1 && errno == EACCES);
     CHECK(search ? chdir("/tmp/u_dir") == 0 : chdir("/tmp/u_dir") == -1 && errno == EACCES);
@@ -1342,7 +1415,8 @@ static void t_users_setuid_exec(void)
 {
     static char buf[65536];
     unlink("/tmp/u_suid");
-    int in = open(self_path, O_RDONLY), out = open("/tmp/u_suid", O_CREAT | O_WRONLY | O_TRUNC, 0755);
+    int in = open(self_path, O_RDONLY),
+        out = open("/tmp/u_suid", O_CREAT | O_WRONLY | O_TRUNC, 0755);
     CHECK(in >= 0 && out >= 0);
     ssize_t n;
     while ((n = read(in, buf, sizeof(buf))) > 0)
@@ -1359,7 +1433,8 @@ static void t_users_setuid_exec(void)
     CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     struct stat s;
     CHECK(stat("/tmp/u_suid", &s) == 0 && (s.st_mode & 07000) == 06000);
-    CHECK(chown("/tmp/u_suid", USER, USER) == 0 && stat("/tmp/u_suid", &s) == 0 && !(s.st_mode & 07000));
+    CHECK(chown("/tmp/u_suid", USER, USER) == 0 && stat("/tmp/u_suid", &s) == 0 &&
+          !(s.st_mode & 07000));
     CHECK(unlink("/tmp/u_suid") == 0);
 }
 
@@ -1376,7 +1451,10 @@ static int setuid_child(void)
 
 /* ---- review of issue 7 (second pair of eyes): holes found by attacking kernel, pm, perm */
 
-static void chld_noop(int sig) { (void)sig; }
+static void chld_noop(int sig)
+{
+    (void)sig;
+}
 
 /* pause(2) with a stack pointer no signal frame fits below: a handler kills it with SIGSEGV. */
 static _Noreturn void pause_without_stack(void)
@@ -1428,7 +1506,10 @@ static void t_sigchld_chain(void)
 #define SF_SIZE 13893 /* the size of `seq 1 3000`: more than three device buffers */
 
 /* A file of n bytes, byte i = pattern(i), open for reading at 0. */
-static unsigned char pattern(long i) { return (unsigned char)('a' + (i * 7 + i / 251) % 26); }
+static unsigned char pattern(long i)
+{
+    return (unsigned char)('a' + (i * 7 + i / 251) % 26);
+}
 static int pattern_file(const char *path, long n)
 {
     static unsigned char buf[65536];
@@ -1525,8 +1606,8 @@ static void t_sendfile_args(void)
     CHECK(sendfile(null, fd, &off, 10) == 0 && off == (off_t)(1ull << 62)); /* past the end */
     off = 0x7fffffffffffffffll;
     ERR(sendfile(null, fd, &off, 10), EINVAL); /* the end would not fit */
-    ERR(sendfile(null, wr, 0, 10), EBADF);      /* in not readable */
-    ERR(sendfile(rd, fd, 0, 10), EBADF);        /* out not writable */
+    ERR(sendfile(null, wr, 0, 10), EBADF);     /* in not readable */
+    ERR(sendfile(rd, fd, 0, 10), EBADF);       /* out not writable */
     off = 0;
     CHECK(sendfile(null, fd, &off, 0) == 0 && off == 0);
     CHECK(unlink("/tmp/sf_args") == 0);
@@ -1652,7 +1733,10 @@ static void t_mount_point_busy(void)
  * (below 2^31; lseek excepted), and vfs still works afterwards. A 20 ms
  * timer ends calls that wait.
  */
-static void edge_alarm(int s) { (void)s; }
+static void edge_alarm(int s)
+{
+    (void)s;
+}
 static int makes_fds(long nr)
 {
     return nr == SYS_close || nr == SYS_dup || nr == SYS_dup2 || nr == SYS_dup3 ||
@@ -1663,19 +1747,33 @@ static int makes_fds(long nr)
 static void t_vfs_edge_values(void)
 {
     static const long calls[] = {
-        SYS_read, SYS_write, SYS_open, SYS_close, SYS_stat, SYS_fstat, SYS_lstat, SYS_poll,
-        SYS_lseek, SYS_ioctl, SYS_pread64, SYS_pwrite64, SYS_readv, SYS_writev, SYS_access,
-        SYS_pipe, SYS_select, SYS_dup, SYS_dup2, SYS_sendfile, SYS_fcntl, SYS_fsync,
-        SYS_truncate, SYS_ftruncate, SYS_getcwd, SYS_chdir, SYS_fchdir, SYS_rename, SYS_mkdir,
-        SYS_rmdir, SYS_creat, SYS_link, SYS_unlink, SYS_symlink, SYS_readlink, SYS_chmod,
-        SYS_fchmod, SYS_chown, SYS_fchown, SYS_lchown, SYS_umask, SYS_statfs, SYS_fstatfs,
-        SYS_sync, SYS_getdents64, SYS_openat, SYS_mkdirat, SYS_newfstatat, SYS_unlinkat,
-        SYS_renameat, SYS_linkat, SYS_symlinkat, SYS_readlinkat, SYS_fchmodat, SYS_faccessat,
-        SYS_pselect6, SYS_ppoll, SYS_utimensat, SYS_dup3, SYS_pipe2, SYS_renameat2,
-        SYS_fchownat, SYS_faccessat2};
-    static const unsigned long edges[] = {
-        0, 1, 2, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000, 1ul << 47, (1ul << 47) - 1,
-        1ul << 62, 0x7ffffffffffff000, 1ul << 63, 0x7fffffffffffffff, ~0ul, ~0ul - 99, ~0ul << 31};
+        SYS_read,      SYS_write,    SYS_open,       SYS_close,     SYS_stat,       SYS_fstat,
+        SYS_lstat,     SYS_poll,     SYS_lseek,      SYS_ioctl,     SYS_pread64,    SYS_pwrite64,
+        SYS_readv,     SYS_writev,   SYS_access,     SYS_pipe,      SYS_select,     SYS_dup,
+        SYS_dup2,      SYS_sendfile, SYS_fcntl,      SYS_fsync,     SYS_truncate,   SYS_ftruncate,
+        SYS_getcwd,    SYS_chdir,    SYS_fchdir,     SYS_rename,    SYS_mkdir,      SYS_rmdir,
+        SYS_creat,     SYS_link,     SYS_unlink,     SYS_symlink,   SYS_readlink,   SYS_chmod,
+        SYS_fchmod,    SYS_chown,    SYS_fchown,     SYS_lchown,    SYS_umask,      SYS_statfs,
+        SYS_fstatfs,   SYS_sync,     SYS_getdents64, SYS_openat,    SYS_mkdirat,    SYS_newfstatat,
+        SYS_unlinkat,  SYS_renameat, SYS_linkat,     SYS_symlinkat, SYS_readlinkat, SYS_fchmodat,
+        SYS_faccessat, SYS_pselect6, SYS_ppoll,      SYS_utimensat, SYS_dup3,       SYS_pipe2,
+        SYS_renameat2, SYS_fchownat, SYS_faccessat2};
+    static const unsigned long edges[] = {0,
+                                          1,
+                                          2,
+                                          0x7fffffff,
+                                          0x80000000,
+                                          0xffffffff,
+                                          0x100000000,
+                                          1ul << 47,
+                                          (1ul << 47) - 1,
+                                          1ul << 62,
+                                          0x7ffffffffffff000,
+                                          1ul << 63,
+                                          0x7fffffffffffffff,
+                                          ~0ul,
+                                          ~0ul - 99,
+                                          ~0ul << 31};
     static char scratch[8192] __attribute__((aligned(4096)));
     const int nedges = sizeof(edges) / sizeof(edges[0]);
     CHECK(mkdir("/tmp/edge", 0755) == 0 && chdir("/tmp/edge") == 0);
@@ -1688,10 +1786,10 @@ static void t_vfs_edge_values(void)
     CHECK(sigaction(SIGALRM, &sa, 0) == 0);
     struct itimerval it = {{0, 20000}, {0, 20000}};
     CHECK(setitimer(ITIMER_REAL, &it, 0) == 0);
-    const unsigned long profile[3][6] = {
-        {3, (unsigned long)scratch, 16, 0, 0, 0},
-        {(unsigned long)"f", (unsigned long)"g", 16, 0, 0, 0},
-        {(unsigned long)AT_FDCWD, (unsigned long)"f", (unsigned long)AT_FDCWD, (unsigned long)"g", 0, 0}};
+    const unsigned long profile[3][6] = {{3, (unsigned long)scratch, 16, 0, 0, 0},
+                                         {(unsigned long)"f", (unsigned long)"g", 16, 0, 0, 0},
+                                         {(unsigned long)AT_FDCWD, (unsigned long)"f",
+                                          (unsigned long)AT_FDCWD, (unsigned long)"g", 0, 0}};
     unsigned long seed = 0x9e3779b97f4a7c15ul, bad = 0, made = 0;
     for (size_t c = 0; c < sizeof(calls) / sizeof(calls[0]); c++) {
         for (int round = 0; round < 3 * 6 * nedges + 150; round++) {
@@ -1742,7 +1840,8 @@ static void t_vfs_edge_values(void)
         }
         if (fcntl(5, F_GETFD) < 0)
             CHECK(open("/dev/console", O_WRONLY) == 5);
-        CHECK(chdir("/tmp/edge") == 0 || (mkdir("/tmp/edge", 0755) == 0 && chdir("/tmp/edge") == 0));
+        CHECK(chdir("/tmp/edge") == 0 ||
+              (mkdir("/tmp/edge", 0755) == 0 && chdir("/tmp/edge") == 0));
     }
     it = (struct itimerval){{0, 0}, {0, 0}};
     setitimer(ITIMER_REAL, &it, 0);
@@ -1777,7 +1876,7 @@ static void t_driver_signal_refused(void)
     CHECK(before >= 0 && setpgid(0, 0) == 0);
     int fd = open("/dev/demo", O_WRONLY), n = snprintf(cmd, sizeof(cmd), "signal %d 15", getpgrp());
     CHECK(fd >= 0 && write(fd, cmd, (size_t)n) == n); /* SIGTERM for this test's own group */
-    CHECK(write(fd, "signal 1 9", 10) == 10);          /* SIGKILL for init's */
+    CHECK(write(fd, "signal 1 9", 10) == 10);         /* SIGKILL for init's */
     usleep(200000);
     CHECK(refusals("signal") == before + 2);
 }
@@ -1801,7 +1900,8 @@ static void t_fd_number_truncation(void)
     CHECK(syscall(SYS_dup2, (1ul << 32) | (unsigned)fd, fd) == fd); /* the same descriptor */
     ERR(syscall(SYS_dup3, (1ul << 32) | (unsigned)fd, fd, 0), EINVAL);
     CHECK(syscall(SYS_fcntl, (1ul << 32) | (unsigned)fd, F_SETFD, FD_CLOEXEC) == 0);
-    CHECK(fcntl(fd, F_GETFD) == FD_CLOEXEC && syscall(SYS_fcntl, (1ul << 32) | (unsigned)fd, F_GETFD) == FD_CLOEXEC);
+    CHECK(fcntl(fd, F_GETFD) == FD_CLOEXEC &&
+          syscall(SYS_fcntl, (1ul << 32) | (unsigned)fd, F_GETFD) == FD_CLOEXEC);
     CHECK(syscall(SYS_lseek, fd, 0, (1ul << 32) | SEEK_SET) == 0); /* whence is an int too */
     CHECK(read(fd, buf, 3) == 3 && !memcmp(buf, "abc", 3));
     int other = open("/dev/null", O_RDONLY); /* the file of fd was not freed under it */
@@ -1809,7 +1909,8 @@ static void t_fd_number_truncation(void)
     CHECK(close(fd) == 0 && unlink("/tmp/fd_trunc") == 0);
 }
 
-/* A driver that answers a read with more bytes than asked: refused, and nothing past the buffer changes. */
+/* A driver that answers a read with more bytes than asked: refused, and nothing past the buffer
+ * changes. */
 static void t_driver_reply_bounded(void)
 {
     static unsigned char area[3 * 4096];
@@ -1866,8 +1967,8 @@ static void t_tcsetpgrp_zombie_group(void)
         _exit(0);
     }
     CHECK(pid > 0);
-    setpgid(pid, pid); /* as a shell does, in both: one of them wins the race */
-    usleep(100000);    /* it has exited; not reaped */
+    setpgid(pid, pid);    /* as a shell does, in both: one of them wins the race */
+    usleep(100000);       /* it has exited; not reaped */
     pid_t other = fork(); /* likely in the zombie's kernel slot: vfs must not forget it */
     if (other == 0)
         for (;;)
@@ -2018,7 +2119,7 @@ static void t_terminal_notty_leader_only(void)
     CHECK(terminal_fd >= 0 && ioctl(terminal_fd, TIOCSCTTY, 1) == 0);
     as_user(user_leaves_terminal);
     CHECK(tcsetpgrp(terminal_fd, getpgrp()) == 0); /* the session keeps its terminal */
-    CHECK(ioctl(terminal_fd, TIOCNOTTY) == 0);      /* the leader gives it up */
+    CHECK(ioctl(terminal_fd, TIOCNOTTY) == 0);     /* the leader gives it up */
     ERR(tcsetpgrp(terminal_fd, getpgrp()), ENOTTY);
 }
 /* ---- end of review2 */
@@ -2059,8 +2160,8 @@ static void t_tables_keep_room_for_root(void)
     }
     CHECK(enfile >= 1);
     int fd = open("/dev/null", O_RDONLY), p[2];
-    CHECK(fd >= 0);            /* root still opens files */
-    CHECK(pipe(p) == 0);       /* and makes pipes */
+    CHECK(fd >= 0);      /* root still opens files */
+    CHECK(pipe(p) == 0); /* and makes pipes */
     close(fd), close(p[0]), close(p[1]);
     for (int i = 0; i <= n && i < 12; i++) {
         kill(users[i], SIGKILL);

@@ -27,10 +27,9 @@ struct tty tty;
 void tty_line_init(void)
 {
     static const uint8_t cc[TTY_NCCS] = {
-        [VINTR] = 3,   [VQUIT] = 0x1c,    [VERASE] = 0x7f,   [VKILL] = 0x15,
-        [VEOF] = 4,    [VTIME] = 0,       [VMIN] = 1,        [VSTART] = 0x11,
-        [VSTOP] = 0x13, [VSUSP] = 0x1a,   [VREPRINT] = 0x12, [VDISCARD] = 0x0f,
-        [VWERASE] = 0x17, [VLNEXT] = 0x16,
+        [VINTR] = 3,       [VQUIT] = 0x1c,    [VERASE] = 0x7f,  [VKILL] = 0x15,  [VEOF] = 4,
+        [VTIME] = 0,       [VMIN] = 1,        [VSTART] = 0x11,  [VSTOP] = 0x13,  [VSUSP] = 0x1a,
+        [VREPRINT] = 0x12, [VDISCARD] = 0x0f, [VWERASE] = 0x17, [VLNEXT] = 0x16,
     };
     tty.tio.c_iflag = ICRNL | IXON;
     tty.tio.c_oflag = OPOST | ONLCR;
@@ -41,9 +40,18 @@ void tty_line_init(void)
     tty.ws.ws_col = 80;
 }
 
-static int is_cc(uint8_t c, int index) { return tty.tio.c_cc[index] && c == tty.tio.c_cc[index]; }
-static int is_ctrl(uint8_t c) { return c < 0x20 || c == 0x7f; }
-static int is_cont(uint8_t c) { return IFLAG(IUTF8) && (c & 0xc0) == 0x80; }
+static int is_cc(uint8_t c, int index)
+{
+    return tty.tio.c_cc[index] && c == tty.tio.c_cc[index];
+}
+static int is_ctrl(uint8_t c)
+{
+    return c < 0x20 || c == 0x7f;
+}
+static int is_cont(uint8_t c)
+{
+    return IFLAG(IUTF8) && (c & 0xc0) == 0x80;
+}
 
 /* ---- output ---- */
 
@@ -111,7 +119,10 @@ static unsigned echo_col(unsigned col, uint8_t c)
 
 /* ---- the input ring ---- */
 
-static uint16_t *at(unsigned i) { return &tty.in[(tty.in_head + i) % TTY_IN_SIZE]; }
+static uint16_t *at(unsigned i)
+{
+    return &tty.in[(tty.in_head + i) % TTY_IN_SIZE];
+}
 
 static int append(uint16_t e)
 {
@@ -149,7 +160,10 @@ unsigned tty_readable(void)
     return n;
 }
 
-int tty_can_read(void) { return LFLAG(ICANON) ? tty.lines > 0 : tty_readable() > 0; }
+int tty_can_read(void)
+{
+    return LFLAG(ICANON) ? tty.lines > 0 : tty_readable() > 0;
+}
 
 /*
  * Copy what a read of len bytes returns now into buf: in canonical mode up
@@ -239,7 +253,10 @@ static void erase_one(void)
         }
 }
 
-static uint8_t last_edited(void) { return (uint8_t)*at(tty.in_count - 1); }
+static uint8_t last_edited(void)
+{
+    return (uint8_t)*at(tty.in_count - 1);
+}
 
 static void erase_word(void)
 {
@@ -305,8 +322,10 @@ static int canonical(uint8_t c)
 
 static int signal_char(uint8_t c)
 {
-    int sig = is_cc(c, VINTR) ? TTY_SIGINT : is_cc(c, VQUIT) ? TTY_SIGQUIT
-            : is_cc(c, VSUSP) ? TTY_SIGTSTP : 0;
+    int sig = is_cc(c, VINTR)   ? TTY_SIGINT
+              : is_cc(c, VQUIT) ? TTY_SIGQUIT
+              : is_cc(c, VSUSP) ? TTY_SIGTSTP
+                                : 0;
     if (!sig)
         return 0;
     if (!LFLAG(NOFLSH)) {

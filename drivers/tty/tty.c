@@ -14,8 +14,14 @@
  */
 #include "tty.h"
 
-static uint64_t vtime_ticks(void) { return (uint64_t)tty.tio.c_cc[VTIME] * TTY_HZ / 10; }
-static int raw_mode(void) { return !(tty.tio.c_lflag & ICANON); }
+static uint64_t vtime_ticks(void)
+{
+    return (uint64_t)tty.tio.c_cc[VTIME] * TTY_HZ / 10;
+}
+static int raw_mode(void)
+{
+    return !(tty.tio.c_lflag & ICANON);
+}
 
 /* Copy what the read can return now to the requester and consume it. */
 static int64_t transfer(const struct chardriver_req *r)

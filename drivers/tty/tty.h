@@ -58,12 +58,15 @@ void tty_input(uint8_t c);
 void tty_flush_input(void);
 void tty_flush_output(void);
 void tty_set_termios(const struct tty_termios *t);
-unsigned tty_readable(void);        /* bytes a read could return now */
-int tty_can_read(void);             /* a read would not block (ignoring VMIN/VTIME) */
+unsigned tty_readable(void); /* bytes a read could return now */
+int tty_can_read(void);      /* a read would not block (ignoring VMIN/VTIME) */
 unsigned tty_peek(uint8_t *buf, unsigned len, unsigned *elems);
 void tty_consume(unsigned elems);
-int tty_output(uint8_t c);          /* with output processing; 0: no room */
-static inline unsigned tty_out_free(void) { return TTY_OUT_SIZE - tty.out_count; }
+int tty_output(uint8_t c); /* with output processing; 0: no room */
+static inline unsigned tty_out_free(void)
+{
+    return TTY_OUT_SIZE - tty.out_count;
+}
 
 /* uart.c */
 int tty_uart_init(void);

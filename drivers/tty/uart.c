@@ -48,8 +48,14 @@
 
 static uint8_t ier;
 
-static uint8_t uart_in(int reg) { return (uint8_t)sys_ioport(IO_IN8, (uint16_t)(COM1 + reg), 0); }
-static void uart_out(int reg, uint8_t v) { sys_ioport(IO_OUT8, (uint16_t)(COM1 + reg), v); }
+static uint8_t uart_in(int reg)
+{
+    return (uint8_t)sys_ioport(IO_IN8, (uint16_t)(COM1 + reg), 0);
+}
+static void uart_out(int reg, uint8_t v)
+{
+    sys_ioport(IO_OUT8, (uint16_t)(COM1 + reg), v);
+}
 
 int tty_uart_init(void)
 {

@@ -30,7 +30,7 @@ typedef struct {
 #define ELF_EM_X86_64 62
 #define ELF_USER_TOP 0x0000800000000000ull
 #define ELF_PAGE 4096ull
-#define ELF_MAX_PHNUM 73          /* program headers in one page at most, as Linux */
+#define ELF_MAX_PHNUM 73 /* program headers in one page at most, as Linux */
 #define ELF_MAX_SEGMENT (1ull << 32)
 
 /* The page-rounded range [*lo, *hi) a loadable segment occupies (elf_check passed). */
@@ -54,8 +54,8 @@ static inline int elf_check(const uint8_t *image, uint64_t size)
     const elf64_ehdr_t *h = (const elf64_ehdr_t *)image;
     if (size < sizeof(*h) || image[0] != 0x7f || image[1] != 'E' || image[2] != 'L' ||
         image[3] != 'F' || image[4] != 2 || image[5] != 1 || h->type != ELF_ET_EXEC ||
-        h->machine != ELF_EM_X86_64 || h->phentsize != sizeof(elf64_phdr_t) ||
-        h->phnum == 0 || h->phnum > ELF_MAX_PHNUM || (h->phoff & 7) || h->phoff > size ||
+        h->machine != ELF_EM_X86_64 || h->phentsize != sizeof(elf64_phdr_t) || h->phnum == 0 ||
+        h->phnum > ELF_MAX_PHNUM || (h->phoff & 7) || h->phoff > size ||
         (uint64_t)h->phnum * sizeof(elf64_phdr_t) > size - h->phoff)
         return -1;
     const elf64_phdr_t *ph = (const elf64_phdr_t *)(image + h->phoff);

@@ -23,32 +23,32 @@
 enum fs_request {
     FS_LOOKUP = FS_RQ_BASE, /* w0 dir, w1 grant(name), w2 namelen -> w1 ino, w2 mode, */
                             /*   w3 rdev, w4 size, w5 uid, w6 gid (as CREATE, SYMLINK) */
-    FS_STAT,            /* w0 ino, w1 grant(struct fs_stat, write) */
-    FS_READ,            /* w0 ino, w1 offset, w2 grant(write), w3 len -> bytes */
-    FS_WRITE,           /* w0 ino, w1 offset, w2 grant(read), w3 len -> bytes */
-    FS_TRUNC,           /* w0 ino, w1 size */
-    FS_CREATE,          /* w0 dir, w1 grant(name), w2 namelen, w3 mode, w4 rdev, */
-                        /*   w5 uid, w6 gid (the owner) -> w1 ino; mode says */
-                        /*   file, dir, fifo, char device */
-    FS_SYMLINK,         /* w0 dir, w1 grant(name NUL target), w2 total len, */
-                        /*   w3 uid, w4 gid -> w1 ino */
-    FS_LINK,            /* w0 dir, w1 grant(name), w2 namelen, w3 ino */
-    FS_UNLINK,          /* w0 dir, w1 grant(name), w2 namelen (not directories) */
-    FS_RMDIR,           /* w0 dir, w1 grant(name), w2 namelen (empty directories) */
-    FS_RENAME,          /* w0 olddir, w1 newdir, w2 grant(old NUL new), w3 total len */
-    FS_GETDENTS,        /* w0 ino, w1 cookie, w2 grant(write), w3 len */
-                        /*   -> bytes of linux_dirent64 records, w1 next cookie */
-    FS_READLINK,        /* w0 ino, w1 grant(write), w2 len -> bytes */
-    FS_CHMOD,           /* w0 ino, w1 mode (permission bits) */
-    FS_PUTNODE,         /* w0 ino: vfs holds no more references to it */
-    FS_STATFS,          /* w1 grant(struct fs_statfs, write) */
-    FS_CHOWN,           /* w0 ino, w1 uid, w2 gid, w3 mode (permission bits: */
-                        /*   vfs clears the set-id bits as Linux does) */
-    FS_UTIME,           /* w0 ino, w1 atime, w2 mtime (seconds, or FS_TIME_*) */
-    FS_RQ_END,          /* (not a request: one past the last) */
+    FS_STAT,                /* w0 ino, w1 grant(struct fs_stat, write) */
+    FS_READ,                /* w0 ino, w1 offset, w2 grant(write), w3 len -> bytes */
+    FS_WRITE,               /* w0 ino, w1 offset, w2 grant(read), w3 len -> bytes */
+    FS_TRUNC,               /* w0 ino, w1 size */
+    FS_CREATE,              /* w0 dir, w1 grant(name), w2 namelen, w3 mode, w4 rdev, */
+                            /*   w5 uid, w6 gid (the owner) -> w1 ino; mode says */
+                            /*   file, dir, fifo, char device */
+    FS_SYMLINK,             /* w0 dir, w1 grant(name NUL target), w2 total len, */
+                            /*   w3 uid, w4 gid -> w1 ino */
+    FS_LINK,                /* w0 dir, w1 grant(name), w2 namelen, w3 ino */
+    FS_UNLINK,              /* w0 dir, w1 grant(name), w2 namelen (not directories) */
+    FS_RMDIR,               /* w0 dir, w1 grant(name), w2 namelen (empty directories) */
+    FS_RENAME,              /* w0 olddir, w1 newdir, w2 grant(old NUL new), w3 total len */
+    FS_GETDENTS,            /* w0 ino, w1 cookie, w2 grant(write), w3 len */
+                            /*   -> bytes of linux_dirent64 records, w1 next cookie */
+    FS_READLINK,            /* w0 ino, w1 grant(write), w2 len -> bytes */
+    FS_CHMOD,               /* w0 ino, w1 mode (permission bits) */
+    FS_PUTNODE,             /* w0 ino: vfs holds no more references to it */
+    FS_STATFS,              /* w1 grant(struct fs_statfs, write) */
+    FS_CHOWN,               /* w0 ino, w1 uid, w2 gid, w3 mode (permission bits: */
+                            /*   vfs clears the set-id bits as Linux does) */
+    FS_UTIME,               /* w0 ino, w1 atime, w2 mtime (seconds, or FS_TIME_*) */
+    FS_RQ_END,              /* (not a request: one past the last) */
 };
-#define FS_TIME_NOW (~0ull)       /* FS_UTIME: the server's current time */
-#define FS_TIME_OMIT (~0ull - 1)  /* FS_UTIME: leave this time as it is */
+#define FS_TIME_NOW (~0ull)      /* FS_UTIME: the server's current time */
+#define FS_TIME_OMIT (~0ull - 1) /* FS_UTIME: leave this time as it is */
 #define FS_REPLY (FS_RQ_BASE + 0xff)
 _Static_assert(FS_RQ_END <= FS_REPLY && IS_FS_RQ(FS_REPLY), "fs types stay in the FS range");
 
@@ -76,24 +76,25 @@ struct fs_statfs {
 /* ---- vfs -> character driver. minor = device number within the driver. */
 enum cdev_request {
     CDEV_OPEN = CDEV_RQ_BASE, /* w0 minor, w1 open flags -> 0 or errno */
-    CDEV_CLOSE,         /* w0 minor */
-    CDEV_READ,          /* w0 minor, w1 id, w2 grant(write), w3 len, w4 flags -> bytes */
-                        /*   or CDEV_SUSPENDED: the result comes later as a status */
-    CDEV_WRITE,         /* w0 minor, w1 id, w2 grant(read), w3 len, w4 flags */
-    CDEV_IOCTL,         /* w0 minor, w1 id, w2 request, w3 grant(read+write), */
-                        /*   w4 arg size, w5 caller's process group, w6 the raw */
-                        /*   argument (for ioctls that take a value, e.g. TCFLSH) */
-    CDEV_CANCEL,        /* w0 minor, w1 id: -> the request's final result */
-                        /*   (-EINTR if nothing was transferred); no status follows */
-    CDEV_SELECT,        /* w0 minor, w1 ops wanted, w2 1 = tell me when ready */
-                        /*   -> ops ready now; later a CDEV_ST_SELECT status */
-    CDEV_STATUS,        /* -> w0 kind (CDEV_ST_*), w1.. fields, one item per call */
-    CDEV_MAILBOX,       /* w0 grant(read+write) of a struct cdev_mailbox, w1 its size */
-                        /*   (0: none): the requester's status items go there now */
-    CDEV_RQ_END,        /* (not a request: one past the last) */
+    CDEV_CLOSE,               /* w0 minor */
+    CDEV_READ,                /* w0 minor, w1 id, w2 grant(write), w3 len, w4 flags -> bytes */
+                              /*   or CDEV_SUSPENDED: the result comes later as a status */
+    CDEV_WRITE,               /* w0 minor, w1 id, w2 grant(read), w3 len, w4 flags */
+    CDEV_IOCTL,               /* w0 minor, w1 id, w2 request, w3 grant(read+write), */
+                              /*   w4 arg size, w5 caller's process group, w6 the raw */
+                              /*   argument (for ioctls that take a value, e.g. TCFLSH) */
+    CDEV_CANCEL,              /* w0 minor, w1 id: -> the request's final result */
+                              /*   (-EINTR if nothing was transferred); no status follows */
+    CDEV_SELECT,              /* w0 minor, w1 ops wanted, w2 1 = tell me when ready */
+                              /*   -> ops ready now; later a CDEV_ST_SELECT status */
+    CDEV_STATUS,              /* -> w0 kind (CDEV_ST_*), w1.. fields, one item per call */
+    CDEV_MAILBOX,             /* w0 grant(read+write) of a struct cdev_mailbox, w1 its size */
+                              /*   (0: none): the requester's status items go there now */
+    CDEV_RQ_END,              /* (not a request: one past the last) */
 };
 #define CDEV_REPLY (CDEV_RQ_BASE + 0xff)
-_Static_assert(CDEV_RQ_END <= CDEV_REPLY && IS_CDEV_RQ(CDEV_REPLY), "cdev types stay in the CDEV range");
+_Static_assert(CDEV_RQ_END <= CDEV_REPLY && IS_CDEV_RQ(CDEV_REPLY),
+               "cdev types stay in the CDEV range");
 #define CDEV_SUSPENDED 0x7fffffff /* in w0 of a reply: answer comes later */
 #define CDEV_NONBLOCK 1           /* flags: O_NONBLOCK semantics */
 #define SEL_RD 1
@@ -131,23 +132,24 @@ struct cdev_mailbox {
 /* ---- pm -> vfs */
 enum vfs_pm_request {
     VFS_PM_FORK = VFS_PM_RQ_BASE, /* w0 parent ep, w1 child ep, w2 child pid */
-    VFS_PM_EXIT,          /* w0 ep: close everything */
-    VFS_PM_EXEC,          /* w0 ep, w1 path (user address in ep), w2 grant(write), */
-                          /*   w3 len -> file size; the path is resolved as ep sees it */
-    VFS_PM_EXEC_DONE,     /* w0 ep, w1 grant(read) of the command line (argv */
-                          /*   NUL-separated), w2 its length, w3 ppid: after a */
-                          /*   successful exec: close-on-exec, and for /proc */
-    VFS_PM_CANCEL,        /* w0 ep: fail its blocked call with -EINTR -> 1 if one was */
-    VFS_PM_PULL,          /* -> w0 kind (VFS_SIG_*), w1 target, w2 signal */
-    VFS_PM_SETPGRP,       /* w0 ep, w1 process group, w2 session (for ^C) */
-    VFS_PM_SETCRED,       /* w0 ep, w1 grant(read) of its struct cred: after */
-                          /*   any change of its ids (set*id, setgroups, exec) */
-    VFS_PM_RELEASE,       /* w0 pid: a zombie was reaped; its group no longer */
-                          /*   counts for TIOCSPGRP */
-    VFS_PM_RQ_END,        /* (not a request: one past the last) */
+    VFS_PM_EXIT,                  /* w0 ep: close everything */
+    VFS_PM_EXEC,                  /* w0 ep, w1 path (user address in ep), w2 grant(write), */
+                                  /*   w3 len -> file size; the path is resolved as ep sees it */
+    VFS_PM_EXEC_DONE,             /* w0 ep, w1 grant(read) of the command line (argv */
+                                  /*   NUL-separated), w2 its length, w3 ppid: after a */
+                                  /*   successful exec: close-on-exec, and for /proc */
+    VFS_PM_CANCEL,                /* w0 ep: fail its blocked call with -EINTR -> 1 if one was */
+    VFS_PM_PULL,                  /* -> w0 kind (VFS_SIG_*), w1 target, w2 signal */
+    VFS_PM_SETPGRP,               /* w0 ep, w1 process group, w2 session (for ^C) */
+    VFS_PM_SETCRED,               /* w0 ep, w1 grant(read) of its struct cred: after */
+                                  /*   any change of its ids (set*id, setgroups, exec) */
+    VFS_PM_RELEASE,               /* w0 pid: a zombie was reaped; its group no longer */
+                                  /*   counts for TIOCSPGRP */
+    VFS_PM_RQ_END,                /* (not a request: one past the last) */
 };
 #define VFS_PM_REPLY (VFS_PM_RQ_BASE + 0xff)
-_Static_assert(VFS_PM_RQ_END <= VFS_PM_REPLY && IS_VFS_PM_RQ(VFS_PM_REPLY), "vfs-pm types stay in the VFS_PM range");
+_Static_assert(VFS_PM_RQ_END <= VFS_PM_REPLY && IS_VFS_PM_RQ(VFS_PM_REPLY),
+               "vfs-pm types stay in the VFS_PM range");
 #define VFS_SIG_NONE 0
 #define VFS_SIG_PROC 1 /* w1 = endpoint (e.g. SIGPIPE) */
 #define VFS_SIG_PGRP 2 /* w1 = process group (e.g. SIGINT from the terminal) */

@@ -16,8 +16,8 @@
 #include <samsara/ipc.h>
 
 #define GRANT_VALID (1u << 0)
-#define GRANT_READ (1u << 1)  /* grantee may copy from the range */
-#define GRANT_WRITE (1u << 2) /* grantee may copy into the range */
+#define GRANT_READ (1u << 1)     /* grantee may copy from the range */
+#define GRANT_WRITE (1u << 2)    /* grantee may copy into the range */
 #define GRANT_INDIRECT (1u << 3) /* the range is part of another grant */
 
 #define GRANT_MAX_ENTRIES 4096
@@ -28,9 +28,9 @@ typedef int32_t grant_id_t;
 
 struct grant {
     uint32_t flags;
-    endpoint_t grantee;       /* exact endpoint, generation included */
-    uint64_t addr;            /* start in the granter's address space; */
-                              /* GRANT_INDIRECT: offset in the inner grant */
+    endpoint_t grantee; /* exact endpoint, generation included */
+    uint64_t addr;      /* start in the granter's address space; */
+                        /* GRANT_INDIRECT: offset in the inner grant */
     uint64_t len;
     endpoint_t inner_granter; /* GRANT_INDIRECT only: whose grant, */
     grant_id_t inner_id;      /* and which one */

@@ -15,16 +15,16 @@
 
 typedef int32_t endpoint_t;
 
-#define NR_SLOTS 128            /* process table size */
-#define ANY ((endpoint_t)-1)    /* receive: from anyone */
-#define SYSTEM ((endpoint_t)-2) /* source of kernel notifications */
+#define NR_SLOTS 128              /* process table size */
+#define ANY ((endpoint_t)-1)      /* receive: from anyone */
+#define SYSTEM ((endpoint_t)-2)   /* source of kernel notifications */
 #define HARDWARE ((endpoint_t)-3) /* source of IRQ notifications */
-#define SELF ((endpoint_t)-4)   /* the caller itself (kernel calls) */
+#define SELF ((endpoint_t)-4)     /* the caller itself (kernel calls) */
 #define NONE ((endpoint_t)-5)
 
 #define EP_SLOT(ep) ((int)((ep) % NR_SLOTS))
 #define EP_GEN(ep) ((int)((ep) / NR_SLOTS))
-#define EP_MAKE(gen, slot) ((endpoint_t)((gen) * NR_SLOTS + (slot)))
+#define EP_MAKE(gen, slot) ((endpoint_t)((gen)*NR_SLOTS + (slot)))
 #define EP_MAX_GEN 1000000
 
 typedef struct message {
@@ -43,7 +43,7 @@ _Static_assert(sizeof(message_t) == 64, "messages are 64 bytes");
 _Static_assert(IS_KERNEL_RQ(MSG_NOTIFY), "MSG_NOTIFY stays in the KERNEL range");
 /* From SYSTEM: u.w[0] holds the reasons as bits. */
 #define NOTIFY_ALARM (1u << 0)
-#define NOTIFY_CHILD (1u << 1) /* a child died: reap it with KC_PROC_REAP */
+#define NOTIFY_CHILD (1u << 1)  /* a child died: reap it with KC_PROC_REAP */
 #define NOTIFY_DENIED (1u << 2) /* (root) a process crossed the denial threshold */
 /* From HARDWARE: u.w[0] holds the bitmap of pending IRQs. */
 

@@ -18,66 +18,67 @@
  * is what manifests call it (lib/manifest), do_name the kernel's handler
  * (kernel/kcall.c). A new call is one line here and its handler.
  */
-#define KCALLS(X)                                                                        \
-    /* IPC */                                                                           \
-    X(SEND, send)                   /* (dst, msg*): block until delivered */            \
-    X(RECEIVE, receive)             /* (src|ANY, msg*, flags) */                        \
-    X(SENDREC, sendrec)             /* (dst, msg*, ticks): send, then receive the */    \
-                                    /* reply into msg; ticks > 0 bounds the wait */     \
-                                    /* (E_TIMEDOUT, the call withdrawn) */              \
-    X(NOTIFY, notify)               /* (dst): set a pending bit, never blocks */        \
-    X(SENDNB, sendnb)               /* (dst, msg*): deliver only if dst is waiting */   \
-    /* kernel calls */                                                                  \
-    X(LOG, log)                     /* (str*, len): write to the kernel log */          \
-    X(UPTIME, uptime)               /* (): ticks since boot */                          \
-    X(TSC, tsc)                     /* (): the time-stamp counter */                    \
-    X(EXIT, exit)                   /* (code): terminate the caller */                  \
-    X(ALARM, alarm)                 /* (ticks): notify from SYSTEM after ticks; 0 */    \
-                                    /* cancels */                                       \
-    X(IOPORT, ioport)               /* (op, port, value): in/out on an allowed port */  \
-    X(IRQCTL, irqctl)               /* (op, irq): enable/disable/ack an allowed IRQ */  \
-    X(MAPPHYS, mapphys)             /* (phys, len, vaddr): map an allowed range */      \
-    X(DMAALLOC, dmaalloc)           /* (len, vaddr, phys*): contiguous zeroed memory */ \
-    X(SETGRANT, setgrant)           /* (table*, count): the caller's grant table */     \
-    X(SAFECOPY_FROM, safecopy_from) /* (granter, grant, offset, addr, len) */           \
-    X(SAFECOPY_TO, safecopy_to)     /* (granter, grant, offset, addr, len) */           \
-    X(PROC_CREATE, proc_create)     /* (parent, name*): a new empty, stopped process */ \
-    X(PROC_START, proc_start)       /* (ep, rip, rsp, arg, prio): run it; it starts */  \
-                                    /* with rdi = arg, rsi = its endpoint, rdx = its */ \
-                                    /* parent; rip = 0 resumes it as it is */           \
-    X(PROC_KILL, proc_kill)         /* (ep) */                                          \
-    X(PROC_INFO, proc_info)         /* (ep|SELF, info*) */                              \
-    X(PROC_REAP, proc_reap)         /* (death_info*): collect one dead child */         \
-    X(MEM_MAP, mem_map)             /* (ep, vaddr, len, prot, src*, srclen): zeroed */  \
-                                    /* memory in ep, its start filled from src */       \
-    X(MEM_UNMAP, mem_unmap)         /* (ep, vaddr, len) */                              \
-    X(VCOPY, vcopy)                 /* (src_ep, src, dst_ep, dst, len) */               \
-    X(PRIV_SET, priv_set)           /* (ep, priv*): root only */                        \
-    X(TRACE_READ, trace_read)       /* (first_seq, buf*, max): the denial trace */      \
-    X(SYSINFO, sysinfo)             /* (sysinfo*) */                                    \
-    X(SELFCHECK, selfcheck)         /* (): kernel invariants: 0, or -1 run queues, */   \
-                                    /* -2 sender queues, -3 frame counts */             \
-    X(PROC_FORK, proc_fork)         /* (ep): a stopped copy of ep (memory, registers */ \
-                                    /* with rax = 0, FPU, privileges); the caller is */ \
-                                    /* its parent */                                    \
-    X(PROC_REGS, proc_regs)         /* (ep, REGS_GET|REGS_SET|..., user_regs*) */       \
-    X(LINUX_SERVERS, linux_servers) /* (pm, vfs): who serves Linux calls; root only */  \
-    X(MEM_PROTECT, mem_protect)     /* (ep, vaddr, len, prot): change mapped pages; */  \
-                                    /* prot 0: mapped but unreachable (PROT_NONE) */    \
-    X(PROC_NAME, proc_name)         /* (ep|SELF, name*): the name log lines use */ \
-    X(SAFECOPY_VEC, safecopy_vec)   /* (GRANT_READ|GRANT_WRITE, piece*, count <= 16): */\
+#define KCALLS(X)                                                                                  \
+    /* IPC */                                                                                      \
+    X(SEND, send)       /* (dst, msg*): block until delivered */                                   \
+    X(RECEIVE, receive) /* (src|ANY, msg*, flags) */                                               \
+    X(SENDREC, sendrec) /* (dst, msg*, ticks): send, then receive the */                           \
+                        /* reply into msg; ticks > 0 bounds the wait */                            \
+                        /* (E_TIMEDOUT, the call withdrawn) */                                     \
+    X(NOTIFY, notify)   /* (dst): set a pending bit, never blocks */                               \
+    X(SENDNB, sendnb)   /* (dst, msg*): deliver only if dst is waiting */                          \
+    /* kernel calls */                                                                             \
+    X(LOG, log)                     /* (str*, len): write to the kernel log */                     \
+    X(UPTIME, uptime)               /* (): ticks since boot */                                     \
+    X(TSC, tsc)                     /* (): the time-stamp counter */                               \
+    X(EXIT, exit)                   /* (code): terminate the caller */                             \
+    X(ALARM, alarm)                 /* (ticks): notify from SYSTEM after ticks; 0 */               \
+                                    /* cancels */                                                  \
+    X(IOPORT, ioport)               /* (op, port, value): in/out on an allowed port */             \
+    X(IRQCTL, irqctl)               /* (op, irq): enable/disable/ack an allowed IRQ */             \
+    X(MAPPHYS, mapphys)             /* (phys, len, vaddr): map an allowed range */                 \
+    X(DMAALLOC, dmaalloc)           /* (len, vaddr, phys*): contiguous zeroed memory */            \
+    X(SETGRANT, setgrant)           /* (table*, count): the caller's grant table */                \
+    X(SAFECOPY_FROM, safecopy_from) /* (granter, grant, offset, addr, len) */                      \
+    X(SAFECOPY_TO, safecopy_to)     /* (granter, grant, offset, addr, len) */                      \
+    X(PROC_CREATE, proc_create)     /* (parent, name*): a new empty, stopped process */            \
+    X(PROC_START, proc_start)       /* (ep, rip, rsp, arg, prio): run it; it starts */             \
+                                    /* with rdi = arg, rsi = its endpoint, rdx = its */            \
+                                    /* parent; rip = 0 resumes it as it is */                      \
+    X(PROC_KILL, proc_kill)         /* (ep) */                                                     \
+    X(PROC_INFO, proc_info)         /* (ep|SELF, info*) */                                         \
+    X(PROC_REAP, proc_reap)         /* (death_info*): collect one dead child */                    \
+    X(MEM_MAP, mem_map)             /* (ep, vaddr, len, prot, src*, srclen): zeroed */             \
+                                    /* memory in ep, its start filled from src */                  \
+    X(MEM_UNMAP, mem_unmap)         /* (ep, vaddr, len) */                                         \
+    X(VCOPY, vcopy)                 /* (src_ep, src, dst_ep, dst, len) */                          \
+    X(PRIV_SET, priv_set)           /* (ep, priv*): root only */                                   \
+    X(TRACE_READ, trace_read)       /* (first_seq, buf*, max): the denial trace */                 \
+    X(SYSINFO, sysinfo)             /* (sysinfo*) */                                               \
+    X(SELFCHECK, selfcheck)         /* (): kernel invariants: 0, or -1 run queues, */              \
+                                    /* -2 sender queues, -3 frame counts */                        \
+    X(PROC_FORK, proc_fork)         /* (ep): a stopped copy of ep (memory, registers */            \
+                                    /* with rax = 0, FPU, privileges); the caller is */            \
+                                    /* its parent */                                               \
+    X(PROC_REGS, proc_regs)         /* (ep, REGS_GET|REGS_SET|..., user_regs*) */                  \
+    X(LINUX_SERVERS, linux_servers) /* (pm, vfs): who serves Linux calls; root only */             \
+    X(MEM_PROTECT, mem_protect)     /* (ep, vaddr, len, prot): change mapped pages; */             \
+                                    /* prot 0: mapped but unreachable (PROT_NONE) */               \
+    X(PROC_NAME, proc_name)         /* (ep|SELF, name*): the name log lines use */                 \
+    X(SAFECOPY_VEC, safecopy_vec)   /* (GRANT_READ|GRANT_WRITE, piece*, count <= 16): */           \
                                     /* all pieces checked before a byte moves; total */
 
 enum kcall_number {
 #define KC_NUMBER(NAME, name) KC_##NAME,
     KCALLS(KC_NUMBER)
 #undef KC_NUMBER
-    NR_KCALLS
+        NR_KCALLS
 };
 
 #define KC_BIT(n) (1ull << (n))
-#define KC_IPC_MASK (KC_BIT(KC_SEND) | KC_BIT(KC_RECEIVE) | KC_BIT(KC_SENDREC) | \
-                     KC_BIT(KC_NOTIFY) | KC_BIT(KC_SENDNB))
+#define KC_IPC_MASK                                                                                \
+    (KC_BIT(KC_SEND) | KC_BIT(KC_RECEIVE) | KC_BIT(KC_SENDREC) | KC_BIT(KC_NOTIFY) |               \
+     KC_BIT(KC_SENDNB))
 
 /* KC_IOPORT ops */
 #define IO_IN8 0

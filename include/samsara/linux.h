@@ -18,7 +18,8 @@
 /* The KERNEL range of samsara/msgtypes.h */
 #define MSG_LINUX_CALL (KERNEL_RQ_BASE + 0x43)
 #define MSG_LINUX_REPLY (KERNEL_RQ_BASE + 0x52)
-_Static_assert(IS_KERNEL_RQ(MSG_LINUX_CALL) && IS_KERNEL_RQ(MSG_LINUX_REPLY), "Linux-call types stay in the KERNEL range");
+_Static_assert(IS_KERNEL_RQ(MSG_LINUX_CALL) && IS_KERNEL_RQ(MSG_LINUX_REPLY),
+               "Linux-call types stay in the KERNEL range");
 
 /* KC_PROC_REGS: a user process's registers, as pm reads and sets them. */
 struct user_regs {

@@ -14,8 +14,8 @@
 #define MANIFEST_ARGS_MAX 64
 #define MANIFEST_IPC_MAX 16
 #define MANIFEST_PCI_MAX 8
-#define MANIFEST_MODULES_MAX 4  /* data modules a service may borrow from rs */
-#define MANIFEST_MODULE_MAX 32  /* a module name with its NUL (ROOT_MODULE's field) */
+#define MANIFEST_MODULES_MAX 4 /* data modules a service may borrow from rs */
+#define MANIFEST_MODULE_MAX 32 /* a module name with its NUL (ROOT_MODULE's field) */
 #define MANIFEST_PATH_MAX 64
 
 enum manifest_restart {
@@ -25,27 +25,33 @@ enum manifest_restart {
 };
 
 struct manifest {
-    char label[MANIFEST_LABEL_MAX];     /* unique name; also the boot module to run */
-    char program[MANIFEST_LABEL_MAX];   /* boot module name of the program (default: label) */
-    char args[MANIFEST_ARGS_MAX];       /* its argument string */
-    int priority;                       /* 0 (highest) .. 7 */
-    uint64_t kcalls;                    /* kernel-call mask (KC_BIT) */
-    uint32_t flags;                     /* PRIV_IPC_ALL, PRIV_USERS (never PRIV_ROOT) */
+    char label[MANIFEST_LABEL_MAX];   /* unique name; also the boot module to run */
+    char program[MANIFEST_LABEL_MAX]; /* boot module name of the program (default: label) */
+    char args[MANIFEST_ARGS_MAX];     /* its argument string */
+    int priority;                     /* 0 (highest) .. 7 */
+    uint64_t kcalls;                  /* kernel-call mask (KC_BIT) */
+    uint32_t flags;                   /* PRIV_IPC_ALL, PRIV_USERS (never PRIV_ROOT) */
     char ipc[MANIFEST_IPC_MAX][MANIFEST_LABEL_MAX]; /* labels it may send to */
     int nr_ipc;
     uint32_t nr_io, nr_mem;
-    struct { uint32_t base, len; } io[PRIV_MAX_IO];
-    struct { uint64_t base, len; } mem[PRIV_MAX_MEM];
-    uint32_t irqs;                      /* bit n: IRQ n */
-    struct { uint16_t vendor, device; } pci[MANIFEST_PCI_MAX];
+    struct {
+        uint32_t base, len;
+    } io[PRIV_MAX_IO];
+    struct {
+        uint64_t base, len;
+    } mem[PRIV_MAX_MEM];
+    uint32_t irqs; /* bit n: IRQ n */
+    struct {
+        uint16_t vendor, device;
+    } pci[MANIFEST_PCI_MAX];
     int nr_pci;
-    uint64_t max_pages;                 /* memory limit in 4 KiB pages */
-    uint32_t heartbeat_ms;              /* 0: no heartbeats */
+    uint64_t max_pages;    /* memory limit in 4 KiB pages */
+    uint32_t heartbeat_ms; /* 0: no heartbeats */
     enum manifest_restart restart;
-    uint32_t restart_limit;             /* restarts before it stays down; 0: no limit */
-    uint32_t denial_limit;              /* privilege denials that count as a failure; 0: off */
-    int may_manage;                     /* may spawn helpers and send administrator requests */
-    char policy[MANIFEST_PATH_MAX];     /* optional policy script (run by the shell) */
+    uint32_t restart_limit;         /* restarts before it stays down; 0: no limit */
+    uint32_t denial_limit;          /* privilege denials that count as a failure; 0: off */
+    int may_manage;                 /* may spawn helpers and send administrator requests */
+    char policy[MANIFEST_PATH_MAX]; /* optional policy script (run by the shell) */
     char modules[MANIFEST_MODULES_MAX][MANIFEST_MODULE_MAX]; /* boot data modules it may borrow */
     int nr_modules;
 };

@@ -71,7 +71,8 @@
  * starts at or after its end, so no two ranges overlap.
  */
 #define MSG_BASE_AFTER(a, b) ((a) % MSG_RANGE_SIZE == 0 && (a) >= (b) + MSG_RANGE_SIZE)
-_Static_assert(BDEV_RQ_BASE % MSG_RANGE_SIZE == 0 && BDEV_RQ_BASE > 0, "ranges start at 0x100 multiples");
+_Static_assert(BDEV_RQ_BASE % MSG_RANGE_SIZE == 0 && BDEV_RQ_BASE > 0,
+               "ranges start at 0x100 multiples");
 _Static_assert(MSG_BASE_AFTER(CDEV_RQ_BASE, BDEV_RQ_BASE), "CDEV overlaps BDEV");
 _Static_assert(MSG_BASE_AFTER(DS_RQ_BASE, CDEV_RQ_BASE), "DS overlaps CDEV");
 _Static_assert(MSG_BASE_AFTER(FS_RQ_BASE, DS_RQ_BASE), "FS overlaps DS");
@@ -97,7 +98,8 @@ _Static_assert(TEST_RQ_BASE + MSG_RANGE_SIZE - 1 <= 0x7fffffff, "types are posit
 #define TEST_OTHER_GO (TEST_RQ_BASE + 0x12)     /* rstest -> rsother: make your requests now */
 #define TEST_BENCH_STOP (TEST_RQ_BASE + 0x20)   /* kbench -> its partner: exit */
 #define TEST_BENCH_ECHO (TEST_RQ_BASE + 0x21)   /* kbench -> its partner: answer at once */
-#define TEST_BENCH_SLEEP (TEST_RQ_BASE + 0x22)  /* kbench -> its partner: answer, then sleep w0 ticks */
+#define TEST_BENCH_SLEEP                                                                           \
+    (TEST_RQ_BASE + 0x22) /* kbench -> its partner: answer, then sleep w0 ticks */
 #define TEST_RQ_LAST TEST_BENCH_SLEEP
 _Static_assert(IS_TEST_RQ(TEST_RQ_LAST), "test types stay in the TEST range");
 

@@ -18,13 +18,17 @@
 
 struct priv {
     uint32_t flags;
-    uint32_t irqs;                     /* bit n: may own IRQ n */
-    uint64_t kcalls;                   /* bit n: may make kernel call n */
-    uint64_t ipc_to[NR_SLOTS / 64];    /* bit n: may send/notify slot n */
+    uint32_t irqs;                  /* bit n: may own IRQ n */
+    uint64_t kcalls;                /* bit n: may make kernel call n */
+    uint64_t ipc_to[NR_SLOTS / 64]; /* bit n: may send/notify slot n */
     uint32_t nr_io, nr_mem;
-    struct { uint32_t base, len; } io[PRIV_MAX_IO];   /* I/O ports */
-    struct { uint64_t base, len; } mem[PRIV_MAX_MEM]; /* physical ranges */
-    uint64_t max_pages;                /* memory limit, 0 = none */
+    struct {
+        uint32_t base, len;
+    } io[PRIV_MAX_IO]; /* I/O ports */
+    struct {
+        uint64_t base, len;
+    } mem[PRIV_MAX_MEM]; /* physical ranges */
+    uint64_t max_pages;  /* memory limit, 0 = none */
 };
 
 #endif

@@ -14,16 +14,16 @@
 #define PS_RUNNABLE 0
 #define PS_SENDING (1u << 0)
 #define PS_RECEIVING (1u << 1)
-#define PS_STOPPED (1u << 2)  /* created, not yet started */
-#define PS_ZOMBIE (1u << 3)   /* dead, waiting to be reaped */
+#define PS_STOPPED (1u << 2) /* created, not yet started */
+#define PS_ZOMBIE (1u << 3)  /* dead, waiting to be reaped */
 
 struct proc_info {
     endpoint_t ep, parent;
     uint32_t state, priority;
     char name[PROC_NAME_LEN];
-    uint64_t denied;     /* operations refused for lack of privilege */
-    uint64_t pages;      /* user pages owned */
-    uint64_t ticks;      /* CPU time in clock ticks */
+    uint64_t denied; /* operations refused for lack of privilege */
+    uint64_t pages;  /* user pages owned */
+    uint64_t ticks;  /* CPU time in clock ticks */
 };
 
 /* death_info.cause */
@@ -45,9 +45,9 @@ struct death_info {
 #define MODULES_VADDR 0x0000100000001000ull  /* root: module images, read-only */
 
 struct boot_module {
-    char name[32];     /* first word of the module's command line, basename */
-    char args[64];     /* rest of the command line */
-    uint64_t vaddr;    /* where root sees the image */
+    char name[32];  /* first word of the module's command line, basename */
+    char args[64];  /* rest of the command line */
+    uint64_t vaddr; /* where root sees the image */
     uint64_t size;
 };
 
@@ -64,7 +64,7 @@ struct trace_entry {
     uint64_t ticks;
     endpoint_t ep;
     int32_t err;
-    uint32_t op;       /* kernel call number */
+    uint32_t op; /* kernel call number */
     uint32_t pad;
     uint64_t args[3];
 };

@@ -14,11 +14,13 @@
 #define ROOT_EP EP_MAKE(1, 0) /* root is the first process ever created */
 
 /* The ROOT range of samsara/msgtypes.h */
-#define ROOT_SPAWN (ROOT_RQ_BASE + 0x50)  /* request: u.b = struct root_spawn; reply type = ep or error */
+#define ROOT_SPAWN                                                                                 \
+    (ROOT_RQ_BASE + 0x50) /* request: u.b = struct root_spawn; reply type = ep or error */
 #define ROOT_LOOKUP (ROOT_RQ_BASE + 0x4b) /* request: u.b = label (NUL-terminated, < 16); */
-                                          /* reply type = endpoint of that running service or -E_SRCH */
-#define ROOT_MODULE (ROOT_RQ_BASE + 0x4d) /* request: u.b = boot module name; reply type = grant id */
-                                          /* (read access for the caller), u.w[1] = size; or -E_SRCH */
+/* reply type = endpoint of that running service or -E_SRCH */
+#define ROOT_MODULE                                                                                \
+    (ROOT_RQ_BASE + 0x4d) /* request: u.b = boot module name; reply type = grant id */
+                          /* (read access for the caller), u.w[1] = size; or -E_SRCH */
 
 struct root_spawn {
     char module[12];  /* boot module name, e.g. "ktest" */
@@ -41,8 +43,9 @@ _Static_assert(sizeof(struct root_spawn) <= 56, "fits a message");
  */
 #define ROOT_READY (ROOT_RQ_BASE + 0x44)
 #define ROOT_SERVICE (ROOT_RQ_BASE + 0x56)
-#define ROOT_COMPLAIN (ROOT_RQ_BASE + 0x43) /* u.b = label of a service that misbehaves; only from a */
-                                            /* service whose manifest names it under `ipc` */
+#define ROOT_COMPLAIN                                                                              \
+    (ROOT_RQ_BASE + 0x43) /* u.b = label of a service that misbehaves; only from a */
+                          /* service whose manifest names it under `ipc` */
 /*
  * A planned stop (`service restart`, `service update`): rs asks the service
  * to save its state (ROOT_SAVE, sent without blocking; a service that is not
@@ -53,8 +56,16 @@ _Static_assert(sizeof(struct root_spawn) <= 56, "fits a message");
 #define ROOT_SAVED (ROOT_RQ_BASE + 0x42)
 _Static_assert(IS_ROOT_RQ(ROOT_SERVICE), "root types stay in the ROOT range");
 #define SAVE_MS 100
-enum { SVC_KILL = 1, SVC_RESTART, SVC_DOWN, SVC_UP, SVC_STATS, SVC_LOG, SVC_LIST,
-       SVC_UPDATE /* only through /dev/service: the program comes as written bytes */ };
+enum {
+    SVC_KILL = 1,
+    SVC_RESTART,
+    SVC_DOWN,
+    SVC_UP,
+    SVC_STATS,
+    SVC_LOG,
+    SVC_LIST,
+    SVC_UPDATE /* only through /dev/service: the program comes as written bytes */
+};
 /* SVC_LOG, SVC_LIST: u.w[1] = line number; reply type = its length (0: no more), u.b = text */
 /*
  * SVC_FORCE in u.w[0] (with SVC_KILL, SVC_RESTART, SVC_DOWN): also a service
@@ -63,6 +74,5 @@ enum { SVC_KILL = 1, SVC_RESTART, SVC_DOWN, SVC_UP, SVC_STATS, SVC_LOG, SVC_LIST
  */
 #define SVC_FORCE 0x100
 enum { SVC_STATE_UP = 1, SVC_STATE_RESTARTING, SVC_STATE_DOWN };
-
 
 #endif

@@ -184,9 +184,8 @@ static void transfer(const message_t *m)
     if (res == 0 && pending_find(0, r.id) >= 0)
         res = -LX_EINVAL; /* that id is still waiting (anyone's: chardriver_done goes by id) */
     /* Keep room for every DONE this request could produce (status.c). */
-    if (res == 0 &&
-        (npending >= CHARDRIVER_PENDING_MAX ||
-         npending + chardriver_done_queued() >= CHARDRIVER_STATUS_MAX))
+    if (res == 0 && (npending >= CHARDRIVER_PENDING_MAX ||
+                     npending + chardriver_done_queued() >= CHARDRIVER_STATUS_MAX))
         res = -LX_EAGAIN;
     if (res == 0) {
         inflight.active = 1;

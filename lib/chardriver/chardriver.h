@@ -52,13 +52,13 @@
 struct chardriver_req {
     endpoint_t source; /* the requester: granter of `grant` */
     int minor;
-    uint64_t id;       /* the requester's id for a later CDEV_ST_DONE */
-    grant_id_t grant;  /* read/write: the data; ioctl: the argument */
-    uint64_t size;     /* read/write: bytes; ioctl: argument size (0: none) */
-    uint32_t flags;    /* read/write: CDEV_NONBLOCK */
-    uint32_t request;  /* ioctl: the Linux request number */
-    int32_t pgrp;      /* ioctl: the caller's process group */
-    uint64_t arg;      /* ioctl: u.w[6], the raw argument (for value ioctls) */
+    uint64_t id;      /* the requester's id for a later CDEV_ST_DONE */
+    grant_id_t grant; /* read/write: the data; ioctl: the argument */
+    uint64_t size;    /* read/write: bytes; ioctl: argument size (0: none) */
+    uint32_t flags;   /* read/write: CDEV_NONBLOCK */
+    uint32_t request; /* ioctl: the Linux request number */
+    int32_t pgrp;     /* ioctl: the caller's process group */
+    uint64_t arg;     /* ioctl: u.w[6], the raw argument (for value ioctls) */
 };
 
 struct chardriver {

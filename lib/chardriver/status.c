@@ -144,7 +144,8 @@ int chardriver_set_mailbox(endpoint_t who, uint64_t grant, uint64_t size)
     if (b == MAILBOX_MAX)
         return -LX_ENOSPC;
     uint64_t tail;
-    if (sys_safecopy_from(who, (grant_id_t)grant, offsetof(struct cdev_mailbox, tail), &tail, 8) < 0 ||
+    if (sys_safecopy_from(who, (grant_id_t)grant, offsetof(struct cdev_mailbox, tail), &tail, 8) <
+            0 ||
         sys_safecopy_to(who, (grant_id_t)grant, 0, &tail, 8) < 0)
         return -LX_EFAULT; /* the grant must let us read and write the box */
     boxes[b].who = who;
@@ -155,9 +156,15 @@ int chardriver_set_mailbox(endpoint_t who, uint64_t grant, uint64_t size)
     return 0;
 }
 
-void chardriver_mailbox_room(endpoint_t who) { flush(who); }
+void chardriver_mailbox_room(endpoint_t who)
+{
+    flush(who);
+}
 
-int chardriver_done_queued(void) { return done_queued; }
+int chardriver_done_queued(void)
+{
+    return done_queued;
+}
 
 void chardriver_queue_done(endpoint_t dest, uint64_t id, int64_t result)
 {
@@ -191,9 +198,15 @@ void chardriver_status_reply(endpoint_t asker)
     ipc_sendnb(asker, &r);
 }
 
-void chardriver_signal(int32_t pgrp, int sig) { push(owner, CDEV_ST_SIGNAL, (uint64_t)pgrp, (uint64_t)sig); }
+void chardriver_signal(int32_t pgrp, int sig)
+{
+    push(owner, CDEV_ST_SIGNAL, (uint64_t)pgrp, (uint64_t)sig);
+}
 
-void chardriver_set_owner(endpoint_t who) { owner = who; }
+void chardriver_set_owner(endpoint_t who)
+{
+    owner = who;
+}
 
 /*
  * Remember that `who` wants to hear when ops become ready on minor (the

@@ -2,8 +2,8 @@
 #include "format.h"
 #include <stdint.h>
 
-static int emit_number(format_put_t put, void *ctx, uint64_t v, int base, int upper,
-                       int neg, int width, char pad, int left)
+static int emit_number(format_put_t put, void *ctx, uint64_t v, int base, int upper, int neg,
+                       int width, char pad, int left)
 {
     char tmp[24];
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
@@ -61,14 +61,14 @@ int format(format_put_t put, void *ctx, const char *fmt, va_list ap)
         case 'x':
         case 'X': {
             uint64_t v = lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned);
-            out += emit_number(put, ctx, v, *fmt == 'u' ? 10 : 16, *fmt == 'X', 0, width,
-                               pad, left);
+            out +=
+                emit_number(put, ctx, v, *fmt == 'u' ? 10 : 16, *fmt == 'X', 0, width, pad, left);
             break;
         }
         case 'p':
             put(ctx, '0'), put(ctx, 'x');
-            out += 2 + emit_number(put, ctx, (uint64_t)va_arg(ap, void *), 16, 0, 0, width,
-                                   pad, left);
+            out +=
+                2 + emit_number(put, ctx, (uint64_t)va_arg(ap, void *), 16, 0, 0, width, pad, left);
             break;
         case 's': {
             const char *s = va_arg(ap, const char *);

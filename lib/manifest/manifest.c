@@ -313,7 +313,8 @@ static int key_label(struct ctx *c, const char *key, const char *p, const char *
     if (manifest_one(c, key, p, end, &t) < 0 || manifest_a_label(c, key, &t) < 0)
         return -1;
     if (manifest_is(t, "ep"))
-        return manifest_fail(c, "label 'ep' is reserved (rs publishes endpoints in ds as ep.LABEL)");
+        return manifest_fail(c,
+                             "label 'ep' is reserved (rs publishes endpoints in ds as ep.LABEL)");
     manifest_copy(c->m->label, t);
     return 0;
 }
@@ -363,8 +364,8 @@ static int key_kcalls(struct ctx *c, const char *key, const char *p, const char 
             continue;
         }
         if (manifest_is(t, "grants")) {
-            c->m->kcalls |= KC_BIT(KC_SETGRANT) | KC_BIT(KC_SAFECOPY_FROM) | KC_BIT(KC_SAFECOPY_TO) |
-                           KC_BIT(KC_SAFECOPY_VEC);
+            c->m->kcalls |= KC_BIT(KC_SETGRANT) | KC_BIT(KC_SAFECOPY_FROM) |
+                            KC_BIT(KC_SAFECOPY_TO) | KC_BIT(KC_SAFECOPY_VEC);
             continue;
         }
         int n = 0;
@@ -586,10 +587,11 @@ static int key_modules(struct ctx *c, const char *key, const char *p, const char
                  ch == '_' || ch == '-' || ch == '.';
         }
         if (!ok)
-            return manifest_fail(c, "bad module name %t for '%s' (1-31 characters from a-z A-Z 0-9 . _ -)",
-                                 &t, key);
+            return manifest_fail(
+                c, "bad module name %t for '%s' (1-31 characters from a-z A-Z 0-9 . _ -)", &t, key);
         if (c->m->nr_modules >= MANIFEST_MODULES_MAX)
-            return manifest_fail(c, "too many modules (at most %u)", (uint64_t)MANIFEST_MODULES_MAX);
+            return manifest_fail(c, "too many modules (at most %u)",
+                                 (uint64_t)MANIFEST_MODULES_MAX);
         manifest_copy(c->m->modules[c->m->nr_modules++], t);
     }
     return any ? 0 : manifest_fail(c, "missing value for '%s'", key);

@@ -34,13 +34,15 @@ grant_id_t grant_alloc(endpoint_t grantee, const void *addr, uint64_t len, uint3
 grant_id_t grant_alloc_indirect(endpoint_t grantee, endpoint_t granter, grant_id_t id, uint64_t off,
                                 uint64_t len, uint32_t access)
 {
-    return grant_put((struct grant){GRANT_VALID | GRANT_INDIRECT | access, grantee, off, len, granter, id});
+    return grant_put(
+        (struct grant){GRANT_VALID | GRANT_INDIRECT | access, grantee, off, len, granter, id});
 }
 
 /* The memory behind one of our own valid grants (for a server that serves itself). */
 void *grant_memory(grant_id_t id, uint64_t *len)
 {
-    if (id < 0 || id >= NR_GRANTS || (table[id].flags & (GRANT_VALID | GRANT_INDIRECT)) != GRANT_VALID)
+    if (id < 0 || id >= NR_GRANTS ||
+        (table[id].flags & (GRANT_VALID | GRANT_INDIRECT)) != GRANT_VALID)
         return 0;
     *len = table[id].len;
     return (void *)table[id].addr;

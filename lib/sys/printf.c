@@ -20,7 +20,10 @@ static void put(void *ctx, char c)
         log_flush();
 }
 
-int vprintf(const char *fmt, va_list ap) { return format(put, 0, fmt, ap); }
+int vprintf(const char *fmt, va_list ap)
+{
+    return format(put, 0, fmt, ap);
+}
 
 int printf(const char *fmt, ...)
 {

@@ -13,14 +13,14 @@ static int load_segments(endpoint_t ep, const uint8_t *image)
     for (int i = 0; i < h->phnum; i++) {
         if (ph[i].type != ELF_PT_LOAD || !ph[i].memsz)
             continue;
-        int prot = PROT_R | (ph[i].flags & ELF_PF_W ? PROT_W : 0) |
-                   (ph[i].flags & ELF_PF_X ? PROT_X : 0);
+        int prot =
+            PROT_R | (ph[i].flags & ELF_PF_W ? PROT_W : 0) | (ph[i].flags & ELF_PF_X ? PROT_X : 0);
         uint64_t lead = ph[i].vaddr & 4095;
         uint64_t len = (lead + ph[i].memsz + 4095) & ~4095ull;
         if (ph[i].offset < lead)
             return -E_INVAL;
-        int r = sys_mem_map_fill(ep, ph[i].vaddr - lead, len, prot,
-                                 image + ph[i].offset - lead, ph[i].filesz + lead);
+        int r = sys_mem_map_fill(ep, ph[i].vaddr - lead, len, prot, image + ph[i].offset - lead,
+                                 ph[i].filesz + lead);
         if (r < 0)
             return r;
     }

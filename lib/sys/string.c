@@ -42,7 +42,10 @@ int strncmp(const char *a, const char *b, size_t n)
     return n ? (uint8_t)*a - (uint8_t)*b : 0;
 }
 
-int strcmp(const char *a, const char *b) { return strncmp(a, b, (size_t)-1); }
+int strcmp(const char *a, const char *b)
+{
+    return strncmp(a, b, (size_t)-1);
+}
 
 char *strncpy_s(char *d, const char *s, size_t n)
 {
@@ -66,20 +69,35 @@ uint64_t rand64(uint64_t *s)
 const char *strerror_s(int err)
 {
     switch (err < 0 ? -err : err) {
-    case 0: return "OK";
-    case E_PERM: return "E_PERM";
-    case E_SRCH: return "E_SRCH";
-    case E_CHILD: return "E_CHILD";
-    case E_AGAIN: return "E_AGAIN";
-    case E_NOMEM: return "E_NOMEM";
-    case E_FAULT: return "E_FAULT";
-    case E_BUSY: return "E_BUSY";
-    case E_INVAL: return "E_INVAL";
-    case E_RANGE: return "E_RANGE";
-    case E_DEADLK: return "E_DEADLK";
-    case E_NOSYS: return "E_NOSYS";
-    case E_DEADEP: return "E_DEADEP";
-    case E_BADGRANT: return "E_BADGRANT";
-    default: return "E_?";
+    case 0:
+        return "OK";
+    case E_PERM:
+        return "E_PERM";
+    case E_SRCH:
+        return "E_SRCH";
+    case E_CHILD:
+        return "E_CHILD";
+    case E_AGAIN:
+        return "E_AGAIN";
+    case E_NOMEM:
+        return "E_NOMEM";
+    case E_FAULT:
+        return "E_FAULT";
+    case E_BUSY:
+        return "E_BUSY";
+    case E_INVAL:
+        return "E_INVAL";
+    case E_RANGE:
+        return "E_RANGE";
+    case E_DEADLK:
+        return "E_DEADLK";
+    case E_NOSYS:
+        return "E_NOSYS";
+    case E_DEADEP:
+        return "E_DEADEP";
+    case E_BADGRANT:
+        return "E_BADGRANT";
+    default:
+        return "E_?";
     }
 }

@@ -121,7 +121,8 @@ static int may_write(const message_t *m, const char *key)
     if (ep > 0 && ep == who)
         return 0;
     char why[80];
-    snprintf_s(why, sizeof(why), "key '%s' is not the sender's (its label's service writes it)", key);
+    snprintf_s(why, sizeof(why), "key '%s' is not the sender's (its label's service writes it)",
+               key);
     service_refuse("ds", m, why);
     return -E_PERM;
 }

@@ -73,7 +73,8 @@ static int64_t set_id(struct mproc *mp, int group, uint32_t id)
     return cred_set(mp, &c);
 }
 
-/* setreuid, setregid: the saved id follows a new effective id when the real one is set or differs. */
+/* setreuid, setregid: the saved id follows a new effective id when the real one is set or differs.
+ */
 static int64_t set_re(struct mproc *mp, int group, uint32_t r, uint32_t e)
 {
     struct cred c = mp->cred;
@@ -130,20 +131,66 @@ static int64_t set_fs(struct mproc *mp, int group, uint32_t id)
     return old;
 }
 
-int64_t do_getuid(struct mproc *mp, const uint64_t *a) { (void)a; return mp->cred.ruid; }
-int64_t do_geteuid(struct mproc *mp, const uint64_t *a) { (void)a; return mp->cred.euid; }
-int64_t do_getgid(struct mproc *mp, const uint64_t *a) { (void)a; return mp->cred.rgid; }
-int64_t do_getegid(struct mproc *mp, const uint64_t *a) { (void)a; return mp->cred.egid; }
-int64_t do_setuid(struct mproc *mp, const uint64_t *a) { return set_id(mp, 0, (uint32_t)a[0]); }
-int64_t do_setgid(struct mproc *mp, const uint64_t *a) { return set_id(mp, 1, (uint32_t)a[0]); }
-int64_t do_setreuid(struct mproc *mp, const uint64_t *a) { return set_re(mp, 0, (uint32_t)a[0], (uint32_t)a[1]); }
-int64_t do_setregid(struct mproc *mp, const uint64_t *a) { return set_re(mp, 1, (uint32_t)a[0], (uint32_t)a[1]); }
-int64_t do_setresuid(struct mproc *mp, const uint64_t *a) { return set_res(mp, 0, a); }
-int64_t do_setresgid(struct mproc *mp, const uint64_t *a) { return set_res(mp, 1, a); }
-int64_t do_getresuid(struct mproc *mp, const uint64_t *a) { return get_res(mp, 0, a); }
-int64_t do_getresgid(struct mproc *mp, const uint64_t *a) { return get_res(mp, 1, a); }
-int64_t do_setfsuid(struct mproc *mp, const uint64_t *a) { return set_fs(mp, 0, (uint32_t)a[0]); }
-int64_t do_setfsgid(struct mproc *mp, const uint64_t *a) { return set_fs(mp, 1, (uint32_t)a[0]); }
+int64_t do_getuid(struct mproc *mp, const uint64_t *a)
+{
+    (void)a;
+    return mp->cred.ruid;
+}
+int64_t do_geteuid(struct mproc *mp, const uint64_t *a)
+{
+    (void)a;
+    return mp->cred.euid;
+}
+int64_t do_getgid(struct mproc *mp, const uint64_t *a)
+{
+    (void)a;
+    return mp->cred.rgid;
+}
+int64_t do_getegid(struct mproc *mp, const uint64_t *a)
+{
+    (void)a;
+    return mp->cred.egid;
+}
+int64_t do_setuid(struct mproc *mp, const uint64_t *a)
+{
+    return set_id(mp, 0, (uint32_t)a[0]);
+}
+int64_t do_setgid(struct mproc *mp, const uint64_t *a)
+{
+    return set_id(mp, 1, (uint32_t)a[0]);
+}
+int64_t do_setreuid(struct mproc *mp, const uint64_t *a)
+{
+    return set_re(mp, 0, (uint32_t)a[0], (uint32_t)a[1]);
+}
+int64_t do_setregid(struct mproc *mp, const uint64_t *a)
+{
+    return set_re(mp, 1, (uint32_t)a[0], (uint32_t)a[1]);
+}
+int64_t do_setresuid(struct mproc *mp, const uint64_t *a)
+{
+    return set_res(mp, 0, a);
+}
+int64_t do_setresgid(struct mproc *mp, const uint64_t *a)
+{
+    return set_res(mp, 1, a);
+}
+int64_t do_getresuid(struct mproc *mp, const uint64_t *a)
+{
+    return get_res(mp, 0, a);
+}
+int64_t do_getresgid(struct mproc *mp, const uint64_t *a)
+{
+    return get_res(mp, 1, a);
+}
+int64_t do_setfsuid(struct mproc *mp, const uint64_t *a)
+{
+    return set_fs(mp, 0, (uint32_t)a[0]);
+}
+int64_t do_setfsgid(struct mproc *mp, const uint64_t *a)
+{
+    return set_fs(mp, 1, (uint32_t)a[0]);
+}
 
 /* getgroups(size, list): size 0 asks for the count; a smaller list than the groups is EINVAL. */
 int64_t do_getgroups(struct mproc *mp, const uint64_t *a)

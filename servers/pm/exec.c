@@ -83,7 +83,10 @@ static uint64_t rand_state;
  * argv, NULL, envp, NULL and the auxv. ARG_MAX bounds the strings and
  * pointers, so it all fits in stack_image; stack_sp checks it anyway.
  */
-static uint64_t stack_strings(uint64_t strings_len) { return (STACK_TOP - strings_len) & ~15ull; }
+static uint64_t stack_strings(uint64_t strings_len)
+{
+    return (STACK_TOP - strings_len) & ~15ull;
+}
 
 /* rsp for the layout, or 0 if it would not fit in stack_image. */
 static uint64_t stack_sp(int64_t argc, int64_t envc, uint64_t strings_len)
@@ -109,10 +112,15 @@ static void build_stack(uint64_t sp, int64_t argc, int64_t envc, uint64_t string
         memcpy(at + (urnd - low) + 8 * i, &r, 8);
     }
     uint64_t auxv[AUXV_PAIRS][2] = {
-        {3, phdr}, {4, sizeof(elf64_phdr_t)}, {5, h->phnum}, {6, 4096}, {7, 0}, {8, 0},
-        {9, h->entry}, {11, c->ruid}, {12, c->euid}, {13, c->rgid}, {14, c->egid}, {16, 0},
-        {17, 100}, {23, (uint64_t)secure},
-        {25, urnd}, {31, ustr + execfn_off}, {0, 0},
+        {3, phdr},     {4, sizeof(elf64_phdr_t)},
+        {5, h->phnum}, {6, 4096},
+        {7, 0},        {8, 0},
+        {9, h->entry}, {11, c->ruid},
+        {12, c->euid}, {13, c->rgid},
+        {14, c->egid}, {16, 0},
+        {17, 100},     {23, (uint64_t)secure},
+        {25, urnd},    {31, ustr + execfn_off},
+        {0, 0},
     };
     uint64_t *w = (uint64_t *)(at + (sp - low));
     *w++ = (uint64_t)argc;
@@ -159,7 +167,8 @@ static int64_t load_image(struct mproc *mp, const elf64_ehdr_t *h, uint64_t sp, 
         uint64_t lo, hi;
         if (ph[i].type != ELF_PT_LOAD || !ph[i].memsz)
             continue;
-        int prot = PROT_R | (ph[i].flags & ELF_PF_W ? PROT_W : 0) | (ph[i].flags & ELF_PF_X ? PROT_X : 0);
+        int prot =
+            PROT_R | (ph[i].flags & ELF_PF_W ? PROT_W : 0) | (ph[i].flags & ELF_PF_X ? PROT_X : 0);
         elf_segment_pages(&ph[i], &lo, &hi);
         uint64_t lead = ph[i].vaddr - lo; /* = offset's page offset (elf_check) */
         r = sys_mem_map_fill(mp->ep, lo, hi - lo, prot, image + ph[i].offset - lead,
@@ -186,7 +195,8 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
     if (gr < 0)
         return -LX_ENOMEM;
     /* the reply: w0 size, w1 mode, w2 uid, w3 gid of the program file */
-    message_t file = {.type = VFS_PM_EXEC, .u.w = {(uint64_t)mp->ep, path, (uint64_t)gr, IMAGE_MAX}};
+    message_t file = {.type = VFS_PM_EXEC,
+                      .u.w = {(uint64_t)mp->ep, path, (uint64_t)gr, IMAGE_MAX}};
     int64_t size = ipc_sendrec(vfs_ep, &file) < 0 ? -LX_EIO : (int64_t)file.u.w[0];
     grant_free(gr);
     if (size < 0)
@@ -217,7 +227,8 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
         r = load_image(mp, h, sp, stack_len);
     }
     if (r < 0) {
-        printf("pm: exec of pid %d failed after its old image was gone (%ld): killed\n", mp->pid, r);
+        printf("pm: exec of pid %d failed after its old image was gone (%ld): killed\n", mp->pid,
+               r);
         mproc_exit(mp, SIGKILL);
         return SUSPEND;
     }
@@ -249,4 +260,7 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
     return 0;
 }
 
-int64_t do_execve(struct mproc *mp, const uint64_t *a) { return exec_image(mp, a[0], a[1], a[2], 0); }
+int64_t do_execve(struct mproc *mp, const uint64_t *a)
+{
+    return exec_image(mp, a[0], a[1], a[2], 0);
+}

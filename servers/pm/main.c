@@ -52,8 +52,10 @@ static int64_t unimplemented(struct mproc *mp, uint64_t nr)
     static uint64_t logged[LX_NR_MAX / 64];
     if (nr < LX_NR_MAX && !((logged[nr / 64] >> (nr % 64)) & 1)) {
         logged[nr / 64] |= 1ull << (nr % 64);
-        const char *name = nr < sizeof(syscall_names) / sizeof(syscall_names[0]) && syscall_names[nr]
-                               ? syscall_names[nr] : "?";
+        const char *name =
+            nr < sizeof(syscall_names) / sizeof(syscall_names[0]) && syscall_names[nr]
+                ? syscall_names[nr]
+                : "?";
         printf("pm: %s (pid %d) called %s (%lu), which is not implemented: -ENOSYS\n", mp->name,
                mp->pid, name, nr);
     }
@@ -90,7 +92,8 @@ static void handle_call(message_t *m)
     uint64_t nr = m->u.w[0];
     mp->call = *m;
     in_call = mp;
-    int64_t r = nr < LX_NR_MAX && pm_calls[nr] ? pm_calls[nr](mp, &m->u.w[1]) : unimplemented(mp, nr);
+    int64_t r =
+        nr < LX_NR_MAX && pm_calls[nr] ? pm_calls[nr](mp, &m->u.w[1]) : unimplemented(mp, nr);
     in_call = 0;
     if (r != SUSPEND && mp->state == M_ALIVE && mp->ep == m->source) {
         reply_to(mp, r);
@@ -203,7 +206,9 @@ static void start_init(const char *path)
 }
 
 /* rs's requests: run a program for it (a policy script), and collect exit statuses. */
-static struct { int pid, status; } results[16];
+static struct {
+    int pid, status;
+} results[16];
 static int nr_results;
 
 void report_exit(struct mproc *mp)

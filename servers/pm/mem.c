@@ -253,7 +253,8 @@ int64_t do_mprotect(struct mproc *mp, const uint64_t *a)
         region_cut(mp, addr, addr + len);
         for (int i = 0; i < MAX_REGIONS; i++) {
             struct region *r = &mp->regions[i];
-            if (!r->len || (r->start & R_MAPPED) || R_START(r) < addr || R_START(r) + r->len > addr + len)
+            if (!r->len || (r->start & R_MAPPED) || R_START(r) < addr ||
+                R_START(r) + r->len > addr + len)
                 continue;
             if (sys_mem_map(mp->ep, R_START(r), r->len, prot) < 0)
                 return -LX_ENOMEM;

@@ -16,7 +16,8 @@ static int put(struct mproc *mp, uint64_t uaddr, const void *buf, uint64_t len)
 int64_t do_uname(struct mproc *mp, const uint64_t *a)
 {
     static char u[6][65];
-    static const char *const f[6] = {"Samsara", "samsara", "0.1", "#1 multiserver", "x86_64", "(none)"};
+    static const char *const f[6] = {"Samsara",        "samsara", "0.1",
+                                     "#1 multiserver", "x86_64",  "(none)"};
     for (int i = 0; i < 6; i++)
         strncpy_s(u[i], f[i], 65);
     return put(mp, a[0], u, sizeof(u));
@@ -61,8 +62,16 @@ int64_t do_arch_prctl(struct mproc *mp, const uint64_t *a)
 }
 
 /* One thread per process: its tid is its pid; there is no clear-on-exit futex to honour. */
-int64_t do_set_tid_address(struct mproc *mp, const uint64_t *a) { (void)a; return mp->pid; }
-int64_t do_gettid(struct mproc *mp, const uint64_t *a) { (void)a; return mp->pid; }
+int64_t do_set_tid_address(struct mproc *mp, const uint64_t *a)
+{
+    (void)a;
+    return mp->pid;
+}
+int64_t do_gettid(struct mproc *mp, const uint64_t *a)
+{
+    (void)a;
+    return mp->pid;
+}
 
 /* The robust-futex list only matters when threads die; there are none. */
 int64_t do_set_robust_list(struct mproc *mp, const uint64_t *a)
@@ -71,13 +80,21 @@ int64_t do_set_robust_list(struct mproc *mp, const uint64_t *a)
     return a[1] == 24 ? 0 : -LX_EINVAL;
 }
 
-int64_t do_sched_yield(struct mproc *mp, const uint64_t *a) { (void)mp, (void)a; return 0; }
+int64_t do_sched_yield(struct mproc *mp, const uint64_t *a)
+{
+    (void)mp, (void)a;
+    return 0;
+}
 
 /*
  * No address family is supported, which musl understands: getpwnam and
  * initgroups then skip nscd and read /etc, and syslog stays quiet.
  */
-int64_t do_socket(struct mproc *mp, const uint64_t *a) { (void)mp, (void)a; return -LX_EAFNOSUPPORT; }
+int64_t do_socket(struct mproc *mp, const uint64_t *a)
+{
+    (void)mp, (void)a;
+    return -LX_EAFNOSUPPORT;
+}
 
 #define RLIMIT_DATA 2
 #define RLIMIT_STACK 3

@@ -16,15 +16,15 @@
 #include <samsara/linux.h>
 #include "sys.h"
 
-#define NR_MPROCS 96           /* Linux processes at most (fork gives EAGAIN) */
-#define PROCS_FOR_ROOT 8       /* ... of which the last free ones only for euid 0 */
+#define NR_MPROCS 96     /* Linux processes at most (fork gives EAGAIN) */
+#define PROCS_FOR_ROOT 8 /* ... of which the last free ones only for euid 0 */
 #define NSIG 65
 #define INIT_PID 1
 #define STACK_TOP 0x00007ffffffff000ull
 #define STACK_SIZE (256 * 1024)
 #define MMAP_TOP 0x00007f0000000000ull
 #define MEM_LIMIT_PAGES (256 * 256) /* 256 MiB per process */
-#define MIN_MAP_ADDR 0x10000   /* no mapping below (Linux's mmap_min_addr) */
+#define MIN_MAP_ADDR 0x10000        /* no mapping below (Linux's mmap_min_addr) */
 #define MAX_REGIONS 128
 #define USER_PRIO 5
 
@@ -52,23 +52,23 @@ struct mproc {
     endpoint_t ep;
     int pid, ppid, pgid, sid;
     char name[16];
-    int exit_status;                 /* wait4 status word, valid when zombie */
+    int exit_status; /* wait4 status word, valid when zombie */
     struct k_sigaction act[NSIG];
     uint64_t sigmask, pending;
     uint64_t brk_start, brk;
-    uint64_t rlim_as[2], rlim_data[2]; /* RLIMIT_AS, RLIMIT_DATA: soft, hard (bytes) */
+    uint64_t rlim_as[2], rlim_data[2];  /* RLIMIT_AS, RLIMIT_DATA: soft, hard (bytes) */
     struct region regions[MAX_REGIONS]; /* anonymous mappings, for accounting */
     enum mwait wait;
-    message_t call;                  /* the suspended call */
-    uint64_t wake_at;                /* W_SLEEP: tick */
-    uint64_t saved_mask;             /* W_SIGSUSPEND: mask to restore */
+    message_t call;                    /* the suspended call */
+    uint64_t wake_at;                  /* W_SLEEP: tick */
+    uint64_t saved_mask;               /* W_SIGSUSPEND: mask to restore */
     uint64_t alarm_at, alarm_interval; /* ITIMER_REAL, in ticks; 0 = off */
     uint64_t start_tick;
-    uint64_t child_ticks;            /* CPU ms of reaped children */
-    uint64_t cpu_ms;                 /* its own CPU ms, read when it exits */
-    int report;                      /* rs ran it (PM_RUN): tell rs how it ended */
-    struct cred cred;                /* its user and group ids (cred.c); vfs has a copy */
-    int recheck;                     /* signals came during another delivery (signal_check) */
+    uint64_t child_ticks; /* CPU ms of reaped children */
+    uint64_t cpu_ms;      /* its own CPU ms, read when it exits */
+    int report;           /* rs ran it (PM_RUN): tell rs how it ended */
+    struct cred cred;     /* its user and group ids (cred.c); vfs has a copy */
+    int recheck;          /* signals came during another delivery (signal_check) */
 };
 
 extern struct mproc mprocs[NR_MPROCS];

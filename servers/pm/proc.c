@@ -191,8 +191,16 @@ void check_waiters(struct mproc *parent)
     reply_to(parent, r);
 }
 
-int64_t do_getpid(struct mproc *mp, const uint64_t *a) { (void)a; return mp->pid; }
-int64_t do_getppid(struct mproc *mp, const uint64_t *a) { (void)a; return mp->ppid; }
+int64_t do_getpid(struct mproc *mp, const uint64_t *a)
+{
+    (void)a;
+    return mp->pid;
+}
+int64_t do_getppid(struct mproc *mp, const uint64_t *a)
+{
+    (void)a;
+    return mp->ppid;
+}
 
 static void tell_vfs_pgrp(struct mproc *mp)
 {
@@ -227,7 +235,11 @@ int64_t do_getpgid(struct mproc *mp, const uint64_t *a)
     return t ? t->pgid : -LX_ESRCH;
 }
 
-int64_t do_getpgrp(struct mproc *mp, const uint64_t *a) { (void)a; return mp->pgid; }
+int64_t do_getpgrp(struct mproc *mp, const uint64_t *a)
+{
+    (void)a;
+    return mp->pgid;
+}
 
 int64_t do_getsid(struct mproc *mp, const uint64_t *a)
 {

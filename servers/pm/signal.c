@@ -11,7 +11,7 @@
  */
 #include "pm.h"
 
-#define SIG_BIT(s) (1ull << ((s) - 1))
+#define SIG_BIT(s) (1ull << ((s)-1))
 #define UNBLOCKABLE (SIG_BIT(SIGKILL) | SIG_BIT(SIGSTOP))
 
 struct sigcontext_l {
@@ -21,7 +21,7 @@ struct sigcontext_l {
 };
 
 struct rt_sigframe {
-    uint64_t pretcode;                 /* the restorer: the handler returns here */
+    uint64_t pretcode; /* the restorer: the handler returns here */
     uint64_t uc_flags, uc_link;
     uint64_t ss_sp, ss_flags, ss_size; /* uc_stack */
     struct sigcontext_l mc;            /* uc_mcontext */
@@ -124,9 +124,10 @@ static void deliver(struct mproc *mp, int sig)
     f.pretcode = act->restorer;
     if (sys_proc_regs(mp->ep, REGS_FPU_GET, (struct user_regs *)fpstate) < 0)
         return;
-    f.mc = (struct sigcontext_l){u.r8, u.r9, u.r10, u.r11, u.r12, u.r13, u.r14, u.r15, u.rdi, u.rsi,
-                                 u.rbp, u.rbx, u.rdx, u.rax, u.rcx, u.rsp, u.rip, u.rflags,
-                                 0x33, 0, 0, mp->sigmask, 0, 0, {0}};
+    f.mc = (struct sigcontext_l){u.r8,        u.r9,  u.r10, u.r11,    u.r12, u.r13, u.r14,
+                                 u.r15,       u.rdi, u.rsi, u.rbp,    u.rbx, u.rdx, u.rax,
+                                 u.rcx,       u.rsp, u.rip, u.rflags, 0x33,  0,     0,
+                                 mp->sigmask, 0,     0,     {0}};
     f.uc_sigmask = mp->sigmask;
     f.si_signo = sig;
     /* below the red zone: the FPU image (16-byte aligned), then the frame (rsp+8 aligned) */
@@ -159,7 +160,8 @@ static void deliver(struct mproc *mp, int sig)
 static void deliver_pending(struct mproc *mp)
 {
     for (int sig = 1; sig < NSIG && mp->state == M_ALIVE; sig++)
-        if ((mp->pending & ~mp->sigmask & SIG_BIT(sig)) || (sig == SIGKILL && (mp->pending & SIG_BIT(sig))))
+        if ((mp->pending & ~mp->sigmask & SIG_BIT(sig)) ||
+            (sig == SIGKILL && (mp->pending & SIG_BIT(sig))))
             deliver(mp, sig);
 }
 
@@ -327,16 +329,16 @@ int64_t do_rt_sigreturn(struct mproc *mp, const uint64_t *a)
     struct rt_sigframe f;
     if (sys_proc_regs(mp->ep, REGS_GET, &u) < 0 ||
         sys_vcopy(mp->ep, u.rsp - 8, SELF, (uint64_t)&f, sizeof(f)) < 0 ||
-        (f.mc.fpstate && (sys_vcopy(mp->ep, f.mc.fpstate, SELF, (uint64_t)fpstate,
-                                    FPU_STATE_SIZE) < 0 ||
-                          sys_proc_regs(mp->ep, REGS_FPU_SET, (struct user_regs *)fpstate) < 0))) {
+        (f.mc.fpstate &&
+         (sys_vcopy(mp->ep, f.mc.fpstate, SELF, (uint64_t)fpstate, FPU_STATE_SIZE) < 0 ||
+          sys_proc_regs(mp->ep, REGS_FPU_SET, (struct user_regs *)fpstate) < 0))) {
         mproc_exit(mp, SIGSEGV);
         return SUSPEND;
     }
     struct sigcontext_l *c = &f.mc;
-    u = (struct user_regs){c->rax, c->rbx, c->rcx, c->rdx, c->rsi, c->rdi, c->rbp, c->rsp,
-                           c->r8, c->r9, c->r10, c->r11, c->r12, c->r13, c->r14, c->r15,
-                           c->rip, c->eflags, u.fs_base};
+    u = (struct user_regs){c->rax, c->rbx, c->rcx, c->rdx,    c->rsi,   c->rdi, c->rbp,
+                           c->rsp, c->r8,  c->r9,  c->r10,    c->r11,   c->r12, c->r13,
+                           c->r14, c->r15, c->rip, c->eflags, u.fs_base};
     if (sys_proc_regs(mp->ep, REGS_SET, &u) < 0) {
         mproc_exit(mp, SIGSEGV);
         return SUSPEND;

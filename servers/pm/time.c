@@ -10,7 +10,10 @@
 
 #define ALARM_MAX (1ull << 36) /* ticks (2 years): a longer wait is re-armed when this ends */
 
-static uint64_t add_sat(uint64_t a, uint64_t b) { return a > ~0ull - b ? ~0ull : a + b; }
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+    return a > ~0ull - b ? ~0ull : a + b;
+}
 
 /* sec seconds and sub units of 1/per second, rounded up to ms, saturated. */
 static uint64_t to_ms(uint64_t sec, uint64_t sub, uint64_t per)
@@ -21,7 +24,10 @@ static uint64_t to_ms(uint64_t sec, uint64_t sub, uint64_t per)
 
 static uint64_t boot_epoch; /* seconds since 1970 when the tick count was 0 */
 
-uint64_t now_ticks(void) { return sys_uptime(); }
+uint64_t now_ticks(void)
+{
+    return sys_uptime();
+}
 
 static uint8_t cmos(uint8_t reg)
 {
@@ -68,10 +74,19 @@ int64_t do_clock_gettime(struct mproc *mp, const uint64_t *a)
 {
     uint64_t now = now_ticks();
     switch (a[0]) {
-    case 0: case 5: return put_timespec(mp, a[1], boot_epoch * 1000 + now, 0); /* REALTIME */
-    case 1: case 4: case 6: case 7: return put_timespec(mp, a[1], now, 0);      /* MONOTONIC, BOOTTIME */
-    case 2: case 3: return put_timespec(mp, a[1], cpu_ms(mp), 0);               /* CPU time */
-    default: return -LX_EINVAL;
+    case 0:
+    case 5:
+        return put_timespec(mp, a[1], boot_epoch * 1000 + now, 0); /* REALTIME */
+    case 1:
+    case 4:
+    case 6:
+    case 7:
+        return put_timespec(mp, a[1], now, 0); /* MONOTONIC, BOOTTIME */
+    case 2:
+    case 3:
+        return put_timespec(mp, a[1], cpu_ms(mp), 0); /* CPU time */
+    default:
+        return -LX_EINVAL;
     }
 }
 

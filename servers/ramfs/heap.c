@@ -27,8 +27,8 @@ struct free_obj {
 
 static struct free_obj *class_free[NR_CLASSES];
 static struct free_obj *page_free;
-static uint64_t mapped; /* bytes mapped from RAMFS_HEAP_BASE */
-static uint64_t bumped; /* bytes handed out at least once */
+static uint64_t mapped;     /* bytes mapped from RAMFS_HEAP_BASE */
+static uint64_t bumped;     /* bytes handed out at least once */
 static uint64_t free_pages; /* pages on page_free */
 static int short_of_memory; /* the last attempt to map more failed (logged once) */
 

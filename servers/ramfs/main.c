@@ -25,7 +25,7 @@
 #define DEFAULT_MODULE "initramfs.cpio"
 #define PAIR_MAX (FS_NAME_MAX + 1 + RAMFS_SYMLINK_MAX + 1) /* "name NUL target [NUL]" */
 
-static endpoint_t who; /* the requester being served */
+static endpoint_t who;          /* the requester being served */
 static char client[16] = "vfs"; /* the label of the one service ramfs serves */
 static endpoint_t client_ep;    /* its endpoint, as root last said */
 static char name1[FS_NAME_MAX + 1];
@@ -389,8 +389,7 @@ int main(uint64_t argp)
     service_startup("ramfs", 0); /* ready; rs's pings and save requests: service_receive */
     for (;;) {
         message_t m;
-        if (service_receive(&m) < 0 || m.source <= 0 || m.type == MSG_NOTIFY ||
-            m.source == ROOT_EP)
+        if (service_receive(&m) < 0 || m.source <= 0 || m.type == MSG_NOTIFY || m.source == ROOT_EP)
             continue; /* nothing else from rs is for ramfs */
         who = m.source;
         message_t r = {.type = FS_REPLY};

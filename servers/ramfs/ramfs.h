@@ -46,10 +46,10 @@
 
 struct ramfs_inode {
     uint32_t ino, mode, nlink;
-    uint32_t refs;   /* references the requesters hold (see above) */
-    uint32_t parent; /* directories: the parent's inode number */
-    uint32_t nent;   /* directories: live entries, "." and ".." excluded */
-    uint32_t nslots; /* directories: slots in use, holes included */
+    uint32_t refs;     /* references the requesters hold (see above) */
+    uint32_t parent;   /* directories: the parent's inode number */
+    uint32_t nent;     /* directories: live entries, "." and ".." excluded */
+    uint32_t nslots;   /* directories: slots in use, holes included */
     uint32_t uid, gid; /* the owner, as vfs or the initramfs gave it */
     uint32_t pad;
     uint64_t size, rdev;

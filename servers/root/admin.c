@@ -74,7 +74,8 @@ static void command_update(char **word, int n, int force)
     uint64_t size;
     const char *why = 0;
     if (n != 3 || decimal(word[2], &size) < 0) {
-        say("error: update%s%s: usage: update [-f] LABEL SIZE\n", n > 1 ? " " : "", n > 1 ? word[1] : "", 0);
+        say("error: update%s%s: usage: update [-f] LABEL SIZE\n", n > 1 ? " " : "",
+            n > 1 ? word[1] : "", 0);
         return;
     }
     int r = service_update_begin(word[1], size, force, &why);
@@ -134,11 +135,13 @@ static void command(char *line)
         else if (why)
             say("error: %s %s: refused: %s\n", word[0], word[1], why);
         else
-            say(r == -E_SRCH ? "error: %s %s: no such running service\n" : "error: %s %s: refused\n",
+            say(r == -E_SRCH ? "error: %s %s: no such running service\n"
+                             : "error: %s %s: refused\n",
                 word[0], word[1], 0);
         return;
     }
-    say("error: unknown command '%s' (list, log, restart, kill, down, up, update)\n", word[0], 0, 0);
+    say("error: unknown command '%s' (list, log, restart, kill, down, up, update)\n", word[0], 0,
+        0);
 }
 
 void admin_request(message_t *m)

@@ -77,8 +77,9 @@ void pci_quiesce(const struct manifest *m, void (*say)(const char *text, void *a
             cfg_write16(bdf, 4, before & ~PCI_COMMAND_MASTER);
             uint16_t after = (uint16_t)cfg_read(bdf, 4);
             char text[64];
-            snprintf_s(text, sizeof(text), "bus mastering off: %02x:%02x.%x command 0x%04x -> 0x%04x",
-                       bdf >> 8, bdf >> 3 & 31, bdf & 7, before, after);
+            snprintf_s(text, sizeof(text),
+                       "bus mastering off: %02x:%02x.%x command 0x%04x -> 0x%04x", bdf >> 8,
+                       bdf >> 3 & 31, bdf & 7, before, after);
             say(text, arg);
         }
     }

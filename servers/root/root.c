@@ -45,8 +45,8 @@ endpoint_t start(const struct boot_module *m, const char *label, endpoint_t pare
     if (!man)
         return -E_INVAL;
     manifest_to_priv(man, &v);
-    endpoint_t ep = spawn_image((const uint8_t *)m->vaddr, m->size, m->name, parent, &v, arg,
-                                man->priority);
+    endpoint_t ep =
+        spawn_image((const uint8_t *)m->vaddr, m->size, m->name, parent, &v, arg, man->priority);
     if (ep > 0) {
         started[EP_SLOT(ep)].ep = ep;
         started[EP_SLOT(ep)].man = man;
@@ -89,8 +89,9 @@ static void report_denials(void)
     struct proc_info i;
     if (sys_sysinfo(&s) == 0 && s.trace_seq > 0 && sys_trace_read(s.trace_seq - 1, &t, 1) == 1 &&
         sys_proc_info(t.ep, &i) == 0)
-        printf("root: %s (endpoint %d) has %lu denied operations; latest: kernel call %u (%lx, %lx)\n",
-               i.name, t.ep, i.denied, t.op, t.args[0], t.args[1]);
+        printf(
+            "root: %s (endpoint %d) has %lu denied operations; latest: kernel call %u (%lx, %lx)\n",
+            i.name, t.ep, i.denied, t.op, t.args[0], t.args[1]);
     service_denials_check();
 }
 

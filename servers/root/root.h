@@ -7,7 +7,6 @@
 #include "format/format.h"
 #include "sys.h"
 
-
 int manifests_load(const struct bootinfo *boot);
 const struct manifest *manifest_for(const char *label);
 int manifest_broken(const char *label);
@@ -25,7 +24,7 @@ void service_saved(message_t *m);
 const struct manifest *service_manifest(endpoint_t ep); /* of a running service, or 0 */
 int service_is_label(const char *label);                /* a service (not a helper) has it */
 void service_refused(const message_t *m, const char *what, const char *why);
-const struct manifest *started_manifest(endpoint_t ep);  /* root.c: any process rs started */
+const struct manifest *started_manifest(endpoint_t ep);      /* root.c: any process rs started */
 int request_string(const uint8_t *b, uint64_t n, char *out); /* NUL within n bytes: copy, 0 */
 struct manifest;
 void pci_quiesce(const struct manifest *m, void (*say)(const char *text, void *arg), void *arg);
@@ -42,6 +41,7 @@ void service_update_abort(void);
 void root_dispatch(message_t *m);
 endpoint_t service_lookup(const char *label);
 endpoint_t start_service(const struct boot_module *m, const struct manifest *man);
-endpoint_t start(const struct boot_module *m, const char *label, endpoint_t parent, const char *arg);
+endpoint_t start(const struct boot_module *m, const char *label, endpoint_t parent,
+                 const char *arg);
 
 #endif

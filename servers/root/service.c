@@ -30,22 +30,28 @@
 #define TICK_MS 10 /* how often rs looks at heartbeats */
 
 enum cause { C_EXIT = 1, C_FAULT, C_KILLED, C_HUNG, C_COMPLAINT, C_DENIED, C_ADMIN, C_UPDATE };
-static const char *const cause_name[] = {"?", "exit", "exception", "killed", "heartbeat missed",
-                                         "complaint", "privilege denials", "administrator",
+static const char *const cause_name[] = {"?",
+                                         "exit",
+                                         "exception",
+                                         "killed",
+                                         "heartbeat missed",
+                                         "complaint",
+                                         "privilege denials",
+                                         "administrator",
                                          "update"};
 
 struct service {
     const struct boot_module *mod;
     const struct manifest *man;
     endpoint_t ep;
-    int state;              /* SVC_STATE_* */
-    int cause;              /* of the last failure */
+    int state; /* SVC_STATE_* */
+    int cause; /* of the last failure */
     uint64_t restarts;
-    uint64_t failed_tsc;    /* when the current failure was noticed */
+    uint64_t failed_tsc; /* when the current failure was noticed */
     uint64_t started_tick;
     uint64_t backoff_ms, retry_at;
     uint64_t pinged, answered; /* heartbeat ticks */
-    int policy_pid;         /* its policy script is deciding (pid), 0 otherwise */
+    int policy_pid;            /* its policy script is deciding (pid), 0 otherwise */
     uint64_t last_us, total_us, max_us, recovered;
     uint64_t slowest_answer_ms; /* longest wait for a heartbeat answer */
     uint64_t beats;             /* heartbeat answers (pings answered) */
@@ -69,7 +75,10 @@ static uint64_t tsc_per_us = 1;
 static struct event events[LOG_SIZE];
 static uint64_t nr_events;
 
-static uint64_t us_since(uint64_t tsc) { return (sys_tsc() - tsc) / tsc_per_us; }
+static uint64_t us_since(uint64_t tsc)
+{
+    return (sys_tsc() - tsc) / tsc_per_us;
+}
 
 /*
  * Publish s's endpoint in ds ("ep.LABEL"). ds may be waiting for rs to answer
@@ -279,7 +288,7 @@ int service_died(const struct death_info *d)
     s->ep = 0;
     s->save_until = 0;
     pci_quiesce(s->man, say_pci, s); /* before any new instance: no DMA left running */
-    if (s->restart_anyway) { /* updated or restarted by the administrator: start it now */
+    if (s->restart_anyway) {         /* updated or restarted by the administrator: start it now */
         s->restart_anyway = 0;
         s->state = SVC_STATE_RESTARTING;
         restart(s);
@@ -333,13 +342,14 @@ static void apply_policy(struct service *s)
 static int run_policy(struct service *s)
 {
     static char argv[160];
-    static const char *const reason[] = {"?", "exit", "exception", "killed", "hung",
+    static const char *const reason[] = {"?",         "exit",    "exception",     "killed", "hung",
                                          "complaint", "denials", "administrator", "update"};
     /* one word for every cause: an update that dies before it is ready has cause C_UPDATE */
     _Static_assert(sizeof(reason) == sizeof(cause_name), "a policy word for every cause");
     endpoint_t pm = service_lookup("pm");
     int n = snprintf_s(argv, sizeof(argv), "/bin/sh%c%s%c%s%c%s%c%lu", 0, s->man->policy, 0,
-                       s->mod->name, 0, reason[s->cause], 0, s->restarts) + 1;
+                       s->mod->name, 0, reason[s->cause], 0, s->restarts) +
+            1;
     grant_id_t g = pm > 0 ? grant_alloc(pm, argv, (uint64_t)n, GRANT_READ) : -1;
     message_t m = {.type = PM_RUN, .u.w = {(uint64_t)g, (uint64_t)n}};
     int r = g < 0 ? -1 : ipc_sendrec_bounded(pm, &m, PM_TIMEOUT_MS);
@@ -409,7 +419,8 @@ void service_alarm(void)
         uint32_t period = s->man ? s->man->heartbeat_ms : 0;
         if (s->state != SVC_STATE_UP || s->ep <= 0 || !period)
             continue;
-        if (now - s->answered >= 2 * (uint64_t)period && now - s->started_tick >= 2 * (uint64_t)period) {
+        if (now - s->answered >= 2 * (uint64_t)period &&
+            now - s->started_tick >= 2 * (uint64_t)period) {
             if (s->man->restart != RESTART_NEVER) {
                 fail(s, C_HUNG); /* no answer to two periods of pings */
                 continue;
@@ -658,7 +669,8 @@ int service_update_begin(const char *label, uint64_t size, int force, const char
         return -E_INVAL;
     uint64_t slot = (uint64_t)(s - services);
     uint8_t *buf = (uint8_t *)(UPDATE_BASE + slot * 2 * UPDATE_SPAN);
-    uint8_t *where = s->image.vaddr == (uint64_t)buf ? buf + UPDATE_SPAN : buf; /* not the one in use */
+    uint8_t *where =
+        s->image.vaddr == (uint64_t)buf ? buf + UPDATE_SPAN : buf; /* not the one in use */
     uint64_t len = (size + 4095) & ~4095ull;
     sys_mem_unmap(SELF, (uint64_t)where, UPDATE_SPAN);
     if (sys_mem_map(SELF, (uint64_t)where, len, PROT_R | PROT_W) < 0)

@@ -16,7 +16,10 @@
 #define F_DUPFD_CLOEXEC 1030
 #define FD_CLOEXEC 1
 
-static struct file *fget(struct vproc *p, uint64_t fd) { return fd_file(p, (int)fd); }
+static struct file *fget(struct vproc *p, uint64_t fd)
+{
+    return fd_file(p, (int)fd);
+}
 
 static int seekable(struct file *f)
 {
@@ -58,8 +61,14 @@ static int64_t positioned(struct vproc *p, const uint64_t *a, int write)
     return write ? file_write(p, f, a[1], a[2], &pos) : file_read(p, f, a[1], a[2], &pos);
 }
 
-int64_t do_pread64(struct vproc *p, const uint64_t *a) { return positioned(p, a, 0); }
-int64_t do_pwrite64(struct vproc *p, const uint64_t *a) { return positioned(p, a, 1); }
+int64_t do_pread64(struct vproc *p, const uint64_t *a)
+{
+    return positioned(p, a, 0);
+}
+int64_t do_pwrite64(struct vproc *p, const uint64_t *a)
+{
+    return positioned(p, a, 1);
+}
 
 /*
  * readv/writev: every length is checked first (EINVAL if one, or their
@@ -84,7 +93,8 @@ static int64_t vector_io(struct vproc *p, const uint64_t *a, int write)
         sum += iov[2 * i + 1];
     }
     for (uint64_t i = 0; i < count && total < MAX_RW_COUNT; i++) {
-        uint64_t len = iov[2 * i + 1] < MAX_RW_COUNT - total ? iov[2 * i + 1] : MAX_RW_COUNT - total;
+        uint64_t len =
+            iov[2 * i + 1] < MAX_RW_COUNT - total ? iov[2 * i + 1] : MAX_RW_COUNT - total;
         if (!len)
             continue;
         int64_t r = write ? file_write(p, f, iov[2 * i], len, &f->pos)
@@ -108,8 +118,14 @@ static int64_t vector_io(struct vproc *p, const uint64_t *a, int write)
     return (int64_t)total;
 }
 
-int64_t do_readv(struct vproc *p, const uint64_t *a) { return vector_io(p, a, 0); }
-int64_t do_writev(struct vproc *p, const uint64_t *a) { return vector_io(p, a, 1); }
+int64_t do_readv(struct vproc *p, const uint64_t *a)
+{
+    return vector_io(p, a, 0);
+}
+int64_t do_writev(struct vproc *p, const uint64_t *a)
+{
+    return vector_io(p, a, 1);
+}
 
 int64_t do_lseek(struct vproc *p, const uint64_t *a)
 {
@@ -204,8 +220,14 @@ static int64_t dup3_common(struct vproc *p, uint32_t oldfd, uint32_t newfd, uint
     return dup_to(p, f, (int)newfd, flags & O_CLOEXEC);
 }
 
-int64_t do_dup2(struct vproc *p, const uint64_t *a) { return dup3_common(p, a[0], a[1], 0, 1); }
-int64_t do_dup3(struct vproc *p, const uint64_t *a) { return dup3_common(p, a[0], a[1], a[2], 0); }
+int64_t do_dup2(struct vproc *p, const uint64_t *a)
+{
+    return dup3_common(p, a[0], a[1], 0, 1);
+}
+int64_t do_dup3(struct vproc *p, const uint64_t *a)
+{
+    return dup3_common(p, a[0], a[1], a[2], 0);
+}
 
 int64_t do_close(struct vproc *p, const uint64_t *a)
 {
@@ -231,8 +253,14 @@ static int64_t make_pipe(struct vproc *p, uint64_t uaddr, uint64_t flags)
     return 0;
 }
 
-int64_t do_pipe(struct vproc *p, const uint64_t *a) { return make_pipe(p, a[0], 0); }
-int64_t do_pipe2(struct vproc *p, const uint64_t *a) { return make_pipe(p, a[0], a[1]); }
+int64_t do_pipe(struct vproc *p, const uint64_t *a)
+{
+    return make_pipe(p, a[0], 0);
+}
+int64_t do_pipe2(struct vproc *p, const uint64_t *a)
+{
+    return make_pipe(p, a[0], a[1]);
+}
 
 int64_t do_getdents64(struct vproc *p, const uint64_t *a)
 {

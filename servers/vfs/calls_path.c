@@ -23,11 +23,19 @@ static int64_t stat_out(struct vproc *p, struct vnode *v, uint64_t uaddr)
     int64_t r = fs_stat(v, &st);
     if (r < 0)
         return r;
-    struct linux_stat ls = {.dev = (uint64_t)v->fs, .ino = st.ino, .nlink = st.nlink,
-                            .mode = (uint32_t)st.mode, .uid = (uint32_t)st.uid,
-                            .gid = (uint32_t)st.gid, .rdev = st.rdev, .size = (int64_t)st.size,
-                            .blksize = 4096, .blocks = (int64_t)((st.size + 511) / 512),
-                            .atime = st.atime, .mtime = st.mtime, .ctime = st.ctime};
+    struct linux_stat ls = {.dev = (uint64_t)v->fs,
+                            .ino = st.ino,
+                            .nlink = st.nlink,
+                            .mode = (uint32_t)st.mode,
+                            .uid = (uint32_t)st.uid,
+                            .gid = (uint32_t)st.gid,
+                            .rdev = st.rdev,
+                            .size = (int64_t)st.size,
+                            .blksize = 4096,
+                            .blocks = (int64_t)((st.size + 511) / 512),
+                            .atime = st.atime,
+                            .mtime = st.mtime,
+                            .ctime = st.ctime};
     return copy_out(p, uaddr, &ls, sizeof(ls));
 }
 
@@ -49,8 +57,14 @@ static int64_t stat_path(struct vproc *p, int dirfd, uint64_t upath, uint64_t us
     return res;
 }
 
-int64_t do_stat(struct vproc *p, const uint64_t *a) { return stat_path(p, AT_FDCWD, a[0], a[1], 1, 0); }
-int64_t do_lstat(struct vproc *p, const uint64_t *a) { return stat_path(p, AT_FDCWD, a[0], a[1], 0, 0); }
+int64_t do_stat(struct vproc *p, const uint64_t *a)
+{
+    return stat_path(p, AT_FDCWD, a[0], a[1], 1, 0);
+}
+int64_t do_lstat(struct vproc *p, const uint64_t *a)
+{
+    return stat_path(p, AT_FDCWD, a[0], a[1], 0, 0);
+}
 int64_t do_newfstatat(struct vproc *p, const uint64_t *a)
 {
     return stat_path(p, (int)a[0], a[1], a[2], !(a[3] & AT_SYMLINK_NOFOLLOW), a[3] & AT_EMPTY_PATH);
@@ -62,14 +76,18 @@ int64_t do_fstat(struct vproc *p, const uint64_t *a)
     if (!f)
         return -LX_EBADF;
     if (f->vn->fs == NONE) { /* a pipe */
-        struct linux_stat ls = {.mode = (uint32_t)f->vn->mode, .nlink = 1, .blksize = 4096,
-                                .uid = f->vn->uid, .gid = f->vn->gid};
+        struct linux_stat ls = {.mode = (uint32_t)f->vn->mode,
+                                .nlink = 1,
+                                .blksize = 4096,
+                                .uid = f->vn->uid,
+                                .gid = f->vn->gid};
         return copy_out(p, a[1], &ls, sizeof(ls));
     }
     return stat_out(p, f->vn, a[1]);
 }
 
-/* The access an open asks for: read for O_RDONLY, write for O_WRONLY and O_TRUNC, both for 2 and 3. */
+/* The access an open asks for: read for O_RDONLY, write for O_WRONLY and O_TRUNC, both for 2 and 3.
+ */
 static int open_wants(uint64_t flags)
 {
     static const int by_mode[4] = {MAY_READ, MAY_WRITE, MAY_READ | MAY_WRITE, MAY_READ | MAY_WRITE};
@@ -80,8 +98,8 @@ static int open_wants(uint64_t flags)
  * O_CREAT: make the file if dir allows adding names; else only an existing
  * one may be opened. *created: the file is new (its mode is not checked).
  */
-static int64_t open_create(struct vproc *p, int dirfd, uint64_t flags, uint64_t mode, struct vnode **v,
-                           int *created)
+static int64_t open_create(struct vproc *p, int dirfd, uint64_t flags, uint64_t mode,
+                           struct vnode **v, int *created)
 {
     struct vnode *dir;
     char last[FS_NAME_MAX + 1];
@@ -132,7 +150,8 @@ static int64_t do_open_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t f
         r = fs_call(v->fs, &m);
         attr_drop_setid(p, v);
     }
-    struct file *f = r >= 0 ? file_new(v, (uint32_t)flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)) : 0;
+    struct file *f =
+        r >= 0 ? file_new(v, (uint32_t)flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)) : 0;
     if (!f) {
         if (r >= 0 && type == S_IFCHR)
             dev_close(v);
@@ -145,8 +164,14 @@ static int64_t do_open_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t f
     return fd;
 }
 
-int64_t do_open(struct vproc *p, const uint64_t *a) { return do_open_at(p, AT_FDCWD, a[0], a[1], a[2]); }
-int64_t do_openat(struct vproc *p, const uint64_t *a) { return do_open_at(p, (int)a[0], a[1], a[2], a[3]); }
+int64_t do_open(struct vproc *p, const uint64_t *a)
+{
+    return do_open_at(p, AT_FDCWD, a[0], a[1], a[2]);
+}
+int64_t do_openat(struct vproc *p, const uint64_t *a)
+{
+    return do_open_at(p, (int)a[0], a[1], a[2], a[3]);
+}
 int64_t do_creat(struct vproc *p, const uint64_t *a)
 {
     return do_open_at(p, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1]);
@@ -188,9 +213,18 @@ static int64_t access_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t mo
     return r;
 }
 
-int64_t do_access(struct vproc *p, const uint64_t *a) { return access_at(p, AT_FDCWD, a[0], a[1], 0); }
-int64_t do_faccessat(struct vproc *p, const uint64_t *a) { return access_at(p, (int)a[0], a[1], a[2], 0); }
-int64_t do_faccessat2(struct vproc *p, const uint64_t *a) { return access_at(p, (int)a[0], a[1], a[2], a[3]); }
+int64_t do_access(struct vproc *p, const uint64_t *a)
+{
+    return access_at(p, AT_FDCWD, a[0], a[1], 0);
+}
+int64_t do_faccessat(struct vproc *p, const uint64_t *a)
+{
+    return access_at(p, (int)a[0], a[1], a[2], 0);
+}
+int64_t do_faccessat2(struct vproc *p, const uint64_t *a)
+{
+    return access_at(p, (int)a[0], a[1], a[2], a[3]);
+}
 
 /* 1 if name in dir is a mount point (or the root of a mounted file system). */
 static int is_mount_point(struct vnode *dir, const char *name)
@@ -240,8 +274,14 @@ int64_t do_mkdirat(struct vproc *p, const uint64_t *a)
 {
     return named_op(p, (int)a[0], a[1], FS_CREATE, S_IFDIR | (a[2] & 07777 & ~p->umask));
 }
-int64_t do_unlink(struct vproc *p, const uint64_t *a) { return named_op(p, AT_FDCWD, a[0], FS_UNLINK, 0); }
-int64_t do_rmdir(struct vproc *p, const uint64_t *a) { return named_op(p, AT_FDCWD, a[0], FS_RMDIR, 0); }
+int64_t do_unlink(struct vproc *p, const uint64_t *a)
+{
+    return named_op(p, AT_FDCWD, a[0], FS_UNLINK, 0);
+}
+int64_t do_rmdir(struct vproc *p, const uint64_t *a)
+{
+    return named_op(p, AT_FDCWD, a[0], FS_RMDIR, 0);
+}
 int64_t do_unlinkat(struct vproc *p, const uint64_t *a)
 {
     return named_op(p, (int)a[0], a[1], (a[2] & AT_REMOVEDIR) ? FS_RMDIR : FS_UNLINK, 0);
@@ -265,8 +305,14 @@ static int64_t symlink_at(struct vproc *p, uint64_t utarget, int dirfd, uint64_t
     return r < 0 ? r : 0;
 }
 
-int64_t do_symlink(struct vproc *p, const uint64_t *a) { return symlink_at(p, a[0], AT_FDCWD, a[1]); }
-int64_t do_symlinkat(struct vproc *p, const uint64_t *a) { return symlink_at(p, a[0], (int)a[1], a[2]); }
+int64_t do_symlink(struct vproc *p, const uint64_t *a)
+{
+    return symlink_at(p, a[0], AT_FDCWD, a[1]);
+}
+int64_t do_symlinkat(struct vproc *p, const uint64_t *a)
+{
+    return symlink_at(p, a[0], (int)a[1], a[2]);
+}
 
 static int64_t readlink_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t ubuf, uint64_t len)
 {
@@ -293,8 +339,14 @@ static int64_t readlink_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t 
     return r;
 }
 
-int64_t do_readlink(struct vproc *p, const uint64_t *a) { return readlink_at(p, AT_FDCWD, a[0], a[1], a[2]); }
-int64_t do_readlinkat(struct vproc *p, const uint64_t *a) { return readlink_at(p, (int)a[0], a[1], a[2], a[3]); }
+int64_t do_readlink(struct vproc *p, const uint64_t *a)
+{
+    return readlink_at(p, AT_FDCWD, a[0], a[1], a[2]);
+}
+int64_t do_readlinkat(struct vproc *p, const uint64_t *a)
+{
+    return readlink_at(p, (int)a[0], a[1], a[2], a[3]);
+}
 
 /* rename and link: two paths, one file system. */
 static int64_t two_paths(struct vproc *p, int fd1, uint64_t u1, int fd2, uint64_t u2, int type)
@@ -317,7 +369,8 @@ static int64_t two_paths(struct vproc *p, int fd1, uint64_t u1, int fd2, uint64_
             return r;
         }
         if (!(r = perm_may_create(p, d2, l2)) && !(r = perm_may_link(p, src)))
-            r = src->fs != d2->fs ? -LX_EXDEV : fs_named(FS_LINK, d2, l2, strlen(l2), src->ino, 0, 0);
+            r = src->fs != d2->fs ? -LX_EXDEV
+                                  : fs_named(FS_LINK, d2, l2, strlen(l2), src->ino, 0, 0);
         vnode_put(src);
         vnode_put(d2);
         return r < 0 ? r : 0;
@@ -350,14 +403,26 @@ static int64_t two_paths(struct vproc *p, int fd1, uint64_t u1, int fd2, uint64_
     return r < 0 ? r : 0;
 }
 
-int64_t do_rename(struct vproc *p, const uint64_t *a) { return two_paths(p, AT_FDCWD, a[0], AT_FDCWD, a[1], FS_RENAME); }
-int64_t do_renameat(struct vproc *p, const uint64_t *a) { return two_paths(p, (int)a[0], a[1], (int)a[2], a[3], FS_RENAME); }
+int64_t do_rename(struct vproc *p, const uint64_t *a)
+{
+    return two_paths(p, AT_FDCWD, a[0], AT_FDCWD, a[1], FS_RENAME);
+}
+int64_t do_renameat(struct vproc *p, const uint64_t *a)
+{
+    return two_paths(p, (int)a[0], a[1], (int)a[2], a[3], FS_RENAME);
+}
 int64_t do_renameat2(struct vproc *p, const uint64_t *a)
 {
     return a[4] ? -LX_EINVAL : two_paths(p, (int)a[0], a[1], (int)a[2], a[3], FS_RENAME);
 }
-int64_t do_link(struct vproc *p, const uint64_t *a) { return two_paths(p, AT_FDCWD, a[0], AT_FDCWD, a[1], FS_LINK); }
-int64_t do_linkat(struct vproc *p, const uint64_t *a) { return two_paths(p, (int)a[0], a[1], (int)a[2], a[3], FS_LINK); }
+int64_t do_link(struct vproc *p, const uint64_t *a)
+{
+    return two_paths(p, AT_FDCWD, a[0], AT_FDCWD, a[1], FS_LINK);
+}
+int64_t do_linkat(struct vproc *p, const uint64_t *a)
+{
+    return two_paths(p, (int)a[0], a[1], (int)a[2], a[3], FS_LINK);
+}
 
 static int64_t set_cwd(struct vproc *p, struct vnode *v)
 {
@@ -469,7 +534,8 @@ int64_t do_umask(struct vproc *p, const uint64_t *a)
     return old;
 }
 
-/* truncate (check: the path call, which needs write permission; ftruncate's descriptor is enough). */
+/* truncate (check: the path call, which needs write permission; ftruncate's descriptor is enough).
+ */
 static int64_t truncate_vnode(struct vproc *p, struct vnode *v, int64_t size, int check)
 {
     int64_t r;
@@ -525,17 +591,38 @@ static int64_t change_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t fl
     return r;
 }
 
-int64_t do_chmod(struct vproc *p, const uint64_t *a) { return change_at(p, AT_FDCWD, a[0], 0, CH_MODE, a + 1); }
-int64_t do_fchmodat(struct vproc *p, const uint64_t *a) { return change_at(p, (int)a[0], a[1], 0, CH_MODE, a + 2); }
-int64_t do_fchmod(struct vproc *p, const uint64_t *a) { return change_fd(p, (int)a[0], CH_MODE, a + 1); }
-int64_t do_chown(struct vproc *p, const uint64_t *a) { return change_at(p, AT_FDCWD, a[0], 0, CH_OWNER, a + 1); }
+int64_t do_chmod(struct vproc *p, const uint64_t *a)
+{
+    return change_at(p, AT_FDCWD, a[0], 0, CH_MODE, a + 1);
+}
+int64_t do_fchmodat(struct vproc *p, const uint64_t *a)
+{
+    return change_at(p, (int)a[0], a[1], 0, CH_MODE, a + 2);
+}
+int64_t do_fchmod(struct vproc *p, const uint64_t *a)
+{
+    return change_fd(p, (int)a[0], CH_MODE, a + 1);
+}
+int64_t do_chown(struct vproc *p, const uint64_t *a)
+{
+    return change_at(p, AT_FDCWD, a[0], 0, CH_OWNER, a + 1);
+}
 int64_t do_lchown(struct vproc *p, const uint64_t *a)
 {
     return change_at(p, AT_FDCWD, a[0], AT_SYMLINK_NOFOLLOW, CH_OWNER, a + 1);
 }
-int64_t do_fchown(struct vproc *p, const uint64_t *a) { return change_fd(p, (int)a[0], CH_OWNER, a + 1); }
-int64_t do_fchownat(struct vproc *p, const uint64_t *a) { return change_at(p, (int)a[0], a[1], a[4], CH_OWNER, a + 2); }
-int64_t do_truncate(struct vproc *p, const uint64_t *a) { return change_at(p, AT_FDCWD, a[0], 0, CH_SIZE, a + 1); }
+int64_t do_fchown(struct vproc *p, const uint64_t *a)
+{
+    return change_fd(p, (int)a[0], CH_OWNER, a + 1);
+}
+int64_t do_fchownat(struct vproc *p, const uint64_t *a)
+{
+    return change_at(p, (int)a[0], a[1], a[4], CH_OWNER, a + 2);
+}
+int64_t do_truncate(struct vproc *p, const uint64_t *a)
+{
+    return change_at(p, AT_FDCWD, a[0], 0, CH_SIZE, a + 1);
+}
 
 int64_t do_ftruncate(struct vproc *p, const uint64_t *a)
 {
@@ -580,8 +667,15 @@ int64_t do_fstatfs(struct vproc *p, const uint64_t *a)
 }
 
 /* Everything is in memory: nothing to flush. */
-int64_t do_sync(struct vproc *p, const uint64_t *a) { (void)p, (void)a; return 0; }
-int64_t do_fsync(struct vproc *p, const uint64_t *a) { return fd_file(p, (int)a[0]) ? 0 : -LX_EBADF; }
+int64_t do_sync(struct vproc *p, const uint64_t *a)
+{
+    (void)p, (void)a;
+    return 0;
+}
+int64_t do_fsync(struct vproc *p, const uint64_t *a)
+{
+    return fd_file(p, (int)a[0]) ? 0 : -LX_EBADF;
+}
 
 /*
  * utimensat(dirfd, path, times, flags): times NULL or both UTIME_NOW: now
@@ -610,6 +704,7 @@ int64_t do_utimensat(struct vproc *p, const uint64_t *a)
             return a[3] & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) ? -LX_EINVAL : 0;
     }
     if (!a[1])
-        return a[3] & ~(uint64_t)AT_SYMLINK_NOFOLLOW ? -LX_EINVAL : change_fd(p, (int)a[0], CH_TIMES, t);
+        return a[3] & ~(uint64_t)AT_SYMLINK_NOFOLLOW ? -LX_EINVAL
+                                                     : change_fd(p, (int)a[0], CH_TIMES, t);
     return change_at(p, (int)a[0], a[1], a[3], CH_TIMES, t);
 }

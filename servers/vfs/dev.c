@@ -24,9 +24,15 @@ static struct {
 } pending[NR_SLOTS];
 
 /* Request ids are unique over all drivers and requesters (docs/TTY.md). */
-uint64_t dev_new_id(void) { return next_id++; }
+uint64_t dev_new_id(void)
+{
+    return next_id++;
+}
 
-static endpoint_t dev_driver(uint64_t rdev) { return driver_endpoint(driver_for(rdev)); }
+static endpoint_t dev_driver(uint64_t rdev)
+{
+    return driver_endpoint(driver_for(rdev));
+}
 
 /* A request's buffer, granted to the driver in word w of the message (g: -1 for none). */
 struct dev_grant {
@@ -105,7 +111,8 @@ static int64_t finish(struct vproc *p, int64_t r)
         vfs_refuse(REFUSE_STATUS, pending[s].driver, "a count larger than the request's");
         r = -LX_EIO; /* the driver is wrong: nothing past what we asked for moves */
     }
-    if (r > 0 && pending[s].op == DEV_READ && copy_out(p, pending[s].uaddr, devbuf[s], (uint64_t)r) < 0)
+    if (r > 0 && pending[s].op == DEV_READ &&
+        copy_out(p, pending[s].uaddr, devbuf[s], (uint64_t)r) < 0)
         r = -LX_EFAULT;
     if (r >= 0 && pending[s].op == DEV_IOCTL && pending[s].len &&
         copy_out(p, pending[s].uaddr, devbuf[s], pending[s].len) < 0)
@@ -160,10 +167,20 @@ int64_t dev_rw(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, in
 static uint64_t ioctl_size(uint64_t req)
 {
     switch (req) {
-    case 0x5401: case 0x5402: case 0x5403: case 0x5404: return 36; /* TCGETS, TCSETS* */
-    case 0x5413: case 0x5414: return 8;                             /* TIOCGWINSZ, TIOCSWINSZ */
-    case 0x540F: case 0x5410: case 0x541B: return 4;                /* TIOCGPGRP, TIOCSPGRP, FIONREAD */
-    default: return 0;
+    case 0x5401:
+    case 0x5402:
+    case 0x5403:
+    case 0x5404:
+        return 36; /* TCGETS, TCSETS* */
+    case 0x5413:
+    case 0x5414:
+        return 8; /* TIOCGWINSZ, TIOCSWINSZ */
+    case 0x540F:
+    case 0x5410:
+    case 0x541B:
+        return 4; /* TIOCGPGRP, TIOCSPGRP, FIONREAD */
+    default:
+        return 0;
     }
 }
 

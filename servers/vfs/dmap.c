@@ -254,8 +254,14 @@ void terminal_session_ended(int sid)
 static int terminal_signal(uint64_t sig)
 {
     switch (sig) {
-    case SIGHUP: case SIGINT: case SIGQUIT: case SIGCONT: case SIGTSTP: case SIGTTIN:
-    case SIGTTOU: case SIGWINCH:
+    case SIGHUP:
+    case SIGINT:
+    case SIGQUIT:
+    case SIGCONT:
+    case SIGTSTP:
+    case SIGTTIN:
+    case SIGTTOU:
+    case SIGWINCH:
         return 1;
     default:
         return 0;
@@ -272,7 +278,8 @@ static void item(struct driver *d, const struct cdev_status_item *it)
         return;
     case CDEV_ST_DONE:
         if (!dev_done(d->ep, it->w1, (int64_t)it->w2)) {
-            snprintf_s(why, sizeof(why), "a result for request %lu, which waits for nothing", it->w1);
+            snprintf_s(why, sizeof(why), "a result for request %lu, which waits for nothing",
+                       it->w1);
             vfs_refuse(REFUSE_STATUS, d->ep, why);
         }
         return;

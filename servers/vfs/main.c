@@ -35,7 +35,6 @@ struct vproc *vproc_by_index(int i)
     return procs[i].ep ? &procs[i] : 0;
 }
 
-
 struct vproc *vproc_new(endpoint_t ep)
 {
     struct vproc *p = &procs[EP_SLOT(ep)];
@@ -55,7 +54,8 @@ static endpoint_t lookup_service(const char *name)
 }
 
 /* A device node in /dev, owned by root and group gid (an existing one is left as it is). */
-static void make_node(struct vnode *dir, const char *name, uint64_t mode, uint64_t rdev, uint64_t gid)
+static void make_node(struct vnode *dir, const char *name, uint64_t mode, uint64_t rdev,
+                      uint64_t gid)
 {
     struct fs_node node;
     message_t m = {.type = FS_CREATE, .u.w = {0, 0, 0, mode, rdev, 0, gid}};
@@ -150,7 +150,7 @@ static void pm_request(message_t *m)
         }
     } else if (m->type == VFS_PM_EXEC) {
         extern int64_t exec_load(struct vproc * p, uint64_t path, endpoint_t to, grant_id_t g,
-                                 uint64_t len, uint64_t *attrs);
+                                 uint64_t len, uint64_t * attrs);
         p = vproc_of((endpoint_t)m->u.w[0]);
         res = p ? exec_load(p, m->u.w[1], m->source, (grant_id_t)m->u.w[2], m->u.w[3], &r.u.w[1])
                 : -LX_ESRCH; /* w1..w3: the file's mode, uid, gid */
@@ -194,7 +194,9 @@ static void pm_request(message_t *m)
 }
 
 /* Requests for pm queued by vfs (SIGPIPE) or drivers (^C): pm pulls them. */
-static struct { int kind, target, sig; } sigq[32];
+static struct {
+    int kind, target, sig;
+} sigq[32];
 static int sigq_len;
 
 void signal_queue(int kind, int target, int sig)
@@ -256,7 +258,8 @@ int main(uint64_t arg)
         } else if (m.type == MSG_LINUX_CALL) {
             struct vproc *p = vproc_of(m.source); /* only pm's Linux processes */
             if (!p) {
-                vfs_refuse(REFUSE_LINUX_CALL, m.source, "a Linux call from a process pm did not make");
+                vfs_refuse(REFUSE_LINUX_CALL, m.source,
+                           "a Linux call from a process pm did not make");
                 reply(m.source, -LX_ENOSYS);
                 continue;
             }

@@ -129,8 +129,10 @@ int perm_may_delete(struct vproc *p, struct vnode *dir, const char *name, struct
     return (int)r;
 }
 
-/* rename d1/l1 to d2/l2: remove the source, add (or replace) the target, and a moved directory's "..". */
-int perm_may_rename(struct vproc *p, struct vnode *d1, const char *l1, struct vnode *d2, const char *l2)
+/* rename d1/l1 to d2/l2: remove the source, add (or replace) the target, and a moved directory's
+ * "..". */
+int perm_may_rename(struct vproc *p, struct vnode *d1, const char *l1, struct vnode *d2,
+                    const char *l2)
 {
     struct vnode *src;
     int64_t r = perm_may_delete(p, d1, l1, &src);
@@ -173,8 +175,8 @@ int perm_may_link(struct vproc *p, struct vnode *src)
  * its fsgid or a set-group-id directory's group. *out (if given) gets the
  * new vnode, held.
  */
-int64_t vfs_create(struct vproc *p, struct vnode *dir, const char *name, uint64_t mode, uint64_t rdev,
-                   struct vnode **out)
+int64_t vfs_create(struct vproc *p, struct vnode *dir, const char *name, uint64_t mode,
+                   uint64_t rdev, struct vnode **out)
 {
     uint32_t uid = p ? p->cred.fsuid : 0, gid = p ? p->cred.fsgid : 0;
     if (dir->mode & S_ISGID) {
@@ -201,8 +203,8 @@ int64_t vfs_create(struct vproc *p, struct vnode *dir, const char *name, uint64_
 /* A symbolic link ("name\0target", len bytes) in dir, owned as vfs_create's files are. */
 int64_t vfs_symlink(struct vproc *p, struct vnode *dir, const char *both, size_t len)
 {
-    message_t m = {.type = FS_SYMLINK, .u.w = {0, 0, 0, p->cred.fsuid,
-                                               dir->mode & S_ISGID ? dir->gid : p->cred.fsgid}};
+    message_t m = {.type = FS_SYMLINK,
+                   .u.w = {0, 0, 0, p->cred.fsuid, dir->mode & S_ISGID ? dir->gid : p->cred.fsgid}};
     struct fs_node node;
     int64_t r = fs_named_request(&m, dir, both, len, &node);
     if (r >= 0)
@@ -237,7 +239,8 @@ int64_t attr_chown(struct vproc *p, struct vnode *v, uint32_t uid, uint32_t gid)
         return 0;
     uid = uid == keep ? v->uid : uid;
     gid = gid == keep ? v->gid : gid;
-    if (!is_root(p) && (p->cred.fsuid != v->uid || uid != v->uid || (gid != v->gid && !in_group(p, gid))))
+    if (!is_root(p) &&
+        (p->cred.fsuid != v->uid || uid != v->uid || (gid != v->gid && !in_group(p, gid))))
         return -LX_EPERM;
     uint64_t mode = v->mode;
     if ((mode & S_IFMT) != S_IFDIR)
@@ -283,7 +286,8 @@ int64_t perm_set_cred(endpoint_t pm, const message_t *m)
     struct cred c;
     if (!p)
         return -LX_ESRCH;
-    if (m->u.w[1] > 0x7fffffff || sys_safecopy_from(pm, (grant_id_t)m->u.w[1], 0, &c, sizeof(c)) < 0)
+    if (m->u.w[1] > 0x7fffffff ||
+        sys_safecopy_from(pm, (grant_id_t)m->u.w[1], 0, &c, sizeof(c)) < 0)
         return -LX_EFAULT;
     if (c.ngroups > CRED_NGROUPS)
         return -LX_EINVAL;

@@ -85,7 +85,10 @@ static int64_t poll_common(struct vproc *p, uint64_t ufds, uint64_t n, int64_t m
     return ready;
 }
 
-int64_t do_poll(struct vproc *p, const uint64_t *a) { return poll_common(p, a[0], a[1], (int32_t)a[2]); }
+int64_t do_poll(struct vproc *p, const uint64_t *a)
+{
+    return poll_common(p, a[0], a[1], (int32_t)a[2]);
+}
 
 /* select: the three fd_sets (bit per descriptor, up to nfds) against readiness. */
 static int64_t select_common(struct vproc *p, const uint64_t *a, int64_t ms)

@@ -14,17 +14,38 @@
  */
 #include "vfs.h"
 
-enum { K_ROOT = 1, K_PIDDIR, K_STAT, K_CMDLINE, K_STATUS, K_EXE, K_MOUNTS, K_UPTIME, K_MEMINFO, K_SELF,
-       K_REFUSALS };
+enum {
+    K_ROOT = 1,
+    K_PIDDIR,
+    K_STAT,
+    K_CMDLINE,
+    K_STATUS,
+    K_EXE,
+    K_MOUNTS,
+    K_UPTIME,
+    K_MEMINFO,
+    K_SELF,
+    K_REFUSALS
+};
 
-static const struct { const char *name; int kind; uint64_t mode; } root_files[] = {
-    {"self", K_SELF, S_IFLNK | 0777},     {"mounts", K_MOUNTS, S_IFREG | 0444},
-    {"uptime", K_UPTIME, S_IFREG | 0444}, {"meminfo", K_MEMINFO, S_IFREG | 0444},
+static const struct {
+    const char *name;
+    int kind;
+    uint64_t mode;
+} root_files[] = {
+    {"self", K_SELF, S_IFLNK | 0777},         {"mounts", K_MOUNTS, S_IFREG | 0444},
+    {"uptime", K_UPTIME, S_IFREG | 0444},     {"meminfo", K_MEMINFO, S_IFREG | 0444},
     {"refusals", K_REFUSALS, S_IFREG | 0444},
 };
-static const struct { const char *name; int kind; uint64_t mode; } pid_files[] = {
-    {"stat", K_STAT, S_IFREG | 0444},   {"cmdline", K_CMDLINE, S_IFREG | 0444},
-    {"status", K_STATUS, S_IFREG | 0444}, {"exe", K_EXE, S_IFLNK | 0777},
+static const struct {
+    const char *name;
+    int kind;
+    uint64_t mode;
+} pid_files[] = {
+    {"stat", K_STAT, S_IFREG | 0444},
+    {"cmdline", K_CMDLINE, S_IFREG | 0444},
+    {"status", K_STATUS, S_IFREG | 0444},
+    {"exe", K_EXE, S_IFLNK | 0777},
 };
 #define NROOT (sizeof(root_files) / sizeof(root_files[0]))
 #define NPID (sizeof(pid_files) / sizeof(pid_files[0]))
@@ -32,7 +53,10 @@ static const struct { const char *name; int kind; uint64_t mode; } pid_files[] =
 struct vproc *procfs_caller; /* the process whose call vfs is serving */
 static char text[8192];
 
-static uint64_t ino_of(int pid, int kind) { return ((uint64_t)pid << 8) | (uint64_t)kind; }
+static uint64_t ino_of(int pid, int kind)
+{
+    return ((uint64_t)pid << 8) | (uint64_t)kind;
+}
 
 static struct vproc *by_pid(int pid)
 {
@@ -107,9 +131,11 @@ static int64_t render(uint64_t ino)
     case K_MOUNTS:
         return snprintf_s(text, sizeof(text), "ramfs / ramfs rw 0 0\nproc /proc proc rw 0 0\n");
     case K_UPTIME:
-        return snprintf_s(text, sizeof(text), "%lu.%02lu 0.00\n", s.ticks / 1000, s.ticks % 1000 / 10);
+        return snprintf_s(text, sizeof(text), "%lu.%02lu 0.00\n", s.ticks / 1000,
+                          s.ticks % 1000 / 10);
     case K_MEMINFO:
-        return snprintf_s(text, sizeof(text), "MemTotal: %lu kB\nMemFree: %lu kB\nMemAvailable: %lu kB\n",
+        return snprintf_s(text, sizeof(text),
+                          "MemTotal: %lu kB\nMemFree: %lu kB\nMemAvailable: %lu kB\n",
                           s.total_frames * 4, s.free_frames * 4, s.free_frames * 4);
     case K_REFUSALS:
         return refusals_text(text, sizeof(text));
@@ -121,23 +147,24 @@ static int64_t render(uint64_t ino)
         memcpy(text, p->cmdline, p->cmdline_len);
         return p->cmdline_len;
     case K_STAT:
-        return snprintf_s(text, sizeof(text),
-                          "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 %lu 0 0 0 20 0 1 0 %lu %lu %lu "
-                          "18446744073709551615 4194304 4194304 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
-                          p->pid, p->comm, p->wait != WAIT_NONE || info.state ? 'S' : 'R', p->ppid,
-                          p->pgrp, p->sid, info.ticks / 10, p->start_tick / 10, info.pages * 4096,
-                          info.pages);
+        return snprintf_s(
+            text, sizeof(text),
+            "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 %lu 0 0 0 20 0 1 0 %lu %lu %lu "
+            "18446744073709551615 4194304 4194304 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+            p->pid, p->comm, p->wait != WAIT_NONE || info.state ? 'S' : 'R', p->ppid, p->pgrp,
+            p->sid, info.ticks / 10, p->start_tick / 10, info.pages * 4096, info.pages);
     case K_STATUS: {
         const struct cred *c = &p->cred;
-        int64_t n = snprintf_s(text, sizeof(text),
-                               "Name:\t%s\nState:\t%c\nPid:\t%d\nPPid:\t%d\nUid:\t%u\t%u\t%u\t%u\n"
-                               "Gid:\t%u\t%u\t%u\t%u\nGroups:\t",
-                               p->comm, p->wait != WAIT_NONE || info.state ? 'S' : 'R', p->pid, p->ppid,
-                               c->ruid, c->euid, c->suid, c->fsuid, c->rgid, c->egid, c->sgid, c->fsgid);
+        int64_t n =
+            snprintf_s(text, sizeof(text),
+                       "Name:\t%s\nState:\t%c\nPid:\t%d\nPPid:\t%d\nUid:\t%u\t%u\t%u\t%u\n"
+                       "Gid:\t%u\t%u\t%u\t%u\nGroups:\t",
+                       p->comm, p->wait != WAIT_NONE || info.state ? 'S' : 'R', p->pid, p->ppid,
+                       c->ruid, c->euid, c->suid, c->fsuid, c->rgid, c->egid, c->sgid, c->fsgid);
         for (uint32_t i = 0; i < c->ngroups && i < CRED_NGROUPS; i++)
             n += snprintf_s(text + n, sizeof(text) - (uint64_t)n, "%u ", c->groups[i]);
-        return n + snprintf_s(text + n, sizeof(text) - (uint64_t)n, "\nVmRSS:\t%lu kB\nThreads:\t1\n",
-                              info.pages * 4);
+        return n + snprintf_s(text + n, sizeof(text) - (uint64_t)n,
+                              "\nVmRSS:\t%lu kB\nThreads:\t1\n", info.pages * 4);
     }
     default:
         return -LX_EISDIR;
@@ -235,7 +262,8 @@ int64_t procfs_request(message_t *m)
     case FS_READ:
     case FS_READLINK: {
         int64_t n = render(ino);
-        uint64_t off = m->type == FS_READ ? m->u.w[1] : 0, want = m->type == FS_READ ? m->u.w[3] : m->u.w[2];
+        uint64_t off = m->type == FS_READ ? m->u.w[1] : 0,
+                 want = m->type == FS_READ ? m->u.w[3] : m->u.w[2];
         mem = grant_memory((grant_id_t)m->u.w[m->type == FS_READ ? 2 : 1], &glen);
         if (n < 0 || !mem)
             return n < 0 ? n : -LX_EINVAL;

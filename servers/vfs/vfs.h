@@ -30,13 +30,14 @@
 #define NR_FILES 512
 #define NR_VNODES 1024
 #define NR_PIPES 64
-#define FILES_FOR_ROOT 64 /* the last free open files and pipes are root's (table_entry_allowed) */
+#define FILES_FOR_ROOT 64 /* the last free open files and pipes are root's (table_entry_allowed)   \
+                           */
 #define PIPES_FOR_ROOT 8
 #define PIPE_SIZE 16384
 #define PATH_MAX 4096
 #define SYMLINK_MAX_DEPTH 8
 #define BOUNCE_SIZE (64 * 1024)
-#define MAX_RW_COUNT 0x7ffff000ull /* the most one call moves (Linux's limit too) */
+#define MAX_RW_COUNT 0x7ffff000ull   /* the most one call moves (Linux's limit too) */
 #define PROCFS_EP ((endpoint_t)-100) /* the "server" of /proc: vfs itself */
 
 /* open(2) flags, Linux values */
@@ -59,12 +60,12 @@
 #define AT_EACCESS 0x200 /* faccessat2: check with the effective ids */
 
 struct vnode {
-    int refs;            /* files, cwds and lookups holding it; 0 = free slot */
-    endpoint_t fs;       /* file-system server, or NONE for a pipe */
+    int refs;      /* files, cwds and lookups holding it; 0 = free slot */
+    endpoint_t fs; /* file-system server, or NONE for a pipe */
     uint64_t ino, mode, rdev, size;
-    uint32_t uid, gid;   /* the owner; mode and owner are refreshed by every */
-                         /* lookup, stat, chmod and chown (perm.c checks them) */
-    struct pipe *pipe;   /* S_IFIFO: the pipe buffer */
+    uint32_t uid, gid;     /* the owner; mode and owner are refreshed by every */
+                           /* lookup, stat, chmod and chown (perm.c checks them) */
+    struct pipe *pipe;     /* S_IFIFO: the pipe buffer */
     struct vnode *mounted; /* root of a file system mounted here */
 };
 
@@ -76,7 +77,7 @@ struct pipe {
 
 struct file {
     int refs;
-    uint32_t flags;      /* O_* status flags and access mode */
+    uint32_t flags; /* O_* status flags and access mode */
     uint64_t pos;
     struct vnode *vn;
 };
@@ -85,22 +86,22 @@ struct file {
 enum wait_kind { WAIT_NONE, WAIT_PIPE_READ, WAIT_PIPE_WRITE, WAIT_DEV, WAIT_POLL };
 
 struct vproc {
-    endpoint_t ep;       /* 0 = free */
+    endpoint_t ep; /* 0 = free */
     int pid;
     struct file *fd[NR_FDS];
-    uint64_t cloexec;    /* bit per descriptor */
+    uint64_t cloexec; /* bit per descriptor */
     struct vnode *cwd;
     uint32_t umask;
     int pgrp, sid;
-    struct cred cred;    /* its ids, as pm sent them (VFS_PM_FORK, VFS_PM_SETCRED) */
+    struct cred cred; /* its ids, as pm sent them (VFS_PM_FORK, VFS_PM_SETCRED) */
     /* the suspended call, if any */
     enum wait_kind wait;
-    message_t call;      /* the original MSG_LINUX_CALL */
-    uint64_t done;       /* bytes already transferred by this call */
-    uint64_t dev_id;     /* WAIT_DEV: request id at the driver */
+    message_t call;  /* the original MSG_LINUX_CALL */
+    uint64_t done;   /* bytes already transferred by this call */
+    uint64_t dev_id; /* WAIT_DEV: request id at the driver */
     endpoint_t dev_ep;
-    uint64_t deadline;   /* WAIT_POLL: tick, 0 = none */
-    int kernel_io;       /* copy_in/out address vfs memory (sendfile) */
+    uint64_t deadline; /* WAIT_POLL: tick, 0 = none */
+    int kernel_io;     /* copy_in/out address vfs memory (sendfile) */
     /* for /proc (procfs.c), kept up to date by pm */
     int ppid;
     char comm[16];
@@ -116,11 +117,11 @@ struct vproc {
 
 /* A character driver of the device map (dmap.c). */
 struct driver {
-    const char *label;       /* the service, as root names it; 0: root itself */
-    int terminal;            /* its minor 0 is a terminal, which may signal its foreground */
-    endpoint_t ep;           /* 0: not looked up yet, or gone */
-    int used;                /* found once: found again when rs restarts it */
-    int has_box;             /* it took the mailbox below (box_grant is its grant) */
+    const char *label; /* the service, as root names it; 0: root itself */
+    int terminal;      /* its minor 0 is a terminal, which may signal its foreground */
+    endpoint_t ep;     /* 0: not looked up yet, or gone */
+    int used;          /* found once: found again when rs restarts it */
+    int has_box;       /* it took the mailbox below (box_grant is its grant) */
     grant_id_t box_grant;
     uint64_t taken;          /* items taken from the box: the tail we write */
     struct cdev_mailbox box; /* its status items, written by the driver */
@@ -171,8 +172,8 @@ int64_t fs_call(endpoint_t fs, message_t *m);
 int64_t fs_transfer(endpoint_t fs, message_t *m, uint64_t max);
 int64_t fs_named_request(message_t *m, struct vnode *dir, const char *name, size_t len,
                          struct fs_node *node);
-int64_t fs_named(int type, struct vnode *dir, const char *name, size_t len, uint64_t w3, uint64_t w4,
-                 struct fs_node *node);
+int64_t fs_named(int type, struct vnode *dir, const char *name, size_t len, uint64_t w3,
+                 uint64_t w4, struct fs_node *node);
 int64_t fs_stat(struct vnode *v, struct fs_stat *st);
 int path_lookup(struct vproc *p, int dirfd, const char *path, int follow, struct vnode **out);
 int path_parent(struct vproc *p, int dirfd, const char *path, struct vnode **dir, char *last);
@@ -186,10 +187,11 @@ int perm_owner(const struct vproc *p, const struct vnode *v);
 int perm_follow(const struct vproc *p, const struct vnode *dir, const struct vnode *link);
 int perm_may_create(struct vproc *p, struct vnode *dir, const char *name);
 int perm_may_delete(struct vproc *p, struct vnode *dir, const char *name, struct vnode **victim);
-int perm_may_rename(struct vproc *p, struct vnode *d1, const char *l1, struct vnode *d2, const char *l2);
+int perm_may_rename(struct vproc *p, struct vnode *d1, const char *l1, struct vnode *d2,
+                    const char *l2);
 int perm_may_link(struct vproc *p, struct vnode *src);
-int64_t vfs_create(struct vproc *p, struct vnode *dir, const char *name, uint64_t mode, uint64_t rdev,
-                   struct vnode **out);
+int64_t vfs_create(struct vproc *p, struct vnode *dir, const char *name, uint64_t mode,
+                   uint64_t rdev, struct vnode **out);
 int64_t vfs_symlink(struct vproc *p, struct vnode *dir, const char *both, size_t len);
 int64_t attr_chmod(struct vproc *p, struct vnode *v, uint64_t mode);
 int64_t attr_chown(struct vproc *p, struct vnode *v, uint32_t uid, uint32_t gid);
@@ -243,7 +245,7 @@ void terminal_update(struct vproc *p, struct driver *d, uint64_t req, int64_t va
 void terminal_session_ended(int sid);
 
 /* wait.c: suspended calls */
-#define SUSPEND (-0x7fff0000ll)  /* a handler's result: no reply now */
+#define SUSPEND (-0x7fff0000ll) /* a handler's result: no reply now */
 void suspend(struct vproc *p, enum wait_kind kind);
 void wakeup_pipes(void);
 void wakeup_polls(void);

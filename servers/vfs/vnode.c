@@ -89,14 +89,18 @@ int64_t fs_named_request(message_t *m, struct vnode *dir, const char *name, size
     int64_t r = fs_call(dir->fs, m);
     grant_free(g);
     if (r >= 0 && node && (type == FS_LOOKUP || type == FS_CREATE || type == FS_SYMLINK))
-        *node = (struct fs_node){.ino = m->u.w[1], .mode = m->u.w[2], .rdev = m->u.w[3],
-                                 .uid = m->u.w[5], .gid = m->u.w[6]};
+        *node = (struct fs_node){.ino = m->u.w[1],
+                                 .mode = m->u.w[2],
+                                 .rdev = m->u.w[3],
+                                 .uid = m->u.w[5],
+                                 .gid = m->u.w[6]};
     return r;
 }
 
-/* fs_named_request with w3 and w4. FS_PUTNODE (dir = NULL) releases node->ino on the root file system. */
-int64_t fs_named(int type, struct vnode *dir, const char *name, size_t len, uint64_t w3, uint64_t w4,
-                 struct fs_node *node)
+/* fs_named_request with w3 and w4. FS_PUTNODE (dir = NULL) releases node->ino on the root file
+ * system. */
+int64_t fs_named(int type, struct vnode *dir, const char *name, size_t len, uint64_t w3,
+                 uint64_t w4, struct fs_node *node)
 {
     message_t m = {.type = type, .u.w = {0, 0, 0, w3, w4}};
     if (type == FS_PUTNODE) {

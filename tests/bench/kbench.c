@@ -1,10 +1,10 @@
 /*
  * Kernel micro-benchmarks, run by `make bench`: the round trip of sendrec
  * plus reply between two address spaces, a null kernel call (KC_UPTIME),
- * a notify round trip, and a notify that only sets a pending bit. Each figure is the median over RUNS runs of ITERS operations,
- * in TSC ticks per operation; under QEMU's -icount shift=0 one tick is one
- * guest instruction. Prints "BENCH name median min max" lines, then exits
- * QEMU through isa-debug-exit.
+ * a notify round trip, and a notify that only sets a pending bit. Each figure is the median over
+ * RUNS runs of ITERS operations, in TSC ticks per operation; under QEMU's -icount shift=0 one tick
+ * is one guest instruction. Prints "BENCH name median min max" lines, then exits QEMU through
+ * isa-debug-exit.
  */
 #include <samsara/root.h>
 #include "sys.h"

@@ -9,12 +9,12 @@
 
 static int check_failed;
 
-#define CHECK(cond)                                                                     \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            printf("  %s:%d: %s\n", __FILE__, __LINE__, #cond);                         \
-            check_failed = 1;                                                           \
-        }                                                                               \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            printf("  %s:%d: %s\n", __FILE__, __LINE__, #cond);                                    \
+            check_failed = 1;                                                                      \
+        }                                                                                          \
     } while (0)
 
 struct host_test {

@@ -37,49 +37,129 @@ static int check_modified(void (*change)(uint8_t *copy))
     return r;
 }
 
-static elf64_ehdr_t *hdr(uint8_t *p) { return (elf64_ehdr_t *)p; }
-static elf64_phdr_t *ph(uint8_t *p, int i) { return (elf64_phdr_t *)(p + hdr(p)->phoff) + i; }
+static elf64_ehdr_t *hdr(uint8_t *p)
+{
+    return (elf64_ehdr_t *)p;
+}
+static elf64_phdr_t *ph(uint8_t *p, int i)
+{
+    return (elf64_phdr_t *)(p + hdr(p)->phoff) + i;
+}
 
-static void bad_magic(uint8_t *p) { p[1] = 'X'; }
-static void elf32(uint8_t *p) { p[4] = 1; }
-static void shared_object(uint8_t *p) { hdr(p)->type = 3; }
-static void wrong_machine(uint8_t *p) { hdr(p)->machine = 3; }
-static void phoff_past_end(uint8_t *p) { hdr(p)->phoff = ~0ull - 10; }
-static void too_many_phdrs(uint8_t *p) { hdr(p)->phnum = 0xffff; }
-static void kernel_entry(uint8_t *p) { hdr(p)->entry = 0xffffffff80000000ull; }
-static void segment_past_file(uint8_t *p) { ph(p, 0)->filesz = 1ull << 40; ph(p, 0)->memsz = 1ull << 40; }
-static void segment_offset_overflow(uint8_t *p) { ph(p, 0)->offset = ~0ull; }
-static void segment_in_kernel(uint8_t *p) { ph(p, 0)->vaddr = 0xffff800000000000ull; }
-static void filesz_over_memsz(uint8_t *p) { ph(p, 0)->memsz = ph(p, 0)->filesz - 1; }
-static void big_endian(uint8_t *p) { p[5] = 2; }
-static void no_phdrs(uint8_t *p) { hdr(p)->phnum = 0; }
-static void phnum_over_a_page(uint8_t *p) { hdr(p)->phnum = ELF_MAX_PHNUM + 1; }
-static void phentsize_wrong(uint8_t *p) { hdr(p)->phentsize = 32; }
-static void phoff_misaligned(uint8_t *p) { hdr(p)->phoff += 4; }
-static void offset_not_congruent(uint8_t *p) { ph(p, 0)->offset += 1; }
-static void offset_filesz_wraps(uint8_t *p) { ph(p, 0)->filesz = ~0ull - ph(p, 0)->offset + 2; }
-static void vaddr_memsz_wraps(uint8_t *p) { ph(p, 0)->memsz = ~0ull - ph(p, 0)->vaddr + 2; }
+static void bad_magic(uint8_t *p)
+{
+    p[1] = 'X';
+}
+static void elf32(uint8_t *p)
+{
+    p[4] = 1;
+}
+static void shared_object(uint8_t *p)
+{
+    hdr(p)->type = 3;
+}
+static void wrong_machine(uint8_t *p)
+{
+    hdr(p)->machine = 3;
+}
+static void phoff_past_end(uint8_t *p)
+{
+    hdr(p)->phoff = ~0ull - 10;
+}
+static void too_many_phdrs(uint8_t *p)
+{
+    hdr(p)->phnum = 0xffff;
+}
+static void kernel_entry(uint8_t *p)
+{
+    hdr(p)->entry = 0xffffffff80000000ull;
+}
+static void segment_past_file(uint8_t *p)
+{
+    ph(p, 0)->filesz = 1ull << 40;
+    ph(p, 0)->memsz = 1ull << 40;
+}
+static void segment_offset_overflow(uint8_t *p)
+{
+    ph(p, 0)->offset = ~0ull;
+}
+static void segment_in_kernel(uint8_t *p)
+{
+    ph(p, 0)->vaddr = 0xffff800000000000ull;
+}
+static void filesz_over_memsz(uint8_t *p)
+{
+    ph(p, 0)->memsz = ph(p, 0)->filesz - 1;
+}
+static void big_endian(uint8_t *p)
+{
+    p[5] = 2;
+}
+static void no_phdrs(uint8_t *p)
+{
+    hdr(p)->phnum = 0;
+}
+static void phnum_over_a_page(uint8_t *p)
+{
+    hdr(p)->phnum = ELF_MAX_PHNUM + 1;
+}
+static void phentsize_wrong(uint8_t *p)
+{
+    hdr(p)->phentsize = 32;
+}
+static void phoff_misaligned(uint8_t *p)
+{
+    hdr(p)->phoff += 4;
+}
+static void offset_not_congruent(uint8_t *p)
+{
+    ph(p, 0)->offset += 1;
+}
+static void offset_filesz_wraps(uint8_t *p)
+{
+    ph(p, 0)->filesz = ~0ull - ph(p, 0)->offset + 2;
+}
+static void vaddr_memsz_wraps(uint8_t *p)
+{
+    ph(p, 0)->memsz = ~0ull - ph(p, 0)->vaddr + 2;
+}
 static void segment_crosses_user_top(uint8_t *p)
 {
     ph(p, 0)->vaddr = ELF_USER_TOP - 4096;
     ph(p, 0)->offset = 0;
 }
-static void segment_over_4g(uint8_t *p) { ph(p, 0)->memsz = (1ull << 32) + 4096; }
-static void segments_overlap(uint8_t *p) { ph(p, 1)->vaddr = ph(p, 0)->vaddr; }
+static void segment_over_4g(uint8_t *p)
+{
+    ph(p, 0)->memsz = (1ull << 32) + 4096;
+}
+static void segments_overlap(uint8_t *p)
+{
+    ph(p, 1)->vaddr = ph(p, 0)->vaddr;
+}
 static void segments_share_a_page(uint8_t *p)
 {
     /* the second segment starts on the page where the first ends */
-    ph(p, 1)->vaddr = ((ph(p, 0)->vaddr + ph(p, 0)->memsz - 1) & ~4095ull) | (ph(p, 1)->offset & 4095);
+    ph(p, 1)->vaddr =
+        ((ph(p, 0)->vaddr + ph(p, 0)->memsz - 1) & ~4095ull) | (ph(p, 1)->offset & 4095);
 }
-static void entry_outside_segments(uint8_t *p) { hdr(p)->entry = 0x1000; }
-static void entry_not_executable(uint8_t *p) { hdr(p)->entry = ph(p, 1)->vaddr; }
-static void entry_at_segment_end(uint8_t *p) { hdr(p)->entry = ph(p, 0)->vaddr + ph(p, 0)->memsz; }
+static void entry_outside_segments(uint8_t *p)
+{
+    hdr(p)->entry = 0x1000;
+}
+static void entry_not_executable(uint8_t *p)
+{
+    hdr(p)->entry = ph(p, 1)->vaddr;
+}
+static void entry_at_segment_end(uint8_t *p)
+{
+    hdr(p)->entry = ph(p, 0)->vaddr + ph(p, 0)->memsz;
+}
 
 static void accepts_system_program(void)
 {
     load("build/root");
     CHECK(elf_check(image, size) == 0);
-    CHECK(elf_check(image, 10) < 0); /* truncated */
+    CHECK(elf_check(image, 10) < 0);                   /* truncated */
     CHECK(elf_check(image, sizeof(elf64_ehdr_t)) < 0); /* headers cut off */
 }
 
@@ -125,7 +205,10 @@ static void accepts_minimal_program(void)
 {
     static uint8_t p[4096];
     elf64_ehdr_t *h = (elf64_ehdr_t *)p;
-    memcpy(h->ident, "\x7f" "ELF\2\1\1", 7);
+    memcpy(h->ident,
+           "\x7f"
+           "ELF\2\1\1",
+           7);
     h->type = ELF_ET_EXEC;
     h->machine = ELF_EM_X86_64;
     h->version = 1;
@@ -134,8 +217,8 @@ static void accepts_minimal_program(void)
     h->phnum = 2;
     h->entry = 0x400000 + 0x100;
     elf64_phdr_t *s = (elf64_phdr_t *)(p + h->phoff);
-    s[0] = (elf64_phdr_t){ELF_PT_LOAD, ELF_PF_R | ELF_PF_X, 0, 0x400000, 0x400000, sizeof(p),
-                          sizeof(p) + 8192, 4096};
+    s[0] = (elf64_phdr_t){ELF_PT_LOAD, ELF_PF_R | ELF_PF_X, 0,   0x400000, 0x400000,
+                          sizeof(p),   sizeof(p) + 8192,    4096};
     s[1] = (elf64_phdr_t){ELF_PT_LOAD, ELF_PF_R, 0, 0x400000, 0x400000, 0, 0, 4096};
     CHECK(elf_check(p, sizeof(p)) == 0);
     s[1].memsz = 1; /* now it overlaps the first */

@@ -5,15 +5,15 @@
 #include "../../lib/format/format.h"
 #include "check.h"
 
-#define SAME(fmt, ...)                                                                  \
-    do {                                                                                \
-        char ours[128], libc[128];                                                      \
-        snprintf_s(ours, sizeof(ours), fmt, __VA_ARGS__);                               \
-        snprintf(libc, sizeof(libc), fmt, __VA_ARGS__);                                 \
-        if (strcmp(ours, libc)) {                                                       \
-            printf("  \"%s\": ours \"%s\", libc \"%s\"\n", fmt, ours, libc);            \
-            check_failed = 1;                                                           \
-        }                                                                               \
+#define SAME(fmt, ...)                                                                             \
+    do {                                                                                           \
+        char ours[128], libc[128];                                                                 \
+        snprintf_s(ours, sizeof(ours), fmt, __VA_ARGS__);                                          \
+        snprintf(libc, sizeof(libc), fmt, __VA_ARGS__);                                            \
+        if (strcmp(ours, libc)) {                                                                  \
+            printf("  \"%s\": ours \"%s\", libc \"%s\"\n", fmt, ours, libc);                       \
+            check_failed = 1;                                                                      \
+        }                                                                                          \
     } while (0)
 
 static void integers(void)

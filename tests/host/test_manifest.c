@@ -100,7 +100,8 @@ static void key_label(void)
         "t.conf:1: bad label 'abc-def_01234567' for 'label' (1-15 characters from a-z 0-9 _ -)");
     ERR("label Tty\n", "t.conf:1: bad label 'Tty' for 'label' (1-15 characters from a-z 0-9 _ -)");
     /* ds keys ep.LABEL are rs's: a service labelled ep would own them */
-    ERR("label ep\n", "t.conf:1: label 'ep' is reserved (rs publishes endpoints in ds as ep.LABEL)");
+    ERR("label ep\n",
+        "t.conf:1: label 'ep' is reserved (rs publishes endpoints in ds as ep.LABEL)");
     OK("label ep1\n");
     ERR_AT("label a.b\n", 1);
     ERR_AT("label a/b\n", 1);
@@ -123,7 +124,7 @@ static void key_modules(void)
     ERR("label a\nmodules a/b\n",
         "t.conf:2: bad module name 'a/b' for 'modules' (1-31 characters from a-z A-Z 0-9 . _ -)");
     ERR_AT("label a\nmodules 0123456789abcdef0123456789abcdef\n", 2); /* 32 characters */
-    OK("label a\nmodules 0123456789abcdef0123456789abcde\n");       /* 31 */
+    OK("label a\nmodules 0123456789abcdef0123456789abcde\n");         /* 31 */
     ERR("label a\nmodules\n", "t.conf:2: missing value for 'modules'");
 }
 
@@ -895,19 +896,18 @@ static const struct expect {
     {"tests/fixtures/demo/crashy.conf", BASIC | GRANTS, PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 0, 2,
      RESTART_BACKOFF, 0, 0, 6, "", 0, 0},
     {"tests/servers/rstest/rstest.conf",
-     BASIC | GRANTS | K(KC_IOPORT) | K(KC_ALARM) | K(KC_PROC_REAP), PRIV_IPC_ALL, 1, 0x501, 1, 0,
-     0, 0, 1, 2, RESTART_NEVER, 100, 0, 0, "", 3, 0},
+     BASIC | GRANTS | K(KC_IOPORT) | K(KC_ALARM) | K(KC_PROC_REAP), PRIV_IPC_ALL, 1, 0x501, 1, 0, 0,
+     0, 1, 2, RESTART_NEVER, 100, 0, 0, "", 3, 0},
     {"tests/servers/demotest/demotest.conf",
      BASIC | GRANTS | K(KC_IOPORT) | K(KC_TSC) | K(KC_ALARM), PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 1,
      2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/kernel/ktest.conf",
-     BASIC | PROCS | K(KC_SYSINFO) | K(KC_SELFCHECK) | K(KC_TRACE_READ) | K(KC_ALARM) |
-         GRANTS | K(KC_IOPORT) | K(KC_PROC_NAME),
+     BASIC | PROCS | K(KC_SYSINFO) | K(KC_SELFCHECK) | K(KC_TRACE_READ) | K(KC_ALARM) | GRANTS |
+         K(KC_IOPORT) | K(KC_PROC_NAME),
      PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/kernel/peer.conf",
-     BASIC | PROCS | K(KC_ALARM) | GRANTS |
-         K(KC_SYSINFO) | K(KC_SELFCHECK),
-     PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 1, 3, RESTART_NEVER, 0, 0, 0, "", 0, 0},
+     BASIC | PROCS | K(KC_ALARM) | GRANTS | K(KC_SYSINFO) | K(KC_SELFCHECK), PRIV_IPC_ALL, 0, 0, 0,
+     0, 0, 0, 1, 3, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/kernel/rtcdrv.conf", BASIC | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), PRIV_IPC_ALL, 1,
      0x70, 2, 1u << 8, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/kernel/memdrv.conf",
@@ -918,15 +918,12 @@ static const struct expect {
      PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 1, 3, RESTART_NEVER, 0, 0, 0, "", 0, 1u << 20},
     {"tests/servers/ttytest/ttytest.conf", BASIC | GRANTS | K(KC_ALARM) | K(KC_IOPORT),
      PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 0, 2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
-    {"tests/kernel/unpriv.conf", BASIC, 0, 0, 0, 0, 0, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, "", 0, 0},
-    {"tests/kernel/fuzz.conf",
-     BASIC | K(KC_ALARM) | GRANTS |
-         K(KC_PROC_INFO),
-     0, 0, 0, 0, 0, 0, 0, 0, 4, RESTART_NEVER, 0, 0, 0, "", 0, 0},
-    {"tests/kernel/fuzz_ipc.conf",
-     BASIC | K(KC_ALARM) | GRANTS |
-         K(KC_PROC_INFO),
-     PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 0, 4, RESTART_NEVER, 0, 0, 0, "", 0, 0},
+    {"tests/kernel/unpriv.conf", BASIC, 0, 0, 0, 0, 0, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, "", 0,
+     0},
+    {"tests/kernel/fuzz.conf", BASIC | K(KC_ALARM) | GRANTS | K(KC_PROC_INFO), 0, 0, 0, 0, 0, 0, 0,
+     0, 4, RESTART_NEVER, 0, 0, 0, "", 0, 0},
+    {"tests/kernel/fuzz_ipc.conf", BASIC | K(KC_ALARM) | GRANTS | K(KC_PROC_INFO), PRIV_IPC_ALL, 0,
+     0, 0, 0, 0, 0, 0, 4, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/bench/kbench.conf", BASIC | PROCS | K(KC_IOPORT) | K(KC_SYSINFO) | K(KC_ALARM),
      PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
 };

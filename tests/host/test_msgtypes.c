@@ -30,7 +30,10 @@ struct type {
     int type, base;
 };
 
-#define T(name, base) {#name, name, base}
+#define T(name, base)                                                                              \
+    {                                                                                              \
+#name, name, base                                                                          \
+    }
 static const struct type types[] = {
     T(MSG_NOTIFY, KERNEL_RQ_BASE),
     T(MSG_LINUX_CALL, KERNEL_RQ_BASE),
@@ -121,7 +124,8 @@ static void results_are_in_no_range(void)
     for (int i = 0; i < (int)(sizeof(results) / sizeof(results[0])); i++)
         for (int j = 0; j < NR_RANGES; j++)
             CHECK(!MSG_IN_RANGE(results[i], ranges[j].base));
-    CHECK(IS_FS_RQ(FS_RQ_BASE + 0xff) && !IS_FS_RQ(FS_RQ_BASE + 0x100) && !IS_FS_RQ(FS_RQ_BASE - 1));
+    CHECK(IS_FS_RQ(FS_RQ_BASE + 0xff) && !IS_FS_RQ(FS_RQ_BASE + 0x100) &&
+          !IS_FS_RQ(FS_RQ_BASE - 1));
 }
 
 int main(void)

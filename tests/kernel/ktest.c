@@ -8,10 +8,10 @@
 
 #define TEST_DEADLINE_TICKS (120 * 1000)
 
-static const struct ktest *const test_groups[] = {ipc_tests, grant_tests, priv_tests,
-                                                   fault_tests, misc_tests};
+static const struct ktest *const test_groups[] = {ipc_tests, grant_tests, priv_tests, fault_tests,
+                                                  misc_tests};
 static const struct khelper *const helper_groups[] = {ipc_helpers, grant_helpers, priv_helpers,
-                                                       fault_helpers, misc_helpers};
+                                                      fault_helpers, misc_helpers};
 #define NR_GROUPS (sizeof(test_groups) / sizeof(test_groups[0]))
 
 static const char *current_test = "?";
@@ -203,8 +203,7 @@ int main(uint64_t argp)
         current_test = arg;
         for (size_t g = 0; g < NR_GROUPS; g++)
             for (const struct khelper *h = helper_groups[g]; h->name; h++)
-                if (!strncmp(h->name, name, (size_t)(colon - name)) &&
-                    !h->name[colon - name])
+                if (!strncmp(h->name, name, (size_t)(colon - name)) && !h->name[colon - name])
                     return h->fn(parse_u64(*colon ? colon + 1 : colon));
         printf("ktest: no helper named %s\n", name);
         return 2;

@@ -14,17 +14,17 @@
 #include "sys.h"
 
 /* Fail the current test: print where and why, exit non-zero. */
-#define CHECK(cond)                                                                     \
-    do {                                                                                \
-        if (!(cond))                                                                    \
-            test_fail(__FILE__, __LINE__, #cond, 0);                                    \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            test_fail(__FILE__, __LINE__, #cond, 0);                                               \
     } while (0)
 /* Check that an expression yields an expected value (errors are negative). */
-#define EXPECT(expr, want)                                                              \
-    do {                                                                                \
-        int64_t got_ = (int64_t)(expr), want_ = (int64_t)(want);                        \
-        if (got_ != want_)                                                              \
-            test_fail(__FILE__, __LINE__, #expr, got_);                                 \
+#define EXPECT(expr, want)                                                                         \
+    do {                                                                                           \
+        int64_t got_ = (int64_t)(expr), want_ = (int64_t)(want);                                   \
+        if (got_ != want_)                                                                         \
+            test_fail(__FILE__, __LINE__, #expr, got_);                                            \
     } while (0)
 
 _Noreturn void test_fail(const char *file, int line, const char *what, int64_t got);

@@ -5,24 +5,86 @@
  */
 #include "ktest.h"
 
-static int h_null(uint64_t n) { (void)n; return *(volatile int *)0; }
+static int h_null(uint64_t n)
+{
+    (void)n;
+    return *(volatile int *)0;
+}
 static int h_divide(uint64_t n)
 {
     volatile uint64_t zero = n;
     return (int)(100 / zero);
 }
-static int h_cli(uint64_t n) { (void)n; __asm__ volatile("cli"); return 0; }
-static int h_hlt(uint64_t n) { (void)n; __asm__ volatile("hlt"); return 0; }
-static int h_inb(uint64_t n) { (void)n; uint8_t v; __asm__ volatile("inb $0x60, %0" : "=a"(v)); return v; }
-static int h_write_cr3(uint64_t n) { __asm__ volatile("mov %0, %%cr3" ::"r"(n)); return 0; }
-static int h_ud2(uint64_t n) { (void)n; __asm__ volatile("ud2"); return 0; }
-static int h_int3(uint64_t n) { (void)n; __asm__ volatile("int3"); return 0; }
-static int h_int80(uint64_t n) { (void)n; __asm__ volatile("int $0x80"); return 0; }
-static int h_kernel_read(uint64_t n) { (void)n; return *(volatile int *)0xffffffff80100000ull; }
-static int h_kernel_write(uint64_t n) { (void)n; *(volatile int *)0xffff800000100000ull = 1; return 0; }
-static int h_noncanonical(uint64_t n) { (void)n; return *(volatile int *)0x0000900000000000ull; }
-static int h_write_text(uint64_t n) { (void)n; *(volatile uint8_t *)0x400000 = 0x90; return 0; }
-static int h_jump_wild(uint64_t n) { (void)n; ((void (*)(void))0x1234)(); return 0; }
+static int h_cli(uint64_t n)
+{
+    (void)n;
+    __asm__ volatile("cli");
+    return 0;
+}
+static int h_hlt(uint64_t n)
+{
+    (void)n;
+    __asm__ volatile("hlt");
+    return 0;
+}
+static int h_inb(uint64_t n)
+{
+    (void)n;
+    uint8_t v;
+    __asm__ volatile("inb $0x60, %0" : "=a"(v));
+    return v;
+}
+static int h_write_cr3(uint64_t n)
+{
+    __asm__ volatile("mov %0, %%cr3" ::"r"(n));
+    return 0;
+}
+static int h_ud2(uint64_t n)
+{
+    (void)n;
+    __asm__ volatile("ud2");
+    return 0;
+}
+static int h_int3(uint64_t n)
+{
+    (void)n;
+    __asm__ volatile("int3");
+    return 0;
+}
+static int h_int80(uint64_t n)
+{
+    (void)n;
+    __asm__ volatile("int $0x80");
+    return 0;
+}
+static int h_kernel_read(uint64_t n)
+{
+    (void)n;
+    return *(volatile int *)0xffffffff80100000ull;
+}
+static int h_kernel_write(uint64_t n)
+{
+    (void)n;
+    *(volatile int *)0xffff800000100000ull = 1;
+    return 0;
+}
+static int h_noncanonical(uint64_t n)
+{
+    (void)n;
+    return *(volatile int *)0x0000900000000000ull;
+}
+static int h_write_text(uint64_t n)
+{
+    (void)n;
+    *(volatile uint8_t *)0x400000 = 0x90;
+    return 0;
+}
+static int h_jump_wild(uint64_t n)
+{
+    (void)n;
+    ((void (*)(void))0x1234)();
+    return 0;
+}
 static int h_exec_stack(uint64_t n)
 {
     volatile uint8_t code[16] = {0xc3}; /* ret, on the non-executable stack */
@@ -38,7 +100,10 @@ static int recurse(int d)
         return 0;
     return recurse(d + 1) + pad[0];
 }
-static int h_stack_overflow(uint64_t n) { return recurse((int)n); }
+static int h_stack_overflow(uint64_t n)
+{
+    return recurse((int)n);
+}
 static int h_bad_kcall_args(uint64_t n)
 {
     /* bad pointers in kernel calls are errors, not deaths */
@@ -62,12 +127,14 @@ static int h_nt_flag(uint64_t n)
 }
 
 /* Single-stepping into the kernel: TF set, then syscall as the stepped instruction. SFMASK clears
- * TF on entry, so the kernel never traps; the trap comes in user mode, after the next instruction. */
+ * TF on entry, so the kernel never traps; the trap comes in user mode, after the next instruction.
+ */
 static int h_tf_syscall(uint64_t n)
 {
     (void)n;
-    __asm__ volatile("pushfq; orq $0x100, (%%rsp); mov %0, %%eax; popfq; syscall; nop"
-                     ::"i"(KCALL_BASE + KC_UPTIME) : "rax", "rcx", "r11", "memory", "cc");
+    __asm__ volatile("pushfq; orq $0x100, (%%rsp); mov %0, %%eax; popfq; syscall; nop" ::"i"(
+                         KCALL_BASE + KC_UPTIME)
+                     : "rax", "rcx", "r11", "memory", "cc");
     return 0; /* not reached: the single-step trap kills us */
 }
 
@@ -110,7 +177,7 @@ static const struct fault_case cases[] = {
     {"inb", 13, 0, 0},
     {"write_cr3", 13, 0, 0},
     {"ud2", 6, 0, 0},
-    {"int3", 3, 0, 0},    /* the breakpoint gate alone is DPL 3 (SIGTRAP for Linux) */
+    {"int3", 3, 0, 0}, /* the breakpoint gate alone is DPL 3 (SIGTRAP for Linux) */
     {"int80", 13, 0, 0},
     {"kernel_read", 14, 1, 0xffffffff80100000ull},
     {"kernel_write", 14, 1, 0xffff800000100000ull},
@@ -132,8 +199,8 @@ static void t_faults(void)
         wait_child(e, &d);
         if (d.cause != DEATH_FAULT || d.code != cases[i].vector ||
             (cases[i].check_addr && d.addr != cases[i].addr)) {
-            printf("fault %s: cause %d vector %ld addr %lx\n", cases[i].helper, d.cause,
-                   d.code, d.addr);
+            printf("fault %s: cause %d vector %ld addr %lx\n", cases[i].helper, d.cause, d.code,
+                   d.addr);
             CHECK(!"wrong death report");
         }
     }
@@ -151,9 +218,15 @@ static void t_syscall_at_top(void)
     EXPECT(sys_selfcheck(), 0);
 }
 
-static void t_bad_kcall_args(void) { run_helper("unpriv", "bad_args", 0); }
+static void t_bad_kcall_args(void)
+{
+    run_helper("unpriv", "bad_args", 0);
+}
 
-static void t_nt_flag(void) { run_helper("unpriv", "nt_flag", 0); }
+static void t_nt_flag(void)
+{
+    run_helper("unpriv", "nt_flag", 0);
+}
 
 static void t_kill(void)
 {

@@ -66,7 +66,8 @@ static endpoint_t setup(void)
     for (uint64_t i = 0; i < sizeof(buf); i++)
         buf[i] = (uint8_t)(i * 7 + 3);
     grants[0] = (struct grant){GRANT_VALID | GRANT_READ, h, (uint64_t)buf, sizeof(buf), 0, 0};
-    grants[1] = (struct grant){GRANT_VALID | GRANT_WRITE, h, (uint64_t)outbuf, sizeof(outbuf), 0, 0};
+    grants[1] =
+        (struct grant){GRANT_VALID | GRANT_WRITE, h, (uint64_t)outbuf, sizeof(outbuf), 0, 0};
     grants[2] = (struct grant){GRANT_VALID | GRANT_READ, ROOT_EP, (uint64_t)buf, sizeof(buf), 0, 0};
     grants[3] = (struct grant){GRANT_VALID | GRANT_READ | GRANT_WRITE, h, 0x10, 4096, 0, 0};
     EXPECT(sys_setgrant(grants, 4), 0);
@@ -120,18 +121,18 @@ static void t_grant_bad_requests(void)
 {
     endpoint_t h = setup();
     uint64_t big = sizeof(buf);
-    EXPECT(ask(h, OP_FROM, 0, 0, big + 1, 0, 0), -E_RANGE);       /* one byte too many */
-    EXPECT(ask(h, OP_FROM, 0, big, 1, 0, 0), -E_RANGE);           /* at the end */
-    EXPECT(ask(h, OP_FROM, 0, ~0ull - 5, 10, 0, 0), -E_RANGE);    /* offset overflow */
-    EXPECT(ask(h, OP_FROM, 0, 8, ~0ull - 4, 0, 0), -E_RANGE);     /* length overflow */
-    EXPECT(ask(h, OP_TO, 0, 0, 16, 0, 0), -E_PERM);               /* read-only grant */
-    EXPECT(ask(h, OP_FROM, 1, 0, 16, 0, 0), -E_PERM);             /* write-only grant */
-    EXPECT(ask(h, OP_FROM, 2, 0, 16, 0, 0), -E_BADGRANT);         /* for someone else */
-    EXPECT(ask(h, OP_FROM, 4, 0, 16, 0, 0), -E_BADGRANT);         /* past the table */
+    EXPECT(ask(h, OP_FROM, 0, 0, big + 1, 0, 0), -E_RANGE);    /* one byte too many */
+    EXPECT(ask(h, OP_FROM, 0, big, 1, 0, 0), -E_RANGE);        /* at the end */
+    EXPECT(ask(h, OP_FROM, 0, ~0ull - 5, 10, 0, 0), -E_RANGE); /* offset overflow */
+    EXPECT(ask(h, OP_FROM, 0, 8, ~0ull - 4, 0, 0), -E_RANGE);  /* length overflow */
+    EXPECT(ask(h, OP_TO, 0, 0, 16, 0, 0), -E_PERM);            /* read-only grant */
+    EXPECT(ask(h, OP_FROM, 1, 0, 16, 0, 0), -E_PERM);          /* write-only grant */
+    EXPECT(ask(h, OP_FROM, 2, 0, 16, 0, 0), -E_BADGRANT);      /* for someone else */
+    EXPECT(ask(h, OP_FROM, 4, 0, 16, 0, 0), -E_BADGRANT);      /* past the table */
     EXPECT(ask(h, OP_FROM, (uint64_t)-1, 0, 16, 0, 0), -E_BADGRANT);
-    EXPECT(ask(h, OP_FROM, 3, 0, 16, 0, 0), -E_FAULT);            /* granted memory unmapped */
+    EXPECT(ask(h, OP_FROM, 3, 0, 16, 0, 0), -E_FAULT); /* granted memory unmapped */
     EXPECT(ask(h, OP_FROM, 0, 0, 16, 0xffffffff80000000ull, 0), -E_FAULT); /* bad local */
-    EXPECT(ask(h, OP_FROM, 0, 0, 16, 0x400000, 0), -E_FAULT);     /* local read-only */
+    EXPECT(ask(h, OP_FROM, 0, 0, 16, 0x400000, 0), -E_FAULT);              /* local read-only */
     /* a table pointer that is garbage is refused, or fails at copy time */
     EXPECT(sys_setgrant((struct grant *)0x0000800000000000ull, 1), -E_INVAL);
     EXPECT(sys_setgrant(grants, GRANT_MAX_ENTRIES + 1), -E_INVAL);
@@ -154,12 +155,14 @@ static void t_grant_edges(void)
     uint8_t *dst = edge + 4096 + 1;
     memset(edge, 0x5a, sizeof(edge));
     struct grant g[6] = {
-        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, a1, ~0ull, 0, 0},  /* all of memory */
-        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, top - 4095, 4096, 0, 0}, /* crosses the top */
+        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, a1, ~0ull, 0, 0}, /* all of memory */
+        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, top - 4095, 4096, 0,
+         0}, /* crosses the top */
         {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, ~0ull - 10, 20, 0, 0}, /* wraps */
-        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, a1, 4094, 0, 0},   /* sane: one page */
+        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, a1, 4094, 0, 0}, /* sane: one page */
         {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, 1ull << 63, 4096, 0, 0}, /* kernel half */
-        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, top - 4096, 0, 0, 0}, /* empty, at the top */
+        {GRANT_VALID | GRANT_READ | GRANT_WRITE, self_ep, top - 4096, 0, 0,
+         0}, /* empty, at the top */
     };
     EXPECT(sys_setgrant(g, 6), 0);
     EXPECT(sys_safecopy_from(self_ep, 0, 0, dst, ~0ull), -E_BADGRANT);
@@ -204,8 +207,8 @@ static void t_grant_edges(void)
  */
 enum { LEND_QUIT, LEND_SET, LEND_SUM };
 #define LBUF 8192
-#define L_PATTERN(i) ((uint8_t)((i) * 5 + 1))
-#define C_PATTERN(i) ((uint8_t)((i) * 3 + 1)) /* what the copier writes */
+#define L_PATTERN(i) ((uint8_t)((i)*5 + 1))
+#define C_PATTERN(i) ((uint8_t)((i)*3 + 1)) /* what the copier writes */
 
 static int h_lender(uint64_t n)
 {
@@ -224,9 +227,12 @@ static int h_lender(uint64_t n)
         if (w[0] == LEND_QUIT)
             return 0;
         if (w[0] == LEND_SET)
-            lg[w[1] & 3] = (struct grant){(uint32_t)w[2], (endpoint_t)w[3],
+            lg[w[1] & 3] = (struct grant){(uint32_t)w[2],
+                                          (endpoint_t)w[3],
                                           w[2] & GRANT_INDIRECT ? w[4] : (uint64_t)lbuf + w[4],
-                                          w[5], (endpoint_t)(uint32_t)w[6], (grant_id_t)(w[6] >> 32)};
+                                          w[5],
+                                          (endpoint_t)(uint32_t)w[6],
+                                          (grant_id_t)(w[6] >> 32)};
         else
             w[0] = weighted_sum(lbuf + w[1], w[2]);
         if (ipc_sendnb(m.source, &m) < 0)
@@ -277,8 +283,8 @@ static void t_grant_indirect(void)
     uint64_t sum;
     for (uint64_t i = 0; i < sizeof(buf); i++)
         buf[i] = (uint8_t)(i * 7 + 3);
-    lend(l, 0, RW, self_ep, 0, LBUF, 0, 0);                     /* L -> us: all of lbuf */
-    lend(l, 1, RW, h, 0, LBUF, 0, 0);                           /* L -> copier, not us */
+    lend(l, 0, RW, self_ep, 0, LBUF, 0, 0);                       /* L -> us: all of lbuf */
+    lend(l, 1, RW, h, 0, LBUF, 0, 0);                             /* L -> copier, not us */
     lend(l, 2, GRANT_VALID | GRANT_READ, self_ep, 0, LBUF, 0, 0); /* L -> us, read only */
     ig[0] = (struct grant){IND | GRANT_READ | GRANT_WRITE, h, 100, 1000, l, 0};
     ig[1] = (struct grant){IND | GRANT_READ | GRANT_WRITE, h, 0, 16, l, 1};
@@ -293,16 +299,16 @@ static void t_grant_indirect(void)
     EXPECT(ask(h, OP_TO, 0, 0, 1000, 0, 0), 0);
     EXPECT(lender_sum(l, 100, 1000), pattern_sum(0, 1000, 1));
     EXPECT(lender_sum(l, 1100, 100), pattern_sum(1100, 100, 0)); /* no further */
-    EXPECT(ask(h, OP_FROM, 0, 0, 1001, 0, 0), -E_RANGE);          /* past our grant */
-    EXPECT(ask(h, OP_FROM, 1, 0, 16, 0, 0), -E_BADGRANT); /* inner grant is the copier's */
-    EXPECT(ask(h, OP_FROM, 2, 0, 192, 0, &sum), 0);       /* up to the inner grant's end */
+    EXPECT(ask(h, OP_FROM, 0, 0, 1001, 0, 0), -E_RANGE);         /* past our grant */
+    EXPECT(ask(h, OP_FROM, 1, 0, 16, 0, 0), -E_BADGRANT);        /* inner grant is the copier's */
+    EXPECT(ask(h, OP_FROM, 2, 0, 192, 0, &sum), 0);              /* up to the inner grant's end */
     EXPECT(sum, pattern_sum(8000, 192, 0));
-    EXPECT(ask(h, OP_FROM, 2, 0, 193, 0, 0), -E_RANGE);   /* leaves the inner grant */
+    EXPECT(ask(h, OP_FROM, 2, 0, 193, 0, 0), -E_RANGE); /* leaves the inner grant */
     EXPECT(ask(h, OP_FROM, 2, 192, 1, 0, 0), -E_RANGE);
     EXPECT(ask(h, OP_FROM, 3, 0, 64, 0, 0), 0);
-    EXPECT(ask(h, OP_TO, 3, 0, 64, 0, 0), -E_PERM);       /* inner grant is read only */
-    EXPECT(ask(h, OP_TO, 4, 0, 64, 0, 0), -E_PERM);       /* our grant is read only */
-    EXPECT(ask(h, OP_FROM, 5, 0, 1, 0, 0), -E_RANGE);     /* offset + inner offset wraps */
+    EXPECT(ask(h, OP_TO, 3, 0, 64, 0, 0), -E_PERM);   /* inner grant is read only */
+    EXPECT(ask(h, OP_TO, 4, 0, 64, 0, 0), -E_PERM);   /* our grant is read only */
+    EXPECT(ask(h, OP_FROM, 5, 0, 1, 0, 0), -E_RANGE); /* offset + inner offset wraps */
     EXPECT(ask(h, OP_FROM, 5, 10, 1, 0, 0), -E_RANGE);
     /* two levels, through three processes: ig[6] -> L's 3 -> ig[7] -> buf */
     ig[6] = (struct grant){IND | GRANT_READ | GRANT_WRITE, h, 4, 2000, l, 3};
@@ -343,11 +349,11 @@ static void t_grant_indirect_depth(void)
     ig[0] = (struct grant){RW, self_ep, (uint64_t)buf, sizeof(buf), 0, 0};
     for (int i = 1; i < 5; i++)
         ig[i] = (struct grant){IND | GRANT_READ, self_ep, 1, sizeof(buf) - 4, self_ep, i - 1};
-    ig[5] = (struct grant){IND | GRANT_READ, self_ep, 0, 16, self_ep, 5};  /* itself */
-    ig[6] = (struct grant){IND | GRANT_READ, self_ep, 0, 16, self_ep, 7};  /* 6 <-> 7 */
+    ig[5] = (struct grant){IND | GRANT_READ, self_ep, 0, 16, self_ep, 5}; /* itself */
+    ig[6] = (struct grant){IND | GRANT_READ, self_ep, 0, 16, self_ep, 7}; /* 6 <-> 7 */
     ig[7] = (struct grant){IND | GRANT_READ, self_ep, 0, 16, self_ep, 6};
-    ig[8] = (struct grant){IND | GRANT_READ, h, 0, 64, self_ep, 2};        /* 3 entries */
-    ig[9] = (struct grant){IND | GRANT_READ, h, 0, 64, self_ep, 3};        /* 5: too deep */
+    ig[8] = (struct grant){IND | GRANT_READ, h, 0, 64, self_ep, 2}; /* 3 entries */
+    ig[9] = (struct grant){IND | GRANT_READ, h, 0, 64, self_ep, 3}; /* 5: too deep */
     ig[10] = (struct grant){IND | GRANT_READ, h, 0, 64, self_ep, 5};
     ig[11] = (struct grant){IND | GRANT_READ, h, 0, 64, self_ep, 6};
     EXPECT(sys_setgrant(ig, 12), 0);
@@ -409,11 +415,12 @@ static void t_grant_vec(void)
     /* all or nothing: a bad last piece, and nothing moves */
     for (int i = 0; i < 4096; i++)
         vout[i] = C_PATTERN(i);
-    struct safecopy_piece w[4] = {
-        {self_ep, 0, 0, (uint64_t)vout, 100}, {l, 0, 0, (uint64_t)vout, 4096},
-        {self_ep, 2, 0, (uint64_t)vout, 4096}, {self_ep, 0, 4000, (uint64_t)vout, 97}};
+    struct safecopy_piece w[4] = {{self_ep, 0, 0, (uint64_t)vout, 100},
+                                  {l, 0, 0, (uint64_t)vout, 4096},
+                                  {self_ep, 2, 0, (uint64_t)vout, 4096},
+                                  {self_ep, 0, 4000, (uint64_t)vout, 97}};
     EXPECT(sys_safecopy_vec(GRANT_WRITE, w, 4), -E_RANGE);
-    w[3] = (struct safecopy_piece){self_ep, 1, 0, (uint64_t)vout, 1};    /* read only */
+    w[3] = (struct safecopy_piece){self_ep, 1, 0, (uint64_t)vout, 1}; /* read only */
     EXPECT(sys_safecopy_vec(GRANT_WRITE, w, 4), -E_PERM);
     w[3] = (struct safecopy_piece){self_ep, 0, 0, 0x0000800000000000ull - 8, 16};
     EXPECT(sys_safecopy_vec(GRANT_WRITE, w, 4), -E_FAULT);
@@ -439,11 +446,12 @@ static void t_grant_vec(void)
     EXPECT(sys_safecopy_vec(GRANT_READ, (void *)0x0000800000000000ull - 16, 1), -E_FAULT);
     EXPECT(sys_safecopy_vec(GRANT_READ, (void *)~0ull, 1), -E_FAULT);
     for (int i = 0; i < SAFECOPY_VEC_MAX; i++)
-        v[i] = (struct safecopy_piece){self_ep, 0, (uint64_t)i * 256, (uint64_t)vout + i * 256, 256};
+        v[i] =
+            (struct safecopy_piece){self_ep, 0, (uint64_t)i * 256, (uint64_t)vout + i * 256, 256};
     EXPECT(sys_safecopy_vec(GRANT_READ, v, SAFECOPY_VEC_MAX), 4096);
     EXPECT(memcmp(vout, va, 4096), 0);
-    const uint64_t bad[][2] = {{0, ~0ull}, {1ull << 63, 1}, {~0ull, 1}, {4096, 1}, {4095, 2},
-                               {1, ~0ull}, {~0ull - 5, 10}, {8, 1ull << 63}};
+    const uint64_t bad[][2] = {{0, ~0ull}, {1ull << 63, 1}, {~0ull, 1},      {4096, 1},
+                               {4095, 2},  {1, ~0ull},      {~0ull - 5, 10}, {8, 1ull << 63}};
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         v[1] = (struct safecopy_piece){self_ep, 0, bad[i][0], (uint64_t)vout, bad[i][1]};
         EXPECT(sys_safecopy_vec(GRANT_READ, v, 2), -E_RANGE);

@@ -330,13 +330,13 @@ static void t_sendrec_bounded(void)
     EXPECT(ipc_sendrec_bounded(h, &m, 50), -E_TIMEDOUT); /* it holds the request */
     uint64_t waited = sys_uptime() - t0;
     CHECK(waited >= 50 && waited < 250);
-    expect_clean_exit(h); /* its late sendnb found nobody waiting */
-    h = spawn_helper("peer", "sleep", 300);               /* never receives */
+    expect_clean_exit(h);                   /* its late sendnb found nobody waiting */
+    h = spawn_helper("peer", "sleep", 300); /* never receives */
     EXPECT(ipc_sendrec_bounded(h, &m, 20), -E_TIMEDOUT);
-    EXPECT(sys_selfcheck(), 0);                           /* withdrawn from its queue */
+    EXPECT(sys_selfcheck(), 0); /* withdrawn from its queue */
     expect_clean_exit(h);
     h = spawn_helper("peer", "echo", 1);
-    EXPECT(ipc_sendrec_bounded(h, &m, 1000), 0);           /* an answer in time */
+    EXPECT(ipc_sendrec_bounded(h, &m, 1000), 0); /* an answer in time */
     EXPECT(m.u.w[0], 8);
     expect_clean_exit(h);
     EXPECT(kcall3(KC_SENDREC, (uint64_t)h, (uint64_t)&m, ~0ull), -E_INVAL);
@@ -362,8 +362,15 @@ const struct ktest ipc_tests[] = {
 };
 
 const struct khelper ipc_helpers[] = {
-    {"echo", h_echo},           {"recv_send", h_recv_then_send}, {"send_one", h_send_one},
-    {"notify", h_notify},       {"sleep", h_sleep},              {"take_crash", h_take_and_crash},
-    {"send_to", h_send_to},     {"late_reply", h_late_reply},     {"notify_send", h_notify_send},
-    {"notify_reply", h_notify_then_reply}, {0, 0},
+    {"echo", h_echo},
+    {"recv_send", h_recv_then_send},
+    {"send_one", h_send_one},
+    {"notify", h_notify},
+    {"sleep", h_sleep},
+    {"take_crash", h_take_and_crash},
+    {"send_to", h_send_to},
+    {"late_reply", h_late_reply},
+    {"notify_send", h_notify_send},
+    {"notify_reply", h_notify_then_reply},
+    {0, 0},
 };

@@ -13,10 +13,10 @@ static int h_memory(uint64_t n)
         return 1;
     p[1000] = 42;
     if (sys_mem_map(SELF, va + 4096, 4096, PROT_R) != -E_BUSY || /* overlaps */
-        sys_mem_map(SELF, va + 1, 4096, PROT_R) != -E_INVAL ||    /* unaligned */
+        sys_mem_map(SELF, va + 1, 4096, PROT_R) != -E_INVAL ||   /* unaligned */
         sys_mem_map(SELF, va, 0, PROT_R) != -E_INVAL ||
         sys_mem_map(SELF, 0x00007ffffffff000ull, 8192, PROT_R) != -E_INVAL || /* past the top */
-        sys_mem_map(SELF, 0x20000000, 1ull << 40, PROT_R) != -E_NOMEM ||    /* too much */
+        sys_mem_map(SELF, 0x20000000, 1ull << 40, PROT_R) != -E_NOMEM ||      /* too much */
         sys_mem_map(SELF, 0x20000000, 16385 * 4096ull, PROT_R) != -E_NOMEM || /* over limit */
         sys_mem_map(SELF, 0x20000000, 4096, 0x10) != -E_INVAL ||
         sys_mem_map(ROOT_EP + NR_SLOTS * 7, 0x20000000, 4096, PROT_R) != -E_SRCH ||
@@ -39,7 +39,8 @@ static int h_memory(uint64_t n)
     if (sys_dmaalloc(4 * 4096, 0x30000000, &pa) != 0 || !pa || (pa & 4095) ||
         ((volatile uint64_t *)0x30000000)[1000] != 0)
         return 5;
-    if (sys_dmaalloc(4096, 0x30000000, &pa) != -E_BUSY || sys_dmaalloc(100, 0x31000000, &pa) != -E_INVAL ||
+    if (sys_dmaalloc(4096, 0x30000000, &pa) != -E_BUSY ||
+        sys_dmaalloc(100, 0x31000000, &pa) != -E_INVAL ||
         sys_dmaalloc(4096, 0x31000000, (uint64_t *)0x10) != -E_FAULT)
         return 6;
     /* MMIO: the local APIC's version register, and a range outside the profile */
@@ -115,19 +116,36 @@ static struct {
 static struct grant fuzz_grants[8];
 
 #define TOP 0x0000800000000000ull
-static const uint64_t edges[] = {0, 1, 4095, 4096, 4097, TOP - 4096, TOP - 1, TOP, TOP + 1,
-                                 1ull << 63, (1ull << 63) - 1, ~0ull, ~0ull - 4095, ~0ull - 63,
-                                 0xffff800000000000ull, 0xffffffff80100000ull};
+static const uint64_t edges[] = {0,
+                                 1,
+                                 4095,
+                                 4096,
+                                 4097,
+                                 TOP - 4096,
+                                 TOP - 1,
+                                 TOP,
+                                 TOP + 1,
+                                 1ull << 63,
+                                 (1ull << 63) - 1,
+                                 ~0ull,
+                                 ~0ull - 4095,
+                                 ~0ull - 63,
+                                 0xffff800000000000ull,
+                                 0xffffffff80100000ull};
 #define NR_EDGES (sizeof(edges) / sizeof(edges[0]))
 
 static uint64_t pick_pointer(uint64_t *rs)
 {
     uint64_t r = rand64(rs);
     switch (r % 6) {
-    case 0: return edges[(r >> 8) % NR_EDGES];
-    case 1: return rand64(rs);
-    case 2: return (uint64_t)arena + ((r >> 8) % 3) * 4096 + ((r >> 12) & 1 ? 1 : 4095);
-    default: return (uint64_t)arena + (r >> 8) % (sizeof(arena) - 64);
+    case 0:
+        return edges[(r >> 8) % NR_EDGES];
+    case 1:
+        return rand64(rs);
+    case 2:
+        return (uint64_t)arena + ((r >> 8) % 3) * 4096 + ((r >> 12) & 1 ? 1 : 4095);
+    default:
+        return (uint64_t)arena + (r >> 8) % (sizeof(arena) - 64);
     }
 }
 
@@ -135,15 +153,24 @@ static uint64_t pick_value(uint64_t *rs, endpoint_t parent)
 {
     uint64_t r = rand64(rs);
     switch (r % 9) {
-    case 0: return rand64(rs);
-    case 1: return (r >> 8) % 16;
-    case 2: return (uint64_t)(int64_t)-(int64_t)((r >> 8) % 6);
-    case 3: return (uint64_t)parent;
-    case 4: return (uint64_t)self_ep;
-    case 5: return (uint64_t)EP_MAKE((r >> 8) % 4 + 1, (r >> 16) % NR_SLOTS);
-    case 6: return (r >> 8) % 0x20000;
-    case 7: return edges[(r >> 8) % NR_EDGES] + ((r >> 16) % 3) - 1; /* an edge, give or take one */
-    default: return pick_pointer(rs);
+    case 0:
+        return rand64(rs);
+    case 1:
+        return (r >> 8) % 16;
+    case 2:
+        return (uint64_t)(int64_t) - (int64_t)((r >> 8) % 6);
+    case 3:
+        return (uint64_t)parent;
+    case 4:
+        return (uint64_t)self_ep;
+    case 5:
+        return (uint64_t)EP_MAKE((r >> 8) % 4 + 1, (r >> 16) % NR_SLOTS);
+    case 6:
+        return (r >> 8) % 0x20000;
+    case 7:
+        return edges[(r >> 8) % NR_EDGES] + ((r >> 16) % 3) - 1; /* an edge, give or take one */
+    default:
+        return pick_pointer(rs);
     }
 }
 
@@ -157,19 +184,22 @@ static void fuzz_grant_table(uint64_t *rs)
     const uint32_t rw = GRANT_VALID | GRANT_READ | GRANT_WRITE, ro = GRANT_VALID | GRANT_READ;
     const uint64_t a = (uint64_t)arena;
     struct grant g[8] = {
-        {rw, self_ep, a, sizeof(arena), 0, 0},           {rw, self_ep, a + 1, ~0ull, 0, 0},
-        {rw, self_ep, a + 4095, 4097, 0, 0},             {ro, self_ep, 0, TOP, 0, 0},
-        {rw, self_ep, TOP - 4095, 4096, 0, 0},           {rw, self_ep, ~0ull - 10, 20, 0, 0},
-        {rw, self_ep, 1ull << 63, 1ull << 62, 0, 0},     {rw, self_ep, a + 1, 0, 0, 0},
+        {rw, self_ep, a, sizeof(arena), 0, 0},       {rw, self_ep, a + 1, ~0ull, 0, 0},
+        {rw, self_ep, a + 4095, 4097, 0, 0},         {ro, self_ep, 0, TOP, 0, 0},
+        {rw, self_ep, TOP - 4095, 4096, 0, 0},       {rw, self_ep, ~0ull - 10, 20, 0, 0},
+        {rw, self_ep, 1ull << 63, 1ull << 62, 0, 0}, {rw, self_ep, a + 1, 0, 0, 0},
     };
     for (int i = 0; i < 8; i++)
         fuzz_grants[i] = g[i];
     uint64_t r = rand64(rs);
     if (r & 1) /* sometimes a random edge entry in a random slot, maybe indirect to another */
-        fuzz_grants[1 + rand64(rs) % 7] = (struct grant){
-            rw | (r & 2 ? GRANT_INDIRECT : 0), self_ep,
-            edges[rand64(rs) % NR_EDGES] | 0x800000000000ull, edges[rand64(rs) % NR_EDGES],
-            self_ep, (grant_id_t)((r >> 8) % 8)};
+        fuzz_grants[1 + rand64(rs) % 7] =
+            (struct grant){rw | (r & 2 ? GRANT_INDIRECT : 0),
+                           self_ep,
+                           edges[rand64(rs) % NR_EDGES] | 0x800000000000ull,
+                           edges[rand64(rs) % NR_EDGES],
+                           self_ep,
+                           (grant_id_t)((r >> 8) % 8)};
 }
 
 static int fuzz_ipc_targets; /* set for the helper that may message anyone */
@@ -208,20 +238,27 @@ static int h_fuzz(uint64_t n)
                 a[0] = (uint64_t)self_ep;
                 a[1] = rand64(&rs) % 9;
                 uint64_t r = rand64(&rs);
-                a[2] = r % 3 == 0 ? (r >> 8) % 16 : r % 3 == 1 ? (r >> 8) % (sizeof(arena) + 10)
-                                                                : pick_value(&rs, parent);
+                a[2] = r % 3 == 0   ? (r >> 8) % 16
+                       : r % 3 == 1 ? (r >> 8) % (sizeof(arena) + 10)
+                                    : pick_value(&rs, parent);
                 a[3] = pick_pointer(&rs);
                 r = rand64(&rs);
-                a[4] = r % 3 == 0 ? (r >> 8) % 5000 : r % 3 == 1 ? ~0ull - (r >> 8) % 4097
-                                                                : pick_value(&rs, parent);
+                a[4] = r % 3 == 0   ? (r >> 8) % 5000
+                       : r % 3 == 1 ? ~0ull - (r >> 8) % 4097
+                                    : pick_value(&rs, parent);
             }
         }
         if (call == KC_SAFECOPY_FROM && a[4] >= sizeof(fz.slack) && a[4] < TOP)
             a[4] %= sizeof(fz.slack); /* grant 3 reads all of user space: do not overrun */
         int64_t r = kcall6(call, a[0], a[1], a[2], a[3], a[4], a[5]);
-        int bucket = r >= 0 ? 0 : r == -E_PERM ? 1 : r == -E_FAULT ? 2 : r == -E_INVAL ? 3
-                   : (r == -E_SRCH || r == -E_DEADEP) ? 4 : r == -E_NOSYS ? 5
-                   : r == -E_BADGRANT || r == -E_RANGE ? 6 : 7;
+        int bucket = r >= 0                              ? 0
+                     : r == -E_PERM                      ? 1
+                     : r == -E_FAULT                     ? 2
+                     : r == -E_INVAL                     ? 3
+                     : (r == -E_SRCH || r == -E_DEADEP)  ? 4
+                     : r == -E_NOSYS                     ? 5
+                     : r == -E_BADGRANT || r == -E_RANGE ? 6
+                                                         : 7;
         hist[bucket]++;
     }
     sys_alarm(0);
@@ -258,12 +295,21 @@ static void fuzz_with(const char *profile, const char *helper)
 }
 
 /* No IPC targets: the kernel-call surface. */
-static void t_fuzz(void) { fuzz_with("fuzz", "fuzz"); }
+static void t_fuzz(void)
+{
+    fuzz_with("fuzz", "fuzz");
+}
 
 /* Any target, non-blocking: garbage messages reach root and the tests too. */
-static void t_fuzz_ipc(void) { fuzz_with("fuzz_ipc", "fuzz_ipc"); }
+static void t_fuzz_ipc(void)
+{
+    fuzz_with("fuzz_ipc", "fuzz_ipc");
+}
 
-static void t_selfcheck(void) { EXPECT(sys_selfcheck(), 0); }
+static void t_selfcheck(void)
+{
+    EXPECT(sys_selfcheck(), 0);
+}
 
 /* KC_PROC_NAME: the name the kernel reports and logs; truncated, never overrun. */
 static void t_proc_name(void)
@@ -290,9 +336,5 @@ const struct ktest misc_tests[] = {
 };
 
 const struct khelper misc_helpers[] = {
-    {"memory", h_memory},
-    {"fpu", h_fpu},
-    {"fuzz", h_fuzz},
-    {"fuzz_ipc", h_fuzz_ipc},
-    {0, 0},
+    {"memory", h_memory}, {"fpu", h_fpu}, {"fuzz", h_fuzz}, {"fuzz_ipc", h_fuzz_ipc}, {0, 0},
 };

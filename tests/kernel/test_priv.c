@@ -75,8 +75,8 @@ static void t_priv_counted(void)
     struct priv p = {0};
     EXPECT(sys_priv_set(self_ep, &p), -E_PERM);
     EXPECT(sys_mem_map(SELF, 0x10000000, 4096, PROT_R | PROT_W), -E_PERM);
-    EXPECT(sys_proc_kill(ROOT_EP), -E_PERM); /* allowed call, but never root */
-    EXPECT(sys_proc_kill(parent_ep), -E_PERM); /* nor anyone but our children */
+    EXPECT(sys_proc_kill(ROOT_EP), -E_PERM);            /* allowed call, but never root */
+    EXPECT(sys_proc_kill(parent_ep), -E_PERM);          /* nor anyone but our children */
     EXPECT(sys_sysinfo((struct sysinfo *)0), -E_FAULT); /* bad argument: not a denial */
     EXPECT(sys_proc_info(SELF, &after), 0);
     EXPECT(after.denied - before.denied, 4);
@@ -100,7 +100,7 @@ static void rtc_periodic(int on)
     rtc_write(0x8a, (rtc_read(0x8a) & 0xf0) | 6); /* register A: rate 6, 1024 Hz */
     uint8_t b = rtc_read(0x8b);
     rtc_write(0x8b, on ? b | 0x40 : b & ~0x40); /* register B: periodic interrupt enable */
-    rtc_read(0x0c);                              /* register C: clear pending flags */
+    rtc_read(0x0c);                             /* register C: clear pending flags */
 }
 
 /*
@@ -179,7 +179,10 @@ static int h_irq_sharer(uint64_t n)
     }
 }
 
-static void t_priv_io_irq(void) { run_helper("rtcdrv", "rtc", 0); }
+static void t_priv_io_irq(void)
+{
+    run_helper("rtcdrv", "rtc", 0);
+}
 
 /* Helper (rtcdrv): take IRQ 8 and then crash while owning it. */
 static int h_irq_owner_dies(uint64_t n)
@@ -275,10 +278,7 @@ const struct ktest priv_tests[] = {
 };
 
 const struct khelper priv_helpers[] = {
-    {"denials", h_denials},
-    {"rtc", h_rtc},
-    {"irq_dies", h_irq_owner_dies},
-    {"rtc_shared", h_rtc_shared},
-    {"irq_sharer", h_irq_sharer},
-    {0, 0},
+    {"denials", h_denials},         {"rtc", h_rtc},
+    {"irq_dies", h_irq_owner_dies}, {"rtc_shared", h_rtc_shared},
+    {"irq_sharer", h_irq_sharer},   {0, 0},
 };

@@ -10,7 +10,7 @@
 #define KERNEL_BASE 0xFFFFFFFF80000000ull
 #define PHYS_BASE 0xFFFF800000000000ull /* direct map of the first 4 GiB */
 #define PHYS_MAP_LIMIT 0x100000000ull
-#define USER_TOP 0x0000800000000000ull  /* user addresses are below this */
+#define USER_TOP 0x0000800000000000ull /* user addresses are below this */
 #define PAGE_SIZE ((uint64_t)4096)
 
 #define P2V(pa) ((void *)((uint64_t)(pa) + PHYS_BASE))
@@ -34,12 +34,36 @@ struct regs {
     uint64_t rip, cs, rflags, rsp, ss;
 };
 
-static inline void outb(uint16_t p, uint8_t v) { __asm__ volatile("outb %0,%1" ::"a"(v), "Nd"(p)); }
-static inline void outw(uint16_t p, uint16_t v) { __asm__ volatile("outw %0,%1" ::"a"(v), "Nd"(p)); }
-static inline void outl(uint16_t p, uint32_t v) { __asm__ volatile("outl %0,%1" ::"a"(v), "Nd"(p)); }
-static inline uint8_t inb(uint16_t p) { uint8_t v; __asm__ volatile("inb %1,%0" : "=a"(v) : "Nd"(p)); return v; }
-static inline uint16_t inw(uint16_t p) { uint16_t v; __asm__ volatile("inw %1,%0" : "=a"(v) : "Nd"(p)); return v; }
-static inline uint32_t inl(uint16_t p) { uint32_t v; __asm__ volatile("inl %1,%0" : "=a"(v) : "Nd"(p)); return v; }
+static inline void outb(uint16_t p, uint8_t v)
+{
+    __asm__ volatile("outb %0,%1" ::"a"(v), "Nd"(p));
+}
+static inline void outw(uint16_t p, uint16_t v)
+{
+    __asm__ volatile("outw %0,%1" ::"a"(v), "Nd"(p));
+}
+static inline void outl(uint16_t p, uint32_t v)
+{
+    __asm__ volatile("outl %0,%1" ::"a"(v), "Nd"(p));
+}
+static inline uint8_t inb(uint16_t p)
+{
+    uint8_t v;
+    __asm__ volatile("inb %1,%0" : "=a"(v) : "Nd"(p));
+    return v;
+}
+static inline uint16_t inw(uint16_t p)
+{
+    uint16_t v;
+    __asm__ volatile("inw %1,%0" : "=a"(v) : "Nd"(p));
+    return v;
+}
+static inline uint32_t inl(uint16_t p)
+{
+    uint32_t v;
+    __asm__ volatile("inl %1,%0" : "=a"(v) : "Nd"(p));
+    return v;
+}
 
 static inline uint64_t rdtsc(void)
 {
@@ -47,12 +71,36 @@ static inline uint64_t rdtsc(void)
     __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
     return ((uint64_t)hi << 32) | lo;
 }
-static inline uint64_t read_cr2(void) { uint64_t v; __asm__ volatile("mov %%cr2,%0" : "=r"(v)); return v; }
-static inline uint64_t read_cr0(void) { uint64_t v; __asm__ volatile("mov %%cr0,%0" : "=r"(v)); return v; }
-static inline void write_cr0(uint64_t v) { __asm__ volatile("mov %0,%%cr0" ::"r"(v)); }
-static inline uint64_t read_cr3(void) { uint64_t v; __asm__ volatile("mov %%cr3,%0" : "=r"(v)); return v; }
-static inline void write_cr3(uint64_t v) { __asm__ volatile("mov %0,%%cr3" ::"r"(v) : "memory"); }
-static inline void wrmsr(uint32_t m, uint64_t v) { __asm__ volatile("wrmsr" ::"c"(m), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))); }
+static inline uint64_t read_cr2(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%cr2,%0" : "=r"(v));
+    return v;
+}
+static inline uint64_t read_cr0(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%cr0,%0" : "=r"(v));
+    return v;
+}
+static inline void write_cr0(uint64_t v)
+{
+    __asm__ volatile("mov %0,%%cr0" ::"r"(v));
+}
+static inline uint64_t read_cr3(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%cr3,%0" : "=r"(v));
+    return v;
+}
+static inline void write_cr3(uint64_t v)
+{
+    __asm__ volatile("mov %0,%%cr3" ::"r"(v) : "memory");
+}
+static inline void wrmsr(uint32_t m, uint64_t v)
+{
+    __asm__ volatile("wrmsr" ::"c"(m), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
 
 void cpu_init(void);
 void pic_init(void);

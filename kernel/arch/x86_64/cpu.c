@@ -39,8 +39,11 @@ struct desc_ptr {
 static void idt_set(int n, void (*fn)(void), int ist, int dpl)
 {
     uint64_t a = (uint64_t)fn;
-    idt[n] = (struct idt_entry){.off0 = a & 0xffff, .sel = SEL_KCODE, .ist = ist,
-                                .type = (uint8_t)(0x8e | dpl << 5), .off1 = (a >> 16) & 0xffff,
+    idt[n] = (struct idt_entry){.off0 = a & 0xffff,
+                                .sel = SEL_KCODE,
+                                .ist = ist,
+                                .type = (uint8_t)(0x8e | dpl << 5),
+                                .off1 = (a >> 16) & 0xffff,
                                 .off2 = a >> 32};
 }
 
@@ -63,8 +66,8 @@ void cpu_init(void)
     gdt[2] = 0x00CF92000000FFFFull; /* kernel data */
     gdt[3] = 0x00CFF2000000FFFFull; /* user data (0x1b) */
     gdt[4] = 0x00AFFA000000FFFFull; /* user code (0x23) */
-    gdt[5] = (sizeof(tss) - 1) | ((t & 0xffffff) << 16) | (0x89ull << 40) |
-             (((t >> 24) & 0xff) << 56);
+    gdt[5] =
+        (sizeof(tss) - 1) | ((t & 0xffffff) << 16) | (0x89ull << 40) | (((t >> 24) & 0xff) << 56);
     gdt[6] = t >> 32;
     tss.rsp[0] = (uint64_t)kernel_stack_top;
     tss.ist[0] = (uint64_t)df_stack + sizeof(df_stack);
@@ -74,11 +77,13 @@ void cpu_init(void)
     __asm__ volatile("lgdt %0\n"
                      "mov %1, %%ds\n mov %1, %%es\n mov %1, %%ss\n"
                      "pushq %2\n leaq 1f(%%rip), %%rax\n pushq %%rax\n lretq\n1:\n"
-                     "ltr %w3" ::"m"(g), "r"(SEL_KDATA), "i"(SEL_KCODE), "r"(SEL_TSS)
+                     "ltr %w3" ::"m"(g),
+                     "r"(SEL_KDATA), "i"(SEL_KCODE), "r"(SEL_TSS)
                      : "rax", "memory");
 
     for (int i = 0; i < 48; i++)
-        idt_set(i, isr_table[i], i == 8 ? 1 : 0, i == 3 ? 3 : 0); /* int3 is a breakpoint (SIGTRAP) */
+        idt_set(i, isr_table[i], i == 8 ? 1 : 0,
+                i == 3 ? 3 : 0); /* int3 is a breakpoint (SIGTRAP) */
     struct desc_ptr d = {sizeof(idt) - 1, (uint64_t)idt};
     __asm__ volatile("lidt %0" ::"m"(d));
 
@@ -101,7 +106,10 @@ void cpu_init(void)
 }
 
 /* Called when switching to another process: its first FPU use traps (#NM). */
-void fpu_switch_out(void) { write_cr0(read_cr0() | 8ull); }
+void fpu_switch_out(void)
+{
+    write_cr0(read_cr0() | 8ull);
+}
 
 void fpu_trap(void)
 {
@@ -155,11 +163,16 @@ static uint16_t pic_masks = 0xfffb;
 
 void pic_init(void)
 {
-    outb(0x20, 0x11); outb(0xA0, 0x11);
-    outb(0x21, IRQ_BASE); outb(0xA1, IRQ_BASE + 8);
-    outb(0x21, 4); outb(0xA1, 2);
-    outb(0x21, 1); outb(0xA1, 1);
-    outb(0x21, pic_masks & 0xff); outb(0xA1, pic_masks >> 8);
+    outb(0x20, 0x11);
+    outb(0xA0, 0x11);
+    outb(0x21, IRQ_BASE);
+    outb(0xA1, IRQ_BASE + 8);
+    outb(0x21, 4);
+    outb(0xA1, 2);
+    outb(0x21, 1);
+    outb(0xA1, 1);
+    outb(0x21, pic_masks & 0xff);
+    outb(0xA1, pic_masks >> 8);
 }
 
 void pic_mask(int irq, int masked)

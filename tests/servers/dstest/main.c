@@ -658,7 +658,7 @@ static void test_quota_per_owner(void)
     }
     EXPECT(r, -E_NOMEM);
     EXPECT(n + mine, DS_LABEL_KEYS);
-    CHECK(count_keys() < DS_MAX_KEYS); /* room left for others */
+    CHECK(count_keys() < DS_MAX_KEYS);                       /* room left for others */
     EXPECT(ds_publish_u64("dstest.q0", 7, DS_OVERWRITE), 0); /* an overwrite needs no new key */
     for (int i = 0; i < n; i++) {
         key_name(key, "dstest.q", i);

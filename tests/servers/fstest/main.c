@@ -228,8 +228,8 @@ uint8_t pattern(uint64_t off, uint64_t seed)
 }
 
 /* trust_tests first: memory_comes_back needs a ramfs that has not yet grown to its cap */
-static const struct fstest *const groups[] = {trust_tests, tree_tests, data_tests, name_tests,
-                                              dir_tests,   misc_tests};
+static const struct fstest *const groups[] = {trust_tests, tree_tests, data_tests,
+                                              name_tests,  dir_tests,  misc_tests};
 
 int main(uint64_t argp)
 {

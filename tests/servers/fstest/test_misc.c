@@ -126,7 +126,8 @@ static int64_t owned(int type, uint64_t dir, const char *name, uint64_t len, int
     return r;
 }
 
-/* Owners: CREATE (w5, w6) and SYMLINK (w3, w4) set them, replies and STAT report them, CHOWN changes them. */
+/* Owners: CREATE (w5, w6) and SYMLINK (w3, w4) set them, replies and STAT report them, CHOWN
+ * changes them. */
 static int owners(void)
 {
     uint64_t d, f, l, ino;

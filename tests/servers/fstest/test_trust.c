@@ -57,7 +57,8 @@ _Noreturn void fstest_helper(void)
     struct fs_statfs sf;
     fails |= (uint64_t)(fs_lookup(FS_ROOT_INO, "etc", &ino) != -LX_EPERM) << 0;
     fails |= (uint64_t)(fs_stat(FS_ROOT_INO, &st) != -LX_EPERM) << 1;
-    fails |= (uint64_t)(fs_create(FS_ROOT_INO, "intruder", S_IFREG | 0644, 0, &ino) != -LX_EPERM) << 2;
+    fails |= (uint64_t)(fs_create(FS_ROOT_INO, "intruder", S_IFREG | 0644, 0, &ino) != -LX_EPERM)
+             << 2;
     fails |= (uint64_t)(fs_statfs(&sf) != -LX_EPERM) << 3;
     fails |= (uint64_t)(fs_putnode(FS_ROOT_INO) != -LX_EPERM) << 4;
     message_t m = {.type = TEST_HELPER_DONE, .u.w = {fails}};

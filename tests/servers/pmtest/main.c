@@ -25,7 +25,8 @@ static int64_t ask(int type, uint64_t w0, int *reply_type)
 
 static int run_from_stranger(void)
 {
-    static char argv[] = "/bin/sleep\0" "1";
+    static char argv[] = "/bin/sleep\0"
+                         "1";
     grant_id_t g = grant_alloc(pm, argv, sizeof(argv), GRANT_READ);
     int type = 0;
     int64_t r = ask(PM_RUN, (uint64_t)g, &type);

@@ -27,13 +27,13 @@ static const char *current = "?";
 static int failed_here;
 static char buf[64];
 
-#define CHECK(c)                                                                        \
-    do {                                                                                \
-        if (!(c)) {                                                                     \
-            printf("FAIL rs.%s: line %d: %s\n", current, __LINE__, #c);                 \
-            failed_here = 1;                                                            \
-            return;                                                                     \
-        }                                                                               \
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            printf("FAIL rs.%s: line %d: %s\n", current, __LINE__, #c);                            \
+            failed_here = 1;                                                                       \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
 static endpoint_t lookup(const char *label)
@@ -111,7 +111,8 @@ static void t_busy_is_not_hung(void)
     message_t m;
     stats("demo", &m);
     printf("rs.busy: %lu requests of 80 ms over 10 s, %lu restarts, slowest heartbeat answer "
-           "%lu ms (period 100)\n", n, restarts("demo") - before, m.u.w[6]);
+           "%lu ms (period 100)\n",
+           n, restarts("demo") - before, m.u.w[6]);
     CHECK(restarts("demo") == before);
 }
 
@@ -296,7 +297,7 @@ static _Noreturn void other_main(void)
             strncpy_s((char *)c.u.b, "manifests", 32);
             fails |= (uint64_t)(root_call(&c) < 0) << 2;
         }
-        c = (message_t){.type = ROOT_MODULE}; /* but only one its manifest names: */
+        c = (message_t){.type = ROOT_MODULE};           /* but only one its manifest names: */
         strncpy_s((char *)c.u.b, "initramfs.cpio", 32); /* not the one with /etc/shadow */
         fails |= (uint64_t)(root_call(&c) != -E_PERM) << 3;
         c = (message_t){.type = ROOT_MODULE};

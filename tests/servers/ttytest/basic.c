@@ -133,7 +133,7 @@ static void t_cancel_read(void)
     EXPECT(op_start(&o, CDEV_READ, 16, 0), CDEV_SUSPENDED);
     EXPECT(op_cancel(&o), -LX_EINTR);
     EXPECT(cdev(CDEV_CANCEL, 0, o.id, 0, 0, 0, 0, 0), -LX_EINVAL); /* nothing left */
-    EXPECT(cdev(CDEV_STATUS, 0, 0, 0, 0, 0, 0, 0), CDEV_ST_NONE);    /* no status follows */
+    EXPECT(cdev(CDEV_STATUS, 0, 0, 0, 0, 0, 0, 0), CDEV_ST_NONE);  /* no status follows */
 }
 
 static void t_garbage(void)
@@ -145,7 +145,7 @@ static void t_garbage(void)
     EXPECT(cdev(CDEV_READ, 1ull << 40, 1, 0, 16, 0, 0, 0), -LX_ENXIO);
     EXPECT(cdev(CDEV_OPEN, ~0ull, 0, 0, 0, 0, 0, 0), -LX_ENXIO);
     EXPECT(cdev(CDEV_CLOSE, 1ull << 63, 0, 0, 0, 0, 0, 0), -LX_ENXIO);
-    EXPECT(cdev(CDEV_WRITE, 0, 1, 4000, 5, 0, 0, 0), -LX_EFAULT);  /* no such grant */
+    EXPECT(cdev(CDEV_WRITE, 0, 1, 4000, 5, 0, 0, 0), -LX_EFAULT); /* no such grant */
     EXPECT(cdev(CDEV_WRITE, 0, 1, ~0ull, 5, 0, 0, 0), -LX_EFAULT);
     EXPECT(cdev(CDEV_WRITE, 0, 1, 0, 1ull << 40, 0, 0, 0), -LX_EINVAL);
     EXPECT(cdev(CDEV_IOCTL, 0, 1, T_TCGETS, 4000, 36, 0, 0), -LX_EFAULT);
@@ -192,8 +192,8 @@ static void t_status_mailbox(void)
     EXPECT(cdev(CDEV_STATUS, 0, 0, 0, 0, 0, 0, 0), CDEV_ST_SIGNAL); /* the one kept back */
     EXPECT(ioctl_ptr(T_TIOCSWINSZ, &w[1], sizeof(w[0])), 0);
     EXPECT(ioctl_ptr(T_TIOCSWINSZ, &w[0], sizeof(w[0])), 0); /* two more, kept back */
-    box.tail = CDEV_MAILBOX_ITEMS; /* took them all */
-    EXPECT(ipc_notify(tty_ep), 0); /* room: the driver writes what it kept */
+    box.tail = CDEV_MAILBOX_ITEMS;                           /* took them all */
+    EXPECT(ipc_notify(tty_ep), 0);                     /* room: the driver writes what it kept */
     EXPECT(cdev(CDEV_SELECT, 0, 0, 0, 0, 0, 0, 0), 0); /* (after the notification) */
     EXPECT(box.head, CDEV_MAILBOX_ITEMS + 2);
     EXPECT(box.item[0].kind, CDEV_ST_SIGNAL);

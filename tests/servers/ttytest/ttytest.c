@@ -32,8 +32,8 @@ void check_failed(const char *file, int line, const char *what, int64_t got, int
     test_ok = 0;
 }
 
-int64_t cdev(int type, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4,
-             uint64_t w5, uint64_t w6)
+int64_t cdev(int type, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4, uint64_t w5,
+             uint64_t w6)
 {
     message_t m = {.type = type, .u.w = {w0, w1, w2, w3, w4, w5, w6}};
     int r = ipc_sendrec(tty_ep, &m);
@@ -77,7 +77,10 @@ static void pull_statuses(void)
     }
 }
 
-int status_pending(void) { return ngot; }
+int status_pending(void)
+{
+    return ngot;
+}
 
 /* Wait until the driver notifies us or the deadline passes. */
 static int wait_notify(uint64_t deadline)
@@ -156,8 +159,8 @@ int64_t op_cancel(struct op *o)
 int64_t op_start(struct op *o, int type, uint64_t len, uint32_t flags)
 {
     o->id = next_id++;
-    o->grant = grant_alloc(tty_ep, o->buf, sizeof(o->buf),
-                           type == CDEV_READ ? GRANT_WRITE : GRANT_READ);
+    o->grant =
+        grant_alloc(tty_ep, o->buf, sizeof(o->buf), type == CDEV_READ ? GRANT_WRITE : GRANT_READ);
     int64_t r = cdev(type, 0, o->id, (uint64_t)o->grant, len, flags, 0, 0);
     if (r != CDEV_SUSPENDED)
         grant_free(o->grant);
@@ -205,7 +208,10 @@ int64_t ioctl_val(uint32_t req, uint64_t value, int32_t pgrp)
     return cdev(CDEV_IOCTL, 0, next_id++, req, 0, 0, (uint64_t)pgrp, value);
 }
 
-int get_termios(struct lx_termios *t) { return (int)ioctl_ptr(T_TCGETS, t, sizeof(*t)); }
+int get_termios(struct lx_termios *t)
+{
+    return (int)ioctl_ptr(T_TCGETS, t, sizeof(*t));
+}
 int set_termios(const struct lx_termios *t)
 {
     struct lx_termios copy = *t;
@@ -220,7 +226,10 @@ void reset_tty(void)
     ngot = 0;
 }
 
-void prompt(const char *what) { printf("ttytest: type %s\n", what); }
+void prompt(const char *what)
+{
+    printf("ttytest: type %s\n", what);
+}
 
 void run_test(const char *name, void (*fn)(void))
 {

@@ -39,7 +39,7 @@ struct lx_winsize {
 #define T_FIONREAD 0x541B
 #define T_TIOCNOTTY 0x5422
 
-#define WAIT_TICKS 10000 /* 10 s for typed input or a status */
+#define WAIT_TICKS 10000     /* 10 s for typed input or a status */
 #define IPC_FAILED (-100000) /* cdev(): the sendrec itself failed */
 
 extern endpoint_t tty_ep;
@@ -47,19 +47,19 @@ extern endpoint_t tty_ep;
 /* Checks: on failure, print why, mark the test failed, leave it. */
 extern int test_ok;
 void check_failed(const char *file, int line, const char *what, int64_t got, int64_t want);
-#define EXPECT(expr, want)                                                     \
-    do {                                                                       \
-        int64_t got_ = (int64_t)(expr), want_ = (int64_t)(want);               \
-        if (got_ != want_) {                                                   \
-            check_failed(__FILE__, __LINE__, #expr, got_, want_);              \
-            return;                                                            \
-        }                                                                      \
+#define EXPECT(expr, want)                                                                         \
+    do {                                                                                           \
+        int64_t got_ = (int64_t)(expr), want_ = (int64_t)(want);                                   \
+        if (got_ != want_) {                                                                       \
+            check_failed(__FILE__, __LINE__, #expr, got_, want_);                                  \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 #define CHECK(cond) EXPECT(!!(cond), 1)
 
 /* One request; the reply's u.w[0] (or IPC_FAILED + error). */
-int64_t cdev(int type, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4,
-             uint64_t w5, uint64_t w6);
+int64_t cdev(int type, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4, uint64_t w5,
+             uint64_t w6);
 
 /* A read or write that may be suspended: its grant lives until finished. */
 struct op {
@@ -68,8 +68,8 @@ struct op {
     uint8_t buf[512];
 };
 int64_t op_start(struct op *o, int type, uint64_t len, uint32_t flags);
-int64_t op_wait(struct op *o);  /* the DONE result, or IPC_FAILED on timeout */
-int64_t op_cancel(struct op *o); /* CDEV_CANCEL's reply; the grant goes */
+int64_t op_wait(struct op *o);                 /* the DONE result, or IPC_FAILED on timeout */
+int64_t op_cancel(struct op *o);               /* CDEV_CANCEL's reply; the grant goes */
 int64_t read_line(struct op *o, uint64_t len); /* start and wait if suspended */
 int64_t write_str(const char *s);
 
@@ -80,10 +80,10 @@ int set_termios(const struct lx_termios *t);
 
 /* Statuses: wait for one of this kind (and w1 unless w1 = ~0). */
 int wait_status(int kind, uint64_t w1, uint64_t *w1_out, uint64_t *w2_out);
-int status_pending(void); /* items fetched but not yet waited for */
+int status_pending(void);      /* items fetched but not yet waited for */
 void prompt(const char *what); /* "ttytest: type WHAT": the host types */
 void sleep_ticks(uint64_t ticks);
-void reset_tty(void);          /* default termios, empty input */
+void reset_tty(void); /* default termios, empty input */
 
 extern const struct lx_termios default_termios;
 

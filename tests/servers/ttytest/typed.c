@@ -5,7 +5,10 @@
  */
 #include "ttytest.h"
 
-static int same(const struct op *o, const char *want) { return !memcmp(o->buf, want, strlen(want)); }
+static int same(const struct op *o, const char *want)
+{
+    return !memcmp(o->buf, want, strlen(want));
+}
 
 static void set_raw(int vmin, int vtime)
 {

@@ -43,17 +43,17 @@ int main(uint64_t arg)
         return 1;
     }
     /* vfs: pm's requests from another, a Linux call from a service, a reply out of the blue */
-    verdict("vfs_refuses_pm_requests", ask(vfs, VFS_PM_CANCEL, 0, 0) == -LX_EPERM &&
-                                           ask(vfs, VFS_PM_PULL, 0, 0) == -LX_EPERM);
+    verdict("vfs_refuses_pm_requests",
+            ask(vfs, VFS_PM_CANCEL, 0, 0) == -LX_EPERM && ask(vfs, VFS_PM_PULL, 0, 0) == -LX_EPERM);
     verdict("vfs_refuses_linux_calls", ask(vfs, MSG_LINUX_CALL, LX_getcwd, 0) == -LX_ENOSYS);
-    verdict("vfs_refuses_other_messages", ask(vfs, CDEV_REPLY, 0, 0) == -LX_ENOSYS &&
-                                              ask(vfs, FS_REPLY, 0, 0) == -LX_ENOSYS);
+    verdict("vfs_refuses_other_messages",
+            ask(vfs, CDEV_REPLY, 0, 0) == -LX_ENOSYS && ask(vfs, FS_REPLY, 0, 0) == -LX_ENOSYS);
     /* drivers: only vfs (and their own test programs) may send CDEV_* requests */
     verdict("tty_refuses_strangers", ask(tty, CDEV_OPEN, 0, 0) == -LX_EPERM &&
                                          ask(tty, CDEV_STATUS, 0, 0) == -LX_EPERM &&
                                          ask(tty, CDEV_SELECT, 0, SEL_RD) == -LX_EPERM);
-    verdict("demo_refuses_strangers", ask(demo, CDEV_READ, 0, 1) == -LX_EPERM &&
-                                          ask(demo, CDEV_OPEN, 0, 0) == -LX_EPERM);
+    verdict("demo_refuses_strangers",
+            ask(demo, CDEV_READ, 0, 1) == -LX_EPERM && ask(demo, CDEV_OPEN, 0, 0) == -LX_EPERM);
     ipc_notify(vfs);
     ipc_notify(tty);
     printf("vfsprobe: notified vfs and tty; answering nothing from now on\n");
