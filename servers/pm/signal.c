@@ -176,23 +176,30 @@ static void deliver_pending(struct mproc *mp)
  */
 void signal_check(struct mproc *mp)
 {
-    static int delivering;
+    static int delivering, marked; /* marked: processes with recheck set */
     if (mp == in_call)
         return;
     if (delivering) {
+        marked += !mp->recheck;
         mp->recheck = 1;
         return;
     }
     delivering = 1;
     deliver_pending(mp);
-    for (int again = 1; again;) {
+    for (int again = marked > 0; again;) { /* the table is scanned only if someone is marked */
         again = 0;
-        for (int i = 0; i < NR_MPROCS; i++)
-            if (mprocs[i].recheck && &mprocs[i] != in_call) {
-                mprocs[i].recheck = 0;
-                deliver_pending(&mprocs[i]);
-                again = 1;
+        marked = 0; /* recounted: what stays marked is the process in its call */
+        for (int i = 0; i < NR_MPROCS; i++) {
+            if (!mprocs[i].recheck)
+                continue;
+            if (&mprocs[i] == in_call) {
+                marked++;
+                continue;
             }
+            mprocs[i].recheck = 0;
+            deliver_pending(&mprocs[i]);
+            again = 1;
+        }
     }
     delivering = 0;
 }
