@@ -9,6 +9,7 @@
 #define SAMSARA_ROOT_H
 
 #include <samsara/ipc.h>
+#include <samsara/grant.h>
 #include <samsara/msgtypes.h>
 
 #define ROOT_EP EP_MAKE(1, 0) /* root is the first process ever created */
@@ -74,5 +75,13 @@ enum {
  */
 #define SVC_FORCE 0x100
 enum { SVC_STATE_UP = 1, SVC_STATE_RESTARTING, SVC_STATE_DOWN };
+
+#define ROOT_LABEL_MAX 16 /* a label with its NUL, as ROOT_LOOKUP and ROOT_COMPLAIN carry it */
+#define ROOT_MODULE_NAME_MAX 32 /* a module name with its NUL (ROOT_MODULE) */
+
+/* Client stubs (lib/sys/root.c): no service builds rs's requests by hand. */
+endpoint_t root_lookup(const char *label);
+int root_complain(const char *label, uint64_t ticks); /* ticks > 0 bounds the wait */
+int root_module(const char *name, grant_id_t *grant, uint64_t *size);
 
 #endif

@@ -63,10 +63,9 @@ static int is_client(endpoint_t who)
         if (client_ep[i] == who)
             return 1;
     for (int i = 0; i < CLIENTS_MAX && labels[i]; i++) {
-        message_t m = {.type = ROOT_LOOKUP};
-        strncpy_s((char *)m.u.b, labels[i], 16);
-        if (ipc_sendrec(ROOT_EP, &m) == 0 && m.type > 0)
-            client_ep[i] = m.type;
+        endpoint_t ep = root_lookup(labels[i]);
+        if (ep > 0)
+            client_ep[i] = ep;
         if (client_ep[i] == who)
             return 1;
     }

@@ -22,14 +22,10 @@ void ds_client_reset(endpoint_t ep)
 
 static endpoint_t lookup(void)
 {
-    message_t m = {.type = ROOT_LOOKUP};
-    strncpy_s((char *)m.u.b, "ds", 16);
-    int r = ipc_sendrec(ROOT_EP, &m);
-    if (r < 0)
-        return r;
-    if (m.type > 0)
-        ds_ep = m.type;
-    return m.type;
+    endpoint_t ep = root_lookup("ds");
+    if (ep > 0)
+        ds_ep = ep;
+    return ep;
 }
 
 endpoint_t ds_endpoint(void)

@@ -79,7 +79,7 @@ static int matches(const char *pattern, const char *key)
  * else (root waits for someone who waits for us) give up with E_AGAIN
  * rather than wait.
  */
-static endpoint_t root_lookup(const char *label)
+static endpoint_t lookup_label(const char *label)
 {
     for (int tries = 0; tries < 8; tries++) {
         message_t m = {.type = ROOT_LOOKUP};
@@ -115,7 +115,7 @@ static int may_write(const message_t *m, const char *key)
     }
     memcpy(label, key, (size_t)n);
     label[n] = '\0';
-    endpoint_t ep = root_lookup(label);
+    endpoint_t ep = lookup_label(label);
     if (ep == -E_AGAIN)
         return -E_AGAIN;
     if (ep > 0 && ep == who)

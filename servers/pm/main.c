@@ -136,9 +136,8 @@ static void pull_vfs_signals(void)
 
 static endpoint_t lookup_service(const char *name)
 {
-    message_t m = {.type = ROOT_LOOKUP};
-    strncpy_s((char *)m.u.b, name, 16);
-    return ipc_sendrec(ROOT_EP, &m) < 0 ? -E_SRCH : m.type;
+    endpoint_t ep = root_lookup(name);
+    return ep > 0 ? ep : -E_SRCH;
 }
 
 /*

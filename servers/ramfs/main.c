@@ -339,26 +339,24 @@ static int is_client(endpoint_t ep)
 {
     if (ep == client_ep)
         return 1;
-    message_t m = {.type = ROOT_LOOKUP};
-    strncpy_s((char *)m.u.b, client, sizeof(client));
-    if (ipc_sendrec(ROOT_EP, &m) < 0 || m.type <= 0)
+    endpoint_t found = root_lookup(client);
+    if (found <= 0)
         return 0;
-    client_ep = m.type;
+    client_ep = found;
     return ep == client_ep;
 }
 
 /* Borrow the initramfs from root and load it. */
 static void load(const char *module)
 {
-    message_t m = {.type = ROOT_MODULE};
-    strncpy_s((char *)m.u.b, module, 32);
-    int r = ipc_sendrec(ROOT_EP, &m);
-    if (r < 0 || m.type < 0) {
-        printf("ramfs: no module %s (%s): starting with an empty root\n", module,
-               strerror_s(r < 0 ? r : m.type));
+    grant_id_t grant;
+    uint64_t size;
+    int r = root_module(module, &grant, &size);
+    if (r < 0) {
+        printf("ramfs: no module %s (%s): starting with an empty root\n", module, strerror_s(r));
         return;
     }
-    ramfs_cpio_load(ROOT_EP, (grant_id_t)m.type, m.u.w[1], module);
+    ramfs_cpio_load(ROOT_EP, grant, size, module);
 }
 
 int main(uint64_t argp)

@@ -75,11 +75,9 @@ int driver_sendrec(endpoint_t ep, message_t *m)
     int r = ipc_sendrec_bounded(ep, m, DRIVER_TIMEOUT_MS);
     struct driver *d;
     if (r == -E_TIMEDOUT && (d = driver_of(ep)) && d->label) {
-        message_t c = {.type = ROOT_COMPLAIN};
-        strncpy_s((char *)c.u.b, d->label, sizeof(c.u.b));
         printf("vfs: driver %s (endpoint %d) did not answer in %d ms: complaint to rs\n", d->label,
                ep, DRIVER_TIMEOUT_MS);
-        ipc_sendrec_bounded(ROOT_EP, &c, DRIVER_TIMEOUT_MS);
+        root_complain(d->label, DRIVER_TIMEOUT_MS);
     }
     return r;
 }
@@ -118,11 +116,10 @@ endpoint_t driver_endpoint(struct driver *d)
         return d->ep;
     if (!d->label)
         return d->ep = ROOT_EP;
-    message_t m = {.type = ROOT_LOOKUP};
-    strncpy_s((char *)m.u.b, d->label, 16);
-    if (ipc_sendrec(ROOT_EP, &m) < 0 || m.type <= 0)
+    endpoint_t ep = root_lookup(d->label);
+    if (ep <= 0)
         return -E_SRCH;
-    d->ep = m.type;
+    d->ep = ep;
     d->used = 1;
     register_mailbox(d);
     return d->ep > 0 ? d->ep : -E_SRCH;

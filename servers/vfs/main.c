@@ -46,11 +46,8 @@ struct vproc *vproc_new(endpoint_t ep)
 
 static endpoint_t lookup_service(const char *name)
 {
-    message_t m = {.type = ROOT_LOOKUP};
-    strncpy_s((char *)m.u.b, name, 16);
-    if (ipc_sendrec(ROOT_EP, &m) < 0)
-        return -E_SRCH;
-    return m.type;
+    endpoint_t ep = root_lookup(name);
+    return ep > 0 ? ep : -E_SRCH;
 }
 
 /* A device node in /dev, owned by root and group gid (an existing one is left as it is). */

@@ -30,8 +30,9 @@
 #define NR_FILES 512
 #define NR_VNODES 1024
 #define NR_PIPES 64
-#define FILES_FOR_ROOT 64 /* the last free open files and pipes are root's (table_entry_allowed)   \
-                           */
+#define FILES_FOR_ROOT                                                                             \
+    64 /* the last free open files and pipes are root's (table_entry_allowed)                      \
+        */
 #define PIPES_FOR_ROOT 8
 #define PIPE_SIZE 16384
 #define PATH_MAX 4096

@@ -152,13 +152,6 @@ static int64_t root_service(int op, const char *label)
     return ipc_sendrec(ROOT_EP, &m) < 0 ? -1 : m.type;
 }
 
-static endpoint_t root_lookup(const char *label)
-{
-    message_t m = {.type = ROOT_LOOKUP};
-    strncpy_s((char *)m.u.b, label, 16);
-    return ipc_sendrec(ROOT_EP, &m) < 0 ? -E_SRCH : m.type;
-}
-
 /* ---- values ---- */
 
 static void test_lookup(void)
