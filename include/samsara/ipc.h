@@ -12,6 +12,13 @@
 
 #include <stdint.h>
 #include <samsara/msgtypes.h>
+#include <samsara/msg/reply.h>
+#include <samsara/msg/root.h>
+#include <samsara/msg/ds.h>
+#include <samsara/msg/fs.h>
+#include <samsara/msg/cdev.h>
+#include <samsara/msg/pm.h>
+#include <samsara/msg/vfs_pm.h>
 
 typedef int32_t endpoint_t;
 
@@ -27,12 +34,24 @@ typedef int32_t endpoint_t;
 #define EP_MAKE(gen, slot) ((endpoint_t)((gen)*NR_SLOTS + (slot)))
 #define EP_MAX_GEN 1000000
 
+/*
+ * A message: 64 bytes. The body is typed per protocol (the headers in samsara/msg/):
+ * m.u.fs.read, m.u.ds.publish, ...; w[] and b[] remain for code that has
+ * not been given a struct yet and for tests that send raw words.
+ */
 typedef struct message {
     endpoint_t source; /* set by the kernel */
     int32_t type;
     union {
         uint64_t w[7];
         uint8_t b[56];
+        struct msg_reply reply;
+        union msg_root root;
+        union msg_ds ds;
+        union msg_fs fs;
+        union msg_cdev cdev;
+        union msg_pm pm;
+        union msg_vfs_pm vfs_pm;
     } u;
 } message_t;
 
