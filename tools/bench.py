@@ -62,14 +62,20 @@ def shell_prompt_ms():
     return statistics.median(times), min(times), max(times)
 
 
-def ubench():
-    """user/ubench.c as the first process: Linux system-call costs in microseconds."""
-    boot = Boot(system_modules("/bin/ubench"))
+def ubench(icount=False):
+    """user/ubench.c as the first process: Linux system-call costs in microseconds.
+
+    Each row: median, min and max microseconds, then the median TSC ticks per
+    operation; under -icount shift=0 a tick is one guest instruction (all of
+    them: the program's, the kernel's and the servers'), which repeats from run
+    to run whatever the host's load.
+    """
+    boot = Boot(system_modules("/bin/ubench"), icount=icount)
     try:
         if boot.wait_for(r"^ubench: done", timeout=300)[0] is None:
             print("\n".join(boot.tail()))
             raise SystemExit("ubench did not finish")
-        return {p[1]: p[2:] for p in (t.split() for _, t in boot.lines) if len(p) == 5 and p[0] == "UBENCH"}
+        return {p[1]: p[2:] for p in (t.split() for _, t in boot.lines) if len(p) == 6 and p[0] == "UBENCH"}
     finally:
         boot.kill()
 
@@ -107,9 +113,12 @@ def main():
     med, lo, hi = shell_prompt_ms()
     print(f"QEMU start to the BusyBox shell prompt:   median {med:.0f} ms "
           f"[{lo:.0f}-{hi:.0f}] over 5 boots")
-    print(f"\n{'Linux system call (TCG, wall clock)':40} {'microseconds, median [min-max]':>32}")
-    for name, (med, lo, hi) in ubench().items():
-        print(f"{name:40} {med:>10} [{lo}-{hi}]")
+    wall, ins = ubench(), ubench(icount=True)
+    print(f"\n{'Linux system call':40} {'TCG wall clock, us':>24} {'guest instructions':>20}")
+    print(f"{'':40} {'median [min-max]':>24} {'(-icount shift=0)':>20}")
+    for name, (med, lo, hi, _) in wall.items():
+        n = ins[name][3] if name in ins else "?"
+        print(f"{name:40} {med:>10} [{lo}-{hi}]".ljust(65) + f" {n:>20}")
     r = recovery()
     print(f"\nDriver recovery, 1,000 kills of the demo driver (TCG):")
     print(f"  client-observed (kill request to first good answer): median {r['median_us']} us, "

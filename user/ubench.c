@@ -2,9 +2,13 @@
  * ubench: costs of the Linux system-call interface on Samsara, for
  * `make bench`. Each figure is the median of 11 runs, in microseconds per
  * operation from CLOCK_MONOTONIC (1 ms resolution, so each run repeats the
- * operation enough times to last tens of milliseconds).
+ * operation enough times to last tens of milliseconds), and in TSC ticks per
+ * operation: under -icount shift=0 a tick is one guest instruction, so that
+ * column counts every instruction the operation costs, the kernel's and the
+ * servers' included, and repeats exactly from run to run.
  */
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -14,11 +18,34 @@
 
 #define RUNS 11
 
+static double v[RUNS], ticks[RUNS]; /* per run: microseconds and TSC ticks per operation */
+static double t_us;
+static uint64_t t_tsc;
+
+static uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return (uint64_t)hi << 32 | lo;
+}
+
 static double now_us(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+static void start(void)
+{
+    t_us = now_us();
+    t_tsc = rdtsc();
+}
+
+static void stop(int run, int ops)
+{
+    ticks[run] = (double)(rdtsc() - t_tsc) / ops;
+    v[run] = (now_us() - t_us) / ops;
 }
 
 static int cmp(const void *a, const void *b)
@@ -27,31 +54,33 @@ static int cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void report(const char *name, double *v)
+/* UBENCH name us-median us-min us-max tsc-median */
+static void report(const char *name)
 {
     qsort(v, RUNS, sizeof(double), cmp);
-    printf("UBENCH %s %.1f %.1f %.1f\n", name, v[RUNS / 2], v[0], v[RUNS - 1]);
+    qsort(ticks, RUNS, sizeof(double), cmp);
+    printf("UBENCH %s %.1f %.1f %.1f %.0f\n", name, v[RUNS / 2], v[0], v[RUNS - 1],
+           ticks[RUNS / 2]);
 }
 
 int main(void)
 {
-    double v[RUNS];
     int null = open("/dev/null", O_WRONLY), fds[2], back[2];
     char c = 'x';
     for (int r = 0; r < RUNS; r++) { /* pm round trip */
-        double t = now_us();
+        start();
         for (int i = 0; i < 2000; i++)
             syscall(SYS_getppid);
-        v[r] = (now_us() - t) / 2000;
+        stop(r, 2000);
     }
-    report("getppid", v);
+    report("getppid");
     for (int r = 0; r < RUNS; r++) { /* vfs round trip */
-        double t = now_us();
+        start();
         for (int i = 0; i < 2000; i++)
             write(null, &c, 1);
-        v[r] = (now_us() - t) / 2000;
+        stop(r, 2000);
     }
-    report("write_dev_null", v);
+    report("write_dev_null");
     pipe(fds);
     pipe(back);
     pid_t echo = fork();
@@ -63,29 +92,29 @@ int main(void)
         _exit(0);
     }
     for (int r = 0; r < RUNS; r++) { /* two processes, two pipes */
-        double t = now_us();
+        start();
         for (int i = 0; i < 500; i++) {
             write(fds[1], &c, 1);
             read(back[0], &c, 1);
         }
-        v[r] = (now_us() - t) / 500;
+        stop(r, 500);
     }
-    report("pipe_pingpong", v);
+    report("pipe_pingpong");
     close(fds[1]);
     waitpid(echo, 0, 0);
     for (int r = 0; r < RUNS; r++) {
-        double t = now_us();
+        start();
         for (int i = 0; i < 50; i++) {
             pid_t p = fork();
             if (p == 0)
                 _exit(0);
             waitpid(p, 0, 0);
         }
-        v[r] = (now_us() - t) / 50;
+        stop(r, 50);
     }
-    report("fork_exit_wait", v);
+    report("fork_exit_wait");
     for (int r = 0; r < RUNS; r++) {
-        double t = now_us();
+        start();
         for (int i = 0; i < 20; i++) {
             pid_t p = fork();
             if (p == 0) {
@@ -94,9 +123,9 @@ int main(void)
             }
             waitpid(p, 0, 0);
         }
-        v[r] = (now_us() - t) / 20;
+        stop(r, 20);
     }
-    report("fork_exec_true_wait", v);
+    report("fork_exec_true_wait");
     printf("ubench: done\n");
     return 0;
 }
