@@ -21,25 +21,11 @@ KASM := $(wildcard kernel/arch/x86_64/*.S)
 KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC) $(KASM))
 LIBSYS_SRC := $(wildcard lib/sys/*.c) lib/format/format.c lib/sys/crt0.S
 LIBSYS_OBJ := $(patsubst %,$(B)/u/%.o,$(LIBSYS_SRC))
-root_SRC := $(wildcard servers/root/*.c) lib/manifest/manifest.c
-ktest_SRC := $(wildcard tests/kernel/*.c)
-kbench_SRC := $(wildcard tests/bench/*.c)
-pm_SRC := $(wildcard servers/pm/*.c)
-vfs_SRC := $(wildcard servers/vfs/*.c)
-ramfs_SRC := $(wildcard servers/ramfs/*.c)
-tty_SRC := $(wildcard drivers/tty/*.c) $(wildcard lib/chardriver/*.c)
-fstest_SRC := $(wildcard tests/servers/fstest/*.c)
-ttytest_SRC := $(wildcard tests/servers/ttytest/*.c)
-demo_SRC := $(wildcard tests/fixtures/demo/*.c) $(wildcard lib/chardriver/*.c)
-crashy_SRC := $(demo_SRC)
-rstest_SRC := $(wildcard tests/servers/rstest/*.c)
-ds_SRC := $(wildcard servers/ds/*.c)
-dstest_SRC := $(wildcard tests/servers/dstest/*.c)
-demotest_SRC := $(wildcard tests/servers/demotest/*.c)
-pmtest_SRC := $(wildcard tests/servers/pmtest/*.c)
-vfsprobe_SRC := $(wildcard tests/servers/vfsprobe/*.c)
-# every program that has sources (servers appear as they are written)
-PROGRAMS := $(foreach p,root ktest kbench pm vfs ramfs tty fstest ttytest demo demotest crashy rstest ds dstest pmtest vfsprobe,$(if $(strip $($(p)_SRC)),$(p)))
+# Programs: each has a fragment build.mk beside its sources that adds its name
+# to PROGRAMS and sets NAME_SRC (its sources) and NAME_LIBS (libraries it
+# links: each is lib/LIB/*.c, compiled into the program).
+PROGRAMS :=
+include $(sort $(shell find servers drivers fs net tests -name build.mk 2>/dev/null))
 
 QEMU := qemu-system-x86_64
 ACCEL ?= tcg
@@ -96,7 +82,8 @@ $(B)/u/servers/pm/main.c.o: $(B)/gen/syscall_names.h
 $(B)/u/servers/pm/%.o: UCFLAGS += -I$(B)/gen
 
 define program_rule
-$(B)/$(1): $$(patsubst %,$(B)/u/%.o,$$($(1)_SRC)) $(B)/libsys.a lib/sys/user.ld
+$(1)_OBJ := $$(patsubst %,$(B)/u/%.o,$$($(1)_SRC) $$(foreach l,$$($(1)_LIBS),$$(wildcard lib/$$(l)/*.c)))
+$(B)/$(1): $$($(1)_OBJ) $(B)/libsys.a lib/sys/user.ld
 	@echo LD $$@; $(CC) $(ULDFLAGS) -o $$@ $(B)/u/lib/sys/crt0.S.o $$(filter %.o,$$^) $(B)/libsys.a -lgcc
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))

@@ -1,0 +1,3 @@
+# ramfs: the sources of this program and the libraries (lib/NAME) it links, for the Makefile
+PROGRAMS += ramfs
+ramfs_SRC := $(wildcard servers/ramfs/*.c)

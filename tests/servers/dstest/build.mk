@@ -1,0 +1,3 @@
+# dstest: the sources of this program and the libraries (lib/NAME) it links, for the Makefile
+PROGRAMS += dstest
+dstest_SRC := $(wildcard tests/servers/dstest/*.c)
