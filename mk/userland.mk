@@ -108,9 +108,11 @@ $(BB_DIR)/busybox: $(BB_OBJ)/.config $(BUSYBOX_FILES) | $(BB_KHDR_LINKS) userlan
 $(BB_DIR)/applets.txt: $(BB_DIR)/busybox
 	@sed 's|.*/||' $(BB_OBJ)/busybox.links | LC_ALL=C sort -u > $@
 
+# A program's further sources are its extra prerequisites ending in .c (utest: lib/test).
+$(UL_B)/musl/utest: lib/test/test.c lib/test/test.h
 $(UL_B)/musl/%: user/%.c | userland-tools
 	@mkdir -p $(@D)
-	@echo "MUSLCC   $@"; $(MUSL_CC) $(MUSL_CFLAGS) -o $@ $<
+	@echo "MUSLCC   $@"; $(MUSL_CC) $(MUSL_CFLAGS) -o $@ $< $(filter %.c,$(filter-out $<,$^))
 
 # The archive's program list, so adding or dropping one rebuilds it.
 $(UL_B)/initramfs.progs: userland-force

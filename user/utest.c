@@ -1,9 +1,10 @@
 /*
  * utest: the in-OS test suite of the Linux system-call interface, built
- * with Debian's musl-gcc -static like any user program. A table of tests,
- * each run in its own child process (xv6 usertests style); each prints
- * "TEST u.NAME PASS|FAIL" and the run ends with "utest: N passed, M
- * failed". Usage: utest [NAME]; utest --child MODE is used by the tests.
+ * with Debian's musl-gcc -static like any user program, and lib/test. A
+ * table of tests, each run in its own child process (xv6 usertests style);
+ * each prints "TEST u.NAME PASS|FAIL" and the run ends with "utest: N
+ * passed, M failed". Usage: utest [NAME]; utest --child MODE is used by the
+ * tests.
  */
 #include <dirent.h>
 #include <elf.h>
@@ -32,18 +33,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "../include/samsara/kcall.h"
+#include "../lib/test/test.h" /* CHECK, EXPECT: a failed check ends the test's child */
 
-static const char *current;
 static char self_path[] = "/bin/utest";
 
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            printf("FAIL u.%s: %s:%d: %s (errno %d)\n", current, __FILE__, __LINE__, #c, errno);   \
-            fflush(stdout);                                                                        \
-            _exit(1);                                                                              \
-        }                                                                                          \
-    } while (0)
 #define ERR(call, e) CHECK((call) == -1 && errno == (e))
 
 /* Run f in a child; its wait status. */
@@ -2208,10 +2201,7 @@ static void t_fork_room_for_root(void)
     CHECK(root_forked);
 }
 
-static const struct {
-    const char *name;
-    void (*fn)(void);
-} tests[] = {
+static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
     {"driver_silence_bounded", t_driver_silence_bounded},
@@ -2282,12 +2272,21 @@ static const struct {
     {"driver_result_range", t_driver_result_range},
     {"terminal_steal_needs_root", t_terminal_steal_needs_root},
     {"terminal_notty_leader_only", t_terminal_notty_leader_only},
+    {0},
+};
+
+static const struct test_suite u_suite = {
+    .program = "utest",
+    .prefix = "u.",
+    .tests = tests,
+    .run_apart = test_run_forked, /* each test in a child of its own */
+    .fail_exits = 1,
 };
 
 /* The exec'd side of some tests. */
 static int child_mode(int argc, char **argv)
 {
-    current = argv[2];
+    test_enter(&u_suite, argv[2]);
     if (!strcmp(argv[2], "args")) {
         CHECK(argc == 4 && !strcmp(argv[3], "two words"));
         CHECK(getenv("SAMSARA") && !strcmp(getenv("SAMSARA"), "yes"));
@@ -2310,25 +2309,6 @@ int main(int argc, char **argv)
 {
     if (argc > 2 && !strcmp(argv[1], "--child"))
         return child_mode(argc, argv);
-    int passed = 0, failed = 0;
     setvbuf(stdout, 0, _IONBF, 0);
-    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-        if (argc > 1 && strcmp(argv[1], tests[i].name))
-            continue;
-        current = tests[i].name;
-        pid_t pid = fork();
-        if (pid == 0) {
-            tests[i].fn();
-            _exit(0);
-        }
-        int st = -1;
-        waitpid(pid, &st, 0);
-        int ok = pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-        if (pid > 0 && WIFSIGNALED(st))
-            printf("FAIL u.%s: killed by signal %d\n", tests[i].name, WTERMSIG(st));
-        printf("TEST u.%s %s\n", tests[i].name, ok ? "PASS" : "FAIL");
-        ok ? passed++ : failed++;
-    }
-    printf("utest: %d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return test_main(&u_suite, argc > 1 ? argv[1] : "") != 0;
 }

@@ -1,33 +1,29 @@
 /*
- * The ktest runner and the support every test uses. The runner spawns each
- * test as a child ("t:NAME"), gives it a deadline, and prints one line per
- * test (TEST name PASS|FAIL) and a final "ktest: N passed, N failed" line,
- * then exits QEMU through isa-debug-exit (status 0 if all passed).
+ * ktest's part of the runner (lib/test runs the table and prints the lines)
+ * and the support every test uses. Each test runs in a child ("t:NAME")
+ * spawned through root under the "ktest" profile, with a deadline; the run
+ * ends with "ktest: N passed, N failed" and, with the argument "exit",
+ * leaves QEMU through isa-debug-exit (status 1 if all passed).
  */
 #include "ktest.h"
 
 #define TEST_DEADLINE_TICKS (120 * 1000)
 
-static const struct ktest *const test_groups[] = {ipc_tests, grant_tests, priv_tests, fault_tests,
-                                                  misc_tests};
+static const struct test *const test_groups[] = {ipc_tests,   grant_tests, priv_tests,
+                                                 fault_tests, misc_tests,  0};
 static const struct khelper *const helper_groups[] = {ipc_helpers, grant_helpers, priv_helpers,
                                                       fault_helpers, misc_helpers};
-#define NR_GROUPS (sizeof(test_groups) / sizeof(test_groups[0]))
-
-static const char *current_test = "?";
+#define NR_HELPER_GROUPS (sizeof(helper_groups) / sizeof(helper_groups[0]))
 
 /* The helpers this test spawned: a failing test kills them, so none outlives it (re-parented to
  * root, a leftover would hold an IRQ share or frames and fail later tests too). */
 static endpoint_t spawned[64];
 static int nr_spawned;
 
-_Noreturn void test_fail(const char *file, int line, const char *what, int64_t got)
+static void kill_spawned(void)
 {
-    printf("FAIL %s: %s:%d: %s (got %ld, %s)\n", current_test, file, line, what, got,
-           strerror_s((int)got));
     for (int i = 0; i < nr_spawned; i++)
         sys_proc_kill(spawned[i]); /* E_DEADEP for those already gone */
-    sys_exit(1);
 }
 
 static void u64_to_str(uint64_t v, char *out)
@@ -121,14 +117,15 @@ void sleep_ticks(uint64_t ticks)
     sys_alarm(0);
 }
 
-static int run_test(const struct ktest *t)
+/* The runner's run_apart: the test in a child of its own, with a deadline. */
+static int run_test(const struct test *t)
 {
     char arg[32] = "t:";
     strncpy_s(arg + 2, t->name, sizeof(arg) - 2);
     uint64_t start = sys_uptime();
     endpoint_t ep = spawn_arg("ktest", arg);
     if (ep < 0) {
-        printf("TEST %s FAIL (cannot spawn: %s)\n", t->name, strerror_s(ep));
+        printf("FAIL %s: cannot spawn: %s\n", t->name, strerror_s(ep));
         return 0;
     }
     sys_alarm(TEST_DEADLINE_TICKS);
@@ -145,34 +142,20 @@ static int run_test(const struct ktest *t)
         }
     }
     sys_alarm(0);
-    int ok = d.cause == DEATH_EXIT && d.code == 0;
     if (d.cause == DEATH_FAULT)
         printf("FAIL %s: died of exception %ld at %lx (addr %lx)\n", t->name, d.code, d.rip,
                d.addr);
-    printf("TEST %s %s (%lu ms)\n", t->name, ok ? "PASS" : "FAIL", sys_uptime() - start);
-    return ok;
+    return d.cause == DEATH_EXIT && d.code == 0;
 }
 
-/* Runner arguments: "exit" leaves QEMU at the end; "only=NAME" runs one test. */
-static int runner(const char *only, int exit_qemu)
-{
-    int passed = 0, failed = 0;
-    printf("ktest: kernel test suite starting\n");
-    for (size_t g = 0; g < NR_GROUPS; g++)
-        for (const struct ktest *t = test_groups[g]; t->name; t++) {
-            if (only[0] && strcmp(only, t->name))
-                continue;
-            if (run_test(t))
-                passed++;
-            else
-                failed++;
-        }
-    printf("ktest: %d passed, %d failed\n", passed, failed);
-    log_flush();
-    if (exit_qemu)
-        sys_ioport(IO_OUT8, 0x501, failed ? 1 : 0); /* QEMU exits: status 1 or 3 */
-    return failed;
-}
+static const struct test_suite ktest_suite = {
+    .program = "ktest",
+    .prefix = "",
+    .groups = test_groups,
+    .run_apart = run_test,
+    .on_fail = kill_spawned,
+    .fail_exits = 1,
+};
 
 static uint64_t parse_u64(const char *s)
 {
@@ -185,40 +168,20 @@ static uint64_t parse_u64(const char *s)
 int main(uint64_t argp)
 {
     const char *arg = (const char *)argp;
-    if (arg[0] == 't' && arg[1] == ':') {
-        current_test = arg + 2;
-        for (size_t g = 0; g < NR_GROUPS; g++)
-            for (const struct ktest *t = test_groups[g]; t->name; t++)
-                if (!strcmp(t->name, arg + 2)) {
-                    t->fn();
-                    return 0;
-                }
-        printf("ktest: no test named %s\n", arg + 2);
-        return 2;
-    }
+    if (arg[0] == 't' && arg[1] == ':')
+        return test_child(&ktest_suite, arg + 2);
     if (arg[0] == 'h' && arg[1] == ':') {
         const char *name = arg + 2, *colon = name;
         while (*colon && *colon != ':')
             colon++;
-        current_test = arg;
-        for (size_t g = 0; g < NR_GROUPS; g++)
+        test_enter(&ktest_suite, arg);
+        for (size_t g = 0; g < NR_HELPER_GROUPS; g++)
             for (const struct khelper *h = helper_groups[g]; h->name; h++)
                 if (!strncmp(h->name, name, (size_t)(colon - name)) && !h->name[colon - name])
                     return h->fn(parse_u64(*colon ? colon + 1 : colon));
         printf("ktest: no helper named %s\n", name);
         return 2;
     }
-    static char only[32];
-    int exit_qemu = 0;
-    for (const char *w = arg; *w;) {
-        const char *end = w;
-        while (*end && *end != ' ')
-            end++;
-        if (end - w == 4 && !strncmp(w, "exit", 4))
-            exit_qemu = 1;
-        else if (!strncmp(w, "only=", 5) && end - w - 5 < (long)sizeof(only))
-            memcpy(only, w + 5, (size_t)(end - w - 5));
-        w = *end ? end + 1 : end;
-    }
-    return runner(only, exit_qemu);
+    printf("ktest: kernel test suite starting\n");
+    return test_main(&ktest_suite, arg);
 }

@@ -13,21 +13,7 @@
 #include <samsara/root.h>
 #include "sys.h"
 
-/* Fail the current test: print where and why, exit non-zero. */
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            test_fail(__FILE__, __LINE__, #cond, 0);                                               \
-    } while (0)
-/* Check that an expression yields an expected value (errors are negative). */
-#define EXPECT(expr, want)                                                                         \
-    do {                                                                                           \
-        int64_t got_ = (int64_t)(expr), want_ = (int64_t)(want);                                   \
-        if (got_ != want_)                                                                         \
-            test_fail(__FILE__, __LINE__, #expr, got_);                                            \
-    } while (0)
-
-_Noreturn void test_fail(const char *file, int line, const char *what, int64_t got);
+#include "test/test.h" /* CHECK, EXPECT: a failed check ends the test's process */
 
 /* Spawn a helper (this program with "h:NAME:N") under a profile. */
 endpoint_t spawn_helper(const char *profile, const char *name, uint64_t n);
@@ -40,17 +26,12 @@ void run_helper(const char *profile, const char *name, uint64_t n);
 /* Wait for `ticks` clock ticks (alarm + receive from SYSTEM). */
 void sleep_ticks(uint64_t ticks);
 
-struct ktest {
-    const char *name;
-    void (*fn)(void);
-};
-
 struct khelper {
     const char *name;
     int (*fn)(uint64_t n);
 };
 
-extern const struct ktest ipc_tests[], grant_tests[], priv_tests[], fault_tests[], misc_tests[];
+extern const struct test ipc_tests[], grant_tests[], priv_tests[], fault_tests[], misc_tests[];
 extern const struct khelper ipc_helpers[], grant_helpers[], priv_helpers[], fault_helpers[],
     misc_helpers[];
 

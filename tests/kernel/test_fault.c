@@ -285,7 +285,7 @@ static void t_priority(void)
     kill_and_reap(low);
 }
 
-const struct ktest fault_tests[] = {
+const struct test fault_tests[] = {
     {"fault_kinds", t_faults},
     {"fault_bad_kcall_args", t_bad_kcall_args},
     {"fault_kill_spinning", t_kill},

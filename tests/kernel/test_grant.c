@@ -471,7 +471,7 @@ static void t_grant_vec(void)
     quit(l);
 }
 
-const struct ktest grant_tests[] = {
+const struct test grant_tests[] = {
     {"grant_indirect", t_grant_indirect},
     {"grant_indirect_depth", t_grant_indirect_depth},
     {"grant_vec", t_grant_vec},

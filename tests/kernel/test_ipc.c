@@ -343,7 +343,7 @@ static void t_sendrec_bounded(void)
     EXPECT(kcall3(KC_SENDREC, (uint64_t)parent_ep, (uint64_t)&m, 1ull << 62), -E_INVAL);
 }
 
-const struct ktest ipc_tests[] = {
+const struct test ipc_tests[] = {
     {"ipc_sendrec_bounded", t_sendrec_bounded},
     {"ipc_sendrec", t_sendrec},
     {"ipc_send_receive", t_send_receive},

@@ -325,7 +325,7 @@ static void t_proc_name(void)
     CHECK(!memcmp(i.name, "root", 5));
 }
 
-const struct ktest misc_tests[] = {
+const struct test misc_tests[] = {
     {"memory_calls", t_memory},
     {"fpu_preserved", t_fpu},
     {"fuzz_kernel_calls", t_fuzz},

@@ -266,7 +266,7 @@ static void t_irq_share_owner_dies(void)
     expect_clean_exit(drv); /* four more interrupts, all after the kill */
 }
 
-const struct ktest priv_tests[] = {
+const struct test priv_tests[] = {
     {"priv_denials", t_priv_denials},
     {"priv_counted", t_priv_counted},
     {"priv_io_irq", t_priv_io_irq},

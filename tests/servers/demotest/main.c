@@ -10,6 +10,7 @@
 #include <samsara/fs.h>
 #include <samsara/root.h>
 #include "sys.h"
+#include "test/test.h"
 
 #define MAX_KILLS 5000
 
@@ -103,7 +104,6 @@ int main(uint64_t argp)
            samples[kills / 2], samples[kills - 1], st.u.w[3], st.u.w[4]);
     printf("TEST rs.demo_killed_%d_times %s\n", kills,
            !wrong && st.u.w[1] >= (uint64_t)kills ? "PASS" : "FAIL");
-    log_flush();
-    sys_ioport(IO_OUT8, 0x501, wrong ? 1 : 0);
+    test_exit_qemu(wrong);
     return wrong != 0;
 }

@@ -1,8 +1,8 @@
 /*
  * dstest: the data store's tests (servers/ds, samsara/ds.h). A table of
- * named tests, one "TEST ds.NAME PASS|FAIL" line each, then "dstest: N
- * passed, M failed", then QEMU exits through port 0x501 (status 1 if every
- * test passed, 3 otherwise).
+ * named tests run by lib/test: one "TEST ds.NAME PASS|FAIL" line each,
+ * then "dstest: N passed, M failed", then QEMU exits through port 0x501
+ * (status 1 if every test passed, 3 otherwise).
  *
  * The same program plays two other parts, chosen by its argument:
  *   helper  a child spawned with ROOT_SPAWN (profile dshelper): a second
@@ -16,28 +16,11 @@
 #include <samsara/ds.h>
 #include <samsara/root.h>
 #include "sys.h"
+#include "test/test.h" /* CHECK, EXPECT: a failed check marks the test failed and goes on */
 
-static int failed_now;
 static endpoint_t ds;
 static endpoint_t dead_helper; /* a helper's endpoint after its death */
 static uint8_t big[DS_BLOB_MAX + 64], back[DS_BLOB_MAX + 64];
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            printf("dstest: line %d: %s\n", __LINE__, #cond);                                      \
-            failed_now = 1;                                                                        \
-        }                                                                                          \
-    } while (0)
-#define EXPECT(expr, want)                                                                         \
-    do {                                                                                           \
-        int64_t got_ = (int64_t)(expr), want_ = (int64_t)(want);                                   \
-        if (got_ != want_) {                                                                       \
-            printf("dstest: line %d: %s = %ld (%s), expected %ld (%s)\n", __LINE__, #expr, got_,   \
-                   strerror_s((int)got_), want_, strerror_s((int)want_));                          \
-            failed_now = 1;                                                                        \
-        }                                                                                          \
-    } while (0)
 
 /* ---- helpers ---- */
 
@@ -397,11 +380,11 @@ static void test_owner_other_process(void)
     endpoint_t helper = m.type;
     if (helper <= 0) {
         printf("dstest: cannot spawn the helper: %s\n", strerror_s(helper));
-        failed_now = 1;
+        test_failed(__FILE__, __LINE__, "spawn the helper");
         return;
     }
     if (ipc_receive(helper, &m) < 0 || m.type != TEST_HELPER_READY) {
-        failed_now = 1;
+        test_failed(__FILE__, __LINE__, "the helper's ready message");
         return;
     }
     EXPECT(m.u.w[0], 0);
@@ -409,7 +392,7 @@ static void test_owner_other_process(void)
     message_t ok = {.type = 0};
     EXPECT(ipc_sendnb(helper, &ok), 0);
     if (ipc_receive(helper, &m) < 0 || m.type != TEST_HELPER_DONE) {
-        failed_now = 1;
+        test_failed(__FILE__, __LINE__, "the helper's done message");
         return;
     }
     EXPECT(m.u.w[0], 0); /* bit n: the helper's check n failed */
@@ -1007,10 +990,7 @@ static void test_client_relookup(void)
     EXPECT(ds_endpoint(), ds);
 }
 
-static const struct {
-    const char *name;
-    void (*fn)(void);
-} tests[] = {
+static const struct test tests[] = {
     {"lookup", test_lookup},
     {"num", test_num},
     {"str", test_str},
@@ -1037,6 +1017,14 @@ static const struct {
     {"client_relookup", test_client_relookup},
     {"client_checks_replies", test_client_checks_replies},
     {"fuzz", test_fuzz},
+    {0},
+};
+
+static const struct test_suite ds_suite = {
+    .program = "dstest",
+    .prefix = "ds.",
+    .tests = tests,
+    .exit_qemu = 1,
 };
 
 int main(uint64_t argp)
@@ -1048,20 +1036,9 @@ int main(uint64_t argp)
         return fakeds_main();
     if (!strcmp(arg, "owner"))
         owner_main();
-    int passed = 0, failed = 0;
     for (int i = 0; i < 100 && (ds = ds_endpoint()) <= 0; i++)
         sleep_ms(10);
-    for (uint64_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-        failed_now = 0;
-        if (ds > 0)
-            tests[i].fn();
-        else
-            failed_now = 1;
-        printf("TEST ds.%s %s\n", tests[i].name, failed_now ? "FAIL" : "PASS");
-        failed_now ? failed++ : passed++;
-    }
-    printf("dstest: %d passed, %d failed\n", passed, failed);
-    log_flush();
-    sys_ioport(IO_OUT8, 0x501, failed ? 1 : 0);
-    return failed != 0;
+    if (ds <= 0)
+        return test_abort(&ds_suite, "no ds");
+    return test_main(&ds_suite, arg);
 }

@@ -5,8 +5,8 @@
  * "TEST fs.NAME PASS|FAIL" and the run ends with "fstest: N passed, M
  * failed" and an exit from QEMU through port 0x501.
  *
- * Tests return 0 on success; CHECK/EXPECT print the failing line and
- * return 1 from the test. Tests work in their own directories so that one
+ * Tests return 0 on success; CHECK/EXPECT (lib/test) print the failing
+ * line and return 1 from the test. Tests work in their own directories so that one
  * failure does not cascade; the fuzzer runs last.
  */
 #ifndef FSTEST_H
@@ -18,23 +18,8 @@
 #include "sys.h"
 #include "format/format.h"
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            test_fail(__FILE__, __LINE__, #cond, 0);                                               \
-            return 1;                                                                              \
-        }                                                                                          \
-    } while (0)
-#define EXPECT(expr, want)                                                                         \
-    do {                                                                                           \
-        int64_t got_ = (int64_t)(expr), want_ = (int64_t)(want);                                   \
-        if (got_ != want_) {                                                                       \
-            test_fail(__FILE__, __LINE__, #expr, got_);                                            \
-            return 1;                                                                              \
-        }                                                                                          \
-    } while (0)
-
-void test_fail(const char *file, int line, const char *what, int64_t got);
+#define TEST_LEAVE return 1 /* a failed check fails the test and leaves it */
+#include "test/test.h"
 
 struct fstest {
     const char *name;

@@ -2,23 +2,15 @@
  * fstest's runner and its FS_* client: each request makes grants for its
  * buffers (lib/sys/grant.c), does one sendrec to ramfs, frees the grants,
  * and returns the reply's w0 (keeping the whole reply in fs_last). ramfs
- * is found with ROOT_LOOKUP. The runner prints one TEST line per test and
- * a summary, then writes to port 0x501 so QEMU exits (status 1 if every
- * test passed, 3 otherwise).
+ * is found with ROOT_LOOKUP. lib/test runs the tests, prints one TEST line
+ * per test and a summary, and exits QEMU (status 1 if every test passed,
+ * 3 otherwise).
  */
 #include "fstest.h"
 
 endpoint_t fs_ep;
 message_t fs_last;
 uint8_t big[1 << 16];
-static const char *current = "?";
-static int failed_now;
-
-void test_fail(const char *file, int line, const char *what, int64_t got)
-{
-    printf("FAIL fs.%s: %s:%d: %s (got %ld)\n", current, file, line, what, got);
-    failed_now = 1;
-}
 
 int64_t fs_call(message_t *m)
 {
@@ -230,42 +222,45 @@ uint8_t pattern(uint64_t off, uint64_t seed)
 /* trust_tests first: memory_comes_back needs a ramfs that has not yet grown to its cap */
 static const struct fstest *const groups[] = {trust_tests, tree_tests, data_tests,
                                               name_tests,  dir_tests,  misc_tests};
+#define NR_GROUPS (sizeof(groups) / sizeof(groups[0]))
+
+/* fstest's tests return non-zero when they fail: lib/test's runner lists them by name and calls
+ * them through run_fstest. */
+static struct test all_tests[256];
+static const struct test *const all_groups[] = {all_tests, 0};
+
+static int run_fstest(const struct test *t)
+{
+    for (size_t g = 0; g < NR_GROUPS; g++)
+        for (const struct fstest *f = groups[g]; f->name; f++)
+            if (f->name == t->name)
+                return f->fn() == 0;
+    return 0;
+}
+
+static const struct test_suite fs_suite = {
+    .program = "fstest",
+    .prefix = "fs.",
+    .groups = all_groups,
+    .run_apart = run_fstest,
+    .exit_qemu = 1,
+};
 
 int main(uint64_t argp)
 {
-    const char *only = (const char *)argp;
+    const char *args = (const char *)argp;
+    size_t n = 0;
+    for (size_t g = 0; g < NR_GROUPS; g++)
+        for (const struct fstest *f = groups[g]; f->name && n + 1 < 256; f++)
+            all_tests[n++].name = f->name;
     message_t m = {.type = ROOT_LOOKUP};
     strncpy_s((char *)m.u.b, "ramfs", 16);
     int r = ipc_sendrec(ROOT_EP, &m);
-    if (r < 0 || m.type <= 0) { /* E_PERM: no "fstest" profile in root's table */
-        printf("fstest: cannot find ramfs: %s\n", strerror_s(r < 0 ? r : m.type));
-        printf("fstest: 0 passed, 1 failed\n");
-        log_flush();
-        sys_ioport(IO_OUT8, 0x501, 1);
-        return 1;
-    }
+    if (r < 0 || m.type <= 0) /* E_PERM: no "fstest" profile in root's table */
+        return test_abort(&fs_suite, strerror_s(r < 0 ? r : m.type));
     fs_ep = m.type;
-    if (!strcmp(only, "helper"))
+    if (!strcmp(args, "helper"))
         fstest_helper();
     printf("fstest: testing ramfs (endpoint %d)\n", fs_ep);
-    int passed = 0, failed = 0;
-    for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
-        for (const struct fstest *t = groups[g]; t->name; t++) {
-            if (only[0] && strcmp(only, t->name))
-                continue;
-            current = t->name;
-            failed_now = 0;
-            uint64_t start = sys_uptime();
-            int bad = t->fn() || failed_now;
-            printf("TEST fs.%s %s (%lu ms)\n", t->name, bad ? "FAIL" : "PASS",
-                   sys_uptime() - start);
-            if (bad)
-                failed++;
-            else
-                passed++;
-        }
-    printf("fstest: %d passed, %d failed\n", passed, failed);
-    log_flush();
-    sys_ioport(IO_OUT8, 0x501, failed ? 1 : 0);
-    return failed;
+    return test_main(&fs_suite, args);
 }

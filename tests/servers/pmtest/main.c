@@ -10,6 +10,7 @@
 #include <samsara/pm.h>
 #include <samsara/root.h>
 #include "sys.h"
+#include "test/test.h" /* CHECK, EXPECT: a failed check marks the test failed and goes on */
 
 static endpoint_t pm;
 
@@ -23,7 +24,7 @@ static int64_t ask(int type, uint64_t w0, int *reply_type)
     return (int64_t)m.u.w[0];
 }
 
-static int run_from_stranger(void)
+static void run_from_stranger(void)
 {
     static char argv[] = "/bin/sleep\0"
                          "1";
@@ -31,62 +32,60 @@ static int run_from_stranger(void)
     int type = 0;
     int64_t r = ask(PM_RUN, (uint64_t)g, &type);
     grant_free(g);
-    return type == PM_REPLY && r == -LX_EPERM;
+    EXPECT(type, PM_REPLY);
+    EXPECT(r, -LX_EPERM);
 }
 
-static int results_from_stranger(void)
+static void results_from_stranger(void)
 {
     int type = 0;
-    return ask(PM_RESULTS, 0, &type) == -LX_EPERM && type == PM_REPLY;
+    EXPECT(ask(PM_RESULTS, 0, &type), -LX_EPERM);
+    EXPECT(type, PM_REPLY);
 }
 
-static int linux_call_from_server(void)
+static void linux_call_from_server(void)
 {
     int type = 0; /* exit_group(0) as if a Linux process had called it */
-    return ask(MSG_LINUX_CALL, LX_exit_group, &type) == -LX_ENOSYS && type == MSG_LINUX_REPLY;
+    EXPECT(ask(MSG_LINUX_CALL, LX_exit_group, &type), -LX_ENOSYS);
+    EXPECT(type, MSG_LINUX_REPLY);
 }
 
-static int unknown_request(void)
+static void unknown_request(void)
 {
     int type = 0;
-    return ask(ROOT_SAVE, 0, &type) == -LX_ENOSYS && type == MSG_LINUX_REPLY;
+    EXPECT(ask(ROOT_SAVE, 0, &type), -LX_ENOSYS);
+    EXPECT(type, MSG_LINUX_REPLY);
 }
 
-static int notify_from_stranger(void)
+static void notify_from_stranger(void)
 {
     int type = 0; /* a notification only vfs may send; pm still answers afterwards */
-    return ipc_notify(pm) == 0 && ask(PM_RESULTS, 0, &type) == -LX_EPERM;
+    EXPECT(ipc_notify(pm), 0);
+    EXPECT(ask(PM_RESULTS, 0, &type), -LX_EPERM);
 }
 
-static const struct {
-    const char *name;
-    int (*fn)(void);
-} tests[] = {
+static const struct test tests[] = {
     {"run_from_stranger", run_from_stranger},
     {"results_from_stranger", results_from_stranger},
     {"linux_call_from_server", linux_call_from_server},
     {"unknown_request", unknown_request},
     {"notify_from_stranger", notify_from_stranger},
+    {0},
 };
 
-int main(void)
+static const struct test_suite pm_suite = {
+    .program = "pmtest",
+    .prefix = "pm.",
+    .tests = tests,
+    .exit_qemu = 1,
+};
+
+int main(uint64_t arg)
 {
     message_t m = {.type = ROOT_LOOKUP};
     strncpy_s((char *)m.u.b, "pm", 16);
-    int passed = 0, failed = 0;
-    if (ipc_sendrec(ROOT_EP, &m) < 0 || m.type <= 0) {
-        printf("pmtest: cannot find pm\n");
-        failed = 1;
-    } else {
-        pm = m.type;
-        for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-            int ok = tests[i].fn();
-            printf("TEST pm.%s %s\n", tests[i].name, ok ? "PASS" : "FAIL");
-            ok ? passed++ : failed++;
-        }
-    }
-    printf("pmtest: %d passed, %d failed\n", passed, failed);
-    log_flush();
-    sys_ioport(IO_OUT8, 0x501, failed ? 1 : 0);
-    return failed;
+    if (ipc_sendrec(ROOT_EP, &m) < 0 || m.type <= 0)
+        return test_abort(&pm_suite, "cannot find pm");
+    pm = m.type;
+    return test_main(&pm_suite, (const char *)arg);
 }

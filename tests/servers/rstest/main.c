@@ -14,6 +14,8 @@
 #include <samsara/fs.h>
 #include <samsara/root.h>
 #include "sys.h"
+#define TEST_LEAVE return /* a failed check fails the test and leaves it */
+#include "test/test.h"
 
 static char *strstr(const char *h, const char *n)
 {
@@ -23,18 +25,7 @@ static char *strstr(const char *h, const char *n)
     return 0;
 }
 
-static const char *current = "?";
-static int failed_here;
 static char buf[64];
-
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            printf("FAIL rs.%s: line %d: %s\n", current, __LINE__, #c);                            \
-            failed_here = 1;                                                                       \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
 
 static endpoint_t lookup(const char *label)
 {
@@ -438,10 +429,7 @@ static void t_restart_never_silence_logged(void)
     CHECK(lookup("rstest") > 0); /* still up, still a service */
 }
 
-static const struct {
-    const char *name;
-    void (*fn)(void);
-} tests[] = {
+static const struct test tests[] = {
     {"restart_never_silence_logged", t_restart_never_silence_logged},
     {"hang_detected_within_two_periods", t_hang_detected},
     {"busy_is_not_hung", t_busy_is_not_hung},
@@ -455,6 +443,14 @@ static const struct {
     {"spawn_profiles_and_garbage", t_spawn_profiles},
     {"complaint_only_from_dependent", t_complaint_needs_dependent},
     {"force_for_restart_never", t_force},
+    {0},
+};
+
+static const struct test_suite rs_suite = {
+    .program = "rstest",
+    .prefix = "rs.",
+    .tests = tests,
+    .exit_qemu = 1,
 };
 
 int main(uint64_t arg)
@@ -466,16 +462,5 @@ int main(uint64_t arg)
         helper_main();
     if (!strncmp(part, "other", 5))
         other_main();
-    int passed = 0, failed = 0;
-    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-        current = tests[i].name;
-        failed_here = 0;
-        tests[i].fn();
-        printf("TEST rs.%s %s\n", tests[i].name, failed_here ? "FAIL" : "PASS");
-        failed_here ? failed++ : passed++;
-    }
-    printf("rstest: %d passed, %d failed\n", passed, failed);
-    log_flush();
-    sys_ioport(IO_OUT8, 0x501, failed ? 1 : 0);
-    return failed;
+    return test_main(&rs_suite, part);
 }

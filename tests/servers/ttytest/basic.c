@@ -205,19 +205,19 @@ static void t_status_mailbox(void)
     grant_free(g);
 }
 
-void basic_tests(void)
-{
-    run_test("open", t_open);
-    run_test("tcgets_defaults", t_tcgets_defaults);
-    run_test("tcsets_roundtrip", t_tcsets_roundtrip);
-    run_test("winsize", t_winsize);
-    run_test("pgrp", t_pgrp);
-    run_test("ioctl_errors", t_ioctl_errors);
-    run_test("write", t_write);
-    run_test("write_big", t_write_big);
-    run_test("read_nonblock", t_read_nonblock);
-    run_test("select_idle", t_select_idle);
-    run_test("cancel_read", t_cancel_read);
-    run_test("garbage", t_garbage);
-    run_test("status_mailbox", t_status_mailbox);
-}
+const struct test basic_tests[] = {
+    {"open", t_open},
+    {"tcgets_defaults", t_tcgets_defaults},
+    {"tcsets_roundtrip", t_tcsets_roundtrip},
+    {"winsize", t_winsize},
+    {"pgrp", t_pgrp},
+    {"ioctl_errors", t_ioctl_errors},
+    {"write", t_write},
+    {"write_big", t_write_big},
+    {"read_nonblock", t_read_nonblock},
+    {"select_idle", t_select_idle},
+    {"cancel_read", t_cancel_read},
+    {"garbage", t_garbage},
+    {"status_mailbox", t_status_mailbox},
+    {0},
+};

@@ -5,17 +5,15 @@
  * CDEV_SUSPENDED it waits for the driver's notify and pulls CDEV_STATUS.
  * Tests that need typed input print "ttytest: type WHAT" and wait; the
  * host (tools/suite_tty.py) writes the bytes for WHAT to QEMU's serial
- * port. Prints "TEST tty.NAME PASS|FAIL" per test and
- * "ttytest: N passed, M failed", then leaves QEMU through port 0x501.
+ * port. lib/test runs the tables (basic.c, typed.c): "TEST tty.NAME
+ * PASS|FAIL" per test, "ttytest: N passed, M failed", then it leaves QEMU
+ * through port 0x501.
  * Boot: -initrd "build/root,build/tty,build/ttytest" (profile "ttytest").
  */
 #include "ttytest.h"
 
 endpoint_t tty_ep;
-int test_ok;
 static uint64_t next_id = 1000;
-static int passed, failed;
-static const char *test_name = "?";
 
 const struct lx_termios default_termios = {
     .iflag = 02400,   /* ICRNL | IXON */
@@ -25,12 +23,6 @@ const struct lx_termios default_termios = {
     .line = 0,
     .cc = {3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0x0f, 0x17, 0x16, 0},
 };
-
-void check_failed(const char *file, int line, const char *what, int64_t got, int64_t want)
-{
-    printf("ttytest: %s: %s:%d: %s is %ld, wanted %ld\n", test_name, file, line, what, got, want);
-    test_ok = 0;
-}
 
 int64_t cdev(int type, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4, uint64_t w5,
              uint64_t w6)
@@ -121,7 +113,7 @@ int wait_status(int kind, uint64_t w1, uint64_t *w1_out, uint64_t *w2_out)
 
 /* ---- requests ---- */
 
-/* Suspended operations not yet finished (their id and grant): run_test
+/* Suspended operations not yet finished (their id and grant): after_test
  * cancels what a failed test left behind, so the next test starts clean. */
 static struct {
     uint64_t id;
@@ -174,7 +166,7 @@ int64_t op_wait(struct op *o)
     uint64_t result;
     int ok = wait_status(CDEV_ST_DONE, o->id, 0, &result);
     if (!ok)
-        return IPC_FAILED; /* still suspended: run_test cancels it */
+        return IPC_FAILED; /* still suspended: after_test cancels it */
     track(o, 0);
     grant_free(o->grant);
     return (int64_t)result;
@@ -231,19 +223,6 @@ void prompt(const char *what)
     printf("ttytest: type %s\n", what);
 }
 
-void run_test(const char *name, void (*fn)(void))
-{
-    test_name = name;
-    test_ok = 1;
-    fn();
-    cancel_outstanding();
-    printf("TEST tty.%s %s\n", name, test_ok ? "PASS" : "FAIL");
-    if (test_ok)
-        passed++;
-    else
-        failed++;
-}
-
 static endpoint_t lookup(const char *name)
 {
     for (int i = 0; i < 100; i++) {
@@ -256,19 +235,25 @@ static endpoint_t lookup(const char *name)
     return -E_SRCH;
 }
 
+/* After each test: cancel what it left suspended, so the next starts clean. */
+static void after_test(void)
+{
+    cancel_outstanding();
+}
+
+static const struct test *const groups[] = {basic_tests, typed_tests, 0};
+static const struct test_suite tty_suite = {
+    .program = "ttytest",
+    .prefix = "tty.",
+    .groups = groups,
+    .after_each = after_test,
+    .exit_qemu = 1,
+};
+
 int main(uint64_t arg)
 {
-    (void)arg;
     tty_ep = lookup("tty");
-    if (tty_ep <= 0) {
-        printf("ttytest: no tty driver\n");
-        printf("TEST tty.found FAIL\n");
-        failed++;
-    } else {
-        basic_tests();
-        typed_tests();
-    }
-    printf("ttytest: %d passed, %d failed\n", passed, failed);
-    sys_ioport(IO_OUT8, 0x501, failed ? 1 : 0); /* QEMU exits: status 1 or 3 */
-    return failed != 0;
+    if (tty_ep <= 0)
+        return test_abort(&tty_suite, "no tty driver");
+    return test_main(&tty_suite, (const char *)arg);
 }

@@ -44,18 +44,8 @@ struct lx_winsize {
 
 extern endpoint_t tty_ep;
 
-/* Checks: on failure, print why, mark the test failed, leave it. */
-extern int test_ok;
-void check_failed(const char *file, int line, const char *what, int64_t got, int64_t want);
-#define EXPECT(expr, want)                                                                         \
-    do {                                                                                           \
-        int64_t got_ = (int64_t)(expr), want_ = (int64_t)(want);                                   \
-        if (got_ != want_) {                                                                       \
-            check_failed(__FILE__, __LINE__, #expr, got_, want_);                                  \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
-#define CHECK(cond) EXPECT(!!(cond), 1)
+#define TEST_LEAVE return /* a failed check fails the test and leaves it */
+#include "test/test.h"
 
 /* One request; the reply's u.w[0] (or IPC_FAILED + error). */
 int64_t cdev(int type, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4, uint64_t w5,
@@ -87,8 +77,6 @@ void reset_tty(void); /* default termios, empty input */
 
 extern const struct lx_termios default_termios;
 
-void run_test(const char *name, void (*fn)(void));
-void basic_tests(void);
-void typed_tests(void);
+extern const struct test basic_tests[], typed_tests[];
 
 #endif

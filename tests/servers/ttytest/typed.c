@@ -253,23 +253,22 @@ static void t_noecho(void)
     reset_tty();
 }
 
-void typed_tests(void)
-{
-    run_test("select_notify", t_select_notify);
-    run_test("canon_read", t_canon_read);
-    run_test("read_blocks", t_read_blocks);
-    run_test("read_queue", t_read_queue);
-    run_test("erase_kill", t_erase_kill);
-    run_test("eof", t_eof);
-    run_test("intr", t_intr);
-    run_test("quit_susp", t_quit_susp);
-    run_test("raw_vmin", t_raw_vmin);
-    run_test("raw_icrnl", t_raw_icrnl);
-    run_test("raw_vmin0", t_raw_vmin0);
-    run_test("raw_vtime", t_raw_vtime);
-    run_test("raw_interbyte", t_raw_interbyte);
-    run_test("tcsetsf", t_tcsetsf);
-    run_test("noecho", t_noecho);
-    run_test("write_blocks", t_write_blocks);
-    reset_tty();
-}
+const struct test typed_tests[] = {
+    {"select_notify", t_select_notify},
+    {"canon_read", t_canon_read},
+    {"read_blocks", t_read_blocks},
+    {"read_queue", t_read_queue},
+    {"erase_kill", t_erase_kill},
+    {"eof", t_eof},
+    {"intr", t_intr},
+    {"quit_susp", t_quit_susp},
+    {"raw_vmin", t_raw_vmin},
+    {"raw_icrnl", t_raw_icrnl},
+    {"raw_vmin0", t_raw_vmin0},
+    {"raw_vtime", t_raw_vtime},
+    {"raw_interbyte", t_raw_interbyte},
+    {"tcsetsf", t_tcsetsf},
+    {"noecho", t_noecho},
+    {"write_blocks", t_write_blocks},
+    {0},
+};
