@@ -903,7 +903,7 @@ static const struct expect {
      2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/kernel/ktest.conf",
      BASIC | PROCS | K(KC_SYSINFO) | K(KC_SELFCHECK) | K(KC_TRACE_READ) | K(KC_ALARM) | GRANTS |
-         K(KC_IOPORT) | K(KC_PROC_NAME),
+         K(KC_IOPORT) | K(KC_PROC_NAME) | K(KC_PRIV_DEVICE) | K(KC_DMA_RELEASE),
      PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/kernel/peer.conf",
      BASIC | PROCS | K(KC_ALARM) | GRANTS | K(KC_SYSINFO) | K(KC_SELFCHECK), PRIV_IPC_ALL, 0, 0, 0,
@@ -918,6 +918,10 @@ static const struct expect {
      PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 1, 3, RESTART_NEVER, 0, 0, 0, "", 0, 1u << 20},
     {"tests/servers/ttytest/ttytest.conf", BASIC | GRANTS | K(KC_ALARM) | K(KC_IOPORT),
      PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 0, 2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
+    {"tests/kernel/devdrv.conf",
+     BASIC | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_MAPPHYS) | K(KC_DMAALLOC) | K(KC_MEM_MAP) |
+         K(KC_MEM_UNMAP) | K(KC_PROC_INFO),
+     PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/kernel/unpriv.conf", BASIC, 0, 0, 0, 0, 0, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, "", 0,
      0},
     {"tests/kernel/fuzz.conf", BASIC | K(KC_ALARM) | GRANTS | K(KC_PROC_INFO), 0, 0, 0, 0, 0, 0, 0,

@@ -8,10 +8,10 @@
 
 #define TEST_DEADLINE_TICKS (120 * 1000)
 
-static const struct ktest *const test_groups[] = {ipc_tests, grant_tests, priv_tests, fault_tests,
-                                                  misc_tests};
-static const struct khelper *const helper_groups[] = {ipc_helpers, grant_helpers, priv_helpers,
-                                                      fault_helpers, misc_helpers};
+static const struct ktest *const test_groups[] = {ipc_tests,   grant_tests, priv_tests,
+                                                  fault_tests, misc_tests,  devpriv_tests};
+static const struct khelper *const helper_groups[] = {
+    ipc_helpers, grant_helpers, priv_helpers, fault_helpers, misc_helpers, devpriv_helpers};
 #define NR_GROUPS (sizeof(test_groups) / sizeof(test_groups[0]))
 
 static const char *current_test = "?";
