@@ -28,6 +28,7 @@ pm_SRC := $(wildcard servers/pm/*.c)
 vfs_SRC := $(wildcard servers/vfs/*.c)
 ramfs_SRC := $(wildcard servers/ramfs/*.c)
 tty_SRC := $(wildcard drivers/tty/*.c) $(wildcard lib/chardriver/*.c)
+pci_SRC := $(wildcard drivers/bus/pci/*.c)
 fstest_SRC := $(wildcard tests/servers/fstest/*.c)
 ttytest_SRC := $(wildcard tests/servers/ttytest/*.c)
 demo_SRC := $(wildcard tests/fixtures/demo/*.c) $(wildcard lib/chardriver/*.c)
@@ -39,7 +40,7 @@ demotest_SRC := $(wildcard tests/servers/demotest/*.c)
 pmtest_SRC := $(wildcard tests/servers/pmtest/*.c)
 vfsprobe_SRC := $(wildcard tests/servers/vfsprobe/*.c)
 # every program that has sources (servers appear as they are written)
-PROGRAMS := $(foreach p,root ktest kbench pm vfs ramfs tty fstest ttytest demo demotest crashy rstest ds dstest pmtest vfsprobe,$(if $(strip $($(p)_SRC)),$(p)))
+PROGRAMS := $(foreach p,root ktest kbench pm vfs ramfs tty pci fstest ttytest demo demotest crashy rstest ds dstest pmtest vfsprobe,$(if $(strip $($(p)_SRC)),$(p)))
 
 QEMU := qemu-system-x86_64
 ACCEL ?= tcg

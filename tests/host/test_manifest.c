@@ -899,8 +899,8 @@ static const struct expect {
      BASIC | GRANTS | K(KC_IOPORT) | K(KC_ALARM) | K(KC_PROC_REAP), PRIV_IPC_ALL, 1, 0x501, 1, 0, 0,
      0, 1, 2, RESTART_NEVER, 100, 0, 0, "", 3, 0},
     {"tests/servers/demotest/demotest.conf",
-     BASIC | GRANTS | K(KC_IOPORT) | K(KC_TSC) | K(KC_ALARM), PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 1,
-     2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
+     BASIC | GRANTS | K(KC_IOPORT) | K(KC_TSC) | K(KC_ALARM) | K(KC_SYSINFO), PRIV_IPC_ALL, 1,
+     0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
     {"tests/kernel/ktest.conf",
      BASIC | PROCS | K(KC_SYSINFO) | K(KC_SELFCHECK) | K(KC_TRACE_READ) | K(KC_ALARM) | GRANTS |
          K(KC_IOPORT) | K(KC_PROC_NAME) | K(KC_PRIV_DEVICE) | K(KC_DMA_RELEASE),
@@ -922,6 +922,8 @@ static const struct expect {
      BASIC | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_MAPPHYS) | K(KC_DMAALLOC) | K(KC_MEM_MAP) |
          K(KC_MEM_UNMAP) | K(KC_PROC_INFO),
      PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, "", 0, 0},
+    {"drivers/bus/pci/pci.conf", BASIC | K(KC_IOPORT), PRIV_IPC_ALL, 1, 0xcf8, 8, 0, 0, 0, 0, 1,
+     RESTART_IMMEDIATE, 1000, 0, 0, "", 0, 0},
     {"tests/kernel/unpriv.conf", BASIC, 0, 0, 0, 0, 0, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, "", 0,
      0},
     {"tests/kernel/fuzz.conf", BASIC | K(KC_ALARM) | GRANTS | K(KC_PROC_INFO), 0, 0, 0, 0, 0, 0, 0,
