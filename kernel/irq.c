@@ -52,13 +52,18 @@ int irq_control(struct proc *p, int op, int irq)
     return 0;
 }
 
+/* p's share of irq goes (it lost the line, or died); unmasked if the others have served. */
+void irq_release(struct proc *p, int irq)
+{
+    int i = share_of(irq, p);
+    if (i >= 0)
+        share_done(irq, i, 1);
+}
+
 void irq_release_all(struct proc *p)
 {
-    for (int irq = 0; irq < NR_IRQS; irq++) {
-        int i = share_of(irq, p);
-        if (i >= 0)
-            share_done(irq, i, 1);
-    }
+    for (int irq = 0; irq < NR_IRQS; irq++)
+        irq_release(p, irq);
 }
 
 /* timer_tick will look at the process table at tick (alarms and IPC deadlines). */

@@ -78,6 +78,31 @@ int64_t do_mapphys(struct proc *p, const uint64_t *a)
     return 0;
 }
 
+/*
+ * DMA memory, recorded by owner. A device may write into it until its bus
+ * mastering is off, so its frames are never freed while the owner lives
+ * (unmapping it only unmaps it) nor when the owner dies: they stay
+ * allocated (quarantined) until KC_DMA_RELEASE, which rs calls once it has
+ * quiesced the dead owner's devices.
+ */
+#define DMA_RUNS 128
+#define DMA_RUNS_EACH 32
+static struct {
+    endpoint_t owner; /* 0: a free entry */
+    uint64_t pa, pages;
+} dma_run[DMA_RUNS];
+
+/* A free entry for p, or -1 (none left, or p holds DMA_RUNS_EACH already). */
+static int dma_entry(struct proc *p)
+{
+    int free = -1, held = 0;
+    for (int i = 0; i < DMA_RUNS; i++) {
+        held += dma_run[i].owner == p->ep;
+        free = free < 0 && !dma_run[i].owner ? i : free;
+    }
+    return held < DMA_RUNS_EACH ? free : -1;
+}
+
 /* KC_DMAALLOC(len, vaddr, phys*): physically contiguous, zeroed, owned. */
 int64_t do_dmaalloc(struct proc *p, const uint64_t *a)
 {
@@ -90,16 +115,42 @@ int64_t do_dmaalloc(struct proc *p, const uint64_t *a)
         return -E_NOMEM;
     if (!vm_range_free(p, va, len))
         return -E_BUSY;
+    int e = dma_entry(p);
+    if (e < 0)
+        return -E_NOSPC;
     uint64_t pa = frame_alloc_contig(len / PAGE_SIZE);
     if (!pa)
         return -E_NOMEM;
     for (uint64_t off = 0; off < len; off += PAGE_SIZE)
-        if (vm_map(p, va + off, pa + off, prot_to_pte(PROT_R | PROT_W)) < 0) {
+        if (vm_map(p, va + off, pa + off, prot_to_pte(PROT_R | PROT_W) | PTE_DMA) < 0) {
             vm_unmap_range(p, va, off);
-            for (uint64_t f = off; f < len; f += PAGE_SIZE)
+            for (uint64_t f = 0; f < len; f += PAGE_SIZE)
                 frame_free(pa + f);
             return -E_NOMEM;
         }
+    dma_run[e].owner = p->ep;
+    dma_run[e].pa = pa;
+    dma_run[e].pages = len / PAGE_SIZE;
     copy_to_user(p, a[2], &pa, sizeof(pa));
     return 0;
+}
+
+/* KC_DMA_RELEASE(ep): free the DMA memory of ep, a dead process; the number of pages freed. */
+int64_t do_dma_release(struct proc *p, const uint64_t *a)
+{
+    struct proc *t;
+    int r = ep_lookup((endpoint_t)a[0], &t);
+    (void)p;
+    if (r != -E_DEADEP)
+        return r == 0 ? -E_BUSY : r; /* alive: its device may be using it now */
+    int64_t pages = 0;
+    for (int i = 0; i < DMA_RUNS; i++) {
+        if (dma_run[i].owner != (endpoint_t)a[0])
+            continue;
+        for (uint64_t f = 0; f < dma_run[i].pages; f++)
+            frame_free(dma_run[i].pa + f * PAGE_SIZE);
+        pages += (int64_t)dma_run[i].pages;
+        dma_run[i].owner = 0;
+    }
+    return pages;
 }

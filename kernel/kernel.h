@@ -97,6 +97,7 @@ int frame_check(void);
 #define PTE_PCD 0x10ull
 #define PTE_PS 0x80ull
 #define PTE_NOFREE 0x200ull /* available bit: frame not owned (MMIO) */
+#define PTE_DMA 0x400ull    /* available bit: DMA memory, freed by KC_DMA_RELEASE only */
 #define PTE_NX (1ull << 63)
 #define PTE_ADDR 0x000ffffffffff000ull
 uint64_t vm_new_space(void);
@@ -106,6 +107,7 @@ uint64_t *vm_pte(uint64_t pml4, uint64_t va, int create);
 int vm_range_free(struct proc *p, uint64_t va, uint64_t len);
 int vm_alloc_range(struct proc *p, uint64_t va, uint64_t len, uint64_t pte_flags);
 void vm_unmap_range(struct proc *p, uint64_t va, uint64_t len);
+void vm_unmap_phys(struct proc *p, uint64_t base, uint64_t len);
 int vm_copy_space(struct proc *p, struct proc *c);
 void vm_protect_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags);
 uint64_t prot_to_pte(uint64_t prot);
@@ -153,6 +155,7 @@ uint64_t trace_next_seq(void);
 
 /* irq.c, timer */
 void irq_handle(int irq);
+void irq_release(struct proc *p, int irq);
 void irq_release_all(struct proc *p);
 int irq_control(struct proc *p, int op, int irq);
 void alarm_set(struct proc *p, uint64_t delay);

@@ -88,3 +88,73 @@ int64_t do_priv_set(struct proc *p, const uint64_t *a)
     t->priv = v;
     return 0;
 }
+
+/* Is [base, base+len) a range op may name (the limits in samsara/kcall.h)? Never empty. */
+static int device_range_ok(uint64_t op, uint64_t base, uint64_t len)
+{
+    const uint64_t phys_limit = 1ull << 52, kernel_lines = (1u << 0) | (1u << 2);
+    if (!len)
+        return 0;
+    if (op <= PRIV_DEV_IO_REMOVE)
+        return base <= 0xffff && len <= 0x10000 - base;
+    if (op <= PRIV_DEV_MEM_REMOVE)
+        return !((base | len) & (PAGE_SIZE - 1)) && base < phys_limit && len <= phys_limit - base;
+    return base < NR_IRQS && len <= NR_IRQS - base &&
+           !((((1ull << len) - 1) << base) & kernel_lines);
+}
+
+/* Add [base, base+len) to a table of n ranges (already there: nothing to do), or remove it. */
+static int64_t range_change(struct priv_range *table, uint32_t *n, uint32_t max, int add,
+                            uint64_t base, uint64_t len)
+{
+    uint32_t i = 0;
+    while (i < *n && (table[i].base != base || table[i].len != len))
+        i++;
+    if (add && i == *n && *n == max)
+        return -E_NOSPC;
+    if (!add && i == *n)
+        return -E_RANGE;
+    if (add && i == *n)
+        table[(*n)++] = (struct priv_range){base, len};
+    else if (!add)
+        table[i] = table[--*n];
+    return 0;
+}
+
+/*
+ * KC_PRIV_DEVICE(ep, op, base, len): one device range of another process,
+ * for whoever the manifests grant the call (rs; the pci server). Never the
+ * caller's own, nor root's (it has them all). A removal takes effect at once:
+ * the target's mappings of a removed memory range are unmapped (it faults if
+ * it touches them), its share of a removed IRQ line is released.
+ */
+int64_t do_priv_device(struct proc *p, const uint64_t *a)
+{
+    uint64_t op = a[1], base = a[2], len = a[3];
+    struct proc *t;
+    int r = ep_lookup((endpoint_t)a[0], &t);
+    if (r < 0)
+        return r;
+    if (t == p || t == root_proc)
+        return deny(p, KC_PRIV_DEVICE, a[0], op, base);
+    if (op > PRIV_DEV_IRQ_REMOVE || !device_range_ok(op, base, len) || t->user)
+        return -E_INVAL;
+    struct priv *v = &t->priv;
+    int add = op % 2 == 0;
+    if (op <= PRIV_DEV_IO_REMOVE)
+        return range_change(v->io, &v->nr_io, PRIV_MAX_IO, add, base, len);
+    if (op <= PRIV_DEV_MEM_REMOVE) {
+        int64_t result = range_change(v->mem, &v->nr_mem, PRIV_MAX_MEM, add, base, len);
+        if (result == 0 && !add)
+            vm_unmap_phys(t, base, len);
+        return result;
+    }
+    uint32_t lines = (uint32_t)(((1ull << len) - 1) << base);
+    if (!add && (v->irqs & lines) != lines)
+        return -E_RANGE;
+    v->irqs = add ? v->irqs | lines : v->irqs & ~lines;
+    for (int irq = 0; irq < NR_IRQS && !add; irq++)
+        if ((lines >> irq) & 1)
+            irq_release(t, irq);
+    return 0;
+}

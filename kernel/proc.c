@@ -4,7 +4,8 @@
  * A slot's generation grows each time it is reused, so endpoints of dead
  * incarnations stay dead. A dead process keeps its slot as a zombie until
  * its parent collects the death report with KC_PROC_REAP; everything else
- * it held (memory, IRQs, IPC partners, grants, alarm) is released at once.
+ * it held (memory, IRQs, IPC partners, grants, alarm) is released at once,
+ * but its DMA memory, which stays quarantined until KC_DMA_RELEASE.
  */
 #include "kernel.h"
 

@@ -4,9 +4,9 @@
  * Every process has its own PML4. The upper half (entries 256-511) is the
  * kernel's and is shared by copying the boot PML4's entries; the lower half
  * holds only pages the process owns (PTE_NOFREE marks frames it merely maps,
- * such as MMIO). The kernel never dereferences a user pointer: it walks the
- * page table, checks the U and W bits, and copies through the direct map,
- * so a bad pointer yields E_FAULT, never a kernel fault.
+ * such as MMIO; PTE_DMA frames it owns that only KC_DMA_RELEASE frees). The kernel never
+ * dereferences a user pointer: it walks the page table, checks the U and W bits, and copies through
+ * the direct map, so a bad pointer yields E_FAULT, never a kernel fault.
  */
 #include "kernel.h"
 
@@ -31,7 +31,7 @@ static void free_table(uint64_t table_pa, int level, uint64_t *pages)
             continue;
         if (level > 0)
             free_table(t[i] & PTE_ADDR, level - 1, pages);
-        else if (!(t[i] & PTE_NOFREE)) {
+        else if (!(t[i] & (PTE_NOFREE | PTE_DMA))) {
             frame_free(t[i] & PTE_ADDR);
             if (pages)
                 (*pages)--;
@@ -95,7 +95,7 @@ int vm_range_free(struct proc *p, uint64_t va, uint64_t len)
     return 1;
 }
 
-/* Give c a private copy of every page p owns (MMIO mappings are shared). */
+/* Give c a private copy of every page p owns (MMIO is shared; DMA copies are plain memory). */
 int vm_copy_space(struct proc *p, struct proc *c)
 {
     uint64_t *l4 = P2V(p->pml4);
@@ -121,7 +121,7 @@ int vm_copy_space(struct proc *p, struct proc *c)
                             return -E_NOMEM;
                         memcpy(P2V(pa), P2V(e & PTE_ADDR), PAGE_SIZE);
                     }
-                    if (vm_map(c, va, pa, (e & ~PTE_ADDR)) < 0) {
+                    if (vm_map(c, va, pa, (e & ~(PTE_ADDR | PTE_DMA))) < 0) {
                         if (!(e & PTE_NOFREE))
                             frame_free(pa);
                         return -E_NOMEM;
@@ -136,9 +136,11 @@ int vm_copy_space(struct proc *p, struct proc *c)
 /*
  * Visit the leaf entries of mapped pages in [va, va+len), skipping absent
  * tables whole (so huge ranges are cheap): unmap them (flags == 0) or give
- * them new permission bits.
+ * them new permission bits. With phys, only the mappings of physical
+ * memory it does not own (PTE_NOFREE) in [phys[0], phys[0]+phys[1]).
  */
-static void vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
+static void vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags,
+                          const uint64_t *phys)
 {
     for (uint64_t a = va; a < va + len;) {
         uint64_t *t = P2V(p->pml4);
@@ -151,12 +153,14 @@ static void vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t fl
             continue;
         }
         uint64_t *pte = &t[IDX(a, 0)];
-        if (*pte & PTE_P) {
+        if ((*pte & PTE_P) &&
+            (!phys || ((*pte & PTE_NOFREE) && (*pte & PTE_ADDR) - phys[0] < phys[1]))) {
             if (flags) {
-                *pte = (*pte & (PTE_ADDR | PTE_NOFREE | PTE_PCD | PTE_PWT)) | flags;
+                *pte = (*pte & (PTE_ADDR | PTE_NOFREE | PTE_DMA | PTE_PCD | PTE_PWT)) | flags;
             } else {
                 if (!(*pte & PTE_NOFREE)) {
-                    frame_free(*pte & PTE_ADDR);
+                    if (!(*pte & PTE_DMA))
+                        frame_free(*pte & PTE_ADDR);
                     p->pages--;
                 }
                 *pte = 0;
@@ -169,12 +173,18 @@ static void vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t fl
 
 void vm_unmap_range(struct proc *p, uint64_t va, uint64_t len)
 {
-    vm_walk_range(p, va, len, 0);
+    vm_walk_range(p, va, len, 0, 0);
+}
+
+/* Unmap every page of p that maps (KC_MAPPHYS) physical memory in [base, base+len). */
+void vm_unmap_phys(struct proc *p, uint64_t base, uint64_t len)
+{
+    vm_walk_range(p, 0, USER_TOP, 0, (const uint64_t[]){base, len});
 }
 
 void vm_protect_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
 {
-    vm_walk_range(p, va, len, flags);
+    vm_walk_range(p, va, len, flags, 0);
 }
 
 /* Zeroed memory for [va, va+len); all or nothing. va must be page aligned. */

@@ -37,7 +37,9 @@ def qemu_command(modules, icount=False, memory=None, extra=()):
 
 # The boot modules of the whole system, in start order: the one list (the Makefile asks for it
 # with `python3 tools/qemu.py --system-modules`). root adds the manifests bundle (qemu_command).
-SYSTEM_MODULES = ["root", "ds", "ramfs", "tty", "vfs", "pm /sbin/init", "demo", "initramfs.cpio"]
+# pci comes before every driver that names PCI devices: rs asks it to quiesce them at their death.
+SYSTEM_MODULES = ["root", "ds", "pci", "ramfs", "tty", "vfs", "pm /sbin/init", "demo",
+                  "initramfs.cpio"]
 
 
 def system_modules(init="/sbin/init"):

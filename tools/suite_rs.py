@@ -3,6 +3,7 @@ request while a client uses it; every answer must continue the counter (its
 state came back), and root's figures give the recovery time. Called by
 tools/test.py as run(record, module)."""
 import os
+import re
 import shutil
 import tempfile
 
@@ -39,8 +40,8 @@ def run_rstest(record, module):
     tmp = tempfile.mkdtemp(prefix="rstest-")
     other = os.path.join(tmp, "rsother")
     os.symlink(os.path.abspath(module("rstest").split()[0]), other)
-    boot = Boot([module("root"), module("ds"), module("demo"), module("crashy", "crash"),
-                 module("rstest"), other + " other"])
+    boot = Boot([module("root"), module("ds"), module("pci"), module("demo"),
+                 module("crashy", "crash"), module("rstest"), other + " other"])
     try:
         collect_tests(boot, record, "rs", "rstest", timeout=120, exit_status=1)
         for _, t in boot.lines:  # the measurements the tests printed (not results)
@@ -48,7 +49,8 @@ def run_rstest(record, module):
                 print(f"  measured {t}", flush=True)
         # every refusal is logged on the console too, with its reason
         want = ["/dev/service write from rstest: only vfs forwards /dev/service (refusal 1)",
-                "complaint from rsother: its manifest does not name the target under 'ipc'"]
+                "complaint from rsother: its manifest does not name the target under 'ipc'",
+                "pci: refused request 0x4901 from endpoint "]
         text = "\n".join(t for _, t in boot.lines)
         missing = [w for w in want if w not in text]
         record("rs.refusals_logged", not missing, f"missing {missing}" if missing else "",
@@ -75,23 +77,50 @@ def bundle_manifests(name, confs):
 
 def run_bus_master_off(record, module):
     """A driver's PCI device (here q35's AHCI controller, 8086:2922 at 00:1f.2,
-    named in demo's manifest for the test) has bus mastering turned off by rs
-    when the driver dies, before its replacement runs: read back from the device."""
+    named in demo's manifest for the test) is quiesced by the pci server when rs
+    asks at the driver's death, before its replacement runs: bus mastering off and
+    INTx disabled, read back from the device. The driver holds DMA memory, which rs
+    frees after each quiesce: after 20 kills the free frames are what they were.
+    Without the pci server rs says so and keeps the DMA memory quarantined."""
     from qemu import ROOT
     read = lambda p: open(os.path.join(ROOT, p)).read()
-    bundle = bundle_manifests("pci", [
-        ("tests/fixtures/demo/demo.conf", read("tests/fixtures/demo/demo.conf").replace("policy ", "# policy ")
-         + "pci 8086:2922\n"),
-        ("servers/ds/ds.conf", read("servers/ds/ds.conf")),
-        ("tests/servers/demotest/demotest.conf", read("tests/servers/demotest/demotest.conf"))])
-    boot = Boot([module("root"), module("ds"), module("demo"), module("demotest", "3"), bundle])
+    demo = (read("tests/fixtures/demo/demo.conf").replace("policy ", "# policy ")
+            + "pci 8086:2922\nkcalls dmaalloc\nargs dma 16\n")
+    confs = [("tests/fixtures/demo/demo.conf", demo),
+             ("servers/ds/ds.conf", read("servers/ds/ds.conf")),
+             ("drivers/bus/pci/pci.conf", read("drivers/bus/pci/pci.conf")),
+             ("tests/servers/demotest/demotest.conf", read("tests/servers/demotest/demotest.conf"))]
+    bundle = bundle_manifests("busmaster", confs)
+    boot = Boot([module("root"), module("ds"), module("pci"), module("demo"),
+                 module("demotest", "20"), bundle])
+    try:
+        i, m = boot.wait_for(r"^TEST (rs\.\S+) (PASS|FAIL)", timeout=90)
+        text = [t for _, t in boot.lines]
+        lines = [t for t in text if t.startswith("pci: demo died: ")]
+        shape = re.compile(r"pci: demo died: 00:1f\.2 \(8086:2922\) command 0x[0-9a-f]{4} -> "
+                           r"0x([0-9a-f]{4}), bus master and INTx off$")
+        after = [shape.match(t) for t in lines]
+        ok = (i is not None and m.group(2) == "PASS" and len(lines) == 20 and
+              all(a and int(a.group(1), 16) & 0x404 == 0x400 for a in after) and
+              text.count("rs: demo: pci quiesced 1 device(s)") == 20)
+        record("rs.bus_mastering_off_at_death", ok, "; ".join(lines[:1]), None if ok else boot.tail())
+        frames = [t for t in text if t.startswith("demotest: ") and "free frames" in t]
+        released = text.count("rs: demo: DMA memory released (16 pages)")
+        ok = (len(frames) == 1 and frames[0].split()[1] == frames[0].split()[7] and released == 20)
+        record("rs.dma_released_after_quiesce", ok, f"{frames}; {released} releases",
+               None if ok else boot.tail())
+    finally:
+        boot.kill()
+    bundle = bundle_manifests("nopci", confs)
+    boot = Boot([module("root"), module("ds"), module("demo"), module("demotest", "2"), bundle])
     try:
         i, m = boot.wait_for(r"^TEST (rs\.\S+) (PASS|FAIL)", timeout=60)
-        lines = [t for _, t in boot.lines if "bus mastering off" in t]
-        ok = (i is not None and m.group(2) == "PASS" and len(lines) == 3 and all(
-            l.startswith("rs: demo: bus mastering off: 00:1f.2 command ") and
-            int(l.split()[-1], 16) & 4 == 0 for l in lines))
-        record("rs.bus_mastering_off_at_death", ok, "; ".join(lines[:1]), None if ok else boot.tail())
+        text = [t for _, t in boot.lines]
+        ok = (i is not None and
+              text.count("rs: demo: pci server unreachable (E_SRCH): its devices may still do DMA")
+              == 2 and text.count("rs: demo: its DMA memory stays quarantined") == 2 and
+              not any("DMA memory released" in t for t in text))
+        record("rs.no_pci_server_dma_kept", ok, "", None if ok else boot.tail())
     finally:
         boot.kill()
 

@@ -15,6 +15,7 @@
 #define E_FAULT 14      /* a user pointer is unmapped or lacks access */
 #define E_BUSY 16       /* resource owned by someone else */
 #define E_INVAL 22      /* an argument is out of its domain */
+#define E_NOSPC 28      /* a table is full */
 #define E_RANGE 34      /* offset/length outside a grant or range */
 #define E_DEADLK 35     /* the send would close a cycle of blocked senders */
 #define E_NOSYS 38      /* no such call */

@@ -19,6 +19,7 @@
 #include <samsara/msg/cdev.h>
 #include <samsara/msg/pm.h>
 #include <samsara/msg/vfs_pm.h>
+#include <samsara/msg/pci.h>
 
 typedef int32_t endpoint_t;
 
@@ -52,6 +53,7 @@ typedef struct message {
         union msg_cdev cdev;
         union msg_pm pm;
         union msg_vfs_pm vfs_pm;
+        union msg_pci pci;
     } u;
 } message_t;
 

@@ -66,7 +66,11 @@
                                     /* prot 0: mapped but unreachable (PROT_NONE) */               \
     X(PROC_NAME, proc_name)         /* (ep|SELF, name*): the name log lines use */                 \
     X(SAFECOPY_VEC, safecopy_vec)   /* (GRANT_READ|GRANT_WRITE, piece*, count <= 16): */           \
-                                    /* all pieces checked before a byte moves; total */
+                                    /* all pieces checked before a byte moves; total */            \
+    X(PRIV_DEVICE, priv_device)     /* (ep, PRIV_DEV_*, base, len): add or remove one */           \
+                                    /* I/O, memory or IRQ range of another process */              \
+    X(DMA_RELEASE, dma_release)     /* (ep): free a dead process's quarantined DMA */              \
+                                    /* memory; the number of pages freed */
 
 enum kcall_number {
 #define KC_NUMBER(NAME, name) KC_##NAME,
@@ -92,6 +96,20 @@ enum kcall_number {
 #define IRQ_ENABLE 0  /* take ownership and unmask */
 #define IRQ_DISABLE 1 /* mask and give up ownership */
 #define IRQ_ACK 2     /* unmask again after a notification */
+
+/*
+ * KC_PRIV_DEVICE ops. ADD appends [base, base+len) to the target's table
+ * (nothing to do if that exact range is there; E_NOSPC when the table is
+ * full); REMOVE takes out exactly such an entry (E_RANGE if there is none).
+ * Ports lie below 0x10000; memory is page aligned, below 2^52; IRQ lines
+ * are base .. base+len-1, never 0 (the clock) or 2 (the cascade).
+ */
+#define PRIV_DEV_IO_ADD 0
+#define PRIV_DEV_IO_REMOVE 1
+#define PRIV_DEV_MEM_ADD 2
+#define PRIV_DEV_MEM_REMOVE 3 /* the target's mappings of the range go too */
+#define PRIV_DEV_IRQ_ADD 4
+#define PRIV_DEV_IRQ_REMOVE 5 /* the target's shares of the lines go too */
 
 /* KC_MEM_MAP / KC_DMAALLOC prot bits */
 #define PROT_R 1

@@ -10,7 +10,7 @@
  *   0x4300-0x43ff  CDEV       samsara/fs.h       vfs (and tests) -> character drivers
  *   0x4400-0x44ff  DS         samsara/ds.h       anyone -> ds
  *   0x4600-0x46ff  FS         samsara/fs.h       vfs -> file-system servers
- *   0x4900-0x49ff  PCI        (reserved)         drivers -> the pci server
+ *   0x4900-0x49ff  PCI        samsara/pci.h      rs (and drivers, to come) -> the pci server
  *   0x4b00-0x4bff  KERNEL     samsara/ipc.h,     the kernel -> anyone (MSG_NOTIFY);
  *                             samsara/linux.h    a Linux program -> pm or vfs (MSG_LINUX_*)
  *   0x4e00-0x4eff  NET        (reserved)         the network stack <-> network drivers
@@ -41,7 +41,7 @@
 #define CDEV_RQ_BASE 0x4300   /* character devices */
 #define DS_RQ_BASE 0x4400     /* the data store */
 #define FS_RQ_BASE 0x4600     /* file-system servers */
-#define PCI_RQ_BASE 0x4900    /* reserved: the pci server */
+#define PCI_RQ_BASE 0x4900    /* the pci server */
 #define KERNEL_RQ_BASE 0x4b00 /* made by the kernel: notifications, Linux calls */
 #define NET_RQ_BASE 0x4e00    /* reserved: network drivers */
 #define PM_RQ_BASE 0x5000     /* pm's requests from system servers */

@@ -87,6 +87,8 @@ const char *strerror_s(int err)
         return "E_BUSY";
     case E_INVAL:
         return "E_INVAL";
+    case E_NOSPC:
+        return "E_NOSPC";
     case E_RANGE:
         return "E_RANGE";
     case E_DEADLK:

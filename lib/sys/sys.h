@@ -180,6 +180,14 @@ static inline int sys_dmaalloc(uint64_t len, uint64_t va, uint64_t *pa)
 {
     return (int)kcall3(KC_DMAALLOC, len, va, (uint64_t)pa);
 }
+static inline int sys_priv_device(endpoint_t ep, int op, uint64_t base, uint64_t len)
+{
+    return (int)kcall6(KC_PRIV_DEVICE, (uint64_t)ep, (uint64_t)op, base, len, 0, 0);
+}
+static inline int64_t sys_dma_release(endpoint_t ep)
+{
+    return kcall1(KC_DMA_RELEASE, (uint64_t)ep);
+}
 _Noreturn void sys_exit(int code);
 
 /* Grants (grant.c): a free entry for grantee, GRANT_READ and/or GRANT_WRITE. */

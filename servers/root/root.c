@@ -59,14 +59,21 @@ endpoint_t start_service(const struct boot_module *m, const struct manifest *man
     return start(m, man->label, SELF, man->args[0] ? man->args : m->args);
 }
 
+static void say_console(const char *text, void *ep)
+{
+    printf("root: endpoint %d: %s\n", *(endpoint_t *)ep, text);
+}
+
 static void reap_children(void)
 {
     struct death_info d;
     while (sys_proc_reap(&d) > 0) {
+        const struct manifest *man = started_manifest(d.ep);
         if (started[EP_SLOT(d.ep)].ep == d.ep)
             started[EP_SLOT(d.ep)].ep = 0;
         if (service_died(&d))
             continue;
+        dead_driver_devices(man, d.ep, say_console, &d.ep); /* an orphan rs reaps: its DMA too */
         if (d.cause == DEATH_EXIT)
             printf("root: endpoint %d exited with status %ld\n", d.ep, d.code);
         else if (d.cause == DEATH_FAULT)

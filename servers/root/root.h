@@ -26,8 +26,9 @@ int service_is_label(const char *label);                /* a service (not a help
 void service_refused(const message_t *m, const char *what, const char *why);
 const struct manifest *started_manifest(endpoint_t ep);      /* root.c: any process rs started */
 int request_string(const uint8_t *b, uint64_t n, char *out); /* NUL within n bytes: copy, 0 */
-struct manifest;
-void pci_quiesce(const struct manifest *m, void (*say)(const char *text, void *arg), void *arg);
+/* quiesce.c: a dead driver's devices quiesced (the pci server), then its DMA memory freed */
+void dead_driver_devices(const struct manifest *m, endpoint_t dead,
+                         void (*say)(const char *text, void *arg), void *arg);
 void service_policy_results(void);
 int service_policies_running(void); /* a policy script's result is awaited */
 void service_denials_check(void);

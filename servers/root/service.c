@@ -287,8 +287,8 @@ int service_died(const struct death_info *d)
     }
     s->ep = 0;
     s->save_until = 0;
-    pci_quiesce(s->man, say_pci, s); /* before any new instance: no DMA left running */
-    if (s->restart_anyway) {         /* updated or restarted by the administrator: start it now */
+    dead_driver_devices(s->man, d->ep, say_pci, s); /* before a new instance: no DMA running */
+    if (s->restart_anyway) { /* updated or restarted by the administrator: start it now */
         s->restart_anyway = 0;
         s->state = SVC_STATE_RESTARTING;
         restart(s);

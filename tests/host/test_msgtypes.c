@@ -8,6 +8,7 @@
 #include <samsara/ipc.h>
 #include <samsara/linux.h>
 #include <samsara/msgtypes.h>
+#include <samsara/pci.h>
 #include <samsara/pm.h>
 #include <samsara/root.h>
 #include "check.h"
@@ -64,6 +65,8 @@ static const struct type types[] = {
     T(VFS_PM_FORK, VFS_PM_RQ_BASE),
     T(VFS_PM_RELEASE, VFS_PM_RQ_BASE),
     T(VFS_PM_REPLY, VFS_PM_RQ_BASE),
+    T(PCI_QUIESCE, PCI_RQ_BASE),
+    T(PCI_REPLY, PCI_RQ_BASE),
     T(TEST_PING, TEST_RQ_BASE),
     T(TEST_ECHO, TEST_RQ_BASE),
     T(TEST_COPY, TEST_RQ_BASE),

@@ -31,8 +31,9 @@ struct khelper {
     int (*fn)(uint64_t n);
 };
 
-extern const struct test ipc_tests[], grant_tests[], priv_tests[], fault_tests[], misc_tests[];
+extern const struct test ipc_tests[], grant_tests[], priv_tests[], fault_tests[], misc_tests[],
+    devpriv_tests[];
 extern const struct khelper ipc_helpers[], grant_helpers[], priv_helpers[], fault_helpers[],
-    misc_helpers[];
+    misc_helpers[], devpriv_helpers[];
 
 #endif

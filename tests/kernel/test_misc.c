@@ -62,6 +62,7 @@ static void t_memory(void)
     EXPECT(sys_sysinfo(&s0), 0);
     endpoint_t e = spawn_helper("memdrv", "memory", 0);
     expect_clean_exit(e);
+    EXPECT(sys_dma_release(e), 4); /* its DMA memory was quarantined (ktest.dma_quarantine) */
     EXPECT(sys_sysinfo(&s1), 0);
     EXPECT(s1.free_frames, s0.free_frames);
 }

@@ -5,7 +5,8 @@
  * default 1000). Every answer must be the previous value plus one: the
  * state came back with the driver. It measures, per kill, the time from
  * the request to the first good answer, and prints the median and maximum
- * with root's own figures (kill to ROOT_READY). Exits QEMU at the end.
+ * with root's own figures (kill to ROOT_READY), and the free frames before
+ * and after (nothing of the dead instances may stay). Exits QEMU at the end.
  */
 #include <samsara/fs.h>
 #include <samsara/root.h>
@@ -73,6 +74,8 @@ int main(uint64_t argp)
     while ((ep = lookup()) < 0)
         ;
     int64_t prev = read_counter(ep);
+    struct sysinfo before, after;
+    sys_sysinfo(&before);
     printf("demotest: counter starts at %ld; killing demo %d times\n", prev, kills);
     for (int k = 0; k < kills; k++) {
         message_t m;
@@ -96,6 +99,9 @@ int main(uint64_t argp)
         prev = v;
     }
     message_t st;
+    sys_sysinfo(&after); /* a new demo as big as the first runs: memory all back? */
+    printf("demotest: %lu free frames before the kills, %lu after\n", before.free_frames,
+           after.free_frames);
     service(SVC_STATS, &st);
     sort(samples, kills);
     printf("demotest: %d kills, %lu restarts, counter %ld, %d wrong answers\n", kills, st.u.w[1],

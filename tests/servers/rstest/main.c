@@ -1,7 +1,7 @@
 /*
  * rstest: how rs notices failures other than death, its policies, and who
- * may ask it what. Boot with root, ds, demo (heartbeat 100 ms, denial limit
- * 64), crashy (the demo program dying at start-up, back-off, limit 6),
+ * may ask it what. Boot with root, ds, pci, demo (heartbeat 100 ms, denial
+ * limit 64), crashy (the demo program dying at start-up, back-off, limit 6),
  * rstest and rsother. Each test prints "TEST rs.NAME PASS|FAIL"; the last
  * line is "rstest: N passed, M failed"; then QEMU exits.
  *
@@ -12,6 +12,7 @@
  *           never): a service that does not depend on demo.
  */
 #include <samsara/fs.h>
+#include <samsara/pci.h>
 #include <samsara/root.h>
 #include "sys.h"
 #define TEST_LEAVE return /* a failed check fails the test and leaves it */
@@ -429,6 +430,26 @@ static void t_restart_never_silence_logged(void)
     CHECK(lookup("rstest") > 0); /* still up, still a service */
 }
 
+/*
+ * Only rs may ask the pci server to quiesce a driver's devices (it would
+ * stop a running driver's DMA): rstest is refused, the refusal is logged
+ * (tools/suite_rs.py reads it), and the server answers what it does not know.
+ */
+static void t_pci_quiesce_only_rs(void)
+{
+    endpoint_t pci = wait_up("pci");
+    CHECK(pci > 0);
+    message_t m = {.type = PCI_QUIESCE};
+    m.u.pci.quiesce.driver = lookup("demo");
+    m.u.pci.quiesce.nr_ids = 1;
+    m.u.pci.quiesce.ids[0] = (struct pci_id){0x8086, 0x2922};
+    strncpy_s(m.u.pci.quiesce.label, "demo", sizeof(m.u.pci.quiesce.label));
+    CHECK(ipc_sendrec(pci, &m) == 0 && m.type == PCI_REPLY);
+    CHECK(m.u.pci.quiesce_reply.result == -E_PERM && m.u.pci.quiesce_reply.quiesced == 0);
+    m = (message_t){.type = PCI_RQ_BASE + 0x77};
+    CHECK(ipc_sendrec(pci, &m) == 0 && m.type == PCI_REPLY && m.u.reply.result == -E_NOSYS);
+}
+
 static const struct test tests[] = {
     {"restart_never_silence_logged", t_restart_never_silence_logged},
     {"hang_detected_within_two_periods", t_hang_detected},
@@ -443,6 +464,7 @@ static const struct test tests[] = {
     {"spawn_profiles_and_garbage", t_spawn_profiles},
     {"complaint_only_from_dependent", t_complaint_needs_dependent},
     {"force_for_restart_never", t_force},
+    {"pci_quiesce_only_rs", t_pci_quiesce_only_rs},
     {0},
 };
 
