@@ -16,10 +16,10 @@ UCFLAGS := $(WARN) -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector 
 	-nostdinc -isystem $(shell $(CC) -print-file-name=include) -Iinclude -Ilib/sys -Ilib
 ULDFLAGS := -nostdlib -static -no-pie -Wl,-T,lib/sys/user.ld -Wl,--build-id=none
 
-KSRC := $(wildcard kernel/*.c kernel/arch/x86_64/*.c) lib/format/format.c
+KSRC := $(wildcard kernel/*.c kernel/arch/x86_64/*.c) lib/format/format.c lib/elf/elf.c
 KASM := $(wildcard kernel/arch/x86_64/*.S)
 KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC) $(KASM))
-LIBSYS_SRC := $(wildcard lib/sys/*.c) lib/format/format.c lib/sys/crt0.S
+LIBSYS_SRC := $(wildcard lib/sys/*.c) lib/format/format.c lib/elf/elf.c lib/sys/crt0.S
 LIBSYS_OBJ := $(patsubst %,$(B)/u/%.o,$(LIBSYS_SRC))
 # Programs: each has a fragment build.mk beside its sources that adds its name
 # to PROGRAMS and sets NAME_SRC (its sources) and NAME_LIBS (libraries it
@@ -50,16 +50,11 @@ all: $(B)/kernel32.elf $(addprefix $(B)/,$(PROGRAMS)) $(B)/manifests
 deps:
 	@tools/deps.sh
 
-$(B)/k/%.c.o: %.c
+# build/k/FILE.o from FILE (.c or .S) with the kernel's flags, build/u/FILE.o with user space's
+$(B)/k/%.o: %
 	@mkdir -p $(dir $@)
 	@echo CC $<; $(CC) $(KCFLAGS) -MMD -c $< -o $@
-$(B)/k/%.S.o: %.S
-	@mkdir -p $(dir $@)
-	@echo CC $<; $(CC) $(KCFLAGS) -MMD -c $< -o $@
-$(B)/u/%.c.o: %.c
-	@mkdir -p $(dir $@)
-	@echo CC $<; $(CC) $(UCFLAGS) -MMD -c $< -o $@
-$(B)/u/%.S.o: %.S
+$(B)/u/%.o: %
 	@mkdir -p $(dir $@)
 	@echo CC $<; $(CC) $(UCFLAGS) -MMD -c $< -o $@
 
@@ -102,9 +97,9 @@ host-tests: $(HOST_TESTS)
 $(B)/host/test_format: tests/host/test_format.c lib/format/format.c lib/format/format.h
 	@mkdir -p $(dir $@)
 	@echo HOSTCC $@; $(CC) $(WARN) -Wno-format-truncation -O1 -g -fsanitize=address,undefined -o $@ tests/host/test_format.c lib/format/format.c
-$(B)/host/test_elf: tests/host/test_elf.c include/samsara/elf64.h
+$(B)/host/test_elf: tests/host/test_elf.c lib/elf/elf.c lib/elf/elf.h include/samsara/elf64.h
 	@mkdir -p $(dir $@)
-	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ $<
+	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -Ilib -o $@ tests/host/test_elf.c lib/elf/elf.c
 $(B)/host/test_manifest: tests/host/test_manifest.c lib/manifest/manifest.c lib/manifest/manifest.h \
 		include/samsara/manifest.h include/samsara/priv.h include/samsara/kcall.h
 	@mkdir -p $(dir $@)

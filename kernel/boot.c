@@ -4,7 +4,7 @@
  * privilege, a boot information page at BOOTINFO_VADDR and read-only views
  * of all module images at MODULES_VADDR, and starts the rest itself.
  */
-#include <samsara/elf64.h>
+#include "../lib/elf/elf.h"
 #include "kernel.h"
 
 #define ROOT_STACK_TOP 0x00007ffffffff000ull
@@ -43,27 +43,22 @@ static void boot_read_modules(uint32_t mb_info)
     bootinfo.mem_bytes = ((uint64_t)mb[2] + 1024) * 1024;
 }
 
+static int map_root_segment(void *p, const struct elf_segment *s)
+{
+    if (!vm_range_free(p, s->addr, s->len) ||
+        vm_alloc_fill(p, s->addr, s->len, prot_to_pte((uint64_t)s->prot), 0, (uint64_t)s->data,
+                      s->data_len) < 0)
+        return -E_NOMEM;
+    return 0;
+}
+
 int elf_load_root(struct proc *p, uint64_t image_pa, uint64_t size, uint64_t *entry)
 {
     const uint8_t *image = P2V(image_pa);
-    const elf64_ehdr_t *h = (const elf64_ehdr_t *)image;
     if (elf_check(image, size) < 0)
         return -E_INVAL;
-    const elf64_phdr_t *ph = (const elf64_phdr_t *)(image + h->phoff);
-    for (int i = 0; i < h->phnum; i++) {
-        if (ph[i].type != ELF_PT_LOAD || !ph[i].memsz)
-            continue;
-        uint64_t prot =
-            PROT_R | (ph[i].flags & ELF_PF_W ? PROT_W : 0) | (ph[i].flags & ELF_PF_X ? PROT_X : 0);
-        uint64_t lead = ph[i].vaddr & (PAGE_SIZE - 1);
-        uint64_t len = (lead + ph[i].memsz + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-        if (ph[i].offset < lead || !vm_range_free(p, ph[i].vaddr - lead, len) ||
-            vm_alloc_fill(p, ph[i].vaddr - lead, len, prot_to_pte(prot), 0,
-                          (uint64_t)image + ph[i].offset - lead, ph[i].filesz + lead) < 0)
-            return -E_NOMEM;
-    }
-    *entry = h->entry;
-    return 0;
+    *entry = ((const elf64_ehdr_t *)image)->entry;
+    return elf_segments(image, map_root_segment, p);
 }
 
 void boot_start_root(uint32_t mb_info)

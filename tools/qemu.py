@@ -49,9 +49,13 @@ def system_modules(init="/sbin/init"):
 
 
 class Boot:
+    """One QEMU run: serial output as lines (with host timestamps) and as raw bytes; with
+    console=True, QEMU's stdin (COM1's receive side) is a pipe that send() types into."""
+
     def __init__(self, modules, icount=False, extra=(), console=False):
         self.lines = []          # (seconds since start, text)
         self.partial = ""        # output after the last newline (a prompt)
+        self.raw = bytearray()   # every byte as it came, for checks on the wire (\r\n, echo)
         self.cond = threading.Condition()
         self.start = time.monotonic()
         self.proc = subprocess.Popen(qemu_command(modules, icount, extra=extra),
@@ -68,6 +72,7 @@ class Boot:
                 break
             buf += chunk
             with self.cond:
+                self.raw += chunk
                 while b"\n" in buf:
                     raw, buf = buf.split(b"\n", 1)
                     text = raw.decode("utf-8", "replace").replace("\r", "")
@@ -78,9 +83,13 @@ class Boot:
             self.cond.notify_all()
 
     def send(self, text):
-        """Type text on the serial console (QEMU's stdin)."""
-        self.proc.stdin.write(text.encode() if isinstance(text, str) else text)
-        self.proc.stdin.flush()
+        """Type text (str or bytes) on the serial console (QEMU's stdin); nothing once QEMU
+        has gone."""
+        try:
+            self.proc.stdin.write(text.encode() if isinstance(text, str) else text)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            pass
 
     def run(self, command, prompt="# ", timeout=30):
         """Type a shell command; wait for the next prompt; return the lines it printed.
@@ -149,13 +158,19 @@ class Boot:
             return [t for _, t in self.lines[-n:]]
 
 
-def collect_tests(boot, record, prefix, program, timeout=120, exit_status=None):
-    """Record every "TEST <prefix>.NAME PASS|FAIL" line an in-OS test program prints, then
-    "<prefix>.suite_finished" from its final "<program>: N passed, M failed" line (and, if
-    exit_status is given, QEMU's exit status). A kernel panic anywhere fails the suite."""
+def collect_tests(boot, record, prefix, program, timeout=120, exit_status=None, printed=None,
+                  answer=None):
+    """Record every "TEST <printed>NAME PASS|FAIL" line an in-OS test program (lib/test) prints
+    as <prefix>.NAME, then "<prefix>.suite_finished" from its final "<program>: N passed, M
+    failed" line (and, if exit_status is given, QEMU's exit status). printed is "<prefix>."
+    unless given (ktest prints bare names). answer = (pattern, fn): fn(match) for every line
+    matching pattern (the tty suite types what ttytest asks for). A kernel panic anywhere fails
+    the suite."""
+    printed = f"{prefix}." if printed is None else printed
     index, names, failed = 0, set(), 0
-    line = re.compile(rf"^(TEST ({re.escape(prefix)}\.\S+) (PASS|FAIL)|"
-                      rf"{re.escape(program)}: (\d+) passed, (\d+) failed)")
+    asks = rf"|(?P<ask>{answer[0]})" if answer else ""
+    line = re.compile(rf"^(TEST {re.escape(printed)}(?P<name>\S+) (?P<result>PASS|FAIL)|"
+                      rf"{re.escape(program)}: (\d+) passed, (?P<failed>\d+) failed){asks}")
     while True:
         i, m = boot.wait_for(line.pattern, timeout=timeout, start_index=index)
         if i is None:
@@ -163,20 +178,31 @@ def collect_tests(boot, record, prefix, program, timeout=120, exit_status=None):
                    boot.tail(40))
             return
         index = i + 1
-        if m.group(2):
-            names.add(m.group(2))
-            ok = m.group(3) == "PASS"
+        if answer and m.group("ask"):
+            answer[1](re.search(answer[0], m.group("ask")))
+            continue
+        if m.group("name"):
+            names.add(m.group("name"))
+            ok = m.group("result") == "PASS"
             failed += not ok
-            record(m.group(2), ok, tail=None if ok else boot.tail(40))
+            record(f"{prefix}.{m.group('name')}", ok, tail=None if ok else boot.tail(40))
             continue
         status = boot.wait_exit(30) if exit_status is not None else exit_status
         panics = [t for _, t in boot.lines if "kernel panic" in t]
-        ok = (m.group(5) == "0" and not failed and names and not panics and
+        ok = (m.group("failed") == "0" and not failed and names and not panics and
               status == exit_status)
         record(f"{prefix}.suite_finished", bool(ok),
                f"{len(names)} tests" + (f", QEMU exit status {status}" if exit_status else "")
                + (f"; {panics[0]}" if panics else ""), None if ok else boot.tail(40))
         return
+
+
+def record_logged(record, boot, name, *needles):
+    """Record name as passed if every needle stands somewhere in the serial output (a server's
+    refusal log lines, say)."""
+    text = "\n".join(t for _, t in boot.lines)
+    ok = all(n in text for n in needles)
+    record(name, ok, "", None if ok else boot.tail())
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--system-modules"]:

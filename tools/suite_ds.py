@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 
-from qemu import Boot, collect_tests
+from qemu import Boot, collect_tests, record_logged
 
 
 def run(record, module):
@@ -20,10 +20,8 @@ def run(record, module):
     try:
         collect_tests(boot, record, "ds", "dstest", timeout=120, exit_status=1)
         # a write by another than the key's owner is refused, counted and logged
-        text = "\n".join(t for _, t in boot.lines)
-        ok = "ds: refused request 0x4450 from endpoint" in text and \
-            "key 'dsowner.gen' is not the sender's" in text
-        record("ds.refusals_logged", ok, "", None if ok else boot.tail())
+        record_logged(record, boot, "ds.refusals_logged", "ds: refused request 0x4450 from endpoint",
+                      "key 'dsowner.gen' is not the sender's")
     finally:
         boot.kill()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -11,7 +11,7 @@ run(record, module).
 import os
 import subprocess
 
-from qemu import BUILD, ROOT, Boot, collect_tests
+from qemu import BUILD, ROOT, Boot, collect_tests, record_logged
 
 SAMPLE = "fstest-sample.cpio"
 TIMEOUT = 300
@@ -41,9 +41,8 @@ def run(record, module):
     try:
         collect_tests(boot, record, "fs", "fstest", timeout=TIMEOUT, exit_status=1)
         # the helper's requests were refused, counted and logged
-        text = "\n".join(t for _, t in boot.lines)
-        ok = "ramfs: refused request 0x4600 from endpoint" in text and \
-            "only its client may use it (refusal 1)" in text
-        record("fs.refusals_logged", ok, "", None if ok else boot.tail())
+        record_logged(record, boot, "fs.refusals_logged",
+                      "ramfs: refused request 0x4600 from endpoint",
+                      "only its client may use it (refusal 1)")
     finally:
         boot.kill()

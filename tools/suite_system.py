@@ -47,6 +47,15 @@ def check(record, boot, name, command, expect, timeout=30):
     return out
 
 
+def interrupt_sleep(record, boot, name):
+    """^C typed under a running `sleep 30` gives the prompt back."""
+    boot.send("sleep 30\n")
+    time.sleep(1.0)
+    boot.send("\x03")
+    ok = boot.wait_prompt(PROMPT, 5)
+    record(name, ok, "" if ok else "no prompt after ^C", boot.tail())
+
+
 def shell_tests(record, boot):
     check(record, boot, "system.echo", "echo hello samsara", ["hello samsara"])
     check(record, boot, "system.pipeline", "ls /bin | sort | head -3", ["[", "[[", "acpid"])
@@ -69,11 +78,7 @@ def shell_tests(record, boot):
     check(record, boot, "system.kill_status", "sleep 30 & sleep 1; kill $!; wait $!; echo status=$?",
           lambda out: "status=143" in out)
     # ^C: SIGINT to the foreground process group through tty, vfs and pm
-    boot.send("sleep 30\n")
-    time.sleep(1.0)
-    boot.send("\x03")
-    ok = boot.wait_prompt(PROMPT, 5)
-    record("system.ctrl_c_interrupts_sleep", ok, "" if ok else "no prompt after ^C", boot.tail())
+    interrupt_sleep(record, boot, "system.ctrl_c_interrupts_sleep")
     check(record, boot, "system.ctrl_c_status", "echo status=$?", ["status=130"])
     check(record, boot, "system.mount_lists_proc", "mount",
           ["ramfs on / type ramfs (rw)", "proc on /proc type proc (rw)"])
@@ -108,11 +113,7 @@ def shell_tests(record, boot):
     check(record, boot, "system.tty_killed_under_the_shell", "service kill tty; sleep 1; echo still here",
           lambda out: "still here" in out)
     # the new tty instance learned the foreground group from vfs: ^C still works
-    boot.send("sleep 30\n")
-    time.sleep(1.0)
-    boot.send("\x03")
-    ok = boot.wait_prompt(PROMPT, 5)
-    record("system.ctrl_c_after_tty_restart", ok, "" if ok else "no prompt after ^C", boot.tail())
+    interrupt_sleep(record, boot, "system.ctrl_c_after_tty_restart")
     check(record, boot, "system.tty_restart_listed", "service list | grep tty; service log | grep -c tty",
           lambda out: len(out) == 2 and out[0].split()[3] == "1" and int(out[1]) >= 3)
     check(record, boot, "system.service_update", "service update demo /bin/demo; service list | grep demo",

@@ -2,21 +2,16 @@
 
 ttytest (tests/servers/ttytest) prints "ttytest: type KEY" when it needs
 input; this suite then writes TYPED[KEY] to QEMU's stdin, which is COM1's
-receive side. tools/qemu.py's Boot keeps stdin closed, so TtyBoot is a small
-copy that keeps it as a pipe and also keeps the raw bytes of the serial
-output, on which the wire checks (ONLCR, echo, erase) are made.
+receive side (a Boot with console=True). The wire checks (ONLCR, echo,
+erase) are made on the raw bytes of the serial output (Boot.raw).
 
 Standalone: python3 tools/suite_tty.py (after make all).
 """
 import os
-import re
-import subprocess
 import sys
-import threading
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qemu import BUILD, qemu_command  # noqa: E402
+from qemu import BUILD, Boot, collect_tests  # noqa: E402
 
 # What the host types for each prompt (see tests/servers/ttytest/typed.c).
 TYPED = {
@@ -52,111 +47,23 @@ WIRE = [
 ]
 
 
-class TtyBoot:
-    """QEMU with stdin as a pipe; serial output as lines and as raw bytes."""
-
-    def __init__(self, modules):
-        self.raw = bytearray()
-        self.lines = []
-        self.partial = b""
-        self.cond = threading.Condition()
-        self.proc = subprocess.Popen(qemu_command(modules), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        fd = self.proc.stdout.fileno()
-        while True:
-            chunk = os.read(fd, 4096)
-            with self.cond:
-                if not chunk:
-                    if self.partial:
-                        self.lines.append(self.partial.decode("utf-8", "replace"))
-                    self.cond.notify_all()
-                    return
-                self.raw += chunk
-                parts = (self.partial + chunk).split(b"\n")
-                self.partial = parts.pop()
-                for p in parts:
-                    self.lines.append(p.replace(b"\r", b"").decode("utf-8", "replace"))
-                self.cond.notify_all()
-
-    def wait_for(self, pattern, timeout, start_index=0):
-        regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        i = start_index
-        with self.cond:
-            while True:
-                while i < len(self.lines):
-                    m = regex.search(self.lines[i])
-                    if m:
-                        return i, m
-                    i += 1
-                left = deadline - time.monotonic()
-                if left <= 0 or (self.proc.poll() is not None and not self.reader.is_alive()):
-                    return None, None
-                self.cond.wait(min(left, 0.5))
-
-    def type(self, data):
-        try:
-            self.proc.stdin.write(data)
-            self.proc.stdin.flush()
-        except (BrokenPipeError, ValueError):
-            pass
-
-    def wait_exit(self, timeout):
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return None
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self.reader.join(2)
-
-    def tail(self, n=30):
-        with self.cond:
-            return list(self.lines[-n:])
-
-
 def run(record, module):
-    boot = TtyBoot([module("root"), module("tty"), module("ttytest")])
-    index, names = 0, set()
-    pattern = (r"(ttytest: type (\S+)$|TEST tty\.(\S+) (PASS|FAIL)|"
-               r"ttytest: (\d+) passed, (\d+) failed)")
+    boot = Boot([module("root"), module("tty"), module("ttytest")], console=True)
+
+    def answer(m):
+        if m.group(1) in TYPED:
+            boot.send(TYPED[m.group(1)])
+        else:
+            record("tty.prompt_" + m.group(1), False, "the suite has nothing to type for it")
+
     try:
-        while True:
-            i, m = boot.wait_for(pattern, timeout=120, start_index=index)
-            if i is None:
-                record("tty.suite_finished", False, "no final line before the deadline",
-                       boot.tail())
-                return
-            index = i + 1
-            if m.group(2):
-                key = m.group(2)
-                if key in TYPED:
-                    boot.type(TYPED[key])
-                else:
-                    record("tty.prompt_" + key, False, "the suite has nothing to type for it")
-                continue
-            if m.group(3):
-                names.add(m.group(3))
-                ok = m.group(4) == "PASS"
-                record("tty." + m.group(3), ok, tail=None if ok else boot.tail(20))
-                continue
-            status = boot.wait_exit(30)
-            record("tty.suite_finished", status == 1 and m.group(6) == "0" and len(names) > 0,
-                   f"{len(names)} tests, QEMU exit status {status}")
-            break
+        collect_tests(boot, record, "tty", "ttytest", timeout=120, exit_status=1,
+                      answer=(r"ttytest: type (\S+)$", answer))
         raw = bytes(boot.raw)
         for name, present, needle in WIRE:
             ok = (needle in raw) == present
             record("tty." + name, ok, "" if ok else f"{needle!r} {'missing' if present else 'seen'}")
-        crashed = [t for t in boot.lines if "kernel panic" in t or "killed by exception" in t]
+        crashed = [t for _, t in boot.lines if "kernel panic" in t or "killed by exception" in t]
         record("tty.no_crash", not crashed, crashed[0] if crashed else "")
     finally:
         boot.kill()

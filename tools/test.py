@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qemu import BUILD, ROOT, Boot  # noqa: E402
+from qemu import BUILD, ROOT, Boot, collect_tests  # noqa: E402
 
 results = []
 
@@ -52,27 +52,10 @@ def module(name, args=""):
 def kernel_suite():
     """The ktest suite: one result per in-OS test, then QEMU's exit status."""
     boot = Boot([module("root"), module("ktest", "exit")])
-    index, names = 0, set()
     try:
-        while True:
-            i, m = boot.wait_for(r"^(TEST (\S+) (PASS|FAIL)|ktest: (\d+) passed, (\d+) failed)",
-                                 timeout=300, start_index=index)
-            if i is None:
-                record("ktest.suite_finished", False, "no final line before the deadline",
-                       boot.tail())
-                return
-            index = i + 1
-            if m.group(2):
-                names.add(m.group(2))
-                ok = m.group(3) == "PASS"
-                record("ktest." + m.group(2), ok, tail=None if ok else boot.tail(40))
-                continue
-            status = boot.wait_exit(30)
-            record("ktest.suite_finished", status == 1 and m.group(5) == "0" and len(names) > 0,
-                   f"{len(names)} tests, QEMU exit status {status}")
-            crashed = [t for _, t in boot.lines if "kernel panic" in t]
-            record("ktest.no_kernel_panic", not crashed, crashed[0] if crashed else "")
-            return
+        collect_tests(boot, record, "ktest", "ktest", timeout=300, exit_status=1, printed="")
+        crashed = [t for _, t in boot.lines if "kernel panic" in t]
+        record("ktest.no_kernel_panic", not crashed, crashed[0] if crashed else "")
     finally:
         boot.kill()
 

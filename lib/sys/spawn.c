@@ -3,28 +3,12 @@
  * segment (filled from the image), a stack, KC_PRIV_SET, KC_PROC_START.
  * The argument string sits at the top of the new stack; main gets its address.
  */
-#include <samsara/elf64.h>
+#include "elf/elf.h"
 #include "spawn.h"
 
-static int load_segments(endpoint_t ep, const uint8_t *image)
+static int map_segment(void *ep, const struct elf_segment *s)
 {
-    const elf64_ehdr_t *h = (const elf64_ehdr_t *)image;
-    const elf64_phdr_t *ph = (const elf64_phdr_t *)(image + h->phoff);
-    for (int i = 0; i < h->phnum; i++) {
-        if (ph[i].type != ELF_PT_LOAD || !ph[i].memsz)
-            continue;
-        int prot =
-            PROT_R | (ph[i].flags & ELF_PF_W ? PROT_W : 0) | (ph[i].flags & ELF_PF_X ? PROT_X : 0);
-        uint64_t lead = ph[i].vaddr & 4095;
-        uint64_t len = (lead + ph[i].memsz + 4095) & ~4095ull;
-        if (ph[i].offset < lead)
-            return -E_INVAL;
-        int r = sys_mem_map_fill(ep, ph[i].vaddr - lead, len, prot, image + ph[i].offset - lead,
-                                 ph[i].filesz + lead);
-        if (r < 0)
-            return r;
-    }
-    return 0;
+    return sys_mem_map_fill(*(endpoint_t *)ep, s->addr, s->len, s->prot, s->data, s->data_len);
 }
 
 endpoint_t spawn_image(const uint8_t *image, uint64_t size, const char *name, endpoint_t parent,
@@ -38,7 +22,7 @@ endpoint_t spawn_image(const uint8_t *image, uint64_t size, const char *name, en
     char argbuf[64];
     strncpy_s(argbuf, arg ? arg : "", sizeof(argbuf));
     uint64_t arg_at = SPAWN_STACK_TOP - sizeof(argbuf);
-    int r = load_segments(ep, image);
+    int r = elf_segments(image, map_segment, &ep);
     if (r == 0)
         r = sys_mem_map(ep, SPAWN_STACK_TOP - SPAWN_STACK_SIZE, SPAWN_STACK_SIZE, PROT_R | PROT_W);
     if (r == 0)

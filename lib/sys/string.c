@@ -57,6 +57,16 @@ char *strncpy_s(char *d, const char *s, size_t n)
     return d;
 }
 
+void sort_u64(uint64_t *v, int n)
+{
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            uint64_t t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+}
+
 uint64_t rand64(uint64_t *s)
 {
     uint64_t x = *s;

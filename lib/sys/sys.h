@@ -258,6 +258,9 @@ extern endpoint_t self_ep, parent_ep;
 
 /* A small xorshift generator for tests and the fuzzer. */
 uint64_t rand64(uint64_t *state);
+/* Sort n numbers in place, smallest first (insertion sort: for the few samples of a measurement).
+ */
+void sort_u64(uint64_t *v, int n);
 
 const char *strerror_s(int err);
 

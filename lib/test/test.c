@@ -188,13 +188,13 @@ int test_abort(const struct test_suite *s, const char *why)
 {
     printf("FAIL %ssetup: %s\n", s->prefix, why);
     printf("TEST %ssetup FAIL\n", s->prefix);
-    return finish(s, 0, 1, s->exit_qemu);
+    return finish(s, 0, 1, !s->exit_only_if_asked);
 }
 
 int test_main(const struct test_suite *s, const char *args)
 {
     char only[64] = "";
-    int exit_qemu = s->exit_qemu;
+    int exit_qemu = !s->exit_only_if_asked;
     for (const char *w = args ? args : ""; *w;) { /* words: "exit", "only=NAME" or NAME */
         const char *end = w;
         while (*end && *end != ' ')

@@ -13,8 +13,8 @@
  *   - ends with "<program>: N passed, M failed" (tools/qemu.py's
  *     collect_tests and tools/test.py read these three kinds of lines);
  *   - on Samsara, leaves QEMU through isa-debug-exit (port 0x501: status 1
- *     if every test passed, 3 otherwise) if the suite asks to or its
- *     arguments say "exit".
+ *     if every test passed, 3 otherwise), or, for a suite that says
+ *     exit_only_if_asked (ktest), when its arguments say "exit".
  *
  * CHECK(cond) and EXPECT(expr, want) mark the running test failed. What
  * happens next is the program's choice, made once for all its tests:
@@ -67,7 +67,7 @@ struct test_suite {
     void (*after_each)(void); /* cleanup after each test (0: none) */
     void (*on_fail)(void);    /* at a failed check, before it leaves (0: nothing) */
     int fail_exits;           /* a failed check ends the process with status 1 */
-    int exit_qemu;            /* leave QEMU at the end even without "exit" (Samsara only) */
+    int exit_only_if_asked;   /* leave QEMU only with the argument "exit" (Samsara only) */
 };
 
 /* The runner: arguments "exit" and "only=NAME" (or NAME) in args; returns the failures. */

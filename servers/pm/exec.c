@@ -11,7 +11,7 @@
  * AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_ENTRY, the ids, AT_SECURE,
  * AT_RANDOM, ...), and sets the registers.
  */
-#include <samsara/elf64.h>
+#include "elf/elf.h"
 #include "pm.h"
 
 #define ARG_MAX (128 * 1024) /* path + argv + envp strings with their NULs, + 8 per pointer */
@@ -133,47 +133,15 @@ static void build_stack(uint64_t sp, int64_t argc, int64_t envc, uint64_t string
     memcpy(w, auxv, sizeof(auxv));
 }
 
-/*
- * pm's rules beyond elf_check: segments from MIN_MAP_ADDR up, below the
- * stack's lowest page `stack_low`. Their pages go to *pages, the end of the
- * highest to *end, the address of the program headers (if loaded) to *phdr.
- */
-static int program_fits(const elf64_ehdr_t *h, uint64_t stack_low, uint64_t *pages, uint64_t *end,
-                        uint64_t *phdr)
+static int map_segment(void *ep, const struct elf_segment *s)
 {
-    const elf64_phdr_t *ph = (const elf64_phdr_t *)(image + h->phoff);
-    *pages = *end = *phdr = 0;
-    for (int i = 0; i < h->phnum; i++) {
-        uint64_t lo, hi;
-        if (ph[i].type != ELF_PT_LOAD || !ph[i].memsz)
-            continue;
-        elf_segment_pages(&ph[i], &lo, &hi);
-        if (lo < MIN_MAP_ADDR || hi > stack_low)
-            return -1;
-        *pages += (hi - lo) / PAGE;
-        *end = hi > *end ? hi : *end;
-        if (h->phoff >= ph[i].offset && h->phoff - ph[i].offset < ph[i].filesz)
-            *phdr = ph[i].vaddr + (h->phoff - ph[i].offset);
-    }
-    return 0;
+    return sys_mem_map_fill(*(endpoint_t *)ep, s->addr, s->len, s->prot, s->data, s->data_len);
 }
 
 /* Past the point of no return: the segments, the stack and the registers. */
 static int64_t load_image(struct mproc *mp, const elf64_ehdr_t *h, uint64_t sp, uint64_t stack_len)
 {
-    const elf64_phdr_t *ph = (const elf64_phdr_t *)(image + h->phoff);
-    int64_t r = 0;
-    for (int i = 0; i < h->phnum && r == 0; i++) {
-        uint64_t lo, hi;
-        if (ph[i].type != ELF_PT_LOAD || !ph[i].memsz)
-            continue;
-        int prot =
-            PROT_R | (ph[i].flags & ELF_PF_W ? PROT_W : 0) | (ph[i].flags & ELF_PF_X ? PROT_X : 0);
-        elf_segment_pages(&ph[i], &lo, &hi);
-        uint64_t lead = ph[i].vaddr - lo; /* = offset's page offset (elf_check) */
-        r = sys_mem_map_fill(mp->ep, lo, hi - lo, prot, image + ph[i].offset - lead,
-                             ph[i].filesz + lead);
-    }
+    int64_t r = elf_segments(image, map_segment, &mp->ep);
     if (r == 0)
         r = sys_mem_map(mp->ep, STACK_TOP - stack_len, stack_len, PROT_R | PROT_W);
     uint64_t low = STACK_TOP - sizeof(stack_image);
@@ -204,16 +172,19 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
     if (size > IMAGE_MAX)
         return -LX_EIO; /* vfs says more than the grant holds */
     const elf64_ehdr_t *h = (const elf64_ehdr_t *)image;
-    uint64_t sp = stack_sp(argc, envc, g.used), pages, end, phdr;
+    uint64_t sp = stack_sp(argc, envc, g.used);
+    struct elf_layout at;
     if (!sp)
         return -LX_E2BIG;
     /* the stack: the arguments' pages, and STACK_SIZE below them for the program */
     uint64_t stack_len = STACK_SIZE + ((STACK_TOP - sp + PAGE - 1) & ~(PAGE - 1));
-    if (elf_check(image, (uint64_t)size) < 0 ||
-        program_fits(h, STACK_TOP - stack_len, &pages, &end, &phdr) < 0)
+    if (elf_check(image, (uint64_t)size) < 0)
+        return -LX_ENOEXEC;
+    elf_layout(image, &at); /* pm's rule beyond elf_check: from MIN_MAP_ADDR, below the stack */
+    if (at.low < MIN_MAP_ADDR || at.end > STACK_TOP - stack_len)
         return -LX_ENOEXEC;
     int64_t old = mem_pages(mp);
-    uint64_t total = pages + stack_len / PAGE;
+    uint64_t total = at.pages + stack_len / PAGE;
     if (old < 0 || mem_admit(mp, total, total > (uint64_t)old ? total - (uint64_t)old : 0) < 0)
         return -LX_ENOMEM;
 
@@ -223,7 +194,7 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
     int secure;
     int64_t r = cred_exec(mp, file.u.w[1], file.u.w[2], file.u.w[3], &secure);
     if (r == 0) {
-        build_stack(sp, argc, envc, g.used, h, phdr, (uint64_t)execfn, &mp->cred, secure);
+        build_stack(sp, argc, envc, g.used, h, at.phdr, (uint64_t)execfn, &mp->cred, secure);
         r = load_image(mp, h, sp, stack_len);
     }
     if (r < 0) {
@@ -232,7 +203,7 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
         mproc_exit(mp, SIGKILL);
         return SUSPEND;
     }
-    mp->brk_start = mp->brk = end;
+    mp->brk_start = mp->brk = at.end;
     for (int s = 1; s < NSIG; s++)
         if (mp->act[s].handler != SIG_IGN)
             mp->act[s] = (struct k_sigaction){0};

@@ -14,19 +14,9 @@
 
 static uint64_t samples[RUNS];
 
-static void sort(uint64_t *v, int n)
-{
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            uint64_t t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-}
-
 static void report(const char *name)
 {
-    sort(samples, RUNS);
+    sort_u64(samples, RUNS);
     printf("BENCH %s %lu %lu %lu\n", name, samples[RUNS / 2], samples[0], samples[RUNS - 1]);
 }
 

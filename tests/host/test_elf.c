@@ -1,8 +1,10 @@
 /*
  * elf_check(), shared by the kernel's root loader and the user-space
- * loader, against real programs and damaged copies of them.
+ * loader, against real programs and damaged copies of them; and lib/elf's
+ * segment walk and layout, which every loader maps programs by.
  */
-#include <samsara/elf64.h>
+#include <samsara/kcall.h>
+#include "elf/elf.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,8 @@ static uint64_t size;
 
 static void load(const char *path)
 {
+    if (image)
+        return;
     FILE *f = fopen(path, "rb");
     if (!f) {
         printf("  cannot open %s\n", path);
@@ -200,10 +204,9 @@ static void rejects_inconsistent_layout(void)
     CHECK(check_modified(entry_at_segment_end) < 0);
 }
 
-/* A hand-made minimal program: one segment, plus an empty one that is skipped. */
-static void accepts_minimal_program(void)
+/* The file header of a hand-made program with two program headers right after it; those. */
+static elf64_phdr_t *two_segment_header(uint8_t *p, uint64_t entry)
 {
-    static uint8_t p[4096];
     elf64_ehdr_t *h = (elf64_ehdr_t *)p;
     memcpy(h->ident,
            "\x7f"
@@ -215,8 +218,16 @@ static void accepts_minimal_program(void)
     h->phoff = sizeof(*h);
     h->phentsize = sizeof(elf64_phdr_t);
     h->phnum = 2;
-    h->entry = 0x400000 + 0x100;
-    elf64_phdr_t *s = (elf64_phdr_t *)(p + h->phoff);
+    h->entry = entry;
+    return (elf64_phdr_t *)(p + h->phoff);
+}
+
+/* A hand-made minimal program: one segment, plus an empty one that is skipped. */
+static void accepts_minimal_program(void)
+{
+    static uint8_t p[4096];
+    elf64_ehdr_t *h = (elf64_ehdr_t *)p;
+    elf64_phdr_t *s = two_segment_header(p, 0x400000 + 0x100);
     s[0] = (elf64_phdr_t){ELF_PT_LOAD, ELF_PF_R | ELF_PF_X, 0,   0x400000, 0x400000,
                           sizeof(p),   sizeof(p) + 8192,    4096};
     s[1] = (elf64_phdr_t){ELF_PT_LOAD, ELF_PF_R, 0, 0x400000, 0x400000, 0, 0, 4096};
@@ -228,6 +239,71 @@ static void accepts_minimal_program(void)
     CHECK(elf_check(p, sizeof(p)) < 0);
 }
 
+/* What the walk saw: each segment as it came, and when to stop. */
+static struct elf_segment seen[16];
+static int nseen, stop_at = -1;
+
+static int note_segment(void *ctx, const struct elf_segment *seg)
+{
+    (void)ctx;
+    if (nseen < 16)
+        seen[nseen] = *seg;
+    return nseen++ == stop_at ? -5 : 0;
+}
+
+/* build/root's segments: whole pages around each non-empty PT_LOAD header, the file's bytes from
+ * the first page on, its protection from its flags. */
+static void segments_of_system_program(void)
+{
+    load("build/root");
+    nseen = 0, stop_at = -1;
+    CHECK(elf_segments(image, note_segment, 0) == 0);
+    const elf64_ehdr_t *h = hdr(image);
+    int n = 0;
+    for (int i = 0; i < h->phnum; i++) {
+        const elf64_phdr_t *p = ph(image, i);
+        if (p->type != ELF_PT_LOAD || !p->memsz)
+            continue;
+        const struct elf_segment *g = &seen[n++];
+        uint64_t lead = p->vaddr & (ELF_PAGE - 1);
+        CHECK(g->addr == p->vaddr - lead && g->addr % ELF_PAGE == 0 && g->len % ELF_PAGE == 0);
+        CHECK(g->addr + g->len >= p->vaddr + p->memsz && g->len < lead + p->memsz + ELF_PAGE);
+        CHECK(g->data == image + p->offset - lead && g->data_offset == p->offset - lead);
+        CHECK(g->data_len == p->filesz + lead && g->data_offset + g->data_len <= size);
+        CHECK(g->prot ==
+              (PROT_R | (p->flags & ELF_PF_W ? PROT_W : 0) | (p->flags & ELF_PF_X ? PROT_X : 0)));
+    }
+    CHECK(n >= 2 && nseen == n);
+    nseen = 0, stop_at = 0; /* the first error ends the walk */
+    CHECK(elf_segments(image, note_segment, 0) == -5 && nseen == 1);
+}
+
+/* The layout of a hand-made program: two segments a page apart, the headers in the first. */
+static void layout_of_minimal_program(void)
+{
+    static uint8_t p[8192];
+    elf64_ehdr_t *h = (elf64_ehdr_t *)p;
+    elf64_phdr_t *s = two_segment_header(p, 0x400100);
+    s[0] =
+        (elf64_phdr_t){ELF_PT_LOAD, ELF_PF_R | ELF_PF_X, 0, 0x400000, 0x400000, 4096, 4096, 4096};
+    s[1] = (elf64_phdr_t){
+        ELF_PT_LOAD, ELF_PF_R | ELF_PF_W, 4096 + 16, 0x402010, 0x402010, 100, 3 * 4096, 4096};
+    CHECK(elf_check(p, sizeof(p)) == 0);
+    struct elf_layout l;
+    elf_layout(p, &l);
+    CHECK(l.low == 0x400000 && l.end == 0x406000 && l.pages == 1 + 4);
+    CHECK(l.phdr == 0x400000 + sizeof(*h));
+    nseen = 0, stop_at = -1;
+    CHECK(elf_segments(p, note_segment, 0) == 0 && nseen == 2);
+    CHECK(seen[1].addr == 0x402000 && seen[1].len == 4 * 4096 && seen[1].prot == (PROT_R | PROT_W));
+    CHECK(seen[1].data == p + 4096 && seen[1].data_len == 16 + 100);
+    s[0].offset = 4096, s[0].filesz = 16; /* the headers are in no segment now */
+    s[0].vaddr = s[0].paddr = 0x401000, h->entry = 0x401004;
+    CHECK(elf_check(p, sizeof(p)) == 0);
+    elf_layout(p, &l);
+    CHECK(l.low == 0x401000 && l.phdr == 0);
+}
+
 int main(void)
 {
     static const struct host_test tests[] = {
@@ -235,6 +311,8 @@ int main(void)
         {"rejects_damage", rejects_damage},
         {"rejects_inconsistent_layout", rejects_inconsistent_layout},
         {"accepts_minimal_program", accepts_minimal_program},
+        {"segments_of_system_program", segments_of_system_program},
+        {"layout_of_minimal_program", layout_of_minimal_program},
         {0, 0},
     };
     return run_host_tests(tests);

@@ -155,6 +155,7 @@ static const struct test_suite ktest_suite = {
     .run_apart = run_test,
     .on_fail = kill_spawned,
     .fail_exits = 1,
+    .exit_only_if_asked = 1,
 };
 
 static uint64_t parse_u64(const char *s)

@@ -47,16 +47,6 @@ static int64_t service(int op, message_t *m)
     return ipc_sendrec(ROOT_EP, m) < 0 ? -1 : m->type;
 }
 
-static void sort(uint64_t *v, int n)
-{
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            uint64_t t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-}
-
 int main(uint64_t argp)
 {
     const char *arg = (const char *)argp;
@@ -103,7 +93,7 @@ int main(uint64_t argp)
     printf("demotest: %lu free frames before the kills, %lu after\n", before.free_frames,
            after.free_frames);
     service(SVC_STATS, &st);
-    sort(samples, kills);
+    sort_u64(samples, kills);
     printf("demotest: %d kills, %lu restarts, counter %ld, %d wrong answers\n", kills, st.u.w[1],
            prev, wrong);
     printf("RECOVERY client median_us=%lu max_us=%lu root_mean_us=%lu root_max_us=%lu\n",

@@ -1020,12 +1020,7 @@ static const struct test tests[] = {
     {0},
 };
 
-static const struct test_suite ds_suite = {
-    .program = "dstest",
-    .prefix = "ds.",
-    .tests = tests,
-    .exit_qemu = 1,
-};
+static const struct test_suite ds_suite = {.program = "dstest", .prefix = "ds.", .tests = tests};
 
 int main(uint64_t argp)
 {

@@ -239,12 +239,7 @@ static int run_fstest(const struct test *t)
 }
 
 static const struct test_suite fs_suite = {
-    .program = "fstest",
-    .prefix = "fs.",
-    .groups = all_groups,
-    .run_apart = run_fstest,
-    .exit_qemu = 1,
-};
+    .program = "fstest", .prefix = "fs.", .groups = all_groups, .run_apart = run_fstest};
 
 int main(uint64_t argp)
 {

@@ -73,12 +73,7 @@ static const struct test tests[] = {
     {0},
 };
 
-static const struct test_suite pm_suite = {
-    .program = "pmtest",
-    .prefix = "pm.",
-    .tests = tests,
-    .exit_qemu = 1,
-};
+static const struct test_suite pm_suite = {.program = "pmtest", .prefix = "pm.", .tests = tests};
 
 int main(uint64_t arg)
 {

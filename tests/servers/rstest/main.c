@@ -468,12 +468,7 @@ static const struct test tests[] = {
     {0},
 };
 
-static const struct test_suite rs_suite = {
-    .program = "rstest",
-    .prefix = "rs.",
-    .tests = tests,
-    .exit_qemu = 1,
-};
+static const struct test_suite rs_suite = {.program = "rstest", .prefix = "rs.", .tests = tests};
 
 int main(uint64_t arg)
 {

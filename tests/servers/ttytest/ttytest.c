@@ -243,12 +243,7 @@ static void after_test(void)
 
 static const struct test *const groups[] = {basic_tests, typed_tests, 0};
 static const struct test_suite tty_suite = {
-    .program = "ttytest",
-    .prefix = "tty.",
-    .groups = groups,
-    .after_each = after_test,
-    .exit_qemu = 1,
-};
+    .program = "ttytest", .prefix = "tty.", .groups = groups, .after_each = after_test};
 
 int main(uint64_t arg)
 {
