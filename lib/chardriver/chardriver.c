@@ -14,7 +14,9 @@
  * room. Anything else is refused: -LX_EPERM for a request, nothing for a
  * notification; counted, and logged at the 1st, 2nd, 4th, 8th... refusal.
  */
+#include <samsara/ds.h>
 #include <samsara/root.h>
+#include "format/format.h"
 #include "internal.h"
 
 /* Larger transfers are malformed; a byte count stays below CDEV_SUSPENDED. */
@@ -279,9 +281,26 @@ static void request(const message_t *m)
     }
 }
 
+/*
+ * Tell vfs we are ready: publish NAME.dev in ds (a key only this service
+ * may write). vfs binds the majors our manifest names to this instance
+ * (servers/vfs/dmap.c). A boot without ds (a driver's own test) has no vfs
+ * either: nothing to tell.
+ */
+static void announce(void)
+{
+    char key[DS_KEY_MAX];
+    snprintf_s(key, sizeof(key), "%s.dev", drv->name);
+    int r = ds_publish_u64(key, 1, DS_OVERWRITE);
+    if (r < 0 && r != -E_SRCH)
+        printf("%s: cannot announce itself in ds (%s): vfs finds it when it is used\n", drv->name,
+               strerror_s(r));
+}
+
 _Noreturn void chardriver_task(const struct chardriver *driver)
 {
     drv = driver;
+    announce();
     for (;;) {
         message_t m;
         int r = service_receive(&m); /* rs's heartbeat pings are answered in there */

@@ -26,7 +26,10 @@
  *    may send requests; anyone else's request gets -LX_EPERM and their
  *    notifications are ignored, each refusal counted and logged;
  *  - HARDWARE notifications become interrupt(irq bits) calls, SYSTEM alarm
- *    notifications alarm(now) calls.
+ *    notifications alarm(now) calls;
+ *  - when the loop starts the driver announces itself: it publishes NAME.dev
+ *    in ds, and vfs binds the majors its manifest names (`dev char ...`) to
+ *    this instance (servers/vfs/dmap.c).
  *
  * Data moves with safecopy on the requester's grants (chardriver_copy_from /
  * chardriver_copy_to). Errors are negative Linux errno values (samsara/linux.h).
@@ -62,7 +65,7 @@ struct chardriver_req {
 };
 
 struct chardriver {
-    const char *name; /* for the log */
+    const char *name; /* its label (its manifest's): the log, and its announcement NAME.dev */
     /* The labels of the services that may send requests, 0-terminated; 0
      * means {"vfs", 0}. A driver names its own test program here. */
     const char *const *clients;

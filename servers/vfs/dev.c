@@ -191,7 +191,7 @@ static uint64_t ioctl_size(uint64_t req)
  */
 int64_t dev_ioctl(struct vproc *p, struct file *f, uint64_t req, uint64_t arg)
 {
-    if ((f->vn->mode & S_IFMT) != S_IFCHR || (f->vn->rdev >> 8) == 1)
+    if ((f->vn->mode & S_IFMT) != S_IFCHR || DEV_MAJOR(f->vn->rdev) == DEV_MEM_MAJOR)
         return -LX_ENOTTY;
     struct driver *drv = driver_for(f->vn->rdev);
     endpoint_t d = driver_endpoint(drv);

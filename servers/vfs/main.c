@@ -82,9 +82,9 @@ static void make_dev(void)
     make_node(dev, "console", S_IFCHR | 0620, (5 << 8) | 1, tty_group);
     make_node(dev, "tty", S_IFCHR | 0666, (5 << 8) | 0, tty_group);
     make_node(dev, "ttyS0", S_IFCHR | 0620, (4 << 8) | 64, tty_group);
-    make_node(dev, "null", S_IFCHR | 0666, (1 << 8) | 3, 0);
-    make_node(dev, "zero", S_IFCHR | 0666, (1 << 8) | 5, 0);
-    make_node(dev, "service", S_IFCHR | 0600, (10 << 8) | 240, 0);
+    make_node(dev, "null", S_IFCHR | 0666, DEV_MAKE(DEV_MEM_MAJOR, DEV_MEM_NULL), 0);
+    make_node(dev, "zero", S_IFCHR | 0666, DEV_MAKE(DEV_MEM_MAJOR, DEV_MEM_ZERO), 0);
+    make_node(dev, "service", S_IFCHR | 0600, DEV_MAKE(DEV_MISC_MAJOR, DEV_SERVICE_MINOR), 0);
     make_node(dev, "demo", S_IFCHR | 0600, (240 << 8) | 0, 0);
     vnode_put(dev);
 }
@@ -224,6 +224,7 @@ int main(uint64_t arg)
         printf("vfs: no root file system (ramfs): %s\n", strerror_s(fs));
         return 1;
     }
+    dmap_init(); /* which driver serves which device, from the manifests */
     root_vnode = vnode_get(fs, FS_ROOT_INO, S_IFDIR | 0755, 0);
     struct fs_stat root_stat;
     fs_stat(root_vnode, &root_stat); /* its mode and owner, as the initramfs set them */
@@ -232,8 +233,6 @@ int main(uint64_t arg)
     if (path_lookup(0, AT_FDCWD, "/proc", 1, &proc) == 0) /* mount /proc (kept for good) */
         proc->mounted = vnode_get(PROCFS_EP, FS_ROOT_INO, S_IFDIR | 0555, 0);
     printf("vfs: root file system is ramfs (endpoint %d)\n", fs);
-    if (ds_subscribe("ep.tty", 0) < 0) /* to hear when the console driver is restarted */
-        printf("vfs: no data store: driver restarts will be noticed late\n");
     service_startup("vfs", 0); /* ready; rs's heartbeat pings are answered in service_receive */
     for (;;) {
         message_t m;
@@ -244,10 +243,7 @@ int main(uint64_t arg)
         if (m.source == SYSTEM) { /* the kernel: our alarm */
             timers_check();
         } else if (m.type == MSG_NOTIFY && m.source == ds_endpoint()) {
-            char key[DS_KEY_MAX];
-            while (ds_check(key, sizeof(key)) > 0) /* ep.tty changed: restarted or gone */
-                ;
-            drivers_check();
+            drivers_changed(); /* a driver announced itself, or a service came or went */
         } else if (m.type == MSG_NOTIFY && (d = driver_of(m.source))) {
             driver_status(d); /* a driver of ours wrote status into its mailbox */
         } else if (m.type == MSG_NOTIFY) {
