@@ -5,8 +5,11 @@
  * waiting), so nothing here can deadlock: servers never call vfs or pm.
  * Bulk data moves through grants the requester made (lib/sys/grant.c).
  *
- * Replies: type = FS_REPLY (or CDEV_REPLY, VFS_PM_REPLY), u.w[0] = result,
- * 0 or a byte count, or a negative Linux errno (samsara/linux.h).
+ * Replies: type = FS_REPLY (or CDEV_REPLY, VFS_PM_REPLY), reply.result =
+ * 0 or a byte count, or a negative Linux errno (samsara/linux.h). The CDEV
+ * and VFS_PM bodies are typed: one struct per request and reply in
+ * samsara/msg/cdev.h and samsara/msg/vfs_pm.h (the words below name their
+ * fields in order).
  * The three protocols' types are the FS, CDEV and VFS_PM ranges of
  * samsara/msgtypes.h.
  */

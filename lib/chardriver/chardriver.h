@@ -5,7 +5,7 @@
  * protocol of samsara/fs.h with vfs:
  *
  *  - every request gets an immediate CDEV_REPLY through ipc_sendnb (the
- *    requester waits in sendrec), u.w[0] = result;
+ *    requester waits in sendrec), reply.result = the result (samsara/msg/cdev.h);
  *  - a read, write or ioctl callback may return CDEV_SUSPENDED; the library
  *    then remembers (requester, id) and the driver later calls
  *    chardriver_done(id, result), which queues a CDEV_ST_DONE status item and
@@ -61,7 +61,7 @@ struct chardriver_req {
     uint32_t flags;   /* read/write: CDEV_NONBLOCK */
     uint32_t request; /* ioctl: the Linux request number */
     int32_t pgrp;     /* ioctl: the caller's process group */
-    uint64_t arg;     /* ioctl: u.w[6], the raw argument (for value ioctls) */
+    uint64_t arg;     /* ioctl: the raw argument (for value ioctls) */
 };
 
 struct chardriver {

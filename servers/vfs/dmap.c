@@ -199,8 +199,8 @@ static void register_mailbox(struct driver *d)
     memset(&d->box, 0, sizeof(d->box));
     d->taken = 0;
     grant_id_t g = grant_alloc(d->ep, &d->box, sizeof(d->box), GRANT_READ | GRANT_WRITE);
-    message_t m = {.type = CDEV_MAILBOX, .u.w = {(uint64_t)g, sizeof(d->box)}};
-    if (g < 0 || driver_sendrec(d->ep, &m) < 0 || (int64_t)m.u.w[0] < 0) {
+    message_t m = {.type = CDEV_MAILBOX, .u.cdev.mailbox = {g, sizeof(d->box)}};
+    if (g < 0 || driver_sendrec(d->ep, &m) < 0 || m.u.cdev.reply.result < 0) {
         printf("vfs: driver %s took no status mailbox: its notifications are ignored\n", d->label);
         grant_free(g);
         return;
@@ -208,8 +208,10 @@ static void register_mailbox(struct driver *d)
     d->box_grant = g;
     d->has_box = 1;
     if (d->terminal && d->sid > 0) {
-        message_t c = {.type = CDEV_IOCTL,
-                       .u.w = {0, dev_new_id(), TIOCSCTTY, 0, 0, (uint64_t)d->fgrp, 1}};
+        message_t c = {
+            .type = CDEV_IOCTL,
+            .u.cdev.ioctl = {
+                .id = dev_new_id(), .request = TIOCSCTTY, .grant = -1, .pgrp = d->fgrp, .arg = 1}};
         driver_sendrec(d->ep, &c);
     }
     driver_status(d); /* what it had queued for us already */

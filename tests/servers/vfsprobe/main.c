@@ -26,7 +26,7 @@ static endpoint_t lookup(const char *label)
 static int64_t ask(endpoint_t to, int type, uint64_t w0, uint64_t w1)
 {
     message_t m = {.type = type, .u.w = {w0, w1}};
-    return ipc_sendrec(to, &m) < 0 ? -1000000 : (int64_t)m.u.w[0];
+    return ipc_sendrec(to, &m) < 0 ? -1000000 : m.u.reply.result;
 }
 
 static void verdict(const char *name, int ok)
