@@ -5,8 +5,11 @@
  * waiting), so nothing here can deadlock: servers never call vfs or pm.
  * Bulk data moves through grants the requester made (lib/sys/grant.c).
  *
- * Replies: type = FS_REPLY (or CDEV_REPLY, VFS_PM_REPLY), u.w[0] = result,
- * 0 or a byte count, or a negative Linux errno (samsara/linux.h).
+ * Replies: type = FS_REPLY (or CDEV_REPLY, VFS_PM_REPLY), reply.result =
+ * 0 or a byte count, or a negative Linux errno (samsara/linux.h). The CDEV
+ * and VFS_PM bodies are typed: one struct per request and reply in
+ * samsara/msg/cdev.h and samsara/msg/vfs_pm.h (the words below name their
+ * fields in order).
  * The three protocols' types are the FS, CDEV and VFS_PM ranges of
  * samsara/msgtypes.h.
  */
@@ -72,6 +75,25 @@ struct fs_statfs {
 #define S_ISUID 0004000
 #define S_ISGID 0002000
 #define S_ISVTX 0001000 /* sticky: in a directory, only owners may remove names */
+
+/*
+ * Device numbers: rdev = major << 8 | minor. A driver's manifest names the
+ * majors it serves (`dev char 4,5`, docs/MANIFESTS.md); vfs maps each to
+ * the driver's label (servers/vfs/dmap.c) and the driver answers for its
+ * minors. Two character majors are vfs's own, and no manifest may claim
+ * them: DEV_MEM_MAJOR (null, zero: served inside vfs) and DEV_MISC_MAJOR
+ * (DEV_SERVICE_MINOR: /dev/service, rs's administrator interface).
+ */
+#define DEV_MAJOR_MAX 255
+#define DEV_MAKE(major, minor) ((uint64_t)(major) << 8 | (minor))
+#define DEV_MAJOR(rdev) ((rdev) >> 8)
+#define DEV_MINOR(rdev) ((rdev)&0xff)
+#define DEV_MEM_MAJOR 1
+#define DEV_MEM_NULL 3
+#define DEV_MEM_ZERO 5
+#define DEV_MISC_MAJOR 10
+#define DEV_SERVICE_MINOR 240
+#define DEV_IS_VFS_OWN(major) ((major) == DEV_MEM_MAJOR || (major) == DEV_MISC_MAJOR)
 
 /* ---- vfs -> character driver. minor = device number within the driver. */
 enum cdev_request {

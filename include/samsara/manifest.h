@@ -17,6 +17,13 @@
 #define MANIFEST_MODULES_MAX 4 /* data modules a service may borrow from rs */
 #define MANIFEST_MODULE_MAX 32 /* a module name with its NUL (ROOT_MODULE's field) */
 #define MANIFEST_PATH_MAX 64
+#define MANIFEST_DEVS_MAX 8 /* device majors a driver serves */
+
+/* The class of a device number a driver serves (`dev CLASS ...`). */
+enum manifest_dev_class {
+    MANIFEST_DEV_CHAR = 1, /* character devices: vfs's device map */
+    MANIFEST_DEV_BLOCK,    /* block devices: parsed now, mapped when block drivers come */
+};
 
 enum manifest_restart {
     RESTART_NEVER,     /* stays down when it fails */
@@ -54,6 +61,12 @@ struct manifest {
     char policy[MANIFEST_PATH_MAX]; /* optional policy script (run by the shell) */
     char modules[MANIFEST_MODULES_MAX][MANIFEST_MODULE_MAX]; /* boot data modules it may borrow */
     int nr_modules;
+    struct {
+        uint8_t dev_class; /* MANIFEST_DEV_* */
+        uint8_t major;     /* 1..255; the driver serves all its minors */
+        uint8_t terminal;  /* char: its devices are terminals (sessions, ^C to the foreground) */
+    } devs[MANIFEST_DEVS_MAX];
+    int nr_devs;
 };
 
 #endif

@@ -14,7 +14,9 @@
  * room. Anything else is refused: -LX_EPERM for a request, nothing for a
  * notification; counted, and logged at the 1st, 2nd, 4th, 8th... refusal.
  */
+#include <samsara/ds.h>
 #include <samsara/root.h>
+#include "format/format.h"
 #include "internal.h"
 
 /* Larger transfers are malformed; a byte count stays below CDEV_SUSPENDED. */
@@ -39,7 +41,7 @@ static struct {
 
 static void reply(endpoint_t to, int64_t result)
 {
-    message_t r = {.type = CDEV_REPLY, .u.w = {(uint64_t)result}};
+    message_t r = {.type = CDEV_REPLY, .u.cdev.reply.result = result};
     ipc_sendnb(to, &r); /* the requester waits in sendrec; if not, too bad */
 }
 
@@ -146,33 +148,37 @@ int chardriver_copy_to(const struct chardriver_req *r, uint64_t off, const void 
     return sys_safecopy_to(r->source, r->grant, off, buf, len) < 0 ? -LX_EFAULT : 0;
 }
 
+/* A grant id from a message: -1 (never valid) unless it is a grant_id_t. */
+static grant_id_t grant_of(int64_t g)
+{
+    return g >= 0 && g <= 0x7fffffff ? (grant_id_t)g : -1;
+}
+
 /* Fill r from a read, write or ioctl message; 0 or an errno. */
 static int decode(const message_t *m, struct chardriver_req *r)
 {
+    const struct msg_cdev_rw *rw = &m->u.cdev.rw;
+    const struct msg_cdev_ioctl *io = &m->u.cdev.ioctl;
     memset(r, 0, sizeof(*r));
     r->source = m->source;
-    if (m->u.w[0] >= (uint64_t)drv->minors)
+    if (rw->minor >= (uint64_t)drv->minors) /* minor and id: the same place in both */
         return -LX_ENXIO;
-    r->minor = (int)m->u.w[0];
-    r->id = m->u.w[1];
-    uint64_t grant;
+    r->minor = (int)rw->minor;
+    r->id = rw->id;
     if (m->type == CDEV_IOCTL) {
-        if (m->u.w[2] > 0xffffffffull)
+        if (io->request > 0xffffffffull)
             return -LX_ENOTTY;
-        r->request = (uint32_t)m->u.w[2];
-        grant = m->u.w[3];
-        r->size = m->u.w[4];
-        r->pgrp = (int32_t)m->u.w[5];
-        r->arg = m->u.w[6];
+        r->request = (uint32_t)io->request;
+        r->grant = grant_of(io->grant);
+        r->size = io->size;
+        r->pgrp = (int32_t)io->pgrp;
+        r->arg = io->arg;
     } else {
-        grant = m->u.w[2];
-        r->size = m->u.w[3];
-        r->flags = (uint32_t)(m->u.w[4] & CDEV_NONBLOCK);
+        r->grant = grant_of(rw->grant);
+        r->size = rw->len;
+        r->flags = (uint32_t)(rw->flags & CDEV_NONBLOCK);
     }
-    if (r->size > SIZE_MAX_REQ)
-        return -LX_EINVAL;
-    r->grant = grant <= 0x7fffffffull ? (grant_id_t)grant : -1; /* -1: never valid */
-    return 0;
+    return r->size > SIZE_MAX_REQ ? -LX_EINVAL : 0;
 }
 
 /* Read, write, ioctl: the requests that may be suspended. */
@@ -208,13 +214,14 @@ static void transfer(const message_t *m)
 static void cancel(const message_t *m)
 {
     int64_t res;
-    int i = pending_find(m->source, m->u.w[1]);
+    uint64_t id = m->u.cdev.cancel.id;
+    int i = pending_find(m->source, id);
     if (i >= 0) {
-        res = drv->cancel ? drv->cancel(pending[i].minor, m->source, m->u.w[1]) : -LX_EINTR;
+        res = drv->cancel ? drv->cancel(pending[i].minor, m->source, id) : -LX_EINTR;
         if (res == CDEV_SUSPENDED)
             res = -LX_EINTR;
         pending_remove(i);
-    } else if (!chardriver_take_done(m->source, m->u.w[1], &res)) {
+    } else if (!chardriver_take_done(m->source, id, &res)) {
         res = -LX_EINVAL; /* nothing of that id is waiting */
     }
     reply(m->source, res);
@@ -222,14 +229,15 @@ static void cancel(const message_t *m)
 
 static void select(const message_t *m)
 {
-    if (m->u.w[0] >= (uint64_t)drv->minors) {
+    const struct msg_cdev_select *q = &m->u.cdev.select;
+    if (q->minor >= (uint64_t)drv->minors) {
         reply(m->source, -LX_ENXIO);
         return;
     }
-    int minor = (int)m->u.w[0];
-    unsigned ops = (unsigned)(m->u.w[1] & (SEL_RD | SEL_WR | SEL_ERR));
+    int minor = (int)q->minor;
+    unsigned ops = (unsigned)(q->ops & (SEL_RD | SEL_WR | SEL_ERR));
     unsigned ready = (drv->select ? drv->select(minor, ops) : SEL_RD | SEL_WR) & ops;
-    if (!ready && ops && m->u.w[2])
+    if (!ready && ops && q->notify)
         ready = chardriver_watch(m->source, minor, ops);
     reply(m->source, ready);
 }
@@ -238,20 +246,22 @@ static void request(const message_t *m)
 {
     int64_t res;
     switch (m->type) {
-    case CDEV_OPEN:
-        if (m->u.w[0] >= (uint64_t)drv->minors) {
+    case CDEV_OPEN: {
+        const struct msg_cdev_open *q = &m->u.cdev.open;
+        if (q->minor >= (uint64_t)drv->minors) {
             res = -LX_ENXIO;
         } else {
             chardriver_set_owner(m->source); /* signals go to the opener (vfs) */
-            res = drv->open ? drv->open((int)m->u.w[0], (uint32_t)m->u.w[1], m->source) : 0;
+            res = drv->open ? drv->open((int)q->minor, (uint32_t)q->flags, m->source) : 0;
         }
         reply(m->source, res);
         break;
+    }
     case CDEV_CLOSE:
-        if (m->u.w[0] >= (uint64_t)drv->minors)
+        if (m->u.cdev.close.minor >= (uint64_t)drv->minors)
             res = -LX_ENXIO;
         else
-            res = drv->close ? drv->close((int)m->u.w[0]) : 0;
+            res = drv->close ? drv->close((int)m->u.cdev.close.minor) : 0;
         reply(m->source, res);
         break;
     case CDEV_READ:
@@ -269,7 +279,8 @@ static void request(const message_t *m)
         chardriver_status_reply(m->source);
         break;
     case CDEV_MAILBOX:
-        reply(m->source, chardriver_set_mailbox(m->source, m->u.w[0], m->u.w[1]));
+        reply(m->source, chardriver_set_mailbox(m->source, grant_of(m->u.cdev.mailbox.grant),
+                                                m->u.cdev.mailbox.size));
         break;
     default:
         if (drv->other)
@@ -279,9 +290,26 @@ static void request(const message_t *m)
     }
 }
 
+/*
+ * Tell vfs we are ready: publish NAME.dev in ds (a key only this service
+ * may write). vfs binds the majors our manifest names to this instance
+ * (servers/vfs/dmap.c). A boot without ds (a driver's own test) has no vfs
+ * either: nothing to tell.
+ */
+static void announce(void)
+{
+    char key[DS_KEY_MAX];
+    snprintf_s(key, sizeof(key), "%s.dev", drv->name);
+    int r = ds_publish_u64(key, 1, DS_OVERWRITE);
+    if (r < 0 && r != -E_SRCH)
+        printf("%s: cannot announce itself in ds (%s): vfs finds it when it is used\n", drv->name,
+               strerror_s(r));
+}
+
 _Noreturn void chardriver_task(const struct chardriver *driver)
 {
     drv = driver;
+    announce();
     for (;;) {
         message_t m;
         int r = service_receive(&m); /* rs's heartbeat pings are answered in there */

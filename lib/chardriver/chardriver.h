@@ -5,7 +5,7 @@
  * protocol of samsara/fs.h with vfs:
  *
  *  - every request gets an immediate CDEV_REPLY through ipc_sendnb (the
- *    requester waits in sendrec), u.w[0] = result;
+ *    requester waits in sendrec), reply.result = the result (samsara/msg/cdev.h);
  *  - a read, write or ioctl callback may return CDEV_SUSPENDED; the library
  *    then remembers (requester, id) and the driver later calls
  *    chardriver_done(id, result), which queues a CDEV_ST_DONE status item and
@@ -26,7 +26,10 @@
  *    may send requests; anyone else's request gets -LX_EPERM and their
  *    notifications are ignored, each refusal counted and logged;
  *  - HARDWARE notifications become interrupt(irq bits) calls, SYSTEM alarm
- *    notifications alarm(now) calls.
+ *    notifications alarm(now) calls;
+ *  - when the loop starts the driver announces itself: it publishes NAME.dev
+ *    in ds, and vfs binds the majors its manifest names (`dev char ...`) to
+ *    this instance (servers/vfs/dmap.c).
  *
  * Data moves with safecopy on the requester's grants (chardriver_copy_from /
  * chardriver_copy_to). Errors are negative Linux errno values (samsara/linux.h).
@@ -58,11 +61,11 @@ struct chardriver_req {
     uint32_t flags;   /* read/write: CDEV_NONBLOCK */
     uint32_t request; /* ioctl: the Linux request number */
     int32_t pgrp;     /* ioctl: the caller's process group */
-    uint64_t arg;     /* ioctl: u.w[6], the raw argument (for value ioctls) */
+    uint64_t arg;     /* ioctl: the raw argument (for value ioctls) */
 };
 
 struct chardriver {
-    const char *name; /* for the log */
+    const char *name; /* its label (its manifest's): the log, and its announcement NAME.dev */
     /* The labels of the services that may send requests, 0-terminated; 0
      * means {"vfs", 0}. A driver names its own test program here. */
     const char *const *clients;

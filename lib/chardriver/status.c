@@ -130,26 +130,25 @@ drop:
  * cdev_mailbox its grant covers (size 0: back to CDEV_STATUS). Writing
  * starts at the box's tail; the client also becomes the signals' receiver.
  */
-int chardriver_set_mailbox(endpoint_t who, uint64_t grant, uint64_t size)
+int chardriver_set_mailbox(endpoint_t who, grant_id_t grant, uint64_t size)
 {
     int b = box_of(who);
     if (b >= 0)
         boxes[b].who = 0;
     if (!size)
         return 0;
-    if (size < sizeof(struct cdev_mailbox) || grant > 0x7fffffffull)
+    if (size < sizeof(struct cdev_mailbox) || grant < 0)
         return -LX_EINVAL;
     for (b = 0; b < MAILBOX_MAX && boxes[b].who; b++)
         ;
     if (b == MAILBOX_MAX)
         return -LX_ENOSPC;
     uint64_t tail;
-    if (sys_safecopy_from(who, (grant_id_t)grant, offsetof(struct cdev_mailbox, tail), &tail, 8) <
-            0 ||
-        sys_safecopy_to(who, (grant_id_t)grant, 0, &tail, 8) < 0)
+    if (sys_safecopy_from(who, grant, offsetof(struct cdev_mailbox, tail), &tail, 8) < 0 ||
+        sys_safecopy_to(who, grant, 0, &tail, 8) < 0)
         return -LX_EFAULT; /* the grant must let us read and write the box */
     boxes[b].who = who;
-    boxes[b].grant = (grant_id_t)grant;
+    boxes[b].grant = grant;
     boxes[b].head = tail;
     owner = who;
     flush(who);
@@ -186,12 +185,10 @@ int chardriver_take_done(endpoint_t dest, uint64_t id, int64_t *result)
 /* CDEV_STATUS: the oldest item for the asker, or CDEV_ST_NONE. */
 void chardriver_status_reply(endpoint_t asker)
 {
-    message_t r = {.type = CDEV_REPLY, .u.w = {CDEV_ST_NONE}};
+    message_t r = {.type = CDEV_REPLY, .u.cdev.status.result = CDEV_ST_NONE};
     for (int i = 0; i < queued; i++)
         if (queue[i].dest == asker) {
-            r.u.w[0] = (uint64_t)queue[i].kind;
-            r.u.w[1] = queue[i].w1;
-            r.u.w[2] = queue[i].w2;
+            r.u.cdev.status = (struct msg_cdev_status){queue[i].kind, queue[i].w1, queue[i].w2};
             remove_at(i);
             break;
         }

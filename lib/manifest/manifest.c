@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <samsara/kcall.h>
+#include <samsara/fs.h>
 
 #define PAGE 4096ull
 #define DEFAULT_PRIORITY 3
@@ -597,6 +598,62 @@ static int key_modules(struct ctx *c, const char *key, const char *p, const char
     return any ? 0 : manifest_fail(c, "missing value for '%s'", key);
 }
 
+/*
+ * `dev char 4,5 [terminal]`, `dev block 3`: the device majors the driver
+ * serves, separated by commas or spaces; it serves every minor of each.
+ * `terminal` (char only) says the line's devices are terminals.
+ */
+static int key_dev(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    struct tok t;
+    uint8_t cls;
+    int first = c->m->nr_devs, terminal = 0;
+    if (!manifest_next(&p, end, &t))
+        return manifest_fail(c, "missing value for '%s'", key);
+    if (manifest_is(t, "char"))
+        cls = MANIFEST_DEV_CHAR;
+    else if (manifest_is(t, "block"))
+        cls = MANIFEST_DEV_BLOCK;
+    else
+        return manifest_fail(c, "'%s' takes char or block, not %t", key, &t);
+    while (manifest_next(&p, end, &t)) {
+        if (manifest_is(t, "terminal")) {
+            if (cls != MANIFEST_DEV_CHAR)
+                return manifest_fail(c, "'terminal' is for char devices only");
+            terminal = 1;
+            continue;
+        }
+        for (uint64_t i = 0; i <= t.n;) { /* one major per comma-separated piece */
+            uint64_t j = i, major;
+            while (j < t.n && t.p[j] != ',')
+                j++;
+            struct tok n = {t.p + i, j - i};
+            if (manifest_number(n, &major) < 0)
+                return manifest_fail(c, "bad major %t for '%s'", &t, key);
+            if (major < 1 || major > DEV_MAJOR_MAX)
+                return manifest_fail(c, "major %u out of range 1..%u", major,
+                                     (uint64_t)DEV_MAJOR_MAX);
+            if (cls == MANIFEST_DEV_CHAR && DEV_IS_VFS_OWN(major))
+                return manifest_fail(c, "char major %u is vfs's own (%u: null, zero; %u: service)",
+                                     major, (uint64_t)DEV_MEM_MAJOR, (uint64_t)DEV_MISC_MAJOR);
+            for (int k = 0; k < c->m->nr_devs; k++)
+                if (c->m->devs[k].dev_class == cls && c->m->devs[k].major == major)
+                    return manifest_fail(c, "major %u listed twice", major);
+            if (c->m->nr_devs >= MANIFEST_DEVS_MAX)
+                return manifest_fail(c, "too many device majors (at most %u)",
+                                     (uint64_t)MANIFEST_DEVS_MAX);
+            c->m->devs[c->m->nr_devs].dev_class = cls;
+            c->m->devs[c->m->nr_devs++].major = (uint8_t)major;
+            i = j + 1;
+        }
+    }
+    if (c->m->nr_devs == first)
+        return manifest_fail(c, "no major for '%s'", key);
+    for (int k = first; k < c->m->nr_devs; k++)
+        c->m->devs[k].terminal = (uint8_t)terminal;
+    return 0;
+}
+
 static int key_policy(struct ctx *c, const char *key, const char *p, const char *end)
 {
     struct tok t;
@@ -635,6 +692,7 @@ static const struct {
     {"manage", key_manage, 0},
     {"policy", key_policy, 0},
     {"modules", key_modules, 1},
+    {"dev", key_dev, 1},
 };
 #define NR_KEYS (int)(sizeof(keys) / sizeof(keys[0]))
 

@@ -49,7 +49,8 @@ static int64_t cred_set(struct mproc *mp, const struct cred *c)
     grant_id_t g = grant_alloc(vfs_ep, &sent, sizeof(sent), GRANT_READ);
     int64_t r = -LX_EAGAIN;
     if (g >= 0) {
-        vfs_request(VFS_PM_SETCRED, (uint64_t)mp->ep, (uint64_t)g, 0, 0, &r);
+        message_t m = {.type = VFS_PM_SETCRED, .u.vfs_pm.setcred = {mp->ep, g}};
+        vfs_request(&m, &r);
         grant_free(g);
     }
     if (r < 0)

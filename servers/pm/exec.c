@@ -162,10 +162,11 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
     grant_id_t gr = grant_alloc(vfs_ep, image, IMAGE_MAX, GRANT_WRITE);
     if (gr < 0)
         return -LX_ENOMEM;
-    /* the reply: w0 size, w1 mode, w2 uid, w3 gid of the program file */
+    /* the reply: the size, mode, uid and gid of the program file */
     message_t file = {.type = VFS_PM_EXEC,
-                      .u.w = {(uint64_t)mp->ep, path, (uint64_t)gr, IMAGE_MAX}};
-    int64_t size = ipc_sendrec(vfs_ep, &file) < 0 ? -LX_EIO : (int64_t)file.u.w[0];
+                      .u.vfs_pm.exec = {.ep = mp->ep, .grant = gr, .path = path, .len = IMAGE_MAX}};
+    const struct msg_vfs_pm_exec_reply *attrs = &file.u.vfs_pm.exec_reply;
+    int64_t size = ipc_sendrec(vfs_ep, &file) < 0 ? -LX_EIO : attrs->result;
     grant_free(gr);
     if (size < 0)
         return size;
@@ -192,7 +193,7 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
     sys_mem_unmap(mp->ep, 0, 0x0000800000000000ull);
     mem_forget(mp);
     int secure;
-    int64_t r = cred_exec(mp, file.u.w[1], file.u.w[2], file.u.w[3], &secure);
+    int64_t r = cred_exec(mp, attrs->mode, attrs->uid, attrs->gid, &secure);
     if (r == 0) {
         build_stack(sp, argc, envc, g.used, h, at.phdr, (uint64_t)execfn, &mp->cred, secure);
         r = load_image(mp, h, sp, stack_len);
@@ -224,7 +225,10 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
         clen += n;
     }
     grant_id_t cg = grant_alloc(vfs_ep, cmdline, clen, GRANT_READ);
-    vfs_request(VFS_PM_EXEC_DONE, (uint64_t)mp->ep, (uint64_t)cg, clen, (uint64_t)mp->ppid, 0);
+    message_t done = {
+        .type = VFS_PM_EXEC_DONE,
+        .u.vfs_pm.exec_done = {.ep = mp->ep, .grant = cg, .len = clen, .ppid = mp->ppid}};
+    vfs_request(&done, 0);
     grant_free(cg);
     if (from_pm && sys_proc_start(mp->ep, 0, 0, 0, USER_PRIO) < 0)
         return -LX_EAGAIN;

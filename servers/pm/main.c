@@ -35,12 +35,11 @@ void reply_to(struct mproc *mp, int64_t result)
     ipc_sendnb(mp->ep, &m);
 }
 
-int vfs_request(int type, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, int64_t *result)
+int vfs_request(message_t *m, int64_t *result)
 {
-    message_t m = {.type = type, .u.w = {w0, w1, w2, w3}};
-    int r = ipc_sendrec(vfs_ep, &m);
+    int r = ipc_sendrec(vfs_ep, m);
     if (result)
-        *result = r < 0 ? -LX_EIO : (int64_t)m.u.w[0];
+        *result = r < 0 ? -LX_EIO : m->u.vfs_pm.reply.result;
     return r;
 }
 
@@ -122,14 +121,15 @@ static void pull_vfs_signals(void)
 {
     for (int n = 0; n < 64; n++) {
         message_t m = {.type = VFS_PM_PULL};
-        if (ipc_sendrec(vfs_ep, &m) < 0 || m.u.w[0] == VFS_SIG_NONE)
+        const struct msg_vfs_pm_pull_reply *q = &m.u.vfs_pm.pull;
+        if (ipc_sendrec(vfs_ep, &m) < 0 || q->result == VFS_SIG_NONE)
             return;
-        if (m.u.w[0] == VFS_SIG_PROC) {
-            struct mproc *mp = mproc_of((endpoint_t)m.u.w[1]);
+        if (q->result == VFS_SIG_PROC) {
+            struct mproc *mp = mproc_of((endpoint_t)q->target);
             if (mp)
-                signal_send(mp, (int)m.u.w[2]);
-        } else if (m.u.w[0] == VFS_SIG_PGRP) {
-            signal_group((int)m.u.w[1], (int)m.u.w[2], 0);
+                signal_send(mp, (int)q->sig);
+        } else if (q->result == VFS_SIG_PGRP) {
+            signal_group((int)q->target, (int)q->sig, 0);
         }
     }
 }
@@ -159,7 +159,8 @@ static int64_t start_program(const char *strings, uint64_t len, const char *name
     mp->pgid = mp->sid = mp->pid;
     strncpy_s(mp->name, name, sizeof(mp->name));
     int64_t r;
-    vfs_request(VFS_PM_FORK, 0, (uint64_t)ep, (uint64_t)mp->pid, 0, &r);
+    message_t fork = {.type = VFS_PM_FORK, .u.vfs_pm.fork = {.child = ep, .pid = mp->pid}};
+    vfs_request(&fork, &r);
     /* exec reads its path and argv from the process: put them there first */
     static uint64_t page[512];
     memset(page, 0, sizeof(page));

@@ -78,7 +78,8 @@ extern endpoint_t vfs_ep;
 struct mproc *mproc_of(endpoint_t ep);
 struct mproc *mproc_by_pid(int pid);
 void reply_to(struct mproc *mp, int64_t result);
-int vfs_request(int type, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, int64_t *result);
+/* One VFS_PM_* request (its body typed, samsara/msg/vfs_pm.h); *result = the reply's, or -EIO. */
+int vfs_request(message_t *m, int64_t *result);
 #define SUSPEND (-0x7fff0000ll)
 
 /* exec.c */

@@ -45,7 +45,8 @@ struct mproc *mproc_alloc(void)
 static void zombie_release(struct mproc *c)
 {
     c->state = M_FREE;
-    vfs_request(VFS_PM_RELEASE, (uint64_t)c->pid, 0, 0, 0, 0);
+    message_t m = {.type = VFS_PM_RELEASE, .u.vfs_pm.release.pid = c->pid};
+    vfs_request(&m, 0);
 }
 
 int64_t do_fork(struct mproc *mp, const uint64_t *a)
@@ -82,8 +83,10 @@ int64_t do_fork(struct mproc *mp, const uint64_t *a)
     c->start_tick = now_ticks();
     c->child_ticks = 0;
     int64_t r;
-    vfs_request(VFS_PM_FORK, (uint64_t)mp->ep, (uint64_t)ep, (uint64_t)pid, 0, &r);
-    vfs_request(VFS_PM_SETPGRP, (uint64_t)ep, (uint64_t)c->pgid, (uint64_t)c->sid, 0, &r);
+    message_t fork = {.type = VFS_PM_FORK, .u.vfs_pm.fork = {mp->ep, ep, pid}};
+    message_t pgrp = {.type = VFS_PM_SETPGRP, .u.vfs_pm.setpgrp = {ep, c->pgid, c->sid}};
+    vfs_request(&fork, &r);
+    vfs_request(&pgrp, &r);
     if (sys_proc_start(ep, 0, 0, 0, USER_PRIO) < 0) {
         sys_proc_kill(ep);
         mproc_exit(c, SIGKILL);
@@ -104,7 +107,8 @@ void mproc_exit(struct mproc *mp, int status)
     mp->wait = W_NONE;
     mp->alarm_at = 0;
     sys_proc_kill(mp->ep); /* fails harmlessly if the kernel already buried it */
-    vfs_request(VFS_PM_EXIT, (uint64_t)mp->ep, 0, 0, 0, 0);
+    message_t m = {.type = VFS_PM_EXIT, .u.vfs_pm.proc.ep = mp->ep};
+    vfs_request(&m, 0);
     if (mp->pid == INIT_PID)
         printf("pm: init exited with status %x; no process will reap orphans\n", status);
     if (mp->report)
@@ -204,7 +208,8 @@ int64_t do_getppid(struct mproc *mp, const uint64_t *a)
 
 static void tell_vfs_pgrp(struct mproc *mp)
 {
-    vfs_request(VFS_PM_SETPGRP, (uint64_t)mp->ep, (uint64_t)mp->pgid, (uint64_t)mp->sid, 0, 0);
+    message_t m = {.type = VFS_PM_SETPGRP, .u.vfs_pm.setpgrp = {mp->ep, mp->pgid, mp->sid}};
+    vfs_request(&m, 0);
 }
 
 int64_t do_setpgid(struct mproc *mp, const uint64_t *a)

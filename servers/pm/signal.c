@@ -94,7 +94,8 @@ static int64_t interrupt_call(struct mproc *mp)
     int r = sys_proc_regs(mp->ep, REGS_INTERRUPT, &u);
     if (r == 2 && (endpoint_t)u.rax == vfs_ep) {
         int64_t cancelled;
-        vfs_request(VFS_PM_CANCEL, (uint64_t)mp->ep, 0, 0, 0, &cancelled);
+        message_t m = {.type = VFS_PM_CANCEL, .u.vfs_pm.proc.ep = mp->ep};
+        vfs_request(&m, &cancelled);
         return cancelled == 1 ? (int64_t)u.rbx : -1;
     }
     return r == 1 ? (int64_t)u.rbx : -1;

@@ -148,11 +148,12 @@ void admin_request(message_t *m)
 {
     message_t r = {.type = CDEV_REPLY};
     int64_t res = 0;
-    grant_id_t g = (grant_id_t)m->u.w[2];
-    uint64_t len = m->u.w[3];
+    const struct msg_cdev_rw *rw = &m->u.cdev.rw; /* read, write */
+    grant_id_t g = rw->grant >= 0 && rw->grant <= 0x7fffffff ? (grant_id_t)rw->grant : -1;
+    uint64_t len = rw->len;
     switch (m->type) {
     case CDEV_OPEN:
-        res = m->u.w[0] == 0 ? 0 : -LX_ENXIO;
+        res = m->u.cdev.open.minor == 0 ? 0 : -LX_ENXIO;
         break;
     case CDEV_CLOSE: /* the writer of an update is gone before its last byte: no update */
         if (receiving_program) {
@@ -161,7 +162,7 @@ void admin_request(message_t *m)
             answer_len = 0;
             add("error: update: aborted (closed before the whole program came)\n");
         }
-        res = m->u.w[0] == 0 ? 0 : -LX_ENXIO;
+        res = m->u.cdev.close.minor == 0 ? 0 : -LX_ENXIO;
         break;
     case CDEV_WRITE: {
         if (receiving_program) { /* a piece of the new program */
@@ -213,7 +214,7 @@ void admin_request(message_t *m)
         res = SEL_RD | SEL_WR;
         break;
     case CDEV_STATUS:
-        r.u.w[0] = CDEV_ST_NONE;
+        r.u.cdev.status.result = CDEV_ST_NONE;
         ipc_sendnb(m->source, &r);
         return;
     case CDEV_IOCTL:
@@ -222,6 +223,6 @@ void admin_request(message_t *m)
     default:
         res = -LX_EINVAL;
     }
-    r.u.w[0] = (uint64_t)res;
+    r.u.cdev.reply.result = res;
     ipc_sendnb(m->source, &r);
 }

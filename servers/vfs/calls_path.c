@@ -143,7 +143,7 @@ static int64_t do_open_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t f
         r = -LX_ELOOP;
     else
         r = created ? 0 : perm_check(p, v, open_wants(flags));
-    if (r >= 0 && type == S_IFCHR && (v->rdev >> 8) != 1)
+    if (r >= 0 && type == S_IFCHR && DEV_MAJOR(v->rdev) != DEV_MEM_MAJOR)
         r = dev_open(p, v, (uint32_t)flags);
     if (r >= 0 && type == S_IFREG && (flags & O_TRUNC) && (flags & O_ACCMODE)) {
         message_t m = {.type = FS_TRUNC, .u.w = {v->ino, 0}};

@@ -34,13 +34,21 @@ static endpoint_t dev_driver(uint64_t rdev)
     return driver_endpoint(driver_for(rdev));
 }
 
-/* A request's buffer, granted to the driver in word w of the message (g: -1 for none). */
+/* A request's buffer, granted to the driver (g: -1 for none). */
 struct dev_grant {
     grant_id_t g;
-    int w;
     void *buf;
     uint32_t access;
 };
+
+/* Put a read, write or ioctl request's grant in its message. */
+static void set_grant(message_t *m, grant_id_t g)
+{
+    if (m->type == CDEV_IOCTL)
+        m->u.cdev.ioctl.grant = g;
+    else
+        m->u.cdev.rw.grant = g;
+}
 
 /*
  * What a driver's answer (a reply's w0 or a DONE item) may be: a count,
@@ -74,13 +82,13 @@ static int64_t dev_call(endpoint_t *d, message_t *m, struct dev_grant *dg)
         if (dg && dg->g >= 0) {
             grant_free(dg->g);
             dg->g = grant_alloc(again, dg->buf, DEVBUF_SIZE, dg->access);
-            m->u.w[dg->w] = (uint64_t)dg->g;
+            set_grant(m, dg->g);
         }
         r = dg && dg->g < 0 ? -E_NOMEM : driver_sendrec(again, m);
     }
     if (r < 0)
         return -LX_EIO;
-    return driver_result(*d, (int64_t)m->u.w[0]);
+    return driver_result(*d, m->u.cdev.reply.result);
 }
 
 int dev_open(struct vproc *p, struct vnode *v, uint32_t flags)
@@ -89,7 +97,7 @@ int dev_open(struct vproc *p, struct vnode *v, uint32_t flags)
     endpoint_t d = dev_driver(v->rdev);
     if (d < 0)
         return -LX_ENXIO;
-    message_t m = {.type = CDEV_OPEN, .u.w = {0, flags}};
+    message_t m = {.type = CDEV_OPEN, .u.cdev.open = {.minor = 0, .flags = flags}};
     int64_t r = dev_call(&d, &m, 0);
     return r < 0 ? (int)r : 0;
 }
@@ -97,7 +105,7 @@ int dev_open(struct vproc *p, struct vnode *v, uint32_t flags)
 void dev_close(struct vnode *v)
 {
     endpoint_t d = dev_driver(v->rdev);
-    message_t m = {.type = CDEV_CLOSE, .u.w = {0}};
+    message_t m = {.type = CDEV_CLOSE, .u.cdev.close.minor = 0};
     if (d > 0)
         dev_call(&d, &m, 0);
 }
@@ -127,13 +135,15 @@ static int64_t start(struct vproc *p, endpoint_t d, message_t *m, int op, uint64
                      uint64_t len, uint32_t access)
 {
     int s = EP_SLOT(p->ep);
-    struct dev_grant dg = {grant_alloc(d, devbuf[s], DEVBUF_SIZE, access), op == DEV_IOCTL ? 3 : 2,
-                           devbuf[s], access};
+    struct dev_grant dg = {grant_alloc(d, devbuf[s], DEVBUF_SIZE, access), devbuf[s], access};
     if (dg.g < 0)
         return -LX_ENOMEM;
     uint64_t id = dev_new_id();
-    m->u.w[1] = id;
-    m->u.w[dg.w] = (uint64_t)dg.g;
+    if (op == DEV_IOCTL)
+        m->u.cdev.ioctl.id = id;
+    else
+        m->u.cdev.rw.id = id;
+    set_grant(m, dg.g);
     int64_t r = dev_call(&d, m, &dg);
     pending[s].op = op;
     pending[s].driver = d;
@@ -158,7 +168,7 @@ int64_t dev_rw(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, in
     if (write && copy_in(p, uaddr, devbuf[EP_SLOT(p->ep)], len) < 0)
         return -LX_EFAULT;
     message_t m = {.type = write ? CDEV_WRITE : CDEV_READ,
-                   .u.w = {0, 0, 0, len, (f->flags & O_NONBLOCK) ? CDEV_NONBLOCK : 0}};
+                   .u.cdev.rw = {.len = len, .flags = (f->flags & O_NONBLOCK) ? CDEV_NONBLOCK : 0}};
     return start(p, d, &m, write ? DEV_WRITE : DEV_READ, uaddr, len,
                  write ? GRANT_READ : GRANT_WRITE);
 }
@@ -191,7 +201,7 @@ static uint64_t ioctl_size(uint64_t req)
  */
 int64_t dev_ioctl(struct vproc *p, struct file *f, uint64_t req, uint64_t arg)
 {
-    if ((f->vn->mode & S_IFMT) != S_IFCHR || (f->vn->rdev >> 8) == 1)
+    if ((f->vn->mode & S_IFMT) != S_IFCHR || DEV_MAJOR(f->vn->rdev) == DEV_MEM_MAJOR)
         return -LX_ENOTTY;
     struct driver *drv = driver_for(f->vn->rdev);
     endpoint_t d = driver_endpoint(drv);
@@ -205,7 +215,8 @@ int64_t dev_ioctl(struct vproc *p, struct file *f, uint64_t req, uint64_t arg)
     int64_t r = terminal_check(p, drv, req, value);
     if (r < 0)
         return r;
-    message_t m = {.type = CDEV_IOCTL, .u.w = {0, 0, req, 0, size, (uint64_t)p->pgrp, arg}};
+    message_t m = {.type = CDEV_IOCTL,
+                   .u.cdev.ioctl = {.request = req, .size = size, .pgrp = p->pgrp, .arg = arg}};
     r = start(p, d, &m, DEV_IOCTL, arg, size, GRANT_READ | GRANT_WRITE);
     if (r == 0)
         terminal_update(p, drv, req, value);
@@ -218,7 +229,8 @@ int dev_ready(struct vproc *p, struct file *f, int ops, int watch)
     endpoint_t d = dev_driver(f->vn->rdev);
     if (d < 0)
         return SEL_ERR;
-    message_t m = {.type = CDEV_SELECT, .u.w = {0, (uint64_t)ops, (uint64_t)watch}};
+    message_t m = {.type = CDEV_SELECT,
+                   .u.cdev.select = {.ops = (uint64_t)ops, .notify = (uint64_t)watch}};
     int64_t r = dev_call(&d, &m, 0);
     return r < 0 ? SEL_ERR : (int)r;
 }
@@ -240,7 +252,7 @@ int64_t dev_finish(struct vproc *p, int64_t result)
  */
 int64_t dev_cancel(struct vproc *p)
 {
-    message_t m = {.type = CDEV_CANCEL, .u.w = {0, p->dev_id}};
+    message_t m = {.type = CDEV_CANCEL, .u.cdev.cancel.id = p->dev_id};
     endpoint_t d = p->dev_ep;
     int64_t r = dev_call(&d, &m, 0);
     if (r == -LX_EINVAL && !driver_take_done(p->dev_ep, p->dev_id, &r))

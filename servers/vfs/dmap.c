@@ -1,10 +1,28 @@
 /*
- * The device map: which driver serves a character device, found by its
- * label (ROOT_LOOKUP; root itself serves /dev/service), and what vfs knows of
- * each: its endpoint, its status mailbox, and for a terminal the session it
- * belongs to and its foreground process group.
+ * The device map: which driver serves a character device, what vfs knows of
+ * each driver: its endpoint, its status mailbox, and for a terminal the
+ * session it belongs to and its foreground process group.
  *
- * vfs never waits for a driver to learn its status. When it first finds a
+ * Majors to labels come from the manifests, the one place that says which
+ * driver serves what (`dev char 4,5 terminal`, docs/MANIFESTS.md): at start
+ * vfs borrows the manifest bundle from rs (ROOT_MODULE "manifests") and
+ * maps each major to the label that names it; a major named twice stays the
+ * first one's. No major, label or endpoint is written here, except vfs's
+ * own devices (samsara/fs.h): /dev/service (DEV_MISC_MAJOR,
+ * DEV_SERVICE_MINOR) is served by rs (ROOT_EP) and mem (null, zero) by vfs
+ * itself (file.c).
+ *
+ * Labels to endpoints come from rs: a driver announces itself in ds when it
+ * is ready (it publishes LABEL.dev, which ds lets only that label's running
+ * service write); vfs subscribes to LABEL.dev for each label of the map,
+ * and to ep.* (rs's record of every service's endpoint, 0 while down), and
+ * at a change asks rs for the label's endpoint (ROOT_LOOKUP). So a driver
+ * is bound only to the majors its manifest names, whatever it publishes,
+ * and a new instance is bound (given its mailbox, and a terminal its
+ * foreground group) as soon as it says it is ready. A driver used before
+ * it announced itself is looked up the first time it is used.
+ *
+ * vfs never waits for a driver to learn its status. When it binds a
  * driver it lends it a mailbox in vfs's own memory (CDEV_MAILBOX, samsara/
  * fs.h); the driver writes status items there with safecopy and notifies.
  * vfs reads them from its memory (driver_status). A notification counts only
@@ -14,7 +32,9 @@
  * terminal's driver, for that terminal's foreground group, and only for the
  * signals a terminal sends (^C, ^\, ^Z, window size, hang-up).
  */
+#include <samsara/ds.h>
 #include <samsara/root.h>
+#include "manifest/manifest.h"
 #include "vfs.h"
 
 #define SIGHUP 1
@@ -26,29 +46,117 @@
 #define SIGTTOU 22
 #define SIGWINCH 28
 
-static struct driver drivers[] = {
-    {.label = "tty", .terminal = 1}, /* majors 4 and 5: the console */
-    {.label = "demo"},               /* major 240: /dev/demo */
-    {.label = 0},                    /* 10/240: /dev/service, root's administrator interface */
-};
-#define NR_DRIVERS (sizeof(drivers) / sizeof(drivers[0]))
+#define NR_DRIVERS 16 /* labels in the map, rs's /dev/service first */
+#define ANNOUNCE_SUFFIX ".dev"
+
+static struct driver drivers[NR_DRIVERS]; /* [0]: rs, for /dev/service */
+static int nr_drivers = 1;
+/* The map: [class][major], 0 where no manifest names the major. */
+static struct driver *dmap[MANIFEST_DEV_BLOCK + 1][DEV_MAJOR_MAX + 1];
+
+static struct driver *driver_by_label(const char *label)
+{
+    for (int i = 1; i < nr_drivers; i++)
+        if (!strcmp(drivers[i].label, label))
+            return &drivers[i];
+    return 0;
+}
+
+/* Map the majors one manifest names to its label. */
+static void dmap_claim(const struct manifest *man, const char *file)
+{
+    static const char *const class_name[] = {"?", "char", "block"};
+    for (int k = 0; k < man->nr_devs; k++) {
+        int cls = man->devs[k].dev_class, major = man->devs[k].major;
+        struct driver *d = driver_by_label(man->label), **slot = &dmap[cls][major];
+        if (*slot) {
+            printf("vfs: %s: %s major %d is %s's already: not mapped\n", file, class_name[cls],
+                   major, (*slot)->label);
+            continue;
+        }
+        if (!d && nr_drivers == NR_DRIVERS) {
+            printf("vfs: %s: more than %d drivers: not mapped\n", file, NR_DRIVERS - 1);
+            return;
+        }
+        if (!d) {
+            d = &drivers[nr_drivers++];
+            strncpy_s(d->label, man->label, sizeof(d->label));
+        }
+        d->terminal |= man->devs[k].terminal && cls == MANIFEST_DEV_CHAR;
+        *slot = d;
+    }
+}
+
+/*
+ * Build the map from the manifests (at start, once: rs reads them only at
+ * boot too), then subscribe to each driver's announcement. The bundle is
+ * copied into `bounce`, which nothing else uses yet. A manifest with errors
+ * maps nothing (rs does not start its service either).
+ */
+void dmap_init(void)
+{
+    static struct manifest man;
+    grant_id_t g;
+    uint64_t size;
+    int r = root_module("manifests", &g, &size);
+    if (r == 0 && size > BOUNCE_SIZE)
+        r = -E_NOMEM;
+    if (r == 0)
+        r = sys_safecopy_from(ROOT_EP, g, 0, bounce, size);
+    if (r < 0) {
+        printf("vfs: cannot read the manifests (%s): no device has a driver\n", strerror_s(r));
+        return;
+    }
+    const char *cursor = (const char *)bounce, *end = cursor + size, *file, *text;
+    uint64_t file_len, text_len;
+    while (manifest_bundle_next(&cursor, end, &file, &file_len, &text, &text_len) == 1) {
+        char path[96];
+        uint64_t n = file_len < sizeof(path) - 1 ? file_len : sizeof(path) - 1;
+        memcpy(path, file, n);
+        path[n] = '\0';
+        if (manifest_parse(text, text_len, path, &man, 0, 0) == 0)
+            dmap_claim(&man, path);
+    }
+    int subscribed = ds_subscribe("ep.*", 0); /* a driver died or came back */
+    for (int i = 1; i < nr_drivers && subscribed >= 0; i++) {
+        char key[DS_KEY_MAX];
+        snprintf_s(key, sizeof(key), "%s" ANNOUNCE_SUFFIX, drivers[i].label);
+        subscribed = ds_subscribe(key, DS_INITIAL); /* one that is ready already counts */
+    }
+    if (subscribed < 0)
+        printf("vfs: no data store (%s): driver restarts will be noticed late\n",
+               strerror_s(subscribed));
+}
+
+/* /proc/devices, as Linux shows it: "MAJOR NAME" per class; vfs's own majors too. */
+int64_t dmap_text(char *buf, size_t size)
+{
+    static const char *const heading[] = {"", "Character devices:\n", "\nBlock devices:\n"};
+    size_t at = 0;
+    for (int cls = MANIFEST_DEV_CHAR; cls <= MANIFEST_DEV_BLOCK; cls++) {
+        at += (size_t)snprintf_s(buf + at, size - at, "%s", heading[cls]);
+        for (int major = 1; major <= DEV_MAJOR_MAX && at < size; major++) {
+            const char *name = dmap[cls][major] ? dmap[cls][major]->label : 0;
+            if (cls == MANIFEST_DEV_CHAR && DEV_IS_VFS_OWN(major))
+                name = major == DEV_MEM_MAJOR ? "mem" : "misc";
+            if (name)
+                at += (size_t)snprintf_s(buf + at, size - at, "%3d %s\n", major, name);
+        }
+    }
+    return (int64_t)(at < size ? at : size - 1);
+}
 
 struct driver *driver_for(uint64_t rdev)
 {
-    uint64_t major = rdev >> 8, minor = rdev & 0xff;
-    if (major == 4 || major == 5)
+    if (rdev == DEV_MAKE(DEV_MISC_MAJOR, DEV_SERVICE_MINOR))
         return &drivers[0];
-    if (major == 240 && minor == 0)
-        return &drivers[1];
-    if (major == 10 && minor == 240)
-        return &drivers[2];
-    return 0;
+    return DEV_MAJOR(rdev) <= DEV_MAJOR_MAX ? dmap[MANIFEST_DEV_CHAR][DEV_MAJOR(rdev)] : 0;
 }
 
 /* The registered driver whose endpoint this is (one that took a mailbox), or 0. */
 struct driver *driver_of(endpoint_t ep)
 {
-    for (size_t i = 0; i < NR_DRIVERS; i++)
+    for (int i = 0; i < nr_drivers; i++)
         if (ep > 0 && drivers[i].ep == ep && drivers[i].has_box)
             return &drivers[i];
     return 0;
@@ -74,7 +182,7 @@ int driver_sendrec(endpoint_t ep, message_t *m)
 {
     int r = ipc_sendrec_bounded(ep, m, DRIVER_TIMEOUT_MS);
     struct driver *d;
-    if (r == -E_TIMEDOUT && (d = driver_of(ep)) && d->label) {
+    if (r == -E_TIMEDOUT && (d = driver_of(ep)) && d->label[0]) {
         printf("vfs: driver %s (endpoint %d) did not answer in %d ms: complaint to rs\n", d->label,
                ep, DRIVER_TIMEOUT_MS);
         root_complain(d->label, DRIVER_TIMEOUT_MS);
@@ -91,8 +199,8 @@ static void register_mailbox(struct driver *d)
     memset(&d->box, 0, sizeof(d->box));
     d->taken = 0;
     grant_id_t g = grant_alloc(d->ep, &d->box, sizeof(d->box), GRANT_READ | GRANT_WRITE);
-    message_t m = {.type = CDEV_MAILBOX, .u.w = {(uint64_t)g, sizeof(d->box)}};
-    if (g < 0 || driver_sendrec(d->ep, &m) < 0 || (int64_t)m.u.w[0] < 0) {
+    message_t m = {.type = CDEV_MAILBOX, .u.cdev.mailbox = {g, sizeof(d->box)}};
+    if (g < 0 || driver_sendrec(d->ep, &m) < 0 || m.u.cdev.reply.result < 0) {
         printf("vfs: driver %s took no status mailbox: its notifications are ignored\n", d->label);
         grant_free(g);
         return;
@@ -100,8 +208,10 @@ static void register_mailbox(struct driver *d)
     d->box_grant = g;
     d->has_box = 1;
     if (d->terminal && d->sid > 0) {
-        message_t c = {.type = CDEV_IOCTL,
-                       .u.w = {0, dev_new_id(), TIOCSCTTY, 0, 0, (uint64_t)d->fgrp, 1}};
+        message_t c = {
+            .type = CDEV_IOCTL,
+            .u.cdev.ioctl = {
+                .id = dev_new_id(), .request = TIOCSCTTY, .grant = -1, .pgrp = d->fgrp, .arg = 1}};
         driver_sendrec(d->ep, &c);
     }
     driver_status(d); /* what it had queued for us already */
@@ -114,7 +224,7 @@ endpoint_t driver_endpoint(struct driver *d)
         return -E_SRCH;
     if (d->ep > 0)
         return d->ep;
-    if (!d->label)
+    if (!d->label[0])
         return d->ep = ROOT_EP;
     endpoint_t ep = root_lookup(d->label);
     if (ep <= 0)
@@ -128,8 +238,8 @@ endpoint_t driver_endpoint(struct driver *d)
 /* A request to the driver failed with E_DEADEP: it was restarted. The new instance, or -E_SRCH. */
 endpoint_t driver_restarted(endpoint_t old)
 {
-    for (size_t i = 0; i < NR_DRIVERS; i++)
-        if (drivers[i].ep == old && drivers[i].label) {
+    for (int i = 0; i < nr_drivers; i++)
+        if (drivers[i].ep == old && drivers[i].label[0]) {
             forget(&drivers[i]);
             return driver_endpoint(&drivers[i]);
         }
@@ -137,15 +247,32 @@ endpoint_t driver_restarted(endpoint_t old)
 }
 
 /*
- * rs says a service changed (ds "ep.*"): requests waiting on a driver that
- * is gone fail with EIO, and a driver we used is found again (its new
- * instance gets a mailbox, so its status and signals reach us at once).
+ * A driver announced itself (LABEL.dev): bind its label to the instance rs
+ * runs now. ds let only that instance write the key, but it may have died
+ * since, so rs is asked, not the key; a driver bound already is left as it
+ * is. A new instance gets a mailbox at once, so its status and signals
+ * reach us before anyone uses it.
  */
-void drivers_check(void)
+static void driver_announced(struct driver *d)
+{
+    endpoint_t ep = root_lookup(d->label);
+    if (ep <= 0 || (ep == d->ep && d->has_box))
+        return;
+    forget(d);
+    d->ep = ep;
+    d->used = 1;
+    register_mailbox(d);
+}
+
+/*
+ * Requests waiting on a driver that is gone fail with EIO, and a driver
+ * we used is found again (its new instance gets a mailbox).
+ */
+static void drivers_check(void)
 {
     struct proc_info info;
-    for (size_t i = 0; i < NR_DRIVERS; i++)
-        if (drivers[i].label && drivers[i].ep > 0 && sys_proc_info(drivers[i].ep, &info) < 0)
+    for (int i = 0; i < nr_drivers; i++)
+        if (drivers[i].label[0] && drivers[i].ep > 0 && sys_proc_info(drivers[i].ep, &info) < 0)
             forget(&drivers[i]);
     for (int i = 0; i < NR_SLOTS; i++) {
         struct vproc *p = vproc_by_index(i);
@@ -154,9 +281,31 @@ void drivers_check(void)
             reply(p->ep, dev_finish(p, -LX_EIO));
         }
     }
-    for (size_t i = 0; i < NR_DRIVERS; i++)
-        if (drivers[i].label && drivers[i].used && drivers[i].ep <= 0)
+    for (int i = 0; i < nr_drivers; i++)
+        if (drivers[i].label[0] && drivers[i].used && drivers[i].ep <= 0)
             driver_endpoint(&drivers[i]);
+}
+
+/*
+ * ds notified us: a driver announced itself (LABEL.dev), or rs says a
+ * service came or went (ep.LABEL). Take every changed key (ds answers at
+ * once and its client's wait is bounded), then look at the drivers.
+ */
+void drivers_changed(void)
+{
+    char key[DS_KEY_MAX];
+    const size_t suffix = sizeof(ANNOUNCE_SUFFIX) - 1;
+    int n;
+    while ((n = ds_check(key, sizeof(key))) > 0) {
+        struct driver *d = 0;
+        if ((size_t)n > suffix && !strcmp(key + n - suffix, ANNOUNCE_SUFFIX)) {
+            key[n - suffix] = '\0';
+            d = driver_by_label(key);
+        }
+        if (d)
+            driver_announced(d);
+    }
+    drivers_check();
 }
 
 /* ---- terminals: sessions and foreground groups */
@@ -243,7 +392,7 @@ void terminal_update(struct vproc *p, struct driver *d, uint64_t req, int64_t va
 /* A session leader exited: its terminal belongs to no session now (as Linux). */
 void terminal_session_ended(int sid)
 {
-    for (size_t i = 0; i < NR_DRIVERS; i++)
+    for (int i = 0; i < nr_drivers; i++)
         if (drivers[i].terminal && drivers[i].sid == sid)
             drivers[i].sid = drivers[i].fgrp = 0;
 }

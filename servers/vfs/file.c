@@ -8,10 +8,6 @@
 
 static struct file files[NR_FILES];
 
-#define MEM_MAJOR 1
-#define MEM_NULL 3
-#define MEM_ZERO 5
-
 /*
  * The last `reserve` free entries of a table all processes share are
  * root's, as Linux lets CAP_SYS_ADMIN open files past file-max: an ordinary
@@ -45,7 +41,7 @@ void file_put(struct file *f)
     uint64_t type = f->vn->mode & S_IFMT;
     if (type == S_IFIFO)
         pipe_release(f);
-    else if (type == S_IFCHR && (f->vn->rdev >> 8) != MEM_MAJOR)
+    else if (type == S_IFCHR && DEV_MAJOR(f->vn->rdev) != DEV_MEM_MAJOR)
         dev_close(f->vn);
     vnode_put(f->vn);
     f->refs = 0;
@@ -106,7 +102,7 @@ static int64_t fs_rw(struct vproc *p, struct vnode *v, uint64_t uaddr, uint64_t 
 
 static int64_t mem_read(struct vproc *p, uint64_t minor, uint64_t uaddr, uint64_t len)
 {
-    if (minor == MEM_NULL)
+    if (minor == DEV_MEM_NULL)
         return 0;
     memset(bounce, 0, len < BOUNCE_SIZE ? len : BOUNCE_SIZE);
     for (uint64_t done = 0; done < len;) {
@@ -145,8 +141,8 @@ int64_t file_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len,
     case S_IFIFO:
         return pipe_read(p, f, uaddr, len);
     case S_IFCHR:
-        if ((v->rdev >> 8) == MEM_MAJOR)
-            return mem_read(p, v->rdev & 0xff, uaddr, len);
+        if (DEV_MAJOR(v->rdev) == DEV_MEM_MAJOR)
+            return mem_read(p, DEV_MINOR(v->rdev), uaddr, len);
         return dev_rw(p, f, uaddr, len, 0);
     default:
         return -LX_EINVAL;
@@ -174,7 +170,7 @@ int64_t file_write(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len
     case S_IFIFO:
         return pipe_write(p, f, uaddr, len);
     case S_IFCHR:
-        if ((v->rdev >> 8) == MEM_MAJOR)
+        if (DEV_MAJOR(v->rdev) == DEV_MEM_MAJOR)
             return (int64_t)len; /* null and zero swallow everything */
         return dev_rw(p, f, uaddr, len, 1);
     default:

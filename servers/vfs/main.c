@@ -82,17 +82,20 @@ static void make_dev(void)
     make_node(dev, "console", S_IFCHR | 0620, (5 << 8) | 1, tty_group);
     make_node(dev, "tty", S_IFCHR | 0666, (5 << 8) | 0, tty_group);
     make_node(dev, "ttyS0", S_IFCHR | 0620, (4 << 8) | 64, tty_group);
-    make_node(dev, "null", S_IFCHR | 0666, (1 << 8) | 3, 0);
-    make_node(dev, "zero", S_IFCHR | 0666, (1 << 8) | 5, 0);
-    make_node(dev, "service", S_IFCHR | 0600, (10 << 8) | 240, 0);
+    make_node(dev, "null", S_IFCHR | 0666, DEV_MAKE(DEV_MEM_MAJOR, DEV_MEM_NULL), 0);
+    make_node(dev, "zero", S_IFCHR | 0666, DEV_MAKE(DEV_MEM_MAJOR, DEV_MEM_ZERO), 0);
+    make_node(dev, "service", S_IFCHR | 0600, DEV_MAKE(DEV_MISC_MAJOR, DEV_SERVICE_MINOR), 0);
     make_node(dev, "demo", S_IFCHR | 0600, (240 << 8) | 0, 0);
     vnode_put(dev);
 }
 
 static endpoint_t lookup_service(const char *name);
 
+static int signal_pull(struct msg_vfs_pm_pull_reply *out);
+
 static void pm_request(message_t *m)
 {
+    const union msg_vfs_pm *q = &m->u.vfs_pm;
     if (!pm_ep)
         pm_ep = lookup_service("pm"); /* only the service root started as pm */
     message_t r = {.type = VFS_PM_REPLY};
@@ -102,9 +105,9 @@ static void pm_request(message_t *m)
         res = -LX_EPERM;
         vfs_refuse(REFUSE_PM_REQUEST, m->source, "a request only pm may make");
     } else if (m->type == VFS_PM_FORK) {
-        parent = vproc_of((endpoint_t)m->u.w[0]);
-        p = vproc_new((endpoint_t)m->u.w[1]);
-        p->pid = (int)m->u.w[2];
+        parent = vproc_of(q->fork.parent);
+        p = vproc_new(q->fork.child);
+        p->pid = q->fork.pid;
         p->ppid = parent ? parent->pid : 0;
         p->pgrp = p->sid = p->pid; /* init leads its own session and group, as in pm */
         p->start_tick = sys_uptime();
@@ -134,7 +137,7 @@ static void pm_request(message_t *m)
             p->sid = parent->sid;
         }
     } else if (m->type == VFS_PM_EXIT) {
-        if ((p = vproc_of((endpoint_t)m->u.w[0]))) {
+        if ((p = vproc_of(q->proc.ep))) {
             zombie_add(p); /* its group lives on until pm reaps it (VFS_PM_RELEASE) */
             cancel_call(p);
             if (p->pid == p->sid) /* a session leader: its terminal is free */
@@ -148,19 +151,22 @@ static void pm_request(message_t *m)
     } else if (m->type == VFS_PM_EXEC) {
         extern int64_t exec_load(struct vproc * p, uint64_t path, endpoint_t to, grant_id_t g,
                                  uint64_t len, uint64_t * attrs);
-        p = vproc_of((endpoint_t)m->u.w[0]);
-        res = p ? exec_load(p, m->u.w[1], m->source, (grant_id_t)m->u.w[2], m->u.w[3], &r.u.w[1])
-                : -LX_ESRCH; /* w1..w3: the file's mode, uid, gid */
+        uint64_t attrs[3] = {0}; /* the file's mode, uid, gid */
+        p = vproc_of(q->exec.ep);
+        res = p ? exec_load(p, q->exec.path, m->source, q->exec.grant, q->exec.len, attrs)
+                : -LX_ESRCH;
+        r.u.vfs_pm.exec_reply = (struct msg_vfs_pm_exec_reply){res, attrs[0], attrs[1], attrs[2]};
     } else if (m->type == VFS_PM_EXEC_DONE) {
-        if ((p = vproc_of((endpoint_t)m->u.w[0]))) {
+        const struct msg_vfs_pm_exec_done *e = &q->exec_done;
+        if ((p = vproc_of(e->ep))) {
             for (int fd = 0; fd < NR_FDS; fd++)
                 if ((p->cloexec >> fd) & 1)
                     fd_close(p, fd);
-            uint64_t n = m->u.w[2] < sizeof(p->cmdline) ? m->u.w[2] : sizeof(p->cmdline);
-            if (sys_safecopy_from(m->source, (grant_id_t)m->u.w[1], 0, p->cmdline, n) < 0)
+            uint64_t n = e->len < sizeof(p->cmdline) ? e->len : sizeof(p->cmdline);
+            if (sys_safecopy_from(m->source, e->grant, 0, p->cmdline, n) < 0)
                 n = 0;
             p->cmdline_len = n;
-            p->ppid = (int)m->u.w[3];
+            p->ppid = e->ppid;
             const char *base = p->cmdline;
             for (uint64_t i = 0; i < n && p->cmdline[i]; i++)
                 if (p->cmdline[i] == '/')
@@ -168,25 +174,25 @@ static void pm_request(message_t *m)
             strncpy_s(p->comm, n ? base : "?", sizeof(p->comm));
         }
     } else if (m->type == VFS_PM_CANCEL) {
-        res = (p = vproc_of((endpoint_t)m->u.w[0])) ? cancel_call(p) : 0;
+        res = (p = vproc_of(q->proc.ep)) ? cancel_call(p) : 0;
     } else if (m->type == VFS_PM_PULL) {
-        extern int signal_pull(uint64_t * w);
-        signal_pull(r.u.w);
+        signal_pull(&r.u.vfs_pm.pull);
         ipc_sendnb(m->source, &r);
         return;
     } else if (m->type == VFS_PM_SETCRED) {
         res = perm_set_cred(m->source, m);
     } else if (m->type == VFS_PM_RELEASE) {
-        zombie_release((int)m->u.w[0]);
+        zombie_release(q->release.pid);
     } else if (m->type == VFS_PM_SETPGRP) {
-        if ((p = vproc_of((endpoint_t)m->u.w[0]))) {
-            p->pgrp = (int)m->u.w[1];
-            p->sid = (int)m->u.w[2];
+        if ((p = vproc_of(q->setpgrp.ep))) {
+            p->pgrp = q->setpgrp.pgrp;
+            p->sid = q->setpgrp.sid;
         }
     } else {
         res = -LX_ENOSYS;
     }
-    r.u.w[0] = (uint64_t)res;
+    if (m->type != VFS_PM_EXEC)
+        r.u.vfs_pm.reply.result = res;
     ipc_sendnb(m->source, &r);
 }
 
@@ -204,14 +210,13 @@ void signal_queue(int kind, int target, int sig)
         ipc_notify(pm_ep);
 }
 
-int signal_pull(uint64_t *w)
+/* VFS_PM_PULL: the oldest queued signal into its reply; 0 if there is none. */
+static int signal_pull(struct msg_vfs_pm_pull_reply *out)
 {
-    w[0] = VFS_SIG_NONE;
+    out->result = VFS_SIG_NONE;
     if (!sigq_len)
         return 0;
-    w[0] = (uint64_t)sigq[0].kind;
-    w[1] = (uint64_t)sigq[0].target;
-    w[2] = (uint64_t)sigq[0].sig;
+    *out = (struct msg_vfs_pm_pull_reply){sigq[0].kind, sigq[0].target, sigq[0].sig};
     memcpy(&sigq[0], &sigq[1], sizeof(sigq[0]) * (size_t)--sigq_len);
     return 1;
 }
@@ -224,6 +229,7 @@ int main(uint64_t arg)
         printf("vfs: no root file system (ramfs): %s\n", strerror_s(fs));
         return 1;
     }
+    dmap_init(); /* which driver serves which device, from the manifests */
     root_vnode = vnode_get(fs, FS_ROOT_INO, S_IFDIR | 0755, 0);
     struct fs_stat root_stat;
     fs_stat(root_vnode, &root_stat); /* its mode and owner, as the initramfs set them */
@@ -232,8 +238,6 @@ int main(uint64_t arg)
     if (path_lookup(0, AT_FDCWD, "/proc", 1, &proc) == 0) /* mount /proc (kept for good) */
         proc->mounted = vnode_get(PROCFS_EP, FS_ROOT_INO, S_IFDIR | 0555, 0);
     printf("vfs: root file system is ramfs (endpoint %d)\n", fs);
-    if (ds_subscribe("ep.tty", 0) < 0) /* to hear when the console driver is restarted */
-        printf("vfs: no data store: driver restarts will be noticed late\n");
     service_startup("vfs", 0); /* ready; rs's heartbeat pings are answered in service_receive */
     for (;;) {
         message_t m;
@@ -244,10 +248,7 @@ int main(uint64_t arg)
         if (m.source == SYSTEM) { /* the kernel: our alarm */
             timers_check();
         } else if (m.type == MSG_NOTIFY && m.source == ds_endpoint()) {
-            char key[DS_KEY_MAX];
-            while (ds_check(key, sizeof(key)) > 0) /* ep.tty changed: restarted or gone */
-                ;
-            drivers_check();
+            drivers_changed(); /* a driver announced itself, or a service came or went */
         } else if (m.type == MSG_NOTIFY && (d = driver_of(m.source))) {
             driver_status(d); /* a driver of ours wrote status into its mailbox */
         } else if (m.type == MSG_NOTIFY) {
@@ -271,7 +272,7 @@ int main(uint64_t arg)
             pm_request(&m);
         } else if (m.source > 0) {
             vfs_refuse(REFUSE_MESSAGE, m.source, "a message vfs takes from nobody");
-            message_t r = {.type = VFS_PM_REPLY, .u.w = {(uint64_t)-LX_ENOSYS}};
+            message_t r = {.type = VFS_PM_REPLY, .u.vfs_pm.reply.result = -LX_ENOSYS};
             ipc_sendnb(m.source, &r);
         }
     }

@@ -282,12 +282,12 @@ void attr_drop_setid(struct vproc *p, struct vnode *v)
 /* VFS_PM_SETCRED from pm: w0 the process, w1 a read grant of its struct cred. */
 int64_t perm_set_cred(endpoint_t pm, const message_t *m)
 {
-    struct vproc *p = vproc_of((endpoint_t)m->u.w[0]);
+    const struct msg_vfs_pm_setcred *q = &m->u.vfs_pm.setcred;
+    struct vproc *p = vproc_of(q->ep);
     struct cred c;
     if (!p)
         return -LX_ESRCH;
-    if (m->u.w[1] > 0x7fffffff ||
-        sys_safecopy_from(pm, (grant_id_t)m->u.w[1], 0, &c, sizeof(c)) < 0)
+    if (sys_safecopy_from(pm, q->grant, 0, &c, sizeof(c)) < 0)
         return -LX_EFAULT;
     if (c.ngroups > CRED_NGROUPS)
         return -LX_EINVAL;

@@ -25,7 +25,7 @@ static int file_ready(struct vproc *p, struct file *f, int ops)
     uint64_t t = f->vn->mode & S_IFMT;
     if (t == S_IFIFO)
         return pipe_ready(f, ops);
-    if (t == S_IFCHR && (f->vn->rdev >> 8) != 1)
+    if (t == S_IFCHR && DEV_MAJOR(f->vn->rdev) != DEV_MEM_MAJOR)
         return dev_ready(p, f, ops, 1);
     return ops; /* files, directories, null and zero never block */
 }

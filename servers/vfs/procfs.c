@@ -7,6 +7,7 @@
  *
  *   /proc/mounts /proc/uptime /proc/meminfo /proc/self -> <pid>
  *   /proc/refusals   vfs's count of refused messages, by kind (refuse.c)
+ *   /proc/devices    the device map, as Linux shows it (dmap.c)
  *   /proc/<pid>/stat  cmdline  status  exe -> program
  *
  * ino = pid << 8 | kind; the root is FS_ROOT_INO. A process's entries
@@ -25,7 +26,8 @@ enum {
     K_UPTIME,
     K_MEMINFO,
     K_SELF,
-    K_REFUSALS
+    K_REFUSALS,
+    K_DEVICES
 };
 
 static const struct {
@@ -35,7 +37,7 @@ static const struct {
 } root_files[] = {
     {"self", K_SELF, S_IFLNK | 0777},         {"mounts", K_MOUNTS, S_IFREG | 0444},
     {"uptime", K_UPTIME, S_IFREG | 0444},     {"meminfo", K_MEMINFO, S_IFREG | 0444},
-    {"refusals", K_REFUSALS, S_IFREG | 0444},
+    {"refusals", K_REFUSALS, S_IFREG | 0444}, {"devices", K_DEVICES, S_IFREG | 0444},
 };
 static const struct {
     const char *name;
@@ -139,6 +141,8 @@ static int64_t render(uint64_t ino)
                           s.total_frames * 4, s.free_frames * 4, s.free_frames * 4);
     case K_REFUSALS:
         return refusals_text(text, sizeof(text));
+    case K_DEVICES:
+        return dmap_text(text, sizeof(text));
     case K_SELF:
         return snprintf_s(text, sizeof(text), "%d", procfs_caller ? procfs_caller->pid : 0);
     case K_EXE:

@@ -118,11 +118,11 @@ struct vproc {
 
 /* A character driver of the device map (dmap.c). */
 struct driver {
-    const char *label; /* the service, as root names it; 0: root itself */
-    int terminal;      /* its minor 0 is a terminal, which may signal its foreground */
-    endpoint_t ep;     /* 0: not looked up yet, or gone */
-    int used;          /* found once: found again when rs restarts it */
-    int has_box;       /* it took the mailbox below (box_grant is its grant) */
+    char label[16]; /* the service, as its manifest names it; "": rs (/dev/service) */
+    int terminal;   /* its minor 0 is a terminal, which may signal its foreground */
+    endpoint_t ep;  /* 0: not looked up yet, or gone */
+    int used;       /* found once: found again when rs restarts it */
+    int has_box;    /* it took the mailbox below (box_grant is its grant) */
     grant_id_t box_grant;
     uint64_t taken;          /* items taken from the box: the tail we write */
     struct cdev_mailbox box; /* its status items, written by the driver */
@@ -230,6 +230,8 @@ int dev_done(endpoint_t driver, uint64_t id, int64_t result);
 uint64_t dev_new_id(void);
 
 /* dmap.c: the device map, status mailboxes, terminals */
+void dmap_init(void);
+int64_t dmap_text(char *buf, size_t size);
 struct driver *driver_for(uint64_t rdev);
 struct driver *driver_of(endpoint_t ep);
 endpoint_t driver_endpoint(struct driver *d);
@@ -238,7 +240,7 @@ void zombie_add(const struct vproc *p);
 void zombie_release(int pid);
 #define DRIVER_TIMEOUT_MS 5000 /* a driver answers at once; after this it is broken */
 int driver_sendrec(endpoint_t ep, message_t *m);
-void drivers_check(void);
+void drivers_changed(void);
 void driver_status(struct driver *d);
 int driver_take_done(endpoint_t ep, uint64_t id, int64_t *result);
 int terminal_check(struct vproc *p, struct driver *d, uint64_t req, int64_t value);

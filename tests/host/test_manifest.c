@@ -128,6 +128,44 @@ static void key_modules(void)
     ERR("label a\nmodules\n", "t.conf:2: missing value for 'modules'");
 }
 
+static void key_dev(void)
+{
+    OK("label a\ndev char 4,5 terminal\ndev block 3\ndev char 240 241\n");
+    CHECK(m.nr_devs == 5);
+    CHECK(m.devs[0].dev_class == MANIFEST_DEV_CHAR && m.devs[0].major == 4 && m.devs[0].terminal);
+    CHECK(m.devs[1].dev_class == MANIFEST_DEV_CHAR && m.devs[1].major == 5 && m.devs[1].terminal);
+    CHECK(m.devs[2].dev_class == MANIFEST_DEV_BLOCK && m.devs[2].major == 3 && !m.devs[2].terminal);
+    CHECK(m.devs[3].major == 240 && m.devs[4].major == 241 && !m.devs[4].terminal);
+    OK("label a\ndev char terminal 4\n");
+    CHECK(m.nr_devs == 1 && m.devs[0].terminal); /* the word may stand anywhere after the class */
+    OK("label a\ndev char 0xff\ndev block 4\n"); /* the classes have majors of their own */
+    CHECK(m.nr_devs == 2 && m.devs[0].major == 255);
+    OK("label a\n");
+    CHECK(m.nr_devs == 0);
+    ERR("label a\ndev\n", "t.conf:2: missing value for 'dev'");
+    ERR("label a\ndev char\n", "t.conf:2: no major for 'dev'");
+    ERR("label a\ndev char terminal\n", "t.conf:2: no major for 'dev'");
+    ERR("label a\ndev tty 4\n", "t.conf:2: 'dev' takes char or block, not 'tty'");
+    ERR("label a\ndev char 4,\n", "t.conf:2: bad major '4,' for 'dev'");
+    ERR("label a\ndev char ,4\n", "t.conf:2: bad major ',4' for 'dev'");
+    ERR("label a\ndev char 4-5\n", "t.conf:2: bad major '4-5' for 'dev'");
+    ERR("label a\ndev char -1\n", "t.conf:2: bad major '-1' for 'dev'");
+    ERR("label a\ndev char 0\n", "t.conf:2: major 0 out of range 1..255");
+    ERR("label a\ndev char 256\n", "t.conf:2: major 256 out of range 1..255");
+    ERR("label a\ndev char 99999999999999999999\n",
+        "t.conf:2: bad major '99999999999999999999' for 'dev'");
+    ERR("label a\ndev char 1\n",
+        "t.conf:2: char major 1 is vfs's own (1: null, zero; 10: service)");
+    ERR("label a\ndev char 4,10\n",
+        "t.conf:2: char major 10 is vfs's own (1: null, zero; 10: service)");
+    OK("label a\ndev block 1,10\n"); /* only the char majors are vfs's */
+    ERR("label a\ndev char 4,4\n", "t.conf:2: major 4 listed twice");
+    ERR("label a\ndev char 4\ndev char 5 4\n", "t.conf:3: major 4 listed twice");
+    ERR("label a\ndev block 4 terminal\n", "t.conf:2: 'terminal' is for char devices only");
+    ERR("label a\ndev char 2,3,4,5,6,7,7\n", "t.conf:2: major 7 listed twice");
+    ERR("label a\ndev char 2,3,4,5,6,7,8,9,11\n", "t.conf:2: too many device majors (at most 8)");
+}
+
 static void key_program(void)
 {
     OK("label a\nprogram ktest\n");
@@ -1000,6 +1038,11 @@ static void tree_manifests(void)
 
     /* each parses; its label is its file's name; labels are unique */
     char labels[MAX_CONFS][MANIFEST_LABEL_MAX];
+    struct {
+        int dev_class, major;
+        char label[MANIFEST_LABEL_MAX];
+    } claims[MAX_CONFS];
+    int nr_claims = 0;
     for (int i = 0; i < nr_confs; i++) {
         CHECK(parse_file(confs[i]) == 0);
         const char *base = strrchr(confs[i], '/') ? strrchr(confs[i], '/') + 1 : confs[i];
@@ -1008,6 +1051,22 @@ static void tree_manifests(void)
             check_failed = 1;
         }
         memcpy(labels[i], m.label, sizeof(m.label));
+        /* no two manifests serve one device major (vfs would keep only the first); vfsprobe,
+         * the hostile service of the utest boot, claims tty's on purpose */
+        for (int k = 0; k < m.nr_devs && strcmp(m.label, "vfsprobe"); k++) {
+            for (int j = 0; j < nr_claims; j++)
+                if (claims[j].dev_class == m.devs[k].dev_class &&
+                    claims[j].major == m.devs[k].major) {
+                    printf("  %s: major %d is %s's already\n", confs[i], m.devs[k].major,
+                           claims[j].label);
+                    check_failed = 1;
+                }
+            if (nr_claims < MAX_CONFS) {
+                claims[nr_claims].dev_class = m.devs[k].dev_class;
+                claims[nr_claims].major = m.devs[k].major;
+                memcpy(claims[nr_claims++].label, m.label, sizeof(m.label));
+            }
+        }
         for (int j = 0; j < i; j++)
             CHECK(strcmp(labels[i], labels[j]) != 0);
         size_t len;
@@ -1079,6 +1138,11 @@ static void tree_manifests(void)
     want.max_pages = 16384;
     want.restart = RESTART_IMMEDIATE;
     want.heartbeat_ms = 1000;
+    want.nr_devs = 2; /* dev char 4,5 terminal */
+    want.devs[0].dev_class = want.devs[1].dev_class = MANIFEST_DEV_CHAR;
+    want.devs[0].major = 4;
+    want.devs[1].major = 5;
+    want.devs[0].terminal = want.devs[1].terminal = 1;
     if (parse_file("drivers/tty/tty.conf") == 0)
         same_manifest("tty", &m, &want);
 }
@@ -1151,6 +1215,7 @@ int main(void)
         {"defaults", defaults},
         {"key_label", key_label},
         {"key_modules", key_modules},
+        {"key_dev", key_dev},
         {"key_program", key_program},
         {"key_args", key_args},
         {"key_priority", key_priority},

@@ -2,6 +2,8 @@
  * Message bodies of the VFS_PM protocol: pm -> vfs (samsara/fs.h).
  * One struct per request and per reply that carries more than a result;
  * each is a member of union msg_vfs_pm, reached as m.u.vfs_pm.NAME.
+ * Endpoints and grant ids are int32 (endpoint_t, grant_id_t); results
+ * are 0 or a negative Linux errno (struct msg_reply).
  */
 #ifndef SAMSARA_MSG_VFS_PM_H
 #define SAMSARA_MSG_VFS_PM_H
@@ -9,8 +11,66 @@
 #include <stdint.h>
 #include <samsara/msg/reply.h>
 
+struct msg_vfs_pm_fork { /* VFS_PM_FORK */
+    int32_t parent;      /* 0: none (init) */
+    int32_t child;
+    int32_t pid; /* the child's */
+};
+
+struct msg_vfs_pm_proc { /* VFS_PM_EXIT, VFS_PM_CANCEL: the process */
+    int32_t ep;
+};
+
+struct msg_vfs_pm_exec { /* VFS_PM_EXEC */
+    int32_t ep;
+    int32_t grant; /* write access, len bytes, for the program file */
+    uint64_t path; /* user address in ep, resolved as ep sees it */
+    uint64_t len;
+};
+
+struct msg_vfs_pm_exec_reply { /* VFS_PM_EXEC's reply */
+    int64_t result;            /* the file's size, or -errno */
+    uint64_t mode, uid, gid;   /* of the program file (set-id bits) */
+};
+
+struct msg_vfs_pm_exec_done { /* VFS_PM_EXEC_DONE */
+    int32_t ep;
+    int32_t grant; /* read access: the command line, argv NUL-separated */
+    uint64_t len;
+    int32_t ppid;
+};
+
+struct msg_vfs_pm_pull_reply { /* VFS_PM_PULL's reply: one queued signal */
+    int64_t result;            /* its kind, VFS_SIG_* (VFS_SIG_NONE: no more) */
+    int64_t target;            /* an endpoint (VFS_SIG_PROC) or a process group */
+    int64_t sig;
+};
+
+struct msg_vfs_pm_setpgrp { /* VFS_PM_SETPGRP */
+    int32_t ep;
+    int32_t pgrp, sid;
+};
+
+struct msg_vfs_pm_setcred { /* VFS_PM_SETCRED */
+    int32_t ep;
+    int32_t grant; /* read access to its struct cred */
+};
+
+struct msg_vfs_pm_release { /* VFS_PM_RELEASE */
+    int32_t pid;            /* a reaped zombie */
+};
+
 union msg_vfs_pm {
     struct msg_reply reply;
+    struct msg_vfs_pm_fork fork;
+    struct msg_vfs_pm_proc proc;
+    struct msg_vfs_pm_exec exec;
+    struct msg_vfs_pm_exec_reply exec_reply;
+    struct msg_vfs_pm_exec_done exec_done;
+    struct msg_vfs_pm_pull_reply pull;
+    struct msg_vfs_pm_setpgrp setpgrp;
+    struct msg_vfs_pm_setcred setcred;
+    struct msg_vfs_pm_release release;
 };
 MSG_BODY_FITS(union msg_vfs_pm);
 

@@ -29,10 +29,10 @@ static endpoint_t lookup(void)
 static int64_t read_counter(endpoint_t ep)
 {
     grant_id_t g = grant_alloc(ep, buf, sizeof(buf), GRANT_WRITE);
-    message_t m = {.type = CDEV_READ, .u.w = {0, 1, (uint64_t)g, sizeof(buf), 0}};
+    message_t m = {.type = CDEV_READ, .u.cdev.rw = {.id = 1, .grant = g, .len = sizeof(buf)}};
     int r = ipc_sendrec(ep, &m);
     grant_free(g);
-    if (r < 0 || (int64_t)m.u.w[0] <= 0)
+    if (r < 0 || m.u.cdev.reply.result <= 0)
         return -1;
     int64_t v = 0;
     for (int i = 0; buf[i] >= '0' && buf[i] <= '9'; i++)

@@ -65,10 +65,10 @@ static int64_t demo_io(int type, const char *text)
     if (text)
         strncpy_s(buf, text, sizeof(buf));
     grant_id_t g = grant_alloc(ep, buf, sizeof(buf), GRANT_READ | GRANT_WRITE);
-    message_t m = {.type = type, .u.w = {0, 7, (uint64_t)g, len, 0}};
+    message_t m = {.type = type, .u.cdev.rw = {.id = 7, .grant = g, .len = len}};
     int r = ipc_sendrec(ep, &m);
     grant_free(g);
-    return r < 0 ? -1 : (int64_t)m.u.w[0];
+    return r < 0 ? -1 : m.u.cdev.reply.result;
 }
 
 static void sleep_ms(uint64_t ms)
@@ -223,7 +223,7 @@ static int32_t cdev_command(const char *text)
     static char line[64];
     strncpy_s(line, text, sizeof(line));
     grant_id_t g = grant_alloc(ROOT_EP, line, strlen(line), GRANT_READ);
-    message_t m = {.type = CDEV_WRITE, .u.w = {0, 1, (uint64_t)g, strlen(line), 0}};
+    message_t m = {.type = CDEV_WRITE, .u.cdev.rw = {.id = 1, .grant = g, .len = strlen(line)}};
     int r = ipc_sendrec(ROOT_EP, &m);
     grant_free(g);
     return r < 0 ? r - 10000 : m.type;
@@ -306,7 +306,7 @@ static void t_cdev_only_from_vfs(void)
     uint64_t before = restarts("demo");
     CHECK(cdev_command("kill demo") == -E_PERM); /* rstest may manage, but it is not vfs */
     CHECK(cdev_command("list") == -E_PERM);
-    message_t m = {.type = CDEV_READ, .u.w = {0, 1, 0, 16, 0}};
+    message_t m = {.type = CDEV_READ, .u.cdev.rw = {.id = 1, .grant = 0, .len = 16}};
     CHECK(root_call(&m) == -E_PERM);
     sleep_ms(50);
     CHECK(restarts("demo") == before && lookup("demo") > 0);

@@ -24,6 +24,11 @@ const struct lx_termios default_termios = {
     .cc = {3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0x0f, 0x17, 0x16, 0},
 };
 
+/*
+ * A request as raw words, so that tests can send what no typed struct would
+ * (a minor of 2^40, a grant of ~0): each CDEV_* body of samsara/msg/cdev.h
+ * keeps its fields one 64-bit word each, in the order the words come here.
+ */
 int64_t cdev(int type, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4, uint64_t w5,
              uint64_t w6)
 {
@@ -33,7 +38,7 @@ int64_t cdev(int type, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, uint6
         return IPC_FAILED + r;
     if (m.type != CDEV_REPLY)
         return IPC_FAILED - 1000;
-    return (int64_t)m.u.w[0];
+    return m.u.cdev.reply.result;
 }
 
 void sleep_ticks(uint64_t ticks)
@@ -58,12 +63,13 @@ static void pull_statuses(void)
 {
     for (int n = 0; n < 64; n++) {
         message_t m = {.type = CDEV_STATUS};
-        if (ipc_sendrec(tty_ep, &m) < 0 || m.u.w[0] == CDEV_ST_NONE)
+        const struct msg_cdev_status *st = &m.u.cdev.status;
+        if (ipc_sendrec(tty_ep, &m) < 0 || st->result == CDEV_ST_NONE)
             return;
         if (ngot < 32) {
-            got[ngot].kind = (int)m.u.w[0];
-            got[ngot].w1 = m.u.w[1];
-            got[ngot].w2 = m.u.w[2];
+            got[ngot].kind = (int)st->result;
+            got[ngot].w1 = st->w1;
+            got[ngot].w2 = st->w2;
             ngot++;
         }
     }

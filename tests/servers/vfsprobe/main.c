@@ -9,6 +9,7 @@
  * goes on (utest's tests run after this; u.stranger_refusals_counted reads
  * the counts in /proc/refusals).
  */
+#include <samsara/ds.h>
 #include <samsara/fs.h>
 #include <samsara/linux.h>
 #include <samsara/root.h>
@@ -25,7 +26,7 @@ static endpoint_t lookup(const char *label)
 static int64_t ask(endpoint_t to, int type, uint64_t w0, uint64_t w1)
 {
     message_t m = {.type = type, .u.w = {w0, w1}};
-    return ipc_sendrec(to, &m) < 0 ? -1000000 : (int64_t)m.u.w[0];
+    return ipc_sendrec(to, &m) < 0 ? -1000000 : m.u.reply.result;
 }
 
 static void verdict(const char *name, int ok)
@@ -54,6 +55,11 @@ int main(uint64_t arg)
                                          ask(tty, CDEV_SELECT, 0, SEL_RD) == -LX_EPERM);
     verdict("demo_refuses_strangers",
             ask(demo, CDEV_READ, 0, 1) == -LX_EPERM && ask(demo, CDEV_OPEN, 0, 0) == -LX_EPERM);
+    /* the device map: tty's announcement is tty's alone (ds); this service's own manifest names
+     * tty's major 4, but tty's manifest came first, so announcing itself gains it nothing
+     * (utest's u.device_map_from_manifests checks that the console is still tty's) */
+    verdict("cannot_announce_for_tty", ds_publish_u64("tty.dev", 1, DS_OVERWRITE) == -E_PERM);
+    verdict("announces_itself", ds_publish_u64("vfsprobe.dev", 1, DS_OVERWRITE) == 0);
     ipc_notify(vfs);
     ipc_notify(tty);
     printf("vfsprobe: notified vfs and tty; answering nothing from now on\n");
