@@ -169,8 +169,10 @@ def collect_tests(boot, record, prefix, program, timeout=120, exit_status=None, 
     printed = f"{prefix}." if printed is None else printed
     index, names, failed = 0, set(), 0
     asks = rf"|(?P<ask>{answer[0]})" if answer else ""
-    line = re.compile(rf"^(TEST {re.escape(printed)}(?P<name>\S+) (?P<result>PASS|FAIL)|"
-                      rf"{re.escape(program)}: (\d+) passed, (?P<failed>\d+) failed){asks}")
+    # A TEST line may follow echoed input on the same console line (the tty suite's), so it need
+    # not start the line; the final count must match the TEST lines seen, so none goes missing.
+    line = re.compile(rf"^(.*?TEST {re.escape(printed)}(?P<name>\S+) (?P<result>PASS|FAIL)|"
+                      rf"{re.escape(program)}: (?P<passed>\d+) passed, (?P<failed>\d+) failed){asks}")
     while True:
         i, m = boot.wait_for(line.pattern, timeout=timeout, start_index=index)
         if i is None:
