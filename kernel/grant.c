@@ -47,6 +47,13 @@ static int64_t grant_resolve(struct proc *p, uint32_t op, endpoint_t ep, uint64_
             return depth ? -E_PERM : deny(p, op, (uint64_t)ep, id, off);
         if (off > e.len || len > e.len - off)
             return -E_RANGE;
+        if (e.flags & GRANT_MAGIC) { /* a Linux process's memory, granted by pm or vfs */
+            if ((e.flags & GRANT_INDIRECT) || !(g->priv.flags & PRIV_USERS) ||
+                ep_lookup(e.inner_granter, gp) < 0 || !(*gp)->user)
+                return -E_BADGRANT;
+            *addr = e.addr + off;
+            return 0;
+        }
         if (!(e.flags & GRANT_INDIRECT)) {
             *addr = e.addr + off; /* <= USER_TOP - len */
             return 0;
