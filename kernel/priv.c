@@ -85,6 +85,29 @@ int64_t do_priv_set(struct proc *p, const uint64_t *a)
     for (uint32_t i = 0; i < v.nr_mem; i++)
         if (v.mem[i].base + v.mem[i].len < v.mem[i].base)
             return -E_INVAL;
+    for (int i = 0; i < NR_SLOTS; i++) /* no right to a free or dead slot (see ipc_cleanup) */
+        if (!proc_table[i].in_use || (proc_table[i].flags & PS_ZOMBIE))
+            v.ipc_to[i / 64] &= ~(1ull << (i % 64));
     t->priv = v;
+    return 0;
+}
+
+/*
+ * KC_PRIV_IPC(ep, target, on): let ep send to the live process target (on
+ * = 1), or no longer (0); only a PRIV_ROOT process. The right is to target's
+ * slot, and the kernel takes it back when target dies (ipc_cleanup).
+ */
+int64_t do_priv_ipc(struct proc *p, const uint64_t *a)
+{
+    struct proc *t, *dst;
+    if (!(p->priv.flags & PRIV_ROOT))
+        return deny(p, KC_PRIV_IPC, a[0], a[1], a[2]);
+    int r = ep_lookup((endpoint_t)a[0], &t);
+    if (r == 0)
+        r = ep_lookup((endpoint_t)a[1], &dst);
+    if (r < 0 || a[2] > 1)
+        return r < 0 ? r : -E_INVAL;
+    uint64_t bit = 1ull << (dst->slot % 64), *word = &t->priv.ipc_to[dst->slot / 64];
+    *word = a[2] ? *word | bit : *word & ~bit;
     return 0;
 }

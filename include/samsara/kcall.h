@@ -66,7 +66,9 @@
                                     /* prot 0: mapped but unreachable (PROT_NONE) */               \
     X(PROC_NAME, proc_name)         /* (ep|SELF, name*): the name log lines use */                 \
     X(SAFECOPY_VEC, safecopy_vec)   /* (GRANT_READ|GRANT_WRITE, piece*, count <= 16): */           \
-                                    /* all pieces checked before a byte moves; total */
+                                    /* all pieces checked before a byte moves; total */            \
+    X(PRIV_IPC, priv_ipc)           /* (ep, target, on): ep may send to target (1) or */           \
+                                    /* not (0); root only; taken back at target's death */
 
 enum kcall_number {
 #define KC_NUMBER(NAME, name) KC_##NAME,

@@ -17,6 +17,8 @@
 #define MANIFEST_MODULES_MAX 4 /* data modules a service may borrow from rs */
 #define MANIFEST_MODULE_MAX 32 /* a module name with its NUL (ROOT_MODULE's field) */
 #define MANIFEST_PATH_MAX 64
+#define MANIFEST_IPC_PARENT "parent" /* `ipc parent`: the process that spawned a helper */
+#define MANIFEST_IPC_RS "rs"         /* `ipc rs`: rs itself (ROOT_READY, lookups, complaints) */
 
 enum manifest_restart {
     RESTART_NEVER,     /* stays down when it fails */

@@ -44,7 +44,7 @@ endpoint_t start(const struct boot_module *m, const char *label, endpoint_t pare
     struct priv v;
     if (!man)
         return -E_INVAL;
-    manifest_to_priv(man, &v);
+    manifest_to_priv(man, &v, parent == SELF ? ROOT_EP : parent);
     endpoint_t ep =
         spawn_image((const uint8_t *)m->vaddr, m->size, m->name, parent, &v, arg, man->priority);
     if (ep > 0) {
@@ -54,9 +54,24 @@ endpoint_t start(const struct boot_module *m, const char *label, endpoint_t pare
     return ep;
 }
 
+/*
+ * Rights follow incarnations: the kernel takes every right to a process
+ * back when it dies; here each process rs started whose manifest names
+ * `label` under `ipc` gets the right to reach its new instance ep.
+ */
+static void grant_dependents(const char *label, endpoint_t ep)
+{
+    for (int i = 0; i < NR_SLOTS; i++)
+        if (started[i].ep > 0 && manifest_names(started[i].man, label))
+            sys_priv_ipc(started[i].ep, ep, 1);
+}
+
 endpoint_t start_service(const struct boot_module *m, const struct manifest *man)
 {
-    return start(m, man->label, SELF, man->args[0] ? man->args : m->args);
+    endpoint_t ep = start(m, man->label, SELF, man->args[0] ? man->args : m->args);
+    if (ep > 0)
+        grant_dependents(man->label, ep);
+    return ep;
 }
 
 static void reap_children(void)
@@ -191,7 +206,10 @@ static void handle_spawn(message_t *m)
         service_refused(m, "spawn", "that profile is a service's");
         return;
     }
-    reply(m->source, start(mod, profile, m->source, arg), 0);
+    endpoint_t ep = start(mod, profile, m->source, arg);
+    if (ep > 0) /* a manager may message the helpers it spawned */
+        sys_priv_ipc(m->source, ep, 1);
+    reply(m->source, ep, 0);
 }
 
 /* A notification: a service's heartbeat answer; from pm also "programs you ran ended". */

@@ -493,15 +493,6 @@ void service_ready(message_t *m)
         publish_endpoint(s, s->ep); /* ready: dependents may use it now */
 }
 
-/* Does the service of manifest m depend on `label`: does its manifest name it under `ipc`? */
-static int depends_on(const struct manifest *m, const char *label)
-{
-    for (int i = 0; i < m->nr_ipc; i++)
-        if (!strcmp(m->ipc[i], label))
-            return 1;
-    return 0;
-}
-
 /*
  * A service complains about another (u.b = its label): treated as that
  * one's failure. It counts only from a dependent: a service whose manifest
@@ -517,7 +508,7 @@ void service_complaint(message_t *m)
     message_t r = {.type = 0};
     if (!s || !s->man || s->ep <= 0) {
         r.type = -E_SRCH;
-    } else if (!depends_on(from, label)) {
+    } else if (!manifest_names(from, label)) {
         service_refused(m, "complaint", "its manifest does not name the target under 'ipc'");
         return;
     } else if (s->man->restart == RESTART_NEVER) {

@@ -276,7 +276,7 @@ static _Noreturn void helper_main(void)
         ;
 }
 
-/* rsother: a service with `ipc all` that names no one: it depends on no one. */
+/* rsother: a service whose manifest names only rs and rstest: it does not depend on demo. */
 static _Noreturn void other_main(void)
 {
     endpoint_t rstest = wait_up("rstest");
