@@ -94,19 +94,26 @@ static void reap_children(void)
 
 /*
  * The kernel tells us when a process's denial count reaches 1, 2, 4, 8...
- * Log the newest denial and that process's count (one line per doubling),
- * then hold every service to its denial limit.
+ * Log the newest denial in the trace (refused arguments are there too) and
+ * that process's count (one line per doubling), then hold every service to
+ * its denial limit.
  */
 static void report_denials(void)
 {
-    struct trace_entry t;
+    static struct trace_entry t[16];
     struct sysinfo s;
     struct proc_info i;
-    if (sys_sysinfo(&s) == 0 && s.trace_seq > 0 && sys_trace_read(s.trace_seq - 1, &t, 1) == 1 &&
-        sys_proc_info(t.ep, &i) == 0)
-        printf(
-            "root: %s (endpoint %d) has %lu denied operations; latest: kernel call %u (%lx, %lx)\n",
-            i.name, t.ep, i.denied, t.op, t.args[0], t.args[1]);
+    uint64_t first = 0;
+    if (sys_sysinfo(&s) == 0 && s.trace_seq > 0)
+        first = s.trace_seq > 16 ? s.trace_seq - 16 : 0;
+    int64_t n = s.trace_seq > 0 ? sys_trace_read(first, t, 16) : 0;
+    while (n > 0 && t[n - 1].err != -E_PERM)
+        n--;
+    if (n > 0 && sys_proc_info(t[n - 1].ep, &i) == 0)
+        printf("root: %s (endpoint %d) has %lu denied operations; latest: kernel call %u "
+               "argument %u (%lx, %lx)\n",
+               i.name, t[n - 1].ep, i.denied, t[n - 1].op, t[n - 1].arg, t[n - 1].args[0],
+               t[n - 1].args[1]);
     service_denials_check();
 }
 
