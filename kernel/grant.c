@@ -14,7 +14,7 @@
 int64_t do_setgrant(struct proc *p, const uint64_t *a)
 {
     if (a[1] > GRANT_MAX_ENTRIES || (a[1] && !user_range_ok(a[0], a[1] * sizeof(struct grant))))
-        return -E_INVAL;
+        return refuse(p, a[1] > GRANT_MAX_ENTRIES ? 2 : 1, -E_INVAL);
     p->grant_table = a[0];
     p->grant_count = a[1];
     return 0;
@@ -32,25 +32,27 @@ static int64_t grant_resolve(struct proc *p, uint32_t op, endpoint_t ep, uint64_
                              uint64_t len, uint32_t need, struct proc **gp, uint64_t *addr)
 {
     struct proc *who = p;
+    int vec = op == KC_SAFECOPY_VEC; /* the refused argument: the piece list, or (granter, */
+                                     /* grant, offset, addr, len) of a safecopy */
     for (int depth = 0; depth < GRANT_MAX_DEPTH; depth++) {
         struct grant e;
         int r = ep_lookup(ep, gp);
         if (r < 0)
-            return r;
+            return refuse(p, vec ? 2 : 1, r);
         struct proc *g = *gp;
         if (id >= g->grant_count ||
             copy_from_user(g, g->grant_table + id * sizeof(e), &e, sizeof(e)) < 0 ||
             !(e.flags & GRANT_VALID) || e.grantee != who->ep ||
             (!(e.flags & GRANT_INDIRECT) && !user_range_ok(e.addr, e.len)))
-            return -E_BADGRANT; /* a direct grant describes user memory: no wrap */
+            return refuse(p, 2, -E_BADGRANT); /* a direct grant describes user memory: no wrap */
         if (!(e.flags & need))
-            return depth ? -E_PERM : deny(p, op, (uint64_t)ep, id, off);
+            return depth ? refuse(p, 2, -E_PERM) : deny(p, 2);
         if (off > e.len || len > e.len - off)
-            return -E_RANGE;
+            return refuse(p, vec ? 2 : off > e.len ? 3 : 5, -E_RANGE);
         if (e.flags & GRANT_MAGIC) { /* a Linux process's memory, granted by pm or vfs */
             if ((e.flags & GRANT_INDIRECT) || !(g->priv.flags & PRIV_USERS) ||
                 ep_lookup(e.inner_granter, gp) < 0 || !(*gp)->user)
-                return -E_BADGRANT;
+                return refuse(p, 2, -E_BADGRANT);
             *addr = e.addr + off;
             return 0;
         }
@@ -59,10 +61,10 @@ static int64_t grant_resolve(struct proc *p, uint32_t op, endpoint_t ep, uint64_
             return 0;
         }
         if (off > ~0ull - e.addr) /* the offset in the inner grant */
-            return -E_RANGE;
+            return refuse(p, 2, -E_RANGE);
         who = g, ep = e.inner_granter, id = (uint64_t)(int64_t)e.inner_id, off += e.addr;
     }
-    return -E_LOOP;
+    return refuse(p, 2, -E_LOOP);
 }
 
 static int64_t safecopy(struct proc *p, const uint64_t *a, uint32_t need, uint32_t op)
@@ -103,9 +105,9 @@ int64_t do_safecopy_vec(struct proc *p, const uint64_t *a)
     uint64_t at[SAFECOPY_VEC_MAX], n = a[2], total = 0;
     uint32_t need = (uint32_t)a[0];
     if ((a[0] != GRANT_READ && a[0] != GRANT_WRITE) || n > SAFECOPY_VEC_MAX)
-        return -E_INVAL;
+        return refuse(p, n > SAFECOPY_VEC_MAX ? 3 : 1, -E_INVAL);
     if (copy_from_user(p, a[1], v, n * sizeof(v[0])) < 0)
-        return -E_FAULT;
+        return refuse(p, 2, -E_FAULT);
     for (uint64_t i = 0; i < n; i++) {
         int64_t r = grant_resolve(p, KC_SAFECOPY_VEC, v[i].granter, (uint64_t)(int64_t)v[i].grant,
                                   v[i].offset, v[i].len, need, &g[i], &at[i]);
@@ -113,7 +115,7 @@ int64_t do_safecopy_vec(struct proc *p, const uint64_t *a)
             return r;
         if (!user_range_mapped(g[i], at[i], v[i].len, need == GRANT_WRITE) ||
             !user_range_mapped(p, v[i].addr, v[i].len, need == GRANT_READ))
-            return -E_FAULT;
+            return refuse(p, 2, -E_FAULT);
         total += v[i].len; /* each len <= USER_TOP = 2^47, so 16 of them cannot wrap */
     }
     for (uint64_t i = 0; i < n; i++) /* cannot fail: every range was checked above */

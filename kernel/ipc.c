@@ -69,15 +69,19 @@ static void notify_message(message_t *m, endpoint_t src, uint64_t bits)
     m->u.w[1] = ticks;
 }
 
-/* Validate a destination endpoint and the caller's right to reach it. */
+/*
+ * Validate a destination endpoint and the caller's right to reach it: one of
+ * its IPC targets, itself (refused later), or a reply: a send or sendnb to a
+ * process waiting in sendrec for exactly p's answer.
+ */
 static int64_t check_target(struct proc *p, endpoint_t dst, uint32_t op, struct proc **out)
 {
     int r = ep_lookup(dst, out);
-    if (r < 0)
+    if (r < 0 || *out == p || priv_may_send(p, *out))
         return r;
-    if (!priv_may_send(p, *out))
-        return deny(p, op, (uint64_t)dst, 0, 0);
-    return 0;
+    if (op != KC_SENDREC && op != KC_NOTIFY && (*out)->awaiting_reply && waits_for(*out, p->ep))
+        return 0;
+    return deny(p, 1);
 }
 
 /* Deliver p->msg to dst now, or queue p behind dst (checks are done). */
@@ -132,7 +136,7 @@ int64_t ipc_send(struct proc *p, endpoint_t dst_ep, uint64_t msgp, int nonblock,
         return -E_DEADLK;
     if (copy_from_user(p, msgp, &p->msg, sizeof(message_t)) < 0 ||
         (sendrec && !user_range_mapped(p, msgp, sizeof(message_t), 1)))
-        return -E_FAULT;
+        return refuse(p, 2, -E_FAULT);
     return post(p, dst, msgp, nonblock, sendrec);
 }
 
@@ -249,9 +253,9 @@ int64_t ipc_receive(struct proc *p, endpoint_t src, uint64_t msgp, uint64_t flag
     if (src == p->ep)
         return -E_DEADLK;
     if (flags & ~(uint64_t)RECV_NONBLOCK)
-        return -E_INVAL;
+        return refuse(p, 3, -E_INVAL);
     if (!user_range_mapped(p, msgp, sizeof(message_t), 1))
-        return -E_FAULT;
+        return refuse(p, 2, -E_FAULT);
     if (take_notification(p, src, &m))
         return copy_to_user(p, msgp, &m, sizeof(m));
     for (struct proc **pp = &p->senders; (s = *pp); pp = &s->next_sender) {
@@ -324,6 +328,7 @@ void ipc_cleanup(struct proc *dead)
         if (!q->in_use || q == dead)
             continue;
         q->notify_pending[dead->slot / 64] &= ~(1ull << (dead->slot % 64));
+        q->priv.ipc_to[dead->slot / 64] &= ~(1ull << (dead->slot % 64)); /* slot: reused */
         if ((q->flags & PS_RECEIVING) && q->getfrom == dead->ep) {
             q->getfrom = NONE;
             q->awaiting_reply = 0;

@@ -46,7 +46,7 @@ int irq_control(struct proc *p, int op, int irq)
             return -E_BUSY;
         line[irq].owner[i] = p;
     } else if (i < 0) {
-        return deny(p, KC_IRQCTL, (uint64_t)op, (uint64_t)irq, 0);
+        return deny(p, 2);
     }
     share_done(irq, i, op == IRQ_DISABLE); /* enabling again acks */
     return 0;

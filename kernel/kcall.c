@@ -27,7 +27,7 @@ int64_t do_receive(struct proc *p, const uint64_t *a)
 int64_t do_sendrec(struct proc *p, const uint64_t *a)
 {
     if (a[2] > MAX_TICKS)
-        return -E_INVAL;
+        return refuse(p, 3, -E_INVAL);
     int64_t r = ipc_send(p, (endpoint_t)a[0], a[1], 0, 1);
     if (r == KC_BLOCKED && a[2]) {
         p->ipc_deadline = ticks + a[2];
@@ -48,9 +48,9 @@ int64_t do_log(struct proc *p, const uint64_t *a)
 {
     char buf[256];
     if (a[1] > sizeof(buf))
-        return -E_INVAL;
+        return refuse(p, 2, -E_INVAL);
     if (copy_from_user(p, a[0], buf, a[1]) < 0)
-        return -E_FAULT;
+        return refuse(p, 1, -E_FAULT);
     console_write(buf, a[1]);
     return (int64_t)a[1];
 }
@@ -75,7 +75,7 @@ int64_t do_exit(struct proc *p, const uint64_t *a)
 int64_t do_alarm(struct proc *p, const uint64_t *a)
 {
     if (a[0] > MAX_TICKS)
-        return -E_INVAL;
+        return refuse(p, 1, -E_INVAL);
     alarm_set(p, a[0]);
     return 0;
 }
@@ -131,11 +131,11 @@ void kcall_dispatch(struct proc *p)
         return;
     }
     if (p->user) /* Linux processes get Linux calls only: no IPC, no kernel calls */
-        result = (deny(p, (uint32_t)n, a[0], a[1], a[2]), -LX_ENOSYS);
+        result = (deny(p, 0), -LX_ENOSYS);
     else if (n >= NR_KCALLS)
         result = -E_NOSYS;
     else if (!(KC_BIT(n) & KC_IPC_MASK) && !(p->priv.kcalls & KC_BIT(n)))
-        result = deny(p, (uint32_t)n, a[0], a[1], a[2]);
+        result = deny(p, 0);
     else
         result = kcall_table[n](p, a);
     if (result != KC_BLOCKED)

@@ -17,9 +17,9 @@ int64_t do_ioport(struct proc *p, const uint64_t *a)
 {
     static const uint8_t width[] = {1, 2, 4, 1, 2, 4};
     if (a[0] > IO_OUT32 || a[1] > 0xffff)
-        return -E_INVAL;
+        return refuse(p, a[0] > IO_OUT32 ? 1 : 2, -E_INVAL);
     if (!io_allowed(p, a[1], width[a[0]]))
-        return deny(p, KC_IOPORT, a[0], a[1], a[2]);
+        return deny(p, 2);
     uint16_t port = (uint16_t)a[1];
     switch (a[0]) {
     case IO_IN8:
@@ -44,9 +44,9 @@ int64_t do_ioport(struct proc *p, const uint64_t *a)
 int64_t do_irqctl(struct proc *p, const uint64_t *a)
 {
     if (a[0] > IRQ_ACK || a[1] >= NR_IRQS || a[1] == 0 || a[1] == 2)
-        return -E_INVAL; /* the clock and the cascade are the kernel's */
+        return refuse(p, a[0] > IRQ_ACK ? 1 : 2, -E_INVAL); /* 0, 2: the clock, the cascade */
     if (!((p->priv.irqs >> a[1]) & 1))
-        return deny(p, KC_IRQCTL, a[0], a[1], 0);
+        return deny(p, 2);
     return irq_control(p, (int)a[0], (int)a[1]);
 }
 
@@ -64,9 +64,13 @@ int64_t do_mapphys(struct proc *p, const uint64_t *a)
 {
     uint64_t pa = a[0], len = a[1], va = a[2];
     if ((pa | len | va) & (PAGE_SIZE - 1) || !len || !user_range_ok(va, len) || pa + len < pa)
-        return -E_INVAL;
+        return refuse(p,
+                      pa & (PAGE_SIZE - 1)                               ? 1
+                      : (len & (PAGE_SIZE - 1)) || !len || pa + len < pa ? 2
+                                                                         : 3,
+                      -E_INVAL);
     if (!mem_allowed(p, pa, len))
-        return deny(p, KC_MAPPHYS, pa, len, va);
+        return deny(p, 1);
     if (len / PAGE_SIZE > frame_free_count() || !vm_range_free(p, va, len))
         return -E_BUSY;
     for (uint64_t off = 0; off < len; off += PAGE_SIZE)
@@ -108,9 +112,9 @@ int64_t do_dmaalloc(struct proc *p, const uint64_t *a)
 {
     uint64_t len = a[0], va = a[1];
     if ((len | va) & (PAGE_SIZE - 1) || !len || len > (64ull << 20) || !user_range_ok(va, len))
-        return -E_INVAL;
+        return refuse(p, (len & (PAGE_SIZE - 1)) || !len || len > (64ull << 20) ? 1 : 2, -E_INVAL);
     if (copy_to_user(p, a[2], &(uint64_t){0}, sizeof(uint64_t)) < 0)
-        return -E_FAULT;
+        return refuse(p, 3, -E_FAULT);
     if (p->priv.max_pages && p->pages + len / PAGE_SIZE > p->priv.max_pages)
         return -E_NOMEM;
     if (!vm_range_free(p, va, len))

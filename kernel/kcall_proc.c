@@ -22,15 +22,15 @@ static int lookup(struct proc *p, uint64_t ep, struct proc **out)
  * anyone. Root is nobody's child, so no other process can reach it. A
  * refusal is a denial.
  */
-static int target(struct proc *p, uint64_t ep, uint32_t op, struct proc **out)
+static int target(struct proc *p, uint64_t ep, int arg, struct proc **out)
 {
     int r = lookup(p, ep, out);
     if (r < 0)
-        return r;
+        return (int)refuse(p, arg, r);
     if (*out == p || (*out)->parent == p->ep || ((p->priv.flags & PRIV_USERS) && (*out)->user) ||
         ((p->priv.flags & PRIV_ROOT) && *out != root_proc))
         return 0;
-    return (int)deny(p, op, ep, 0, 0);
+    return (int)deny(p, arg);
 }
 
 static int page_range_ok(uint64_t va, uint64_t len)
@@ -38,11 +38,17 @@ static int page_range_ok(uint64_t va, uint64_t len)
     return !(va & (PAGE_SIZE - 1)) && !(len & (PAGE_SIZE - 1)) && len && user_range_ok(va, len);
 }
 
+/* Which of (ep, va, len) is wrong when page_range_ok(va, len) fails (2: va, 3: len); 0 if none. */
+static int range_arg(uint64_t va, uint64_t len)
+{
+    return page_range_ok(va, len) ? 0 : (va & (PAGE_SIZE - 1)) || va >= USER_TOP ? 2 : 3;
+}
+
 /* A process name from user memory: up to PROC_NAME_LEN - 1 bytes, NUL-terminated here. */
 static int copy_name(struct proc *p, uint64_t uname, char name[PROC_NAME_LEN])
 {
     memset(name, 0, PROC_NAME_LEN);
-    return copy_from_user(p, uname, name, PROC_NAME_LEN - 1) < 0 ? -E_FAULT : 0;
+    return copy_from_user(p, uname, name, PROC_NAME_LEN - 1) < 0 ? (int)refuse(p, 2, -E_FAULT) : 0;
 }
 
 /* KC_PROC_CREATE(parent|SELF, name*) -> endpoint of a new stopped process */
@@ -50,11 +56,11 @@ int64_t do_proc_create(struct proc *p, const uint64_t *a)
 {
     struct proc *parent, *c;
     char name[PROC_NAME_LEN];
-    int r = target(p, a[0], KC_PROC_CREATE, &parent);
+    int r = target(p, a[0], 1, &parent);
     if (r < 0)
         return r;
     if (copy_name(p, a[1], name) < 0)
-        return -E_FAULT;
+        return -E_FAULT; /* traced by copy_name */
     if (!(c = proc_alloc(name, parent->ep)))
         return -E_AGAIN;
     c->user = (p->priv.flags & PRIV_USERS) != 0;
@@ -65,11 +71,16 @@ int64_t do_proc_create(struct proc *p, const uint64_t *a)
 int64_t do_proc_start(struct proc *p, const uint64_t *a)
 {
     struct proc *t;
-    int r = target(p, a[0], KC_PROC_START, &t);
+    int r = target(p, a[0], 1, &t);
     if (r < 0)
         return r;
     if (!(t->flags & PS_STOPPED) || a[1] >= USER_TOP || a[2] >= USER_TOP || a[4] >= NR_PRIO)
-        return -E_INVAL;
+        return refuse(p,
+                      !(t->flags & PS_STOPPED) ? 1
+                      : a[1] >= USER_TOP       ? 2
+                      : a[2] >= USER_TOP       ? 3
+                                               : 5,
+                      -E_INVAL);
     if (a[1] == 0) { /* resume: keep the registers it has (after KC_PROC_FORK) */
         t->priority = (int)a[4];
         t->quantum = QUANTUM_TICKS;
@@ -84,11 +95,11 @@ int64_t do_proc_start(struct proc *p, const uint64_t *a)
 int64_t do_proc_kill(struct proc *p, const uint64_t *a)
 {
     struct proc *t;
-    int r = target(p, a[0], KC_PROC_KILL, &t);
+    int r = target(p, a[0], 1, &t);
     if (r < 0)
         return r;
     if (t == root_proc)
-        return deny(p, KC_PROC_KILL, a[0], 0, 0);
+        return deny(p, 1);
     proc_die(t, DEATH_KILLED, p->ep, 0, 0);
     return 0;
 }
@@ -99,7 +110,7 @@ int64_t do_proc_info(struct proc *p, const uint64_t *a)
     struct proc *t;
     int r = lookup(p, a[0], &t);
     if (r < 0)
-        return r;
+        return refuse(p, 1, r);
     struct proc_info i = {.ep = t->ep,
                           .parent = t->parent,
                           .state = t->flags,
@@ -116,7 +127,7 @@ int64_t do_proc_reap(struct proc *p, const uint64_t *a)
 {
     struct death_info d;
     if (copy_to_user(p, a[0], &(struct death_info){0}, sizeof(d)) < 0)
-        return -E_FAULT;
+        return refuse(p, 1, -E_FAULT);
     int r = proc_reap(p, &d);
     if (r < 0)
         return r;
@@ -128,11 +139,15 @@ int64_t do_proc_reap(struct proc *p, const uint64_t *a)
 int64_t do_mem_map(struct proc *p, const uint64_t *a)
 {
     struct proc *t;
-    int r = target(p, a[0], KC_MEM_MAP, &t);
+    int r = target(p, a[0], 1, &t);
     if (r < 0)
         return r;
     if (!page_range_ok(a[1], a[2]) || (a[3] & ~(uint64_t)(PROT_R | PROT_W | PROT_X)) || a[5] > a[2])
-        return -E_INVAL;
+        return refuse(p,
+                      range_arg(a[1], a[2]) ? range_arg(a[1], a[2])
+                      : a[5] > a[2]         ? 6
+                                            : 4,
+                      -E_INVAL);
     if ((t->priv.max_pages && t->pages + a[2] / PAGE_SIZE > t->priv.max_pages) ||
         a[2] / PAGE_SIZE > frame_free_count())
         return -E_NOMEM;
@@ -145,11 +160,11 @@ int64_t do_mem_map(struct proc *p, const uint64_t *a)
 int64_t do_mem_unmap(struct proc *p, const uint64_t *a)
 {
     struct proc *t;
-    int r = target(p, a[0], KC_MEM_UNMAP, &t);
+    int r = target(p, a[0], 1, &t);
     if (r < 0)
         return r;
     if (!page_range_ok(a[1], a[2]))
-        return -E_INVAL;
+        return refuse(p, range_arg(a[1], a[2]), -E_INVAL);
     vm_unmap_range(t, a[1], a[2]);
     return 0;
 }
@@ -158,8 +173,8 @@ int64_t do_mem_unmap(struct proc *p, const uint64_t *a)
 int64_t do_vcopy(struct proc *p, const uint64_t *a)
 {
     struct proc *s, *d;
-    int r = target(p, a[0], KC_VCOPY, &s);
-    if (r < 0 || (r = target(p, a[2], KC_VCOPY, &d)) < 0)
+    int r = target(p, a[0], 1, &s);
+    if (r < 0 || (r = target(p, a[2], 3, &d)) < 0)
         return r;
     return copy_between(s, a[1], d, a[3], a[4]);
 }
@@ -168,11 +183,11 @@ int64_t do_vcopy(struct proc *p, const uint64_t *a)
 int64_t do_proc_fork(struct proc *p, const uint64_t *a)
 {
     struct proc *src, *c;
-    int r = target(p, a[0], KC_PROC_FORK, &src);
+    int r = target(p, a[0], 1, &src);
     if (r < 0)
         return r;
     if (src == p || src->pages > frame_free_count())
-        return src == p ? -E_INVAL : -E_NOMEM;
+        return src == p ? refuse(p, 1, -E_INVAL) : -E_NOMEM;
     if (!(c = proc_alloc(src->name, p->ep)))
         return -E_AGAIN;
     if (vm_copy_space(src, c) < 0) {
@@ -198,7 +213,7 @@ int64_t do_proc_regs(struct proc *p, const uint64_t *a)
 {
     struct proc *t;
     struct user_regs u;
-    int r = target(p, a[0], KC_PROC_REGS, &t);
+    int r = target(p, a[0], 1, &t);
     if (r < 0)
         return r;
     struct regs *g = &t->regs;
@@ -216,21 +231,21 @@ int64_t do_proc_regs(struct proc *p, const uint64_t *a)
     }
     if (a[1] == REGS_FPU_SET) {
         if (t == p)
-            return -E_INVAL;
+            return refuse(p, 1, -E_INVAL);
         uint8_t image[sizeof(t->fpu)] __attribute__((aligned(16)));
         if (copy_from_user(p, a[2], image, sizeof(image)) < 0)
-            return -E_FAULT;
+            return refuse(p, 3, -E_FAULT);
         *(uint32_t *)(image + 24) &= 0xffff;  /* MXCSR: reserved bits would fault fxrstor */
         fpu_forget(t->fpu);                   /* not live in the FPU any more ... */
         memcpy(t->fpu, image, sizeof(image)); /* ... its next use loads this */
         return 0;
     }
     if (a[1] != REGS_SET || t == p)
-        return -E_INVAL;
+        return refuse(p, t == p ? 1 : 2, -E_INVAL);
     if (copy_from_user(p, a[2], &u, sizeof(u)) < 0)
-        return -E_FAULT;
+        return refuse(p, 3, -E_FAULT);
     if (u.rip >= USER_TOP || u.rsp >= USER_TOP || u.fs_base >= USER_TOP)
-        return -E_INVAL;
+        return refuse(p, 3, -E_INVAL);
     g->rax = u.rax, g->rbx = u.rbx, g->rcx = u.rcx, g->rdx = u.rdx, g->rsi = u.rsi;
     g->rdi = u.rdi, g->rbp = u.rbp, g->rsp = u.rsp, g->r8 = u.r8, g->r9 = u.r9;
     g->r10 = u.r10, g->r11 = u.r11, g->r12 = u.r12, g->r13 = u.r13, g->r14 = u.r14;
@@ -244,11 +259,11 @@ int64_t do_proc_regs(struct proc *p, const uint64_t *a)
 int64_t do_mem_protect(struct proc *p, const uint64_t *a)
 {
     struct proc *t;
-    int r = target(p, a[0], KC_MEM_PROTECT, &t);
+    int r = target(p, a[0], 1, &t);
     if (r < 0)
         return r;
     if (!page_range_ok(a[1], a[2]) || (a[3] & ~(uint64_t)(PROT_R | PROT_W | PROT_X)))
-        return -E_INVAL;
+        return refuse(p, range_arg(a[1], a[2]) ? range_arg(a[1], a[2]) : 4, -E_INVAL);
     vm_protect_range(t, a[1], a[2], a[3] ? prot_to_pte(a[3]) : (PTE_P | PTE_NX));
     return 0;
 }
@@ -258,11 +273,11 @@ int64_t do_proc_name(struct proc *p, const uint64_t *a)
 {
     struct proc *t;
     char name[PROC_NAME_LEN];
-    int r = target(p, a[0], KC_PROC_NAME, &t);
+    int r = target(p, a[0], 1, &t);
     if (r < 0)
         return r;
     if (copy_name(p, a[1], name) < 0)
-        return -E_FAULT;
+        return -E_FAULT; /* traced by copy_name */
     memcpy(t->name, name, PROC_NAME_LEN);
     return 0;
 }

@@ -148,8 +148,8 @@ int ipc_check(void);
 /* kcall.c, priv.c (privileges and the denial trace) */
 void kcall_dispatch(struct proc *p);
 int priv_may_send(struct proc *p, struct proc *dst);
-int64_t deny(struct proc *p, uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2);
-void trace_add(struct proc *p, uint32_t op, int err, uint64_t a0, uint64_t a1, uint64_t a2);
+int64_t deny(struct proc *p, int arg);                /* refused for lack of privilege */
+int64_t refuse(struct proc *p, int arg, int64_t err); /* refused argument: traced, not a denial */
 int64_t trace_read(struct proc *p, uint64_t first, uint64_t buf, uint64_t max);
 uint64_t trace_next_seq(void);
 

@@ -34,9 +34,11 @@ int64_t do_linux_servers(struct proc *p, const uint64_t *a)
 {
     struct proc *pm, *vfs;
     if (!(p->priv.flags & PRIV_ROOT))
-        return deny(p, KC_LINUX_SERVERS, a[0], a[1], 0);
-    if (ep_lookup((endpoint_t)a[0], &pm) < 0 || ep_lookup((endpoint_t)a[1], &vfs) < 0)
-        return -E_SRCH;
+        return deny(p, 0);
+    if (ep_lookup((endpoint_t)a[0], &pm) < 0)
+        return refuse(p, 1, -E_SRCH);
+    if (ep_lookup((endpoint_t)a[1], &vfs) < 0)
+        return refuse(p, 2, -E_SRCH);
     for (size_t i = 0; i < sizeof(vfs_calls) / sizeof(vfs_calls[0]); i++)
         owner[vfs_calls[i]] = TO_VFS;
     server[TO_PM] = pm->ep;

@@ -17,23 +17,31 @@ int priv_may_send(struct proc *p, struct proc *dst)
            ((p->priv.ipc_to[dst->slot / 64] >> (dst->slot % 64)) & 1);
 }
 
-void trace_add(struct proc *p, uint32_t op, int err, uint64_t a0, uint64_t a1, uint64_t a2)
+/*
+ * p's current kernel call (number and first three arguments from its
+ * registers) is refused with err because of argument `arg` (1-6; 0: the
+ * call itself): a trace entry, and err back.
+ */
+int64_t refuse(struct proc *p, int arg, int64_t err)
 {
     struct trace_entry *e = &trace_ring[trace_seq % TRACE_SIZE];
     *e = (struct trace_entry){.seq = trace_seq,
                               .tsc = rdtsc(),
                               .ticks = ticks,
                               .ep = p->ep,
-                              .err = err,
-                              .op = op,
-                              .args = {a0, a1, a2}};
+                              .err = (int32_t)err,
+                              .op = (uint32_t)(p->regs.rax - KCALL_BASE),
+                              .arg = (uint32_t)arg,
+                              .args = {p->regs.rdi, p->regs.rsi, p->regs.rdx}};
     trace_seq++;
+    return err;
 }
 
-int64_t deny(struct proc *p, uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2)
+/* A refusal for lack of privilege: traced, counted, and rs told at 1, 2, 4, ... */
+int64_t deny(struct proc *p, int arg)
 {
     p->denied++;
-    trace_add(p, op, -E_PERM, a0, a1, a2);
+    refuse(p, arg, -E_PERM);
     if (root_proc && p != root_proc && (p->denied & (p->denied - 1)) == 0)
         notify_from_kernel(root_proc, SYSTEM, NOTIFY_DENIED);
     return -E_PERM;
@@ -55,7 +63,7 @@ int64_t trace_read(struct proc *p, uint64_t first, uint64_t buf, uint64_t max)
     if (first >= trace_seq) /* nothing new; first + n below cannot wrap */
         return 0;
     if (!user_range_mapped(p, buf, max * sizeof(struct trace_entry), 1))
-        return -E_FAULT;
+        return refuse(p, 2, -E_FAULT);
     uint64_t n = 0;
     for (; first + n < trace_seq && n < max; n++)
         if (copy_to_user(p, buf + n * sizeof(struct trace_entry),
@@ -70,21 +78,24 @@ int64_t do_priv_set(struct proc *p, const uint64_t *a)
     struct proc *t;
     struct priv v;
     if (!(p->priv.flags & PRIV_ROOT))
-        return deny(p, KC_PRIV_SET, a[0], a[1], 0);
+        return deny(p, 0);
     int r = ep_lookup((endpoint_t)a[0], &t);
     if (r < 0)
-        return r;
+        return refuse(p, 1, r);
     if (copy_from_user(p, a[1], &v, sizeof(v)) < 0)
-        return -E_FAULT;
+        return refuse(p, 2, -E_FAULT);
     if (v.nr_io > PRIV_MAX_IO || v.nr_mem > PRIV_MAX_MEM || (v.irqs >> NR_IRQS) ||
         (v.flags & ~(uint32_t)(PRIV_ROOT | PRIV_IPC_ALL | PRIV_USERS)) || (v.kcalls >> NR_KCALLS))
-        return -E_INVAL;
+        return refuse(p, 2, -E_INVAL);
     for (uint32_t i = 0; i < v.nr_io; i++)
         if (v.io[i].base > 0xffff || v.io[i].len > 0x10000 - v.io[i].base)
-            return -E_INVAL;
+            return refuse(p, 2, -E_INVAL);
     for (uint32_t i = 0; i < v.nr_mem; i++)
         if (v.mem[i].base + v.mem[i].len < v.mem[i].base)
-            return -E_INVAL;
+            return refuse(p, 2, -E_INVAL);
+    for (int i = 0; i < NR_SLOTS; i++) /* no right to a free or dead slot (see ipc_cleanup) */
+        if (!proc_table[i].in_use || (proc_table[i].flags & PS_ZOMBIE))
+            v.ipc_to[i / 64] &= ~(1ull << (i % 64));
     t->priv = v;
     return 0;
 }
@@ -134,11 +145,13 @@ int64_t do_priv_device(struct proc *p, const uint64_t *a)
     struct proc *t;
     int r = ep_lookup((endpoint_t)a[0], &t);
     if (r < 0)
-        return r;
+        return refuse(p, 1, r);
     if (t == p || t == root_proc)
-        return deny(p, KC_PRIV_DEVICE, a[0], op, base);
-    if (op > PRIV_DEV_IRQ_REMOVE || !device_range_ok(op, base, len) || t->user)
-        return -E_INVAL;
+        return deny(p, 1);
+    if (op > PRIV_DEV_IRQ_REMOVE || t->user)
+        return refuse(p, op > PRIV_DEV_IRQ_REMOVE ? 2 : 1, -E_INVAL);
+    if (!device_range_ok(op, base, len))
+        return refuse(p, 3, -E_INVAL);
     struct priv *v = &t->priv;
     int add = op % 2 == 0;
     if (op <= PRIV_DEV_IO_REMOVE)
@@ -156,5 +169,25 @@ int64_t do_priv_device(struct proc *p, const uint64_t *a)
     for (int irq = 0; irq < NR_IRQS && !add; irq++)
         if ((lines >> irq) & 1)
             irq_release(t, irq);
+    return 0;
+}
+
+/*
+ * KC_PRIV_IPC(ep, target, on): let ep send to the live process target (on
+ * = 1), or no longer (0); only a PRIV_ROOT process. The right is to target's
+ * slot, and the kernel takes it back when target dies (ipc_cleanup).
+ */
+int64_t do_priv_ipc(struct proc *p, const uint64_t *a)
+{
+    struct proc *t, *dst;
+    if (!(p->priv.flags & PRIV_ROOT))
+        return deny(p, 0);
+    int r = ep_lookup((endpoint_t)a[0], &t);
+    if (r < 0)
+        return refuse(p, 1, r);
+    if ((r = ep_lookup((endpoint_t)a[1], &dst)) < 0 || a[2] > 1)
+        return refuse(p, r < 0 ? 2 : 3, r < 0 ? r : -E_INVAL);
+    uint64_t bit = 1ull << (dst->slot % 64), *word = &t->priv.ipc_to[dst->slot / 64];
+    *word = a[2] ? *word | bit : *word & ~bit;
     return 0;
 }

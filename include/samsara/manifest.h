@@ -24,6 +24,8 @@ enum manifest_dev_class {
     MANIFEST_DEV_CHAR = 1, /* character devices: vfs's device map */
     MANIFEST_DEV_BLOCK,    /* block devices: parsed now, mapped when block drivers come */
 };
+#define MANIFEST_IPC_PARENT "parent" /* `ipc parent`: the process that spawned a helper */
+#define MANIFEST_IPC_RS "rs"         /* `ipc rs`: rs itself (ROOT_READY, lookups, complaints) */
 
 enum manifest_restart {
     RESTART_NEVER,     /* stays down when it fails */

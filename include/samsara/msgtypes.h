@@ -95,7 +95,7 @@ _Static_assert(TEST_RQ_BASE + MSG_RANGE_SIZE - 1 <= 0x7fffffff, "types are posit
 #define TEST_COPY (TEST_RQ_BASE + 0x03)         /* test_grant: w0 op, w1 grant, w2 offset, ... */
 #define TEST_HELPER_READY (TEST_RQ_BASE + 0x10) /* helper -> test: w0 = failed checks so far */
 #define TEST_HELPER_DONE (TEST_RQ_BASE + 0x11)  /* helper -> test: w0 = failed checks (bits) */
-#define TEST_OTHER_GO (TEST_RQ_BASE + 0x12)     /* rstest -> rsother: make your requests now */
+#define TEST_OTHER_GO (TEST_RQ_BASE + 0x12)     /* rstest -> rsother, rsdriver: go */
 #define TEST_BENCH_STOP (TEST_RQ_BASE + 0x20)   /* kbench -> its partner: exit */
 #define TEST_BENCH_ECHO (TEST_RQ_BASE + 0x21)   /* kbench -> its partner: answer at once */
 #define TEST_BENCH_SLEEP                                                                           \

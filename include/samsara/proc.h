@@ -64,8 +64,8 @@ struct trace_entry {
     uint64_t ticks;
     endpoint_t ep;
     int32_t err;
-    uint32_t op; /* kernel call number */
-    uint32_t pad;
+    uint32_t op;  /* kernel call number */
+    uint32_t arg; /* the argument refused, 1-6 (rdi, rsi, rdx, r10, r8, r9); 0: the call */
     uint64_t args[3];
 };
 

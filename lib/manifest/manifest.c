@@ -297,7 +297,7 @@ static const char *const kcall_names[NR_KCALLS] = {
 #undef KC_NAME
 };
 
-#define ROOT_ONLY (KC_BIT(KC_PRIV_SET) | KC_BIT(KC_LINUX_SERVERS))
+#define ROOT_ONLY (KC_BIT(KC_PRIV_SET) | KC_BIT(KC_LINUX_SERVERS) | KC_BIT(KC_PRIV_IPC))
 
 const char *manifest_kcall_name(int n)
 {
@@ -316,6 +316,8 @@ static int key_label(struct ctx *c, const char *key, const char *p, const char *
     if (manifest_is(t, "ep"))
         return manifest_fail(c,
                              "label 'ep' is reserved (rs publishes endpoints in ds as ep.LABEL)");
+    if (manifest_is(t, MANIFEST_IPC_PARENT) || manifest_is(t, MANIFEST_IPC_RS))
+        return manifest_fail(c, "label %t is reserved ('ipc parent', 'ipc rs')", &t);
     manifest_copy(c->m->label, t);
     return 0;
 }

@@ -160,6 +160,10 @@ static inline int sys_priv_set(endpoint_t ep, const struct priv *p)
 {
     return (int)kcall2(KC_PRIV_SET, (uint64_t)ep, (uint64_t)p);
 }
+static inline int sys_priv_ipc(endpoint_t ep, endpoint_t target, int on)
+{
+    return (int)kcall3(KC_PRIV_IPC, (uint64_t)ep, (uint64_t)target, (uint64_t)on);
+}
 static inline int64_t sys_trace_read(uint64_t first, struct trace_entry *buf, uint64_t max)
 {
     return kcall3(KC_TRACE_READ, first, (uint64_t)buf, max);

@@ -227,19 +227,19 @@ static void rs_request(message_t *m)
     }
     if (m->type == PM_RUN) {
         static char argv[1024];
-        uint64_t len = m->u.w[1] < sizeof(argv) ? m->u.w[1] : sizeof(argv);
+        const struct pm_run *rq = &m->u.pm.run;
+        uint64_t len = rq->argv_len < sizeof(argv) ? rq->argv_len : sizeof(argv);
         int64_t pid = -LX_EFAULT;
-        if (len && sys_safecopy_from(m->source, (grant_id_t)m->u.w[0], 0, argv, len) == 0) {
+        if (len && sys_safecopy_from(m->source, (grant_id_t)rq->argv_grant, 0, argv, len) == 0) {
             argv[len - 1] = '\0';
             pid = start_program(argv, len, "rs-policy");
             struct mproc *mp = pid > 0 ? mproc_by_pid((int)pid) : 0;
             if (mp)
                 mp->report = 1;
         }
-        r.u.w[0] = (uint64_t)pid;
+        r.u.pm.reply.result = pid;
     } else if (nr_results) {
-        r.u.w[0] = (uint64_t)results[0].pid;
-        r.u.w[1] = (uint64_t)results[0].status;
+        r.u.pm.results = (struct pm_results_reply){results[0].pid, (uint64_t)results[0].status};
         memcpy(&results[0], &results[1], sizeof(results[0]) * (size_t)--nr_results);
     }
     ipc_sendnb(m->source, &r);

@@ -81,13 +81,32 @@ int manifest_broken(const char *label)
     return 0;
 }
 
-/* The kernel's privilege structure for m; named IPC targets are the slots they run in now. */
-void manifest_to_priv(const struct manifest *m, struct priv *v)
+/* Does manifest m name `label` under `ipc`? (`ipc all` names no one.) */
+int manifest_names(const struct manifest *m, const char *label)
+{
+    for (int i = 0; m && i < m->nr_ipc; i++)
+        if (!strcmp(m->ipc[i], label))
+            return 1;
+    return 0;
+}
+
+static void allow(struct priv *v, endpoint_t ep)
+{
+    if (ep > 0)
+        v->ipc_to[EP_SLOT(ep) / 64] |= 1ull << (EP_SLOT(ep) % 64);
+}
+
+/*
+ * The kernel's privilege structure for m, started by `parent`: its named IPC
+ * targets are the slots they run in now (`parent`: the process that spawned
+ * it; `rs`: rs itself). Services that start later are added by
+ * grant_dependents (root.c).
+ */
+void manifest_to_priv(const struct manifest *m, struct priv *v, endpoint_t parent)
 {
     manifest_priv(m, v);
-    for (int i = 0; i < m->nr_ipc; i++) {
-        endpoint_t ep = service_lookup(m->ipc[i]);
-        if (ep > 0)
-            v->ipc_to[EP_SLOT(ep) / 64] |= 1ull << (EP_SLOT(ep) % 64);
-    }
+    for (int i = 0; i < m->nr_ipc; i++)
+        allow(v, !strcmp(m->ipc[i], MANIFEST_IPC_PARENT) ? parent
+                 : !strcmp(m->ipc[i], MANIFEST_IPC_RS)   ? ROOT_EP
+                                                         : service_lookup(m->ipc[i]));
 }

@@ -44,7 +44,7 @@ endpoint_t start(const struct boot_module *m, const char *label, endpoint_t pare
     struct priv v;
     if (!man)
         return -E_INVAL;
-    manifest_to_priv(man, &v);
+    manifest_to_priv(man, &v, parent == SELF ? ROOT_EP : parent);
     endpoint_t ep =
         spawn_image((const uint8_t *)m->vaddr, m->size, m->name, parent, &v, arg, man->priority);
     if (ep > 0) {
@@ -54,9 +54,24 @@ endpoint_t start(const struct boot_module *m, const char *label, endpoint_t pare
     return ep;
 }
 
+/*
+ * Rights follow incarnations: the kernel takes every right to a process
+ * back when it dies; here each process rs started whose manifest names
+ * `label` under `ipc` gets the right to reach its new instance ep.
+ */
+static void grant_dependents(const char *label, endpoint_t ep)
+{
+    for (int i = 0; i < NR_SLOTS; i++)
+        if (started[i].ep > 0 && manifest_names(started[i].man, label))
+            sys_priv_ipc(started[i].ep, ep, 1);
+}
+
 endpoint_t start_service(const struct boot_module *m, const struct manifest *man)
 {
-    return start(m, man->label, SELF, man->args[0] ? man->args : m->args);
+    endpoint_t ep = start(m, man->label, SELF, man->args[0] ? man->args : m->args);
+    if (ep > 0)
+        grant_dependents(man->label, ep);
+    return ep;
 }
 
 static void say_console(const char *text, void *ep)
@@ -86,19 +101,26 @@ static void reap_children(void)
 
 /*
  * The kernel tells us when a process's denial count reaches 1, 2, 4, 8...
- * Log the newest denial and that process's count (one line per doubling),
- * then hold every service to its denial limit.
+ * Log the newest denial in the trace (refused arguments are there too) and
+ * that process's count (one line per doubling), then hold every service to
+ * its denial limit.
  */
 static void report_denials(void)
 {
-    struct trace_entry t;
+    static struct trace_entry t[16];
     struct sysinfo s;
     struct proc_info i;
-    if (sys_sysinfo(&s) == 0 && s.trace_seq > 0 && sys_trace_read(s.trace_seq - 1, &t, 1) == 1 &&
-        sys_proc_info(t.ep, &i) == 0)
-        printf(
-            "root: %s (endpoint %d) has %lu denied operations; latest: kernel call %u (%lx, %lx)\n",
-            i.name, t.ep, i.denied, t.op, t.args[0], t.args[1]);
+    uint64_t first = 0;
+    if (sys_sysinfo(&s) == 0 && s.trace_seq > 0)
+        first = s.trace_seq > 16 ? s.trace_seq - 16 : 0;
+    int64_t n = s.trace_seq > 0 ? sys_trace_read(first, t, 16) : 0;
+    while (n > 0 && t[n - 1].err != -E_PERM)
+        n--;
+    if (n > 0 && sys_proc_info(t[n - 1].ep, &i) == 0)
+        printf("root: %s (endpoint %d) has %lu denied operations; latest: kernel call %u "
+               "argument %u (%lx, %lx)\n",
+               i.name, t[n - 1].ep, i.denied, t[n - 1].op, t[n - 1].arg, t[n - 1].args[0],
+               t[n - 1].args[1]);
     service_denials_check();
 }
 
@@ -198,7 +220,10 @@ static void handle_spawn(message_t *m)
         service_refused(m, "spawn", "that profile is a service's");
         return;
     }
-    reply(m->source, start(mod, profile, m->source, arg), 0);
+    endpoint_t ep = start(mod, profile, m->source, arg);
+    if (ep > 0) /* a manager may message the helpers it spawned */
+        sys_priv_ipc(m->source, ep, 1);
+    reply(m->source, ep, 0);
 }
 
 /* A notification: a service's heartbeat answer; from pm also "programs you ran ended". */

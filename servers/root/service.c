@@ -351,15 +351,15 @@ static int run_policy(struct service *s)
                        s->mod->name, 0, reason[s->cause], 0, s->restarts) +
             1;
     grant_id_t g = pm > 0 ? grant_alloc(pm, argv, (uint64_t)n, GRANT_READ) : -1;
-    message_t m = {.type = PM_RUN, .u.w = {(uint64_t)g, (uint64_t)n}};
+    message_t m = {.type = PM_RUN, .u.pm.run = {g, (uint64_t)n}};
     int r = g < 0 ? -1 : ipc_sendrec_bounded(pm, &m, PM_TIMEOUT_MS);
     grant_free(g);
-    if (r < 0 || (int64_t)m.u.w[0] <= 0) {
+    if (r < 0 || m.type != PM_REPLY || m.u.pm.reply.result <= 0) {
         log_text(s, "policy script could not run");
         return -1;
     }
-    s->policy_pid = (int)m.u.w[0];
-    log_event(s, "policy script running (pid %lu)", m.u.w[0], 0);
+    s->policy_pid = (int)m.u.pm.reply.result;
+    log_event(s, "policy script running (pid %lu)", (uint64_t)m.u.pm.reply.result, 0);
     return 0;
 }
 
@@ -377,13 +377,15 @@ void service_policy_results(void)
     endpoint_t pm = service_lookup("pm");
     for (int n = 0; n < 16 && pm > 0; n++) {
         message_t m = {.type = PM_RESULTS};
-        if (ipc_sendrec_bounded(pm, &m, PM_TIMEOUT_MS) < 0 || !m.u.w[0])
+        if (ipc_sendrec_bounded(pm, &m, PM_TIMEOUT_MS) < 0 || m.type != PM_REPLY ||
+            m.u.pm.results.result <= 0)
             return;
         for (uint32_t i = 1; i < nr_services; i++) {
             struct service *s = &services[i];
-            if (s->policy_pid != (int)m.u.w[0] || s->state != SVC_STATE_RESTARTING)
+            if (s->policy_pid != (int)m.u.pm.results.result || s->state != SVC_STATE_RESTARTING)
                 continue;
-            int status = (int)m.u.w[1], code = (status & 0x7f) ? -1 : (status >> 8) & 0xff;
+            int status = (int)m.u.pm.results.status;
+            int code = (status & 0x7f) ? -1 : (status >> 8) & 0xff;
             s->policy_pid = 0;
             log_event(s, "policy script says %lu", (uint64_t)(int64_t)code, 0);
             if (code == 0) {
@@ -493,15 +495,6 @@ void service_ready(message_t *m)
         publish_endpoint(s, s->ep); /* ready: dependents may use it now */
 }
 
-/* Does the service of manifest m depend on `label`: does its manifest name it under `ipc`? */
-static int depends_on(const struct manifest *m, const char *label)
-{
-    for (int i = 0; i < m->nr_ipc; i++)
-        if (!strcmp(m->ipc[i], label))
-            return 1;
-    return 0;
-}
-
 /*
  * A service complains about another (u.b = its label): treated as that
  * one's failure. It counts only from a dependent: a service whose manifest
@@ -517,7 +510,7 @@ void service_complaint(message_t *m)
     message_t r = {.type = 0};
     if (!s || !s->man || s->ep <= 0) {
         r.type = -E_SRCH;
-    } else if (!depends_on(from, label)) {
+    } else if (!manifest_names(from, label)) {
         service_refused(m, "complaint", "its manifest does not name the target under 'ipc'");
         return;
     } else if (s->man->restart == RESTART_NEVER) {

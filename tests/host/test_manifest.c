@@ -259,7 +259,7 @@ static void key_kcalls(void)
         if (!name)
             continue;
         snprintf(text, sizeof(text), "label a\nkcalls %s\n", name);
-        if (n == KC_PRIV_SET || n == KC_LINUX_SERVERS) {
+        if (n == KC_PRIV_SET || n == KC_LINUX_SERVERS || n == KC_PRIV_IPC) {
             ERR_AT(text, 2);
             CHECK(strstr(err, "root's alone") != NULL);
         } else {
@@ -313,6 +313,11 @@ static void key_ipc(void)
     ERR("label a\nipc Tty\n",
         "t.conf:2: bad label 'Tty' for 'ipc' (1-15 characters from a-z 0-9 _ -)");
     ERR("label a\nipc\n", "t.conf:2: missing value for 'ipc'");
+    /* parent and rs are words of the ipc list, never a service's label */
+    OK("label a\nipc rs parent vfs\n");
+    CHECK(m.flags == 0 && m.nr_ipc == 3 && !strcmp(m.ipc[0], "rs") && !strcmp(m.ipc[1], "parent"));
+    ERR("label parent\n", "t.conf:1: label 'parent' is reserved ('ipc parent', 'ipc rs')");
+    ERR("label rs\n", "t.conf:1: label 'rs' is reserved ('ipc parent', 'ipc rs')");
 }
 
 static void key_users(void)
@@ -898,6 +903,20 @@ static void find_confs(const char *dir)
     closedir(d);
 }
 
+/* m's ipc labels are exactly `want` (space-separated, in order). */
+static int same_ipc(const struct manifest *mf, const char *want)
+{
+    char have[MANIFEST_IPC_MAX * MANIFEST_LABEL_MAX] = "";
+    for (int i = 0; i < mf->nr_ipc; i++) {
+        if (i)
+            strcat(have, " ");
+        strcat(have, mf->ipc[i]);
+    }
+    if (strcmp(have, want))
+        printf("  %s: ipc '%s', expected '%s'\n", mf->label, have, want);
+    return !strcmp(have, want);
+}
+
 /*
  * What each manifest must grant: the privileges of the former profile table
  * (servers/root/profiles.c, now replaced by these files), kept here so that a
@@ -914,62 +933,63 @@ static const struct expect {
     int manage, priority, restart;
     uint32_t heartbeat_ms, denial_limit, restart_limit;
     const char *policy;
-    int nr_ipc;         /* labels named under ipc (dependencies) */
+    const char *ipc;    /* labels named under ipc, in order, space-separated */
     uint64_t max_pages; /* 0: the default, 16384 */
 } expected[] = {
     {"servers/pm/pm.conf",
      BASIC | PROCS | GRANTS | K(KC_PROC_CREATE) | K(KC_PROC_START) | K(KC_PROC_FORK) |
          K(KC_PROC_REGS) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_MEM_PROTECT) | K(KC_VCOPY) |
          K(KC_ALARM) | K(KC_SYSINFO) | K(KC_IOPORT) | K(KC_PROC_NAME),
-     PRIV_IPC_ALL | PRIV_USERS, 1, 0x70, 2, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", 0, 0},
+     PRIV_USERS, 1, 0x70, 2, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs vfs", 0},
     {"servers/vfs/vfs.conf",
-     BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM) | K(KC_SYSINFO),
-     PRIV_IPC_ALL | PRIV_USERS, 0, 0, 0, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", 2, 0},
-    {"servers/ramfs/ramfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 0,
-     2, RESTART_NEVER, 1000, 0, 0, "", 0, 0},
-    {"drivers/tty/tty.conf", BASIC | GRANTS | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM),
-     PRIV_IPC_ALL, 1, 0x3f8, 8, 1u << 4, 0, 0, 0, 1, RESTART_IMMEDIATE, 1000, 0, 0, "", 0, 0},
-    {"tests/fixtures/demo/demo.conf", BASIC | GRANTS, PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 0, 2,
-     RESTART_IMMEDIATE, 100, 64, 0, "/etc/rs/demo.policy", 0, 0},
-    {"tests/fixtures/demo/crashy.conf", BASIC | GRANTS, PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 0, 2,
-     RESTART_BACKOFF, 0, 0, 6, "", 0, 0},
+     BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM) | K(KC_SYSINFO), PRIV_USERS, 0, 0,
+     0, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs ramfs pm ds tty demo", 0},
+    {"servers/ramfs/ramfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), 0, 0, 0, 0, 0, 0, 0, 0, 2,
+     RESTART_NEVER, 1000, 0, 0, "", "rs", 0},
+    {"drivers/tty/tty.conf", BASIC | GRANTS | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), 0, 1,
+     0x3f8, 8, 1u << 4, 0, 0, 0, 1, RESTART_IMMEDIATE, 1000, 0, 0, "", "rs ds vfs ttytest", 0},
+    {"tests/fixtures/demo/demo.conf", BASIC | GRANTS, 0, 0, 0, 0, 0, 0, 0, 0, 2, RESTART_IMMEDIATE,
+     100, 64, 0, "/etc/rs/demo.policy", "rs ds vfs demotest rstest", 0},
+    {"tests/fixtures/demo/crashy.conf", BASIC | GRANTS, 0, 0, 0, 0, 0, 0, 0, 0, 2, RESTART_BACKOFF,
+     0, 0, 6, "", "rs ds", 0},
     {"tests/servers/rstest/rstest.conf",
-     BASIC | GRANTS | K(KC_IOPORT) | K(KC_ALARM) | K(KC_PROC_REAP), PRIV_IPC_ALL, 1, 0x501, 1, 0, 0,
-     0, 1, 2, RESTART_NEVER, 100, 0, 0, "", 3, 0},
+     BASIC | GRANTS | K(KC_IOPORT) | K(KC_ALARM) | K(KC_PROC_REAP) | K(KC_PROC_INFO) |
+         K(KC_PROC_KILL),
+     0, 1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 100, 0, 0, "", "rs rsother demo crashy ds", 0},
     {"tests/servers/demotest/demotest.conf",
-     BASIC | GRANTS | K(KC_IOPORT) | K(KC_TSC) | K(KC_ALARM) | K(KC_SYSINFO), PRIV_IPC_ALL, 1,
-     0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
+     BASIC | GRANTS | K(KC_IOPORT) | K(KC_TSC) | K(KC_ALARM) | K(KC_SYSINFO), 0, 1, 0x501, 1, 0, 0,
+     0, 1, 2, RESTART_NEVER, 0, 0, 0, "", "rs demo ds", 0},
     {"tests/kernel/ktest.conf",
      BASIC | PROCS | K(KC_SYSINFO) | K(KC_SELFCHECK) | K(KC_TRACE_READ) | K(KC_ALARM) | GRANTS |
          K(KC_IOPORT) | K(KC_PROC_NAME) | K(KC_PRIV_DEVICE) | K(KC_DMA_RELEASE),
-     PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
+     0, 1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 0, 0, 0, "", "rs parent", 0},
     {"tests/kernel/peer.conf",
      BASIC | PROCS | K(KC_ALARM) | GRANTS | K(KC_SYSINFO) | K(KC_SELFCHECK), PRIV_IPC_ALL, 0, 0, 0,
-     0, 0, 0, 1, 3, RESTART_NEVER, 0, 0, 0, "", 0, 0},
-    {"tests/kernel/rtcdrv.conf", BASIC | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), PRIV_IPC_ALL, 1,
-     0x70, 2, 1u << 8, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, "", 0, 0},
+     0, 0, 0, 1, 3, RESTART_NEVER, 0, 0, 0, "", "", 0},
+    {"tests/kernel/rtcdrv.conf", BASIC | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), 0, 1, 0x70, 2,
+     1u << 8, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, "", "parent", 0},
     {"tests/kernel/memdrv.conf",
      BASIC | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_DMAALLOC) | K(KC_MAPPHYS), 0, 0, 0, 0, 0,
-     0xfee00000, 4096, 0, 3, RESTART_NEVER, 0, 0, 0, "", 0, 0},
+     0xfee00000, 4096, 0, 3, RESTART_NEVER, 0, 0, 0, "", "", 0},
     {"tests/servers/fstest/fstest.conf",
-     BASIC | GRANTS | K(KC_IOPORT) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_PROC_REAP),
-     PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 1, 3, RESTART_NEVER, 0, 0, 0, "", 0, 1u << 20},
-    {"tests/servers/ttytest/ttytest.conf", BASIC | GRANTS | K(KC_ALARM) | K(KC_IOPORT),
-     PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 0, 2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
+     BASIC | GRANTS | K(KC_IOPORT) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_PROC_REAP), 0, 1, 0x501,
+     1, 0, 0, 0, 1, 3, RESTART_NEVER, 0, 0, 0, "", "rs ramfs", 1u << 20},
+    {"tests/servers/ttytest/ttytest.conf", BASIC | GRANTS | K(KC_ALARM) | K(KC_IOPORT), 0, 1, 0x501,
+     1, 0, 0, 0, 0, 2, RESTART_NEVER, 0, 0, 0, "", "rs tty", 0},
     {"tests/kernel/devdrv.conf",
      BASIC | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_MAPPHYS) | K(KC_DMAALLOC) | K(KC_MEM_MAP) |
          K(KC_MEM_UNMAP) | K(KC_PROC_INFO),
-     PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, "", 0, 0},
-    {"drivers/bus/pci/pci.conf", BASIC | K(KC_IOPORT), PRIV_IPC_ALL, 1, 0xcf8, 8, 0, 0, 0, 0, 1,
-     RESTART_IMMEDIATE, 1000, 0, 0, "", 0, 0},
-    {"tests/kernel/unpriv.conf", BASIC, 0, 0, 0, 0, 0, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, "", 0,
+     0, 0, 0, 0, 0, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, "", "rs parent", 0},
+    {"drivers/bus/pci/pci.conf", BASIC | K(KC_IOPORT), 0, 1, 0xcf8, 8, 0, 0, 0, 0, 1,
+     RESTART_IMMEDIATE, 1000, 0, 0, "", "rs", 0},
+    {"tests/kernel/unpriv.conf", BASIC, 0, 0, 0, 0, 0, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, "", "",
      0},
     {"tests/kernel/fuzz.conf", BASIC | K(KC_ALARM) | GRANTS | K(KC_PROC_INFO), 0, 0, 0, 0, 0, 0, 0,
-     0, 4, RESTART_NEVER, 0, 0, 0, "", 0, 0},
+     0, 4, RESTART_NEVER, 0, 0, 0, "", "", 0},
     {"tests/kernel/fuzz_ipc.conf", BASIC | K(KC_ALARM) | GRANTS | K(KC_PROC_INFO), PRIV_IPC_ALL, 0,
-     0, 0, 0, 0, 0, 0, 4, RESTART_NEVER, 0, 0, 0, "", 0, 0},
-    {"tests/bench/kbench.conf", BASIC | PROCS | K(KC_IOPORT) | K(KC_SYSINFO) | K(KC_ALARM),
-     PRIV_IPC_ALL, 1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 0, 0, 0, "", 0, 0},
+     0, 0, 0, 0, 0, 0, 4, RESTART_NEVER, 0, 0, 0, "", "", 0},
+    {"tests/bench/kbench.conf", BASIC | PROCS | K(KC_IOPORT) | K(KC_SYSINFO) | K(KC_ALARM), 0, 1,
+     0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 0, 0, 0, "", "rs parent", 0},
 };
 #define NR_EXPECTED (int)(sizeof(expected) / sizeof(expected[0]))
 
@@ -1072,6 +1092,16 @@ static void tree_manifests(void)
         size_t len;
         char *text = read_file(confs[i], &len);
         CHECK(text && len > 2 && text[0] == '#'); /* starts with what the service is */
+        /* `ipc all` is an exception, explained on its line */
+        char *z = text ? strndup(text, len) : 0; /* read_file's text has no NUL */
+        for (const char *l = z; l && (l = strstr(l, "ipc all")); l++) {
+            const char *eol = strchr(l, '\n'), *hash = strchr(l, '#');
+            if ((l == z || l[-1] == '\n') && (!hash || (eol && hash > eol))) {
+                printf("  %s: 'ipc all' without a comment saying why\n", confs[i]);
+                check_failed = 1;
+            }
+        }
+        free(z);
         free(text);
     }
 
@@ -1088,7 +1118,7 @@ static void tree_manifests(void)
                  (!e->mem_len || (m.mem[0].base == e->mem_base && m.mem[0].len == e->mem_len)) &&
                  m.may_manage == e->manage && m.priority == e->priority &&
                  (int)m.restart == e->restart &&
-                 m.max_pages == (e->max_pages ? e->max_pages : 16384) && m.nr_ipc == e->nr_ipc &&
+                 m.max_pages == (e->max_pages ? e->max_pages : 16384) && same_ipc(&m, e->ipc) &&
                  m.nr_pci == 0 && m.heartbeat_ms == e->heartbeat_ms &&
                  m.denial_limit == e->denial_limit && m.restart_limit == e->restart_limit &&
                  !strcmp(m.program, m.label) && !m.args[0] && !strcmp(m.policy, e->policy);
@@ -1105,7 +1135,10 @@ static void tree_manifests(void)
     strcpy(want.program, "pm");
     want.priority = 2;
     want.kcalls = expected[0].kcalls;
-    want.flags = PRIV_IPC_ALL | PRIV_USERS;
+    want.flags = PRIV_USERS;
+    strcpy(want.ipc[0], "rs");
+    strcpy(want.ipc[1], "vfs");
+    want.nr_ipc = 2;
     want.nr_io = 1;
     want.io[0].base = 0x70;
     want.io[0].len = 2;
@@ -1117,7 +1150,7 @@ static void tree_manifests(void)
     struct priv v, pv;
     manifest_priv(&m, &v);
     memset(&pv, 0, sizeof(pv)); /* what profile_to_priv gives for pm */
-    pv.flags = PRIV_IPC_ALL | PRIV_USERS;
+    pv.flags = PRIV_USERS;      /* ipc_to empty: rs fills in the slots of rs and vfs */
     pv.kcalls = expected[0].kcalls;
     pv.nr_io = 1;
     pv.io[0].base = 0x70;
@@ -1130,7 +1163,11 @@ static void tree_manifests(void)
     strcpy(want.program, "tty");
     want.priority = 1;
     want.kcalls = BASIC | GRANTS | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM);
-    want.flags = PRIV_IPC_ALL;
+    strcpy(want.ipc[0], "rs");
+    strcpy(want.ipc[1], "ds");
+    strcpy(want.ipc[2], "vfs");
+    strcpy(want.ipc[3], "ttytest");
+    want.nr_ipc = 4;
     want.nr_io = 1;
     want.io[0].base = 0x3f8;
     want.io[0].len = 8;

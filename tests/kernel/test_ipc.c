@@ -343,6 +343,58 @@ static void t_sendrec_bounded(void)
     EXPECT(kcall3(KC_SENDREC, (uint64_t)parent_ep, (uint64_t)&m, 1ull << 62), -E_INVAL);
 }
 
+/*
+ * Helper (profile unpriv: no IPC targets at all): it may answer a caller
+ * that waits in sendrec for it (send or sendnb, not sendrec), and nothing
+ * more. Exit status: how many results were wrong.
+ */
+static int h_reply_rule(uint64_t n)
+{
+    message_t m;
+    int wrong = 0;
+    (void)n;
+    wrong += ipc_receive(ANY, &m) != 0;
+    endpoint_t caller = m.source;
+    m.type = 7;
+    wrong += ipc_sendrec(caller, &m) != -E_PERM; /* a new request, not an answer */
+    wrong += ipc_send(caller, &m) != 0;          /* the answer */
+    wrong += ipc_receive(caller, &m) != 0;
+    m.type = 8;
+    wrong += ipc_sendnb(caller, &m) != 0;       /* the second answer */
+    wrong += ipc_sendnb(caller, &m) != -E_PERM; /* answered already: a new message */
+    wrong += ipc_notify(caller) != -E_PERM;
+    return wrong;
+}
+
+/* A process may answer whoever waits in sendrec for it, without a right to send to it. */
+static void t_reply_rule(void)
+{
+    struct sysinfo s0;
+    EXPECT(sys_sysinfo(&s0), 0);
+    endpoint_t e = spawn_helper("unpriv", "reply_rule", 0);
+    message_t m = {.type = 1};
+    EXPECT(ipc_sendrec(e, &m), 0);
+    EXPECT(m.type, 7);
+    EXPECT(m.source, e);
+    m.type = 2;
+    EXPECT(ipc_sendrec(e, &m), 0);
+    EXPECT(m.type, 8);
+    expect_clean_exit(e);
+    /* its three refusals are traced, each naming the operation and us as the target */
+    static struct trace_entry t[64];
+    int64_t got = sys_trace_read(s0.trace_seq, t, 64), mine = 0;
+    uint64_t ops = 0;
+    for (int64_t i = 0; i < got; i++)
+        if (t[i].ep == e) {
+            mine++;
+            ops |= KC_BIT(t[i].op);
+            EXPECT(t[i].args[0], (uint64_t)self_ep);
+        }
+    EXPECT(mine, 3);
+    EXPECT(ops, KC_BIT(KC_SENDREC) | KC_BIT(KC_SENDNB) | KC_BIT(KC_NOTIFY));
+    EXPECT(sys_priv_ipc(e, self_ep, 1), -E_PERM); /* rs's call alone */
+}
+
 const struct test ipc_tests[] = {
     {"ipc_sendrec_bounded", t_sendrec_bounded},
     {"ipc_sendrec", t_sendrec},
@@ -358,6 +410,7 @@ const struct test ipc_tests[] = {
     {"ipc_dead_while_blocked", t_dead_while_blocked},
     {"ipc_cycle", t_cycle},
     {"ipc_bad_message_pointer", t_bad_message_pointer},
+    {"ipc_reply_rule", t_reply_rule},
     {0, 0},
 };
 
@@ -372,5 +425,6 @@ const struct khelper ipc_helpers[] = {
     {"late_reply", h_late_reply},
     {"notify_send", h_notify_send},
     {"notify_reply", h_notify_then_reply},
+    {"reply_rule", h_reply_rule},
     {0, 0},
 };

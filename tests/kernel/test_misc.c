@@ -326,6 +326,44 @@ static void t_proc_name(void)
     CHECK(!memcmp(i.name, "root", 5));
 }
 
+/*
+ * A refused kernel call is in the trace with the number of the argument
+ * refused (1-6; 0: the call itself, outside the caller's mask). `call` must
+ * give `err`, and the newest trace entry must be ours and say so.
+ */
+#define TRACED(call, op_, arg_, err_)                                                              \
+    do {                                                                                           \
+        struct sysinfo s_;                                                                         \
+        struct trace_entry t_;                                                                     \
+        EXPECT(call, err_);                                                                        \
+        EXPECT(sys_sysinfo(&s_), 0);                                                               \
+        EXPECT(sys_trace_read(s_.trace_seq - 1, &t_, 1), 1);                                       \
+        EXPECT(t_.ep, self_ep);                                                                    \
+        EXPECT(t_.op, op_);                                                                        \
+        EXPECT(t_.arg, arg_);                                                                      \
+        EXPECT(t_.err, err_);                                                                      \
+    } while (0)
+
+static void t_trace_names_argument(void)
+{
+    message_t m = {0};
+    static const char text[] = "x";
+    TRACED(sys_alarm(~0ull), KC_ALARM, 1, -E_INVAL);
+    TRACED(kcall2(KC_LOG, (uint64_t)text, 4096), KC_LOG, 2, -E_INVAL);
+    TRACED(kcall2(KC_LOG, 0x1000, 1), KC_LOG, 1, -E_FAULT);
+    TRACED(sys_ioport(9, 0x501, 0), KC_IOPORT, 1, -E_INVAL);
+    TRACED(kcall3(KC_IOPORT, IO_OUT8, 0x10000, 0), KC_IOPORT, 2, -E_INVAL);
+    TRACED(sys_ioport(IO_IN8, 0x60, 0), KC_IOPORT, 2, -E_PERM); /* a port not ours: a denial */
+    TRACED(sys_mem_map(SELF, 0x10000000, 4096, PROT_R), KC_MEM_MAP, 0, -E_PERM); /* not ours */
+    TRACED(kcall3(KC_RECEIVE, ANY, (uint64_t)&m, 2), KC_RECEIVE, 3, -E_INVAL);   /* flags */
+    TRACED(kcall3(KC_SENDREC, ROOT_EP, (uint64_t)&m, ~0ull), KC_SENDREC, 3, -E_INVAL);
+    TRACED(ipc_send(parent_ep, (message_t *)0x1000), KC_SEND, 2, -E_FAULT);
+    TRACED(sys_proc_info(EP_MAKE(EP_MAX_GEN, NR_SLOTS - 1), 0), KC_PROC_INFO, 1, -E_SRCH);
+    TRACED(sys_proc_kill(ROOT_EP), KC_PROC_KILL, 1, -E_PERM);
+    TRACED(sys_safecopy_from(self_ep, 999, 0, &m, 1), KC_SAFECOPY_FROM, 2, -E_BADGRANT);
+    TRACED(sys_setgrant(0, GRANT_MAX_ENTRIES + 1), KC_SETGRANT, 2, -E_INVAL);
+}
+
 const struct test misc_tests[] = {
     {"memory_calls", t_memory},
     {"fpu_preserved", t_fpu},
@@ -333,6 +371,7 @@ const struct test misc_tests[] = {
     {"fuzz_ipc_any_target", t_fuzz_ipc},
     {"kernel_selfcheck", t_selfcheck},
     {"proc_name", t_proc_name},
+    {"trace_names_argument", t_trace_names_argument},
     {0, 0},
 };
 

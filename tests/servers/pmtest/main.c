@@ -14,14 +14,13 @@
 
 static endpoint_t pm;
 
-/* A request to pm: the reply's w0, and its type in *type. */
-static int64_t ask(int type, uint64_t w0, int *reply_type)
+/* A request to pm: the reply's result (the first word, in pm's and the Linux replies), its type. */
+static int64_t ask(message_t m, int *reply_type)
 {
-    message_t m = {.type = type, .u.w = {w0}};
     if (ipc_sendrec(pm, &m) < 0)
         return 1; /* no answer: a failure below */
     *reply_type = m.type;
-    return (int64_t)m.u.w[0];
+    return m.u.pm.reply.result;
 }
 
 static void run_from_stranger(void)
@@ -30,7 +29,7 @@ static void run_from_stranger(void)
                          "1";
     grant_id_t g = grant_alloc(pm, argv, sizeof(argv), GRANT_READ);
     int type = 0;
-    int64_t r = ask(PM_RUN, (uint64_t)g, &type);
+    int64_t r = ask((message_t){.type = PM_RUN, .u.pm.run = {g, sizeof(argv)}}, &type);
     grant_free(g);
     EXPECT(type, PM_REPLY);
     EXPECT(r, -LX_EPERM);
@@ -39,21 +38,21 @@ static void run_from_stranger(void)
 static void results_from_stranger(void)
 {
     int type = 0;
-    EXPECT(ask(PM_RESULTS, 0, &type), -LX_EPERM);
+    EXPECT(ask((message_t){.type = PM_RESULTS}, &type), -LX_EPERM);
     EXPECT(type, PM_REPLY);
 }
 
 static void linux_call_from_server(void)
 {
     int type = 0; /* exit_group(0) as if a Linux process had called it */
-    EXPECT(ask(MSG_LINUX_CALL, LX_exit_group, &type), -LX_ENOSYS);
+    EXPECT(ask((message_t){.type = MSG_LINUX_CALL, .u.w = {LX_exit_group}}, &type), -LX_ENOSYS);
     EXPECT(type, MSG_LINUX_REPLY);
 }
 
 static void unknown_request(void)
 {
     int type = 0;
-    EXPECT(ask(ROOT_SAVE, 0, &type), -LX_ENOSYS);
+    EXPECT(ask((message_t){.type = ROOT_SAVE}, &type), -LX_ENOSYS);
     EXPECT(type, MSG_LINUX_REPLY);
 }
 
@@ -61,7 +60,7 @@ static void notify_from_stranger(void)
 {
     int type = 0; /* a notification only vfs may send; pm still answers afterwards */
     EXPECT(ipc_notify(pm), 0);
-    EXPECT(ask(PM_RESULTS, 0, &type), -LX_EPERM);
+    EXPECT(ask((message_t){.type = PM_RESULTS}, &type), -LX_EPERM);
 }
 
 static const struct test tests[] = {

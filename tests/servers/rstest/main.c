@@ -9,7 +9,8 @@
  *   helper  a child spawned with ROOT_SPAWN (profile rshelper: no `manage`,
  *           not a service): sends rs what only others may send;
  *   other   the service rsother (this image under that name, restart
- *           never): a service that does not depend on demo.
+ *           never): a service that does not depend on demo;
+ *   driver  a child spawned with profile rsdriver: IPC to demo only.
  */
 #include <samsara/fs.h>
 #include <samsara/pci.h>
@@ -268,7 +269,7 @@ static _Noreturn void helper_main(void)
         ;
 }
 
-/* rsother: a service with `ipc all` that names no one: it depends on no one. */
+/* rsother: a service whose manifest names only rs and rstest: it does not depend on demo. */
 static _Noreturn void other_main(void)
 {
     endpoint_t rstest = wait_up("rstest");
@@ -298,6 +299,73 @@ static _Noreturn void other_main(void)
         c = (message_t){.type = TEST_HELPER_DONE, .u.w = {fails}};
         ipc_send(rstest, &c);
     }
+}
+
+/*
+ * rsdriver: a driver-like helper whose manifest names only rs, its parent
+ * and demo. For each TEST_OTHER_GO from rstest (w0: an endpoint demo had
+ * before, or 0): demo answers it (by the reply rule: demo names no rsdriver),
+ * the kernel refuses its request and its notification to ds, and demo's old
+ * endpoint is dead. Answers TEST_HELPER_DONE with the failed checks (bits).
+ */
+static _Noreturn void driver_main(void)
+{
+    for (;;) {
+        message_t m;
+        if (ipc_receive(parent_ep, &m) < 0 || m.type != TEST_OTHER_GO)
+            continue;
+        endpoint_t old = (endpoint_t)m.u.w[0], demo = lookup("demo"), ds = lookup("ds");
+        uint64_t fails = 0;
+        m = (message_t){.type = CDEV_READ, .u.w = {0, 1, 0, 16, 0}}; /* refused, but answered */
+        fails |= (uint64_t)(demo <= 0 || ipc_sendrec(demo, &m) != 0 || m.source != demo) << 0;
+        m = (message_t){.type = TEST_OTHER_GO};
+        fails |= (uint64_t)(ds <= 0 || ipc_sendrec(ds, &m) != -E_PERM) << 1;
+        fails |= (uint64_t)(ipc_notify(ds) != -E_PERM) << 2;
+        fails |= (uint64_t)(old && ipc_sendrec(old, &m) != -E_DEADEP) << 3;
+        m = (message_t){.type = TEST_HELPER_DONE, .u.w = {fails}};
+        ipc_send(parent_ep, &m);
+    }
+}
+
+/*
+ * IPC by label: rsdriver reaches demo, which its manifest names, and not ds,
+ * which it does not; each refusal is a kernel denial. After demo restarts
+ * (a new endpoint), rs has given rsdriver the right to the new instance.
+ */
+static void t_ipc_by_label(void)
+{
+    endpoint_t demo = wait_up("demo"), before = 0;
+    CHECK(demo > 0);
+    message_t m = {.type = ROOT_SPAWN};
+    struct root_spawn sp = {"rstest", "rsdriver", "driver"};
+    memcpy(m.u.b, &sp, sizeof(sp));
+    endpoint_t driver = root_call(&m);
+    CHECK(driver > 0);
+    for (uint64_t round = 1; round <= 2; round++) {
+        struct proc_info info;
+        m = (message_t){.type = TEST_OTHER_GO, .u.w = {(uint64_t)before}};
+        CHECK(ipc_send(driver, &m) == 0);
+        CHECK(ipc_receive(driver, &m) == 0 && m.type == TEST_HELPER_DONE);
+        if (m.u.w[0])
+            printf("rs.ipc_by_label: round %lu: checks failed (bits) 0x%lx\n", round, m.u.w[0]);
+        CHECK(m.u.w[0] == 0);
+        CHECK(sys_proc_info(driver, &info) == 0 && info.denied == 2 * round);
+        if (round == 2)
+            break;
+        m = (message_t){.type = ROOT_SERVICE, .u.w = {SVC_RESTART}};
+        strncpy_s((char *)m.u.b + 8, "demo", 16);
+        CHECK(root_call(&m) == 0);
+        uint64_t until = sys_uptime() + 3000;
+        while ((lookup("demo") == demo || lookup("demo") < 0) && sys_uptime() < until)
+            sleep_ms(5);
+        before = demo;
+        demo = lookup("demo");
+        CHECK(demo > 0 && demo != before);
+    }
+    struct death_info d;
+    CHECK(sys_proc_kill(driver) == 0);
+    for (int i = 0; sys_proc_reap(&d) != driver && i < 100; i++)
+        sleep_ms(10);
 }
 
 static void t_cdev_only_from_vfs(void)
@@ -463,6 +531,7 @@ static const struct test tests[] = {
     {"outsider_refused", t_outsider_refused},
     {"spawn_profiles_and_garbage", t_spawn_profiles},
     {"complaint_only_from_dependent", t_complaint_needs_dependent},
+    {"ipc_by_label_follows_restarts", t_ipc_by_label},
     {"force_for_restart_never", t_force},
     {"pci_quiesce_only_rs", t_pci_quiesce_only_rs},
     {0},
@@ -479,5 +548,7 @@ int main(uint64_t arg)
         helper_main();
     if (!strncmp(part, "other", 5))
         other_main();
+    if (!strncmp(part, "driver", 6))
+        driver_main();
     return test_main(&rs_suite, part);
 }
