@@ -49,13 +49,6 @@ static int64_t grant_resolve(struct proc *p, uint32_t op, endpoint_t ep, uint64_
             return depth ? refuse(p, 2, -E_PERM) : deny(p, 2);
         if (off > e.len || len > e.len - off)
             return refuse(p, vec ? 2 : off > e.len ? 3 : 5, -E_RANGE);
-        if (e.flags & GRANT_MAGIC) { /* a Linux process's memory, granted by pm or vfs */
-            if ((e.flags & GRANT_INDIRECT) || !(g->priv.flags & PRIV_USERS) ||
-                ep_lookup(e.inner_granter, gp) < 0 || !(*gp)->user)
-                return refuse(p, 2, -E_BADGRANT);
-            *addr = e.addr + off;
-            return 0;
-        }
         if (!(e.flags & GRANT_INDIRECT)) {
             *addr = e.addr + off; /* <= USER_TOP - len */
             return 0;

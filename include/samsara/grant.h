@@ -8,12 +8,6 @@
  * granter: [addr, addr+len) of grant `inner_id` of `inner_granter`, whose
  * grantee must be this entry's granter. So vfs can hand a user's buffer to
  * a driver without copying it through its own memory.
- *
- * A magic grant (GRANT_MAGIC, MINIX's name) grants [addr, addr+len) of
- * another process's memory: `inner_granter` names it. The kernel honours it
- * only if the granter may control Linux processes (PRIV_USERS: pm, vfs) and
- * the owner is one, so vfs can hand a Linux program's buffer, which no grant
- * of the program's own describes, straight to a driver or a file server.
  */
 #ifndef SAMSARA_GRANT_H
 #define SAMSARA_GRANT_H
@@ -25,7 +19,6 @@
 #define GRANT_READ (1u << 1)     /* grantee may copy from the range */
 #define GRANT_WRITE (1u << 2)    /* grantee may copy into the range */
 #define GRANT_INDIRECT (1u << 3) /* the range is part of another grant */
-#define GRANT_MAGIC (1u << 4)    /* the range is in inner_granter's memory */
 
 #define GRANT_MAX_ENTRIES 4096
 #define GRANT_MAX_DEPTH 4   /* entries in a chain of indirect grants, the last included */
@@ -39,8 +32,8 @@ struct grant {
     uint64_t addr;      /* start in the granter's address space; */
                         /* GRANT_INDIRECT: offset in the inner grant */
     uint64_t len;
-    endpoint_t inner_granter; /* GRANT_INDIRECT: whose grant, GRANT_MAGIC: whose memory */
-    grant_id_t inner_id;      /* GRANT_INDIRECT: which grant */
+    endpoint_t inner_granter; /* GRANT_INDIRECT only: whose grant, */
+    grant_id_t inner_id;      /* and which one */
 };
 
 /* One piece of KC_SAFECOPY_VEC: like the arguments of KC_SAFECOPY_FROM/TO. */

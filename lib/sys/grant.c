@@ -38,18 +38,11 @@ grant_id_t grant_alloc_indirect(endpoint_t grantee, endpoint_t granter, grant_id
         (struct grant){GRANT_VALID | GRANT_INDIRECT | access, grantee, off, len, granter, id});
 }
 
-/* Grant [addr, addr+len) of Linux process `owner` to `grantee` (only pm and vfs may: GRANT_MAGIC). */
-grant_id_t grant_alloc_magic(endpoint_t grantee, endpoint_t owner, uint64_t addr, uint64_t len,
-                             uint32_t access)
-{
-    return grant_put((struct grant){GRANT_VALID | GRANT_MAGIC | access, grantee, addr, len, owner, 0});
-}
-
 /* The memory behind one of our own valid grants (for a server that serves itself). */
 void *grant_memory(grant_id_t id, uint64_t *len)
 {
     if (id < 0 || id >= NR_GRANTS ||
-        (table[id].flags & (GRANT_VALID | GRANT_INDIRECT | GRANT_MAGIC)) != GRANT_VALID)
+        (table[id].flags & (GRANT_VALID | GRANT_INDIRECT)) != GRANT_VALID)
         return 0;
     *len = table[id].len;
     return (void *)table[id].addr;

@@ -196,8 +196,6 @@ _Noreturn void sys_exit(int code);
 
 /* Grants (grant.c): a free entry for grantee, GRANT_READ and/or GRANT_WRITE. */
 grant_id_t grant_alloc(endpoint_t grantee, const void *addr, uint64_t len, uint32_t access);
-grant_id_t grant_alloc_magic(endpoint_t grantee, endpoint_t owner, uint64_t addr, uint64_t len,
-                             uint32_t access);
 grant_id_t grant_alloc_indirect(endpoint_t grantee, endpoint_t granter, grant_id_t id, uint64_t off,
                                 uint64_t len, uint32_t access);
 void grant_free(grant_id_t id);

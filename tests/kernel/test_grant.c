@@ -334,15 +334,6 @@ static void t_grant_indirect(void)
     ig[7].flags = 0; /* revoking the innermost revokes the chain */
     lend(l, 3, IND | GRANT_READ, self_ep, 4000, 3000, self_ep, 7);
     EXPECT(ask(h, OP_FROM, 6, 0, 16, 0, 0), -E_BADGRANT);
-    /* a magic grant (another process's memory) counts only from pm or vfs (PRIV_USERS), and only
-     * for a Linux process's memory: ktest has neither, so each is refused, and nothing moves */
-    ig[8] = (struct grant){GRANT_VALID | GRANT_MAGIC | GRANT_READ, h, (uint64_t)buf, 64, l, 0};
-    ig[9] = (struct grant){GRANT_VALID | GRANT_MAGIC | GRANT_READ, h, (uint64_t)buf, 64, self_ep, 0};
-    ig[10] = (struct grant){IND | GRANT_MAGIC | GRANT_READ, h, 0, 64, l, 0};
-    EXPECT(sys_setgrant(ig, 11), 0);
-    EXPECT(ask(h, OP_FROM, 8, 0, 64, 0, 0), -E_BADGRANT);
-    EXPECT(ask(h, OP_FROM, 9, 0, 64, 0, 0), -E_BADGRANT);
-    EXPECT(ask(h, OP_FROM, 10, 0, 64, 0, 0), -E_BADGRANT);
     quit(l);
     EXPECT(ask(h, OP_FROM, 0, 0, 16, 0, 0), -E_DEADEP); /* the inner granter died */
     EXPECT(sys_setgrant(0, 0), 0);
