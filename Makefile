@@ -26,7 +26,7 @@ ktest_SRC := $(wildcard tests/kernel/*.c)
 kbench_SRC := $(wildcard tests/bench/*.c)
 pm_SRC := $(wildcard servers/pm/*.c)
 vfs_SRC := $(wildcard servers/vfs/*.c)
-ramfs_SRC := $(wildcard servers/ramfs/*.c)
+ramfs_SRC := $(wildcard fs/ramfs/*.c) $(wildcard lib/fsdriver/*.c)
 tty_SRC := $(wildcard drivers/tty/*.c) $(wildcard lib/chardriver/*.c)
 fstest_SRC := $(wildcard tests/servers/fstest/*.c)
 ttytest_SRC := $(wildcard tests/servers/ttytest/*.c)
@@ -128,7 +128,7 @@ $(B)/host/test_msgtypes: tests/host/test_msgtypes.c $(wildcard include/samsara/*
 	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ $<
 
 # Every service manifest, packed into one boot data module for rs (docs/MANIFESTS.md).
-MANIFESTS := $(shell find servers drivers tests -name '*.conf' | sort)
+MANIFESTS := $(shell find servers fs drivers tests -name '*.conf' | sort)
 $(B)/manifests: tools/pack-manifests.sh $(MANIFESTS)
 	@mkdir -p $(dir $@)
 	@echo PACK $@; tools/pack-manifests.sh $@ $(MANIFESTS)

@@ -31,10 +31,7 @@ int64_t exec_load(struct vproc *p, uint64_t upath, endpoint_t to, grant_id_t g, 
     uint64_t pos = 0;
     while (pos < st.size) {
         uint64_t n = st.size - pos < BOUNCE_SIZE ? st.size - pos : BOUNCE_SIZE;
-        grant_id_t mine = grant_alloc(v->fs, bounce, n, GRANT_WRITE);
-        message_t m = {.type = FS_READ, .u.w = {v->ino, pos, (uint64_t)mine, n}};
-        r = mine < 0 ? -LX_ENOMEM : fs_transfer(v->fs, &m, n);
-        grant_free(mine);
+        r = fs_read_into(v, pos, bounce, n);
         if (r <= 0) {
             r = r < 0 ? r : -LX_EIO;
             goto out;

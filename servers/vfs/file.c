@@ -89,8 +89,7 @@ static int64_t fs_rw(struct vproc *p, struct vnode *v, uint64_t uaddr, uint64_t 
         grant_id_t g = grant_alloc(v->fs, bounce, n, write ? GRANT_READ : GRANT_WRITE);
         if (g < 0)
             return done ? (int64_t)done : -LX_ENOMEM;
-        message_t m = {.type = write ? FS_WRITE : FS_READ, .u.w = {v->ino, *pos, (uint64_t)g, n}};
-        int64_t r = fs_transfer(v->fs, &m, n);
+        int64_t r = fs_io(v, write ? FS_WRITE : FS_READ, *pos, g, n);
         grant_free(g);
         if (r < 0)
             return done ? (int64_t)done : r;

@@ -170,11 +170,20 @@ struct vnode *vnode_covered(struct vnode *v);
 void vnode_put(struct vnode *v);
 struct vnode *vnode_from_fs(endpoint_t fs, const struct fs_node *node);
 int64_t fs_call(endpoint_t fs, message_t *m);
-int64_t fs_transfer(endpoint_t fs, message_t *m, uint64_t max);
-int64_t fs_named_request(message_t *m, struct vnode *dir, const char *name, size_t len,
-                         struct fs_node *node);
-int64_t fs_named(int type, struct vnode *dir, const char *name, size_t len, uint64_t w3,
-                 uint64_t w4, struct fs_node *node);
+int64_t fs_buffer_call(endpoint_t fs, message_t *m, uint64_t *grant, const void *buf, uint64_t len,
+                       uint32_t access);
+int64_t fs_io(struct vnode *v, int type, uint64_t offset, grant_id_t g, uint64_t len);
+int64_t fs_read_into(struct vnode *v, uint64_t offset, void *buf, uint64_t len);
+int64_t fs_readlink(struct vnode *v, char *buf, uint64_t len);
+int64_t fs_getdents(struct vnode *dir, uint64_t *cookie, void *buf, uint64_t len);
+int64_t fs_lookup(struct vnode *dir, const char *name, size_t len, struct fs_node *node);
+int64_t fs_create(struct vnode *dir, const char *name, uint64_t mode, uint64_t rdev, uint32_t uid,
+                  uint32_t gid, struct fs_node *node);
+int64_t fs_symlink(struct vnode *dir, const char *both, size_t len, uint32_t uid, uint32_t gid,
+                   struct fs_node *node);
+int64_t fs_link(struct vnode *dir, const char *name, uint64_t ino);
+int64_t fs_remove(int type, struct vnode *dir, const char *name);
+int64_t fs_putnode(endpoint_t fs, uint64_t ino);
 int64_t fs_stat(struct vnode *v, struct fs_stat *st);
 int path_lookup(struct vproc *p, int dirfd, const char *path, int follow, struct vnode **out);
 int path_parent(struct vproc *p, int dirfd, const char *path, struct vnode **dir, char *last);

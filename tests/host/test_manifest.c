@@ -887,7 +887,7 @@ static const struct expect {
     {"servers/vfs/vfs.conf",
      BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM) | K(KC_SYSINFO),
      PRIV_IPC_ALL | PRIV_USERS, 0, 0, 0, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", 2, 0},
-    {"servers/ramfs/ramfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 0,
+    {"fs/ramfs/ramfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), PRIV_IPC_ALL, 0, 0, 0, 0, 0, 0, 0,
      2, RESTART_NEVER, 1000, 0, 0, "", 0, 0},
     {"drivers/tty/tty.conf", BASIC | GRANTS | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM),
      PRIV_IPC_ALL, 1, 0x3f8, 8, 1u << 4, 0, 0, 0, 1, RESTART_IMMEDIATE, 1000, 0, 0, "", 0, 0},
