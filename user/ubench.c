@@ -48,10 +48,10 @@ static void file_rw(double *v)
         int write;
         unsigned size, reps;
     } op[] = {
-        {"file_write_4k", 1, 4096, 500},
-        {"file_read_4k", 0, 4096, 500},
-        {"file_write_64k", 1, 65536, 100},
-        {"file_read_64k", 0, 65536, 100},
+        {"file_write_4k", 1, 4096, 4000},
+        {"file_read_4k", 0, 4096, 4000},
+        {"file_write_64k", 1, 65536, 800},
+        {"file_read_64k", 0, 65536, 800},
     };
     for (unsigned k = 0; k < sizeof(op) / sizeof(op[0]); k++) {
         for (int r = 0; r < RUNS; r++) {

@@ -5,8 +5,10 @@
  * the ids pm gives it for each process (perm.c); and forwards I/O to files,
  * character drivers (CDEV_* protocol), pipes and the built-in memory
  * devices (/dev/null, /dev/zero). User memory is reached with KC_VCOPY
- * (vfs has PRIV_USERS); file-system servers and drivers see only windows
- * of vfs's own bounce buffer, through grants.
+ * (vfs has PRIV_USERS). File-system servers copy file data straight from
+ * and into the user's buffer through an indirect grant vfs makes of it
+ * (GRANT_USER_MEMORY, file.c); names, stat results and drivers' data go
+ * through windows of vfs's own memory (the bounce buffer), through grants.
  *
  * A call that must wait (a read from an empty pipe or the terminal, poll)
  * is suspended: vfs does not reply, records the call in the process entry,
