@@ -63,6 +63,7 @@ struct service {
     int restart_anyway;         /* replaced (update) or restarted by the administrator: */
                                 /* start it again at its death, whatever its policy */
     uint64_t save_until;        /* asked to save its state: stop it by then (tick) */
+    int ready;                  /* this instance said ROOT_READY */
 };
 
 struct event {
@@ -87,8 +88,9 @@ static uint64_t us_since(uint64_t tsc)
  * when it dies), for dependents; "owner." when it starts (0 when it dies),
  * which ds checks writes of the service's keys against (docs/DS.md). ds may
  * be waiting for rs to answer a request (a cycle the kernel refuses with
- * E_DEADLK): then answer that first and try again. Nothing to do before ds
- * runs, or for ds itself; "owner." waits until ds is ready (publish_owners).
+ * E_DEADLK): then answer that first and try again. Nothing to do for ds
+ * itself, or before ds is ready: ds calls rs while it starts, and a publish
+ * then would make its ROOT_READY fail with E_DEADLK (publish_all catches up).
  */
 static int ds_ready; /* ds said ROOT_READY and has not died since */
 
@@ -96,7 +98,7 @@ static void publish_endpoint(const char *prefix, struct service *s, endpoint_t e
 {
     char key[DS_KEY_MAX];
     endpoint_t ds = service_lookup("ds");
-    if (ds <= 0 || !strcmp(s->mod->name, "ds") || (!ds_ready && !strcmp(prefix, "owner")))
+    if (!ds_ready || ds <= 0 || !strcmp(s->mod->name, "ds"))
         return;
     ds_client_reset(ds);
     snprintf_s(key, sizeof(key), "%s.%s", prefix, s->mod->name);
@@ -110,12 +112,15 @@ static void publish_endpoint(const char *prefix, struct service *s, endpoint_t e
     }
 }
 
-/* ds became ready: every running service owns its keys (later ones from their start). */
-static void publish_owners(void)
+/* ds became ready: every running service owns its keys, and the ready ones are named. */
+static void publish_all(void)
 {
     for (uint32_t i = 1; i < nr_services; i++)
-        if (services[i].mod && services[i].ep > 0)
+        if (services[i].mod && services[i].ep > 0) {
             publish_endpoint("owner", &services[i], services[i].ep);
+            if (services[i].ready)
+                publish_endpoint("ep", &services[i], services[i].ep);
+        }
 }
 
 static void log_label(const char *label, const char *text)
@@ -167,7 +172,7 @@ endpoint_t service_start(uint32_t i)
     s->ep = start_service(&s->image, s->man);
     s->state = s->ep > 0 ? SVC_STATE_UP : SVC_STATE_DOWN;
     s->started_tick = s->pinged = s->answered = sys_uptime();
-    s->ping_open = s->missed_logged = 0;
+    s->ping_open = s->missed_logged = s->ready = 0;
     if (s->ep > 0) /* before it can ask ds anything: it waits for rs's start-up answer first */
         publish_endpoint("owner", s, s->ep);
     return s->ep;
@@ -297,6 +302,7 @@ int service_died(const struct death_info *d)
         return 0;
     publish_endpoint("ep", s, 0); /* dependents (vfs) hear that it is gone */
     publish_endpoint("owner", s, 0);
+    s->ready = 0;
     if (!strcmp(s->mod->name, "ds"))
         ds_ready = 0;
     if (!s->failed_tsc) {
@@ -509,9 +515,11 @@ void service_ready(message_t *m)
     if (s && !m->u.w[0])
         s->answered = sys_uptime();
     ipc_sendnb(m->source, &r);
+    if (s && !m->u.w[0])
+        s->ready = 1;
     if (s && !m->u.w[0] && !strcmp(s->mod->name, "ds") && !ds_ready) {
         ds_ready = 1;
-        publish_owners();
+        publish_all();
     }
     if (s && !m->u.w[0])
         publish_endpoint("ep", s, s->ep); /* ready: dependents may use it now */
