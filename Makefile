@@ -110,7 +110,7 @@ $(B)/host/test_msgtypes: tests/host/test_msgtypes.c $(wildcard include/samsara/*
 	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ $<
 
 # Every service manifest, packed into one boot data module for rs (docs/MANIFESTS.md).
-MANIFESTS := $(shell find servers drivers tests -name '*.conf' | sort)
+MANIFESTS := $(shell find servers fs drivers tests -name '*.conf' | sort)
 $(B)/manifests: tools/pack-manifests.sh $(MANIFESTS)
 	@mkdir -p $(dir $@)
 	@echo PACK $@; tools/pack-manifests.sh $@ $(MANIFESTS)

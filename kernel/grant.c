@@ -5,7 +5,8 @@
  * A copy is allowed only for the exact grantee endpoint, within the
  * granted range, in a granted direction. An indirect grant names a range
  * of a grant made to its granter; a copy follows the chain to the memory,
- * checking each entry the same way (grant_resolve).
+ * checking each entry the same way (grant_resolve). A PRIV_USERS server's
+ * indirect grant may name a Linux process's memory itself (user_memory).
  */
 #include <samsara/grant.h>
 #include "kernel.h"
@@ -17,6 +18,23 @@ int64_t do_setgrant(struct proc *p, const uint64_t *a)
         return refuse(p, a[1] > GRANT_MAX_ENTRIES ? 2 : 1, -E_INVAL);
     p->grant_table = a[0];
     p->grant_count = a[1];
+    return 0;
+}
+
+/*
+ * An indirect entry of g with inner id GRANT_USER_MEMORY: [addr, addr+len) of
+ * the Linux process inner_granter's own memory (it has no grant table), for a
+ * PRIV_USERS granter, which may reach that memory itself with KC_VCOPY.
+ */
+static int64_t user_memory(struct proc *g, const struct grant *e, uint64_t off, struct proc **gp,
+                           uint64_t *addr)
+{
+    int r = ep_lookup(e->inner_granter, gp);
+    if (r < 0)
+        return r;
+    if (!(g->priv.flags & PRIV_USERS) || !(*gp)->user || !user_range_ok(e->addr, e->len))
+        return -E_BADGRANT;
+    *addr = e->addr + off; /* off <= len: within the range just checked */
     return 0;
 }
 
@@ -55,6 +73,8 @@ static int64_t grant_resolve(struct proc *p, uint32_t op, endpoint_t ep, uint64_
         }
         if (off > ~0ull - e.addr) /* the offset in the inner grant */
             return refuse(p, 2, -E_RANGE);
+        if (e.inner_id == GRANT_USER_MEMORY)
+            return user_memory(g, &e, off, gp, addr);
         who = g, ep = e.inner_granter, id = (uint64_t)(int64_t)e.inner_id, off += e.addr;
     }
     return refuse(p, 2, -E_LOOP);

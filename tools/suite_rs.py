@@ -153,7 +153,7 @@ def run_update_escalation(record, module):
     confs = []
     for path in sorted(glob.glob(os.path.join(ROOT, "*", "**", "*.conf"), recursive=True)):
         rel = os.path.relpath(path, ROOT)
-        if rel.split(os.sep)[0] not in ("servers", "drivers", "tests"):
+        if rel.split(os.sep)[0] not in ("servers", "fs", "drivers", "tests"):
             continue
         text = open(path).read()
         if rel == os.path.join("tests", "fixtures", "demo", "demo.conf"):

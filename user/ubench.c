@@ -63,6 +63,41 @@ static void report(const char *name)
            ticks[RUNS / 2]);
 }
 
+/* A file in ramfs read and written in 4 KiB and 64 KiB pieces (vfs -> ramfs data path). */
+static void file_rw(void)
+{
+    static char buf[65536];
+    int fd = open("/tmp/ubench.dat", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) {
+        printf("ubench: cannot create /tmp/ubench.dat\n");
+        return;
+    }
+    write(fd, buf, sizeof(buf)); /* 64 KiB of data to read back */
+    const struct {
+        const char *name;
+        int write;
+        unsigned size, reps;
+    } op[] = {
+        {"file_write_4k", 1, 4096, 4000},
+        {"file_read_4k", 0, 4096, 4000},
+        {"file_write_64k", 1, 65536, 800},
+        {"file_read_64k", 0, 65536, 800},
+    };
+    for (unsigned k = 0; k < sizeof(op) / sizeof(op[0]); k++) {
+        for (int r = 0; r < RUNS; r++) {
+            start();
+            for (unsigned i = 0; i < op[k].reps; i++)
+                if ((op[k].write ? pwrite(fd, buf, op[k].size, 0)
+                                 : pread(fd, buf, op[k].size, 0)) != (ssize_t)op[k].size)
+                    printf("ubench: %s came short\n", op[k].name);
+            stop(r, (int)op[k].reps);
+        }
+        report(op[k].name);
+    }
+    close(fd);
+    unlink("/tmp/ubench.dat");
+}
+
 int main(void)
 {
     int null = open("/dev/null", O_WRONLY), fds[2], back[2];
@@ -126,6 +161,7 @@ int main(void)
         stop(r, 20);
     }
     report("fork_exec_true_wait");
+    file_rw();
     printf("ubench: done\n");
     return 0;
 }

@@ -2251,6 +2251,49 @@ static void t_device_map_restart(void)
     CHECK(read_text("/proc/devices", text, sizeof(text)) > 0 && strstr(text, "240 demo\n"));
 }
 
+/*
+ * fsdriver (issue 8): ramfs copies file data straight from and into the
+ * caller's memory (vfs passes it an indirect grant of the user's buffer).
+ * A buffer that runs into a hole moves the file blocks before it, as Linux
+ * moves the bytes before it (here the hole is block-aligned);
+ * a buffer ramfs may not write, or outside user memory, is EFAULT and moves
+ * nothing; sendfile into a regular file goes from vfs's own memory.
+ */
+static void t_file_user_buffer_edges(void)
+{
+    char *p = mmap(0, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED);
+    for (int i = 0; i < 3 * 4096; i++)
+        p[i] = (char)(i % 251);
+    int fd = open("/tmp/ubuf", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0 && write(fd, p, 3 * 4096) == 3 * 4096);
+    CHECK(munmap(p + 4096, 4096) == 0);       /* page 0 | hole | page 2 */
+    CHECK(pwrite(fd, p, 8192, 4096) == 4096); /* page 0 lands at 4096; the hole stops it */
+    memset(p, 0, 4096);
+    CHECK(lseek(fd, 0, SEEK_SET) == 0);
+    CHECK(read(fd, p, 8192) == 4096 && lseek(fd, 0, SEEK_CUR) == 4096);
+    for (int i = 0; i < 4096; i++)
+        CHECK(p[i] == (char)(i % 251));
+    CHECK(pread(fd, p + 2 * 4096, 4096, 4096) == 4096);
+    CHECK(memcmp(p, p + 2 * 4096, 4096) == 0); /* what the short write wrote */
+    CHECK(mprotect(p, 4096, PROT_READ) == 0);
+    ERR(pread(fd, p, 100, 0), EFAULT);
+    ERR(read(fd, (void *)0xffff800000000000ull, 10), EFAULT);
+    ERR(write(fd, (void *)0x7ffffffff000ull, 4096), EFAULT);
+    CHECK(lseek(fd, 0, SEEK_CUR) == 4096); /* the refusals moved nothing */
+    int out = open("/tmp/ubuf2", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    off_t off = 0;
+    CHECK(out >= 0 && sendfile(out, fd, &off, 3 * 4096) == 3 * 4096 && off == 3 * 4096);
+    CHECK(pread(out, p + 2 * 4096, 4096, 2 * 4096) == 4096);
+    for (int i = 0; i < 4096; i++)
+        CHECK(p[2 * 4096 + i] == (char)((2 * 4096 + i) % 251));
+    close(out);
+    close(fd);
+    unlink("/tmp/ubuf");
+    unlink("/tmp/ubuf2");
+    munmap(p, 3 * 4096);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -2325,6 +2368,8 @@ static const struct test tests[] = {
     /* the device map (issue 8) */
     {"device_map_from_manifests", t_device_map_from_manifests},
     {"device_map_restart", t_device_map_restart},
+    /* fsdriver (issue 8) */
+    {"file_user_buffer_edges", t_file_user_buffer_edges},
     {0},
 };
 

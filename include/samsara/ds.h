@@ -8,11 +8,11 @@
  * Request and reply payloads are a struct ds_msg:
  *
  *   key    NUL-terminated, 1..31 characters of [a-z0-9._/-]. A key is
- *          "LABEL.rest": only the service whose current endpoint (root's
- *          ROOT_LOOKUP of LABEL, asked again on every write) is the caller
- *          may publish or delete it, and root may write any key (rs is
- *          to publish service endpoints as "ep.LABEL"). LABEL is 1..15
- *          characters. Anyone may read and subscribe.
+ *          "LABEL.rest": only the endpoint rs published as "owner.LABEL"
+ *          (at each start of that service; ds looks it up in its own
+ *          store on every write, and never asks rs) may publish or delete
+ *          it, and root may write any key ("ep.*" and "owner.*" are rs's).
+ *          LABEL is 1..15 characters. Anyone may read and subscribe.
  *   flags  the value type in the low byte (DS_NUM, DS_STR, DS_BLOB) and
  *          the DS_OVERWRITE / DS_INITIAL bits.
  *   len    value length in bytes: of the value (publish; replies), or of
@@ -26,8 +26,7 @@
  *              owner), E_BUSY (exists and no DS_OVERWRITE; DS_OVERWRITE
  *              may change the type), E_NOMEM (no free key or blob slot),
  *              safecopy's errors on the grant (E_BADGRANT, E_RANGE,
- *              E_PERM, E_FAULT), E_AGAIN (root could not be asked without
- *              a wait cycle through root: try again). Subscribers whose
+ *              E_PERM, E_FAULT). Subscribers whose
  *              pattern matches are notified, also when the value did not
  *              change.
  * DS_RETRIEVE  key, flags = expected type (0: any), len = buffer size, v.grant
@@ -36,7 +35,7 @@
  *              value was copied into the grant). Errors: E_SRCH (no such
  *              key), E_INVAL (bad key; or another type: flags tells which),
  *              E_RANGE (buffer too small: len tells the size), safecopy's.
- * DS_DELETE    key. E_SRCH, E_PERM, E_INVAL, E_AGAIN. Subscribers are notified.
+ * DS_DELETE    key. E_SRCH, E_PERM, E_INVAL. Subscribers are notified.
  * DS_SUBSCRIBE key = a pattern: an exact key, or a prefix ending in '*'
  *              ("*" alone: every key); flags 0 or DS_INITIAL (keys that
  *              already match count as changed). From then on every
@@ -80,7 +79,7 @@ _Static_assert(IS_DS_RQ(DS_UNSUBSCRIBE), "ds types stay in the DS range");
 
 /* Limits */
 #define DS_KEY_MAX 32   /* bytes with the NUL: 31 characters */
-#define DS_LABEL_MAX 15 /* characters of a key's owner label (ROOT_LOOKUP's limit) */
+#define DS_LABEL_MAX 15 /* characters of a key's owner label (a label in rs's table) */
 #define DS_STR_MAX 32
 #define DS_BLOB_MAX 4096
 #define DS_INLINE_MAX 16 /* longer values travel through a grant */

@@ -5,11 +5,11 @@
  * waiting), so nothing here can deadlock: servers never call vfs or pm.
  * Bulk data moves through grants the requester made (lib/sys/grant.c).
  *
- * Replies: type = FS_REPLY (or CDEV_REPLY, VFS_PM_REPLY), reply.result =
- * 0 or a byte count, or a negative Linux errno (samsara/linux.h). The CDEV
- * and VFS_PM bodies are typed: one struct per request and reply in
- * samsara/msg/cdev.h and samsara/msg/vfs_pm.h (the words below name their
- * fields in order).
+ * Replies: type = FS_REPLY (or CDEV_REPLY, VFS_PM_REPLY), reply.result
+ * (samsara/msg/reply.h): 0 or a byte count, or a negative Linux errno
+ * (samsara/linux.h). Every body is typed: one struct per request and reply
+ * in samsara/msg/fs.h, msg/cdev.h and msg/vfs_pm.h (the words below name
+ * their fields in order).
  * The three protocols' types are the FS, CDEV and VFS_PM ranges of
  * samsara/msgtypes.h.
  */
@@ -19,35 +19,38 @@
 #include <stdint.h>
 #include <samsara/msgtypes.h>
 
-/* ---- vfs -> file-system server. ino = inode number; the root is FS_ROOT_INO. */
+/*
+ * ---- vfs -> file-system server. ino = inode number; the root is FS_ROOT_INO.
+ * The bodies are the structs of samsara/msg/fs.h (m.u.fs.NAME); the reply
+ * is FS_REPLY with m.u.fs.reply.result, and for the requests marked "->
+ * node" m.u.fs.node (the inode, with one reference the requester gives back
+ * with FS_PUTNODE). Only the server's one client (vfs) may send these.
+ */
 #define FS_ROOT_INO 1
 #define FS_NAME_MAX 255
 
 enum fs_request {
-    FS_LOOKUP = FS_RQ_BASE, /* w0 dir, w1 grant(name), w2 namelen -> w1 ino, w2 mode, */
-                            /*   w3 rdev, w4 size, w5 uid, w6 gid (as CREATE, SYMLINK) */
-    FS_STAT,                /* w0 ino, w1 grant(struct fs_stat, write) */
-    FS_READ,                /* w0 ino, w1 offset, w2 grant(write), w3 len -> bytes */
-    FS_WRITE,               /* w0 ino, w1 offset, w2 grant(read), w3 len -> bytes */
-    FS_TRUNC,               /* w0 ino, w1 size */
-    FS_CREATE,              /* w0 dir, w1 grant(name), w2 namelen, w3 mode, w4 rdev, */
-                            /*   w5 uid, w6 gid (the owner) -> w1 ino; mode says */
-                            /*   file, dir, fifo, char device */
-    FS_SYMLINK,             /* w0 dir, w1 grant(name NUL target), w2 total len, */
-                            /*   w3 uid, w4 gid -> w1 ino */
-    FS_LINK,                /* w0 dir, w1 grant(name), w2 namelen, w3 ino */
-    FS_UNLINK,              /* w0 dir, w1 grant(name), w2 namelen (not directories) */
-    FS_RMDIR,               /* w0 dir, w1 grant(name), w2 namelen (empty directories) */
-    FS_RENAME,              /* w0 olddir, w1 newdir, w2 grant(old NUL new), w3 total len */
-    FS_GETDENTS,            /* w0 ino, w1 cookie, w2 grant(write), w3 len */
-                            /*   -> bytes of linux_dirent64 records, w1 next cookie */
-    FS_READLINK,            /* w0 ino, w1 grant(write), w2 len -> bytes */
-    FS_CHMOD,               /* w0 ino, w1 mode (permission bits) */
-    FS_PUTNODE,             /* w0 ino: vfs holds no more references to it */
-    FS_STATFS,              /* w1 grant(struct fs_statfs, write) */
-    FS_CHOWN,               /* w0 ino, w1 uid, w2 gid, w3 mode (permission bits: */
+    FS_LOOKUP = FS_RQ_BASE, /* lookup: dir, name -> node */
+    FS_STAT,                /* stat: ino, grant(struct fs_stat, write) */
+    FS_READ,                /* read: ino, offset, grant(write), len -> bytes */
+    FS_WRITE,               /* write: ino, offset, grant(read), len -> bytes */
+    FS_TRUNC,               /* trunc: ino, size */
+    FS_CREATE,              /* create: dir, name, mode (file, dir, fifo, char device), */
+                            /*   rdev, uid, gid (the owner) -> node */
+    FS_SYMLINK,             /* symlink: dir, grant(name NUL target), len, uid, gid -> node */
+    FS_LINK,                /* link: dir, name, ino */
+    FS_UNLINK,              /* unlink: dir, name (not directories) */
+    FS_RMDIR,               /* rmdir: dir, name (empty directories) */
+    FS_RENAME,              /* rename: old_dir, new_dir, grant(old NUL new), len */
+    FS_GETDENTS,            /* getdents: ino, cookie, grant(write), len */
+                            /*   -> bytes of linux_dirent64 records; dents.cookie: the next */
+    FS_READLINK,            /* readlink: ino, grant(write), len -> bytes */
+    FS_CHMOD,               /* chmod: ino, mode (permission bits) */
+    FS_PUTNODE,             /* putnode: ino: the requester holds one reference less */
+    FS_STATFS,              /* statfs: grant(struct fs_statfs, write) */
+    FS_CHOWN,               /* chown: ino, uid, gid, mode (permission bits: */
                             /*   vfs clears the set-id bits as Linux does) */
-    FS_UTIME,               /* w0 ino, w1 atime, w2 mtime (seconds, or FS_TIME_*) */
+    FS_UTIME,               /* utime: ino, atime, mtime (seconds, or FS_TIME_*) */
     FS_RQ_END,              /* (not a request: one past the last) */
 };
 #define FS_TIME_NOW (~0ull)      /* FS_UTIME: the server's current time */

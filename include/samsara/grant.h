@@ -8,6 +8,12 @@
  * granter: [addr, addr+len) of grant `inner_id` of `inner_granter`, whose
  * grantee must be this entry's granter. So vfs can hand a user's buffer to
  * a driver without copying it through its own memory.
+ *
+ * A Linux process makes no grants, so for its memory the chain ends in the
+ * process itself: an indirect grant with inner_id GRANT_USER_MEMORY names
+ * [addr, addr+len) of inner_granter's address space. Only a PRIV_USERS
+ * granter (vfs), which may reach that memory anyway, may make one, and only
+ * of a Linux process (E_BADGRANT otherwise).
  */
 #ifndef SAMSARA_GRANT_H
 #define SAMSARA_GRANT_H
@@ -25,6 +31,7 @@
 #define SAFECOPY_VEC_MAX 16 /* pieces in one KC_SAFECOPY_VEC */
 
 typedef int32_t grant_id_t;
+#define GRANT_USER_MEMORY ((grant_id_t)-1) /* inner_id: a Linux process's own memory */
 
 struct grant {
     uint32_t flags;

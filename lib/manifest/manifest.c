@@ -313,9 +313,8 @@ static int key_label(struct ctx *c, const char *key, const char *p, const char *
     struct tok t;
     if (manifest_one(c, key, p, end, &t) < 0 || manifest_a_label(c, key, &t) < 0)
         return -1;
-    if (manifest_is(t, "ep"))
-        return manifest_fail(c,
-                             "label 'ep' is reserved (rs publishes endpoints in ds as ep.LABEL)");
+    if (manifest_is(t, "ep") || manifest_is(t, "owner"))
+        return manifest_fail(c, "labels 'ep' and 'owner' are reserved (rs's keys in ds)");
     if (manifest_is(t, MANIFEST_IPC_PARENT) || manifest_is(t, MANIFEST_IPC_RS))
         return manifest_fail(c, "label %t is reserved ('ipc parent', 'ipc rs')", &t);
     manifest_copy(c->m->label, t);

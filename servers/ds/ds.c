@@ -7,10 +7,11 @@
  * pattern and a bitmap of the entries that changed since it last checked.
  * A deleted entry stays as a tombstone (name, no value) while a subscriber
  * still has to hear of it, so DS_CHECK can name it; a full table reuses
- * tombstones first. Every request is answered at once with sendnb. The
- * only blocking call ds makes is ROOT_LOOKUP to root, which checks the
- * owner of a key on every write (no cache: a restarted owner has a new
- * endpoint, and a stale one must never pass).
+ * tombstones first. Every request is answered at once with sendnb, and ds
+ * never calls anyone: the owner of a key's label is the endpoint rs
+ * published as "owner.LABEL" at that service's latest start (0 at its
+ * death), so a restarted owner writes with its new endpoint at once and a
+ * stale one never passes.
  */
 #include <samsara/ds.h>
 #include <samsara/root.h>
@@ -42,8 +43,6 @@ static uint8_t blobs[DS_MAX_BLOBS][DS_BLOB_MAX];
 static uint8_t blob_used[DS_MAX_BLOBS];
 static uint8_t stage[DS_BLOB_MAX]; /* a value on its way in */
 
-static void handle(message_t *m);
-
 static int key_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
@@ -72,33 +71,30 @@ static int matches(const char *pattern, const char *key)
     return !strcmp(pattern, key);
 }
 
-/*
- * Ask root for the endpoint of a label. E_DEADLK means root is waiting for
- * us, directly or through others: if root's own request to us is there,
- * serve it (root needs no lookup: it may write anything) and ask again;
- * else (root waits for someone who waits for us) give up with E_AGAIN
- * rather than wait.
- */
-static endpoint_t lookup_label(const char *label)
+static int find(const char *key)
 {
-    for (int tries = 0; tries < 8; tries++) {
-        message_t m = {.type = ROOT_LOOKUP};
-        strncpy_s((char *)m.u.b, label, DS_LABEL_MAX + 1);
-        int r = ipc_sendrec(ROOT_EP, &m);
-        if (r != -E_DEADLK)
-            return r < 0 ? r : m.type;
-        message_t req;
-        if (ipc_receive_nb(ROOT_EP, &req) < 0)
-            break;
-        if (!service_handle(&req))
-            handle(&req);
-    }
-    return -E_AGAIN;
+    for (int i = 0; i < DS_MAX_KEYS; i++)
+        if (store[i].key[0] && !strcmp(store[i].key, key))
+            return i;
+    return -1;
 }
 
 /*
- * May the sender of m write `key`? Root may; else only the running service
- * named by its label. A refusal is counted and logged (service_refuse).
+ * The endpoint that rs published as the owner of `label` ("owner.LABEL", at
+ * each start of that service; 0 at its death), or 0 if none.
+ */
+static endpoint_t label_owner(const char *label)
+{
+    char key[DS_KEY_MAX] = "owner.";
+    strncpy_s(key + 6, label, DS_KEY_MAX - 6);
+    int i = find(key);
+    return i >= 0 && store[i].type == DS_NUM ? (endpoint_t)store[i].v.num : 0;
+}
+
+/*
+ * May the sender of m write `key`? Root may; else only the endpoint rs
+ * published as the owner of its label. The labels "ep" and "owner" are
+ * rs's. A refusal is counted and logged (service_refuse).
  */
 static int may_write(const message_t *m, const char *key)
 {
@@ -115,24 +111,13 @@ static int may_write(const message_t *m, const char *key)
     }
     memcpy(label, key, (size_t)n);
     label[n] = '\0';
-    endpoint_t ep = lookup_label(label);
-    if (ep == -E_AGAIN)
-        return -E_AGAIN;
-    if (ep > 0 && ep == who)
+    if (strcmp(label, "ep") && strcmp(label, "owner") && label_owner(label) == who && who > 0)
         return 0;
     char why[80];
     snprintf_s(why, sizeof(why), "key '%s' is not the sender's (its label's service writes it)",
                key);
     service_refuse("ds", m, why);
     return -E_PERM;
-}
-
-static int find(const char *key)
-{
-    for (int i = 0; i < DS_MAX_KEYS; i++)
-        if (store[i].key[0] && !strcmp(store[i].key, key))
-            return i;
-    return -1;
 }
 
 static int bit(const uint64_t *map, int i)
@@ -258,7 +243,6 @@ static int publish(const message_t *m, struct ds_msg *q)
     int r = may_write(m, q->key);
     if (r < 0)
         return r;
-    /* (root_lookup may have served root meanwhile: look at the table only now) */
     int i = find(q->key);
     if (i >= 0 && store[i].type && !(q->flags & DS_OVERWRITE))
         return -E_BUSY;

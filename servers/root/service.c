@@ -16,8 +16,10 @@
  * instead: pm runs "/bin/sh SCRIPT LABEL REASON RESTARTS"; exit status 0
  * means restart now, 1 means stay down, anything else means apply the
  * manifest's restart policy. The script may also log or do anything else.
- * rs publishes each service's endpoint in ds as "ep.LABEL" (0 while it is
- * down); dependents subscribe there to hear of restarts.
+ * rs publishes each service's endpoint in ds as "ep.LABEL" once it is
+ * ready (0 while it is down); dependents subscribe there to hear of
+ * restarts. It also publishes "owner.LABEL" at every start (0 at death):
+ * ds lets only that endpoint write LABEL's keys, and never asks rs.
  */
 #include <samsara/elf64.h>
 #include <samsara/manifest.h>
@@ -61,6 +63,7 @@ struct service {
     int restart_anyway;         /* replaced (update) or restarted by the administrator: */
                                 /* start it again at its death, whatever its policy */
     uint64_t save_until;        /* asked to save its state: stop it by then (tick) */
+    int ready;                  /* this instance said ROOT_READY */
 };
 
 struct event {
@@ -81,18 +84,24 @@ static uint64_t us_since(uint64_t tsc)
 }
 
 /*
- * Publish s's endpoint in ds ("ep.LABEL"). ds may be waiting for rs to answer
- * its own ROOT_LOOKUP (a cycle the kernel refuses with E_DEADLK): then answer
- * that first and try again. Nothing to do before ds runs, or for ds itself.
+ * Publish s's endpoint in ds as "PREFIX.LABEL": "ep." when it is ready (0
+ * when it dies), for dependents; "owner." when it starts (0 when it dies),
+ * which ds checks writes of the service's keys against (docs/DS.md). ds may
+ * be waiting for rs to answer a request (a cycle the kernel refuses with
+ * E_DEADLK): then answer that first and try again. Nothing to do for ds
+ * itself, or before ds is ready: ds calls rs while it starts, and a publish
+ * then would make its ROOT_READY fail with E_DEADLK (publish_all catches up).
  */
-static void publish_endpoint(struct service *s, endpoint_t ep)
+static int ds_ready; /* ds said ROOT_READY and has not died since */
+
+static void publish_endpoint(const char *prefix, struct service *s, endpoint_t ep)
 {
     char key[DS_KEY_MAX];
     endpoint_t ds = service_lookup("ds");
-    if (ds <= 0 || !strcmp(s->mod->name, "ds"))
+    if (!ds_ready || ds <= 0 || !strcmp(s->mod->name, "ds"))
         return;
     ds_client_reset(ds);
-    snprintf_s(key, sizeof(key), "ep.%s", s->mod->name);
+    snprintf_s(key, sizeof(key), "%s.%s", prefix, s->mod->name);
     for (int tries = 0; tries < 8; tries++) {
         int r = ds_publish_u64(key, (uint64_t)(ep > 0 ? ep : 0), DS_OVERWRITE);
         if (r != -E_DEADLK)
@@ -101,6 +110,17 @@ static void publish_endpoint(struct service *s, endpoint_t ep)
         if (ipc_receive(ds, &m) == 0)
             root_dispatch(&m);
     }
+}
+
+/* ds became ready: every running service owns its keys, and the ready ones are named. */
+static void publish_all(void)
+{
+    for (uint32_t i = 1; i < nr_services; i++)
+        if (services[i].mod && services[i].ep > 0) {
+            publish_endpoint("owner", &services[i], services[i].ep);
+            if (services[i].ready)
+                publish_endpoint("ep", &services[i], services[i].ep);
+        }
 }
 
 static void log_label(const char *label, const char *text)
@@ -152,7 +172,9 @@ endpoint_t service_start(uint32_t i)
     s->ep = start_service(&s->image, s->man);
     s->state = s->ep > 0 ? SVC_STATE_UP : SVC_STATE_DOWN;
     s->started_tick = s->pinged = s->answered = sys_uptime();
-    s->ping_open = s->missed_logged = 0;
+    s->ping_open = s->missed_logged = s->ready = 0;
+    if (s->ep > 0) /* before it can ask ds anything: it waits for rs's start-up answer first */
+        publish_endpoint("owner", s, s->ep);
     return s->ep;
 }
 
@@ -278,7 +300,11 @@ int service_died(const struct death_info *d)
     struct service *s = by_ep(d->ep);
     if (!s)
         return 0;
-    publish_endpoint(s, 0); /* dependents (vfs) hear that it is gone */
+    publish_endpoint("ep", s, 0); /* dependents (vfs) hear that it is gone */
+    publish_endpoint("owner", s, 0);
+    s->ready = 0;
+    if (!strcmp(s->mod->name, "ds"))
+        ds_ready = 0;
     if (!s->failed_tsc) {
         s->failed_tsc = sys_tsc();
         s->cause = d->cause == DEATH_EXIT ? C_EXIT : d->cause == DEATH_FAULT ? C_FAULT : C_KILLED;
@@ -492,7 +518,13 @@ void service_ready(message_t *m)
         s->answered = sys_uptime();
     ipc_sendnb(m->source, &r);
     if (s && !m->u.w[0])
-        publish_endpoint(s, s->ep); /* ready: dependents may use it now */
+        s->ready = 1;
+    if (s && !m->u.w[0] && !strcmp(s->mod->name, "ds") && !ds_ready) {
+        ds_ready = 1;
+        publish_all();
+    }
+    if (s && !m->u.w[0])
+        publish_endpoint("ep", s, s->ep); /* ready: dependents may use it now */
 }
 
 /*

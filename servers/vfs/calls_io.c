@@ -270,16 +270,12 @@ int64_t do_getdents64(struct vproc *p, const uint64_t *a)
     if ((f->vn->mode & S_IFMT) != S_IFDIR)
         return -LX_ENOTDIR;
     uint64_t len = a[2] < BOUNCE_SIZE ? a[2] : BOUNCE_SIZE;
-    grant_id_t g = grant_alloc(f->vn->fs, bounce, len, GRANT_WRITE);
-    if (g < 0)
-        return -LX_ENOMEM;
-    message_t m = {.type = FS_GETDENTS, .u.w = {f->vn->ino, f->pos, (uint64_t)g, len}};
-    int64_t r = fs_transfer(f->vn->fs, &m, len);
-    grant_free(g);
+    uint64_t cookie = f->pos;
+    int64_t r = fs_getdents(f->vn, &cookie, bounce, len);
     if (r > 0 && copy_out(p, a[1], bounce, (uint64_t)r) < 0)
         return -LX_EFAULT;
     if (r >= 0)
-        f->pos = m.u.w[1];
+        f->pos = cookie;
     return r;
 }
 
@@ -313,12 +309,7 @@ int64_t do_sendfile(struct vproc *p, const uint64_t *a)
     count = count < MAX_RW_COUNT ? count : MAX_RW_COUNT;
     while (total < count) {
         uint64_t n = count - total < BOUNCE_SIZE ? count - total : BOUNCE_SIZE;
-        grant_id_t g = grant_alloc(in->vn->fs, chunk, n, GRANT_WRITE);
-        if (g < 0)
-            break;
-        message_t m = {.type = FS_READ, .u.w = {in->vn->ino, *pos, (uint64_t)g, n}};
-        int64_t r = fs_transfer(in->vn->fs, &m, n);
-        grant_free(g);
+        int64_t r = fs_read_into(in->vn, *pos, chunk, n);
         if (r <= 0) {
             if (!total && r < 0)
                 return r;

@@ -146,7 +146,7 @@ static int64_t do_open_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t f
     if (r >= 0 && type == S_IFCHR && DEV_MAJOR(v->rdev) != DEV_MEM_MAJOR)
         r = dev_open(p, v, (uint32_t)flags);
     if (r >= 0 && type == S_IFREG && (flags & O_TRUNC) && (flags & O_ACCMODE)) {
-        message_t m = {.type = FS_TRUNC, .u.w = {v->ino, 0}};
+        message_t m = {.type = FS_TRUNC, .u.fs.trunc = {v->ino, 0}};
         r = fs_call(v->fs, &m);
         attr_drop_setid(p, v);
     }
@@ -230,7 +230,7 @@ int64_t do_faccessat2(struct vproc *p, const uint64_t *a)
 static int is_mount_point(struct vnode *dir, const char *name)
 {
     struct fs_node node;
-    if (fs_named(FS_LOOKUP, dir, name, strlen(name), 0, 0, &node) < 0)
+    if (fs_lookup(dir, name, strlen(name), &node) < 0)
         return 0;
     struct vnode *v = vnode_from_fs(dir->fs, &node);
     int busy = v && (v->mounted || vnode_covered(v));
@@ -261,7 +261,7 @@ static int64_t named_op(struct vproc *p, int dirfd, uint64_t upath, int type, ui
     if (r == 0 && type == FS_CREATE)
         r = vfs_create(p, dir, last, mode, 0, 0);
     else if (r == 0)
-        r = fs_named(type, dir, last, strlen(last), 0, 0, 0);
+        r = fs_remove(type, dir, last);
     vnode_put(dir);
     return r < 0 ? r : 0;
 }
@@ -329,10 +329,7 @@ static int64_t readlink_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t 
         return -LX_EINVAL;
     }
     len = len < PATH_MAX ? len : PATH_MAX;
-    grant_id_t g = grant_alloc(v->fs, path_buf2, len, GRANT_WRITE);
-    message_t m = {.type = FS_READLINK, .u.w = {v->ino, (uint64_t)g, len}};
-    r = g < 0 ? -LX_ENOMEM : fs_transfer(v->fs, &m, len);
-    grant_free(g);
+    r = fs_readlink(v, path_buf2, len);
     vnode_put(v);
     if (r > 0 && copy_out(p, ubuf, path_buf2, (uint64_t)r) < 0)
         return -LX_EFAULT;
@@ -369,8 +366,7 @@ static int64_t two_paths(struct vproc *p, int fd1, uint64_t u1, int fd2, uint64_
             return r;
         }
         if (!(r = perm_may_create(p, d2, l2)) && !(r = perm_may_link(p, src)))
-            r = src->fs != d2->fs ? -LX_EXDEV
-                                  : fs_named(FS_LINK, d2, l2, strlen(l2), src->ino, 0, 0);
+            r = src->fs != d2->fs ? -LX_EXDEV : fs_link(d2, l2, src->ino);
         vnode_put(src);
         vnode_put(d2);
         return r < 0 ? r : 0;
@@ -392,12 +388,11 @@ static int64_t two_paths(struct vproc *p, int fd1, uint64_t u1, int fd2, uint64_
     static char both[2 * (FS_NAME_MAX + 1)];
     memcpy(both, l1, n1 + 1);
     memcpy(both + n1 + 1, l2, n2);
-    grant_id_t g = grant_alloc(d1->fs, both, n1 + 1 + n2, GRANT_READ);
-    message_t m = {.type = FS_RENAME, .u.w = {d1->ino, d2->ino, (uint64_t)g, n1 + 1 + n2}};
-    r = d1->fs != d2->fs ? -LX_EXDEV : g < 0 ? -LX_ENOMEM : perm_may_rename(p, d1, l1, d2, l2);
+    message_t m = {.type = FS_RENAME, .u.fs.rename = {.old_dir = d1->ino, .new_dir = d2->ino}};
+    m.u.fs.rename.len = n1 + 1 + n2;
+    r = d1->fs != d2->fs ? -LX_EXDEV : perm_may_rename(p, d1, l1, d2, l2);
     if (r == 0)
-        r = fs_call(d1->fs, &m);
-    grant_free(g);
+        r = fs_buffer_call(d1->fs, &m, &m.u.fs.rename.grant, both, n1 + 1 + n2, GRANT_READ);
     vnode_put(d1);
     vnode_put(d2);
     return r < 0 ? r : 0;
@@ -459,10 +454,7 @@ static int name_in_dir(struct vnode *dir, uint64_t ino, char *name)
 {
     uint64_t cookie = 0;
     for (int rounds = 0; rounds < 10000; rounds++) {
-        grant_id_t g = grant_alloc(dir->fs, bounce, 8192, GRANT_WRITE);
-        message_t m = {.type = FS_GETDENTS, .u.w = {dir->ino, cookie, (uint64_t)g, 8192}};
-        int64_t r = fs_transfer(dir->fs, &m, 8192);
-        grant_free(g);
+        int64_t r = fs_getdents(dir, &cookie, bounce, 8192);
         if (r <= 0)
             return r < 0 ? (int)r : -LX_ENOENT;
         for (int64_t off = 0; off < r;) {
@@ -478,7 +470,6 @@ static int name_in_dir(struct vnode *dir, uint64_t ino, char *name)
             }
             off += reclen;
         }
-        cookie = m.u.w[1];
     }
     return -LX_ENOENT;
 }
@@ -499,7 +490,7 @@ int64_t do_getcwd(struct vproc *p, const uint64_t *a)
             continue;
         }
         struct fs_node node;
-        int64_t r = fs_named(FS_LOOKUP, cur, "..", 2, 0, 0, &node);
+        int64_t r = fs_lookup(cur, "..", 2, &node);
         struct vnode *parent = r < 0 ? 0 : vnode_from_fs(cur->fs, &node);
         if (!parent || (r = name_in_dir(parent, cur->ino, name)) < 0) {
             vnode_put(cur);
@@ -545,7 +536,7 @@ static int64_t truncate_vnode(struct vproc *p, struct vnode *v, int64_t size, in
         return (v->mode & S_IFMT) == S_IFDIR ? -LX_EISDIR : -LX_EINVAL;
     if (check && (r = perm_check(p, v, MAY_WRITE)) < 0)
         return r;
-    message_t m = {.type = FS_TRUNC, .u.w = {v->ino, (uint64_t)size}};
+    message_t m = {.type = FS_TRUNC, .u.fs.trunc = {v->ino, (uint64_t)size}};
     r = fs_call(v->fs, &m);
     attr_drop_setid(p, v);
     return r;
@@ -638,10 +629,8 @@ static int64_t statfs_vnode(struct vproc *p, struct vnode *v, uint64_t ubuf)
 {
     struct fs_statfs s = {0};
     uint64_t out[15] = {0}; /* struct statfs: 120 bytes */
-    grant_id_t g = grant_alloc(v->fs, &s, sizeof(s), GRANT_WRITE);
-    message_t m = {.type = FS_STATFS, .u.w = {0, (uint64_t)g}};
-    int64_t r = g < 0 ? -LX_ENOMEM : fs_call(v->fs, &m);
-    grant_free(g);
+    message_t m = {.type = FS_STATFS};
+    int64_t r = fs_buffer_call(v->fs, &m, &m.u.fs.statfs.grant, &s, sizeof(s), GRANT_WRITE);
     if (r < 0)
         return r;
     out[0] = s.type, out[1] = s.bsize, out[2] = s.blocks, out[3] = s.bfree, out[4] = s.bfree;

@@ -1,7 +1,8 @@
 /*
  * VFS_PM_EXEC: pm loads a program. vfs resolves the path as the process
- * sees it, checks it is a regular file the process may execute, and
- * copies the whole file into pm's granted buffer. pm also learns the
+ * sees it, checks it is a regular file the process may execute, and has
+ * the file system server copy the whole file into pm's granted buffer (an
+ * indirect grant passes pm's grant on: no copy through vfs). pm also learns the
  * file's mode and owner (for set-user-id and set-group-id programs).
  */
 #include "vfs.h"
@@ -17,8 +18,8 @@ int64_t exec_load(struct vproc *p, uint64_t upath, endpoint_t to, grant_id_t g, 
         return r;
     if ((r = fs_stat(v, &st)) < 0)
         goto out;
-    if ((st.mode & S_IFMT) != S_IFREG || perm_check(p, v, MAY_EXEC) < 0) {
-        r = -LX_EACCES; /* directories, and files without the x bit it needs */
+    if ((st.mode & S_IFMT) != S_IFREG || v->fs == PROCFS_EP || perm_check(p, v, MAY_EXEC) < 0) {
+        r = -LX_EACCES; /* directories, /proc, and files without the x bit it needs */
         goto out;
     }
     attrs[0] = st.mode;
@@ -29,18 +30,12 @@ int64_t exec_load(struct vproc *p, uint64_t upath, endpoint_t to, grant_id_t g, 
         goto out;
     }
     uint64_t pos = 0;
-    while (pos < st.size) {
-        uint64_t n = st.size - pos < BOUNCE_SIZE ? st.size - pos : BOUNCE_SIZE;
-        grant_id_t mine = grant_alloc(v->fs, bounce, n, GRANT_WRITE);
-        message_t m = {.type = FS_READ, .u.w = {v->ino, pos, (uint64_t)mine, n}};
-        r = mine < 0 ? -LX_ENOMEM : fs_transfer(v->fs, &m, n);
+    while (pos < st.size) { /* the server writes into pm's buffer: pm's grant, passed on */
+        grant_id_t mine = grant_alloc_indirect(v->fs, to, g, pos, st.size - pos, GRANT_WRITE);
+        r = mine < 0 ? -LX_ENOMEM : fs_io(v, FS_READ, pos, mine, st.size - pos);
         grant_free(mine);
         if (r <= 0) {
             r = r < 0 ? r : -LX_EIO;
-            goto out;
-        }
-        if (sys_safecopy_to(to, g, pos, bounce, (uint64_t)r) < 0) {
-            r = -LX_EFAULT;
             goto out;
         }
         pos += (uint64_t)r;

@@ -1,7 +1,8 @@
 /*
  * Open files and descriptor tables. A file (shared by dup and fork) has
  * the access mode, status flags, offset and vnode; reads and writes go to
- * the file-system server (through the bounce buffer), a character driver,
+ * the file-system server (which copies the user's buffer itself through an
+ * indirect grant; /proc through the bounce buffer), a character driver,
  * a pipe, or the built-in memory devices (major 1: 3 = null, 5 = zero).
  */
 #include "vfs.h"
@@ -73,9 +74,9 @@ void fd_close(struct vproc *p, int fd)
     file_put(f);
 }
 
-/* FS_READ or FS_WRITE of up to len bytes between the file and user memory. */
-static int64_t fs_rw(struct vproc *p, struct vnode *v, uint64_t uaddr, uint64_t len, uint64_t *pos,
-                     int write)
+/* fs_rw through the bounce buffer, for /proc (vfs serves it from its own grants). */
+static int64_t fs_rw_bounce(struct vproc *p, struct vnode *v, uint64_t uaddr, uint64_t len,
+                            uint64_t *pos, int write)
 {
     uint64_t done = 0;
     while (done < len) {
@@ -85,8 +86,7 @@ static int64_t fs_rw(struct vproc *p, struct vnode *v, uint64_t uaddr, uint64_t 
         grant_id_t g = grant_alloc(v->fs, bounce, n, write ? GRANT_READ : GRANT_WRITE);
         if (g < 0)
             return done ? (int64_t)done : -LX_ENOMEM;
-        message_t m = {.type = write ? FS_WRITE : FS_READ, .u.w = {v->ino, *pos, (uint64_t)g, n}};
-        int64_t r = fs_transfer(v->fs, &m, n);
+        int64_t r = fs_io(v, write ? FS_WRITE : FS_READ, *pos, g, n);
         grant_free(g);
         if (r < 0)
             return done ? (int64_t)done : r;
@@ -98,6 +98,32 @@ static int64_t fs_rw(struct vproc *p, struct vnode *v, uint64_t uaddr, uint64_t 
             break;
     }
     return (int64_t)done;
+}
+
+/*
+ * FS_READ or FS_WRITE of up to len bytes between the file and user memory,
+ * in one request: the server copies straight from or into the user's buffer
+ * through an indirect grant of that memory (GRANT_USER_MEMORY), or of vfs's
+ * own (sendfile's kernel_io). A bad user address is the server's EFAULT.
+ */
+static int64_t fs_rw(struct vproc *p, struct vnode *v, uint64_t uaddr, uint64_t len, uint64_t *pos,
+                     int write)
+{
+    uint32_t access = write ? GRANT_READ : GRANT_WRITE;
+    grant_id_t g;
+    if (v->fs == PROCFS_EP)
+        return fs_rw_bounce(p, v, uaddr, len, pos, write);
+    if (p->kernel_io)
+        g = grant_alloc(v->fs, (const void *)uaddr, len, access);
+    else
+        g = grant_alloc_indirect(v->fs, p->ep, GRANT_USER_MEMORY, uaddr, len, access);
+    if (g < 0)
+        return -LX_ENOMEM;
+    int64_t r = fs_io(v, write ? FS_WRITE : FS_READ, *pos, g, len);
+    grant_free(g);
+    if (r > 0)
+        *pos += (uint64_t)r;
+    return r;
 }
 
 static int64_t mem_read(struct vproc *p, uint64_t minor, uint64_t uaddr, uint64_t len)

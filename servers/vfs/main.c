@@ -55,12 +55,11 @@ static void make_node(struct vnode *dir, const char *name, uint64_t mode, uint64
                       uint64_t gid)
 {
     struct fs_node node;
-    message_t m = {.type = FS_CREATE, .u.w = {0, 0, 0, mode, rdev, 0, gid}};
-    int64_t r = fs_named_request(&m, dir, name, strlen(name), &node);
+    int64_t r = fs_create(dir, name, mode, rdev, 0, (uint32_t)gid, &node);
     if (r < 0 && r != -LX_EEXIST)
         printf("vfs: cannot create /dev/%s: %ld\n", name, r);
     else if (r >= 0)
-        fs_named(FS_PUTNODE, 0, 0, 0, 0, 0, &node);
+        fs_putnode(dir->fs, node.ino);
 }
 
 /*
@@ -74,7 +73,7 @@ static void make_dev(void)
     const uint64_t tty_group = 5;
     struct vnode *dev;
     struct fs_node node;
-    fs_named(FS_CREATE, root_vnode, "dev", 3, S_IFDIR | 0755, 0, &node);
+    fs_create(root_vnode, "dev", S_IFDIR | 0755, 0, 0, 0, &node);
     if (path_lookup(0, AT_FDCWD, "/dev", 1, &dev) < 0) {
         printf("vfs: no /dev\n");
         return;

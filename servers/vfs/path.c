@@ -16,8 +16,7 @@ struct vnode *vnode_from_fs(endpoint_t fs, const struct fs_node *node)
 {
     struct vnode *v = vnode_get(fs, node->ino, node->mode, node->rdev);
     if (!v || v->refs > 1) { /* already known (or no room): drop the server's extra count */
-        message_t m = {.type = FS_PUTNODE, .u.w = {node->ino}};
-        fs_call(fs, &m);
+        fs_putnode(fs, node->ino);
     }
     if (v) {
         v->mode = node->mode;
@@ -26,17 +25,6 @@ struct vnode *vnode_from_fs(endpoint_t fs, const struct fs_node *node)
         v->gid = (uint32_t)node->gid;
     }
     return v;
-}
-
-static int64_t read_link(struct vnode *v, char *buf, uint64_t len)
-{
-    grant_id_t g = grant_alloc(v->fs, buf, len, GRANT_WRITE);
-    if (g < 0)
-        return -LX_ENOMEM;
-    message_t m = {.type = FS_READLINK, .u.w = {v->ino, (uint64_t)g, len}};
-    int64_t r = fs_transfer(v->fs, &m, len);
-    grant_free(g);
-    return r;
 }
 
 static struct vnode *start_dir(struct vproc *p, int dirfd, const char *path, int *err)
@@ -123,7 +111,7 @@ static int walk(struct vproc *p, struct vnode *dir, char *path, int follow, int 
             vnode_hold(next);
         } else {
             struct fs_node node;
-            int64_t r = fs_named(FS_LOOKUP, cur, s, len, 0, 0, &node);
+            int64_t r = fs_lookup(cur, s, len, &node);
             if (r < 0) {
                 vnode_put(cur);
                 return (int)r;
@@ -150,7 +138,7 @@ static int walk(struct vproc *p, struct vnode *dir, char *path, int follow, int 
             char *buf = link[depth];
             int64_t n = perm_follow(p, cur, next);
             if (n == 0)
-                n = read_link(next, buf, PATH_MAX - 1);
+                n = fs_readlink(next, buf, PATH_MAX - 1);
             vnode_put(next);
             size_t restlen = strlen(end);
             if (n < 0 || (uint64_t)n + restlen + 1 >= PATH_MAX) {

@@ -83,7 +83,7 @@ int perm_follow(const struct vproc *p, const struct vnode *dir, const struct vno
 static struct vnode *child(struct vnode *dir, const char *name, int64_t *err)
 {
     struct fs_node node;
-    *err = fs_named(FS_LOOKUP, dir, name, strlen(name), 0, 0, &node);
+    *err = fs_lookup(dir, name, strlen(name), &node);
     if (*err < 0)
         return 0;
     struct vnode *v = vnode_from_fs(dir->fs, &node);
@@ -187,9 +187,8 @@ int64_t vfs_create(struct vproc *p, struct vnode *dir, const char *name, uint64_
     if ((mode & S_IFMT) != S_IFDIR && (mode & S_ISGID) && (mode & S_IXGRP) && !is_root(p) &&
         !in_group(p, gid))
         mode &= ~(uint64_t)S_ISGID;
-    message_t m = {.type = FS_CREATE, .u.w = {0, 0, 0, mode, rdev, uid, gid}};
     struct fs_node node;
-    int64_t r = fs_named_request(&m, dir, name, strlen(name), &node);
+    int64_t r = fs_create(dir, name, mode, rdev, uid, gid, &node);
     if (r < 0)
         return r;
     struct vnode *v = vnode_from_fs(dir->fs, &node);
@@ -203,10 +202,9 @@ int64_t vfs_create(struct vproc *p, struct vnode *dir, const char *name, uint64_
 /* A symbolic link ("name\0target", len bytes) in dir, owned as vfs_create's files are. */
 int64_t vfs_symlink(struct vproc *p, struct vnode *dir, const char *both, size_t len)
 {
-    message_t m = {.type = FS_SYMLINK,
-                   .u.w = {0, 0, 0, p->cred.fsuid, dir->mode & S_ISGID ? dir->gid : p->cred.fsgid}};
     struct fs_node node;
-    int64_t r = fs_named_request(&m, dir, both, len, &node);
+    int64_t r = fs_symlink(dir, both, len, p->cred.fsuid,
+                           dir->mode & S_ISGID ? dir->gid : p->cred.fsgid, &node);
     if (r >= 0)
         vnode_put(vnode_from_fs(dir->fs, &node));
     return r;
@@ -214,7 +212,7 @@ int64_t vfs_symlink(struct vproc *p, struct vnode *dir, const char *both, size_t
 
 static int64_t set_mode(struct vnode *v, uint64_t mode)
 {
-    message_t m = {.type = FS_CHMOD, .u.w = {v->ino, mode & 07777}};
+    message_t m = {.type = FS_CHMOD, .u.fs.chmod = {v->ino, mode & 07777}};
     int64_t r = v->fs == NONE ? 0 : fs_call(v->fs, &m);
     if (r >= 0)
         v->mode = (v->mode & S_IFMT) | (mode & 07777);
@@ -245,7 +243,7 @@ int64_t attr_chown(struct vproc *p, struct vnode *v, uint32_t uid, uint32_t gid)
     uint64_t mode = v->mode;
     if ((mode & S_IFMT) != S_IFDIR)
         mode &= ~setid_bits(mode);
-    message_t m = {.type = FS_CHOWN, .u.w = {v->ino, uid, gid, mode & 07777}};
+    message_t m = {.type = FS_CHOWN, .u.fs.chown = {v->ino, uid, gid, mode & 07777}};
     int64_t r = v->fs == NONE ? 0 : fs_call(v->fs, &m);
     if (r >= 0) {
         v->uid = uid;
@@ -268,7 +266,7 @@ int64_t attr_utimes(struct vproc *p, struct vnode *v, const uint64_t *times)
     } else if (!perm_owner(p, v)) {
         return -LX_EPERM;
     }
-    message_t m = {.type = FS_UTIME, .u.w = {v->ino, times[0], times[1]}};
+    message_t m = {.type = FS_UTIME, .u.fs.utime = {v->ino, times[0], times[1]}};
     return v->fs == NONE ? 0 : fs_call(v->fs, &m);
 }
 

@@ -234,56 +234,71 @@ static int64_t getdents(uint64_t dir, uint64_t *cookie, uint8_t *buf, uint64_t l
     return (int64_t)at;
 }
 
+/* The memory behind one of vfs's own grants, if it holds at least need bytes. */
+static uint8_t *granted(uint64_t grant, uint64_t need, uint64_t *len)
+{
+    uint8_t *mem = grant > 0x7fffffff ? 0 : grant_memory((grant_id_t)grant, len);
+    return mem && *len >= need ? mem : 0;
+}
+
+/* Text of ino (a file or a symlink) from offset on: at most want bytes into the grant. */
+static int64_t read_text(uint64_t ino, uint64_t off, uint64_t grant, uint64_t want)
+{
+    uint64_t glen;
+    int64_t n = render(ino);
+    uint8_t *mem = granted(grant, 0, &glen);
+    if (n < 0 || !mem)
+        return n < 0 ? n : -LX_EINVAL;
+    if (off >= (uint64_t)n)
+        return 0;
+    uint64_t k = (uint64_t)n - off < want ? (uint64_t)n - off : want;
+    k = k < glen ? k : glen;
+    memcpy(mem, text + off, k);
+    return (int64_t)k;
+}
+
 int64_t procfs_request(message_t *m)
 {
-    uint64_t ino = m->u.w[0], glen = 0;
+    uint64_t glen = 0;
     uint8_t *mem;
     switch (m->type) {
     case FS_LOOKUP: {
+        const struct msg_fs_name *q = &m->u.fs.lookup;
         char name[FS_NAME_MAX + 1];
-        mem = grant_memory((grant_id_t)m->u.w[1], &glen);
-        if (!mem || m->u.w[2] > FS_NAME_MAX || m->u.w[2] > glen)
+        if (q->name_len > FS_NAME_MAX || !(mem = granted(q->name_grant, q->name_len, &glen)))
             return -LX_EINVAL;
-        memcpy(name, mem, m->u.w[2]);
-        name[m->u.w[2]] = '\0';
+        memcpy(name, mem, q->name_len);
+        name[q->name_len] = '\0';
         uint64_t found = 0;
-        int64_t r = lookup(ino, name, &found);
-        m->u.w[1] = found;
-        m->u.w[2] = mode_of((int)(found & 0xff));
-        owner_of(found, &m->u.w[5], &m->u.w[6]);
+        int64_t r = lookup(q->dir, name, &found);
+        struct msg_fs_node_reply *n = &m->u.fs.node;
+        *n = (struct msg_fs_node_reply){.ino = found, .mode = mode_of((int)(found & 0xff))};
+        owner_of(found, &n->uid, &n->gid);
         return r;
     }
     case FS_STAT: {
+        uint64_t ino = m->u.fs.stat.ino;
         struct fs_stat st = {.ino = ino, .mode = mode_of((int)(ino & 0xff)), .nlink = 1};
         owner_of(ino, &st.uid, &st.gid);
         int64_t n = (st.mode & S_IFMT) == S_IFDIR ? 0 : render(ino);
         st.size = n > 0 && (st.mode & S_IFMT) == S_IFLNK ? (uint64_t)n : 0;
-        if (!(mem = grant_memory((grant_id_t)m->u.w[1], &glen)) || glen < sizeof(st))
+        if (!(mem = granted(m->u.fs.stat.grant, sizeof(st), &glen)))
             return -LX_EINVAL;
         memcpy(mem, &st, sizeof(st));
         return 0;
     }
     case FS_READ:
-    case FS_READLINK: {
-        int64_t n = render(ino);
-        uint64_t off = m->type == FS_READ ? m->u.w[1] : 0,
-                 want = m->type == FS_READ ? m->u.w[3] : m->u.w[2];
-        mem = grant_memory((grant_id_t)m->u.w[m->type == FS_READ ? 2 : 1], &glen);
-        if (n < 0 || !mem)
-            return n < 0 ? n : -LX_EINVAL;
-        if (off >= (uint64_t)n)
-            return 0;
-        uint64_t k = (uint64_t)n - off < want ? (uint64_t)n - off : want;
-        k = k < glen ? k : glen;
-        memcpy(mem, text + off, k);
-        return (int64_t)k;
-    }
+        return read_text(m->u.fs.read.ino, m->u.fs.read.offset, m->u.fs.read.grant,
+                         m->u.fs.read.len);
+    case FS_READLINK:
+        return read_text(m->u.fs.readlink.ino, 0, m->u.fs.readlink.grant, m->u.fs.readlink.len);
     case FS_GETDENTS: {
-        uint64_t cookie = m->u.w[1];
-        if (!(mem = grant_memory((grant_id_t)m->u.w[2], &glen)))
+        const struct msg_fs_getdents *q = &m->u.fs.getdents;
+        uint64_t cookie = q->cookie;
+        if (!(mem = granted(q->grant, 0, &glen)))
             return -LX_EINVAL;
-        int64_t r = getdents(ino, &cookie, mem, m->u.w[3] < glen ? m->u.w[3] : glen);
-        m->u.w[1] = cookie;
+        int64_t r = getdents(q->ino, &cookie, mem, q->len < glen ? q->len : glen);
+        m->u.fs.dents.cookie = cookie;
         return r;
     }
     case FS_PUTNODE:

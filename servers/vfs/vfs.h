@@ -5,8 +5,10 @@
  * the ids pm gives it for each process (perm.c); and forwards I/O to files,
  * character drivers (CDEV_* protocol), pipes and the built-in memory
  * devices (/dev/null, /dev/zero). User memory is reached with KC_VCOPY
- * (vfs has PRIV_USERS); file-system servers and drivers see only windows
- * of vfs's own bounce buffer, through grants.
+ * (vfs has PRIV_USERS). File-system servers copy file data straight from
+ * and into the user's buffer through an indirect grant vfs makes of it
+ * (GRANT_USER_MEMORY, file.c); names, stat results and drivers' data go
+ * through windows of vfs's own memory (the bounce buffer), through grants.
  *
  * A call that must wait (a read from an empty pipe or the terminal, poll)
  * is suspended: vfs does not reply, records the call in the process entry,
@@ -170,11 +172,20 @@ struct vnode *vnode_covered(struct vnode *v);
 void vnode_put(struct vnode *v);
 struct vnode *vnode_from_fs(endpoint_t fs, const struct fs_node *node);
 int64_t fs_call(endpoint_t fs, message_t *m);
-int64_t fs_transfer(endpoint_t fs, message_t *m, uint64_t max);
-int64_t fs_named_request(message_t *m, struct vnode *dir, const char *name, size_t len,
-                         struct fs_node *node);
-int64_t fs_named(int type, struct vnode *dir, const char *name, size_t len, uint64_t w3,
-                 uint64_t w4, struct fs_node *node);
+int64_t fs_buffer_call(endpoint_t fs, message_t *m, uint64_t *grant, const void *buf, uint64_t len,
+                       uint32_t access);
+int64_t fs_io(struct vnode *v, int type, uint64_t offset, grant_id_t g, uint64_t len);
+int64_t fs_read_into(struct vnode *v, uint64_t offset, void *buf, uint64_t len);
+int64_t fs_readlink(struct vnode *v, char *buf, uint64_t len);
+int64_t fs_getdents(struct vnode *dir, uint64_t *cookie, void *buf, uint64_t len);
+int64_t fs_lookup(struct vnode *dir, const char *name, size_t len, struct fs_node *node);
+int64_t fs_create(struct vnode *dir, const char *name, uint64_t mode, uint64_t rdev, uint32_t uid,
+                  uint32_t gid, struct fs_node *node);
+int64_t fs_symlink(struct vnode *dir, const char *both, size_t len, uint32_t uid, uint32_t gid,
+                   struct fs_node *node);
+int64_t fs_link(struct vnode *dir, const char *name, uint64_t ino);
+int64_t fs_remove(int type, struct vnode *dir, const char *name);
+int64_t fs_putnode(endpoint_t fs, uint64_t ino);
 int64_t fs_stat(struct vnode *v, struct fs_stat *st);
 int path_lookup(struct vproc *p, int dirfd, const char *path, int follow, struct vnode **out);
 int path_parent(struct vproc *p, int dirfd, const char *path, struct vnode **dir, char *last);

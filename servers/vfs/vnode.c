@@ -45,10 +45,8 @@ void vnode_put(struct vnode *v)
 {
     if (!v || --v->refs > 0)
         return;
-    if (v->fs != NONE) {
-        message_t m = {.type = FS_PUTNODE, .u.w = {v->ino}};
-        fs_call(v->fs, &m);
-    }
+    if (v->fs != NONE)
+        fs_putnode(v->fs, v->ino);
     v->refs = 0;
 }
 
@@ -58,66 +56,130 @@ int64_t fs_call(endpoint_t fs, message_t *m)
     if (fs == PROCFS_EP)
         return procfs_request(m);
     int r = ipc_sendrec(fs, m);
-    if (r < 0)
+    if (r < 0 || m->type != FS_REPLY)
         return -LX_EIO;
-    return (int64_t)m->u.w[0];
-}
-
-/* A request that moves at most max bytes: a larger count from the server is -EIO. */
-int64_t fs_transfer(endpoint_t fs, message_t *m, uint64_t max)
-{
-    int64_t r = fs_call(fs, m);
-    return r > 0 && (uint64_t)r > max ? -LX_EIO : r;
+    return m->u.fs.reply.result;
 }
 
 /*
- * A request that names an entry of dir (LOOKUP, CREATE, UNLINK, RMDIR, LINK,
- * SYMLINK: name may hold "name\0target"): m has the type and w3.. as the
- * request needs; w0..w2 are filled here. For LOOKUP, CREATE and SYMLINK,
- * *node (if given) gets what the reply says of the inode.
+ * A request with one buffer of vfs's granted to the server (access
+ * GRANT_READ or GRANT_WRITE); the grant id goes into *grant, a field of m.
+ * A count larger than the buffer from the server is -EIO.
  */
-int64_t fs_named_request(message_t *m, struct vnode *dir, const char *name, size_t len,
-                         struct fs_node *node)
+int64_t fs_buffer_call(endpoint_t fs, message_t *m, uint64_t *grant, const void *buf, uint64_t len,
+                       uint32_t access)
 {
-    grant_id_t g = grant_alloc(dir->fs, name, len, GRANT_READ);
+    grant_id_t g = grant_alloc(fs, buf, len, access);
     if (g < 0)
         return -LX_ENOMEM;
-    int type = m->type;
-    m->u.w[0] = dir->ino;
-    m->u.w[1] = (uint64_t)g;
-    m->u.w[2] = len;
-    int64_t r = fs_call(dir->fs, m);
+    *grant = (uint64_t)g;
+    int64_t r = fs_call(fs, m);
     grant_free(g);
-    if (r >= 0 && node && (type == FS_LOOKUP || type == FS_CREATE || type == FS_SYMLINK))
-        *node = (struct fs_node){.ino = m->u.w[1],
-                                 .mode = m->u.w[2],
-                                 .rdev = m->u.w[3],
-                                 .uid = m->u.w[5],
-                                 .gid = m->u.w[6]};
+    return r > 0 && (uint64_t)r > len ? -LX_EIO : r;
+}
+
+/* FS_READ or FS_WRITE of at most len bytes at offset, through grant g made to v's server. */
+int64_t fs_io(struct vnode *v, int type, uint64_t offset, grant_id_t g, uint64_t len)
+{
+    message_t m = {.type = type, .u.fs.read = {v->ino, offset, (uint64_t)g, len}};
+    int64_t r = fs_call(v->fs, &m);
+    return r > 0 && (uint64_t)r > len ? -LX_EIO : r;
+}
+
+/* FS_READ of at most len bytes at offset into vfs's buf. */
+int64_t fs_read_into(struct vnode *v, uint64_t offset, void *buf, uint64_t len)
+{
+    message_t m = {.type = FS_READ, .u.fs.read = {v->ino, offset, 0, len}};
+    return fs_buffer_call(v->fs, &m, &m.u.fs.read.grant, buf, len, GRANT_WRITE);
+}
+
+/* FS_READLINK of at most len bytes into vfs's buf. */
+int64_t fs_readlink(struct vnode *v, char *buf, uint64_t len)
+{
+    message_t m = {.type = FS_READLINK, .u.fs.readlink = {.ino = v->ino, .len = len}};
+    return fs_buffer_call(v->fs, &m, &m.u.fs.readlink.grant, buf, len, GRANT_WRITE);
+}
+
+/* FS_GETDENTS of at most len bytes of records from *cookie on into vfs's buf; moves *cookie. */
+int64_t fs_getdents(struct vnode *dir, uint64_t *cookie, void *buf, uint64_t len)
+{
+    message_t m = {.type = FS_GETDENTS, .u.fs.getdents = {.ino = dir->ino, .cookie = *cookie}};
+    m.u.fs.getdents.len = len;
+    int64_t r = fs_buffer_call(dir->fs, &m, &m.u.fs.getdents.grant, buf, len, GRANT_WRITE);
+    if (r >= 0)
+        *cookie = m.u.fs.dents.cookie;
     return r;
 }
 
-/* fs_named_request with w3 and w4. FS_PUTNODE (dir = NULL) releases node->ino on the root file
- * system. */
-int64_t fs_named(int type, struct vnode *dir, const char *name, size_t len, uint64_t w3,
-                 uint64_t w4, struct fs_node *node)
+/* What a LOOKUP, CREATE or SYMLINK reply says of the inode. */
+static struct fs_node node_of(const message_t *m)
 {
-    message_t m = {.type = type, .u.w = {0, 0, 0, w3, w4}};
-    if (type == FS_PUTNODE) {
-        message_t put = {.type = FS_PUTNODE, .u.w = {node->ino}};
-        return fs_call(root_vnode->fs, &put);
-    }
-    return fs_named_request(&m, dir, name, len, node);
+    const struct msg_fs_node_reply *n = &m->u.fs.node;
+    return (struct fs_node){
+        .ino = n->ino, .mode = n->mode, .rdev = n->rdev, .uid = n->uid, .gid = n->gid};
+}
+
+/* A request naming an entry of dir: the name's grant and length go to *grant and *len. */
+static int64_t fs_named(struct vnode *dir, message_t *m, uint64_t *grant, uint64_t *len,
+                        const char *name, size_t n, struct fs_node *node)
+{
+    *len = n;
+    int64_t r = fs_buffer_call(dir->fs, m, grant, name, n, GRANT_READ);
+    if (r >= 0 && node)
+        *node = node_of(m);
+    return r;
+}
+
+int64_t fs_lookup(struct vnode *dir, const char *name, size_t len, struct fs_node *node)
+{
+    message_t m = {.type = FS_LOOKUP, .u.fs.lookup = {.dir = dir->ino}};
+    struct msg_fs_name *q = &m.u.fs.lookup;
+    return fs_named(dir, &m, &q->name_grant, &q->name_len, name, len, node);
+}
+
+int64_t fs_create(struct vnode *dir, const char *name, uint64_t mode, uint64_t rdev, uint32_t uid,
+                  uint32_t gid, struct fs_node *node)
+{
+    message_t m = {
+        .type = FS_CREATE,
+        .u.fs.create = {.dir = dir->ino, .mode = mode, .rdev = rdev, .uid = uid, .gid = gid}};
+    struct msg_fs_create *q = &m.u.fs.create;
+    return fs_named(dir, &m, &q->name_grant, &q->name_len, name, strlen(name), node);
+}
+
+int64_t fs_symlink(struct vnode *dir, const char *both, size_t len, uint32_t uid, uint32_t gid,
+                   struct fs_node *node)
+{
+    message_t m = {.type = FS_SYMLINK, .u.fs.symlink = {.dir = dir->ino, .uid = uid, .gid = gid}};
+    struct msg_fs_symlink *q = &m.u.fs.symlink;
+    return fs_named(dir, &m, &q->grant, &q->len, both, len, node);
+}
+
+int64_t fs_link(struct vnode *dir, const char *name, uint64_t ino)
+{
+    message_t m = {.type = FS_LINK, .u.fs.link = {.dir = dir->ino, .ino = ino}};
+    struct msg_fs_link *q = &m.u.fs.link;
+    return fs_named(dir, &m, &q->name_grant, &q->name_len, name, strlen(name), 0);
+}
+
+/* FS_UNLINK or FS_RMDIR */
+int64_t fs_remove(int type, struct vnode *dir, const char *name)
+{
+    message_t m = {.type = type, .u.fs.unlink = {.dir = dir->ino}};
+    struct msg_fs_name *q = &m.u.fs.unlink;
+    return fs_named(dir, &m, &q->name_grant, &q->name_len, name, strlen(name), 0);
+}
+
+int64_t fs_putnode(endpoint_t fs, uint64_t ino)
+{
+    message_t m = {.type = FS_PUTNODE, .u.fs.putnode = {ino}};
+    return fs_call(fs, &m);
 }
 
 int64_t fs_stat(struct vnode *v, struct fs_stat *st)
 {
-    grant_id_t g = grant_alloc(v->fs, st, sizeof(*st), GRANT_WRITE);
-    if (g < 0)
-        return -LX_ENOMEM;
-    message_t m = {.type = FS_STAT, .u.w = {v->ino, (uint64_t)g}};
-    int64_t r = fs_call(v->fs, &m);
-    grant_free(g);
+    message_t m = {.type = FS_STAT, .u.fs.stat = {.ino = v->ino}};
+    int64_t r = fs_buffer_call(v->fs, &m, &m.u.fs.stat.grant, st, sizeof(*st), GRANT_WRITE);
     if (r >= 0) {
         v->size = st->size;
         v->mode = st->mode;

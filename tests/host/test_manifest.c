@@ -100,8 +100,8 @@ static void key_label(void)
         "t.conf:1: bad label 'abc-def_01234567' for 'label' (1-15 characters from a-z 0-9 _ -)");
     ERR("label Tty\n", "t.conf:1: bad label 'Tty' for 'label' (1-15 characters from a-z 0-9 _ -)");
     /* ds keys ep.LABEL are rs's: a service labelled ep would own them */
-    ERR("label ep\n",
-        "t.conf:1: label 'ep' is reserved (rs publishes endpoints in ds as ep.LABEL)");
+    ERR("label ep\n", "t.conf:1: labels 'ep' and 'owner' are reserved (rs's keys in ds)");
+    ERR("label owner\n", "t.conf:1: labels 'ep' and 'owner' are reserved (rs's keys in ds)");
     OK("label ep1\n");
     ERR_AT("label a.b\n", 1);
     ERR_AT("label a/b\n", 1);
@@ -944,7 +944,7 @@ static const struct expect {
     {"servers/vfs/vfs.conf",
      BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM) | K(KC_SYSINFO), PRIV_USERS, 0, 0,
      0, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs ramfs pm ds tty demo", 0},
-    {"servers/ramfs/ramfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), 0, 0, 0, 0, 0, 0, 0, 0, 2,
+    {"fs/ramfs/ramfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), 0, 0, 0, 0, 0, 0, 0, 0, 2,
      RESTART_NEVER, 1000, 0, 0, "", "rs", 0},
     {"drivers/tty/tty.conf", BASIC | GRANTS | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), 0, 1,
      0x3f8, 8, 1u << 4, 0, 0, 0, 1, RESTART_IMMEDIATE, 1000, 0, 0, "", "rs ds vfs ttytest", 0},

@@ -382,6 +382,16 @@ static void t_grant_indirect_depth(void)
     EXPECT(sys_safecopy_from(self_ep, 1, 0, outbuf, 1), -E_BADGRANT);
     ig[1].inner_id = 0, ig[1].inner_granter = -3;
     EXPECT(sys_safecopy_from(self_ep, 1, 0, outbuf, 1), -E_SRCH);
+    /* GRANT_USER_MEMORY names a Linux process's own memory, for a PRIV_USERS granter only:
+       not ours (no PRIV_USERS), not of a process that is not a Linux one (vfs -> ramfs uses it:
+       utest file_user_buffer_edges) */
+    ig[1] =
+        (struct grant){IND | GRANT_READ, self_ep, (uint64_t)buf, 64, self_ep, GRANT_USER_MEMORY};
+    EXPECT(sys_safecopy_from(self_ep, 1, 0, outbuf, 1), -E_BADGRANT);
+    ig[1].inner_granter = h;
+    EXPECT(sys_safecopy_from(self_ep, 1, 0, outbuf, 1), -E_BADGRANT);
+    ig[1].inner_granter = -3;
+    EXPECT(sys_safecopy_from(self_ep, 1, 0, outbuf, 1), -E_SRCH);
     EXPECT(sys_setgrant(0, 0), 0);
     finish(h);
 }

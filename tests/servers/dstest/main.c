@@ -264,10 +264,12 @@ static void test_delete(void)
 
 static void test_owner_label(void)
 {
-    EXPECT(ds_publish_u64("nobody.x", 1, 0), -E_PERM);            /* no such service */
-    EXPECT(ds_publish_u64("ds.x", 1, 0), -E_PERM);                /* another service */
-    EXPECT(ds_publish_u64("root.x", 1, 0), -E_PERM);              /* root is not a label */
-    EXPECT(ds_publish_u64("ep.dstest", 1, 0), -E_PERM);           /* rs's keys */
+    EXPECT(ds_publish_u64("nobody.x", 1, 0), -E_PERM);     /* no such service */
+    EXPECT(ds_publish_u64("ds.x", 1, 0), -E_PERM);         /* another service */
+    EXPECT(ds_publish_u64("root.x", 1, 0), -E_PERM);       /* root is not a label */
+    EXPECT(ds_publish_u64("ep.dstest", 1, 0), -E_PERM);    /* rs's keys */
+    EXPECT(ds_publish_u64("owner.dstest", 1, 0), -E_PERM); /* rs's keys */
+    EXPECT(ds_publish_u64("owner.x", 1, 0), -E_PERM);
     EXPECT(ds_publish_u64("dstest", 1, 0), -E_PERM);              /* no label part */
     EXPECT(ds_publish_u64(".dstest", 1, 0), -E_PERM);             /* empty label */
     EXPECT(ds_publish_u64("dstest/x", 1, 0), -E_PERM);            /* '/' does not end a label */
@@ -279,6 +281,9 @@ static void test_owner_label(void)
     /* a refused write changes nothing */
     uint64_t v;
     EXPECT(ds_retrieve_u64("nobody.x", &v), -E_SRCH);
+    /* the owner ds checks against: rs published it at our start (ds asks rs nothing) */
+    EXPECT(ds_retrieve_u64("owner.dstest", &v), 0);
+    EXPECT(v, (uint64_t)self_ep);
 }
 
 /* The helper (a child, not a service) against dstest's keys. */
@@ -443,6 +448,9 @@ static void test_owner_restart(void)
     EXPECT(ds_retrieve_u64("dsowner.ep", &now), 0);
     CHECK(now != old);
     EXPECT(root_lookup("dsowner"), (endpoint_t)now);
+    uint64_t owner = 0; /* rs published the new instance as the owner before it ran */
+    EXPECT(ds_retrieve_u64("owner.dsowner", &owner), 0);
+    EXPECT(owner, now);
     EXPECT(ds_publish_u64("dsowner.gen", 99, DS_OVERWRITE), -E_PERM);
     EXPECT(ds_unsubscribe("dsowner.gen"), 0);
     drain();

@@ -29,13 +29,16 @@ extern const struct fstest tree_tests[], data_tests[], name_tests[], dir_tests[]
     trust_tests[];
 _Noreturn void fstest_helper(void); /* the helper's part (test_trust.c) */
 
-/* ramfs and the last reply (w1.. of LOOKUP, CREATE, GETDENTS...) */
+/* ramfs and the last reply (u.fs.node of LOOKUP, CREATE, SYMLINK; u.fs.dents of GETDENTS) */
 extern endpoint_t fs_ep;
 extern message_t fs_last;
 #define IPC_FAILED (-100000) /* fs_call's result when sendrec itself failed */
 
-/* One request: m->type and words set by the caller; returns w0. */
+/* One request: m->type and body set by the caller; returns the result (the reply in fs_last). */
 int64_t fs_call(message_t *m);
+/* One request with one buffer granted to ramfs; the grant id goes to *grant, a field of m. */
+int64_t fs_call_granted(message_t *m, uint64_t *grant, const void *buf, uint64_t len,
+                        uint32_t access);
 
 /* Requests with names as C strings (or raw bytes); inode numbers out. */
 int64_t fs_lookup(uint64_t dir, const char *name, uint64_t *ino);

@@ -1,7 +1,7 @@
 /*
  * fstest's runner and its FS_* client: each request makes grants for its
  * buffers (lib/sys/grant.c), does one sendrec to ramfs, frees the grants,
- * and returns the reply's w0 (keeping the whole reply in fs_last). ramfs
+ * and returns the reply's result (keeping the whole reply in fs_last). ramfs
  * is found with ROOT_LOOKUP. lib/test runs the tests, prints one TEST line
  * per test and a summary, and exits QEMU (status 1 if every test passed,
  * 3 otherwise).
@@ -22,33 +22,34 @@ int64_t fs_call(message_t *m)
     }
     if (m->type != FS_REPLY)
         return IPC_FAILED;
-    return (int64_t)m->u.w[0];
+    return m->u.fs.reply.result;
 }
 
-/* A request with one buffer granted at word gw (-1: none). */
-static int64_t call1(int type, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4,
-                     int gw, const void *buf, uint64_t len, uint32_t access)
+/* A request with one buffer granted to ramfs; the grant id goes to *grant, a field of m. */
+int64_t fs_call_granted(message_t *m, uint64_t *grant, const void *buf, uint64_t len,
+                        uint32_t access)
 {
-    message_t m = {.type = type, .u.w = {w0, w1, w2, w3, w4}};
-    grant_id_t g = -1;
-    if (gw >= 0) {
-        g = grant_alloc(fs_ep, buf, len, access);
-        if (g < 0)
-            return IPC_FAILED;
-        m.u.w[gw] = (uint64_t)g;
-    }
-    int64_t r = fs_call(&m);
-    if (g >= 0)
-        grant_free(g);
+    grant_id_t g = grant_alloc(fs_ep, buf, len, access);
+    if (g < 0)
+        return IPC_FAILED;
+    *grant = (uint64_t)g;
+    int64_t r = fs_call(m);
+    grant_free(g);
+    return r;
+}
+
+/* The inode of a LOOKUP, CREATE or SYMLINK reply, if it succeeded. */
+static int64_t node_out(int64_t r, uint64_t *ino)
+{
+    if (r == 0 && ino)
+        *ino = fs_last.u.fs.node.ino;
     return r;
 }
 
 int64_t fs_lookup_raw(uint64_t dir, const void *name, uint64_t len, uint64_t *ino)
 {
-    int64_t r = call1(FS_LOOKUP, dir, 0, len, 0, 0, 1, name, len, GRANT_READ);
-    if (r == 0 && ino)
-        *ino = fs_last.u.w[1];
-    return r;
+    message_t m = {.type = FS_LOOKUP, .u.fs.lookup = {.dir = dir, .name_len = len}};
+    return node_out(fs_call_granted(&m, &m.u.fs.lookup.name_grant, name, len, GRANT_READ), ino);
 }
 
 int64_t fs_lookup(uint64_t dir, const char *name, uint64_t *ino)
@@ -59,10 +60,9 @@ int64_t fs_lookup(uint64_t dir, const char *name, uint64_t *ino)
 int64_t fs_create(uint64_t dir, const char *name, uint64_t mode, uint64_t rdev, uint64_t *ino)
 {
     uint64_t len = strlen(name);
-    int64_t r = call1(FS_CREATE, dir, 0, len, mode, rdev, 1, name, len, GRANT_READ);
-    if (r == 0 && ino)
-        *ino = fs_last.u.w[1];
-    return r;
+    message_t m = {.type = FS_CREATE,
+                   .u.fs.create = {.dir = dir, .name_len = len, .mode = mode, .rdev = rdev}};
+    return node_out(fs_call_granted(&m, &m.u.fs.create.name_grant, name, len, GRANT_READ), ino);
 }
 
 int64_t fs_mkdir(uint64_t dir, const char *name, uint64_t *ino)
@@ -84,83 +84,100 @@ int64_t fs_symlink(uint64_t dir, const char *name, const char *target, uint64_t 
 {
     static char buf[8192];
     uint64_t len = pack(buf, name, target);
-    int64_t r = call1(FS_SYMLINK, dir, 0, len, 0, 0, 1, buf, len, GRANT_READ);
-    if (r == 0 && ino)
-        *ino = fs_last.u.w[1];
-    return r;
+    message_t m = {.type = FS_SYMLINK, .u.fs.symlink = {.dir = dir, .len = len}};
+    return node_out(fs_call_granted(&m, &m.u.fs.symlink.grant, buf, len, GRANT_READ), ino);
 }
 
 int64_t fs_link(uint64_t dir, const char *name, uint64_t ino)
 {
     uint64_t len = strlen(name);
-    return call1(FS_LINK, dir, 0, len, ino, 0, 1, name, len, GRANT_READ);
+    message_t m = {.type = FS_LINK, .u.fs.link = {.dir = dir, .name_len = len, .ino = ino}};
+    return fs_call_granted(&m, &m.u.fs.link.name_grant, name, len, GRANT_READ);
+}
+
+/* FS_UNLINK or FS_RMDIR */
+static int64_t remove(int type, uint64_t dir, const char *name)
+{
+    uint64_t len = strlen(name);
+    message_t m = {.type = type, .u.fs.unlink = {.dir = dir, .name_len = len}};
+    return fs_call_granted(&m, &m.u.fs.unlink.name_grant, name, len, GRANT_READ);
 }
 
 int64_t fs_unlink(uint64_t dir, const char *name)
 {
-    uint64_t len = strlen(name);
-    return call1(FS_UNLINK, dir, 0, len, 0, 0, 1, name, len, GRANT_READ);
+    return remove(FS_UNLINK, dir, name);
 }
 
 int64_t fs_rmdir(uint64_t dir, const char *name)
 {
-    uint64_t len = strlen(name);
-    return call1(FS_RMDIR, dir, 0, len, 0, 0, 1, name, len, GRANT_READ);
+    return remove(FS_RMDIR, dir, name);
 }
 
 int64_t fs_rename(uint64_t odir, const char *oname, uint64_t ndir, const char *nname)
 {
     char buf[600];
     uint64_t len = pack(buf, oname, nname);
-    return call1(FS_RENAME, odir, ndir, 0, len, 0, 2, buf, len, GRANT_READ);
+    message_t m = {.type = FS_RENAME, .u.fs.rename = {.old_dir = odir, .new_dir = ndir}};
+    m.u.fs.rename.len = len;
+    return fs_call_granted(&m, &m.u.fs.rename.grant, buf, len, GRANT_READ);
 }
 
 int64_t fs_read(uint64_t ino, uint64_t off, void *buf, uint64_t len)
 {
-    return call1(FS_READ, ino, off, 0, len, 0, 2, buf, len, GRANT_WRITE);
+    message_t m = {.type = FS_READ, .u.fs.read = {.ino = ino, .offset = off, .len = len}};
+    return fs_call_granted(&m, &m.u.fs.read.grant, buf, len, GRANT_WRITE);
 }
 
 int64_t fs_write(uint64_t ino, uint64_t off, const void *buf, uint64_t len)
 {
-    return call1(FS_WRITE, ino, off, 0, len, 0, 2, buf, len, GRANT_READ);
+    message_t m = {.type = FS_WRITE, .u.fs.write = {.ino = ino, .offset = off, .len = len}};
+    return fs_call_granted(&m, &m.u.fs.write.grant, buf, len, GRANT_READ);
 }
 
 int64_t fs_trunc(uint64_t ino, uint64_t size)
 {
-    return call1(FS_TRUNC, ino, size, 0, 0, 0, -1, 0, 0, 0);
+    message_t m = {.type = FS_TRUNC, .u.fs.trunc = {ino, size}};
+    return fs_call(&m);
 }
 
 int64_t fs_stat(uint64_t ino, struct fs_stat *st)
 {
-    return call1(FS_STAT, ino, 0, 0, 0, 0, 1, st, sizeof(*st), GRANT_WRITE);
+    message_t m = {.type = FS_STAT, .u.fs.stat = {.ino = ino}};
+    return fs_call_granted(&m, &m.u.fs.stat.grant, st, sizeof(*st), GRANT_WRITE);
 }
 
 int64_t fs_getdents(uint64_t ino, uint64_t *cookie, void *buf, uint64_t len)
 {
-    int64_t r = call1(FS_GETDENTS, ino, *cookie, 0, len, 0, 2, buf, len, GRANT_WRITE);
+    message_t m = {.type = FS_GETDENTS, .u.fs.getdents = {.ino = ino, .cookie = *cookie}};
+    m.u.fs.getdents.len = len;
+    int64_t r = fs_call_granted(&m, &m.u.fs.getdents.grant, buf, len, GRANT_WRITE);
     if (r >= 0)
-        *cookie = fs_last.u.w[1];
+        *cookie = fs_last.u.fs.dents.cookie;
     return r;
 }
 
 int64_t fs_readlink(uint64_t ino, char *buf, uint64_t len)
 {
-    return call1(FS_READLINK, ino, 0, len, 0, 0, 1, buf, len, GRANT_WRITE);
+    message_t m = {.type = FS_READLINK, .u.fs.readlink = {.ino = ino, .len = len}};
+    return fs_call_granted(&m, &m.u.fs.readlink.grant, buf, len, GRANT_WRITE);
 }
 
 int64_t fs_chmod(uint64_t ino, uint64_t mode)
 {
-    return call1(FS_CHMOD, ino, mode, 0, 0, 0, -1, 0, 0, 0);
+    message_t m = {.type = FS_CHMOD, .u.fs.chmod = {ino, mode}};
+    return fs_call(&m);
 }
 
 int64_t fs_putnode(uint64_t ino)
 {
-    return call1(FS_PUTNODE, ino, 0, 0, 0, 0, -1, 0, 0, 0);
+    message_t m = {.type = FS_PUTNODE, .u.fs.putnode = {ino}};
+    return fs_call(&m);
 }
 
 int64_t fs_statfs(struct fs_statfs *sf)
 {
-    return call1(FS_STATFS, 0, 0, 0, 0, 0, 1, sf, sizeof(*sf), GRANT_WRITE);
+    message_t m = {.type = FS_STATFS};
+    return fs_call_granted(&m, &m.u.fs.statfs.grant, sf, sizeof(*sf), GRANT_WRITE);
 }
 
 int64_t fs_walk(const char *path, uint64_t *ino)

@@ -221,7 +221,7 @@ static int failed_write_keeps_nothing(void)
     EXPECT(fs_write(f, 0, "x", 1), 1);
     uint64_t before = fs_bfree();
     for (uint64_t i = 1; i < 64; i++) {
-        message_t m = {.type = FS_WRITE, .u.w = {f, i << 24, 0x7ffffff0, 4096}};
+        message_t m = {.type = FS_WRITE, .u.fs.write = {f, i << 24, 0x7ffffff0, 4096}};
         EXPECT(fs_call(&m), -LX_EFAULT);
     }
     EXPECT(fs_size(f), 1);

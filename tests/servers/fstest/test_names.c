@@ -12,7 +12,7 @@ static int create_kinds(void)
     struct fs_stat st;
     EXPECT(fs_scratch("create", &d), 0);
     EXPECT(fs_create(d, "file", S_IFREG | 0640, 0, &ino), 0);
-    EXPECT(fs_last.u.w[2], S_IFREG | 0640);
+    EXPECT(fs_last.u.fs.node.mode, S_IFREG | 0640);
     EXPECT(fs_stat(ino, &st), 0);
     EXPECT(st.mode, S_IFREG | 0640);
     EXPECT(st.nlink, 1);
@@ -21,12 +21,12 @@ static int create_kinds(void)
     EXPECT(fs_nlink(ino), 2);
     EXPECT(fs_create(d, "fifo", S_IFIFO | 0600, 0, &ino), 0);
     EXPECT(fs_create(d, "tty", S_IFCHR | 0620, 4 << 8 | 64, &ino), 0);
-    EXPECT(fs_last.u.w[3], 4 << 8 | 64); /* rdev in the reply */
+    EXPECT(fs_last.u.fs.node.rdev, 4 << 8 | 64); /* rdev in the reply */
     EXPECT(fs_stat(ino, &st), 0);
     EXPECT(st.rdev, 4 << 8 | 64);
     EXPECT(st.mode, S_IFCHR | 0620);
     EXPECT(fs_create(d, "setuid", S_IFREG | 04755, 0, &ino), 0);
-    EXPECT(fs_last.u.w[2], S_IFREG | 04755);
+    EXPECT(fs_last.u.fs.node.mode, S_IFREG | 04755);
     /* errors */
     EXPECT(fs_create(d, "file", S_IFREG | 0644, 0, &ino), -LX_EEXIST);
     EXPECT(fs_create(d, "dir", S_IFDIR | 0755, 0, &ino), -LX_EEXIST);
@@ -223,7 +223,7 @@ static int symlinks(void)
     struct fs_stat st;
     EXPECT(fs_scratch("sym", &d), 0);
     EXPECT(fs_symlink(d, "s", "../etc/hostname", &s), 0);
-    EXPECT(fs_last.u.w[2], S_IFLNK | 0777);
+    EXPECT(fs_last.u.fs.node.mode, S_IFLNK | 0777);
     EXPECT(fs_stat(s, &st), 0);
     EXPECT(st.mode, S_IFLNK | 0777);
     EXPECT(st.size, 15);
@@ -248,12 +248,9 @@ static int symlinks(void)
     buf[4096] = '\0';
     EXPECT(fs_symlink(d, "toolong", buf, &ino), -LX_ENAMETOOLONG);
     /* a trailing NUL in the total length is accepted */
-    message_t m = {.type = FS_SYMLINK, .u.w = {d, 0, 6}};
-    grant_id_t g = grant_alloc(fs_ep, "n\0abc", 6, GRANT_READ);
-    m.u.w[1] = (uint64_t)g;
-    EXPECT(fs_call(&m), 0);
-    grant_free(g);
-    EXPECT(fs_readlink(fs_last.u.w[1], buf, 100), 3);
+    message_t m = {.type = FS_SYMLINK, .u.fs.symlink = {.dir = d, .len = 6}};
+    EXPECT(fs_call_granted(&m, &m.u.fs.symlink.grant, "n\0abc", 6, GRANT_READ), 0);
+    EXPECT(fs_readlink(fs_last.u.fs.node.ino, buf, 100), 3);
     /* links to symlinks and unlinking them */
     EXPECT(fs_link(d, "s2", s), 0);
     EXPECT(fs_nlink(s), 2);

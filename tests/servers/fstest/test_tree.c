@@ -26,7 +26,7 @@ static int expect_kind(const char *path, uint64_t mode, uint64_t rdev, uint64_t 
     uint64_t ino;
     struct fs_stat st;
     EXPECT(*path ? fs_walk(path, &ino) : fs_lookup(FS_ROOT_INO, ".", &ino), 0);
-    EXPECT(fs_last.u.w[2], mode); /* LOOKUP reports the mode too */
+    EXPECT(fs_last.u.fs.node.mode, mode); /* LOOKUP reports the mode too */
     EXPECT(fs_stat(ino, &st), 0);
     EXPECT(st.ino, ino);
     EXPECT(st.mode, mode);
@@ -123,7 +123,7 @@ static int lookup_dots(void)
     EXPECT(fs_walk("deep", &deep), 0);
     EXPECT(fs_lookup(x, "..", &ino), 0);
     EXPECT(ino, deep);
-    EXPECT(fs_last.u.w[2], S_IFDIR | 0755);
+    EXPECT(fs_last.u.fs.node.mode, S_IFDIR | 0755);
     return 0;
 }
 

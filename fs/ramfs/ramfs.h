@@ -7,7 +7,7 @@
  *   dir.c    directory entries and getdents
  *   ops.c    name operations (lookup, create, link, unlink, rename...)
  *   cpio.c   filling the tree from the initramfs at start
- *   main.c   start-up, the message loop, decoding requests
+ *   main.c   start-up and the callbacks of the file-server loop (lib/fsdriver)
  *
  * References (see docs/RAMFS.md): every reply that hands the requester an
  * inode number (LOOKUP, CREATE, SYMLINK) counts one reference in the
@@ -110,8 +110,7 @@ void ramfs_dir_free_all(struct ramfs_inode *dir);
 int64_t ramfs_getdents(struct ramfs_inode *dir, uint64_t *cookie, endpoint_t ep, grant_id_t g,
                        uint64_t len);
 
-/* ops.c: name operations; names are checked by the caller (ramfs_name_ok) */
-int ramfs_name_ok(const char *name, uint64_t len);
+/* ops.c: name operations; names are checked by the caller (fsdriver_name_ok) */
 int ramfs_lookup(struct ramfs_inode *dir, const char *name, uint64_t len, struct ramfs_inode **out);
 int ramfs_create(struct ramfs_inode *dir, const char *name, uint64_t len, uint32_t mode,
                  uint64_t rdev, struct ramfs_inode **out);

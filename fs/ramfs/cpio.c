@@ -21,6 +21,7 @@
  * A broken archive stops the loading but keeps what came before.
  */
 #include "ramfs.h"
+#include "fsdriver/fsdriver.h"
 
 #define HDR_LEN 110
 #define PATH_LEN 4096
@@ -177,7 +178,7 @@ static int add_entry(const struct src *s, const struct entry *e, char *name)
             }
             return 0;
         }
-        if ((len == 2 && name[0] == '.' && name[1] == '.') || ramfs_name_ok(name, len) < 0)
+        if ((len == 2 && name[0] == '.' && name[1] == '.') || fsdriver_name_ok(name, len) < 0)
             return -LX_EINVAL;
         if (!last) {
             int r = ramfs_lookup(dir, name, len, &ip);

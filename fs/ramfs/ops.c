@@ -11,19 +11,6 @@
  */
 #include "ramfs.h"
 
-/* 0 if name (len bytes, not NUL-terminated) may be a directory entry. */
-int ramfs_name_ok(const char *name, uint64_t len)
-{
-    if (len == 0)
-        return -LX_EINVAL;
-    if (len > FS_NAME_MAX)
-        return -LX_ENAMETOOLONG;
-    for (uint64_t i = 0; i < len; i++)
-        if (name[i] == '/' || name[i] == '\0')
-            return -LX_EINVAL;
-    return 0;
-}
-
 static int is_dot(const char *name, uint64_t len)
 {
     return len == 1 && name[0] == '.';

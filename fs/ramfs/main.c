@@ -1,0 +1,292 @@
+/*
+ * ramfs start-up and its callbacks for the file-server loop (lib/fsdriver).
+ * `ramfs [MODULE [CLIENT]]`: main borrows the data module MODULE (default
+ * "initramfs.cpio") from root with ROOT_MODULE and fills the tree from it
+ * (cpio.c), or starts with an empty root if there is none. Then
+ * fsdriver_task answers FS_* requests (samsara/fs.h) forever, from one
+ * client: the service labelled CLIENT (default "vfs", which checks
+ * permissions; fstest in its suite). Anyone else gets EPERM, counted and
+ * logged.
+ *
+ * The library checks grants, names, lengths and 32-bit owners; the
+ * callbacks here check inode numbers (EINVAL for no live inode) and kinds.
+ * Replies that hand over an inode (LOOKUP, CREATE, SYMLINK) count one
+ * reference, which the requester gives back with FS_PUTNODE.
+ */
+#include "ramfs.h"
+#include "fsdriver/fsdriver.h"
+
+#define DEFAULT_MODULE "initramfs.cpio"
+
+/* Hand an inode to the requester, who now holds one more reference. */
+static int give(struct ramfs_inode *ip, struct fsdriver_node *n)
+{
+    struct fs_stat st;
+    ramfs_fill_stat(ip, &st);
+    if (ip->refs < 0xffffffffu)
+        ip->refs++;
+    *n = (struct fsdriver_node){ip->ino, ip->mode, ip->rdev, st.size, ip->uid, ip->gid};
+    return 0;
+}
+
+/* A directory of a request: EINVAL if no live inode, ENOTDIR if not a directory. */
+static int dir_arg(uint64_t ino, struct ramfs_inode **dir)
+{
+    if (!(*dir = ramfs_iget(ino)))
+        return -LX_EINVAL;
+    return RAMFS_ISDIR(*dir) ? 0 : -LX_ENOTDIR;
+}
+
+static int fs_lookup(uint64_t d, const char *name, uint64_t len, struct fsdriver_node *n)
+{
+    struct ramfs_inode *dir, *ip;
+    int rc = dir_arg(d, &dir);
+    if (rc < 0 || (rc = ramfs_lookup(dir, name, len, &ip)) < 0)
+        return rc;
+    return give(ip, n);
+}
+
+/* A new inode *ip (if rc is 0) gets its owner, and the requester a reference. */
+static int give_owned(int rc, struct ramfs_inode *const *ip, uint32_t uid, uint32_t gid,
+                      struct fsdriver_node *n)
+{
+    if (rc < 0)
+        return rc;
+    (*ip)->uid = uid;
+    (*ip)->gid = gid;
+    return give(*ip, n);
+}
+
+static int fs_create(uint64_t d, const char *name, uint64_t len, uint32_t mode, uint64_t rdev,
+                     uint32_t uid, uint32_t gid, struct fsdriver_node *n)
+{
+    struct ramfs_inode *dir, *ip = 0;
+    int rc = dir_arg(d, &dir);
+    return give_owned(rc ? rc : ramfs_create(dir, name, len, mode, rdev, &ip), &ip, uid, gid, n);
+}
+
+static int fs_symlink(uint64_t d, const char *name, uint64_t len, const char *target, uint64_t tlen,
+                      uint32_t uid, uint32_t gid, struct fsdriver_node *n)
+{
+    struct ramfs_inode *dir, *ip = 0;
+    int rc = dir_arg(d, &dir);
+    rc = rc ? rc : ramfs_symlink(dir, name, len, target, tlen, &ip);
+    return give_owned(rc, &ip, uid, gid, n);
+}
+
+static int fs_link(uint64_t d, const char *name, uint64_t len, uint64_t ino)
+{
+    struct ramfs_inode *dir, *ip;
+    int rc = dir_arg(d, &dir);
+    if (rc < 0)
+        return rc;
+    if (!(ip = ramfs_iget(ino)))
+        return -LX_EINVAL;
+    return ramfs_link(dir, name, len, ip);
+}
+
+static int fs_unlink(uint64_t d, const char *name, uint64_t len)
+{
+    struct ramfs_inode *dir;
+    int rc = dir_arg(d, &dir);
+    return rc < 0 ? rc : ramfs_unlink(dir, name, len);
+}
+
+static int fs_rmdir(uint64_t d, const char *name, uint64_t len)
+{
+    struct ramfs_inode *dir;
+    int rc = dir_arg(d, &dir);
+    return rc < 0 ? rc : ramfs_rmdir(dir, name, len);
+}
+
+static int fs_rename(uint64_t od, const char *oname, uint64_t olen, uint64_t nd, const char *nname,
+                     uint64_t nlen)
+{
+    struct ramfs_inode *odir = ramfs_iget(od), *ndir = ramfs_iget(nd);
+    if (!odir || !ndir)
+        return -LX_EINVAL;
+    if (!RAMFS_ISDIR(odir) || !RAMFS_ISDIR(ndir))
+        return -LX_ENOTDIR;
+    return ramfs_rename(odir, oname, olen, ndir, nname, nlen);
+}
+
+/* READ, WRITE, TRUNC: regular files only. */
+static int file_arg(uint64_t ino, struct ramfs_inode **ip)
+{
+    if (!(*ip = ramfs_iget(ino)))
+        return -LX_EINVAL;
+    if (RAMFS_ISDIR(*ip))
+        return -LX_EISDIR;
+    return RAMFS_ISREG(*ip) ? 0 : -LX_EINVAL;
+}
+
+static int64_t fs_read(uint64_t ino, uint64_t off, const struct fsdriver_data *d, uint64_t len)
+{
+    struct ramfs_inode *ip;
+    int rc = file_arg(ino, &ip);
+    return rc < 0 ? rc : ramfs_read(ip, off, d->ep, d->grant, len);
+}
+
+static int64_t fs_write(uint64_t ino, uint64_t off, const struct fsdriver_data *d, uint64_t len)
+{
+    struct ramfs_inode *ip;
+    int rc = file_arg(ino, &ip);
+    return rc < 0 ? rc : ramfs_write(ip, off, d->ep, d->grant, 0, len);
+}
+
+static int fs_trunc(uint64_t ino, uint64_t size)
+{
+    struct ramfs_inode *ip;
+    int rc = file_arg(ino, &ip);
+    return rc < 0 ? rc : ramfs_truncate(ip, size);
+}
+
+static int64_t fs_getdents(uint64_t ino, uint64_t *cookie, const struct fsdriver_data *d,
+                           uint64_t len)
+{
+    struct ramfs_inode *dir;
+    int rc = dir_arg(ino, &dir);
+    return rc < 0 ? rc : ramfs_getdents(dir, cookie, d->ep, d->grant, len);
+}
+
+static int64_t fs_readlink(uint64_t ino, const struct fsdriver_data *d, uint64_t len)
+{
+    struct ramfs_inode *ip = ramfs_iget(ino);
+    if (!ip)
+        return -LX_EINVAL;
+    if (!RAMFS_ISLNK(ip) || len == 0)
+        return -LX_EINVAL;
+    uint64_t n = len < ip->size ? len : ip->size;
+    if (fsdriver_copyout(d, 0, ip->target, n) < 0)
+        return -LX_EFAULT;
+    ip->atime = ramfs_now();
+    return (int64_t)n;
+}
+
+static int fs_stat(uint64_t ino, struct fs_stat *st)
+{
+    struct ramfs_inode *ip = ramfs_iget(ino);
+    if (!ip)
+        return -LX_EINVAL;
+    ramfs_fill_stat(ip, st);
+    return 0;
+}
+
+static int fs_statfs(struct fs_statfs *sf)
+{
+    ramfs_fill_statfs(sf);
+    return 0;
+}
+
+static int fs_chmod(uint64_t ino, uint32_t mode)
+{
+    struct ramfs_inode *ip = ramfs_iget(ino);
+    if (!ip)
+        return -LX_EINVAL;
+    ip->mode = (ip->mode & S_IFMT) | mode;
+    ip->ctime = ramfs_now();
+    return 0;
+}
+
+static int fs_chown(uint64_t ino, uint32_t uid, uint32_t gid, uint32_t mode)
+{
+    struct ramfs_inode *ip = ramfs_iget(ino);
+    if (!ip)
+        return -LX_EINVAL;
+    ip->uid = uid;
+    ip->gid = gid;
+    ip->mode = (ip->mode & S_IFMT) | mode;
+    ip->ctime = ramfs_now();
+    return 0;
+}
+
+static int fs_utime(uint64_t ino, uint64_t atime, uint64_t mtime)
+{
+    struct ramfs_inode *ip = ramfs_iget(ino);
+    if (!ip)
+        return -LX_EINVAL;
+    uint64_t now = ramfs_now();
+    if (atime != FS_TIME_OMIT)
+        ip->atime = atime == FS_TIME_NOW ? now : atime;
+    if (mtime != FS_TIME_OMIT)
+        ip->mtime = mtime == FS_TIME_NOW ? now : mtime;
+    ip->ctime = now;
+    return 0;
+}
+
+/* One reference less (none left is not an error). */
+static int fs_putnode(uint64_t ino)
+{
+    struct ramfs_inode *ip = ramfs_iget(ino);
+    if (!ip)
+        return -LX_EINVAL;
+    if (ip->refs)
+        ip->refs--;
+    ramfs_iput_check(ip);
+    return 0;
+}
+
+static const struct fsdriver ramfs = {
+    .label = "ramfs",
+    .symlink_max = RAMFS_SYMLINK_MAX,
+    .lookup = fs_lookup,
+    .create = fs_create,
+    .symlink = fs_symlink,
+    .link = fs_link,
+    .unlink = fs_unlink,
+    .rmdir = fs_rmdir,
+    .rename = fs_rename,
+    .read = fs_read,
+    .write = fs_write,
+    .trunc = fs_trunc,
+    .getdents = fs_getdents,
+    .readlink = fs_readlink,
+    .stat = fs_stat,
+    .statfs = fs_statfs,
+    .chmod = fs_chmod,
+    .chown = fs_chown,
+    .utime = fs_utime,
+    .putnode = fs_putnode,
+};
+
+/* Borrow the initramfs from root and load it. */
+static void load(const char *module)
+{
+    grant_id_t grant;
+    uint64_t size;
+    int r = root_module(module, &grant, &size);
+    if (r < 0) {
+        printf("ramfs: no module %s (%s): starting with an empty root\n", module, strerror_s(r));
+        return;
+    }
+    ramfs_cpio_load(ROOT_EP, grant, size, module);
+}
+
+int main(uint64_t argp)
+{
+    const char *arg = (const char *)argp;
+    char module[32], client[16] = "vfs";
+    while (*arg == ' ')
+        arg++;
+    strncpy_s(module, *arg ? arg : DEFAULT_MODULE, sizeof(module));
+    for (char *p = module; *p; p++)
+        if (*p == ' ')
+            *p = '\0';
+    while (*arg && *arg != ' ') /* the second word: the client's label */
+        arg++;
+    while (*arg == ' ')
+        arg++;
+    if (*arg)
+        strncpy_s(client, arg, sizeof(client));
+    for (char *p = client; *p; p++)
+        if (*p == ' ')
+            *p = '\0';
+    ramfs_heap_init();
+    if (ramfs_root_init() < 0) {
+        printf("ramfs: no memory for the root directory (KC_MEM_MAP allowed?)\n");
+        return 1;
+    }
+    load(module);
+    service_startup("ramfs", 0); /* ready; rs's pings and save requests: service_receive */
+    fsdriver_task(&ramfs, client);
+}

@@ -1,0 +1,356 @@
+/*
+ * The file-server loop (fsdriver.h): receive, check the sender, decode the
+ * typed body, call the server's callback, reply. One decoder per request
+ * type in the table below; each checks the request's shape (grants, names,
+ * 32-bit owners and modes) and leaves inode numbers and semantics to the
+ * server. The requester being served is `who`; its names are copied into
+ * static buffers, valid until the next request.
+ */
+#include "fsdriver/fsdriver.h"
+#include <stddef.h>
+#include <samsara/root.h>
+
+#define PAIR_MAX (FS_NAME_MAX + 1 + FSDRIVER_SYMLINK_MAX + 1) /* "a NUL b [NUL]" */
+
+static const struct fsdriver *fs;
+static endpoint_t who; /* the requester being served */
+static char name1[FS_NAME_MAX + 1];
+static char pair[PAIR_MAX + 1];
+
+int fsdriver_copyin(const struct fsdriver_data *d, uint64_t off, void *buf, uint64_t len)
+{
+    return sys_safecopy_from(d->ep, d->grant, off, buf, len) < 0 ? -LX_EFAULT : 0;
+}
+
+int fsdriver_copyout(const struct fsdriver_data *d, uint64_t off, const void *buf, uint64_t len)
+{
+    return sys_safecopy_to(d->ep, d->grant, off, buf, len) < 0 ? -LX_EFAULT : 0;
+}
+
+/* A grant word: a grant_id_t of the requester, or EFAULT. */
+static int data_of(uint64_t grant, struct fsdriver_data *d)
+{
+    if (grant > 0x7fffffffull)
+        return -LX_EFAULT;
+    *d = (struct fsdriver_data){who, (grant_id_t)grant};
+    return 0;
+}
+
+int fsdriver_name_ok(const char *name, uint64_t len)
+{
+    if (len == 0)
+        return -LX_EINVAL;
+    if (len > FS_NAME_MAX)
+        return -LX_ENAMETOOLONG;
+    for (uint64_t i = 0; i < len; i++)
+        if (name[i] == '/' || name[i] == '\0')
+            return -LX_EINVAL;
+    return 0;
+}
+
+/* The name of a request into name1 (NUL-terminated). */
+static int fetch_name(uint64_t grant, uint64_t len)
+{
+    struct fsdriver_data d;
+    if (len == 0)
+        return -LX_EINVAL;
+    if (len > FS_NAME_MAX)
+        return -LX_ENAMETOOLONG;
+    if (data_of(grant, &d) < 0 || fsdriver_copyin(&d, 0, name1, len) < 0)
+        return -LX_EFAULT;
+    name1[len] = '\0';
+    return fsdriver_name_ok(name1, len);
+}
+
+/*
+ * Two strings "a NUL b" (a NUL after a non-empty b is allowed) of total bytes,
+ * a a name, b at most bmax long: *alen, *boff and *blen locate them in pair[].
+ */
+static int fetch_pair(uint64_t grant, uint64_t total, uint64_t bmax, uint64_t *alen, uint64_t *boff,
+                      uint64_t *blen)
+{
+    struct fsdriver_data d;
+    if (total < 2)
+        return -LX_EINVAL;
+    if (total > FS_NAME_MAX + 1 + bmax + 1)
+        return -LX_ENAMETOOLONG;
+    if (data_of(grant, &d) < 0 || fsdriver_copyin(&d, 0, pair, total) < 0)
+        return -LX_EFAULT;
+    uint64_t a = 0;
+    while (a < total && pair[a])
+        a++;
+    if (a == total)
+        return -LX_EINVAL; /* no separator */
+    if (total > a + 1 && pair[total - 1] == '\0')
+        total--; /* b's own terminator */
+    pair[total] = '\0';
+    *alen = a;
+    *boff = a + 1;
+    *blen = total - a - 1;
+    int r = fsdriver_name_ok(pair, a);
+    if (r < 0)
+        return r;
+    for (uint64_t i = *boff; i < total; i++)
+        if (!pair[i])
+            return -LX_EINVAL;
+    return *blen > bmax ? -LX_ENAMETOOLONG : 0;
+}
+
+static int fits32(uint64_t v)
+{
+    return v <= 0xffffffffull;
+}
+
+/* A reply that hands over an inode. */
+static int64_t give(message_t *r, int rc, const struct fsdriver_node *n)
+{
+    if (rc < 0)
+        return rc;
+    r->u.fs.node = (struct msg_fs_node_reply){0, n->ino, n->mode, n->rdev, n->size, n->uid, n->gid};
+    return 0;
+}
+
+static int64_t do_lookup(const message_t *m, message_t *r)
+{
+    const struct msg_fs_name *q = &m->u.fs.lookup;
+    struct fsdriver_node n;
+    int rc = fetch_name(q->name_grant, q->name_len);
+    return rc < 0 ? rc : give(r, fs->lookup(q->dir, name1, q->name_len, &n), &n);
+}
+
+static int64_t do_create(const message_t *m, message_t *r)
+{
+    const struct msg_fs_create *q = &m->u.fs.create;
+    struct fsdriver_node n;
+    int rc = fetch_name(q->name_grant, q->name_len);
+    if (rc < 0)
+        return rc;
+    if (!fits32(q->mode) || !fits32(q->uid) || !fits32(q->gid))
+        return -LX_EINVAL;
+    rc = fs->create(q->dir, name1, q->name_len, (uint32_t)q->mode, q->rdev, (uint32_t)q->uid,
+                    (uint32_t)q->gid, &n);
+    return give(r, rc, &n);
+}
+
+static int64_t do_symlink(const message_t *m, message_t *r)
+{
+    const struct msg_fs_symlink *q = &m->u.fs.symlink;
+    struct fsdriver_node n;
+    uint64_t nlen, toff, tlen;
+    if (!fits32(q->uid) || !fits32(q->gid))
+        return -LX_EINVAL;
+    int rc = fetch_pair(q->grant, q->len, fs->symlink_max, &nlen, &toff, &tlen);
+    if (rc < 0)
+        return rc;
+    rc = fs->symlink(q->dir, pair, nlen, pair + toff, tlen, (uint32_t)q->uid, (uint32_t)q->gid, &n);
+    return give(r, rc, &n);
+}
+
+static int64_t do_link(const message_t *m, message_t *r)
+{
+    (void)r;
+    const struct msg_fs_link *q = &m->u.fs.link;
+    int rc = fetch_name(q->name_grant, q->name_len);
+    return rc < 0 ? rc : fs->link(q->dir, name1, q->name_len, q->ino);
+}
+
+static int64_t do_unlink(const message_t *m, message_t *r)
+{
+    (void)r;
+    const struct msg_fs_name *q = &m->u.fs.unlink;
+    int rc = fetch_name(q->name_grant, q->name_len);
+    return rc < 0 ? rc : fs->unlink(q->dir, name1, q->name_len);
+}
+
+static int64_t do_rmdir(const message_t *m, message_t *r)
+{
+    (void)r;
+    const struct msg_fs_name *q = &m->u.fs.rmdir;
+    int rc = fetch_name(q->name_grant, q->name_len);
+    return rc < 0 ? rc : fs->rmdir(q->dir, name1, q->name_len);
+}
+
+static int64_t do_rename(const message_t *m, message_t *r)
+{
+    (void)r;
+    const struct msg_fs_rename *q = &m->u.fs.rename;
+    uint64_t olen, noff, nlen;
+    int rc = fetch_pair(q->grant, q->len, FS_NAME_MAX, &olen, &noff, &nlen);
+    if (rc < 0 || (rc = fsdriver_name_ok(pair + noff, nlen)) < 0)
+        return rc;
+    return fs->rename(q->old_dir, pair, olen, q->new_dir, pair + noff, nlen);
+}
+
+static int64_t do_read(const message_t *m, message_t *r)
+{
+    (void)r;
+    const struct msg_fs_io *q = &m->u.fs.read;
+    struct fsdriver_data d;
+    return data_of(q->grant, &d) < 0 ? -LX_EFAULT : fs->read(q->ino, q->offset, &d, q->len);
+}
+
+static int64_t do_write(const message_t *m, message_t *r)
+{
+    (void)r;
+    const struct msg_fs_io *q = &m->u.fs.write;
+    struct fsdriver_data d;
+    return data_of(q->grant, &d) < 0 ? -LX_EFAULT : fs->write(q->ino, q->offset, &d, q->len);
+}
+
+static int64_t do_trunc(const message_t *m, message_t *r)
+{
+    (void)r;
+    return fs->trunc(m->u.fs.trunc.ino, m->u.fs.trunc.size);
+}
+
+static int64_t do_getdents(const message_t *m, message_t *r)
+{
+    const struct msg_fs_getdents *q = &m->u.fs.getdents;
+    struct fsdriver_data d;
+    uint64_t cookie = q->cookie;
+    if (data_of(q->grant, &d) < 0)
+        return -LX_EFAULT;
+    int64_t n = fs->getdents(q->ino, &cookie, &d, q->len);
+    r->u.fs.dents.cookie = cookie;
+    return n;
+}
+
+static int64_t do_readlink(const message_t *m, message_t *r)
+{
+    (void)r;
+    const struct msg_fs_readlink *q = &m->u.fs.readlink;
+    struct fsdriver_data d;
+    return data_of(q->grant, &d) < 0 ? -LX_EFAULT : fs->readlink(q->ino, &d, q->len);
+}
+
+/* A callback's result rc, and if it succeeded, len bytes of buf copied out through grant. */
+static int64_t copy_result(int rc, uint64_t grant, const void *buf, uint64_t len)
+{
+    struct fsdriver_data d;
+    if (rc < 0)
+        return rc;
+    if (data_of(grant, &d) < 0)
+        return -LX_EFAULT;
+    return fsdriver_copyout(&d, 0, buf, len);
+}
+
+static int64_t do_stat(const message_t *m, message_t *r)
+{
+    (void)r;
+    struct fs_stat st;
+    int rc = fs->stat(m->u.fs.stat.ino, &st);
+    return copy_result(rc, m->u.fs.stat.grant, &st, sizeof(st));
+}
+
+static int64_t do_statfs(const message_t *m, message_t *r)
+{
+    (void)r;
+    struct fs_statfs sf;
+    int rc = fs->statfs(&sf);
+    return copy_result(rc, m->u.fs.statfs.grant, &sf, sizeof(sf));
+}
+
+static int64_t do_chmod(const message_t *m, message_t *r)
+{
+    (void)r;
+    return fs->chmod(m->u.fs.chmod.ino, (uint32_t)(m->u.fs.chmod.mode & 07777));
+}
+
+static int64_t do_chown(const message_t *m, message_t *r)
+{
+    (void)r;
+    const struct msg_fs_chown *q = &m->u.fs.chown;
+    if (!fits32(q->uid) || !fits32(q->gid))
+        return -LX_EINVAL;
+    return fs->chown(q->ino, (uint32_t)q->uid, (uint32_t)q->gid, (uint32_t)(q->mode & 07777));
+}
+
+static int64_t do_utime(const message_t *m, message_t *r)
+{
+    (void)r;
+    return fs->utime(m->u.fs.utime.ino, m->u.fs.utime.atime, m->u.fs.utime.mtime);
+}
+
+static int64_t do_putnode(const message_t *m, message_t *r)
+{
+    (void)r;
+    return fs->putnode(m->u.fs.putnode.ino);
+}
+
+/* One decoder per request, and whether the server gave the callback it needs. */
+typedef int64_t (*decoder_t)(const message_t *m, message_t *r);
+#define SERVED(type, field, decoder)                                                               \
+    [type - FS_RQ_BASE] = {offsetof(struct fsdriver, field), decoder}
+static const struct {
+    size_t callback; /* offset of the callback in struct fsdriver */
+    decoder_t decode;
+} requests[FS_RQ_END - FS_RQ_BASE] = {
+    SERVED(FS_LOOKUP, lookup, do_lookup),
+    SERVED(FS_STAT, stat, do_stat),
+    SERVED(FS_READ, read, do_read),
+    SERVED(FS_WRITE, write, do_write),
+    SERVED(FS_TRUNC, trunc, do_trunc),
+    SERVED(FS_CREATE, create, do_create),
+    SERVED(FS_SYMLINK, symlink, do_symlink),
+    SERVED(FS_LINK, link, do_link),
+    SERVED(FS_UNLINK, unlink, do_unlink),
+    SERVED(FS_RMDIR, rmdir, do_rmdir),
+    SERVED(FS_RENAME, rename, do_rename),
+    SERVED(FS_GETDENTS, getdents, do_getdents),
+    SERVED(FS_READLINK, readlink, do_readlink),
+    SERVED(FS_CHMOD, chmod, do_chmod),
+    SERVED(FS_PUTNODE, putnode, do_putnode),
+    SERVED(FS_STATFS, statfs, do_statfs),
+    SERVED(FS_CHOWN, chown, do_chown),
+    SERVED(FS_UTIME, utime, do_utime),
+};
+
+/* Did the server give the callback at offset off of its table? */
+static int has_callback(size_t off)
+{
+    void (*f)(void);
+    memcpy(&f, (const char *)fs + off, sizeof(f));
+    return f != 0;
+}
+
+static int64_t dispatch(const message_t *m, message_t *r)
+{
+    if (m->type < FS_RQ_BASE || m->type >= FS_RQ_END)
+        return -LX_ENOSYS;
+    unsigned i = (unsigned)(m->type - FS_RQ_BASE);
+    if (!requests[i].decode || !has_callback(requests[i].callback))
+        return -LX_ENOSYS;
+    return requests[i].decode(m, r);
+}
+
+/* Is ep the client? Root is asked again whenever ep is not the endpoint it last named. */
+static int is_client(const char *client, endpoint_t ep)
+{
+    static endpoint_t client_ep;
+    if (ep == client_ep)
+        return 1;
+    endpoint_t found = root_lookup(client);
+    if (found <= 0)
+        return 0;
+    client_ep = found;
+    return ep == client_ep;
+}
+
+void fsdriver_task(const struct fsdriver *server, const char *client)
+{
+    fs = server;
+    for (;;) {
+        message_t m;
+        if (service_receive(&m) < 0 || m.source <= 0 || m.type == MSG_NOTIFY || m.source == ROOT_EP)
+            continue; /* nothing else from rs is for a file server */
+        message_t r = {.type = FS_REPLY};
+        if (!is_client(client, m.source)) {
+            service_refuse(fs->label, &m, "only its client may use it");
+            r.u.fs.reply.result = -LX_EPERM;
+        } else {
+            who = m.source;
+            r.u.fs.reply.result = dispatch(&m, &r);
+        }
+        ipc_sendnb(m.source, &r);
+    }
+}

@@ -1,0 +1,83 @@
+/*
+ * lib/fsdriver: the loop every file-system server shares (ramfs now, ext2
+ * to come). The server gives a table of callbacks and calls fsdriver_task,
+ * which never returns: it receives through service_receive (heartbeats and
+ * save requests are answered there), refuses every sender but the one
+ * client (EPERM, counted and logged), decodes each FS_* request of
+ * samsara/fs.h from its typed body (samsara/msg/fs.h), calls the callback,
+ * and answers with one FS_REPLY through sendnb.
+ *
+ * What the library checks before a callback runs, so that no server need
+ * repeat it: grant ids fit a grant_id_t (EFAULT); names are 1..FS_NAME_MAX
+ * bytes without '/' or NUL, copied in through their grant (EINVAL,
+ * ENAMETOOLONG, EFAULT); "a NUL b" pairs likewise, b at most
+ * symlink_max bytes for SYMLINK and FS_NAME_MAX for RENAME; owners and
+ * modes fit 32 bits (EINVAL). STAT and STATFS results are copied out by
+ * the library. What the server checks: its inode numbers (EINVAL for none
+ * such), kinds, and the rest of the semantics. A missing callback answers
+ * ENOSYS, as an unknown type does.
+ *
+ * Callbacks return 0 or a byte count, or a negative Linux errno (LX_*).
+ */
+#ifndef FSDRIVER_H
+#define FSDRIVER_H
+
+#include <samsara/fs.h>
+#include <samsara/linux.h>
+#include "sys.h"
+
+#define FSDRIVER_SYMLINK_MAX 4095 /* the longest target any server may take */
+
+/* What a LOOKUP, CREATE or SYMLINK reply says of the inode it hands over. */
+struct fsdriver_node {
+    uint64_t ino, mode, rdev, size, uid, gid;
+};
+
+/* A requester's buffer: bytes move with fsdriver_copyin / fsdriver_copyout. */
+struct fsdriver_data {
+    endpoint_t ep;
+    grant_id_t grant;
+};
+
+struct fsdriver {
+    const char *label;    /* for log lines */
+    uint64_t symlink_max; /* the longest symlink target (<= FSDRIVER_SYMLINK_MAX) */
+    /* Name operations; names and targets are checked and NUL-terminated. The three that
+     * hand over an inode count one reference on it, given back by putnode. */
+    int (*lookup)(uint64_t dir, const char *name, uint64_t len, struct fsdriver_node *node);
+    int (*create)(uint64_t dir, const char *name, uint64_t len, uint32_t mode, uint64_t rdev,
+                  uint32_t uid, uint32_t gid, struct fsdriver_node *node);
+    int (*symlink)(uint64_t dir, const char *name, uint64_t len, const char *target, uint64_t tlen,
+                   uint32_t uid, uint32_t gid, struct fsdriver_node *node);
+    int (*link)(uint64_t dir, const char *name, uint64_t len, uint64_t ino);
+    int (*unlink)(uint64_t dir, const char *name, uint64_t len);
+    int (*rmdir)(uint64_t dir, const char *name, uint64_t len);
+    int (*rename)(uint64_t old_dir, const char *old_name, uint64_t old_len, uint64_t new_dir,
+                  const char *new_name, uint64_t new_len);
+    /* Data: at most len bytes between the file and the requester's buffer d. */
+    int64_t (*read)(uint64_t ino, uint64_t offset, const struct fsdriver_data *d, uint64_t len);
+    int64_t (*write)(uint64_t ino, uint64_t offset, const struct fsdriver_data *d, uint64_t len);
+    int (*trunc)(uint64_t ino, uint64_t size);
+    int64_t (*getdents)(uint64_t dir, uint64_t *cookie, const struct fsdriver_data *d,
+                        uint64_t len);
+    int64_t (*readlink)(uint64_t ino, const struct fsdriver_data *d, uint64_t len);
+    /* Inodes */
+    int (*stat)(uint64_t ino, struct fs_stat *st);
+    int (*statfs)(struct fs_statfs *sf);
+    int (*chmod)(uint64_t ino, uint32_t mode);
+    int (*chown)(uint64_t ino, uint32_t uid, uint32_t gid, uint32_t mode);
+    int (*utime)(uint64_t ino, uint64_t atime, uint64_t mtime);
+    int (*putnode)(uint64_t ino);
+};
+
+/* Serve FS_* requests from the service labelled client (found with root_lookup), forever. */
+_Noreturn void fsdriver_task(const struct fsdriver *fs, const char *client);
+
+/* A name: 1..FS_NAME_MAX bytes, none of them '/' or NUL (0, -LX_EINVAL, -LX_ENAMETOOLONG). */
+int fsdriver_name_ok(const char *name, uint64_t len);
+
+/* Copies through a requester's buffer, at offset off in it: 0 or -LX_EFAULT. */
+int fsdriver_copyin(const struct fsdriver_data *d, uint64_t off, void *buf, uint64_t len);
+int fsdriver_copyout(const struct fsdriver_data *d, uint64_t off, const void *buf, uint64_t len);
+
+#endif
