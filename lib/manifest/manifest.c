@@ -292,7 +292,7 @@ static int manifest_range(struct ctx *c, const char *key, struct tok *t, int sin
 /* ---- kernel-call names ---- */
 
 static const char *const kcall_names[NR_KCALLS] = {
-#define KC_NAME(NAME, name) [KC_##NAME] = #name,
+#define KC_NAME(NAME, name, ...) [KC_##NAME] = #name,
     KCALLS(KC_NAME)
 #undef KC_NAME
 };

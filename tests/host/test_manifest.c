@@ -856,20 +856,6 @@ static void fuzz(void)
 
 /* ---- the manifests in the tree ---- */
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc(n > 0 ? (size_t)n : 1);
-    *len = fread(b, 1, (size_t)n, f);
-    fclose(f);
-    return b;
-}
-
 #define MAX_CONFS 256
 static char confs[MAX_CONFS][256];
 static int nr_confs;
@@ -955,7 +941,8 @@ static const struct expect {
     {"tests/servers/rstest/rstest.conf",
      BASIC | GRANTS | K(KC_IOPORT) | K(KC_ALARM) | K(KC_PROC_REAP) | K(KC_PROC_INFO) |
          K(KC_PROC_KILL),
-     0, 1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 100, 0, 0, "", "rs rsother pci demo crashy ds", 0},
+     0, 1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 100, 0, 0, "", "rs rsother pci demo crashy ds",
+     0},
     {"tests/servers/demotest/demotest.conf",
      BASIC | GRANTS | K(KC_IOPORT) | K(KC_TSC) | K(KC_ALARM) | K(KC_SYSINFO), 0, 1, 0x501, 1, 0, 0,
      0, 1, 2, RESTART_NEVER, 0, 0, 0, "", "rs demo ds", 0},
@@ -1032,7 +1019,7 @@ static void same_manifest(const char *what, const struct manifest *a, const stru
 static int parse_file(const char *path)
 {
     size_t len;
-    char *text = read_file(path, &len);
+    char *text = host_read_file(path, &len);
     if (!text) {
         printf("  %s: cannot read\n", path);
         check_failed = 1;
@@ -1090,10 +1077,10 @@ static void tree_manifests(void)
         for (int j = 0; j < i; j++)
             CHECK(strcmp(labels[i], labels[j]) != 0);
         size_t len;
-        char *text = read_file(confs[i], &len);
+        char *text = host_read_file(confs[i], &len);
         CHECK(text && len > 2 && text[0] == '#'); /* starts with what the service is */
         /* `ipc all` is an exception, explained on its line */
-        char *z = text ? strndup(text, len) : 0; /* read_file's text has no NUL */
+        char *z = text ? strndup(text, len) : 0;
         for (const char *l = z; l && (l = strstr(l, "ipc all")); l++) {
             const char *eol = strchr(l, '\n'), *hash = strchr(l, '#');
             if ((l == z || l[-1] == '\n') && (!hash || (eol && hash > eol))) {
@@ -1199,7 +1186,7 @@ static void pack_script(void)
     CHECK(nr_confs > 0 && n < (int)sizeof(cmd));
     CHECK(system(cmd) == 0);
     size_t len;
-    char *b = read_file(out, &len);
+    char *b = host_read_file(out, &len);
     CHECK(b != NULL);
     if (b) {
         const char *cur = b, *end = b + len, *f, *t;
@@ -1214,7 +1201,7 @@ static void pack_script(void)
             memcpy(path, f, fl);
             path[fl] = '\0';
             CHECK(!strcmp(path, confs[count]));
-            char *orig = read_file(confs[count], &olen);
+            char *orig = host_read_file(confs[count], &olen);
             CHECK(orig && olen == tl && !memcmp(orig, t, tl));
             free(orig);
             flen = tl;
@@ -1229,7 +1216,7 @@ static void pack_script(void)
     fclose(fopen(spaced, "w"));
     snprintf(cmd, sizeof(cmd), "tools/pack-manifests.sh %s %s", out, spaced);
     CHECK(system(cmd) == 0);
-    b = read_file(out, &len);
+    b = host_read_file(out, &len);
     char want[400];
     snprintf(want, sizeof(want), "@manifest %s 0\n", spaced);
     CHECK(b && len == strlen(want) && !memcmp(b, want, len));
