@@ -1,6 +1,7 @@
 /* The Linux system calls pm serves: one line each. Anything else: -ENOSYS, logged once. */
 #include "pm.h"
 
+/* clang-format off: a list, laid out by hand (clang-format re-wraps it differently each run) */
 #define CALLS(X)                                                                                   \
     X(fork)                                                                                        \
     X(execve)                                                                                      \
@@ -16,6 +17,7 @@
                                         X(set_tid_address) X(set_robust_list) X(sched_yield)       \
                                             X(prlimit64) X(getrlimit) X(setrlimit) X(getrandom)    \
                                                 X(prctl)
+/* clang-format on */
 
 #define DECLARE(name) int64_t do_##name(struct mproc *mp, const uint64_t *a);
 CALLS(DECLARE)
