@@ -6,8 +6,9 @@
     X(fork)                                                                                        \
     X(execve)                                                                                      \
     X(exit)                                                                                        \
-    X(wait4) X(kill) X(tkill) X(tgkill) X(getpid) X(getppid) X(gettid) X(getuid) X(geteuid)        \
-        X(getgid) X(getegid) X(setuid) X(setgid) X(setreuid) X(setregid) X(setresuid) X(setresgid) \
+    X(wait4)                                                                                       \
+    X(kill) X(tkill) X(tgkill) X(getpid) X(getppid) X(gettid) X(getuid) X(geteuid) X(getgid)       \
+        X(getegid) X(setuid) X(setgid) X(setreuid) X(setregid) X(setresuid) X(setresgid)           \
             X(getresuid) X(getresgid) X(setfsuid) X(setfsgid) X(getgroups) X(setgroups) X(socket)  \
                 X(setpgid) X(getpgid) X(getpgrp) X(getsid) X(setsid) X(rt_sigaction)               \
                     X(rt_sigprocmask) X(rt_sigpending) X(rt_sigreturn) X(pause) X(rt_sigsuspend)   \

@@ -261,7 +261,7 @@ int main(uint64_t arg)
             p->call = m; /* kept in case the call is suspended */
             p->done = 0;
             procfs_caller = p;
-            int64_t r = vfs_dispatch(p, m.u.w[0], &m.u.w[1]);
+            int64_t r = vfs_dispatch(p, m.u.lx.nr, m.u.lx.arg);
             procfs_caller = 0;
             if (r != SUSPEND)
                 reply(m.source, r);
