@@ -23,22 +23,23 @@
  *          inline; or, for a longer value, the id of a grant to ds (read
  *          access to publish; retrieve's `grant`: write access).
  *
- * DS_PUBLISH   publish: key, flags = type [| DS_OVERWRITE], len, v. Errors: E_INVAL
- *              (bad key, type, flags or length), E_PERM (not the key's
- *              owner), E_BUSY (exists and no DS_OVERWRITE; DS_OVERWRITE
- *              may change the type), E_NOMEM (no free key or blob slot),
- *              safecopy's errors on the grant (E_BADGRANT, E_RANGE,
- *              E_PERM, E_FAULT). Subscribers whose
- *              pattern matches are notified, also when the value did not
- *              change.
+ * DS_PUBLISH   publish: key, flags = type [| DS_OVERWRITE], len, v.
+ *              Errors: E_INVAL (bad key, type, flags or length), E_PERM
+ *              (not the key's owner), E_BUSY (exists and no DS_OVERWRITE;
+ *              DS_OVERWRITE may change the type), E_NOMEM (no free key or
+ *              blob slot, or past the label's share), safecopy's errors on
+ *              the grant (E_BADGRANT, E_RANGE, E_PERM, E_FAULT).
+ *              Subscribers whose pattern matches are notified, also when
+ *              the value did not change.
  * DS_RETRIEVE  retrieve: key, flags = expected type (0: any), size, grant
  *              if size > DS_INLINE_MAX. Reply retrieve_reply: flags = the
  *              type, len = the value's length, v = the number or the inline
  *              bytes (a longer value was copied into the grant; the key is
- *              not echoed). Errors: E_SRCH (no such
- *              key), E_INVAL (bad key; or another type: flags tells which),
- *              E_RANGE (buffer too small: len tells the size), safecopy's.
- * DS_DELETE    delete_key: key, flags 0. E_SRCH, E_PERM, E_INVAL. Subscribers are notified.
+ *              not echoed). Errors: E_SRCH (no such key), E_INVAL (bad
+ *              key; or another type: flags tells which), E_RANGE (buffer
+ *              too small: len tells the size), safecopy's.
+ * DS_DELETE    delete_key: key, flags 0. E_SRCH, E_PERM, E_INVAL.
+ *              Subscribers are notified.
  * DS_SUBSCRIBE subscribe: pattern: an exact key, or a prefix ending in '*'
  *              ("*" alone: every key); flags 0 or DS_INITIAL (keys that
  *              already match count as changed). From then on every
@@ -47,10 +48,11 @@
  *              to one pattern is one subscription. E_INVAL, E_NOMEM.
  * DS_UNSUBSCRIBE unsubscribe: the same pattern, flags 0. E_SRCH if not
  *              subscribed, E_INVAL.
- * DS_CHECK     (no body). Reply check_reply: key = the next changed key of the caller's
- *              subscriptions (in table order; several changes to one key
- *              before a check give one), flags = its type now (0: deleted),
- *              len = how many changed keys remain; key[0] = 0 when none.
+ * DS_CHECK     (no body). Reply check_reply: key = the next changed key
+ *              of the caller's subscriptions (in table order; several
+ *              changes to one key before a check give one), flags = its
+ *              type now (0: deleted), len = how many changed keys remain;
+ *              key[0] = 0 when none.
  *
  * Subscriptions belong to endpoints: a dead subscriber's go when a notify
  * to it fails or when the table is full.

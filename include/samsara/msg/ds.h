@@ -27,20 +27,23 @@ union msg_ds_value {
     int32_t grant;               /* publish, len > DS_INLINE_MAX: a grant to ds, read access */
 };
 
-struct msg_ds_publish { /* DS_PUBLISH; reply: msg_reply */
+/* DS_PUBLISH; reply: msg_reply */
+struct msg_ds_publish {
     char key[DS_KEY_MAX];
     uint32_t flags; /* the type, DS_NUM/DS_STR/DS_BLOB [| DS_OVERWRITE] */
     uint32_t len;   /* of the value in bytes (DS_NUM: ignored, 8) */
     union msg_ds_value v;
 };
 
-struct msg_ds_retrieve { /* DS_RETRIEVE; reply: msg_ds_retrieve_reply */
+/* DS_RETRIEVE; reply: msg_ds_retrieve_reply */
+struct msg_ds_retrieve {
     char key[DS_KEY_MAX];
     uint32_t flags; /* the expected type (0: any); nothing else */
     uint32_t size;  /* of the caller's buffer in bytes */
     int32_t grant;  /* size > DS_INLINE_MAX: a grant to ds of the buffer, write access */
 };
 
+/* the reply to DS_RETRIEVE */
 struct msg_ds_retrieve_reply {
     int64_t result; /* 0; E_SRCH, E_INVAL, E_RANGE, safecopy's errors */
     uint32_t flags; /* the stored type (also with E_INVAL for another type) */
@@ -51,26 +54,30 @@ struct msg_ds_retrieve_reply {
     } v;                             /* a longer value was copied into the grant */
 };
 
-struct msg_ds_delete { /* DS_DELETE; reply: msg_reply */
+/* DS_DELETE; reply: msg_reply */
+struct msg_ds_delete {
     char key[DS_KEY_MAX];
     uint32_t flags; /* 0: none are defined */
 };
 
-struct msg_ds_subscribe { /* DS_SUBSCRIBE; reply: msg_reply */
+/* DS_SUBSCRIBE; reply: msg_reply */
+struct msg_ds_subscribe {
     char pattern[DS_KEY_MAX]; /* an exact key, or a prefix ending in '*' */
     uint32_t flags;           /* 0 or DS_INITIAL */
 };
 
-struct msg_ds_unsubscribe { /* DS_UNSUBSCRIBE; reply: msg_reply */
+/* DS_UNSUBSCRIBE; reply: msg_reply */
+struct msg_ds_unsubscribe {
     char pattern[DS_KEY_MAX]; /* as subscribed */
     uint32_t flags;           /* 0: none are defined */
 };
 
-struct msg_ds_check_reply { /* the reply to DS_CHECK (which has no body) */
-    int64_t result;         /* 0 */
-    char key[DS_KEY_MAX];   /* the next changed key; "" when none */
-    uint32_t flags;         /* its type now (0: deleted) */
-    uint32_t len;           /* how many changed keys remain after it */
+/* the reply to DS_CHECK (which has no body) */
+struct msg_ds_check_reply {
+    int64_t result;       /* 0 */
+    char key[DS_KEY_MAX]; /* the next changed key; "" when none */
+    uint32_t flags;       /* its type now (0: deleted) */
+    uint32_t len;         /* how many changed keys remain after it */
 };
 
 union msg_ds {
@@ -84,7 +91,5 @@ union msg_ds {
     struct msg_ds_check_reply check_reply;
 };
 MSG_BODY_FITS(union msg_ds);
-MSG_BODY_FITS(struct msg_ds_publish);
-MSG_BODY_FITS(struct msg_ds_check_reply);
 
 #endif
