@@ -8,7 +8,7 @@
  *   range          protocol   header             sent by -> to
  *   0x4200-0x42ff  BDEV       (reserved)         vfs -> block drivers
  *   0x4300-0x43ff  CDEV       samsara/fs.h       vfs (and tests) -> character drivers
- *   0x4400-0x44ff  DS         samsara/ds.h       anyone -> ds
+ *   0x4400-0x44ff  DS         samsara/ds.h       anyone -> ds; ds -> them: DS_REPLY (0x44ff)
  *   0x4600-0x46ff  FS         samsara/fs.h       vfs -> file-system servers
  *   0x4900-0x49ff  PCI        samsara/pci.h      rs (and drivers, to come) -> the pci server
  *   0x4b00-0x4bff  KERNEL     samsara/ipc.h,     the kernel -> anyone (MSG_NOTIFY);
