@@ -1,7 +1,8 @@
 /* The Linux system calls pm serves: one line each. Anything else: -ENOSYS, logged once. */
 #include "pm.h"
 
-/* clang-format off: a list, laid out by hand (clang-format re-wraps it differently each run) */
+/* A list, laid out by hand (clang-format re-wraps it differently each run). */
+/* clang-format off */
 #define CALLS(X)                                                                                   \
     X(fork) X(execve) X(exit) X(wait4)                                                             \
     X(kill) X(tkill) X(tgkill) X(getpid) X(getppid)                                                \
