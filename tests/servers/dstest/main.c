@@ -97,9 +97,9 @@ static int wait_for(endpoint_t src, int type, uint64_t ms, message_t *out)
         if (ipc_receive(ANY, &m) < 0)
             continue;
         if (m.source == SYSTEM) {
-            if ((m.u.w[0] & NOTIFY_ALARM) && sys_uptime() >= deadline)
+            if ((m.u.notify.bits & NOTIFY_ALARM) && sys_uptime() >= deadline)
                 return 0;
-            if (m.u.w[0] & NOTIFY_ALARM)
+            if (m.u.notify.bits & NOTIFY_ALARM)
                 sys_alarm(deadline - sys_uptime()); /* an old alarm */
             continue;
         }
