@@ -232,10 +232,9 @@ void prompt(const char *what)
 static endpoint_t lookup(const char *name)
 {
     for (int i = 0; i < 100; i++) {
-        message_t m = {.type = ROOT_LOOKUP};
-        strncpy_s((char *)m.u.b, name, 16);
-        if (ipc_sendrec(ROOT_EP, &m) == 0 && m.type > 0)
-            return m.type;
+        endpoint_t ep = root_lookup(name);
+        if (ep > 0)
+            return ep;
         sleep_ticks(10);
     }
     return -E_SRCH;
