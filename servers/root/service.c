@@ -584,7 +584,7 @@ int service_line(int log, uint64_t i, char *buf, uint64_t len)
  * pm, vfs, ramfs, ds keep state nobody else has) is stopped only when forced.
  * An update runs a program of the administrator's choice with the manifest's
  * privileges, so never for a manifest that grants more than a service needs
- * to run: `manage yes` (spawn helpers of other profiles, administer every
+ * to run: `manage yes` (spawn helpers of other manifests, administer every
  * service) or `users yes` (control every Linux process).
  */
 static const char *admin_refusal(const struct service *s, int op, int force)

@@ -5,7 +5,7 @@
  *                      ramfs cannot grow (ENOSPC), then gives it back: the
  *                      next large write must succeed (a failed allocation
  *                      is transient, never a cap for good).
- *   only_client        a helper (fstest's image, spawned with profile
+ *   only_client        a helper (fstest's image, spawned with manifest
  *                      fshelper) is not ramfs's client: every request it
  *                      sends gets EPERM, and fstest is still served.
  */

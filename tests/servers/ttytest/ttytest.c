@@ -8,7 +8,7 @@
  * port. lib/test runs the tables (basic.c, typed.c): "TEST tty.NAME
  * PASS|FAIL" per test, "ttytest: N passed, M failed", then it leaves QEMU
  * through port 0x501.
- * Boot: -initrd "build/root,build/tty,build/ttytest" (profile "ttytest").
+ * Boot: -initrd "build/root,build/tty,build/ttytest" (manifest "ttytest").
  */
 #include "ttytest.h"
 
