@@ -22,13 +22,13 @@ static void wake(struct proc *p, int64_t result)
 
 /*
  * Give m to p, which is blocked receiving: copy it to p's buffer, or, for a
- * Linux system call's reply, put u.w[0] in rax. Wake p.
+ * Linux system call's reply, put its result in rax. Wake p.
  */
 static void deliver(struct proc *p, const message_t *m)
 {
     int64_t r;
     if (p->linux_call) {
-        r = (int64_t)m->u.w[0];
+        r = m->u.reply.result;
         p->linux_call = 0;
     } else {
         r = copy_to_user(p, p->msgbuf, m, sizeof(*m));
@@ -65,8 +65,8 @@ static void notify_message(message_t *m, endpoint_t src, uint64_t bits)
     memset(m, 0, sizeof(*m));
     m->source = src;
     m->type = MSG_NOTIFY;
-    m->u.w[0] = bits;
-    m->u.w[1] = ticks;
+    m->u.notify.bits = bits;
+    m->u.notify.ticks = ticks;
 }
 
 /*
@@ -164,7 +164,7 @@ static void unqueue(struct proc *t)
  */
 int64_t ipc_interrupt(struct proc *t, struct proc *caller, uint64_t uaddr)
 {
-    uint64_t report[2] = {(uint64_t)t->getfrom, t->msg.u.w[0]}; /* server, call number */
+    uint64_t report[2] = {(uint64_t)t->getfrom, t->msg.u.lx.nr}; /* server, call number */
     if (!t->linux_call)
         return 0;
     if (t->flags & PS_SENDING)

@@ -4,7 +4,7 @@
  * caller to the server that owns the call, by the table below (vfs for
  * descriptors and files, pm for everything else, including numbers nobody
  * implements, which pm logs once by name and answers with -ENOSYS). The
- * caller waits as in sendrec; the server's reply message puts u.w[0] in rax.
+ * caller waits as in sendrec; the server's reply puts its result (the first word) in rax.
  * Root names the two servers with KC_LINUX_SERVERS, which builds the table.
  */
 #include <samsara/linux.h>
@@ -52,7 +52,7 @@ void linux_syscall(struct proc *p)
     uint64_t nr = r->rax;
     endpoint_t to = server[nr < LX_NR_MAX ? owner[nr] : TO_PM];
     message_t m = {.type = MSG_LINUX_CALL,
-                   .u.w = {nr, r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9}};
+                   .u.lx = {nr, {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9}}};
     int64_t result = to == NONE ? -LX_ENOSYS : ipc_linux_call(p, to, &m);
     if (result != KC_BLOCKED)
         r->rax = (uint64_t)result;

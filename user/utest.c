@@ -2232,6 +2232,12 @@ static void t_device_map_from_manifests(void)
     close(fd);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     CHECK(t1.tv_sec - t0.tv_sec < 2);
+    /* the nodes come from the drivers' manifests (`node`); vfsprobe's, on a major it lost, not */
+    struct stat st;
+    CHECK(stat("/dev/ttyS0", &st) == 0 && S_ISCHR(st.st_mode) && (st.st_mode & 07777) == 0620 &&
+          st.st_rdev == ((4 << 8) | 64) && st.st_uid == 0 && st.st_gid == 5);
+    CHECK(stat("/dev/demo", &st) == 0 && (st.st_mode & 07777) == 0600 && st.st_rdev == (240 << 8));
+    ERR(stat("/dev/probe", &st), ENOENT);
 }
 
 /* A restarted driver is bound again when it announces itself, before anyone uses it. */

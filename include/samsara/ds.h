@@ -3,9 +3,11 @@
  * (MINIX 3's ds). docs/DS.md explains it; this is the reference.
  *
  * Requests are sendrec to ds; ds answers each at once with sendnb (it never
- * blocks on a client) with type 0 or a negative error from errno.h. A
- * message typed MSG_NOTIFY is taken as a notification and gets no answer.
- * Request and reply payloads are a struct ds_msg:
+ * blocks on a client) with a message of type DS_REPLY whose first word is
+ * the result: 0 or a negative error from errno.h (samsara/msg/reply.h). A
+ * message typed MSG_NOTIFY is taken as a notification and gets no answer;
+ * any other type gets E_NOSYS. The bodies are the structs of
+ * samsara/msg/ds.h, m.u.ds.NAME:
  *
  *   key    NUL-terminated, 1..31 characters of [a-z0-9._/-]. A key is
  *          "LABEL.rest": only the endpoint rs published as "owner.LABEL"
@@ -15,38 +17,42 @@
  *          LABEL is 1..15 characters. Anyone may read and subscribe.
  *   flags  the value type in the low byte (DS_NUM, DS_STR, DS_BLOB) and
  *          the DS_OVERWRITE / DS_INITIAL bits.
- *   len    value length in bytes: of the value (publish; replies), or of
- *          the caller's buffer (retrieve).
+ *   len    value length in bytes (publish; replies); size is the caller's
+ *          buffer (retrieve).
  *   v      a number (DS_NUM); or a value of len <= DS_INLINE_MAX bytes,
  *          inline; or, for a longer value, the id of a grant to ds (read
- *          access to publish, write access to retrieve).
+ *          access to publish; retrieve's `grant`: write access).
  *
- * DS_PUBLISH   key, flags = type [| DS_OVERWRITE], len, v. Errors: E_INVAL
- *              (bad key, type, flags or length), E_PERM (not the key's
- *              owner), E_BUSY (exists and no DS_OVERWRITE; DS_OVERWRITE
- *              may change the type), E_NOMEM (no free key or blob slot),
- *              safecopy's errors on the grant (E_BADGRANT, E_RANGE,
- *              E_PERM, E_FAULT). Subscribers whose
- *              pattern matches are notified, also when the value did not
- *              change.
- * DS_RETRIEVE  key, flags = expected type (0: any), len = buffer size, v.grant
- *              if len > DS_INLINE_MAX. Reply flags = the type, len = the
- *              value's length, v = the number or the inline bytes (a longer
- *              value was copied into the grant). Errors: E_SRCH (no such
- *              key), E_INVAL (bad key; or another type: flags tells which),
- *              E_RANGE (buffer too small: len tells the size), safecopy's.
- * DS_DELETE    key. E_SRCH, E_PERM, E_INVAL. Subscribers are notified.
- * DS_SUBSCRIBE key = a pattern: an exact key, or a prefix ending in '*'
+ * DS_PUBLISH   publish: key, flags = type [| DS_OVERWRITE], len, v.
+ *              Errors: E_INVAL (bad key, type, flags or length), E_PERM
+ *              (not the key's owner), E_BUSY (exists and no DS_OVERWRITE;
+ *              DS_OVERWRITE may change the type), E_NOMEM (no free key or
+ *              blob slot, or past the label's share), safecopy's errors on
+ *              the grant (E_BADGRANT, E_RANGE, E_PERM, E_FAULT).
+ *              Subscribers whose pattern matches are notified, also when
+ *              the value did not change.
+ * DS_RETRIEVE  retrieve: key, flags = expected type (0: any), size, grant
+ *              if size > DS_INLINE_MAX. Reply retrieve_reply: flags = the
+ *              type, len = the value's length, v = the number or the inline
+ *              bytes (a longer value was copied into the grant; the key is
+ *              not echoed). Errors: E_SRCH (no such key), E_INVAL (bad
+ *              key; or another type: flags tells which), E_RANGE (buffer
+ *              too small: len tells the size), safecopy's.
+ * DS_DELETE    delete_key: key, flags 0. E_SRCH, E_PERM, E_INVAL.
+ *              Subscribers are notified.
+ * DS_SUBSCRIBE subscribe: pattern: an exact key, or a prefix ending in '*'
  *              ("*" alone: every key); flags 0 or DS_INITIAL (keys that
  *              already match count as changed). From then on every
  *              publish or delete of a matching key marks it changed for
  *              this caller and ds notifies the caller. Subscribing twice
  *              to one pattern is one subscription. E_INVAL, E_NOMEM.
- * DS_UNSUBSCRIBE key = the same pattern. E_SRCH if not subscribed.
- * DS_CHECK     (nothing). Reply: the next changed key of the caller's
- *              subscriptions (in table order; several changes to one key
- *              before a check give one), flags = its type now (0: deleted),
- *              len = how many changed keys remain; key[0] = 0 when none.
+ * DS_UNSUBSCRIBE unsubscribe: the same pattern, flags 0. E_SRCH if not
+ *              subscribed, E_INVAL.
+ * DS_CHECK     (no body). Reply check_reply: key = the next changed key
+ *              of the caller's subscriptions (in table order; several
+ *              changes to one key before a check give one), flags = its
+ *              type now (0: deleted), len = how many changed keys remain;
+ *              key[0] = 0 when none.
  *
  * Subscriptions belong to endpoints: a dead subscriber's go when a notify
  * to it fails or when the table is full.
@@ -58,6 +64,7 @@
 #include <stdint.h>
 #include <samsara/ipc.h>
 #include <samsara/msgtypes.h>
+#include <samsara/msg/ds.h> /* the message bodies; DS_KEY_MAX, DS_INLINE_MAX */
 
 /* The DS range of samsara/msgtypes.h */
 #define DS_PUBLISH (DS_RQ_BASE + 0x50)     /* 'DP' */
@@ -66,7 +73,8 @@
 #define DS_SUBSCRIBE (DS_RQ_BASE + 0x53)   /* 'DS' */
 #define DS_UNSUBSCRIBE (DS_RQ_BASE + 0x55) /* 'DU' */
 #define DS_CHECK (DS_RQ_BASE + 0x43)       /* 'DC' */
-_Static_assert(IS_DS_RQ(DS_UNSUBSCRIBE), "ds types stay in the DS range");
+#define DS_REPLY (DS_RQ_BASE + 0xff)       /* every answer from ds */
+_Static_assert(IS_DS_RQ(DS_UNSUBSCRIBE) && IS_DS_RQ(DS_REPLY), "ds types stay in the DS range");
 
 /* Value types (flags & DS_TYPE_MASK) */
 #define DS_NUM 1  /* uint64_t */
@@ -77,12 +85,10 @@ _Static_assert(IS_DS_RQ(DS_UNSUBSCRIBE), "ds types stay in the DS range");
 #define DS_OVERWRITE (1u << 8) /* publish: replace an existing value */
 #define DS_INITIAL (1u << 9)   /* subscribe: existing matching keys count as changed */
 
-/* Limits */
-#define DS_KEY_MAX 32   /* bytes with the NUL: 31 characters */
+/* Limits (and DS_KEY_MAX, DS_INLINE_MAX in samsara/msg/ds.h) */
 #define DS_LABEL_MAX 15 /* characters of a key's owner label (a label in rs's table) */
 #define DS_STR_MAX 32
 #define DS_BLOB_MAX 4096
-#define DS_INLINE_MAX 16 /* longer values travel through a grant */
 #define DS_MAX_KEYS 256
 #define DS_MAX_SUBS 64
 #define DS_MAX_BLOBS 64 /* values longer than DS_STR_MAX stored at once */
@@ -90,19 +96,6 @@ _Static_assert(IS_DS_RQ(DS_UNSUBSCRIBE), "ds types stay in the DS range");
 #define DS_LABEL_KEYS (DS_MAX_KEYS / 4)   /* live keys under one label */
 #define DS_LABEL_BLOBS (DS_MAX_BLOBS / 4) /* of them, values longer than DS_STR_MAX */
 #define DS_EP_SUBS (DS_MAX_SUBS / 4)      /* subscriptions of one endpoint */
-
-struct ds_msg {
-    char key[DS_KEY_MAX];
-    uint32_t flags;
-    uint32_t len;
-    union {
-        uint64_t num;
-        uint8_t data[DS_INLINE_MAX];
-        int32_t grant;
-    } v;
-};
-
-_Static_assert(sizeof(struct ds_msg) == 56, "a ds request fills a message payload");
 
 /*
  * Client stubs (lib/sys/ds.c). They find ds with ROOT_LOOKUP("ds") once,
@@ -121,7 +114,7 @@ int ds_subscribe(const char *pattern, uint32_t flags);
 int ds_unsubscribe(const char *pattern);
 int ds_check(char *keybuf, size_t len); /* key length; 0: nothing changed */
 endpoint_t ds_endpoint(void);           /* ds's endpoint (its notifications' source) */
-int ds_call(message_t *m);              /* sendrec to ds: m->type, or an IPC error */
+int ds_call(message_t *m);              /* sendrec to ds: the reply's result (reply in *m) */
 void ds_client_reset(endpoint_t ep);    /* replace the kept endpoint (0: forget it) */
 
 #endif

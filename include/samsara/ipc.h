@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <samsara/msgtypes.h>
 #include <samsara/msg/reply.h>
+#include <samsara/msg/kernel.h>
 #include <samsara/msg/root.h>
 #include <samsara/msg/ds.h>
 #include <samsara/msg/fs.h>
@@ -47,6 +48,8 @@ typedef struct message {
         uint64_t w[7];
         uint8_t b[56];
         struct msg_reply reply;
+        struct msg_notify notify; /* MSG_NOTIFY, made by the kernel */
+        struct msg_linux_call lx; /* MSG_LINUX_CALL, made by the kernel */
         union msg_root root;
         union msg_ds ds;
         union msg_fs fs;
@@ -62,11 +65,11 @@ _Static_assert(sizeof(message_t) == 64, "messages are 64 bytes");
 /* Notification messages carry this type (the KERNEL range, samsara/msgtypes.h). */
 #define MSG_NOTIFY (KERNEL_RQ_BASE + 0x4e)
 _Static_assert(IS_KERNEL_RQ(MSG_NOTIFY), "MSG_NOTIFY stays in the KERNEL range");
-/* From SYSTEM: u.w[0] holds the reasons as bits. */
+/* From SYSTEM: u.notify.bits holds the reasons (msg/kernel.h). */
 #define NOTIFY_ALARM (1u << 0)
 #define NOTIFY_CHILD (1u << 1)  /* a child died: reap it with KC_PROC_REAP */
 #define NOTIFY_DENIED (1u << 2) /* (root) a process crossed the denial threshold */
-/* From HARDWARE: u.w[0] holds the bitmap of pending IRQs. */
+/* From HARDWARE: u.notify.bits holds the bitmap of pending IRQs. */
 
 /* Flags for the receive operation. */
 #define RECV_NONBLOCK 1u

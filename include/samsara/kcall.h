@@ -70,7 +70,7 @@
     X(PRIV_DEVICE, priv_device)     /* (ep, PRIV_DEV_*, base, len): add or remove one */           \
                                     /* I/O, memory or IRQ range of another process */              \
     X(DMA_RELEASE, dma_release)     /* (ep): free a dead process's quarantined DMA */              \
-                                    /* memory; the number of pages freed */             \
+                                    /* memory; the number of pages freed */                        \
     X(PRIV_IPC, priv_ipc)           /* (ep, target, on): ep may send to target (1) or */           \
                                     /* not (0); root only; taken back at target's death */
 

@@ -17,7 +17,16 @@
 #define MANIFEST_MODULES_MAX 4 /* data modules a service may borrow from rs */
 #define MANIFEST_MODULE_MAX 32 /* a module name with its NUL (ROOT_MODULE's field) */
 #define MANIFEST_PATH_MAX 64
-#define MANIFEST_DEVS_MAX 8 /* device majors a driver serves */
+#define MANIFEST_DEVS_MAX 8  /* device majors a driver serves */
+#define MANIFEST_NODES_MAX 8 /* device nodes it names (`node`) */
+
+/* `node NAME MAJOR,MINOR MODE [GROUP]`: /dev/NAME, made by vfs (a character device). */
+struct manifest_node {
+    char name[MANIFEST_LABEL_MAX];
+    uint8_t major, minor;
+    uint16_t mode; /* permission bits */
+    uint32_t gid;  /* its group; the owner is root */
+};
 
 /* The class of a device number a driver serves (`dev CLASS ...`). */
 enum manifest_dev_class {
@@ -69,6 +78,8 @@ struct manifest {
         uint8_t terminal;  /* char: its devices are terminals (sessions, ^C to the foreground) */
     } devs[MANIFEST_DEVS_MAX];
     int nr_devs;
+    struct manifest_node nodes[MANIFEST_NODES_MAX];
+    int nr_nodes;
 };
 
 #endif

@@ -8,7 +8,7 @@
  *   range          protocol   header             sent by -> to
  *   0x4200-0x42ff  BDEV       (reserved)         vfs -> block drivers
  *   0x4300-0x43ff  CDEV       samsara/fs.h       vfs (and tests) -> character drivers
- *   0x4400-0x44ff  DS         samsara/ds.h       anyone -> ds
+ *   0x4400-0x44ff  DS         samsara/ds.h       anyone -> ds; ds -> them: DS_REPLY (0x44ff)
  *   0x4600-0x46ff  FS         samsara/fs.h       vfs -> file-system servers
  *   0x4900-0x49ff  PCI        samsara/pci.h      rs (and drivers, to come) -> the pci server
  *   0x4b00-0x4bff  KERNEL     samsara/ipc.h,     the kernel -> anyone (MSG_NOTIFY);
@@ -23,10 +23,11 @@
  * The high byte is a letter where it could be ('C'dev, 'D's, 'F's, 'K'ernel,
  * 'P'm, 'R'oot, 'V'fs, 't'est), which helps read a type in a log line.
  *
- * Outside every range: a reply whose protocol says its type is a result
- * (0 or a negative error from errno.h). Kernel-call numbers
- * (samsara/kcall.h, KCALL_BASE) are `syscall` numbers, not message types,
- * and live in a space of their own.
+ * Replies: every protocol answers with the REPLY type of its range
+ * (BASE + 0xff; MSG_LINUX_REPLY for Linux calls) and the result in the
+ * first word (samsara/msg/reply.h); no reply's type is a result.
+ * Kernel-call numbers (samsara/kcall.h, KCALL_BASE) are `syscall` numbers,
+ * not message types, and live in a space of their own.
  *
  * tests/host/test_msgtypes.c checks that no two ranges overlap and that
  * every defined type lies in its protocol's range; each protocol header

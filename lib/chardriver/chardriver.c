@@ -319,10 +319,10 @@ _Noreturn void chardriver_task(const struct chardriver *driver)
         }
         if (m.source == HARDWARE) {
             if (drv->interrupt)
-                drv->interrupt((uint32_t)m.u.w[0]);
+                drv->interrupt((uint32_t)m.u.notify.bits);
         } else if (m.source == SYSTEM) {
-            if ((m.u.w[0] & NOTIFY_ALARM) && drv->alarm)
-                drv->alarm(m.u.w[1]);
+            if ((m.u.notify.bits & NOTIFY_ALARM) && drv->alarm)
+                drv->alarm(m.u.notify.ticks);
         } else if (m.source <= 0 || !is_client(m.source)) {
             refuse(&m);
         } else if (m.type == MSG_NOTIFY) {

@@ -89,18 +89,15 @@ static int manifest_digit(char c, unsigned base)
     return d < (int)base ? d : -1;
 }
 
-/* Unsigned number, decimal or 0x hex, the whole token, no overflow. */
-static int manifest_number(struct tok t, uint64_t *v)
+/* The whole token as digits in base, at most max (no overflow); 0, or -1 if it is not. */
+static int manifest_in_base(struct tok t, unsigned base, uint64_t max, uint64_t *v)
 {
-    unsigned base = 10;
-    uint64_t i = 0, r = 0;
-    if (t.n > 2 && t.p[0] == '0' && (t.p[1] == 'x' || t.p[1] == 'X'))
-        base = 16, i = 2;
-    if (i == t.n)
+    uint64_t r = 0;
+    if (t.n == 0)
         return -1;
-    for (; i < t.n; i++) {
+    for (uint64_t i = 0; i < t.n; i++) {
         int d = manifest_digit(t.p[i], base);
-        if (d < 0 || r > (UINT64_MAX - (uint64_t)d) / base)
+        if (d < 0 || r > (max - (uint64_t)d) / base)
             return -1;
         r = r * base + (uint64_t)d;
     }
@@ -108,18 +105,20 @@ static int manifest_number(struct tok t, uint64_t *v)
     return 0;
 }
 
+/* Unsigned number, decimal or 0x hex, the whole token, no overflow. */
+static int manifest_number(struct tok t, uint64_t *v)
+{
+    if (t.n > 2 && t.p[0] == '0' && (t.p[1] == 'x' || t.p[1] == 'X'))
+        return manifest_in_base((struct tok){t.p + 2, t.n - 2}, 16, UINT64_MAX, v);
+    return manifest_in_base(t, 10, UINT64_MAX, v);
+}
+
 /* 1..4 hex digits, no prefix (a PCI id). */
 static int manifest_hex16(struct tok t, uint16_t *v)
 {
-    uint32_t r = 0;
-    if (t.n < 1 || t.n > 4)
+    uint64_t r;
+    if (t.n > 4 || manifest_in_base(t, 16, 0xffff, &r) < 0)
         return -1;
-    for (uint64_t i = 0; i < t.n; i++) {
-        int d = manifest_digit(t.p[i], 16);
-        if (d < 0)
-            return -1;
-        r = r * 16 + (uint32_t)d;
-    }
     *v = (uint16_t)r;
     return 0;
 }
@@ -655,6 +654,63 @@ static int key_dev(struct ctx *c, const char *key, const char *p, const char *en
     return 0;
 }
 
+/*
+ * `node NAME MAJOR,MINOR MODE [GROUP]`: a character device node /dev/NAME
+ * that vfs makes at start, owned by root and GROUP (default 0), with the
+ * permission bits MODE (octal). Its major must be one this manifest serves
+ * (an earlier `dev char` line), so a node can only point at the driver's own
+ * devices; vfs makes it only if the driver's claim on the major stands.
+ */
+static int key_node(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    struct tok name, num, mode, group;
+    uint64_t major, minor, bits, gid = 0;
+    int ok = 0;
+    if (!manifest_next(&p, end, &name) || !manifest_next(&p, end, &num) ||
+        !manifest_next(&p, end, &mode))
+        return manifest_fail(c, "'%s' takes NAME MAJOR,MINOR MODE [GROUP]", key);
+    int name_ok = name.n >= 1 && name.n < MANIFEST_LABEL_MAX && name.p[0] != '.';
+    for (uint64_t i = 0; i < name.n; i++) {
+        char ch = name.p[i];
+        name_ok &= (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                   (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.';
+    }
+    if (!name_ok)
+        return manifest_fail(c,
+                             "bad node name %t (1-15 characters from A-Z a-z 0-9 _ - ., "
+                             "not starting with .)",
+                             &name);
+    uint64_t comma = 0;
+    while (comma < num.n && num.p[comma] != ',')
+        comma++;
+    if (comma == num.n ||
+        manifest_in_base((struct tok){num.p, comma}, 10, DEV_MAJOR_MAX, &major) < 0 ||
+        manifest_in_base((struct tok){num.p + comma + 1, num.n - comma - 1}, 10, 255, &minor) < 0)
+        return manifest_fail(c, "bad device number %t for '%s' (MAJOR,MINOR)", &num, key);
+    if (manifest_in_base(mode, 8, 0777, &bits) < 0)
+        return manifest_fail(c, "bad mode %t for '%s' (octal, at most 0777)", &mode, key);
+    if (manifest_next(&p, end, &group) &&
+        (manifest_in_base(group, 10, 65535, &gid) < 0 || manifest_next(&p, end, &group)))
+        return manifest_fail(c, "bad group %t for '%s' (one number, 0..65535)", &group, key);
+    for (int k = 0; k < c->m->nr_devs; k++)
+        ok |= c->m->devs[k].dev_class == MANIFEST_DEV_CHAR && c->m->devs[k].major == major;
+    if (!ok)
+        return manifest_fail(c, "node %t: major %u is not one of this manifest's 'dev char' majors",
+                             &name, major);
+    for (int k = 0; k < c->m->nr_nodes; k++)
+        if (manifest_is(name, c->m->nodes[k].name))
+            return manifest_fail(c, "node %t listed twice", &name);
+    if (c->m->nr_nodes >= MANIFEST_NODES_MAX)
+        return manifest_fail(c, "too many nodes (at most %u)", (uint64_t)MANIFEST_NODES_MAX);
+    struct manifest_node *n = &c->m->nodes[c->m->nr_nodes++];
+    manifest_copy(n->name, name);
+    n->major = (uint8_t)major;
+    n->minor = (uint8_t)minor;
+    n->mode = (uint16_t)bits;
+    n->gid = (uint32_t)gid;
+    return 0;
+}
+
 static int key_policy(struct ctx *c, const char *key, const char *p, const char *end)
 {
     struct tok t;
@@ -694,6 +750,7 @@ static const struct {
     {"policy", key_policy, 0},
     {"modules", key_modules, 1},
     {"dev", key_dev, 1},
+    {"node", key_node, 1},
 };
 #define NR_KEYS (int)(sizeof(keys) / sizeof(keys[0]))
 

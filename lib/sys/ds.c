@@ -33,32 +33,17 @@ endpoint_t ds_endpoint(void)
     return ds_ep > 0 ? ds_ep : lookup();
 }
 
-int ds_call(message_t *m)
+/*
+ * One request, m, answered in m: buf granted to ds when len > 0 (the grant
+ * id goes into the request's grant field; it names ds's endpoint, so a
+ * retry after E_DEADEP makes a new one). Returns the reply's result, or an
+ * IPC error; a reply that breaks the protocol (not DS_REPLY, or a result
+ * that is neither 0 nor an error) is E_INVAL.
+ */
+static int request(message_t *m, const void *buf, size_t len, uint32_t access)
 {
     message_t copy = *m;
     for (int tries = 0;; tries++) {
-        endpoint_t ep = ds_endpoint();
-        if (ep < 0)
-            return ep;
-        int r = ipc_sendrec_bounded(ep, m, DS_TIMEOUT_MS);
-        if (r == 0)
-            return m->type;
-        if (r != -E_DEADEP || tries > 0)
-            return r;
-        ds_ep = 0; /* ds is gone: find its new instance */
-        *m = copy;
-    }
-}
-
-/*
- * One request: q in the payload, buf granted to ds when len > 0 (the grant
- * names ds's endpoint, so a retry after E_DEADEP makes a new one). The
- * reply's payload comes back in q.
- */
-static int request(int type, struct ds_msg *q, const void *buf, size_t len, uint32_t access)
-{
-    for (int tries = 0;; tries++) {
-        message_t m = {.type = type};
         endpoint_t ep = ds_endpoint();
         if (ep < 0)
             return ep;
@@ -66,83 +51,98 @@ static int request(int type, struct ds_msg *q, const void *buf, size_t len, uint
         if (len > 0) {
             if ((g = grant_alloc(ep, buf, len, access)) < 0)
                 return g;
-            q->v.grant = g;
+            if (m->type == DS_PUBLISH)
+                m->u.ds.publish.v.grant = g;
+            else
+                m->u.ds.retrieve.grant = g;
         }
-        memcpy(m.u.b, q, sizeof(*q));
-        int r = ipc_sendrec_bounded(ep, &m, DS_TIMEOUT_MS);
+        int r = ipc_sendrec_bounded(ep, m, DS_TIMEOUT_MS);
         if (g >= 0)
             grant_free(g);
         if (r == -E_DEADEP && tries == 0) {
             ds_ep = 0; /* ds is gone: find its new instance */
+            *m = copy;
             continue;
         }
         if (r < 0)
             return r;
-        memcpy(q, m.u.b, sizeof(*q));
-        return m.type;
+        int64_t result = m->u.reply.result;
+        if (m->type != DS_REPLY || result > 0 || result < -4095) /* errors are small */
+            return -E_INVAL;
+        return (int)result;
     }
 }
 
-/* The key (or pattern) of a request: -E_INVAL if it does not fit. */
-static int put_key(struct ds_msg *q, const char *key, uint32_t flags, uint32_t len)
+int ds_call(message_t *m)
 {
-    memset(q, 0, sizeof(*q));
+    return request(m, 0, 0, 0);
+}
+
+/* A request with a key (or pattern) in a field of DS_KEY_MAX bytes: -E_INVAL if it does not fit. */
+static int put_key(message_t *m, int type, char *field, const char *key)
+{
+    *m = (message_t){.type = type};
     if (!key || strlen(key) >= DS_KEY_MAX)
         return -E_INVAL;
-    strncpy_s(q->key, key, DS_KEY_MAX);
-    q->flags = flags;
-    q->len = len;
+    strncpy_s(field, key, DS_KEY_MAX);
     return 0;
 }
 
 static int publish(const char *key, uint32_t flags, const void *data, size_t len)
 {
-    struct ds_msg q;
-    if (len > DS_BLOB_MAX || put_key(&q, key, flags, (uint32_t)len) < 0)
+    message_t m;
+    struct msg_ds_publish *q = &m.u.ds.publish;
+    if (len > DS_BLOB_MAX || put_key(&m, DS_PUBLISH, q->key, key) < 0)
         return -E_INVAL;
+    q->flags = flags;
+    q->len = (uint32_t)len;
     if (len <= DS_INLINE_MAX) {
-        memcpy(q.v.data, data, len);
-        return request(DS_PUBLISH, &q, 0, 0, 0);
+        memcpy(q->v.data, data, len);
+        return request(&m, 0, 0, 0);
     }
-    return request(DS_PUBLISH, &q, data, len, GRANT_READ);
+    return request(&m, data, len, GRANT_READ);
 }
 
-/* Retrieve into buf (size bytes): the value's length, or an error. */
+/*
+ * Retrieve a value of the given type into buf (size bytes; a number: 8):
+ * the value's length, or an error.
+ */
 static int retrieve(const char *key, uint32_t type, void *buf, size_t size)
 {
-    struct ds_msg q;
+    message_t m;
+    struct msg_ds_retrieve *q = &m.u.ds.retrieve;
+    const struct msg_ds_retrieve_reply *a = &m.u.ds.retrieve_reply;
     if (size > DS_BLOB_MAX)
         size = DS_BLOB_MAX;
-    if (put_key(&q, key, type, (uint32_t)size) < 0)
+    if (put_key(&m, DS_RETRIEVE, q->key, key) < 0)
         return -E_INVAL;
-    int r = request(DS_RETRIEVE, &q, buf, size > DS_INLINE_MAX ? size : 0, GRANT_WRITE);
+    q->flags = type;
+    q->size = (uint32_t)size;
+    int r = request(&m, buf, size > DS_INLINE_MAX ? size : 0, GRANT_WRITE);
     if (r < 0)
         return r;
-    if (q.len > size) /* never believed past the buffer, whoever answered */
+    if (a->len > size) /* never believed past the buffer, whoever answered */
         return -E_RANGE;
-    if (q.len <= DS_INLINE_MAX)
-        memcpy(buf, q.v.data, q.len);
-    return (int)q.len;
+    if (a->len <= DS_INLINE_MAX)
+        memcpy(buf, a->v.data, a->len);
+    return (int)a->len;
 }
 
 int ds_publish_u64(const char *key, uint64_t v, uint32_t flags)
 {
-    struct ds_msg q;
-    if (put_key(&q, key, DS_NUM | flags, sizeof(v)) < 0)
-        return -E_INVAL;
-    q.v.num = v;
-    return request(DS_PUBLISH, &q, 0, 0, 0);
+    return publish(key, DS_NUM | flags, &v, sizeof(v));
 }
 
 int ds_retrieve_u64(const char *key, uint64_t *v)
 {
-    struct ds_msg q;
-    if (put_key(&q, key, DS_NUM, 0) < 0)
-        return -E_INVAL;
-    int r = request(DS_RETRIEVE, &q, 0, 0, 0);
-    if (r == 0)
-        *v = q.v.num;
-    return r;
+    uint64_t num;
+    int r = retrieve(key, DS_NUM, &num, sizeof(num));
+    if (r < 0)
+        return r;
+    if (r != sizeof(num))
+        return -E_INVAL; /* a broken answer */
+    *v = num;
+    return 0;
 }
 
 int ds_publish_str(const char *key, const char *s, uint32_t flags)
@@ -171,36 +171,41 @@ int ds_retrieve_blob(const char *key, void *buf, size_t size)
     return retrieve(key, DS_BLOB, buf, size);
 }
 
-static int simple(int type, const char *key, uint32_t flags)
-{
-    struct ds_msg q;
-    if (put_key(&q, key, flags, 0) < 0)
-        return -E_INVAL;
-    return request(type, &q, 0, 0, 0);
-}
-
 int ds_delete(const char *key)
 {
-    return simple(DS_DELETE, key, 0);
+    message_t m;
+    if (put_key(&m, DS_DELETE, m.u.ds.delete_key.key, key) < 0)
+        return -E_INVAL;
+    return request(&m, 0, 0, 0);
 }
+
 int ds_subscribe(const char *pattern, uint32_t flags)
 {
-    return simple(DS_SUBSCRIBE, pattern, flags);
+    message_t m;
+    if (put_key(&m, DS_SUBSCRIBE, m.u.ds.subscribe.pattern, pattern) < 0)
+        return -E_INVAL;
+    m.u.ds.subscribe.flags = flags;
+    return request(&m, 0, 0, 0);
 }
+
 int ds_unsubscribe(const char *pattern)
 {
-    return simple(DS_UNSUBSCRIBE, pattern, 0);
+    message_t m;
+    if (put_key(&m, DS_UNSUBSCRIBE, m.u.ds.unsubscribe.pattern, pattern) < 0)
+        return -E_INVAL;
+    return request(&m, 0, 0, 0);
 }
 
 int ds_check(char *keybuf, size_t len)
 {
-    struct ds_msg q = {0};
+    message_t m = {.type = DS_CHECK};
     if (len < DS_KEY_MAX)
         return -E_INVAL;
-    int r = request(DS_CHECK, &q, 0, 0, 0);
+    int r = request(&m, 0, 0, 0);
     if (r < 0)
         return r;
-    q.key[DS_KEY_MAX - 1] = '\0';
-    strncpy_s(keybuf, q.key, DS_KEY_MAX);
+    struct msg_ds_check_reply *a = &m.u.ds.check_reply;
+    a->key[DS_KEY_MAX - 1] = '\0';
+    strncpy_s(keybuf, a->key, DS_KEY_MAX);
     return (int)strlen(keybuf);
 }

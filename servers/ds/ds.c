@@ -229,8 +229,10 @@ static void clear_value(struct entry *e)
     e->len = 0;
 }
 
-static int publish(const message_t *m, struct ds_msg *q)
+static int publish(const message_t *m, message_t *reply)
 {
+    (void)reply;
+    const struct msg_ds_publish *q = &m->u.ds.publish;
     endpoint_t who = m->source;
     uint32_t type = q->flags & DS_TYPE_MASK, len = q->len;
     if (check_key(q->key, 0) < 0 || (q->flags & ~(DS_TYPE_MASK | DS_OVERWRITE)))
@@ -285,38 +287,39 @@ static int publish(const message_t *m, struct ds_msg *q)
     return 0;
 }
 
-static int retrieve(endpoint_t who, struct ds_msg *q)
+static int retrieve(const message_t *m, message_t *reply)
 {
-    uint32_t want = q->flags & DS_TYPE_MASK, room = q->len;
-    int32_t grant = q->v.grant;
+    const struct msg_ds_retrieve *q = &m->u.ds.retrieve;
+    struct msg_ds_retrieve_reply *a = &reply->u.ds.retrieve_reply;
+    uint32_t want = q->flags & DS_TYPE_MASK;
     if (check_key(q->key, 0) < 0 || (q->flags & ~DS_TYPE_MASK) || want > DS_BLOB)
         return -E_INVAL;
     int i = find(q->key);
     if (i < 0 || !store[i].type)
         return -E_SRCH;
     const struct entry *e = &store[i];
-    q->flags = e->type;
-    q->len = e->len;
+    a->flags = e->type;
+    a->len = e->len;
     if (want && want != e->type)
         return -E_INVAL;
     if (e->type == DS_NUM) {
-        q->v.num = e->v.num;
+        a->v.num = e->v.num;
         return 0;
     }
     const uint8_t *data = in_slot(e) ? blobs[e->v.blob] : e->v.str;
     if (e->len <= DS_INLINE_MAX) {
-        memset(q->v.data, 0, DS_INLINE_MAX);
-        memcpy(q->v.data, data, e->len);
+        memcpy(a->v.data, data, e->len); /* the reply started zeroed */
         return 0;
     }
-    if (room < e->len)
+    if (q->size < e->len)
         return -E_RANGE;
-    q->v.num = 0;
-    return sys_safecopy_to(who, grant, 0, data, e->len);
+    return sys_safecopy_to(m->source, q->grant, 0, data, e->len);
 }
 
-static int remove_key(const message_t *m, struct ds_msg *q)
+static int remove_key(const message_t *m, message_t *reply)
 {
+    (void)reply;
+    const struct msg_ds_delete *q = &m->u.ds.delete_key;
     if (check_key(q->key, 0) < 0 || q->flags)
         return -E_INVAL;
     int r = may_write(m, q->key);
@@ -339,14 +342,17 @@ static void sweep(void)
             drop_subscriber(subs[s].ep);
 }
 
-static int subscribe(endpoint_t who, struct ds_msg *q)
+static int subscribe(const message_t *m, message_t *reply)
 {
-    if (check_key(q->key, 1) < 0 || (q->flags & ~DS_INITIAL))
+    (void)reply;
+    const struct msg_ds_subscribe *q = &m->u.ds.subscribe;
+    endpoint_t who = m->source;
+    if (check_key(q->pattern, 1) < 0 || (q->flags & ~DS_INITIAL))
         return -E_INVAL;
     int s = -1, have = 0;
     for (int t = 0; t < DS_MAX_SUBS; t++) {
         have += subs[t].ep == who;
-        if (s < 0 && subs[t].ep == who && !strcmp(subs[t].pattern, q->key))
+        if (s < 0 && subs[t].ep == who && !strcmp(subs[t].pattern, q->pattern))
             s = t;
     }
     if (s < 0 && have >= DS_EP_SUBS)
@@ -362,7 +368,7 @@ static int subscribe(endpoint_t who, struct ds_msg *q)
         return -E_NOMEM;
     if (!subs[s].ep) {
         subs[s] = (struct sub){.ep = who};
-        strncpy_s(subs[s].pattern, q->key, DS_KEY_MAX);
+        strncpy_s(subs[s].pattern, q->pattern, DS_KEY_MAX);
     }
     int any = 0;
     for (int i = 0; i < DS_MAX_KEYS && (q->flags & DS_INITIAL); i++)
@@ -375,12 +381,14 @@ static int subscribe(endpoint_t who, struct ds_msg *q)
     return 0;
 }
 
-static int unsubscribe(endpoint_t who, struct ds_msg *q)
+static int unsubscribe(const message_t *m, message_t *reply)
 {
-    if (check_key(q->key, 1) < 0 || q->flags)
+    (void)reply;
+    const struct msg_ds_unsubscribe *q = &m->u.ds.unsubscribe;
+    if (check_key(q->pattern, 1) < 0 || q->flags)
         return -E_INVAL;
     for (int s = 0; s < DS_MAX_SUBS; s++)
-        if (subs[s].ep == who && !strcmp(subs[s].pattern, q->key)) {
+        if (subs[s].ep == m->source && !strcmp(subs[s].pattern, q->pattern)) {
             subs[s] = (struct sub){0};
             settle_all();
             return 0;
@@ -389,62 +397,53 @@ static int unsubscribe(endpoint_t who, struct ds_msg *q)
 }
 
 /* The caller's next changed key (the lowest entry), cleared from all its subscriptions. */
-static int check(endpoint_t who, struct ds_msg *q)
+static int check(const message_t *m, message_t *reply)
 {
+    struct msg_ds_check_reply *a = &reply->u.ds.check_reply;
+    endpoint_t who = m->source;
     uint64_t all[WORDS] = {0};
     for (int s = 0; s < DS_MAX_SUBS; s++)
         if (subs[s].ep == who)
             for (int w = 0; w < WORDS; w++)
                 all[w] |= subs[s].changed[w];
-    memset(q, 0, sizeof(*q));
     int i = 0;
     while (i < DS_MAX_KEYS && !bit(all, i))
         i++;
     if (i == DS_MAX_KEYS)
         return 0;
-    strncpy_s(q->key, store[i].key, DS_KEY_MAX);
-    q->flags = store[i].type;
+    strncpy_s(a->key, store[i].key, DS_KEY_MAX);
+    a->flags = store[i].type;
     for (int s = 0; s < DS_MAX_SUBS; s++)
         if (subs[s].ep == who)
             subs[s].changed[i / 64] &= ~(1ull << (i % 64));
     all[i / 64] &= ~(1ull << (i % 64));
     for (int w = 0; w < WORDS; w++)
-        q->len += (uint32_t)__builtin_popcountll(all[w]);
+        a->len += (uint32_t)__builtin_popcountll(all[w]);
     settle(i);
     return 0;
 }
 
-static void handle(message_t *m)
+/*
+ * The requests, by type within the DS range. Each handler checks its
+ * arguments and the sender's right, fills the reply's body if it has one,
+ * and returns the result. Who may send what (docs/DS.md): anyone, except
+ * that publish and delete check the key's owner (may_write).
+ */
+typedef int (*handler_t)(const message_t *m, message_t *reply);
+static const handler_t handlers[MSG_RANGE_SIZE] = {
+    [DS_PUBLISH - DS_RQ_BASE] = publish,         /* the key's owner, or root */
+    [DS_RETRIEVE - DS_RQ_BASE] = retrieve,       /* anyone */
+    [DS_DELETE - DS_RQ_BASE] = remove_key,       /* the key's owner, or root */
+    [DS_SUBSCRIBE - DS_RQ_BASE] = subscribe,     /* anyone: for itself */
+    [DS_UNSUBSCRIBE - DS_RQ_BASE] = unsubscribe, /* anyone: its own */
+    [DS_CHECK - DS_RQ_BASE] = check,             /* anyone: its own changes */
+};
+
+static void handle(const message_t *m)
 {
-    struct ds_msg q;
-    memcpy(&q, m->u.b, sizeof(q));
-    int r;
-    switch (m->type) {
-    case DS_PUBLISH:
-        r = publish(m, &q);
-        break;
-    case DS_RETRIEVE:
-        r = retrieve(m->source, &q);
-        break;
-    case DS_DELETE:
-        r = remove_key(m, &q);
-        break;
-    case DS_SUBSCRIBE:
-        r = subscribe(m->source, &q);
-        break;
-    case DS_UNSUBSCRIBE:
-        r = unsubscribe(m->source, &q);
-        break;
-    case DS_CHECK:
-        r = check(m->source, &q);
-        break;
-    default:
-        r = -E_NOSYS;
-        break;
-    }
-    message_t reply = {.type = r};
-    if (m->type == DS_RETRIEVE || m->type == DS_CHECK)
-        memcpy(reply.u.b, &q, sizeof(q));
+    message_t reply = {.type = DS_REPLY};
+    handler_t h = IS_DS_RQ(m->type) ? handlers[m->type - DS_RQ_BASE] : 0;
+    reply.u.reply.result = h ? h(m, &reply) : -E_NOSYS;
     ipc_sendnb(m->source, &reply); /* a caller not waiting for it loses it */
 }
 

@@ -88,11 +88,11 @@ static void handle_call(message_t *m)
     }
     if (mp->state != M_ALIVE)
         return; /* exiting: it is being killed */
-    uint64_t nr = m->u.w[0];
+    uint64_t nr = m->u.lx.nr;
     mp->call = *m;
     in_call = mp;
     int64_t r =
-        nr < LX_NR_MAX && pm_calls[nr] ? pm_calls[nr](mp, &m->u.w[1]) : unimplemented(mp, nr);
+        nr < LX_NR_MAX && pm_calls[nr] ? pm_calls[nr](mp, m->u.lx.arg) : unimplemented(mp, nr);
     in_call = 0;
     if (r != SUSPEND && mp->state == M_ALIVE && mp->ep == m->source) {
         reply_to(mp, r);
@@ -258,9 +258,9 @@ static void dispatch(message_t *m)
             refuse(m, "the kernel sends notifications only", 0, 0);
             return;
         }
-        if (m->u.w[0] & NOTIFY_CHILD)
+        if (m->u.notify.bits & NOTIFY_CHILD)
             reap_kernel_children();
-        if (m->u.w[0] & NOTIFY_ALARM)
+        if (m->u.notify.bits & NOTIFY_ALARM)
             timers_run();
     } else if (m->type == MSG_LINUX_CALL) {
         handle_call(m);

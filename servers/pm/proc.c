@@ -188,7 +188,7 @@ void check_waiters(struct mproc *parent)
 {
     if (parent->wait != W_WAIT4)
         return;
-    int64_t r = do_wait4(parent, &parent->call.u.w[1]);
+    int64_t r = do_wait4(parent, parent->call.u.lx.arg);
     if (r == SUSPEND)
         return;
     parent->wait = W_NONE;

@@ -76,9 +76,9 @@ static int64_t interrupt_call(struct mproc *mp)
 {
     if (mp->wait != W_NONE) {
         int restartable = mp->wait == W_WAIT4;
-        uint64_t nr = mp->call.u.w[0], rem = nr == LX_nanosleep ? mp->call.u.w[2] : 0;
-        if (nr == LX_clock_nanosleep && !(mp->call.u.w[2] & 1))
-            rem = mp->call.u.w[4]; /* relative sleeps report what is left */
+        uint64_t nr = mp->call.u.lx.nr, rem = nr == LX_nanosleep ? mp->call.u.lx.arg[1] : 0;
+        if (nr == LX_clock_nanosleep && !(mp->call.u.lx.arg[1] & 1))
+            rem = mp->call.u.lx.arg[3]; /* relative sleeps report what is left */
         if (mp->wait == W_SLEEP && rem) {
             uint64_t now = now_ticks(), left = mp->wake_at > now ? mp->wake_at - now : 0;
             uint64_t ts[2] = {left / 1000, (left % 1000) * 1000000};
@@ -88,7 +88,7 @@ static int64_t interrupt_call(struct mproc *mp)
             mp->sigmask = mp->saved_mask;
         mp->wait = W_NONE;
         reply_to(mp, -LX_EINTR);
-        return restartable ? (int64_t)mp->call.u.w[0] : -1;
+        return restartable ? (int64_t)mp->call.u.lx.nr : -1;
     }
     struct user_regs u;
     int r = sys_proc_regs(mp->ep, REGS_INTERRUPT, &u);

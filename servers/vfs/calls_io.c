@@ -349,7 +349,7 @@ int64_t do_sendfile(struct vproc *p, const uint64_t *a)
 /* The device answered a suspended sendfile (or it was cancelled): result is its count. */
 int64_t sendfile_finish(struct vproc *p, int64_t result)
 {
-    const uint64_t *a = &p->call.u.w[1];
+    const uint64_t *a = p->call.u.lx.arg;
     struct file *in = fget(p, a[1]);
     uint64_t off, before = p->done;
     if (result <= 0)

@@ -243,7 +243,7 @@ int dev_ready(struct vproc *p, struct file *f, int ops, int watch)
 int64_t dev_finish(struct vproc *p, int64_t result)
 {
     result = finish(p, result);
-    return p->call.u.w[0] == LX_sendfile ? sendfile_finish(p, result) : result;
+    return p->call.u.lx.nr == LX_sendfile ? sendfile_finish(p, result) : result;
 }
 
 /*

@@ -63,6 +63,11 @@ static struct driver *driver_by_label(const char *label)
 }
 
 /* Map the majors one manifest names to its label. */
+/* The device nodes the manifests name (`node`), for majors whose claim stood: main.c makes them. */
+#define NR_NODES 32
+static struct manifest_node nodes[NR_NODES];
+static int nr_nodes;
+
 static void dmap_claim(const struct manifest *man, const char *file)
 {
     static const char *const class_name[] = {"?", "char", "block"};
@@ -85,6 +90,23 @@ static void dmap_claim(const struct manifest *man, const char *file)
         d->terminal |= man->devs[k].terminal && cls == MANIFEST_DEV_CHAR;
         *slot = d;
     }
+    for (int k = 0; k < man->nr_nodes; k++) { /* only nodes of majors this driver now holds */
+        const struct driver *d = dmap[MANIFEST_DEV_CHAR][man->nodes[k].major];
+        if (!d || strcmp(d->label, man->label))
+            printf("vfs: %s: node %s: major %d is not %s's: not made\n", file, man->nodes[k].name,
+                   man->nodes[k].major, man->label);
+        else if (nr_nodes == NR_NODES)
+            printf("vfs: %s: more than %d device nodes: %s not made\n", file, NR_NODES,
+                   man->nodes[k].name);
+        else
+            nodes[nr_nodes++] = man->nodes[k];
+    }
+}
+
+/* The i-th device node the manifests name, or 0 past the last. */
+const struct manifest_node *dmap_node(int i)
+{
+    return i >= 0 && i < nr_nodes ? &nodes[i] : 0;
 }
 
 /*

@@ -63,14 +63,13 @@ static void make_node(struct vnode *dir, const char *name, uint64_t mode, uint64
 }
 
 /*
- * The device nodes, with Linux's usual owners and modes: anyone may use
- * null, zero and tty (the caller's terminal); the console is root's, group
- * tty (5) may write to it; /dev/service, rs's administrator interface, is
- * root's alone.
+ * The device nodes: vfs's own (anyone may use null and zero; /dev/service,
+ * rs's administrator interface, is root's alone), then those the drivers'
+ * manifests name (`node`: tty's console, tty and ttyS0 with Linux's usual
+ * owners and modes, demo's), for majors whose claim stood (dmap.c).
  */
 static void make_dev(void)
 {
-    const uint64_t tty_group = 5;
     struct vnode *dev;
     struct fs_node node;
     fs_create(root_vnode, "dev", S_IFDIR | 0755, 0, 0, 0, &node);
@@ -78,13 +77,12 @@ static void make_dev(void)
         printf("vfs: no /dev\n");
         return;
     }
-    make_node(dev, "console", S_IFCHR | 0620, (5 << 8) | 1, tty_group);
-    make_node(dev, "tty", S_IFCHR | 0666, (5 << 8) | 0, tty_group);
-    make_node(dev, "ttyS0", S_IFCHR | 0620, (4 << 8) | 64, tty_group);
     make_node(dev, "null", S_IFCHR | 0666, DEV_MAKE(DEV_MEM_MAJOR, DEV_MEM_NULL), 0);
     make_node(dev, "zero", S_IFCHR | 0666, DEV_MAKE(DEV_MEM_MAJOR, DEV_MEM_ZERO), 0);
     make_node(dev, "service", S_IFCHR | 0600, DEV_MAKE(DEV_MISC_MAJOR, DEV_SERVICE_MINOR), 0);
-    make_node(dev, "demo", S_IFCHR | 0600, (240 << 8) | 0, 0);
+    const struct manifest_node *n;
+    for (int i = 0; (n = dmap_node(i)); i++) /* the drivers' own, from their manifests */
+        make_node(dev, n->name, S_IFCHR | n->mode, DEV_MAKE(n->major, n->minor), n->gid);
     vnode_put(dev);
 }
 
@@ -263,7 +261,7 @@ int main(uint64_t arg)
             p->call = m; /* kept in case the call is suspended */
             p->done = 0;
             procfs_caller = p;
-            int64_t r = vfs_dispatch(p, m.u.w[0], &m.u.w[1]);
+            int64_t r = vfs_dispatch(p, m.u.lx.nr, m.u.lx.arg);
             procfs_caller = 0;
             if (r != SUSPEND)
                 reply(m.source, r);

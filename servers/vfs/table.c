@@ -1,6 +1,7 @@
 /* The Linux system calls vfs serves: one line each. */
 #include "vfs.h"
 
+/* clang-format off: a list, laid out by hand (clang-format re-wraps it differently each run) */
 #define CALLS(X)                                                                                   \
     X(read)                                                                                        \
     X(write)                                                                                       \
@@ -14,6 +15,7 @@
                         X(unlinkat) X(renameat) X(linkat) X(symlinkat) X(readlinkat) X(fchmodat)   \
                             X(faccessat) X(pselect6) X(ppoll) X(utimensat) X(dup3) X(pipe2)        \
                                 X(renameat2) X(lchown) X(fchownat) X(faccessat2)
+/* clang-format on */
 
 #define DECLARE(name) int64_t do_##name(struct vproc *p, const uint64_t *a);
 CALLS(DECLARE)

@@ -25,6 +25,7 @@
 
 #include <samsara/fs.h>
 #include <samsara/linux.h>
+#include <samsara/manifest.h>
 #include "format/format.h"
 #include "sys.h"
 
@@ -243,6 +244,7 @@ uint64_t dev_new_id(void);
 /* dmap.c: the device map, status mailboxes, terminals */
 void dmap_init(void);
 int64_t dmap_text(char *buf, size_t size);
+const struct manifest_node *dmap_node(int i);
 struct driver *driver_for(uint64_t rdev);
 struct driver *driver_of(endpoint_t ep);
 endpoint_t driver_endpoint(struct driver *d);

@@ -17,7 +17,7 @@ void suspend(struct vproc *p, enum wait_kind kind)
 static void rerun(struct vproc *p)
 {
     p->wait = WAIT_NONE;
-    int64_t r = vfs_dispatch(p, p->call.u.w[0], &p->call.u.w[1]);
+    int64_t r = vfs_dispatch(p, p->call.u.lx.nr, p->call.u.lx.arg);
     if (r != SUSPEND)
         reply(p->ep, r);
 }

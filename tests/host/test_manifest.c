@@ -166,6 +166,52 @@ static void key_dev(void)
     ERR("label a\ndev char 2,3,4,5,6,7,8,9,11\n", "t.conf:2: too many device majors (at most 8)");
 }
 
+static void key_node(void)
+{
+    OK("label a\ndev char 4,5\nnode console 5,1 0620 5\nnode ttyS0 4,64 600\n");
+    CHECK(m.nr_nodes == 2 && !strcmp(m.nodes[0].name, "console") && m.nodes[0].major == 5 &&
+          m.nodes[0].minor == 1 && m.nodes[0].mode == 0620 && m.nodes[0].gid == 5);
+    CHECK(!strcmp(m.nodes[1].name, "ttyS0") && m.nodes[1].minor == 64 && m.nodes[1].mode == 0600 &&
+          m.nodes[1].gid == 0);
+    OK("label a\ndev char 240\nnode a.b-c_D 240,255 0 65535\n");
+    CHECK(m.nodes[0].minor == 255 && m.nodes[0].mode == 0 && m.nodes[0].gid == 65535);
+    ERR("label a\nnode x 4,0 600\n",
+        "t.conf:2: node 'x': major 4 is not one of this manifest's 'dev char' majors");
+    ERR("label a\ndev block 4\nnode x 4,0 600\n",
+        "t.conf:3: node 'x': major 4 is not one of this manifest's 'dev char' majors");
+    ERR("label a\nnode x 4,0 600\ndev char 4\n", /* the dev line comes first */
+        "t.conf:2: node 'x': major 4 is not one of this manifest's 'dev char' majors");
+    ERR("label a\ndev char 4\nnode x 4,0\n",
+        "t.conf:3: 'node' takes NAME MAJOR,MINOR MODE [GROUP]");
+    ERR("label a\ndev char 4\nnode ../x 4,0 600\n",
+        "t.conf:3: bad node name '../x' (1-15 characters from A-Z a-z 0-9 _ - ., not starting with "
+        ".)");
+    ERR("label a\ndev char 4\nnode .x 4,0 600\n", "t.conf:3: bad node name '.x' (1-15 characters "
+                                                  "from A-Z a-z 0-9 _ - ., not starting with .)");
+    ERR("label a\ndev char 4\nnode 0123456789abcdef 4,0 600\n",
+        "t.conf:3: bad node name '0123456789abcdef' (1-15 characters from A-Z a-z 0-9 _ - ., not "
+        "starting with .)");
+    ERR("label a\ndev char 4\nnode x 4 600\n",
+        "t.conf:3: bad device number '4' for 'node' (MAJOR,MINOR)");
+    ERR("label a\ndev char 4\nnode x 4,256 600\n",
+        "t.conf:3: bad device number '4,256' for 'node' (MAJOR,MINOR)");
+    ERR("label a\ndev char 4\nnode x 4,-1 600\n",
+        "t.conf:3: bad device number '4,-1' for 'node' (MAJOR,MINOR)");
+    ERR("label a\ndev char 4\nnode x 4,0 1000\n",
+        "t.conf:3: bad mode '1000' for 'node' (octal, at most 0777)");
+    ERR("label a\ndev char 4\nnode x 4,0 0648\n",
+        "t.conf:3: bad mode '0648' for 'node' (octal, at most 0777)");
+    ERR("label a\ndev char 4\nnode x 4,0 600 65536\n",
+        "t.conf:3: bad group '65536' for 'node' (one number, 0..65535)");
+    ERR("label a\ndev char 4\nnode x 4,0 600 5 6\n",
+        "t.conf:3: bad group '6' for 'node' (one number, 0..65535)");
+    ERR("label a\ndev char 4\nnode x 4,0 600\nnode x 4,1 600\n", "t.conf:4: node 'x' listed twice");
+    ERR("label a\ndev char 4\nnode a 4,0 0\nnode b 4,0 0\nnode c 4,0 0\nnode d 4,0 0\nnode e 4,0 "
+        "0\n"
+        "node f 4,0 0\nnode g 4,0 0\nnode h 4,0 0\nnode i 4,0 0\n",
+        "t.conf:11: too many nodes (at most 8)");
+}
+
 static void key_program(void)
 {
     OK("label a\nprogram ktest\n");
@@ -955,7 +1001,8 @@ static const struct expect {
     {"tests/servers/rstest/rstest.conf",
      BASIC | GRANTS | K(KC_IOPORT) | K(KC_ALARM) | K(KC_PROC_REAP) | K(KC_PROC_INFO) |
          K(KC_PROC_KILL),
-     0, 1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 100, 0, 0, "", "rs rsother pci demo crashy ds", 0},
+     0, 1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 100, 0, 0, "", "rs rsother pci demo crashy ds",
+     0},
     {"tests/servers/demotest/demotest.conf",
      BASIC | GRANTS | K(KC_IOPORT) | K(KC_TSC) | K(KC_ALARM) | K(KC_SYSINFO), 0, 1, 0x501, 1, 0, 0,
      0, 1, 2, RESTART_NEVER, 0, 0, 0, "", "rs demo ds", 0},
@@ -1180,6 +1227,10 @@ static void tree_manifests(void)
     want.devs[0].major = 4;
     want.devs[1].major = 5;
     want.devs[0].terminal = want.devs[1].terminal = 1;
+    want.nr_nodes = 3;
+    want.nodes[0] = (struct manifest_node){"console", 5, 1, 0620, 5};
+    want.nodes[1] = (struct manifest_node){"tty", 5, 0, 0666, 5};
+    want.nodes[2] = (struct manifest_node){"ttyS0", 4, 64, 0620, 5};
     if (parse_file("drivers/tty/tty.conf") == 0)
         same_manifest("tty", &m, &want);
 }
@@ -1253,6 +1304,7 @@ int main(void)
         {"key_label", key_label},
         {"key_modules", key_modules},
         {"key_dev", key_dev},
+        {"key_node", key_node},
         {"key_program", key_program},
         {"key_args", key_args},
         {"key_priority", key_priority},

@@ -54,6 +54,7 @@ static const struct type types[] = {
     T(DS_SUBSCRIBE, DS_RQ_BASE),
     T(DS_UNSUBSCRIBE, DS_RQ_BASE),
     T(DS_CHECK, DS_RQ_BASE),
+    T(DS_REPLY, DS_RQ_BASE),
     T(PM_RUN, PM_RQ_BASE),
     T(PM_RESULTS, PM_RQ_BASE),
     T(PM_REPLY, PM_RQ_BASE),

@@ -77,7 +77,7 @@ void wait_child(endpoint_t ep, struct death_info *d)
         }
         message_t m;
         CHECK(ipc_receive(SYSTEM, &m) == 0);
-        if (m.u.w[0] & NOTIFY_ALARM) /* not ours to consume: re-arm soon */
+        if (m.u.notify.bits & NOTIFY_ALARM) /* not ours to consume: re-arm soon */
             sys_alarm(1);
     }
 }
@@ -124,7 +124,7 @@ static int run_test(const struct test *t)
             break;
         message_t m;
         ipc_receive(SYSTEM, &m);
-        if ((m.u.w[0] & NOTIFY_ALARM) && sys_uptime() >= start + TEST_DEADLINE_TICKS) {
+        if ((m.u.notify.bits & NOTIFY_ALARM) && sys_uptime() >= start + TEST_DEADLINE_TICKS) {
             printf("FAIL %s: no result after %d s, killing it\n", t->name,
                    TEST_DEADLINE_TICKS / 1000);
             sys_proc_kill(ep);

@@ -209,7 +209,7 @@ static void t_alarm(void)
     EXPECT(sys_alarm(20), 0);
     EXPECT(ipc_receive(SYSTEM, &m), 0);
     EXPECT(m.type, MSG_NOTIFY);
-    CHECK(m.u.w[0] & NOTIFY_ALARM);
+    CHECK(m.u.notify.bits & NOTIFY_ALARM);
     CHECK(sys_uptime() >= t0 + 20);
     EXPECT(sys_alarm(5), 0);
     EXPECT(sys_alarm(0), 0); /* cancelled */

@@ -122,7 +122,7 @@ static int h_rtc_shared(uint64_t n)
             return 12;
         if (m.source == SYSTEM)
             return 13; /* the alarm: no interrupts in ten seconds */
-        if (m.source != HARDWARE || m.type != MSG_NOTIFY || !(m.u.w[0] & (1u << 8)))
+        if (m.source != HARDWARE || m.type != MSG_NOTIFY || !(m.u.notify.bits & (1u << 8)))
             return 14;
         rtc_read(0x0c);                  /* acknowledge at the device ... */
         if (sys_irqctl(IRQ_ACK, 8) != 0) /* ... and let the kernel unmask the line */
@@ -169,7 +169,7 @@ static int h_irq_sharer(uint64_t n)
             return 101;
         if (m.source == parent_ep)
             return sys_irqctl(IRQ_DISABLE, 8) ? 102 : seen;
-        if (m.source != HARDWARE || !(m.u.w[0] & (1u << 8)) || seen++ == 99)
+        if (m.source != HARDWARE || !(m.u.notify.bits & (1u << 8)) || seen++ == 99)
             return 103;
         if (n) {
             sleep_ticks(n);

@@ -24,26 +24,67 @@ static uint8_t big[DS_BLOB_MAX + 64], back[DS_BLOB_MAX + 64];
 
 /* ---- helpers ---- */
 
-/* A raw request: q in the payload, the reply's type returned and its payload in q. */
-static int raw(int type, struct ds_msg *q)
+/*
+ * A raw request (malformed ones too), m, sent to ds without the client
+ * stubs: the reply's result, its body in m. An IPC failure and a reply
+ * that is not DS_REPLY are told apart from ds's answers.
+ */
+static int raw(message_t *m)
 {
-    message_t m = {.type = type};
-    memcpy(m.u.b, q, sizeof(*q));
-    int r = ipc_sendrec(ds, &m);
+    int r = ipc_sendrec(ds, m);
     if (r < 0)
-        return r - 10000; /* an IPC failure, told apart from ds's answers */
-    memcpy(q, m.u.b, sizeof(*q));
-    return m.type;
+        return r - 10000;
+    if (m->type != DS_REPLY)
+        return -20000;
+    return (int)m->u.reply.result;
 }
 
-static struct ds_msg req(const char *key, uint32_t flags, uint32_t len)
+/* The key (pattern) and flags fields of a request of m's type; 0 for one without (DS_CHECK). */
+static char *key_field(message_t *m, uint32_t **flags)
 {
-    struct ds_msg q;
-    memset(&q, 0, sizeof(q));
-    strncpy_s(q.key, key, DS_KEY_MAX);
-    q.flags = flags;
-    q.len = len;
-    return q;
+    union msg_ds *u = &m->u.ds;
+    switch (m->type) {
+    case DS_PUBLISH:
+        *flags = &u->publish.flags;
+        return u->publish.key;
+    case DS_RETRIEVE:
+        *flags = &u->retrieve.flags;
+        return u->retrieve.key;
+    case DS_DELETE:
+        *flags = &u->delete_key.flags;
+        return u->delete_key.key;
+    case DS_SUBSCRIBE:
+        *flags = &u->subscribe.flags;
+        return u->subscribe.pattern;
+    case DS_UNSUBSCRIBE:
+        *flags = &u->unsubscribe.flags;
+        return u->unsubscribe.pattern;
+    }
+    return 0;
+}
+
+/*
+ * A request of the given type: key (or pattern) and flags, and for a
+ * publish its len and grant, for a retrieve its size and grant (DS_CHECK
+ * and unknown types: no body).
+ */
+static message_t rq(int type, const char *key, uint32_t flags, uint32_t len, int32_t grant)
+{
+    message_t m = {.type = type};
+    uint32_t *f;
+    char *k = key_field(&m, &f);
+    if (k) {
+        strncpy_s(k, key, DS_KEY_MAX);
+        *f = flags;
+    }
+    if (type == DS_PUBLISH) {
+        m.u.ds.publish.len = len;
+        m.u.ds.publish.v.grant = grant;
+    } else if (type == DS_RETRIEVE) {
+        m.u.ds.retrieve.size = len;
+        m.u.ds.retrieve.grant = grant;
+    }
+    return m;
 }
 
 /* Wait for SYSTEM's alarm or a message matching (src, type); 1 if it came in time. */
@@ -181,8 +222,8 @@ static void test_str(void)
     EXPECT(ds_retrieve_str("dstest.str", buf, 4), -E_RANGE); /* inline, but still too long */
     EXPECT(ds_retrieve_str("dstest.str", buf, 6), 5);
     /* the server's own check of a string's length */
-    struct ds_msg q = req("dstest.str", DS_STR | DS_OVERWRITE, DS_STR_MAX + 1);
-    EXPECT(raw(DS_PUBLISH, &q), -E_INVAL);
+    message_t m = rq(DS_PUBLISH, "dstest.str", DS_STR | DS_OVERWRITE, DS_STR_MAX + 1, 0);
+    EXPECT(raw(&m), -E_INVAL);
     EXPECT(ds_delete("dstest.str"), 0);
 }
 
@@ -201,12 +242,12 @@ static void test_blob(void)
     }
     EXPECT(ds_retrieve_blob("dstest.blob", back, 100), -E_RANGE);
     /* E_RANGE tells the size */
-    struct ds_msg q = req("dstest.blob", DS_BLOB, 8);
-    EXPECT(raw(DS_RETRIEVE, &q), -E_RANGE);
-    EXPECT(q.len, DS_BLOB_MAX);
+    message_t m = rq(DS_RETRIEVE, "dstest.blob", DS_BLOB, 8, 0);
+    EXPECT(raw(&m), -E_RANGE);
+    EXPECT(m.u.ds.retrieve_reply.len, DS_BLOB_MAX);
     EXPECT(ds_publish_blob("dstest.blob", big, DS_BLOB_MAX + 1, DS_OVERWRITE), -E_INVAL);
-    q = req("dstest.blob", DS_BLOB | DS_OVERWRITE, DS_BLOB_MAX + 1);
-    EXPECT(raw(DS_PUBLISH, &q), -E_INVAL);
+    m = rq(DS_PUBLISH, "dstest.blob", DS_BLOB | DS_OVERWRITE, DS_BLOB_MAX + 1, 0);
+    EXPECT(raw(&m), -E_INVAL);
     EXPECT(ds_delete("dstest.blob"), 0);
 }
 
@@ -218,14 +259,14 @@ static void test_types(void)
     EXPECT(ds_retrieve_u64("dstest.typed", &v), -E_INVAL);
     EXPECT(ds_retrieve_blob("dstest.typed", s, sizeof(s)), -E_INVAL);
     /* the reply names the real type; type 0 takes any */
-    struct ds_msg q = req("dstest.typed", DS_NUM, 0);
-    EXPECT(raw(DS_RETRIEVE, &q), -E_INVAL);
-    EXPECT(q.flags, DS_STR);
-    q = req("dstest.typed", 0, 16);
-    EXPECT(raw(DS_RETRIEVE, &q), 0);
-    EXPECT(q.flags, DS_STR);
-    EXPECT(q.len, 4);
-    CHECK(!memcmp(q.v.data, "text", 4));
+    message_t m = rq(DS_RETRIEVE, "dstest.typed", DS_NUM, 0, 0);
+    EXPECT(raw(&m), -E_INVAL);
+    EXPECT(m.u.ds.retrieve_reply.flags, DS_STR);
+    m = rq(DS_RETRIEVE, "dstest.typed", 0, 16, 0);
+    EXPECT(raw(&m), 0);
+    EXPECT(m.u.ds.retrieve_reply.flags, DS_STR);
+    EXPECT(m.u.ds.retrieve_reply.len, 4);
+    CHECK(!memcmp(m.u.ds.retrieve_reply.v.data, "text\0\0\0\0\0\0\0\0\0\0\0\0", DS_INLINE_MAX));
     /* DS_OVERWRITE may change the type */
     EXPECT(ds_publish_u64("dstest.typed", 5, DS_OVERWRITE), 0);
     EXPECT(ds_retrieve_u64("dstest.typed", &v), 0);
@@ -236,6 +277,45 @@ static void test_types(void)
     EXPECT(ds_publish_str("dstest.typed", "again", DS_OVERWRITE), 0);
     EXPECT(ds_retrieve_str("dstest.typed", s, sizeof(s)), 5);
     EXPECT(ds_delete("dstest.typed"), 0);
+}
+
+/*
+ * Every answer is DS_REPLY with the result in its first word; a retrieve's
+ * reply has flags, len and the value after it (no key), a check's the key.
+ */
+static void test_reply_convention(void)
+{
+    drain();
+    EXPECT(ds_publish_str("dstest.rc", "abc", DS_OVERWRITE), 0);
+    static const struct {
+        int type;
+        int64_t result;
+    } answers[] = {
+        {DS_PUBLISH, -E_INVAL}, /* flags 0: no type */
+        {DS_RETRIEVE, 0},       {DS_SUBSCRIBE, 0},    {DS_UNSUBSCRIBE, 0},  {DS_CHECK, 0},
+        {DS_DELETE, 0},         {DS_DELETE, -E_SRCH}, {DS_REPLY, -E_NOSYS}, {0, -E_NOSYS},
+    };
+    for (int i = 0; i < 9; i++) {
+        message_t m = rq(answers[i].type, "dstest.rc", 0, 0, 0);
+        EXPECT(ipc_sendrec(ds, &m), 0);
+        EXPECT(m.type, DS_REPLY);
+        EXPECT((int64_t)m.u.w[0], answers[i].result);
+    }
+    EXPECT(ds_publish_str("dstest.rc", "abc", 0), 0);
+    message_t m = rq(DS_RETRIEVE, "dstest.rc", DS_STR, 0, 0);
+    EXPECT(raw(&m), 0);
+    uint32_t flags_len[2];
+    memcpy(flags_len, m.u.b + 8, sizeof(flags_len));
+    EXPECT(flags_len[0], DS_STR);
+    EXPECT(flags_len[1], 3);
+    CHECK(!memcmp(m.u.b + 16, "abc", 4));
+    EXPECT(ds_subscribe("dstest.rc", 0), 0);
+    EXPECT(ds_delete("dstest.rc"), 0);
+    m = (message_t){.type = DS_CHECK};
+    EXPECT(raw(&m), 0);
+    CHECK(!strcmp((const char *)m.u.b + 8, "dstest.rc"));
+    EXPECT(ds_unsubscribe("dstest.rc"), 0);
+    drain();
 }
 
 static void test_delete(void)
@@ -309,7 +389,12 @@ static int helper_main(void)
     return 0; /* its subscriptions stay behind, to be swept */
 }
 
-/* "fakeds": a helper that answers every request as a broken ds would: a length of 1000. */
+/*
+ * "fakeds": a helper that answers as a broken ds would: a retrieve or a
+ * check with a length of 1000 (and a key without a NUL); a publish with a
+ * reply in the old convention (type 0, which meant success); a delete with
+ * a positive result; a subscribe with a result that is 0 in 32 bits.
+ */
 static int fakeds_main(void)
 {
     for (;;) {
@@ -318,12 +403,21 @@ static int fakeds_main(void)
             continue;
         if (m.type == TEST_HELPER_DONE)
             return 0;
-        struct ds_msg q;
-        memset(&q, 'a', sizeof(q)); /* no NUL in the key either */
-        q.flags = DS_STR;
-        q.len = 1000;
-        message_t r = {.type = 0};
-        memcpy(r.u.b, &q, sizeof(q));
+        message_t r = {.type = DS_REPLY};
+        if (m.type == DS_RETRIEVE) {
+            r.u.ds.retrieve_reply.flags = DS_STR;
+            r.u.ds.retrieve_reply.len = 1000;
+        } else if (m.type == DS_CHECK) {
+            memset(r.u.ds.check_reply.key, 'a', DS_KEY_MAX);
+            r.u.ds.check_reply.flags = DS_STR;
+            r.u.ds.check_reply.len = 1000;
+        } else if (m.type == DS_PUBLISH) {
+            r.type = 0;
+        } else if (m.type == DS_DELETE) {
+            r.u.reply.result = 5;
+        } else if (m.type == DS_SUBSCRIBE) {
+            r.u.reply.result = -(1ll << 40);
+        }
         ipc_sendnb(m.source, &r);
     }
 }
@@ -343,6 +437,14 @@ static void test_client_checks_replies(void)
     ds_client_reset(fake);
     EXPECT(ds_retrieve_str("dstest.x", out.buf, sizeof(out.buf)), -E_RANGE);
     EXPECT(ds_retrieve_blob("dstest.x", out.buf, sizeof(out.buf)), -E_RANGE);
+    uint64_t v = 7;
+    EXPECT(ds_retrieve_u64("dstest.x", &v), -E_RANGE);
+    EXPECT(v, 7);
+    /* a reply that breaks the convention: not DS_REPLY, or a result neither 0 nor an error */
+    EXPECT(ds_publish_u64("dstest.x", 1, 0), -E_INVAL);
+    EXPECT(ds_delete("dstest.x"), -E_INVAL);
+    EXPECT(ds_subscribe("dstest.x", 0), -E_INVAL);
+    EXPECT(ds_unsubscribe("dstest.x"), 0);
     char k[DS_KEY_MAX + 8];
     memset(k, 0x77, sizeof(k));
     EXPECT(ds_check(k, DS_KEY_MAX), DS_KEY_MAX - 1); /* the key cut to fit, with its NUL */
@@ -481,16 +583,17 @@ static void test_sub_pattern(void)
     EXPECT(ds_publish_u64("dstest.q", 1, DS_OVERWRITE), 0);
     EXPECT(ds_publish_u64("dstest.p", 1, DS_OVERWRITE), 0); /* the prefix is "dstest.p." */
     CHECK(notified());
-    struct ds_msg q = req("", 0, 0);
-    EXPECT(raw(DS_CHECK, &q), 0);
-    CHECK(!strcmp(q.key, "dstest.p.a"));
-    EXPECT(q.flags, DS_NUM);
-    EXPECT(q.len, 1); /* one more to come */
-    q = req("", 0, 0);
-    EXPECT(raw(DS_CHECK, &q), 0);
-    CHECK(!strcmp(q.key, "dstest.p.b"));
-    EXPECT(q.flags, DS_STR);
-    EXPECT(q.len, 0);
+    message_t m = {.type = DS_CHECK};
+    const struct msg_ds_check_reply *a = &m.u.ds.check_reply;
+    EXPECT(raw(&m), 0);
+    CHECK(!strcmp(a->key, "dstest.p.a"));
+    EXPECT(a->flags, DS_NUM);
+    EXPECT(a->len, 1); /* one more to come */
+    m = (message_t){.type = DS_CHECK};
+    EXPECT(raw(&m), 0);
+    CHECK(!strcmp(a->key, "dstest.p.b"));
+    EXPECT(a->flags, DS_STR);
+    EXPECT(a->len, 0);
     CHECK(check_empty());
     /* many changes to one key before a check: one check */
     for (int i = 0; i < 5; i++)
@@ -522,20 +625,21 @@ static void test_sub_delete(void)
     EXPECT(ds_subscribe("dstest.d.*", 0), 0);
     EXPECT(ds_delete("dstest.d.k"), 0);
     CHECK(notified());
-    struct ds_msg q = req("", 0, 0);
-    EXPECT(raw(DS_CHECK, &q), 0);
-    CHECK(!strcmp(q.key, "dstest.d.k"));
-    EXPECT(q.flags, 0); /* deleted */
+    message_t m = {.type = DS_CHECK};
+    const struct msg_ds_check_reply *a = &m.u.ds.check_reply;
+    EXPECT(raw(&m), 0);
+    CHECK(!strcmp(a->key, "dstest.d.k"));
+    EXPECT(a->flags, 0); /* deleted */
     EXPECT(ds_retrieve_u64("dstest.d.k", &v), -E_SRCH);
     CHECK(check_empty());
     /* published again after a delete, before the check: one change, the new value */
     EXPECT(ds_publish_u64("dstest.d.k", 2, 0), 0);
     EXPECT(ds_delete("dstest.d.k"), 0);
     EXPECT(ds_publish_u64("dstest.d.k", 3, 0), 0);
-    q = req("", 0, 0);
-    EXPECT(raw(DS_CHECK, &q), 0);
-    CHECK(!strcmp(q.key, "dstest.d.k"));
-    EXPECT(q.flags, DS_NUM);
+    m = (message_t){.type = DS_CHECK};
+    EXPECT(raw(&m), 0);
+    CHECK(!strcmp(a->key, "dstest.d.k"));
+    EXPECT(a->flags, DS_NUM);
     CHECK(check_empty());
     EXPECT(ds_delete("dstest.d.k"), 0);
     CHECK(check_is("dstest.d.k"));
@@ -778,30 +882,29 @@ static void test_bad_keys(void)
         "",  "dstest.UPPER", "dstest.sp ace", "dstest.star*", "dstest.a*b",
         "*", "dstest.\x01",  "dstest.k\xff"};
     for (int i = 0; i < 8; i++) {
-        struct ds_msg q = req(bad[i], DS_NUM, 8);
-        EXPECT(raw(DS_PUBLISH, &q), -E_INVAL);
-        q = req(bad[i], DS_NUM, 8);
-        EXPECT(raw(DS_RETRIEVE, &q), -E_INVAL);
-        q = req(bad[i], 0, 0);
-        EXPECT(raw(DS_DELETE, &q), -E_INVAL);
+        message_t m = rq(DS_PUBLISH, bad[i], DS_NUM, 8, 0);
+        EXPECT(raw(&m), -E_INVAL);
+        m = rq(DS_RETRIEVE, bad[i], DS_NUM, 8, 0);
+        EXPECT(raw(&m), -E_INVAL);
+        m = rq(DS_DELETE, bad[i], 0, 0, 0);
+        EXPECT(raw(&m), -E_INVAL);
     }
-    /* no NUL in the 32 bytes */
-    struct ds_msg q = req("", DS_NUM, 8);
-    memset(q.key, 'a', DS_KEY_MAX);
-    EXPECT(raw(DS_PUBLISH, &q), -E_INVAL);
-    q = req("", DS_NUM, 8);
-    memset(q.key, 'a', DS_KEY_MAX);
-    EXPECT(raw(DS_RETRIEVE, &q), -E_INVAL);
-    q = req("", 0, 0);
-    memset(q.key, 'a', DS_KEY_MAX);
-    EXPECT(raw(DS_SUBSCRIBE, &q), -E_INVAL);
+    /* no NUL in the 32 bytes of the key field */
+    static const int keyed[] = {DS_PUBLISH, DS_RETRIEVE, DS_DELETE, DS_SUBSCRIBE, DS_UNSUBSCRIBE};
+    for (int i = 0; i < 5; i++) {
+        message_t m = rq(keyed[i], "", 0, 0, 0);
+        uint32_t *flags;
+        memset(key_field(&m, &flags), 'a', DS_KEY_MAX);
+        *flags = keyed[i] == DS_PUBLISH || keyed[i] == DS_RETRIEVE ? DS_NUM : 0;
+        EXPECT(raw(&m), -E_INVAL);
+    }
     /* patterns: '*' only at the end, once */
     static const char *const badpat[] = {"", "**", "dstest.*.x", "*dstest", "Dstest*"};
     for (int i = 0; i < 5; i++) {
-        q = req(badpat[i], 0, 0);
-        EXPECT(raw(DS_SUBSCRIBE, &q), -E_INVAL);
-        q = req(badpat[i], 0, 0);
-        EXPECT(raw(DS_UNSUBSCRIBE, &q), -E_INVAL);
+        message_t m = rq(DS_SUBSCRIBE, badpat[i], 0, 0, 0);
+        EXPECT(raw(&m), -E_INVAL);
+        m = rq(DS_UNSUBSCRIBE, badpat[i], 0, 0, 0);
+        EXPECT(raw(&m), -E_INVAL);
     }
     /* the client refuses what does not fit before sending */
     EXPECT(ds_subscribe("dstest.0123456789012345678901234567*", 0), -E_INVAL);
@@ -809,85 +912,77 @@ static void test_bad_keys(void)
 
 static void test_bad_flags(void)
 {
-    struct ds_msg q;
+    message_t m;
     static const uint32_t types[] = {0, 4, 0xff};
     for (int i = 0; i < 3; i++) {
-        q = req("dstest.f", types[i], 8);
-        EXPECT(raw(DS_PUBLISH, &q), -E_INVAL);
+        m = rq(DS_PUBLISH, "dstest.f", types[i], 8, 0);
+        EXPECT(raw(&m), -E_INVAL);
     }
-    q = req("dstest.f", DS_NUM | (1u << 20), 8);
-    EXPECT(raw(DS_PUBLISH, &q), -E_INVAL);
-    q = req("dstest.f", DS_NUM | DS_INITIAL, 8);
-    EXPECT(raw(DS_PUBLISH, &q), -E_INVAL);
-    q = req("dstest.f", 4, 8);
-    EXPECT(raw(DS_RETRIEVE, &q), -E_INVAL);
-    q = req("dstest.f", DS_NUM | DS_OVERWRITE, 8);
-    EXPECT(raw(DS_RETRIEVE, &q), -E_INVAL);
-    q = req("dstest.f", DS_OVERWRITE, 0);
-    EXPECT(raw(DS_DELETE, &q), -E_INVAL);
-    q = req("dstest.f*", DS_OVERWRITE, 0);
-    EXPECT(raw(DS_SUBSCRIBE, &q), -E_INVAL);
-    q = req("dstest.f*", DS_INITIAL, 0);
-    EXPECT(raw(DS_UNSUBSCRIBE, &q), -E_INVAL);
+    m = rq(DS_PUBLISH, "dstest.f", DS_NUM | (1u << 20), 8, 0);
+    EXPECT(raw(&m), -E_INVAL);
+    m = rq(DS_PUBLISH, "dstest.f", DS_NUM | DS_INITIAL, 8, 0);
+    EXPECT(raw(&m), -E_INVAL);
+    m = rq(DS_RETRIEVE, "dstest.f", 4, 8, 0);
+    EXPECT(raw(&m), -E_INVAL);
+    m = rq(DS_RETRIEVE, "dstest.f", DS_NUM | DS_OVERWRITE, 8, 0);
+    EXPECT(raw(&m), -E_INVAL);
+    m = rq(DS_DELETE, "dstest.f", DS_OVERWRITE, 0, 0);
+    EXPECT(raw(&m), -E_INVAL);
+    m = rq(DS_SUBSCRIBE, "dstest.f*", DS_OVERWRITE, 0, 0);
+    EXPECT(raw(&m), -E_INVAL);
+    m = rq(DS_UNSUBSCRIBE, "dstest.f*", DS_INITIAL, 0, 0);
+    EXPECT(raw(&m), -E_INVAL);
     uint64_t v;
     EXPECT(ds_retrieve_u64("dstest.f", &v), -E_SRCH);
     /* unknown requests */
-    static const int types2[] = {0, 1, -1, DS_RQ_BASE + 0x51, ROOT_LOOKUP, 0x7fffffff};
-    for (int i = 0; i < 6; i++) {
-        q = req("dstest.f", DS_NUM, 8);
-        EXPECT(raw(types2[i], &q), -E_NOSYS);
+    static const int types2[] = {0, 1, -1, DS_RQ_BASE + 0x51, ROOT_LOOKUP, DS_REPLY, 0x7fffffff};
+    for (int i = 0; i < 7; i++) {
+        m = rq(DS_PUBLISH, "dstest.f", DS_NUM, 8, 0);
+        m.type = types2[i];
+        EXPECT(raw(&m), -E_NOSYS);
     }
 }
 
 static void test_bad_grants(void)
 {
     uint64_t v;
-    struct ds_msg q = req("dstest.g", DS_BLOB, 100);
-    q.v.grant = 9999; /* no such grant */
-    EXPECT(raw(DS_PUBLISH, &q), -E_BADGRANT);
-    q = req("dstest.g", DS_BLOB, 100);
-    q.v.grant = -1;
-    EXPECT(raw(DS_PUBLISH, &q), -E_BADGRANT);
+    message_t m = rq(DS_PUBLISH, "dstest.g", DS_BLOB, 100, 9999); /* no such grant */
+    EXPECT(raw(&m), -E_BADGRANT);
+    m = rq(DS_PUBLISH, "dstest.g", DS_BLOB, 100, -1);
+    EXPECT(raw(&m), -E_BADGRANT);
     /* a grant too short for the length */
     grant_id_t g = grant_alloc(ds, big, 50, GRANT_READ);
-    q = req("dstest.g", DS_BLOB, 100);
-    q.v.grant = g;
-    EXPECT(raw(DS_PUBLISH, &q), -E_RANGE);
+    m = rq(DS_PUBLISH, "dstest.g", DS_BLOB, 100, g);
+    EXPECT(raw(&m), -E_RANGE);
     grant_free(g);
     /* a grant for someone else */
     g = grant_alloc(ROOT_EP, big, 100, GRANT_READ);
-    q = req("dstest.g", DS_BLOB, 100);
-    q.v.grant = g;
-    EXPECT(raw(DS_PUBLISH, &q), -E_BADGRANT);
+    m = rq(DS_PUBLISH, "dstest.g", DS_BLOB, 100, g);
+    EXPECT(raw(&m), -E_BADGRANT);
     grant_free(g);
     /* revoked before the request */
     g = grant_alloc(ds, big, 100, GRANT_READ);
     grant_free(g);
-    q = req("dstest.g", DS_BLOB, 100);
-    q.v.grant = g;
-    EXPECT(raw(DS_PUBLISH, &q), -E_BADGRANT);
+    m = rq(DS_PUBLISH, "dstest.g", DS_BLOB, 100, g);
+    EXPECT(raw(&m), -E_BADGRANT);
     EXPECT(ds_retrieve_u64("dstest.g", &v), -E_SRCH); /* nothing was stored */
     /* the wrong direction (counts as a denial against ds) */
     g = grant_alloc(ds, big, 100, GRANT_WRITE);
-    q = req("dstest.g", DS_BLOB, 100);
-    q.v.grant = g;
-    EXPECT(raw(DS_PUBLISH, &q), -E_PERM);
+    m = rq(DS_PUBLISH, "dstest.g", DS_BLOB, 100, g);
+    EXPECT(raw(&m), -E_PERM);
     grant_free(g);
     EXPECT(ds_publish_blob("dstest.g", big, 100, 0), 0);
     g = grant_alloc(ds, back, 100, GRANT_READ);
-    q = req("dstest.g", DS_BLOB, 100);
-    q.v.grant = g;
-    EXPECT(raw(DS_RETRIEVE, &q), -E_PERM);
+    m = rq(DS_RETRIEVE, "dstest.g", DS_BLOB, 100, g);
+    EXPECT(raw(&m), -E_PERM);
     grant_free(g);
     /* retrieve: buffer length larger than the grant */
     g = grant_alloc(ds, back, 50, GRANT_WRITE);
-    q = req("dstest.g", DS_BLOB, 200);
-    q.v.grant = g;
-    EXPECT(raw(DS_RETRIEVE, &q), -E_RANGE);
+    m = rq(DS_RETRIEVE, "dstest.g", DS_BLOB, 200, g);
+    EXPECT(raw(&m), -E_RANGE);
     grant_free(g);
-    q = req("dstest.g", DS_BLOB, 200);
-    q.v.grant = 4242;
-    EXPECT(raw(DS_RETRIEVE, &q), -E_BADGRANT);
+    m = rq(DS_RETRIEVE, "dstest.g", DS_BLOB, 200, 4242);
+    EXPECT(raw(&m), -E_BADGRANT);
     EXPECT(ds_delete("dstest.g"), 0);
 }
 
@@ -896,9 +991,7 @@ static void test_no_blocking(void)
 {
     uint64_t v;
     EXPECT(ds_publish_u64("dstest.nb", 77, DS_OVERWRITE), 0);
-    struct ds_msg q = req("dstest.nb", DS_NUM, 8);
-    message_t m = {.type = DS_RETRIEVE};
-    memcpy(m.u.b, &q, sizeof(q));
+    message_t m = rq(DS_RETRIEVE, "dstest.nb", DS_NUM, 8, 0);
     for (int i = 0; i < 10; i++)
         EXPECT(ipc_send(ds, &m), 0); /* ds's sendnb reply finds us not receiving: lost */
     EXPECT(ipc_notify(ds), 0);
@@ -925,22 +1018,25 @@ static void test_fuzz(void)
         message_t m = {.type = types[rand64(&seed) % 8]};
         for (int w = 0; w < 7; w++)
             m.u.w[w] = rand64(&seed);
-        struct ds_msg q;
-        memcpy(&q, m.u.b, sizeof(q));
         uint64_t k = rand64(&seed);
-        if (k % 2) /* half with a plausible key and small fields */
-            strncpy_s(q.key, keys[(k >> 8) % 5], DS_KEY_MAX);
-        if (k % 4 == 1) {
-            q.flags &= 0x3ff;
-            q.len %= 5000;
-            q.v.grant %= 80;
+        uint32_t *flags;
+        char *key = key_field(&m, &flags);
+        if (key && k % 2) /* half with a plausible key and small fields */
+            strncpy_s(key, keys[(k >> 8) % 5], DS_KEY_MAX);
+        if (key && k % 4 == 1) {
+            *flags &= 0x3ff;
+            if (m.type == DS_PUBLISH) {
+                m.u.ds.publish.len %= 5000;
+                m.u.ds.publish.v.grant %= 80;
+            } else if (m.type == DS_RETRIEVE) {
+                m.u.ds.retrieve.size %= 5000;
+                m.u.ds.retrieve.grant %= 80;
+            }
         }
-        memcpy(m.u.b, &q, sizeof(q));
-        int r = ipc_sendrec(ds, &m);
-        int t = m.type;
-        if (r < 0 || t > 0 || (t < 0 && !strcmp(strerror_s(t), "E_?"))) {
+        int type = m.type, r = raw(&m);
+        if (r > 0 || !strcmp(strerror_s(r), "E_?")) { /* not DS_REPLY, 0 or a known error */
             if (bad++ < 5)
-                printf("dstest: fuzz request %d: ipc %d, answer %d\n", i, r, t);
+                printf("dstest: fuzz request %d (type %x): answer %d\n", i, type, r);
         }
     }
     EXPECT(bad, 0);
@@ -988,6 +1084,7 @@ static const struct test tests[] = {
     {"blob", test_blob},
     {"types", test_types},
     {"delete", test_delete},
+    {"reply_convention", test_reply_convention},
     {"owner_label", test_owner_label},
     {"owner_other_process", test_owner_other_process},
     {"owner_restart", test_owner_restart},
