@@ -303,11 +303,11 @@ void root_dispatch(message_t *mp)
 {
     message_t m = *mp;
     if (m.source == SYSTEM) {
-        if (m.u.w[0] & NOTIFY_CHILD)
+        if (m.u.notify.bits & NOTIFY_CHILD)
             reap_children();
-        if (m.u.w[0] & NOTIFY_DENIED)
+        if (m.u.notify.bits & NOTIFY_DENIED)
             report_denials();
-        if (m.u.w[0] & NOTIFY_ALARM)
+        if (m.u.notify.bits & NOTIFY_ALARM)
             service_alarm();
         return;
     }
