@@ -15,7 +15,7 @@
  *                             samsara/linux.h    a Linux program -> pm or vfs (MSG_LINUX_*)
  *   0x4e00-0x4eff  NET        (reserved)         the network stack <-> network drivers
  *   0x5000-0x50ff  PM         samsara/pm.h       rs -> pm
- *   0x5200-0x52ff  ROOT       samsara/root.h     anyone -> root/rs
+ *   0x5200-0x52ff  ROOT       samsara/root.h     anyone -> root/rs (replies: ROOT_REPLY)
  *   0x5300-0x53ff  SOCK       (reserved)         vfs -> the network stack (sockets)
  *   0x5600-0x56ff  VFS_PM     samsara/fs.h       pm -> vfs
  *   0x7400-0x74ff  TEST       here               tests and benchmarks, among themselves
@@ -23,10 +23,11 @@
  * The high byte is a letter where it could be ('C'dev, 'D's, 'F's, 'K'ernel,
  * 'P'm, 'R'oot, 'V'fs, 't'est), which helps read a type in a log line.
  *
- * Outside every range: a reply whose protocol says its type is a result
- * (0, a negative error from errno.h, or, from root, an endpoint or a grant
- * id). Kernel-call numbers (samsara/kcall.h, KCALL_BASE) are `syscall`
- * numbers, not message types, and live in a space of their own.
+ * Replies: every protocol answers with the REPLY type of its range
+ * (BASE + 0xff; MSG_LINUX_REPLY for Linux calls) and the result in the
+ * first word (samsara/msg/reply.h); no reply's type is a result.
+ * Kernel-call numbers (samsara/kcall.h, KCALL_BASE) are `syscall` numbers,
+ * not message types, and live in a space of their own.
  *
  * tests/host/test_msgtypes.c checks that no two ranges overlap and that
  * every defined type lies in its protocol's range; each protocol header

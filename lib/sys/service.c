@@ -29,9 +29,8 @@ uint64_t service_startup(const char *label, const struct service_callbacks *cb)
     callbacks = cb;
     if (label && label[0])
         strncpy_s(service_label, label, sizeof(service_label));
-    message_t m = {.type = ROOT_READY, .u.w = {1}}; /* w0 = 1: a query, not yet ready */
-    if (ipc_sendrec(ROOT_EP, &m) == 0 && m.type == 0)
-        service_restarts = m.u.w[1];
+    if (root_ready(1, &service_restarts) < 0) /* not yet ready: only asks */
+        service_restarts = 0;
     int r = 0;
     if (service_restarts && cb && cb->init_restart)
         r = cb->init_restart(service_restarts);
@@ -41,8 +40,7 @@ uint64_t service_startup(const char *label, const struct service_callbacks *cb)
         printf("%s: initialization failed (%d)\n", service_label, r);
         sys_exit(1); /* rs applies the restart policy */
     }
-    m = (message_t){.type = ROOT_READY};
-    ipc_sendrec(ROOT_EP, &m); /* ready: rs stops the recovery clock here */
+    root_ready(0, 0); /* ready: rs stops the recovery clock here */
     return service_restarts;
 }
 

@@ -124,14 +124,26 @@ static void report_denials(void)
     service_denials_check();
 }
 
-static void reply(endpoint_t to, int32_t type, uint64_t w1)
+/*
+ * The one way rs answers: r's type becomes the reply type of the request's
+ * protocol (CDEV_REPLY for /dev/service, ROOT_REPLY for the rest), its
+ * result is first; sent without blocking (a caller not waiting loses it).
+ */
+void reply_message(const message_t *request, message_t *r)
 {
-    message_t r = {.type = type, .u.w = {0, w1}};
-    ipc_sendnb(to, &r);
+    r->type = IS_CDEV_RQ(request->type) ? CDEV_REPLY : ROOT_REPLY;
+    ipc_sendnb(request->source, r);
+}
+
+/* A reply that is only a result (an endpoint, 0 or an error; E_PERM == LX_EPERM for CDEV). */
+void reply_result(const message_t *request, int64_t result)
+{
+    message_t r = {.u.reply.result = result};
+    reply_message(request, &r);
 }
 
 /* A string field of a request: E_INVAL unless it is NUL-terminated inside its n bytes. */
-int request_string(const uint8_t *b, uint64_t n, char *out)
+int request_string(const char *b, uint64_t n, char *out)
 {
     uint64_t len = 0;
     while (len < n && b[len])
@@ -144,11 +156,9 @@ int request_string(const uint8_t *b, uint64_t n, char *out)
 
 static void handle_lookup(message_t *m)
 {
-    char name[16];
-    if (request_string(m->u.b, sizeof(name), name) < 0)
-        reply(m->source, -E_INVAL, 0);
-    else
-        reply(m->source, service_lookup(name), 0);
+    char name[ROOT_LABEL_MAX];
+    const char *in = m->u.root.label.label;
+    reply_result(m, request_string(in, sizeof(name), name) < 0 ? -E_INVAL : service_lookup(name));
 }
 
 /*
@@ -165,8 +175,8 @@ static void handle_module(message_t *m)
         grant_id_t grant;
     } lent[BOOT_MAX_MODULES];
     char name[MANIFEST_MODULE_MAX];
-    if (request_string(m->u.b, sizeof(name), name) < 0) {
-        reply(m->source, -E_INVAL, 0);
+    if (request_string(m->u.root.module.name, sizeof(name), name) < 0) {
+        reply_result(m, -E_INVAL);
         return;
     }
     const struct manifest *man = service_manifest(m->source);
@@ -179,7 +189,7 @@ static void handle_module(message_t *m)
     }
     const struct boot_module *mod = module_find(name);
     if (!mod || elf_check((const uint8_t *)mod->vaddr, mod->size) == 0) {
-        reply(m->source, -E_SRCH, 0);
+        reply_result(m, -E_SRCH);
         return;
     }
     uint64_t i = (uint64_t)(mod - boot->mod);
@@ -191,39 +201,39 @@ static void handle_module(message_t *m)
         if (lent[i].grant >= 0)
             lent[i].to = m->source;
     }
-    reply(m->source, lent[i].grant, lent[i].grant < 0 ? 0 : mod->size);
+    message_t r = {.u.root.module_reply = {lent[i].grant, lent[i].grant < 0 ? 0 : mod->size}};
+    reply_message(m, &r);
 }
 
 /*
  * A manager (manage yes) starts a helper from a boot module image with a
- * profile (a manifest). The profile is its own, or one that is no service's:
- * a manager cannot take pm's or vfs's privileges, nor any other service's.
+ * manifest: its own, or one that is no service's: a manager cannot take
+ * pm's or vfs's privileges, nor any other service's.
  */
 static void handle_spawn(message_t *m)
 {
-    struct root_spawn req;
-    memcpy(&req, m->u.b, sizeof(req));
-    char module[sizeof(req.module)], profile[sizeof(req.profile)], arg[sizeof(req.arg)];
-    if (request_string((uint8_t *)req.module, sizeof(module), module) < 0 ||
-        request_string((uint8_t *)req.profile, sizeof(profile), profile) < 0 ||
-        request_string((uint8_t *)req.arg, sizeof(arg), arg) < 0) {
-        reply(m->source, -E_INVAL, 0);
+    const struct root_spawn *req = &m->u.root.spawn;
+    char module[sizeof(req->module)], label[sizeof(req->manifest)], arg[sizeof(req->arg)];
+    if (request_string(req->module, sizeof(module), module) < 0 ||
+        request_string(req->manifest, sizeof(label), label) < 0 ||
+        request_string(req->arg, sizeof(arg), arg) < 0) {
+        reply_result(m, -E_INVAL);
         return;
     }
     const struct boot_module *mod = module_find(module);
-    const struct manifest *man = manifest_for(profile), *own = started_manifest(m->source);
+    const struct manifest *man = manifest_for(label), *own = started_manifest(m->source);
     if (!mod || !man) {
-        reply(m->source, -E_INVAL, 0);
+        reply_result(m, -E_INVAL);
         return;
     }
-    if (man != own && (service_is_label(profile) || (man->flags & PRIV_USERS))) {
-        service_refused(m, "spawn", "that profile is a service's");
+    if (man != own && (service_is_label(label) || (man->flags & PRIV_USERS))) {
+        service_refused(m, "spawn", "that manifest is a service's");
         return;
     }
-    endpoint_t ep = start(mod, profile, m->source, arg);
+    endpoint_t ep = start(mod, label, m->source, arg);
     if (ep > 0) /* a manager may message the helpers it spawned */
         sys_priv_ipc(m->source, ep, 1);
-    reply(m->source, ep, 0);
+    reply_result(m, ep);
 }
 
 /* A notification: a service's heartbeat answer; from pm also "programs you ran ended". */
@@ -238,7 +248,7 @@ static void handle_notify(message_t *m)
  * Who may send each request (docs/REINCARNATION.md, "Who may send what").
  * root_dispatch checks the sender against the rule before the handler
  * runs; handlers check what depends on the request itself (the target of
- * a complaint, a save nobody asked for, a spawn's profile).
+ * a complaint, a save nobody asked for, a spawn's manifest).
  */
 enum sender {
     ANYONE,  /* any process that can send to rs */
@@ -293,11 +303,11 @@ void root_dispatch(message_t *mp)
 {
     message_t m = *mp;
     if (m.source == SYSTEM) {
-        if (m.u.w[0] & NOTIFY_CHILD)
+        if (m.u.notify.bits & NOTIFY_CHILD)
             reap_children();
-        if (m.u.w[0] & NOTIFY_DENIED)
+        if (m.u.notify.bits & NOTIFY_DENIED)
             report_denials();
-        if (m.u.w[0] & NOTIFY_ALARM)
+        if (m.u.notify.bits & NOTIFY_ALARM)
             service_alarm();
         return;
     }
@@ -313,7 +323,7 @@ void root_dispatch(message_t *mp)
             requests[i].handle(&m);
         return;
     }
-    reply(m.source, -E_NOSYS, 0);
+    reply_result(&m, -E_NOSYS);
 }
 
 int main(uint64_t arg)

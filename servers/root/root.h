@@ -25,8 +25,10 @@ void service_saved(message_t *m);
 const struct manifest *service_manifest(endpoint_t ep); /* of a running service, or 0 */
 int service_is_label(const char *label);                /* a service (not a helper) has it */
 void service_refused(const message_t *m, const char *what, const char *why);
-const struct manifest *started_manifest(endpoint_t ep);      /* root.c: any process rs started */
-int request_string(const uint8_t *b, uint64_t n, char *out); /* NUL within n bytes: copy, 0 */
+const struct manifest *started_manifest(endpoint_t ep);     /* root.c: any process rs started */
+int request_string(const char *b, uint64_t n, char *out);   /* NUL within n bytes: copy, 0 */
+void reply_message(const message_t *request, message_t *r); /* root.c: type set, sent */
+void reply_result(const message_t *request, int64_t result);
 /* quiesce.c: a dead driver's devices quiesced (the pci server), then its DMA memory freed */
 void dead_driver_devices(const struct manifest *m, endpoint_t dead,
                          void (*say)(const char *text, void *arg), void *arg);

@@ -223,10 +223,8 @@ void service_refused(const message_t *m, const char *what, const char *why)
         snprintf_s(text, sizeof(text), "refused %s", what);
         log_label(from ? from->label : "?", text);
     }
-    if (m->type != MSG_NOTIFY && m->type != ROOT_SAVED) {
-        message_t r = {.type = -E_PERM};
-        ipc_sendnb(m->source, &r);
-    }
+    if (m->type != MSG_NOTIFY && m->type != ROOT_SAVED)
+        reply_result(m, -E_PERM);
 }
 
 endpoint_t service_lookup(const char *label)
@@ -505,8 +503,8 @@ void service_denials_check(void)
 void service_ready(message_t *m)
 {
     struct service *s = by_ep(m->source);
-    message_t r = {.type = s ? 0 : -E_SRCH, .u.w = {0, s ? s->restarts : 0}};
-    if (s && !m->u.w[0] && s->failed_tsc) { /* ready, not a query */
+    int ready = s && !m->u.root.ready.query; /* ready now, not only asking */
+    if (ready && s->failed_tsc) {
         s->last_us = us_since(s->failed_tsc);
         s->total_us += s->last_us;
         s->max_us = s->last_us > s->max_us ? s->last_us : s->max_us;
@@ -514,22 +512,23 @@ void service_ready(message_t *m)
         s->failed_tsc = 0;
         log_event(s, "ready after %lu us", s->last_us, 0);
     }
-    if (s && !m->u.w[0])
+    if (ready)
         s->answered = sys_uptime();
-    ipc_sendnb(m->source, &r);
-    if (s && !m->u.w[0])
-        s->ready = 1;
-    if (s && !m->u.w[0] && !strcmp(s->mod->name, "ds") && !ds_ready) {
+    message_t r = {.u.root.ready_reply = {s ? 0 : -E_SRCH, s ? s->restarts : 0}};
+    reply_message(m, &r);
+    if (!ready)
+        return;
+    s->ready = 1;
+    if (!strcmp(s->mod->name, "ds") && !ds_ready) {
         ds_ready = 1;
         publish_all();
     }
-    if (s && !m->u.w[0])
-        publish_endpoint("ep", s, s->ep); /* ready: dependents may use it now */
+    publish_endpoint("ep", s, s->ep); /* ready: dependents may use it now */
 }
 
 /*
- * A service complains about another (u.b = its label): treated as that
- * one's failure. It counts only from a dependent: a service whose manifest
+ * A service complains about another (its label): treated as that one's
+ * failure. It counts only from a dependent: a service whose manifest
  * names the target under `ipc` (`ipc all` names no one), and never against
  * a service that would not come back (restart never): only the
  * administrator may stop that one.
@@ -537,21 +536,21 @@ void service_ready(message_t *m)
 void service_complaint(message_t *m)
 {
     char label[MANIFEST_LABEL_MAX];
-    struct service *s = request_string(m->u.b, sizeof(label), label) < 0 ? 0 : by_label(label);
+    const char *in = m->u.root.label.label;
+    struct service *s = request_string(in, sizeof(label), label) < 0 ? 0 : by_label(label);
     const struct manifest *from = service_manifest(m->source);
-    message_t r = {.type = 0};
     if (!s || !s->man || s->ep <= 0) {
-        r.type = -E_SRCH;
+        reply_result(m, -E_SRCH);
+        return;
     } else if (!manifest_names(from, label)) {
         service_refused(m, "complaint", "its manifest does not name the target under 'ipc'");
         return;
     } else if (s->man->restart == RESTART_NEVER) {
         service_refused(m, "complaint", "the target cannot be restarted (restart never)");
         return;
-    } else {
-        fail(s, C_COMPLAINT);
     }
-    ipc_sendnb(m->source, &r);
+    fail(s, C_COMPLAINT);
+    reply_result(m, 0);
 }
 
 /* One line of `service list`, or of `service log`, into buf; 0 when there are no more. */
@@ -585,7 +584,7 @@ int service_line(int log, uint64_t i, char *buf, uint64_t len)
  * pm, vfs, ramfs, ds keep state nobody else has) is stopped only when forced.
  * An update runs a program of the administrator's choice with the manifest's
  * privileges, so never for a manifest that grants more than a service needs
- * to run: `manage yes` (spawn helpers of other profiles, administer every
+ * to run: `manage yes` (spawn helpers of other manifests, administer every
  * service) or `users yes` (control every Linux process).
  */
 static const char *admin_refusal(const struct service *s, int op, int force)
@@ -636,37 +635,40 @@ int service_admin(int op, const char *label, int force, const char **why)
 /* ROOT_SERVICE: an administrator's request from a manager (`manage yes`). */
 void service_request(message_t *m)
 {
+    const struct root_service *q = &m->u.root.service;
     char label[MANIFEST_LABEL_MAX];
-    uint64_t op = m->u.w[0] & ~(uint64_t)SVC_FORCE;
-    int force = (m->u.w[0] & SVC_FORCE) != 0;
+    uint64_t op = q->op & ~(uint64_t)SVC_FORCE;
+    int force = (q->op & SVC_FORCE) != 0;
     struct service *s = 0;
-    message_t r = {.type = 0};
+    message_t r = {.u.reply.result = 0};
     if (op != SVC_LOG && op != SVC_LIST &&
-        (request_string(m->u.b + 8, sizeof(label), label) < 0 || !(s = by_label(label)) || !s->man))
-        r.type = -E_SRCH;
+        (request_string(q->label, sizeof(label), label) < 0 || !(s = by_label(label)) || !s->man))
+        r.u.reply.result = -E_SRCH;
     else if (op == SVC_KILL || op == SVC_RESTART || op == SVC_DOWN || op == SVC_UP) {
         const char *why;
-        r.type = service_admin((int)op, label, force, &why);
+        r.u.reply.result = service_admin((int)op, label, force, &why);
         if (why) {
             service_refused(m, "administrator request", why);
             return;
         }
     } else if (op == SVC_LOG || op == SVC_LIST) {
         char line[96];
-        int n = service_line(op == SVC_LOG, m->u.w[1], line, sizeof(line));
-        r.type = n > 55 ? 55 : n; /* 0: no more lines */
-        memcpy(r.u.b, line, (size_t)r.type);
+        int n = service_line(op == SVC_LOG, q->line, line, sizeof(line));
+        r.u.root.line.result = n > ROOT_LINE_MAX ? ROOT_LINE_MAX : n; /* 0: no more lines */
+        memcpy(r.u.root.line.text, line, (size_t)r.u.root.line.result);
     } else if (op == SVC_STATS) {
-        r.u.w[1] = s->restarts;
-        r.u.w[2] = s->last_us;
-        r.u.w[3] = s->recovered ? s->total_us / s->recovered : 0;
-        r.u.w[4] = s->max_us;
-        r.u.w[5] = (uint64_t)s->state;
-        r.u.w[6] = s->slowest_answer_ms;
+        r.u.root.stats = (struct root_stats_reply){
+            .restarts = s->restarts,
+            .last_us = s->last_us,
+            .mean_us = s->recovered ? s->total_us / s->recovered : 0,
+            .max_us = s->max_us,
+            .state = (uint64_t)s->state,
+            .slowest_answer_ms = s->slowest_answer_ms,
+        };
     } else {
-        r.type = -E_INVAL;
+        r.u.reply.result = -E_INVAL;
     }
-    ipc_sendnb(m->source, &r);
+    reply_message(m, &r);
 }
 
 /*

@@ -53,16 +53,11 @@ int main(uint64_t argp)
     if (arg[0] == 'p')
         return partner();
 
-    message_t m = {.type = ROOT_SPAWN};
-    struct root_spawn *req = (struct root_spawn *)m.u.b;
-    strncpy_s(req->module, "kbench", sizeof(req->module));
-    strncpy_s(req->profile, "kbench", sizeof(req->profile));
-    strncpy_s(req->arg, "p", sizeof(req->arg));
-    if (ipc_sendrec(ROOT_EP, &m) < 0 || m.type < 0) {
+    endpoint_t peer = root_spawn("kbench", "kbench", "p");
+    if (peer < 0) {
         printf("kbench: cannot spawn partner\n");
         return 1;
     }
-    endpoint_t peer = m.type;
     while (arg[0] == 'l') { /* "loop": for profiling with QEMU's exec log */
         message_t q = {.type = TEST_BENCH_ECHO};
         ipc_sendrec(peer, &q);
@@ -112,7 +107,7 @@ int main(uint64_t argp)
     }
     report("notify_pending");
 
-    m = (message_t){.type = TEST_BENCH_STOP};
+    message_t m = {.type = TEST_BENCH_STOP};
     ipc_send(peer, &m);
     printf("kbench: done\n");
     log_flush();

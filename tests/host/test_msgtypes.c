@@ -47,6 +47,7 @@ static const struct type types[] = {
     T(ROOT_COMPLAIN, ROOT_RQ_BASE),
     T(ROOT_SAVE, ROOT_RQ_BASE),
     T(ROOT_SAVED, ROOT_RQ_BASE),
+    T(ROOT_REPLY, ROOT_RQ_BASE),
     T(DS_PUBLISH, DS_RQ_BASE),
     T(DS_RETRIEVE, DS_RQ_BASE),
     T(DS_DELETE, DS_RQ_BASE),

@@ -1,7 +1,7 @@
 /*
  * ktest's part of the runner (lib/test runs the table and prints the lines)
  * and the support every test uses. Each test runs in a child ("t:NAME")
- * spawned through root under the "ktest" profile, with a deadline; the run
+ * spawned through root under the "ktest" manifest, with a deadline; the run
  * ends with "ktest: N passed, N failed" and, with the argument "exit",
  * leaves QEMU through isa-debug-exit (status 1 if all passed).
  */
@@ -38,18 +38,7 @@ static void u64_to_str(uint64_t v, char *out)
     *out = '\0';
 }
 
-static endpoint_t spawn_arg(const char *profile, const char *arg)
-{
-    message_t m = {.type = ROOT_SPAWN};
-    struct root_spawn *req = (struct root_spawn *)m.u.b;
-    strncpy_s(req->module, "ktest", sizeof(req->module));
-    strncpy_s(req->profile, profile, sizeof(req->profile));
-    strncpy_s(req->arg, arg, sizeof(req->arg));
-    int r = ipc_sendrec(ROOT_EP, &m);
-    return r < 0 ? r : m.type;
-}
-
-endpoint_t spawn_helper(const char *profile, const char *name, uint64_t n)
+endpoint_t spawn_helper(const char *manifest, const char *name, uint64_t n)
 {
     char arg[32] = "h:";
     size_t len = strlen(name);
@@ -58,7 +47,7 @@ endpoint_t spawn_helper(const char *profile, const char *name, uint64_t n)
     memcpy(arg + 2, name, len);
     arg[2 + len] = ':';
     u64_to_str(n, arg + 3 + len);
-    endpoint_t ep = spawn_arg(profile, arg);
+    endpoint_t ep = root_spawn("ktest", manifest, arg);
     CHECK(ep > 0);
     if (nr_spawned < (int)(sizeof(spawned) / sizeof(spawned[0])))
         spawned[nr_spawned++] = ep;
@@ -101,9 +90,9 @@ void expect_clean_exit(endpoint_t ep)
     EXPECT(d.code, 0);
 }
 
-void run_helper(const char *profile, const char *name, uint64_t n)
+void run_helper(const char *manifest, const char *name, uint64_t n)
 {
-    expect_clean_exit(spawn_helper(profile, name, n));
+    expect_clean_exit(spawn_helper(manifest, name, n));
 }
 
 void sleep_ticks(uint64_t ticks)
@@ -123,7 +112,7 @@ static int run_test(const struct test *t)
     char arg[32] = "t:";
     strncpy_s(arg + 2, t->name, sizeof(arg) - 2);
     uint64_t start = sys_uptime();
-    endpoint_t ep = spawn_arg("ktest", arg);
+    endpoint_t ep = root_spawn("ktest", "ktest", arg);
     if (ep < 0) {
         printf("FAIL %s: cannot spawn: %s\n", t->name, strerror_s(ep));
         return 0;

@@ -10,7 +10,7 @@
 #define MAP_VA 0x20000000ull
 #define APIC 0xfee00000ull
 
-/* Helper (devdrv, no device in its profile): wait for the parent's word, then exit. */
+/* Helper (devdrv, no device in its manifest): wait for the parent's word, then exit. */
 static int h_dev_wait(uint64_t n)
 {
     (void)n;
@@ -140,7 +140,7 @@ static void t_devpriv_edges(void)
     EXPECT(sys_priv_device(e, PRIV_DEV_IO_ADD, 0x70, 2), -E_DEADEP);
 }
 
-/* Helper (devdrv): the call is not in its profile; the refusal is a counted denial. */
+/* Helper (devdrv): the call is not in its manifest; the refusal is a counted denial. */
 static int h_dev_unauthorised(uint64_t n)
 {
     (void)n;

@@ -344,7 +344,7 @@ static void t_sendrec_bounded(void)
 }
 
 /*
- * Helper (profile unpriv: no IPC targets at all): it may answer a caller
+ * Helper (manifest unpriv: no IPC targets at all): it may answer a caller
  * that waits in sendrec for it (send or sendnb, not sendrec), and nothing
  * more. Exit status: how many results were wrong.
  */

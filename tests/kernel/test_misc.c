@@ -43,7 +43,7 @@ static int h_memory(uint64_t n)
         sys_dmaalloc(100, 0x31000000, &pa) != -E_INVAL ||
         sys_dmaalloc(4096, 0x31000000, (uint64_t *)0x10) != -E_FAULT)
         return 6;
-    /* MMIO: the local APIC's version register, and a range outside the profile */
+    /* MMIO: the local APIC's version register, and a range outside the manifest */
     if (sys_mapphys(0xfee00000, 4096, 0x40000000) != 0)
         return 7;
     uint32_t version = ((volatile uint32_t *)0x40000000)[0x30 / 4];
@@ -99,7 +99,7 @@ static void t_fpu(void)
 }
 
 /*
- * Helper (profile fuzz): n random kernel calls and IPC operations with
+ * Helper (manifest fuzz): n random kernel calls and IPC operations with
  * random arguments, drawn from palettes that mix garbage with values that
  * get past the first checks and values at the edges, where sums wrap: 0,
  * 2^47 (the top of user space), 2^63, 2^64-1, and addresses at page
@@ -277,11 +277,11 @@ static int h_fuzz_ipc(uint64_t n)
 
 #define FUZZ_CALLS 1000000
 
-static void fuzz_with(const char *profile, const char *helper)
+static void fuzz_with(const char *manifest, const char *helper)
 {
     struct sysinfo s0, s1;
     EXPECT(sys_sysinfo(&s0), 0);
-    endpoint_t e = spawn_helper(profile, helper, FUZZ_CALLS);
+    endpoint_t e = spawn_helper(manifest, helper, FUZZ_CALLS);
     expect_clean_exit(e);
     /* alive and consistent: invariants hold, memory is back, IPC works */
     EXPECT(sys_selfcheck(), 0);

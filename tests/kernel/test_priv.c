@@ -9,7 +9,7 @@
 
 #define UNPRIV_MASK (KC_BIT(KC_EXIT) | KC_BIT(KC_UPTIME) | KC_BIT(KC_TSC) | KC_BIT(KC_LOG))
 
-/* Helper (profile unpriv): try everything; exit status = wrong results * 1000 + denials. */
+/* Helper (manifest unpriv): try everything; exit status = wrong results * 1000 + denials. */
 static int h_denials(uint64_t n)
 {
     int wrong = 0;
@@ -137,7 +137,7 @@ static int h_rtc_shared(uint64_t n)
     return took < n ? 17 : 0;
 }
 
-/* Helper (profile rtcdrv): refusals outside the profile, then five real interrupts. */
+/* Helper (manifest rtcdrv): refusals outside the manifest, then five real interrupts. */
 static int h_rtc(uint64_t n)
 {
     (void)n;

@@ -29,10 +29,56 @@ struct msg_pci_quiesce_reply {
     uint32_t failed;   /* of those, read back with bus mastering or INTx still on */
 };
 
+struct msg_pci_find {
+    uint64_t index; /* 0, 1, ...: the caller's manifest's functions in bus order */
+};
+
+struct msg_pci_find_reply {
+    int64_t result;
+    uint32_t bdf;
+    struct pci_id id;
+    uint32_t class_code; /* class << 16 | subclass << 8 | prog-if */
+    uint32_t irq;        /* the IRQ line firmware assigned (the interrupt-line register) */
+};
+
+struct msg_pci_dev { /* PCI_RESERVE, PCI_RELEASE */
+    uint32_t bdf;
+};
+
+struct msg_pci_bar {
+    uint32_t bdf;
+    uint32_t bar; /* 0..5 */
+};
+
+struct msg_pci_bar_reply {
+    int64_t result;
+    uint64_t base, size;
+    uint32_t kind; /* PCI_BAR_* */
+};
+
+struct msg_pci_cfg { /* PCI_CFG_READ, PCI_CFG_WRITE */
+    uint32_t bdf;
+    uint32_t offset; /* 0..255, aligned to width */
+    uint32_t width;  /* 1, 2 or 4 */
+    uint32_t value;  /* PCI_CFG_WRITE */
+};
+
+struct msg_pci_cfg_reply {
+    int64_t result;
+    uint32_t value; /* PCI_CFG_READ */
+};
+
 union msg_pci {
     struct msg_reply reply;
     struct msg_pci_quiesce quiesce;
     struct msg_pci_quiesce_reply quiesce_reply;
+    struct msg_pci_find find;
+    struct msg_pci_find_reply find_reply;
+    struct msg_pci_dev dev;
+    struct msg_pci_bar bar;
+    struct msg_pci_bar_reply bar_reply;
+    struct msg_pci_cfg cfg;
+    struct msg_pci_cfg_reply cfg_reply;
 };
 MSG_BODY_FITS(union msg_pci);
 

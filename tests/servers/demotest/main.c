@@ -18,13 +18,6 @@
 static uint64_t samples[MAX_KILLS];
 static char buf[32];
 
-static endpoint_t lookup(void)
-{
-    message_t m = {.type = ROOT_LOOKUP};
-    strncpy_s((char *)m.u.b, "demo", 16);
-    return ipc_sendrec(ROOT_EP, &m) < 0 ? -E_SRCH : m.type;
-}
-
 /* One read from the driver: the value, or -1 if it is not there (yet). */
 static int64_t read_counter(endpoint_t ep)
 {
@@ -38,13 +31,6 @@ static int64_t read_counter(endpoint_t ep)
     for (int i = 0; buf[i] >= '0' && buf[i] <= '9'; i++)
         v = v * 10 + (buf[i] - '0');
     return v;
-}
-
-static int64_t service(int op, message_t *m)
-{
-    *m = (message_t){.type = ROOT_SERVICE, .u.w = {(uint64_t)op}};
-    strncpy_s((char *)m->u.b + 8, "demo", 16);
-    return ipc_sendrec(ROOT_EP, m) < 0 ? -1 : m->type;
 }
 
 int main(uint64_t argp)
@@ -61,23 +47,23 @@ int main(uint64_t argp)
         ;
     uint64_t per_us = (sys_tsc() - t0) / 20000 ? (sys_tsc() - t0) / 20000 : 1;
     endpoint_t ep;
-    while ((ep = lookup()) < 0)
+    while ((ep = root_lookup("demo")) < 0)
         ;
     int64_t prev = read_counter(ep);
     struct sysinfo before, after;
     sys_sysinfo(&before);
     printf("demotest: counter starts at %ld; killing demo %d times\n", prev, kills);
     for (int k = 0; k < kills; k++) {
-        message_t m;
         uint64_t start = sys_tsc();
-        if (service(SVC_KILL, &m) != 0) {
-            printf("demotest: kill %d refused (%ld)\n", k, (int64_t)m.type);
+        int r = root_service(SVC_KILL, "demo", 0);
+        if (r != 0) {
+            printf("demotest: kill %d refused (%d)\n", k, r);
             wrong++;
             break;
         }
         int64_t v;
         for (;;) { /* until the new instance answers */
-            ep = lookup();
+            ep = root_lookup("demo");
             if (ep > 0 && (v = read_counter(ep)) >= 0)
                 break;
         }
@@ -88,18 +74,18 @@ int main(uint64_t argp)
         }
         prev = v;
     }
-    message_t st;
+    struct root_stats_reply st = {0};
     sys_sysinfo(&after); /* a new demo as big as the first runs: memory all back? */
     printf("demotest: %lu free frames before the kills, %lu after\n", before.free_frames,
            after.free_frames);
-    service(SVC_STATS, &st);
+    root_service(SVC_STATS, "demo", &st);
     sort_u64(samples, kills);
-    printf("demotest: %d kills, %lu restarts, counter %ld, %d wrong answers\n", kills, st.u.w[1],
+    printf("demotest: %d kills, %lu restarts, counter %ld, %d wrong answers\n", kills, st.restarts,
            prev, wrong);
     printf("RECOVERY client median_us=%lu max_us=%lu root_mean_us=%lu root_max_us=%lu\n",
-           samples[kills / 2], samples[kills - 1], st.u.w[3], st.u.w[4]);
+           samples[kills / 2], samples[kills - 1], st.mean_us, st.max_us);
     printf("TEST rs.demo_killed_%d_times %s\n", kills,
-           !wrong && st.u.w[1] >= (uint64_t)kills ? "PASS" : "FAIL");
+           !wrong && st.restarts >= (uint64_t)kills ? "PASS" : "FAIL");
     test_exit_qemu(wrong);
     return wrong != 0;
 }

@@ -5,7 +5,7 @@
  * (status 1 if every test passed, 3 otherwise).
  *
  * The same program plays two other parts, chosen by its argument:
- *   helper  a child spawned with ROOT_SPAWN (profile dshelper): a second
+ *   helper  a child spawned with ROOT_SPAWN (manifest dshelper): a second
  *           process that must not write dstest's keys, reads them, and
  *           hears of a change through its own subscription;
  *   owner   the service "dsowner" (a boot module of this image under that
@@ -97,9 +97,9 @@ static int wait_for(endpoint_t src, int type, uint64_t ms, message_t *out)
         if (ipc_receive(ANY, &m) < 0)
             continue;
         if (m.source == SYSTEM) {
-            if ((m.u.w[0] & NOTIFY_ALARM) && sys_uptime() >= deadline)
+            if ((m.u.notify.bits & NOTIFY_ALARM) && sys_uptime() >= deadline)
                 return 0;
-            if (m.u.w[0] & NOTIFY_ALARM)
+            if (m.u.notify.bits & NOTIFY_ALARM)
                 sys_alarm(deadline - sys_uptime()); /* an old alarm */
             continue;
         }
@@ -167,13 +167,6 @@ static int count_keys(void)
     int n = drain();
     ds_unsubscribe("*");
     return n;
-}
-
-static int64_t root_service(int op, const char *label)
-{
-    message_t m = {.type = ROOT_SERVICE, .u.w = {(uint64_t)op}};
-    strncpy_s((char *)m.u.b + 8, label, 16);
-    return ipc_sendrec(ROOT_EP, &m) < 0 ? -1 : m.type;
 }
 
 /* ---- values ---- */
@@ -432,11 +425,8 @@ static int fakeds_main(void)
 /* The client stubs never write past the caller's buffer, whatever the answer says. */
 static void test_client_checks_replies(void)
 {
-    message_t m = {.type = ROOT_SPAWN};
-    struct root_spawn sp = {"dstest", "dshelper", "fakeds"};
-    memcpy(m.u.b, &sp, sizeof(sp));
-    CHECK(ipc_sendrec(ROOT_EP, &m) == 0 && m.type > 0);
-    endpoint_t fake = m.type;
+    endpoint_t fake = root_spawn("dstest", "dshelper", "fakeds");
+    CHECK(fake > 0);
     if (fake <= 0)
         return;
     struct {
@@ -464,7 +454,7 @@ static void test_client_checks_replies(void)
         intact &= out.canary[i] == 0x77;
     CHECK(intact);
     ds_client_reset(0);
-    m = (message_t){.type = TEST_HELPER_DONE};
+    message_t m = {.type = TEST_HELPER_DONE};
     ipc_send(fake, &m);
     struct death_info d;
     for (int i = 0; sys_proc_reap(&d) != fake && i < 200; i++)
@@ -476,15 +466,8 @@ static void test_owner_other_process(void)
 {
     uint64_t v;
     EXPECT(ds_publish_u64("dstest.owned", 42, DS_OVERWRITE), 0);
-    message_t m = {.type = ROOT_SPAWN};
-    struct root_spawn sp;
-    memset(&sp, 0, sizeof(sp));
-    strncpy_s(sp.module, "dstest", sizeof(sp.module));
-    strncpy_s(sp.profile, "dshelper", sizeof(sp.profile));
-    strncpy_s(sp.arg, "helper", sizeof(sp.arg));
-    memcpy(m.u.b, &sp, sizeof(sp));
-    CHECK(ipc_sendrec(ROOT_EP, &m) == 0);
-    endpoint_t helper = m.type;
+    endpoint_t helper = root_spawn("dstest", "dshelper", "helper");
+    message_t m;
     if (helper <= 0) {
         printf("dstest: cannot spawn the helper: %s\n", strerror_s(helper));
         test_failed(__FILE__, __LINE__, "spawn the helper");
@@ -542,7 +525,7 @@ static void test_owner_restart(void)
     EXPECT(ds_publish_u64("dsowner.gen", 99, DS_OVERWRITE), -E_PERM);
     drain();
     EXPECT(ds_subscribe("dsowner.gen", 0), 0);
-    EXPECT(root_service(SVC_KILL, "dsowner"), 0);
+    EXPECT(root_service(SVC_KILL, "dsowner", 0), 0);
     CHECK(wait_for(ds, MSG_NOTIFY, 3000, 0));
     CHECK(check_is("dsowner.gen"));
     EXPECT(ds_retrieve_u64("dsowner.gen", &now), 0);

@@ -265,12 +265,9 @@ int main(uint64_t argp)
     for (size_t g = 0; g < NR_GROUPS; g++)
         for (const struct fstest *f = groups[g]; f->name && n + 1 < 256; f++)
             all_tests[n++].name = f->name;
-    message_t m = {.type = ROOT_LOOKUP};
-    strncpy_s((char *)m.u.b, "ramfs", 16);
-    int r = ipc_sendrec(ROOT_EP, &m);
-    if (r < 0 || m.type <= 0) /* E_PERM: no "fstest" profile in root's table */
-        return test_abort(&fs_suite, strerror_s(r < 0 ? r : m.type));
-    fs_ep = m.type;
+    fs_ep = root_lookup("ramfs");
+    if (fs_ep < 0) /* E_PERM: its manifest does not name rs */
+        return test_abort(&fs_suite, strerror_s(fs_ep));
     if (!strcmp(args, "helper"))
         fstest_helper();
     printf("fstest: testing ramfs (endpoint %d)\n", fs_ep);

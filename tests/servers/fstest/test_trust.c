@@ -5,7 +5,7 @@
  *                      ramfs cannot grow (ENOSPC), then gives it back: the
  *                      next large write must succeed (a failed allocation
  *                      is transient, never a cap for good).
- *   only_client        a helper (fstest's image, spawned with profile
+ *   only_client        a helper (fstest's image, spawned with manifest
  *                      fshelper) is not ramfs's client: every request it
  *                      sends gets EPERM, and fstest is still served.
  */
@@ -70,11 +70,9 @@ _Noreturn void fstest_helper(void)
 
 static int only_client(void)
 {
-    message_t m = {.type = ROOT_SPAWN};
-    struct root_spawn sp = {"fstest", "fshelper", "helper"};
-    memcpy(m.u.b, &sp, sizeof(sp));
-    CHECK(ipc_sendrec(ROOT_EP, &m) == 0 && m.type > 0);
-    endpoint_t helper = m.type;
+    endpoint_t helper = root_spawn("fstest", "fshelper", "helper");
+    CHECK(helper > 0);
+    message_t m;
     CHECK(ipc_receive(helper, &m) == 0 && m.type == TEST_HELPER_DONE);
     EXPECT(m.u.w[0], 0);
     struct death_info death;

@@ -76,10 +76,8 @@ static const struct test_suite pm_suite = {.program = "pmtest", .prefix = "pm.",
 
 int main(uint64_t arg)
 {
-    message_t m = {.type = ROOT_LOOKUP};
-    strncpy_s((char *)m.u.b, "pm", 16);
-    if (ipc_sendrec(ROOT_EP, &m) < 0 || m.type <= 0)
+    pm = root_lookup("pm");
+    if (pm <= 0)
         return test_abort(&pm_suite, "cannot find pm");
-    pm = m.type;
     return test_main(&pm_suite, (const char *)arg);
 }

@@ -8,7 +8,7 @@
  * port. lib/test runs the tables (basic.c, typed.c): "TEST tty.NAME
  * PASS|FAIL" per test, "ttytest: N passed, M failed", then it leaves QEMU
  * through port 0x501.
- * Boot: -initrd "build/root,build/tty,build/ttytest" (profile "ttytest").
+ * Boot: -initrd "build/root,build/tty,build/ttytest" (manifest "ttytest").
  */
 #include "ttytest.h"
 
@@ -232,10 +232,9 @@ void prompt(const char *what)
 static endpoint_t lookup(const char *name)
 {
     for (int i = 0; i < 100; i++) {
-        message_t m = {.type = ROOT_LOOKUP};
-        strncpy_s((char *)m.u.b, name, 16);
-        if (ipc_sendrec(ROOT_EP, &m) == 0 && m.type > 0)
-            return m.type;
+        endpoint_t ep = root_lookup(name);
+        if (ep > 0)
+            return ep;
         sleep_ticks(10);
     }
     return -E_SRCH;

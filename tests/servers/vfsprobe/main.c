@@ -15,13 +15,6 @@
 #include <samsara/root.h>
 #include "sys.h"
 
-static endpoint_t lookup(const char *label)
-{
-    message_t m = {.type = ROOT_LOOKUP};
-    strncpy_s((char *)m.u.b, label, 16);
-    return ipc_sendrec(ROOT_EP, &m) < 0 ? -E_SRCH : m.type;
-}
-
 /* One request; the reply's w0, or a value no server gives if IPC failed. */
 static int64_t ask(endpoint_t to, int type, uint64_t w0, uint64_t w1)
 {
@@ -37,7 +30,7 @@ static void verdict(const char *name, int ok)
 int main(uint64_t arg)
 {
     (void)arg;
-    endpoint_t vfs = lookup("vfs"), tty = lookup("tty"), demo = lookup("demo");
+    endpoint_t vfs = root_lookup("vfs"), tty = root_lookup("tty"), demo = root_lookup("demo");
     if (vfs <= 0 || tty <= 0 || demo <= 0) {
         printf("vfsprobe: vfs %d, tty %d, demo %d: not all there\n", vfs, tty, demo);
         verdict("found_services", 0);

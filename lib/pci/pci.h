@@ -1,0 +1,38 @@
+/*
+ * Client stubs of the pci server's driver requests (samsara/pci.h): what a
+ * PCI device driver links (`NAME_LIBS := pci` in its build.mk). Each call is
+ * a bounded sendrec to the server named "pci"; results are 0 or a value, or
+ * a negative samsara/errno.h code (E_SRCH, E_PERM, E_BUSY, E_INVAL, and
+ * E_TIMEDOUT or E_DEADEP if the server does not answer).
+ */
+#ifndef LIB_PCI_H
+#define LIB_PCI_H
+
+#include <stdint.h>
+#include <samsara/pci.h>
+#include <samsara/ipc.h>
+
+struct pci_dev {
+    uint32_t bdf;
+    uint16_t vendor, device;
+    uint32_t class_code;
+    uint32_t irq;
+};
+
+int pci_find(uint64_t index, struct pci_dev *out); /* the index-th function the manifest names */
+int pci_reserve(uint32_t bdf);                     /* and get its BARs and IRQ as privileges */
+int pci_release(uint32_t bdf);
+int pci_bar(uint32_t bdf, int bar, uint64_t *base, uint64_t *size, uint32_t *kind);
+int64_t pci_cfg_read(uint32_t bdf, uint32_t offset, uint32_t width); /* the value, or < 0 */
+int pci_cfg_write(uint32_t bdf, uint32_t offset, uint32_t width, uint32_t value);
+
+/* Configuration-space offsets and command bits drivers use. */
+#define PCI_CFG_COMMAND 0x04
+#define PCI_CMD_IO 0x1
+#define PCI_CMD_MEM 0x2
+#define PCI_CMD_MASTER 0x4
+#define PCI_CMD_INTX_DISABLE 0x400
+#define PCI_CFG_STATUS 0x06
+#define PCI_CFG_CAP_PTR 0x34
+
+#endif
