@@ -1,4 +1,4 @@
-/* The Linux system calls pm serves: one line each. Anything else: -ENOSYS, logged once. */
+/* The Linux system calls pm serves. Anything else: -ENOSYS, logged once. */
 #include "pm.h"
 
 /* A list, laid out by hand (clang-format re-wraps it differently each run). */

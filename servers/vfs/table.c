@@ -1,4 +1,4 @@
-/* The Linux system calls vfs serves: one line each. */
+/* The Linux system calls vfs serves. */
 #include "vfs.h"
 
 /* A list, laid out by hand: clang-format re-wraps it differently each run. */
