@@ -1919,11 +1919,14 @@ static void t_driver_reply_bounded(void)
     CHECK(read(fd, area, 8) > 0); /* and then it tells the truth */
 }
 
+static const char *service_entry(const char *label);
+
 /*
  * A driver that answers rs's heartbeats but never answers vfs ("mute") once
  * held every file call for good. vfs's wait is bounded: the read fails with
  * EIO after about 5 s, vfs complains, rs replaces the driver, and the next
- * read works.
+ * read works. vfs's manifest names demo only as one of `ipc drivers` (its
+ * `dev` key): rs lets vfs reach it and accepts the complaint for that.
  */
 static void t_driver_silence_bounded(void)
 {
@@ -1942,6 +1945,8 @@ static void t_driver_silence_bounded(void)
         usleep(20000); /* rs restarts it at once; give it a moment to be ready */
     CHECK(read(fd, buf, sizeof(buf)) > 0);
     close(fd);
+    const char *line = service_entry("demo");
+    CHECK(line && strstr(line, " complaint ")); /* its last failure: vfs's complaint */
 }
 
 /*
@@ -2301,8 +2306,9 @@ static void t_file_user_buffer_edges(void)
  * is EFAULT, and the driver lives on with nothing lost: demo's next value follows the last one.
  */
 
-/* The endpoint rs lists for a running service (its line in `service list`), or -1. */
-static long service_endpoint(const char *label)
+/* A service's line in rs's `service list` (label endpoint state restarts last-failure ...), or 0.
+ */
+static const char *service_entry(const char *label)
 {
     static char text[4096];
     int fd = open("/dev/service", O_RDWR);
@@ -2311,9 +2317,20 @@ static long service_endpoint(const char *label)
     text[n > 0 ? n : 0] = '\0';
     size_t len = strlen(label);
     for (char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : 0)
-        if (!strncmp(line, label, len) && line[len] == ' ')
-            return strtol(line + len, 0, 10);
-    return -1;
+        if (!strncmp(line, label, len) && line[len] == ' ') {
+            char *end = strchr(line, '\n');
+            if (end)
+                *end = '\0';
+            return line;
+        }
+    return 0;
+}
+
+/* The endpoint rs lists for a service, or -1. */
+static long service_endpoint(const char *label)
+{
+    const char *line = service_entry(label);
+    return line ? strtol(line + strlen(label), 0, 10) : -1;
 }
 
 /* demo's next value, read into buf (which must hold it), or -1. */
