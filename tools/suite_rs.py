@@ -160,7 +160,7 @@ def run_update_escalation(record, module):
             text += "manage yes\n"
         confs.append((rel, text))
     bundle = bundle_manifests("manage", confs)
-    boot = Boot(system_modules() + [bundle], console=True)
+    boot = Boot(system_modules(with_services=["demo"]) + [bundle], console=True)
     try:
         if not boot.wait_prompt("# ", 30):
             record("rs.update_cannot_escalate", False, "no prompt", boot.tail())

@@ -35,6 +35,8 @@ enum manifest_dev_class {
 };
 #define MANIFEST_IPC_PARENT "parent" /* `ipc parent`: the process that spawned a helper */
 #define MANIFEST_IPC_RS "rs"         /* `ipc rs`: rs itself (ROOT_READY, lookups, complaints) */
+/* `ipc drivers`: every service whose manifest has a `dev` key (vfs: its device map's drivers) */
+#define MANIFEST_IPC_DRIVERS "drivers"
 
 enum manifest_restart {
     RESTART_NEVER,     /* stays down when it fails */

@@ -19,9 +19,6 @@
 #include "format/format.h"
 #include "internal.h"
 
-/* Larger transfers are malformed; a byte count stays below CDEV_SUSPENDED. */
-#define SIZE_MAX_REQ (1ull << 30)
-
 static const struct chardriver *drv;
 
 static struct {
@@ -178,7 +175,7 @@ static int decode(const message_t *m, struct chardriver_req *r)
         r->size = rw->len;
         r->flags = (uint32_t)(rw->flags & CDEV_NONBLOCK);
     }
-    return r->size > SIZE_MAX_REQ ? -LX_EINVAL : 0;
+    return r->size > CDEV_RW_MAX ? -LX_EINVAL : 0;
 }
 
 /* Read, write, ioctl: the requests that may be suspended. */

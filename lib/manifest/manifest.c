@@ -331,8 +331,9 @@ static int key_label(struct ctx *c, const char *key, const char *p, const char *
         return -1;
     if (manifest_is(t, "ep") || manifest_is(t, "owner"))
         return manifest_fail(c, "labels 'ep' and 'owner' are reserved (rs's keys in ds)");
-    if (manifest_is(t, MANIFEST_IPC_PARENT) || manifest_is(t, MANIFEST_IPC_RS))
-        return manifest_fail(c, "label %t is reserved ('ipc parent', 'ipc rs')", &t);
+    if (manifest_is(t, MANIFEST_IPC_PARENT) || manifest_is(t, MANIFEST_IPC_RS) ||
+        manifest_is(t, MANIFEST_IPC_DRIVERS))
+        return manifest_fail(c, "label %t is reserved ('ipc parent', 'ipc rs', 'ipc drivers')", &t);
     manifest_copy(c->m->label, t);
     return 0;
 }

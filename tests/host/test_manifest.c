@@ -385,11 +385,15 @@ static void key_ipc(void)
     ERR("label a\nipc Tty\n",
         "t.conf:2: bad label 'Tty' for 'ipc' (1-15 characters from a-z 0-9 _ -)");
     ERR("label a\nipc\n", "t.conf:2: missing value for 'ipc'");
-    /* parent and rs are words of the ipc list, never a service's label */
-    OK("label a\nipc rs parent vfs\n");
-    CHECK(m.flags == 0 && m.nr_ipc == 3 && !strcmp(m.ipc[0], "rs") && !strcmp(m.ipc[1], "parent"));
-    ERR("label parent\n", "t.conf:1: label 'parent' is reserved ('ipc parent', 'ipc rs')");
-    ERR("label rs\n", "t.conf:1: label 'rs' is reserved ('ipc parent', 'ipc rs')");
+    /* parent, rs and drivers are words of the ipc list, never a service's label */
+    OK("label a\nipc rs parent vfs drivers\n");
+    CHECK(m.flags == 0 && m.nr_ipc == 4 && !strcmp(m.ipc[0], "rs") && !strcmp(m.ipc[1], "parent") &&
+          !strcmp(m.ipc[3], "drivers"));
+    ERR("label parent\n",
+        "t.conf:1: label 'parent' is reserved ('ipc parent', 'ipc rs', 'ipc drivers')");
+    ERR("label rs\n", "t.conf:1: label 'rs' is reserved ('ipc parent', 'ipc rs', 'ipc drivers')");
+    ERR("label drivers\n",
+        "t.conf:1: label 'drivers' is reserved ('ipc parent', 'ipc rs', 'ipc drivers')");
 }
 
 static void key_users(void)
@@ -995,7 +999,7 @@ static const struct expect {
      PRIV_USERS, 1, 0x70, 2, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs vfs", 0},
     {"servers/vfs/vfs.conf",
      BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM) | K(KC_SYSINFO), PRIV_USERS, 0, 0,
-     0, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs ramfs pm ds tty demo", 0},
+     0, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs ramfs pm ds drivers", 0},
     {"fs/ramfs/ramfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), 0, 0, 0, 0, 0, 0, 0, 0, 2,
      RESTART_NEVER, 1000, 0, 0, "", "rs", 0},
     {"drivers/tty/tty.conf", BASIC | GRANTS | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), 0, 1,
