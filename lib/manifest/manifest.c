@@ -481,14 +481,46 @@ static int key_mem(struct ctx *c, const char *key, const char *p, const char *en
     return any ? 0 : manifest_fail(c, "missing value for '%s'", key);
 }
 
+/* `CC:SS` or `CC:SS:PP`, two hex digits each (a PCI class code). */
+static int manifest_pci_class(struct ctx *c, struct tok t)
+{
+    uint64_t v[3];
+    int n = 0;
+    for (uint64_t i = 0; i <= t.n && n < 4; n++) { /* one byte per colon-separated piece */
+        uint64_t j = i;
+        while (j < t.n && t.p[j] != ':')
+            j++;
+        if (n == 3 || j - i != 2 || manifest_in_base((struct tok){t.p + i, 2}, 16, 0xff, &v[n]) < 0)
+            return manifest_fail(c, "bad PCI class %t (want CC:SS or CC:SS:PP in hex)", &t);
+        i = j + 1;
+    }
+    if (n < 2)
+        return manifest_fail(c, "bad PCI class %t (want CC:SS or CC:SS:PP in hex)", &t);
+    if (c->m->nr_pci_class >= MANIFEST_PCI_MAX)
+        return manifest_fail(c, "too many pci classes (at most %u)", (uint64_t)MANIFEST_PCI_MAX);
+    c->m->pci_class[c->m->nr_pci_class++] = (struct manifest_pci_class){
+        (uint8_t)v[0], (uint8_t)v[1], n == 3 ? (uint8_t)v[2] : 0, n == 2};
+    return 0;
+}
+
+/* `pci VVVV:DDDD ...` (vendor and device ids) or `pci class CC:SS[:PP] ...` (class codes). */
 static int key_pci(struct ctx *c, const char *key, const char *p, const char *end)
 {
     struct tok t;
-    int any = 0;
+    int any = 0, classes = 0;
     while (manifest_next(&p, end, &t)) {
         uint64_t colon = 0;
         uint16_t v, d;
+        if (!any && manifest_is(t, "class")) {
+            classes = 1;
+            continue;
+        }
         any = 1;
+        if (classes) {
+            if (manifest_pci_class(c, t) < 0)
+                return -1;
+            continue;
+        }
         while (colon < t.n && t.p[colon] != ':')
             colon++;
         struct tok vt = {t.p, colon};
@@ -501,7 +533,9 @@ static int key_pci(struct ctx *c, const char *key, const char *p, const char *en
         c->m->pci[c->m->nr_pci].device = d;
         c->m->nr_pci++;
     }
-    return any ? 0 : manifest_fail(c, "missing value for '%s'", key);
+    return any ? 0
+               : manifest_fail(
+                     c, classes ? "missing class for '%s class'" : "missing value for '%s'", key);
 }
 
 static int key_memory(struct ctx *c, const char *key, const char *p, const char *end)
@@ -855,6 +889,22 @@ int manifest_bundle_next(const char **cursor, const char *end, const char **file
     *text_len = size;
     *cursor = nl + 1 + size;
     return 1;
+}
+
+int manifest_bundle_parse(const char **cursor, const char *end, char *path, uint64_t path_len,
+                          struct manifest *out, char *err, uint64_t errlen)
+{
+    const char *file, *text;
+    uint64_t file_len, text_len;
+    int r = manifest_bundle_next(cursor, end, &file, &file_len, &text, &text_len);
+    if (r != 1)
+        return r;
+    uint64_t n = path_len && file_len >= path_len ? path_len - 1 : file_len;
+    for (uint64_t i = 0; path_len && i < n; i++)
+        path[i] = file[i];
+    if (path_len)
+        path[n] = '\0';
+    return manifest_parse(text, text_len, path_len ? path : 0, out, err, errlen) == 0 ? 1 : 2;
 }
 
 /* ---- privileges ---- */
