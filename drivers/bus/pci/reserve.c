@@ -11,9 +11,10 @@
  * Configuration writes a driver may make: the command register's I/O,
  * memory, bus-master and INTx-disable bits (no other bit may change), and
  * the bodies of the capabilities in the function's capability list whose
- * layout is known (power management, MSI, MSI-X, PCI Express, vendor
- * specific), never a capability's id or next pointer, never the rest of
- * the header (ids, BARs, interrupt line, ...).
+ * layout is known (power management, MSI as long as its control register
+ * says, MSI-X, PCI Express, vendor specific), never any capability's id or
+ * next pointer (a body's assumed length never reaches into the next one's
+ * header), never the rest of the header (ids, BARs, interrupt line, ...).
  */
 #include "sys.h"
 #include "pci.h"
@@ -170,8 +171,10 @@ static uint32_t cap_length(uint32_t bdf, uint8_t id, uint32_t cap)
     switch (id) {
     case 0x01: /* power management: PMC, PMCSR */
         return 8;
-    case 0x05: /* MSI: at most 64-bit with per-vector masking */
-        return 24;
+    case 0x05: { /* MSI: 32- or 64-bit address, with or without per-vector masking */
+        uint16_t control = pci_cfg_read16(bdf, cap + 2);
+        return (control & 0x80 ? 14 : 10) + (control & 0x100 ? 10 : 0);
+    }
     case 0x09: /* vendor specific: its length byte says */
         return pci_cfg_read8(bdf, cap + 2);
     case 0x10: /* PCI Express */
@@ -195,16 +198,16 @@ int pci_cfg_write_allowed(const struct pci_dev *d, uint32_t off, uint32_t width,
     if (off < 0x40 || !(pci_cfg_read16(d->bdf, PCI_STATUS) & PCI_STATUS_CAP_LIST))
         return -E_PERM; /* the rest of the header: ids, BARs, interrupt line, ... */
     uint32_t cap = pci_cfg_read8(d->bdf, PCI_CAP_PTR) & 0xfc;
+    int inside = 0;
     for (int n = 0; n < 48 && cap >= 0x40; n++) { /* a looped list ends too */
         uint8_t id = pci_cfg_read8(d->bdf, cap);
         uint32_t first = cap + (id == 0x09 ? 3 : 2), end = cap + cap_length(d->bdf, id, cap);
-        if (end > PCI_CFG_SIZE)
-            end = PCI_CFG_SIZE;
-        if (off >= first && off + width <= end)
-            return 0;
+        if (off < cap + 2 && off + width > cap)
+            return -E_PERM; /* any capability's id or next pointer */
+        inside |= off >= first && off + width <= (end < PCI_CFG_SIZE ? end : PCI_CFG_SIZE);
         cap = pci_cfg_read8(d->bdf, cap + 1) & 0xfc;
     }
-    return -E_PERM;
+    return inside ? 0 : -E_PERM;
 }
 
 /* Bus mastering off and INTx disabled on one function; 0 if the read-back shows both. */

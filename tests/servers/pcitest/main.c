@@ -4,8 +4,8 @@
  * image under those names, arguments "other" and "none"), in QEMU with
  * `-device e1000 -device rtl8139` (tools/suite_pci.py). pcitest's manifest
  * names 8086:100e (the e1000) and the class 02:00:00 (Ethernet: both
- * NICs); pciother's only 8086:100e; pcinone's nothing. Each test prints
- * "TEST pci.NAME PASS|FAIL"; the last line is "pcitest: N passed, M
+ * NICs, and the e1000e the suite adds for its capabilities); pciother's only 8086:100e; pcinone's
+ * nothing. Each test prints "TEST pci.NAME PASS|FAIL"; the last line is "pcitest: N passed, M
  * failed"; then QEMU exits. The BARs found are printed ("pcitest: bar ...")
  * for the suite to compare with what QEMU reports.
  *
@@ -26,7 +26,7 @@ enum { DO_FIND, DO_RESERVE, DO_RELEASE, DO_IN32, DO_COMMAND, DO_EXIT };
 #define RTL8139 0x10ec, 0x8139
 #define AHCI_BDF (31 << 3 | 2) /* q35's 00:1f.2, 8086:2922: named by no manifest here */
 
-static struct pci_dev e1000, rtl;
+static struct pci_dev e1000, rtl, e1000e; /* e1000e: only its capabilities are used */
 
 static void sleep_ms(uint64_t ms)
 {
@@ -88,13 +88,15 @@ static void t_find_only_named(void)
             e1000 = d;
         else if (d.vendor == 0x10ec && d.device == 0x8139)
             rtl = d;
+        else if (d.vendor == 0x8086 && d.device == 0x10d3)
+            e1000e = d;
         else
             CHECK(!"a function the manifest does not name");
         CHECK(d.class_code == 0x020000);
     }
-    EXPECT(n, 2);
-    CHECK(e1000.bdf && rtl.bdf);
-    EXPECT(pci_find(2, &d), -E_SRCH);
+    EXPECT(n, 3);
+    CHECK(e1000.bdf && rtl.bdf && e1000e.bdf);
+    EXPECT(pci_find(3, &d), -E_SRCH);
     EXPECT(pci_find(~0ull, &d), -E_SRCH);
     /* pciother names only the e1000; pcinone nothing at all */
     EXPECT(ask("pciother", DO_FIND, 0, 0), e1000.bdf);
@@ -203,27 +205,39 @@ static void t_cfg_write_limits(void)
     EXPECT(pci_cfg_read(b, 256, 1), -E_INVAL);
     EXPECT(pci_cfg_write(b, PCI_CFG_COMMAND, 1, 0x107), -E_INVAL);
     EXPECT(pci_cfg_read(b, 0xfc, 4) >= 0, 1); /* the whole space is readable */
-    /* capabilities: their bodies, never their id or next pointer; nothing outside them */
-    int caps = 0;
-    uint32_t lowest = 0x100;
-    if (pci_cfg_read(b, PCI_CFG_STATUS, 2) & 0x10) {
-        uint32_t cap = (uint32_t)pci_cfg_read(b, PCI_CFG_CAP_PTR, 1) & 0xfc;
-        for (; cap >= 0x40 && caps < 16; caps++) {
-            uint32_t id = (uint32_t)pci_cfg_read(b, cap, 1);
-            printf("pcitest: e1000 capability 0x%x at 0x%x\n", id, cap);
-            lowest = cap < lowest ? cap : lowest;
-            EXPECT(pci_cfg_write(b, cap, 1, id), -E_PERM);
-            EXPECT(pci_cfg_write(b, cap + 1, 1, (uint32_t)pci_cfg_read(b, cap + 1, 1)), -E_PERM);
-            if (id == 0x01) { /* power management: PMCSR, written as it is (D0) */
-                uint32_t pmcsr = (uint32_t)pci_cfg_read(b, cap + 4, 2);
-                EXPECT(pci_cfg_write(b, cap + 4, 2, pmcsr), 0);
-            }
-            cap = (uint32_t)pci_cfg_read(b, cap + 1, 1) & 0xfc;
+}
+
+/*
+ * Capabilities (the e1000e has power management, MSI, PCI Express and MSI-X): their bodies may be
+ * written, never their id or next pointer; nothing outside them.
+ */
+static void t_cfg_write_capabilities(void)
+{
+    uint32_t b = e1000e.bdf, lowest = 0x100;
+    int caps = 0, known = 0;
+    EXPECT(pci_reserve(b), 0);
+    CHECK(pci_cfg_read(b, PCI_CFG_STATUS, 2) & 0x10);
+    uint32_t cap = (uint32_t)pci_cfg_read(b, PCI_CFG_CAP_PTR, 1) & 0xfc;
+    for (; cap >= 0x40 && caps < 16; caps++) {
+        uint32_t id = (uint32_t)pci_cfg_read(b, cap, 1);
+        printf("pcitest: e1000e capability 0x%x at 0x%x\n", id, cap);
+        lowest = cap < lowest ? cap : lowest;
+        EXPECT(pci_cfg_write(b, cap, 1, id), -E_PERM);
+        EXPECT(pci_cfg_write(b, cap + 1, 1, (uint32_t)pci_cfg_read(b, cap + 1, 1)), -E_PERM);
+        if (id == 0x01) { /* power management: PMCSR, written as it is (D0) */
+            EXPECT(pci_cfg_write(b, cap + 4, 2, (uint32_t)pci_cfg_read(b, cap + 4, 2)), 0);
+            known++;
         }
+        if (id == 0x05) { /* MSI: its message control, as it is */
+            EXPECT(pci_cfg_write(b, cap + 2, 2, (uint32_t)pci_cfg_read(b, cap + 2, 2)), 0);
+            known++;
+        }
+        cap = (uint32_t)pci_cfg_read(b, cap + 1, 1) & 0xfc;
     }
-    printf("pcitest: e1000 has %d capabilities\n", caps);
-    if (lowest >= 0x44) /* device-specific space outside every capability */
-        EXPECT(pci_cfg_write(b, 0x40, 4, 0), -E_PERM);
+    EXPECT(known, 2);
+    CHECK(lowest >= 0x44);
+    EXPECT(pci_cfg_write(b, 0x40, 4, 0), -E_PERM); /* device-specific, outside every capability */
+    EXPECT(pci_release(b), 0);
 }
 
 /*
@@ -270,6 +284,7 @@ static const struct test tests[] = {
     {"bars", t_bars},
     {"port_only_while_reserved", t_port_only_while_reserved},
     {"cfg_write_limits", t_cfg_write_limits},
+    {"cfg_write_capabilities", t_cfg_write_capabilities},
     {"second_driver", t_second_driver},
     {"release_all", t_release_all},
     {0},
