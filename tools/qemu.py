@@ -209,11 +209,3 @@ def record_logged(record, boot, name, *needles):
 
 if __name__ == "__main__" and sys.argv[1:] == ["--system-modules"]:
     print(",".join(system_modules() + [os.path.join(BUILD, "manifests")]))
-
-
-def record_logged(boot, record, name, want):
-    """Record name as passed if every string of want appears in some serial line."""
-    text = "\n".join(t for _, t in boot.lines)
-    missing = [w for w in want if w not in text]
-    record(name, not missing, f"missing {missing}" if missing else "",
-           boot.tail() if missing else None)

@@ -97,7 +97,7 @@ def run_pcitest(record, module):
         want = ["pci: pciother died: ", "rs: pciother: pci quiesced 1 device(s)",
                 "pci: refused request 0x4903 from endpoint ",
                 "a configuration field drivers may not write"]
-        record_logged(boot, record, "pci.quiesce_and_refusals_logged", want)
+        record_logged(record, boot, "pci.quiesce_and_refusals_logged", *want)
     finally:
         boot.kill()
         shutil.rmtree(tmp, ignore_errors=True)

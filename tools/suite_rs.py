@@ -51,7 +51,7 @@ def run_rstest(record, module):
         want = ["/dev/service write from rstest: only vfs forwards /dev/service (refusal 1)",
                 "complaint from rsother: its manifest does not name the target under 'ipc'",
                 "pci: refused request 0x4901 from endpoint "]
-        record_logged(boot, record, "rs.refusals_logged", want)
+        record_logged(record, boot, "rs.refusals_logged", *want)
     finally:
         boot.kill()
         shutil.rmtree(tmp, ignore_errors=True)
