@@ -2213,17 +2213,18 @@ static long read_text(const char *path, char *buf, size_t size)
 }
 
 /*
- * /proc/devices shows the map as the manifests make it: tty's 4 and 5, demo's 240, vfs's own 1
- * and 10. vfsprobe (started last in this boot) names tty's major 4 in its manifest and announces
- * itself: the first manifest's claim stands, so the console still answers at once (were the major
- * vfsprobe's, which answers nothing, the write would fail with EIO after 5 s).
+ * /proc/devices shows the map as the manifests make it: tty's 4 and 5, demo's 240, the pci
+ * server's 242 (/dev/pci), vfs's own 1 and 10. vfsprobe (started last in this boot) names tty's
+ * major 4 in its manifest and announces itself: the first manifest's claim stands, so the console
+ * still answers at once (were the major vfsprobe's, which answers nothing, the write would fail
+ * with EIO after 5 s).
  */
 static void t_device_map_from_manifests(void)
 {
     char text[512];
     CHECK(read_text("/proc/devices", text, sizeof(text)) > 0);
     CHECK(!strcmp(text, "Character devices:\n  1 mem\n  4 tty\n  5 tty\n 10 misc\n240 demo\n"
-                        "\nBlock devices:\n"));
+                        "242 pci\n\nBlock devices:\n"));
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int fd = open("/dev/ttyS0", O_WRONLY);
@@ -2402,6 +2403,31 @@ static void t_device_restart_user_buffer(void)
     close(svc);
 }
 
+/* ---- the pci server (issue 9) */
+
+/*
+ * /dev/pci, the pci server's listing (docs/PCI.md): anyone may read it; one line per function,
+ * q35's host bridge first; a second read at the end gives 0; writes are refused.
+ */
+static void t_dev_pci_listing(void)
+{
+    char text[4096];
+    struct stat st;
+    CHECK(stat("/dev/pci", &st) == 0 && S_ISCHR(st.st_mode) && (st.st_mode & 07777) == 0444 &&
+          st.st_rdev == (242 << 8));
+    int fd = open("/dev/pci", O_RDONLY);
+    CHECK(fd >= 0);
+    long n = read(fd, text, sizeof(text) - 1);
+    CHECK(n > 0 && read(fd, text + n, 16) == 0);
+    text[n > 0 ? n : 0] = '\0';
+    close(fd);
+    CHECK(!strncmp(text, "00:00.0 class 06:00:00 8086:29c0 irq - owner -\n", 47));
+    CHECK(strstr(text, " 8086:2922 ") && text[n - 1] == '\n');
+    fd = open("/dev/pci", O_WRONLY);
+    ERR(write(fd, "x", 1), EPERM);
+    close(fd);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -2481,6 +2507,8 @@ static const struct test tests[] = {
     /* devgrant (issue 8) */
     {"device_user_buffer_edges", t_device_user_buffer_edges},
     {"device_restart_user_buffer", t_device_restart_user_buffer},
+    /* the pci server (issue 9) */
+    {"dev_pci_listing", t_dev_pci_listing},
     {0},
 };
 

@@ -320,6 +320,8 @@ _Noreturn void chardriver_task(const struct chardriver *driver)
         } else if (m.source == SYSTEM) {
             if ((m.u.notify.bits & NOTIFY_ALARM) && drv->alarm)
                 drv->alarm(m.u.notify.ticks);
+        } else if (drv->serve && m.type != MSG_NOTIFY && !IS_CDEV_RQ(m.type)) {
+            drv->serve(&m); /* the server's own protocol: it checks the sender */
         } else if (m.source <= 0 || !is_client(m.source)) {
             refuse(&m);
         } else if (m.type == MSG_NOTIFY) {
