@@ -115,6 +115,12 @@ static void echo_close(void)
 static void echo_flush(void)
 {
     while (echo.pending && echo.pcb) {
+        if (!echo.pending->len) { /* an empty pbuf in the chain: nothing to write of it */
+            struct pbuf *rest = pbuf_dechain(echo.pending);
+            pbuf_free(echo.pending);
+            echo.pending = rest;
+            continue;
+        }
         uint32_t room = tcp_sndbuf(echo.pcb);
         uint16_t n = echo.pending->len < room ? echo.pending->len : (uint16_t)room;
         if (!n || tcp_write(echo.pcb, echo.pending->payload, n, TCP_WRITE_FLAG_COPY) != ERR_OK)
@@ -313,8 +319,6 @@ static void test_tcp_echo_1mib(void)
     EXPECT(cl.sum_received, cl.sum_sent);
     if (cl.mismatches)
         printf("inet: first wrong byte at offset %u\n", cl.first_bad);
-    static volatile int server_done;
-    server_done = 0;
     /* the server saw the client's close and closed too */
     for (uint64_t until = sys_uptime() + 5000; echo.pcb && sys_uptime() < until;)
         inet_step(until);
@@ -326,7 +330,6 @@ static void test_tcp_echo_1mib(void)
     if (echo_listener)
         tcp_close(echo_listener);
     echo_listener = NULL;
-    (void)server_done;
 }
 
 /* A connection to a port nobody listens on is reset: the client hears ERR_RST. */
