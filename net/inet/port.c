@@ -34,7 +34,7 @@ void *memmove(void *d, const void *s, size_t n)
     uint8_t *p = d;
     const uint8_t *q = s;
     if (p <= q || p >= q + n)
-        return memcpy(d, s, n); /* libsys's memcpy copies forwards */
+        return memcpy(d, s, n); /* libsys's memcpy copies forwards (rep movs, DF clear) */
     while (n--)
         p[n] = q[n];
     return d;

@@ -1,6 +1,6 @@
 /*
  * The part of <string.h> lwIP uses, for a build without a C library: the
- * functions come from libsys (lib/sys/string.c) and, for memmove, from
+ * functions come from libsys (lib/mem/mem.c, lib/sys/string.c) and, for memmove, from
  * net/inet/port.c. Only lwIP's sources and inet's include this (mk/lwip.mk).
  */
 #ifndef INET_LIBC_STRING_H
