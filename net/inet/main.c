@@ -96,8 +96,8 @@ static int init_fresh(void)
     return 0;
 }
 
-/* A restart starts from nothing: connections of the dead instance are gone (their peers get
- * resets); the drivers' interfaces will be set up again as they are announced. */
+/* A restart starts from nothing: connections of the dead instance are gone (a peer that sends
+ * again is answered with a reset); drivers' interfaces come back as ds announces them. */
 static int init_restart(uint64_t restarts)
 {
     (void)restarts;
