@@ -21,9 +21,12 @@ KASM := $(wildcard kernel/arch/x86_64/*.S)
 KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC) $(KASM))
 LIBSYS_SRC := $(wildcard lib/sys/*.c) lib/format/format.c lib/elf/elf.c lib/mem/mem.c lib/sys/crt0.S
 LIBSYS_OBJ := $(patsubst %,$(B)/u/%.o,$(LIBSYS_SRC))
+# lwIP (build/liblwip.a) first: inet's build.mk names its variables.
+include mk/lwip.mk
 # Programs: each has a fragment build.mk beside its sources that adds its name
 # to PROGRAMS and sets NAME_SRC (its sources) and NAME_LIBS (libraries it
-# links: each is lib/LIB/*.c, compiled into the program).
+# links: each is lib/LIB/*.c, compiled into the program), and may set NAME_ARCHIVES
+# (static libraries built elsewhere, e.g. build/liblwip.a from mk/lwip.mk).
 PROGRAMS :=
 include $(sort $(shell find servers drivers fs net tests -name build.mk 2>/dev/null))
 
@@ -79,8 +82,8 @@ $(B)/u/servers/pm/%.o: UCFLAGS += -I$(B)/gen
 
 define program_rule
 $(1)_OBJ := $$(patsubst %,$(B)/u/%.o,$$($(1)_SRC) $$(foreach l,$$($(1)_LIBS),$$(wildcard lib/$$(l)/*.c)))
-$(B)/$(1): $$($(1)_OBJ) $(B)/libsys.a lib/sys/user.ld
-	@echo LD $$@; $(CC) $(ULDFLAGS) -o $$@ $(B)/u/lib/sys/crt0.S.o $$(filter %.o,$$^) $(B)/libsys.a -lgcc
+$(B)/$(1): $$($(1)_OBJ) $$($(1)_ARCHIVES) $(B)/libsys.a lib/sys/user.ld
+	@echo LD $$@; $(CC) $(ULDFLAGS) -o $$@ $(B)/u/lib/sys/crt0.S.o $$(filter %.o,$$^) $$($(1)_ARCHIVES) $(B)/libsys.a -lgcc
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 
@@ -112,7 +115,7 @@ $(B)/host/test_%: tests/host/test_%.c tests/host/check.h $(wildcard include/sams
 	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ $<
 
 # Every service manifest, packed into one boot data module for rs (docs/MANIFESTS.md).
-MANIFESTS := $(shell find servers fs drivers tests -name '*.conf' | sort)
+MANIFESTS := $(shell find servers fs drivers net tests -name '*.conf' | sort)
 $(B)/manifests: tools/pack-manifests.sh $(MANIFESTS)
 	@mkdir -p $(dir $@)
 	@echo PACK $@; tools/pack-manifests.sh $@ $(MANIFESTS)

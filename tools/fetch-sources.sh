@@ -8,12 +8,18 @@
 # and key of the existing "deb" stanza whose suites include this release's
 # codename, so no mirror is hard-coded. Then `apt-get source busybox`
 # unpacks BusyBox as third_party/busybox-VERSION, and the symlink
-# third_party/busybox names it for the build (mk/userland.mk). Each step is
-# skipped when its result is already there, so a second run prints nothing
-# (about 0.5 s, apt's index queries; --tools-only, which checks the tools
-# alone, a few ms). Usage: tools/fetch-sources.sh [--tools-only]
+# third_party/busybox names it for the build (mk/userland.mk); lwIP, the
+# TCP/IP stack of the inet server, comes the same way as third_party/lwip
+# (mk/lwip.mk). Each step is skipped when its result is already there, so a
+# second run prints nothing (about 0.5 s, apt's index queries; --tools-only,
+# which checks the tools alone, a few ms). Runs are serialised by a lock
+# (third_party/.fetch.lock): make -j2 may ask for BusyBox and lwIP at once,
+# and apt allows one writer. Usage: tools/fetch-sources.sh [--tools-only]
 set -e
 cd "$(dirname "$0")/.."
+mkdir -p third_party
+exec 9>third_party/.fetch.lock
+flock 9
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -98,10 +104,10 @@ fi
 apt-cache showsrc busybox 2>/dev/null | grep -q '^Package: busybox' || { updated=""; apt_update; }
 
 # 3. Source packages, unpacked once; third_party/NAME -> NAME-VERSION.
-mkdir -p third_party
+#    fetch NAME FILE: FILE (inside the package) shows it is unpacked.
 fetch() {
 	name=$1
-	[ -f "third_party/$name/Makefile" ] && return 0
+	[ -f "third_party/$name/$2" ] && return 0
 	echo "fetch-sources: apt-get source $name"
 	(cd third_party && apt-get source -qq "$name" >/dev/null 2>apt-source.log) || {
 		cat third_party/apt-source.log >&2; exit 1
@@ -111,4 +117,5 @@ fetch() {
 	ln -sfn "${dir%/}" "third_party/$name"
 	echo "fetch-sources: third_party/$name -> ${dir%/}"
 }
-fetch busybox
+fetch busybox Makefile
+fetch lwip src/core/init.c

@@ -1,0 +1,22 @@
+/*
+ * inet, the TCP/IP server (docs/INET.md): lwIP's core on its raw callback
+ * API, driven by one message loop. This header joins the loop (main.c)
+ * and its self-test (selftest.c).
+ */
+#ifndef INET_H
+#define INET_H
+
+#include <stdint.h>
+
+/*
+ * One turn of inet's loop: take one message and handle it, waiting for it
+ * only while lwIP has nothing queued or due, and then at most until lwIP's
+ * next timeout or the deadline (an absolute uptime in ms; 0: none); then
+ * run lwIP's work (expired timeouts, loopback deliveries).
+ */
+void inet_step(uint64_t deadline);
+
+/* The self-test (argument "selftest [only=NAME]"): TEST inet.NAME lines; the failures. */
+int inet_selftest(const char *args);
+
+#endif

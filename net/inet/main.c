@@ -1,0 +1,122 @@
+/*
+ * inet: Samsara's TCP/IP server (docs/INET.md). lwIP 2.1 (Debian's source,
+ * built by mk/lwip.mk) runs here with NO_SYS: no threads, one loop that
+ * owns lwIP. Each turn of the loop (inet_step) takes one message, then
+ * gives lwIP its work: timeouts that expired and packets the loopback
+ * interface queued (lwIP's work comes last so that whoever turns the loop
+ * sees its effects before the next wait). Time reaches lwIP two ways:
+ * sys_now() reads the kernel's uptime, and a KC_ALARM armed for lwIP's
+ * next timeout wakes the loop when no message comes first.
+ *
+ * While the loopback interface holds packets (or a timeout is due), the
+ * loop does not wait: it polls for a message (rs's heartbeat must still be answered during a long
+ * transfer on 127.0.0.1) and goes on delivering.
+ *
+ * What is here: the loop, lwIP's timers, the loopback interface
+ * (127.0.0.1, made by lwip_init) and the self-test. What comes next: a
+ * netif per network driver over the NET protocol, and the SOCK protocol
+ * from vfs (docs/INET.md, "Next").
+ *
+ * Who may send what: inet serves no protocol yet. rs's heartbeats and save
+ * requests are answered by service_receive; the kernel's alarm
+ * notification (source SYSTEM) only wakes the loop; every other message
+ * is refused (logged, answered E_NOSYS if it is a request).
+ */
+#include <samsara/root.h>
+#include "inet.h"
+#include "lwip/init.h"
+#include "lwip/netif.h"
+#include "lwip/timeouts.h"
+#include "sys.h"
+
+static uint64_t alarm_at; /* uptime (ms) the armed KC_ALARM fires at; 0: none armed */
+
+/* 1 if an interface holds packets looped back to lwIP (netif_poll_all delivers them). */
+static int loopback_queued(void)
+{
+    struct netif *n;
+    NETIF_FOREACH(n)
+    {
+        if (n->loop_first)
+            return 1;
+    }
+    return 0;
+}
+
+/* Arm the one alarm for the sooner of lwIP's next timeout and the deadline (0: none). */
+static void arm_alarm(uint64_t deadline)
+{
+    uint64_t now = sys_uptime(), want = deadline;
+    uint32_t sleep = sys_timeouts_sleeptime();
+    if (sleep != SYS_TIMEOUTS_SLEEPTIME_INFINITE && (!want || now + sleep < want))
+        want = now + sleep;
+    if (want && want <= now)
+        want = now + 1;
+    if (want == alarm_at)
+        return;
+    alarm_at = want;
+    sys_alarm(want ? want - now : 0);
+}
+
+/* A message for inet itself. Nothing is served yet: refuse, answering a request. */
+static void dispatch(const message_t *m)
+{
+    if (m->source == SYSTEM && m->type == MSG_NOTIFY) {
+        if (m->u.notify.bits & NOTIFY_ALARM)
+            alarm_at = 0; /* it fired: lwIP's timeouts run at the next turn */
+        return;
+    }
+    service_refuse("inet", m, "inet serves no requests yet");
+    if (m->type == MSG_NOTIFY)
+        return;
+    message_t reply = {.type = (m->type & ~0xffu) | 0xff}; /* the protocol's REPLY type */
+    reply.u.reply.result = -E_NOSYS;
+    ipc_sendnb(m->source, &reply); /* a sender not waiting for it loses nothing of ours */
+}
+
+void inet_step(uint64_t deadline)
+{
+    message_t m;
+    if (loopback_queued() || sys_timeouts_sleeptime() == 0) {
+        if (ipc_receive_nb(ANY, &m) == 0 && !service_handle(&m))
+            dispatch(&m);
+    } else {
+        arm_alarm(deadline);
+        if (service_receive(&m) == 0)
+            dispatch(&m);
+    }
+    /* lwIP's work last, so the caller sees its effects before the next wait */
+    sys_check_timeouts();
+    netif_poll_all();
+}
+
+static int init_fresh(void)
+{
+    lwip_init(); /* also brings up lo, 127.0.0.1/8 */
+    return 0;
+}
+
+/* A restart starts from nothing: connections of the dead instance are gone (a peer that sends
+ * again is answered with a reset); drivers' interfaces come back as ds announces them. */
+static int init_restart(uint64_t restarts)
+{
+    (void)restarts;
+    return init_fresh();
+}
+
+static const struct service_callbacks callbacks = {
+    .init_fresh = init_fresh,
+    .init_restart = init_restart,
+};
+
+int main(uint64_t argp)
+{
+    const char *arg = argp ? (const char *)argp : "";
+    uint64_t restarts = service_startup("inet", &callbacks);
+    printf("inet: lwIP %s up, lo 127.0.0.1%s\n", LWIP_VERSION_STRING,
+           restarts ? " (restarted)" : "");
+    if (!strncmp(arg, "selftest", 8) && (arg[8] == '\0' || arg[8] == ' '))
+        inet_selftest(arg[8] ? arg + 9 : "");
+    for (;;)
+        inet_step(0);
+}
