@@ -2,7 +2,7 @@
  * The Linux system-call interface: the kernel implements none of POSIX.
  * A `syscall` with a Linux number becomes a MSG_LINUX_CALL message from the
  * caller to the server that owns the call, by the table below (vfs for
- * descriptors and files, pm for everything else, including numbers nobody
+ * descriptors, files and sockets, pm for everything else, including numbers nobody
  * implements, which pm logs once by name and answers with -ENOSYS). The
  * caller waits as in sendrec; the server's reply puts its result (the first word) in rax.
  * Root names the two servers with KC_LINUX_SERVERS, which builds the table.
@@ -13,17 +13,20 @@
 enum { TO_PM, TO_VFS };
 
 static const uint16_t vfs_calls[] = {
-    LX_read,       LX_write,     LX_open,       LX_close,   LX_stat,      LX_fstat,
-    LX_lstat,      LX_poll,      LX_lseek,      LX_ioctl,   LX_pread64,   LX_pwrite64,
-    LX_readv,      LX_writev,    LX_access,     LX_pipe,    LX_select,    LX_dup,
-    LX_dup2,       LX_sendfile,  LX_fcntl,      LX_fsync,   LX_truncate,  LX_ftruncate,
-    LX_getcwd,     LX_chdir,     LX_fchdir,     LX_rename,  LX_mkdir,     LX_rmdir,
-    LX_creat,      LX_link,      LX_unlink,     LX_symlink, LX_readlink,  LX_chmod,
-    LX_fchmod,     LX_chown,     LX_fchown,     LX_lchown,  LX_umask,     LX_statfs,
-    LX_fstatfs,    LX_sync,      LX_getdents64, LX_openat,  LX_mkdirat,   LX_fchownat,
-    LX_newfstatat, LX_unlinkat,  LX_renameat,   LX_linkat,  LX_symlinkat, LX_readlinkat,
-    LX_fchmodat,   LX_faccessat, LX_pselect6,   LX_ppoll,   LX_utimensat, LX_dup3,
-    LX_pipe2,      LX_renameat2, LX_faccessat2,
+    LX_read,       LX_write,     LX_open,       LX_close,       LX_stat,        LX_fstat,
+    LX_lstat,      LX_poll,      LX_lseek,      LX_ioctl,       LX_pread64,     LX_pwrite64,
+    LX_readv,      LX_writev,    LX_access,     LX_pipe,        LX_select,      LX_dup,
+    LX_dup2,       LX_sendfile,  LX_fcntl,      LX_fsync,       LX_truncate,    LX_ftruncate,
+    LX_getcwd,     LX_chdir,     LX_fchdir,     LX_rename,      LX_mkdir,       LX_rmdir,
+    LX_creat,      LX_link,      LX_unlink,     LX_symlink,     LX_readlink,    LX_chmod,
+    LX_fchmod,     LX_chown,     LX_fchown,     LX_lchown,      LX_umask,       LX_statfs,
+    LX_fstatfs,    LX_sync,      LX_getdents64, LX_openat,      LX_mkdirat,     LX_fchownat,
+    LX_newfstatat, LX_unlinkat,  LX_renameat,   LX_linkat,      LX_symlinkat,   LX_readlinkat,
+    LX_fchmodat,   LX_faccessat, LX_pselect6,   LX_ppoll,       LX_utimensat,   LX_dup3,
+    LX_pipe2,      LX_renameat2, LX_faccessat2, LX_socket,      LX_socketpair,  LX_bind,
+    LX_listen,     LX_accept,    LX_accept4,    LX_connect,     LX_sendto,      LX_recvfrom,
+    LX_sendmsg,    LX_recvmsg,   LX_shutdown,   LX_getsockname, LX_getpeername, LX_getsockopt,
+    LX_setsockopt,
 };
 
 static uint8_t owner[LX_NR_MAX]; /* TO_PM or TO_VFS */
