@@ -2492,6 +2492,26 @@ static void t_socket_dgram(void)
     unlink(pb);
 }
 
+/* SOCK_SEQPACKET: records over a connection; EOF when the peer goes. */
+static void t_socket_seqpacket(void)
+{
+    int sv[2];
+    char buf[16];
+    CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
+    CHECK(write(sv[0], "abc", 3) == 3 && write(sv[0], "de", 2) == 2);
+    CHECK(read(sv[1], buf, sizeof(buf)) == 3 && read(sv[1], buf, 1) == 1 && buf[0] == 'd');
+    ERR(recv(sv[1], buf, 1, MSG_DONTWAIT), EAGAIN); /* the rest of "de" was dropped */
+    close(sv[0]);
+    CHECK(read(sv[1], buf, 1) == 0);
+    int l = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    struct sockaddr_un a;
+    socklen_t len = sun_of(&a, "@usock.seq");
+    CHECK(bind(l, (struct sockaddr *)&a, len) == 0 && listen(l, 1) == 0);
+    int c = connect_to("@usock.seq", SOCK_SEQPACKET), s = accept(l, 0, 0);
+    CHECK(c >= 0 && s >= 0 && send(c, "rec", 3, 0) == 3 && recv(s, buf, 2, 0) == 2);
+    CHECK(connect_to("@usock.seq", SOCK_STREAM) == -ECONNREFUSED); /* no stream socket there */
+}
+
 /* O_NONBLOCK, SOCK_NONBLOCK, MSG_DONTWAIT: EAGAIN where a call would wait; a full backlog. */
 static void t_socket_nonblock(void)
 {
@@ -2875,6 +2895,7 @@ static const struct test tests[] = {
     {"socket_pair_echo", t_socket_pair_echo},
     {"socket_stream_listen", t_socket_stream_listen},
     {"socket_dgram", t_socket_dgram},
+    {"socket_seqpacket", t_socket_seqpacket},
     {"socket_nonblock", t_socket_nonblock},
     {"socket_poll", t_socket_poll},
     {"socket_epipe", t_socket_epipe},
