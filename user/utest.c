@@ -2628,6 +2628,37 @@ static void t_socket_refused(void)
     ERR(read(c, &ch, 1), ECONNRESET);
 }
 
+/* A path's socket takes connections and datagrams only from those who may write its node. */
+static void t_socket_path_permission(void)
+{
+    static const char path[] = "/tmp/usock.private";
+    unlink(path);
+    mode_t old = umask(077);
+    int l = listener(path, 1), d = socket(AF_UNIX, SOCK_DGRAM, 0);
+    umask(old);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0700);
+    pid_t pid = fork();
+    if (pid == 0) {
+        CHECK(setuid(1000) == 0);
+        CHECK(connect_to(path, SOCK_STREAM) == -EACCES);
+        struct sockaddr_un a;
+        socklen_t len = sun_of(&a, path);
+        ERR(sendto(d, "x", 1, 0, (struct sockaddr *)&a, len), EACCES);
+        _exit(0);
+    }
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(chmod(path, 0777) == 0 && (pid = fork()) >= 0);
+    if (pid == 0) {
+        CHECK(setuid(1000) == 0 && connect_to(path, SOCK_STREAM) >= 0);
+        _exit(0);
+    }
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(accept(l, 0, 0) >= 0);
+    unlink(path);
+}
+
 /* Bad descriptors, addresses, lengths and flags: clear errors, nothing lost. */
 static void t_socket_bad_args(void)
 {
@@ -2900,6 +2931,7 @@ static const struct test tests[] = {
     {"socket_poll", t_socket_poll},
     {"socket_epipe", t_socket_epipe},
     {"socket_refused", t_socket_refused},
+    {"socket_path_permission", t_socket_path_permission},
     {"socket_bad_args", t_socket_bad_args},
     {"socket_fuzz", t_socket_fuzz},
     {"socket_exec_cloexec", t_socket_exec_cloexec},
