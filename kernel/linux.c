@@ -2,7 +2,7 @@
  * The Linux system-call interface: the kernel implements none of POSIX.
  * A `syscall` with a Linux number becomes a MSG_LINUX_CALL message from the
  * caller to the server that owns the call, by the table below (vfs for
- * descriptors and files, pm for everything else, including numbers nobody
+ * descriptors, files and sockets, pm for everything else, including numbers nobody
  * implements, which pm logs once by name and answers with -ENOSYS). The
  * caller waits as in sendrec; the server's reply puts its result (the first word) in rax.
  * Root names the two servers with KC_LINUX_SERVERS, which builds the table.

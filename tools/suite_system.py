@@ -105,6 +105,11 @@ def shell_tests(record, boot):
           "mkdir -p /tmp/a/b && cd /tmp/a/b && pwd && touch f && ln -s f g && ls --color=never && cd / && "
           "rm -r /tmp/a && ls /tmp/a 2>&1",
           ["/tmp/a/b", "f  g", "ls: /tmp/a: No such file or directory"])
+    # BusyBox syslogd and logger (musl's syslog) over an AF_UNIX datagram socket, /dev/log
+    check(record, boot, "system.syslogd_logger_unix_socket",
+          "syslogd -n -O /tmp/messages & sleep 1; logger hello-over-unix; sleep 1; kill $!; "
+          "grep -c 'root: hello-over-unix' /tmp/messages; stat -c %F /dev/log; rm /dev/log",
+          lambda out: "1" in out and "socket" in out)
     users(record, boot)
     check(record, boot, "system.service_list", "service list",
           lambda out: len(out) >= 5 and out[0].split()[:2] == ["label", "endpoint"]

@@ -24,6 +24,10 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <stddef.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
@@ -2428,6 +2432,548 @@ static void t_dev_pci_listing(void)
     close(fd);
 }
 
+/* ---- sockets (issue 9): AF_UNIX and the socket calls, in vfs */
+
+/* A socket address for path (or, with a leading '@', the abstract name after it); its length. */
+static socklen_t sun_of(struct sockaddr_un *a, const char *path)
+{
+    memset(a, 0, sizeof(*a));
+    a->sun_family = AF_UNIX;
+    size_t n = strlen(path);
+    memcpy(a->sun_path, path, n);
+    if (path[0] == '@') {
+        a->sun_path[0] = 0;
+        return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+    }
+    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+}
+
+/* A listening stream socket bound to path (or @abstract). */
+static int listener(const char *path, int backlog)
+{
+    struct sockaddr_un a;
+    socklen_t len = sun_of(&a, path);
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(s >= 0 && bind(s, (struct sockaddr *)&a, len) == 0 && listen(s, backlog) == 0);
+    return s;
+}
+
+static int connect_to(const char *path, int type)
+{
+    struct sockaddr_un a;
+    socklen_t len = sun_of(&a, path);
+    int s = socket(AF_UNIX, type, 0);
+    CHECK(s >= 0);
+    return connect(s, (struct sockaddr *)&a, len) == 0 ? s : -errno;
+}
+
+/* socketpair: bytes both ways, across fork; a socket is a file (fstat, dup, FIONREAD, lseek). */
+static void t_socket_pair_echo(void)
+{
+    int sv[2];
+    char buf[64];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    pid_t pid = fork();
+    if (pid == 0) { /* echo in capitals until EOF */
+        close(sv[0]);
+        ssize_t n;
+        while ((n = read(sv[1], buf, sizeof(buf))) > 0) {
+            for (ssize_t i = 0; i < n; i++)
+                buf[i] = (char)(buf[i] >= 'a' && buf[i] <= 'z' ? buf[i] - 32 : buf[i]);
+            CHECK(write(sv[1], buf, (size_t)n) == n);
+        }
+        _exit(n == 0 ? 0 : 1);
+    }
+    close(sv[1]);
+    CHECK(write(sv[0], "hello", 5) == 5);
+    CHECK(read(sv[0], buf, sizeof(buf)) == 5 && !memcmp(buf, "HELLO", 5));
+    CHECK(send(sv[0], "world", 5, 0) == 5 && recv(sv[0], buf, sizeof(buf), 0) == 5);
+    CHECK(!memcmp(buf, "WORLD", 5));
+    struct stat st;
+    CHECK(fstat(sv[0], &st) == 0 && S_ISSOCK(st.st_mode));
+    ERR(lseek(sv[0], 0, SEEK_SET), ESPIPE);
+    int d = dup(sv[0]), n = -1;
+    CHECK(d >= 0 && write(d, "x", 1) == 1);
+    struct pollfd pfd = {sv[0], POLLIN, 0};
+    CHECK(poll(&pfd, 1, 5000) == 1 && ioctl(sv[0], FIONREAD, &n) == 0 && n == 1);
+    CHECK(read(sv[0], buf, 1) == 1 && buf[0] == 'X');
+    close(d);
+    close(sv[0]); /* the child reads EOF */
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A stream server on a path: bind makes an S_IFSOCK node; connect, accept, names, across fork. */
+static void t_socket_stream_listen(void)
+{
+    static const char path[] = "/tmp/usock.stream";
+    unlink(path);
+    int l = listener(path, 4);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && S_ISSOCK(st.st_mode));
+    ERR(open(path, O_RDWR), ENXIO);
+    struct sockaddr_un a;
+    socklen_t len = sun_of(&a, path);
+    int again = socket(AF_UNIX, SOCK_STREAM, 0);
+    ERR(bind(again, (struct sockaddr *)&a, len), EADDRINUSE);
+    close(again);
+    struct sockaddr_un other;
+    socklen_t olen = sun_of(&other, "@usock.other");
+    ERR(bind(l, (struct sockaddr *)&other, olen), EINVAL); /* bound already */
+    pid_t pid = fork();
+    if (pid == 0) {
+        int c = connect_to(path, SOCK_STREAM);
+        char buf[16];
+        CHECK(c >= 0 && write(c, "ping", 4) == 4 && read(c, buf, sizeof(buf)) == 4);
+        CHECK(!memcmp(buf, "pong", 4));
+        struct sockaddr_un peer;
+        socklen_t plen = sizeof(peer);
+        CHECK(getpeername(c, (struct sockaddr *)&peer, &plen) == 0 && plen == len);
+        CHECK(!strcmp(peer.sun_path, path));
+        ERR(connect(c, (struct sockaddr *)&a, len), EISCONN);
+        _exit(0);
+    }
+    struct sockaddr_un from;
+    socklen_t flen = sizeof(from);
+    int c = accept(l, (struct sockaddr *)&from, &flen);
+    char buf[16];
+    CHECK(c >= 0 && flen == offsetof(struct sockaddr_un, sun_path)); /* the client is unnamed */
+    CHECK(read(c, buf, sizeof(buf)) == 4 && !memcmp(buf, "ping", 4) && write(c, "pong", 4) == 4);
+    struct sockaddr_un me;
+    socklen_t mlen = sizeof(me);
+    CHECK(getsockname(c, (struct sockaddr *)&me, &mlen) == 0 && mlen == len);
+    CHECK(!strcmp(me.sun_path, path));
+    int type = 0;
+    socklen_t tl = sizeof(type);
+    CHECK(getsockopt(l, SOL_SOCKET, SO_ACCEPTCONN, &type, &tl) == 0 && type == 1);
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(read(c, buf, sizeof(buf)) == 0); /* the client closed */
+    close(c);
+    close(l);
+    CHECK(connect_to(path, SOCK_STREAM) == -ECONNREFUSED); /* the name stays, nobody listens */
+    CHECK(unlink(path) == 0 && connect_to(path, SOCK_STREAM) == -ENOENT);
+    /* abstract names: no file; the same name twice is EADDRINUSE */
+    l = listener("@usock.abstract", 0);
+    CHECK(connect_to("@usock.abstract", SOCK_DGRAM) == -EPROTOTYPE ||
+          connect_to("@usock.abstract", SOCK_DGRAM) == -ECONNREFUSED);
+    c = connect_to("@usock.abstract", SOCK_STREAM);
+    CHECK(c >= 0);
+    int c2 = accept(l, 0, 0);
+    CHECK(c2 >= 0 && write(c2, "a", 1) == 1 && read(c, buf, 1) == 1 && buf[0] == 'a');
+}
+
+/* Datagrams keep their boundaries; recvfrom names the sender; MSG_TRUNC; connected peers. */
+static void t_socket_dgram(void)
+{
+    static const char pa[] = "/tmp/usock.dga", pb[] = "/tmp/usock.dgb";
+    struct sockaddr_un aa, ab, from;
+    socklen_t la = sun_of(&aa, pa), lb = sun_of(&ab, pb), fl;
+    unlink(pa);
+    unlink(pb);
+    int a = socket(AF_UNIX, SOCK_DGRAM, 0), b = socket(AF_UNIX, SOCK_DGRAM, 0);
+    CHECK(a >= 0 && b >= 0 && bind(a, (struct sockaddr *)&aa, la) == 0);
+    CHECK(bind(b, (struct sockaddr *)&ab, lb) == 0);
+    CHECK(sendto(a, "one", 3, 0, (struct sockaddr *)&ab, lb) == 3);
+    CHECK(sendto(a, "", 0, 0, (struct sockaddr *)&ab, lb) == 0);
+    CHECK(sendto(a, "three33", 7, 0, (struct sockaddr *)&ab, lb) == 7);
+    char buf[64];
+    fl = sizeof(from);
+    CHECK(recvfrom(b, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl) == 3);
+    CHECK(fl == la && !strcmp(from.sun_path, pa) && !memcmp(buf, "one", 3));
+    CHECK(recv(b, buf, sizeof(buf), 0) == 0);
+    CHECK(recv(b, buf, 2, MSG_PEEK) == 2 && recv(b, buf, 2, MSG_TRUNC) == 7); /* cut, dropped */
+    CHECK(!memcmp(buf, "th", 2));
+    ERR(recv(b, buf, sizeof(buf), MSG_DONTWAIT), EAGAIN);
+    /* recvmsg says MSG_TRUNC; writev is one datagram */
+    struct iovec v[2] = {{"ab", 2}, {"cd", 2}}, r1 = {buf, 3};
+    CHECK(writev(a, v, 2) == -1 && errno == ENOTCONN);
+    CHECK(connect(a, (struct sockaddr *)&ab, lb) == 0 && writev(a, v, 2) == 4);
+    struct msghdr mh = {.msg_iov = &r1, .msg_iovlen = 1};
+    CHECK(recvmsg(b, &mh, 0) == 3 && (mh.msg_flags & MSG_TRUNC) && !memcmp(buf, "abc", 3));
+    /* an unnamed sender: no address */
+    int u = socket(AF_UNIX, SOCK_DGRAM, 0);
+    fl = sizeof(from);
+    CHECK(sendto(u, "u", 1, 0, (struct sockaddr *)&ab, lb) == 1);
+    CHECK(recvfrom(b, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl) == 1 && fl == 0);
+    /* b connected to a: u may not send to b */
+    CHECK(connect(b, (struct sockaddr *)&aa, la) == 0);
+    ERR(sendto(u, "u", 1, 0, (struct sockaddr *)&ab, lb), EPERM);
+    /* too big for the receiver's buffer, ever */
+    static char big[1 << 20];
+    ERR(send(a, big, sizeof(big), 0), EMSGSIZE);
+    /* the peer closes: ECONNREFUSED once, then not connected */
+    close(b);
+    ERR(send(a, "x", 1, 0), ECONNREFUSED);
+    ERR(send(a, "x", 1, 0), ENOTCONN);
+    /* socketpair of datagrams; autobind names a socket */
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0);
+    CHECK(send(sv[0], "12", 2, 0) == 2 && send(sv[0], "345", 3, 0) == 3);
+    CHECK(read(sv[1], buf, 64) == 2 && read(sv[1], buf, 64) == 3);
+    fl = offsetof(struct sockaddr_un, sun_path);
+    from.sun_family = AF_UNIX;
+    CHECK(bind(u, (struct sockaddr *)&from, fl) == 0);
+    fl = sizeof(from);
+    CHECK(getsockname(u, (struct sockaddr *)&from, &fl) == 0 && fl == 8 && !from.sun_path[0]);
+    unlink(pa);
+    unlink(pb);
+}
+
+/* SOCK_SEQPACKET: records over a connection; EOF when the peer goes. */
+static void t_socket_seqpacket(void)
+{
+    int sv[2];
+    char buf[16];
+    CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
+    CHECK(write(sv[0], "abc", 3) == 3 && write(sv[0], "de", 2) == 2);
+    CHECK(read(sv[1], buf, sizeof(buf)) == 3 && read(sv[1], buf, 1) == 1 && buf[0] == 'd');
+    ERR(recv(sv[1], buf, 1, MSG_DONTWAIT), EAGAIN); /* the rest of "de" was dropped */
+    close(sv[0]);
+    CHECK(read(sv[1], buf, 1) == 0);
+    int l = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    struct sockaddr_un a;
+    socklen_t len = sun_of(&a, "@usock.seq");
+    CHECK(bind(l, (struct sockaddr *)&a, len) == 0 && listen(l, 1) == 0);
+    int c = connect_to("@usock.seq", SOCK_SEQPACKET), s = accept(l, 0, 0);
+    CHECK(c >= 0 && s >= 0 && send(c, "rec", 3, 0) == 3 && recv(s, buf, 2, 0) == 2);
+    CHECK(connect_to("@usock.seq", SOCK_STREAM) == -ECONNREFUSED); /* no stream socket there */
+}
+
+/* O_NONBLOCK, SOCK_NONBLOCK, MSG_DONTWAIT: EAGAIN where a call would wait; a full backlog. */
+static void t_socket_nonblock(void)
+{
+    int sv[2];
+    char buf[4096];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+    ERR(read(sv[0], buf, 1), EAGAIN);
+    CHECK(fcntl(sv[0], F_GETFL) & O_NONBLOCK);
+    long total = 0, n;
+    memset(buf, 'z', sizeof(buf));
+    while ((n = write(sv[0], buf, sizeof(buf))) > 0)
+        total += n;
+    CHECK(n == -1 && errno == EAGAIN && total > 0);
+    while (recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT) > 0)
+        total -= sizeof(buf);
+    CHECK(total <= 0 && write(sv[0], buf, 100) == 100); /* room again */
+    int on = 0;
+    CHECK(ioctl(sv[1], FIONBIO, &on) == 0 && !(fcntl(sv[1], F_GETFL) & O_NONBLOCK));
+    ERR(recv(socket(AF_UNIX, SOCK_DGRAM, 0), buf, 1, MSG_DONTWAIT), EAGAIN);
+    int l = listener("@usock.nb", 0), nb = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    CHECK(l >= 0 && fcntl(l, F_SETFL, O_NONBLOCK) == 0);
+    ERR(accept(l, 0, 0), EAGAIN);
+    struct sockaddr_un a;
+    socklen_t len = sun_of(&a, "@usock.nb");
+    CHECK(connect(nb, (struct sockaddr *)&a, len) == 0); /* backlog 0: one may wait */
+    int nb2 = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ERR(connect(nb2, (struct sockaddr *)&a, len), EAGAIN); /* then the backlog is full */
+    int c = accept4(l, 0, 0, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    CHECK(c >= 0 && (fcntl(c, F_GETFD) & FD_CLOEXEC) && (fcntl(c, F_GETFL) & O_NONBLOCK));
+    CHECK(connect(nb2, (struct sockaddr *)&a, len) == 0);
+}
+
+/* poll and select see sockets: data, room, a waiting connection, a closed peer. */
+static void t_socket_poll(void)
+{
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    struct pollfd p[2] = {{sv[0], POLLIN | POLLOUT, 0}, {sv[1], POLLIN, 0}};
+    CHECK(poll(p, 2, 0) == 1 && p[0].revents == POLLOUT && p[1].revents == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        usleep(100 * 1000);
+        write(sv[0], "w", 1); /* wakes the parent's poll */
+        _exit(0);
+    }
+    p[0].events = 0;
+    CHECK(poll(p, 2, 5000) == 1 && p[1].revents == POLLIN);
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(sv[1], &rd);
+    struct timeval tv = {1, 0};
+    CHECK(select(sv[1] + 1, &rd, 0, 0, &tv) == 1 && FD_ISSET(sv[1], &rd));
+    CHECK(waitpid(pid, 0, 0) == pid);
+    int l = listener("@usock.poll", 2);
+    struct pollfd lp = {l, POLLIN, 0};
+    CHECK(poll(&lp, 1, 0) == 0);
+    int c = connect_to("@usock.poll", SOCK_STREAM);
+    CHECK(c >= 0 && poll(&lp, 1, 0) == 1 && lp.revents == POLLIN);
+    close(sv[0]);
+    p[1].events = POLLIN;
+    CHECK(poll(&p[1], 1, 0) == 1 && (p[1].revents & POLLIN) && (p[1].revents & POLLHUP));
+}
+
+/* Writing to a closed peer: EPIPE and SIGPIPE (not with MSG_NOSIGNAL); unread data: ECONNRESET. */
+static void t_socket_epipe(void)
+{
+    int sv[2];
+    char c;
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 && close(sv[1]) == 0);
+    CHECK(read(sv[0], &c, 1) == 0);
+    ERR(send(sv[0], "x", 1, MSG_NOSIGNAL), EPIPE);
+    signal(SIGPIPE, SIG_IGN);
+    ERR(write(sv[0], "x", 1), EPIPE);
+    signal(SIGPIPE, SIG_DFL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        write(sv[0], "x", 1);
+        _exit(0);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE);
+    /* shutdown: SHUT_WR gives the peer EOF, and this end EPIPE */
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 && shutdown(sv[0], SHUT_WR) == 0);
+    CHECK(read(sv[1], &c, 1) == 0);
+    ERR(send(sv[0], "x", 1, MSG_NOSIGNAL), EPIPE);
+    CHECK(write(sv[1], "y", 1) == 1 && read(sv[0], &c, 1) == 1 && c == 'y');
+    ERR(shutdown(sv[0], 3), EINVAL);
+    /* closing with data unread resets the peer */
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 && write(sv[1], "z", 1) == 1);
+    close(sv[0]);
+    ERR(read(sv[1], &c, 1), ECONNRESET);
+    CHECK(read(sv[1], &c, 1) == 0);
+}
+
+/* Nobody listens: ECONNREFUSED, for every way of not listening. */
+static void t_socket_refused(void)
+{
+    CHECK(connect_to("@usock.nobody", SOCK_STREAM) == -ECONNREFUSED);
+    CHECK(connect_to("@usock.nobody", SOCK_DGRAM) == -ECONNREFUSED);
+    int f = open("/tmp/usock.file", O_CREAT | O_RDWR, 0600);
+    CHECK(f >= 0 && close(f) == 0);
+    CHECK(connect_to("/tmp/usock.file", SOCK_STREAM) == -ECONNREFUSED); /* not a socket */
+    unlink("/tmp/usock.file");
+    struct sockaddr_un a;
+    socklen_t len = sun_of(&a, "@usock.bound");
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(bind(s, (struct sockaddr *)&a, len) == 0);
+    CHECK(connect_to("@usock.bound", SOCK_STREAM) == -ECONNREFUSED); /* bound, not listening */
+    CHECK(connect_to("/nonexistent/x", SOCK_STREAM) == -ENOENT);
+    /* the listener closes with a connection not accepted: the client is reset */
+    int l = listener("@usock.gone", 1), c = connect_to("@usock.gone", SOCK_STREAM);
+    char ch;
+    CHECK(c >= 0 && close(l) == 0);
+    ERR(read(c, &ch, 1), ECONNRESET);
+}
+
+/* A path's socket takes connections and datagrams only from those who may write its node. */
+static void t_socket_path_permission(void)
+{
+    static const char path[] = "/tmp/usock.private";
+    unlink(path);
+    mode_t old = umask(077);
+    int l = listener(path, 1), d = socket(AF_UNIX, SOCK_DGRAM, 0);
+    umask(old);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0700);
+    pid_t pid = fork();
+    if (pid == 0) {
+        CHECK(setuid(1000) == 0);
+        CHECK(connect_to(path, SOCK_STREAM) == -EACCES);
+        struct sockaddr_un a;
+        socklen_t len = sun_of(&a, path);
+        ERR(sendto(d, "x", 1, 0, (struct sockaddr *)&a, len), EACCES);
+        _exit(0);
+    }
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(chmod(path, 0777) == 0 && (pid = fork()) >= 0);
+    if (pid == 0) {
+        CHECK(setuid(1000) == 0 && connect_to(path, SOCK_STREAM) >= 0);
+        _exit(0);
+    }
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(accept(l, 0, 0) >= 0);
+    unlink(path);
+}
+
+/* Bad descriptors, addresses, lengths and flags: clear errors, nothing lost. */
+static void t_socket_bad_args(void)
+{
+    char buf[8];
+    struct sockaddr_un a;
+    socklen_t len = sun_of(&a, "@usock.args");
+    int f = open("/dev/null", O_RDWR), s = socket(AF_UNIX, SOCK_DGRAM, 0);
+    CHECK(f >= 0 && s >= 0);
+    ERR(bind(99, (struct sockaddr *)&a, len), EBADF);
+    ERR(bind(f, (struct sockaddr *)&a, len), ENOTSOCK);
+    ERR(syscall(SYS_bind, s, 16L, (long)len), EFAULT);
+    ERR(syscall(SYS_bind, s, (long)&a, 0L), EINVAL);
+    ERR(syscall(SYS_bind, s, (long)&a, 1L), EINVAL);
+    ERR(syscall(SYS_bind, s, (long)&a, 111L), EINVAL);
+    ERR(syscall(SYS_bind, s, (long)&a, 129L), EINVAL);
+    ERR(syscall(SYS_bind, s, (long)&a, -1L), EINVAL);
+    ERR(syscall(SYS_bind, s, (long)&a, 1L << 63), EINVAL); /* an int: 0 */
+    ERR(syscall(SYS_connect, s, (long)&a, 0xffffffffL), EINVAL);
+    struct sockaddr_in in = {.sin_family = AF_INET};
+    ERR(bind(s, (struct sockaddr *)&in, sizeof(in)), EINVAL);
+    /* a sun_path of 108 bytes without a NUL is a name of 108 bytes */
+    memset(a.sun_path, 'n', sizeof(a.sun_path));
+    memcpy(a.sun_path, "/tmp/", 5);
+    unlink("/tmp/nnnnn");
+    int full = socket(AF_UNIX, SOCK_STREAM, 0);
+    char path[sizeof(a.sun_path) + 1];
+    memcpy(path, a.sun_path, sizeof(a.sun_path));
+    path[sizeof(a.sun_path)] = 0;
+    unlink(path);
+    struct stat st;
+    CHECK(bind(full, (struct sockaddr *)&a, sizeof(a)) == 0 && stat(path, &st) == 0);
+    unlink(path);
+    /* families, types, protocols, flags */
+    ERR(socket(AF_INET, SOCK_STREAM, 0), EAFNOSUPPORT);
+    ERR(socket(AF_INET6, SOCK_DGRAM, 0), EAFNOSUPPORT);
+    ERR(socket(12345, SOCK_STREAM, 0), EAFNOSUPPORT);
+    ERR(socket(AF_UNIX, SOCK_RDM, 0), ESOCKTNOSUPPORT);
+    ERR(socket(AF_UNIX, SOCK_STREAM, 7), EPROTONOSUPPORT);
+    ERR(socket(AF_UNIX, SOCK_STREAM | 0x10000000, 0), EINVAL);
+    ERR(socketpair(AF_INET, SOCK_STREAM, 0, (int[2]){0}), EAFNOSUPPORT);
+    /* socketpair into a bad pointer: EFAULT, and no descriptor is left behind */
+    int lowest = dup(0);
+    close(lowest);
+    ERR(syscall(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, 16L), EFAULT);
+    CHECK(dup(0) == lowest);
+    close(lowest);
+    /* a bad address buffer for accept or recvfrom: EFAULT, and the connection or datagram stays */
+    int l = listener("@usock.keep", 1), c = connect_to("@usock.keep", SOCK_STREAM);
+    socklen_t alen = sizeof(a);
+    ERR(accept(l, (struct sockaddr *)16, &alen), EFAULT);
+    ERR(accept(l, (struct sockaddr *)&a, (socklen_t *)16), EFAULT);
+    alen = (socklen_t)-1;
+    ERR(accept(l, (struct sockaddr *)&a, &alen), EINVAL);
+    EXPECT(syscall(SYS_accept4, l, 0L, 0L, 0x4000000L), -1);
+    CHECK(errno == EINVAL);
+    int acc = accept(l, 0, 0);
+    CHECK(c >= 0 && acc >= 0 && write(c, "k", 1) == 1 && read(acc, buf, 1) == 1);
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0 && send(sv[0], "d", 1, 0) == 1);
+    alen = sizeof(a);
+    ERR(recvfrom(sv[1], buf, 1, 0, (struct sockaddr *)16, &alen), EFAULT);
+    ERR(recv(sv[1], (void *)16, 1, 0), EFAULT);
+    CHECK(recv(sv[1], buf, 1, 0) == 1 && buf[0] == 'd');
+    /* lengths: 0 moves nothing, huge ones are cut or refused, never a crash */
+    CHECK(send(sv[0], buf, 0, 0) == 0 && recv(sv[1], buf, 8, 0) == 0);
+    ERR(syscall(SYS_sendto, sv[0], (long)buf, 1L << 63, 0L, 0L, 0L), EMSGSIZE);
+    ERR(syscall(SYS_sendto, sv[0], (long)buf, -1L, 0L, 0L, 0L), EMSGSIZE);
+    ERR(syscall(SYS_sendto, sv[0], (long)buf, 1L, 0L, 16L, (long)len), EFAULT);
+    ERR(syscall(SYS_sendto, sv[0], (long)buf, 1L, 0L, (long)&a, 1L << 40 | 1), EINVAL);
+    ERR(syscall(SYS_recvfrom, sv[1], 16L, 1L << 63, (long)MSG_DONTWAIT, 0L, 0L), EAGAIN);
+    /* message headers */
+    struct iovec iov = {buf, 1};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1025};
+    ERR(sendmsg(sv[0], &mh, 0), EMSGSIZE);
+    ERR(syscall(SYS_sendmsg, sv[0], 16L, 0L), EFAULT); /* musl's sendmsg would read it */
+    mh.msg_iovlen = 1;
+    mh.msg_control = buf;
+    mh.msg_controllen = sizeof(buf);
+    ERR(sendmsg(sv[0], &mh, 0), EOPNOTSUPP); /* no SCM_RIGHTS */
+    ERR(syscall(SYS_recvmsg, sv[1], 16L, 0L), EFAULT);
+    /* options */
+    int v = 0;
+    socklen_t vl = sizeof(v);
+    CHECK(getsockopt(sv[0], SOL_SOCKET, SO_TYPE, &v, &vl) == 0 && v == SOCK_DGRAM && vl == 4);
+    CHECK(getsockopt(sv[0], SOL_SOCKET, SO_ERROR, &v, &vl) == 0 && v == 0);
+    CHECK(getsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &v, &vl) == 0 && v > 0);
+    ERR(getsockopt(sv[0], SOL_SOCKET, 9999, &v, &vl), ENOPROTOOPT);
+    ERR(getsockopt(sv[0], SOL_SOCKET, SO_TYPE, &v, (socklen_t *)16), EFAULT);
+    v = 1;
+    CHECK(setsockopt(sv[0], SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v)) == 0);
+    ERR(setsockopt(sv[0], SOL_SOCKET, SO_REUSEADDR, &v, 0), EINVAL);
+    ERR(setsockopt(sv[0], SOL_SOCKET, SO_REUSEADDR, (void *)16, 4), EFAULT);
+    ERR(setsockopt(sv[0], SOL_SOCKET, 9999, &v, sizeof(v)), ENOPROTOOPT);
+    /* calls in the wrong state */
+    ERR(listen(sv[0], 1), EOPNOTSUPP);
+    int fresh = socket(AF_UNIX, SOCK_STREAM, 0);
+    ERR(listen(fresh, 1), EINVAL); /* unbound */
+    ERR(accept(fresh, 0, 0), EINVAL);
+    ERR(send(fresh, "x", 1, 0), ENOTCONN);
+    ERR(getpeername(fresh, (struct sockaddr *)&a, &alen), ENOTCONN);
+    ERR(getsockname(fresh, 0, &alen), EFAULT);
+}
+
+/* Random arguments to every socket call: errors only, and vfs still serves afterwards. */
+static void fuzz_alarm(int sig)
+{
+    (void)sig;
+}
+
+static void t_socket_fuzz(void)
+{
+    static const long calls[] = {SYS_socket,      SYS_socketpair,  SYS_bind,       SYS_listen,
+                                 SYS_accept,      SYS_accept4,     SYS_connect,    SYS_sendto,
+                                 SYS_recvfrom,    SYS_sendmsg,     SYS_recvmsg,    SYS_shutdown,
+                                 SYS_getsockname, SYS_getpeername, SYS_getsockopt, SYS_setsockopt,
+                                 SYS_read,        SYS_write,       SYS_close,      SYS_ioctl};
+    static char scratch[4096];
+    static const long edges[] = {0,           1,        2,        3,    -1,   16,
+                                 108,         110,      128,      129,  4096, 0x7fffffff,
+                                 0x80000000L, 1L << 32, 1L << 63, -4096};
+    struct sigaction sa = {.sa_handler = fuzz_alarm}; /* no SA_RESTART: a wait ends with EINTR */
+    sigaction(SIGALRM, &sa, 0);
+    signal(SIGPIPE, SIG_IGN);
+    struct itimerval it = {{0, 20000}, {0, 20000}};
+    setitimer(ITIMER_REAL, &it, 0);
+    uint64_t rng = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 6000; i++) {
+        long arg[6];
+        for (int k = 0; k < 6; k++) {
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+            switch (rng % 5) {
+            case 0:
+                arg[k] = edges[(rng >> 8) % (sizeof(edges) / sizeof(edges[0]))];
+                break;
+            case 1: /* a descriptor, perhaps a socket the fuzzer made */
+                arg[k] = (long)((rng >> 8) % 24);
+                break;
+            case 2: /* somewhere in the scratch buffer */
+                arg[k] = (long)(scratch + (rng >> 8) % (sizeof(scratch) - 256));
+                break;
+            case 3: /* a family, type or option */
+                arg[k] = (long)((rng >> 8) % 12);
+                break;
+            default:
+                arg[k] = (long)(rng >> 3);
+            }
+        }
+        if (i % 7 == 0) { /* a valid address now and then */
+            struct sockaddr_un *a = (struct sockaddr_un *)scratch;
+            a->sun_family = AF_UNIX;
+            memcpy(a->sun_path, "\0fz", 3 + (rng & 1));
+        }
+        long nr = calls[(rng >> 20) % (sizeof(calls) / sizeof(calls[0]))];
+        int on_console = (uint32_t)arg[0] < 3; /* an unsigned int: keep the output readable */
+        if (on_console && (nr == SYS_close || nr == SYS_read || nr == SYS_write || nr == SYS_ioctl))
+            continue;
+        syscall(nr, arg[0], arg[1], arg[2], arg[3], arg[4], arg[5]);
+    }
+    it = (struct itimerval){0};
+    setitimer(ITIMER_REAL, &it, 0);
+    for (int fd = 3; fd < 64; fd++)
+        close(fd);
+    int sv[2];
+    char c;
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 && write(sv[0], "s", 1) == 1);
+    CHECK(read(sv[1], &c, 1) == 1 && c == 's');
+}
+
+/* A socket's close-on-exec flag (SOCK_CLOEXEC) is kept by exec; a plain one stays open. */
+static void t_socket_exec_cloexec(void)
+{
+    int gone[2], kept[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gone) == 0);
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, kept) == 0 && close(kept[1]) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char a[16], b[16];
+        snprintf(a, sizeof(a), "%d", gone[0]);
+        snprintf(b, sizeof(b), "%d", kept[0]);
+        char *argv[] = {self_path, "--child", "fds", a, b, 0};
+        execv(self_path, argv);
+        _exit(99);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -2509,6 +3055,19 @@ static const struct test tests[] = {
     {"device_restart_user_buffer", t_device_restart_user_buffer},
     /* the pci server (issue 9) */
     {"dev_pci_listing", t_dev_pci_listing},
+    /* sockets (issue 9) */
+    {"socket_pair_echo", t_socket_pair_echo},
+    {"socket_stream_listen", t_socket_stream_listen},
+    {"socket_dgram", t_socket_dgram},
+    {"socket_seqpacket", t_socket_seqpacket},
+    {"socket_nonblock", t_socket_nonblock},
+    {"socket_poll", t_socket_poll},
+    {"socket_epipe", t_socket_epipe},
+    {"socket_refused", t_socket_refused},
+    {"socket_path_permission", t_socket_path_permission},
+    {"socket_bad_args", t_socket_bad_args},
+    {"socket_fuzz", t_socket_fuzz},
+    {"socket_exec_cloexec", t_socket_exec_cloexec},
     {0},
 };
 

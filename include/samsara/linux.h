@@ -75,6 +75,20 @@ struct user_regs {
 #define LX_getpid 39
 #define LX_sendfile 40
 #define LX_socket 41
+#define LX_connect 42
+#define LX_accept 43
+#define LX_sendto 44
+#define LX_recvfrom 45
+#define LX_sendmsg 46
+#define LX_recvmsg 47
+#define LX_shutdown 48
+#define LX_bind 49
+#define LX_listen 50
+#define LX_getsockname 51
+#define LX_getpeername 52
+#define LX_socketpair 53
+#define LX_setsockopt 54
+#define LX_getsockopt 55
 #define LX_clone 56
 #define LX_fork 57
 #define LX_vfork 58
@@ -170,6 +184,7 @@ struct user_regs {
 #define LX_ppoll 271
 #define LX_set_robust_list 273
 #define LX_utimensat 280
+#define LX_accept4 288
 #define LX_dup3 292
 #define LX_pipe2 293
 #define LX_prlimit64 302
@@ -215,6 +230,20 @@ struct user_regs {
 #define LX_ENOSYS 38
 #define LX_ENOTEMPTY 39
 #define LX_ELOOP 40
+#define LX_ENOTSOCK 88
+#define LX_EDESTADDRREQ 89
+#define LX_EMSGSIZE 90
+#define LX_EPROTOTYPE 91
+#define LX_ENOPROTOOPT 92
+#define LX_EPROTONOSUPPORT 93
+#define LX_ESOCKTNOSUPPORT 94
+#define LX_EOPNOTSUPP 95
 #define LX_EAFNOSUPPORT 97
+#define LX_EADDRINUSE 98
+#define LX_EADDRNOTAVAIL 99
+#define LX_ECONNRESET 104
+#define LX_EISCONN 106
+#define LX_ENOTCONN 107
+#define LX_ECONNREFUSED 111
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * The small calls: uname, sysinfo, arch_prctl (the FS base musl keeps its
  * thread pointer in), set_tid_address, resource limits, getrandom, prctl
- * names, sched_yield, and socket (no address family exists).
+ * names and sched_yield.
  */
 #include "pm.h"
 
@@ -72,16 +72,6 @@ int64_t do_sched_yield(struct mproc *mp, const uint64_t *a)
 {
     (void)mp, (void)a;
     return 0;
-}
-
-/*
- * No address family is supported, which musl understands: getpwnam and
- * initgroups then skip nscd and read /etc, and syslog stays quiet.
- */
-int64_t do_socket(struct mproc *mp, const uint64_t *a)
-{
-    (void)mp, (void)a;
-    return -LX_EAFNOSUPPORT;
 }
 
 #define RLIMIT_DATA 2

@@ -8,7 +8,7 @@
     X(kill) X(tkill) X(tgkill) X(getpid) X(getppid)                                                \
     X(getuid) X(geteuid) X(getgid) X(getegid) X(setuid) X(setgid) X(setreuid) X(setregid)          \
     X(setresuid) X(setresgid) X(getresuid) X(getresgid) X(setfsuid) X(setfsgid)                    \
-    X(getgroups) X(setgroups) X(socket)                                                            \
+    X(getgroups) X(setgroups)                                                            \
     X(setpgid) X(getpgid) X(getpgrp) X(getsid) X(setsid)                                           \
     X(rt_sigaction) X(rt_sigprocmask) X(rt_sigpending) X(rt_sigreturn) X(pause) X(rt_sigsuspend)   \
     X(brk) X(mmap) X(munmap) X(mprotect) X(madvise)                                                \

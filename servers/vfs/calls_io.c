@@ -92,6 +92,8 @@ static int64_t vector_io(struct vproc *p, const uint64_t *a, int write)
             return -LX_EINVAL;
         sum += iov[2 * i + 1];
     }
+    if ((f->vn->mode & S_IFMT) == S_IFSOCK) /* one send or receive: a datagram stays whole */
+        return sock_vector(p, f, iov, count, write);
     for (uint64_t i = 0; i < count && total < MAX_RW_COUNT; i++) {
         uint64_t len =
             iov[2 * i + 1] < MAX_RW_COUNT - total ? iov[2 * i + 1] : MAX_RW_COUNT - total;
@@ -160,6 +162,8 @@ int64_t do_lseek(struct vproc *p, const uint64_t *a)
 int64_t do_ioctl(struct vproc *p, const uint64_t *a)
 {
     struct file *f = fget(p, a[0]);
+    if (f && (f->vn->mode & S_IFMT) == S_IFSOCK)
+        return sock_ioctl(p, f, a[1] & 0xffffffff, a[2]);
     return f ? dev_ioctl(p, f, a[1] & 0xffffffff, a[2]) : -LX_EBADF;
 }
 

@@ -141,6 +141,8 @@ static int64_t do_open_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t f
         r = -LX_EISDIR;
     else if (type == S_IFLNK)
         r = -LX_ELOOP;
+    else if (type == S_IFSOCK)
+        r = -LX_ENXIO; /* a socket's name is for connect, not open (Linux) */
     else
         r = created ? 0 : perm_check(p, v, open_wants(flags));
     if (r >= 0 && type == S_IFCHR && DEV_MAJOR(v->rdev) != DEV_MEM_MAJOR)

@@ -3,7 +3,7 @@
  * the access mode, status flags, offset and vnode; reads and writes go to
  * the file-system server (which copies the user's buffer itself through an
  * indirect grant; /proc through the bounce buffer), a character driver,
- * a pipe, or the built-in memory devices (major 1: 3 = null, 5 = zero).
+ * a pipe, a socket (socket.c), or the built-in memory devices (major 1: 3 = null, 5 = zero).
  */
 #include "vfs.h"
 
@@ -42,6 +42,8 @@ void file_put(struct file *f)
     uint64_t type = f->vn->mode & S_IFMT;
     if (type == S_IFIFO)
         pipe_release(f);
+    else if (type == S_IFSOCK)
+        sock_release(f);
     else if (type == S_IFCHR && DEV_MAJOR(f->vn->rdev) != DEV_MEM_MAJOR)
         dev_close(f->vn);
     vnode_put(f->vn);
@@ -166,6 +168,8 @@ int64_t file_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len,
         return -LX_EISDIR;
     case S_IFIFO:
         return pipe_read(p, f, uaddr, len);
+    case S_IFSOCK:
+        return sock_read(p, f, uaddr, len);
     case S_IFCHR:
         if (DEV_MAJOR(v->rdev) == DEV_MEM_MAJOR)
             return mem_read(p, DEV_MINOR(v->rdev), uaddr, len);
@@ -195,6 +199,8 @@ int64_t file_write(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len
         return fs_rw(p, v, uaddr, len, pos, 1);
     case S_IFIFO:
         return pipe_write(p, f, uaddr, len);
+    case S_IFSOCK:
+        return sock_write(p, f, uaddr, len);
     case S_IFCHR:
         if (DEV_MAJOR(v->rdev) == DEV_MEM_MAJOR)
             return (int64_t)len; /* null and zero swallow everything */

@@ -56,7 +56,7 @@ int64_t pipe_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len)
     struct pipe *pp = f->vn->pipe;
     if (!len)
         return 0;
-    if (!pp->count) {
+    if (!pp->ring.count) {
         if (!pp->writers)
             return 0;
         if (f->flags & O_NONBLOCK)
@@ -64,16 +64,10 @@ int64_t pipe_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len)
         suspend(p, WAIT_PIPE_READ);
         return SUSPEND;
     }
-    uint64_t n = len < pp->count ? len : pp->count, done = 0;
-    while (done < n) {
-        uint32_t at = (pp->head + (uint32_t)done) % PIPE_SIZE;
-        uint64_t chunk = n - done < PIPE_SIZE - at ? n - done : PIPE_SIZE - at;
-        if (copy_out(p, uaddr + done, pp->buf + at, chunk) < 0)
-            return -LX_EFAULT; /* nothing consumed */
-        done += chunk;
-    }
-    pp->head = (pp->head + (uint32_t)n) % PIPE_SIZE;
-    pp->count -= (uint32_t)n;
+    uint64_t n = len < pp->ring.count ? len : pp->ring.count;
+    if (ring_copy(&pp->ring, p, 0, uaddr, n, 0) < n)
+        return -LX_EFAULT; /* nothing consumed */
+    ring_consume(&pp->ring, n);
     wakeup_pipes();
     return (int64_t)n;
 }
@@ -87,26 +81,17 @@ int64_t pipe_write(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len
     }
     if (!len)
         return 0;
-    uint64_t space = PIPE_SIZE - pp->count;
+    uint64_t space = ring_space(&pp->ring);
     if (!space) {
         if (f->flags & O_NONBLOCK)
             return -LX_EAGAIN;
         suspend(p, WAIT_PIPE_WRITE);
         return SUSPEND;
     }
-    uint64_t n = len < space ? len : space, done = 0;
-    while (done < n) {
-        uint32_t at = (pp->head + pp->count + (uint32_t)done) % PIPE_SIZE;
-        uint64_t chunk = n - done < PIPE_SIZE - at ? n - done : PIPE_SIZE - at;
-        if (copy_in(p, uaddr + done, pp->buf + at, chunk) < 0) {
-            n = done; /* what arrived stays: a short write */
-            break;
-        }
-        done += chunk;
-    }
-    if (!n)
+    uint64_t n = ring_copy(&pp->ring, p, 0, uaddr, len < space ? len : space, 1);
+    if (!n) /* what arrived before a fault stays: a short write */
         return -LX_EFAULT;
-    pp->count += (uint32_t)n;
+    ring_commit(&pp->ring, n);
     wakeup_pipes();
     return (int64_t)n;
 }
@@ -127,9 +112,9 @@ int pipe_ready(struct file *f, int ops)
 {
     struct pipe *pp = f->vn->pipe;
     int ready = 0;
-    if ((ops & SEL_RD) && (pp->count || !pp->writers))
+    if ((ops & SEL_RD) && (pp->ring.count || !pp->writers))
         ready |= SEL_RD;
-    if ((ops & SEL_WR) && (pp->count < PIPE_SIZE || !pp->readers))
+    if ((ops & SEL_WR) && (ring_space(&pp->ring) || !pp->readers))
         ready |= SEL_WR;
     return ready;
 }

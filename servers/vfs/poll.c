@@ -25,6 +25,8 @@ static int file_ready(struct vproc *p, struct file *f, int ops)
     uint64_t t = f->vn->mode & S_IFMT;
     if (t == S_IFIFO)
         return pipe_ready(f, ops);
+    if (t == S_IFSOCK)
+        return sock_ready(f, ops);
     if (t == S_IFCHR && DEV_MAJOR(f->vn->rdev) != DEV_MEM_MAJOR)
         return dev_ready(p, f, ops, 1);
     return ops; /* files, directories, null and zero never block */
@@ -74,6 +76,8 @@ static int64_t poll_common(struct vproc *p, uint64_t ufds, uint64_t n, int64_t m
                                        ((r & SEL_ERR) ? POLLERR : 0));
             if ((f->vn->mode & S_IFMT) == S_IFIFO && !f->vn->pipe->writers &&
                 (f->flags & O_ACCMODE) != O_WRONLY)
+                fds[i].revents |= POLLHUP;
+            if ((f->vn->mode & S_IFMT) == S_IFSOCK && sock_hangup(f))
                 fds[i].revents |= POLLHUP;
         }
         ready += fds[i].revents != 0;

@@ -70,13 +70,19 @@ struct vnode {
     uint32_t uid, gid;     /* the owner; mode and owner are refreshed by every */
                            /* lookup, stat, chmod and chown (perm.c checks them) */
     struct pipe *pipe;     /* S_IFIFO: the pipe buffer */
+    struct sock *sock;     /* S_IFSOCK: the socket (socket.h) */
     struct vnode *mounted; /* root of a file system mounted here */
+};
+
+/* A byte ring inside vfs (ring.c): a pipe's buffer, a socket's receive queue. */
+struct ring {
+    uint32_t head, count; /* the data: count bytes from head on, wrapping */
+    uint8_t buf[PIPE_SIZE];
 };
 
 struct pipe {
     int in_use, readers, writers;
-    uint32_t head, count;
-    uint8_t buf[PIPE_SIZE];
+    struct ring ring;
 };
 
 struct file {
@@ -87,7 +93,7 @@ struct file {
 };
 
 /* A suspended call, finished later by vfs_wakeup(). */
-enum wait_kind { WAIT_NONE, WAIT_PIPE_READ, WAIT_PIPE_WRITE, WAIT_DEV, WAIT_POLL };
+enum wait_kind { WAIT_NONE, WAIT_PIPE_READ, WAIT_PIPE_WRITE, WAIT_SOCK, WAIT_DEV, WAIT_POLL };
 
 struct vproc {
     endpoint_t ep; /* 0 = free */
@@ -223,12 +229,29 @@ int64_t file_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len,
 int64_t file_write(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, uint64_t *pos);
 int rw_check(uint64_t pos, uint64_t count);
 
+/* ring.c */
+uint64_t ring_copy(struct ring *r, struct vproc *p, uint64_t at, uint64_t addr, uint64_t len,
+                   int into_ring);
+void ring_commit(struct ring *r, uint64_t n);
+void ring_consume(struct ring *r, uint64_t n);
+uint64_t ring_space(const struct ring *r);
+
 /* pipe.c */
 int pipe_create(struct vproc *p, int fds[2], uint32_t flags);
 int64_t pipe_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len);
 int64_t pipe_write(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len);
 void pipe_release(struct file *f);
 int pipe_ready(struct file *f, int ops);
+
+/* socket.c, socket_unix.c, calls_socket.c: sockets (socket.h) */
+int64_t sock_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len);
+int64_t sock_write(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len);
+int64_t sock_vector(struct vproc *p, struct file *f, const uint64_t *iov, uint64_t count,
+                    int write);
+int64_t sock_ioctl(struct vproc *p, struct file *f, uint64_t req, uint64_t arg);
+int sock_ready(struct file *f, int ops);
+int sock_hangup(struct file *f);
+void sock_release(struct file *f);
 
 /* dev.c: requests to drivers */
 int dev_open(struct vproc *p, struct vnode *v, uint32_t flags);

@@ -17,13 +17,15 @@ void suspend(struct vproc *p, enum wait_kind kind)
 static void rerun(struct vproc *p)
 {
     p->wait = WAIT_NONE;
+    procfs_caller = p; /* the process whose call is served (table_entry_allowed) */
     int64_t r = vfs_dispatch(p, p->call.u.lx.nr, p->call.u.lx.arg);
+    procfs_caller = 0;
     if (r != SUSPEND)
         reply(p->ep, r);
 }
 
 /*
- * Pipes changed, or a driver reported readiness: the waiting calls are run
+ * Pipes or sockets changed, or a driver reported readiness: the waiting calls are run
  * again, but only once the message that changed things is finished
  * (wakeups_run, from the main loop). Run from inside a call, they reused
  * the static buffers that call was still using (readv's vectors, poll's
@@ -49,7 +51,8 @@ void wakeups_run(void)
         pipes_changed = polls_due = 0;
         for (int i = 0; pipes && i < NR_SLOTS; i++) {
             struct vproc *p = vproc_by_index(i);
-            if (p && (p->wait == WAIT_PIPE_READ || p->wait == WAIT_PIPE_WRITE))
+            if (p &&
+                (p->wait == WAIT_PIPE_READ || p->wait == WAIT_PIPE_WRITE || p->wait == WAIT_SOCK))
                 rerun(p);
         }
         for (int i = 0; i < NR_SLOTS; i++) {
