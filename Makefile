@@ -16,10 +16,10 @@ UCFLAGS := $(WARN) -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector 
 	-nostdinc -isystem $(shell $(CC) -print-file-name=include) -Iinclude -Ilib/sys -Ilib
 ULDFLAGS := -nostdlib -static -no-pie -Wl,-T,lib/sys/user.ld -Wl,--build-id=none
 
-KSRC := $(wildcard kernel/*.c kernel/arch/x86_64/*.c) lib/format/format.c lib/elf/elf.c
+KSRC := $(wildcard kernel/*.c kernel/arch/x86_64/*.c) lib/format/format.c lib/elf/elf.c lib/mem/mem.c
 KASM := $(wildcard kernel/arch/x86_64/*.S)
 KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC) $(KASM))
-LIBSYS_SRC := $(wildcard lib/sys/*.c) lib/format/format.c lib/elf/elf.c lib/sys/crt0.S
+LIBSYS_SRC := $(wildcard lib/sys/*.c) lib/format/format.c lib/elf/elf.c lib/mem/mem.c lib/sys/crt0.S
 LIBSYS_OBJ := $(patsubst %,$(B)/u/%.o,$(LIBSYS_SRC))
 # Programs: each has a fragment build.mk beside its sources that adds its name
 # to PROGRAMS and sets NAME_SRC (its sources) and NAME_LIBS (libraries it
@@ -105,7 +105,8 @@ $(B)/host/test_manifest: tests/host/test_manifest.c lib/manifest/manifest.c lib/
 	@mkdir -p $(dir $@)
 	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ tests/host/test_manifest.c lib/manifest/manifest.c
 
-$(B)/host/test_msgtypes: tests/host/test_msgtypes.c $(wildcard include/samsara/*.h)
+# Tests of headers alone (test_msgtypes, test_kcall: it reads lib/sys/sys.h when it runs)
+$(B)/host/test_%: tests/host/test_%.c tests/host/check.h $(wildcard include/samsara/*.h)
 	@mkdir -p $(dir $@)
 	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ $<
 

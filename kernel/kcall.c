@@ -110,12 +110,12 @@ int64_t do_selfcheck(struct proc *p, const uint64_t *a)
 }
 
 /* Every handler, named after its call in KCALLS (samsara/kcall.h); one table from the same list. */
-#define KC_DECLARE(NAME, name) int64_t do_##name(struct proc *p, const uint64_t *a);
+#define KC_DECLARE(NAME, name, ...) int64_t do_##name(struct proc *p, const uint64_t *a);
 KCALLS(KC_DECLARE)
 #undef KC_DECLARE
 
 static const kcall_fn kcall_table[NR_KCALLS] = {
-#define KC_ENTRY(NAME, name) [KC_##NAME] = do_##name,
+#define KC_ENTRY(NAME, name, ...) [KC_##NAME] = do_##name,
     KCALLS(KC_ENTRY)
 #undef KC_ENTRY
 };

@@ -73,7 +73,7 @@ void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void panic_regs(const struct regs *r, const char *why);
 
-/* klib.c */
+/* lib/mem/mem.c */
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 int memcmp(const void *a, const void *b, size_t n);

@@ -8,22 +8,15 @@
  * Root names the two servers with KC_LINUX_SERVERS, which builds the table.
  */
 #include <samsara/linux.h>
+#include <samsara/linux_vfs.h>
 #include "kernel.h"
 
 enum { TO_PM, TO_VFS };
 
 static const uint16_t vfs_calls[] = {
-    LX_read,       LX_write,     LX_open,       LX_close,   LX_stat,      LX_fstat,
-    LX_lstat,      LX_poll,      LX_lseek,      LX_ioctl,   LX_pread64,   LX_pwrite64,
-    LX_readv,      LX_writev,    LX_access,     LX_pipe,    LX_select,    LX_dup,
-    LX_dup2,       LX_sendfile,  LX_fcntl,      LX_fsync,   LX_truncate,  LX_ftruncate,
-    LX_getcwd,     LX_chdir,     LX_fchdir,     LX_rename,  LX_mkdir,     LX_rmdir,
-    LX_creat,      LX_link,      LX_unlink,     LX_symlink, LX_readlink,  LX_chmod,
-    LX_fchmod,     LX_chown,     LX_fchown,     LX_lchown,  LX_umask,     LX_statfs,
-    LX_fstatfs,    LX_sync,      LX_getdents64, LX_openat,  LX_mkdirat,   LX_fchownat,
-    LX_newfstatat, LX_unlinkat,  LX_renameat,   LX_linkat,  LX_symlinkat, LX_readlinkat,
-    LX_fchmodat,   LX_faccessat, LX_pselect6,   LX_ppoll,   LX_utimensat, LX_dup3,
-    LX_pipe2,      LX_renameat2, LX_faccessat2,
+#define VFS_CALL(name) LX_##name,
+    LINUX_VFS_CALLS(VFS_CALL)
+#undef VFS_CALL
 };
 
 static uint8_t owner[LX_NR_MAX]; /* TO_PM or TO_VFS */

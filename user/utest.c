@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "../include/samsara/kcall.h"
+#include "../include/samsara/linux_vfs.h"
 #include "../lib/test/test.h" /* CHECK, EXPECT: a failed check ends the test's child */
 
 static char self_path[] = "/bin/utest";
@@ -1740,17 +1741,10 @@ static int makes_fds(long nr)
 static void t_vfs_edge_values(void)
 {
     static const long calls[] = {
-        SYS_read,      SYS_write,    SYS_open,       SYS_close,     SYS_stat,       SYS_fstat,
-        SYS_lstat,     SYS_poll,     SYS_lseek,      SYS_ioctl,     SYS_pread64,    SYS_pwrite64,
-        SYS_readv,     SYS_writev,   SYS_access,     SYS_pipe,      SYS_select,     SYS_dup,
-        SYS_dup2,      SYS_sendfile, SYS_fcntl,      SYS_fsync,     SYS_truncate,   SYS_ftruncate,
-        SYS_getcwd,    SYS_chdir,    SYS_fchdir,     SYS_rename,    SYS_mkdir,      SYS_rmdir,
-        SYS_creat,     SYS_link,     SYS_unlink,     SYS_symlink,   SYS_readlink,   SYS_chmod,
-        SYS_fchmod,    SYS_chown,    SYS_fchown,     SYS_lchown,    SYS_umask,      SYS_statfs,
-        SYS_fstatfs,   SYS_sync,     SYS_getdents64, SYS_openat,    SYS_mkdirat,    SYS_newfstatat,
-        SYS_unlinkat,  SYS_renameat, SYS_linkat,     SYS_symlinkat, SYS_readlinkat, SYS_fchmodat,
-        SYS_faccessat, SYS_pselect6, SYS_ppoll,      SYS_utimensat, SYS_dup3,       SYS_pipe2,
-        SYS_renameat2, SYS_fchownat, SYS_faccessat2};
+#define EDGE_CALL(name) SYS_##name,
+        LINUX_VFS_CALLS(EDGE_CALL) /* every call the kernel sends to vfs */
+#undef EDGE_CALL
+    };
     static const unsigned long edges[] = {0,
                                           1,
                                           2,

@@ -88,6 +88,13 @@ void ramfs_free_blocks(struct ramfs_inode *ip, uint64_t from)
     }
 }
 
+/* How many of the left bytes from pos lie in pos's block. */
+static uint64_t in_block(uint64_t pos, uint64_t left)
+{
+    uint64_t n = RAMFS_BLOCK - pos % RAMFS_BLOCK;
+    return n < left ? n : left;
+}
+
 int64_t ramfs_read(struct ramfs_inode *ip, uint64_t off, endpoint_t ep, grant_id_t g, uint64_t len)
 {
     if (off >= ip->size)
@@ -96,12 +103,9 @@ int64_t ramfs_read(struct ramfs_inode *ip, uint64_t off, endpoint_t ep, grant_id
         len = ip->size - off;
     uint64_t done = 0;
     while (done < len) {
-        uint64_t pos = off + done, boff = pos % RAMFS_BLOCK;
-        uint64_t n = RAMFS_BLOCK - boff;
-        if (n > len - done)
-            n = len - done;
+        uint64_t pos = off + done, n = in_block(pos, len - done);
         const uint8_t *page = ramfs_block(ip, pos / RAMFS_BLOCK, 0);
-        const uint8_t *src = page ? page + boff : zeros;
+        const uint8_t *src = page ? page + pos % RAMFS_BLOCK : zeros;
         if (sys_safecopy_to(ep, g, done, src, n) < 0)
             break;
         done += n;
@@ -122,17 +126,14 @@ int64_t ramfs_write(struct ramfs_inode *ip, uint64_t off, endpoint_t ep, grant_i
     uint64_t done = 0;
     int err = 0;
     while (done < len) {
-        uint64_t pos = off + done, boff = pos % RAMFS_BLOCK;
-        uint64_t n = RAMFS_BLOCK - boff;
-        if (n > len - done)
-            n = len - done;
+        uint64_t pos = off + done, n = in_block(pos, len - done);
         uint8_t *page = ramfs_block(ip, pos / RAMFS_BLOCK, 1);
         if (!page) {
             err = -LX_ENOSPC;
             break;
         }
         /* the kernel checks the whole range first: a failed copy moves nothing */
-        if (sys_safecopy_from(ep, g, goff + done, page + boff, n) < 0) {
+        if (sys_safecopy_from(ep, g, goff + done, page + pos % RAMFS_BLOCK, n) < 0) {
             err = -LX_EFAULT;
             break;
         }

@@ -73,6 +73,13 @@ struct ramfs_dirent *ramfs_dir_find(struct ramfs_inode *dir, const char *name, u
     return 0;
 }
 
+struct ramfs_inode *ramfs_dir_inode(struct ramfs_inode *dir, const char *name, uint64_t len,
+                                    uint32_t *slot)
+{
+    struct ramfs_dirent *e = ramfs_dir_find(dir, name, len, slot);
+    return e ? ramfs_iget(e->ino) : 0;
+}
+
 static uint64_t dirent_size(uint64_t len)
 {
     return sizeof(struct ramfs_dirent) + len + 1;

@@ -40,8 +40,7 @@ int ramfs_lookup(struct ramfs_inode *dir, const char *name, uint64_t len, struct
     } else if (is_dotdot(name, len)) {
         ip = ramfs_iget(dir->parent);
     } else {
-        struct ramfs_dirent *e = ramfs_dir_find(dir, name, len, 0);
-        ip = e ? ramfs_iget(e->ino) : 0;
+        ip = ramfs_dir_inode(dir, name, len, 0);
     }
     if (!ip)
         return -LX_ENOENT;
@@ -145,8 +144,7 @@ int ramfs_unlink(struct ramfs_inode *dir, const char *name, uint64_t len)
     if (is_dot(name, len) || is_dotdot(name, len))
         return -LX_EISDIR;
     uint32_t slot;
-    struct ramfs_dirent *e = ramfs_dir_find(dir, name, len, &slot);
-    struct ramfs_inode *ip = e ? ramfs_iget(e->ino) : 0;
+    struct ramfs_inode *ip = ramfs_dir_inode(dir, name, len, &slot);
     if (!ip)
         return -LX_ENOENT;
     if (RAMFS_ISDIR(ip))
@@ -177,8 +175,7 @@ int ramfs_rmdir(struct ramfs_inode *dir, const char *name, uint64_t len)
     if (is_dotdot(name, len))
         return -LX_ENOTEMPTY;
     uint32_t slot;
-    struct ramfs_dirent *e = ramfs_dir_find(dir, name, len, &slot);
-    struct ramfs_inode *ip = e ? ramfs_iget(e->ino) : 0;
+    struct ramfs_inode *ip = ramfs_dir_inode(dir, name, len, &slot);
     if (!ip)
         return -LX_ENOENT;
     if (!RAMFS_ISDIR(ip))
@@ -212,8 +209,7 @@ int ramfs_rename(struct ramfs_inode *odir, const char *oname, uint64_t olen,
         is_dotdot(nname, nlen))
         return -LX_EBUSY;
     uint32_t oslot, nslot;
-    struct ramfs_dirent *oe = ramfs_dir_find(odir, oname, olen, &oslot);
-    struct ramfs_inode *ip = oe ? ramfs_iget(oe->ino) : 0;
+    struct ramfs_inode *ip = ramfs_dir_inode(odir, oname, olen, &oslot);
     if (!ip)
         return -LX_ENOENT;
     struct ramfs_dirent *ne = ramfs_dir_find(ndir, nname, nlen, &nslot);

@@ -103,6 +103,9 @@ int ramfs_truncate(struct ramfs_inode *ip, uint64_t size);
 uint32_t ramfs_hash(const char *name, uint64_t len);
 struct ramfs_dirent *ramfs_dir_find(struct ramfs_inode *dir, const char *name, uint64_t len,
                                     uint32_t *slot);
+/* The inode name names in dir (its slot in *slot unless slot is 0), or 0 if none. */
+struct ramfs_inode *ramfs_dir_inode(struct ramfs_inode *dir, const char *name, uint64_t len,
+                                    uint32_t *slot);
 int ramfs_dir_add(struct ramfs_inode *dir, const char *name, uint64_t len, uint32_t ino);
 void ramfs_dir_remove(struct ramfs_inode *dir, uint32_t slot);
 struct ramfs_dirent *ramfs_dir_slot(struct ramfs_inode *dir, uint32_t slot);

@@ -14,68 +14,97 @@
 #define KCALL_BASE 0x5a00
 
 /*
- * The one list of kernel calls, X(NAME, name): KC_NAME is the number, "name"
- * is what manifests call it (lib/manifest), do_name the kernel's handler
- * (kernel/kcall.c). A new call is one line here and its handler.
+ * The one list of kernel calls, X(NAME, name, wrapper, RET, (TYPE, arg)...):
+ * KC_NAME is the number, "name" is what manifests call it (lib/manifest),
+ * do_name the kernel's handler (kernel/kcall.c). RET and the typed arguments
+ * (rdi, rsi, rdx, r10, r8, r9 in order) give the wrapper lib/sys/sys.h makes:
+ * wrapper ipc: `RET ipc_name(args)`, sys: `RET sys_name(args)`, each passing
+ * 0 for the registers past its arguments; own: sys_name is written by hand
+ * in lib/sys and checked at compile time to have this type. A new call is
+ * one line here and its handler.
  */
 #define KCALLS(X)                                                                                  \
-    /* IPC */                                                                                      \
-    X(SEND, send)       /* (dst, msg*): block until delivered */                                   \
-    X(RECEIVE, receive) /* (src|ANY, msg*, flags) */                                               \
-    X(SENDREC, sendrec) /* (dst, msg*, ticks): send, then receive the */                           \
-                        /* reply into msg; ticks > 0 bounds the wait */                            \
-                        /* (E_TIMEDOUT, the call withdrawn) */                                     \
-    X(NOTIFY, notify)   /* (dst): set a pending bit, never blocks */                               \
-    X(SENDNB, sendnb)   /* (dst, msg*): deliver only if dst is waiting */                          \
-    /* kernel calls */                                                                             \
-    X(LOG, log)                     /* (str*, len): write to the kernel log */                     \
-    X(UPTIME, uptime)               /* (): ticks since boot */                                     \
-    X(TSC, tsc)                     /* (): the time-stamp counter */                               \
-    X(EXIT, exit)                   /* (code): terminate the caller */                             \
-    X(ALARM, alarm)                 /* (ticks): notify from SYSTEM after ticks; 0 */               \
-                                    /* cancels */                                                  \
-    X(IOPORT, ioport)               /* (op, port, value): in/out on an allowed port */             \
-    X(IRQCTL, irqctl)               /* (op, irq): enable/disable/ack an allowed IRQ */             \
-    X(MAPPHYS, mapphys)             /* (phys, len, vaddr): map an allowed range */                 \
-    X(DMAALLOC, dmaalloc)           /* (len, vaddr, phys*): contiguous zeroed memory */            \
-    X(SETGRANT, setgrant)           /* (table*, count): the caller's grant table */                \
-    X(SAFECOPY_FROM, safecopy_from) /* (granter, grant, offset, addr, len) */                      \
-    X(SAFECOPY_TO, safecopy_to)     /* (granter, grant, offset, addr, len) */                      \
-    X(PROC_CREATE, proc_create)     /* (parent, name*): a new empty, stopped process */            \
-    X(PROC_START, proc_start)       /* (ep, rip, rsp, arg, prio): run it; it starts */             \
-                                    /* with rdi = arg, rsi = its endpoint, rdx = its */            \
-                                    /* parent; rip = 0 resumes it as it is */                      \
-    X(PROC_KILL, proc_kill)         /* (ep) */                                                     \
-    X(PROC_INFO, proc_info)         /* (ep|SELF, info*) */                                         \
-    X(PROC_REAP, proc_reap)         /* (death_info*): collect one dead child */                    \
-    X(MEM_MAP, mem_map)             /* (ep, vaddr, len, prot, src*, srclen): zeroed */             \
-                                    /* memory in ep, its start filled from src */                  \
-    X(MEM_UNMAP, mem_unmap)         /* (ep, vaddr, len) */                                         \
-    X(VCOPY, vcopy)                 /* (src_ep, src, dst_ep, dst, len) */                          \
-    X(PRIV_SET, priv_set)           /* (ep, priv*): root only */                                   \
-    X(TRACE_READ, trace_read)       /* (first_seq, buf*, max): the denial trace */                 \
-    X(SYSINFO, sysinfo)             /* (sysinfo*) */                                               \
-    X(SELFCHECK, selfcheck)         /* (): kernel invariants: 0, or -1 run queues, */              \
-                                    /* -2 sender queues, -3 frame counts */                        \
-    X(PROC_FORK, proc_fork)         /* (ep): a stopped copy of ep (memory, registers */            \
-                                    /* with rax = 0, FPU, privileges); the caller is */            \
-                                    /* its parent */                                               \
-    X(PROC_REGS, proc_regs)         /* (ep, REGS_GET|REGS_SET|..., user_regs*) */                  \
-    X(LINUX_SERVERS, linux_servers) /* (pm, vfs): who serves Linux calls; root only */             \
-    X(MEM_PROTECT, mem_protect)     /* (ep, vaddr, len, prot): change mapped pages; */             \
-                                    /* prot 0: mapped but unreachable (PROT_NONE) */               \
-    X(PROC_NAME, proc_name)         /* (ep|SELF, name*): the name log lines use */                 \
-    X(SAFECOPY_VEC, safecopy_vec)   /* (GRANT_READ|GRANT_WRITE, piece*, count <= 16): */           \
-                                    /* all pieces checked before a byte moves; total */            \
-    X(PRIV_DEVICE, priv_device)     /* (ep, PRIV_DEV_*, base, len): add or remove one */           \
-                                    /* I/O, memory or IRQ range of another process */              \
-    X(DMA_RELEASE, dma_release)     /* (ep): free a dead process's quarantined DMA */              \
-                                    /* memory; the number of pages freed */                        \
-    X(PRIV_IPC, priv_ipc)           /* (ep, target, on): ep may send to target (1) or */           \
-                                    /* not (0); root only; taken back at target's death */
+    /* IPC. Block until delivered. */                                                              \
+    X(SEND, send, ipc, int, (endpoint_t, dst), (message_t *, m))                                   \
+    /* src may be ANY; a 3rd argument, flags RECV_NONBLOCK: ipc_receive_nb */                      \
+    X(RECEIVE, receive, ipc, int, (endpoint_t, src), (message_t *, m))                             \
+    /* Send, then receive the reply into m. A 3rd argument ticks > 0 bounds the wait */            \
+    /* (E_TIMEDOUT, the call withdrawn): ipc_sendrec_bounded. */                                   \
+    X(SENDREC, sendrec, ipc, int, (endpoint_t, dst), (message_t *, m))                             \
+    /* Set a pending bit; never blocks. */                                                         \
+    X(NOTIFY, notify, ipc, int, (endpoint_t, dst))                                                 \
+    /* Deliver only if dst is waiting. */                                                          \
+    X(SENDNB, sendnb, ipc, int, (endpoint_t, dst), (message_t *, m))                               \
+    /* Kernel calls. Write to the kernel log. */                                                   \
+    X(LOG, log, sys, int, (const char *, text), (uint64_t, len))                                   \
+    /* Ticks since boot; the time-stamp counter. */                                                \
+    X(UPTIME, uptime, sys, uint64_t)                                                               \
+    X(TSC, tsc, sys, uint64_t)                                                                     \
+    /* Terminate the caller (by hand: flushes the log first, _Noreturn). */                        \
+    X(EXIT, exit, own, void, (int, code))                                                          \
+    /* Notify from SYSTEM after ticks; 0 cancels. */                                               \
+    X(ALARM, alarm, sys, int, (uint64_t, ticks))                                                   \
+    /* In/out on an allowed port (op IO_*); enable/disable/ack an allowed IRQ (op IRQ_*). */       \
+    X(IOPORT, ioport, sys, int64_t, (int, op), (uint16_t, port), (uint32_t, value))                \
+    X(IRQCTL, irqctl, sys, int, (int, op), (int, irq))                                             \
+    /* Map an allowed physical range; contiguous zeroed memory, its address in *phys. */           \
+    X(MAPPHYS, mapphys, sys, int, (uint64_t, phys), (uint64_t, len), (uint64_t, vaddr))            \
+    X(DMAALLOC, dmaalloc, sys, int, (uint64_t, len), (uint64_t, vaddr), (uint64_t *, phys))        \
+    /* The caller's grant table; copies through another process's grant. */                        \
+    X(SETGRANT, setgrant, sys, int, (struct grant *, table), (uint64_t, count))                    \
+    X(SAFECOPY_FROM, safecopy_from, sys, int, (endpoint_t, granter), (grant_id_t, grant),          \
+      (uint64_t, offset), (void *, addr), (uint64_t, len))                                         \
+    X(SAFECOPY_TO, safecopy_to, sys, int, (endpoint_t, granter), (grant_id_t, grant),              \
+      (uint64_t, offset), (const void *, addr), (uint64_t, len))                                   \
+    /* A new empty, stopped process; run it (it starts with rdi = arg, rsi = its endpoint, */      \
+    /* rdx = its parent; rip = 0 resumes it as it is). */                                          \
+    X(PROC_CREATE, proc_create, sys, endpoint_t, (endpoint_t, parent), (const char *, name))       \
+    X(PROC_START, proc_start, sys, int, (endpoint_t, ep), (uint64_t, rip), (uint64_t, rsp),        \
+      (uint64_t, arg), (int, prio))                                                                \
+    /* Kill ep; its state (ep may be SELF); collect one dead child. */                             \
+    X(PROC_KILL, proc_kill, sys, int, (endpoint_t, ep))                                            \
+    X(PROC_INFO, proc_info, sys, int, (endpoint_t, ep), (struct proc_info *, info))                \
+    X(PROC_REAP, proc_reap, sys, endpoint_t, (struct death_info *, death))                         \
+    /* Zeroed memory in ep. A 5th and 6th argument (src*, srclen) fill its start: */               \
+    /* sys_mem_map_fill. */                                                                        \
+    X(MEM_MAP, mem_map, sys, int, (endpoint_t, ep), (uint64_t, vaddr), (uint64_t, len),            \
+      (int, prot))                                                                                 \
+    X(MEM_UNMAP, mem_unmap, sys, int, (endpoint_t, ep), (uint64_t, vaddr), (uint64_t, len))        \
+    X(VCOPY, vcopy, sys, int, (endpoint_t, src_ep), (uint64_t, src), (endpoint_t, dst_ep),         \
+      (uint64_t, dst), (uint64_t, len))                                                            \
+    /* Root only. */                                                                               \
+    X(PRIV_SET, priv_set, sys, int, (endpoint_t, ep), (const struct priv *, priv))                 \
+    /* The denial trace from first_seq; the system's counters. */                                  \
+    X(TRACE_READ, trace_read, sys, int64_t, (uint64_t, first_seq), (struct trace_entry *, buf),    \
+      (uint64_t, max))                                                                             \
+    X(SYSINFO, sysinfo, sys, int, (struct sysinfo *, info))                                        \
+    /* Kernel invariants: 0, or -1 run queues, -2 sender queues, -3 frame counts. */               \
+    X(SELFCHECK, selfcheck, sys, int)                                                              \
+    /* A stopped copy of ep (memory, registers with rax = 0, FPU, privileges); the caller */       \
+    /* is its parent. Its registers (op REGS_GET, REGS_SET, ...). */                               \
+    X(PROC_FORK, proc_fork, sys, int, (endpoint_t, ep))                                            \
+    X(PROC_REGS, proc_regs, sys, int, (endpoint_t, ep), (int, op), (struct user_regs *, regs))     \
+    /* Who serves Linux calls; root only. */                                                       \
+    X(LINUX_SERVERS, linux_servers, sys, int, (endpoint_t, pm), (endpoint_t, vfs))                 \
+    /* Change mapped pages; prot 0: mapped but unreachable (PROT_NONE). */                         \
+    X(MEM_PROTECT, mem_protect, sys, int, (endpoint_t, ep), (uint64_t, vaddr), (uint64_t, len),    \
+      (int, prot))                                                                                 \
+    /* The name log lines use (ep may be SELF). */                                                 \
+    X(PROC_NAME, proc_name, sys, int, (endpoint_t, ep), (const char *, name))                      \
+    /* dir GRANT_READ (granters -> caller) or GRANT_WRITE (caller -> granters), count <= 16: */    \
+    /* all pieces checked before a byte moves; the total length. */                                \
+    X(SAFECOPY_VEC, safecopy_vec, sys, int64_t, (uint32_t, dir),                                   \
+      (const struct safecopy_piece *, pieces), (uint64_t, count))                                  \
+    /* Add or remove (op PRIV_DEV_*) one I/O, memory or IRQ range of another process. */           \
+    X(PRIV_DEVICE, priv_device, sys, int, (endpoint_t, ep), (int, op), (uint64_t, base),           \
+      (uint64_t, len))                                                                             \
+    /* Free a dead process's quarantined DMA memory; the number of pages freed. */                 \
+    X(DMA_RELEASE, dma_release, sys, int64_t, (endpoint_t, ep))                                    \
+    /* ep may send to target (on 1) or not (0); root only; taken back at target's death. */        \
+    X(PRIV_IPC, priv_ipc, sys, int, (endpoint_t, ep), (endpoint_t, target), (int, on))
 
 enum kcall_number {
-#define KC_NUMBER(NAME, name) KC_##NAME,
+#define KC_NUMBER(NAME, ...) KC_##NAME,
     KCALLS(KC_NUMBER)
 #undef KC_NUMBER
         NR_KCALLS

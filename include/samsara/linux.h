@@ -5,7 +5,7 @@
  *
  * A program's `syscall` with rax < KCALL_BASE becomes a message of type
  * MSG_LINUX_CALL from the program to the server that owns the call (pm or
- * vfs, by the kernel's table in kernel/linux.c): u.w[0] = number, u.w[1..6]
+ * vfs: samsara/linux_vfs.h lists vfs's): u.w[0] = number, u.w[1..6]
  * = rdi, rsi, rdx, r10, r8, r9. The program stays blocked until that server
  * sends it any message; the kernel puts that message's u.w[0] in rax.
  */

@@ -239,14 +239,16 @@ static int manifest_num(struct ctx *c, const char *key, struct tok *t, uint64_t 
     return 0;
 }
 
-/* One number as the whole value. */
-static int manifest_one_num(struct ctx *c, const char *key, const char *p, const char *end,
-                            uint64_t min, uint64_t max, uint64_t *v)
+/* One number 0..max (max <= UINT32_MAX) as the whole value, into *out. */
+static int manifest_one_u32(struct ctx *c, const char *key, const char *p, const char *end,
+                            uint64_t max, uint32_t *out)
 {
     struct tok t;
-    if (manifest_one(c, key, p, end, &t) < 0)
+    uint64_t v;
+    if (manifest_one(c, key, p, end, &t) < 0 || manifest_num(c, key, &t, 0, max, &v) < 0)
         return -1;
-    return manifest_num(c, key, &t, min, max, v);
+    *out = (uint32_t)v;
+    return 0;
 }
 
 static int manifest_yes_no(struct ctx *c, const char *key, const char *p, const char *end, int *yes)
@@ -291,7 +293,7 @@ static int manifest_range(struct ctx *c, const char *key, struct tok *t, int sin
 /* ---- kernel-call names ---- */
 
 static const char *const kcall_names[NR_KCALLS] = {
-#define KC_NAME(NAME, name) [KC_##NAME] = #name,
+#define KC_NAME(NAME, name, ...) [KC_##NAME] = #name,
     KCALLS(KC_NAME)
 #undef KC_NAME
 };
@@ -306,6 +308,21 @@ const char *manifest_kcall_name(int n)
 /* ---- keys ---- */
 
 typedef int (*key_fn)(struct ctx *c, const char *key, const char *p, const char *end);
+typedef int (*value_fn)(struct ctx *c, const char *key, struct tok t);
+
+/* A list key: each of its one or more values through fn. */
+static int manifest_list(struct ctx *c, const char *key, const char *p, const char *end,
+                         value_fn fn)
+{
+    struct tok t;
+    int any = 0;
+    while (manifest_next(&p, end, &t)) {
+        any = 1;
+        if (fn(c, key, t) < 0)
+            return -1;
+    }
+    return any ? 0 : manifest_fail(c, "missing value for '%s'", key);
+}
 
 static int key_label(struct ctx *c, const char *key, const char *p, const char *end)
 {
@@ -347,40 +364,36 @@ static int key_args(struct ctx *c, const char *key, const char *p, const char *e
 
 static int key_priority(struct ctx *c, const char *key, const char *p, const char *end)
 {
-    uint64_t v;
-    if (manifest_one_num(c, key, p, end, 0, 7, &v) < 0)
+    uint32_t v;
+    if (manifest_one_u32(c, key, p, end, 7, &v) < 0)
         return -1;
     c->m->priority = (int)v;
     return 0;
 }
 
-static int key_kcalls(struct ctx *c, const char *key, const char *p, const char *end)
+static int kcalls_value(struct ctx *c, const char *key, struct tok t)
 {
-    struct tok t;
-    int any = 0;
-    while (manifest_next(&p, end, &t)) {
-        any = 1;
-        if (manifest_is(t, "basic")) {
-            c->m->kcalls |= KC_BIT(KC_EXIT) | KC_BIT(KC_UPTIME) | KC_BIT(KC_TSC) | KC_BIT(KC_LOG);
-            continue;
-        }
-        if (manifest_is(t, "grants")) {
-            c->m->kcalls |= KC_BIT(KC_SETGRANT) | KC_BIT(KC_SAFECOPY_FROM) |
-                            KC_BIT(KC_SAFECOPY_TO) | KC_BIT(KC_SAFECOPY_VEC);
-            continue;
-        }
-        int n = 0;
-        while (n < NR_KCALLS && !(kcall_names[n] && manifest_is(t, kcall_names[n])))
-            n++;
-        if (n == NR_KCALLS)
-            return manifest_fail(c, "unknown kernel call %t", &t);
-        if (KC_BIT(n) & KC_IPC_MASK)
-            return manifest_fail(c, "%t is an IPC operation, not a kernel call (see 'ipc')", &t);
-        if (KC_BIT(n) & ROOT_ONLY)
-            return manifest_fail(c, "kernel call %t is root's alone and cannot be granted", &t);
-        c->m->kcalls |= KC_BIT(n);
+    (void)key;
+    if (manifest_is(t, "basic")) {
+        c->m->kcalls |= KC_BIT(KC_EXIT) | KC_BIT(KC_UPTIME) | KC_BIT(KC_TSC) | KC_BIT(KC_LOG);
+        return 0;
     }
-    return any ? 0 : manifest_fail(c, "missing value for '%s'", key);
+    if (manifest_is(t, "grants")) {
+        c->m->kcalls |= KC_BIT(KC_SETGRANT) | KC_BIT(KC_SAFECOPY_FROM) | KC_BIT(KC_SAFECOPY_TO) |
+                        KC_BIT(KC_SAFECOPY_VEC);
+        return 0;
+    }
+    int n = 0;
+    while (n < NR_KCALLS && !(kcall_names[n] && manifest_is(t, kcall_names[n])))
+        n++;
+    if (n == NR_KCALLS)
+        return manifest_fail(c, "unknown kernel call %t", &t);
+    if (KC_BIT(n) & KC_IPC_MASK)
+        return manifest_fail(c, "%t is an IPC operation, not a kernel call (see 'ipc')", &t);
+    if (KC_BIT(n) & ROOT_ONLY)
+        return manifest_fail(c, "kernel call %t is root's alone and cannot be granted", &t);
+    c->m->kcalls |= KC_BIT(n);
+    return 0;
 }
 
 static int key_ipc(struct ctx *c, const char *key, const char *p, const char *end)
@@ -423,85 +436,66 @@ static int key_users(struct ctx *c, const char *key, const char *p, const char *
     return 0;
 }
 
-static int key_io(struct ctx *c, const char *key, const char *p, const char *end)
+static int io_value(struct ctx *c, const char *key, struct tok t)
 {
-    struct tok t;
-    int any = 0;
-    while (manifest_next(&p, end, &t)) {
-        uint64_t a, b;
-        any = 1;
-        if (manifest_range(c, key, &t, 1, &a, &b) < 0)
-            return -1;
-        if (b > PORT_MAX)
-            return manifest_fail(c, "port %x out of range 0..0xffff", b);
-        if (c->m->nr_io >= PRIV_MAX_IO)
-            return manifest_fail(c, "too many io ranges (at most %u)", (uint64_t)PRIV_MAX_IO);
-        c->m->io[c->m->nr_io].base = (uint32_t)a;
-        c->m->io[c->m->nr_io].len = (uint32_t)(b - a + 1);
-        c->m->nr_io++;
-    }
-    return any ? 0 : manifest_fail(c, "missing value for '%s'", key);
+    uint64_t a, b;
+    if (manifest_range(c, key, &t, 1, &a, &b) < 0)
+        return -1;
+    if (b > PORT_MAX)
+        return manifest_fail(c, "port %x out of range 0..0xffff", b);
+    if (c->m->nr_io >= PRIV_MAX_IO)
+        return manifest_fail(c, "too many io ranges (at most %u)", (uint64_t)PRIV_MAX_IO);
+    c->m->io[c->m->nr_io].base = (uint32_t)a;
+    c->m->io[c->m->nr_io].len = (uint32_t)(b - a + 1);
+    c->m->nr_io++;
+    return 0;
 }
 
-static int key_irq(struct ctx *c, const char *key, const char *p, const char *end)
+static int irq_value(struct ctx *c, const char *key, struct tok t)
 {
-    struct tok t;
-    int any = 0;
-    while (manifest_next(&p, end, &t)) {
-        uint64_t n;
-        any = 1;
-        if (manifest_num(c, key, &t, 0, 15, &n) < 0)
-            return -1;
-        if (n == 0 || n == 2)
-            return manifest_fail(c, "irq %u belongs to the kernel (0: timer, 2: cascade)", n);
-        c->m->irqs |= 1u << n;
-    }
-    return any ? 0 : manifest_fail(c, "missing value for '%s'", key);
+    uint64_t n;
+    if (manifest_num(c, key, &t, 0, 15, &n) < 0)
+        return -1;
+    if (n == 0 || n == 2)
+        return manifest_fail(c, "irq %u belongs to the kernel (0: timer, 2: cascade)", n);
+    c->m->irqs |= 1u << n;
+    return 0;
 }
 
-static int key_mem(struct ctx *c, const char *key, const char *p, const char *end)
+static int mem_value(struct ctx *c, const char *key, struct tok t)
 {
-    struct tok t;
-    int any = 0;
-    while (manifest_next(&p, end, &t)) {
-        uint64_t a, b;
-        any = 1;
-        if (manifest_range(c, key, &t, 0, &a, &b) < 0)
-            return -1;
-        if (b >= PHYS_TOP)
-            return manifest_fail(c, "mem %t beyond the physical address space", &t);
-        if (a % PAGE || (b + 1) % PAGE)
-            return manifest_fail(c, "mem %t not page aligned (START and END+1 must be)", &t);
-        if (c->m->nr_mem >= PRIV_MAX_MEM)
-            return manifest_fail(c, "too many mem ranges (at most %u)", (uint64_t)PRIV_MAX_MEM);
-        c->m->mem[c->m->nr_mem].base = a;
-        c->m->mem[c->m->nr_mem].len = b - a + 1;
-        c->m->nr_mem++;
-    }
-    return any ? 0 : manifest_fail(c, "missing value for '%s'", key);
+    uint64_t a, b;
+    if (manifest_range(c, key, &t, 0, &a, &b) < 0)
+        return -1;
+    if (b >= PHYS_TOP)
+        return manifest_fail(c, "mem %t beyond the physical address space", &t);
+    if (a % PAGE || (b + 1) % PAGE)
+        return manifest_fail(c, "mem %t not page aligned (START and END+1 must be)", &t);
+    if (c->m->nr_mem >= PRIV_MAX_MEM)
+        return manifest_fail(c, "too many mem ranges (at most %u)", (uint64_t)PRIV_MAX_MEM);
+    c->m->mem[c->m->nr_mem].base = a;
+    c->m->mem[c->m->nr_mem].len = b - a + 1;
+    c->m->nr_mem++;
+    return 0;
 }
 
-static int key_pci(struct ctx *c, const char *key, const char *p, const char *end)
+static int pci_value(struct ctx *c, const char *key, struct tok t)
 {
-    struct tok t;
-    int any = 0;
-    while (manifest_next(&p, end, &t)) {
-        uint64_t colon = 0;
-        uint16_t v, d;
-        any = 1;
-        while (colon < t.n && t.p[colon] != ':')
-            colon++;
-        struct tok vt = {t.p, colon};
-        struct tok dt = {t.p + colon + (colon < t.n), t.n - colon - (colon < t.n)};
-        if (colon == t.n || manifest_hex16(vt, &v) < 0 || manifest_hex16(dt, &d) < 0)
-            return manifest_fail(c, "bad PCI id %t (want VVVV:DDDD in hex)", &t);
-        if (c->m->nr_pci >= MANIFEST_PCI_MAX)
-            return manifest_fail(c, "too many pci ids (at most %u)", (uint64_t)MANIFEST_PCI_MAX);
-        c->m->pci[c->m->nr_pci].vendor = v;
-        c->m->pci[c->m->nr_pci].device = d;
-        c->m->nr_pci++;
-    }
-    return any ? 0 : manifest_fail(c, "missing value for '%s'", key);
+    (void)key;
+    uint64_t colon = 0;
+    uint16_t v, d;
+    while (colon < t.n && t.p[colon] != ':')
+        colon++;
+    struct tok vt = {t.p, colon};
+    struct tok dt = {t.p + colon + (colon < t.n), t.n - colon - (colon < t.n)};
+    if (colon == t.n || manifest_hex16(vt, &v) < 0 || manifest_hex16(dt, &d) < 0)
+        return manifest_fail(c, "bad PCI id %t (want VVVV:DDDD in hex)", &t);
+    if (c->m->nr_pci >= MANIFEST_PCI_MAX)
+        return manifest_fail(c, "too many pci ids (at most %u)", (uint64_t)MANIFEST_PCI_MAX);
+    c->m->pci[c->m->nr_pci].vendor = v;
+    c->m->pci[c->m->nr_pci].device = d;
+    c->m->nr_pci++;
+    return 0;
 }
 
 static int key_memory(struct ctx *c, const char *key, const char *p, const char *end)
@@ -528,11 +522,7 @@ static int key_memory(struct ctx *c, const char *key, const char *p, const char 
 
 static int key_heartbeat(struct ctx *c, const char *key, const char *p, const char *end)
 {
-    uint64_t v;
-    if (manifest_one_num(c, key, p, end, 0, HEARTBEAT_MAX, &v) < 0)
-        return -1;
-    c->m->heartbeat_ms = (uint32_t)v;
-    return 0;
+    return manifest_one_u32(c, key, p, end, HEARTBEAT_MAX, &c->m->heartbeat_ms);
 }
 
 static int key_restart(struct ctx *c, const char *key, const char *p, const char *end)
@@ -553,20 +543,12 @@ static int key_restart(struct ctx *c, const char *key, const char *p, const char
 
 static int key_restart_limit(struct ctx *c, const char *key, const char *p, const char *end)
 {
-    uint64_t v;
-    if (manifest_one_num(c, key, p, end, 0, UINT32_MAX, &v) < 0)
-        return -1;
-    c->m->restart_limit = (uint32_t)v;
-    return 0;
+    return manifest_one_u32(c, key, p, end, UINT32_MAX, &c->m->restart_limit);
 }
 
 static int key_denial_limit(struct ctx *c, const char *key, const char *p, const char *end)
 {
-    uint64_t v;
-    if (manifest_one_num(c, key, p, end, 0, UINT32_MAX, &v) < 0)
-        return -1;
-    c->m->denial_limit = (uint32_t)v;
-    return 0;
+    return manifest_one_u32(c, key, p, end, UINT32_MAX, &c->m->denial_limit);
 }
 
 static int key_manage(struct ctx *c, const char *key, const char *p, const char *end)
@@ -575,27 +557,21 @@ static int key_manage(struct ctx *c, const char *key, const char *p, const char 
 }
 
 /* Boot data modules the service may borrow (ROOT_MODULE): names as the boot line gives them. */
-static int key_modules(struct ctx *c, const char *key, const char *p, const char *end)
+static int modules_value(struct ctx *c, const char *key, struct tok t)
 {
-    struct tok t;
-    int any = 0;
-    while (manifest_next(&p, end, &t)) {
-        any = 1;
-        int ok = t.n >= 1 && t.n < MANIFEST_MODULE_MAX;
-        for (uint64_t i = 0; ok && i < t.n; i++) {
-            char ch = t.p[i];
-            ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                 ch == '_' || ch == '-' || ch == '.';
-        }
-        if (!ok)
-            return manifest_fail(
-                c, "bad module name %t for '%s' (1-31 characters from a-z A-Z 0-9 . _ -)", &t, key);
-        if (c->m->nr_modules >= MANIFEST_MODULES_MAX)
-            return manifest_fail(c, "too many modules (at most %u)",
-                                 (uint64_t)MANIFEST_MODULES_MAX);
-        manifest_copy(c->m->modules[c->m->nr_modules++], t);
+    int ok = t.n >= 1 && t.n < MANIFEST_MODULE_MAX;
+    for (uint64_t i = 0; ok && i < t.n; i++) {
+        char ch = t.p[i];
+        ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+             ch == '_' || ch == '-' || ch == '.';
     }
-    return any ? 0 : manifest_fail(c, "missing value for '%s'", key);
+    if (!ok)
+        return manifest_fail(
+            c, "bad module name %t for '%s' (1-31 characters from a-z A-Z 0-9 . _ -)", &t, key);
+    if (c->m->nr_modules >= MANIFEST_MODULES_MAX)
+        return manifest_fail(c, "too many modules (at most %u)", (uint64_t)MANIFEST_MODULES_MAX);
+    manifest_copy(c->m->modules[c->m->nr_modules++], t);
+    return 0;
 }
 
 /*
@@ -727,30 +703,35 @@ static int key_policy(struct ctx *c, const char *key, const char *p, const char 
 
 static const struct {
     const char *name;
-    key_fn fn;
-    int repeat; /* may appear more than once (lists accumulate) */
+    key_fn fn;     /* the line's values; or */
+    value_fn each; /* each value of a list (the key may come again: the list accumulates) */
+    int repeat;    /* fn's key may come more than once */
 } keys[] = {
-    {"label", key_label, 0},
-    {"program", key_program, 0},
-    {"args", key_args, 0},
-    {"priority", key_priority, 0},
-    {"kcalls", key_kcalls, 1},
-    {"ipc", key_ipc, 1},
-    {"users", key_users, 0},
-    {"io", key_io, 1},
-    {"irq", key_irq, 1},
-    {"mem", key_mem, 1},
-    {"pci", key_pci, 1},
-    {"memory", key_memory, 0},
-    {"heartbeat", key_heartbeat, 0},
-    {"restart", key_restart, 0},
-    {"restart_limit", key_restart_limit, 0},
-    {"denial_limit", key_denial_limit, 0},
-    {"manage", key_manage, 0},
-    {"policy", key_policy, 0},
-    {"modules", key_modules, 1},
-    {"dev", key_dev, 1},
-    {"node", key_node, 1},
+    /* what the service is */
+    {"label", .fn = key_label},
+    {"program", .fn = key_program},
+    {"args", .fn = key_args},
+    {"priority", .fn = key_priority},
+    /* what it may reach */
+    {"kcalls", .each = kcalls_value},
+    {"ipc", .fn = key_ipc, .repeat = 1},
+    {"users", .fn = key_users},
+    {"io", .each = io_value},
+    {"irq", .each = irq_value},
+    {"mem", .each = mem_value},
+    {"pci", .each = pci_value},
+    /* how rs runs it */
+    {"memory", .fn = key_memory},
+    {"heartbeat", .fn = key_heartbeat},
+    {"restart", .fn = key_restart},
+    {"restart_limit", .fn = key_restart_limit},
+    {"denial_limit", .fn = key_denial_limit},
+    {"manage", .fn = key_manage},
+    {"policy", .fn = key_policy},
+    /* what it borrows and serves */
+    {"modules", .each = modules_value},
+    {"dev", .fn = key_dev, .repeat = 1},
+    {"node", .fn = key_node, .repeat = 1},
 };
 #define NR_KEYS (int)(sizeof(keys) / sizeof(keys[0]))
 
@@ -772,11 +753,13 @@ static int manifest_line(struct ctx *c, const char *p, const char *end)
     for (int i = 0; i < NR_KEYS; i++) {
         if (!manifest_is(key, keys[i].name))
             continue;
-        if (!keys[i].repeat) {
+        if (!keys[i].repeat && !keys[i].each) {
             if (c->seen & (1u << i))
                 return manifest_fail(c, "duplicate key %t", &key);
             c->seen |= 1u << i;
         }
+        if (keys[i].each)
+            return manifest_list(c, keys[i].name, p, end, keys[i].each);
         return keys[i].fn(c, keys[i].name, p, end);
     }
     return manifest_fail(c, "unknown key %t", &key);

@@ -8,7 +8,7 @@ static size_t line_len;
 void log_flush(void)
 {
     if (line_len)
-        kcall2(KC_LOG, (uint64_t)line, line_len);
+        sys_log(line, line_len);
     line_len = 0;
 }
 

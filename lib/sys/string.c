@@ -1,39 +1,5 @@
-/* String helpers and error names for system programs. */
+/* String helpers and error names for system programs (memset and friends: lib/mem). */
 #include "sys.h"
-
-void *memset(void *d, int c, size_t n)
-{
-    uint8_t *p = d;
-    while (n--)
-        *p++ = (uint8_t)c;
-    return d;
-}
-
-void *memcpy(void *d, const void *s, size_t n)
-{
-    uint8_t *p = d;
-    const uint8_t *q = s;
-    while (n--)
-        *p++ = *q++;
-    return d;
-}
-
-int memcmp(const void *a, const void *b, size_t n)
-{
-    const uint8_t *x = a, *y = b;
-    for (; n; n--, x++, y++)
-        if (*x != *y)
-            return *x - *y;
-    return 0;
-}
-
-size_t strlen(const char *s)
-{
-    size_t n = 0;
-    while (s[n])
-        n++;
-    return n;
-}
 
 int strncmp(const char *a, const char *b, size_t n)
 {

@@ -46,101 +46,68 @@ static inline int64_t kcall3(uint64_t n, uint64_t a, uint64_t b, uint64_t c)
     return kcall6(n, a, b, c, 0, 0, 0);
 }
 
-/* IPC */
-static inline int ipc_send(endpoint_t dst, message_t *m)
-{
-    return (int)kcall2(KC_SEND, (uint64_t)dst, (uint64_t)m);
-}
-static inline int ipc_sendnb(endpoint_t dst, message_t *m)
-{
-    return (int)kcall2(KC_SENDNB, (uint64_t)dst, (uint64_t)m);
-}
-static inline int ipc_receive(endpoint_t src, message_t *m)
-{
-    return (int)kcall3(KC_RECEIVE, (uint64_t)src, (uint64_t)m, 0);
-}
+/*
+ * The IPC and kernel-call wrappers, one per line of the list (KCALLS in
+ * samsara/kcall.h): X(NAME, name, ipc|sys, RET, (TYPE, arg)...) becomes
+ *     static inline RET ipc_name|sys_name(TYPE arg, ...)
+ * calling kcall6(KC_NAME, ...) with each argument as a 64-bit word and 0 for
+ * the registers past them. A line marked own has its wrapper written by hand
+ * (below), checked here to have the type the list gives it.
+ */
+#define KC_PARAM(type, arg) type arg
+#define KC_WORD(type, arg) (uint64_t)(arg)
+#define KC_PARAMS_0() void
+#define KC_PARAMS_1(a) KC_PARAM a
+#define KC_PARAMS_2(a, b) KC_PARAM a, KC_PARAM b
+#define KC_PARAMS_3(a, b, c) KC_PARAM a, KC_PARAM b, KC_PARAM c
+#define KC_PARAMS_4(a, b, c, d) KC_PARAM a, KC_PARAM b, KC_PARAM c, KC_PARAM d
+#define KC_PARAMS_5(a, b, c, d, e) KC_PARAM a, KC_PARAM b, KC_PARAM c, KC_PARAM d, KC_PARAM e
+#define KC_PARAMS_6(a, b, c, d, e, f) KC_PARAMS_5(a, b, c, d, e), KC_PARAM f
+#define KC_WORDS_0() 0, 0, 0, 0, 0, 0
+#define KC_WORDS_1(a) KC_WORD a, 0, 0, 0, 0, 0
+#define KC_WORDS_2(a, b) KC_WORD a, KC_WORD b, 0, 0, 0, 0
+#define KC_WORDS_3(a, b, c) KC_WORD a, KC_WORD b, KC_WORD c, 0, 0, 0
+#define KC_WORDS_4(a, b, c, d) KC_WORD a, KC_WORD b, KC_WORD c, KC_WORD d, 0, 0
+#define KC_WORDS_5(a, b, c, d, e) KC_WORD a, KC_WORD b, KC_WORD c, KC_WORD d, KC_WORD e, 0
+#define KC_WORDS_6(a, b, c, d, e, f)                                                               \
+    KC_WORD a, KC_WORD b, KC_WORD c, KC_WORD d, KC_WORD e, KC_WORD f
+#define KC_COUNT(...) KC_COUNT_(_, ##__VA_ARGS__, 6, 5, 4, 3, 2, 1, 0)
+#define KC_COUNT_(_, a, b, c, d, e, f, n, ...) n
+#define KC_GLUE(a, b) KC_GLUE_(a, b)
+#define KC_GLUE_(a, b) a##b
+#define KC_PARAMS(...) KC_GLUE(KC_PARAMS_, KC_COUNT(__VA_ARGS__))(__VA_ARGS__)
+#define KC_WORDS(...) KC_GLUE(KC_WORDS_, KC_COUNT(__VA_ARGS__))(__VA_ARGS__)
+
+#define KC_DEFINE(function, NAME, RET, ...)                                                        \
+    static inline RET function(KC_PARAMS(__VA_ARGS__))                                             \
+    {                                                                                              \
+        return (RET)kcall6(KC_##NAME, KC_WORDS(__VA_ARGS__));                                      \
+    }
+#define KC_WRAPPER_ipc(NAME, name, RET, ...) KC_DEFINE(ipc_##name, NAME, RET, __VA_ARGS__)
+#define KC_WRAPPER_sys(NAME, name, RET, ...) KC_DEFINE(sys_##name, NAME, RET, __VA_ARGS__)
+#define KC_WRAPPER_own(NAME, name, RET, ...)                                                       \
+    _Static_assert(                                                                                \
+        __builtin_types_compatible_p(__typeof__(sys_##name), RET(KC_PARAMS(__VA_ARGS__))),         \
+        "sys_" #name " has the type KCALLS gives it");
+#define KC_WRAPPER(NAME, name, wrapper, RET, ...) KC_WRAPPER_##wrapper(NAME, name, RET, __VA_ARGS__)
+
+struct user_regs;
+/* By hand: it flushes the log first and never returns (lib/sys/start.c). */
+_Noreturn void sys_exit(int code);
+KCALLS(KC_WRAPPER)
+
+/*
+ * By hand: forms the list cannot give, with an argument its line leaves at 0.
+ */
+/* receive only if a sender is waiting (else E_AGAIN) */
 static inline int ipc_receive_nb(endpoint_t src, message_t *m)
 {
     return (int)kcall3(KC_RECEIVE, (uint64_t)src, (uint64_t)m, RECV_NONBLOCK);
-}
-static inline int ipc_sendrec(endpoint_t dst, message_t *m)
-{
-    return (int)kcall2(KC_SENDREC, (uint64_t)dst, (uint64_t)m);
 }
 /* sendrec that gives up after ticks (ms) with E_TIMEDOUT: for peers that may never answer */
 static inline int ipc_sendrec_bounded(endpoint_t dst, message_t *m, uint64_t ticks)
 {
     return (int)kcall3(KC_SENDREC, (uint64_t)dst, (uint64_t)m, ticks);
-}
-static inline int ipc_notify(endpoint_t dst)
-{
-    return (int)kcall1(KC_NOTIFY, (uint64_t)dst);
-}
-
-/* Kernel calls */
-static inline uint64_t sys_uptime(void)
-{
-    return (uint64_t)kcall0(KC_UPTIME);
-}
-static inline uint64_t sys_tsc(void)
-{
-    return (uint64_t)kcall0(KC_TSC);
-}
-static inline int sys_alarm(uint64_t ticks)
-{
-    return (int)kcall1(KC_ALARM, ticks);
-}
-static inline int64_t sys_ioport(int op, uint16_t port, uint32_t v)
-{
-    return kcall3(KC_IOPORT, (uint64_t)op, port, v);
-}
-static inline int sys_irqctl(int op, int irq)
-{
-    return (int)kcall2(KC_IRQCTL, (uint64_t)op, (uint64_t)irq);
-}
-static inline int sys_setgrant(struct grant *t, uint64_t n)
-{
-    return (int)kcall2(KC_SETGRANT, (uint64_t)t, n);
-}
-static inline int sys_safecopy_from(endpoint_t g, grant_id_t id, uint64_t off, void *addr,
-                                    uint64_t len)
-{
-    return (int)kcall6(KC_SAFECOPY_FROM, (uint64_t)g, (uint64_t)id, off, (uint64_t)addr, len, 0);
-}
-static inline int sys_safecopy_to(endpoint_t g, grant_id_t id, uint64_t off, const void *addr,
-                                  uint64_t len)
-{
-    return (int)kcall6(KC_SAFECOPY_TO, (uint64_t)g, (uint64_t)id, off, (uint64_t)addr, len, 0);
-}
-/* dir GRANT_READ: granters -> caller; GRANT_WRITE: caller -> granters. Total length, or an error.
- */
-static inline int64_t sys_safecopy_vec(uint32_t dir, const struct safecopy_piece *v, uint64_t n)
-{
-    return kcall3(KC_SAFECOPY_VEC, dir, (uint64_t)v, n);
-}
-static inline endpoint_t sys_proc_create(endpoint_t parent, const char *name)
-{
-    return (endpoint_t)kcall2(KC_PROC_CREATE, (uint64_t)parent, (uint64_t)name);
-}
-static inline int sys_proc_start(endpoint_t ep, uint64_t rip, uint64_t rsp, uint64_t arg, int prio)
-{
-    return (int)kcall6(KC_PROC_START, (uint64_t)ep, rip, rsp, arg, (uint64_t)prio, 0);
-}
-static inline int sys_proc_kill(endpoint_t ep)
-{
-    return (int)kcall1(KC_PROC_KILL, (uint64_t)ep);
-}
-static inline int sys_proc_info(endpoint_t ep, struct proc_info *i)
-{
-    return (int)kcall2(KC_PROC_INFO, (uint64_t)ep, (uint64_t)i);
-}
-static inline endpoint_t sys_proc_reap(struct death_info *d)
-{
-    return (endpoint_t)kcall1(KC_PROC_REAP, (uint64_t)d);
-}
-static inline int sys_mem_map(endpoint_t ep, uint64_t va, uint64_t len, int prot)
-{
-    return (int)kcall6(KC_MEM_MAP, (uint64_t)ep, va, len, (uint64_t)prot, 0, 0);
 }
 /* Map zeroed pages in ep and fill their start with srclen bytes from src. */
 static inline int sys_mem_map_fill(endpoint_t ep, uint64_t va, uint64_t len, int prot,
@@ -148,51 +115,6 @@ static inline int sys_mem_map_fill(endpoint_t ep, uint64_t va, uint64_t len, int
 {
     return (int)kcall6(KC_MEM_MAP, (uint64_t)ep, va, len, (uint64_t)prot, (uint64_t)src, srclen);
 }
-static inline int sys_mem_unmap(endpoint_t ep, uint64_t va, uint64_t len)
-{
-    return (int)kcall3(KC_MEM_UNMAP, (uint64_t)ep, va, len);
-}
-static inline int sys_vcopy(endpoint_t se, uint64_t s, endpoint_t de, uint64_t d, uint64_t len)
-{
-    return (int)kcall6(KC_VCOPY, (uint64_t)se, s, (uint64_t)de, d, len, 0);
-}
-static inline int sys_priv_set(endpoint_t ep, const struct priv *p)
-{
-    return (int)kcall2(KC_PRIV_SET, (uint64_t)ep, (uint64_t)p);
-}
-static inline int sys_priv_ipc(endpoint_t ep, endpoint_t target, int on)
-{
-    return (int)kcall3(KC_PRIV_IPC, (uint64_t)ep, (uint64_t)target, (uint64_t)on);
-}
-static inline int64_t sys_trace_read(uint64_t first, struct trace_entry *buf, uint64_t max)
-{
-    return kcall3(KC_TRACE_READ, first, (uint64_t)buf, max);
-}
-static inline int sys_sysinfo(struct sysinfo *s)
-{
-    return (int)kcall1(KC_SYSINFO, (uint64_t)s);
-}
-static inline int sys_selfcheck(void)
-{
-    return (int)kcall0(KC_SELFCHECK);
-}
-static inline int sys_mapphys(uint64_t pa, uint64_t len, uint64_t va)
-{
-    return (int)kcall3(KC_MAPPHYS, pa, len, va);
-}
-static inline int sys_dmaalloc(uint64_t len, uint64_t va, uint64_t *pa)
-{
-    return (int)kcall3(KC_DMAALLOC, len, va, (uint64_t)pa);
-}
-static inline int sys_priv_device(endpoint_t ep, int op, uint64_t base, uint64_t len)
-{
-    return (int)kcall6(KC_PRIV_DEVICE, (uint64_t)ep, (uint64_t)op, base, len, 0, 0);
-}
-static inline int64_t sys_dma_release(endpoint_t ep)
-{
-    return kcall1(KC_DMA_RELEASE, (uint64_t)ep);
-}
-_Noreturn void sys_exit(int code);
 
 /* Grants (grant.c): a free entry for grantee, GRANT_READ and/or GRANT_WRITE. */
 grant_id_t grant_alloc(endpoint_t grantee, const void *addr, uint64_t len, uint32_t access);
@@ -200,28 +122,6 @@ grant_id_t grant_alloc_indirect(endpoint_t grantee, endpoint_t granter, grant_id
                                 uint64_t len, uint32_t access);
 void grant_free(grant_id_t id);
 void *grant_memory(grant_id_t id, uint64_t *len);
-
-static inline int sys_proc_fork(endpoint_t ep)
-{
-    return (int)kcall1(KC_PROC_FORK, (uint64_t)ep);
-}
-struct user_regs;
-static inline int sys_proc_regs(endpoint_t ep, int op, struct user_regs *r)
-{
-    return (int)kcall3(KC_PROC_REGS, (uint64_t)ep, (uint64_t)op, (uint64_t)r);
-}
-static inline int sys_proc_name(endpoint_t ep, const char *name)
-{
-    return (int)kcall2(KC_PROC_NAME, (uint64_t)ep, (uint64_t)name);
-}
-static inline int sys_mem_protect(endpoint_t ep, uint64_t va, uint64_t len, int prot)
-{
-    return (int)kcall6(KC_MEM_PROTECT, (uint64_t)ep, va, len, (uint64_t)prot, 0, 0);
-}
-static inline int sys_linux_servers(endpoint_t pm, endpoint_t vfs)
-{
-    return (int)kcall2(KC_LINUX_SERVERS, (uint64_t)pm, (uint64_t)vfs);
-}
 
 /* The service framework (service.c). */
 struct service_callbacks {

@@ -132,66 +132,29 @@ static int64_t set_fs(struct mproc *mp, int group, uint32_t id)
     return old;
 }
 
-int64_t do_getuid(struct mproc *mp, const uint64_t *a)
-{
-    (void)a;
-    return mp->cred.ruid;
-}
-int64_t do_geteuid(struct mproc *mp, const uint64_t *a)
-{
-    (void)a;
-    return mp->cred.euid;
-}
-int64_t do_getgid(struct mproc *mp, const uint64_t *a)
-{
-    (void)a;
-    return mp->cred.rgid;
-}
-int64_t do_getegid(struct mproc *mp, const uint64_t *a)
-{
-    (void)a;
-    return mp->cred.egid;
-}
-int64_t do_setuid(struct mproc *mp, const uint64_t *a)
-{
-    return set_id(mp, 0, (uint32_t)a[0]);
-}
-int64_t do_setgid(struct mproc *mp, const uint64_t *a)
-{
-    return set_id(mp, 1, (uint32_t)a[0]);
-}
-int64_t do_setreuid(struct mproc *mp, const uint64_t *a)
-{
-    return set_re(mp, 0, (uint32_t)a[0], (uint32_t)a[1]);
-}
-int64_t do_setregid(struct mproc *mp, const uint64_t *a)
-{
-    return set_re(mp, 1, (uint32_t)a[0], (uint32_t)a[1]);
-}
-int64_t do_setresuid(struct mproc *mp, const uint64_t *a)
-{
-    return set_res(mp, 0, a);
-}
-int64_t do_setresgid(struct mproc *mp, const uint64_t *a)
-{
-    return set_res(mp, 1, a);
-}
-int64_t do_getresuid(struct mproc *mp, const uint64_t *a)
-{
-    return get_res(mp, 0, a);
-}
-int64_t do_getresgid(struct mproc *mp, const uint64_t *a)
-{
-    return get_res(mp, 1, a);
-}
-int64_t do_setfsuid(struct mproc *mp, const uint64_t *a)
-{
-    return set_fs(mp, 0, (uint32_t)a[0]);
-}
-int64_t do_setfsgid(struct mproc *mp, const uint64_t *a)
-{
-    return set_fs(mp, 1, (uint32_t)a[0]);
-}
+/*
+ * The calls, each in a user form (group 0) and a group form (group 1) made
+ * from one expression: BOTH(setuid, setgid, ...) defines do_setuid and
+ * do_setgid.
+ */
+#define BOTH(user_call, group_call, expr)                                                          \
+    int64_t do_##user_call(struct mproc *mp, const uint64_t *a)                                    \
+    {                                                                                              \
+        const int group = 0;                                                                       \
+        return (void)a, expr;                                                                      \
+    }                                                                                              \
+    int64_t do_##group_call(struct mproc *mp, const uint64_t *a)                                   \
+    {                                                                                              \
+        const int group = 1;                                                                       \
+        return (void)a, expr;                                                                      \
+    }
+BOTH(getuid, getgid, ids(&mp->cred, group)[R])
+BOTH(geteuid, getegid, ids(&mp->cred, group)[E])
+BOTH(setuid, setgid, set_id(mp, group, (uint32_t)a[0]))
+BOTH(setreuid, setregid, set_re(mp, group, (uint32_t)a[0], (uint32_t)a[1]))
+BOTH(setresuid, setresgid, set_res(mp, group, a))
+BOTH(getresuid, getresgid, get_res(mp, group, a))
+BOTH(setfsuid, setfsgid, set_fs(mp, group, (uint32_t)a[0]))
 
 /* getgroups(size, list): size 0 asks for the count; a smaller list than the groups is EINVAL. */
 int64_t do_getgroups(struct mproc *mp, const uint64_t *a)

@@ -61,18 +61,6 @@ int64_t do_arch_prctl(struct mproc *mp, const uint64_t *a)
     return sys_proc_regs(mp->ep, REGS_SET, &u) < 0 ? -LX_EIO : 0;
 }
 
-/* One thread per process: its tid is its pid; there is no clear-on-exit futex to honour. */
-int64_t do_set_tid_address(struct mproc *mp, const uint64_t *a)
-{
-    (void)a;
-    return mp->pid;
-}
-int64_t do_gettid(struct mproc *mp, const uint64_t *a)
-{
-    (void)a;
-    return mp->pid;
-}
-
 /* The robust-futex list only matters when threads die; there are none. */
 int64_t do_set_robust_list(struct mproc *mp, const uint64_t *a)
 {

@@ -1,24 +1,21 @@
-/* The Linux system calls pm serves: one line each. Anything else: -ENOSYS, logged once. */
+/* The Linux system calls pm serves. Anything else: -ENOSYS, logged once. */
 #include "pm.h"
 
-/* clang-format off: a list, laid out by hand (clang-format re-wraps it differently each run) */
+/* A list, laid out by hand (clang-format re-wraps it differently each run). */
+/* clang-format off */
 #define CALLS(X)                                                                                   \
-    X(fork)                                                                                        \
-    X(execve)                                                                                      \
-    X(exit)                                                                                        \
-    X(wait4)                                                                                       \
-    X(kill) X(tkill) X(tgkill) X(getpid) X(getppid) X(gettid) X(getuid) X(geteuid) X(getgid)       \
-        X(getegid) X(setuid) X(setgid) X(setreuid) X(setregid) X(setresuid) X(setresgid)           \
-            X(getresuid) X(getresgid) X(setfsuid) X(setfsgid) X(getgroups) X(setgroups) X(socket)  \
-                X(setpgid) X(getpgid) X(getpgrp) X(getsid) X(setsid) X(rt_sigaction)               \
-                    X(rt_sigprocmask) X(rt_sigpending) X(rt_sigreturn) X(pause) X(rt_sigsuspend)   \
-                        X(brk) X(mmap) X(munmap) X(mprotect) X(madvise) X(clock_gettime)           \
-                            X(clock_getres) X(gettimeofday) X(time) X(nanosleep)                   \
-                                X(clock_nanosleep) X(getitimer) X(setitimer) X(alarm) X(times)     \
-                                    X(getrusage) X(uname) X(sysinfo) X(arch_prctl)                 \
-                                        X(set_tid_address) X(set_robust_list) X(sched_yield)       \
-                                            X(prlimit64) X(getrlimit) X(setrlimit) X(getrandom)    \
-                                                X(prctl)
+    X(fork) X(execve) X(exit) X(wait4)                                                             \
+    X(kill) X(tkill) X(tgkill) X(getpid) X(getppid)                                                \
+    X(getuid) X(geteuid) X(getgid) X(getegid) X(setuid) X(setgid) X(setreuid) X(setregid)          \
+    X(setresuid) X(setresgid) X(getresuid) X(getresgid) X(setfsuid) X(setfsgid)                    \
+    X(getgroups) X(setgroups) X(socket)                                                            \
+    X(setpgid) X(getpgid) X(getpgrp) X(getsid) X(setsid)                                           \
+    X(rt_sigaction) X(rt_sigprocmask) X(rt_sigpending) X(rt_sigreturn) X(pause) X(rt_sigsuspend)   \
+    X(brk) X(mmap) X(munmap) X(mprotect) X(madvise)                                                \
+    X(clock_gettime) X(clock_getres) X(gettimeofday) X(time) X(nanosleep) X(clock_nanosleep)       \
+    X(getitimer) X(setitimer) X(alarm) X(times) X(getrusage)                                       \
+    X(uname) X(sysinfo) X(arch_prctl) X(set_robust_list) X(sched_yield)                            \
+    X(prlimit64) X(getrlimit) X(setrlimit) X(getrandom) X(prctl)
 /* clang-format on */
 
 #define DECLARE(name) int64_t do_##name(struct mproc *mp, const uint64_t *a);
@@ -28,4 +25,6 @@ CALLS(DECLARE)
 const pm_call_t pm_calls[LX_NR_MAX] = {
     CALLS(ENTRY)[LX_vfork] = do_fork, /* a copy is a correct vfork */
     [LX_exit_group] = do_exit,        /* one thread per process */
+    [LX_gettid] = do_getpid,          /* and its tid is its pid; */
+    [LX_set_tid_address] = do_getpid, /* no clear-on-exit futex to honour */
 };

@@ -6,6 +6,7 @@
 #define CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static int check_failed;
 
@@ -32,6 +33,23 @@ static int run_host_tests(const struct host_test *t)
         failed += check_failed;
     }
     return failed != 0;
+}
+
+/* The file at path (the tests run at the top of the tree) with a NUL after it, its length in
+ * *len; NULL if it cannot be read. The caller frees it. */
+static inline char *host_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc(n > 0 ? (size_t)n + 1 : 1);
+    *len = n > 0 ? fread(b, 1, (size_t)n, f) : 0;
+    b[*len] = 0;
+    fclose(f);
+    return b;
 }
 
 #endif

@@ -17,18 +17,13 @@ static void load(const char *path)
 {
     if (image)
         return;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    size_t len;
+    image = (uint8_t *)host_read_file(path, &len);
+    if (!image) {
         printf("  cannot open %s\n", path);
         exit(2);
     }
-    fseek(f, 0, SEEK_END);
-    size = (uint64_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    image = malloc(size);
-    if (fread(image, 1, size, f) != size)
-        exit(2);
-    fclose(f);
+    size = len;
 }
 
 static int check_modified(void (*change)(uint8_t *copy))

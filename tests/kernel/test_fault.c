@@ -5,84 +5,56 @@
  */
 #include "ktest.h"
 
-static int h_null(uint64_t n)
-{
-    (void)n;
-    return *(volatile int *)0;
-}
 static int h_divide(uint64_t n)
 {
     volatile uint64_t zero = n;
     return (int)(100 / zero);
 }
-static int h_cli(uint64_t n)
+
+/* One instruction a user process may not execute, or that traps: */
+enum { INSN_CLI, INSN_HLT, INSN_INB, INSN_WRITE_CR3, INSN_UD2, INSN_INT3, INSN_INT80 };
+static int h_insn(uint64_t n)
 {
-    (void)n;
-    __asm__ volatile("cli");
-    return 0;
-}
-static int h_hlt(uint64_t n)
-{
-    (void)n;
-    __asm__ volatile("hlt");
-    return 0;
-}
-static int h_inb(uint64_t n)
-{
-    (void)n;
-    uint8_t v;
-    __asm__ volatile("inb $0x60, %0" : "=a"(v));
+    uint8_t v = 0;
+    switch (n) {
+    case INSN_CLI:
+        __asm__ volatile("cli");
+        break;
+    case INSN_HLT:
+        __asm__ volatile("hlt");
+        break;
+    case INSN_INB:
+        __asm__ volatile("inb $0x60, %0" : "=a"(v));
+        break;
+    case INSN_WRITE_CR3:
+        __asm__ volatile("mov %0, %%cr3" ::"r"(n));
+        break;
+    case INSN_UD2:
+        __asm__ volatile("ud2");
+        break;
+    case INSN_INT3:
+        __asm__ volatile("int3");
+        break;
+    case INSN_INT80:
+        __asm__ volatile("int $0x80");
+        break;
+    }
     return v;
 }
-static int h_write_cr3(uint64_t n)
+
+/* Read, write or jump to address n. */
+static int h_read(uint64_t n)
 {
-    __asm__ volatile("mov %0, %%cr3" ::"r"(n));
+    return *(volatile int *)n;
+}
+static int h_write(uint64_t n)
+{
+    *(volatile uint8_t *)n = 0x90;
     return 0;
 }
-static int h_ud2(uint64_t n)
+static int h_jump(uint64_t n)
 {
-    (void)n;
-    __asm__ volatile("ud2");
-    return 0;
-}
-static int h_int3(uint64_t n)
-{
-    (void)n;
-    __asm__ volatile("int3");
-    return 0;
-}
-static int h_int80(uint64_t n)
-{
-    (void)n;
-    __asm__ volatile("int $0x80");
-    return 0;
-}
-static int h_kernel_read(uint64_t n)
-{
-    (void)n;
-    return *(volatile int *)0xffffffff80100000ull;
-}
-static int h_kernel_write(uint64_t n)
-{
-    (void)n;
-    *(volatile int *)0xffff800000100000ull = 1;
-    return 0;
-}
-static int h_noncanonical(uint64_t n)
-{
-    (void)n;
-    return *(volatile int *)0x0000900000000000ull;
-}
-static int h_write_text(uint64_t n)
-{
-    (void)n;
-    *(volatile uint8_t *)0x400000 = 0x90;
-    return 0;
-}
-static int h_jump_wild(uint64_t n)
-{
-    (void)n;
-    ((void (*)(void))0x1234)();
+    ((void (*)(void))n)();
     return 0;
 }
 static int h_exec_stack(uint64_t n)
@@ -163,30 +135,30 @@ static int h_spin(uint64_t n)
 }
 
 struct fault_case {
-    const char *helper;
+    const char *name, *helper;
+    uint64_t arg;
     int vector;
-    int check_addr;
-    uint64_t addr;
+    int check_addr; /* the fault's address must be arg */
 };
 
 static const struct fault_case cases[] = {
-    {"null", 14, 1, 0},
-    {"divide", 0, 0, 0},
-    {"cli", 13, 0, 0},
-    {"hlt", 13, 0, 0},
-    {"inb", 13, 0, 0},
-    {"write_cr3", 13, 0, 0},
-    {"ud2", 6, 0, 0},
-    {"int3", 3, 0, 0}, /* the breakpoint gate alone is DPL 3 (SIGTRAP for Linux) */
-    {"int80", 13, 0, 0},
-    {"kernel_read", 14, 1, 0xffffffff80100000ull},
-    {"kernel_write", 14, 1, 0xffff800000100000ull},
-    {"noncanonical", 13, 0, 0},
-    {"write_text", 14, 1, 0x400000},
-    {"jump_wild", 14, 1, 0x1234},
-    {"exec_stack", 14, 0, 0},
-    {"stack_overflow", 14, 0, 0},
-    {"tf_syscall", 1, 0, 0},
+    {"null", "read", 0, 14, 1},
+    {"divide", "divide", 0, 0, 0},
+    {"cli", "insn", INSN_CLI, 13, 0},
+    {"hlt", "insn", INSN_HLT, 13, 0},
+    {"inb", "insn", INSN_INB, 13, 0},
+    {"write_cr3", "insn", INSN_WRITE_CR3, 13, 0},
+    {"ud2", "insn", INSN_UD2, 6, 0},
+    {"int3", "insn", INSN_INT3, 3, 0}, /* the breakpoint gate alone is DPL 3 (SIGTRAP for Linux) */
+    {"int80", "insn", INSN_INT80, 13, 0},
+    {"kernel_read", "read", 0xffffffff80100000ull, 14, 1},
+    {"kernel_write", "write", 0xffff800000100000ull, 14, 1},
+    {"noncanonical", "read", 0x0000900000000000ull, 13, 0},
+    {"write_text", "write", 0x400000, 14, 1},
+    {"jump_wild", "jump", 0x1234, 14, 1},
+    {"exec_stack", "exec_stack", 0, 14, 0},
+    {"stack_overflow", "stack_overflow", 0, 14, 0},
+    {"tf_syscall", "tf_syscall", 0, 1, 0},
 };
 
 static void t_faults(void)
@@ -194,12 +166,12 @@ static void t_faults(void)
     struct sysinfo s0, s1;
     EXPECT(sys_sysinfo(&s0), 0);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        endpoint_t e = spawn_helper("unpriv", cases[i].helper, 0);
+        endpoint_t e = spawn_helper("unpriv", cases[i].helper, cases[i].arg);
         struct death_info d;
         wait_child(e, &d);
         if (d.cause != DEATH_FAULT || d.code != cases[i].vector ||
-            (cases[i].check_addr && d.addr != cases[i].addr)) {
-            printf("fault %s: cause %d vector %ld addr %lx\n", cases[i].helper, d.cause, d.code,
+            (cases[i].check_addr && d.addr != cases[i].arg)) {
+            printf("fault %s: cause %d vector %ld addr %lx\n", cases[i].name, d.cause, d.code,
                    d.addr);
             CHECK(!"wrong death report");
         }
@@ -252,37 +224,44 @@ static void kill_and_reap(endpoint_t e)
     EXPECT(d.cause, DEATH_KILLED);
 }
 
+/* Two spinners, the first under profile first, the second under unpriv (priority 3), left to run
+ * for ticks; their endpoints and what the kernel says of them then. */
+static void spin_two(const char *first, uint64_t ticks, endpoint_t e[2], struct proc_info info[2])
+{
+    e[0] = spawn_helper(first, "spin", 0);
+    e[1] = spawn_helper("unpriv", "spin", 0);
+    sleep_ticks(ticks);
+    EXPECT(sys_proc_info(e[0], &info[0]), 0);
+    EXPECT(sys_proc_info(e[1], &info[1]), 0);
+}
+
 static void t_round_robin(void)
 {
     /* two spinners at one priority share the CPU */
-    endpoint_t a = spawn_helper("unpriv", "spin", 0), b = spawn_helper("unpriv", "spin", 0);
-    sleep_ticks(200);
-    struct proc_info ia, ib;
-    EXPECT(sys_proc_info(a, &ia), 0);
-    EXPECT(sys_proc_info(b, &ib), 0);
-    printf("round robin: %lu and %lu ticks\n", ia.ticks, ib.ticks);
-    CHECK(ia.ticks >= 40 && ib.ticks >= 40);
-    kill_and_reap(a);
-    kill_and_reap(b);
+    endpoint_t e[2];
+    struct proc_info i[2];
+    spin_two("unpriv", 200, e, i);
+    printf("round robin: %lu and %lu ticks\n", i[0].ticks, i[1].ticks);
+    CHECK(i[0].ticks >= 40 && i[1].ticks >= 40);
+    kill_and_reap(e[0]);
+    kill_and_reap(e[1]);
 }
 
 static void t_priority(void)
 {
     /* a runnable process at a higher priority (3) starves a lower one (4) */
-    endpoint_t low = spawn_helper("fuzz", "spin", 0), high = spawn_helper("unpriv", "spin", 0);
-    sleep_ticks(100);
-    struct proc_info il, ih;
-    EXPECT(sys_proc_info(low, &il), 0);
-    EXPECT(sys_proc_info(high, &ih), 0);
-    EXPECT(il.priority, 4);
-    EXPECT(ih.priority, 3);
-    CHECK(ih.ticks >= 50);
-    CHECK(il.ticks <= 2); /* it may have run before high was started */
-    kill_and_reap(high);
+    endpoint_t e[2];
+    struct proc_info i[2]; /* [0]: low, [1]: high */
+    spin_two("fuzz", 100, e, i);
+    EXPECT(i[0].priority, 4);
+    EXPECT(i[1].priority, 3);
+    CHECK(i[1].ticks >= 50);
+    CHECK(i[0].ticks <= 2); /* it may have run before high was started */
+    kill_and_reap(e[1]);
     sleep_ticks(50);
-    EXPECT(sys_proc_info(low, &il), 0);
-    CHECK(il.ticks >= 20); /* now it runs */
-    kill_and_reap(low);
+    EXPECT(sys_proc_info(e[0], &i[0]), 0);
+    CHECK(i[0].ticks >= 20); /* now it runs */
+    kill_and_reap(e[0]);
 }
 
 const struct test fault_tests[] = {
@@ -297,21 +276,12 @@ const struct test fault_tests[] = {
 };
 
 const struct khelper fault_helpers[] = {
-    {"null", h_null},
     {"divide", h_divide},
-    {"cli", h_cli},
-    {"hlt", h_hlt},
-    {"inb", h_inb},
-    {"write_cr3", h_write_cr3},
-    {"ud2", h_ud2},
+    {"insn", h_insn},
+    {"read", h_read},
+    {"write", h_write},
+    {"jump", h_jump},
     {"tf_syscall", h_tf_syscall},
-    {"int3", h_int3},
-    {"int80", h_int80},
-    {"kernel_read", h_kernel_read},
-    {"kernel_write", h_kernel_write},
-    {"noncanonical", h_noncanonical},
-    {"write_text", h_write_text},
-    {"jump_wild", h_jump_wild},
     {"exec_stack", h_exec_stack},
     {"stack_overflow", h_stack_overflow},
     {"bad_args", h_bad_kcall_args},

@@ -82,23 +82,7 @@ trap_common:
     call trap
     ud2
 1:  call trap /* the idle loop was interrupted */
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
-    addq $16, %rsp
-    iretq
+    jmp pop_frame /* its frame is on top of the kernel stack */
 
 /* syscall: rcx = user rip, r11 = user rflags; IF is cleared by SFMASK. */
     .globl syscall_entry
@@ -123,6 +107,7 @@ syscall_entry:
     .globl return_to_user
 return_to_user:
     movq %rdi, %rsp
+pop_frame:
     popq %r15
     popq %r14
     popq %r13

@@ -1,5 +1,9 @@
-/* The few C library functions the kernel needs (gcc may emit calls to them). */
-#include "kernel.h"
+/*
+ * The memory and string functions the kernel and system programs share (gcc
+ * may emit calls to the first three): linked into both, as lib/format is.
+ */
+#include <stddef.h>
+#include <stdint.h>
 
 void *memset(void *d, int c, size_t n)
 {
