@@ -100,10 +100,10 @@ struct net_mailbox {
 
 /* The driver's counters (NET_STAT): since it started; a restarted driver starts at 0. */
 struct net_stats {
-    uint64_t sent, received;  /* frames */
-    uint64_t send_errors;     /* NET_ST_SENT items with an error */
-    uint64_t dropped;         /* frames the device got while inet had no buffer */
-    uint64_t refused;         /* requests refused: a sender that is no client */
+    uint64_t sent, received; /* frames */
+    uint64_t send_errors;    /* NET_ST_SENT items with an error */
+    uint64_t dropped;        /* frames the device got while inet had no buffer */
+    uint64_t refused;        /* requests refused: a sender that is no client */
 };
 
 #endif

@@ -88,8 +88,8 @@ static int64_t copy(uint32_t dir, const struct netdriver_frame *f, uint64_t buf,
     uint32_t n = 0;
     for (; n < f->count && done < len; n++) {
         uint64_t part = f->piece[n].len < len - done ? f->piece[n].len : len - done;
-        v[n] = (struct safecopy_piece){f->client, f->piece[n].grant, f->piece[n].offset,
-                                       buf + done, part};
+        v[n] = (struct safecopy_piece){f->client, f->piece[n].grant, f->piece[n].offset, buf + done,
+                                       part};
         done += part;
     }
     int64_t r = done ? sys_safecopy_vec(dir, v, n) : 0;
@@ -192,10 +192,9 @@ static void init(const message_t *m)
 {
     const struct msg_net_init *q = &m->u.net.init;
     forget_requests(); /* an earlier client's, or this one's before it re-initialised */
-    int r = q->grant < 0 || q->grant > 0x7fffffff ? -E_INVAL
-                                                  : netdriver_status_open(m->source,
-                                                                          (grant_id_t)q->grant,
-                                                                          q->size);
+    int r = q->grant < 0 || q->grant > 0x7fffffff
+                ? -E_INVAL
+                : netdriver_status_open(m->source, (grant_id_t)q->grant, q->size);
     if (r == 0 && (r = set_mode(q->mode)) < 0)
         netdriver_status_open(0, -1, 0); /* closes the box: not initialised */
     message_t a = {.u.net.init_reply = {.result = r,
@@ -227,12 +226,8 @@ static void request(const message_t *m)
         a.u.net.reply.result = set_mode(m->u.net.mode.mode);
         break;
     case NET_STAT:
-        a.u.net.stat_reply = (struct msg_net_stat_reply){0,
-                                                         stats.sent,
-                                                         stats.received,
-                                                         stats.send_errors,
-                                                         stats.dropped,
-                                                         stats.refused};
+        a.u.net.stat_reply = (struct msg_net_stat_reply){
+            0, stats.sent, stats.received, stats.send_errors, stats.dropped, stats.refused};
         break;
     default:
         a.u.net.reply.result = -E_NOSYS;
@@ -256,16 +251,26 @@ static const struct service_callbacks callbacks = {.init_fresh = start, .init_re
 /*
  * Tell the network server we are there: publish LABEL.net = our endpoint in
  * ds (only this service may write its label's keys). inet subscribes to the
- * key and initialises each new instance. Without ds (a boot of the driver
- * alone) no one can be told.
+ * key and initialises each new instance. At boot, rs tells ds who owns
+ * which label only once ds is ready, so a refusal (E_PERM) or a ds not yet
+ * there (E_SRCH) is retried every ANNOUNCE_RETRY_MS, ANNOUNCE_TRIES times.
  */
+#define ANNOUNCE_RETRY_MS 10
+#define ANNOUNCE_TRIES 500
+static int announce_tries;
+
 static void announce(void)
 {
     char key[DS_KEY_MAX];
     snprintf_s(key, sizeof(key), "%s.net", drv->name);
     int r = ds_publish_u64(key, (uint64_t)self_ep, DS_OVERWRITE);
-    if (r < 0)
-        printf("%s: cannot announce itself in ds (%s)\n", drv->name, strerror_s(r));
+    if (r == 0 || ++announce_tries >= ANNOUNCE_TRIES) {
+        announce_tries = ANNOUNCE_TRIES;
+        if (r < 0)
+            printf("%s: cannot announce itself in ds (%s)\n", drv->name, strerror_s(r));
+        return;
+    }
+    sys_alarm(ANNOUNCE_RETRY_MS);
 }
 
 _Noreturn void netdriver_task(const struct netdriver *driver)
@@ -285,6 +290,8 @@ _Noreturn void netdriver_task(const struct netdriver *driver)
             if (drv->interrupt)
                 drv->interrupt((uint32_t)m.u.notify.bits);
         } else if (m.source == SYSTEM) {
+            if ((m.u.notify.bits & NOTIFY_ALARM) && announce_tries < ANNOUNCE_TRIES)
+                announce();
             if ((m.u.notify.bits & NOTIFY_ALARM) && drv->alarm)
                 drv->alarm(m.u.notify.ticks);
         } else if (!client_set_has(&clients, m.source)) {

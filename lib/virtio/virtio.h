@@ -41,7 +41,7 @@
 #define VIRTIO_ISR_QUEUE 1
 #define VIRTIO_ISR_CONFIG 2
 
-#define VIRTQ_DESC_F_WRITE 2   /* the device writes this buffer */
+#define VIRTQ_DESC_F_WRITE 2 /* the device writes this buffer */
 #define VIRTQ_USED_F_NO_NOTIFY 1
 #define VIRTIO_LEGACY_ALIGN 4096
 

@@ -21,7 +21,7 @@ struct msg_net_init { /* NET_INIT */
 struct msg_net_init_reply {
     int64_t result;
     uint8_t mac[NET_ADDR_LEN];
-    uint16_t link;  /* NET_LINK_* */
+    uint16_t link;     /* NET_LINK_* */
     uint32_t send_max; /* NET_SEND frames the driver keeps in flight at most */
     uint32_t recv_max; /* NET_RECV buffers it keeps at most */
     uint32_t mtu;      /* payload bytes of a frame: 1500 */
