@@ -68,7 +68,7 @@ struct netdriver {
     int64_t (*receive)(const struct netdriver_frame *f);
     void (*interrupt)(uint32_t irqs); /* HARDWARE notification: acknowledge, note completions */
     void (*alarm)(uint64_t now);      /* SYSTEM alarm (0: none wanted) */
-    int (*mode)(uint32_t mode);       /* NET_MODE_*: 0 or an error (0: only 0 is accepted) */
+    int (*mode)(uint32_t mode);       /* NET_MODE_*: 0 or an error (0: every mode is accepted) */
 };
 
 _Noreturn void netdriver_task(const struct netdriver *driver);
