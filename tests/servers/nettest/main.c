@@ -256,6 +256,32 @@ static void test_recovery(void)
            KILLS, total / KILLS, worst);
 }
 
+/*
+ * Kill the driver again while its successor starts (rs restarting it, the pci calls, the
+ * device reset, the rings): at 0.5, 1, ... 3 ms after the first kill, before the successor
+ * announced itself (about 3 ms under TCG). The instance after that must pass traffic.
+ */
+static void test_killed_during_init(void)
+{
+    for (int k = 1; k <= 6; k++) {
+        endpoint_t old = drv;
+        EXPECT(root_service(SVC_KILL, DRIVER, 0), 0);
+        uint64_t until = now_us() + 500ull * k;
+        while (now_us() < until)
+            ;
+        int r = root_service(SVC_KILL, DRIVER, 0); /* E_SRCH if it is between instances */
+        CHECK(r == 0 || r == -E_SRCH);
+        drv = announced(old, 5000);
+        CHECK(drv > 0);
+        EXPECT(init_driver(), 0);
+        int sent = 0, ok = 0;
+        uint8_t replier[6];
+        for (int tries = 0; tries < 20 && !ok; tries++)
+            ok = arp_exchange(200, &sent, replier);
+        CHECK(ok);
+    }
+}
+
 /* A sender that is no client is refused; a client's second NET_INIT takes over. */
 static void test_not_initialised_after_restart(void)
 {
@@ -269,9 +295,15 @@ static void test_not_initialised_after_restart(void)
 }
 
 static const struct test tests[] = {
-    {"init", test_init},         {"bad_requests", test_bad_requests},
-    {"arp_reply", test_arp},     {"restart_needs_init", test_not_initialised_after_restart},
-    {"recovery", test_recovery}, {0},
+    /* clang-format off */
+    {"init", test_init},
+    {"bad_requests", test_bad_requests},
+    {"arp_reply", test_arp},
+    {"restart_needs_init", test_not_initialised_after_restart},
+    {"recovery", test_recovery},
+    {"killed_during_init", test_killed_during_init},
+    {0},
+    /* clang-format on */
 };
 
 static const struct test_suite net_suite = {.program = "nettest", .prefix = "net.", .tests = tests};
