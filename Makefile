@@ -37,8 +37,9 @@ export MEM QEMU_EXTRA
 QEMU_FLAGS := -machine q35 -accel $(ACCEL) -m $(MEM) -no-reboot -nic none \
 	-device isa-debug-exit,iobase=0x501,iosize=1
 # The system: root, then the services in start order, then the initramfs (a data module);
-# the list lives in tools/qemu.py.
-SYSTEM_MODULES := $(shell python3 tools/qemu.py --system-modules)
+# the list lives in tools/qemu.py. WITH="demo" adds test services (after pm) to make run's boot.
+WITH ?=
+SYSTEM_MODULES := $(shell python3 tools/qemu.py --system-modules $(WITH))
 RUN_MODULES ?= $(SYSTEM_MODULES)
 
 .PHONY: all run test bench gdb loc clean deps format host-tests

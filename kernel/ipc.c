@@ -74,12 +74,12 @@ static void notify_message(message_t *m, endpoint_t src, uint64_t bits)
  * its IPC targets, itself (refused later), or a reply: a send or sendnb to a
  * process waiting in sendrec for exactly p's answer.
  */
-static int64_t check_target(struct proc *p, endpoint_t dst, uint32_t op, struct proc **out)
+static int64_t check_target(struct proc *p, endpoint_t dst, int answer, struct proc **out)
 {
     int r = ep_lookup(dst, out);
     if (r < 0 || *out == p || priv_may_send(p, *out))
         return r;
-    if (op != KC_SENDREC && op != KC_NOTIFY && (*out)->awaiting_reply && waits_for(*out, p->ep))
+    if (answer && (*out)->awaiting_reply && waits_for(*out, p->ep))
         return 0;
     return deny(p, 1);
 }
@@ -128,8 +128,7 @@ static int64_t post(struct proc *p, struct proc *dst, uint64_t msgp, int nonbloc
 int64_t ipc_send(struct proc *p, endpoint_t dst_ep, uint64_t msgp, int nonblock, int sendrec)
 {
     struct proc *dst;
-    uint32_t op = sendrec ? KC_SENDREC : nonblock ? KC_SENDNB : KC_SEND;
-    int64_t r = check_target(p, dst_ep, op, &dst);
+    int64_t r = check_target(p, dst_ep, !sendrec, &dst); /* send and sendnb may answer */
     if (r < 0)
         return r;
     if (dst == p)
@@ -284,7 +283,7 @@ int64_t ipc_receive(struct proc *p, endpoint_t src, uint64_t msgp, uint64_t flag
 int64_t ipc_notify(struct proc *p, endpoint_t dst_ep)
 {
     struct proc *dst;
-    int64_t r = check_target(p, dst_ep, KC_NOTIFY, &dst);
+    int64_t r = check_target(p, dst_ep, 0, &dst);
     if (r < 0)
         return r;
     if (waits_for_notify(dst, p->ep)) {

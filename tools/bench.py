@@ -70,7 +70,7 @@ def ubench(icount=False):
     them: the program's, the kernel's and the servers'), which repeats from run
     to run whatever the host's load.
     """
-    boot = Boot(system_modules("/bin/ubench"), icount=icount)
+    boot = Boot(system_modules("/bin/ubench", with_services=["demo"]), icount=icount)
     try:
         if boot.wait_for(r"^ubench: done", timeout=300)[0] is None:
             print("\n".join(boot.tail()))

@@ -36,15 +36,18 @@ def qemu_command(modules, icount=False, memory=None, extra=()):
 
 
 # The boot modules of the whole system, in start order: the one list (the Makefile asks for it
-# with `python3 tools/qemu.py --system-modules`). root adds the manifests bundle (qemu_command).
-# pci comes before every driver that names PCI devices: rs asks it to quiesce them at their death.
-SYSTEM_MODULES = ["root", "ds", "pci", "ramfs", "tty", "vfs", "pm /sbin/init", "demo",
-                  "initramfs.cpio"]
+# with `python3 tools/qemu.py --system-modules [SERVICE...]`). root adds the manifests bundle
+# (qemu_command). pci comes before every driver that names PCI devices: rs asks it to quiesce
+# them at their death. Test services (the demo driver) are not part of it: a boot that needs one
+# names it (`with_services`, `make run WITH=demo`), and it starts after pm, before the initramfs.
+SYSTEM_MODULES = ["root", "ds", "pci", "ramfs", "tty", "vfs", "pm /sbin/init", "initramfs.cpio"]
 
 
-def system_modules(init="/sbin/init"):
-    """The whole system: root, the services in start order, the initramfs."""
+def system_modules(init="/sbin/init", with_services=()):
+    """The whole system: root, the services in start order (with_services after pm), the
+    initramfs."""
     mods = [m if not m.startswith("pm ") else "pm " + init for m in SYSTEM_MODULES]
+    mods[-1:-1] = list(with_services)
     return [os.path.join(BUILD, m) for m in mods]
 
 
@@ -207,5 +210,5 @@ def record_logged(record, boot, name, *needles):
     record(name, ok, "", None if ok else boot.tail())
 
 
-if __name__ == "__main__" and sys.argv[1:] == ["--system-modules"]:
-    print(",".join(system_modules() + [os.path.join(BUILD, "manifests")]))
+if __name__ == "__main__" and sys.argv[1:2] == ["--system-modules"]:
+    print(",".join(system_modules(with_services=sys.argv[2:]) + [os.path.join(BUILD, "manifests")]))

@@ -7,7 +7,7 @@ import re
 import shutil
 import tempfile
 
-from qemu import Boot, collect_tests
+from qemu import Boot, collect_tests, record_logged
 
 
 def run(record, module):
@@ -51,10 +51,7 @@ def run_rstest(record, module):
         want = ["/dev/service write from rstest: only vfs forwards /dev/service (refusal 1)",
                 "complaint from rsother: its manifest does not name the target under 'ipc'",
                 "pci: refused request 0x4901 from endpoint "]
-        text = "\n".join(t for _, t in boot.lines)
-        missing = [w for w in want if w not in text]
-        record("rs.refusals_logged", not missing, f"missing {missing}" if missing else "",
-               boot.tail() if missing else None)
+        record_logged(record, boot, "rs.refusals_logged", *want)
     finally:
         boot.kill()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -160,7 +157,7 @@ def run_update_escalation(record, module):
             text += "manage yes\n"
         confs.append((rel, text))
     bundle = bundle_manifests("manage", confs)
-    boot = Boot(system_modules() + [bundle], console=True)
+    boot = Boot(system_modules(with_services=["demo"]) + [bundle], console=True)
     try:
         if not boot.wait_prompt("# ", 30):
             record("rs.update_cannot_escalate", False, "no prompt", boot.tail())

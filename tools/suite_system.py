@@ -16,12 +16,31 @@ def run(record, module):
     if not os.path.exists(os.path.join(BUILD, "initramfs.cpio")):
         record("system.initramfs_built", False, "build/initramfs.cpio missing (make userland)")
         return
+    run_default_boot(record)
     run_shell(record, module)
     run_utest(record, module)
 
 
-def run_shell(record, module):
+def run_default_boot(record):
+    """`make run`'s boot (SYSTEM_MODULES as they are): the demo driver is not in it, /dev/demo
+    has no driver, and `service update demo` says there is no such service. The shell tests
+    and utest boot with demo (with_services)."""
     boot = Boot(system_modules(), console=True)
+    try:
+        ok = boot.wait_prompt(PROMPT, 30)
+        record("system.default_boot_prompt", ok, "" if ok else "no prompt", boot.tail())
+        if ok:
+            check(record, boot, "system.default_boot_without_demo",
+                  "service list | grep -c demo; head -c 3 /dev/demo; echo st=$?; "
+                  "service update demo /bin/demo; echo st=$?",
+                  lambda out: out[:1] == ["0"] and out[-3:] == [
+                      "st=1", "error: update demo: no such service", "st=1"])
+    finally:
+        boot.kill()
+
+
+def run_shell(record, module):
+    boot = Boot(system_modules(with_services=["demo"]), console=True)
     try:
         t0 = time.monotonic()
         ok = boot.wait_prompt(PROMPT, 30)
@@ -186,7 +205,7 @@ def users(record, boot):
 def run_utest(record, module):
     """The in-OS Linux system-call suite (user/utest.c) as the first process, with
     vfsprobe (tests/servers/vfsprobe), a hostile service, started last."""
-    boot = Boot(system_modules("/bin/utest") + [module("vfsprobe")])
+    boot = Boot(system_modules("/bin/utest", with_services=["demo"]) + [module("vfsprobe")])
     try:
         collect_tests(boot, record, "u", "utest", timeout=120)
         # The kernel's own lines name a Linux process after its program (pm tells it at exec),

@@ -98,6 +98,43 @@ static void file_rw(void)
     unlink("/tmp/ubench.dat");
 }
 
+/*
+ * /dev/demo written 4 KiB and 64 KiB at a time (vfs -> character driver data path). Each buffer
+ * starts with demo's "lie 0", a command that changes nothing, and every byte of it is taken; a
+ * write that comes short is followed by more until the size is written, as a program must (from
+ * the buffer's start again: demo reads each write as a command).
+ */
+static void demo_rw(void)
+{
+    static char buf[65536] = "lie 0";
+    int fd = open("/dev/demo", O_WRONLY);
+    if (fd < 0) {
+        printf("ubench: no /dev/demo\n");
+        return;
+    }
+    const struct {
+        const char *name;
+        unsigned size, reps;
+    } op[] = {{"demo_write_4k", 4096, 2000}, {"demo_write_64k", 65536, 400}};
+    for (unsigned k = 0; k < sizeof(op) / sizeof(op[0]); k++) {
+        for (int r = 0; r < RUNS; r++) {
+            start();
+            for (unsigned i = 0; i < op[k].reps; i++)
+                for (unsigned done = 0; done < op[k].size;) {
+                    ssize_t n = write(fd, buf, op[k].size - done);
+                    if (n <= 0) {
+                        printf("ubench: %s failed\n", op[k].name);
+                        break;
+                    }
+                    done += (unsigned)n;
+                }
+            stop(r, (int)op[k].reps);
+        }
+        report(op[k].name);
+    }
+    close(fd);
+}
+
 int main(void)
 {
     int null = open("/dev/null", O_WRONLY), fds[2], back[2];
@@ -162,6 +199,7 @@ int main(void)
     }
     report("fork_exec_true_wait");
     file_rw();
+    demo_rw();
     printf("ubench: done\n");
     return 0;
 }

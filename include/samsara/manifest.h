@@ -28,6 +28,12 @@ struct manifest_node {
     uint32_t gid;  /* its group; the owner is root */
 };
 
+/* `pci class CC:SS[:PP]`: every function of that class and subclass (and programming interface). */
+struct manifest_pci_class {
+    uint8_t base, sub, prog_if;
+    uint8_t any_prog_if; /* 1: no PP given, any programming interface */
+};
+
 /* The class of a device number a driver serves (`dev CLASS ...`). */
 enum manifest_dev_class {
     MANIFEST_DEV_CHAR = 1, /* character devices: vfs's device map */
@@ -35,6 +41,8 @@ enum manifest_dev_class {
 };
 #define MANIFEST_IPC_PARENT "parent" /* `ipc parent`: the process that spawned a helper */
 #define MANIFEST_IPC_RS "rs"         /* `ipc rs`: rs itself (ROOT_READY, lookups, complaints) */
+/* `ipc drivers`: every service whose manifest has a `dev` key (vfs: its device map's drivers) */
+#define MANIFEST_IPC_DRIVERS "drivers"
 
 enum manifest_restart {
     RESTART_NEVER,     /* stays down when it fails */
@@ -61,8 +69,10 @@ struct manifest {
     uint32_t irqs; /* bit n: IRQ n */
     struct {
         uint16_t vendor, device;
-    } pci[MANIFEST_PCI_MAX];
+    } pci[MANIFEST_PCI_MAX]; /* `pci VVVV:DDDD` */
     int nr_pci;
+    struct manifest_pci_class pci_class[MANIFEST_PCI_MAX]; /* `pci class CC:SS[:PP]` */
+    int nr_pci_class;
     uint64_t max_pages;    /* memory limit in 4 KiB pages */
     uint32_t heartbeat_ms; /* 0: no heartbeats */
     enum manifest_restart restart;

@@ -19,9 +19,6 @@
 #include "format/format.h"
 #include "internal.h"
 
-/* Larger transfers are malformed; a byte count stays below CDEV_SUSPENDED. */
-#define SIZE_MAX_REQ (1ull << 30)
-
 static const struct chardriver *drv;
 
 static struct {
@@ -162,7 +159,7 @@ static int decode(const message_t *m, struct chardriver_req *r)
         r->size = rw->len;
         r->flags = (uint32_t)(rw->flags & CDEV_NONBLOCK);
     }
-    return r->size > SIZE_MAX_REQ ? -LX_EINVAL : 0;
+    return r->size > CDEV_RW_MAX ? -LX_EINVAL : 0;
 }
 
 /* Read, write, ioctl: the requests that may be suspended. */
@@ -307,6 +304,8 @@ _Noreturn void chardriver_task(const struct chardriver *driver)
         } else if (m.source == SYSTEM) {
             if ((m.u.notify.bits & NOTIFY_ALARM) && drv->alarm)
                 drv->alarm(m.u.notify.ticks);
+        } else if (drv->serve && m.type != MSG_NOTIFY && !IS_CDEV_RQ(m.type)) {
+            drv->serve(&m); /* the server's own protocol: it checks the sender */
         } else if (m.source <= 0 || !is_client(m.source)) {
             refuse(&m);
         } else if (m.type == MSG_NOTIFY) {

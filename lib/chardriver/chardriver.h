@@ -23,8 +23,9 @@
  *    does) gets its items written there instead, so it never has to wait
  *    for the driver to learn its status (samsara/fs.h);
  *  - only the services named in `clients` (by label, as root knows them)
- *    may send requests; anyone else's request gets -LX_EPERM and their
- *    notifications are ignored, each refusal counted and logged;
+ *    may send requests (a driver with a `serve` callback takes the requests
+ *    of its own protocol from anyone and checks them itself); anyone else's request gets -LX_EPERM
+ * and their notifications are ignored, each refusal counted and logged;
  *  - HARDWARE notifications become interrupt(irq bits) calls, SYSTEM alarm
  *    notifications alarm(now) calls;
  *  - when the loop starts the driver announces itself: it publishes NAME.dev
@@ -87,6 +88,11 @@ struct chardriver {
      * requests get -LX_ENOSYS. (A client's notification means its mailbox
      * has room: the library handles it.) */
     void (*other)(const message_t *m);
+    /* A server that also serves a device (the pci server's /dev/pci): every
+     * request of a protocol other than CDEV goes here, whoever sent it, before
+     * the client check; the server checks the sender and replies itself.
+     * 0: such requests are refused unless a client sent them (then `other`). */
+    void (*serve)(const message_t *m);
 };
 
 _Noreturn void chardriver_task(const struct chardriver *driver);

@@ -331,8 +331,9 @@ static int key_label(struct ctx *c, const char *key, const char *p, const char *
         return -1;
     if (manifest_is(t, "ep") || manifest_is(t, "owner"))
         return manifest_fail(c, "labels 'ep' and 'owner' are reserved (rs's keys in ds)");
-    if (manifest_is(t, MANIFEST_IPC_PARENT) || manifest_is(t, MANIFEST_IPC_RS))
-        return manifest_fail(c, "label %t is reserved ('ipc parent', 'ipc rs')", &t);
+    if (manifest_is(t, MANIFEST_IPC_PARENT) || manifest_is(t, MANIFEST_IPC_RS) ||
+        manifest_is(t, MANIFEST_IPC_DRIVERS))
+        return manifest_fail(c, "label %t is reserved ('ipc parent', 'ipc rs', 'ipc drivers')", &t);
     manifest_copy(c->m->label, t);
     return 0;
 }
@@ -479,6 +480,29 @@ static int mem_value(struct ctx *c, const char *key, struct tok t)
     return 0;
 }
 
+/* `CC:SS` or `CC:SS:PP`, two hex digits each (a PCI class code). */
+static int pci_class_value(struct ctx *c, const char *key, struct tok t)
+{
+    uint64_t v[3];
+    int n = 0;
+    (void)key;
+    for (uint64_t i = 0; i <= t.n && n < 4; n++) { /* one byte per colon-separated piece */
+        uint64_t j = i;
+        while (j < t.n && t.p[j] != ':')
+            j++;
+        if (n == 3 || j - i != 2 || manifest_in_base((struct tok){t.p + i, 2}, 16, 0xff, &v[n]) < 0)
+            return manifest_fail(c, "bad PCI class %t (want CC:SS or CC:SS:PP in hex)", &t);
+        i = j + 1;
+    }
+    if (n < 2)
+        return manifest_fail(c, "bad PCI class %t (want CC:SS or CC:SS:PP in hex)", &t);
+    if (c->m->nr_pci_class >= MANIFEST_PCI_MAX)
+        return manifest_fail(c, "too many pci classes (at most %u)", (uint64_t)MANIFEST_PCI_MAX);
+    c->m->pci_class[c->m->nr_pci_class++] = (struct manifest_pci_class){
+        (uint8_t)v[0], (uint8_t)v[1], n == 3 ? (uint8_t)v[2] : 0, n == 2};
+    return 0;
+}
+
 static int pci_value(struct ctx *c, const char *key, struct tok t)
 {
     (void)key;
@@ -496,6 +520,16 @@ static int pci_value(struct ctx *c, const char *key, struct tok t)
     c->m->pci[c->m->nr_pci].device = d;
     c->m->nr_pci++;
     return 0;
+}
+
+/* `pci VVVV:DDDD ...` (vendor and device ids) or `pci class CC:SS[:PP] ...` (class codes). */
+static int key_pci(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    const char *rest = p;
+    struct tok t;
+    if (manifest_next(&rest, end, &t) && manifest_is(t, "class"))
+        return manifest_list(c, "pci class", rest, end, pci_class_value);
+    return manifest_list(c, key, p, end, pci_value);
 }
 
 static int key_memory(struct ctx *c, const char *key, const char *p, const char *end)
@@ -719,7 +753,7 @@ static const struct {
     {"io", .each = io_value},
     {"irq", .each = irq_value},
     {"mem", .each = mem_value},
-    {"pci", .each = pci_value},
+    {"pci", .fn = key_pci, .repeat = 1},
     /* how rs runs it */
     {"memory", .fn = key_memory},
     {"heartbeat", .fn = key_heartbeat},
@@ -838,6 +872,22 @@ int manifest_bundle_next(const char **cursor, const char *end, const char **file
     *text_len = size;
     *cursor = nl + 1 + size;
     return 1;
+}
+
+int manifest_bundle_parse(const char **cursor, const char *end, char *path, uint64_t path_len,
+                          struct manifest *out, char *err, uint64_t errlen)
+{
+    const char *file, *text;
+    uint64_t file_len, text_len;
+    int r = manifest_bundle_next(cursor, end, &file, &file_len, &text, &text_len);
+    if (r != 1)
+        return r;
+    uint64_t n = path_len && file_len >= path_len ? path_len - 1 : file_len;
+    for (uint64_t i = 0; path_len && i < n; i++)
+        path[i] = file[i];
+    if (path_len)
+        path[n] = '\0';
+    return manifest_parse(text, text_len, path_len ? path : 0, out, err, errlen) == 0 ? 1 : 2;
 }
 
 /* ---- privileges ---- */

@@ -33,6 +33,15 @@ int manifest_bundle_next(const char **cursor, const char *end, const char **file
                          uint64_t *file_len, const char **text, uint64_t *text_len);
 
 /*
+ * The next manifest of a bundle, parsed (manifest_bundle_next, then
+ * manifest_parse): its path in path (NUL-terminated, truncated to fit
+ * path_len bytes), and 1 with *out filled, or 2 if it does not parse (err
+ * as manifest_parse gives it); 0 at the end; -1 if the bundle is malformed.
+ */
+int manifest_bundle_parse(const char **cursor, const char *end, char *path, uint64_t path_len,
+                          struct manifest *out, char *err, uint64_t errlen);
+
+/*
  * The struct priv for a parsed manifest: flags, kernel calls, IRQs, port
  * and memory ranges, max_pages. ipc_to is left empty: only rs knows which
  * slots the `ipc` labels are running in.

@@ -81,11 +81,16 @@ int manifest_broken(const char *label)
     return 0;
 }
 
-/* Does manifest m name `label` under `ipc`? (`ipc all` names no one.) */
-int manifest_names(const struct manifest *m, const char *label)
+/*
+ * Does manifest m name the service of manifest t under `ipc`: by its label,
+ * or as one of `drivers` when t has a `dev` key? (`ipc all` names no one.)
+ * Such a service may send to t's service and complain about it.
+ */
+int manifest_names(const struct manifest *m, const struct manifest *t)
 {
-    for (int i = 0; m && i < m->nr_ipc; i++)
-        if (!strcmp(m->ipc[i], label))
+    for (int i = 0; m && t && i < m->nr_ipc; i++)
+        if (!strcmp(m->ipc[i], t->label) ||
+            (!strcmp(m->ipc[i], MANIFEST_IPC_DRIVERS) && t->nr_devs > 0))
             return 1;
     return 0;
 }
@@ -99,8 +104,8 @@ static void allow(struct priv *v, endpoint_t ep)
 /*
  * The kernel's privilege structure for m, started by `parent`: its named IPC
  * targets are the slots they run in now (`parent`: the process that spawned
- * it; `rs`: rs itself). Services that start later are added by
- * grant_dependents (root.c).
+ * it; `rs`: rs itself; `drivers`: every service with a `dev` key). Services
+ * that start later are added by grant_dependents (root.c).
  */
 void manifest_to_priv(const struct manifest *m, struct priv *v, endpoint_t parent)
 {
@@ -109,4 +114,7 @@ void manifest_to_priv(const struct manifest *m, struct priv *v, endpoint_t paren
         allow(v, !strcmp(m->ipc[i], MANIFEST_IPC_PARENT) ? parent
                  : !strcmp(m->ipc[i], MANIFEST_IPC_RS)   ? ROOT_EP
                                                          : service_lookup(m->ipc[i]));
+    for (int j = 0; j < nr_manifests; j++)
+        if (manifests[j].nr_devs > 0 && manifest_names(m, &manifests[j]))
+            allow(v, service_lookup(manifests[j].label));
 }

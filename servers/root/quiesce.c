@@ -3,7 +3,8 @@
  * frames may be reused only once the devices it drove have stopped
  * writing into them: rs asks the pci server (drivers/bus/pci) to turn bus
  * mastering and INTx off on every device the dead driver's manifest names
- * (`pci VVVV:DDDD`), waiting at most QUIESCE_MS, and then frees the frames
+ * (`pci VVVV:DDDD`, `pci class CC:SS[:PP]`) or had reserved, and to end its
+ * reservations (docs/PCI.md), waiting at most QUIESCE_MS, and then frees the frames
  * the kernel kept quarantined (KC_DMA_RELEASE). A driver that names no
  * device gets its frames freed at once. When the pci server cannot vouch
  * for the devices (not running, no answer in time, or a read-back that
@@ -58,12 +59,13 @@ void dead_driver_devices(const struct manifest *m, endpoint_t dead,
                          void (*say)(const char *text, void *arg), void *arg)
 {
     char text[96];
-    if (m && m->nr_pci && quiesce(m, dead, text, sizeof(text)) < 0) {
+    int names_devices = m && (m->nr_pci || m->nr_pci_class);
+    if (names_devices && quiesce(m, dead, text, sizeof(text)) < 0) {
         say(text, arg);
         say("its DMA memory stays quarantined", arg);
         return;
     }
-    if (m && m->nr_pci)
+    if (names_devices)
         say(text, arg);
     int64_t pages = sys_dma_release(dead);
     if (pages != 0) {

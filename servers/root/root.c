@@ -57,12 +57,13 @@ endpoint_t start(const struct boot_module *m, const char *label, endpoint_t pare
 /*
  * Rights follow incarnations: the kernel takes every right to a process
  * back when it dies; here each process rs started whose manifest names
- * `label` under `ipc` gets the right to reach its new instance ep.
+ * man's service under `ipc` (its label, or `drivers` for a `dev` key) gets
+ * the right to reach its new instance ep.
  */
-static void grant_dependents(const char *label, endpoint_t ep)
+static void grant_dependents(const struct manifest *man, endpoint_t ep)
 {
     for (int i = 0; i < NR_SLOTS; i++)
-        if (started[i].ep > 0 && manifest_names(started[i].man, label))
+        if (started[i].ep > 0 && manifest_names(started[i].man, man))
             sys_priv_ipc(started[i].ep, ep, 1);
 }
 
@@ -70,7 +71,7 @@ endpoint_t start_service(const struct boot_module *m, const struct manifest *man
 {
     endpoint_t ep = start(m, man->label, SELF, man->args[0] ? man->args : m->args);
     if (ep > 0)
-        grant_dependents(man->label, ep);
+        grant_dependents(man, ep);
     return ep;
 }
 

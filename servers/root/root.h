@@ -11,7 +11,8 @@ int manifests_load(const struct bootinfo *boot);
 const struct manifest *manifest_for(const char *label);
 int manifest_broken(const char *label);
 void manifest_to_priv(const struct manifest *m, struct priv *v, endpoint_t parent);
-int manifest_names(const struct manifest *m, const char *label); /* under `ipc` */
+int manifest_names(const struct manifest *m,
+                   const struct manifest *t); /* t's service, under `ipc` */
 
 /* service.c: services, their failures and restarts */
 void service_init(const struct bootinfo *boot);

@@ -527,9 +527,10 @@ void service_ready(message_t *m)
 }
 
 /*
- * A service complains about another (its label): treated as that one's
- * failure. It counts only from a dependent: a service whose manifest
- * names the target under `ipc` (`ipc all` names no one), and never against
+ * A service complains about another (its label): treated as that
+ * one's failure. It counts only from a dependent: a service whose manifest
+ * names the target under `ipc` (by label, or as one of `drivers` when the
+ * target's manifest has a `dev` key; `ipc all` names no one), and never against
  * a service that would not come back (restart never): only the
  * administrator may stop that one.
  */
@@ -542,7 +543,7 @@ void service_complaint(message_t *m)
     if (!s || !s->man || s->ep <= 0) {
         reply_result(m, -E_SRCH);
         return;
-    } else if (!manifest_names(from, label)) {
+    } else if (!manifest_names(from, s->man)) {
         service_refused(m, "complaint", "its manifest does not name the target under 'ipc'");
         return;
     } else if (s->man->restart == RESTART_NEVER) {

@@ -4,8 +4,22 @@
  * root's /dev/service), following the CDEV_* protocol. A request the driver
  * cannot finish at once is SUSPENDED: the caller's call waits in its process
  * entry until the driver's DONE item arrives in its status mailbox
- * (dmap.c). Each waiting call has its own 4 KiB buffer (devbuf), since the
- * driver writes into it later.
+ * (dmap.c).
+ *
+ * A read or write hands the driver the caller's own buffer: an indirect
+ * grant with inner id GRANT_USER_MEMORY of [uaddr, uaddr+len) of the Linux
+ * process (samsara/grant.h), so the bytes move once, between the driver and
+ * the process, and vfs copies nothing. The grant lives as long as the
+ * request: made again for a restarted driver's instance (dev_call), freed
+ * when the request finishes or is cancelled (finish). There is no bound of
+ * vfs's own per call, only the protocol's CDEV_RW_MAX (1 GiB): a driver copies
+ * in pieces of its choosing and a cancel returns what moved. A bad buffer is
+ * the driver's EFAULT when it copies (it keeps what it could not deliver: tty
+ * leaves the input queued, demo does not count the read).
+ *
+ * An ioctl's argument, and sendfile's data (vfs's own memory, which another
+ * call may reuse while the driver holds it), go through the caller's own
+ * 4 KiB buffer in vfs (devbuf), since the driver reads or writes it later.
  */
 #include "vfs.h"
 
@@ -18,6 +32,7 @@ static uint64_t next_id = 1;
 /* Per process: what the waiting request was, for its completion. */
 static struct {
     int op;
+    int bounced; /* its data is in devbuf: a read's is copied out at the end */
     endpoint_t driver;
     grant_id_t grant;
     uint64_t uaddr, len;
@@ -34,12 +49,24 @@ static endpoint_t dev_driver(uint64_t rdev)
     return driver_endpoint(driver_for(rdev));
 }
 
-/* A request's buffer, granted to the driver (g: -1 for none). */
+/*
+ * A request's buffer as granted to the driver (g: -1 for none): [addr,
+ * addr+len) of the Linux process `user`'s memory, or of vfs's own (user 0).
+ */
 struct dev_grant {
     grant_id_t g;
-    void *buf;
+    endpoint_t user;
+    uint64_t addr, len;
     uint32_t access;
 };
+
+static grant_id_t grant_make(endpoint_t driver, const struct dev_grant *dg)
+{
+    if (dg->user)
+        return grant_alloc_indirect(driver, dg->user, GRANT_USER_MEMORY, dg->addr, dg->len,
+                                    dg->access);
+    return grant_alloc(driver, (const void *)dg->addr, dg->len, dg->access);
+}
 
 /* Put a read, write or ioctl request's grant in its message. */
 static void set_grant(message_t *m, grant_id_t g)
@@ -81,7 +108,7 @@ static int64_t dev_call(endpoint_t *d, message_t *m, struct dev_grant *dg)
         *m = copy;
         if (dg && dg->g >= 0) {
             grant_free(dg->g);
-            dg->g = grant_alloc(again, dg->buf, DEVBUF_SIZE, dg->access);
+            dg->g = grant_make(again, dg);
             set_grant(m, dg->g);
         }
         r = dg && dg->g < 0 ? -E_NOMEM : driver_sendrec(again, m);
@@ -119,7 +146,7 @@ static int64_t finish(struct vproc *p, int64_t r)
         vfs_refuse(REFUSE_STATUS, pending[s].driver, "a count larger than the request's");
         r = -LX_EIO; /* the driver is wrong: nothing past what we asked for moves */
     }
-    if (r > 0 && pending[s].op == DEV_READ &&
+    if (r > 0 && pending[s].op == DEV_READ && pending[s].bounced &&
         copy_out(p, pending[s].uaddr, devbuf[s], (uint64_t)r) < 0)
         r = -LX_EFAULT;
     if (r >= 0 && pending[s].op == DEV_IOCTL && pending[s].len &&
@@ -130,13 +157,16 @@ static int64_t finish(struct vproc *p, int64_t r)
     return r;
 }
 
-/* Send one request; SUSPEND if the driver will answer later. */
+/*
+ * Send one request, its data granted as dg says; SUSPEND if the driver will
+ * answer later. uaddr and len: the caller's buffer (for a bounced read's or
+ * an ioctl's copy out, and a count's bound).
+ */
 static int64_t start(struct vproc *p, endpoint_t d, message_t *m, int op, uint64_t uaddr,
-                     uint64_t len, uint32_t access)
+                     uint64_t len, struct dev_grant dg)
 {
     int s = EP_SLOT(p->ep);
-    struct dev_grant dg = {grant_alloc(d, devbuf[s], DEVBUF_SIZE, access), devbuf[s], access};
-    if (dg.g < 0)
+    if ((dg.g = grant_make(d, &dg)) < 0)
         return -LX_ENOMEM;
     uint64_t id = dev_new_id();
     if (op == DEV_IOCTL)
@@ -146,6 +176,7 @@ static int64_t start(struct vproc *p, endpoint_t d, message_t *m, int op, uint64
     set_grant(m, dg.g);
     int64_t r = dev_call(&d, m, &dg);
     pending[s].op = op;
+    pending[s].bounced = !dg.user;
     pending[s].driver = d;
     pending[s].grant = dg.g;
     pending[s].uaddr = uaddr;
@@ -163,14 +194,19 @@ int64_t dev_rw(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, in
     endpoint_t d = dev_driver(f->vn->rdev);
     if (d < 0)
         return -LX_ENXIO;
-    if (len > DEVBUF_SIZE)
-        len = DEVBUF_SIZE; /* a shorter transfer; callers loop */
-    if (write && copy_in(p, uaddr, devbuf[EP_SLOT(p->ep)], len) < 0)
-        return -LX_EFAULT;
+    uint8_t *buf = devbuf[EP_SLOT(p->ep)];
+    struct dev_grant dg = {-1, p->ep, uaddr, len, write ? GRANT_READ : GRANT_WRITE};
+    if (p->kernel_io) { /* vfs's own memory: a copy the driver may hold */
+        len = dg.len = len < DEVBUF_SIZE ? len : DEVBUF_SIZE;
+        dg.user = 0, dg.addr = (uint64_t)buf;
+        if (write && copy_in(p, uaddr, buf, len) < 0)
+            return -LX_EFAULT;
+    } else if (len > CDEV_RW_MAX) {
+        len = dg.len = CDEV_RW_MAX; /* a shorter transfer; callers loop */
+    }
     message_t m = {.type = write ? CDEV_WRITE : CDEV_READ,
                    .u.cdev.rw = {.len = len, .flags = (f->flags & O_NONBLOCK) ? CDEV_NONBLOCK : 0}};
-    return start(p, d, &m, write ? DEV_WRITE : DEV_READ, uaddr, len,
-                 write ? GRANT_READ : GRANT_WRITE);
+    return start(p, d, &m, write ? DEV_WRITE : DEV_READ, uaddr, len, dg);
 }
 
 /* The argument size of the terminal ioctls we know; others pass no data. */
@@ -217,7 +253,8 @@ int64_t dev_ioctl(struct vproc *p, struct file *f, uint64_t req, uint64_t arg)
         return r;
     message_t m = {.type = CDEV_IOCTL,
                    .u.cdev.ioctl = {.request = req, .size = size, .pgrp = p->pgrp, .arg = arg}};
-    r = start(p, d, &m, DEV_IOCTL, arg, size, GRANT_READ | GRANT_WRITE);
+    struct dev_grant dg = {-1, 0, (uint64_t)buf, DEVBUF_SIZE, GRANT_READ | GRANT_WRITE};
+    r = start(p, d, &m, DEV_IOCTL, arg, size, dg);
     if (r == 0)
         terminal_update(p, drv, req, value);
     return r;

@@ -129,16 +129,11 @@ void dmap_init(void)
         printf("vfs: cannot read the manifests (%s): no device has a driver\n", strerror_s(r));
         return;
     }
-    const char *cursor = (const char *)bounce, *end = cursor + size, *file, *text;
-    uint64_t file_len, text_len;
-    while (manifest_bundle_next(&cursor, end, &file, &file_len, &text, &text_len) == 1) {
-        char path[96];
-        uint64_t n = file_len < sizeof(path) - 1 ? file_len : sizeof(path) - 1;
-        memcpy(path, file, n);
-        path[n] = '\0';
-        if (manifest_parse(text, text_len, path, &man, 0, 0) == 0)
+    const char *cursor = (const char *)bounce, *end = cursor + size;
+    char path[96];
+    while ((r = manifest_bundle_parse(&cursor, end, path, sizeof(path), &man, 0, 0)) > 0)
+        if (r == 1)
             dmap_claim(&man, path);
-    }
     int subscribed = ds_subscribe("ep.*", 0); /* a driver died or came back */
     for (int i = 1; i < nr_drivers && subscribed >= 0; i++) {
         char key[DS_KEY_MAX];

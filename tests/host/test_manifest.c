@@ -385,11 +385,15 @@ static void key_ipc(void)
     ERR("label a\nipc Tty\n",
         "t.conf:2: bad label 'Tty' for 'ipc' (1-15 characters from a-z 0-9 _ -)");
     ERR("label a\nipc\n", "t.conf:2: missing value for 'ipc'");
-    /* parent and rs are words of the ipc list, never a service's label */
-    OK("label a\nipc rs parent vfs\n");
-    CHECK(m.flags == 0 && m.nr_ipc == 3 && !strcmp(m.ipc[0], "rs") && !strcmp(m.ipc[1], "parent"));
-    ERR("label parent\n", "t.conf:1: label 'parent' is reserved ('ipc parent', 'ipc rs')");
-    ERR("label rs\n", "t.conf:1: label 'rs' is reserved ('ipc parent', 'ipc rs')");
+    /* parent, rs and drivers are words of the ipc list, never a service's label */
+    OK("label a\nipc rs parent vfs drivers\n");
+    CHECK(m.flags == 0 && m.nr_ipc == 4 && !strcmp(m.ipc[0], "rs") && !strcmp(m.ipc[1], "parent") &&
+          !strcmp(m.ipc[3], "drivers"));
+    ERR("label parent\n",
+        "t.conf:1: label 'parent' is reserved ('ipc parent', 'ipc rs', 'ipc drivers')");
+    ERR("label rs\n", "t.conf:1: label 'rs' is reserved ('ipc parent', 'ipc rs', 'ipc drivers')");
+    ERR("label drivers\n",
+        "t.conf:1: label 'drivers' is reserved ('ipc parent', 'ipc rs', 'ipc drivers')");
 }
 
 static void key_users(void)
@@ -491,6 +495,33 @@ static void key_pci(void)
     ERR_AT("label a\npci 8086:100g\n", 2);
     ERR_AT("label a\npci 8086:100e:1\n", 2);
     ERR("label a\npci\n", "t.conf:2: missing value for 'pci'");
+    CHECK(m.nr_pci_class == 0);
+}
+
+/* `pci class CC:SS[:PP]`: class codes, beside the ids. */
+static void key_pci_class(void)
+{
+    OK("label a\npci class 02:00 01:06:01\npci 8086:100e\npci class ff:FF\n");
+    CHECK(m.nr_pci_class == 3 && m.nr_pci == 1);
+    CHECK(m.pci_class[0].base == 2 && m.pci_class[0].sub == 0 && m.pci_class[0].any_prog_if);
+    CHECK(m.pci_class[1].base == 1 && m.pci_class[1].sub == 6 && m.pci_class[1].prog_if == 1 &&
+          !m.pci_class[1].any_prog_if);
+    CHECK(m.pci_class[2].base == 0xff && m.pci_class[2].sub == 0xff);
+    OK("label a\npci class 01:01 01:02 01:03 01:04 01:05 01:06 01:07 01:08\npci 1:1\n");
+    CHECK(m.nr_pci_class == MANIFEST_PCI_MAX && m.nr_pci == 1);
+    ERR("label a\npci class 01:01 01:02 01:03 01:04 01:05 01:06 01:07 01:08 01:09\n",
+        "t.conf:2: too many pci classes (at most 8)");
+    ERR("label a\npci class\n", "t.conf:2: missing value for 'pci class'");
+    ERR("label a\npci class 2:00\n",
+        "t.conf:2: bad PCI class '2:00' (want CC:SS or CC:SS:PP in hex)");
+    ERR_AT("label a\npci class 02\n", 2);
+    ERR_AT("label a\npci class 02:\n", 2);
+    ERR_AT("label a\npci class 02:00:\n", 2);
+    ERR_AT("label a\npci class 02:00:00:00\n", 2);
+    ERR_AT("label a\npci class 02:0g\n", 2);
+    ERR_AT("label a\npci class 002:00\n", 2);
+    ERR_AT("label a\npci class 8086:100e\n", 2); /* ids and classes do not mix on one line */
+    ERR_AT("label a\npci 8086:100e class 02:00\n", 2);
 }
 
 static void key_memory(void)
@@ -771,6 +802,28 @@ static void bundle(void)
     CHECK(manifest_bundle_next(&cur, b, &ff, &a, &tt, &c) == -1);
 }
 
+/* The bundle parsed entry by entry: paths truncated to fit, broken manifests told apart. */
+static void bundle_parse(void)
+{
+    static const char b[] = "@manifest servers/pm/pm.conf 9\nlabel pm\n"
+                            "@manifest bad.conf 8\nlabel A\n"
+                            "@manifest x 7\nlabel x"
+                            "@manifest y";
+    const char *cur = b, *end = b + sizeof(b) - 1;
+    char path[8];
+    CHECK(manifest_bundle_parse(&cur, end, path, sizeof(path), &m, err, sizeof(err)) == 1);
+    CHECK(!strcmp(path, "servers") && !strcmp(m.label, "pm"));
+    CHECK(manifest_bundle_parse(&cur, end, path, sizeof(path), &m, err, sizeof(err)) == 2);
+    CHECK(!strcmp(path, "bad.con") && !strcmp(err, "bad.con:1: bad label 'A' for 'label' "
+                                                   "(1-15 characters from a-z 0-9 _ -)"));
+    CHECK(manifest_bundle_parse(&cur, end, path, sizeof(path), &m, 0, 0) == 1);
+    CHECK(!strcmp(path, "x") && !strcmp(m.label, "x"));
+    const char *before = cur;
+    CHECK(manifest_bundle_parse(&cur, end, path, sizeof(path), &m, 0, 0) == -1 && cur == before);
+    cur = end;
+    CHECK(manifest_bundle_parse(&cur, end, 0, 0, &m, 0, 0) == 0);
+}
+
 /* ---- fuzz ---- */
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -794,6 +847,7 @@ static void fuzz_one(const char *text, size_t len)
         CHECK(m.nr_io <= PRIV_MAX_IO && m.nr_mem <= PRIV_MAX_MEM);
         CHECK(m.nr_ipc >= 0 && m.nr_ipc <= MANIFEST_IPC_MAX);
         CHECK(m.nr_pci >= 0 && m.nr_pci <= MANIFEST_PCI_MAX);
+        CHECK(m.nr_pci_class >= 0 && m.nr_pci_class <= MANIFEST_PCI_MAX);
         CHECK(!(m.kcalls & (KC_IPC_MASK | K(KC_PRIV_SET) | K(KC_LINUX_SERVERS))));
         CHECK(!(m.kcalls >> NR_KCALLS));
         CHECK(!(m.flags & PRIV_ROOT));
@@ -995,7 +1049,7 @@ static const struct expect {
      PRIV_USERS, 1, 0x70, 2, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs vfs", 0},
     {"servers/vfs/vfs.conf",
      BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM) | K(KC_SYSINFO), PRIV_USERS, 0, 0,
-     0, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs ramfs pm ds tty demo", 0},
+     0, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs ramfs pm ds drivers", 0},
     {"fs/ramfs/ramfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), 0, 0, 0, 0, 0, 0, 0, 0, 2,
      RESTART_NEVER, 1000, 0, 0, "", "rs", 0},
     {"drivers/tty/tty.conf", BASIC | GRANTS | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), 0, 1,
@@ -1033,8 +1087,9 @@ static const struct expect {
      BASIC | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_MAPPHYS) | K(KC_DMAALLOC) | K(KC_MEM_MAP) |
          K(KC_MEM_UNMAP) | K(KC_PROC_INFO),
      0, 0, 0, 0, 0, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, "", "rs parent", 0},
-    {"drivers/bus/pci/pci.conf", BASIC | K(KC_IOPORT), 0, 1, 0xcf8, 8, 0, 0, 0, 0, 1,
-     RESTART_IMMEDIATE, 1000, 0, 0, "", "rs", 0},
+    {"drivers/bus/pci/pci.conf",
+     BASIC | K(KC_IOPORT) | GRANTS | K(KC_PRIV_DEVICE) | K(KC_PROC_INFO), 0, 1, 0xcf8, 8, 0, 0, 0,
+     0, 1, RESTART_IMMEDIATE, 1000, 0, 0, "", "rs ds vfs", 0},
     {"tests/kernel/unpriv.conf", BASIC, 0, 0, 0, 0, 0, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, "", "",
      0},
     {"tests/kernel/fuzz.conf", BASIC | K(KC_ALARM) | GRANTS | K(KC_PROC_INFO), 0, 0, 0, 0, 0, 0, 0,
@@ -1071,6 +1126,8 @@ static void same_manifest(const char *what, const struct manifest *a, const stru
     FIELD(irqs);
     FIELD(pci);
     FIELD(nr_pci);
+    FIELD(pci_class);
+    FIELD(nr_pci_class);
     FIELD(max_pages);
     FIELD(heartbeat_ms);
     FIELD(restart);
@@ -1322,6 +1379,8 @@ int main(void)
         {"key_irq", key_irq},
         {"key_mem", key_mem},
         {"key_pci", key_pci},
+        {"key_pci_class", key_pci_class},
+        {"bundle_parse", bundle_parse},
         {"key_memory", key_memory},
         {"key_heartbeat", key_heartbeat},
         {"key_restart", key_restart},

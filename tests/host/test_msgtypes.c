@@ -69,6 +69,8 @@ static const struct type types[] = {
     T(VFS_PM_RELEASE, VFS_PM_RQ_BASE),
     T(VFS_PM_REPLY, VFS_PM_RQ_BASE),
     T(PCI_QUIESCE, PCI_RQ_BASE),
+    T(PCI_FIND, PCI_RQ_BASE),
+    T(PCI_RELEASE, PCI_RQ_BASE),
     T(PCI_REPLY, PCI_RQ_BASE),
     T(NET_INIT, NET_RQ_BASE),
     T(NET_SEND, NET_RQ_BASE),
@@ -85,6 +87,7 @@ static const struct type types[] = {
     T(TEST_BENCH_STOP, TEST_RQ_BASE),
     T(TEST_BENCH_ECHO, TEST_RQ_BASE),
     T(TEST_BENCH_SLEEP, TEST_RQ_BASE),
+    T(TEST_PCI_DO, TEST_RQ_BASE),
 };
 #define NR_TYPES ((int)(sizeof(types) / sizeof(types[0])))
 

@@ -36,10 +36,37 @@ uint8_t pci_cfg_read8(uint32_t bdf, uint32_t off)
     return (uint8_t)(pci_cfg_read32(bdf, off) >> (8 * (off & 3)));
 }
 
+uint32_t pci_cfg_read(uint32_t bdf, uint32_t off, uint32_t width)
+{
+    return width == 1   ? pci_cfg_read8(bdf, off)
+           : width == 2 ? pci_cfg_read16(bdf, off)
+                        : pci_cfg_read32(bdf, off);
+}
+
+/* A write of width 1, 2 or 4 bytes at an offset aligned to it: only those bytes change. */
+void pci_cfg_write(uint32_t bdf, uint32_t off, uint32_t width, uint32_t v)
+{
+    static const int op[] = {[1] = IO_OUT8, [2] = IO_OUT16, [4] = IO_OUT32};
+    select_dword(bdf, off);
+    sys_ioport(op[width], (uint16_t)(PCI_DATA + (off & 3)), v);
+}
+
 void pci_cfg_write16(uint32_t bdf, uint32_t off, uint16_t v)
 {
-    select_dword(bdf, off);
-    sys_ioport(IO_OUT16, (uint16_t)(PCI_DATA + (off & 2)), v);
+    pci_cfg_write(bdf, off, 2, v);
+}
+
+void pci_cfg_write32(uint32_t bdf, uint32_t off, uint32_t v)
+{
+    pci_cfg_write(bdf, off, 4, v);
+}
+
+struct pci_dev *pci_dev_at(uint32_t bdf)
+{
+    for (int i = 0; i < pci_nr_devs; i++)
+        if (pci_devs[i].bdf == bdf)
+            return &pci_devs[i];
+    return 0;
 }
 
 static void scan_bus(uint32_t bus, int depth)
@@ -53,10 +80,18 @@ static void scan_bus(uint32_t bus, int depth)
                     break; /* no device here */
                 continue;
             }
-            if (pci_nr_devs < PCI_DEVS_MAX)
-                pci_devs[pci_nr_devs++] = (struct pci_dev){
-                    .bdf = bdf, .vendor = (uint16_t)id, .device = (uint16_t)(id >> 16)};
             uint8_t header = pci_cfg_read8(bdf, PCI_HEADER_TYPE);
+            if (pci_nr_devs < PCI_DEVS_MAX)
+                pci_devs[pci_nr_devs++] =
+                    (struct pci_dev){.bdf = bdf,
+                                     .vendor = (uint16_t)id,
+                                     .device = (uint16_t)(id >> 16),
+                                     .class_code = pci_cfg_read32(bdf, PCI_CLASS_REVISION) >> 8,
+                                     .header = header & 0x7f,
+                                     .irq = pci_cfg_read8(bdf, PCI_INTERRUPT_LINE),
+                                     .nr_bars = (header & 0x7f) == 0   ? 6
+                                                : (header & 0x7f) == 1 ? 2
+                                                                       : 0};
             if ((header & 0x7f) == 1 && depth < 8) /* a bridge: its secondary bus */
                 scan_bus(pci_cfg_read8(bdf, PCI_SECONDARY_BUS), depth + 1);
             if (fn == 0 && !(header & 0x80))

@@ -23,6 +23,13 @@ struct msg_cdev_close { /* CDEV_CLOSE */
     uint64_t minor;
 };
 
+/*
+ * The most one read or write may name (a larger one is malformed: -EINVAL),
+ * so that a count always stays below CDEV_SUSPENDED. vfs passes a longer
+ * Linux call on as a shorter transfer, as Linux's MAX_RW_COUNT does.
+ */
+#define CDEV_RW_MAX (1ull << 30)
+
 struct msg_cdev_rw { /* CDEV_READ, CDEV_WRITE */
     uint64_t minor;
     uint64_t id;

@@ -1,0 +1,102 @@
+/*
+ * Client stubs of the pci server's driver requests (pci.h; protocol in
+ * samsara/pci.h, docs/PCI.md). The server is found by its label through rs
+ * and its endpoint kept; a request that finds it dead (a restarted pci
+ * server) looks it up again once. Every call is bounded: a pci server that
+ * does not answer in PCI_TIMEOUT_MS gives E_TIMEDOUT, never a hung driver.
+ */
+#include <samsara/root.h>
+#include "sys.h"
+#include "pci.h"
+
+#define PCI_TIMEOUT_MS 1000
+
+static endpoint_t server;
+
+/* Send m to the pci server and take its reply into m: the reply's result or an error. */
+static int64_t call(message_t *m)
+{
+    message_t copy = *m;
+    for (int tries = 0;; tries++) {
+        if (server <= 0) {
+            endpoint_t ep = root_lookup("pci");
+            if (ep < 0)
+                return ep;
+            server = ep;
+        }
+        int r = ipc_sendrec_bounded(server, m, PCI_TIMEOUT_MS);
+        if (r == -E_DEADEP && tries == 0) {
+            server = 0; /* restarted: find the new instance */
+            *m = copy;
+            continue;
+        }
+        if (r < 0)
+            return r;
+        int64_t result = m->u.reply.result;
+        if (m->type != PCI_REPLY || result < -4095) /* errors are small */
+            return -E_INVAL;
+        return result;
+    }
+}
+
+int pci_find(uint64_t index, struct pci_dev *out)
+{
+    message_t m = {.type = PCI_FIND, .u.pci.find.index = index};
+    int64_t r = call(&m);
+    if (r < 0)
+        return (int)r;
+    const struct msg_pci_find_reply *a = &m.u.pci.find_reply;
+    *out = (struct pci_dev){.bdf = a->bdf,
+                            .vendor = a->id.vendor,
+                            .device = a->id.device,
+                            .class_code = a->class_code,
+                            .irq = a->irq};
+    return 0;
+}
+
+static int on_dev(int32_t type, uint32_t bdf)
+{
+    message_t m = {.type = type, .u.pci.dev.bdf = bdf};
+    int64_t r = call(&m);
+    return r < 0 ? (int)r : 0;
+}
+
+int pci_reserve(uint32_t bdf)
+{
+    return on_dev(PCI_RESERVE, bdf);
+}
+
+int pci_release(uint32_t bdf)
+{
+    return on_dev(PCI_RELEASE, bdf);
+}
+
+int pci_bar(uint32_t bdf, int bar, uint64_t *base, uint64_t *size, uint32_t *kind)
+{
+    if (bar < 0)
+        return -E_INVAL;
+    message_t m = {.type = PCI_BAR, .u.pci.bar = {.bdf = bdf, .bar = (uint32_t)bar}};
+    int64_t r = call(&m);
+    if (r < 0)
+        return (int)r;
+    *base = m.u.pci.bar_reply.base;
+    *size = m.u.pci.bar_reply.size;
+    *kind = m.u.pci.bar_reply.kind;
+    return 0;
+}
+
+int64_t pci_cfg_read(uint32_t bdf, uint32_t offset, uint32_t width)
+{
+    message_t m = {.type = PCI_CFG_READ,
+                   .u.pci.cfg = {.bdf = bdf, .offset = offset, .width = width}};
+    int64_t r = call(&m);
+    return r < 0 ? r : (int64_t)m.u.pci.cfg_reply.value;
+}
+
+int pci_cfg_write(uint32_t bdf, uint32_t offset, uint32_t width, uint32_t value)
+{
+    message_t m = {.type = PCI_CFG_WRITE,
+                   .u.pci.cfg = {.bdf = bdf, .offset = offset, .width = width, .value = value}};
+    int64_t r = call(&m);
+    return r < 0 ? (int)r : 0;
+}
