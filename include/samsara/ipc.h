@@ -21,6 +21,7 @@
 #include <samsara/msg/pm.h>
 #include <samsara/msg/vfs_pm.h>
 #include <samsara/msg/pci.h>
+#include <samsara/msg/net.h>
 
 typedef int32_t endpoint_t;
 
@@ -57,6 +58,7 @@ typedef struct message {
         union msg_pm pm;
         union msg_vfs_pm vfs_pm;
         union msg_pci pci;
+        union msg_net net;
     } u;
 } message_t;
 

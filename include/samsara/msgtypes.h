@@ -13,7 +13,7 @@
  *   0x4900-0x49ff  PCI        samsara/pci.h      rs (and drivers, to come) -> the pci server
  *   0x4b00-0x4bff  KERNEL     samsara/ipc.h,     the kernel -> anyone (MSG_NOTIFY);
  *                             samsara/linux.h    a Linux program -> pm or vfs (MSG_LINUX_*)
- *   0x4e00-0x4eff  NET        (reserved)         the network stack <-> network drivers
+ *   0x4e00-0x4eff  NET        samsara/net.h      inet (and tests) -> network drivers
  *   0x5000-0x50ff  PM         samsara/pm.h       rs -> pm
  *   0x5200-0x52ff  ROOT       samsara/root.h     anyone -> root/rs (replies: ROOT_REPLY)
  *   0x5300-0x53ff  SOCK       (reserved)         vfs -> the network stack (sockets)
@@ -44,7 +44,7 @@
 #define FS_RQ_BASE 0x4600     /* file-system servers */
 #define PCI_RQ_BASE 0x4900    /* the pci server */
 #define KERNEL_RQ_BASE 0x4b00 /* made by the kernel: notifications, Linux calls */
-#define NET_RQ_BASE 0x4e00    /* reserved: network drivers */
+#define NET_RQ_BASE 0x4e00    /* network drivers */
 #define PM_RQ_BASE 0x5000     /* pm's requests from system servers */
 #define ROOT_RQ_BASE 0x5200   /* root and rs */
 #define SOCK_RQ_BASE 0x5300   /* reserved: sockets */

@@ -44,31 +44,15 @@ static void reply(endpoint_t to, int64_t result)
 
 /* ---- who may send requests: the clients, by label */
 
-#define CLIENTS_MAX 4
 static const char *const default_clients[] = {"vfs", 0};
-static endpoint_t client_ep[CLIENTS_MAX]; /* root's answer for each label; 0: not known */
+static struct client_set clients;
 static uint64_t refused;
 
-/*
- * 1 if who is one of the driver's clients. Known endpoints are kept; on a
- * miss, root is asked again for every label (a client may have started, or
- * been restarted, since), so only the first request of a new client costs
- * the lookups. Endpoints carry a generation: a reused slot never matches.
- */
 static int is_client(endpoint_t who)
 {
-    const char *const *labels = drv->clients ? drv->clients : default_clients;
-    for (int i = 0; i < CLIENTS_MAX && labels[i]; i++)
-        if (client_ep[i] == who)
-            return 1;
-    for (int i = 0; i < CLIENTS_MAX && labels[i]; i++) {
-        endpoint_t ep = root_lookup(labels[i]);
-        if (ep > 0)
-            client_ep[i] = ep;
-        if (client_ep[i] == who)
-            return 1;
-    }
-    return 0;
+    if (!clients.labels)
+        clients.labels = drv->clients ? drv->clients : default_clients;
+    return client_set_has(&clients, who);
 }
 
 /* A message from someone who may not send it: -EPERM for a request; counted, logged. */

@@ -143,6 +143,14 @@ extern uint64_t service_refusals;       /* requests this server refused for thei
  * the count. The caller answers the sender. */
 uint64_t service_refuse(const char *server, const message_t *m, const char *why);
 
+/* A server's clients by label (clients.c): labels 0-terminated, at most CLIENT_SET_MAX. */
+#define CLIENT_SET_MAX 4
+struct client_set {
+    const char *const *labels;
+    endpoint_t ep[CLIENT_SET_MAX]; /* root's answer for each label; 0: not known */
+};
+int client_set_has(struct client_set *s, endpoint_t who); /* 1 if who runs under one of them */
+
 /* Output through KC_LOG, line-buffered. */
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintf(const char *fmt, va_list ap);

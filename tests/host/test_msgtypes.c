@@ -7,6 +7,7 @@
 #include <samsara/fs.h>
 #include <samsara/ipc.h>
 #include <samsara/linux.h>
+#include <samsara/net.h>
 #include <samsara/msgtypes.h>
 #include <samsara/pci.h>
 #include <samsara/pm.h>
@@ -71,6 +72,12 @@ static const struct type types[] = {
     T(PCI_FIND, PCI_RQ_BASE),
     T(PCI_RELEASE, PCI_RQ_BASE),
     T(PCI_REPLY, PCI_RQ_BASE),
+    T(NET_INIT, NET_RQ_BASE),
+    T(NET_SEND, NET_RQ_BASE),
+    T(NET_RECV, NET_RQ_BASE),
+    T(NET_MODE, NET_RQ_BASE),
+    T(NET_STAT, NET_RQ_BASE),
+    T(NET_REPLY, NET_RQ_BASE),
     T(TEST_PING, TEST_RQ_BASE),
     T(TEST_ECHO, TEST_RQ_BASE),
     T(TEST_COPY, TEST_RQ_BASE),
