@@ -80,30 +80,59 @@ void netdriver_dropped(uint64_t frames)
     stats.dropped += frames;
 }
 
-/* One vector copy between buf and the frame's pieces, len bytes at most. */
-static int64_t copy(uint32_t dir, const struct netdriver_frame *f, uint64_t buf, uint64_t len)
+/* A run of the driver's own memory. */
+struct run {
+    uint64_t addr, len;
+};
+
+/*
+ * One vector copy between the driver's runs (in order: one buffer, or the two ends of a ring a
+ * frame wrapped around) and the frame's pieces, as many bytes as both hold. Each kernel piece is
+ * where one client piece meets one run: at most NET_PIECES_MAX + nruns - 1 of them.
+ */
+static int64_t copy(uint32_t dir, const struct netdriver_frame *f, const struct run *runs,
+                    int nruns)
 {
-    struct safecopy_piece v[NET_PIECES_MAX];
-    uint64_t done = 0;
-    uint32_t n = 0;
-    for (; n < f->count && done < len; n++) {
-        uint64_t part = f->piece[n].len < len - done ? f->piece[n].len : len - done;
-        v[n] = (struct safecopy_piece){f->client, f->piece[n].grant, f->piece[n].offset, buf + done,
-                                       part};
+    struct safecopy_piece v[NET_PIECES_MAX + 1];
+    uint64_t done = 0, in_piece = 0, in_run = 0;
+    uint32_t p = 0, n = 0;
+    for (int r = 0; p < f->count && r < nruns;) {
+        uint64_t piece_left = f->piece[p].len - in_piece, run_left = runs[r].len - in_run;
+        uint64_t part = piece_left < run_left ? piece_left : run_left;
+        if (part)
+            v[n++] =
+                (struct safecopy_piece){f->client, f->piece[p].grant, f->piece[p].offset + in_piece,
+                                        runs[r].addr + in_run, part};
         done += part;
+        in_piece += part;
+        in_run += part;
+        if (in_piece == f->piece[p].len)
+            p++, in_piece = 0;
+        if (in_run == runs[r].len)
+            r++, in_run = 0;
     }
-    int64_t r = done ? sys_safecopy_vec(dir, v, n) : 0;
+    int64_t r = n ? sys_safecopy_vec(dir, v, n) : 0;
     return r < 0 ? r : (int64_t)done;
 }
 
 int64_t netdriver_copy_from(const struct netdriver_frame *f, void *buf)
 {
-    return copy(GRANT_READ, f, (uint64_t)buf, f->len);
+    struct run one = {(uint64_t)buf, f->len};
+    return copy(GRANT_READ, f, &one, 1);
 }
 
 int64_t netdriver_copy_to(const struct netdriver_frame *f, const void *buf, uint64_t len)
 {
-    return len > f->len ? -E_RANGE : copy(GRANT_WRITE, f, (uint64_t)buf, len);
+    return netdriver_copy_to2(f, buf, len, 0, 0);
+}
+
+int64_t netdriver_copy_to2(const struct netdriver_frame *f, const void *a, uint64_t alen,
+                           const void *b, uint64_t blen)
+{
+    struct run two[2] = {{(uint64_t)a, alen}, {(uint64_t)b, blen}};
+    if (alen > f->len || blen > f->len - alen)
+        return -E_RANGE;
+    return copy(GRANT_WRITE, f, two, blen ? 2 : 1);
 }
 
 /* Hand the driver what it can take, then write the completions. */

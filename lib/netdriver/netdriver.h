@@ -85,5 +85,9 @@ void netdriver_dropped(uint64_t frames);
  * copy_to writes len <= f->len bytes. */
 int64_t netdriver_copy_from(const struct netdriver_frame *f, void *buf);
 int64_t netdriver_copy_to(const struct netdriver_frame *f, const void *buf, uint64_t len);
+/* copy_to of a frame in two runs of the driver's memory (the end and the start of a receive ring
+ * it wrapped around): alen bytes at a, then blen at b, alen + blen <= f->len; one vector copy. */
+int64_t netdriver_copy_to2(const struct netdriver_frame *f, const void *a, uint64_t alen,
+                           const void *b, uint64_t blen);
 
 #endif

@@ -100,3 +100,14 @@ int pci_cfg_write(uint32_t bdf, uint32_t offset, uint32_t width, uint32_t value)
     int64_t r = call(&m);
     return r < 0 ? (int)r : 0;
 }
+
+int pci_set_master(uint32_t bdf, uint32_t decode, int on)
+{
+    int64_t cmd = pci_cfg_read(bdf, PCI_CFG_COMMAND, 2);
+    if (cmd < 0)
+        return (int)cmd;
+    cmd |= decode & (PCI_CMD_IO | PCI_CMD_MEM);
+    cmd = on ? (cmd | PCI_CMD_MASTER) & ~PCI_CMD_INTX_DISABLE
+             : (cmd & ~PCI_CMD_MASTER) | PCI_CMD_INTX_DISABLE;
+    return pci_cfg_write(bdf, PCI_CFG_COMMAND, 2, (uint32_t)cmd);
+}

@@ -25,6 +25,11 @@ int pci_release(uint32_t bdf);
 int pci_bar(uint32_t bdf, int bar, uint64_t *base, uint64_t *size, uint32_t *kind);
 int64_t pci_cfg_read(uint32_t bdf, uint32_t offset, uint32_t width); /* the value, or < 0 */
 int pci_cfg_write(uint32_t bdf, uint32_t offset, uint32_t width, uint32_t value);
+/* A driver's device, in the safe order of a start (docs/NET.md): bus mastering and INTx on (on 1:
+ * after its rings are programmed) or off (on 0: before its reset), and the decode bits
+ * (PCI_CMD_IO, PCI_CMD_MEM) on either way. The command register is read, only those bits
+ * change, and it is written back (the pci server refuses changes to any other bit). */
+int pci_set_master(uint32_t bdf, uint32_t decode, int on);
 
 /* Configuration-space offsets and command bits drivers use. */
 #define PCI_CFG_COMMAND 0x04

@@ -67,18 +67,6 @@ static int link_state(void)
                                                                        : NET_LINK_DOWN;
 }
 
-/* The device's bus mastering and INTx: on (1) or off (0). */
-static int pci_command(int on)
-{
-    int64_t cmd = pci_cfg_read(dev.bdf, PCI_CFG_COMMAND, 2);
-    if (cmd < 0)
-        return (int)cmd;
-    cmd |= PCI_CMD_IO;
-    cmd = on ? (cmd | PCI_CMD_MASTER) & ~PCI_CMD_INTX_DISABLE
-             : (cmd & ~PCI_CMD_MASTER) | PCI_CMD_INTX_DISABLE;
-    return pci_cfg_write(dev.bdf, PCI_CFG_COMMAND, 2, (uint32_t)cmd);
-}
-
 static int find_device(void)
 {
     struct pci_dev pd;
@@ -124,7 +112,7 @@ static int setup_queues(void)
 static int init(struct netdriver_info *info)
 {
     int r = find_device();
-    if (r < 0 || (r = pci_command(0)) < 0 || (r = virtio_reset(&dev)) < 0)
+    if (r < 0 || (r = pci_set_master(dev.bdf, PCI_CMD_IO, 0)) < 0 || (r = virtio_reset(&dev)) < 0)
         return r;
     uint32_t features = virtio_negotiate(&dev, VIRTIO_NET_F_MAC | VIRTIO_NET_F_STATUS);
     if (!(features & VIRTIO_NET_F_MAC)) {
@@ -138,7 +126,7 @@ static int init(struct netdriver_info *info)
         virtio_set_status(&dev, VIRTIO_STATUS_FAILED);
         return r;
     }
-    if ((r = pci_command(1)) < 0)
+    if ((r = pci_set_master(dev.bdf, PCI_CMD_IO, 1)) < 0)
         return r;
     virtio_set_status(&dev, VIRTIO_STATUS_DRIVER_OK);
     virtq_kick(&dev, &rxq);
