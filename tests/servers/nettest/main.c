@@ -23,8 +23,8 @@
 #define TEST_LEAVE return
 #include "test/test.h"
 
-static char driver_label[DS_KEY_MAX] = "virtio_net"; /* the driver's label: the argument */
-static char announce_key[DS_KEY_MAX];                /* LABEL.net */
+static char driver[32] = "virtio_net"; /* the driver's label: the first word of the argument */
+static char announce[DS_KEY_MAX];      /* its announcement in ds: LABEL.net */
 #define RX_BUFS 8
 #define KILLS 10
 #define MANY_FRAMES 400
@@ -87,7 +87,7 @@ static endpoint_t announced(endpoint_t old, uint64_t ms)
         uint64_t ep;
         while (ds_check(key, sizeof(key)) > 0)
             ;
-        if (ds_retrieve_u64(announce_key, &ep) == 0 && (endpoint_t)ep != old && (endpoint_t)ep > 0)
+        if (ds_retrieve_u64(announce, &ep) == 0 && (endpoint_t)ep != old && (endpoint_t)ep > 0)
             return (endpoint_t)ep;
         if (sys_uptime() >= until)
             return 0;
@@ -297,7 +297,7 @@ static void test_recovery(void)
     for (int k = 1; k <= KILLS; k++) {
         endpoint_t old = drv;
         uint64_t t0 = now_us();
-        EXPECT(root_service(SVC_KILL, driver_label, 0), 0);
+        EXPECT(root_service(SVC_KILL, driver, 0), 0);
         drv = announced(old, 5000);
         CHECK(drv > 0);
         uint64_t t_up = now_us();
@@ -326,11 +326,11 @@ static void test_killed_during_init(void)
 {
     for (int k = 1; k <= 6; k++) {
         endpoint_t old = drv;
-        EXPECT(root_service(SVC_KILL, driver_label, 0), 0);
+        EXPECT(root_service(SVC_KILL, driver, 0), 0);
         uint64_t until = now_us() + 500ull * k;
         while (now_us() < until)
             ;
-        int r = root_service(SVC_KILL, driver_label, 0); /* E_SRCH if it is between instances */
+        int r = root_service(SVC_KILL, driver, 0); /* E_SRCH if it is between instances */
         CHECK(r == 0 || r == -E_SRCH);
         drv = announced(old, 5000);
         CHECK(drv > 0);
@@ -347,7 +347,7 @@ static void test_killed_during_init(void)
 static void test_not_initialised_after_restart(void)
 {
     endpoint_t old = drv;
-    EXPECT(root_service(SVC_KILL, driver_label, 0), 0);
+    EXPECT(root_service(SVC_KILL, driver, 0), 0);
     drv = announced(old, 5000);
     CHECK(drv > 0);
     message_t m = {.type = NET_STAT};
@@ -374,22 +374,24 @@ static const struct test_suite net_suite = {.program = "nettest", .prefix = "net
 int main(uint64_t argp)
 {
     const char *arg = argp ? (const char *)argp : "";
-    size_t n = 0; /* the first word: the driver's label */
-    while (arg[n] && arg[n] != ' ')
-        n++;
-    if (n && n < sizeof(driver_label) - 4) {
-        memcpy(driver_label, arg, n);
-        driver_label[n] = '\0';
-        arg += arg[n] ? n + 1 : n;
+    size_t len = 0;
+    while (arg[len] && arg[len] != ' ')
+        len++;
+    if (len >= sizeof(driver))
+        return test_abort(&net_suite, "the first argument must be the driver's label");
+    if (len) { /* none: virtio_net */
+        memcpy(driver, arg, len);
+        driver[len] = '\0';
     }
-    snprintf_s(announce_key, sizeof(announce_key), "%s.net", driver_label);
+    snprintf_s(announce, sizeof(announce), "%s.net", driver);
+    arg += arg[len] ? len + 1 : len;
     uint64_t t0 = sys_tsc(), tick0 = sys_uptime(); /* the TSC rate, over 20 ms */
     while (sys_uptime() < tick0 + 20)
         ;
     tsc_per_us = (sys_tsc() - t0) / 20000 ?: 1;
     for (int i = 0; i < 100 && (ds = ds_endpoint()) <= 0; i++)
         wait_notify(10);
-    if (ds <= 0 || ds_subscribe(announce_key, DS_INITIAL) < 0)
+    if (ds <= 0 || ds_subscribe(announce, DS_INITIAL) < 0)
         return test_abort(&net_suite, "no ds");
     for (int i = 0; i < RX_BUFS; i++)
         rx_grant[i] = -1;
