@@ -1,22 +1,33 @@
-"""Networking, the driver side (docs/NET.md): nettest plays inet against virtio_net on QEMU's
-user networking (restricted: slirp answers ARP for 10.0.2.2 and nothing leaves the host),
-reads the MAC, exchanges ARP with slirp, then has rs kill the driver again and again and checks
-that traffic resumes each time; the recovery times it prints are shown. Called by
-tools/test.py as run(record, module)."""
+"""Networking, the driver side (docs/NET.md): for each card, nettest plays inet against its
+driver on QEMU's user networking (restricted: slirp answers ARP for 10.0.2.2 and nothing leaves
+the host), reads the MAC, exchanges ARP with slirp, then has rs kill the driver again and again
+and checks that traffic resumes each time; the recovery times it prints are shown. Results are
+named net.DRIVER.TEST. Called by tools/test.py as run(record, module)."""
 from qemu import Boot, collect_tests
 
-# The transport is pinned: legacy virtio (lib/virtio), ids 1af4:1000.
-VIRTIO_NET = ["-netdev", "user,id=n0,restrict=on",
-              "-device", "virtio-net-pci,netdev=n0,disable-modern=on"]
+USER_NET = ["-netdev", "user,id=n0,restrict=on"]
+
+# (driver label, QEMU device). virtio's transport is pinned: legacy virtio (lib/virtio), ids
+# 1af4:1000. No option ROMs (romfile=): iPXE would run at boot.
+CARDS = [
+    ("virtio_net", "virtio-net-pci,netdev=n0,disable-modern=on"),
+    ("e1000", "e1000,netdev=n0,romfile="),
+]
+
+
+def run_card(record, module, driver, device):
+    boot = Boot([module("root"), module("ds"), module("pci"), module(driver),
+                 module("nettest", driver)], extra=USER_NET + ["-device", device])
+    try:
+        collect_tests(boot, record, f"net.{driver}", "nettest", timeout=120, exit_status=1,
+                      printed="net.")
+        for _, t in boot.lines:  # the measurements nettest printed (not results)
+            if t.startswith("nettest: recovery") or t.startswith("nettest: 10.0.2.2"):
+                print(f"  {driver}: measured {t}", flush=True)
+    finally:
+        boot.kill()
 
 
 def run(record, module):
-    boot = Boot([module("root"), module("ds"), module("pci"), module("virtio_net"),
-                 module("nettest")], extra=VIRTIO_NET)
-    try:
-        collect_tests(boot, record, "net", "nettest", timeout=120, exit_status=1)
-        for _, t in boot.lines:  # the measurements nettest printed (not results)
-            if t.startswith("nettest: recovery") or t.startswith("nettest: 10.0.2.2"):
-                print(f"  measured {t}", flush=True)
-    finally:
-        boot.kill()
+    for driver, device in CARDS:
+        run_card(record, module, driver, device)

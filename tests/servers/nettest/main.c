@@ -1,27 +1,31 @@
 /*
  * nettest: the NET protocol (samsara/net.h) against a real driver, with
- * nettest playing inet. Boot root, ds, pci, virtio_net and nettest, with
- * QEMU's `-netdev user,id=n0 -device virtio-net-pci,netdev=n0,disable-modern=on`
- * (tools/suite_net.py). Each test prints "TEST net.NAME PASS|FAIL"; the
- * last line is "nettest: N passed, M failed"; then QEMU exits.
+ * nettest playing inet. Its argument names the driver by label, then the
+ * usual test arguments: `nettest virtio_net`, `nettest e1000 only=arp_reply`.
+ * tools/suite_net.py boots root, ds, pci, the driver and nettest once per
+ * card, e.g. with QEMU's `-netdev user,id=n0,restrict=on -device
+ * virtio-net-pci,netdev=n0,disable-modern=on` or `-device
+ * e1000,netdev=n0,romfile=`. Each test prints "TEST net.NAME PASS|FAIL";
+ * the last line is "nettest: N passed, M failed"; then QEMU exits.
  *
  * Traffic: one ARP request for 10.0.2.2 (QEMU's user networking, the host's
  * side), answered by slirp; nothing leaves the host.
  *
  * Recovery: rs kills the driver (SVC_KILL) again and again; each time the
- * new instance announces itself in ds (virtio_net.net), nettest initialises
+ * new instance announces itself in ds (LABEL.net), nettest initialises
  * it with new grants, and an ARP exchange must succeed. The time from the
  * kill to the first good frame received is printed, per kill and on average.
  */
 #include <samsara/ds.h>
 #include <samsara/net.h>
 #include <samsara/root.h>
+#include "format/format.h"
 #include "sys.h"
 #define TEST_LEAVE return
 #include "test/test.h"
 
-#define DRIVER "virtio_net"
-#define ANNOUNCE DRIVER ".net"
+static char driver[32];           /* the driver's label: the first word of the argument */
+static char announce[DS_KEY_MAX]; /* its announcement in ds: LABEL.net */
 #define RX_BUFS 8
 #define KILLS 10
 
@@ -81,7 +85,7 @@ static endpoint_t announced(endpoint_t old, uint64_t ms)
         uint64_t ep;
         while (ds_check(key, sizeof(key)) > 0)
             ;
-        if (ds_retrieve_u64(ANNOUNCE, &ep) == 0 && (endpoint_t)ep != old && (endpoint_t)ep > 0)
+        if (ds_retrieve_u64(announce, &ep) == 0 && (endpoint_t)ep != old && (endpoint_t)ep > 0)
             return (endpoint_t)ep;
         if (sys_uptime() >= until)
             return 0;
@@ -236,7 +240,7 @@ static void test_recovery(void)
     for (int k = 1; k <= KILLS; k++) {
         endpoint_t old = drv;
         uint64_t t0 = now_us();
-        EXPECT(root_service(SVC_KILL, DRIVER, 0), 0);
+        EXPECT(root_service(SVC_KILL, driver, 0), 0);
         drv = announced(old, 5000);
         CHECK(drv > 0);
         uint64_t t_up = now_us();
@@ -265,11 +269,11 @@ static void test_killed_during_init(void)
 {
     for (int k = 1; k <= 6; k++) {
         endpoint_t old = drv;
-        EXPECT(root_service(SVC_KILL, DRIVER, 0), 0);
+        EXPECT(root_service(SVC_KILL, driver, 0), 0);
         uint64_t until = now_us() + 500ull * k;
         while (now_us() < until)
             ;
-        int r = root_service(SVC_KILL, DRIVER, 0); /* E_SRCH if it is between instances */
+        int r = root_service(SVC_KILL, driver, 0); /* E_SRCH if it is between instances */
         CHECK(r == 0 || r == -E_SRCH);
         drv = announced(old, 5000);
         CHECK(drv > 0);
@@ -286,7 +290,7 @@ static void test_killed_during_init(void)
 static void test_not_initialised_after_restart(void)
 {
     endpoint_t old = drv;
-    EXPECT(root_service(SVC_KILL, DRIVER, 0), 0);
+    EXPECT(root_service(SVC_KILL, driver, 0), 0);
     drv = announced(old, 5000);
     CHECK(drv > 0);
     message_t m = {.type = NET_STAT};
@@ -310,14 +314,22 @@ static const struct test_suite net_suite = {.program = "nettest", .prefix = "net
 
 int main(uint64_t argp)
 {
-    const char *arg = (const char *)argp;
+    const char *arg = argp ? (const char *)argp : "";
+    size_t len = 0;
+    while (arg[len] && arg[len] != ' ')
+        len++;
+    if (len == 0 || len >= sizeof(driver))
+        return test_abort(&net_suite, "the first argument must be the driver's label");
+    memcpy(driver, arg, len);
+    snprintf_s(announce, sizeof(announce), "%s.net", driver);
+    arg += arg[len] ? len + 1 : len;
     uint64_t t0 = sys_tsc(), tick0 = sys_uptime(); /* the TSC rate, over 20 ms */
     while (sys_uptime() < tick0 + 20)
         ;
     tsc_per_us = (sys_tsc() - t0) / 20000 ?: 1;
     for (int i = 0; i < 100 && (ds = ds_endpoint()) <= 0; i++)
         wait_notify(10);
-    if (ds <= 0 || ds_subscribe(ANNOUNCE, DS_INITIAL) < 0)
+    if (ds <= 0 || ds_subscribe(announce, DS_INITIAL) < 0)
         return test_abort(&net_suite, "no ds");
     for (int i = 0; i < RX_BUFS; i++)
         rx_grant[i] = -1;
