@@ -12,21 +12,35 @@
  *         3.2/3.3 (legacy receive and transmit descriptors).
  *
  * Start-up, fresh or after a crash (the same path, which also holds when
- * the predecessor died in the middle of this very sequence): find and
- * reserve the device through the pci server; memory decoding on, bus
- * mastering off and INTx disabled (stops what a predecessor left running);
- * map the registers; mask every interrupt (IMC), receive and transmit off,
- * CTRL.RST and wait until it clears (the controller's own state, including
- * whatever rings a predecessor programmed, is gone); mask again and clear
- * ICR; the MAC address from receive address 0 (or the EEPROM); the link
- * from STATUS.LU; both legacy rings and their buffers in DMA memory this
- * process owns (KC_DMAALLOC; a predecessor's is freed by rs only once the
- * pci server has turned its bus mastering off); receive and transmit on;
- * bus mastering on and INTx enabled; then the interrupt causes (IMS) and
- * the IRQ line.
+ * the predecessor died in the middle of this very sequence):
+ *  1. find and reserve the device through the pci server; memory decoding
+ *     on, bus mastering off and INTx disabled: whatever a predecessor left
+ *     running can no longer reach memory (the pci server did the same at
+ *     its death, before rs freed its DMA memory);
+ *  2. map the registers; mask every interrupt (IMC);
+ *  3. receive and transmit off: the device's receive descriptors are taken
+ *     away (RDT = RDH) and TCTL.EN cleared;
+ *  4. CTRL.RST, and wait until it clears; mask again and clear ICR;
+ *  5. the MAC address from receive address 0 (or the EEPROM); the link from
+ *     STATUS.LU;
+ *  6. both legacy rings and their buffers in DMA memory this process owns
+ *     (KC_DMAALLOC), every ring register written (bases, lengths, heads,
+ *     tails: QEMU's model leaves them alone at CTRL.RST), the tail at the
+ *     head; transmit on; RCTL (enable, strip CRC, filter) if it differs;
+ *  7. bus mastering on and INTx enabled (PCI_CFG_WRITE, command register);
+ *  8. the receive descriptors given to the device (RDT); the interrupt
+ *     causes (IMS); the IRQ line.
  *
- * QEMU's model leaves the ring registers alone at CTRL.RST, so the driver
- * writes every one of them (bases, lengths, heads, tails) itself.
+ * Why receive is stopped by RDT = RDH and not by clearing RCTL.EN: QEMU's
+ * e1000 holds off all reception for one second (of its virtual clock)
+ * after every write to RCTL (flush_queue_timer in hw/net/e1000.c). A driver
+ * that wrote RCTL at every start took a second to receive its first frame
+ * after each restart; this one writes RCTL only when its value must change
+ * (the first start, a NET_MODE with other filter bits) and keeps the
+ * predecessor's filter until its client sets one. A receive unit without
+ * descriptors takes no frames (QEMU keeps them queued and hands them over
+ * at step 8), bus mastering is off until the rings are the new ones, and
+ * on the real part CTRL.RST clears RCTL anyway.
  *
  * Frames are copied between the DMA buffers and the client's grants by
  * libnetdriver's vector copies. Receive descriptors the client has no
@@ -87,6 +101,7 @@
 #define RCTL_MPE (1u << 4)    /* every multicast */
 #define RCTL_BAM (1u << 15)   /* broadcast */
 #define RCTL_SECRC (1u << 26) /* strip the CRC; BSIZE 00, BSEX 0: 2048-byte buffers */
+#define RCTL_FILTER (RCTL_UPE | RCTL_MPE | RCTL_BAM)
 #define TCTL_EN (1u << 1)
 #define TCTL_PSP (1u << 3)                      /* pad short packets */
 #define TCTL_CT (0x0fu << 4)                    /* collision threshold: 15 */
@@ -131,6 +146,7 @@ static volatile struct tx_desc *tx_ring;
 static uint8_t *buffers; /* RX_SLOTS receive buffers, then TX_SLOTS transmit buffers */
 static uint64_t buffers_pa;
 static uint32_t rx_next;         /* the next receive descriptor the device fills */
+static int rx_long;              /* rx_next continues a frame longer than one buffer */
 static uint32_t tx_old, tx_new;  /* oldest unconfirmed, next free transmit descriptor */
 static uint64_t tx_id[TX_SLOTS]; /* the client's id of the frame in each slot */
 static uint32_t rctl_filter = RCTL_BAM;
@@ -199,7 +215,7 @@ static int map_registers(uint64_t base)
 static int reset(void)
 {
     reg_write(REG_IMC, 0xffffffff);
-    reg_write(REG_RCTL, 0);
+    reg_write(REG_RDT, reg_read(REG_RDH)); /* no receive descriptors: see the top of the file */
     reg_write(REG_TCTL, 0);
     (void)reg_read(REG_STATUS); /* the writes have reached the device */
     reg_write(REG_CTRL, reg_read(REG_CTRL) | CTRL_RST);
@@ -250,8 +266,8 @@ static int read_mac(uint8_t mac[NET_ADDR_LEN])
     return 0;
 }
 
-/* Both rings and all buffers in one run of DMA memory; the receive descriptors given to the
- * device; receive and transmit on. */
+/* Both rings and all buffers in one run of DMA memory, the device's ring registers, receive
+ * and transmit on; the device gets the receive descriptors once bus mastering is on (init). */
 static int setup_rings(void)
 {
     uint64_t len = 4096 + (uint64_t)(RX_SLOTS + TX_SLOTS) * BUF_SIZE, pa;
@@ -274,7 +290,7 @@ static int setup_rings(void)
     reg_write(REG_RDBAH, (uint32_t)(pa >> 32));
     reg_write(REG_RDLEN, RX_SLOTS * sizeof(struct rx_desc));
     reg_write(REG_RDH, 0);
-    reg_write(REG_RDT, RX_SLOTS - 1); /* head == tail means empty: one stays the driver's */
+    reg_write(REG_RDT, 0); /* head == tail: none is the device's yet */
     reg_write(REG_RDTR, 0);
     reg_write(REG_TDBAL, (uint32_t)tx_ring_pa);
     reg_write(REG_TDBAH, (uint32_t)(tx_ring_pa >> 32));
@@ -284,9 +300,14 @@ static int setup_rings(void)
     reg_write(REG_TIDV, 0);
     reg_write(REG_ITR, 0);
     rx_next = tx_old = tx_new = 0;
+    rx_long = 0;
     reg_write(REG_TIPG, TIPG_COPPER);
     reg_write(REG_TCTL, TCTL_EN | TCTL_PSP | TCTL_CT | TCTL_COLD);
-    reg_write(REG_RCTL, RCTL_EN | RCTL_SECRC | rctl_filter);
+    uint32_t rctl = reg_read(REG_RCTL);
+    if (rctl & RCTL_EN) /* a predecessor's filter, kept until the client sets one */
+        rctl_filter = rctl & RCTL_FILTER;
+    if (rctl != (RCTL_EN | RCTL_SECRC | rctl_filter)) /* each write: QEMU's 1 s hold-off */
+        reg_write(REG_RCTL, RCTL_EN | RCTL_SECRC | rctl_filter);
     return 0;
 }
 
@@ -302,6 +323,7 @@ static int init(struct netdriver_info *info)
     info->link = link_state();
     if ((r = setup_rings()) < 0 || (r = pci_command(1)) < 0)
         return r;
+    reg_write(REG_RDT, RX_SLOTS - 1); /* head == tail means empty: one stays the driver's */
     reg_write(REG_IMS, IMS_USED);
     if ((r = sys_irqctl(IRQ_ENABLE, irq)) < 0)
         return r;
@@ -352,16 +374,21 @@ static int64_t receive(const struct netdriver_frame *f)
         uint32_t len = d->len, slot = rx_next;
         uint64_t pa;
         uint8_t *b = buf(slot, &pa);
-        /* One buffer holds a whole frame: a frame without EOP (or with errors) is dropped. */
+        /* One buffer holds a whole frame (2048 bytes, and the device drops frames over 1522
+         * without RCTL.LPE): the descriptors of a longer one, and frames with errors, are
+         * dropped. */
+        int last_of_long = rx_long;
+        rx_long = !(status & RXD_EOP);
         int whole =
-            (status & RXD_EOP) && !d->errors && len >= NET_FRAME_MIN && len <= NET_FRAME_MAX;
+            !rx_long && !last_of_long && !d->errors && len >= NET_FRAME_MIN && len <= NET_FRAME_MAX;
         int64_t r = whole ? netdriver_copy_to(f, b, len) : 0;
         d->status = 0; /* the frame is copied (or malformed): the descriptor is the device's */
         reg_write(REG_RDT, slot);
         rx_next = (rx_next + 1) % RX_SLOTS;
         if (whole)
             return r;
-        netdriver_dropped(1);
+        if (!rx_long)
+            netdriver_dropped(1); /* once per frame, at its last descriptor */
     }
 }
 
@@ -386,7 +413,9 @@ static int mode(uint32_t bits)
     if (bits & NET_MODE_PROMISC)
         filter |= RCTL_UPE | RCTL_MPE;
     rctl_filter = filter;
-    reg_write(REG_RCTL, (reg_read(REG_RCTL) & ~(RCTL_BAM | RCTL_MPE | RCTL_UPE)) | filter);
+    uint32_t rctl = reg_read(REG_RCTL);
+    if ((rctl & RCTL_FILTER) != filter) /* each write: QEMU's 1 s hold-off (top of the file) */
+        reg_write(REG_RCTL, (rctl & ~RCTL_FILTER) | filter);
     return 0;
 }
 
