@@ -72,6 +72,7 @@ enum { SVC_STATE_UP = 1, SVC_STATE_RESTARTING, SVC_STATE_DOWN };
 endpoint_t root_lookup(const char *label);
 int root_complain(const char *label, uint64_t ticks); /* ticks > 0 bounds the wait */
 int root_module(const char *name, grant_id_t *grant, uint64_t *size);
+int64_t root_module_copy(const char *name, void *buf, uint64_t max); /* the size copied */
 int root_ready(int query, uint64_t *restarts); /* lib/sys/service.c's service_startup */
 endpoint_t root_spawn(const char *module, const char *manifest, const char *arg);
 int root_service(uint64_t op, const char *label, struct root_stats_reply *stats); /* managers */

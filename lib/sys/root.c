@@ -46,6 +46,19 @@ int root_module(const char *name, grant_id_t *grant, uint64_t *size)
     return 0;
 }
 
+/* Copy the whole boot data module `name` into buf (at most max bytes): its size, or an error. */
+int64_t root_module_copy(const char *name, void *buf, uint64_t max)
+{
+    grant_id_t g;
+    uint64_t size;
+    int r = root_module(name, &g, &size);
+    if (r == 0 && size > max)
+        r = -E_NOMEM;
+    if (r == 0)
+        r = sys_safecopy_from(ROOT_EP, g, 0, buf, size);
+    return r < 0 ? r : (int64_t)size;
+}
+
 /*
  * The calling service is ready (query 0: rs stops its recovery clock), or
  * only asks (query 1); *restarts (if not 0) gets how often rs restarted it.

@@ -118,19 +118,15 @@ const struct manifest_node *dmap_node(int i)
 void dmap_init(void)
 {
     static struct manifest man;
-    grant_id_t g;
-    uint64_t size;
-    int r = root_module("manifests", &g, &size);
-    if (r == 0 && size > BOUNCE_SIZE)
-        r = -E_NOMEM;
-    if (r == 0)
-        r = sys_safecopy_from(ROOT_EP, g, 0, bounce, size);
-    if (r < 0) {
-        printf("vfs: cannot read the manifests (%s): no device has a driver\n", strerror_s(r));
+    int64_t size = root_module_copy("manifests", bounce, BOUNCE_SIZE);
+    if (size < 0) {
+        printf("vfs: cannot read the manifests (%s): no device has a driver\n",
+               strerror_s((int)size));
         return;
     }
     const char *cursor = (const char *)bounce, *end = cursor + size;
     char path[96];
+    int r;
     while ((r = manifest_bundle_parse(&cursor, end, path, sizeof(path), &man, 0, 0)) > 0)
         if (r == 1)
             dmap_claim(&man, path);

@@ -1,21 +1,9 @@
 /* The Linux system calls vfs serves. */
 #include "vfs.h"
 
-/* A list, laid out by hand: clang-format re-wraps it differently each run. */
-/* clang-format off */
-#define CALLS(X)                                                                                   \
-    X(read) X(write) X(open) X(close) X(stat) X(fstat) X(lstat) X(poll) X(lseek) X(ioctl)          \
-    X(pread64) X(pwrite64) X(readv) X(writev) X(access) X(pipe) X(select) X(dup) X(dup2)           \
-    X(sendfile) X(fcntl) X(fsync) X(truncate) X(ftruncate) X(getcwd) X(chdir) X(fchdir)            \
-    X(rename) X(mkdir) X(rmdir) X(creat) X(link) X(unlink) X(symlink) X(readlink) X(chmod)         \
-    X(fchmod) X(chown) X(fchown) X(umask) X(statfs) X(fstatfs) X(sync) X(getdents64) X(openat)     \
-    X(mkdirat) X(newfstatat) X(unlinkat) X(renameat) X(linkat) X(symlinkat) X(readlinkat)          \
-    X(fchmodat) X(faccessat) X(pselect6) X(ppoll) X(utimensat) X(dup3) X(pipe2) X(renameat2)       \
-    X(lchown) X(fchownat) X(faccessat2)                                                            \
-    X(socket) X(socketpair) X(bind) X(listen) X(accept) X(accept4) X(connect) X(sendto)            \
-    X(recvfrom) X(sendmsg) X(recvmsg) X(shutdown) X(getsockname) X(getpeername) X(getsockopt)      \
-    X(setsockopt)
-/* clang-format on */
+/* Every call the kernel routes to vfs (samsara/linux_vfs.h): one list for both. */
+#include <samsara/linux_vfs.h>
+#define CALLS(X) LINUX_VFS_CALLS(X)
 
 #define DECLARE(name) int64_t do_##name(struct vproc *p, const uint64_t *a);
 CALLS(DECLARE)

@@ -54,20 +54,16 @@ void pci_drivers_load(void)
 {
     static char bundle[BUNDLE_MAX];
     static struct manifest man;
-    grant_id_t g;
-    uint64_t size;
     pci_nr_drivers = 0;
-    int r = root_module("manifests", &g, &size);
-    if (r == 0 && size > sizeof(bundle))
-        r = -E_NOMEM;
-    if (r == 0)
-        r = sys_safecopy_from(ROOT_EP, g, 0, bundle, size);
-    if (r < 0) {
-        printf("pci: cannot read the manifests (%s): no driver gets a device\n", strerror_s(r));
+    int64_t size = root_module_copy("manifests", bundle, sizeof(bundle));
+    if (size < 0) {
+        printf("pci: cannot read the manifests (%s): no driver gets a device\n",
+               strerror_s((int)size));
         return;
     }
     const char *cursor = bundle, *end = bundle + size;
     char path[96];
+    int r;
     while ((r = manifest_bundle_parse(&cursor, end, path, sizeof(path), &man, 0, 0)) > 0)
         if (r == 1)
             keep(&man, path);
