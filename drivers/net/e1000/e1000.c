@@ -344,12 +344,10 @@ static void tx_reap(void)
 
 static int send(const struct netdriver_frame *f)
 {
+    tx_reap(); /* also confirms frames whose TXDW interrupt a shared line's handler missed */
     uint32_t next = (tx_new + 1) % TX_SLOTS;
-    if (next == tx_old) {
-        tx_reap();
-        if (next == tx_old)
-            return NETDRIVER_BUSY;
-    }
+    if (next == tx_old)
+        return NETDRIVER_BUSY;
     uint64_t pa;
     uint8_t *b = buf(RX_SLOTS + tx_new, &pa);
     int64_t r = netdriver_copy_from(f, b);
