@@ -13,6 +13,7 @@ USER_NET = ["-netdev", "user,id=n0,restrict=on"]
 # split at its end.
 CARDS = [
     ("virtio_net", "virtio-net-pci,netdev=n0,disable-modern=on", []),
+    ("e1000", "e1000,netdev=n0,romfile=", []),
     ("rtl8139", "rtl8139,netdev=n0,romfile=",
      [("rx_ring_wrapped", "rtl8139: a frame wrapped around the receive ring")]),
 ]
