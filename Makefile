@@ -37,7 +37,12 @@ ACCEL ?= tcg
 MEM ?= 512M
 QEMU_EXTRA ?=
 export MEM QEMU_EXTRA
-QEMU_FLAGS := -machine q35 -accel $(ACCEL) -m $(MEM) -no-reboot -nic none \
+# NIC=virtio|e1000|rtl8139|none: make run's network card, on QEMU's user networking, and its
+# driver in the boot (tools/qemu.py). The test harness names its cards itself.
+NIC ?= virtio
+export NIC
+NIC_FLAGS := $(shell python3 tools/qemu.py --nic-flags)
+QEMU_FLAGS := -machine q35 -accel $(ACCEL) -m $(MEM) -no-reboot $(NIC_FLAGS) \
 	-device isa-debug-exit,iobase=0x501,iosize=1
 # The system: root, then the services in start order, then the initramfs (a data module);
 # the list lives in tools/qemu.py. WITH="demo" adds test services (after pm) to make run's boot.

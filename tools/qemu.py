@@ -43,6 +43,25 @@ def qemu_command(modules, icount=False, memory=None, extra=()):
 SYSTEM_MODULES = ["root", "ds", "pci", "ramfs", "tty", "vfs", "pm /sbin/init", "initramfs.cpio"]
 
 
+# NIC=virtio|e1000|rtl8139|none (make run; default virtio): the network card on QEMU's user
+# networking (the guest reaches the host's 127.0.0.1 as 10.0.2.2) and its driver, which joins the
+# boot after pci. Tests name their cards themselves (tools/suite_net.py) and boot with -nic none.
+NICS = {
+    "virtio": ("virtio_net", "virtio-net-pci,netdev=n0,disable-modern=on"),
+    "e1000": ("e1000", "e1000,netdev=n0,romfile="),
+    "rtl8139": ("rtl8139", "rtl8139,netdev=n0,romfile="),
+    "none": (None, None),
+}
+
+
+def nic(name):
+    """(driver module or None, QEMU flags) for NIC=name; SystemExit for an unknown name."""
+    if name not in NICS:
+        raise SystemExit(f"NIC={name}: choose one of {', '.join(NICS)}")
+    driver, device = NICS[name]
+    return driver, (["-netdev", "user,id=n0", "-device", device] if device else ["-nic", "none"])
+
+
 def system_modules(init="/sbin/init", with_services=()):
     """The whole system: root, the services in start order (with_services after pm), the
     initramfs."""
@@ -210,5 +229,18 @@ def record_logged(record, boot, name, *needles):
     record(name, ok, "", None if ok else boot.tail())
 
 
+def run_boot(nic_name="virtio", with_services=()):
+    """`make run`'s boot: (modules, QEMU flags) for NIC=nic_name; the card's driver right
+    after pci."""
+    driver, flags = nic(nic_name)
+    mods = system_modules(with_services=with_services)
+    if driver:
+        mods.insert(SYSTEM_MODULES.index("pci") + 1, os.path.join(BUILD, driver))
+    return mods, flags
+
+
 if __name__ == "__main__" and sys.argv[1:2] == ["--system-modules"]:
-    print(",".join(system_modules(with_services=sys.argv[2:]) + [os.path.join(BUILD, "manifests")]))
+    mods, _ = run_boot(os.environ.get("NIC", "virtio"), sys.argv[2:])
+    print(",".join(mods + [os.path.join(BUILD, "manifests")]))
+if __name__ == "__main__" and sys.argv[1:2] == ["--nic-flags"]:
+    print(" ".join(nic(os.environ.get("NIC", "virtio"))[1]))

@@ -7,7 +7,7 @@ import os
 import re
 import time
 
-from qemu import BUILD, Boot, collect_tests, system_modules
+from qemu import BUILD, NICS, Boot, collect_tests, run_boot, system_modules
 
 PROMPT = "# "
 
@@ -22,10 +22,26 @@ def run(record, module):
 
 
 def run_default_boot(record):
-    """`make run`'s boot (SYSTEM_MODULES as they are): the demo driver is not in it, /dev/demo
-    has no driver, and `service update demo` says there is no such service. The shell tests
-    and utest boot with demo (with_services)."""
-    boot = Boot(system_modules(), console=True)
+    """`make run`'s boot (SYSTEM_MODULES as they are, NIC=virtio): the demo driver is not in it,
+    /dev/demo has no driver, and `service update demo` says there is no such service. The shell
+    tests and utest boot with demo (with_services). Then the other cards of NIC=: each boots
+    to a prompt with its driver up and owning its device (/dev/pci)."""
+    for name in ("e1000", "rtl8139"):
+        mods, flags = run_boot(name)
+        driver = NICS[name][0]
+        boot = Boot(mods, extra=flags, console=True)
+        try:
+            ok = boot.wait_prompt(PROMPT, 30)
+            if ok:
+                check(record, boot, f"system.make_run_nic_{name}",
+                      f"grep -c 'owner {driver} ' /dev/pci; service list | grep -c '^{driver} .* up '",
+                      ["1", "1"])
+            else:
+                record(f"system.make_run_nic_{name}", False, "no prompt", boot.tail())
+        finally:
+            boot.kill()
+    mods, flags = run_boot("virtio")
+    boot = Boot(mods, extra=flags, console=True)
     try:
         ok = boot.wait_prompt(PROMPT, 30)
         record("system.default_boot_prompt", ok, "" if ok else "no prompt", boot.tail())
@@ -35,6 +51,9 @@ def run_default_boot(record):
                   "service update demo /bin/demo; echo st=$?",
                   lambda out: out[:1] == ["0"] and out[-3:] == [
                       "st=1", "error: update demo: no such service", "st=1"])
+            check(record, boot, "system.make_run_nic_virtio",
+                  "grep -c 'owner virtio_net ' /dev/pci; service list | grep -c '^virtio_net .* up '",
+                  ["1", "1"])
     finally:
         boot.kill()
 
