@@ -5,10 +5,13 @@ kernel and a list of boot modules, collects serial lines (with host
 timestamps) and waits for patterns with a deadline; QEMU leaves through
 isa-debug-exit (status = (value << 1) | 1) or is killed at the deadline.
 """
+import contextlib
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -169,6 +172,12 @@ class Boot:
             self.kill()
             return None
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+
     def kill(self):
         if self.proc.poll() is None:
             self.proc.kill()
@@ -219,6 +228,21 @@ def collect_tests(boot, record, prefix, program, timeout=120, exit_status=None, 
                f"{len(names)} tests" + (f", QEMU exit status {status}" if exit_status else "")
                + (f"; {panics[0]}" if panics else ""), None if ok else boot.tail(40))
         return
+
+
+@contextlib.contextmanager
+def images_named(module, program, *names):
+    """A temporary folder (removed afterwards) with links to program's image under other names:
+    a boot module's name is its file's base name, so a link named NAME boots the image as the
+    service NAME. Yields the folder and the links' paths."""
+    tmp = tempfile.mkdtemp(prefix=f"{program}-")
+    try:
+        links = [os.path.join(tmp, name) for name in names]
+        for link in links:
+            os.symlink(os.path.abspath(module(program).split()[0]), link)
+        yield tmp, links
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def record_logged(record, boot, name, *needles):

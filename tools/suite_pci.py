@@ -5,12 +5,10 @@ Called by tools/test.py as run(record, module)."""
 import json
 import os
 import re
-import shutil
 import socket
-import tempfile
 import time
 
-from qemu import Boot, collect_tests, record_logged, system_modules
+from qemu import Boot, collect_tests, images_named, record_logged, system_modules
 
 # romfile= : no option ROM (SeaBIOS would run each NIC's iPXE at boot)
 NICS = ["-device", "e1000,romfile=", "-device", "rtl8139,romfile="]
@@ -53,58 +51,55 @@ def run(record, module):
 
 
 def run_pcitest(record, module):
-    tmp = tempfile.mkdtemp(prefix="pcitest-")
-    links = []
-    for name in ("pciother", "pcinone"):
-        links.append(os.path.join(tmp, name))
-        os.symlink(os.path.abspath(module("pcitest").split()[0]), links[-1])
-    sock = os.path.join(tmp, "qmp")
-    boot = Boot([module("root"), module("ds"), module("pci"), module("pcitest"),
-                 links[0] + " other", links[1] + " none"],
-                extra=NICS + ["-device", "e1000e,romfile=", "-qmp", f"unix:{sock},server=on,wait=off"])
+    with images_named(module, "pcitest", "pciother", "pcinone") as (tmp, links):
+        sock = os.path.join(tmp, "qmp")
+        with Boot([module("root"), module("ds"), module("pci"), module("pcitest"),
+                   links[0] + " other", links[1] + " none"],
+                  extra=NICS + ["-device", "e1000e,romfile=", "-qmp",
+                                f"unix:{sock},server=on,wait=off"]) as boot:
+            check_pcitest(record, boot, sock)
+
+
+def check_pcitest(record, boot, sock):
     try:
-        try:
-            # The firmware assigns the BARs before the kernel's first line (asked earlier, QEMU
-            # shows them unassigned, -1), and pcitest reserves a function (sizing its BARs with
-            # decoding off) only after root, ds and pci have started: ask in between.
-            boot.wait_for(r"^Samsara kernel booting", timeout=30)
-            qemu_view = qmp_query_pci(sock)
-        except (OSError, ValueError) as e:
-            qemu_view = None
-            record("pci.qmp_query", False, f"no answer from QMP: {e}")
-        collect_tests(boot, record, "pci", "pcitest", timeout=120, exit_status=1)
-        text = [t for _, t in boot.lines]
-        for t in text:
-            if t.startswith("pcitest: "):
-                print(f"  {t}", flush=True)
-        # every BAR pcitest was given is the one QEMU's firmware assigned, kind and size too
-        bars = [re.match(r"pcitest: bar (\w\w):(\w\w)\.(\w) (\d) (io|mem) 0x(\w+) 0x(\w+)$", t)
-                for t in text if t.startswith("pcitest: bar ")]
-        wrong = []
-        for b in bars:
-            key = (int(b.group(1), 16), int(b.group(2), 16), int(b.group(3), 16))
-            regions = {r["bar"]: r for r in (qemu_view or {}).get(key, {}).get("regions", [])}
-            r = regions.get(int(b.group(4)))
-            if (not r or r["address"] != int(b.group(6), 16) or r["size"] != int(b.group(7), 16)
-                    or (r["type"] == "io") != (b.group(5) == "io")):
-                wrong.append(f"{b.group(0)} (QEMU: {r})")
-        ok = qemu_view is not None and len(bars) == 4 and not wrong
-        record("pci.bars_match_qemu", ok, f"{len(bars)} BARs; {wrong}" if wrong else f"{len(bars)} BARs",
-               None if ok else boot.tail())
-        found = [re.match(r"pcitest: found (\w\w):(\w\w)\.(\w) \S+ class \w+ irq (\d+)$", t)
-                 for t in text if t.startswith("pcitest: found ")]
-        wrong = [m.group(0) for m in found if qemu_view is None or qemu_view.get(
-            (int(m.group(1), 16), int(m.group(2), 16), int(m.group(3), 16)), {}).get("irq")
-            != int(m.group(4))]
-        record("pci.irq_matches_qemu", len(found) == 3 and not wrong, f"{wrong}")
-        # the dead driver's function was quiesced for rs, and the refusals were logged
-        want = ["pci: pciother died: ", "rs: pciother: pci quiesced 1 device(s)",
-                "pci: refused request 0x4903 from endpoint ",
-                "a configuration field drivers may not write"]
-        record_logged(record, boot, "pci.quiesce_and_refusals_logged", *want)
-    finally:
-        boot.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
+        # The firmware assigns the BARs before the kernel's first line (asked earlier, QEMU
+        # shows them unassigned, -1), and pcitest reserves a function (sizing its BARs with
+        # decoding off) only after root, ds and pci have started: ask in between.
+        boot.wait_for(r"^Samsara kernel booting", timeout=30)
+        qemu_view = qmp_query_pci(sock)
+    except (OSError, ValueError) as e:
+        qemu_view = None
+        record("pci.qmp_query", False, f"no answer from QMP: {e}")
+    collect_tests(boot, record, "pci", "pcitest", timeout=120, exit_status=1)
+    text = [t for _, t in boot.lines]
+    for t in text:
+        if t.startswith("pcitest: "):
+            print(f"  {t}", flush=True)
+    # every BAR pcitest was given is the one QEMU's firmware assigned, kind and size too
+    bars = [re.match(r"pcitest: bar (\w\w):(\w\w)\.(\w) (\d) (io|mem) 0x(\w+) 0x(\w+)$", t)
+            for t in text if t.startswith("pcitest: bar ")]
+    wrong = []
+    for b in bars:
+        key = (int(b.group(1), 16), int(b.group(2), 16), int(b.group(3), 16))
+        regions = {r["bar"]: r for r in (qemu_view or {}).get(key, {}).get("regions", [])}
+        r = regions.get(int(b.group(4)))
+        if (not r or r["address"] != int(b.group(6), 16) or r["size"] != int(b.group(7), 16)
+                or (r["type"] == "io") != (b.group(5) == "io")):
+            wrong.append(f"{b.group(0)} (QEMU: {r})")
+    ok = qemu_view is not None and len(bars) == 4 and not wrong
+    record("pci.bars_match_qemu", ok, f"{len(bars)} BARs; {wrong}" if wrong else f"{len(bars)} BARs",
+           None if ok else boot.tail())
+    found = [re.match(r"pcitest: found (\w\w):(\w\w)\.(\w) \S+ class \w+ irq (\d+)$", t)
+             for t in text if t.startswith("pcitest: found ")]
+    wrong = [m.group(0) for m in found if qemu_view is None or qemu_view.get(
+        (int(m.group(1), 16), int(m.group(2), 16), int(m.group(3), 16)), {}).get("irq")
+        != int(m.group(4))]
+    record("pci.irq_matches_qemu", len(found) == 3 and not wrong, f"{wrong}")
+    # the dead driver's function was quiesced for rs, and the refusals were logged
+    want = ["pci: pciother died: ", "rs: pciother: pci quiesced 1 device(s)",
+            "pci: refused request 0x4903 from endpoint ",
+            "a configuration field drivers may not write"]
+    record_logged(record, boot, "pci.quiesce_and_refusals_logged", *want)
 
 
 def run_listing(record, module):

@@ -4,10 +4,8 @@ state came back), and root's figures give the recovery time. Called by
 tools/test.py as run(record, module)."""
 import os
 import re
-import shutil
-import tempfile
 
-from qemu import Boot, collect_tests, record_logged
+from qemu import Boot, collect_tests, images_named, record_logged
 
 
 def run(record, module):
@@ -37,12 +35,9 @@ def run_rstest(record, module):
     back-off and limit, administrator requests, and who may send rs what:
     tests/servers/rstest. rsother is rstest's image under another name (a link),
     the service that depends on no one."""
-    tmp = tempfile.mkdtemp(prefix="rstest-")
-    other = os.path.join(tmp, "rsother")
-    os.symlink(os.path.abspath(module("rstest").split()[0]), other)
-    boot = Boot([module("root"), module("ds"), module("pci"), module("demo"),
-                 module("crashy", "crash"), module("rstest"), other + " other"])
-    try:
+    with images_named(module, "rstest", "rsother") as (_, (other,)), \
+            Boot([module("root"), module("ds"), module("pci"), module("demo"),
+                  module("crashy", "crash"), module("rstest"), other + " other"]) as boot:
         collect_tests(boot, record, "rs", "rstest", timeout=120, exit_status=1)
         for _, t in boot.lines:  # the measurements the tests printed (not results)
             if t.startswith("rs.") and ":" in t:
@@ -52,9 +47,6 @@ def run_rstest(record, module):
                 "complaint from rsother: its manifest does not name the target under 'ipc'",
                 "pci: refused request 0x4901 from endpoint "]
         record_logged(record, boot, "rs.refusals_logged", *want)
-    finally:
-        boot.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def bundle_manifests(name, confs):

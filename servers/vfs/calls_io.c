@@ -27,47 +27,38 @@ static int seekable(struct file *f)
     return t == S_IFREG || t == S_IFDIR;
 }
 
-int64_t do_read(struct vproc *p, const uint64_t *a)
+/*
+ * read/write at the file position (moving it), or pread64/pwrite64
+ * (at_offset) at the offset a[3], leaving the position alone.
+ */
+static int64_t transfer(struct vproc *p, const uint64_t *a, int write, int at_offset)
 {
     struct file *f = fget(p, a[0]);
     if (!f)
         return -LX_EBADF;
-    if (rw_check(0, a[2]) < 0)
-        return -LX_EINVAL;
-    return file_read(p, f, a[1], a[2], &f->pos);
-}
-
-int64_t do_write(struct vproc *p, const uint64_t *a)
-{
-    struct file *f = fget(p, a[0]);
-    if (!f)
-        return -LX_EBADF;
-    if (rw_check(0, a[2]) < 0)
-        return -LX_EINVAL;
-    return file_write(p, f, a[1], a[2], &f->pos);
-}
-
-/* pread64/pwrite64: at an offset, leaving the file position alone. */
-static int64_t positioned(struct vproc *p, const uint64_t *a, int write)
-{
-    struct file *f = fget(p, a[0]);
-    uint64_t pos = a[3];
-    if (!f)
-        return -LX_EBADF;
-    if (!seekable(f))
+    uint64_t pos = at_offset ? a[3] : 0;
+    if (at_offset && !seekable(f))
         return -LX_ESPIPE;
     if (rw_check(pos, a[2]) < 0)
         return -LX_EINVAL;
-    return write ? file_write(p, f, a[1], a[2], &pos) : file_read(p, f, a[1], a[2], &pos);
+    return file_rw(p, f, a[1], a[2], at_offset ? &pos : &f->pos, write);
 }
 
+int64_t do_read(struct vproc *p, const uint64_t *a)
+{
+    return transfer(p, a, 0, 0);
+}
+int64_t do_write(struct vproc *p, const uint64_t *a)
+{
+    return transfer(p, a, 1, 0);
+}
 int64_t do_pread64(struct vproc *p, const uint64_t *a)
 {
-    return positioned(p, a, 0);
+    return transfer(p, a, 0, 1);
 }
 int64_t do_pwrite64(struct vproc *p, const uint64_t *a)
 {
-    return positioned(p, a, 1);
+    return transfer(p, a, 1, 1);
 }
 
 /*
@@ -99,8 +90,7 @@ static int64_t vector_io(struct vproc *p, const uint64_t *a, int write)
             iov[2 * i + 1] < MAX_RW_COUNT - total ? iov[2 * i + 1] : MAX_RW_COUNT - total;
         if (!len)
             continue;
-        int64_t r = write ? file_write(p, f, iov[2 * i], len, &f->pos)
-                          : file_read(p, f, iov[2 * i], len, &f->pos);
+        int64_t r = file_rw(p, f, iov[2 * i], len, &f->pos, write);
         if (r == SUSPEND && total) { /* data moved already: do not wait for more */
             if (p->wait == WAIT_DEV) {
                 int64_t c = dev_cancel(p); /* the device's part of this vector */
@@ -320,7 +310,7 @@ int64_t do_sendfile(struct vproc *p, const uint64_t *a)
             break;
         }
         p->kernel_io = 1; /* "user" addresses are vfs's own for this write */
-        int64_t w = file_write(p, out, (uint64_t)chunk, (uint64_t)r, &out->pos);
+        int64_t w = file_rw(p, out, (uint64_t)chunk, (uint64_t)r, &out->pos, 1);
         p->kernel_io = 0;
         if (w == SUSPEND && p->wait == WAIT_DEV) {
             /* the driver holds part of this chunk; its count comes later */

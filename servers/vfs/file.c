@@ -20,19 +20,34 @@ int table_entry_allowed(int free_entries, int reserve)
     return free_entries > reserve || !procfs_caller || procfs_caller->cred.euid == 0;
 }
 
-struct file *file_new(struct vnode *v, uint32_t flags)
+/*
+ * The first free entry of a table all processes share, is_free(i) saying
+ * which are; -1 when none is, or only root's last `reserve` are left and
+ * the caller is not root.
+ */
+int table_take(int n, int (*is_free)(int i), int reserve)
 {
-    struct file *f = 0;
-    int free_entries = 0;
-    for (int i = 0; i < NR_FILES; i++)
-        if (!files[i].refs) {
-            f = f ? f : &files[i];
+    int first = -1, free_entries = 0;
+    for (int i = 0; i < n; i++)
+        if (is_free(i)) {
+            first = first < 0 ? i : first;
             free_entries++;
         }
-    if (!f || !table_entry_allowed(free_entries, FILES_FOR_ROOT))
+    return first >= 0 && table_entry_allowed(free_entries, reserve) ? first : -1;
+}
+
+static int file_free(int i)
+{
+    return !files[i].refs;
+}
+
+struct file *file_new(struct vnode *v, uint32_t flags)
+{
+    int i = table_take(NR_FILES, file_free, FILES_FOR_ROOT);
+    if (i < 0)
         return 0;
-    *f = (struct file){.refs = 1, .flags = flags, .vn = v};
-    return f;
+    files[i] = (struct file){.refs = 1, .flags = flags, .vn = v};
+    return &files[i];
 }
 
 void file_put(struct file *f)
@@ -153,58 +168,40 @@ int rw_check(uint64_t pos, uint64_t count)
     return 0;
 }
 
-/* Reads and writes move at most MAX_RW_COUNT bytes (callers checked rw_check). */
-int64_t file_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, uint64_t *pos)
+/*
+ * A read (write 0) or a write of up to len bytes at *pos, by the kind of
+ * file; at most MAX_RW_COUNT bytes move (callers checked rw_check).
+ */
+int64_t file_rw(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, uint64_t *pos,
+                int write)
 {
     struct vnode *v = f->vn;
     if (len > MAX_RW_COUNT)
         len = MAX_RW_COUNT;
-    if ((f->flags & O_ACCMODE) == O_WRONLY)
+    if ((f->flags & O_ACCMODE) == (write ? 0 : O_WRONLY))
         return -LX_EBADF;
     switch (v->mode & S_IFMT) {
     case S_IFREG:
-        return fs_rw(p, v, uaddr, len, pos, 0);
-    case S_IFDIR:
-        return -LX_EISDIR;
-    case S_IFIFO:
-        return pipe_read(p, f, uaddr, len);
-    case S_IFSOCK:
-        return sock_read(p, f, uaddr, len);
-    case S_IFCHR:
-        if (DEV_MAJOR(v->rdev) == DEV_MEM_MAJOR)
-            return mem_read(p, DEV_MINOR(v->rdev), uaddr, len);
-        return dev_rw(p, f, uaddr, len, 0);
-    default:
-        return -LX_EINVAL;
-    }
-}
-
-int64_t file_write(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, uint64_t *pos)
-{
-    struct vnode *v = f->vn;
-    if (len > MAX_RW_COUNT)
-        len = MAX_RW_COUNT;
-    if ((f->flags & O_ACCMODE) == 0)
-        return -LX_EBADF;
-    switch (v->mode & S_IFMT) {
-    case S_IFREG:
-        if (f->flags & O_APPEND) {
+        if (write && (f->flags & O_APPEND)) {
             struct fs_stat st;
             int64_t r = fs_stat(v, &st);
             if (r < 0)
                 return r;
             *pos = st.size;
         }
-        attr_drop_setid(p, v);
-        return fs_rw(p, v, uaddr, len, pos, 1);
+        if (write)
+            attr_drop_setid(p, v);
+        return fs_rw(p, v, uaddr, len, pos, write);
+    case S_IFDIR:
+        return write ? -LX_EINVAL : -LX_EISDIR;
     case S_IFIFO:
-        return pipe_write(p, f, uaddr, len);
+        return write ? pipe_write(p, f, uaddr, len) : pipe_read(p, f, uaddr, len);
     case S_IFSOCK:
-        return sock_write(p, f, uaddr, len);
+        return write ? sock_write(p, f, uaddr, len) : sock_read(p, f, uaddr, len);
     case S_IFCHR:
-        if (DEV_MAJOR(v->rdev) == DEV_MEM_MAJOR)
-            return (int64_t)len; /* null and zero swallow everything */
-        return dev_rw(p, f, uaddr, len, 1);
+        if (DEV_MAJOR(v->rdev) == DEV_MEM_MAJOR) /* null and zero swallow every write */
+            return write ? (int64_t)len : mem_read(p, DEV_MINOR(v->rdev), uaddr, len);
+        return dev_rw(p, f, uaddr, len, write);
     default:
         return -LX_EINVAL;
     }

@@ -154,7 +154,9 @@ static int walk(struct vproc *p, struct vnode *dir, char *path, int follow, int 
     }
 }
 
-int path_lookup(struct vproc *p, int dirfd, const char *path, int follow, struct vnode **out)
+/* Walk a copy of path from where it starts: the root, the cwd or dirfd's directory. */
+static int walk_from(struct vproc *p, int dirfd, const char *path, int follow, int stop_last,
+                     char *last, struct vnode **out)
 {
     static char copy[PATH_MAX];
     int err = 0;
@@ -162,18 +164,17 @@ int path_lookup(struct vproc *p, int dirfd, const char *path, int follow, struct
     if (!dir)
         return err;
     strncpy_s(copy, path, PATH_MAX);
-    return walk(p, dir, copy, follow, 0, 0, out, 0);
+    return walk(p, dir, copy, follow, stop_last, last, out, 0);
+}
+
+int path_lookup(struct vproc *p, int dirfd, const char *path, int follow, struct vnode **out)
+{
+    return walk_from(p, dirfd, path, follow, 0, 0, out);
 }
 
 int path_parent(struct vproc *p, int dirfd, const char *path, struct vnode **dir, char *last)
 {
-    static char copy[PATH_MAX];
-    int err = 0;
-    struct vnode *d = start_dir(p, dirfd, path, &err);
-    if (!d)
-        return err;
-    strncpy_s(copy, path, PATH_MAX);
-    int r = walk(p, d, copy, 1, 1, last, dir, 0);
+    int r = walk_from(p, dirfd, path, 1, 1, last, dir);
     if (r == 0 && !last[0]) { /* "/" or "a/.." style: no final name */
         vnode_put(*dir);
         return -LX_EEXIST;

@@ -11,17 +11,17 @@
 
 static struct pipe pipes[NR_PIPES];
 
+static int pipe_free(int i)
+{
+    return !pipes[i].in_use;
+}
+
 int pipe_create(struct vproc *p, int fds[2], uint32_t flags)
 {
-    struct pipe *pp = 0;
-    int free_entries = 0;
-    for (int i = 0; i < NR_PIPES; i++)
-        if (!pipes[i].in_use) {
-            pp = pp ? pp : &pipes[i];
-            free_entries++;
-        }
-    if (!pp || !table_entry_allowed(free_entries, PIPES_FOR_ROOT))
+    int i = table_take(NR_PIPES, pipe_free, PIPES_FOR_ROOT);
+    if (i < 0)
         return -LX_ENFILE;
+    struct pipe *pp = &pipes[i];
     struct vnode *v = vnode_get(NONE, 0, S_IFIFO | 0600, 0);
     if (!v)
         return -LX_ENFILE;

@@ -221,12 +221,13 @@ int64_t perm_set_cred(endpoint_t pm, const message_t *m);
 /* file.c */
 struct file *file_new(struct vnode *v, uint32_t flags);
 int table_entry_allowed(int free_entries, int reserve);
+int table_take(int n, int (*is_free)(int i), int reserve);
 void file_put(struct file *f);
 int fd_install(struct vproc *p, struct file *f, int min, int cloexec);
 struct file *fd_file(struct vproc *p, int fd);
 void fd_close(struct vproc *p, int fd);
-int64_t file_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, uint64_t *pos);
-int64_t file_write(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, uint64_t *pos);
+int64_t file_rw(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, uint64_t *pos,
+                int write);
 int rw_check(uint64_t pos, uint64_t count);
 
 /* ring.c */

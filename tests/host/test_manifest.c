@@ -410,20 +410,25 @@ static void key_users(void)
     ERR("label a\nusers yes\nusers yes\n", "t.conf:3: duplicate key 'users'");
 }
 
+/* text is accepted, and its ranges of `field` (io or mem) are exactly these {base, len}. */
+#define RANGES(text, field, ...)                                                                   \
+    do {                                                                                           \
+        static const uint64_t want_[][2] = {__VA_ARGS__};                                          \
+        const uint32_t n_ = sizeof(want_) / sizeof(want_[0]);                                      \
+        OK(text);                                                                                  \
+        CHECK(m.nr_##field == n_);                                                                 \
+        for (uint32_t i_ = 0; i_ < n_ && i_ < m.nr_##field; i_++)                                  \
+            CHECK(m.field[i_].base == want_[i_][0] && m.field[i_].len == want_[i_][1]);            \
+    } while (0)
+
 static void key_io(void)
 {
-    OK("label a\nio 0x3f8-0x3ff\n");
-    CHECK(m.nr_io == 1 && m.io[0].base == 0x3f8 && m.io[0].len == 8);
-    OK("label a\nio 0x501\n");
-    CHECK(m.nr_io == 1 && m.io[0].base == 0x501 && m.io[0].len == 1);
-    OK("label a\nio 112-113 0x60\nio 0-0xffff\n");
-    CHECK(m.nr_io == 3 && m.io[0].base == 0x70 && m.io[0].len == 2);
-    CHECK(m.io[1].base == 0x60 && m.io[1].len == 1);
-    CHECK(m.io[2].base == 0 && m.io[2].len == 0x10000);
-    OK("label a\nio 0xffff\n");
-    CHECK(m.io[0].base == 0xffff && m.io[0].len == 1);
-    OK("label a\nio 1 2 3 4\nio 5 6 7 8\n");
-    CHECK(m.nr_io == PRIV_MAX_IO && m.io[7].base == 8);
+    RANGES("label a\nio 0x3f8-0x3ff\n", io, {0x3f8, 8});
+    RANGES("label a\nio 0x501\n", io, {0x501, 1});
+    RANGES("label a\nio 112-113 0x60\nio 0-0xffff\n", io, {0x70, 2}, {0x60, 1}, {0, 0x10000});
+    RANGES("label a\nio 0xffff\n", io, {0xffff, 1});
+    RANGES("label a\nio 1 2 3 4\nio 5 6 7 8\n", io, {1, 1}, {2, 1}, {3, 1}, {4, 1}, {5, 1}, {6, 1},
+           {7, 1}, {8, 1});
     ERR("label a\nio 1 2 3 4\nio 5 6 7 8\nio 9\n", "t.conf:4: too many io ranges (at most 8)");
     ERR("label a\nio 0x10000\n", "t.conf:2: port 0x10000 out of range 0..0xffff");
     ERR("label a\nio 0xfff0-0x10000\n", "t.conf:2: port 0x10000 out of range 0..0xffff");
@@ -452,11 +457,9 @@ static void key_irq(void)
 
 static void key_mem(void)
 {
-    OK("label a\nmem 0xfee00000-0xfee00fff\n");
-    CHECK(m.nr_mem == 1 && m.mem[0].base == 0xfee00000 && m.mem[0].len == 4096);
-    OK("label a\nmem 0-0xfff 0x100000000-0x1ffffffff\n");
-    CHECK(m.nr_mem == 2 && m.mem[0].base == 0 && m.mem[0].len == 4096);
-    CHECK(m.mem[1].base == 0x100000000ull && m.mem[1].len == 0x100000000ull);
+    RANGES("label a\nmem 0xfee00000-0xfee00fff\n", mem, {0xfee00000, 4096});
+    RANGES("label a\nmem 0-0xfff 0x100000000-0x1ffffffff\n", mem, {0, 4096},
+           {0x100000000ull, 0x100000000ull});
     OK("label a\nmem 0-0xfff 0-0xfff 0-0xfff 0-0xfff\nmem 0-0xfff 0-0xfff 0-0xfff 0-0xfff\n");
     CHECK(m.nr_mem == PRIV_MAX_MEM);
     ERR("label a\nmem 0-0xfff 0-0xfff 0-0xfff 0-0xfff\nmem 0-0xfff 0-0xfff 0-0xfff 0-0xfff\n"
@@ -1240,25 +1243,23 @@ static void tree_manifests(void)
         }
     }
 
-    /* pm and tty, whole */
-    struct manifest want;
-    memset(&want, 0, sizeof(want));
-    strcpy(want.label, "pm");
-    strcpy(want.program, "pm");
-    want.priority = 2;
-    want.kcalls = expected[0].kcalls;
-    want.flags = PRIV_USERS;
-    strcpy(want.ipc[0], "rs");
-    strcpy(want.ipc[1], "vfs");
-    want.nr_ipc = 2;
-    want.nr_io = 1;
-    want.io[0].base = 0x70;
-    want.io[0].len = 2;
-    want.max_pages = 16384;
-    want.restart = RESTART_NEVER;
-    want.heartbeat_ms = 1000; /* answered by service_receive; a miss is only logged */
+    /* pm and tty, whole (static: every byte, padding too, is zero but what is named) */
+    static struct manifest want_pm = {
+        .label = "pm",
+        .program = "pm",
+        .priority = 2,
+        .flags = PRIV_USERS,
+        .ipc = {"rs", "vfs"},
+        .nr_ipc = 2,
+        .nr_io = 1,
+        .io = {{0x70, 2}},
+        .max_pages = 16384,
+        .restart = RESTART_NEVER,
+        .heartbeat_ms = 1000, /* answered by service_receive; a miss is only logged */
+    };
+    want_pm.kcalls = expected[0].kcalls;
     if (parse_file("servers/pm/pm.conf") == 0)
-        same_manifest("pm", &m, &want);
+        same_manifest("pm", &m, &want_pm);
     struct priv v, pv;
     manifest_priv(&m, &v);
     memset(&pv, 0, sizeof(pv)); /* what profile_to_priv gives for pm */
@@ -1270,34 +1271,26 @@ static void tree_manifests(void)
     pv.max_pages = 16384;
     CHECK(!memcmp(&v, &pv, sizeof(v)));
 
-    memset(&want, 0, sizeof(want));
-    strcpy(want.label, "tty");
-    strcpy(want.program, "tty");
-    want.priority = 1;
-    want.kcalls = BASIC | GRANTS | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM);
-    strcpy(want.ipc[0], "rs");
-    strcpy(want.ipc[1], "ds");
-    strcpy(want.ipc[2], "vfs");
-    strcpy(want.ipc[3], "ttytest");
-    want.nr_ipc = 4;
-    want.nr_io = 1;
-    want.io[0].base = 0x3f8;
-    want.io[0].len = 8;
-    want.irqs = 1u << 4;
-    want.max_pages = 16384;
-    want.restart = RESTART_IMMEDIATE;
-    want.heartbeat_ms = 1000;
-    want.nr_devs = 2; /* dev char 4,5 terminal */
-    want.devs[0].dev_class = want.devs[1].dev_class = MANIFEST_DEV_CHAR;
-    want.devs[0].major = 4;
-    want.devs[1].major = 5;
-    want.devs[0].terminal = want.devs[1].terminal = 1;
-    want.nr_nodes = 3;
-    want.nodes[0] = (struct manifest_node){"console", 5, 1, 0620, 5};
-    want.nodes[1] = (struct manifest_node){"tty", 5, 0, 0666, 5};
-    want.nodes[2] = (struct manifest_node){"ttyS0", 4, 64, 0620, 5};
+    static const struct manifest want_tty = {
+        .label = "tty",
+        .program = "tty",
+        .priority = 1,
+        .kcalls = BASIC | GRANTS | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM),
+        .ipc = {"rs", "ds", "vfs", "ttytest"},
+        .nr_ipc = 4,
+        .nr_io = 1,
+        .io = {{0x3f8, 8}},
+        .irqs = 1u << 4,
+        .max_pages = 16384,
+        .restart = RESTART_IMMEDIATE,
+        .heartbeat_ms = 1000,
+        .devs = {{MANIFEST_DEV_CHAR, 4, 1}, {MANIFEST_DEV_CHAR, 5, 1}}, /* dev char 4,5 terminal */
+        .nr_devs = 2,
+        .nodes = {{"console", 5, 1, 0620, 5}, {"tty", 5, 0, 0666, 5}, {"ttyS0", 4, 64, 0620, 5}},
+        .nr_nodes = 3,
+    };
     if (parse_file("drivers/tty/tty.conf") == 0)
-        same_manifest("tty", &m, &want);
+        same_manifest("tty", &m, &want_tty);
 }
 
 /* tools/pack-manifests.sh over every manifest, read back with the walker. */

@@ -29,16 +29,19 @@ const struct lx_termios default_termios = {
  * (a minor of 2^40, a grant of ~0): each CDEV_* body of samsara/msg/cdev.h
  * keeps its fields one 64-bit word each, in the order the words come here.
  */
+message_t cdev_reply;
+
 int64_t cdev(int type, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4, uint64_t w5,
              uint64_t w6)
 {
-    message_t m = {.type = type, .u.w = {w0, w1, w2, w3, w4, w5, w6}};
-    int r = ipc_sendrec(tty_ep, &m);
+    message_t *m = &cdev_reply;
+    *m = (message_t){.type = type, .u.w = {w0, w1, w2, w3, w4, w5, w6}};
+    int r = ipc_sendrec(tty_ep, m);
     if (r < 0)
         return IPC_FAILED + r;
-    if (m.type != CDEV_REPLY)
+    if (m->type != CDEV_REPLY)
         return IPC_FAILED - 1000;
-    return m.u.cdev.reply.result;
+    return m->u.cdev.reply.result;
 }
 
 void sleep_ticks(uint64_t ticks)
@@ -61,18 +64,14 @@ static int ngot;
 
 static void pull_statuses(void)
 {
-    for (int n = 0; n < 64; n++) {
-        message_t m = {.type = CDEV_STATUS};
-        const struct msg_cdev_status *st = &m.u.cdev.status;
-        if (ipc_sendrec(tty_ep, &m) < 0 || st->result == CDEV_ST_NONE)
-            return;
+    const struct msg_cdev_status *st = &cdev_reply.u.cdev.status;
+    for (int n = 0; n < 64 && cdev(CDEV_STATUS, 0, 0, 0, 0, 0, 0, 0) > CDEV_ST_NONE; n++)
         if (ngot < 32) {
             got[ngot].kind = (int)st->result;
             got[ngot].w1 = st->w1;
             got[ngot].w2 = st->w2;
             ngot++;
         }
-    }
 }
 
 int status_pending(void)

@@ -47,7 +47,8 @@ extern endpoint_t tty_ep;
 #define TEST_LEAVE return /* a failed check fails the test and leaves it */
 #include "test/test.h"
 
-/* One request; the reply's u.w[0] (or IPC_FAILED + error). */
+/* One request; the reply's u.w[0] (or IPC_FAILED + error), the whole reply in cdev_reply. */
+extern message_t cdev_reply;
 int64_t cdev(int type, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4, uint64_t w5,
              uint64_t w6);
 

@@ -5,10 +5,12 @@
  */
 #include "ttytest.h"
 
-static int same(const struct op *o, const char *want)
-{
-    return !memcmp(o->buf, want, strlen(want));
-}
+/* A read (op_wait or read_line into o) brought exactly want: its length, then its bytes. */
+#define EXPECT_READ(read, o, want)                                                                 \
+    do {                                                                                           \
+        EXPECT(read, strlen(want));                                                                \
+        CHECK(!memcmp((o)->buf, want, strlen(want)));                                              \
+    } while (0)
 
 static void set_raw(int vmin, int vtime)
 {
@@ -39,21 +41,25 @@ static void t_select_notify(void)
 static void t_canon_read(void)
 {
     static struct op o;
-    EXPECT(read_line(&o, 64), 6);
-    CHECK(same(&o, "hello\n"));
+    EXPECT_READ(read_line(&o, 64), &o, "hello\n");
     int32_t n = -1;
     EXPECT(ioctl_ptr(T_FIONREAD, &n, sizeof(n)), 0);
     EXPECT(n, 0);
 }
 
-/* "world" = world CR, typed while the read waits. */
-static void t_read_blocks(void)
+/* A read that waits while key is typed, then brings want. */
+static void read_while_typed(const char *key, const char *want)
 {
     static struct op o;
     EXPECT(op_start(&o, CDEV_READ, 64, 0), CDEV_SUSPENDED);
-    prompt("world");
-    EXPECT(op_wait(&o), 6);
-    CHECK(same(&o, "world\n"));
+    prompt(key);
+    EXPECT_READ(op_wait(&o), &o, want);
+}
+
+/* "world" = world CR, typed while the read waits. */
+static void t_read_blocks(void)
+{
+    read_while_typed("world", "world\n");
 }
 
 /* "two" = one CR two CR: two waiting reads get a line each, in order */
@@ -63,10 +69,8 @@ static void t_read_queue(void)
     EXPECT(op_start(&a, CDEV_READ, 64, 0), CDEV_SUSPENDED);
     EXPECT(op_start(&b, CDEV_READ, 64, 0), CDEV_SUSPENDED);
     prompt("two");
-    EXPECT(op_wait(&a), 4);
-    CHECK(same(&a, "one\n"));
-    EXPECT(op_wait(&b), 4);
-    CHECK(same(&b, "two\n"));
+    EXPECT_READ(op_wait(&a), &a, "one\n");
+    EXPECT_READ(op_wait(&b), &b, "two\n");
 }
 
 /* "edits" = abx DEL c ^H d CR, junk ^U ok CR, one two ^W three CR,
@@ -76,14 +80,10 @@ static void t_erase_kill(void)
     static struct op o;
     reset_tty();
     prompt("edits");
-    EXPECT(read_line(&o, 64), 4);
-    CHECK(same(&o, "abd\n"));
-    EXPECT(read_line(&o, 64), 3);
-    CHECK(same(&o, "ok\n"));
-    EXPECT(read_line(&o, 64), 10);
-    CHECK(same(&o, "one three\n"));
-    EXPECT(read_line(&o, 64), 2);
-    CHECK(same(&o, "y\n"));
+    EXPECT_READ(read_line(&o, 64), &o, "abd\n");
+    EXPECT_READ(read_line(&o, 64), &o, "ok\n");
+    EXPECT_READ(read_line(&o, 64), &o, "one three\n");
+    EXPECT_READ(read_line(&o, 64), &o, "y\n");
 }
 
 /* "eof" = ^D a b ^D: end of file, then a pushed partial line */
@@ -93,8 +93,7 @@ static void t_eof(void)
     reset_tty();
     prompt("eof");
     EXPECT(read_line(&o, 64), 0);
-    EXPECT(read_line(&o, 64), 2);
-    CHECK(same(&o, "ab"));
+    EXPECT_READ(read_line(&o, 64), &o, "ab");
 }
 
 /* "intr" = z z ^C: SIGINT to the foreground group, the input flushed;
@@ -111,8 +110,7 @@ static void t_intr(void)
     CHECK(wait_status(CDEV_ST_SIGNAL, 42, 0, &sig));
     EXPECT(sig, 2);
     prompt("afterintr");
-    EXPECT(op_wait(&o), 3);
-    CHECK(same(&o, "ok\n"));
+    EXPECT_READ(op_wait(&o), &o, "ok\n");
 }
 
 /* "quit" = ^\ ^Z: SIGQUIT and SIGTSTP */
@@ -130,13 +128,9 @@ static void t_quit_susp(void)
 /* "xyz" = x y z, raw with VMIN 3: one read returns all three */
 static void t_raw_vmin(void)
 {
-    static struct op o;
     reset_tty();
     set_raw(3, 0);
-    EXPECT(op_start(&o, CDEV_READ, 16, 0), CDEV_SUSPENDED);
-    prompt("xyz");
-    EXPECT(op_wait(&o), 3);
-    CHECK(same(&o, "xyz"));
+    read_while_typed("xyz", "xyz");
 }
 
 /* "xycr" = x y CR: ICRNL applies in raw mode too */
@@ -144,8 +138,7 @@ static void t_raw_icrnl(void)
 {
     static struct op o;
     prompt("xycr");
-    EXPECT(read_line(&o, 16), 3);
-    CHECK(same(&o, "xy\n"));
+    EXPECT_READ(read_line(&o, 16), &o, "xy\n");
 }
 
 static void t_raw_vmin0(void)
@@ -169,12 +162,8 @@ static void t_raw_vtime(void)
 /* "ab" = a b with VMIN 5, VTIME 3: the inter-byte timer ends the read */
 static void t_raw_interbyte(void)
 {
-    static struct op o;
     set_raw(5, 3);
-    EXPECT(op_start(&o, CDEV_READ, 16, 0), CDEV_SUSPENDED);
-    prompt("ab");
-    EXPECT(op_wait(&o), 2);
-    CHECK(same(&o, "ab"));
+    read_while_typed("ab", "ab");
 }
 
 /* "junk" = j u n k in raw mode; TCSETSF throws it away */
@@ -209,8 +198,7 @@ static void t_write_blocks(void)
     static uint8_t dots[3000];
     reset_tty();
     prompt("stop");
-    EXPECT(read_line(&o, 64), 3);
-    CHECK(same(&o, "go\n"));
+    EXPECT_READ(read_line(&o, 64), &o, "go\n");
     memset(dots, '.', sizeof(dots));
     grant_id_t g = grant_alloc(tty_ep, dots, sizeof(dots), GRANT_READ);
     /* the ring holds 2048 bytes; the echo "go" CR NL took 4 */
@@ -248,8 +236,7 @@ static void t_noecho(void)
     t.lflag &= ~(uint32_t)L_ECHO;
     EXPECT(set_termios(&t), 0);
     prompt("secret");
-    EXPECT(read_line(&o, 64), 12);
-    CHECK(same(&o, "hidden-word\n"));
+    EXPECT_READ(read_line(&o, 64), &o, "hidden-word\n");
     reset_tty();
 }
 
