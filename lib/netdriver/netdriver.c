@@ -21,7 +21,7 @@ static struct netdriver_info info;
 static struct net_stats stats;
 static uint32_t rx_mode;
 
-static const char *const default_clients[] = {"inet", 0};
+static const char *const default_clients[] = {"inet", "nettest", 0};
 static struct client_set clients;
 
 /* Sends taken and not yet handed to the driver, and receive buffers: FIFO rings. */

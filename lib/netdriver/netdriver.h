@@ -54,7 +54,8 @@ struct netdriver_info {
 struct netdriver {
     const char *name; /* its label: log lines, and the announcement LABEL.net */
     /* The labels that may send requests, 0-terminated (at most CLIENT_SET_MAX); 0 means
-     * {"inet", 0}. A driver names its test program here too. */
+     * {"inet", "nettest", 0}: the network server and the drivers' test client (a boot has
+     * nettest only when a test runs it; the driver's manifest must name a client under ipc). */
     const char *const *clients;
     /* Reset the device in the safe order and start it (interrupts masked, receive and
      * transmit off, reset, wait, program the rings, bus mastering on): 0, or an error and
@@ -72,6 +73,14 @@ struct netdriver {
 };
 
 _Noreturn void netdriver_task(const struct netdriver *driver);
+
+/* A driver's main(): the library's loop with its callback table. */
+#define NETDRIVER_MAIN(table)                                                                      \
+    int main(uint64_t arg)                                                                         \
+    {                                                                                              \
+        (void)arg;                                                                                 \
+        netdriver_task(&(table));                                                                  \
+    }
 
 /* The device sent frame `id` (result 0) or failed to (a negative error). */
 void netdriver_sent(uint64_t id, int64_t result);

@@ -111,3 +111,16 @@ int pci_set_master(uint32_t bdf, uint32_t decode, int on)
              : (cmd & ~PCI_CMD_MASTER) | PCI_CMD_INTX_DISABLE;
     return pci_cfg_write(bdf, PCI_CFG_COMMAND, 2, (uint32_t)cmd);
 }
+
+int pci_take_first(struct pci_dev *out, int bar, uint32_t kind, uint64_t min_size,
+                   struct pci_bar_info *info)
+{
+    int r = pci_find(0, out);
+    if (r < 0 || (r = pci_reserve(out->bdf)) < 0 ||
+        (r = pci_bar(out->bdf, bar, &info->base, &info->size, &info->kind)) < 0)
+        return r;
+    if (!(info->kind & kind) || info->size < min_size ||
+        ((kind & PCI_BAR_IO) && info->base > 0x10000 - info->size))
+        return -E_INVAL;
+    return 0;
+}

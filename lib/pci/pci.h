@@ -25,6 +25,16 @@ int pci_release(uint32_t bdf);
 int pci_bar(uint32_t bdf, int bar, uint64_t *base, uint64_t *size, uint32_t *kind);
 int64_t pci_cfg_read(uint32_t bdf, uint32_t offset, uint32_t width); /* the value, or < 0 */
 int pci_cfg_write(uint32_t bdf, uint32_t offset, uint32_t width, uint32_t value);
+
+/* What a driver of one device does first: the first function its manifest names, reserved,
+ * and one BAR of it, which must be of `kind` (PCI_BAR_IO or PCI_BAR_MEM) and at least
+ * min_size bytes (E_INVAL otherwise). 0 or an error. */
+struct pci_bar_info {
+    uint64_t base, size;
+    uint32_t kind;
+};
+int pci_take_first(struct pci_dev *out, int bar, uint32_t kind, uint64_t min_size,
+                   struct pci_bar_info *info);
 /* A driver's device, in the safe order of a start (docs/NET.md): bus mastering and INTx on (on 1:
  * after its rings are programmed) or off (on 0: before its reset), and the decode bits
  * (PCI_CMD_IO, PCI_CMD_MEM) on either way. The command register is read, only those bits

@@ -189,12 +189,12 @@ static int pci_command(int on)
 static int find_device(uint64_t *base)
 {
     struct pci_dev pd;
-    uint64_t size;
-    uint32_t kind;
-    int r = pci_find(0, &pd);
-    if (r < 0 || (r = pci_reserve(pd.bdf)) < 0 || (r = pci_bar(pd.bdf, 0, base, &size, &kind)) < 0)
+    struct pci_bar_info b;
+    int r = pci_take_first(&pd, 0, PCI_BAR_MEM, REGS_SIZE, &b);
+    if (r < 0)
         return r;
-    if (!(kind & PCI_BAR_MEM) || size < REGS_SIZE || (*base & 0xfff)) {
+    *base = b.base;
+    if (b.base & 0xfff) {
         printf("e1000: BAR0 is no %d KiB memory range\n", REGS_SIZE / 1024);
         return -E_INVAL;
     }
@@ -417,11 +417,8 @@ static int mode(uint32_t bits)
     return 0;
 }
 
-static const char *const clients[] = {"inet", "nettest", 0};
-
 static const struct netdriver e1000 = {
     .name = "e1000",
-    .clients = clients,
     .init = init,
     .send = send,
     .receive = receive,
@@ -429,8 +426,4 @@ static const struct netdriver e1000 = {
     .mode = mode,
 };
 
-int main(uint64_t arg)
-{
-    (void)arg;
-    netdriver_task(&e1000);
-}
+NETDRIVER_MAIN(e1000);

@@ -126,18 +126,13 @@ static void out(uint16_t reg, int op, uint32_t v)
 static int find_device(void)
 {
     struct pci_dev pd;
-    uint64_t base, size;
-    uint32_t kind;
-    int r = pci_find(0, &pd);
-    if (r < 0)
+    struct pci_bar_info b;
+    int r = pci_take_first(&pd, 0, PCI_BAR_IO, 0x80, &b);
+    if (r < 0) {
+        printf("rtl8139: no device, or BAR0 is not the chip's I/O registers (%s)\n", strerror_s(r));
         return r;
-    if ((r = pci_reserve(pd.bdf)) < 0 || (r = pci_bar(pd.bdf, 0, &base, &size, &kind)) < 0)
-        return r;
-    if (!(kind & PCI_BAR_IO) || size < 0x80 || base > 0xffff - size) {
-        printf("rtl8139: BAR0 is not the chip's I/O registers\n");
-        return -E_INVAL;
     }
-    io = (uint16_t)base;
+    io = (uint16_t)b.base;
     bdf = pd.bdf;
     irq = (int)pd.irq;
     return 0;
@@ -328,11 +323,8 @@ static void interrupt(uint32_t irqs)
     sys_irqctl(IRQ_ACK, irq);
 }
 
-static const char *const clients[] = {"inet", "nettest", 0};
-
 static const struct netdriver rtl8139 = {
     .name = "rtl8139",
-    .clients = clients,
     .init = init,
     .send = send,
     .receive = receive,
@@ -340,8 +332,4 @@ static const struct netdriver rtl8139 = {
     .mode = mode,
 };
 
-int main(uint64_t arg)
-{
-    (void)arg;
-    netdriver_task(&rtl8139);
-}
+NETDRIVER_MAIN(rtl8139);

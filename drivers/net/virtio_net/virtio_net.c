@@ -70,20 +70,14 @@ static int link_state(void)
 static int find_device(void)
 {
     struct pci_dev pd;
-    uint64_t base, size;
-    uint32_t kind;
-    int r = pci_find(0, &pd);
-    if (r < 0)
+    struct pci_bar_info b;
+    int r = pci_take_first(&pd, 0, PCI_BAR_IO, VIRTIO_PCI_CONFIG + 8, &b);
+    if (r < 0) {
+        printf("virtio_net: no device, or BAR0 is no legacy I/O range (disable-modern=on?): %s\n",
+               strerror_s(r));
         return r;
-    if ((r = pci_reserve(pd.bdf)) < 0)
-        return r;
-    if ((r = pci_bar(pd.bdf, 0, &base, &size, &kind)) < 0)
-        return r;
-    if (!(kind & PCI_BAR_IO) || size < VIRTIO_PCI_CONFIG + 8 || base > 0xffff - size) {
-        printf("virtio_net: BAR0 is no legacy I/O range: is the device disable-modern=on?\n");
-        return -E_INVAL;
     }
-    dev = (struct virtio_dev){(uint16_t)base, pd.bdf, (int)pd.irq};
+    dev = (struct virtio_dev){(uint16_t)b.base, pd.bdf, (int)pd.irq};
     return 0;
 }
 
@@ -204,19 +198,12 @@ static void interrupt(uint32_t irqs)
     sys_irqctl(IRQ_ACK, dev.irq);
 }
 
-static const char *const clients[] = {"inet", "nettest", 0};
-
 static const struct netdriver virtio_net = {
     .name = "virtio_net",
-    .clients = clients,
     .init = init,
     .send = send,
     .receive = receive,
     .interrupt = interrupt,
 };
 
-int main(uint64_t arg)
-{
-    (void)arg;
-    netdriver_task(&virtio_net);
-}
+NETDRIVER_MAIN(virtio_net);

@@ -3,9 +3,9 @@
  * nettest playing inet. Boot root, ds, pci, the driver and nettest, with
  * the driver's device on QEMU's user networking (tools/suite_net.py). The
  * argument's first word is the driver's label (virtio_net without one:
- * `nettest rtl8139`, `nettest e1000 only=arp_reply`); the rest goes to lib/test (a test name, "exit").
- * Each test prints "TEST net.NAME PASS|FAIL"; the last line is
- * "nettest: N passed, M failed"; then QEMU exits.
+ * `nettest rtl8139`, `nettest e1000 only=arp_reply`); the rest goes to lib/test (a test name,
+ * "exit"). Each test prints "TEST net.NAME PASS|FAIL"; the last line is "nettest: N passed, M
+ * failed"; then QEMU exits.
  *
  * Traffic: one ARP request for 10.0.2.2 (QEMU's user networking, the host's
  * side), answered by slirp; nothing leaves the host.
