@@ -214,6 +214,16 @@ class LinuxGuest(Boot):
         self.wait_line("ready", timeout, after)
         return m
 
+    def shell(self, text, timeout=30):
+        """Run a shell command in the guest; the lines it printed."""
+        with self.cond:
+            start = len(self.lines)
+        self.send(f"run {text}\n")
+        _, after = self.wait_line(r"rc=\d+", timeout, start)
+        self.wait_line("ready", timeout, after)
+        with self.cond:
+            return [t for _, t in self.lines[start:after - 1]]
+
     def get(self, url, meter=False, timeout=600):
         """Download url in the guest; a dict: ok, seconds (guest clock), sha256, line (the
         answer, with wget's error if it failed), and meter (the meter's fields: bytes, seconds,
