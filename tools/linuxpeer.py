@@ -31,11 +31,12 @@ INIT = os.path.join(ROOT, "tools", "peer", "init")
 
 # NIC name -> (the modules to insmod, their dependencies first; QEMU's -device model).
 # virtio is pinned to the legacy transport as Samsara's lib/virtio is (1af4:1000);
-# rtl8139 uses 8139too, the classic-mode driver (QEMU's card also offers C+ mode, 8139cp).
+# rtl8139: QEMU's card is an RTL8139C+ (revision 0x20), which Linux's classic-mode 8139too
+# refuses ("use the 8139cp driver"): 8139cp runs it in C+ mode (descriptor rings).
 NICS = {
     "virtio": (["virtio_pci", "virtio_net"], "virtio-net-pci,disable-modern=on"),
     "e1000": (["e1000"], "e1000"),
-    "rtl8139": (["8139too"], "rtl8139"),
+    "rtl8139": (["8139cp"], "rtl8139"),
 }
 SERVER_IP, CLIENT_IP = "10.0.3.1", "10.0.3.2"
 SERVER_MAC, CLIENT_MAC = "52:54:00:00:03:01", "52:54:00:00:03:02"
