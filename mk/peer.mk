@@ -25,9 +25,10 @@ $(PEER_INITRAMFS): tools/linuxpeer.py tools/peer/init $(PEER_B)/peertool $(PEER_
 		$(BB_DIR)/busybox $(BB_DIR)/applets.txt
 	@echo "CPIO     $@"; python3 tools/linuxpeer.py initramfs $@
 
-# NIC=virtio|e1000|rtl8139|all, SIZE=MiB (512; 64 for a quick run), RUNS=downloads per NIC.
+# NIC=virtio|e1000|rtl8139|all, SIZE=MiB (512; 64 for a quick run), RUNS=downloads per NIC,
+# CHECK=sha256|sha256-only|compare (how the download is checked: tools/bench_net.py --help).
 # Only the Linux baseline so far: the Samsara client joins when its TCP sockets work
 # (tools/bench_net.py, samsara_client()); it will also need `all` and build/initramfs.cpio.
 bench-net: peer
 	@python3 tools/bench_net.py $(if $(NIC),--nic $(NIC)) $(if $(SIZE),--size $(SIZE)) \
-		$(if $(RUNS),--runs $(RUNS))
+		$(if $(RUNS),--runs $(RUNS)) $(if $(CHECK),--check $(CHECK))

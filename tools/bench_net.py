@@ -9,7 +9,7 @@ clock. Today the client is Linux: the baseline. Samsara's client (killing its ne
 driver every T seconds) is to join at samsara_client() below.
 
 Usage: tools/bench_net.py [--nic virtio|e1000|rtl8139|all] [--size MiB] [--runs N]
-       [--no-meter] [--json FILE]
+       [--check sha256|sha256-only|compare] [--json FILE]
 """
 import argparse
 import json
@@ -24,9 +24,11 @@ import linuxpeer as lp  # noqa: E402
 URL = f"http://{lp.SERVER_IP}/file"
 
 
-def linux_baseline(nic, size, runs, meter, seed=1):
-    """Boot the server and a Linux client on nic; download the file runs times. A dict:
-    boot and generation times and one result per run (see LinuxGuest.get)."""
+def linux_baseline(nic, size, runs, check, seed=1):
+    """Boot the server and a Linux client on nic; download the file runs times, checked by
+    check: "sha256" (the pipe through peertool meter and sha256sum), "sha256-only" (no
+    meter) or "compare" (peertool meter compares with the generator). A dict: boot and
+    generation times and one result per run (see LinuxGuest.get)."""
     expected = {}
     hasher = threading.Thread(target=lambda: expected.update(sha=lp.expected_sha256(seed, size)))
     hasher.start()
@@ -42,8 +44,9 @@ def linux_baseline(nic, size, runs, meter, seed=1):
         hasher.join()
         results = []
         for i in range(runs):
-            r = client.get(URL, meter=meter, timeout=1800)
-            r["sha_ok"] = r["ok"] and r["sha256"] == expected["sha"]
+            r = client.get(URL, meter=check == "sha256",
+                           compare=(seed, size) if check == "compare" else None, timeout=1800)
+            r["sha_ok"] = r["ok"] and (check == "compare" or r["sha256"] == expected["sha"])
             results.append(r)
             print(f"  {nic} run {i + 1}: {describe(r, size)}", flush=True)
         retrans = server.shell("grep '^Tcp:' /proc/net/snmp", 30)
@@ -67,7 +70,8 @@ def describe(r, size):
     if not r["ok"]:
         return "FAILED " + r["line"]
     text = f"{r['seconds']:.2f} s, {size / r['seconds'] / (1 << 20):.2f} MiB/s, " \
-           f"sha256 {'ok' if r['sha_ok'] else 'WRONG ' + r['sha256']}"
+           f"{'bytes' if r['sha256'] is None else 'sha256'} " \
+           f"{'ok' if r['sha_ok'] else 'WRONG ' + str(r['sha256'])}"
     if "meter" in r:
         text += f", longest gap {r['meter']['maxgap'] * 1000:.0f} ms"
     return text
@@ -97,21 +101,24 @@ def main():
     ap.add_argument("--nic", default="virtio", choices=sorted(lp.NICS) + ["all"])
     ap.add_argument("--size", type=int, default=512, help="MiB (512; 64 for a quick run)")
     ap.add_argument("--runs", type=int, default=1, help="downloads per NIC by the Linux client")
-    ap.add_argument("--no-meter", action="store_true",
-                    help="wget | sha256sum only, without peertool meter in the pipe")
+    ap.add_argument("--check", default="sha256", choices=["sha256", "sha256-only", "compare"],
+                    help="sha256: wget | peertool meter | sha256sum (the default); sha256-only: "
+                    "wget | sha256sum; compare: wget | peertool meter SEED SIZE (compares with "
+                    "the generator: no hash, so the network, not sha256, limits the rate)")
     ap.add_argument("--json", default=os.path.join(lp.PEER, "bench-net.json"))
     args = ap.parse_args()
     nics = sorted(lp.NICS) if args.nic == "all" else [args.nic]
     size = args.size << 20
-    print(f"bench-net: Linux client against Linux server, {args.size} MiB, "
+    print(f"bench-net: Linux client against Linux server, {args.size} MiB checked by "
+          f"{args.check}, "
           f"kernel {os.path.basename(lp.vmlinuz())}, NICs {', '.join(nics)}", flush=True)
     report, failed = [], 0
     for nic in nics:
-        b = linux_baseline(nic, size, args.runs, not args.no_meter)
+        b = linux_baseline(nic, size, args.runs, args.check)
         report.append(b)
         failed += sum(not r["sha_ok"] for r in b["runs"])
     print()
-    print(f"{'nic':8} {'run':>3} {'seconds':>8} {'MiB/s':>7} {'gap ms':>7} {'sha256':>6}"
+    print(f"{'nic':8} {'run':>3} {'seconds':>8} {'MiB/s':>7} {'gap ms':>7} {'check':>6}"
           f" {'retrans':>7}")
     for b in report:
         for i, r in enumerate(b["runs"]):

@@ -225,23 +225,23 @@ class LinuxGuest(Boot):
         with self.cond:
             return [t for _, t in self.lines[start:after - 1]]
 
-    def get(self, url, meter=False, timeout=600):
-        """Download url in the guest; a dict: ok, seconds (guest clock), sha256, line (the
-        answer, with wget's error if it failed), and meter (the meter's fields: bytes, seconds,
-        maxgap, at) when asked."""
+    def get(self, url, meter=False, compare=None, timeout=600):
+        """Download url in the guest; a dict: ok (the pipe succeeded: with compare, the bytes
+        matched), seconds (guest clock), sha256 (None with compare), line (the answer, with
+        wget's error if it failed), and meter (the meter's fields: bytes, seconds, maxgap, at,
+        and match with compare) when meter or compare (= (seed, size)) is given."""
         with self.cond:
             start = len(self.lines)
-        m = self.command(f"get {url}{' meter' if meter else ''}",
-                         r"(?:got|failed) .*", timeout)
+        how = f" compare {compare[0]} {compare[1]}" if compare else " meter" if meter else ""
+        m = self.command(f"get {url}{how}", r"(?:got|failed) .*", timeout)
         fields = dict(re.findall(r"(\w+)=(\S+)", m.group(0)))
         result = {"ok": m.group(0).startswith("peer: got"),
                   "seconds": float(fields["end"]) - float(fields["start"]),
                   "sha256": fields.get("sha256"), "line": m.group(0)}
-        if meter:
-            with self.cond:
-                ms = [t for _, t in self.lines[start:] if t.startswith("peer: meter: ")]
-            if ms:
-                result["meter"] = {k: float(v) for k, v in re.findall(r"(\w+)=(\S+)", ms[-1])}
+        with self.cond:
+            ms = [t for _, t in self.lines[start:] if t.startswith("peer: meter: ")]
+        if ms:
+            result["meter"] = {k: float(v) for k, v in re.findall(r"(\w+)=(\S+)", ms[-1])}
         return result
 
     def quit(self, timeout=30):

@@ -1,6 +1,7 @@
 """The Linux peer of `make bench-net` (docs/BENCH-NET.md): a Linux client guest downloads a
 4 MiB file from a Linux server guest over virtio-net on a `-netdev socket` link on 127.0.0.1
-and the sha256 must match the host's. About 15 s under TCG (two Linux boots at once). Builds
+and the sha256 must match the host's; then twice more, compared in the guest with the
+generator (the right seed matches, a wrong one is caught). About 15 s under TCG (two Linux boots at once). Builds
 build/peer/ first (`make peer`: fetches Debian's kernel package on first use). Called by
 tools/test.py as run(record, module)."""
 import subprocess
@@ -29,7 +30,19 @@ def run(record, module):
         record("linuxpeer.download_4mib_sha256", ok,
                f"{r['seconds']:.2f} s" if ok else f"{r['line']} (want {want})",
                None if ok else client.tail() + ["--- server ---"] + server.tail())
-    except RuntimeError as e:
+        # The same bytes compared with the generator in the guest (bench-net's CHECK=compare);
+        # a wrong seed must be caught.
+        for name, seed, want_match in (("compare", SEED, 1), ("compare_catches_wrong_bytes",
+                                                              SEED + 1, 0)):
+            r = client.get(f"http://{lp.SERVER_IP}/file", compare=(seed, SIZE), timeout=120)
+            meter = r.get("meter", {})
+            ok = r["ok"] == bool(want_match) and meter.get("match") == want_match and \
+                meter.get("bytes") == SIZE
+            record(f"linuxpeer.download_4mib_{name}", ok,
+                   f"{r['seconds']:.2f} s, match={meter.get('match')}, diff={meter.get('diff')}"
+                   if ok else r["line"],
+                   None if ok else client.tail())
+    except (RuntimeError, KeyError) as e:
         record("linuxpeer.download_4mib_sha256", False, str(e))
     finally:
         for guest in (client, server):
