@@ -166,12 +166,27 @@ def free_port():
         return s.getsockname()[1]
 
 
-def listening(port):
-    """Whether something listens on 127.0.0.1:port (read from /proc/net/tcp: connecting to
-    QEMU's listening socket to find out would make us its peer)."""
+def listening(port, pid):
+    """Whether process pid listens on 127.0.0.1:port: the LISTEN socket of /proc/net/tcp is
+    one of its descriptors (connecting to QEMU's listening socket to find out would make us
+    its peer, and another process may hold the port)."""
     want = f"0100007F:{port:04X}"
     with open("/proc/net/tcp") as f:
-        return any(line.split()[1] == want and line.split()[3] == "0A" for line in f.readlines()[1:])
+        inodes = {f"socket:[{c[9]}]" for c in (line.split() for line in f.readlines()[1:])
+                  if c[1] == want and c[3] == "0A"}
+    if not inodes:
+        return False
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                return True
+        except OSError:
+            pass
+    return False
 
 
 def netdev_socket(port, listen):
@@ -270,21 +285,25 @@ def expected_sha256(seed, size):
     return h.hexdigest()
 
 
-def start_server(nic, size, seed=1, port=None, timeout=120):
-    """Boot the server guest (listening on 127.0.0.1:port) and wait until QEMU listens;
-    the caller then waits for its "serving" line with wait_serving()."""
-    port = port or free_port()
+def start_server(nic, size, seed=1, port=None):
+    """Boot the server guest (listening on 127.0.0.1:port, a free one if not given) and wait
+    until QEMU listens; the caller then waits for its "serving" line with wait_serving().
+    A free port can be taken before QEMU binds it: then another is tried, three times."""
     memory = f"{max(1024, size // (1 << 20) + 512)}M"
-    server = LinuxGuest("server", nic, port, True, memory=memory, seed=seed, size=size)
-    deadline = time.monotonic() + 10
-    while not listening(port):
-        if server.proc.poll() is not None or time.monotonic() > deadline:
-            server.kill()
+    for attempt in range(3):
+        p = port or free_port()
+        server = LinuxGuest("server", nic, p, True, memory=memory, seed=seed, size=size)
+        deadline = time.monotonic() + 10
+        while not listening(p, server.proc.pid) and server.proc.poll() is None and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+        if listening(p, server.proc.pid):
+            server.port = p
+            return server
+        server.kill()
+        if port or attempt == 2:
             raise RuntimeError("server: QEMU does not listen on 127.0.0.1:%d; last lines:\n  %s"
-                               % (port, "\n  ".join(server.tail(10))))
-        time.sleep(0.05)
-    server.port = port
-    return server
+                               % (p, "\n  ".join(server.tail(10))))
 
 
 def wait_serving(server, timeout=300):
