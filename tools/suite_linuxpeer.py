@@ -1,9 +1,9 @@
 """The Linux peer of `make bench-net` (docs/BENCH-NET.md): a Linux client guest downloads a
 4 MiB file from a Linux server guest over virtio-net on a `-netdev socket` link on 127.0.0.1
 and the sha256 must match the host's; then twice more, compared in the guest with the
-generator (the right seed matches, a wrong one is caught). About 15 s under TCG (two Linux boots at once). Builds
-build/peer/ first (`make peer`: fetches Debian's kernel package on first use). Called by
-tools/test.py as run(record, module)."""
+generator (the right seed matches, a wrong one is caught). About 12 s under TCG (two Linux
+boots at once). Builds build/peer/ first (`make peer`: fetches Debian's kernel package on
+first use). Called by tools/test.py as run(record, module)."""
 import subprocess
 
 import linuxpeer as lp
