@@ -198,7 +198,7 @@ class LinuxGuest(Boot):
     """A Linux peer: role "server" (serves /file, `peertool gen SEED BYTES`) or "client"."""
 
     def __init__(self, role, nic, port, listen, memory="1G", seed=1, size=0):
-        roots, model = NICS[nic]
+        model = NICS[nic][1]
         ip, mac = (SERVER_IP, SERVER_MAC) if role == "server" else (CLIENT_IP, CLIENT_MAC)
         append = (f"console=ttyS0 panic=-1 quiet peer_role={role} peer_nic={nic} peer_ip={ip} "
                   f"peer_seed={seed} peer_bytes={size}")
