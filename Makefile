@@ -2,6 +2,7 @@
 #   make run     build and boot in QEMU (serial console on this terminal)
 #   make test    every test; the last line is "N passed, N failed"
 #   make bench   IPC and kernel-call costs, boot time
+#   make bench-net  the wget experiment against a Linux guest (docs/BENCH-NET.md)
 #   make gdb     boot halted, attach gdb with symbols
 #   make loc     kernel size against its 4,000-line budget
 
@@ -54,6 +55,7 @@ RUN_MODULES ?= $(SYSTEM_MODULES)
 
 SERVICE_PROGS := $(B)/demo
 include mk/userland.mk
+include mk/peer.mk
 all: $(B)/kernel32.elf $(addprefix $(B)/,$(PROGRAMS)) $(B)/manifests
 
 deps:

@@ -75,15 +75,16 @@ def system_modules(init="/sbin/init", with_services=()):
 
 class Boot:
     """One QEMU run: serial output as lines (with host timestamps) and as raw bytes; with
-    console=True, QEMU's stdin (COM1's receive side) is a pipe that send() types into."""
+    console=True, QEMU's stdin (COM1's receive side) is a pipe that send() types into.
+    command: a whole QEMU command line instead of Samsara's (the Linux peer, tools/linuxpeer.py)."""
 
-    def __init__(self, modules, icount=False, extra=(), console=False):
+    def __init__(self, modules, icount=False, extra=(), console=False, command=None):
         self.lines = []          # (seconds since start, text)
         self.partial = ""        # output after the last newline (a prompt)
         self.raw = bytearray()   # every byte as it came, for checks on the wire (\r\n, echo)
         self.cond = threading.Condition()
         self.start = time.monotonic()
-        self.proc = subprocess.Popen(qemu_command(modules, icount, extra=extra),
+        self.proc = subprocess.Popen(command or qemu_command(modules, icount, extra=extra),
                                      stdin=subprocess.PIPE if console else subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.reader = threading.Thread(target=self._read, daemon=True)

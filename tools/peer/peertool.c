@@ -1,0 +1,197 @@
+/* peertool: the helpers of the wget experiment (docs/BENCH-NET.md), one static musl
+ * program that runs on the host, in the Linux peer guest and on Samsara.
+ *
+ *   peertool gen SEED BYTES   writes BYTES pseudo-random bytes (xorshift64* seeded with
+ *                             SEED) to stdout: the server guest makes the test file with
+ *                             it, the host the same bytes to know their sha256.
+ *   peertool meter            copies stdin to stdout and then prints on stderr
+ *                             "meter: bytes=N seconds=S maxgap=G at=A": S from the first
+ *                             byte to the end of input, G the longest time without input
+ *                             between the first byte and the end (what an application
+ *                             sees of a stall), A when that gap began, from the first byte.
+ *   peertool meter SEED BYTES the same, but instead of copying, compares the input with
+ *                             `gen SEED BYTES` as it comes (much cheaper than a hash under
+ *                             TCG) and adds "match=1" or "match=0 diff=OFFSET" (the first
+ *                             differing byte, or the end of the shorter stream); exit
+ *                             status 1 when they differ.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK (64 * 1024)
+
+static uint64_t buf[CHUNK / sizeof(uint64_t)];
+static uint64_t want[CHUNK / sizeof(uint64_t)];
+
+/* xorshift64* (state never 0): fast enough under TCG, and the same everywhere. The
+ * stream is the words' bytes in little-endian order; `have` bytes of `word` are left. */
+struct gen {
+    uint64_t x, word;
+    unsigned have;
+};
+
+static void gen_init(struct gen *g, uint64_t seed)
+{
+    g->x = seed * 0x9e3779b97f4a7c15ull + 1;
+    if (g->x == 0)
+        g->x = 1;
+    g->have = 0;
+}
+
+static uint64_t gen_word(struct gen *g)
+{
+    g->x ^= g->x >> 12;
+    g->x ^= g->x << 25;
+    g->x ^= g->x >> 27;
+    return g->x * 0x2545f4914f6cdd1dull;
+}
+
+/* The next n bytes of the stream into out. */
+static void gen_fill(struct gen *g, unsigned char *out, size_t n)
+{
+    while (n > 0 && g->have > 0) {
+        *out++ = (unsigned char)(g->word >> (8 * (8 - g->have)));
+        g->have--;
+        n--;
+    }
+    for (; n >= 8; n -= 8, out += 8) {
+        uint64_t w = gen_word(g);
+        memcpy(out, &w, 8);
+    }
+    if (n > 0) {
+        g->word = gen_word(g);
+        g->have = 8;
+        gen_fill(g, out, n);
+    }
+}
+
+static int write_all(const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(1, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s || *end || s[0] == '-')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int gen(uint64_t seed, uint64_t bytes)
+{
+    struct gen g;
+    gen_init(&g, seed);
+    while (bytes > 0) {
+        size_t len = bytes < CHUNK ? (size_t)bytes : CHUNK;
+        gen_fill(&g, (unsigned char *)buf, len);
+        if (write_all(buf, len) < 0) {
+            perror("peertool gen: write");
+            return 1;
+        }
+        bytes -= len;
+    }
+    return 0;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* compare: check the input against gen(seed, bytes) instead of copying it out. */
+static int meter(int compare, uint64_t seed, uint64_t bytes)
+{
+    struct gen g;
+    uint64_t total = 0, diff = UINT64_MAX;
+    double first = 0, last = 0, maxgap = 0, gap_at = 0;
+    gen_init(&g, seed);
+    for (;;) {
+        ssize_t n = read(0, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            perror("peertool meter: read");
+            return 1;
+        }
+        double t = now();
+        if (total == 0)
+            first = last = t;
+        if (t - last > maxgap) {
+            maxgap = t - last;
+            gap_at = last - first;
+        }
+        last = t;
+        if (n == 0)
+            break;
+        if (!compare) {
+            if (write_all(buf, (size_t)n) < 0) {
+                perror("peertool meter: write");
+                return 1;
+            }
+        } else if (diff == UINT64_MAX) {
+            size_t len = (size_t)n;
+            if (total >= bytes)
+                diff = bytes;
+            else {
+                if (len > bytes - total)
+                    len = (size_t)(bytes - total);
+                gen_fill(&g, (unsigned char *)want, len);
+                if (memcmp(buf, want, len) != 0) {
+                    const unsigned char *a = (void *)buf, *b = (void *)want;
+                    size_t i = 0;
+                    while (a[i] == b[i])
+                        i++;
+                    diff = total + i;
+                } else if (len < (size_t)n)
+                    diff = bytes; /* longer than expected */
+            }
+        }
+        total += (uint64_t)n;
+    }
+    if (compare && diff == UINT64_MAX && total != bytes)
+        diff = total; /* shorter than expected */
+    fprintf(stderr, "meter: bytes=%llu seconds=%.3f maxgap=%.3f at=%.3f", (unsigned long long)total,
+            total ? last - first : 0.0, maxgap, gap_at);
+    if (compare && diff == UINT64_MAX)
+        fprintf(stderr, " match=1");
+    else if (compare)
+        fprintf(stderr, " match=0 diff=%llu", (unsigned long long)diff);
+    fprintf(stderr, "\n");
+    return compare && diff != UINT64_MAX;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t seed, bytes;
+    if (argc == 4 && strcmp(argv[1], "gen") == 0 && parse_u64(argv[2], &seed) == 0 &&
+        parse_u64(argv[3], &bytes) == 0)
+        return gen(seed, bytes);
+    if (argc == 2 && strcmp(argv[1], "meter") == 0)
+        return meter(0, 0, 0);
+    if (argc == 4 && strcmp(argv[1], "meter") == 0 && parse_u64(argv[2], &seed) == 0 &&
+        parse_u64(argv[3], &bytes) == 0)
+        return meter(1, seed, bytes);
+    fprintf(stderr, "usage: peertool gen SEED BYTES | peertool meter [SEED BYTES]\n");
+    return 2;
+}

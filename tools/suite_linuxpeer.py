@@ -1,0 +1,50 @@
+"""The Linux peer of `make bench-net` (docs/BENCH-NET.md): a Linux client guest downloads a
+4 MiB file from a Linux server guest over virtio-net on a `-netdev socket` link on 127.0.0.1
+and the sha256 must match the host's; then twice more, compared in the guest with the
+generator (the right seed matches, a wrong one is caught). About 12 s under TCG (two Linux
+boots at once). Builds build/peer/ first (`make peer`: fetches Debian's kernel package on
+first use). Called by tools/test.py as run(record, module)."""
+import subprocess
+
+import linuxpeer as lp
+from qemu import ROOT
+
+SIZE = 4 << 20
+SEED = 4
+
+
+def run(record, module):
+    built = subprocess.run(["make", "-s", "peer"], cwd=ROOT, capture_output=True, text=True)
+    if built.returncode != 0:
+        record("linuxpeer.build", False, built.stdout + built.stderr)
+        return
+    server = client = None
+    try:
+        server = lp.start_server("virtio", SIZE, SEED)
+        client = lp.LinuxGuest("client", "virtio", server.port, False)
+        lp.wait_serving(server, 120)
+        client.wait_line("ready", 120)
+        r = client.get(f"http://{lp.SERVER_IP}/file", meter=True, timeout=120)
+        want = lp.expected_sha256(SEED, SIZE)
+        ok = r["ok"] and r["sha256"] == want and r.get("meter", {}).get("bytes") == SIZE
+        record("linuxpeer.download_4mib_sha256", ok,
+               f"{r['seconds']:.2f} s" if ok else f"{r['line']} (want {want})",
+               None if ok else client.tail() + ["--- server ---"] + server.tail())
+        # The same bytes compared with the generator in the guest (bench-net's CHECK=compare);
+        # a wrong seed must be caught.
+        for name, seed, want_match in (("compare", SEED, 1), ("compare_catches_wrong_bytes",
+                                                              SEED + 1, 0)):
+            r = client.get(f"http://{lp.SERVER_IP}/file", compare=(seed, SIZE), timeout=120)
+            meter = r.get("meter", {})
+            ok = r["ok"] == bool(want_match) and meter.get("match") == want_match and \
+                meter.get("bytes") == SIZE
+            record(f"linuxpeer.download_4mib_{name}", ok,
+                   f"{r['seconds']:.2f} s, match={meter.get('match')}, diff={meter.get('diff')}"
+                   if ok else r["line"],
+                   None if ok else client.tail())
+    except (RuntimeError, KeyError) as e:
+        record("linuxpeer.download_4mib_sha256", False, str(e))
+    finally:
+        for guest in (client, server):
+            if guest:
+                guest.quit()
