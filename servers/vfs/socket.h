@@ -93,6 +93,9 @@ struct sock_ops {
     int (*ready)(struct sock *s, int ops); /* SEL_RD, SEL_WR, SEL_ERR */
     int (*hangup)(struct sock *s);         /* poll's POLLHUP */
     uint64_t (*unread)(struct sock *s);    /* FIONREAD */
+    /* getsockopt (set 0) and setsockopt (set 1), if the family serves them (0: calls_socket.c):
+     * value holds *len bytes (at most 16) */
+    int64_t (*option)(struct sock *s, int set, int level, int name, uint8_t *value, uint32_t *len);
     void (*release)(struct sock *s);       /* its last file is closed */
 };
 
@@ -106,6 +109,9 @@ struct sock {
     int error;             /* SO_ERROR: reported once, then cleared */
     struct sock_cred cred; /* who made it (connect, listen, socketpair) */
     struct sock_cred peer_cred; /* SO_PEERCRED: its peer's cred when they were joined */
+    /* AF_INET (socket_inet.c) */
+    int inet_id;  /* inet's id of it (samsara/sock.h) */
+    int inet_gen; /* the inet instance that has it: an older one's is dead */
     /* AF_UNIX (socket_unix.c) */
     struct sock *peer;         /* connected: the other end (datagram: where sends go) */
     int peer_gone;             /* the peer closed: EOF, EPIPE, ECONNREFUSED */
@@ -135,5 +141,8 @@ void sock_changed(void);
 
 /* socket_unix.c */
 extern const struct sock_ops unix_ops;
+
+/* socket_inet.c */
+extern const struct sock_ops inet_ops;
 
 #endif
