@@ -3201,7 +3201,8 @@ static void t_inet_accept_backlog(void)
     for (int i = 0; i < N; i++) {
         struct sockaddr_in who;
         socklen_t wl = sizeof(who);
-        int a = accept4(l, (struct sockaddr *)&who, &wl, SOCK_CLOEXEC | (i & 1 ? SOCK_NONBLOCK : 0));
+        int a =
+            accept4(l, (struct sockaddr *)&who, &wl, SOCK_CLOEXEC | (i & 1 ? SOCK_NONBLOCK : 0));
         CHECK(a >= 0 && who.sin_port == mine[i].sin_port);
         CHECK((fcntl(a, F_GETFD) & FD_CLOEXEC) && !!(fcntl(a, F_GETFL) & O_NONBLOCK) == (i & 1));
         int v = -1;
@@ -3369,11 +3370,10 @@ static void t_inet_options_and_errors(void)
 /* The socket calls with AF_INET edge values (ports 0 and 65535, any, broadcast, short lengths). */
 static void t_inet_fuzz(void)
 {
-    static const long calls[] = {SYS_socket,  SYS_bind,        SYS_listen,      SYS_accept4,
-                                 SYS_connect, SYS_sendto,      SYS_recvfrom,    SYS_sendmsg,
-                                 SYS_recvmsg, SYS_shutdown,    SYS_getsockname, SYS_getpeername,
-                                 SYS_getsockopt, SYS_setsockopt, SYS_close,     SYS_ioctl,
-                                 SYS_poll};
+    static const long calls[] = {
+        SYS_socket,     SYS_bind,       SYS_listen,  SYS_accept4,  SYS_connect,     SYS_sendto,
+        SYS_recvfrom,   SYS_sendmsg,    SYS_recvmsg, SYS_shutdown, SYS_getsockname, SYS_getpeername,
+        SYS_getsockopt, SYS_setsockopt, SYS_close,   SYS_ioctl,    SYS_poll};
     static char scratch[4096];
     static const long edges[] = {0, 1, 2, 6, 16, 17, -1, 15, 8, 0x7fffffff, 1L << 32, -4096, 65536};
     static const uint32_t addrs[] = {0, 0x7f000001, 0xffffffff, 0x0a00020f, 0x7fffffff};

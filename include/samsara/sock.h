@@ -72,9 +72,9 @@
 _Static_assert(IS_SOCK_RQ(SOCK_REPLY) && SOCK_RQ_LAST < SOCK_REPLY,
                "sock types stay in the SOCK range");
 
-#define SOCK_MAX 128         /* sockets inet serves at once: ids 0..SOCK_MAX-1 */
-#define SOCK_ADDR_BYTES 16   /* struct sockaddr_in */
-#define SOCK_OPT_BYTES 16    /* the largest option value (struct timeval) */
+#define SOCK_MAX 128       /* sockets inet serves at once: ids 0..SOCK_MAX-1 */
+#define SOCK_ADDR_BYTES 16 /* struct sockaddr_in */
+#define SOCK_OPT_BYTES 16  /* the largest option value (struct timeval) */
 
 /* A socket's entry in the status table: what a call on it would find now. */
 #define SOCK_ST_RD 1          /* a receive or accept would not wait (data, end, error) */

@@ -36,7 +36,7 @@ uint8_t sock_bounce[65536]; /* data on its way between a grant and lwIP */
 static struct isock socks[SOCK_MAX];
 static const char *const vfs_label[] = {"vfs", 0};
 static struct client_set vfs_clients = {.labels = vfs_label};
-static endpoint_t vfs_ep;   /* who lent the table */
+static endpoint_t vfs_ep; /* who lent the table */
 static int64_t table_grant = -1;
 static int notify_due;
 

@@ -96,7 +96,7 @@ struct sock_ops {
     /* getsockopt (set 0) and setsockopt (set 1), if the family serves them (0: calls_socket.c):
      * value holds *len bytes (at most 16) */
     int64_t (*option)(struct sock *s, int set, int level, int name, uint8_t *value, uint32_t *len);
-    void (*release)(struct sock *s);       /* its last file is closed */
+    void (*release)(struct sock *s); /* its last file is closed */
 };
 
 struct sock {

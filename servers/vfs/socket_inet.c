@@ -137,8 +137,7 @@ static int64_t wait_sock(struct vproc *p)
 
 static int64_t inet_create(struct sock *s, int protocol)
 {
-    message_t m = {.type = SOCK_SOCKET,
-                   .u.sock.socket = {(uint32_t)s->type, (uint32_t)protocol}};
+    message_t m = {.type = SOCK_SOCKET, .u.sock.socket = {(uint32_t)s->type, (uint32_t)protocol}};
     if (inet_find() <= 0)
         return -LX_EAFNOSUPPORT; /* no network stack runs */
     int64_t r = inet_call(&m);
@@ -195,7 +194,8 @@ static int64_t inet_listen(struct sock *s, int backlog)
 /* accept: a socket of ours first, so that a full table leaves the connection queued in inet. */
 static int64_t inet_accept(struct vproc *p, struct sock *s, uint32_t flags, int nonblock)
 {
-    if (!nonblock && !(status(s) & SOCK_ST_RD))
+    int listening = s->state == SOCK_LISTENING; /* only a listener's accept may wait */
+    if (!nonblock && listening && !(status(s) & SOCK_ST_RD))
         return wait_sock(p);
     struct sock *c = sock_new(p, AF_INET, SOCK_STREAM, s->ops);
     if (!c)
@@ -208,7 +208,7 @@ static int64_t inet_accept(struct vproc *p, struct sock *s, uint32_t flags, int 
     }
     if (r < 0) {
         sock_free(c);
-        return r == -LX_EAGAIN && !nonblock ? wait_sock(p) : r;
+        return r == -LX_EAGAIN && !nonblock && listening ? wait_sock(p) : r;
     }
     c->inet_id = (int)r;
     c->inet_gen = inet_gen;
@@ -271,11 +271,10 @@ static int64_t transfer(struct vproc *p, struct sock *s, struct sock_msg *m, uin
         g = grant_alloc(inet_ep, (const void *)addr, len, access);
     if (len && g < 0)
         return -LX_ENOMEM;
-    message_t q = {.type = send ? SOCK_SEND : SOCK_RECV,
-                   .u.sock.data = {.id = (uint64_t)s->inet_id,
-                                   .grant = g,
-                                   .len = len,
-                                   .flags = (uint32_t)m->flags}};
+    message_t q = {
+        .type = send ? SOCK_SEND : SOCK_RECV,
+        .u.sock.data = {
+            .id = (uint64_t)s->inet_id, .grant = g, .len = len, .flags = (uint32_t)m->flags}};
     if (send && m->addr.len) {
         q.u.sock.data.addr_len = m->addr.len;
         memcpy(q.u.sock.data.addr, m->addr.bytes,
