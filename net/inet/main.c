@@ -13,14 +13,16 @@
  * transfer on 127.0.0.1) and goes on delivering.
  *
  * What is here: the loop, lwIP's timers, the loopback interface
- * (127.0.0.1, made by lwip_init) and the self-test. What comes next: a
- * netif per network driver over the NET protocol, and the SOCK protocol
- * from vfs (docs/INET.md, "Next").
+ * (127.0.0.1, made by lwip_init), the sockets vfs asks for (the SOCK
+ * protocol, sock*.c: each request answered at once, the status table
+ * flushed after lwIP's work in each turn) and the self-test. What comes
+ * next: a netif per network driver over the NET protocol (docs/INET.md).
  *
- * Who may send what: inet serves no protocol yet. rs's heartbeats and save
- * requests are answered by service_receive; the kernel's alarm
- * notification (source SYSTEM) only wakes the loop; every other message
- * is refused (logged, answered E_NOSYS if it is a request).
+ * Who may send what: SOCK requests come from vfs only (sock.c checks and
+ * refuses others). rs's heartbeats and save requests are answered by
+ * service_receive; the kernel's alarm notification (source SYSTEM) only
+ * wakes the loop; every other message is refused (logged, answered E_NOSYS
+ * if it is a request).
  */
 #include <samsara/root.h>
 #include "inet.h"

@@ -4,11 +4,10 @@
  * dup, fork and close-on-exec work on it as on a pipe. The system calls
  * (calls_socket.c) copy and check the caller's arguments (addresses,
  * lengths, message headers, flags), then call the socket's family through
- * its struct sock_ops: AF_UNIX is vfs's own (socket_unix.c). A family of
- * the network stack plugs in the same way (socket.c, `families`): its ops
- * forward each call to the stack's server as SOCK_* requests (the SOCK range
- * of samsara/msgtypes.h); until it exists, AF_INET and AF_INET6 give
- * EAFNOSUPPORT, and musl's resolver and syslog fall back.
+ * its struct sock_ops: AF_UNIX is vfs's own (socket_unix.c); AF_INET's ops
+ * (socket_inet.c) forward each call to inet as SOCK_* requests (samsara/
+ * sock.h). The families are in `families` (socket.c); AF_INET6 and any
+ * other family give EAFNOSUPPORT (musl's resolver falls back to IPv4).
  */
 #ifndef VFS_SOCKET_H
 #define VFS_SOCKET_H
