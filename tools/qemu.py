@@ -43,7 +43,8 @@ def qemu_command(modules, icount=False, memory=None, extra=()):
 # (qemu_command). pci comes before every driver that names PCI devices: rs asks it to quiesce
 # them at their death. Test services (the demo driver) are not part of it: a boot that needs one
 # names it (`with_services`, `make run WITH=demo`), and it starts after pm, before the initramfs.
-SYSTEM_MODULES = ["root", "ds", "pci", "ramfs", "tty", "vfs", "pm /sbin/init", "initramfs.cpio"]
+SYSTEM_MODULES = ["root", "ds", "pci", "ramfs", "tty", "vfs", "inet", "pm /sbin/init",
+                  "initramfs.cpio"]
 
 
 # NIC=virtio|e1000|rtl8139|none (make run; default virtio): the network card on QEMU's user

@@ -129,6 +129,16 @@ def shell_tests(record, boot):
           "syslogd -n -O /tmp/messages & sleep 1; logger hello-over-unix; sleep 1; kill $!; "
           "grep -c 'root: hello-over-unix' /tmp/messages; stat -c %F /dev/log; rm /dev/log",
           lambda out: "1" in out and "socket" in out)
+    # AF_INET through vfs and inet over 127.0.0.1: BusyBox httpd serves, wget fetches; nc both ways
+    check(record, boot, "system.httpd_wget_loopback",
+          "mkdir -p /tmp/www; echo served-over-tcp > /tmp/www/index.html; "
+          "httpd -p 127.0.0.1:8080 -h /tmp/www; sleep 1; "
+          "wget -q -O - http://127.0.0.1:8080/index.html; echo st=$?",
+          lambda out: "served-over-tcp" in out and "st=0" in out)
+    check(record, boot, "system.nc_loopback",
+          "nc -l -p 7777 -w 5 > /tmp/ncout & sleep 1; echo hello-nc | nc -w 2 127.0.0.1 7777; "
+          "sleep 1; cat /tmp/ncout; wait",
+          lambda out: "hello-nc" in out)
     users(record, boot)
     check(record, boot, "system.service_list", "service list",
           lambda out: len(out) >= 5 and out[0].split()[:2] == ["label", "endpoint"]

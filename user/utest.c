@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <netinet/in.h>
+#include <sys/uio.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -430,6 +431,7 @@ static void t_sigchld(void)
     CHECK(sigaction(SIGCHLD, &sa, 0) == 0 && sigaction(SIGALRM, &al, 0) == 0);
     alarm(1);
     pid_t writer = fork();
+    CHECK(writer >= 0);
     if (writer == 0) {
         struct timespec t = {1, 500000000};
         nanosleep(&t, 0); /* after the alarm: the wait below is interrupted, then restarted */
@@ -2808,13 +2810,12 @@ static void t_socket_bad_args(void)
     CHECK(bind(full, (struct sockaddr *)&a, sizeof(a)) == 0 && stat(path, &st) == 0);
     unlink(path);
     /* families, types, protocols, flags */
-    ERR(socket(AF_INET, SOCK_STREAM, 0), EAFNOSUPPORT);
     ERR(socket(AF_INET6, SOCK_DGRAM, 0), EAFNOSUPPORT);
     ERR(socket(12345, SOCK_STREAM, 0), EAFNOSUPPORT);
     ERR(socket(AF_UNIX, SOCK_RDM, 0), ESOCKTNOSUPPORT);
     ERR(socket(AF_UNIX, SOCK_STREAM, 7), EPROTONOSUPPORT);
     ERR(socket(AF_UNIX, SOCK_STREAM | 0x10000000, 0), EINVAL);
-    ERR(socketpair(AF_INET, SOCK_STREAM, 0, (int[2]){0}), EAFNOSUPPORT);
+    ERR(socketpair(AF_INET, SOCK_STREAM, 0, (int[2]){0}), EOPNOTSUPP);
     /* socketpair into a bad pointer: EFAULT, and no descriptor is left behind */
     int lowest = dup(0);
     close(lowest);
@@ -2943,6 +2944,482 @@ static void t_socket_fuzz(void)
     CHECK(read(sv[1], &c, 1) == 1 && c == 's');
 }
 
+/* ---- AF_INET sockets through vfs and inet (issue 9, inetsock): over 127.0.0.1 */
+
+/* 127.0.0.1:port */
+static struct sockaddr_in in_loop(uint16_t port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return a;
+}
+
+/* A TCP listener on 127.0.0.1 at a port inet picks; its port in *port. */
+static int in_listener(int backlog, uint16_t *port)
+{
+    struct sockaddr_in a = in_loop(0);
+    socklen_t len = sizeof(a);
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(l >= 0 && bind(l, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(l, backlog) == 0);
+    CHECK(getsockname(l, (struct sockaddr *)&a, &len) == 0 && len == sizeof(a));
+    CHECK(a.sin_family == AF_INET && a.sin_addr.s_addr == htonl(INADDR_LOOPBACK) && a.sin_port);
+    *port = ntohs(a.sin_port);
+    return l;
+}
+
+/* A connected TCP socket to 127.0.0.1:port (blocking connect), or -errno. */
+static int in_connect(uint16_t port)
+{
+    struct sockaddr_in a = in_loop(port);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(s >= 0);
+    if (connect(s, (struct sockaddr *)&a, sizeof(a)) == 0)
+        return s;
+    int e = errno;
+    close(s);
+    return -e;
+}
+
+static uint8_t in_byte(uint32_t i)
+{
+    return (uint8_t)(((i * 2654435761u) >> 24) ^ (i >> 11));
+}
+
+/* A port nobody listens on: one inet gave a listener that is closed again. */
+static uint16_t in_closed_port(void)
+{
+    uint16_t port;
+    close(in_listener(1, &port));
+    return port;
+}
+
+/* TCP echo between two processes: 1 MiB out and back, every byte and an FNV-1a sum checked. */
+static void t_inet_tcp_echo(void)
+{
+    enum { TOTAL = 1 << 20 };
+    uint16_t port;
+    int l = in_listener(1, &port);
+    pid_t server = fork();
+    CHECK(server >= 0);
+    if (server == 0) { /* echo until EOF */
+        static char buf[70000];
+        int c = accept(l, 0, 0);
+        CHECK(c >= 0);
+        ssize_t n;
+        while ((n = read(c, buf, sizeof(buf))) > 0)
+            for (ssize_t off = 0; off < n;) {
+                ssize_t w = write(c, buf + off, (size_t)(n - off));
+                CHECK(w > 0);
+                off += w;
+            }
+        _exit(n == 0 ? 0 : 1);
+    }
+    close(l);
+    int s = in_connect(port);
+    CHECK(s >= 0 && fcntl(s, F_SETFL, O_NONBLOCK) == 0);
+    /* one process writes the stream in uneven pieces and reads the echo as it comes (poll):
+     * forks are scarce late in utest's run (orphans of earlier tests hold process slots) */
+    static uint8_t out[TOTAL], in[65536];
+    for (uint32_t i = 0; i < TOTAL; i++)
+        out[i] = in_byte(i);
+    uint32_t sent = 0, piece = 1, got = 0, h_in = 2166136261u, h_want = 2166136261u;
+    int same = 1, eof = 0;
+    while (!eof) {
+        struct pollfd p = {s, (short)(POLLIN | (sent < TOTAL ? POLLOUT : 0)), 0};
+        CHECK(poll(&p, 1, 10000) == 1);
+        if (p.revents & POLLOUT) {
+            uint32_t n = piece % 100000 + 1;
+            n = n < TOTAL - sent ? n : TOTAL - sent;
+            ssize_t w = write(s, out + sent, n);
+            CHECK(w > 0 || (w < 0 && errno == EAGAIN));
+            sent += w > 0 ? (uint32_t)w : 0;
+            piece = piece * 3 + 7;
+            if (sent == TOTAL)
+                CHECK(shutdown(s, SHUT_WR) == 0);
+        }
+        ssize_t n = read(s, in, sizeof(in));
+        CHECK(n >= 0 || errno == EAGAIN);
+        eof = n == 0;
+        for (ssize_t i = 0; i < n; i++, got++) {
+            same &= in[i] == in_byte(got);
+            h_in = (h_in ^ in[i]) * 16777619u;
+            h_want = (h_want ^ in_byte(got)) * 16777619u;
+        }
+    }
+    EXPECT(got, TOTAL);
+    CHECK(same && h_in == h_want);
+    printf("inet tcp echo: %u bytes, fnv1a %08x\n", got, h_in);
+    int st;
+    CHECK(waitpid(server, &st, 0) == server && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    close(s);
+}
+
+/* UDP over loopback: datagrams whole with their source, MSG_TRUNC, connect, FIONREAD, poll. */
+static void t_inet_udp(void)
+{
+    struct sockaddr_in a = in_loop(0), b, from;
+    socklen_t len = sizeof(b), flen = sizeof(from);
+    int r = socket(AF_INET, SOCK_DGRAM, 0), s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+    CHECK(r >= 0 && s >= 0 && bind(r, (struct sockaddr *)&a, sizeof(a)) == 0);
+    CHECK(getsockname(r, (struct sockaddr *)&b, &len) == 0 && b.sin_port != 0);
+    static uint8_t out[65507], in[65536];
+    for (size_t i = 0; i < sizeof(out); i++)
+        out[i] = in_byte((uint32_t)i);
+    static const size_t sizes[] = {1, 100, 1472, 9000, 65507};
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
+        CHECK(sendto(s, out, sizes[k], 0, (struct sockaddr *)&b, sizeof(b)) == (ssize_t)sizes[k]);
+    ERR(sendto(s, out, 65508, 0, (struct sockaddr *)&b, sizeof(b)), EMSGSIZE);
+    struct pollfd p = {r, POLLIN, 0};
+    int n = -1;
+    CHECK(poll(&p, 1, 5000) == 1 && (p.revents & POLLIN));
+    CHECK(ioctl(r, FIONREAD, &n) == 0 && n == 1);
+    struct sockaddr_in sname;
+    socklen_t slen = sizeof(sname);
+    CHECK(getsockname(s, (struct sockaddr *)&sname, &slen) == 0 && sname.sin_port != 0);
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        flen = sizeof(from);
+        ssize_t got = recvfrom(r, in, sizeof(in), 0, (struct sockaddr *)&from, &flen);
+        EXPECT(got, (ssize_t)sizes[k]);
+        CHECK(!memcmp(in, out, sizes[k]));
+        CHECK(flen == sizeof(from) && from.sin_port == sname.sin_port);
+        CHECK(from.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+    }
+    /* cut to the buffer: MSG_TRUNC says how long it was; the rest is gone */
+    CHECK(sendto(s, out, 300, 0, (struct sockaddr *)&b, sizeof(b)) == 300);
+    CHECK(recv(r, in, 10, MSG_TRUNC) == 300 && !memcmp(in, out, 10));
+    CHECK(sendto(s, "ab", 2, 0, (struct sockaddr *)&b, sizeof(b)) == 2);
+    CHECK(recv(r, in, 10, MSG_PEEK) == 2 && recv(r, in, 10, 0) == 2 && !memcmp(in, "ab", 2));
+    ERR(recv(r, in, 10, MSG_DONTWAIT), EAGAIN);
+    /* connected: send without an address; getpeername */
+    ERR(send(s, "x", 1, 0), EDESTADDRREQ);
+    CHECK(connect(s, (struct sockaddr *)&b, sizeof(b)) == 0 && send(s, "cd", 2, 0) == 2);
+    struct sockaddr_in peer;
+    socklen_t plen = sizeof(peer);
+    CHECK(getpeername(s, (struct sockaddr *)&peer, &plen) == 0 && peer.sin_port == b.sin_port);
+    /* readv/writev keep one datagram */
+    struct iovec v[2] = {{"ef", 2}, {"gh", 2}};
+    CHECK(writev(s, v, 2) == 4);
+    CHECK(read(r, in, sizeof(in)) == 2 && !memcmp(in, "cd", 2));
+    char x[3] = {0}, y[3] = {0};
+    struct iovec w[2] = {{x, 3}, {y, 3}};
+    CHECK(readv(r, w, 2) == 4 && !memcmp(x, "efg", 3) && y[0] == 'h');
+    close(r);
+    close(s);
+}
+
+/* Non-blocking connect: EINPROGRESS, poll for POLLOUT, SO_ERROR 0; names; EISCONN after. */
+static void t_inet_nonblock_connect(void)
+{
+    uint16_t port;
+    int l = in_listener(2, &port);
+    struct sockaddr_in a = in_loop(port);
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    CHECK(s >= 0);
+    int r = connect(s, (struct sockaddr *)&a, sizeof(a));
+    CHECK(r == 0 || errno == EINPROGRESS);
+    struct pollfd p = {s, POLLOUT, 0};
+    CHECK(poll(&p, 1, 5000) == 1 && (p.revents & POLLOUT) && !(p.revents & POLLERR));
+    int err = -1;
+    socklen_t elen = sizeof(err);
+    CHECK(getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 && err == 0);
+    struct sockaddr_in mine, peer;
+    socklen_t ml = sizeof(mine), pl = sizeof(peer);
+    CHECK(getsockname(s, (struct sockaddr *)&mine, &ml) == 0 && mine.sin_port != 0);
+    CHECK(getpeername(s, (struct sockaddr *)&peer, &pl) == 0 && peer.sin_port == htons(port));
+    int again = connect(s, (struct sockaddr *)&a, sizeof(a));
+    CHECK(again == 0 || errno == EISCONN);
+    ERR(connect(s, (struct sockaddr *)&a, sizeof(a)), EISCONN);
+    struct sockaddr_in who;
+    socklen_t wl = sizeof(who);
+    int c = accept(l, (struct sockaddr *)&who, &wl);
+    CHECK(c >= 0 && wl == sizeof(who) && who.sin_port == mine.sin_port);
+    char buf[4];
+    ERR(read(s, buf, 4), EAGAIN);
+    CHECK(write(c, "hey", 3) == 3);
+    p = (struct pollfd){s, POLLIN, 0};
+    CHECK(poll(&p, 1, 5000) == 1 && (p.revents & POLLIN));
+    int n = -1;
+    CHECK(ioctl(s, FIONREAD, &n) == 0 && n == 3 && read(s, buf, 4) == 3 && !memcmp(buf, "hey", 3));
+    close(c);
+    close(s);
+    close(l);
+}
+
+/* A closed port: ECONNREFUSED blocking; non-blocking, POLLERR and SO_ERROR once. */
+static void t_inet_refused(void)
+{
+    uint16_t port = in_closed_port();
+    EXPECT(in_connect(port), -ECONNREFUSED);
+    struct sockaddr_in a = in_loop(port);
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    CHECK(s >= 0);
+    int r = connect(s, (struct sockaddr *)&a, sizeof(a));
+    CHECK(r == -1 && (errno == EINPROGRESS || errno == ECONNREFUSED));
+    if (errno == EINPROGRESS) {
+        struct pollfd p = {s, POLLOUT, 0};
+        CHECK(poll(&p, 1, 5000) == 1 && (p.revents & POLLERR));
+        int err = 0;
+        socklen_t elen = sizeof(err);
+        CHECK(getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 && err == ECONNREFUSED);
+        CHECK(getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 && err == 0); /* once */
+    }
+    close(s);
+    /* UDP to a closed port loses the datagram quietly */
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    CHECK(sendto(u, "x", 1, 0, (struct sockaddr *)&a, sizeof(a)) == 1);
+    close(u);
+}
+
+/* accept with a backlog: connections wait (in order) until accepted; accept4's flags. */
+static void t_inet_accept_backlog(void)
+{
+    enum { N = 4 };
+    uint16_t port;
+    int l = in_listener(N, &port);
+    int c[N];
+    struct sockaddr_in mine[N];
+    for (int i = 0; i < N; i++) {
+        c[i] = in_connect(port); /* the handshake finishes before any accept */
+        CHECK(c[i] >= 0);
+        socklen_t ml = sizeof(mine[i]);
+        CHECK(getsockname(c[i], (struct sockaddr *)&mine[i], &ml) == 0);
+        CHECK(write(c[i], &i, sizeof(i)) == sizeof(i)); /* data before the accept */
+    }
+    struct pollfd p = {l, POLLIN, 0};
+    CHECK(poll(&p, 1, 5000) == 1 && (p.revents & POLLIN));
+    int opt = 0;
+    socklen_t ol = sizeof(opt);
+    CHECK(getsockopt(l, SOL_SOCKET, SO_ACCEPTCONN, &opt, &ol) == 0 && opt == 1);
+    for (int i = 0; i < N; i++) {
+        struct sockaddr_in who;
+        socklen_t wl = sizeof(who);
+        int a =
+            accept4(l, (struct sockaddr *)&who, &wl, SOCK_CLOEXEC | (i & 1 ? SOCK_NONBLOCK : 0));
+        CHECK(a >= 0 && who.sin_port == mine[i].sin_port);
+        CHECK((fcntl(a, F_GETFD) & FD_CLOEXEC) && !!(fcntl(a, F_GETFL) & O_NONBLOCK) == (i & 1));
+        int v = -1;
+        CHECK(read(a, &v, sizeof(v)) == sizeof(v) && v == i);
+        close(a);
+        close(c[i]);
+    }
+    CHECK(fcntl(l, F_SETFL, O_NONBLOCK) == 0);
+    ERR(accept(l, 0, 0), EAGAIN);
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    ERR(listen(u, 1), EOPNOTSUPP);
+    ERR(accept(u, 0, 0), EOPNOTSUPP);
+    int fresh = socket(AF_INET, SOCK_STREAM, 0);
+    ERR(accept(fresh, 0, 0), EINVAL);
+    close(u);
+    close(fresh);
+    /* a listener closed with a connection not accepted resets it */
+    int l2 = in_listener(1, &port), d = in_connect(port);
+    char ch;
+    CHECK(d >= 0 && close(l2) == 0);
+    ERR(read(d, &ch, 1), ECONNRESET);
+    close(d);
+    close(l);
+}
+
+/* shutdown: SHUT_WR is the peer's EOF while the other way still flows; SHUT_RD; POLLHUP. */
+static void t_inet_shutdown(void)
+{
+    uint16_t port;
+    int l = in_listener(1, &port), s = in_connect(port), c = accept(l, 0, 0);
+    char buf[8];
+    CHECK(s >= 0 && c >= 0);
+    ERR(shutdown(s, 7), EINVAL);
+    CHECK(write(s, "ab", 2) == 2 && shutdown(s, SHUT_WR) == 0);
+    CHECK(read(c, buf, sizeof(buf)) == 2 && read(c, buf, sizeof(buf)) == 0);
+    ERR(send(s, "x", 1, MSG_NOSIGNAL), EPIPE);
+    CHECK(write(c, "back", 4) == 4 && read(s, buf, sizeof(buf)) == 4 && !memcmp(buf, "back", 4));
+    CHECK(close(c) == 0);
+    struct pollfd p = {s, POLLIN, 0};
+    CHECK(poll(&p, 1, 5000) == 1 && (p.revents & POLLIN) && (p.revents & POLLHUP));
+    CHECK(read(s, buf, sizeof(buf)) == 0);
+    close(s);
+    /* SHUT_RD: this end reads end-of-file at once */
+    s = in_connect(port);
+    c = accept(l, 0, 0);
+    CHECK(s >= 0 && c >= 0 && shutdown(s, SHUT_RD) == 0 && read(s, buf, 1) == 0);
+    CHECK(write(s, "z", 1) == 1 && read(c, buf, 1) == 1 && buf[0] == 'z');
+    int fresh = socket(AF_INET, SOCK_STREAM, 0);
+    ERR(shutdown(fresh, SHUT_WR), ENOTCONN);
+    close(fresh);
+    close(s);
+    close(c);
+    close(l);
+}
+
+/* Writing to a closed connection: EPIPE (or ECONNRESET first), SIGPIPE unless MSG_NOSIGNAL. */
+static void t_inet_epipe(void)
+{
+    uint16_t port;
+    int l = in_listener(1, &port), s = in_connect(port), c = accept(l, 0, 0);
+    CHECK(s >= 0 && c >= 0 && close(c) == 0);
+    char ch;
+    CHECK(read(s, &ch, 1) == 0);
+    int e = 0;
+    for (int i = 0; i < 100 && !e; i++) /* the first sends may still go (the peer resets) */
+        if (send(s, "x", 1, MSG_NOSIGNAL) < 0)
+            e = errno;
+    CHECK(e == EPIPE || e == ECONNRESET);
+    ERR(send(s, "x", 1, MSG_NOSIGNAL), EPIPE);
+    pid_t pid = fork();
+    if (pid == 0) {
+        write(s, "x", 1);
+        _exit(0);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE);
+    close(s);
+    /* never connected: EPIPE too (as Linux), ENOTCONN to read */
+    int fresh = socket(AF_INET, SOCK_STREAM, 0);
+    ERR(send(fresh, "x", 1, MSG_NOSIGNAL), EPIPE);
+    ERR(recv(fresh, &ch, 1, 0), ENOTCONN);
+    close(fresh);
+    close(l);
+}
+
+static void inet_alarm(int sig)
+{
+    (void)sig;
+}
+
+/* A signal ends a blocked accept, recv and connect-less wait with EINTR; the socket lives on. */
+static void t_inet_eintr(void)
+{
+    uint16_t port;
+    int l = in_listener(1, &port);
+    struct sigaction sa = {.sa_handler = inet_alarm}; /* no SA_RESTART */
+    sigaction(SIGALRM, &sa, 0);
+    alarm(1);
+    ERR(accept(l, 0, 0), EINTR);
+    int s = in_connect(port), c = accept(l, 0, 0);
+    char ch;
+    CHECK(s >= 0 && c >= 0);
+    alarm(1);
+    ERR(read(s, &ch, 1), EINTR);
+    CHECK(write(c, "k", 1) == 1 && read(s, &ch, 1) == 1 && ch == 'k');
+    close(s);
+    close(c);
+    close(l);
+}
+
+/* Options inet keeps, and addresses and arguments it refuses. */
+static void t_inet_options_and_errors(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0), one = 1, v = 0;
+    socklen_t vl = sizeof(v);
+    CHECK(s >= 0);
+    CHECK(setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0);
+    CHECK(getsockopt(s, SOL_SOCKET, SO_REUSEADDR, &v, &vl) == 0 && v == 1);
+    CHECK(setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) == 0);
+    CHECK(getsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &v, &vl) == 0 && v == 1);
+    CHECK(setsockopt(s, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof(one)) == 0);
+    CHECK(getsockopt(s, IPPROTO_TCP, 1, &v, &vl) == 0 && v == 1);
+    int size = 65536;
+    CHECK(setsockopt(s, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) == 0);
+    CHECK(setsockopt(s, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) == 0);
+    CHECK(getsockopt(s, SOL_SOCKET, SO_SNDBUF, &v, &vl) == 0 && v >= 65536);
+    struct timeval tv = {1, 500000}, tv2;
+    socklen_t tl = sizeof(tv2);
+    CHECK(setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0);
+    CHECK(getsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv2, &tl) == 0 && tv2.tv_sec == 1);
+    ERR(setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, 4), EINVAL);
+    ERR(setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, 2), EINVAL);
+    ERR(setsockopt(s, SOL_SOCKET, 9999, &one, sizeof(one)), ENOPROTOOPT);
+    ERR(getsockopt(s, 12345, 1, &v, &vl), ENOPROTOOPT);
+    CHECK(getsockopt(s, SOL_SOCKET, SO_TYPE, &v, &vl) == 0 && v == SOCK_STREAM);
+    CHECK(getsockopt(s, SOL_SOCKET, SO_DOMAIN, &v, &vl) == 0 && v == AF_INET);
+    CHECK(getsockopt(s, SOL_SOCKET, SO_PROTOCOL, &v, &vl) == 0 && v == IPPROTO_TCP);
+    /* addresses */
+    struct sockaddr_in a = in_loop(0);
+    ERR(bind(s, (struct sockaddr *)&a, 8), EINVAL);
+    a.sin_family = AF_UNIX;
+    ERR(bind(s, (struct sockaddr *)&a, sizeof(a)), EAFNOSUPPORT);
+    a = in_loop(0);
+    a.sin_addr.s_addr = htonl(0x0a0b0c0d); /* no interface has it */
+    ERR(bind(s, (struct sockaddr *)&a, sizeof(a)), EADDRNOTAVAIL);
+    a = in_loop(0);
+    CHECK(bind(s, (struct sockaddr *)&a, sizeof(a)) == 0);
+    ERR(bind(s, (struct sockaddr *)&a, sizeof(a)), EINVAL); /* bound already */
+    uint16_t port;
+    int l = in_listener(1, &port), t = socket(AF_INET, SOCK_STREAM, 0);
+    a = in_loop(port);
+    ERR(bind(t, (struct sockaddr *)&a, sizeof(a)), EADDRINUSE);
+    ERR(getpeername(t, (struct sockaddr *)&a, &vl), ENOTCONN);
+    /* types and protocols; AF_INET6 is refused so that musl falls back */
+    ERR(socket(AF_INET6, SOCK_STREAM, 0), EAFNOSUPPORT);
+    ERR(socket(AF_INET, SOCK_STREAM, IPPROTO_UDP), EPROTONOSUPPORT);
+    ERR(socket(AF_INET, SOCK_SEQPACKET, 0), ESOCKTNOSUPPORT);
+    ERR(socketpair(AF_INET, SOCK_STREAM, 0, (int[2]){0}), EOPNOTSUPP);
+    ERR(recv(s, &v, 1, MSG_OOB), EOPNOTSUPP);
+    close(s);
+    close(t);
+    close(l);
+}
+
+/* The socket calls with AF_INET edge values (ports 0 and 65535, any, broadcast, short lengths). */
+static void t_inet_fuzz(void)
+{
+    static const long calls[] = {
+        SYS_socket,     SYS_bind,       SYS_listen,  SYS_accept4,  SYS_connect,     SYS_sendto,
+        SYS_recvfrom,   SYS_sendmsg,    SYS_recvmsg, SYS_shutdown, SYS_getsockname, SYS_getpeername,
+        SYS_getsockopt, SYS_setsockopt, SYS_close,   SYS_ioctl,    SYS_poll};
+    static char scratch[4096];
+    static const long edges[] = {0, 1, 2, 6, 16, 17, -1, 15, 8, 0x7fffffff, 1L << 32, -4096, 65536};
+    static const uint32_t addrs[] = {0, 0x7f000001, 0xffffffff, 0x0a00020f, 0x7fffffff};
+    static const uint16_t ports[] = {0, 1, 65535, 7, 9};
+    struct sigaction sa = {.sa_handler = inet_alarm};
+    sigaction(SIGALRM, &sa, 0);
+    signal(SIGPIPE, SIG_IGN);
+    struct itimerval it = {{0, 20000}, {0, 20000}};
+    setitimer(ITIMER_REAL, &it, 0);
+    uint64_t rng = 0x2545f4914f6cdd1dull;
+    for (int i = 0; i < 4000; i++) {
+        long arg[6];
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        struct sockaddr_in *a = (struct sockaddr_in *)(scratch + 256);
+        a->sin_family = rng & 15 ? AF_INET : (sa_family_t)(rng >> 4);
+        a->sin_port = htons(ports[(rng >> 8) % 5]);
+        a->sin_addr.s_addr = htonl(addrs[(rng >> 12) % 5]);
+        for (int k = 0; k < 6; k++) {
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+            switch (rng % 5) {
+            case 0:
+                arg[k] = edges[(rng >> 8) % (sizeof(edges) / sizeof(edges[0]))];
+                break;
+            case 1:
+                arg[k] = (long)((rng >> 8) % 24);
+                break;
+            case 2:
+                arg[k] = (long)(scratch + 256);
+                break;
+            case 3:
+                arg[k] = (long)(scratch + (rng >> 8) % (sizeof(scratch) - 512));
+                break;
+            default:
+                arg[k] = (long)(rng >> 3);
+            }
+        }
+        long nr = calls[(rng >> 20) % (sizeof(calls) / sizeof(calls[0]))];
+        if (nr == SYS_socket) /* mostly AF_INET sockets */
+            arg[0] = rng & 64 ? AF_INET : arg[0];
+        if ((uint32_t)arg[0] < 3 && (nr == SYS_close || nr == SYS_ioctl))
+            continue;
+        syscall(nr, arg[0], arg[1], arg[2], arg[3], arg[4], arg[5]);
+    }
+    it = (struct itimerval){0};
+    setitimer(ITIMER_REAL, &it, 0);
+    for (int fd = 3; fd < 64; fd++)
+        close(fd);
+    /* inet still serves */
+    uint16_t port;
+    int l = in_listener(1, &port), s = in_connect(port), c = accept(l, 0, 0);
+    char ch;
+    CHECK(s >= 0 && c >= 0 && write(s, "f", 1) == 1 && read(c, &ch, 1) == 1 && ch == 'f');
+}
+
 /* A socket's close-on-exec flag (SOCK_CLOEXEC) is kept by exec; a plain one stays open. */
 static void t_socket_exec_cloexec(void)
 {
@@ -3056,6 +3533,17 @@ static const struct test tests[] = {
     {"socket_bad_args", t_socket_bad_args},
     {"socket_fuzz", t_socket_fuzz},
     {"socket_exec_cloexec", t_socket_exec_cloexec},
+    /* AF_INET sockets through inet (issue 9) */
+    {"inet_tcp_echo", t_inet_tcp_echo},
+    {"inet_udp", t_inet_udp},
+    {"inet_nonblock_connect", t_inet_nonblock_connect},
+    {"inet_refused", t_inet_refused},
+    {"inet_accept_backlog", t_inet_accept_backlog},
+    {"inet_shutdown", t_inet_shutdown},
+    {"inet_epipe", t_inet_epipe},
+    {"inet_eintr", t_inet_eintr},
+    {"inet_options_and_errors", t_inet_options_and_errors},
+    {"inet_fuzz", t_inet_fuzz},
     {0},
 };
 

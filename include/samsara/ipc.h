@@ -22,6 +22,7 @@
 #include <samsara/msg/vfs_pm.h>
 #include <samsara/msg/pci.h>
 #include <samsara/msg/net.h>
+#include <samsara/msg/sock.h>
 
 typedef int32_t endpoint_t;
 
@@ -59,6 +60,7 @@ typedef struct message {
         union msg_vfs_pm vfs_pm;
         union msg_pci pci;
         union msg_net net;
+        union msg_sock sock;
     } u;
 } message_t;
 

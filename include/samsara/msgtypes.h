@@ -16,7 +16,7 @@
  *   0x4e00-0x4eff  NET        samsara/net.h      inet (and tests) -> network drivers
  *   0x5000-0x50ff  PM         samsara/pm.h       rs -> pm
  *   0x5200-0x52ff  ROOT       samsara/root.h     anyone -> root/rs (replies: ROOT_REPLY)
- *   0x5300-0x53ff  SOCK       (reserved)         vfs -> the network stack (sockets)
+ *   0x5300-0x53ff  SOCK       samsara/sock.h     vfs -> the network stack (sockets)
  *   0x5600-0x56ff  VFS_PM     samsara/fs.h       pm -> vfs
  *   0x7400-0x74ff  TEST       here               tests and benchmarks, among themselves
  *
@@ -47,7 +47,7 @@
 #define NET_RQ_BASE 0x4e00    /* network drivers */
 #define PM_RQ_BASE 0x5000     /* pm's requests from system servers */
 #define ROOT_RQ_BASE 0x5200   /* root and rs */
-#define SOCK_RQ_BASE 0x5300   /* reserved: sockets */
+#define SOCK_RQ_BASE 0x5300   /* sockets: vfs -> inet */
 #define VFS_PM_RQ_BASE 0x5600 /* pm -> vfs */
 #define TEST_RQ_BASE 0x7400   /* tests only */
 

@@ -13,17 +13,20 @@
  * transfer on 127.0.0.1) and goes on delivering.
  *
  * What is here: the loop, lwIP's timers, the loopback interface
- * (127.0.0.1, made by lwip_init) and the self-test. What comes next: a
- * netif per network driver over the NET protocol, and the SOCK protocol
- * from vfs (docs/INET.md, "Next").
+ * (127.0.0.1, made by lwip_init), the sockets vfs asks for (the SOCK
+ * protocol, sock*.c: each request answered at once, the status table
+ * flushed after lwIP's work in each turn) and the self-test. What comes
+ * next: a netif per network driver over the NET protocol (docs/INET.md).
  *
- * Who may send what: inet serves no protocol yet. rs's heartbeats and save
- * requests are answered by service_receive; the kernel's alarm
- * notification (source SYSTEM) only wakes the loop; every other message
- * is refused (logged, answered E_NOSYS if it is a request).
+ * Who may send what: SOCK requests come from vfs only (sock.c checks and
+ * refuses others). rs's heartbeats and save requests are answered by
+ * service_receive; the kernel's alarm notification (source SYSTEM) only
+ * wakes the loop; every other message is refused (logged, answered E_NOSYS
+ * if it is a request).
  */
 #include <samsara/root.h>
 #include "inet.h"
+#include "sock.h"
 #include "lwip/init.h"
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
@@ -58,7 +61,7 @@ static void arm_alarm(uint64_t deadline)
     sys_alarm(want ? want - now : 0);
 }
 
-/* A message for inet itself. Nothing is served yet: refuse, answering a request. */
+/* A message for inet itself: a socket request from vfs, or refused (a request answered). */
 static void dispatch(const message_t *m)
 {
     if (m->source == SYSTEM && m->type == MSG_NOTIFY) {
@@ -66,7 +69,9 @@ static void dispatch(const message_t *m)
             alarm_at = 0; /* it fired: lwIP's timeouts run at the next turn */
         return;
     }
-    service_refuse("inet", m, "inet serves no requests yet");
+    if (sock_request(m)) /* vfs's socket calls (sock.c) */
+        return;
+    service_refuse("inet", m, "not a request inet serves");
     if (m->type == MSG_NOTIFY)
         return;
     message_t reply = {.type = (m->type & ~0xffu) | 0xff}; /* the protocol's REPLY type */
@@ -88,6 +93,7 @@ void inet_step(uint64_t deadline)
     /* lwIP's work last, so the caller sees its effects before the next wait */
     sys_check_timeouts();
     netif_poll_all();
+    sock_flush(); /* what lwIP's work changed, into vfs's status table */
 }
 
 static int init_fresh(void)

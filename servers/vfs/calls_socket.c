@@ -339,16 +339,26 @@ int64_t do_getpeername(struct vproc *p, const uint64_t *a)
 int64_t do_getsockopt(struct vproc *p, const uint64_t *a)
 {
     int64_t r;
-    int32_t room, len = sizeof(int32_t), value[3] = {0};
+    int32_t room, len = sizeof(int32_t), value[4] = {0};
     struct sock *s = sock_of(p, a[0], &r);
     if (!s)
         return r;
-    if ((int)a[1] != SOL_SOCKET)
+    if ((int)a[1] != SOL_SOCKET && !s->ops->option)
         return -LX_EOPNOTSUPP;
     if (copy_in(p, a[4], &room, sizeof(room)) < 0)
         return -LX_EFAULT;
     if (room < 0)
         return -LX_EINVAL;
+    if (s->ops->option) { /* the family's own (inet) */
+        uint32_t n = 0;
+        if ((r = s->ops->option(s, 0, (int)a[1], (int)a[2], (uint8_t *)value, &n)) < 0)
+            return r;
+        len = room < (int32_t)n ? room : (int32_t)n;
+        if ((len && copy_out(p, a[3], value, (uint64_t)len) < 0) ||
+            copy_out(p, a[4], &len, sizeof(len)) < 0)
+            return -LX_EFAULT;
+        return 0;
+    }
     switch ((int)a[2]) {
     case SO_TYPE:
         value[0] = s->type;
@@ -400,6 +410,14 @@ int64_t do_setsockopt(struct vproc *p, const uint64_t *a)
     int32_t len = (int32_t)a[4];
     if (!s)
         return r;
+    if (s->ops->option) { /* the family's own (inet): it checks the length */
+        if (len < 0)
+            return -LX_EINVAL;
+        uint32_t n = (uint32_t)len < sizeof(value) ? (uint32_t)len : sizeof(value);
+        if (copy_in(p, a[3], value, n) < 0)
+            return -LX_EFAULT;
+        return s->ops->option(s, 1, (int)a[1], (int)a[2], value, &n);
+    }
     if ((int)a[1] != SOL_SOCKET)
         return -LX_EOPNOTSUPP;
     switch ((int)a[2]) {

@@ -319,6 +319,7 @@ void drivers_changed(void)
             driver_announced(d);
     }
     drivers_check();
+    inet_check(); /* the network stack is no driver of the map, but its sockets die with it */
 }
 
 /* ---- terminals: sessions and foreground groups */

@@ -248,6 +248,8 @@ int main(uint64_t arg)
             drivers_changed(); /* a driver announced itself, or a service came or went */
         } else if (m.type == MSG_NOTIFY && (d = driver_of(m.source))) {
             driver_status(d); /* a driver of ours wrote status into its mailbox */
+        } else if (m.type == MSG_NOTIFY && inet_notified(m.source)) {
+            /* inet's status table changed (socket_inet.c) */
         } else if (m.type == MSG_NOTIFY) {
             vfs_refuse(REFUSE_NOTIFY, m.source, "a notification, not from a driver of ours");
         } else if (m.type == MSG_LINUX_CALL) {

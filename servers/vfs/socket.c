@@ -10,16 +10,16 @@
 static struct sock socks[NR_SOCKS];
 
 /*
- * The families vfs knows. The network stack's go here when it comes
- * (issue 9, inet): {AF_INET, &inet_ops} and {AF_INET6, ...}, ops that send
- * each call to inet as a SOCK_* request and suspend the caller until inet
- * answers, as dev.c does for drivers. Any other family is EAFNOSUPPORT.
+ * The families vfs knows: AF_UNIX is vfs's own; AF_INET's calls go to inet
+ * as SOCK_* requests (socket_inet.c). Any other family, AF_INET6 too, is
+ * EAFNOSUPPORT (musl then falls back to IPv4).
  */
 static const struct {
     int family;
     const struct sock_ops *ops;
 } families[] = {
     {AF_UNIX, &unix_ops},
+    {AF_INET, &inet_ops},
 };
 
 struct sock_cred sock_cred_of(const struct vproc *p)

@@ -4,11 +4,10 @@
  * dup, fork and close-on-exec work on it as on a pipe. The system calls
  * (calls_socket.c) copy and check the caller's arguments (addresses,
  * lengths, message headers, flags), then call the socket's family through
- * its struct sock_ops: AF_UNIX is vfs's own (socket_unix.c). A family of
- * the network stack plugs in the same way (socket.c, `families`): its ops
- * forward each call to the stack's server as SOCK_* requests (the SOCK range
- * of samsara/msgtypes.h); until it exists, AF_INET and AF_INET6 give
- * EAFNOSUPPORT, and musl's resolver and syslog fall back.
+ * its struct sock_ops: AF_UNIX is vfs's own (socket_unix.c); AF_INET's ops
+ * (socket_inet.c) forward each call to inet as SOCK_* requests (samsara/
+ * sock.h). The families are in `families` (socket.c); AF_INET6 and any
+ * other family give EAFNOSUPPORT (musl's resolver falls back to IPv4).
  */
 #ifndef VFS_SOCKET_H
 #define VFS_SOCKET_H
@@ -93,7 +92,10 @@ struct sock_ops {
     int (*ready)(struct sock *s, int ops); /* SEL_RD, SEL_WR, SEL_ERR */
     int (*hangup)(struct sock *s);         /* poll's POLLHUP */
     uint64_t (*unread)(struct sock *s);    /* FIONREAD */
-    void (*release)(struct sock *s);       /* its last file is closed */
+    /* getsockopt (set 0) and setsockopt (set 1), if the family serves them (0: calls_socket.c):
+     * value holds *len bytes (at most 16) */
+    int64_t (*option)(struct sock *s, int set, int level, int name, uint8_t *value, uint32_t *len);
+    void (*release)(struct sock *s); /* its last file is closed */
 };
 
 struct sock {
@@ -106,6 +108,9 @@ struct sock {
     int error;             /* SO_ERROR: reported once, then cleared */
     struct sock_cred cred; /* who made it (connect, listen, socketpair) */
     struct sock_cred peer_cred; /* SO_PEERCRED: its peer's cred when they were joined */
+    /* AF_INET (socket_inet.c) */
+    int inet_id;  /* inet's id of it (samsara/sock.h) */
+    int inet_gen; /* the inet instance that has it: an older one's is dead */
     /* AF_UNIX (socket_unix.c) */
     struct sock *peer;         /* connected: the other end (datagram: where sends go) */
     int peer_gone;             /* the peer closed: EOF, EPIPE, ECONNREFUSED */
@@ -135,5 +140,8 @@ void sock_changed(void);
 
 /* socket_unix.c */
 extern const struct sock_ops unix_ops;
+
+/* socket_inet.c */
+extern const struct sock_ops inet_ops;
 
 #endif

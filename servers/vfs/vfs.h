@@ -300,4 +300,8 @@ int64_t vfs_dispatch(struct vproc *p, uint64_t nr, const uint64_t *a);
 int64_t sendfile_finish(struct vproc *p, int64_t result);
 void signal_queue(int kind, int target, int sig);
 
+/* socket_inet.c: inet's notification (1 if it was one), and its death noticed */
+int inet_notified(endpoint_t from);
+void inet_check(void);
+
 #endif

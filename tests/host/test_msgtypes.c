@@ -8,6 +8,7 @@
 #include <samsara/ipc.h>
 #include <samsara/linux.h>
 #include <samsara/net.h>
+#include <samsara/sock.h>
 #include <samsara/msgtypes.h>
 #include <samsara/pci.h>
 #include <samsara/pm.h>
@@ -78,6 +79,20 @@ static const struct type types[] = {
     T(NET_MODE, NET_RQ_BASE),
     T(NET_STAT, NET_RQ_BASE),
     T(NET_REPLY, NET_RQ_BASE),
+    T(SOCK_MAILBOX, SOCK_RQ_BASE),
+    T(SOCK_SOCKET, SOCK_RQ_BASE),
+    T(SOCK_BIND, SOCK_RQ_BASE),
+    T(SOCK_CONNECT, SOCK_RQ_BASE),
+    T(SOCK_LISTEN, SOCK_RQ_BASE),
+    T(SOCK_ACCEPT, SOCK_RQ_BASE),
+    T(SOCK_SEND, SOCK_RQ_BASE),
+    T(SOCK_RECV, SOCK_RQ_BASE),
+    T(SOCK_SHUTDOWN, SOCK_RQ_BASE),
+    T(SOCK_NAME, SOCK_RQ_BASE),
+    T(SOCK_GETOPT, SOCK_RQ_BASE),
+    T(SOCK_SETOPT, SOCK_RQ_BASE),
+    T(SOCK_CLOSE, SOCK_RQ_BASE),
+    T(SOCK_REPLY, SOCK_RQ_BASE),
     T(TEST_PING, TEST_RQ_BASE),
     T(TEST_ECHO, TEST_RQ_BASE),
     T(TEST_COPY, TEST_RQ_BASE),

@@ -1,0 +1,477 @@
+/*
+ * The SOCK protocol's server side (samsara/sock.h, docs/INET.md "Sockets"):
+ * the socket table, the requests every socket type shares (dispatch, names,
+ * options, close), addresses, the receive queue, and vfs's status table.
+ *
+ * Who may send what: every SOCK request comes from vfs only (checked by
+ * label, client_set); anything else is refused -EPERM and logged. vfs's
+ * status table is written only after vfs lent it (SOCK_MAILBOX), and only
+ * entries of sockets vfs holds. An id that is out of range or names a
+ * socket vfs does not hold is -EBADF; lengths are checked against the
+ * protocol's bounds before anything is copied.
+ */
+#include "sock.h"
+#include <samsara/root.h>
+#include "lwip/ip4.h"
+#include "lwip/netif.h"
+#include "sys.h"
+
+#define SOL_SOCKET 1
+#define SO_REUSEADDR 2
+#define SO_TYPE 3
+#define SO_ERROR 4
+#define SO_SNDBUF 7
+#define SO_RCVBUF 8
+#define SO_KEEPALIVE 9
+#define SO_RCVTIMEO 20
+#define SO_SNDTIMEO 21
+#define SO_ACCEPTCONN 30
+#define SO_PROTOCOL 38
+#define SO_DOMAIN 39
+#define TCP_NODELAY 1
+#define BUF_MIN 2048
+#define BUF_MAX (4 * 1024 * 1024)
+
+uint8_t sock_bounce[65536]; /* data on its way between a grant and lwIP */
+static struct isock socks[SOCK_MAX];
+static const char *const vfs_label[] = {"vfs", 0};
+static struct client_set vfs_clients = {.labels = vfs_label};
+static endpoint_t vfs_ep; /* who lent the table */
+static int64_t table_grant = -1;
+static int notify_due;
+
+static const struct isock_ops *ops_of(const struct isock *s)
+{
+    return s->type == SOCK_STREAM ? &tcp_sock_ops : &udp_sock_ops;
+}
+
+struct isock *isock_new(int type)
+{
+    for (int i = 0; i < SOCK_MAX; i++)
+        if (!socks[i].in_use) {
+            struct isock *s = &socks[i];
+            memset(s, 0, sizeof(*s));
+            s->in_use = 1;
+            s->type = type;
+            s->listener = -1;
+            s->rcvbuf = s->sndbuf = 256 * 1024;
+            s->shown.flags = ~0u; /* written at the first flush */
+            return s;
+        }
+    return 0;
+}
+
+void isock_free(struct isock *s)
+{
+    rxq_clear(s);
+    s->in_use = 0;
+}
+
+int isock_id(const struct isock *s)
+{
+    return (int)(s - socks);
+}
+
+struct isock *isock_by_id(int id)
+{
+    return id >= 0 && id < SOCK_MAX && socks[id].in_use ? &socks[id] : 0;
+}
+
+/* Copies through vfs's grant (EFAULT if it refuses: a bad user buffer). */
+int sock_copy_from(int64_t grant, uint64_t off, void *buf, uint64_t len)
+{
+    if (!len)
+        return 0;
+    return sys_safecopy_from(vfs_ep, (grant_id_t)grant, off, buf, len) < 0 ? -LX_EFAULT : 0;
+}
+
+int sock_copy_to(int64_t grant, uint64_t off, const void *buf, uint64_t len)
+{
+    if (!len)
+        return 0;
+    return sys_safecopy_to(vfs_ep, (grant_id_t)grant, off, buf, len) < 0 ? -LX_EFAULT : 0;
+}
+
+/* A struct sockaddr_in: EINVAL if short, EAFNOSUPPORT if not AF_INET. */
+int sock_addr_parse(const uint8_t *b, uint32_t len, ip_addr_t *ip, uint16_t *port)
+{
+    if (len < SOCK_ADDR_BYTES)
+        return -LX_EINVAL;
+    uint16_t family = (uint16_t)(b[0] | b[1] << 8);
+    if (family != AF_INET)
+        return -LX_EAFNOSUPPORT;
+    *port = (uint16_t)(b[2] << 8 | b[3]);
+    uint32_t a;
+    memcpy(&a, b + 4, 4); /* network order, as lwIP keeps it */
+    ip_addr_set_ip4_u32(ip, a);
+    return 0;
+}
+
+int sock_addr_in(const struct msg_sock_addr *a, ip_addr_t *ip, uint16_t *port)
+{
+    return sock_addr_parse(a->addr, a->addr_len, ip, port);
+}
+
+void sock_addr_out(const ip_addr_t *ip, uint16_t port, uint8_t *out, uint32_t *len)
+{
+    memset(out, 0, SOCK_ADDR_BYTES);
+    out[0] = AF_INET;
+    out[2] = (uint8_t)(port >> 8);
+    out[3] = (uint8_t)port;
+    uint32_t a = ip ? ip4_addr_get_u32(ip_2_ip4(ip)) : 0;
+    memcpy(out + 4, &a, 4);
+    *len = SOCK_ADDR_BYTES;
+}
+
+/* lwIP's err_t as a Linux errno (negative). */
+int sock_errno(int8_t e)
+{
+    switch (e) {
+    case ERR_OK:
+        return 0;
+    case ERR_MEM:
+    case ERR_BUF:
+        return -LX_ENOBUFS;
+    case ERR_TIMEOUT:
+        return -LX_ETIMEDOUT;
+    case ERR_RTE:
+        return -LX_ENETUNREACH;
+    case ERR_INPROGRESS:
+        return -LX_EINPROGRESS;
+    case ERR_VAL:
+    case ERR_ARG:
+        return -LX_EINVAL;
+    case ERR_WOULDBLOCK:
+        return -LX_EAGAIN;
+    case ERR_USE:
+        return -LX_EADDRINUSE;
+    case ERR_ALREADY:
+        return -LX_EALREADY;
+    case ERR_ISCONN:
+        return -LX_EISCONN;
+    case ERR_CONN:
+        return -LX_ENOTCONN;
+    case ERR_ABRT:
+        return -LX_ECONNABORTED;
+    case ERR_RST:
+        return -LX_ECONNRESET;
+    case ERR_CLSD:
+        return -LX_ENOTCONN;
+    default:
+        return -LX_EIO;
+    }
+}
+
+/* ---- the receive queue: pbufs in arrival order; a stream's run together up to 64 KiB */
+
+void rxq_push(struct isock *s, struct pbuf *p, const ip_addr_t *from, uint16_t port)
+{
+    if (s->type == SOCK_STREAM && s->rx_count) {
+        struct rx_item *last = &s->rxq[(s->rx_head + s->rx_count - 1) % RXQ_MAX];
+        if ((uint32_t)last->p->tot_len + p->tot_len <= 0xffff) {
+            s->rx_bytes += p->tot_len;
+            pbuf_cat(last->p, p);
+            return;
+        }
+    }
+    struct rx_item *it = &s->rxq[(s->rx_head + s->rx_count) % RXQ_MAX];
+    it->p = p;
+    it->port = port;
+    if (from)
+        ip_addr_copy(it->from, *from);
+    s->rx_count++;
+    s->rx_bytes += p->tot_len;
+}
+
+void rxq_pop(struct isock *s)
+{
+    struct rx_item *it = &s->rxq[s->rx_head];
+    s->rx_bytes -= it->p->tot_len - s->rx_off;
+    pbuf_free(it->p);
+    it->p = 0;
+    s->rx_head = (s->rx_head + 1) % RXQ_MAX;
+    s->rx_count--;
+    s->rx_off = 0;
+}
+
+void rxq_clear(struct isock *s)
+{
+    while (s->rx_count)
+        rxq_pop(s);
+}
+
+/* ---- the status table */
+
+static void show(struct isock *s)
+{
+    struct sock_status st = {0, 0};
+    st.flags = SOCK_ST_LIVE | ops_of(s)->status(s, &st.unread);
+    if (s->error)
+        st.flags |= SOCK_ST_ERR | SOCK_ST_RD | SOCK_ST_WR;
+    if (st.flags == s->shown.flags && st.unread == s->shown.unread)
+        return;
+    uint64_t off = (uint64_t)isock_id(s) * sizeof(st);
+    if (sys_safecopy_to(vfs_ep, (grant_id_t)table_grant, off, &st, sizeof(st)) == 0) {
+        s->shown = st;
+        notify_due = 1;
+    }
+}
+
+void sock_flush(void)
+{
+    if (table_grant < 0)
+        return;
+    for (int i = 0; i < SOCK_MAX; i++)
+        if (socks[i].in_use && socks[i].handed)
+            show(&socks[i]);
+    if (notify_due) {
+        notify_due = 0;
+        ipc_notify(vfs_ep);
+    }
+}
+
+/* ---- options */
+
+static int64_t int_value(const struct msg_sock_opt *o, int *v)
+{
+    if (o->len < sizeof(int32_t))
+        return -LX_EINVAL;
+    int32_t x;
+    memcpy(&x, o->value, sizeof(x));
+    *v = x;
+    return 0;
+}
+
+/* SO_DEBUG, SO_BROADCAST, SO_OOBINLINE, SO_LINGER, SO_REUSEPORT, SO_PASSCRED, SO_RCVLOWAT,
+ * SO_SNDLOWAT: taken (as AF_UNIX does), with no effect. */
+static int accepted_only(int name)
+{
+    return name == 1 || name == 6 || name == 10 || name == 13 || name == 15 || name == 16 ||
+           name == 18 || name == 19;
+}
+
+static int64_t setopt(struct isock *s, const struct msg_sock_opt *o)
+{
+    int v = 0;
+    int64_t r;
+    if (o->len > SOCK_OPT_BYTES)
+        return -LX_EINVAL;
+    if (o->level == SOL_SOCKET && (o->name == SO_RCVTIMEO || o->name == SO_SNDTIMEO)) {
+        if (o->len < SOCK_OPT_BYTES) /* a struct timeval */
+            return -LX_EINVAL;
+        memcpy(s->timeo[o->name == SO_SNDTIMEO], o->value, SOCK_OPT_BYTES);
+        return 0;
+    }
+    if ((r = int_value(o, &v)) < 0)
+        return r;
+    uint32_t size = v < BUF_MIN ? BUF_MIN : v > BUF_MAX ? BUF_MAX : (uint32_t)v;
+    if (o->level == SOL_SOCKET && o->name == SO_REUSEADDR)
+        s->reuseaddr = v != 0;
+    else if (o->level == SOL_SOCKET && o->name == SO_KEEPALIVE)
+        s->keepalive = v != 0;
+    else if (o->level == SOL_SOCKET && o->name == SO_RCVBUF)
+        s->rcvbuf = size;
+    else if (o->level == SOL_SOCKET && o->name == SO_SNDBUF)
+        s->sndbuf = size;
+    else if (o->level == IPPROTO_TCP && o->name == TCP_NODELAY && s->type == SOCK_STREAM)
+        s->nodelay = v != 0;
+    else if (o->level == SOL_SOCKET && accepted_only(o->name))
+        return 0;
+    else
+        return -LX_ENOPROTOOPT;
+    ops_of(s)->option(s);
+    return 0;
+}
+
+static int64_t getopt(struct isock *s, struct msg_sock_opt *o)
+{
+    int32_t v;
+    o->len = sizeof(v);
+    if (o->level == SOL_SOCKET && (o->name == SO_RCVTIMEO || o->name == SO_SNDTIMEO)) {
+        memcpy(o->value, s->timeo[o->name == SO_SNDTIMEO], SOCK_OPT_BYTES);
+        o->len = SOCK_OPT_BYTES;
+        return 0;
+    }
+    if (o->level == SOL_SOCKET) {
+        switch (o->name) {
+        case SO_REUSEADDR:
+            v = s->reuseaddr;
+            break;
+        case SO_KEEPALIVE:
+            v = s->keepalive;
+            break;
+        case SO_RCVBUF:
+            v = (int32_t)s->rcvbuf;
+            break;
+        case SO_SNDBUF:
+            v = (int32_t)s->sndbuf;
+            break;
+        case SO_TYPE:
+            v = s->type;
+            break;
+        case SO_ERROR:
+            v = s->error;
+            s->error = 0; /* reported once */
+            break;
+        case SO_ACCEPTCONN:
+            v = s->state == IS_LISTENING;
+            break;
+        case SO_PROTOCOL:
+            v = s->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+            break;
+        case SO_DOMAIN:
+            v = AF_INET;
+            break;
+        default:
+            return -LX_ENOPROTOOPT;
+        }
+    } else if (o->level == IPPROTO_TCP && o->name == TCP_NODELAY && s->type == SOCK_STREAM) {
+        v = s->nodelay;
+    } else {
+        return -LX_ENOPROTOOPT;
+    }
+    memcpy(o->value, &v, sizeof(v));
+    return 0;
+}
+
+/* ---- requests */
+
+static int64_t do_socket(const struct msg_sock_socket *q)
+{
+    if (q->type != SOCK_STREAM && q->type != SOCK_DGRAM)
+        return -LX_ESOCKTNOSUPPORT;
+    int want = q->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+    if (q->protocol != 0 && q->protocol != (uint32_t)want)
+        return -LX_EPROTONOSUPPORT;
+    struct isock *s = isock_new((int)q->type);
+    if (!s)
+        return -LX_ENFILE;
+    int64_t r = ops_of(s)->create(s);
+    if (r < 0) {
+        isock_free(s);
+        return r;
+    }
+    s->handed = 1;
+    return isock_id(s);
+}
+
+/* bind: EINVAL if bound already; an address no interface has is EADDRNOTAVAIL. */
+static int64_t do_bind(struct isock *s, const struct msg_sock_addr *a)
+{
+    ip_addr_t ip;
+    uint16_t port;
+    int64_t r = sock_addr_in(a, &ip, &port);
+    if (r < 0)
+        return r;
+    if (s->bound)
+        return -LX_EINVAL;
+    if (!ip_addr_isany(&ip) && !ip4_addr_isloopback(ip_2_ip4(&ip))) {
+        struct netif *n, *found = 0;
+        NETIF_FOREACH(n)
+        {
+            if (ip4_addr_cmp(netif_ip4_addr(n), ip_2_ip4(&ip)))
+                found = n;
+        }
+        if (!found)
+            return -LX_EADDRNOTAVAIL;
+    }
+    r = ops_of(s)->bind(s, &ip, port);
+    if (r == 0)
+        s->bound = 1;
+    return r;
+}
+
+static int64_t do_name(struct isock *s, int peer, message_t *reply)
+{
+    ip_addr_t ip = *IP_ADDR_ANY;
+    uint16_t port = 0;
+    int64_t r = ops_of(s)->name(s, peer, &ip, &port);
+    if (r < 0)
+        return r;
+    struct msg_sock_name_reply *n = &reply->u.sock.name_reply;
+    sock_addr_out(&ip, port, n->addr, &n->addr_len);
+    return 0;
+}
+
+static int64_t do_close(struct isock *s)
+{
+    for (int i = 0; i < SOCK_MAX; i++) /* connections nobody accepted go with their listener */
+        if (socks[i].in_use && socks[i].listener == isock_id(s) && !socks[i].handed) {
+            ops_of(&socks[i])->close(&socks[i]);
+            isock_free(&socks[i]);
+        }
+    ops_of(s)->close(s);
+    isock_free(s);
+    return 0;
+}
+
+static int64_t do_mailbox(endpoint_t from, const struct msg_sock_mailbox *b)
+{
+    if (b->size < sizeof(struct sock_status_table))
+        return -LX_EINVAL;
+    vfs_ep = from;
+    table_grant = b->grant;
+    for (int i = 0; i < SOCK_MAX; i++)
+        socks[i].shown.flags = ~0u; /* write every entry again */
+    return 0;
+}
+
+/* One request about socket s (checked to be vfs's). */
+static int64_t serve(struct isock *s, const message_t *m, message_t *reply)
+{
+    const union msg_sock *q = &m->u.sock;
+    const struct isock_ops *o = ops_of(s);
+    switch (m->type) {
+    case SOCK_BIND:
+        return do_bind(s, &q->addr);
+    case SOCK_CONNECT:
+        return o->connect(s, &q->addr);
+    case SOCK_LISTEN:
+        return o->listen(s, (int)q->arg.arg);
+    case SOCK_ACCEPT:
+        return o->accept(s);
+    case SOCK_SEND:
+        return q->data.len > (1ull << 30) ? -LX_EINVAL : o->send(s, &q->data);
+    case SOCK_RECV:
+        return q->data.len > (1ull << 30) ? -LX_EINVAL : o->recv(s, &q->data, reply);
+    case SOCK_SHUTDOWN:
+        if (q->arg.arg < SHUT_RD || q->arg.arg > SHUT_RDWR)
+            return -LX_EINVAL;
+        return o->shutdown(s, (int)q->arg.arg);
+    case SOCK_NAME:
+        return do_name(s, q->arg.arg != 0, reply);
+    case SOCK_GETOPT:
+        reply->u.sock.opt = q->opt;
+        return getopt(s, &reply->u.sock.opt);
+    case SOCK_SETOPT:
+        return setopt(s, &q->opt);
+    case SOCK_CLOSE:
+        return do_close(s);
+    default:
+        return -LX_ENOSYS;
+    }
+}
+
+int sock_request(const message_t *m)
+{
+    if (!IS_SOCK_RQ(m->type))
+        return 0;
+    message_t reply = {.type = SOCK_REPLY};
+    int64_t r;
+    if (!client_set_has(&vfs_clients, m->source)) {
+        service_refuse("inet", m, "SOCK requests come from vfs only");
+        r = -LX_EPERM;
+    } else if (m->type == SOCK_MAILBOX) {
+        r = do_mailbox(m->source, &m->u.sock.mailbox);
+    } else if (m->type == SOCK_SOCKET) {
+        r = do_socket(&m->u.sock.socket);
+    } else {
+        uint64_t id = m->u.sock.arg.id; /* the first word of every request about a socket */
+        struct isock *s = id < SOCK_MAX ? isock_by_id((int)id) : 0;
+        r = s && s->handed ? serve(s, m, &reply) : -LX_EBADF;
+    }
+    sock_flush(); /* the table is up to date before vfs reads the reply */
+    reply.u.sock.reply.result = r;
+    ipc_sendnb(m->source, &reply);
+    return 1;
+}

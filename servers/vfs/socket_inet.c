@@ -1,0 +1,419 @@
+/*
+ * AF_INET sockets: each is a socket of inet (net/inet/sock*.c), reached
+ * through the SOCK protocol (samsara/sock.h, docs/INET.md "Sockets").
+ *
+ * inet answers every request at once and never waits; a call that cannot
+ * go on is -EAGAIN there, and waits here (WAIT_SOCK, as AF_UNIX calls do).
+ * What a call would find is in the status table vfs lends inet: inet writes
+ * a socket's entry whenever it changes and then notifies us; the
+ * notification re-runs the waiting calls and polls (sock_changed). A waiting
+ * call asks inet again only when the entry says it would not wait, so a
+ * change elsewhere costs no message. A signal ends a waiting call with
+ * EINTR (cancel_call) and inet has nothing to undo.
+ *
+ * Data moves once, between inet and the Linux process: a send or receive of
+ * one buffer hands inet a GRANT_USER_MEMORY grant of it (vfs's own memory
+ * for sendfile). Several vectors go through `gather`, 64 KiB of vfs, so a
+ * datagram stays whole. A blocking stream send goes on until all is sent
+ * (p->done keeps the count across waits), as MSG_WAITALL's receive does.
+ *
+ * inet is found by its label when first needed and lent the table; every
+ * request is a bounded sendrec (DRIVER_TIMEOUT_MS: rs hears of an inet that
+ * stops answering). If inet dies (E_DEADEP, or ds's ep.* change), its
+ * sockets are dead: every call on them fails with ECONNRESET (a send with
+ * EPIPE), poll shows them ready and hung up, and new sockets go to the new
+ * instance.
+ */
+#include <samsara/root.h>
+#include <samsara/sock.h>
+#include "socket.h"
+
+#define MSG_WAITALL_ 0x100
+#define SIGPIPE 13
+#define GATHER_SIZE 65536
+
+static endpoint_t inet_ep; /* 0: not found yet, or gone */
+static int inet_gen;       /* which instance: a socket of an older one is dead */
+static grant_id_t table_grant = -1;
+static struct sock_status_table table; /* written by inet (safecopy), read here */
+static uint8_t gather[GATHER_SIZE];
+
+static void inet_gone(void)
+{
+    if (table_grant >= 0)
+        grant_free(table_grant);
+    table_grant = -1;
+    inet_ep = 0;
+    sock_changed(); /* its sockets' waiting calls fail now */
+}
+
+/* inet's endpoint, found and lent the status table the first time; <= 0 if it does not run. */
+static endpoint_t inet_find(void)
+{
+    if (inet_ep > 0)
+        return inet_ep;
+    endpoint_t ep = root_lookup("inet");
+    if (ep <= 0)
+        return -E_SRCH;
+    memset(&table, 0, sizeof(table));
+    grant_id_t g = grant_alloc(ep, &table, sizeof(table), GRANT_WRITE);
+    message_t m = {.type = SOCK_MAILBOX, .u.sock.mailbox = {g, sizeof(table)}};
+    if (g < 0 || ipc_sendrec_bounded(ep, &m, DRIVER_TIMEOUT_MS) < 0 || m.type != SOCK_REPLY ||
+        m.u.sock.reply.result < 0) {
+        grant_free(g);
+        return -E_SRCH;
+    }
+    table_grant = g;
+    inet_gen++;
+    return inet_ep = ep;
+}
+
+/* A notification: 1 if it is inet's (the table changed: waiting calls and polls run again). */
+int inet_notified(endpoint_t from)
+{
+    if (from <= 0 || from != inet_ep)
+        return 0;
+    sock_changed();
+    return 1;
+}
+
+/* ds said a service came or went: if inet is gone, its sockets are dead. */
+void inet_check(void)
+{
+    struct proc_info info;
+    if (inet_ep > 0 && sys_proc_info(inet_ep, &info) < 0)
+        inet_gone();
+}
+
+static int dead(const struct sock *s)
+{
+    return inet_ep <= 0 || s->inet_gen != inet_gen;
+}
+
+static uint32_t status(const struct sock *s)
+{
+    if (dead(s))
+        return SOCK_ST_RD | SOCK_ST_WR | SOCK_ST_ERR | SOCK_ST_HUP;
+    return table.entry[s->inet_id].flags;
+}
+
+/*
+ * One request to inet: its result (a count, an id, -errno), checked to be
+ * one; -ECONNRESET if inet died or did not answer in time.
+ */
+static int64_t inet_call(message_t *m)
+{
+    if (inet_find() <= 0)
+        return -LX_ECONNRESET;
+    int r = ipc_sendrec_bounded(inet_ep, m, DRIVER_TIMEOUT_MS);
+    if (r == -E_TIMEDOUT) {
+        printf("vfs: inet did not answer in %d ms: complaint to rs\n", DRIVER_TIMEOUT_MS);
+        root_complain("inet", DRIVER_TIMEOUT_MS);
+    }
+    if (r < 0) {
+        inet_gone();
+        return -LX_ECONNRESET;
+    }
+    int64_t result = m->u.sock.reply.result;
+    if (m->type != SOCK_REPLY || result < -4095 || result > (1ll << 30)) {
+        vfs_refuse(REFUSE_STATUS, inet_ep, "a SOCK reply that is neither a count nor an errno");
+        return -LX_EIO;
+    }
+    return result;
+}
+
+/* A request about s with one argument (listen, accept, shutdown, name, close). */
+static int64_t call_arg(const struct sock *s, int type, int64_t arg, message_t *m)
+{
+    *m = (message_t){.type = type, .u.sock.arg = {(uint64_t)s->inet_id, arg}};
+    return dead(s) ? -LX_ECONNRESET : inet_call(m);
+}
+
+static int64_t wait_sock(struct vproc *p)
+{
+    suspend(p, WAIT_SOCK);
+    return SUSPEND;
+}
+
+static int64_t inet_create(struct sock *s, int protocol)
+{
+    message_t m = {.type = SOCK_SOCKET, .u.sock.socket = {(uint32_t)s->type, (uint32_t)protocol}};
+    if (inet_find() <= 0)
+        return -LX_EAFNOSUPPORT; /* no network stack runs */
+    int64_t r = inet_call(&m);
+    if (r >= SOCK_MAX) {
+        vfs_refuse(REFUSE_STATUS, inet_ep, "a socket id out of range");
+        r = -LX_EIO;
+    }
+    if (r < 0)
+        return r;
+    s->inet_id = (int)r;
+    s->inet_gen = inet_gen;
+    return 0;
+}
+
+static int64_t with_addr(const struct sock *s, int type, const struct sock_addr *a)
+{
+    message_t m = {.type = type, .u.sock.addr = {.id = (uint64_t)s->inet_id, .addr_len = a->len}};
+    memcpy(m.u.sock.addr.addr, a->bytes, a->len < SOCK_ADDR_BYTES ? a->len : SOCK_ADDR_BYTES);
+    return dead(s) ? -LX_ECONNRESET : inet_call(&m);
+}
+
+static int64_t inet_bind(struct vproc *p, struct sock *s, const struct sock_addr *a)
+{
+    (void)p;
+    return with_addr(s, SOCK_BIND, a);
+}
+
+/*
+ * connect: a stream's starts (-EINPROGRESS) and a blocking caller waits while
+ * the entry shows it under way; asked again then, inet reports how it ended.
+ */
+static int64_t inet_connect(struct vproc *p, struct sock *s, const struct sock_addr *a,
+                            int nonblock)
+{
+    if (!dead(s) && (status(s) & SOCK_ST_CONNECTING))
+        return nonblock ? -LX_EALREADY : wait_sock(p);
+    int64_t r = with_addr(s, SOCK_CONNECT, a);
+    if (r == -LX_EINPROGRESS && !nonblock)
+        return wait_sock(p);
+    if (r == 0)
+        s->state = SOCK_CONNECTED;
+    return r;
+}
+
+static int64_t inet_listen(struct sock *s, int backlog)
+{
+    message_t m;
+    int64_t r = call_arg(s, SOCK_LISTEN, backlog, &m);
+    if (r == 0)
+        s->state = SOCK_LISTENING;
+    return r;
+}
+
+/* accept: a socket of ours first, so that a full table leaves the connection queued in inet. */
+static int64_t inet_accept(struct vproc *p, struct sock *s, uint32_t flags, int nonblock)
+{
+    int listening = s->state == SOCK_LISTENING; /* only a listener's accept may wait */
+    if (!nonblock && listening && !(status(s) & SOCK_ST_RD))
+        return wait_sock(p);
+    struct sock *c = sock_new(p, AF_INET, SOCK_STREAM, s->ops);
+    if (!c)
+        return -LX_ENFILE;
+    message_t m;
+    int64_t r = call_arg(s, SOCK_ACCEPT, 0, &m);
+    if (r >= SOCK_MAX) {
+        vfs_refuse(REFUSE_STATUS, inet_ep, "a socket id out of range");
+        r = -LX_EIO;
+    }
+    if (r < 0) {
+        sock_free(c);
+        return r == -LX_EAGAIN && !nonblock && listening ? wait_sock(p) : r;
+    }
+    c->inet_id = (int)r;
+    c->inet_gen = inet_gen;
+    c->state = SOCK_CONNECTED;
+    int64_t fd = sock_install(p, c, flags);
+    if (fd < 0)
+        c->ops->release(c);
+    return fd;
+}
+
+/*
+ * The bytes of m's vectors from `skip` on, at most `max`, copied in (send)
+ * or out (receive) of buf: the count moved (short at a fault).
+ */
+static uint64_t move(struct vproc *p, const struct sock_msg *m, uint64_t skip, uint8_t *buf,
+                     uint64_t max, int in)
+{
+    uint64_t done = 0;
+    for (uint64_t i = 0; i < m->count && done < max; i++) {
+        uint64_t base = m->iov[2 * i], n = m->iov[2 * i + 1];
+        if (skip >= n) {
+            skip -= n;
+            continue;
+        }
+        base += skip;
+        n -= skip;
+        skip = 0;
+        n = n < max - done ? n : max - done;
+        int r = in ? copy_in(p, base, buf + done, n) : copy_out(p, base, buf + done, n);
+        if (r < 0)
+            break;
+        done += n;
+    }
+    return done;
+}
+
+/*
+ * One SOCK_SEND or SOCK_RECV of m's data from byte `skip` on: straight from
+ * the process's buffer if it is one vector, else through `gather`. The
+ * result; a receive fills m->addr and m->out_flags.
+ */
+static int64_t transfer(struct vproc *p, struct sock *s, struct sock_msg *m, uint64_t skip,
+                        int send)
+{
+    uint64_t len = m->total - skip;
+    int direct = m->count == 1;
+    if (!direct && len > GATHER_SIZE) {
+        if (s->type == SOCK_DGRAM && send)
+            return -LX_EMSGSIZE;
+        len = GATHER_SIZE; /* a stream moves the rest later; a datagram is cut (MSG_TRUNC) */
+    }
+    if (!direct && send && move(p, m, skip, gather, len, 1) < len)
+        return -LX_EFAULT;
+    uint64_t addr = direct ? m->iov[0] + skip : (uint64_t)gather;
+    uint32_t access = send ? GRANT_READ : GRANT_WRITE;
+    grant_id_t g = -1;
+    if (len && direct && !p->kernel_io)
+        g = grant_alloc_indirect(inet_ep, p->ep, GRANT_USER_MEMORY, addr, len, access);
+    else if (len)
+        g = grant_alloc(inet_ep, (const void *)addr, len, access);
+    if (len && g < 0)
+        return -LX_ENOMEM;
+    message_t q = {
+        .type = send ? SOCK_SEND : SOCK_RECV,
+        .u.sock.data = {
+            .id = (uint64_t)s->inet_id, .grant = g, .len = len, .flags = (uint32_t)m->flags}};
+    if (send && m->addr.len) {
+        q.u.sock.data.addr_len = m->addr.len;
+        memcpy(q.u.sock.data.addr, m->addr.bytes,
+               m->addr.len < SOCK_ADDR_BYTES ? m->addr.len : SOCK_ADDR_BYTES);
+    }
+    int64_t r = inet_call(&q);
+    if (g >= 0)
+        grant_free(g);
+    if (send || r < 0)
+        return r;
+    const struct msg_sock_recv_reply *rr = &q.u.sock.recv_reply;
+    m->out_flags = (int)(rr->flags & MSG_TRUNC);
+    m->addr.len = rr->addr_len <= SOCK_ADDR_BYTES ? rr->addr_len : SOCK_ADDR_BYTES;
+    memcpy(m->addr.bytes, rr->addr, m->addr.len);
+    uint64_t got = (uint64_t)r < len ? (uint64_t)r : len; /* MSG_TRUNC: r is the whole length */
+    if (!direct && move(p, m, skip, gather, got, 0) < got)
+        return -LX_EFAULT;
+    return r;
+}
+
+static int64_t inet_send(struct vproc *p, struct sock *s, struct sock_msg *m)
+{
+    if (m->flags & MSG_OOB)
+        return -LX_EOPNOTSUPP;
+    if (dead(s))
+        return -LX_EPIPE;
+    if (!m->nonblock && !(status(s) & SOCK_ST_WR))
+        return wait_sock(p);
+    int64_t r = transfer(p, s, m, p->done, 1);
+    if (r == -LX_EAGAIN && !m->nonblock)
+        return wait_sock(p);
+    if (r == -LX_EPIPE && !(m->flags & MSG_NOSIGNAL) && !p->done)
+        signal_queue(VFS_SIG_PROC, p->ep, SIGPIPE);
+    if (r >= 0 && s->type == SOCK_STREAM) {
+        p->done += (uint64_t)r;
+        if (p->done < m->total && !m->nonblock)
+            return wait_sock(p); /* the rest when there is room */
+        return (int64_t)p->done;
+    }
+    return p->done && r < 0 ? (int64_t)p->done : r;
+}
+
+static int64_t inet_recv(struct vproc *p, struct sock *s, struct sock_msg *m)
+{
+    if (m->flags & MSG_OOB)
+        return -LX_EOPNOTSUPP;
+    if (dead(s))
+        return -LX_ECONNRESET;
+    if (!m->nonblock && !(status(s) & SOCK_ST_RD))
+        return wait_sock(p);
+    int64_t r = transfer(p, s, m, p->done, 0);
+    if (r == -LX_EAGAIN && !m->nonblock)
+        return wait_sock(p);
+    if (r > 0 && s->type == SOCK_STREAM && !(m->flags & MSG_PEEK)) {
+        p->done += (uint64_t)r;
+        if ((m->flags & MSG_WAITALL_) && !m->nonblock && p->done < m->total)
+            return wait_sock(p);
+        return (int64_t)p->done;
+    }
+    return p->done && r <= 0 ? (int64_t)p->done : r;
+}
+
+static int64_t inet_shutdown(struct sock *s, int how)
+{
+    message_t m;
+    return call_arg(s, SOCK_SHUTDOWN, how, &m);
+}
+
+static int64_t inet_name(struct sock *s, int peer, struct sock_addr *out)
+{
+    message_t m;
+    int64_t r = call_arg(s, SOCK_NAME, peer, &m);
+    if (r < 0)
+        return r;
+    const struct msg_sock_name_reply *n = &m.u.sock.name_reply;
+    out->len = n->addr_len <= SOCK_ADDR_BYTES ? n->addr_len : SOCK_ADDR_BYTES;
+    memcpy(out->bytes, n->addr, out->len);
+    return 0;
+}
+
+static int64_t inet_option(struct sock *s, int set, int level, int name, uint8_t *value,
+                           uint32_t *len)
+{
+    message_t m = {.type = set ? SOCK_SETOPT : SOCK_GETOPT,
+                   .u.sock.opt = {.id = (uint64_t)s->inet_id, .level = level, .name = name}};
+    if (set) {
+        m.u.sock.opt.len = *len < SOCK_OPT_BYTES ? *len : SOCK_OPT_BYTES;
+        memcpy(m.u.sock.opt.value, value, m.u.sock.opt.len);
+    }
+    int64_t r = dead(s) ? -LX_ECONNRESET : inet_call(&m);
+    if (r < 0 || set)
+        return r;
+    *len = m.u.sock.opt.len <= SOCK_OPT_BYTES ? m.u.sock.opt.len : SOCK_OPT_BYTES;
+    memcpy(value, m.u.sock.opt.value, *len);
+    return 0;
+}
+
+static int inet_ready(struct sock *s, int ops)
+{
+    uint32_t f = status(s);
+    int r = f & SOCK_ST_ERR ? SEL_ERR : 0;
+    if ((ops & SEL_RD) && (f & SOCK_ST_RD))
+        r |= SEL_RD;
+    if ((ops & SEL_WR) && (f & SOCK_ST_WR))
+        r |= SEL_WR;
+    return r;
+}
+
+static int inet_hangup(struct sock *s)
+{
+    return (status(s) & SOCK_ST_HUP) != 0;
+}
+
+static uint64_t inet_unread(struct sock *s)
+{
+    return dead(s) ? 0 : table.entry[s->inet_id].unread;
+}
+
+static void inet_release(struct sock *s)
+{
+    message_t m;
+    if (!dead(s))
+        call_arg(s, SOCK_CLOSE, 0, &m);
+    sock_free(s);
+}
+
+const struct sock_ops inet_ops = {
+    .create = inet_create,
+    .bind = inet_bind,
+    .connect = inet_connect,
+    .listen = inet_listen,
+    .accept = inet_accept,
+    .send = inet_send,
+    .recv = inet_recv,
+    .shutdown = inet_shutdown,
+    .name = inet_name,
+    .option = inet_option,
+    .ready = inet_ready,
+    .hangup = inet_hangup,
+    .unread = inet_unread,
+    .release = inet_release,
+};
