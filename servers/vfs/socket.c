@@ -128,8 +128,34 @@ struct sock *sock_of(struct vproc *p, uint64_t fd, int64_t *err)
  * vectors and the ring r at `at` (ring_copy's sense). The bytes moved
  * before a fault.
  */
+struct ring_piece {
+    struct ring *r;
+    struct vproc *p;
+    uint64_t at;
+    int into_ring;
+};
+
+static uint64_t ring_piece(void *ctx, uint64_t base, uint64_t done, uint64_t n)
+{
+    struct ring_piece *c = ctx;
+    return ring_copy(c->r, c->p, c->at + done, base, n, c->into_ring);
+}
+
 uint64_t sock_msg_copy(struct ring *r, struct vproc *p, uint64_t at, const struct sock_msg *m,
                        uint64_t skip, uint64_t len, int into_ring)
+{
+    struct ring_piece c = {r, p, at, into_ring};
+    return sock_msg_walk(m, skip, len, ring_piece, &c);
+}
+
+/*
+ * Walk m's vectors from byte `skip` on, at most len bytes: piece(ctx, user
+ * address, bytes done so far, n) moves each piece and says how much it
+ * moved; a short piece (a fault) ends the walk. The total moved.
+ */
+uint64_t sock_msg_walk(const struct sock_msg *m, uint64_t skip, uint64_t len,
+                       uint64_t (*piece)(void *ctx, uint64_t base, uint64_t done, uint64_t n),
+                       void *ctx)
 {
     uint64_t done = 0;
     for (uint64_t i = 0; i < m->count && done < len; i++) {
@@ -142,7 +168,7 @@ uint64_t sock_msg_copy(struct ring *r, struct vproc *p, uint64_t at, const struc
         n -= skip;
         skip = 0;
         n = n < len - done ? n : len - done;
-        uint64_t got = ring_copy(r, p, at + done, base, n, into_ring);
+        uint64_t got = piece(ctx, base, done, n);
         done += got;
         if (got < n)
             break;

@@ -134,6 +134,9 @@ int64_t sock_install(struct vproc *p, struct sock *s, uint32_t flags);
 int64_t sock_create(struct vproc *p, int family, int type, int protocol, struct sock **out);
 struct sock *sock_of(struct vproc *p, uint64_t fd, int64_t *err);
 struct sock *sock_by_index(int i);
+uint64_t sock_msg_walk(const struct sock_msg *m, uint64_t skip, uint64_t len,
+                       uint64_t (*piece)(void *ctx, uint64_t base, uint64_t done, uint64_t n),
+                       void *ctx);
 uint64_t sock_msg_copy(struct ring *r, struct vproc *p, uint64_t at, const struct sock_msg *m,
                        uint64_t skip, uint64_t len, int into_ring);
 void sock_changed(void);

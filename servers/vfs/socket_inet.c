@@ -219,6 +219,19 @@ static int64_t inet_accept(struct vproc *p, struct sock *s, uint32_t flags, int 
     return fd;
 }
 
+struct buf_piece {
+    struct vproc *p;
+    uint8_t *buf;
+    int in;
+};
+
+static uint64_t buf_piece(void *ctx, uint64_t base, uint64_t done, uint64_t n)
+{
+    struct buf_piece *c = ctx;
+    int r = c->in ? copy_in(c->p, base, c->buf + done, n) : copy_out(c->p, base, c->buf + done, n);
+    return r < 0 ? 0 : n;
+}
+
 /*
  * The bytes of m's vectors from `skip` on, at most `max`, copied in (send)
  * or out (receive) of buf: the count moved (short at a fault).
@@ -226,23 +239,8 @@ static int64_t inet_accept(struct vproc *p, struct sock *s, uint32_t flags, int 
 static uint64_t move(struct vproc *p, const struct sock_msg *m, uint64_t skip, uint8_t *buf,
                      uint64_t max, int in)
 {
-    uint64_t done = 0;
-    for (uint64_t i = 0; i < m->count && done < max; i++) {
-        uint64_t base = m->iov[2 * i], n = m->iov[2 * i + 1];
-        if (skip >= n) {
-            skip -= n;
-            continue;
-        }
-        base += skip;
-        n -= skip;
-        skip = 0;
-        n = n < max - done ? n : max - done;
-        int r = in ? copy_in(p, base, buf + done, n) : copy_out(p, base, buf + done, n);
-        if (r < 0)
-            break;
-        done += n;
-    }
-    return done;
+    struct buf_piece c = {p, buf, in};
+    return sock_msg_walk(m, skip, max, buf_piece, &c);
 }
 
 /*
