@@ -24,6 +24,7 @@
  */
 #include <samsara/root.h>
 #include "inet.h"
+#include "netif.h"
 #include "lwip/init.h"
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
@@ -66,6 +67,8 @@ static void dispatch(const message_t *m)
             alarm_at = 0; /* it fired: lwIP's timeouts run at the next turn */
         return;
     }
+    if (netif_message(m)) /* ds's announcements, drivers' mailboxes */
+        return;
     service_refuse("inet", m, "inet serves no requests yet");
     if (m->type == MSG_NOTIFY)
         return;
@@ -77,7 +80,7 @@ static void dispatch(const message_t *m)
 void inet_step(uint64_t deadline)
 {
     message_t m;
-    if (loopback_queued() || sys_timeouts_sleeptime() == 0) {
+    if (loopback_queued() || sys_timeouts_sleeptime() == 0 || netif_pending()) {
         if (ipc_receive_nb(ANY, &m) == 0 && !service_handle(&m))
             dispatch(&m);
     } else {
@@ -88,6 +91,7 @@ void inet_step(uint64_t deadline)
     /* lwIP's work last, so the caller sees its effects before the next wait */
     sys_check_timeouts();
     netif_poll_all();
+    netif_work();
 }
 
 static int init_fresh(void)
@@ -115,8 +119,16 @@ int main(uint64_t argp)
     uint64_t restarts = service_startup("inet", &callbacks);
     printf("inet: lwIP %s up, lo 127.0.0.1%s\n", LWIP_VERSION_STRING,
            restarts ? " (restarted)" : "");
-    if (!strncmp(arg, "selftest", 8) && (arg[8] == '\0' || arg[8] == ' '))
-        inet_selftest(arg[8] ? arg + 9 : "");
+    if (netif_configure(arg) >= 0) /* the interfaces: the manifest's args (docs/INET.md) */
+        netif_start();
+    if (!strncmp(arg, "selftest", 8) && (arg[8] == '\0' || arg[8] == ' ')) {
+        char words[64];
+        const char *rest = netif_other_words(arg[8] ? arg + 9 : "", words, sizeof(words));
+        if (!strncmp(rest, "net", 3) && (rest[3] == '\0' || rest[3] == ' '))
+            netif_selftest(rest + 3 + (rest[3] == ' '));
+        else
+            inet_selftest(rest);
+    }
     for (;;)
         inet_step(0);
 }
