@@ -13,14 +13,15 @@
  * transfer on 127.0.0.1) and goes on delivering.
  *
  * What is here: the loop, lwIP's timers, the loopback interface
- * (127.0.0.1, made by lwip_init) and the self-test. What comes next: a
- * netif per network driver over the NET protocol, and the SOCK protocol
- * from vfs (docs/INET.md, "Next").
+ * (127.0.0.1, made by lwip_init), an interface per network driver over the
+ * NET protocol (netif.c, hooked in below) and the self-tests. What comes
+ * next: the SOCK protocol from vfs (docs/INET.md, "Next").
  *
  * Who may send what: inet serves no protocol yet. rs's heartbeats and save
  * requests are answered by service_receive; the kernel's alarm
- * notification (source SYSTEM) only wakes the loop; every other message
- * is refused (logged, answered E_NOSYS if it is a request).
+ * notification (source SYSTEM) only wakes the loop; notifications from ds
+ * and from the drivers inet initialised go to netif_message; every other
+ * message is refused (logged, answered E_NOSYS if it is a request).
  */
 #include <samsara/root.h>
 #include "inet.h"
