@@ -2,26 +2,36 @@
  * A process's grant table (see samsara/grant.h): grant_alloc hands out a
  * free entry and declares the table to the kernel on first use;
  * grant_free revokes at once by clearing the entry.
+ *
+ * The table has GRANT_TABLE_DEFAULT entries unless the program defines
+ * its own with GRANT_TABLE(n) (sys.h): the definitions here are weak, so
+ * the program's replace them at link time (inet needs hundreds: frames
+ * and receive buffers of every network driver).
  */
 #include "sys.h"
 
-#define NR_GRANTS 64
+__attribute__((weak)) struct grant grant_table[GRANT_TABLE_DEFAULT];
+/* not const: the compiler would fold a const weak value into the code below */
+__attribute__((weak)) uint32_t grant_table_size = GRANT_TABLE_DEFAULT;
 
-static struct grant table[NR_GRANTS];
+#define NR_GRANTS ((int)grant_table_size)
 static int declared;
+static int lowest_free; /* every entry below it is in use: the search starts here */
 
 static grant_id_t grant_put(struct grant e)
 {
     if (!declared) {
-        if (sys_setgrant(table, NR_GRANTS) < 0)
+        if (sys_setgrant(grant_table, NR_GRANTS) < 0)
             return -E_NOMEM;
         declared = 1;
     }
-    for (int i = 0; i < NR_GRANTS; i++)
-        if (!(table[i].flags & GRANT_VALID)) {
-            table[i] = e;
+    for (int i = lowest_free; i < NR_GRANTS; i++)
+        if (!(grant_table[i].flags & GRANT_VALID)) {
+            grant_table[i] = e;
+            lowest_free = i + 1;
             return i;
         }
+    lowest_free = NR_GRANTS;
     return -E_AGAIN;
 }
 
@@ -42,14 +52,17 @@ grant_id_t grant_alloc_indirect(endpoint_t grantee, endpoint_t granter, grant_id
 void *grant_memory(grant_id_t id, uint64_t *len)
 {
     if (id < 0 || id >= NR_GRANTS ||
-        (table[id].flags & (GRANT_VALID | GRANT_INDIRECT)) != GRANT_VALID)
+        (grant_table[id].flags & (GRANT_VALID | GRANT_INDIRECT)) != GRANT_VALID)
         return 0;
-    *len = table[id].len;
-    return (void *)table[id].addr;
+    *len = grant_table[id].len;
+    return (void *)grant_table[id].addr;
 }
 
 void grant_free(grant_id_t id)
 {
-    if (id >= 0 && id < NR_GRANTS)
-        table[id].flags = 0;
+    if (id >= 0 && id < NR_GRANTS) {
+        grant_table[id].flags = 0;
+        if (id < lowest_free)
+            lowest_free = id;
+    }
 }

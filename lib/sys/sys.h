@@ -116,7 +116,16 @@ static inline int sys_mem_map_fill(endpoint_t ep, uint64_t va, uint64_t len, int
     return (int)kcall6(KC_MEM_MAP, (uint64_t)ep, va, len, (uint64_t)prot, (uint64_t)src, srclen);
 }
 
-/* Grants (grant.c): a free entry for grantee, GRANT_READ and/or GRANT_WRITE. */
+/* Grants (grant.c): a free entry for grantee, GRANT_READ and/or GRANT_WRITE. The table has
+ * GRANT_TABLE_DEFAULT entries; a program that needs more writes GRANT_TABLE(n) once, at file
+ * scope (n <= GRANT_MAX_ENTRIES): its definitions replace lib/sys's weak ones. */
+#define GRANT_TABLE_DEFAULT 64
+#define GRANT_TABLE(n)                                                                             \
+    struct grant grant_table[n];                                                                   \
+    uint32_t grant_table_size = (n);                                                               \
+    _Static_assert((n) > 0 && (n) <= GRANT_MAX_ENTRIES, "a grant table the kernel takes")
+extern struct grant grant_table[];
+extern uint32_t grant_table_size;
 grant_id_t grant_alloc(endpoint_t grantee, const void *addr, uint64_t len, uint32_t access);
 grant_id_t grant_alloc_indirect(endpoint_t grantee, endpoint_t granter, grant_id_t id, uint64_t off,
                                 uint64_t len, uint32_t access);

@@ -7,6 +7,7 @@
 #define INET_H
 
 #include <stdint.h>
+#include "lwip/ip_addr.h"
 
 /*
  * One turn of inet's loop: take one message and handle it, waiting for it
@@ -18,5 +19,11 @@ void inet_step(uint64_t deadline);
 
 /* The self-test (argument "selftest [only=NAME]"): TEST inet.NAME lines; the failures. */
 int inet_selftest(const char *args);
+
+/* Pieces of the self-test the interfaces' self-test (netif_test.c) uses too (selftest.c). */
+int run_until(const volatile int *done, uint64_t ms); /* turn the loop until *done: 1 */
+/* TCP: total bytes of the stream to an echo server at to:port, all back and checked in ms */
+void stream_echo(const ip_addr_t *to, uint16_t port, uint32_t total, uint64_t ms);
+void ping_check(const ip_addr_t *to, uint64_t ms); /* an ICMP echo to `to` answered in ms */
 
 #endif

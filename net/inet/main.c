@@ -13,19 +13,21 @@
  * transfer on 127.0.0.1) and goes on delivering.
  *
  * What is here: the loop, lwIP's timers, the loopback interface
- * (127.0.0.1, made by lwip_init), the sockets vfs asks for (the SOCK
- * protocol, sock*.c: each request answered at once, the status table
- * flushed after lwIP's work in each turn) and the self-test. What comes
- * next: a netif per network driver over the NET protocol (docs/INET.md).
+ * (127.0.0.1, made by lwip_init), an interface per network driver over the
+ * NET protocol (netif.c), the sockets vfs asks for (the SOCK protocol,
+ * sock*.c: each request answered at once, the status table flushed after
+ * lwIP's work in each turn) and the self-tests.
  *
  * Who may send what: SOCK requests come from vfs only (sock.c checks and
  * refuses others). rs's heartbeats and save requests are answered by
  * service_receive; the kernel's alarm notification (source SYSTEM) only
- * wakes the loop; every other message is refused (logged, answered E_NOSYS
- * if it is a request).
+ * wakes the loop; notifications from ds and from the drivers inet
+ * initialised go to netif_message; every other message is refused
+ * (logged, answered E_NOSYS if it is a request).
  */
 #include <samsara/root.h>
 #include "inet.h"
+#include "netif.h"
 #include "sock.h"
 #include "lwip/init.h"
 #include "lwip/netif.h"
@@ -71,6 +73,8 @@ static void dispatch(const message_t *m)
     }
     if (sock_request(m)) /* vfs's socket calls (sock.c) */
         return;
+    if (netif_message(m)) /* ds's announcements, drivers' mailboxes */
+        return;
     service_refuse("inet", m, "not a request inet serves");
     if (m->type == MSG_NOTIFY)
         return;
@@ -82,7 +86,7 @@ static void dispatch(const message_t *m)
 void inet_step(uint64_t deadline)
 {
     message_t m;
-    if (loopback_queued() || sys_timeouts_sleeptime() == 0) {
+    if (loopback_queued() || sys_timeouts_sleeptime() == 0 || netif_pending()) {
         if (ipc_receive_nb(ANY, &m) == 0 && !service_handle(&m))
             dispatch(&m);
     } else {
@@ -93,6 +97,7 @@ void inet_step(uint64_t deadline)
     /* lwIP's work last, so the caller sees its effects before the next wait */
     sys_check_timeouts();
     netif_poll_all();
+    netif_work();
     sock_flush(); /* what lwIP's work changed, into vfs's status table */
 }
 
@@ -121,8 +126,16 @@ int main(uint64_t argp)
     uint64_t restarts = service_startup("inet", &callbacks);
     printf("inet: lwIP %s up, lo 127.0.0.1%s\n", LWIP_VERSION_STRING,
            restarts ? " (restarted)" : "");
-    if (!strncmp(arg, "selftest", 8) && (arg[8] == '\0' || arg[8] == ' '))
-        inet_selftest(arg[8] ? arg + 9 : "");
+    if (netif_configure(arg) >= 0) /* the interfaces: the manifest's args (docs/INET.md) */
+        netif_start();
+    if (!strncmp(arg, "selftest", 8) && (arg[8] == '\0' || arg[8] == ' ')) {
+        char words[64];
+        const char *rest = netif_other_words(arg[8] ? arg + 9 : "", words, sizeof(words));
+        if (!strncmp(rest, "net", 3) && (rest[3] == '\0' || rest[3] == ' '))
+            netif_selftest(rest + 3 + (rest[3] == ' '));
+        else
+            inet_selftest(rest);
+    }
     for (;;)
         inet_step(0);
 }

@@ -26,7 +26,7 @@
 #define DEADLINE_MS 60000 /* TCG on a loaded machine is slow; a hang still ends */
 
 /* Turn inet's loop until *done or the deadline (ms from now); 1 if done. */
-static int run_until(const volatile int *done, uint64_t ms)
+int run_until(const volatile int *done, uint64_t ms)
 {
     uint64_t deadline = sys_uptime() + ms;
     while (!*done && sys_uptime() < deadline)
@@ -200,6 +200,7 @@ static const char *echo_listen(void)
 /* The client: sends the stream, checks every byte that comes back. */
 static struct stream_client {
     struct tcp_pcb *pcb;
+    uint32_t total; /* bytes to send */
     uint32_t sent, received;
     uint32_t sum_sent, sum_received; /* FNV-1a of each direction */
     uint32_t mismatches, first_bad;
@@ -211,8 +212,8 @@ static struct stream_client {
 static void client_fill(void)
 {
     static uint8_t chunk[16384];
-    while (cl.pcb && cl.sent < STREAM_BYTES) {
-        uint32_t n = STREAM_BYTES - cl.sent, room = tcp_sndbuf(cl.pcb);
+    while (cl.pcb && cl.sent < cl.total) {
+        uint32_t n = cl.total - cl.sent, room = tcp_sndbuf(cl.pcb);
         n = n < sizeof(chunk) ? n : sizeof(chunk);
         n = n < room ? n : room;
         if (!n)
@@ -245,7 +246,7 @@ static err_t client_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t e
         }
     tcp_recved(pcb, p->tot_len);
     pbuf_free(p);
-    if (cl.received >= STREAM_BYTES && cl.pcb) {
+    if (cl.received >= cl.total && cl.pcb) {
         tcp_close(cl.pcb); /* the server sees the end and closes its side */
         cl.pcb = NULL;
         cl.done = 1;
@@ -276,18 +277,18 @@ static err_t client_connected(void *arg, struct tcp_pcb *pcb, err_t err)
     return ERR_OK;
 }
 
-/* Connect a client to 127.0.0.1:port: 0, or what failed. */
-static const char *client_connect(uint16_t port)
+/* Connect a client to to:port that will send total bytes: 0, or what failed. */
+static const char *client_connect(const ip_addr_t *to, uint16_t port, uint32_t total)
 {
-    cl = (struct stream_client){.sum_sent = 2166136261u, .sum_received = 2166136261u};
+    cl = (struct stream_client){
+        .total = total, .sum_sent = 2166136261u, .sum_received = 2166136261u};
     cl.pcb = tcp_new();
     if (!cl.pcb)
         return "tcp_new";
     tcp_recv(cl.pcb, client_recv);
     tcp_sent(cl.pcb, client_sent);
     tcp_err(cl.pcb, client_err);
-    ip_addr_t lo = loopback();
-    if (tcp_connect(cl.pcb, &lo, port, client_connected) != ERR_OK) {
+    if (tcp_connect(cl.pcb, to, port, client_connected) != ERR_OK) {
         tcp_abort(cl.pcb);
         cl.pcb = NULL;
         return "tcp_connect";
@@ -295,37 +296,51 @@ static const char *client_connect(uint16_t port)
     return 0;
 }
 
-static void test_tcp_echo_1mib(void)
+/*
+ * Stream total bytes to to:port, an echo server, and check every byte that comes back within ms;
+ * the client's connection is closed (or aborted) after.
+ */
+void stream_echo(const ip_addr_t *to, uint16_t port, uint32_t total, uint64_t ms)
 {
-    const char *why = echo_listen();
-    if (!why)
-        why = client_connect(ECHO_PORT);
+    const char *why = client_connect(to, port, total);
     if (why) {
         printf("inet: %s failed\n", why);
         CHECK(why == NULL);
         return;
     }
     uint64_t start = sys_uptime();
-    CHECK(run_until(&cl.done, DEADLINE_MS));
-    uint64_t ms = sys_uptime() - start;
+    CHECK(run_until(&cl.done, ms));
+    uint64_t took = sys_uptime() - start;
     printf("inet: tcp echo: %u of %u bytes back in %lu ms (%lu KiB/s), fnv1a sent 0x%x back 0x%x\n",
-           cl.received, cl.sent, ms, ms ? (uint64_t)cl.received * 1000 / 1024 / ms : 0, cl.sum_sent,
-           cl.sum_received);
+           cl.received, cl.sent, took, took ? (uint64_t)cl.received * 1000 / 1024 / took : 0,
+           cl.sum_sent, cl.sum_received);
     CHECK(cl.connected);
     EXPECT(cl.error, ERR_OK);
-    EXPECT(cl.sent, STREAM_BYTES);
-    EXPECT(cl.received, STREAM_BYTES);
+    EXPECT(cl.sent, total);
+    EXPECT(cl.received, total);
     EXPECT(cl.mismatches, 0);
     EXPECT(cl.sum_received, cl.sum_sent);
     if (cl.mismatches)
         printf("inet: first wrong byte at offset %u\n", cl.first_bad);
+    if (cl.pcb)
+        tcp_abort(cl.pcb);
+    cl.pcb = NULL;
+}
+
+static void test_tcp_echo_1mib(void)
+{
+    const char *why = echo_listen();
+    if (why) {
+        printf("inet: %s failed\n", why);
+        CHECK(why == NULL);
+        return;
+    }
+    ip_addr_t lo = loopback();
+    stream_echo(&lo, ECHO_PORT, STREAM_BYTES, DEADLINE_MS);
     /* the server saw the client's close and closed too */
     for (uint64_t until = sys_uptime() + 5000; echo.pcb && sys_uptime() < until;)
         inet_step(until);
     CHECK(echo.pcb == NULL);
-    if (cl.pcb)
-        tcp_abort(cl.pcb);
-    cl.pcb = NULL;
     echo_close();
     if (echo_listener)
         tcp_close(echo_listener);
@@ -335,7 +350,8 @@ static void test_tcp_echo_1mib(void)
 /* A connection to a port nobody listens on is reset: the client hears ERR_RST. */
 static void test_tcp_refused(void)
 {
-    const char *why = client_connect(CLOSED_PORT);
+    ip_addr_t lo = loopback();
+    const char *why = client_connect(&lo, CLOSED_PORT, STREAM_BYTES);
     CHECK(why == NULL);
     if (why)
         return;
@@ -441,11 +457,11 @@ static u8_t ping_recv(void *arg, struct raw_pcb *pcb, struct pbuf *p, const ip_a
     return 1;
 }
 
-static void test_icmp_ping(void)
+/* One ICMP echo request to `to` must come back as its reply within ms. */
+void ping_check(const ip_addr_t *to, uint64_t ms)
 {
     ping.replies = ping.wrong = ping.done = 0;
-    ping.seq = 1;
-    ip_addr_t lo = loopback();
+    ping.seq++;
     struct raw_pcb *pcb = raw_new(IP_PROTO_ICMP);
     CHECK(pcb != NULL);
     if (!pcb)
@@ -463,13 +479,19 @@ static void test_icmp_ping(void)
         for (int i = 0; i < PING_DATA; i++)
             ((uint8_t *)(h + 1))[i] = (uint8_t)i;
         h->chksum = inet_chksum(h, p->len);
-        EXPECT(raw_sendto(pcb, p, &lo), ERR_OK);
+        EXPECT(raw_sendto(pcb, p, to), ERR_OK);
         pbuf_free(p);
-        CHECK(run_until(&ping.done, 5000));
+        CHECK(run_until(&ping.done, ms));
         EXPECT(ping.replies, 1);
         EXPECT(ping.wrong, 0);
     }
     raw_remove(pcb);
+}
+
+static void test_icmp_ping(void)
+{
+    ip_addr_t lo = loopback();
+    ping_check(&lo, 5000);
 }
 
 static const struct test tests[] = {

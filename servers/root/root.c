@@ -69,7 +69,8 @@ static void grant_dependents(const struct manifest *man, endpoint_t ep)
 
 endpoint_t start_service(const struct boot_module *m, const struct manifest *man)
 {
-    endpoint_t ep = start(m, man->label, SELF, man->args[0] ? man->args : m->args);
+    /* the boot module's own arguments, when it has any, replace the manifest's (a test's) */
+    endpoint_t ep = start(m, man->label, SELF, m->args[0] ? m->args : man->args);
     if (ep > 0)
         grant_dependents(man, ep);
     return ep;

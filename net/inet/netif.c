@@ -1,0 +1,536 @@
+/*
+ * inet's network interfaces over the NET protocol (docs/NET.md; docs/INET.md, "Interfaces"):
+ * one lwIP netif per network driver the configuration names (netif_configure: manifest args
+ * `nic=LABEL,... ip=A.B.C.D/P gw=A.B.C.D`). inet subscribes to each driver's announcement
+ * (LABEL.net in ds) and initialises every instance it hears of: new grants (a grant names one
+ * endpoint), NET_INIT lending the status mailbox and carrying the receive mode, the receive
+ * buffers (PBUF_POOL pbufs, granted in place), then every frame the dead instance did not
+ * confirm, in order. Frames lost on the receive side are left to TCP.
+ *
+ * Sending: linkoutput keeps a reference to the frame's pbuf (or a copy when the chain has more
+ * than NET_PIECES_MAX pieces) in a FIFO of TX_SLOTS frames and hands it to the driver as grant
+ * pieces; the pbuf is freed only when the driver's NET_ST_SENT item for its id arrives (lwIP's
+ * TCP does not rewrite a segment whose pbuf is still referenced). Receiving: a NET_ST_RECEIVED
+ * item hands the pbuf to lwIP and a fresh one is posted.
+ *
+ * Every request is a sendrec bounded by DRIVER_MS. A driver that does not answer in time, or
+ * answers what the protocol does not allow (a reply of another type or a positive result, an
+ * impossible NET_INIT answer, a mailbox head out of range, an item for an id it does not hold,
+ * a length beyond a frame), is reported to rs (root_complain) and left until ds announces its
+ * successor.
+ */
+#include <samsara/ds.h>
+#include <samsara/net.h>
+#include <samsara/root.h>
+#include "inet.h"
+#include "netif.h"
+#include "lwip/etharp.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "netif/ethernet.h"
+#include <stdlib.h>
+#include "sys.h"
+
+/* The grants of every driver's frames, buffers and mailbox: far more than lib/sys's 64. */
+GRANT_TABLE(NETIF_GRANTS);
+
+#define DRIVER_MS 500 /* a driver answers at once; a hung one is replaced within ~300 ms */
+#define RX_ID 0x4000000000000000ull /* receive buffer ids: RX_ID + slot; frames count from 1 */
+#define MODE NET_MODE_BROADCAST     /* our MAC and broadcast (ARP): all lwIP needs */
+
+enum { TX_FREE, TX_WAITING, TX_POSTED };
+
+static struct nic nics[NIC_MAX];
+static int nr_nics;
+static ip4_addr_t conf_ip, conf_mask, conf_gw;
+static int refill_wanted; /* a receive buffer could not be allocated: poll until it can */
+
+/* The interface whose driver is `label` (for the self-test), or 0. */
+struct nic *nic_find(const char *label)
+{
+    for (int i = 0; i < nr_nics; i++)
+        if (!strcmp(nics[i].label, label))
+            return &nics[i];
+    return 0;
+}
+
+static void free_grants(grant_id_t *g)
+{
+    for (int i = 0; i < NET_PIECES_MAX; i++) {
+        grant_free(g[i]);
+        g[i] = -1;
+    }
+}
+
+/* Grant the pbufs of chain p to the driver as pieces of f: the count, or 0 (no grant left). */
+static uint32_t grant_pieces(struct nic *n, struct pbuf *p, uint32_t access, grant_id_t *g,
+                             struct msg_net_frame *f)
+{
+    uint32_t count = 0;
+    for (struct pbuf *q = p; q && count < NET_PIECES_MAX; q = q->next) {
+        if (!q->len)
+            continue;
+        g[count] = grant_alloc(n->drv, q->payload, q->len, access);
+        if (g[count] < 0) {
+            free_grants(g);
+            return 0;
+        }
+        f->piece[count] = (struct net_piece){g[count], 0, q->len};
+        count++;
+    }
+    f->count = count;
+    return count;
+}
+
+/* The driver broke the protocol or stopped answering: rs hears of it; we wait for the next. */
+static void complain(struct nic *n, const char *why)
+{
+    printf("inet: %s: %s; reported to rs\n", n->label, why);
+    n->complaints++;
+    n->drv = 0;
+    root_complain(n->label, 1000);
+}
+
+/* One request to the driver: its result (0 or negative), or a negative IPC error. */
+static int call(struct nic *n, message_t *m)
+{
+    int r = ipc_sendrec_bounded(n->drv, m, DRIVER_MS);
+    if (r == -E_TIMEDOUT) {
+        complain(n, "no answer in time");
+        return r;
+    }
+    if (r < 0) { /* dead: its successor will be announced */
+        n->drv = 0;
+        return r;
+    }
+    int64_t result = m->u.net.reply.result;
+    if (m->type != NET_REPLY || result > 0 || result < -4095) {
+        complain(n, "a reply outside the protocol");
+        return -E_INVAL;
+    }
+    if (result == -E_SRCH) /* it does not know us as its client (a new instance): again */
+        n->need_init = 1;
+    return (int)result;
+}
+
+/* Give back the oldest slots that are done. */
+static void tx_reclaim(struct nic *n)
+{
+    while (n->tx_head != n->tx_tail && n->tx[n->tx_head % TX_SLOTS].state == TX_FREE)
+        n->tx_head++;
+    if (n->tx_post < n->tx_head)
+        n->tx_post = n->tx_head;
+}
+
+/* Hand waiting frames to the driver, oldest first, while it has room. */
+static void post_frames(struct nic *n)
+{
+    for (; n->tx_post != n->tx_tail && n->drv && !n->need_init; n->tx_post++) {
+        struct tx_slot *s = &n->tx[n->tx_post % TX_SLOTS];
+        if (s->state != TX_WAITING)
+            continue;
+        if (n->in_flight >= n->send_max)
+            return;
+        message_t m = {.type = NET_SEND, .u.net.frame.id = s->id};
+        if (!grant_pieces(n, s->p, GRANT_READ, s->g, &m.u.net.frame))
+            return; /* no grant free: the next completion frees some */
+        int r = call(n, &m);
+        if (r == 0) {
+            s->state = TX_POSTED;
+            n->in_flight++;
+            continue;
+        }
+        free_grants(s->g);
+        if (r != -E_INVAL)
+            return; /* full, or the driver is gone: the frame waits */
+        printf("inet: %s refused frame %lu (%u bytes)\n", n->label, s->id, s->p->tot_len);
+        pbuf_free(s->p);
+        s->state = TX_FREE;
+        tx_reclaim(n);
+    }
+}
+
+/* Post every receive slot that has no buffer with the driver. */
+static void post_buffers(struct nic *n)
+{
+    for (uint32_t i = 0; i < RX_SLOTS && n->posted_rx < n->recv_max && n->drv && !n->need_init;
+         i++) {
+        struct rx_slot *s = &n->rx[i];
+        if (s->posted)
+            continue;
+        if (!s->p && !(s->p = pbuf_alloc(PBUF_RAW, NET_FRAME_MAX, PBUF_POOL))) {
+            refill_wanted = 1; /* lwIP's pool is empty: try again next turn */
+            return;
+        }
+        message_t m = {.type = NET_RECV, .u.net.frame.id = RX_ID + i};
+        if (!grant_pieces(n, s->p, GRANT_WRITE, s->g, &m.u.net.frame))
+            return;
+        int r = call(n, &m);
+        if (r != 0) {
+            free_grants(s->g);
+            return;
+        }
+        s->posted = 1;
+        n->posted_rx++;
+    }
+}
+
+static err_t linkoutput(struct netif *netif, struct pbuf *p)
+{
+    struct nic *n = netif->state;
+    if (n->tx_tail - n->tx_head >= TX_SLOTS) {
+        n->tx_dropped++; /* TCP sends it again */
+        return ERR_MEM;
+    }
+    int pieces = 0;
+    for (struct pbuf *q = p; q; q = q->next)
+        pieces += q->len != 0;
+    struct pbuf *f = p;
+    if (pieces > NET_PIECES_MAX)
+        f = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
+    else
+        pbuf_ref(p);
+    if (!f)
+        return ERR_MEM;
+    struct tx_slot *s = &n->tx[n->tx_tail++ % TX_SLOTS];
+    *s = (struct tx_slot){.p = f, .id = n->tx_tail, .state = TX_WAITING, .g = {-1, -1, -1}};
+    post_frames(n);
+    return ERR_OK;
+}
+
+static err_t nic_netif_init(struct netif *netif)
+{
+    netif->name[0] = 'e';
+    netif->name[1] = 'n';
+    netif->mtu = NET_FRAME_MAX - 14;
+    netif->hwaddr_len = NET_ADDR_LEN;
+    netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+    netif->output = etharp_output;
+    netif->linkoutput = linkoutput;
+    return ERR_OK;
+}
+
+static void set_link(struct nic *n, uint64_t link)
+{
+    if (link == NET_LINK_UP)
+        netif_set_link_up(&n->netif);
+    else
+        netif_set_link_down(&n->netif);
+}
+
+/*
+ * A new driver instance (n->drv): new grants for the mailbox, the receive buffers and the
+ * frames it must send again; NET_INIT; the netif made on the first one; then buffers and
+ * frames posted.
+ */
+static void nic_init(struct nic *n)
+{
+    n->need_init = 0;
+    n->gen++;
+    grant_free(n->box_grant);
+    for (int i = 0; i < RX_SLOTS; i++) {
+        free_grants(n->rx[i].g);
+        n->rx[i].posted = 0;
+    }
+    n->posted_rx = n->in_flight = 0;
+    for (uint64_t i = n->tx_head; i != n->tx_tail; i++) {
+        struct tx_slot *s = &n->tx[i % TX_SLOTS];
+        if (s->state == TX_POSTED) {
+            free_grants(s->g);
+            s->state = TX_WAITING;
+            n->resent++;
+        }
+    }
+    n->tx_post = n->tx_head;
+    memset(&n->box, 0, sizeof(n->box));
+    n->box_grant = grant_alloc(n->drv, &n->box, sizeof(n->box), GRANT_READ | GRANT_WRITE);
+    if (n->box_grant < 0) {
+        printf("inet: %s: no grant for the mailbox\n", n->label);
+        n->drv = 0;
+        return;
+    }
+    message_t m = {.type = NET_INIT, .u.net.init = {n->box_grant, sizeof(n->box), MODE}};
+    int r = call(n, &m);
+    if (r < 0) {
+        if (n->drv)
+            printf("inet: %s: NET_INIT: %s\n", n->label, strerror_s(-r));
+        n->drv = 0;
+        return;
+    }
+    struct msg_net_init_reply *a = &m.u.net.init_reply;
+    if (!a->send_max || !a->recv_max || a->mtu < 576 || a->mtu > NET_FRAME_MAX - 14 ||
+        a->link > NET_LINK_UP || (a->mac[0] & 1)) {
+        complain(n, "an impossible NET_INIT answer");
+        return;
+    }
+    n->send_max = a->send_max < TX_IN_FLIGHT ? a->send_max : TX_IN_FLIGHT;
+    n->recv_max = a->recv_max < RX_SLOTS ? a->recv_max : RX_SLOTS;
+    n->inits++;
+    if (!n->added) {
+        memcpy(n->netif.hwaddr, a->mac, NET_ADDR_LEN);
+        if (!netif_add(&n->netif, &conf_ip, &conf_mask, &conf_gw, n, nic_netif_init,
+                       ethernet_input)) {
+            printf("inet: %s: netif_add failed\n", n->label);
+            n->drv = 0;
+            return;
+        }
+        n->added = 1;
+        if (!netif_default || netif_default == netif_find("lo0")) /* the first one up */
+            netif_set_default(&n->netif);
+        netif_set_up(&n->netif);
+        printf("inet: %s up as %c%c%u: %02x:%02x:%02x:%02x:%02x:%02x, %s\n", n->label,
+               n->netif.name[0], n->netif.name[1], n->netif.num, a->mac[0], a->mac[1], a->mac[2],
+               a->mac[3], a->mac[4], a->mac[5], ip4addr_ntoa(&conf_ip));
+    } else {
+        memcpy(n->netif.hwaddr, a->mac, NET_ADDR_LEN); /* the same card: the same MAC */
+    }
+    n->netif.mtu = (u16_t)a->mtu;
+    set_link(n, a->link);
+    post_buffers(n);
+    post_frames(n);
+}
+
+/* A received frame: to lwIP, and the slot refilled. 0, or why the item is garbage. */
+static const char *received(struct nic *n, uint64_t id, int64_t value)
+{
+    if (id < RX_ID || id - RX_ID >= RX_SLOTS || !n->rx[id - RX_ID].posted)
+        return "a receive item for no buffer it holds";
+    struct rx_slot *s = &n->rx[id - RX_ID];
+    if (value > NET_FRAME_MAX || (value >= 0 && value < NET_FRAME_MIN))
+        return "a received length no frame has";
+    free_grants(s->g);
+    s->posted = 0;
+    n->posted_rx--;
+    if (value < 0) { /* nothing arrived in it: post it again */
+        n->rx_errors++;
+        return 0;
+    }
+    struct pbuf *p = s->p;
+    s->p = 0;
+    pbuf_realloc(p, (u16_t)value);
+    n->received++;
+    if (n->netif.input(p, &n->netif) != ERR_OK)
+        pbuf_free(p);
+    return 0;
+}
+
+/* A frame confirmed: its pbuf and grants go. 0, or why the item is garbage. */
+static const char *sent(struct nic *n, uint64_t id, int64_t value)
+{
+    struct tx_slot *s = &n->tx[(id - 1) % TX_SLOTS];
+    if (id - 1 - n->tx_head < n->tx_tail - n->tx_head && s->state == TX_POSTED) {
+        free_grants(s->g);
+        pbuf_free(s->p);
+        s->p = 0;
+        s->state = TX_FREE;
+        n->in_flight--;
+        n->sent++;
+        n->tx_errors += value < 0;
+        tx_reclaim(n);
+        return 0;
+    }
+    return "a sent item for no frame in flight";
+}
+
+/* Take the items the driver wrote; notify it if the box was full. */
+static void take_items(struct nic *n)
+{
+    endpoint_t drv = n->drv;
+    uint64_t gen = n->gen, tail = n->box.tail;
+    uint64_t head = *(volatile uint64_t *)&n->box.head;
+    __asm__ volatile("" ::: "memory"); /* the items after head */
+    if (head - tail > NET_MAILBOX_ITEMS) {
+        complain(n, "a mailbox head out of range");
+        return;
+    }
+    int was_full = head - tail == NET_MAILBOX_ITEMS;
+    while (tail != head && n->drv == drv && n->gen == gen) {
+        struct net_status_item it = n->box.item[tail % NET_MAILBOX_ITEMS];
+        n->box.tail = ++tail;
+        const char *bad = 0;
+        if (it.kind == NET_ST_SENT)
+            bad = sent(n, it.id, it.value);
+        else if (it.kind == NET_ST_RECEIVED)
+            bad = received(n, it.id, it.value);
+        else if (it.kind == NET_ST_LINK && it.id == 0 && (uint64_t)it.value <= NET_LINK_UP)
+            set_link(n, (uint64_t)it.value);
+        else
+            bad = "an item of no kind";
+        if (bad) {
+            complain(n, bad);
+            return;
+        }
+    }
+    if (n->drv != drv || n->gen != gen)
+        return;
+    if (was_full)
+        ipc_notify(drv);
+    post_buffers(n);
+    post_frames(n);
+}
+
+/* ds said something changed: initialise every new driver instance announced. */
+static void announcements(void)
+{
+    char key[DS_KEY_MAX];
+    while (ds_check(key, sizeof(key)) > 0)
+        ;
+    for (int i = 0; i < nr_nics; i++) {
+        struct nic *n = &nics[i];
+        uint64_t ep;
+        if (ds_retrieve_u64(n->key, &ep) < 0 || (endpoint_t)ep <= 0 ||
+            (endpoint_t)ep == n->announced)
+            continue;
+        n->announced = n->drv = (endpoint_t)ep;
+        nic_init(n);
+    }
+}
+
+int netif_message(const message_t *m)
+{
+    if (m->type != MSG_NOTIFY || m->source == SYSTEM)
+        return 0;
+    if (m->source == ds_endpoint()) {
+        announcements();
+        return 1;
+    }
+    for (int i = 0; i < nr_nics; i++)
+        if (nics[i].drv && m->source == nics[i].drv) {
+            take_items(&nics[i]);
+            return 1;
+        }
+    return 0;
+}
+
+int netif_pending(void)
+{
+    return refill_wanted;
+}
+
+void netif_work(void)
+{
+    refill_wanted = 0;
+    for (int i = 0; i < nr_nics; i++) {
+        struct nic *n = &nics[i];
+        if (n->drv && n->need_init)
+            nic_init(n);
+        else if (n->drv)
+            post_buffers(n);
+    }
+}
+
+/* A configuration word (netif_configure's)? */
+static int conf_word(const char *w, size_t len)
+{
+    return (len > 4 && !strncmp(w, "nic=", 4)) || (len > 3 && !strncmp(w, "ip=", 3)) ||
+           (len > 3 && !strncmp(w, "gw=", 3));
+}
+
+const char *netif_other_words(const char *args, char *buf, size_t size)
+{
+    size_t out = 0;
+    while (*args) {
+        size_t len = 0;
+        while (args[len] && args[len] != ' ')
+            len++;
+        if (len && !conf_word(args, len) && out + len + 1 < size) {
+            if (out)
+                buf[out++] = ' ';
+            memcpy(buf + out, args, len);
+            out += len;
+        }
+        args += len + (args[len] == ' ');
+    }
+    buf[out] = 0;
+    return buf;
+}
+
+/* "A.B.C.D" (and "/P" when prefix is wanted) into *a (and *mask): 0, or -1. */
+static int parse_ip(const char *s, size_t len, ip4_addr_t *a, ip4_addr_t *mask)
+{
+    char buf[20];
+    if (len >= sizeof(buf))
+        return -1;
+    memcpy(buf, s, len);
+    buf[len] = 0;
+    char *slash = 0;
+    for (char *c = buf; *c; c++)
+        if (*c == '/')
+            slash = c;
+    if (!slash != !mask)
+        return -1;
+    if (slash) {
+        *slash = 0;
+        int bits = atoi(slash + 1);
+        if (bits < 1 || bits > 32 || slash[1] < '0' || slash[1] > '9')
+            return -1;
+        ip4_addr_set_u32(mask, lwip_htonl(0xffffffffu << (32 - bits)));
+    }
+    return ip4addr_aton(buf, a) ? 0 : -1;
+}
+
+/* The labels of "a,b,c" (len bytes) as interfaces: 0, or -1. */
+static int parse_nics(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        size_t j = i;
+        while (j < len && s[j] != ',')
+            j++;
+        if (j == i || j - i >= sizeof(nics[0].label) || nr_nics == NIC_MAX)
+            return -1;
+        struct nic *n = &nics[nr_nics++];
+        memcpy(n->label, s + i, j - i);
+        memcpy(n->key, s + i, j - i);
+        memcpy(n->key + (j - i), ".net", 5);
+        n->box_grant = -1;
+        for (int k = 0; k < RX_SLOTS; k++)
+            n->rx[k].g[0] = n->rx[k].g[1] = n->rx[k].g[2] = -1;
+        i = j + 1;
+    }
+    return 0;
+}
+
+int netif_configure(const char *args)
+{
+    int have_ip = 0, have_gw = 0;
+    while (*args) {
+        while (*args == ' ')
+            args++;
+        size_t len = 0;
+        while (args[len] && args[len] != ' ')
+            len++;
+        const char *word = args;
+        args += len;
+        int bad = 0;
+        if (len > 4 && !strncmp(word, "nic=", 4))
+            bad = parse_nics(word + 4, len - 4);
+        else if (len > 3 && !strncmp(word, "ip=", 3))
+            bad = parse_ip(word + 3, len - 3, &conf_ip, &conf_mask), have_ip = !bad;
+        else if (len > 3 && !strncmp(word, "gw=", 3))
+            bad = parse_ip(word + 3, len - 3, &conf_gw, 0), have_gw = !bad;
+        if (bad) {
+            printf("inet: bad configuration word '%.*s'\n", (int)len, word);
+            return -E_INVAL;
+        }
+    }
+    if (nr_nics && (!have_ip || !have_gw)) {
+        printf("inet: interfaces need ip=A.B.C.D/P and gw=A.B.C.D\n");
+        nr_nics = 0;
+        return -E_INVAL;
+    }
+    return nr_nics;
+}
+
+int netif_start(void)
+{
+    for (int i = 0; i < nr_nics; i++) {
+        int r = ds_subscribe(nics[i].key, DS_INITIAL);
+        if (r < 0) {
+            printf("inet: cannot subscribe to %s: %s\n", nics[i].key, strerror_s(-r));
+            return r;
+        }
+    }
+    if (nr_nics)
+        announcements();
+    return 0;
+}
