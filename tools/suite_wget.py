@@ -1,0 +1,75 @@
+"""Downloads that survive their network driver (issue 9's test): BusyBox `wget` in the whole
+system (`make run`'s boot, inet and its sockets) fetches 16 MiB of random bytes from an HTTP
+server on the host's 127.0.0.1 while a shell loop has rs kill the network driver every 0.5 s;
+the sha256 must be the host's, and the driver must have been restarted during it. Once
+per card: virtio_net, e1000, rtl8139. The guest reaches the server only through QEMU's user
+networking with restrict=on and one guestfwd (10.0.2.100:80 -> the server): nothing leaves the
+host. Called by tools/test.py as run(record, module)."""
+import hashlib
+import http.server
+import os
+import re
+import threading
+import time
+
+from qemu import NICS, Boot, run_boot
+
+SIZE = 16 << 20
+KILL_EVERY = 0.5
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def serve(data):
+    """An HTTP server on an ephemeral port of 127.0.0.1 whose /file is data (threads: QEMU
+    writes to it from its main loop, so it must never block the guest)."""
+
+    class Handler(Quiet):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/file" else 404)
+            self.send_header("Content-Length", str(len(data) if self.path == "/file" else 0))
+            self.end_headers()
+            if self.path == "/file":
+                self.wfile.write(data)
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
+def run(record, module):
+    data = os.urandom(SIZE)
+    want = hashlib.sha256(data).hexdigest()
+    httpd = serve(data)
+    port = httpd.server_address[1]
+    try:
+        for name in ("virtio", "e1000", "rtl8139"):
+            driver, device = NICS[name]
+            mods, _ = run_boot(name)
+            netdev = f"user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:80-tcp:127.0.0.1:{port}"
+            boot = Boot(mods, extra=["-netdev", netdev, "-device", device], console=True)
+            test = f"wget.{driver}_16mib_killed_every_0_5s"
+            try:
+                if not boot.wait_prompt("# ", 60):
+                    record(test, False, "no prompt", boot.tail())
+                    continue
+                t0 = time.monotonic()
+                out = boot.run(f"(while true; do sleep {KILL_EVERY}; service kill {driver} "
+                               f">/dev/null; done) & wget -q -O - http://10.0.2.100/file | "
+                               f"sha256sum; kill $!; service list | grep '^{driver} '",
+                               timeout=300) or []
+                took = time.monotonic() - t0
+                got = [line.split()[0] for line in out if re.match(r"^[0-9a-f]{64}  -$", line)]
+                row = [line.split() for line in out if line.startswith(driver + " ")]
+                restarts = int(row[-1][3]) if row and len(row[-1]) > 3 and row[-1][3].isdigit() \
+                    else -1
+                ok = got == [want] and restarts >= 1  # killed at least once mid-download
+                record(test, ok, f"{took:.1f} s, {restarts} restarts, sha256 "
+                       f"{'right' if got == [want] else got}", None if ok else boot.tail(40))
+            finally:
+                boot.kill()
+    finally:
+        httpd.shutdown()
