@@ -2882,6 +2882,26 @@ static void fuzz_alarm(int sig)
     (void)sig;
 }
 
+/* For the fuzzers: SIGALRM every 20 ms without SA_RESTART, so a call that would wait ends with
+ * EINTR; SIGPIPE ignored. */
+static void fuzz_interruptions(void)
+{
+    struct sigaction sa = {.sa_handler = fuzz_alarm};
+    sigaction(SIGALRM, &sa, 0);
+    signal(SIGPIPE, SIG_IGN);
+    struct itimerval it = {{0, 20000}, {0, 20000}};
+    setitimer(ITIMER_REAL, &it, 0);
+}
+
+/* The fuzzers' end: the timer off, every descriptor they may have made closed. */
+static void fuzz_done(void)
+{
+    struct itimerval off = {0};
+    setitimer(ITIMER_REAL, &off, 0);
+    for (int fd = 3; fd < 64; fd++)
+        close(fd);
+}
+
 static void t_socket_fuzz(void)
 {
     static const long calls[] = {SYS_socket,      SYS_socketpair,  SYS_bind,       SYS_listen,
@@ -2893,11 +2913,7 @@ static void t_socket_fuzz(void)
     static const long edges[] = {0,           1,        2,        3,    -1,   16,
                                  108,         110,      128,      129,  4096, 0x7fffffff,
                                  0x80000000L, 1L << 32, 1L << 63, -4096};
-    struct sigaction sa = {.sa_handler = fuzz_alarm}; /* no SA_RESTART: a wait ends with EINTR */
-    sigaction(SIGALRM, &sa, 0);
-    signal(SIGPIPE, SIG_IGN);
-    struct itimerval it = {{0, 20000}, {0, 20000}};
-    setitimer(ITIMER_REAL, &it, 0);
+    fuzz_interruptions();
     uint64_t rng = 0x9e3779b97f4a7c15ull;
     for (int i = 0; i < 6000; i++) {
         long arg[6];
@@ -2931,10 +2947,7 @@ static void t_socket_fuzz(void)
             continue;
         syscall(nr, arg[0], arg[1], arg[2], arg[3], arg[4], arg[5]);
     }
-    it = (struct itimerval){0};
-    setitimer(ITIMER_REAL, &it, 0);
-    for (int fd = 3; fd < 64; fd++)
-        close(fd);
+    fuzz_done();
     int sv[2];
     char c;
     CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 && write(sv[0], "s", 1) == 1);
@@ -3277,17 +3290,12 @@ static void t_inet_epipe(void)
     close(l);
 }
 
-static void inet_alarm(int sig)
-{
-    (void)sig;
-}
-
 /* A signal ends a blocked accept, recv and connect-less wait with EINTR; the socket lives on. */
 static void t_inet_eintr(void)
 {
     uint16_t port;
     int l = in_listener(1, &port);
-    struct sigaction sa = {.sa_handler = inet_alarm}; /* no SA_RESTART */
+    struct sigaction sa = {.sa_handler = fuzz_alarm}; /* no SA_RESTART */
     sigaction(SIGALRM, &sa, 0);
     alarm(1);
     ERR(accept(l, 0, 0), EINTR);
@@ -3367,11 +3375,7 @@ static void t_inet_fuzz(void)
     static const long edges[] = {0, 1, 2, 6, 16, 17, -1, 15, 8, 0x7fffffff, 1L << 32, -4096, 65536};
     static const uint32_t addrs[] = {0, 0x7f000001, 0xffffffff, 0x0a00020f, 0x7fffffff};
     static const uint16_t ports[] = {0, 1, 65535, 7, 9};
-    struct sigaction sa = {.sa_handler = inet_alarm};
-    sigaction(SIGALRM, &sa, 0);
-    signal(SIGPIPE, SIG_IGN);
-    struct itimerval it = {{0, 20000}, {0, 20000}};
-    setitimer(ITIMER_REAL, &it, 0);
+    fuzz_interruptions();
     uint64_t rng = 0x2545f4914f6cdd1dull;
     for (int i = 0; i < 4000; i++) {
         long arg[6];
@@ -3406,10 +3410,7 @@ static void t_inet_fuzz(void)
             continue;
         syscall(nr, arg[0], arg[1], arg[2], arg[3], arg[4], arg[5]);
     }
-    it = (struct itimerval){0};
-    setitimer(ITIMER_REAL, &it, 0);
-    for (int fd = 3; fd < 64; fd++)
-        close(fd);
+    fuzz_done();
     /* inet still serves */
     uint16_t port;
     int l = in_listener(1, &port), s = in_connect(port), c = accept(l, 0, 0);
