@@ -138,6 +138,8 @@ static int64_t wait_sock(struct vproc *p)
 static int64_t inet_create(struct sock *s, int protocol)
 {
     message_t m = {.type = SOCK_SOCKET, .u.sock.socket = {(uint32_t)s->type, (uint32_t)protocol}};
+    if (s->type == SOCK_RAW && s->cred.uid != 0)
+        return -LX_EPERM; /* raw sockets are root's, as Linux's need CAP_NET_RAW */
     if (inet_find() <= 0)
         return -LX_EAFNOSUPPORT; /* no network stack runs */
     int64_t r = inet_call(&m);
