@@ -481,6 +481,11 @@ int sock_request(const message_t *m)
         r = do_mailbox(m->source, &m->u.sock.mailbox);
     } else if (m->type == SOCK_SOCKET) {
         r = do_socket(&m->u.sock.socket);
+    } else if (m->type == SOCK_IFREQ) { /* netinfo.c: interfaces and routes */
+        reply.u.sock.ifreq = m->u.sock.ifreq;
+        r = netinfo_ifreq(&reply.u.sock.ifreq);
+    } else if (m->type == SOCK_TABLE) {
+        r = netinfo_table(&m->u.sock.table);
     } else {
         uint64_t id = m->u.sock.arg.id; /* the first word of every request about a socket */
         struct isock *s = id < SOCK_MAX ? isock_by_id((int)id) : 0;

@@ -114,6 +114,10 @@ int64_t dgram_recv(struct isock *s, const struct msg_sock_data *d, message_t *re
 int64_t dgram_shutdown(struct isock *s, int how);
 uint32_t dgram_status(struct isock *s, uint32_t *unread);
 
+/* netinfo.c: SOCK_IFREQ (q is answered in place) and SOCK_TABLE */
+int64_t netinfo_ifreq(struct msg_sock_ifreq *q);
+int64_t netinfo_table(const struct msg_sock_table *q);
+
 /* The socket requests (m is answered here); 1 if m was one. */
 int sock_request(const message_t *m);
 /* Write the entries that changed into vfs's status table and notify vfs. */
