@@ -281,8 +281,8 @@ struct text {
     uint64_t size, len;
 };
 
-#define ADD(t, ...)                                                                        \
-    ((t)->len += (uint64_t)snprintf_s((t)->buf + (t)->len, (t)->size - (t)->len, __VA_ARGS__), \
+#define ADD(t, ...)                                                                                \
+    ((t)->len += (uint64_t)snprintf_s((t)->buf + (t)->len, (t)->size - (t)->len, __VA_ARGS__),     \
      (t)->len = (t)->len < (t)->size ? (t)->len : (t)->size - 1)
 
 static void dev_table(struct text *t)
@@ -327,9 +327,9 @@ static void route_table(struct text *t)
 
 /* Linux's TCP states (include/net/tcp_states.h) by lwIP's enum tcp_state. */
 static const uint8_t linux_tcp_state[] = {
-    [CLOSED] = 7,     [LISTEN] = 10,    [SYN_SENT] = 2,   [SYN_RCVD] = 3,
+    [CLOSED] = 7,      [LISTEN] = 10,    [SYN_SENT] = 2,   [SYN_RCVD] = 3,
     [ESTABLISHED] = 1, [FIN_WAIT_1] = 4, [FIN_WAIT_2] = 5, [CLOSE_WAIT] = 8,
-    [CLOSING] = 11,   [LAST_ACK] = 9,   [TIME_WAIT] = 6,
+    [CLOSING] = 11,    [LAST_ACK] = 9,   [TIME_WAIT] = 6,
 };
 
 static void socket_line(struct text *t, int *sl, const ip_addr_t *local, uint16_t lport,

@@ -22,9 +22,9 @@
 /* The ifreq ioctls inet answers (Linux's numbers between SIOCGIFNAME and SIOCGIFMAP). */
 static int ifreq_ioctl(uint64_t req)
 {
-    static const uint16_t known[] = {0x8910, 0x8913, 0x8914, 0x8915, 0x8916, 0x8917, 0x8919,
-                                     0x891b, 0x891c, 0x891d, 0x8921, 0x8927, 0x8933, 0x8942,
-                                     SIOCGIFMAP};
+    static const uint16_t known[] = {0x8910, 0x8913, 0x8914, 0x8915, 0x8916,
+                                     0x8917, 0x8919, 0x891b, 0x891c, 0x891d,
+                                     0x8921, 0x8927, 0x8933, 0x8942, SIOCGIFMAP};
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
         if (req == known[i])
             return 1;
@@ -107,7 +107,7 @@ int64_t net_ioctl(struct vproc *p, uint64_t req, uint64_t arg)
 static const char *const empty_text[] = {
     "  sl  local_address                         remote_address                        st "
     "tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n", /* tcp6, udp6, raw6 */
-    "Num       RefCount Protocol Flags    Type St Inode Path\n",      /* unix */
+    "Num       RefCount Protocol Flags    Type St Inode Path\n",     /* unix */
 };
 
 int64_t net_text(int file, char *buf, uint64_t size)
