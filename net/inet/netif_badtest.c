@@ -27,9 +27,9 @@
 static struct nic *nic;
 static struct udp_pcb *control, *udp_sink, *udp_client;
 static struct tcp_pcb *tcp_sink;
-static char heard[32];            /* the last word from badnet */
-static volatile int heard_any;    /* set at each word */
-static volatile int echo_back;    /* our UDP datagram came back from the peer */
+static char heard[32];             /* the last word from badnet */
+static volatile int heard_any;     /* set at each word */
+static volatile int echo_back;     /* our UDP datagram came back from the peer */
 static uint64_t sunk, connections; /* what the sockets on port 7 took */
 
 static ip_addr_t peer(void)

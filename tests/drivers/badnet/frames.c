@@ -159,10 +159,23 @@ static const uint8_t mcast[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
 static uint32_t crafted(uint8_t *f, uint64_t i)
 {
     static const uint8_t opts[][12] = {
-        {2, 0},          {2, 1},          {2, 255, 5},    {2, 4, 0, 0}, {3, 2},
-        {3, 3, 200},     {4, 3},          {5, 3, 1},      {5, 11, 0},   {5, 255, 0},
-        {8, 5, 1, 2, 3}, {99, 0},         {99, 1},        {1, 1, 1, 2}, {0, 2, 4, 5, 0xb4},
-        {2, 4, 0xff, 0xff, 3, 3, 14, 4}, {5, 10, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff},
+        {2, 0},
+        {2, 1},
+        {2, 255, 5},
+        {2, 4, 0, 0},
+        {3, 2},
+        {3, 3, 200},
+        {4, 3},
+        {5, 3, 1},
+        {5, 11, 0},
+        {5, 255, 0},
+        {8, 5, 1, 2, 3},
+        {99, 0},
+        {99, 1},
+        {1, 1, 1, 2},
+        {0, 2, 4, 5, 0xb4},
+        {2, 4, 0xff, 0xff, 3, 3, 14, 4},
+        {5, 10, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff},
     };
     static const uint16_t types[] = {0x86dd, 0x8100, 0x0000, 0x05dc, 0xffff};
     uint32_t n;
@@ -176,7 +189,11 @@ static uint32_t crafted(uint8_t *f, uint64_t i)
         return 15;
     case 3: /* an IPv4 header cut at 19 bytes */
         return udp(f, ECHO_PORT, 10), 33;
-    case 4: case 5: case 6: case 7: case 8: /* IHL 0..4 */
+    case 4:
+    case 5:
+    case 6:
+    case 7:
+    case 8: /* IHL 0..4 */
         return with_ip(f, udp(f, ECHO_PORT, 10), 0, (uint8_t)(0x40 | (i - 4)));
     case 9: /* IHL 15 (60 bytes) in a datagram of 28 */
         return with_ip(f, udp(f, ECHO_PORT, 0), 0, 0x4f);
@@ -186,11 +203,15 @@ static uint32_t crafted(uint8_t *f, uint64_t i)
         n = udp(f, ECHO_PORT, 10);
         put16(f + 16, 1500);
         return with_ip(f, n, 0, 0x45);
-    case 12: case 13: case 14: /* total length 20 (the header alone), 10 (< IHL), 0 */
+    case 12:
+    case 13:
+    case 14: /* total length 20 (the header alone), 10 (< IHL), 0 */
         n = udp(f, ECHO_PORT, 10);
         put16(f + 16, (uint16_t)(i == 12 ? 20 : i == 13 ? 10 : 0));
         return with_ip(f, n, 0, 0x45);
-    case 15: case 16: case 17: /* versions 6, 0, 15 */
+    case 15:
+    case 16:
+    case 17: /* versions 6, 0, 15 */
         return with_ip(f, udp(f, ECHO_PORT, 10), 0, i == 15 ? 0x65 : i == 16 ? 0x05 : 0xf5);
     case 18: /* bad IP checksum */
         n = udp(f, ECHO_PORT, 10);
@@ -200,7 +221,10 @@ static uint32_t crafted(uint8_t *f, uint64_t i)
         n = udp(f, ECHO_PORT, 10);
         f[40] ^= 0x55;
         return n;
-    case 20: case 21: case 22: case 23: /* UDP lengths 0, 7, 1000 in 18, 9 in 108 */
+    case 20:
+    case 21:
+    case 22:
+    case 23: /* UDP lengths 0, 7, 1000 in 18, 9 in 108 */
         n = udp(f, ECHO_PORT, i == 23 ? 100 : 10);
         put16(f + 38, (uint16_t)(i == 20 ? 0 : i == 21 ? 7 : i == 22 ? 1000 : 9));
         fix_checksums(f, n, 1, 1);
@@ -249,11 +273,16 @@ static uint32_t crafted(uint8_t *f, uint64_t i)
         n = udp(f, ECHO_PORT, 10);
         memcpy(f + 6, bcast, 6);
         return n;
-    case 34: case 35: case 36: case 37: case 38: /* IPv6, VLAN, 0, an 802.3 length, 0xffff */
+    case 34:
+    case 35:
+    case 36:
+    case 37:
+    case 38: /* IPv6, VLAN, 0, an 802.3 length, 0xffff */
         n = udp(f, ECHO_PORT, 10);
         put16(f + 12, types[i - 34]);
         return n;
-    case 39: case 40: /* ICMP of 4 and 7 bytes */
+    case 39:
+    case 40: /* ICMP of 4 and 7 bytes */
         return icmp(f, 8, i == 39 ? 4 : 7);
     case 41: /* an echo request with a bad checksum */
         n = icmp(f, 8, 64);
@@ -267,15 +296,30 @@ static uint32_t crafted(uint8_t *f, uint64_t i)
         return icmp(f, 255, 32);
     case 45: /* the largest echo request */
         return icmp(f, 8, NET_FRAME_MAX - 34);
-    case 46: case 47: case 48: case 49: /* ARP: hardware length 0, 255; protocol length 0, 16 */
-        return arp(f, bcast, 1, 0x0800, i == 46 ? 0 : i == 47 ? 255 : 6,
-                   i == 48 ? 0 : i == 49 ? 16 : 4, 1, peer_mac, PEER_IP, inet_ip);
-    case 50: case 51: /* hardware type 6; protocol IPv6 */
-        return arp(f, bcast, i == 50 ? 6 : 1, i == 50 ? 0x0800 : 0x86dd, 6, 4, 1, peer_mac,
-                   PEER_IP, inet_ip);
-    case 52: case 53: case 54: /* opcodes 0, 3, 0xffff */
-        return arp(f, bcast, 1, 0x0800, 6, 4, i == 52 ? 0 : i == 53 ? 3 : 0xffff, peer_mac,
-                   PEER_IP, inet_ip);
+    case 46:
+    case 47:
+    case 48:
+    case 49: /* ARP: hardware length 0, 255; protocol length 0, 16 */
+        return arp(f, bcast, 1, 0x0800,
+                   i == 46   ? 0
+                   : i == 47 ? 255
+                             : 6,
+                   i == 48   ? 0
+                   : i == 49 ? 16
+                             : 4,
+                   1, peer_mac, PEER_IP, inet_ip);
+    case 50:
+    case 51: /* hardware type 6; protocol IPv6 */
+        return arp(f, bcast, i == 50 ? 6 : 1, i == 50 ? 0x0800 : 0x86dd, 6, 4, 1, peer_mac, PEER_IP,
+                   inet_ip);
+    case 52:
+    case 53:
+    case 54: /* opcodes 0, 3, 0xffff */
+        return arp(f, bcast, 1, 0x0800, 6, 4,
+                   i == 52   ? 0
+                   : i == 53 ? 3
+                             : 0xffff,
+                   peer_mac, PEER_IP, inet_ip);
     case 55: /* a reply claiming inet's own address */
         return arp(f, inet_mac, 1, 0x0800, 6, 4, 2, peer_mac, inet_ip, inet_ip);
     case 56: /* the gateway is at the broadcast MAC */
@@ -286,20 +330,39 @@ static uint32_t crafted(uint8_t *f, uint64_t i)
         return arp(f, bcast, 1, 0x0800, 6, 4, 1, peer_mac, 0, inet_ip);
     case 59: /* cut at 20 bytes of its 28 */
         return arp(f, bcast, 1, 0x0800, 6, 4, 1, peer_mac, PEER_IP, inet_ip) - 8;
-    case 60: case 61: case 62: /* fragments: 0-23, 16-39 overlapping, 40-79 the last */
-        return fragment(f, 0x100, (uint16_t)(i == 60 ? 0 : i == 61 ? 2 : 5), i != 62,
-                        i == 62 ? 40 : 24);
-    case 63: case 64: case 65: case 66: case 67: case 68: case 69: case 70: case 71: case 72:
+    case 60:
+    case 61:
+    case 62: /* fragments: 0-23, 16-39 overlapping, 40-79 the last */
+        return fragment(f, 0x100,
+                        (uint16_t)(i == 60   ? 0
+                                   : i == 61 ? 2
+                                             : 5),
+                        i != 62, i == 62 ? 40 : 24);
+    case 63:
+    case 64:
+    case 65:
+    case 66:
+    case 67:
+    case 68:
+    case 69:
+    case 70:
+    case 71:
+    case 72:
         return fragment(f, (uint16_t)(0x200 + i), 0, 1, 8); /* never completed: 10 datagrams */
-    case 73: /* the largest offset: past 64 KiB */
+    case 73:                                                /* the largest offset: past 64 KiB */
         return fragment(f, 0x300, 8191, 0, 100);
     case 74: /* MF with a length that is no multiple of 8 */
         return fragment(f, 0x301, 0, 1, 13);
     case 75: /* a last fragment alone */
         return fragment(f, 0x302, 12, 0, 8);
-    case 76: case 77: case 78: /* 0-39 twice, then 40-79: a whole datagram, reassembled */
+    case 76:
+    case 77:
+    case 78: /* 0-39 twice, then 40-79: a whole datagram, reassembled */
         return fragment(f, 0x303, (uint16_t)(i == 78 ? 5 : 0), i != 78, 40);
-    case 79: case 80: case 81: case 82: /* data offsets 0, 4, 15 (beyond), 15 (options) */
+    case 79:
+    case 80:
+    case 81:
+    case 82: /* data offsets 0, 4, 15 (beyond), 15 (options) */
         n = tcp(f, (uint16_t)(41000 + i), 1, 0, 0x02, 0, 0, i == 82 ? 40 : 0);
         f[46] = (uint8_t)((i == 79 ? 0 : i == 80 ? 4 : 15) << 4);
         fix_checksums(f, n, 1, 1);
@@ -350,9 +413,9 @@ static int session(uint8_t *f, uint64_t s)
         return snd += 5, (int)tcp(f, SESSION_PORT, snd - 5, rcv, 0x18, 0, 0, 5);
     case 3: /* SACK blocks of nonsense, a SACK of length 34 (more than fits) */
     case 4:
-        return snd += 10, (int)tcp(f, SESSION_PORT, snd - 10, rcv, 0x18,
-                                   s == 3 ? sack_bad : sack_many,
-                                   s == 3 ? sizeof(sack_bad) : sizeof(sack_many), 10);
+        return snd += 10,
+               (int)tcp(f, SESSION_PORT, snd - 10, rcv, 0x18, s == 3 ? sack_bad : sack_many,
+                        s == 3 ? sizeof(sack_bad) : sizeof(sack_many), 10);
     case 5: /* an option running past the header */
         return snd += 10,
                (int)tcp(f, SESSION_PORT, snd - 10, rcv, 0x18, past_end, sizeof(past_end), 10);
@@ -380,9 +443,9 @@ static int session(uint8_t *f, uint64_t s)
         fix_checksums(f, (uint32_t)n, 1, 1);
         return n;
     }
-    case 12: case 13: /* ACKs of data inet never sent, and of long ago */
-        return (int)tcp(f, SESSION_PORT, snd, s == 12 ? rcv + 100000 : rcv - 100000, 0x10, 0, 0,
-                        0);
+    case 12:
+    case 13: /* ACKs of data inet never sent, and of long ago */
+        return (int)tcp(f, SESSION_PORT, snd, s == 12 ? rcv + 100000 : rcv - 100000, 0x10, 0, 0, 0);
     case 14: /* a SYN inside the window */
         return (int)tcp(f, SESSION_PORT, snd, rcv, 0x02, 0, 0, 0);
     case 15: /* a RST in the window, not at its start */
@@ -405,7 +468,7 @@ static uint32_t random_frame(uint8_t *f)
     case 0:
         n = udp(f, ECHO_PORT, (uint32_t)(r >> 8) % 300);
         break;
-    case 1: /* a SYN with random options */
+    case 1:   /* a SYN with random options */
     case 2: { /* or a segment of the session's port */
         uint32_t olen = (uint32_t)(r >> 8) % 41;
         uint64_t x = rand64(&rng);

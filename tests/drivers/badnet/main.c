@@ -115,8 +115,8 @@ static int fill(const struct buffer *b, uint32_t len)
         uint32_t part = len - done < b->piece[i].len ? len - done : b->piece[i].len;
         if (i == b->count - 1)
             part = len - done; /* the last piece takes the rest: more than granted fails */
-        int r = sys_safecopy_to(client.who, b->piece[i].grant, b->piece[i].offset, frame + done,
-                                part);
+        int r =
+            sys_safecopy_to(client.who, b->piece[i].grant, b->piece[i].offset, frame + done, part);
         if (r < 0)
             return r;
         done += part;
@@ -194,8 +194,8 @@ static void act_on_items(void)
         printf("badnet: the kernel refused a write past the mailbox: %s\n",
                r < 0 ? strerror_s(-r) : "NOT REFUSED");
         client.head += garbage == G_HEAD_FAR ? NET_MAILBOX_ITEMS + 1 : (uint64_t)-1;
-        sys_safecopy_to(client.who, client.grant, offsetof(struct net_mailbox, head),
-                        &client.head, 8);
+        sys_safecopy_to(client.who, client.grant, offsetof(struct net_mailbox, head), &client.head,
+                        8);
         ipc_notify(client.who);
         break;
     case G_NO_KIND:
@@ -369,7 +369,9 @@ int main(uint64_t arg)
     (void)arg;
     service_startup("badnet", &callbacks);
     printf("badnet: instance %lu%s\n", restarts,
-           garbage >= 0 ? ", with garbage" : restarts ? ", well behaved" : "");
+           garbage >= 0 ? ", with garbage"
+           : restarts   ? ", well behaved"
+                        : "");
     int r;
     while ((r = ds_publish_u64("badnet.net", (uint64_t)self_ep, DS_OVERWRITE)) < 0) {
         sys_alarm(10); /* rs tells ds who owns which label only once ds is ready */
@@ -396,8 +398,8 @@ int main(uint64_t arg)
         } else if (m.type == NET_SEND) {
             on_send(&m);
         } else if (m.type != MSG_NOTIFY) {
-            message_t a = {.u.net.reply.result = m.type == NET_MODE || m.type == NET_STAT ? 0
-                                                                                          : -E_NOSYS};
+            message_t a = {.u.net.reply.result =
+                               m.type == NET_MODE || m.type == NET_STAT ? 0 : -E_NOSYS};
             reply(m.source, &a);
         }
         after_message();

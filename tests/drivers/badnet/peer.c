@@ -16,7 +16,7 @@ enum control control;
 static uint8_t queue[QUEUE][NET_FRAME_MAX];
 static uint32_t queue_len[QUEUE];
 static unsigned queue_first, queued;
-static int streaming;
+static int streaming, streamed; /* the hostile stream runs once per instance */
 
 uint16_t csum(const void *data, uint32_t len, uint32_t sum)
 {
@@ -159,8 +159,8 @@ static void ip_input(const uint8_t *f, uint32_t len)
         for (unsigned w = 1; w < 4; w++)
             if (ulen - 8u == strlen(words[w]) && !memcmp(d + 8, words[w], ulen - 8u))
                 control = (enum control)w;
-        if (control == CTRL_FRAMES && !streaming) {
-            streaming = 1;
+        if (control == CTRL_FRAMES && !streamed) {
+            streaming = streamed = 1;
             frames_start();
         }
     }
