@@ -14,10 +14,11 @@
  * item hands the pbuf to lwIP and a fresh one is posted.
  *
  * Every request is a sendrec bounded by DRIVER_MS. A driver that does not answer in time, or
- * answers what the protocol does not allow (a reply of another type or a positive result, an
- * impossible NET_INIT answer, a mailbox head out of range, an item for an id it does not hold,
- * a length beyond a frame), is reported to rs (root_complain) and left until ds announces its
- * successor.
+ * answers what the protocol does not allow (a reply of another type, a result that is neither 0
+ * nor an error number, an impossible NET_INIT answer, a mailbox head out of range, an item for
+ * an id it does not hold, a length outside a frame's), or sends inet anything but notifications,
+ * is reported to rs (root_complain) and left until ds announces its successor (docs/INET.md,
+ * "what counts as garbage"; tests/drivers/badnet breaks each rule).
  */
 #include <samsara/ds.h>
 #include <samsara/net.h>
