@@ -25,7 +25,9 @@ def run_default_boot(record):
     """`make run`'s boot (SYSTEM_MODULES as they are, NIC=virtio): the demo driver is not in it,
     /dev/demo has no driver, and `service update demo` says there is no such service. The shell
     tests and utest boot with demo (with_services). Then the other cards of NIC=: each boots
-    to a prompt with its driver up and owning its device (/dev/pci)."""
+    to a prompt with its driver up and owning its device (/dev/pci). No boot's log has ds
+    refusing a write (rs holds each service's start-up until ds knows its owner.LABEL)."""
+    refused = []
     for name in ("e1000", "rtl8139"):
         mods, flags = run_boot(name)
         driver = NICS[name][0]
@@ -40,6 +42,7 @@ def run_default_boot(record):
                 record(f"system.make_run_nic_{name}", False, "no prompt", boot.tail())
         finally:
             boot.kill()
+            refused += [t for _, t in boot.lines if t.startswith("ds: refused")]
     mods, flags = run_boot("virtio")
     boot = Boot(mods, extra=flags, console=True)
     try:
@@ -56,6 +59,8 @@ def run_default_boot(record):
                   ["1", "1"])
     finally:
         boot.kill()
+    refused += [t for _, t in boot.lines if t.startswith("ds: refused")]
+    record("system.boot_log_no_ds_refusal", not refused, "; ".join(refused[:3]))
 
 
 def run_shell(record, module):
