@@ -215,9 +215,18 @@ static int init(void)
     return 0;
 }
 
-/* A restarted instance starts the same way: the bus is scanned again and the manifests read;
- * the reservations are lost (docs/PCI.md). */
-static const struct service_callbacks callbacks = {.init_fresh = init};
+/* A restarted instance scans the bus and reads the manifests again, then takes the reservations
+ * of live drivers back from ds (saved.c, docs/PCI.md). */
+static int init_restart(uint64_t restarts)
+{
+    (void)restarts;
+    init();
+    pci_saved_restore();
+    return 0;
+}
+
+static const struct service_callbacks callbacks = {.init_fresh = init,
+                                                   .init_restart = init_restart};
 
 int main(void)
 {

@@ -13,7 +13,9 @@
  * release, read a port, write the command register, exit) and answer with
  * the result, so pcitest checks what another driver may do.
  */
+#include <samsara/ds.h>
 #include <samsara/root.h>
+#include "format/format.h"
 #include "sys.h"
 #define TEST_LEAVE return /* a failed check fails the test and leaves it */
 #include "test/test.h"
@@ -179,6 +181,57 @@ static void t_port_only_while_reserved(void)
     EXPECT(rtl_mac_low(io_bar(&rtl, 0)) & 0xffffff, 0x005452);
 }
 
+/* rs kills the pci server and starts it again: 0 once the new instance is ready (ep.pci). */
+static int kill_pci(void)
+{
+    uint64_t old = 0, now = 0;
+    if (ds_retrieve_u64("ep.pci", &old) < 0 || root_service(SVC_KILL, "pci", 0) < 0)
+        return -1;
+    for (int i = 0; i < 500 && (ds_retrieve_u64("ep.pci", &now) < 0 || !now || now == old); i++)
+        sleep_ms(10);
+    return now && now != old ? 0 : -1;
+}
+
+/* The owner of function bdf in the pci server's reservation record in ds, or an error. */
+static int64_t saved_owner(uint32_t bdf)
+{
+    char key[DS_KEY_MAX];
+    int32_t rec[4];
+    snprintf_s(key, sizeof(key), "pci.res.%04x", bdf);
+    int n = ds_retrieve_blob(key, rec, sizeof(rec));
+    return n < 0 ? n : rec[0];
+}
+
+/*
+ * The pci server restarts while pcitest holds the e1000 and the rtl8139: the
+ * reservations are kept (in ds): another driver still gets E_BUSY, the owner's
+ * BARs and configuration access stay, its ports work (the kernel holds its
+ * privileges), and a release still takes the privileges back.
+ */
+static void t_reservations_survive_restart(void)
+{
+    uint64_t port = io_bar(&e1000, 1), rport = io_bar(&rtl, 0), base, size, base2, size2;
+    uint32_t kind, kind2;
+    EXPECT(pci_bar(e1000.bdf, 0, &base, &size, &kind), 0);
+    EXPECT(saved_owner(e1000.bdf), root_lookup("pcitest"));
+    EXPECT(kill_pci(), 0);
+    EXPECT(ask("pciother", DO_RESERVE, e1000.bdf, 0), -E_BUSY);
+    EXPECT(pci_reserve(e1000.bdf), 0); /* still its */
+    EXPECT(pci_cfg_read(e1000.bdf, 0, 4), (uint32_t)e1000.device << 16 | e1000.vendor);
+    EXPECT(pci_bar(e1000.bdf, 0, &base2, &size2, &kind2), 0);
+    EXPECT(base2, base);
+    EXPECT(size2, size);
+    EXPECT(kind2, kind);
+    EXPECT(io_bar(&e1000, 1), port);
+    EXPECT(sys_ioport(IO_IN32, (uint16_t)port, 0) >= 0, 1);
+    EXPECT(rtl_mac_low(rport) & 0xffffff, 0x005452);
+    EXPECT(pci_release(rtl.bdf), 0);
+    EXPECT(rtl_mac_low(rport), -E_PERM); /* what the first instance granted, taken back */
+    EXPECT(saved_owner(rtl.bdf), -E_SRCH);
+    EXPECT(pci_reserve(rtl.bdf), 0);
+    EXPECT(rtl_mac_low(io_bar(&rtl, 0)) & 0xffffff, 0x005452);
+}
+
 /* Only the command register's driver bits and capability bodies; BARs read-only. */
 static void t_cfg_write_limits(void)
 {
@@ -253,15 +306,18 @@ static void t_second_driver(void)
     EXPECT(ask("pciother", DO_IN32, port, 0), -E_PERM);
     EXPECT(pci_release(e1000.bdf), 0);
     EXPECT(ask("pciother", DO_RESERVE, e1000.bdf, 0), 0);
+    EXPECT(kill_pci(), 0); /* the reservation is pciother's in the new instance too */
     EXPECT(pci_reserve(e1000.bdf), -E_BUSY);
     EXPECT(pci_cfg_read(e1000.bdf, 0, 4), -E_PERM);
     EXPECT(ask("pciother", DO_IN32, port, 0) >= 0, 1);
     EXPECT(ask("pciother", DO_COMMAND, e1000.bdf, PCI_CMD_IO | PCI_CMD_MEM | PCI_CMD_MASTER), 0);
+    EXPECT(saved_owner(e1000.bdf), root_lookup("pciother"));
     EXPECT(ask("pciother", DO_EXIT, 0, 0), 0);
-    int r = -1;
-    for (int i = 0; i < 100 && (r = pci_reserve(e1000.bdf)) == -E_BUSY; i++)
+    int64_t owner = 0; /* rs's quiesce request ends the reservation (not pcitest's take-over) */
+    for (int i = 0; i < 100 && (owner = saved_owner(e1000.bdf)) != -E_SRCH; i++)
         sleep_ms(10);
-    EXPECT(r, 0);
+    EXPECT(owner, -E_SRCH);
+    EXPECT(pci_reserve(e1000.bdf), 0);
     EXPECT(pci_cfg_read(e1000.bdf, PCI_CFG_COMMAND, 2) & (PCI_CMD_MASTER | PCI_CMD_INTX_DISABLE),
            PCI_CMD_INTX_DISABLE);
     EXPECT(sys_ioport(IO_IN32, (uint16_t)port, 0) >= 0, 1);
@@ -283,6 +339,7 @@ static const struct test tests[] = {
     {"not_reserved_refused", t_not_reserved_refused},
     {"bars", t_bars},
     {"port_only_while_reserved", t_port_only_while_reserved},
+    {"reservations_survive_restart", t_reservations_survive_restart},
     {"cfg_write_limits", t_cfg_write_limits},
     {"cfg_write_capabilities", t_cfg_write_capabilities},
     {"second_driver", t_second_driver},
