@@ -9,7 +9,8 @@
  * INTx disabled, so no interrupt of its device holds a shared line. Each
  * command register is read back and logged; the reservations end. The
  * driver's replacement resets its device and turns both on again when it is
- * ready for them. It also serves /dev/pci, a listing (list.c).
+ * ready for them. It also serves /dev/pci, a listing (list.c). Reservations
+ * are kept in ds and taken back by a restarted instance (saved.c).
  *
  * Who may send what (docs/PCI.md): one table (requests[]), checked before
  * any handler runs; a refusal is counted and logged (service_refuse) and

@@ -101,6 +101,5 @@ void pci_saved_restore(void)
         pci_reserve_restore(d, s.owner, pci_driver_of(s.owner), size);
         kept++;
     }
-    printf("pci: restarted: %d reservation(s) taken back, %d of dead drivers ended\n", kept,
-           ended);
+    printf("pci: restarted: %d reservation(s) taken back, %d of dead drivers ended\n", kept, ended);
 }
