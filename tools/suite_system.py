@@ -189,11 +189,15 @@ def shell_tests(record, boot):
     check(record, boot, "system.service_update_errors",
           "service update nosuch /bin/demo; echo st=$?; service update demo /nonexistent; echo st=$?",
           lambda out: out[:2] == ["error: update nosuch: no such service", "st=1"] and out[-1] == "st=2")
-    # demo's policy script (user/etc/rs/demo.policy) restarts it three times, then gives up
-    for i in range(4):
-        boot.run("service kill demo; sleep 1", PROMPT, 30)
+    # demo's policy script (user/etc/rs/demo.policy) restarts it after the administrator's kill
+    # whatever the count, and after failures of its own (here: privilege denials past its
+    # manifest's limit) until 4 restarts; then it gives up
+    boot.run("service kill demo; sleep 1", PROMPT, 30)
+    for i in range(3):
+        boot.run("echo violate 64 > /dev/demo; sleep 1", PROMPT, 30)
     check(record, boot, "system.policy_script_decides", "cat /tmp/rs-policy.log; service list | grep demo",
-          lambda out: out[:5] == [f"demo failed (administrator) after {n} restarts" for n in range(1, 5)]
+          lambda out: out[:5] == ["demo failed (administrator) after 1 restarts"]
+          + [f"demo failed (denials) after {n} restarts" for n in range(2, 5)]
           + ["demo: giving up"] and len(out) == 6 and out[5].split()[2] == "down")
     check(record, boot, "system.kill_gives_no_save", "service log | grep demo | grep -c 'asked to save'",
           ["1"])
