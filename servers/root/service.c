@@ -137,17 +137,21 @@ static int hold_startup(const struct service *s)
     return !ds_ready && ds > 0 && ds != s->ep;
 }
 
+/* Answer s's held start-up query, if it has one. */
+static void answer_held(struct service *s)
+{
+    if (!s->startup_held || s->ep <= 0)
+        return;
+    s->startup_held = 0;
+    message_t r = {.type = ROOT_REPLY, .u.root.ready_reply = {0, s->restarts}};
+    ipc_sendnb(s->ep, &r);
+}
+
 /* ds became ready (after publish_all) or died: the held start-up queries get their answers. */
 static void answer_held_startups(void)
 {
-    for (uint32_t i = 1; i < nr_services; i++) {
-        struct service *s = &services[i];
-        if (!s->startup_held || s->ep <= 0)
-            continue;
-        s->startup_held = 0;
-        message_t r = {.type = ROOT_REPLY, .u.root.ready_reply = {0, s->restarts}};
-        ipc_sendnb(s->ep, &r);
-    }
+    for (uint32_t i = 1; i < nr_services; i++)
+        answer_held(&services[i]);
 }
 
 static void log_label(const char *label, const char *text)
@@ -260,6 +264,18 @@ endpoint_t service_lookup(const char *label)
     return s && s->ep > 0 && s->state == SVC_STATE_UP ? s->ep : -E_SRCH;
 }
 
+/*
+ * rs is about to send `label` a request of its own (a quiesce to pci): a
+ * service waiting for rs's answer would take that request for the answer,
+ * so a held start-up query is answered first.
+ */
+void service_release_startup(const char *label)
+{
+    struct service *s = by_label(label);
+    if (s)
+        answer_held(s);
+}
+
 static void apply_policy(struct service *s);
 static int run_policy(struct service *s);
 
@@ -291,7 +307,8 @@ static void stop_planned(struct service *s, int cause)
     message_t m = {.type = ROOT_SAVE};
     s->failed_tsc = sys_tsc(); /* recovery counts from the request */
     s->cause = cause;
-    if (s->state == SVC_STATE_UP && !s->save_until && ipc_sendnb(s->ep, &m) == 0) {
+    if (s->state == SVC_STATE_UP && !s->save_until && !s->startup_held &&
+        ipc_sendnb(s->ep, &m) == 0) { /* held: it would take ROOT_SAVE for its answer */
         s->save_until = sys_uptime() + SAVE_MS;
         log_text(s, "asked to save its state");
         return;
@@ -400,6 +417,7 @@ static int run_policy(struct service *s)
     /* one word for every cause: an update that dies before it is ready has cause C_UPDATE */
     _Static_assert(sizeof(reason) == sizeof(cause_name), "a policy word for every cause");
     endpoint_t pm = service_lookup("pm");
+    service_release_startup("pm"); /* held, it would take PM_RUN for rs's answer */
     int n = snprintf_s(argv, sizeof(argv), "/bin/sh%c%s%c%s%c%s%c%lu", 0, s->man->policy, 0,
                        s->mod->name, 0, reason[s->cause], 0, s->restarts) +
             1;
