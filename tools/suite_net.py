@@ -25,7 +25,8 @@ def run_card(record, module, driver, device, logged):
     try:
         collect_tests(boot, record, f"net.{driver}", "nettest", timeout=180, exit_status=1,
                       printed="net.")
-        for name, needle in logged:
+        for name, needle in logged + [("pci_restart_kept_reservation",
+                                       "pci: restarted: 1 reservation(s) taken back")]:
             record_logged(record, boot, f"net.{driver}.{name}", needle)
         for _, t in boot.lines:  # the measurements nettest printed (not results)
             if t.startswith("nettest: recovery") or t.startswith("nettest: 10.0.2.2"):

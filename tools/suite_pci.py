@@ -1,5 +1,5 @@
-"""The pci server's driver requests (docs/PCI.md): tests/servers/pcitest with an e1000 and an
-rtl8139 on q35's bus; the BARs it was given are compared with what QEMU reports (QMP
+"""The pci server's driver requests (docs/PCI.md): tests/servers/pcitest with an e1000, an
+rtl8139, an e1000e and a modern virtio-rng (a 64-bit BAR) on q35's bus; the BARs it was given are compared with what QEMU reports (QMP
 query-pci). Then the whole system with the same NICs: /dev/pci and lspci list the bus.
 Called by tools/test.py as run(record, module)."""
 import json
@@ -55,7 +55,8 @@ def run_pcitest(record, module):
         sock = os.path.join(tmp, "qmp")
         with Boot([module("root"), module("ds"), module("pci"), module("pcitest"),
                    links[0] + " other", links[1] + " none"],
-                  extra=NICS + ["-device", "e1000e,romfile=", "-qmp",
+                  extra=NICS + ["-device", "e1000e,romfile=", "-device",
+                               "virtio-rng-pci,disable-legacy=on", "-qmp",
                                 f"unix:{sock},server=on,wait=off"]) as boot:
             check_pcitest(record, boot, sock)
 
@@ -86,7 +87,7 @@ def check_pcitest(record, boot, sock):
         if (not r or r["address"] != int(b.group(6), 16) or r["size"] != int(b.group(7), 16)
                 or (r["type"] == "io") != (b.group(5) == "io")):
             wrong.append(f"{b.group(0)} (QEMU: {r})")
-    ok = qemu_view is not None and len(bars) == 4 and not wrong
+    ok = qemu_view is not None and len(bars) == 6 and not wrong
     record("pci.bars_match_qemu", ok, f"{len(bars)} BARs; {wrong}" if wrong else f"{len(bars)} BARs",
            None if ok else boot.tail())
     found = [re.match(r"pcitest: found (\w\w):(\w\w)\.(\w) \S+ class \w+ irq (\d+)$", t)
@@ -94,7 +95,7 @@ def check_pcitest(record, boot, sock):
     wrong = [m.group(0) for m in found if qemu_view is None or qemu_view.get(
         (int(m.group(1), 16), int(m.group(2), 16), int(m.group(3), 16)), {}).get("irq")
         != int(m.group(4))]
-    record("pci.irq_matches_qemu", len(found) == 3 and not wrong, f"{wrong}")
+    record("pci.irq_matches_qemu", len(found) == 4 and not wrong, f"{wrong}")
     # the dead driver's function was quiesced for rs, and the refusals were logged
     want = ["pci: pciother died: ", "rs: pciother: pci quiesced 1 device(s)",
             "pci: refused request 0x4903 from endpoint ",

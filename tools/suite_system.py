@@ -25,7 +25,9 @@ def run_default_boot(record):
     """`make run`'s boot (SYSTEM_MODULES as they are, NIC=virtio): the demo driver is not in it,
     /dev/demo has no driver, and `service update demo` says there is no such service. The shell
     tests and utest boot with demo (with_services). Then the other cards of NIC=: each boots
-    to a prompt with its driver up and owning its device (/dev/pci)."""
+    to a prompt with its driver up and owning its device (/dev/pci). No boot's log has ds
+    refusing a write (rs holds each service's start-up until ds knows its owner.LABEL)."""
+    refused = []
     for name in ("e1000", "rtl8139"):
         mods, flags = run_boot(name)
         driver = NICS[name][0]
@@ -40,6 +42,7 @@ def run_default_boot(record):
                 record(f"system.make_run_nic_{name}", False, "no prompt", boot.tail())
         finally:
             boot.kill()
+            refused += [t for _, t in boot.lines if t.startswith("ds: refused")]
     mods, flags = run_boot("virtio")
     boot = Boot(mods, extra=flags, console=True)
     try:
@@ -56,6 +59,8 @@ def run_default_boot(record):
                   ["1", "1"])
     finally:
         boot.kill()
+    refused += [t for _, t in boot.lines if t.startswith("ds: refused")]
+    record("system.boot_log_no_ds_refusal", not refused, "; ".join(refused[:3]))
 
 
 def run_shell(record, module):
@@ -184,11 +189,15 @@ def shell_tests(record, boot):
     check(record, boot, "system.service_update_errors",
           "service update nosuch /bin/demo; echo st=$?; service update demo /nonexistent; echo st=$?",
           lambda out: out[:2] == ["error: update nosuch: no such service", "st=1"] and out[-1] == "st=2")
-    # demo's policy script (user/etc/rs/demo.policy) restarts it three times, then gives up
-    for i in range(4):
-        boot.run("service kill demo; sleep 1", PROMPT, 30)
+    # demo's policy script (user/etc/rs/demo.policy) restarts it after the administrator's kill
+    # whatever the count, and after failures of its own (here: privilege denials past its
+    # manifest's limit) until 4 restarts; then it gives up
+    boot.run("service kill demo; sleep 1", PROMPT, 30)
+    for i in range(3):
+        boot.run("echo violate 64 > /dev/demo; sleep 1", PROMPT, 30)
     check(record, boot, "system.policy_script_decides", "cat /tmp/rs-policy.log; service list | grep demo",
-          lambda out: out[:5] == [f"demo failed (administrator) after {n} restarts" for n in range(1, 5)]
+          lambda out: out[:5] == ["demo failed (administrator) after 1 restarts"]
+          + [f"demo failed (denials) after {n} restarts" for n in range(2, 5)]
           + ["demo: giving up"] and len(out) == 6 and out[5].split()[2] == "down")
     check(record, boot, "system.kill_gives_no_save", "service log | grep demo | grep -c 'asked to save'",
           ["1"])

@@ -29,6 +29,7 @@ static int quiesce(const struct manifest *m, endpoint_t dead, char *text, uint64
     for (int k = 0; k < m->nr_pci; k++)
         q->ids[k] = (struct pci_id){m->pci[k].vendor, m->pci[k].device};
     strncpy_s(q->label, m->label, sizeof(q->label));
+    service_release_startup("pci"); /* its start-up query held (service.c): answered first */
     int err = pci > 0 ? -E_DEADLK : pci;
     for (int tries = 0; pci > 0 && err == -E_DEADLK && tries < 8; tries++) {
         r = req;

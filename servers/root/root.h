@@ -45,6 +45,7 @@ int service_update_data(const void *data, uint64_t len);
 void service_update_abort(void);
 void root_dispatch(message_t *m);
 endpoint_t service_lookup(const char *label);
+void service_release_startup(const char *label); /* before rs sends it a request of its own */
 endpoint_t start_service(const struct boot_module *m, const struct manifest *man);
 endpoint_t start(const struct boot_module *m, const char *label, endpoint_t parent,
                  const char *arg);

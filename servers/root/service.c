@@ -64,6 +64,7 @@ struct service {
                                 /* start it again at its death, whatever its policy */
     uint64_t save_until;        /* asked to save its state: stop it by then (tick) */
     int ready;                  /* this instance said ROOT_READY */
+    int startup_held;           /* its start-up query waits for ds (answer_held_startups) */
 };
 
 struct event {
@@ -123,6 +124,36 @@ static void publish_all(void)
         }
 }
 
+/*
+ * A service's start-up query (ROOT_READY with query 1) is held while ds is
+ * running but not ready yet: rs cannot publish owner.LABEL before then, and a
+ * service let go earlier would write its keys (a driver's LABEL.dev) before
+ * ds knows they are its, and be refused. ds itself, and every service when
+ * no ds is running, are answered at once.
+ */
+static int hold_startup(const struct service *s)
+{
+    endpoint_t ds = service_lookup("ds");
+    return !ds_ready && ds > 0 && ds != s->ep;
+}
+
+/* Answer s's held start-up query, if it has one. */
+static void answer_held(struct service *s)
+{
+    if (!s->startup_held || s->ep <= 0)
+        return;
+    s->startup_held = 0;
+    message_t r = {.type = ROOT_REPLY, .u.root.ready_reply = {0, s->restarts}};
+    ipc_sendnb(s->ep, &r);
+}
+
+/* ds became ready (after publish_all) or died: the held start-up queries get their answers. */
+static void answer_held_startups(void)
+{
+    for (uint32_t i = 1; i < nr_services; i++)
+        answer_held(&services[i]);
+}
+
 static void log_label(const char *label, const char *text)
 {
     struct event *e = &events[nr_events++ % LOG_SIZE];
@@ -172,7 +203,7 @@ endpoint_t service_start(uint32_t i)
     s->ep = start_service(&s->image, s->man);
     s->state = s->ep > 0 ? SVC_STATE_UP : SVC_STATE_DOWN;
     s->started_tick = s->pinged = s->answered = sys_uptime();
-    s->ping_open = s->missed_logged = s->ready = 0;
+    s->ping_open = s->missed_logged = s->ready = s->startup_held = 0;
     if (s->ep > 0) /* before it can ask ds anything: it waits for rs's start-up answer first */
         publish_endpoint("owner", s, s->ep);
     return s->ep;
@@ -233,6 +264,18 @@ endpoint_t service_lookup(const char *label)
     return s && s->ep > 0 && s->state == SVC_STATE_UP ? s->ep : -E_SRCH;
 }
 
+/*
+ * rs is about to send `label` a request of its own (a quiesce to pci): a
+ * service waiting for rs's answer would take that request for the answer,
+ * so a held start-up query is answered first.
+ */
+void service_release_startup(const char *label)
+{
+    struct service *s = by_label(label);
+    if (s)
+        answer_held(s);
+}
+
 static void apply_policy(struct service *s);
 static int run_policy(struct service *s);
 
@@ -264,7 +307,8 @@ static void stop_planned(struct service *s, int cause)
     message_t m = {.type = ROOT_SAVE};
     s->failed_tsc = sys_tsc(); /* recovery counts from the request */
     s->cause = cause;
-    if (s->state == SVC_STATE_UP && !s->save_until && ipc_sendnb(s->ep, &m) == 0) {
+    if (s->state == SVC_STATE_UP && !s->save_until && !s->startup_held &&
+        ipc_sendnb(s->ep, &m) == 0) { /* held: it would take ROOT_SAVE for its answer */
         s->save_until = sys_uptime() + SAVE_MS;
         log_text(s, "asked to save its state");
         return;
@@ -300,9 +344,11 @@ int service_died(const struct death_info *d)
         return 0;
     publish_endpoint("ep", s, 0); /* dependents (vfs) hear that it is gone */
     publish_endpoint("owner", s, 0);
-    s->ready = 0;
-    if (!strcmp(s->mod->name, "ds"))
+    s->ready = s->startup_held = 0;
+    if (!strcmp(s->mod->name, "ds")) {
         ds_ready = 0;
+        answer_held_startups(); /* no ds to wait for any more */
+    }
     if (!s->failed_tsc) {
         s->failed_tsc = sys_tsc();
         s->cause = d->cause == DEATH_EXIT ? C_EXIT : d->cause == DEATH_FAULT ? C_FAULT : C_KILLED;
@@ -371,6 +417,7 @@ static int run_policy(struct service *s)
     /* one word for every cause: an update that dies before it is ready has cause C_UPDATE */
     _Static_assert(sizeof(reason) == sizeof(cause_name), "a policy word for every cause");
     endpoint_t pm = service_lookup("pm");
+    service_release_startup("pm"); /* held, it would take PM_RUN for rs's answer */
     int n = snprintf_s(argv, sizeof(argv), "/bin/sh%c%s%c%s%c%s%c%lu", 0, s->man->policy, 0,
                        s->mod->name, 0, reason[s->cause], 0, s->restarts) +
             1;
@@ -514,6 +561,10 @@ void service_ready(message_t *m)
     }
     if (ready)
         s->answered = sys_uptime();
+    if (s && m->u.root.ready.query && hold_startup(s)) {
+        s->startup_held = 1; /* answered when ds is ready (answer_held_startups) */
+        return;
+    }
     message_t r = {.u.root.ready_reply = {s ? 0 : -E_SRCH, s ? s->restarts : 0}};
     reply_message(m, &r);
     if (!ready)
@@ -522,6 +573,7 @@ void service_ready(message_t *m)
     if (!strcmp(s->mod->name, "ds") && !ds_ready) {
         ds_ready = 1;
         publish_all();
+        answer_held_startups();
     }
     publish_endpoint("ep", s, s->ep); /* ready: dependents may use it now */
 }

@@ -72,7 +72,10 @@ int pci_list(char *buf, int size)
             d->bdf >> 3 & 31, d->bdf & 7, d->class_code >> 16, d->class_code >> 8 & 0xff,
             d->class_code & 0xff, d->vendor, d->device);
         put(buf, size, &at, d->irq && d->irq < 16 ? "%d" : "-", d->irq);
-        put(buf, size, &at, " owner %s", d->owner ? pci_drivers[d->owner_driver].label : "-");
+        put(buf, size, &at, " owner %s",
+            !d->owner             ? "-"
+            : d->owner_driver < 0 ? "?"
+                                  : pci_drivers[d->owner_driver].label);
         for (int i = 0; i < d->nr_bars; i++) {
             const struct pci_bar_info *b = &d->bars[i];
             int wide = 0;

@@ -9,7 +9,8 @@
  * INTx disabled, so no interrupt of its device holds a shared line. Each
  * command register is read back and logged; the reservations end. The
  * driver's replacement resets its device and turns both on again when it is
- * ready for them. It also serves /dev/pci, a listing (list.c).
+ * ready for them. It also serves /dev/pci, a listing (list.c). Reservations
+ * are kept in ds and taken back by a restarted instance (saved.c).
  *
  * Who may send what (docs/PCI.md): one table (requests[]), checked before
  * any handler runs; a refusal is counted and logged (service_refuse) and
@@ -215,9 +216,18 @@ static int init(void)
     return 0;
 }
 
-/* A restarted instance starts the same way: the bus is scanned again and the manifests read;
- * the reservations are lost (docs/PCI.md). */
-static const struct service_callbacks callbacks = {.init_fresh = init};
+/* A restarted instance scans the bus and reads the manifests again, then takes the reservations
+ * of live drivers back from ds (saved.c, docs/PCI.md). */
+static int init_restart(uint64_t restarts)
+{
+    (void)restarts;
+    init();
+    pci_saved_restore();
+    return 0;
+}
+
+static const struct service_callbacks callbacks = {.init_fresh = init,
+                                                   .init_restart = init_restart};
 
 int main(void)
 {

@@ -42,7 +42,8 @@ struct pci_dev {
     uint8_t sized;       /* bars[] is filled (at the first reservation) */
     struct pci_bar_info bars[PCI_BARS];
     endpoint_t owner; /* the driver that reserved it; 0: free */
-    int owner_driver; /* its index in the drivers table */
+    int owner_driver; /* its index in the drivers table (-1: not known) */
+    uint8_t saved;    /* the reservation is in ds (saved.c) */
 };
 
 /* config.c: configuration mechanism #1 (ports 0xcf8/0xcfc), and the bus scan */
@@ -80,6 +81,13 @@ int pci_reserve(endpoint_t who, int driver, struct pci_dev *d); /* 0 or an error
 void pci_release(struct pci_dev *d, int take_privileges);       /* the function is free again */
 int pci_cfg_write_allowed(const struct pci_dev *d, uint32_t off, uint32_t width, uint32_t value);
 int pci_quiesce(const struct pci_dev *d, const char *label); /* 0 if bus master and INTx are off */
+void pci_reserve_restore(struct pci_dev *d, endpoint_t owner, int driver,
+                         const uint64_t size[PCI_BARS]); /* a previous instance's (saved.c) */
+
+/* saved.c: the reservations kept in ds, across a restart of this server */
+void pci_saved_put(struct pci_dev *d);  /* d's reservation, as it is now */
+void pci_saved_drop(struct pci_dev *d); /* d's reservation ended */
+void pci_saved_restore(void);           /* at a restart: take the live owners' back */
 
 /* list.c: the listing (/dev/pci) */
 int pci_list(char *buf, int size); /* one line per function; the length */

@@ -48,29 +48,44 @@ static uint32_t probe(uint32_t bdf, int i, uint32_t *orig)
     return got;
 }
 
+/*
+ * Set BAR i of d from its register (orig; hi_orig: the next register, the
+ * upper half of a 64-bit BAR) and its size (0: none); 1 if it is a 64-bit
+ * BAR, whose upper half i + 1 then reads as no BAR.
+ */
+static int bar_set(struct pci_dev *d, int i, uint64_t size, uint32_t orig, uint32_t hi_orig)
+{
+    int wide = !(orig & 1) && (orig >> 1 & 3) == 2 && i + 1 < d->nr_bars;
+    d->bars[i] = (struct pci_bar_info){0};
+    if (size && (orig & 1))
+        d->bars[i] = (struct pci_bar_info){orig & 0xfffc, size, PCI_BAR_IO};
+    else if (size)
+        d->bars[i] = (struct pci_bar_info){(uint64_t)(wide ? hi_orig : 0) << 32 | (orig & ~0xfu),
+                                           size, PCI_BAR_MEM | (orig & 8 ? PCI_BAR_PREFETCH : 0)};
+    if (wide)
+        d->bars[i + 1] = (struct pci_bar_info){0}; /* the upper half */
+    return wide;
+}
+
 static void size_bars(struct pci_dev *d)
 {
     uint16_t cmd = pci_cfg_read16(d->bdf, PCI_COMMAND);
     pci_cfg_write16(d->bdf, PCI_COMMAND, (uint16_t)(cmd & ~(PCI_COMMAND_IO | PCI_COMMAND_MEM)));
     for (int i = 0; i < d->nr_bars; i++) {
-        struct pci_bar_info *b = &d->bars[i];
         uint32_t orig, hi_orig = 0, got = probe(d->bdf, i, &orig), hi = ~0u;
-        *b = (struct pci_bar_info){0};
+        uint64_t size = 0;
         if (orig & 1) { /* I/O: a 16-bit port range (the upper bits may read as 0) */
-            uint32_t size = (~(got & ~3u) + 1) & 0xffff;
             if (got & ~3u)
-                *b = (struct pci_bar_info){orig & 0xfffc, size, PCI_BAR_IO};
-            continue;
+                size = (~(got & ~3u) + 1) & 0xffff;
+        } else {
+            int wide = (orig >> 1 & 3) == 2 && i + 1 < d->nr_bars;
+            if (wide)
+                hi = probe(d->bdf, i + 1, &hi_orig);
+            uint64_t mask = (uint64_t)hi << 32 | (got & ~0xfu);
+            if (got & ~0xfu || (wide && hi))
+                size = ~mask + 1;
         }
-        int wide = (orig >> 1 & 3) == 2 && i + 1 < d->nr_bars;
-        if (wide)
-            hi = probe(d->bdf, i + 1, &hi_orig);
-        uint64_t mask = (uint64_t)hi << 32 | (got & ~0xfu);
-        if (got & ~0xfu || (wide && hi))
-            *b = (struct pci_bar_info){(uint64_t)hi_orig << 32 | (orig & ~0xfu), ~mask + 1,
-                                       PCI_BAR_MEM | (orig & 8 ? PCI_BAR_PREFETCH : 0)};
-        if (wide)
-            d->bars[++i] = (struct pci_bar_info){0}; /* the upper half */
+        i += bar_set(d, i, size, orig, hi_orig);
     }
     pci_cfg_write16(d->bdf, PCI_COMMAND, cmd);
     d->sized = 1;
@@ -101,21 +116,23 @@ void pci_release(struct pci_dev *d, int take)
                        granted[n][k].base, granted[n][k].len, strerror_s(r));
         }
     nr_granted[n] = 0;
+    pci_saved_drop(d);
     d->owner = 0;
     d->owner_driver = -1;
 }
 
-/* Add one range (or line) to who's privileges and remember it; 0 or an error. */
-static int grant(struct pci_dev *d, endpoint_t who, int op, uint64_t base, uint64_t len)
+/* Add one range (or line) to who's privileges (unless it has it: !add) and remember it. */
+static int grant(struct pci_dev *d, endpoint_t who, int op, uint64_t base, uint64_t len, int add)
 {
     int n = index_of(d);
-    int r = sys_priv_device(who, op, base, len);
+    int r = add ? sys_priv_device(who, op, base, len) : 0;
     if (r == 0)
         granted[n][nr_granted[n]++] = (struct grant_rec){op, base, len};
     return r;
 }
 
-static int grant_all(struct pci_dev *d, endpoint_t who)
+/* d's BARs and IRQ line to who (add: to its privileges; else only remembered); 0 or an error. */
+static int grant_all(struct pci_dev *d, endpoint_t who, int add)
 {
     int r = 0;
     for (int i = 0; i < d->nr_bars && r == 0; i++) {
@@ -126,16 +143,17 @@ static int grant_all(struct pci_dev *d, endpoint_t who)
             if (b->base + b->size > 0x10000 ||
                 (b->base < CONFIG_PORTS + 8 && b->base + b->size > CONFIG_PORTS))
                 return -E_PERM; /* never the configuration ports */
-            r = grant(d, who, PRIV_DEV_IO_ADD, b->base, b->size);
+            r = grant(d, who, PRIV_DEV_IO_ADD, b->base, b->size, add);
         } else {
             uint64_t start = b->base & ~(PAGE - 1), end = b->base + b->size;
             if (end < b->base || end > UINT64_MAX - PAGE)
                 return -E_INVAL;
-            r = grant(d, who, PRIV_DEV_MEM_ADD, start, ((end + PAGE - 1) & ~(PAGE - 1)) - start);
+            r = grant(d, who, PRIV_DEV_MEM_ADD, start, ((end + PAGE - 1) & ~(PAGE - 1)) - start,
+                      add);
         }
     }
     if (r == 0 && d->irq > 0 && d->irq < 16 && d->irq != 2)
-        r = grant(d, who, PRIV_DEV_IRQ_ADD, d->irq, 1);
+        r = grant(d, who, PRIV_DEV_IRQ_ADD, d->irq, 1, add);
     return r;
 }
 
@@ -156,13 +174,36 @@ int pci_reserve(endpoint_t who, int driver, struct pci_dev *d)
         size_bars(d);
     d->owner = who;
     d->owner_driver = driver;
-    int r = grant_all(d, who);
+    int r = grant_all(d, who, 1);
     if (r < 0) {
         printf("pci: %02x:%02x.%x for %s: cannot grant its resources (%s)\n", d->bdf >> 8,
                d->bdf >> 3 & 31, d->bdf & 7, pci_drivers[driver].label, strerror_s(r));
         pci_release(d, 1);
+        return r;
     }
-    return r;
+    pci_saved_put(d); /* kept across a restart of this server */
+    return 0;
+}
+
+/*
+ * A reservation a previous instance of this server made (saved.c): the BARs
+ * from their registers and the sizes it found (no new sizing: the owner is
+ * using the device), and what it granted, recorded again but not asked of
+ * the kernel (the owner holds those privileges still).
+ */
+void pci_reserve_restore(struct pci_dev *d, endpoint_t owner, int driver,
+                         const uint64_t size[PCI_BARS])
+{
+    for (int i = 0; i < d->nr_bars; i++) {
+        uint32_t orig = pci_cfg_read32(d->bdf, PCI_BAR0 + 4 * (uint32_t)i);
+        uint32_t hi =
+            i + 1 < d->nr_bars ? pci_cfg_read32(d->bdf, PCI_BAR0 + 4 * (uint32_t)i + 4) : 0;
+        i += bar_set(d, i, size[i], orig, hi);
+    }
+    d->sized = 1;
+    d->owner = owner;
+    d->owner_driver = driver;
+    grant_all(d, owner, 0);
 }
 
 /* The length of the body of capability id at cap that a driver may write, or 0 (none). */

@@ -293,6 +293,16 @@ static void test_send_burst(void)
     EXPECT(replies, SEND_BURST);
 }
 
+/* An ARP exchange with slirp within 20 tries (slirp may not answer the first): 1 if one came. */
+static int arp_resumes(void)
+{
+    int sent = 0, ok = 0;
+    uint8_t replier[6];
+    for (int tries = 0; tries < 20 && !ok; tries++)
+        ok = arp_exchange(200, &sent, replier);
+    return ok;
+}
+
 /* Kill the driver KILLS times; each time traffic must resume. */
 static void test_recovery(void)
 {
@@ -305,10 +315,7 @@ static void test_recovery(void)
         CHECK(drv > 0);
         uint64_t t_up = now_us();
         EXPECT(init_driver(), 0);
-        int sent = 0, ok = 0;
-        uint8_t replier[6];
-        for (int tries = 0; tries < 20 && !ok; tries++) /* slirp may not answer the first */
-            ok = arp_exchange(200, &sent, replier);
+        int ok = arp_resumes();
         uint64_t us = now_us() - t0;
         printf("nettest: kill %d: announced after %lu us, first good frame after %lu us\n", k,
                t_up - t0, us);
@@ -339,12 +346,31 @@ static void test_killed_during_init(void)
         drv = announced(old, 5000);
         CHECK(drv > 0);
         EXPECT(init_driver(), 0);
-        int sent = 0, ok = 0;
-        uint8_t replier[6];
-        for (int tries = 0; tries < 20 && !ok; tries++)
-            ok = arp_exchange(200, &sent, replier);
-        CHECK(ok);
+        CHECK(arp_resumes());
     }
+}
+
+/*
+ * The pci server is killed and comes back (its reservations kept in ds, docs/PCI.md): the
+ * driver's device privileges are the kernel's, so traffic goes on; then the driver is killed,
+ * rs has the new pci server quiesce its device, and its successor reserves the device from the
+ * new pci server and passes traffic.
+ */
+static void test_after_pci_restart(void)
+{
+    uint64_t old = 0, now = 0;
+    EXPECT(ds_retrieve_u64("ep.pci", &old), 0);
+    EXPECT(root_service(SVC_KILL, "pci", 0), 0);
+    for (int i = 0; i < 500 && (ds_retrieve_u64("ep.pci", &now) < 0 || !now || now == old); i++)
+        wait_notify(10);
+    CHECK(now && now != old);
+    CHECK(arp_resumes());
+    endpoint_t prev = drv;
+    EXPECT(root_service(SVC_KILL, driver, 0), 0);
+    drv = announced(prev, 5000);
+    CHECK(drv > 0);
+    EXPECT(init_driver(), 0);
+    CHECK(arp_resumes());
 }
 
 /* A sender that is no client is refused; a client's second NET_INIT takes over. */
@@ -369,6 +395,7 @@ static const struct test tests[] = {
     {"restart_needs_init", test_not_initialised_after_restart},
     {"recovery", test_recovery},
     {"killed_during_init", test_killed_during_init},
+    {"after_pci_restart", test_after_pci_restart},
     {0},
     /* clang-format on */
 };

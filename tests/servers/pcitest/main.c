@@ -13,7 +13,9 @@
  * release, read a port, write the command register, exit) and answer with
  * the result, so pcitest checks what another driver may do.
  */
+#include <samsara/ds.h>
 #include <samsara/root.h>
+#include "format/format.h"
 #include "sys.h"
 #define TEST_LEAVE return /* a failed check fails the test and leaves it */
 #include "test/test.h"
@@ -27,6 +29,7 @@ enum { DO_FIND, DO_RESERVE, DO_RELEASE, DO_IN32, DO_COMMAND, DO_EXIT };
 #define AHCI_BDF (31 << 3 | 2) /* q35's 00:1f.2, 8086:2922: named by no manifest here */
 
 static struct pci_dev e1000, rtl, e1000e; /* e1000e: only its capabilities are used */
+static struct pci_dev rng;                /* a modern virtio-rng: its BAR 4 is 64-bit */
 
 static void sleep_ms(uint64_t ms)
 {
@@ -90,13 +93,15 @@ static void t_find_only_named(void)
             rtl = d;
         else if (d.vendor == 0x8086 && d.device == 0x10d3)
             e1000e = d;
+        else if (d.vendor == 0x1af4 && d.device == 0x1044)
+            rng = d; /* named by its ids, not by the Ethernet class */
         else
             CHECK(!"a function the manifest does not name");
-        CHECK(d.class_code == 0x020000);
+        CHECK(d.class_code == 0x020000 || d.vendor == 0x1af4);
     }
-    EXPECT(n, 3);
-    CHECK(e1000.bdf && rtl.bdf && e1000e.bdf);
-    EXPECT(pci_find(3, &d), -E_SRCH);
+    EXPECT(n, 4);
+    CHECK(e1000.bdf && rtl.bdf && e1000e.bdf && rng.bdf);
+    EXPECT(pci_find(4, &d), -E_SRCH);
     EXPECT(pci_find(~0ull, &d), -E_SRCH);
     /* pciother names only the e1000; pcinone nothing at all */
     EXPECT(ask("pciother", DO_FIND, 0, 0), e1000.bdf);
@@ -179,6 +184,102 @@ static void t_port_only_while_reserved(void)
     EXPECT(rtl_mac_low(io_bar(&rtl, 0)) & 0xffffff, 0x005452);
 }
 
+/* The BARs of d, printed for the suite to compare with QEMU's; the one at `bar`: base, size, kind.
+ */
+static void print_bars(const struct pci_dev *d, uint32_t bar, uint64_t *base, uint64_t *size,
+                       uint32_t *kind)
+{
+    for (uint32_t i = 0; i < 6; i++) {
+        uint64_t b = 0, n = 0;
+        uint32_t k = 0;
+        EXPECT(pci_bar(d->bdf, i, &b, &n, &k), 0);
+        if (n)
+            printf("pcitest: bar %02x:%02x.%x %u %s 0x%lx 0x%lx\n", d->bdf >> 8, d->bdf >> 3 & 31,
+                   d->bdf & 7, i, k & PCI_BAR_IO ? "io" : "mem", b, n);
+        if (i == bar)
+            *base = b, *size = n, *kind = k;
+    }
+}
+
+/*
+ * A 64-bit memory BAR (the virtio-rng's BAR 4, prefetchable, 16 KiB; QEMU's
+ * modern virtio layout): one BAR with the base from both registers, the upper
+ * half (BAR 5) no BAR of its own. The suite compares it with QEMU's view.
+ */
+static void t_bar_64bit(void)
+{
+    uint64_t base = 0, size = 0;
+    uint32_t kind = 0;
+    EXPECT(pci_reserve(rng.bdf), 0);
+    print_bars(&rng, 4, &base, &size, &kind);
+    EXPECT(size, 0x4000);
+    EXPECT(kind, PCI_BAR_MEM | PCI_BAR_PREFETCH);
+    EXPECT(pci_cfg_read(rng.bdf, 0x20, 4) & 0x6, 0x4); /* the register says 64-bit */
+    uint64_t regs = (uint64_t)pci_cfg_read(rng.bdf, 0x24, 4) << 32 |
+                    ((uint64_t)pci_cfg_read(rng.bdf, 0x20, 4) & ~0xfull);
+    EXPECT(regs, base);
+    EXPECT(pci_bar(rng.bdf, 5, &base, &size, &kind), 0);
+    EXPECT(size, 0); /* the upper half */
+}
+
+/* rs kills the pci server and starts it again: 0 once the new instance is ready (ep.pci). */
+static int kill_pci(void)
+{
+    uint64_t old = 0, now = 0;
+    if (ds_retrieve_u64("ep.pci", &old) < 0 || root_service(SVC_KILL, "pci", 0) < 0)
+        return -1;
+    for (int i = 0; i < 500 && (ds_retrieve_u64("ep.pci", &now) < 0 || !now || now == old); i++)
+        sleep_ms(10);
+    return now && now != old ? 0 : -1;
+}
+
+/* The owner of function bdf in the pci server's reservation record in ds, or an error. */
+static int64_t saved_owner(uint32_t bdf)
+{
+    char key[DS_KEY_MAX];
+    int32_t rec[4];
+    snprintf_s(key, sizeof(key), "pci.res.%04x", bdf);
+    int n = ds_retrieve_blob(key, rec, sizeof(rec));
+    return n < 0 ? n : rec[0];
+}
+
+/*
+ * The pci server restarts while pcitest holds the e1000 and the rtl8139: the
+ * reservations are kept (in ds): another driver still gets E_BUSY, the owner's
+ * BARs and configuration access stay, its ports work (the kernel holds its
+ * privileges), and a release still takes the privileges back.
+ */
+static void t_reservations_survive_restart(void)
+{
+    uint64_t port = io_bar(&e1000, 1), rport = io_bar(&rtl, 0), base, size, base2, size2;
+    uint32_t kind, kind2;
+    uint64_t rbase, rsize, rbase2, rsize2;
+    uint32_t rkind, rkind2;
+    EXPECT(pci_bar(e1000.bdf, 0, &base, &size, &kind), 0);
+    EXPECT(pci_bar(rng.bdf, 4, &rbase, &rsize, &rkind), 0);
+    EXPECT(saved_owner(e1000.bdf), root_lookup("pcitest"));
+    EXPECT(kill_pci(), 0);
+    EXPECT(ask("pciother", DO_RESERVE, e1000.bdf, 0), -E_BUSY);
+    EXPECT(pci_reserve(e1000.bdf), 0); /* still its */
+    EXPECT(pci_cfg_read(e1000.bdf, 0, 4), (uint32_t)e1000.device << 16 | e1000.vendor);
+    EXPECT(pci_bar(e1000.bdf, 0, &base2, &size2, &kind2), 0);
+    EXPECT(base2, base);
+    EXPECT(size2, size);
+    EXPECT(kind2, kind);
+    EXPECT(pci_bar(rng.bdf, 4, &rbase2, &rsize2, &rkind2), 0); /* a 64-bit BAR taken back too */
+    EXPECT(rbase2, rbase);
+    EXPECT(rsize2, rsize);
+    EXPECT(rkind2, rkind);
+    EXPECT(io_bar(&e1000, 1), port);
+    EXPECT(sys_ioport(IO_IN32, (uint16_t)port, 0) >= 0, 1);
+    EXPECT(rtl_mac_low(rport) & 0xffffff, 0x005452);
+    EXPECT(pci_release(rtl.bdf), 0);
+    EXPECT(rtl_mac_low(rport), -E_PERM); /* what the first instance granted, taken back */
+    EXPECT(saved_owner(rtl.bdf), -E_SRCH);
+    EXPECT(pci_reserve(rtl.bdf), 0);
+    EXPECT(rtl_mac_low(io_bar(&rtl, 0)) & 0xffffff, 0x005452);
+}
+
 /* Only the command register's driver bits and capability bodies; BARs read-only. */
 static void t_cfg_write_limits(void)
 {
@@ -253,15 +354,18 @@ static void t_second_driver(void)
     EXPECT(ask("pciother", DO_IN32, port, 0), -E_PERM);
     EXPECT(pci_release(e1000.bdf), 0);
     EXPECT(ask("pciother", DO_RESERVE, e1000.bdf, 0), 0);
+    EXPECT(kill_pci(), 0); /* the reservation is pciother's in the new instance too */
     EXPECT(pci_reserve(e1000.bdf), -E_BUSY);
     EXPECT(pci_cfg_read(e1000.bdf, 0, 4), -E_PERM);
     EXPECT(ask("pciother", DO_IN32, port, 0) >= 0, 1);
     EXPECT(ask("pciother", DO_COMMAND, e1000.bdf, PCI_CMD_IO | PCI_CMD_MEM | PCI_CMD_MASTER), 0);
+    EXPECT(saved_owner(e1000.bdf), root_lookup("pciother"));
     EXPECT(ask("pciother", DO_EXIT, 0, 0), 0);
-    int r = -1;
-    for (int i = 0; i < 100 && (r = pci_reserve(e1000.bdf)) == -E_BUSY; i++)
+    int64_t owner = 0; /* rs's quiesce request ends the reservation (not pcitest's take-over) */
+    for (int i = 0; i < 100 && (owner = saved_owner(e1000.bdf)) != -E_SRCH; i++)
         sleep_ms(10);
-    EXPECT(r, 0);
+    EXPECT(owner, -E_SRCH);
+    EXPECT(pci_reserve(e1000.bdf), 0);
     EXPECT(pci_cfg_read(e1000.bdf, PCI_CFG_COMMAND, 2) & (PCI_CMD_MASTER | PCI_CMD_INTX_DISABLE),
            PCI_CMD_INTX_DISABLE);
     EXPECT(sys_ioport(IO_IN32, (uint16_t)port, 0) >= 0, 1);
@@ -274,6 +378,7 @@ static void t_release_all(void)
     EXPECT(pci_release(e1000.bdf), 0);
     EXPECT(pci_release(rtl.bdf), 0);
     EXPECT(pci_release(rtl.bdf), -E_PERM);
+    EXPECT(pci_release(rng.bdf), 0);
     EXPECT(sys_ioport(IO_IN32, (uint16_t)port, 0), -E_PERM);
     EXPECT(rtl_mac_low(rport), -E_PERM);
 }
@@ -283,6 +388,8 @@ static const struct test tests[] = {
     {"not_reserved_refused", t_not_reserved_refused},
     {"bars", t_bars},
     {"port_only_while_reserved", t_port_only_while_reserved},
+    {"bar_64bit", t_bar_64bit},
+    {"reservations_survive_restart", t_reservations_survive_restart},
     {"cfg_write_limits", t_cfg_write_limits},
     {"cfg_write_capabilities", t_cfg_write_capabilities},
     {"second_driver", t_second_driver},
