@@ -4,10 +4,11 @@ and the sha256 must match the host's; then twice more, compared in the guest wit
 generator (the right seed matches, a wrong one is caught). About 12 s under TCG (two Linux
 boots at once). Builds build/peer/ first (`make peer`: fetches Debian's kernel package on
 first use). Called by tools/test.py as run(record, module)."""
+import os
 import subprocess
 
 import linuxpeer as lp
-from qemu import ROOT
+from qemu import NICS, ROOT, Boot, run_boot
 
 SIZE = 4 << 20
 SEED = 4
@@ -42,9 +43,32 @@ def run(record, module):
                    f"{r['seconds']:.2f} s, match={meter.get('match')}, diff={meter.get('diff')}"
                    if ok else r["line"],
                    None if ok else client.tail())
+        client.quit()
+        client = None
+        ping_samsara_to_linux(record, server)
     except (RuntimeError, KeyError) as e:
         record("linuxpeer.download_4mib_sha256", False, str(e))
     finally:
         for guest in (client, server):
             if guest:
                 guest.quit()
+
+
+def ping_samsara_to_linux(record, server):
+    """A second guest for ping (issue 9): Samsara joins the Linux server's socket link once the
+    Linux client has left it (QEMU's listening end accepts again), as 10.0.3.2/24, and BusyBox
+    ping (a raw ICMP socket in inet) gets the Linux kernel's echo replies."""
+    mods, _ = run_boot("virtio")
+    mods = [f"{m} nic=virtio_net ip={lp.CLIENT_IP}/24 gw={lp.SERVER_IP}"
+            if os.path.basename(m) == "inet" else m for m in mods]
+    netdev = lp.netdev_socket(server.port, False)
+    boot = Boot(mods, console=True, extra=["-netdev", netdev, "-device", NICS["virtio"][1]])
+    try:
+        out = boot.run(f"ping -c 3 {lp.SERVER_IP}; echo st=$?", timeout=60) \
+            if boot.wait_prompt("# ", 60) else None
+        ok = out is not None and "3 packets transmitted, 3 packets received, 0% packet loss" \
+            in out and "st=0" in out
+        record("linuxpeer.samsara_pings_linux", ok, "" if ok else f"printed {out!r}",
+               None if ok else boot.tail())
+    finally:
+        boot.kill()

@@ -137,6 +137,25 @@ static int64_t inet_call(message_t *m)
     return result;
 }
 
+/*
+ * A request about no socket (netinfo.c): its result, -ENODEV if no inet
+ * runs. With len, inet gets a grant of buf (access) in *grant for the call.
+ */
+int64_t inet_request(message_t *m, int64_t *grant, void *buf, uint64_t len, uint32_t access)
+{
+    if (inet_find() <= 0)
+        return -LX_ENODEV;
+    grant_id_t g = len ? grant_alloc(inet_ep, buf, len, access) : -1;
+    if (len && g < 0)
+        return -LX_ENOMEM;
+    if (len)
+        *grant = g;
+    int64_t r = inet_call(m);
+    if (g >= 0)
+        grant_free(g);
+    return r;
+}
+
 /* A request about s with one argument (listen, accept, shutdown, name, close). */
 static int64_t call_arg(const struct sock *s, int type, int64_t arg, message_t *m)
 {
@@ -155,6 +174,8 @@ static int64_t inet_create(struct sock *s, int protocol)
 {
     message_t m;
     int64_t r = -LX_ECONNRESET;
+    if (s->type == SOCK_RAW && s->cred.uid != 0)
+        return -LX_EPERM; /* raw sockets are root's, as Linux's need CAP_NET_RAW */
     /* twice: the instance we knew may have died unnoticed; the first call finds that out */
     for (int tries = 0; tries < 2; tries++) {
         if (inet_find() <= 0)
@@ -400,8 +421,8 @@ static int64_t inet_name(struct sock *s, int peer, struct sock_addr *out)
 
 /*
  * An option of a socket whose inet died: SO_ERROR is ECONNRESET once (then
- * 0), SO_TYPE, SO_DOMAIN and SO_PROTOCOL are still known; the rest fails
- * with ECONNRESET.
+ * 0), SO_TYPE and SO_DOMAIN are still known; the rest fails with
+ * ECONNRESET.
  */
 static int64_t dead_option(struct sock *s, int set, int level, int name, uint8_t *value,
                            uint32_t *len)
@@ -419,9 +440,6 @@ static int64_t dead_option(struct sock *s, int set, int level, int name, uint8_t
         break;
     case SO_DOMAIN:
         v = AF_INET;
-        break;
-    case SO_PROTOCOL:
-        v = s->type == SOCK_STREAM ? 6 : 17; /* IPPROTO_TCP, IPPROTO_UDP */
         break;
     default:
         return -LX_ECONNRESET;
