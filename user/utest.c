@@ -3366,6 +3366,313 @@ static void t_inet_options_and_errors(void)
     close(l);
 }
 
+/* ---- inet restarted, and socket timeouts (issue 9, inetrestart) */
+
+/* Milliseconds on the monotonic clock. */
+static long mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Have rs kill a service (as `service kill LABEL`): the new instance's endpoint, or -1. */
+static long kill_service(const char *label)
+{
+    char cmd[32];
+    long before = service_endpoint(label);
+    int svc = open("/dev/service", O_RDWR), n = snprintf(cmd, sizeof(cmd), "kill %s", label);
+    CHECK(svc >= 0 && before > 0 && write(svc, cmd, (size_t)n) == n);
+    close(svc);
+    long after = -1;
+    for (int i = 0; i < 100 && (after <= 0 || after == before); i++)
+        if ((after = service_endpoint(label)) <= 0 || after == before)
+            usleep(10000);
+    CHECK(after > 0 && after != before);
+    return after;
+}
+
+/* A fresh listener, connection and echo over the new inet: what a new program would do. */
+static void in_echo_works(void)
+{
+    uint16_t port;
+    int l = in_listener(1, &port), s = in_connect(port), c = accept(l, 0, 0);
+    char buf[8];
+    CHECK(s >= 0 && c >= 0 && write(s, "ping", 4) == 4 && read(c, buf, sizeof(buf)) == 4);
+    CHECK(write(c, buf, 4) == 4 && read(s, buf, sizeof(buf)) == 4 && !memcmp(buf, "ping", 4));
+    close(s);
+    close(c);
+    close(l);
+}
+
+/* A child that runs fn(fd) and exits with its result: 0 if it ended as expected. */
+static pid_t in_blocked(int (*fn)(int), int fd)
+{
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        alarm(20); /* never for ever */
+        _exit(fn(fd));
+    }
+    return pid;
+}
+
+static int blocked_read(int fd)
+{
+    char c;
+    return read(fd, &c, 1) == -1 && errno == ECONNRESET ? 0 : 1;
+}
+
+static int blocked_accept(int fd)
+{
+    return accept(fd, 0, 0) == -1 && errno == ECONNRESET ? 0 : 2;
+}
+
+/* Anonymous memory for a test's big buffer (a static one would make every fork of utest
+ * larger: fork_room_for_root counts on small children). */
+static char *scratch(size_t len)
+{
+    char *p = mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED);
+    return p;
+}
+
+/* More than the window and the send buffer hold: the write waits, then says what it sent. */
+static int blocked_write(int fd)
+{
+    size_t len = 4 << 20;
+    char *big = scratch(len);
+    signal(SIGPIPE, SIG_IGN);
+    ssize_t n = write(fd, big, len);
+    if (n <= 0 || n >= (ssize_t)len)
+        return 3;
+    return write(fd, big, 1) == -1 && errno == EPIPE ? 0 : 4; /* and the next one fails */
+}
+
+static int child_status(pid_t pid)
+{
+    int st;
+    return waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * inet killed through rs with connections open and calls blocked in them: a reader and an
+ * accept wake with ECONNRESET, a writer with what it sent; afterwards reads and accepts give
+ * ECONNRESET, sends EPIPE and SIGPIPE, poll says error and hang-up, SO_ERROR is ECONNRESET
+ * once, close works; a new listener, connection and echo work over the new inet.
+ */
+static void t_inet_restart(void)
+{
+    uint16_t port;
+    int l = in_listener(1, &port), s = in_connect(port), c = accept(l, 0, 0);
+    int w = in_connect(port), wc = accept(l, 0, 0), u = socket(AF_INET, SOCK_DGRAM, 0);
+    CHECK(s >= 0 && c >= 0 && w >= 0 && wc >= 0 && u >= 0);
+    CHECK(write(c, "before", 6) == 6); /* unread when inet dies: lost with it */
+    pid_t reader = in_blocked(blocked_read, c), acceptor = in_blocked(blocked_accept, l);
+    char buf[8];
+    CHECK(read(s, buf, sizeof(buf)) == 6);
+    pid_t writer = in_blocked(blocked_write, w);
+    usleep(300000); /* each is waiting in vfs */
+    kill_service("inet");
+    EXPECT(child_status(reader), 0);
+    EXPECT(child_status(acceptor), 0);
+    EXPECT(child_status(writer), 0);
+    struct pollfd p[3] = {{s, POLLIN | POLLOUT, 0}, {l, POLLIN, 0}, {u, POLLIN, 0}};
+    CHECK(poll(p, 3, 0) == 3);
+    for (int i = 0; i < 3; i++)
+        CHECK((p[i].revents & (POLLERR | POLLHUP)) == (POLLERR | POLLHUP));
+    int e = -1, n = -1;
+    socklen_t el = sizeof(e);
+    CHECK(getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == ECONNRESET);
+    CHECK(getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == 0); /* once */
+    CHECK(getsockopt(s, SOL_SOCKET, SO_TYPE, &e, &el) == 0 && e == SOCK_STREAM);
+    CHECK(ioctl(s, FIONREAD, &n) == 0 && n == 0);
+    ERR(read(s, buf, 1), ECONNRESET);
+    ERR(recv(c, buf, 1, MSG_DONTWAIT), ECONNRESET);
+    ERR(accept(l, 0, 0), ECONNRESET);
+    ERR(recvfrom(u, buf, 1, 0, 0, 0), ECONNRESET);
+    ERR(send(s, "x", 1, MSG_NOSIGNAL), EPIPE);
+    expect_epipe_and_sigpipe(c);
+    struct sockaddr_in a = in_loop(port);
+    ERR(connect(u, (struct sockaddr *)&a, sizeof(a)), ECONNRESET);
+    CHECK(close(s) == 0 && close(c) == 0 && close(l) == 0 && close(u) == 0);
+    CHECK(close(w) == 0 && close(wc) == 0);
+    in_echo_works();
+}
+
+/* inet killed 5 times, each time with a connection open: each fails, the next one works. */
+static void t_inet_restart_repeated(void)
+{
+    for (int round = 0; round < 5; round++) {
+        uint16_t port;
+        int l = in_listener(1, &port), s = in_connect(port), c = accept(l, 0, 0);
+        char ch;
+        CHECK(s >= 0 && c >= 0 && write(s, "x", 1) == 1 && read(c, &ch, 1) == 1);
+        kill_service("inet");
+        ERR(read(c, &ch, 1), ECONNRESET);
+        ERR(send(s, "x", 1, MSG_NOSIGNAL), EPIPE);
+        close(s);
+        close(c);
+        close(l);
+        in_echo_works();
+    }
+    /* and the rest of the system did not notice: files, pipes and AF_UNIX as ever */
+    int sv[2];
+    char c;
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 && write(sv[0], "u", 1) == 1);
+    CHECK(read(sv[1], &c, 1) == 1 && c == 'u');
+    close(sv[0]);
+    close(sv[1]);
+    CHECK(access("/bin/sh", X_OK) == 0);
+}
+
+/* call fails with err after at least want ms, and not much more (a loaded machine: 500 ms). */
+#define TIMES_OUT(call, err, want)                                                                 \
+    do {                                                                                           \
+        long t0_ = mono_ms();                                                                      \
+        long r_ = (long)(call);                                                                    \
+        int e_ = errno;                                                                            \
+        long ms_ = mono_ms() - t0_;                                                                \
+        printf("timeout %d ms: %ld ms, errno %d\n", (int)(want), ms_, r_ < 0 ? e_ : 0);            \
+        CHECK(r_ == -1 && e_ == (err));                                                            \
+        CHECK(ms_ >= (want) && ms_ < (want) + 500);                                                \
+    } while (0)
+
+static void set_timeo(int fd, int name, long ms)
+{
+    struct timeval tv = {ms / 1000, ms % 1000 * 1000};
+    CHECK(setsockopt(fd, SOL_SOCKET, name, &tv, sizeof(tv)) == 0);
+}
+
+/* Fill fd's way out (non-blocking writes until EAGAIN), then make it blocking again. */
+static void fill(int fd)
+{
+    char *junk = scratch(65536);
+    CHECK(fcntl(fd, F_SETFL, O_NONBLOCK) == 0);
+    while (write(fd, junk, 65536) > 0)
+        ;
+    CHECK(errno == EAGAIN && fcntl(fd, F_SETFL, 0) == 0);
+    munmap(junk, 65536);
+}
+
+/* SO_RCVTIMEO/SO_SNDTIMEO as values: kept by vfs for every family, Linux's checks. */
+static void timeo_values(int fd)
+{
+    struct timeval tv = {0, 1000000}, out;
+    socklen_t ol = sizeof(out);
+    ERR(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), EDOM);
+    tv.tv_usec = -1;
+    ERR(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), EDOM);
+    ERR(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, 8), EINVAL);
+    ERR(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, (void *)8, sizeof(tv)), EFAULT);
+    CHECK(getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &out, &ol) == 0 && ol == sizeof(out));
+    CHECK(out.tv_sec == 0 && out.tv_usec == 0); /* for ever */
+    set_timeo(fd, SO_RCVTIMEO, 2500);
+    CHECK(getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &out, &ol) == 0);
+    CHECK(out.tv_sec == 2 && out.tv_usec == 500000);
+    CHECK(getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &out, &ol) == 0 && !out.tv_sec && !out.tv_usec);
+    set_timeo(fd, SO_RCVTIMEO, 0);
+}
+
+/*
+ * SO_RCVTIMEO and SO_SNDTIMEO end AF_INET waits as Linux does: a receive and an accept with
+ * EAGAIN, a send with what it sent (EAGAIN if nothing), a connect with EINPROGRESS (it goes
+ * on); the time taken is at least the timeout. A negative time does not wait at all.
+ */
+static void t_inet_timeouts(void)
+{
+    uint16_t port;
+    int l = in_listener(0, &port), s = in_connect(port), c = accept(l, 0, 0);
+    char ch;
+    CHECK(s >= 0 && c >= 0);
+    timeo_values(s);
+    set_timeo(s, SO_RCVTIMEO, 100);
+    TIMES_OUT(read(s, &ch, 1), EAGAIN, 100);
+    TIMES_OUT(recv(s, &ch, 1, MSG_WAITALL), EAGAIN, 100);
+    CHECK(write(c, "ab", 2) == 2);
+    char two[4];
+    long t0 = mono_ms();
+    CHECK(recv(s, two, 4, MSG_WAITALL) == 2 && mono_ms() - t0 >= 100); /* a partial count */
+    set_timeo(l, SO_RCVTIMEO, 150);
+    TIMES_OUT(accept(l, 0, 0), EAGAIN, 150);
+    struct timeval neg = {-1, 0};
+    CHECK(setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &neg, sizeof(neg)) == 0);
+    long t1 = mono_ms();
+    ERR(read(s, &ch, 1), EAGAIN);
+    CHECK(mono_ms() - t1 < 50);
+    /* a send: nobody reads c, so s's way out fills */
+    set_timeo(s, SO_SNDTIMEO, 200);
+    char *big = scratch(1 << 20);
+    t0 = mono_ms();
+    ssize_t n = write(s, big, 1 << 20);
+    long ms = mono_ms() - t0;
+    printf("timeout 200 ms: a 1 MiB write sent %zd bytes in %ld ms\n", n, ms);
+    CHECK(n > 0 && n < (1 << 20) && ms >= 200 && ms < 700);
+    fill(s);
+    TIMES_OUT(write(s, big, 1), EAGAIN, 200);
+    /* a connect: the listener's backlog is full (one connection not accepted), so SYNs wait */
+    int d = in_connect(port), tries = 0, got = 0;
+    CHECK(d >= 0);
+    for (; tries < 6 && !got; tries++) {
+        int t = socket(AF_INET, SOCK_STREAM, 0);
+        set_timeo(t, SO_SNDTIMEO, 150);
+        struct sockaddr_in a = in_loop(port);
+        t0 = mono_ms();
+        int r = connect(t, (struct sockaddr *)&a, sizeof(a));
+        ms = mono_ms() - t0;
+        if (r == -1 && errno == EINPROGRESS) {
+            printf("timeout 150 ms: connect gave EINPROGRESS in %ld ms\n", ms);
+            CHECK(ms >= 150 && ms < 650);
+            TIMES_OUT(connect(t, (struct sockaddr *)&a, sizeof(a)), EALREADY, 150); /* goes on */
+            got = 1;
+        }
+        close(t);
+    }
+    CHECK(got);
+    munmap(big, 1 << 20);
+    close(d);
+    close(s);
+    close(c);
+    close(l);
+}
+
+/* The same for AF_UNIX: receive, accept, send and connect (a full backlog) end with EAGAIN. */
+static void t_socket_timeouts(void)
+{
+    int sv[2];
+    char ch;
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    timeo_values(sv[0]);
+    set_timeo(sv[0], SO_RCVTIMEO, 100);
+    TIMES_OUT(read(sv[0], &ch, 1), EAGAIN, 100);
+    fill(sv[0]);
+    set_timeo(sv[0], SO_SNDTIMEO, 150);
+    TIMES_OUT(write(sv[0], "x", 1), EAGAIN, 150);
+    struct sigaction sa = {.sa_handler = fuzz_alarm}; /* a signal still ends the wait first */
+    sigaction(SIGALRM, &sa, 0);
+    set_timeo(sv[1], SO_RCVTIMEO, 3000);
+    char drain[4096];
+    while (recv(sv[1], drain, sizeof(drain), MSG_DONTWAIT) > 0)
+        ;
+    ualarm(100000, 0);
+    TIMES_OUT(read(sv[1], &ch, 1), EINTR, 100);
+    close(sv[0]);
+    close(sv[1]);
+    struct sockaddr_un a = {.sun_family = AF_UNIX, .sun_path = "\0utest-timeo"};
+    socklen_t alen = offsetof(struct sockaddr_un, sun_path) + 12;
+    int l = socket(AF_UNIX, SOCK_STREAM, 0), c1 = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(l >= 0 && bind(l, (struct sockaddr *)&a, alen) == 0 && listen(l, 0) == 0);
+    set_timeo(l, SO_RCVTIMEO, 120);
+    TIMES_OUT(accept(l, 0, 0), EAGAIN, 120);
+    CHECK(connect(c1, (struct sockaddr *)&a, alen) == 0); /* the backlog (0) is full now */
+    int c2 = socket(AF_UNIX, SOCK_STREAM, 0);
+    set_timeo(c2, SO_SNDTIMEO, 130);
+    TIMES_OUT(connect(c2, (struct sockaddr *)&a, alen), EAGAIN, 130);
+    close(c2);
+    close(c1);
+    close(l);
+}
+
 /* ---- ICMP sockets (issue 9, nettools): ping sockets for anyone, raw sockets for root */
 
 /* An ICMP echo request (type 8) with id, seq and 16 bytes of data; the checksum is filled. */
@@ -3542,6 +3849,11 @@ static const struct test tests[] = {
     {"tcsetpgrp_zombie_group", t_tcsetpgrp_zombie_group},
     {"tables_keep_room_for_root", t_tables_keep_room_for_root},
     {"fork_room_for_root", t_fork_room_for_root},
+    /* inet killed (issue 9): early, because it forks four times and forks are scarce late in the
+     * run (orphans of earlier tests hold process slots); every later AF_INET test then runs on
+     * the new inet */
+    {"inet_restart", t_inet_restart},
+    {"inet_restart_repeated", t_inet_restart_repeated},
     {"fork_wait", t_fork_wait},
     {"wait_nohang", t_wait_nohang},
     {"exec", t_exec},
@@ -3643,6 +3955,9 @@ static const struct test tests[] = {
     {"inet_icmp_sockets", t_inet_icmp_sockets},
     /* init reaps orphans (issue 9) */
     {"orphans_reaped", t_orphans_reaped},
+    /* socket timeouts (issue 9; inet_restart is near the top) */
+    {"inet_timeouts", t_inet_timeouts},
+    {"socket_timeouts", t_socket_timeouts},
     {0},
 };
 

@@ -225,6 +225,7 @@ struct user_regs {
 #define LX_EROFS 30
 #define LX_EMLINK 31
 #define LX_EPIPE 32
+#define LX_EDOM 33
 #define LX_ERANGE 34
 #define LX_ENAMETOOLONG 36
 #define LX_ENOSYS 38

@@ -23,8 +23,6 @@
 #define SO_SNDBUF 7
 #define SO_RCVBUF 8
 #define SO_KEEPALIVE 9
-#define SO_RCVTIMEO 20
-#define SO_SNDTIMEO 21
 #define SO_ACCEPTCONN 30
 #define SO_PROTOCOL 38
 #define SO_DOMAIN 39
@@ -260,12 +258,6 @@ static int64_t setopt(struct isock *s, const struct msg_sock_opt *o)
     int64_t r;
     if (o->len > SOCK_OPT_BYTES)
         return -LX_EINVAL;
-    if (o->level == SOL_SOCKET && (o->name == SO_RCVTIMEO || o->name == SO_SNDTIMEO)) {
-        if (o->len < SOCK_OPT_BYTES) /* a struct timeval */
-            return -LX_EINVAL;
-        memcpy(s->timeo[o->name == SO_SNDTIMEO], o->value, SOCK_OPT_BYTES);
-        return 0;
-    }
     if ((r = int_value(o, &v)) < 0)
         return r;
     uint32_t size = v < BUF_MIN ? BUF_MIN : v > BUF_MAX ? BUF_MAX : (uint32_t)v;
@@ -291,11 +283,6 @@ static int64_t getopt(struct isock *s, struct msg_sock_opt *o)
 {
     int32_t v;
     o->len = sizeof(v);
-    if (o->level == SOL_SOCKET && (o->name == SO_RCVTIMEO || o->name == SO_SNDTIMEO)) {
-        memcpy(o->value, s->timeo[o->name == SO_SNDTIMEO], SOCK_OPT_BYTES);
-        o->len = SOCK_OPT_BYTES;
-        return 0;
-    }
     if (o->level == SOL_SOCKET) {
         switch (o->name) {
         case SO_REUSEADDR:

@@ -73,8 +73,7 @@ struct isock {
     /* options */
     int reuseaddr, keepalive, nodelay;
     uint32_t rcvbuf, sndbuf;
-    uint8_t timeo[2][SOCK_OPT_BYTES]; /* SO_RCVTIMEO, SO_SNDTIMEO: kept, not enforced */
-    struct sock_status shown;         /* what vfs's table says */
+    struct sock_status shown; /* what vfs's table says */
 };
 
 /* sock.c */

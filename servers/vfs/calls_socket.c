@@ -21,8 +21,6 @@
 #define SO_PASSCRED 16
 #define SO_RCVLOWAT 18
 #define SO_SNDLOWAT 19
-#define SO_RCVTIMEO 20
-#define SO_SNDTIMEO 21
 #define SOMAXCONN 4096
 
 /* struct msghdr (Linux x86-64) */
@@ -343,6 +341,8 @@ int64_t do_getsockopt(struct vproc *p, const uint64_t *a)
     struct sock *s = sock_of(p, a[0], &r);
     if (!s)
         return r;
+    if ((int)a[1] == SOL_SOCKET && ((int)a[2] == SO_RCVTIMEO || (int)a[2] == SO_SNDTIMEO))
+        return sock_timeout_option(p, s, 0, (int)a[2], a[3], a[4]);
     if ((int)a[1] != SOL_SOCKET && !s->ops->option)
         return -LX_EOPNOTSUPP;
     if (copy_in(p, a[4], &room, sizeof(room)) < 0)
@@ -396,11 +396,11 @@ int64_t do_getsockopt(struct vproc *p, const uint64_t *a)
 }
 
 /*
- * setsockopt: SOL_SOCKET options that change nothing here are accepted (the
- * buffer sizes are fixed, addresses are never in use after a close, there
- * are no keepalives; SO_RCVTIMEO and SO_SNDTIMEO are taken but calls do not
- * time out); the value must be readable and at least an int. ENOPROTOOPT
- * for others.
+ * setsockopt: SO_RCVTIMEO and SO_SNDTIMEO of every family are vfs's (its
+ * waits end at them: sock_timeout_option); other SOL_SOCKET options that
+ * change nothing here are accepted (the buffer sizes are fixed, addresses
+ * are never in use after a close, there are no keepalives); the value must
+ * be readable and at least an int. ENOPROTOOPT for others.
  */
 int64_t do_setsockopt(struct vproc *p, const uint64_t *a)
 {
@@ -410,6 +410,8 @@ int64_t do_setsockopt(struct vproc *p, const uint64_t *a)
     int32_t len = (int32_t)a[4];
     if (!s)
         return r;
+    if ((int)a[1] == SOL_SOCKET && ((int)a[2] == SO_RCVTIMEO || (int)a[2] == SO_SNDTIMEO))
+        return sock_timeout_option(p, s, 1, (int)a[2], a[3], a[4]);
     if (s->ops->option) { /* the family's own (inet): it checks the length */
         if (len < 0)
             return -LX_EINVAL;
@@ -433,8 +435,6 @@ int64_t do_setsockopt(struct vproc *p, const uint64_t *a)
     case SO_PASSCRED:
     case SO_RCVLOWAT:
     case SO_SNDLOWAT:
-    case SO_RCVTIMEO:
-    case SO_SNDTIMEO:
         break;
     default:
         return -LX_ENOPROTOOPT;

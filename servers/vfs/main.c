@@ -261,7 +261,8 @@ int main(uint64_t arg)
                 continue;
             }
             p->call = m; /* kept in case the call is suspended */
-            p->done = 0;
+            p->done = p->deadline = 0;
+            p->waited = 0;
             procfs_caller = p;
             int64_t r = vfs_dispatch(p, m.u.lx.nr, m.u.lx.arg);
             procfs_caller = 0;

@@ -182,6 +182,72 @@ void sock_changed(void)
     wakeup_pipes();
 }
 
+/*
+ * A blocking call on s that cannot go on yet: wait until a socket changes
+ * (WAIT_SOCK: the call runs again from its message), at most s's
+ * SO_RCVTIMEO (dir SOCK_RCV: receive, accept) or SO_SNDTIMEO (SOCK_SND:
+ * send, connect). The first wait of a call fixes its deadline (the time
+ * counts from there, as Linux counts from the call's start); once it has
+ * passed, -EAGAIN, which the family turns into its answer (a count already
+ * moved, connect's EINPROGRESS). SUSPEND while it waits.
+ */
+int64_t sock_wait(struct vproc *p, const struct sock *s, int dir)
+{
+    int64_t ms = s->timeo[dir];
+    if (ms == SOCK_NO_WAIT)
+        return -LX_EAGAIN;
+    if (!p->waited) {
+        p->waited = 1;
+        p->deadline = ms ? sys_uptime() + (uint64_t)ms + 1 : 0; /* + 1: a tick already begun */
+    } else if (p->deadline && sys_uptime() >= p->deadline) {
+        return -LX_EAGAIN;
+    }
+    suspend(p, WAIT_SOCK);
+    if (p->deadline)
+        timers_arm();
+    return SUSPEND;
+}
+
+/* Timeouts longer than this (about 31 years) are waits for ever, so nothing overflows. */
+#define TIMEO_MAX_SECONDS 1000000000ll
+
+/*
+ * SO_RCVTIMEO and SO_SNDTIMEO of any socket (vfs keeps them: the waits are
+ * vfs's), a struct timeval as Linux takes it: shorter than one is EINVAL,
+ * microseconds outside 0..999999 EDOM, negative seconds mean "do not wait",
+ * zero waits for ever. set 0 copies the value and its length out (len is
+ * the length's address, value the buffer's).
+ */
+int64_t sock_timeout_option(struct vproc *p, struct sock *s, int set, int name, uint64_t value,
+                            uint64_t len)
+{
+    int64_t tv[2], *ms = &s->timeo[name == SO_SNDTIMEO ? SOCK_SND : SOCK_RCV];
+    if (set) {
+        if ((int32_t)len < (int32_t)sizeof(tv))
+            return -LX_EINVAL;
+        if (copy_in(p, value, tv, sizeof(tv)) < 0)
+            return -LX_EFAULT;
+        if (tv[1] < 0 || tv[1] >= 1000000)
+            return -LX_EDOM;
+        if (tv[0] < 0)
+            *ms = SOCK_NO_WAIT;
+        else
+            *ms = tv[0] > TIMEO_MAX_SECONDS ? 0 : tv[0] * 1000 + (tv[1] + 999) / 1000;
+        return 0;
+    }
+    int32_t room;
+    if (copy_in(p, len, &room, sizeof(room)) < 0)
+        return -LX_EFAULT;
+    if (room < 0)
+        return -LX_EINVAL;
+    tv[0] = *ms > 0 ? *ms / 1000 : 0;
+    tv[1] = *ms > 0 ? *ms % 1000 * 1000 : 0;
+    int32_t n = room < (int32_t)sizeof(tv) ? room : (int32_t)sizeof(tv);
+    if ((n && copy_out(p, value, tv, (uint64_t)n) < 0) || copy_out(p, len, &n, sizeof(n)) < 0)
+        return -LX_EFAULT;
+    return 0;
+}
+
 /* A read, write, readv or writev on a socket: a send or receive without flags or address. */
 static int64_t sock_transfer(struct vproc *p, struct file *f, const uint64_t *iov, uint64_t count,
                              int write)

@@ -42,6 +42,8 @@
 #define SO_SNDBUF 7
 #define SO_RCVBUF 8
 #define SO_PEERCRED 17
+#define SO_RCVTIMEO 20
+#define SO_SNDTIMEO 21
 #define SO_ACCEPTCONN 30
 #define SO_PROTOCOL 38
 #define SO_DOMAIN 39
@@ -108,6 +110,9 @@ struct sock {
     int error;             /* SO_ERROR: reported once, then cleared */
     struct sock_cred cred; /* who made it (connect, listen, socketpair) */
     struct sock_cred peer_cred; /* SO_PEERCRED: its peer's cred when they were joined */
+    /* SO_RCVTIMEO (receive, accept) and SO_SNDTIMEO (send, connect), in ms: 0 waits for ever,
+     * SOCK_NO_WAIT (a negative time, as Linux) does not wait (sock_wait) */
+    int64_t timeo[2];
     /* AF_INET (socket_inet.c) */
     int inet_id;  /* inet's id of it (samsara/sock.h) */
     int inet_gen; /* the inet instance that has it: an older one's is dead */
@@ -140,6 +145,12 @@ uint64_t sock_msg_walk(const struct sock_msg *m, uint64_t skip, uint64_t len,
 uint64_t sock_msg_copy(struct ring *r, struct vproc *p, uint64_t at, const struct sock_msg *m,
                        uint64_t skip, uint64_t len, int into_ring);
 void sock_changed(void);
+#define SOCK_RCV 0
+#define SOCK_SND 1
+#define SOCK_NO_WAIT (-1)
+int64_t sock_wait(struct vproc *p, const struct sock *s, int dir);
+int64_t sock_timeout_option(struct vproc *p, struct sock *s, int set, int name, uint64_t value,
+                            uint64_t len);
 
 /* socket_unix.c */
 extern const struct sock_ops unix_ops;

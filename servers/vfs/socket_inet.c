@@ -19,10 +19,19 @@
  *
  * inet is found by its label when first needed and lent the table; every
  * request is a bounded sendrec (DRIVER_TIMEOUT_MS: rs hears of an inet that
- * stops answering). If inet dies (E_DEADEP, or ds's ep.* change), its
- * sockets are dead: every call on them fails with ECONNRESET (a send with
- * EPIPE), poll shows them ready and hung up, and new sockets go to the new
- * instance.
+ * stops answering). When inet dies (a request meets E_DEADEP, or ds's
+ * ep.inet changes: inet_check), its sockets are dead (inet_gone): the grant
+ * of the table is freed at once, so the dead or hung instance can write no
+ * more, and its late notifications are ignored; every call on its sockets
+ * fails with ECONNRESET (a send with EPIPE and SIGPIPE; a call that moved
+ * bytes before returns their count), waiting calls are woken to fail so,
+ * poll shows them readable, writable, in error and hung up, close works.
+ * The new instance is lent the table afresh, zeroed, at the next socket(),
+ * and new sockets are its own (inet_gen tells the instances apart).
+ *
+ * Waits end at SO_RCVTIMEO/SO_SNDTIMEO (sock_wait): then a receive or
+ * accept is EAGAIN, a send EAGAIN or what it sent, a connect EINPROGRESS
+ * (it goes on), as Linux.
  */
 #include <samsara/root.h>
 #include <samsara/sock.h>
@@ -32,8 +41,9 @@
 #define SIGPIPE 13
 #define GATHER_SIZE 65536
 
-static endpoint_t inet_ep; /* 0: not found yet, or gone */
-static int inet_gen;       /* which instance: a socket of an older one is dead */
+static endpoint_t inet_ep;  /* 0: not found yet, or gone */
+static endpoint_t inet_old; /* the last instance that died: its late notifications are no news */
+static int inet_gen;        /* which instance: a socket of an older one is dead */
 static grant_id_t table_grant = -1;
 static struct sock_status_table table; /* written by inet (safecopy), read here */
 static uint8_t gather[GATHER_SIZE];
@@ -41,8 +51,11 @@ static uint8_t gather[GATHER_SIZE];
 static void inet_gone(void)
 {
     if (table_grant >= 0)
-        grant_free(table_grant);
+        grant_free(table_grant); /* a hung instance, not yet killed, writes no more */
     table_grant = -1;
+    if (inet_ep > 0)
+        printf("vfs: inet (endpoint %d) is gone: its sockets fail with ECONNRESET\n", inet_ep);
+    inet_old = inet_ep;
     inet_ep = 0;
     sock_changed(); /* its sockets' waiting calls fail now */
 }
@@ -71,6 +84,8 @@ static endpoint_t inet_find(void)
 /* A notification: 1 if it is inet's (the table changed: waiting calls and polls run again). */
 int inet_notified(endpoint_t from)
 {
+    if (from > 0 && from == inet_old)
+        return 1; /* sent before it died: its sockets have failed already */
     if (from <= 0 || from != inet_ep)
         return 0;
     sock_changed();
@@ -148,20 +163,29 @@ static int64_t call_arg(const struct sock *s, int type, int64_t arg, message_t *
     return dead(s) ? -LX_ECONNRESET : inet_call(m);
 }
 
-static int64_t wait_sock(struct vproc *p)
+/* Wait for s to change (sock_wait); at the timeout EAGAIN, or what the call moved before it. */
+static int64_t wait_sock(struct vproc *p, const struct sock *s, int dir)
 {
-    suspend(p, WAIT_SOCK);
-    return SUSPEND;
+    int64_t r = sock_wait(p, s, dir);
+    return r == -LX_EAGAIN && p->done ? (int64_t)p->done : r;
 }
 
 static int64_t inet_create(struct sock *s, int protocol)
 {
-    message_t m = {.type = SOCK_SOCKET, .u.sock.socket = {(uint32_t)s->type, (uint32_t)protocol}};
+    message_t m;
+    int64_t r = -LX_ECONNRESET;
     if (s->type == SOCK_RAW && s->cred.uid != 0)
         return -LX_EPERM; /* raw sockets are root's, as Linux's need CAP_NET_RAW */
-    if (inet_find() <= 0)
-        return -LX_EAFNOSUPPORT; /* no network stack runs */
-    int64_t r = inet_call(&m);
+    /* twice: the instance we knew may have died unnoticed; the first call finds that out */
+    for (int tries = 0; tries < 2; tries++) {
+        if (inet_find() <= 0)
+            return -LX_EAFNOSUPPORT; /* no network stack runs */
+        m = (message_t){.type = SOCK_SOCKET,
+                        .u.sock.socket = {(uint32_t)s->type, (uint32_t)protocol}};
+        r = inet_call(&m);
+        if (inet_ep > 0)
+            break;
+    }
     if (r >= SOCK_MAX) {
         vfs_refuse(REFUSE_STATUS, inet_ep, "a socket id out of range");
         r = -LX_EIO;
@@ -189,15 +213,25 @@ static int64_t inet_bind(struct vproc *p, struct sock *s, const struct sock_addr
 /*
  * connect: a stream's starts (-EINPROGRESS) and a blocking caller waits while
  * the entry shows it under way; asked again then, inet reports how it ended.
+ * At SO_SNDTIMEO the wait ends and the connection goes on: EINPROGRESS for
+ * the call that started it (p->done 1), EALREADY for a later one (Linux).
  */
+static int64_t connect_wait(struct vproc *p, const struct sock *s)
+{
+    int64_t r = sock_wait(p, s, SOCK_SND);
+    return r != -LX_EAGAIN ? r : p->done ? -LX_EINPROGRESS : -LX_EALREADY;
+}
+
 static int64_t inet_connect(struct vproc *p, struct sock *s, const struct sock_addr *a,
                             int nonblock)
 {
     if (!dead(s) && (status(s) & SOCK_ST_CONNECTING))
-        return nonblock ? -LX_EALREADY : wait_sock(p);
+        return nonblock ? -LX_EALREADY : connect_wait(p, s);
     int64_t r = with_addr(s, SOCK_CONNECT, a);
-    if (r == -LX_EINPROGRESS && !nonblock)
-        return wait_sock(p);
+    if (r == -LX_EINPROGRESS && !nonblock) {
+        p->done = 1;
+        return connect_wait(p, s);
+    }
     if (r == 0)
         s->state = SOCK_CONNECTED;
     return r;
@@ -217,7 +251,7 @@ static int64_t inet_accept(struct vproc *p, struct sock *s, uint32_t flags, int 
 {
     int listening = s->state == SOCK_LISTENING; /* only a listener's accept may wait */
     if (!nonblock && listening && !(status(s) & SOCK_ST_RD))
-        return wait_sock(p);
+        return wait_sock(p, s, SOCK_RCV);
     struct sock *c = sock_new(p, AF_INET, SOCK_STREAM, s->ops);
     if (!c)
         return -LX_ENFILE;
@@ -229,11 +263,12 @@ static int64_t inet_accept(struct vproc *p, struct sock *s, uint32_t flags, int 
     }
     if (r < 0) {
         sock_free(c);
-        return r == -LX_EAGAIN && !nonblock && listening ? wait_sock(p) : r;
+        return r == -LX_EAGAIN && !nonblock && listening ? wait_sock(p, s, SOCK_RCV) : r;
     }
     c->inet_id = (int)r;
     c->inet_gen = inet_gen;
     c->state = SOCK_CONNECTED;
+    memcpy(c->timeo, s->timeo, sizeof(c->timeo)); /* TCP's accepted socket inherits them (Linux) */
     int64_t fd = sock_install(p, c, flags);
     if (fd < 0)
         c->ops->release(c);
@@ -314,26 +349,36 @@ static int64_t transfer(struct vproc *p, struct sock *s, struct sock_msg *m, uin
     return r;
 }
 
+/* A send that failed with r: what it sent before, if anything; else r (EPIPE raises SIGPIPE). */
+static int64_t send_failed(struct vproc *p, const struct sock_msg *m, int64_t r)
+{
+    if (p->done)
+        return (int64_t)p->done;
+    if (r == -LX_EPIPE && !(m->flags & MSG_NOSIGNAL))
+        signal_queue(VFS_SIG_PROC, p->ep, SIGPIPE);
+    return r;
+}
+
 static int64_t inet_send(struct vproc *p, struct sock *s, struct sock_msg *m)
 {
     if (m->flags & MSG_OOB)
         return -LX_EOPNOTSUPP;
     if (dead(s))
-        return -LX_EPIPE;
+        return send_failed(p, m, -LX_EPIPE);
     if (!m->nonblock && !(status(s) & SOCK_ST_WR))
-        return wait_sock(p);
+        return wait_sock(p, s, SOCK_SND);
     int64_t r = transfer(p, s, m, p->done, 1);
     if (r == -LX_EAGAIN && !m->nonblock)
-        return wait_sock(p);
-    if (r == -LX_EPIPE && !(m->flags & MSG_NOSIGNAL) && !p->done)
-        signal_queue(VFS_SIG_PROC, p->ep, SIGPIPE);
+        return wait_sock(p, s, SOCK_SND);
+    if (r == -LX_ECONNRESET && dead(s))
+        r = -LX_EPIPE; /* inet died under this send */
     if (r >= 0 && s->type == SOCK_STREAM) {
         p->done += (uint64_t)r;
         if (p->done < m->total && !m->nonblock)
-            return wait_sock(p); /* the rest when there is room */
+            return wait_sock(p, s, SOCK_SND); /* the rest when there is room */
         return (int64_t)p->done;
     }
-    return p->done && r < 0 ? (int64_t)p->done : r;
+    return r < 0 ? send_failed(p, m, r) : r;
 }
 
 static int64_t inet_recv(struct vproc *p, struct sock *s, struct sock_msg *m)
@@ -341,16 +386,16 @@ static int64_t inet_recv(struct vproc *p, struct sock *s, struct sock_msg *m)
     if (m->flags & MSG_OOB)
         return -LX_EOPNOTSUPP;
     if (dead(s))
-        return -LX_ECONNRESET;
+        return p->done ? (int64_t)p->done : -LX_ECONNRESET;
     if (!m->nonblock && !(status(s) & SOCK_ST_RD))
-        return wait_sock(p);
+        return wait_sock(p, s, SOCK_RCV);
     int64_t r = transfer(p, s, m, p->done, 0);
     if (r == -LX_EAGAIN && !m->nonblock)
-        return wait_sock(p);
+        return wait_sock(p, s, SOCK_RCV);
     if (r > 0 && s->type == SOCK_STREAM && !(m->flags & MSG_PEEK)) {
         p->done += (uint64_t)r;
         if ((m->flags & MSG_WAITALL_) && !m->nonblock && p->done < m->total)
-            return wait_sock(p);
+            return wait_sock(p, s, SOCK_RCV);
         return (int64_t)p->done;
     }
     return p->done && r <= 0 ? (int64_t)p->done : r;
@@ -374,6 +419,36 @@ static int64_t inet_name(struct sock *s, int peer, struct sock_addr *out)
     return 0;
 }
 
+/*
+ * An option of a socket whose inet died: SO_ERROR is ECONNRESET once (then
+ * 0), SO_TYPE and SO_DOMAIN are still known; the rest fails with
+ * ECONNRESET.
+ */
+static int64_t dead_option(struct sock *s, int set, int level, int name, uint8_t *value,
+                           uint32_t *len)
+{
+    int32_t v;
+    if (set || level != SOL_SOCKET)
+        return -LX_ECONNRESET;
+    switch (name) {
+    case SO_ERROR:
+        v = s->error ? 0 : LX_ECONNRESET; /* s->error: reported already (AF_INET uses no other) */
+        s->error = 1;
+        break;
+    case SO_TYPE:
+        v = s->type;
+        break;
+    case SO_DOMAIN:
+        v = AF_INET;
+        break;
+    default:
+        return -LX_ECONNRESET;
+    }
+    memcpy(value, &v, sizeof(v));
+    *len = sizeof(v);
+    return 0;
+}
+
 static int64_t inet_option(struct sock *s, int set, int level, int name, uint8_t *value,
                            uint32_t *len)
 {
@@ -383,8 +458,8 @@ static int64_t inet_option(struct sock *s, int set, int level, int name, uint8_t
         m.u.sock.opt.len = *len < SOCK_OPT_BYTES ? *len : SOCK_OPT_BYTES;
         memcpy(m.u.sock.opt.value, value, m.u.sock.opt.len);
     }
-    int64_t r = dead(s) ? -LX_ECONNRESET : inet_call(&m);
-    if (r < 0 || set)
+    int64_t r = dead(s) ? dead_option(s, set, level, name, value, len) : inet_call(&m);
+    if (r < 0 || set || dead(s))
         return r;
     *len = m.u.sock.opt.len <= SOCK_OPT_BYTES ? m.u.sock.opt.len : SOCK_OPT_BYTES;
     memcpy(value, m.u.sock.opt.value, *len);

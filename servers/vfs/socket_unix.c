@@ -174,13 +174,11 @@ static int64_t unix_bind(struct vproc *p, struct sock *s, const struct sock_addr
     return 0;
 }
 
-/* A blocking call that cannot go on yet: EAGAIN, or wait for a socket to change. */
-static int64_t wait_or_again(struct vproc *p, int nonblock)
+/* A call on s that cannot go on yet: EAGAIN, or wait for a socket to change (sock_wait: at
+ * most s's SO_RCVTIMEO or SO_SNDTIMEO, dir, then EAGAIN, as Linux's AF_UNIX). */
+static int64_t wait_or_again(struct vproc *p, const struct sock *s, int dir, int nonblock)
 {
-    if (nonblock)
-        return -LX_EAGAIN;
-    suspend(p, WAIT_SOCK);
-    return SUSPEND;
+    return nonblock ? -LX_EAGAIN : sock_wait(p, s, dir);
 }
 
 /*
@@ -216,7 +214,7 @@ static int64_t unix_connect(struct vproc *p, struct sock *s, const struct sock_a
     if (t->state != SOCK_LISTENING)
         return -LX_ECONNREFUSED;
     if (t->pending > t->backlog)
-        return wait_or_again(p, nonblock);
+        return wait_or_again(p, s, SOCK_SND, nonblock);
     struct sock *end = sock_new(p, AF_UNIX, s->type, &unix_ops);
     if (!end)
         return -LX_ENOMEM;
@@ -255,7 +253,7 @@ static int64_t unix_accept(struct vproc *p, struct sock *s, uint32_t flags, int 
         return -LX_EINVAL;
     struct sock *c = s->next_pending;
     if (!c)
-        return wait_or_again(p, nonblock);
+        return wait_or_again(p, s, SOCK_RCV, nonblock);
     int64_t fd = sock_install(p, c, flags);
     if (fd < 0)
         return fd;
@@ -316,7 +314,7 @@ static int64_t unix_send(struct vproc *p, struct sock *s, struct sock_msg *m)
         if (m->total > PIPE_SIZE || need > PIPE_SIZE)
             return -LX_EMSGSIZE;
         if (need > space)
-            return wait_or_again(p, m->nonblock);
+            return wait_or_again(p, s, SOCK_SND, m->nonblock);
         if (sock_msg_copy(&t->rx, p, sizeof(h) + h.name_len, m, 0, m->total, 1) < m->total)
             return -LX_EFAULT;
         ring_copy(&t->rx, 0, 0, (uint64_t)&h, sizeof(h), 1);
@@ -329,7 +327,7 @@ static int64_t unix_send(struct vproc *p, struct sock *s, struct sock_msg *m)
     if (!m->total)
         return 0;
     if (!space)
-        return wait_or_again(p, m->nonblock);
+        return wait_or_again(p, s, SOCK_SND, m->nonblock);
     uint64_t n = sock_msg_copy(&t->rx, p, 0, m, 0, m->total < space ? m->total : space, 1);
     if (!n)
         return -LX_EFAULT;
@@ -352,7 +350,7 @@ static int64_t unix_recv(struct vproc *p, struct sock *s, struct sock_msg *m)
             return err;
         if ((s->shut & SHUT_READ) || (connection(s) && !s->peer))
             return 0;
-        return wait_or_again(p, m->nonblock);
+        return wait_or_again(p, s, SOCK_RCV, m->nonblock);
     }
     int peek = m->flags & MSG_PEEK;
     if (!records(s)) {

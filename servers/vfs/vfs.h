@@ -110,7 +110,8 @@ struct vproc {
     uint64_t done;   /* bytes already transferred by this call */
     uint64_t dev_id; /* WAIT_DEV: request id at the driver */
     endpoint_t dev_ep;
-    uint64_t deadline; /* WAIT_POLL: tick, 0 = none */
+    uint64_t deadline; /* WAIT_POLL, WAIT_SOCK: tick, 0 = none */
+    int waited;        /* WAIT_SOCK: the call waited once, so its deadline is fixed */
     int kernel_io;     /* copy_in/out address vfs memory (sendfile) */
     /* for /proc (procfs.c), kept up to date by pm */
     int ppid;

@@ -95,14 +95,20 @@ int cancel_call(struct vproc *p)
     return 1;
 }
 
-/* Our one alarm, set for the earliest deadline of a waiting poll (at most a day away). */
+/* A waiting poll, or socket call (SO_RCVTIMEO, SO_SNDTIMEO), with a deadline. */
+static int timed(const struct vproc *p)
+{
+    return p && (p->wait == WAIT_POLL || p->wait == WAIT_SOCK) && p->deadline;
+}
+
+/* Our one alarm, set for the earliest deadline of a waiting call (at most a day away). */
 #define ALARM_MAX_TICKS (24ull * 3600 * 1000)
 void timers_arm(void)
 {
     uint64_t now = sys_uptime(), next = 0;
     for (int i = 0; i < NR_SLOTS; i++) {
         struct vproc *p = vproc_by_index(i);
-        if (p && p->wait == WAIT_POLL && p->deadline && (!next || p->deadline < next))
+        if (timed(p) && (!next || p->deadline < next))
             next = p->deadline;
     }
     if (next) {
@@ -111,13 +117,13 @@ void timers_arm(void)
     }
 }
 
-/* The alarm rang: rerun the polls whose deadline passed, then re-arm for the next. */
+/* The alarm rang: rerun the calls whose deadline passed (they end), then re-arm for the next. */
 void timers_check(void)
 {
     uint64_t now = sys_uptime();
     for (int i = 0; i < NR_SLOTS; i++) {
         struct vproc *p = vproc_by_index(i);
-        if (p && p->wait == WAIT_POLL && p->deadline && p->deadline <= now)
+        if (timed(p) && p->deadline <= now)
             rerun(p);
     }
     timers_arm();

@@ -49,8 +49,10 @@ _Noreturn void inet_assert_failed(const char *what, const char *file, int line);
     } while (0)
 #define LWIP_PLATFORM_ASSERT(x) inet_assert_failed((x), __FILE__, __LINE__)
 
-/* Initial sequence numbers, ephemeral ports, IP ids (port.c). */
+/* Initial sequence numbers, ephemeral ports, IP ids (port.c). Without the hook lwIP's ISN is
+ * 6510 plus its tick count: a restarted inet began its connections where its predecessor had. */
 uint32_t inet_random(void);
 #define LWIP_RAND() inet_random()
+#define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) inet_random()
 
 #endif
