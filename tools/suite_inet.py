@@ -151,6 +151,11 @@ def run_badnet(record, module):
         record("inet.bad.rs_recorded_complaints", ok,
                f"rs: {said.group(0) if said else 'no report'}; cases {cases}",
                None if ok else boot.tail(40))
+        # the instance that named ds's endpoint as badnet.net was refused before any NET_INIT
+        foreign = [t for _, t in boot.lines if "announced endpoint" in t]
+        ok = len(foreign) == 1 and "not its own" in foreign[0]
+        record("inet.bad.foreign_announcement_refused", ok, foreign[0] if foreign else "no line",
+               None if ok else boot.tail(30))
         refused = [t for _, t in boot.lines if t.startswith("badnet: the kernel refused")]
         ok = len(refused) >= 2 and not any("NOT REFUSED" in t for t in refused)
         record("inet.bad.kernel_refused_overruns", ok, "; ".join(refused[:2]),

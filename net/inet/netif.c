@@ -23,6 +23,7 @@
 #include <samsara/ds.h>
 #include <samsara/net.h>
 #include <samsara/root.h>
+#include "format/format.h"
 #include "inet.h"
 #include "netif.h"
 #include "lwip/etharp.h"
@@ -392,6 +393,21 @@ static void announcements(void)
             (endpoint_t)ep == n->announced)
             continue;
         n->announced = n->drv = (endpoint_t)ep;
+        /* ds lets only the label's owner write LABEL.net, but not only its own endpoint:
+         * an announcement naming another process (another NIC's driver, a server) is the
+         * driver's fault, and that process never hears NET_INIT from us. */
+        endpoint_t owner = root_lookup(n->label);
+        if (owner <= 0) { /* it died at once: its successor will be announced */
+            n->drv = 0;
+            continue;
+        }
+        if (owner != (endpoint_t)ep) {
+            char why[64];
+            snprintf_s(why, sizeof(why), "announced endpoint %d, not its own (%d)", (int)ep,
+                       (int)owner);
+            complain(n, why);
+            continue;
+        }
         nic_init(n);
     }
 }
