@@ -66,6 +66,26 @@ def nic(name):
     return driver, (["-netdev", "user,id=n0", "-device", device] if device else ["-nic", "none"])
 
 
+# DISKIF=virtio|ahci: the interface a disk image is attached by, and the label of its driver.
+# ahci puts the image on q35's built-in ICH9 AHCI controller (00:1f.2), port `index` (0..5);
+# virtio on a legacy virtio-blk-pci device (ids 1af4:1001).
+DISKIFS = {
+    "virtio": "virtio_blk",
+    "ahci": "ahci",
+}
+
+
+def disk(image, interface="virtio", index=0, snapshot=False):
+    """(driver label, QEMU flags) for a raw disk image on DISKIF=interface; SystemExit for an
+    unknown interface. snapshot=True: writes go to a temporary overlay, the image stays as it is."""
+    if interface not in DISKIFS:
+        raise SystemExit(f"DISKIF={interface}: choose one of {', '.join(DISKIFS)}")
+    drive = f"file={image},if=none,id=disk{index},format=raw" + (",snapshot=on" if snapshot else "")
+    device = {"virtio": f"virtio-blk-pci,drive=disk{index},disable-modern=on",
+              "ahci": f"ide-hd,drive=disk{index},bus=ide.{index}"}[interface]
+    return DISKIFS[interface], ["-drive", drive, "-device", device]
+
+
 def system_modules(init="/sbin/init", with_services=()):
     """The whole system: root, the services in start order (with_services after pm), the
     initramfs."""
