@@ -6,7 +6,7 @@
  * here; a number never appears twice.
  *
  *   range          protocol   header             sent by -> to
- *   0x4200-0x42ff  BDEV       (reserved)         vfs -> block drivers
+ *   0x4200-0x42ff  BDEV       samsara/bdev.h     file servers (lib/bdev), tests -> block drivers
  *   0x4300-0x43ff  CDEV       samsara/fs.h       vfs (and tests) -> character drivers
  *   0x4400-0x44ff  DS         samsara/ds.h       anyone -> ds; ds -> them: DS_REPLY (0x44ff)
  *   0x4600-0x46ff  FS         samsara/fs.h       vfs -> file-system servers
@@ -38,7 +38,7 @@
 
 #define MSG_RANGE_SIZE 0x100
 
-#define BDEV_RQ_BASE 0x4200   /* reserved: block devices */
+#define BDEV_RQ_BASE 0x4200   /* block devices */
 #define CDEV_RQ_BASE 0x4300   /* character devices */
 #define DS_RQ_BASE 0x4400     /* the data store */
 #define FS_RQ_BASE 0x4600     /* file-system servers */
