@@ -18,11 +18,6 @@
 #include <stdint.h>
 #include "sys.h"
 
-#ifndef E_IO /* until samsara/errno.h has them (the blockdev branch) */
-#define E_IO 5
-#define E_NXIO 6
-#endif
-
 /* Generic host control (AHCI 1.3, 3.1). */
 #define HBA_CAP 0x00
 #define HBA_GHC 0x04
