@@ -115,6 +115,10 @@ $(B)/host/test_manifest: tests/host/test_manifest.c lib/manifest/manifest.c lib/
 		include/samsara/manifest.h include/samsara/priv.h include/samsara/kcall.h
 	@mkdir -p $(dir $@)
 	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ tests/host/test_manifest.c lib/manifest/manifest.c
+$(B)/host/test_ata: tests/host/test_ata.c drivers/storage/ahci/ata.c drivers/storage/ahci/ata.h \
+		tests/host/check.h include/samsara/errno.h
+	@mkdir -p $(dir $@)
+	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ tests/host/test_ata.c drivers/storage/ahci/ata.c
 
 # Tests of headers alone (test_msgtypes, test_kcall: it reads lib/sys/sys.h when it runs)
 $(B)/host/test_%: tests/host/test_%.c tests/host/check.h $(wildcard include/samsara/*.h)

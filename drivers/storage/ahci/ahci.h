@@ -9,14 +9,16 @@
  *         (IDENTIFY DEVICE, READ/WRITE DMA EXT, FLUSH CACHE EXT).
  *
  * hba.c owns the controller and the port: reset, the DMA areas, one command
- * at a time in slot 0, its completion, error recovery. ata.c builds the ATA
- * commands and reads IDENTIFY. main.c is the block driver on lib/blockdriver.
+ * at a time in slot 0, its completion, error recovery. ata.c (ata.h: pure,
+ * tested on the host) builds the ATA commands, reads IDENTIFY and checks
+ * runs against the disk. main.c is the block driver on lib/blockdriver.
  */
 #ifndef AHCI_H
 #define AHCI_H
 
 #include <stdint.h>
 #include "sys.h"
+#include "ata.h"
 
 /* Generic host control (AHCI 1.3, 3.1). */
 #define HBA_CAP 0x00
@@ -112,24 +114,11 @@ struct ahci_cmd_table {
 };
 #define PRD_ENTRIES 8
 
-/* The register host-to-device FIS (SATA 3.x, 10.5.5), as ata.c fills it. */
-#define FIS_TYPE_H2D 0x27
-#define FIS_H2D_COMMAND 0x80 /* byte 1, the C bit: this FIS carries a command */
-
 /* One ATA command for hba.c to run in slot 0. */
 struct ahci_command {
-    uint8_t fis[20];
-    int write;    /* data from memory to the device */
-    uint64_t len; /* data bytes (in the bounce buffer), 0 for none */
-};
-
-/* What IDENTIFY DEVICE told (ata.c). */
-struct ata_disk {
-    uint64_t sectors;     /* addressable logical sectors */
-    uint32_t sector_size; /* logical sector size in bytes */
-    int lba48;            /* the 48-bit commands work */
-    int flush;            /* FLUSH CACHE (EXT) is supported */
-    char model[41];
+    uint8_t fis[ATA_FIS_LEN]; /* a register host-to-device FIS (ata.c) */
+    int write;                /* data from memory to the device */
+    uint64_t len;             /* data bytes (in the bounce buffer), 0 for none */
 };
 
 /* hba.c */
@@ -142,11 +131,5 @@ int ahci_issue(const struct ahci_command *c); /* start it (slot 0 must be free) 
 int ahci_poll(void);                          /* 1: still running; 0: done; < 0: failed */
 void ahci_recover(void);                      /* after an error or a timeout: port restarted */
 uint32_t ahci_interrupt(void);                /* acknowledge: the port's interrupt bits */
-
-/* ata.c */
-int ata_identify(struct ata_disk *d);
-void ata_rw(struct ahci_command *c, const struct ata_disk *d, int write, uint64_t lba,
-            uint32_t count);
-void ata_flush(struct ahci_command *c, const struct ata_disk *d);
 
 #endif

@@ -26,7 +26,7 @@
  *     the device's state is never trusted: a predecessor may have left it
  *     in the middle of a command;
  *  6. PxIS cleared, PxIE, GHC.IE; bus mastering and INTx on;
- *  7. PxCMD.ST: the port takes commands; IDENTIFY DEVICE (ata.c, polled);
+ *  7. PxCMD.ST: the port takes commands; IDENTIFY DEVICE (main.c, polled);
  *     the IRQ line enabled (main.c).
  *
  * The device reaches memory only after step 6, and by then every address it

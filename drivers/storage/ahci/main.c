@@ -16,12 +16,33 @@
 
 #define COMMAND_TIMEOUT_MS 10000 /* TCG on a loaded host is slow; a real disk answers in ~30 s */
 
+#define IDENTIFY_TIMEOUT_MS 5000
+
 static struct ata_disk disk;
+
+/* IDENTIFY DEVICE, polled (the IRQ line is not ours yet): 0 or an error. */
+static int identify(void)
+{
+    struct ahci_command c = {.len = 512};
+    ata_fis_identify(c.fis);
+    memset(ahci_bounce, 0, 512);
+    int r = ahci_run(&c, IDENTIFY_TIMEOUT_MS);
+    if (r < 0) {
+        printf("ahci: IDENTIFY DEVICE failed (%s)\n", strerror_s(r));
+        return r;
+    }
+    uint16_t id[256];
+    memcpy(id, ahci_bounce, sizeof(id));
+    const char *why = "";
+    if ((r = ata_parse_identify(id, &disk, &why)) < 0)
+        printf("ahci: IDENTIFY DEVICE: %s\n", why);
+    return r;
+}
 
 static int init(struct blockdriver_info *info)
 {
     int r = ahci_start();
-    if (r < 0 || (r = ata_identify(&disk)) < 0)
+    if (r < 0 || (r = identify()) < 0)
         return r;
     if (disk.sectors > UINT64_MAX / disk.sector_size) {
         printf("ahci: a disk of %lu sectors does not fit in 64 bits of bytes\n",
@@ -31,8 +52,8 @@ static int init(struct blockdriver_info *info)
     info->size = disk.sectors * disk.sector_size;
     info->sector_size = disk.sector_size;
     info->max_transfer = AHCI_BOUNCE_SIZE - AHCI_BOUNCE_SIZE % disk.sector_size;
-    if (!disk.lba48 && info->max_transfer > 256ull * disk.sector_size)
-        info->max_transfer = 256ull * disk.sector_size; /* a 28-bit command's count */
+    if (!disk.lba48 && info->max_transfer > (uint64_t)ATA_LBA28_COUNT_MAX * disk.sector_size)
+        info->max_transfer = (uint64_t)ATA_LBA28_COUNT_MAX * disk.sector_size;
     if ((r = sys_irqctl(IRQ_ENABLE, ahci_irq)) < 0)
         return r;
     printf("ahci: \"%s\", %lu sectors of %u bytes (%lu MiB), %s%s\n", disk.model,
@@ -67,14 +88,13 @@ static int64_t transfer(int write, uint64_t position, const struct blockdriver_r
 {
     uint64_t ss = disk.sector_size, lba = position / ss, count = len / ss;
     /* The library checked these; a driver does not trust what it cannot afford to be wrong. */
-    if (position % ss || len % ss || !len || len > AHCI_BOUNCE_SIZE || lba > disk.sectors ||
-        count > disk.sectors - lba || (!disk.lba48 && count > 256))
+    if (position % ss || len % ss || len > AHCI_BOUNCE_SIZE || ata_check_run(&disk, lba, count))
         return -E_RANGE;
     int64_t r;
     if (write && (r = blockdriver_copy_from(rq, offset, ahci_bounce, len)) < 0)
         return r;
-    struct ahci_command c;
-    ata_rw(&c, &disk, write, lba, (uint32_t)count);
+    struct ahci_command c = {.write = write, .len = len};
+    ata_fis_rw(c.fis, &disk, write, lba, (uint32_t)count);
     if ((r = run(&c)) < 0)
         return r;
     if (!write && (r = blockdriver_copy_to(rq, offset, ahci_bounce, len)) < 0)
@@ -86,8 +106,8 @@ static int flush(void)
 {
     if (!disk.flush)
         return 0;
-    struct ahci_command c;
-    ata_flush(&c, &disk);
+    struct ahci_command c = {0};
+    ata_fis_flush(c.fis, &disk);
     return run(&c);
 }
 
