@@ -58,6 +58,7 @@
 #define ENGINE_WAIT_MS 500
 #define COMRESET_HOLD_MS 2
 #define PHY_WAIT_MS 200    /* PxSSTS.DET = 3 after COMRESET: the link comes up in ~10 ms */
+#define DETECT_WAIT_MS 10 /* PxSSTS.DET other than 0 after the HBA reset: something is there */
 #define READY_WAIT_MS 5000 /* PxTFD BSY and DRQ clear: a disk spinning up */
 #define BOHC_WAIT_MS 2000
 
@@ -69,6 +70,8 @@ static volatile struct ahci_cmd_header *cmd_list;
 static volatile struct ahci_cmd_table *table;
 static uint64_t dma_pa;
 uint8_t *ahci_bounce;
+static int busy;          /* slot 0 holds an issued command */
+static uint64_t busy_len; /* its data bytes */
 
 static uint32_t hba_read(uint32_t off)
 {
@@ -189,6 +192,10 @@ static int port_comreset(void)
  * error. The port's engines are stopped. */
 static int port_bring_up(void)
 {
+    uint64_t until = sys_uptime() + DETECT_WAIT_MS; /* DET 0 all along: nothing attached */
+    while (SSTS_DET(px_read(PX_SSTS)) == 0)
+        if (sys_uptime() > until)
+            return -E_NXIO;
     uint32_t cmd = px_read(PX_CMD);
     if (hba_read(HBA_CAP) & CAP_SSS)
         px_write(PX_CMD, cmd |= PXCMD_POD | PXCMD_SUD);
@@ -288,6 +295,8 @@ int ahci_issue(const struct ahci_command *c)
     cmd_list[0].prdbc = 0;
     cmd_list[0].ctba = dma_pa + TABLE_OFF;
     px_write(PX_IS, 0xffffffff); /* what follows is this command's */
+    busy = 1;
+    busy_len = c->len;
     px_write(PX_CI, 1);
     return 0;
 }
@@ -303,11 +312,21 @@ int ahci_poll(void)
     if (px_read(PX_CI) & 1)
         return 1;
     __asm__ volatile("" ::: "memory"); /* the data after the completion */
+    busy = 0;
+    if (cmd_list[0].prdbc != busy_len) {
+        printf("ahci: port %d: %u of %lu bytes moved\n", port, cmd_list[0].prdbc,
+               (unsigned long)busy_len);
+        return -E_IO;
+    }
     return 0;
 }
 
 void ahci_recover(void)
 {
+    busy = 0;
+    /* A controller that keeps PxCI across ST off (QEMU's) runs slot 0 again at ST on: it
+     * finds an empty command there. */
+    memset((void *)table, 0, sizeof(*table));
     stop_engines(port);
     if (port_bring_up() < 0 || port_start() < 0)
         printf("ahci: port %d did not come back after an error\n", port);
@@ -331,7 +350,9 @@ uint32_t ahci_interrupt(void)
     uint32_t is = hba_read(HBA_IS);
     uint32_t pis = 0;
     if (is & (1u << port)) {
-        pis = px_read(PX_IS) & ~PXIS_ERRORS; /* errors stay for ahci_poll to see */
+        pis = px_read(PX_IS);
+        if (busy) /* errors stay for ahci_poll to see; idle, nobody will */
+            pis &= ~PXIS_ERRORS;
         px_write(PX_IS, pis);
     }
     hba_write(HBA_IS, is);
