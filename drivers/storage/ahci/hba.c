@@ -58,7 +58,7 @@
 #define ENGINE_WAIT_MS 500
 #define COMRESET_HOLD_MS 2
 #define PHY_WAIT_MS 200    /* PxSSTS.DET = 3 after COMRESET: the link comes up in ~10 ms */
-#define DETECT_WAIT_MS 10 /* PxSSTS.DET other than 0 after the HBA reset: something is there */
+#define DETECT_WAIT_MS 10  /* PxSSTS.DET other than 0 after the HBA reset: something is there */
 #define READY_WAIT_MS 5000 /* PxTFD BSY and DRQ clear: a disk spinning up */
 #define BOHC_WAIT_MS 2000
 
@@ -280,8 +280,13 @@ int ahci_start(void)
 
 int ahci_issue(const struct ahci_command *c)
 {
-    if (c->len > AHCI_BOUNCE_SIZE || (c->len & 1) || (px_read(PX_CI) & 1))
+    if (c->len > AHCI_BOUNCE_SIZE || (c->len & 1))
         return -E_INVAL;
+    if (px_read(PX_CI) & 1) { /* never, unless a command was abandoned without ahci_recover */
+        printf("ahci: port %d: slot 0 still busy (PxCI 0x%x, PxTFD 0x%x)\n", port, px_read(PX_CI),
+               px_read(PX_TFD));
+        return -E_BUSY;
+    }
     memset((void *)table, 0, sizeof(*table));
     memcpy((void *)table->cfis, c->fis, sizeof(c->fis));
     uint16_t prds = 0;
@@ -335,11 +340,10 @@ void ahci_recover(void)
 
 int ahci_run(const struct ahci_command *c, uint64_t timeout_ms)
 {
-    int r = ahci_issue(c);
     uint64_t until = sys_uptime() + timeout_ms;
+    int r = ahci_issue(c);
     while (r == 0 && (r = ahci_poll()) == 1)
-        if (sys_uptime() > until)
-            r = -E_TIMEDOUT;
+        r = sys_uptime() > until ? -E_TIMEDOUT : 0; /* 0: poll again */
     if (r < 0)
         ahci_recover();
     return r;

@@ -65,8 +65,8 @@ static int init(struct blockdriver_info *info)
 /* Issue c and wait for it: 0, or E_IO (the port restarted). */
 static int run(const struct ahci_command *c)
 {
-    int r = ahci_issue(c);
     uint64_t until = sys_uptime() + COMMAND_TIMEOUT_MS;
+    int r = ahci_issue(c);
     while (r == 0 && (r = ahci_poll()) == 1) {
         uint64_t now = sys_uptime();
         if (now >= until) {
@@ -75,6 +75,7 @@ static int run(const struct ahci_command *c)
             break;
         }
         blockdriver_wait(until - now); /* an interrupt (perhaps another device's), or the end */
+        r = 0;                         /* poll again */
     }
     if (r < 0) {
         ahci_recover();
