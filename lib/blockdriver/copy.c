@@ -31,8 +31,8 @@ static int64_t copy(uint32_t dir, const struct blockdriver_request *rq, uint64_t
             part = len - done;
         if (part == 0)
             continue;
-        v[n++] = (struct safecopy_piece){rq->client, rq->piece[p].grant,
-                                         rq->piece[p].offset + skip, addr + done, part};
+        v[n++] = (struct safecopy_piece){rq->client, rq->piece[p].grant, rq->piece[p].offset + skip,
+                                         addr + done, part};
         done += part;
         if (n == SAFECOPY_VEC_MAX || done == len) {
             int64_t r = sys_safecopy_vec(dir, v, n);

@@ -1,0 +1,116 @@
+/*
+ * blocktest's recovery tests, through lib/bdev (the client side a file
+ * server uses): the driver is killed through rs (SVC_KILL), by blocktest
+ * itself between requests or by blockother every 500 ms while blocktest
+ * is in the middle of lib/bdev's requests; every request must come back
+ * with the right bytes. Recovery times (kill to the first good request)
+ * are printed, per kill and on average.
+ */
+#include <samsara/root.h>
+#include "bdev/bdev.h"
+#include "blocktest.h"
+#define TEST_LEAVE return
+#include "test/test.h"
+
+#define KILLS 10
+#define RECOVERY_MEAN_MAX_US 500000 /* far above the few ms a restart takes under TCG */
+#define STRESS_BYTES (32ull << 20)  /* written and read back on partition 1 */
+#define STRESS_CHUNK BDEV_TRANSFER_MAX
+#define STRESS_BUFS 16      /* one chunk as 16 buffers: the vector path */
+#define KILL_PERIOD_MS 500
+
+static struct bdev disk, part1;
+static uint8_t data[STRESS_CHUNK], back[STRESS_CHUNK];
+
+static int open_devices(void)
+{
+    if (disk.driver > 0 && part1.driver > 0)
+        return 0;
+    int r = bdev_open(&disk, driver, 0, BDEV_R | BDEV_W);
+    return r < 0 ? r : bdev_open(&part1, driver, 1, BDEV_R | BDEV_W);
+}
+
+/* The stress pattern: 64-bit word i of partition 1 (tools/suite_block.py checks the image). */
+static void pattern(uint64_t position, uint8_t *b, uint64_t len)
+{
+    uint64_t *w = (uint64_t *)b;
+    for (uint64_t i = 0; i < len / 8; i++)
+        w[i] = ((position / 8 + i + 1) * 0x9e3779b97f4a7c15ull) ^ 0x0123456789abcdefull;
+}
+
+void test_recovery(void)
+{
+    static uint8_t sector[SECTOR];
+    EXPECT(open_devices(), 0);
+    uint64_t total = 0, worst = 0, restarts = disk.restarts;
+    for (int k = 1; k <= KILLS; k++) {
+        uint64_t t0 = now_us();
+        EXPECT(root_service(SVC_KILL, driver, 0), 0);
+        EXPECT(bdev_read(&disk, SECTOR, sector, SECTOR), SECTOR);
+        uint64_t us = now_us() - t0;
+        printf("blocktest: kill %d: first good request after %lu us\n", k, us);
+        CHECK(memcmp(sector, "blocktest disk", 14) == 0);
+        total += us;
+        worst = us > worst ? us : worst;
+    }
+    printf("blocktest: recovery (kill to first good request) over %d kills: mean %lu us, max %lu "
+           "us\n",
+           KILLS, total / KILLS, worst);
+    EXPECT(disk.restarts - restarts, KILLS);
+    CHECK(total / KILLS < RECOVERY_MEAN_MAX_US);
+}
+
+/* Kill the driver again while its successor starts (rs restarting it, the pci calls, the
+ * reset, the queue, the MBR): 0.5, 1, ... 3 ms after the first kill. The next must serve. */
+void test_killed_during_init(void)
+{
+    static uint8_t sector[SECTOR];
+    EXPECT(open_devices(), 0);
+    for (int k = 1; k <= 6; k++) {
+        EXPECT(root_service(SVC_KILL, driver, 0), 0);
+        uint64_t until = now_us() + 500ull * k;
+        while (now_us() < until)
+            ;
+        int r = root_service(SVC_KILL, driver, 0); /* E_SRCH if it is between instances */
+        CHECK(r == 0 || r == -E_SRCH);
+        EXPECT(bdev_read(&part1, 0, sector, SECTOR), SECTOR);
+        EXPECT(bdev_read(&disk, SECTOR, sector, SECTOR), SECTOR);
+        CHECK(memcmp(sector, "blocktest disk", 14) == 0);
+    }
+}
+
+/* 32 MiB written to partition 1 and read back while blockother kills the driver every 500 ms. */
+void test_stress_kills(void)
+{
+    EXPECT(open_devices(), 0);
+    uint64_t restarts = part1.restarts, t0 = now_us();
+    EXPECT(ask_other(DO_KILLER_START, KILL_PERIOD_MS), 0);
+    struct bdev_buf v[STRESS_BUFS];
+    for (int i = 0; i < STRESS_BUFS; i++)
+        v[i] = (struct bdev_buf){data + (uint64_t)i * (STRESS_CHUNK / STRESS_BUFS),
+                                 STRESS_CHUNK / STRESS_BUFS};
+    int64_t r = 0;
+    for (uint64_t pos = 0; pos < STRESS_BYTES && r >= 0; pos += STRESS_CHUNK) {
+        pattern(pos, data, STRESS_CHUNK);
+        r = bdev_transfer(&part1, 1, pos, v, STRESS_BUFS);
+        CHECK(r == STRESS_CHUNK);
+    }
+    EXPECT(bdev_flush(&part1), 0);
+    uint64_t t_written = now_us();
+    uint64_t bad = 0;
+    for (uint64_t pos = 0; pos < STRESS_BYTES && r >= 0; pos += STRESS_CHUNK) {
+        r = bdev_read(&part1, pos, back, STRESS_CHUNK);
+        CHECK(r == STRESS_CHUNK);
+        pattern(pos, data, STRESS_CHUNK);
+        bad += memcmp(data, back, STRESS_CHUNK) != 0;
+    }
+    int64_t kills = ask_other(DO_KILLER_STOP, 0);
+    uint64_t t_read = now_us();
+    printf("blocktest: stress: 32 MiB written in %lu ms, read back in %lu ms, %ld kills, %lu "
+           "restarts seen by lib/bdev, %lu bad MiB\n",
+           (t_written - t0) / 1000, (t_read - t_written) / 1000, (long)kills,
+           part1.restarts - restarts, bad);
+    EXPECT(bad, 0);
+    CHECK(kills > 0);
+    CHECK(part1.restarts > restarts);
+}
