@@ -48,10 +48,11 @@ def make_image(path):
         f.write(PART2_MARK)
 
 
-def stress_pattern():
-    """What blocktest's stress test writes at partition 1's start (recovery.c: pattern)."""
+def stress_pattern(last_pass):
+    """What blocktest's stress test wrote at partition 1's start in its last pass (recovery.c:
+    pattern)."""
     mask = (1 << 64) - 1
-    return array("Q", (((i + 1) * 0x9E3779B97F4A7C15 & mask) ^ 0x0123456789ABCDEF
+    return array("Q", (((i + 1) * 0x9E3779B97F4A7C15 & mask) ^ 0x0123456789ABCDEF ^ last_pass
                        for i in range(STRESS_BYTES // 8))).tobytes()
 
 
@@ -73,10 +74,12 @@ def run_driver(record, module, driver, flags, logged):
                     print(f"  {driver}: measured {t}", flush=True)
         finally:
             boot.kill()
+        passes = [int(t.split()[-1]) for _, t in boot.lines
+                  if t.startswith("blocktest: stress last pass ")]
         with open(img, "rb") as f:
             f.seek(PARTITIONS[0][1] * SECTOR)
             on_disk = f.read(STRESS_BYTES)
-        ok = on_disk == stress_pattern()
+        ok = bool(passes) and on_disk == stress_pattern(passes[-1])
         record(f"{prefix}.stress_data_on_disk", ok,
                "" if ok else "partition 1 does not hold the 32 MiB blocktest wrote")
 

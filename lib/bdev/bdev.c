@@ -181,8 +181,8 @@ static int64_t issue(struct bdev *d, const struct request *rq, message_t *m)
         for (;;) {
             if (lost(r)) {
                 if (++restarts > BDEV_RESTARTS_MAX) {
-                    printf("bdev: %s minor %u: gave up after %d driver restarts: E_IO\n",
-                           d->label, d->minor, BDEV_RESTARTS_MAX);
+                    printf("bdev: %s minor %u: gave up after %d driver restarts: E_IO\n", d->label,
+                           d->minor, BDEV_RESTARTS_MAX);
                     return -E_IO;
                 }
                 d->restarts++;
@@ -195,8 +195,8 @@ static int64_t issue(struct bdev *d, const struct request *rq, message_t *m)
                 }
                 d->driver = ep;
             } else if (++restarts > BDEV_RESTARTS_MAX) { /* E_RESTARTED again and again */
-                printf("bdev: %s minor %u: the driver keeps forgetting the open: E_IO\n",
-                       d->label, d->minor);
+                printf("bdev: %s minor %u: the driver keeps forgetting the open: E_IO\n", d->label,
+                       d->minor);
                 return -E_IO;
             }
             struct request open = {.type = BDEV_OPEN};
@@ -255,8 +255,7 @@ int bdev_flush(struct bdev *d)
     return (int)issue(d, &rq, &m);
 }
 
-int64_t bdev_transfer(struct bdev *d, int write, uint64_t position, const struct bdev_buf *v,
-                      int n)
+int64_t bdev_transfer(struct bdev *d, int write, uint64_t position, const struct bdev_buf *v, int n)
 {
     if (n < 0 || n > BDEV_BUFS_MAX)
         return -E_INVAL;

@@ -26,14 +26,14 @@
 /* TEST_BLOCK_DO ops (w0), blocktest -> blockother; the answer's w0 is the result. */
 enum { DO_OPEN, DO_READ, DO_KILLER_START, DO_KILLER_STOP };
 
-extern char driver[32];    /* the driver's label */
-extern endpoint_t drv;     /* its current instance */
+extern char driver[32]; /* the driver's label */
+extern endpoint_t drv;  /* its current instance */
 extern uint64_t tsc_per_us;
 
 uint64_t now_us(void);
 void sleep_ms(uint64_t ms);
 endpoint_t announced(endpoint_t old, uint64_t ms); /* the instance after old (0: none came) */
-int64_t ask_other(uint64_t op, uint64_t arg);       /* blockother's answer */
+int64_t ask_other(uint64_t op, uint64_t arg);      /* blockother's answer */
 
 void test_recovery(void);
 void test_killed_during_init(void);

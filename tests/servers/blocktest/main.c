@@ -238,8 +238,8 @@ static void test_scatter_gather(void)
     uint32_t each = BDEV_TRANSFER_MAX / BDEV_VEC_MAX;
     grant_id_t data = grant_alloc(drv, buf2, BDEV_TRANSFER_MAX, GRANT_WRITE);
     for (int i = 0; i < BDEV_VEC_MAX + 1; i++)
-        vec[i] = (struct bdev_piece){data, (uint32_t)(BDEV_VEC_MAX - 1 - i % BDEV_VEC_MAX) * each,
-                                     each};
+        vec[i] =
+            (struct bdev_piece){data, (uint32_t)(BDEV_VEC_MAX - 1 - i % BDEV_VEC_MAX) * each, each};
     grant_id_t vg = grant_alloc(drv, vec, sizeof(vec), GRANT_READ);
     fill(buf, BDEV_TRANSFER_MAX, 6);
     EXPECT(wr(0, 64 * SECTOR, buf, BDEV_TRANSFER_MAX), BDEV_TRANSFER_MAX);

@@ -16,8 +16,9 @@
 #define RECOVERY_MEAN_MAX_US 500000 /* far above the few ms a restart takes under TCG */
 #define STRESS_BYTES (32ull << 20)  /* written and read back on partition 1 */
 #define STRESS_CHUNK BDEV_TRANSFER_MAX
-#define STRESS_BUFS 16      /* one chunk as 16 buffers: the vector path */
+#define STRESS_BUFS 16 /* one chunk as 16 buffers: the vector path */
 #define KILL_PERIOD_MS 500
+#define STRESS_MS 5000 /* ten kills at least */
 
 static struct bdev disk, part1;
 static uint8_t data[STRESS_CHUNK], back[STRESS_CHUNK];
@@ -30,12 +31,13 @@ static int open_devices(void)
     return r < 0 ? r : bdev_open(&part1, driver, 1, BDEV_R | BDEV_W);
 }
 
-/* The stress pattern: 64-bit word i of partition 1 (tools/suite_block.py checks the image). */
-static void pattern(uint64_t position, uint8_t *b, uint64_t len)
+/* The stress pattern of pass `pass`: 64-bit word i of partition 1 (tools/suite_block.py checks
+ * the last pass's on the image). */
+static void pattern(uint64_t position, uint64_t pass, uint8_t *b, uint64_t len)
 {
     uint64_t *w = (uint64_t *)b;
     for (uint64_t i = 0; i < len / 8; i++)
-        w[i] = ((position / 8 + i + 1) * 0x9e3779b97f4a7c15ull) ^ 0x0123456789abcdefull;
+        w[i] = ((position / 8 + i + 1) * 0x9e3779b97f4a7c15ull) ^ 0x0123456789abcdefull ^ pass;
 }
 
 void test_recovery(void)
@@ -79,38 +81,50 @@ void test_killed_during_init(void)
     }
 }
 
-/* 32 MiB written to partition 1 and read back while blockother kills the driver every 500 ms. */
-void test_stress_kills(void)
+/* One pass: 32 MiB written to partition 1 (as 16 buffers per request: the vector path), flushed,
+ * and read back: the mismatched MiB, or -1 if a request failed. */
+static int64_t stress_pass(uint64_t pass)
 {
-    EXPECT(open_devices(), 0);
-    uint64_t restarts = part1.restarts, t0 = now_us();
-    EXPECT(ask_other(DO_KILLER_START, KILL_PERIOD_MS), 0);
     struct bdev_buf v[STRESS_BUFS];
     for (int i = 0; i < STRESS_BUFS; i++)
         v[i] = (struct bdev_buf){data + (uint64_t)i * (STRESS_CHUNK / STRESS_BUFS),
                                  STRESS_CHUNK / STRESS_BUFS};
-    int64_t r = 0;
-    for (uint64_t pos = 0; pos < STRESS_BYTES && r >= 0; pos += STRESS_CHUNK) {
-        pattern(pos, data, STRESS_CHUNK);
-        r = bdev_transfer(&part1, 1, pos, v, STRESS_BUFS);
-        CHECK(r == STRESS_CHUNK);
+    for (uint64_t pos = 0; pos < STRESS_BYTES; pos += STRESS_CHUNK) {
+        pattern(pos, pass, data, STRESS_CHUNK);
+        if (bdev_transfer(&part1, 1, pos, v, STRESS_BUFS) != STRESS_CHUNK)
+            return -1;
     }
-    EXPECT(bdev_flush(&part1), 0);
-    uint64_t t_written = now_us();
-    uint64_t bad = 0;
-    for (uint64_t pos = 0; pos < STRESS_BYTES && r >= 0; pos += STRESS_CHUNK) {
-        r = bdev_read(&part1, pos, back, STRESS_CHUNK);
-        CHECK(r == STRESS_CHUNK);
-        pattern(pos, data, STRESS_CHUNK);
+    if (bdev_flush(&part1) != 0)
+        return -1;
+    int64_t bad = 0;
+    for (uint64_t pos = 0; pos < STRESS_BYTES; pos += STRESS_CHUNK) {
+        if (bdev_read(&part1, pos, back, STRESS_CHUNK) != STRESS_CHUNK)
+            return -1;
+        pattern(pos, pass, data, STRESS_CHUNK);
         bad += memcmp(data, back, STRESS_CHUNK) != 0;
     }
+    return bad;
+}
+
+/* Passes of stress_pass, each with its own pattern, for STRESS_MS at least, while blockother
+ * kills the driver every 500 ms. */
+void test_stress_kills(void)
+{
+    EXPECT(open_devices(), 0);
+    uint64_t restarts = part1.restarts, t0 = now_us(), until = sys_uptime() + STRESS_MS;
+    EXPECT(ask_other(DO_KILLER_START, KILL_PERIOD_MS), 0);
+    uint64_t pass = 0;
+    int64_t bad = 0;
+    while (bad == 0 && (pass == 0 || sys_uptime() < until))
+        bad = stress_pass(++pass);
     int64_t kills = ask_other(DO_KILLER_STOP, 0);
-    uint64_t t_read = now_us();
-    printf("blocktest: stress: 32 MiB written in %lu ms, read back in %lu ms, %ld kills, %lu "
-           "restarts seen by lib/bdev, %lu bad MiB\n",
-           (t_written - t0) / 1000, (t_read - t_written) / 1000, (long)kills,
-           part1.restarts - restarts, bad);
+    uint64_t ms = (now_us() - t0) / 1000;
+    printf("blocktest: stress: %lu passes of 32 MiB written and read back in %lu ms (%lu MiB/s), "
+           "%ld kills, %lu restarts seen by lib/bdev, %ld bad MiB\n",
+           pass, ms, ms ? pass * 64 * 1000 / ms : 0, (long)kills, part1.restarts - restarts,
+           (long)bad);
+    printf("blocktest: stress last pass %lu\n", pass);
     EXPECT(bad, 0);
-    CHECK(kills > 0);
+    CHECK(kills >= STRESS_MS / KILL_PERIOD_MS - 1);
     CHECK(part1.restarts > restarts);
 }
