@@ -59,18 +59,19 @@ def stress_pattern(last_pass):
 def run_driver(record, module, driver, flags, logged):
     prefix = "block" if driver == "virtio_blk" else f"block.{driver}"
     with tempfile.TemporaryDirectory(prefix="block-") as tmp, \
-            images_named(module, "blocktest", "blockother") as (_, links):
+            images_named(module, "blocktest", "blockother", "blockpeer") as (_, links):
         img = os.path.join(tmp, "disk.img")
         make_image(img)
         boot = Boot([module("root"), module("ds"), module("pci"), module(driver),
-                     module("blocktest", driver), links[0] + f" other {driver}"],
+                     module("blocktest", driver), links[0] + f" other {driver}",
+                     links[1] + f" peer {driver}"],
                     extra=flags(img))
         try:
             collect_tests(boot, record, prefix, "blocktest", timeout=120, exit_status=1)
             for name, needle in logged:
                 record_logged(record, boot, f"{prefix}.{name}", needle)
             for _, t in boot.lines:  # the measurements blocktest printed (not results)
-                if t.startswith("blocktest: recovery") or t.startswith("blocktest: stress"):
+                if t.startswith(("blocktest: recovery", "blocktest: stress", "blocktest: two")):
                     print(f"  {driver}: measured {t}", flush=True)
         finally:
             boot.kill()

@@ -57,8 +57,7 @@ struct blockdriver_request {
 struct blockdriver {
     const char *name; /* its label: log lines, and the announcement LABEL.blk */
     /* The labels that may send requests, 0-terminated (at most CLIENT_SET_MAX); 0 means
-     * {"ext2", "blocktest", 0}: the file server and the drivers' test client (the driver's
-     * manifest must name a client under ipc). */
+     * {"ext2", "blocktest", "blockpeer", 0}: the file server and the drivers' test clients. */
     const char *const *clients;
     /* Reset the device in the safe order and start it (interrupts masked, reset, wait, program
      * the queues, bus mastering on), fill info: 0, or an error and the driver exits (rs

@@ -27,7 +27,8 @@ static void range_end_and_overflow(void)
     CHECK(blockdriver_check_range(MiB, 0, MiB, 512) == 0); /* nothing, at the end */
     CHECK(blockdriver_check_range(MiB - 512, 1024, MiB, 512) == -E_RANGE);
     CHECK(blockdriver_check_range(UINT64_MAX - 511, 1024, UINT64_MAX - 511, 512) == -E_RANGE);
-    CHECK(blockdriver_check_range(UINT64_MAX - 511, 512, UINT64_MAX, 512) == -E_RANGE); /* one byte short */
+    CHECK(blockdriver_check_range(UINT64_MAX - 511, 512, UINT64_MAX, 512) ==
+          -E_RANGE);                                                            /* one byte short */
     CHECK(blockdriver_check_range(-(uint64_t)512, 1024, MiB, 512) == -E_RANGE); /* wraps */
     CHECK(blockdriver_check_range(0, BDEV_TRANSFER_MAX, 4 * MiB, 512) == 0);
     CHECK(blockdriver_check_range(0, BDEV_TRANSFER_MAX + 512, 4 * MiB, 512) == -E_INVAL);
@@ -51,8 +52,8 @@ static void mbr_partitions(void)
     uint64_t disk = 96 * MiB; /* 196608 sectors */
     put_entry(mbr, 0, 0x83, 2048, 81920);
     put_entry(mbr, 1, 0x0c, 83968, 16384);
-    put_entry(mbr, 2, 0x83, 190000, 10000);          /* past the end */
-    put_entry(mbr, 3, 0x00, 1, 10);                  /* empty */
+    put_entry(mbr, 2, 0x83, 190000, 10000);                    /* past the end */
+    put_entry(mbr, 3, 0x00, 1, 10);                            /* empty */
     CHECK(blockdriver_parse_mbr("t", mbr, disk, 512, m) == 0); /* no signature: no table */
     CHECK(m[0].start == 0 && m[0].size == disk && m[1].size == 0);
     mbr[510] = 0x55;

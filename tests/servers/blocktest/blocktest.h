@@ -23,8 +23,8 @@
 #define DISK_MARK "blocktest disk"
 #define PART2_MARK "blocktest part2"
 
-/* TEST_BLOCK_DO ops (w0), blocktest -> blockother; the answer's w0 is the result. */
-enum { DO_OPEN, DO_READ, DO_KILLER_START, DO_KILLER_STOP };
+/* TEST_BLOCK_DO ops (w0), blocktest -> blockother and blockpeer; the answer's w0 is the result. */
+enum { DO_OPEN, DO_READ, DO_KILLER_START, DO_KILLER_STOP, DO_PEER_START, DO_PEER_STOP };
 
 extern char driver[32]; /* the driver's label */
 extern endpoint_t drv;  /* its current instance */
@@ -33,14 +33,16 @@ extern uint64_t tsc_per_us;
 uint64_t now_us(void);
 void sleep_ms(uint64_t ms);
 endpoint_t announced(endpoint_t old, uint64_t ms); /* the instance after old (0: none came) */
-int64_t ask_other(uint64_t op, uint64_t arg);      /* blockother's answer */
+int64_t ask(const char *helper, uint64_t op, uint64_t arg); /* a helper's answer */
 
 void test_recovery(void);
 void test_killed_during_init(void);
 void test_stress_kills(void);
 void test_restart_error(void);
+void test_two_clients(void);
 
-/* blockother's main loop (other.c). */
+/* The helpers' main loops: blockother (other.c), blockpeer (recovery.c). */
 int other_main(void);
+int peer_main(void);
 
 #endif

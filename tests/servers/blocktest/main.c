@@ -11,7 +11,8 @@
  * the edges of a transfer (sector 0, the last sector, past the end, zero
  * and huge lengths, misaligned ones, overflowing sums), scatter-gather
  * inline and by vector, bad grants, requests on minors not open, a sender
- * that is no client (blockother). recovery.c goes through lib/bdev.
+ * that is no client (blockother). recovery.c goes through lib/bdev, with a
+ * second client (blockpeer: this image, argument "peer") at times.
  */
 #include <samsara/ds.h>
 #include <samsara/msg/bdev.h>
@@ -57,10 +58,10 @@ endpoint_t announced(endpoint_t old, uint64_t ms)
     }
 }
 
-int64_t ask_other(uint64_t op, uint64_t arg)
+int64_t ask(const char *helper, uint64_t op, uint64_t arg)
 {
     endpoint_t ep = -1;
-    for (int i = 0; i < 500 && (ep = root_lookup("blockother")) < 0; i++)
+    for (int i = 0; i < 500 && (ep = root_lookup(helper)) < 0; i++)
         sleep_ms(10);
     if (ep < 0)
         return ep;
@@ -308,8 +309,8 @@ void test_restart_error(void)
 /* blockother runs under a label the driver does not serve. */
 static void test_not_client(void)
 {
-    EXPECT(ask_other(DO_OPEN, 0), -E_PERM);
-    EXPECT(ask_other(DO_READ, 0), -E_PERM);
+    EXPECT(ask("blockother", DO_OPEN, 0), -E_PERM);
+    EXPECT(ask("blockother", DO_READ, 0), -E_PERM);
     EXPECT(rd(0, SECTOR, buf, SECTOR), SECTOR);
 }
 
@@ -323,6 +324,7 @@ static const struct test tests[] = {
     {"bad_grants", test_bad_grants},
     {"flush", test_flush},
     {"not_client", test_not_client},
+    {"two_clients", test_two_clients},
     {"restart_error", test_restart_error},
     {"recovery", test_recovery},
     {"killed_during_init", test_killed_during_init},
@@ -338,8 +340,11 @@ int main(uint64_t argp)
 {
     const char *arg = argp ? (const char *)argp : "";
     int other = strncmp(arg, "other", 5) == 0 && (arg[5] == ' ' || arg[5] == '\0');
+    int peer = strncmp(arg, "peer", 4) == 0 && (arg[4] == ' ' || arg[4] == '\0');
     if (other) /* blockother: "other [DRIVER]" */
         arg += arg[5] ? 6 : 5;
+    if (peer) /* blockpeer: "peer [DRIVER]" */
+        arg += arg[4] ? 5 : 4;
     size_t len = 0;
     while (arg[len] && arg[len] != ' ')
         len++;
@@ -353,6 +358,8 @@ int main(uint64_t argp)
     snprintf_s(announce_key, sizeof(announce_key), "%s%s", driver, BDEV_DS_SUFFIX);
     if (other)
         return other_main();
+    if (peer)
+        return peer_main();
     uint64_t t0 = sys_tsc(), tick0 = sys_uptime(); /* the TSC rate, over 20 ms */
     while (sys_uptime() < tick0 + 20)
         ;

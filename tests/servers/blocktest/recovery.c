@@ -44,6 +44,7 @@ void test_recovery(void)
 {
     static uint8_t sector[SECTOR];
     EXPECT(open_devices(), 0);
+    EXPECT(bdev_read(&disk, SECTOR, sector, SECTOR), SECTOR); /* the instance now running */
     uint64_t total = 0, worst = 0, restarts = disk.restarts;
     for (int k = 1; k <= KILLS; k++) {
         uint64_t t0 = now_us();
@@ -112,12 +113,12 @@ void test_stress_kills(void)
 {
     EXPECT(open_devices(), 0);
     uint64_t restarts = part1.restarts, t0 = now_us(), until = sys_uptime() + STRESS_MS;
-    EXPECT(ask_other(DO_KILLER_START, KILL_PERIOD_MS), 0);
+    EXPECT(ask("blockother", DO_KILLER_START, KILL_PERIOD_MS), 0);
     uint64_t pass = 0;
     int64_t bad = 0;
     while (bad == 0 && (pass == 0 || sys_uptime() < until))
         bad = stress_pass(++pass);
-    int64_t kills = ask_other(DO_KILLER_STOP, 0);
+    int64_t kills = ask("blockother", DO_KILLER_STOP, 0);
     uint64_t ms = (now_us() - t0) / 1000;
     printf("blocktest: stress: %lu passes of 32 MiB written and read back in %lu ms (%lu MiB/s), "
            "%ld kills, %lu restarts seen by lib/bdev, %ld bad MiB\n",
@@ -127,4 +128,55 @@ void test_stress_kills(void)
     EXPECT(bad, 0);
     CHECK(kills >= STRESS_MS / KILL_PERIOD_MS - 1);
     CHECK(part1.restarts > restarts);
+}
+
+/* Two clients at once: blockpeer reads the disk's first MiB again and again while blocktest
+ * reads partition 2's; the driver keeps the requests that come while it waits for the device
+ * (blockdriver_wait) and serves them after. Both see their own data every time. */
+void test_two_clients(void)
+{
+    EXPECT(open_devices(), 0);
+    struct bdev part2;
+    EXPECT(bdev_open(&part2, driver, 2, BDEV_R), 0);
+    EXPECT(ask("blockpeer", DO_PEER_START, 0), 0);
+    int bad = 0;
+    for (int i = 0; i < 40; i++) {
+        EXPECT(bdev_read(&part2, 0, back, STRESS_CHUNK), STRESS_CHUNK);
+        bad += memcmp(back, "blocktest part2", 15) != 0;
+    }
+    int64_t peer = ask("blockpeer", DO_PEER_STOP, 0);
+    printf("blocktest: two clients: blockpeer read 1 MiB %ld times, %ld bad\n",
+           (long)(peer & 0xffffffff), (long)(peer >> 32));
+    bdev_close(&part2);
+    EXPECT(bad, 0);
+    CHECK(peer > 0 && (peer & 0xffffffff) > 0 && (peer >> 32) == 0);
+}
+
+/* blockpeer: on DO_PEER_START, read the disk's first MiB through lib/bdev until DO_PEER_STOP;
+ * the answer to that: good reads | bad reads << 32. */
+int peer_main(void)
+{
+    struct bdev disk0 = {0};
+    for (;;) {
+        message_t m;
+        if (ipc_receive(ANY, &m) < 0 || m.type != TEST_BLOCK_DO || m.u.w[0] != DO_PEER_START)
+            continue;
+        endpoint_t who = m.source;
+        m.u.w[0] = disk0.driver > 0 ? 0 : (uint64_t)(int64_t)bdev_open(&disk0, driver, 0, BDEV_R);
+        ipc_sendnb(who, &m);
+        uint64_t good = 0, bad = 0;
+        for (;;) {
+            int64_t r = bdev_read(&disk0, 0, data, STRESS_CHUNK);
+            if (r == STRESS_CHUNK && memcmp(data + SECTOR, "blocktest disk", 14) == 0)
+                good++;
+            else
+                bad++;
+            if (ipc_receive_nb(ANY, &m) == 0 && m.type == TEST_BLOCK_DO &&
+                m.u.w[0] == DO_PEER_STOP) {
+                m.u.w[0] = good | bad << 32;
+                ipc_sendnb(m.source, &m);
+                break;
+            }
+        }
+    }
 }
