@@ -120,6 +120,10 @@ $(B)/host/test_ata: tests/host/test_ata.c drivers/storage/ahci/ata.c drivers/sto
 	@mkdir -p $(dir $@)
 	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ tests/host/test_ata.c drivers/storage/ahci/ata.c
 
+$(B)/host/test_blockdriver: tests/host/test_blockdriver.c lib/blockdriver/range.c \
+		lib/blockdriver/partition.h tests/host/check.h include/samsara/bdev.h
+	@mkdir -p $(dir $@)
+	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ tests/host/test_blockdriver.c lib/blockdriver/range.c
 # Tests of headers alone (test_msgtypes, test_kcall: it reads lib/sys/sys.h when it runs)
 $(B)/host/test_%: tests/host/test_%.c tests/host/check.h $(wildcard include/samsara/*.h)
 	@mkdir -p $(dir $@)

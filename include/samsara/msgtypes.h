@@ -100,9 +100,10 @@ _Static_assert(TEST_RQ_BASE + MSG_RANGE_SIZE - 1 <= 0x7fffffff, "types are posit
 #define TEST_BENCH_STOP (TEST_RQ_BASE + 0x20)   /* kbench -> its partner: exit */
 #define TEST_BENCH_ECHO (TEST_RQ_BASE + 0x21)   /* kbench -> its partner: answer at once */
 #define TEST_BENCH_SLEEP                                                                           \
-    (TEST_RQ_BASE + 0x22)                 /* kbench -> its partner: answer, then sleep w0 ticks */
-#define TEST_PCI_DO (TEST_RQ_BASE + 0x30) /* pcitest -> pciother, pcinone: w0 op, w1 arg */
-#define TEST_RQ_LAST TEST_PCI_DO
+    (TEST_RQ_BASE + 0x22)                   /* kbench -> its partner: answer, then sleep w0 ticks */
+#define TEST_PCI_DO (TEST_RQ_BASE + 0x30)   /* pcitest -> pciother, pcinone: w0 op, w1 arg */
+#define TEST_BLOCK_DO (TEST_RQ_BASE + 0x40) /* blocktest -> blockother: w0 op, w1 arg */
+#define TEST_RQ_LAST TEST_BLOCK_DO
 _Static_assert(IS_TEST_RQ(TEST_RQ_LAST), "test types stay in the TEST range");
 
 #endif

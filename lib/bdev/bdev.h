@@ -33,15 +33,15 @@
 #define BDEV_BUFS_MAX 64      /* buffers in one bdev_transfer */
 
 struct bdev {
-    char label[16];       /* the driver's label */
+    char label[16]; /* the driver's label */
     uint32_t minor;
-    uint32_t access;      /* BDEV_R | BDEV_W */
-    endpoint_t driver;    /* its current instance (0: none known) */
-    uint64_t size;        /* of the minor, in bytes */
+    uint32_t access;   /* BDEV_R | BDEV_W */
+    endpoint_t driver; /* its current instance (0: none known) */
+    uint64_t size;     /* of the minor, in bytes */
     uint32_t sector_size;
-    uint64_t restarts;    /* driver restarts this device has survived (all requests) */
-    uint64_t reopens;     /* successful re-opens after a restart */
-    uint64_t wait_ms;     /* time spent waiting for new instances, in all */
+    uint64_t restarts; /* driver restarts this device has survived (all requests) */
+    uint64_t reopens;  /* successful re-opens after a restart */
+    uint64_t wait_ms;  /* time spent waiting for new instances, in all */
 };
 
 /* One buffer of a scatter-gather transfer. */

@@ -33,6 +33,7 @@
 
 #include <samsara/bdev.h>
 #include "sys.h"
+#include "partition.h"
 
 #define BLOCKDRIVER_DEFER_MAX 8 /* client requests kept while the driver waits for its device */
 
@@ -56,8 +57,7 @@ struct blockdriver_request {
 struct blockdriver {
     const char *name; /* its label: log lines, and the announcement LABEL.blk */
     /* The labels that may send requests, 0-terminated (at most CLIENT_SET_MAX); 0 means
-     * {"ext2", "blocktest", 0}: the file server and the drivers' test client (the driver's
-     * manifest must name a client under ipc). */
+     * {"ext2", "blocktest", "blockpeer", 0}: the file server and the drivers' test clients. */
     const char *const *clients;
     /* Reset the device in the safe order and start it (interrupts masked, reset, wait, program
      * the queues, bus mastering on), fill info: 0, or an error and the driver exits (rs
@@ -102,18 +102,5 @@ int64_t blockdriver_copy_to(const struct blockdriver_request *rq, uint64_t offse
 /* Wait for the device: receive until a HARDWARE notification (handed to interrupt() first; 0)
  * or until timeout_ms passed (-E_TIMEDOUT). Heartbeats are answered, clients' requests kept. */
 int blockdriver_wait(uint64_t timeout_ms);
-
-/* Pure helpers, tested on the host (tests/host/test_blockdriver.c). */
-struct blockdriver_minor {
-    uint64_t start, size; /* bytes on the whole disk; size 0: no such partition */
-};
-/* Parse an MBR sector (512 bytes) of a disk of disk_size bytes into minors 1..4 of m (m[0]:
- * the whole disk): entries of type 0, or lying outside the disk, or not sector-aligned, are
- * left empty (logged as `name`). Returns how many partitions were taken. */
-int blockdriver_parse_mbr(const char *name, const uint8_t *sector, uint64_t disk_size,
-                          uint32_t sector_size, struct blockdriver_minor m[BDEV_MINORS]);
-/* Check a transfer of len bytes at position of a minor of `size` bytes: 0, E_INVAL (not sector
- * multiples, too long) or E_RANGE (past the end, or a sum that overflows). */
-int blockdriver_check_range(uint64_t position, uint64_t len, uint64_t size, uint32_t sector_size);
 
 #endif

@@ -111,6 +111,7 @@ static const struct type types[] = {
     T(TEST_BENCH_ECHO, TEST_RQ_BASE),
     T(TEST_BENCH_SLEEP, TEST_RQ_BASE),
     T(TEST_PCI_DO, TEST_RQ_BASE),
+    T(TEST_BLOCK_DO, TEST_RQ_BASE),
 };
 #define NR_TYPES ((int)(sizeof(types) / sizeof(types[0])))
 

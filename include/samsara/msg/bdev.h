@@ -27,7 +27,7 @@ struct msg_bdev_geometry_reply { /* BDEV_OPEN's and BDEV_GEOMETRY's reply */
     uint64_t size;        /* of the minor, in bytes */
     uint32_t sector_size; /* bytes: positions and lengths are multiples of it */
     uint32_t unused;
-    uint64_t start;       /* the minor's first byte on the whole disk (0 for minor 0) */
+    uint64_t start; /* the minor's first byte on the whole disk (0 for minor 0) */
 };
 
 struct msg_bdev_transfer { /* BDEV_READ, BDEV_WRITE */
