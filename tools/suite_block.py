@@ -9,7 +9,7 @@ import struct
 import tempfile
 from array import array
 
-from qemu import Boot, collect_tests, images_named, record_logged
+from qemu import Boot, collect_tests, disk, images_named, record_logged
 
 # The layout blocktest expects (tests/servers/blocktest/blocktest.h).
 SECTOR = 512
@@ -30,6 +30,10 @@ DRIVERS = [
     ("virtio_blk", lambda img: ["-drive", f"file={img},if=none,id=d0,format=raw",
                                 "-device", "virtio-blk-pci,drive=d0,disable-modern=on"],
      [("flush_offered", "flush yes")]),
+    # q35's built-in ICH9 AHCI controller, the disk on port 0 (tools/qemu.py: disk).
+    ("ahci", lambda img: disk(img, "ahci")[1],
+     [("identified", "ahci: \"QEMU HARDDISK\", 196608 sectors of 512 bytes"),
+      ("hba_reset", "disk on port 0")]),
 ]
 
 
@@ -67,7 +71,8 @@ def run_driver(record, module, driver, flags, logged):
                      links[1] + f" peer {driver}"],
                     extra=flags(img))
         try:
-            collect_tests(boot, record, prefix, "blocktest", timeout=120, exit_status=1)
+            collect_tests(boot, record, prefix, "blocktest", timeout=120, exit_status=1,
+                          printed="block.")
             for name, needle in logged:
                 record_logged(record, boot, f"{prefix}.{name}", needle)
             for _, t in boot.lines:  # the measurements blocktest printed (not results)
