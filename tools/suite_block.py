@@ -30,11 +30,26 @@ DRIVERS = [
     ("virtio_blk", lambda img: ["-drive", f"file={img},if=none,id=d0,format=raw",
                                 "-device", "virtio-blk-pci,drive=d0,disable-modern=on"],
      [("flush_offered", "flush yes")]),
-    # q35's built-in ICH9 AHCI controller, the disk on port 0 (tools/qemu.py: disk).
-    ("ahci", lambda img: disk(img, "ahci")[1],
+    # q35's built-in ICH9 AHCI controller, the disk on port 0 (tools/qemu.py: disk), behind
+    # QEMU's blkdebug: one write in the stress area fails (ahci_error_rules), the driver must
+    # see the task-file error, restart the port, and lib/bdev's retry must put the data there.
+    ("ahci", lambda img: disk(ahci_error_rules(img), "ahci")[1],
      [("identified", "ahci: \"QEMU HARDDISK\", 196608 sectors of 512 bytes"),
-      ("hba_reset", "disk on port 0")]),
+      ("hba_reset", "disk on port 0"),
+      ("error_seen", "ahci: port 0: command failed"),
+      ("port_restarted", "ahci: port 0 restarted after an error")]),
 ]
+ERROR_SECTOR = PARTITIONS[0][1] + 40000  # inside the 32 MiB the stress test writes
+
+
+def ahci_error_rules(img):
+    """A blkdebug rule file beside img failing the first write that touches ERROR_SECTOR with
+    EIO; the drive name that reads img through it."""
+    rules = os.path.join(os.path.dirname(img), "blkdebug.conf")
+    with open(rules, "w") as f:
+        f.write(f'[inject-error]\nevent = "write_aio"\nerrno = "5"\nsector = "{ERROR_SECTOR}"\n'
+                'once = "on"\n')
+    return f"blkdebug:{rules}:{img}"
 
 
 def make_image(path):

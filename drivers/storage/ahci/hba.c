@@ -335,6 +335,8 @@ void ahci_recover(void)
     stop_engines(port);
     if (port_bring_up() < 0 || port_start() < 0)
         printf("ahci: port %d did not come back after an error\n", port);
+    else
+        printf("ahci: port %d restarted after an error\n", port);
     px_write(PX_IE, PXIS_USED);
 }
 
