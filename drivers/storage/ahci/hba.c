@@ -56,7 +56,7 @@
 /* Bounds on the waits (AHCI 1.3, 10.4: HR within 1 s, CR and FR within 500 ms). */
 #define HR_WAIT_MS 1000
 #define ENGINE_WAIT_MS 500
-#define COMRESET_HOLD_MS 2
+#define COMRESET_HOLD_MS 1 /* PxSCTL.DET = 1 held at least 1 ms (AHCI 1.3, 10.4.2) */
 #define PHY_WAIT_MS 200    /* PxSSTS.DET = 3 after COMRESET: the link comes up in ~10 ms */
 #define DETECT_WAIT_MS 10  /* PxSSTS.DET other than 0 after the HBA reset: something is there */
 #define READY_WAIT_MS 5000 /* PxTFD BSY and DRQ clear: a disk spinning up */
@@ -181,7 +181,7 @@ static int port_comreset(void)
 {
     uint32_t sctl = px_read(PX_SCTL) & ~0xfu & ~(0xfu << 8);
     px_write(PX_SCTL, sctl | SCTL_IPM_NONE | SCTL_DET_COMRESET);
-    delay_ms(COMRESET_HOLD_MS);
+    delay_ms(COMRESET_HOLD_MS); /* one more tick than asked: at least that long */
     px_write(PX_SCTL, sctl | SCTL_IPM_NONE);
     int r = wait_reg(PORT_BASE(port) + PX_SSTS, 0xf, SSTS_DET_PRESENT, PHY_WAIT_MS);
     px_write(PX_SERR, 0xffffffff);
