@@ -20,6 +20,11 @@ def run(record, module):
         return
     mods = make_run_modules()
     check_grub_cfg(record, mods)
+    # the contrast: under -kernel the same kernel names QEMU as its loader
+    with Boot([module("root")]) as boot:
+        i, m = boot.wait_for(r"^kernel: loaded by (.*)", timeout=30)
+        record("iso.kernel_boot_loaded_by_qemu", i is not None and m.group(1) == "qemu",
+               m.group(0) if m else "no loader line", boot.tail())
     boot = Boot([], extra=nic(os.environ.get("NIC", "virtio"))[1], console=True, cdrom=ISO)
     try:
         ok = boot.wait_prompt(PROMPT, 60)
@@ -58,10 +63,10 @@ def check_grub_cfg(record, mods):
     """The grub.cfg on the CD is the one tools/qemu.py makes from make run's modules."""
     with tempfile.TemporaryDirectory(prefix="iso-") as tmp:
         out = os.path.join(tmp, "grub.cfg")
-        run = subprocess.run(["xorriso", "-osirrox", "on", "-indev", ISO, "-extract",
+        res = subprocess.run(["xorriso", "-osirrox", "on", "-indev", ISO, "-extract",
                               "/boot/grub/grub.cfg", out], capture_output=True, text=True)
-        cfg = open(out).read() if run.returncode == 0 and os.path.exists(out) else None
+        cfg = open(out).read() if res.returncode == 0 and os.path.exists(out) else None
     ok = cfg == grub_cfg(mods)
     record("iso.grub_cfg_is_make_runs", ok,
-           "" if ok else ("cannot read it: " + run.stderr[-300:] if cfg is None
+           "" if ok else ("cannot read it: " + res.stderr[-300:] if cfg is None
                           else "differs from tools/qemu.py --grub-cfg (make iso again)"))
