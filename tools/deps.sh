@@ -12,6 +12,12 @@ have python3 || need="$need python3"
 have gdb || need="$need gdb"
 # the host unit tests build with AddressSanitizer
 [ -n "$(gcc -print-file-name=libasan.so 2>/dev/null | grep /)" ] || need="$need libasan8"
+# make iso: grub-mkrescue (grub-common) with GRUB's BIOS images and modules (grub-pc-bin, not
+# grub-pc, which would install GRUB on this machine's disk) and xorriso to write the image
+# (mtools only for UEFI images, which make iso does not make)
+have grub-mkrescue || need="$need grub-common"
+[ -f /usr/lib/grub/i386-pc/cdboot.img ] || need="$need grub-pc-bin"
+have xorriso || need="$need xorriso"
 [ -z "$need" ] && exit 0
 echo "deps: installing$need"
 SUDO=""
