@@ -1,11 +1,14 @@
 """The Linux peer of `make bench-net` (docs/BENCH-NET.md): a Linux client guest downloads a
 4 MiB file from a Linux server guest over virtio-net on a `-netdev socket` link on 127.0.0.1
 and the sha256 must match the host's; then twice more, compared in the guest with the
-generator (the right seed matches, a wrong one is caught). About 12 s under TCG (two Linux
-boots at once). Builds build/peer/ first (`make peer`: fetches Debian's kernel package on
-first use). Called by tools/test.py as run(record, module)."""
+generator (the right seed matches, a wrong one is caught). Then bench-net's Samsara client on
+the same link: the whole system downloads the file while its network driver is killed every
+0.3 s (sha256 right, at least one kill, each kill seen by rs as a restart with its recovery
+time). About 20 s under TCG. Builds build/peer/ first (`make peer`: fetches Debian's kernel
+package on first use). Called by tools/test.py as run(record, module)."""
 import subprocess
 
+import bench_net
 import linuxpeer as lp
 from qemu import ROOT
 
@@ -19,6 +22,7 @@ def run(record, module):
         record("linuxpeer.build", False, built.stdout + built.stderr)
         return
     server = client = None
+    stage = "linuxpeer.download_4mib_sha256"  # what an exception fails
     try:
         server = lp.start_server("virtio", SIZE, SEED)
         client = lp.LinuxGuest("client", "virtio", server.port, False)
@@ -42,8 +46,21 @@ def run(record, module):
                    f"{r['seconds']:.2f} s, match={meter.get('match')}, diff={meter.get('diff')}"
                    if ok else r["line"],
                    None if ok else client.tail())
+        client.quit()
+        stage = "linuxpeer.samsara_4mib_driver_killed"
+        client = bench_net.SamsaraGuest("virtio", server.port)
+        client.ready()
+        r = client.get(f"http://{lp.SERVER_IP}/file", 0.3, "sha256", SEED, SIZE, timeout=120)
+        us = r["recovery_us"]
+        ok = r["ok"] and r["sha256"] == want and r.get("meter", {}).get("bytes") == SIZE and \
+            r["kills"] >= 1 and r["kills"] <= r["failed"] <= r["kills"] + 1 and len(us) == r["failed"]
+        record("linuxpeer.samsara_4mib_driver_killed", ok,
+               f"{r['seconds']:.2f} s, {r['kills']} kills, rs recovery "
+               f"{bench_net.summary_ms(us)}" if ok else
+               f"{r['line']}: {r['kills']} kills, {r['failed']} failures and {len(us)} "
+               f"recoveries logged by rs (want {want})", None if ok else client.tail(40))
     except (RuntimeError, KeyError) as e:
-        record("linuxpeer.download_4mib_sha256", False, str(e))
+        record(stage, False, str(e))
     finally:
         for guest in (client, server):
             if guest:
