@@ -38,9 +38,11 @@ $(PEER_SAMSARA): tools/mkinitramfs.sh $(shell find user/etc -type f 2>/dev/null)
 
 # NIC=virtio|e1000|rtl8139|all, SIZE=MiB (512; 64 for a quick run), RUNS=downloads per NIC,
 # CHECK=sha256|sha256-only|compare (how the download is checked: tools/bench_net.py --help).
-# INTERVALS=1,2,4,8,15,0 (seconds between kills of Samsara's driver; 0: none).
+# INTERVALS=1,2,4,8,15,0 (seconds between kills of Samsara's driver; 0: none), ROUNDS=N
+# (Samsara's downloads per interval, interleaved; the table shows medians).
 # The Linux client's baseline, then the Samsara client on the same link; a PNG plot.
 bench-net: peer all
 	@tools/deps.sh --plot
-	@python3 tools/bench_net.py $(if $(INTERVALS),--intervals $(INTERVALS)) $(if $(NIC),--nic $(NIC)) $(if $(SIZE),--size $(SIZE)) \
-		$(if $(RUNS),--runs $(RUNS)) $(if $(CHECK),--check $(CHECK))
+	@python3 tools/bench_net.py $(if $(NIC),--nic $(NIC)) $(if $(SIZE),--size $(SIZE)) \
+		$(if $(RUNS),--runs $(RUNS)) $(if $(CHECK),--check $(CHECK)) \
+		$(if $(INTERVALS),--intervals $(INTERVALS)) $(if $(ROUNDS),--rounds $(ROUNDS))

@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import sys
 import threading
 import time
@@ -117,22 +118,25 @@ class SamsaraGuest(qemu.Boot):
         self.kill()
 
 
-def samsara_client(nic, server, size, intervals, check, expected, seed=1):
+def samsara_client(nic, server, size, intervals, check, expected, seed=1, rounds=1):
     """The experiment proper: Samsara on nic downloads the server's file once per interval
-    in intervals (seconds between driver kills, 0 for none), in one boot. A dict: the boot
-    time and one result per interval (SamsaraGuest.get's, with interval and sha_ok)."""
+    in intervals (seconds between driver kills, 0 for none), rounds times over (interval
+    after interval, then again: load that comes and goes spreads over all), in one boot. A
+    dict: the boot time and one result per download (SamsaraGuest.get's, with interval,
+    round and sha_ok)."""
     started = time.monotonic()
     guest = SamsaraGuest(nic, server.port)
     try:
         guest.ready()
         boot_s = time.monotonic() - started
         results = []
-        for every in intervals:
+        for rnd, every in ((rnd, every) for rnd in range(rounds) for every in intervals):
             r = guest.get(URL, every, check, seed, size, timeout=1800 + size // (64 << 10))
-            r["interval"] = every
+            r["interval"], r["round"] = every, rnd + 1
             r["sha_ok"] = r["ok"] and (check == "compare" or r["sha256"] == expected())
             results.append(r)
-            print(f"  {nic} Samsara, {f'kill every {every} s' if every else 'no kills'}: "
+            print(f"  {nic} Samsara{f' round {rnd + 1}' if rounds > 1 else ''}, "
+                  f"{f'kill every {every} s' if every else 'no kills'}: "
                   f"{describe(r, size)}, {r['kills']} kills, rs recovery "
                   f"{summary_ms(r['recovery_us'])}", flush=True)
         return {"boot_s": boot_s, "runs": results}
@@ -145,7 +149,7 @@ def summary_ms(us):
     return f"mean {sum(us) / len(us) / 1000:.1f} ms, max {max(us) / 1000:.1f} ms" if us else "-"
 
 
-def run_nic(nic, size, runs, check, intervals, linux=True, samsara=True, seed=1):
+def run_nic(nic, size, runs, check, intervals, linux=True, samsara=True, seed=1, rounds=1):
     """One server guest; the Linux client, then the Samsara client, on its link."""
     expected = {}
     hasher = threading.Thread(target=lambda: expected.update(sha=lp.expected_sha256(seed, size)))
@@ -163,10 +167,14 @@ def run_nic(nic, size, runs, check, intervals, linux=True, samsara=True, seed=1)
                   "server_ready_s": time.monotonic() - started,
                   "gen_s": float(serving["gen_end"]) - float(serving["gen_start"])}
         tcp = [snmp(server.shell("grep '^Tcp:' /proc/net/snmp", 30))]
-        for name, client, args in (("linux", linux_baseline, runs), ("samsara", samsara_client,
-                                                                     intervals)):
-            if name == "linux" and linux or name == "samsara" and samsara:
-                report[name] = client(nic, server, size, args, check, want, seed)
+        for name, wanted in (("linux", linux), ("samsara", samsara)):
+            if not wanted:
+                continue
+            if name == "linux":
+                report[name] = linux_baseline(nic, server, size, runs, check, want, seed)
+            else:
+                report[name] = samsara_client(nic, server, size, intervals, check, want, seed,
+                                              rounds)
                 tcp.append(snmp(server.shell("grep '^Tcp:' /proc/net/snmp", 30)))
                 # the server's TCP counters during this client's downloads
                 report[name]["server_tcp"] = {k: v - tcp[-2].get(k, 0) for k, v in
@@ -198,32 +206,40 @@ def mibs(r, size):
 
 
 def samsara_rows(b):
-    """The paper's table for one NIC: a dict per interval, with loss and extra time against
-    the run without kills, and the no-kill throughput over the Linux client's mean."""
+    """The paper's table for one NIC: a dict per interval over its rounds (the median time,
+    the kills per run, every restart's recovery, the longest gap of any run), with loss and
+    extra time against the median run without kills, and the no-kill throughput over the
+    Linux client's mean."""
     size, runs = b["size"], b["samsara"]["runs"]
-    base = next((r for r in runs if r["interval"] == 0 and r["ok"]), None)
     linux = [mibs(r, size) for r in b.get("linux", {}).get("runs", []) if r["ok"]]
     rows = []
-    for r in sorted(runs, key=lambda r: r["interval"] or 1 << 30):
-        row = {"interval": r["interval"], "kills": r["kills"], "seconds": r["seconds"],
-               "mibs": mibs(r, size), "ok": r["sha_ok"],
-               "rs_mean_ms": sum(r["recovery_us"]) / len(r["recovery_us"]) / 1000
-               if r["recovery_us"] else None,
-               "rs_max_ms": max(r["recovery_us"]) / 1000 if r["recovery_us"] else None,
-               "restarts_seen": len(r["recovery_us"]),
-               "gap_ms": r["meter"]["maxgap"] * 1000 if "meter" in r else None}
-        if base and r["ok"]:
-            row["loss_pct"] = 100 * (1 - row["mibs"] / mibs(base, size))
-            row["extra_ms_per_kill"] = (1000 * (r["seconds"] - base["seconds"]) / r["kills"]
-                                        if r["kills"] else None)
-        if r["interval"] == 0 and linux and r["ok"]:
+    for every in sorted({r["interval"] for r in runs}, key=lambda t: t or 1 << 30):
+        mine = [r for r in runs if r["interval"] == every]
+        good = [r for r in mine if r["ok"]]
+        us = [u for r in mine for u in r["recovery_us"]]
+        gaps = [r["meter"]["maxgap"] * 1000 for r in good if "meter" in r]
+        secs = statistics.median(r["seconds"] for r in good) if good else None
+        rows.append({"interval": every, "runs": len(mine), "ok": all(r["sha_ok"] for r in mine),
+                     "kills": sum(r["kills"] for r in mine) / len(mine), "seconds": secs,
+                     "mibs": size / secs / (1 << 20) if secs else 0.0,
+                     "rs_mean_ms": sum(us) / len(us) / 1000 if us else None,
+                     "rs_max_ms": max(us) / 1000 if us else None, "restarts_seen": len(us),
+                     "gap_ms": max(gaps) if gaps else None})
+    base = next((r for r in rows if r["interval"] == 0 and r["seconds"]), None)
+    for row in rows:
+        if base and row["seconds"]:
+            row["loss_pct"] = 100 * (1 - row["mibs"] / base["mibs"])
+            row["extra_ms_per_kill"] = (1000 * (row["seconds"] - base["seconds"]) / row["kills"]
+                                        if row["kills"] else None)
+        if row["interval"] == 0 and linux and row["seconds"]:
             row["over_linux"] = row["mibs"] / (sum(linux) / len(linux))
-        rows.append(row)
     return rows
 
 
-def fmt(v, spec, none="-"):
-    return none if v is None else format(v, spec)
+def fmt(v, spec):
+    """v formatted by spec, or "-" as wide."""
+    width = re.match(r"\d*", spec).group(0)
+    return format(v, spec) if v is not None else format("-", f">{width}")
 
 
 def print_tables(report, size_mib, check):
@@ -252,14 +268,18 @@ def print_samsara(report, size_mib, check):
     print(f"Samsara client ({size_mib} MiB, {check}; the network driver killed every T s; "
           f"loss and extra time against Samsara's run without kills; recovery: rs's kill to "
           f"ROOT_READY, and the application's longest gap without input):")
-    print(f"{'nic':8} {'T s':>4} {'kills':>5} {'seconds':>8} {'MiB/s':>7} {'loss %':>7} "
-          f"{'ms/kill':>8} {'rs mean':>8} {'rs max':>7} {'app gap':>8} {'check':>6}")
+    print("(with rounds: the median time of an interval's runs, its kills per run, every "
+          "restart's recovery, the longest gap of any run)")
+    print(f"{'nic':8} {'T s':>4} {'runs':>4} {'kills':>5} {'seconds':>8} {'MiB/s':>7} "
+          f"{'loss %':>7} {'ms/kill':>8} {'rs mean':>8} {'rs max':>7} {'app gap':>8} "
+          f"{'check':>6}")
     for b in report:
         if "samsara" not in b:
             continue
         for row in samsara_rows(b):
-            print(f"{b['nic']:8} {row['interval'] or 'none':>4} {row['kills']:>5} "
-                  f"{row['seconds']:8.2f} {row['mibs']:7.2f} {fmt(row.get('loss_pct'), '7.2f')} "
+            print(f"{b['nic']:8} {row['interval'] or 'none':>4} {row['runs']:>4} "
+                  f"{row['kills']:>5g} {fmt(row['seconds'], '8.2f')} {row['mibs']:7.2f} "
+                  f"{fmt(row.get('loss_pct'), '7.2f')} "
                   f"{fmt(row.get('extra_ms_per_kill'), '8.0f')} "
                   f"{fmt(row['rs_mean_ms'], '8.1f')} {fmt(row['rs_max_ms'], '7.1f')} "
                   f"{fmt(row['gap_ms'], '8.0f')} {'ok' if row['ok'] else 'WRONG':>6}")
@@ -337,6 +357,8 @@ def main():
     ap.add_argument("--intervals", default=",".join(map(str, INTERVALS)),
                     help="seconds between kills of Samsara's network driver, 0 for a run "
                     "without kills, in the order run (default %(default)s)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="Samsara's downloads per interval (the table shows medians)")
     ap.add_argument("--no-linux", action="store_true", help="leave the Linux client out")
     ap.add_argument("--no-samsara", action="store_true", help="leave the Samsara client out")
     ap.add_argument("--json", default=os.path.join(lp.PEER, "bench-net.json"))
@@ -356,7 +378,7 @@ def main():
     for nic in nics:
         try:
             b = run_nic(nic, size, args.runs, args.check, intervals, not args.no_linux,
-                        not args.no_samsara)
+                        not args.no_samsara, rounds=args.rounds)
         except RuntimeError as e:
             print(f"bench-net: {nic}: {e}", flush=True)
             failed += 1
