@@ -335,7 +335,7 @@ def plot(report, size_mib, path):
         ax.set_ylabel(unit)
         ax.set_title(f"wget of {size_mib} MiB: {title}")
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=6, ncol=3 if ax is ax1 else 1, loc="lower center")
         ax.set_xlim(0.8, 19)
     ax1.set_ylim(bottom=0)
     ax2.axhline(0, color="black", linewidth=0.5)
