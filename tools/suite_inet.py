@@ -9,6 +9,11 @@
    ARP and ping to slirp's 10.0.2.2, and 16 MiB through a TCP echo server on the host's
    127.0.0.1 (QEMU's guestfwd makes it 10.0.2.100:7) while netkill has rs kill the driver every
    0.5 s. The host checks what its echo server received: inet.net.host_saw_the_stream.
+3. inet over tests/drivers/badnet, a hostile driver with no hardware ("selftest badnet",
+   TEST inet.bad.NAME): thousands of malformed frames, then one kind of garbage answer per driver
+   instance. The host checks rs's counters and log as badnet printed them
+   (inet.bad.rs_recorded_complaints), that the kernel refused badnet's overruns, and that inet
+   never restarted (inet.bad.stayed_up).
 
 Called by tools/test.py as run(record, module)."""
 import os
@@ -127,6 +132,42 @@ def run_virtio_net(record, module):
         echo.close()
 
 
+def run_badnet(record, module):
+    """inet over tests/drivers/badnet, the hostile driver: malformed frames, then garbage answers
+    (one kind per driver instance, each reported to rs), then a well-behaved instance."""
+    args = " ".join(["selftest badnet nic=badnet"] + inet_conf_words())
+    boot = Boot([module("root"), module("ds"), module("badnet"), module("inet", args)])
+    try:
+        collect_tests(boot, record, "inet.bad", "inet", timeout=180)
+        # rs's log keeps the last 64 events: every failure of badnet it still holds must be a
+        # complaint, and they must be most of the cases (two events each: failed, restarted)
+        _, said = boot.wait_for(r"badnet: rs: restarts (\d+), failures logged (\d+), "
+                                r"complaints (\d+), inet restarts (\d+)", 10)
+        cases = [re.search(r"inet: badnet: (\d+) garbage cases", t) for _, t in boot.lines]
+        cases = [int(m.group(1)) for m in cases if m]
+        ok = bool(said and cases) and int(said.group(1)) == cases[-1] and \
+            said.group(2) == said.group(3) and int(said.group(3)) >= min(cases[-1], 16) and \
+            said.group(4) == "0"
+        record("inet.bad.rs_recorded_complaints", ok,
+               f"rs: {said.group(0) if said else 'no report'}; cases {cases}",
+               None if ok else boot.tail(40))
+        refused = [t for _, t in boot.lines if t.startswith("badnet: the kernel refused")]
+        ok = len(refused) >= 2 and not any("NOT REFUSED" in t for t in refused)
+        record("inet.bad.kernel_refused_overruns", ok, "; ".join(refused[:2]),
+               None if ok else boot.tail(40))
+        starts = [t for _, t in boot.lines if t.startswith("inet: lwIP ")]
+        asserts = [t for _, t in boot.lines if t.startswith("inet: assertion")]
+        ok = len(starts) == 1 and "restarted" not in starts[0] and not asserts
+        record("inet.bad.stayed_up", ok, f"{len(starts)} starts, {len(asserts)} assertions",
+               None if ok else boot.tail(30))
+        for _, t in boot.lines:  # the measurements inet printed (not results)
+            if t.startswith("inet: badnet: ") and "reported to rs" not in t:
+                print(f"  measured {t}", flush=True)
+    finally:
+        boot.kill()
+
+
 def run(record, module):
     run_loopback(record, module)
     run_virtio_net(record, module)
+    run_badnet(record, module)

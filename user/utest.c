@@ -3364,6 +3364,70 @@ static void t_inet_options_and_errors(void)
     close(l);
 }
 
+/* ---- ICMP sockets (issue 9, nettools): ping sockets for anyone, raw sockets for root */
+
+/* An ICMP echo request (type 8) with id, seq and 16 bytes of data; the checksum is filled. */
+static void icmp_echo(uint8_t *b, uint16_t id, uint16_t seq)
+{
+    memset(b, 0, 24);
+    b[0] = 8;
+    b[4] = (uint8_t)(id >> 8), b[5] = (uint8_t)id, b[6] = (uint8_t)(seq >> 8), b[7] = (uint8_t)seq;
+    memcpy(b + 8, "samsara-ping-123", 16);
+    uint32_t sum = 0;
+    for (int i = 0; i < 24; i += 2)
+        sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    b[2] = (uint8_t)(~sum >> 8), b[3] = (uint8_t)~sum;
+}
+
+/* A user's ping socket: the reply comes with the socket's id (its port), without IP header. */
+static void user_pings(void)
+{
+    ERR(socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), EPERM);
+    int s = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+    struct sockaddr_in to = in_loop(0), name;
+    socklen_t len = sizeof(name);
+    uint8_t out[24], in[128];
+    CHECK(s >= 0);
+    icmp_echo(out, 0x1234, 7); /* the id is replaced by the socket's */
+    CHECK(sendto(s, out, sizeof(out), 0, (struct sockaddr *)&to, sizeof(to)) == sizeof(out));
+    CHECK(getsockname(s, (struct sockaddr *)&name, &len) == 0 && name.sin_port != 0);
+    struct pollfd p = {s, POLLIN, 0};
+    CHECK(poll(&p, 1, 5000) == 1);
+    EXPECT(recv(s, in, sizeof(in), 0), (ssize_t)sizeof(out));
+    CHECK(in[0] == 0 && in[6] == 0 && in[7] == 7 && !memcmp(in + 8, out + 8, 16));
+    CHECK(memcmp(in + 4, &name.sin_port, 2) == 0); /* network order, as the port */
+    out[0] = 13;                                   /* a timestamp request: not a ping */
+    ERR(sendto(s, out, sizeof(out), 0, (struct sockaddr *)&to, sizeof(to)), EINVAL);
+    ERR(recv(s, in, sizeof(in), MSG_DONTWAIT), EAGAIN); /* the request itself is not shown */
+    close(s);
+}
+
+static void t_inet_icmp_sockets(void)
+{
+    as_user(user_pings);
+    /* root's raw socket: the echo reply with its IP header, our id kept */
+    int r = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+    struct sockaddr_in to = in_loop(0);
+    uint8_t out[24], in[256];
+    CHECK(r >= 0);
+    icmp_echo(out, 0xbeef, 1);
+    CHECK(sendto(r, out, sizeof(out), 0, (struct sockaddr *)&to, sizeof(to)) == sizeof(out));
+    int replied = 0;
+    for (int i = 0; i < 4 && !replied; i++) { /* a raw socket sees our request too */
+        struct pollfd p = {r, POLLIN, 0};
+        CHECK(poll(&p, 1, 5000) == 1);
+        ssize_t n = recv(r, in, sizeof(in), 0);
+        int hl = (in[0] & 15) * 4;
+        CHECK(n == hl + 24 && (in[0] >> 4) == 4 && in[9] == IPPROTO_ICMP);
+        replied = in[hl] == 0 && in[hl + 4] == 0xbe && in[hl + 5] == 0xef;
+    }
+    CHECK(replied);
+    ERR(socket(AF_INET, SOCK_RAW, IPPROTO_UDP), EPROTONOSUPPORT);
+    close(r);
+}
+
 /* The socket calls with AF_INET edge values (ports 0 and 65535, any, broadcast, short lengths). */
 static void t_inet_fuzz(void)
 {
@@ -3542,6 +3606,7 @@ static const struct test tests[] = {
     {"inet_eintr", t_inet_eintr},
     {"inet_options_and_errors", t_inet_options_and_errors},
     {"inet_fuzz", t_inet_fuzz},
+    {"inet_icmp_sockets", t_inet_icmp_sockets},
     {0},
 };
 

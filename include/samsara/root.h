@@ -76,5 +76,7 @@ int64_t root_module_copy(const char *name, void *buf, uint64_t max); /* the size
 int root_ready(int query, uint64_t *restarts); /* lib/sys/service.c's service_startup */
 endpoint_t root_spawn(const char *module, const char *manifest, const char *arg);
 int root_service(uint64_t op, const char *label, struct root_stats_reply *stats); /* managers */
+/* Line i of rs's event log (SVC_LOG, managers) into line: its length, 0 past the last. */
+int64_t root_log_line(uint64_t i, char line[ROOT_LINE_MAX + 1]);
 
 #endif

@@ -45,6 +45,17 @@
  * SOCK_CLOSE    id -> 0: the socket is gone (a connection closed, or reset
  *               if data was left unread).
  *
+ * SOCK_IFREQ    cmd (a Linux SIOCxIFxxx or SIOCADDRT/SIOCDELRT ioctl), ifr (a
+ *               struct ifreq: name first) -> 0 and the reply's ifr, -ENODEV
+ *               (no such interface), -EINVAL, -EADDRNOTAVAIL. vfs answers the
+ *               ioctls with it (and checks that only root sets anything);
+ *               SIOCGIFCONF is vfs's loop over SOCK_IFCONF_NTH (the index
+ *               in ifr_ifindex: the n-th interface with an address, its name
+ *               and address), and SIOCADDRT/SIOCDELRT carry the route packed
+ *               as struct sock_route.
+ * SOCK_TABLE    kind (SOCK_TABLE_*), grant (write), len -> bytes written: the
+ *               text of /proc/net/dev, route, tcp, udp or raw as Linux's.
+ *
  * An id that names no socket of vfs's is -EBADF. Anything from a sender other
  * than vfs is refused.
  */
@@ -67,7 +78,9 @@
 #define SOCK_GETOPT (SOCK_RQ_BASE + 0x0b)
 #define SOCK_SETOPT (SOCK_RQ_BASE + 0x0c)
 #define SOCK_CLOSE (SOCK_RQ_BASE + 0x0d)
-#define SOCK_RQ_LAST SOCK_CLOSE
+#define SOCK_IFREQ (SOCK_RQ_BASE + 0x0e)
+#define SOCK_TABLE (SOCK_RQ_BASE + 0x0f)
+#define SOCK_RQ_LAST SOCK_TABLE
 #define SOCK_REPLY (SOCK_RQ_BASE + 0xff)
 _Static_assert(IS_SOCK_RQ(SOCK_REPLY) && SOCK_RQ_LAST < SOCK_REPLY,
                "sock types stay in the SOCK range");
@@ -83,6 +96,19 @@ _Static_assert(IS_SOCK_RQ(SOCK_REPLY) && SOCK_RQ_LAST < SOCK_REPLY,
 #define SOCK_ST_HUP 8         /* both directions are closed */
 #define SOCK_ST_CONNECTING 16 /* a connect is under way */
 #define SOCK_ST_LIVE 32       /* the id names a socket of this inet instance */
+
+/* SOCK_IFREQ's own commands, beside Linux's ioctl numbers */
+#define SOCK_IFCONF_NTH 0x10000 /* ifr_ifindex n -> name and address of the n-th with one */
+#define SOCK_IFREQ_BYTES 40     /* struct ifreq */
+
+/* A route of SIOCADDRT/SIOCDELRT, in SOCK_IFREQ's ifr (addresses in network order) */
+struct sock_route {
+    uint32_t dst, gateway, mask;
+    uint16_t flags; /* Linux's RTF_UP, RTF_GATEWAY, RTF_HOST */
+};
+
+/* SOCK_TABLE's kinds: the files of /proc/net inet writes */
+enum { SOCK_TABLE_DEV, SOCK_TABLE_ROUTE, SOCK_TABLE_TCP, SOCK_TABLE_UDP, SOCK_TABLE_RAW };
 
 struct sock_status {
     uint32_t flags;  /* SOCK_ST_* */

@@ -98,3 +98,14 @@ int root_service(uint64_t op, const char *label, struct root_stats_reply *stats)
         *stats = m.u.root.stats;
     return (int)r;
 }
+
+int64_t root_log_line(uint64_t i, char line[ROOT_LINE_MAX + 1])
+{
+    message_t m = {.type = ROOT_SERVICE, .u.root.service = {.op = SVC_LOG, .line = i}};
+    int64_t n = call(&m, 0);
+    if (n <= 0 || n > ROOT_LINE_MAX)
+        return 0;
+    memcpy(line, m.u.root.line.text, (size_t)n);
+    line[n] = 0;
+    return n;
+}

@@ -25,5 +25,10 @@ int run_until(const volatile int *done, uint64_t ms); /* turn the loop until *do
 /* TCP: total bytes of the stream to an echo server at to:port, all back and checked in ms */
 void stream_echo(const ip_addr_t *to, uint16_t port, uint32_t total, uint64_t ms);
 void ping_check(const ip_addr_t *to, uint64_t ms); /* an ICMP echo to `to` answered in ms */
+/* At most half of lwIP's TCP pcbs half-open (synflood.c): the oldest beyond are aborted. */
+void tcp_cap_half_open(void);
+extern uint64_t half_open_aborted;
+
+void loopback_echo(uint32_t bytes); /* an echo server on 127.0.0.1:7, bytes through it, closed */
 
 #endif

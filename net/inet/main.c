@@ -98,7 +98,8 @@ void inet_step(uint64_t deadline)
     sys_check_timeouts();
     netif_poll_all();
     netif_work();
-    sock_flush(); /* what lwIP's work changed, into vfs's status table */
+    tcp_cap_half_open(); /* a SYN flood must not take every pcb (synflood.c) */
+    sock_flush();        /* what lwIP's work changed, into vfs's status table */
 }
 
 static int init_fresh(void)
@@ -133,6 +134,8 @@ int main(uint64_t argp)
         const char *rest = netif_other_words(arg[8] ? arg + 9 : "", words, sizeof(words));
         if (!strncmp(rest, "net", 3) && (rest[3] == '\0' || rest[3] == ' '))
             netif_selftest(rest + 3 + (rest[3] == ' '));
+        else if (!strncmp(rest, "badnet", 6) && (rest[6] == '\0' || rest[6] == ' '))
+            netif_badtest(rest + 6 + (rest[6] == ' '));
         else
             inet_selftest(rest);
     }

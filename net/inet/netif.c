@@ -14,10 +14,11 @@
  * item hands the pbuf to lwIP and a fresh one is posted.
  *
  * Every request is a sendrec bounded by DRIVER_MS. A driver that does not answer in time, or
- * answers what the protocol does not allow (a reply of another type or a positive result, an
- * impossible NET_INIT answer, a mailbox head out of range, an item for an id it does not hold,
- * a length beyond a frame), is reported to rs (root_complain) and left until ds announces its
- * successor.
+ * answers what the protocol does not allow (a reply of another type, a result that is neither 0
+ * nor an error number, an impossible NET_INIT answer, a mailbox head out of range, an item for
+ * an id it does not hold, a length outside a frame's), or sends inet anything but notifications,
+ * is reported to rs (root_complain) and left until ds announces its successor (docs/INET.md,
+ * "what counts as garbage"; tests/drivers/badnet breaks each rule).
  */
 #include <samsara/ds.h>
 #include <samsara/net.h>
@@ -37,6 +38,7 @@ GRANT_TABLE(NETIF_GRANTS);
 #define DRIVER_MS 500 /* a driver answers at once; a hung one is replaced within ~300 ms */
 #define RX_ID 0x4000000000000000ull /* receive buffer ids: RX_ID + slot; frames count from 1 */
 #define MODE NET_MODE_BROADCAST     /* our MAC and broadcast (ARP): all lwIP needs */
+#define ERRNO_MAX 4095              /* a result below -ERRNO_MAX is no error number */
 
 enum { TX_FREE, TX_WAITING, TX_POSTED };
 
@@ -99,12 +101,16 @@ static int call(struct nic *n, message_t *m)
         complain(n, "no answer in time");
         return r;
     }
-    if (r < 0) { /* dead: its successor will be announced */
+    if (r == -E_DEADEP || r == -E_SRCH) { /* dead: its successor will be announced */
         n->drv = 0;
         return r;
     }
+    if (r < 0) { /* E_DEADLK: it was sending to us, which the protocol never does */
+        complain(n, "an IPC error other than death");
+        return r;
+    }
     int64_t result = m->u.net.reply.result;
-    if (m->type != NET_REPLY || result > 0 || result < -4095) {
+    if (m->type != NET_REPLY || result > 0 || result < -ERRNO_MAX) {
         complain(n, "a reply outside the protocol");
         return -E_INVAL;
     }
@@ -141,8 +147,8 @@ static void post_frames(struct nic *n)
             continue;
         }
         free_grants(s->g);
-        if (r != -E_INVAL)
-            return; /* full, or the driver is gone: the frame waits */
+        if (r != -E_INVAL || !n->drv)
+            return; /* full, or the driver is gone (or reported): the frame waits */
         printf("inet: %s refused frame %lu (%u bytes)\n", n->label, s->id, s->p->tot_len);
         pbuf_free(s->p);
         s->state = TX_FREE;
@@ -298,6 +304,8 @@ static const char *received(struct nic *n, uint64_t id, int64_t value)
     struct rx_slot *s = &n->rx[id - RX_ID];
     if (value > NET_FRAME_MAX || (value >= 0 && value < NET_FRAME_MIN))
         return "a received length no frame has";
+    if (value < -ERRNO_MAX)
+        return "a receive error that is no error number";
     free_grants(s->g);
     s->posted = 0;
     n->posted_rx--;
@@ -318,6 +326,8 @@ static const char *received(struct nic *n, uint64_t id, int64_t value)
 static const char *sent(struct nic *n, uint64_t id, int64_t value)
 {
     struct tx_slot *s = &n->tx[(id - 1) % TX_SLOTS];
+    if (value > 0 || value < -ERRNO_MAX)
+        return "a send result that is neither 0 nor an error number";
     if (id - 1 - n->tx_head < n->tx_tail - n->tx_head && s->state == TX_POSTED) {
         free_grants(s->g);
         pbuf_free(s->p);
@@ -388,17 +398,24 @@ static void announcements(void)
 
 int netif_message(const message_t *m)
 {
-    if (m->type != MSG_NOTIFY || m->source == SYSTEM)
+    if (m->source == SYSTEM)
         return 0;
-    if (m->source == ds_endpoint()) {
+    if (m->type == MSG_NOTIFY && m->source == ds_endpoint()) {
         announcements();
         return 1;
     }
-    for (int i = 0; i < nr_nics; i++)
-        if (nics[i].drv && m->source == nics[i].drv) {
-            take_items(&nics[i]);
+    for (int i = 0; i < nr_nics; i++) {
+        struct nic *n = &nics[i];
+        if (m->source != n->announced)
+            continue;
+        if (m->source != n->drv) /* an instance we reported, or one not initialised yet */
             return 1;
-        }
+        if (m->type == MSG_NOTIFY)
+            take_items(n);
+        else /* a driver only answers and notifies: a reply nobody asked for, or a request */
+            complain(n, "a message that is no answer");
+        return 1;
+    }
     return 0;
 }
 

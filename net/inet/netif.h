@@ -66,5 +66,7 @@ struct nic *nic_find(const char *label);
 
 /* The self-test over a network driver (argument "selftest net ..."): the failures. */
 int netif_selftest(const char *args);
+/* The self-test over the hostile driver (argument "selftest badnet ...", netif_badtest.c). */
+int netif_badtest(const char *args);
 
 #endif

@@ -327,7 +327,7 @@ void stream_echo(const ip_addr_t *to, uint16_t port, uint32_t total, uint64_t ms
     cl.pcb = NULL;
 }
 
-static void test_tcp_echo_1mib(void)
+void loopback_echo(uint32_t bytes)
 {
     const char *why = echo_listen();
     if (why) {
@@ -336,7 +336,7 @@ static void test_tcp_echo_1mib(void)
         return;
     }
     ip_addr_t lo = loopback();
-    stream_echo(&lo, ECHO_PORT, STREAM_BYTES, DEADLINE_MS);
+    stream_echo(&lo, ECHO_PORT, bytes, DEADLINE_MS);
     /* the server saw the client's close and closed too */
     for (uint64_t until = sys_uptime() + 5000; echo.pcb && sys_uptime() < until;)
         inet_step(until);
@@ -345,6 +345,11 @@ static void test_tcp_echo_1mib(void)
     if (echo_listener)
         tcp_close(echo_listener);
     echo_listener = NULL;
+}
+
+static void test_tcp_echo_1mib(void)
+{
+    loopback_echo(STREAM_BYTES);
 }
 
 /* A connection to a port nobody listens on is reset: the client hears ERR_RST. */

@@ -42,7 +42,9 @@ static int notify_due;
 
 static const struct isock_ops *ops_of(const struct isock *s)
 {
-    return s->type == SOCK_STREAM ? &tcp_sock_ops : &udp_sock_ops;
+    return s->type == SOCK_STREAM        ? &tcp_sock_ops
+           : s->protocol == IPPROTO_ICMP ? &icmp_sock_ops
+                                         : &udp_sock_ops;
 }
 
 struct isock *isock_new(int type)
@@ -53,6 +55,8 @@ struct isock *isock_new(int type)
             memset(s, 0, sizeof(*s));
             s->in_use = 1;
             s->type = type;
+            s->protocol =
+                type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP; /* do_socket may change */
             s->listener = -1;
             s->rcvbuf = s->sndbuf = 256 * 1024;
             s->shown.flags = ~0u; /* written at the first flush */
@@ -317,7 +321,7 @@ static int64_t getopt(struct isock *s, struct msg_sock_opt *o)
             v = s->state == IS_LISTENING;
             break;
         case SO_PROTOCOL:
-            v = s->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+            v = s->protocol;
             break;
         case SO_DOMAIN:
             v = AF_INET;
@@ -336,16 +340,28 @@ static int64_t getopt(struct isock *s, struct msg_sock_opt *o)
 
 /* ---- requests */
 
+/* The protocol of a socket type (0 for the type's own): -errno if it has none such. */
+static int socket_protocol(uint32_t type, uint32_t protocol)
+{
+    if (type == SOCK_RAW) /* raw sockets of ICMP only (ping); vfs lets only root make them */
+        return protocol == IPPROTO_ICMP ? IPPROTO_ICMP : -LX_EPROTONOSUPPORT;
+    if (type != SOCK_STREAM && type != SOCK_DGRAM)
+        return -LX_ESOCKTNOSUPPORT;
+    if (type == SOCK_DGRAM && protocol == IPPROTO_ICMP) /* a ping socket */
+        return IPPROTO_ICMP;
+    int want = type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+    return protocol == 0 || protocol == (uint32_t)want ? want : -LX_EPROTONOSUPPORT;
+}
+
 static int64_t do_socket(const struct msg_sock_socket *q)
 {
-    if (q->type != SOCK_STREAM && q->type != SOCK_DGRAM)
-        return -LX_ESOCKTNOSUPPORT;
-    int want = q->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
-    if (q->protocol != 0 && q->protocol != (uint32_t)want)
-        return -LX_EPROTONOSUPPORT;
+    int protocol = socket_protocol(q->type, q->protocol);
+    if (protocol < 0)
+        return protocol;
     struct isock *s = isock_new((int)q->type);
     if (!s)
         return -LX_ENFILE;
+    s->protocol = protocol;
     int64_t r = ops_of(s)->create(s);
     if (r < 0) {
         isock_free(s);
@@ -465,6 +481,11 @@ int sock_request(const message_t *m)
         r = do_mailbox(m->source, &m->u.sock.mailbox);
     } else if (m->type == SOCK_SOCKET) {
         r = do_socket(&m->u.sock.socket);
+    } else if (m->type == SOCK_IFREQ) { /* netinfo.c: interfaces and routes */
+        reply.u.sock.ifreq = m->u.sock.ifreq;
+        r = netinfo_ifreq(&reply.u.sock.ifreq);
+    } else if (m->type == SOCK_TABLE) {
+        r = netinfo_table(&m->u.sock.table);
     } else {
         uint64_t id = m->u.sock.arg.id; /* the first word of every request about a socket */
         struct isock *s = id < SOCK_MAX ? isock_by_id((int)id) : 0;

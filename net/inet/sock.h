@@ -25,7 +25,9 @@
 #define AF_INET 2
 #define SOCK_STREAM 1
 #define SOCK_DGRAM 2
+#define SOCK_RAW 3
 #define IPPROTO_IP 0
+#define IPPROTO_ICMP 1
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
 #define MSG_PEEK 0x2
@@ -53,6 +55,9 @@ struct isock {
     enum isock_state state;
     struct tcp_pcb *tcp; /* 0 once lwIP freed it (reset, error) or we let it go */
     struct udp_pcb *udp;
+    struct raw_pcb *raw; /* ICMP sockets (sock_icmp.c) */
+    int protocol;        /* IPPROTO_TCP, IPPROTO_UDP or IPPROTO_ICMP */
+    uint16_t ping_id;    /* a ping socket's echo identifier (its "port") */
     int bound;
     int error;        /* SO_ERROR (a Linux errno), reported once */
     int connect_done; /* a connection made that no connect() has reported yet */
@@ -103,7 +108,15 @@ struct isock_ops {
     uint32_t (*status)(struct isock *s, uint32_t *unread);
     void (*close)(struct isock *s);
 };
-extern const struct isock_ops tcp_sock_ops, udp_sock_ops;
+extern const struct isock_ops tcp_sock_ops, udp_sock_ops, icmp_sock_ops;
+/* sock_udp.c: what datagram sockets share (UDP and ICMP) */
+int64_t dgram_recv(struct isock *s, const struct msg_sock_data *d, message_t *reply);
+int64_t dgram_shutdown(struct isock *s, int how);
+uint32_t dgram_status(struct isock *s, uint32_t *unread);
+
+/* netinfo.c: SOCK_IFREQ (q is answered in place) and SOCK_TABLE */
+int64_t netinfo_ifreq(struct msg_sock_ifreq *q);
+int64_t netinfo_table(const struct msg_sock_table *q);
 
 /* The socket requests (m is answered here); 1 if m was one. */
 int sock_request(const message_t *m);

@@ -118,7 +118,8 @@ static int64_t udp_send_(struct isock *s, const struct msg_sock_data *d)
     return r < 0 ? r : (int64_t)d->len;
 }
 
-static int64_t udp_recv_(struct isock *s, const struct msg_sock_data *d, message_t *reply)
+/* A datagram's receive, shutdown and status: UDP's, shared with ICMP sockets (sock_icmp.c). */
+int64_t dgram_recv(struct isock *s, const struct msg_sock_data *d, message_t *reply)
 {
     if (!s->rx_count) {
         if (s->error) {
@@ -141,7 +142,7 @@ static int64_t udp_recv_(struct isock *s, const struct msg_sock_data *d, message
     return (int64_t)((d->flags & MSG_TRUNC) ? whole : n);
 }
 
-static int64_t udp_shutdown_(struct isock *s, int how)
+int64_t dgram_shutdown(struct isock *s, int how)
 {
     if (s->state != IS_CONNECTED)
         return -LX_ENOTCONN;
@@ -160,7 +161,7 @@ static int64_t udp_name(struct isock *s, int peer, ip_addr_t *ip, uint16_t *port
     return 0;
 }
 
-static uint32_t udp_status(struct isock *s, uint32_t *unread)
+uint32_t dgram_status(struct isock *s, uint32_t *unread)
 {
     *unread = s->rx_count ? s->rxq[s->rx_head].p->tot_len : 0;
     uint32_t f = SOCK_ST_WR;
@@ -185,10 +186,10 @@ const struct isock_ops udp_sock_ops = {
     .listen = udp_listen_,
     .accept = udp_accept_,
     .send = udp_send_,
-    .recv = udp_recv_,
-    .shutdown = udp_shutdown_,
+    .recv = dgram_recv,
+    .shutdown = dgram_shutdown,
     .name = udp_name,
     .option = udp_option,
-    .status = udp_status,
+    .status = dgram_status,
     .close = udp_close,
 };

@@ -8,12 +8,14 @@
  *   /proc/mounts /proc/uptime /proc/meminfo /proc/self -> <pid>
  *   /proc/refusals   vfs's count of refused messages, by kind (refuse.c)
  *   /proc/devices    the device map, as Linux shows it (dmap.c)
+ *   /proc/net/dev route tcp udp raw  from inet, in Linux's layout (netinfo.c);
+ *             tcp6 udp6 raw6 unix    headers only (no IPv6; AF_UNIX not listed yet)
  *   /proc/<pid>/stat  cmdline  status  exe -> program
  *
  * ino = pid << 8 | kind; the root is FS_ROOT_INO. A process's entries
  * belong to its effective uid and gid (as Linux's do), the rest to root.
  */
-#include "vfs.h"
+#include "socket.h"
 
 enum {
     K_ROOT = 1,
@@ -27,7 +29,9 @@ enum {
     K_MEMINFO,
     K_SELF,
     K_REFUSALS,
-    K_DEVICES
+    K_DEVICES,
+    K_NET,
+    K_NET_FILE /* + the index in net_files (netinfo.c's numbering) */
 };
 
 static const struct {
@@ -38,7 +42,10 @@ static const struct {
     {"self", K_SELF, S_IFLNK | 0777},         {"mounts", K_MOUNTS, S_IFREG | 0444},
     {"uptime", K_UPTIME, S_IFREG | 0444},     {"meminfo", K_MEMINFO, S_IFREG | 0444},
     {"refusals", K_REFUSALS, S_IFREG | 0444}, {"devices", K_DEVICES, S_IFREG | 0444},
+    {"net", K_NET, S_IFDIR | 0555},
 };
+static const char *const net_files[] = {"dev",  "route", "tcp",  "udp", "raw",
+                                        "tcp6", "udp6",  "raw6", "unix"};
 static const struct {
     const char *name;
     int kind;
@@ -51,9 +58,10 @@ static const struct {
 };
 #define NROOT (sizeof(root_files) / sizeof(root_files[0]))
 #define NPID (sizeof(pid_files) / sizeof(pid_files[0]))
+#define NNET (sizeof(net_files) / sizeof(net_files[0]))
 
 struct vproc *procfs_caller; /* the process whose call vfs is serving */
-static char text[8192];
+static char text[32768];     /* /proc/net/tcp: about 110 bytes a connection */
 
 static uint64_t ino_of(int pid, int kind)
 {
@@ -82,6 +90,8 @@ static uint64_t mode_of(int kind)
 {
     if (kind == K_ROOT || kind == K_PIDDIR)
         return S_IFDIR | 0555;
+    if (kind >= K_NET_FILE && kind < K_NET_FILE + (int)NNET)
+        return S_IFREG | 0444;
     for (size_t i = 0; i < NROOT; i++)
         if (root_files[i].kind == kind)
             return root_files[i].mode;
@@ -114,7 +124,11 @@ static int64_t lookup(uint64_t dir, const char *name, uint64_t *ino)
         for (size_t i = 0; i < NPID; i++)
             if (!strcmp(name, pid_files[i].name))
                 return *ino = ino_of(pid, pid_files[i].kind), 0;
-    return kind == K_ROOT || kind == K_PIDDIR ? -LX_ENOENT : -LX_ENOTDIR;
+    if (kind == K_NET)
+        for (size_t i = 0; i < NNET; i++)
+            if (!strcmp(name, net_files[i]))
+                return *ino = ino_of(0, K_NET_FILE + (int)i), 0;
+    return kind == K_ROOT || kind == K_PIDDIR || kind == K_NET ? -LX_ENOENT : -LX_ENOTDIR;
 }
 
 /* The text of a file (or a link's target) into text[]; its length. */
@@ -143,6 +157,8 @@ static int64_t render(uint64_t ino)
         return refusals_text(text, sizeof(text));
     case K_DEVICES:
         return dmap_text(text, sizeof(text));
+    case K_NET_FILE ... K_NET_FILE + NNET - 1:
+        return net_text(kind - K_NET_FILE, text, sizeof(text));
     case K_SELF:
         return snprintf_s(text, sizeof(text), "%d", procfs_caller ? procfs_caller->pid : 0);
     case K_EXE:
@@ -205,6 +221,11 @@ static int64_t getdents(uint64_t dir, uint64_t *cookie, uint8_t *buf, uint64_t l
             strncpy_s(name, c ? ".." : ".", sizeof(name));
             ino = c ? FS_ROOT_INO : dir;
             type = 4;
+        } else if (kind == K_NET) {
+            if (c - 2 >= NNET)
+                break;
+            strncpy_s(name, net_files[c - 2], sizeof(name));
+            ino = ino_of(0, K_NET_FILE + (int)(c - 2));
         } else if (kind == K_PIDDIR) {
             if (c - 2 >= NPID)
                 break;
@@ -214,7 +235,8 @@ static int64_t getdents(uint64_t dir, uint64_t *cookie, uint8_t *buf, uint64_t l
         } else if (c - 2 < NROOT) {
             strncpy_s(name, root_files[c - 2].name, sizeof(name));
             ino = ino_of(0, root_files[c - 2].kind);
-            type = (root_files[c - 2].mode & S_IFMT) == S_IFLNK ? 10 : 8;
+            uint64_t fmt = root_files[c - 2].mode & S_IFMT;
+            type = fmt == S_IFLNK ? 10 : fmt == S_IFDIR ? 4 : 8;
         } else {
             uint64_t slot = c - 2 - NROOT;
             if (slot >= NR_SLOTS)

@@ -220,7 +220,11 @@ int64_t sock_vector(struct vproc *p, struct file *f, const uint64_t *iov, uint64
 
 #define FIONBIO 0x5421
 
-/* FIONREAD: what a read would find; FIONBIO: O_NONBLOCK on or off. Anything else ENOTTY. */
+/*
+ * FIONREAD: what a read would find; FIONBIO: O_NONBLOCK on or off; the
+ * interface and route ioctls of any socket go to inet (netinfo.c). Anything
+ * else ENOTTY.
+ */
 int64_t sock_ioctl(struct vproc *p, struct file *f, uint64_t req, uint64_t arg)
 {
     struct sock *s = f->vn->sock;
@@ -236,7 +240,7 @@ int64_t sock_ioctl(struct vproc *p, struct file *f, uint64_t req, uint64_t arg)
         f->flags = value ? f->flags | O_NONBLOCK : f->flags & ~(uint32_t)O_NONBLOCK;
         return 0;
     }
-    return -LX_ENOTTY;
+    return net_ioctl(p, req, arg);
 }
 
 int sock_ready(struct file *f, int ops)

@@ -146,5 +146,10 @@ extern const struct sock_ops unix_ops;
 
 /* socket_inet.c */
 extern const struct sock_ops inet_ops;
+int64_t inet_request(message_t *m, int64_t *grant, void *buf, uint64_t len, uint32_t access);
+
+/* netinfo.c: interface and route ioctls (-ENOTTY if req is none), /proc/net's files */
+int64_t net_ioctl(struct vproc *p, uint64_t req, uint64_t arg);
+int64_t net_text(int file, char *buf, uint64_t size);
 
 #endif

@@ -122,6 +122,25 @@ static int64_t inet_call(message_t *m)
     return result;
 }
 
+/*
+ * A request about no socket (netinfo.c): its result, -ENODEV if no inet
+ * runs. With len, inet gets a grant of buf (access) in *grant for the call.
+ */
+int64_t inet_request(message_t *m, int64_t *grant, void *buf, uint64_t len, uint32_t access)
+{
+    if (inet_find() <= 0)
+        return -LX_ENODEV;
+    grant_id_t g = len ? grant_alloc(inet_ep, buf, len, access) : -1;
+    if (len && g < 0)
+        return -LX_ENOMEM;
+    if (len)
+        *grant = g;
+    int64_t r = inet_call(m);
+    if (g >= 0)
+        grant_free(g);
+    return r;
+}
+
 /* A request about s with one argument (listen, accept, shutdown, name, close). */
 static int64_t call_arg(const struct sock *s, int type, int64_t arg, message_t *m)
 {
@@ -138,6 +157,8 @@ static int64_t wait_sock(struct vproc *p)
 static int64_t inet_create(struct sock *s, int protocol)
 {
     message_t m = {.type = SOCK_SOCKET, .u.sock.socket = {(uint32_t)s->type, (uint32_t)protocol}};
+    if (s->type == SOCK_RAW && s->cred.uid != 0)
+        return -LX_EPERM; /* raw sockets are root's, as Linux's need CAP_NET_RAW */
     if (inet_find() <= 0)
         return -LX_EAFNOSUPPORT; /* no network stack runs */
     int64_t r = inet_call(&m);

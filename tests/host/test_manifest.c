@@ -1091,7 +1091,7 @@ static const struct expect {
          K(KC_MEM_UNMAP) | K(KC_PROC_INFO),
      0, 0, 0, 0, 0, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, "", "rs parent", 0},
     {"net/inet/inet.conf", BASIC | K(KC_ALARM) | GRANTS, 0, 0, 0, 0, 0, 0, 0, 0, 2,
-     RESTART_IMMEDIATE, 1000, 0, 0, "", "rs ds vfs virtio_net e1000 rtl8139", 0},
+     RESTART_IMMEDIATE, 1000, 0, 0, "", "rs ds vfs virtio_net e1000 rtl8139 badnet", 0},
     {"drivers/bus/pci/pci.conf",
      BASIC | K(KC_IOPORT) | GRANTS | K(KC_PRIV_DEVICE) | K(KC_PROC_INFO), 0, 1, 0xcf8, 8, 0, 0, 0,
      0, 1, RESTART_IMMEDIATE, 1000, 0, 0, "", "rs ds vfs", 0},

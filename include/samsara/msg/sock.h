@@ -64,6 +64,18 @@ struct msg_sock_opt { /* SOCK_GETOPT, SOCK_SETOPT; and the reply to SOCK_GETOPT 
     uint8_t value[16];
 };
 
+struct msg_sock_ifreq { /* SOCK_IFREQ; and its reply (result, then ifr) */
+    uint64_t cmd;       /* the reply: result */
+    uint8_t ifr[40];    /* struct ifreq (SOCK_IFREQ_BYTES) */
+};
+
+struct msg_sock_table { /* SOCK_TABLE */
+    uint32_t kind;      /* SOCK_TABLE_* */
+    uint32_t pad;
+    int64_t grant; /* write access to len bytes */
+    uint64_t len;
+};
+
 union msg_sock {
     struct msg_reply reply;
     struct msg_sock_mailbox mailbox;
@@ -74,6 +86,8 @@ union msg_sock {
     struct msg_sock_recv_reply recv_reply;
     struct msg_sock_name_reply name_reply;
     struct msg_sock_opt opt;
+    struct msg_sock_ifreq ifreq;
+    struct msg_sock_table table;
 };
 MSG_BODY_FITS(union msg_sock);
 

@@ -49,18 +49,6 @@ static uint64_t restarts(const char *label)
     return root_service(SVC_STATS, label, &st) == 0 ? st.restarts : ~0ull;
 }
 
-/* Line i of rs's event log (ROOT_SERVICE, SVC_LOG; at most ROOT_LINE_MAX bytes): its length. */
-static int64_t log_line(uint64_t i, char line[ROOT_LINE_MAX + 1])
-{
-    message_t l = {.type = ROOT_SERVICE, .u.root.service = {.op = SVC_LOG, .line = i}};
-    if (ipc_sendrec(ROOT_EP, &l) < 0 || l.type != ROOT_REPLY || l.u.root.line.result <= 0 ||
-        l.u.root.line.result > ROOT_LINE_MAX)
-        return 0;
-    memcpy(line, l.u.root.line.text, (size_t)l.u.root.line.result);
-    line[l.u.root.line.result] = 0;
-    return l.u.root.line.result;
-}
-
 /* A CDEV request to demo: the driver's answer, or -1 if it died meanwhile. */
 static int64_t demo_io(int type, const char *text)
 {
@@ -159,7 +147,7 @@ static void t_crash_at_start(void)
     uint64_t expect = 1;
     int downs = 0;
     char line[ROOT_LINE_MAX + 1];
-    for (uint64_t i = 0; i < 64 && log_line(i, line) > 0; i++) {
+    for (uint64_t i = 0; i < 64 && root_log_line(i, line) > 0; i++) {
         if (!strstr(line, "crashy"))
             continue;
         const char *in = strstr(line, "restart in ");
@@ -196,7 +184,7 @@ static void t_admin_errors(void)
 static int logged(const char *a, const char *b)
 {
     char line[ROOT_LINE_MAX + 1];
-    for (uint64_t i = 0; i < 64 && log_line(i, line) > 0; i++)
+    for (uint64_t i = 0; i < 64 && root_log_line(i, line) > 0; i++)
         if (strstr(line, a) && strstr(line, b))
             return 1;
     return 0;
