@@ -28,6 +28,8 @@ import linuxpeer as lp  # noqa: E402
 import qemu  # noqa: E402
 
 URL = f"http://{lp.SERVER_IP}/file"
+GAPS_MS = 10  # bench-get's PEERTOOL_GAPS_MS: the meter lists gaps this long or longer
+STALL_WINDOW = 0.5  # s after a kill in which the application's stall is looked for
 # Samsara's initramfs with peertool and tools/peer/bench-get (mk/peer.mk).
 SAMSARA_INITRAMFS = os.path.join(lp.PEER, "samsara", "initramfs.cpio")
 INTERVALS = [1, 2, 4, 8, 15, 0]  # seconds between kills, 0: none; run in this order
@@ -86,8 +88,10 @@ class SamsaraGuest(qemu.Boot):
     def get(self, url, every, check="sha256", seed=1, size=0, timeout=1800):
         """Download url with bench-get while rs kills the driver every `every` s (0: never).
         A dict like LinuxGuest.get's (ok, seconds, sha256, line, meter) plus kills (the
-        killer's count), failed (rs's "failed" events of the driver during the download)
-        and recovery_us (rs's "ready after N us" of each restart: kill to ROOT_READY)."""
+        killer's count), failed (rs's "failed" events of the driver during the download),
+        recovery_us (rs's "ready after N us" of each restart: kill to ROOT_READY) and
+        stall_ms (per kill rs logged, the longest gap in the meter's input that overlaps
+        the STALL_WINDOW after it; GAPS_MS when none was that long: an upper bound)."""
         how = {"sha256": "meter", "compare": f"compare {seed} {size}"}.get(check, "plain")
         # run by sh: exec of a "#!" script fails on Samsara today (docs/BENCH-NET.md)
         out = self.run(f"sh /bin/bench-get {url} {self.driver} {every} {how}", timeout=timeout)
@@ -102,14 +106,20 @@ class SamsaraGuest(qemu.Boot):
         kills = [int(p.split()[1]) for p in peer if re.match(r"kills \d+$", p)]
         mine = [r.split(None, 2)[2] for r in rs if len(r.split()) > 2 and
                 r.split()[1] == self.driver]
+        killed = [float(r.split()[0]) for r in rs if len(r.split()) > 2 and
+                  r.split()[1] == self.driver and r.split(None, 2)[2].startswith("failed")]
+        gaps = [(float(m.group(1)), float(m.group(2))) for m in
+                (re.match(r"meter: gap (\S+) (\S+)$", p) for p in peer) if m]
         result = {"ok": line.startswith("got "),
                   "seconds": float(fields.get("end", 0)) - float(fields.get("start", 0)),
                   "sha256": fields.get("sha256"), "line": line,
                   "kills": kills[-1] if kills else 0,
                   "failed": sum(t.startswith("failed") for t in mine),
                   "recovery_us": [int(m.group(1)) for m in
-                                  (re.match(r"ready after (\d+) us", t) for t in mine) if m]}
-        meters = [p for p in peer if p.startswith("meter: ")]
+                                  (re.match(r"ready after (\d+) us", t) for t in mine) if m],
+                  "stall_ms": [1000 * max([g for s, g in gaps if s < k + STALL_WINDOW and
+                                           s + g > k] + [GAPS_MS / 1000]) for k in killed]}
+        meters = [p for p in peer if p.startswith("meter: ") and "=" in p]
         if meters:
             result["meter"] = {k: float(v) for k, v in re.findall(r"(\w+)=(\S+)", meters[-1])}
         return result
@@ -138,7 +148,8 @@ def samsara_client(nic, server, size, intervals, check, expected, seed=1, rounds
             print(f"  {nic} Samsara{f' round {rnd + 1}' if rounds > 1 else ''}, "
                   f"{f'kill every {every} s' if every else 'no kills'}: "
                   f"{describe(r, size)}, {r['kills']} kills, rs recovery "
-                  f"{summary_ms(r['recovery_us'])}", flush=True)
+                  f"{summary_ms(r['recovery_us'])}, application's stall "
+                  f"{summary_ms([1000 * ms for ms in r['stall_ms']])}", flush=True)
         return {"boot_s": boot_s, "runs": results}
     finally:
         guest.quit()
@@ -217,6 +228,7 @@ def samsara_rows(b):
         mine = [r for r in runs if r["interval"] == every]
         good = [r for r in mine if r["ok"]]
         us = [u for r in mine for u in r["recovery_us"]]
+        stalls = [ms for r in mine for ms in r.get("stall_ms", [])]
         gaps = [r["meter"]["maxgap"] * 1000 for r in good if "meter" in r]
         secs = statistics.median(r["seconds"] for r in good) if good else None
         rows.append({"interval": every, "runs": len(mine), "ok": all(r["sha_ok"] for r in mine),
@@ -224,6 +236,8 @@ def samsara_rows(b):
                      "mibs": size / secs / (1 << 20) if secs else 0.0,
                      "rs_mean_ms": sum(us) / len(us) / 1000 if us else None,
                      "rs_max_ms": max(us) / 1000 if us else None, "restarts_seen": len(us),
+                     "app_mean_ms": sum(stalls) / len(stalls) if stalls else None,
+                     "app_max_ms": max(stalls) if stalls else None,
                      "gap_ms": max(gaps) if gaps else None})
     base = next((r for r in rows if r["interval"] == 0 and r["seconds"]), None)
     for row in rows:
@@ -266,13 +280,15 @@ def print_samsara(report, size_mib, check):
         return
     print()
     print(f"Samsara client ({size_mib} MiB, {check}; the network driver killed every T s; "
-          f"loss and extra time against Samsara's run without kills; recovery: rs's kill to "
-          f"ROOT_READY, and the application's longest gap without input):")
+          f"loss and extra time against Samsara's run without kills; recovery as rs sees it: "
+          f"kill to ROOT_READY; as the application sees it: the longest gap without input "
+          f"overlapping the {STALL_WINDOW} s after each kill ({GAPS_MS} ms if none was longer), "
+          f"and the run's longest gap):")
     print("(with rounds: the median time of an interval's runs, its kills per run, every "
           "restart's recovery, the longest gap of any run)")
     print(f"{'nic':8} {'T s':>4} {'runs':>4} {'kills':>5} {'seconds':>8} {'MiB/s':>7} "
-          f"{'loss %':>7} {'ms/kill':>8} {'rs mean':>8} {'rs max':>7} {'app gap':>8} "
-          f"{'check':>6}")
+          f"{'loss %':>7} {'ms/kill':>8} {'rs mean':>8} {'rs max':>7} {'app mean':>8} "
+          f"{'app max':>7} {'max gap':>7} {'check':>6}")
     for b in report:
         if "samsara" not in b:
             continue
@@ -282,7 +298,8 @@ def print_samsara(report, size_mib, check):
                   f"{fmt(row.get('loss_pct'), '7.2f')} "
                   f"{fmt(row.get('extra_ms_per_kill'), '8.0f')} "
                   f"{fmt(row['rs_mean_ms'], '8.1f')} {fmt(row['rs_max_ms'], '7.1f')} "
-                  f"{fmt(row['gap_ms'], '8.0f')} {'ok' if row['ok'] else 'WRONG':>6}")
+                  f"{fmt(row['app_mean_ms'], '8.0f')} {fmt(row['app_max_ms'], '7.0f')} "
+                  f"{fmt(row['gap_ms'], '7.0f')} {'ok' if row['ok'] else 'WRONG':>6}")
     for b in report:
         if "samsara" not in b:
             continue
