@@ -405,9 +405,9 @@ def main():
             failed += sum(not r["sha_ok"] for r in b.get(client, {}).get("runs", []))
     print_tables(report, args.size, args.check)
     for b in report:
+        linux = f"; Linux client ready {b['linux']['client_ready_s']:.1f} s" if "linux" in b else ""
         print(f"({b['nic']}: server serving {b['server_ready_s']:.1f} s after start, file made "
-              f"in {b['gen_s']:.1f} s" + (f"; Linux client ready {b['linux']['client_ready_s']:.1f} s"
-                                          if "linux" in b else "") + ")")
+              f"in {b['gen_s']:.1f} s{linux})")
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump(report, f, indent=1)
