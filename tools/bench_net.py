@@ -186,10 +186,9 @@ def run_nic(nic, size, runs, check, intervals, linux=True, samsara=True, seed=1,
             else:
                 report[name] = samsara_client(nic, server, size, intervals, check, want, seed,
                                               rounds)
-                tcp.append(snmp(server.shell("grep '^Tcp:' /proc/net/snmp", 30)))
-                # the server's TCP counters during this client's downloads
-                report[name]["server_tcp"] = {k: v - tcp[-2].get(k, 0) for k, v in
-                                              tcp[-1].items()}
+            tcp.append(snmp(server.shell("grep '^Tcp:' /proc/net/snmp", 30)))
+            # the server's TCP counters during this client's downloads
+            report[name]["server_tcp"] = {k: v - tcp[-2].get(k, 0) for k, v in tcp[-1].items()}
         return report
     finally:
         server.quit()
@@ -403,14 +402,14 @@ def main():
         report.append(b)
         for client in ("linux", "samsara"):
             failed += sum(not r["sha_ok"] for r in b.get(client, {}).get("runs", []))
+    os.makedirs(os.path.dirname(args.json), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump(report, f, indent=1)
     print_tables(report, args.size, args.check)
     for b in report:
         linux = f"; Linux client ready {b['linux']['client_ready_s']:.1f} s" if "linux" in b else ""
         print(f"({b['nic']}: server serving {b['server_ready_s']:.1f} s after start, file made "
               f"in {b['gen_s']:.1f} s{linux})")
-    os.makedirs(os.path.dirname(args.json), exist_ok=True)
-    with open(args.json, "w") as f:
-        json.dump(report, f, indent=1)
     png = plot(report, args.size, args.png) if any("samsara" in b for b in report) else None
     print(f"bench-net: {'all checksums right' if not failed else f'{failed} FAILED or WRONG'}"
           f" in {time.monotonic() - started:.0f} s; details in {os.path.relpath(args.json)}"
