@@ -325,6 +325,8 @@ def plot(report, size_mib, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    ticks = sorted({r["interval"] for b in report if "samsara" in b for r in b["samsara"]["runs"]
+                    if r["interval"]}) or [1]
     for b in report:
         if "samsara" not in b:
             continue
@@ -345,14 +347,15 @@ def plot(report, size_mib, path):
                      label=b["nic"])
     for ax, title, unit in ((ax1, "throughput", "MiB/s"), (ax2, "loss against no kills", "%")):
         ax.set_xscale("log", base=2)
-        ax.set_xticks([1, 2, 4, 8, 15])
-        ax.set_xticklabels(["1", "2", "4", "8", "15"])
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([f"{t:g}" for t in ticks])
         ax.set_xlabel("seconds between kills of the network driver")
         ax.set_ylabel(unit)
         ax.set_title(f"wget of {size_mib} MiB: {title}")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=6, ncol=3 if ax is ax1 else 1, loc="lower center")
-        ax.set_xlim(0.8, 19)
+        ax.set_xlim(ticks[0] * 0.8, ticks[-1] * 1.25)
+        ax.minorticks_off()
     ax1.set_ylim(bottom=0)
     ax2.axhline(0, color="black", linewidth=0.5)
     fig.tight_layout()
