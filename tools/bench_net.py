@@ -353,7 +353,8 @@ def plot(report, size_mib, path):
         ax.set_ylabel(unit)
         ax.set_title(f"wget of {size_mib} MiB: {title}")
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=6, ncol=3 if ax is ax1 else 1, loc="lower center")
+        ax.legend(fontsize=6, ncol=3 if ax is ax1 else 1,
+                  loc="lower center" if ax is ax1 else "best")
         ax.set_xlim(ticks[0] * 0.8, ticks[-1] * 1.25)
         ax.minorticks_off()
     ax1.set_ylim(bottom=0)
