@@ -11,7 +11,7 @@ the network driver every T seconds (T = 1, 2, 4, 8, 15, and a run without kills)
 table per NIC (like the paper's) and a PNG plot.
 
 Usage: tools/bench_net.py [--nic virtio|e1000|rtl8139|all] [--size MiB] [--runs N]
-       [--check sha256|sha256-only|compare] [--intervals 1,2,4,8,15,0] [--no-linux]
+       [--check sha256|sha256-only|compare] [--intervals 1,2,4,8,15,0] [--rounds N] [--no-linux]
        [--no-samsara] [--json FILE] [--png FILE]
 """
 import argparse
