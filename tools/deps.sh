@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install what building, running and testing Samsara needs on Debian 12,
 # only if something is missing. Called by make; safe to run again.
+# --plot: also matplotlib, for the PNG of `make bench-net` (docs/BENCH-NET.md).
 set -e
 need=""
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -18,6 +19,10 @@ have gdb || need="$need gdb"
 have grub-mkrescue || need="$need grub-common"
 [ -f /usr/lib/grub/i386-pc/cdboot.img ] || need="$need grub-pc-bin"
 have xorriso || need="$need xorriso"
+if [ "$1" = --plot ]; then
+	# Debian's package is for Debian's python3 (tools/bench_net.py finds it from another one)
+	/usr/bin/python3 -c 'import matplotlib' 2>/dev/null || need="$need python3-matplotlib"
+fi
 [ -z "$need" ] && exit 0
 echo "deps: installing$need"
 SUDO=""
