@@ -137,6 +137,10 @@ $(B)/host/test_manifest: tests/host/test_manifest.c lib/manifest/manifest.c lib/
 	@mkdir -p $(dir $@)
 	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ tests/host/test_manifest.c lib/manifest/manifest.c
 
+$(B)/host/test_blockdriver: tests/host/test_blockdriver.c lib/blockdriver/range.c \
+		lib/blockdriver/partition.h tests/host/check.h include/samsara/bdev.h
+	@mkdir -p $(dir $@)
+	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ tests/host/test_blockdriver.c lib/blockdriver/range.c
 # Tests of headers alone (test_msgtypes, test_kcall: it reads lib/sys/sys.h when it runs)
 $(B)/host/test_%: tests/host/test_%.c tests/host/check.h $(wildcard include/samsara/*.h)
 	@mkdir -p $(dir $@)

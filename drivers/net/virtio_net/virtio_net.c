@@ -24,7 +24,7 @@
  */
 #include "format/format.h"
 #include "netdriver/netdriver.h"
-#include "pci/pci.h"
+#include "pci/pci.h" /* pci_set_master */
 #include "virtio/virtio.h"
 
 #define VIRTIO_NET_F_MAC (1u << 5)
@@ -68,20 +68,6 @@ static int link_state(void)
                                                                        : NET_LINK_DOWN;
 }
 
-static int find_device(void)
-{
-    struct pci_dev pd;
-    struct pci_bar_info b;
-    int r = pci_take_first(&pd, 0, PCI_BAR_IO, VIRTIO_PCI_CONFIG + 8, &b);
-    if (r < 0) {
-        printf("virtio_net: no device, or BAR0 is no legacy I/O range (disable-modern=on?): %s\n",
-               strerror_s(r));
-        return r;
-    }
-    dev = (struct virtio_dev){(uint16_t)b.base, pd.bdf, (int)pd.irq};
-    return 0;
-}
-
 /* The rings and the buffers, in one run of DMA memory. */
 static int setup_queues(void)
 {
@@ -106,7 +92,7 @@ static int setup_queues(void)
 
 static int init(struct netdriver_info *info)
 {
-    int r = find_device();
+    int r = virtio_take_device(&dev, "virtio_net", 8);
     if (r < 0 || (r = pci_set_master(dev.bdf, PCI_CMD_IO, 0)) < 0 || (r = virtio_reset(&dev)) < 0)
         return r;
     uint32_t features = virtio_negotiate(&dev, VIRTIO_NET_F_MAC | VIRTIO_NET_F_STATUS);
