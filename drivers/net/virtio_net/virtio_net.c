@@ -22,6 +22,7 @@
  * stay in the used ring (the device drops what does not fit), so inet's
  * receive buffers pace the device.
  */
+#include "format/format.h"
 #include "netdriver/netdriver.h"
 #include "pci/pci.h" /* pci_set_master */
 #include "virtio/virtio.h"
@@ -113,9 +114,9 @@ static int init(struct netdriver_info *info)
     if ((r = sys_irqctl(IRQ_ENABLE, dev.irq)) < 0)
         return r;
     info->link = link_state();
-    printf("virtio_net: %02x:%02x:%02x:%02x:%02x:%02x at I/O 0x%x, IRQ %d, link %s\n", info->mac[0],
-           info->mac[1], info->mac[2], info->mac[3], info->mac[4], info->mac[5], dev.io, dev.irq,
-           info->link == NET_LINK_UP ? "up" : "down");
+    char where[16];
+    snprintf_s(where, sizeof(where), "I/O 0x%x", dev.io);
+    netdriver_started(info, where, dev.irq);
     return 0;
 }
 
