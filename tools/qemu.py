@@ -292,10 +292,24 @@ def run_boot(nic_name="virtio", with_services=()):
     return mods, flags
 
 
+def run_disk():
+    """`make run`'s disk: DISK (a raw image; none if unset) on DISKIF (default virtio), from the
+    environment: (its driver's module or None, QEMU flags)."""
+    image = os.environ.get("DISK")
+    if not image:
+        return None, []
+    driver, flags = disk(os.path.abspath(image), os.environ.get("DISKIF") or "virtio")
+    return os.path.join(BUILD, driver), flags
+
+
 def make_run_modules(with_services=()):
-    """`make run`'s modules for NIC (from the environment, default virtio) and WITH, the
-    manifests bundle last: what -initrd gets, and what make iso puts on the CD."""
+    """`make run`'s modules for NIC (from the environment, default virtio), DISK and DISKIF,
+    and WITH, the manifests bundle last: what -initrd gets, and what make iso puts on the CD.
+    The disk's driver comes right after pci, with the card's."""
     mods, _ = run_boot(os.environ.get("NIC", "virtio"), with_services)
+    driver, _ = run_disk()
+    if driver:
+        mods.insert(SYSTEM_MODULES.index("pci") + 1, driver)
     return mods + [os.path.join(BUILD, "manifests")]
 
 
@@ -329,3 +343,5 @@ if __name__ == "__main__" and sys.argv[1:2] == ["--grub-cfg"]:
     print(grub_cfg(make_run_modules(sys.argv[2:])), end="")
 if __name__ == "__main__" and sys.argv[1:2] == ["--nic-flags"]:
     print(" ".join(nic(os.environ.get("NIC", "virtio"))[1]))
+if __name__ == "__main__" and sys.argv[1:2] == ["--disk-flags"]:
+    print(" ".join(run_disk()[1]))

@@ -27,8 +27,7 @@ STRESS_BYTES = 32 << 20
 # (driver label, QEMU flags for the disk, [(result name, a line the driver must have printed)]).
 # virtio's transport is pinned: legacy virtio (lib/virtio), ids 1af4:1001.
 DRIVERS = [
-    ("virtio_blk", lambda img: ["-drive", f"file={img},if=none,id=d0,format=raw",
-                                "-device", "virtio-blk-pci,drive=d0,disable-modern=on"],
+    ("virtio_blk", lambda img: disk(img, "virtio")[1],
      [("flush_offered", "flush yes")]),
     # q35's built-in ICH9 AHCI controller, the disk on port 0 (tools/qemu.py: disk), behind
     # QEMU's blkdebug: one write in the stress area fails (ahci_error_rules), the driver must
