@@ -34,9 +34,10 @@
  *
  * One command at a time, always in slot 0 (no NCQ). Data moves through the
  * bounce buffer only; the driver copies between it and the client's grants.
- * Errors (PxIS error bits, PxTFD.ERR) and timeouts restart the port
+ * Errors (PxIS error bits, PxTFD.ERR, a short byte count) restart the port
  * (ahci_recover: ST off, COMRESET, FRE and ST on again), as AHCI 1.3 6.2.2
- * allows for any error.
+ * allows for any error; a polled command's timeout (ahci_run) too. main.c
+ * exits on a transfer's timeout instead: the next instance resets the HBA.
  */
 #include "ahci.h"
 #include "pci/pci.h"
@@ -254,6 +255,8 @@ int ahci_start(void)
     if ((r = hba_reset()) < 0 || (r = dma_setup()) < 0)
         return r;
     uint32_t pi = hba_read(HBA_PI);
+    if (b.size < PORT_BASE(PORTS_MAX)) /* only the ports whose registers lie inside ABAR */
+        pi &= (1u << (b.size - PORT_BASE(0)) / 0x80) - 1;
     for (port = 0; port < PORTS_MAX; port++) {
         if (!(pi >> port & 1))
             continue;
