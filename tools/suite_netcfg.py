@@ -129,9 +129,14 @@ class Namespace:
             self.cond.wait_for(lambda: "ready" in self.lines or None in self.lines, timeout)
             return "ready" in self.lines
 
-    def saw(self, prefix):
-        with self.cond:
+    def saw(self, prefix, timeout=3):
+        """The lines starting with prefix, waiting up to timeout s for one: the guest can get
+        the answer before this thread has read the server's line out of the pipe."""
+        def found():
             return [l for l in self.lines if l and l.startswith(prefix)]
+        with self.cond:
+            self.cond.wait_for(lambda: found() or None in self.lines, timeout)
+            return found()
 
     def close(self):
         try:
