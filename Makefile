@@ -4,6 +4,7 @@
 #   make bench   IPC and kernel-call costs, boot time
 #   make bench-net  the wget experiment against a Linux guest (docs/BENCH-NET.md)
 #   make gdb     boot halted, attach gdb with symbols
+#   make iso     build/samsara.iso, a GRUB 2 BIOS CD of make run's system (make run ISO=1 boots it)
 #   make loc     kernel size against its 4,000-line budget
 
 B := build
@@ -50,8 +51,14 @@ QEMU_FLAGS := -machine q35 -accel $(ACCEL) -m $(MEM) -no-reboot $(NIC_FLAGS) \
 WITH ?=
 SYSTEM_MODULES := $(shell python3 tools/qemu.py --system-modules $(WITH))
 RUN_MODULES ?= $(SYSTEM_MODULES)
+# make iso: the kernel and the same modules (NIC, WITH) with the same arguments on a GRUB 2 BIOS
+# CD; grub.cfg comes from tools/qemu.py too, rewritten only when it changes (docs/BOOT.md).
+ISO_IMAGE := $(B)/samsara.iso
+comma := ,
+ISO_FILES := $(B)/kernel32.elf $(filter $(abspath $(B))/%,$(subst $(comma), ,$(SYSTEM_MODULES)))
+ISO_EPOCH := $(or $(SOURCE_DATE_EPOCH),$(shell git log -1 --format=%ct 2>/dev/null),0)
 
-.PHONY: all run test bench gdb loc clean deps format host-tests
+.PHONY: all run run-iso iso test bench gdb loc clean deps format host-tests FORCE
 
 SERVICE_PROGS := $(B)/demo
 include mk/userland.mk
@@ -94,8 +101,22 @@ $(B)/$(1): $$($(1)_OBJ) $$($(1)_ARCHIVES) $(B)/libsys.a lib/sys/user.ld
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 
+ifeq ($(ISO),)
 run: deps all $(B)/initramfs.cpio
 	$(QEMU) $(QEMU_FLAGS) -nographic -kernel $(B)/kernel32.elf -initrd "$(RUN_MODULES)" $(QEMU_EXTRA)
+else
+run: run-iso
+endif
+
+iso: deps $(ISO_IMAGE)
+run-iso: deps $(ISO_IMAGE)
+	$(QEMU) $(QEMU_FLAGS) -nographic -cdrom $(ISO_IMAGE) -boot order=d $(QEMU_EXTRA)
+$(B)/grub.cfg: FORCE
+	@mkdir -p $(dir $@)
+	@python3 tools/qemu.py --grub-cfg $(WITH) > $@.new
+	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+$(ISO_IMAGE): tools/mkiso.sh $(B)/grub.cfg $(ISO_FILES)
+	@echo ISO $@; SOURCE_DATE_EPOCH=$(ISO_EPOCH) tools/mkiso.sh $@ $(B)/grub.cfg $(ISO_FILES)
 
 gdb: deps all
 	$(QEMU) $(QEMU_FLAGS) -display none -serial file:$(B)/gdb-serial.log -s -S \
@@ -123,6 +144,11 @@ $(B)/host/test_ext2: tests/host/test_ext2.c tests/host/check.h $(EXT2_CORE) $(wi
 	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -DEXT2_HOST -DEXT2_NBUF=64 \
 		-Iinclude -Ifs/ext2 -o $@ tests/host/test_ext2.c $(EXT2_CORE)
 
+$(B)/host/test_blockdriver: tests/host/test_blockdriver.c lib/blockdriver/range.c \
+		lib/blockdriver/partition.h tests/host/check.h include/samsara/bdev.h
+	@mkdir -p $(dir $@)
+	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ tests/host/test_blockdriver.c lib/blockdriver/range.c
+
 # Tests of headers alone (test_msgtypes, test_kcall: it reads lib/sys/sys.h when it runs)
 $(B)/host/test_%: tests/host/test_%.c tests/host/check.h $(wildcard include/samsara/*.h)
 	@mkdir -p $(dir $@)
@@ -134,7 +160,7 @@ $(B)/manifests: tools/pack-manifests.sh $(MANIFESTS)
 	@mkdir -p $(dir $@)
 	@echo PACK $@; tools/pack-manifests.sh $@ $(MANIFESTS)
 
-test: deps all $(B)/initramfs.cpio
+test: deps all $(B)/initramfs.cpio $(ISO_IMAGE)
 	@# ONLY=host,boot,panics,ktest,system,rs,... runs just those parts (tools/test.py)
 	@python3 tools/test.py
 

@@ -17,6 +17,9 @@ static uint64_t mod_start[BOOT_MAX_MODULES], mod_end[BOOT_MAX_MODULES];
 static void boot_read_modules(uint32_t mb_info)
 {
     const uint32_t *mb = P2V(mb_info);
+    /* The loader's name: "qemu" for QEMU's -kernel, GRUB's from make iso's CD. */
+    if ((mb[0] & (1 << 9)) && mb[16])
+        kprintf("kernel: loaded by %s\n", (const char *)P2V(mb[16]));
     if (!(mb[0] & (1 << 3)) || mb[5] == 0)
         panic("no boot modules: pass the root server first in -initrd");
     const uint32_t *mods = P2V(mb[6]);

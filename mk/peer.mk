@@ -3,12 +3,17 @@
 # `make peer`) fetch Debian's kernel package (tools/fetch-linux.sh, into third_party/linux).
 # build/peer/initramfs.cpio holds Samsara's BusyBox, peertool, the NIC modules of the
 # unpacked kernel and tools/peer/init (tools/linuxpeer.py packs it).
+# build/peer/samsara/initramfs.cpio is Samsara's own initramfs plus peertool and
+# tools/peer/bench-get (the Samsara client's download and killer), kept apart from
+# build/initramfs.cpio so that the tests' archive stays the same.
 
 PEER_B := $(B)/peer
 PEER_INITRAMFS := $(PEER_B)/initramfs.cpio
+PEER_SAMSARA := $(PEER_B)/samsara/initramfs.cpio
+PEER_SAMSARA_PROGS := $(MUSL_PROGS) $(PEER_B)/peertool tools/peer/bench-get
 
 .PHONY: peer peer-force bench-net
-peer: deps $(PEER_INITRAMFS)
+peer: deps $(PEER_INITRAMFS) $(PEER_SAMSARA)
 
 $(PEER_B)/peertool: tools/peer/peertool.c | userland-tools
 	@mkdir -p $(@D)
@@ -25,10 +30,19 @@ $(PEER_INITRAMFS): tools/linuxpeer.py tools/peer/init $(PEER_B)/peertool $(PEER_
 		$(BB_DIR)/busybox $(BB_DIR)/applets.txt
 	@echo "CPIO     $@"; python3 tools/linuxpeer.py initramfs $@
 
+$(PEER_SAMSARA): tools/mkinitramfs.sh $(shell find user/etc -type f 2>/dev/null) \
+		$(BB_DIR)/busybox $(BB_DIR)/applets.txt $(PEER_SAMSARA_PROGS) | userland-tools
+	@mkdir -p $(@D)
+	@echo "CPIO     $@"; tools/mkinitramfs.sh $@ $(@D)/rootfs $(BB_DIR)/busybox \
+		$(BB_DIR)/applets.txt $(PEER_SAMSARA_PROGS)
+
 # NIC=virtio|e1000|rtl8139|all, SIZE=MiB (512; 64 for a quick run), RUNS=downloads per NIC,
 # CHECK=sha256|sha256-only|compare (how the download is checked: tools/bench_net.py --help).
-# Only the Linux baseline so far: the Samsara client joins when its TCP sockets work
-# (tools/bench_net.py, samsara_client()); it will also need `all` and build/initramfs.cpio.
-bench-net: peer
+# INTERVALS=1,2,4,8,15,0 (seconds between kills of Samsara's driver; 0: none), ROUNDS=N
+# (Samsara's downloads per interval, interleaved; the table shows medians).
+# The Linux client's baseline, then the Samsara client on the same link; a PNG plot.
+bench-net: peer all
+	@tools/deps.sh --plot
 	@python3 tools/bench_net.py $(if $(NIC),--nic $(NIC)) $(if $(SIZE),--size $(SIZE)) \
-		$(if $(RUNS),--runs $(RUNS)) $(if $(CHECK),--check $(CHECK))
+		$(if $(RUNS),--runs $(RUNS)) $(if $(CHECK),--check $(CHECK)) \
+		$(if $(INTERVALS),--intervals $(INTERVALS)) $(if $(ROUNDS),--rounds $(ROUNDS))

@@ -21,13 +21,19 @@ BUILD = os.path.join(ROOT, "build")
 
 # Knobs, shared with `make run` (which passes its make variables on in the environment):
 # MEM (guest memory, default 512M) and QEMU_EXTRA (flags appended to QEMU's command line).
-def qemu_command(modules, icount=False, memory=None, extra=()):
+# cdrom: boot that ISO image through the firmware and its boot loader (make iso's, GRUB's)
+# instead of QEMU's -kernel and -initrd; modules must then be empty.
+def qemu_command(modules, icount=False, memory=None, extra=(), cdrom=None):
     memory = memory or os.environ.get("MEM") or "512M"
     cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", memory,
            "-no-reboot", "-display", "none", "-serial", "stdio", "-monitor", "none",
            "-nic", "none",  # every device explicit: q35 would add an e1000e with an iPXE ROM
-           "-device", "isa-debug-exit,iobase=0x501,iosize=1",
-           "-kernel", os.path.join(BUILD, "kernel32.elf")]
+           "-device", "isa-debug-exit,iobase=0x501,iosize=1"]
+    if cdrom:
+        assert not modules, "a CD boot's modules are the ones on the CD"
+        cmd += ["-cdrom", cdrom, "-boot", "order=d"]
+    else:
+        cmd += ["-kernel", os.path.join(BUILD, "kernel32.elf")]
     if icount:
         cmd += ["-icount", "shift=0"]
     if modules and modules[0].split()[0].endswith("/root") and \
@@ -79,13 +85,14 @@ class Boot:
     console=True, QEMU's stdin (COM1's receive side) is a pipe that send() types into.
     command: a whole QEMU command line instead of Samsara's (the Linux peer, tools/linuxpeer.py)."""
 
-    def __init__(self, modules, icount=False, extra=(), console=False, command=None):
+    def __init__(self, modules, icount=False, extra=(), console=False, command=None, cdrom=None):
         self.lines = []          # (seconds since start, text)
         self.partial = ""        # output after the last newline (a prompt)
         self.raw = bytearray()   # every byte as it came, for checks on the wire (\r\n, echo)
         self.cond = threading.Condition()
         self.start = time.monotonic()
-        self.proc = subprocess.Popen(command or qemu_command(modules, icount, extra=extra),
+        self.proc = subprocess.Popen(command or qemu_command(modules, icount, extra=extra,
+                                                             cdrom=cdrom),
                                      stdin=subprocess.PIPE if console else subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -265,8 +272,40 @@ def run_boot(nic_name="virtio", with_services=()):
     return mods, flags
 
 
+def make_run_modules(with_services=()):
+    """`make run`'s modules for NIC (from the environment, default virtio) and WITH, the
+    manifests bundle last: what -initrd gets, and what make iso puts on the CD."""
+    mods, _ = run_boot(os.environ.get("NIC", "virtio"), with_services)
+    return mods + [os.path.join(BUILD, "manifests")]
+
+
+ISO_DIR = "/boot/samsara"  # where make iso puts the kernel and the modules on the CD
+
+
+def grub_cfg(modules):
+    """make iso's grub.cfg (docs/BOOT.md): GRUB on the serial line and the screen, no menu wait,
+    the kernel by Multiboot (v1) and each module with the command line QEMU's -initrd gives it:
+    the file's path, then its arguments (GRUB 2's `module` passes only the words after the
+    file, and the kernel names a module by the base name of its line's first word)."""
+    lines = ["serial --unit=0 --speed=115200", "terminal_input serial console",
+             "terminal_output serial console", "set timeout=0", "set default=0",
+             "menuentry Samsara {", f"  multiboot {ISO_DIR}/kernel32.elf"]
+    names = set()
+    for m in modules:
+        path, _, args = m.partition(" ")
+        name = os.path.basename(path)
+        if name in names:
+            raise SystemExit(f"make iso: two boot modules named {name}")
+        names.add(name)
+        if re.search(r"[^\w./=,:+ -]", args):  # GRUB's shell would read quotes, $ and ;
+            raise SystemExit(f"make iso: {name}'s arguments need quoting for GRUB: {args}")
+        lines.append(f"  module {ISO_DIR}/{name} {ISO_DIR}/{name} {args}".rstrip())
+    return "\n".join(lines + ["}"]) + "\n"
+
+
 if __name__ == "__main__" and sys.argv[1:2] == ["--system-modules"]:
-    mods, _ = run_boot(os.environ.get("NIC", "virtio"), sys.argv[2:])
-    print(",".join(mods + [os.path.join(BUILD, "manifests")]))
+    print(",".join(make_run_modules(sys.argv[2:])))
+if __name__ == "__main__" and sys.argv[1:2] == ["--grub-cfg"]:
+    print(grub_cfg(make_run_modules(sys.argv[2:])), end="")
 if __name__ == "__main__" and sys.argv[1:2] == ["--nic-flags"]:
     print(" ".join(nic(os.environ.get("NIC", "virtio"))[1]))

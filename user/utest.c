@@ -444,12 +444,9 @@ static void t_sigchld(void)
     CHECK(waitpid(writer, 0, 0) == writer);
 }
 
-/* A write to fd, whose reader is gone: EPIPE with SIGPIPE ignored, killed by it otherwise. */
-static void expect_epipe_and_sigpipe(int fd)
+/* A write to fd, whose reader is gone, kills a child that does not ignore SIGPIPE. */
+static void expect_killed_by_sigpipe(int fd)
 {
-    signal(SIGPIPE, SIG_IGN);
-    ERR(write(fd, "x", 1), EPIPE);
-    signal(SIGPIPE, SIG_DFL);
     pid_t pid = fork();
     if (pid == 0) {
         write(fd, "x", 1);
@@ -457,6 +454,15 @@ static void expect_epipe_and_sigpipe(int fd)
     }
     int st;
     CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE);
+}
+
+/* A write to fd, whose reader is gone: EPIPE with SIGPIPE ignored, killed by it otherwise. */
+static void expect_epipe_and_sigpipe(int fd)
+{
+    signal(SIGPIPE, SIG_IGN);
+    ERR(write(fd, "x", 1), EPIPE);
+    signal(SIGPIPE, SIG_DFL);
+    expect_killed_by_sigpipe(fd);
 }
 
 static void t_sigpipe(void)
@@ -2904,6 +2910,31 @@ static void fuzz_done(void)
         close(fd);
 }
 
+/* The fuzzers' generator (xorshift64): the next state. */
+static uint64_t fuzz_next(uint64_t *rng)
+{
+    *rng ^= *rng << 13, *rng ^= *rng >> 7, *rng ^= *rng << 17;
+    return *rng;
+}
+
+/* One argument for state r: an edge value, a descriptor (perhaps a socket the fuzzer made) or
+ * anything; or one of the fuzzer's own two kinds (`two`, `three`). */
+static long fuzz_arg(uint64_t r, const long *edges, size_t nr_edges, long two, long three)
+{
+    switch (r % 5) {
+    case 0:
+        return edges[(r >> 8) % nr_edges];
+    case 1:
+        return (long)((r >> 8) % 24);
+    case 2:
+        return two;
+    case 3:
+        return three;
+    default:
+        return (long)(r >> 3);
+    }
+}
+
 static void t_socket_fuzz(void)
 {
     static const long calls[] = {SYS_socket,      SYS_socketpair,  SYS_bind,       SYS_listen,
@@ -2920,23 +2951,10 @@ static void t_socket_fuzz(void)
     for (int i = 0; i < 6000; i++) {
         long arg[6];
         for (int k = 0; k < 6; k++) {
-            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-            switch (rng % 5) {
-            case 0:
-                arg[k] = edges[(rng >> 8) % (sizeof(edges) / sizeof(edges[0]))];
-                break;
-            case 1: /* a descriptor, perhaps a socket the fuzzer made */
-                arg[k] = (long)((rng >> 8) % 24);
-                break;
-            case 2: /* somewhere in the scratch buffer */
-                arg[k] = (long)(scratch + (rng >> 8) % (sizeof(scratch) - 256));
-                break;
-            case 3: /* a family, type or option */
-                arg[k] = (long)((rng >> 8) % 12);
-                break;
-            default:
-                arg[k] = (long)(rng >> 3);
-            }
+            uint64_t r = fuzz_next(&rng);
+            arg[k] = fuzz_arg(r, edges, sizeof(edges) / sizeof(edges[0]),
+                              (long)(scratch + (r >> 8) % (sizeof(scratch) - 256)), /* anywhere */
+                              (long)((r >> 8) % 12)); /* a family, type or option */
         }
         if (i % 7 == 0) { /* a valid address now and then */
             struct sockaddr_un *a = (struct sockaddr_un *)scratch;
@@ -3276,13 +3294,7 @@ static void t_inet_epipe(void)
             e = errno;
     CHECK(e == EPIPE || e == ECONNRESET);
     ERR(send(s, "x", 1, MSG_NOSIGNAL), EPIPE);
-    pid_t pid = fork();
-    if (pid == 0) {
-        write(s, "x", 1);
-        _exit(0);
-    }
-    int st;
-    CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE);
+    expect_killed_by_sigpipe(s);
     close(s);
     /* never connected: EPIPE too (as Linux), ENOTCONN to read */
     int fresh = socket(AF_INET, SOCK_STREAM, 0);
@@ -3752,29 +3764,16 @@ static void t_inet_fuzz(void)
     uint64_t rng = 0x2545f4914f6cdd1dull;
     for (int i = 0; i < 4000; i++) {
         long arg[6];
-        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        fuzz_next(&rng);
         struct sockaddr_in *a = (struct sockaddr_in *)(scratch + 256);
         a->sin_family = rng & 15 ? AF_INET : (sa_family_t)(rng >> 4);
         a->sin_port = htons(ports[(rng >> 8) % 5]);
         a->sin_addr.s_addr = htonl(addrs[(rng >> 12) % 5]);
         for (int k = 0; k < 6; k++) {
-            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-            switch (rng % 5) {
-            case 0:
-                arg[k] = edges[(rng >> 8) % (sizeof(edges) / sizeof(edges[0]))];
-                break;
-            case 1:
-                arg[k] = (long)((rng >> 8) % 24);
-                break;
-            case 2:
-                arg[k] = (long)(scratch + 256);
-                break;
-            case 3:
-                arg[k] = (long)(scratch + (rng >> 8) % (sizeof(scratch) - 512));
-                break;
-            default:
-                arg[k] = (long)(rng >> 3);
-            }
+            uint64_t r = fuzz_next(&rng);
+            arg[k] = fuzz_arg(r, edges, sizeof(edges) / sizeof(edges[0]),
+                              (long)(scratch + 256), /* the address above */
+                              (long)(scratch + (r >> 8) % (sizeof(scratch) - 512)));
         }
         long nr = calls[(rng >> 20) % (sizeof(calls) / sizeof(calls[0]))];
         if (nr == SYS_socket) /* mostly AF_INET sockets */

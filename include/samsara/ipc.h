@@ -17,6 +17,7 @@
 #include <samsara/msg/root.h>
 #include <samsara/msg/ds.h>
 #include <samsara/msg/fs.h>
+#include <samsara/msg/bdev.h>
 #include <samsara/msg/cdev.h>
 #include <samsara/msg/pm.h>
 #include <samsara/msg/vfs_pm.h>
@@ -53,6 +54,7 @@ typedef struct message {
         struct msg_notify notify; /* MSG_NOTIFY, made by the kernel */
         struct msg_linux_call lx; /* MSG_LINUX_CALL, made by the kernel */
         union msg_root root;
+        union msg_bdev bdev;
         union msg_ds ds;
         union msg_fs fs;
         union msg_cdev cdev;

@@ -6,7 +6,7 @@
  * here; a number never appears twice.
  *
  *   range          protocol   header             sent by -> to
- *   0x4200-0x42ff  BDEV       (reserved)         vfs -> block drivers
+ *   0x4200-0x42ff  BDEV       samsara/bdev.h     file servers (lib/bdev), tests -> block drivers
  *   0x4300-0x43ff  CDEV       samsara/fs.h       vfs (and tests) -> character drivers
  *   0x4400-0x44ff  DS         samsara/ds.h       anyone -> ds; ds -> them: DS_REPLY (0x44ff)
  *   0x4600-0x46ff  FS         samsara/fs.h       vfs -> file-system servers
@@ -38,7 +38,7 @@
 
 #define MSG_RANGE_SIZE 0x100
 
-#define BDEV_RQ_BASE 0x4200   /* reserved: block devices */
+#define BDEV_RQ_BASE 0x4200   /* block devices */
 #define CDEV_RQ_BASE 0x4300   /* character devices */
 #define DS_RQ_BASE 0x4400     /* the data store */
 #define FS_RQ_BASE 0x4600     /* file-system servers */
@@ -100,9 +100,10 @@ _Static_assert(TEST_RQ_BASE + MSG_RANGE_SIZE - 1 <= 0x7fffffff, "types are posit
 #define TEST_BENCH_STOP (TEST_RQ_BASE + 0x20)   /* kbench -> its partner: exit */
 #define TEST_BENCH_ECHO (TEST_RQ_BASE + 0x21)   /* kbench -> its partner: answer at once */
 #define TEST_BENCH_SLEEP                                                                           \
-    (TEST_RQ_BASE + 0x22)                 /* kbench -> its partner: answer, then sleep w0 ticks */
-#define TEST_PCI_DO (TEST_RQ_BASE + 0x30) /* pcitest -> pciother, pcinone: w0 op, w1 arg */
-#define TEST_RQ_LAST TEST_PCI_DO
+    (TEST_RQ_BASE + 0x22)                   /* kbench -> its partner: answer, then sleep w0 ticks */
+#define TEST_PCI_DO (TEST_RQ_BASE + 0x30)   /* pcitest -> pciother, pcinone: w0 op, w1 arg */
+#define TEST_BLOCK_DO (TEST_RQ_BASE + 0x40) /* blocktest -> blockother: w0 op, w1 arg */
+#define TEST_RQ_LAST TEST_BLOCK_DO
 _Static_assert(IS_TEST_RQ(TEST_RQ_LAST), "test types stay in the TEST range");
 
 #endif

@@ -264,6 +264,13 @@ static void request(const message_t *m)
     reply(m->source, &a);
 }
 
+void netdriver_started(const struct netdriver_info *i, const char *where, int irq)
+{
+    printf("%s: %02x:%02x:%02x:%02x:%02x:%02x at %s, IRQ %d, link %s\n", drv->name, i->mac[0],
+           i->mac[1], i->mac[2], i->mac[3], i->mac[4], i->mac[5], where, irq,
+           i->link == NET_LINK_UP ? "up" : "down");
+}
+
 static int start(void)
 {
     return drv->init(&info);

@@ -82,6 +82,9 @@ _Noreturn void netdriver_task(const struct netdriver *driver);
         netdriver_task(&(table));                                                                  \
     }
 
+/* init's last line in the log: "NAME: MAC at WHERE, IRQ n, link up|down" (where: its registers). */
+void netdriver_started(const struct netdriver_info *info, const char *where, int irq);
+
 /* The device sent frame `id` (result 0) or failed to (a negative error). */
 void netdriver_sent(uint64_t id, int64_t result);
 /* The link went up or down (NET_LINK_*): the client hears of it. */

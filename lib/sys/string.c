@@ -51,6 +51,10 @@ const char *strerror_s(int err)
         return "E_PERM";
     case E_SRCH:
         return "E_SRCH";
+    case E_IO:
+        return "E_IO";
+    case E_NXIO:
+        return "E_NXIO";
     case E_CHILD:
         return "E_CHILD";
     case E_AGAIN:
@@ -75,6 +79,8 @@ const char *strerror_s(int err)
         return "E_DEADEP";
     case E_BADGRANT:
         return "E_BADGRANT";
+    case E_RESTARTED:
+        return "E_RESTARTED";
     default:
         return "E_?";
     }

@@ -6,6 +6,7 @@
  * on x86 a compiler barrier orders our stores for it.
  */
 #include "sys.h"
+#include "pci/pci.h"
 #include "virtio/virtio.h"
 
 #define barrier() __asm__ volatile("" ::: "memory")
@@ -79,12 +80,22 @@ void virtq_setup(const struct virtio_dev *d, struct virtq *q, uint16_t index, ui
     out(d, VIRTIO_PCI_QUEUE_PFN, IO_OUT32, (uint32_t)(pa / VIRTIO_LEGACY_ALIGN));
 }
 
-void virtq_post(struct virtq *q, uint16_t slot, uint64_t pa, uint32_t len, int device_writes)
+void virtq_post_chain(struct virtq *q, uint16_t head, const struct virtq_buf *b, int n)
 {
-    q->desc[slot] = (struct virtq_desc){pa, len, device_writes ? VIRTQ_DESC_F_WRITE : 0, 0};
-    q->avail[2 + q->avail_idx % q->size] = slot;
+    for (int i = 0; i < n; i++) {
+        uint16_t flags = (uint16_t)((b[i].device_writes ? VIRTQ_DESC_F_WRITE : 0) |
+                                    (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
+        q->desc[head + i] = (struct virtq_desc){b[i].pa, b[i].len, flags, (uint16_t)(head + i + 1)};
+    }
+    q->avail[2 + q->avail_idx % q->size] = head;
     barrier(); /* the entry before the index that publishes it */
     q->avail[1] = ++q->avail_idx;
+}
+
+void virtq_post(struct virtq *q, uint16_t slot, uint64_t pa, uint32_t len, int device_writes)
+{
+    struct virtq_buf one = {pa, len, device_writes};
+    virtq_post_chain(q, slot, &one, 1);
 }
 
 void virtq_kick(const struct virtio_dev *d, const struct virtq *q)
@@ -125,4 +136,23 @@ uint8_t virtio_config8(const struct virtio_dev *d, uint16_t offset)
 uint16_t virtio_config16(const struct virtio_dev *d, uint16_t offset)
 {
     return (uint16_t)in(d, (uint16_t)(VIRTIO_PCI_CONFIG + offset), IO_IN16);
+}
+
+uint32_t virtio_config32(const struct virtio_dev *d, uint16_t offset)
+{
+    return in(d, (uint16_t)(VIRTIO_PCI_CONFIG + offset), IO_IN32);
+}
+
+int virtio_take_device(struct virtio_dev *d, const char *name, uint16_t config_len)
+{
+    struct pci_dev pd;
+    struct pci_bar_info b;
+    int r = pci_take_first(&pd, 0, PCI_BAR_IO, VIRTIO_PCI_CONFIG + config_len, &b);
+    if (r < 0) {
+        printf("%s: no device, or BAR0 is no legacy I/O range (disable-modern=on?): %s\n", name,
+               strerror_s(r));
+        return r;
+    }
+    *d = (struct virtio_dev){(uint16_t)b.base, pd.bdf, (int)pd.irq};
+    return 0;
 }

@@ -14,7 +14,9 @@
  *
  * A virtqueue here gives each buffer slot one descriptor for good (slot i is
  * descriptor i, a single buffer with the virtio header in front): the driver
- * posts slot i, and the used ring hands i back with the bytes written.
+ * posts slot i, and the used ring hands i back with the bytes written. A
+ * chain (virtq_post_chain: virtio_blk's header, data and status) takes the
+ * descriptors from its head on.
  */
 #ifndef LIB_VIRTIO_H
 #define LIB_VIRTIO_H
@@ -41,6 +43,7 @@
 #define VIRTIO_ISR_QUEUE 1
 #define VIRTIO_ISR_CONFIG 2
 
+#define VIRTQ_DESC_F_NEXT 1  /* the chain goes on at `next` */
 #define VIRTQ_DESC_F_WRITE 2 /* the device writes this buffer */
 #define VIRTQ_USED_F_NO_NOTIFY 1
 #define VIRTIO_LEGACY_ALIGN 4096
@@ -73,6 +76,10 @@ struct virtq {
     uint16_t last_used;       /* ours: used entries ever taken */
 };
 
+/* Reserve the first device the manifest's `pci` line allows through the pci server (lib/pci),
+ * BAR0 a legacy I/O range of at least config_len bytes of device configuration: 0, or an
+ * error (logged as `name`). */
+int virtio_take_device(struct virtio_dev *d, const char *name, uint16_t config_len);
 /* Bytes a legacy queue of `size` entries takes (a multiple of 4096). */
 uint64_t virtq_bytes(uint16_t size);
 
@@ -91,11 +98,21 @@ void virtq_setup(const struct virtio_dev *d, struct virtq *q, uint16_t index, ui
  * or not. Call virtq_kick after a batch. */
 void virtq_post(struct virtq *q, uint16_t slot, uint64_t pa, uint32_t len, int device_writes);
 void virtq_kick(const struct virtio_dev *d, const struct virtq *q);
+/* One buffer of a descriptor chain. */
+struct virtq_buf {
+    uint64_t pa;
+    uint32_t len;
+    int device_writes;
+};
+/* Post a chain of n buffers as descriptors head..head+n-1 (n <= size - head): the used ring hands
+ * `head` back. Call virtq_kick after a batch. */
+void virtq_post_chain(struct virtq *q, uint16_t head, const struct virtq_buf *b, int n);
 /* The next slot the device is done with: 1 with slot and bytes written, 0 if none (yet). */
 int virtq_next_used(struct virtq *q, uint16_t *slot, uint32_t *len);
 int virtq_has_used(const struct virtq *q);
 uint8_t virtio_isr(const struct virtio_dev *d); /* read (and so acknowledge) the ISR */
 uint8_t virtio_config8(const struct virtio_dev *d, uint16_t offset);
 uint16_t virtio_config16(const struct virtio_dev *d, uint16_t offset);
+uint32_t virtio_config32(const struct virtio_dev *d, uint16_t offset);
 
 #endif

@@ -20,6 +20,12 @@ void inet_step(uint64_t deadline);
 /* The self-test (argument "selftest [only=NAME]"): TEST inet.NAME lines; the failures. */
 int inet_selftest(const char *args);
 
+/* Run one of inet's test tables (selftest.c, netif_test.c, netif_badtest.c): TEST <prefix>NAME
+ * lines; the failures. why_not: set-up failed (0: it did not), and no test runs. */
+struct test;
+int inet_run_tests(const char *prefix, const struct test *table, const char *why_not,
+                   const char *args);
+
 /* Pieces of the self-test the interfaces' self-test (netif_test.c) uses too (selftest.c). */
 int run_until(const volatile int *done, uint64_t ms); /* turn the loop until *done: 1 */
 /* TCP: total bytes of the stream to an echo server at to:port, all back and checked in ms */

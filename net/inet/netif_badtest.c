@@ -246,17 +246,9 @@ static const struct test tests[] = {
     {0},
 };
 
-static const struct test_suite suite = {
-    .program = "inet",
-    .prefix = "inet.bad.",
-    .tests = tests,
-    .exit_only_if_asked = 1,
-};
-
 int netif_badtest(const char *args)
 {
     nic = nic_find("badnet");
-    if (!nic)
-        return test_abort(&suite, "no interface for badnet in the configuration");
-    return test_main(&suite, args);
+    return inet_run_tests("inet.bad.", tests,
+                          nic ? 0 : "no interface for badnet in the configuration", args);
 }

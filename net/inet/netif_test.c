@@ -114,22 +114,9 @@ static const struct test tests[] = {
     {0},
 };
 
-static int needs_nic(void)
-{
-    nic = nic_find("virtio_net");
-    return nic ? 0 : -1;
-}
-
-static const struct test_suite suite = {
-    .program = "inet",
-    .prefix = "inet.net.",
-    .tests = tests,
-    .exit_only_if_asked = 1,
-};
-
 int netif_selftest(const char *args)
 {
-    if (needs_nic() < 0)
-        return test_abort(&suite, "no interface for virtio_net in the configuration");
-    return test_main(&suite, args);
+    nic = nic_find("virtio_net");
+    return inet_run_tests("inet.net.", tests,
+                          nic ? 0 : "no interface for virtio_net in the configuration", args);
 }

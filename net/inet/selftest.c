@@ -509,14 +509,20 @@ static const struct test tests[] = {
     {0},
 };
 
-static const struct test_suite suite = {
-    .program = "inet",
-    .prefix = "inet.",
-    .tests = tests,
-    .exit_only_if_asked = 1, /* inet goes on serving; the host ends QEMU */
-};
+int inet_run_tests(const char *prefix, const struct test *table, const char *why_not,
+                   const char *args)
+{
+    static struct test_suite suite; /* test_main keeps a pointer to it */
+    suite = (struct test_suite){
+        .program = "inet",
+        .prefix = prefix,
+        .tests = table,
+        .exit_only_if_asked = 1, /* inet goes on serving; the host ends QEMU */
+    };
+    return why_not ? test_abort(&suite, why_not) : test_main(&suite, args);
+}
 
 int inet_selftest(const char *args)
 {
-    return test_main(&suite, args);
+    return inet_run_tests("inet.", tests, 0, args);
 }

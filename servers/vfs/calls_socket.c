@@ -333,6 +333,17 @@ int64_t do_getpeername(struct vproc *p, const uint64_t *a)
     return name_common(p, a, 1);
 }
 
+/* getsockopt's answer: as much of the value as the caller's room holds, and that length. */
+static int64_t option_out(struct vproc *p, const uint64_t *a, int32_t room, const void *value,
+                          int32_t len)
+{
+    len = room < len ? room : len;
+    if ((len && copy_out(p, a[3], value, (uint64_t)len) < 0) ||
+        copy_out(p, a[4], &len, sizeof(len)) < 0)
+        return -LX_EFAULT;
+    return 0;
+}
+
 /* getsockopt: SOL_SOCKET's options every socket has; ENOPROTOOPT for others. */
 int64_t do_getsockopt(struct vproc *p, const uint64_t *a)
 {
@@ -353,11 +364,7 @@ int64_t do_getsockopt(struct vproc *p, const uint64_t *a)
         uint32_t n = 0;
         if ((r = s->ops->option(s, 0, (int)a[1], (int)a[2], (uint8_t *)value, &n)) < 0)
             return r;
-        len = room < (int32_t)n ? room : (int32_t)n;
-        if ((len && copy_out(p, a[3], value, (uint64_t)len) < 0) ||
-            copy_out(p, a[4], &len, sizeof(len)) < 0)
-            return -LX_EFAULT;
-        return 0;
+        return option_out(p, a, room, value, (int32_t)n);
     }
     switch ((int)a[2]) {
     case SO_TYPE:
@@ -386,10 +393,8 @@ int64_t do_getsockopt(struct vproc *p, const uint64_t *a)
     default:
         return -LX_ENOPROTOOPT;
     }
-    len = room < len ? room : len;
-    if ((len && copy_out(p, a[3], value, (uint64_t)len) < 0) ||
-        copy_out(p, a[4], &len, sizeof(len)) < 0)
-        return -LX_EFAULT;
+    if ((r = option_out(p, a, room, value, len)) < 0)
+        return r;
     if ((int)a[2] == SO_ERROR)
         s->error = 0; /* reported once */
     return 0;

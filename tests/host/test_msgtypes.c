@@ -3,6 +3,7 @@
  * overlap, every type a protocol header defines lies in its protocol's
  * range, and no number is used twice.
  */
+#include <samsara/bdev.h>
 #include <samsara/ds.h>
 #include <samsara/fs.h>
 #include <samsara/ipc.h>
@@ -50,6 +51,13 @@ static const struct type types[] = {
     T(ROOT_SAVE, ROOT_RQ_BASE),
     T(ROOT_SAVED, ROOT_RQ_BASE),
     T(ROOT_REPLY, ROOT_RQ_BASE),
+    T(BDEV_OPEN, BDEV_RQ_BASE),
+    T(BDEV_CLOSE, BDEV_RQ_BASE),
+    T(BDEV_READ, BDEV_RQ_BASE),
+    T(BDEV_WRITE, BDEV_RQ_BASE),
+    T(BDEV_FLUSH, BDEV_RQ_BASE),
+    T(BDEV_GEOMETRY, BDEV_RQ_BASE),
+    T(BDEV_REPLY, BDEV_RQ_BASE),
     T(DS_PUBLISH, DS_RQ_BASE),
     T(DS_RETRIEVE, DS_RQ_BASE),
     T(DS_DELETE, DS_RQ_BASE),
@@ -103,6 +111,7 @@ static const struct type types[] = {
     T(TEST_BENCH_ECHO, TEST_RQ_BASE),
     T(TEST_BENCH_SLEEP, TEST_RQ_BASE),
     T(TEST_PCI_DO, TEST_RQ_BASE),
+    T(TEST_BLOCK_DO, TEST_RQ_BASE),
 };
 #define NR_TYPES ((int)(sizeof(types) / sizeof(types[0])))
 

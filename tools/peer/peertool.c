@@ -14,6 +14,11 @@
  *                             TCG) and adds "match=1" or "match=0 diff=OFFSET" (the first
  *                             differing byte, or the end of the shorter stream); exit
  *                             status 1 when they differ.
+ *
+ * With PEERTOOL_GAPS_MS=N in the environment, meter also prints every gap of at least N ms
+ * (the first GAPS_MAX of them) on stderr after its line, one "meter: gap START LEN" each:
+ * START on CLOCK_MONOTONIC (on Samsara the kernel's clock, the one rs's log shows), LEN in
+ * seconds. bench-net matches them with the moments rs killed the driver.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -24,9 +29,11 @@
 #include <unistd.h>
 
 #define CHUNK (64 * 1024)
+#define GAPS_MAX 4096
 
 static uint64_t buf[CHUNK / sizeof(uint64_t)];
 static uint64_t want[CHUNK / sizeof(uint64_t)];
+static double gap_start[GAPS_MAX], gap_len[GAPS_MAX];
 
 /* xorshift64* (state never 0): fast enough under TCG, and the same everywhere. The
  * stream is the words' bytes in little-endian order; `have` bytes of `word` are left. */
@@ -124,7 +131,11 @@ static int meter(int compare, uint64_t seed, uint64_t bytes)
 {
     struct gen g;
     uint64_t total = 0, diff = UINT64_MAX;
-    double first = 0, last = 0, maxgap = 0, gap_at = 0;
+    double first = 0, last = 0, maxgap = 0, gap_at = 0, gap_min = -1;
+    unsigned gaps = 0;
+    const char *env = getenv("PEERTOOL_GAPS_MS");
+    if (env && *env)
+        gap_min = atof(env) / 1000;
     gen_init(&g, seed);
     for (;;) {
         ssize_t n = read(0, buf, sizeof buf);
@@ -140,6 +151,10 @@ static int meter(int compare, uint64_t seed, uint64_t bytes)
         if (t - last > maxgap) {
             maxgap = t - last;
             gap_at = last - first;
+        }
+        if (gap_min >= 0 && total && t - last >= gap_min && gaps < GAPS_MAX) {
+            gap_start[gaps] = last;
+            gap_len[gaps++] = t - last;
         }
         last = t;
         if (n == 0)
@@ -178,6 +193,8 @@ static int meter(int compare, uint64_t seed, uint64_t bytes)
     else if (compare)
         fprintf(stderr, " match=0 diff=%llu", (unsigned long long)diff);
     fprintf(stderr, "\n");
+    for (unsigned i = 0; i < gaps; i++)
+        fprintf(stderr, "meter: gap %.3f %.3f\n", gap_start[i], gap_len[i]);
     return compare && diff != UINT64_MAX;
 }
 

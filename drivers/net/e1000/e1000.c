@@ -47,6 +47,7 @@
  * buffer for stay full (the device drops what does not fit), so inet's
  * receive buffers pace the device.
  */
+#include "format/format.h"
 #include "netdriver/netdriver.h"
 #include "pci/pci.h"
 
@@ -327,9 +328,9 @@ static int init(struct netdriver_info *info)
     reg_write(REG_IMS, IMS_USED);
     if ((r = sys_irqctl(IRQ_ENABLE, irq)) < 0)
         return r;
-    printf("e1000: %02x:%02x:%02x:%02x:%02x:%02x at 0x%lx, IRQ %d, link %s\n", info->mac[0],
-           info->mac[1], info->mac[2], info->mac[3], info->mac[4], info->mac[5],
-           (unsigned long)base, irq, info->link == NET_LINK_UP ? "up" : "down");
+    char where[24];
+    snprintf_s(where, sizeof(where), "0x%lx", (unsigned long)base);
+    netdriver_started(info, where, irq);
     return 0;
 }
 

@@ -34,6 +34,7 @@
  * starts it; TOK, TABT or TUN in TSD ends it. A full set answers
  * NETDRIVER_BUSY (the library keeps the frame and asks again).
  */
+#include "format/format.h"
 #include "netdriver/netdriver.h"
 #include "pci/pci.h"
 
@@ -207,9 +208,9 @@ static int init(struct netdriver_info *info)
     if ((r = sys_irqctl(IRQ_ENABLE, irq)) < 0)
         return r;
     info->link = link_state();
-    printf("rtl8139: %02x:%02x:%02x:%02x:%02x:%02x at I/O 0x%x, IRQ %d, link %s\n", info->mac[0],
-           info->mac[1], info->mac[2], info->mac[3], info->mac[4], info->mac[5], io, irq,
-           info->link == NET_LINK_UP ? "up" : "down");
+    char where[16];
+    snprintf_s(where, sizeof(where), "I/O 0x%x", io);
+    netdriver_started(info, where, irq);
     return 0;
 }
 

@@ -22,8 +22,9 @@
  * stay in the used ring (the device drops what does not fit), so inet's
  * receive buffers pace the device.
  */
+#include "format/format.h"
 #include "netdriver/netdriver.h"
-#include "pci/pci.h"
+#include "pci/pci.h" /* pci_set_master */
 #include "virtio/virtio.h"
 
 #define VIRTIO_NET_F_MAC (1u << 5)
@@ -67,20 +68,6 @@ static int link_state(void)
                                                                        : NET_LINK_DOWN;
 }
 
-static int find_device(void)
-{
-    struct pci_dev pd;
-    struct pci_bar_info b;
-    int r = pci_take_first(&pd, 0, PCI_BAR_IO, VIRTIO_PCI_CONFIG + 8, &b);
-    if (r < 0) {
-        printf("virtio_net: no device, or BAR0 is no legacy I/O range (disable-modern=on?): %s\n",
-               strerror_s(r));
-        return r;
-    }
-    dev = (struct virtio_dev){(uint16_t)b.base, pd.bdf, (int)pd.irq};
-    return 0;
-}
-
 /* The rings and the buffers, in one run of DMA memory. */
 static int setup_queues(void)
 {
@@ -105,7 +92,7 @@ static int setup_queues(void)
 
 static int init(struct netdriver_info *info)
 {
-    int r = find_device();
+    int r = virtio_take_device(&dev, "virtio_net", 8);
     if (r < 0 || (r = pci_set_master(dev.bdf, PCI_CMD_IO, 0)) < 0 || (r = virtio_reset(&dev)) < 0)
         return r;
     uint32_t features = virtio_negotiate(&dev, VIRTIO_NET_F_MAC | VIRTIO_NET_F_STATUS);
@@ -127,9 +114,9 @@ static int init(struct netdriver_info *info)
     if ((r = sys_irqctl(IRQ_ENABLE, dev.irq)) < 0)
         return r;
     info->link = link_state();
-    printf("virtio_net: %02x:%02x:%02x:%02x:%02x:%02x at I/O 0x%x, IRQ %d, link %s\n", info->mac[0],
-           info->mac[1], info->mac[2], info->mac[3], info->mac[4], info->mac[5], dev.io, dev.irq,
-           info->link == NET_LINK_UP ? "up" : "down");
+    char where[16];
+    snprintf_s(where, sizeof(where), "I/O 0x%x", dev.io);
+    netdriver_started(info, where, dev.irq);
     return 0;
 }
 

@@ -1,0 +1,182 @@
+/*
+ * blocktest's recovery tests, through lib/bdev (the client side a file
+ * server uses): the driver is killed through rs (SVC_KILL), by blocktest
+ * itself between requests or by blockother every 500 ms while blocktest
+ * is in the middle of lib/bdev's requests; every request must come back
+ * with the right bytes. Recovery times (kill to the first good request)
+ * are printed, per kill and on average.
+ */
+#include <samsara/root.h>
+#include "bdev/bdev.h"
+#include "blocktest.h"
+#define TEST_LEAVE return
+#include "test/test.h"
+
+#define KILLS 10
+#define RECOVERY_MEAN_MAX_US 500000 /* far above the few ms a restart takes under TCG */
+#define STRESS_BYTES (32ull << 20)  /* written and read back on partition 1 */
+#define STRESS_CHUNK BDEV_TRANSFER_MAX
+#define STRESS_BUFS 16 /* one chunk as 16 buffers: the vector path */
+#define KILL_PERIOD_MS 500
+#define STRESS_MS 5000 /* ten kills at least */
+
+static struct bdev disk, part1;
+static uint8_t data[STRESS_CHUNK], back[STRESS_CHUNK];
+
+static int open_devices(void)
+{
+    if (disk.driver > 0 && part1.driver > 0)
+        return 0;
+    int r = bdev_open(&disk, driver, 0, BDEV_R | BDEV_W);
+    return r < 0 ? r : bdev_open(&part1, driver, 1, BDEV_R | BDEV_W);
+}
+
+/* The stress pattern of pass `pass`: 64-bit word i of partition 1 (tools/suite_block.py checks
+ * the last pass's on the image). */
+static void pattern(uint64_t position, uint64_t pass, uint8_t *b, uint64_t len)
+{
+    uint64_t *w = (uint64_t *)b;
+    for (uint64_t i = 0; i < len / 8; i++)
+        w[i] = ((position / 8 + i + 1) * 0x9e3779b97f4a7c15ull) ^ 0x0123456789abcdefull ^ pass;
+}
+
+void test_recovery(void)
+{
+    static uint8_t sector[SECTOR];
+    EXPECT(open_devices(), 0);
+    EXPECT(bdev_read(&disk, SECTOR, sector, SECTOR), SECTOR); /* the instance now running */
+    uint64_t total = 0, worst = 0, restarts = disk.restarts;
+    for (int k = 1; k <= KILLS; k++) {
+        uint64_t t0 = now_us();
+        EXPECT(root_service(SVC_KILL, driver, 0), 0);
+        EXPECT(bdev_read(&disk, SECTOR, sector, SECTOR), SECTOR);
+        uint64_t us = now_us() - t0;
+        printf("blocktest: kill %d: first good request after %lu us\n", k, us);
+        CHECK(memcmp(sector, "blocktest disk", 14) == 0);
+        total += us;
+        worst = us > worst ? us : worst;
+    }
+    printf("blocktest: recovery (kill to first good request) over %d kills: mean %lu us, max %lu "
+           "us\n",
+           KILLS, total / KILLS, worst);
+    EXPECT(disk.restarts - restarts, KILLS);
+    CHECK(total / KILLS < RECOVERY_MEAN_MAX_US);
+}
+
+/* Kill the driver again while its successor starts (rs restarting it, the pci calls, the
+ * reset, the queue, the MBR): 0.5, 1, ... 3 ms after the first kill. The next must serve. */
+void test_killed_during_init(void)
+{
+    static uint8_t sector[SECTOR];
+    EXPECT(open_devices(), 0);
+    for (int k = 1; k <= 6; k++) {
+        EXPECT(root_service(SVC_KILL, driver, 0), 0);
+        uint64_t until = now_us() + 500ull * k;
+        while (now_us() < until)
+            ;
+        int r = root_service(SVC_KILL, driver, 0); /* E_SRCH if it is between instances */
+        CHECK(r == 0 || r == -E_SRCH);
+        EXPECT(bdev_read(&part1, 0, sector, SECTOR), SECTOR);
+        EXPECT(bdev_read(&disk, SECTOR, sector, SECTOR), SECTOR);
+        CHECK(memcmp(sector, "blocktest disk", 14) == 0);
+    }
+}
+
+/* One pass: 32 MiB written to partition 1 (as 16 buffers per request: the vector path), flushed,
+ * and read back: the mismatched MiB, or -1 if a request failed. */
+static int64_t stress_pass(uint64_t pass)
+{
+    struct bdev_buf v[STRESS_BUFS];
+    for (int i = 0; i < STRESS_BUFS; i++)
+        v[i] = (struct bdev_buf){data + (uint64_t)i * (STRESS_CHUNK / STRESS_BUFS),
+                                 STRESS_CHUNK / STRESS_BUFS};
+    for (uint64_t pos = 0; pos < STRESS_BYTES; pos += STRESS_CHUNK) {
+        pattern(pos, pass, data, STRESS_CHUNK);
+        if (bdev_transfer(&part1, 1, pos, v, STRESS_BUFS) != STRESS_CHUNK)
+            return -1;
+    }
+    if (bdev_flush(&part1) != 0)
+        return -1;
+    int64_t bad = 0;
+    for (uint64_t pos = 0; pos < STRESS_BYTES; pos += STRESS_CHUNK) {
+        if (bdev_read(&part1, pos, back, STRESS_CHUNK) != STRESS_CHUNK)
+            return -1;
+        pattern(pos, pass, data, STRESS_CHUNK);
+        bad += memcmp(data, back, STRESS_CHUNK) != 0;
+    }
+    return bad;
+}
+
+/* Passes of stress_pass, each with its own pattern, for STRESS_MS at least, while blockother
+ * kills the driver every 500 ms. */
+void test_stress_kills(void)
+{
+    EXPECT(open_devices(), 0);
+    uint64_t restarts = part1.restarts, t0 = now_us(), until = sys_uptime() + STRESS_MS;
+    EXPECT(ask("blockother", DO_KILLER_START, KILL_PERIOD_MS), 0);
+    uint64_t pass = 0;
+    int64_t bad = 0;
+    while (bad == 0 && (pass == 0 || sys_uptime() < until))
+        bad = stress_pass(++pass);
+    int64_t kills = ask("blockother", DO_KILLER_STOP, 0);
+    uint64_t ms = (now_us() - t0) / 1000;
+    printf("blocktest: stress: %lu passes of 32 MiB written and read back in %lu ms (%lu MiB/s), "
+           "%ld kills, %lu restarts seen by lib/bdev, %ld bad MiB\n",
+           pass, ms, ms ? pass * 64 * 1000 / ms : 0, (long)kills, part1.restarts - restarts,
+           (long)bad);
+    printf("blocktest: stress last pass %lu\n", pass);
+    EXPECT(bad, 0);
+    CHECK(kills >= STRESS_MS / KILL_PERIOD_MS - 1);
+    CHECK(part1.restarts > restarts);
+}
+
+/* Two clients at once: blockpeer reads the disk's first MiB again and again while blocktest
+ * reads partition 2's; the driver keeps the requests that come while it waits for the device
+ * (blockdriver_wait) and serves them after. Both see their own data every time. */
+void test_two_clients(void)
+{
+    EXPECT(open_devices(), 0);
+    struct bdev part2;
+    EXPECT(bdev_open(&part2, driver, 2, BDEV_R), 0);
+    EXPECT(ask("blockpeer", DO_PEER_START, 0), 0);
+    int bad = 0;
+    for (int i = 0; i < 40; i++) {
+        EXPECT(bdev_read(&part2, 0, back, STRESS_CHUNK), STRESS_CHUNK);
+        bad += memcmp(back, "blocktest part2", 15) != 0;
+    }
+    int64_t peer = ask("blockpeer", DO_PEER_STOP, 0);
+    printf("blocktest: two clients: blockpeer read 1 MiB %ld times, %ld bad\n",
+           (long)(peer & 0xffffffff), (long)(peer >> 32));
+    bdev_close(&part2);
+    EXPECT(bad, 0);
+    CHECK(peer > 0 && (peer & 0xffffffff) > 0 && (peer >> 32) == 0);
+}
+
+/* blockpeer: on DO_PEER_START, read the disk's first MiB through lib/bdev until DO_PEER_STOP;
+ * the answer to that: good reads | bad reads << 32. */
+int peer_main(void)
+{
+    struct bdev disk0 = {0};
+    for (;;) {
+        message_t m;
+        if (ipc_receive(ANY, &m) < 0 || m.type != TEST_BLOCK_DO || m.u.w[0] != DO_PEER_START)
+            continue;
+        endpoint_t who = m.source;
+        m.u.w[0] = disk0.driver > 0 ? 0 : (uint64_t)(int64_t)bdev_open(&disk0, driver, 0, BDEV_R);
+        ipc_sendnb(who, &m);
+        uint64_t good = 0, bad = 0;
+        for (;;) {
+            int64_t r = bdev_read(&disk0, 0, data, STRESS_CHUNK);
+            if (r == STRESS_CHUNK && memcmp(data + SECTOR, "blocktest disk", 14) == 0)
+                good++;
+            else
+                bad++;
+            if (ipc_receive_nb(ANY, &m) == 0 && m.type == TEST_BLOCK_DO &&
+                m.u.w[0] == DO_PEER_STOP) {
+                m.u.w[0] = good | bad << 32;
+                ipc_sendnb(m.source, &m);
+                break;
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+"""Block devices, the driver side (docs/BLOCK.md): tests/servers/blocktest against each block
+driver on a disk image this suite makes (an MBR with two good partitions, one reaching past the
+disk's end and an empty one; marks at known places), then lib/bdev across driver kills. After
+QEMU exits the image itself is checked: the 32 MiB blocktest wrote to partition 1 while the
+driver was killed every 0.5 s must be there, byte for byte. Results are named block.DRIVER.TEST
+(block.TEST for virtio_blk). Called by tools/test.py as run(record, module)."""
+import os
+import struct
+import tempfile
+from array import array
+
+from qemu import Boot, collect_tests, images_named, record_logged
+
+# The layout blocktest expects (tests/servers/blocktest/blocktest.h).
+SECTOR = 512
+DISK_SIZE = 96 << 20
+PARTITIONS = [  # (type, first sector, sectors)
+    (0x83, 2048, 81920),      # minor 1: 40 MiB
+    (0x83, 83968, 16384),     # minor 2: 8 MiB
+    (0x83, 190000, 10000),    # reaches past the disk's end (196608 sectors): ignored
+    (0x00, 0, 0),             # empty
+]
+DISK_MARK = b"blocktest disk"
+PART2_MARK = b"blocktest part2"
+STRESS_BYTES = 32 << 20
+
+# (driver label, QEMU flags for the disk, [(result name, a line the driver must have printed)]).
+# virtio's transport is pinned: legacy virtio (lib/virtio), ids 1af4:1001.
+DRIVERS = [
+    ("virtio_blk", lambda img: ["-drive", f"file={img},if=none,id=d0,format=raw",
+                                "-device", "virtio-blk-pci,drive=d0,disable-modern=on"],
+     [("flush_offered", "flush yes")]),
+]
+
+
+def make_image(path):
+    """A sparse DISK_SIZE-byte image with the partition table and the marks."""
+    mbr = bytearray(SECTOR)
+    for i, (ptype, first, count) in enumerate(PARTITIONS):
+        mbr[446 + 16 * i:446 + 16 * (i + 1)] = struct.pack("<B3sB3sII", 0, b"\0\0\0", ptype,
+                                                           b"\0\0\0", first, count)
+    mbr[510:512] = b"\x55\xaa"
+    with open(path, "wb") as f:
+        f.truncate(DISK_SIZE)
+        f.write(mbr)
+        f.write(DISK_MARK)
+        f.seek(PARTITIONS[1][1] * SECTOR)
+        f.write(PART2_MARK)
+
+
+def stress_pattern(last_pass):
+    """What blocktest's stress test wrote at partition 1's start in its last pass (recovery.c:
+    pattern)."""
+    mask = (1 << 64) - 1
+    return array("Q", (((i + 1) * 0x9E3779B97F4A7C15 & mask) ^ 0x0123456789ABCDEF ^ last_pass
+                       for i in range(STRESS_BYTES // 8))).tobytes()
+
+
+def run_driver(record, module, driver, flags, logged):
+    prefix = "block" if driver == "virtio_blk" else f"block.{driver}"
+    with tempfile.TemporaryDirectory(prefix="block-") as tmp, \
+            images_named(module, "blocktest", "blockother", "blockpeer") as (_, links):
+        img = os.path.join(tmp, "disk.img")
+        make_image(img)
+        boot = Boot([module("root"), module("ds"), module("pci"), module(driver),
+                     module("blocktest", driver), links[0] + f" other {driver}",
+                     links[1] + f" peer {driver}"],
+                    extra=flags(img))
+        try:
+            collect_tests(boot, record, prefix, "blocktest", timeout=120, exit_status=1)
+            for name, needle in logged:
+                record_logged(record, boot, f"{prefix}.{name}", needle)
+            for _, t in boot.lines:  # the measurements blocktest printed (not results)
+                if t.startswith(("blocktest: recovery", "blocktest: stress", "blocktest: two")):
+                    print(f"  {driver}: measured {t}", flush=True)
+        finally:
+            boot.kill()
+        passes = [int(t.split()[-1]) for _, t in boot.lines
+                  if t.startswith("blocktest: stress last pass ")]
+        with open(img, "rb") as f:
+            f.seek(PARTITIONS[0][1] * SECTOR)
+            on_disk = f.read(STRESS_BYTES)
+        ok = bool(passes) and on_disk == stress_pattern(passes[-1])
+        record(f"{prefix}.stress_data_on_disk", ok,
+               "" if ok else "partition 1 does not hold the 32 MiB blocktest wrote")
+
+
+def run(record, module):
+    for driver, flags, logged in DRIVERS:
+        run_driver(record, module, driver, flags, logged)
