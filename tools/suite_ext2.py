@@ -2,7 +2,7 @@
 `ext2 virtio_blk 0`, with a disk image this suite makes with `mke2fs -t ext2 -d STAGING`; vfs
 mounts it at /mnt. Through BusyBox's shell: the staging files read back, a file written and its
 sha256, names and attributes changed (mkdir, mv, ln, ln -s, rm, rmdir, chmod, chown, touch -d),
-df, sync. QEMU is then killed (there is no power-off yet): `e2fsck -fn` must find the image
+df, sync, and a last write with no sync that the 5 s timer must write back. QEMU is then killed (there is no power-off yet): `e2fsck -fn` must find the image
 clean and debugfs must read back what was written. A second boot reads it all again
 (persistence) and writes a large file while a shell loop has rs kill the disk driver every
 0.5 s: its sha256 must be the host's, and e2fsck must find no errors. A third boot mounts a
@@ -96,11 +96,16 @@ def first_boot(record, img):
               "df /mnt | tail -1 | cut -c1-4; cd /mnt/d; cd ../..; pwd; cd /",
               ["ext2", "/"])
         check(record, boot, "ext2.sync", "sync; echo st=$?", ["st=0"])
+        # written back without a sync: the 5 s timer (docs/EXT2.md)
+        check(record, boot, "ext2.late_write", "echo late > /mnt/late; sleep 7; echo st=$?",
+              ["st=0"], timeout=30)
     finally:
         boot.kill()
     fsck(record, "ext2.e2fsck_after_first_boot", img)
     ok = debugfs_sha(img, "/seq") == seq_sha(SEQ_SMALL)
     record("ext2.written_data_on_disk", ok, "debugfs reads /seq" + ("" if ok else " wrong"))
+    late = subprocess.run(["debugfs", "-R", "cat /late", img], capture_output=True).stdout
+    record("ext2.written_back_within_5s", late == b"late\n", f"debugfs reads /late: {late!r}")
 
 
 def second_boot(record, img):

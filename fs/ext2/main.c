@@ -8,10 +8,10 @@
  * restarted driver and reissues the request; what it gives up on (E_IO) is
  * EIO to the client.
  *
- * Write-back: a request that leaves dirty blocks sets a 5 s alarm; when it
- * rings, or at the first request past 5 s since the last sync (in case an
- * alarm was taken by lib/bdev's own waits), everything dirty is written
- * and the disk flushed. FS_SYNC (sync, fsync, fdatasync) does it at once.
+ * Write-back: a request that leaves dirty blocks sets the alarm for 5 s
+ * after the last sync; when it rings, or at the first request past that
+ * time, everything dirty is written and the disk flushed. FS_SYNC (sync,
+ * fsync, fdatasync, syncfs) does it at once.
  */
 #include "bdev/bdev.h"
 #include "ext2.h"
@@ -24,7 +24,6 @@ GRANT_TABLE(300); /* lib/bdev's grants of our buffers to the driver */
 static struct bdev dev;
 static uint64_t base_time; /* seconds: the superblock's last write or mount time */
 static uint64_t last_sync_ms;
-static int alarm_set;
 
 static int dev_read(struct ext2_disk *d, uint64_t off, void *buf, uint64_t len)
 {
@@ -202,22 +201,21 @@ static int fs_sync(uint64_t ino)
 
 static void fs_alarm(void)
 {
-    alarm_set = 0;
     if (cache_dirty_count() || ext2.sb_dirty)
         sync_all();
 }
 
-/* After each request: dirty blocks get a flush within FLUSH_MS. */
+/* After each request: dirty blocks are written at most FLUSH_MS after the last sync. The
+ * alarm is set again every time (lib/bdev's waits may have used it meanwhile). */
 static void fs_after(void)
 {
     if (!cache_dirty_count() && !ext2.sb_dirty)
         return;
-    if (sys_uptime() - last_sync_ms >= FLUSH_MS) {
+    uint64_t since = sys_uptime() - last_sync_ms;
+    if (since >= FLUSH_MS)
         sync_all();
-    } else if (!alarm_set) {
-        sys_alarm(FLUSH_MS);
-        alarm_set = 1;
-    }
+    else
+        sys_alarm(FLUSH_MS - since);
 }
 
 static struct fsdriver ext2_server = {
