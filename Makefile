@@ -43,13 +43,21 @@ export MEM QEMU_EXTRA
 # driver in the boot (tools/qemu.py). The test harness names its cards itself.
 NIC ?= virtio
 export NIC
-NIC_FLAGS := $(shell python3 tools/qemu.py --nic-flags)
-QEMU_FLAGS := -machine q35 -accel $(ACCEL) -m $(MEM) -no-reboot $(NIC_FLAGS) \
+# DISK=IMAGE DISKIF=virtio|ahci: a raw disk image for make run, on virtio-blk (default) or q35's
+# AHCI controller, and its driver (virtio_blk, ahci) in the boot (tools/qemu.py: run_disk).
+DISK ?=
+DISKIF ?= virtio
+export DISK DISKIF
+# $(shell) does not see variables given on make's command line (GNU make before 4.4): pass them.
+RUN_ENV := NIC='$(NIC)' DISK='$(DISK)' DISKIF='$(DISKIF)'
+NIC_FLAGS := $(shell $(RUN_ENV) python3 tools/qemu.py --nic-flags)
+DISK_FLAGS := $(shell $(RUN_ENV) python3 tools/qemu.py --disk-flags)
+QEMU_FLAGS := -machine q35 -accel $(ACCEL) -m $(MEM) -no-reboot $(NIC_FLAGS) $(DISK_FLAGS) \
 	-device isa-debug-exit,iobase=0x501,iosize=1
 # The system: root, then the services in start order, then the initramfs (a data module);
 # the list lives in tools/qemu.py. WITH="demo" adds test services (after pm) to make run's boot.
 WITH ?=
-SYSTEM_MODULES := $(shell python3 tools/qemu.py --system-modules $(WITH))
+SYSTEM_MODULES := $(shell $(RUN_ENV) python3 tools/qemu.py --system-modules $(WITH))
 RUN_MODULES ?= $(SYSTEM_MODULES)
 # make iso: the kernel and the same modules (NIC, WITH) with the same arguments on a GRUB 2 BIOS
 # CD; grub.cfg comes from tools/qemu.py too, rewritten only when it changes (docs/BOOT.md).
@@ -136,6 +144,10 @@ $(B)/host/test_manifest: tests/host/test_manifest.c lib/manifest/manifest.c lib/
 		include/samsara/manifest.h include/samsara/priv.h include/samsara/kcall.h
 	@mkdir -p $(dir $@)
 	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ tests/host/test_manifest.c lib/manifest/manifest.c
+$(B)/host/test_ata: tests/host/test_ata.c drivers/storage/ahci/ata.c drivers/storage/ahci/ata.h \
+		tests/host/check.h include/samsara/errno.h
+	@mkdir -p $(dir $@)
+	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ tests/host/test_ata.c drivers/storage/ahci/ata.c
 
 # The ext2 file system's code on the host, against images made by mke2fs (docs/EXT2.md); a small
 # cache (64 buffers) so that eviction and write-back run all the time.

@@ -72,6 +72,26 @@ def nic(name):
     return driver, (["-netdev", "user,id=n0", "-device", device] if device else ["-nic", "none"])
 
 
+# DISKIF=virtio|ahci: the interface a disk image is attached by, and the label of its driver.
+# ahci puts the image on q35's built-in ICH9 AHCI controller (00:1f.2), port `index` (0..5);
+# virtio on a legacy virtio-blk-pci device (ids 1af4:1001).
+DISKIFS = {
+    "virtio": "virtio_blk",
+    "ahci": "ahci",
+}
+
+
+def disk(image, interface="virtio", index=0, snapshot=False):
+    """(driver label, QEMU flags) for a raw disk image on DISKIF=interface; SystemExit for an
+    unknown interface. snapshot=True: writes go to a temporary overlay, the image stays as it is."""
+    if interface not in DISKIFS:
+        raise SystemExit(f"DISKIF={interface}: choose one of {', '.join(DISKIFS)}")
+    drive = f"file={image},if=none,id=disk{index},format=raw" + (",snapshot=on" if snapshot else "")
+    device = {"virtio": f"virtio-blk-pci,drive=disk{index},disable-modern=on",
+              "ahci": f"ide-hd,drive=disk{index},bus=ide.{index}"}[interface]
+    return DISKIFS[interface], ["-drive", drive, "-device", device]
+
+
 def system_modules(init="/sbin/init", with_services=()):
     """The whole system: root, the services in start order (with_services after pm), the
     initramfs."""
@@ -272,10 +292,24 @@ def run_boot(nic_name="virtio", with_services=()):
     return mods, flags
 
 
+def run_disk():
+    """`make run`'s disk: DISK (a raw image; none if unset) on DISKIF (default virtio), from the
+    environment: (its driver's module or None, QEMU flags)."""
+    image = os.environ.get("DISK")
+    if not image:
+        return None, []
+    driver, flags = disk(os.path.abspath(image), os.environ.get("DISKIF") or "virtio")
+    return os.path.join(BUILD, driver), flags
+
+
 def make_run_modules(with_services=()):
-    """`make run`'s modules for NIC (from the environment, default virtio) and WITH, the
-    manifests bundle last: what -initrd gets, and what make iso puts on the CD."""
+    """`make run`'s modules for NIC (from the environment, default virtio), DISK and DISKIF,
+    and WITH, the manifests bundle last: what -initrd gets, and what make iso puts on the CD.
+    The disk's driver comes right after pci, with the card's."""
     mods, _ = run_boot(os.environ.get("NIC", "virtio"), with_services)
+    driver, _ = run_disk()
+    if driver:
+        mods.insert(SYSTEM_MODULES.index("pci") + 1, driver)
     return mods + [os.path.join(BUILD, "manifests")]
 
 
@@ -309,3 +343,5 @@ if __name__ == "__main__" and sys.argv[1:2] == ["--grub-cfg"]:
     print(grub_cfg(make_run_modules(sys.argv[2:])), end="")
 if __name__ == "__main__" and sys.argv[1:2] == ["--nic-flags"]:
     print(" ".join(nic(os.environ.get("NIC", "virtio"))[1]))
+if __name__ == "__main__" and sys.argv[1:2] == ["--disk-flags"]:
+    print(" ".join(run_disk()[1]))

@@ -9,7 +9,7 @@ import struct
 import tempfile
 from array import array
 
-from qemu import Boot, collect_tests, images_named, record_logged
+from qemu import Boot, collect_tests, disk, images_named, record_logged
 
 # The layout blocktest expects (tests/servers/blocktest/blocktest.h).
 SECTOR = 512
@@ -27,10 +27,28 @@ STRESS_BYTES = 32 << 20
 # (driver label, QEMU flags for the disk, [(result name, a line the driver must have printed)]).
 # virtio's transport is pinned: legacy virtio (lib/virtio), ids 1af4:1001.
 DRIVERS = [
-    ("virtio_blk", lambda img: ["-drive", f"file={img},if=none,id=d0,format=raw",
-                                "-device", "virtio-blk-pci,drive=d0,disable-modern=on"],
+    ("virtio_blk", lambda img: disk(img, "virtio")[1],
      [("flush_offered", "flush yes")]),
+    # q35's built-in ICH9 AHCI controller, the disk on port 0 (tools/qemu.py: disk), behind
+    # QEMU's blkdebug: one write in the stress area fails (ahci_error_rules), the driver must
+    # see the task-file error, restart the port, and lib/bdev's retry must put the data there.
+    ("ahci", lambda img: disk(ahci_error_rules(img), "ahci")[1],
+     [("identified", "ahci: \"QEMU HARDDISK\", 196608 sectors of 512 bytes"),
+      ("hba_reset", "disk on port 0"),
+      ("error_seen", "ahci: port 0: command failed"),
+      ("port_restarted", "ahci: port 0 restarted after an error")]),
 ]
+ERROR_SECTOR = PARTITIONS[0][1] + 40000  # inside the 32 MiB the stress test writes
+
+
+def ahci_error_rules(img):
+    """A blkdebug rule file beside img failing the first write that touches ERROR_SECTOR with
+    EIO; the drive name that reads img through it."""
+    rules = os.path.join(os.path.dirname(img), "blkdebug.conf")
+    with open(rules, "w") as f:
+        f.write(f'[inject-error]\nevent = "write_aio"\nerrno = "5"\nsector = "{ERROR_SECTOR}"\n'
+                'once = "on"\n')
+    return f"blkdebug:{rules}:{img}"
 
 
 def make_image(path):
@@ -67,7 +85,8 @@ def run_driver(record, module, driver, flags, logged):
                      links[1] + f" peer {driver}"],
                     extra=flags(img))
         try:
-            collect_tests(boot, record, prefix, "blocktest", timeout=120, exit_status=1)
+            collect_tests(boot, record, prefix, "blocktest", timeout=120, exit_status=1,
+                          printed="block.")
             for name, needle in logged:
                 record_logged(record, boot, f"{prefix}.{name}", needle)
             for _, t in boot.lines:  # the measurements blocktest printed (not results)
