@@ -8,7 +8,8 @@ clean and debugfs must read back what was written. A second boot reads it all ag
 0.5 s: its sha256 must be the host's, and e2fsck must find no errors. A third boot mounts a
 hostile image (a directory entry whose rec_len runs past its block): listing that directory
 fails (EIO), the rest of the file system and the system stay up; a fourth an image that is no
-ext2 (refused with the reason in the log, nothing mounted, the shell works). Called by tools/test.py as run(record, module)."""
+ext2 (refused with the reason in the log, nothing mounted, the shell works). Last, the big write
+under kills again with the image on q35's AHCI controller and the ahci driver (ext2.ahci.*). Called by tools/test.py as run(record, module)."""
 import hashlib
 import os
 import shutil
@@ -16,23 +17,20 @@ import struct
 import subprocess
 import tempfile
 
-from qemu import BUILD, Boot, system_modules
+from qemu import BUILD, Boot, disk, system_modules
 
 PROMPT = "# "
 SEQ_SMALL = 100000
 SEQ_BIG = 1500000  # about 11 MB through the shell while the driver dies every 0.5 s
 
 
-def modules():
+def boot_on(img, interface="virtio"):
+    """make run's boot with the disk img on interface, its driver and ext2 after pci."""
+    driver, flags = disk(img, interface)
     mods = system_modules()
     at = [os.path.basename(m.split()[0]) for m in mods].index("pci") + 1
-    mods[at:at] = [os.path.join(BUILD, "virtio_blk"), os.path.join(BUILD, "ext2") + " virtio_blk 0"]
-    return mods
-
-
-def disk_flags(img):
-    return ["-drive", f"file={img},if=none,id=d0,format=raw",
-            "-device", "virtio-blk-pci,drive=d0,disable-modern=on"]
+    mods[at:at] = [os.path.join(BUILD, driver), os.path.join(BUILD, "ext2") + f" {driver} 0"]
+    return Boot(mods, extra=flags, console=True)
 
 
 def seq_sha(n):
@@ -71,7 +69,7 @@ def check(record, boot, name, command, want, timeout=60):
 
 
 def first_boot(record, img):
-    boot = Boot(modules(), extra=disk_flags(img), console=True)
+    boot = boot_on(img)
     try:
         if not boot.wait_prompt(PROMPT, 60):
             record("ext2.boot_prompt", False, "no prompt", boot.tail())
@@ -108,30 +106,36 @@ def first_boot(record, img):
     record("ext2.written_back_within_5s", late == b"late\n", f"debugfs reads /late: {late!r}")
 
 
-def second_boot(record, img):
-    boot = Boot(modules(), extra=disk_flags(img), console=True)
+def second_boot(record, img, interface="virtio"):
+    """Persistence, then the big write under driver kills; on ahci only the second part
+    (ext2.ahci.*)."""
+    driver = disk(img, interface)[0]
+    prefix = "ext2" if interface == "virtio" else f"ext2.{interface}"
+    boot = boot_on(img, interface)
     try:
         if not boot.wait_prompt(PROMPT, 60):
-            record("ext2.second_boot_prompt", False, "no prompt", boot.tail())
+            record(f"{prefix}.second_boot_prompt", False, "no prompt", boot.tail())
             return
-        check(record, boot, "ext2.persistence",
-              "sha256sum /mnt/seq; stat -c '%a %u %g %h %Y' /mnt/d/h; ls /mnt/hello.txt; echo st=$?",
-              [f"{seq_sha(SEQ_SMALL)}  /mnt/seq", "640 12 34 2 981173106",
-               "ls: /mnt/hello.txt: No such file or directory", "st=1"])
-        out = check(record, boot, "ext2.write_while_driver_killed",
-                    "(while [ ! -e /tmp/stop ]; do sleep 0.5; service kill virtio_blk >/dev/null;"
+        if interface == "virtio":
+            check(record, boot, "ext2.persistence",
+                  "sha256sum /mnt/seq; stat -c '%a %u %g %h %Y' /mnt/d/h; ls /mnt/hello.txt; "
+                  "echo st=$?",
+                  [f"{seq_sha(SEQ_SMALL)}  /mnt/seq", "640 12 34 2 981173106",
+                   "ls: /mnt/hello.txt: No such file or directory", "st=1"])
+        out = check(record, boot, f"{prefix}.write_while_driver_killed",
+                    f"(while [ ! -e /tmp/stop ]; do sleep 0.5; service kill {driver} >/dev/null;"
                     f" done) & seq 1 {SEQ_BIG} > /mnt/big; sync; touch /tmp/stop; wait; "
-                    "sha256sum /mnt/big; service list | grep '^virtio_blk '",
+                    f"sha256sum /mnt/big; service list | grep '^{driver} '",
                     lambda out: f"{seq_sha(SEQ_BIG)}  /mnt/big" in out, timeout=600)
-        row = [line.split() for line in (out or []) if line.startswith("virtio_blk ")]
+        row = [line.split() for line in (out or []) if line.startswith(f"{driver} ")]
         restarts = int(row[-1][3]) if row and len(row[-1]) > 3 and row[-1][3].isdigit() else -1
-        record("ext2.driver_restarted_during_write", restarts >= 2,
-               f"virtio_blk restarts: {restarts}")
+        record(f"{prefix}.driver_restarted_during_write", restarts >= 2,
+               f"{driver} restarts: {restarts}")
     finally:
         boot.kill()
-    fsck(record, "ext2.e2fsck_after_driver_kills", img)
+    fsck(record, f"{prefix}.e2fsck_after_driver_kills", img)
     ok = debugfs_sha(img, "/big") == seq_sha(SEQ_BIG)
-    record("ext2.big_file_on_disk", ok, "debugfs reads /big" + ("" if ok else " wrong"))
+    record(f"{prefix}.big_file_on_disk", ok, "debugfs reads /big" + ("" if ok else " wrong"))
 
 
 def entry_offset(img, directory, name):
@@ -160,7 +164,7 @@ def hostile_boots(record, tmp, good):
     with open(bad, "r+b") as f:
         f.seek(off + 4)
         f.write(struct.pack("<H", 1024 + 64))  # rec_len past the end of its block
-    boot = Boot(modules(), extra=disk_flags(bad), console=True)
+    boot = boot_on(bad)
     try:
         if not boot.wait_prompt(PROMPT, 60):
             record("ext2.hostile_boot_prompt", False, "no prompt", boot.tail())
@@ -175,7 +179,7 @@ def hostile_boots(record, tmp, good):
     junk = os.path.join(tmp, "junk.img")
     with open(junk, "wb") as f:
         f.truncate(8 << 20)
-    boot = Boot(modules(), extra=disk_flags(junk), console=True)
+    boot = boot_on(junk)
     try:
         if not boot.wait_prompt(PROMPT, 60):
             record("ext2.not_ext2_boot_prompt", False, "no prompt", boot.tail())
@@ -197,3 +201,6 @@ def run(record, module):
         first_boot(record, img)
         second_boot(record, img)
         hostile_boots(record, tmp, good)
+        ahci = os.path.join(tmp, "ahci.img")
+        shutil.copy(good, ahci)
+        second_boot(record, ahci, "ahci")
