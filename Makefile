@@ -149,10 +149,18 @@ $(B)/host/test_ata: tests/host/test_ata.c drivers/storage/ahci/ata.c drivers/sto
 	@mkdir -p $(dir $@)
 	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ tests/host/test_ata.c drivers/storage/ahci/ata.c
 
+# The ext2 file system's code on the host, against images made by mke2fs (docs/EXT2.md); a small
+# cache (64 buffers) so that eviction and write-back run all the time.
+$(B)/host/test_ext2: tests/host/test_ext2.c tests/host/check.h $(EXT2_CORE) $(wildcard fs/ext2/*.h)
+	@mkdir -p $(dir $@)
+	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -DEXT2_HOST -DEXT2_NBUF=64 \
+		-Iinclude -Ifs/ext2 -o $@ tests/host/test_ext2.c $(EXT2_CORE)
+
 $(B)/host/test_blockdriver: tests/host/test_blockdriver.c lib/blockdriver/range.c \
 		lib/blockdriver/partition.h tests/host/check.h include/samsara/bdev.h
 	@mkdir -p $(dir $@)
 	@echo HOSTCC $@; $(CC) $(WARN) -O1 -g -fsanitize=address,undefined -Iinclude -o $@ tests/host/test_blockdriver.c lib/blockdriver/range.c
+
 # Tests of headers alone (test_msgtypes, test_kcall: it reads lib/sys/sys.h when it runs)
 $(B)/host/test_%: tests/host/test_%.c tests/host/check.h $(wildcard include/samsara/*.h)
 	@mkdir -p $(dir $@)

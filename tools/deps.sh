@@ -11,6 +11,9 @@ have make || need="$need make"
 have ld || need="$need binutils"
 have python3 || need="$need python3"
 have gdb || need="$need gdb"
+# ext2: images (mke2fs -d), their checks (e2fsck -fn) and a second reader (debugfs)
+{ have mke2fs || [ -x /sbin/mke2fs ]; } && { have e2fsck || [ -x /sbin/e2fsck ]; } &&
+    { have debugfs || [ -x /sbin/debugfs ]; } || need="$need e2fsprogs"
 # the host unit tests build with AddressSanitizer
 [ -n "$(gcc -print-file-name=libasan.so 2>/dev/null | grep /)" ] || need="$need libasan8"
 # make iso: grub-mkrescue (grub-common) with GRUB's BIOS images and modules (grub-pc-bin, not

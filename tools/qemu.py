@@ -308,8 +308,9 @@ def make_run_modules(with_services=()):
     The disk's driver comes right after pci, with the card's."""
     mods, _ = run_boot(os.environ.get("NIC", "virtio"), with_services)
     driver, _ = run_disk()
-    if driver:
-        mods.insert(SYSTEM_MODULES.index("pci") + 1, driver)
+    if driver:  # the driver, and the ext2 server on its whole disk (vfs mounts it at /mnt)
+        at = SYSTEM_MODULES.index("pci") + 1
+        mods[at:at] = [driver, os.path.join(BUILD, "ext2") + f" {os.path.basename(driver)} 0"]
     return mods + [os.path.join(BUILD, "manifests")]
 
 

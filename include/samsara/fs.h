@@ -51,6 +51,8 @@ enum fs_request {
     FS_CHOWN,               /* chown: ino, uid, gid, mode (permission bits: */
                             /*   vfs clears the set-id bits as Linux does) */
     FS_UTIME,               /* utime: ino, atime, mtime (seconds, or FS_TIME_*) */
+    FS_SYNC,                /* sync: ino (0: the whole file system): what the server */
+                            /*   holds in memory of it goes to its disk, then the disk flushes */
     FS_RQ_END,              /* (not a request: one past the last) */
 };
 #define FS_TIME_NOW (~0ull)      /* FS_UTIME: the server's current time */

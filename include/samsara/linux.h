@@ -99,6 +99,7 @@ struct user_regs {
 #define LX_uname 63
 #define LX_fcntl 72
 #define LX_fsync 74
+#define LX_fdatasync 75
 #define LX_truncate 76
 #define LX_ftruncate 77
 #define LX_getdents 78
@@ -188,6 +189,7 @@ struct user_regs {
 #define LX_dup3 292
 #define LX_pipe2 293
 #define LX_prlimit64 302
+#define LX_syncfs 306
 #define LX_renameat2 316
 #define LX_getrandom 318
 #define LX_statx 332

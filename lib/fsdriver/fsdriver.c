@@ -271,6 +271,12 @@ static int64_t do_utime(const message_t *m, message_t *r)
     return fs->utime(m->u.fs.utime.ino, m->u.fs.utime.atime, m->u.fs.utime.mtime);
 }
 
+static int64_t do_sync(const message_t *m, message_t *r)
+{
+    (void)r;
+    return fs->sync(m->u.fs.sync.ino);
+}
+
 static int64_t do_putnode(const message_t *m, message_t *r)
 {
     (void)r;
@@ -303,6 +309,7 @@ static const struct {
     SERVED(FS_STATFS, statfs, do_statfs),
     SERVED(FS_CHOWN, chown, do_chown),
     SERVED(FS_UTIME, utime, do_utime),
+    SERVED(FS_SYNC, sync, do_sync),
 };
 
 /* Did the server give the callback at offset off of its table? */
@@ -341,7 +348,13 @@ void fsdriver_task(const struct fsdriver *server, const char *client)
     fs = server;
     for (;;) {
         message_t m;
-        if (service_receive(&m) < 0 || m.source <= 0 || m.type == MSG_NOTIFY || m.source == ROOT_EP)
+        if (!(fs->pending && fs->pending(&m)) && service_receive(&m) < 0)
+            continue;
+        if (m.source == SYSTEM && m.type == MSG_NOTIFY && fs->alarm) {
+            fs->alarm();
+            continue;
+        }
+        if (m.source <= 0 || m.type == MSG_NOTIFY || m.source == ROOT_EP)
             continue; /* nothing else from rs is for a file server */
         message_t r = {.type = FS_REPLY};
         if (!is_client(client, m.source)) {
@@ -352,5 +365,7 @@ void fsdriver_task(const struct fsdriver *server, const char *client)
             r.u.fs.reply.result = dispatch(&m, &r);
         }
         ipc_sendnb(m.source, &r);
+        if (fs->after)
+            fs->after();
     }
 }

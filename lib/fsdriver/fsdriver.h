@@ -68,6 +68,14 @@ struct fsdriver {
     int (*chown)(uint64_t ino, uint32_t uid, uint32_t gid, uint32_t mode);
     int (*utime)(uint64_t ino, uint64_t atime, uint64_t mtime);
     int (*putnode)(uint64_t ino);
+    int (*sync)(uint64_t ino); /* FS_SYNC (0: everything); servers with nothing to write omit it */
+    /* Optional: a message another part of the server received (e.g. lib/bdev while it waited
+     * for its driver) to serve before receiving again: 1 and the message, or 0. */
+    int (*pending)(message_t *m);
+    /* Optional: the kernel's alarm (sys_alarm) went off. */
+    void (*alarm)(void);
+    /* Optional: called after each request was answered. */
+    void (*after)(void);
 };
 
 /* Serve FS_* requests from the service labelled client (found with root_lookup), forever. */

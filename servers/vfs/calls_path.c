@@ -657,15 +657,27 @@ int64_t do_fstatfs(struct vproc *p, const uint64_t *a)
     return f ? statfs_vnode(p, f->vn->fs == NONE ? root_vnode : f->vn, a[1]) : -LX_EBADF;
 }
 
-/* Everything is in memory: nothing to flush. */
+/* sync: every file-system server writes what it holds (FS_SYNC; ramfs has nothing to write). */
 int64_t do_sync(struct vproc *p, const uint64_t *a)
 {
     (void)p, (void)a;
+    vnode_sync_all();
     return 0;
 }
+/* fsync, fdatasync, syncfs: the file's server writes it (ext2 writes everything it holds). */
 int64_t do_fsync(struct vproc *p, const uint64_t *a)
 {
-    return fd_file(p, (int)a[0]) ? 0 : -LX_EBADF;
+    struct file *f = fd_file(p, (int)a[0]);
+    return f ? fs_sync(f->vn, f->vn->ino) : -LX_EBADF;
+}
+int64_t do_fdatasync(struct vproc *p, const uint64_t *a)
+{
+    return do_fsync(p, a);
+}
+int64_t do_syncfs(struct vproc *p, const uint64_t *a)
+{
+    struct file *f = fd_file(p, (int)a[0]);
+    return f ? fs_sync(f->vn, 0) : -LX_EBADF;
 }
 
 /*

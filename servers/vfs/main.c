@@ -218,6 +218,34 @@ static int signal_pull(struct msg_vfs_pm_pull_reply *out)
     return 1;
 }
 
+/*
+ * The ext2 server, when the boot has one (docs/EXT2.md): mounted at /mnt (made if the root has
+ * none), kept for good. vfs waits for ext2's first answer (it may be mounting its disk); an
+ * ext2 that died or refused its image leaves /mnt as it was.
+ */
+int ext2_mounted;
+static void mount_ext2(void)
+{
+    endpoint_t fs = lookup_service("ext2");
+    struct vnode *mnt, *root;
+    struct fs_stat st;
+    if (fs <= 0)
+        return;
+    make_node(root_vnode, "mnt", S_IFDIR | 0755, 0, 0);
+    if (path_lookup(0, AT_FDCWD, "/mnt", 1, &mnt) < 0)
+        return;
+    if (!(root = vnode_get(fs, FS_ROOT_INO, S_IFDIR | 0755, 0)) || fs_stat(root, &st) < 0 ||
+        (st.mode & S_IFMT) != S_IFDIR) {
+        printf("vfs: ext2 (endpoint %d) did not answer: /mnt not mounted\n", fs);
+        vnode_put(root);
+        vnode_put(mnt);
+        return;
+    }
+    mnt->mounted = root;
+    ext2_mounted = 1;
+    printf("vfs: ext2 mounted at /mnt\n");
+}
+
 int main(uint64_t arg)
 {
     (void)arg;
@@ -234,6 +262,7 @@ int main(uint64_t arg)
     struct vnode *proc;
     if (path_lookup(0, AT_FDCWD, "/proc", 1, &proc) == 0) /* mount /proc (kept for good) */
         proc->mounted = vnode_get(PROCFS_EP, FS_ROOT_INO, S_IFDIR | 0555, 0);
+    mount_ext2();
     printf("vfs: root file system is ramfs (endpoint %d)\n", fs);
     service_startup("vfs", 0); /* ready; rs's heartbeat pings are answered in service_receive */
     for (;;) {

@@ -111,12 +111,15 @@ static int walk(struct vproc *p, struct vnode *dir, char *path, int follow, int 
             vnode_hold(next);
         } else {
             struct fs_node node;
-            int64_t r = fs_lookup(cur, s, len, &node);
+            struct vnode *from = cur, *covered;
+            if (len == 2 && s[0] == '.' && s[1] == '.' && (covered = vnode_covered(cur)))
+                from = covered; /* a mounted root: ".." of its mount point */
+            int64_t r = fs_lookup(from, s, len, &node);
             if (r < 0) {
                 vnode_put(cur);
                 return (int)r;
             }
-            next = vnode_from_fs(cur->fs, &node);
+            next = vnode_from_fs(from->fs, &node);
         }
         if (next && next->mounted) { /* a mount point: continue in the mounted root */
             struct vnode *m = next->mounted;

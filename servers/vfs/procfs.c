@@ -145,7 +145,8 @@ static int64_t render(uint64_t ino)
         sys_proc_info(p->ep, &info);
     switch (kind) {
     case K_MOUNTS:
-        return snprintf_s(text, sizeof(text), "ramfs / ramfs rw 0 0\nproc /proc proc rw 0 0\n");
+        return snprintf_s(text, sizeof(text), "ramfs / ramfs rw 0 0\nproc /proc proc rw 0 0\n%s",
+                          ext2_mounted ? "ext2 /mnt ext2 rw 0 0\n" : "");
     case K_UPTIME:
         return snprintf_s(text, sizeof(text), "%lu.%02lu 0.00\n", s.ticks / 1000,
                           s.ticks % 1000 / 10);

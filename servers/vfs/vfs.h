@@ -195,6 +195,9 @@ int64_t fs_link(struct vnode *dir, const char *name, uint64_t ino);
 int64_t fs_remove(int type, struct vnode *dir, const char *name);
 int64_t fs_putnode(endpoint_t fs, uint64_t ino);
 int64_t fs_stat(struct vnode *v, struct fs_stat *st);
+int64_t fs_sync(struct vnode *v, uint64_t ino);
+void vnode_sync_all(void);
+extern int ext2_mounted; /* main.c: ext2 is mounted at /mnt */
 int path_lookup(struct vproc *p, int dirfd, const char *path, int follow, struct vnode **out);
 int path_parent(struct vproc *p, int dirfd, const char *path, struct vnode **dir, char *last);
 

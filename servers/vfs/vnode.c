@@ -50,6 +50,25 @@ void vnode_put(struct vnode *v)
     v->refs = 0;
 }
 
+/* FS_SYNC of ino (0: all) to v's server; a server with nothing to write (ENOSYS) is done. */
+int64_t fs_sync(struct vnode *v, uint64_t ino)
+{
+    if (v->fs == NONE || v->fs == PROCFS_EP)
+        return 0;
+    message_t m = {.type = FS_SYNC, .u.fs.sync = {ino}};
+    int64_t r = fs_call(v->fs, &m);
+    return r == -LX_ENOSYS ? 0 : r;
+}
+
+/* sync(2): the root's server and every mounted one. */
+void vnode_sync_all(void)
+{
+    fs_sync(root_vnode, 0);
+    for (int i = 0; i < NR_VNODES; i++)
+        if (vnodes[i].refs && vnodes[i].mounted)
+            fs_sync(vnodes[i].mounted, 0);
+}
+
 /* One request to a file-system server; its result (>= 0 or -errno). */
 int64_t fs_call(endpoint_t fs, message_t *m)
 {

@@ -86,6 +86,11 @@ struct msg_fs_utime {
     uint64_t ino, atime, mtime;
 };
 
+/* FS_SYNC: the file ino, or 0 for the whole file system (a server may always write it all) */
+struct msg_fs_sync {
+    uint64_t ino;
+};
+
 /* FS_PUTNODE: the requester gives back one reference to ino */
 struct msg_fs_putnode {
     uint64_t ino;
@@ -119,6 +124,7 @@ union msg_fs {
     struct msg_fs_chown chown;
     struct msg_fs_utime utime;
     struct msg_fs_putnode putnode;
+    struct msg_fs_sync sync;
     struct msg_reply reply;             /* every request's result */
     struct msg_fs_node_reply node;      /* LOOKUP, CREATE, SYMLINK */
     struct msg_fs_getdents_reply dents; /* GETDENTS */

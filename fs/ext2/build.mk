@@ -1,0 +1,6 @@
+# ext2: the ext2 file server (docs/EXT2.md). The file-system code (EXT2_CORE) is also compiled
+# on the host into build/host/test_ext2 (the Makefile's host-tests).
+PROGRAMS += ext2
+EXT2_CORE := $(addprefix fs/ext2/,cache.c super.c alloc.c inode.c file.c dir.c names.c)
+ext2_SRC := $(wildcard fs/ext2/*.c)
+ext2_LIBS := fsdriver bdev

@@ -1,0 +1,174 @@
+/*
+ * The ext2 file system, independent of how blocks arrive (disk.h) and of
+ * how requests arrive (main.c serves them over the FS protocol; the host
+ * test calls them directly). One file system is mounted at a time; its
+ * state is the global `ext2` below.
+ *
+ * Inode numbers here are ext2's own (the root is 2). Every function that
+ * changes the file system first checks that it can (kinds, names, space
+ * limits), so a refusal changes nothing; running out of blocks in the
+ * middle of a write keeps what was written and nothing past the file's end.
+ * Results are 0, a byte count, or a negative errno (LX_*). Anything the
+ * image says that cannot be right (a block pointer outside the file
+ * system, a directory entry that overruns its block, an inode number out
+ * of range) is logged ("ext2: corrupt: ...") and answered with EIO; it is
+ * never followed.
+ *
+ * Who calls what: main.c (the server) and tests/host/test_ext2.c. The
+ * files: cache.c (the block cache), super.c (mount, sync, statfs, group
+ * descriptors), alloc.c (bitmaps), inode.c (inode access, references,
+ * block map, truncation), file.c (read, write), dir.c (directory entries),
+ * names.c (the name operations and attributes).
+ */
+#ifndef EXT2_EXT2_H
+#define EXT2_EXT2_H
+
+#include "port.h"
+#include "disk.h"
+#include "layout.h"
+
+#define EXT2_MAX_BLOCK 4096 /* 1, 2 and 4 KiB blocks are served */
+#ifndef EXT2_NBUF
+#define EXT2_NBUF 1024 /* cache buffers: 4 MiB with 4 KiB blocks */
+#endif
+#define EXT2_MAX_REFS 8192 /* inodes the client may hold references to at once */
+
+/* What a LOOKUP, CREATE or SYMLINK answer says of the inode it hands over. */
+struct ext2_node {
+    uint64_t ino, mode, rdev, size, uid, gid;
+};
+
+/* A requester's buffer: copy moves len bytes at offset off of it to (out = 1) or from buf. */
+struct ext2_io {
+    int (*copy)(const struct ext2_io *io, uint64_t off, void *buf, uint64_t len, int out);
+};
+
+/* The FS protocol's root is inode 1 (FS_ROOT_INO), ext2's is 2: the two numbers trade places
+ * between the client and the file system (ext2's inode 1, the bad-block list, is never live). */
+static inline uint64_t ext2_client_ino(uint32_t ino)
+{
+    return ino == EXT2_ROOT_INO ? FS_ROOT_INO : ino == FS_ROOT_INO ? EXT2_ROOT_INO : ino;
+}
+static inline uint32_t ext2_ino_of_client(uint64_t ino)
+{
+    if (ino > 0xffffffffull)
+        return 0;
+    return (uint32_t)ext2_client_ino((uint32_t)ino);
+}
+
+/* Mount flags */
+#define EXT2_MOUNT_RO 1
+
+struct ext2_fs {
+    struct ext2_disk *disk;
+    struct ext2_super sb; /* the primary superblock; written back at sync */
+    int sb_dirty, readonly, mounted;
+    uint32_t bs, log_bs; /* block size in bytes, and its log2 */
+    uint32_t ngroups, gdt_block, desc_per_block;
+    uint32_t inode_size, inodes_per_block, itable_blocks; /* per group */
+    uint32_t first_ino, ppb; /* first non-reserved inode; block pointers per block */
+    uint64_t max_size;       /* the largest file the block map and i_blocks allow */
+    uint64_t (*now)(void);   /* seconds, for times */
+    uint32_t generation;     /* for new inodes */
+    uint32_t corrupt_logged;
+    uint32_t last_ino, last_blk; /* the last block allocated, and for which inode (the goal) */
+};
+extern struct ext2_fs ext2;
+
+/* ---- the public operations (the FS protocol's, on ext2 inode numbers) */
+int ext2_mount(struct ext2_disk *disk, int flags, uint64_t (*now)(void));
+int ext2_unmount(void); /* flush everything and mark the file system clean */
+int ext2_sync(void);    /* write every dirty block and the superblock, then flush the disk */
+int ext2_fsync(uint32_t ino);
+int ext2_lookup(uint32_t dir, const char *name, uint32_t len, struct ext2_node *out);
+int ext2_create(uint32_t dir, const char *name, uint32_t len, uint32_t mode, uint64_t rdev,
+                uint32_t uid, uint32_t gid, struct ext2_node *out);
+int ext2_symlink(uint32_t dir, const char *name, uint32_t len, const char *target, uint32_t tlen,
+                 uint32_t uid, uint32_t gid, struct ext2_node *out);
+int ext2_link(uint32_t dir, const char *name, uint32_t len, uint32_t ino);
+int ext2_unlink(uint32_t dir, const char *name, uint32_t len);
+int ext2_rmdir(uint32_t dir, const char *name, uint32_t len);
+int ext2_rename(uint32_t odir, const char *oname, uint32_t olen, uint32_t ndir, const char *nname,
+                uint32_t nlen);
+int64_t ext2_read(uint32_t ino, uint64_t off, const struct ext2_io *io, uint64_t len);
+int64_t ext2_write(uint32_t ino, uint64_t off, const struct ext2_io *io, uint64_t len);
+int ext2_trunc(uint32_t ino, uint64_t size);
+int64_t ext2_getdents(uint32_t dir, uint64_t *cookie, const struct ext2_io *io, uint64_t len);
+int64_t ext2_readlink(uint32_t ino, const struct ext2_io *io, uint64_t len);
+int ext2_stat(uint32_t ino, struct fs_stat *st);
+int ext2_statfs(struct fs_statfs *sf);
+int ext2_chmod(uint32_t ino, uint32_t mode);
+int ext2_chown(uint32_t ino, uint32_t uid, uint32_t gid, uint32_t mode);
+int ext2_utime(uint32_t ino, uint64_t atime, uint64_t mtime);
+int ext2_putnode(uint32_t ino);
+uint32_t ext2_refs(uint32_t ino); /* references the client holds (for tests) */
+
+/* ---- inside the file system */
+/* Log a corruption (the first 64, then every 1024th) and return -LX_EIO. */
+int ext2_corrupt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* cache.c: a buffer holds one block; it stays put while pinned (bget .. bput). */
+struct ext2_buf {
+    uint32_t blk;
+    uint16_t pins;
+    uint8_t dirty, used;
+    struct ext2_buf *hnext, *prev, *next; /* hash chain; LRU list, most recent first */
+    uint8_t *data;
+};
+#define BGET_READ 0 /* the block's contents from the disk */
+#define BGET_NEW 1  /* a block about to be filled: zeros, nothing read */
+int cache_init(void);
+int bget(uint32_t blk, int how, struct ext2_buf **out);
+void bput(struct ext2_buf *b);
+void bdirty(struct ext2_buf *b);
+int cache_flush(void);   /* write every dirty block; 0 or -LX_EIO */
+void cache_forget(void); /* drop everything (after unmount) */
+uint32_t cache_dirty_count(void);
+void cache_discard(uint32_t blk); /* a freed block: its buffer, unless pinned, is dropped */
+
+/* super.c */
+int group_get(uint32_t g, struct ext2_buf **b, struct ext2_group **gd);
+int block_ok(uint32_t blk);      /* inside the file system's data area */
+int block_is_meta(uint32_t blk); /* a superblock, descriptor, bitmap or inode table block */
+int group_has_super(uint32_t g);
+uint32_t ext2_time(void);
+int ext2_writable(void); /* 0, or -LX_EROFS */
+
+/* alloc.c */
+int balloc(uint32_t goal, uint32_t *out);
+void bfree(uint32_t blk);
+int ialloc(uint32_t dir_ino, int isdir, uint32_t *out);
+void ifree(uint32_t ino, int isdir);
+
+/* inode.c */
+int ino_ok(uint32_t ino); /* in range and not reserved (the root is fine) */
+int iget(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip);
+void iput(struct ext2_buf *b, struct ext2_inode *ip, int dirty);
+int iget_live(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip); /* + in use */
+uint64_t isize(const struct ext2_inode *ip);
+void isize_set(struct ext2_inode *ip, uint64_t size);
+uint32_t iuid(const struct ext2_inode *ip);
+uint32_t igid(const struct ext2_inode *ip);
+int bmap(uint32_t ino, struct ext2_inode *ip, uint64_t lblk, int alloc, uint32_t *pblk);
+int itrunc_blocks(struct ext2_inode *ip, uint64_t from); /* free blocks from lblk `from` on */
+int is_fast_symlink(const struct ext2_inode *ip);
+int ref_add(uint32_t ino);
+int ref_full(void); /* no room for a reference to one more inode */
+uint32_t ref_count(uint32_t ino);
+int ref_drop(uint32_t ino);
+int ifree_if_unused(uint32_t ino); /* no links and no references: free it */
+void ext2_refs_reset(void);
+int ifree_orphans(void); /* at unmount: free unlinked inodes still referenced */
+
+/* dir.c */
+int dir_find(uint32_t dir, const char *name, uint32_t len, uint32_t *ino, uint32_t *blk_index,
+             uint32_t *offset);
+int dir_add(uint32_t dir, const char *name, uint32_t len, uint32_t ino, uint32_t mode);
+int dir_remove(uint32_t dir, const char *name, uint32_t len);
+int dir_set(uint32_t dir, const char *name, uint32_t len, uint32_t ino, uint32_t mode);
+int dir_empty(uint32_t dir); /* 1 if only . and .., 0 if not, or an error */
+int dir_init(uint32_t dir, uint32_t parent, struct ext2_inode *ip);
+int dir_iter_check(struct ext2_inode *ip, uint32_t ino);
+uint8_t ftype_of(uint32_t mode);
+
+#endif

@@ -1,0 +1,286 @@
+/*
+ * The ext2 server: `ext2 [DRIVER [MINOR [ro]]]` (default virtio_blk 0)
+ * opens that block device through lib/bdev, mounts the ext2 file system on
+ * it (super.c checks it; a refused image ends the server with the reason
+ * in the log) and serves the FS protocol (samsara/fs.h) to vfs through
+ * lib/fsdriver. Inode numbers: the client's 1 is ext2's root, 2
+ * (ext2_client_ino). Block I/O goes through lib/bdev, which waits for a
+ * restarted driver and reissues the request; what it gives up on (E_IO) is
+ * EIO to the client.
+ *
+ * Write-back: a request that leaves dirty blocks sets the alarm for 5 s
+ * after the last sync; when it rings, or at the first request past that
+ * time, everything dirty is written and the disk flushed. FS_SYNC (sync,
+ * fsync, fdatasync, syncfs) does it at once.
+ */
+#include "bdev/bdev.h"
+#include "ext2.h"
+#include "fsdriver/fsdriver.h"
+
+GRANT_TABLE(300); /* lib/bdev's grants of our buffers to the driver */
+
+#define FLUSH_MS 5000
+
+static struct bdev dev;
+static uint64_t base_time; /* seconds: the superblock's last write or mount time */
+static uint64_t last_sync_ms;
+
+static int dev_read(struct ext2_disk *d, uint64_t off, void *buf, uint64_t len)
+{
+    (void)d;
+    return bdev_read(&dev, off, buf, len) == (int64_t)len ? 0 : -LX_EIO;
+}
+
+static int dev_write(struct ext2_disk *d, uint64_t off, const void *buf, uint64_t len)
+{
+    (void)d;
+    return bdev_write(&dev, off, buf, len) == (int64_t)len ? 0 : -LX_EIO;
+}
+
+static int dev_flush(struct ext2_disk *d)
+{
+    (void)d;
+    return bdev_flush(&dev) < 0 ? -LX_EIO : 0;
+}
+
+static struct ext2_disk disk = {dev_read, dev_write, dev_flush, 0};
+
+/* Seconds for times: there is no clock of the date, so the superblock's latest time (read at
+ * mount) plus the seconds since boot; never before what the file system last saw. */
+static uint64_t now(void)
+{
+    if (!base_time)
+        base_time = ext2.sb.wtime > ext2.sb.mtime ? ext2.sb.wtime : ext2.sb.mtime;
+    return base_time + sys_uptime() / 1000;
+}
+
+static int sync_all(void)
+{
+    last_sync_ms = sys_uptime();
+    return ext2_sync();
+}
+
+/* ---- the callbacks: client inode numbers to ext2's */
+#define INO(x) ext2_ino_of_client(x)
+
+struct data_io {
+    struct ext2_io io;
+    const struct fsdriver_data *d;
+};
+
+static int data_copy(const struct ext2_io *io, uint64_t off, void *buf, uint64_t len, int out)
+{
+    const struct data_io *x = (const struct data_io *)io;
+    return out ? fsdriver_copyout(x->d, off, buf, len) : fsdriver_copyin(x->d, off, buf, len);
+}
+
+static void node_out(const struct ext2_node *e, struct fsdriver_node *n)
+{
+    *n = (struct fsdriver_node){
+        ext2_client_ino((uint32_t)e->ino), e->mode, e->rdev, e->size, e->uid, e->gid};
+}
+
+static int fs_lookup(uint64_t dir, const char *name, uint64_t len, struct fsdriver_node *n)
+{
+    struct ext2_node e;
+    int r = ext2_lookup(INO(dir), name, (uint32_t)len, &e);
+    if (r == 0)
+        node_out(&e, n);
+    return r;
+}
+
+static int fs_create(uint64_t dir, const char *name, uint64_t len, uint32_t mode, uint64_t rdev,
+                     uint32_t uid, uint32_t gid, struct fsdriver_node *n)
+{
+    struct ext2_node e;
+    int r = ext2_create(INO(dir), name, (uint32_t)len, mode, rdev, uid, gid, &e);
+    if (r == 0)
+        node_out(&e, n);
+    return r;
+}
+
+static int fs_symlink(uint64_t dir, const char *name, uint64_t len, const char *target,
+                      uint64_t tlen, uint32_t uid, uint32_t gid, struct fsdriver_node *n)
+{
+    struct ext2_node e;
+    int r = ext2_symlink(INO(dir), name, (uint32_t)len, target, (uint32_t)tlen, uid, gid, &e);
+    if (r == 0)
+        node_out(&e, n);
+    return r;
+}
+
+static int fs_link(uint64_t dir, const char *name, uint64_t len, uint64_t ino)
+{
+    return ext2_link(INO(dir), name, (uint32_t)len, INO(ino));
+}
+
+static int fs_unlink(uint64_t dir, const char *name, uint64_t len)
+{
+    return ext2_unlink(INO(dir), name, (uint32_t)len);
+}
+
+static int fs_rmdir(uint64_t dir, const char *name, uint64_t len)
+{
+    return ext2_rmdir(INO(dir), name, (uint32_t)len);
+}
+
+static int fs_rename(uint64_t od, const char *on, uint64_t ol, uint64_t nd, const char *nn,
+                     uint64_t nl)
+{
+    return ext2_rename(INO(od), on, (uint32_t)ol, INO(nd), nn, (uint32_t)nl);
+}
+
+static int64_t fs_read(uint64_t ino, uint64_t off, const struct fsdriver_data *d, uint64_t len)
+{
+    struct data_io x = {{data_copy}, d};
+    return ext2_read(INO(ino), off, &x.io, len);
+}
+
+static int64_t fs_write(uint64_t ino, uint64_t off, const struct fsdriver_data *d, uint64_t len)
+{
+    struct data_io x = {{data_copy}, d};
+    return ext2_write(INO(ino), off, &x.io, len);
+}
+
+static int fs_trunc(uint64_t ino, uint64_t size)
+{
+    return ext2_trunc(INO(ino), size);
+}
+
+static int64_t fs_getdents(uint64_t dir, uint64_t *cookie, const struct fsdriver_data *d,
+                           uint64_t len)
+{
+    struct data_io x = {{data_copy}, d};
+    return ext2_getdents(INO(dir), cookie, &x.io, len);
+}
+
+static int64_t fs_readlink(uint64_t ino, const struct fsdriver_data *d, uint64_t len)
+{
+    struct data_io x = {{data_copy}, d};
+    return ext2_readlink(INO(ino), &x.io, len);
+}
+
+static int fs_stat(uint64_t ino, struct fs_stat *st)
+{
+    int r = ext2_stat(INO(ino), st);
+    st->ino = ino;
+    return r;
+}
+
+static int fs_statfs(struct fs_statfs *sf)
+{
+    return ext2_statfs(sf);
+}
+
+static int fs_chmod(uint64_t ino, uint32_t mode)
+{
+    return ext2_chmod(INO(ino), mode);
+}
+
+static int fs_chown(uint64_t ino, uint32_t uid, uint32_t gid, uint32_t mode)
+{
+    return ext2_chown(INO(ino), uid, gid, mode);
+}
+
+static int fs_utime(uint64_t ino, uint64_t atime, uint64_t mtime)
+{
+    return ext2_utime(INO(ino), atime, mtime);
+}
+
+static int fs_putnode(uint64_t ino)
+{
+    return ext2_putnode(INO(ino));
+}
+
+static int fs_sync(uint64_t ino)
+{
+    if (ino && !INO(ino))
+        return -LX_EINVAL;
+    return sync_all(); /* one file's blocks are not told apart: everything goes */
+}
+
+static void fs_alarm(void)
+{
+    if (cache_dirty_count() || ext2.sb_dirty)
+        sync_all();
+}
+
+/* After each request: dirty blocks are written at most FLUSH_MS after the last sync. The
+ * alarm is set again every time (lib/bdev's waits may have used it meanwhile). */
+static void fs_after(void)
+{
+    if (!cache_dirty_count() && !ext2.sb_dirty)
+        return;
+    uint64_t since = sys_uptime() - last_sync_ms;
+    if (since >= FLUSH_MS)
+        sync_all();
+    else
+        sys_alarm(FLUSH_MS - since);
+}
+
+static struct fsdriver ext2_server = {
+    .label = "ext2",
+    .lookup = fs_lookup,
+    .create = fs_create,
+    .symlink = fs_symlink,
+    .link = fs_link,
+    .unlink = fs_unlink,
+    .rmdir = fs_rmdir,
+    .rename = fs_rename,
+    .read = fs_read,
+    .write = fs_write,
+    .trunc = fs_trunc,
+    .getdents = fs_getdents,
+    .readlink = fs_readlink,
+    .stat = fs_stat,
+    .statfs = fs_statfs,
+    .chmod = fs_chmod,
+    .chown = fs_chown,
+    .utime = fs_utime,
+    .putnode = fs_putnode,
+    .sync = fs_sync,
+    .pending = bdev_deferred,
+    .alarm = fs_alarm,
+    .after = fs_after,
+};
+
+/* The next word of *p into out (at most size - 1 bytes); "" at the end. */
+static void word(const char **p, char *out, size_t size)
+{
+    size_t n = 0;
+    while (**p == ' ')
+        (*p)++;
+    for (; **p && **p != ' '; (*p)++)
+        if (n + 1 < size)
+            out[n++] = **p;
+    out[n] = '\0';
+}
+
+int main(uint64_t argp)
+{
+    const char *arg = (const char *)argp;
+    char driver[16], minor_s[12], flag[8];
+    word(&arg, driver, sizeof(driver));
+    word(&arg, minor_s, sizeof(minor_s));
+    word(&arg, flag, sizeof(flag));
+    if (!driver[0])
+        strncpy_s(driver, "virtio_blk", sizeof(driver));
+    uint32_t minor = 0;
+    for (const char *p = minor_s; *p >= '0' && *p <= '9' && minor < 1000; p++)
+        minor = minor * 10 + (uint32_t)(*p - '0');
+    int ro = !strcmp(flag, "ro");
+    service_startup("ext2", 0); /* ready; heartbeats answered in service_receive and lib/bdev */
+    int r = bdev_open(&dev, driver, minor, ro ? BDEV_R : BDEV_R | BDEV_W);
+    if (r < 0) {
+        printf("ext2: cannot open %s minor %u: %s\n", driver, minor, strerror_s(r));
+        return 1;
+    }
+    disk.size = dev.size;
+    if ((r = ext2_mount(&disk, ro ? EXT2_MOUNT_RO : 0, now)) < 0) {
+        printf("ext2: %s minor %u not mounted (%d)\n", driver, minor, r);
+        return 1;
+    }
+    ext2_server.symlink_max = ext2.bs - 1;
+    last_sync_ms = sys_uptime();
+    fsdriver_task(&ext2_server, "vfs");
+}

@@ -1,0 +1,1112 @@
+/*
+ * The ext2 file system's code (fs/ext2, all but the server's main.c) on the
+ * host, against real images: each test makes an image with
+ * `mke2fs -t ext2 -d STAGING`, works on it through the ext2_* calls, and
+ * has `e2fsck -fn` check the image after every kind of operation (after a
+ * sync while mounted, and after unmount); some contents are read back with
+ * debugfs, a reader that is not ours. Every test runs with 1 KiB and with
+ * 4 KiB blocks. The hostile tests corrupt copies of a good image (with
+ * debugfs and by patching bytes) and mount them: each is refused or read
+ * safely, nothing hangs, and the image is never written past its end
+ * (AddressSanitizer watches our memory). The cache has 64 buffers here, so
+ * eviction writes back all the time.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <time.h>
+#include "ext2.h"
+#include "check.h"
+
+#define WORK "build/ext2-host-work" /* not in build/host: the runner runs all there is there */
+static uint32_t BS = 1024;
+static char IMG[128], STAGE[128];
+
+/* ---- a disk on a file; writes past the end are counted, never done */
+static struct file_disk {
+    struct ext2_disk d;
+    FILE *f;
+    long outside, writes, fail_writes;
+} disk;
+
+static int fd_read(struct ext2_disk *d, uint64_t off, void *buf, uint64_t len)
+{
+    struct file_disk *fd = (struct file_disk *)d;
+    if (off % 512 || len % 512 || off + len > d->size) {
+        fd->outside++;
+        return -LX_EIO;
+    }
+    return fseeko(fd->f, (off_t)off, SEEK_SET) || fread(buf, 1, len, fd->f) != len ? -LX_EIO : 0;
+}
+
+static int fd_write(struct ext2_disk *d, uint64_t off, const void *buf, uint64_t len)
+{
+    struct file_disk *fd = (struct file_disk *)d;
+    if (off % 512 || len % 512 || off + len > d->size) {
+        fd->outside++;
+        return -LX_EIO;
+    }
+    if (fd->fail_writes)
+        return -LX_EIO;
+    fd->writes++;
+    return fseeko(fd->f, (off_t)off, SEEK_SET) || fwrite(buf, 1, len, fd->f) != len ? -LX_EIO : 0;
+}
+
+static int fd_flush(struct ext2_disk *d)
+{
+    return fflush(((struct file_disk *)d)->f) ? -LX_EIO : 0;
+}
+
+static uint64_t host_now(void)
+{
+    return (uint64_t)time(0);
+}
+
+static int mount_img(const char *path)
+{
+    disk = (struct file_disk){{fd_read, fd_write, fd_flush, 0}, fopen(path, "r+b"), 0, 0, 0};
+    if (!disk.f)
+        return -LX_ENOENT;
+    fseeko(disk.f, 0, SEEK_END);
+    disk.d.size = (uint64_t)ftello(disk.f);
+    int r = ext2_mount(&disk.d, 0, host_now);
+    if (r < 0) {
+        fclose(disk.f);
+        disk.f = 0;
+    }
+    return r;
+}
+
+static int umount_img(void)
+{
+    int r = ext2_unmount();
+    if (disk.f)
+        fclose(disk.f);
+    disk.f = 0;
+    CHECK(disk.outside == 0);
+    return r;
+}
+
+static int sh(const char *fmt, ...)
+{
+    char cmd[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    int r = system(cmd);
+    return r == -1 ? -1 : (r >> 8) & 0xff;
+}
+
+/* e2fsck -fn on the image: no errors. Mounted images are synced first. */
+static int fsck_ok(const char *what)
+{
+    if (ext2.mounted)
+        CHECK(ext2_sync() == 0);
+    int r = sh("e2fsck -fn %s > " WORK "/fsck.log 2>&1", IMG);
+    if (r != 0) {
+        printf("  e2fsck after %s: exit %d\n", what, r);
+        sh("sed 's/^/  | /' " WORK "/fsck.log | head -30");
+    }
+    return r == 0;
+}
+#define FSCK(what) CHECK(fsck_ok(what))
+
+/* ---- memory as a requester's buffer */
+struct mem_io {
+    struct ext2_io io;
+    uint8_t *p;
+    uint64_t cap;
+};
+
+static int mem_copy(const struct ext2_io *io, uint64_t off, void *buf, uint64_t len, int out)
+{
+    const struct mem_io *m = (const struct mem_io *)io;
+    if (off > m->cap || len > m->cap - off)
+        return -LX_EFAULT;
+    if (out)
+        memcpy(m->p + off, buf, len);
+    else
+        memcpy(buf, m->p + off, len);
+    return 0;
+}
+
+static struct mem_io mem(void *p, uint64_t cap)
+{
+    return (struct mem_io){{mem_copy}, p, cap};
+}
+
+/* ---- paths */
+static int lookup1(uint32_t dir, const char *name, uint32_t *ino)
+{
+    struct ext2_node n;
+    int r = ext2_lookup(dir, name, (uint32_t)strlen(name), &n);
+    if (r < 0)
+        return r;
+    *ino = (uint32_t)n.ino;
+    ext2_putnode(*ino);
+    return 0;
+}
+
+/* The inode of path (no leading /), and of its parent and last name. */
+static int walk2(const char *path, uint32_t *parent, const char **last, uint32_t *ino)
+{
+    char part[256];
+    uint32_t cur = EXT2_ROOT_INO;
+    const char *p = path;
+    for (;;) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        memcpy(part, p, n);
+        part[n] = 0;
+        if (!slash) {
+            if (parent)
+                *parent = cur;
+            if (last)
+                *last = p;
+            return ino ? lookup1(cur, part, ino) : 0;
+        }
+        int r = lookup1(cur, part, &cur);
+        if (r < 0)
+            return r;
+        p = slash + 1;
+    }
+}
+
+static int walk(const char *path, uint32_t *ino)
+{
+    return walk2(path, 0, 0, ino);
+}
+
+static int mk(const char *path, uint32_t mode)
+{
+    uint32_t dir;
+    const char *last;
+    struct ext2_node n;
+    int r = walk2(path, &dir, &last, 0);
+    if (r < 0 || (r = ext2_create(dir, last, (uint32_t)strlen(last), mode, 0, 0, 0, &n)) < 0)
+        return r;
+    ext2_putnode((uint32_t)n.ino);
+    return 0;
+}
+
+static int64_t wfile(const char *path, uint64_t off, const void *data, uint64_t len)
+{
+    uint32_t ino;
+    int r = walk(path, &ino);
+    if (r == -LX_ENOENT && (r = mk(path, S_IFREG | 0644)) == 0)
+        r = walk(path, &ino);
+    if (r < 0)
+        return r;
+    struct mem_io m = mem((void *)data, len);
+    return ext2_write(ino, off, &m.io, len);
+}
+
+static int64_t rfile(const char *path, uint64_t off, void *buf, uint64_t len)
+{
+    uint32_t ino;
+    int r = walk(path, &ino);
+    if (r < 0)
+        return r;
+    struct mem_io m = mem(buf, len);
+    return ext2_read(ino, off, &m.io, len);
+}
+
+static int unlink_path(const char *path)
+{
+    uint32_t dir;
+    const char *last;
+    int r = walk2(path, &dir, &last, 0);
+    return r < 0 ? r : ext2_unlink(dir, last, (uint32_t)strlen(last));
+}
+
+static int rmdir_path(const char *path)
+{
+    uint32_t dir;
+    const char *last;
+    int r = walk2(path, &dir, &last, 0);
+    return r < 0 ? r : ext2_rmdir(dir, last, (uint32_t)strlen(last));
+}
+
+static int rename_path(const char *from, const char *to)
+{
+    uint32_t od, nd;
+    const char *ol, *nl;
+    int r = walk2(from, &od, &ol, 0);
+    if (r < 0 || (r = walk2(to, &nd, &nl, 0)) < 0)
+        return r;
+    return ext2_rename(od, ol, (uint32_t)strlen(ol), nd, nl, (uint32_t)strlen(nl));
+}
+
+static int stat_path(const char *path, struct fs_stat *st)
+{
+    uint32_t ino;
+    int r = walk(path, &ino);
+    return r < 0 ? r : ext2_stat(ino, st);
+}
+
+static uint8_t pattern(uint64_t i, unsigned seed)
+{
+    return (uint8_t)(i * 7 + i / 251 + seed);
+}
+
+static uint8_t *patterned(uint64_t len, unsigned seed)
+{
+    uint8_t *b = malloc(len ? len : 1);
+    for (uint64_t i = 0; i < len; i++)
+        b[i] = pattern(i, seed);
+    return b;
+}
+
+/* The file at path holds len bytes of pattern seed, through our reader. */
+static int holds(const char *path, uint64_t len, unsigned seed)
+{
+    uint8_t *b = malloc(len + 16);
+    int64_t n = rfile(path, 0, b, len + 16);
+    int ok = n == (int64_t)len;
+    for (uint64_t i = 0; ok && i < len; i++)
+        ok = b[i] == pattern(i, seed);
+    free(b);
+    return ok;
+}
+
+/* The same through debugfs (the image unmounted or synced). */
+static int debugfs_holds(const char *path, uint64_t len, unsigned seed)
+{
+    if (sh("debugfs -R 'dump /%s " WORK "/dump' %s > /dev/null 2>&1", path, IMG) != 0)
+        return 0;
+    size_t n;
+    char *b = host_read_file(WORK "/dump", &n);
+    int ok = b && n == len;
+    for (uint64_t i = 0; ok && i < len; i++)
+        ok = (uint8_t)b[i] == pattern(i, seed);
+    free(b);
+    return ok;
+}
+
+static void write_stage_file(const char *name, uint64_t len, unsigned seed)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", STAGE, name);
+    FILE *f = fopen(path, "wb");
+    uint8_t *b = patterned(len, seed);
+    fwrite(b, 1, len, f);
+    fclose(f);
+    free(b);
+}
+
+static const char *slow_target(void)
+{
+    static char t[120];
+    memset(t, 'a', 100);
+    memcpy(t + 100, "/slow/target", 13);
+    return t;
+}
+
+/*
+ * The standard image: small (100 B), medium (300,000 B: past the single indirect block with 1
+ * KiB blocks) and its hard link, a fast and a slow symlink, an empty file, a fifo, dir/ with
+ * 300 files, and `owned` (1000:50, 0640). SIZE KiB.
+ */
+static int make_image_opts(unsigned size_kib, const char *opts)
+{
+    snprintf(IMG, sizeof(IMG), WORK "/b%u.img", BS);
+    snprintf(STAGE, sizeof(STAGE), WORK "/stage");
+    sh("rm -rf %s %s && mkdir -p %s/dir", STAGE, IMG, STAGE);
+    write_stage_file("small", 100, 1);
+    write_stage_file("medium", 300000, 2);
+    write_stage_file("empty", 0, 0);
+    write_stage_file("owned", 10, 3);
+    sh("cd %s && ln medium hard && ln -s small fast && ln -s %s slow && mkfifo fifo && "
+       "chown 1000:50 owned && chmod 0640 owned",
+       STAGE, slow_target());
+    for (int i = 0; i < 300; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "dir/f%04d", i);
+        write_stage_file(name, 10, (unsigned)i);
+    }
+    return sh("mke2fs -q -F -t ext2 -b %u %s -d %s %s %uk > " WORK "/mkfs.log 2>&1", BS, opts,
+              STAGE, IMG, size_kib);
+}
+
+static int make_image(unsigned size_kib)
+{
+    return make_image_opts(size_kib, "");
+}
+
+static int std_mount(void)
+{
+    int r = make_image(16384);
+    CHECK(r == 0);
+    return r == 0 ? mount_img(IMG) : -1;
+}
+
+/* Names in directory ino through getdents with a small buffer; "." and ".." counted. */
+static int count_entries(uint32_t ino, int *dots)
+{
+    uint8_t buf[200];
+    uint64_t cookie = 0;
+    int n = 0;
+    *dots = 0;
+    for (;;) {
+        struct mem_io m = mem(buf, sizeof(buf));
+        int64_t got = ext2_getdents(ino, &cookie, &m.io, sizeof(buf));
+        if (got <= 0)
+            return got < 0 ? (int)got : n;
+        for (int64_t off = 0; off < got;) {
+            uint16_t reclen;
+            memcpy(&reclen, buf + off + 16, 2);
+            const char *name = (const char *)buf + off + 19;
+            if (!strcmp(name, ".") || !strcmp(name, ".."))
+                (*dots)++;
+            n++;
+            off += reclen;
+        }
+    }
+}
+
+/* ---- tests */
+static void staging_read(void)
+{
+    if (std_mount() < 0)
+        return;
+    struct fs_stat st, st2;
+    char buf[256];
+    CHECK(holds("small", 100, 1));
+    CHECK(holds("medium", 300000, 2));
+    CHECK(holds("hard", 300000, 2));
+    CHECK(holds("empty", 0, 0));
+    CHECK(stat_path("medium", &st) == 0 && st.nlink == 2 && st.size == 300000);
+    CHECK(stat_path("hard", &st2) == 0 && st2.ino == st.ino);
+    CHECK(stat_path("owned", &st) == 0 && st.uid == 1000 && st.gid == 50 &&
+          st.mode == (S_IFREG | 0640));
+    CHECK(stat_path("fifo", &st) == 0 && (st.mode & S_IFMT) == S_IFIFO);
+    CHECK(stat_path("dir", &st) == 0 && st.nlink == 2 && (st.mode & S_IFMT) == S_IFDIR);
+    CHECK(ext2_stat(EXT2_ROOT_INO, &st) == 0 && st.nlink == 4); /* ., .., lost+found, dir */
+    uint32_t ino;
+    CHECK(walk("fast", &ino) == 0);
+    struct mem_io m = mem(buf, sizeof(buf));
+    CHECK(ext2_readlink(ino, &m.io, sizeof(buf)) == 5 && !memcmp(buf, "small", 5));
+    CHECK(walk("slow", &ino) == 0);
+    CHECK(ext2_readlink(ino, &m.io, sizeof(buf)) == (int64_t)strlen(slow_target()) &&
+          !memcmp(buf, slow_target(), strlen(slow_target())));
+    CHECK(ext2_readlink(ino, &m.io, 3) == 3);
+    CHECK(walk("dir/f0123", &ino) == 0);
+    int dots;
+    CHECK(walk("dir", &ino) == 0 && count_entries(ino, &dots) == 302 && dots == 2);
+    CHECK(walk("dir/f0299", &ino) == 0 && walk("dir/f0300", &ino) == -LX_ENOENT);
+    uint32_t up;
+    CHECK(walk("dir/..", &up) == 0 && up == EXT2_ROOT_INO);
+    CHECK(lookup1(EXT2_ROOT_INO, "..", &up) == 0 && up == EXT2_ROOT_INO);
+    struct fs_statfs sf;
+    CHECK(ext2_statfs(&sf) == 0 && sf.type == 0xef53 && sf.bsize == BS && sf.bfree < sf.blocks);
+    CHECK(umount_img() == 0);
+    FSCK("mount and unmount");
+}
+
+static void write_files(void)
+{
+    if (std_mount() < 0)
+        return;
+    uint8_t *big = patterned(2 << 20, 9), *mid = patterned(1000, 5);
+    CHECK(wfile("new1", 0, big, 5000) == 5000);
+    CHECK(wfile("new2", 0, big, 1) == 1);
+    for (uint64_t off = 0; off < (2 << 20); off += 3000) { /* odd chunks across every seam */
+        uint64_t n = (2 << 20) - off < 3000 ? (2 << 20) - off : 3000;
+        CHECK(wfile("big", off, big + off, n) == (int64_t)n);
+    }
+    CHECK(wfile("medium", 12345, mid, 1000) == 1000); /* inside: the hard link sees it */
+    uint8_t *more = patterned(200, 1);
+    CHECK(wfile("small", 100, more + 100, 100) == 100); /* append, pattern continues */
+    FSCK("writes (synced, mounted)");
+    CHECK(holds("big", 2 << 20, 9) && holds("new1", 5000, 9) && holds("small", 200, 1));
+    uint8_t back[1000];
+    CHECK(rfile("hard", 12345, back, 1000) == 1000 && !memcmp(back, mid, 1000));
+    CHECK(umount_img() == 0);
+    FSCK("writes");
+    CHECK(debugfs_holds("big", 2 << 20, 9));
+    CHECK(debugfs_holds("small", 200, 1));
+    CHECK(mount_img(IMG) == 0);
+    CHECK(holds("big", 2 << 20, 9));
+    CHECK(umount_img() == 0);
+    free(big), free(mid), free(more);
+}
+
+static void sparse_large(void)
+{
+    if (std_mount() < 0)
+        return;
+    struct fs_statfs before, after;
+    CHECK(ext2_statfs(&before) == 0);
+    uint64_t p = BS / 4;
+    uint64_t offs[] = {0,
+                       12 * BS,
+                       (12 + p) * BS,
+                       (12 + p + p * p) * BS - 10,
+                       (12 + p + p * p + 3 * p * p + 5) * BS,
+                       5ull << 30};
+    uint8_t *blk = patterned(BS, 4), *back = malloc(BS);
+    for (unsigned i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
+        CHECK(wfile("sparse", offs[i], blk, BS) == BS);
+    struct fs_stat st;
+    uint64_t end = 0;
+    for (unsigned i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
+        end = offs[i] + BS > end ? offs[i] + BS : end;
+    CHECK(stat_path("sparse", &st) == 0 && st.size == end);
+    for (unsigned i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
+        CHECK(rfile("sparse", offs[i], back, BS) == BS && !memcmp(back, blk, BS));
+    CHECK(rfile("sparse", 3ull << 30, back, BS) == BS && back[0] == 0 && back[BS - 1] == 0);
+    FSCK("sparse writes through the triple indirect block");
+    uint64_t cuts[] = {(12 + p + p * p) * BS + 5, 12 * BS + 1, 100, 0};
+    for (unsigned i = 0; i < 4; i++) {
+        uint32_t ino;
+        CHECK(walk("sparse", &ino) == 0 && ext2_trunc(ino, cuts[i]) == 0);
+        CHECK(stat_path("sparse", &st) == 0 && st.size == cuts[i]);
+        FSCK("truncate");
+    }
+    /* grow by truncate (3 GiB, large_file), then by a write past the end: zeros between */
+    uint32_t ino;
+    CHECK(walk("sparse", &ino) == 0 && ext2_trunc(ino, 3ull << 30) == 0);
+    CHECK(rfile("sparse", (3ull << 30) - BS, back, BS) == BS && back[5] == 0);
+    CHECK(ext2_trunc(ino, 10) == 0);
+    CHECK(wfile("sparse", 0, blk, 10) == 10 && ext2_trunc(ino, 5) == 0);
+    CHECK(wfile("sparse", 20, blk, 10) == 10);
+    CHECK(rfile("sparse", 0, back, 100) == 30 && back[7] == 0 && back[19] == 0 &&
+          back[20] == blk[0]);
+    FSCK("grow and shrink");
+    CHECK(unlink_path("sparse") == 0);
+    CHECK(ext2_statfs(&after) == 0 && after.bfree == before.bfree && after.ffree == before.ffree);
+    CHECK(ext2_trunc(ino, 0) == -LX_EINVAL); /* gone */
+    CHECK(wfile("huge", ext2.max_size, blk, 1) == -LX_EFBIG);
+    CHECK(umount_img() == 0);
+    FSCK("sparse file removed");
+    free(blk), free(back);
+}
+
+static void names(void)
+{
+    if (std_mount() < 0)
+        return;
+    struct fs_stat st;
+    uint32_t ino, ino2;
+    CHECK(mk("a", S_IFDIR | 0755) == 0 && mk("a/b", S_IFDIR | 0700) == 0);
+    CHECK(mk("a/b/c", S_IFDIR | 0755) == 0 && mk("x", S_IFDIR | 0755) == 0);
+    CHECK(mk("a", S_IFDIR | 0755) == -LX_EEXIST && mk("small", S_IFREG) == -LX_EEXIST);
+    CHECK(stat_path("a", &st) == 0 && st.nlink == 3);
+    CHECK(stat_path("a/b", &st) == 0 && st.mode == (S_IFDIR | 0700));
+    CHECK(ext2_stat(EXT2_ROOT_INO, &st) == 0 && st.nlink == 6);
+    CHECK(wfile("a/f", 0, "hello", 5) == 5 && wfile("a/g", 0, "world", 5) == 5);
+    CHECK(rename_path("a/f", "a/f2") == 0 && walk("a/f", &ino) == -LX_ENOENT);
+    CHECK(rename_path("a/f2", "x/f3") == 0 && walk("x/f3", &ino) == 0);
+    CHECK(rename_path("a/g", "x/f3") == 0); /* replaces x/f3, which is freed */
+    char buf[8];
+    CHECK(rfile("x/f3", 0, buf, 8) == 5 && !memcmp(buf, "world", 5));
+    CHECK(rename_path("a/b", "x/b") == 0);
+    CHECK(walk("x/b/c/../..", &ino) == 0 && walk("x", &ino2) == 0 && ino == ino2);
+    CHECK(stat_path("a", &st) == 0 && st.nlink == 2);
+    CHECK(stat_path("x", &st) == 0 && st.nlink == 3);
+    FSCK("renames");
+    CHECK(rename_path("x", "x/b/c/x") == -LX_EINVAL);
+    CHECK(mk("a/empty", S_IFDIR | 0755) == 0);
+    CHECK(rename_path("x/b", "a/empty") == 0); /* a directory over an empty one */
+    CHECK(stat_path("a", &st) == 0 && st.nlink == 3 && stat_path("x", &st) == 0 && st.nlink == 2);
+    CHECK(mk("x/full", S_IFDIR | 0755) == 0 && mk("x/full/f", S_IFREG | 0644) == 0);
+    CHECK(rename_path("a/empty", "x/full") == -LX_ENOTEMPTY);
+    CHECK(rename_path("small", "x/full") == -LX_EISDIR);
+    CHECK(rename_path("x/full", "small") == -LX_ENOTDIR);
+    CHECK(rename_path("hard", "medium") == 0 && walk("hard", &ino) == 0); /* one inode: no-op */
+    CHECK(rename_path("x/.", "y") == -LX_EBUSY);
+    CHECK(rmdir_path("x/full") == -LX_ENOTEMPTY && rmdir_path("small") == -LX_ENOTDIR);
+    CHECK(unlink_path("x/full") == -LX_EISDIR && unlink_path("x/..") == -LX_EISDIR);
+    CHECK(rmdir_path("x/.") == -LX_EINVAL && rmdir_path("x/..") == -LX_ENOTEMPTY);
+    CHECK(unlink_path("x/full/f") == 0 && rmdir_path("x/full") == 0);
+    CHECK(rename_path("a/empty/c", "a/c") == 0 && rmdir_path("a/empty") == 0);
+    CHECK(walk("a/c", &ino) == 0);
+    CHECK(ext2_link(EXT2_ROOT_INO, "dirlink", 7, ino) == -LX_EPERM);
+    CHECK(mk("dev", S_IFCHR | 0600) == 0 && mk("sock", S_IFSOCK | 0600) == 0);
+    CHECK(ext2_create(EXT2_ROOT_INO, "tty", 3, S_IFCHR | 0620, DEV_MAKE(4, 1), 0, 5,
+                      &(struct ext2_node){0}) == 0);
+    CHECK(stat_path("tty", &st) == 0 && st.rdev == DEV_MAKE(4, 1) && st.gid == 5);
+    CHECK(ext2_create(EXT2_ROOT_INO, "bad", 3, 0, 0, 0, 0, &(struct ext2_node){0}) == -LX_EINVAL);
+    CHECK(umount_img() == 0);
+    FSCK("directories");
+    CHECK(mount_img(IMG) == 0);
+    CHECK(stat_path("tty", &st) == 0 && st.rdev == DEV_MAKE(4, 1));
+    CHECK(umount_img() == 0);
+}
+
+static void links_symlinks(void)
+{
+    if (std_mount() < 0)
+        return;
+    struct fs_stat st;
+    uint32_t ino, dir;
+    struct ext2_node n;
+    CHECK(walk("medium", &ino) == 0 && walk("dir", &dir) == 0);
+    CHECK(ext2_link(dir, "m2", 2, ino) == 0 && ext2_link(dir, "m2", 2, ino) == -LX_EEXIST);
+    CHECK(stat_path("medium", &st) == 0 && st.nlink == 3);
+    CHECK(unlink_path("medium") == 0 && unlink_path("hard") == 0);
+    CHECK(stat_path("dir/m2", &st) == 0 && st.nlink == 1 && holds("dir/m2", 300000, 2));
+    FSCK("hard links");
+    char target[4096], back[4096];
+    memset(target, 'z', sizeof(target));
+    CHECK(ext2_symlink(dir, "s59", 3, target, 59, 7, 8, &n) == 0 &&
+          ext2_putnode((uint32_t)n.ino) == 0);
+    CHECK(ext2_symlink(dir, "s60", 3, target, 60, 0, 0, &n) == 0 &&
+          ext2_putnode((uint32_t)n.ino) == 0);
+    CHECK(ext2_symlink(dir, "smax", 4, target, BS - 1, 0, 0, &n) == 0);
+    ext2_putnode((uint32_t)n.ino);
+    CHECK(ext2_symlink(dir, "slong", 5, target, BS, 0, 0, &n) == -LX_ENAMETOOLONG);
+    CHECK(ext2_symlink(dir, "s0", 2, target, 0, 0, 0, &n) == -LX_ENOENT);
+    CHECK(stat_path("dir/s59", &st) == 0 && st.uid == 7 && st.gid == 8 && st.size == 59 &&
+          st.mode == (S_IFLNK | 0777));
+    struct mem_io m = mem(back, sizeof(back));
+    CHECK(walk("dir/s60", &ino) == 0 && ext2_readlink(ino, &m.io, sizeof(back)) == 60 &&
+          !memcmp(back, target, 60));
+    CHECK(walk("dir/smax", &ino) == 0 && ext2_readlink(ino, &m.io, sizeof(back)) == BS - 1);
+    CHECK(ext2_readlink(dir, &m.io, sizeof(back)) == -LX_EINVAL);
+    FSCK("symlinks");
+    CHECK(unlink_path("dir/s59") == 0 && unlink_path("dir/s60") == 0 &&
+          unlink_path("dir/smax") == 0 && unlink_path("slow") == 0);
+    CHECK(umount_img() == 0);
+    FSCK("symlinks removed");
+}
+
+static void attributes(void)
+{
+    if (std_mount() < 0)
+        return;
+    struct fs_stat st;
+    uint32_t ino;
+    CHECK(walk("small", &ino) == 0);
+    CHECK(ext2_chmod(ino, 04604) == 0);
+    CHECK(ext2_chown(ino, 1234567, 7654321, 0640) == 0); /* 32-bit owners */
+    CHECK(ext2_utime(ino, 1000000, 2000000) == 0);
+    CHECK(umount_img() == 0);
+    FSCK("attributes");
+    CHECK(mount_img(IMG) == 0);
+    CHECK(ext2_stat(ino, &st) == 0 && st.mode == (S_IFREG | 0640) && st.uid == 1234567 &&
+          st.gid == 7654321 && st.atime == 1000000 && st.mtime == 2000000 &&
+          st.ctime + 5 >= (uint64_t)time(0));
+    CHECK(ext2_utime(ino, FS_TIME_OMIT, FS_TIME_NOW) == 0);
+    CHECK(ext2_stat(ino, &st) == 0 && st.atime == 1000000 && st.mtime + 5 >= (uint64_t)time(0));
+    CHECK(ext2_chmod(999999, 0) == -LX_EINVAL && ext2_stat(0, &st) == -LX_EINVAL);
+    CHECK(ext2_stat(5, &st) == -LX_EINVAL); /* reserved */
+    CHECK(umount_img() == 0);
+    FSCK("utime");
+}
+
+static void many_entries(void)
+{
+    if (std_mount() < 0)
+        return;
+    uint32_t dir;
+    int dots, ok = 1;
+    char name[64];
+    CHECK(mk("many", S_IFDIR | 0755) == 0 && walk("many", &dir) == 0);
+    for (int i = 0; i < 2000 && ok; i++) {
+        snprintf(name, sizeof(name), "many/entry-%05d", i);
+        ok = mk(name, S_IFREG | 0644) == 0;
+    }
+    CHECK(ok);
+    CHECK(count_entries(dir, &dots) == 2002);
+    for (int i = 0; i < 2000 && ok; i += 2) {
+        snprintf(name, sizeof(name), "many/entry-%05d", i);
+        ok = unlink_path(name) == 0;
+    }
+    CHECK(ok && count_entries(dir, &dots) == 1002);
+    for (int i = 0; i < 300 && ok; i++) {
+        snprintf(name, sizeof(name), "many/a-longer-name-that-needs-more-room-%05d", i);
+        ok = mk(name, S_IFREG | 0644) == 0;
+    }
+    CHECK(ok && count_entries(dir, &dots) == 1302);
+    FSCK("many entries");
+    CHECK(rmdir_path("many") == -LX_ENOTEMPTY);
+    for (int i = 1; i < 2000 && ok; i += 2) {
+        snprintf(name, sizeof(name), "many/entry-%05d", i);
+        ok = unlink_path(name) == 0;
+    }
+    for (int i = 0; i < 300 && ok; i++) {
+        snprintf(name, sizeof(name), "many/a-longer-name-that-needs-more-room-%05d", i);
+        ok = unlink_path(name) == 0;
+    }
+    CHECK(ok && count_entries(dir, &dots) == 2 && rmdir_path("many") == 0);
+    CHECK(umount_img() == 0);
+    FSCK("many entries removed");
+}
+
+static void open_unlinked(void)
+{
+    if (std_mount() < 0)
+        return;
+    struct fs_statfs before, after;
+    struct fs_stat st;
+    struct ext2_node n;
+    CHECK(ext2_statfs(&before) == 0);
+    CHECK(ext2_create(EXT2_ROOT_INO, "tmp", 3, S_IFREG | 0600, 0, 0, 0, &n) == 0);
+    uint32_t ino = (uint32_t)n.ino;
+    CHECK(ext2_refs(ino) == 1);
+    uint8_t *b = patterned(100000, 6);
+    struct mem_io m = mem(b, 100000);
+    CHECK(ext2_write(ino, 0, &m.io, 100000) == 100000);
+    CHECK(unlink_path("tmp") == 0 && walk("tmp", &ino) == -LX_ENOENT);
+    CHECK(ext2_stat(ino, &st) == 0 && st.nlink == 0 && st.size == 100000);
+    CHECK(ext2_write(ino, 100000, &m.io, 5000) == 5000);
+    memset(b, 0, 100000);
+    CHECK(ext2_read(ino, 0, &m.io, 100000) == 100000 && b[99999] == pattern(99999, 6));
+    CHECK(ext2_putnode(ino) == 0 && ext2_stat(ino, &st) == -LX_EINVAL);
+    CHECK(ext2_putnode(ino) == 0); /* none left: no-op */
+    CHECK(ext2_statfs(&after) == 0 && after.bfree == before.bfree && after.ffree == before.ffree);
+    /* a removed directory still referenced: "." works, nothing else */
+    CHECK(ext2_create(EXT2_ROOT_INO, "gone", 4, S_IFDIR | 0755, 0, 0, 0, &n) == 0);
+    CHECK(rmdir_path("gone") == 0);
+    struct ext2_node n2;
+    CHECK(ext2_lookup((uint32_t)n.ino, ".", 1, &n2) == 0 && ext2_putnode((uint32_t)n2.ino) == 0);
+    CHECK(ext2_lookup((uint32_t)n.ino, "..", 2, &n2) == -LX_ENOENT);
+    CHECK(ext2_create((uint32_t)n.ino, "f", 1, S_IFREG, 0, 0, 0, &n2) == -LX_ENOENT);
+    int dots;
+    CHECK(count_entries((uint32_t)n.ino, &dots) == 0);
+    /* one left open at unmount is freed then */
+    CHECK(ext2_create(EXT2_ROOT_INO, "tmp2", 4, S_IFREG | 0600, 0, 0, 0, &n2) == 0);
+    CHECK(ext2_write((uint32_t)n2.ino, 0, &m.io, 50000) == 50000 && unlink_path("tmp2") == 0);
+    CHECK(umount_img() == 0);
+    FSCK("unlinked while referenced");
+    CHECK(mount_img(IMG) == 0 && ext2_statfs(&after) == 0 && after.bfree == before.bfree);
+    CHECK(umount_img() == 0);
+    free(b);
+}
+
+static void enospc(void)
+{
+    CHECK(make_image_opts(4096, "-N 1024") == 0);
+    CHECK(mount_img(IMG) == 0);
+    struct fs_statfs before, sf;
+    CHECK(ext2_statfs(&before) == 0);
+    uint8_t *b = patterned(64 * 1024, 3);
+    int64_t r;
+    uint64_t total = 0;
+    while ((r = wfile("fill", total, b, 64 * 1024)) == 64 * 1024)
+        total += (uint64_t)r;
+    CHECK(r == -LX_ENOSPC || (r > 0 && r < 64 * 1024));
+    if (r > 0)
+        total += (uint64_t)r, r = wfile("fill", total, b, 100);
+    CHECK(r == -LX_ENOSPC);
+    CHECK(ext2_statfs(&sf) == 0 && sf.bfree == 0);
+    CHECK(mk("d", S_IFDIR | 0755) == -LX_ENOSPC && walk("d", &(uint32_t){0}) == -LX_ENOENT);
+    FSCK("disk full");
+    CHECK(unlink_path("fill") == 0);
+    CHECK(ext2_statfs(&sf) == 0 && sf.bfree == before.bfree);
+    char name[32];
+    int i = 0;
+    while ((r = mk((snprintf(name, sizeof(name), "i%d", i), name), S_IFREG | 0644)) == 0)
+        i++;
+    CHECK(r == -LX_ENOSPC && ext2_statfs(&sf) == 0 && sf.ffree == 0 && i > 100);
+    FSCK("inodes full");
+    while (i-- > 0)
+        CHECK(unlink_path((snprintf(name, sizeof(name), "i%d", i), name)) == 0);
+    CHECK(umount_img() == 0);
+    FSCK("inodes freed");
+    free(b);
+}
+
+/* A byte patch at off of the image. */
+static void patch(uint64_t off, const void *bytes, size_t n)
+{
+    FILE *f = fopen(IMG, "r+b");
+    fseeko(f, (off_t)off, SEEK_SET);
+    fwrite(bytes, 1, n, f);
+    fclose(f);
+}
+
+static void patch32(uint64_t off, uint32_t v)
+{
+    patch(off, &v, 4);
+}
+
+static void features(void)
+{
+    CHECK(make_image(8192) == 0);
+    struct ext2_super s;
+    FILE *f = fopen(IMG, "rb");
+    fseeko(f, 1024, SEEK_SET);
+    CHECK(fread(&s, 1, sizeof(s), f) == sizeof(s));
+    fclose(f);
+    CHECK(s.feature_incompat == EXT2_INCOMPAT_FILETYPE);
+    CHECK(s.feature_ro_compat == (EXT2_RO_COMPAT_SPARSE_SUPER | EXT2_RO_COMPAT_LARGE_FILE));
+    CHECK(s.feature_compat ==
+          (EXT2_COMPAT_EXT_ATTR | EXT2_COMPAT_RESIZE_INODE | EXT2_COMPAT_DIR_INDEX));
+    patch32(1024 + offsetof(struct ext2_super, feature_ro_compat), s.feature_ro_compat | 0x4000);
+    CHECK(mount_img(IMG) == 0 && ext2.readonly);
+    CHECK(holds("medium", 300000, 2));
+    CHECK(mk("new", S_IFREG) == -LX_EROFS && unlink_path("small") == -LX_EROFS);
+    CHECK(wfile("small", 0, "x", 1) == -LX_EROFS);
+    CHECK(umount_img() == 0 && disk.writes == 0);
+    patch32(1024 + offsetof(struct ext2_super, feature_ro_compat), s.feature_ro_compat);
+    patch32(1024 + offsetof(struct ext2_super, feature_incompat),
+            s.feature_incompat | EXT2_INCOMPAT_EXTENTS);
+    CHECK(mount_img(IMG) == -LX_EINVAL);
+    patch32(1024 + offsetof(struct ext2_super, feature_incompat), s.feature_incompat);
+    FSCK("feature bits put back");
+    /* read-only by request */
+    disk = (struct file_disk){{fd_read, fd_write, fd_flush, 0}, fopen(IMG, "r+b"), 0, 0, 0};
+    fseeko(disk.f, 0, SEEK_END);
+    disk.d.size = (uint64_t)ftello(disk.f);
+    CHECK(ext2_mount(&disk.d, EXT2_MOUNT_RO, host_now) == 0 && mk("n", S_IFREG) == -LX_EROFS);
+    CHECK(umount_img() == 0 && disk.writes == 0);
+    /* the disk failing writes: the operations report EIO at sync, nothing crashes */
+    CHECK(mount_img(IMG) == 0);
+    disk.fail_writes = 1;
+    uint8_t *b = patterned(300000, 1);
+    for (int i = 0; i < 5; i++)
+        wfile("w", (uint64_t)i * 300000, b, 300000);
+    CHECK(ext2_sync() == -LX_EIO);
+    disk.fail_writes = 0;
+    CHECK(ext2_sync() == 0);
+    CHECK(umount_img() == 0);
+    FSCK("failed writes, then written");
+    free(b);
+}
+
+/* Walk the whole tree: stat, read (bounded), readlink, list; depth and entries bounded. */
+static void crawl(uint32_t dir, int depth)
+{
+    uint8_t buf[4096], copy[4096]; /* each level its own */
+    uint64_t cookie = 0;
+    int64_t got;
+    int rounds = 0;
+    if (depth > 8)
+        return;
+    struct mem_io m = mem(buf, sizeof(buf));
+    while (rounds++ < 64 && (got = ext2_getdents(dir, &cookie, &m.io, sizeof(buf))) > 0) {
+        memcpy(copy, buf, (size_t)got);
+        for (int64_t off = 0; off < got;) {
+            uint16_t reclen;
+            memcpy(&reclen, copy + off + 16, 2);
+            const char *name = (const char *)copy + off + 19;
+            off += reclen;
+            if (!strcmp(name, ".") || !strcmp(name, ".."))
+                continue;
+            struct ext2_node n;
+            if (ext2_lookup(dir, name, (uint32_t)strlen(name), &n) < 0)
+                continue;
+            uint32_t ino = (uint32_t)n.ino;
+            struct fs_stat st;
+            static uint8_t data[8192];
+            struct mem_io dm = mem(data, sizeof(data));
+            ext2_stat(ino, &st);
+            ext2_read(ino, 0, &dm.io, sizeof(data));
+            ext2_read(ino, 1ull << 40, &dm.io, sizeof(data));
+            ext2_readlink(ino, &dm.io, sizeof(data));
+            if ((n.mode & S_IFMT) == S_IFDIR)
+                crawl(ino, depth + 1);
+            ext2_putnode(ino);
+        }
+    }
+}
+
+/* Changes on a damaged image: each may fail, none may crash or hang. */
+static void mutate(void)
+{
+    uint8_t b[3000] = {1};
+    struct mem_io m = mem(b, sizeof(b));
+    struct ext2_node n;
+    uint32_t ino;
+    if (ext2_create(EXT2_ROOT_INO, "newfile", 7, S_IFREG | 0644, 0, 0, 0, &n) == 0) {
+        ext2_write((uint32_t)n.ino, 0, &m.io, sizeof(b));
+        ext2_write((uint32_t)n.ino, 100000, &m.io, sizeof(b));
+        ext2_putnode((uint32_t)n.ino);
+    }
+    const char *names[] = {"small", "medium", "dir", "slow", "fast", "loop", "newfile"};
+    for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (walk(names[i], &ino) == 0) {
+            ext2_write(ino, 5, &m.io, sizeof(b));
+            ext2_trunc(ino, 1);
+        }
+    rename_path("dir", "dir/loop/moved");
+    rename_path("small", "dir/small2");
+    ext2_create(EXT2_ROOT_INO, "d2", 2, S_IFDIR | 0755, 0, 0, 0, &n);
+    for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        unlink_path(names[i]);
+        rmdir_path(names[i]);
+    }
+    ext2_sync();
+}
+
+struct corruption {
+    const char *name;
+    int refused;         /* the mount must fail */
+    const char *debugfs; /* a debugfs -w command, or 0 */
+    void (*patch)(void); /* or a patch of ours */
+};
+
+static uint64_t sb_off(size_t field)
+{
+    return 1024 + field;
+}
+static void bad_magic(void)
+{
+    patch32(sb_off(offsetof(struct ext2_super, magic)), 0x1234);
+}
+static void bad_log_block(void)
+{
+    patch32(sb_off(offsetof(struct ext2_super, log_block_size)), 7);
+}
+static void blocks_past_device(void)
+{
+    patch32(sb_off(offsetof(struct ext2_super, blocks_count)), 0x10000000);
+}
+static void inodes_count_lies(void)
+{
+    patch32(sb_off(offsetof(struct ext2_super, inodes_count)), 0xffffffff);
+}
+static void zero_inodes_per_group(void)
+{
+    patch32(sb_off(offsetof(struct ext2_super, inodes_per_group)), 0);
+}
+static void tiny_blocks_per_group(void)
+{
+    patch32(sb_off(offsetof(struct ext2_super, blocks_per_group)), 3);
+}
+static void odd_inode_size(void)
+{
+    uint16_t v = 200;
+    patch(sb_off(offsetof(struct ext2_super, inode_size)), &v, 2);
+}
+static void first_ino_zero(void)
+{
+    patch32(sb_off(offsetof(struct ext2_super, first_ino)), 0);
+}
+static void gdt_itable_outside(void)
+{
+    patch32((uint64_t)(BS == 1024 ? 2 : 1) * BS + 8, 0xfffffff0);
+}
+static void gdt_bitmap_zero(void)
+{
+    patch32((uint64_t)(BS == 1024 ? 2 : 1) * BS, 0);
+}
+
+/* Byte offset of entry `name` in the first block of directory path (debugfs tells the block). */
+static uint64_t entry_off(const char *dir, const char *name)
+{
+    if (sh("debugfs -R 'bmap %s 0' %s > " WORK "/bmap 2>/dev/null", dir, IMG) != 0)
+        return 0;
+    size_t n;
+    char *t = host_read_file(WORK "/bmap", &n);
+    uint64_t blk = t ? strtoull(t, 0, 10) : 0;
+    free(t);
+    uint8_t *b = malloc(BS);
+    FILE *f = fopen(IMG, "rb");
+    fseeko(f, (off_t)(blk * BS), SEEK_SET);
+    uint64_t found = 0;
+    if (fread(b, 1, BS, f) == BS)
+        for (uint32_t off = 0; off + 8 <= BS;) {
+            struct ext2_dirent *de = (struct ext2_dirent *)(b + off);
+            if (de->name_len == strlen(name) && !memcmp(de->name, name, de->name_len)) {
+                found = blk * BS + off;
+                break;
+            }
+            if (de->rec_len < 8)
+                break;
+            off += de->rec_len;
+        }
+    fclose(f);
+    free(b);
+    return found;
+}
+
+static void entry_field(const char *dir, const char *name, size_t field, const void *v, size_t n)
+{
+    uint64_t off = entry_off(dir, name);
+    CHECK(off != 0);
+    if (off)
+        patch(off + field, v, n);
+}
+static void rec_len_zero(void)
+{
+    entry_field("/", "small", 4, &(uint16_t){0}, 2);
+}
+static void rec_len_past_block(void)
+{
+    entry_field("/dir", "f0010", 4, &(uint16_t){(uint16_t)(BS + 64)}, 2);
+}
+static void name_len_lies(void)
+{
+    entry_field("/dir", "f0010", 6, &(uint8_t){250}, 1);
+}
+static void entry_ino_huge(void)
+{
+    entry_field("/", "small", 0, &(uint32_t){0x7fffffff}, 4);
+}
+static void entry_ino_reserved(void)
+{
+    entry_field("/", "medium", 0, &(uint32_t){7}, 4);
+}
+static void entry_ino_free(void)
+{
+    entry_field("/", "medium", 0, &(uint32_t){2000}, 4);
+}
+
+static const struct corruption corruptions[] = {
+    {"bad_magic", 1, 0, bad_magic},
+    {"block_size_128k", 1, 0, bad_log_block},
+    {"blocks_past_device", 1, 0, blocks_past_device},
+    {"inodes_count_lies", 1, 0, inodes_count_lies},
+    {"zero_inodes_per_group", 1, 0, zero_inodes_per_group},
+    {"tiny_blocks_per_group", 1, 0, tiny_blocks_per_group},
+    {"odd_inode_size", 1, 0, odd_inode_size},
+    {"first_ino_zero", 1, 0, first_ino_zero},
+    {"group_itable_outside", 1, 0, gdt_itable_outside},
+    {"group_bitmap_zero", 1, 0, gdt_bitmap_zero},
+    {"group_bitmap_in_other_group", 1, "set_bg 0 block_bitmap 9000", 0},
+    {"group_free_count_huge", 1, "set_bg 0 free_blocks_count 60000", 0},
+    {"rec_len_zero", 0, 0, rec_len_zero},
+    {"rec_len_past_block", 0, 0, rec_len_past_block},
+    {"name_len_lies", 0, 0, name_len_lies},
+    {"entry_inode_huge", 0, 0, entry_ino_huge},
+    {"entry_inode_reserved", 0, 0, entry_ino_reserved},
+    {"entry_inode_free", 0, 0, entry_ino_free},
+    {"looping_directory", 0, "link / /dir/loop", 0},
+    {"dir_entry_is_itself", 0, "link /dir /dir/self", 0},
+    {"file_block_out_of_range", 0, "sif /medium block[0] 0xfffffff0", 0},
+    {"file_indirect_out_of_range", 0, "sif /medium block[IND] 0x7ffffff0", 0},
+    {"file_dind_loops_to_itself", 0, 0, 0}, /* set up in hostile() */
+    {"file_size_huge", 0, "sif /small size 0xffffffff", 0},
+    {"file_size_high_huge", 0, "sif /small size_high 0xffffffff", 0},
+    {"dir_size_huge", 0, "sif /dir size 0xfffff000", 0},
+    {"dir_hole", 0, "sif /dir block[0] 0", 0},
+    {"symlink_size_huge", 0, "sif /slow size 70000", 0},
+    {"fast_symlink_size_lies", 0, "sif /fast size 59", 0},
+    {"symlink_no_block", 0, "sif /slow block[0] 0", 0},
+    {"root_not_a_directory", 0, "sif <2> mode 0100644", 0},
+    {"root_no_links", 0, "sif <2> links_count 0", 0},
+    {"bitmap_says_metadata_free", 0, "freeb 0 40", 0},
+    {"bitmaps_all_free", 0, 0, 0}, /* set up in hostile() */
+    {"xattr_block_garbage", 0, "sif /small file_acl 100", 0},
+    {0, 0, 0, 0},
+};
+
+static void hostile(void)
+{
+    CHECK(make_image(8192) == 0);
+    char good[160];
+    snprintf(good, sizeof(good), "%s.good", IMG);
+    sh("cp %s %s", IMG, good);
+    for (const struct corruption *c = corruptions; c->name; c++) {
+        sh("cp %s %s", good, IMG);
+        if (c->debugfs)
+            CHECK(sh("debugfs -w -R '%s' %s > /dev/null 2>&1", c->debugfs, IMG) == 0);
+        if (c->patch)
+            c->patch();
+        if (!strcmp(c->name, "file_dind_loops_to_itself")) {
+            /* the double indirect block's first entry points at itself */
+            sh("debugfs -R 'stat /medium' %s 2>/dev/null | grep -o '(DIND):[0-9]*' | cut -d: -f2 "
+               "> " WORK "/dind",
+               IMG);
+            size_t n;
+            char *t = host_read_file(WORK "/dind", &n);
+            uint32_t dind = t ? (uint32_t)strtoul(t, 0, 10) : 0;
+            free(t);
+            if (dind)
+                patch32((uint64_t)dind * BS, dind);
+            else if (BS == 1024)
+                CHECK(!"no double indirect block in /medium");
+        }
+        if (!strcmp(c->name, "bitmaps_all_free")) {
+            uint8_t zero[4096] = {0};
+            /* group 0's block bitmap: the block after the inode bitmap is not known here; take
+             * it from debugfs */
+            sh("debugfs -R 'stats' %s 2>/dev/null | grep -o 'block bitmap at [0-9]*' | head -1 "
+               "| grep -o '[0-9]*$' > " WORK "/bb",
+               IMG);
+            size_t n;
+            char *t = host_read_file(WORK "/bb", &n);
+            uint64_t bb = t ? strtoull(t, 0, 10) : 0;
+            free(t);
+            CHECK(bb != 0);
+            if (bb)
+                patch(bb * BS, zero, BS);
+        }
+        FILE *f = fopen(IMG, "rb");
+        fseeko(f, 0, SEEK_END);
+        long size = (long)ftello(f);
+        fclose(f);
+        int r = mount_img(IMG);
+        if (c->refused) {
+            if (r == 0) {
+                printf("  %s: mounted, should be refused\n", c->name);
+                check_failed = 1;
+                umount_img();
+            }
+            continue;
+        }
+        if (r < 0) {
+            printf("  %s: refused (%d), should mount\n", c->name, r);
+            check_failed = 1;
+            continue;
+        }
+        crawl(EXT2_ROOT_INO, 0);
+        mutate();
+        crawl(EXT2_ROOT_INO, 0);
+        umount_img();
+        f = fopen(IMG, "rb");
+        fseeko(f, 0, SEEK_END);
+        CHECK((long)ftello(f) == size);
+        fclose(f);
+    }
+}
+
+/* Each test with 1 KiB and with 4 KiB blocks; a test that stopped half way is unmounted. */
+static void run_with(uint32_t bs, void (*fn)(void))
+{
+    BS = bs;
+    fn();
+    if (ext2.mounted)
+        umount_img();
+}
+#define BOTH(fn)                                                                                   \
+    static void b1k_##fn(void)                                                                     \
+    {                                                                                              \
+        run_with(1024, fn);                                                                        \
+    }                                                                                              \
+    static void b4k_##fn(void)                                                                     \
+    {                                                                                              \
+        run_with(4096, fn);                                                                        \
+    }
+BOTH(staging_read)
+BOTH(write_files)
+BOTH(sparse_large)
+BOTH(names)
+BOTH(links_symlinks)
+BOTH(attributes)
+BOTH(many_entries)
+BOTH(open_unlinked)
+BOTH(enospc)
+BOTH(features)
+BOTH(hostile)
+#define TESTS(fn)                                                                                  \
+    {"b1k_" #fn, b1k_##fn},                                                                        \
+    {                                                                                              \
+        "b4k_" #fn, b4k_##fn                                                                       \
+    }
+static const struct host_test tests[] = {
+    TESTS(staging_read),   TESTS(write_files), TESTS(sparse_large), TESTS(names),
+    TESTS(links_symlinks), TESTS(attributes),  TESTS(many_entries), TESTS(open_unlinked),
+    TESTS(enospc),         TESTS(features),    TESTS(hostile),      {0, 0},
+};
+
+int main(void)
+{
+    if (sh("command -v mke2fs > /dev/null && command -v e2fsck > /dev/null && "
+           "command -v debugfs > /dev/null") != 0) {
+        printf("TEST ext2_tools FAIL (mke2fs, e2fsck and debugfs: make deps installs e2fsprogs)\n");
+        return 1;
+    }
+    sh("mkdir -p " WORK);
+    setvbuf(stdout, 0, _IONBF, 0);
+    static struct host_test chosen[sizeof(tests) / sizeof(tests[0])];
+    const char *only = getenv("EXT2_ONLY"); /* a part of the names to run, when debugging */
+    size_t n = 0;
+    for (const struct host_test *t = tests; t->name; t++)
+        if (!only || strstr(t->name, only))
+            chosen[n++] = *t;
+    return run_host_tests(chosen);
+}
