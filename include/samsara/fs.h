@@ -51,6 +51,11 @@ enum fs_request {
     FS_CHOWN,               /* chown: ino, uid, gid, mode (permission bits: */
                             /*   vfs clears the set-id bits as Linux does) */
     FS_UTIME,               /* utime: ino, atime, mtime (seconds, or FS_TIME_*) */
+    FS_MOUNT,               /* mount: -> node (the root, one reference); the server serves */
+                            /*   again after an FS_UNMOUNT */
+    FS_SYNC,                /* sync: ino (0: the whole file system): write dirty data out */
+    FS_UNMOUNT,             /* unmount: write everything out; every later request but */
+                            /*   FS_MOUNT answers EIO */
     FS_RQ_END,              /* (not a request: one past the last) */
 };
 #define FS_TIME_NOW (~0ull)      /* FS_UTIME: the server's current time */
@@ -170,6 +175,8 @@ enum vfs_pm_request {
                                   /*   any change of its ids (set*id, setgroups, exec) */
     VFS_PM_RELEASE,               /* w0 pid: a zombie was reaped; its group no longer */
                                   /*   counts for TIOCSPGRP */
+    VFS_PM_SHUTDOWN,              /* (reboot(2)) every file server syncs and is unmounted, */
+                                  /*   the root last -> 0 or the first error */
     VFS_PM_RQ_END,                /* (not a request: one past the last) */
 };
 #define VFS_PM_REPLY (VFS_PM_RQ_BASE + 0xff)

@@ -99,6 +99,7 @@ struct user_regs {
 #define LX_uname 63
 #define LX_fcntl 72
 #define LX_fsync 74
+#define LX_fdatasync 75
 #define LX_truncate 76
 #define LX_ftruncate 77
 #define LX_getdents 78
@@ -157,6 +158,7 @@ struct user_regs {
 #define LX_sync 162
 #define LX_mount 165
 #define LX_umount2 166
+#define LX_reboot 169
 #define LX_gettid 186
 #define LX_tkill 200
 #define LX_time 201
@@ -188,6 +190,7 @@ struct user_regs {
 #define LX_dup3 292
 #define LX_pipe2 293
 #define LX_prlimit64 302
+#define LX_syncfs 306
 #define LX_renameat2 316
 #define LX_getrandom 318
 #define LX_statx 332

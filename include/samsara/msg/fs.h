@@ -91,7 +91,12 @@ struct msg_fs_putnode {
     uint64_t ino;
 };
 
-/* Reply to FS_LOOKUP, FS_CREATE, FS_SYMLINK: the inode, with one reference counted */
+/* FS_SYNC: one inode's data (fsync), or 0 for everything the server holds */
+struct msg_fs_sync {
+    uint64_t ino;
+};
+
+/* Reply to FS_LOOKUP, FS_CREATE, FS_SYMLINK, FS_MOUNT: the inode, with one reference counted */
 struct msg_fs_node_reply {
     int64_t result;
     uint64_t ino, mode, rdev, size, uid, gid;
@@ -119,8 +124,9 @@ union msg_fs {
     struct msg_fs_chown chown;
     struct msg_fs_utime utime;
     struct msg_fs_putnode putnode;
+    struct msg_fs_sync sync;
     struct msg_reply reply;             /* every request's result */
-    struct msg_fs_node_reply node;      /* LOOKUP, CREATE, SYMLINK */
+    struct msg_fs_node_reply node;      /* LOOKUP, CREATE, SYMLINK, MOUNT */
     struct msg_fs_getdents_reply dents; /* GETDENTS */
 };
 MSG_BODY_FITS(union msg_fs);
