@@ -43,8 +43,16 @@ export MEM QEMU_EXTRA
 # driver in the boot (tools/qemu.py). The test harness names its cards itself.
 NIC ?= virtio
 export NIC
-NIC_FLAGS := $(shell python3 tools/qemu.py --nic-flags)
-QEMU_FLAGS := -machine q35 -accel $(ACCEL) -m $(MEM) -no-reboot $(NIC_FLAGS) \
+# ROOT=ramfs|ext2: the root file system (default: tools/qemu.py's ROOT_DEFAULT); with ext2, the
+# disk image DISK (default build/disk.img) on DISKIF=virtio|ahci, its driver and the ext2 server
+# in the boot, and tmpfs on /tmp (docs/FILESYSTEMS.md). `make` builds build/disk.img.
+ROOT ?=
+DISK_IMAGE := $(B)/disk.img
+DISK ?= $(DISK_IMAGE)
+DISKIF ?= virtio
+export ROOT DISK DISKIF
+RUN_FLAGS := $(shell python3 tools/qemu.py --run-flags)
+QEMU_FLAGS := -machine q35 -accel $(ACCEL) -m $(MEM) -no-reboot $(RUN_FLAGS) \
 	-device isa-debug-exit,iobase=0x501,iosize=1
 # The system: root, then the services in start order, then the initramfs (a data module);
 # the list lives in tools/qemu.py. WITH="demo" adds test services (after pm) to make run's boot.
@@ -63,7 +71,14 @@ ISO_EPOCH := $(or $(SOURCE_DATE_EPOCH),$(shell git log -1 --format=%ct 2>/dev/nu
 SERVICE_PROGS := $(B)/demo
 include mk/userland.mk
 include mk/peer.mk
-all: $(B)/kernel32.elf $(addprefix $(B)/,$(PROGRAMS)) $(B)/manifests
+all: $(B)/kernel32.elf $(addprefix $(B)/,$(PROGRAMS)) $(B)/manifests $(DISK_IMAGE)
+
+# The disk image for ROOT=ext2 (docs/FILESYSTEMS.md): the initramfs's staged files (build/rootfs,
+# tools/mkinitramfs.sh: one list for both) in an ext2 file system of DISK_MIB MiB, made by mke2fs
+# on the host; remade when the initramfs is (its inputs changed), which loses what a boot wrote.
+DISK_MIB := 128
+$(DISK_IMAGE): tools/mkdisk.sh $(B)/initramfs.cpio
+	@echo MKE2FS $@; tools/mkdisk.sh $@ $(B)/rootfs $(DISK_MIB)
 
 deps:
 	@tools/deps.sh

@@ -72,6 +72,42 @@ def nic(name):
     return driver, (["-netdev", "user,id=n0", "-device", device] if device else ["-nic", "none"])
 
 
+# The root file system (make run ROOT=ramfs|ext2; docs/FILESYSTEMS.md). ramfs: the initramfs in
+# memory, as always. ext2: the disk image DISK (default build/disk.img, made by `make` with mke2fs
+# from a staging folder) on DISKIF (virtio: virtio-blk-pci, legacy transport; ahci: q35's built-in
+# ICH9 AHCI controller), its driver after pci, the ext2 server (its arguments: the driver's label)
+# and tmpfs, a second ramfs on /tmp; vfs's argument names the root and the mounts. The default
+# stays ramfs until fs/ext2 lands: the switch is ROOT_DEFAULT.
+ROOT_DEFAULT = "ramfs"
+DISK_DEFAULT = os.path.join(BUILD, "disk.img")
+DISK_DRIVERS = {"virtio": "virtio_blk", "ahci": "ahci"}
+
+
+def disk_args(img, diskif):
+    """(driver label, QEMU flags) for the raw disk image img on DISKIF=diskif (unit 0); SystemExit
+    for an unknown interface."""
+    if diskif not in DISK_DRIVERS:
+        raise SystemExit(f"DISKIF={diskif}: choose one of {', '.join(DISK_DRIVERS)}")
+    drive = f"file={img},if=none,id=d0,format=raw"
+    device = {"virtio": "virtio-blk-pci,drive=d0,disable-modern=on",
+              "ahci": "ide-hd,drive=d0,bus=ide.0"}[diskif]
+    return DISK_DRIVERS[diskif], ["-drive", drive, "-device", device]
+
+
+def root_setup(root, diskif):
+    """For ROOT=root: (modules to add after pci, the other services to add before vfs, vfs's
+    argument, QEMU flags); SystemExit for an unknown root."""
+    if root == "ramfs":
+        return [], [], "", []  # vfs's manifest says root=ramfs
+    if root != "ext2":
+        raise SystemExit(f"ROOT={root}: choose ramfs or ext2")
+    img = os.environ.get("DISK") or DISK_DEFAULT
+    driver, flags = disk_args(img, diskif)
+    return ([os.path.join(BUILD, driver)],
+            [os.path.join(BUILD, "ext2") + " " + driver, os.path.join(BUILD, "tmpfs")],
+            "root=ext2 mount=/tmp:tmpfs", flags)
+
+
 def system_modules(init="/sbin/init", with_services=()):
     """The whole system: root, the services in start order (with_services after pm), the
     initramfs."""
@@ -262,20 +298,33 @@ def record_logged(record, boot, name, *needles):
     record(name, ok, "", None if ok else boot.tail())
 
 
-def run_boot(nic_name="virtio", with_services=()):
-    """`make run`'s boot: (modules, QEMU flags) for NIC=nic_name; the card's driver right
-    after pci."""
+def run_boot(nic_name="virtio", with_services=(), root=ROOT_DEFAULT, diskif="virtio"):
+    """`make run`'s boot: (modules, QEMU flags) for NIC=nic_name and ROOT=root on DISKIF=diskif;
+    the card's and the disk's drivers right after pci, the root's file servers before vfs."""
     driver, flags = nic(nic_name)
+    drivers, servers, vfs_arg, disk_flags = root_setup(root, diskif)
     mods = system_modules(with_services=with_services)
-    if driver:
-        mods.insert(SYSTEM_MODULES.index("pci") + 1, os.path.join(BUILD, driver))
-    return mods, flags
+    at = SYSTEM_MODULES.index("pci") + 1
+    mods[at:at] = ([os.path.join(BUILD, driver)] if driver else []) + drivers
+    vfs = mods.index(os.path.join(BUILD, "vfs"))
+    mods[vfs] += " " + vfs_arg if vfs_arg else ""
+    mods[vfs:vfs] = servers
+    if root != "ramfs":
+        mods.remove(os.path.join(BUILD, "ramfs"))
+    return mods, flags + disk_flags
+
+
+def run_env():
+    """make run's choices from the environment: NIC, ROOT, DISKIF."""
+    return (os.environ.get("NIC", "virtio"), os.environ.get("ROOT") or ROOT_DEFAULT,
+            os.environ.get("DISKIF") or "virtio")
 
 
 def make_run_modules(with_services=()):
-    """`make run`'s modules for NIC (from the environment, default virtio) and WITH, the
+    """`make run`'s modules for NIC, ROOT, DISKIF (from the environment) and WITH, the
     manifests bundle last: what -initrd gets, and what make iso puts on the CD."""
-    mods, _ = run_boot(os.environ.get("NIC", "virtio"), with_services)
+    nic_name, root, diskif = run_env()
+    mods, _ = run_boot(nic_name, with_services, root, diskif)
     return mods + [os.path.join(BUILD, "manifests")]
 
 
@@ -309,3 +358,6 @@ if __name__ == "__main__" and sys.argv[1:2] == ["--grub-cfg"]:
     print(grub_cfg(make_run_modules(sys.argv[2:])), end="")
 if __name__ == "__main__" and sys.argv[1:2] == ["--nic-flags"]:
     print(" ".join(nic(os.environ.get("NIC", "virtio"))[1]))
+if __name__ == "__main__" and sys.argv[1:2] == ["--run-flags"]:  # the card's and the disk's
+    nic_name, root, diskif = run_env()
+    print(" ".join(run_boot(nic_name, (), root, diskif)[1]))
