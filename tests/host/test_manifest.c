@@ -1056,7 +1056,7 @@ static const struct expect {
     {"fs/ramfs/ramfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), 0, 0, 0, 0, 0, 0, 0, 0, 2,
      RESTART_NEVER, 1000, 0, 0, "", "rs", 0},
     {"fs/ramfs/tmpfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), 0, 0, 0, 0, 0, 0, 0, 0, 2,
-     RESTART_NEVER, 1000, 0, 0, "", "rs", 0},
+     RESTART_IMMEDIATE, 1000, 0, 0, "", "rs", 0},
     {"drivers/tty/tty.conf", BASIC | GRANTS | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), 0, 1,
      0x3f8, 8, 1u << 4, 0, 0, 0, 1, RESTART_IMMEDIATE, 1000, 0, 0, "", "rs ds vfs ttytest", 0},
     {"tests/fixtures/demo/demo.conf", BASIC | GRANTS, 0, 0, 0, 0, 0, 0, 0, 0, 2, RESTART_IMMEDIATE,
