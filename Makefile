@@ -43,16 +43,20 @@ export MEM QEMU_EXTRA
 # driver in the boot (tools/qemu.py). The test harness names its cards itself.
 NIC ?= virtio
 export NIC
-# DISK=IMAGE DISKIF=virtio|ahci: a raw disk image for make run, on virtio-blk (default) or q35's
-# AHCI controller, and its driver (virtio_blk, ahci) in the boot (tools/qemu.py: run_disk).
+# ROOT=ramfs|ext2: the root file system (default: tools/qemu.py's ROOT_DEFAULT). DISK=IMAGE: a raw
+# disk image (with ROOT=ext2 the root, default build/disk.img, which `make` builds; with
+# ROOT=ramfs, if given, mounted on /mnt by the ext2 server) on DISKIF=virtio|ahci (virtio-blk or
+# q35's AHCI controller), its driver and the ext2 server in the boot; with ROOT=ext2 tmpfs is on
+# /tmp (docs/FILESYSTEMS.md; tools/qemu.py: root_setup).
+ROOT ?=
+DISK_IMAGE := $(B)/disk.img
 DISK ?=
 DISKIF ?= virtio
-export DISK DISKIF
+export ROOT DISK DISKIF
 # $(shell) does not see variables given on make's command line (GNU make before 4.4): pass them.
-RUN_ENV := NIC='$(NIC)' DISK='$(DISK)' DISKIF='$(DISKIF)'
-NIC_FLAGS := $(shell $(RUN_ENV) python3 tools/qemu.py --nic-flags)
-DISK_FLAGS := $(shell $(RUN_ENV) python3 tools/qemu.py --disk-flags)
-QEMU_FLAGS := -machine q35 -accel $(ACCEL) -m $(MEM) -no-reboot $(NIC_FLAGS) $(DISK_FLAGS) \
+RUN_ENV := NIC='$(NIC)' ROOT='$(ROOT)' DISK='$(DISK)' DISKIF='$(DISKIF)'
+RUN_FLAGS := $(shell $(RUN_ENV) python3 tools/qemu.py --run-flags)
+QEMU_FLAGS := -machine q35 -accel $(ACCEL) -m $(MEM) -no-reboot $(RUN_FLAGS) \
 	-device isa-debug-exit,iobase=0x501,iosize=1
 # The system: root, then the services in start order, then the initramfs (a data module);
 # the list lives in tools/qemu.py. WITH="demo" adds test services (after pm) to make run's boot.
@@ -71,7 +75,14 @@ ISO_EPOCH := $(or $(SOURCE_DATE_EPOCH),$(shell git log -1 --format=%ct 2>/dev/nu
 SERVICE_PROGS := $(B)/demo
 include mk/userland.mk
 include mk/peer.mk
-all: $(B)/kernel32.elf $(addprefix $(B)/,$(PROGRAMS)) $(B)/manifests
+all: $(B)/kernel32.elf $(addprefix $(B)/,$(PROGRAMS)) $(B)/manifests $(DISK_IMAGE)
+
+# The disk image for ROOT=ext2 (docs/FILESYSTEMS.md): the initramfs's staged files (build/rootfs,
+# tools/mkinitramfs.sh: one list for both) in an ext2 file system of DISK_MIB MiB, made by mke2fs
+# on the host; remade when the initramfs is (its inputs changed), which loses what a boot wrote.
+DISK_MIB := 128
+$(DISK_IMAGE): tools/mkdisk.sh $(B)/initramfs.cpio
+	@echo MKE2FS $@; tools/mkdisk.sh $@ $(B)/rootfs $(DISK_MIB)
 
 deps:
 	@tools/deps.sh

@@ -22,6 +22,9 @@ have gdb || need="$need gdb"
 have grub-mkrescue || need="$need grub-common"
 [ -f /usr/lib/grub/i386-pc/cdboot.img ] || need="$need grub-pc-bin"
 have xorriso || need="$need xorriso"
+# the disk image (tools/mkdisk.sh: mke2fs -d, debugfs) and e2fsck for the tests of ext2
+{ have mke2fs || [ -x /sbin/mke2fs ]; } && { have debugfs || [ -x /sbin/debugfs ]; } ||
+	need="$need e2fsprogs"
 if [ "$1" = --plot ]; then
 	# Debian's package is for Debian's python3 (tools/bench_net.py finds it from another one)
 	/usr/bin/python3 -c 'import matplotlib' 2>/dev/null || need="$need python3-matplotlib"

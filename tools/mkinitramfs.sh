@@ -26,7 +26,7 @@ rm -rf "$root"
 mkdir -p "$root"
 cd "$root"
 umask 022
-mkdir -p bin sbin etc dev proc tmp root usr/bin home/user
+mkdir -p bin sbin etc dev proc tmp mnt root usr/bin home/user
 chmod 1777 tmp
 chmod 0700 root
 

@@ -92,6 +92,34 @@ def disk(image, interface="virtio", index=0, snapshot=False):
     return DISKIFS[interface], ["-drive", drive, "-device", device]
 
 
+# The root file system (make run ROOT=ramfs|ext2; docs/FILESYSTEMS.md). ramfs: the initramfs in
+# memory, as always; a disk image DISK, if given, is mounted on /mnt by the ext2 server. ext2: the
+# disk image DISK (default build/disk.img, made by `make` with mke2fs from the initramfs's staging
+# folder) is the root, and tmpfs, a second ramfs, is on /tmp. The disk is on DISKIF (disk()), its
+# driver after pci, the ext2 server (its arguments: the driver's label) before vfs; vfs's argument
+# names the root and the mounts. The default root is ROOT_DEFAULT.
+ROOT_DEFAULT = "ramfs"
+DISK_DEFAULT = os.path.join(BUILD, "disk.img")
+
+
+def root_setup(root, diskif, image=None):
+    """For ROOT=root and the disk image image (None: none; ROOT=ext2 defaults to DISK_DEFAULT):
+    (modules to add after pci, the other services to add before vfs, vfs's argument, QEMU
+    flags); SystemExit for an unknown root."""
+    if root not in ("ramfs", "ext2"):
+        raise SystemExit(f"ROOT={root}: choose ramfs or ext2")
+    if root == "ext2":
+        image = image or DISK_DEFAULT
+    if not image:
+        return [], [], "", []  # vfs's manifest says root=ramfs
+    driver, flags = disk(os.path.abspath(image), diskif)
+    ext2 = os.path.join(BUILD, "ext2") + " " + driver
+    if root == "ramfs":
+        return [os.path.join(BUILD, driver)], [ext2], "root=ramfs mount=/mnt:ext2", flags
+    return ([os.path.join(BUILD, driver)], [ext2, os.path.join(BUILD, "tmpfs")],
+            "root=ext2 mount=/tmp:tmpfs", flags)
+
+
 def system_modules(init="/sbin/init", with_services=()):
     """The whole system: root, the services in start order (with_services after pm), the
     initramfs."""
@@ -282,35 +310,35 @@ def record_logged(record, boot, name, *needles):
     record(name, ok, "", None if ok else boot.tail())
 
 
-def run_boot(nic_name="virtio", with_services=()):
-    """`make run`'s boot: (modules, QEMU flags) for NIC=nic_name; the card's driver right
-    after pci."""
+def run_boot(nic_name="virtio", with_services=(), root=ROOT_DEFAULT, diskif="virtio",
+             image=None):
+    """`make run`'s boot: (modules, QEMU flags) for NIC=nic_name and ROOT=root with the disk
+    image on DISKIF=diskif; the card's and the disk's drivers right after pci, the file servers
+    before vfs."""
     driver, flags = nic(nic_name)
+    drivers, servers, vfs_arg, disk_flags = root_setup(root, diskif, image)
     mods = system_modules(with_services=with_services)
-    if driver:
-        mods.insert(SYSTEM_MODULES.index("pci") + 1, os.path.join(BUILD, driver))
-    return mods, flags
+    at = SYSTEM_MODULES.index("pci") + 1
+    mods[at:at] = ([os.path.join(BUILD, driver)] if driver else []) + drivers
+    vfs = mods.index(os.path.join(BUILD, "vfs"))
+    mods[vfs] += " " + vfs_arg if vfs_arg else ""
+    mods[vfs:vfs] = servers
+    if root != "ramfs":
+        mods.remove(os.path.join(BUILD, "ramfs"))
+    return mods, flags + disk_flags
 
 
-def run_disk():
-    """`make run`'s disk: DISK (a raw image; none if unset) on DISKIF (default virtio), from the
-    environment: (its driver's module or None, QEMU flags)."""
-    image = os.environ.get("DISK")
-    if not image:
-        return None, []
-    driver, flags = disk(os.path.abspath(image), os.environ.get("DISKIF") or "virtio")
-    return os.path.join(BUILD, driver), flags
+def run_env():
+    """make run's choices from the environment: NIC, ROOT, DISKIF, DISK."""
+    return (os.environ.get("NIC", "virtio"), os.environ.get("ROOT") or ROOT_DEFAULT,
+            os.environ.get("DISKIF") or "virtio", os.environ.get("DISK") or None)
 
 
 def make_run_modules(with_services=()):
-    """`make run`'s modules for NIC (from the environment, default virtio), DISK and DISKIF,
-    and WITH, the manifests bundle last: what -initrd gets, and what make iso puts on the CD.
-    The disk's driver comes right after pci, with the card's."""
-    mods, _ = run_boot(os.environ.get("NIC", "virtio"), with_services)
-    driver, _ = run_disk()
-    if driver:  # the driver, and the ext2 server on its whole disk (vfs mounts it at /mnt)
-        at = SYSTEM_MODULES.index("pci") + 1
-        mods[at:at] = [driver, os.path.join(BUILD, "ext2") + f" {os.path.basename(driver)} 0"]
+    """`make run`'s modules for NIC, ROOT, DISKIF, DISK (from the environment) and WITH, the
+    manifests bundle last: what -initrd gets, and what make iso puts on the CD."""
+    nic_name, root, diskif, image = run_env()
+    mods, _ = run_boot(nic_name, with_services, root, diskif, image)
     return mods + [os.path.join(BUILD, "manifests")]
 
 
@@ -344,5 +372,6 @@ if __name__ == "__main__" and sys.argv[1:2] == ["--grub-cfg"]:
     print(grub_cfg(make_run_modules(sys.argv[2:])), end="")
 if __name__ == "__main__" and sys.argv[1:2] == ["--nic-flags"]:
     print(" ".join(nic(os.environ.get("NIC", "virtio"))[1]))
-if __name__ == "__main__" and sys.argv[1:2] == ["--disk-flags"]:
-    print(" ".join(run_disk()[1]))
+if __name__ == "__main__" and sys.argv[1:2] == ["--run-flags"]:  # the card's and the disk's
+    nic_name, root, diskif, image = run_env()
+    print(" ".join(run_boot(nic_name, (), root, diskif, image)[1]))

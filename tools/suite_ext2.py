@@ -1,9 +1,9 @@
-"""The ext2 file server in the whole system (docs/EXT2.md): make run's boot plus virtio_blk and
-`ext2 virtio_blk 0`, with a disk image this suite makes with `mke2fs -t ext2 -d STAGING`; vfs
-mounts it at /mnt. Through BusyBox's shell: the staging files read back, a file written and its
+"""The ext2 file server in the whole system (docs/EXT2.md): make run's boot with DISK= (ramfs the
+root; virtio_blk and `ext2 virtio_blk`, vfs's `mount=/mnt:ext2`: tools/qemu.py's root_setup),
+with a disk image this suite makes with `mke2fs -t ext2 -d STAGING`. Through BusyBox's shell: the staging files read back, a file written and its
 sha256, names and attributes changed (mkdir, mv, ln, ln -s, rm, rmdir, chmod, chown, touch -d),
-df, sync, and a last write with no sync that the 5 s timer must write back. QEMU is then killed (there is no power-off yet): `e2fsck -fn` must find the image
-clean and debugfs must read back what was written. A second boot reads it all again
+df, sync, and a last write with no sync that the 5 s timer must write back. QEMU is then killed (no unmount; suite_rootfs powers off): `e2fsck -fn` must find
+the image consistent and debugfs must read back what was written. A second boot reads it all again
 (persistence) and writes a large file while a shell loop has rs kill the disk driver every
 0.5 s: its sha256 must be the host's, and e2fsck must find no errors. A third boot mounts a
 hostile image (a directory entry whose rec_len runs past its block): listing that directory
@@ -17,7 +17,7 @@ import struct
 import subprocess
 import tempfile
 
-from qemu import BUILD, Boot, disk, system_modules
+from qemu import Boot, disk, run_boot
 
 PROMPT = "# "
 SEQ_SMALL = 100000
@@ -25,11 +25,8 @@ SEQ_BIG = 1500000  # about 11 MB through the shell while the driver dies every 0
 
 
 def boot_on(img, interface="virtio"):
-    """make run's boot with the disk img on interface, its driver and ext2 after pci."""
-    driver, flags = disk(img, interface)
-    mods = system_modules()
-    at = [os.path.basename(m.split()[0]) for m in mods].index("pci") + 1
-    mods[at:at] = [os.path.join(BUILD, driver), os.path.join(BUILD, "ext2") + f" {driver} 0"]
+    """make run's boot (no card) with DISK=img on DISKIF=interface: ext2 mounted on /mnt."""
+    mods, flags = run_boot("none", (), "ramfs", interface, img)
     return Boot(mods, extra=flags, console=True)
 
 

@@ -8,6 +8,10 @@
  * restarted driver and reissues the request; what it gives up on (E_IO) is
  * EIO to the client.
  *
+ * vfs's FS_MOUNT gets the root (fs_mount; the file system is read again
+ * after an FS_UNMOUNT), FS_UNMOUNT (umount, reboot and poweroff) writes
+ * everything out and marks the file system clean (fs_unmount).
+ *
  * Write-back: a request that leaves dirty blocks sets the alarm for 5 s
  * after the last sync; when it rings, or at the first request past that
  * time, everything dirty is written and the disk flushed. FS_SYNC (sync,
@@ -22,6 +26,8 @@ GRANT_TABLE(300); /* lib/bdev's grants of our buffers to the driver */
 #define FLUSH_MS 5000
 
 static struct bdev dev;
+static int mount_flags;    /* EXT2_MOUNT_RO from the argument */
+static int opened;         /* the block device is open (bdev_open) */
 static uint64_t base_time; /* seconds: the superblock's last write or mount time */
 static uint64_t last_sync_ms;
 
@@ -199,9 +205,37 @@ static int fs_sync(uint64_t ino)
     return sync_all(); /* one file's blocks are not told apart: everything goes */
 }
 
+static struct fsdriver ext2_server;
+
+/* The file system on the open device: 0 or why not (super.c logged it). */
+static int mount_disk(void)
+{
+    int r = opened ? ext2_mount(&disk, mount_flags, now) : -LX_ENODEV;
+    if (r < 0)
+        return r;
+    ext2_server.symlink_max = ext2.bs - 1;
+    last_sync_ms = sys_uptime();
+    return 0;
+}
+
+/* FS_MOUNT: the root, ext2's inode 2 (the client's FS_ROOT_INO). The file system was mounted at
+ * the start; after an FS_UNMOUNT, or a refusal, it is read from the disk again. */
+static int fs_mount(struct fsdriver_node *root)
+{
+    int r = ext2.mounted ? 0 : mount_disk();
+    return r < 0 ? r : fs_lookup(FS_ROOT_INO, ".", 1, root);
+}
+
+/* FS_UNMOUNT: orphans freed, everything written, the file system marked clean, the cache
+ * forgotten; lib/fsdriver answers EIO until the next FS_MOUNT. */
+static int fs_unmount(void)
+{
+    return ext2.mounted ? ext2_unmount() : 0;
+}
+
 static void fs_alarm(void)
 {
-    if (cache_dirty_count() || ext2.sb_dirty)
+    if (ext2.mounted && (cache_dirty_count() || ext2.sb_dirty))
         sync_all();
 }
 
@@ -209,7 +243,7 @@ static void fs_alarm(void)
  * alarm is set again every time (lib/bdev's waits may have used it meanwhile). */
 static void fs_after(void)
 {
-    if (!cache_dirty_count() && !ext2.sb_dirty)
+    if (!ext2.mounted || (!cache_dirty_count() && !ext2.sb_dirty))
         return;
     uint64_t since = sys_uptime() - last_sync_ms;
     if (since >= FLUSH_MS)
@@ -238,7 +272,9 @@ static struct fsdriver ext2_server = {
     .chown = fs_chown,
     .utime = fs_utime,
     .putnode = fs_putnode,
+    .mount = fs_mount,
     .sync = fs_sync,
+    .unmount = fs_unmount,
     .pending = bdev_deferred,
     .alarm = fs_alarm,
     .after = fs_after,
@@ -269,18 +305,16 @@ int main(uint64_t argp)
     for (const char *p = minor_s; *p >= '0' && *p <= '9' && minor < 1000; p++)
         minor = minor * 10 + (uint32_t)(*p - '0');
     int ro = !strcmp(flag, "ro");
+    mount_flags = ro ? EXT2_MOUNT_RO : 0;
     service_startup("ext2", 0); /* ready; heartbeats answered in service_receive and lib/bdev */
+    /* Without a file system it still serves: FS_MOUNT answers why (an exit would only have rs
+     * start it again, and again). */
     int r = bdev_open(&dev, driver, minor, ro ? BDEV_R : BDEV_R | BDEV_W);
-    if (r < 0) {
+    if (r < 0)
         printf("ext2: cannot open %s minor %u: %s\n", driver, minor, strerror_s(r));
-        return 1;
-    }
+    opened = r == 0;
     disk.size = dev.size;
-    if ((r = ext2_mount(&disk, ro ? EXT2_MOUNT_RO : 0, now)) < 0) {
+    if (opened && (r = mount_disk()) < 0)
         printf("ext2: %s minor %u not mounted (%d)\n", driver, minor, r);
-        return 1;
-    }
-    ext2_server.symlink_max = ext2.bs - 1;
-    last_sync_ms = sys_uptime();
     fsdriver_task(&ext2_server, "vfs");
 }

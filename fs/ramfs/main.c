@@ -1,8 +1,10 @@
 /*
  * ramfs start-up and its callbacks for the file-server loop (lib/fsdriver).
- * `ramfs [MODULE [CLIENT]]`: main borrows the data module MODULE (default
- * "initramfs.cpio") from root with ROOT_MODULE and fills the tree from it
- * (cpio.c), or starts with an empty root if there is none. Then
+ * `ramfs [MODULE [CLIENT [LABEL]]]`: main borrows the data module MODULE
+ * (default "initramfs.cpio") from root with ROOT_MODULE and fills the tree
+ * from it (cpio.c), or starts with an empty root if there is none (MODULE
+ * "-": empty on purpose, as the tmpfs instance mounted on /tmp). LABEL
+ * (default "ramfs") names the instance in its log lines. Then
  * fsdriver_task answers FS_* requests (samsara/fs.h) forever, from one
  * client: the service labelled CLIENT (default "vfs", which checks
  * permissions; fstest in its suite). Anyone else gets EPERM, counted and
@@ -226,7 +228,7 @@ static int fs_putnode(uint64_t ino)
     return 0;
 }
 
-static const struct fsdriver ramfs = {
+static struct fsdriver ramfs = {
     .label = "ramfs",
     .symlink_max = RAMFS_SYMLINK_MAX,
     .lookup = fs_lookup,
@@ -254,6 +256,8 @@ static void load(const char *module)
 {
     grant_id_t grant;
     uint64_t size;
+    if (!strcmp(module, "-"))
+        return;
     int r = root_module(module, &grant, &size);
     if (r < 0) {
         printf("ramfs: no module %s (%s): starting with an empty root\n", module, strerror_s(r));
@@ -265,28 +269,27 @@ static void load(const char *module)
 int main(uint64_t argp)
 {
     const char *arg = (const char *)argp;
-    char module[32], client[16] = "vfs";
-    while (*arg == ' ')
-        arg++;
-    strncpy_s(module, *arg ? arg : DEFAULT_MODULE, sizeof(module));
-    for (char *p = module; *p; p++)
-        if (*p == ' ')
-            *p = '\0';
-    while (*arg && *arg != ' ') /* the second word: the client's label */
-        arg++;
-    while (*arg == ' ')
-        arg++;
-    if (*arg)
-        strncpy_s(client, arg, sizeof(client));
-    for (char *p = client; *p; p++)
-        if (*p == ' ')
-            *p = '\0';
+    static char words[3][32] = {DEFAULT_MODULE, "vfs", "ramfs"}; /* MODULE CLIENT LABEL */
+    for (int i = 0; i < 3; i++) {
+        while (*arg == ' ')
+            arg++;
+        size_t n = 0;
+        while (arg[n] && arg[n] != ' ')
+            n++;
+        if (n && n < sizeof(words[i])) {
+            memcpy(words[i], arg, n);
+            words[i][n] = '\0';
+        }
+        arg += n;
+    }
+    const char *module = words[0], *client = words[1];
+    ramfs.label = words[2];
     ramfs_heap_init();
     if (ramfs_root_init() < 0) {
         printf("ramfs: no memory for the root directory (KC_MEM_MAP allowed?)\n");
         return 1;
     }
     load(module);
-    service_startup("ramfs", 0); /* ready; rs's pings and save requests: service_receive */
+    service_startup(ramfs.label, 0); /* ready; rs's pings and save requests: service_receive */
     fsdriver_task(&ramfs, client);
 }

@@ -51,8 +51,12 @@ enum fs_request {
     FS_CHOWN,               /* chown: ino, uid, gid, mode (permission bits: */
                             /*   vfs clears the set-id bits as Linux does) */
     FS_UTIME,               /* utime: ino, atime, mtime (seconds, or FS_TIME_*) */
-    FS_SYNC,                /* sync: ino (0: the whole file system): what the server */
-                            /*   holds in memory of it goes to its disk, then the disk flushes */
+    FS_MOUNT,               /* mount: -> node (the root, one reference); the server serves */
+                            /*   again after an FS_UNMOUNT */
+    FS_SYNC,                /* sync: ino (0: the whole file system): what the server holds */
+                            /*   in memory of it goes to its disk, then the disk flushes */
+    FS_UNMOUNT,             /* unmount: write everything out; every later request but */
+                            /*   FS_MOUNT answers EIO */
     FS_RQ_END,              /* (not a request: one past the last) */
 };
 #define FS_TIME_NOW (~0ull)      /* FS_UTIME: the server's current time */
@@ -172,6 +176,8 @@ enum vfs_pm_request {
                                   /*   any change of its ids (set*id, setgroups, exec) */
     VFS_PM_RELEASE,               /* w0 pid: a zombie was reaped; its group no longer */
                                   /*   counts for TIOCSPGRP */
+    VFS_PM_SHUTDOWN,              /* (reboot(2)) every file server syncs and is unmounted, */
+                                  /*   the root last -> 0 or the first error */
     VFS_PM_RQ_END,                /* (not a request: one past the last) */
 };
 #define VFS_PM_REPLY (VFS_PM_RQ_BASE + 0xff)

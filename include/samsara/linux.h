@@ -158,6 +158,7 @@ struct user_regs {
 #define LX_sync 162
 #define LX_mount 165
 #define LX_umount2 166
+#define LX_reboot 169
 #define LX_gettid 186
 #define LX_tkill 200
 #define LX_time 201

@@ -17,7 +17,7 @@
     X(fchmod) X(chown) X(fchown) X(lchown) X(umask) X(statfs) X(fstatfs) X(sync) X(getdents64)     \
     X(openat) X(mkdirat) X(fchownat) X(newfstatat) X(unlinkat) X(renameat) X(linkat)               \
     X(symlinkat) X(readlinkat) X(fchmodat) X(faccessat) X(pselect6) X(ppoll) X(utimensat)          \
-    X(dup3) X(pipe2) X(renameat2) X(faccessat2) X(fdatasync) X(syncfs)                             \
+    X(dup3) X(pipe2) X(renameat2) X(faccessat2) X(fdatasync) X(syncfs) X(mount) X(umount2)         \
     X(socket) X(socketpair) X(bind) X(listen) X(accept) X(accept4) X(connect) X(sendto)            \
     X(recvfrom) X(sendmsg) X(recvmsg) X(shutdown) X(getsockname) X(getpeername) X(getsockopt)      \
     X(setsockopt)

@@ -13,6 +13,8 @@
 #define PAIR_MAX (FS_NAME_MAX + 1 + FSDRIVER_SYMLINK_MAX + 1) /* "a NUL b [NUL]" */
 
 static const struct fsdriver *fs;
+static int unmounted;  /* FS_UNMOUNT came: EIO for everything until an FS_MOUNT */
+static uint64_t syncs; /* FS_SYNC requests served (the unmount line reports them) */
 static endpoint_t who; /* the requester being served */
 static char name1[FS_NAME_MAX + 1];
 static char pair[PAIR_MAX + 1];
@@ -271,16 +273,39 @@ static int64_t do_utime(const message_t *m, message_t *r)
     return fs->utime(m->u.fs.utime.ino, m->u.fs.utime.atime, m->u.fs.utime.mtime);
 }
 
-static int64_t do_sync(const message_t *m, message_t *r)
-{
-    (void)r;
-    return fs->sync(m->u.fs.sync.ino);
-}
-
 static int64_t do_putnode(const message_t *m, message_t *r)
 {
     (void)r;
     return fs->putnode(m->u.fs.putnode.ino);
+}
+
+/* FS_MOUNT: the server's root (its own callback, or the inode FS_ROOT_INO); serving again. */
+static int64_t do_mount(const message_t *m, message_t *r)
+{
+    (void)m;
+    struct fsdriver_node n;
+    int rc = fs->mount    ? fs->mount(&n)
+             : fs->lookup ? fs->lookup(FS_ROOT_INO, ".", 1, &n) /* counts the reference */
+                          : -LX_ENOSYS;
+    if (rc == 0)
+        unmounted = 0;
+    return give(r, rc, &n);
+}
+
+static int64_t do_sync(const message_t *m, message_t *r)
+{
+    (void)r;
+    syncs++;
+    return fs->sync ? fs->sync(m->u.fs.sync.ino) : 0;
+}
+
+static int64_t do_unmount(const message_t *m, message_t *r)
+{
+    (void)m, (void)r;
+    int rc = fs->unmount ? fs->unmount() : fs->sync ? fs->sync(0) : 0;
+    unmounted = 1;
+    printf("%s: unmounted (%lu syncs)%s\n", fs->label, syncs, rc < 0 ? ": writing failed" : "");
+    return rc;
 }
 
 /* One decoder per request, and whether the server gave the callback it needs. */
@@ -288,7 +313,7 @@ typedef int64_t (*decoder_t)(const message_t *m, message_t *r);
 #define SERVED(type, field, decoder)                                                               \
     [type - FS_RQ_BASE] = {offsetof(struct fsdriver, field), decoder}
 static const struct {
-    size_t callback; /* offset of the callback in struct fsdriver */
+    size_t callback; /* offset of the callback in struct fsdriver; 0: none needed */
     decoder_t decode;
 } requests[FS_RQ_END - FS_RQ_BASE] = {
     SERVED(FS_LOOKUP, lookup, do_lookup),
@@ -309,7 +334,9 @@ static const struct {
     SERVED(FS_STATFS, statfs, do_statfs),
     SERVED(FS_CHOWN, chown, do_chown),
     SERVED(FS_UTIME, utime, do_utime),
-    SERVED(FS_SYNC, sync, do_sync),
+    [FS_MOUNT - FS_RQ_BASE] = {0, do_mount}, /* these three have defaults */
+    [FS_SYNC - FS_RQ_BASE] = {0, do_sync},
+    [FS_UNMOUNT - FS_RQ_BASE] = {0, do_unmount},
 };
 
 /* Did the server give the callback at offset off of its table? */
@@ -325,8 +352,10 @@ static int64_t dispatch(const message_t *m, message_t *r)
     if (m->type < FS_RQ_BASE || m->type >= FS_RQ_END)
         return -LX_ENOSYS;
     unsigned i = (unsigned)(m->type - FS_RQ_BASE);
-    if (!requests[i].decode || !has_callback(requests[i].callback))
+    if (!requests[i].decode || (requests[i].callback && !has_callback(requests[i].callback)))
         return -LX_ENOSYS;
+    if (unmounted && m->type != FS_MOUNT)
+        return -LX_EIO;
     return requests[i].decode(m, r);
 }
 

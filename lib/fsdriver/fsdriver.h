@@ -15,7 +15,8 @@
  * modes fit 32 bits (EINVAL). STAT and STATFS results are copied out by
  * the library. What the server checks: its inode numbers (EINVAL for none
  * such), kinds, and the rest of the semantics. A missing callback answers
- * ENOSYS, as an unknown type does.
+ * ENOSYS, as an unknown type does, except for the mounting requests (FS_MOUNT,
+ * FS_SYNC, FS_UNMOUNT), which have defaults (struct fsdriver below).
  *
  * Callbacks return 0 or a byte count, or a negative Linux errno (LX_*).
  */
@@ -68,7 +69,14 @@ struct fsdriver {
     int (*chown)(uint64_t ino, uint32_t uid, uint32_t gid, uint32_t mode);
     int (*utime)(uint64_t ino, uint64_t atime, uint64_t mtime);
     int (*putnode)(uint64_t ino);
-    int (*sync)(uint64_t ino); /* FS_SYNC (0: everything); servers with nothing to write omit it */
+    /* Mounting (all three optional). mount: the root, one reference counted (default: the
+     * inode FS_ROOT_INO, as stat says it is). sync: write ino's dirty data out, or everything
+     * for ino 0 (default: nothing to write). unmount: write everything out before the server
+     * stops serving (default: sync(0)). After FS_UNMOUNT the library answers every request
+     * but FS_MOUNT with EIO, and logs "LABEL: unmounted (N syncs)". */
+    int (*mount)(struct fsdriver_node *root);
+    int (*sync)(uint64_t ino);
+    int (*unmount)(void);
     /* Optional: a message another part of the server received (e.g. lib/bdev while it waited
      * for its driver) to serve before receiving again: 1 and the message, or 0. */
     int (*pending)(message_t *m);

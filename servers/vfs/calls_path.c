@@ -23,7 +23,7 @@ static int64_t stat_out(struct vproc *p, struct vnode *v, uint64_t uaddr)
     int64_t r = fs_stat(v, &st);
     if (r < 0)
         return r;
-    struct linux_stat ls = {.dev = (uint64_t)v->fs,
+    struct linux_stat ls = {.dev = mount_dev(v->fs),
                             .ino = st.ino,
                             .nlink = st.nlink,
                             .mode = (uint32_t)st.mode,
@@ -657,27 +657,36 @@ int64_t do_fstatfs(struct vproc *p, const uint64_t *a)
     return f ? statfs_vnode(p, f->vn->fs == NONE ? root_vnode : f->vn, a[1]) : -LX_EBADF;
 }
 
-/* sync: every file-system server writes what it holds (FS_SYNC; ramfs has nothing to write). */
+/* sync: every mounted file server writes its dirty data out (mount.c). */
 int64_t do_sync(struct vproc *p, const uint64_t *a)
 {
     (void)p, (void)a;
-    vnode_sync_all();
+    mount_sync(0, 0);
     return 0;
 }
-/* fsync, fdatasync, syncfs: the file's server writes it (ext2 writes everything it holds). */
+
+/* fsync, fdatasync: the file's server writes that file out; syncfs: all of it. */
+static int64_t sync_fd(struct vproc *p, int fd, int whole)
+{
+    struct file *f = fd_file(p, fd);
+    if (!f)
+        return -LX_EBADF;
+    uint64_t type = f->vn->mode & S_IFMT;
+    if (f->vn->fs == NONE || f->vn->fs == PROCFS_EP || (type != S_IFREG && type != S_IFDIR))
+        return 0; /* pipes, sockets, devices, /proc: nothing to write out */
+    return mount_sync(f->vn->fs, whole ? 0 : f->vn->ino);
+}
 int64_t do_fsync(struct vproc *p, const uint64_t *a)
 {
-    struct file *f = fd_file(p, (int)a[0]);
-    return f ? fs_sync(f->vn, f->vn->ino) : -LX_EBADF;
+    return sync_fd(p, (int)a[0], 0);
 }
 int64_t do_fdatasync(struct vproc *p, const uint64_t *a)
 {
-    return do_fsync(p, a);
+    return sync_fd(p, (int)a[0], 0);
 }
 int64_t do_syncfs(struct vproc *p, const uint64_t *a)
 {
-    struct file *f = fd_file(p, (int)a[0]);
-    return f ? fs_sync(f->vn, 0) : -LX_EBADF;
+    return sync_fd(p, (int)a[0], 1);
 }
 
 /*

@@ -110,6 +110,34 @@ const struct manifest_node *dmap_node(int i)
 }
 
 /*
+ * The file servers mount(2) may mount: the labels vfs's own manifest names
+ * under `ipc` (rs lets vfs send to no one else), except the services vfs
+ * speaks other protocols with and the drivers of the map.
+ */
+static char servers[MANIFEST_IPC_MAX][MANIFEST_LABEL_MAX];
+static int nr_servers;
+
+static void keep_servers(const struct manifest *vfs)
+{
+    static const char *const others[] = {"rs", "pm", "ds", "inet", "drivers", "parent"};
+    for (int i = 0; i < vfs->nr_ipc; i++) {
+        int other = 0;
+        for (size_t k = 0; k < sizeof(others) / sizeof(others[0]); k++)
+            other |= !strcmp(vfs->ipc[i], others[k]);
+        if (!other)
+            strncpy_s(servers[nr_servers++], vfs->ipc[i], MANIFEST_LABEL_MAX);
+    }
+}
+
+int mount_may_serve(const char *label)
+{
+    for (int i = 0; i < nr_servers; i++)
+        if (!strcmp(servers[i], label) && !driver_by_label(label))
+            return 1;
+    return 0;
+}
+
+/*
  * Build the map from the manifests (at start, once: rs reads them only at
  * boot too), then subscribe to each driver's announcement. The bundle is
  * copied into `bounce`, which nothing else uses yet. A manifest with errors
@@ -128,7 +156,9 @@ void dmap_init(void)
     char path[96];
     int r;
     while ((r = manifest_bundle_parse(&cursor, end, path, sizeof(path), &man, 0, 0)) > 0)
-        if (r == 1)
+        if (r == 1 && !strcmp(man.label, "vfs"))
+            keep_servers(&man);
+        else if (r == 1)
             dmap_claim(&man, path);
     int subscribed = ds_subscribe("ep.*", 0); /* a driver died or came back */
     for (int i = 1; i < nr_drivers && subscribed >= 0; i++) {

@@ -4,8 +4,9 @@
  * was restarted) and the alarm (poll timeouts). Each message is checked for
  * its sender's right to send it before anything else (docs/USERLAND.md,
  * "Who may send what"); a refusal is counted and logged (refuse.c). At
- * start it finds the root file system (ramfs) and makes the device nodes
- * under /dev.
+ * start it mounts the root file system (its argument's root=LABEL, ramfs
+ * by default; mount.c), makes the device nodes under /dev, and mounts /proc
+ * and the argument's other file systems.
  */
 #include <samsara/ds.h>
 #include <samsara/root.h>
@@ -180,6 +181,8 @@ static void pm_request(message_t *m)
         res = perm_set_cred(m->source, m);
     } else if (m->type == VFS_PM_RELEASE) {
         zombie_release(q->release.pid);
+    } else if (m->type == VFS_PM_SHUTDOWN) {
+        res = mount_shutdown();
     } else if (m->type == VFS_PM_SETPGRP) {
         if ((p = vproc_of(q->setpgrp.ep))) {
             p->pgrp = q->setpgrp.pgrp;
@@ -218,52 +221,14 @@ static int signal_pull(struct msg_vfs_pm_pull_reply *out)
     return 1;
 }
 
-/*
- * The ext2 server, when the boot has one (docs/EXT2.md): mounted at /mnt (made if the root has
- * none), kept for good. vfs waits for ext2's first answer (it may be mounting its disk); an
- * ext2 that died or refused its image leaves /mnt as it was.
- */
-int ext2_mounted;
-static void mount_ext2(void)
-{
-    endpoint_t fs = lookup_service("ext2");
-    struct vnode *mnt, *root;
-    struct fs_stat st;
-    if (fs <= 0)
-        return;
-    make_node(root_vnode, "mnt", S_IFDIR | 0755, 0, 0);
-    if (path_lookup(0, AT_FDCWD, "/mnt", 1, &mnt) < 0)
-        return;
-    if (!(root = vnode_get(fs, FS_ROOT_INO, S_IFDIR | 0755, 0)) || fs_stat(root, &st) < 0 ||
-        (st.mode & S_IFMT) != S_IFDIR) {
-        printf("vfs: ext2 (endpoint %d) did not answer: /mnt not mounted\n", fs);
-        vnode_put(root);
-        vnode_put(mnt);
-        return;
-    }
-    mnt->mounted = root;
-    ext2_mounted = 1;
-    printf("vfs: ext2 mounted at /mnt\n");
-}
-
 int main(uint64_t arg)
 {
-    (void)arg;
-    endpoint_t fs = lookup_service("ramfs");
-    if (fs <= 0) {
-        printf("vfs: no root file system (ramfs): %s\n", strerror_s(fs));
+    const char *args = (const char *)arg; /* root=LABEL mount=PATH:LABEL ... (mount.c) */
+    if (mount_root(args) < 0)
         return 1;
-    }
     dmap_init(); /* which driver serves which device, from the manifests */
-    root_vnode = vnode_get(fs, FS_ROOT_INO, S_IFDIR | 0755, 0);
-    struct fs_stat root_stat;
-    fs_stat(root_vnode, &root_stat); /* its mode and owner, as the initramfs set them */
     make_dev();
-    struct vnode *proc;
-    if (path_lookup(0, AT_FDCWD, "/proc", 1, &proc) == 0) /* mount /proc (kept for good) */
-        proc->mounted = vnode_get(PROCFS_EP, FS_ROOT_INO, S_IFDIR | 0555, 0);
-    mount_ext2();
-    printf("vfs: root file system is ramfs (endpoint %d)\n", fs);
+    mount_others(args);        /* /proc, then the argument's mounts */
     service_startup("vfs", 0); /* ready; rs's heartbeat pings are answered in service_receive */
     for (;;) {
         message_t m;
@@ -275,6 +240,7 @@ int main(uint64_t arg)
             timers_check();
         } else if (m.type == MSG_NOTIFY && m.source == ds_endpoint()) {
             drivers_changed(); /* a driver announced itself, or a service came or went */
+            mounts_check();    /* a file server of ours among them */
         } else if (m.type == MSG_NOTIFY && (d = driver_of(m.source))) {
             driver_status(d); /* a driver of ours wrote status into its mailbox */
         } else if (m.type == MSG_NOTIFY && inet_notified(m.source)) {

@@ -104,22 +104,24 @@ static int walk(struct vproc *p, struct vnode *dir, char *path, int follow, int 
             s = end;
             continue;
         }
-        struct vnode *next;
-        if (len == 2 && s[0] == '.' && s[1] == '.' &&
-            (cur == root_vnode || (cur->fs == PROCFS_EP && cur->ino == FS_ROOT_INO))) {
-            next = root_vnode; /* ".." of the root is the root; /proc is mounted on / */
+        struct vnode *next, *covered;
+        int dotdot = len == 2 && s[0] == '.' && s[1] == '.';
+        while (dotdot && cur != root_vnode && (covered = vnode_covered(cur))) {
+            vnode_hold(covered); /* ".." of a mounted root: ".." of its mount point */
+            vnode_put(cur);
+            cur = covered;
+        }
+        if (dotdot && cur == root_vnode) {
+            next = root_vnode; /* ".." of the root is the root */
             vnode_hold(next);
         } else {
             struct fs_node node;
-            struct vnode *from = cur, *covered;
-            if (len == 2 && s[0] == '.' && s[1] == '.' && (covered = vnode_covered(cur)))
-                from = covered; /* a mounted root: ".." of its mount point */
-            int64_t r = fs_lookup(from, s, len, &node);
+            int64_t r = fs_lookup(cur, s, len, &node);
             if (r < 0) {
                 vnode_put(cur);
                 return (int)r;
             }
-            next = vnode_from_fs(from->fs, &node);
+            next = vnode_from_fs(cur->fs, &node);
         }
         if (next && next->mounted) { /* a mount point: continue in the mounted root */
             struct vnode *m = next->mounted;

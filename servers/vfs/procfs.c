@@ -5,7 +5,7 @@
  * each process (pid, parent, group, session, command line, program path,
  * all kept up to date by pm) and asks the kernel for CPU time and memory.
  *
- *   /proc/mounts /proc/uptime /proc/meminfo /proc/self -> <pid>
+ *   /proc/mounts (mount.c) /proc/uptime /proc/meminfo /proc/self -> <pid>
  *   /proc/refusals   vfs's count of refused messages, by kind (refuse.c)
  *   /proc/devices    the device map, as Linux shows it (dmap.c)
  *   /proc/net/dev route tcp udp raw  from inet, in Linux's layout (netinfo.c);
@@ -145,8 +145,7 @@ static int64_t render(uint64_t ino)
         sys_proc_info(p->ep, &info);
     switch (kind) {
     case K_MOUNTS:
-        return snprintf_s(text, sizeof(text), "ramfs / ramfs rw 0 0\nproc /proc proc rw 0 0\n%s",
-                          ext2_mounted ? "ext2 /mnt ext2 rw 0 0\n" : "");
+        return mounts_text(text, sizeof(text));
     case K_UPTIME:
         return snprintf_s(text, sizeof(text), "%lu.%02lu 0.00\n", s.ticks / 1000,
                           s.ticks % 1000 / 10);

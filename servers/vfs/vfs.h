@@ -176,6 +176,8 @@ struct fs_node {
 /* vnode.c, path.c */
 struct vnode *vnode_get(endpoint_t fs, uint64_t ino, uint64_t mode, uint64_t rdev);
 void vnode_hold(struct vnode *v);
+void vnode_rebind(endpoint_t old, endpoint_t now);
+int vnode_count(endpoint_t fs);
 struct vnode *vnode_covered(struct vnode *v);
 void vnode_put(struct vnode *v);
 struct vnode *vnode_from_fs(endpoint_t fs, const struct fs_node *node);
@@ -195,11 +197,19 @@ int64_t fs_link(struct vnode *dir, const char *name, uint64_t ino);
 int64_t fs_remove(int type, struct vnode *dir, const char *name);
 int64_t fs_putnode(endpoint_t fs, uint64_t ino);
 int64_t fs_stat(struct vnode *v, struct fs_stat *st);
-int64_t fs_sync(struct vnode *v, uint64_t ino);
-void vnode_sync_all(void);
-extern int ext2_mounted; /* main.c: ext2 is mounted at /mnt */
 int path_lookup(struct vproc *p, int dirfd, const char *path, int follow, struct vnode **out);
 int path_parent(struct vproc *p, int dirfd, const char *path, struct vnode **dir, char *last);
+
+/* mount.c: the mount table (root=LABEL, mount=PATH:LABEL), sync and shutdown */
+#define FS_TIMEOUT_MS 30000 /* the longest vfs waits for a file server's answer */
+int mount_root(const char *args);
+void mount_others(const char *args);
+void mounts_check(void);
+uint64_t mount_dev(endpoint_t fs);
+int64_t mount_sync(endpoint_t fs, uint64_t ino);
+int64_t mount_shutdown(void);
+int64_t mounts_text(char *buf, size_t size);
+int mount_may_serve(const char *label);
 
 /* perm.c: permissions, as Linux checks them (fsuid 0 is root) */
 #define MAY_EXEC 1

@@ -35,6 +35,24 @@ struct vnode *vnode_covered(struct vnode *v)
     return 0;
 }
 
+/* A file server restarted (mount.c): its vnodes now name the new instance. */
+void vnode_rebind(endpoint_t old, endpoint_t now)
+{
+    for (int i = 0; i < NR_VNODES; i++)
+        if (vnodes[i].refs && vnodes[i].fs == old)
+            vnodes[i].fs = now;
+}
+
+/* The references vfs holds on vnodes of server fs (umount2: is it busy?). */
+int vnode_count(endpoint_t fs)
+{
+    int n = 0;
+    for (int i = 0; i < NR_VNODES; i++)
+        if (vnodes[i].refs && vnodes[i].fs == fs)
+            n += vnodes[i].refs;
+    return n;
+}
+
 void vnode_hold(struct vnode *v)
 {
     if (v)
@@ -50,31 +68,22 @@ void vnode_put(struct vnode *v)
     v->refs = 0;
 }
 
-/* FS_SYNC of ino (0: all) to v's server; a server with nothing to write (ENOSYS) is done. */
-int64_t fs_sync(struct vnode *v, uint64_t ino)
-{
-    if (v->fs == NONE || v->fs == PROCFS_EP)
-        return 0;
-    message_t m = {.type = FS_SYNC, .u.fs.sync = {ino}};
-    int64_t r = fs_call(v->fs, &m);
-    return r == -LX_ENOSYS ? 0 : r;
-}
-
-/* sync(2): the root's server and every mounted one. */
-void vnode_sync_all(void)
-{
-    fs_sync(root_vnode, 0);
-    for (int i = 0; i < NR_VNODES; i++)
-        if (vnodes[i].refs && vnodes[i].mounted)
-            fs_sync(vnodes[i].mounted, 0);
-}
-
-/* One request to a file-system server; its result (>= 0 or -errno). */
+/*
+ * One request to a file-system server; its result (>= 0 or -errno). The
+ * wait is bounded (FS_TIMEOUT_MS): a server stuck behind its disk driver
+ * for longer costs the caller EIO, and vfs goes on serving the others
+ * (docs/FILESYSTEMS.md, "When a file server waits"). Its late answer finds
+ * nobody waiting and is lost.
+ */
 int64_t fs_call(endpoint_t fs, message_t *m)
 {
     if (fs == PROCFS_EP)
         return procfs_request(m);
-    int r = ipc_sendrec(fs, m);
+    int type = m->type;
+    int r = ipc_sendrec_bounded(fs, m, FS_TIMEOUT_MS);
+    if (r == -E_TIMEDOUT)
+        printf("vfs: file server (endpoint %d) did not answer request 0x%x in %d ms: EIO\n", fs,
+               type, FS_TIMEOUT_MS);
     if (r < 0 || m->type != FS_REPLY)
         return -LX_EIO;
     return m->u.fs.reply.result;

@@ -1049,12 +1049,14 @@ static const struct expect {
      BASIC | PROCS | GRANTS | K(KC_PROC_CREATE) | K(KC_PROC_START) | K(KC_PROC_FORK) |
          K(KC_PROC_REGS) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_MEM_PROTECT) | K(KC_VCOPY) |
          K(KC_ALARM) | K(KC_SYSINFO) | K(KC_IOPORT) | K(KC_PROC_NAME),
-     PRIV_USERS, 1, 0x70, 2, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs vfs", 0},
+     PRIV_USERS, 3, 0x70, 2, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs vfs", 0},
     {"servers/vfs/vfs.conf",
      BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM) | K(KC_SYSINFO), PRIV_USERS, 0, 0,
-     0, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs ramfs pm ds inet ext2 drivers", 0},
+     0, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs pm ds inet ramfs tmpfs ext2 drivers", 0},
     {"fs/ramfs/ramfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), 0, 0, 0, 0, 0, 0, 0, 0, 2,
      RESTART_NEVER, 1000, 0, 0, "", "rs", 0},
+    {"fs/ramfs/tmpfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), 0, 0, 0, 0, 0, 0, 0, 0, 2,
+     RESTART_IMMEDIATE, 1000, 0, 0, "", "rs", 0},
     {"drivers/tty/tty.conf", BASIC | GRANTS | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), 0, 1,
      0x3f8, 8, 1u << 4, 0, 0, 0, 1, RESTART_IMMEDIATE, 1000, 0, 0, "", "rs ds vfs ttytest", 0},
     {"tests/fixtures/demo/demo.conf", BASIC | GRANTS, 0, 0, 0, 0, 0, 0, 0, 0, 2, RESTART_IMMEDIATE,
@@ -1165,6 +1167,10 @@ static const char *args_of(const char *path)
 {
     if (!strcmp(path, "net/inet/inet.conf"))
         return "nic=virtio_net,e1000,rtl8139 ip=10.0.2.15/24 gw=10.0.2.2";
+    if (!strcmp(path, "servers/vfs/vfs.conf"))
+        return "root=ramfs"; /* its root file system (docs/FILESYSTEMS.md) */
+    if (!strcmp(path, "fs/ramfs/tmpfs.conf"))
+        return "- vfs tmpfs"; /* empty, for vfs, named tmpfs */
     return "";
 }
 
@@ -1260,8 +1266,8 @@ static void tree_manifests(void)
         .flags = PRIV_USERS,
         .ipc = {"rs", "vfs"},
         .nr_ipc = 2,
-        .nr_io = 1,
-        .io = {{0x70, 2}},
+        .nr_io = 3,
+        .io = {{0x70, 2}, {0x604, 2}, {0xcf9, 1}}, /* the RTC; power off and reset (power.c) */
         .max_pages = 16384,
         .restart = RESTART_NEVER,
         .heartbeat_ms = 1000, /* answered by service_receive; a miss is only logged */
@@ -1274,9 +1280,13 @@ static void tree_manifests(void)
     memset(&pv, 0, sizeof(pv)); /* what profile_to_priv gives for pm */
     pv.flags = PRIV_USERS;      /* ipc_to empty: rs fills in the slots of rs and vfs */
     pv.kcalls = expected[0].kcalls;
-    pv.nr_io = 1;
+    pv.nr_io = 3;
     pv.io[0].base = 0x70;
     pv.io[0].len = 2;
+    pv.io[1].base = 0x604;
+    pv.io[1].len = 2;
+    pv.io[2].base = 0xcf9;
+    pv.io[2].len = 1;
     pv.max_pages = 16384;
     CHECK(!memcmp(&v, &pv, sizeof(v)));
 

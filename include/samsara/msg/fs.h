@@ -86,17 +86,17 @@ struct msg_fs_utime {
     uint64_t ino, atime, mtime;
 };
 
-/* FS_SYNC: the file ino, or 0 for the whole file system (a server may always write it all) */
-struct msg_fs_sync {
-    uint64_t ino;
-};
-
 /* FS_PUTNODE: the requester gives back one reference to ino */
 struct msg_fs_putnode {
     uint64_t ino;
 };
 
-/* Reply to FS_LOOKUP, FS_CREATE, FS_SYMLINK: the inode, with one reference counted */
+/* FS_SYNC: the file ino (fsync), or 0 for the whole file system (a server may write it all) */
+struct msg_fs_sync {
+    uint64_t ino;
+};
+
+/* Reply to FS_LOOKUP, FS_CREATE, FS_SYMLINK, FS_MOUNT: the inode, with one reference counted */
 struct msg_fs_node_reply {
     int64_t result;
     uint64_t ino, mode, rdev, size, uid, gid;
@@ -126,7 +126,7 @@ union msg_fs {
     struct msg_fs_putnode putnode;
     struct msg_fs_sync sync;
     struct msg_reply reply;             /* every request's result */
-    struct msg_fs_node_reply node;      /* LOOKUP, CREATE, SYMLINK */
+    struct msg_fs_node_reply node;      /* LOOKUP, CREATE, SYMLINK, MOUNT */
     struct msg_fs_getdents_reply dents; /* GETDENTS */
 };
 MSG_BODY_FITS(union msg_fs);

@@ -356,6 +356,10 @@ static int fuzz(void)
             grant_free(g);
             return 1;
         }
+        if (type == FS_UNMOUNT) { /* the server serves again after a mount */
+            message_t again = {.type = FS_MOUNT};
+            EXPECT(fs_call(&again), 0);
+        }
     }
     grant_free(g);
     struct fs_statfs sf;
@@ -365,7 +369,33 @@ static int fuzz(void)
     return check_tree();
 }
 
+/* FS_SYNC answers 0 (nothing to write); after FS_UNMOUNT everything is EIO until FS_MOUNT,
+ * which hands over the root (a directory, with one reference) and serves again. */
+static int mount_sync_unmount(void)
+{
+    uint64_t ino;
+    EXPECT(fs_walk("bin/hello", &ino), 0);
+    message_t m = {.type = FS_SYNC, .u.fs.sync = {0}};
+    EXPECT(fs_call(&m), 0);
+    m = (message_t){.type = FS_SYNC, .u.fs.sync = {ino}};
+    EXPECT(fs_call(&m), 0);
+    m = (message_t){.type = FS_UNMOUNT};
+    EXPECT(fs_call(&m), 0);
+    EXPECT(fs_lookup(FS_ROOT_INO, "bin", &ino), -LX_EIO);
+    m = (message_t){.type = FS_SYNC};
+    EXPECT(fs_call(&m), -LX_EIO);
+    m = (message_t){.type = FS_MOUNT};
+    EXPECT(fs_call(&m), 0);
+    EXPECT(m.u.fs.node.ino, FS_ROOT_INO);
+    EXPECT(m.u.fs.node.mode & S_IFMT, S_IFDIR);
+    EXPECT(fs_putnode(FS_ROOT_INO), 0);
+    EXPECT(fs_lookup(FS_ROOT_INO, "bin", &ino), 0);
+    EXPECT(fs_putnode(ino), 0);
+    return 0;
+}
+
 const struct fstest misc_tests[] = {
+    {"mount_sync_unmount", mount_sync_unmount},
     {"putnode_frees", putnode_frees},
     {"statfs", statfs_counts},
     {"chmod_times", chmod_times},

@@ -1,0 +1,114 @@
+"""Mounts, sync and shutdown (docs/FILESYSTEMS.md), with two ramfs instances: the root (ramfs) and
+tmpfs mounted on /tmp by vfs's argument (`vfs mount=/tmp:tmpfs`). Files on /tmp work and are apart
+from the root's; the mount point refuses rmdir and rename; `..` from the mount's root goes back to
+the root file system; stat shows another st_dev; /proc/mounts lists the table; umount and mount
+(root only) take tmpfs off and put it back; a killed tmpfs comes back (rs) and vfs follows it;
+sync reaches both servers, and poweroff (BusyBox's, through init and reboot(2)) unmounts them, the
+root last, before QEMU ends with status 0; reboot ends QEMU (-no-reboot) the same way. Called by
+tools/test.py as run(record, module)."""
+import os
+
+from qemu import BUILD, Boot, system_modules
+from suite_system import PROMPT, check
+
+
+def modules(vfs_args="root=ramfs mount=/tmp:tmpfs"):
+    """The system with tmpfs (before vfs) and vfs's argument."""
+    mods = system_modules()
+    vfs = mods.index(os.path.join(BUILD, "vfs"))
+    mods[vfs] += " " + vfs_args
+    mods.insert(vfs, os.path.join(BUILD, "tmpfs"))
+    return mods
+
+
+def checked(record, boot, name, command, expect):
+    """check() without the servers' log lines (mount, unmount, restart) in the output."""
+    logs = ("vfs: ", "tmpfs: ", "ramfs: ")
+    strip = lambda out: [line for line in out if not line.startswith(logs)]  # noqa: E731
+    check(record, boot, name, command,
+          (lambda out: expect(strip(out))) if callable(expect) else lambda out: strip(out) == expect)
+
+
+def logged(boot, text):
+    return any(text in t for _, t in boot.lines)
+
+
+def run(record, module):
+    with Boot(modules(), console=True) as boot:
+        if not boot.wait_prompt(PROMPT, 90):
+            record("mount.shell", False, "no prompt", boot.tail())
+            return
+        run_tree(record, boot)
+        run_umount(record, boot)
+        run_restart(record, boot)
+        run_poweroff(record, boot)
+    with Boot(modules(), console=True) as boot:
+        ok = boot.wait_prompt(PROMPT, 90)
+        boot.send("sync; reboot\n")
+        status = boot.wait_exit(60) if ok else None
+        ok = status == 0 and logged(boot, "init: restarting") and \
+            logged(boot, "pm: restart (file systems unmounted: clean)") and \
+            logged(boot, "tmpfs: unmounted") and logged(boot, "ramfs: unmounted")
+        record("mount.reboot_unmounts_and_ends_qemu", ok, f"QEMU exit status {status}",
+               None if ok else boot.tail())
+
+
+def run_tree(record, boot):
+    check(record, boot, "mount.proc_mounts", "cat /proc/mounts",
+          ["ramfs / ramfs rw 0 0", "proc /proc proc rw 0 0", "tmpfs /tmp tmpfs rw 0 0"])
+    check(record, boot, "mount.tmp_files_apart_from_root",
+          "echo on-tmp > /tmp/x; echo on-root > /x; cat /tmp/x /x; ls /tmp | cat; ls / | grep -c '^x$'",
+          ["on-tmp", "on-root", "x", "1"])
+    check(record, boot, "mount.st_dev_per_mount", "stat -c '%d %n' / /x /tmp /tmp/x /proc",
+          lambda out: len(out) == 5 and [w.split()[1] for w in out] == ["/", "/x", "/tmp", "/tmp/x",
+                                                                          "/proc"]
+          and out[0].split()[0] == out[1].split()[0] != out[2].split()[0] == out[3].split()[0]
+          and out[4].split()[0] not in (out[0].split()[0], out[2].split()[0]))
+    check(record, boot, "mount.mount_point_refuses_rmdir_rename",
+          "rmdir /tmp; echo $?; mv /tmp /tmp2; echo $?; ln /tmp/x /y; echo $?",
+          lambda out: out[1::2] == ["1", "1", "1"] and "busy" in out[0] and "busy" in out[2]
+          and "ross-device" in out[4])
+    check(record, boot, "mount.dotdot_leaves_the_mount",
+          "cd /tmp; mkdir -p d/e; cd d/e; pwd; cd ../../..; pwd; ls -d bin | cat; ls /tmp/.. | grep -c '^bin$';"
+          " cd /proc/..; pwd; cd /",
+          ["/tmp/d/e", "/", "bin", "1", "/"])
+
+
+def run_umount(record, boot):
+    checked(record, boot, "mount.umount_busy_then_done",
+          "cd /tmp; umount /tmp; echo $?; cd /; umount /tmp; echo $?; ls /tmp | grep -c x;"
+          " grep -c tmpfs /proc/mounts",
+          lambda out: out[1:] == ["1", "0", "0", "0"] and "busy" in out[0])
+    checked(record, boot, "mount.mount_again_has_the_files",
+          "mount -t tmpfs none /tmp; echo $?; cat /tmp/x; grep tmpfs /proc/mounts",
+          ["0", "on-tmp", "tmpfs /tmp tmpfs rw 0 0"])
+    check(record, boot, "mount.only_root_mounts",
+          "su user -c 'umount /tmp; mount -t tmpfs none /home/user'; grep -c tmpfs /proc/mounts",
+          lambda out: out[-1] == "1" and any("not permitted" in line for line in out))
+    check(record, boot, "mount.unknown_server_refused", "mount -t pm none /mnt || mount -t nosuch none /root; echo $?",
+          lambda out: out[-1] != "0")
+
+
+def run_restart(record, boot):
+    checked(record, boot, "mount.restarted_server_followed",
+          "service kill tmpfs >/dev/null; sleep 1; ls /tmp | wc -l; echo new > /tmp/n; cat /tmp/n;"
+          " grep tmpfs /proc/mounts",
+          ["0", "new", "tmpfs /tmp tmpfs rw 0 0"])
+    ok = logged(boot, "vfs: tmpfs (mounted on /tmp) restarted")
+    record("mount.restart_logged", ok, "", None if ok else boot.tail())
+
+
+def run_poweroff(record, boot):
+    boot.run("sync; sync", PROMPT, 30)
+    boot.send("poweroff\n")
+    status = boot.wait_exit(60)
+    lines = [t for _, t in boot.lines]
+    last = lambda prefix: max((i for i, t in enumerate(lines) if t.startswith(prefix)),  # noqa: E731
+                              default=None)
+    tmp, root = last("tmpfs: unmounted ("), last("ramfs: unmounted (")
+    syncs = lambda i: int(lines[i].split("(")[1].split()[0]) if i is not None else -1  # noqa: E731
+    ok = status == 0 and tmp is not None and root is not None and tmp < root and syncs(tmp) >= 2 \
+        and syncs(root) >= 2 and logged(boot, "pm: power off (file systems unmounted: clean)")
+    record("mount.poweroff_syncs_and_unmounts_root_last", ok,
+           f"QEMU exit status {status}; " + "; ".join(lines[i] for i in (tmp, root) if i is not None),
+           None if ok else boot.tail())
