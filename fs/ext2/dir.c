@@ -349,9 +349,8 @@ int64_t ext2_getdents(uint32_t dir, uint64_t *cookie, const struct ext2_io *io, 
                 done += fill_len;
                 fill_len = 0;
             }
-            struct linux_dirent64_head h = {ext2_client_ino(de->inode),
-                                            (int64_t)(base + off + de->rec_len), (uint16_t)reclen,
-                                            dtype_of(de->file_type)};
+            struct linux_dirent64_head h = {de->inode, (int64_t)(base + off + de->rec_len),
+                                            (uint16_t)reclen, dtype_of(de->file_type)};
             memset(out + fill_len, 0, reclen);
             memcpy(out + fill_len, &h, sizeof(h));
             memcpy(out + fill_len + sizeof(h), de->name, de->name_len);

@@ -43,17 +43,12 @@ struct ext2_io {
     int (*copy)(const struct ext2_io *io, uint64_t off, void *buf, uint64_t len, int out);
 };
 
-/* The FS protocol's root is inode 1 (FS_ROOT_INO), ext2's is 2: the two numbers trade places
- * between the client and the file system (ext2's inode 1, the bad-block list, is never live). */
-static inline uint64_t ext2_client_ino(uint32_t ino)
-{
-    return ino == EXT2_ROOT_INO ? FS_ROOT_INO : ino == FS_ROOT_INO ? EXT2_ROOT_INO : ino;
-}
+/* The client's inode numbers are ext2's own: the root is 2 (EXT2_ROOT_INO), what FS_MOUNT
+ * answers, as st_ino on Linux. A number past 32 bits becomes 0, which every call refuses (as it
+ * refuses the reserved inodes: inode.c, ino_ok). */
 static inline uint32_t ext2_ino_of_client(uint64_t ino)
 {
-    if (ino > 0xffffffffull)
-        return 0;
-    return (uint32_t)ext2_client_ino((uint32_t)ino);
+    return ino > 0xffffffffull ? 0 : (uint32_t)ino;
 }
 
 /* Mount flags */

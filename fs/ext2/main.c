@@ -1,10 +1,10 @@
 /*
  * The ext2 server: `ext2 [DRIVER [MINOR [ro]]]` (default virtio_blk 0)
  * opens that block device through lib/bdev, mounts the ext2 file system on
- * it (super.c checks it; a refused image ends the server with the reason
- * in the log) and serves the FS protocol (samsara/fs.h) to vfs through
- * lib/fsdriver. Inode numbers: the client's 1 is ext2's root, 2
- * (ext2_client_ino). Block I/O goes through lib/bdev, which waits for a
+ * it (super.c checks it; a refused image is logged with the reason, and
+ * FS_MOUNT answers the error) and serves the FS protocol (samsara/fs.h) to
+ * vfs through lib/fsdriver. Inode numbers are ext2's own: the root is 2,
+ * which FS_MOUNT answers. Block I/O goes through lib/bdev, which waits for a
  * restarted driver and reissues the request; what it gives up on (E_IO) is
  * EIO to the client.
  *
@@ -82,8 +82,7 @@ static int data_copy(const struct ext2_io *io, uint64_t off, void *buf, uint64_t
 
 static void node_out(const struct ext2_node *e, struct fsdriver_node *n)
 {
-    *n = (struct fsdriver_node){
-        ext2_client_ino((uint32_t)e->ino), e->mode, e->rdev, e->size, e->uid, e->gid};
+    *n = (struct fsdriver_node){e->ino, e->mode, e->rdev, e->size, e->uid, e->gid};
 }
 
 static int fs_lookup(uint64_t dir, const char *name, uint64_t len, struct fsdriver_node *n)
@@ -218,12 +217,12 @@ static int mount_disk(void)
     return 0;
 }
 
-/* FS_MOUNT: the root, ext2's inode 2 (the client's FS_ROOT_INO). The file system was mounted at
- * the start; after an FS_UNMOUNT, or a refusal, it is read from the disk again. */
+/* FS_MOUNT: the root, inode 2. The file system was mounted at the start; after an FS_UNMOUNT, or
+ * a refusal, it is read from the disk again. */
 static int fs_mount(struct fsdriver_node *root)
 {
     int r = ext2.mounted ? 0 : mount_disk();
-    return r < 0 ? r : fs_lookup(FS_ROOT_INO, ".", 1, root);
+    return r < 0 ? r : fs_lookup(EXT2_ROOT_INO, ".", 1, root);
 }
 
 /* FS_UNMOUNT: orphans freed, everything written, the file system marked clean, the cache

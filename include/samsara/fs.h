@@ -20,7 +20,8 @@
 #include <samsara/msgtypes.h>
 
 /*
- * ---- vfs -> file-system server. ino = inode number; the root is FS_ROOT_INO.
+ * ---- vfs -> file-system server. ino = inode number; the root is what FS_MOUNT
+ * answers (ramfs: FS_ROOT_INO, lib/fsdriver's default; ext2: 2).
  * The bodies are the structs of samsara/msg/fs.h (m.u.fs.NAME); the reply
  * is FS_REPLY with m.u.fs.reply.result, and for the requests marked "->
  * node" m.u.fs.node (the inode, with one reference the requester gives back
