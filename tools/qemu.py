@@ -97,22 +97,26 @@ def disk(image, interface="virtio", index=0, snapshot=False):
 # disk image DISK (default build/disk.img, made by `make` with mke2fs from the initramfs's staging
 # folder) is the root, and tmpfs, a second ramfs, is on /tmp. The disk is on DISKIF (disk()), its
 # driver after pci, the ext2 server (its arguments: the driver's label) before vfs; vfs's argument
-# names the root and the mounts. The default root is ROOT_DEFAULT.
-ROOT_DEFAULT = "ramfs"
+# names the root and the mounts. The default root is ROOT_DEFAULT (make run, make iso, and the
+# tests' boots of make run's system, which write to a snapshot of build/disk.img); the tests'
+# other boots (system_modules) keep ramfs.
+ROOT_DEFAULT = "ext2"
 DISK_DEFAULT = os.path.join(BUILD, "disk.img")
 
 
-def root_setup(root, diskif, image=None):
-    """For ROOT=root and the disk image image (None: none; ROOT=ext2 defaults to DISK_DEFAULT):
-    (modules to add after pci, the other services to add before vfs, vfs's argument, QEMU
-    flags); SystemExit for an unknown root."""
+def root_setup(root, diskif, image=None, keep=False):
+    """For ROOT=root and the disk image image (None: none; ROOT=ext2 defaults to DISK_DEFAULT,
+    whose writes go to a temporary overlay unless keep: only make run keeps them): (modules to
+    add after pci, the other services to add before vfs, vfs's argument, QEMU flags);
+    SystemExit for an unknown root."""
     if root not in ("ramfs", "ext2"):
         raise SystemExit(f"ROOT={root}: choose ramfs or ext2")
-    if root == "ext2":
-        image = image or DISK_DEFAULT
+    snapshot = False
+    if root == "ext2" and not image:
+        image, snapshot = DISK_DEFAULT, not keep
     if not image:
         return [], [], "", []  # vfs's manifest says root=ramfs
-    driver, flags = disk(os.path.abspath(image), diskif)
+    driver, flags = disk(os.path.abspath(image), diskif, snapshot=snapshot)
     ext2 = os.path.join(BUILD, "ext2") + " " + driver
     if root == "ramfs":
         return [os.path.join(BUILD, driver)], [ext2], "root=ramfs mount=/mnt:ext2", flags
@@ -311,12 +315,12 @@ def record_logged(record, boot, name, *needles):
 
 
 def run_boot(nic_name="virtio", with_services=(), root=ROOT_DEFAULT, diskif="virtio",
-             image=None):
+             image=None, keep=False):
     """`make run`'s boot: (modules, QEMU flags) for NIC=nic_name and ROOT=root with the disk
-    image on DISKIF=diskif; the card's and the disk's drivers right after pci, the file servers
-    before vfs."""
+    image on DISKIF=diskif (root_setup; keep: make run's writes to build/disk.img stay); the
+    card's and the disk's drivers right after pci, the file servers before vfs."""
     driver, flags = nic(nic_name)
-    drivers, servers, vfs_arg, disk_flags = root_setup(root, diskif, image)
+    drivers, servers, vfs_arg, disk_flags = root_setup(root, diskif, image, keep)
     mods = system_modules(with_services=with_services)
     at = SYSTEM_MODULES.index("pci") + 1
     mods[at:at] = ([os.path.join(BUILD, driver)] if driver else []) + drivers
@@ -374,4 +378,4 @@ if __name__ == "__main__" and sys.argv[1:2] == ["--nic-flags"]:
     print(" ".join(nic(os.environ.get("NIC", "virtio"))[1]))
 if __name__ == "__main__" and sys.argv[1:2] == ["--run-flags"]:  # the card's and the disk's
     nic_name, root, diskif, image = run_env()
-    print(" ".join(run_boot(nic_name, (), root, diskif, image)[1]))
+    print(" ".join(run_boot(nic_name, (), root, diskif, image, keep=True)[1]))

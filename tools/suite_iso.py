@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 
-from qemu import BUILD, Boot, grub_cfg, make_run_modules, nic
+from qemu import BUILD, Boot, grub_cfg, make_run_modules, run_boot, run_env
 from suite_system import PROMPT, check
 
 ISO = os.path.join(BUILD, "samsara.iso")
@@ -25,7 +25,9 @@ def run(record, module):
         i, m = boot.wait_for(r"^kernel: loaded by (.*)", timeout=30)
         record("iso.kernel_boot_loaded_by_qemu", i is not None and m.group(1) == "qemu",
                m.group(0) if m else "no loader line", boot.tail())
-    boot = Boot([], extra=nic(os.environ.get("NIC", "virtio"))[1], console=True, cdrom=ISO)
+    nic_name, root, diskif, image = run_env()  # make run's card and disk (ROOT=ext2: a snapshot)
+    flags = run_boot(nic_name, (), root, diskif, image)[1]
+    boot = Boot([], extra=flags, console=True, cdrom=ISO)
     try:
         ok = boot.wait_prompt(PROMPT, 60)
         prompt = time.monotonic() - boot.start

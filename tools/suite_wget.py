@@ -14,7 +14,7 @@ import re
 import threading
 import time
 
-from qemu import NICS, Boot, run_boot
+from qemu import NICS, Boot, nic, run_boot
 
 SIZE = 16 << 20
 KILL_EVERY = 0.5
@@ -72,14 +72,16 @@ def run(record, module):
     try:
         for name in ("virtio", "e1000", "rtl8139"):
             driver, device = NICS[name]
-            mods, _ = run_boot(name)
+            mods, flags = run_boot(name)
+            disk_flags = flags[len(nic(name)[1]):]  # make run's disk (a snapshot), its own card
             # one guestfwd carries one connection (its chardev connects once, at QEMU's start;
             # QEMU names it after the guest port): 10.0.2.100:80 the driver-kill download; on
             # virtio, :81 and :82 inet_killed's two
             fwds = range(80, 83 if name == "virtio" else 81)
             netdev = "user,id=n0,restrict=on" + "".join(
                 f",guestfwd=tcp:10.0.2.100:{p}-tcp:127.0.0.1:{port}" for p in fwds)
-            boot = Boot(mods, extra=["-netdev", netdev, "-device", device], console=True)
+            boot = Boot(mods, extra=["-netdev", netdev, "-device", device] + disk_flags,
+                        console=True)
             test = f"wget.{driver}_16mib_killed_every_0_5s"
             try:
                 if not boot.wait_prompt("# ", 60):
