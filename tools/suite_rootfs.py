@@ -6,7 +6,8 @@ ramfs; BusyBox runs from the disk (the inode the host's debugfs names). Four boo
    BusyBox's `poweroff`: tmpfs and then ext2 unmount, QEMU ends with status 0, and on the host
    `e2fsck -fn` finds the image clean and marked cleanly unmounted, debugfs reads the files.
 2. AHCI (DISKIF=ahci): they are read back, /tmp is empty again, another file written, poweroff.
-3. AHCI: that one read back; a third file written, `sync`, then QEMU is killed (no unmount):
+3. AHCI: that one read back; ext2 killed, its new instance followed (the cwd, files readable);
+   a third file written, `sync`, then QEMU is killed (no unmount):
    e2fsck finds the file system consistent (not marked clean) and debugfs reads the file.
 4. virtio-blk: ext2 says the file system was not cleanly unmounted, the synced file is there;
    `reboot` unmounts it and QEMU ends: clean again.
@@ -117,6 +118,13 @@ def ahci_boots(record, img):
         if not prompt(record, "rootfs.ahci2", b):
             return
         check(record, b, "rootfs.ahci2.read_back", "cat /second", ["second"])
+        # ext2 killed (restart immediate): vfs binds / to the new instance; files stay readable
+        check(record, b, "rootfs.ahci2.ext2_restart_followed",
+              "cd /root; sync; service kill ext2 >/dev/null; sleep 1; cat /second; pwd; "
+              "ls /bin | wc -l",
+              lambda out: out[-3:-1] == ["second", "/root"] and int(out[-1]) > 300)
+        record("rootfs.ahci2.ext2_restart_logged", logged(b, "vfs: ext2 (mounted on /) restarted"),
+               "")
         check(record, b, "rootfs.ahci2.sync", "echo third > /third; sync; echo st=$?", ["st=0"])
     # killed: the file system was not unmounted, but sync wrote it all
     host_checks(record, "rootfs.after_sync_and_kill", img, False, {"/third": b"third\n"})
