@@ -203,22 +203,23 @@ out:
     return r;
 }
 
-int dir_remove(uint32_t dir, const char *name, uint32_t len)
+/* The entry name in dir, for a change: dir's inode (ib, ip) and the entry's block b with its
+ * offset and its predecessor's (~0u: first in its block); 0, or an error with nothing held. */
+static int entry_for_change(uint32_t dir, const char *name, uint32_t len, struct ext2_buf **ib,
+                            struct ext2_inode **ip, struct ext2_buf **b, uint32_t *off,
+                            uint32_t *prev)
 {
-    struct ext2_buf *ib, *b;
-    struct ext2_inode *ip;
-    uint32_t off, prev;
-    int r = iget(dir, &ib, &ip);
+    int r = iget(dir, ib, ip);
     if (r < 0)
         return r;
-    if ((r = find(dir, ip, name, len, &b, &off, &prev)) < 0) {
-        bput(ib);
-        return r;
-    }
-    if (prev != ~0u)
-        ENTRY(b, prev)->rec_len = (uint16_t)(ENTRY(b, prev)->rec_len + ENTRY(b, off)->rec_len);
-    else
-        ENTRY(b, off)->inode = 0;
+    if ((r = find(dir, *ip, name, len, b, off, prev)) < 0)
+        bput(*ib);
+    return r < 0 ? r : 0;
+}
+
+/* The change to b is made: write it back and give both back, dir's times changed. */
+static int entry_changed(struct ext2_buf *ib, struct ext2_inode *ip, struct ext2_buf *b)
+{
     bdirty(b);
     bput(b);
     dir_changed(ip);
@@ -226,25 +227,32 @@ int dir_remove(uint32_t dir, const char *name, uint32_t len)
     return 0;
 }
 
+int dir_remove(uint32_t dir, const char *name, uint32_t len)
+{
+    struct ext2_buf *ib, *b;
+    struct ext2_inode *ip;
+    uint32_t off, prev;
+    int r = entry_for_change(dir, name, len, &ib, &ip, &b, &off, &prev);
+    if (r < 0)
+        return r;
+    if (prev != ~0u)
+        ENTRY(b, prev)->rec_len = (uint16_t)(ENTRY(b, prev)->rec_len + ENTRY(b, off)->rec_len);
+    else
+        ENTRY(b, off)->inode = 0;
+    return entry_changed(ib, ip, b);
+}
+
 int dir_set(uint32_t dir, const char *name, uint32_t len, uint32_t ino, uint32_t mode)
 {
     struct ext2_buf *ib, *b;
     struct ext2_inode *ip;
     uint32_t off, prev;
-    int r = iget(dir, &ib, &ip);
+    int r = entry_for_change(dir, name, len, &ib, &ip, &b, &off, &prev);
     if (r < 0)
         return r;
-    if ((r = find(dir, ip, name, len, &b, &off, &prev)) < 0) {
-        bput(ib);
-        return r;
-    }
     ENTRY(b, off)->inode = ino;
     ENTRY(b, off)->file_type = ftype_of(mode);
-    bdirty(b);
-    bput(b);
-    dir_changed(ip);
-    iput(ib, ip, 1);
-    return 0;
+    return entry_changed(ib, ip, b);
 }
 
 int dir_empty(uint32_t dir)

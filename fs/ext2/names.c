@@ -274,21 +274,30 @@ int ext2_link(uint32_t dir, const char *name, uint32_t len, uint32_t ino)
     return links_add(ino, 1, 0);
 }
 
+/* Whether the inode name names in dir (its number in *ino) is a directory: 1, 0, or an error. */
+static int entry_is_dir(uint32_t dir, const char *name, uint32_t len, uint32_t *ino)
+{
+    struct ext2_buf *b;
+    struct ext2_inode *ip;
+    int r = entry_inode(dir, name, len, ino);
+    if (r < 0 || (r = iget(*ino, &b, &ip)) < 0)
+        return r;
+    r = is_dir(ip) ? 1 : 0;
+    bput(b);
+    return r;
+}
+
 int ext2_unlink(uint32_t dir, const char *name, uint32_t len)
 {
     uint32_t ino;
-    struct ext2_buf *b;
-    struct ext2_inode *ip;
     int r = ext2_writable();
     if (r < 0 || (r = dir_arg(dir, 1)) < 0)
         return r;
     if (is_dot(name, len) || is_dotdot(name, len))
         return -LX_EISDIR;
-    if ((r = entry_inode(dir, name, len, &ino)) < 0 || (r = iget(ino, &b, &ip)) < 0)
-        return r;
-    r = is_dir(ip) ? -LX_EISDIR : 0;
-    bput(b);
-    if (r < 0 || (r = dir_remove(dir, name, len)) < 0)
+    if ((r = entry_is_dir(dir, name, len, &ino)) != 0)
+        return r < 0 ? r : -LX_EISDIR;
+    if ((r = dir_remove(dir, name, len)) < 0)
         return r;
     links_add(ino, -1, 0);
     return ifree_if_unused(ino);
@@ -297,8 +306,6 @@ int ext2_unlink(uint32_t dir, const char *name, uint32_t len)
 int ext2_rmdir(uint32_t dir, const char *name, uint32_t len)
 {
     uint32_t ino;
-    struct ext2_buf *b;
-    struct ext2_inode *ip;
     int r = ext2_writable();
     if (r < 0 || (r = dir_arg(dir, 1)) < 0)
         return r;
@@ -306,12 +313,10 @@ int ext2_rmdir(uint32_t dir, const char *name, uint32_t len)
         return -LX_EINVAL;
     if (is_dotdot(name, len))
         return -LX_ENOTEMPTY;
-    if ((r = entry_inode(dir, name, len, &ino)) < 0 || (r = iget(ino, &b, &ip)) < 0)
-        return r;
-    r = !is_dir(ip) ? -LX_ENOTDIR : ino == dir || ino == EXT2_ROOT_INO ? -LX_EBUSY : 0;
-    bput(b);
-    if (r < 0)
-        return r;
+    if ((r = entry_is_dir(dir, name, len, &ino)) <= 0)
+        return r < 0 ? r : -LX_ENOTDIR;
+    if (ino == dir || ino == EXT2_ROOT_INO)
+        return -LX_EBUSY;
     if ((r = dir_empty(ino)) <= 0)
         return r < 0 ? r : -LX_ENOTEMPTY;
     if ((r = dir_remove(dir, name, len)) < 0)

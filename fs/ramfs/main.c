@@ -231,24 +231,7 @@ static int fs_putnode(uint64_t ino)
 static struct fsdriver ramfs = {
     .label = "ramfs",
     .symlink_max = RAMFS_SYMLINK_MAX,
-    .lookup = fs_lookup,
-    .create = fs_create,
-    .symlink = fs_symlink,
-    .link = fs_link,
-    .unlink = fs_unlink,
-    .rmdir = fs_rmdir,
-    .rename = fs_rename,
-    .read = fs_read,
-    .write = fs_write,
-    .trunc = fs_trunc,
-    .getdents = fs_getdents,
-    .readlink = fs_readlink,
-    .stat = fs_stat,
-    .statfs = fs_statfs,
-    .chmod = fs_chmod,
-    .chown = fs_chown,
-    .utime = fs_utime,
-    .putnode = fs_putnode,
+    FSDRIVER_FS_OPS,
 };
 
 /* Borrow the initramfs from root and load it. */

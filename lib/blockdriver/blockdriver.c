@@ -37,14 +37,12 @@ static int announced; /* LABEL.blk is in ds */
 
 static void reply(endpoint_t to, message_t *r)
 {
-    r->type = BDEV_REPLY;
-    ipc_sendnb(to, r); /* the client waits in sendrec; if it gave up, too bad */
+    service_reply(to, BDEV_REPLY, r);
 }
 
 static void reply_result(endpoint_t to, int64_t result)
 {
-    message_t r = {.u.bdev.reply.result = result};
-    reply(to, &r);
+    service_reply_result(to, BDEV_REPLY, result);
 }
 
 static struct opener *opener_of(endpoint_t ep, int make)

@@ -86,6 +86,15 @@ struct fsdriver {
     void (*after)(void);
 };
 
+/* The entries of a file server that names its handlers fs_OPERATION (ramfs and ext2 do): its
+ * table is FSDRIVER_FS_OPS plus what it has beyond them (label, mount, sync, hooks). */
+#define FSDRIVER_FS_OPS                                                                            \
+    .lookup = fs_lookup, .create = fs_create, .symlink = fs_symlink, .link = fs_link,              \
+    .unlink = fs_unlink, .rmdir = fs_rmdir, .rename = fs_rename, .read = fs_read,                  \
+    .write = fs_write, .trunc = fs_trunc, .getdents = fs_getdents, .readlink = fs_readlink,        \
+    .stat = fs_stat, .statfs = fs_statfs, .chmod = fs_chmod, .chown = fs_chown, .utime = fs_utime, \
+    .putnode = fs_putnode
+
 /* Serve FS_* requests from the service labelled client (found with root_lookup), forever. */
 _Noreturn void fsdriver_task(const struct fsdriver *fs, const char *client);
 

@@ -32,14 +32,12 @@ static int ninflight;
 
 static void reply(endpoint_t to, message_t *r)
 {
-    r->type = NET_REPLY;
-    ipc_sendnb(to, r); /* the client waits in sendrec; if it gave up, too bad */
+    service_reply(to, NET_REPLY, r);
 }
 
 static void reply_result(endpoint_t to, int64_t result)
 {
-    message_t r = {.u.net.reply.result = result};
-    reply(to, &r);
+    service_reply_result(to, NET_REPLY, result);
 }
 
 static void forget_requests(void)

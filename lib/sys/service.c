@@ -79,3 +79,15 @@ uint64_t service_refuse(const char *server, const message_t *m, const char *why)
                (unsigned)m->type, m->source, why, n);
     return n;
 }
+
+void service_reply(endpoint_t to, int32_t type, message_t *r)
+{
+    r->type = type;
+    ipc_sendnb(to, r); /* the client waits in sendrec; if it gave up, too bad */
+}
+
+void service_reply_result(endpoint_t to, int32_t type, int64_t result)
+{
+    message_t r = {.u.reply.result = result};
+    service_reply(to, type, &r);
+}

@@ -147,7 +147,12 @@ uint64_t service_startup(const char *label, const struct service_callbacks *cb);
  * only the service's own messages come back: 0, or the receive's error. */
 int service_receive(message_t *m);
 int service_handle(const message_t *m); /* 1 if m was rs's heartbeat ping or save request (done) */
-extern uint64_t service_refusals;       /* requests this server refused for their sender */
+/* Answer a client waiting in sendrec without waiting ourselves: r as a reply of type (its
+ * protocol's REPLY type; msg/reply.h); a client that gave up loses it. The second form sends
+ * only a result. */
+void service_reply(endpoint_t to, int32_t type, message_t *r);
+void service_reply_result(endpoint_t to, int32_t type, int64_t result);
+extern uint64_t service_refusals; /* requests this server refused for their sender */
 /* Count a request refused for its sender and log it (the first 16, then the 32nd, 64th, ...);
  * the count. The caller answers the sender. */
 uint64_t service_refuse(const char *server, const message_t *m, const char *why);
