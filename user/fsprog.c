@@ -29,13 +29,13 @@ static int failed_line;
 static char failed_what[160];
 
 /* EXPECT(cond, fmt, ...): on failure remember the first reason and return 1 from the check. */
-#define EXPECT(cond, ...)                                                                        \
-    do {                                                                                         \
-        if (!(cond)) {                                                                           \
-            snprintf(failed_what, sizeof failed_what, __VA_ARGS__);                              \
-            failed_line = __LINE__;                                                              \
-            return 1;                                                                            \
-        }                                                                                        \
+#define EXPECT(cond, ...)                                                                          \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            snprintf(failed_what, sizeof failed_what, __VA_ARGS__);                                \
+            failed_line = __LINE__;                                                                \
+            return 1;                                                                              \
+        }                                                                                          \
     } while (0)
 /* A call that must fail with errno e. */
 #define REFUSED(call, e) EXPECT((call) < 0 && errno == (e), #call ": errno %d, want %d", errno, e)
@@ -272,7 +272,8 @@ static int t_deep_tree(void)
     }
     OK(put("leaf", "bottom", 6));
     char cwd[4096];
-    EXPECT(getcwd(cwd, sizeof cwd) && strlen(cwd) == strlen(top) + DEPTH * 5, "getcwd at the bottom");
+    EXPECT(getcwd(cwd, sizeof cwd) && strlen(cwd) == strlen(top) + DEPTH * 5,
+           "getcwd at the bottom");
     OK(chdir(top));
     char path[DEPTH * 5 + 8] = "";
     for (int i = 0; i < DEPTH; i++)
@@ -315,8 +316,8 @@ static int t_large_sparse(void)
         EXPECT(pread(fd, b, sizeof b, at[i]) == (ssize_t)sizeof b && !memcmp(a, b, sizeof a),
                "read back at %lld", at[i]);
     }
-    static const long long holes[] = {0, 4096, 1LL << 30, (3LL << 30) - 8192, 4LL << 30,
-                                      (5LL << 30) - 8192};
+    static const long long holes[] = {
+        0, 4096, 1LL << 30, (3LL << 30) - 8192, 4LL << 30, (5LL << 30) - 8192};
     for (unsigned i = 0; i < sizeof holes / sizeof holes[0]; i++)
         EXPECT(pread(fd, b, sizeof b, holes[i]) == (ssize_t)sizeof b && all_zero(b, sizeof b),
                "the hole at %lld is not zeros", holes[i]);
@@ -485,23 +486,25 @@ static int t_times(void)
     OK(stat("tm", &st));
     EXPECT(st.st_atime == 1000000000 && st.st_mtime == 981173106, "atime %lld mtime %lld",
            (long long)st.st_atime, (long long)st.st_mtime);
-    struct timespec omit[2] = {{0, UTIME_OMIT}, {5, 0}};
+    struct timespec omit[2] = {{0, UTIME_OMIT}, {7777, 0}};
     OK(utimensat(AT_FDCWD, "tm", omit, 0));
     OK(stat("tm", &st));
-    EXPECT(st.st_atime == 1000000000 && st.st_mtime == 5, "UTIME_OMIT");
-    time_t now = time(NULL);
+    EXPECT(st.st_atime == 1000000000 && st.st_mtime == 7777, "UTIME_OMIT");
+    /* "now" is the file server's clock: on Samsara the servers count from the file system's
+     * last time, not the date (docs/EXT2.md), so it is compared with ctime, not time() */
     struct timespec nows[2] = {{0, UTIME_OMIT}, {0, UTIME_NOW}};
     OK(utimensat(AT_FDCWD, "tm", nows, 0));
     OK(stat("tm", &st));
-    EXPECT(st.st_atime == 1000000000 && st.st_mtime >= now - 2 && st.st_mtime <= now + 5,
-           "UTIME_NOW: mtime %lld now %lld", (long long)st.st_mtime, (long long)now);
+    EXPECT(st.st_atime == 1000000000 && st.st_mtime != 7777 && st.st_mtime == st.st_ctime,
+           "UTIME_NOW: mtime %lld ctime %lld", (long long)st.st_mtime, (long long)st.st_ctime);
+    time_t now = st.st_mtime;
     OK(utimensat(AT_FDCWD, "tm", ts, 0));
     int fd = open("tm", O_WRONLY | O_APPEND);
     OK(fd);
     EXPECT(write(fd, "x", 1) == 1, "write");
     close(fd);
     OK(stat("tm", &st));
-    EXPECT(st.st_mtime >= now - 2 && st.st_ctime >= now - 2, "a write sets mtime and ctime");
+    EXPECT(st.st_mtime >= now && st.st_ctime >= now, "a write sets mtime and ctime");
     OK(symlink("tm", "tl")); /* AT_SYMLINK_NOFOLLOW: the link's own times */
     OK(utimensat(AT_FDCWD, "tl", ts, AT_SYMLINK_NOFOLLOW));
     OK(lstat("tl", &st));
