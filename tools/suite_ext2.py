@@ -4,7 +4,7 @@ with a disk image this suite makes with `mke2fs -t ext2 -d STAGING`. Through Bus
 sha256, names and attributes changed (mkdir, mv, ln, ln -s, rm, rmdir, chmod, chown, touch -d),
 df, sync, and a last write with no sync that the 5 s timer must write back. QEMU is then killed (no unmount; suite_rootfs powers off): `e2fsck -fn` must find
 the image consistent and debugfs must read back what was written. A second boot reads it all again
-(persistence) and writes a large file while a shell loop has rs kill the disk driver every
+(persistence) and writes 32 MiB (seq, exactly 33,554,432 bytes) while a shell loop has rs kill the disk driver every
 0.5 s: its sha256 must be the host's, and e2fsck must find no errors. A third boot mounts a
 hostile image (a directory entry whose rec_len runs past its block): listing that directory
 fails (EIO), the rest of the file system and the system stay up; a fourth an image that is no
@@ -21,7 +21,7 @@ from qemu import Boot, disk, run_boot
 
 PROMPT = "# "
 SEQ_SMALL = 100000
-SEQ_BIG = 1500000  # about 11 MB through the shell while the driver dies every 0.5 s
+SEQ_BIG = 4333192  # `seq 1 SEQ_BIG` is exactly 32 MiB (33,554,432 bytes): the size
 
 
 def boot_on(img, interface="virtio"):

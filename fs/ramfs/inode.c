@@ -112,6 +112,7 @@ void ramfs_fill_stat(const struct ramfs_inode *ip, struct fs_stat *st)
     /* a directory's size is nominal, 20 bytes an entry (as tmpfs does) */
     st->size = RAMFS_ISDIR(ip) ? 20ull * (ip->nent + 2) : ip->size;
     st->rdev = ip->rdev;
+    st->blocks = (st->size + 511) / 512;
     st->atime = ip->atime;
     st->mtime = ip->mtime;
     st->ctime = ip->ctime;

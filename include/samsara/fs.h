@@ -68,6 +68,7 @@ _Static_assert(FS_RQ_END <= FS_REPLY && IS_FS_RQ(FS_REPLY), "fs types stay in th
 struct fs_stat {
     uint64_t ino, mode, nlink, uid, gid, size, rdev;
     uint64_t atime, mtime, ctime; /* seconds */
+    uint64_t blocks;              /* 512-byte units the file holds (st_blocks) */
 };
 
 struct fs_statfs {

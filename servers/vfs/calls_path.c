@@ -32,7 +32,7 @@ static int64_t stat_out(struct vproc *p, struct vnode *v, uint64_t uaddr)
                             .rdev = st.rdev,
                             .size = (int64_t)st.size,
                             .blksize = 4096,
-                            .blocks = (int64_t)((st.size + 511) / 512),
+                            .blocks = (int64_t)st.blocks,
                             .atime = st.atime,
                             .mtime = st.mtime,
                             .ctime = st.ctime};
