@@ -221,6 +221,7 @@ def rows(b):
             row[n] = statistics.median(secs) if secs else None
             row[n + "_rate"] = ((size / (1 << 20) if n in ("write", "read") else files) /
                                 row[n]) if row[n] else None
+        row["total"] = sum(row[n] for n in PHASES) if all(row[n] for n in PHASES) else None
         us = [u for r in runs for u in r["recovery_us"]]
         stalls = [ms for r in runs for ms in r["stall_ms"]]
         gaps = [ph["meter"].get("maxgap", 0) * 1000 for r in runs for ph in r["phases"].values()]
@@ -238,6 +239,8 @@ def rows(b):
                 row[n + "_over_linux"] = row[n + "_rate"] / linux[n + "_rate"]
             if row["system"] == "samsara" and base and base[n + "_rate"] and row[n + "_rate"]:
                 row[n + "_loss_pct"] = 100 * (1 - row[n + "_rate"] / base[n + "_rate"])
+        if row["system"] == "samsara" and base and base["total"] and row["total"]:
+            row["total_loss_pct"] = 100 * (1 - base["total"] / row["total"])
     return out
 
 
@@ -261,23 +264,24 @@ def print_tables(report, size_mib, files):
           f"{'app max':>7} {'max gap':>7} {'check':>6}")
     for b in report:
         for row in rows(b):
-            print(f"{b['diskif']:6} {label(row):28} {row['runs']:>4} {row['kills']:>5g} " +
+            print(f"{b['diskif']:6} {label(row):28} {row['runs']:>4} {row['kills']:>5.1f} " +
                   " ".join(fmt(row[n + '_rate'], '7.1f') for n in PHASES) +
                   f" {fmt(row['rs_mean_ms'], '7.1f')} {fmt(row['rs_max_ms'], '7.1f')} "
                   f"{fmt(row['app_mean_ms'], '8.0f')} {fmt(row['app_max_ms'], '7.0f')} "
                   f"{fmt(row['gap_ms'], '7.0f')} {'ok' if row['ok'] else 'WRONG':>6}")
     print()
-    print("Ratios (Samsara over Linux, same run) and loss under kills (against Samsara's run "
-          "without kills):")
+    print("Ratios (Samsara's rate over Linux's, same run) and loss under kills (rate against "
+          "Samsara's run without kills; total: the four phases' seconds added):")
     print(f"{'if':6} {'system':28} " + " ".join(f"{n:>9}" for n in PHASES) + "   " +
-          " ".join(f"{'loss ' + n:>14}" for n in PHASES))
+          " ".join(f"{'loss ' + n:>14}" for n in PHASES) + f" {'total s':>7} {'loss total':>10}")
     for b in report:
         for row in rows(b):
             if row["system"] == "linux":
                 continue
             print(f"{b['diskif']:6} {label(row):28} " +
                   " ".join(fmt(row.get(n + '_over_linux'), '9.2f') for n in PHASES) + "   " +
-                  " ".join(fmt(row.get(n + '_loss_pct'), '14.1f') for n in PHASES))
+                  " ".join(fmt(row.get(n + '_loss_pct'), '14.1f') for n in PHASES) +
+                  f" {fmt(row['total'], '7.2f')} {fmt(row.get('total_loss_pct'), '10.1f')}")
 
 
 def plot(report, size_mib, files, path):
