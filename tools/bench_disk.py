@@ -74,9 +74,12 @@ def host_check(img, size, files, tmp):
     return result
 
 
-def parse(peer):
-    """bench-disk's "peer: " lines (prefix cut): per phase its seconds, rc, meter fields and
-    gaps; the kills; the lines of stderr."""
+def parse(peer, size, files):
+    """bench-disk's "peer: " lines (prefix cut): per phase its seconds, rc, meter fields, gaps
+    and ok (its meter's line says every byte went through, and was right where compared); the
+    kills; the lines of stderr."""
+    want_bytes = dict(write=size, read=size, create=files * FILE_BYTES,
+                      readsmall=files * FILE_BYTES)
     phases, current = {}, None
     for p in peer:
         m = re.match(r"phase (\w+) rc=(\d+) start=(\S+) end=(\S+)", p)
@@ -90,9 +93,11 @@ def parse(peer):
             current["meter"] = {k: float(v) for k, v in re.findall(r"(\w+)=(\S+)", p)}
     kills = [int(p.split()[1]) for p in peer if re.match(r"kills \d+$", p)]
     done = [p for p in peer if p.startswith("done rc=")]
-    for ph in phases.values():  # the guest's own check of what it read back
-        ph["ok"] = ph["rc"] == 0 and ph["meter"].get("match", 1) == 1 and \
-            ph["meter"].get("bad", 0) == 0
+    for name, ph in phases.items():  # the guest's own check: the meter's line is required
+        m = ph["meter"]
+        ph["ok"] = ph["rc"] == 0 and m.get("bytes") == want_bytes[name] and \
+            (name != "read" or m.get("match") == 1) and \
+            (name not in ("create", "readsmall") or m.get("bad") == 0)
     return {"phases": phases, "kills": kills[-1] if kills else 0,
             "done": bool(done) and done[-1] == "done rc=0",
             "stderr": [p for p in peer if p.startswith("stderr: ")]}
@@ -104,12 +109,30 @@ def run_bench(guest, driver, every, size, files, timeout):
     out = guest.bench(f"sh /bin/bench-disk /mnt {size} {files} {driver or 'none'} {every}",
                       timeout)
     peer = [line[len("peer: "):] for line in out if line.startswith("peer: ")]
-    r = parse(peer)
+    r = parse(peer, size, files)
     killed, r["recovery_us"] = bench_net.rs_restarts(peer, driver)
-    gaps = [g for ph in r["phases"].values() for g in ph["gaps"]]
-    r["failed"], r["stall_ms"] = len(killed), bench_net.stalls_ms(gaps, killed)
+    r["failed"], r["killed_at"], r["stalls"] = len(killed), killed, stalls(r["phases"], killed)
+    r["stall_ms"] = [ms for ms, _ in r["stalls"]]
     r["ok"] = r["done"] and all(r["phases"].get(n, {}).get("ok") for n in PHASES)
     return r
+
+
+def stalls(phases, killed):
+    """The application's stall per kill: [ms, phase] of the longest gap in progress overlapping
+    the STALL_WINDOW after it, phase None and GAPS_MS (an upper bound) when there was none that
+    long. Progress is counted per read of the pipe in write and read, whose dd moves 1 MiB at a
+    time (gaps of 30 to 60 ms without kills), and per file in create and readsmall (well under
+    1 ms): only the small-file phases resolve a stall shorter than dd's step."""
+    out = []
+    for k in killed:
+        best = [bench_net.GAPS_MS, None]
+        for name, ph in phases.items():
+            for start, length in ph["gaps"]:
+                if start < k + bench_net.STALL_WINDOW and start + length > k and \
+                        1000 * length > best[0]:
+                    best = [1000 * length, name]
+        out.append(best)
+    return out
 
 
 class LinuxDisk(lp.LinuxGuest):
@@ -224,11 +247,15 @@ def rows(b):
         row["total"] = sum(row[n] for n in PHASES) if all(row[n] for n in PHASES) else None
         us = [u for r in runs for u in r["recovery_us"]]
         stalls = [ms for r in runs for ms in r["stall_ms"]]
+        fine = [ms for r in runs for ms, phase in r.get("stalls", [])
+                if phase in (None, "create", "readsmall")]
         gaps = [ph["meter"].get("maxgap", 0) * 1000 for r in runs for ph in r["phases"].values()]
         row.update(rs_mean_ms=sum(us) / len(us) / 1000 if us else None,
                    rs_max_ms=max(us) / 1000 if us else None,
                    app_mean_ms=sum(stalls) / len(stalls) if stalls else None,
                    app_max_ms=max(stalls) if stalls else None,
+                   app_small_mean_ms=sum(fine) / len(fine) if fine else None,
+                   app_small_max_ms=max(fine) if fine else None, app_small_kills=len(fine),
                    gap_ms=max(gaps) if gaps else None)
         out.append(row)
     linux = next((r for r in out if r["system"] == "linux"), None)
@@ -257,17 +284,20 @@ def print_tables(report, size_mib, files):
           f" 4 KiB made and read; guest memory {MEM}; seconds are medians over the rounds;"
           f" rates MiB/s (write, read) and files/s (create, readsmall); recovery as rs sees it"
           f" (kill to ROOT_READY) and as the application sees it (the longest gap in progress"
-          f" overlapping the {bench_net.STALL_WINDOW} s after each kill); check: guest's"
+          f" overlapping the {bench_net.STALL_WINDOW} s after each kill: app over every kill, small"
+          f" over the kills in the small-file phases, whose progress is counted per file, not"
+          f" per dd block of 1 MiB); check: guest's"
           f" comparison, e2fsck -fn and the host's reading of every byte")
     print(f"{'if':6} {'system':28} {'runs':>4} {'kills':>5} {'write':>7} {'read':>7} "
           f"{'create':>7} {'rdsmall':>7} {'rs mean':>7} {'rs max':>7} {'app mean':>8} "
-          f"{'app max':>7} {'max gap':>7} {'check':>6}")
+          f"{'app max':>7} {'small mean':>10} {'small max':>9} {'max gap':>7} {'check':>6}")
     for b in report:
         for row in rows(b):
             print(f"{b['diskif']:6} {label(row):28} {row['runs']:>4} {row['kills']:>5.1f} " +
                   " ".join(fmt(row[n + '_rate'], '7.1f') for n in PHASES) +
                   f" {fmt(row['rs_mean_ms'], '7.1f')} {fmt(row['rs_max_ms'], '7.1f')} "
                   f"{fmt(row['app_mean_ms'], '8.0f')} {fmt(row['app_max_ms'], '7.0f')} "
+                  f"{fmt(row['app_small_mean_ms'], '10.0f')} {fmt(row['app_small_max_ms'], '9.0f')} "
                   f"{fmt(row['gap_ms'], '7.0f')} {'ok' if row['ok'] else 'WRONG':>6}")
     print()
     print("Ratios (Samsara's rate over Linux's, same run) and loss under kills (rate against "
