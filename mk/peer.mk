@@ -10,9 +10,9 @@
 PEER_B := $(B)/peer
 PEER_INITRAMFS := $(PEER_B)/initramfs.cpio
 PEER_SAMSARA := $(PEER_B)/samsara/initramfs.cpio
-PEER_SAMSARA_PROGS := $(MUSL_PROGS) $(PEER_B)/peertool tools/peer/bench-get
+PEER_SAMSARA_PROGS := $(MUSL_PROGS) $(PEER_B)/peertool tools/peer/bench-get tools/peer/bench-disk
 
-.PHONY: peer peer-force bench-net
+.PHONY: peer peer-force bench-net bench-disk
 peer: deps $(PEER_INITRAMFS) $(PEER_SAMSARA)
 
 $(PEER_B)/peertool: tools/peer/peertool.c | userland-tools
@@ -26,7 +26,7 @@ $(PEER_B)/linux.version: peer-force
 	@readlink third_party/linux > $@.tmp
 	@$(UL_UPDATE)
 
-$(PEER_INITRAMFS): tools/linuxpeer.py tools/peer/init $(PEER_B)/peertool $(PEER_B)/linux.version \
+$(PEER_INITRAMFS): tools/linuxpeer.py tools/peer/init tools/peer/bench-disk $(PEER_B)/peertool $(PEER_B)/linux.version \
 		$(BB_DIR)/busybox $(BB_DIR)/applets.txt
 	@echo "CPIO     $@"; python3 tools/linuxpeer.py initramfs $@
 
@@ -45,4 +45,15 @@ bench-net: peer all
 	@tools/deps.sh --plot
 	@python3 tools/bench_net.py $(if $(NIC),--nic $(NIC)) $(if $(SIZE),--size $(SIZE)) \
 		$(if $(RUNS),--runs $(RUNS)) $(if $(CHECK),--check $(CHECK)) \
+		$(if $(INTERVALS),--intervals $(INTERVALS)) $(if $(ROUNDS),--rounds $(ROUNDS))
+
+# The disk experiment (docs/BENCH-DISK.md): DISKIF=virtio|ahci|all, SIZE=MiB (256; 64 for a quick
+# run), FILES=small files (10000), INTERVALS=0,1 (seconds between kills of Samsara's disk driver;
+# 0: none), ROUNDS=N (boots per system and interval, interleaved; the table shows medians).
+# Debian's Linux on the same image and interface first, then Samsara; e2fsck and every byte
+# checked on the host after each boot; a PNG plot.
+bench-disk: peer all
+	@tools/deps.sh --plot
+	@python3 tools/bench_disk.py $(if $(DISKIF),--diskif $(DISKIF)) \
+		$(if $(SIZE),--size $(SIZE)) $(if $(FILES),--files $(FILES)) \
 		$(if $(INTERVALS),--intervals $(INTERVALS)) $(if $(ROUNDS),--rounds $(ROUNDS))

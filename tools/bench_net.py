@@ -102,23 +102,13 @@ class SamsaraGuest(qemu.Boot):
         end = [p for p in peer if re.match(r"(got|failed) ", p)]
         line = end[-1] if end else "no answer"
         fields = dict(re.findall(r"(\w+)=(\S+)", line))
-        rs = [p[len("rs: "):] for p in peer if p.startswith("rs: ")]
         kills = [int(p.split()[1]) for p in peer if re.match(r"kills \d+$", p)]
-        mine = [r.split(None, 2)[2] for r in rs if len(r.split()) > 2 and
-                r.split()[1] == self.driver]
-        killed = [float(r.split()[0]) for r in rs if len(r.split()) > 2 and
-                  r.split()[1] == self.driver and r.split(None, 2)[2].startswith("failed")]
-        gaps = [(float(m.group(1)), float(m.group(2))) for m in
-                (re.match(r"meter: gap (\S+) (\S+)$", p) for p in peer) if m]
+        killed, recovery_us = rs_restarts(peer, self.driver)
         result = {"ok": line.startswith("got "),
                   "seconds": float(fields.get("end", 0)) - float(fields.get("start", 0)),
                   "sha256": fields.get("sha256"), "line": line,
-                  "kills": kills[-1] if kills else 0,
-                  "failed": sum(t.startswith("failed") for t in mine),
-                  "recovery_us": [int(m.group(1)) for m in
-                                  (re.match(r"ready after (\d+) us", t) for t in mine) if m],
-                  "stall_ms": [1000 * max([g for s, g in gaps if s < k + STALL_WINDOW and
-                                           s + g > k] + [GAPS_MS / 1000]) for k in killed]}
+                  "kills": kills[-1] if kills else 0, "failed": len(killed),
+                  "recovery_us": recovery_us, "stall_ms": stalls_ms(meter_gaps(peer), killed)}
         meters = [p for p in peer if p.startswith("meter: ") and "=" in p]
         if meters:
             result["meter"] = {k: float(v) for k, v in re.findall(r"(\w+)=(\S+)", meters[-1])}
@@ -126,6 +116,29 @@ class SamsaraGuest(qemu.Boot):
 
     def quit(self):
         self.kill()
+
+
+def rs_restarts(peer, driver):
+    """From the "rs: T LABEL EVENT" lines of peer (the guest's "peer: " lines, prefix cut): the
+    times rs saw driver fail, and each restart's "ready after N us" (kill to ROOT_READY)."""
+    mine = [r.split(None, 2) for r in (p[len("rs: "):] for p in peer if p.startswith("rs: "))
+            if len(r.split()) > 2 and r.split()[1] == driver]
+    killed = [float(t) for t, _, event in mine if event.startswith("failed")]
+    ready = (re.match(r"ready after (\d+) us", event) for _, _, event in mine)
+    return killed, [int(m.group(1)) for m in ready if m]
+
+
+def meter_gaps(peer):
+    """(start, length) of each "meter: gap START LEN" line in peer."""
+    return [(float(m.group(1)), float(m.group(2))) for m in
+            (re.match(r"meter: gap (\S+) (\S+)$", p) for p in peer) if m]
+
+
+def stalls_ms(gaps, killed):
+    """The application's stall per kill: the longest gap overlapping the STALL_WINDOW after it
+    (GAPS_MS when none was that long: an upper bound)."""
+    return [1000 * max([g for s, g in gaps if s < k + STALL_WINDOW and s + g > k] +
+                       [GAPS_MS / 1000]) for k in killed]
 
 
 def samsara_client(nic, server, size, intervals, check, expected, seed=1, rounds=1):
@@ -311,8 +324,8 @@ def print_samsara(report, size_mib, check):
               f"Samsara booted in {b['samsara']['boot_s']:.1f} s)")
 
 
-def plot(report, size_mib, path):
-    """Throughput and loss against the interval, one line per NIC (matplotlib, no display)."""
+def pyplot(who):
+    """matplotlib.pyplot without a display, or None (with a word why) if there is none."""
     try:
         import matplotlib
     except ImportError:  # Debian's python3-matplotlib, seen from another python3 (pyenv's)
@@ -320,10 +333,26 @@ def plot(report, size_mib, path):
         try:
             import matplotlib
         except ImportError:
-            print("bench-net: no matplotlib (tools/deps.sh --plot installs it): no plot")
+            print(f"{who}: no matplotlib (tools/deps.sh --plot installs it): no plot")
             return None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    return plt
+
+
+def save_plot(plt, fig, path):
+    """Write fig as a PNG at path; path."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def plot(report, size_mib, path):
+    """Throughput and loss against the interval, one line per NIC (matplotlib, no display)."""
+    plt = pyplot("bench-net")
+    if plt is None:
+        return None
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     ticks = sorted({r["interval"] for b in report if "samsara" in b for r in b["samsara"]["runs"]
                     if r["interval"]}) or [1]
@@ -359,10 +388,7 @@ def plot(report, size_mib, path):
         ax.minorticks_off()
     ax1.set_ylim(bottom=0)
     ax2.axhline(0, color="black", linewidth=0.5)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_plot(plt, fig, path)
 
 
 def main():

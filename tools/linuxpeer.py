@@ -20,6 +20,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qemu import BUILD, ROOT, Boot  # noqa: E402
+from qemu import disk as qemu_disk  # noqa: E402
 
 LINUX = os.path.join(ROOT, "third_party", "linux")
 PEER = os.path.join(BUILD, "peer")
@@ -28,6 +29,7 @@ PEERTOOL = os.path.join(PEER, "peertool")
 BUSYBOX = os.path.join(BUILD, "busybox", "busybox")
 APPLETS = os.path.join(BUILD, "busybox", "applets.txt")
 INIT = os.path.join(ROOT, "tools", "peer", "init")
+BENCH_DISK = os.path.join(ROOT, "tools", "peer", "bench-disk")
 
 # NIC name -> (the modules to insmod, their dependencies first; QEMU's -device model).
 # virtio is pinned to the legacy transport as Samsara's lib/virtio is (1af4:1000);
@@ -38,6 +40,16 @@ NICS = {
     "e1000": (["e1000"], "e1000"),
     "rtl8139": (["8139cp"], "rtl8139"),
 }
+# make bench-disk (docs/BENCH-DISK.md): the disk interface's modules, and the file system's.
+# Debian's kernel has no ext2 driver (CONFIG_EXT2_FS is not set): with CONFIG_EXT4_USE_FOR_EXT2=y
+# ext4's registers the type ext2 and mounts the image (the kernel logs "mounting ext2 file system
+# using the ext4 subsystem"); ext4 wants the crc32c hash at mount even without metadata
+# checksums (its .modinfo: softdep pre: crypto-crc32c), crc32c_generic here.
+DISKS = {
+    "virtio": ["virtio_pci", "virtio_blk"],
+    "ahci": ["ahci", "sd_mod"],
+}
+DISK_FS = ["crc32c_generic", "ext4"]
 SERVER_IP, CLIENT_IP = "10.0.3.1", "10.0.3.2"
 SERVER_MAC, CLIENT_MAC = "52:54:00:00:03:01", "52:54:00:00:03:02"
 
@@ -142,15 +154,18 @@ def build_initramfs(out):
     cpio.file("init", INIT)
     cpio.file("bin/busybox", BUSYBOX)
     cpio.file("bin/peertool", PEERTOOL)
+    cpio.file("bin/bench-disk", BENCH_DISK)
     with open(APPLETS) as f:
         for applet in f.read().split():
             if applet != "busybox":
                 cpio.add("bin/" + applet, 0o120777, b"busybox")
     modules = set()
-    for nic, (roots, _) in sorted(NICS.items()):
+    lists = {nic: roots for nic, (roots, _) in NICS.items()}
+    lists.update({f"disk-{name}": roots for name, roots in DISKS.items()}, ext4=DISK_FS)
+    for name, roots in sorted(lists.items()):
         order = load_order(roots, paths)
         modules.update(order)
-        cpio.add(f"lib/peer/{nic}.order", 0o100644, ("\n".join(order) + "\n").encode())
+        cpio.add(f"lib/peer/{name}.order", 0o100644, ("\n".join(order) + "\n").encode())
     for name in sorted(modules):
         cpio.file(f"lib/modules/{name}.ko", paths[name], 0o100644)
     data = cpio.close()
@@ -195,20 +210,24 @@ def netdev_socket(port, listen):
 
 
 class LinuxGuest(Boot):
-    """A Linux peer: role "server" (serves /file, `peertool gen SEED BYTES`) or "client"."""
+    """A Linux peer: role "server" (serves /file, `peertool gen SEED BYTES`), "client", or
+    "disk" (`make bench-disk`: disk = (IMAGE, INTERFACE), mounted at /mnt; no network)."""
 
-    def __init__(self, role, nic, port, listen, memory="1G", seed=1, size=0):
-        model = NICS[nic][1]
-        ip, mac = (SERVER_IP, SERVER_MAC) if role == "server" else (CLIENT_IP, CLIENT_MAC)
-        append = (f"console=ttyS0 panic=-1 quiet peer_role={role} peer_nic={nic} peer_ip={ip} "
-                  f"peer_seed={seed} peer_bytes={size}")
+    def __init__(self, role, nic, port, listen, memory="1G", seed=1, size=0, disk=None):
+        append = f"console=ttyS0 panic=-1 quiet peer_role={role}"
         cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", memory,
                "-no-reboot", "-display", "none", "-serial", "stdio", "-monitor", "none",
-               "-nic", "none", "-kernel", vmlinuz(), "-initrd", INITRAMFS, "-append", append,
-               "-netdev", netdev_socket(port, listen),
-               "-device", f"{model},netdev=n0,mac={mac},romfile="]
+               "-nic", "none", "-kernel", vmlinuz(), "-initrd", INITRAMFS]
+        if disk:
+            append += f" peer_disk={disk[1]}"
+            cmd += qemu_disk(*disk)[1]
+        else:
+            ip, mac = (SERVER_IP, SERVER_MAC) if role == "server" else (CLIENT_IP, CLIENT_MAC)
+            append += (f" peer_nic={nic} peer_ip={ip} peer_seed={seed} peer_bytes={size}")
+            cmd += ["-netdev", netdev_socket(port, listen),
+                    "-device", f"{NICS[nic][1]},netdev=n0,mac={mac},romfile="]
         self.role = role
-        super().__init__([], console=True, command=cmd)
+        super().__init__([], console=True, command=cmd + ["-append", append])
 
     def wait_line(self, pattern, timeout, start=0):
         """The match of the first "peer: ..." line matching pattern at or after line index

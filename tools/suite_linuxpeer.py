@@ -5,11 +5,19 @@ generator (the right seed matches, a wrong one is caught). Then Samsara joins th
 (QEMU's listening end accepts it once the Linux client has left) as 10.0.3.2/24: BusyBox ping
 (a raw ICMP socket in inet) gets the Linux kernel's echo replies, and bench-net's Samsara
 client downloads the file while its network driver is killed every 0.3 s (sha256 right, at
-least one kill, each kill seen by rs as a restart with its recovery time). About 30 s under
-TCG. Builds build/peer/ first (`make peer`: fetches Debian's kernel package on first use).
+least one kill, each kill seen by rs as a restart with its recovery time). Last, `make
+bench-disk`'s path, small (docs/BENCH-DISK.md): 8 MiB and 300 files of 4 KiB on a fresh ext2
+image, by the Linux guest (ext4's driver) on virtio-blk, and by Samsara on AHCI with the ahci
+driver killed every 0.3 s: every phase's check in the guest, e2fsck -fn clean and every byte
+right on the host; then one byte of the big file flipped in the image must be caught by the
+host's check. About 50 s under TCG. Builds build/peer/ first (`make peer`: fetches Debian's kernel package on first use).
 Called by tools/test.py as run(record, module)."""
 import subprocess
 
+import os
+import tempfile
+
+import bench_disk
 import bench_net
 import linuxpeer as lp
 from qemu import ROOT
@@ -69,6 +77,39 @@ def run(record, module):
         for guest in (client, server):
             if guest:
                 guest.quit()
+    bench_disk_smoke(record)
+
+
+def bench_disk_smoke(record):
+    """bench-disk's whole path on a small scale (bench_disk.one_boot: image, boot, workload,
+    host check), Linux on virtio-blk, Samsara on ahci under kills; then a flipped byte caught."""
+    size, files = 8 << 20, 300
+    with tempfile.TemporaryDirectory(prefix="bench-disk-") as tmp:
+        for system, interface, every in (("linux", "virtio", 0), ("samsara", "ahci", 0.3)):
+            name = f"linuxpeer.bench_disk_{system}_{interface}"
+            try:
+                r = bench_disk.one_boot(system, interface, every, size, files, tmp)
+            except RuntimeError as e:
+                record(name, False, str(e))
+                continue
+            kills_ok = system == "linux" or 1 <= r["kills"] <= r["failed"] <= r["kills"] + 1 \
+                and len(r["recovery_us"]) == r["failed"]
+            record(name, r["ok"] and kills_ok, bench_disk.describe(r, size, files) +
+                   (f"; {r['kills']} kills, rs recovery "
+                    f"{bench_net.summary_ms(r['recovery_us'])}" if every else ""),
+                   None if r["ok"] else [str(r["host"])] + r["stderr"])
+        img = os.path.join(tmp, "disk.img")  # Samsara's, as it left it
+        blk = int(subprocess.run(["debugfs", "-R", "bmap /big 5", img], capture_output=True,
+                                 text=True).stdout.strip() or 0)
+        with open(img, "r+b") as f:
+            f.seek(blk * 4096 + 100)
+            byte = f.read(1)
+            f.seek(-1, 1)
+            f.write(bytes([byte[0] ^ 1]))
+        host = bench_disk.host_check(img, size, files, tmp)
+        record("linuxpeer.bench_disk_host_catches_a_flipped_byte",
+               blk > 0 and not host["big_ok"] and host["small_ok"] and host["fsck"] == 0,
+               f"block {blk}: {host}")
 
 
 def ping_samsara_to_linux(record, guest):
