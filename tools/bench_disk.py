@@ -153,17 +153,15 @@ class LinuxDisk(lp.LinuxGuest):
 
 
 class SamsaraDisk(qemu.Boot):
-    """make run's boot with the image on interface, its driver and ext2 after pci (as make run
-    DISK=... does), and the initramfs with peertool and bench-disk."""
+    """make run's boot with ROOT=ramfs and the image on interface mounted on /mnt (as make run
+    ROOT=ramfs DISK=... does), and the initramfs with peertool and bench-disk."""
 
     def __init__(self, img, interface):
-        self.driver, flags = qemu.disk(img, interface)
-        mods = qemu.system_modules()
+        self.driver = qemu.DISKIFS[interface]
+        # ROOT=ramfs with the image mounted on /mnt (make run ROOT=ramfs DISK=img), no card
+        mods, flags = qemu.run_boot("none", (), "ramfs", interface, img)
         names = [os.path.basename(m.split()[0]) for m in mods]
         mods[names.index("initramfs.cpio")] = bench_net.SAMSARA_INITRAMFS
-        at = names.index("pci") + 1
-        mods[at:at] = [os.path.join(qemu.BUILD, self.driver),
-                       os.path.join(qemu.BUILD, "ext2") + f" {self.driver} 0"]
         super().__init__(mods, extra=flags, console=True)
         if not self.wait_prompt(PROMPT, 120):
             raise RuntimeError("Samsara: no shell prompt; last lines:\n  " +
