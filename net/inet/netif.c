@@ -157,9 +157,58 @@ static void post_frames(struct nic *n)
     }
 }
 
+_Static_assert(PBUF_POOL_BUFSIZE >= NET_FRAME_MAX, "a receive buffer is one PBUF_POOL pbuf");
+
+/*
+ * Post up to NET_RECVV_MAX slots that have no buffer with the driver (one pbuf each, granted
+ * whole) in one NET_RECVV: 1 if all went, 0 if not (the driver is full, gone, or refused).
+ */
+static int post_batch(struct nic *n)
+{
+    message_t m = {.type = NET_RECVV, .u.net.recvv = {.id = RX_ID, .len = NET_FRAME_MAX}};
+    struct msg_net_recvv *q = &m.u.net.recvv;
+    for (uint32_t i = 0;
+         i < RX_SLOTS && q->count < NET_RECVV_MAX && n->posted_rx + q->count < n->recv_max; i++) {
+        struct rx_slot *s = &n->rx[i];
+        if (s->posted)
+            continue;
+        if (!s->p && !(s->p = pbuf_alloc(PBUF_RAW, NET_FRAME_MAX, PBUF_POOL))) {
+            refill_wanted = 1; /* lwIP's pool is empty: try again next turn */
+            break;
+        }
+        if ((s->g[0] = grant_alloc(n->drv, s->p->payload, NET_FRAME_MAX, GRANT_WRITE)) < 0)
+            break;
+        q->grant[q->count] = s->g[0];
+        q->slot[q->count++] = (uint8_t)i;
+    }
+    uint32_t count = q->count;
+    if (!count)
+        return 0;
+    uint8_t slot[NET_RECVV_MAX];
+    memcpy(slot, q->slot, sizeof(slot));
+    int r = call(n, &m); /* the reply overwrites m */
+    for (uint32_t k = 0; k < count; k++) {
+        struct rx_slot *s = &n->rx[slot[k]];
+        if (r == 0) {
+            s->posted = 1;
+            n->posted_rx++;
+        } else {
+            free_grants(s->g);
+        }
+    }
+    return r == 0 && count == NET_RECVV_MAX;
+}
+
 /* Post every receive slot that has no buffer with the driver. */
 static void post_buffers(struct nic *n)
 {
+    if (n->flags & NET_F_RECVV) { /* a whole batch at a time, unless the driver runs low */
+        while (n->drv && !n->need_init && n->posted_rx < n->recv_max &&
+               (n->recv_max - n->posted_rx >= NET_RECVV_MAX || n->posted_rx < n->recv_max / 2) &&
+               post_batch(n))
+            ;
+        return;
+    }
     for (uint32_t i = 0; i < RX_SLOTS && n->posted_rx < n->recv_max && n->drv && !n->need_init;
          i++) {
         struct rx_slot *s = &n->rx[i];
@@ -272,6 +321,7 @@ static void nic_init(struct nic *n)
     }
     n->send_max = a->send_max < TX_IN_FLIGHT ? a->send_max : TX_IN_FLIGHT;
     n->recv_max = a->recv_max < RX_SLOTS ? a->recv_max : RX_SLOTS;
+    n->flags = a->flags;
     n->inits++;
     if (!n->added) {
         memcpy(n->netif.hwaddr, a->mac, NET_ADDR_LEN);
