@@ -231,9 +231,52 @@ static void post_buffers(struct nic *n)
     }
 }
 
+/*
+ * A pure TCP acknowledgement (IPv4, no IP or TCP options, no payload, only the ACK flag) in one
+ * pbuf: its headers (Ethernet, IP, TCP), or 0.
+ */
+static const uint8_t *pure_ack(const struct pbuf *p)
+{
+    const uint8_t *f = p->payload;
+    if (p->len != p->tot_len || p->len < 54 || f[12] != 0x08 || f[13] != 0x00 || f[14] != 0x45 ||
+        f[23] != 6 || (f[16] << 8 | f[17]) != 40 || (f[20] & 0x3f) || f[21] || f[46] != 0x50 ||
+        f[47] != 0x10)
+        return 0;
+    return f;
+}
+
+/*
+ * While inet takes a batch of received frames (take_items), the frames lwIP sends wait and go
+ * to the driver at the end of the batch, and an acknowledgement that a later one of the same
+ * connection supersedes (a higher acknowledgement number) is dropped: one ACK per connection
+ * per batch instead of one per two segments (each ACK costs the driver a copy, a kick of the
+ * device and a completion). Duplicate ACKs (the same number) and ACKs with options (SACK) stay.
+ */
+static int batching;
+
+static int supersedes(const struct pbuf *newer, const struct pbuf *older)
+{
+    const uint8_t *a = pure_ack(newer), *b = pure_ack(older);
+    if (!a || !b || memcmp(a, b, 12) || memcmp(a + 26, b + 26, 12)) /* MACs; IPs and ports */
+        return 0;
+    uint32_t ack_a = (uint32_t)a[42] << 24 | a[43] << 16 | a[44] << 8 | a[45];
+    uint32_t ack_b = (uint32_t)b[42] << 24 | b[43] << 16 | b[44] << 8 | b[45];
+    return (int32_t)(ack_a - ack_b) > 0;
+}
+
 static err_t linkoutput(struct netif *netif, struct pbuf *p)
 {
     struct nic *n = netif->state;
+    if (batching && n->tx_tail != n->tx_post) {
+        struct tx_slot *last = &n->tx[(n->tx_tail - 1) % TX_SLOTS];
+        if (last->state == TX_WAITING && supersedes(p, last->p)) {
+            pbuf_free(last->p); /* the same slot and id carry the newer ACK */
+            pbuf_ref(p);
+            last->p = p;
+            n->acks_merged++;
+            return ERR_OK;
+        }
+    }
     if (n->tx_tail - n->tx_head >= TX_SLOTS) {
         n->tx_dropped++; /* TCP sends it again */
         return ERR_MEM;
@@ -250,7 +293,8 @@ static err_t linkoutput(struct netif *netif, struct pbuf *p)
         return ERR_MEM;
     struct tx_slot *s = &n->tx[n->tx_tail++ % TX_SLOTS];
     *s = (struct tx_slot){.p = f, .id = n->tx_tail, .state = TX_WAITING, .g = {-1, -1, -1}};
-    post_frames(n);
+    if (!batching)
+        post_frames(n);
     return ERR_OK;
 }
 
@@ -405,6 +449,7 @@ static void take_items(struct nic *n)
         return;
     }
     int was_full = head - tail == NET_MAILBOX_ITEMS;
+    batching = 1;
     while (tail != head && n->drv == drv && n->gen == gen) {
         struct net_status_item it = n->box.item[tail % NET_MAILBOX_ITEMS];
         n->box.tail = ++tail;
@@ -418,12 +463,17 @@ static void take_items(struct nic *n)
         else
             bad = "an item of no kind";
         if (bad) {
+            batching = 0;
             complain(n, bad);
+            post_frames(n); /* nothing goes while n->drv is 0: they wait for its successor */
             return;
         }
     }
-    if (n->drv != drv || n->gen != gen)
+    batching = 0;
+    if (n->drv != drv || n->gen != gen) {
+        post_frames(n);
         return;
+    }
     if (was_full)
         ipc_notify(drv);
     post_buffers(n);

@@ -53,6 +53,7 @@ struct nic {
     struct rx_slot rx[RX_SLOTS];
     uint64_t inits, resent, complaints; /* instances initialised, frames sent again */
     uint64_t sent, received, tx_errors, rx_errors, tx_dropped;
+    uint64_t acks_merged; /* ACKs a later one of the same batch superseded (netif.c) */
 };
 
 /* The configuration words nic=LABEL[,LABEL...] ip=A.B.C.D/P gw=A.B.C.D (others are ignored):
