@@ -15,8 +15,13 @@ WARN := -Wall -Wextra -Werror
 KCFLAGS := $(WARN) -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 	-fno-omit-frame-pointer -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
 	-Iinclude -Ikernel $(ARCH_FLAGS)
+# System programs use no floating point, and -mgeneral-regs-only keeps the compiler from using
+# SSE registers for copies: a process that never touches the FPU never takes the kernel's lazy
+# FPU trap (#NM) after a switch, which under TCG cost more than the copies it sped up
+# (docs/BENCH-NET.md). ktest's FPU test is built with SSE (tests/kernel/build.mk).
 UCFLAGS := $(WARN) -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-builtin \
-	-nostdinc -isystem $(shell $(CC) -print-file-name=include) -Iinclude -Ilib/sys -Ilib
+	-mgeneral-regs-only -nostdinc -isystem $(shell $(CC) -print-file-name=include) -Iinclude \
+	-Ilib/sys -Ilib
 ULDFLAGS := -nostdlib -static -no-pie -Wl,-T,lib/sys/user.ld -Wl,--build-id=none
 
 KSRC := $(wildcard kernel/*.c kernel/arch/x86_64/*.c) lib/format/format.c lib/elf/elf.c lib/mem/mem.c

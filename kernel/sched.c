@@ -82,7 +82,7 @@ _Noreturn void schedule(void)
         if (ready_mask) {
             struct proc *p = ready_head[__builtin_ctz(ready_mask)];
             if (p != current) {
-                fpu_switch_out();
+                fpu_switch_to(p->fpu);
                 cpu_set_user_frame(&p->regs);
                 user_segments_load(p->fs_base);
                 if ((read_cr3() & PTE_ADDR) != p->pml4)

@@ -229,41 +229,52 @@ int user_range_mapped(struct proc *p, uint64_t va, uint64_t len, int write)
     return 1;
 }
 
-/* Written so that no sum can wrap: len may be anything up to 2^64-1. */
-static int within_page(uint64_t va, uint64_t len)
+#define COPY_PAGES 17 /* pages a copy of up to 64 KiB touches on one side */
+
+/* The pages of [va, va+len) of p (len <= 64 KiB), walked once into pa[]: 1, or 0 if any is not
+ * user memory of p (writable if asked). */
+static int user_pages(struct proc *p, uint64_t va, uint64_t len, int write, uint64_t *pa)
 {
-    return len <= PAGE_SIZE - (va & (PAGE_SIZE - 1));
+    if (!user_range_ok(va, len))
+        return 0;
+    for (uint64_t a = va & ~(PAGE_SIZE - 1), i = 0; a < va + len; a += PAGE_SIZE, i++)
+        if (!(pa[i] = user_phys(p, a, write)))
+            return 0;
+    return 1;
 }
 
 /*
  * Copy len bytes; either side may be a user range (proc != NULL) or kernel
- * memory. Both ranges are checked before the first byte moves. A copy that
- * stays within one page on each side (a message) walks each table once.
+ * memory. Both ranges are checked before the first byte moves. Up to 64 KiB
+ * each page is walked once (translated while checked); beyond, all is checked,
+ * then copied in windows of 64 KiB (each walked once more).
  */
 static int copy_any(struct proc *sp, uint64_t src, struct proc *dp, uint64_t dst, uint64_t len)
 {
-    if (len && within_page(src, len) && within_page(dst, len)) {
-        uint64_t s = src, d = dst;
-        if ((sp && !(s = user_phys(sp, src, 0))) || (dp && !(d = user_phys(dp, dst, 1))))
+    uint64_t spa[COPY_PAGES], dpa[COPY_PAGES], s0 = src & ~(PAGE_SIZE - 1),
+                                               d0 = dst & ~(PAGE_SIZE - 1);
+    if (len <= (COPY_PAGES - 1) * PAGE_SIZE) {
+        if ((sp && !user_pages(sp, src, len, 0, spa)) || (dp && !user_pages(dp, dst, len, 1, dpa)))
             return -E_FAULT;
-        memcpy(dp ? P2V(d) : (void *)d, sp ? P2V(s) : (const void *)s, len);
+        while (len) {
+            uint64_t n = len, s = src, d = dst;
+            if (sp) {
+                s = (uint64_t)P2V(spa[(src - s0) / PAGE_SIZE] | (src & (PAGE_SIZE - 1)));
+                n = n < PAGE_SIZE - (src & 4095) ? n : PAGE_SIZE - (src & 4095);
+            }
+            if (dp) {
+                d = (uint64_t)P2V(dpa[(dst - d0) / PAGE_SIZE] | (dst & (PAGE_SIZE - 1)));
+                n = n < PAGE_SIZE - (dst & 4095) ? n : PAGE_SIZE - (dst & 4095);
+            }
+            memcpy((void *)d, (const void *)s, n);
+            src += n, dst += n, len -= n;
+        }
         return 0;
     }
     if ((sp && !user_range_mapped(sp, src, len, 0)) || (dp && !user_range_mapped(dp, dst, len, 1)))
         return -E_FAULT;
-    while (len) {
-        uint64_t n = len, s = src, d = dst;
-        if (sp) {
-            s = (uint64_t)P2V(user_phys(sp, src, 0));
-            n = n < PAGE_SIZE - (src & 4095) ? n : PAGE_SIZE - (src & 4095);
-        }
-        if (dp) {
-            d = (uint64_t)P2V(user_phys(dp, dst, 1));
-            n = n < PAGE_SIZE - (dst & 4095) ? n : PAGE_SIZE - (dst & 4095);
-        }
-        memcpy((void *)d, (const void *)s, n);
-        src += n, dst += n, len -= n;
-    }
+    for (uint64_t n; len; src += n, dst += n, len -= n) /* checked: each window cannot fail */
+        copy_any(sp, src, dp, dst, n = len < 16 * PAGE_SIZE ? len : 16 * PAGE_SIZE);
     return 0;
 }
 

@@ -31,6 +31,12 @@
  *           one received frame. Reply: 0 (kept: a NET_ST_RECEIVED item
  *           follows when a frame was copied in), E_AGAIN (recv_max buffers
  *           are kept already), E_INVAL.
+ * NET_RECVV recvv: up to NET_RECVV_MAX receive buffers in one request, each
+ *           one whole grant [0, len) with write access, len at least
+ *           NET_FRAME_MAX; buffer i's id is id + slot[i]. Only for a driver
+ *           whose init_reply has NET_F_RECVV. Reply: 0 (all kept: one
+ *           NET_ST_RECEIVED item per buffer follows, as for NET_RECV),
+ *           E_AGAIN (not room for all: none kept), E_INVAL (none kept).
  * NET_MODE  mode: NET_MODE_* bits. Reply: result 0 or E_INVAL.
  * NET_STAT  (no body). Reply stat_reply: the driver's counters.
  *
@@ -49,6 +55,7 @@
 #define NET_RECV (NET_RQ_BASE + 0x03)
 #define NET_MODE (NET_RQ_BASE + 0x04)
 #define NET_STAT (NET_RQ_BASE + 0x05)
+#define NET_RECVV (NET_RQ_BASE + 0x06)
 #define NET_REPLY (NET_RQ_BASE + 0xff)
 _Static_assert(IS_NET_RQ(NET_REPLY), "net types stay in the NET range");
 
@@ -56,6 +63,10 @@ _Static_assert(IS_NET_RQ(NET_REPLY), "net types stay in the NET range");
 #define NET_FRAME_MAX 1514 /* header and 1500 bytes of payload, no CRC */
 #define NET_PIECES_MAX 3   /* pieces of one frame in a NET_SEND or NET_RECV */
 #define NET_ADDR_LEN 6     /* a MAC address */
+#define NET_RECVV_MAX 8    /* receive buffers in one NET_RECVV */
+
+/* init_reply.flags: what the driver understands besides the basic requests. */
+#define NET_F_RECVV 0x1 /* NET_RECVV */
 
 /* Receive modes (NET_INIT, NET_MODE): which frames besides those to our MAC. */
 #define NET_MODE_BROADCAST 0x1 /* ff:ff:ff:ff:ff:ff */

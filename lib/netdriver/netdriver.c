@@ -205,6 +205,27 @@ static int64_t take_frame(const message_t *m)
     return 0;
 }
 
+/* A NET_RECVV's buffers, all or none: 0, E_INVAL or E_AGAIN. */
+static int64_t take_buffers(const message_t *m)
+{
+    const struct msg_net_recvv *q = &m->u.net.recvv;
+    if (q->count < 1 || q->count > NET_RECVV_MAX || q->len < NET_FRAME_MAX)
+        return -E_INVAL;
+    for (uint32_t i = 0; i < q->count; i++)
+        if (q->grant[i] < 0)
+            return -E_INVAL;
+    if (recv_count + netdriver_status_queued(NET_ST_RECEIVED) + (int)q->count > NETDRIVER_RECV_MAX)
+        return -E_AGAIN;
+    for (uint32_t i = 0; i < q->count; i++)
+        recvq[(recv_first + recv_count++) % NETDRIVER_RECV_MAX] =
+            (struct netdriver_frame){.client = m->source,
+                                     .id = q->id + q->slot[i],
+                                     .count = 1,
+                                     .piece = {{q->grant[i], 0, q->len}},
+                                     .len = q->len};
+    return 0;
+}
+
 static int set_mode(uint64_t mode)
 {
     if (mode & ~(uint64_t)NET_MODE_ALL)
@@ -228,7 +249,8 @@ static void init(const message_t *m)
                                         .link = (uint16_t)info.link,
                                         .send_max = NETDRIVER_SEND_MAX,
                                         .recv_max = NETDRIVER_RECV_MAX,
-                                        .mtu = NET_FRAME_MAX - NET_FRAME_MIN}};
+                                        .mtu = NET_FRAME_MAX - NET_FRAME_MIN,
+                                        .flags = NET_F_RECVV}};
     memcpy(a.u.net.init_reply.mac, info.mac, NET_ADDR_LEN);
     reply(m->source, &a);
 }
@@ -248,6 +270,9 @@ static void request(const message_t *m)
     case NET_SEND:
     case NET_RECV:
         a.u.net.reply.result = take_frame(m);
+        break;
+    case NET_RECVV:
+        a.u.net.reply.result = take_buffers(m);
         break;
     case NET_MODE:
         a.u.net.reply.result = set_mode(m->u.net.mode.mode);

@@ -83,6 +83,11 @@
 #define LWIP_TCP_KEEPALIVE 1  /* SO_KEEPALIVE */
 #define LWIP_TCP_TIMESTAMPS 0 /* lwIP only echoes them; it gains us nothing yet */
 #define TCP_OVERSIZE TCP_MSS  /* fill segments to the MSS on small writes */
+/* A window update of its own only once reads opened 32 KiB of window (lwIP's default, 4 MSS,
+ * sent one after every two 4 KiB reads; the ACKs of data carry the window anyway). It must stay
+ * well below 64 KiB: a peer without window scaling (QEMU's slirp) sees at most 65535 bytes,
+ * and a threshold above that would never reopen a window that closed. */
+#define TCP_WND_UPDATE_THRESHOLD (32 * 1024)
 #define LWIP_CALLBACK_API 1
 
 /* ---- statistics and debugging ---- */

@@ -157,9 +157,58 @@ static void post_frames(struct nic *n)
     }
 }
 
+_Static_assert(PBUF_POOL_BUFSIZE >= NET_FRAME_MAX, "a receive buffer is one PBUF_POOL pbuf");
+
+/*
+ * Post up to NET_RECVV_MAX slots that have no buffer with the driver (one pbuf each, granted
+ * whole) in one NET_RECVV: 1 if all went, 0 if not (the driver is full, gone, or refused).
+ */
+static int post_batch(struct nic *n)
+{
+    message_t m = {.type = NET_RECVV, .u.net.recvv = {.id = RX_ID, .len = NET_FRAME_MAX}};
+    struct msg_net_recvv *q = &m.u.net.recvv;
+    for (uint32_t i = 0;
+         i < RX_SLOTS && q->count < NET_RECVV_MAX && n->posted_rx + q->count < n->recv_max; i++) {
+        struct rx_slot *s = &n->rx[i];
+        if (s->posted)
+            continue;
+        if (!s->p && !(s->p = pbuf_alloc(PBUF_RAW, NET_FRAME_MAX, PBUF_POOL))) {
+            refill_wanted = 1; /* lwIP's pool is empty: try again next turn */
+            break;
+        }
+        if ((s->g[0] = grant_alloc(n->drv, s->p->payload, NET_FRAME_MAX, GRANT_WRITE)) < 0)
+            break;
+        q->grant[q->count] = s->g[0];
+        q->slot[q->count++] = (uint8_t)i;
+    }
+    uint32_t count = q->count;
+    if (!count)
+        return 0;
+    uint8_t slot[NET_RECVV_MAX];
+    memcpy(slot, q->slot, sizeof(slot));
+    int r = call(n, &m); /* the reply overwrites m */
+    for (uint32_t k = 0; k < count; k++) {
+        struct rx_slot *s = &n->rx[slot[k]];
+        if (r == 0) {
+            s->posted = 1;
+            n->posted_rx++;
+        } else {
+            free_grants(s->g);
+        }
+    }
+    return r == 0 && count == NET_RECVV_MAX;
+}
+
 /* Post every receive slot that has no buffer with the driver. */
 static void post_buffers(struct nic *n)
 {
+    if (n->flags & NET_F_RECVV) { /* a whole batch at a time, unless the driver runs low */
+        while (n->drv && !n->need_init && n->posted_rx < n->recv_max &&
+               (n->recv_max - n->posted_rx >= NET_RECVV_MAX || n->posted_rx < n->recv_max / 2) &&
+               post_batch(n))
+            ;
+        return;
+    }
     for (uint32_t i = 0; i < RX_SLOTS && n->posted_rx < n->recv_max && n->drv && !n->need_init;
          i++) {
         struct rx_slot *s = &n->rx[i];
@@ -182,9 +231,52 @@ static void post_buffers(struct nic *n)
     }
 }
 
+/*
+ * A pure TCP acknowledgement (IPv4, no IP or TCP options, no payload, only the ACK flag) in one
+ * pbuf: its headers (Ethernet, IP, TCP), or 0.
+ */
+static const uint8_t *pure_ack(const struct pbuf *p)
+{
+    const uint8_t *f = p->payload;
+    if (p->len != p->tot_len || p->len < 54 || f[12] != 0x08 || f[13] != 0x00 || f[14] != 0x45 ||
+        f[23] != 6 || (f[16] << 8 | f[17]) != 40 || (f[20] & 0x3f) || f[21] || f[46] != 0x50 ||
+        f[47] != 0x10)
+        return 0;
+    return f;
+}
+
+/*
+ * While inet takes a batch of received frames (take_items), the frames lwIP sends wait and go
+ * to the driver at the end of the batch, and an acknowledgement that a later one of the same
+ * connection supersedes (a higher acknowledgement number) is dropped: one ACK per connection
+ * per batch instead of one per two segments (each ACK costs the driver a copy, a kick of the
+ * device and a completion). Duplicate ACKs (the same number) and ACKs with options (SACK) stay.
+ */
+static int batching;
+
+static int supersedes(const struct pbuf *newer, const struct pbuf *older)
+{
+    const uint8_t *a = pure_ack(newer), *b = pure_ack(older);
+    if (!a || !b || memcmp(a, b, 12) || memcmp(a + 26, b + 26, 12)) /* MACs; IPs and ports */
+        return 0;
+    uint32_t ack_a = (uint32_t)a[42] << 24 | a[43] << 16 | a[44] << 8 | a[45];
+    uint32_t ack_b = (uint32_t)b[42] << 24 | b[43] << 16 | b[44] << 8 | b[45];
+    return (int32_t)(ack_a - ack_b) > 0;
+}
+
 static err_t linkoutput(struct netif *netif, struct pbuf *p)
 {
     struct nic *n = netif->state;
+    if (batching && n->tx_tail != n->tx_post) {
+        struct tx_slot *last = &n->tx[(n->tx_tail - 1) % TX_SLOTS];
+        if (last->state == TX_WAITING && supersedes(p, last->p)) {
+            pbuf_free(last->p); /* the same slot and id carry the newer ACK */
+            pbuf_ref(p);
+            last->p = p;
+            n->acks_merged++;
+            return ERR_OK;
+        }
+    }
     if (n->tx_tail - n->tx_head >= TX_SLOTS) {
         n->tx_dropped++; /* TCP sends it again */
         return ERR_MEM;
@@ -201,7 +293,8 @@ static err_t linkoutput(struct netif *netif, struct pbuf *p)
         return ERR_MEM;
     struct tx_slot *s = &n->tx[n->tx_tail++ % TX_SLOTS];
     *s = (struct tx_slot){.p = f, .id = n->tx_tail, .state = TX_WAITING, .g = {-1, -1, -1}};
-    post_frames(n);
+    if (!batching)
+        post_frames(n);
     return ERR_OK;
 }
 
@@ -272,6 +365,7 @@ static void nic_init(struct nic *n)
     }
     n->send_max = a->send_max < TX_IN_FLIGHT ? a->send_max : TX_IN_FLIGHT;
     n->recv_max = a->recv_max < RX_SLOTS ? a->recv_max : RX_SLOTS;
+    n->flags = a->flags;
     n->inits++;
     if (!n->added) {
         memcpy(n->netif.hwaddr, a->mac, NET_ADDR_LEN);
@@ -355,6 +449,7 @@ static void take_items(struct nic *n)
         return;
     }
     int was_full = head - tail == NET_MAILBOX_ITEMS;
+    batching = 1;
     while (tail != head && n->drv == drv && n->gen == gen) {
         struct net_status_item it = n->box.item[tail % NET_MAILBOX_ITEMS];
         n->box.tail = ++tail;
@@ -368,12 +463,17 @@ static void take_items(struct nic *n)
         else
             bad = "an item of no kind";
         if (bad) {
+            batching = 0;
             complain(n, bad);
+            post_frames(n); /* nothing goes while n->drv is 0: they wait for its successor */
             return;
         }
     }
-    if (n->drv != drv || n->gen != gen)
+    batching = 0;
+    if (n->drv != drv || n->gen != gen) {
+        post_frames(n);
         return;
+    }
     if (was_full)
         ipc_notify(drv);
     post_buffers(n);

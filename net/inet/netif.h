@@ -45,6 +45,7 @@ struct nic {
     struct net_mailbox box; /* lent to the driver */
     grant_id_t box_grant;
     uint32_t send_max, recv_max, in_flight, posted_rx;
+    uint32_t flags; /* the driver's NET_F_* (init_reply) */
     /* The FIFO of held frames: indices count up forever, slot tx[i % TX_SLOTS], frame id i + 1;
      * [tx_head, tx_tail) are held, and none before tx_post waits to be handed to the driver. */
     uint64_t tx_head, tx_post, tx_tail;
@@ -52,6 +53,7 @@ struct nic {
     struct rx_slot rx[RX_SLOTS];
     uint64_t inits, resent, complaints; /* instances initialised, frames sent again */
     uint64_t sent, received, tx_errors, rx_errors, tx_dropped;
+    uint64_t acks_merged; /* ACKs a later one of the same batch superseded (netif.c) */
 };
 
 /* The configuration words nic=LABEL[,LABEL...] ip=A.B.C.D/P gw=A.B.C.D (others are ignored):

@@ -3,7 +3,7 @@
  * with QEMU's user networking): inet over a real network driver, inside the running server.
  * ARP and ping to the gateway (slirp, 10.0.2.2), then 16 MiB through a TCP echo server on the
  * host (QEMU forwards 10.0.2.100:7 to it) while tests/servers/netkill has rs kill the driver
- * every 0.5 s: the stream must come back whole, and inet must have initialised the driver's
+ * every 0.3 s: the stream must come back whole, and inet must have initialised the driver's
  * successors and sent its unconfirmed frames again.
  */
 #include <samsara/ds.h>

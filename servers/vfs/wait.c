@@ -9,9 +9,40 @@
 
 extern struct vproc *vproc_by_index(int i);
 
+/* Slots that may wait on a pipe, a socket or a poll (set at suspend, cleared lazily by
+ * wakeups_run): a wakeup looks at these, not at every slot. */
+static uint64_t may_wait[NR_SLOTS / 64];
+
 void suspend(struct vproc *p, enum wait_kind kind)
 {
     p->wait = kind;
+    if (kind != WAIT_DEV) {
+        int i = EP_SLOT(p->ep);
+        may_wait[i / 64] |= 1ull << (i % 64);
+    }
+}
+
+/* The next slot from i on that may wait for `kind` (pipes: a pipe or a socket): its process,
+ * *i its slot; 0 at the end. A slot that waits for nothing of the kind any more is dropped. */
+static struct vproc *next_waiting(int *i, int pipes)
+{
+    for (; *i < NR_SLOTS; ++*i) {
+        uint64_t bits = may_wait[*i / 64] >> (*i % 64);
+        if (!bits) {
+            *i = (*i / 64 + 1) * 64 - 1; /* none left in this word */
+            continue;
+        }
+        *i += __builtin_ctzll(bits);
+        struct vproc *p = vproc_by_index(*i);
+        enum wait_kind w = p ? p->wait : WAIT_NONE;
+        if (w != WAIT_PIPE_READ && w != WAIT_PIPE_WRITE && w != WAIT_SOCK && w != WAIT_POLL) {
+            may_wait[*i / 64] &= ~(1ull << (*i % 64));
+            continue;
+        }
+        if (pipes ? w != WAIT_POLL : w == WAIT_POLL)
+            return p;
+    }
+    return 0;
 }
 
 static void rerun(struct vproc *p)
@@ -49,17 +80,11 @@ void wakeups_run(void)
     while (pipes_changed || polls_due) {
         int pipes = pipes_changed;
         pipes_changed = polls_due = 0;
-        for (int i = 0; pipes && i < NR_SLOTS; i++) {
-            struct vproc *p = vproc_by_index(i);
-            if (p &&
-                (p->wait == WAIT_PIPE_READ || p->wait == WAIT_PIPE_WRITE || p->wait == WAIT_SOCK))
-                rerun(p);
-        }
-        for (int i = 0; i < NR_SLOTS; i++) {
-            struct vproc *p = vproc_by_index(i);
-            if (p && p->wait == WAIT_POLL)
-                rerun(p);
-        }
+        struct vproc *p;
+        for (int i = 0; pipes && (p = next_waiting(&i, 1)); i++)
+            rerun(p);
+        for (int i = 0; (p = next_waiting(&i, 0)); i++)
+            rerun(p);
     }
 }
 

@@ -25,6 +25,7 @@ struct msg_net_init_reply {
     uint32_t send_max; /* NET_SEND frames the driver keeps in flight at most */
     uint32_t recv_max; /* NET_RECV buffers it keeps at most */
     uint32_t mtu;      /* payload bytes of a frame: 1500 */
+    uint32_t flags;    /* NET_F_*: 0 from a driver that knows only the basic requests */
 };
 
 /* One piece of a frame: [offset, offset+len) of grant `grant`. */
@@ -41,6 +42,14 @@ struct msg_net_frame { /* NET_SEND (read access), NET_RECV (write access) */
     struct net_piece piece[NET_PIECES_MAX];
 };
 
+struct msg_net_recvv {            /* NET_RECVV: several receive buffers at once */
+    uint64_t id;                  /* buffer i's id: id + slot[i] */
+    uint32_t count;               /* buffers, 1..NET_RECVV_MAX */
+    uint32_t len;                 /* each buffer's length: at least NET_FRAME_MAX */
+    int32_t grant[NET_RECVV_MAX]; /* buffer i: [0, len) of grant[i], write access */
+    uint8_t slot[NET_RECVV_MAX];
+};
+
 struct msg_net_mode { /* NET_MODE */
     uint64_t mode;    /* NET_MODE_* */
 };
@@ -55,6 +64,7 @@ union msg_net {
     struct msg_net_init init;
     struct msg_net_init_reply init_reply;
     struct msg_net_frame frame;
+    struct msg_net_recvv recvv;
     struct msg_net_mode mode;
     struct msg_net_stat_reply stat_reply;
 };

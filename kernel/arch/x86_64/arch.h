@@ -108,7 +108,7 @@ void pic_mask(int irq, int masked);
 void pic_eoi(int irq);
 void timer_init(int hz);
 void cpu_set_user_frame(struct regs *r);
-void fpu_switch_out(void);
+void fpu_switch_to(const void *area);
 void fpu_trap(void);
 void fpu_forget(void *area);
 void fpu_sync(void *area);

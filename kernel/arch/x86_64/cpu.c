@@ -105,10 +105,17 @@ void cpu_init(void)
     *(uint32_t *)(fpu_initial + 24) = 0x1f80; /* MXCSR: all exceptions masked */
 }
 
-/* Called when switching to another process: its first FPU use traps (#NM). */
-void fpu_switch_out(void)
+/*
+ * Called when switching to the process whose FPU area is `area`: if its state is the one in
+ * the FPU registers, it may use them at once (TS clear); otherwise its first use traps (#NM)
+ * and fpu_trap swaps the states. Processes that never use the FPU (the servers) leave the
+ * owner in place, so switching back to it costs no trap.
+ */
+void fpu_switch_to(const void *area)
 {
-    write_cr0(read_cr0() | 8ull);
+    uint64_t cr0 = read_cr0(), want = area == fpu_owner ? cr0 & ~8ull : cr0 | 8ull;
+    if (want != cr0)
+        write_cr0(want);
 }
 
 void fpu_trap(void)
@@ -154,8 +161,10 @@ void user_segments_load(uint64_t fs_base)
 void fpu_forget(void *area)
 {
     memcpy(area, fpu_initial, sizeof(fpu_initial));
-    if (fpu_owner == area)
+    if (fpu_owner == area) {
         fpu_owner = 0;
+        write_cr0(read_cr0() | 8ull); /* its registers are stale now: the next use loads */
+    }
 }
 
 /* 8259 PICs: IRQ 0-15 at vectors 32-47, all masked but the cascade. */

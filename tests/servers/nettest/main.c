@@ -108,6 +108,17 @@ static void release_grants(void)
 
 /* Grants to the current driver instance (grants name one endpoint), NET_INIT, and receive
  * buffers: 0 or an error. */
+static uint32_t drv_flags; /* init_reply.flags */
+
+/* A NET_RECVV of `count` buffers, each rx_grant[0] (or `grant`) and `len` bytes. */
+static int recvv_rq(uint32_t count, uint32_t len, int32_t grant)
+{
+    message_t m = {.type = NET_RECVV, .u.net.recvv = {.id = 5000, .count = count, .len = len}};
+    for (int i = 0; i < NET_RECVV_MAX; i++)
+        m.u.net.recvv.grant[i] = grant;
+    return call(&m);
+}
+
 static int init_driver(void)
 {
     release_grants();
@@ -121,6 +132,7 @@ static int init_driver(void)
     if (r < 0)
         return r;
     memcpy(mac, m.u.net.init_reply.mac, NET_ADDR_LEN);
+    drv_flags = m.u.net.init_reply.flags;
     for (int i = 0; i < RX_BUFS && r == 0; i++)
         r = frame_rq(NET_RECV, 1000 + i, rx_grant[i], NET_FRAME_MAX);
     return r;
@@ -225,6 +237,11 @@ static void test_bad_requests(void)
     EXPECT(frame_rq(NET_SEND, 1, tx_grant, NET_FRAME_MIN - 1), -E_INVAL);
     EXPECT(frame_rq(NET_SEND, 1, tx_grant, NET_FRAME_MAX + 1), -E_INVAL);
     EXPECT(frame_rq(NET_RECV, 1, rx_grant[0], 100), -E_INVAL); /* too small for a frame */
+    CHECK(drv_flags & NET_F_RECVV); /* lib/netdriver takes NET_RECVV: each bad one, none kept */
+    EXPECT(recvv_rq(0, NET_FRAME_MAX, rx_grant[0]), -E_INVAL);
+    EXPECT(recvv_rq(NET_RECVV_MAX + 1, NET_FRAME_MAX, rx_grant[0]), -E_INVAL);
+    EXPECT(recvv_rq(2, NET_FRAME_MAX - 1, rx_grant[0]), -E_INVAL);
+    EXPECT(recvv_rq(2, NET_FRAME_MAX, -1), -E_INVAL);
     m = (message_t){.type = NET_SEND, .u.net.frame = {.id = 1, .count = 4}};
     EXPECT(call(&m), -E_INVAL);
     m = (message_t){.type = NET_MODE, .u.net.mode = {0x80}};
