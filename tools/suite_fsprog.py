@@ -71,9 +71,8 @@ def samsara(record, img):
 
 def linux(record, passed, tmp):
     """fsprog in the Linux peer on a tmpfs; its pass list must be Samsara's."""
-    if not os.path.isdir(lp.LINUX) or not lp.glob.glob(os.path.join(lp.LINUX, "boot", "vmlinuz-*")):
-        record("fsprog.linux_skipped", True, "no third_party/linux (tools/fetch-linux.sh)")
-        return
+    # make peer fetches Debian's kernel package on first use (a clean clone runs this suite
+    # before linuxpeer's): the comparison always runs, never skipped
     built = subprocess.run(["make", "-s", "peer"], cwd=ROOT, capture_output=True, text=True)
     if built.returncode != 0:
         record("fsprog.linux_build", False, built.stdout + built.stderr)
