@@ -30,6 +30,7 @@
 #include <sys/uio.h>
 #include <stddef.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/time.h>
@@ -638,6 +639,8 @@ static void t_devices(void)
 static void t_proc(void)
 {
     char buf[256], path[64];
+    struct statfs sf;
+    CHECK(statfs("/proc", &sf) == 0 && sf.f_type == 0x9fa0 && sf.f_bsize == 4096); /* df /proc */
     snprintf(path, sizeof(path), "/proc/%d/stat", getpid());
     int fd = open(path, O_RDONLY);
     CHECK(fd >= 0);

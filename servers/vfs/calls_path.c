@@ -632,9 +632,13 @@ static int64_t statfs_vnode(struct vproc *p, struct vnode *v, uint64_t ubuf)
     struct fs_statfs s = {0};
     uint64_t out[15] = {0}; /* struct statfs: 120 bytes */
     message_t m = {.type = FS_STATFS};
-    int64_t r = fs_buffer_call(v->fs, &m, &m.u.fs.statfs.grant, &s, sizeof(s), GRANT_WRITE);
-    if (r < 0)
-        return r;
+    if (v->fs == PROCFS_EP) { /* vfs's own /proc: Linux's proc values (PROC_SUPER_MAGIC) */
+        s.type = 0x9fa0, s.bsize = 4096, s.namelen = 255;
+    } else {
+        int64_t r = fs_buffer_call(v->fs, &m, &m.u.fs.statfs.grant, &s, sizeof(s), GRANT_WRITE);
+        if (r < 0)
+            return r;
+    }
     out[0] = s.type, out[1] = s.bsize, out[2] = s.blocks, out[3] = s.bfree, out[4] = s.bfree;
     out[5] = s.files, out[6] = s.ffree, out[8] = s.namelen, out[9] = s.bsize;
     return copy_out(p, ubuf, out, sizeof(out));
