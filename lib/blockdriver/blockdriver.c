@@ -33,8 +33,6 @@ static struct opener {
 static message_t deferred[BLOCKDRIVER_DEFER_MAX];
 static int ndeferred;
 
-static int announced; /* LABEL.blk is in ds */
-
 static void reply(endpoint_t to, message_t *r)
 {
     service_reply(to, BDEV_REPLY, r);
@@ -254,31 +252,13 @@ static int from_client(const message_t *m)
     return m->type != MSG_NOTIFY;
 }
 
-/*
- * Tell clients we are there: publish LABEL.blk = our endpoint in ds (only
- * this service may write its label's keys). lib/bdev subscribes to the key
- * and re-opens its minors in each new instance. At boot, ds may not know
- * our label yet (E_PERM) or not run yet (E_SRCH): tried again at each
- * alarm of the loop, every ANNOUNCE_RETRY_MS, ANNOUNCE_TRIES times.
- */
-#define ANNOUNCE_RETRY_MS 10
-#define ANNOUNCE_TRIES 500
+/* Tell clients we are there: LABEL.blk = our endpoint in ds. lib/bdev subscribes to the key and
+ * re-opens its minors in each new instance. */
+static int announce_tries;
 
 static void announce(void)
 {
-    static int tries;
-    char key[DS_KEY_MAX];
-    if (announced)
-        return;
-    snprintf_s(key, sizeof(key), "%s%s", drv->name, BDEV_DS_SUFFIX);
-    int r = ds_publish_u64(key, (uint64_t)self_ep, DS_OVERWRITE);
-    if (r == 0 || ++tries >= ANNOUNCE_TRIES) {
-        announced = 1;
-        if (r < 0)
-            printf("%s: cannot announce itself in ds (%s)\n", drv->name, strerror_s(r));
-        return;
-    }
-    sys_alarm(ANNOUNCE_RETRY_MS);
+    driver_announce(drv->name, BDEV_DS_SUFFIX, &announce_tries);
 }
 
 int blockdriver_wait(uint64_t timeout_ms)
@@ -331,6 +311,13 @@ static int restart(uint64_t restarts)
 
 static const struct service_callbacks callbacks = {.init_fresh = start, .init_restart = restart};
 
+static void on_alarm(uint64_t now)
+{
+    announce(); /* until done or given up */
+    if (drv->alarm)
+        drv->alarm(now);
+}
+
 _Noreturn void blockdriver_task(const struct blockdriver *driver)
 {
     drv = driver;
@@ -348,22 +335,7 @@ _Noreturn void blockdriver_task(const struct blockdriver *driver)
             request(&m);
             continue;
         }
-        int r = service_receive(&m); /* rs's heartbeat pings are answered in there */
-        if (r < 0) {
-            printf("%s: receive failed: %s\n", drv->name, strerror_s(r));
-            continue;
-        }
-        if (m.source == HARDWARE) {
-            if (drv->interrupt)
-                drv->interrupt((uint32_t)m.u.notify.bits);
-        } else if (m.source == SYSTEM) {
-            if (m.u.notify.bits & NOTIFY_ALARM) {
-                announce();
-                if (drv->alarm)
-                    drv->alarm(m.u.notify.ticks);
-            }
-        } else if (from_client(&m)) {
+        if (driver_receive(drv->name, &m, drv->interrupt, on_alarm) && from_client(&m))
             request(&m);
-        }
     }
 }
