@@ -11,6 +11,7 @@
 #include "bdev/bdev.h"
 
 void (*bdev_busy)(const message_t *m);
+void (*bdev_wait_hook)(void);
 
 static message_t deferred[BDEV_DEFER_MAX];
 static int ndeferred;
@@ -89,6 +90,8 @@ static endpoint_t wait_instance(struct bdev *d, endpoint_t old)
             d->wait_ms += now - start;
             return 0;
         }
+        if (bdev_wait_hook)
+            bdev_wait_hook(); /* a real wait: the file server lets its client go on */
         wait_event(until - now);
     }
 }

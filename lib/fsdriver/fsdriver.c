@@ -16,6 +16,12 @@ static const struct fsdriver *fs;
 static int unmounted;  /* FS_UNMOUNT came: EIO for everything until an FS_MOUNT */
 static uint64_t syncs; /* FS_SYNC requests served (the unmount line reports them) */
 static endpoint_t who; /* the requester being served */
+/* A request that must wait for the device (fsdriver_suspend): answered FS_SUSPENDED at once,
+ * its reply kept here when it is finished until the client takes it with FS_RESULT. */
+static int serving;   /* a request of the client is in hand, not answered yet */
+static int suspended; /* ... and it was answered FS_SUSPENDED */
+static int finished;  /* `kept` holds the finished request's reply */
+static message_t kept;
 static char name1[FS_NAME_MAX + 1];
 static char pair[PAIR_MAX + 1];
 
@@ -372,6 +378,21 @@ static int is_client(const char *client, endpoint_t ep)
     return ep == client_ep;
 }
 
+/*
+ * The server is about to wait for its device: answer the request in hand
+ * FS_SUSPENDED now (once), so the client goes on serving others; the reply
+ * follows when the request is finished (fsdriver_task: notify, FS_RESULT).
+ * Outside a request (write-back from the alarm) there is nobody to tell.
+ */
+void fsdriver_suspend(void)
+{
+    if (!serving || suspended)
+        return;
+    message_t r = {.type = FS_REPLY, .u.fs.reply.result = FS_SUSPENDED};
+    if (ipc_sendnb(who, &r) == 0) /* the client gave up (its bound) if it is not waiting */
+        suspended = 1;
+}
+
 void fsdriver_task(const struct fsdriver *server, const char *client)
 {
     fs = server;
@@ -389,11 +410,25 @@ void fsdriver_task(const struct fsdriver *server, const char *client)
         if (!is_client(client, m.source)) {
             service_refuse(fs->label, &m, "only its client may use it");
             r.u.fs.reply.result = -LX_EPERM;
+        } else if (m.type == FS_RESULT) {
+            r.u.fs.reply.result = -LX_EAGAIN; /* nothing finished (a late or stray ask) */
+            if (finished && m.source == who)
+                r = kept;
+            finished = 0;
         } else {
             who = m.source;
+            serving = 1;
             r.u.fs.reply.result = dispatch(&m, &r);
+            serving = 0;
         }
-        ipc_sendnb(m.source, &r);
+        if (suspended) { /* the client was told to wait: keep the reply, and say it is there */
+            suspended = 0;
+            kept = r;
+            finished = 1;
+            ipc_notify(who);
+        } else {
+            ipc_sendnb(m.source, &r);
+        }
         if (fs->after)
             fs->after();
     }
