@@ -11,7 +11,7 @@
 #include "bdev/bdev.h"
 
 void (*bdev_busy)(const message_t *m);
-void (*bdev_wait_hook)(void);
+void (*bdev_wait_hook)(const message_t *m);
 
 static message_t deferred[BDEV_DEFER_MAX];
 static int ndeferred;
@@ -30,6 +30,8 @@ int bdev_deferred(message_t *m)
 /* A message that is not ours arrived while we waited: keep it for the file server. */
 static void defer(const message_t *m)
 {
+    if (bdev_wait_hook)
+        bdev_wait_hook(m); /* the file server may answer "later" now */
     if (ndeferred < BDEV_DEFER_MAX)
         deferred[ndeferred++] = *m;
     else if (bdev_busy)
@@ -91,7 +93,7 @@ static endpoint_t wait_instance(struct bdev *d, endpoint_t old)
             return 0;
         }
         if (bdev_wait_hook)
-            bdev_wait_hook(); /* a real wait: the file server lets its client go on */
+            bdev_wait_hook(0); /* a real wait: the file server lets its client go on */
         wait_event(until - now);
     }
 }

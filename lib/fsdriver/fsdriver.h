@@ -100,12 +100,13 @@ struct fsdriver {
 _Noreturn void fsdriver_task(const struct fsdriver *fs, const char *client);
 
 /*
- * The server must wait for its device (lib/bdev calls it through bdev_wait_hook): the request
- * in hand is answered FS_SUSPENDED now, and its reply is kept when the callback returns; the
- * client, notified, takes it with FS_RESULT (samsara/fs.h). A server that calls it names its
- * client in its manifest's `ipc` (the notification).
+ * The server must wait for its device (lib/bdev calls it through bdev_wait_hook: m = 0 as it
+ * starts to wait, else a message that came meanwhile): the client's request in hand, or m,
+ * is answered FS_SUSPENDED now, and its reply is kept when it has been served; the client,
+ * notified, takes it with FS_RESULT (samsara/fs.h). A server that calls it names its client
+ * in its manifest's `ipc` (the notification).
  */
-void fsdriver_suspend(void);
+void fsdriver_suspend(const message_t *m);
 
 /* A name: 1..FS_NAME_MAX bytes, none of them '/' or NUL (0, -LX_EINVAL, -LX_ENAMETOOLONG). */
 int fsdriver_name_ok(const char *name, uint64_t len);

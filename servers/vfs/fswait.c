@@ -329,9 +329,9 @@ void fswait_begin(struct vproc *p)
 /* Calls whose result is the result of their one changing request (fswait_end). */
 static int result_is_request(uint64_t nr)
 {
-    static const uint64_t calls[] = {LX_mkdir,  LX_mkdirat, LX_unlink,    LX_unlinkat, LX_rmdir,
-                                     LX_rename, LX_renameat, LX_renameat2, LX_link,     LX_linkat,
-                                     LX_symlink, LX_symlinkat};
+    static const uint64_t calls[] = {LX_mkdir, LX_mkdirat, LX_unlink,   LX_unlinkat,
+                                     LX_rmdir, LX_rename,  LX_renameat, LX_renameat2,
+                                     LX_link,  LX_linkat,  LX_symlink,  LX_symlinkat};
     for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
         if (calls[i] == nr)
             return 1;

@@ -38,7 +38,7 @@ static int stall_name(const char *name)
 /* Wait STALL_MS as for a driver: vfs is told to go on; anything that comes is kept. */
 static void stall(void)
 {
-    fsdriver_suspend();
+    fsdriver_suspend(0);
     stalls++;
     sys_alarm(STALL_MS);
     for (;;) {
