@@ -298,5 +298,6 @@ int main(uint64_t argp)
     disk.size = dev.size;
     if (opened && (r = mount_disk()) < 0)
         printf("ext2: %s minor %u not mounted (%d)\n", driver, minor, r);
+    bdev_wait_hook = fsdriver_suspend; /* vfs serves others while we wait for the driver */
     fsdriver_task(&ext2_server, "vfs");
 }

@@ -58,11 +58,22 @@ enum fs_request {
                             /*   in memory of it goes to its disk, then the disk flushes */
     FS_UNMOUNT,             /* unmount: write everything out; every later request but */
                             /*   FS_MOUNT answers EIO */
+    FS_RESULT,              /* result: the whole reply of the request the server answered */
+                            /*   FS_SUSPENDED and has finished since (it notified vfs); */
+                            /*   -EAGAIN if none is finished */
     FS_RQ_END,              /* (not a request: one past the last) */
 };
 #define FS_TIME_NOW (~0ull)      /* FS_UTIME: the server's current time */
 #define FS_TIME_OMIT (~0ull - 1) /* FS_UTIME: leave this time as it is */
 #define FS_REPLY (FS_RQ_BASE + 0xff)
+/*
+ * In an FS_REPLY's result: the server must wait for its device (lib/bdev),
+ * so it answers now and finishes the request later; then it notifies vfs,
+ * which takes the whole reply with FS_RESULT (docs/FILESYSTEMS.md, "When a
+ * file server waits for its driver"). Never a count: reads and writes move
+ * at most 0x7ffff000 bytes.
+ */
+#define FS_SUSPENDED 0x7fffffffll
 _Static_assert(FS_RQ_END <= FS_REPLY && IS_FS_RQ(FS_REPLY), "fs types stay in the FS range");
 
 struct fs_stat {
