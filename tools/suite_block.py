@@ -13,7 +13,8 @@ import threading
 import time
 from array import array
 
-from qemu import Boot, Monitor, collect_tests, disk, images_named, monitor_flags, record_logged
+from qemu import (DISK_DEFAULT, Boot, Monitor, collect_tests, disk, images_named, monitor_flags,
+                  record_logged, run_boot)
 
 # The layout blocktest expects (tests/servers/blocktest/blocktest.h).
 SECTOR = 512
@@ -162,6 +163,45 @@ def run_driver(record, module, driver, flags, logged, run_bytes):
                        f"partition 1 does not hold the 4 MiB blocktest wrote at {at >> 20} MiB")
 
 
+def fs_stall(record):
+    """The file server on a stalled disk: the system with ext2 as root on virtio_blk (a copy of
+    the default image); `sync` while the disk's writes are throttled (as for stall_device), lifted
+    when the driver gives up. ext2 sits in its call to the driver all that time, answering no
+    heartbeat; rs must see that it waits for a live driver and leave it alone (it used to kill it
+    2 s in, and its unwritten cache with it), and the sync must finish."""
+    with tempfile.TemporaryDirectory(prefix="block-fs-") as tmp:
+        img, qmp = os.path.join(tmp, "disk.img"), os.path.join(tmp, "qmp.sock")
+        with open(DISK_DEFAULT, "rb") as src, open(img, "wb") as dst:
+            dst.write(src.read())
+        mods, flags = run_boot("none", (), "ext2", "virtio", img)
+        with Boot(mods, extra=flags + monitor_flags(qmp), console=True) as b:
+            monitor = Monitor(qmp)
+            try:
+                if not b.wait_prompt("# ", 90):
+                    record("block.fs.prompt", False, "no prompt", b.tail())
+                    return
+                start = len(b.lines)
+                monitor.command("block_set_io_throttle", device="disk0",
+                                **dict(NO_LIMITS, bps_wr=(128 << 10) // STALL_S))
+                b.send("dd if=/dev/zero of=/stall bs=64k count=16; sync; echo synced-$?\n")
+                given_up, _ = b.wait_for(STALL_GIVEN_UP, 3 * STALL_S, start)
+                monitor.command("block_set_io_throttle", device="disk0", **NO_LIMITS)
+                synced, _ = b.wait_for(r"^synced-0", 30, start)
+                log = b.run("service log", timeout=30) or []
+            finally:
+                monitor.close()
+            text = "\n".join(t for _, t in b.lines[start:])
+            restarted = "vfs: ext2 (mounted on /) restarted" in text
+            ok = given_up is not None and synced is not None and not restarted
+            record("block.fs.ext2_survives_device_stall", ok,
+                   "ext2 restarted" if restarted else "" if ok else "no stall or no sync",
+                   None if ok else b.tail(30))
+            ok = any("ext2" in t and "silent, waiting for virtio_blk" in t for t in log) and \
+                not any("ext2" in t and "failed" in t for t in log)
+            record("block.fs.rs_saw_ext2_waiting", ok, "", None if ok else log[-20:] or b.tail(20))
+
+
 def run(record, module):
     for driver, flags, logged, run_bytes in DRIVERS:
         run_driver(record, module, driver, flags, logged, run_bytes)
+    fs_stall(record)

@@ -45,9 +45,10 @@
  * BDEV_GEOMETRY  minor. Reply geometry (as BDEV_OPEN's).
  * BDEV_DEBUG_HANG  a test of the hang path (docs/BLOCK.md), only from the
  *                client labelled `blocktest` (E_PERM from anyone else,
- *                logged): reply 0, then the driver spins for ever in its
- *                next wait for the device, in the middle of a transfer,
- *                answering nothing (rs's heartbeat replaces it).
+ *                logged): reply 0, then the driver spins for ever in the
+ *                middle of its next transfer of more than one run (after
+ *                the first run), answering nothing (rs's heartbeat
+ *                replaces it).
  */
 #ifndef SAMSARA_BDEV_H
 #define SAMSARA_BDEV_H

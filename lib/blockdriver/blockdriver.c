@@ -24,7 +24,7 @@ static struct client_set clients;
 /* BDEV_DEBUG_HANG's only sender: the test client of docs/BLOCK.md's hang test. */
 static const char *const debug_clients[] = {"blocktest", 0};
 static struct client_set debuggers = {.labels = debug_clients};
-static int hang_armed; /* spin in the next blockdriver_wait */
+static int hang_armed; /* spin after the first run of the next transfer of more than one */
 
 /* Who has which minor open in this instance: one row per client endpoint. A row whose endpoint's
  * slot a new endpoint takes belonged to a dead process and is reused. */
@@ -213,6 +213,9 @@ static int64_t do_transfer(const message_t *m)
         if ((uint64_t)n != run)
             return -E_IO;
         off += run;
+        while (hang_armed &&
+               off < rq.len) /* BDEV_DEBUG_HANG: hung half-way, heartbeats unanswered */
+            __asm__ volatile("pause");
     }
     return (int64_t)rq.len;
 }
@@ -249,7 +252,7 @@ static void request(const message_t *m)
             reply_result(m->source, -E_PERM);
             return;
         }
-        printf("%s: BDEV_DEBUG_HANG: the next wait for the device spins for ever\n", drv->name);
+        printf("%s: BDEV_DEBUG_HANG: the next transfer spins for ever half-way\n", drv->name);
         hang_armed = 1;
         reply_result(m->source, 0);
         return;
@@ -299,8 +302,6 @@ static void announce(void)
 
 int blockdriver_wait(uint64_t timeout_ms)
 {
-    while (hang_armed) /* BDEV_DEBUG_HANG: hung with a command in flight, heartbeats unanswered */
-        __asm__ volatile("pause");
     uint64_t deadline = sys_uptime() + timeout_ms;
     sys_alarm(timeout_ms);
     for (;;) {

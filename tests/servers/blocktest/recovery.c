@@ -290,9 +290,9 @@ static uint64_t heartbeat_missed_at(uint64_t after)
     return at;
 }
 
-/* The driver spins in the middle of a transfer (BDEV_DEBUG_HANG: in its next wait for the device,
- * a command in flight), answering nothing: rs must see the missed heartbeats, kill it, start
- * another, and lib/bdev must reissue the write to it. */
+/* The driver spins in the middle of a transfer (BDEV_DEBUG_HANG: after the first run of the next
+ * 1 MiB write, the first 128 or 256 KiB on the disk), answering nothing: rs must see the missed
+ * heartbeats, kill it, start another, and lib/bdev must reissue the write to it. */
 void test_driver_hang(void)
 {
     EXPECT(open_devices(), 0);
