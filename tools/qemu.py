@@ -306,6 +306,63 @@ def images_named(module, program, *names):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+class Monitor:
+    """QEMU's QMP monitor on a unix socket (monitor_flags): command() sends one QMP command and
+    returns its answer, hmp() one human-monitor command (e.g. `qemu-io DRIVE "..."`) and returns
+    what it printed. Asynchronous events are skipped. Used by the block suite to make a disk
+    stall (tools/suite_block.py)."""
+
+    def __init__(self, path, timeout=30):
+        import json
+        import socket
+        self.json = json
+        deadline = time.monotonic() + timeout
+        while True:  # QEMU makes the socket as it starts
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                self.sock.settimeout(timeout)
+                self.sock.connect(path)
+                self.file = self.sock.makefile("rwb")
+                self._answer()  # the greeting
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        self.command("qmp_capabilities")
+
+    def _answer(self):
+        while True:
+            line = self.file.readline()
+            if not line:
+                raise OSError("QEMU closed its monitor")
+            msg = self.json.loads(line)
+            if "event" not in msg:
+                return msg
+
+    def command(self, name, **arguments):
+        """The command's "return" value; RuntimeError with QEMU's message if it failed."""
+        self.file.write(self.json.dumps({"execute": name, "arguments": arguments}).encode() + b"\n")
+        self.file.flush()
+        msg = self._answer()
+        if "error" in msg:
+            raise RuntimeError(f"QMP {name}: {msg['error'].get('desc')}")
+        return msg.get("return")
+
+    def hmp(self, line):
+        return self.command("human-monitor-command", **{"command-line": line})
+
+    def close(self):
+        self.file.close()
+        self.sock.close()
+
+
+def monitor_flags(path):
+    """QEMU flags for a QMP monitor on the unix socket path (Monitor(path) talks to it)."""
+    return ["-qmp", f"unix:{path},server=on,wait=off"]
+
+
 def record_logged(record, boot, name, *needles):
     """Record name as passed if every needle stands somewhere in the serial output (a server's
     refusal log lines, say)."""

@@ -8,6 +8,7 @@
  * its HARDWARE and SYSTEM notifications; the driver's clients (by label)
  * BDEV_OPEN, and the other requests on minors they opened in this instance
  * (E_RESTARTED otherwise). Anyone else gets E_PERM, counted and logged.
+ * BDEV_DEBUG_HANG only from blocktest (debug_clients): the hang test.
  */
 #include <samsara/ds.h>
 #include "format/format.h"
@@ -19,6 +20,11 @@ static struct blockdriver_minor minors[BDEV_MINORS];
 
 static const char *const default_clients[] = {"ext2", "blocktest", "blockpeer", 0};
 static struct client_set clients;
+
+/* BDEV_DEBUG_HANG's only sender: the test client of docs/BLOCK.md's hang test. */
+static const char *const debug_clients[] = {"blocktest", 0};
+static struct client_set debuggers = {.labels = debug_clients};
+static int hang_armed; /* spin after the first run of the next transfer of more than one */
 
 /* Who has which minor open in this instance: one row per client endpoint. A row whose endpoint's
  * slot a new endpoint takes belonged to a dead process and is reused. */
@@ -205,6 +211,9 @@ static int64_t do_transfer(const message_t *m)
         if ((uint64_t)n != run)
             return -E_IO;
         off += run;
+        while (hang_armed &&
+               off < rq.len) /* BDEV_DEBUG_HANG: hung half-way, heartbeats unanswered */
+            __asm__ volatile("pause");
     }
     return (int64_t)rq.len;
 }
@@ -234,6 +243,16 @@ static void request(const message_t *m)
             reply_result(m->source, err);
         else
             geometry_reply(m->source, m->u.bdev.minor.minor);
+        return;
+    case BDEV_DEBUG_HANG:
+        if (!client_set_has(&debuggers, m->source)) {
+            service_refuse(drv->name, m, "BDEV_DEBUG_HANG is for blocktest only");
+            reply_result(m->source, -E_PERM);
+            return;
+        }
+        printf("%s: BDEV_DEBUG_HANG: the next transfer spins for ever half-way\n", drv->name);
+        hang_armed = 1;
+        reply_result(m->source, 0);
         return;
     default:
         reply_result(m->source, -E_NOSYS);
