@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 from qemu import BUILD, Boot, run_boot
 from suite_system import PROMPT, check
@@ -76,6 +77,21 @@ def power(record, name, b, command, last_line):
     record(f"{name}.{command}_unmounts", ok, f"QEMU exit status {status}", None if ok else b.tail())
 
 
+def file_times(record, b):
+    """The guest's clock is the host's (QEMU's RTC is the host's UTC; pm reads it at boot and
+    gives it to the kernel, where ext2 and tmpfs read it for their times): `date` within 10 s
+    of the host, a file touched on ext2 and on /tmp stamped within 3 s of `date`, and an
+    explicit time (utimensat through touch -d) kept as given."""
+    host = int(time.time())
+    check(record, b, "rootfs.file_times_wall_clock",
+          "touch /root/now /tmp/now; date +%s; stat -c %Y /root/now /tmp/now",
+          lambda out: len(out) == 3 and all(o.isdigit() for o in out) and
+          abs(int(out[0]) - host) < 10 and all(abs(int(o) - int(out[0])) <= 3 for o in out[1:]))
+    check(record, b, "rootfs.file_times_explicit",
+          "touch -d @1000000000 /root/stamped /tmp/stamped; stat -c %Y /root/stamped /tmp/stamped",
+          ["1000000000", "1000000000"])
+
+
 def first_boot(record, img, busybox_ino):
     with boot(img, "virtio") as b:
         if not prompt(record, "rootfs", b):
@@ -97,7 +113,12 @@ def first_boot(record, img, busybox_ino):
               f"seq 1 {SEQ} > /root/seq; su user -c 'echo note > /home/user/note'; "
               "sha256sum /root/seq; stat -c '%U %a' /home/user/note",
               [f"{seq_sha(SEQ)}  /root/seq", "user 644"])
+        file_times(record, b)
         power(record, "rootfs", b, "poweroff", "pm: power off (file systems unmounted: clean)")
+    stamped = debugfs(img, "stat /root/stamped").decode(errors="replace")
+    record("rootfs.after_poweroff.mtime_on_disk", "mtime: 0x3b9aca00" in stamped,
+           "debugfs: /root/stamped's mtime 0x3b9aca00 (1000000000, set by touch -d)",
+           None if "mtime: 0x3b9aca00" in stamped else stamped.splitlines()[:12])
     host_checks(record, "rootfs.after_poweroff", img, True,
                 {"/root/seq": "".join(f"{i}\n" for i in range(1, SEQ + 1)).encode(),
                  "/home/user/note": b"note\n"})
