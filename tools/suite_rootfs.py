@@ -77,6 +77,38 @@ def power(record, name, b, command, last_line):
     record(f"{name}.{command}_unmounts", ok, f"QEMU exit status {status}", None if ok else b.tail())
 
 
+def linux_statfs(img, bfree, ffree):
+    """What Linux's ext2 answers statfs with for img when bfree blocks and ffree inodes are free
+    (fs/ext2/super.c: ext2_statfs, the default bsddf): f_blocks leaves out the boot block, each
+    group's bitmaps and inode table and the superblock and descriptor copies of the groups that
+    have them (sparse_super: 0, 1, powers of 3, 5 and 7); f_bavail leaves out the blocks
+    reserved for root. (bsize, blocks, bfree, bavail, files, ffree), the geometry from dumpe2fs."""
+    head = subprocess.run(["dumpe2fs", "-h", img], capture_output=True, text=True).stdout
+    v = {k.strip(): w.strip() for k, _, w in (line.partition(":") for line in head.splitlines())}
+    n = lambda key: int(v[key])  # noqa: E731
+    bs, count, per = n("Block size"), n("Block count"), n("Blocks per group")
+    groups = (count - n("First block") + per - 1) // per
+    gdt = (groups * 32 + bs - 1) // bs
+    itb = (n("Inodes per group") * n("Inode size") + bs - 1) // bs
+    powers = {p ** k for p in (3, 5, 7) for k in range(1, 40)}
+    supers = sum(1 for g in range(groups) if g <= 1 or g in powers
+                 or "sparse_super" not in v["Filesystem features"].split())
+    meta = n("First block") + groups * (2 + itb) + supers * (1 + gdt)
+    return (bs, count - meta, bfree, max(bfree - n("Reserved block count"), 0),
+            n("Inode count"), ffree)
+
+
+def statfs_as_linux(record, b, img):
+    """statfs of the ext2 root (BusyBox's stat -f, which df uses) gives what Linux's ext2 would
+    for the image's geometry and the free counts the guest reports."""
+    def same(out):
+        got = tuple(int(x) for x in out[0].split()) if out and len(out[0].split()) == 6 else ()
+        want = linux_statfs(img, got[2], got[5]) if got else None
+        b.lines.append((0, f"statfs: got {got}, Linux's ext2 would give {want}"))
+        return got == want
+    check(record, b, "rootfs.statfs_as_linux", "stat -f -c '%S %b %f %a %c %d' /", same)
+
+
 def file_times(record, b):
     """The guest's clock is the host's (QEMU's RTC is the host's UTC; pm reads it at boot and
     gives it to the kernel, where ext2 and tmpfs read it for their times): `date` within 10 s
@@ -96,6 +128,7 @@ def first_boot(record, img, busybox_ino):
     with boot(img, "virtio") as b:
         if not prompt(record, "rootfs", b):
             return
+        statfs_as_linux(record, b, img)
         check(record, b, "rootfs.mounts", "cat /proc/mounts",
               ["ext2 / ext2 rw 0 0", "proc /proc proc rw 0 0", "tmpfs /tmp tmpfs rw 0 0"])
         record("rootfs.root_logged", logged(b, "vfs: root file system is ext2"), "vfs's line")

@@ -127,7 +127,7 @@ void ramfs_fill_statfs(struct fs_statfs *sf)
     sf->type = RAMFS_MAGIC;
     sf->bsize = RAMFS_BLOCK;
     sf->blocks = capp;
-    sf->bfree = used < capp ? capp - used : 0;
+    sf->bfree = sf->bavail = used < capp ? capp - used : 0; /* nothing reserved for root */
     sf->files = RAMFS_MAX_INODES - 1;
     sf->ffree = RAMFS_MAX_INODES - 1 - nr_inodes;
     sf->namelen = FS_NAME_MAX;
