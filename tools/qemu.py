@@ -101,6 +101,9 @@ def disk(image, interface="virtio", index=0, snapshot=False):
 # tests' boots of make run's system, which write to a snapshot of build/disk.img); the tests'
 # other boots (system_modules) keep ramfs.
 ROOT_DEFAULT = "ext2"
+# make iso's root when ROOT is not given: the CD boots alone (`qemu-system-x86_64 -cdrom
+# samsara.iso -nographic`, no disk), so its root is the initramfs on ramfs (docs/BOOT.md).
+ISO_ROOT_DEFAULT = "ramfs"
 DISK_DEFAULT = os.path.join(BUILD, "disk.img")
 
 
@@ -389,16 +392,18 @@ def run_boot(nic_name="virtio", with_services=(), root=ROOT_DEFAULT, diskif="vir
     return mods, flags + disk_flags
 
 
-def run_env():
-    """make run's choices from the environment: NIC, ROOT, DISKIF, DISK."""
-    return (os.environ.get("NIC", "virtio"), os.environ.get("ROOT") or ROOT_DEFAULT,
+def run_env(iso=False):
+    """make run's choices from the environment: NIC, ROOT, DISKIF, DISK; for make iso (iso) the
+    root is ISO_ROOT_DEFAULT unless ROOT is given."""
+    return (os.environ.get("NIC", "virtio"),
+            os.environ.get("ROOT") or (ISO_ROOT_DEFAULT if iso else ROOT_DEFAULT),
             os.environ.get("DISKIF") or "virtio", os.environ.get("DISK") or None)
 
 
-def make_run_modules(with_services=()):
+def make_run_modules(with_services=(), iso=False):
     """`make run`'s modules for NIC, ROOT, DISKIF, DISK (from the environment) and WITH, the
-    manifests bundle last: what -initrd gets, and what make iso puts on the CD."""
-    nic_name, root, diskif, image = run_env()
+    manifests bundle last: what -initrd gets; with iso, what make iso puts on the CD."""
+    nic_name, root, diskif, image = run_env(iso)
     mods, _ = run_boot(nic_name, with_services, root, diskif, image)
     return mods + [os.path.join(BUILD, "manifests")]
 
@@ -429,10 +434,12 @@ def grub_cfg(modules):
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--system-modules"]:
     print(",".join(make_run_modules(sys.argv[2:])))
+if __name__ == "__main__" and sys.argv[1:2] == ["--iso-modules"]:
+    print(",".join(make_run_modules(sys.argv[2:], iso=True)))
 if __name__ == "__main__" and sys.argv[1:2] == ["--grub-cfg"]:
-    print(grub_cfg(make_run_modules(sys.argv[2:])), end="")
+    print(grub_cfg(make_run_modules(sys.argv[2:], iso=True)), end="")
 if __name__ == "__main__" and sys.argv[1:2] == ["--nic-flags"]:
     print(" ".join(nic(os.environ.get("NIC", "virtio"))[1]))
-if __name__ == "__main__" and sys.argv[1:2] == ["--run-flags"]:  # the card's and the disk's
-    nic_name, root, diskif, image = run_env()
+if __name__ == "__main__" and sys.argv[1:3] in (["--run-flags"], ["--run-flags", "iso"]):
+    nic_name, root, diskif, image = run_env(iso=sys.argv[2:3] == ["iso"])  # the card's and disk's
     print(" ".join(run_boot(nic_name, (), root, diskif, image, keep=True)[1]))

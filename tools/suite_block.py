@@ -13,8 +13,8 @@ import threading
 import time
 from array import array
 
-from qemu import (DISK_DEFAULT, Boot, Monitor, collect_tests, disk, images_named, monitor_flags,
-                  record_logged, run_boot)
+from qemu import (BUILD, DISK_DEFAULT, Boot, Monitor, collect_tests, disk, images_named,
+                  monitor_flags, record_logged, run_boot)
 
 # The layout blocktest expects (tests/servers/blocktest/blocktest.h).
 SECTOR = 512
@@ -201,7 +201,36 @@ def fs_stall(record):
             record("block.fs.rs_saw_ext2_waiting", ok, "", None if ok else log[-20:] or b.tail(20))
 
 
+def no_device(record):
+    """make run's ROOT=ramfs boot with both disk drivers and no disk (q35's AHCI controller has
+    no drive; no virtio-blk device): each says once that it has no device and exits with
+    ROOT_EXIT_NO_DEVICE, rs leaves it down (no restart loop), and the shell still answers."""
+    mods, flags = run_boot("none", (), "ramfs")
+    at = mods.index(os.path.join(BUILD, "pci")) + 1
+    mods[at:at] = [os.path.join(BUILD, "virtio_blk"), os.path.join(BUILD, "ahci")]
+    with Boot(mods, extra=flags, console=True) as b:
+        ok = b.wait_prompt("# ", 60)
+        record("block.no_device.prompt", ok, "", None if ok else b.tail())
+        if not ok:
+            return
+        out = b.run("sleep 3; service list | grep -E '^(virtio_blk|ahci) '", "# ", 30) or []
+        lines = [t for _, t in b.lines]
+        for driver, said in (("virtio_blk", "virtio_blk: no device: the pci server found none"),
+                             ("ahci", "ahci: no disk on any of the ports")):
+            count = lambda text: sum(text in t for t in lines)  # noqa: E731
+            starts = (count(said), count(f"{driver}: no device to drive: exiting"),
+                      count(f"rs: service {driver} is down: it found no device to drive"))
+            state = next((o.split() for o in out if o.startswith(driver + " ")), [])
+            ok = starts == (1, 1, 1) and len(state) > 2 and state[2] == "down"
+            record(f"block.no_device.{driver}_gives_up_once", ok,
+                   f"logged (no device, exit, rs down) {starts} times; service list: {state}",
+                   None if ok else b.tail())
+        out = b.run("echo alive", "# ", 10)
+        record("block.no_device.system_runs", out == ["alive"], f"{out!r}")
+
+
 def run(record, module):
     for driver, flags, logged, run_bytes in DRIVERS:
         run_driver(record, module, driver, flags, logged, run_bytes)
     fs_stall(record)
+    no_device(record)

@@ -489,13 +489,15 @@ static int t_times(void)
     OK(utimensat(AT_FDCWD, "tm", omit, 0));
     OK(stat("tm", &st));
     EXPECT(st.st_atime == 1000000000 && st.st_mtime == 7777, "UTIME_OMIT");
-    /* "now" is the file server's clock: on Samsara the servers count from the file system's
-     * last time, not the date (docs/EXT2.md), so it is compared with ctime, not time() */
+    /* "now" is the file server's clock, the time of day as time() gives it */
     struct timespec nows[2] = {{0, UTIME_OMIT}, {0, UTIME_NOW}};
+    time_t before = time(0);
     OK(utimensat(AT_FDCWD, "tm", nows, 0));
     OK(stat("tm", &st));
-    EXPECT(st.st_atime == 1000000000 && st.st_mtime != 7777 && st.st_mtime == st.st_ctime,
-           "UTIME_NOW: mtime %lld ctime %lld", (long long)st.st_mtime, (long long)st.st_ctime);
+    EXPECT(st.st_atime == 1000000000 && st.st_mtime == st.st_ctime && st.st_mtime >= before - 1 &&
+               st.st_mtime <= time(0) + 1,
+           "UTIME_NOW: mtime %lld ctime %lld, time() %lld", (long long)st.st_mtime,
+           (long long)st.st_ctime, (long long)before);
     time_t now = st.st_mtime;
     OK(utimensat(AT_FDCWD, "tm", ts, 0));
     int fd = open("tm", O_WRONLY | O_APPEND);

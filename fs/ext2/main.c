@@ -51,10 +51,12 @@ static int dev_flush(struct ext2_disk *d)
 
 static struct ext2_disk disk = {dev_read, dev_write, dev_flush, 0};
 
-/* Seconds for times: there is no clock of the date, so the superblock's latest time (read at
- * mount) plus the seconds since boot; never before what the file system last saw. */
+/* Seconds for times: the time of day (fsdriver_now) once pm has given the kernel the boot time;
+ * before that, the superblock's latest time (read at mount) plus the seconds since boot. */
 static uint64_t now(void)
 {
+    if (sys_boottime())
+        return fsdriver_now();
     if (!base_time)
         base_time = ext2.sb.wtime > ext2.sb.mtime ? ext2.sb.wtime : ext2.sb.mtime;
     return base_time + sys_uptime() / 1000;

@@ -82,8 +82,11 @@ struct fs_stat {
     uint64_t blocks;              /* 512-byte units the file holds (st_blocks) */
 };
 
+/* statfs(2)'s numbers as Linux's file system of that type gives them: blocks counts what holds
+ * data (ext2: the metadata left out, as Linux's default bsddf); bavail, what a user who is not
+ * root may still take (bfree less the blocks reserved for root). */
 struct fs_statfs {
-    uint64_t type, bsize, blocks, bfree, files, ffree, namelen;
+    uint64_t type, bsize, blocks, bfree, files, ffree, namelen, bavail;
 };
 
 /* Mode bits (the Linux/POSIX values) */

@@ -47,6 +47,11 @@ static int data_of(uint64_t grant, struct fsdriver_data *d)
     return 0;
 }
 
+uint64_t fsdriver_now(void)
+{
+    return sys_boottime() + sys_uptime() / 1000;
+}
+
 int fsdriver_name_ok(const char *name, uint64_t len)
 {
     if (len == 0)

@@ -108,6 +108,10 @@ _Noreturn void fsdriver_task(const struct fsdriver *fs, const char *client);
  */
 void fsdriver_suspend(const message_t *m);
 
+/* Seconds since 1970 for file times: the kernel's boot time (pm sets it from the RTC at its
+ * start, KC_BOOTTIME) plus the seconds since boot; seconds since boot before pm has set it. */
+uint64_t fsdriver_now(void);
+
 /* A name: 1..FS_NAME_MAX bytes, none of them '/' or NUL (0, -LX_EINVAL, -LX_ENAMETOOLONG). */
 int fsdriver_name_ok(const char *name, uint64_t len);
 

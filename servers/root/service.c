@@ -367,6 +367,13 @@ int service_died(const struct death_info *d)
     }
     if (s->state == SVC_STATE_DOWN) /* the administrator took it down */
         return 1;
+    if (d->cause == DEATH_EXIT && d->code == ROOT_EXIT_NO_DEVICE) {
+        s->state = SVC_STATE_DOWN; /* a new instance would find nothing either */
+        log_event(s, "down: no device to drive", 0, 0);
+        printf("rs: service %s is down: it found no device to drive (not restarted)\n",
+               s->mod->name);
+        return 1;
+    }
     if (s->man->restart == RESTART_NEVER) {
         s->state = SVC_STATE_DOWN;
         log_event(s, "down (policy: never restart)", 0, 0);
