@@ -187,7 +187,12 @@ def fs_stall(record):
                 given_up, _ = b.wait_for(STALL_GIVEN_UP, 3 * STALL_S, start)
                 monitor.command("block_set_io_throttle", device="disk0", **NO_LIMITS)
                 synced, _ = b.wait_for(r"^synced-0", 30, start)
-                log = b.run("service log", timeout=30) or []
+                b.wait_prompt("# ", 30, start)
+                log = []
+                for _ in range(3):  # the log's lines, once the shell has printed them
+                    log = b.run("service log", timeout=30) or []
+                    if log:
+                        break
             finally:
                 monitor.close()
             text = "\n".join(t for _, t in b.lines[start:])
