@@ -3844,6 +3844,192 @@ static void t_orphans_reaped(void)
     close(fds[1]);
 }
 
+/* ---- #! scripts, /proc/self/exe, posix_spawn (issue 11) */
+
+/* A file at path with these bytes and mode. */
+static void write_file(const char *path, const char *data, size_t len, mode_t mode)
+{
+    unlink(path);
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, mode);
+    CHECK(fd >= 0 && write(fd, data, len) == (ssize_t)len && close(fd) == 0);
+    CHECK(chmod(path, mode) == 0);
+}
+
+#define SCRIPT(path, text, mode) write_file(path, text, sizeof(text) - 1, mode)
+
+/* execve in a child with its output in out (NUL-terminated): as exec_result. */
+static int exec_output(const char *path, char **argv, char *out, size_t size)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        execve(path, argv, (char *[]){"PATH=/bin", 0});
+        _exit(errno);
+    }
+    close(fds[1]);
+    size_t got = 0;
+    for (ssize_t n; got < size - 1 && (n = read(fds[0], out + got, size - 1 - got)) > 0;)
+        got += (size_t)n;
+    out[got] = '\0';
+    close(fds[0]);
+    int st;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+    return WIFSIGNALED(st) ? 1000 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+/* Each argument on a line of its own (utest --argv..., an interpreter for the tests). */
+static int print_argv(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        printf("%s\n", argv[i]);
+    return 0;
+}
+
+static void t_script_shebang(void)
+{
+    char out[1024], *argv[] = {"name0", "a", "b c", 0};
+    SCRIPT("/tmp/ush1", "#!/bin/utest --argv\nignored\n", 0755);
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == 0);
+    CHECK(!strcmp(out, "/bin/utest\n--argv\n/tmp/ush1\na\nb c\n"));
+    /* blanks around the name; the rest of the line is one argument, trailing blanks dropped */
+    SCRIPT("/tmp/ush1", "#! \t/bin/utest\t--argv  two  words \t \n", 0755);
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == 0);
+    CHECK(!strcmp(out, "/bin/utest\n--argv  two  words\n/tmp/ush1\na\nb c\n"));
+    SCRIPT("/tmp/ush2", "#!/bin/echo\n", 0755); /* no argument */
+    CHECK(exec_output("/tmp/ush2", argv, out, sizeof(out)) == 0 &&
+          !strcmp(out, "/tmp/ush2 a b c\n"));
+    SCRIPT("/tmp/ush2", "#!/bin/echo", 0755); /* no end of line at all */
+    CHECK(exec_output("/tmp/ush2", argv, out, sizeof(out)) == 0 &&
+          !strcmp(out, "/tmp/ush2 a b c\n"));
+    CHECK(exec_output("/tmp/ush2", (char *[]){0}, out, sizeof(out)) == 0 &&
+          !strcmp(out, "/tmp/ush2\n"));
+    /* the line's first 256 bytes count: a long argument is cut at 255 - 13 bytes */
+    char line[400] = "#!/bin/utest --argv";
+    memset(line + strlen(line), 'y', 300);
+    write_file("/tmp/ush1", line, strlen(line), 0755);
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == 0);
+    CHECK(!strncmp(out, "/bin/utest\n--argv", 17) && strchr(out + 11, '\n') - (out + 11) == 242);
+    /* ... but a name that may be cut off is refused */
+    memcpy(line, "#!/", 3);
+    memset(line + 3, 'x', 300);
+    write_file("/tmp/ush1", line, 303, 0755);
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == ENOEXEC);
+    memset(line + 2, ' ', 300); /* only blanks in the first 256 bytes */
+    const char *no_name[] = {"#!\n", "#!  \t \nx\n", line};
+    for (size_t i = 0; i < sizeof(no_name) / sizeof(no_name[0]); i++) {
+        write_file("/tmp/ush1", no_name[i], strlen(no_name[i]), 0755);
+        CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == ENOEXEC);
+    }
+    unlink("/tmp/ush1");
+    unlink("/tmp/ush2");
+}
+
+static void t_script_errors(void)
+{
+    char out[256], *argv[] = {"x", 0};
+    SCRIPT("/tmp/ush1", "#!/no/such/interpreter\n", 0755);
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == ENOENT);
+    SCRIPT("/tmp/ush1", "#!/bin/echo\n", 0644); /* not executable, even for root */
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == EACCES);
+    SCRIPT("/tmp/ush2", "#!/bin/echo\n", 0644);
+    SCRIPT("/tmp/ush1", "#!/tmp/ush2\n", 0755); /* an interpreter without x */
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == EACCES);
+    SCRIPT("/tmp/ush1", "#!/tmp\n", 0755); /* a directory */
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == EACCES);
+    static const char garbage[] = "\x7f"
+                                  "ELF\2\1\1 not really a program";
+    SCRIPT("/tmp/ush1", garbage, 0755);
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == ENOEXEC);
+    SCRIPT("/tmp/ush1", "", 0755); /* empty */
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == ENOEXEC);
+    SCRIPT("/tmp/ush1", "#!/tmp/ush2\n", 0755);
+    SCRIPT("/tmp/ush2", garbage, 0755); /* an interpreter that is no program */
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == ENOEXEC);
+    ERR(execve("/tmp/ush1", argv, argv + 1), ENOEXEC); /* the caller goes on */
+    unlink("/tmp/ush1");
+    unlink("/tmp/ush2");
+}
+
+/* Scripts whose interpreters are scripts: five in a chain run, a sixth is ELOOP (Linux 6.1). */
+static void t_script_nested(void)
+{
+    char out[1024], path[32], text[64];
+    SCRIPT("/tmp/ushn0", "#!/bin/utest --argv\n", 0755);
+    for (int i = 1; i <= 5; i++) {
+        snprintf(path, sizeof(path), "/tmp/ushn%d", i);
+        int n = snprintf(text, sizeof(text), "#!/tmp/ushn%d\n", i - 1);
+        write_file(path, text, (size_t)n, 0755);
+    }
+    CHECK(exec_output("/tmp/ushn1", (char *[]){"n1", "arg", 0}, out, sizeof(out)) == 0);
+    CHECK(!strcmp(out, "/bin/utest\n--argv\n/tmp/ushn0\n/tmp/ushn1\narg\n"));
+    CHECK(exec_output("/tmp/ushn4", (char *[]){"n4", 0}, out, sizeof(out)) == 0);
+    CHECK(!strcmp(out, "/bin/utest\n--argv\n/tmp/ushn0\n/tmp/ushn1\n/tmp/ushn2\n/tmp/ushn3\n"
+                       "/tmp/ushn4\n"));
+    CHECK(exec_output("/tmp/ushn5", (char *[]){"n5", 0}, out, sizeof(out)) == ELOOP);
+    SCRIPT("/tmp/ushn0", "#!/tmp/ushn5\n", 0755); /* a loop */
+    CHECK(exec_output("/tmp/ushn3", (char *[]){"n3", 0}, out, sizeof(out)) == ELOOP);
+    for (int i = 0; i <= 5; i++) {
+        snprintf(path, sizeof(path), "/tmp/ushn%d", i);
+        unlink(path);
+    }
+}
+
+/* sh runs scripts by path, with #! or without (then it runs them itself, via /proc/self/exe). */
+static void t_script_from_sh(void)
+{
+    char out[256];
+    SCRIPT("/tmp/ushs", "#!/bin/sh\necho ran $0 $1\n", 0755);
+    SCRIPT("/tmp/ushp", "echo plain $1\n", 0755);
+    CHECK(exec_output("/bin/sh", (char *[]){"sh", "-c", "/tmp/ushs one; /tmp/ushp two", 0}, out,
+                      sizeof(out)) == 0);
+    CHECK(!strcmp(out, "ran /tmp/ushs one\nplain two\n"));
+    /* found on PATH: sh once overran a buffer here when /proc/self/exe failed */
+    CHECK(exec_output("/bin/sh", (char *[]){"sh", "-c", "PATH=/bin:/tmp; ushp three; ushs four", 0},
+                      out, sizeof(out)) == 0);
+    CHECK(!strcmp(out, "plain three\nran /tmp/ushs four\n"));
+    unlink("/tmp/ushs");
+    unlink("/tmp/ushp");
+}
+
+/* /proc/self/exe: the program running, absolute, during and after exec; exec of it works. */
+static void t_proc_self_exe(void)
+{
+    char out[256], link[256];
+    ssize_t n = readlink("/proc/self/exe", link, sizeof(link) - 1);
+    CHECK(n > 0 && (link[n] = '\0', !strcmp(link, self_path)));
+    CHECK(exec_output("/proc/self/exe", (char *[]){"x", "--exe", 0}, out, sizeof(out)) == 0);
+    CHECK(!strcmp(out, "/bin/utest\n"));
+    CHECK(chdir("/bin") == 0); /* a path relative to the working directory */
+    CHECK(exec_output("./utest", (char *[]){"x", "--exe", 0}, out, sizeof(out)) == 0);
+    CHECK(!strcmp(out, "/bin/utest\n") && chdir("/") == 0);
+    SCRIPT("/tmp/ushx", "#!/proc/self/exe --exe\n",
+           0755); /* the interpreter: /proc/self names the caller */
+    CHECK(exec_output("/tmp/ushx", (char *[]){"x", 0}, out, sizeof(out)) == 0);
+    CHECK(!strcmp(out, "/bin/utest\n"));
+    SCRIPT("/tmp/ushx",
+           "\x7f"
+           "ELF garbage",
+           0755); /* a failed exec leaves the link alone */
+    ERR(execve("/tmp/ushx", (char *[]){"x", 0}, (char *[]){0}), ENOEXEC);
+    n = readlink("/proc/self/exe", link, sizeof(link) - 1);
+    CHECK(n > 0 && (link[n] = '\0', !strcmp(link, self_path)));
+    unlink("/tmp/ushx");
+}
+
+/* utest --exe: prints where /proc/self/exe points; fails if /proc/self is not this process. */
+static int print_exe(void)
+{
+    char link[256], pid[16];
+    ssize_t n = readlink("/proc/self/exe", link, sizeof(link) - 1), m;
+    if (n <= 0 || (m = readlink("/proc/self", pid, sizeof(pid) - 1)) <= 0)
+        return 3;
+    link[n] = pid[m] = '\0';
+    printf("%s\n", link);
+    return atoi(pid) == getpid() ? 0 : 4;
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -3960,6 +4146,12 @@ static const struct test tests[] = {
     /* socket timeouts (issue 9; inet_restart is near the top) */
     {"inet_timeouts", t_inet_timeouts},
     {"socket_timeouts", t_socket_timeouts},
+    /* #! scripts, /proc/self/exe, posix_spawn (issue 11) */
+    {"script_shebang", t_script_shebang},
+    {"script_errors", t_script_errors},
+    {"script_nested", t_script_nested},
+    {"script_from_sh", t_script_from_sh},
+    {"proc_self_exe", t_proc_self_exe},
     {0},
 };
 
@@ -3997,6 +4189,10 @@ int main(int argc, char **argv)
 {
     if (argc > 2 && !strcmp(argv[1], "--child"))
         return child_mode(argc, argv);
+    if (argc > 1 && !strncmp(argv[1], "--argv", 6)) /* #! tests: the interpreter */
+        return print_argv(argc, argv);
+    if (argc > 1 && !strcmp(argv[1], "--exe"))
+        return print_exe();
     setvbuf(stdout, 0, _IONBF, 0);
     return test_main(&u_suite, argc > 1 ? argv[1] : "") != 0;
 }
