@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -4030,6 +4031,102 @@ static int print_exe(void)
     return atoi(pid) == getpid() ? 0 : 4;
 }
 
+/* system(), popen() and posix_spawn() (musl: clone(CLONE_VM | CLONE_VFORK | SIGCHLD, stack)) */
+static void t_spawn_system_popen(void)
+{
+    CHECK(system("exit 7") >= 0 && WEXITSTATUS(system("exit 7")) == 7);
+    CHECK(system("echo made > /tmp/usys") == 0);
+    char buf[64] = {0};
+    int fd = open("/tmp/usys", O_RDONLY);
+    CHECK(fd >= 0 && read(fd, buf, sizeof(buf)) == 5 && !strcmp(buf, "made\n") && close(fd) == 0);
+    CHECK(WEXITSTATUS(system("/no/such/program 2>/dev/null")) == 127);
+    FILE *f = popen("echo one; echo two; exit 3", "r");
+    CHECK(f && fgets(buf, sizeof(buf), f) && !strcmp(buf, "one\n"));
+    CHECK(fgets(buf, sizeof(buf), f) && !strcmp(buf, "two\n") && !fgets(buf, sizeof(buf), f));
+    int st = pclose(f);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+    f = popen("cat > /tmp/usys", "w");
+    CHECK(f && fputs("written\n", f) >= 0 && pclose(f) == 0);
+    fd = open("/tmp/usys", O_RDONLY);
+    CHECK(fd >= 0 && read(fd, buf, sizeof(buf)) == 8 && !strncmp(buf, "written\n", 8));
+    close(fd);
+    unlink("/tmp/usys");
+}
+
+static void t_spawn_file_actions(void)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    posix_spawn_file_actions_t fa;
+    CHECK(posix_spawn_file_actions_init(&fa) == 0);
+    CHECK(posix_spawn_file_actions_adddup2(&fa, fds[1], 1) == 0);
+    CHECK(posix_spawn_file_actions_addclose(&fa, fds[0]) == 0);
+    CHECK(posix_spawn_file_actions_addopen(&fa, 5, "/tmp/uspawn", O_WRONLY | O_CREAT | O_TRUNC,
+                                           0644) == 0);
+    pid_t pid;
+    char *argv[] = {"sh", "-c", "echo out; echo file >&5", 0};
+    CHECK(posix_spawn(&pid, "/bin/sh", &fa, 0, argv, (char *[]){0}) == 0 && pid > 0);
+    close(fds[1]);
+    char buf[64] = {0};
+    CHECK(read(fds[0], buf, sizeof(buf)) == 4 && !strcmp(buf, "out\n"));
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    int fd = open("/tmp/uspawn", O_RDONLY);
+    CHECK(fd >= 0 && read(fd, buf, sizeof(buf)) == 5 && !strncmp(buf, "file\n", 5));
+    close(fd);
+    close(fds[0]);
+    /* errors come back through musl's pipe: no child is left */
+    CHECK(posix_spawn(&pid, "/no/such/program", 0, 0, argv, (char *[]){0}) == ENOENT);
+    CHECK(posix_spawn(&pid, "/tmp", 0, 0, argv, (char *[]){0}) == EACCES);
+    posix_spawn_file_actions_t bad;
+    CHECK(posix_spawn_file_actions_init(&bad) == 0);
+    CHECK(posix_spawn_file_actions_addopen(&bad, 3, "/no/such/dir/f", O_RDONLY, 0) == 0);
+    CHECK(posix_spawn(&pid, "/bin/sh", &bad, 0, argv, (char *[]){0}) == ENOENT);
+    ERR(waitpid(-1, &st, WNOHANG), ECHILD);
+    CHECK(posix_spawnp(&pid, "true", 0, 0, (char *[]){"true", 0}, (char *[]){"PATH=/bin", 0}) ==
+              0 &&
+          waitpid(pid, &st, 0) == pid && st == 0);
+    unlink("/tmp/uspawn");
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawn_file_actions_destroy(&bad);
+}
+
+int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...);
+#define U_CLONE_VM 0x100
+#define U_CLONE_VFORK 0x4000
+static int clone_child(void *arg)
+{
+    struct timespec t = {0, 150 * 1000 * 1000};
+    nanosleep(&t, 0);
+    return *(int *)arg;
+}
+
+/* vfork and clone(CLONE_VFORK): the parent waits until the child exits or execs. */
+static void t_spawn_vfork_waits(void)
+{
+    static char stack[16384] __attribute__((aligned(16)));
+    int code = 42;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid_t pid =
+        clone(clone_child, stack + sizeof(stack), U_CLONE_VM | U_CLONE_VFORK | SIGCHLD, &code);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    int st;
+    CHECK(pid > 0 && ms >= 140 && waitpid(pid, &st, 0) == pid && WEXITSTATUS(st) == 42);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid = (pid_t)syscall(SYS_vfork);
+    if (pid == 0) {
+        syscall(SYS_nanosleep, &(struct timespec){0, 150 * 1000 * 1000}, 0);
+        syscall(SYS_exit, 5);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    CHECK(pid > 0 && ms >= 140 && waitpid(pid, &st, 0) == pid && WEXITSTATUS(st) == 5);
+    /* threads are not there yet: CLONE_VM without CLONE_VFORK */
+    ERR(clone(clone_child, stack + sizeof(stack), U_CLONE_VM | SIGCHLD, &code), ENOSYS);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -4152,6 +4249,9 @@ static const struct test tests[] = {
     {"script_nested", t_script_nested},
     {"script_from_sh", t_script_from_sh},
     {"proc_self_exe", t_proc_self_exe},
+    {"spawn_system_popen", t_spawn_system_popen},
+    {"spawn_file_actions", t_spawn_file_actions},
+    {"spawn_vfork_waits", t_spawn_vfork_waits},
     {0},
 };
 

@@ -338,6 +338,7 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
         .u.vfs_pm.exec_done = {.ep = mp->ep, .grant = cg, .len = clen, .ppid = mp->ppid}};
     vfs_request(&done, 0);
     grant_free(cg);
+    vfork_release(mp); /* a parent waiting in vfork goes on */
     if (from_pm && sys_proc_start(mp->ep, 0, 0, 0, USER_PRIO) < 0)
         return -LX_EAGAIN;
     return 0;
