@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -3872,6 +3873,288 @@ static void t_file_times_wall_clock(void)
     file_times_in("/u_times"); /* the root file system: another server than /tmp's */
 }
 
+/* ---- #! scripts, /proc/self/exe, posix_spawn (issue 11) */
+
+/* A file at path with these bytes and mode. */
+static void write_file(const char *path, const char *data, size_t len, mode_t mode)
+{
+    unlink(path);
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, mode);
+    CHECK(fd >= 0 && write(fd, data, len) == (ssize_t)len && close(fd) == 0);
+    CHECK(chmod(path, mode) == 0);
+}
+
+#define SCRIPT(path, text, mode) write_file(path, text, sizeof(text) - 1, mode)
+
+/* execve in a child with its output in out (NUL-terminated): as exec_result. */
+static int exec_output(const char *path, char **argv, char *out, size_t size)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        execve(path, argv, (char *[]){"PATH=/bin", 0});
+        _exit(errno);
+    }
+    close(fds[1]);
+    size_t got = 0;
+    for (ssize_t n; got < size - 1 && (n = read(fds[0], out + got, size - 1 - got)) > 0;)
+        got += (size_t)n;
+    out[got] = '\0';
+    close(fds[0]);
+    int st;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+    return WIFSIGNALED(st) ? 1000 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+/* Each argument on a line of its own (utest --argv..., an interpreter for the tests). */
+static int print_argv(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        printf("%s\n", argv[i]);
+    return 0;
+}
+
+static void t_script_shebang(void)
+{
+    char out[1024], *argv[] = {"name0", "a", "b c", 0};
+    SCRIPT("/tmp/ush1", "#!/bin/utest --argv\nignored\n", 0755);
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == 0);
+    CHECK(!strcmp(out, "/bin/utest\n--argv\n/tmp/ush1\na\nb c\n"));
+    /* blanks around the name; the rest of the line is one argument, trailing blanks dropped */
+    SCRIPT("/tmp/ush1", "#! \t/bin/utest\t--argv  two  words \t \n", 0755);
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == 0);
+    CHECK(!strcmp(out, "/bin/utest\n--argv  two  words\n/tmp/ush1\na\nb c\n"));
+    SCRIPT("/tmp/ush2", "#!/bin/echo\n", 0755); /* no argument */
+    CHECK(exec_output("/tmp/ush2", argv, out, sizeof(out)) == 0 &&
+          !strcmp(out, "/tmp/ush2 a b c\n"));
+    SCRIPT("/tmp/ush2", "#!/bin/echo", 0755); /* no end of line at all */
+    CHECK(exec_output("/tmp/ush2", argv, out, sizeof(out)) == 0 &&
+          !strcmp(out, "/tmp/ush2 a b c\n"));
+    CHECK(exec_output("/tmp/ush2", (char *[]){0}, out, sizeof(out)) == 0 &&
+          !strcmp(out, "/tmp/ush2\n"));
+    /* the line's first 256 bytes count: a long argument is cut at 255 - 13 bytes */
+    char line[400] = "#!/bin/utest --argv";
+    memset(line + strlen(line), 'y', 300);
+    write_file("/tmp/ush1", line, strlen(line), 0755);
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == 0);
+    CHECK(!strncmp(out, "/bin/utest\n--argv", 17) && strchr(out + 11, '\n') - (out + 11) == 242);
+    /* ... but a name that may be cut off is refused */
+    memcpy(line, "#!/", 3);
+    memset(line + 3, 'x', 300);
+    write_file("/tmp/ush1", line, 303, 0755);
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == ENOEXEC);
+    memset(line + 2, ' ', 300); /* only blanks in the first 256 bytes */
+    const char *no_name[] = {"#!\n", "#!  \t \nx\n", line};
+    for (size_t i = 0; i < sizeof(no_name) / sizeof(no_name[0]); i++) {
+        write_file("/tmp/ush1", no_name[i], strlen(no_name[i]), 0755);
+        CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == ENOEXEC);
+    }
+    unlink("/tmp/ush1");
+    unlink("/tmp/ush2");
+}
+
+static void t_script_errors(void)
+{
+    char out[256], *argv[] = {"x", 0};
+    SCRIPT("/tmp/ush1", "#!/no/such/interpreter\n", 0755);
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == ENOENT);
+    SCRIPT("/tmp/ush1", "#!/bin/echo\n", 0644); /* not executable, even for root */
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == EACCES);
+    SCRIPT("/tmp/ush2", "#!/bin/echo\n", 0644);
+    SCRIPT("/tmp/ush1", "#!/tmp/ush2\n", 0755); /* an interpreter without x */
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == EACCES);
+    SCRIPT("/tmp/ush1", "#!/tmp\n", 0755); /* a directory */
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == EACCES);
+    static const char garbage[] = "\x7f"
+                                  "ELF\2\1\1 not really a program";
+    SCRIPT("/tmp/ush1", garbage, 0755);
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == ENOEXEC);
+    SCRIPT("/tmp/ush1", "", 0755); /* empty */
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == ENOEXEC);
+    SCRIPT("/tmp/ush1", "#!/tmp/ush2\n", 0755);
+    SCRIPT("/tmp/ush2", garbage, 0755); /* an interpreter that is no program */
+    CHECK(exec_output("/tmp/ush1", argv, out, sizeof(out)) == ENOEXEC);
+    ERR(execve("/tmp/ush1", argv, argv + 1), ENOEXEC); /* the caller goes on */
+    unlink("/tmp/ush1");
+    unlink("/tmp/ush2");
+}
+
+/* Scripts whose interpreters are scripts: five in a chain run, a sixth is ELOOP (Linux 6.1). */
+static void t_script_nested(void)
+{
+    char out[1024], path[32], text[64];
+    SCRIPT("/tmp/ushn0", "#!/bin/utest --argv\n", 0755);
+    for (int i = 1; i <= 5; i++) {
+        snprintf(path, sizeof(path), "/tmp/ushn%d", i);
+        int n = snprintf(text, sizeof(text), "#!/tmp/ushn%d\n", i - 1);
+        write_file(path, text, (size_t)n, 0755);
+    }
+    CHECK(exec_output("/tmp/ushn1", (char *[]){"n1", "arg", 0}, out, sizeof(out)) == 0);
+    CHECK(!strcmp(out, "/bin/utest\n--argv\n/tmp/ushn0\n/tmp/ushn1\narg\n"));
+    CHECK(exec_output("/tmp/ushn4", (char *[]){"n4", 0}, out, sizeof(out)) == 0);
+    CHECK(!strcmp(out, "/bin/utest\n--argv\n/tmp/ushn0\n/tmp/ushn1\n/tmp/ushn2\n/tmp/ushn3\n"
+                       "/tmp/ushn4\n"));
+    CHECK(exec_output("/tmp/ushn5", (char *[]){"n5", 0}, out, sizeof(out)) == ELOOP);
+    SCRIPT("/tmp/ushn0", "#!/tmp/ushn5\n", 0755); /* a loop */
+    CHECK(exec_output("/tmp/ushn3", (char *[]){"n3", 0}, out, sizeof(out)) == ELOOP);
+    for (int i = 0; i <= 5; i++) {
+        snprintf(path, sizeof(path), "/tmp/ushn%d", i);
+        unlink(path);
+    }
+}
+
+/* sh runs scripts by path, with #! or without (then it runs them itself, via /proc/self/exe). */
+static void t_script_from_sh(void)
+{
+    char out[256];
+    SCRIPT("/tmp/ushs", "#!/bin/sh\necho ran $0 $1\n", 0755);
+    SCRIPT("/tmp/ushp", "echo plain $1\n", 0755);
+    CHECK(exec_output("/bin/sh", (char *[]){"sh", "-c", "/tmp/ushs one; /tmp/ushp two", 0}, out,
+                      sizeof(out)) == 0);
+    CHECK(!strcmp(out, "ran /tmp/ushs one\nplain two\n"));
+    /* found on PATH: sh once overran a buffer here when /proc/self/exe failed */
+    CHECK(exec_output("/bin/sh", (char *[]){"sh", "-c", "PATH=/bin:/tmp; ushp three; ushs four", 0},
+                      out, sizeof(out)) == 0);
+    CHECK(!strcmp(out, "plain three\nran /tmp/ushs four\n"));
+    unlink("/tmp/ushs");
+    unlink("/tmp/ushp");
+}
+
+/* /proc/self/exe: the program running, absolute, during and after exec; exec of it works. */
+static void t_proc_self_exe(void)
+{
+    char out[256], link[256];
+    ssize_t n = readlink("/proc/self/exe", link, sizeof(link) - 1);
+    CHECK(n > 0 && (link[n] = '\0', !strcmp(link, self_path)));
+    CHECK(exec_output("/proc/self/exe", (char *[]){"x", "--exe", 0}, out, sizeof(out)) == 0);
+    CHECK(!strcmp(out, "/bin/utest\n"));
+    CHECK(chdir("/bin") == 0); /* a path relative to the working directory */
+    CHECK(exec_output("./utest", (char *[]){"x", "--exe", 0}, out, sizeof(out)) == 0);
+    CHECK(!strcmp(out, "/bin/utest\n") && chdir("/") == 0);
+    SCRIPT("/tmp/ushx", "#!/proc/self/exe --exe\n",
+           0755); /* the interpreter: /proc/self names the caller */
+    CHECK(exec_output("/tmp/ushx", (char *[]){"x", 0}, out, sizeof(out)) == 0);
+    CHECK(!strcmp(out, "/bin/utest\n"));
+    SCRIPT("/tmp/ushx",
+           "\x7f"
+           "ELF garbage",
+           0755); /* a failed exec leaves the link alone */
+    ERR(execve("/tmp/ushx", (char *[]){"x", 0}, (char *[]){0}), ENOEXEC);
+    n = readlink("/proc/self/exe", link, sizeof(link) - 1);
+    CHECK(n > 0 && (link[n] = '\0', !strcmp(link, self_path)));
+    unlink("/tmp/ushx");
+}
+
+/* utest --exe: prints where /proc/self/exe points; fails if /proc/self is not this process. */
+static int print_exe(void)
+{
+    char link[256], pid[16];
+    ssize_t n = readlink("/proc/self/exe", link, sizeof(link) - 1), m;
+    if (n <= 0 || (m = readlink("/proc/self", pid, sizeof(pid) - 1)) <= 0)
+        return 3;
+    link[n] = pid[m] = '\0';
+    printf("%s\n", link);
+    return atoi(pid) == getpid() ? 0 : 4;
+}
+
+/* system(), popen() and posix_spawn() (musl: clone(CLONE_VM | CLONE_VFORK | SIGCHLD, stack)) */
+static void t_spawn_system_popen(void)
+{
+    CHECK(system("exit 7") >= 0 && WEXITSTATUS(system("exit 7")) == 7);
+    CHECK(system("echo made > /tmp/usys") == 0);
+    char buf[64] = {0};
+    int fd = open("/tmp/usys", O_RDONLY);
+    CHECK(fd >= 0 && read(fd, buf, sizeof(buf)) == 5 && !strcmp(buf, "made\n") && close(fd) == 0);
+    CHECK(WEXITSTATUS(system("/no/such/program 2>/dev/null")) == 127);
+    FILE *f = popen("echo one; echo two; exit 3", "r");
+    CHECK(f && fgets(buf, sizeof(buf), f) && !strcmp(buf, "one\n"));
+    CHECK(fgets(buf, sizeof(buf), f) && !strcmp(buf, "two\n") && !fgets(buf, sizeof(buf), f));
+    int st = pclose(f);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+    f = popen("cat > /tmp/usys", "w");
+    CHECK(f && fputs("written\n", f) >= 0 && pclose(f) == 0);
+    fd = open("/tmp/usys", O_RDONLY);
+    CHECK(fd >= 0 && read(fd, buf, sizeof(buf)) == 8 && !strncmp(buf, "written\n", 8));
+    close(fd);
+    unlink("/tmp/usys");
+}
+
+static void t_spawn_file_actions(void)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    posix_spawn_file_actions_t fa;
+    CHECK(posix_spawn_file_actions_init(&fa) == 0);
+    CHECK(posix_spawn_file_actions_adddup2(&fa, fds[1], 1) == 0);
+    CHECK(posix_spawn_file_actions_addclose(&fa, fds[0]) == 0);
+    CHECK(posix_spawn_file_actions_addopen(&fa, 5, "/tmp/uspawn", O_WRONLY | O_CREAT | O_TRUNC,
+                                           0644) == 0);
+    pid_t pid;
+    char *argv[] = {"sh", "-c", "echo out; echo file >&5", 0};
+    CHECK(posix_spawn(&pid, "/bin/sh", &fa, 0, argv, (char *[]){0}) == 0 && pid > 0);
+    close(fds[1]);
+    char buf[64] = {0};
+    CHECK(read(fds[0], buf, sizeof(buf)) == 4 && !strcmp(buf, "out\n"));
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    int fd = open("/tmp/uspawn", O_RDONLY);
+    CHECK(fd >= 0 && read(fd, buf, sizeof(buf)) == 5 && !strncmp(buf, "file\n", 5));
+    close(fd);
+    close(fds[0]);
+    /* errors come back through musl's pipe: no child is left */
+    CHECK(posix_spawn(&pid, "/no/such/program", 0, 0, argv, (char *[]){0}) == ENOENT);
+    CHECK(posix_spawn(&pid, "/tmp", 0, 0, argv, (char *[]){0}) == EACCES);
+    posix_spawn_file_actions_t bad;
+    CHECK(posix_spawn_file_actions_init(&bad) == 0);
+    CHECK(posix_spawn_file_actions_addopen(&bad, 3, "/no/such/dir/f", O_RDONLY, 0) == 0);
+    CHECK(posix_spawn(&pid, "/bin/sh", &bad, 0, argv, (char *[]){0}) == ENOENT);
+    ERR(waitpid(-1, &st, WNOHANG), ECHILD);
+    CHECK(posix_spawnp(&pid, "true", 0, 0, (char *[]){"true", 0}, (char *[]){"PATH=/bin", 0}) ==
+              0 &&
+          waitpid(pid, &st, 0) == pid && st == 0);
+    unlink("/tmp/uspawn");
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawn_file_actions_destroy(&bad);
+}
+
+int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...);
+#define U_CLONE_VM 0x100
+#define U_CLONE_VFORK 0x4000
+static int clone_child(void *arg)
+{
+    struct timespec t = {0, 150 * 1000 * 1000};
+    nanosleep(&t, 0);
+    return *(int *)arg;
+}
+
+/* vfork and clone(CLONE_VFORK): the parent waits until the child exits or execs. */
+static void t_spawn_vfork_waits(void)
+{
+    static char stack[16384] __attribute__((aligned(16)));
+    int code = 42;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid_t pid =
+        clone(clone_child, stack + sizeof(stack), U_CLONE_VM | U_CLONE_VFORK | SIGCHLD, &code);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    int st;
+    CHECK(pid > 0 && ms >= 140 && waitpid(pid, &st, 0) == pid && WEXITSTATUS(st) == 42);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid = (pid_t)syscall(SYS_vfork);
+    if (pid == 0) {
+        syscall(SYS_nanosleep, &(struct timespec){0, 150 * 1000 * 1000}, 0);
+        syscall(SYS_exit, 5);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    CHECK(pid > 0 && ms >= 140 && waitpid(pid, &st, 0) == pid && WEXITSTATUS(st) == 5);
+    /* threads are not there yet: CLONE_VM without CLONE_VFORK */
+    ERR(clone(clone_child, stack + sizeof(stack), U_CLONE_VM | SIGCHLD, &code), ENOSYS);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -3990,6 +4273,15 @@ static const struct test tests[] = {
     {"socket_timeouts", t_socket_timeouts},
     /* file times (issue 10) */
     {"file_times_wall_clock", t_file_times_wall_clock},
+    /* #! scripts, /proc/self/exe, posix_spawn (issue 11) */
+    {"script_shebang", t_script_shebang},
+    {"script_errors", t_script_errors},
+    {"script_nested", t_script_nested},
+    {"script_from_sh", t_script_from_sh},
+    {"proc_self_exe", t_proc_self_exe},
+    {"spawn_system_popen", t_spawn_system_popen},
+    {"spawn_file_actions", t_spawn_file_actions},
+    {"spawn_vfork_waits", t_spawn_vfork_waits},
     {0},
 };
 
@@ -4027,6 +4319,10 @@ int main(int argc, char **argv)
 {
     if (argc > 2 && !strcmp(argv[1], "--child"))
         return child_mode(argc, argv);
+    if (argc > 1 && !strncmp(argv[1], "--argv", 6)) /* #! tests: the interpreter */
+        return print_argv(argc, argv);
+    if (argc > 1 && !strcmp(argv[1], "--exe"))
+        return print_exe();
     setvbuf(stdout, 0, _IONBF, 0);
     return test_main(&u_suite, argc > 1 ? argv[1] : "") != 0;
 }

@@ -180,8 +180,8 @@ struct cdev_mailbox {
 enum vfs_pm_request {
     VFS_PM_FORK = VFS_PM_RQ_BASE, /* w0 parent ep, w1 child ep, w2 child pid */
     VFS_PM_EXIT,                  /* w0 ep: close everything */
-    VFS_PM_EXEC,                  /* w0 ep, w1 path (user address in ep), w2 grant(write), */
-                                  /*   w3 len -> file size; the path is resolved as ep sees it */
+    VFS_PM_EXEC,                  /* ep, grant(write) for the file, path_grant(read) and */
+                                  /*   path_len, len -> file size; path resolved as ep sees it */
     VFS_PM_EXEC_DONE,             /* w0 ep, w1 grant(read) of the command line (argv */
                                   /*   NUL-separated), w2 its length, w3 ppid: after a */
                                   /*   successful exec: close-on-exec, and for /proc */

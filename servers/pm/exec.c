@@ -17,6 +17,7 @@
 #define ARG_MAX (128 * 1024) /* path + argv + envp strings with their NULs, + 8 per pointer */
 #define IMAGE_MAX (8u << 20)
 #define AUXV_PAIRS 17
+#define MAX_SCRIPTS 5 /* #! files in a chain (Linux: exec_binprm's depth) */
 #define PAGE 4096ull
 
 static uint8_t image[IMAGE_MAX];
@@ -151,6 +152,111 @@ static int64_t load_image(struct mproc *mp, const elf64_ehdr_t *h, uint64_t sp, 
     return r == 0 ? sys_proc_regs(mp->ep, REGS_SET, &u) : r;
 }
 
+/*
+ * Have vfs copy the file at strings[path] (resolved as mp sees it) into
+ * image[]: its size, or -errno. *file gets vfs's reply (mode, uid, gid).
+ */
+static int64_t read_file(struct mproc *mp, uint64_t path, message_t *file)
+{
+    uint64_t path_len = strlen(strings + path) + 1;
+    grant_id_t gr = grant_alloc(vfs_ep, image, IMAGE_MAX, GRANT_WRITE);
+    grant_id_t gp = grant_alloc(vfs_ep, strings + path, path_len, GRANT_READ);
+    int64_t size = -LX_ENOMEM;
+    *file = (message_t){
+        .type = VFS_PM_EXEC,
+        .u.vfs_pm.exec = {
+            .ep = mp->ep, .grant = gr, .path_grant = gp, .path_len = path_len, .len = IMAGE_MAX}};
+    if (gr >= 0 && gp >= 0)
+        size = ipc_sendrec(vfs_ep, file) < 0 ? -LX_EIO : file->u.vfs_pm.exec_reply.result;
+    grant_free(gr);
+    grant_free(gp);
+    return size > IMAGE_MAX ? -LX_EIO : size; /* vfs says more than the grant holds */
+}
+
+/* A string of pm's own (a #! line's word) appended to strings[]: its offset, or -E2BIG. */
+static int64_t add_string(const char *s, struct gathered *g)
+{
+    uint64_t n = strlen(s) + 1;
+    if (g->left < n + 8) /* with its pointer on the new stack */
+        return -LX_E2BIG;
+    memcpy(strings + g->used, s, n);
+    g->used += n;
+    g->left -= n + 8;
+    return (int64_t)(g->used - n);
+}
+
+static int spacetab(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* The first character in [c, end) that is not a space or tab, or 0. */
+static char *skip_spacetab(char *c, const char *end)
+{
+    for (; c < end; c++)
+        if (!spacetab(*c))
+            return c;
+    return 0;
+}
+
+/* The first space, tab or NUL in [c, end), or 0. */
+static char *find_separator(char *c, const char *end)
+{
+    for (; c < end; c++)
+        if (!*c || spacetab(*c))
+            return c;
+    return 0;
+}
+
+/*
+ * A #! file of `size` bytes in image[] (Linux's fs/binfmt_script.c rules):
+ * the line's first SCRIPT_LINE bytes name an interpreter and, after spaces
+ * or tabs, one optional argument (the rest of the line, trailing spaces and
+ * tabs dropped). argv becomes: interpreter, [argument], the file's path
+ * (strings[*path]), argv[1..]. *path becomes the interpreter's. ENOEXEC for
+ * a line with no interpreter, or one whose name may be cut off.
+ */
+#define SCRIPT_LINE 256 /* Linux's BINPRM_BUF_SIZE */
+static int64_t script_args(uint64_t size, uint64_t *path, int64_t *argc, struct gathered *g)
+{
+    char line[SCRIPT_LINE] = {0}, *last = line + SCRIPT_LINE - 1;
+    memcpy(line, image, size < SCRIPT_LINE ? size : SCRIPT_LINE);
+    char *end = line;
+    while (end < line + SCRIPT_LINE && *end && *end != '\n')
+        end++;
+    if (end == line + SCRIPT_LINE || *end != '\n') { /* no end of line in the buffer */
+        char *name = skip_spacetab(line + 2, line + SCRIPT_LINE);
+        if (!name || !find_separator(name, line + SCRIPT_LINE))
+            return -LX_ENOEXEC; /* only blanks, or a name that may go on past the buffer */
+        end = last;
+    }
+    while (spacetab(end[-1]))
+        end--;
+    *end = '\0';
+    char *name = skip_spacetab(line + 2, end), *sep, *arg = 0;
+    if (!name || name == end)
+        return -LX_ENOEXEC;
+    if ((sep = find_separator(name, end)) && *sep) {
+        arg = skip_spacetab(sep, end);
+        *sep = '\0';
+    }
+    int64_t name_off = add_string(name, g), arg_off = arg ? add_string(arg, g) : 0;
+    if (name_off < 0 || arg_off < 0 || (*argc == 0 && g->left < 8))
+        return -LX_E2BIG;
+    if (*argc == 0)
+        g->left -= 8; /* the path's pointer is new; otherwise it takes argv[0]'s place */
+    int64_t keep = *argc > 0 ? *argc - 1 : 0, front = arg ? 3 : 2;
+    for (int64_t i = keep; i > 0; i--) /* argv[1..] move up, from the last */
+        argo[front - 1 + i] = argo[i];
+    argo[0] = (uint64_t)name_off;
+    if (arg)
+        argo[1] = (uint64_t)arg_off;
+    argo[front - 1] = *path;
+    *argc = front + keep;
+    *path = (uint64_t)name_off;
+    return 0;
+}
+
 int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp, int from_pm)
 {
     struct gathered g = {0, ARG_MAX - 16}; /* the two NULL pointers */
@@ -159,19 +265,21 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
     int64_t envc = argc < 0 ? argc : take_vector(mp, envp, envo, &g);
     if (envc < 0)
         return envc;
-    grant_id_t gr = grant_alloc(vfs_ep, image, IMAGE_MAX, GRANT_WRITE);
-    if (gr < 0)
-        return -LX_ENOMEM;
-    /* the reply: the size, mode, uid and gid of the program file */
-    message_t file = {.type = VFS_PM_EXEC,
-                      .u.vfs_pm.exec = {.ep = mp->ep, .grant = gr, .path = path, .len = IMAGE_MAX}};
+    message_t file; /* vfs's reply: the size, mode, uid and gid of the program file */
     const struct msg_vfs_pm_exec_reply *attrs = &file.u.vfs_pm.exec_reply;
-    int64_t size = ipc_sendrec(vfs_ep, &file) < 0 ? -LX_EIO : attrs->result;
-    grant_free(gr);
+    uint64_t file_path = (uint64_t)execfn;
+    int64_t size = read_file(mp, file_path, &file);
+    /* #! files, each naming the next: five at most (Linux's depth), else ELOOP */
+    for (int scripts = 0; size >= 2 && image[0] == '#' && image[1] == '!';) {
+        int64_t r = script_args((uint64_t)size, &file_path, &argc, &g);
+        if (r < 0)
+            return r;
+        size = read_file(mp, file_path, &file);
+        if (size >= 0 && ++scripts > MAX_SCRIPTS)
+            return -LX_ELOOP;
+    }
     if (size < 0)
         return size;
-    if (size > IMAGE_MAX)
-        return -LX_EIO; /* vfs says more than the grant holds */
     const elf64_ehdr_t *h = (const elf64_ehdr_t *)image;
     uint64_t sp = stack_sp(argc, envc, g.used);
     struct elf_layout at;
@@ -208,7 +316,7 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
     for (int s = 1; s < NSIG; s++)
         if (mp->act[s].handler != SIG_IGN)
             mp->act[s] = (struct k_sigaction){0};
-    const char *name = strings + (argc > 0 ? argo[0] : (uint64_t)execfn), *base = name;
+    const char *name = strings + execfn, *base = name; /* the path given, as Linux names it */
     for (const char *c = name; *c; c++)
         if (*c == '/')
             base = c + 1;
@@ -230,6 +338,7 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
         .u.vfs_pm.exec_done = {.ep = mp->ep, .grant = cg, .len = clen, .ppid = mp->ppid}};
     vfs_request(&done, 0);
     grant_free(cg);
+    vfork_release(mp); /* a parent waiting in vfork goes on */
     if (from_pm && sys_proc_start(mp->ep, 0, 0, 0, USER_PRIO) < 0)
         return -LX_EAGAIN;
     return 0;

@@ -29,7 +29,7 @@
 #define USER_PRIO 5
 
 enum mstate { M_FREE, M_ALIVE, M_ZOMBIE };
-enum mwait { W_NONE, W_WAIT4, W_PAUSE, W_SLEEP, W_SIGSUSPEND };
+enum mwait { W_NONE, W_WAIT4, W_PAUSE, W_SLEEP, W_SIGSUSPEND, W_VFORK };
 
 struct k_sigaction {
     uint64_t handler, flags, restorer, mask;
@@ -62,6 +62,7 @@ struct mproc {
     message_t call;                    /* the suspended call */
     uint64_t wake_at;                  /* W_SLEEP: tick */
     uint64_t saved_mask;               /* W_SIGSUSPEND: mask to restore */
+    int vfork_child;                   /* W_VFORK: the child's pid */
     uint64_t alarm_at, alarm_interval; /* ITIMER_REAL, in ticks; 0 = off */
     uint64_t start_tick;
     uint64_t child_ticks; /* CPU ms of reaped children */
@@ -97,6 +98,7 @@ void mproc_exit(struct mproc *mp, int status);
 void child_died(struct mproc *mp);
 void check_waiters(struct mproc *parent);
 void report_exit(struct mproc *mp);
+void vfork_release(struct mproc *c);
 
 /* signal.c */
 #define SIGHUP 1

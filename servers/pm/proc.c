@@ -49,9 +49,13 @@ static void zombie_release(struct mproc *c)
     vfs_request(&m, 0);
 }
 
-int64_t do_fork(struct mproc *mp, const uint64_t *a)
+/*
+ * A copy of mp, running on `stack` if it is not 0 (clone's new stack); with
+ * vfork, mp waits (W_VFORK) until the child has exec'd or exited
+ * (vfork_release). The child's pid, or -errno.
+ */
+static int64_t fork_copy(struct mproc *mp, uint64_t stack, int vfork)
 {
-    (void)a;
     int64_t pages = mem_pages(mp); /* the copy takes as many new frames as mp has pages */
     if (pages < 0 || mem_admit(mp, (uint64_t)pages, (uint64_t)pages) < 0)
         return -LX_ENOMEM;
@@ -87,12 +91,61 @@ int64_t do_fork(struct mproc *mp, const uint64_t *a)
     message_t pgrp = {.type = VFS_PM_SETPGRP, .u.vfs_pm.setpgrp = {ep, c->pgid, c->sid}};
     vfs_request(&fork, &r);
     vfs_request(&pgrp, &r);
-    if (sys_proc_start(ep, 0, 0, 0, USER_PRIO) < 0) {
+    struct user_regs u;
+    int started = !stack || (sys_proc_regs(ep, REGS_GET, &u) == 0 &&
+                             (u.rsp = stack, sys_proc_regs(ep, REGS_SET, &u) == 0));
+    if (!started || sys_proc_start(ep, 0, 0, 0, USER_PRIO) < 0) {
         sys_proc_kill(ep);
         mproc_exit(c, SIGKILL);
         return -LX_EAGAIN;
     }
-    return pid;
+    if (!vfork)
+        return pid;
+    mp->wait = W_VFORK;
+    mp->vfork_child = pid;
+    return SUSPEND;
+}
+
+int64_t do_fork(struct mproc *mp, const uint64_t *a)
+{
+    (void)a;
+    return fork_copy(mp, 0, 0);
+}
+
+int64_t do_vfork(struct mproc *mp, const uint64_t *a)
+{
+    (void)a;
+    return fork_copy(mp, 0, 1);
+}
+
+/*
+ * clone in the forms fork and musl's posix_spawn use: SIGCHLD as the exit
+ * signal, CLONE_VFORK, and CLONE_VM only with CLONE_VFORK (the child gets a
+ * copy of the memory, which the parent cannot see until the child has
+ * exec'd or exited), a new stack or none. Threads: ENOSYS.
+ */
+#define CLONE_VM 0x100
+#define CLONE_VFORK 0x4000
+#define CSIGNAL 0xff
+int64_t do_clone(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t flags = a[0];
+    if ((flags & ~(uint64_t)(CSIGNAL | CLONE_VM | CLONE_VFORK)) || (flags & CSIGNAL) != SIGCHLD ||
+        (flags & (CLONE_VM | CLONE_VFORK)) == CLONE_VM)
+        return -LX_ENOSYS;
+    return fork_copy(mp, a[1], (flags & CLONE_VFORK) != 0);
+}
+
+/* c has exec'd or is gone: its parent, waiting in vfork or clone(CLONE_VFORK), goes on. */
+void vfork_release(struct mproc *c)
+{
+    struct mproc *parent = c->ppid ? mproc_by_pid(c->ppid) : 0;
+    if (!parent || parent->state != M_ALIVE || parent->wait != W_VFORK ||
+        parent->vfork_child != c->pid)
+        return;
+    parent->wait = W_NONE;
+    reply_to(parent, c->pid);
+    signal_check(parent); /* what came while it waited */
 }
 
 /* mp is gone with wait status `status`: zombie for its parent, orphans to init. */
@@ -124,6 +177,7 @@ void mproc_exit(struct mproc *mp, int status)
     }
     if (init && init != mp)
         check_waiters(init);
+    vfork_release(mp);
     struct mproc *parent = mp->ppid ? mproc_by_pid(mp->ppid) : 0;
     if (!parent || parent->state != M_ALIVE) {
         zombie_release(mp); /* nobody will wait for it */

@@ -158,10 +158,17 @@ static void deliver(struct mproc *mp, int sig)
         act->handler = SIG_DFL;
 }
 
+/* A handler waits while its process waits in vfork (Linux: a killable wait). */
+static int held_in_vfork(const struct mproc *mp, int sig)
+{
+    uint64_t h = mp->act[sig].handler;
+    return mp->wait == W_VFORK && sig != SIGKILL && h != SIG_DFL && h != SIG_IGN;
+}
+
 static void deliver_pending(struct mproc *mp)
 {
     for (int sig = 1; sig < NSIG && mp->state == M_ALIVE; sig++)
-        if ((mp->pending & ~mp->sigmask & SIG_BIT(sig)) ||
+        if (((mp->pending & ~mp->sigmask & SIG_BIT(sig)) && !held_in_vfork(mp, sig)) ||
             (sig == SIGKILL && (mp->pending & SIG_BIT(sig))))
             deliver(mp, sig);
 }

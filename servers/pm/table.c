@@ -4,7 +4,7 @@
 /* A list, laid out by hand (clang-format re-wraps it differently each run). */
 /* clang-format off */
 #define CALLS(X)                                                                                   \
-    X(fork) X(execve) X(exit) X(wait4)                                                             \
+    X(fork) X(vfork) X(clone) X(execve) X(exit) X(wait4)                                           \
     X(kill) X(tkill) X(tgkill) X(getpid) X(getppid)                                                \
     X(getuid) X(geteuid) X(getgid) X(getegid) X(setuid) X(setgid) X(setreuid) X(setregid)          \
     X(setresuid) X(setresgid) X(getresuid) X(getresgid) X(setfsuid) X(setfsgid)                    \
@@ -23,8 +23,7 @@ CALLS(DECLARE)
 
 #define ENTRY(name) [LX_##name] = do_##name,
 const pm_call_t pm_calls[LX_NR_MAX] = {
-    CALLS(ENTRY)[LX_vfork] = do_fork, /* a copy is a correct vfork */
-    [LX_exit_group] = do_exit,        /* one thread per process */
-    [LX_gettid] = do_getpid,          /* and its tid is its pid; */
-    [LX_set_tid_address] = do_getpid, /* no clear-on-exit futex to honour */
+    CALLS(ENTRY)[LX_exit_group] = do_exit, /* one thread per process */
+    [LX_gettid] = do_getpid,               /* and its tid is its pid; */
+    [LX_set_tid_address] = do_getpid,      /* no clear-on-exit futex to honour */
 };

@@ -476,12 +476,13 @@ static int name_in_dir(struct vnode *dir, uint64_t ino, char *name)
     return -LX_ENOENT;
 }
 
-int64_t do_getcwd(struct vproc *p, const uint64_t *a)
+/* The path of directory dir (in a static buffer, at *path): its length with the NUL, or -errno. */
+int64_t dir_path(struct vnode *dir, const char **path)
 {
     static char out[PATH_MAX], name[FS_NAME_MAX + 1];
     size_t at = PATH_MAX - 1;
     out[at] = '\0';
-    struct vnode *cur = p->cwd;
+    struct vnode *cur = dir;
     vnode_hold(cur);
     while (cur != root_vnode) {
         struct vnode *covered = vnode_covered(cur);
@@ -514,10 +515,19 @@ int64_t do_getcwd(struct vproc *p, const uint64_t *a)
     vnode_put(cur);
     if (at == PATH_MAX - 1)
         out[--at] = '/';
-    size_t len = PATH_MAX - at;
-    if (len > a[1])
+    *path = out + at;
+    return (int64_t)(PATH_MAX - at);
+}
+
+int64_t do_getcwd(struct vproc *p, const uint64_t *a)
+{
+    const char *path;
+    int64_t len = dir_path(p->cwd, &path);
+    if (len < 0)
+        return len;
+    if ((uint64_t)len > a[1])
         return -LX_ERANGE;
-    return copy_out(p, a[0], out + at, len) < 0 ? -LX_EFAULT : (int64_t)len;
+    return copy_out(p, a[0], path, (uint64_t)len) < 0 ? -LX_EFAULT : len;
 }
 
 int64_t do_umask(struct vproc *p, const uint64_t *a)

@@ -147,12 +147,9 @@ static void pm_request(message_t *m)
             wakeup_pipes(); /* writers or readers may see EOF or EPIPE now */
         }
     } else if (m->type == VFS_PM_EXEC) {
-        extern int64_t exec_load(struct vproc * p, uint64_t path, endpoint_t to, grant_id_t g,
-                                 uint64_t len, uint64_t * attrs);
         uint64_t attrs[3] = {0}; /* the file's mode, uid, gid */
         p = vproc_of(q->exec.ep);
-        res = p ? exec_load(p, q->exec.path, m->source, q->exec.grant, q->exec.len, attrs)
-                : -LX_ESRCH;
+        res = p ? exec_load(p, m, attrs) : -LX_ESRCH;
         r.u.vfs_pm.exec_reply = (struct msg_vfs_pm_exec_reply){res, attrs[0], attrs[1], attrs[2]};
     } else if (m->type == VFS_PM_EXEC_DONE) {
         const struct msg_vfs_pm_exec_done *e = &q->exec_done;
@@ -165,6 +162,7 @@ static void pm_request(message_t *m)
                 n = 0;
             p->cmdline_len = n;
             p->ppid = e->ppid;
+            memcpy(p->exe, p->exe_next, sizeof(p->exe)); /* the program exec loaded last */
             const char *base = p->cmdline;
             for (uint64_t i = 0; i < n && p->cmdline[i]; i++)
                 if (p->cmdline[i] == '/')

@@ -127,7 +127,8 @@ struct vproc {
     char comm[16];
     char cmdline[256];
     uint64_t cmdline_len, start_tick;
-    char exe[256];
+    char exe[256];      /* the program running: /proc/PID/exe */
+    char exe_next[256]; /* the program being loaded, until VFS_PM_EXEC_DONE */
 };
 
 /* The terminal ioctls vfs follows (Linux values) */
@@ -176,6 +177,8 @@ int64_t procfs_request(message_t *m);
 int copy_in(struct vproc *p, uint64_t uaddr, void *buf, uint64_t len);
 int copy_out(struct vproc *p, uint64_t uaddr, const void *buf, uint64_t len);
 int copy_path(struct vproc *p, uint64_t uaddr, char *path);
+int64_t dir_path(struct vnode *dir, const char **path);
+int64_t exec_load(struct vproc *p, const message_t *m, uint64_t *attrs);
 
 /* What a server's LOOKUP, CREATE or SYMLINK reply says of the inode. */
 struct fs_node {

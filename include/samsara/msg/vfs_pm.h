@@ -23,8 +23,9 @@ struct msg_vfs_pm_proc { /* VFS_PM_EXIT, VFS_PM_CANCEL: the process */
 
 struct msg_vfs_pm_exec { /* VFS_PM_EXEC */
     int32_t ep;
-    int32_t grant; /* write access, len bytes, for the program file */
-    uint64_t path; /* user address in ep, resolved as ep sees it */
+    int32_t grant;      /* write access, len bytes, for the program file */
+    int32_t path_grant; /* read access: the path (from pm: the caller's, or a #! interpreter) */
+    uint64_t path_len;  /* with its NUL; resolved as ep sees it */
     uint64_t len;
 };
 
