@@ -4155,6 +4155,47 @@ static void t_spawn_vfork_waits(void)
     ERR(clone(clone_child, stack + sizeof(stack), U_CLONE_VM | SIGCHLD, &code), ENOSYS);
 }
 
+/* ---- procfix (issue 11): Linux's order and limits for wait4, pipes, FIFOs, devices, times,
+   resource limits and /proc/PID/comm, each checked against Linux on the host */
+
+static volatile int procfix_chld;
+static void procfix_on_chld(int s)
+{
+    (void)s;
+    procfix_chld++;
+}
+
+/* A child that exits while its parent waits in wait4 is returned, not EINTR: Linux finishes the
+   wait before the SIGCHLD handler runs (the handler still runs, after). */
+static void t_wait_before_sigchld_handler(void)
+{
+    struct sigaction sa = {.sa_handler = procfix_on_chld}; /* no SA_RESTART */
+    CHECK(sigaction(SIGCHLD, &sa, 0) == 0);
+    for (int i = 0; i < 5; i++) {
+        procfix_chld = 0;
+        pid_t pid = fork();
+        if (pid == 0) {
+            struct timespec t = {0, 30 * 1000 * 1000};
+            nanosleep(&t, 0);
+            _exit(3);
+        }
+        int st = 0;
+        EXPECT(waitpid(pid, &st, 0), pid);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 3 && procfix_chld == 1);
+    }
+    /* wait for any child: the same */
+    procfix_chld = 0;
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct timespec t = {0, 30 * 1000 * 1000};
+        nanosleep(&t, 0);
+        _exit(4);
+    }
+    int st = 0;
+    EXPECT(wait4(-1, &st, 0, 0), pid);
+    CHECK(WEXITSTATUS(st) == 4 && procfix_chld == 1);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -4282,6 +4323,8 @@ static const struct test tests[] = {
     {"spawn_system_popen", t_spawn_system_popen},
     {"spawn_file_actions", t_spawn_file_actions},
     {"spawn_vfork_waits", t_spawn_vfork_waits},
+    /* procfix (issue 11): Linux's order and limits */
+    {"wait_before_sigchld_handler", t_wait_before_sigchld_handler},
     {0},
 };
 

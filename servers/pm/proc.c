@@ -186,8 +186,10 @@ void mproc_exit(struct mproc *mp, int status)
     struct k_sigaction *chld = &parent->act[SIGCHLD];
     if (chld->handler == SIG_IGN || (chld->flags & SA_NOCLDWAIT))
         zombie_release(mp); /* the parent asked for no zombies: wait4 ends in ECHILD */
-    signal_send(parent, SIGCHLD);
+    /* Linux's order: a wait4 that this exit satisfies returns the child first, so SIGCHLD's
+     * handler runs after it and cannot end it with EINTR */
     check_waiters(parent);
+    signal_send(parent, SIGCHLD);
 }
 
 int64_t do_exit(struct mproc *mp, const uint64_t *a)
