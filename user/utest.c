@@ -4165,6 +4165,18 @@ static void procfix_on_chld(int s)
     procfix_chld++;
 }
 
+/* A child that exits with `code` after 30 ms. */
+static pid_t child_exiting_later(int code)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct timespec t = {0, 30 * 1000 * 1000};
+        nanosleep(&t, 0);
+        _exit(code);
+    }
+    return pid;
+}
+
 /* A child that exits while its parent waits in wait4 is returned, not EINTR: Linux finishes the
    wait before the SIGCHLD handler runs (the handler still runs, after). */
 static void t_wait_before_sigchld_handler(void)
@@ -4173,24 +4185,14 @@ static void t_wait_before_sigchld_handler(void)
     CHECK(sigaction(SIGCHLD, &sa, 0) == 0);
     for (int i = 0; i < 5; i++) {
         procfix_chld = 0;
-        pid_t pid = fork();
-        if (pid == 0) {
-            struct timespec t = {0, 30 * 1000 * 1000};
-            nanosleep(&t, 0);
-            _exit(3);
-        }
+        pid_t pid = child_exiting_later(3);
         int st = 0;
         EXPECT(waitpid(pid, &st, 0), pid);
         CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 3 && procfix_chld == 1);
     }
     /* wait for any child: the same */
     procfix_chld = 0;
-    pid_t pid = fork();
-    if (pid == 0) {
-        struct timespec t = {0, 30 * 1000 * 1000};
-        nanosleep(&t, 0);
-        _exit(4);
-    }
+    pid_t pid = child_exiting_later(4);
     int st = 0;
     EXPECT(wait4(-1, &st, 0, 0), pid);
     CHECK(WEXITSTATUS(st) == 4 && procfix_chld == 1);
