@@ -4198,6 +4198,142 @@ static void t_wait_before_sigchld_handler(void)
     CHECK(WEXITSTATUS(st) == 4 && procfix_chld == 1);
 }
 
+#ifndef F_GETPIPE_SZ
+#define F_GETPIPE_SZ 1032
+#endif
+
+/* Writers of records of `size` bytes (each all one letter) into one pipe: the reader finds every
+   record whole (PIPE_BUF atomicity: a write of 4096 bytes or fewer is never split). */
+static void pipe_records(int writers, int records, int size)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    for (int w = 0; w < writers; w++) {
+        if (fork() == 0) {
+            char rec[4096];
+            memset(rec, 'a' + w, (size_t)size);
+            for (int i = 0; i < records; i++)
+                if (write(fds[1], rec, (size_t)size) != size)
+                    _exit(1);
+            _exit(0);
+        }
+    }
+    close(fds[1]);
+    static char buf[4096];
+    int have = 0, seen[26] = {0};
+    long n;
+    while ((n = read(fds[0], buf + have, (size_t)(size - have))) > 0) {
+        have += (int)n;
+        if (have < size)
+            continue;
+        for (int i = 1; i < size; i++)
+            CHECK(buf[i] == buf[0]);
+        CHECK(buf[0] >= 'a' && buf[0] < 'a' + writers);
+        seen[buf[0] - 'a']++;
+        have = 0;
+    }
+    CHECK(n == 0 && have == 0);
+    for (int w = 0; w < writers; w++) {
+        int st;
+        CHECK(wait(&st) > 0 && st == 0);
+        EXPECT(seen[w], records);
+    }
+}
+
+static void t_pipe_buf_atomic(void)
+{
+    pipe_records(4, 40, 4096);
+    pipe_records(3, 60, 3001);
+    /* poll says writable only with room for PIPE_BUF bytes; a non-blocking write of up to
+       PIPE_BUF bytes goes in whole or not at all (EAGAIN) */
+    int fds[2];
+    CHECK(pipe(fds) == 0 && fcntl(fds[1], F_SETFL, O_NONBLOCK) == 0);
+    int cap = fcntl(fds[1], F_GETPIPE_SZ);
+    CHECK(cap >= 16384);
+    static char big[200000];
+    EXPECT(write(fds[1], big, (size_t)cap - 100), cap - 100);
+    struct pollfd pw = {fds[1], POLLOUT, 0};
+    EXPECT(poll(&pw, 1, 0), 0);
+    ERR(write(fds[1], big, 4096), EAGAIN);
+    ERR(write(fds[1], big, 101), EAGAIN);
+    EXPECT(write(fds[1], big, 50), 50);
+    EXPECT(read(fds[0], big, 4096), 4096);
+    EXPECT(poll(&pw, 1, 0), 1);
+    EXPECT(write(fds[1], big, 4096), 4096);
+    /* non-blocking, more than PIPE_BUF: what fits */
+    int e[2];
+    CHECK(pipe2(e, O_NONBLOCK) == 0);
+    EXPECT(write(e[1], big, sizeof(big)), cap);
+    ERR(write(e[1], big, sizeof(big)), EAGAIN);
+    ERR(fcntl(0, F_GETPIPE_SZ), EBADF);
+}
+
+static void procfix_on_alarm(int s)
+{
+    (void)s;
+}
+
+/* A blocking write to a pipe returns when every byte is in (write and writev), or, interrupted
+   by a signal, with the count it had written (EINTR if none). */
+static void t_pipe_write_whole(void)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    static char big[120000];
+    for (unsigned i = 0; i < sizeof(big); i++)
+        big[i] = (char)(i * 7 + i / 251);
+    pid_t pid = fork();
+    if (pid == 0) { /* a slow reader of two writes */
+        close(fds[1]);
+        static char got[sizeof(big)];
+        for (int round = 0; round < 2; round++) {
+            size_t have = 0;
+            long n;
+            while (have < sizeof(got) && (n = read(fds[0], got + have, 1000)) > 0) {
+                have += (size_t)n;
+                if (have % 20000 < 1000)
+                    nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, 0);
+            }
+            if (have != sizeof(got) || memcmp(got, big, sizeof(big)))
+                _exit(1);
+        }
+        _exit(0);
+    }
+    close(fds[0]);
+    EXPECT(write(fds[1], big, sizeof(big)), sizeof(big));
+    struct iovec v[3] = {{big, 40000}, {big + 40000, 1}, {big + 40001, sizeof(big) - 40001}};
+    EXPECT(writev(fds[1], v, 3), sizeof(big));
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && st == 0);
+    close(fds[1]);
+    /* nobody reads: a signal ends the write with what went in, then one that wrote nothing */
+    struct sigaction sa = {.sa_handler = procfix_on_alarm}; /* no SA_RESTART */
+    CHECK(sigaction(SIGALRM, &sa, 0) == 0 && pipe(fds) == 0);
+    int cap = fcntl(fds[1], F_GETPIPE_SZ);
+    struct itimerval it = {{0, 0}, {0, 100 * 1000}};
+    CHECK(setitimer(ITIMER_REAL, &it, 0) == 0);
+    EXPECT(write(fds[1], big, sizeof(big)), cap);
+    CHECK(setitimer(ITIMER_REAL, &it, 0) == 0);
+    ERR(write(fds[1], big, 10), EINTR);
+    EXPECT(read(fds[0], big, 10), 10);
+    CHECK(setitimer(ITIMER_REAL, &it, 0) == 0);
+    ERR(write(fds[1], big, 4096), EINTR); /* 10 bytes of room: a PIPE_BUF write waits whole */
+    /* the reader leaves while a write waits: the count so far (SIGPIPE ignored), then EPIPE */
+    int q[2];
+    CHECK(pipe(q) == 0);
+    pid_t reader = fork();
+    if (reader == 0) {
+        close(q[1]);
+        nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, 0);
+        _exit(0);
+    }
+    close(q[0]);
+    signal(SIGPIPE, SIG_IGN);
+    EXPECT(write(q[1], big, sizeof(big)), cap);
+    ERR(write(q[1], big, 1), EPIPE);
+    CHECK(waitpid(reader, 0, 0) == reader);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -4327,6 +4463,8 @@ static const struct test tests[] = {
     {"spawn_vfork_waits", t_spawn_vfork_waits},
     /* procfix (issue 11): Linux's order and limits */
     {"wait_before_sigchld_handler", t_wait_before_sigchld_handler},
+    {"pipe_buf_atomic", t_pipe_buf_atomic},
+    {"pipe_write_whole", t_pipe_write_whole},
     {0},
 };
 

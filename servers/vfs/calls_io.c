@@ -14,6 +14,7 @@
 #define F_GETFL 3
 #define F_SETFL 4
 #define F_DUPFD_CLOEXEC 1030
+#define F_GETPIPE_SZ 1032
 #define FD_CLOEXEC 1
 
 static struct file *fget(struct vproc *p, uint64_t fd)
@@ -41,6 +42,8 @@ static int64_t transfer(struct vproc *p, const uint64_t *a, int write, int at_of
         return -LX_ESPIPE;
     if (rw_check(pos, a[2]) < 0)
         return -LX_EINVAL;
+    if (write && !at_offset && (f->vn->mode & S_IFMT) == S_IFIFO)
+        return pipe_write(p, f, (uint64_t[2]){a[1], a[2]}, 1, 1); /* whole, or wait */
     return file_rw(p, f, a[1], a[2], at_offset ? &pos : &f->pos, write);
 }
 
@@ -85,6 +88,8 @@ static int64_t vector_io(struct vproc *p, const uint64_t *a, int write)
     }
     if ((f->vn->mode & S_IFMT) == S_IFSOCK) /* one send or receive: a datagram stays whole */
         return sock_vector(p, f, iov, count, write);
+    if (write && (f->vn->mode & S_IFMT) == S_IFIFO) /* one write: whole, or wait */
+        return pipe_write(p, f, iov, count, 1);
     for (uint64_t i = 0; i < count && total < MAX_RW_COUNT; i++) {
         uint64_t len =
             iov[2 * i + 1] < MAX_RW_COUNT - total ? iov[2 * i + 1] : MAX_RW_COUNT - total;
@@ -188,6 +193,8 @@ int64_t do_fcntl(struct vproc *p, const uint64_t *a)
         f->flags = (f->flags & ~(uint32_t)(O_APPEND | O_NONBLOCK)) |
                    ((uint32_t)a[2] & (O_APPEND | O_NONBLOCK));
         return 0;
+    case F_GETPIPE_SZ: /* a pipe's capacity: fixed here (no F_SETPIPE_SZ) */
+        return (f->vn->mode & S_IFMT) == S_IFIFO ? PIPE_SIZE : -LX_EBADF;
     default:
         return -LX_EINVAL;
     }

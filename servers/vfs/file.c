@@ -195,7 +195,8 @@ int64_t file_rw(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, u
     case S_IFDIR:
         return write ? -LX_EINVAL : -LX_EISDIR;
     case S_IFIFO:
-        return write ? pipe_write(p, f, uaddr, len) : pipe_read(p, f, uaddr, len);
+        return write ? pipe_write(p, f, (uint64_t[2]){uaddr, len}, 1, 0) /* sendfile's */
+                     : pipe_read(p, f, uaddr, len);
     case S_IFSOCK:
         return write ? sock_write(p, f, uaddr, len) : sock_read(p, f, uaddr, len);
     case S_IFCHR:

@@ -1,9 +1,13 @@
 /*
  * Pipes: a ring buffer inside vfs between a read end and a write end.
  * A read with nothing buffered waits (unless O_NONBLOCK) while writers
- * exist and returns 0 when none are left; a write stores what fits and
- * returns that count, waits only when nothing fits, and fails with EPIPE
- * (and a SIGPIPE for the writer, through pm) when no reader is left.
+ * exist and returns 0 when none are left. A write (pipe_write, Linux's
+ * rules) of at most PIPE_BUF bytes goes in whole or waits for room; a
+ * larger one goes in as room comes and, blocking, returns only when all of
+ * it is in (p->done counts across the waits), or a signal ends it with the
+ * count so far (cancel_call); non-blocking, it takes what fits. With no
+ * reader left a write fails with EPIPE (and a SIGPIPE for the writer,
+ * through pm), or returns what it had written.
  */
 #include "vfs.h"
 
@@ -72,28 +76,68 @@ int64_t pipe_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len)
     return (int64_t)n;
 }
 
-int64_t pipe_write(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len)
+/* Copy n bytes, from `skip` bytes into the vectors (address, length pairs) on, into the ring
+ * after its data; what moved before a fault. */
+static uint64_t pipe_gather(struct pipe *pp, struct vproc *p, const uint64_t *iov, uint64_t count,
+                            uint64_t skip, uint64_t n)
+{
+    uint64_t moved = 0;
+    for (uint64_t i = 0; i < count && moved < n; i++) {
+        uint64_t len = iov[2 * i + 1];
+        if (skip >= len) {
+            skip -= len;
+            continue;
+        }
+        uint64_t take = len - skip < n - moved ? len - skip : n - moved;
+        uint64_t got = ring_copy(&pp->ring, p, moved, iov[2 * i] + skip, take, 1);
+        moved += got;
+        if (got < take)
+            break;
+        skip = 0;
+    }
+    return moved;
+}
+
+/*
+ * Write the vectors' bytes (count address, length pairs, already checked by
+ * rw_check) to the pipe; whole: a write(2) or writev(2), which waits until
+ * every byte is in; else (sendfile) what fits, waiting only while nothing does.
+ */
+int64_t pipe_write(struct vproc *p, struct file *f, const uint64_t *iov, uint64_t count, int whole)
 {
     struct pipe *pp = f->vn->pipe;
+    uint64_t total = 0;
+    if (!(f->flags & O_ACCMODE))
+        return -LX_EBADF;
+    for (uint64_t i = 0; i < count && total < MAX_RW_COUNT; i++)
+        total += iov[2 * i + 1] < MAX_RW_COUNT - total ? iov[2 * i + 1] : MAX_RW_COUNT - total;
+    uint64_t done = whole ? p->done : 0;
     if (!pp->readers) {
-        signal_queue(VFS_SIG_PROC, p->ep, SIGPIPE);
-        return -LX_EPIPE;
+        signal_queue(VFS_SIG_PROC, p->ep, SIGPIPE); /* also after a part: Linux's pipe_write */
+        return done ? (int64_t)done : -LX_EPIPE;
     }
-    if (!len)
-        return 0;
-    uint64_t space = ring_space(&pp->ring);
-    if (!space) {
+    if (done >= total) /* nothing (left) to write; the vectors may have shrunk meanwhile */
+        return (int64_t)done;
+    uint64_t space = ring_space(&pp->ring), left = total - done;
+    if (space < (total <= PIPE_BUF ? total : 1)) { /* PIPE_BUF bytes or fewer go in whole */
         if (f->flags & O_NONBLOCK)
-            return -LX_EAGAIN;
+            return done ? (int64_t)done : -LX_EAGAIN;
         suspend(p, WAIT_PIPE_WRITE);
         return SUSPEND;
     }
-    uint64_t n = ring_copy(&pp->ring, p, 0, uaddr, len < space ? len : space, 1);
-    if (!n) /* what arrived before a fault stays: a short write */
-        return -LX_EFAULT;
+    uint64_t n = pipe_gather(pp, p, iov, count, done, left < space ? left : space);
     ring_commit(&pp->ring, n);
-    wakeup_pipes();
-    return (int64_t)n;
+    if (n)
+        wakeup_pipes();
+    done += n;
+    if (!n || n < (left < space ? left : space)) /* a fault: what arrived before it stays */
+        return done ? (int64_t)done : -LX_EFAULT;
+    if (whole && done < total && !(f->flags & O_NONBLOCK)) {
+        p->done = done; /* the rest when the reader makes room */
+        suspend(p, WAIT_PIPE_WRITE);
+        return SUSPEND;
+    }
+    return (int64_t)done;
 }
 
 void pipe_release(struct file *f)
@@ -114,7 +158,7 @@ int pipe_ready(struct file *f, int ops)
     int ready = 0;
     if ((ops & SEL_RD) && (pp->ring.count || !pp->writers))
         ready |= SEL_RD;
-    if ((ops & SEL_WR) && (ring_space(&pp->ring) || !pp->readers))
+    if ((ops & SEL_WR) && (ring_space(&pp->ring) >= PIPE_BUF || !pp->readers)) /* Linux: a page */
         ready |= SEL_WR;
     return ready;
 }

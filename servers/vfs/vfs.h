@@ -38,6 +38,7 @@
         */
 #define PIPES_FOR_ROOT 8
 #define PIPE_SIZE 16384
+#define PIPE_BUF 4096 /* a pipe write of this many bytes or fewer is not split (POSIX) */
 #define PATH_MAX 4096
 #define SYMLINK_MAX_DEPTH 8
 #define BOUNCE_SIZE (64 * 1024)
@@ -274,7 +275,7 @@ uint64_t ring_space(const struct ring *r);
 /* pipe.c */
 int pipe_create(struct vproc *p, int fds[2], uint32_t flags);
 int64_t pipe_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len);
-int64_t pipe_write(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len);
+int64_t pipe_write(struct vproc *p, struct file *f, const uint64_t *iov, uint64_t count, int whole);
 void pipe_release(struct file *f);
 int pipe_ready(struct file *f, int ops);
 

@@ -118,6 +118,9 @@ int cancel_call(struct vproc *p)
     case WAIT_FS: /* interruptible, as Linux's NFS "intr": a request in the server goes on */
         fswait_cancel(p);
         break;
+    case WAIT_PIPE_WRITE: /* a write that had put some bytes in returns their count */
+        r = p->done ? (int64_t)p->done : r;
+        break;
     default:
         break;
     }
