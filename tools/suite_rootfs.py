@@ -124,6 +124,16 @@ def file_times(record, b):
           ["1000000000", "1000000000"])
 
 
+# utest's tests of file-system calls that run on a directory of each file system (/root: ext2 here,
+# /tmp: tmpfs), run at the prompt: rootfs.u.NAME.
+FS_UTESTS = ["fifo_named", "mknod_rules"]
+
+
+def fs_utests(record, b):
+    for name in FS_UTESTS:
+        check(record, b, f"rootfs.u.{name}", f"utest {name} 2>&1 | tail -5", lambda out: out[-1:] == ["utest: 1 passed, 0 failed"])
+
+
 def first_boot(record, img, busybox_ino):
     with boot(img, "virtio") as b:
         if not prompt(record, "rootfs", b):
@@ -147,6 +157,7 @@ def first_boot(record, img, busybox_ino):
               "sha256sum /root/seq; stat -c '%U %a' /home/user/note",
               [f"{seq_sha(SEQ)}  /root/seq", "user 644"])
         file_times(record, b)
+        fs_utests(record, b)
         power(record, "rootfs", b, "poweroff", "pm: power off (file systems unmounted: clean)")
     stamped = debugfs(img, "stat /root/stamped").decode(errors="replace")
     record("rootfs.after_poweroff.mtime_on_disk", "mtime: 0x3b9aca00" in stamped,

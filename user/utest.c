@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/time.h>
@@ -4334,6 +4335,142 @@ static void t_pipe_write_whole(void)
     CHECK(waitpid(reader, 0, 0) == reader);
 }
 
+/* Milliseconds since an earlier CLOCK_MONOTONIC reading. */
+static long procfix_ms_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* After 100 ms, open path with flags, then write or read `text` (by the access mode), and exit. */
+static pid_t fifo_peer(const char *path, int flags, const char *text)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, 0);
+        int fd = open(path, flags);
+        char buf[16] = {0};
+        size_t n = strlen(text);
+        if (fd < 0)
+            _exit(2);
+        if ((flags & O_ACCMODE) == O_WRONLY ? write(fd, text, n) != (long)n
+                                            : read(fd, buf, n) != (long)n || memcmp(buf, text, n))
+            _exit(3);
+        _exit(0);
+    }
+    return pid;
+}
+
+static void fifo_in(const char *dir)
+{
+    char path[64], buf[16];
+    snprintf(path, sizeof(path), "%s/u_fifo", dir);
+    unlink(path);
+    umask(022);
+    CHECK(mkfifo(path, 0666) == 0);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && S_ISFIFO(st.st_mode) && (st.st_mode & 07777) == 0644);
+    ERR(mkfifo(path, 0666), EEXIST);
+    /* non-blocking opens: a reader at once, a writer only with a reader */
+    ERR(open(path, O_WRONLY | O_NONBLOCK), ENXIO);
+    int r = open(path, O_RDONLY | O_NONBLOCK), w = open(path, O_WRONLY | O_NONBLOCK);
+    CHECK(r >= 0 && w >= 0);
+    CHECK(fstat(r, &st) == 0 && S_ISFIFO(st.st_mode));
+    ERR(read(r, buf, 4), EAGAIN);
+    CHECK(write(w, "abc", 3) == 3 && read(r, buf, 16) == 3 && !memcmp(buf, "abc", 3));
+    ERR(lseek(r, 0, SEEK_SET), ESPIPE);
+    CHECK(write(w, "left", 4) == 4 && close(w) == 0 && read(r, buf, 16) == 4);
+    CHECK(read(r, buf, 16) == 0 && close(r) == 0); /* no writer: end of file */
+    /* data goes when every end is closed */
+    w = open(path, O_RDWR);
+    CHECK(w >= 0 && write(w, "zz", 2) == 2 && close(w) == 0);
+    r = open(path, O_RDWR | O_NONBLOCK);
+    ERR(read(r, buf, 16), EAGAIN);
+    close(r);
+    /* a blocking read-open waits for a writer, a write-open for a reader */
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid_t pid = fifo_peer(path, O_WRONLY, "hello");
+    r = open(path, O_RDONLY);
+    CHECK(r >= 0 && procfix_ms_since(&t0) >= 90);
+    CHECK(read(r, buf, 5) == 5 && !memcmp(buf, "hello", 5) && read(r, buf, 5) == 0);
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid && status == 0 && close(r) == 0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid = fifo_peer(path, O_RDONLY, "x");
+    w = open(path, O_WRONLY);
+    CHECK(w >= 0 && procfix_ms_since(&t0) >= 90 && write(w, "x", 1) == 1);
+    CHECK(waitpid(pid, &status, 0) == pid && status == 0 && close(w) == 0);
+    /* a signal ends the wait (no SA_RESTART) */
+    struct sigaction sa = {.sa_handler = procfix_on_alarm};
+    CHECK(sigaction(SIGALRM, &sa, 0) == 0);
+    struct itimerval it = {{0, 0}, {0, 100 * 1000}};
+    CHECK(setitimer(ITIMER_REAL, &it, 0) == 0);
+    ERR(open(path, O_RDONLY), EINTR);
+    CHECK(setitimer(ITIMER_REAL, &it, 0) == 0);
+    ERR(open(path, O_WRONLY), EINTR);
+    ERR(open(path, O_RDONLY | O_NONBLOCK | O_WRONLY | O_RDWR), EINVAL); /* access mode 3 */
+    CHECK(unlink(path) == 0);
+}
+
+/* mkfifo and named pipes on a directory of each file system the boot has (utest's boot: ramfs;
+   rootfs's: ext2 on /root, tmpfs on /tmp). */
+static void t_fifo_named(void)
+{
+    fifo_in("/tmp");
+    fifo_in("/root");
+}
+
+static void user_mknod(void)
+{
+    ERR(mknod("/tmp/u_unode", S_IFCHR | 0600, makedev(1, 3)), EPERM);
+    ERR(mknod("/tmp/u_unode", S_IFBLK | 0600, makedev(60, 1)), EPERM);
+    ERR(mknod("/u_unode", S_IFCHR | 0600, makedev(1, 3)), EACCES); /* adding the name first */
+    CHECK(mknod("/tmp/u_unode", S_IFIFO | 0600, 0) == 0 && unlink("/tmp/u_unode") == 0);
+}
+
+static void mknod_in(const char *dir)
+{
+    char path[64];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/u_node", dir);
+    unlink(path);
+    umask(0);
+    CHECK(mknod(path, S_IFIFO | 0640, 0) == 0 && stat(path, &st) == 0 && S_ISFIFO(st.st_mode));
+    CHECK((st.st_mode & 0777) == 0640 && unlink(path) == 0);
+    CHECK(mknod(path, 0600, 0) == 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode)); /* type 0 */
+    CHECK(st.st_size == 0 && unlink(path) == 0);
+    CHECK(mknod(path, S_IFREG | 0600, 0) == 0 && lstat(path, &st) == 0 && S_ISREG(st.st_mode));
+    ERR(mknod(path, S_IFIFO | 0600, 0), EEXIST);
+    CHECK(unlink(path) == 0);
+    ERR(mknod(path, S_IFDIR | 0700, 0), EPERM);
+    ERR(mknod(path, 0170000 | 0700, 0), EINVAL);
+    /* root's device nodes: a character node of vfs's null works anywhere; a block node with no
+       driver is ENXIO */
+    CHECK(mknod(path, S_IFCHR | 0666, makedev(1, 3)) == 0 && stat(path, &st) == 0);
+    CHECK(S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3));
+    int fd = open(path, O_RDWR);
+    char buf[4];
+    CHECK(fd >= 0 && write(fd, "abc", 3) == 3 && read(fd, buf, 4) == 0 && close(fd) == 0);
+    CHECK(unlink(path) == 0);
+    CHECK(mknod(path, S_IFBLK | 0600, makedev(60, 1)) == 0 && stat(path, &st) == 0);
+    CHECK(S_ISBLK(st.st_mode) && st.st_rdev == makedev(60, 1));
+    ERR(open(path, O_RDONLY), ENXIO);
+    CHECK(unlink(path) == 0);
+    int d = open(dir, O_RDONLY | O_DIRECTORY);
+    CHECK(d >= 0 && mknodat(d, "u_node", S_IFIFO | 0600, 0) == 0 && stat(path, &st) == 0);
+    CHECK(S_ISFIFO(st.st_mode) && unlinkat(d, "u_node", 0) == 0 && close(d) == 0);
+}
+
+/* mknod: FIFOs and files for anyone who may add the name, device nodes for root (EPERM). */
+static void t_mknod_rules(void)
+{
+    mknod_in("/tmp");
+    mknod_in("/root");
+    as_user(user_mknod);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -4465,6 +4602,8 @@ static const struct test tests[] = {
     {"wait_before_sigchld_handler", t_wait_before_sigchld_handler},
     {"pipe_buf_atomic", t_pipe_buf_atomic},
     {"pipe_write_whole", t_pipe_write_whole},
+    {"fifo_named", t_fifo_named},
+    {"mknod_rules", t_mknod_rules},
     {0},
 };
 

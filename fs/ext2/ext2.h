@@ -147,6 +147,7 @@ uint32_t igid(const struct ext2_inode *ip);
 int bmap(uint32_t ino, struct ext2_inode *ip, uint64_t lblk, int alloc, uint32_t *pblk);
 int itrunc_blocks(struct ext2_inode *ip, uint64_t from); /* free blocks from lblk `from` on */
 int is_fast_symlink(const struct ext2_inode *ip);
+int holds_blocks(const struct ext2_inode *ip);
 int ref_add(uint32_t ino);
 int ref_full(void); /* no room for a reference to one more inode */
 uint32_t ref_count(uint32_t ino);

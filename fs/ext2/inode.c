@@ -98,6 +98,14 @@ int is_fast_symlink(const struct ext2_inode *ip)
     return (ip->mode & S_IFMT) == S_IFLNK && ip->size < sizeof(ip->block);
 }
 
+/* Does ip's block array name blocks? Not a device's (block[0] is its number), a FIFO's, a
+ * socket's or a fast symlink's (Linux's ext2_truncate_blocks looks at the same types). */
+int holds_blocks(const struct ext2_inode *ip)
+{
+    uint32_t t = ip->mode & S_IFMT;
+    return t == S_IFREG || t == S_IFDIR || (t == S_IFLNK && !is_fast_symlink(ip));
+}
+
 static void blocks_add(struct ext2_inode *ip, int64_t n)
 {
     int64_t units = n * (int64_t)(ext2.bs / 512);
@@ -379,7 +387,7 @@ int ifree_if_unused(uint32_t ino)
         return 0;
     }
     int isdir = (ip->mode & S_IFMT) == S_IFDIR;
-    if (!is_fast_symlink(ip))
+    if (holds_blocks(ip))
         r = itrunc_blocks(ip, 0);
     xattr_release(ip);
     memset(ip->block, 0, sizeof(ip->block));

@@ -166,7 +166,7 @@ static int inode_new(uint32_t dir, uint32_t mode, uint32_t uid, uint32_t gid, ui
 static void inode_undo(uint32_t ino, struct ext2_buf *b, struct ext2_inode *ip)
 {
     int isdir = is_dir(ip);
-    if (!is_fast_symlink(ip))
+    if (holds_blocks(ip))
         itrunc_blocks(ip, 0);
     memset(ip->block, 0, sizeof(ip->block));
     ip->links_count = 0;

@@ -145,6 +145,8 @@ static uint8_t dtype(uint32_t mode)
         return DT_LNK;
     case S_IFCHR:
         return DT_CHR;
+    case S_IFBLK:
+        return DT_BLK;
     case S_IFIFO:
         return DT_FIFO;
     case S_IFSOCK:

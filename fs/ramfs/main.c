@@ -239,8 +239,10 @@ static void load(const char *module)
 {
     grant_id_t grant;
     uint64_t size;
-    if (!strcmp(module, "-"))
+    if (!strcmp(module, "-")) { /* tmpfs: a root anyone may add to, sticky (Linux's 1777) */
+        ramfs_iget(FS_ROOT_INO)->mode = S_IFDIR | 01777;
         return;
+    }
     int r = root_module(module, &grant, &size);
     if (r < 0) {
         printf("ramfs: no module %s (%s): starting with an empty root\n", module, strerror_s(r));

@@ -63,8 +63,8 @@ int ramfs_create(struct ramfs_inode *dir, const char *name, uint64_t len, uint32
                  uint64_t rdev, struct ramfs_inode **out)
 {
     uint32_t type = mode & S_IFMT;
-    if (type != S_IFREG && type != S_IFDIR && type != S_IFCHR && type != S_IFIFO &&
-        type != S_IFSOCK)
+    if (type != S_IFREG && type != S_IFDIR && type != S_IFCHR && type != S_IFBLK &&
+        type != S_IFIFO && type != S_IFSOCK)
         return -LX_EINVAL;
     int r = may_add(dir, name, len);
     if (r < 0)
@@ -74,7 +74,7 @@ int ramfs_create(struct ramfs_inode *dir, const char *name, uint64_t len, uint32
     struct ramfs_inode *ip = ramfs_ialloc(type | (mode & 07777));
     if (!ip)
         return -LX_ENOSPC;
-    ip->rdev = type == S_IFCHR ? rdev : 0;
+    ip->rdev = type == S_IFCHR || type == S_IFBLK ? rdev : 0;
     ip->nlink = type == S_IFDIR ? 2 : 1;
     ip->parent = dir->ino;
     if ((r = ramfs_dir_add(dir, name, len, ip->ino)) < 0) {

@@ -96,6 +96,7 @@ struct fs_statfs {
 #define S_IFREG 0100000
 #define S_IFDIR 0040000
 #define S_IFCHR 0020000
+#define S_IFBLK 0060000
 #define S_IFIFO 0010000
 #define S_ISUID 0004000
 #define S_ISGID 0002000

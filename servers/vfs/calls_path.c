@@ -1,8 +1,8 @@
 /*
  * System calls that name files: open, the stat family, access, mkdir,
- * mknod-free creation, unlink, rmdir, rename, link, symlink, readlink,
- * chdir, getcwd, umask, chmod, chown, utimensat, truncate and statfs.
- * Who may do what is perm.c's; these calls ask it before they act.
+ * mknod (FIFOs, sockets, files, and device nodes for root), unlink, rmdir, rename, link, symlink,
+ * readlink, chdir, getcwd, umask, chmod, chown, utimensat, truncate and statfs. Who may do what is
+ * perm.c's; these calls ask it before they act.
  */
 #include "vfs.h"
 
@@ -147,6 +147,14 @@ static int64_t do_open_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t f
         r = created ? 0 : perm_check(p, v, open_wants(flags));
     if (r >= 0 && type == S_IFCHR && DEV_MAJOR(v->rdev) != DEV_MEM_MAJOR)
         r = dev_open(p, v, (uint32_t)flags);
+    else if (r >= 0 && type == S_IFBLK)
+        r = -LX_ENXIO; /* no block device is open to Linux processes */
+    else if (r >= 0 && type == S_IFIFO)
+        r = fifo_open(p, v, (uint32_t)flags); /* may wait for the other end */
+    if (r == SUSPEND) {
+        vnode_put(v);
+        return SUSPEND;
+    }
     if (r >= 0 && type == S_IFREG && (flags & O_TRUNC) && (flags & O_ACCMODE)) {
         message_t m = {.type = FS_TRUNC, .u.fs.trunc = {v->ino, 0}};
         r = fs_call(v->fs, &m);
@@ -157,6 +165,8 @@ static int64_t do_open_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t f
     if (!f) {
         if (r >= 0 && type == S_IFCHR)
             dev_close(v);
+        if (r >= 0 && type == S_IFIFO)
+            pipe_drop(v, (uint32_t)flags);
         vnode_put(v);
         return r < 0 ? r : -LX_ENFILE;
     }
@@ -240,8 +250,9 @@ static int is_mount_point(struct vnode *dir, const char *name)
     return busy;
 }
 
-/* Operations on a (directory, last name) pair: mkdir, unlink, rmdir, symlink. */
-static int64_t named_op(struct vproc *p, int dirfd, uint64_t upath, int type, uint64_t mode)
+/* Operations on a (directory, last name) pair: mkdir, mknod, unlink, rmdir (rdev: mknod's). */
+static int64_t named_op(struct vproc *p, int dirfd, uint64_t upath, int type, uint64_t mode,
+                        uint64_t rdev)
 {
     struct vnode *dir;
     char last[FS_NAME_MAX + 1];
@@ -261,7 +272,9 @@ static int64_t named_op(struct vproc *p, int dirfd, uint64_t upath, int type, ui
     else
         r = perm_may_delete(p, dir, last, 0);
     if (r == 0 && type == FS_CREATE)
-        r = vfs_create(p, dir, last, mode, 0, 0);
+        r = perm_may_mknod(p, mode);
+    if (r == 0 && type == FS_CREATE)
+        r = vfs_create(p, dir, last, mode, rdev, 0);
     else if (r == 0)
         r = fs_remove(type, dir, last);
     vnode_put(dir);
@@ -270,23 +283,54 @@ static int64_t named_op(struct vproc *p, int dirfd, uint64_t upath, int type, ui
 
 int64_t do_mkdir(struct vproc *p, const uint64_t *a)
 {
-    return named_op(p, AT_FDCWD, a[0], FS_CREATE, S_IFDIR | (a[1] & 07777 & ~p->umask));
+    return named_op(p, AT_FDCWD, a[0], FS_CREATE, S_IFDIR | (a[1] & 07777 & ~p->umask), 0);
 }
 int64_t do_mkdirat(struct vproc *p, const uint64_t *a)
 {
-    return named_op(p, (int)a[0], a[1], FS_CREATE, S_IFDIR | (a[2] & 07777 & ~p->umask));
+    return named_op(p, (int)a[0], a[1], FS_CREATE, S_IFDIR | (a[2] & 07777 & ~p->umask), 0);
 }
 int64_t do_unlink(struct vproc *p, const uint64_t *a)
 {
-    return named_op(p, AT_FDCWD, a[0], FS_UNLINK, 0);
+    return named_op(p, AT_FDCWD, a[0], FS_UNLINK, 0, 0);
 }
 int64_t do_rmdir(struct vproc *p, const uint64_t *a)
 {
-    return named_op(p, AT_FDCWD, a[0], FS_RMDIR, 0);
+    return named_op(p, AT_FDCWD, a[0], FS_RMDIR, 0, 0);
 }
 int64_t do_unlinkat(struct vproc *p, const uint64_t *a)
 {
-    return named_op(p, (int)a[0], a[1], (a[2] & AT_REMOVEDIR) ? FS_RMDIR : FS_UNLINK, 0);
+    return named_op(p, (int)a[0], a[1], (a[2] & AT_REMOVEDIR) ? FS_RMDIR : FS_UNLINK, 0, 0);
+}
+
+/*
+ * mknod, mknodat: a regular file (type 0 too), FIFO or socket node for
+ * anyone who may add the name; a character or block device node for root
+ * (perm_may_mknod: EPERM). dev is Linux's 32-bit encoding; numbers past
+ * 255 do not fit ours (EINVAL). A directory is EPERM, other types EINVAL
+ * (Linux's may_mknod), before the path is looked at.
+ */
+static int64_t mknod_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t mode, uint64_t dev)
+{
+    uint64_t type = mode & S_IFMT ? mode & S_IFMT : S_IFREG;
+    if (type == S_IFDIR)
+        return -LX_EPERM;
+    if (type != S_IFREG && type != S_IFCHR && type != S_IFBLK && type != S_IFIFO &&
+        type != S_IFSOCK)
+        return -LX_EINVAL;
+    uint64_t major = (dev >> 8) & 0xfff, minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
+    if ((type == S_IFCHR || type == S_IFBLK) && (major > DEV_MAJOR_MAX || minor > 0xff))
+        return -LX_EINVAL;
+    uint64_t rdev = type == S_IFCHR || type == S_IFBLK ? DEV_MAKE(major, minor) : 0;
+    return named_op(p, dirfd, upath, FS_CREATE, type | (mode & 07777 & ~p->umask), rdev);
+}
+
+int64_t do_mknod(struct vproc *p, const uint64_t *a)
+{
+    return mknod_at(p, AT_FDCWD, a[0], a[1] & 0xffffffff, a[2] & 0xffffffff);
+}
+int64_t do_mknodat(struct vproc *p, const uint64_t *a)
+{
+    return mknod_at(p, (int)a[0], a[1], a[2] & 0xffffffff, a[3] & 0xffffffff);
 }
 
 static int64_t symlink_at(struct vproc *p, uint64_t utarget, int dirfd, uint64_t upath)

@@ -170,6 +170,13 @@ int perm_may_link(struct vproc *p, struct vnode *src)
     return -LX_EPERM;
 }
 
+/* mknod of a device node (mode's type): root's (Linux's CAP_MKNOD, which follows the fsuid). */
+int perm_may_mknod(const struct vproc *p, uint64_t mode)
+{
+    uint64_t type = mode & S_IFMT;
+    return (type == S_IFCHR || type == S_IFBLK) && !is_root(p) ? -LX_EPERM : 0;
+}
+
 /*
  * Create name in dir (checked by the caller) owned by p: its fsuid, and
  * its fsgid or a set-group-id directory's group. *out (if given) gets the

@@ -140,16 +140,73 @@ int64_t pipe_write(struct vproc *p, struct file *f, const uint64_t *iov, uint64_
     return (int64_t)done;
 }
 
+/* One open end less (flags: its access mode); the pipe is free when no end is open. A named
+ * pipe's data goes with it (Linux), and its node holds no pipe until the next open. */
+void pipe_drop(struct vnode *v, uint32_t flags)
+{
+    struct pipe *pp = v->pipe;
+    pp->readers -= (flags & O_ACCMODE) != O_WRONLY;
+    pp->writers -= (flags & O_ACCMODE) != 0;
+    if (!pp->readers && !pp->writers) {
+        pp->in_use = 0;
+        if (v->fs != NONE)
+            v->pipe = 0;
+    }
+    wakeup_pipes();
+}
+
 void pipe_release(struct file *f)
 {
-    struct pipe *pp = f->vn->pipe;
-    if ((f->flags & O_ACCMODE) == O_WRONLY)
-        pp->writers--;
-    else
-        pp->readers--;
-    if (!pp->readers && !pp->writers)
-        pp->in_use = 0;
-    wakeup_pipes();
+    pipe_drop(f->vn, f->flags);
+}
+
+/* Is a process waiting to open FIFO v for reading (reads) or for writing? */
+static int fifo_waiting(const struct vnode *v, int reads)
+{
+    for (int i = 0; i < NR_SLOTS; i++) {
+        struct vproc *w = vproc_by_index(i);
+        if (w && w->wait == WAIT_FIFO_OPEN && w->fifo.fs == v->fs && w->fifo.ino == v->ino &&
+            w->fifo.reads == reads)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * Open a FIFO (a node of a file system) for the access in flags, Linux's
+ * rules: for reading it waits for a writer (not with O_NONBLOCK); for
+ * writing it waits for a reader (O_NONBLOCK: ENXIO); O_RDWR opens at once.
+ * A process waiting to open the other end counts as that end: both opens
+ * then finish. The node's pipe is made at the first open. 0, SUSPEND or
+ * an error; pipe_drop undoes a 0 whose file could not be made.
+ */
+int64_t fifo_open(struct vproc *p, struct vnode *v, uint32_t flags)
+{
+    uint32_t mode = flags & O_ACCMODE;
+    if (mode == O_ACCMODE)
+        return -LX_EINVAL; /* neither reading nor writing (Linux's fifo_open) */
+    int readers = (v->pipe && v->pipe->readers) || fifo_waiting(v, 1);
+    int writers = (v->pipe && v->pipe->writers) || fifo_waiting(v, 0);
+    if (mode == O_WRONLY && !readers && (flags & O_NONBLOCK))
+        return -LX_ENXIO;
+    if ((mode == O_WRONLY && !readers) || (mode == 0 && !writers && !(flags & O_NONBLOCK))) {
+        p->fifo.fs = v->fs;
+        p->fifo.ino = v->ino;
+        p->fifo.reads = mode == 0;
+        suspend(p, WAIT_FIFO_OPEN); /* the other end's open runs this one again */
+        return SUSPEND;
+    }
+    if (!v->pipe) {
+        int i = table_take(NR_PIPES, pipe_free, PIPES_FOR_ROOT);
+        if (i < 0)
+            return -LX_ENFILE;
+        pipes[i] = (struct pipe){.in_use = 1};
+        v->pipe = &pipes[i];
+    }
+    v->pipe->readers += mode != O_WRONLY;
+    v->pipe->writers += mode != 0;
+    wakeup_pipes(); /* an open waiting for this end goes on */
+    return 0;
 }
 
 int pipe_ready(struct file *f, int ops)

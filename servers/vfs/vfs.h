@@ -101,7 +101,8 @@ enum wait_kind {
     WAIT_SOCK,
     WAIT_DEV,
     WAIT_POLL,
-    WAIT_FS /* a busy file server (fswait.c) */
+    WAIT_FIFO_OPEN, /* an open of a FIFO waiting for its other end (vproc.fifo) */
+    WAIT_FS         /* a busy file server (fswait.c) */
 };
 
 struct vproc {
@@ -123,6 +124,11 @@ struct vproc {
     uint64_t deadline;  /* WAIT_POLL, WAIT_SOCK: tick, 0 = none */
     int waited;         /* WAIT_SOCK: the call waited once, so its deadline is fixed */
     int kernel_io;      /* copy_in/out address vfs memory (sendfile) */
+    struct {            /* WAIT_FIFO_OPEN: the FIFO (server, inode) and the end it opens */
+        endpoint_t fs;
+        uint64_t ino;
+        int reads;
+    } fifo;
     /* for /proc (procfs.c), kept up to date by pm */
     int ppid;
     char comm[16];
@@ -240,6 +246,7 @@ int perm_check(const struct vproc *p, const struct vnode *v, int want);
 int perm_owner(const struct vproc *p, const struct vnode *v);
 int perm_follow(const struct vproc *p, const struct vnode *dir, const struct vnode *link);
 int perm_may_create(struct vproc *p, struct vnode *dir, const char *name);
+int perm_may_mknod(const struct vproc *p, uint64_t mode);
 int perm_may_delete(struct vproc *p, struct vnode *dir, const char *name, struct vnode **victim);
 int perm_may_rename(struct vproc *p, struct vnode *d1, const char *l1, struct vnode *d2,
                     const char *l2);
@@ -277,6 +284,8 @@ int pipe_create(struct vproc *p, int fds[2], uint32_t flags);
 int64_t pipe_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len);
 int64_t pipe_write(struct vproc *p, struct file *f, const uint64_t *iov, uint64_t count, int whole);
 void pipe_release(struct file *f);
+int64_t fifo_open(struct vproc *p, struct vnode *v, uint32_t flags);
+void pipe_drop(struct vnode *v, uint32_t flags);
 int pipe_ready(struct file *f, int ops);
 
 /* socket.c, socket_unix.c, calls_socket.c: sockets (socket.h) */

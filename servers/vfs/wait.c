@@ -35,7 +35,8 @@ static struct vproc *next_waiting(int *i, int pipes)
         *i += __builtin_ctzll(bits);
         struct vproc *p = vproc_by_index(*i);
         enum wait_kind w = p ? p->wait : WAIT_NONE;
-        if (w != WAIT_PIPE_READ && w != WAIT_PIPE_WRITE && w != WAIT_SOCK && w != WAIT_POLL) {
+        if (w != WAIT_PIPE_READ && w != WAIT_PIPE_WRITE && w != WAIT_SOCK && w != WAIT_POLL &&
+            w != WAIT_FIFO_OPEN) {
             may_wait[*i / 64] &= ~(1ull << (*i % 64));
             continue;
         }
@@ -49,6 +50,7 @@ static struct vproc *next_waiting(int *i, int pipes)
 void rerun(struct vproc *p)
 {
     p->wait = WAIT_NONE;
+    p->fifo.ino = 0;   /* a FIFO open waiting again says so again */
     procfs_caller = p; /* the process whose call is served (table_entry_allowed) */
     fswait_begin(p);
     int64_t r = vfs_dispatch(p, p->call.u.lx.nr, p->call.u.lx.arg);

@@ -25,6 +25,10 @@ static int create_kinds(void)
     EXPECT(fs_stat(ino, &st), 0);
     EXPECT(st.rdev, 4 << 8 | 64);
     EXPECT(st.mode, S_IFCHR | 0620);
+    EXPECT(fs_create(d, "disk", S_IFBLK | 0600, 60 << 8 | 1, &ino), 0); /* mknod's, root's */
+    EXPECT(fs_stat(ino, &st), 0);
+    EXPECT(st.rdev, 60 << 8 | 1);
+    EXPECT(st.mode, S_IFBLK | 0600);
     EXPECT(fs_create(d, "setuid", S_IFREG | 04755, 0, &ino), 0);
     EXPECT(fs_last.u.fs.node.mode, S_IFREG | 04755);
     /* errors */
@@ -33,7 +37,7 @@ static int create_kinds(void)
     EXPECT(fs_create(d, ".", S_IFDIR | 0755, 0, &ino), -LX_EEXIST);
     EXPECT(fs_create(d, "..", S_IFREG | 0644, 0, &ino), -LX_EEXIST);
     EXPECT(fs_create(d, "bad", 0644, 0, &ino), -LX_EINVAL);    /* no type */
-    EXPECT(fs_create(d, "bad", 0060644, 0, &ino), -LX_EINVAL); /* block device */
+    EXPECT(fs_create(d, "bad", 0070644, 0, &ino), -LX_EINVAL); /* no such type */
     EXPECT(fs_create(d, "bad", 1ull << 40 | S_IFREG, 0, &ino), -LX_EINVAL);
     EXPECT(fs_lookup(d, "bad", &ino), -LX_ENOENT);
     EXPECT(fs_lookup(d, "file", &ino), 0);
