@@ -4471,6 +4471,46 @@ static void t_mknod_rules(void)
     as_user(user_mknod);
 }
 
+/* /dev/null, /dev/zero and /dev/full as Linux has them (checked there): nodes 1,3 1,5 1,7 of mode
+   0666; full's writes ENOSPC (even of 0 bytes) and reads zeros; lseek is 0 on all three; pread and
+   pwrite work; poll says ready both ways. A node of a minor vfs does not serve: ENXIO. */
+static void t_dev_full_zero_null(void)
+{
+    static const char *names[] = {"/dev/null", "/dev/zero", "/dev/full"};
+    static const int minors[] = {3, 5, 7};
+    for (int i = 0; i < 3; i++) {
+        struct stat st;
+        char b[8] = "xxxxxxx";
+        int fd = open(names[i], O_RDWR);
+        CHECK(fd >= 0 && fstat(fd, &st) == 0 && st.st_mode == (S_IFCHR | 0666));
+        CHECK(st.st_rdev == makedev(1, minors[i]));
+        if (i == 2) {
+            ERR(write(fd, "ab", 2), ENOSPC);
+            ERR(write(fd, "ab", 0), ENOSPC);
+            ERR(pwrite(fd, "ab", 2, 1000), ENOSPC);
+        } else {
+            EXPECT(write(fd, "ab", 2), 2);
+            EXPECT(write(fd, "ab", 0), 0);
+            EXPECT(pwrite(fd, "ab", 2, 1000), 2);
+        }
+        EXPECT(read(fd, b, 8), i == 0 ? 0 : 8);
+        CHECK(b[0] == (i == 0 ? 'x' : 0) && b[6] == (i == 0 ? 'x' : 0));
+        EXPECT(lseek(fd, 100, SEEK_SET), 0);
+        EXPECT(lseek(fd, 5, SEEK_CUR), 0);
+        EXPECT(pread(fd, b, 4, 1000), i == 0 ? 0 : 4);
+        struct pollfd p = {fd, POLLIN | POLLOUT, 0};
+        CHECK(poll(&p, 1, 0) == 1 && p.revents == (POLLIN | POLLOUT));
+        CHECK(close(fd) == 0);
+    }
+    /* through the shell: a write to /dev/full fails, /dev/zero feeds head */
+    EXPECT(system("echo x > /dev/full 2>/dev/null"), 1 << 8);
+    EXPECT(system("test \"$(head -c 5 /dev/zero | wc -c)\" = 5"), 0);
+    unlink("/tmp/u_mem6");
+    CHECK(mknod("/tmp/u_mem6", S_IFCHR | 0600, makedev(1, 6)) == 0);
+    ERR(open("/tmp/u_mem6", O_RDONLY), ENXIO);
+    CHECK(unlink("/tmp/u_mem6") == 0);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -4604,6 +4644,7 @@ static const struct test tests[] = {
     {"pipe_write_whole", t_pipe_write_whole},
     {"fifo_named", t_fifo_named},
     {"mknod_rules", t_mknod_rules},
+    {"dev_full_zero_null", t_dev_full_zero_null},
     {0},
 };
 

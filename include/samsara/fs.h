@@ -107,7 +107,7 @@ struct fs_statfs {
  * majors it serves (`dev char 4,5`, docs/MANIFESTS.md); vfs maps each to
  * the driver's label (servers/vfs/dmap.c) and the driver answers for its
  * minors. Two character majors are vfs's own, and no manifest may claim
- * them: DEV_MEM_MAJOR (null, zero: served inside vfs) and DEV_MISC_MAJOR
+ * them: DEV_MEM_MAJOR (null, zero, full: served inside vfs) and DEV_MISC_MAJOR
  * (DEV_SERVICE_MINOR: /dev/service, rs's administrator interface).
  */
 #define DEV_MAJOR_MAX 255
@@ -117,6 +117,7 @@ struct fs_statfs {
 #define DEV_MEM_MAJOR 1
 #define DEV_MEM_NULL 3
 #define DEV_MEM_ZERO 5
+#define DEV_MEM_FULL 7
 #define DEV_MISC_MAJOR 10
 #define DEV_SERVICE_MINOR 240
 #define DEV_IS_VFS_OWN(major) ((major) == DEV_MEM_MAJOR || (major) == DEV_MISC_MAJOR)

@@ -38,7 +38,7 @@ static int64_t transfer(struct vproc *p, const uint64_t *a, int write, int at_of
     if (!f)
         return -LX_EBADF;
     uint64_t pos = at_offset ? a[3] : 0;
-    if (at_offset && !seekable(f))
+    if (at_offset && !seekable(f) && !mem_device(f->vn))
         return -LX_ESPIPE;
     if (rw_check(pos, a[2]) < 0)
         return -LX_EINVAL;
@@ -131,6 +131,8 @@ int64_t do_lseek(struct vproc *p, const uint64_t *a)
     uint32_t whence = (uint32_t)a[2]; /* an unsigned int (Linux) */
     if (!f)
         return -LX_EBADF;
+    if (mem_device(f->vn))
+        return (int64_t)(f->pos = 0); /* null, zero, full: always at 0 (Linux) */
     if (!seekable(f))
         return -LX_ESPIPE;
     if (whence == SEEK_SET) {

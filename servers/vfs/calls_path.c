@@ -147,6 +147,8 @@ static int64_t do_open_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t f
         r = created ? 0 : perm_check(p, v, open_wants(flags));
     if (r >= 0 && type == S_IFCHR && DEV_MAJOR(v->rdev) != DEV_MEM_MAJOR)
         r = dev_open(p, v, (uint32_t)flags);
+    else if (r >= 0 && mem_device(v) && !mem_known(v))
+        r = -LX_ENXIO; /* a minor of major 1 vfs does not serve (Linux's mem, kmsg...) */
     else if (r >= 0 && type == S_IFBLK)
         r = -LX_ENXIO; /* no block device is open to Linux processes */
     else if (r >= 0 && type == S_IFIFO)

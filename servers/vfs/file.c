@@ -3,7 +3,8 @@
  * the access mode, status flags, offset and vnode; reads and writes go to
  * the file-system server (which copies the user's buffer itself through an
  * indirect grant; /proc through the bounce buffer), a character driver,
- * a pipe, a socket (socket.c), or the built-in memory devices (major 1: 3 = null, 5 = zero).
+ * a pipe, a socket (socket.c), or the built-in memory devices (major 1: 3 = null, 5 = zero,
+ * 7 = full).
  */
 #include "vfs.h"
 
@@ -143,6 +144,18 @@ static int64_t fs_rw(struct vproc *p, struct vnode *v, uint64_t uaddr, uint64_t 
     return r;
 }
 
+/* One of vfs's memory devices (null, zero, full; mem_known: a minor it serves)? */
+int mem_device(const struct vnode *v)
+{
+    return (v->mode & S_IFMT) == S_IFCHR && DEV_MAJOR(v->rdev) == DEV_MEM_MAJOR;
+}
+int mem_known(const struct vnode *v)
+{
+    uint64_t minor = DEV_MINOR(v->rdev);
+    return minor == DEV_MEM_NULL || minor == DEV_MEM_ZERO || minor == DEV_MEM_FULL;
+}
+
+/* null reads nothing, zero and full read zeros. */
 static int64_t mem_read(struct vproc *p, uint64_t minor, uint64_t uaddr, uint64_t len)
 {
     if (minor == DEV_MEM_NULL)
@@ -200,8 +213,10 @@ int64_t file_rw(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, u
     case S_IFSOCK:
         return write ? sock_write(p, f, uaddr, len) : sock_read(p, f, uaddr, len);
     case S_IFCHR:
-        if (DEV_MAJOR(v->rdev) == DEV_MEM_MAJOR) /* null and zero swallow every write */
-            return write ? (int64_t)len : mem_read(p, DEV_MINOR(v->rdev), uaddr, len);
+        if (DEV_MAJOR(v->rdev) == DEV_MEM_MAJOR && write) /* null and zero swallow every write */
+            return DEV_MINOR(v->rdev) == DEV_MEM_FULL ? -LX_ENOSPC : (int64_t)len;
+        if (DEV_MAJOR(v->rdev) == DEV_MEM_MAJOR)
+            return mem_read(p, DEV_MINOR(v->rdev), uaddr, len);
         return dev_rw(p, f, uaddr, len, write);
     default:
         return -LX_EINVAL;

@@ -80,6 +80,7 @@ static void make_dev(void)
     }
     make_node(dev, "null", S_IFCHR | 0666, DEV_MAKE(DEV_MEM_MAJOR, DEV_MEM_NULL), 0);
     make_node(dev, "zero", S_IFCHR | 0666, DEV_MAKE(DEV_MEM_MAJOR, DEV_MEM_ZERO), 0);
+    make_node(dev, "full", S_IFCHR | 0666, DEV_MAKE(DEV_MEM_MAJOR, DEV_MEM_FULL), 0);
     make_node(dev, "service", S_IFCHR | 0600, DEV_MAKE(DEV_MISC_MAJOR, DEV_SERVICE_MINOR), 0);
     const struct manifest_node *n;
     for (int i = 0; (n = dmap_node(i)); i++) /* the drivers' own, from their manifests */

@@ -288,6 +288,10 @@ int64_t fifo_open(struct vproc *p, struct vnode *v, uint32_t flags);
 void pipe_drop(struct vnode *v, uint32_t flags);
 int pipe_ready(struct file *f, int ops);
 
+/* file.c: vfs's memory devices */
+int mem_device(const struct vnode *v);
+int mem_known(const struct vnode *v);
+
 /* socket.c, socket_unix.c, calls_socket.c: sockets (socket.h) */
 int64_t sock_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len);
 int64_t sock_write(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len);
