@@ -4511,6 +4511,111 @@ static void t_dev_full_zero_null(void)
     CHECK(unlink("/tmp/u_mem6") == 0);
 }
 
+#ifndef UTIME_NOW
+#define UTIME_NOW ((1l << 30) - 1l)
+#define UTIME_OMIT ((1l << 30) - 2l)
+#endif
+
+/* path's atime and mtime are a and m (-1: within 3 s of now); its ctime is now. */
+static int times_are(const char *path, int nofollow, long a, long m)
+{
+    struct stat st;
+    long now = (long)time(0);
+    if ((nofollow ? lstat(path, &st) : stat(path, &st)) != 0)
+        return 0;
+    int ok_a = a < 0 ? labs(st.st_atime - now) <= 3 : st.st_atime == a;
+    int ok_m = m < 0 ? labs(st.st_mtime - now) <= 3 : st.st_mtime == m;
+    return ok_a && ok_m && labs(st.st_ctime - now) <= 3;
+}
+
+static void times_in(const char *dir)
+{
+    char path[64], link[64];
+    snprintf(path, sizeof(path), "%s/u_times", dir);
+    snprintf(link, sizeof(link), "%s/u_times_link", dir);
+    unlink(path);
+    unlink(link);
+    int fd = open(path, O_CREAT | O_WRONLY, 0644);
+    CHECK(fd >= 0);
+    struct timespec ts[2] = {{1000000000, 0}, {1200000000, 500}};
+    CHECK(utimensat(AT_FDCWD, path, ts, 0) == 0 && times_are(path, 0, 1000000000, 1200000000));
+    ts[0] = (struct timespec){5, UTIME_OMIT}; /* the other field is ignored */
+    ts[1] = (struct timespec){1300000000, 0};
+    CHECK(utimensat(AT_FDCWD, path, ts, 0) == 0 && times_are(path, 0, 1000000000, 1300000000));
+    ts[0] = (struct timespec){0, UTIME_NOW};
+    ts[1] = (struct timespec){0, UTIME_OMIT};
+    CHECK(utimensat(AT_FDCWD, path, ts, 0) == 0 && times_are(path, 0, -1, 1300000000));
+    CHECK(utimensat(AT_FDCWD, path, 0, 0) == 0 && times_are(path, 0, -1, -1));
+    ts[0] = ts[1] = (struct timespec){0, UTIME_OMIT};
+    CHECK(utimensat(AT_FDCWD, path, ts, 0x4000) == 0); /* nothing to do: flags unread */
+    ts[0] = (struct timespec){7, 1000000000};
+    ERR(utimensat(AT_FDCWD, path, ts, 0), EINVAL);
+    ts[0] = ts[1] = (struct timespec){1400000000, 0};
+    CHECK(futimens(fd, ts) == 0 && times_are(path, 0, 1400000000, 1400000000));
+    /* the old calls: utime (seconds), utimes and futimesat (microseconds) */
+    long ub[2] = {111, 222};
+    CHECK(syscall(SYS_utime, path, ub) == 0 && times_are(path, 0, 111, 222));
+    CHECK(syscall(SYS_utime, path, 0) == 0 && times_are(path, 0, -1, -1));
+    struct timeval tv[2] = {{333, 0}, {444, 999999}};
+    CHECK(syscall(SYS_utimes, path, tv) == 0 && times_are(path, 0, 333, 444));
+    tv[1].tv_usec = 1000000;
+    ERR(syscall(SYS_utimes, path, tv), EINVAL);
+    tv[1].tv_usec = -1;
+    ERR(syscall(SYS_utimes, path, tv), EINVAL);
+    tv[1].tv_usec = 0;
+    int d = open(dir, O_RDONLY | O_DIRECTORY);
+    CHECK(d >= 0 && syscall(SYS_futimesat, d, "u_times", tv) == 0 && times_are(path, 0, 333, 444));
+    CHECK(syscall(SYS_utimes, path, 0) == 0 && times_are(path, 0, -1, -1));
+    /* a symbolic link's own times, or its target's */
+    CHECK(symlink("u_times", link) == 0);
+    ts[0] = ts[1] = (struct timespec){1500000000, 0};
+    CHECK(utimensat(AT_FDCWD, link, ts, AT_SYMLINK_NOFOLLOW) == 0);
+    CHECK(times_are(link, 1, 1500000000, 1500000000) && times_are(path, 0, -1, -1));
+    CHECK(utimensat(d, "u_times_link", ts, 0) == 0 && times_are(path, 0, 1500000000, 1500000000));
+    CHECK(close(d) == 0 && close(fd) == 0 && unlink(link) == 0 && unlink(path) == 0);
+}
+
+static void user_sets_times(void)
+{
+    struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
+    /* root's file the user may write: now, but no explicit time */
+    CHECK(utimensat(AT_FDCWD, "/tmp/u_times_w", 0, 0) == 0);
+    ERR(utimensat(AT_FDCWD, "/tmp/u_times_w", ts, 0), EPERM);
+    ts[1] = (struct timespec){0, UTIME_OMIT};
+    ERR(utimensat(AT_FDCWD, "/tmp/u_times_w", ts, 0), EPERM);
+    ts[0] = (struct timespec){0, UTIME_NOW};
+    ERR(utimensat(AT_FDCWD, "/tmp/u_times_w", ts, 0), EPERM); /* NOW with OMIT: explicit */
+    ts[1] = ts[0];
+    CHECK(utimensat(AT_FDCWD, "/tmp/u_times_w", ts, 0) == 0); /* both NOW: as NULL */
+    CHECK(syscall(SYS_utime, "/tmp/u_times_w", 0) == 0 &&
+          syscall(SYS_utimes, "/tmp/u_times_w", 0) == 0);
+    long ub[2] = {1, 2};
+    ERR(syscall(SYS_utime, "/tmp/u_times_w", ub), EPERM);
+    /* root's file the user may not write: not even now */
+    ERR(utimensat(AT_FDCWD, "/tmp/u_times_r", 0, 0), EACCES);
+    ERR(syscall(SYS_utimes, "/tmp/u_times_r", 0), EACCES);
+    /* its own read-only file: anything */
+    unlink("/tmp/u_times_own");
+    int fd = open("/tmp/u_times_own", O_CREAT | O_WRONLY, 0444);
+    CHECK(fd >= 0 && close(fd) == 0);
+    CHECK(syscall(SYS_utime, "/tmp/u_times_own", ub) == 0 &&
+          times_are("/tmp/u_times_own", 0, 1, 2));
+    CHECK(utimensat(AT_FDCWD, "/tmp/u_times_own", 0, 0) == 0 && unlink("/tmp/u_times_own") == 0);
+}
+
+/* utimensat, futimens, utime, utimes, futimesat set times on each file system (/tmp and /root:
+   ramfs in utest's boot; tmpfs and ext2 in rootfs's), with UTIME_NOW and UTIME_OMIT; the owner or
+   root sets explicit times (EPERM), a writer may set now (EACCES). */
+static void t_file_times_set(void)
+{
+    times_in("/tmp");
+    times_in("/root");
+    root_file("/tmp/u_times_w", 0666);
+    root_file("/tmp/u_times_r", 0644);
+    as_user(user_sets_times);
+    CHECK(unlink("/tmp/u_times_w") == 0 && unlink("/tmp/u_times_r") == 0);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -4645,6 +4750,7 @@ static const struct test tests[] = {
     {"fifo_named", t_fifo_named},
     {"mknod_rules", t_mknod_rules},
     {"dev_full_zero_null", t_dev_full_zero_null},
+    {"file_times_set", t_file_times_set},
     {0},
 };
 

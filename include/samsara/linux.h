@@ -150,6 +150,7 @@ struct user_regs {
 #define LX_rt_sigpending 127
 #define LX_rt_sigsuspend 130
 #define LX_sigaltstack 131
+#define LX_utime 132
 #define LX_mknod 133
 #define LX_statfs 137
 #define LX_fstatfs 138
@@ -175,6 +176,7 @@ struct user_regs {
 #define LX_openat 257
 #define LX_mkdirat 258
 #define LX_mknodat 259
+#define LX_futimesat 261
 #define LX_fchownat 260
 #define LX_newfstatat 262
 #define LX_unlinkat 263

@@ -749,6 +749,17 @@ int64_t do_syncfs(struct vproc *p, const uint64_t *a)
     return sync_fd(p, (int)a[0], 1);
 }
 
+/* Set file times t (seconds, FS_TIME_NOW, FS_TIME_OMIT) of dirfd/upath, or of dirfd if upath is
+ * NULL (then only AT_SYMLINK_NOFOLLOW may be given). */
+static int64_t times_at(struct vproc *p, int dirfd, uint64_t upath, const uint64_t *t,
+                        uint64_t flags)
+{
+    if (!upath)
+        return flags & ~(uint64_t)AT_SYMLINK_NOFOLLOW ? -LX_EINVAL
+                                                      : change_fd(p, dirfd, CH_TIMES, t);
+    return change_at(p, dirfd, upath, flags, CH_TIMES, t);
+}
+
 /*
  * utimensat(dirfd, path, times, flags): times NULL or both UTIME_NOW: now
  * (the owner or a writer); else each time in seconds, UTIME_NOW or
@@ -773,10 +784,47 @@ int64_t do_utimensat(struct vproc *p, const uint64_t *a)
                 t[i] = (uint64_t)sec;
         }
         if (t[0] == FS_TIME_OMIT && t[1] == FS_TIME_OMIT)
-            return a[3] & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) ? -LX_EINVAL : 0;
+            return 0; /* nothing to do: not even the path or flags are looked at (Linux) */
     }
-    if (!a[1])
-        return a[3] & ~(uint64_t)AT_SYMLINK_NOFOLLOW ? -LX_EINVAL
-                                                     : change_fd(p, (int)a[0], CH_TIMES, t);
-    return change_at(p, (int)a[0], a[1], a[3], CH_TIMES, t);
+    return times_at(p, (int)a[0], a[1], t, a[3]);
+}
+
+/*
+ * utime(path, {actime, modtime}), utimes(path, timeval[2]) and
+ * futimesat(dirfd, path, timeval[2]) (a NULL path: dirfd itself): the
+ * given times in seconds (the owner, EPERM), or now with a NULL pointer
+ * (the owner or a writer, EACCES). Microseconds outside 0..999999, or
+ * negative seconds: EINVAL.
+ */
+static int64_t old_utimes(struct vproc *p, int dirfd, uint64_t upath, uint64_t utimes, int timeval)
+{
+    uint64_t t[2] = {FS_TIME_NOW, FS_TIME_NOW};
+    if (utimes) {
+        int64_t v[4]; /* utimbuf: two seconds; timeval[2]: seconds, microseconds twice */
+        if (copy_in(p, utimes, v, timeval ? sizeof(v) : 2 * sizeof(v[0])) < 0)
+            return -LX_EFAULT;
+        if (!timeval) {
+            v[2] = v[1];
+            v[1] = v[3] = 0;
+        }
+        for (int i = 0; i < 2; i++) {
+            if (v[2 * i] < 0 || v[2 * i + 1] < 0 || v[2 * i + 1] > 999999)
+                return -LX_EINVAL;
+            t[i] = (uint64_t)v[2 * i];
+        }
+    }
+    return times_at(p, dirfd, upath, t, 0);
+}
+
+int64_t do_utime(struct vproc *p, const uint64_t *a)
+{
+    return old_utimes(p, AT_FDCWD, a[0], a[1], 0);
+}
+int64_t do_utimes(struct vproc *p, const uint64_t *a)
+{
+    return old_utimes(p, AT_FDCWD, a[0], a[1], 1);
+}
+int64_t do_futimesat(struct vproc *p, const uint64_t *a)
+{
+    return old_utimes(p, (int)a[0], a[1], a[2], 1);
 }
