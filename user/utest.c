@@ -4616,6 +4616,110 @@ static void t_file_times_set(void)
     CHECK(unlink("/tmp/u_times_w") == 0 && unlink("/tmp/u_times_r") == 0);
 }
 
+/* RLIMIT_NOFILE: getrlimit reports what was set; no new descriptor at or past the soft limit
+   (open, dup, pipe, socket EMFILE; dup2 EBADF; F_DUPFD EINVAL); ones already there stay; fork and
+   exec keep it; a user may lower the hard limit but not raise it (EPERM); soft > hard EINVAL. */
+static void t_rlimit_nofile(void)
+{
+    struct rlimit old, rl;
+    CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0 && old.rlim_cur >= 64);
+    for (int fd = 3; fd < 64; fd++)
+        close(fd);
+    int high = dup2(0, 40);
+    CHECK(high == 40);
+    rl = (struct rlimit){10, old.rlim_max};
+    CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0);
+    CHECK(rl.rlim_cur == 10 && rl.rlim_max == old.rlim_max);
+    int last = -1, fd;
+    while ((fd = open("/dev/null", O_RDONLY)) >= 0)
+        last = fd;
+    CHECK(last == 9 && errno == EMFILE);
+    int p[2];
+    ERR(dup(0), EMFILE);
+    ERR(pipe(p), EMFILE);
+    ERR(socket(AF_UNIX, SOCK_STREAM, 0), EMFILE);
+    ERR(dup2(0, 10), EBADF);
+    ERR(fcntl(0, F_DUPFD, 10), EINVAL);
+    CHECK(fcntl(40, F_GETFD) == 0); /* above the limit: still there */
+    CHECK(close(5) == 0 && dup(0) == 5);
+    CHECK(close(8) == 0 && close(9) == 0 && pipe(p) == 0 && p[0] == 8 && p[1] == 9);
+    /* the child and the program it runs have it too */
+    FILE *f = popen("ulimit -n", "r");
+    char line[32] = "";
+    CHECK(f == 0 && errno == EMFILE); /* popen's own pipe: no room */
+    for (fd = 3; fd < 10; fd++)       /* popen's pipe and posix_spawn's */
+        close(fd);
+    f = popen("ulimit -n", "r");
+    CHECK(f && fgets(line, sizeof(line), f) && !strcmp(line, "10\n") && pclose(f) == 0);
+    rl = (struct rlimit){20, 30};
+    CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+    rl = (struct rlimit){31, 30};
+    ERR(setrlimit(RLIMIT_NOFILE, &rl), EINVAL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        become_user();
+        rl = (struct rlimit){20, 31};
+        ERR(setrlimit(RLIMIT_NOFILE, &rl), EPERM); /* a user cannot raise the hard limit */
+        rl = (struct rlimit){25, 25};
+        CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0);
+        CHECK(rl.rlim_cur == 25 && rl.rlim_max == 25);
+        _exit(0);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && st == 0);
+    /* root may raise the hard limit again (Linux's CAP_SYS_RESOURCE, which the host's sandbox
+       lacks: this line and rlimit_nproc's raise were checked on Samsara only) */
+    CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0 && dup2(0, 50) == 50);
+}
+
+/* RLIMIT_NPROC: a user's fork fails with EAGAIN when its real uid has that many processes;
+   root is not held; RLIMIT_CORE is kept and reported. */
+static void t_rlimit_nproc(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        become_user();
+        struct rlimit r = {4, 4};
+        CHECK(setrlimit(RLIMIT_NPROC, &r) == 0);
+        int n = 0;
+        pid_t kids[8];
+        for (; n < 8; n++) {
+            kids[n] = fork();
+            if (kids[n] == 0) {
+                pause();
+                _exit(0);
+            }
+            if (kids[n] < 0)
+                break;
+        }
+        CHECK(n >= 1 && n <= 3 && errno == EAGAIN); /* this process counts too */
+        CHECK(kill(kids[0], SIGKILL) == 0 && waitpid(kids[0], 0, 0) == kids[0]);
+        kids[0] = fork(); /* one gone, one more may come */
+        if (kids[0] == 0) {
+            pause();
+            _exit(0);
+        }
+        CHECK(kids[0] > 0);
+        for (int i = 0; i < n; i++)
+            kill(kids[i], SIGKILL), waitpid(kids[i], 0, 0);
+        _exit(0);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && st == 0);
+    struct rlimit rl = {1, 1};
+    CHECK(setrlimit(RLIMIT_NPROC, &rl) == 0);
+    pid = fork(); /* root: not held */
+    if (pid == 0)
+        _exit(0);
+    CHECK(pid > 0 && waitpid(pid, 0, 0) == pid);
+    rl = (struct rlimit){1024, 2048};
+    CHECK(setrlimit(RLIMIT_CORE, &rl) == 0 && getrlimit(RLIMIT_CORE, &rl) == 0);
+    CHECK(rl.rlim_cur == 1024 && rl.rlim_max == 2048);
+    rl = (struct rlimit){123, RLIM_INFINITY};
+    CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0 && getrlimit(RLIMIT_FSIZE, &rl) == 0);
+    CHECK(rl.rlim_cur == 123); /* kept (not enforced) */
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -4751,6 +4855,8 @@ static const struct test tests[] = {
     {"mknod_rules", t_mknod_rules},
     {"dev_full_zero_null", t_dev_full_zero_null},
     {"file_times_set", t_file_times_set},
+    {"rlimit_nofile", t_rlimit_nofile},
+    {"rlimit_nproc", t_rlimit_nproc},
     {0},
 };
 

@@ -179,6 +179,7 @@ struct cdev_mailbox {
 };
 
 /* ---- pm -> vfs */
+#define VFS_NR_FDS 64 /* descriptors per process: RLIMIT_NOFILE's most (pm) */
 enum vfs_pm_request {
     VFS_PM_FORK = VFS_PM_RQ_BASE, /* w0 parent ep, w1 child ep, w2 child pid */
     VFS_PM_EXIT,                  /* w0 ep: close everything */
@@ -196,6 +197,7 @@ enum vfs_pm_request {
                                   /*   counts for TIOCSPGRP */
     VFS_PM_SHUTDOWN,              /* (reboot(2)) every file server syncs and is unmounted, */
                                   /*   the root last -> 0 or the first error */
+    VFS_PM_SETLIMIT,              /* ep, fd_limit: its RLIMIT_NOFILE soft limit (0..64) */
     VFS_PM_RQ_END,                /* (not a request: one past the last) */
 };
 #define VFS_PM_REPLY (VFS_PM_RQ_BASE + 0xff)

@@ -76,52 +76,70 @@ int64_t do_sched_yield(struct mproc *mp, const uint64_t *a)
 
 #define RLIMIT_DATA 2
 #define RLIMIT_STACK 3
-#define RLIMIT_NPROC 6
-#define RLIMIT_NOFILE 7
 #define RLIMIT_AS 9
 
-/* RLIMIT_* values as they really are here; RLIMIT_AS and RLIMIT_DATA are mp's own. */
-static uint64_t *limit_of(struct mproc *mp, int res, uint64_t lim[2])
+/* A new process's limits other than RLIMIT_AS and RLIMIT_DATA (fork copies the parent's). */
+void limits_init(struct mproc *mp)
 {
-    lim[0] = lim[1] = ~0ull;
-    if (res == RLIMIT_STACK)
-        lim[0] = lim[1] = STACK_SIZE;
-    else if (res == RLIMIT_NOFILE)
-        lim[0] = lim[1] = 64;
-    else if (res == RLIMIT_NPROC)
-        lim[0] = lim[1] = NR_MPROCS;
-    else if (res == RLIMIT_AS || res == RLIMIT_DATA) {
-        uint64_t *own = res == RLIMIT_AS ? mp->rlim_as : mp->rlim_data;
-        lim[0] = own[0], lim[1] = own[1];
-        return own;
+    for (int i = 0; i < RLIM_COUNT; i++)
+        mp->rlim[i][0] = mp->rlim[i][1] = RLIM_INFINITY;
+    mp->rlim[RLIMIT_NOFILE][0] = mp->rlim[RLIMIT_NOFILE][1] = VFS_NR_FDS;
+    mp->rlim[RLIMIT_NPROC][0] = mp->rlim[RLIMIT_NPROC][1] = NR_MPROCS;
+    mp->rlim[RLIMIT_CORE][0] = 0; /* no core files are written (Linux's usual soft limit) */
+}
+
+/* RLIMIT_* values as they really are here (the highest hard limit in *most); the limit's
+ * storage, or 0 for one that cannot change (the stack). */
+static uint64_t *limit_of(struct mproc *mp, int res, uint64_t lim[2], uint64_t *most)
+{
+    uint64_t *own = mp->rlim[res];
+    *most = RLIM_INFINITY;
+    if (res == RLIMIT_STACK) {
+        lim[0] = lim[1] = *most = STACK_SIZE;
+        return 0;
     }
-    return 0;
+    if (res == RLIMIT_AS || res == RLIMIT_DATA) {
+        own = res == RLIMIT_AS ? mp->rlim_as : mp->rlim_data;
+        *most = (uint64_t)MEM_LIMIT_PAGES * 4096;
+    } else if (res == RLIMIT_NOFILE) {
+        *most = VFS_NR_FDS; /* vfs's descriptor table (Linux: nr_open) */
+    }
+    lim[0] = own[0], lim[1] = own[1];
+    return own;
 }
 
 /*
  * Get and set resource limits (of the caller only). A new soft limit may
  * not exceed the new hard one (EINVAL); a hard limit may not go above what
- * the system gives (EPERM). Only RLIMIT_AS and RLIMIT_DATA change anything:
- * both bound the pages the process may have (mem.c), and are kept across
- * fork and exec.
+ * the system gives (EPERM), nor, but for root, above the current one (Linux's
+ * CAP_SYS_RESOURCE). Every new limit is kept, across fork and exec, and
+ * getrlimit reports it. RLIMIT_AS and RLIMIT_DATA bound the pages the
+ * process may have (mem.c); RLIMIT_NOFILE its descriptors (vfs, told with
+ * VFS_PM_SETLIMIT); RLIMIT_NPROC the processes of its real uid (fork);
+ * the others change nothing.
  */
 int64_t do_prlimit64(struct mproc *mp, const uint64_t *a)
 {
-    uint64_t lim[2], want[2];
+    uint64_t lim[2], want[2], most;
     if (a[0] && (int)a[0] != mp->pid)
         return -LX_ESRCH;
-    if (a[1] > 15)
+    if (a[1] >= RLIM_COUNT)
         return -LX_EINVAL;
-    uint64_t *own = limit_of(mp, (int)a[1], lim);
+    uint64_t *own = limit_of(mp, (int)a[1], lim, &most);
     if (a[2] && sys_vcopy(mp->ep, a[2], SELF, (uint64_t)want, sizeof(want)) < 0)
         return -LX_EFAULT;
     if (a[2] && want[0] > want[1])
         return -LX_EINVAL;
-    uint64_t most = own ? (uint64_t)MEM_LIMIT_PAGES * 4096 : lim[1];
-    if (a[2] && want[1] > most)
+    if (a[2] && (want[1] > most || (want[1] > lim[1] && mp->cred.euid != 0)))
         return -LX_EPERM;
     if (a[3] && put(mp, a[3], lim, sizeof(lim)) < 0)
         return -LX_EFAULT;
+    if (a[2] && a[1] == RLIMIT_NOFILE) { /* vfs enforces it: told first, as for the ids */
+        int64_t r;
+        message_t m = {.type = VFS_PM_SETLIMIT, .u.vfs_pm.setlimit = {mp->ep, (uint32_t)want[0]}};
+        if (vfs_request(&m, &r) < 0 || r < 0)
+            return -LX_EIO;
+    }
     if (a[2] && own)
         own[0] = want[0], own[1] = want[1];
     return 0;

@@ -47,6 +47,12 @@ struct region {
     uint64_t start, len; /* page aligned; len 0 = free entry */
 };
 
+#define RLIM_COUNT 16 /* Linux's resources 0..15 */
+#define RLIM_INFINITY (~0ull)
+#define RLIMIT_CORE 4
+#define RLIMIT_NPROC 6
+#define RLIMIT_NOFILE 7
+
 struct mproc {
     enum mstate state;
     endpoint_t ep;
@@ -57,6 +63,7 @@ struct mproc {
     uint64_t sigmask, pending;
     uint64_t brk_start, brk;
     uint64_t rlim_as[2], rlim_data[2];  /* RLIMIT_AS, RLIMIT_DATA: soft, hard (bytes) */
+    uint64_t rlim[RLIM_COUNT][2];       /* the other limits, as set (misc.c: limit_of) */
     struct region regions[MAX_REGIONS]; /* anonymous mappings, for accounting */
     enum mwait wait;
     message_t call;                    /* the suspended call */
@@ -127,6 +134,9 @@ int fault_signal(int64_t vector);
 void signal_send(struct mproc *mp, int sig);
 void signal_check(struct mproc *mp);
 int signal_group(int pgid, int sig, struct mproc *sender);
+
+/* misc.c */
+void limits_init(struct mproc *mp);
 
 /* mem.c */
 uint64_t mem_limit_pages(const struct mproc *mp);

@@ -33,6 +33,7 @@ struct mproc *mproc_alloc(void)
             mprocs[i].start_tick = now_ticks();
             mprocs[i].rlim_as[0] = mprocs[i].rlim_as[1] = (uint64_t)MEM_LIMIT_PAGES * 4096;
             mprocs[i].rlim_data[0] = mprocs[i].rlim_data[1] = (uint64_t)MEM_LIMIT_PAGES * 4096;
+            limits_init(&mprocs[i]);
             return &mprocs[i];
         }
     return 0;
@@ -47,6 +48,19 @@ static void zombie_release(struct mproc *c)
     c->state = M_FREE;
     message_t m = {.type = VFS_PM_RELEASE, .u.vfs_pm.release.pid = c->pid};
     vfs_request(&m, 0);
+}
+
+/* RLIMIT_NPROC: mp's real user has as many processes (zombies too, until reaped) as its soft
+ * limit allows. Root (real or effective uid 0) is not held (Linux's INIT_USER, CAP_SYS_RESOURCE).
+ */
+static int over_nproc(const struct mproc *mp)
+{
+    if (mp->cred.ruid == 0 || mp->cred.euid == 0)
+        return 0;
+    uint64_t n = 0;
+    for (int i = 0; i < NR_MPROCS; i++)
+        n += mprocs[i].state != M_FREE && mprocs[i].cred.ruid == mp->cred.ruid;
+    return n >= mp->rlim[RLIMIT_NPROC][0];
 }
 
 /*
@@ -64,6 +78,8 @@ static int64_t fork_copy(struct mproc *mp, uint64_t stack, int vfork)
         free_entries += mprocs[i].state == M_FREE;
     if (free_entries <= PROCS_FOR_ROOT && mp->cred.euid != 0)
         return -LX_EAGAIN; /* the last entries are root's: a user's fork bomb leaves root a shell */
+    if (over_nproc(mp))
+        return -LX_EAGAIN;
     struct mproc *c = mproc_alloc();
     int pid = c ? pid_alloc() : -1;
     if (!c || pid < 0) {

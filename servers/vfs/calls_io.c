@@ -181,8 +181,8 @@ int64_t do_fcntl(struct vproc *p, const uint64_t *a)
     switch (a[1]) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC:
-        if (a[2] >= NR_FDS)
-            return -LX_EINVAL;
+        if (a[2] >= p->fd_limit)
+            return -LX_EINVAL; /* at or past RLIMIT_NOFILE (Linux) */
         return dup_to(p, f, (int)a[2], a[1] == F_DUPFD_CLOEXEC);
     case F_GETFD:
         return (p->cloexec >> fd) & 1 ? FD_CLOEXEC : 0;
@@ -215,8 +215,8 @@ static int64_t dup3_common(struct vproc *p, uint32_t oldfd, uint32_t newfd, uint
     struct file *f = fget(p, oldfd);
     if (!f)
         return -LX_EBADF;
-    if (newfd >= NR_FDS || (flags & ~(uint64_t)O_CLOEXEC))
-        return newfd >= NR_FDS ? -LX_EBADF : -LX_EINVAL;
+    if (newfd >= p->fd_limit || (flags & ~(uint64_t)O_CLOEXEC))
+        return newfd >= p->fd_limit ? -LX_EBADF : -LX_EINVAL;
     if (oldfd == newfd)
         return allow_same ? (int64_t)newfd : -LX_EINVAL;
     fd_close(p, (int)newfd);

@@ -68,7 +68,7 @@ void file_put(struct file *f)
 
 int fd_install(struct vproc *p, struct file *f, int min, int cloexec)
 {
-    for (int fd = min < 0 ? 0 : min; fd < NR_FDS; fd++)
+    for (int fd = min < 0 ? 0 : min; fd < (int)p->fd_limit; fd++) /* RLIMIT_NOFILE */
         if (!p->fd[fd]) {
             p->fd[fd] = f;
             p->cloexec = (p->cloexec & ~(1ull << fd)) | ((uint64_t)(cloexec != 0) << fd);

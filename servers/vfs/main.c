@@ -42,6 +42,7 @@ struct vproc *vproc_new(endpoint_t ep)
     memset(p, 0, sizeof(*p));
     p->ep = ep;
     p->umask = 022;
+    p->fd_limit = NR_FDS;
     return p;
 }
 
@@ -130,6 +131,7 @@ static void pm_request(message_t *m)
                 if ((p->fd[fd] = parent->fd[fd]))
                     p->fd[fd]->refs++;
             p->cloexec = parent->cloexec;
+            p->fd_limit = parent->fd_limit;
             p->umask = parent->umask;
             p->cred = parent->cred;
             p->pgrp = parent->pgrp;
@@ -182,6 +184,13 @@ static void pm_request(message_t *m)
         zombie_release(q->release.pid);
     } else if (m->type == VFS_PM_SHUTDOWN) {
         res = mount_shutdown();
+    } else if (m->type == VFS_PM_SETLIMIT) {
+        if (!(p = vproc_of(q->setlimit.ep)))
+            res = -LX_ESRCH;
+        else if (q->setlimit.fd_limit > NR_FDS)
+            res = -LX_EINVAL;
+        else
+            p->fd_limit = q->setlimit.fd_limit;
     } else if (m->type == VFS_PM_SETPGRP) {
         if ((p = vproc_of(q->setpgrp.ep))) {
             p->pgrp = q->setpgrp.pgrp;

@@ -29,7 +29,7 @@
 #include "format/format.h"
 #include "sys.h"
 
-#define NR_FDS 64
+#define NR_FDS VFS_NR_FDS
 #define NR_FILES 512
 #define NR_VNODES 1024
 #define NR_PIPES 64
@@ -109,7 +109,8 @@ struct vproc {
     endpoint_t ep; /* 0 = free */
     int pid;
     struct file *fd[NR_FDS];
-    uint64_t cloexec; /* bit per descriptor */
+    uint64_t cloexec;  /* bit per descriptor */
+    uint32_t fd_limit; /* RLIMIT_NOFILE (from pm): new descriptors are below it */
     struct vnode *cwd;
     uint32_t umask;
     int pgrp, sid;

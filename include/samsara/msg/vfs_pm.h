@@ -61,6 +61,11 @@ struct msg_vfs_pm_release { /* VFS_PM_RELEASE */
     int32_t pid;            /* a reaped zombie */
 };
 
+struct msg_vfs_pm_setlimit { /* VFS_PM_SETLIMIT */
+    int32_t ep;
+    uint32_t fd_limit; /* descriptors 0..fd_limit-1 may be made (EINVAL past NR_FDS) */
+};
+
 union msg_vfs_pm {
     struct msg_reply reply;
     struct msg_vfs_pm_fork fork;
@@ -72,6 +77,7 @@ union msg_vfs_pm {
     struct msg_vfs_pm_setpgrp setpgrp;
     struct msg_vfs_pm_setcred setcred;
     struct msg_vfs_pm_release release;
+    struct msg_vfs_pm_setlimit setlimit;
 };
 MSG_BODY_FITS(union msg_vfs_pm);
 
