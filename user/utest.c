@@ -23,6 +23,7 @@
 #include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -4720,6 +4721,70 @@ static void t_rlimit_nproc(void)
     CHECK(rl.rlim_cur == 123); /* kept (not enforced) */
 }
 
+/* /proc/PID/FILE's text (at most size - 1 bytes, NUL-ended); its length or -1. */
+static long proc_text(int pid, const char *file, char *buf, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+    return read_text(path, buf, size);
+}
+
+/* What `argv0 -c CMD`, run as /bin/sh, prints (its first line). */
+static void sh_as(const char *argv0, const char *cmd, char *out, size_t size)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        execl("/bin/sh", argv0, "-c", cmd, (char *)0);
+        _exit(127);
+    }
+    close(fds[1]);
+    long n = read(fds[0], out, size - 1);
+    out[n > 0 ? n : 0] = 0;
+    close(fds[0]);
+    CHECK(waitpid(pid, 0, 0) == pid);
+}
+
+/* A child that exits once a byte is written to fds[1] (a pipe it makes). */
+static pid_t child_until_written(int fds[2])
+{
+    CHECK(pipe(fds) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char c;
+        close(fds[1]);
+        _exit(read(fds[0], &c, 1) == 1 ? 0 : 1);
+    }
+    return pid;
+}
+
+/* /proc/PID/comm: the name, as Linux keeps it: the last part of the path exec was given (not
+   argv[0]), changed by prctl(PR_SET_NAME) (15 bytes kept), inherited by fork; stat and status
+   show the same. */
+static void t_proc_comm(void)
+{
+    char buf[512], name[16];
+    CHECK(proc_text(getpid(), "comm", buf, sizeof(buf)) == 6 && !strcmp(buf, "utest\n"));
+    CHECK(prctl(PR_SET_NAME, "a-rather-long-process-name") == 0);
+    CHECK(prctl(PR_GET_NAME, name) == 0 && !strcmp(name, "a-rather-long-p"));
+    CHECK(read_text("/proc/self/comm", buf, sizeof(buf)) > 0 && !strcmp(buf, "a-rather-long-p\n"));
+    CHECK(proc_text(getpid(), "stat", buf, sizeof(buf)) > 0);
+    CHECK(strstr(buf, " (a-rather-long-p) ") != 0);
+    CHECK(proc_text(getpid(), "status", buf, sizeof(buf)) > 0);
+    CHECK(strstr(buf, "Name:\ta-rather-long-p\n") != 0);
+    int fds[2];
+    pid_t pid = child_until_written(fds);
+    CHECK(proc_text(pid, "comm", buf, sizeof(buf)) > 0 && !strcmp(buf, "a-rather-long-p\n"));
+    CHECK(write(fds[1], "x", 1) == 1 && waitpid(pid, 0, 0) == pid);
+    sh_as("-sh", "read x < /proc/$$/comm; echo $x", buf, sizeof(buf)); /* builtins: sh's own */
+    CHECK(!strcmp(buf, "sh\n")); /* the path's name, not argv[0]'s */
+    sh_as("sh", "read x < /proc/$$/stat; echo \"${x#* }\" | cut -d' ' -f1", buf, sizeof(buf));
+    CHECK(!strcmp(buf, "(sh)\n"));
+    CHECK(prctl(PR_SET_NAME, "") == 0 && read_text("/proc/self/comm", buf, sizeof(buf)) == 1);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -4857,6 +4922,7 @@ static const struct test tests[] = {
     {"file_times_set", t_file_times_set},
     {"rlimit_nofile", t_rlimit_nofile},
     {"rlimit_nproc", t_rlimit_nproc},
+    {"proc_comm", t_proc_comm},
     {0},
 };
 

@@ -186,8 +186,8 @@ enum vfs_pm_request {
     VFS_PM_EXEC,                  /* ep, grant(write) for the file, path_grant(read) and */
                                   /*   path_len, len -> file size; path resolved as ep sees it */
     VFS_PM_EXEC_DONE,             /* w0 ep, w1 grant(read) of the command line (argv */
-                                  /*   NUL-separated), w2 its length, w3 ppid: after a */
-                                  /*   successful exec: close-on-exec, and for /proc */
+                                  /*   NUL-separated), w2 its length, w3 ppid, name: after */
+                                  /*   a successful exec: close-on-exec, and for /proc */
     VFS_PM_CANCEL,                /* w0 ep: fail its blocked call with -EINTR -> 1 if one was */
     VFS_PM_PULL,                  /* -> w0 kind (VFS_SIG_*), w1 target, w2 signal */
     VFS_PM_SETPGRP,               /* w0 ep, w1 process group, w2 session (for ^C) */
@@ -198,6 +198,7 @@ enum vfs_pm_request {
     VFS_PM_SHUTDOWN,              /* (reboot(2)) every file server syncs and is unmounted, */
                                   /*   the root last -> 0 or the first error */
     VFS_PM_SETLIMIT,              /* ep, fd_limit: its RLIMIT_NOFILE soft limit (0..64) */
+    VFS_PM_SETNAME,               /* ep, name[16]: prctl(PR_SET_NAME), for /proc */
     VFS_PM_RQ_END,                /* (not a request: one past the last) */
 };
 #define VFS_PM_REPLY (VFS_PM_RQ_BASE + 0xff)

@@ -336,6 +336,7 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
     message_t done = {
         .type = VFS_PM_EXEC_DONE,
         .u.vfs_pm.exec_done = {.ep = mp->ep, .grant = cg, .len = clen, .ppid = mp->ppid}};
+    memcpy(done.u.vfs_pm.exec_done.name, mp->name, sizeof(mp->name));
     vfs_request(&done, 0);
     grant_free(cg);
     vfork_release(mp); /* a parent waiting in vfork goes on */

@@ -180,6 +180,9 @@ int64_t do_prctl(struct mproc *mp, const uint64_t *a)
         name[15] = '\0';
         memcpy(mp->name, name, sizeof(name));
         sys_proc_name(mp->ep, mp->name);
+        message_t m = {.type = VFS_PM_SETNAME, .u.vfs_pm.setname.ep = mp->ep};
+        memcpy(m.u.vfs_pm.setname.name, name, sizeof(name));
+        vfs_request(&m, 0); /* /proc/PID/comm, stat, status */
         return 0;
     }
     if (a[0] == 16) /* PR_GET_NAME */

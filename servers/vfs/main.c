@@ -165,13 +165,14 @@ static void pm_request(message_t *m)
                 n = 0;
             p->cmdline_len = n;
             p->ppid = e->ppid;
-            memcpy(p->exe, p->exe_next, sizeof(p->exe)); /* the program exec loaded last */
-            const char *base = p->cmdline;
-            for (uint64_t i = 0; i < n && p->cmdline[i]; i++)
-                if (p->cmdline[i] == '/')
-                    base = p->cmdline + i + 1;
-            strncpy_s(p->comm, n ? base : "?", sizeof(p->comm));
+            memcpy(p->exe, p->exe_next, sizeof(p->exe));  /* the program exec loaded last */
+            strncpy_s(p->comm, e->name, sizeof(p->comm)); /* pm's: the path's last part */
         }
+    } else if (m->type == VFS_PM_SETNAME) {
+        if ((p = vproc_of(q->setname.ep)))
+            strncpy_s(p->comm, q->setname.name, sizeof(p->comm));
+        else
+            res = -LX_ESRCH;
     } else if (m->type == VFS_PM_CANCEL) {
         res = (p = vproc_of(q->proc.ep)) ? cancel_call(p) : 0;
     } else if (m->type == VFS_PM_PULL) {

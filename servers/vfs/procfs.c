@@ -10,7 +10,7 @@
  *   /proc/devices    the device map, as Linux shows it (dmap.c)
  *   /proc/net/dev route tcp udp raw  from inet, in Linux's layout (netinfo.c);
  *             tcp6 udp6 raw6 unix    headers only (no IPv6; AF_UNIX not listed yet)
- *   /proc/<pid>/stat  cmdline  status  exe -> program
+ *   /proc/<pid>/stat  cmdline  status  comm  exe -> program
  *
  * ino = pid << 8 | kind; the root is FS_ROOT_INO. A process's entries
  * belong to its effective uid and gid (as Linux's do), the rest to root.
@@ -24,6 +24,7 @@ enum {
     K_CMDLINE,
     K_STATUS,
     K_EXE,
+    K_COMM,
     K_MOUNTS,
     K_UPTIME,
     K_MEMINFO,
@@ -51,10 +52,9 @@ static const struct {
     int kind;
     uint64_t mode;
 } pid_files[] = {
-    {"stat", K_STAT, S_IFREG | 0444},
-    {"cmdline", K_CMDLINE, S_IFREG | 0444},
-    {"status", K_STATUS, S_IFREG | 0444},
-    {"exe", K_EXE, S_IFLNK | 0777},
+    {"stat", K_STAT, S_IFREG | 0444},     {"cmdline", K_CMDLINE, S_IFREG | 0444},
+    {"status", K_STATUS, S_IFREG | 0444}, {"exe", K_EXE, S_IFLNK | 0777},
+    {"comm", K_COMM, S_IFREG | 0444},
 };
 #define NROOT (sizeof(root_files) / sizeof(root_files[0]))
 #define NPID (sizeof(pid_files) / sizeof(pid_files[0]))
@@ -163,6 +163,8 @@ static int64_t render(uint64_t ino)
         return snprintf_s(text, sizeof(text), "%d", procfs_caller ? procfs_caller->pid : 0);
     case K_EXE:
         return snprintf_s(text, sizeof(text), "%s", p->exe);
+    case K_COMM: /* the name: exec's, or prctl(PR_SET_NAME)'s */
+        return snprintf_s(text, sizeof(text), "%s\n", p->comm);
     case K_CMDLINE:
         memcpy(text, p->cmdline, p->cmdline_len);
         return p->cmdline_len;

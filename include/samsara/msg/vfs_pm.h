@@ -39,6 +39,12 @@ struct msg_vfs_pm_exec_done { /* VFS_PM_EXEC_DONE */
     int32_t grant; /* read access: the command line, argv NUL-separated */
     uint64_t len;
     int32_t ppid;
+    char name[16]; /* its name (Linux's comm: the exec'd path's last part), NUL-ended */
+};
+
+struct msg_vfs_pm_setname { /* VFS_PM_SETNAME: prctl(PR_SET_NAME) */
+    int32_t ep;
+    char name[16]; /* NUL-ended */
 };
 
 struct msg_vfs_pm_pull_reply { /* VFS_PM_PULL's reply: one queued signal */
@@ -78,6 +84,7 @@ union msg_vfs_pm {
     struct msg_vfs_pm_setcred setcred;
     struct msg_vfs_pm_release release;
     struct msg_vfs_pm_setlimit setlimit;
+    struct msg_vfs_pm_setname setname;
 };
 MSG_BODY_FITS(union msg_vfs_pm);
 
