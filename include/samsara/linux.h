@@ -157,6 +157,7 @@ struct user_regs {
 #define LX_prctl 157
 #define LX_arch_prctl 158
 #define LX_setrlimit 160
+#define LX_chroot 161
 #define LX_sync 162
 #define LX_mount 165
 #define LX_umount2 166

@@ -20,7 +20,8 @@
     X(dup3) X(pipe2) X(renameat2) X(faccessat2) X(fdatasync) X(syncfs) X(mount) X(umount2)         \
     X(socket) X(socketpair) X(bind) X(listen) X(accept) X(accept4) X(connect) X(sendto)            \
     X(recvfrom) X(sendmsg) X(recvmsg) X(shutdown) X(getsockname) X(getpeername) X(getsockopt)      \
-    X(setsockopt) X(mknod) X(mknodat) X(utime) X(utimes) X(futimesat)
+    X(setsockopt) X(mknod) X(mknodat) X(utime) X(utimes) X(futimesat)    \
+    X(chroot)
 /* clang-format on */
 
 #endif

@@ -467,25 +467,46 @@ int64_t do_linkat(struct vproc *p, const uint64_t *a)
     return two_paths(p, (int)a[0], a[1], (int)a[2], a[3], FS_LINK);
 }
 
-static int64_t set_cwd(struct vproc *p, struct vnode *v)
+/* Make v (held; given up) p's cwd or root (*slot): a directory p may search; for the root
+ * (chroot), then root only (EPERM: CAP_SYS_CHROOT, the effective uid). */
+static int64_t set_dir(struct vproc *p, struct vnode *v, struct vnode **slot)
 {
     int64_t r = (v->mode & S_IFMT) != S_IFDIR ? -LX_ENOTDIR : perm_check(p, v, MAY_EXEC);
+    if (r == 0 && slot == &p->root && p->cred.euid != 0)
+        r = -LX_EPERM;
     if (r < 0) {
         vnode_put(v);
         return r;
     }
-    vnode_put(p->cwd);
-    p->cwd = v;
+    vnode_put(*slot);
+    *slot = v;
     return 0;
+}
+
+/* chdir and chroot: the directory upath names becomes p's cwd or root (*slot). */
+static int64_t dir_at(struct vproc *p, uint64_t upath, struct vnode **slot)
+{
+    struct vnode *v;
+    int64_t r = copy_path(p, upath, path_buf);
+    if (r < 0 || (r = path_lookup(p, AT_FDCWD, path_buf, 1, &v)) < 0)
+        return r;
+    return set_dir(p, v, slot);
+}
+
+/*
+ * chroot(path): absolute paths of p (and of its children) start at the
+ * directory path names, and ".." there goes nowhere; the cwd stays where it
+ * is (Linux). Linux's order: the lookup's errors, ENOTDIR, EACCES (search
+ * permission), then EPERM.
+ */
+int64_t do_chroot(struct vproc *p, const uint64_t *a)
+{
+    return dir_at(p, a[0], &p->root);
 }
 
 int64_t do_chdir(struct vproc *p, const uint64_t *a)
 {
-    struct vnode *v;
-    int r = copy_path(p, a[0], path_buf);
-    if (r < 0 || (r = path_lookup(p, AT_FDCWD, path_buf, 1, &v)) < 0)
-        return r;
-    return set_cwd(p, v);
+    return dir_at(p, a[0], &p->cwd);
 }
 
 int64_t do_fchdir(struct vproc *p, const uint64_t *a)
@@ -494,7 +515,7 @@ int64_t do_fchdir(struct vproc *p, const uint64_t *a)
     if (!f)
         return -LX_EBADF;
     vnode_hold(f->vn);
-    return set_cwd(p, f->vn);
+    return set_dir(p, f->vn, &p->cwd);
 }
 
 /* The name of child ino in directory dir, by reading dir's entries. */
@@ -522,15 +543,16 @@ static int name_in_dir(struct vnode *dir, uint64_t ino, char *name)
     return -LX_ENOENT;
 }
 
-/* The path of directory dir (in a static buffer, at *path): its length with the NUL, or -errno. */
-int64_t dir_path(struct vnode *dir, const char **path)
+/* The path of directory dir below top (the root, or a chroot's; in a static buffer, at *path):
+ * its length with the NUL, or -errno. A dir outside top gets its path from the root. */
+int64_t dir_path(struct vnode *dir, struct vnode *top, const char **path)
 {
     static char out[PATH_MAX], name[FS_NAME_MAX + 1];
     size_t at = PATH_MAX - 1;
     out[at] = '\0';
     struct vnode *cur = dir;
     vnode_hold(cur);
-    while (cur != root_vnode) {
+    while (cur != root_vnode && cur != top) {
         struct vnode *covered = vnode_covered(cur);
         if (covered) { /* the root of a mounted file system: on from its mount point */
             vnode_hold(covered);
@@ -568,7 +590,7 @@ int64_t dir_path(struct vnode *dir, const char **path)
 int64_t do_getcwd(struct vproc *p, const uint64_t *a)
 {
     const char *path;
-    int64_t len = dir_path(p->cwd, &path);
+    int64_t len = dir_path(p->cwd, proc_root(p), &path);
     if (len < 0)
         return len;
     if ((uint64_t)len > a[1])

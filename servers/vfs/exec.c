@@ -15,7 +15,7 @@
 static int64_t join_path(struct vnode *dir, const char *name, char *out, size_t size)
 {
     const char *d;
-    int64_t r = dir_path(dir, &d);
+    int64_t r = dir_path(dir, root_vnode, &d);
     if (r >= 0)
         snprintf_s(out, size, "%s%s%s", d, strcmp(d, "/") ? "/" : "", name);
     return r < 0 ? r : 0;

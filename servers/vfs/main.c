@@ -119,6 +119,8 @@ static void pm_request(message_t *m)
         }
         p->cwd = parent ? parent->cwd : root_vnode;
         vnode_hold(p->cwd);
+        if ((p->root = parent ? parent->root : 0))
+            vnode_hold(p->root);
         if (!parent) { /* the first process: the console on 0, 1 and 2 */
             extern int64_t do_open(struct vproc * p, const uint64_t *a);
             static const char console[] = "/dev/console";
@@ -146,6 +148,7 @@ static void pm_request(message_t *m)
             for (int fd = 0; fd < NR_FDS; fd++)
                 fd_close(p, fd);
             vnode_put(p->cwd);
+            vnode_put(p->root);
             p->ep = 0;
             wakeup_pipes(); /* writers or readers may see EOF or EPIPE now */
         }

@@ -27,9 +27,15 @@ struct vnode *vnode_from_fs(endpoint_t fs, const struct fs_node *node)
     return v;
 }
 
+/* Where p's absolute paths start: its chroot directory, or the root (also for vfs itself). */
+struct vnode *proc_root(const struct vproc *p)
+{
+    return p && p->root ? p->root : root_vnode;
+}
+
 static struct vnode *start_dir(struct vproc *p, int dirfd, const char *path, int *err)
 {
-    struct vnode *v = root_vnode;
+    struct vnode *v = proc_root(p);
     if (path[0] != '/' && p) {
         if (dirfd == AT_FDCWD) {
             v = p->cwd;
@@ -59,9 +65,10 @@ static int walk(struct vproc *p, struct vnode *dir, char *path, int follow, int 
 {
     char *s = path;
     struct vnode *cur = dir;
+    struct vnode *top = proc_root(p);
     if (*s == '/') {
         vnode_put(cur);
-        cur = root_vnode;
+        cur = top;
         vnode_hold(cur);
     }
     for (;;) {
@@ -106,13 +113,13 @@ static int walk(struct vproc *p, struct vnode *dir, char *path, int follow, int 
         }
         struct vnode *next, *covered;
         int dotdot = len == 2 && s[0] == '.' && s[1] == '.';
-        while (dotdot && cur != root_vnode && (covered = vnode_covered(cur))) {
+        while (dotdot && cur != root_vnode && cur != top && (covered = vnode_covered(cur))) {
             vnode_hold(covered); /* ".." of a mounted root: ".." of its mount point */
             vnode_put(cur);
             cur = covered;
         }
-        if (dotdot && cur == root_vnode) {
-            next = root_vnode; /* ".." of the root is the root */
+        if (dotdot && (cur == root_vnode || cur == top)) {
+            next = cur; /* ".." of the root (or of a chroot's) is itself */
             vnode_hold(next);
         } else {
             struct fs_node node;

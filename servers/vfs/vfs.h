@@ -112,6 +112,7 @@ struct vproc {
     uint64_t cloexec;  /* bit per descriptor */
     uint32_t fd_limit; /* RLIMIT_NOFILE (from pm): new descriptors are below it */
     struct vnode *cwd;
+    struct vnode *root; /* chroot's, held; 0: the file system's root (proc_root) */
     uint32_t umask;
     int pgrp, sid;
     struct cred cred; /* its ids, as pm sent them (VFS_PM_FORK, VFS_PM_SETCRED) */
@@ -185,7 +186,8 @@ int64_t procfs_request(message_t *m);
 int copy_in(struct vproc *p, uint64_t uaddr, void *buf, uint64_t len);
 int copy_out(struct vproc *p, uint64_t uaddr, const void *buf, uint64_t len);
 int copy_path(struct vproc *p, uint64_t uaddr, char *path);
-int64_t dir_path(struct vnode *dir, const char **path);
+int64_t dir_path(struct vnode *dir, struct vnode *top, const char **path);
+struct vnode *proc_root(const struct vproc *p);
 int64_t exec_load(struct vproc *p, const message_t *m, uint64_t *attrs);
 
 /* What a server's LOOKUP, CREATE or SYMLINK reply says of the inode. */
