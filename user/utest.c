@@ -4849,6 +4849,66 @@ static void t_chroot(void)
     CHECK(rmdir("/tmp/u_jail") == 0);
 }
 
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1u << 31)
+#endif
+static char *alt_base;
+static size_t alt_size;
+static volatile int alt_on, alt_flags_in, alt_eperm, alt_try_set = 1;
+static void alt_handler(int s)
+{
+    (void)s;
+    volatile char here;
+    alt_on = &here >= alt_base && &here < alt_base + alt_size;
+    stack_t cur, again = {alt_base, 0, alt_size};
+    alt_flags_in = sigaltstack(0, &cur) == 0 ? cur.ss_flags : -1;
+    alt_eperm = alt_try_set && sigaltstack(&again, 0) == -1 && errno == EPERM;
+}
+
+/* Raise SIGUSR1 with alt_handler, SA_ONSTACK (onstack) or not: did it run on the alternate
+   stack? */
+static int alt_raise(int onstack)
+{
+    struct sigaction sa = {.sa_handler = alt_handler, .sa_flags = onstack ? SA_ONSTACK : 0};
+    alt_on = alt_flags_in = alt_eperm = -1;
+    CHECK(sigaction(SIGUSR1, &sa, 0) == 0 && raise(SIGUSR1) == 0 && alt_on != -1);
+    return alt_on;
+}
+
+/* sigaltstack: a handler with SA_ONSTACK runs on the alternate stack (SS_ONSTACK there, EPERM to
+   change it), one without on the process's stack; EINVAL, ENOMEM; SS_DISABLE; SS_AUTODISARM
+   (disarmed in the handler, back after it); fork keeps it. */
+static void t_sigaltstack(void)
+{
+    stack_t ss, old;
+    CHECK(sigaltstack(0, &old) == 0 && old.ss_flags == SS_DISABLE);
+    alt_size = 65536;
+    alt_base = malloc(alt_size);
+    ss = (stack_t){alt_base, 0, alt_size};
+    CHECK(alt_base && sigaltstack(&ss, 0) == 0 && sigaltstack(0, &old) == 0);
+    CHECK(old.ss_sp == alt_base && old.ss_size == alt_size && old.ss_flags == 0);
+    CHECK(alt_raise(1) == 1 && alt_flags_in == SS_ONSTACK && alt_eperm == 1);
+    CHECK(alt_raise(0) == 0 && alt_flags_in == 0 && alt_eperm == 0);
+    ss.ss_size = 1024;
+    ERR(sigaltstack(&ss, 0), ENOMEM);
+    ss = (stack_t){alt_base, 5, alt_size};
+    ERR(sigaltstack(&ss, 0), EINVAL);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(alt_raise(1) == 1 ? 0 : 1);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && st == 0);
+    ss = (stack_t){alt_base, SS_AUTODISARM, alt_size};
+    alt_try_set = 0;
+    CHECK(sigaltstack(&ss, 0) == 0 && alt_raise(1) == 1 && alt_flags_in == SS_DISABLE);
+    CHECK(sigaltstack(0, &old) == 0); /* rt_sigreturn set it again */
+    CHECK(old.ss_sp == alt_base && old.ss_size == alt_size &&
+          (unsigned)old.ss_flags == SS_AUTODISARM);
+    ss = (stack_t){0, SS_DISABLE, 0};
+    CHECK(sigaltstack(&ss, 0) == 0 && alt_raise(1) == 0);
+    CHECK(sigaltstack(0, &old) == 0 && old.ss_flags == SS_DISABLE && old.ss_size == 0);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -4988,6 +5048,7 @@ static const struct test tests[] = {
     {"rlimit_nproc", t_rlimit_nproc},
     {"proc_comm", t_proc_comm},
     {"chroot", t_chroot},
+    {"sigaltstack", t_sigaltstack},
     {0},
 };
 

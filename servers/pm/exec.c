@@ -316,6 +316,7 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
     for (int s = 1; s < NSIG; s++)
         if (mp->act[s].handler != SIG_IGN)
             mp->act[s] = (struct k_sigaction){0};
+    mp->ss_sp = mp->ss_size = mp->ss_flags = 0;        /* no alternate signal stack (Linux) */
     const char *name = strings + execfn, *base = name; /* the path given, as Linux names it */
     for (const char *c = name; *c; c++)
         if (*c == '/')

@@ -72,11 +72,13 @@ struct mproc {
     int vfork_child;                   /* W_VFORK: the child's pid */
     uint64_t alarm_at, alarm_interval; /* ITIMER_REAL, in ticks; 0 = off */
     uint64_t start_tick;
-    uint64_t child_ticks; /* CPU ms of reaped children */
-    uint64_t cpu_ms;      /* its own CPU ms, read when it exits */
-    int report;           /* rs ran it (PM_RUN): tell rs how it ended */
-    struct cred cred;     /* its user and group ids (cred.c); vfs has a copy */
-    int recheck;          /* signals came during another delivery (signal_check) */
+    uint64_t child_ticks;    /* CPU ms of reaped children */
+    uint64_t cpu_ms;         /* its own CPU ms, read when it exits */
+    int report;              /* rs ran it (PM_RUN): tell rs how it ended */
+    struct cred cred;        /* its user and group ids (cred.c); vfs has a copy */
+    int recheck;             /* signals came during another delivery (signal_check) */
+    uint64_t ss_sp, ss_size; /* sigaltstack: the alternate signal stack (size 0: none) */
+    uint32_t ss_flags;       /* and its flags as set (SS_AUTODISARM) */
 };
 
 extern struct mproc mprocs[NR_MPROCS];

@@ -8,10 +8,17 @@
  * cancelled), then pm writes a Linux rt_sigframe on its stack and points
  * it at the handler; the handler returns through its SA_RESTORER, which
  * calls rt_sigreturn and restores the saved registers, FPU/SSE state and mask.
+ * A handler with SA_ONSTACK runs on the alternate stack (sigaltstack) if
+ * one is set and the process is not on it already.
  */
 #include "pm.h"
 
 #define SIG_BIT(s) (1ull << ((s)-1))
+#define SA_ONSTACK 0x08000000
+#define SS_ONSTACK 1
+#define SS_DISABLE 2
+#define SS_AUTODISARM (1u << 31)
+#define MINSIGSTKSZ 2048
 #define UNBLOCKABLE (SIG_BIT(SIGKILL) | SIG_BIT(SIGSTOP))
 
 struct sigcontext_l {
@@ -59,6 +66,55 @@ int fault_signal(int64_t vector)
 }
 
 static uint8_t fpstate[FPU_STATE_SIZE] __attribute__((aligned(16))); /* mc.fpstate's image */
+
+/* Is sp on mp's alternate signal stack (Linux's on_sig_stack: the stack grows down)? */
+static int on_altstack(const struct mproc *mp, uint64_t sp)
+{
+    return mp->ss_size && sp > mp->ss_sp && sp - mp->ss_sp <= mp->ss_size;
+}
+
+/*
+ * Set mp's alternate stack to (sp, flags, size) when its stack pointer is
+ * at now: EPERM while on it, EINVAL for other modes than 0, SS_ONSTACK,
+ * SS_DISABLE (with SS_AUTODISARM or not), ENOMEM under MINSIGSTKSZ.
+ */
+static int64_t altstack_set(struct mproc *mp, uint64_t now, uint64_t sp, uint32_t flags,
+                            uint64_t size)
+{
+    uint32_t mode = flags & ~SS_AUTODISARM;
+    if (on_altstack(mp, now))
+        return -LX_EPERM;
+    if (mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE)
+        return -LX_EINVAL;
+    if (mode == SS_DISABLE)
+        sp = size = 0;
+    else if (size < MINSIGSTKSZ)
+        return -LX_ENOMEM;
+    mp->ss_sp = sp, mp->ss_size = size, mp->ss_flags = flags;
+    return 0;
+}
+
+/* sigaltstack(ss, old): old gets the stack and SS_ONSTACK, SS_DISABLE or 0 (and
+ * SS_AUTODISARM if set); then ss, if given, is set (altstack_set). */
+int64_t do_sigaltstack(struct mproc *mp, const uint64_t *a)
+{
+    struct {
+        uint64_t sp;
+        uint32_t flags, pad;
+        uint64_t size;
+    } ss, old;
+    struct user_regs u;
+    if (sys_proc_regs(mp->ep, REGS_GET, &u) < 0)
+        return -LX_EIO;
+    uint32_t now = !mp->ss_size ? SS_DISABLE : on_altstack(mp, u.rsp) ? SS_ONSTACK : 0;
+    old = (typeof(old)){mp->ss_sp, now | (mp->ss_flags & SS_AUTODISARM), 0, mp->ss_size};
+    if (a[0] && sys_vcopy(mp->ep, a[0], SELF, (uint64_t)&ss, sizeof(ss)) < 0)
+        return -LX_EFAULT;
+    int64_t r = a[0] ? altstack_set(mp, u.rsp, ss.sp, ss.flags, ss.size) : 0;
+    if (r == 0 && a[1] && sys_vcopy(SELF, (uint64_t)&old, mp->ep, a[1], sizeof(old)) < 0)
+        return -LX_EFAULT;
+    return r;
+}
 
 extern struct mproc *in_call;
 
@@ -131,8 +187,16 @@ static void deliver(struct mproc *mp, int sig)
                                  mp->sigmask, 0,     0,     {0}};
     f.uc_sigmask = mp->sigmask;
     f.si_signo = sig;
-    /* below the red zone: the FPU image (16-byte aligned), then the frame (rsp+8 aligned) */
-    f.mc.fpstate = (u.rsp - 128 - FPU_STATE_SIZE) & ~15ull;
+    f.ss_sp = mp->ss_sp, f.ss_flags = mp->ss_flags, f.ss_size = mp->ss_size; /* uc_stack */
+    /* below the red zone, or at the top of the alternate stack: the FPU image (16-byte
+     * aligned), then the frame (rsp+8 aligned) */
+    uint64_t top = u.rsp - 128;
+    if ((act->flags & SA_ONSTACK) && mp->ss_size && !on_altstack(mp, top)) {
+        top = mp->ss_sp + mp->ss_size;
+        if (mp->ss_flags & SS_AUTODISARM) /* until the handler returns (rt_sigreturn) */
+            mp->ss_sp = mp->ss_size = mp->ss_flags = 0;
+    }
+    f.mc.fpstate = (top - FPU_STATE_SIZE) & ~15ull;
     uint64_t sp = ((f.mc.fpstate - sizeof(f)) & ~15ull) - 8;
     if (sys_vcopy(SELF, (uint64_t)fpstate, mp->ep, f.mc.fpstate, FPU_STATE_SIZE) < 0) {
         mproc_exit(mp, SIGSEGV);
@@ -350,6 +414,7 @@ int64_t do_rt_sigreturn(struct mproc *mp, const uint64_t *a)
         mproc_exit(mp, SIGSEGV);
         return SUSPEND;
     }
+    altstack_set(mp, u.rsp, f.ss_sp, (uint32_t)f.ss_flags, f.ss_size); /* Linux: errors ignored */
     struct sigcontext_l *c = &f.mc;
     u = (struct user_regs){c->rax, c->rbx, c->rcx, c->rdx,    c->rsi,   c->rdi, c->rbp,
                            c->rsp, c->r8,  c->r9,  c->r10,    c->r11,   c->r12, c->r13,
