@@ -4909,6 +4909,133 @@ static void t_sigaltstack(void)
     CHECK(sigaltstack(0, &old) == 0 && old.ss_flags == SS_DISABLE && old.ss_size == 0);
 }
 
+static volatile int si_seen_signo, si_seen_code, si_seen_pid, si_seen_uid, si_seen_status;
+static void si_handler(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    si_seen_signo = sig;
+    si_seen_code = si->si_code;
+    si_seen_pid = si->si_pid;
+    si_seen_uid = (int)si->si_uid;
+    si_seen_status = sig == SIGCHLD ? si->si_status : 0;
+}
+
+static pid_t si_child;
+
+/* The siginfo a SA_SIGINFO handler of sig gets when send() runs: signo, code, pid (-1: the child
+   send() made), uid. */
+static void si_expect(int sig, void (*send)(void), int code, int pid, int uid)
+{
+    struct sigaction sa = {.sa_sigaction = si_handler, .sa_flags = SA_SIGINFO};
+    CHECK(sigaction(sig, &sa, 0) == 0);
+    si_seen_signo = 0;
+    send();
+    for (int i = 0; i < 200 && !si_seen_signo; i++)
+        nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, 0);
+    EXPECT(si_seen_signo, sig);
+    EXPECT(si_seen_code, code);
+    EXPECT(si_seen_pid, pid == -1 ? si_child : pid);
+    EXPECT(si_seen_uid, uid);
+}
+
+static void si_kill_self(void)
+{
+    kill(getpid(), SIGUSR1);
+}
+static void si_tkill_self(void)
+{
+    syscall(SYS_tgkill, getpid(), getpid(), SIGUSR2);
+}
+static void si_child_kills_parent(void)
+{
+    pid_t parent = getpid();
+    si_child = fork();
+    if (si_child == 0) {
+        kill(parent, SIGUSR1);
+        _exit(0);
+    }
+}
+static void si_child_exits(void)
+{
+    si_child = fork();
+    if (si_child == 0)
+        _exit(7);
+}
+static void si_child_killed(void)
+{
+    si_child = fork();
+    if (si_child == 0)
+        pause();
+    kill(si_child, SIGTERM);
+}
+static void si_alarm(void)
+{
+    alarm(1);
+}
+static void user_siginfo(void)
+{
+    si_expect(SIGUSR1, si_kill_self, SI_USER, getpid(), 1000);
+}
+
+/* siginfo: kill gives SI_USER with the sender's pid and real uid, tgkill SI_TKILL, a child's
+   end CLD_EXITED or CLD_KILLED with its pid and status, a timer SI_KERNEL. */
+static void t_siginfo(void)
+{
+    si_expect(SIGUSR1, si_kill_self, SI_USER, getpid(), 0);
+    si_expect(SIGUSR2, si_tkill_self, SI_TKILL, getpid(), 0);
+    si_expect(SIGUSR1, si_child_kills_parent, SI_USER, -1, 0);
+    CHECK(waitpid(si_child, 0, 0) == si_child);
+    si_expect(SIGCHLD, si_child_exits, CLD_EXITED, -1, 0);
+    CHECK(si_seen_status == 7 && waitpid(si_child, 0, 0) == si_child);
+    si_expect(SIGCHLD, si_child_killed, CLD_KILLED, -1, 0);
+    CHECK(si_seen_status == SIGTERM && waitpid(si_child, 0, 0) == si_child);
+    si_expect(SIGALRM, si_alarm, SI_KERNEL, 0, 0);
+    as_user(user_siginfo);
+}
+
+/* rt_sigtimedwait (sigtimedwait, sigwaitinfo): takes a pending signal of the set (blocked) with
+   its siginfo, or waits for one: EAGAIN after the timeout (at once for 0), EINTR for another
+   signal's handler; EINVAL for a bad set size or timeout. */
+static void t_sigtimedwait(void)
+{
+    sigset_t set, usr2;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    CHECK(sigprocmask(SIG_BLOCK, &set, 0) == 0);
+    siginfo_t si;
+    struct timespec zero = {0, 0}, t100 = {0, 100 * 1000 * 1000}, t0;
+    ERR(sigtimedwait(&set, &si, &zero), EAGAIN);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ERR(sigtimedwait(&set, &si, &t100), EAGAIN);
+    CHECK(procfix_ms_since(&t0) >= 100);
+    CHECK(kill(getpid(), SIGUSR2) == 0 && kill(getpid(), SIGUSR1) == 0);
+    CHECK(sigtimedwait(&set, &si, &zero) == SIGUSR1 && si.si_code == SI_USER);
+    CHECK(si.si_pid == getpid() && si.si_signo == SIGUSR1);
+    CHECK(sigwaitinfo(&set, 0) == SIGUSR2);
+    pid_t pid = fork();
+    if (pid == 0) {
+        nanosleep(&t100, 0);
+        kill(getppid(), SIGUSR2);
+        _exit(0);
+    }
+    CHECK(sigwaitinfo(&usr2, &si) == SIGUSR2 && si.si_pid == pid && si.si_code == SI_USER);
+    CHECK(waitpid(pid, 0, 0) == pid);
+    int sig = 0;
+    CHECK(kill(getpid(), SIGUSR1) == 0 && sigwait(&set, &sig) == 0 && sig == SIGUSR1);
+    struct sigaction sa = {.sa_handler = procfix_on_alarm}; /* no SA_RESTART */
+    CHECK(sigaction(SIGALRM, &sa, 0) == 0);
+    struct itimerval it = {{0, 0}, {0, 100 * 1000}};
+    CHECK(setitimer(ITIMER_REAL, &it, 0) == 0);
+    ERR(syscall(SYS_rt_sigtimedwait, &set, &si, 0, 8), EINTR); /* musl's sigwaitinfo retries */
+    ERR(syscall(SYS_rt_sigtimedwait, &set, &si, &zero, 4), EINVAL);
+    struct timespec bad = {0, 1000000000};
+    ERR(sigtimedwait(&set, &si, &bad), EINVAL);
+    CHECK(sigpending(&set) == 0 && !sigismember(&set, SIGUSR1) && !sigismember(&set, SIGUSR2));
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -5049,6 +5176,8 @@ static const struct test tests[] = {
     {"proc_comm", t_proc_comm},
     {"chroot", t_chroot},
     {"sigaltstack", t_sigaltstack},
+    {"siginfo", t_siginfo},
+    {"sigtimedwait", t_sigtimedwait},
     {0},
 };
 

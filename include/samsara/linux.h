@@ -148,6 +148,7 @@ struct user_regs {
 #define LX_setfsgid 123
 #define LX_getsid 124
 #define LX_rt_sigpending 127
+#define LX_rt_sigtimedwait 128
 #define LX_rt_sigsuspend 130
 #define LX_sigaltstack 131
 #define LX_utime 132

@@ -126,8 +126,9 @@ static void pull_vfs_signals(void)
             return;
         if (q->result == VFS_SIG_PROC) {
             struct mproc *mp = mproc_of((endpoint_t)q->target);
-            if (mp)
-                signal_send(mp, (int)q->sig);
+            struct sig_info own = {SI_USER, mp ? mp->pid : 0, mp ? (int32_t)mp->cred.ruid : 0, 0};
+            if (mp) /* SIGPIPE: as Linux's send_sig, from the process itself */
+                signal_send_info(mp, (int)q->sig, &own);
         } else if (q->result == VFS_SIG_PGRP) {
             signal_group((int)q->target, (int)q->sig, 0);
         }

@@ -29,7 +29,17 @@
 #define USER_PRIO 5
 
 enum mstate { M_FREE, M_ALIVE, M_ZOMBIE };
-enum mwait { W_NONE, W_WAIT4, W_PAUSE, W_SLEEP, W_SIGSUSPEND, W_VFORK };
+enum mwait { W_NONE, W_WAIT4, W_PAUSE, W_SLEEP, W_SIGSUSPEND, W_VFORK, W_SIGWAIT };
+
+/* What a pending signal's siginfo will say (Linux's si_code, si_pid, si_uid, si_status). */
+struct sig_info {
+    int32_t code, pid, uid, status;
+};
+#define SI_USER 0
+#define SI_KERNEL 0x80
+#define SI_TKILL (-6)
+#define CLD_EXITED 1
+#define CLD_KILLED 2
 
 struct k_sigaction {
     uint64_t handler, flags, restorer, mask;
@@ -69,6 +79,8 @@ struct mproc {
     message_t call;                    /* the suspended call */
     uint64_t wake_at;                  /* W_SLEEP: tick */
     uint64_t saved_mask;               /* W_SIGSUSPEND: mask to restore */
+    uint64_t wait_set;                 /* W_SIGWAIT: the signals waited for */
+    struct sig_info info[NSIG];        /* each pending signal's, from when it came */
     int vfork_child;                   /* W_VFORK: the child's pid */
     uint64_t alarm_at, alarm_interval; /* ITIMER_REAL, in ticks; 0 = off */
     uint64_t start_tick;
@@ -134,8 +146,10 @@ void vfork_release(struct mproc *c);
 #define SIGWINCH 28
 int fault_signal(int64_t vector);
 void signal_send(struct mproc *mp, int sig);
+void signal_send_info(struct mproc *mp, int sig, const struct sig_info *info);
 void signal_check(struct mproc *mp);
 int signal_group(int pgid, int sig, struct mproc *sender);
+int64_t timespec_ms(struct mproc *mp, uint64_t uaddr, uint64_t *ms); /* time.c */
 
 /* misc.c */
 void limits_init(struct mproc *mp);

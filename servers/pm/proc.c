@@ -205,7 +205,10 @@ void mproc_exit(struct mproc *mp, int status)
     /* Linux's order: a wait4 that this exit satisfies returns the child first, so SIGCHLD's
      * handler runs after it and cannot end it with EINTR */
     check_waiters(parent);
-    signal_send(parent, SIGCHLD);
+    int killed = (status & 0x7f) != 0;
+    struct sig_info why = {killed ? CLD_KILLED : CLD_EXITED, mp->pid, (int32_t)mp->cred.ruid,
+                           killed ? status & 0x7f : (status >> 8) & 0xff};
+    signal_send_info(parent, SIGCHLD, &why);
 }
 
 int64_t do_exit(struct mproc *mp, const uint64_t *a)

@@ -27,6 +27,12 @@ struct sigcontext_l {
     uint64_t segs, err, trapno, oldmask, cr2, fpstate, reserved[8];
 };
 
+struct siginfo_l { /* Linux's siginfo_t on x86-64 (128 bytes): the kill and SIGCHLD forms */
+    int32_t signo, errno_, code, pad;
+    int32_t pid, uid, status, pad2;
+    uint8_t rest[96];
+};
+
 struct rt_sigframe {
     uint64_t pretcode; /* the restorer: the handler returns here */
     uint64_t uc_flags, uc_link;
@@ -34,9 +40,7 @@ struct rt_sigframe {
     struct sigcontext_l mc;            /* uc_mcontext */
     uint64_t uc_sigmask;
     uint64_t pad;
-    int32_t si_signo, si_errno, si_code, si_pad; /* siginfo (128 bytes) */
-    int32_t si_pid, si_uid;
-    uint8_t si_rest[104];
+    struct siginfo_l info;
 };
 
 /* The signal Linux sends for each x86 exception vector (arch/x86/kernel/traps.c). */
@@ -157,6 +161,16 @@ static int64_t interrupt_call(struct mproc *mp)
     return r == 1 ? (int64_t)u.rbx : -1;
 }
 
+/* sig's siginfo, as it came (signal_send_info); it is no longer pending. */
+static void siginfo_take(struct mproc *mp, int sig, struct siginfo_l *out)
+{
+    const struct sig_info *i = &mp->info[sig];
+    *out = (struct siginfo_l){.signo = sig, .code = i->code, .pid = i->pid, .uid = i->uid};
+    if (sig == SIGCHLD)
+        out->status = i->status;
+    mp->pending &= ~SIG_BIT(sig);
+}
+
 static void deliver(struct mproc *mp, int sig)
 {
     struct k_sigaction *act = &mp->act[sig];
@@ -186,7 +200,7 @@ static void deliver(struct mproc *mp, int sig)
                                  u.rcx,       u.rsp, u.rip, u.rflags, 0x33,  0,     0,
                                  mp->sigmask, 0,     0,     {0}};
     f.uc_sigmask = mp->sigmask;
-    f.si_signo = sig;
+    siginfo_take(mp, sig, &f.info);
     f.ss_sp = mp->ss_sp, f.ss_flags = mp->ss_flags, f.ss_size = mp->ss_size; /* uc_stack */
     /* below the red zone, or at the top of the alternate stack: the FPU image (16-byte
      * aligned), then the frame (rsp+8 aligned) */
@@ -209,7 +223,7 @@ static void deliver(struct mproc *mp, int sig)
     u.rsp = sp;
     u.rip = act->handler;
     u.rdi = (uint64_t)sig;
-    u.rsi = sp + offsetof(struct rt_sigframe, si_signo);
+    u.rsi = sp + offsetof(struct rt_sigframe, info);
     u.rdx = sp + offsetof(struct rt_sigframe, uc_flags);
     u.rax = 0;
     if (sys_proc_regs(mp->ep, REGS_SET, &u) < 0) {
@@ -276,35 +290,106 @@ void signal_check(struct mproc *mp)
     delivering = 0;
 }
 
-void signal_send(struct mproc *mp, int sig)
+/*
+ * rt_sigtimedwait's end: the lowest pending signal of set, taken, its
+ * siginfo written to uinfo (if not 0); 0 if none is pending.
+ */
+static int64_t sigwait_take(struct mproc *mp, uint64_t set, uint64_t uinfo)
+{
+    uint64_t ready = mp->pending & set;
+    if (!ready)
+        return 0;
+    int sig = __builtin_ctzll(ready) + 1;
+    struct siginfo_l si;
+    siginfo_take(mp, sig, &si);
+    if (uinfo && sys_vcopy(SELF, (uint64_t)&si, mp->ep, uinfo, sizeof(si)) < 0)
+        return -LX_EFAULT; /* taken all the same, as on Linux */
+    return sig;
+}
+
+/* A signal for mp, with what its siginfo says (a standard signal already pending keeps its
+ * first). One that mp waits for in rt_sigtimedwait ends that wait, before any handler. */
+void signal_send_info(struct mproc *mp, int sig, const struct sig_info *info)
 {
     if (mp->state != M_ALIVE || sig <= 0 || sig >= NSIG)
         return;
     if (mp->act[sig].handler == SIG_IGN && sig != SIGKILL)
         return;
+    if (!(mp->pending & SIG_BIT(sig)))
+        mp->info[sig] = *info;
     mp->pending |= SIG_BIT(sig);
+    if (mp->wait == W_SIGWAIT && (mp->wait_set & SIG_BIT(sig))) {
+        mp->wait = W_NONE;
+        reply_to(mp, sigwait_take(mp, mp->wait_set, mp->call.u.lx.arg[1]));
+    }
     signal_check(mp);
+}
+
+/* A signal from the system (timers, terminals, faults): SI_KERNEL. */
+void signal_send(struct mproc *mp, int sig)
+{
+    signal_send_info(mp, sig, &(struct sig_info){SI_KERNEL, 0, 0, 0});
+}
+
+/*
+ * rt_sigtimedwait(set, info, timeout, 8): take a pending signal of set
+ * (SIGKILL and SIGSTOP left out), or wait for one: at most the timeout
+ * (then EAGAIN; a zero timeout does not wait), for ever without one. Its
+ * number is the result, its siginfo goes to info. A signal outside set
+ * that runs a handler ends the wait with EINTR (never restarted).
+ */
+int64_t do_rt_sigtimedwait(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t set, ms = 0;
+    if (a[3] != 8)
+        return -LX_EINVAL;
+    if (sys_vcopy(mp->ep, a[0], SELF, (uint64_t)&set, 8) < 0)
+        return -LX_EFAULT;
+    int64_t r = a[2] ? timespec_ms(mp, a[2], &ms) : 0;
+    if (r < 0)
+        return r;
+    set &= ~UNBLOCKABLE;
+    if ((r = sigwait_take(mp, set, a[1])) != 0)
+        return r;
+    if (a[2] && !ms)
+        return -LX_EAGAIN;
+    mp->wait = W_SIGWAIT;
+    mp->wait_set = set;
+    mp->wake_at = a[2] ? now_ticks() + ms + 1 : 0; /* at least ms pass */
+    timers_arm();
+    return SUSPEND;
 }
 
 /*
  * Send sig (0: none) to every process of group pgid (0 < pgid) that sender
  * may signal (sender 0: the terminal, which may signal all); the number reached.
  */
+/* What a signal sender's siginfo says: SI_USER from a process (its pid and real uid), or
+ * SI_KERNEL from the terminal (sender 0). */
+static struct sig_info sent_by(const struct mproc *sender, int32_t code)
+{
+    return sender ? (struct sig_info){code, sender->pid, (int32_t)sender->cred.ruid, 0}
+                  : (struct sig_info){SI_KERNEL, 0, 0, 0};
+}
+
 int signal_group(int pgid, int sig, struct mproc *sender)
 {
     int n = 0;
+    struct sig_info info = sent_by(sender, SI_USER);
     for (int i = 0; i < NR_MPROCS; i++)
         if (mprocs[i].state == M_ALIVE && mprocs[i].pgid == pgid &&
             (!sender || cred_may_signal(sender, &mprocs[i]))) {
             n++;
-            signal_send(&mprocs[i], sig);
+            signal_send_info(&mprocs[i], sig, &info);
         }
     return n;
 }
 
-int64_t do_kill(struct mproc *mp, const uint64_t *a)
+/* kill, and tkill's and tgkill's one process (si_code SI_TKILL). */
+static int64_t kill_with(struct mproc *mp, const uint64_t *a, int32_t code)
 {
     int pid = (int)a[0], sig = (int)a[1], n = 0;
+    struct sig_info info = sent_by(mp, code);
     if (sig < 0 || sig >= NSIG)
         return -LX_EINVAL;
     if (pid == INT32_MIN)
@@ -316,7 +401,7 @@ int64_t do_kill(struct mproc *mp, const uint64_t *a)
         if (!cred_may_signal(mp, t))
             return -LX_EPERM;
         if (sig)
-            signal_send(t, sig);
+            signal_send_info(t, sig, &info);
         return 0;
     }
     if (pid == -1) {
@@ -324,7 +409,7 @@ int64_t do_kill(struct mproc *mp, const uint64_t *a)
             if (mprocs[i].state == M_ALIVE && mprocs[i].pid != INIT_PID && &mprocs[i] != mp) {
                 n++; /* as Linux: those it may not signal are skipped, and no error */
                 if (cred_may_signal(mp, &mprocs[i]))
-                    signal_send(&mprocs[i], sig);
+                    signal_send_info(&mprocs[i], sig, &info);
             }
         return n ? 0 : -LX_ESRCH;
     }
@@ -336,11 +421,16 @@ int64_t do_kill(struct mproc *mp, const uint64_t *a)
     return n ? -LX_EPERM : -LX_ESRCH; /* a group it may not signal at all */
 }
 
+int64_t do_kill(struct mproc *mp, const uint64_t *a)
+{
+    return kill_with(mp, a, SI_USER);
+}
+
 /* One thread per process: tid = pid. A tid names one thread: never a group or all (EINVAL). */
 int64_t do_tkill(struct mproc *mp, const uint64_t *a)
 {
     uint64_t b[2] = {a[0], a[1]};
-    return (int)a[0] <= 0 ? -LX_EINVAL : do_kill(mp, b);
+    return (int)a[0] <= 0 ? -LX_EINVAL : kill_with(mp, b, SI_TKILL);
 }
 
 int64_t do_tgkill(struct mproc *mp, const uint64_t *a)
@@ -348,7 +438,7 @@ int64_t do_tgkill(struct mproc *mp, const uint64_t *a)
     uint64_t b[2] = {a[1], a[2]};
     if ((int)a[0] <= 0 || (int)a[1] <= 0)
         return -LX_EINVAL;
-    return (int)a[0] == (int)a[1] ? do_kill(mp, b) : -LX_ESRCH;
+    return (int)a[0] == (int)a[1] ? kill_with(mp, b, SI_TKILL) : -LX_ESRCH;
 }
 
 int64_t do_rt_sigaction(struct mproc *mp, const uint64_t *a)

@@ -124,7 +124,7 @@ static int64_t sleep_until(struct mproc *mp, uint64_t deadline)
     return SUSPEND;
 }
 
-static int64_t timespec_ms(struct mproc *mp, uint64_t uaddr, uint64_t *ms)
+int64_t timespec_ms(struct mproc *mp, uint64_t uaddr, uint64_t *ms)
 {
     int64_t t[2];
     if (sys_vcopy(mp->ep, uaddr, SELF, (uint64_t)t, sizeof(t)) < 0)
@@ -227,7 +227,8 @@ void timers_arm(void)
             continue;
         if (mp->alarm_at && (!next || mp->alarm_at < next))
             next = mp->alarm_at;
-        if (mp->wait == W_SLEEP && (!next || mp->wake_at < next))
+        if ((mp->wait == W_SLEEP || (mp->wait == W_SIGWAIT && mp->wake_at)) &&
+            (!next || mp->wake_at < next))
             next = mp->wake_at;
     }
     uint64_t wait = next > now ? next - now : 1;
@@ -241,9 +242,10 @@ void timers_run(void)
         struct mproc *mp = &mprocs[i];
         if (mp->state != M_ALIVE)
             continue;
-        if (mp->wait == W_SLEEP && mp->wake_at <= now) {
+        if ((mp->wait == W_SLEEP || (mp->wait == W_SIGWAIT && mp->wake_at)) && mp->wake_at <= now) {
+            int64_t r = mp->wait == W_SLEEP ? 0 : -LX_EAGAIN; /* rt_sigtimedwait's timeout */
             mp->wait = W_NONE;
-            reply_to(mp, 0);
+            reply_to(mp, r);
         }
         if (mp->alarm_at && mp->alarm_at <= now) {
             mp->alarm_at = mp->alarm_interval ? add_sat(now, mp->alarm_interval) : 0;
