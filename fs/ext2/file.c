@@ -11,6 +11,61 @@
 
 static const uint8_t zeros[EXT2_MAX_BLOCK];
 
+/*
+ * Read-ahead. A read that misses the cache fetches, in one disk request, the rest of what it
+ * asked for and, when the file is read sequentially (a miss right after the block last read,
+ * or at block 0), a window past it that grows with each sequential miss (RA_MIN, then 8
+ * times larger, up to RA_MAX), as long as the blocks follow one another on the disk, are not
+ * cached already (cache_read_run stops there: a cached or dirty block is never overwritten)
+ * and lie before the file's end. A read elsewhere in the file starts the window again. One
+ * state per file for the last RA_FILES files read.
+ */
+#define RA_MIN 8
+#define RA_MAX CACHE_RUN_MAX
+#define RA_FILES 8
+
+static struct ra_state {
+    uint32_t ino, window;
+    uint64_t next; /* the block after the last one read */
+} ra[RA_FILES];
+static uint32_t ra_hand;
+
+static struct ra_state *ra_of(uint32_t ino)
+{
+    for (uint32_t i = 0; i < RA_FILES; i++)
+        if (ra[i].ino == ino)
+            return &ra[i];
+    struct ra_state *s = &ra[ra_hand++ % RA_FILES];
+    *s = (struct ra_state){ino, 0, 0};
+    return s;
+}
+
+uint32_t ra_window(uint32_t window, uint64_t lblk, uint64_t next)
+{
+    if (lblk != next) /* a read elsewhere; one from the start begins again */
+        return lblk == 0 ? RA_MIN : 0;
+    return !window ? RA_MIN : window >= RA_MAX / 8 ? RA_MAX : window * 8;
+}
+
+/* Block lblk (at disk block pblk, not cached) is missed by a read that wants `want` blocks from
+ * it on: read it and what follows it on the disk in one request. */
+static void read_ahead(uint32_t ino, struct ext2_inode *ip, struct ra_state *st, uint64_t lblk,
+                       uint32_t pblk, uint64_t want)
+{
+    st->window = ra_window(st->window, lblk, st->next);
+    uint64_t n = want > st->window ? want : st->window;
+    uint64_t end = (isize(ip) + ext2.bs - 1) >> ext2.log_bs; /* blocks in the file */
+    if (n > end - lblk)
+        n = end - lblk;
+    if (n > RA_MAX)
+        n = RA_MAX;
+    uint32_t k = 1, p;
+    while (k < n && bmap(ino, ip, lblk + k, 0, &p) == 0 && p == pblk + k && !cache_has(p))
+        k++;
+    if (k > 1)
+        cache_read_run(pblk, k);
+}
+
 /* A regular file of a data request: EISDIR for a directory, EINVAL for another kind. */
 static int file_get(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip)
 {
@@ -38,19 +93,25 @@ int64_t ext2_read(uint32_t ino, uint64_t off, const struct ext2_io *io, uint64_t
     }
     if (len > size - off)
         len = size - off;
+    struct ra_state *st = ra_of(ino);
+    uint64_t last = (off + len - 1) >> ext2.log_bs; /* the request's last block */
     while (done < len) {
-        uint64_t pos = off + done, boff = pos & (ext2.bs - 1);
+        uint64_t pos = off + done, boff = pos & (ext2.bs - 1), lblk = pos >> ext2.log_bs;
         uint64_t chunk = ext2.bs - boff < len - done ? ext2.bs - boff : len - done;
         uint32_t pblk;
         struct ext2_buf *b = 0;
-        if ((r = bmap(ino, ip, pos >> ext2.log_bs, 0, &pblk)) < 0 ||
-            (pblk && (r = bget(pblk, BGET_READ, &b)) < 0))
+        if ((r = bmap(ino, ip, lblk, 0, &pblk)) < 0)
+            break;
+        if (pblk && !cache_has(pblk))
+            read_ahead(ino, ip, st, lblk, pblk, last - lblk + 1);
+        if (pblk && (r = bget(pblk, BGET_READ, &b)) < 0)
             break;
         r = io->copy(io, done, (void *)(b ? b->data + boff : zeros), chunk, 1);
         bput(b);
         if (r < 0)
             break;
         done += chunk;
+        st->next = lblk + 1;
     }
     bput(ib);
     return done ? (int64_t)done : r;

@@ -43,13 +43,30 @@ static int dev_write(struct ext2_disk *d, uint64_t off, const void *buf, uint64_
     return bdev_write(&dev, off, buf, len) == (int64_t)len ? 0 : -LX_EIO;
 }
 
+/* The cache's runs: up to CACHE_RUN_MAX buffers in one request (lib/bdev cuts at 1 MiB). */
+static int dev_xfer(struct ext2_disk *d, int write, uint64_t off, const struct ext2_iov *v,
+                    uint32_t n)
+{
+    _Static_assert(CACHE_RUN_MAX <= BDEV_BUFS_MAX, "a run fits one bdev_transfer");
+    static struct bdev_buf bufs[BDEV_BUFS_MAX];
+    (void)d;
+    uint64_t len = 0;
+    if (n > BDEV_BUFS_MAX)
+        return -LX_EINVAL;
+    for (uint32_t i = 0; i < n; i++) {
+        bufs[i] = (struct bdev_buf){v[i].buf, v[i].len};
+        len += v[i].len; /* at most CACHE_RUN_MAX blocks: no overflow */
+    }
+    return bdev_transfer(&dev, write, off, bufs, (int)n) == (int64_t)len ? 0 : -LX_EIO;
+}
+
 static int dev_flush(struct ext2_disk *d)
 {
     (void)d;
     return bdev_flush(&dev) < 0 ? -LX_EIO : 0;
 }
 
-static struct ext2_disk disk = {dev_read, dev_write, dev_flush, 0};
+static struct ext2_disk disk = {dev_read, dev_write, dev_flush, 0, dev_xfer};
 
 /* Seconds for times: there is no clock of the date, so the superblock's latest time (read at
  * mount) plus the seconds since boot; never before what the file system last saw. */
