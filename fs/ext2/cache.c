@@ -232,13 +232,16 @@ int bget(uint32_t blk, int how, struct ext2_buf **out)
     return 0;
 }
 
+uint32_t cache_run_max(void)
+{
+    return EXT2_NBUF / 4 < CACHE_RUN_MAX ? EXT2_NBUF / 4 : CACHE_RUN_MAX;
+}
+
 uint32_t cache_read_run(uint32_t blk, uint32_t n)
 {
     static struct ext2_buf *run[CACHE_RUN_MAX];
-    if (n > CACHE_RUN_MAX)
-        n = CACHE_RUN_MAX;
-    if (n > EXT2_NBUF / 4) /* never more than a quarter of the cache */
-        n = EXT2_NBUF / 4;
+    if (n > cache_run_max())
+        n = cache_run_max();
     if (blk >= ext2.sb.blocks_count)
         return 0;
     if (n > ext2.sb.blocks_count - blk)

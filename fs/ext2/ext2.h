@@ -122,10 +122,11 @@ void cache_forget(void); /* drop everything (after unmount) */
 uint32_t cache_dirty_count(void);
 void cache_discard(uint32_t blk); /* a freed block: its buffer, unless pinned, is dropped */
 int cache_has(uint32_t blk);      /* the block is in the cache (clean or dirty) */
-/* Read-ahead: blocks blk.. (at most n, CACHE_RUN_MAX and a quarter of the cache) up to the first
+/* Read-ahead: blocks blk.. (at most n and cache_run_max()) up to the first
  * one already cached, in one disk request, into the least recently used buffers: how many (0 if
  * none, or if the read failed: nothing changed then). */
 uint32_t cache_read_run(uint32_t blk, uint32_t n);
+uint32_t cache_run_max(void); /* the longest run read: CACHE_RUN_MAX, or a quarter of the cache */
 
 /* super.c */
 int group_get(uint32_t g, struct ext2_buf **b, struct ext2_group **gd);

@@ -47,25 +47,59 @@ uint32_t ra_window(uint32_t window, uint64_t lblk, uint64_t next)
     return !window ? RA_MIN : window >= RA_MAX / 8 ? RA_MAX : window * 8;
 }
 
+/*
+ * The blocks of the files after inode ino (in inode order: files made one after another) that
+ * continue a run of k disk blocks from `start` (none of them cached), until n blocks in all: the
+ * run's new length. Only the direct blocks of regular files count; an empty file or another
+ * kind is passed over; a free inode, or a file block elsewhere, ends the run. So a read-ahead
+ * across files reads only blocks some file holds, before that file's end, and looks at no more
+ * inodes than the files it reads plus one.
+ */
+static uint32_t next_files(uint32_t ino, uint32_t start, uint32_t k, uint32_t n)
+{
+    for (uint32_t i = ino + 1; k < n && ino_ok(i); i++) {
+        struct ext2_buf *b;
+        struct ext2_inode *ip;
+        if (iget(i, &b, &ip) < 0)
+            break;
+        int used = ip->links_count && (ip->mode & S_IFMT);
+        uint64_t blocks =
+            (ip->mode & S_IFMT) == S_IFREG ? (isize(ip) + ext2.bs - 1) >> ext2.log_bs : 0;
+        uint64_t j = 0;
+        while (j < blocks && j < EXT2_NDIR && k < n && ip->block[j] == start + k &&
+               !cache_has(start + k))
+            j++, k++;
+        bput(b);
+        if (!used || (j < blocks && k < n)) /* the end of the files, or a block elsewhere */
+            break;
+    }
+    return k;
+}
+
 /* Block lblk (at disk block pblk, not cached) is missed by a read that wants `want` blocks from
- * it on: read it and what follows it on the disk in one request. */
+ * it on: read it and what follows it on the disk in one request. When the disk is being read in
+ * order across files (the miss is on the block after the last run read), the run goes on into
+ * the next files' blocks (next_files), with a window of its own. */
 static void read_ahead(uint32_t ino, struct ext2_inode *ip, struct ra_state *st, uint64_t lblk,
                        uint32_t pblk, uint64_t want)
 {
+    static uint32_t disk_next, disk_window; /* the block after the last run read; its window */
     st->window = ra_window(st->window, lblk, st->next);
+    disk_window = pblk == disk_next ? ra_window(disk_window, 1, 1) : 0;
     uint64_t n = want > st->window ? want : st->window;
     uint64_t end = (isize(ip) + ext2.bs - 1) >> ext2.log_bs; /* blocks in the file */
     if (n > end - lblk)
         n = end - lblk;
-    if (n > RA_MAX)
-        n = RA_MAX;
-    uint32_t k = 1, p;
+    if (n > cache_run_max())
+        n = cache_run_max();
+    uint32_t k = 1, p, got;
     while (k < n && bmap(ino, ip, lblk + k, 0, &p) == 0 && p == pblk + k && !cache_has(p))
         k++;
-    if (k > 1)
-        cache_read_run(pblk, k);
+    if (k == end - lblk && disk_window > k) /* the file's end, on a disk read in order */
+        k = next_files(ino, pblk, k, disk_window < cache_run_max() ? disk_window : cache_run_max());
+    got = k > 1 ? cache_read_run(pblk, k) : 0;
+    disk_next = pblk + (got ? got : 1);
 }
-
 /* A regular file of a data request: EISDIR for a directory, EINVAL for another kind. */
 static int file_get(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip)
 {
