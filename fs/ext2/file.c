@@ -113,6 +113,22 @@ static int file_get(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip)
     return type == S_IFDIR ? -LX_EISDIR : -LX_EINVAL;
 }
 
+/* Copy the n pieces of v (consecutive in the requester's buffer from off) out, and unpin b[]. */
+static int copy_out(const struct ext2_io *io, uint64_t off, const struct ext2_iov *v,
+                    struct ext2_buf **b, uint32_t n)
+{
+    int r = 0;
+    if (io->copyv && n > 1) {
+        r = io->copyv(io, off, v, n);
+    } else {
+        for (uint32_t i = 0; r == 0 && i < n; off += v[i].len, i++)
+            r = io->copy(io, off, v[i].buf, v[i].len, 1);
+    }
+    for (uint32_t i = 0; i < n; i++)
+        bput(b[i]);
+    return r;
+}
+
 int64_t ext2_read(uint32_t ino, uint64_t off, const struct ext2_io *io, uint64_t len)
 {
     struct ext2_buf *ib;
@@ -120,7 +136,7 @@ int64_t ext2_read(uint32_t ino, uint64_t off, const struct ext2_io *io, uint64_t
     int r = file_get(ino, &ib, &ip);
     if (r < 0)
         return r;
-    uint64_t size = isize(ip), done = 0;
+    uint64_t size = isize(ip), done = 0, ahead = 0; /* copied; gathered for the next copy */
     if (off >= size) {
         bput(ib);
         return 0;
@@ -129,9 +145,12 @@ int64_t ext2_read(uint32_t ino, uint64_t off, const struct ext2_io *io, uint64_t
         len = size - off;
     struct ra_state *st = ra_of(ino);
     uint64_t last = (off + len - 1) >> ext2.log_bs; /* the request's last block */
-    while (done < len) {
-        uint64_t pos = off + done, boff = pos & (ext2.bs - 1), lblk = pos >> ext2.log_bs;
-        uint64_t chunk = ext2.bs - boff < len - done ? ext2.bs - boff : len - done;
+    struct ext2_buf *held[EXT2_COPY_MAX];
+    struct ext2_iov v[EXT2_COPY_MAX];
+    uint32_t n = 0;
+    while (done + ahead < len) {
+        uint64_t pos = off + done + ahead, boff = pos & (ext2.bs - 1), lblk = pos >> ext2.log_bs;
+        uint64_t chunk = ext2.bs - boff < len - done - ahead ? ext2.bs - boff : len - done - ahead;
         uint32_t pblk;
         struct ext2_buf *b = 0;
         if ((r = bmap(ino, ip, lblk, 0, &pblk)) < 0)
@@ -140,13 +159,21 @@ int64_t ext2_read(uint32_t ino, uint64_t off, const struct ext2_io *io, uint64_t
             read_ahead(ino, ip, st, lblk, pblk, last - lblk + 1);
         if (pblk && (r = bget(pblk, BGET_READ, &b)) < 0)
             break;
-        r = io->copy(io, done, (void *)(b ? b->data + boff : zeros), chunk, 1);
-        bput(b);
-        if (r < 0)
-            break;
-        done += chunk;
+        v[n] = (struct ext2_iov){(void *)(b ? b->data + boff : zeros), chunk};
+        held[n++] = b;
+        ahead += chunk;
         st->next = lblk + 1;
+        if (n == EXT2_COPY_MAX || done + ahead == len) { /* the gathered blocks in one copy */
+            r = copy_out(io, done, v, held, n);
+            n = 0;
+            if (r < 0)
+                break;
+            done += ahead;
+            ahead = 0;
+        }
     }
+    if (n && copy_out(io, done, v, held, n) == 0) /* what was gathered before an error */
+        done += ahead;
     bput(ib);
     return done ? (int64_t)done : r;
 }

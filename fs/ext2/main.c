@@ -97,6 +97,19 @@ static int data_copy(const struct ext2_io *io, uint64_t off, void *buf, uint64_t
     return out ? fsdriver_copyout(x->d, off, buf, len) : fsdriver_copyin(x->d, off, buf, len);
 }
 
+/* The pieces in one KC_SAFECOPY_VEC, to the requester. */
+static int data_copyv(const struct ext2_io *io, uint64_t off, const struct ext2_iov *v, uint32_t n)
+{
+    _Static_assert(EXT2_COPY_MAX <= SAFECOPY_VEC_MAX, "one kernel call");
+    const struct data_io *x = (const struct data_io *)io;
+    struct safecopy_piece p[EXT2_COPY_MAX];
+    if (n > EXT2_COPY_MAX)
+        return -LX_EINVAL;
+    for (uint32_t i = 0; i < n; off += v[i].len, i++) /* off + len: inside the request's length */
+        p[i] = (struct safecopy_piece){x->d->ep, x->d->grant, off, (uint64_t)v[i].buf, v[i].len};
+    return sys_safecopy_vec(GRANT_WRITE, p, n) < 0 ? -LX_EFAULT : 0;
+}
+
 static void node_out(const struct ext2_node *e, struct fsdriver_node *n)
 {
     *n = (struct fsdriver_node){e->ino, e->mode, e->rdev, e->size, e->uid, e->gid};
@@ -154,13 +167,13 @@ static int fs_rename(uint64_t od, const char *on, uint64_t ol, uint64_t nd, cons
 
 static int64_t fs_read(uint64_t ino, uint64_t off, const struct fsdriver_data *d, uint64_t len)
 {
-    struct data_io x = {{data_copy}, d};
+    struct data_io x = {{data_copy, data_copyv}, d};
     return ext2_read(INO(ino), off, &x.io, len);
 }
 
 static int64_t fs_write(uint64_t ino, uint64_t off, const struct fsdriver_data *d, uint64_t len)
 {
-    struct data_io x = {{data_copy}, d};
+    struct data_io x = {{data_copy, data_copyv}, d};
     return ext2_write(INO(ino), off, &x.io, len);
 }
 
@@ -172,13 +185,13 @@ static int fs_trunc(uint64_t ino, uint64_t size)
 static int64_t fs_getdents(uint64_t dir, uint64_t *cookie, const struct fsdriver_data *d,
                            uint64_t len)
 {
-    struct data_io x = {{data_copy}, d};
+    struct data_io x = {{data_copy, data_copyv}, d};
     return ext2_getdents(INO(dir), cookie, &x.io, len);
 }
 
 static int64_t fs_readlink(uint64_t ino, const struct fsdriver_data *d, uint64_t len)
 {
-    struct data_io x = {{data_copy}, d};
+    struct data_io x = {{data_copy, data_copyv}, d};
     return ext2_readlink(INO(ino), &x.io, len);
 }
 

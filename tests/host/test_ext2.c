@@ -162,9 +162,18 @@ static int mem_copy(const struct ext2_io *io, uint64_t off, void *buf, uint64_t 
     return 0;
 }
 
+static int mem_copyv(const struct ext2_io *io, uint64_t off, const struct ext2_iov *v, uint32_t n)
+{
+    CHECK(n <= EXT2_COPY_MAX);
+    int r = 0;
+    for (uint32_t i = 0; r == 0 && i < n; off += v[i].len, i++)
+        r = mem_copy(io, off, v[i].buf, v[i].len, 1);
+    return r;
+}
+
 static struct mem_io mem(void *p, uint64_t cap)
 {
-    return (struct mem_io){{mem_copy}, p, cap};
+    return (struct mem_io){{mem_copy, mem_copyv}, p, cap};
 }
 
 /* ---- paths */
