@@ -2,16 +2,25 @@
  * The block cache: EXT2_NBUF buffers of one block each, found by block
  * number through a hash table, kept on an LRU list. A buffer is pinned
  * between bget and bput and is never reused while pinned; the code pins at
- * most a handful at once (an inode, a directory block, a bitmap, three
- * levels of indirect blocks).
+ * most about twenty at once (an inode, a directory block, a bitmap, three
+ * levels of indirect blocks, a read's EXT2_COPY_MAX blocks).
+ *
+ * Runs: every disk transfer of more than one block is a run of contiguous
+ * blocks (at most CACHE_RUN_MAX: 1 MiB of 4 KiB blocks) in one request
+ * (ext2_disk's xfer, the buffers as a vector). Reads: bget reads one block;
+ * cache_read_run (file.c's read-ahead) reads a run into the least recently
+ * used buffers, stopping before the first block already cached, so a
+ * cached block, dirty or not, is never read over.
  *
  * Write-back: bdirty only marks a buffer. A dirty buffer reaches the disk
  * when it is the least recently used one and its buffer is wanted for
- * another block, or at cache_flush (ext2_sync: sync, fsync, fdatasync,
- * unmount, and the server's periodic flush), which writes every dirty block
- * in ascending block order, contiguous runs in one disk write, then asks
- * the disk to flush. A write that fails leaves the buffer dirty (and
- * answers EIO); nothing is ever written outside the file system's blocks.
+ * another block (write_cluster: with the dirty unpinned buffers of the
+ * blocks around it, in one request, so the next evictions find clean
+ * buffers), or at cache_flush (ext2_sync: sync, fsync, fdatasync, unmount,
+ * and the server's periodic flush), which writes every dirty block in
+ * ascending block order, contiguous runs in one request, then asks the
+ * disk to flush. A write that fails leaves the buffers dirty (and answers
+ * EIO); nothing is ever written outside the file system's blocks.
  */
 #include "ext2.h"
 
