@@ -117,6 +117,7 @@ struct ext2_buf {
 #define CACHE_RUN_MAX 256 /* blocks in one disk request: 1 MiB of 4 KiB (BDEV_TRANSFER_MAX) */
 #define BGET_READ 0       /* the block's contents from the disk */
 #define BGET_NEW 1        /* a block about to be filled: zeros, nothing read */
+#define BGET_FULL 2       /* a block the caller overwrites whole at once: neither read nor zeroed */
 int cache_init(void);
 int bget(uint32_t blk, int how, struct ext2_buf **out);
 void bput(struct ext2_buf *b);

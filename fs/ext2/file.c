@@ -206,9 +206,12 @@ int64_t ext2_write(uint32_t ino, uint64_t off, const struct ext2_io *io, uint64_
         int fresh = !pblk;
         if (fresh && (r = bmap(ino, ip, lblk, 1, &pblk)) < 0)
             break;
-        if ((r = bget(pblk, fresh || chunk == ext2.bs ? BGET_NEW : BGET_READ, &b)) < 0)
+        int how = chunk == ext2.bs ? BGET_FULL : fresh ? BGET_NEW : BGET_READ;
+        if ((r = bget(pblk, how, &b)) < 0)
             break;
         r = io->copy(io, done, b->data + boff, chunk, 0);
+        if (r < 0 && how == BGET_FULL) /* what the buffer held before must not reach the disk */
+            memset(b->data, 0, ext2.bs);
         bdirty(b); /* a fresh block is zeros where the copy did not reach */
         bput(b);
         if (r < 0)
