@@ -39,12 +39,13 @@ struct ext2_node {
 };
 
 /* A requester's buffer: copy moves len bytes at offset off of it to (out = 1) or from buf;
- * copyv (optional) moves n <= EXT2_COPY_MAX pieces out, consecutive in the buffer from off, in
- * one call (a read's blocks: one kernel copy instead of one per block). */
+ * copyv (optional) moves n <= EXT2_COPY_MAX pieces, consecutive in the buffer from off, in one
+ * call, all or none (a read's or write's blocks: one kernel copy instead of one per block). */
 #define EXT2_COPY_MAX 16
 struct ext2_io {
     int (*copy)(const struct ext2_io *io, uint64_t off, void *buf, uint64_t len, int out);
-    int (*copyv)(const struct ext2_io *io, uint64_t off, const struct ext2_iov *v, uint32_t n);
+    int (*copyv)(const struct ext2_io *io, uint64_t off, const struct ext2_iov *v, uint32_t n,
+                 int out);
 };
 
 /* The client's inode numbers are ext2's own: the root is 2 (EXT2_ROOT_INO), what FS_MOUNT

@@ -113,20 +113,23 @@ static int file_get(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip)
     return type == S_IFDIR ? -LX_EISDIR : -LX_EINVAL;
 }
 
-/* Copy the n pieces of v (consecutive in the requester's buffer from off) out, and unpin b[]. */
-static int copy_out(const struct ext2_io *io, uint64_t off, const struct ext2_iov *v,
-                    struct ext2_buf **b, uint32_t n)
+/* Copy the n pieces of v (consecutive in the requester's buffer from off) out to it (out = 1)
+ * or in from it: one call where the requester has copyv. 0 or the copy's error. */
+static int copy_pieces(const struct ext2_io *io, uint64_t off, const struct ext2_iov *v, uint32_t n,
+                       int out)
 {
+    if (io->copyv && n > 1)
+        return io->copyv(io, off, v, n, out);
     int r = 0;
-    if (io->copyv && n > 1) {
-        r = io->copyv(io, off, v, n);
-    } else {
-        for (uint32_t i = 0; r == 0 && i < n; off += v[i].len, i++)
-            r = io->copy(io, off, v[i].buf, v[i].len, 1);
-    }
+    for (uint32_t i = 0; r == 0 && i < n; off += v[i].len, i++)
+        r = io->copy(io, off, v[i].buf, v[i].len, out);
+    return r;
+}
+
+static void bput_all(struct ext2_buf **b, uint32_t n)
+{
     for (uint32_t i = 0; i < n; i++)
         bput(b[i]);
-    return r;
 }
 
 int64_t ext2_read(uint32_t ino, uint64_t off, const struct ext2_io *io, uint64_t len)
@@ -164,7 +167,8 @@ int64_t ext2_read(uint32_t ino, uint64_t off, const struct ext2_io *io, uint64_t
         ahead += chunk;
         st->next = lblk + 1;
         if (n == EXT2_COPY_MAX || done + ahead == len) { /* the gathered blocks in one copy */
-            r = copy_out(io, done, v, held, n);
+            r = copy_pieces(io, done, v, n, 1);
+            bput_all(held, n);
             n = 0;
             if (r < 0)
                 break;
@@ -172,10 +176,52 @@ int64_t ext2_read(uint32_t ino, uint64_t off, const struct ext2_io *io, uint64_t
             ahead = 0;
         }
     }
-    if (n && copy_out(io, done, v, held, n) == 0) /* what was gathered before an error */
+    if (n && copy_pieces(io, done, v, n, 1) == 0) /* what was gathered before an error */
         done += ahead;
+    bput_all(held, n);
     bput(ib);
     return done ? (int64_t)done : r;
+}
+
+/*
+ * A write's blocks gathered for one copy from the requester: newly allocated blocks only (a
+ * block already in the file is copied alone), so a copy that fails leaves what one block at a
+ * time would have: the pieces before the failing one copied (found again piece by piece), the
+ * rest zeros (a new block never shows what its buffer held before). Every block is marked dirty
+ * and unpinned; *done grows by the bytes copied. 0 or the copy's error.
+ */
+struct write_batch {
+    const struct ext2_io *io;
+    struct ext2_buf *held[EXT2_COPY_MAX];
+    struct ext2_iov v[EXT2_COPY_MAX];
+    uint8_t whole[EXT2_COPY_MAX]; /* BGET_FULL: neither read nor zeroed before the copy */
+    uint32_t n;
+    uint64_t ahead; /* bytes gathered */
+};
+
+static int batch_copy(struct write_batch *w, uint64_t *done)
+{
+    if (!w->n)
+        return 0;
+    uint32_t ok = w->n;
+    int r = copy_pieces(w->io, *done, w->v, w->n, 0);
+    if (r < 0 && w->n > 1) /* how far one piece at a time gets */
+        for (ok = 0;
+             ok < w->n && (r = w->io->copy(w->io, *done, w->v[ok].buf, w->v[ok].len, 0)) == 0; ok++)
+            *done += w->v[ok].len;
+    else if (r < 0)
+        ok = 0;
+    else
+        *done += w->ahead;
+    for (uint32_t i = 0; i < w->n; i++) {
+        if (i >= ok && w->whole[i]) /* what the buffer held before must not reach the disk */
+            memset(w->held[i]->data, 0, ext2.bs);
+        bdirty(w->held[i]); /* a fresh block is zeros where the copy did not reach */
+        bput(w->held[i]);
+    }
+    w->n = 0;
+    w->ahead = 0;
+    return r;
 }
 
 int64_t ext2_write(uint32_t ino, uint64_t off, const struct ext2_io *io, uint64_t len)
@@ -196,28 +242,35 @@ int64_t ext2_write(uint32_t ino, uint64_t off, const struct ext2_io *io, uint64_
     if (len > ext2.max_size - off)
         len = ext2.max_size - off;
     uint64_t size = isize(ip), done = 0;
-    while (done < len) {
-        uint64_t pos = off + done, boff = pos & (ext2.bs - 1), lblk = pos >> ext2.log_bs;
-        uint64_t chunk = ext2.bs - boff < len - done ? ext2.bs - boff : len - done;
+    struct write_batch w = {.io = io};
+    while (done + w.ahead < len) {
+        uint64_t pos = off + done + w.ahead, boff = pos & (ext2.bs - 1), lblk = pos >> ext2.log_bs;
+        uint64_t chunk =
+            ext2.bs - boff < len - done - w.ahead ? ext2.bs - boff : len - done - w.ahead;
         uint32_t pblk;
         struct ext2_buf *b;
         if ((r = bmap(ino, ip, lblk, 0, &pblk)) < 0)
             break;
         int fresh = !pblk;
+        if ((!fresh && w.n) || w.n == EXT2_COPY_MAX) { /* a block in place: copied alone */
+            if ((r = batch_copy(&w, &done)) < 0)
+                break;
+            continue;
+        }
         if (fresh && (r = bmap(ino, ip, lblk, 1, &pblk)) < 0)
             break;
         int how = chunk == ext2.bs ? BGET_FULL : fresh ? BGET_NEW : BGET_READ;
         if ((r = bget(pblk, how, &b)) < 0)
             break;
-        r = io->copy(io, done, b->data + boff, chunk, 0);
-        if (r < 0 && how == BGET_FULL) /* what the buffer held before must not reach the disk */
-            memset(b->data, 0, ext2.bs);
-        bdirty(b); /* a fresh block is zeros where the copy did not reach */
-        bput(b);
-        if (r < 0)
+        w.v[w.n] = (struct ext2_iov){b->data + boff, chunk};
+        w.whole[w.n] = how == BGET_FULL;
+        w.held[w.n++] = b;
+        w.ahead += chunk;
+        if (!fresh && (r = batch_copy(&w, &done)) < 0)
             break;
-        done += chunk;
     }
+    int c = batch_copy(&w, &done); /* what was gathered, also before an error */
+    r = r < 0 ? r : c;
     if (off + done > size)
         isize_set(ip, off + done);
     if (r < 0) /* nothing may stay allocated past the end */

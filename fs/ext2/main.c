@@ -97,8 +97,9 @@ static int data_copy(const struct ext2_io *io, uint64_t off, void *buf, uint64_t
     return out ? fsdriver_copyout(x->d, off, buf, len) : fsdriver_copyin(x->d, off, buf, len);
 }
 
-/* The pieces in one KC_SAFECOPY_VEC, to the requester. */
-static int data_copyv(const struct ext2_io *io, uint64_t off, const struct ext2_iov *v, uint32_t n)
+/* The pieces in one KC_SAFECOPY_VEC, to the requester (out) or from it. */
+static int data_copyv(const struct ext2_io *io, uint64_t off, const struct ext2_iov *v, uint32_t n,
+                      int out)
 {
     _Static_assert(EXT2_COPY_MAX <= SAFECOPY_VEC_MAX, "one kernel call");
     const struct data_io *x = (const struct data_io *)io;
@@ -107,7 +108,7 @@ static int data_copyv(const struct ext2_io *io, uint64_t off, const struct ext2_
         return -LX_EINVAL;
     for (uint32_t i = 0; i < n; off += v[i].len, i++) /* off + len: inside the request's length */
         p[i] = (struct safecopy_piece){x->d->ep, x->d->grant, off, (uint64_t)v[i].buf, v[i].len};
-    return sys_safecopy_vec(GRANT_WRITE, p, n) < 0 ? -LX_EFAULT : 0;
+    return sys_safecopy_vec(out ? GRANT_WRITE : GRANT_READ, p, n) < 0 ? -LX_EFAULT : 0;
 }
 
 static void node_out(const struct ext2_node *e, struct fsdriver_node *n)
