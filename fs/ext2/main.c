@@ -43,13 +43,30 @@ static int dev_write(struct ext2_disk *d, uint64_t off, const void *buf, uint64_
     return bdev_write(&dev, off, buf, len) == (int64_t)len ? 0 : -LX_EIO;
 }
 
+/* The cache's runs: up to CACHE_RUN_MAX buffers in one request (lib/bdev cuts at 1 MiB). */
+static int dev_xfer(struct ext2_disk *d, int write, uint64_t off, const struct ext2_iov *v,
+                    uint32_t n)
+{
+    _Static_assert(CACHE_RUN_MAX <= BDEV_BUFS_MAX, "a run fits one bdev_transfer");
+    static struct bdev_buf bufs[BDEV_BUFS_MAX];
+    (void)d;
+    uint64_t len = 0;
+    if (n > BDEV_BUFS_MAX)
+        return -LX_EINVAL;
+    for (uint32_t i = 0; i < n; i++) {
+        bufs[i] = (struct bdev_buf){v[i].buf, v[i].len};
+        len += v[i].len; /* at most CACHE_RUN_MAX blocks: no overflow */
+    }
+    return bdev_transfer(&dev, write, off, bufs, (int)n) == (int64_t)len ? 0 : -LX_EIO;
+}
+
 static int dev_flush(struct ext2_disk *d)
 {
     (void)d;
     return bdev_flush(&dev) < 0 ? -LX_EIO : 0;
 }
 
-static struct ext2_disk disk = {dev_read, dev_write, dev_flush, 0};
+static struct ext2_disk disk = {dev_read, dev_write, dev_flush, 0, dev_xfer};
 
 /* Seconds for times: the time of day (fsdriver_now) once pm has given the kernel the boot time;
  * before that, the superblock's latest time (read at mount) plus the seconds since boot. */
@@ -80,6 +97,20 @@ static int data_copy(const struct ext2_io *io, uint64_t off, void *buf, uint64_t
 {
     const struct data_io *x = (const struct data_io *)io;
     return out ? fsdriver_copyout(x->d, off, buf, len) : fsdriver_copyin(x->d, off, buf, len);
+}
+
+/* The pieces in one KC_SAFECOPY_VEC, to the requester (out) or from it. */
+static int data_copyv(const struct ext2_io *io, uint64_t off, const struct ext2_iov *v, uint32_t n,
+                      int out)
+{
+    _Static_assert(EXT2_COPY_MAX <= SAFECOPY_VEC_MAX, "one kernel call");
+    const struct data_io *x = (const struct data_io *)io;
+    struct safecopy_piece p[EXT2_COPY_MAX];
+    if (n > EXT2_COPY_MAX)
+        return -LX_EINVAL;
+    for (uint32_t i = 0; i < n; off += v[i].len, i++) /* off + len: inside the request's length */
+        p[i] = (struct safecopy_piece){x->d->ep, x->d->grant, off, (uint64_t)v[i].buf, v[i].len};
+    return sys_safecopy_vec(out ? GRANT_WRITE : GRANT_READ, p, n) < 0 ? -LX_EFAULT : 0;
 }
 
 static void node_out(const struct ext2_node *e, struct fsdriver_node *n)
@@ -139,13 +170,13 @@ static int fs_rename(uint64_t od, const char *on, uint64_t ol, uint64_t nd, cons
 
 static int64_t fs_read(uint64_t ino, uint64_t off, const struct fsdriver_data *d, uint64_t len)
 {
-    struct data_io x = {{data_copy}, d};
+    struct data_io x = {{data_copy, data_copyv}, d};
     return ext2_read(INO(ino), off, &x.io, len);
 }
 
 static int64_t fs_write(uint64_t ino, uint64_t off, const struct fsdriver_data *d, uint64_t len)
 {
-    struct data_io x = {{data_copy}, d};
+    struct data_io x = {{data_copy, data_copyv}, d};
     return ext2_write(INO(ino), off, &x.io, len);
 }
 
@@ -157,13 +188,13 @@ static int fs_trunc(uint64_t ino, uint64_t size)
 static int64_t fs_getdents(uint64_t dir, uint64_t *cookie, const struct fsdriver_data *d,
                            uint64_t len)
 {
-    struct data_io x = {{data_copy}, d};
+    struct data_io x = {{data_copy, data_copyv}, d};
     return ext2_getdents(INO(dir), cookie, &x.io, len);
 }
 
 static int64_t fs_readlink(uint64_t ino, const struct fsdriver_data *d, uint64_t len)
 {
-    struct data_io x = {{data_copy}, d};
+    struct data_io x = {{data_copy, data_copyv}, d};
     return ext2_readlink(INO(ino), &x.io, len);
 }
 

@@ -265,7 +265,8 @@ int64_t bdev_transfer(struct bdev *d, int write, uint64_t position, const struct
     if (n < 0 || n > BDEV_BUFS_MAX)
         return -E_INVAL;
     /* Cut the buffers into requests of at most BDEV_TRANSFER_MAX bytes. */
-    struct bdev_buf part[BDEV_BUFS_MAX];
+    _Static_assert(BDEV_BUFS_MAX <= BDEV_VEC_MAX, "one request carries every piece");
+    static struct bdev_buf part[BDEV_BUFS_MAX]; /* static: 4 KiB */
     uint64_t done = 0, in_buf = 0;
     int i = 0;
     while (i < n) {

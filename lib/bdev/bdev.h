@@ -30,7 +30,7 @@
 #define BDEV_WAIT_MS 10000    /* for a new driver instance to announce itself */
 #define BDEV_REQUEST_MS 10000 /* for a driver's answer to one request */
 #define BDEV_DEFER_MAX 16     /* messages kept while waiting for a driver */
-#define BDEV_BUFS_MAX 64      /* buffers in one bdev_transfer */
+#define BDEV_BUFS_MAX 256     /* buffers in one bdev_transfer (BDEV_VEC_MAX) */
 
 struct bdev {
     char label[16]; /* the driver's label */
