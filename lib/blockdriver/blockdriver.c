@@ -17,7 +17,7 @@ static const struct blockdriver *drv;
 static struct blockdriver_info info;
 static struct blockdriver_minor minors[BDEV_MINORS];
 
-static const char *const default_clients[] = {"ext2", "blocktest", "blockpeer", 0};
+static const char *const default_clients[] = {"ext2", "ext2b", "blocktest", "blockpeer", 0};
 static struct client_set clients;
 
 /* Who has which minor open in this instance: one row per client endpoint. A row whose endpoint's

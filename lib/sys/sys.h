@@ -158,7 +158,7 @@ extern uint64_t service_refusals; /* requests this server refused for their send
 uint64_t service_refuse(const char *server, const message_t *m, const char *why);
 
 /* A server's clients by label (clients.c): labels 0-terminated, at most CLIENT_SET_MAX. */
-#define CLIENT_SET_MAX 4
+#define CLIENT_SET_MAX 8
 struct client_set {
     const char *const *labels;
     endpoint_t ep[CLIENT_SET_MAX]; /* root's answer for each label; 0: not known */

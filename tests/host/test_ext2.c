@@ -717,6 +717,17 @@ static void patch(uint64_t off, const void *bytes, size_t n)
     fclose(f);
 }
 
+/* The image's superblock state (s_state: EXT2_VALID_FS, EXT2_ERROR_FS). */
+static uint16_t sb_state(void)
+{
+    struct ext2_super s = {0};
+    FILE *f = fopen(IMG, "rb");
+    fseeko(f, 1024, SEEK_SET);
+    CHECK(fread(&s, 1, sizeof(s), f) == sizeof(s));
+    fclose(f);
+    return s.state;
+}
+
 static void patch32(uint64_t off, uint32_t v)
 {
     patch(off, &v, 4);
@@ -976,7 +987,8 @@ static const struct corruption corruptions[] = {
     {"symlink_size_huge", 0, "sif /slow size 70000", 0},
     {"fast_symlink_size_lies", 0, "sif /fast size 59", 0},
     {"symlink_no_block", 0, "sif /slow block[0] 0", 0},
-    {"root_not_a_directory", 0, "sif <2> mode 0100644", 0},
+    {"root_not_a_directory", 1, "sif <2> mode 0100644", 0},
+    {"root_without_blocks", 1, "sif <2> blocks 0", 0},
     {"root_no_links", 0, "sif <2> links_count 0", 0},
     {"bitmap_says_metadata_free", 0, "freeb 0 40", 0},
     {"bitmaps_all_free", 0, 0, 0}, /* set up in hostile() */
@@ -1046,7 +1058,13 @@ static void hostile(void)
         crawl(EXT2_ROOT_INO, 0);
         mutate();
         crawl(EXT2_ROOT_INO, 0);
+        int seen = ext2.corrupt_logged != 0;
         umount_img();
+        /* corruption found is flagged in the superblock for e2fsck (EXT2_ERROR_FS) */
+        if (seen && !(sb_state() & EXT2_ERROR_FS)) {
+            printf("  %s: corruption seen, the superblock's state is 0x%x\n", c->name, sb_state());
+            check_failed = 1;
+        }
         f = fopen(IMG, "rb");
         fseeko(f, 0, SEEK_END);
         CHECK((long)ftello(f) == size);
