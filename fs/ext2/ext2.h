@@ -65,7 +65,7 @@ struct ext2_fs {
     uint64_t max_size;       /* the largest file the block map and i_blocks allow */
     uint64_t (*now)(void);   /* seconds, for times */
     uint32_t generation;     /* for new inodes */
-    uint32_t corrupt_logged;     /* corruption found since the mount (ext2_corrupt) */
+    uint32_t corrupt_logged;
     uint32_t last_ino, last_blk; /* the last block allocated, and for which inode (the goal) */
 };
 extern struct ext2_fs ext2;

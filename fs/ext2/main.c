@@ -220,7 +220,7 @@ static int mount_disk(void)
 
 /* FS_MOUNT: the root, inode 2. The file system was mounted at the start; after an FS_UNMOUNT, or
  * a refusal, it is read from the disk again. A root that cannot be read is a refusal too: the
- * file system is forgotten, so the next FS_MOUNT reads the disk afresh (another image, repaired). */
+ * file system is forgotten, and the next FS_MOUNT reads the disk afresh. */
 static int fs_mount(struct fsdriver_node *root)
 {
     int r = ext2.mounted ? 0 : mount_disk();
@@ -296,7 +296,8 @@ int main(uint64_t argp)
         minor = minor * 10 + (uint32_t)(*p - '0');
     int ro = !strcmp(flag, "ro");
     mount_flags = ro ? EXT2_MOUNT_RO : 0;
-    service_startup(ext2_server.label, 0); /* ready; heartbeats answered in service_receive and lib/bdev */
+    service_startup(ext2_server.label,
+                    0); /* ready; heartbeats answered in service_receive and lib/bdev */
     /* Without a file system it still serves: FS_MOUNT answers why (an exit would only have rs
      * start it again, and again). */
     int r = bdev_open(&dev, driver, minor, ro ? BDEV_R : BDEV_R | BDEV_W);
