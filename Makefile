@@ -5,7 +5,8 @@
 #   make bench-net  the wget experiment against a Linux guest (docs/BENCH-NET.md)
 #   make bench-disk ext2 throughput and disk-driver kills against a Linux guest (docs/BENCH-DISK.md)
 #   make gdb     boot halted, attach gdb with symbols
-#   make iso     build/samsara.iso, a GRUB 2 BIOS CD of make run's system (make run ISO=1 boots it)
+#   make iso     build/samsara.iso, a GRUB 2 BIOS CD of make run's system, root on ramfs unless ROOT
+#                is given: it boots alone (qemu-system-x86_64 -cdrom build/samsara.iso -nographic)
 #   make loc     kernel size against its 4,000-line budget
 
 B := build
@@ -62,8 +63,9 @@ export ROOT DISK DISKIF
 # $(shell) does not see variables given on make's command line (GNU make before 4.4): pass them.
 RUN_ENV := NIC='$(NIC)' ROOT='$(ROOT)' DISK='$(DISK)' DISKIF='$(DISKIF)'
 RUN_FLAGS := $(shell $(RUN_ENV) python3 tools/qemu.py --run-flags)
-QEMU_FLAGS := -machine q35 -accel $(ACCEL) -m $(MEM) -no-reboot $(RUN_FLAGS) \
+QEMU_MACHINE := -machine q35 -accel $(ACCEL) -m $(MEM) -no-reboot \
 	-device isa-debug-exit,iobase=0x501,iosize=1
+QEMU_FLAGS := $(QEMU_MACHINE) $(RUN_FLAGS)
 # The system: root, then the services in start order, then the initramfs (a data module);
 # the list lives in tools/qemu.py. WITH="demo" adds test services (after pm) to make run's boot.
 WITH ?=
@@ -73,7 +75,10 @@ RUN_MODULES ?= $(SYSTEM_MODULES)
 # CD; grub.cfg comes from tools/qemu.py too, rewritten only when it changes (docs/BOOT.md).
 ISO_IMAGE := $(B)/samsara.iso
 comma := ,
-ISO_FILES := $(B)/kernel32.elf $(filter $(abspath $(B))/%,$(subst $(comma), ,$(SYSTEM_MODULES)))
+# Its root is ramfs unless ROOT is given (tools/qemu.py: ISO_ROOT_DEFAULT): it boots alone.
+ISO_MODULES := $(shell $(RUN_ENV) python3 tools/qemu.py --iso-modules $(WITH))
+ISO_FLAGS := $(QEMU_MACHINE) $(shell $(RUN_ENV) python3 tools/qemu.py --run-flags iso)
+ISO_FILES := $(B)/kernel32.elf $(filter $(abspath $(B))/%,$(subst $(comma), ,$(ISO_MODULES)))
 ISO_EPOCH := $(or $(SOURCE_DATE_EPOCH),$(shell git log -1 --format=%ct 2>/dev/null),0)
 
 .PHONY: all run run-iso iso test bench gdb loc clean deps format host-tests FORCE
@@ -135,7 +140,7 @@ endif
 
 iso: deps $(ISO_IMAGE)
 run-iso: deps $(ISO_IMAGE)
-	$(QEMU) $(QEMU_FLAGS) -nographic -cdrom $(ISO_IMAGE) -boot order=d $(QEMU_EXTRA)
+	$(QEMU) $(ISO_FLAGS) -nographic -cdrom $(ISO_IMAGE) -boot order=d $(QEMU_EXTRA)
 $(B)/grub.cfg: FORCE
 	@mkdir -p $(dir $@)
 	@python3 tools/qemu.py --grub-cfg $(WITH) > $@.new

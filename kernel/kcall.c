@@ -60,6 +60,21 @@ int64_t do_uptime(struct proc *p, const uint64_t *a)
     (void)p, (void)a;
     return (int64_t)ticks;
 }
+/* Seconds since 1970 at tick 0: the real-time clock is this plus ticks / 1000 (pm, file
+ * servers). Only pm's manifest grants setting it (from the RTC, once at its start). */
+static uint64_t boottime;
+int64_t do_boottime(struct proc *p, const uint64_t *a)
+{
+    (void)p, (void)a;
+    return (int64_t)boottime;
+}
+int64_t do_set_boottime(struct proc *p, const uint64_t *a)
+{
+    if (a[0] > (1ull << 40)) /* past year 36,000: not a date */
+        return refuse(p, 1, -E_INVAL);
+    boottime = a[0];
+    return 0;
+}
 int64_t do_tsc(struct proc *p, const uint64_t *a)
 {
     (void)p, (void)a;

@@ -117,7 +117,10 @@ int64_t do_proc_info(struct proc *p, const uint64_t *a)
                           .priority = (uint32_t)t->priority,
                           .denied = t->denied,
                           .pages = t->pages,
-                          .ticks = t->ticks};
+                          .ticks = t->ticks,
+                          .waits_for = t->flags & PS_SENDING                          ? t->sendto
+                                       : t->flags & PS_RECEIVING && t->awaiting_reply ? t->getfrom
+                                                                                      : NONE};
     memcpy(i.name, t->name, PROC_NAME_LEN);
     return copy_to_user(p, a[1], &i, sizeof(i));
 }

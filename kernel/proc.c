@@ -35,7 +35,7 @@ struct proc *proc_alloc(const char *name, endpoint_t parent)
         for (int n = 0; n < PROC_NAME_LEN - 1 && name[n]; n++)
             p->name[n] = name[n];
         /* Default privileges: exit and read the clocks, nothing else. */
-        p->priv.kcalls = KC_BIT(KC_EXIT) | KC_BIT(KC_UPTIME) | KC_BIT(KC_TSC);
+        p->priv.kcalls = KC_BIT(KC_EXIT) | KC_BIT(KC_UPTIME) | KC_BIT(KC_TSC) | KC_BIT(KC_BOOTTIME);
         p->regs.cs = SEL_UCODE;
         p->regs.ss = SEL_UDATA;
         p->regs.rflags = 0x202; /* IF */

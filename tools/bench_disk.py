@@ -17,7 +17,6 @@ Usage: tools/bench_disk.py [--diskif virtio|ahci|all] [--size MiB] [--files N]
        [--intervals 0,1] [--rounds N] [--no-linux] [--no-samsara] [--json FILE] [--png FILE]
 """
 import argparse
-import json
 import os
 import re
 import shutil
@@ -340,19 +339,12 @@ def main():
     ap.add_argument("--diskif", default="virtio", choices=sorted(qemu.DISKIFS) + ["all"])
     ap.add_argument("--size", type=int, default=256, help="MiB (256; 64 for a quick run)")
     ap.add_argument("--files", type=int, default=10000, help="small files of 4 KiB (10000)")
-    ap.add_argument("--intervals", default=",".join(map(str, INTERVALS)),
-                    help="seconds between kills of Samsara's disk driver, 0 for a run without "
-                    "kills, in the order run (default %(default)s)")
-    ap.add_argument("--rounds", type=int, default=1,
-                    help="boots per system and interval, interleaved (the table shows medians)")
-    ap.add_argument("--no-linux", action="store_true", help="leave the Linux guest out")
-    ap.add_argument("--no-samsara", action="store_true", help="leave Samsara out")
-    ap.add_argument("--json", default=os.path.join(lp.PEER, "bench-disk.json"))
-    ap.add_argument("--png", default=os.path.join(lp.PEER, "bench-disk.png"))
+    bench_net.add_run_args(ap, "bench-disk", INTERVALS, "disk driver", "guest",
+                           "boots per system and interval, interleaved (the table shows medians)")
     args = ap.parse_args()
     ifs = sorted(qemu.DISKIFS, reverse=True) if args.diskif == "all" else [args.diskif]
     size = args.size << 20
-    intervals = [float(t) if "." in t else int(t) for t in args.intervals.split(",") if t]
+    intervals = bench_net.parse_intervals(args.intervals)
     runs = [("linux", 0)] * (not args.no_linux) + [("samsara", t) for t in intervals] * \
         (not args.no_samsara)
     print(f"bench-disk: {args.size} MiB and {args.files} files of 4 KiB on ext2, interfaces "
@@ -384,9 +376,7 @@ def main():
                     print(f"  {interface} {what}{f' round {rnd + 1}' if args.rounds > 1 else ''}:"
                           f" {describe(r, size, args.files)}{extra}", flush=True)
             report.append(b)
-    os.makedirs(os.path.dirname(args.json), exist_ok=True)
-    with open(args.json, "w") as f:
-        json.dump(report, f, indent=1)
+    bench_net.write_json(args.json, report)
     print_tables(report, args.size, args.files)
     linux = [r for b in report for r in b.get("linux", [])]
     if linux:

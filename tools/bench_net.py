@@ -391,6 +391,30 @@ def plot(report, size_mib, path):
     return save_plot(plt, fig, path)
 
 
+def add_run_args(ap, name, intervals, driver, who, rounds_help):
+    """The options bench-net and bench-disk share: the kill intervals, the rounds, which systems
+    run, where the results go (name.json and name.png beside the Linux peer's files)."""
+    ap.add_argument("--intervals", default=",".join(map(str, intervals)),
+                    help=f"seconds between kills of Samsara's {driver}, 0 for a run without "
+                    "kills, in the order run (default %(default)s)")
+    ap.add_argument("--rounds", type=int, default=1, help=rounds_help)
+    ap.add_argument("--no-linux", action="store_true", help=f"leave the Linux {who} out")
+    ap.add_argument("--no-samsara", action="store_true", help=f"leave the Samsara {who} out")
+    ap.add_argument("--json", default=os.path.join(lp.PEER, f"{name}.json"))
+    ap.add_argument("--png", default=os.path.join(lp.PEER, f"{name}.png"))
+
+
+def parse_intervals(text):
+    """--intervals' seconds: "1,0.5,0" -> [1, 0.5, 0]."""
+    return [float(t) if "." in t else int(t) for t in text.split(",") if t]
+
+
+def write_json(path, report):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(report, f, indent=1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--nic", default="virtio", choices=sorted(lp.NICS) + ["all"])
@@ -400,19 +424,12 @@ def main():
                     help="sha256: wget | peertool meter | sha256sum (the default); sha256-only: "
                     "wget | sha256sum; compare: wget | peertool meter SEED SIZE (compares with "
                     "the generator: no hash, so the network, not sha256, limits the rate)")
-    ap.add_argument("--intervals", default=",".join(map(str, INTERVALS)),
-                    help="seconds between kills of Samsara's network driver, 0 for a run "
-                    "without kills, in the order run (default %(default)s)")
-    ap.add_argument("--rounds", type=int, default=1,
-                    help="Samsara's downloads per interval (the table shows medians)")
-    ap.add_argument("--no-linux", action="store_true", help="leave the Linux client out")
-    ap.add_argument("--no-samsara", action="store_true", help="leave the Samsara client out")
-    ap.add_argument("--json", default=os.path.join(lp.PEER, "bench-net.json"))
-    ap.add_argument("--png", default=os.path.join(lp.PEER, "bench-net.png"))
+    add_run_args(ap, "bench-net", INTERVALS, "network driver", "client",
+                 "Samsara's downloads per interval (the table shows medians)")
     args = ap.parse_args()
     nics = sorted(lp.NICS) if args.nic == "all" else [args.nic]
     size = args.size << 20
-    intervals = [float(t) if "." in t else int(t) for t in args.intervals.split(",") if t]
+    intervals = parse_intervals(args.intervals)
     print(f"bench-net: {args.size} MiB from a Linux server, checked by {args.check}, "
           f"kernel {os.path.basename(lp.vmlinuz())}, NICs {', '.join(nics)}; clients: "
           f"{'Linux' if not args.no_linux else ''}"
@@ -432,9 +449,7 @@ def main():
         report.append(b)
         for client in ("linux", "samsara"):
             failed += sum(not r["sha_ok"] for r in b.get(client, {}).get("runs", []))
-    os.makedirs(os.path.dirname(args.json), exist_ok=True)
-    with open(args.json, "w") as f:
-        json.dump(report, f, indent=1)
+    write_json(args.json, report)
     print_tables(report, args.size, args.check)
     for b in report:
         linux = f"; Linux client ready {b['linux']['client_ready_s']:.1f} s" if "linux" in b else ""

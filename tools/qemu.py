@@ -101,6 +101,9 @@ def disk(image, interface="virtio", index=0, snapshot=False):
 # tests' boots of make run's system, which write to a snapshot of build/disk.img); the tests'
 # other boots (system_modules) keep ramfs.
 ROOT_DEFAULT = "ext2"
+# make iso's root when ROOT is not given: the CD boots alone (`qemu-system-x86_64 -cdrom
+# samsara.iso -nographic`, no disk), so its root is the initramfs on ramfs (docs/BOOT.md).
+ISO_ROOT_DEFAULT = "ramfs"
 DISK_DEFAULT = os.path.join(BUILD, "disk.img")
 
 
@@ -306,6 +309,63 @@ def images_named(module, program, *names):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+class Monitor:
+    """QEMU's QMP monitor on a unix socket (monitor_flags): command() sends one QMP command and
+    returns its answer, hmp() one human-monitor command (e.g. `qemu-io DRIVE "..."`) and returns
+    what it printed. Asynchronous events are skipped. Used by the block suite to make a disk
+    stall (tools/suite_block.py)."""
+
+    def __init__(self, path, timeout=30):
+        import json
+        import socket
+        self.json = json
+        deadline = time.monotonic() + timeout
+        while True:  # QEMU makes the socket as it starts
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                self.sock.settimeout(timeout)
+                self.sock.connect(path)
+                self.file = self.sock.makefile("rwb")
+                self._answer()  # the greeting
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        self.command("qmp_capabilities")
+
+    def _answer(self):
+        while True:
+            line = self.file.readline()
+            if not line:
+                raise OSError("QEMU closed its monitor")
+            msg = self.json.loads(line)
+            if "event" not in msg:
+                return msg
+
+    def command(self, name, **arguments):
+        """The command's "return" value; RuntimeError with QEMU's message if it failed."""
+        self.file.write(self.json.dumps({"execute": name, "arguments": arguments}).encode() + b"\n")
+        self.file.flush()
+        msg = self._answer()
+        if "error" in msg:
+            raise RuntimeError(f"QMP {name}: {msg['error'].get('desc')}")
+        return msg.get("return")
+
+    def hmp(self, line):
+        return self.command("human-monitor-command", **{"command-line": line})
+
+    def close(self):
+        self.file.close()
+        self.sock.close()
+
+
+def monitor_flags(path):
+    """QEMU flags for a QMP monitor on the unix socket path (Monitor(path) talks to it)."""
+    return ["-qmp", f"unix:{path},server=on,wait=off"]
+
+
 def record_logged(record, boot, name, *needles):
     """Record name as passed if every needle stands somewhere in the serial output (a server's
     refusal log lines, say)."""
@@ -332,16 +392,18 @@ def run_boot(nic_name="virtio", with_services=(), root=ROOT_DEFAULT, diskif="vir
     return mods, flags + disk_flags
 
 
-def run_env():
-    """make run's choices from the environment: NIC, ROOT, DISKIF, DISK."""
-    return (os.environ.get("NIC", "virtio"), os.environ.get("ROOT") or ROOT_DEFAULT,
+def run_env(iso=False):
+    """make run's choices from the environment: NIC, ROOT, DISKIF, DISK; for make iso (iso) the
+    root is ISO_ROOT_DEFAULT unless ROOT is given."""
+    return (os.environ.get("NIC", "virtio"),
+            os.environ.get("ROOT") or (ISO_ROOT_DEFAULT if iso else ROOT_DEFAULT),
             os.environ.get("DISKIF") or "virtio", os.environ.get("DISK") or None)
 
 
-def make_run_modules(with_services=()):
+def make_run_modules(with_services=(), iso=False):
     """`make run`'s modules for NIC, ROOT, DISKIF, DISK (from the environment) and WITH, the
-    manifests bundle last: what -initrd gets, and what make iso puts on the CD."""
-    nic_name, root, diskif, image = run_env()
+    manifests bundle last: what -initrd gets; with iso, what make iso puts on the CD."""
+    nic_name, root, diskif, image = run_env(iso)
     mods, _ = run_boot(nic_name, with_services, root, diskif, image)
     return mods + [os.path.join(BUILD, "manifests")]
 
@@ -372,10 +434,12 @@ def grub_cfg(modules):
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--system-modules"]:
     print(",".join(make_run_modules(sys.argv[2:])))
+if __name__ == "__main__" and sys.argv[1:2] == ["--iso-modules"]:
+    print(",".join(make_run_modules(sys.argv[2:], iso=True)))
 if __name__ == "__main__" and sys.argv[1:2] == ["--grub-cfg"]:
-    print(grub_cfg(make_run_modules(sys.argv[2:])), end="")
+    print(grub_cfg(make_run_modules(sys.argv[2:], iso=True)), end="")
 if __name__ == "__main__" and sys.argv[1:2] == ["--nic-flags"]:
     print(" ".join(nic(os.environ.get("NIC", "virtio"))[1]))
-if __name__ == "__main__" and sys.argv[1:2] == ["--run-flags"]:  # the card's and the disk's
-    nic_name, root, diskif, image = run_env()
+if __name__ == "__main__" and sys.argv[1:3] in (["--run-flags"], ["--run-flags", "iso"]):
+    nic_name, root, diskif, image = run_env(iso=sys.argv[2:3] == ["iso"])  # the card's and disk's
     print(" ".join(run_boot(nic_name, (), root, diskif, image, keep=True)[1]))

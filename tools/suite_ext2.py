@@ -30,6 +30,14 @@ def boot_on(img, interface="virtio"):
     return Boot(mods, extra=flags, console=True)
 
 
+def at_prompt(record, boot, name):
+    """The boot's shell prompt came; if not, test name fails with the boot's last lines."""
+    if boot.wait_prompt(PROMPT, 60):
+        return True
+    record(name, False, "no prompt", boot.tail())
+    return False
+
+
 def seq_sha(n):
     return hashlib.sha256("".join(f"{i}\n" for i in range(1, n + 1)).encode()).hexdigest()
 
@@ -66,10 +74,8 @@ def check(record, boot, name, command, want, timeout=60):
 
 
 def first_boot(record, img):
-    boot = boot_on(img)
-    try:
-        if not boot.wait_prompt(PROMPT, 60):
-            record("ext2.boot_prompt", False, "no prompt", boot.tail())
+    with boot_on(img) as boot:
+        if not at_prompt(record, boot, "ext2.boot_prompt"):
             return
         check(record, boot, "ext2.mounted_at_mnt", "grep ext2 /proc/mounts",
               ["ext2 /mnt ext2 rw 0 0"])
@@ -94,8 +100,6 @@ def first_boot(record, img):
         # written back without a sync: the 5 s timer (docs/EXT2.md)
         check(record, boot, "ext2.late_write", "echo late > /mnt/late; sleep 7; echo st=$?",
               ["st=0"], timeout=30)
-    finally:
-        boot.kill()
     fsck(record, "ext2.e2fsck_after_first_boot", img)
     ok = debugfs_sha(img, "/seq") == seq_sha(SEQ_SMALL)
     record("ext2.written_data_on_disk", ok, "debugfs reads /seq" + ("" if ok else " wrong"))
@@ -108,10 +112,8 @@ def second_boot(record, img, interface="virtio"):
     (ext2.ahci.*)."""
     driver = disk(img, interface)[0]
     prefix = "ext2" if interface == "virtio" else f"ext2.{interface}"
-    boot = boot_on(img, interface)
-    try:
-        if not boot.wait_prompt(PROMPT, 60):
-            record(f"{prefix}.second_boot_prompt", False, "no prompt", boot.tail())
+    with boot_on(img, interface) as boot:
+        if not at_prompt(record, boot, f"{prefix}.second_boot_prompt"):
             return
         if interface == "virtio":
             check(record, boot, "ext2.persistence",
@@ -128,8 +130,6 @@ def second_boot(record, img, interface="virtio"):
         restarts = int(row[-1][3]) if row and len(row[-1]) > 3 and row[-1][3].isdigit() else -1
         record(f"{prefix}.driver_restarted_during_write", restarts >= 2,
                f"{driver} restarts: {restarts}")
-    finally:
-        boot.kill()
     fsck(record, f"{prefix}.e2fsck_after_driver_kills", img)
     ok = debugfs_sha(img, "/big") == seq_sha(SEQ_BIG)
     record(f"{prefix}.big_file_on_disk", ok, "debugfs reads /big" + ("" if ok else " wrong"))
@@ -161,32 +161,22 @@ def hostile_boots(record, tmp, good):
     with open(bad, "r+b") as f:
         f.seek(off + 4)
         f.write(struct.pack("<H", 1024 + 64))  # rec_len past the end of its block
-    boot = boot_on(bad)
-    try:
-        if not boot.wait_prompt(PROMPT, 60):
-            record("ext2.hostile_boot_prompt", False, "no prompt", boot.tail())
-        else:
+    with boot_on(bad) as boot:
+        if at_prompt(record, boot, "ext2.hostile_boot_prompt"):
             check(record, boot, "ext2.hostile_entry_read_safely",
                   "cat /mnt/sub/file001; echo st=$?; cat /mnt/link; echo alive",
                   lambda out: "st=1" in out and out[-2:] == ["hello from the host", "alive"])
             logged = any("ext2: corrupt: directory" in t for _, t in boot.lines)
             record("ext2.hostile_entry_logged", logged, "ext2's log names the bad entry")
-    finally:
-        boot.kill()
     junk = os.path.join(tmp, "junk.img")
     with open(junk, "wb") as f:
         f.truncate(8 << 20)
-    boot = boot_on(junk)
-    try:
-        if not boot.wait_prompt(PROMPT, 60):
-            record("ext2.not_ext2_boot_prompt", False, "no prompt", boot.tail())
-        else:
+    with boot_on(junk) as boot:
+        if at_prompt(record, boot, "ext2.not_ext2_boot_prompt"):
             check(record, boot, "ext2.not_ext2_refused",
                   "grep -c ext2 /proc/mounts; echo alive", ["0", "alive"])
             logged = any("ext2: refusing the image: no ext2 magic" in t for _, t in boot.lines)
             record("ext2.not_ext2_logged", logged, "ext2's log says why")
-    finally:
-        boot.kill()
 
 
 def run(record, module):

@@ -64,7 +64,9 @@ def samsara(record, img):
         b.send("poweroff\n")
         status = b.wait_exit(60)
         ok = status == 0 and logged(b, "pm: power off (file systems unmounted: clean)")
-        record("fsprog.poweroff", ok, f"QEMU exit status {status}", None if ok else b.tail())
+        unmount = next((t for _, t in b.lines if t.startswith("ext2: unmounted (")), "")
+        record("fsprog.poweroff", ok, f"QEMU exit status {status}; {unmount}",
+               None if ok else b.tail())
     host_checks(record, "fsprog.after_poweroff", img, True, {})
     return passed
 

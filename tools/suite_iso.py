@@ -1,8 +1,10 @@
 """make iso's CD (docs/BOOT.md): check that the grub.cfg on it is `make run`'s module list, boot it
 once the way `make run ISO=1` does (no -kernel: the firmware, then GRUB from the CD), reach the
 shell, run commands. The kernel names its loader ("kernel: loaded by GRUB ..."; -kernel boots say
-"qemu"), and rs starts the services GRUB's module lines named. Called by tools/test.py as
-run(record, module)."""
+"qemu"), and rs starts the services GRUB's module lines named. Its root is ramfs unless make iso
+was given ROOT (tools/qemu.py: ISO_ROOT_DEFAULT), so it also boots alone: QEMU's defaults (the pc
+machine, 128 MiB, an e1000 card the CD has no driver for) and nothing but -cdrom and -nographic.
+Called by tools/test.py as run(record, module)."""
 import os
 import subprocess
 import tempfile
@@ -18,14 +20,14 @@ def run(record, module):
     if not os.path.exists(ISO):
         record("iso.built", False, "build/samsara.iso missing (make iso)")
         return
-    mods = make_run_modules()
+    mods = make_run_modules(iso=True)
     check_grub_cfg(record, mods)
     # the contrast: under -kernel the same kernel names QEMU as its loader
     with Boot([module("root")]) as boot:
         i, m = boot.wait_for(r"^kernel: loaded by (.*)", timeout=30)
         record("iso.kernel_boot_loaded_by_qemu", i is not None and m.group(1) == "qemu",
                m.group(0) if m else "no loader line", boot.tail())
-    nic_name, root, diskif, image = run_env()  # make run's card and disk (ROOT=ext2: a snapshot)
+    nic_name, root, diskif, image = run_env(iso=True)  # make run's card; ROOT=ext2: a snapshot
     flags = run_boot(nic_name, (), root, diskif, image)[1]
     boot = Boot([], extra=flags, console=True, cdrom=ISO)
     try:
@@ -59,6 +61,27 @@ def run(record, module):
                   and out[1].strip() == "/sbin/init")
     finally:
         boot.kill()
+    if root == "ramfs":
+        boots_alone(record)
+
+
+def boots_alone(record):
+    """`qemu-system-x86_64 -cdrom samsara.iso -nographic` as a user types it: the shell, the
+    BusyBox in the initramfs, the network driver (virtio_net; QEMU's default card is an e1000)
+    down once with no restart loop."""
+    with Boot([], command=["qemu-system-x86_64", "-cdrom", ISO, "-nographic", "-no-reboot"],
+              console=True) as boot:
+        ok = boot.wait_prompt(PROMPT, 90)
+        record("iso.boots_alone", ok, f"prompt after {time.monotonic() - boot.start:.1f} s"
+               if ok else "no prompt", None if ok else boot.tail())
+        if not ok:
+            return
+        check(record, boot, "iso.alone_shell",
+              "uname -s; grep ' / ' /proc/mounts; ls /bin | wc -l",
+              lambda out: len(out) == 3 and out[0] == "Samsara" and out[1].startswith("ramfs / ")
+              and out[2].isdigit() and int(out[2]) > 300)
+        downs = [t for _, t in boot.lines if t.startswith("rs: service virtio_net is down")]
+        record("iso.alone_no_card_driver_down_once", len(downs) == 1, f"{downs!r}")
 
 
 def check_grub_cfg(record, mods):

@@ -4,20 +4,24 @@ from the root's; the mount point refuses rmdir and rename; `..` from the mount's
 the root file system; stat shows another st_dev; /proc/mounts lists the table; umount and mount
 (root only) take tmpfs off and put it back; a killed tmpfs comes back (rs) and vfs follows it;
 sync reaches both servers, and poweroff (BusyBox's, through init and reboot(2)) unmounts them, the
-root last, before QEMU ends with status 0; reboot ends QEMU (-no-reboot) the same way. Called by
-tools/test.py as run(record, module)."""
+root last, before QEMU ends with status 0; reboot ends QEMU (-no-reboot) the same way. A third boot
+mounts tests/servers/stallfs on /mnt, a file server that waits 3 s on some names as for a dead
+disk driver: vfs keeps serving /proc, /tmp, the root and the console meanwhile, and the waiting
+calls finish correctly afterwards (run_stuck). Called by tools/test.py as run(record, module)."""
 import os
+import time
 
 from qemu import BUILD, Boot, system_modules
 from suite_system import PROMPT, check
 
 
-def modules(vfs_args="root=ramfs mount=/tmp:tmpfs"):
-    """The system with tmpfs (before vfs) and vfs's argument."""
+def modules(vfs_args="root=ramfs mount=/tmp:tmpfs", servers=("tmpfs",)):
+    """The system with the file servers (before vfs) and vfs's argument."""
     mods = system_modules()
     vfs = mods.index(os.path.join(BUILD, "vfs"))
     mods[vfs] += " " + vfs_args
-    mods.insert(vfs, os.path.join(BUILD, "tmpfs"))
+    for server in reversed(servers):
+        mods.insert(vfs, os.path.join(BUILD, server))
     return mods
 
 
@@ -51,6 +55,12 @@ def run(record, module):
             logged(boot, "tmpfs: unmounted") and logged(boot, "ramfs: unmounted")
         record("mount.reboot_unmounts_and_ends_qemu", ok, f"QEMU exit status {status}",
                None if ok else boot.tail())
+    with Boot(modules("root=ramfs mount=/tmp:tmpfs mount=/mnt:stallfs", ("tmpfs", "stallfs")),
+              console=True) as boot:
+        if not boot.wait_prompt(PROMPT, 90):
+            record("mount.stallfs_shell", False, "no prompt", boot.tail())
+            return
+        run_stuck(record, boot)
 
 
 def run_tree(record, boot):
@@ -112,3 +122,60 @@ def run_poweroff(record, boot):
     record("mount.poweroff_syncs_and_unmounts_root_last", ok,
            f"QEMU exit status {status}; " + "; ".join(lines[i] for i in (tmp, root) if i is not None),
            None if ok else boot.tail())
+
+
+STALL_S = 3.0  # tests/servers/stallfs: STALL_MS
+
+
+def uptime_ms(word):
+    return int(float(word) * 1000)
+
+
+def run_stuck(record, boot):
+    """stallfs on /mnt takes STALL_S on `stall` (lookup) and on creating or removing stall*."""
+    # While a cat of /mnt/stall waits, /proc, /tmp (tmpfs), the root (ramfs) and the console
+    # answer; each step is timed with /proc/uptime inside the system.
+    up = "$(cut -d' ' -f1 /proc/uptime)"
+    command = (f"(cat /mnt/stall; echo stuck-done {up}) & sleep 0.3; t0={up};"
+               f" head -1 /proc/mounts >/dev/null; t1={up}; echo fast > /tmp/f; cat /tmp/f >/dev/null;"
+               f" t2={up}; ls /bin | wc -l >/dev/null; t3={up}; echo times $t0 $t1 $t2 $t3; wait")
+    out = boot.run(command, PROMPT, 30)
+    times = next((line.split()[1:] for line in out or [] if line.startswith("times ")), [])
+    done = next((line.split()[1] for line in out or [] if line.startswith("stuck-done ")), None)
+    ok = out is not None and len(times) == 4 and done is not None and "stalled" in out
+    detail = f"printed {out!r}"
+    if ok:
+        t = [uptime_ms(w) for w in times]
+        steps = {"/proc read": t[1] - t[0], "tmpfs write+read": t[2] - t[1],
+                 "root ls /bin": t[3] - t[2]}
+        stuck = uptime_ms(done) - t[0]
+        ok = out.index("stalled") > [i for i, line in enumerate(out) if line.startswith("times ")][0] \
+            and all(v < 1000 for v in steps.values()) and stuck >= (STALL_S - 0.6) * 1000
+        detail = ", ".join(f"{k} {v} ms" for k, v in steps.items()) + \
+            f"; the stuck cat ended {stuck} ms after the first step"
+    record("mount.vfs_serves_while_fs_stuck", ok, detail, None if ok else boot.tail())
+    # The console: a command typed while a lookup waits is answered at once (host-timed).
+    boot.run("cat /mnt/stall >/dev/null &", PROMPT, 10)
+    start = len(boot.lines)
+    sent = time.monotonic() - boot.start
+    boot.send("echo console-ping\n")
+    i, _ = boot.wait_for(r"^console-ping$", 10, start)
+    echo_ms = int((boot.lines[i][0] - sent) * 1000) if i is not None else None
+    boot.wait_prompt(PROMPT, 10)
+    boot.run("wait", PROMPT, 10)
+    # A create, an open(O_CREAT), an rmdir and an unlink that waited each happen once and
+    # report success (the rerun takes the server's kept reply), and the tree shows it.
+    check(record, boot, "mount.stuck_changes_complete_once",
+          "mkdir /mnt/stalldir; echo $?; ls -d /mnt/stalldir | cat; : > /mnt/stallfile; echo $?;"
+          " rmdir /mnt/stalldir; echo $?; rm /mnt/stallfile; echo $?;"
+          " ls -d /mnt/stalldir /mnt/stallfile 2>&1 | grep -c 'No such'",
+          ["0", "/mnt/stalldir", "0", "0", "0", "2"], timeout=40)
+    # A caller killed while it waits: its reply is dropped; the next call is served.
+    check(record, boot, "mount.stuck_caller_killed",
+          "cat /mnt/stall & sleep 0.5; kill $!; wait; cat /mnt/hello; echo $?",
+          lambda out: "hello" in out and out[out.index("hello") + 1:][:1] == ["0"], timeout=20)
+    stray = [t for _, t in boot.lines if "came while it stalled" in t]
+    record("mount.console_answers_while_fs_stuck", echo_ms is not None and echo_ms < 1000,
+           f"echo answered in {echo_ms} ms during a stall", None if echo_ms else boot.tail())
+    record("mount.busy_server_sent_nothing", not stray, stray[0] if stray else "",
+           None if not stray else boot.tail())

@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 from qemu import BUILD, Boot, run_boot
 from suite_system import PROMPT, check
@@ -76,10 +77,58 @@ def power(record, name, b, command, last_line):
     record(f"{name}.{command}_unmounts", ok, f"QEMU exit status {status}", None if ok else b.tail())
 
 
+def linux_statfs(img, bfree, ffree):
+    """What Linux's ext2 answers statfs with for img when bfree blocks and ffree inodes are free
+    (fs/ext2/super.c: ext2_statfs, the default bsddf): f_blocks leaves out the boot block, each
+    group's bitmaps and inode table and the superblock and descriptor copies of the groups that
+    have them (sparse_super: 0, 1, powers of 3, 5 and 7); f_bavail leaves out the blocks
+    reserved for root. (bsize, blocks, bfree, bavail, files, ffree), the geometry from dumpe2fs."""
+    head = subprocess.run(["dumpe2fs", "-h", img], capture_output=True, text=True).stdout
+    v = {k.strip(): w.strip() for k, _, w in (line.partition(":") for line in head.splitlines())}
+    n = lambda key: int(v[key])  # noqa: E731
+    bs, count, per = n("Block size"), n("Block count"), n("Blocks per group")
+    groups = (count - n("First block") + per - 1) // per
+    gdt = (groups * 32 + bs - 1) // bs
+    itb = (n("Inodes per group") * n("Inode size") + bs - 1) // bs
+    powers = {p ** k for p in (3, 5, 7) for k in range(1, 40)}
+    supers = sum(1 for g in range(groups) if g <= 1 or g in powers
+                 or "sparse_super" not in v["Filesystem features"].split())
+    meta = n("First block") + groups * (2 + itb) + supers * (1 + gdt)
+    return (bs, count - meta, bfree, max(bfree - n("Reserved block count"), 0),
+            n("Inode count"), ffree)
+
+
+def statfs_as_linux(record, b, img):
+    """statfs of the ext2 root (BusyBox's stat -f, which df uses) gives what Linux's ext2 would
+    for the image's geometry and the free counts the guest reports."""
+    def same(out):
+        got = tuple(int(x) for x in out[0].split()) if out and len(out[0].split()) == 6 else ()
+        want = linux_statfs(img, got[2], got[5]) if got else None
+        b.lines.append((0, f"statfs: got {got}, Linux's ext2 would give {want}"))
+        return got == want
+    check(record, b, "rootfs.statfs_as_linux", "stat -f -c '%S %b %f %a %c %d' /", same)
+
+
+def file_times(record, b):
+    """The guest's clock is the host's (QEMU's RTC is the host's UTC; pm reads it at boot and
+    gives it to the kernel, where ext2 and tmpfs read it for their times): `date` within 10 s
+    of the host, a file touched on ext2 and on /tmp stamped within 3 s of `date`, and an
+    explicit time (utimensat through touch -d) kept as given."""
+    host = int(time.time())
+    check(record, b, "rootfs.file_times_wall_clock",
+          "touch /root/now /tmp/now; date +%s; stat -c %Y /root/now /tmp/now",
+          lambda out: len(out) == 3 and all(o.isdigit() for o in out) and
+          abs(int(out[0]) - host) < 10 and all(abs(int(o) - int(out[0])) <= 3 for o in out[1:]))
+    check(record, b, "rootfs.file_times_explicit",
+          "touch -d @1000000000 /root/stamped /tmp/stamped; stat -c %Y /root/stamped /tmp/stamped",
+          ["1000000000", "1000000000"])
+
+
 def first_boot(record, img, busybox_ino):
     with boot(img, "virtio") as b:
         if not prompt(record, "rootfs", b):
             return
+        statfs_as_linux(record, b, img)
         check(record, b, "rootfs.mounts", "cat /proc/mounts",
               ["ext2 / ext2 rw 0 0", "proc /proc proc rw 0 0", "tmpfs /tmp tmpfs rw 0 0"])
         record("rootfs.root_logged", logged(b, "vfs: root file system is ext2"), "vfs's line")
@@ -97,7 +146,12 @@ def first_boot(record, img, busybox_ino):
               f"seq 1 {SEQ} > /root/seq; su user -c 'echo note > /home/user/note'; "
               "sha256sum /root/seq; stat -c '%U %a' /home/user/note",
               [f"{seq_sha(SEQ)}  /root/seq", "user 644"])
+        file_times(record, b)
         power(record, "rootfs", b, "poweroff", "pm: power off (file systems unmounted: clean)")
+    stamped = debugfs(img, "stat /root/stamped").decode(errors="replace")
+    record("rootfs.after_poweroff.mtime_on_disk", "mtime: 0x3b9aca00" in stamped,
+           "debugfs: /root/stamped's mtime 0x3b9aca00 (1000000000, set by touch -d)",
+           None if "mtime: 0x3b9aca00" in stamped else stamped.splitlines()[:12])
     host_checks(record, "rootfs.after_poweroff", img, True,
                 {"/root/seq": "".join(f"{i}\n" for i in range(1, SEQ + 1)).encode(),
                  "/home/user/note": b"note\n"})

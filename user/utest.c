@@ -3844,6 +3844,34 @@ static void t_orphans_reaped(void)
     close(fds[1]);
 }
 
+/* ---- file times from the time of day (issue 10: smallfix) */
+/* A file created, written, then given an explicit time in dir: stamped with the time of day
+ * (pm's clock, which the file servers read from the kernel), not seconds since boot. */
+static void file_times_in(const char *path)
+{
+    time_t before = time(0);
+    CHECK(before > 1600000000); /* the RTC's date, not 1970 */
+    int fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+    CHECK(fd >= 0 && write(fd, "x", 1) == 1);
+    struct stat st;
+    CHECK(fstat(fd, &st) == 0);
+    close(fd);
+    time_t after = time(0);
+    CHECK(st.st_mtime >= before - 1 && st.st_mtime <= after + 1);
+    CHECK(st.st_ctime >= before - 1 && st.st_ctime <= after + 1);
+    struct timespec ts[2] = {{1000000000, 0}, {1100000000, 0}};
+    CHECK(utimensat(AT_FDCWD, path, ts, 0) == 0 && stat(path, &st) == 0);
+    CHECK(st.st_atime == 1000000000 && st.st_mtime == 1100000000);
+    CHECK(st.st_ctime >= before - 1 && st.st_ctime <= time(0) + 1);
+    CHECK(unlink(path) == 0);
+}
+
+static void t_file_times_wall_clock(void)
+{
+    file_times_in("/tmp/u_times");
+    file_times_in("/u_times"); /* the root file system: another server than /tmp's */
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -3960,6 +3988,8 @@ static const struct test tests[] = {
     /* socket timeouts (issue 9; inet_restart is near the top) */
     {"inet_timeouts", t_inet_timeouts},
     {"socket_timeouts", t_socket_timeouts},
+    /* file times (issue 10) */
+    {"file_times_wall_clock", t_file_times_wall_clock},
     {0},
 };
 

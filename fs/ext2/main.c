@@ -52,10 +52,12 @@ static int dev_flush(struct ext2_disk *d)
 
 static struct ext2_disk disk = {dev_read, dev_write, dev_flush, 0};
 
-/* Seconds for times: there is no clock of the date, so the superblock's latest time (read at
- * mount) plus the seconds since boot; never before what the file system last saw. */
+/* Seconds for times: the time of day (fsdriver_now) once pm has given the kernel the boot time;
+ * before that, the superblock's latest time (read at mount) plus the seconds since boot. */
 static uint64_t now(void)
 {
+    if (sys_boottime())
+        return fsdriver_now();
     if (!base_time)
         base_time = ext2.sb.wtime > ext2.sb.mtime ? ext2.sb.wtime : ext2.sb.mtime;
     return base_time + sys_uptime() / 1000;
@@ -308,5 +310,6 @@ int main(uint64_t argp)
     disk.size = dev.size;
     if (opened && (r = mount_disk()) < 0)
         printf("%s: %s minor %u not mounted (%d)\n", ext2_server.label, driver, minor, r);
+    bdev_wait_hook = fsdriver_suspend; /* vfs serves others while we wait for the driver */
     fsdriver_task(&ext2_server, "vfs");
 }

@@ -386,12 +386,22 @@ int ext2_statfs(struct fs_statfs *sf)
 {
     if (!ext2.mounted)
         return -LX_EINVAL;
-    *sf = (struct fs_statfs){EXT2_MAGIC,
-                             ext2.bs,
-                             ext2.sb.blocks_count - ext2.sb.first_data_block,
-                             ext2.sb.free_blocks_count,
-                             ext2.sb.inodes_count,
-                             ext2.sb.free_inodes_count,
-                             255};
+    /* Linux's count (ext2_statfs, bsddf): the boot block, each group's bitmaps and inode
+     * table, and the superblock and descriptor copies (not the reserved GDT blocks) are not
+     * data blocks. */
+    uint64_t gdt = (ext2.ngroups + ext2.desc_per_block - 1) / ext2.desc_per_block;
+    uint64_t meta = ext2.sb.first_data_block + (uint64_t)ext2.ngroups * (2 + ext2.itable_blocks);
+    for (uint32_t g = 0; g < ext2.ngroups; g++)
+        meta += group_has_super(g) ? 1 + gdt : 0;
+    uint64_t total = ext2.sb.blocks_count, free = ext2.sb.free_blocks_count;
+    *sf = (struct fs_statfs){.type = EXT2_MAGIC,
+                             .bsize = ext2.bs,
+                             .blocks = total > meta ? total - meta : 0,
+                             .bfree = free,
+                             .files = ext2.sb.inodes_count,
+                             .ffree = ext2.sb.free_inodes_count,
+                             .namelen = 255,
+                             .bavail =
+                                 free > ext2.sb.r_blocks_count ? free - ext2.sb.r_blocks_count : 0};
     return 0;
 }

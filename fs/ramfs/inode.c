@@ -7,11 +7,13 @@
  *
  * Lifetime: an inode lives while it has links or references (`refs`);
  * ramfs_iput_check frees it (its blocks, index pages, directory slots,
- * symlink target) once both are gone. Times are seconds since boot
- * (sys_uptime() / 1000) until there is a real-time clock. Owners are
+ * symlink target) once both are gone. Times are seconds since 1970
+ * (fsdriver_now: the initramfs, unpacked before pm gives the kernel the
+ * time of day, is stamped in seconds since boot). Owners are
  * stored, not checked: permissions are vfs's business.
  */
 #include "ramfs.h"
+#include "fsdriver/fsdriver.h"
 
 #define ITAB_PAGES (RAMFS_MAX_INODES / RAMFS_PTRS)
 
@@ -21,7 +23,7 @@ static uint32_t nr_inodes;
 
 uint64_t ramfs_now(void)
 {
-    return sys_uptime() / 1000;
+    return fsdriver_now();
 }
 
 struct ramfs_inode *ramfs_iget(uint64_t ino)
@@ -125,7 +127,7 @@ void ramfs_fill_statfs(struct fs_statfs *sf)
     sf->type = RAMFS_MAGIC;
     sf->bsize = RAMFS_BLOCK;
     sf->blocks = capp;
-    sf->bfree = used < capp ? capp - used : 0;
+    sf->bfree = sf->bavail = used < capp ? capp - used : 0; /* nothing reserved for root */
     sf->files = RAMFS_MAX_INODES - 1;
     sf->ffree = RAMFS_MAX_INODES - 1 - nr_inodes;
     sf->namelen = FS_NAME_MAX;

@@ -43,6 +43,12 @@
  * BDEV_FLUSH     minor: the device's volatile cache written to the medium
  *                (for the whole disk). Reply: 0 or E_IO.
  * BDEV_GEOMETRY  minor. Reply geometry (as BDEV_OPEN's).
+ * BDEV_DEBUG_HANG  a test of the hang path (docs/BLOCK.md), only from the
+ *                client labelled `blocktest` (E_PERM from anyone else,
+ *                logged): reply 0, then the driver spins for ever in the
+ *                middle of its next transfer of more than one run (after
+ *                the first run), answering nothing (rs's heartbeat
+ *                replaces it).
  */
 #ifndef SAMSARA_BDEV_H
 #define SAMSARA_BDEV_H
@@ -56,6 +62,7 @@
 #define BDEV_WRITE (BDEV_RQ_BASE + 0x04)
 #define BDEV_FLUSH (BDEV_RQ_BASE + 0x05)
 #define BDEV_GEOMETRY (BDEV_RQ_BASE + 0x06)
+#define BDEV_DEBUG_HANG (BDEV_RQ_BASE + 0x07)
 #define BDEV_REPLY (BDEV_RQ_BASE + 0xff)
 _Static_assert(IS_BDEV_RQ(BDEV_REPLY), "bdev types stay in the BDEV range");
 

@@ -12,6 +12,7 @@
 #define E_SRCH 3         /* no such endpoint (never was, or garbage) */
 #define E_IO 5           /* a device failed the transfer */
 #define E_NXIO 6         /* no such device (minor) or partition */
+#define E_NODEV 19       /* a driver found no device to drive (lib/pci: pci_take_first) */
 #define E_AGAIN 11       /* would block (non-blocking op) or no resources */
 #define E_NOMEM 12       /* out of physical memory or page tables */
 #define E_FAULT 14       /* a user pointer is unmapped or lacks access */

@@ -58,11 +58,22 @@ enum fs_request {
                             /*   in memory of it goes to its disk, then the disk flushes */
     FS_UNMOUNT,             /* unmount: write everything out; every later request but */
                             /*   FS_MOUNT answers EIO */
+    FS_RESULT,              /* result: the whole reply of the request the server answered */
+                            /*   FS_SUSPENDED and has finished since (it notified vfs); */
+                            /*   -EAGAIN if none is finished */
     FS_RQ_END,              /* (not a request: one past the last) */
 };
 #define FS_TIME_NOW (~0ull)      /* FS_UTIME: the server's current time */
 #define FS_TIME_OMIT (~0ull - 1) /* FS_UTIME: leave this time as it is */
 #define FS_REPLY (FS_RQ_BASE + 0xff)
+/*
+ * In an FS_REPLY's result: the server must wait for its device (lib/bdev),
+ * so it answers now and finishes the request later; then it notifies vfs,
+ * which takes the whole reply with FS_RESULT (docs/FILESYSTEMS.md, "When a
+ * file server waits for its driver"). Never a count: reads and writes move
+ * at most 0x7ffff000 bytes.
+ */
+#define FS_SUSPENDED 0x7fffffffll
 _Static_assert(FS_RQ_END <= FS_REPLY && IS_FS_RQ(FS_REPLY), "fs types stay in the FS range");
 
 struct fs_stat {
@@ -71,8 +82,11 @@ struct fs_stat {
     uint64_t blocks;              /* 512-byte units the file holds (st_blocks) */
 };
 
+/* statfs(2)'s numbers as Linux's file system of that type gives them: blocks counts what holds
+ * data (ext2: the metadata left out, as Linux's default bsddf); bavail, what a user who is not
+ * root may still take (bfree less the blocks reserved for root). */
 struct fs_statfs {
-    uint64_t type, bsize, blocks, bfree, files, ffree, namelen;
+    uint64_t type, bsize, blocks, bfree, files, ffree, namelen, bavail;
 };
 
 /* Mode bits (the Linux/POSIX values) */

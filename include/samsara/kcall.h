@@ -101,7 +101,10 @@
     /* Free a dead process's quarantined DMA memory; the number of pages freed. */                 \
     X(DMA_RELEASE, dma_release, sys, int64_t, (endpoint_t, ep))                                    \
     /* ep may send to target (on 1) or not (0); root only; taken back at target's death. */        \
-    X(PRIV_IPC, priv_ipc, sys, int, (endpoint_t, ep), (endpoint_t, target), (int, on))
+    X(PRIV_IPC, priv_ipc, sys, int, (endpoint_t, ep), (endpoint_t, target), (int, on))             \
+    /* Seconds since 1970 at tick 0 (0 until pm sets it from the RTC); pm sets it. */              \
+    X(BOOTTIME, boottime, sys, uint64_t)                                                           \
+    X(SET_BOOTTIME, set_boottime, sys, int, (uint64_t, seconds))
 
 enum kcall_number {
 #define KC_NUMBER(NAME, ...) KC_##NAME,

@@ -24,6 +24,9 @@ struct proc_info {
     uint64_t denied; /* operations refused for lack of privilege */
     uint64_t pages;  /* user pages owned */
     uint64_t ticks;  /* CPU time in clock ticks */
+    /* The endpoint it is blocked sending to, or waiting for a sendrec's reply from; NONE if
+     * neither (rs: a silent service waiting for a live one is not hung). */
+    endpoint_t waits_for;
 };
 
 /* death_info.cause */

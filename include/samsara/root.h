@@ -50,6 +50,12 @@
 #define ROOT_REPLY (ROOT_RQ_BASE + 0xff) /* every reply of root/rs */
 _Static_assert(IS_ROOT_RQ(ROOT_REPLY), "root types stay in the ROOT range");
 #define SAVE_MS 100
+/*
+ * The exit status of a service that found no device to drive (its start returned E_NODEV:
+ * lib/sys/service.c, service_startup): rs leaves it down whatever its restart policy, instead
+ * of starting it again to find nothing again. `service up LABEL` tries once more.
+ */
+#define ROOT_EXIT_NO_DEVICE 19
 enum {
     SVC_KILL = 1,
     SVC_RESTART,

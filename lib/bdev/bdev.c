@@ -11,6 +11,7 @@
 #include "bdev/bdev.h"
 
 void (*bdev_busy)(const message_t *m);
+void (*bdev_wait_hook)(const message_t *m);
 
 static message_t deferred[BDEV_DEFER_MAX];
 static int ndeferred;
@@ -29,6 +30,8 @@ int bdev_deferred(message_t *m)
 /* A message that is not ours arrived while we waited: keep it for the file server. */
 static void defer(const message_t *m)
 {
+    if (bdev_wait_hook)
+        bdev_wait_hook(m); /* the file server may answer "later" now */
     if (ndeferred < BDEV_DEFER_MAX)
         deferred[ndeferred++] = *m;
     else if (bdev_busy)
@@ -89,6 +92,8 @@ static endpoint_t wait_instance(struct bdev *d, endpoint_t old)
             d->wait_ms += now - start;
             return 0;
         }
+        if (bdev_wait_hook)
+            bdev_wait_hook(0); /* a real wait: the file server lets its client go on */
         wait_event(until - now);
     }
 }

@@ -8,6 +8,7 @@
  * its HARDWARE and SYSTEM notifications; the driver's clients (by label)
  * BDEV_OPEN, and the other requests on minors they opened in this instance
  * (E_RESTARTED otherwise). Anyone else gets E_PERM, counted and logged.
+ * BDEV_DEBUG_HANG only from blocktest (debug_clients): the hang test.
  */
 #include <samsara/ds.h>
 #include "format/format.h"
@@ -19,6 +20,11 @@ static struct blockdriver_minor minors[BDEV_MINORS];
 
 static const char *const default_clients[] = {"ext2", "ext2b", "blocktest", "blockpeer", 0};
 static struct client_set clients;
+
+/* BDEV_DEBUG_HANG's only sender: the test client of docs/BLOCK.md's hang test. */
+static const char *const debug_clients[] = {"blocktest", 0};
+static struct client_set debuggers = {.labels = debug_clients};
+static int hang_armed; /* spin after the first run of the next transfer of more than one */
 
 /* Who has which minor open in this instance: one row per client endpoint. A row whose endpoint's
  * slot a new endpoint takes belonged to a dead process and is reused. */
@@ -32,8 +38,6 @@ static struct opener {
 /* Client requests received while the driver waited for its device (blockdriver_wait). */
 static message_t deferred[BLOCKDRIVER_DEFER_MAX];
 static int ndeferred;
-
-static int announced; /* LABEL.blk is in ds */
 
 static void reply(endpoint_t to, message_t *r)
 {
@@ -207,6 +211,9 @@ static int64_t do_transfer(const message_t *m)
         if ((uint64_t)n != run)
             return -E_IO;
         off += run;
+        while (hang_armed &&
+               off < rq.len) /* BDEV_DEBUG_HANG: hung half-way, heartbeats unanswered */
+            __asm__ volatile("pause");
     }
     return (int64_t)rq.len;
 }
@@ -237,6 +244,16 @@ static void request(const message_t *m)
         else
             geometry_reply(m->source, m->u.bdev.minor.minor);
         return;
+    case BDEV_DEBUG_HANG:
+        if (!client_set_has(&debuggers, m->source)) {
+            service_refuse(drv->name, m, "BDEV_DEBUG_HANG is for blocktest only");
+            reply_result(m->source, -E_PERM);
+            return;
+        }
+        printf("%s: BDEV_DEBUG_HANG: the next transfer spins for ever half-way\n", drv->name);
+        hang_armed = 1;
+        reply_result(m->source, 0);
+        return;
     default:
         reply_result(m->source, -E_NOSYS);
     }
@@ -254,31 +271,13 @@ static int from_client(const message_t *m)
     return m->type != MSG_NOTIFY;
 }
 
-/*
- * Tell clients we are there: publish LABEL.blk = our endpoint in ds (only
- * this service may write its label's keys). lib/bdev subscribes to the key
- * and re-opens its minors in each new instance. At boot, ds may not know
- * our label yet (E_PERM) or not run yet (E_SRCH): tried again at each
- * alarm of the loop, every ANNOUNCE_RETRY_MS, ANNOUNCE_TRIES times.
- */
-#define ANNOUNCE_RETRY_MS 10
-#define ANNOUNCE_TRIES 500
+/* Tell clients we are there: LABEL.blk = our endpoint in ds. lib/bdev subscribes to the key and
+ * re-opens its minors in each new instance. */
+static int announce_tries;
 
 static void announce(void)
 {
-    static int tries;
-    char key[DS_KEY_MAX];
-    if (announced)
-        return;
-    snprintf_s(key, sizeof(key), "%s%s", drv->name, BDEV_DS_SUFFIX);
-    int r = ds_publish_u64(key, (uint64_t)self_ep, DS_OVERWRITE);
-    if (r == 0 || ++tries >= ANNOUNCE_TRIES) {
-        announced = 1;
-        if (r < 0)
-            printf("%s: cannot announce itself in ds (%s)\n", drv->name, strerror_s(r));
-        return;
-    }
-    sys_alarm(ANNOUNCE_RETRY_MS);
+    driver_announce(drv->name, BDEV_DS_SUFFIX, &announce_tries);
 }
 
 int blockdriver_wait(uint64_t timeout_ms)
@@ -331,6 +330,13 @@ static int restart(uint64_t restarts)
 
 static const struct service_callbacks callbacks = {.init_fresh = start, .init_restart = restart};
 
+static void on_alarm(uint64_t now)
+{
+    announce(); /* until done or given up */
+    if (drv->alarm)
+        drv->alarm(now);
+}
+
 _Noreturn void blockdriver_task(const struct blockdriver *driver)
 {
     drv = driver;
@@ -348,22 +354,7 @@ _Noreturn void blockdriver_task(const struct blockdriver *driver)
             request(&m);
             continue;
         }
-        int r = service_receive(&m); /* rs's heartbeat pings are answered in there */
-        if (r < 0) {
-            printf("%s: receive failed: %s\n", drv->name, strerror_s(r));
-            continue;
-        }
-        if (m.source == HARDWARE) {
-            if (drv->interrupt)
-                drv->interrupt((uint32_t)m.u.notify.bits);
-        } else if (m.source == SYSTEM) {
-            if (m.u.notify.bits & NOTIFY_ALARM) {
-                announce();
-                if (drv->alarm)
-                    drv->alarm(m.u.notify.ticks);
-            }
-        } else if (from_client(&m)) {
+        if (driver_receive(drv->name, &m, drv->interrupt, on_alarm) && from_client(&m))
             request(&m);
-        }
     }
 }

@@ -84,13 +84,7 @@ struct blockdriver {
 
 _Noreturn void blockdriver_task(const struct blockdriver *driver);
 
-/* A driver's main(): the library's loop with its callback table. */
-#define BLOCKDRIVER_MAIN(table)                                                                    \
-    int main(uint64_t arg)                                                                         \
-    {                                                                                              \
-        (void)arg;                                                                                 \
-        blockdriver_task(&(table));                                                                \
-    }
+#define BLOCKDRIVER_MAIN(table) DRIVER_MAIN(blockdriver_task, table) /* the driver's main() */
 
 /* Copy bytes [offset, offset+len) of the request from the client into buf (before a write), or
  * from buf to the client (after a read): len, or a negative error (a bad grant: E_BADGRANT,

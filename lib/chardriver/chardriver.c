@@ -293,18 +293,9 @@ _Noreturn void chardriver_task(const struct chardriver *driver)
     announce();
     for (;;) {
         message_t m;
-        int r = service_receive(&m); /* rs's heartbeat pings are answered in there */
-        if (r < 0) {
-            printf("chardriver: receive failed: %s\n", strerror_s(r));
-            continue;
-        }
-        if (m.source == HARDWARE) {
-            if (drv->interrupt)
-                drv->interrupt((uint32_t)m.u.notify.bits);
-        } else if (m.source == SYSTEM) {
-            if ((m.u.notify.bits & NOTIFY_ALARM) && drv->alarm)
-                drv->alarm(m.u.notify.ticks);
-        } else if (drv->serve && m.type != MSG_NOTIFY && !IS_CDEV_RQ(m.type)) {
+        if (!driver_receive(drv->name, &m, drv->interrupt, drv->alarm))
+            continue; /* a notification from the kernel, handed on */
+        if (drv->serve && m.type != MSG_NOTIFY && !IS_CDEV_RQ(m.type)) {
             drv->serve(&m); /* the server's own protocol: it checks the sender */
         } else if (m.source <= 0 || !is_client(m.source)) {
             refuse(&m);

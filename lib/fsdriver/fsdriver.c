@@ -9,6 +9,7 @@
 #include "fsdriver/fsdriver.h"
 #include <stddef.h>
 #include <samsara/root.h>
+#include "format/format.h"
 
 #define PAIR_MAX (FS_NAME_MAX + 1 + FSDRIVER_SYMLINK_MAX + 1) /* "a NUL b [NUL]" */
 
@@ -16,6 +17,14 @@ static const struct fsdriver *fs;
 static int unmounted;  /* FS_UNMOUNT came: EIO for everything until an FS_MOUNT */
 static uint64_t syncs; /* FS_SYNC requests served (the unmount line reports them) */
 static endpoint_t who; /* the requester being served */
+/* A request that must wait for the device (fsdriver_suspend): answered FS_SUSPENDED at once,
+ * its reply kept here when it is finished until the client takes it with FS_RESULT. */
+static int serving;   /* a request of the client is in hand, not answered yet */
+static int suspended; /* ... and it was answered FS_SUSPENDED */
+static int early;     /* a request kept while the server waits (lib/bdev) was answered so */
+static int finished;  /* `kept` holds the finished request's reply */
+static message_t kept;
+static uint64_t suspensions; /* requests answered FS_SUSPENDED (the unmount line says) */
 static char name1[FS_NAME_MAX + 1];
 static char pair[PAIR_MAX + 1];
 
@@ -36,6 +45,11 @@ static int data_of(uint64_t grant, struct fsdriver_data *d)
         return -LX_EFAULT;
     *d = (struct fsdriver_data){who, (grant_id_t)grant};
     return 0;
+}
+
+uint64_t fsdriver_now(void)
+{
+    return sys_boottime() + sys_uptime() / 1000;
 }
 
 int fsdriver_name_ok(const char *name, uint64_t len)
@@ -304,7 +318,11 @@ static int64_t do_unmount(const message_t *m, message_t *r)
     (void)m, (void)r;
     int rc = fs->unmount ? fs->unmount() : fs->sync ? fs->sync(0) : 0;
     unmounted = 1;
-    printf("%s: unmounted (%lu syncs)%s\n", fs->label, syncs, rc < 0 ? ": writing failed" : "");
+    char waits[40] = "";
+    if (suspensions)
+        snprintf_s(waits, sizeof(waits), ", %lu requests waited", suspensions);
+    printf("%s: unmounted (%lu syncs%s)%s\n", fs->label, syncs, waits,
+           rc < 0 ? ": writing failed" : "");
     return rc;
 }
 
@@ -372,6 +390,28 @@ static int is_client(const char *client, endpoint_t ep)
     return ep == client_ep;
 }
 
+/*
+ * The server is about to wait for its device (m = 0), or a message came
+ * while it waits (lib/bdev keeps it): the client's request, in hand or
+ * kept, is answered FS_SUSPENDED now (once), so the client goes on serving
+ * others; the reply follows when it is served (fsdriver_task: notify,
+ * FS_RESULT). The client sends nothing more meanwhile.
+ */
+void fsdriver_suspend(const message_t *m)
+{
+    if (m ? m->source != who || !IS_FS_RQ(m->type) || m->type == FS_RESULT || early || suspended
+          : !serving || suspended)
+        return;
+    message_t r = {.type = FS_REPLY, .u.fs.reply.result = FS_SUSPENDED};
+    if (ipc_sendnb(m ? m->source : who, &r) == 0) { /* the client gave up (its bound) if not */
+        if (m)
+            early = 1; /* its reply is kept when it is served */
+        else
+            suspended = 1;
+        suspensions++;
+    }
+}
+
 void fsdriver_task(const struct fsdriver *server, const char *client)
 {
     fs = server;
@@ -389,11 +429,27 @@ void fsdriver_task(const struct fsdriver *server, const char *client)
         if (!is_client(client, m.source)) {
             service_refuse(fs->label, &m, "only its client may use it");
             r.u.fs.reply.result = -LX_EPERM;
+        } else if (m.type == FS_RESULT) {
+            r.u.fs.reply.result = -LX_EAGAIN; /* nothing finished (a late or stray ask) */
+            if (finished && m.source == who)
+                r = kept;
+            finished = 0;
         } else {
             who = m.source;
+            serving = 1;
+            suspended = early; /* answered FS_SUSPENDED while it was kept */
+            early = 0;
             r.u.fs.reply.result = dispatch(&m, &r);
+            serving = 0;
         }
-        ipc_sendnb(m.source, &r);
+        if (suspended) { /* the client was told to wait: keep the reply, and say it is there */
+            suspended = 0;
+            kept = r;
+            finished = 1;
+            ipc_notify(who);
+        } else {
+            ipc_sendnb(m.source, &r);
+        }
         if (fs->after)
             fs->after();
     }

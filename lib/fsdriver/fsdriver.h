@@ -5,7 +5,8 @@
  * save requests are answered there), refuses every sender but the one
  * client (EPERM, counted and logged), decodes each FS_* request of
  * samsara/fs.h from its typed body (samsara/msg/fs.h), calls the callback,
- * and answers with one FS_REPLY through sendnb.
+ * and answers with one FS_REPLY through sendnb (or FS_SUSPENDED first, when
+ * the server must wait for its device: fsdriver_suspend below).
  *
  * What the library checks before a callback runs, so that no server need
  * repeat it: grant ids fit a grant_id_t (EFAULT); names are 1..FS_NAME_MAX
@@ -97,6 +98,19 @@ struct fsdriver {
 
 /* Serve FS_* requests from the service labelled client (found with root_lookup), forever. */
 _Noreturn void fsdriver_task(const struct fsdriver *fs, const char *client);
+
+/*
+ * The server must wait for its device (lib/bdev calls it through bdev_wait_hook: m = 0 as it
+ * starts to wait, else a message that came meanwhile): the client's request in hand, or m,
+ * is answered FS_SUSPENDED now, and its reply is kept when it has been served; the client,
+ * notified, takes it with FS_RESULT (samsara/fs.h). A server that calls it names its client
+ * in its manifest's `ipc` (the notification).
+ */
+void fsdriver_suspend(const message_t *m);
+
+/* Seconds since 1970 for file times: the kernel's boot time (pm sets it from the RTC at its
+ * start, KC_BOOTTIME) plus the seconds since boot; seconds since boot before pm has set it. */
+uint64_t fsdriver_now(void);
 
 /* A name: 1..FS_NAME_MAX bytes, none of them '/' or NUL (0, -LX_EINVAL, -LX_ENAMETOOLONG). */
 int fsdriver_name_ok(const char *name, uint64_t len);

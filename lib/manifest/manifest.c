@@ -376,7 +376,8 @@ static int kcalls_value(struct ctx *c, const char *key, struct tok t)
 {
     (void)key;
     if (manifest_is(t, "basic")) {
-        c->m->kcalls |= KC_BIT(KC_EXIT) | KC_BIT(KC_UPTIME) | KC_BIT(KC_TSC) | KC_BIT(KC_LOG);
+        c->m->kcalls |= KC_BIT(KC_EXIT) | KC_BIT(KC_UPTIME) | KC_BIT(KC_TSC) | KC_BIT(KC_BOOTTIME) |
+                        KC_BIT(KC_LOG);
         return 0;
     }
     if (manifest_is(t, "grants")) {

@@ -307,29 +307,32 @@ static int restart(uint64_t restarts)
 
 static const struct service_callbacks callbacks = {.init_fresh = start, .init_restart = restart};
 
-/*
- * Tell the network server we are there: publish LABEL.net = our endpoint in
- * ds (only this service may write its label's keys). inet subscribes to the
- * key and initialises each new instance. At boot, rs tells ds who owns
- * which label only once ds is ready, so a refusal (E_PERM) or a ds not yet
- * there (E_SRCH) is retried every ANNOUNCE_RETRY_MS, ANNOUNCE_TRIES times.
- */
-#define ANNOUNCE_RETRY_MS 10
-#define ANNOUNCE_TRIES 500
+/* Tell the network server we are there: LABEL.net = our endpoint in ds. inet subscribes to the
+ * key and initialises each new instance. */
 static int announce_tries;
 
 static void announce(void)
 {
-    char key[DS_KEY_MAX];
-    snprintf_s(key, sizeof(key), "%s.net", drv->name);
-    int r = ds_publish_u64(key, (uint64_t)self_ep, DS_OVERWRITE);
-    if (r == 0 || ++announce_tries >= ANNOUNCE_TRIES) {
-        announce_tries = ANNOUNCE_TRIES;
-        if (r < 0)
-            printf("%s: cannot announce itself in ds (%s)\n", drv->name, strerror_s(r));
-        return;
+    driver_announce(drv->name, ".net", &announce_tries);
+}
+
+static void on_alarm(uint64_t now)
+{
+    announce(); /* until done or given up */
+    if (drv->alarm)
+        drv->alarm(now);
+}
+
+static void from_process(message_t *m)
+{
+    if (!client_set_has(&clients, m->source)) {
+        stats.refused++;
+        service_refuse(drv->name, m, "not a client");
+        if (m->type != MSG_NOTIFY)
+            reply_result(m->source, -E_PERM);
+    } else if (m->type != MSG_NOTIFY) {
+        request(m); /* a client's notification: its mailbox has room (flushed below) */
     }
-    sys_alarm(ANNOUNCE_RETRY_MS);
 }
 
 _Noreturn void netdriver_task(const struct netdriver *driver)
@@ -340,27 +343,8 @@ _Noreturn void netdriver_task(const struct netdriver *driver)
     announce();
     for (;;) {
         message_t m;
-        int r = service_receive(&m); /* rs's heartbeat pings are answered in there */
-        if (r < 0) {
-            printf("%s: receive failed: %s\n", drv->name, strerror_s(r));
-            continue;
-        }
-        if (m.source == HARDWARE) {
-            if (drv->interrupt)
-                drv->interrupt((uint32_t)m.u.notify.bits);
-        } else if (m.source == SYSTEM) {
-            if ((m.u.notify.bits & NOTIFY_ALARM) && announce_tries < ANNOUNCE_TRIES)
-                announce();
-            if ((m.u.notify.bits & NOTIFY_ALARM) && drv->alarm)
-                drv->alarm(m.u.notify.ticks);
-        } else if (!client_set_has(&clients, m.source)) {
-            stats.refused++;
-            service_refuse(drv->name, &m, "not a client");
-            if (m.type != MSG_NOTIFY)
-                reply_result(m.source, -E_PERM);
-        } else if (m.type != MSG_NOTIFY) {
-            request(&m); /* a client's notification: its mailbox has room (flushed below) */
-        }
-        poll();
+        if (driver_receive(drv->name, &m, drv->interrupt, on_alarm))
+            from_process(&m);
+        poll(); /* after every message: the driver's room, the client's mailbox */
     }
 }

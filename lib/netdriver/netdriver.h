@@ -74,13 +74,7 @@ struct netdriver {
 
 _Noreturn void netdriver_task(const struct netdriver *driver);
 
-/* A driver's main(): the library's loop with its callback table. */
-#define NETDRIVER_MAIN(table)                                                                      \
-    int main(uint64_t arg)                                                                         \
-    {                                                                                              \
-        (void)arg;                                                                                 \
-        netdriver_task(&(table));                                                                  \
-    }
+#define NETDRIVER_MAIN(table) DRIVER_MAIN(netdriver_task, table) /* the driver's main() */
 
 /* init's last line in the log: "NAME: MAC at WHERE, IRQ n, link up|down" (where: its registers). */
 void netdriver_started(const struct netdriver_info *info, const char *where, int irq);

@@ -39,10 +39,12 @@ static int64_t call(message_t *m)
     }
 }
 
-int pci_find(uint64_t index, struct pci_dev *out)
+/* PCI_FIND; *answered: the server answered (a result < 0 is its own, not the IPC's). */
+static int find(uint64_t index, struct pci_dev *out, int *answered)
 {
     message_t m = {.type = PCI_FIND, .u.pci.find.index = index};
     int64_t r = call(&m);
+    *answered = m.type == PCI_REPLY;
     if (r < 0)
         return (int)r;
     const struct msg_pci_find_reply *a = &m.u.pci.find_reply;
@@ -52,6 +54,12 @@ int pci_find(uint64_t index, struct pci_dev *out)
                             .class_code = a->class_code,
                             .irq = a->irq};
     return 0;
+}
+
+int pci_find(uint64_t index, struct pci_dev *out)
+{
+    int answered;
+    return find(index, out, &answered);
 }
 
 static int on_dev(int32_t type, uint32_t bdf)
@@ -115,7 +123,10 @@ int pci_set_master(uint32_t bdf, uint32_t decode, int on)
 int pci_take_first(struct pci_dev *out, int bar, uint32_t kind, uint64_t min_size,
                    struct pci_bar_info *info)
 {
-    int r = pci_find(0, out);
+    int answered;
+    int r = find(0, out, &answered);
+    if (r == -E_SRCH && answered)
+        return -E_NODEV; /* the pci server knows of none the manifest names */
     if (r < 0 || (r = pci_reserve(out->bdf)) < 0 ||
         (r = pci_bar(out->bdf, bar, &info->base, &info->size, &info->kind)) < 0)
         return r;

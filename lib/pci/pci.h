@@ -34,7 +34,7 @@ struct pci_bar_info {
     uint32_t kind;
 };
 int pci_take_first(struct pci_dev *out, int bar, uint32_t kind, uint64_t min_size,
-                   struct pci_bar_info *info);
+                   struct pci_bar_info *info); /* E_NODEV: the pci server knows of none */
 /* A driver's device, in the safe order of a start (docs/NET.md): bus mastering and INTx on (on 1:
  * after its rings are programmed) or off (on 0: before its reset), and the decode bits
  * (PCI_CMD_IO, PCI_CMD_MEM) on either way. The command register is read, only those bits

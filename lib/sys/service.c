@@ -36,6 +36,10 @@ uint64_t service_startup(const char *label, const struct service_callbacks *cb)
         r = cb->init_restart(service_restarts);
     else if (cb && cb->init_fresh)
         r = cb->init_fresh();
+    if (r == -E_NODEV) {
+        printf("%s: no device to drive: exiting, not to be restarted\n", service_label);
+        sys_exit(ROOT_EXIT_NO_DEVICE); /* rs leaves it down */
+    }
     if (r < 0) {
         printf("%s: initialization failed (%d)\n", service_label, r);
         sys_exit(1); /* rs applies the restart policy */

@@ -55,6 +55,8 @@ const char *strerror_s(int err)
         return "E_IO";
     case E_NXIO:
         return "E_NXIO";
+    case E_NODEV:
+        return "E_NODEV";
     case E_CHILD:
         return "E_CHILD";
     case E_AGAIN:

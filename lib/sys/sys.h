@@ -157,6 +157,25 @@ extern uint64_t service_refusals; /* requests this server refused for their send
  * the count. The caller answers the sender. */
 uint64_t service_refuse(const char *server, const message_t *m, const char *why);
 
+/* The driver libraries' shared parts (driver.c). driver_receive: the next message of a driver's
+ * loop (service_receive); a failed receive is logged, HARDWARE notifications go to interrupt(irqs)
+ * and SYSTEM alarms to alarm(now) (either may be 0). 1: m is a process's message for the library;
+ * 0: nothing more to do with m. */
+int driver_receive(const char *name, message_t *m, void (*interrupt)(uint32_t irqs),
+                   void (*alarm)(uint64_t now));
+/* Publish NAME SUFFIX = our endpoint in ds (only this service may write its label's keys); a
+ * refusal is tried again at the next alarm (the caller calls again from its alarm, with the same
+ * *tries, 0 at first), a bounded number of times, then logged. */
+void driver_announce(const char *name, const char *suffix, int *tries);
+
+/* A driver's main(): its library's loop (task: blockdriver_task...) with its callback table. */
+#define DRIVER_MAIN(task, table)                                                                   \
+    int main(uint64_t arg)                                                                         \
+    {                                                                                              \
+        (void)arg;                                                                                 \
+        task(&(table));                                                                            \
+    }
+
 /* A server's clients by label (clients.c): labels 0-terminated, at most CLIENT_SET_MAX. */
 #define CLIENT_SET_MAX 8
 struct client_set {

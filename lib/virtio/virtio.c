@@ -148,11 +148,13 @@ int virtio_take_device(struct virtio_dev *d, const char *name, uint16_t config_l
     struct pci_dev pd;
     struct pci_bar_info b;
     int r = pci_take_first(&pd, 0, PCI_BAR_IO, VIRTIO_PCI_CONFIG + config_len, &b);
-    if (r < 0) {
-        printf("%s: no device, or BAR0 is no legacy I/O range (disable-modern=on?): %s\n", name,
+    if (r == -E_NODEV)
+        printf("%s: no device: the pci server found none that its manifest names\n", name);
+    else if (r < 0)
+        printf("%s: BAR0 is no legacy I/O range (disable-modern=on?), or: %s\n", name,
                strerror_s(r));
+    if (r < 0)
         return r;
-    }
     *d = (struct virtio_dev){(uint16_t)b.base, pd.bdf, (int)pd.irq};
     return 0;
 }

@@ -159,6 +159,15 @@ static void post_frames(struct nic *n)
 
 _Static_assert(PBUF_POOL_BUFSIZE >= NET_FRAME_MAX, "a receive buffer is one PBUF_POOL pbuf");
 
+/* Receive slot s has a buffer (a pbuf kept across posts), allocated now if it had none: 1, or 0
+ * when lwIP's pool is empty (tried again next turn). */
+static int slot_buffer(struct rx_slot *s)
+{
+    if (!s->p && !(s->p = pbuf_alloc(PBUF_RAW, NET_FRAME_MAX, PBUF_POOL)))
+        refill_wanted = 1;
+    return s->p != 0;
+}
+
 /*
  * Post up to NET_RECVV_MAX slots that have no buffer with the driver (one pbuf each, granted
  * whole) in one NET_RECVV: 1 if all went, 0 if not (the driver is full, gone, or refused).
@@ -172,10 +181,8 @@ static int post_batch(struct nic *n)
         struct rx_slot *s = &n->rx[i];
         if (s->posted)
             continue;
-        if (!s->p && !(s->p = pbuf_alloc(PBUF_RAW, NET_FRAME_MAX, PBUF_POOL))) {
-            refill_wanted = 1; /* lwIP's pool is empty: try again next turn */
+        if (!slot_buffer(s))
             break;
-        }
         if ((s->g[0] = grant_alloc(n->drv, s->p->payload, NET_FRAME_MAX, GRANT_WRITE)) < 0)
             break;
         q->grant[q->count] = s->g[0];
@@ -214,10 +221,8 @@ static void post_buffers(struct nic *n)
         struct rx_slot *s = &n->rx[i];
         if (s->posted)
             continue;
-        if (!s->p && !(s->p = pbuf_alloc(PBUF_RAW, NET_FRAME_MAX, PBUF_POOL))) {
-            refill_wanted = 1; /* lwIP's pool is empty: try again next turn */
+        if (!slot_buffer(s))
             return;
-        }
         message_t m = {.type = NET_RECV, .u.net.frame.id = RX_ID + i};
         if (!grant_pieces(n, s->p, GRANT_WRITE, s->g, &m.u.net.frame))
             return;

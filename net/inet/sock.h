@@ -109,6 +109,8 @@ struct isock_ops {
 };
 extern const struct isock_ops tcp_sock_ops, udp_sock_ops, icmp_sock_ops;
 /* sock_udp.c: what datagram sockets share (UDP and ICMP) */
+int64_t dgram_listen(struct isock *s, int backlog);
+int64_t dgram_accept(struct isock *s);
 int64_t dgram_recv(struct isock *s, const struct msg_sock_data *d, message_t *reply);
 int64_t dgram_shutdown(struct isock *s, int how);
 uint32_t dgram_status(struct isock *s, uint32_t *unread);

@@ -107,18 +107,6 @@ static int64_t icmp_connect(struct isock *s, const struct msg_sock_addr *a)
     return 0;
 }
 
-static int64_t icmp_none(struct isock *s)
-{
-    (void)s;
-    return -LX_EOPNOTSUPP;
-}
-
-static int64_t icmp_listen(struct isock *s, int backlog)
-{
-    (void)backlog;
-    return icmp_none(s);
-}
-
 static int64_t icmp_send(struct isock *s, const struct msg_sock_data *d)
 {
     ip_addr_t ip;
@@ -178,8 +166,8 @@ const struct isock_ops icmp_sock_ops = {
     .create = icmp_create,
     .bind = icmp_bind,
     .connect = icmp_connect,
-    .listen = icmp_listen,
-    .accept = icmp_none,
+    .listen = dgram_listen,
+    .accept = dgram_accept,
     .send = icmp_send,
     .recv = dgram_recv,
     .shutdown = dgram_shutdown,

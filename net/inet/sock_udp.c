@@ -70,14 +70,14 @@ static int64_t udp_connect_(struct isock *s, const struct msg_sock_addr *a)
     return 0;
 }
 
-static int64_t udp_listen_(struct isock *s, int backlog)
+/* Datagram sockets neither listen nor accept (UDP's and ICMP's). */
+int64_t dgram_listen(struct isock *s, int backlog)
 {
-    (void)s;
-    (void)backlog;
+    (void)s, (void)backlog;
     return -LX_EOPNOTSUPP;
 }
 
-static int64_t udp_accept_(struct isock *s)
+int64_t dgram_accept(struct isock *s)
 {
     (void)s;
     return -LX_EOPNOTSUPP;
@@ -183,8 +183,8 @@ const struct isock_ops udp_sock_ops = {
     .create = udp_create,
     .bind = udp_bind_,
     .connect = udp_connect_,
-    .listen = udp_listen_,
-    .accept = udp_accept_,
+    .listen = dgram_listen,
+    .accept = dgram_accept,
     .send = udp_send_,
     .recv = dgram_recv,
     .shutdown = dgram_shutdown,

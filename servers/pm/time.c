@@ -1,10 +1,11 @@
 /*
  * Clocks and timers. The monotonic clock is the kernel's tick count
  * (1 ms); the real-time clock is the CMOS RTC read once at start plus
- * that. nanosleep and ITIMER_REAL (alarm, setitimer) are deadlines in
- * ticks, served by one kernel alarm set for the earliest of them. Time
- * arithmetic saturates: a sleep or timer too long for 64 bits of
- * milliseconds ends at the end of time (UINT64_MAX), never early.
+ * that. The boot time read there goes to the kernel (KC_SET_BOOTTIME), where
+ * the file servers read it for their times (lib/fsdriver: fsdriver_now). nanosleep and ITIMER_REAL
+ * (alarm, setitimer) are deadlines in ticks, served by one kernel alarm set for the earliest of
+ * them. Time arithmetic saturates: a sleep or timer too long for 64 bits of milliseconds ends at
+ * the end of time (UINT64_MAX), never early.
  */
 #include "pm.h"
 
@@ -55,6 +56,8 @@ uint64_t realtime_base(void)
             r[i] = (uint8_t)((r[i] & 0x0f) + (r[i] >> 4) * 10);
     int64_t days = days_from_civil(2000 + r[5], r[4], r[3]);
     boot_epoch = (uint64_t)(days * 86400 + r[2] * 3600 + r[1] * 60 + r[0]) - now_ticks() / 1000;
+    if (sys_set_boottime(boot_epoch) < 0) /* for the file servers' times (KC_BOOTTIME) */
+        printf("pm: the kernel refused the boot time %lu\n", (unsigned long)boot_epoch);
     return boot_epoch;
 }
 

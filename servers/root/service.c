@@ -59,6 +59,7 @@ struct service {
     uint64_t beats;             /* heartbeat answers (pings answered) */
     int ping_open;              /* pinged, not answered yet */
     int missed_logged;          /* restart never: this silence is in the log already */
+    int waiting_logged;         /* silent while waiting for a live service: logged already */
     struct boot_module image;   /* its program: the boot module, or an update */
     int restart_anyway;         /* replaced (update) or restarted by the administrator: */
                                 /* start it again at its death, whatever its policy */
@@ -203,7 +204,7 @@ endpoint_t service_start(uint32_t i)
     s->ep = start_service(&s->image, s->man);
     s->state = s->ep > 0 ? SVC_STATE_UP : SVC_STATE_DOWN;
     s->started_tick = s->pinged = s->answered = sys_uptime();
-    s->ping_open = s->missed_logged = s->ready = s->startup_held = 0;
+    s->ping_open = s->missed_logged = s->waiting_logged = s->ready = s->startup_held = 0;
     if (s->ep > 0) /* before it can ask ds anything: it waits for rs's start-up answer first */
         publish_endpoint("owner", s, s->ep);
     return s->ep;
@@ -366,6 +367,13 @@ int service_died(const struct death_info *d)
     }
     if (s->state == SVC_STATE_DOWN) /* the administrator took it down */
         return 1;
+    if (d->cause == DEATH_EXIT && d->code == ROOT_EXIT_NO_DEVICE) {
+        s->state = SVC_STATE_DOWN; /* a new instance would find nothing either */
+        log_event(s, "down: no device to drive", 0, 0);
+        printf("rs: service %s is down: it found no device to drive (not restarted)\n",
+               s->mod->name);
+        return 1;
+    }
     if (s->man->restart == RESTART_NEVER) {
         s->state = SVC_STATE_DOWN;
         log_event(s, "down (policy: never restart)", 0, 0);
@@ -473,6 +481,31 @@ void service_policy_results(void)
     }
 }
 
+/*
+ * s has not answered two periods of pings: 1 if it is blocked calling another service that
+ * answers its own heartbeats (a file server waiting for its disk driver, which waits for a slow
+ * device and answers meanwhile). s is not hung then; if the callee hangs, the callee is the one
+ * replaced, and s goes on. A callee without heartbeats, or silent itself, excuses nothing.
+ */
+static int waits_for_live(struct service *s, uint64_t now)
+{
+    struct proc_info i;
+    if (sys_proc_info(s->ep, &i) < 0)
+        return 0;
+    struct service *t = i.waits_for == NONE ? 0 : by_ep(i.waits_for);
+    uint32_t period = t && t->man ? t->man->heartbeat_ms : 0;
+    if (!t || t == s || t->state != SVC_STATE_UP || !period ||
+        now - t->answered >= 2 * (uint64_t)period) /* answered: its start at least */
+        return 0;
+    if (!s->waiting_logged) {
+        s->waiting_logged = 1;
+        char text[40];
+        snprintf_s(text, sizeof(text), "silent, waiting for %s", t->mod->name);
+        log_text(s, text);
+    }
+    return 1;
+}
+
 /* Every TICK_MS: heartbeats, and restarts whose back-off has passed. */
 void service_alarm(void)
 {
@@ -492,8 +525,10 @@ void service_alarm(void)
         uint32_t period = s->man ? s->man->heartbeat_ms : 0;
         if (s->state != SVC_STATE_UP || s->ep <= 0 || !period)
             continue;
-        if (now - s->answered >= 2 * (uint64_t)period &&
-            now - s->started_tick >= 2 * (uint64_t)period) {
+        if (now - s->answered >= period && waits_for_live(s, now))
+            s->answered = now; /* its window starts again when the callee answers or dies */
+        else if (now - s->answered >= 2 * (uint64_t)period &&
+                 now - s->started_tick >= 2 * (uint64_t)period) {
             if (s->man->restart != RESTART_NEVER) {
                 fail(s, C_HUNG); /* no answer to two periods of pings */
                 continue;
@@ -521,6 +556,7 @@ void service_alive(endpoint_t ep)
     s->answered = sys_uptime();
     s->beats += s->ping_open;
     s->ping_open = 0;
+    s->waiting_logged = 0;
     if (s->missed_logged) {
         s->missed_logged = 0;
         log_text(s, "heartbeat answered again");

@@ -243,6 +243,8 @@ int main(uint64_t arg)
             mounts_check();    /* a file server of ours among them */
         } else if (m.type == MSG_NOTIFY && (d = driver_of(m.source))) {
             driver_status(d); /* a driver of ours wrote status into its mailbox */
+        } else if (m.type == MSG_NOTIFY && fswait_notified(m.source)) {
+            /* a busy file server finished its request (fswait.c) */
         } else if (m.type == MSG_NOTIFY && inet_notified(m.source)) {
             /* inet's status table changed (socket_inet.c) */
         } else if (m.type == MSG_NOTIFY) {
@@ -258,11 +260,7 @@ int main(uint64_t arg)
             p->call = m; /* kept in case the call is suspended */
             p->done = p->deadline = 0;
             p->waited = 0;
-            procfs_caller = p;
-            int64_t r = vfs_dispatch(p, m.u.lx.nr, m.u.lx.arg);
-            procfs_caller = 0;
-            if (r != SUSPEND)
-                reply(m.source, r);
+            rerun(p); /* the first run */
         } else if (IS_VFS_PM_RQ(m.type)) {
             pm_request(&m);
         } else if (m.source > 0) {

@@ -207,6 +207,7 @@ void mounts_check(void)
         struct mount *m = &mounts[i];
         if (!m->label[0] || m->ep == PROCFS_EP || sys_proc_info(m->ep, &info) == 0)
             continue;
+        fswait_server_gone(m->ep); /* calls waiting for it go on (with the new one, or EIO) */
         endpoint_t now = root_lookup(m->label);
         if (now <= 0 || now == m->ep) {
             if (!m->gone)

@@ -93,7 +93,15 @@ struct file {
 };
 
 /* A suspended call, finished later by vfs_wakeup(). */
-enum wait_kind { WAIT_NONE, WAIT_PIPE_READ, WAIT_PIPE_WRITE, WAIT_SOCK, WAIT_DEV, WAIT_POLL };
+enum wait_kind {
+    WAIT_NONE,
+    WAIT_PIPE_READ,
+    WAIT_PIPE_WRITE,
+    WAIT_SOCK,
+    WAIT_DEV,
+    WAIT_POLL,
+    WAIT_FS /* a busy file server (fswait.c) */
+};
 
 struct vproc {
     endpoint_t ep; /* 0 = free */
@@ -110,9 +118,10 @@ struct vproc {
     uint64_t done;   /* bytes already transferred by this call */
     uint64_t dev_id; /* WAIT_DEV: request id at the driver */
     endpoint_t dev_ep;
-    uint64_t deadline; /* WAIT_POLL, WAIT_SOCK: tick, 0 = none */
-    int waited;        /* WAIT_SOCK: the call waited once, so its deadline is fixed */
-    int kernel_io;     /* copy_in/out address vfs memory (sendfile) */
+    endpoint_t fs_wait; /* WAIT_FS: the busy file server */
+    uint64_t deadline;  /* WAIT_POLL, WAIT_SOCK: tick, 0 = none */
+    int waited;         /* WAIT_SOCK: the call waited once, so its deadline is fixed */
+    int kernel_io;      /* copy_in/out address vfs memory (sendfile) */
     /* for /proc (procfs.c), kept up to date by pm */
     int ppid;
     char comm[16];
@@ -181,7 +190,6 @@ int vnode_count(endpoint_t fs);
 struct vnode *vnode_covered(struct vnode *v);
 void vnode_put(struct vnode *v);
 struct vnode *vnode_from_fs(endpoint_t fs, const struct fs_node *node);
-int64_t fs_call(endpoint_t fs, message_t *m);
 int64_t fs_buffer_call(endpoint_t fs, message_t *m, uint64_t *grant, const void *buf, uint64_t len,
                        uint32_t access);
 int64_t fs_io(struct vnode *v, int type, uint64_t offset, grant_id_t g, uint64_t len);
@@ -195,10 +203,19 @@ int64_t fs_symlink(struct vnode *dir, const char *both, size_t len, uint32_t uid
                    struct fs_node *node);
 int64_t fs_link(struct vnode *dir, const char *name, uint64_t ino);
 int64_t fs_remove(int type, struct vnode *dir, const char *name);
-int64_t fs_putnode(endpoint_t fs, uint64_t ino);
 int64_t fs_stat(struct vnode *v, struct fs_stat *st);
 int path_lookup(struct vproc *p, int dirfd, const char *path, int follow, struct vnode **out);
 int path_parent(struct vproc *p, int dirfd, const char *path, struct vnode **dir, char *last);
+
+/* fswait.c: requests to file-system servers, and calls that wait for a busy one */
+int64_t fs_call(endpoint_t fs, message_t *m);
+int64_t fs_putnode(endpoint_t fs, uint64_t ino);
+int fswait_notified(endpoint_t ep);
+void fswait_begin(struct vproc *p);
+int64_t fswait_end(struct vproc *p, int64_t r);
+void fswait_cancel(struct vproc *p);
+void fswait_server_gone(endpoint_t old);
+void fswait_resume(void);
 
 /* mount.c: the mount table (root=LABEL, mount=PATH:LABEL), sync and shutdown */
 #define FS_TIMEOUT_MS 30000 /* the longest vfs waits for a file server's answer */
@@ -301,6 +318,7 @@ void terminal_session_ended(int sid);
 /* wait.c: suspended calls */
 #define SUSPEND (-0x7fff0000ll) /* a handler's result: no reply now */
 void suspend(struct vproc *p, enum wait_kind kind);
+void rerun(struct vproc *p);
 void wakeup_pipes(void);
 void wakeup_polls(void);
 void wakeups_run(void);

@@ -2,7 +2,8 @@
  * Vnodes: vfs's handle on a file of some file-system server, shared by
  * every open file, current directory and path walk that refers to it
  * (reference counted; the server hears FS_PUTNODE when the last goes).
- * Also the FS_* request helpers, which pass names through a grant.
+ * Also the FS_* request helpers, which pass names through a grant (the
+ * requests themselves: fswait.c).
  */
 #include "vfs.h"
 
@@ -66,27 +67,6 @@ void vnode_put(struct vnode *v)
     if (v->fs != NONE)
         fs_putnode(v->fs, v->ino);
     v->refs = 0;
-}
-
-/*
- * One request to a file-system server; its result (>= 0 or -errno). The
- * wait is bounded (FS_TIMEOUT_MS): a server stuck behind its disk driver
- * for longer costs the caller EIO, and vfs goes on serving the others
- * (docs/FILESYSTEMS.md, "When a file server waits"). Its late answer finds
- * nobody waiting and is lost.
- */
-int64_t fs_call(endpoint_t fs, message_t *m)
-{
-    if (fs == PROCFS_EP)
-        return procfs_request(m);
-    int type = m->type;
-    int r = ipc_sendrec_bounded(fs, m, FS_TIMEOUT_MS);
-    if (r == -E_TIMEDOUT)
-        printf("vfs: file server (endpoint %d) did not answer request 0x%x in %d ms: EIO\n", fs,
-               type, FS_TIMEOUT_MS);
-    if (r < 0 || m->type != FS_REPLY)
-        return -LX_EIO;
-    return m->u.fs.reply.result;
 }
 
 /*
@@ -196,12 +176,6 @@ int64_t fs_remove(int type, struct vnode *dir, const char *name)
     message_t m = {.type = type, .u.fs.unlink = {.dir = dir->ino}};
     struct msg_fs_name *q = &m.u.fs.unlink;
     return fs_named(dir, &m, &q->name_grant, &q->name_len, name, strlen(name), 0);
-}
-
-int64_t fs_putnode(endpoint_t fs, uint64_t ino)
-{
-    message_t m = {.type = FS_PUTNODE, .u.fs.putnode = {ino}};
-    return fs_call(fs, &m);
 }
 
 int64_t fs_stat(struct vnode *v, struct fs_stat *st)

@@ -16,7 +16,7 @@ static uint64_t may_wait[NR_SLOTS / 64];
 void suspend(struct vproc *p, enum wait_kind kind)
 {
     p->wait = kind;
-    if (kind != WAIT_DEV) {
+    if (kind != WAIT_DEV && kind != WAIT_FS) {
         int i = EP_SLOT(p->ep);
         may_wait[i / 64] |= 1ull << (i % 64);
     }
@@ -45,11 +45,14 @@ static struct vproc *next_waiting(int *i, int pipes)
     return 0;
 }
 
-static void rerun(struct vproc *p)
+/* Run p's call from its message (first time or again); reply unless it waits. */
+void rerun(struct vproc *p)
 {
     p->wait = WAIT_NONE;
     procfs_caller = p; /* the process whose call is served (table_entry_allowed) */
+    fswait_begin(p);
     int64_t r = vfs_dispatch(p, p->call.u.lx.nr, p->call.u.lx.arg);
+    r = fswait_end(p, r);
     procfs_caller = 0;
     if (r != SUSPEND)
         reply(p->ep, r);
@@ -77,7 +80,7 @@ void wakeup_polls(void)
 /* Rerun what wakeup_pipes and wakeup_polls asked for, until the reruns change nothing more. */
 void wakeups_run(void)
 {
-    while (pipes_changed || polls_due) {
+    for (fswait_resume(); pipes_changed || polls_due; fswait_resume()) {
         int pipes = pipes_changed;
         pipes_changed = polls_due = 0;
         struct vproc *p;
@@ -111,6 +114,9 @@ int cancel_call(struct vproc *p)
         return 0;
     case WAIT_DEV:
         r = dev_cancel(p);
+        break;
+    case WAIT_FS: /* interruptible, as Linux's NFS "intr": a request in the server goes on */
+        fswait_cancel(p);
         break;
     default:
         break;

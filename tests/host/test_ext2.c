@@ -842,73 +842,50 @@ static void mutate(void)
     ext2_sync();
 }
 
+/* Where a corruption's patch goes: a field of the superblock, of group 0's descriptor, or of
+ * directory entry `entry` in the first block of directory `dir`. */
+enum patch_place { NO_PATCH, SUPER, GROUP0, ENTRY };
+
 struct corruption {
     const char *name;
-    int refused;         /* the mount must fail */
-    const char *debugfs; /* a debugfs -w command, or 0 */
-    void (*patch)(void); /* or a patch of ours */
+    int refused;            /* the mount must fail */
+    const char *debugfs;    /* a debugfs -w command, or 0 */
+    enum patch_place place; /* or a patch of ours: */
+    uint32_t field;         /* the byte offset in the place */
+    uint32_t value;
+    uint32_t width; /* bytes of value written (little-endian): 1, 2 or 4 */
+    const char *dir, *entry;
 };
 
-static uint64_t sb_off(size_t field)
+#define SUPER_FIELD(f, v, w)                                                                       \
+    .place = SUPER, .field = offsetof(struct ext2_super, f), .value = v, .width = w
+#define GROUP0_FIELD(off, v) .place = GROUP0, .field = off, .value = v, .width = 4
+#define ENTRY_FIELD(d, e, off, v, w)                                                               \
+    .place = ENTRY, .field = off, .value = v, .width = w, .dir = d, .entry = e
+
+/* The number a debugfs command prints, picked by a shell filter (0: none). */
+static uint64_t debugfs_number(const char *command, const char *filter)
 {
-    return 1024 + field;
-}
-static void bad_magic(void)
-{
-    patch32(sb_off(offsetof(struct ext2_super, magic)), 0x1234);
-}
-static void bad_log_block(void)
-{
-    patch32(sb_off(offsetof(struct ext2_super, log_block_size)), 7);
-}
-static void blocks_past_device(void)
-{
-    patch32(sb_off(offsetof(struct ext2_super, blocks_count)), 0x10000000);
-}
-static void inodes_count_lies(void)
-{
-    patch32(sb_off(offsetof(struct ext2_super, inodes_count)), 0xffffffff);
-}
-static void zero_inodes_per_group(void)
-{
-    patch32(sb_off(offsetof(struct ext2_super, inodes_per_group)), 0);
-}
-static void tiny_blocks_per_group(void)
-{
-    patch32(sb_off(offsetof(struct ext2_super, blocks_per_group)), 3);
-}
-static void odd_inode_size(void)
-{
-    uint16_t v = 200;
-    patch(sb_off(offsetof(struct ext2_super, inode_size)), &v, 2);
-}
-static void first_ino_zero(void)
-{
-    patch32(sb_off(offsetof(struct ext2_super, first_ino)), 0);
-}
-static void gdt_itable_outside(void)
-{
-    patch32((uint64_t)(BS == 1024 ? 2 : 1) * BS + 8, 0xfffffff0);
-}
-static void gdt_bitmap_zero(void)
-{
-    patch32((uint64_t)(BS == 1024 ? 2 : 1) * BS, 0);
+    if (sh("debugfs -R '%s' %s 2>/dev/null | %s > " WORK "/number", command, IMG, filter) != 0)
+        return 0;
+    size_t n;
+    char *t = host_read_file(WORK "/number", &n);
+    uint64_t v = t ? strtoull(t, 0, 10) : 0;
+    free(t);
+    return v;
 }
 
 /* Byte offset of entry `name` in the first block of directory path (debugfs tells the block). */
 static uint64_t entry_off(const char *dir, const char *name)
 {
-    if (sh("debugfs -R 'bmap %s 0' %s > " WORK "/bmap 2>/dev/null", dir, IMG) != 0)
-        return 0;
-    size_t n;
-    char *t = host_read_file(WORK "/bmap", &n);
-    uint64_t blk = t ? strtoull(t, 0, 10) : 0;
-    free(t);
+    char command[96];
+    snprintf(command, sizeof(command), "bmap %s 0", dir);
+    uint64_t blk = debugfs_number(command, "cat");
     uint8_t *b = malloc(BS);
     FILE *f = fopen(IMG, "rb");
     fseeko(f, (off_t)(blk * BS), SEEK_SET);
     uint64_t found = 0;
-    if (fread(b, 1, BS, f) == BS)
+    if (blk && fread(b, 1, BS, f) == BS)
         for (uint32_t off = 0; off + 8 <= BS;) {
             struct ext2_dirent *de = (struct ext2_dirent *)(b + off);
             if (de->name_len == strlen(name) && !memcmp(de->name, name, de->name_len)) {
@@ -924,77 +901,57 @@ static uint64_t entry_off(const char *dir, const char *name)
     return found;
 }
 
-static void entry_field(const char *dir, const char *name, size_t field, const void *v, size_t n)
+static void apply_patch(const struct corruption *c)
 {
-    uint64_t off = entry_off(dir, name);
-    CHECK(off != 0);
-    if (off)
-        patch(off + field, v, n);
-}
-static void rec_len_zero(void)
-{
-    entry_field("/", "small", 4, &(uint16_t){0}, 2);
-}
-static void rec_len_past_block(void)
-{
-    entry_field("/dir", "f0010", 4, &(uint16_t){(uint16_t)(BS + 64)}, 2);
-}
-static void name_len_lies(void)
-{
-    entry_field("/dir", "f0010", 6, &(uint8_t){250}, 1);
-}
-static void entry_ino_huge(void)
-{
-    entry_field("/", "small", 0, &(uint32_t){0x7fffffff}, 4);
-}
-static void entry_ino_reserved(void)
-{
-    entry_field("/", "medium", 0, &(uint32_t){7}, 4);
-}
-static void entry_ino_free(void)
-{
-    entry_field("/", "medium", 0, &(uint32_t){2000}, 4);
+    uint64_t base = c->place == SUPER    ? 1024
+                    : c->place == GROUP0 ? (uint64_t)(BS == 1024 ? 2 : 1) * BS
+                                         : entry_off(c->dir, c->entry);
+    CHECK(base != 0);
+    uint8_t v[4] = {(uint8_t)c->value, (uint8_t)(c->value >> 8), (uint8_t)(c->value >> 16),
+                    (uint8_t)(c->value >> 24)};
+    if (base)
+        patch(base + c->field, v, c->width);
 }
 
 static const struct corruption corruptions[] = {
-    {"bad_magic", 1, 0, bad_magic},
-    {"block_size_128k", 1, 0, bad_log_block},
-    {"blocks_past_device", 1, 0, blocks_past_device},
-    {"inodes_count_lies", 1, 0, inodes_count_lies},
-    {"zero_inodes_per_group", 1, 0, zero_inodes_per_group},
-    {"tiny_blocks_per_group", 1, 0, tiny_blocks_per_group},
-    {"odd_inode_size", 1, 0, odd_inode_size},
-    {"first_ino_zero", 1, 0, first_ino_zero},
-    {"group_itable_outside", 1, 0, gdt_itable_outside},
-    {"group_bitmap_zero", 1, 0, gdt_bitmap_zero},
-    {"group_bitmap_in_other_group", 1, "set_bg 0 block_bitmap 9000", 0},
-    {"group_free_count_huge", 1, "set_bg 0 free_blocks_count 60000", 0},
-    {"rec_len_zero", 0, 0, rec_len_zero},
-    {"rec_len_past_block", 0, 0, rec_len_past_block},
-    {"name_len_lies", 0, 0, name_len_lies},
-    {"entry_inode_huge", 0, 0, entry_ino_huge},
-    {"entry_inode_reserved", 0, 0, entry_ino_reserved},
-    {"entry_inode_free", 0, 0, entry_ino_free},
-    {"looping_directory", 0, "link / /dir/loop", 0},
-    {"dir_entry_is_itself", 0, "link /dir /dir/self", 0},
-    {"file_block_out_of_range", 0, "sif /medium block[0] 0xfffffff0", 0},
-    {"file_block_on_metadata", 0, "sif /medium block[0] 1", 0},
-    {"file_indirect_out_of_range", 0, "sif /medium block[IND] 0x7ffffff0", 0},
-    {"file_dind_loops_to_itself", 0, 0, 0}, /* set up in hostile() */
-    {"file_size_huge", 0, "sif /small size 0xffffffff", 0},
-    {"file_size_high_huge", 0, "sif /small size 0xffffffffffffffff", 0},
-    {"dir_size_huge", 0, "sif /dir size 0xfffff000", 0},
-    {"dir_hole", 0, "sif /dir block[0] 0", 0},
-    {"symlink_size_huge", 0, "sif /slow size 70000", 0},
-    {"fast_symlink_size_lies", 0, "sif /fast size 59", 0},
-    {"symlink_no_block", 0, "sif /slow block[0] 0", 0},
-    {"root_not_a_directory", 1, "sif <2> mode 0100644", 0},
-    {"root_without_blocks", 1, "sif <2> blocks 0", 0},
-    {"root_no_links", 0, "sif <2> links_count 0", 0},
-    {"bitmap_says_metadata_free", 0, "freeb 1 40", 0},
-    {"bitmaps_all_free", 0, 0, 0}, /* set up in hostile() */
-    {"xattr_block_garbage", 0, "sif /small file_acl 100", 0},
-    {0, 0, 0, 0},
+    {"bad_magic", 1, SUPER_FIELD(magic, 0x1234, 4)},
+    {"block_size_128k", 1, SUPER_FIELD(log_block_size, 7, 4)},
+    {"blocks_past_device", 1, SUPER_FIELD(blocks_count, 0x10000000, 4)},
+    {"inodes_count_lies", 1, SUPER_FIELD(inodes_count, 0xffffffff, 4)},
+    {"zero_inodes_per_group", 1, SUPER_FIELD(inodes_per_group, 0, 4)},
+    {"tiny_blocks_per_group", 1, SUPER_FIELD(blocks_per_group, 3, 4)},
+    {"odd_inode_size", 1, SUPER_FIELD(inode_size, 200, 2)},
+    {"first_ino_zero", 1, SUPER_FIELD(first_ino, 0, 4)},
+    {"group_itable_outside", 1, GROUP0_FIELD(8, 0xfffffff0)},
+    {"group_bitmap_zero", 1, GROUP0_FIELD(0, 0)},
+    {"group_bitmap_in_other_group", 1, .debugfs = "set_bg 0 block_bitmap 9000"},
+    {"group_free_count_huge", 1, .debugfs = "set_bg 0 free_blocks_count 60000"},
+    {"rec_len_zero", 0, ENTRY_FIELD("/", "small", 4, 0, 2)},
+    {"rec_len_past_block", 0, ENTRY_FIELD("/dir", "f0010", 4, 0xfffc, 2)}, /* any BS */
+    {"name_len_lies", 0, ENTRY_FIELD("/dir", "f0010", 6, 250, 1)},
+    {"entry_inode_huge", 0, ENTRY_FIELD("/", "small", 0, 0x7fffffff, 4)},
+    {"entry_inode_reserved", 0, ENTRY_FIELD("/", "medium", 0, 7, 4)},
+    {"entry_inode_free", 0, ENTRY_FIELD("/", "medium", 0, 2000, 4)},
+    {"looping_directory", 0, .debugfs = "link / /dir/loop"},
+    {"dir_entry_is_itself", 0, .debugfs = "link /dir /dir/self"},
+    {"file_block_out_of_range", 0, .debugfs = "sif /medium block[0] 0xfffffff0"},
+    {"file_block_on_metadata", 0, .debugfs = "sif /medium block[0] 1"},
+    {"file_indirect_out_of_range", 0, .debugfs = "sif /medium block[IND] 0x7ffffff0"},
+    {"file_dind_loops_to_itself", .refused = 0}, /* set up in hostile() */
+    {"file_size_huge", 0, .debugfs = "sif /small size 0xffffffff"},
+    {"file_size_high_huge", 0, .debugfs = "sif /small size 0xffffffffffffffff"},
+    {"dir_size_huge", 0, .debugfs = "sif /dir size 0xfffff000"},
+    {"dir_hole", 0, .debugfs = "sif /dir block[0] 0"},
+    {"symlink_size_huge", 0, .debugfs = "sif /slow size 70000"},
+    {"fast_symlink_size_lies", 0, .debugfs = "sif /fast size 59"},
+    {"symlink_no_block", 0, .debugfs = "sif /slow block[0] 0"},
+    {"root_not_a_directory", 1, .debugfs = "sif <2> mode 0100644"},
+    {"root_without_blocks", 1, .debugfs = "sif <2> blocks 0"},
+    {"root_no_links", 0, .debugfs = "sif <2> links_count 0"},
+    {"bitmap_says_metadata_free", 0, .debugfs = "freeb 1 40"},
+    {"bitmaps_all_free", .refused = 0}, /* set up in hostile() */
+    {"xattr_block_garbage", 0, .debugfs = "sif /small file_acl 100"},
+    {0},
 };
 
 static void hostile(void)
@@ -1009,17 +966,12 @@ static void hostile(void)
             /* debugfs exits 0 on a bad request: anything it says but its banner is an error */
             CHECK(sh("debugfs -w -R '%s' %s 2>&1 >/dev/null | grep -v '^debugfs [0-9]' | grep -q .",
                      c->debugfs, IMG) != 0);
-        if (c->patch)
-            c->patch();
+        if (c->place != NO_PATCH)
+            apply_patch(c);
         if (!strcmp(c->name, "file_dind_loops_to_itself")) {
             /* the double indirect block's first entry points at itself */
-            sh("debugfs -R 'stat /medium' %s 2>/dev/null | grep -o '(DIND):[0-9]*' | cut -d: -f2 "
-               "> " WORK "/dind",
-               IMG);
-            size_t n;
-            char *t = host_read_file(WORK "/dind", &n);
-            uint32_t dind = t ? (uint32_t)strtoul(t, 0, 10) : 0;
-            free(t);
+            uint32_t dind =
+                (uint32_t)debugfs_number("stat /medium", "grep -o '(DIND):[0-9]*' | cut -d: -f2");
             if (dind)
                 patch32((uint64_t)dind * BS, dind);
             else if (BS == 1024)
@@ -1029,13 +981,8 @@ static void hostile(void)
             uint8_t zero[4096] = {0};
             /* group 0's block bitmap: the block after the inode bitmap is not known here; take
              * it from debugfs */
-            sh("debugfs -R 'stats' %s 2>/dev/null | grep -o 'block bitmap at [0-9]*' | head -1 "
-               "| grep -o '[0-9]*$' > " WORK "/bb",
-               IMG);
-            size_t n;
-            char *t = host_read_file(WORK "/bb", &n);
-            uint64_t bb = t ? strtoull(t, 0, 10) : 0;
-            free(t);
+            uint64_t bb = debugfs_number(
+                "stats", "grep -o 'block bitmap at [0-9]*' | head -1 | grep -o '[0-9]*$'");
             CHECK(bb != 0);
             if (bb)
                 patch(bb * BS, zero, BS);

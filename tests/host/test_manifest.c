@@ -17,7 +17,7 @@
 #include "check.h"
 
 #define K(n) KC_BIT(n)
-#define BASIC (K(KC_EXIT) | K(KC_UPTIME) | K(KC_TSC) | K(KC_LOG))
+#define BASIC (K(KC_EXIT) | K(KC_UPTIME) | K(KC_TSC) | K(KC_BOOTTIME) | K(KC_LOG))
 #define PROCS (K(KC_PROC_INFO) | K(KC_PROC_REAP) | K(KC_PROC_KILL))
 #define GRANTS (K(KC_SETGRANT) | K(KC_SAFECOPY_FROM) | K(KC_SAFECOPY_TO) | K(KC_SAFECOPY_VEC))
 
@@ -1048,12 +1048,12 @@ static const struct expect {
     {"servers/pm/pm.conf",
      BASIC | PROCS | GRANTS | K(KC_PROC_CREATE) | K(KC_PROC_START) | K(KC_PROC_FORK) |
          K(KC_PROC_REGS) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_MEM_PROTECT) | K(KC_VCOPY) |
-         K(KC_ALARM) | K(KC_SYSINFO) | K(KC_IOPORT) | K(KC_PROC_NAME),
+         K(KC_ALARM) | K(KC_SYSINFO) | K(KC_IOPORT) | K(KC_PROC_NAME) | K(KC_SET_BOOTTIME),
      PRIV_USERS, 3, 0x70, 2, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs vfs", 0},
     {"servers/vfs/vfs.conf",
      BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM) | K(KC_SYSINFO), PRIV_USERS, 0, 0,
      0, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "",
-     "rs pm ds inet ramfs tmpfs ext2 ext2b drivers", 0},
+     "rs pm ds inet ramfs tmpfs ext2 ext2b stallfs drivers", 0},
     {"fs/ramfs/ramfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), 0, 0, 0, 0, 0, 0, 0, 0, 2,
      RESTART_NEVER, 1000, 0, 0, "", "rs", 0},
     {"fs/ramfs/tmpfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), 0, 0, 0, 0, 0, 0, 0, 0, 2,
@@ -1074,7 +1074,8 @@ static const struct expect {
      0, 1, 2, RESTART_NEVER, 0, 0, 0, "", "rs demo ds", 0},
     {"tests/kernel/ktest.conf",
      BASIC | PROCS | K(KC_SYSINFO) | K(KC_SELFCHECK) | K(KC_TRACE_READ) | K(KC_ALARM) | GRANTS |
-         K(KC_IOPORT) | K(KC_PROC_NAME) | K(KC_PRIV_DEVICE) | K(KC_DMA_RELEASE),
+         K(KC_IOPORT) | K(KC_PROC_NAME) | K(KC_PRIV_DEVICE) | K(KC_DMA_RELEASE) |
+         K(KC_SET_BOOTTIME),
      0, 1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 0, 0, 0, "", "rs parent", 0},
     {"tests/kernel/peer.conf",
      BASIC | PROCS | K(KC_ALARM) | GRANTS | K(KC_SYSINFO) | K(KC_SELFCHECK), PRIV_IPC_ALL, 0, 0, 0,

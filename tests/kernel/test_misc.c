@@ -364,7 +364,21 @@ static void t_trace_names_argument(void)
     TRACED(sys_setgrant(0, GRANT_MAX_ENTRIES + 1), KC_SETGRANT, 2, -E_INVAL);
 }
 
+/* The boot time: what was set is what every process reads; a value past any date is refused
+ * (traced, nothing changed); the value read first is set back. */
+static void t_boottime(void)
+{
+    uint64_t before = sys_boottime();
+    EXPECT(sys_set_boottime(1234567890), 0);
+    EXPECT(sys_boottime(), 1234567890);
+    TRACED(sys_set_boottime(~0ull), KC_SET_BOOTTIME, 1, -E_INVAL);
+    EXPECT(sys_boottime(), 1234567890);
+    EXPECT(sys_set_boottime(before), 0);
+    EXPECT(sys_boottime(), before);
+}
+
 const struct test misc_tests[] = {
+    {"boottime_set_checked", t_boottime},
     {"memory_calls", t_memory},
     {"fpu_preserved", t_fpu},
     {"fuzz_kernel_calls", t_fuzz},

@@ -269,7 +269,7 @@ int ahci_start(void)
     }
     if (port == PORTS_MAX) {
         printf("ahci: no disk on any of the ports (PI 0x%x)\n", pi);
-        return -E_NXIO;
+        return -E_NODEV;
     }
     px_write(PX_IE, PXIS_USED);
     hba_write(HBA_GHC, GHC_AE | GHC_IE);

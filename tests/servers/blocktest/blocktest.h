@@ -24,7 +24,15 @@
 #define PART2_MARK "blocktest part2"
 
 /* TEST_BLOCK_DO ops (w0), blocktest -> blockother and blockpeer; the answer's w0 is the result. */
-enum { DO_OPEN, DO_READ, DO_KILLER_START, DO_KILLER_STOP, DO_PEER_START, DO_PEER_STOP };
+enum {
+    DO_OPEN,
+    DO_READ,
+    DO_KILLER_START,
+    DO_KILLER_STOP,
+    DO_PEER_START,
+    DO_PEER_STOP,
+    DO_PEER_HANG
+};
 
 extern char driver[32]; /* the driver's label */
 extern endpoint_t drv;  /* its current instance */
@@ -40,6 +48,8 @@ void test_killed_during_init(void);
 void test_stress_kills(void);
 void test_restart_error(void);
 void test_two_clients(void);
+void test_device_stall(void);
+void test_driver_hang(void);
 
 /* The helpers' main loops: blockother (other.c), blockpeer (recovery.c). */
 int other_main(void);

@@ -329,6 +329,8 @@ static const struct test tests[] = {
     {"recovery", test_recovery},
     {"killed_during_init", test_killed_during_init},
     {"stress_kills", test_stress_kills},
+    {"device_stall_recovered", test_device_stall},
+    {"driver_hang_replaced", test_driver_hang},
     {0},
     /* clang-format on */
 };

@@ -5,6 +5,14 @@
  * is in the middle of lib/bdev's requests; every request must come back
  * with the right bytes. Recovery times (kill to the first good request)
  * are printed, per kill and on average.
+ *
+ * Then the two hangs (docs/BLOCK.md, "When a driver hangs"): the device
+ * stalls (the suite throttles the disk's writes to nothing through QEMU's
+ * monitor when blocktest says so: the driver's own request timeout must
+ * fire and its successor reset the device), and the driver itself spins
+ * mid-transfer (BDEV_DEBUG_HANG: rs's heartbeat must replace it). Each
+ * writes HANG_BYTES of its own pattern through lib/bdev while it happens;
+ * the suite checks them on the image.
  */
 #include <samsara/root.h>
 #include "bdev/bdev.h"
@@ -18,7 +26,16 @@
 #define STRESS_CHUNK BDEV_TRANSFER_MAX
 #define STRESS_BUFS 16 /* one chunk as 16 buffers: the vector path */
 #define KILL_PERIOD_MS 500
-#define STRESS_MS 5000 /* ten kills at least */
+#define STRESS_MS 5000         /* ten kills at least */
+#define STALL_AT (32ull << 20) /* partition 1's bytes past the stress test's 32 MiB */
+#define HANG_AT (36ull << 20)
+#define HANG_BYTES (4ull << 20)
+#define HANG_PASS 0x68616e67ull /* their patterns' pass numbers (tools/suite_block.py) */
+#define STALL_PASS 0x7374616cull
+#define STALL_ARM_MS 500   /* the suite's time to throttle the disk after our word */
+#define STALL_SEEN_MS 3000 /* a write this slow was the stall (the drivers wait 5 s) */
+#define STALL_TRY_MS 20000 /* no stall by then: the throttle never came */
+#define HANG_SEEN_MS 1000  /* rs must notice within this (heartbeat 200: two missed) */
 
 static struct bdev disk, part1;
 static uint8_t data[STRESS_CHUNK], back[STRESS_CHUNK];
@@ -153,15 +170,26 @@ void test_two_clients(void)
 }
 
 /* blockpeer: on DO_PEER_START, read the disk's first MiB through lib/bdev until DO_PEER_STOP;
- * the answer to that: good reads | bad reads << 32. */
+ * the answer to that: good reads | bad reads << 32. On DO_PEER_HANG, send the driver
+ * BDEV_DEBUG_HANG (refused: only blocktest may) and answer its result. */
 int peer_main(void)
 {
     struct bdev disk0 = {0};
     for (;;) {
         message_t m;
-        if (ipc_receive(ANY, &m) < 0 || m.type != TEST_BLOCK_DO || m.u.w[0] != DO_PEER_START)
+        if (ipc_receive(ANY, &m) < 0 || m.type != TEST_BLOCK_DO)
             continue;
         endpoint_t who = m.source;
+        if (m.u.w[0] == DO_PEER_HANG) { /* a client, but not blocktest: must be refused */
+            message_t q = {.type = BDEV_DEBUG_HANG};
+            endpoint_t ep = announced(0, 1000);
+            int r = ipc_sendrec_bounded(ep, &q, 3000);
+            m.u.w[0] = (uint64_t)(int64_t)(r < 0 ? r : q.u.bdev.reply.result);
+            ipc_sendnb(who, &m);
+            continue;
+        }
+        if (m.u.w[0] != DO_PEER_START)
+            continue;
         m.u.w[0] = disk0.driver > 0 ? 0 : (uint64_t)(int64_t)bdev_open(&disk0, driver, 0, BDEV_R);
         ipc_sendnb(who, &m);
         uint64_t good = 0, bad = 0;
@@ -179,4 +207,109 @@ int peer_main(void)
             }
         }
     }
+}
+
+/* HANG_BYTES of pattern `pass` at partition 1's byte `at`, in BDEV_TRANSFER_MAX writes: the
+ * longest write's time in ms (0 if one failed). */
+static uint64_t write_area(uint64_t at, uint64_t pass)
+{
+    uint64_t worst = 0;
+    for (uint64_t pos = at; pos < at + HANG_BYTES; pos += STRESS_CHUNK) {
+        pattern(pos, pass, data, STRESS_CHUNK);
+        uint64_t t0 = sys_uptime(); /* ms, as the drivers' timeouts and rs's log */
+        if (bdev_write(&part1, pos, data, STRESS_CHUNK) != STRESS_CHUNK)
+            return 0;
+        uint64_t ms = sys_uptime() - t0;
+        worst = ms > worst ? ms : worst;
+    }
+    return worst ? worst : 1;
+}
+
+/* Flushed, then read back: 1 if the area holds pattern `pass`. */
+static int area_holds(uint64_t at, uint64_t pass)
+{
+    if (bdev_flush(&part1) != 0)
+        return 0;
+    for (uint64_t pos = at; pos < at + HANG_BYTES; pos += STRESS_CHUNK) {
+        pattern(pos, pass, data, STRESS_CHUNK);
+        if (bdev_read(&part1, pos, back, STRESS_CHUNK) != STRESS_CHUNK ||
+            memcmp(data, back, STRESS_CHUNK) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* The device stalls: the suite, on our word, throttles the disk's writes to 1 byte a second
+ * (QEMU's block_set_io_throttle) and lifts it once the driver gives up on the request. Writes
+ * go on until one was stalled: the driver's timeout, its exit, the successor's reset and lib/bdev's
+ * reissue must bring the data there. */
+void test_device_stall(void)
+{
+    EXPECT(open_devices(), 0);
+    uint64_t restarts = part1.restarts, stalled = 0, until = sys_uptime() + STALL_TRY_MS;
+    printf("blocktest: device stall: throttle the disk now\n");
+    sleep_ms(STALL_ARM_MS);
+    while (stalled < STALL_SEEN_MS && sys_uptime() < until) {
+        stalled = write_area(STALL_AT, STALL_PASS);
+        if (!stalled)
+            break;
+    }
+    printf("blocktest: device stall: the stalled write took %lu ms, %lu driver restarts\n", stalled,
+           part1.restarts - restarts);
+    CHECK(stalled >= STALL_SEEN_MS);
+    CHECK(part1.restarts > restarts);
+    CHECK(area_holds(STALL_AT, STALL_PASS));
+}
+
+/* rs's log line saying when it killed the driver for missed heartbeats after `after` ms: its
+ * time in ms, or 0. */
+static uint64_t heartbeat_missed_at(uint64_t after)
+{
+    char line[ROOT_LINE_MAX + 1];
+    uint64_t at = 0;
+    for (uint64_t i = 0; root_log_line(i, line) > 0; i++) {
+        uint64_t s = 0, ms = 0;
+        const char *p = line;
+        while (*p == ' ')
+            p++;
+        for (; *p >= '0' && *p <= '9'; p++)
+            s = s * 10 + (uint64_t)(*p - '0');
+        if (*p++ != '.')
+            continue;
+        for (; *p >= '0' && *p <= '9'; p++)
+            ms = ms * 10 + (uint64_t)(*p - '0');
+        ms += s * 1000; /* then " LABEL TEXT", the label padded to 10 */
+        uint64_t n = strlen(driver);
+        if (*p++ != ' ' || strncmp(p, driver, n) != 0 || p[n] != ' ')
+            continue;
+        for (p += n; *p == ' '; p++)
+            ;
+        if (ms >= after && strncmp(p, "failed: heartbeat missed", 24) == 0)
+            at = ms;
+    }
+    return at;
+}
+
+/* The driver spins in the middle of a transfer (BDEV_DEBUG_HANG: after the first run of the next
+ * 1 MiB write, the first 128 or 256 KiB on the disk), answering nothing: rs must see the missed
+ * heartbeats, kill it, start another, and lib/bdev must reissue the write to it. */
+void test_driver_hang(void)
+{
+    EXPECT(open_devices(), 0);
+    EXPECT(ask("blockpeer", DO_PEER_HANG, 0), -E_PERM); /* blocktest's only */
+    uint64_t restarts = part1.restarts;
+    message_t m = {.type = BDEV_DEBUG_HANG};
+    uint64_t armed = sys_uptime();
+    EXPECT(ipc_sendrec_bounded(part1.driver, &m, 3000), 0);
+    EXPECT(m.u.bdev.reply.result, 0);
+    uint64_t t0 = sys_uptime(), worst = write_area(HANG_AT, HANG_PASS);
+    uint64_t all = sys_uptime() - t0, seen = heartbeat_missed_at(armed);
+    printf("blocktest: driver hang: rs saw the missed heartbeats %lu ms after the hang began; the "
+           "hung write took %lu ms, all %lu MiB %lu ms; %lu driver restarts\n",
+           seen ? seen - armed : 0, worst, (unsigned long)(HANG_BYTES >> 20), all,
+           part1.restarts - restarts);
+    CHECK(worst > 0);
+    CHECK(seen > 0 && seen - armed < HANG_SEEN_MS);
+    EXPECT(part1.restarts - restarts, 1);
+    CHECK(area_holds(HANG_AT, HANG_PASS));
 }

@@ -1,0 +1,417 @@
+/*
+ * Requests to file-system servers, and the calls that wait for a busy one
+ * (docs/FILESYSTEMS.md, "When a file server waits for its driver").
+ *
+ * A request is a sendrec bounded by FS_TIMEOUT_MS. A server that must wait
+ * for its block driver answers at once FS_SUSPENDED (lib/fsdriver), goes on
+ * with the request, and notifies vfs when it is finished; vfs takes the
+ * reply with FS_RESULT. Meanwhile the server is *busy* (struct busy): vfs
+ * sends it nothing, so vfs never blocks on it.
+ *
+ * A Linux call that meets a busy server (its own request was suspended, or
+ * the server was busy already) is suspended (WAIT_FS) and run again from
+ * its message when the server is idle; vfs serves everyone else meanwhile.
+ * A call changes things only at its end, so a rerun is safe, and it is
+ * made faithful by a log: every request of a call and its reply is
+ * recorded (run_log), and the rerun of the call whose request was suspended
+ * (the owner) is answered from that log, in order, instead of asking again:
+ * the suspended request's kept reply (so a create that happened is not made
+ * twice), and every earlier reply that hands over no inode reference and
+ * wrote no buffer (an ENOENT of a lookup, an unlink), so the rerun sees
+ * the tree as the first run did. Lookups that found a node, and requests
+ * whose data went through a buffer (stat, read, getdents, readlink, write),
+ * are asked again: a reference counts once, and a buffer of vfs's is
+ * reused by others meanwhile (its grant was freed when the call unwound).
+ *
+ * Requests that are not part of a Linux call (pm's exec and shutdown, the
+ * boot's mounts) wait for a busy server in place (wait_idle: its
+ * notification, or its death), as before. FS_PUTNODE never waits: to a busy
+ * server it is queued and sent when the server is idle.
+ */
+#include "vfs.h"
+
+#define FS_LOG_MAX 48 /* requests of one call kept for its rerun */
+#define NR_LOGS 16    /* owners' logs: one per busy server, and room for reruns */
+#define NR_BUSY 8     /* busy servers (one per mount) */
+#define PUTQ_MAX 128  /* put-nodes queued for one busy server */
+
+struct fs_logged {
+    endpoint_t fs;
+    int type;
+    uint64_t key;    /* the request's first word (the inode or directory) */
+    message_t reply; /* the whole reply */
+};
+
+struct fs_log {
+    endpoint_t owner; /* 0: free */
+    int n;            /* entries; the last is the suspended request until complete */
+    int complete;     /* the suspended request's reply is in */
+    int spent;        /* that reply was used by a rerun */
+    struct fs_logged e[FS_LOG_MAX];
+};
+
+/* A server that answered FS_SUSPENDED and has not given its reply yet. */
+struct busy {
+    endpoint_t ep;    /* 0: free */
+    endpoint_t owner; /* the process whose request it holds (0: vfs's own, or it is gone) */
+    int type;         /* that request's */
+};
+
+/* A server that became idle: its queued put-nodes go out, its waiters run again. */
+struct idle {
+    endpoint_t ep;
+    int nput;
+    uint64_t put[PUTQ_MAX]; /* FS_PUTNODE of these inodes, queued while it was busy */
+};
+
+static struct busy busy[NR_BUSY];
+static struct idle idle[NR_BUSY]; /* [i]: busy[i]'s server; its queue fills while busy */
+static struct fs_log logs[NR_LOGS];
+static struct fs_log run_log; /* the requests of the Linux call being served */
+static int run_logging;       /* run_log records (a Linux call is served) */
+static struct fs_log *replay; /* the log a rerun is answered from, and where it is */
+static int replay_at;
+static int idle_pending; /* some idle[] waits for fswait_resume */
+
+static struct busy *busy_of(endpoint_t ep)
+{
+    for (int i = 0; i < NR_BUSY; i++)
+        if (busy[i].ep && busy[i].ep == ep)
+            return &busy[i];
+    return 0;
+}
+
+static struct fs_log *log_of(endpoint_t owner)
+{
+    for (int i = 0; i < NR_LOGS; i++)
+        if (logs[i].owner && logs[i].owner == owner)
+            return &logs[i];
+    return 0;
+}
+
+/* The reply hands over an inode reference (given back with FS_PUTNODE). */
+static int holds_node(int type, const message_t *reply)
+{
+    return (type == FS_LOOKUP || type == FS_CREATE || type == FS_SYMLINK || type == FS_MOUNT) &&
+           reply->u.fs.reply.result >= 0;
+}
+
+/* The request's data came back through a buffer (its grant), not in the reply alone. */
+static int through_buffer(int type)
+{
+    return type == FS_STAT || type == FS_READ || type == FS_WRITE || type == FS_GETDENTS ||
+           type == FS_READLINK || type == FS_STATFS;
+}
+
+static uint64_t key_of(const message_t *m)
+{
+    return m->type == FS_STATFS ? 0 : m->u.w[0]; /* statfs's first word is a grant */
+}
+
+/* Give back the reference a reply no one will use holds. */
+static void drop_reply(endpoint_t fs, int type, const message_t *reply)
+{
+    if (holds_node(type, reply))
+        fs_putnode(fs, reply->u.fs.node.ino);
+}
+
+/* Free owner's log; a kept reply it did not use gives its reference back. */
+static void log_free(endpoint_t owner)
+{
+    struct fs_log *l = log_of(owner);
+    if (!l)
+        return;
+    if (l->complete && !l->spent && l->n)
+        drop_reply(l->e[l->n - 1].fs, l->e[l->n - 1].type, &l->e[l->n - 1].reply);
+    l->owner = 0;
+}
+
+/* The answer a rerun takes from the log for request m to fs, if any: 1 and *m is the reply. */
+static int replayed(endpoint_t fs, message_t *m)
+{
+    if (!replay)
+        return 0;
+    if (replay_at >= replay->n || replay->e[replay_at].fs != fs ||
+        replay->e[replay_at].type != m->type || replay->e[replay_at].key != key_of(m)) {
+        replay = 0; /* the rerun went another way: everything from here is asked */
+        return 0;
+    }
+    const struct fs_logged *e = &replay->e[replay_at++];
+    int kept = replay_at == replay->n && replay->complete && !replay->spent;
+    if (kept && holds_node(e->type, &e->reply))
+        replay->spent = 1; /* its reference is used now, once */
+    if (!kept && (holds_node(e->type, &e->reply) || through_buffer(e->type)))
+        return 0;
+    if (kept && through_buffer(e->type))
+        return 0; /* its grant was freed when the call unwound: asked again */
+    *m = e->reply;
+    return 1;
+}
+
+static void record(endpoint_t fs, int type, uint64_t key, const message_t *reply)
+{
+    if (run_logging && run_log.n < FS_LOG_MAX)
+        run_log.e[run_log.n++] = (struct fs_logged){fs, type, key, *reply};
+}
+
+static struct busy *busy_new(endpoint_t fs, endpoint_t owner, int type)
+{
+    for (int i = 0; i < NR_BUSY; i++)
+        if (!busy[i].ep && !idle[i].ep) {
+            busy[i] = (struct busy){fs, owner, type};
+            idle[i].nput = 0;
+            return &busy[i];
+        }
+    return 0; /* cannot be: one per mount */
+}
+
+/* The server is idle again: its put-nodes and waiters go on (fswait_resume, main loop). */
+static void busy_end(struct busy *b)
+{
+    idle[b - busy].ep = b->ep;
+    b->ep = 0;
+    idle_pending = 1;
+}
+
+/*
+ * FS_RESULT to b's server, which notified that it finished: the reply goes
+ * into *out (when given: vfs's own request) or the owner's log. 1 if it was
+ * there (the server is idle now), 0 if not yet.
+ */
+static int take_result(struct busy *b, message_t *out)
+{
+    message_t m = {.type = FS_RESULT};
+    int r = ipc_sendrec_bounded(b->ep, &m, FS_TIMEOUT_MS);
+    if (r == 0 && m.type == FS_REPLY && m.u.fs.reply.result == -LX_EAGAIN)
+        return 0; /* a stray notification: still busy */
+    if (r < 0 || m.type != FS_REPLY)
+        m = (message_t){.type = FS_REPLY, .u.fs.reply.result = -LX_EIO};
+    struct fs_log *l = b->owner ? log_of(b->owner) : 0;
+    if (out) {
+        *out = m;
+    } else if (l && l->n) {
+        l->e[l->n - 1].reply = m;
+        l->complete = 1;
+    } else { /* its caller is gone (a signal, an exit): a reference it holds goes back */
+        drop_reply(b->ep, b->type, &m);
+    }
+    busy_end(b);
+    return 1;
+}
+
+/* A notification from ep: 1 if it is a busy server's (its reply is taken), else 0. */
+int fswait_notified(endpoint_t ep)
+{
+    struct busy *b = busy_of(ep);
+    if (!b)
+        return 0;
+    take_result(b, 0);
+    return 1;
+}
+
+/*
+ * Wait in place until b's server finishes (its notification) or dies, for a
+ * request that is no Linux call's. *out: the reply if the request was ours.
+ */
+static void wait_idle(struct busy *b, message_t *out)
+{
+    while (b->ep) {
+        message_t n;
+        if (ipc_receive(b->ep, &n) < 0) { /* it died: what it held is lost */
+            if (out)
+                *out = (message_t){.type = FS_REPLY, .u.fs.reply.result = -LX_EIO};
+            busy_end(b);
+            return;
+        }
+        if (n.type == MSG_NOTIFY && take_result(b, out))
+            return;
+    }
+}
+
+/*
+ * One request to a file-system server; its result (>= 0 or -errno), or
+ * SUSPEND when the Linux call being served must wait for the server (the
+ * process is suspended WAIT_FS: the caller gives up its work and the call
+ * runs again later). putnode: never wait (queued for a busy server).
+ */
+static int64_t request(endpoint_t fs, message_t *m, int putnode)
+{
+    struct vproc *p = putnode ? 0 : procfs_caller;
+    if (p && p->wait == WAIT_FS)
+        return SUSPEND; /* this run waits already: nothing more is asked */
+    int type = m->type;
+    uint64_t key = key_of(m);
+    if (p && replayed(fs, m)) {
+        record(fs, type, key, m);
+        return m->u.fs.reply.result;
+    }
+    struct busy *b = busy_of(fs);
+    if (b && putnode) {
+        struct idle *q = &idle[b - busy];
+        if (q->nput < PUTQ_MAX)
+            q->put[q->nput++] = m->u.fs.putnode.ino;
+        else
+            printf("vfs: %d put-nodes wait for file server %d: inode %lu dropped\n", PUTQ_MAX, fs,
+                   m->u.fs.putnode.ino);
+        return 0;
+    }
+    if (b && p) {
+        p->fs_wait = fs;
+        suspend(p, WAIT_FS);
+        return SUSPEND;
+    }
+    if (b)
+        wait_idle(b, 0);
+    int r = ipc_sendrec_bounded(fs, m, FS_TIMEOUT_MS);
+    if (r == -E_TIMEDOUT)
+        printf("vfs: file server (endpoint %d) did not answer request 0x%x in %d ms: EIO\n", fs,
+               type, FS_TIMEOUT_MS);
+    if (r < 0 || m->type != FS_REPLY)
+        return -LX_EIO;
+    if (m->u.fs.reply.result != FS_SUSPENDED) {
+        if (p)
+            record(fs, type, key, m);
+        return m->u.fs.reply.result;
+    }
+    /* The server waits for its driver: it finishes the request later. */
+    b = busy_new(fs, p ? p->ep : 0, type);
+    if (!b)
+        return -LX_EIO;
+    if (!p) { /* vfs's own request: a put-node goes on, anything else waits here */
+        if (!putnode)
+            wait_idle(b, m);
+        return putnode ? 0 : m->u.fs.reply.result;
+    }
+    message_t none = {.type = FS_REPLY};
+    record(fs, type, key, &none);
+    log_free(p->ep);
+    struct fs_log *l = 0;
+    for (int i = 0; i < NR_LOGS && !l; i++)
+        if (!logs[i].owner)
+            l = &logs[i];
+    if (l && run_log.n && run_log.e[run_log.n - 1].type == type) {
+        *l = run_log;
+        l->owner = p->ep;
+        l->complete = l->spent = 0;
+    } else {
+        b->owner = 0; /* no room to keep it: the rerun asks again */
+    }
+    p->fs_wait = fs;
+    suspend(p, WAIT_FS);
+    return SUSPEND;
+}
+
+int64_t fs_call(endpoint_t fs, message_t *m)
+{
+    if (fs == PROCFS_EP)
+        return procfs_request(m);
+    return request(fs, m, 0);
+}
+
+int64_t fs_putnode(endpoint_t fs, uint64_t ino)
+{
+    message_t m = {.type = FS_PUTNODE, .u.fs.putnode = {ino}};
+    if (fs == PROCFS_EP)
+        return procfs_request(&m);
+    return request(fs, &m, 1);
+}
+
+/* A Linux call of p starts (or runs again): record its requests, from its log if it has one. */
+void fswait_begin(struct vproc *p)
+{
+    run_log.n = 0;
+    run_logging = 1;
+    struct fs_log *l = log_of(p->ep);
+    replay = l && l->complete ? l : 0;
+    replay_at = 0;
+}
+
+/* Calls whose result is the result of their one changing request (fswait_end). */
+static int result_is_request(uint64_t nr)
+{
+    static const uint64_t calls[] = {LX_mkdir, LX_mkdirat, LX_unlink,   LX_unlinkat,
+                                     LX_rmdir, LX_rename,  LX_renameat, LX_renameat2,
+                                     LX_link,  LX_linkat,  LX_symlink,  LX_symlinkat};
+    for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+        if (calls[i] == nr)
+            return 1;
+    return 0;
+}
+
+/*
+ * p's call ended with r: SUSPEND if it waits for a server, else its result.
+ * A rerun that did not reach its kept reply (a lookup now finds what the
+ * kept create made, or no longer finds what the kept unlink removed) ends
+ * with that reply's result, for the calls whose result it is.
+ */
+int64_t fswait_end(struct vproc *p, int64_t r)
+{
+    run_logging = 0;
+    replay = 0;
+    if (p->wait == WAIT_FS)
+        return SUSPEND;
+    struct fs_log *l = log_of(p->ep);
+    if (l && l->complete && !l->spent && l->n && r < 0 && result_is_request(p->call.u.lx.nr)) {
+        const struct fs_logged *e = &l->e[l->n - 1];
+        if (e->type != FS_LOOKUP && !through_buffer(e->type) && e->reply.u.fs.reply.result >= 0)
+            r = e->reply.u.fs.reply.result;
+    }
+    log_free(p->ep);
+    return r;
+}
+
+/* p's waiting call ends (a signal, its exit): its log goes; a reply for it is dropped. */
+void fswait_cancel(struct vproc *p)
+{
+    for (int i = 0; i < NR_BUSY; i++)
+        if (busy[i].ep && busy[i].owner == p->ep)
+            busy[i].owner = 0;
+    log_free(p->ep);
+}
+
+/* A mounted server died: what it held is lost; the calls waiting for it run again. */
+void fswait_server_gone(endpoint_t old)
+{
+    struct busy *b = busy_of(old);
+    if (!b)
+        return;
+    if (b->owner) /* its request died with the server: the rerun asks the new instance */
+        log_free(b->owner);
+    busy_end(b);
+    idle[b - busy].nput = 0; /* the new instance counts none of our references */
+}
+
+/*
+ * Servers became idle (from the main loop, after the message that said so):
+ * their queued put-nodes go out, then the owner's call runs again (its reply
+ * kept in its log), then the calls that waited, while the server stays idle.
+ */
+void fswait_resume(void)
+{
+    while (idle_pending) {
+        idle_pending = 0;
+        for (int i = 0; i < NR_BUSY; i++) {
+            struct idle *q = &idle[i];
+            endpoint_t ep = q->ep;
+            if (!ep)
+                continue;
+            q->ep = 0;
+            uint64_t put[PUTQ_MAX];
+            int n = q->nput;
+            memcpy(put, q->put, sizeof(put[0]) * (size_t)n);
+            q->nput = 0;
+            for (int k = 0; k < n; k++)
+                fs_putnode(ep, put[k]); /* queued again if it becomes busy */
+            for (int k = 0; k < NR_LOGS && !busy_of(ep); k++) {
+                struct vproc *p = vproc_of(logs[k].owner);
+                if (p && logs[k].complete && p->wait == WAIT_FS && p->fs_wait == ep)
+                    rerun(p);
+            }
+            for (int k = 0; k < NR_SLOTS && !busy_of(ep); k++) {
+                struct vproc *p = vproc_by_index(k);
+                if (p && p->wait == WAIT_FS && p->fs_wait == ep)
+                    rerun(p);
+            }
+        }
+    }
+}
