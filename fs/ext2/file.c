@@ -5,7 +5,9 @@
  * blocks start zeroed), so growing a file shows zeros. A write that fails
  * part way (no space, a bad grant) keeps the bytes written before the
  * failure and frees whatever it allocated past the file's end. Reads do
- * not update atime (as Linux's noatime).
+ * not update atime (as Linux's noatime). A block pointer into the metadata
+ * (superblock, descriptors, bitmaps, inode tables: only corruption makes
+ * one) is read like any block but never written (EIO).
  */
 #include "ext2.h"
 
@@ -252,6 +254,10 @@ int64_t ext2_write(uint32_t ino, uint64_t off, const struct ext2_io *io, uint64_
         if ((r = bmap(ino, ip, lblk, 0, &pblk)) < 0)
             break;
         int fresh = !pblk;
+        if (!fresh && block_is_meta(pblk)) { /* a corrupt pointer: reads may, writes may not */
+            r = ext2_corrupt("inode %u: block %u is metadata: not written", ino, pblk);
+            break;
+        }
         if ((!fresh && w.n) || w.n == EXT2_COPY_MAX) { /* a block in place: copied alone */
             if ((r = batch_copy(&w, &done)) < 0)
                 break;
@@ -298,7 +304,7 @@ int ext2_trunc(uint32_t ino, uint64_t size)
         struct ext2_buf *b;
         uint64_t boff = size & (ext2.bs - 1);
         if (boff && bmap(ino, ip, size >> ext2.log_bs, 0, &pblk) == 0 && pblk &&
-            bget(pblk, BGET_READ, &b) == 0) {
+            !block_is_meta(pblk) && bget(pblk, BGET_READ, &b) == 0) {
             memset(b->data + boff, 0, ext2.bs - boff);
             bdirty(b);
             bput(b);

@@ -1,5 +1,6 @@
 /*
- * The ext2 server: `ext2 [DRIVER [MINOR [ro]]]` (default virtio_blk 0)
+ * The ext2 server: `ext2 [DRIVER [MINOR [ro|rw [NAME]]]]` (default virtio_blk 0
+ * rw ext2; NAME: its name in log lines, for a second instance such as ext2b)
  * opens that block device through lib/bdev, mounts the ext2 file system on
  * it (super.c checks it; a refused image is logged with the reason, and
  * FS_MOUNT answers the error) and serves the FS protocol (samsara/fs.h) to
@@ -251,11 +252,14 @@ static int mount_disk(void)
 }
 
 /* FS_MOUNT: the root, inode 2. The file system was mounted at the start; after an FS_UNMOUNT, or
- * a refusal, it is read from the disk again. */
+ * a refusal, it is read from the disk again. A root that cannot be read is a refusal too: the
+ * file system is forgotten, and the next FS_MOUNT reads the disk afresh. */
 static int fs_mount(struct fsdriver_node *root)
 {
     int r = ext2.mounted ? 0 : mount_disk();
-    return r < 0 ? r : fs_lookup(EXT2_ROOT_INO, ".", 1, root);
+    if (r == 0 && (r = fs_lookup(EXT2_ROOT_INO, ".", 1, root)) < 0)
+        ext2_unmount();
+    return r;
 }
 
 /* FS_UNMOUNT: orphans freed, everything written, the file system marked clean, the cache
@@ -310,10 +314,14 @@ static void word(const char **p, char *out, size_t size)
 int main(uint64_t argp)
 {
     const char *arg = (const char *)argp;
+    static char name[16];
     char driver[16], minor_s[12], flag[8];
     word(&arg, driver, sizeof(driver));
     word(&arg, minor_s, sizeof(minor_s));
     word(&arg, flag, sizeof(flag));
+    word(&arg, name, sizeof(name));
+    if (name[0])
+        ext2_server.label = name;
     if (!driver[0])
         strncpy_s(driver, "virtio_blk", sizeof(driver));
     uint32_t minor = 0;
@@ -321,16 +329,18 @@ int main(uint64_t argp)
         minor = minor * 10 + (uint32_t)(*p - '0');
     int ro = !strcmp(flag, "ro");
     mount_flags = ro ? EXT2_MOUNT_RO : 0;
-    service_startup("ext2", 0); /* ready; heartbeats answered in service_receive and lib/bdev */
+    service_startup(ext2_server.label,
+                    0); /* ready; heartbeats answered in service_receive and lib/bdev */
     /* Without a file system it still serves: FS_MOUNT answers why (an exit would only have rs
      * start it again, and again). */
     int r = bdev_open(&dev, driver, minor, ro ? BDEV_R : BDEV_R | BDEV_W);
     if (r < 0)
-        printf("ext2: cannot open %s minor %u: %s\n", driver, minor, strerror_s(r));
+        printf("%s: cannot open %s minor %u: %s\n", ext2_server.label, driver, minor,
+               strerror_s(r));
     opened = r == 0;
     disk.size = dev.size;
     if (opened && (r = mount_disk()) < 0)
-        printf("ext2: %s minor %u not mounted (%d)\n", driver, minor, r);
+        printf("%s: %s minor %u not mounted (%d)\n", ext2_server.label, driver, minor, r);
     bdev_wait_hook = fsdriver_suspend; /* vfs serves others while we wait for the driver */
     fsdriver_task(&ext2_server, "vfs");
 }

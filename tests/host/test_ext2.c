@@ -764,6 +764,17 @@ static void patch(uint64_t off, const void *bytes, size_t n)
     fclose(f);
 }
 
+/* The image's superblock state (s_state: EXT2_VALID_FS, EXT2_ERROR_FS). */
+static uint16_t sb_state(void)
+{
+    struct ext2_super s = {0};
+    FILE *f = fopen(IMG, "rb");
+    fseeko(f, 1024, SEEK_SET);
+    CHECK(fread(&s, 1, sizeof(s), f) == sizeof(s));
+    fclose(f);
+    return s.state;
+}
+
 static void patch32(uint64_t off, uint32_t v)
 {
     patch(off, &v, 4);
@@ -1098,18 +1109,20 @@ static const struct corruption corruptions[] = {
     {"looping_directory", 0, .debugfs = "link / /dir/loop"},
     {"dir_entry_is_itself", 0, .debugfs = "link /dir /dir/self"},
     {"file_block_out_of_range", 0, .debugfs = "sif /medium block[0] 0xfffffff0"},
+    {"file_block_on_metadata", 0, .debugfs = "sif /medium block[0] 1"},
     {"file_indirect_out_of_range", 0, .debugfs = "sif /medium block[IND] 0x7ffffff0"},
     {"file_dind_loops_to_itself", .refused = 0}, /* set up in hostile() */
     {"file_size_huge", 0, .debugfs = "sif /small size 0xffffffff"},
-    {"file_size_high_huge", 0, .debugfs = "sif /small size_high 0xffffffff"},
+    {"file_size_high_huge", 0, .debugfs = "sif /small size 0xffffffffffffffff"},
     {"dir_size_huge", 0, .debugfs = "sif /dir size 0xfffff000"},
     {"dir_hole", 0, .debugfs = "sif /dir block[0] 0"},
     {"symlink_size_huge", 0, .debugfs = "sif /slow size 70000"},
     {"fast_symlink_size_lies", 0, .debugfs = "sif /fast size 59"},
     {"symlink_no_block", 0, .debugfs = "sif /slow block[0] 0"},
-    {"root_not_a_directory", 0, .debugfs = "sif <2> mode 0100644"},
+    {"root_not_a_directory", 1, .debugfs = "sif <2> mode 0100644"},
+    {"root_without_blocks", 1, .debugfs = "sif <2> blocks 0"},
     {"root_no_links", 0, .debugfs = "sif <2> links_count 0"},
-    {"bitmap_says_metadata_free", 0, .debugfs = "freeb 0 40"},
+    {"bitmap_says_metadata_free", 0, .debugfs = "freeb 1 40"},
     {"bitmaps_all_free", .refused = 0}, /* set up in hostile() */
     {"xattr_block_garbage", 0, .debugfs = "sif /small file_acl 100"},
     {0},
@@ -1124,7 +1137,9 @@ static void hostile(void)
     for (const struct corruption *c = corruptions; c->name; c++) {
         sh("cp %s %s", good, IMG);
         if (c->debugfs)
-            CHECK(sh("debugfs -w -R '%s' %s > /dev/null 2>&1", c->debugfs, IMG) == 0);
+            /* debugfs exits 0 on a bad request: anything it says but its banner is an error */
+            CHECK(sh("debugfs -w -R '%s' %s 2>&1 >/dev/null | grep -v '^debugfs [0-9]' | grep -q .",
+                     c->debugfs, IMG) != 0);
         if (c->place != NO_PATCH)
             apply_patch(c);
         if (!strcmp(c->name, "file_dind_loops_to_itself")) {
@@ -1164,10 +1179,32 @@ static void hostile(void)
             check_failed = 1;
             continue;
         }
+        if (!strcmp(c->name, "file_block_on_metadata")) { /* read, never written */
+            char x[16] = "overwrite";
+            CHECK(rfile("medium", 0, x, sizeof(x)) == (int64_t)sizeof(x));
+            CHECK(wfile("medium", 0, x, sizeof(x)) == -LX_EIO);
+        }
+        if (!strcmp(c->name, "file_size_high_huge")) { /* past the largest file: EIO */
+            struct ext2_node e;
+            CHECK(ext2_lookup(EXT2_ROOT_INO, "small", 5, &e) == -LX_EIO);
+        }
+        if (!strcmp(c->name, "looping_directory") || !strcmp(c->name, "dir_entry_is_itself")) {
+            /* a hard link to a directory (to the root, to itself) is EIO, never followed */
+            struct ext2_node d, e;
+            CHECK(ext2_lookup(EXT2_ROOT_INO, "dir", 3, &d) == 0);
+            CHECK(ext2_lookup(d.ino, c->name[0] == 'l' ? "loop" : "self", 4, &e) == -LX_EIO);
+            ext2_putnode(d.ino);
+        }
         crawl(EXT2_ROOT_INO, 0);
         mutate();
         crawl(EXT2_ROOT_INO, 0);
+        int seen = ext2.corrupt_logged != 0;
         umount_img();
+        /* corruption found is flagged in the superblock for e2fsck (EXT2_ERROR_FS) */
+        if (seen && !(sb_state() & EXT2_ERROR_FS)) {
+            printf("  %s: corruption seen, the superblock's state is 0x%x\n", c->name, sb_state());
+            check_failed = 1;
+        }
         f = fopen(IMG, "rb");
         fseeko(f, 0, SEEK_END);
         CHECK((long)ftello(f) == size);
