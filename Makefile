@@ -4,6 +4,7 @@
 #   make bench   IPC and kernel-call costs, boot time
 #   make bench-net  the wget experiment against a Linux guest (docs/BENCH-NET.md)
 #   make bench-disk ext2 throughput and disk-driver kills against a Linux guest (docs/BENCH-DISK.md)
+#   make peer-tests BusyBox's own testsuite on Samsara and on a Linux guest (docs/PEER-TESTS.md)
 #   make gdb     boot halted, attach gdb with symbols
 #   make iso     build/samsara.iso, a GRUB 2 BIOS CD of make run's system (make run ISO=1 boots it)
 #   make loc     kernel size against its 4,000-line budget
