@@ -54,8 +54,9 @@ def all_groups():
             os.path.isdir(os.path.join(TESTSUITE, a))]
 
 
-def make_image(path, groups, tmp):
-    """A fresh ext2 image holding /bb as the module's docstring says."""
+def make_image(path, groups, tmp, limits=None):
+    """A fresh ext2 image holding /bb as the module's docstring says; limits: {group: seconds}
+    for groups with a time of their own."""
     stage = os.path.join(tmp, "stage")
     shutil.rmtree(stage, ignore_errors=True)
     bb = os.path.join(stage, "bb")
@@ -64,7 +65,8 @@ def make_image(path, groups, tmp):
     shutil.copy2(CONFIG, os.path.join(bb, ".config"))
     shutil.copy2(SCRIPT, os.path.join(bb, "peer-tests"))
     with open(os.path.join(bb, "groups"), "w") as f:
-        f.write("".join(g + "\n" for g in groups))
+        f.write("".join(f"{g} {limits[g]}\n" if g in (limits or {}) else g + "\n"
+                        for g in groups))
     subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", "-b", "4096", "-d", stage, path,
                     f"{IMAGE_MIB}M"], check=True, capture_output=True)
     shutil.rmtree(stage)
@@ -139,14 +141,16 @@ def parse(lines):
     return groups, done
 
 
-def run_system(cls, groups, seconds, tmp, log=print, other=5, verbose=False):
-    """Boot cls (SamsaraTests or LinuxTests) on a fresh image and run groups; when the guest
-    stops printing, kill it, mark the group it was in as hung and boot again for the rest.
-    {groups: {name: parse()'s dict plus hung}, boots, wall}."""
+def run_system(cls, groups, seconds, tmp, log=print, other=5, verbose=False, limits=None):
+    """Boot cls (SamsaraTests or LinuxTests) on a fresh image and run groups (seconds each in
+    the guest, limits: {group: seconds} for some of their own); when the guest stops printing
+    for the longest of them plus WATCHDOG, kill it, mark the group it was in as hung and boot
+    again for the rest. {groups: {name: parse()'s dict plus hung}, boots, wall}."""
+    quiet = max([seconds] + list((limits or {}).values())) + WATCHDOG
     img = os.path.join(tmp, f"{cls.name}.img")
     result, left, boots, started = {}, list(groups), 0, time.monotonic()
     while left:
-        make_image(img, left, tmp)
+        make_image(img, left, tmp, limits)
         boots += 1
         guest = cls(img)
         try:
@@ -157,7 +161,7 @@ def run_system(cls, groups, seconds, tmp, log=print, other=5, verbose=False):
             index, done = first, False
             while not done:
                 i, m = guest.wait_for(r"^peer: (group \S+ (start|rc)=|done |error)",
-                                      seconds + WATCHDOG, index)
+                                      quiet, index)
                 if i is None:
                     break
                 index = i + 1
@@ -180,7 +184,7 @@ def run_system(cls, groups, seconds, tmp, log=print, other=5, verbose=False):
         stuck = ran[-1]
         if parsed[stuck]["end"] is None:
             parsed[stuck]["hung"] = True
-            log(f"  {cls.name}: no line for {seconds + WATCHDOG} s in group {stuck}: guest killed;"
+            log(f"  {cls.name}: no line for {quiet} s in group {stuck}: guest killed;"
                 f" last lines:\n    " + "\n    ".join(tail))
         left = left[left.index(stuck) + 1:]
     return {"groups": result, "boots": boots, "wall": round(time.monotonic() - started, 1)}
