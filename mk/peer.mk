@@ -64,5 +64,5 @@ bench-disk: peer all
 # seconds per group in the guest (600). Prints passed/failed/skipped per system, the tests that
 # pass on one and not on the other, seconds per group; build/peer/peer-tests.json.
 peer-tests: peer all
-	@python3 tools/peer_tests.py $(if $(GROUPS),--groups $(GROUPS)) \
+	@python3 tools/peer_tests.py $(if $(GROUPS),--groups $(GROUPS)) $(if $(LINUX_FROM),--linux-from $(LINUX_FROM)) \
 		$(if $(TIMEOUT),--timeout $(TIMEOUT))

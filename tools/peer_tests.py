@@ -110,11 +110,14 @@ LINE = re.compile(r"^peer: (?:group (?P<group>\S+) (?:start=(?P<start>\S+)|rc=(?
 
 
 def parse(lines):
-    """peer-tests' lines (the serial console's, others ignored) -> (groups, done): groups maps
-    each group started to {start, end, seconds, rc, lines, results: [[kind, name]...]}; a group
-    with no end line (the guest stopped in it) has end None. done: the "done" line was seen."""
+    """peer-tests' lines as (host seconds, text) (the serial console's, others ignored) ->
+    (groups, done): groups maps each group started to {start, end, guest_seconds (by the guest's
+    /proc/uptime), seconds (by the host's clock, from the start line to the end line), rc,
+    lines, results: [[kind, name]...], other: [line...]}; a group with no end line (the guest
+    stopped in it) has end None. done: the "done" line was seen. The host's clock is the
+    measure: a guest's clock may lag (Samsara's /proc/uptime did under load, PEER-TESTS.md)."""
     groups, current, done = {}, None, False
-    for text in lines:
+    for host, text in lines:
         m = LINE.match(text.rstrip())
         if not m:
             continue
@@ -124,8 +127,9 @@ def parse(lines):
             done = True
         elif m.group("start"):
             current = groups[m.group("group")] = {
-                "start": float(m.group("start")), "end": None, "seconds": None, "rc": None,
-                "lines": 0, "results": [], "other": []}
+                "start": float(m.group("start")), "end": None, "seconds": None,
+                "guest_seconds": None, "rc": None, "lines": 0, "results": [], "other": [],
+                "host_start": host}
         elif m.group("kind"):
             if current is not None:
                 current["results"].append([m.group("kind"), m.group("name")])
@@ -136,7 +140,8 @@ def parse(lines):
             g = groups[m.group("group")]
             g.update(end=float(m.group("end")), rc=int(m.group("rc")),
                      lines=int(m.group("lines")))
-            g["seconds"] = round(g["end"] - g["start"], 2)
+            g["guest_seconds"] = round(g["end"] - g["start"], 2)
+            g["seconds"] = round(host - g.pop("host_start"), 2)
             current = None
     return groups, done
 
@@ -169,7 +174,7 @@ def run_system(cls, groups, seconds, tmp, log=print, other=5, verbose=False, lim
                 if m.group(2) == "rc":
                     log(f"  {cls.name}: {guest.lines[i][1][len('peer: '):]}")
             with guest.cond:
-                lines = [t for _, t in guest.lines[first:]]
+                lines = guest.lines[first:]
             tail = guest.tail(15)
         finally:
             guest.quit()
@@ -211,6 +216,8 @@ def totals(run):
                  timed_out=sum(1 for g in groups if g["rc"] == 137),
                  no_results=sum(1 for g in groups if not g["results"]),
                  seconds=round(sum(g["seconds"] or 0 for g in groups), 2),
+                 guest_seconds=round(sum(g.get("guest_seconds", g["seconds"]) or 0
+                                         for g in groups), 2),
                  boots=run["boots"], wall=run["wall"])
     return count
 
@@ -279,7 +286,8 @@ def print_report(report):
             print(f"{s:8} passed {t['pass']}, failed {t['fail']}, skipped {t['skipped']} "
                   f"(+{t['untested']} untested); {t['groups']} groups ({t['no_results']} without a "
                   f"result line, {t['timed_out']} killed by the timeout, {t['hung']} hung); "
-                  f"{t['seconds']:.1f} s in groups, {t['wall']:.0f} s wall, {t['boots']} boot(s)")
+                  f"{t['seconds']:.1f} s in groups ({t['guest_seconds']:.1f} s by the guest's "
+                  f"clock), {t['wall']:.0f} s wall, {t['boots']} boot(s)")
     if "comparison" in report:
         c = report["comparison"]
         for key, what in (("all", "every group both finished"),
@@ -320,6 +328,8 @@ def main(argv=None):
                     "than results kept in the JSON (default %(default)s)")
     ap.add_argument("--verbose", action="store_true", help="runtest's VERBOSE (each failure's "
                     "diff among the other lines; use with --other 1000)")
+    ap.add_argument("--linux-from", metavar="JSON", help="take Linux's results from an earlier "
+                    "run's JSON (the baseline does not change with Samsara) instead of booting it")
     ap.add_argument("--no-linux", action="store_true")
     ap.add_argument("--no-samsara", action="store_true")
     ap.add_argument("--json", default=os.path.join(lp.PEER, "peer-tests.json"))
@@ -329,14 +339,26 @@ def main(argv=None):
     unknown = [g for g in groups if g not in known]
     if unknown:
         sys.exit(f"peer-tests: no such group: {', '.join(unknown)} (groups: {' '.join(known)})")
-    systems = [c for c, off in ((LinuxTests, args.no_linux), (SamsaraTests, args.no_samsara))
-               if not off]
+    earlier = None
+    if args.linux_from:
+        with open(args.linux_from) as f:
+            earlier = json.load(f)
+        if "linux" not in earlier or set(groups) - set(earlier["linux"]["groups"]):
+            sys.exit(f"peer-tests: {args.linux_from} has no Linux results for these groups")
+    systems = [c for c, off in ((LinuxTests, args.no_linux or earlier),
+                                (SamsaraTests, args.no_samsara)) if not off]
     print(f"peer-tests: BusyBox {os.path.basename(os.path.realpath(os.path.dirname(TESTSUITE)))}"
           f" testsuite, {len(groups)} groups, {args.timeout} s per group, memory {MEM}, on "
-          + ", ".join(c.name for c in systems), flush=True)
+          + ", ".join(c.name for c in systems) +
+          (f" (Linux's results from {args.linux_from})" if args.linux_from else ""), flush=True)
     report = {"groups": groups, "timeout": args.timeout, "memory": MEM, "verbose": args.verbose,
               "busybox": os.path.realpath(lp.BUSYBOX)}
-    if not args.no_linux:
+    if earlier:
+        report.update(kernel=earlier.get("kernel"), linux_from=args.linux_from,
+                      linux={"groups": {g: earlier["linux"]["groups"][g] for g in groups},
+                             "boots": earlier["linux"]["boots"], "wall": earlier["linux"]["wall"]})
+        report["linux"]["totals"] = totals(report["linux"])
+    elif not args.no_linux:
         report["kernel"] = os.path.basename(lp.vmlinuz())
     with tempfile.TemporaryDirectory(prefix="peer-tests-") as tmp:
         for cls in systems:

@@ -27,13 +27,14 @@ peer: o killed
 
 
 def parse_canned(record):
-    groups, done = pt.parse(CANNED)
+    groups, done = pt.parse([(float(i), text) for i, text in enumerate(CANNED)])
     run = {"groups": groups, "boots": 1, "wall": 0}
     got = pt.results(run)
     want = {"basename/basename-works": "PASS", "basename/basename-works #2": "FAIL",
             "basename/basename skipped": "SKIPPED", "comm/comm x": "UNTESTED"}
     b, c = groups.get("basename", {}), groups.get("comm", {})
-    ok = (got == want and not done and b.get("rc") == 1 and b.get("seconds") == 2.75 and
+    ok = (got == want and not done and b.get("rc") == 1 and b.get("guest_seconds") == 2.75 and
+          b.get("seconds") == 5.0 and
           b.get("other") == ["./runtest: line 1: something"] and c.get("end") is None and
           c.get("other") == ["killed"])
     t = pt.totals(run)
