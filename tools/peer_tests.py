@@ -265,7 +265,8 @@ def time_ratios(report):
 
 def print_report(report):
     def fmt(v, spec):
-        return format(v, spec) if v is not None else "-".rjust(int(re.match(r"\d*", spec).group(0) or 1))
+        width = int(re.match(r"\d*", spec).group(0) or 1)
+        return format(v, spec) if v is not None else "-".rjust(width)
 
     rows = group_rows(report)
     print(f"\n{'group':16} {'linux s':>8} {'pass':>5} {'fail':>5} {'samsara s':>9} {'pass':>5} "

@@ -5,8 +5,8 @@ testsuite, the shipped binary, its .config), three small groups through the gues
 basename (old-style cases: one PASS per file of testsuite/basename, each named after it),
 comm (a GROUP.tests file started by path: it must finish with an exit status, whatever its
 results), and true with a time of its own of 1 s, which runtest cannot finish in (its links
-alone take longer): `timeout -s KILL` must stop it with status 137 and the guest go on. About 40 s under TCG; no Linux guest. Called by tools/test.py as run(record,
-module)."""
+alone take longer): `timeout -s KILL` must stop it with status 137 and the guest go on.
+About 40 s under TCG; no Linux guest. Called by tools/test.py as run(record, module)."""
 import os
 import tempfile
 
