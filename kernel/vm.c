@@ -11,6 +11,7 @@
 #include "kernel.h"
 
 #define IDX(va, level) (((va) >> (12 + 9 * (level))) & 511)
+#define LEAF_SPAN (1ull << 21) /* what one leaf table maps */
 
 uint64_t vm_new_space(void)
 {
@@ -144,15 +145,16 @@ int vm_copy_space(struct proc *p, struct proc *c)
  * tables whole (so huge ranges are cheap): unmap them (flags == 0) or give
  * them new permission bits. With phys, only the mappings of physical
  * memory it does not own (PTE_NOFREE) in [phys[0], phys[0]+phys[1]).
+ * Unmapping frees the leaf tables whose whole 2 MiB lies in the range.
  */
 static void vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags,
                           const uint64_t *phys)
 {
     for (uint64_t a = va; a < va + len;) {
-        uint64_t *t = P2V(p->pml4);
+        uint64_t *t = P2V(p->pml4), *up = 0;
         int level = 3;
         for (; level > 0 && (t[IDX(a, level)] & PTE_P); level--)
-            t = P2V(t[IDX(a, level)] & PTE_ADDR);
+            t = P2V(*(up = &t[IDX(a, level)]) & PTE_ADDR);
         if (level > 0) {
             uint64_t span = 1ull << (12 + 9 * level);
             a = (a & ~(span - 1)) + span;
@@ -176,6 +178,11 @@ static void vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t fl
             __asm__ volatile("invlpg (%0)" ::"r"(a) : "memory");
         }
         a += PAGE_SIZE;
+        if (!flags && !phys && !(a & (LEAF_SPAN - 1)) && a - LEAF_SPAN >= va) {
+            frame_free(*up & PTE_ADDR); /* a leaf table unmapped whole is freed */
+            *up = 0;
+            __asm__ volatile("invlpg (%0)" ::"r"(a - PAGE_SIZE) : "memory");
+        }
     }
 }
 

@@ -350,7 +350,7 @@ int64_t do_mremap(struct mproc *mp, const uint64_t *a)
     uint64_t grow = new_len > old_len ? (new_len - old_len) / PAGE : 0;
     int64_t data = (prot & PROT_W) && kind != R_STACK && kind != R_SHARED ? (int64_t)grow : 0;
     if (within_limits(mp, (int64_t)grow, data) < 0 || admit_lazy(grow, prot) < 0 ||
-        region_reserve(4) < 0)
+        region_reserve(6) < 0) /* two cuts at each end, the moved region, its growth */
         return -LX_ENOMEM;
     uint64_t end = addr + old_len;
     if (!(flags & MREMAP_FIXED) && new_len - old_len <= STACK_TOP - end &&
@@ -390,7 +390,7 @@ int64_t mem_exec_layout(struct mproc *mp, uint64_t image_pages, uint64_t arg_byt
     *stack_len = want > args + STACK_MIN ? want : args + STACK_MIN;
     uint64_t total = image_pages + *stack_len / PAGE, fresh = image_pages + args / PAGE;
     int64_t old = mem_pages(mp);
-    if (old < 0 || total > mp->rlim_as[0] / PAGE || region_reserve(32) < 0 ||
+    if (old < 0 || total > mp->rlim_as[0] / PAGE || region_reserve(80) < 0 || /* 73 segments */
         (fresh > (uint64_t)old && mem_admit(fresh - (uint64_t)old) < 0))
         return -LX_ENOMEM;
     return 0;

@@ -101,8 +101,7 @@ struct region *region_from(struct mproc *mp, uint64_t addr)
 
 static int compatible(const struct region *a, const struct region *b)
 {
-    return a->end == b->start && a->prot == b->prot && a->kind == b->kind &&
-           a->backed == b->backed;
+    return a->end == b->start && a->prot == b->prot && a->kind == b->kind && a->backed == b->backed;
 }
 
 static void unlink_entry(struct mproc *mp, struct region *r)
@@ -172,12 +171,16 @@ void region_drop(struct mproc *mp, uint64_t a, uint64_t b)
 }
 
 /* A new region [a, b), where there is none (1 reserved entry); merged with its neighbours. */
-struct region *region_add(struct mproc *mp, uint64_t a, uint64_t b, int prot, int kind,
-                          int backed)
+struct region *region_add(struct mproc *mp, uint64_t a, uint64_t b, int prot, int kind, int backed)
 {
     struct region *next = region_from(mp, a), *r = entry_take();
-    *r = (struct region){.start = a, .end = b, .prot = (uint8_t)prot, .kind = (uint8_t)kind,
-                         .backed = (uint8_t)backed, .prev = next->prev, .next = next};
+    *r = (struct region){.start = a,
+                         .end = b,
+                         .prot = (uint8_t)prot,
+                         .kind = (uint8_t)kind,
+                         .backed = (uint8_t)backed,
+                         .prev = next->prev,
+                         .next = next};
     next->prev->next = r;
     next->prev = r;
     account(mp, r, 1);
@@ -197,8 +200,7 @@ void region_set(struct mproc *mp, struct region *r, int prot, int backed)
 uint64_t region_pages_in(struct mproc *mp, uint64_t a, uint64_t b, int data_only)
 {
     uint64_t n = 0;
-    for (struct region *r = region_from(mp, a); !region_is_end(mp, r) && r->start < b;
-         r = r->next)
+    for (struct region *r = region_from(mp, a); !region_is_end(mp, r) && r->start < b; r = r->next)
         if (!data_only || is_data(r))
             n += ((r->end < b ? r->end : b) - (r->start > a ? r->start : a)) / PAGE;
     return n;
@@ -209,7 +211,7 @@ uint64_t region_gap(struct mproc *mp, uint64_t len, uint64_t floor, uint64_t top
 {
     struct region *r = region_from(mp, top);
     if (!region_is_end(mp, r) && r->start < top)
-        top = r->start; /* one that straddles top */
+        top = r->start;               /* one that straddles top */
     for (r = r->prev;; r = r->prev) { /* r: the highest region starting below top, or none */
         uint64_t low = region_is_end(mp, r) || r->end < floor ? floor : r->end;
         if (top >= low && top - low >= len)
