@@ -104,7 +104,10 @@
     X(PRIV_IPC, priv_ipc, sys, int, (endpoint_t, ep), (endpoint_t, target), (int, on))             \
     /* Seconds since 1970 at tick 0 (0 until pm sets it from the RTC); pm sets it. */              \
     X(BOOTTIME, boottime, sys, uint64_t)                                                           \
-    X(SET_BOOTTIME, set_boottime, sys, int, (uint64_t, seconds))
+    X(SET_BOOTTIME, set_boottime, sys, int, (uint64_t, seconds))                                   \
+    /* Move ep's pages and demand-zero markers in [from, from+len) to the free [to, to+len). */    \
+    X(MEM_MOVE, mem_move, sys, int, (endpoint_t, ep), (uint64_t, from), (uint64_t, to),            \
+      (uint64_t, len))
 
 enum kcall_number {
 #define KC_NUMBER(NAME, ...) KC_##NAME,
@@ -112,6 +115,7 @@ enum kcall_number {
 #undef KC_NUMBER
         NR_KCALLS
 };
+_Static_assert(NR_KCALLS <= 64, "the kernel-call mask has 64 bits");
 
 #define KC_BIT(n) (1ull << (n))
 #define KC_IPC_MASK                                                                                \
@@ -149,5 +153,8 @@ enum kcall_number {
 #define PROT_R 1
 #define PROT_W 2
 #define PROT_X 4
+/* KC_MEM_MAP: demand-zero pages: nothing is allocated now; each page gets a zeroed frame when
+ * first touched, by the process or by a copy into it (no src). */
+#define MEM_LAZY 8
 
 #endif
