@@ -14,6 +14,7 @@
 
 #include <samsara/fs.h>
 #include <samsara/linux.h>
+#include <samsara/sysv.h>
 #include "sys.h"
 
 #define NR_MPROCS 96     /* Linux processes at most (fork gives EAGAIN) */
@@ -133,6 +134,13 @@ uint64_t mem_limit_pages(const struct mproc *mp);
 int64_t mem_admit(const struct mproc *mp, uint64_t total, uint64_t fresh);
 int64_t mem_pages(const struct mproc *mp);
 void mem_forget(struct mproc *mp);
+
+/* sysv.c: the System V IPC server's view of processes */
+void sysv_init(void);
+void sysv_fork(const struct mproc *parent, const struct mproc *child);
+int64_t sysv_setcred(const struct mproc *mp, const struct cred *c);
+int64_t sysv_tell(int type, const struct mproc *mp);
+int sysv_is(endpoint_t ep);
 
 /* time.c */
 uint64_t now_ticks(void);
