@@ -183,7 +183,10 @@ int64_t do_mem_share(struct proc *p, const uint64_t *a)
         return refuse(p, 1, -E_INVAL);
     if (!page_range_ok(a[1], a[2]) || (a[3] & ~(uint64_t)(PROT_R | PROT_W | PROT_X)) ||
         !page_range_ok(a[4], a[2]))
-        return refuse(p, range_arg(a[1], a[2]) ? range_arg(a[1], a[2]) : a[3] > 7 ? 4 : 5,
+        return refuse(p,
+                      range_arg(a[1], a[2]) ? range_arg(a[1], a[2])
+                      : a[3] > 7            ? 4
+                                            : 5,
                       -E_INVAL);
     if (a[2] / PAGE_SIZE > p->pages) /* more than it owns: cannot all be its own pages */
         return refuse(p, 5, -E_FAULT);

@@ -4191,9 +4191,9 @@ static void t_sysv_msg_queue(void)
     CHECK(msgctl(q, IPC_STAT, &ds) == 0 && ds.msg_qnum == 4 && ds.msg_cbytes == 7 * 3 + 9 &&
           ds.msg_qbytes == 16384 && ds.msg_lspid == getpid() && ds.msg_perm.mode == 0600 &&
           ds.msg_perm.uid == geteuid() && ds.msg_perm.cuid == geteuid());
-    CHECK(msgrcv(q, &m, sizeof(m.text), 0, 0) == 7 && m.type == 3); /* the first */
+    CHECK(msgrcv(q, &m, sizeof(m.text), 0, 0) == 7 && m.type == 3);  /* the first */
     CHECK(msgrcv(q, &m, sizeof(m.text), -2, 0) == 7 && m.type == 1); /* the lowest <= 2 */
-    CHECK(msgrcv(q, &m, 4, 2, 0) == -1 && errno == E2BIG);          /* too long: stays */
+    CHECK(msgrcv(q, &m, 4, 2, 0) == -1 && errno == E2BIG);           /* too long: stays */
     CHECK(msgrcv(q, &m, 4, 2, MSG_NOERROR) == 4 && !memcmp(m.text, "type", 4));
     ERR(msgrcv(q, &m, sizeof(m.text), 1, IPC_NOWAIT), ENOMSG);
     CHECK(msgrcv(q, &m, sizeof(m.text), 1, MSG_EXCEPT) == 9 && !strcmp(m.text, "second 2"));
@@ -4515,7 +4515,8 @@ static void t_sysv_shm_exec(void)
 /* An ordinary user: refused by the mode bits and the owner rules, as Linux does. */
 static void t_sysv_permissions(void)
 {
-    int q = msgget(IPC_PRIVATE, 0600), s = semget(IPC_PRIVATE, 1, 0640), h = shmget(IPC_PRIVATE, 4096, 0604);
+    int q = msgget(IPC_PRIVATE, 0600), s = semget(IPC_PRIVATE, 1, 0640),
+        h = shmget(IPC_PRIVATE, 4096, 0604);
     int open_q = msgget(IPC_PRIVATE, 0622);
     key_t key = 0x5e0001 + getpid();
     int keyed = msgget(key, IPC_CREAT | 0600);

@@ -106,7 +106,7 @@
     /* Seconds since 1970 at tick 0 (0 until pm sets it from the RTC); pm sets it. */              \
     X(BOOTTIME, boottime, sys, uint64_t)                                                           \
     X(SET_BOOTTIME, set_boottime, sys, int, (uint64_t, seconds))                                   \
-    /* The caller's own pages [src, src+len) also at vaddr in ep, shared (both see every */         \
+    /* The caller's own pages [src, src+len) also at vaddr in ep, shared (both see every */        \
     /* write; a frame is freed when its last mapping goes); all or nothing. */                     \
     X(MEM_SHARE, mem_share, sys, int, (endpoint_t, ep), (uint64_t, vaddr), (uint64_t, len),        \
       (int, prot), (uint64_t, src))

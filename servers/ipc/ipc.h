@@ -16,8 +16,8 @@
 #include <samsara/linux.h>
 #include "sys.h"
 
-#define NR_SPROCS 128   /* callers at once: one per kernel slot */
-#define IPCMNI 32768    /* id = seq * IPCMNI + index, as Linux builds them */
+#define NR_SPROCS 128 /* callers at once: one per kernel slot */
+#define IPCMNI 32768  /* id = seq * IPCMNI + index, as Linux builds them */
 #define IPC_PRIVATE 0
 #define IPC_CREAT 01000
 #define IPC_EXCL 02000

@@ -218,17 +218,11 @@ int64_t ipc_get(struct ipc_kind *k, const struct sproc *p, int32_t key, int flg,
 typedef int64_t (*sysv_call_t)(struct sproc *p, const uint64_t *a);
 static const sysv_call_t calls[LX_NR_MAX] = {
     [LX_msgget] = do_msgget, /* queues: msg.c */
-    [LX_msgsnd] = do_msgsnd,
-    [LX_msgrcv] = do_msgrcv,
-    [LX_msgctl] = do_msgctl,
+    [LX_msgsnd] = do_msgsnd, [LX_msgrcv] = do_msgrcv,         [LX_msgctl] = do_msgctl,
     [LX_semget] = do_semget, /* semaphores: sem.c */
-    [LX_semop] = do_semop,
-    [LX_semtimedop] = do_semtimedop,
-    [LX_semctl] = do_semctl,
+    [LX_semop] = do_semop,   [LX_semtimedop] = do_semtimedop, [LX_semctl] = do_semctl,
     [LX_shmget] = do_shmget, /* shared memory: shm.c */
-    [LX_shmat] = do_shmat,
-    [LX_shmdt] = do_shmdt,
-    [LX_shmctl] = do_shmctl,
+    [LX_shmat] = do_shmat,   [LX_shmdt] = do_shmdt,           [LX_shmctl] = do_shmctl,
 };
 
 static void refuse(const message_t *m, const char *why, int reply_type, int64_t err)
@@ -271,8 +265,7 @@ static int64_t pm_request(const message_t *m)
     case SYSV_FORK: {
         struct sproc *parent = sproc_of(q->fork.parent);
         struct cred c;
-        if (q->fork.child <= 0 ||
-            sys_safecopy_from(m->source, q->fork.grant, 0, &c, sizeof(c)) < 0)
+        if (q->fork.child <= 0 || sys_safecopy_from(m->source, q->fork.grant, 0, &c, sizeof(c)) < 0)
             return -LX_EINVAL;
         struct sproc *child = sproc_new(q->fork.child);
         if (!child)

@@ -99,11 +99,10 @@ static struct qmsg *select_msg(struct queue *q, int64_t type, int flg, struct qm
     struct qmsg *found = 0, *before = 0, *last = 0;
     uint64_t bound = type == INT64_MIN ? INT64_MAX : (uint64_t)(type < 0 ? -type : type);
     for (struct qmsg *m = q->head; m; last = m, m = m->next) {
-        int fits = type == 0                   ? 1
+        int fits = type == 0                      ? 1
                    : type > 0 && flg & MSG_EXCEPT ? m->type != type
                    : type > 0                     ? m->type == type
-                                                  : (uint64_t)m->type <= bound &&
-                                                        (!found || m->type < found->type);
+                              : (uint64_t)m->type <= bound && (!found || m->type < found->type);
         if (fits) {
             found = m, before = last;
             if (type >= 0)

@@ -143,7 +143,8 @@ static int64_t semop_try(struct sproc *p)
         int32_t v = s->sems[op->num].val, adj = u ? u->adj[op->num] - op->op : 0;
         if ((op->op == 0 && v != 0) || v + op->op < 0)
             r = op->flg & IPC_NOWAIT ? -LX_EAGAIN : SUSPEND;
-        else if (v + op->op > SEMVMX || ((op->flg & SEM_UNDO) && (adj < -SEMAEM - 1 || adj > SEMAEM)))
+        else if (v + op->op > SEMVMX ||
+                 ((op->flg & SEM_UNDO) && (adj < -SEMAEM - 1 || adj > SEMAEM)))
             r = -LX_ERANGE;
         if (r)
             break;
@@ -286,10 +287,8 @@ int64_t do_semctl(struct sproc *p, const uint64_t *a)
     if (ipc_perms(p, &s->o, cmd == SETVAL ? S_IWUGO : S_IRUGO) < 0)
         return -LX_EACCES;
     if (cmd == IPC_STAT) {
-        ds = (struct lx_semid_ds){.perm = s->o.perm,
-                                  .otime = s->otime,
-                                  .ctime = s->ctime,
-                                  .nsems = s->nsems};
+        ds = (struct lx_semid_ds){
+            .perm = s->o.perm, .otime = s->otime, .ctime = s->ctime, .nsems = s->nsems};
         return copy_out(p, a[3], &ds, sizeof(ds));
     }
     if (cmd == GETALL) {

@@ -79,7 +79,8 @@ static int64_t seg_create(void *obj)
     if (want_size < 1 || want_size > SHMMAX)
         return -LX_EINVAL;
     uint64_t len = (want_size + 4095) & ~4095ull;
-    if (len > SEG_SPAN || sys_mem_map(SELF, seg_base(ipc_index(&kind, s)), len, PROT_R | PROT_W) < 0)
+    if (len > SEG_SPAN ||
+        sys_mem_map(SELF, seg_base(ipc_index(&kind, s)), len, PROT_R | PROT_W) < 0)
         return -LX_ENOMEM;
     s->size = want_size;
     s->len = len;

@@ -27,7 +27,8 @@ static int64_t sysv_request(message_t *m)
 
 void sysv_fork(const struct mproc *parent, const struct mproc *child)
 {
-    grant_id_t g = sysv_ep ? grant_alloc(sysv_ep, &child->cred, sizeof(child->cred), GRANT_READ) : -1;
+    grant_id_t g =
+        sysv_ep ? grant_alloc(sysv_ep, &child->cred, sizeof(child->cred), GRANT_READ) : -1;
     message_t m = {.type = SYSV_FORK,
                    .u.sysv.fork = {parent ? parent->ep : 0, child->ep, child->pid, g}};
     if (g >= 0 && sysv_request(&m) < 0)
