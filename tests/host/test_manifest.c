@@ -1049,7 +1049,10 @@ static const struct expect {
      BASIC | PROCS | GRANTS | K(KC_PROC_CREATE) | K(KC_PROC_START) | K(KC_PROC_FORK) |
          K(KC_PROC_REGS) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_MEM_PROTECT) | K(KC_VCOPY) |
          K(KC_ALARM) | K(KC_SYSINFO) | K(KC_IOPORT) | K(KC_PROC_NAME) | K(KC_SET_BOOTTIME),
-     PRIV_USERS, 3, 0x70, 2, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs vfs", 0},
+     PRIV_USERS, 3, 0x70, 2, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs vfs ipc", 0},
+    {"servers/ipc/ipc.conf",
+     BASIC | GRANTS | K(KC_VCOPY) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_MEM_SHARE) | K(KC_ALARM),
+     PRIV_USERS, 0, 0, 0, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs", 65536},
     {"servers/vfs/vfs.conf",
      BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM) | K(KC_SYSINFO), PRIV_USERS, 0, 0,
      0, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "",
@@ -1266,8 +1269,8 @@ static void tree_manifests(void)
         .program = "pm",
         .priority = 2,
         .flags = PRIV_USERS,
-        .ipc = {"rs", "vfs"},
-        .nr_ipc = 2,
+        .ipc = {"rs", "vfs", "ipc"},
+        .nr_ipc = 3,
         .nr_io = 3,
         .io = {{0x70, 2}, {0x604, 2}, {0xcf9, 1}}, /* the RTC; power off and reset (power.c) */
         .max_pages = 16384,
