@@ -4,8 +4,8 @@
  * memory map; the kernel image and the boot modules stay reserved.
  * Frames are handed out zeroed. A frame mapped in more than one place
  * (PTE_SHARED, KC_MEM_SHARE) has a count of its mappings in `shares` (a
- * table sized to RAM, taken from the frames at the first share) and is
- * freed when the last one goes.
+ * table sized to RAM, taken from the frames once the boot modules are
+ * reserved) and is freed when the last one goes.
  */
 #include "kernel.h"
 
@@ -105,11 +105,6 @@ void frame_free(uint64_t pa)
 /* One more mapping of the frame at pa (its first share counts the owner too); E_NOMEM at 65535. */
 int frame_share(uint64_t pa)
 {
-    uint64_t table = shares ? 0 : frame_alloc_contig((nr_frames * 2 + PAGE_SIZE - 1) / PAGE_SIZE);
-    if (!shares && !table)
-        return -E_NOMEM;
-    if (table) /* at the first share: the boot modules are reserved by now */
-        shares = P2V(table);
     uint16_t *n = &shares[pa / PAGE_SIZE];
     if (*n == 0xffff)
         return -E_NOMEM;
@@ -127,6 +122,15 @@ void frame_unshare(uint64_t pa)
     } else {
         --*n;
     }
+}
+
+/* The share counts, once the boot modules are reserved (the run would overwrite them before). */
+void frame_init_shares(void)
+{
+    uint64_t table = frame_alloc_contig((nr_frames * sizeof(*shares) + PAGE_SIZE - 1) / PAGE_SIZE);
+    if (!table)
+        panic("no memory for the shared-frame counts");
+    shares = P2V(table);
 }
 
 uint64_t frame_free_count(void)

@@ -85,6 +85,7 @@ void frame_reserve(uint64_t start, uint64_t end);
 uint64_t frame_alloc(void);              /* zeroed, 0 if none */
 uint64_t frame_alloc_contig(uint64_t n); /* zeroed run, 0 if none */
 void frame_free(uint64_t pa);
+void frame_init_shares(void);
 int frame_share(uint64_t pa);    /* one more mapping of a shared frame; E_NOMEM at the cap */
 void frame_unshare(uint64_t pa); /* one less; the last frees it */
 uint64_t frame_free_count(void);
