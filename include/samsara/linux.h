@@ -64,6 +64,8 @@ struct user_regs {
 #define LX_pipe 22
 #define LX_select 23
 #define LX_sched_yield 24
+#define LX_mremap 25
+#define LX_msync 26
 #define LX_madvise 28
 #define LX_shmget 29
 #define LX_shmat 30

@@ -11,7 +11,7 @@
 #include "bdev/bdev.h"
 
 void (*bdev_busy)(const message_t *m);
-void (*bdev_wait_hook)(const message_t *m);
+int (*bdev_wait_hook)(const message_t *m);
 
 static message_t deferred[BDEV_DEFER_MAX];
 static int ndeferred;
@@ -30,8 +30,8 @@ int bdev_deferred(message_t *m)
 /* A message that is not ours arrived while we waited: keep it for the file server. */
 static void defer(const message_t *m)
 {
-    if (bdev_wait_hook)
-        bdev_wait_hook(m); /* the file server may answer "later" now */
+    if (bdev_wait_hook && bdev_wait_hook(m))
+        return; /* the file server answered it now (its finished reply, FS_RESULT) */
     if (ndeferred < BDEV_DEFER_MAX)
         deferred[ndeferred++] = *m;
     else if (bdev_busy)

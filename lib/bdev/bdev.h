@@ -67,8 +67,8 @@ int bdev_deferred(message_t *m);
 /* Called for a message that found the deferral queue full (0: log and drop it). */
 extern void (*bdev_busy)(const message_t *m);
 /* Called (when set) as lib/bdev starts to wait for a new instance of the driver (m = 0),
- * and with each message that comes meanwhile, before it is kept. A file server sets it to
- * fsdriver_suspend, so its client goes on while it waits. */
-extern void (*bdev_wait_hook)(const message_t *m);
+ * and with each message that comes meanwhile, before it is kept: 1 if it served m (then it is
+ * not kept). A file server sets it to fsdriver_suspend, so its client goes on while it waits. */
+extern int (*bdev_wait_hook)(const message_t *m);
 
 #endif

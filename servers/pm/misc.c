@@ -80,18 +80,18 @@ int64_t do_sched_yield(struct mproc *mp, const uint64_t *a)
 #define RLIMIT_NOFILE 7
 #define RLIMIT_AS 9
 
-/* RLIMIT_* values as they really are here; RLIMIT_AS and RLIMIT_DATA are mp's own. */
+/* RLIMIT_* values as they really are here; the memory limits (mem.c) are mp's own. */
 static uint64_t *limit_of(struct mproc *mp, int res, uint64_t lim[2])
 {
     lim[0] = lim[1] = ~0ull;
-    if (res == RLIMIT_STACK)
-        lim[0] = lim[1] = STACK_SIZE;
-    else if (res == RLIMIT_NOFILE)
+    if (res == RLIMIT_NOFILE)
         lim[0] = lim[1] = 64;
     else if (res == RLIMIT_NPROC)
         lim[0] = lim[1] = NR_MPROCS;
-    else if (res == RLIMIT_AS || res == RLIMIT_DATA) {
-        uint64_t *own = res == RLIMIT_AS ? mp->rlim_as : mp->rlim_data;
+    else if (res == RLIMIT_AS || res == RLIMIT_DATA || res == RLIMIT_STACK) {
+        uint64_t *own = res == RLIMIT_AS     ? mp->rlim_as
+                        : res == RLIMIT_DATA ? mp->rlim_data
+                                             : mp->rlim_stack;
         lim[0] = own[0], lim[1] = own[1];
         return own;
     }
@@ -101,9 +101,11 @@ static uint64_t *limit_of(struct mproc *mp, int res, uint64_t lim[2])
 /*
  * Get and set resource limits (of the caller only). A new soft limit may
  * not exceed the new hard one (EINVAL); a hard limit may not go above what
- * the system gives (EPERM). Only RLIMIT_AS and RLIMIT_DATA change anything:
- * both bound the pages the process may have (mem.c), and are kept across
- * fork and exec.
+ * the system gives, and only root (Linux's CAP_SYS_RESOURCE) may raise its
+ * own (EPERM). Only the memory limits change anything (mem.c): RLIMIT_AS
+ * bounds the pages in the process's regions, RLIMIT_DATA the private
+ * writable ones, RLIMIT_STACK the stack of the next exec. They are kept
+ * across fork and exec.
  */
 int64_t do_prlimit64(struct mproc *mp, const uint64_t *a)
 {
@@ -117,8 +119,7 @@ int64_t do_prlimit64(struct mproc *mp, const uint64_t *a)
         return -LX_EFAULT;
     if (a[2] && want[0] > want[1])
         return -LX_EINVAL;
-    uint64_t most = own ? (uint64_t)MEM_LIMIT_PAGES * 4096 : lim[1];
-    if (a[2] && want[1] > most)
+    if (a[2] && want[1] > lim[1] && (!own || mp->cred.euid != 0))
         return -LX_EPERM;
     if (a[3] && put(mp, a[3], lim, sizeof(lim)) < 0)
         return -LX_EFAULT;

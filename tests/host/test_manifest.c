@@ -1048,7 +1048,8 @@ static const struct expect {
     {"servers/pm/pm.conf",
      BASIC | PROCS | GRANTS | K(KC_PROC_CREATE) | K(KC_PROC_START) | K(KC_PROC_FORK) |
          K(KC_PROC_REGS) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_MEM_PROTECT) | K(KC_VCOPY) |
-         K(KC_ALARM) | K(KC_SYSINFO) | K(KC_IOPORT) | K(KC_PROC_NAME) | K(KC_SET_BOOTTIME),
+         K(KC_ALARM) | K(KC_SYSINFO) | K(KC_IOPORT) | K(KC_PROC_NAME) | K(KC_SET_BOOTTIME) |
+         K(KC_MEM_MOVE),
      PRIV_USERS, 3, 0x70, 2, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs vfs ipc", 0},
     {"servers/ipc/ipc.conf",
      BASIC | GRANTS | K(KC_VCOPY) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_MEM_SHARE) | K(KC_ALARM),
@@ -1086,8 +1087,8 @@ static const struct expect {
     {"tests/kernel/rtcdrv.conf", BASIC | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), 0, 1, 0x70, 2,
      1u << 8, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, "", "parent", 0},
     {"tests/kernel/memdrv.conf",
-     BASIC | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_DMAALLOC) | K(KC_MAPPHYS) | K(KC_PROC_CREATE) |
-         K(KC_PROC_KILL) | K(KC_VCOPY) | K(KC_MEM_SHARE),
+     BASIC | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_MEM_MOVE) | K(KC_DMAALLOC) | K(KC_MAPPHYS) |
+         K(KC_PROC_CREATE) | K(KC_PROC_KILL) | K(KC_VCOPY) | K(KC_MEM_SHARE),
      0, 0, 0, 0, 0, 0xfee00000, 4096, 0, 3, RESTART_NEVER, 0, 0, 0, "", "", 0},
     {"tests/servers/fstest/fstest.conf",
      BASIC | GRANTS | K(KC_IOPORT) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_PROC_REAP), 0, 1, 0x501,
