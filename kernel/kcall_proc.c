@@ -172,6 +172,32 @@ int64_t do_mem_unmap(struct proc *p, const uint64_t *a)
     return 0;
 }
 
+/* KC_MEM_SHARE(ep, vaddr, len, prot, src): the caller's pages at src also at vaddr in ep. */
+int64_t do_mem_share(struct proc *p, const uint64_t *a)
+{
+    struct proc *t;
+    int r = target(p, a[0], 1, &t);
+    if (r < 0)
+        return r;
+    if (t == p)
+        return refuse(p, 1, -E_INVAL);
+    if (!page_range_ok(a[1], a[2]) || (a[3] & ~(uint64_t)(PROT_R | PROT_W | PROT_X)) ||
+        !page_range_ok(a[4], a[2]))
+        return refuse(p,
+                      range_arg(a[1], a[2]) ? range_arg(a[1], a[2])
+                      : a[3] > 7            ? 4
+                                            : 5,
+                      -E_INVAL);
+    if (a[2] / PAGE_SIZE > p->pages) /* more than it owns: cannot all be its own pages */
+        return refuse(p, 5, -E_FAULT);
+    if (t->priv.max_pages && t->pages + a[2] / PAGE_SIZE > t->priv.max_pages)
+        return -E_NOMEM;
+    if (!vm_range_free(t, a[1], a[2]))
+        return -E_BUSY;
+    r = vm_share_range(p, a[4], t, a[1], a[2], prot_to_pte(a[3]));
+    return r == -E_FAULT ? refuse(p, 5, r) : r;
+}
+
 /* KC_MEM_MOVE(ep|SELF, from, to, len): both ranges pages of user space, apart; to free. */
 int64_t do_mem_move(struct proc *p, const uint64_t *a)
 {

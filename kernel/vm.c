@@ -4,7 +4,8 @@
  * Every process has its own PML4. The upper half (entries 256-511) is the
  * kernel's and is shared by copying the boot PML4's entries; the lower half
  * holds only pages the process owns (PTE_NOFREE marks frames it merely maps,
- * such as MMIO; PTE_DMA frames it owns that only KC_DMA_RELEASE frees). The kernel never
+ * such as MMIO; PTE_DMA frames it owns that only KC_DMA_RELEASE frees; PTE_SHARED frames it
+ * owns with others, freed with their last mapping). The kernel never
  * dereferences a user pointer: it walks the page table, checks the U and W bits, and copies through
  * the direct map, so a bad pointer yields E_FAULT, never a kernel fault.
  */
@@ -24,6 +25,15 @@ uint64_t vm_new_space(void)
     return pml4;
 }
 
+/* An owned leaf goes: its frame is freed, or a shared one loses a mapping. */
+static void release(uint64_t e)
+{
+    if (e & PTE_SHARED)
+        frame_unshare(e & PTE_ADDR);
+    else if (!(e & PTE_DMA))
+        frame_free(e & PTE_ADDR);
+}
+
 static void free_table(uint64_t table_pa, int level, uint64_t *pages)
 {
     uint64_t *t = P2V(table_pa);
@@ -33,7 +43,7 @@ static void free_table(uint64_t table_pa, int level, uint64_t *pages)
         if (level > 0)
             free_table(t[i] & PTE_ADDR, level - 1, pages);
         else if (!(t[i] & (PTE_NOFREE | PTE_DMA))) {
-            frame_free(t[i] & PTE_ADDR);
+            release(t[i]);
             if (pages)
                 (*pages)--;
         }
@@ -96,7 +106,8 @@ int vm_range_free(struct proc *p, uint64_t va, uint64_t len)
     return 1;
 }
 
-/* Give c a private copy of every page p owns (MMIO is shared; DMA copies are plain memory). */
+/* Give c a private copy of every page p owns (MMIO and PTE_SHARED pages are shared; DMA copies
+ * are plain memory). */
 int vm_copy_space(struct proc *p, struct proc *c)
 {
     uint64_t *l4 = P2V(p->pml4);
@@ -123,14 +134,16 @@ int vm_copy_space(struct proc *p, struct proc *c)
                             *lazy = e; /* the child's page is demand-zero too */
                         continue;
                     }
-                    if (!(e & PTE_NOFREE)) {
+                    if ((e & PTE_SHARED) && frame_share(pa) < 0)
+                        return -E_NOMEM;
+                    if (!(e & (PTE_NOFREE | PTE_SHARED))) {
                         if (!(pa = frame_alloc()))
                             return -E_NOMEM;
                         memcpy(P2V(pa), P2V(e & PTE_ADDR), PAGE_SIZE);
                     }
                     if (vm_map(c, va, pa, (e & ~(PTE_ADDR | PTE_DMA))) < 0) {
                         if (!(e & PTE_NOFREE))
-                            frame_free(pa);
+                            release(pa | (e & PTE_SHARED));
                         return -E_NOMEM;
                     }
                 }
@@ -166,11 +179,11 @@ static void vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t fl
         else if ((*pte & PTE_P) &&
                  (!phys || ((*pte & PTE_NOFREE) && (*pte & PTE_ADDR) - phys[0] < phys[1]))) {
             if (flags) {
-                *pte = (*pte & (PTE_ADDR | PTE_NOFREE | PTE_DMA | PTE_PCD | PTE_PWT)) | flags;
+                *pte = (*pte & (PTE_ADDR | PTE_NOFREE | PTE_DMA | PTE_SHARED | PTE_PCD | PTE_PWT)) |
+                       flags;
             } else {
                 if (!(*pte & PTE_NOFREE)) {
-                    if (!(*pte & PTE_DMA))
-                        frame_free(*pte & PTE_ADDR);
+                    release(*pte);
                     p->pages--;
                 }
                 *pte = 0;
@@ -200,6 +213,35 @@ void vm_unmap_phys(struct proc *p, uint64_t base, uint64_t len)
 void vm_protect_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
 {
     vm_walk_range(p, va, len, flags, 0);
+}
+
+/*
+ * p's own pages [src, src+len) also at [va, va+len) in t (free there), with
+ * flags: both mappings become PTE_SHARED. All or nothing: E_FAULT if a
+ * source page is absent or not ordinary memory p owns, E_NOMEM.
+ */
+int vm_share_range(struct proc *p, uint64_t src, struct proc *t, uint64_t va, uint64_t len,
+                   uint64_t flags)
+{
+    for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
+        uint64_t *s = vm_pte(p->pml4, src + off, 0);
+        if (!s || (*s & (PTE_P | PTE_NOFREE | PTE_DMA)) != PTE_P)
+            return -E_FAULT;
+    }
+    for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
+        uint64_t *s = vm_pte(p->pml4, src + off, 0), pa = *s & PTE_ADDR;
+        int r = frame_share(pa);
+        if (r == 0) {
+            *s |= PTE_SHARED;
+            if ((r = vm_map(t, va + off, pa, flags | PTE_SHARED)) < 0)
+                frame_unshare(pa);
+        }
+        if (r < 0) {
+            vm_unmap_range(t, va, off);
+            return -E_NOMEM;
+        }
+    }
+    return 0;
 }
 
 /* Zeroed memory for [va, va+len); all or nothing. va must be page aligned. */

@@ -22,6 +22,10 @@
 #include <sys/auxv.h>
 #include <sys/fsuid.h>
 #include <sys/ioctl.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/select.h>
@@ -4554,6 +4558,412 @@ static void t_mem_oom(void)
     free(p);
 }
 
+/* ---- System V IPC (issue 11): servers/ipc, docs/IPC-SYSV.md. The same tests pass on Linux. */
+
+struct sysv_msg {
+    long type;
+    char text[8200];
+};
+
+/* Wait until n callers wait to decrease (zero 0) or for zero (1) semaphore num of set. */
+static void sysv_await_waiters(int set, int num, int zero, int n)
+{
+    for (int i = 0; i < 500 && semctl(set, num, zero ? GETZCNT : GETNCNT) != n; i++)
+        usleep(10000);
+    CHECK(semctl(set, num, zero ? GETZCNT : GETNCNT) == n);
+}
+
+static void t_sysv_msg_queue(void)
+{
+    struct sysv_msg m;
+    struct msqid_ds ds;
+    int q = msgget(IPC_PRIVATE, 0600);
+    CHECK(q >= 0);
+    for (long t = 3; t >= 1; t--) { /* types 3, 2, 1, then 2 again */
+        m.type = t;
+        snprintf(m.text, sizeof(m.text), "type %ld", t);
+        CHECK(msgsnd(q, &m, strlen(m.text) + 1, 0) == 0);
+    }
+    m.type = 2;
+    strcpy(m.text, "second 2");
+    CHECK(msgsnd(q, &m, 9, IPC_NOWAIT) == 0);
+    CHECK(msgctl(q, IPC_STAT, &ds) == 0 && ds.msg_qnum == 4 && ds.msg_cbytes == 7 * 3 + 9 &&
+          ds.msg_qbytes == 16384 && ds.msg_lspid == getpid() && ds.msg_perm.mode == 0600 &&
+          ds.msg_perm.uid == geteuid() && ds.msg_perm.cuid == geteuid());
+    CHECK(msgrcv(q, &m, sizeof(m.text), 0, 0) == 7 && m.type == 3);  /* the first */
+    CHECK(msgrcv(q, &m, sizeof(m.text), -2, 0) == 7 && m.type == 1); /* the lowest <= 2 */
+    CHECK(msgrcv(q, &m, 4, 2, 0) == -1 && errno == E2BIG);           /* too long: stays */
+    CHECK(msgrcv(q, &m, 4, 2, MSG_NOERROR) == 4 && !memcmp(m.text, "type", 4));
+    ERR(msgrcv(q, &m, sizeof(m.text), 1, IPC_NOWAIT), ENOMSG);
+    CHECK(msgrcv(q, &m, sizeof(m.text), 1, MSG_EXCEPT) == 9 && !strcmp(m.text, "second 2"));
+    ERR(msgrcv(q, &m, sizeof(m.text), 0, IPC_NOWAIT), ENOMSG);
+    CHECK(msgctl(q, IPC_STAT, &ds) == 0 && ds.msg_qnum == 0 && ds.msg_cbytes == 0 &&
+          ds.msg_lrpid == getpid());
+    /* edge values */
+    m.type = 1;
+    CHECK(msgsnd(q, &m, 0, 0) == 0 && msgrcv(q, &m, 0, 0, 0) == 0);
+    ERR(msgsnd(q, &m, 8193, 0), EINVAL);
+    ERR(msgsnd(q, &m, (size_t)-1, 0), EINVAL);
+    ERR(msgsnd(-1, &m, 1, 0), EINVAL);
+    ERR(msgsnd(q + 1, &m, 1, 0), EINVAL);
+    ERR(msgsnd(q, (void *)16, 1, 0), EFAULT);
+    m.type = 0;
+    ERR(msgsnd(q, &m, 1, 0), EINVAL);
+    m.type = -5;
+    ERR(msgsnd(q, &m, 1, 0), EINVAL);
+    ERR(msgrcv(q, &m, (size_t)-1, 0, IPC_NOWAIT), EINVAL);
+    ERR(msgrcv(-7, &m, 1, 0, IPC_NOWAIT), EINVAL);
+    ERR(msgctl(q, 12345, &ds), EINVAL);
+    ERR(msgctl(q, IPC_STAT, (void *)16), EFAULT);
+    /* a full queue */
+    m.type = 1;
+    CHECK(msgsnd(q, &m, 8192, 0) == 0 && msgsnd(q, &m, 8192, 0) == 0);
+    ERR(msgsnd(q, &m, 1, IPC_NOWAIT), EAGAIN);
+    CHECK(msgctl(q, IPC_RMID, 0) == 0);
+    ERR(msgsnd(q, &m, 1, 0), EINVAL);
+    ERR(msgctl(q, IPC_RMID, 0), EINVAL);
+    /* keys */
+    key_t key = 0x5a0001 + getpid();
+    int k = msgget(key, IPC_CREAT | IPC_EXCL | 0644);
+    CHECK(k >= 0 && msgget(key, 0) == k && msgget(key, IPC_CREAT) == k);
+    ERR(msgget(key, IPC_CREAT | IPC_EXCL), EEXIST);
+    CHECK(msgctl(k, IPC_RMID, 0) == 0);
+    ERR(msgget(key, 0), ENOENT);
+    int other = msgget(IPC_PRIVATE, 0600);
+    CHECK(other >= 0 && other != k && msgctl(other, IPC_RMID, 0) == 0);
+}
+
+/* Parent and child talk through one queue; a full queue holds the sender until the child reads. */
+static void t_sysv_msg_fork(void)
+{
+    static struct sysv_msg m;
+    int q = msgget(IPC_PRIVATE, 0600);
+    CHECK(q >= 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (int i = 0; i < 20; i++) { /* waits for each */
+            CHECK(msgrcv(q, &m, sizeof(m.text), 5, 0) == 8192 && m.text[0] == (char)i);
+            usleep(i == 0 ? 100000 : 0);
+        }
+        m.type = 6;
+        strcpy(m.text, "done");
+        CHECK(msgsnd(q, &m, 5, 0) == 0);
+        _exit(0);
+    }
+    CHECK(pid > 0);
+    usleep(100000);
+    m.type = 5;
+    for (int i = 0; i < 20; i++) { /* two fit in the queue: the rest wait for the child */
+        m.text[0] = (char)i;
+        CHECK(msgsnd(q, &m, 8192, 0) == 0);
+    }
+    CHECK(msgrcv(q, &m, sizeof(m.text), 6, 0) == 5 && !strcmp(m.text, "done"));
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    /* a waiting receiver that is killed leaves no trace: the next message stays for us */
+    pid = fork();
+    if (pid == 0) {
+        msgrcv(q, &m, sizeof(m.text), 0, 0);
+        _exit(1);
+    }
+    usleep(100000);
+    CHECK(kill(pid, SIGKILL) == 0 && waitpid(pid, &st, 0) == pid && WIFSIGNALED(st));
+    m.type = 9;
+    CHECK(msgsnd(q, &m, 1, 0) == 0 && msgrcv(q, &m, 1, 9, IPC_NOWAIT) == 1);
+    CHECK(msgctl(q, IPC_RMID, 0) == 0);
+}
+
+static void t_sysv_sem_values(void)
+{
+    struct semid_ds ds;
+    unsigned short vals[3] = {1, 2, 3}, got[3];
+    int s = semget(IPC_PRIVATE, 3, 0600);
+    CHECK(s >= 0);
+    CHECK(semctl(s, 0, IPC_STAT, &ds) == 0 && ds.sem_nsems == 3 && ds.sem_perm.mode == 0600);
+    CHECK(semctl(s, 0, GETVAL) == 0 && semctl(s, 2, SETVAL, 7) == 0 && semctl(s, 2, GETVAL) == 7);
+    CHECK(semctl(s, 2, GETPID) == getpid());
+    CHECK(semctl(s, 0, SETALL, vals) == 0 && semctl(s, 0, GETALL, got) == 0 && got[0] == 1 &&
+          got[1] == 2 && got[2] == 3);
+    ERR(semctl(s, 0, SETVAL, 32768), ERANGE);
+    ERR(semctl(s, 0, SETVAL, -1), ERANGE);
+    CHECK(semctl(s, 0, SETVAL, 32767) == 0);
+    ERR(semctl(s, 3, GETVAL), EINVAL);
+    ERR(semctl(s, -1, GETVAL), EINVAL);
+    ERR(semctl(s, 0, 12345), EINVAL);
+    ERR(semctl(-1, 0, GETVAL), EINVAL);
+    ERR(semctl(s, 0, GETALL, (void *)16), EFAULT);
+    /* semop: all or nothing */
+    struct sembuf both[2] = {{1, -1, IPC_NOWAIT}, {0, 1, IPC_NOWAIT}}; /* sem 0 is at 32767 */
+    ERR(semop(s, both, 2), ERANGE);
+    CHECK(semctl(s, 1, GETVAL) == 2 && semctl(s, 0, GETVAL) == 32767);
+    struct sembuf take[2] = {{1, -2, 0}, {2, -4, IPC_NOWAIT}};
+    ERR(semop(s, take, 2), EAGAIN);
+    CHECK(semctl(s, 1, GETVAL) == 2);
+    take[1].sem_op = -3;
+    CHECK(semop(s, take, 2) == 0 && semctl(s, 1, GETVAL) == 0 && semctl(s, 2, GETVAL) == 0);
+    struct sembuf zero = {1, 0, IPC_NOWAIT}, bad = {3, 1, 0};
+    CHECK(semop(s, &zero, 1) == 0);
+    ERR(semop(s, &bad, 1), EFBIG);
+    ERR(semop(s, &zero, 0), EINVAL);
+    ERR(semop(s, &zero, 501), E2BIG);
+    ERR(semop(s, (void *)16, 1), EFAULT);
+    ERR(semop(-1, &zero, 1), EINVAL);
+    /* semget's own edges */
+    ERR(semget(IPC_PRIVATE, 0, 0600), EINVAL);
+    ERR(semget(IPC_PRIVATE, -1, 0600), EINVAL);
+    ERR(semget(IPC_PRIVATE, 32001, 0600), EINVAL);
+    key_t key = 0x5b0001 + getpid();
+    int k = semget(key, 2, IPC_CREAT | 0600);
+    CHECK(k >= 0 && semget(key, 1, 0) == k && semget(key, 0, 0) == k);
+    ERR(semget(key, 3, 0), EINVAL);
+    CHECK(semctl(k, 0, IPC_RMID) == 0 && semctl(s, 0, IPC_RMID) == 0);
+    ERR(semctl(s, 0, GETVAL), EINVAL);
+}
+
+/* A semaphore as a mutex across fork: blocking waits, GETNCNT, SEM_UNDO at exit and at a kill. */
+static void t_sysv_sem_mutex(void)
+{
+    int s = semget(IPC_PRIVATE, 1, 0600);
+    CHECK(s >= 0 && semctl(s, 0, SETVAL, 1) == 0);
+    struct sembuf lock = {0, -1, SEM_UNDO}, unlock = {0, 1, SEM_UNDO};
+    CHECK(semop(s, &lock, 1) == 0 && semctl(s, 0, GETVAL) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        CHECK(semop(s, &lock, 1) == 0); /* waits for the parent */
+        _exit(0);                       /* holding it: SEM_UNDO gives it back */
+    }
+    sysv_await_waiters(s, 0, 0, 1);
+    CHECK(semctl(s, 0, GETZCNT) == 0);
+    CHECK(semop(s, &unlock, 1) == 0);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(semctl(s, 0, GETVAL) == 1 && semctl(s, 0, GETNCNT) == 0);
+    /* a holder killed: its undo lets the waiter through */
+    pid_t holder = fork();
+    if (holder == 0) {
+        CHECK(semop(s, &lock, 1) == 0);
+        pause();
+    }
+    for (int i = 0; i < 500 && semctl(s, 0, GETVAL) != 0; i++)
+        usleep(10000);
+    pid_t waiter = fork();
+    if (waiter == 0) {
+        CHECK(semop(s, &lock, 1) == 0);
+        _exit(7);
+    }
+    sysv_await_waiters(s, 0, 0, 1);
+    CHECK(kill(holder, SIGKILL) == 0 && waitpid(holder, &st, 0) == holder);
+    CHECK(waitpid(waiter, &st, 0) == waiter && WIFEXITED(st) && WEXITSTATUS(st) == 7);
+    CHECK(semctl(s, 0, GETVAL) == 1);
+    /* waiting for zero */
+    pid = fork();
+    if (pid == 0) {
+        struct sembuf z = {0, 0, 0};
+        CHECK(semop(s, &z, 1) == 0);
+        _exit(0);
+    }
+    sysv_await_waiters(s, 0, 1, 1);
+    CHECK(semctl(s, 0, SETVAL, 0) == 0);
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(semctl(s, 0, IPC_RMID) == 0);
+}
+
+static long semtimedop_(int s, struct sembuf *ops, size_t n, const struct timespec *t)
+{
+    return syscall(SYS_semtimedop, s, ops, n, t);
+}
+
+static void sysv_on_signal(int sig)
+{
+    (void)sig;
+}
+
+/* A waiter gets EIDRM when the set goes, EINTR for a signal (even with SA_RESTART), EAGAIN at its
+ * timeout. */
+static void t_sysv_sem_wakeups(void)
+{
+    int s = semget(IPC_PRIVATE, 1, 0600), st;
+    CHECK(s >= 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct sembuf down = {0, -1, 0};
+        ERR(semop(s, &down, 1), EIDRM);
+        _exit(0);
+    }
+    sysv_await_waiters(s, 0, 0, 1);
+    CHECK(semctl(s, 0, IPC_RMID) == 0);
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    s = semget(IPC_PRIVATE, 1, 0600);
+    pid = fork();
+    if (pid == 0) {
+        struct sigaction sa = {.sa_handler = sysv_on_signal, .sa_flags = SA_RESTART};
+        sigaction(SIGUSR1, &sa, 0);
+        struct sembuf down = {0, -1, 0};
+        ERR(semop(s, &down, 1), EINTR);
+        _exit(0);
+    }
+    sysv_await_waiters(s, 0, 0, 1);
+    CHECK(kill(pid, SIGUSR1) == 0);
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(semctl(s, 0, GETNCNT) == 0);
+    struct sembuf down = {0, -1, 0};
+    struct timespec t = {0, 100000000}, zero = {0, 0}, bad = {0, 1000000000};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ERR(semtimedop_(s, &down, 1, &t), EAGAIN);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    CHECK(ms >= 90 && ms < 5000);
+    ERR(semtimedop_(s, &down, 1, &zero), EAGAIN);
+    ERR(semtimedop_(s, &down, 1, &bad), EINVAL);
+    ERR(semtimedop_(s, &down, 1, (void *)16), EFAULT);
+    CHECK(semctl(s, 0, GETNCNT) == 0 && semctl(s, 0, IPC_RMID) == 0);
+}
+
+/* Shared memory seen by parent and child; removal waits for the last detach. */
+static void t_sysv_shm_fork(void)
+{
+    struct shmid_ds ds;
+    key_t key = 0x5c0001 + getpid();
+    int id = shmget(key, 10000, IPC_CREAT | IPC_EXCL | 0600);
+    CHECK(id >= 0);
+    char *p = shmat(id, 0, 0);
+    CHECK(p != (void *)-1 && p[0] == 0 && p[9999] == 0);
+    strcpy(p, "from the parent");
+    CHECK(shmctl(id, IPC_STAT, &ds) == 0 && ds.shm_segsz == 10000 && ds.shm_nattch == 1 &&
+          ds.shm_cpid == getpid() && ds.shm_lpid == getpid());
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct shmid_ds c;
+        CHECK(!strcmp(p, "from the parent"));
+        CHECK(shmctl(id, IPC_STAT, &c) == 0 && c.shm_nattch == 2);
+        char *q = shmat(id, 0, SHM_RDONLY); /* a second view, read-only */
+        CHECK(q != (void *)-1 && q != p && !strcmp(q, "from the parent"));
+        strcpy(p + 5000, "from the child");
+        CHECK(!strcmp(q + 5000, "from the child"));
+        CHECK(shmdt(q) == 0);
+        _exit(0); /* its attachment goes at exit */
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(!strcmp(p + 5000, "from the child"));
+    CHECK(shmctl(id, IPC_STAT, &ds) == 0 && ds.shm_nattch == 1);
+    /* removed while attached: still there, no longer found by its key */
+    CHECK(shmctl(id, IPC_RMID, 0) == 0);
+    CHECK(shmctl(id, IPC_STAT, &ds) == 0 && (ds.shm_perm.mode & 01000) && ds.shm_perm.__key == 0);
+    ERR(shmget(key, 10000, 0), ENOENT);
+    strcpy(p, "still here");
+    CHECK(!strcmp(p, "still here"));
+    CHECK(shmdt(p) == 0);
+    ERR(shmctl(id, IPC_STAT, &ds), EINVAL); /* gone with the last detach */
+    ERR(shmdt(p), EINVAL);
+}
+
+static void t_sysv_shm_edges(void)
+{
+    ERR(shmget(IPC_PRIVATE, 0, 0600), EINVAL);
+    ERR(shmget(IPC_PRIVATE, (size_t)1 << 62, 0600), ENOMEM);
+    ERR(shmget(IPC_PRIVATE, (size_t)-1, 0600), EINVAL);
+    CHECK(shmat(-1, 0, 0) == (void *)-1 && errno == EINVAL);
+    int id = shmget(IPC_PRIVATE, 4096, 0600);
+    CHECK(id >= 0);
+    CHECK(shmat(id + 1, 0, 0) == (void *)-1 && errno == EINVAL);
+    CHECK(shmat(id, (void *)0x1001, 0) == (void *)-1 && errno == EINVAL);
+    ERR(shmdt((void *)0x1001), EINVAL);
+    ERR(shmdt((void *)0x1000), EINVAL);
+    ERR(shmctl(id, 12345, 0), EINVAL);
+    ERR(shmctl(id, IPC_STAT, (void *)16), EFAULT);
+    key_t key = 0x5d0001 + getpid();
+    int k = shmget(key, 4096, IPC_CREAT | 0600);
+    CHECK(k >= 0 && shmget(key, 100, 0) == k);
+    ERR(shmget(key, 8192, 0), EINVAL);
+    /* a read-only attachment cannot be written */
+    pid_t pid = fork();
+    if (pid == 0) {
+        volatile char *q = shmat(id, 0, SHM_RDONLY);
+        CHECK(q != (void *)-1 && q[0] == 0);
+        q[0] = 1;
+        _exit(0);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    CHECK(shmctl(id, IPC_RMID, 0) == 0 && shmctl(k, IPC_RMID, 0) == 0);
+}
+
+/* exec drops the attachments: only the parent's remains while the child runs another program. */
+static void t_sysv_shm_exec(void)
+{
+    int id = shmget(IPC_PRIVATE, 4096, 0600), fds[2];
+    struct shmid_ds ds;
+    CHECK(id >= 0 && shmat(id, 0, 0) != (void *)-1 && pipe(fds) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[0], 0);
+        execl("/bin/sh", "sh", "-c", "read x", (char *)0);
+        _exit(127);
+    }
+    for (int i = 0; i < 500 && (shmctl(id, IPC_STAT, &ds) != 0 || ds.shm_nattch != 1); i++)
+        usleep(10000);
+    CHECK(shmctl(id, IPC_STAT, &ds) == 0 && ds.shm_nattch == 1);
+    CHECK(write(fds[1], "x\n", 2) == 2);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(shmctl(id, IPC_RMID, 0) == 0);
+}
+
+/* An ordinary user: refused by the mode bits and the owner rules, as Linux does. */
+static void t_sysv_permissions(void)
+{
+    int q = msgget(IPC_PRIVATE, 0600), s = semget(IPC_PRIVATE, 1, 0640),
+        h = shmget(IPC_PRIVATE, 4096, 0604);
+    int open_q = msgget(IPC_PRIVATE, 0622);
+    key_t key = 0x5e0001 + getpid();
+    int keyed = msgget(key, IPC_CREAT | 0600);
+    CHECK(q >= 0 && s >= 0 && h >= 0 && open_q >= 0 && keyed >= 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        CHECK(setgid(1000) == 0 && setuid(1000) == 0);
+        struct sysv_msg m = {.type = 1};
+        struct msqid_ds ds;
+        struct semid_ds sds;
+        struct sembuf op = {0, 1, IPC_NOWAIT};
+        CHECK(msgget(key, 0) == keyed && msgget(key, IPC_CREAT) == keyed); /* no rights asked */
+        ERR(msgget(key, 0400), EACCES);
+        ERR(msgget(key, IPC_CREAT | 0200), EACCES);
+        ERR(msgsnd(q, &m, 1, IPC_NOWAIT), EACCES);
+        ERR(msgrcv(q, &m, 1, 0, IPC_NOWAIT), EACCES);
+        ERR(msgctl(q, IPC_STAT, &ds), EACCES);
+        ERR(msgctl(q, IPC_RMID, 0), EPERM);
+        CHECK(msgsnd(open_q, &m, 1, IPC_NOWAIT) == 0); /* others may write */
+        ERR(msgrcv(open_q, &m, 1, 0, IPC_NOWAIT), EACCES);
+        ERR(semop(s, &op, 1), EACCES);
+        ERR(semctl(s, 0, GETVAL), EACCES);
+        ERR(semctl(s, 0, SETVAL, 1), EACCES);
+        ERR(semctl(s, 0, IPC_STAT, &sds), EACCES);
+        ERR(semctl(s, 0, IPC_RMID), EPERM);
+        CHECK(shmat(h, 0, 0) == (void *)-1 && errno == EACCES); /* read-write asked */
+        char *ro = shmat(h, 0, SHM_RDONLY);
+        CHECK(ro != (void *)-1 && shmdt(ro) == 0);
+        ERR(shmctl(h, IPC_RMID, 0), EPERM);
+        /* its own queue: it may change the mode, but not raise the limit */
+        int mine = msgget(IPC_PRIVATE, 0600);
+        CHECK(mine >= 0 && msgctl(mine, IPC_STAT, &ds) == 0 && ds.msg_perm.uid == 1000);
+        ds.msg_qbytes = 16385;
+        ERR(msgctl(mine, IPC_SET, &ds), EPERM);
+        ds.msg_qbytes = 100;
+        ds.msg_perm.mode = 0640;
+        CHECK(msgctl(mine, IPC_SET, &ds) == 0 && msgctl(mine, IPC_STAT, &ds) == 0 &&
+              ds.msg_qbytes == 100 && (ds.msg_perm.mode & 0777) == 0640);
+        CHECK(msgctl(mine, IPC_RMID, 0) == 0);
+        _exit(0);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(msgctl(q, IPC_RMID, 0) == 0 && msgctl(open_q, IPC_RMID, 0) == 0 &&
+          msgctl(keyed, IPC_RMID, 0) == 0 && semctl(s, 0, IPC_RMID) == 0 &&
+          shmctl(h, IPC_RMID, 0) == 0);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -4690,6 +5100,16 @@ static const struct test tests[] = {
     {"mem_mremap", t_mem_mremap},
     {"mem_rlimits_linux", t_mem_rlimits_linux},
     {"mem_oom", t_mem_oom},
+    /* System V IPC (issue 11) */
+    {"sysv_msg_queue", t_sysv_msg_queue},
+    {"sysv_msg_fork", t_sysv_msg_fork},
+    {"sysv_sem_values", t_sysv_sem_values},
+    {"sysv_sem_mutex", t_sysv_sem_mutex},
+    {"sysv_sem_wakeups", t_sysv_sem_wakeups},
+    {"sysv_shm_fork", t_sysv_shm_fork},
+    {"sysv_shm_edges", t_sysv_shm_edges},
+    {"sysv_shm_exec", t_sysv_shm_exec},
+    {"sysv_permissions", t_sysv_permissions},
     {0},
 };
 

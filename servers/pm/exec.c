@@ -301,6 +301,7 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
     /* The point of no return: from here a failure kills the process. */
     sys_mem_unmap(mp->ep, 0, 0x0000800000000000ull);
     mem_forget(mp);
+    sysv_tell(SYSV_EXEC, mp); /* its shared-memory attachments went with the unmap */
     int secure;
     int64_t r = cred_exec(mp, attrs->mode, attrs->uid, attrs->gid, &secure);
     if (r == 0) {

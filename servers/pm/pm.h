@@ -14,6 +14,7 @@
 
 #include <samsara/fs.h>
 #include <samsara/linux.h>
+#include <samsara/sysv.h>
 #include "sys.h"
 
 #define NR_MPROCS 96     /* Linux processes at most (fork gives EAGAIN) */
@@ -164,6 +165,13 @@ uint64_t region_gap(struct mproc *mp, uint64_t len, uint64_t floor, uint64_t top
 void region_free_all(struct mproc *mp);
 int region_copy_ready(const struct mproc *mp);
 void region_copy(struct mproc *c, const struct mproc *mp);
+
+/* sysv.c: the System V IPC server's view of processes */
+void sysv_init(void);
+void sysv_fork(const struct mproc *parent, const struct mproc *child);
+int64_t sysv_setcred(const struct mproc *mp, const struct cred *c);
+int64_t sysv_tell(int type, const struct mproc *mp);
+int sysv_is(endpoint_t ep);
 
 /* time.c */
 uint64_t now_ticks(void);

@@ -91,6 +91,7 @@ static int64_t fork_copy(struct mproc *mp, uint64_t stack, int vfork)
     message_t pgrp = {.type = VFS_PM_SETPGRP, .u.vfs_pm.setpgrp = {ep, c->pgid, c->sid}};
     vfs_request(&fork, &r);
     vfs_request(&pgrp, &r);
+    sysv_fork(mp, c);
     struct user_regs u;
     int started = !stack || (sys_proc_regs(ep, REGS_GET, &u) == 0 &&
                              (u.rsp = stack, sys_proc_regs(ep, REGS_SET, &u) == 0));
@@ -163,6 +164,7 @@ void mproc_exit(struct mproc *mp, int status)
     sys_proc_kill(mp->ep); /* fails harmlessly if the kernel already buried it */
     message_t m = {.type = VFS_PM_EXIT, .u.vfs_pm.proc.ep = mp->ep};
     vfs_request(&m, 0);
+    sysv_tell(SYSV_EXIT, mp);
     if (mp->pid == INIT_PID)
         printf("pm: init exited with status %x; no process will reap orphans\n", status);
     if (mp->report)

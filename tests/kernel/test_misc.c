@@ -69,6 +69,30 @@ static int h_memory(uint64_t n)
         sys_mapphys(0xfee00000, 8192, 0x41000000) != -E_PERM ||
         sys_mapphys(0xfee00000, 4096, 0x40000000) != -E_BUSY)
         return 9;
+    /* KC_MEM_SHARE: our pages also in a child of ours, both seeing every write */
+    endpoint_t c = sys_proc_create(SELF, "sharer");
+    uint64_t got = 0, v = 0x66;
+    const uint64_t cva = 0x50000000;
+    if (c < 0 || sys_mem_share(c, cva, 8192, PROT_R | PROT_W, va) != 0 ||
+        sys_vcopy(c, cva + 8000, SELF, (uint64_t)&got, 8) != 0 || got != 42 ||
+        sys_vcopy(SELF, (uint64_t)&v, c, cva + 8, 8) != 0 || p[1] != 0x66)
+        return 11;
+    if (sys_mem_share(c, cva, 4096, PROT_R, va) != -E_BUSY ||            /* already mapped */
+        sys_mem_share(SELF, 0x51000000, 4096, PROT_R, va) != -E_INVAL || /* itself */
+        sys_mem_share(c, cva + 1, 4096, PROT_R, va) != -E_INVAL ||
+        sys_mem_share(c, 0x51000000, 4096, PROT_R, va + 1) != -E_INVAL ||
+        sys_mem_share(c, 0x51000000, 4096, 0x10, va) != -E_INVAL ||
+        sys_mem_share(c, 0x51000000, 4096, PROT_R, 0x60000000) != -E_FAULT || /* not mapped */
+        sys_mem_share(c, 0x51000000, 4096, PROT_R, 0x40000000) != -E_FAULT || /* MMIO: not ours */
+        sys_mem_share(c, 0x51000000, 1ull << 40, PROT_R, va) != -E_FAULT ||   /* more than we own */
+        sys_mem_share(ROOT_EP, 0x51000000, 4096, PROT_R, va) != -E_PERM)
+        return 12;
+    /* our unmap leaves the child's mapping valid; its death frees the frames */
+    got = 0;
+    if (sys_mem_unmap(SELF, va, 8192) != 0 ||
+        sys_vcopy(c, cva + 8000, SELF, (uint64_t)&got, 8) != 0 || got != 42 ||
+        sys_proc_kill(c) != 0)
+        return 13;
     return 0;
 }
 
