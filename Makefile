@@ -4,6 +4,7 @@
 #   make bench   IPC and kernel-call costs, boot time
 #   make bench-net  the wget experiment against a Linux guest (docs/BENCH-NET.md)
 #   make bench-disk ext2 throughput and disk-driver kills against a Linux guest (docs/BENCH-DISK.md)
+#   make peer-tests BusyBox's own testsuite on Samsara and on a Linux guest (docs/PEER-TESTS.md)
 #   make gdb     boot halted, attach gdb with symbols
 #   make iso     build/samsara.iso, a GRUB 2 BIOS CD of make run's system, root on ramfs unless ROOT
 #                is given: it boots alone (qemu-system-x86_64 -cdrom build/samsara.iso -nographic)
@@ -60,16 +61,18 @@ DISK_IMAGE := $(B)/disk.img
 DISK ?=
 DISKIF ?= virtio
 export ROOT DISK DISKIF
+# (RUN_FLAGS, QEMU_FLAGS, SYSTEM_MODULES, ISO_FLAGS are expanded only where a recipe uses them: make bench-disk
+# DISKIF=all is no disk interface for make run.)
 # $(shell) does not see variables given on make's command line (GNU make before 4.4): pass them.
 RUN_ENV := NIC='$(NIC)' ROOT='$(ROOT)' DISK='$(DISK)' DISKIF='$(DISKIF)'
-RUN_FLAGS := $(shell $(RUN_ENV) python3 tools/qemu.py --run-flags)
+RUN_FLAGS = $(shell $(RUN_ENV) python3 tools/qemu.py --run-flags)
 QEMU_MACHINE := -machine q35 -accel $(ACCEL) -m $(MEM) -no-reboot \
 	-device isa-debug-exit,iobase=0x501,iosize=1
-QEMU_FLAGS := $(QEMU_MACHINE) $(RUN_FLAGS)
+QEMU_FLAGS = $(QEMU_MACHINE) $(RUN_FLAGS)
 # The system: root, then the services in start order, then the initramfs (a data module);
 # the list lives in tools/qemu.py. WITH="demo" adds test services (after pm) to make run's boot.
 WITH ?=
-SYSTEM_MODULES := $(shell $(RUN_ENV) python3 tools/qemu.py --system-modules $(WITH))
+SYSTEM_MODULES = $(shell $(RUN_ENV) python3 tools/qemu.py --system-modules $(WITH))
 RUN_MODULES ?= $(SYSTEM_MODULES)
 # make iso: the kernel and the same modules (NIC, WITH) with the same arguments on a GRUB 2 BIOS
 # CD; grub.cfg comes from tools/qemu.py too, rewritten only when it changes (docs/BOOT.md).
@@ -77,7 +80,7 @@ ISO_IMAGE := $(B)/samsara.iso
 comma := ,
 # Its root is ramfs unless ROOT is given (tools/qemu.py: ISO_ROOT_DEFAULT): it boots alone.
 ISO_MODULES := $(shell $(RUN_ENV) python3 tools/qemu.py --iso-modules $(WITH))
-ISO_FLAGS := $(QEMU_MACHINE) $(shell $(RUN_ENV) python3 tools/qemu.py --run-flags iso)
+ISO_FLAGS = $(QEMU_MACHINE) $(shell $(RUN_ENV) python3 tools/qemu.py --run-flags iso)
 ISO_FILES := $(B)/kernel32.elf $(filter $(abspath $(B))/%,$(subst $(comma), ,$(ISO_MODULES)))
 ISO_EPOCH := $(or $(SOURCE_DATE_EPOCH),$(shell git log -1 --format=%ct 2>/dev/null),0)
 

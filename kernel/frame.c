@@ -2,14 +2,18 @@
  * Physical frame allocator: one bit per 4 KiB frame below 4 GiB (the part
  * of RAM the direct map covers). Free regions come from the Multiboot
  * memory map; the kernel image and the boot modules stay reserved.
- * Frames are handed out zeroed.
+ * Frames are handed out zeroed. A frame mapped in more than one place
+ * (PTE_SHARED, KC_MEM_SHARE) has a count of its mappings in `shares` (a
+ * table sized to RAM, taken from the frames once the boot modules are
+ * reserved) and is freed when the last one goes.
  */
 #include "kernel.h"
 
 #define MAX_FRAMES (PHYS_MAP_LIMIT / PAGE_SIZE)
 
 static uint64_t bitmap[MAX_FRAMES / 64]; /* 1 = in use */
-static uint64_t nr_free, nr_total, search_hint;
+static uint64_t nr_free, nr_total, search_hint, nr_frames;
+static uint16_t *shares; /* per frame below nr_frames: its mappings if shared, else 0 */
 extern char _kernel_end[];
 
 struct mb_mmap_entry {
@@ -49,6 +53,7 @@ void frame_init(uint32_t mb_info)
                 if (f >= 256) { /* keep the first MiB: BIOS data, boot tables */
                     mark(f, 0);
                     nr_total++;
+                    nr_frames = f + 1;
                 }
         }
         p += e->size + 4;
@@ -95,6 +100,37 @@ void frame_free(uint64_t pa)
     if (f < 256 || f >= MAX_FRAMES || !((bitmap[f / 64] >> (f % 64)) & 1))
         panic("frame_free: bad frame %lx", pa);
     mark(f, 0);
+}
+
+/* One more mapping of the frame at pa (its first share counts the owner too); E_NOMEM at 65535. */
+int frame_share(uint64_t pa)
+{
+    uint16_t *n = &shares[pa / PAGE_SIZE];
+    if (*n == 0xffff)
+        return -E_NOMEM;
+    *n = *n ? *n + 1 : 2;
+    return 0;
+}
+
+/* One mapping of the shared frame at pa is gone; the last one frees it. */
+void frame_unshare(uint64_t pa)
+{
+    uint16_t *n = &shares[pa / PAGE_SIZE];
+    if (*n <= 1) {
+        *n = 0;
+        frame_free(pa);
+    } else {
+        --*n;
+    }
+}
+
+/* The share counts, once the boot modules are reserved (the run would overwrite them before). */
+void frame_init_shares(void)
+{
+    uint64_t table = frame_alloc_contig((nr_frames * sizeof(*shares) + PAGE_SIZE - 1) / PAGE_SIZE);
+    if (!table)
+        panic("no memory for the shared-frame counts");
+    shares = P2V(table);
 }
 
 uint64_t frame_free_count(void)

@@ -145,17 +145,17 @@ int64_t do_mem_map(struct proc *p, const uint64_t *a)
     int r = target(p, a[0], 1, &t);
     if (r < 0)
         return r;
-    if (!page_range_ok(a[1], a[2]) || (a[3] & ~(uint64_t)(PROT_R | PROT_W | PROT_X)) || a[5] > a[2])
-        return refuse(p,
-                      range_arg(a[1], a[2]) ? range_arg(a[1], a[2])
-                      : a[5] > a[2]         ? 6
-                                            : 4,
-                      -E_INVAL);
-    if ((t->priv.max_pages && t->pages + a[2] / PAGE_SIZE > t->priv.max_pages) ||
-        a[2] / PAGE_SIZE > frame_free_count())
+    int lazy = (a[3] & MEM_LAZY) != 0;
+    if (!page_range_ok(a[1], a[2]) || (a[3] & ~(uint64_t)(PROT_R | PROT_W | PROT_X | MEM_LAZY)) ||
+        a[5] > a[2] || (lazy && a[5]))
+        return refuse(p, range_arg(a[1], a[2]) ? range_arg(a[1], a[2]) : a[5] ? 6 : 4, -E_INVAL);
+    if (!lazy && ((t->priv.max_pages && t->pages + a[2] / PAGE_SIZE > t->priv.max_pages) ||
+                  a[2] / PAGE_SIZE > frame_free_count()))
         return -E_NOMEM;
     if (!vm_range_free(t, a[1], a[2]))
         return -E_BUSY;
+    if (lazy)
+        return vm_lazy_range(t, a[1], a[2], prot_to_pte(a[3]));
     return vm_alloc_fill(t, a[1], a[2], prot_to_pte(a[3]), p, a[4], a[5]);
 }
 
@@ -170,6 +170,48 @@ int64_t do_mem_unmap(struct proc *p, const uint64_t *a)
         return refuse(p, range_arg(a[1], a[2]), -E_INVAL);
     vm_unmap_range(t, a[1], a[2]);
     return 0;
+}
+
+/* KC_MEM_SHARE(ep, vaddr, len, prot, src): the caller's pages at src also at vaddr in ep. */
+int64_t do_mem_share(struct proc *p, const uint64_t *a)
+{
+    struct proc *t;
+    int r = target(p, a[0], 1, &t);
+    if (r < 0)
+        return r;
+    if (t == p)
+        return refuse(p, 1, -E_INVAL);
+    if (!page_range_ok(a[1], a[2]) || (a[3] & ~(uint64_t)(PROT_R | PROT_W | PROT_X)) ||
+        !page_range_ok(a[4], a[2]))
+        return refuse(p,
+                      range_arg(a[1], a[2]) ? range_arg(a[1], a[2])
+                      : a[3] > 7            ? 4
+                                            : 5,
+                      -E_INVAL);
+    if (a[2] / PAGE_SIZE > p->pages) /* more than it owns: cannot all be its own pages */
+        return refuse(p, 5, -E_FAULT);
+    if (t->priv.max_pages && t->pages + a[2] / PAGE_SIZE > t->priv.max_pages)
+        return -E_NOMEM;
+    if (!vm_range_free(t, a[1], a[2]))
+        return -E_BUSY;
+    r = vm_share_range(p, a[4], t, a[1], a[2], prot_to_pte(a[3]));
+    return r == -E_FAULT ? refuse(p, 5, r) : r;
+}
+
+/* KC_MEM_MOVE(ep|SELF, from, to, len): both ranges pages of user space, apart; to free. */
+int64_t do_mem_move(struct proc *p, const uint64_t *a)
+{
+    struct proc *t;
+    int r = target(p, a[0], 1, &t);
+    if (r < 0)
+        return r;
+    if (!page_range_ok(a[1], a[3]) || !page_range_ok(a[2], a[3]))
+        return refuse(p, page_range_ok(a[1], a[3]) ? 3 : 2, -E_INVAL);
+    if (a[1] < a[2] + a[3] && a[2] < a[1] + a[3])
+        return refuse(p, 3, -E_INVAL); /* they overlap */
+    if (!vm_range_free(t, a[2], a[3]))
+        return -E_BUSY;
+    return vm_move_range(t, a[1], a[2], a[3]);
 }
 
 /* KC_VCOPY(src_ep, src, dst_ep, dst, len): privileged copy between any two. */

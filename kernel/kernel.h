@@ -85,6 +85,9 @@ void frame_reserve(uint64_t start, uint64_t end);
 uint64_t frame_alloc(void);              /* zeroed, 0 if none */
 uint64_t frame_alloc_contig(uint64_t n); /* zeroed run, 0 if none */
 void frame_free(uint64_t pa);
+void frame_init_shares(void);
+int frame_share(uint64_t pa);    /* one more mapping of a shared frame; E_NOMEM at the cap */
+void frame_unshare(uint64_t pa); /* one less; the last frees it */
 uint64_t frame_free_count(void);
 uint64_t frame_total(void);
 int frame_check(void);
@@ -98,6 +101,10 @@ int frame_check(void);
 #define PTE_PS 0x80ull
 #define PTE_NOFREE 0x200ull /* available bit: frame not owned (MMIO) */
 #define PTE_DMA 0x400ull    /* available bit: DMA memory, freed by KC_DMA_RELEASE only */
+#define PTE_LAZY 0x800ull   /* available bit, not present: a demand-zero page (vm_fault) */
+#define PTE_SHARED                                                                                 \
+    (1ull << 52) /* software bit: mapped elsewhere too (KC_MEM_SHARE; frame_share)                 \
+                  */
 #define PTE_NX (1ull << 63)
 #define PTE_ADDR 0x000ffffffffff000ull
 uint64_t vm_new_space(void);
@@ -106,7 +113,12 @@ int vm_map(struct proc *p, uint64_t va, uint64_t pa, uint64_t pte_flags);
 uint64_t *vm_pte(uint64_t pml4, uint64_t va, int create);
 int vm_range_free(struct proc *p, uint64_t va, uint64_t len);
 int vm_alloc_range(struct proc *p, uint64_t va, uint64_t len, uint64_t pte_flags);
+int vm_lazy_range(struct proc *p, uint64_t va, uint64_t len, uint64_t pte_flags);
+int vm_fault(struct proc *p, uint64_t va, int write);
+int vm_move_range(struct proc *p, uint64_t from, uint64_t to, uint64_t len);
 void vm_unmap_range(struct proc *p, uint64_t va, uint64_t len);
+int vm_share_range(struct proc *p, uint64_t src, struct proc *t, uint64_t va, uint64_t len,
+                   uint64_t flags);
 void vm_unmap_phys(struct proc *p, uint64_t base, uint64_t len);
 int vm_copy_space(struct proc *p, struct proc *c);
 void vm_protect_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags);

@@ -2,40 +2,45 @@
  * The Linux system-call interface: the kernel implements none of POSIX.
  * A `syscall` with a Linux number becomes a MSG_LINUX_CALL message from the
  * caller to the server that owns the call, by the table below (vfs for
- * descriptors, files and sockets, pm for everything else, including numbers nobody
+ * descriptors, files and sockets, the System V IPC server for its calls when
+ * there is one, pm for everything else, including numbers nobody
  * implements, which pm logs once by name and answers with -ENOSYS). The
  * caller waits as in sendrec; the server's reply puts its result (the first word) in rax.
- * Root names the two servers with KC_LINUX_SERVERS, which builds the table.
+ * Root names the servers with KC_LINUX_SERVERS, which builds the table.
  */
 #include <samsara/linux.h>
+#include <samsara/linux_sysv.h>
 #include <samsara/linux_vfs.h>
 #include "kernel.h"
 
-enum { TO_PM, TO_VFS };
+enum { TO_PM, TO_VFS, TO_SYSV };
 
-static const uint16_t vfs_calls[] = {
-#define VFS_CALL(name) LX_##name,
-    LINUX_VFS_CALLS(VFS_CALL)
-#undef VFS_CALL
-};
+#define CALL_NUMBER(name) LX_##name,
+static const uint16_t vfs_calls[] = {LINUX_VFS_CALLS(CALL_NUMBER)};
+static const uint16_t sysv_calls[] = {LINUX_SYSV_CALLS(CALL_NUMBER)};
 
-static uint8_t owner[LX_NR_MAX]; /* TO_PM or TO_VFS */
-static endpoint_t server[2] = {NONE, NONE};
+static uint8_t owner[LX_NR_MAX]; /* TO_PM, TO_VFS or TO_SYSV */
+static endpoint_t server[3] = {NONE, NONE, NONE};
 
-/* KC_LINUX_SERVERS(pm, vfs): root only; builds the routing table. */
+/* KC_LINUX_SERVERS(pm, vfs, sysv or 0): root only; builds the routing table. */
 int64_t do_linux_servers(struct proc *p, const uint64_t *a)
 {
-    struct proc *pm, *vfs;
+    struct proc *pm, *vfs, *sysv = 0;
     if (!(p->priv.flags & PRIV_ROOT))
         return deny(p, 0);
     if (ep_lookup((endpoint_t)a[0], &pm) < 0)
         return refuse(p, 1, -E_SRCH);
     if (ep_lookup((endpoint_t)a[1], &vfs) < 0)
         return refuse(p, 2, -E_SRCH);
+    if (a[2] && ep_lookup((endpoint_t)a[2], &sysv) < 0)
+        return refuse(p, 3, -E_SRCH);
     for (size_t i = 0; i < sizeof(vfs_calls) / sizeof(vfs_calls[0]); i++)
         owner[vfs_calls[i]] = TO_VFS;
+    for (size_t i = 0; i < sizeof(sysv_calls) / sizeof(sysv_calls[0]); i++)
+        owner[sysv_calls[i]] = sysv ? TO_SYSV : TO_PM;
     server[TO_PM] = pm->ep;
     server[TO_VFS] = vfs->ep;
+    server[TO_SYSV] = sysv ? sysv->ep : NONE;
     return 0;
 }
 

@@ -4,13 +4,15 @@
  * Every process has its own PML4. The upper half (entries 256-511) is the
  * kernel's and is shared by copying the boot PML4's entries; the lower half
  * holds only pages the process owns (PTE_NOFREE marks frames it merely maps,
- * such as MMIO; PTE_DMA frames it owns that only KC_DMA_RELEASE frees). The kernel never
+ * such as MMIO; PTE_DMA frames it owns that only KC_DMA_RELEASE frees; PTE_SHARED frames it
+ * owns with others, freed with their last mapping). The kernel never
  * dereferences a user pointer: it walks the page table, checks the U and W bits, and copies through
  * the direct map, so a bad pointer yields E_FAULT, never a kernel fault.
  */
 #include "kernel.h"
 
 #define IDX(va, level) (((va) >> (12 + 9 * (level))) & 511)
+#define LEAF_SPAN (1ull << 21) /* what one leaf table maps */
 
 uint64_t vm_new_space(void)
 {
@@ -23,6 +25,15 @@ uint64_t vm_new_space(void)
     return pml4;
 }
 
+/* An owned leaf goes: its frame is freed, or a shared one loses a mapping. */
+static void release(uint64_t e)
+{
+    if (e & PTE_SHARED)
+        frame_unshare(e & PTE_ADDR);
+    else if (!(e & PTE_DMA))
+        frame_free(e & PTE_ADDR);
+}
+
 static void free_table(uint64_t table_pa, int level, uint64_t *pages)
 {
     uint64_t *t = P2V(table_pa);
@@ -32,7 +43,7 @@ static void free_table(uint64_t table_pa, int level, uint64_t *pages)
         if (level > 0)
             free_table(t[i] & PTE_ADDR, level - 1, pages);
         else if (!(t[i] & (PTE_NOFREE | PTE_DMA))) {
-            frame_free(t[i] & PTE_ADDR);
+            release(t[i]);
             if (pages)
                 (*pages)--;
         }
@@ -89,13 +100,14 @@ int vm_range_free(struct proc *p, uint64_t va, uint64_t len)
 {
     for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
         uint64_t *pte = vm_pte(p->pml4, a, 0);
-        if (pte && (*pte & PTE_P))
+        if (pte && (*pte & (PTE_P | PTE_LAZY)))
             return 0;
     }
     return 1;
 }
 
-/* Give c a private copy of every page p owns (MMIO is shared; DMA copies are plain memory). */
+/* Give c a private copy of every page p owns (MMIO and PTE_SHARED pages are shared; DMA copies
+ * are plain memory). */
 int vm_copy_space(struct proc *p, struct proc *c)
 {
     uint64_t *l4 = P2V(p->pml4);
@@ -114,16 +126,24 @@ int vm_copy_space(struct proc *p, struct proc *c)
                 for (uint64_t i1 = 0; i1 < 512; i1++) {
                     uint64_t e = l1[i1], va = (i4 << 39) | (i3 << 30) | (i2 << 21) | (i1 << 12);
                     uint64_t pa = e & PTE_ADDR;
-                    if (!(e & PTE_P))
+                    if (!(e & PTE_P)) {
+                        uint64_t *lazy = e & PTE_LAZY ? vm_pte(c->pml4, va, 1) : 0;
+                        if (e & PTE_LAZY && !lazy)
+                            return -E_NOMEM;
+                        if (lazy)
+                            *lazy = e; /* the child's page is demand-zero too */
                         continue;
-                    if (!(e & PTE_NOFREE)) {
+                    }
+                    if ((e & PTE_SHARED) && frame_share(pa) < 0)
+                        return -E_NOMEM;
+                    if (!(e & (PTE_NOFREE | PTE_SHARED))) {
                         if (!(pa = frame_alloc()))
                             return -E_NOMEM;
                         memcpy(P2V(pa), P2V(e & PTE_ADDR), PAGE_SIZE);
                     }
                     if (vm_map(c, va, pa, (e & ~(PTE_ADDR | PTE_DMA))) < 0) {
                         if (!(e & PTE_NOFREE))
-                            frame_free(pa);
+                            release(pa | (e & PTE_SHARED));
                         return -E_NOMEM;
                     }
                 }
@@ -138,29 +158,32 @@ int vm_copy_space(struct proc *p, struct proc *c)
  * tables whole (so huge ranges are cheap): unmap them (flags == 0) or give
  * them new permission bits. With phys, only the mappings of physical
  * memory it does not own (PTE_NOFREE) in [phys[0], phys[0]+phys[1]).
+ * Unmapping frees the leaf tables whose whole 2 MiB lies in the range.
  */
 static void vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags,
                           const uint64_t *phys)
 {
     for (uint64_t a = va; a < va + len;) {
-        uint64_t *t = P2V(p->pml4);
+        uint64_t *t = P2V(p->pml4), *up = 0;
         int level = 3;
         for (; level > 0 && (t[IDX(a, level)] & PTE_P); level--)
-            t = P2V(t[IDX(a, level)] & PTE_ADDR);
+            t = P2V(*(up = &t[IDX(a, level)]) & PTE_ADDR);
         if (level > 0) {
             uint64_t span = 1ull << (12 + 9 * level);
             a = (a & ~(span - 1)) + span;
             continue;
         }
         uint64_t *pte = &t[IDX(a, 0)];
-        if ((*pte & PTE_P) &&
-            (!phys || ((*pte & PTE_NOFREE) && (*pte & PTE_ADDR) - phys[0] < phys[1]))) {
+        if ((*pte & PTE_LAZY) && !phys) /* a page not touched yet: only its marker changes */
+            *pte = flags ? PTE_LAZY | (flags & ~PTE_P) : 0;
+        else if ((*pte & PTE_P) &&
+                 (!phys || ((*pte & PTE_NOFREE) && (*pte & PTE_ADDR) - phys[0] < phys[1]))) {
             if (flags) {
-                *pte = (*pte & (PTE_ADDR | PTE_NOFREE | PTE_DMA | PTE_PCD | PTE_PWT)) | flags;
+                *pte = (*pte & (PTE_ADDR | PTE_NOFREE | PTE_DMA | PTE_SHARED | PTE_PCD | PTE_PWT)) |
+                       flags;
             } else {
                 if (!(*pte & PTE_NOFREE)) {
-                    if (!(*pte & PTE_DMA))
-                        frame_free(*pte & PTE_ADDR);
+                    release(*pte);
                     p->pages--;
                 }
                 *pte = 0;
@@ -168,6 +191,11 @@ static void vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t fl
             __asm__ volatile("invlpg (%0)" ::"r"(a) : "memory");
         }
         a += PAGE_SIZE;
+        if (!flags && !phys && !(a & (LEAF_SPAN - 1)) && a - LEAF_SPAN >= va) {
+            frame_free(*up & PTE_ADDR); /* a leaf table unmapped whole is freed */
+            *up = 0;
+            __asm__ volatile("invlpg (%0)" ::"r"(a - PAGE_SIZE) : "memory");
+        }
     }
 }
 
@@ -187,6 +215,35 @@ void vm_protect_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
     vm_walk_range(p, va, len, flags, 0);
 }
 
+/*
+ * p's own pages [src, src+len) also at [va, va+len) in t (free there), with
+ * flags: both mappings become PTE_SHARED. All or nothing: E_FAULT if a
+ * source page is absent or not ordinary memory p owns, E_NOMEM.
+ */
+int vm_share_range(struct proc *p, uint64_t src, struct proc *t, uint64_t va, uint64_t len,
+                   uint64_t flags)
+{
+    for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
+        uint64_t *s = vm_pte(p->pml4, src + off, 0);
+        if (!s || (*s & (PTE_P | PTE_NOFREE | PTE_DMA)) != PTE_P)
+            return -E_FAULT;
+    }
+    for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
+        uint64_t *s = vm_pte(p->pml4, src + off, 0), pa = *s & PTE_ADDR;
+        int r = frame_share(pa);
+        if (r == 0) {
+            *s |= PTE_SHARED;
+            if ((r = vm_map(t, va + off, pa, flags | PTE_SHARED)) < 0)
+                frame_unshare(pa);
+        }
+        if (r < 0) {
+            vm_unmap_range(t, va, off);
+            return -E_NOMEM;
+        }
+    }
+    return 0;
+}
+
 /* Zeroed memory for [va, va+len); all or nothing. va must be page aligned. */
 int vm_alloc_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
 {
@@ -202,7 +259,69 @@ int vm_alloc_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
     return 0;
 }
 
-/* Physical address behind a user address, 0 if not accessible. */
+/*
+ * Demand-zero pages for [va, va+len) (page aligned): markers (PTE_LAZY and
+ * the permission bits flags gives, not present) that vm_fault turns into
+ * zeroed frames at the first touch. Only page tables are allocated now.
+ * All or nothing.
+ */
+int vm_lazy_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
+{
+    for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
+        uint64_t *pte = vm_pte(p->pml4, a, 1);
+        if (!pte) {
+            vm_unmap_range(p, va, a - va);
+            return -E_NOMEM;
+        }
+        *pte = PTE_LAZY | (flags & ~PTE_P);
+    }
+    return 0;
+}
+
+/*
+ * Move the leaf entries (pages, demand-zero markers) of [from, from+len) to
+ * [to, to+len), which the caller checked to be free and apart. The tables
+ * come first, so that the move is all or nothing.
+ */
+int vm_move_range(struct proc *p, uint64_t from, uint64_t to, uint64_t len)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
+            uint64_t *src = vm_pte(p->pml4, from + off, 0), *dst;
+            if (!src || !(*src & (PTE_P | PTE_LAZY)))
+                continue;
+            if (!(dst = vm_pte(p->pml4, to + off, 1)))
+                return -E_NOMEM;
+            if (pass) {
+                *dst = *src;
+                *src = 0;
+                __asm__ volatile("invlpg (%0)" ::"r"(from + off) : "memory");
+            }
+        }
+    return 0;
+}
+
+/*
+ * A touch of va in p (a write if asked) that found no page: if va holds a
+ * demand-zero marker allowing that access, it gets a zeroed frame. 0, or
+ * -E_FAULT (no marker, or the access is not allowed: a real fault), or
+ * -E_NOMEM (no frame: for a Linux process, none above the servers' reserve).
+ */
+int vm_fault(struct proc *p, uint64_t va, int write)
+{
+    uint64_t *pte = va < USER_TOP ? vm_pte(p->pml4, va, 0) : 0, pa;
+    if (!pte || !(*pte & PTE_LAZY) || !(*pte & PTE_U) || (write && !(*pte & PTE_W)))
+        return -E_FAULT;
+    if ((p->user && frame_free_count() <= USER_RESERVE_FRAMES(frame_total())) ||
+        (p->priv.max_pages && p->pages >= p->priv.max_pages) || !(pa = frame_alloc()))
+        return -E_NOMEM;
+    *pte = pa | (*pte & ~PTE_LAZY) | PTE_P;
+    p->pages++;
+    return 0;
+}
+
+/* Physical address behind a user address (a demand-zero page gets its frame), 0 if not
+ * accessible. */
 static uint64_t user_phys(struct proc *p, uint64_t va, int write)
 {
     uint64_t need = PTE_P | PTE_U | (write ? PTE_W : 0), e = p->pml4 | need;
@@ -211,7 +330,9 @@ static uint64_t user_phys(struct proc *p, uint64_t va, int write)
     for (int shift = 39; shift >= 12; shift -= 9) {
         e = ((uint64_t *)P2V(e & PTE_ADDR))[(va >> shift) & 511];
         if ((e & need) != need)
-            return 0;
+            return shift == 12 && (e & PTE_LAZY) && vm_fault(p, va, write) == 0
+                       ? user_phys(p, va, write)
+                       : 0;
     }
     if ((e & PTE_ADDR) >= PHYS_MAP_LIMIT) /* MMIO above the direct map: not a buffer */
         return 0;

@@ -12,7 +12,7 @@ PEER_INITRAMFS := $(PEER_B)/initramfs.cpio
 PEER_SAMSARA := $(PEER_B)/samsara/initramfs.cpio
 PEER_SAMSARA_PROGS := $(MUSL_PROGS) $(PEER_B)/peertool tools/peer/bench-get tools/peer/bench-disk
 
-.PHONY: peer peer-force bench-net bench-disk
+.PHONY: peer peer-force bench-net bench-disk peer-tests
 peer: deps $(PEER_INITRAMFS) $(PEER_SAMSARA)
 
 $(PEER_B)/peertool: tools/peer/peertool.c | userland-tools
@@ -57,3 +57,12 @@ bench-disk: peer all
 	@python3 tools/bench_disk.py $(if $(DISKIF),--diskif $(DISKIF)) \
 		$(if $(SIZE),--size $(SIZE)) $(if $(FILES),--files $(FILES)) \
 		$(if $(INTERVALS),--intervals $(INTERVALS)) $(if $(ROUNDS),--rounds $(ROUNDS))
+
+# BusyBox's own testsuite (docs/PEER-TESTS.md), unmodified, on Debian's Linux and on Samsara with
+# the same BusyBox binary and the same QEMU configuration, from an ext2 image mounted at /mnt.
+# GROUPS=a,b (runtest's groups: applet names; default every group runtest would run), TIMEOUT=
+# seconds per group in the guest (600). Prints passed/failed/skipped per system, the tests that
+# pass on one and not on the other, seconds per group; build/peer/peer-tests.json.
+peer-tests: peer all
+	@python3 tools/peer_tests.py $(if $(GROUPS),--groups $(GROUPS)) $(if $(LINUX_FROM),--linux-from $(LINUX_FROM)) \
+		$(if $(TIMEOUT),--timeout $(TIMEOUT))

@@ -49,7 +49,7 @@ def qemu_command(modules, icount=False, memory=None, extra=(), cdrom=None):
 # (qemu_command). pci comes before every driver that names PCI devices: rs asks it to quiesce
 # them at their death. Test services (the demo driver) are not part of it: a boot that needs one
 # names it (`with_services`, `make run WITH=demo`), and it starts after pm, before the initramfs.
-SYSTEM_MODULES = ["root", "ds", "pci", "ramfs", "tty", "vfs", "inet", "pm /sbin/init",
+SYSTEM_MODULES = ["root", "ds", "pci", "ramfs", "tty", "vfs", "inet", "ipc", "pm /sbin/init",
                   "initramfs.cpio"]
 
 

@@ -247,8 +247,10 @@ def users(record, boot):
 
 def run_utest(record, module):
     """The in-OS Linux system-call suite (user/utest.c) as the first process, with
-    vfsprobe (tests/servers/vfsprobe), a hostile service, started last."""
-    boot = Boot(system_modules("/bin/utest", with_services=["demo"]) + [module("vfsprobe")])
+    vfsprobe (tests/servers/vfsprobe), a hostile service, started last. 1.5 GiB of memory:
+    u.mem_untouched_gib maps 1 GiB, which needs that much free (as on Linux)."""
+    boot = Boot(system_modules("/bin/utest", with_services=["demo"]) + [module("vfsprobe")],
+                extra=["-m", "1536M"])
     try:
         collect_tests(boot, record, "u", "utest", timeout=120)
         # The kernel's own lines name a Linux process after its program (pm tells it at exec),

@@ -22,6 +22,10 @@
 #include <sys/auxv.h>
 #include <sys/fsuid.h>
 #include <sys/ioctl.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -730,8 +734,8 @@ static int ballast(unsigned long target)
         pid_t pid = fork();
         if (pid == 0) {
             close(hold[1]);
-            char c = mmap(0, take, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) !=
-                     MAP_FAILED;
+            char c = mmap(0, take, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0) != MAP_FAILED;
             write(ready[1], &c, 1);
             read(hold[0], &c, 1); /* until the test closes its end */
             _exit(0);
@@ -767,10 +771,13 @@ static void t_exec_memory_limit(void)
     write_elf("/tmp/uelf", 0, 0);
     CHECK(exec_result("/tmp/uelf", argv, argv + 1) == 200); /* the generator works */
     volatile int canary = 1234;
-    write_elf("/tmp/uelf", 1ul << 30, 0); /* more than any process may have */
+    write_elf("/tmp/uelf", 3ul << 30, 0); /* more than the machine has */
     ERR(execve("/tmp/uelf", argv, argv + 1), ENOMEM);
-    write_elf("/tmp/uelf", 300 * PM_MIB, 0); /* over the 256 MiB per process */
+    struct rlimit as, low = {32 * PM_MIB, RLIM_INFINITY};
+    CHECK(getrlimit(RLIMIT_AS, &as) == 0 && setrlimit(RLIMIT_AS, &low) == 0);
+    write_elf("/tmp/uelf", 48 * PM_MIB, 0); /* over this process's RLIMIT_AS */
     ERR(execve("/tmp/uelf", argv, argv + 1), ENOMEM);
+    CHECK(setrlimit(RLIMIT_AS, &as) == 0);
     CHECK(canary == 1234);
     fork_works();
     /* under the per-process limit, but it would take the frames kept for the servers */
@@ -814,7 +821,8 @@ static void t_fork_memory_reserve(void)
     /* grow (pages and their page tables, 1/512) so that a copy would leave 2 MiB free: less
        than the servers' reserve, more than the kernel needs to make the copy */
     size_t grow = (size_t)((f - cost - 2 * PM_MIB) / 2 * 512 / 513) & ~(size_t)4095;
-    char *p = mmap(0, grow, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *p =
+        mmap(0, grow, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     CHECK(p != MAP_FAILED);
     unsigned long before = free_bytes();
     pid_t pid = fork();
@@ -829,60 +837,13 @@ static void t_fork_memory_reserve(void)
     ballast_free(hold);
 }
 
-static void t_memory_rlimits(void)
-{
-    struct rlimit as, data, r;
-    CHECK(getrlimit(RLIMIT_AS, &as) == 0 && getrlimit(RLIMIT_DATA, &data) == 0);
-    CHECK(as.rlim_max == 256 * PM_MIB && data.rlim_max == 256 * PM_MIB);
-    r = (struct rlimit){64 * PM_MIB, as.rlim_max};
-    CHECK(setrlimit(RLIMIT_AS, &r) == 0 && getrlimit(RLIMIT_AS, &r) == 0 &&
-          r.rlim_cur == 64 * PM_MIB);
-    CHECK(mmap(0, 100 * PM_MIB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED &&
-          errno == ENOMEM);
-    char *p = mmap(0, 16 * PM_MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    CHECK(p != MAP_FAILED && munmap(p, 16 * PM_MIB) == 0);
-    uintptr_t b0 = (uintptr_t)syscall(SYS_brk, 0);
-    CHECK((uintptr_t)syscall(SYS_brk, b0 + 100 * PM_MIB) == b0); /* refused: the old break */
-    pid_t pid = fork();                                          /* a child inherits the limit */
-    if (pid == 0) {
-        _exit(mmap(0, 100 * PM_MIB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED);
-    }
-    int st;
-    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 1);
-    r.rlim_cur = as.rlim_max; /* back up to the hard limit */
-    CHECK(setrlimit(RLIMIT_AS, &r) == 0);
-    p = mmap(0, 100 * PM_MIB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    CHECK(p != MAP_FAILED && munmap(p, 100 * PM_MIB) == 0);
-    r = (struct rlimit){32 * PM_MIB, data.rlim_max};
-    CHECK(setrlimit(RLIMIT_DATA, &r) == 0);
-    CHECK((uintptr_t)syscall(SYS_brk, b0 + 64 * PM_MIB) == b0);
-    CHECK(mmap(0, 64 * PM_MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) ==
-          MAP_FAILED);
-    /* PROT_NONE reserves no memory; making it accessible is counted */
-    p = mmap(0, 64 * PM_MIB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    CHECK(p != MAP_FAILED);
-    ERR(mprotect(p, 64 * PM_MIB, PROT_READ | PROT_WRITE), ENOMEM);
-    CHECK(munmap(p, 64 * PM_MIB) == 0);
-    r = (struct rlimit){64 * PM_MIB, 32 * PM_MIB};
-    ERR(setrlimit(RLIMIT_DATA, &r), EINVAL);
-    r = (struct rlimit){RLIM_INFINITY, RLIM_INFINITY};
-    ERR(setrlimit(RLIMIT_AS, &r), EPERM);
-    /* the per-process limit: growth stops below 256 MiB, cleanly */
-    r = (struct rlimit){data.rlim_max, data.rlim_max};
-    CHECK(setrlimit(RLIMIT_DATA, &r) == 0);
-    size_t total = 0;
-    while (mmap(0, 8 * PM_MIB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED)
-        total += 8 * PM_MIB;
-    CHECK(errno == ENOMEM && total >= 200 * PM_MIB && total < 256 * PM_MIB);
-    CHECK((uintptr_t)syscall(SYS_brk, b0 + 16 * PM_MIB) == b0);
-}
-
 /* Keeps the servers' frames: allocation in a nearly full machine stops short of them. */
 static void t_memory_reserve_kept(void)
 {
     int hold = ballast(100 * PM_MIB);
     size_t total = 0;
-    while (mmap(0, PM_MIB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED)
+    while (mmap(0, PM_MIB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0) !=
+           MAP_FAILED)
         total += PM_MIB;
     printf("u.memory_reserve_kept: stopped with %lu KiB free\n", free_bytes() / 1024);
     CHECK(errno == ENOMEM && free_bytes() >= 8 * PM_MIB);
@@ -5036,6 +4997,854 @@ static void t_sigtimedwait(void)
     CHECK(sigpending(&set) == 0 && !sigismember(&set, SIGUSR1) && !sigismember(&set, SIGUSR2));
 }
 
+/* ---- memory regions, demand-zero pages, mremap/madvise/msync, memory rlimits (issue 11) */
+
+#define MEM_MAYMOVE 1 /* mremap's flags (musl declares them for _GNU_SOURCE only) */
+#define MEM_FIXED 2
+
+static void *remap_to(void *p, size_t old_len, size_t new_len, long flags, void *to)
+{
+    return (void *)syscall(SYS_mremap, p, old_len, new_len, flags, to);
+}
+#define remap(p, old_len, new_len, flags) remap_to(p, old_len, new_len, flags, 0)
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A byte pattern of (i, seed), to check that memory kept what was written. */
+static unsigned char pat(size_t i, unsigned seed)
+{
+    return (unsigned char)(i * 31 + seed * 7 + (i >> 9));
+}
+
+/* 5,000 small mallocs kept at once, then 100,000 mixed mallocs and frees (up to 300 KiB, so
+ * that musl maps some on their own); every block keeps its pattern until freed. pm kept at
+ * most 128 regions and never merged them: these ran out with ENOMEM. */
+static void t_mem_malloc_storm(void)
+{
+    enum { KEPT = 5000, SLOTS = 512, ROUNDS = 100000 };
+    static char *kept[KEPT];
+    for (int i = 0; i < KEPT; i++) {
+        CHECK((kept[i] = malloc(16 + (size_t)(i % 200))) != 0);
+        kept[i][0] = (char)i;
+    }
+    for (int i = 0; i < KEPT; i++) {
+        CHECK(kept[i][0] == (char)i);
+        free(kept[i]);
+    }
+    static char *slot[SLOTS];
+    static size_t size[SLOTS];
+    uint64_t seed = 12345;
+    for (int n = 0; n < ROUNDS; n++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        int i = (int)((seed >> 33) % SLOTS);
+        if (slot[i]) {
+            CHECK((unsigned char)slot[i][0] == pat(0, (unsigned)i) &&
+                  (unsigned char)slot[i][size[i] - 1] == pat(size[i] - 1, (unsigned)i));
+            free(slot[i]);
+            slot[i] = 0;
+            continue;
+        }
+        unsigned kind = (unsigned)(seed >> 20) % 100;
+        size[i] = kind < 90   ? 1 + (seed >> 40) % 256
+                  : kind < 99 ? 4096 + (seed >> 40) % 60000
+                              : 131072 + (seed >> 40) % 180000;
+        CHECK((slot[i] = malloc(size[i])) != 0);
+        slot[i][0] = (char)pat(0, (unsigned)i);
+        slot[i][size[i] - 1] = (char)pat(size[i] - 1, (unsigned)i);
+    }
+    for (int i = 0; i < SLOTS; i++)
+        free(slot[i]);
+}
+
+/* 5,000 mappings that cannot merge (alternating protection), then unmapped one in two: each
+ * is a region of its own. */
+static void t_mem_many_regions(void)
+{
+    enum { N = 5000 };
+    char *base = mmap(0, N * 4096ul, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(base != MAP_FAILED);
+    for (int i = 0; i < N; i++)
+        CHECK(mmap(base + i * 4096ul, 4096, i % 2 ? PROT_READ : PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == base + i * 4096ul);
+    for (int i = 0; i < N; i += 2)
+        base[i * 4096ul] = 1;
+    for (int i = 1; i < N; i += 2)
+        CHECK(munmap(base + i * 4096ul, 4096) == 0);
+    for (int i = 0; i < N; i += 2)
+        CHECK(base[i * 4096ul] == 1);
+    CHECK(munmap(base, N * 4096ul) == 0);
+}
+
+static void touch_at(char *p)
+{
+    *(volatile char *)p = 1;
+}
+
+static char *segv_addr;
+static void touch_segv_addr(void)
+{
+    touch_at(segv_addr);
+    _exit(5);
+}
+
+/* Split and merge: mprotect of the middle, munmap across two regions, contents kept. */
+static void t_mem_split_merge(void)
+{
+    const int rw = PROT_READ | PROT_WRITE, anon = MAP_PRIVATE | MAP_ANONYMOUS;
+    char *p = mmap(0, 16 * 4096, rw, anon, -1, 0);
+    CHECK(p != MAP_FAILED);
+    for (int i = 0; i < 16; i++)
+        p[i * 4096] = (char)(i + 1);
+    CHECK(mprotect(p + 4 * 4096, 4 * 4096, PROT_READ) == 0);
+    segv_addr = p + 5 * 4096;
+    int st = in_child(touch_segv_addr); /* read-only now */
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    CHECK(mprotect(p + 4 * 4096, 4 * 4096, rw) == 0); /* merged back */
+    p[5 * 4096] = 42;
+    CHECK(munmap(p + 2 * 4096, 4 * 4096) == 0); /* across the old boundary */
+    segv_addr = p + 3 * 4096;
+    st = in_child(touch_segv_addr);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    ERR(mprotect(p, 8 * 4096, PROT_READ), ENOMEM); /* a hole: ENOMEM, the part before changed */
+    segv_addr = p;
+    st = in_child(touch_segv_addr);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    CHECK(p[1 * 4096] == 2 && p[6 * 4096] == 7 && p[15 * 4096] == 16);
+    CHECK(munmap(p, 16 * 4096) == 0);
+}
+
+/*
+ * Each row's result as Linux 6.1 gives it (checked on the build host's Linux with the same
+ * calls): mmap's sizes and offsets, munmap, mprotect, madvise and msync around a mapping of 3
+ * pages whose middle page is unmapped (m), and mremap's argument checks.
+ */
+static void t_mem_calls_as_linux(void)
+{
+    const long rw = PROT_READ | PROT_WRITE, ap = MAP_PRIVATE | MAP_ANONYMOUS;
+    const uint64_t top = 1ull << 47;
+    char *m = mmap(0, 3 * 4096, rw, ap, -1, 0), *r = mmap(0, 2 * 4096, PROT_READ, ap, -1, 0);
+    CHECK(m != MAP_FAILED && r != MAP_FAILED && munmap(m + 4096, 4096) == 0);
+    const uint64_t M = (uintptr_t)m, R = (uintptr_t)r;
+    const struct {
+        long call;
+        uint64_t a[6];
+        long want; /* -errno, or 0 */
+    } rows[] = {
+        {SYS_mmap, {0, 0, rw, ap, -1, 0}, -EINVAL},
+        {SYS_mmap, {0, top, rw, ap, -1, 0}, -ENOMEM},
+        {SYS_mmap, {0, top - 4096, rw, ap, -1, 0}, -ENOMEM},
+        {SYS_mmap, {0, 1ull << 63, rw, ap, -1, 0}, -ENOMEM},
+        {SYS_mmap, {0, ~0ull, rw, ap, -1, 0}, -ENOMEM},
+        {SYS_mmap, {0, ~0ull - 4095, rw, ap, -1, 0}, -ENOMEM},
+        {SYS_mmap, {0x10001, 4096, rw, ap | MAP_FIXED, -1, 0}, -EINVAL},
+        {SYS_mmap, {0x10fff, 4096, rw, ap | MAP_FIXED, -1, 0}, -EINVAL},
+        {SYS_mmap, {0, 4096, rw, ap, -1, 1}, -EINVAL},
+        {SYS_mmap, {0, 4096, rw, ap, -1, 4095}, -EINVAL},
+        {SYS_mmap, {0, 4096, rw, MAP_ANONYMOUS, -1, 0}, -EINVAL},
+        {SYS_mmap, {0, 4096, rw, MAP_ANONYMOUS | MAP_SHARED | MAP_PRIVATE, -1, 0}, -EINVAL},
+        {SYS_mmap, {top - 4096, 4096, rw, ap | MAP_FIXED, -1, 0}, -ENOMEM},
+        {SYS_mmap, {top - 4096, 8192, rw, ap | MAP_FIXED, -1, 0}, -ENOMEM},
+        {SYS_mmap, {~0ull - 4095, 4096, rw, ap | MAP_FIXED, -1, 0}, -ENOMEM},
+        {SYS_mmap, {0, 4096, rw, MAP_PRIVATE, -1, 0}, -EBADF},
+        {SYS_mmap, {M, 4096, rw, ap | MAP_FIXED_NOREPLACE, -1, 0}, -EEXIST},
+        {SYS_munmap, {0, 0}, -EINVAL},
+        {SYS_munmap, {0x10001, 4096}, -EINVAL},
+        {SYS_munmap, {0x10000, 0}, -EINVAL},
+        {SYS_munmap, {0x10000, top}, -EINVAL},
+        {SYS_munmap, {top - 4096, 8192}, -EINVAL},
+        {SYS_munmap, {0x10000, ~0ull}, -EINVAL},
+        {SYS_munmap, {0x10000, ~0ull - 4095}, -EINVAL},
+        {SYS_munmap, {0x10000, 4096}, 0},
+        {SYS_mprotect, {M + 1, 4096, PROT_READ}, -EINVAL},
+        {SYS_mprotect, {M, 0, PROT_READ}, 0},
+        {SYS_mprotect, {M, 4096, 0x80}, -EINVAL},
+        {SYS_mprotect, {M, 4096, PROT_READ | PROT_GROWSDOWN}, -EINVAL},
+        {SYS_mprotect, {M, 4097, PROT_READ}, -ENOMEM}, /* reaches the hole */
+        {SYS_mprotect, {M, ~0ull, PROT_READ}, -ENOMEM},
+        {SYS_mprotect, {M, ~0ull - 4095, PROT_READ}, -ENOMEM},
+        {SYS_mprotect, {0x10000, 4096, PROT_READ}, -ENOMEM},
+        {SYS_mprotect, {top, 4096, PROT_READ}, -ENOMEM},
+        {SYS_mprotect, {1, 0, PROT_READ}, -EINVAL},
+        {SYS_mprotect, {0x10000, 0, 0x80}, 0},
+        {SYS_mprotect, {M, 3 * 4096, rw}, -ENOMEM},
+        {SYS_mprotect, {M, 4096, rw}, 0},
+        {SYS_madvise, {M, 4096, MADV_DONTNEED}, 0},
+        {SYS_madvise, {M, 3 * 4096, MADV_DONTNEED}, -ENOMEM},
+        {SYS_madvise, {M + 1, 4096, MADV_DONTNEED}, -EINVAL},
+        {SYS_madvise, {M, 4096, 12345}, -EINVAL},
+        {SYS_madvise, {M, 0, MADV_DONTNEED}, 0},
+        {SYS_madvise, {0x10000, 4096, MADV_NORMAL}, -ENOMEM},
+        {SYS_madvise, {M, 4096, MADV_FREE}, 0},
+        {SYS_madvise, {M, ~0ull, MADV_DONTNEED}, -EINVAL},
+        {SYS_msync, {M, 4096, MS_SYNC}, 0},
+        {SYS_msync, {M, 4096, MS_ASYNC}, 0},
+        {SYS_msync, {M, 4096, 0}, 0},
+        {SYS_msync, {M, 4096, MS_SYNC | MS_ASYNC}, -EINVAL},
+        {SYS_msync, {M, 4096, 8}, -EINVAL},
+        {SYS_msync, {M + 1, 4096, MS_SYNC}, -EINVAL},
+        {SYS_msync, {M, 3 * 4096, MS_SYNC}, -ENOMEM},
+        {SYS_msync, {0x10000, 4096, MS_SYNC}, -ENOMEM},
+        {SYS_msync, {M, 0, MS_SYNC}, 0},
+        {SYS_msync, {M, ~0ull, MS_SYNC}, 0}, /* rounds up to 0 */
+        {SYS_mremap, {R + 1, 4096, 8192, 0}, -EINVAL},
+        {SYS_mremap, {R, 4096, 0, 0}, -EINVAL},
+        {SYS_mremap, {R, 0, 4096, 0}, -EINVAL},
+        {SYS_mremap, {R, 4096, 8192, 4}, -EINVAL},
+        {SYS_mremap, {R, 4096, 8192, MEM_FIXED}, -EINVAL},
+        {SYS_mremap, {0x10000, 4096, 8192, MEM_MAYMOVE}, -EFAULT},
+        {SYS_mremap, {R, 4096, top, MEM_MAYMOVE}, -EINVAL},
+        {SYS_mremap, {R, 4096, ~0ull, MEM_MAYMOVE}, -EINVAL},
+        {SYS_mremap, {R, ~0ull, 4096, MEM_MAYMOVE}, -EINVAL},
+        {SYS_mremap, {R, 3 * 4096, 4 * 4096, MEM_MAYMOVE}, -EFAULT},
+        {SYS_mremap, {R, 4096, 4096, MEM_MAYMOVE | MEM_FIXED, R}, -EINVAL},
+        {SYS_mremap, {R, 4096, 4096, MEM_MAYMOVE | MEM_FIXED, R + 1}, -EINVAL},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        long got = syscall(rows[i].call, rows[i].a[0], rows[i].a[1], rows[i].a[2], rows[i].a[3],
+                           rows[i].a[4], rows[i].a[5]);
+        got = got == -1 ? -errno : rows[i].call == SYS_mmap ? 0 : got;
+        if (got != rows[i].want)
+            printf("u.mem_calls_as_linux: row %zu (call %ld): %ld, want %ld\n", i, rows[i].call,
+                   got, rows[i].want);
+        CHECK(got == rows[i].want);
+    }
+    /* and the ones that succeed */
+    char *p = mmap((void *)0x10001, 4096, rw, ap, -1, 0); /* a hint need not be aligned */
+    CHECK(p != MAP_FAILED && ((uintptr_t)p & 4095) == 0);
+    CHECK(mmap(0, 4096, rw, ap, -1, 4096) != MAP_FAILED); /* the offset is ignored */
+    CHECK(mmap(0, 4096, rw, ap, 5, 0) != MAP_FAILED);     /* and the descriptor */
+    CHECK(remap(r, 2 * 4096, 4096, 0) == r);              /* shrink in place */
+}
+
+/* A 1 GiB malloc that is never touched: quick, and costs only its page tables; each page
+ * touched costs one frame. Prints the cost of a demand-zero fault. */
+static void t_mem_untouched_gib(void)
+{
+    const size_t gib = 1ul << 30, touched = 16ul << 20;
+    unsigned long before = free_bytes();
+    uint64_t t0 = now_ns();
+    char *p = malloc(gib);
+    uint64_t t1 = now_ns();
+    CHECK(p != 0);
+    unsigned long after = free_bytes();
+    printf("u.mem_untouched_gib: malloc(1 GiB) %lu us, %lu KiB of %lu KiB free taken\n",
+           (unsigned long)(t1 - t0) / 1000, (before - after) / 1024, before / 1024);
+    CHECK(t1 - t0 < 2000000000ull && before - after < 4 * PM_MIB); /* page tables: 2 MiB */
+    uint64_t t2 = now_ns();
+    for (size_t off = 0; off < touched; off += 4096)
+        p[off] = 1;
+    uint64_t t3 = now_ns();
+    unsigned long touched_free = free_bytes();
+    printf("u.mem_untouched_gib: %lu first touches, %lu ns each\n", touched / 4096,
+           (unsigned long)((t3 - t2) / (touched / 4096)));
+    printf("u.mem_untouched_gib: touching %lu KiB took %lu KiB\n", touched / 1024,
+           (after - touched_free) / 1024);
+    /* (malloc wrote its header on the first page already) */
+    CHECK(after - touched_free + 4096 >= touched && after - touched_free < touched + PM_MIB);
+    CHECK(p[gib - 1] == 0 && p[gib / 2] == 0); /* zeros, read or written */
+    free(p);
+    CHECK(free_bytes() + PM_MIB > before);
+}
+
+/* MADV_DONTNEED frees the pages; they read back as zeros. */
+static void t_mem_madvise_dontneed(void)
+{
+    const size_t len = 8ul << 20;
+    char *p = mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED);
+    memset(p, 0x5a, len);
+    unsigned long full = free_bytes();
+    CHECK(madvise(p + 4096, len - 8192, MADV_DONTNEED) == 0);
+    CHECK(free_bytes() >= full + len - 8192); /* given back */
+    CHECK(p[0] == 0x5a && p[len - 1] == 0x5a);
+    for (size_t i = 4096; i < len - 4096; i += 4096)
+        CHECK(p[i] == 0 && p[i + 4095] == 0);
+    CHECK(madvise(p, len, MADV_NORMAL) == 0 && madvise(p, len, MADV_WILLNEED) == 0);
+    CHECK(msync(p, len, MS_SYNC) == 0);
+    CHECK(munmap(p, len) == 0);
+}
+
+/* mremap: shrink, grow in place, move (MAYMOVE) keeping contents, and MEM_FIXED. */
+static void t_mem_mremap(void)
+{
+    const int rw = PROT_READ | PROT_WRITE, anon = MAP_PRIVATE | MAP_ANONYMOUS;
+    char *area = mmap(0, 64 * 4096, PROT_NONE, anon, -1, 0); /* room we control */
+    CHECK(area != MAP_FAILED && munmap(area, 64 * 4096) == 0);
+    char *p = mmap(area, 4 * 4096, rw, anon | MAP_FIXED, -1, 0);
+    CHECK(p == area);
+    for (int i = 0; i < 4; i++)
+        p[i * 4096] = (char)(10 + i);
+    CHECK(remap(p, 4 * 4096, 2 * 4096, 0) == p); /* shrink */
+    segv_addr = p + 3 * 4096;
+    int st = in_child(touch_segv_addr);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    CHECK(remap(p, 2 * 4096, 8 * 4096, 0) == p); /* grow in place: the new pages are zeros */
+    CHECK(p[0] == 10 && p[4096] == 11 && p[3 * 4096] == 0 && p[7 * 4096] == 0);
+    p[7 * 4096] = 17;
+    CHECK(mmap(p + 8 * 4096, 4096, PROT_READ, anon | MAP_FIXED, -1, 0) == p + 8 * 4096);
+    CHECK(remap(p, 8 * 4096, 16 * 4096, 0) == MAP_FAILED && errno == ENOMEM); /* may not move */
+    char *q = remap(p, 8 * 4096, 16 * 4096, MEM_MAYMOVE);
+    CHECK(q != MAP_FAILED && q != p);
+    CHECK(q[0] == 10 && q[4096] == 11 && q[7 * 4096] == 17 && q[15 * 4096] == 0);
+    segv_addr = p; /* the old place is gone */
+    st = in_child(touch_segv_addr);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    char *f = remap_to(q, 16 * 4096, 4 * 4096, MEM_MAYMOVE | MEM_FIXED, area + 32 * 4096);
+    CHECK(f == area + 32 * 4096 && f[0] == 10 && f[4096] == 11);
+    CHECK(munmap(f, 4 * 4096) == 0 && munmap(area, 64 * 4096) == 0);
+    /* an untouched 256 MiB moves without its pages being made */
+    unsigned long before = free_bytes();
+    char *big = mmap(0, 256 * PM_MIB, rw, anon, -1, 0);
+    CHECK(big != MAP_FAILED);
+    big[5] = 3;
+    char *moved = remap(big, 256 * PM_MIB, 512 * PM_MIB, MEM_MAYMOVE);
+    CHECK(moved != MAP_FAILED && moved[5] == 3 && moved[512 * PM_MIB - 1] == 0);
+    CHECK(before - free_bytes() < 4 * PM_MIB);
+    CHECK(munmap(moved, 512 * PM_MIB) == 0);
+}
+
+/* The stack may grow to RLIMIT_STACK (8 MiB unless set lower before exec): touch kib KiB. */
+static int child_stack(const char *kib)
+{
+    size_t n = (size_t)atoi(kib) << 10;
+    volatile char *sp = alloca(n); /* below the caller's frame: touched from the far end */
+    for (size_t i = n; i >= 4096; i -= 4096)
+        sp[i - 4096] = 1;
+    return 0;
+}
+
+/* exec self with RLIMIT_STACK (bytes, 0: as it is) to use kib KiB of stack; wait status. */
+static int stack_run(rlim_t limit, const char *kib)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct rlimit r = {limit, RLIM_INFINITY};
+        if (limit && setrlimit(RLIMIT_STACK, &r) != 0)
+            _exit(3);
+        char *argv[] = {self_path, "--child", "stack", (char *)kib, 0};
+        execve(self_path, argv, argv + 4);
+        _exit(4);
+    }
+    int st;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+    return st;
+}
+
+/* RLIMIT_AS, RLIMIT_DATA and RLIMIT_STACK as Linux: what each counts, and the errors. */
+static void t_mem_rlimits_linux(void)
+{
+    const int rw = PROT_READ | PROT_WRITE, anon = MAP_PRIVATE | MAP_ANONYMOUS;
+    struct rlimit r;
+    CHECK(getrlimit(RLIMIT_STACK, &r) == 0 && r.rlim_cur == 8 * PM_MIB &&
+          r.rlim_max == RLIM_INFINITY);
+    CHECK(getrlimit(RLIMIT_AS, &r) == 0 && r.rlim_cur == RLIM_INFINITY &&
+          r.rlim_max == RLIM_INFINITY);
+    int st = stack_run(0, "4096"); /* 4 MiB of stack: more than the 256 KiB there was */
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    st = stack_run(PM_MIB, "512");
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    st = stack_run(PM_MIB, "2048"); /* past the limit: SIGSEGV, as on Linux */
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    /* RLIMIT_DATA: private writable memory only (this program's data is less than 64 MiB) */
+    r = (struct rlimit){64 * PM_MIB, RLIM_INFINITY};
+    CHECK(setrlimit(RLIMIT_DATA, &r) == 0);
+    ERR(syscall(SYS_mmap, 0, 64 * PM_MIB, rw, anon, -1, 0), ENOMEM);
+    char *ro = mmap(0, 64 * PM_MIB, PROT_READ, anon, -1, 0);
+    CHECK(ro != MAP_FAILED);
+    char *sh = mmap(0, 64 * PM_MIB, rw, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(sh != MAP_FAILED);
+    ERR(mprotect(ro, 64 * PM_MIB, rw), ENOMEM); /* would become data */
+    CHECK(mprotect(ro, 4096, rw) == 0);
+    uintptr_t b0 = (uintptr_t)syscall(SYS_brk, 0);
+    CHECK((uintptr_t)syscall(SYS_brk, b0 + 64 * PM_MIB) == b0);
+    CHECK(munmap(ro, 64 * PM_MIB) == 0 && munmap(sh, 62 * PM_MIB) == 0);
+    r.rlim_cur = RLIM_INFINITY;
+    CHECK(setrlimit(RLIMIT_DATA, &r) == 0);
+    /* RLIMIT_AS: everything mapped, PROT_NONE too; mremap and brk as well */
+    r = (struct rlimit){64 * PM_MIB, 128 * PM_MIB};
+    CHECK(setrlimit(RLIMIT_AS, &r) == 0);
+    ERR(syscall(SYS_mmap, 0, 100 * PM_MIB, PROT_NONE, anon, -1, 0), ENOMEM);
+    ERR(syscall(SYS_mremap, (uintptr_t)sh + 62 * PM_MIB, 2 * PM_MIB, 100 * PM_MIB, MEM_MAYMOVE),
+        ENOMEM);
+    CHECK((uintptr_t)syscall(SYS_brk, b0 + 100 * PM_MIB) == b0);
+    char *p = mmap(0, 16 * PM_MIB, rw, anon, -1, 0);
+    CHECK(p != MAP_FAILED && munmap(p, 16 * PM_MIB) == 0);
+    r.rlim_max = RLIM_INFINITY; /* root may raise its hard limit, others may not */
+    CHECK(setrlimit(RLIMIT_AS, &r) == 0);
+    r = (struct rlimit){64 * PM_MIB, 128 * PM_MIB};
+    CHECK(setrlimit(RLIMIT_AS, &r) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        r.rlim_max = 256 * PM_MIB;
+        _exit(setuid(1000) == 0 && setrlimit(RLIMIT_AS, &r) == -1 && errno == EPERM ? 0 : 1);
+    }
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    r = (struct rlimit){256 * PM_MIB, 128 * PM_MIB};
+    ERR(setrlimit(RLIMIT_AS, &r), EINVAL);
+}
+
+/* Allocate and touch 1 MiB at a time until malloc fails; exit 0 if it failed with ENOMEM
+ * (printing how much), 1 otherwise. */
+static int memhog(void)
+{
+    size_t n = 0;
+    for (char *p; (p = malloc(PM_MIB)) != 0; n++)
+        memset(p, 1, PM_MIB);
+    int e = errno;
+    printf("memhog: %zu MiB, then %s\n", n, strerror(e));
+    return e == ENOMEM ? 0 : 1;
+}
+
+static void run_memhog(void)
+{
+    _exit(memhog());
+}
+
+/* Touches two mappings, each of the most that is admitted alone: they do not both fit. */
+static void overcommit_touch(void)
+{
+    const int rw = PROT_READ | PROT_WRITE, anon = MAP_PRIVATE | MAP_ANONYMOUS;
+    size_t most = free_bytes() & ~(PM_MIB - 1);
+    char *a = MAP_FAILED, *b;
+    while (most >= 2 * PM_MIB && (a = mmap(0, most, rw, anon, -1, 0)) == MAP_FAILED)
+        most -= PM_MIB;
+    b = mmap(0, most, rw, anon, -1, 0);
+    if (a == MAP_FAILED || b == MAP_FAILED)
+        _exit(2);
+    memset(a, 1, most);
+    memset(b, 1, most);
+    _exit(3); /* must not get here */
+}
+
+/* Out of memory: a program that allocates and touches gets ENOMEM; one that touches more than
+ * memory (admitted piece by piece) is killed with SIGKILL; the system goes on either way. */
+static void t_mem_oom(void)
+{
+    int hold = ballast(64 * PM_MIB);
+    int st = in_child(run_memhog);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    fork_works();
+    st = in_child(overcommit_touch);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    fork_works();
+    ballast_free(hold);
+    char *p = malloc(32 * PM_MIB);
+    CHECK(p != 0);
+    memset(p, 2, 32 * PM_MIB);
+    free(p);
+}
+
+/* ---- System V IPC (issue 11): servers/ipc, docs/IPC-SYSV.md. The same tests pass on Linux. */
+
+struct sysv_msg {
+    long type;
+    char text[8200];
+};
+
+/* Wait until n callers wait to decrease (zero 0) or for zero (1) semaphore num of set. */
+static void sysv_await_waiters(int set, int num, int zero, int n)
+{
+    for (int i = 0; i < 500 && semctl(set, num, zero ? GETZCNT : GETNCNT) != n; i++)
+        usleep(10000);
+    CHECK(semctl(set, num, zero ? GETZCNT : GETNCNT) == n);
+}
+
+static void t_sysv_msg_queue(void)
+{
+    struct sysv_msg m;
+    struct msqid_ds ds;
+    int q = msgget(IPC_PRIVATE, 0600);
+    CHECK(q >= 0);
+    for (long t = 3; t >= 1; t--) { /* types 3, 2, 1, then 2 again */
+        m.type = t;
+        snprintf(m.text, sizeof(m.text), "type %ld", t);
+        CHECK(msgsnd(q, &m, strlen(m.text) + 1, 0) == 0);
+    }
+    m.type = 2;
+    strcpy(m.text, "second 2");
+    CHECK(msgsnd(q, &m, 9, IPC_NOWAIT) == 0);
+    CHECK(msgctl(q, IPC_STAT, &ds) == 0 && ds.msg_qnum == 4 && ds.msg_cbytes == 7 * 3 + 9 &&
+          ds.msg_qbytes == 16384 && ds.msg_lspid == getpid() && ds.msg_perm.mode == 0600 &&
+          ds.msg_perm.uid == geteuid() && ds.msg_perm.cuid == geteuid());
+    CHECK(msgrcv(q, &m, sizeof(m.text), 0, 0) == 7 && m.type == 3);  /* the first */
+    CHECK(msgrcv(q, &m, sizeof(m.text), -2, 0) == 7 && m.type == 1); /* the lowest <= 2 */
+    CHECK(msgrcv(q, &m, 4, 2, 0) == -1 && errno == E2BIG);           /* too long: stays */
+    CHECK(msgrcv(q, &m, 4, 2, MSG_NOERROR) == 4 && !memcmp(m.text, "type", 4));
+    ERR(msgrcv(q, &m, sizeof(m.text), 1, IPC_NOWAIT), ENOMSG);
+    CHECK(msgrcv(q, &m, sizeof(m.text), 1, MSG_EXCEPT) == 9 && !strcmp(m.text, "second 2"));
+    ERR(msgrcv(q, &m, sizeof(m.text), 0, IPC_NOWAIT), ENOMSG);
+    CHECK(msgctl(q, IPC_STAT, &ds) == 0 && ds.msg_qnum == 0 && ds.msg_cbytes == 0 &&
+          ds.msg_lrpid == getpid());
+    /* edge values */
+    m.type = 1;
+    CHECK(msgsnd(q, &m, 0, 0) == 0 && msgrcv(q, &m, 0, 0, 0) == 0);
+    ERR(msgsnd(q, &m, 8193, 0), EINVAL);
+    ERR(msgsnd(q, &m, (size_t)-1, 0), EINVAL);
+    ERR(msgsnd(-1, &m, 1, 0), EINVAL);
+    ERR(msgsnd(q + 1, &m, 1, 0), EINVAL);
+    ERR(msgsnd(q, (void *)16, 1, 0), EFAULT);
+    m.type = 0;
+    ERR(msgsnd(q, &m, 1, 0), EINVAL);
+    m.type = -5;
+    ERR(msgsnd(q, &m, 1, 0), EINVAL);
+    ERR(msgrcv(q, &m, (size_t)-1, 0, IPC_NOWAIT), EINVAL);
+    ERR(msgrcv(-7, &m, 1, 0, IPC_NOWAIT), EINVAL);
+    ERR(msgctl(q, 12345, &ds), EINVAL);
+    ERR(msgctl(q, IPC_STAT, (void *)16), EFAULT);
+    /* a full queue */
+    m.type = 1;
+    CHECK(msgsnd(q, &m, 8192, 0) == 0 && msgsnd(q, &m, 8192, 0) == 0);
+    ERR(msgsnd(q, &m, 1, IPC_NOWAIT), EAGAIN);
+    CHECK(msgctl(q, IPC_RMID, 0) == 0);
+    ERR(msgsnd(q, &m, 1, 0), EINVAL);
+    ERR(msgctl(q, IPC_RMID, 0), EINVAL);
+    /* keys */
+    key_t key = 0x5a0001 + getpid();
+    int k = msgget(key, IPC_CREAT | IPC_EXCL | 0644);
+    CHECK(k >= 0 && msgget(key, 0) == k && msgget(key, IPC_CREAT) == k);
+    ERR(msgget(key, IPC_CREAT | IPC_EXCL), EEXIST);
+    CHECK(msgctl(k, IPC_RMID, 0) == 0);
+    ERR(msgget(key, 0), ENOENT);
+    int other = msgget(IPC_PRIVATE, 0600);
+    CHECK(other >= 0 && other != k && msgctl(other, IPC_RMID, 0) == 0);
+}
+
+/* Parent and child talk through one queue; a full queue holds the sender until the child reads. */
+static void t_sysv_msg_fork(void)
+{
+    static struct sysv_msg m;
+    int q = msgget(IPC_PRIVATE, 0600);
+    CHECK(q >= 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (int i = 0; i < 20; i++) { /* waits for each */
+            CHECK(msgrcv(q, &m, sizeof(m.text), 5, 0) == 8192 && m.text[0] == (char)i);
+            usleep(i == 0 ? 100000 : 0);
+        }
+        m.type = 6;
+        strcpy(m.text, "done");
+        CHECK(msgsnd(q, &m, 5, 0) == 0);
+        _exit(0);
+    }
+    CHECK(pid > 0);
+    usleep(100000);
+    m.type = 5;
+    for (int i = 0; i < 20; i++) { /* two fit in the queue: the rest wait for the child */
+        m.text[0] = (char)i;
+        CHECK(msgsnd(q, &m, 8192, 0) == 0);
+    }
+    CHECK(msgrcv(q, &m, sizeof(m.text), 6, 0) == 5 && !strcmp(m.text, "done"));
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    /* a waiting receiver that is killed leaves no trace: the next message stays for us */
+    pid = fork();
+    if (pid == 0) {
+        msgrcv(q, &m, sizeof(m.text), 0, 0);
+        _exit(1);
+    }
+    usleep(100000);
+    CHECK(kill(pid, SIGKILL) == 0 && waitpid(pid, &st, 0) == pid && WIFSIGNALED(st));
+    m.type = 9;
+    CHECK(msgsnd(q, &m, 1, 0) == 0 && msgrcv(q, &m, 1, 9, IPC_NOWAIT) == 1);
+    CHECK(msgctl(q, IPC_RMID, 0) == 0);
+}
+
+static void t_sysv_sem_values(void)
+{
+    struct semid_ds ds;
+    unsigned short vals[3] = {1, 2, 3}, got[3];
+    int s = semget(IPC_PRIVATE, 3, 0600);
+    CHECK(s >= 0);
+    CHECK(semctl(s, 0, IPC_STAT, &ds) == 0 && ds.sem_nsems == 3 && ds.sem_perm.mode == 0600);
+    CHECK(semctl(s, 0, GETVAL) == 0 && semctl(s, 2, SETVAL, 7) == 0 && semctl(s, 2, GETVAL) == 7);
+    CHECK(semctl(s, 2, GETPID) == getpid());
+    CHECK(semctl(s, 0, SETALL, vals) == 0 && semctl(s, 0, GETALL, got) == 0 && got[0] == 1 &&
+          got[1] == 2 && got[2] == 3);
+    ERR(semctl(s, 0, SETVAL, 32768), ERANGE);
+    ERR(semctl(s, 0, SETVAL, -1), ERANGE);
+    CHECK(semctl(s, 0, SETVAL, 32767) == 0);
+    ERR(semctl(s, 3, GETVAL), EINVAL);
+    ERR(semctl(s, -1, GETVAL), EINVAL);
+    ERR(semctl(s, 0, 12345), EINVAL);
+    ERR(semctl(-1, 0, GETVAL), EINVAL);
+    ERR(semctl(s, 0, GETALL, (void *)16), EFAULT);
+    /* semop: all or nothing */
+    struct sembuf both[2] = {{1, -1, IPC_NOWAIT}, {0, 1, IPC_NOWAIT}}; /* sem 0 is at 32767 */
+    ERR(semop(s, both, 2), ERANGE);
+    CHECK(semctl(s, 1, GETVAL) == 2 && semctl(s, 0, GETVAL) == 32767);
+    struct sembuf take[2] = {{1, -2, 0}, {2, -4, IPC_NOWAIT}};
+    ERR(semop(s, take, 2), EAGAIN);
+    CHECK(semctl(s, 1, GETVAL) == 2);
+    take[1].sem_op = -3;
+    CHECK(semop(s, take, 2) == 0 && semctl(s, 1, GETVAL) == 0 && semctl(s, 2, GETVAL) == 0);
+    struct sembuf zero = {1, 0, IPC_NOWAIT}, bad = {3, 1, 0};
+    CHECK(semop(s, &zero, 1) == 0);
+    ERR(semop(s, &bad, 1), EFBIG);
+    ERR(semop(s, &zero, 0), EINVAL);
+    ERR(semop(s, &zero, 501), E2BIG);
+    ERR(semop(s, (void *)16, 1), EFAULT);
+    ERR(semop(-1, &zero, 1), EINVAL);
+    /* semget's own edges */
+    ERR(semget(IPC_PRIVATE, 0, 0600), EINVAL);
+    ERR(semget(IPC_PRIVATE, -1, 0600), EINVAL);
+    ERR(semget(IPC_PRIVATE, 32001, 0600), EINVAL);
+    key_t key = 0x5b0001 + getpid();
+    int k = semget(key, 2, IPC_CREAT | 0600);
+    CHECK(k >= 0 && semget(key, 1, 0) == k && semget(key, 0, 0) == k);
+    ERR(semget(key, 3, 0), EINVAL);
+    CHECK(semctl(k, 0, IPC_RMID) == 0 && semctl(s, 0, IPC_RMID) == 0);
+    ERR(semctl(s, 0, GETVAL), EINVAL);
+}
+
+/* A semaphore as a mutex across fork: blocking waits, GETNCNT, SEM_UNDO at exit and at a kill. */
+static void t_sysv_sem_mutex(void)
+{
+    int s = semget(IPC_PRIVATE, 1, 0600);
+    CHECK(s >= 0 && semctl(s, 0, SETVAL, 1) == 0);
+    struct sembuf lock = {0, -1, SEM_UNDO}, unlock = {0, 1, SEM_UNDO};
+    CHECK(semop(s, &lock, 1) == 0 && semctl(s, 0, GETVAL) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        CHECK(semop(s, &lock, 1) == 0); /* waits for the parent */
+        _exit(0);                       /* holding it: SEM_UNDO gives it back */
+    }
+    sysv_await_waiters(s, 0, 0, 1);
+    CHECK(semctl(s, 0, GETZCNT) == 0);
+    CHECK(semop(s, &unlock, 1) == 0);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(semctl(s, 0, GETVAL) == 1 && semctl(s, 0, GETNCNT) == 0);
+    /* a holder killed: its undo lets the waiter through */
+    pid_t holder = fork();
+    if (holder == 0) {
+        CHECK(semop(s, &lock, 1) == 0);
+        pause();
+    }
+    for (int i = 0; i < 500 && semctl(s, 0, GETVAL) != 0; i++)
+        usleep(10000);
+    pid_t waiter = fork();
+    if (waiter == 0) {
+        CHECK(semop(s, &lock, 1) == 0);
+        _exit(7);
+    }
+    sysv_await_waiters(s, 0, 0, 1);
+    CHECK(kill(holder, SIGKILL) == 0 && waitpid(holder, &st, 0) == holder);
+    CHECK(waitpid(waiter, &st, 0) == waiter && WIFEXITED(st) && WEXITSTATUS(st) == 7);
+    CHECK(semctl(s, 0, GETVAL) == 1);
+    /* waiting for zero */
+    pid = fork();
+    if (pid == 0) {
+        struct sembuf z = {0, 0, 0};
+        CHECK(semop(s, &z, 1) == 0);
+        _exit(0);
+    }
+    sysv_await_waiters(s, 0, 1, 1);
+    CHECK(semctl(s, 0, SETVAL, 0) == 0);
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(semctl(s, 0, IPC_RMID) == 0);
+}
+
+static long semtimedop_(int s, struct sembuf *ops, size_t n, const struct timespec *t)
+{
+    return syscall(SYS_semtimedop, s, ops, n, t);
+}
+
+static void sysv_on_signal(int sig)
+{
+    (void)sig;
+}
+
+/* A waiter gets EIDRM when the set goes, EINTR for a signal (even with SA_RESTART), EAGAIN at its
+ * timeout. */
+static void t_sysv_sem_wakeups(void)
+{
+    int s = semget(IPC_PRIVATE, 1, 0600), st;
+    CHECK(s >= 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct sembuf down = {0, -1, 0};
+        ERR(semop(s, &down, 1), EIDRM);
+        _exit(0);
+    }
+    sysv_await_waiters(s, 0, 0, 1);
+    CHECK(semctl(s, 0, IPC_RMID) == 0);
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    s = semget(IPC_PRIVATE, 1, 0600);
+    pid = fork();
+    if (pid == 0) {
+        struct sigaction sa = {.sa_handler = sysv_on_signal, .sa_flags = SA_RESTART};
+        sigaction(SIGUSR1, &sa, 0);
+        struct sembuf down = {0, -1, 0};
+        ERR(semop(s, &down, 1), EINTR);
+        _exit(0);
+    }
+    sysv_await_waiters(s, 0, 0, 1);
+    CHECK(kill(pid, SIGUSR1) == 0);
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(semctl(s, 0, GETNCNT) == 0);
+    struct sembuf down = {0, -1, 0};
+    struct timespec t = {0, 100000000}, zero = {0, 0}, bad = {0, 1000000000};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ERR(semtimedop_(s, &down, 1, &t), EAGAIN);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    CHECK(ms >= 90 && ms < 5000);
+    ERR(semtimedop_(s, &down, 1, &zero), EAGAIN);
+    ERR(semtimedop_(s, &down, 1, &bad), EINVAL);
+    ERR(semtimedop_(s, &down, 1, (void *)16), EFAULT);
+    CHECK(semctl(s, 0, GETNCNT) == 0 && semctl(s, 0, IPC_RMID) == 0);
+}
+
+/* Shared memory seen by parent and child; removal waits for the last detach. */
+static void t_sysv_shm_fork(void)
+{
+    struct shmid_ds ds;
+    key_t key = 0x5c0001 + getpid();
+    int id = shmget(key, 10000, IPC_CREAT | IPC_EXCL | 0600);
+    CHECK(id >= 0);
+    char *p = shmat(id, 0, 0);
+    CHECK(p != (void *)-1 && p[0] == 0 && p[9999] == 0);
+    strcpy(p, "from the parent");
+    CHECK(shmctl(id, IPC_STAT, &ds) == 0 && ds.shm_segsz == 10000 && ds.shm_nattch == 1 &&
+          ds.shm_cpid == getpid() && ds.shm_lpid == getpid());
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct shmid_ds c;
+        CHECK(!strcmp(p, "from the parent"));
+        CHECK(shmctl(id, IPC_STAT, &c) == 0 && c.shm_nattch == 2);
+        char *q = shmat(id, 0, SHM_RDONLY); /* a second view, read-only */
+        CHECK(q != (void *)-1 && q != p && !strcmp(q, "from the parent"));
+        strcpy(p + 5000, "from the child");
+        CHECK(!strcmp(q + 5000, "from the child"));
+        CHECK(shmdt(q) == 0);
+        _exit(0); /* its attachment goes at exit */
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(!strcmp(p + 5000, "from the child"));
+    CHECK(shmctl(id, IPC_STAT, &ds) == 0 && ds.shm_nattch == 1);
+    /* removed while attached: still there, no longer found by its key */
+    CHECK(shmctl(id, IPC_RMID, 0) == 0);
+    CHECK(shmctl(id, IPC_STAT, &ds) == 0 && (ds.shm_perm.mode & 01000) && ds.shm_perm.__key == 0);
+    ERR(shmget(key, 10000, 0), ENOENT);
+    strcpy(p, "still here");
+    CHECK(!strcmp(p, "still here"));
+    CHECK(shmdt(p) == 0);
+    ERR(shmctl(id, IPC_STAT, &ds), EINVAL); /* gone with the last detach */
+    ERR(shmdt(p), EINVAL);
+}
+
+static void t_sysv_shm_edges(void)
+{
+    ERR(shmget(IPC_PRIVATE, 0, 0600), EINVAL);
+    ERR(shmget(IPC_PRIVATE, (size_t)1 << 62, 0600), ENOMEM);
+    ERR(shmget(IPC_PRIVATE, (size_t)-1, 0600), EINVAL);
+    CHECK(shmat(-1, 0, 0) == (void *)-1 && errno == EINVAL);
+    int id = shmget(IPC_PRIVATE, 4096, 0600);
+    CHECK(id >= 0);
+    CHECK(shmat(id + 1, 0, 0) == (void *)-1 && errno == EINVAL);
+    CHECK(shmat(id, (void *)0x1001, 0) == (void *)-1 && errno == EINVAL);
+    ERR(shmdt((void *)0x1001), EINVAL);
+    ERR(shmdt((void *)0x1000), EINVAL);
+    ERR(shmctl(id, 12345, 0), EINVAL);
+    ERR(shmctl(id, IPC_STAT, (void *)16), EFAULT);
+    key_t key = 0x5d0001 + getpid();
+    int k = shmget(key, 4096, IPC_CREAT | 0600);
+    CHECK(k >= 0 && shmget(key, 100, 0) == k);
+    ERR(shmget(key, 8192, 0), EINVAL);
+    /* a read-only attachment cannot be written */
+    pid_t pid = fork();
+    if (pid == 0) {
+        volatile char *q = shmat(id, 0, SHM_RDONLY);
+        CHECK(q != (void *)-1 && q[0] == 0);
+        q[0] = 1;
+        _exit(0);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    CHECK(shmctl(id, IPC_RMID, 0) == 0 && shmctl(k, IPC_RMID, 0) == 0);
+}
+
+/* exec drops the attachments: only the parent's remains while the child runs another program. */
+static void t_sysv_shm_exec(void)
+{
+    int id = shmget(IPC_PRIVATE, 4096, 0600), fds[2];
+    struct shmid_ds ds;
+    CHECK(id >= 0 && shmat(id, 0, 0) != (void *)-1 && pipe(fds) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[0], 0);
+        execl("/bin/sh", "sh", "-c", "read x", (char *)0);
+        _exit(127);
+    }
+    for (int i = 0; i < 500 && (shmctl(id, IPC_STAT, &ds) != 0 || ds.shm_nattch != 1); i++)
+        usleep(10000);
+    CHECK(shmctl(id, IPC_STAT, &ds) == 0 && ds.shm_nattch == 1);
+    CHECK(write(fds[1], "x\n", 2) == 2);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(shmctl(id, IPC_RMID, 0) == 0);
+}
+
+/* An ordinary user: refused by the mode bits and the owner rules, as Linux does. */
+static void t_sysv_permissions(void)
+{
+    int q = msgget(IPC_PRIVATE, 0600), s = semget(IPC_PRIVATE, 1, 0640),
+        h = shmget(IPC_PRIVATE, 4096, 0604);
+    int open_q = msgget(IPC_PRIVATE, 0622);
+    key_t key = 0x5e0001 + getpid();
+    int keyed = msgget(key, IPC_CREAT | 0600);
+    CHECK(q >= 0 && s >= 0 && h >= 0 && open_q >= 0 && keyed >= 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        CHECK(setgid(1000) == 0 && setuid(1000) == 0);
+        struct sysv_msg m = {.type = 1};
+        struct msqid_ds ds;
+        struct semid_ds sds;
+        struct sembuf op = {0, 1, IPC_NOWAIT};
+        CHECK(msgget(key, 0) == keyed && msgget(key, IPC_CREAT) == keyed); /* no rights asked */
+        ERR(msgget(key, 0400), EACCES);
+        ERR(msgget(key, IPC_CREAT | 0200), EACCES);
+        ERR(msgsnd(q, &m, 1, IPC_NOWAIT), EACCES);
+        ERR(msgrcv(q, &m, 1, 0, IPC_NOWAIT), EACCES);
+        ERR(msgctl(q, IPC_STAT, &ds), EACCES);
+        ERR(msgctl(q, IPC_RMID, 0), EPERM);
+        CHECK(msgsnd(open_q, &m, 1, IPC_NOWAIT) == 0); /* others may write */
+        ERR(msgrcv(open_q, &m, 1, 0, IPC_NOWAIT), EACCES);
+        ERR(semop(s, &op, 1), EACCES);
+        ERR(semctl(s, 0, GETVAL), EACCES);
+        ERR(semctl(s, 0, SETVAL, 1), EACCES);
+        ERR(semctl(s, 0, IPC_STAT, &sds), EACCES);
+        ERR(semctl(s, 0, IPC_RMID), EPERM);
+        CHECK(shmat(h, 0, 0) == (void *)-1 && errno == EACCES); /* read-write asked */
+        char *ro = shmat(h, 0, SHM_RDONLY);
+        CHECK(ro != (void *)-1 && shmdt(ro) == 0);
+        ERR(shmctl(h, IPC_RMID, 0), EPERM);
+        /* its own queue: it may change the mode, but not raise the limit */
+        int mine = msgget(IPC_PRIVATE, 0600);
+        CHECK(mine >= 0 && msgctl(mine, IPC_STAT, &ds) == 0 && ds.msg_perm.uid == 1000);
+        ds.msg_qbytes = 16385;
+        ERR(msgctl(mine, IPC_SET, &ds), EPERM);
+        ds.msg_qbytes = 100;
+        ds.msg_perm.mode = 0640;
+        CHECK(msgctl(mine, IPC_SET, &ds) == 0 && msgctl(mine, IPC_STAT, &ds) == 0 &&
+              ds.msg_qbytes == 100 && (ds.msg_perm.mode & 0777) == 0640);
+        CHECK(msgctl(mine, IPC_RMID, 0) == 0);
+        _exit(0);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(msgctl(q, IPC_RMID, 0) == 0 && msgctl(open_q, IPC_RMID, 0) == 0 &&
+          msgctl(keyed, IPC_RMID, 0) == 0 && semctl(s, 0, IPC_RMID) == 0 &&
+          shmctl(h, IPC_RMID, 0) == 0);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -5078,7 +5887,6 @@ static const struct test tests[] = {
     /* pm: limits and edge values (issue 7) */
     {"exec_memory_limit", t_exec_memory_limit},
     {"fork_memory_reserve", t_fork_memory_reserve},
-    {"memory_rlimits", t_memory_rlimits},
     {"memory_reserve_kept", t_memory_reserve_kept},
     {"exec_arg_limit", t_exec_arg_limit},
     {"exec_bad_elf", t_exec_bad_elf},
@@ -5178,6 +5986,26 @@ static const struct test tests[] = {
     {"sigaltstack", t_sigaltstack},
     {"siginfo", t_siginfo},
     {"sigtimedwait", t_sigtimedwait},
+    /* memory regions, demand-zero pages, mremap/madvise/msync, memory rlimits (issue 11) */
+    {"mem_malloc_storm", t_mem_malloc_storm},
+    {"mem_many_regions", t_mem_many_regions},
+    {"mem_split_merge", t_mem_split_merge},
+    {"mem_calls_as_linux", t_mem_calls_as_linux},
+    {"mem_untouched_gib", t_mem_untouched_gib},
+    {"mem_madvise_dontneed", t_mem_madvise_dontneed},
+    {"mem_mremap", t_mem_mremap},
+    {"mem_rlimits_linux", t_mem_rlimits_linux},
+    {"mem_oom", t_mem_oom},
+    /* System V IPC (issue 11) */
+    {"sysv_msg_queue", t_sysv_msg_queue},
+    {"sysv_msg_fork", t_sysv_msg_fork},
+    {"sysv_sem_values", t_sysv_sem_values},
+    {"sysv_sem_mutex", t_sysv_sem_mutex},
+    {"sysv_sem_wakeups", t_sysv_sem_wakeups},
+    {"sysv_shm_fork", t_sysv_shm_fork},
+    {"sysv_shm_edges", t_sysv_shm_edges},
+    {"sysv_shm_exec", t_sysv_shm_exec},
+    {"sysv_permissions", t_sysv_permissions},
     {0},
 };
 
@@ -5208,6 +6036,8 @@ static int child_mode(int argc, char **argv)
     }
     if (!strcmp(argv[2], "bigargs")) /* pm: exec_arg_limit */
         return child_bigargs(argc, argv);
+    if (!strcmp(argv[2], "stack") && argc == 4) /* mem_rlimits_linux */
+        return child_stack(argv[3]);
     return 2;
 }
 
@@ -5219,6 +6049,8 @@ int main(int argc, char **argv)
         return print_argv(argc, argv);
     if (argc > 1 && !strcmp(argv[1], "--exe"))
         return print_exe();
+    if (argc > 1 && !strcmp(argv[1], "--memhog")) /* suite_pm: out of memory, from the shell */
+        return memhog();
     setvbuf(stdout, 0, _IONBF, 0);
     return test_main(&u_suite, argc > 1 ? argv[1] : "") != 0;
 }

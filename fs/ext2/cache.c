@@ -2,24 +2,31 @@
  * The block cache: EXT2_NBUF buffers of one block each, found by block
  * number through a hash table, kept on an LRU list. A buffer is pinned
  * between bget and bput and is never reused while pinned; the code pins at
- * most a handful at once (an inode, a directory block, a bitmap, three
- * levels of indirect blocks).
+ * most about twenty at once (an inode, a directory block, a bitmap, three
+ * levels of indirect blocks, a read's EXT2_COPY_MAX blocks).
+ *
+ * Runs: every disk transfer of more than one block is a run of contiguous
+ * blocks (at most CACHE_RUN_MAX: 1 MiB of 4 KiB blocks) in one request
+ * (ext2_disk's xfer, the buffers as a vector). Reads: bget reads one block;
+ * cache_read_run (file.c's read-ahead) reads a run into the least recently
+ * used buffers, stopping before the first block already cached, so a
+ * cached block, dirty or not, is never read over.
  *
  * Write-back: bdirty only marks a buffer. A dirty buffer reaches the disk
  * when it is the least recently used one and its buffer is wanted for
- * another block, or at cache_flush (ext2_sync: sync, fsync, fdatasync,
- * unmount, and the server's periodic flush), which writes every dirty block
- * in ascending block order, contiguous runs in one disk write, then asks
- * the disk to flush. A write that fails leaves the buffer dirty (and
- * answers EIO); nothing is ever written outside the file system's blocks.
+ * another block (write_cluster: with the dirty unpinned buffers of the
+ * blocks around it, in one request, so the next evictions find clean
+ * buffers), or at cache_flush (ext2_sync: sync, fsync, fdatasync, unmount,
+ * and the server's periodic flush), which writes every dirty block in
+ * ascending block order, contiguous runs in one request, then asks the
+ * disk to flush. A write that fails leaves the buffers dirty (and answers
+ * EIO); nothing is ever written outside the file system's blocks.
  */
 #include "ext2.h"
 
 #define HASH_SIZE 2048
-#define RUN_MAX 32 /* blocks in one disk write at flush */
 
 static uint8_t memory[EXT2_NBUF][EXT2_MAX_BLOCK] __attribute__((aligned(4096)));
-static uint8_t run_buf[RUN_MAX * EXT2_MAX_BLOCK] __attribute__((aligned(4096)));
 static struct ext2_buf bufs[EXT2_NBUF];
 static struct ext2_buf *hash[HASH_SIZE];
 static struct ext2_buf *lru_head, *lru_tail; /* most and least recently used */
@@ -98,15 +105,116 @@ static int range_ok(uint32_t blk, uint32_t n)
            offset_of(blk) + (uint64_t)n * ext2.bs <= ext2.disk->size;
 }
 
-static int write_out(struct ext2_buf *b)
+static struct ext2_buf *find(uint32_t blk)
 {
-    if (!range_ok(b->blk, 1) || ext2.disk->write(ext2.disk, offset_of(b->blk), b->data, ext2.bs)) {
-        printf("ext2: cannot write block %u\n", b->blk);
+    struct ext2_buf *b;
+    for (b = hash[hash_of(blk)]; b; b = b->hnext)
+        if (b->blk == blk && b->used)
+            break;
+    return b;
+}
+
+int cache_has(uint32_t blk)
+{
+    return find(blk) != 0;
+}
+
+/* Blocks blk..blk+n-1 between the disk and buffers v[0..n-1] (write = 1: to the disk): one
+ * request, buffers adjacent in memory as one piece. 0 or -LX_EIO (logged). */
+static int disk_run(int write, uint32_t blk, struct ext2_buf **v, uint32_t n)
+{
+    static struct ext2_iov iov[CACHE_RUN_MAX];
+    int r = n && n <= CACHE_RUN_MAX && range_ok(blk, n) ? 0 : -LX_EIO;
+    uint32_t k = 0;
+    for (uint32_t i = 0; r == 0 && i < n; i++) {
+        if (k && (uint8_t *)iov[k - 1].buf + iov[k - 1].len == v[i]->data)
+            iov[k - 1].len += ext2.bs;
+        else
+            iov[k++] = (struct ext2_iov){v[i]->data, ext2.bs};
+    }
+    if (r == 0 && ext2.disk->xfer) {
+        r = ext2.disk->xfer(ext2.disk, write, offset_of(blk), iov, k);
+    } else {
+        uint64_t off = offset_of(blk);
+        for (uint32_t i = 0; r == 0 && i < k; off += iov[i].len, i++)
+            r = write ? ext2.disk->write(ext2.disk, off, iov[i].buf, iov[i].len)
+                      : ext2.disk->read(ext2.disk, off, iov[i].buf, iov[i].len);
+    }
+    if (r) {
+        printf("ext2: cannot %s blocks %u..%u\n", write ? "write" : "read", blk, blk + n - 1);
         return -LX_EIO;
     }
-    b->dirty = 0;
-    ndirty--;
     return 0;
+}
+
+/* Write dirty buffers v[0..n-1] (blocks v[0]->blk on, contiguous) and mark them clean. */
+static int write_run(struct ext2_buf **v, uint32_t n)
+{
+    if (disk_run(1, v[0]->blk, v, n) < 0)
+        return -LX_EIO; /* they stay dirty: a later sync tries again */
+    for (uint32_t k = 0; k < n; k++)
+        v[k]->dirty = 0;
+    ndirty -= n;
+    return 0;
+}
+
+/*
+ * Write dirty buffer b, which is about to be reused, together with the dirty unpinned buffers
+ * of the blocks around it (its neighbours by block number, up to CACHE_RUN_MAX in all) in one
+ * request: a file written sequentially leaves runs of dirty blocks, and each eviction then
+ * writes a run instead of one block, so the next evictions find clean buffers.
+ */
+static int write_cluster(struct ext2_buf *b)
+{
+    static struct ext2_buf *run[CACHE_RUN_MAX];
+    uint32_t lo = b->blk, n = 1;
+    struct ext2_buf *x;
+    while (n < CACHE_RUN_MAX / 2 && lo > 0 && (x = find(lo - 1)) && x->dirty && !x->pins)
+        lo--, n++;
+    for (uint32_t i = 0; i < n; i++)
+        run[i] = find(lo + i);
+    while (n < CACHE_RUN_MAX && lo + n > lo && (x = find(lo + n)) && x->dirty && !x->pins)
+        run[n++] = x;
+    return write_run(run, n);
+}
+
+/* The least recently used unpinned buffer, emptied (written first if dirty), or 0. */
+static struct ext2_buf *take_buffer(void)
+{
+    struct ext2_buf *b;
+    for (b = lru_tail; b && b->pins; b = b->prev)
+        ;
+    if (!b) {
+        printf("ext2: every cache buffer is in use\n");
+        return 0;
+    }
+    if (b->dirty && write_cluster(b) < 0)
+        return 0;
+    if (b->used)
+        hash_remove(b);
+    b->used = 0;
+    return b;
+}
+
+static void hash_add(struct ext2_buf *b, uint32_t blk)
+{
+    b->blk = blk;
+    b->used = 1;
+    b->hnext = hash[hash_of(blk)];
+    hash[hash_of(blk)] = b;
+}
+
+/* An empty buffer goes to the LRU end, to be reused first. */
+static void lru_back(struct ext2_buf *b)
+{
+    lru_unlink(b);
+    b->next = 0;
+    b->prev = lru_tail;
+    if (lru_tail)
+        lru_tail->next = b;
+    lru_tail = b;
+    if (!lru_head)
+        lru_head = b;
 }
 
 int bget(uint32_t blk, int how, struct ext2_buf **out)
@@ -114,30 +222,15 @@ int bget(uint32_t blk, int how, struct ext2_buf **out)
     if (!range_ok(blk, 1))
         return ext2_corrupt("block %u outside the file system (%u blocks)", blk,
                             ext2.sb.blocks_count);
-    struct ext2_buf *b;
-    for (b = hash[hash_of(blk)]; b; b = b->hnext)
-        if (b->blk == blk && b->used)
-            break;
+    struct ext2_buf *b = find(blk);
     if (!b) {
-        for (b = lru_tail; b && b->pins; b = b->prev)
-            ;
-        if (!b) {
-            printf("ext2: every cache buffer is in use\n");
+        if (!(b = take_buffer()))
+            return -LX_EIO;
+        if (how == BGET_READ && disk_run(0, blk, &b, 1) < 0) {
+            lru_back(b);
             return -LX_EIO;
         }
-        if (b->dirty && write_out(b) < 0)
-            return -LX_EIO;
-        if (b->used)
-            hash_remove(b);
-        b->used = 0;
-        if (how == BGET_READ && ext2.disk->read(ext2.disk, offset_of(blk), b->data, ext2.bs)) {
-            printf("ext2: cannot read block %u\n", blk);
-            return -LX_EIO;
-        }
-        b->blk = blk;
-        b->used = 1;
-        b->hnext = hash[hash_of(blk)];
-        hash[hash_of(blk)] = b;
+        hash_add(b, blk);
     }
     if (how == BGET_NEW)
         memset(b->data, 0, ext2.bs);
@@ -148,26 +241,56 @@ int bget(uint32_t blk, int how, struct ext2_buf **out)
     return 0;
 }
 
+uint32_t cache_run_max(void)
+{
+    return EXT2_NBUF / 4 < CACHE_RUN_MAX ? EXT2_NBUF / 4 : CACHE_RUN_MAX;
+}
+
+uint32_t cache_read_run(uint32_t blk, uint32_t n)
+{
+    static struct ext2_buf *run[CACHE_RUN_MAX];
+    if (n > cache_run_max())
+        n = cache_run_max();
+    if (blk >= ext2.sb.blocks_count)
+        return 0;
+    if (n > ext2.sb.blocks_count - blk)
+        n = ext2.sb.blocks_count - blk;
+    while (n && !range_ok(blk, n)) /* the device may end before the file system says */
+        n--;
+    uint32_t k = 0;
+    while (k < n && !find(blk + k))
+        k++;
+    n = k;
+    for (k = 0; k < n; k++) { /* pinned while gathered, so none is taken twice */
+        if (!(run[k] = take_buffer()))
+            break;
+        run[k]->pins++;
+        lru_unlink(run[k]);
+        lru_front(run[k]);
+    }
+    n = k;
+    int r = n ? disk_run(0, blk, run, n) : -LX_EIO;
+    for (k = 0; k < n; k++) {
+        run[k]->pins--;
+        if (r == 0)
+            hash_add(run[k], blk + k);
+        else
+            lru_back(run[k]);
+    }
+    return r == 0 ? n : 0;
+}
+
 void cache_discard(uint32_t blk)
 {
-    for (struct ext2_buf *b = hash[hash_of(blk)]; b; b = b->hnext) {
-        if (b->blk != blk || !b->used || b->pins)
-            continue;
-        if (b->dirty)
-            ndirty--;
-        b->dirty = 0;
-        hash_remove(b);
-        b->used = 0;
-        lru_unlink(b);
-        b->next = 0;
-        b->prev = lru_tail; /* reused first */
-        if (lru_tail)
-            lru_tail->next = b;
-        lru_tail = b;
-        if (!lru_head)
-            lru_head = b;
+    struct ext2_buf *b = find(blk);
+    if (!b || b->pins)
         return;
-    }
+    if (b->dirty)
+        ndirty--;
+    b->dirty = 0;
+    hash_remove(b);
+    b->used = 0;
+    lru_back(b); /* reused first */
 }
 
 void bput(struct ext2_buf *b)
@@ -206,26 +329,10 @@ int cache_flush(void)
     sort_by_block(dirty, n);
     for (uint32_t i = 0; i < n;) {
         uint32_t run = 1;
-        while (i + run < n && run < RUN_MAX && dirty[i + run]->blk == dirty[i]->blk + run)
+        while (i + run < n && run < CACHE_RUN_MAX && dirty[i + run]->blk == dirty[i]->blk + run)
             run++;
-        if (run == 1) {
-            rc = write_out(dirty[i]) < 0 ? -LX_EIO : rc;
-        } else if (!range_ok(dirty[i]->blk, run)) {
+        if (write_run(dirty + i, run) < 0)
             rc = -LX_EIO;
-        } else {
-            for (uint32_t k = 0; k < run; k++)
-                memcpy(run_buf + (uint64_t)k * ext2.bs, dirty[i + k]->data, ext2.bs);
-            if (ext2.disk->write(ext2.disk, offset_of(dirty[i]->blk), run_buf,
-                                 (uint64_t)run * ext2.bs)) {
-                printf("ext2: cannot write blocks %u..%u\n", dirty[i]->blk,
-                       dirty[i]->blk + run - 1);
-                rc = -LX_EIO;
-            } else {
-                for (uint32_t k = 0; k < run; k++)
-                    dirty[i + k]->dirty = 0;
-                ndirty -= run;
-            }
-        }
         i += run;
     }
     if (ext2.disk->flush && ext2.disk->flush(ext2.disk))

@@ -59,6 +59,9 @@ static int dir_block(uint32_t ino, struct ext2_inode *ip, uint64_t lblk, struct 
         return r;
     if (!pblk)
         return ext2_corrupt("directory %u: a hole at block %llu", ino, (unsigned long long)lblk);
+    if (block_is_meta(pblk)) /* entries are written in place: never over the metadata */
+        return ext2_corrupt("directory %u: block %llu is metadata (%u)", ino,
+                            (unsigned long long)lblk, pblk);
     if ((r = bget(pblk, BGET_READ, b)) < 0)
         return r;
     for (uint32_t off = 0; off < ext2.bs;) {

@@ -38,9 +38,14 @@ struct ext2_node {
     uint64_t ino, mode, rdev, size, uid, gid;
 };
 
-/* A requester's buffer: copy moves len bytes at offset off of it to (out = 1) or from buf. */
+/* A requester's buffer: copy moves len bytes at offset off of it to (out = 1) or from buf;
+ * copyv (optional) moves n <= EXT2_COPY_MAX pieces, consecutive in the buffer from off, in one
+ * call, all or none (a read's or write's blocks: one kernel copy instead of one per block). */
+#define EXT2_COPY_MAX 16
 struct ext2_io {
     int (*copy)(const struct ext2_io *io, uint64_t off, void *buf, uint64_t len, int out);
+    int (*copyv)(const struct ext2_io *io, uint64_t off, const struct ext2_iov *v, uint32_t n,
+                 int out);
 };
 
 /* The client's inode numbers are ext2's own: the root is 2 (EXT2_ROOT_INO), what FS_MOUNT
@@ -110,8 +115,10 @@ struct ext2_buf {
     struct ext2_buf *hnext, *prev, *next; /* hash chain; LRU list, most recent first */
     uint8_t *data;
 };
-#define BGET_READ 0 /* the block's contents from the disk */
-#define BGET_NEW 1  /* a block about to be filled: zeros, nothing read */
+#define CACHE_RUN_MAX 256 /* blocks in one disk request: 1 MiB of 4 KiB (BDEV_TRANSFER_MAX) */
+#define BGET_READ 0       /* the block's contents from the disk */
+#define BGET_NEW 1        /* a block about to be filled: zeros, nothing read */
+#define BGET_FULL 2       /* a block the caller overwrites whole at once: neither read nor zeroed */
 int cache_init(void);
 int bget(uint32_t blk, int how, struct ext2_buf **out);
 void bput(struct ext2_buf *b);
@@ -120,6 +127,12 @@ int cache_flush(void);   /* write every dirty block; 0 or -LX_EIO */
 void cache_forget(void); /* drop everything (after unmount) */
 uint32_t cache_dirty_count(void);
 void cache_discard(uint32_t blk); /* a freed block: its buffer, unless pinned, is dropped */
+int cache_has(uint32_t blk);      /* the block is in the cache (clean or dirty) */
+/* Read-ahead: blocks blk.. (at most n and cache_run_max()) up to the first
+ * one already cached, in one disk request, into the least recently used buffers: how many (0 if
+ * none, or if the read failed: nothing changed then). */
+uint32_t cache_read_run(uint32_t blk, uint32_t n);
+uint32_t cache_run_max(void); /* the longest run read: CACHE_RUN_MAX, or a quarter of the cache */
 
 /* super.c */
 int group_get(uint32_t g, struct ext2_buf **b, struct ext2_group **gd);
@@ -155,6 +168,10 @@ int ref_drop(uint32_t ino);
 int ifree_if_unused(uint32_t ino); /* no links and no references: free it */
 void ext2_refs_reset(void);
 int ifree_orphans(void); /* at unmount: free unlinked inodes still referenced */
+
+/* file.c: read-ahead's next window (blocks) after `window`, for a miss at file block lblk when
+ * the last block read was next - 1: 0 when not sequential */
+uint32_t ra_window(uint32_t window, uint64_t lblk, uint64_t next);
 
 /* dir.c */
 int dir_find(uint32_t dir, const char *name, uint32_t len, uint32_t *ino, uint32_t *blk_index,

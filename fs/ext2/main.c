@@ -1,5 +1,6 @@
 /*
- * The ext2 server: `ext2 [DRIVER [MINOR [ro]]]` (default virtio_blk 0)
+ * The ext2 server: `ext2 [DRIVER [MINOR [ro|rw [NAME]]]]` (default virtio_blk 0
+ * rw ext2; NAME: its name in log lines, for a second instance such as ext2b)
  * opens that block device through lib/bdev, mounts the ext2 file system on
  * it (super.c checks it; a refused image is logged with the reason, and
  * FS_MOUNT answers the error) and serves the FS protocol (samsara/fs.h) to
@@ -43,13 +44,30 @@ static int dev_write(struct ext2_disk *d, uint64_t off, const void *buf, uint64_
     return bdev_write(&dev, off, buf, len) == (int64_t)len ? 0 : -LX_EIO;
 }
 
+/* The cache's runs: up to CACHE_RUN_MAX buffers in one request (lib/bdev cuts at 1 MiB). */
+static int dev_xfer(struct ext2_disk *d, int write, uint64_t off, const struct ext2_iov *v,
+                    uint32_t n)
+{
+    _Static_assert(CACHE_RUN_MAX <= BDEV_BUFS_MAX, "a run fits one bdev_transfer");
+    static struct bdev_buf bufs[BDEV_BUFS_MAX];
+    (void)d;
+    uint64_t len = 0;
+    if (n > BDEV_BUFS_MAX)
+        return -LX_EINVAL;
+    for (uint32_t i = 0; i < n; i++) {
+        bufs[i] = (struct bdev_buf){v[i].buf, v[i].len};
+        len += v[i].len; /* at most CACHE_RUN_MAX blocks: no overflow */
+    }
+    return bdev_transfer(&dev, write, off, bufs, (int)n) == (int64_t)len ? 0 : -LX_EIO;
+}
+
 static int dev_flush(struct ext2_disk *d)
 {
     (void)d;
     return bdev_flush(&dev) < 0 ? -LX_EIO : 0;
 }
 
-static struct ext2_disk disk = {dev_read, dev_write, dev_flush, 0};
+static struct ext2_disk disk = {dev_read, dev_write, dev_flush, 0, dev_xfer};
 
 /* Seconds for times: the time of day (fsdriver_now) once pm has given the kernel the boot time;
  * before that, the superblock's latest time (read at mount) plus the seconds since boot. */
@@ -80,6 +98,20 @@ static int data_copy(const struct ext2_io *io, uint64_t off, void *buf, uint64_t
 {
     const struct data_io *x = (const struct data_io *)io;
     return out ? fsdriver_copyout(x->d, off, buf, len) : fsdriver_copyin(x->d, off, buf, len);
+}
+
+/* The pieces in one KC_SAFECOPY_VEC, to the requester (out) or from it. */
+static int data_copyv(const struct ext2_io *io, uint64_t off, const struct ext2_iov *v, uint32_t n,
+                      int out)
+{
+    _Static_assert(EXT2_COPY_MAX <= SAFECOPY_VEC_MAX, "one kernel call");
+    const struct data_io *x = (const struct data_io *)io;
+    struct safecopy_piece p[EXT2_COPY_MAX];
+    if (n > EXT2_COPY_MAX)
+        return -LX_EINVAL;
+    for (uint32_t i = 0; i < n; off += v[i].len, i++) /* off + len: inside the request's length */
+        p[i] = (struct safecopy_piece){x->d->ep, x->d->grant, off, (uint64_t)v[i].buf, v[i].len};
+    return sys_safecopy_vec(out ? GRANT_WRITE : GRANT_READ, p, n) < 0 ? -LX_EFAULT : 0;
 }
 
 static void node_out(const struct ext2_node *e, struct fsdriver_node *n)
@@ -139,13 +171,13 @@ static int fs_rename(uint64_t od, const char *on, uint64_t ol, uint64_t nd, cons
 
 static int64_t fs_read(uint64_t ino, uint64_t off, const struct fsdriver_data *d, uint64_t len)
 {
-    struct data_io x = {{data_copy}, d};
+    struct data_io x = {{data_copy, data_copyv}, d};
     return ext2_read(INO(ino), off, &x.io, len);
 }
 
 static int64_t fs_write(uint64_t ino, uint64_t off, const struct fsdriver_data *d, uint64_t len)
 {
-    struct data_io x = {{data_copy}, d};
+    struct data_io x = {{data_copy, data_copyv}, d};
     return ext2_write(INO(ino), off, &x.io, len);
 }
 
@@ -157,13 +189,13 @@ static int fs_trunc(uint64_t ino, uint64_t size)
 static int64_t fs_getdents(uint64_t dir, uint64_t *cookie, const struct fsdriver_data *d,
                            uint64_t len)
 {
-    struct data_io x = {{data_copy}, d};
+    struct data_io x = {{data_copy, data_copyv}, d};
     return ext2_getdents(INO(dir), cookie, &x.io, len);
 }
 
 static int64_t fs_readlink(uint64_t ino, const struct fsdriver_data *d, uint64_t len)
 {
-    struct data_io x = {{data_copy}, d};
+    struct data_io x = {{data_copy, data_copyv}, d};
     return ext2_readlink(INO(ino), &x.io, len);
 }
 
@@ -220,11 +252,14 @@ static int mount_disk(void)
 }
 
 /* FS_MOUNT: the root, inode 2. The file system was mounted at the start; after an FS_UNMOUNT, or
- * a refusal, it is read from the disk again. */
+ * a refusal, it is read from the disk again. A root that cannot be read is a refusal too: the
+ * file system is forgotten, and the next FS_MOUNT reads the disk afresh. */
 static int fs_mount(struct fsdriver_node *root)
 {
     int r = ext2.mounted ? 0 : mount_disk();
-    return r < 0 ? r : fs_lookup(EXT2_ROOT_INO, ".", 1, root);
+    if (r == 0 && (r = fs_lookup(EXT2_ROOT_INO, ".", 1, root)) < 0)
+        ext2_unmount();
+    return r;
 }
 
 /* FS_UNMOUNT: orphans freed, everything written, the file system marked clean, the cache
@@ -279,10 +314,14 @@ static void word(const char **p, char *out, size_t size)
 int main(uint64_t argp)
 {
     const char *arg = (const char *)argp;
+    static char name[16];
     char driver[16], minor_s[12], flag[8];
     word(&arg, driver, sizeof(driver));
     word(&arg, minor_s, sizeof(minor_s));
     word(&arg, flag, sizeof(flag));
+    word(&arg, name, sizeof(name));
+    if (name[0])
+        ext2_server.label = name;
     if (!driver[0])
         strncpy_s(driver, "virtio_blk", sizeof(driver));
     uint32_t minor = 0;
@@ -290,16 +329,18 @@ int main(uint64_t argp)
         minor = minor * 10 + (uint32_t)(*p - '0');
     int ro = !strcmp(flag, "ro");
     mount_flags = ro ? EXT2_MOUNT_RO : 0;
-    service_startup("ext2", 0); /* ready; heartbeats answered in service_receive and lib/bdev */
+    service_startup(ext2_server.label,
+                    0); /* ready; heartbeats answered in service_receive and lib/bdev */
     /* Without a file system it still serves: FS_MOUNT answers why (an exit would only have rs
      * start it again, and again). */
     int r = bdev_open(&dev, driver, minor, ro ? BDEV_R : BDEV_R | BDEV_W);
     if (r < 0)
-        printf("ext2: cannot open %s minor %u: %s\n", driver, minor, strerror_s(r));
+        printf("%s: cannot open %s minor %u: %s\n", ext2_server.label, driver, minor,
+               strerror_s(r));
     opened = r == 0;
     disk.size = dev.size;
     if (opened && (r = mount_disk()) < 0)
-        printf("ext2: %s minor %u not mounted (%d)\n", driver, minor, r);
+        printf("%s: %s minor %u not mounted (%d)\n", ext2_server.label, driver, minor, r);
     bdev_wait_hook = fsdriver_suspend; /* vfs serves others while we wait for the driver */
     fsdriver_task(&ext2_server, "vfs");
 }

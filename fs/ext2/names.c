@@ -37,7 +37,11 @@ static int dir_arg(uint32_t dir, int live)
     return r;
 }
 
-/* The inode a directory entry names, which must be a live one. */
+/* The inode a directory entry names, which must be a live one, and a regular file no larger than
+ * the largest file (ext2.max_size). A directory has one name, in its
+ * parent: an entry (other than "." and "..") naming a directory whose ".." is not dir is a hard
+ * link to a directory, which only corruption makes (a loop to itself or to an ancestor would
+ * have ls -R and find walk for ever). */
 static int entry_inode(uint32_t dir, const char *name, uint32_t len, uint32_t *ino)
 {
     int r = dir_find(dir, name, len, ino, 0, 0);
@@ -49,9 +53,21 @@ static int entry_inode(uint32_t dir, const char *name, uint32_t len, uint32_t *i
         return ext2_corrupt("directory %u: an entry names inode %u (out of range or reserved)", dir,
                             *ino);
     int dead = (!ip->links_count && !ref_count(*ino)) || !(ip->mode & S_IFMT);
+    int child_dir = is_dir(ip) && !is_dot(name, len) && !is_dotdot(name, len);
+    uint64_t size = isize(ip);
+    int huge = (ip->mode & S_IFMT) == S_IFREG && size > ext2.max_size;
     bput(b);
     if (dead)
         return ext2_corrupt("directory %u: an entry names inode %u, which is free", dir, *ino);
+    if (huge) /* no block map reaches it; stat's st_size would be negative from 2^63 on */
+        return ext2_corrupt("inode %u: size %llu beyond the largest file (%llu)", *ino,
+                            (unsigned long long)size, (unsigned long long)ext2.max_size);
+    uint32_t parent = 0;
+    if (child_dir && (r = dir_find(*ino, "..", 2, &parent, 0, 0)) < 0 && r != -LX_ENOENT)
+        return r;
+    if (child_dir && parent != dir)
+        return ext2_corrupt("directory %u: an entry names directory %u, whose \"..\" is %u", dir,
+                            *ino, parent);
     return 0;
 }
 

@@ -18,9 +18,15 @@
 
 struct ext2_fs ext2;
 
+/* Corruption found: logged (not all of a flood), and the superblock says so from the next sync on
+ * (EXT2_ERROR_FS, as Linux's ext2_error: e2fsck then checks the file system at once). */
 int ext2_corrupt(const char *fmt, ...)
 {
     uint32_t n = ext2.corrupt_logged++;
+    if (ext2.mounted && !ext2.readonly && !(ext2.sb.state & EXT2_ERROR_FS)) {
+        ext2.sb.state |= EXT2_ERROR_FS;
+        ext2.sb_dirty = 1;
+    }
     if (n < 64 || n % 1024 == 0) {
         va_list ap;
         va_start(ap, fmt);
@@ -225,6 +231,24 @@ static int check_groups(void)
     return 0;
 }
 
+/* The root inode must be a directory with blocks (Linux's ext2_fill_super checks the same): a
+ * file system whose root is anything else cannot be walked. */
+static int check_root(void)
+{
+    struct ext2_buf *b;
+    struct ext2_inode *ip;
+    ext2.mounted = 1; /* iget's condition */
+    int r = iget(EXT2_ROOT_INO, &b, &ip);
+    ext2.mounted = 0;
+    if (r < 0)
+        return r;
+    uint32_t mode = ip->mode, blocks = ip->blocks, size = ip->size;
+    bput(b);
+    if ((mode & S_IFMT) == S_IFDIR && blocks && size)
+        return 0;
+    return refuse("the root inode is not a directory with blocks (mode, size)", mode, size);
+}
+
 int ext2_mount(struct ext2_disk *disk, int flags, uint64_t (*now)(void))
 {
     static struct ext2_super s __attribute__((aligned(8)));
@@ -270,7 +294,7 @@ int ext2_mount(struct ext2_disk *disk, int flags, uint64_t (*now)(void))
     ext2.generation = s.wtime ^ s.mtime;
     cache_init();
     ext2_refs_reset();
-    if ((r = check_groups()) < 0) {
+    if ((r = check_groups()) < 0 || (r = check_root()) < 0) {
         cache_forget();
         return r;
     }
@@ -348,7 +372,7 @@ int ext2_unmount(void)
     int r = 0;
     if (!ext2.readonly) {
         r = ifree_orphans();
-        ext2.sb.state |= EXT2_VALID_FS;
+        ext2.sb.state |= EXT2_VALID_FS; /* EXT2_ERROR_FS, if set, stays: e2fsck must look */
         ext2.sb_dirty = 1;
         int s = ext2_sync();
         r = r < 0 ? r : s;

@@ -24,6 +24,7 @@
 #include <samsara/msg/pci.h>
 #include <samsara/msg/net.h>
 #include <samsara/msg/sock.h>
+#include <samsara/msg/sysv.h>
 
 typedef int32_t endpoint_t;
 
@@ -63,6 +64,7 @@ typedef struct message {
         union msg_pci pci;
         union msg_net net;
         union msg_sock sock;
+        union msg_sysv sysv;
     } u;
 } message_t;
 

@@ -84,8 +84,9 @@
     /* is its parent. Its registers (op REGS_GET, REGS_SET, ...). */                               \
     X(PROC_FORK, proc_fork, sys, int, (endpoint_t, ep))                                            \
     X(PROC_REGS, proc_regs, sys, int, (endpoint_t, ep), (int, op), (struct user_regs *, regs))     \
-    /* Who serves Linux calls; root only. */                                                       \
-    X(LINUX_SERVERS, linux_servers, sys, int, (endpoint_t, pm), (endpoint_t, vfs))                 \
+    /* Who serves Linux calls (sysv 0: no System V IPC server); root only. */                      \
+    X(LINUX_SERVERS, linux_servers, sys, int, (endpoint_t, pm), (endpoint_t, vfs),                 \
+      (endpoint_t, sysv))                                                                          \
     /* Change mapped pages; prot 0: mapped but unreachable (PROT_NONE). */                         \
     X(MEM_PROTECT, mem_protect, sys, int, (endpoint_t, ep), (uint64_t, vaddr), (uint64_t, len),    \
       (int, prot))                                                                                 \
@@ -104,7 +105,14 @@
     X(PRIV_IPC, priv_ipc, sys, int, (endpoint_t, ep), (endpoint_t, target), (int, on))             \
     /* Seconds since 1970 at tick 0 (0 until pm sets it from the RTC); pm sets it. */              \
     X(BOOTTIME, boottime, sys, uint64_t)                                                           \
-    X(SET_BOOTTIME, set_boottime, sys, int, (uint64_t, seconds))
+    X(SET_BOOTTIME, set_boottime, sys, int, (uint64_t, seconds))                                   \
+    /* Move ep's pages and demand-zero markers in [from, from+len) to the free [to, to+len). */    \
+    X(MEM_MOVE, mem_move, sys, int, (endpoint_t, ep), (uint64_t, from), (uint64_t, to),            \
+      (uint64_t, len))                                                                             \
+    /* The caller's own pages [src, src+len) also at vaddr in ep, shared (both see every */        \
+    /* write; a frame is freed when its last mapping goes); all or nothing. */                     \
+    X(MEM_SHARE, mem_share, sys, int, (endpoint_t, ep), (uint64_t, vaddr), (uint64_t, len),        \
+      (int, prot), (uint64_t, src))
 
 enum kcall_number {
 #define KC_NUMBER(NAME, ...) KC_##NAME,
@@ -112,6 +120,7 @@ enum kcall_number {
 #undef KC_NUMBER
         NR_KCALLS
 };
+_Static_assert(NR_KCALLS <= 64, "the kernel-call mask has 64 bits");
 
 #define KC_BIT(n) (1ull << (n))
 #define KC_IPC_MASK                                                                                \
@@ -149,5 +158,8 @@ enum kcall_number {
 #define PROT_R 1
 #define PROT_W 2
 #define PROT_X 4
+/* KC_MEM_MAP: demand-zero pages: nothing is allocated now; each page gets a zeroed frame when
+ * first touched, by the process or by a copy into it (no src). */
+#define MEM_LAZY 8
 
 #endif

@@ -64,7 +64,12 @@ struct user_regs {
 #define LX_pipe 22
 #define LX_select 23
 #define LX_sched_yield 24
+#define LX_mremap 25
+#define LX_msync 26
 #define LX_madvise 28
+#define LX_shmget 29
+#define LX_shmat 30
+#define LX_shmctl 31
 #define LX_dup 32
 #define LX_dup2 33
 #define LX_pause 34
@@ -97,6 +102,14 @@ struct user_regs {
 #define LX_wait4 61
 #define LX_kill 62
 #define LX_uname 63
+#define LX_semget 64
+#define LX_semop 65
+#define LX_semctl 66
+#define LX_shmdt 67
+#define LX_msgget 68
+#define LX_msgsnd 69
+#define LX_msgrcv 70
+#define LX_msgctl 71
 #define LX_fcntl 72
 #define LX_fsync 74
 #define LX_fdatasync 75
@@ -169,6 +182,7 @@ struct user_regs {
 #define LX_futex 202
 #define LX_getdents64 217
 #define LX_set_tid_address 218
+#define LX_semtimedop 220
 #define LX_clock_gettime 228
 #define LX_clock_getres 229
 #define LX_clock_nanosleep 230
@@ -240,6 +254,8 @@ struct user_regs {
 #define LX_ENOSYS 38
 #define LX_ENOTEMPTY 39
 #define LX_ELOOP 40
+#define LX_ENOMSG 42
+#define LX_EIDRM 43
 #define LX_ENOTSOCK 88
 #define LX_EDESTADDRREQ 89
 #define LX_EMSGSIZE 90

@@ -18,10 +18,11 @@
  *   0x5200-0x52ff  ROOT       samsara/root.h     anyone -> root/rs (replies: ROOT_REPLY)
  *   0x5300-0x53ff  SOCK       samsara/sock.h     vfs -> the network stack (sockets)
  *   0x5600-0x56ff  VFS_PM     samsara/fs.h       pm -> vfs
+ *   0x5800-0x58ff  SYSV       samsara/sysv.h     pm -> the System V IPC server ('X'SI IPC)
  *   0x7400-0x74ff  TEST       here               tests and benchmarks, among themselves
  *
  * The high byte is a letter where it could be ('C'dev, 'D's, 'F's, 'K'ernel,
- * 'P'm, 'R'oot, 'V'fs, 't'est), which helps read a type in a log line.
+ * 'P'm, 'R'oot, 'V'fs, 'X'SI IPC, 't'est), which helps read a type in a log line.
  *
  * Replies: every protocol answers with the REPLY type of its range
  * (BASE + 0xff; MSG_LINUX_REPLY for Linux calls) and the result in the
@@ -49,6 +50,7 @@
 #define ROOT_RQ_BASE 0x5200   /* root and rs */
 #define SOCK_RQ_BASE 0x5300   /* sockets: vfs -> inet */
 #define VFS_PM_RQ_BASE 0x5600 /* pm -> vfs */
+#define SYSV_RQ_BASE 0x5800   /* pm -> the System V IPC server */
 #define TEST_RQ_BASE 0x7400   /* tests only */
 
 /* Is type t in the range starting at base? (Negative results are in none.) */
@@ -65,6 +67,7 @@
 #define IS_ROOT_RQ(t) MSG_IN_RANGE(t, ROOT_RQ_BASE)
 #define IS_SOCK_RQ(t) MSG_IN_RANGE(t, SOCK_RQ_BASE)
 #define IS_VFS_PM_RQ(t) MSG_IN_RANGE(t, VFS_PM_RQ_BASE)
+#define IS_SYSV_RQ(t) MSG_IN_RANGE(t, SYSV_RQ_BASE)
 #define IS_TEST_RQ(t) MSG_IN_RANGE(t, TEST_RQ_BASE)
 
 /*
@@ -84,7 +87,8 @@ _Static_assert(MSG_BASE_AFTER(PM_RQ_BASE, NET_RQ_BASE), "PM overlaps NET");
 _Static_assert(MSG_BASE_AFTER(ROOT_RQ_BASE, PM_RQ_BASE), "ROOT overlaps PM");
 _Static_assert(MSG_BASE_AFTER(SOCK_RQ_BASE, ROOT_RQ_BASE), "SOCK overlaps ROOT");
 _Static_assert(MSG_BASE_AFTER(VFS_PM_RQ_BASE, SOCK_RQ_BASE), "VFS_PM overlaps SOCK");
-_Static_assert(MSG_BASE_AFTER(TEST_RQ_BASE, VFS_PM_RQ_BASE), "TEST overlaps VFS_PM");
+_Static_assert(MSG_BASE_AFTER(SYSV_RQ_BASE, VFS_PM_RQ_BASE), "SYSV overlaps VFS_PM");
+_Static_assert(MSG_BASE_AFTER(TEST_RQ_BASE, SYSV_RQ_BASE), "TEST overlaps SYSV");
 _Static_assert(TEST_RQ_BASE + MSG_RANGE_SIZE - 1 <= 0x7fffffff, "types are positive int32s");
 
 /*

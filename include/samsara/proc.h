@@ -33,6 +33,11 @@ struct proc_info {
 #define DEATH_EXIT 1   /* code = exit status */
 #define DEATH_FAULT 2  /* code = vector, addr = CR2 for page faults (else 0), err, rip */
 #define DEATH_KILLED 3 /* code = killer's endpoint */
+#define DEATH_NOMEM 4  /* a demand-zero page found no free frame (the OOM kill): addr, err, rip */
+
+/* Frames kept for the system servers: a Linux process's pages never take them (pm admits
+ * mappings against them; the kernel's demand-zero faults stop short of them). */
+#define USER_RESERVE_FRAMES(total) ((total) / 32 > 2048 ? (total) / 32 : 2048)
 
 struct death_info {
     endpoint_t ep;

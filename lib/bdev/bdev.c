@@ -11,7 +11,7 @@
 #include "bdev/bdev.h"
 
 void (*bdev_busy)(const message_t *m);
-void (*bdev_wait_hook)(const message_t *m);
+int (*bdev_wait_hook)(const message_t *m);
 
 static message_t deferred[BDEV_DEFER_MAX];
 static int ndeferred;
@@ -30,8 +30,8 @@ int bdev_deferred(message_t *m)
 /* A message that is not ours arrived while we waited: keep it for the file server. */
 static void defer(const message_t *m)
 {
-    if (bdev_wait_hook)
-        bdev_wait_hook(m); /* the file server may answer "later" now */
+    if (bdev_wait_hook && bdev_wait_hook(m))
+        return; /* the file server answered it now (its finished reply, FS_RESULT) */
     if (ndeferred < BDEV_DEFER_MAX)
         deferred[ndeferred++] = *m;
     else if (bdev_busy)
@@ -265,7 +265,8 @@ int64_t bdev_transfer(struct bdev *d, int write, uint64_t position, const struct
     if (n < 0 || n > BDEV_BUFS_MAX)
         return -E_INVAL;
     /* Cut the buffers into requests of at most BDEV_TRANSFER_MAX bytes. */
-    struct bdev_buf part[BDEV_BUFS_MAX];
+    _Static_assert(BDEV_BUFS_MAX <= BDEV_VEC_MAX, "one request carries every piece");
+    static struct bdev_buf part[BDEV_BUFS_MAX]; /* static: 4 KiB */
     uint64_t done = 0, in_buf = 0;
     int i = 0;
     while (i < n) {

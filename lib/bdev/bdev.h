@@ -30,7 +30,7 @@
 #define BDEV_WAIT_MS 10000    /* for a new driver instance to announce itself */
 #define BDEV_REQUEST_MS 10000 /* for a driver's answer to one request */
 #define BDEV_DEFER_MAX 16     /* messages kept while waiting for a driver */
-#define BDEV_BUFS_MAX 64      /* buffers in one bdev_transfer */
+#define BDEV_BUFS_MAX 256     /* buffers in one bdev_transfer (BDEV_VEC_MAX) */
 
 struct bdev {
     char label[16]; /* the driver's label */
@@ -67,8 +67,8 @@ int bdev_deferred(message_t *m);
 /* Called for a message that found the deferral queue full (0: log and drop it). */
 extern void (*bdev_busy)(const message_t *m);
 /* Called (when set) as lib/bdev starts to wait for a new instance of the driver (m = 0),
- * and with each message that comes meanwhile, before it is kept. A file server sets it to
- * fsdriver_suspend, so its client goes on while it waits. */
-extern void (*bdev_wait_hook)(const message_t *m);
+ * and with each message that comes meanwhile, before it is kept: 1 if it served m (then it is
+ * not kept). A file server sets it to fsdriver_suspend, so its client goes on while it waits. */
+extern int (*bdev_wait_hook)(const message_t *m);
 
 #endif

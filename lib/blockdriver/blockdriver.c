@@ -18,7 +18,7 @@ static const struct blockdriver *drv;
 static struct blockdriver_info info;
 static struct blockdriver_minor minors[BDEV_MINORS];
 
-static const char *const default_clients[] = {"ext2", "blocktest", "blockpeer", 0};
+static const char *const default_clients[] = {"ext2", "ext2b", "blocktest", "blockpeer", 0};
 static struct client_set clients;
 
 /* BDEV_DEBUG_HANG's only sender: the test client of docs/BLOCK.md's hang test. */

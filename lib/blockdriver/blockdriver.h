@@ -57,7 +57,8 @@ struct blockdriver_request {
 struct blockdriver {
     const char *name; /* its label: log lines, and the announcement LABEL.blk */
     /* The labels that may send requests, 0-terminated (at most CLIENT_SET_MAX); 0 means
-     * {"ext2", "blocktest", "blockpeer", 0}: the file server and the drivers' test clients. */
+     * {"ext2", "ext2b", "blocktest", "blockpeer", 0}: the file servers (ext2b: a second disk's) and
+     * the drivers' test clients. */
     const char *const *clients;
     /* Reset the device in the safe order and start it (interrupts masked, reset, wait, program
      * the queues, bus mastering on), fill info: 0, or an error and the driver exits (rs

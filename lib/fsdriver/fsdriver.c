@@ -397,11 +397,16 @@ static int is_client(const char *client, endpoint_t ep)
  * others; the reply follows when it is served (fsdriver_task: notify,
  * FS_RESULT). The client sends nothing more meanwhile.
  */
-void fsdriver_suspend(const message_t *m)
+int fsdriver_suspend(const message_t *m)
 {
+    if (m && m->type == FS_RESULT && m->source == who && finished && !early) {
+        ipc_sendnb(who, &kept); /* finished before this wait: the client need not wait for it */
+        finished = 0;
+        return 1;
+    }
     if (m ? m->source != who || !IS_FS_RQ(m->type) || m->type == FS_RESULT || early || suspended
           : !serving || suspended)
-        return;
+        return 0;
     message_t r = {.type = FS_REPLY, .u.fs.reply.result = FS_SUSPENDED};
     if (ipc_sendnb(m ? m->source : who, &r) == 0) { /* the client gave up (its bound) if not */
         if (m)
@@ -410,6 +415,7 @@ void fsdriver_suspend(const message_t *m)
             suspended = 1;
         suspensions++;
     }
+    return 0;
 }
 
 void fsdriver_task(const struct fsdriver *server, const char *client)

@@ -104,9 +104,10 @@ _Noreturn void fsdriver_task(const struct fsdriver *fs, const char *client);
  * starts to wait, else a message that came meanwhile): the client's request in hand, or m,
  * is answered FS_SUSPENDED now, and its reply is kept when it has been served; the client,
  * notified, takes it with FS_RESULT (samsara/fs.h). A server that calls it names its client
- * in its manifest's `ipc` (the notification).
+ * in its manifest's `ipc` (the notification). The client's FS_RESULT for a reply finished
+ * before the wait is answered at once too (1: m was served; 0 otherwise).
  */
-void fsdriver_suspend(const message_t *m);
+int fsdriver_suspend(const message_t *m);
 
 /* Seconds since 1970 for file times: the kernel's boot time (pm sets it from the RTC at its
  * start, KC_BOOTTIME) plus the seconds since boot; seconds since boot before pm has set it. */

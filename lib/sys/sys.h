@@ -177,7 +177,7 @@ void driver_announce(const char *name, const char *suffix, int *tries);
     }
 
 /* A server's clients by label (clients.c): labels 0-terminated, at most CLIENT_SET_MAX. */
-#define CLIENT_SET_MAX 4
+#define CLIENT_SET_MAX 8
 struct client_set {
     const char *const *labels;
     endpoint_t ep[CLIENT_SET_MAX]; /* root's answer for each label; 0: not known */

@@ -46,8 +46,11 @@ static int64_t cred_set(struct mproc *mp, const struct cred *c)
     if (!memcmp(c, &mp->cred, sizeof(*c)))
         return 0;
     sent = *c;
+    int64_t r = sysv_setcred(mp, &sent); /* first: a server that cannot be told changes nothing */
+    if (r < 0)
+        return r;
     grant_id_t g = grant_alloc(vfs_ep, &sent, sizeof(sent), GRANT_READ);
-    int64_t r = -LX_EAGAIN;
+    r = -LX_EAGAIN;
     if (g >= 0) {
         message_t m = {.type = VFS_PM_SETCRED, .u.vfs_pm.setcred = {mp->ep, g}};
         vfs_request(&m, &r);

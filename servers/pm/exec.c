@@ -18,7 +18,6 @@
 #define IMAGE_MAX (8u << 20)
 #define AUXV_PAIRS 17
 #define MAX_SCRIPTS 5 /* #! files in a chain (Linux: exec_binprm's depth) */
-#define PAGE 4096ull
 
 static uint8_t image[IMAGE_MAX];
 static char strings[ARG_MAX];
@@ -134,17 +133,21 @@ static void build_stack(uint64_t sp, int64_t argc, int64_t envc, uint64_t string
     memcpy(w, auxv, sizeof(auxv));
 }
 
-static int map_segment(void *ep, const struct elf_segment *s)
+static int map_segment(void *arg, const struct elf_segment *s)
 {
-    return sys_mem_map_fill(*(endpoint_t *)ep, s->addr, s->len, s->prot, s->data, s->data_len);
+    struct mproc *mp = arg;
+    int r = sys_mem_map_fill(mp->ep, s->addr, s->len, s->prot, s->data, s->data_len);
+    if (r == 0)
+        mem_exec_segment(mp, s->addr, s->len, s->prot);
+    return r;
 }
 
 /* Past the point of no return: the segments, the stack and the registers. */
 static int64_t load_image(struct mproc *mp, const elf64_ehdr_t *h, uint64_t sp, uint64_t stack_len)
 {
-    int64_t r = elf_segments(image, map_segment, &mp->ep);
+    int64_t r = elf_segments(image, map_segment, mp);
     if (r == 0)
-        r = sys_mem_map(mp->ep, STACK_TOP - stack_len, stack_len, PROT_R | PROT_W);
+        r = mem_exec_stack(mp, stack_len);
     uint64_t low = STACK_TOP - sizeof(stack_image);
     if (r == 0)
         r = sys_vcopy(SELF, (uint64_t)stack_image + (sp - low), mp->ep, sp, STACK_TOP - sp);
@@ -285,21 +288,20 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
     struct elf_layout at;
     if (!sp)
         return -LX_E2BIG;
-    /* the stack: the arguments' pages, and STACK_SIZE below them for the program */
-    uint64_t stack_len = STACK_SIZE + ((STACK_TOP - sp + PAGE - 1) & ~(PAGE - 1));
     if (elf_check(image, (uint64_t)size) < 0)
         return -LX_ENOEXEC;
-    elf_layout(image, &at); /* pm's rule beyond elf_check: from MIN_MAP_ADDR, below the stack */
+    elf_layout(image, &at);
+    uint64_t stack_len; /* RLIMIT_STACK's, with room for the arguments */
+    if (mem_exec_layout(mp, at.pages, STACK_TOP - sp, &stack_len) < 0)
+        return -LX_ENOMEM;
+    /* pm's rule beyond elf_check: from MIN_MAP_ADDR, below the stack */
     if (at.low < MIN_MAP_ADDR || at.end > STACK_TOP - stack_len)
         return -LX_ENOEXEC;
-    int64_t old = mem_pages(mp);
-    uint64_t total = at.pages + stack_len / PAGE;
-    if (old < 0 || mem_admit(mp, total, total > (uint64_t)old ? total - (uint64_t)old : 0) < 0)
-        return -LX_ENOMEM;
 
     /* The point of no return: from here a failure kills the process. */
     sys_mem_unmap(mp->ep, 0, 0x0000800000000000ull);
     mem_forget(mp);
+    sysv_tell(SYSV_EXEC, mp); /* its shared-memory attachments went with the unmap */
     int secure;
     int64_t r = cred_exec(mp, attrs->mode, attrs->uid, attrs->gid, &secure);
     if (r == 0) {

@@ -162,6 +162,7 @@ static int64_t start_program(const char *strings, uint64_t len, const char *name
     int64_t r;
     message_t fork = {.type = VFS_PM_FORK, .u.vfs_pm.fork = {.child = ep, .pid = mp->pid}};
     vfs_request(&fork, &r);
+    sysv_fork(0, mp);
     /* exec reads its path and argv from the process: put them there first */
     static uint64_t page[512];
     memset(page, 0, sizeof(page));
@@ -287,6 +288,7 @@ int main(uint64_t arg)
         printf("pm: no vfs\n");
         return 1;
     }
+    sysv_init();
     realtime_base();
     start_init(init);
     service_startup("pm", 0); /* ready; rs's heartbeat pings are answered in service_receive */

@@ -1,61 +1,79 @@
 /*
- * The memory map of a Linux process: brk above the program, anonymous
- * mmap regions placed top-down from MMAP_TOP in the first gap, the stack at
- * the top. pm keeps the regions (so PROT_NONE reservations, which musl
- * uses, can be made accessible later with mprotect); the kernel maps and
- * unmaps the pages and counts them. File-backed mappings are not supported
- * (ENODEV).
+ * The memory of a Linux process: brk above the program, anonymous mmap
+ * regions placed top-down from MMAP_TOP in the highest gap, the stack at
+ * the top. pm keeps the regions (region.c: a sorted list that merges and
+ * splits, as Linux's VMAs); the kernel keeps the page tables.
  *
- * Memory accounting: every way a process gets pages (exec, fork, brk,
- * mmap, mprotect of a reservation) asks mem_admit(), the one place that
- * decides: the process's page count (the kernel's, so munmap of brk or
- * program pages counts too) stays under its limit (MEM_LIMIT_PAGES and its
- * RLIMIT_AS and RLIMIT_DATA), and the new frames, with their page tables,
- * leave the reserve kept for the system servers free.
+ * Demand-zero: anonymous memory (mmap, brk, the stack) is mapped with
+ * MEM_LAZY: the kernel writes markers, allocates nothing, and gives a page
+ * its zeroed frame at the first touch (kernel/vm.c: vm_fault, on a page
+ * fault or when a copy reaches the page), without a message to pm. A
+ * region that has been PROT_NONE from the start has no markers (`backed`
+ * 0), so a large reservation costs no page tables; mprotect gives it
+ * markers when it becomes accessible.
+ *
+ * Admission, decided before anything changes: RLIMIT_AS bounds the pages
+ * in regions (Linux's total_vm), RLIMIT_DATA the private writable ones
+ * that are not the stack (data_vm); a mapping that may be written must fit
+ * in the free frames above the servers' reserve (USER_RESERVE_FRAMES) as if
+ * it were all touched (Linux's heuristic overcommit, measured against free
+ * memory, so that a program that allocates and touches gets ENOMEM from
+ * mmap or brk, not a kill). Mappings made before are not counted: if
+ * touches of memory admitted earlier find no frame above the reserve, the
+ * kernel kills the toucher (DEATH_NOMEM, logged; pm reports SIGKILL), as
+ * Linux's OOM killer would. File-backed mappings are not supported (ENODEV).
  */
 #include "pm.h"
 
 #define MAP_SHARED 0x01
 #define MAP_PRIVATE 0x02
+#define MAP_TYPE 0x0f
 #define MAP_FIXED 0x10
 #define MAP_ANONYMOUS 0x20
+#define MAP_POPULATE 0x8000
 #define MAP_FIXED_NOREPLACE 0x100000
-#define PAGE 4096ull
+#define MREMAP_MAYMOVE 1
+#define MREMAP_FIXED 2
+#define MADV_DONTNEED 4
+#define MADV_FREE 8
+#define MS_ASYNC 1
+#define MS_INVALIDATE 2
+#define MS_SYNC 4
 #define ROUND_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1)) /* callers make sure it cannot wrap */
 #define BRK_GAP (64ull << 20) /* pm places mmap regions this far above the break at least */
 
-/* A region entry: start, len; bit 0 of start marks "pages are mapped". */
-#define R_MAPPED 1ull
-#define R_START(r) ((r)->start & ~R_MAPPED)
-
-/* Frames kept for the system servers: 8 MiB, or 1/32 of memory if that is more. */
-static uint64_t reserve_frames(const struct sysinfo *s)
-{
-    return s->total_frames / 32 > 2048 ? s->total_frames / 32 : 2048;
-}
-
-/* The most pages mp may have: the system's limit, or a lower RLIMIT_AS or RLIMIT_DATA. */
-uint64_t mem_limit_pages(const struct mproc *mp)
-{
-    uint64_t n = MEM_LIMIT_PAGES;
-    n = mp->rlim_as[0] / PAGE < n ? mp->rlim_as[0] / PAGE : n;
-    return mp->rlim_data[0] / PAGE < n ? mp->rlim_data[0] / PAGE : n;
-}
-
 /*
- * May a process with mp's limits own `total` pages, `fresh` of them frames
- * not in use now? 0 or -ENOMEM. The frames for their page tables (one in
- * 512, and a few more) are counted against the servers' reserve too.
+ * May `frames` frames be taken now, with the page tables for `mapped`
+ * pages, leaving the servers' reserve free? 0 or -ENOMEM.
  */
-int64_t mem_admit(const struct mproc *mp, uint64_t total, uint64_t fresh)
+static int64_t admit(uint64_t frames, uint64_t mapped)
 {
     struct sysinfo s;
-    if (total > mem_limit_pages(mp))
+    uint64_t need = frames + mapped / 512 + 8;
+    if (sys_sysinfo(&s) < 0 || s.free_frames < need ||
+        s.free_frames - need < USER_RESERVE_FRAMES(s.total_frames))
         return -LX_ENOMEM;
-    if (!fresh)
-        return 0;
-    uint64_t need = fresh + fresh / 512 + 8;
-    if (sys_sysinfo(&s) < 0 || s.free_frames < need || s.free_frames - need < reserve_frames(&s))
+    return 0;
+}
+
+/* May `fresh` new frames be taken now (exec, fork)? */
+int64_t mem_admit(uint64_t fresh)
+{
+    return admit(fresh, fresh);
+}
+
+/* A new accessible mapping of n demand-zero pages: tables now, frames if it may be written. */
+static int64_t admit_lazy(uint64_t n, int prot)
+{
+    return prot ? admit(prot & PROT_W ? n : 0, n) : 0;
+}
+
+/* Would mp stay within RLIMIT_AS and RLIMIT_DATA growing by `pages`, `data` of them data? */
+static int64_t within_limits(const struct mproc *mp, int64_t pages, int64_t data)
+{
+    if (pages > 0 && mp->vm_pages + (uint64_t)pages > mp->rlim_as[0] / PAGE)
+        return -LX_ENOMEM;
+    if (data > 0 && mp->data_pages + (uint64_t)data > mp->rlim_data[0] / PAGE)
         return -LX_ENOMEM;
     return 0;
 }
@@ -67,137 +85,65 @@ int64_t mem_pages(const struct mproc *mp)
     return sys_proc_info(mp->ep, &info) < 0 ? -1 : (int64_t)info.pages;
 }
 
-/* May mp map n more pages? */
-static int64_t mem_grow(const struct mproc *mp, uint64_t n)
-{
-    int64_t have = mem_pages(mp);
-    return have < 0 ? -LX_ENOMEM : mem_admit(mp, (uint64_t)have + n, n);
-}
-
+/* mp's address space is gone (exec, exit): its regions too. */
 void mem_forget(struct mproc *mp)
 {
-    memset(mp->regions, 0, sizeof(mp->regions));
+    region_free_all(mp);
 }
 
-/* Free region entries: an operation that may need k of them checks first. */
-static int regions_free(const struct mproc *mp)
+/* A new process: no regions, Linux's first limits (RLIMIT_STACK 8 MiB soft). */
+void mem_limits_init(struct mproc *mp)
 {
-    int n = 0;
-    for (int i = 0; i < MAX_REGIONS; i++)
-        n += !mp->regions[i].len;
-    return n;
+    region_init(mp);
+    mp->rlim_as[0] = mp->rlim_as[1] = RLIM_INFINITY;
+    mp->rlim_data[0] = mp->rlim_data[1] = RLIM_INFINITY;
+    mp->rlim_stack[0] = STACK_DEFAULT;
+    mp->rlim_stack[1] = RLIM_INFINITY;
 }
 
-static struct region *region_new(struct mproc *mp, uint64_t start, uint64_t len, int mapped)
+/* Unmap [a, b) in the kernel and in the regions (2 entries reserved). */
+static void unmap_range(struct mproc *mp, uint64_t a, uint64_t b)
 {
-    for (int i = 0; i < MAX_REGIONS; i++)
-        if (!mp->regions[i].len) {
-            mp->regions[i] = (struct region){start | (mapped ? R_MAPPED : 0), len};
-            return &mp->regions[i];
-        }
-    return 0;
+    region_cut(mp, a, b);
+    sys_mem_unmap(mp->ep, a, b - a);
+    region_drop(mp, a, b);
 }
 
-/* A new mapping's region: joined to a neighbour in the same state, so that the table lasts. */
-static void region_add(struct mproc *mp, uint64_t start, uint64_t len, int mapped)
+/* How far from a the regions cover [a, b) without a hole: a if a itself is not mapped. */
+static uint64_t covered_to(struct mproc *mp, uint64_t a, uint64_t b)
 {
-    uint64_t flag = mapped ? R_MAPPED : 0;
-    for (int i = 0; i < MAX_REGIONS; i++) {
-        struct region *r = &mp->regions[i];
-        if (!r->len || (r->start & R_MAPPED) != flag)
-            continue;
-        if (R_START(r) + r->len == start) {
-            r->len += len;
-            return;
-        }
-        if (start + len == R_START(r)) {
-            r->start = start | flag;
-            r->len += len;
-            return;
-        }
-    }
-    region_new(mp, start, len, mapped);
+    uint64_t at = a;
+    for (struct region *r = region_from(mp, a); !region_is_end(mp, r) && r->start <= at && at < b;
+         r = r->next)
+        at = r->end;
+    return at < b ? at : b;
 }
 
-/* A region overlapping [a, b), or 0. */
-static struct region *region_over(struct mproc *mp, uint64_t a, uint64_t b)
+/*
+ * Map anonymous demand-zero memory at [a, a+len) (free, or emptied first by
+ * the caller), prot as asked (eager frames if populate), and add its
+ * region (1 entry reserved). 0 or -ENOMEM.
+ */
+static int64_t map_anon(struct mproc *mp, uint64_t a, uint64_t len, int prot, int kind,
+                        int populate)
 {
-    for (int i = 0; i < MAX_REGIONS; i++) {
-        struct region *r = &mp->regions[i];
-        if (r->len && R_START(r) < b && a < R_START(r) + r->len)
-            return r;
-    }
-    return 0;
-}
-
-/* Cut regions so that none straddles a or b (needs at most 2 free entries). */
-static void region_cut(struct mproc *mp, uint64_t a, uint64_t b)
-{
-    for (int i = 0; i < MAX_REGIONS; i++) {
-        struct region *r = &mp->regions[i];
-        uint64_t s = R_START(r), e = s + r->len;
-        for (int k = 0; k < 2 && r->len; k++) {
-            uint64_t at = k ? b : a;
-            if (at > s && at < e) {
-                region_new(mp, at, e - at, (r->start & R_MAPPED) != 0);
-                r->len = at - s;
-                e = at;
-            }
-        }
-    }
-}
-
-/* Forget the regions inside [a, b) (already cut). */
-static void region_drop(struct mproc *mp, uint64_t a, uint64_t b)
-{
-    for (int i = 0; i < MAX_REGIONS; i++) {
-        struct region *r = &mp->regions[i];
-        if (r->len && R_START(r) >= a && R_START(r) + r->len <= b)
-            r->len = 0;
-    }
-}
-
-/* Where a new region of len bytes goes: the highest gap below MMAP_TOP, BRK_GAP above brk. */
-static uint64_t mmap_place(struct mproc *mp, uint64_t len)
-{
-    uint64_t floor = ROUND_UP(mp->brk) + BRK_GAP, top = MMAP_TOP;
-    for (;;) {
-        if (len > top || top - len < floor)
-            return 0;
-        struct region *r = region_over(mp, top - len, top);
-        if (!r)
-            return top - len;
-        top = R_START(r); /* below it: top only goes down, so this ends */
-    }
-}
-
-/* An anonymous mapping of len bytes (page multiple), at addr if fixed (checked by the caller). */
-static int64_t mem_map_anon(struct mproc *mp, uint64_t addr, uint64_t len, int prot, int fixed)
-{
-    if (!fixed && !(addr = mmap_place(mp, len)))
+    if (prot && sys_mem_map(mp->ep, a, len, prot | (populate ? 0 : MEM_LAZY)) < 0)
         return -LX_ENOMEM;
-    if (regions_free(mp) < (fixed ? 3 : 1) || (prot && mem_grow(mp, len / PAGE) < 0))
-        return -LX_ENOMEM;
-    if (fixed) { /* replaces what was there */
-        region_cut(mp, addr, addr + len);
-        sys_mem_unmap(mp->ep, addr, len);
-        region_drop(mp, addr, addr + len);
-    }
-    if (prot && sys_mem_map(mp->ep, addr, len, prot) < 0)
-        return -LX_ENOMEM; /* not placed by pm over something it does not know of */
-    region_add(mp, addr, len, prot != 0);
-    return (int64_t)addr;
+    region_add(mp, a, a + len, prot, kind, prot != 0);
+    return 0;
 }
 
 /* Linux's order of checks; addresses end at STACK_TOP (Linux's TASK_SIZE). */
 int64_t do_mmap(struct mproc *mp, const uint64_t *a)
 {
-    uint64_t addr = a[0], len = a[1], prot = a[2], flags = a[3], off = a[5];
-    int fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0;
-    if (!len || (off & (PAGE - 1)) || (prot & ~7ull) || !(flags & (MAP_SHARED | MAP_PRIVATE)))
-        return -LX_EINVAL;
+    uint64_t addr = a[0], len = a[1], flags = a[3], off = a[5];
+    int prot = (int)(a[2] & 7), fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0;
+    if (off & (PAGE - 1))
+        return -LX_EINVAL; /* checked first, even before the descriptor */
     if (!(flags & MAP_ANONYMOUS))
-        return -LX_ENODEV;
+        return (int32_t)a[4] < 0 ? -LX_EBADF : -LX_ENODEV;
+    if (!len || ((flags & MAP_TYPE) != MAP_SHARED && (flags & MAP_TYPE) != MAP_PRIVATE))
+        return -LX_EINVAL;
     if (len > STACK_TOP)
         return -LX_ENOMEM; /* more than the address space (also: rounding cannot wrap) */
     len = ROUND_UP(len);
@@ -207,7 +153,22 @@ int64_t do_mmap(struct mproc *mp, const uint64_t *a)
         return -LX_EINVAL;
     if (fixed && addr < MIN_MAP_ADDR)
         return -LX_EPERM; /* Linux's mmap_min_addr */
-    return mem_map_anon(mp, addr, len, (int)(prot & 7), fixed);
+    if (!fixed && !(addr = region_gap(mp, len, ROUND_UP(mp->brk) + BRK_GAP, MMAP_TOP)))
+        return -LX_ENOMEM;
+    uint64_t n = len / PAGE, old = region_pages_in(mp, addr, addr + len, 0);
+    if ((flags & MAP_FIXED_NOREPLACE) && old)
+        return -LX_EEXIST;
+    int kind = (flags & MAP_TYPE) == MAP_SHARED ? R_SHARED : R_ANON;
+    int64_t data = (prot & PROT_W) && kind == R_ANON ? (int64_t)n : 0;
+    data -= (int64_t)region_pages_in(mp, addr, addr + len, 1);
+    if (within_limits(mp, (int64_t)(n - old), data) < 0 || region_reserve(3) < 0)
+        return -LX_ENOMEM;
+    if ((flags & MAP_POPULATE) && prot ? mem_admit(n) < 0 : admit_lazy(n, prot) < 0)
+        return -LX_ENOMEM;
+    if (old) /* MAP_FIXED replaces what was there */
+        unmap_range(mp, addr, addr + len);
+    int64_t r = map_anon(mp, addr, len, prot, kind, (flags & MAP_POPULATE) != 0);
+    return r < 0 ? r : (int64_t)addr;
 }
 
 int64_t do_munmap(struct mproc *mp, const uint64_t *a)
@@ -216,17 +177,34 @@ int64_t do_munmap(struct mproc *mp, const uint64_t *a)
     if ((addr & (PAGE - 1)) || addr > STACK_TOP || len > STACK_TOP - addr || !len)
         return -LX_EINVAL;
     len = ROUND_UP(len); /* addr + len stays <= STACK_TOP, a page boundary */
-    if (regions_free(mp) < 2)
-        return -LX_ENOMEM;
-    region_cut(mp, addr, addr + len);
-    sys_mem_unmap(mp->ep, addr, len);
-    region_drop(mp, addr, addr + len);
+    if (region_reserve(2) < 0)
+        return -LX_ENOMEM; /* splitting a region needs an entry */
+    unmap_range(mp, addr, addr + len);
     return 0;
 }
 
+/* Pages of [a, b) (all mapped) that prot would make data, and that would need markers. */
+static void prot_growth(struct mproc *mp, uint64_t a, uint64_t b, int prot, uint64_t *data,
+                        uint64_t *unbacked)
+{
+    *data = *unbacked = 0;
+    for (struct region *r = region_from(mp, a); !region_is_end(mp, r) && r->start < b;
+         r = r->next) {
+        uint64_t n = ((r->end < b ? r->end : b) - (r->start > a ? r->start : a)) / PAGE;
+        if ((prot & PROT_W) && !(r->prot & PROT_W) && r->kind != R_STACK && r->kind != R_SHARED)
+            *data += n;
+        if (prot && !r->backed)
+            *unbacked += n;
+    }
+}
+
+/*
+ * As Linux: the mapped part of the range from addr on gets prot; a hole
+ * (or nothing mapped at addr) is ENOMEM, after the part before it changed.
+ */
 int64_t do_mprotect(struct mproc *mp, const uint64_t *a)
 {
-    uint64_t addr = a[0], len = a[1];
+    uint64_t addr = a[0], len = a[1], data, unbacked;
     int prot = (int)(a[2] & 7);
     if (addr & (PAGE - 1))
         return -LX_EINVAL;
@@ -239,29 +217,28 @@ int64_t do_mprotect(struct mproc *mp, const uint64_t *a)
         return -LX_EINVAL;
     if (addr + len > STACK_TOP)
         return -LX_ENOMEM; /* nothing is mapped there */
-    /* reserved (PROT_NONE) regions in the range get pages when they become accessible */
-    uint64_t pages = 0;
-    for (int i = 0; i < MAX_REGIONS && prot; i++) {
-        struct region *r = &mp->regions[i];
-        uint64_t s = R_START(r), e = s + r->len;
-        if (r->len && !(r->start & R_MAPPED) && e > addr && s < addr + len)
-            pages += ((e < addr + len ? e : addr + len) - (s > addr ? s : addr)) / PAGE;
+    uint64_t end = covered_to(mp, addr, addr + len);
+    if (end == addr)
+        return -LX_ENOMEM;
+    prot_growth(mp, addr, end, prot, &data, &unbacked);
+    if (within_limits(mp, 0, (int64_t)data) < 0 || admit_lazy(unbacked, prot) < 0 ||
+        region_reserve(2) < 0)
+        return -LX_ENOMEM; /* decided before anything changed */
+    region_cut(mp, addr, end);
+    if (sys_mem_protect(mp->ep, addr, end - addr, prot) < 0) /* pages and markers */
+        return -LX_ENOMEM;
+    struct region *r = region_from(mp, addr);
+    for (; !region_is_end(mp, r) && r->start < end; r = r->next) {
+        if (prot && !r->backed &&
+            sys_mem_map(mp->ep, r->start, r->end - r->start, prot | MEM_LAZY) < 0)
+            return -LX_ENOMEM;
+        region_set(mp, r, prot, r->backed || prot);
     }
-    if (pages) {
-        if (regions_free(mp) < 2 || mem_grow(mp, pages) < 0)
-            return -LX_ENOMEM; /* decided before anything changed */
-        region_cut(mp, addr, addr + len);
-        for (int i = 0; i < MAX_REGIONS; i++) {
-            struct region *r = &mp->regions[i];
-            if (!r->len || (r->start & R_MAPPED) || R_START(r) < addr ||
-                R_START(r) + r->len > addr + len)
-                continue;
-            if (sys_mem_map(mp->ep, R_START(r), r->len, prot) < 0)
-                return -LX_ENOMEM;
-            r->start |= R_MAPPED;
-        }
-    }
-    return sys_mem_protect(mp->ep, addr, len, prot) < 0 ? -LX_ENOMEM : 0;
+    for (r = region_from(mp, addr); !region_is_end(mp, r) && r->start < end; r = r->next)
+        r = region_merge(mp, r);
+    if (!region_is_end(mp, r))
+        region_merge(mp, r); /* the one after may join the last */
+    return end < addr + len ? -LX_ENOMEM : 0;
 }
 
 int64_t do_brk(struct mproc *mp, const uint64_t *a)
@@ -269,24 +246,163 @@ int64_t do_brk(struct mproc *mp, const uint64_t *a)
     uint64_t want = a[0];
     if (want < mp->brk_start || want > MMAP_TOP)
         return (int64_t)mp->brk;
-    uint64_t top = ROUND_UP(mp->brk), new_top = ROUND_UP(want);
+    uint64_t top = ROUND_UP(mp->brk), new_top = ROUND_UP(want), n = (new_top - top) / PAGE;
     if (new_top > top) {
-        if (region_over(mp, top, new_top) || mem_grow(mp, (new_top - top) / PAGE) < 0 ||
-            sys_mem_map(mp->ep, top, new_top - top, PROT_R | PROT_W) < 0)
+        if (region_pages_in(mp, top, new_top, 0) || within_limits(mp, (int64_t)n, (int64_t)n) < 0 ||
+            admit_lazy(n, PROT_R | PROT_W) < 0 || region_reserve(1) < 0 ||
+            map_anon(mp, top, new_top - top, PROT_R | PROT_W, R_BRK, 0) < 0)
             return (int64_t)mp->brk; /* unchanged: musl sees failure */
     } else if (new_top < top) {
-        sys_mem_unmap(mp->ep, new_top, top - new_top);
+        if (region_reserve(2) < 0)
+            return (int64_t)mp->brk;
+        unmap_range(mp, new_top, top);
     }
     mp->brk = want;
     return (int64_t)want;
 }
 
-/* Advice may be ignored by definition (POSIX_MADV_NORMAL and friends); the range is checked. */
+/* Drop the pages of the mapped [a, b): touching them again gives zeros (Linux's DONTNEED). */
+static void drop_pages(struct mproc *mp, uint64_t a, uint64_t b)
+{
+    for (struct region *r = region_from(mp, a); !region_is_end(mp, r) && r->start < b;
+         r = r->next) {
+        uint64_t s = r->start > a ? r->start : a, e = r->end < b ? r->end : b;
+        if (!r->backed)
+            continue;
+        sys_mem_unmap(mp->ep, s, e - s); /* its page tables stay: the markers need no frame */
+        sys_mem_map(mp->ep, s, e - s, (r->prot ? r->prot : PROT_R) | MEM_LAZY);
+        if (!r->prot)
+            sys_mem_protect(mp->ep, s, e - s, 0);
+    }
+}
+
+/* Advice Linux knows (MADV_NORMAL ... MADV_POPULATE_WRITE), except the ones it has not. */
+static int advice_known(uint64_t advice)
+{
+    return advice <= MADV_DONTNEED || (advice >= MADV_FREE && advice <= 23);
+}
+
+/*
+ * DONTNEED and FREE drop the pages (zeros after); other advice may be
+ * ignored by definition. A hole in the range is ENOMEM, after the rest.
+ */
 int64_t do_madvise(struct mproc *mp, const uint64_t *a)
 {
-    (void)mp;
-    uint64_t addr = a[0], len = a[1];
-    if ((addr & (PAGE - 1)) || len > ~0ull - (PAGE - 1) || ROUND_UP(len) > ~0ull - addr)
-        return -LX_EINVAL; /* unaligned, or a range that wraps */
-    return len && addr + ROUND_UP(len) > STACK_TOP ? -LX_ENOMEM : 0;
+    uint64_t addr = a[0], len = a[1], advice = a[2];
+    if ((addr & (PAGE - 1)) || !advice_known(advice) || len > ~0ull - (PAGE - 1) ||
+        ROUND_UP(len) > ~0ull - addr)
+        return -LX_EINVAL; /* unaligned, unknown, or a range that wraps */
+    if (!len)
+        return 0;
+    uint64_t b = addr + ROUND_UP(len);
+    if (advice == MADV_DONTNEED || advice == MADV_FREE)
+        drop_pages(mp, addr, b);
+    return region_pages_in(mp, addr, b, 0) < (b - addr) / PAGE ? -LX_ENOMEM : 0;
+}
+
+/* Anonymous memory has nothing to write back: the flags and the range are checked. */
+int64_t do_msync(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t addr = a[0], flags = a[2], len = (a[1] + PAGE - 1) & ~(PAGE - 1); /* may wrap to 0 */
+    if ((flags & ~(uint64_t)(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) || (addr & (PAGE - 1)) ||
+        ((flags & MS_ASYNC) && (flags & MS_SYNC)))
+        return -LX_EINVAL;
+    if (len > ~0ull - addr)
+        return -LX_ENOMEM;
+    return covered_to(mp, addr, addr + len) < addr + len ? -LX_ENOMEM : 0;
+}
+
+/*
+ * mremap: shrink in place, grow in place if the pages after are free, or
+ * (MREMAP_MAYMOVE) move: the kernel moves the page table entries, pages and
+ * demand-zero markers alike (KC_MEM_MOVE), so no page is copied or touched.
+ * MREMAP_FIXED moves to new_addr, replacing what was there.
+ */
+int64_t do_mremap(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t addr = a[0], old_len = a[1], new_len = a[2], flags = a[3], to = a[4];
+    if ((flags & ~(uint64_t)(MREMAP_MAYMOVE | MREMAP_FIXED)) ||
+        ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)) || (addr & (PAGE - 1)))
+        return -LX_EINVAL;
+    if (old_len > STACK_TOP || new_len > STACK_TOP)
+        return -LX_EINVAL;
+    old_len = ROUND_UP(old_len);
+    new_len = ROUND_UP(new_len);
+    if (!new_len || !old_len)
+        return -LX_EINVAL; /* old_len 0 is for shared mappings only */
+    if ((flags & MREMAP_FIXED) &&
+        ((to & (PAGE - 1)) || to > STACK_TOP - new_len || to < MIN_MAP_ADDR ||
+         (to < addr + old_len && addr < to + new_len)))
+        return -LX_EINVAL;
+    if (!(flags & MREMAP_FIXED) && old_len >= new_len) { /* Linux looks at nothing else */
+        if (old_len > new_len && addr < STACK_TOP && new_len < STACK_TOP - addr) {
+            if (region_reserve(2) < 0)
+                return -LX_ENOMEM;
+            uint64_t e = old_len > STACK_TOP - addr ? STACK_TOP : addr + old_len;
+            unmap_range(mp, addr + new_len, e);
+        }
+        return (int64_t)addr;
+    }
+    struct region *r = region_from(mp, addr);
+    if (region_is_end(mp, r) || r->start > addr || old_len > r->end - addr)
+        return -LX_EFAULT; /* not all in one region */
+    int prot = r->prot, kind = r->kind, backed = r->backed;
+    uint64_t grow = new_len > old_len ? (new_len - old_len) / PAGE : 0;
+    int64_t data = (prot & PROT_W) && kind != R_STACK && kind != R_SHARED ? (int64_t)grow : 0;
+    if (within_limits(mp, (int64_t)grow, data) < 0 || admit_lazy(grow, prot) < 0 ||
+        region_reserve(6) < 0) /* two cuts at each end, the moved region, its growth */
+        return -LX_ENOMEM;
+    uint64_t end = addr + old_len;
+    if (!(flags & MREMAP_FIXED) && new_len - old_len <= STACK_TOP - end &&
+        !region_pages_in(mp, end, addr + new_len, 0)) { /* in place */
+        map_anon(mp, end, new_len - old_len, prot, kind, 0);
+        return (int64_t)addr;
+    }
+    if (!(flags & MREMAP_MAYMOVE))
+        return -LX_ENOMEM;
+    if (!(flags & MREMAP_FIXED) &&
+        !(to = region_gap(mp, new_len, ROUND_UP(mp->brk) + BRK_GAP, MMAP_TOP)))
+        return -LX_ENOMEM;
+    if (flags & MREMAP_FIXED)
+        unmap_range(mp, to, to + new_len);
+    uint64_t keep = old_len < new_len ? old_len : new_len;
+    if (backed && sys_mem_move(mp->ep, addr, to, keep) < 0)
+        return -LX_ENOMEM;
+    unmap_range(mp, addr, addr + old_len);
+    region_add(mp, to, to + keep, prot, kind, backed);
+    if (new_len > keep)
+        map_anon(mp, to + keep, new_len - keep, prot, kind, 0);
+    return (int64_t)to;
+}
+
+/*
+ * exec: the stack's length (RLIMIT_STACK's soft limit, at most STACK_MAX,
+ * and at least the arguments' pages and STACK_MIN below them) and the
+ * admission of the new image: RLIMIT_AS for all of it, frames for the
+ * program's pages and the arguments' (the rest of the stack is
+ * demand-zero). Entries for the regions are reserved. 0 or -ENOMEM.
+ */
+int64_t mem_exec_layout(struct mproc *mp, uint64_t image_pages, uint64_t arg_bytes,
+                        uint64_t *stack_len)
+{
+    uint64_t args = ROUND_UP(arg_bytes), want = mp->rlim_stack[0] & ~(PAGE - 1);
+    want = want < STACK_MAX ? want : STACK_MAX;
+    *stack_len = want > args + STACK_MIN ? want : args + STACK_MIN;
+    uint64_t total = image_pages + *stack_len / PAGE, fresh = image_pages + args / PAGE;
+    int64_t old = mem_pages(mp);
+    if (old < 0 || total > mp->rlim_as[0] / PAGE || region_reserve(80) < 0 || /* 73 segments */
+        (fresh > (uint64_t)old && mem_admit(fresh - (uint64_t)old) < 0))
+        return -LX_ENOMEM;
+    return 0;
+}
+
+/* exec, after the point of no return: the image's regions, then the stack's (demand-zero). */
+int64_t mem_exec_stack(struct mproc *mp, uint64_t stack_len)
+{
+    return map_anon(mp, STACK_TOP - stack_len, stack_len, PROT_R | PROT_W, R_STACK, 0);
+}
+
+void mem_exec_segment(struct mproc *mp, uint64_t addr, uint64_t len, int prot)
+{
+    region_add(mp, addr, addr + len, prot, R_IMAGE, 1);
 }

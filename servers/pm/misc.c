@@ -78,7 +78,7 @@ int64_t do_sched_yield(struct mproc *mp, const uint64_t *a)
 #define RLIMIT_STACK 3
 #define RLIMIT_AS 9
 
-/* A new process's limits other than RLIMIT_AS and RLIMIT_DATA (fork copies the parent's). */
+/* A new process's limits other than the memory ones (mem_limits_init; fork copies them). */
 void limits_init(struct mproc *mp)
 {
     for (int i = 0; i < RLIM_COUNT; i++)
@@ -88,22 +88,15 @@ void limits_init(struct mproc *mp)
     mp->rlim[RLIMIT_CORE][0] = 0; /* no core files are written (Linux's usual soft limit) */
 }
 
-/* RLIMIT_* values as they really are here (the highest hard limit in *most); the limit's
- * storage, or 0 for one that cannot change (the stack). */
+/* Where mp keeps limit res (the memory limits are mem.c's), and the highest hard limit the
+ * system gives in *most. */
 static uint64_t *limit_of(struct mproc *mp, int res, uint64_t lim[2], uint64_t *most)
 {
-    uint64_t *own = mp->rlim[res];
-    *most = RLIM_INFINITY;
-    if (res == RLIMIT_STACK) {
-        lim[0] = lim[1] = *most = STACK_SIZE;
-        return 0;
-    }
-    if (res == RLIMIT_AS || res == RLIMIT_DATA) {
-        own = res == RLIMIT_AS ? mp->rlim_as : mp->rlim_data;
-        *most = (uint64_t)MEM_LIMIT_PAGES * 4096;
-    } else if (res == RLIMIT_NOFILE) {
-        *most = VFS_NR_FDS; /* vfs's descriptor table (Linux: nr_open) */
-    }
+    uint64_t *own = res == RLIMIT_AS      ? mp->rlim_as
+                    : res == RLIMIT_DATA  ? mp->rlim_data
+                    : res == RLIMIT_STACK ? mp->rlim_stack
+                                          : mp->rlim[res];
+    *most = res == RLIMIT_NOFILE ? VFS_NR_FDS : RLIM_INFINITY; /* vfs's table (Linux: nr_open) */
     lim[0] = own[0], lim[1] = own[1];
     return own;
 }
@@ -111,12 +104,13 @@ static uint64_t *limit_of(struct mproc *mp, int res, uint64_t lim[2], uint64_t *
 /*
  * Get and set resource limits (of the caller only). A new soft limit may
  * not exceed the new hard one (EINVAL); a hard limit may not go above what
- * the system gives (EPERM), nor, but for root, above the current one (Linux's
- * CAP_SYS_RESOURCE). Every new limit is kept, across fork and exec, and
- * getrlimit reports it. RLIMIT_AS and RLIMIT_DATA bound the pages the
- * process may have (mem.c); RLIMIT_NOFILE its descriptors (vfs, told with
- * VFS_PM_SETLIMIT); RLIMIT_NPROC the processes of its real uid (fork);
- * the others change nothing.
+ * the system gives, and only root (Linux's CAP_SYS_RESOURCE) may raise its
+ * own (EPERM). Every new limit is kept, across fork and exec, and getrlimit
+ * reports it. The memory limits are mem.c's: RLIMIT_AS bounds the pages in
+ * the process's regions, RLIMIT_DATA the private writable ones,
+ * RLIMIT_STACK the stack of the next exec; RLIMIT_NOFILE bounds its
+ * descriptors (vfs, told with VFS_PM_SETLIMIT), RLIMIT_NPROC the processes
+ * of its real uid (fork); the others change nothing.
  */
 int64_t do_prlimit64(struct mproc *mp, const uint64_t *a)
 {
@@ -140,7 +134,7 @@ int64_t do_prlimit64(struct mproc *mp, const uint64_t *a)
         if (vfs_request(&m, &r) < 0 || r < 0)
             return -LX_EIO;
     }
-    if (a[2] && own)
+    if (a[2])
         own[0] = want[0], own[1] = want[1];
     return 0;
 }

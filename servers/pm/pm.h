@@ -14,6 +14,7 @@
 
 #include <samsara/fs.h>
 #include <samsara/linux.h>
+#include <samsara/sysv.h>
 #include "sys.h"
 
 #define NR_MPROCS 96     /* Linux processes at most (fork gives EAGAIN) */
@@ -21,11 +22,13 @@
 #define NSIG 65
 #define INIT_PID 1
 #define STACK_TOP 0x00007ffffffff000ull
-#define STACK_SIZE (256 * 1024)
+#define STACK_DEFAULT (8ull << 20) /* RLIMIT_STACK's soft limit at first, as Linux's */
+#define STACK_MAX (64ull << 20)    /* the most stack exec reserves, whatever the limit */
+#define STACK_MIN (64ull << 10)    /* ... and the least, below the arguments */
 #define MMAP_TOP 0x00007f0000000000ull
-#define MEM_LIMIT_PAGES (256 * 256) /* 256 MiB per process */
-#define MIN_MAP_ADDR 0x10000        /* no mapping below (Linux's mmap_min_addr) */
-#define MAX_REGIONS 128
+#define MIN_MAP_ADDR 0x10000 /* no mapping below (Linux's mmap_min_addr) */
+#define PAGE 4096ull
+#define RLIM_INFINITY (~0ull)
 #define USER_PRIO 5
 
 enum mstate { M_FREE, M_ALIVE, M_ZOMBIE };
@@ -53,12 +56,18 @@ struct k_sigaction {
 #define SA_RESETHAND 0x80000000
 #define SA_RESTART 0x10000000
 
+/* A region of a process's address space (region.c): [start, end), page aligned. */
+enum region_kind { R_ANON, R_SHARED, R_BRK, R_STACK, R_IMAGE }; /* R_SHARED: MAP_SHARED anon */
 struct region {
-    uint64_t start, len; /* page aligned; len 0 = free entry */
+    uint64_t start, end;
+    uint8_t prot;   /* PROT_R | PROT_W | PROT_X, as the program asked */
+    uint8_t kind;   /* enum region_kind */
+    uint8_t backed; /* the kernel holds pages or demand-zero markers for it (not so for a
+                       region that has been PROT_NONE from the start) */
+    struct region *prev, *next;
 };
 
 #define RLIM_COUNT 16 /* Linux's resources 0..15 */
-#define RLIM_INFINITY (~0ull)
 #define RLIMIT_CORE 4
 #define RLIMIT_NPROC 6
 #define RLIMIT_NOFILE 7
@@ -72,9 +81,11 @@ struct mproc {
     struct k_sigaction act[NSIG];
     uint64_t sigmask, pending;
     uint64_t brk_start, brk;
-    uint64_t rlim_as[2], rlim_data[2];  /* RLIMIT_AS, RLIMIT_DATA: soft, hard (bytes) */
-    uint64_t rlim[RLIM_COUNT][2];       /* the other limits, as set (misc.c: limit_of) */
-    struct region regions[MAX_REGIONS]; /* anonymous mappings, for accounting */
+    uint64_t rlim_as[2], rlim_data[2], rlim_stack[2]; /* RLIMIT_AS, _DATA, _STACK: soft, hard */
+    uint64_t rlim[RLIM_COUNT][2];  /* the other limits, as set (misc.c: limit_of) */
+    struct region regions;         /* the sentinel of its sorted, circular list of regions */
+    struct region *hint;           /* where the next search starts */
+    uint64_t vm_pages, data_pages; /* pages in regions; of them private writable, not stack */
     enum mwait wait;
     message_t call;                    /* the suspended call */
     uint64_t wake_at;                  /* W_SLEEP: tick */
@@ -155,10 +166,37 @@ int64_t timespec_ms(struct mproc *mp, uint64_t uaddr, uint64_t *ms); /* time.c *
 void limits_init(struct mproc *mp);
 
 /* mem.c */
-uint64_t mem_limit_pages(const struct mproc *mp);
-int64_t mem_admit(const struct mproc *mp, uint64_t total, uint64_t fresh);
+int64_t mem_admit(uint64_t fresh);
 int64_t mem_pages(const struct mproc *mp);
 void mem_forget(struct mproc *mp);
+void mem_limits_init(struct mproc *mp);
+int64_t mem_exec_layout(struct mproc *mp, uint64_t image_pages, uint64_t arg_bytes,
+                        uint64_t *stack_len);
+int64_t mem_exec_stack(struct mproc *mp, uint64_t stack_len);
+void mem_exec_segment(struct mproc *mp, uint64_t addr, uint64_t len, int prot);
+
+/* region.c */
+int region_reserve(uint64_t n);
+void region_init(struct mproc *mp);
+int region_is_end(const struct mproc *mp, const struct region *r);
+struct region *region_from(struct mproc *mp, uint64_t addr);
+struct region *region_merge(struct mproc *mp, struct region *r);
+void region_cut(struct mproc *mp, uint64_t a, uint64_t b);
+void region_drop(struct mproc *mp, uint64_t a, uint64_t b);
+struct region *region_add(struct mproc *mp, uint64_t a, uint64_t b, int prot, int kind, int backed);
+void region_set(struct mproc *mp, struct region *r, int prot, int backed);
+uint64_t region_pages_in(struct mproc *mp, uint64_t a, uint64_t b, int data_only);
+uint64_t region_gap(struct mproc *mp, uint64_t len, uint64_t floor, uint64_t top);
+void region_free_all(struct mproc *mp);
+int region_copy_ready(const struct mproc *mp);
+void region_copy(struct mproc *c, const struct mproc *mp);
+
+/* sysv.c: the System V IPC server's view of processes */
+void sysv_init(void);
+void sysv_fork(const struct mproc *parent, const struct mproc *child);
+int64_t sysv_setcred(const struct mproc *mp, const struct cred *c);
+int64_t sysv_tell(int type, const struct mproc *mp);
+int sysv_is(endpoint_t ep);
 
 /* time.c */
 uint64_t now_ticks(void);

@@ -31,8 +31,7 @@ struct mproc *mproc_alloc(void)
             memset(&mprocs[i], 0, sizeof(mprocs[i]));
             mprocs[i].state = M_ALIVE;
             mprocs[i].start_tick = now_ticks();
-            mprocs[i].rlim_as[0] = mprocs[i].rlim_as[1] = (uint64_t)MEM_LIMIT_PAGES * 4096;
-            mprocs[i].rlim_data[0] = mprocs[i].rlim_data[1] = (uint64_t)MEM_LIMIT_PAGES * 4096;
+            mem_limits_init(&mprocs[i]);
             limits_init(&mprocs[i]);
             return &mprocs[i];
         }
@@ -71,7 +70,7 @@ static int over_nproc(const struct mproc *mp)
 static int64_t fork_copy(struct mproc *mp, uint64_t stack, int vfork)
 {
     int64_t pages = mem_pages(mp); /* the copy takes as many new frames as mp has pages */
-    if (pages < 0 || mem_admit(mp, (uint64_t)pages, (uint64_t)pages) < 0)
+    if (pages < 0 || mem_admit((uint64_t)pages) < 0 || region_copy_ready(mp) < 0)
         return -LX_ENOMEM;
     int free_entries = 0;
     for (int i = 0; i < NR_MPROCS; i++)
@@ -93,6 +92,7 @@ static int64_t fork_copy(struct mproc *mp, uint64_t stack, int vfork)
         return ep == -E_NOMEM ? -LX_ENOMEM : -LX_EAGAIN;
     }
     *c = *mp;
+    region_copy(c, mp); /* its own list, from the entries made ready above */
     c->ep = ep;
     c->pid = pid;
     c->ppid = mp->pid;
@@ -107,6 +107,7 @@ static int64_t fork_copy(struct mproc *mp, uint64_t stack, int vfork)
     message_t pgrp = {.type = VFS_PM_SETPGRP, .u.vfs_pm.setpgrp = {ep, c->pgid, c->sid}};
     vfs_request(&fork, &r);
     vfs_request(&pgrp, &r);
+    sysv_fork(mp, c);
     struct user_regs u;
     int started = !stack || (sys_proc_regs(ep, REGS_GET, &u) == 0 &&
                              (u.rsp = stack, sys_proc_regs(ep, REGS_SET, &u) == 0));
@@ -172,12 +173,14 @@ void mproc_exit(struct mproc *mp, int status)
     struct proc_info info;
     mp->cpu_ms = sys_proc_info(mp->ep, &info) == 0 ? info.ticks : 0; /* before it is gone */
     mp->state = M_ZOMBIE;
+    mem_forget(mp); /* its address space is gone */
     mp->exit_status = status;
     mp->wait = W_NONE;
     mp->alarm_at = 0;
     sys_proc_kill(mp->ep); /* fails harmlessly if the kernel already buried it */
     message_t m = {.type = VFS_PM_EXIT, .u.vfs_pm.proc.ep = mp->ep};
     vfs_request(&m, 0);
+    sysv_tell(SYSV_EXIT, mp);
     if (mp->pid == INIT_PID)
         printf("pm: init exited with status %x; no process will reap orphans\n", status);
     if (mp->report)

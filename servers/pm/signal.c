@@ -158,7 +158,9 @@ static int64_t interrupt_call(struct mproc *mp)
         vfs_request(&m, &cancelled);
         return cancelled == 1 ? (int64_t)u.rbx : -1;
     }
-    return r == 1 ? (int64_t)u.rbx : -1;
+    if (r == 2 && sysv_is((endpoint_t)u.rax))
+        sysv_tell(SYSV_CANCEL, mp); /* never restarted (SA_RESTART or not), as on Linux */
+    return r == 1 && !sysv_is((endpoint_t)u.rax) ? (int64_t)u.rbx : -1;
 }
 
 /* sig's siginfo, as it came (signal_send_info); it is no longer pending. */

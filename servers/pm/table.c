@@ -12,7 +12,7 @@
     X(setpgid) X(getpgid) X(getpgrp) X(getsid) X(setsid)                                           \
     X(rt_sigaction) X(rt_sigprocmask) X(rt_sigpending) X(rt_sigreturn) X(pause) X(rt_sigsuspend)   \
     X(sigaltstack) X(rt_sigtimedwait)                                                              \
-    X(brk) X(mmap) X(munmap) X(mprotect) X(madvise)                                                \
+    X(brk) X(mmap) X(munmap) X(mprotect) X(madvise) X(mremap) X(msync)                            \
     X(clock_gettime) X(clock_getres) X(gettimeofday) X(time) X(nanosleep) X(clock_nanosleep)       \
     X(getitimer) X(setitimer) X(alarm) X(times) X(getrusage)                                       \
     X(uname) X(sysinfo) X(arch_prctl) X(set_robust_list) X(sched_yield)                            \

@@ -9,7 +9,7 @@
 #include "manifest/manifest.h"
 #include "root.h"
 
-#define MAX_MANIFESTS 48
+#define MAX_MANIFESTS 64
 
 static struct manifest manifests[MAX_MANIFESTS];
 static int nr_manifests;

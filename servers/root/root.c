@@ -333,7 +333,7 @@ int main(uint64_t arg)
     boot = (const struct bootinfo *)arg;
     printf("root: started, %u boot modules, %lu MiB of memory\n", boot->nr_modules,
            boot->mem_bytes >> 20);
-    endpoint_t pm = 0, vfs = 0;
+    endpoint_t pm = 0, vfs = 0, sysv = 0;
     char started[160] = "";
     int nr_started = 0;
     manifests_load(boot);
@@ -354,9 +354,10 @@ int main(uint64_t arg)
         }
         pm = strcmp(m->name, "pm") ? pm : ep;
         vfs = strcmp(m->name, "vfs") ? vfs : ep;
+        sysv = strcmp(m->name, "ipc") ? sysv : ep;
     }
     printf("rs: started %d services:%s\n", nr_started, started);
-    if (pm > 0 && vfs > 0 && sys_linux_servers(pm, vfs) < 0)
+    if (pm > 0 && vfs > 0 && sys_linux_servers(pm, vfs, sysv > 0 ? sysv : 0) < 0)
         printf("root: cannot route Linux system calls\n");
     for (;;) {
         message_t m;

@@ -1048,12 +1048,16 @@ static const struct expect {
     {"servers/pm/pm.conf",
      BASIC | PROCS | GRANTS | K(KC_PROC_CREATE) | K(KC_PROC_START) | K(KC_PROC_FORK) |
          K(KC_PROC_REGS) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_MEM_PROTECT) | K(KC_VCOPY) |
-         K(KC_ALARM) | K(KC_SYSINFO) | K(KC_IOPORT) | K(KC_PROC_NAME) | K(KC_SET_BOOTTIME),
-     PRIV_USERS, 3, 0x70, 2, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs vfs", 0},
+         K(KC_ALARM) | K(KC_SYSINFO) | K(KC_IOPORT) | K(KC_PROC_NAME) | K(KC_SET_BOOTTIME) |
+         K(KC_MEM_MOVE),
+     PRIV_USERS, 3, 0x70, 2, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs vfs ipc", 0},
+    {"servers/ipc/ipc.conf",
+     BASIC | GRANTS | K(KC_VCOPY) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_MEM_SHARE) | K(KC_ALARM),
+     PRIV_USERS, 0, 0, 0, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs", 65536},
     {"servers/vfs/vfs.conf",
      BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM) | K(KC_SYSINFO), PRIV_USERS, 0, 0,
      0, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "",
-     "rs pm ds inet ramfs tmpfs ext2 stallfs drivers", 0},
+     "rs pm ds inet ramfs tmpfs ext2 ext2b stallfs drivers", 0},
     {"fs/ramfs/ramfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), 0, 0, 0, 0, 0, 0, 0, 0, 2,
      RESTART_NEVER, 1000, 0, 0, "", "rs", 0},
     {"fs/ramfs/tmpfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), 0, 0, 0, 0, 0, 0, 0, 0, 2,
@@ -1083,8 +1087,9 @@ static const struct expect {
     {"tests/kernel/rtcdrv.conf", BASIC | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), 0, 1, 0x70, 2,
      1u << 8, 0, 0, 0, 3, RESTART_NEVER, 0, 0, 0, "", "parent", 0},
     {"tests/kernel/memdrv.conf",
-     BASIC | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_DMAALLOC) | K(KC_MAPPHYS), 0, 0, 0, 0, 0,
-     0xfee00000, 4096, 0, 3, RESTART_NEVER, 0, 0, 0, "", "", 0},
+     BASIC | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_MEM_MOVE) | K(KC_DMAALLOC) | K(KC_MAPPHYS) |
+         K(KC_PROC_CREATE) | K(KC_PROC_KILL) | K(KC_VCOPY) | K(KC_MEM_SHARE),
+     0, 0, 0, 0, 0, 0xfee00000, 4096, 0, 3, RESTART_NEVER, 0, 0, 0, "", "", 0},
     {"tests/servers/fstest/fstest.conf",
      BASIC | GRANTS | K(KC_IOPORT) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_PROC_REAP), 0, 1, 0x501,
      1, 0, 0, 0, 1, 3, RESTART_NEVER, 0, 0, 0, "", "rs ramfs", 1u << 20},
@@ -1266,8 +1271,8 @@ static void tree_manifests(void)
         .program = "pm",
         .priority = 2,
         .flags = PRIV_USERS,
-        .ipc = {"rs", "vfs"},
-        .nr_ipc = 2,
+        .ipc = {"rs", "vfs", "ipc"},
+        .nr_ipc = 3,
         .nr_io = 3,
         .io = {{0x70, 2}, {0x604, 2}, {0xcf9, 1}}, /* the RTC; power off and reset (power.c) */
         .max_pages = 16384,

@@ -14,6 +14,7 @@
 #include <samsara/pci.h>
 #include <samsara/pm.h>
 #include <samsara/root.h>
+#include <samsara/sysv.h>
 #include "check.h"
 
 struct range {
@@ -25,7 +26,8 @@ static const struct range ranges[] = {
     {"BDEV", BDEV_RQ_BASE}, {"CDEV", CDEV_RQ_BASE},     {"DS", DS_RQ_BASE},
     {"FS", FS_RQ_BASE},     {"PCI", PCI_RQ_BASE},       {"KERNEL", KERNEL_RQ_BASE},
     {"NET", NET_RQ_BASE},   {"PM", PM_RQ_BASE},         {"ROOT", ROOT_RQ_BASE},
-    {"SOCK", SOCK_RQ_BASE}, {"VFS_PM", VFS_PM_RQ_BASE}, {"TEST", TEST_RQ_BASE},
+    {"SOCK", SOCK_RQ_BASE}, {"VFS_PM", VFS_PM_RQ_BASE}, {"SYSV", SYSV_RQ_BASE},
+    {"TEST", TEST_RQ_BASE},
 };
 #define NR_RANGES ((int)(sizeof(ranges) / sizeof(ranges[0])))
 
@@ -77,6 +79,9 @@ static const struct type types[] = {
     T(VFS_PM_FORK, VFS_PM_RQ_BASE),
     T(VFS_PM_RELEASE, VFS_PM_RQ_BASE),
     T(VFS_PM_REPLY, VFS_PM_RQ_BASE),
+    T(SYSV_FORK, SYSV_RQ_BASE),
+    T(SYSV_SETCRED, SYSV_RQ_BASE),
+    T(SYSV_REPLY, SYSV_RQ_BASE),
     T(PCI_QUIESCE, PCI_RQ_BASE),
     T(PCI_FIND, PCI_RQ_BASE),
     T(PCI_RELEASE, PCI_RQ_BASE),

@@ -30,6 +30,22 @@ static int h_memory(uint64_t n)
     if (sys_mem_map_fill(SELF, 0x20000000, 4096, PROT_R, (const void *)(va + 8000), 100) != 0 ||
         ((volatile uint64_t *)0x20000000)[0] != 42)
         return 3;
+    /* demand-zero pages: zeros at the first touch, read or written; KC_MEM_MOVE moves pages and
+       markers alike; its refusals */
+    volatile uint64_t *z = (volatile uint64_t *)0x50000000, *m = (volatile uint64_t *)0x60000000;
+    if (sys_mem_map(SELF, 0x50000000, 8 * 4096, PROT_R | PROT_W | MEM_LAZY) != 0 || z[0] != 0 ||
+        (z[512 * 3] = 5, z[512 * 3] != 5) ||
+        sys_mem_map(SELF, 0x50000000 + 4096, 4096, PROT_R) != -E_BUSY || /* a marker is there */
+        sys_mem_map_fill(SELF, 0x58000000, 4096, PROT_R | MEM_LAZY, (const void *)va, 8) !=
+            -E_INVAL)
+        return 11;
+    if (sys_mem_move(SELF, 0x50000000, 0x50000000 + 4096, 8 * 4096) != -E_INVAL || /* overlap */
+        sys_mem_move(SELF, 0x50000000, va, 8 * 4096) != -E_BUSY ||
+        sys_mem_move(SELF, 0x50000001, 0x60000000, 4096) != -E_INVAL ||
+        sys_mem_move(SELF, 0x50000000, 0x60000000, 8 * 4096) != 0 || m[0] != 0 || m[512 * 3] != 5 ||
+        m[512 * 7] != 0 || sys_mem_map(SELF, 0x50000000, 8 * 4096, PROT_R) != 0 ||
+        sys_mem_unmap(SELF, 0x50000000, 0x20000000) != 0)
+        return 12;
     /* unmapping a huge, mostly empty range is quick and frees what was there */
     if (sys_mem_unmap(SELF, 0x20000000, 0x00007f0000000000ull) != 0 ||
         sys_mem_unmap(SELF, va, 4095) != -E_INVAL || p[1000] != 42)
@@ -53,6 +69,30 @@ static int h_memory(uint64_t n)
         sys_mapphys(0xfee00000, 8192, 0x41000000) != -E_PERM ||
         sys_mapphys(0xfee00000, 4096, 0x40000000) != -E_BUSY)
         return 9;
+    /* KC_MEM_SHARE: our pages also in a child of ours, both seeing every write */
+    endpoint_t c = sys_proc_create(SELF, "sharer");
+    uint64_t got = 0, v = 0x66;
+    const uint64_t cva = 0x50000000;
+    if (c < 0 || sys_mem_share(c, cva, 8192, PROT_R | PROT_W, va) != 0 ||
+        sys_vcopy(c, cva + 8000, SELF, (uint64_t)&got, 8) != 0 || got != 42 ||
+        sys_vcopy(SELF, (uint64_t)&v, c, cva + 8, 8) != 0 || p[1] != 0x66)
+        return 11;
+    if (sys_mem_share(c, cva, 4096, PROT_R, va) != -E_BUSY ||            /* already mapped */
+        sys_mem_share(SELF, 0x51000000, 4096, PROT_R, va) != -E_INVAL || /* itself */
+        sys_mem_share(c, cva + 1, 4096, PROT_R, va) != -E_INVAL ||
+        sys_mem_share(c, 0x51000000, 4096, PROT_R, va + 1) != -E_INVAL ||
+        sys_mem_share(c, 0x51000000, 4096, 0x10, va) != -E_INVAL ||
+        sys_mem_share(c, 0x51000000, 4096, PROT_R, 0x60000000) != -E_FAULT || /* not mapped */
+        sys_mem_share(c, 0x51000000, 4096, PROT_R, 0x40000000) != -E_FAULT || /* MMIO: not ours */
+        sys_mem_share(c, 0x51000000, 1ull << 40, PROT_R, va) != -E_FAULT ||   /* more than we own */
+        sys_mem_share(ROOT_EP, 0x51000000, 4096, PROT_R, va) != -E_PERM)
+        return 12;
+    /* our unmap leaves the child's mapping valid; its death frees the frames */
+    got = 0;
+    if (sys_mem_unmap(SELF, va, 8192) != 0 ||
+        sys_vcopy(c, cva + 8000, SELF, (uint64_t)&got, 8) != 0 || got != 42 ||
+        sys_proc_kill(c) != 0)
+        return 13;
     return 0;
 }
 
