@@ -223,4 +223,15 @@ struct cred {
     uint32_t groups[CRED_NGROUPS];
 };
 
+/* Is gid c's file-system group or one of its supplementary groups (Linux's in_group_p)? */
+static inline int cred_in_group(const struct cred *c, uint32_t gid)
+{
+    if (c->fsgid == gid)
+        return 1;
+    for (uint32_t i = 0; i < c->ngroups && i < CRED_NGROUPS; i++)
+        if (c->groups[i] == gid)
+            return 1;
+    return 0;
+}
+
 #endif

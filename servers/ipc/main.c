@@ -136,12 +136,7 @@ void *ipc_lookup(struct ipc_kind *k, int64_t id)
 
 static int in_group(const struct sproc *p, uint32_t gid)
 {
-    if (p->cred.fsgid == gid)
-        return 1;
-    for (uint32_t i = 0; i < p->cred.ngroups && i < CRED_NGROUPS; i++)
-        if (p->cred.groups[i] == gid)
-            return 1;
-    return 0;
+    return cred_in_group(&p->cred, gid);
 }
 
 /* Linux's ipcperms: want's rwx bits against the owner's, the group's or the others'. */

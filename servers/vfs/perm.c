@@ -44,12 +44,7 @@ static int is_root(const struct vproc *p)
 
 static int in_group(const struct vproc *p, uint32_t gid)
 {
-    if (p->cred.fsgid == gid)
-        return 1;
-    for (uint32_t i = 0; i < p->cred.ngroups && i < CRED_NGROUPS; i++)
-        if (p->cred.groups[i] == gid)
-            return 1;
-    return 0;
+    return cred_in_group(&p->cred, gid);
 }
 
 /* 0 if p may do want (MAY_READ | MAY_WRITE | MAY_EXEC) to v, else -EACCES. p NULL: vfs itself. */
