@@ -5845,6 +5845,227 @@ static void t_sysv_permissions(void)
           shmctl(h, IPC_RMID, 0) == 0);
 }
 
+/* ---- file locks (issue 11, helper locks): fcntl record locks and flock, Linux's rules */
+#include <sys/file.h>
+
+/* fcntl(fd, cmd) with a struct flock of type, whence, start, len; the call's result. */
+static int lock_at(int fd, int cmd, int type, int whence, off_t start, off_t len)
+{
+    struct flock fl = {.l_type = (short)type, .l_whence = (short)whence};
+    fl.l_start = start;
+    fl.l_len = len;
+    return fcntl(fd, cmd, &fl);
+}
+
+/* F_GETLK of (type, start, len) from the start: the lock in the way, in *fl. */
+static int lock_query(int fd, int cmd, int type, off_t start, off_t len, struct flock *fl)
+{
+    *fl = (struct flock){.l_type = (short)type, .l_whence = SEEK_SET};
+    fl->l_start = start;
+    fl->l_len = len;
+    return fcntl(fd, cmd, fl);
+}
+
+static int lock_file(const char *path, int flags)
+{
+    int fd = open(path, flags | O_CREAT, 0644);
+    CHECK(fd >= 0);
+    return fd;
+}
+
+/* The child's wait status, after it ran; CHECK that it exited 0. */
+static void lock_reap(pid_t pid)
+{
+    int st;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static void t_locks_fcntl_rules(void)
+{
+    struct flock fl;
+    int fd = lock_file("/tmp/lk_rules", O_RDWR), ro = lock_file("/tmp/lk_rules", O_RDONLY);
+    int wo = lock_file("/tmp/lk_rules", O_WRONLY);
+    CHECK(write(fd, "0123456789", 10) == 10);
+    ERR(lock_at(ro, F_SETLK, F_WRLCK, SEEK_SET, 0, 1), EBADF); /* the mode must allow it */
+    ERR(lock_at(wo, F_SETLK, F_RDLCK, SEEK_SET, 0, 1), EBADF);
+    ERR(lock_at(fd, F_SETLK, 7, SEEK_SET, 0, 1), EINVAL);
+    ERR(lock_at(fd, F_SETLK, F_RDLCK, 3, 0, 1), EINVAL);
+    ERR(lock_at(fd, F_SETLK, F_RDLCK, SEEK_SET, -1, 1), EINVAL);
+    ERR(lock_at(fd, F_SETLK, F_RDLCK, SEEK_SET, 2, -3), EINVAL);           /* reaches before 0 */
+    ERR(lock_at(fd, F_SETLK, F_RDLCK, SEEK_SET, 2, LLONG_MAX), EOVERFLOW); /* 1: to the end */
+    ERR(lock_query(fd, F_GETLK, F_UNLCK, 0, 1, &fl), EINVAL);
+    fl = (struct flock){.l_type = F_RDLCK, .l_pid = 5};
+    ERR(fcntl(fd, F_OFD_SETLK, &fl), EINVAL); /* OFD requests say l_pid 0 */
+    ERR(fcntl(fd, F_SETLK, (void *)8), EFAULT);
+    /* ours: bytes 0-9 written; 20 back from 30 (negative length: 10..29 is 20 bytes) */
+    CHECK(lock_at(fd, F_SETLK, F_WRLCK, SEEK_SET, 0, 10) == 0);
+    CHECK(lock_at(fd, F_SETLK, F_RDLCK, SEEK_SET, 30, -20) == 0);
+    CHECK(lseek(fd, 5, SEEK_SET) == 5 && lock_at(fd, F_SETLK, F_UNLCK, SEEK_CUR, -2, 2) == 0);
+    CHECK(lock_at(fd, F_SETLK, F_WRLCK, SEEK_END, 90, 0) == 0); /* 100 to the end */
+    CHECK(lock_query(fd, F_GETLK, F_WRLCK, 0, 0, &fl) == 0 && fl.l_type == F_UNLCK); /* ours */
+    pid_t parent = getpid(), pid = fork();
+    if (pid == 0) { /* not inherited: the parent's locks are in the child's way */
+        struct flock got;
+        CHECK(lock_query(fd, F_GETLK, F_RDLCK, 0, 3, &got) == 0 && got.l_type == F_WRLCK &&
+              got.l_start == 0 && got.l_len == 3 && got.l_pid == parent && got.l_whence == 0);
+        CHECK(lock_query(fd, F_GETLK, F_RDLCK, 3, 2, &got) == 0 && got.l_type == F_UNLCK);
+        CHECK(lock_query(fd, F_GETLK, F_RDLCK, 5, 1, &got) == 0 && got.l_start == 5 &&
+              got.l_len == 5 && got.l_type == F_WRLCK);
+        CHECK(lock_query(fd, F_GETLK, F_WRLCK, 15, 1, &got) == 0 && got.l_type == F_RDLCK &&
+              got.l_start == 10 && got.l_len == 20);
+        CHECK(lock_query(fd, F_GETLK, F_RDLCK, 1000, 1, &got) == 0 && got.l_type == F_WRLCK &&
+              got.l_start == 100 && got.l_len == 0);
+        CHECK(lock_at(fd, F_SETLK, F_RDLCK, SEEK_SET, 12, 3) == 0); /* read beside read */
+        ERR(lock_at(fd, F_SETLK, F_WRLCK, SEEK_SET, 12, 3), EAGAIN);
+        ERR(lock_at(fd, F_SETLK, F_RDLCK, SEEK_SET, 9, 1), EAGAIN);
+        CHECK(lock_at(fd, F_SETLK, F_WRLCK, SEEK_SET, 3, 2) == 0 &&
+              lock_at(fd, F_SETLK, F_WRLCK, SEEK_SET, 30, 70) == 0);
+        _exit(0);
+    }
+    lock_reap(pid);
+    /* the child's exit freed its locks; closing ANY descriptor of the file frees ours */
+    close(ro);
+    pid = fork();
+    if (pid == 0) {
+        struct flock got;
+        CHECK(lock_query(fd, F_GETLK, F_WRLCK, 0, 0, &got) == 0 && got.l_type == F_UNLCK);
+        _exit(0);
+    }
+    lock_reap(pid);
+    /* OFD locks: two open file descriptions of one process conflict; F_GETLK says pid -1 */
+    int other = lock_file("/tmp/lk_rules", O_RDWR);
+    CHECK(lock_at(fd, F_OFD_SETLK, F_WRLCK, SEEK_SET, 0, 4) == 0);
+    ERR(lock_at(other, F_OFD_SETLK, F_RDLCK, SEEK_SET, 2, 4), EAGAIN);
+    CHECK(lock_query(other, F_OFD_GETLK, F_RDLCK, 0, 1, &fl) == 0 && fl.l_pid == -1 &&
+          fl.l_type == F_WRLCK && fl.l_len == 4);
+    ERR(lock_at(fd, F_SETLK, F_RDLCK, SEEK_SET, 0, 1), EAGAIN); /* process vs description */
+    close(other);
+    close(fd);
+    close(wo);
+    unlink("/tmp/lk_rules");
+}
+
+static void lock_alarm(int sig)
+{
+    (void)sig;
+}
+
+static void t_locks_fcntl_wait(void)
+{
+    int fd = lock_file("/tmp/lk_wait", O_RDWR), sync_pipe[2];
+    char c;
+    CHECK(pipe(sync_pipe) == 0);
+    CHECK(lock_at(fd, F_SETLK, F_WRLCK, SEEK_SET, 0, 0) == 0);
+    pid_t pid = fork();
+    if (pid == 0) { /* waits, then has it */
+        CHECK(lock_at(fd, F_SETLKW, F_WRLCK, SEEK_SET, 10, 1) == 0);
+        CHECK(write(sync_pipe[1], "w", 1) == 1);
+        usleep(200000); /* hold it, then exit: the parent's wait ends */
+        _exit(0);
+    }
+    usleep(150000);
+    CHECK(fcntl(sync_pipe[0], F_SETFL, O_NONBLOCK) == 0);
+    ERR(read(sync_pipe[0], &c, 1), EAGAIN);                     /* still waiting */
+    CHECK(lock_at(fd, F_SETLK, F_UNLCK, SEEK_SET, 5, 10) == 0); /* unlocked: it goes on */
+    CHECK(fcntl(sync_pipe[0], F_SETFL, 0) == 0 && read(sync_pipe[0], &c, 1) == 1 && c == 'w');
+    CHECK(lock_at(fd, F_SETLKW, F_RDLCK, SEEK_SET, 10, 1) == 0); /* woken by its exit */
+    lock_reap(pid);
+    /* a signal ends the wait with EINTR */
+    pid = fork();
+    if (pid == 0) {
+        struct sigaction sa = {.sa_handler = lock_alarm}; /* no SA_RESTART */
+        CHECK(sigaction(SIGALRM, &sa, 0) == 0);
+        struct itimerval it = {{0, 0}, {0, 100000}};
+        CHECK(setitimer(ITIMER_REAL, &it, 0) == 0);
+        ERR(lock_at(fd, F_SETLKW, F_WRLCK, SEEK_SET, 0, 1), EINTR);
+        _exit(0);
+    }
+    lock_reap(pid);
+    close(fd);
+    unlink("/tmp/lk_wait");
+}
+
+static void t_locks_deadlock(void)
+{
+    int fd = lock_file("/tmp/lk_dead", O_RDWR), sync_pipe[2];
+    char c;
+    CHECK(pipe(sync_pipe) == 0);
+    CHECK(lock_at(fd, F_SETLK, F_WRLCK, SEEK_SET, 0, 1) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        CHECK(lock_at(fd, F_SETLK, F_WRLCK, SEEK_SET, 1, 1) == 0);
+        CHECK(write(sync_pipe[1], "1", 1) == 1);
+        CHECK(lock_at(fd, F_SETLKW, F_WRLCK, SEEK_SET, 0, 1) == 0); /* waits for the parent */
+        _exit(0);
+    }
+    CHECK(read(sync_pipe[0], &c, 1) == 1);
+    usleep(100000); /* the child waits now */
+    ERR(lock_at(fd, F_SETLKW, F_WRLCK, SEEK_SET, 1, 1), EDEADLK);
+    ERR(lock_at(fd, F_SETLK, F_WRLCK, SEEK_SET, 1, 1), EAGAIN);
+    CHECK(lock_at(fd, F_SETLK, F_UNLCK, SEEK_SET, 0, 1) == 0);
+    lock_reap(pid);
+    close(fd);
+    unlink("/tmp/lk_dead");
+}
+
+static void t_locks_flock(void)
+{
+    int a = lock_file("/tmp/lk_flock", O_RDONLY), b = lock_file("/tmp/lk_flock", O_RDONLY);
+    ERR(flock(a, 0), EINVAL);
+    ERR(flock(a, LOCK_SH | LOCK_EX), EINVAL);
+    ERR(flock(99, LOCK_SH), EBADF);
+    CHECK(flock(a, LOCK_EX) == 0 && flock(a, LOCK_EX | LOCK_NB) == 0);
+    ERR(flock(b, LOCK_SH | LOCK_NB), EWOULDBLOCK); /* another open file description */
+    int d = dup(a);
+    CHECK(flock(d, LOCK_EX | LOCK_NB) == 0);                  /* the same description */
+    CHECK(lock_at(b, F_SETLK, F_RDLCK, SEEK_SET, 0, 0) == 0); /* fcntl locks are apart */
+    pid_t pid = fork();
+    if (pid == 0) { /* fork shares the description and its lock */
+        CHECK(flock(a, LOCK_EX | LOCK_NB) == 0);
+        int own = lock_file("/tmp/lk_flock", O_RDONLY);
+        ERR(flock(own, LOCK_SH | LOCK_NB), EWOULDBLOCK);
+        _exit(0);
+    }
+    lock_reap(pid);
+    CHECK(flock(a, LOCK_SH) == 0 && flock(b, LOCK_SH | LOCK_NB) == 0); /* converted */
+    ERR(flock(a, LOCK_EX | LOCK_NB), EWOULDBLOCK); /* ... and the old lock is gone (Linux) */
+    CHECK(flock(b, LOCK_EX | LOCK_NB) == 0);
+    CHECK(flock(b, LOCK_UN) == 0 && flock(a, LOCK_EX | LOCK_NB) == 0);
+    close(a); /* d still holds the description: the lock stays */
+    ERR(flock(b, LOCK_SH | LOCK_NB), EWOULDBLOCK);
+    int sync_pipe[2];
+    char c;
+    CHECK(pipe(sync_pipe) == 0);
+    pid = fork();
+    if (pid == 0) { /* waits until the last descriptor of d's description closes */
+        CHECK(close(d) == 0 && flock(b, LOCK_EX) == 0 && write(sync_pipe[1], "f", 1) == 1);
+        _exit(0);
+    }
+    usleep(150000);
+    CHECK(fcntl(sync_pipe[0], F_SETFL, O_NONBLOCK) == 0);
+    ERR(read(sync_pipe[0], &c, 1), EAGAIN);
+    CHECK(close(d) == 0 && fcntl(sync_pipe[0], F_SETFL, 0) == 0);
+    CHECK(read(sync_pipe[0], &c, 1) == 1 && c == 'f');
+    lock_reap(pid);
+    close(b);
+    unlink("/tmp/lk_flock");
+}
+
+/* BusyBox's flock applet: -n fails while another holds the lock, a command runs under it. */
+static void t_locks_flock_applet(void)
+{
+    int fd = lock_file("/tmp/lk_applet", O_RDONLY);
+    CHECK(flock(fd, LOCK_EX) == 0);
+    CHECK(system("flock -n /tmp/lk_applet true") != 0);
+    CHECK(flock(fd, LOCK_UN) == 0);
+    CHECK(system("flock -n /tmp/lk_applet true") == 0);
+    CHECK(system("flock -s /tmp/lk_applet -c 'echo ok > /tmp/lk_applet_out'") == 0);
+    CHECK(access("/tmp/lk_applet_out", F_OK) == 0);
+    close(fd);
+    unlink("/tmp/lk_applet");
+    unlink("/tmp/lk_applet_out");
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -6006,6 +6227,12 @@ static const struct test tests[] = {
     {"sysv_shm_edges", t_sysv_shm_edges},
     {"sysv_shm_exec", t_sysv_shm_exec},
     {"sysv_permissions", t_sysv_permissions},
+    /* file locks (issue 11, helper locks) */
+    {"locks_fcntl_rules", t_locks_fcntl_rules},
+    {"locks_fcntl_wait", t_locks_fcntl_wait},
+    {"locks_deadlock", t_locks_deadlock},
+    {"locks_flock", t_locks_flock},
+    {"locks_flock_applet", t_locks_flock_applet},
     {0},
 };
 

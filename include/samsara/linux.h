@@ -111,6 +111,7 @@ struct user_regs {
 #define LX_msgrcv 70
 #define LX_msgctl 71
 #define LX_fcntl 72
+#define LX_flock 73
 #define LX_fsync 74
 #define LX_fdatasync 75
 #define LX_truncate 76
@@ -250,12 +251,15 @@ struct user_regs {
 #define LX_EPIPE 32
 #define LX_EDOM 33
 #define LX_ERANGE 34
+#define LX_EDEADLK 35
 #define LX_ENAMETOOLONG 36
+#define LX_ENOLCK 37
 #define LX_ENOSYS 38
 #define LX_ENOTEMPTY 39
 #define LX_ELOOP 40
 #define LX_ENOMSG 42
 #define LX_EIDRM 43
+#define LX_EOVERFLOW 75
 #define LX_ENOTSOCK 88
 #define LX_EDESTADDRREQ 89
 #define LX_EMSGSIZE 90

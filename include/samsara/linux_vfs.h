@@ -21,7 +21,7 @@
     X(socket) X(socketpair) X(bind) X(listen) X(accept) X(accept4) X(connect) X(sendto)            \
     X(recvfrom) X(sendmsg) X(recvmsg) X(shutdown) X(getsockname) X(getpeername) X(getsockopt)      \
     X(setsockopt) X(mknod) X(mknodat) X(utime) X(utimes) X(futimesat)    \
-    X(chroot)
+    X(chroot) X(flock)
 /* clang-format on */
 
 #endif

@@ -15,6 +15,10 @@
 #define F_SETFL 4
 #define F_DUPFD_CLOEXEC 1030
 #define F_GETPIPE_SZ 1032
+#define F_GETLK 5
+#define F_SETLKW 7
+#define F_OFD_GETLK 36
+#define F_OFD_SETLKW 38
 #define FD_CLOEXEC 1
 
 static struct file *fget(struct vproc *p, uint64_t fd)
@@ -195,7 +199,10 @@ int64_t do_fcntl(struct vproc *p, const uint64_t *a)
         f->flags = (f->flags & ~(uint32_t)(O_APPEND | O_NONBLOCK)) |
                    ((uint32_t)a[2] & (O_APPEND | O_NONBLOCK));
         return 0;
-    case F_GETPIPE_SZ: /* a pipe's capacity: fixed here (no F_SETPIPE_SZ) */
+    case F_GETLK ... F_SETLKW:
+    case F_OFD_GETLK ... F_OFD_SETLKW:
+        return lock_fcntl(p, f, a[1], a[2]); /* record locks (lock.c) */
+    case F_GETPIPE_SZ:                       /* a pipe's capacity: fixed here (no F_SETPIPE_SZ) */
         return (f->vn->mode & S_IFMT) == S_IFIFO ? PIPE_SIZE : -LX_EBADF;
     default:
         return -LX_EINVAL;

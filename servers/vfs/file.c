@@ -55,6 +55,7 @@ void file_put(struct file *f)
 {
     if (!f || --f->refs > 0)
         return;
+    lock_file_gone(f); /* its OFD and flock locks */
     uint64_t type = f->vn->mode & S_IFMT;
     if (type == S_IFIFO)
         pipe_release(f);
@@ -89,6 +90,7 @@ void fd_close(struct vproc *p, int fd)
         return;
     p->fd[fd] = 0;
     p->cloexec &= ~(1ull << fd);
+    lock_close(p, f); /* the process's POSIX locks on the file */
     file_put(f);
 }
 

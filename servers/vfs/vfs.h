@@ -102,7 +102,8 @@ enum wait_kind {
     WAIT_DEV,
     WAIT_POLL,
     WAIT_FIFO_OPEN, /* an open of a FIFO waiting for its other end (vproc.fifo) */
-    WAIT_FS         /* a busy file server (fswait.c) */
+    WAIT_FS,        /* a busy file server (fswait.c) */
+    WAIT_LOCK       /* F_SETLKW or flock waiting for a lock (lock.c) */
 };
 
 struct vproc {
@@ -274,6 +275,12 @@ void fd_close(struct vproc *p, int fd);
 int64_t file_rw(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, uint64_t *pos,
                 int write);
 int rw_check(uint64_t pos, uint64_t count);
+
+/* lock.c: fcntl record locks and flock */
+int64_t lock_fcntl(struct vproc *p, struct file *f, uint64_t cmd, uint64_t arg);
+void lock_close(struct vproc *p, struct file *f);
+void lock_file_gone(struct file *f);
+void lock_rebind(endpoint_t old, endpoint_t now);
 
 /* ring.c */
 uint64_t ring_copy(struct ring *r, struct vproc *p, uint64_t at, uint64_t addr, uint64_t len,

@@ -42,6 +42,7 @@ void vnode_rebind(endpoint_t old, endpoint_t now)
     for (int i = 0; i < NR_VNODES; i++)
         if (vnodes[i].refs && vnodes[i].fs == old)
             vnodes[i].fs = now;
+    lock_rebind(old, now);
 }
 
 /* The references vfs holds on vnodes of server fs (umount2: is it busy?). */

@@ -36,7 +36,7 @@ static struct vproc *next_waiting(int *i, int pipes)
         struct vproc *p = vproc_by_index(*i);
         enum wait_kind w = p ? p->wait : WAIT_NONE;
         if (w != WAIT_PIPE_READ && w != WAIT_PIPE_WRITE && w != WAIT_SOCK && w != WAIT_POLL &&
-            w != WAIT_FIFO_OPEN) {
+            w != WAIT_FIFO_OPEN && w != WAIT_LOCK) {
             may_wait[*i / 64] &= ~(1ull << (*i % 64));
             continue;
         }
