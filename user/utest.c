@@ -6066,6 +6066,94 @@ static void t_locks_flock_applet(void)
     unlink("/tmp/lk_applet_out");
 }
 
+/* ---- bind mounts (issue 11, helper locks) */
+#include <sys/mount.h>
+
+/* The inode of path, 0 if none. */
+static ino_t bind_ino(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+static void t_mount_bind(void)
+{
+    char cwd[256];
+    CHECK(mkdir("/tmp/bnd", 0755) == 0 && mkdir("/tmp/bnd/src", 0755) == 0);
+    CHECK(mkdir("/tmp/bnd/src/sub", 0755) == 0 && mkdir("/tmp/bnd/dst", 0755) == 0);
+    CHECK(close(open("/tmp/bnd/src/f", O_CREAT | O_WRONLY, 0644)) == 0);
+    ERR(mount("/tmp/bnd/none", "/tmp/bnd/dst", 0, MS_BIND, 0), ENOENT);
+    ERR(mount("/tmp/bnd/src/f", "/tmp/bnd/dst", 0, MS_BIND, 0), ENOTDIR);
+    ERR(mount("/tmp/bnd/src", "/tmp/bnd/none", 0, MS_BIND, 0), ENOENT);
+    ERR(mount(0, "/tmp/bnd/dst", 0, MS_SHARED, 0), EINVAL); /* not a mount's root */
+    ERR(umount("/tmp/bnd/dst"), EINVAL);
+    CHECK(mount("/tmp/bnd/src", "/tmp/bnd/dst", 0, MS_BIND, 0) == 0);
+    ERR(mount(0, "/tmp/bnd/dst", 0, MS_SHARED | MS_PRIVATE, 0), EINVAL);
+    CHECK(bind_ino("/tmp/bnd/dst/f") == bind_ino("/tmp/bnd/src/f") && bind_ino("/tmp/bnd/dst/f"));
+    CHECK(close(open("/tmp/bnd/dst/g", O_CREAT | O_WRONLY, 0644)) == 0 &&
+          access("/tmp/bnd/src/g", F_OK) == 0);                /* the same files */
+    CHECK(bind_ino("/tmp/bnd/dst/..") == bind_ino("/tmp/bnd")); /* .. of the mount point's */
+    CHECK(bind_ino("/tmp/bnd/dst/sub/../..") == bind_ino("/tmp/bnd"));
+    CHECK(chdir("/tmp/bnd/dst/sub") == 0 && getcwd(cwd, sizeof(cwd)) &&
+          !strcmp(cwd, "/tmp/bnd/dst/sub"));
+    ERR(umount("/tmp/bnd/dst"), EBUSY); /* our cwd is inside */
+    CHECK(chdir("/") == 0);
+    ERR(rename("/tmp/bnd/dst/g", "/tmp/bnd/src/h"), EXDEV); /* two mounts (Linux) */
+    ERR(link("/tmp/bnd/dst/g", "/tmp/bnd/src/h"), EXDEV);
+    /* a mount inside the bind is the bind's alone; a stacked mount covers the top */
+    CHECK(mount("/tmp/bnd/dst", "/tmp/bnd/dst/sub", 0, MS_BIND, 0) == 0);
+    CHECK(access("/tmp/bnd/dst/sub/f", F_OK) == 0 && access("/tmp/bnd/src/sub/f", F_OK) != 0);
+    ERR(umount("/tmp/bnd/dst"), EBUSY); /* a mount inside */
+    CHECK(umount("/tmp/bnd/dst/sub") == 0 && access("/tmp/bnd/dst/sub/f", F_OK) != 0);
+    CHECK(mount("/tmp/bnd/src/sub", "/tmp/bnd/dst", 0, MS_BIND, 0) == 0); /* stacked */
+    CHECK(access("/tmp/bnd/dst/f", F_OK) != 0 &&
+          bind_ino("/tmp/bnd/dst") == bind_ino("/tmp/bnd/src/sub"));
+    CHECK(umount("/tmp/bnd/dst") == 0 && access("/tmp/bnd/dst/f", F_OK) == 0);
+    CHECK(umount("/tmp/bnd/dst") == 0 && access("/tmp/bnd/dst/f", F_OK) != 0);
+    ERR(umount("/tmp/bnd/dst"), EINVAL);
+    /* the user may not */
+    pid_t pid = fork();
+    if (pid == 0) {
+        CHECK(setuid(1000) == 0);
+        ERR(mount("/tmp/bnd/src", "/tmp/bnd/dst", 0, MS_BIND, 0), EPERM);
+        _exit(0);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(unlink("/tmp/bnd/src/f") == 0 && unlink("/tmp/bnd/src/g") == 0);
+    CHECK(rmdir("/tmp/bnd/src/sub") == 0 && rmdir("/tmp/bnd/src") == 0 && rmdir("/tmp/bnd/dst") == 0);
+    CHECK(rmdir("/tmp/bnd") == 0);
+}
+
+/* BusyBox's testsuite's "mount bind+rshared": a mount on a shared mount's root reaches its peer. */
+static void t_mount_bind_shared(void)
+{
+    CHECK(mkdir("/tmp/bs", 0755) == 0 && mkdir("/tmp/bs/dir", 0755) == 0);
+    CHECK(mkdir("/tmp/bs/s1", 0755) == 0 && mkdir("/tmp/bs/s2", 0755) == 0);
+    CHECK(close(open("/tmp/bs/dir/a", O_CREAT | O_WRONLY, 0644)) == 0);
+    CHECK(mount("/tmp/bs/s1", "/tmp/bs/s1", 0, MS_BIND, 0) == 0);
+    CHECK(mount("none", "/tmp/bs/s1", 0, MS_SHARED | MS_REC, 0) == 0);
+    CHECK(mount("/tmp/bs/s2", "/tmp/bs/s2", 0, MS_BIND, 0) == 0);
+    CHECK(mount("none", "/tmp/bs/s2", 0, MS_SHARED | MS_REC, 0) == 0);
+    CHECK(mount("/tmp/bs/s2", "/tmp/bs/s1", 0, MS_BIND, 0) == 0);  /* s1's top: s2's peer */
+    CHECK(mount("/tmp/bs/dir", "/tmp/bs/s2", 0, MS_BIND, 0) == 0); /* copied onto s1 */
+    CHECK(access("/tmp/bs/s2/a", F_OK) == 0 && access("/tmp/bs/s1/a", F_OK) == 0);
+    CHECK(umount("/tmp/bs/s2") == 0); /* and the copy goes with it */
+    CHECK(access("/tmp/bs/s1/a", F_OK) != 0 && access("/tmp/bs/s2/a", F_OK) != 0);
+    /* private: no copies */
+    CHECK(mount("none", "/tmp/bs/s2", 0, MS_PRIVATE, 0) == 0);
+    CHECK(mount("/tmp/bs/dir", "/tmp/bs/s2", 0, MS_BIND, 0) == 0);
+    CHECK(access("/tmp/bs/s2/a", F_OK) == 0 && access("/tmp/bs/s1/a", F_OK) != 0);
+    ERR(mount("none", "/tmp/bs/s2", 0, MS_SLAVE | MS_SHARED, 0), EINVAL);
+    CHECK(mount("none", "/tmp/bs/s2", 0, MS_UNBINDABLE, 0) == 0);
+    ERR(mount("/tmp/bs/s2", "/tmp/bs/dir", 0, MS_BIND, 0), EINVAL);
+    CHECK(umount("/tmp/bs/s2") == 0 && umount("/tmp/bs/s2") == 0 && umount("/tmp/bs/s1") == 0 &&
+          umount("/tmp/bs/s1") == 0);
+    ERR(umount("/tmp/bs/s1"), EINVAL);
+    CHECK(unlink("/tmp/bs/dir/a") == 0 && rmdir("/tmp/bs/dir") == 0 && rmdir("/tmp/bs/s1") == 0);
+    CHECK(rmdir("/tmp/bs/s2") == 0 && rmdir("/tmp/bs") == 0);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -6233,6 +6321,8 @@ static const struct test tests[] = {
     {"locks_deadlock", t_locks_deadlock},
     {"locks_flock", t_locks_flock},
     {"locks_flock_applet", t_locks_flock_applet},
+    {"mount_bind", t_mount_bind},
+    {"mount_bind_shared", t_mount_bind_shared},
     {0},
 };
 

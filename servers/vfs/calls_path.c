@@ -246,7 +246,7 @@ static int is_mount_point(struct vnode *dir, const char *name)
     struct fs_node node;
     if (fs_lookup(dir, name, strlen(name), &node) < 0)
         return 0;
-    struct vnode *v = vnode_from_fs(dir->fs, &node);
+    struct vnode *v = vnode_child(dir, &node);
     int busy = v && (v->mounted || vnode_covered(v));
     vnode_put(v);
     return busy;
@@ -414,7 +414,7 @@ static int64_t two_paths(struct vproc *p, int fd1, uint64_t u1, int fd2, uint64_
             return r;
         }
         if (!(r = perm_may_create(p, d2, l2)) && !(r = perm_may_link(p, src)))
-            r = src->fs != d2->fs ? -LX_EXDEV : fs_link(d2, l2, src->ino);
+            r = src->fs != d2->fs || src->bind != d2->bind ? -LX_EXDEV : fs_link(d2, l2, src->ino);
         vnode_put(src);
         vnode_put(d2);
         return r < 0 ? r : 0;
@@ -438,7 +438,7 @@ static int64_t two_paths(struct vproc *p, int fd1, uint64_t u1, int fd2, uint64_
     memcpy(both + n1 + 1, l2, n2);
     message_t m = {.type = FS_RENAME, .u.fs.rename = {.old_dir = d1->ino, .new_dir = d2->ino}};
     m.u.fs.rename.len = n1 + 1 + n2;
-    r = d1->fs != d2->fs ? -LX_EXDEV : perm_may_rename(p, d1, l1, d2, l2);
+    r = d1->fs != d2->fs || d1->bind != d2->bind ? -LX_EXDEV : perm_may_rename(p, d1, l1, d2, l2);
     if (r == 0)
         r = fs_buffer_call(d1->fs, &m, &m.u.fs.rename.grant, both, n1 + 1 + n2, GRANT_READ);
     vnode_put(d1);
@@ -562,7 +562,7 @@ int64_t dir_path(struct vnode *dir, struct vnode *top, const char **path)
         }
         struct fs_node node;
         int64_t r = fs_lookup(cur, "..", 2, &node);
-        struct vnode *parent = r < 0 ? 0 : vnode_from_fs(cur->fs, &node);
+        struct vnode *parent = r < 0 ? 0 : vnode_child(cur, &node);
         if (!parent || (r = name_in_dir(parent, cur->ino, name)) < 0) {
             vnode_put(cur);
             vnode_put(parent);

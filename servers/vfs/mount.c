@@ -19,15 +19,36 @@
  * and umount2(2) (fstype = the server's label). sync reaches every mounted
  * server (FS_SYNC); shutdown (pm, at reboot(2)) syncs and unmounts them all
  * (FS_UNMOUNT), the root last.
+ *
+ * Bind mounts (mount(2) with MS_BIND; bind.c in this file's lower half):
+ * a directory of any mounted server appears again on another directory.
+ * The bound tree has vnodes of its own (vnode.bind = the mount's number),
+ * so `..`, getcwd and the mounts made inside it are the bind mount's, as
+ * in Linux, while files, data and locks are the same. Mounts may be stacked
+ * (a mount on a mounted root covers it; umount2 takes the top one).
+ * Propagation: MS_SHARED, MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE (with MS_REC:
+ * the mounts below too) set a mount's peer group; a bind of a shared mount
+ * joins its group; a mount made on the ROOT of a shared mount is copied
+ * onto the roots of its peers (and slaves) that show the same directory,
+ * and unmounting it removes the copies that nothing uses. Mounts made on a
+ * directory inside a shared mount are not copied (Linux copies them too).
  */
 #include <samsara/root.h>
 #include "vfs.h"
 
-#define NR_MOUNTS 8
-#define MS_REMOUNT 32 /* mount(2) flags (Linux values) it refuses */
+#define NR_MOUNTS 32
+#define MS_RDONLY 1 /* mount(2) flags (Linux values) */
+#define MS_REMOUNT 32
+#define MS_SILENT 32768
 #define MS_BIND 4096
 #define MS_MOVE 8192
-#define MOUNT_PATH_MAX 64
+#define MS_REC 16384
+#define MS_UNBINDABLE (1 << 17)
+#define MS_PRIVATE (1 << 18)
+#define MS_SLAVE (1 << 19)
+#define MS_SHARED (1 << 20)
+#define MS_PROPAGATION (MS_UNBINDABLE | MS_PRIVATE | MS_SLAVE | MS_SHARED)
+#define MOUNT_PATH_MAX 256
 
 struct mount {
     char label[16];            /* the server's service label; "" = free entry */
@@ -36,14 +57,46 @@ struct mount {
     struct vnode *root;        /* its root, held */
     struct vnode *covered;     /* the mount point, held; 0 for the root */
     int gone;                  /* its server died: requests fail until it is back */
+    int bind;                  /* a bind mount: its vnodes' number (vnode.bind); 0: the server's */
+    int group;                 /* its peer group (shared), 0: private */
+    int master;                /* a slave: the group it receives mounts from */
+    int unbindable;            /* MS_UNBINDABLE: no bind of it (EINVAL) */
 };
 
 static struct mount mounts[NR_MOUNTS];
+static int last_bind, last_group; /* numbers given out */
 
+/* The server's own mount (not a bind of it). */
 static struct mount *mount_of_ep(endpoint_t ep)
 {
     for (int i = 0; i < NR_MOUNTS; i++)
-        if (mounts[i].label[0] && mounts[i].ep == ep)
+        if (mounts[i].label[0] && mounts[i].ep == ep && !mounts[i].bind)
+            return &mounts[i];
+    return 0;
+}
+
+/* The mount whose tree v is in. */
+static struct mount *mount_of_vnode(const struct vnode *v)
+{
+    for (int i = 0; i < NR_MOUNTS; i++)
+        if (mounts[i].label[0] && mounts[i].ep == v->fs && mounts[i].bind == v->bind)
+            return &mounts[i];
+    return 0;
+}
+
+/* The mount whose root is v, or 0. */
+static struct mount *mount_rooted_at(const struct vnode *v)
+{
+    for (int i = 0; i < NR_MOUNTS; i++)
+        if (mounts[i].label[0] && mounts[i].root == v)
+            return &mounts[i];
+    return 0;
+}
+
+static struct mount *mount_free_entry(void)
+{
+    for (int i = 0; i < NR_MOUNTS; i++)
+        if (!mounts[i].label[0])
             return &mounts[i];
     return 0;
 }
@@ -77,16 +130,58 @@ static struct vnode *ask_root(endpoint_t ep, int64_t *err)
     return v;
 }
 
+static struct mount *bind_new(struct vnode *src, struct vnode *covered, const char *path,
+                              const char *label, int64_t *err);
+
+/* Does mount p receive what is mounted on peer group g's mounts? */
+static int receives(const struct mount *p, int g)
+{
+    return g && p->label[0] && (p->group == g || p->master == g);
+}
+
+/*
+ * Put m (its covered and root set) in the tree, and, if it covers the root
+ * of a shared mount, a copy of it (a bind of its root) on each peer's root
+ * that shows the same directory and has nothing mounted on it yet. m and
+ * its copies then form a peer group of their own (Linux: a mount on a
+ * shared mount is shared).
+ */
+static void mount_attach(struct mount *m)
+{
+    m->covered->mounted = m->root;
+    struct mount *under = mount_rooted_at(m->covered);
+    if (!under || !under->group)
+        return;
+    int g = under->group;
+    uint32_t peers = 0; /* those there before the copies */
+    for (int i = 0; i < NR_MOUNTS; i++)
+        if (&mounts[i] != under && &mounts[i] != m && receives(&mounts[i], g))
+            peers |= 1u << i;
+    for (int i = 0; i < NR_MOUNTS; i++) {
+        struct mount *p = &mounts[i];
+        if (!(peers >> i & 1) || p->root->mounted || p->root->ino != under->root->ino ||
+            p->ep != under->ep)
+            continue;
+        int64_t err;
+        struct mount *copy = bind_new(m->root, p->root, p->path, m->label, &err);
+        if (!copy) {
+            printf("vfs: no copy of the mount on %s for %s: error %ld\n", m->path, p->path, -err);
+            continue;
+        }
+        m->group = m->group ? m->group : ++last_group;
+        copy->group = m->group;
+        copy->covered->mounted = copy->root;
+    }
+    m->group = m->group ? m->group : ++last_group;
+}
+
 /*
  * Mount the server labelled label (PROCFS_EP for /proc) on path ("/": the
  * root). 0 or -errno; the log line says why not.
  */
 static int64_t mount_at(const char *path, const char *label, endpoint_t ep)
 {
-    struct mount *m = 0;
-    for (int i = 0; i < NR_MOUNTS && !m; i++)
-        if (!mounts[i].label[0])
-            m = &mounts[i];
+    struct mount *m = mount_free_entry();
     if (strlen(label) >= sizeof(m->label) || strlen(path) >= MOUNT_PATH_MAX)
         return -LX_ENAMETOOLONG;
     if (!m)
@@ -102,8 +197,7 @@ static int64_t mount_at(const char *path, const char *label, endpoint_t ep)
     if (strcmp(path, "/")) {
         if ((r = path_lookup(0, AT_FDCWD, path, 1, &covered)) < 0)
             return r;
-        if ((covered->mode & S_IFMT) != S_IFDIR || covered->mounted || covered == root_vnode ||
-            vnode_covered(covered)) {
+        if ((covered->mode & S_IFMT) != S_IFDIR || covered == root_vnode) { /* stacks allowed */
             r = (covered->mode & S_IFMT) != S_IFDIR ? -LX_ENOTDIR : -LX_EBUSY;
             vnode_put(covered);
             return r;
@@ -120,7 +214,7 @@ static int64_t mount_at(const char *path, const char *label, endpoint_t ep)
     strncpy_s(m->label, label, sizeof(m->label));
     strncpy_s(m->path, path, sizeof(m->path));
     if (covered)
-        covered->mounted = root;
+        mount_attach(m);
     else
         root_vnode = root;
     if (ep != PROCFS_EP && covered)
@@ -205,7 +299,7 @@ void mounts_check(void)
     struct proc_info info;
     for (int i = 0; i < NR_MOUNTS; i++) {
         struct mount *m = &mounts[i];
-        if (!m->label[0] || m->ep == PROCFS_EP || sys_proc_info(m->ep, &info) == 0)
+        if (!m->label[0] || m->bind || m->ep == PROCFS_EP || sys_proc_info(m->ep, &info) == 0)
             continue;
         fswait_server_gone(m->ep); /* calls waiting for it go on (with the new one, or EIO) */
         endpoint_t now = root_lookup(m->label);
@@ -217,7 +311,10 @@ void mounts_check(void)
         }
         printf("vfs: %s (mounted on %s) restarted: endpoint %d, was %d\n", m->label, m->path, now,
                m->ep);
-        vnode_rebind(m->ep, now); /* the new instance counts none of our references */
+        vnode_rebind(m->ep, now);           /* the new instance counts none of our references */
+        for (int j = 0; j < NR_MOUNTS; j++) /* its bind mounts follow it */
+            if (mounts[j].label[0] && mounts[j].bind && mounts[j].ep == m->ep)
+                mounts[j].ep = now;
         m->ep = now;
         m->gone = 0;
     }
@@ -229,7 +326,7 @@ int64_t mount_sync(endpoint_t fs, uint64_t ino)
     int64_t result = 0;
     for (int i = 0; i < NR_MOUNTS; i++) {
         struct mount *m = &mounts[i];
-        if (!m->label[0] || m->ep == PROCFS_EP || (fs && m->ep != fs))
+        if (!m->label[0] || m->bind || m->ep == PROCFS_EP || (fs && m->ep != fs))
             continue;
         message_t q = {.type = FS_SYNC, .u.fs.sync = {ino}};
         int64_t r = fs_call(m->ep, &q);
@@ -246,9 +343,17 @@ int64_t mount_sync(endpoint_t fs, uint64_t ino)
  */
 static int64_t unmount(struct mount *m, int force)
 {
-    if (!force && vnode_count(m->ep) > 1 + (m->covered == 0))
-        return -LX_EBUSY; /* something open or a cwd inside; the root's own hold is 1 */
+    if (!force && vnode_count(m->ep, m->bind ? m->bind : -1) > 1 + (m->covered == 0))
+        return -LX_EBUSY; /* something open, a cwd or a mount inside; the root's own hold is 1 */
     int64_t r = 0;
+    if (m->bind) { /* the server goes on serving its own mount */
+        m->covered->mounted = 0;
+        vnode_put(m->covered);
+        if (!force)
+            vnode_put(m->root);
+        m->label[0] = '\0';
+        return 0;
+    }
     if (m->ep != PROCFS_EP) {
         message_t q = {.type = FS_UNMOUNT};
         r = fs_call(m->ep, &q);
@@ -283,6 +388,22 @@ int64_t mount_shutdown(void)
     return result;
 }
 
+/*
+ * m, unmounted from the root of a shared mount, had copies on that mount's
+ * peers (mount_attach): unmount those that nothing uses (Linux's umount
+ * propagation); a busy copy stays.
+ */
+static void unmount_copies(struct vnode *covered, int group)
+{
+    struct mount *under = mount_rooted_at(covered);
+    for (int i = 0; under && under->group && group && i < NR_MOUNTS; i++) {
+        struct mount *p = &mounts[i], *copy;
+        if (p != under && receives(p, under->group) && p->root->mounted &&
+            (copy = mount_rooted_at(p->root->mounted)) && copy->group == group && copy->bind)
+            unmount(copy, 0);
+    }
+}
+
 /* umount2(target, flags): root only; the path must be a mount's root. */
 int64_t do_umount2(struct vproc *p, const uint64_t *a)
 {
@@ -295,14 +416,132 @@ int64_t do_umount2(struct vproc *p, const uint64_t *a)
     int64_t r = copy_path(p, a[0], path);
     if (r < 0 || (r = path_lookup(p, AT_FDCWD, path, 1, &v)) < 0)
         return r;
-    struct mount *m = mount_of_ep(v->fs);
-    int is_root = m && m->root == v;
+    struct mount *m = mount_rooted_at(v);
     vnode_put(v);
-    if (!is_root)
+    if (!m)
         return -LX_EINVAL;
     if (!m->covered)
         return -LX_EBUSY; /* the root file system stays */
-    return unmount(m, 0);
+    struct vnode *covered = m->covered;
+    int group = m->group;
+    vnode_hold(covered);
+    r = unmount(m, 0);
+    if (r == 0)
+        unmount_copies(covered, group);
+    vnode_put(covered);
+    return r;
+}
+
+/*
+ * A bind mount of directory src (held by the caller) on covered, in the
+ * table but not yet in the tree: its root is src's inode again, as a
+ * vnode of its own number (the server counts the reference: FS_LOOKUP of
+ * "."). It joins src's mount's peer group (a bind of a shared mount is
+ * its peer; of a slave, a slave of the same master). 0 and *err if not.
+ */
+static struct mount *bind_new(struct vnode *src, struct vnode *covered, const char *path,
+                              const char *label, int64_t *err)
+{
+    struct mount *m = mount_free_entry(), *from = mount_of_vnode(src);
+    struct fs_node node;
+    if (!m || !from) {
+        *err = -LX_ENOSPC;
+        return 0;
+    }
+    if ((*err = fs_lookup(src, ".", 1, &node)) < 0)
+        return 0;
+    struct vnode *root = vnode_from_fs_in(src->fs, last_bind + 1, &node);
+    if (!root) {
+        *err = -LX_ENFILE;
+        return 0;
+    }
+    vnode_hold(covered);
+    *m = (struct mount){.ep = src->fs, .root = root, .covered = covered, .bind = ++last_bind};
+    m->group = from->group;
+    m->master = from->master;
+    strncpy_s(m->label, label, sizeof(m->label));
+    strncpy_s(m->path, path, sizeof(m->path));
+    return m;
+}
+
+/* Where v is, for the table: its path from the root, or 0 if too long. */
+static const char *mount_path_of(struct vnode *v)
+{
+    const char *at;
+    int64_t n = dir_path(v, root_vnode, &at);
+    return n < 0 || n > MOUNT_PATH_MAX ? 0 : at;
+}
+
+/* mount --bind SRC TARGET (MS_BIND; MS_REC accepted, binding only SRC's own mount). */
+static int64_t mount_bind(struct vproc *p, uint64_t source, const char *target)
+{
+    static char src_path[PATH_MAX];
+    struct vnode *src, *covered;
+    int64_t r = copy_path(p, source, src_path);
+    if (r < 0 || (r = path_lookup(p, AT_FDCWD, src_path, 1, &src)) < 0)
+        return r;
+    if ((r = path_lookup(p, AT_FDCWD, target, 1, &covered)) < 0) {
+        vnode_put(src);
+        return r;
+    }
+    struct mount *from = mount_of_vnode(src), *m = 0;
+    const char *where = mount_path_of(covered);
+    if ((src->mode & S_IFMT) != S_IFDIR || (covered->mode & S_IFMT) != S_IFDIR)
+        r = -LX_ENOTDIR; /* directories only (Linux also binds a file on a file) */
+    else if (!from || from->unbindable || src->fs == PROCFS_EP)
+        r = -LX_EINVAL;
+    else if (covered == root_vnode)
+        r = -LX_EBUSY;
+    else if (!where)
+        r = -LX_ENAMETOOLONG;
+    else if ((m = bind_new(src, covered, where, from->label, &r)))
+        mount_attach(m);
+    vnode_put(src);
+    vnode_put(covered);
+    return m ? 0 : r;
+}
+
+/* MS_SHARED, MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE of the mount rooted at target (MS_REC: and of
+ * every mount below it). */
+static int64_t mount_propagation(struct vproc *p, const char *target, uint64_t flags)
+{
+    uint64_t type = flags & ~(uint64_t)(MS_REC | MS_SILENT);
+    struct vnode *v;
+    if (type & (type - 1))
+        return -LX_EINVAL; /* one kind at a time */
+    int64_t r = path_lookup(p, AT_FDCWD, target, 1, &v);
+    if (r < 0)
+        return r;
+    struct mount *top = mount_rooted_at(v);
+    vnode_put(v);
+    if (!top)
+        return -LX_EINVAL; /* not a mount's root */
+    uint32_t set = 1u << (top - mounts), grew = 1;
+    while ((flags & MS_REC) && grew) { /* the mounts whose mount point is in the set's trees */
+        grew = 0;
+        for (int i = 0; i < NR_MOUNTS; i++) {
+            struct mount *under = mounts[i].covered ? mount_of_vnode(mounts[i].covered) : 0;
+            if (mounts[i].label[0] && !(set >> i & 1) && under && (set >> (under - mounts) & 1)) {
+                set |= 1u << i;
+                grew = 1;
+            }
+        }
+    }
+    for (int i = 0; i < NR_MOUNTS; i++) {
+        struct mount *m = &mounts[i];
+        if (!(set >> i & 1))
+            continue;
+        if (type == MS_SHARED && !m->group)
+            m->group = ++last_group;
+        if (type == MS_SLAVE) /* a shared mount's slave receives from its old group */
+            m->master = m->group ? m->group : m->master;
+        if (type != MS_SHARED)
+            m->group = 0;
+        if (type == MS_PRIVATE || type == MS_UNBINDABLE)
+            m->master = 0;
+        m->unbindable = type == MS_UNBINDABLE;
+    }
+    return 0;
 }
 
 /* mount(source, target, fstype, flags, data): root only; fstype is the server's label. */
@@ -315,8 +554,12 @@ int64_t do_mount(struct vproc *p, const uint64_t *a)
     int64_t r = copy_path(p, a[1], path);
     if (r < 0)
         return r;
-    if (a[3] & (MS_REMOUNT | MS_BIND | MS_MOVE))
-        return -LX_EINVAL; /* a new mount only */
+    if (a[3] & (MS_REMOUNT | MS_MOVE))
+        return -LX_EINVAL; /* no remounts (read-only binds) or moves */
+    if (a[3] & MS_BIND)
+        return mount_bind(p, a[0], path);
+    if (a[3] & MS_PROPAGATION)
+        return mount_propagation(p, path, a[3]);
     if ((r = copy_path(p, a[2], label_buf)) < 0)
         return r;
     if (strlen(label_buf) >= sizeof(label))

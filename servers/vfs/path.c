@@ -14,7 +14,18 @@
  */
 struct vnode *vnode_from_fs(endpoint_t fs, const struct fs_node *node)
 {
-    struct vnode *v = vnode_get(fs, node->ino, node->mode, node->rdev);
+    return vnode_from_fs_in(fs, 0, node);
+}
+
+/* A node a server reported, in directory dir: the vnode of the same mount (dir's bind). */
+struct vnode *vnode_child(const struct vnode *dir, const struct fs_node *node)
+{
+    return vnode_from_fs_in(dir->fs, dir->bind, node);
+}
+
+struct vnode *vnode_from_fs_in(endpoint_t fs, int bind, const struct fs_node *node)
+{
+    struct vnode *v = vnode_get_in(fs, bind, node->ino, node->mode, node->rdev);
     if (!v || v->refs > 1) { /* already known (or no room): drop the server's extra count */
         fs_putnode(fs, node->ino);
     }
@@ -128,9 +139,9 @@ static int walk(struct vproc *p, struct vnode *dir, char *path, int follow, int 
                 vnode_put(cur);
                 return (int)r;
             }
-            next = vnode_from_fs(cur->fs, &node);
+            next = vnode_child(cur, &node);
         }
-        if (next && next->mounted) { /* a mount point: continue in the mounted root */
+        while (next && next->mounted) { /* a mount point: continue in the mounted root */
             struct vnode *m = next->mounted;
             vnode_hold(m);
             vnode_put(next);

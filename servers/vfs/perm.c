@@ -81,7 +81,7 @@ static struct vnode *child(struct vnode *dir, const char *name, int64_t *err)
     *err = fs_lookup(dir, name, strlen(name), &node);
     if (*err < 0)
         return 0;
-    struct vnode *v = vnode_from_fs(dir->fs, &node);
+    struct vnode *v = vnode_child(dir, &node);
     if (!v)
         *err = -LX_ENFILE;
     return v;
@@ -193,7 +193,7 @@ int64_t vfs_create(struct vproc *p, struct vnode *dir, const char *name, uint64_
     int64_t r = fs_create(dir, name, mode, rdev, uid, gid, &node);
     if (r < 0)
         return r;
-    struct vnode *v = vnode_from_fs(dir->fs, &node);
+    struct vnode *v = vnode_child(dir, &node);
     if (out)
         *out = v;
     else
@@ -208,7 +208,7 @@ int64_t vfs_symlink(struct vproc *p, struct vnode *dir, const char *both, size_t
     int64_t r = fs_symlink(dir, both, len, p->cred.fsuid,
                            dir->mode & S_ISGID ? dir->gid : p->cred.fsgid, &node);
     if (r >= 0)
-        vnode_put(vnode_from_fs(dir->fs, &node));
+        vnode_put(vnode_child(dir, &node));
     return r;
 }
 

@@ -73,6 +73,8 @@ struct vnode {
     struct pipe *pipe;     /* S_IFIFO: the pipe buffer */
     struct sock *sock;     /* S_IFSOCK: the socket (socket.h) */
     struct vnode *mounted; /* root of a file system mounted here */
+    int bind;              /* reached through bind mount number `bind` (mount.c); 0: through */
+                           /* its file system's own mount. One file has a vnode per mount */
 };
 
 /* A byte ring inside vfs (ring.c): a pipe's buffer, a socket's receive queue. */
@@ -198,12 +200,15 @@ struct fs_node {
 
 /* vnode.c, path.c */
 struct vnode *vnode_get(endpoint_t fs, uint64_t ino, uint64_t mode, uint64_t rdev);
+struct vnode *vnode_get_in(endpoint_t fs, int bind, uint64_t ino, uint64_t mode, uint64_t rdev);
 void vnode_hold(struct vnode *v);
 void vnode_rebind(endpoint_t old, endpoint_t now);
-int vnode_count(endpoint_t fs);
+int vnode_count(endpoint_t fs, int bind);
 struct vnode *vnode_covered(struct vnode *v);
 void vnode_put(struct vnode *v);
 struct vnode *vnode_from_fs(endpoint_t fs, const struct fs_node *node);
+struct vnode *vnode_from_fs_in(endpoint_t fs, int bind, const struct fs_node *node);
+struct vnode *vnode_child(const struct vnode *dir, const struct fs_node *node);
 int64_t fs_buffer_call(endpoint_t fs, message_t *m, uint64_t *grant, const void *buf, uint64_t len,
                        uint32_t access);
 int64_t fs_io(struct vnode *v, int type, uint64_t offset, grant_id_t g, uint64_t len);

@@ -11,10 +11,16 @@ static struct vnode vnodes[NR_VNODES];
 
 struct vnode *vnode_get(endpoint_t fs, uint64_t ino, uint64_t mode, uint64_t rdev)
 {
+    return vnode_get_in(fs, 0, ino, mode, rdev);
+}
+
+/* The vnode of (fs, ino) as reached through bind mount `bind` (0: the file system's own). */
+struct vnode *vnode_get_in(endpoint_t fs, int bind, uint64_t ino, uint64_t mode, uint64_t rdev)
+{
     struct vnode *free = 0;
     for (int i = 0; i < NR_VNODES; i++) {
         struct vnode *v = &vnodes[i];
-        if (v->refs && v->fs == fs && v->ino == ino && fs != NONE) {
+        if (v->refs && v->fs == fs && v->ino == ino && v->bind == bind && fs != NONE) {
             v->refs++;
             return v;
         }
@@ -23,7 +29,8 @@ struct vnode *vnode_get(endpoint_t fs, uint64_t ino, uint64_t mode, uint64_t rde
     }
     if (!free)
         return 0;
-    *free = (struct vnode){.refs = 1, .fs = fs, .ino = ino, .mode = mode, .rdev = rdev};
+    *free =
+        (struct vnode){.refs = 1, .fs = fs, .ino = ino, .mode = mode, .rdev = rdev, .bind = bind};
     return free;
 }
 
@@ -45,12 +52,13 @@ void vnode_rebind(endpoint_t old, endpoint_t now)
     lock_rebind(old, now);
 }
 
-/* The references vfs holds on vnodes of server fs (umount2: is it busy?). */
-int vnode_count(endpoint_t fs)
+/* The references vfs holds on vnodes of server fs (umount2: is it busy?): all of them (bind -1),
+ * or those reached through one mount (bind: its vnodes' number, 0: the server's own). */
+int vnode_count(endpoint_t fs, int bind)
 {
     int n = 0;
     for (int i = 0; i < NR_VNODES; i++)
-        if (vnodes[i].refs && vnodes[i].fs == fs)
+        if (vnodes[i].refs && vnodes[i].fs == fs && (bind < 0 || vnodes[i].bind == bind))
             n += vnodes[i].refs;
     return n;
 }
