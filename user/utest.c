@@ -6091,7 +6091,7 @@ static void t_mount_bind(void)
     ERR(mount(0, "/tmp/bnd/dst", 0, MS_SHARED | MS_PRIVATE, 0), EINVAL);
     CHECK(bind_ino("/tmp/bnd/dst/f") == bind_ino("/tmp/bnd/src/f") && bind_ino("/tmp/bnd/dst/f"));
     CHECK(close(open("/tmp/bnd/dst/g", O_CREAT | O_WRONLY, 0644)) == 0 &&
-          access("/tmp/bnd/src/g", F_OK) == 0);                /* the same files */
+          access("/tmp/bnd/src/g", F_OK) == 0);                 /* the same files */
     CHECK(bind_ino("/tmp/bnd/dst/..") == bind_ino("/tmp/bnd")); /* .. of the mount point's */
     CHECK(bind_ino("/tmp/bnd/dst/sub/../..") == bind_ino("/tmp/bnd"));
     CHECK(chdir("/tmp/bnd/dst/sub") == 0 && getcwd(cwd, sizeof(cwd)) &&
@@ -6121,7 +6121,8 @@ static void t_mount_bind(void)
     int st;
     CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     CHECK(unlink("/tmp/bnd/src/f") == 0 && unlink("/tmp/bnd/src/g") == 0);
-    CHECK(rmdir("/tmp/bnd/src/sub") == 0 && rmdir("/tmp/bnd/src") == 0 && rmdir("/tmp/bnd/dst") == 0);
+    CHECK(rmdir("/tmp/bnd/src/sub") == 0 && rmdir("/tmp/bnd/src") == 0 &&
+          rmdir("/tmp/bnd/dst") == 0);
     CHECK(rmdir("/tmp/bnd") == 0);
 }
 
@@ -6152,6 +6153,45 @@ static void t_mount_bind_shared(void)
     ERR(umount("/tmp/bs/s1"), EINVAL);
     CHECK(unlink("/tmp/bs/dir/a") == 0 && rmdir("/tmp/bs/dir") == 0 && rmdir("/tmp/bs/s1") == 0);
     CHECK(rmdir("/tmp/bs/s2") == 0 && rmdir("/tmp/bs") == 0);
+}
+
+/* ---- System V IPC review (issue 11, helper locks) */
+
+/*
+ * SEM_UNDO on sets a caller may not use makes no undo entry: a user refused with EACCES on
+ * every set, in several processes, once filled the server's shared undo table, and root's
+ * own SEM_UNDO then failed with ENOMEM.
+ */
+static void t_sysv_undo_needs_rights(void)
+{
+    enum { SETS = 100, USERS = 6 };
+    static int ids[SETS];
+    for (int i = 0; i < SETS; i++)
+        CHECK((ids[i] = semget(IPC_PRIVATE, 1, 0600)) >= 0);
+    pid_t pids[USERS];
+    for (int u = 0; u < USERS; u++) {
+        if ((pids[u] = fork()) == 0) {
+            CHECK(setuid(1000 + u) == 0);
+            struct sembuf op = {0, 1, SEM_UNDO};
+            for (int i = 0; i < SETS; i++)
+                ERR(semop(ids[i], &op, 1), EACCES);
+            pause(); /* hold whatever it got until killed */
+            _exit(0);
+        }
+    }
+    usleep(300000);
+    struct sembuf up = {0, 1, SEM_UNDO}, bad = {5, 1, SEM_UNDO};
+    CHECK(semop(ids[0], &up, 1) == 0 && semctl(ids[0], 0, GETVAL) == 1);
+    ERR(semop(ids[1], &bad, 1), EFBIG);
+    for (int u = 0; u < USERS; u++) {
+        int st;
+        CHECK(kill(pids[u], SIGKILL) == 0 && waitpid(pids[u], &st, 0) == pids[u]);
+        CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    }
+    /* nsops is an unsigned int (Linux): the high half is not looked at */
+    CHECK(syscall(SYS_semop, ids[0], &up, 1ul << 32 | 1) == 0 && semctl(ids[0], 0, GETVAL) == 2);
+    for (int i = 0; i < SETS; i++)
+        CHECK(semctl(ids[i], 0, IPC_RMID) == 0);
 }
 
 static const struct test tests[] = {
@@ -6323,6 +6363,7 @@ static const struct test tests[] = {
     {"locks_flock_applet", t_locks_flock_applet},
     {"mount_bind", t_mount_bind},
     {"mount_bind_shared", t_mount_bind_shared},
+    {"sysv_undo_needs_rights", t_sysv_undo_needs_rights},
     {0},
 };
 

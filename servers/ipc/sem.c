@@ -129,13 +129,14 @@ static int64_t semop_try(struct sproc *p)
         alter |= p->sops[i].op != 0;
         undoing |= p->sops[i].flg & SEM_UNDO;
     }
-    struct undo *u = undoing ? undo_of(p->ep, si, 1) : 0;
-    if (undoing && !u)
-        return -LX_ENOMEM;
     if (max >= s->nsems)
         return -LX_EFBIG;
     if (ipc_perms(p, &s->o, alter ? S_IWUGO : S_IRUGO) < 0)
         return -LX_EACCES;
+    /* only now an undo entry: a caller refused above made one in the table all share */
+    struct undo *u = undoing ? undo_of(p->ep, si, 1) : 0;
+    if (undoing && !u)
+        return -LX_ENOMEM;
     int64_t r = 0;
     uint32_t done = 0;
     for (; done < p->nsops && r == 0; done++) {
@@ -177,9 +178,9 @@ static void settle(int si)
 int64_t do_semtimedop(struct sproc *p, const uint64_t *a)
 {
     int32_t id = (int32_t)a[0];
-    uint64_t nsops = a[2], ticks = 0;
+    uint64_t nsops = (uint32_t)a[2], ticks = 0; /* an unsigned int (Linux) */
     int64_t ts[2];
-    if (nsops < 1 || nsops > UINT32_MAX || id < 0)
+    if (nsops < 1 || id < 0)
         return -LX_EINVAL;
     if (nsops > SEMOPM)
         return -LX_E2BIG;
