@@ -166,5 +166,14 @@ def run_update_escalation(record, module):
         ok = out is not None and out[:6] == want and len(out) == 7 and int(out[6]) >= 6
         record("rs.update_cannot_escalate", ok, "" if ok else f"printed {out!r}",
                None if ok else boot.tail())
+        # The ipc server (restart never) killed: pm forgets it; ids still change (su), and
+        # forks are not refused one by one (docs/IPC-SYSV.md, "When the server dies").
+        out = boot.run("service kill -f ipc; sleep 1; su user -c 'echo hi'; echo st=$?; "
+                       "su user -c true; echo st=$?", "# ", 30)
+        ok = (out is not None and "hi" in out and out.count("st=0") == 2 and
+              any("ipc server (endpoint" in line and "is gone" in line for line in out) and
+              not any("did not take pid" in line for line in out))
+        record("rs.ipc_gone_ids_still_change", ok, "" if ok else f"printed {out!r}",
+               None if ok else boot.tail())
     finally:
         boot.kill()

@@ -18,11 +18,26 @@ void sysv_init(void)
     sysv_ep = ep > 0 ? ep : 0;
 }
 
+/*
+ * The server's answer; 0 without a server. A server that died (`restart
+ * never`: a crash or `service kill -f ipc`) is forgotten, as if the boot had
+ * none: it checks nothing any more, so an id change need not wait for it
+ * (before, every set*id and setgroups failed with EIO from then on, and
+ * each fork was logged). The System V calls then fail (the kernel's error
+ * for a dead server).
+ */
 static int64_t sysv_request(message_t *m)
 {
+    struct proc_info info;
     if (!sysv_ep)
         return 0;
-    return ipc_sendrec(sysv_ep, m) < 0 ? -LX_EIO : m->u.sysv.reply.result;
+    if (ipc_sendrec(sysv_ep, m) == 0)
+        return m->u.sysv.reply.result;
+    if (sys_proc_info(sysv_ep, &info) == 0)
+        return -LX_EIO; /* alive, but it did not answer */
+    printf("pm: the ipc server (endpoint %d) is gone; System V IPC is no more\n", sysv_ep);
+    sysv_ep = 0;
+    return 0;
 }
 
 void sysv_fork(const struct mproc *parent, const struct mproc *child)
