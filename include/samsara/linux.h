@@ -256,6 +256,7 @@ struct user_regs {
 #define LX_ELOOP 40
 #define LX_ENOMSG 42
 #define LX_EIDRM 43
+#define LX_EOVERFLOW 75
 #define LX_ENOTSOCK 88
 #define LX_EDESTADDRREQ 89
 #define LX_EMSGSIZE 90
