@@ -62,11 +62,8 @@ static int64_t file_io(const struct mfile *f, int write, uint64_t off, void *buf
     if (g < 0)
         return -LX_ENOMEM;
     message_t m = {.type = VFS_PM_MAP_IO,
-                   .u.vfs_pm.map_io = {.handle = f->handle,
-                                       .write = write,
-                                       .grant = g,
-                                       .offset = off,
-                                       .len = len}};
+                   .u.vfs_pm.map_io = {
+                       .handle = f->handle, .write = write, .grant = g, .offset = off, .len = len}};
     int64_t r;
     vfs_request(&m, &r);
     grant_free(g);
@@ -216,8 +213,8 @@ int64_t mfile_map_anon_shared(struct mproc *mp, uint64_t a, uint64_t len, int pr
  * f's [off, off+len) at a in mp: shared (the window's pages) or a private
  * copy. Pages past the file's end stay unmapped. 0 or -errno.
  */
-int64_t mfile_map(struct mproc *mp, uint64_t a, uint64_t len, int prot, int shared,
-                  struct mfile *f, uint64_t off)
+int64_t mfile_map(struct mproc *mp, uint64_t a, uint64_t len, int prot, int shared, struct mfile *f,
+                  uint64_t off)
 {
     if (!shared)
         return map_private(mp, a, len, prot, f, off);

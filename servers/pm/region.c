@@ -2,7 +2,10 @@
  * The regions of a Linux process's address space, as Linux keeps its VMAs:
  * a list sorted by address of disjoint, page-aligned ranges, each with the
  * protection the program asked for and a kind (program image, break, stack,
- * anonymous mmap). Neighbours that touch and agree in everything are merged,
+ * anonymous mmap, shared or file mmap; a file region names its struct mfile,
+ * held once by each entry, and the file offset of its start: split, copy and
+ * merge keep the holds and offsets right). Neighbours that touch and agree in
+ * everything (a file's offsets continuing) are merged,
  * so a program that maps piece after piece keeps a few entries; a partial
  * munmap or mprotect splits one. The list grows with need: its entries come
  * from pm's own heap (a pool of entries in pages pm maps for itself), so the

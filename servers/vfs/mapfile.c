@@ -81,9 +81,9 @@ int64_t map_io(const message_t *m)
     while (done < len) {
         grant_id_t mine = grant_alloc_indirect(v->fs, m->source, q->grant, done, len - done,
                                                q->write ? GRANT_READ : GRANT_WRITE);
-        int64_t r = mine < 0 ? -LX_ENOMEM
-                             : fs_io(v, q->write ? FS_WRITE : FS_READ, q->offset + done, mine,
-                                     len - done);
+        int64_t r =
+            mine < 0 ? -LX_ENOMEM
+                     : fs_io(v, q->write ? FS_WRITE : FS_READ, q->offset + done, mine, len - done);
         grant_free(mine);
         if (r < 0)
             return done ? (int64_t)done : r;
