@@ -126,7 +126,7 @@ def file_times(record, b):
 
 # utest's tests of file-system calls that run on a directory of each file system (/root: ext2 here,
 # /tmp: tmpfs), run at the prompt: rootfs.u.NAME.
-FS_UTESTS = ["fifo_named", "mknod_rules", "file_times_set"]
+FS_UTESTS = ["fifo_named", "mknod_rules", "file_times_set", "mmap_file_private", "mmap_file_shared"]
 
 
 def fs_utests(record, b):

@@ -271,7 +271,7 @@ static void t_mmap(void)
     char *r = mmap(0, 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     CHECK(r != MAP_FAILED && mprotect(r, 8192, PROT_READ | PROT_WRITE) == 0);
     r[8191] = 1;
-    CHECK(mmap(0, 4096, PROT_READ, MAP_PRIVATE, 0, 0) == MAP_FAILED && errno == ENODEV);
+    CHECK(mmap(0, 4096, PROT_READ, MAP_PRIVATE, 1000, 0) == MAP_FAILED && errno == EBADF);
     CHECK(mmap(0, 0, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED &&
           errno == EINVAL);
     ERR(munmap((void *)1, 4096), EINVAL);
@@ -6192,6 +6192,315 @@ static void t_sysv_undo_needs_rights(void)
     CHECK(syscall(SYS_semop, ids[0], &up, 1ul << 32 | 1) == 0 && semctl(ids[0], 0, GETVAL) == 2);
     for (int i = 0; i < SETS; i++)
         CHECK(semctl(ids[i], 0, IPC_RMID) == 0);
+/* ---- shared and file-backed mmap, msync (issue 11) */
+
+/* A child that runs f(arg) and exits with its result. */
+static pid_t spawn_with(int (*f)(char *), char *arg)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(f(arg));
+    return pid;
+}
+
+static int exit_code(pid_t pid)
+{
+    int st;
+    return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int sig_of(pid_t pid)
+{
+    int st;
+    return pid > 0 && waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) ? WTERMSIG(st) : -1;
+}
+
+static int set_child_mark(char *m)
+{
+    m[0] = 'c';
+    m[8191] = 'C';
+    return 0;
+}
+
+static int mark_last(char *m)
+{
+    m[4095] = 'L';
+    return 0;
+}
+
+/* The grandchild waits for its parent to die, writes, and says so on a pipe. */
+static int grandchild_after_parent(char *m)
+{
+    int *fds = (int *)(m + 4096 + 64);
+    pid_t g = fork();
+    if (g == 0) {
+        char c;
+        close(fds[1]);
+        if (read(fds[0], &c, 1) != 0) /* the parent's end closes when it exits */
+            _exit(1);
+        if (m[100] != 'p') /* what its parent wrote before it died */
+            _exit(2);
+        m[200] = 'g';
+        _exit(write(fds[2], "x", 1) == 1 ? 0 : 3);
+    }
+    m[100] = 'p';
+    return g > 0 ? 0 : 4;
+}
+
+/* MAP_SHARED|MAP_ANONYMOUS memory is one memory for the parent, its children and theirs, and
+   outlives the process that made it; MAP_PRIVATE stays private; so does /dev/zero's. */
+static void t_mmap_shared_anon(void)
+{
+    const int rw = PROT_READ | PROT_WRITE;
+    char *m = mmap(0, 8192, rw, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    char *p = mmap(0, 4096, rw, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(m != MAP_FAILED && p != MAP_FAILED && m[0] == 0 && m[8191] == 0);
+    p[0] = 'p';
+    CHECK(exit_code(spawn_with(set_child_mark, m)) == 0);
+    CHECK(m[0] == 'c' && m[8191] == 'C');
+    CHECK(exit_code(spawn_with(set_child_mark, p)) == 0 && p[0] == 'p'); /* private: not seen */
+    /* a grandchild writes after its parent has exited */
+    int a[2], b[2];
+    CHECK(pipe(a) == 0 && pipe(b) == 0);
+    int *fds = (int *)(m + 4096 + 64);
+    fds[0] = a[0], fds[1] = a[1], fds[2] = b[1];
+    CHECK(exit_code(spawn_with(grandchild_after_parent, m)) == 0);
+    close(a[0]);
+    close(a[1]);
+    close(b[1]);
+    char c;
+    CHECK(read(b[0], &c, 1) == 1 && m[100] == 'p' && m[200] == 'g');
+    close(b[0]);
+    /* PROT_NONE first, then made accessible; munmap of a part; mprotect keeps it shared */
+    char *n = mmap(0, 3 * 4096, PROT_NONE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(n != MAP_FAILED && mprotect(n, 3 * 4096, rw) == 0 && munmap(n + 4096, 4096) == 0);
+    CHECK(exit_code(spawn_with(set_child_mark, n - 8191 + 2 * 4096)) == 0 && n[2 * 4096] == 'C');
+    /* /dev/zero: MAP_SHARED shares, MAP_PRIVATE does not */
+    int z = open("/dev/zero", O_RDWR);
+    char *zs = mmap(0, 8192, rw, MAP_SHARED, z, 0), *zp = mmap(0, 8192, rw, MAP_PRIVATE, z, 0);
+    CHECK(z >= 0 && zs != MAP_FAILED && zp != MAP_FAILED && zs[5] == 0 && zp[5] == 0);
+    CHECK(exit_code(spawn_with(set_child_mark, zs)) == 0 && zs[0] == 'c');
+    CHECK(exit_code(spawn_with(set_child_mark, zp)) == 0 && zp[0] == 0);
+    close(z);
+    /* madvise: DONTNEED keeps shared contents (zeros for private), FREE is for private only */
+    CHECK(madvise(m, 8192, MADV_DONTNEED) == 0 && m[0] == 'c' && m[8191] == 'C');
+    CHECK(madvise(p, 4096, MADV_DONTNEED) == 0 && p[0] == 0);
+    ERR(madvise(m, 8192, MADV_FREE), EINVAL);
+    /* mremap moves it, still shared (growing it past its first size is SIGBUS on Linux) */
+    char *t = mmap(0, 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *g = remap_to(m, 8192, 8192, MEM_MAYMOVE | MEM_FIXED, t);
+    CHECK(t != MAP_FAILED && g == t && g[0] == 'c' && g[8191] == 'C');
+    CHECK(remap(g, 8192, 4096, 0) == g && exit_code(spawn_with(mark_last, g)) == 0 &&
+          g[4095] == 'L');
+    CHECK(munmap(g, 4096) == 0);
+}
+
+#define MF_SIZE (3 * 4096 + 100) /* three pages and a bit */
+
+static char mf_byte(long i)
+{
+    return (char)('a' + i % 23);
+}
+
+/* dir/name made anew holding MF_SIZE bytes of mf_byte; an open descriptor (flags). */
+static int mf_file(const char *dir, const char *name, char *path, size_t size, int flags)
+{
+    static char data[MF_SIZE];
+    snprintf(path, size, "%s/%s", dir, name);
+    unlink(path);
+    for (long i = 0; i < MF_SIZE; i++)
+        data[i] = mf_byte(i);
+    int fd = open(path, O_CREAT | O_RDWR, 0644);
+    CHECK(fd >= 0 && write(fd, data, MF_SIZE) == MF_SIZE && close(fd) == 0);
+    return open(path, flags);
+}
+
+static int touch_byte(char *at)
+{
+    return *(volatile char *)at; /* SIGBUS expected */
+}
+
+/* The file holds mf_byte everywhere but where changed says (offset, byte), if changed. */
+static int mf_intact(int fd, long changed, char to)
+{
+    static char back[MF_SIZE];
+    if (pread(fd, back, MF_SIZE, 0) != MF_SIZE)
+        return 0;
+    for (long i = 0; i < MF_SIZE; i++)
+        if (back[i] != (i == changed ? to : mf_byte(i)))
+            return 0;
+    return 1;
+}
+
+static void mmap_private_in(const char *dir)
+{
+    char path[64];
+    const int rw = PROT_READ | PROT_WRITE;
+    int fd = mf_file(dir, "u_mmap_priv", path, sizeof(path), O_RDONLY);
+    char *m = mmap(0, 4 * 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+    char *w = mmap(0, 2 * 4096, rw, MAP_PRIVATE, fd, 4096);      /* at an offset */
+    CHECK(m != MAP_FAILED && w != MAP_FAILED && close(fd) == 0); /* the mappings keep it */
+    int ok = 1;
+    for (long i = 0; i < MF_SIZE; i++)
+        ok &= m[i] == mf_byte(i);
+    for (long i = MF_SIZE; i < 4 * 4096; i++)
+        ok &= m[i] == 0; /* the rest of the last page: zeros */
+    CHECK(ok && w[0] == mf_byte(4096) && w[8191] == mf_byte(3 * 4096 - 1));
+    /* a private store reaches neither the file nor another mapping */
+    w[10] = '#';
+    fd = open(path, O_RDONLY);
+    CHECK(fd >= 0 && mf_intact(fd, -1, 0) && m[4096 + 10] == mf_byte(4096 + 10));
+    /* DONTNEED: the file's page again */
+    CHECK(madvise(w, 4096, MADV_DONTNEED) == 0 && w[10] == mf_byte(4096 + 10));
+    ERR(madvise(w, 4096, MADV_FREE), EINVAL);
+    /* past the end of the file: SIGBUS on a touch */
+    char *past = mmap(0, 3 * 4096, PROT_READ, MAP_PRIVATE, fd, 3 * 4096);
+    CHECK(past != MAP_FAILED && past[99] == mf_byte(3 * 4096 + 99) && past[100] == 0);
+    CHECK(sig_of(spawn_with(touch_byte, past + 4096)) == SIGBUS);
+    /* mremap: grown, the file's next pages follow */
+    CHECK(remap(w, 2 * 4096, 4096, 0) == w); /* shrink first */
+    char *g;
+    g = remap(w, 4096, 3 * 4096, MEM_MAYMOVE);
+    CHECK(g != MAP_FAILED && g[0] == mf_byte(4096) && g[2 * 4096 - 1] == mf_byte(3 * 4096 - 1) &&
+          g[2 * 4096 + 99] == mf_byte(3 * 4096 + 99));
+    /* a child's copy is its own */
+    CHECK(exit_code(spawn_with(set_child_mark, g)) == 0 && g[0] == mf_byte(4096));
+    /* writable private mapping of a read-only descriptor, and mprotect both ways */
+    char *r = mmap(0, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+    CHECK(r != MAP_FAILED && mprotect(r, 4096, rw) == 0);
+    r[0] = '!';
+    CHECK(mf_intact(fd, -1, 0));
+    CHECK(munmap(m, 4 * 4096) == 0 && munmap(g, 3 * 4096) == 0 && munmap(past, 3 * 4096) == 0 &&
+          munmap(r, 4096) == 0 && close(fd) == 0 && unlink(path) == 0);
+}
+
+/* MAP_PRIVATE of a file reads back its contents (in /tmp and /root: ramfs in utest's boot,
+   tmpfs and ext2 in rootfs's), at an offset too; stores stay private; SIGBUS past the end. */
+static void t_mmap_file_private(void)
+{
+    mmap_private_in("/tmp");
+    mmap_private_in("/root");
+}
+
+static int write_and_exit(char *m)
+{
+    m[1] = 'X'; /* no msync: the exit writes it back */
+    return 0;
+}
+
+/* The child maps the file itself and waits for the parent's store (m names the file). */
+static int map_and_wait(char *path)
+{
+    int fd = open(path, O_RDWR);
+    char *m = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (fd < 0 || m == MAP_FAILED)
+        return 1;
+    for (int i = 0; i < 2000 && m[7] != 'P'; i++)
+        usleep(1000);
+    if (m[7] != 'P')
+        return 2;
+    m[8] = 'K'; /* seen by the parent's mapping */
+    return 0;
+}
+
+static void mmap_shared_in(const char *dir)
+{
+    char path[64];
+    const int rw = PROT_READ | PROT_WRITE;
+    int fd = mf_file(dir, "u_mmap_shared", path, sizeof(path), O_RDWR);
+    char *m = mmap(0, 4 * 4096, rw, MAP_SHARED, fd, 0);
+    CHECK(m != MAP_FAILED && m[MF_SIZE - 1] == mf_byte(MF_SIZE - 1) && m[MF_SIZE] == 0);
+    /* msync writes it back: MS_SYNC, MS_ASYNC, MS_INVALIDATE */
+    m[4096] = '1';
+    CHECK(msync(m, 4 * 4096, MS_SYNC) == 0 && mf_intact(fd, 4096, '1'));
+    m[4096] = '2';
+    CHECK(msync(m + 4096, 4096, MS_ASYNC) == 0);
+    for (int i = 0; i < 100 && !mf_intact(fd, 4096, '2'); i++)
+        usleep(10000); /* Linux: at once (one page cache) */
+    CHECK(mf_intact(fd, 4096, '2'));
+    m[4096] = '3';
+    CHECK(msync(m, 4096 * 2, MS_INVALIDATE) == 0);
+    CHECK(msync(m, 4096, MS_SYNC) == 0 && mf_intact(fd, 4096, '3'));
+    ERR(msync(m, 4096, MS_SYNC | MS_ASYNC), EINVAL);
+    /* a store past the file's end is not written (the file keeps its size) */
+    m[MF_SIZE + 5] = 'z';
+    struct stat st;
+    CHECK(msync(m, 4 * 4096, MS_SYNC) == 0 && fstat(fd, &st) == 0 && st.st_size == MF_SIZE);
+    /* two processes mapping the same file see each other's stores */
+    pid_t c = spawn_with(map_and_wait, path);
+    m[7] = 'P';
+    CHECK(exit_code(c) == 0 && m[8] == 'K');
+    /* inherited by fork: one mapping; the child's exit writes it back */
+    CHECK(exit_code(spawn_with(write_and_exit, m)) == 0 && m[1] == 'X');
+    static char back[8];
+    CHECK(pread(fd, back, 2, 0) == 2 && back[1] == 'X');
+    /* DONTNEED keeps a shared mapping's data */
+    CHECK(madvise(m, 4096, MADV_DONTNEED) == 0 && m[1] == 'X' && m[8] == 'K');
+    /* munmap writes it back */
+    char *o = mmap(0, 4096, rw, MAP_SHARED, fd, 2 * 4096); /* an offset */
+    CHECK(o != MAP_FAILED && o[3] == m[2 * 4096 + 3]);
+    o[3] = 'O'; /* the same page as m's */
+    CHECK(m[2 * 4096 + 3] == 'O' && munmap(m, 4 * 4096) == 0 && munmap(o, 4096) == 0);
+    CHECK(pread(fd, back, 1, 2 * 4096 + 3) == 1 && back[0] == 'O');
+    /* mremap: moved and grown, still the file */
+    m = mmap(0, 4096, rw, MAP_SHARED, fd, 0);
+    char *g = m == MAP_FAILED ? MAP_FAILED : remap(m, 4096, 3 * 4096, MEM_MAYMOVE);
+    CHECK(g != MAP_FAILED && g[2 * 4096 + 3] == 'O' && g[1] == 'X');
+    g[2 * 4096 + 4] = 'R';
+    CHECK(munmap(g, 3 * 4096) == 0 && pread(fd, back, 1, 2 * 4096 + 4) == 1 && back[0] == 'R');
+    CHECK(close(fd) == 0 && unlink(path) == 0);
+}
+
+/* MAP_SHARED of a file: stores reach the file at msync, munmap and exit; two processes
+   mapping it share their stores; a child shares its parent's mapping. */
+static void t_mmap_file_shared(void)
+{
+    mmap_shared_in("/tmp");
+    mmap_shared_in("/root");
+}
+
+/* The errors Linux gives: descriptors that cannot map or not so (EBADF, EACCES, ENODEV),
+   offsets (EINVAL, EOVERFLOW), mprotect of a read-only shared file to writable (EACCES). */
+static void t_mmap_file_errors(void)
+{
+    char path[64];
+    const int rw = PROT_READ | PROT_WRITE;
+    int ro = mf_file("/tmp", "u_mmap_err", path, sizeof(path), O_RDONLY);
+    int wo = open(path, O_WRONLY), rdwr = open(path, O_RDWR);
+    CHECK(ro >= 0 && wo >= 0 && rdwr >= 0);
+    ERR(syscall(SYS_mmap, 0, 4096, rw, MAP_SHARED, ro, 0), EACCES);
+    ERR(syscall(SYS_mmap, 0, 4096, PROT_READ, MAP_SHARED, wo, 0), EACCES);
+    ERR(syscall(SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE, wo, 0), EACCES);
+    ERR(syscall(SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE, 1000, 0), EBADF);
+    ERR(syscall(SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE, -1, 0), EBADF);
+    ERR(syscall(SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE, ro, 100), EINVAL);
+    ERR(syscall(SYS_mmap, 0, 8192, PROT_READ, MAP_PRIVATE, ro, 0x7ffffffffffff000ull), EOVERFLOW);
+    ERR(syscall(SYS_mmap, 0, 4096, PROT_READ, MAP_SHARED_VALIDATE | MAP_SYNC, ro, 0), EOPNOTSUPP);
+    void *v = mmap(0, 4096, PROT_READ, MAP_SHARED_VALIDATE, ro, 0); /* files only: MAP_SHARED */
+    CHECK(v != MAP_FAILED && ((char *)v)[1] == mf_byte(1) && munmap(v, 4096) == 0);
+    ERR(syscall(SYS_mmap, 0, 0, PROT_READ, MAP_PRIVATE, ro, 0), EINVAL);
+    /* a read-only shared mapping may not become writable; a private one may */
+    char *s = mmap(0, 4096, PROT_READ, MAP_SHARED, ro, 0);
+    char *p = mmap(0, 4096, PROT_READ, MAP_PRIVATE, ro, 0);
+    char *w = mmap(0, 4096, PROT_READ, MAP_SHARED, rdwr, 0);
+    CHECK(s != MAP_FAILED && p != MAP_FAILED && w != MAP_FAILED);
+    ERR(mprotect(s, 4096, rw), EACCES);
+    CHECK(mprotect(s, 4096, PROT_READ | PROT_EXEC) == 0 && mprotect(p, 4096, rw) == 0);
+    CHECK(mprotect(w, 4096, rw) == 0);
+    w[0] = 'W';
+    CHECK(s[0] == 'W' && msync(w, 4096, MS_SYNC) == 0 && mf_intact(ro, 0, 'W'));
+    /* far past the end: mapped, but every touch is SIGBUS */
+    char *far = mmap(0, 4096, PROT_READ, MAP_SHARED, ro, 1ull << 40);
+    CHECK(far != MAP_FAILED && sig_of(spawn_with(touch_byte, far)) == SIGBUS);
+    /* what has no pages to map: pipes, sockets, directories, /dev/null */
+    int pfd[2], sv[2], dir = open("/tmp", O_RDONLY | O_DIRECTORY), null = open("/dev/null", O_RDWR);
+    CHECK(pipe(pfd) == 0 && socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 && dir >= 0 && null >= 0);
+    ERR(syscall(SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE, pfd[0], 0), ENODEV);
+    ERR(syscall(SYS_mmap, 0, 4096, PROT_READ, MAP_SHARED, pfd[1], 0), EACCES); /* write end */
+    ERR(syscall(SYS_mmap, 0, 4096, PROT_READ, MAP_SHARED, sv[0], 0), ENODEV);
+    ERR(syscall(SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE, dir, 0), ENODEV);
+    ERR(syscall(SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE, null, 0), ENODEV);
+    CHECK(close(ro) == 0 && close(wo) == 0 && close(rdwr) == 0 && unlink(path) == 0);
 }
 
 static const struct test tests[] = {
@@ -6364,6 +6673,11 @@ static const struct test tests[] = {
     {"mount_bind", t_mount_bind},
     {"mount_bind_shared", t_mount_bind_shared},
     {"sysv_undo_needs_rights", t_sysv_undo_needs_rights},
+    /* shared and file-backed mmap, msync (issue 11) */
+    {"mmap_shared_anon", t_mmap_shared_anon},
+    {"mmap_file_private", t_mmap_file_private},
+    {"mmap_file_shared", t_mmap_file_shared},
+    {"mmap_file_errors", t_mmap_file_errors},
     {0},
 };
 

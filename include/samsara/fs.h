@@ -199,6 +199,11 @@ enum vfs_pm_request {
                                   /*   the root last -> 0 or the first error */
     VFS_PM_SETLIMIT,              /* ep, fd_limit: its RLIMIT_NOFILE soft limit (0..64) */
     VFS_PM_SETNAME,               /* ep, name[16]: prctl(PR_SET_NAME), for /proc */
+    VFS_PM_MAP_OPEN,              /* ep, fd, need_write: the file behind a descriptor for */
+                                  /*   mmap -> kind, handle (vfs holds the file), size, ids */
+    VFS_PM_MAP_IO,                /* handle, write, offset, grant, len: read a mapped file */
+                                  /*   into pm's memory, or write it back (within its size) */
+    VFS_PM_MAP_CLOSE,             /* handle: pm maps the file no more */
     VFS_PM_RQ_END,                /* (not a request: one past the last) */
 };
 #define VFS_PM_REPLY (VFS_PM_RQ_BASE + 0xff)

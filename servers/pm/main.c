@@ -109,8 +109,8 @@ static void reap_kernel_children(void)
         if (!mp || mp->state != M_ALIVE)
             continue; /* it exited through pm, which killed it */
         int sig = SIGKILL;
-        if (d.cause == DEATH_FAULT)
-            sig = fault_signal(d.code);
+        if (d.cause == DEATH_FAULT) /* past the end of a mapped file: SIGBUS (mem.c) */
+            sig = mem_fault_signal(mp, d.addr, fault_signal(d.code));
         else if (d.cause == DEATH_EXIT)
             sig = 0;
         mproc_exit(mp, sig ? sig : (int)((d.code & 0xff) << 8));

@@ -21,13 +21,21 @@
  * mmap or brk, not a kill). Mappings made before are not counted: if
  * touches of memory admitted earlier find no frame above the reserve, the
  * kernel kills the toucher (DEATH_NOMEM, logged; pm reports SIGKILL), as
- * Linux's OOM killer would. File-backed mappings are not supported (ENODEV).
+ * Linux's OOM killer would.
+ *
+ * MAP_SHARED memory and mapped files (R_SHARED, R_FILE, R_FSHARED) get
+ * their pages when mapped, from mapfile.c: shared frames the kernel keeps
+ * shared across fork, or a private copy of the file's pages; their
+ * admission counts those frames. munmap, msync, exit and exec write a
+ * shared file mapping back (write_back).
  */
 #include "pm.h"
 
 #define MAP_SHARED 0x01
 #define MAP_PRIVATE 0x02
+#define MAP_SHARED_VALIDATE 0x03 /* MAP_SHARED, and unknown flags are EOPNOTSUPP (files only) */
 #define MAP_TYPE 0x0f
+#define MAP_KNOWN 0x407f933ull /* Linux's LEGACY_MAP_MASK: what MAP_SHARED_VALIDATE accepts */
 #define MAP_FIXED 0x10
 #define MAP_ANONYMOUS 0x20
 #define MAP_POPULATE 0x8000
@@ -85,10 +93,23 @@ int64_t mem_pages(const struct mproc *mp)
     return sys_proc_info(mp->ep, &info) < 0 ? -1 : (int64_t)info.pages;
 }
 
-/* mp's address space is gone (exec, exit): its regions too. */
+static int64_t write_back(struct mproc *mp, uint64_t a, uint64_t b);
+
+/* mp's address space is gone (exec, exit): its regions too, its shared files written back. */
 void mem_forget(struct mproc *mp)
 {
+    write_back(mp, 0, STACK_TOP);
     region_free_all(mp);
+}
+
+/* A page fault at addr killed mp with sig: SIGBUS if it was past the end of a mapped file. */
+int mem_fault_signal(struct mproc *mp, uint64_t addr, int sig)
+{
+    struct region *r = region_from(mp, addr);
+    if (sig == SIGSEGV && !region_is_end(mp, r) && r->start <= addr && r->file &&
+        mfile_past_end(r->file, r->off + (addr - r->start)))
+        return SIGBUS;
+    return sig;
 }
 
 /* A new process: no regions, Linux's first limits (RLIMIT_STACK 8 MiB soft). */
@@ -101,10 +122,25 @@ void mem_limits_init(struct mproc *mp)
     mp->rlim_stack[1] = RLIM_INFINITY;
 }
 
-/* Unmap [a, b) in the kernel and in the regions (2 entries reserved). */
+/* Write the shared file mappings in [a, b) back to their files: 0, or the first error. */
+static int64_t write_back(struct mproc *mp, uint64_t a, uint64_t b)
+{
+    int64_t err = 0;
+    for (struct region *r = region_from(mp, a); !region_is_end(mp, r) && r->start < b;
+         r = r->next) {
+        uint64_t s = r->start > a ? r->start : a, e = r->end < b ? r->end : b;
+        int64_t x =
+            r->kind == R_FSHARED ? mfile_writeback(r->file, r->off + (s - r->start), e - s) : 0;
+        err = err ? err : x;
+    }
+    return err;
+}
+
+/* Unmap [a, b) in the kernel and in the regions (2 entries reserved); shared files written back. */
 static void unmap_range(struct mproc *mp, uint64_t a, uint64_t b)
 {
     region_cut(mp, a, b);
+    write_back(mp, a, b);
     sys_mem_unmap(mp->ep, a, b - a);
     region_drop(mp, a, b);
 }
@@ -120,17 +156,61 @@ static uint64_t covered_to(struct mproc *mp, uint64_t a, uint64_t b)
 }
 
 /*
- * Map anonymous demand-zero memory at [a, a+len) (free, or emptied first by
- * the caller), prot as asked (eager frames if populate), and add its
- * region (1 entry reserved). 0 or -ENOMEM.
+ * Map [a, a+len) (free, or emptied first by the caller) as `how` says (its
+ * kind, prot, and file and offset at a): anonymous private memory
+ * demand-zero (eager frames if populate), shared and file memory from
+ * mapfile.c; and add its region (1 entry reserved). 0 or -errno.
  */
+static int64_t map_region(struct mproc *mp, uint64_t a, uint64_t len, const struct region *how,
+                          int populate)
+{
+    int prot = how->prot;
+    int64_t r = 0;
+    if (how->kind == R_SHARED)
+        r = mfile_map_anon_shared(mp, a, len, prot);
+    else if (how->file)
+        r = mfile_map(mp, a, len, prot, how->kind == R_FSHARED, how->file, how->off);
+    else if (prot && sys_mem_map(mp->ep, a, len, prot | (populate ? 0 : MEM_LAZY)) < 0)
+        r = -LX_ENOMEM;
+    if (r < 0)
+        return r;
+    struct region h = *how;
+    h.backed = prot != 0 || how->kind == R_SHARED || how->file;
+    region_add(mp, a, a + len, &h);
+    return 0;
+}
+
 static int64_t map_anon(struct mproc *mp, uint64_t a, uint64_t len, int prot, int kind,
                         int populate)
 {
-    if (prot && sys_mem_map(mp->ep, a, len, prot | (populate ? 0 : MEM_LAZY)) < 0)
+    return map_region(mp, a, len, &(struct region){.prot = (uint8_t)prot, .kind = (uint8_t)kind},
+                      populate);
+}
+
+/* May len bytes be mapped as `how` says: the frames it takes at once, the tables? */
+static int64_t admit_region(const struct region *how, uint64_t len, int populate)
+{
+    uint64_t n = len / PAGE;
+    if (how->kind == R_SHARED)
+        return mem_admit(n); /* every page now */
+    if (how->file)
+        return admit(mfile_new_pages(how->file, how->off, len, how->kind == R_FSHARED), n);
+    return populate && how->prot ? mem_admit(n) : admit_lazy(n, how->prot);
+}
+
+/* mmap's [addr, addr+len) as `how` says, replacing what was there: limits and admission first. */
+static int64_t map_new(struct mproc *mp, uint64_t addr, uint64_t len, const struct region *how,
+                       int populate)
+{
+    uint64_t n = len / PAGE, old = region_pages_in(mp, addr, addr + len, 0);
+    int64_t data = (how->prot & PROT_W) && !region_kind_shared(how->kind) ? (int64_t)n : 0;
+    data -= (int64_t)region_pages_in(mp, addr, addr + len, 1);
+    if (within_limits(mp, (int64_t)(n - old), data) < 0 || region_reserve(3) < 0 ||
+        admit_region(how, len, populate) < 0)
         return -LX_ENOMEM;
-    region_add(mp, a, a + len, prot, kind, prot != 0);
-    return 0;
+    if (old) /* MAP_FIXED replaces what was there */
+        unmap_range(mp, addr, addr + len);
+    return map_region(mp, addr, len, how, populate);
 }
 
 /* Linux's order of checks; addresses end at STACK_TOP (Linux's TASK_SIZE). */
@@ -138,15 +218,20 @@ int64_t do_mmap(struct mproc *mp, const uint64_t *a)
 {
     uint64_t addr = a[0], len = a[1], flags = a[3], off = a[5];
     int prot = (int)(a[2] & 7), fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0;
+    int file = !(flags & MAP_ANONYMOUS),
+        shared =
+            (flags & MAP_TYPE) == MAP_SHARED || (file && (flags & MAP_TYPE) == MAP_SHARED_VALIDATE);
     if (off & (PAGE - 1))
         return -LX_EINVAL; /* checked first, even before the descriptor */
-    if (!(flags & MAP_ANONYMOUS))
-        return (int32_t)a[4] < 0 ? -LX_EBADF : -LX_ENODEV;
-    if (!len || ((flags & MAP_TYPE) != MAP_SHARED && (flags & MAP_TYPE) != MAP_PRIVATE))
+    if (file && (int32_t)a[4] < 0)
+        return -LX_EBADF;
+    if (!len || (!shared && (flags & MAP_TYPE) != MAP_PRIVATE))
         return -LX_EINVAL;
     if (len > STACK_TOP)
         return -LX_ENOMEM; /* more than the address space (also: rounding cannot wrap) */
     len = ROUND_UP(len);
+    if (file && off > (uint64_t)INT64_MAX - len)
+        return -LX_EOVERFLOW; /* past the largest file offset */
     if (fixed && addr > STACK_TOP - len)
         return -LX_ENOMEM;
     if (fixed && (addr & (PAGE - 1)))
@@ -155,19 +240,24 @@ int64_t do_mmap(struct mproc *mp, const uint64_t *a)
         return -LX_EPERM; /* Linux's mmap_min_addr */
     if (!fixed && !(addr = region_gap(mp, len, ROUND_UP(mp->brk) + BRK_GAP, MMAP_TOP)))
         return -LX_ENOMEM;
-    uint64_t n = len / PAGE, old = region_pages_in(mp, addr, addr + len, 0);
-    if ((flags & MAP_FIXED_NOREPLACE) && old)
+    if ((flags & MAP_FIXED_NOREPLACE) && region_pages_in(mp, addr, addr + len, 0))
         return -LX_EEXIST;
-    int kind = (flags & MAP_TYPE) == MAP_SHARED ? R_SHARED : R_ANON;
-    int64_t data = (prot & PROT_W) && kind == R_ANON ? (int64_t)n : 0;
-    data -= (int64_t)region_pages_in(mp, addr, addr + len, 1);
-    if (within_limits(mp, (int64_t)(n - old), data) < 0 || region_reserve(3) < 0)
-        return -LX_ENOMEM;
-    if ((flags & MAP_POPULATE) && prot ? mem_admit(n) < 0 : admit_lazy(n, prot) < 0)
-        return -LX_ENOMEM;
-    if (old) /* MAP_FIXED replaces what was there */
-        unmap_range(mp, addr, addr + len);
-    int64_t r = map_anon(mp, addr, len, prot, kind, (flags & MAP_POPULATE) != 0);
+    struct region how = {.prot = (uint8_t)prot, .kind = shared ? R_SHARED : R_ANON};
+    if ((flags & MAP_TYPE) == MAP_SHARED_VALIDATE && (flags & ~MAP_KNOWN))
+        return -LX_EOPNOTSUPP;
+    if (file) { /* the descriptor: vfs checks it (EBADF, EACCES, ENODEV) */
+        int writable;
+        int64_t r = mfile_open(mp, (int32_t)a[4], shared && (prot & PROT_W), &how.file, &writable);
+        if (r < 0)
+            return r;
+        if (r == VFS_MAP_FILE) { /* else /dev/zero: anonymous memory */
+            how.kind = shared ? R_FSHARED : R_FILE;
+            how.off = off;
+            how.maywrite = (uint8_t)(!shared || writable);
+        }
+    }
+    int64_t r = map_new(mp, addr, len, &how, (flags & MAP_POPULATE) != 0);
+    mfile_drop(how.file); /* the region holds it now, or nothing does */
     return r < 0 ? r : (int64_t)addr;
 }
 
@@ -191,7 +281,8 @@ static void prot_growth(struct mproc *mp, uint64_t a, uint64_t b, int prot, uint
     for (struct region *r = region_from(mp, a); !region_is_end(mp, r) && r->start < b;
          r = r->next) {
         uint64_t n = ((r->end < b ? r->end : b) - (r->start > a ? r->start : a)) / PAGE;
-        if ((prot & PROT_W) && !(r->prot & PROT_W) && r->kind != R_STACK && r->kind != R_SHARED)
+        if ((prot & PROT_W) && !(r->prot & PROT_W) && r->kind != R_STACK &&
+            !region_kind_shared(r->kind))
             *data += n;
         if (prot && !r->backed)
             *unbacked += n;
@@ -220,6 +311,10 @@ int64_t do_mprotect(struct mproc *mp, const uint64_t *a)
     uint64_t end = covered_to(mp, addr, addr + len);
     if (end == addr)
         return -LX_ENOMEM;
+    for (struct region *r = region_from(mp, addr); !region_is_end(mp, r) && r->start < end;
+         r = r->next)
+        if ((prot & PROT_W) && r->kind == R_FSHARED && !r->maywrite)
+            return -LX_EACCES; /* a shared file whose descriptor could not write */
     prot_growth(mp, addr, end, prot, &data, &unbacked);
     if (within_limits(mp, 0, (int64_t)data) < 0 || admit_lazy(unbacked, prot) < 0 ||
         region_reserve(2) < 0)
@@ -233,6 +328,8 @@ int64_t do_mprotect(struct mproc *mp, const uint64_t *a)
             sys_mem_map(mp->ep, r->start, r->end - r->start, prot | MEM_LAZY) < 0)
             return -LX_ENOMEM;
         region_set(mp, r, prot, r->backed || prot);
+        if (r->kind == R_FSHARED && (prot & PROT_W))
+            mfile_writable(r->file);
     }
     for (r = region_from(mp, addr); !region_is_end(mp, r) && r->start < end; r = r->next)
         r = region_merge(mp, r);
@@ -261,15 +358,23 @@ int64_t do_brk(struct mproc *mp, const uint64_t *a)
     return (int64_t)want;
 }
 
-/* Drop the pages of the mapped [a, b): touching them again gives zeros (Linux's DONTNEED). */
+/*
+ * Drop the pages of the mapped [a, b) (Linux's DONTNEED): touching them
+ * again gives zeros, or the file's pages again for a private file mapping;
+ * shared pages stay, as Linux keeps them in the shared object.
+ */
 static void drop_pages(struct mproc *mp, uint64_t a, uint64_t b)
 {
     for (struct region *r = region_from(mp, a); !region_is_end(mp, r) && r->start < b;
          r = r->next) {
         uint64_t s = r->start > a ? r->start : a, e = r->end < b ? r->end : b;
-        if (!r->backed)
+        if (!r->backed || region_kind_shared(r->kind))
             continue;
         sys_mem_unmap(mp->ep, s, e - s); /* its page tables stay: the markers need no frame */
+        if (r->kind == R_FILE) {         /* read again (if that fails, a touch is SIGBUS) */
+            mfile_map(mp, s, e - s, r->prot, 0, r->file, r->off + (s - r->start));
+            continue;
+        }
         sys_mem_map(mp->ep, s, e - s, (r->prot ? r->prot : PROT_R) | MEM_LAZY);
         if (!r->prot)
             sys_mem_protect(mp->ep, s, e - s, 0);
@@ -295,12 +400,16 @@ int64_t do_madvise(struct mproc *mp, const uint64_t *a)
     if (!len)
         return 0;
     uint64_t b = addr + ROUND_UP(len);
+    for (struct region *r = region_from(mp, addr); !region_is_end(mp, r) && r->start < b;
+         r = r->next)
+        if (advice == MADV_FREE && (region_kind_shared(r->kind) || r->file))
+            return -LX_EINVAL; /* private anonymous memory only, as Linux */
     if (advice == MADV_DONTNEED || advice == MADV_FREE)
         drop_pages(mp, addr, b);
     return region_pages_in(mp, addr, b, 0) < (b - addr) / PAGE ? -LX_ENOMEM : 0;
 }
 
-/* Anonymous memory has nothing to write back: the flags and the range are checked. */
+/* The flags and the range are checked; shared file mappings in it are written back (-EIO). */
 int64_t do_msync(struct mproc *mp, const uint64_t *a)
 {
     uint64_t addr = a[0], flags = a[2], len = (a[1] + PAGE - 1) & ~(PAGE - 1); /* may wrap to 0 */
@@ -309,7 +418,9 @@ int64_t do_msync(struct mproc *mp, const uint64_t *a)
         return -LX_EINVAL;
     if (len > ~0ull - addr)
         return -LX_ENOMEM;
-    return covered_to(mp, addr, addr + len) < addr + len ? -LX_ENOMEM : 0;
+    if (covered_to(mp, addr, addr + len) < addr + len)
+        return -LX_ENOMEM;
+    return write_back(mp, addr, addr + len) < 0 ? -LX_EIO : 0;
 }
 
 /*
@@ -345,18 +456,23 @@ int64_t do_mremap(struct mproc *mp, const uint64_t *a)
     }
     struct region *r = region_from(mp, addr);
     if (region_is_end(mp, r) || r->start > addr || old_len > r->end - addr)
-        return -LX_EFAULT; /* not all in one region */
-    int prot = r->prot, kind = r->kind, backed = r->backed;
+        return -LX_EFAULT;         /* not all in one region */
+    struct region how = *r, grown; /* as the region at addr, and as its growth past old_len */
+    how.off = r->file ? r->off + (addr - r->start) : 0;
+    grown = how;
+    grown.off += r->file ? old_len : 0;
     uint64_t grow = new_len > old_len ? (new_len - old_len) / PAGE : 0;
-    int64_t data = (prot & PROT_W) && kind != R_STACK && kind != R_SHARED ? (int64_t)grow : 0;
-    if (within_limits(mp, (int64_t)grow, data) < 0 || admit_lazy(grow, prot) < 0 ||
+    int64_t data = (how.prot & PROT_W) && how.kind != R_STACK && !region_kind_shared(how.kind)
+                       ? (int64_t)grow
+                       : 0;
+    if (within_limits(mp, (int64_t)grow, data) < 0 || admit_region(&grown, grow * PAGE, 0) < 0 ||
         region_reserve(6) < 0) /* two cuts at each end, the moved region, its growth */
         return -LX_ENOMEM;
     uint64_t end = addr + old_len;
     if (!(flags & MREMAP_FIXED) && new_len - old_len <= STACK_TOP - end &&
         !region_pages_in(mp, end, addr + new_len, 0)) { /* in place */
-        map_anon(mp, end, new_len - old_len, prot, kind, 0);
-        return (int64_t)addr;
+        int64_t e = map_region(mp, end, new_len - old_len, &grown, 0);
+        return e < 0 ? e : (int64_t)addr;
     }
     if (!(flags & MREMAP_MAYMOVE))
         return -LX_ENOMEM;
@@ -366,13 +482,14 @@ int64_t do_mremap(struct mproc *mp, const uint64_t *a)
     if (flags & MREMAP_FIXED)
         unmap_range(mp, to, to + new_len);
     uint64_t keep = old_len < new_len ? old_len : new_len;
-    if (backed && sys_mem_move(mp->ep, addr, to, keep) < 0)
+    if (how.backed && sys_mem_move(mp->ep, addr, to, keep) < 0)
         return -LX_ENOMEM;
+    mfile_hold(how.file); /* while no region names it */
     unmap_range(mp, addr, addr + old_len);
-    region_add(mp, to, to + keep, prot, kind, backed);
-    if (new_len > keep)
-        map_anon(mp, to + keep, new_len - keep, prot, kind, 0);
-    return (int64_t)to;
+    region_add(mp, to, to + keep, &how);
+    mfile_drop(how.file);
+    int64_t e = new_len > keep ? map_region(mp, to + keep, new_len - keep, &grown, 0) : 0;
+    return e < 0 ? e : (int64_t)to;
 }
 
 /*
@@ -404,5 +521,6 @@ int64_t mem_exec_stack(struct mproc *mp, uint64_t stack_len)
 
 void mem_exec_segment(struct mproc *mp, uint64_t addr, uint64_t len, int prot)
 {
-    region_add(mp, addr, addr + len, prot, R_IMAGE, 1);
+    region_add(mp, addr, addr + len,
+               &(struct region){.prot = (uint8_t)prot, .kind = R_IMAGE, .backed = 1});
 }

@@ -57,13 +57,25 @@ struct k_sigaction {
 #define SA_RESTART 0x10000000
 
 /* A region of a process's address space (region.c): [start, end), page aligned. */
-enum region_kind { R_ANON, R_SHARED, R_BRK, R_STACK, R_IMAGE }; /* R_SHARED: MAP_SHARED anon */
+enum region_kind {
+    R_ANON,    /* MAP_PRIVATE|MAP_ANONYMOUS: demand-zero */
+    R_SHARED,  /* MAP_SHARED|MAP_ANONYMOUS: shared frames, kept by fork (mapfile.c) */
+    R_BRK,     /* the break */
+    R_STACK,   /* the stack */
+    R_IMAGE,   /* the program's segments */
+    R_FILE,    /* MAP_PRIVATE of a file: the process's own copy of its pages */
+    R_FSHARED, /* MAP_SHARED of a file: the file's pages in pm's window, shared */
+};
+struct mfile; /* a mapped file (mapfile.c) */
 struct region {
     uint64_t start, end;
-    uint8_t prot;   /* PROT_R | PROT_W | PROT_X, as the program asked */
-    uint8_t kind;   /* enum region_kind */
-    uint8_t backed; /* the kernel holds pages or demand-zero markers for it (not so for a
-                       region that has been PROT_NONE from the start) */
+    uint8_t prot;       /* PROT_R | PROT_W | PROT_X, as the program asked */
+    uint8_t kind;       /* enum region_kind */
+    uint8_t backed;     /* the kernel holds pages or demand-zero markers for it (not so for a
+                           region that has been PROT_NONE from the start) */
+    uint8_t maywrite;   /* R_FSHARED: mprotect may add PROT_WRITE (the descriptor could write) */
+    struct mfile *file; /* R_FILE, R_FSHARED: the file, held once by each entry naming it */
+    uint64_t off;       /* ... and the file offset of start */
     struct region *prev, *next;
 };
 
@@ -175,15 +187,29 @@ int64_t mem_exec_layout(struct mproc *mp, uint64_t image_pages, uint64_t arg_byt
 int64_t mem_exec_stack(struct mproc *mp, uint64_t stack_len);
 void mem_exec_segment(struct mproc *mp, uint64_t addr, uint64_t len, int prot);
 
+/* mapfile.c: MAP_SHARED and mapped files */
+void mfile_hold(struct mfile *f);
+void mfile_drop(struct mfile *f);
+int64_t mfile_open(struct mproc *mp, int fd, int need_write, struct mfile **out, int *writable);
+uint64_t mfile_new_pages(const struct mfile *f, uint64_t off, uint64_t len, int shared);
+int64_t mfile_map_anon_shared(struct mproc *mp, uint64_t a, uint64_t len, int prot);
+int64_t mfile_map(struct mproc *mp, uint64_t a, uint64_t len, int prot, int shared, struct mfile *f,
+                  uint64_t off);
+void mfile_writable(struct mfile *f);
+int64_t mfile_writeback(struct mfile *f, uint64_t off, uint64_t len);
+int mfile_past_end(const struct mfile *f, uint64_t off);
+int mem_fault_signal(struct mproc *mp, uint64_t addr, int sig);
+
 /* region.c */
 int region_reserve(uint64_t n);
+int region_kind_shared(int kind);
 void region_init(struct mproc *mp);
 int region_is_end(const struct mproc *mp, const struct region *r);
 struct region *region_from(struct mproc *mp, uint64_t addr);
 struct region *region_merge(struct mproc *mp, struct region *r);
 void region_cut(struct mproc *mp, uint64_t a, uint64_t b);
 void region_drop(struct mproc *mp, uint64_t a, uint64_t b);
-struct region *region_add(struct mproc *mp, uint64_t a, uint64_t b, int prot, int kind, int backed);
+struct region *region_add(struct mproc *mp, uint64_t a, uint64_t b, const struct region *how);
 void region_set(struct mproc *mp, struct region *r, int prot, int backed);
 uint64_t region_pages_in(struct mproc *mp, uint64_t a, uint64_t b, int data_only);
 uint64_t region_gap(struct mproc *mp, uint64_t len, uint64_t floor, uint64_t top);

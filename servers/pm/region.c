@@ -2,7 +2,10 @@
  * The regions of a Linux process's address space, as Linux keeps its VMAs:
  * a list sorted by address of disjoint, page-aligned ranges, each with the
  * protection the program asked for and a kind (program image, break, stack,
- * anonymous mmap). Neighbours that touch and agree in everything are merged,
+ * anonymous mmap, shared or file mmap; a file region names its struct mfile,
+ * held once by each entry, and the file offset of its start: split, copy and
+ * merge keep the holds and offsets right). Neighbours that touch and agree in
+ * everything (a file's offsets continuing) are merged,
  * so a program that maps piece after piece keeps a few entries; a partial
  * munmap or mprotect splits one. The list grows with need: its entries come
  * from pm's own heap (a pool of entries in pages pm maps for itself), so the
@@ -56,10 +59,16 @@ static void entry_put(struct region *r)
     nr_free_entries++;
 }
 
+/* Is a region of this kind shared (MAP_SHARED), so that its stores are not private? */
+int region_kind_shared(int kind)
+{
+    return kind == R_SHARED || kind == R_FSHARED;
+}
+
 /* Does r count as data (RLIMIT_DATA, Linux's data_vm): private, writable, not the stack? */
 static int is_data(const struct region *r)
 {
-    return (r->prot & PROT_W) && r->kind != R_STACK && r->kind != R_SHARED;
+    return (r->prot & PROT_W) && r->kind != R_STACK && !region_kind_shared(r->kind);
 }
 
 static void account(struct mproc *mp, const struct region *r, int add)
@@ -101,7 +110,9 @@ struct region *region_from(struct mproc *mp, uint64_t addr)
 
 static int compatible(const struct region *a, const struct region *b)
 {
-    return a->end == b->start && a->prot == b->prot && a->kind == b->kind && a->backed == b->backed;
+    return a->end == b->start && a->prot == b->prot && a->kind == b->kind &&
+           a->backed == b->backed && a->maywrite == b->maywrite && a->file == b->file &&
+           (!a->file || a->off + (a->end - a->start) == b->off);
 }
 
 static void unlink_entry(struct mproc *mp, struct region *r)
@@ -111,6 +122,7 @@ static void unlink_entry(struct mproc *mp, struct region *r)
     r->next->prev = r->prev;
     if (mp->hint == r)
         mp->hint = r->prev;
+    mfile_drop(r->file);
     entry_put(r);
 }
 
@@ -145,6 +157,8 @@ static void split_at(struct mproc *mp, uint64_t addr)
     struct region *n = entry_take();
     *n = *r;
     n->start = addr;
+    n->off += r->file ? addr - r->start : 0;
+    mfile_hold(n->file);
     r->end = addr; /* the two halves together count what r counted */
     n->prev = r;
     n->next = r->next;
@@ -170,17 +184,20 @@ void region_drop(struct mproc *mp, uint64_t a, uint64_t b)
     }
 }
 
-/* A new region [a, b), where there is none (1 reserved entry); merged with its neighbours. */
-struct region *region_add(struct mproc *mp, uint64_t a, uint64_t b, int prot, int kind, int backed)
+/*
+ * A new region [a, b), where there is none (1 reserved entry), as `how`
+ * says (prot, kind, backed, maywrite, file and offset; its file is held
+ * once more); merged with its neighbours.
+ */
+struct region *region_add(struct mproc *mp, uint64_t a, uint64_t b, const struct region *how)
 {
     struct region *next = region_from(mp, a), *r = entry_take();
-    *r = (struct region){.start = a,
-                         .end = b,
-                         .prot = (uint8_t)prot,
-                         .kind = (uint8_t)kind,
-                         .backed = (uint8_t)backed,
-                         .prev = next->prev,
-                         .next = next};
+    *r = *how;
+    r->start = a;
+    r->end = b;
+    r->prev = next->prev;
+    r->next = next;
+    mfile_hold(r->file);
     next->prev->next = r;
     next->prev = r;
     account(mp, r, 1);
@@ -246,6 +263,7 @@ void region_copy(struct mproc *c, const struct mproc *mp)
     for (const struct region *r = mp->regions.next; r != &mp->regions; r = r->next) {
         struct region *e = entry_take();
         *e = *r;
+        mfile_hold(e->file);
         e->next = &c->regions;
         e->prev = c->regions.prev;
         c->regions.prev->next = e;

@@ -195,6 +195,15 @@ static void pm_request(message_t *m)
             res = -LX_EINVAL;
         else
             p->fd_limit = q->setlimit.fd_limit;
+    } else if (m->type == VFS_PM_MAP_OPEN) {
+        struct msg_vfs_pm_map_open_reply o = {0};
+        res = map_open(m, &o);
+        o.result = res;
+        r.u.vfs_pm.map_open_reply = o;
+    } else if (m->type == VFS_PM_MAP_IO) {
+        res = map_io(m);
+    } else if (m->type == VFS_PM_MAP_CLOSE) {
+        res = map_close(m);
     } else if (m->type == VFS_PM_SETPGRP) {
         if ((p = vproc_of(q->setpgrp.ep))) {
             p->pgrp = q->setpgrp.pgrp;
@@ -203,7 +212,7 @@ static void pm_request(message_t *m)
     } else {
         res = -LX_ENOSYS;
     }
-    if (m->type != VFS_PM_EXEC)
+    if (m->type != VFS_PM_EXEC && m->type != VFS_PM_MAP_OPEN)
         r.u.vfs_pm.reply.result = res;
     ipc_sendnb(m->source, &r);
 }

@@ -193,6 +193,11 @@ int64_t dir_path(struct vnode *dir, struct vnode *top, const char **path);
 struct vnode *proc_root(const struct vproc *p);
 int64_t exec_load(struct vproc *p, const message_t *m, uint64_t *attrs);
 
+/* mapfile.c: files pm maps (VFS_PM_MAP_*) */
+int64_t map_open(const message_t *m, struct msg_vfs_pm_map_open_reply *out);
+int64_t map_io(const message_t *m);
+int64_t map_close(const message_t *m);
+
 /* What a server's LOOKUP, CREATE or SYMLINK reply says of the inode. */
 struct fs_node {
     uint64_t ino, mode, rdev, uid, gid;

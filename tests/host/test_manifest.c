@@ -1049,8 +1049,9 @@ static const struct expect {
      BASIC | PROCS | GRANTS | K(KC_PROC_CREATE) | K(KC_PROC_START) | K(KC_PROC_FORK) |
          K(KC_PROC_REGS) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_MEM_PROTECT) | K(KC_VCOPY) |
          K(KC_ALARM) | K(KC_SYSINFO) | K(KC_IOPORT) | K(KC_PROC_NAME) | K(KC_SET_BOOTTIME) |
-         K(KC_MEM_MOVE),
-     PRIV_USERS, 3, 0x70, 2, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs vfs ipc", 0},
+         K(KC_MEM_MOVE) | K(KC_MEM_SHARE),
+     PRIV_USERS, 3, 0x70, 2, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs vfs ipc",
+     262144}, /* 1 GiB: its own, and the files processes map shared (servers/pm/mapfile.c) */
     {"servers/ipc/ipc.conf",
      BASIC | GRANTS | K(KC_VCOPY) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_MEM_SHARE) | K(KC_ALARM),
      PRIV_USERS, 0, 0, 0, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs", 65536},
@@ -1275,7 +1276,7 @@ static void tree_manifests(void)
         .nr_ipc = 3,
         .nr_io = 3,
         .io = {{0x70, 2}, {0x604, 2}, {0xcf9, 1}}, /* the RTC; power off and reset (power.c) */
-        .max_pages = 16384,
+        .max_pages = 262144,
         .restart = RESTART_NEVER,
         .heartbeat_ms = 1000, /* answered by service_receive; a miss is only logged */
     };
@@ -1294,7 +1295,7 @@ static void tree_manifests(void)
     pv.io[1].len = 2;
     pv.io[2].base = 0xcf9;
     pv.io[2].len = 1;
-    pv.max_pages = 16384;
+    pv.max_pages = 262144;
     CHECK(!memcmp(&v, &pv, sizeof(v)));
 
     static const struct manifest want_tty = {

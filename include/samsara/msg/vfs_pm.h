@@ -72,6 +72,32 @@ struct msg_vfs_pm_setlimit { /* VFS_PM_SETLIMIT */
     uint32_t fd_limit; /* descriptors 0..fd_limit-1 may be made (EINVAL past NR_FDS) */
 };
 
+struct msg_vfs_pm_map_open { /* VFS_PM_MAP_OPEN */
+    int32_t ep;
+    int32_t fd;
+    int32_t need_write; /* MAP_SHARED with PROT_WRITE: the descriptor must be open for writing */
+};
+
+#define VFS_MAP_FILE 1             /* a regular file: a handle, its size and ids */
+#define VFS_MAP_ZERO 2             /* /dev/zero: anonymous memory (no handle) */
+struct msg_vfs_pm_map_open_reply { /* VFS_PM_MAP_OPEN's reply */
+    int64_t result;                /* VFS_MAP_*, or -errno (EBADF, EACCES, ENODEV) */
+    int32_t handle;                /* VFS_MAP_FILE: vfs holds the file until VFS_PM_MAP_CLOSE */
+    int32_t writable;              /* the descriptor is open for writing (mprotect may add it) */
+    uint64_t size, dev, ino;
+};
+
+struct msg_vfs_pm_map_io { /* VFS_PM_MAP_IO */
+    int32_t handle;
+    int32_t write; /* 0: file -> pm's memory; 1: pm's memory -> file, cut at the file's size */
+    int32_t grant; /* pm's memory, len bytes: write access to read into, read access to write */
+    uint64_t offset, len;
+};
+
+struct msg_vfs_pm_map_close { /* VFS_PM_MAP_CLOSE */
+    int32_t handle;
+};
+
 union msg_vfs_pm {
     struct msg_reply reply;
     struct msg_vfs_pm_fork fork;
@@ -85,6 +111,10 @@ union msg_vfs_pm {
     struct msg_vfs_pm_release release;
     struct msg_vfs_pm_setlimit setlimit;
     struct msg_vfs_pm_setname setname;
+    struct msg_vfs_pm_map_open map_open;
+    struct msg_vfs_pm_map_open_reply map_open_reply;
+    struct msg_vfs_pm_map_io map_io;
+    struct msg_vfs_pm_map_close map_close;
 };
 MSG_BODY_FITS(union msg_vfs_pm);
 
