@@ -6192,6 +6192,8 @@ static void t_sysv_undo_needs_rights(void)
     CHECK(syscall(SYS_semop, ids[0], &up, 1ul << 32 | 1) == 0 && semctl(ids[0], 0, GETVAL) == 2);
     for (int i = 0; i < SETS; i++)
         CHECK(semctl(ids[i], 0, IPC_RMID) == 0);
+}
+
 /* ---- shared and file-backed mmap, msync (issue 11) */
 
 /* A child that runs f(arg) and exits with its result. */
