@@ -6120,21 +6120,36 @@ static void *thr_fault(void *arg)
 static void *thr_last(void *arg)
 {
     usleep(50000);
-    return arg; /* the last thread's pthread_exit ends the process with 0 */
+    write((int)(long)arg, "x", 1); /* it runs on after the main thread's exit */
+    return arg;                    /* the last thread's pthread_exit ends the process with 0 */
+}
+
+/* utest --child thrmain FD: the main thread leaves first (a fresh program: a forked child's main
+ * thread has no clear-tid address to release musl's thread list lock with, on Linux too). */
+static int child_thread_main(const char *fd)
+{
+    pthread_t t;
+    if (pthread_create(&t, 0, thr_last, (void *)(long)atoi(fd)) != 0)
+        return 9;
+    pthread_exit(0);
 }
 
 /* A child whose threads end it: exit from a thread (exit_group), a thread's fault (the whole
  * process dies of SIGSEGV), the main thread's pthread_exit and then the last thread's. */
 static void t_threads_exit_fault(void)
 {
-    void *(*how[3])(void *) = {thr_exit_group, thr_fault, thr_last};
+    void *(*how[2])(void *) = {thr_exit_group, thr_fault};
+    int p[2];
+    char fd[12], got = 0;
+    CHECK(pipe(p) == 0);
+    snprintf(fd, sizeof(fd), "%d", p[1]);
     for (int k = 0; k < 3; k++) {
         pid_t c = fork();
+        if (c == 0 && k == 2)
+            execl("/proc/self/exe", "utest", "--child", "thrmain", fd, (char *)0);
         if (c == 0) {
             pthread_t t;
             pthread_create(&t, 0, how[k], (void *)5);
-            if (k == 2)
-                pthread_exit(0);
             for (;;)
                 pause();
         }
@@ -6145,7 +6160,7 @@ static void t_threads_exit_fault(void)
         if (k == 1)
             CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
         if (k == 2)
-            CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+            CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0 && read(p[0], &got, 1) == 1 && got == 'x');
     }
     ERR(waitpid(-1, 0, WNOHANG), ECHILD); /* threads are nobody's children */
 }
@@ -6405,6 +6420,8 @@ static int child_mode(int argc, char **argv)
         return child_bigargs(argc, argv);
     if (!strcmp(argv[2], "stack") && argc == 4) /* mem_rlimits_linux */
         return child_stack(argv[3]);
+    if (!strcmp(argv[2], "thrmain") && argc == 4) /* threads_exit_fault */
+        return child_thread_main(argv[3]);
     return 2;
 }
 

@@ -81,7 +81,7 @@
     /* Kernel invariants: 0, or -1 run queues, -2 sender queues, -3 frame counts. */               \
     X(SELFCHECK, selfcheck, sys, int)                                                              \
     /* A stopped copy of ep (memory, registers with rax = 0, FPU, privileges); the caller */       \
-    /* is its parent; FORK_SHARE_SPACE: ep's address space itself, not a copy (a thread). */      \
+    /* is its parent; FORK_SHARE_SPACE: ep's address space itself, not a copy (a thread). */       \
     /* Its registers (op REGS_GET, REGS_SET, ...). */                                              \
     X(PROC_FORK, proc_fork, sys, int, (endpoint_t, ep), (uint64_t, flags))                         \
     X(PROC_REGS, proc_regs, sys, int, (endpoint_t, ep), (int, op), (struct user_regs *, regs))     \

@@ -485,7 +485,8 @@ static int64_t kill_thread(struct mproc *mp, int tgid, int tid, int sig)
     if (!cred_may_signal(mp, t))
         return -LX_EPERM;
     if (sig)
-        signal_send_thread(t, sig, &(struct sig_info){SI_TKILL, mp->tgid, (int32_t)mp->cred.ruid, 0});
+        signal_send_thread(t, sig,
+                           &(struct sig_info){SI_TKILL, mp->tgid, (int32_t)mp->cred.ruid, 0});
     return 0;
 }
 

@@ -155,7 +155,7 @@ int64_t thread_create(struct mproc *mp, const uint64_t *a)
         c->state = M_FREE;
         return ep == -E_NOMEM ? -LX_ENOMEM : -LX_EAGAIN;
     }
-    *c = *mp; /* ids, handlers, mask, credentials, groups */
+    *c = *mp;       /* ids, handlers, mask, credentials, groups */
     region_init(c); /* the map is the main thread's */
     c->ep = ep;
     c->pid = tid;
@@ -167,7 +167,8 @@ int64_t thread_create(struct mproc *mp, const uint64_t *a)
     c->child_ticks = 0;
     c->ss_sp = c->ss_size = c->ss_flags = 0; /* Linux: a CLONE_VM child has no sigaltstack */
     c->clear_tid = flags & CLONE_CHILD_CLEARTID ? ctid : 0;
-    message_t fork = {.type = VFS_PM_FORK, .u.vfs_pm.fork = {mp->ep, ep, mp->tgid, VFS_FORK_THREAD}};
+    message_t fork = {.type = VFS_PM_FORK,
+                      .u.vfs_pm.fork = {mp->ep, ep, mp->tgid, VFS_FORK_THREAD}};
     message_t pgrp = {.type = VFS_PM_SETPGRP, .u.vfs_pm.setpgrp = {ep, c->pgid, c->sid}};
     vfs_request(&fork, &r);
     if (r == 0)
@@ -247,7 +248,7 @@ int64_t do_futex(struct mproc *mp, const uint64_t *a)
     if (addr >= STACK_TOP || (!(a[1] & FUTEX_PRIVATE_FLAG) && op == FUTEX_WAKE &&
                               sys_vcopy(mp->ep, addr, SELF, (uint64_t)&word, 4) < 0))
         return -LX_EFAULT; /* Linux reads a shared futex's page even to wake it */
-    if (op == FUTEX_WAKE) /* as Linux, 0 or a negative count wakes one */
+    if (op == FUTEX_WAKE)  /* as Linux, 0 or a negative count wakes one */
         return futex_wake(mp, addr, (int32_t)a[2] > 0 ? (uint32_t)a[2] : 1, 0, 0);
     if (op == FUTEX_REQUEUE)
         return futex_wake(mp, addr, (uint32_t)a[2], a[4], (uint32_t)a[3]);

@@ -187,7 +187,8 @@ int64_t do_fcntl(struct vproc *p, const uint64_t *a)
     case F_GETFD:
         return (p->files->cloexec >> fd) & 1 ? FD_CLOEXEC : 0;
     case F_SETFD:
-        p->files->cloexec = (p->files->cloexec & ~(1ull << fd)) | ((uint64_t)(a[2] & FD_CLOEXEC) << fd);
+        p->files->cloexec =
+            (p->files->cloexec & ~(1ull << fd)) | ((uint64_t)(a[2] & FD_CLOEXEC) << fd);
         return 0;
     case F_GETFL:
         return f->flags;

@@ -71,7 +71,8 @@ int fd_install(struct vproc *p, struct file *f, int min, int cloexec)
     for (int fd = min < 0 ? 0 : min; fd < (int)p->files->fd_limit; fd++) /* RLIMIT_NOFILE */
         if (!p->files->fd[fd]) {
             p->files->fd[fd] = f;
-            p->files->cloexec = (p->files->cloexec & ~(1ull << fd)) | ((uint64_t)(cloexec != 0) << fd);
+            p->files->cloexec =
+                (p->files->cloexec & ~(1ull << fd)) | ((uint64_t)(cloexec != 0) << fd);
             return fd;
         }
     return -LX_EMFILE;
