@@ -72,6 +72,7 @@ static void thread_release(struct mproc *t)
     sys_proc_kill(t->ep);
     message_t m = {.type = VFS_PM_EXIT, .u.vfs_pm.proc.ep = t->ep};
     vfs_request(&m, 0);
+    sysv_tell(SYSV_EXIT, t);
 }
 
 /* Every thread of mp's group but its main one ends (exit_group, a fatal signal, exec). */
@@ -173,6 +174,7 @@ int64_t thread_create(struct mproc *mp, const uint64_t *a)
     vfs_request(&fork, &r);
     if (r == 0)
         vfs_request(&pgrp, &r);
+    sysv_fork(0, c); /* its System V calls: its own semaphore undo and attachments (docs) */
     struct user_regs u;
     int ok = r == 0 && sys_proc_regs(ep, REGS_GET, &u) == 0;
     if (ok) {
