@@ -116,7 +116,7 @@ int64_t do_proc_info(struct proc *p, const uint64_t *a)
                           .state = t->flags,
                           .priority = (uint32_t)t->priority,
                           .denied = t->denied,
-                          .pages = t->pages,
+                          .pages = space_pages(t),
                           .ticks = t->ticks,
                           .waits_for = t->flags & PS_SENDING                          ? t->sendto
                                        : t->flags & PS_RECEIVING && t->awaiting_reply ? t->getfrom
@@ -224,18 +224,25 @@ int64_t do_vcopy(struct proc *p, const uint64_t *a)
     return copy_between(s, a[1], d, a[3], a[4]);
 }
 
-/* KC_PROC_FORK(ep): a stopped copy of ep whose parent is the caller; all or nothing. */
+/* KC_PROC_FORK(ep, flags): a stopped copy of ep whose parent is the caller; all or nothing.
+ * FORK_SHARE_SPACE: the copy runs in ep's address space (a thread; proc_die frees a space with
+ * the last process in it). */
 int64_t do_proc_fork(struct proc *p, const uint64_t *a)
 {
     struct proc *src, *c;
     int r = target(p, a[0], 1, &src);
     if (r < 0)
         return r;
-    if (src == p || src->pages > frame_free_count())
-        return src == p ? refuse(p, 1, -E_INVAL) : -E_NOMEM;
+    if (src == p || (a[1] & ~(uint64_t)FORK_SHARE_SPACE))
+        return refuse(p, src == p ? 1 : 2, -E_INVAL);
+    if (!a[1] && src->pages > frame_free_count())
+        return -E_NOMEM;
     if (!(c = proc_alloc(src->name, p->ep)))
         return -E_AGAIN;
-    if (vm_copy_space(src, c) < 0) {
+    if (a[1]) {
+        vm_free_space(c->pml4);
+        c->pml4 = src->pml4;
+    } else if (vm_copy_space(src, c) < 0) {
         vm_free_space(c->pml4);
         c->in_use = 0;
         return -E_NOMEM;

@@ -137,6 +137,7 @@ int ep_lookup(endpoint_t ep, struct proc **out);
 void proc_start(struct proc *p, uint64_t rip, uint64_t rsp, uint64_t arg, int prio);
 void proc_die(struct proc *p, int cause, int64_t code, uint64_t addr, uint64_t err);
 int proc_reap(struct proc *parent, struct death_info *out);
+uint64_t space_pages(const struct proc *p);
 
 /* sched.c */
 void proc_block(struct proc *p, uint32_t flag);

@@ -6,6 +6,10 @@
  * its parent collects the death report with KC_PROC_REAP; everything else
  * it held (memory, IRQs, IPC partners, grants, alarm) is released at once,
  * but its DMA memory, which stays quarantined until KC_DMA_RELEASE.
+ * Threads (KC_PROC_FORK with FORK_SHARE_SPACE) share one page-table root:
+ * the processes whose pml4 is the same are its references, and the last
+ * one's death frees it. Each counts the pages it mapped or touched (one's
+ * unmapping may take from another's count: only the sum means anything).
  */
 #include "kernel.h"
 
@@ -71,6 +75,25 @@ void proc_start(struct proc *p, uint64_t rip, uint64_t rsp, uint64_t arg, int pr
     proc_unblock(p, PS_STOPPED);
 }
 
+/* Another live process in p's address space (KC_PROC_FORK's FORK_SHARE_SPACE: a thread), or 0. */
+static struct proc *space_sharer(const struct proc *p)
+{
+    for (int i = 0; i < NR_SLOTS; i++)
+        if (proc_table[i].in_use && &proc_table[i] != p && proc_table[i].pml4 == p->pml4)
+            return &proc_table[i];
+    return 0;
+}
+
+/* The pages of p's address space: each process of it counts those it mapped or touched. */
+uint64_t space_pages(const struct proc *p)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < NR_SLOTS && p->pml4; i++)
+        if (proc_table[i].in_use && proc_table[i].pml4 == p->pml4)
+            n += proc_table[i].pages;
+    return n;
+}
+
 void proc_die(struct proc *p, int cause, int64_t code, uint64_t addr, uint64_t err)
 {
     if (p == root_proc)
@@ -83,7 +106,11 @@ void proc_die(struct proc *p, int cause, int64_t code, uint64_t addr, uint64_t e
         .ep = p->ep, .cause = cause, .code = code, .addr = addr, .rip = p->regs.rip, .err = err};
     ipc_cleanup(p);
     irq_release_all(p);
-    vm_free_space(p->pml4);
+    struct proc *heir = space_sharer(p);
+    if (heir)
+        heir->pages += p->pages; /* the space lives on in its other threads */
+    else
+        vm_free_space(p->pml4);
     p->pml4 = 0;
     p->pages = 0;
     p->alarm_at = p->ipc_deadline = 0;

@@ -6505,6 +6505,378 @@ static void t_mmap_file_errors(void)
     CHECK(close(ro) == 0 && close(wo) == 0 && close(rdwr) == 0 && unlink(path) == 0);
 }
 
+/* ---- Threads (issue 11): clone threads, futex, shared descriptors, signals to threads */
+
+#include <pthread.h>
+
+#define FUTEX_WAIT 0 /* Linux's <linux/futex.h>, which musl's headers do not give */
+#define FUTEX_WAKE 1
+#define FUTEX_REQUEUE 3
+#define FUTEX_CMP_REQUEUE 4
+#define FUTEX_PRIVATE_FLAG 128
+#define FUTEX_WAIT_PRIVATE (FUTEX_WAIT | FUTEX_PRIVATE_FLAG)
+#define FUTEX_WAKE_PRIVATE (FUTEX_WAKE | FUTEX_PRIVATE_FLAG)
+#define FUTEX_REQUEUE_PRIVATE (FUTEX_REQUEUE | FUTEX_PRIVATE_FLAG)
+#define FUTEX_CMP_REQUEUE_PRIVATE (FUTEX_CMP_REQUEUE | FUTEX_PRIVATE_FLAG)
+
+static long futex_call(volatile int *addr, int op, int val, const struct timespec *ts)
+{
+    return syscall(SYS_futex, addr, op, val, ts, 0, 0);
+}
+
+static void *thr_ids(void *arg)
+{
+    long *out = arg;
+    out[0] = getpid();
+    out[1] = syscall(SYS_gettid);
+    return (void *)(out[2] * 3);
+}
+
+/* pthread_create/join of many threads: each its own tid, the process's pid, its result. */
+static void t_threads_create_join(void)
+{
+    enum { N = 24 };
+    pthread_t t[N];
+    long ids[N][3];
+    for (int round = 0; round < 3; round++) { /* entries and slots come back after joins */
+        for (int i = 0; i < N; i++) {
+            ids[i][2] = i;
+            CHECK(pthread_create(&t[i], 0, thr_ids, ids[i]) == 0);
+        }
+        for (int i = 0; i < N; i++) {
+            void *r;
+            CHECK(pthread_join(t[i], &r) == 0 && (long)r == i * 3);
+            CHECK(ids[i][0] == getpid() && ids[i][1] != getpid() && ids[i][1] > 0);
+            for (int j = 0; j < i; j++)
+                CHECK(ids[j][1] != ids[i][1]);
+        }
+    }
+    CHECK(syscall(SYS_gettid) == getpid()); /* the main thread's tid is the pid */
+}
+
+static pthread_mutex_t thr_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t thr_cond = PTHREAD_COND_INITIALIZER;
+static long thr_counter, thr_queue, thr_taken;
+
+static void *thr_add(void *arg)
+{
+    for (int i = 0; i < 3000; i++) {
+        pthread_mutex_lock(&thr_lock);
+        long v = thr_counter;
+        if (i % 64 == 0)
+            sched_yield(); /* let the others pile up on the lock */
+        thr_counter = v + 1;
+        pthread_mutex_unlock(&thr_lock);
+    }
+    return arg;
+}
+
+static void *thr_consume(void *arg)
+{
+    for (;;) {
+        pthread_mutex_lock(&thr_lock);
+        while (thr_queue == 0)
+            pthread_cond_wait(&thr_cond, &thr_lock);
+        long v = thr_queue--;
+        if (v > 0)
+            thr_taken++;
+        pthread_mutex_unlock(&thr_lock);
+        if (v < 0) /* the end marker */
+            return arg;
+    }
+}
+
+/* Mutexes under contention: a counter incremented by 8 threads is exact; condition variables
+ * hand 2,000 items to 4 consumers, then a broadcast ends them. */
+static void t_threads_mutex_cond(void)
+{
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++)
+        CHECK(pthread_create(&t[i], 0, thr_add, 0) == 0);
+    for (int i = 0; i < 8; i++)
+        CHECK(pthread_join(t[i], 0) == 0);
+    EXPECT(thr_counter, 8 * 3000);
+    for (int i = 0; i < 4; i++)
+        CHECK(pthread_create(&t[i], 0, thr_consume, 0) == 0);
+    for (int i = 0; i < 2000; i++) {
+        pthread_mutex_lock(&thr_lock);
+        thr_queue++;
+        pthread_cond_signal(&thr_cond);
+        pthread_mutex_unlock(&thr_lock);
+        if (i % 100 == 0)
+            sched_yield();
+    }
+    for (;;) { /* wait until all are taken, then end them all */
+        pthread_mutex_lock(&thr_lock);
+        int done = thr_queue == 0;
+        if (done)
+            thr_queue = -1000; /* each consumer takes one negative value and leaves */
+        pthread_cond_broadcast(&thr_cond);
+        pthread_mutex_unlock(&thr_lock);
+        if (done)
+            break;
+        sched_yield();
+    }
+    for (int i = 0; i < 4; i++)
+        CHECK(pthread_join(t[i], 0) == 0);
+    EXPECT(thr_taken, 2000);
+}
+
+static __thread int thr_local = 7;
+
+static void *thr_tls(void *arg)
+{
+    int mine = (int)(long)arg;
+    if (thr_local != 7) /* every thread starts with the initial value */
+        return (void *)1;
+    thr_local = mine;
+    for (int i = 0; i < 100; i++) {
+        sched_yield();
+        if (thr_local != mine)
+            return (void *)2;
+    }
+    return 0;
+}
+
+/* Thread-local storage (__thread): each thread has its own copy. */
+static void t_threads_tls(void)
+{
+    pthread_t t[6];
+    thr_local = 99;
+    for (long i = 0; i < 6; i++)
+        CHECK(pthread_create(&t[i], 0, thr_tls, (void *)(i + 100)) == 0);
+    for (int i = 0; i < 6; i++) {
+        void *r;
+        CHECK(pthread_join(t[i], &r) == 0);
+        EXPECT((long)r, 0);
+    }
+    EXPECT(thr_local, 99);
+}
+
+/* futex: a WAIT times out with ETIMEDOUT after about the time; a wrong value is EAGAIN; bad
+ * addresses, timeouts and operations give what Linux 6.1 gives (checked in the peer). */
+static void t_futex_edges(void)
+{
+    static volatile int word = 5;
+    struct timespec ts = {0, 150 * 1000000};
+    long t0 = mono_ms();
+    ERR(futex_call(&word, FUTEX_WAIT_PRIVATE, 5, &ts), ETIMEDOUT);
+    long took = mono_ms() - t0;
+    CHECK(took >= 150 && took < 1000);
+    ERR(futex_call(&word, FUTEX_WAIT, 5, &(struct timespec){0, 0}), ETIMEDOUT);
+    ERR(futex_call(&word, FUTEX_WAIT_PRIVATE, 6, 0), EAGAIN);
+    ERR(futex_call(0, FUTEX_WAIT_PRIVATE, 0, 0), EFAULT);
+    ERR(futex_call((volatile int *)((char *)&word + 1), FUTEX_WAIT_PRIVATE, 5, 0), EINVAL);
+    ERR(futex_call(&word, FUTEX_WAIT_PRIVATE, 5, &(struct timespec){0, 1000000000}), EINVAL);
+    ERR(futex_call(&word, FUTEX_WAIT_PRIVATE, 5, &(struct timespec){-1, 0}), EINVAL);
+    ERR(futex_call(&word, FUTEX_WAIT_PRIVATE, 5, (struct timespec *)8), EFAULT);
+    EXPECT(futex_call(&word, FUTEX_WAKE_PRIVATE, 1, 0), 0);
+    EXPECT(futex_call(0, FUTEX_WAKE_PRIVATE, 1, 0), 0); /* a private wake touches nothing */
+    ERR(futex_call(0, FUTEX_WAKE, 1, 0), EFAULT);
+    ERR(futex_call((volatile int *)((char *)&word + 2), FUTEX_WAKE, 1, 0), EINVAL);
+    ERR(futex_call(&word, 99, 0, 0), ENOSYS);
+    ERR(syscall(SYS_futex, &word, FUTEX_CMP_REQUEUE_PRIVATE, 1, 1, &word, 4), EAGAIN);
+    EXPECT(syscall(SYS_futex, &word, FUTEX_CMP_REQUEUE_PRIVATE, 1, 1, &word, 5), 0);
+}
+
+static volatile int thr_word;
+
+static void *thr_waiter(void *arg)
+{
+    (void)arg;
+    while (thr_word == 0)
+        futex_call(&thr_word, FUTEX_WAIT_PRIVATE, 0, 0);
+    return 0;
+}
+
+/* FUTEX_WAKE wakes the waiters (its result: how many), and REQUEUE moves them. */
+static void t_futex_wake_requeue(void)
+{
+    static volatile int other;
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++)
+        CHECK(pthread_create(&t[i], 0, thr_waiter, 0) == 0);
+    usleep(100000); /* all three wait now */
+    EXPECT(syscall(SYS_futex, &thr_word, FUTEX_REQUEUE_PRIVATE, 0, 2, &other, 0), 2); /* moved */
+    thr_word = 1;
+    EXPECT(futex_call(&thr_word, FUTEX_WAKE_PRIVATE, 10, 0), 1); /* the one left (0 wakes 1) */
+    EXPECT(futex_call(&other, FUTEX_WAKE_PRIVATE, 10, 0), 2);
+    for (int i = 0; i < 3; i++)
+        CHECK(pthread_join(t[i], 0) == 0);
+}
+
+static volatile long thr_sig_tid, thr_sig_count;
+
+static void thr_on_usr(int sig)
+{
+    (void)sig;
+    thr_sig_tid = syscall(SYS_gettid);
+    thr_sig_count++;
+}
+
+static volatile int thr_stop;
+
+static void *thr_spin(void *arg)
+{
+    *(long *)arg = syscall(SYS_gettid);
+    while (!thr_stop)
+        sched_yield();
+    return 0;
+}
+
+/* pthread_kill and tgkill reach the thread named; a signal for the process goes to a thread that
+ * does not block it; tgkill with another process's id is ESRCH. */
+static void t_threads_signals(void)
+{
+    long tid = 0;
+    pthread_t t;
+    signal(SIGUSR1, thr_on_usr);
+    signal(SIGUSR2, thr_on_usr);
+    CHECK(pthread_create(&t, 0, thr_spin, &tid) == 0);
+    while (!tid)
+        sched_yield();
+    CHECK(pthread_kill(t, SIGUSR1) == 0);
+    while (thr_sig_count < 1)
+        sched_yield();
+    EXPECT(thr_sig_tid, tid);
+    CHECK(syscall(SYS_tgkill, getpid(), tid, SIGUSR1) == 0);
+    while (thr_sig_count < 2)
+        sched_yield();
+    EXPECT(thr_sig_tid, tid);
+    ERR(syscall(SYS_tgkill, getppid(), tid, SIGUSR1), ESRCH);
+    ERR(syscall(SYS_tgkill, getpid(), 0, SIGUSR1), EINVAL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    CHECK(sigprocmask(SIG_BLOCK, &set, 0) == 0); /* the main thread blocks it: the other runs it */
+    CHECK(kill(getpid(), SIGUSR2) == 0);
+    while (thr_sig_count < 3)
+        sched_yield();
+    EXPECT(thr_sig_tid, tid);
+    CHECK(syscall(SYS_tgkill, getpid(), getpid(), SIGUSR2) == 0); /* blocked here: pending */
+    CHECK(sigpending(&set) == 0 && sigismember(&set, SIGUSR2));
+    thr_stop = 1;
+    CHECK(pthread_join(t, 0) == 0);
+    CHECK(sigprocmask(SIG_UNBLOCK, &set, 0) == 0);
+    EXPECT(thr_sig_count, 4);
+    EXPECT(thr_sig_tid, getpid());
+}
+
+static void *thr_exit_group(void *arg)
+{
+    usleep(20000);
+    exit((int)(long)arg); /* exit_group: the whole process */
+}
+
+static void *thr_fault(void *arg)
+{
+    (void)arg;
+    static volatile int *volatile nowhere = (int *)8;
+    usleep(20000);
+    *nowhere = 1;
+    return 0;
+}
+
+static void *thr_last(void *arg)
+{
+    usleep(50000);
+    write((int)(long)arg, "x", 1); /* it runs on after the main thread's exit */
+    return arg;                    /* the last thread's pthread_exit ends the process with 0 */
+}
+
+/* utest --child thrmain FD: the main thread leaves first (a fresh program: a forked child's main
+ * thread has no clear-tid address to release musl's thread list lock with, on Linux too). */
+static int child_thread_main(const char *fd)
+{
+    pthread_t t;
+    if (pthread_create(&t, 0, thr_last, (void *)(long)atoi(fd)) != 0)
+        return 9;
+    pthread_exit(0);
+}
+
+/* A child whose threads end it: exit from a thread (exit_group), a thread's fault (the whole
+ * process dies of SIGSEGV), the main thread's pthread_exit and then the last thread's. */
+static void t_threads_exit_fault(void)
+{
+    void *(*how[2])(void *) = {thr_exit_group, thr_fault};
+    int p[2];
+    char fd[12], got = 0;
+    CHECK(pipe(p) == 0);
+    snprintf(fd, sizeof(fd), "%d", p[1]);
+    for (int k = 0; k < 3; k++) {
+        pid_t c = fork();
+        if (c == 0 && k == 2)
+            execl("/proc/self/exe", "utest", "--child", "thrmain", fd, (char *)0);
+        if (c == 0) {
+            pthread_t t;
+            pthread_create(&t, 0, how[k], (void *)5);
+            for (;;)
+                pause();
+        }
+        int st;
+        CHECK(c > 0 && waitpid(c, &st, 0) == c);
+        if (k == 0)
+            CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 5);
+        if (k == 1)
+            CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+        if (k == 2)
+            CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0 && read(p[0], &got, 1) == 1 && got == 'x');
+    }
+    ERR(waitpid(-1, 0, WNOHANG), ECHILD); /* threads are nobody's children */
+}
+
+static int thr_fd = -1;
+
+static void *thr_open(void *arg)
+{
+    (void)arg;
+    thr_fd = open("/tmp/u_thr_file", O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (thr_fd >= 0)
+        write(thr_fd, "shared", 6);
+    chdir("/tmp"); /* the cwd is the process's (CLONE_FS) */
+    return 0;
+}
+
+/* A descriptor a thread opens after the other was created is the other's too, and so is the
+ * working directory; closing it in one closes it for both. */
+static void t_threads_share_files(void)
+{
+    char buf[8] = {0};
+    pthread_t t;
+    CHECK(chdir("/") == 0);
+    CHECK(pthread_create(&t, 0, thr_open, 0) == 0 && pthread_join(t, 0) == 0);
+    CHECK(thr_fd >= 0);
+    CHECK(pread(thr_fd, buf, 6, 0) == 6 && !memcmp(buf, "shared", 6));
+    CHECK(getcwd(buf, sizeof(buf)) && !strcmp(buf, "/tmp"));
+    CHECK(access("u_thr_file", F_OK) == 0);
+    CHECK(close(thr_fd) == 0);
+    ERR(close(thr_fd), EBADF);
+    unlink("/tmp/u_thr_file");
+}
+
+static void *thr_fork(void *arg)
+{
+    (void)arg;
+    pid_t c = fork();
+    if (c == 0)
+        _exit(getppid() == (pid_t)(long)arg ? 7 : 8); /* its parent is the process */
+    int st = 0;
+    if (c < 0 || waitpid(c, &st, 0) != c)
+        return (void *)1;
+    return (void *)(long)(WIFEXITED(st) ? WEXITSTATUS(st) : 9);
+}
+
+/* fork from a thread: the child is a process of one thread, a child of the process, and the
+ * forking thread's waitpid reaps it. */
+static void t_threads_fork(void)
+{
+    pthread_t t;
+    void *r;
+    CHECK(pthread_create(&t, 0, thr_fork, (void *)(long)getpid()) == 0);
+    CHECK(pthread_join(t, &r) == 0);
+    EXPECT((long)r, 7);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -6680,6 +7052,16 @@ static const struct test tests[] = {
     {"mmap_file_private", t_mmap_file_private},
     {"mmap_file_shared", t_mmap_file_shared},
     {"mmap_file_errors", t_mmap_file_errors},
+    /* Threads (issue 11) */
+    {"threads_create_join", t_threads_create_join},
+    {"threads_mutex_cond", t_threads_mutex_cond},
+    {"threads_tls", t_threads_tls},
+    {"futex_edges", t_futex_edges},
+    {"futex_wake_requeue", t_futex_wake_requeue},
+    {"threads_signals", t_threads_signals},
+    {"threads_exit_fault", t_threads_exit_fault},
+    {"threads_share_files", t_threads_share_files},
+    {"threads_fork", t_threads_fork},
     {0},
 };
 
@@ -6712,6 +7094,8 @@ static int child_mode(int argc, char **argv)
         return child_bigargs(argc, argv);
     if (!strcmp(argv[2], "stack") && argc == 4) /* mem_rlimits_linux */
         return child_stack(argv[3]);
+    if (!strcmp(argv[2], "thrmain") && argc == 4) /* threads_exit_fault */
+        return child_thread_main(argv[3]);
     return 2;
 }
 

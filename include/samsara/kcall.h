@@ -81,8 +81,9 @@
     /* Kernel invariants: 0, or -1 run queues, -2 sender queues, -3 frame counts. */               \
     X(SELFCHECK, selfcheck, sys, int)                                                              \
     /* A stopped copy of ep (memory, registers with rax = 0, FPU, privileges); the caller */       \
-    /* is its parent. Its registers (op REGS_GET, REGS_SET, ...). */                               \
-    X(PROC_FORK, proc_fork, sys, int, (endpoint_t, ep))                                            \
+    /* is its parent; FORK_SHARE_SPACE: ep's address space itself, not a copy (a thread). */       \
+    /* Its registers (op REGS_GET, REGS_SET, ...). */                                              \
+    X(PROC_FORK, proc_fork, sys, int, (endpoint_t, ep), (uint64_t, flags))                         \
     X(PROC_REGS, proc_regs, sys, int, (endpoint_t, ep), (int, op), (struct user_regs *, regs))     \
     /* Who serves Linux calls (sysv 0: no System V IPC server); root only. */                      \
     X(LINUX_SERVERS, linux_servers, sys, int, (endpoint_t, pm), (endpoint_t, vfs),                 \
@@ -161,5 +162,6 @@ _Static_assert(NR_KCALLS <= 64, "the kernel-call mask has 64 bits");
 /* KC_MEM_MAP: demand-zero pages: nothing is allocated now; each page gets a zeroed frame when
  * first touched, by the process or by a copy into it (no src). */
 #define MEM_LAZY 8
+#define FORK_SHARE_SPACE 1 /* KC_PROC_FORK: the copy shares the address space (a thread) */
 
 #endif

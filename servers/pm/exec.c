@@ -298,7 +298,8 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
     if (at.low < MIN_MAP_ADDR || at.end > STACK_TOP - stack_len)
         return -LX_ENOEXEC;
 
-    /* The point of no return: from here a failure kills the process. */
+    /* The point of no return: from here a failure kills the process, and its other threads go. */
+    threads_end(mp);
     sys_mem_unmap(mp->ep, 0, 0x0000800000000000ull);
     mem_forget(mp);
     sysv_tell(SYSV_EXEC, mp); /* its shared-memory attachments went with the unmap */
@@ -350,5 +351,7 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
 
 int64_t do_execve(struct mproc *mp, const uint64_t *a)
 {
+    if (mp->pid != mp->tgid)
+        return -LX_ENOSYS; /* a thread other than the main one (it would have to become it) */
     return exec_image(mp, a[0], a[1], a[2], 0);
 }

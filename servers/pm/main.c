@@ -44,6 +44,7 @@ int vfs_request(message_t *m, int64_t *result)
 }
 
 extern const pm_call_t pm_calls[LX_NR_MAX];
+extern const uint8_t pm_process_calls[LX_NR_MAX];
 
 /* An unimplemented call: -ENOSYS, and one log line per call number. */
 static int64_t unimplemented(struct mproc *mp, uint64_t nr)
@@ -91,8 +92,11 @@ static void handle_call(message_t *m)
     uint64_t nr = m->u.lx.nr;
     mp->call = *m;
     in_call = mp;
+    /* the memory map, limits and timers are the process's: a thread's call acts on them in its
+     * main thread's entry (thread.c), and is answered here */
+    struct mproc *on = nr < LX_NR_MAX && pm_process_calls[nr] ? leader_of(mp) : mp;
     int64_t r =
-        nr < LX_NR_MAX && pm_calls[nr] ? pm_calls[nr](mp, m->u.lx.arg) : unimplemented(mp, nr);
+        nr < LX_NR_MAX && pm_calls[nr] ? pm_calls[nr](on, m->u.lx.arg) : unimplemented(mp, nr);
     in_call = 0;
     if (r != SUSPEND && mp->state == M_ALIVE && mp->ep == m->source) {
         reply_to(mp, r);
@@ -126,7 +130,7 @@ static void pull_vfs_signals(void)
             return;
         if (q->result == VFS_SIG_PROC) {
             struct mproc *mp = mproc_of((endpoint_t)q->target);
-            struct sig_info own = {SI_USER, mp ? mp->pid : 0, mp ? (int32_t)mp->cred.ruid : 0, 0};
+            struct sig_info own = {SI_USER, mp ? mp->tgid : 0, mp ? (int32_t)mp->cred.ruid : 0, 0};
             if (mp) /* SIGPIPE: as Linux's send_sig, from the process itself */
                 signal_send_info(mp, (int)q->sig, &own);
         } else if (q->result == VFS_SIG_PGRP) {
@@ -156,7 +160,7 @@ static int64_t start_program(const char *strings, uint64_t len, const char *name
         return -LX_EAGAIN;
     }
     mp->ep = ep;
-    mp->pid = pid_alloc();
+    mp->pid = mp->tgid = pid_alloc();
     mp->pgid = mp->sid = mp->pid;
     strncpy_s(mp->name, name, sizeof(mp->name));
     int64_t r;

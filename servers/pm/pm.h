@@ -32,7 +32,9 @@
 #define USER_PRIO 5
 
 enum mstate { M_FREE, M_ALIVE, M_ZOMBIE };
-enum mwait { W_NONE, W_WAIT4, W_PAUSE, W_SLEEP, W_SIGSUSPEND, W_VFORK, W_SIGWAIT };
+enum mwait { W_NONE, W_WAIT4, W_PAUSE, W_SLEEP, W_SIGSUSPEND, W_VFORK, W_SIGWAIT, W_FUTEX, W_GONE };
+/* W_FUTEX: in FUTEX_WAIT (futex_addr, wake_at or 0); W_GONE: a main thread that exited while
+ * other threads run, blocked for good (thread.c) */
 
 /* What a pending signal's siginfo will say (Linux's si_code, si_pid, si_uid, si_status). */
 struct sig_info {
@@ -87,7 +89,10 @@ struct region {
 struct mproc {
     enum mstate state;
     endpoint_t ep;
-    int pid, ppid, pgid, sid;
+    int pid, ppid, pgid, sid; /* a thread: pid is its tid; ppid, pgid, sid its process's */
+    int tgid;                 /* its process: the main thread's pid (thread.c) */
+    uint64_t clear_tid;       /* set_tid_address, CLONE_CHILD_CLEARTID: 0 written, woken at exit */
+    uint64_t futex_addr;      /* W_FUTEX: the word waited on */
     char name[16];
     int exit_status; /* wait4 status word, valid when zombie */
     struct k_sigaction act[NSIG];
@@ -143,6 +148,13 @@ void child_died(struct mproc *mp);
 void check_waiters(struct mproc *parent);
 void report_exit(struct mproc *mp);
 void vfork_release(struct mproc *c);
+
+/* thread.c */
+struct mproc *leader_of(struct mproc *mp);
+struct mproc *group_next(const struct mproc *mp, const struct mproc *from);
+void threads_end(struct mproc *mp);
+int64_t thread_create(struct mproc *mp, const uint64_t *a);
+int64_t fork_room(const struct mproc *mp); /* proc.c */
 
 /* signal.c */
 #define SIGHUP 1

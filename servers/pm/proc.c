@@ -62,22 +62,30 @@ static int over_nproc(const struct mproc *mp)
     return n >= mp->rlim[RLIMIT_NPROC][0];
 }
 
-/*
- * A copy of mp, running on `stack` if it is not 0 (clone's new stack); with
- * vfork, mp waits (W_VFORK) until the child has exec'd or exited
- * (vfork_release). The child's pid, or -errno.
- */
-static int64_t fork_copy(struct mproc *mp, uint64_t stack, int vfork)
+/* May mp make one more process or thread? 0 or -EAGAIN. */
+int64_t fork_room(const struct mproc *mp)
 {
-    int64_t pages = mem_pages(mp); /* the copy takes as many new frames as mp has pages */
-    if (pages < 0 || mem_admit((uint64_t)pages) < 0 || region_copy_ready(mp) < 0)
-        return -LX_ENOMEM;
     int free_entries = 0;
     for (int i = 0; i < NR_MPROCS; i++)
         free_entries += mprocs[i].state == M_FREE;
     if (free_entries <= PROCS_FOR_ROOT && mp->cred.euid != 0)
         return -LX_EAGAIN; /* the last entries are root's: a user's fork bomb leaves root a shell */
-    if (over_nproc(mp))
+    return over_nproc(mp) ? -LX_EAGAIN : 0;
+}
+
+/*
+ * A copy of the process of thread mp (its main thread's memory map, limits
+ * and ids; mp's registers, mask and alternate stack), running on `stack` if
+ * it is not 0 (clone's new stack); with vfork, mp waits (W_VFORK) until the
+ * child has exec'd or exited (vfork_release). The child's pid, or -errno.
+ */
+static int64_t fork_copy(struct mproc *mp, uint64_t stack, int vfork)
+{
+    struct mproc *g = leader_of(mp);
+    int64_t pages = mem_pages(g); /* the copy takes as many new frames as mp has pages */
+    if (pages < 0 || mem_admit((uint64_t)pages) < 0 || region_copy_ready(g) < 0)
+        return -LX_ENOMEM;
+    if (fork_room(mp) < 0)
         return -LX_EAGAIN;
     struct mproc *c = mproc_alloc();
     int pid = c ? pid_alloc() : -1;
@@ -86,16 +94,19 @@ static int64_t fork_copy(struct mproc *mp, uint64_t stack, int vfork)
             c->state = M_FREE;
         return -LX_EAGAIN;
     }
-    endpoint_t ep = sys_proc_fork(mp->ep);
+    endpoint_t ep = sys_proc_fork(mp->ep, 0);
     if (ep < 0) {
         c->state = M_FREE;
         return ep == -E_NOMEM ? -LX_ENOMEM : -LX_EAGAIN;
     }
-    *c = *mp;
-    region_copy(c, mp); /* its own list, from the entries made ready above */
+    *c = *g;
+    region_copy(c, g); /* its own list, from the entries made ready above */
+    c->sigmask = mp->sigmask, c->cred = mp->cred; /* handlers: every thread has them */
+    c->ss_sp = mp->ss_sp, c->ss_size = mp->ss_size, c->ss_flags = mp->ss_flags;
     c->ep = ep;
-    c->pid = pid;
-    c->ppid = mp->pid;
+    c->pid = c->tgid = pid;
+    c->clear_tid = 0;
+    c->ppid = mp->tgid;
     c->pending = 0;
     c->report = 0; /* only the program rs ran reports its exit, not its children */
     c->wait = W_NONE;
@@ -139,37 +150,46 @@ int64_t do_vfork(struct mproc *mp, const uint64_t *a)
  * clone in the forms fork and musl's posix_spawn use: SIGCHLD as the exit
  * signal, CLONE_VFORK, and CLONE_VM only with CLONE_VFORK (the child gets a
  * copy of the memory, which the parent cannot see until the child has
- * exec'd or exited), a new stack or none. Threads: ENOSYS.
+ * exec'd or exited), a new stack or none; and threads (CLONE_THREAD:
+ * thread.c).
  */
 #define CLONE_VM 0x100
 #define CLONE_VFORK 0x4000
+#define CLONE_THREAD 0x10000
 #define CSIGNAL 0xff
 int64_t do_clone(struct mproc *mp, const uint64_t *a)
 {
     uint64_t flags = a[0];
+    if (flags & CLONE_THREAD)
+        return thread_create(mp, a);
     if ((flags & ~(uint64_t)(CSIGNAL | CLONE_VM | CLONE_VFORK)) || (flags & CSIGNAL) != SIGCHLD ||
         (flags & (CLONE_VM | CLONE_VFORK)) == CLONE_VM)
         return -LX_ENOSYS;
     return fork_copy(mp, a[1], (flags & CLONE_VFORK) != 0);
 }
 
-/* c has exec'd or is gone: its parent, waiting in vfork or clone(CLONE_VFORK), goes on. */
+/* c has exec'd or is gone: its parent (the thread of it), waiting in vfork or
+ * clone(CLONE_VFORK), goes on. */
 void vfork_release(struct mproc *c)
 {
     struct mproc *parent = c->ppid ? mproc_by_pid(c->ppid) : 0;
-    if (!parent || parent->state != M_ALIVE || parent->wait != W_VFORK ||
-        parent->vfork_child != c->pid)
+    while (parent && (parent->wait != W_VFORK || parent->vfork_child != c->pid))
+        parent = group_next(parent, parent);
+    if (!parent)
         return;
     parent->wait = W_NONE;
     reply_to(parent, c->pid);
     signal_check(parent); /* what came while it waited */
 }
 
-/* mp is gone with wait status `status`: zombie for its parent, orphans to init. */
+/* mp's process is gone with wait status `status` (its threads first): zombie for its parent,
+ * orphans to init. */
 void mproc_exit(struct mproc *mp, int status)
 {
     if (mp->state != M_ALIVE)
         return;
+    threads_end(mp);
+    mp = leader_of(mp);
     struct proc_info info;
     mp->cpu_ms = sys_proc_info(mp->ep, &info) == 0 ? info.ticks : 0; /* before it is gone */
     mp->state = M_ZOMBIE;
@@ -214,16 +234,10 @@ void mproc_exit(struct mproc *mp, int status)
     signal_send_info(parent, SIGCHLD, &why);
 }
 
-int64_t do_exit(struct mproc *mp, const uint64_t *a)
-{
-    mproc_exit(mp, (int)((a[0] & 0xff) << 8));
-    return SUSPEND; /* no reply: it is gone */
-}
-
 static int matches(struct mproc *parent, struct mproc *c, int64_t pid)
 {
-    if (c->state == M_FREE || c->ppid != parent->pid || c == parent)
-        return 0;
+    if (c->state == M_FREE || c->ppid != parent->tgid || c->pid != c->tgid || c == parent)
+        return 0; /* a thread is no child */
     return pid == -1 || (pid > 0 && c->pid == pid) || (pid == 0 && c->pgid == parent->pgid) ||
            (pid < -1 && c->pgid == -pid);
 }
@@ -261,22 +275,24 @@ int64_t do_wait4(struct mproc *mp, const uint64_t *a)
     return SUSPEND;
 }
 
-/* A child of parent changed: finish a wait4 it is suspended in, if it can be. */
+/* A child of parent changed: finish a wait4 a thread of it is suspended in, if it can be. */
 void check_waiters(struct mproc *parent)
 {
-    if (parent->wait != W_WAIT4)
-        return;
-    int64_t r = do_wait4(parent, parent->call.u.lx.arg);
-    if (r == SUSPEND)
-        return;
-    parent->wait = W_NONE;
-    reply_to(parent, r);
+    for (struct mproc *t = group_next(parent, 0); t; t = group_next(parent, t)) {
+        if (t->wait != W_WAIT4)
+            continue;
+        int64_t r = do_wait4(t, t->call.u.lx.arg);
+        if (r == SUSPEND)
+            continue;
+        t->wait = W_NONE;
+        reply_to(t, r);
+    }
 }
 
 int64_t do_getpid(struct mproc *mp, const uint64_t *a)
 {
     (void)a;
-    return mp->pid;
+    return mp->tgid;
 }
 int64_t do_getppid(struct mproc *mp, const uint64_t *a)
 {
@@ -284,19 +300,24 @@ int64_t do_getppid(struct mproc *mp, const uint64_t *a)
     return mp->ppid;
 }
 
+/* mp's process has a new group or session: its threads, and vfs's view of each. */
 static void tell_vfs_pgrp(struct mproc *mp)
 {
-    message_t m = {.type = VFS_PM_SETPGRP, .u.vfs_pm.setpgrp = {mp->ep, mp->pgid, mp->sid}};
-    vfs_request(&m, 0);
+    for (struct mproc *t = group_next(mp, 0); t; t = group_next(mp, t)) {
+        t->pgid = mp->pgid, t->sid = mp->sid;
+        message_t m = {.type = VFS_PM_SETPGRP, .u.vfs_pm.setpgrp = {t->ep, t->pgid, t->sid}};
+        vfs_request(&m, 0);
+    }
 }
 
 int64_t do_setpgid(struct mproc *mp, const uint64_t *a)
 {
     int pid = (int)a[0] ? (int)a[0] : mp->pid, pgid = (int)a[1] ? (int)a[1] : pid;
     struct mproc *t = mproc_by_pid(pid);
+    t = t ? leader_of(t) : 0;
     if ((int)a[0] < 0 || (int)a[1] < 0)
         return -LX_EINVAL;
-    if (!t || t->state != M_ALIVE || (t != mp && t->ppid != mp->pid))
+    if (!t || t->state != M_ALIVE || (t != leader_of(mp) && t->ppid != mp->tgid))
         return -LX_ESRCH;
     if (t->sid == t->pid || t->sid != mp->sid)
         return -LX_EPERM;
@@ -333,6 +354,7 @@ int64_t do_getsid(struct mproc *mp, const uint64_t *a)
 int64_t do_setsid(struct mproc *mp, const uint64_t *a)
 {
     (void)a;
+    mp = leader_of(mp);
     for (int i = 0; i < NR_MPROCS; i++)
         if (mprocs[i].state == M_ALIVE && mprocs[i].pgid == mp->pid)
             return -LX_EPERM; /* already a group leader */

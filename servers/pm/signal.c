@@ -10,6 +10,10 @@
  * calls rt_sigreturn and restores the saved registers, FPU/SSE state and mask.
  * A handler with SA_ONSTACK runs on the alternate stack (sigaltstack) if
  * one is set and the process is not on it already.
+ * Threads (thread.c): each has its own mask and pending set; a signal for
+ * the process goes to one thread that does not block it (signal_target),
+ * tkill and tgkill to the thread named. Every thread holds a copy of the
+ * handlers, changed in all at once (act_set).
  */
 #include "pm.h"
 
@@ -173,6 +177,14 @@ static void siginfo_take(struct mproc *mp, int sig, struct siginfo_l *out)
     mp->pending &= ~SIG_BIT(sig);
 }
 
+/* sig's action in every thread of mp's process (CLONE_SIGHAND). */
+static void act_set(struct mproc *mp, int sig, const struct k_sigaction *act)
+{
+    for (struct mproc *t = group_next(mp, 0); t; t = group_next(mp, t))
+        t->act[sig] = *act;
+    mp->act[sig] = *act;
+}
+
 static void deliver(struct mproc *mp, int sig)
 {
     struct k_sigaction *act = &mp->act[sig];
@@ -235,7 +247,7 @@ static void deliver(struct mproc *mp, int sig)
     mp->sigmask |= act->mask | ((act->flags & SA_NODEFER) ? 0 : SIG_BIT(sig));
     mp->sigmask &= ~UNBLOCKABLE;
     if (act->flags & SA_RESETHAND)
-        act->handler = SIG_DFL;
+        act_set(mp, sig, &(struct k_sigaction){SIG_DFL, act->flags, act->restorer, act->mask});
 }
 
 /* A handler waits while its process waits in vfork (Linux: a killable wait). */
@@ -247,6 +259,8 @@ static int held_in_vfork(const struct mproc *mp, int sig)
 
 static void deliver_pending(struct mproc *mp)
 {
+    if (mp->wait == W_GONE)
+        return; /* a main thread that exited: never runs again */
     for (int sig = 1; sig < NSIG && mp->state == M_ALIVE; sig++)
         if (((mp->pending & ~mp->sigmask & SIG_BIT(sig)) && !held_in_vfork(mp, sig)) ||
             (sig == SIGKILL && (mp->pending & SIG_BIT(sig))))
@@ -309,9 +323,9 @@ static int64_t sigwait_take(struct mproc *mp, uint64_t set, uint64_t uinfo)
     return sig;
 }
 
-/* A signal for mp, with what its siginfo says (a standard signal already pending keeps its
- * first). One that mp waits for in rt_sigtimedwait ends that wait, before any handler. */
-void signal_send_info(struct mproc *mp, int sig, const struct sig_info *info)
+/* A signal for thread mp, with what its siginfo says (a standard signal already pending keeps
+ * its first). One that mp waits for in rt_sigtimedwait ends that wait, before any handler. */
+static void signal_send_thread(struct mproc *mp, int sig, const struct sig_info *info)
 {
     if (mp->state != M_ALIVE || sig <= 0 || sig >= NSIG)
         return;
@@ -325,6 +339,34 @@ void signal_send_info(struct mproc *mp, int sig, const struct sig_info *info)
         reply_to(mp, sigwait_take(mp, mp->wait_set, mp->call.u.lx.arg[1]));
     }
     signal_check(mp);
+}
+
+/*
+ * The thread a signal for mp goes to: mp itself if it is not a main thread
+ * (a thread's own SIGPIPE); else the first thread of its process, the main
+ * one first, that runs and does not block sig; if all block it, the first
+ * that runs (where it stays pending).
+ */
+static struct mproc *signal_target(struct mproc *mp, int sig)
+{
+    struct mproc *first = mp->wait == W_GONE ? 0 : mp;
+    if (mp->pid != mp->tgid || (first && !(mp->sigmask & SIG_BIT(sig))))
+        return mp;
+    for (struct mproc *t = group_next(mp, 0); t; t = group_next(mp, t)) {
+        if (t->wait == W_GONE)
+            continue;
+        if (!(t->sigmask & SIG_BIT(sig)))
+            return t;
+        first = first ? first : t;
+    }
+    return first ? first : mp;
+}
+
+/* A signal for mp's process (or, from vfs, a thread's own), with its siginfo. */
+void signal_send_info(struct mproc *mp, int sig, const struct sig_info *info)
+{
+    if (mp->state == M_ALIVE && sig > 0 && sig < NSIG)
+        signal_send_thread(signal_target(mp, sig), sig, info);
 }
 
 /* A signal from the system (timers, terminals, faults): SI_KERNEL. */
@@ -370,7 +412,7 @@ int64_t do_rt_sigtimedwait(struct mproc *mp, const uint64_t *a)
  * SI_KERNEL from the terminal (sender 0). */
 static struct sig_info sent_by(const struct mproc *sender, int32_t code)
 {
-    return sender ? (struct sig_info){code, sender->pid, (int32_t)sender->cred.ruid, 0}
+    return sender ? (struct sig_info){code, sender->tgid, (int32_t)sender->cred.ruid, 0}
                   : (struct sig_info){SI_KERNEL, 0, 0, 0};
 }
 
@@ -380,6 +422,7 @@ int signal_group(int pgid, int sig, struct mproc *sender)
     struct sig_info info = sent_by(sender, SI_USER);
     for (int i = 0; i < NR_MPROCS; i++)
         if (mprocs[i].state == M_ALIVE && mprocs[i].pgid == pgid &&
+            mprocs[i].pid == mprocs[i].tgid && /* processes, not their other threads */
             (!sender || cred_may_signal(sender, &mprocs[i]))) {
             n++;
             signal_send_info(&mprocs[i], sig, &info);
@@ -400,6 +443,7 @@ static int64_t kill_with(struct mproc *mp, const uint64_t *a, int32_t code)
         struct mproc *t = mproc_by_pid(pid);
         if (!t || (t->state != M_ALIVE && sig)) /* a zombie still exists for kill(pid, 0) */
             return -LX_ESRCH;
+        t = leader_of(t); /* a thread's id names its process, as on Linux */
         if (!cred_may_signal(mp, t))
             return -LX_EPERM;
         if (sig)
@@ -408,7 +452,8 @@ static int64_t kill_with(struct mproc *mp, const uint64_t *a, int32_t code)
     }
     if (pid == -1) {
         for (int i = 0; i < NR_MPROCS; i++)
-            if (mprocs[i].state == M_ALIVE && mprocs[i].pid != INIT_PID && &mprocs[i] != mp) {
+            if (mprocs[i].state == M_ALIVE && mprocs[i].pid != INIT_PID &&
+                mprocs[i].tgid != mp->tgid && mprocs[i].pid == mprocs[i].tgid) {
                 n++; /* as Linux: those it may not signal are skipped, and no error */
                 if (cred_may_signal(mp, &mprocs[i]))
                     signal_send_info(&mprocs[i], sig, &info);
@@ -428,19 +473,31 @@ int64_t do_kill(struct mproc *mp, const uint64_t *a)
     return kill_with(mp, a, SI_USER);
 }
 
-/* One thread per process: tid = pid. A tid names one thread: never a group or all (EINVAL). */
+/* sig (0: none) to thread tid, of process tgid if tgid is not 0 (si_code SI_TKILL). A tid names
+ * one thread: never a group or all (EINVAL). */
+static int64_t kill_thread(struct mproc *mp, int tgid, int tid, int sig)
+{
+    struct mproc *t = tid > 0 ? mproc_by_pid(tid) : 0;
+    if (tid <= 0 || tgid < 0 || sig < 0 || sig >= NSIG)
+        return -LX_EINVAL;
+    if (!t || t->state != M_ALIVE || t->wait == W_GONE || (tgid && t->tgid != tgid))
+        return -LX_ESRCH;
+    if (!cred_may_signal(mp, t))
+        return -LX_EPERM;
+    if (sig)
+        signal_send_thread(t, sig,
+                           &(struct sig_info){SI_TKILL, mp->tgid, (int32_t)mp->cred.ruid, 0});
+    return 0;
+}
+
 int64_t do_tkill(struct mproc *mp, const uint64_t *a)
 {
-    uint64_t b[2] = {a[0], a[1]};
-    return (int)a[0] <= 0 ? -LX_EINVAL : kill_with(mp, b, SI_TKILL);
+    return kill_thread(mp, 0, (int)a[0], (int)a[1]);
 }
 
 int64_t do_tgkill(struct mproc *mp, const uint64_t *a)
 {
-    uint64_t b[2] = {a[1], a[2]};
-    if ((int)a[0] <= 0 || (int)a[1] <= 0)
-        return -LX_EINVAL;
-    return (int)a[0] == (int)a[1] ? kill_with(mp, b, SI_TKILL) : -LX_ESRCH;
+    return (int)a[0] <= 0 ? -LX_EINVAL : kill_thread(mp, (int)a[0], (int)a[1], (int)a[2]);
 }
 
 int64_t do_rt_sigaction(struct mproc *mp, const uint64_t *a)
@@ -456,9 +513,10 @@ int64_t do_rt_sigaction(struct mproc *mp, const uint64_t *a)
             return -LX_EINVAL;
         if (sys_vcopy(mp->ep, a[1], SELF, (uint64_t)&act, sizeof(act)) < 0)
             return -LX_EFAULT;
-        mp->act[sig] = act;
-        if (act.handler == SIG_IGN)
-            mp->pending &= ~SIG_BIT(sig);
+        act_set(mp, sig, &act);
+        for (struct mproc *t = group_next(mp, 0); t && act.handler == SIG_IGN;
+             t = group_next(mp, t))
+            t->pending &= ~SIG_BIT(sig);
     }
     return 0;
 }

@@ -16,15 +16,19 @@
     X(clock_gettime) X(clock_getres) X(gettimeofday) X(time) X(nanosleep) X(clock_nanosleep)       \
     X(getitimer) X(setitimer) X(alarm) X(times) X(getrusage)                                       \
     X(uname) X(sysinfo) X(arch_prctl) X(set_robust_list) X(sched_yield)                            \
-    X(prlimit64) X(getrlimit) X(setrlimit) X(getrandom) X(prctl) X(reboot)
+    X(prlimit64) X(getrlimit) X(setrlimit) X(getrandom) X(prctl) X(reboot)                         \
+    X(exit_group) X(gettid) X(set_tid_address) X(futex)
+/* Calls on what a process's threads share: served on its main thread's entry (main.c). */
+#define PROCESS_CALLS(X)                                                                           \
+    X(brk) X(mmap) X(munmap) X(mprotect) X(madvise) X(mremap) X(msync)                            \
+    X(prlimit64) X(getrlimit) X(setrlimit) X(getitimer) X(setitimer) X(alarm)
 /* clang-format on */
 
 #define DECLARE(name) int64_t do_##name(struct mproc *mp, const uint64_t *a);
 CALLS(DECLARE)
 
 #define ENTRY(name) [LX_##name] = do_##name,
-const pm_call_t pm_calls[LX_NR_MAX] = {
-    CALLS(ENTRY)[LX_exit_group] = do_exit, /* one thread per process */
-    [LX_gettid] = do_getpid,               /* and its tid is its pid; */
-    [LX_set_tid_address] = do_getpid,      /* no clear-on-exit futex to honour */
-};
+const pm_call_t pm_calls[LX_NR_MAX] = {CALLS(ENTRY)};
+
+#define MARK(name) [LX_##name] = 1,
+const uint8_t pm_process_calls[LX_NR_MAX] = {PROCESS_CALLS(MARK)};

@@ -227,7 +227,8 @@ void timers_arm(void)
             continue;
         if (mp->alarm_at && (!next || mp->alarm_at < next))
             next = mp->alarm_at;
-        if ((mp->wait == W_SLEEP || (mp->wait == W_SIGWAIT && mp->wake_at)) &&
+        if ((mp->wait == W_SLEEP ||
+             ((mp->wait == W_SIGWAIT || mp->wait == W_FUTEX) && mp->wake_at)) &&
             (!next || mp->wake_at < next))
             next = mp->wake_at;
     }
@@ -242,8 +243,12 @@ void timers_run(void)
         struct mproc *mp = &mprocs[i];
         if (mp->state != M_ALIVE)
             continue;
-        if ((mp->wait == W_SLEEP || (mp->wait == W_SIGWAIT && mp->wake_at)) && mp->wake_at <= now) {
-            int64_t r = mp->wait == W_SLEEP ? 0 : -LX_EAGAIN; /* rt_sigtimedwait's timeout */
+        if ((mp->wait == W_SLEEP ||
+             ((mp->wait == W_SIGWAIT || mp->wait == W_FUTEX) && mp->wake_at)) &&
+            mp->wake_at <= now) {
+            int64_t r = mp->wait == W_SLEEP   ? 0
+                        : mp->wait == W_FUTEX ? -LX_ETIMEDOUT
+                                              : -LX_EAGAIN; /* rt_sigtimedwait's timeout */
             mp->wait = W_NONE;
             reply_to(mp, r);
         }

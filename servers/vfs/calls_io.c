@@ -185,13 +185,14 @@ int64_t do_fcntl(struct vproc *p, const uint64_t *a)
     switch (a[1]) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC:
-        if (a[2] >= p->fd_limit)
+        if (a[2] >= p->files->fd_limit)
             return -LX_EINVAL; /* at or past RLIMIT_NOFILE (Linux) */
         return dup_to(p, f, (int)a[2], a[1] == F_DUPFD_CLOEXEC);
     case F_GETFD:
-        return (p->cloexec >> fd) & 1 ? FD_CLOEXEC : 0;
+        return (p->files->cloexec >> fd) & 1 ? FD_CLOEXEC : 0;
     case F_SETFD:
-        p->cloexec = (p->cloexec & ~(1ull << fd)) | ((uint64_t)(a[2] & FD_CLOEXEC) << fd);
+        p->files->cloexec =
+            (p->files->cloexec & ~(1ull << fd)) | ((uint64_t)(a[2] & FD_CLOEXEC) << fd);
         return 0;
     case F_GETFL:
         return f->flags;
@@ -222,8 +223,8 @@ static int64_t dup3_common(struct vproc *p, uint32_t oldfd, uint32_t newfd, uint
     struct file *f = fget(p, oldfd);
     if (!f)
         return -LX_EBADF;
-    if (newfd >= p->fd_limit || (flags & ~(uint64_t)O_CLOEXEC))
-        return newfd >= p->fd_limit ? -LX_EBADF : -LX_EINVAL;
+    if (newfd >= p->files->fd_limit || (flags & ~(uint64_t)O_CLOEXEC))
+        return newfd >= p->files->fd_limit ? -LX_EBADF : -LX_EINVAL;
     if (oldfd == newfd)
         return allow_same ? (int64_t)newfd : -LX_EINVAL;
     fd_close(p, (int)newfd);

@@ -108,7 +108,7 @@ static int64_t open_create(struct vproc *p, int dirfd, uint64_t flags, uint64_t 
         return r == -LX_EEXIST ? -LX_EISDIR : r;
     int may_add = perm_may_create(p, dir, last);
     if (may_add == 0) {
-        r = vfs_create(p, dir, last, S_IFREG | (mode & 07777 & ~p->umask), 0, v);
+        r = vfs_create(p, dir, last, S_IFREG | (mode & 07777 & ~p->files->umask), 0, v);
         *created = r >= 0;
     }
     if ((may_add == -LX_EEXIST || r == -LX_EEXIST) && (flags & O_EXCL))
@@ -285,11 +285,11 @@ static int64_t named_op(struct vproc *p, int dirfd, uint64_t upath, int type, ui
 
 int64_t do_mkdir(struct vproc *p, const uint64_t *a)
 {
-    return named_op(p, AT_FDCWD, a[0], FS_CREATE, S_IFDIR | (a[1] & 07777 & ~p->umask), 0);
+    return named_op(p, AT_FDCWD, a[0], FS_CREATE, S_IFDIR | (a[1] & 07777 & ~p->files->umask), 0);
 }
 int64_t do_mkdirat(struct vproc *p, const uint64_t *a)
 {
-    return named_op(p, (int)a[0], a[1], FS_CREATE, S_IFDIR | (a[2] & 07777 & ~p->umask), 0);
+    return named_op(p, (int)a[0], a[1], FS_CREATE, S_IFDIR | (a[2] & 07777 & ~p->files->umask), 0);
 }
 int64_t do_unlink(struct vproc *p, const uint64_t *a)
 {
@@ -323,7 +323,7 @@ static int64_t mknod_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t mod
     if ((type == S_IFCHR || type == S_IFBLK) && (major > DEV_MAJOR_MAX || minor > 0xff))
         return -LX_EINVAL;
     uint64_t rdev = type == S_IFCHR || type == S_IFBLK ? DEV_MAKE(major, minor) : 0;
-    return named_op(p, dirfd, upath, FS_CREATE, type | (mode & 07777 & ~p->umask), rdev);
+    return named_op(p, dirfd, upath, FS_CREATE, type | (mode & 07777 & ~p->files->umask), rdev);
 }
 
 int64_t do_mknod(struct vproc *p, const uint64_t *a)
@@ -472,7 +472,7 @@ int64_t do_linkat(struct vproc *p, const uint64_t *a)
 static int64_t set_dir(struct vproc *p, struct vnode *v, struct vnode **slot)
 {
     int64_t r = (v->mode & S_IFMT) != S_IFDIR ? -LX_ENOTDIR : perm_check(p, v, MAY_EXEC);
-    if (r == 0 && slot == &p->root && p->cred.euid != 0)
+    if (r == 0 && slot == &p->files->root && p->cred.euid != 0)
         r = -LX_EPERM;
     if (r < 0) {
         vnode_put(v);
@@ -501,12 +501,12 @@ static int64_t dir_at(struct vproc *p, uint64_t upath, struct vnode **slot)
  */
 int64_t do_chroot(struct vproc *p, const uint64_t *a)
 {
-    return dir_at(p, a[0], &p->root);
+    return dir_at(p, a[0], &p->files->root);
 }
 
 int64_t do_chdir(struct vproc *p, const uint64_t *a)
 {
-    return dir_at(p, a[0], &p->cwd);
+    return dir_at(p, a[0], &p->files->cwd);
 }
 
 int64_t do_fchdir(struct vproc *p, const uint64_t *a)
@@ -515,7 +515,7 @@ int64_t do_fchdir(struct vproc *p, const uint64_t *a)
     if (!f)
         return -LX_EBADF;
     vnode_hold(f->vn);
-    return set_dir(p, f->vn, &p->cwd);
+    return set_dir(p, f->vn, &p->files->cwd);
 }
 
 /* The name of child ino in directory dir, by reading dir's entries. */
@@ -590,7 +590,7 @@ int64_t dir_path(struct vnode *dir, struct vnode *top, const char **path)
 int64_t do_getcwd(struct vproc *p, const uint64_t *a)
 {
     const char *path;
-    int64_t len = dir_path(p->cwd, proc_root(p), &path);
+    int64_t len = dir_path(p->files->cwd, proc_root(p), &path);
     if (len < 0)
         return len;
     if ((uint64_t)len > a[1])
@@ -600,8 +600,8 @@ int64_t do_getcwd(struct vproc *p, const uint64_t *a)
 
 int64_t do_umask(struct vproc *p, const uint64_t *a)
 {
-    uint32_t old = p->umask;
-    p->umask = (uint32_t)a[0] & 0777;
+    uint32_t old = p->files->umask;
+    p->files->umask = (uint32_t)a[0] & 0777;
     return old;
 }
 

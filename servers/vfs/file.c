@@ -69,10 +69,11 @@ void file_put(struct file *f)
 
 int fd_install(struct vproc *p, struct file *f, int min, int cloexec)
 {
-    for (int fd = min < 0 ? 0 : min; fd < (int)p->fd_limit; fd++) /* RLIMIT_NOFILE */
-        if (!p->fd[fd]) {
-            p->fd[fd] = f;
-            p->cloexec = (p->cloexec & ~(1ull << fd)) | ((uint64_t)(cloexec != 0) << fd);
+    for (int fd = min < 0 ? 0 : min; fd < (int)p->files->fd_limit; fd++) /* RLIMIT_NOFILE */
+        if (!p->files->fd[fd]) {
+            p->files->fd[fd] = f;
+            p->files->cloexec =
+                (p->files->cloexec & ~(1ull << fd)) | ((uint64_t)(cloexec != 0) << fd);
             return fd;
         }
     return -LX_EMFILE;
@@ -80,7 +81,7 @@ int fd_install(struct vproc *p, struct file *f, int min, int cloexec)
 
 struct file *fd_file(struct vproc *p, int fd)
 {
-    return fd >= 0 && fd < NR_FDS ? p->fd[fd] : 0;
+    return fd >= 0 && fd < NR_FDS ? p->files->fd[fd] : 0;
 }
 
 void fd_close(struct vproc *p, int fd)
@@ -88,8 +89,8 @@ void fd_close(struct vproc *p, int fd)
     struct file *f = fd_file(p, fd);
     if (!f)
         return;
-    p->fd[fd] = 0;
-    p->cloexec &= ~(1ull << fd);
+    p->files->fd[fd] = 0;
+    p->files->cloexec &= ~(1ull << fd);
     lock_close(p, f); /* the process's POSIX locks on the file */
     file_put(f);
 }

@@ -41,8 +41,9 @@ struct vproc *vproc_new(endpoint_t ep)
     struct vproc *p = &procs[EP_SLOT(ep)];
     memset(p, 0, sizeof(*p));
     p->ep = ep;
-    p->umask = 022;
-    p->fd_limit = NR_FDS;
+    p->files = p;
+    p->files->umask = 022;
+    p->files->fd_limit = NR_FDS;
     return p;
 }
 
@@ -107,6 +108,8 @@ static void pm_request(message_t *m)
     } else if (m->type == VFS_PM_FORK) {
         parent = vproc_of(q->fork.parent);
         p = vproc_new(q->fork.child);
+        if (parent && (q->fork.flags & VFS_FORK_THREAD))
+            p->files = parent->files; /* shared: nothing of them is copied */
         p->pid = q->fork.pid;
         p->ppid = parent ? parent->pid : 0;
         p->pgrp = p->sid = p->pid; /* init leads its own session and group, as in pm */
@@ -117,10 +120,12 @@ static void pm_request(message_t *m)
             memcpy(p->exe, parent->exe, sizeof(p->exe));
             p->cmdline_len = parent->cmdline_len;
         }
-        p->cwd = parent ? parent->cwd : root_vnode;
-        vnode_hold(p->cwd);
-        if ((p->root = parent ? parent->root : 0))
-            vnode_hold(p->root);
+        if (p->files == p) {
+            p->cwd = parent ? parent->files->cwd : root_vnode;
+            vnode_hold(p->cwd);
+            if ((p->root = parent ? parent->files->root : 0))
+                vnode_hold(p->root);
+        }
         if (!parent) { /* the first process: the console on 0, 1 and 2 */
             extern int64_t do_open(struct vproc * p, const uint64_t *a);
             static const char console[] = "/dev/console";
@@ -129,26 +134,31 @@ static void pm_request(message_t *m)
                 do_open(p, (const uint64_t[]){(uint64_t)console, O_RDWR, 0});
             p->kernel_io = 0;
         } else {
-            for (int fd = 0; fd < NR_FDS; fd++)
-                if ((p->fd[fd] = parent->fd[fd]))
+            for (int fd = 0; fd < NR_FDS && p->files == p; fd++)
+                if ((p->fd[fd] = parent->files->fd[fd]))
                     p->fd[fd]->refs++;
-            p->cloexec = parent->cloexec;
-            p->fd_limit = parent->fd_limit;
-            p->umask = parent->umask;
+            if (p->files == p) {
+                p->cloexec = parent->files->cloexec;
+                p->fd_limit = parent->files->fd_limit;
+                p->umask = parent->files->umask;
+            }
             p->cred = parent->cred;
             p->pgrp = parent->pgrp;
             p->sid = parent->sid;
         }
     } else if (m->type == VFS_PM_EXIT) {
-        if ((p = vproc_of(q->proc.ep))) {
+        if ((p = vproc_of(q->proc.ep)) && p->files != p) { /* a thread: its view goes */
+            cancel_call(p);
+            p->ep = 0;
+        } else if (p) {
             zombie_add(p); /* its group lives on until pm reaps it (VFS_PM_RELEASE) */
             cancel_call(p);
             if (p->pid == p->sid) /* a session leader: its terminal is free */
                 terminal_session_ended(p->sid);
             for (int fd = 0; fd < NR_FDS; fd++)
                 fd_close(p, fd);
-            vnode_put(p->cwd);
-            vnode_put(p->root);
+            vnode_put(p->files->cwd);
+            vnode_put(p->files->root);
             p->ep = 0;
             wakeup_pipes(); /* writers or readers may see EOF or EPIPE now */
         }
@@ -161,7 +171,7 @@ static void pm_request(message_t *m)
         const struct msg_vfs_pm_exec_done *e = &q->exec_done;
         if ((p = vproc_of(e->ep))) {
             for (int fd = 0; fd < NR_FDS; fd++)
-                if ((p->cloexec >> fd) & 1)
+                if ((p->files->cloexec >> fd) & 1)
                     fd_close(p, fd);
             uint64_t n = e->len < sizeof(p->cmdline) ? e->len : sizeof(p->cmdline);
             if (sys_safecopy_from(m->source, e->grant, 0, p->cmdline, n) < 0)
@@ -194,7 +204,7 @@ static void pm_request(message_t *m)
         else if (q->setlimit.fd_limit > NR_FDS)
             res = -LX_EINVAL;
         else
-            p->fd_limit = q->setlimit.fd_limit;
+            p->files->fd_limit = q->setlimit.fd_limit;
     } else if (m->type == VFS_PM_MAP_OPEN) {
         struct msg_vfs_pm_map_open_reply o = {0};
         res = map_open(m, &o);

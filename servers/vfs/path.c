@@ -41,7 +41,7 @@ struct vnode *vnode_from_fs_in(endpoint_t fs, int bind, const struct fs_node *no
 /* Where p's absolute paths start: its chroot directory, or the root (also for vfs itself). */
 struct vnode *proc_root(const struct vproc *p)
 {
-    return p && p->root ? p->root : root_vnode;
+    return p && p->files->root ? p->files->root : root_vnode;
 }
 
 static struct vnode *start_dir(struct vproc *p, int dirfd, const char *path, int *err)
@@ -49,7 +49,7 @@ static struct vnode *start_dir(struct vproc *p, int dirfd, const char *path, int
     struct vnode *v = proc_root(p);
     if (path[0] != '/' && p) {
         if (dirfd == AT_FDCWD) {
-            v = p->cwd;
+            v = p->files->cwd;
         } else {
             struct file *f = fd_file(p, dirfd);
             if (!f) {

@@ -72,7 +72,7 @@ static struct vproc *by_pid(int pid)
 {
     for (int i = 0; i < NR_SLOTS; i++) {
         struct vproc *p = vproc_by_index(i);
-        if (p && p->pid == pid)
+        if (p && p->pid == pid && p->files == p) /* a process, not one of its other threads */
             return p;
     }
     return 0;
@@ -244,7 +244,7 @@ static int64_t getdents(uint64_t dir, uint64_t *cookie, uint8_t *buf, uint64_t l
             if (slot >= NR_SLOTS)
                 break;
             struct vproc *p = vproc_by_index((int)slot);
-            if (!p)
+            if (!p || p->files != p) /* threads have no directory of their own */
                 continue;
             snprintf_s(name, sizeof(name), "%d", p->pid);
             ino = ino_of(p->pid, K_PIDDIR);

@@ -162,7 +162,7 @@ static int64_t unix_bind(struct vproc *p, struct sock *s, const struct sock_addr
         return r == -LX_EEXIST ? -LX_EADDRINUSE : r;
     r = perm_may_create(p, dir, last);
     if (r == 0)
-        r = vfs_create(p, dir, last, S_IFSOCK | (0777 & ~p->umask), 0, &v);
+        r = vfs_create(p, dir, last, S_IFSOCK | (0777 & ~p->files->umask), 0, &v);
     vnode_put(dir);
     if (r < 0)
         return r == -LX_EEXIST ? -LX_EADDRINUSE : r;

@@ -110,7 +110,11 @@ enum wait_kind {
 
 struct vproc {
     endpoint_t ep; /* 0 = free */
-    int pid;
+    int pid;       /* a thread: its process's */
+    /* Whose descriptors, close-on-exec bits, limit, cwd, root and umask it uses: its own, or a
+     * thread's (VFS_FORK_THREAD) its process's main thread's, which pm keeps until the last
+     * thread is gone (CLONE_FILES, CLONE_FS). Only files-> reaches those fields. */
+    struct vproc *files;
     struct file *fd[NR_FDS];
     uint64_t cloexec;  /* bit per descriptor */
     uint32_t fd_limit; /* RLIMIT_NOFILE (from pm): new descriptors are below it */

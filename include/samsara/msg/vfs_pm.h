@@ -14,8 +14,11 @@
 struct msg_vfs_pm_fork { /* VFS_PM_FORK */
     int32_t parent;      /* 0: none (init) */
     int32_t child;
-    int32_t pid; /* the child's */
+    int32_t pid;    /* the child's (a thread: its process's) */
+    uint32_t flags; /* VFS_FORK_THREAD: a thread of parent's process, sharing its descriptor
+                       table, cwd, root and umask (CLONE_FILES, CLONE_FS) */
 };
+#define VFS_FORK_THREAD 1
 
 struct msg_vfs_pm_proc { /* VFS_PM_EXIT, VFS_PM_CANCEL: the process */
     int32_t ep;

@@ -1,0 +1,270 @@
+/*
+ * Threads: clone with CLONE_THREAD (musl's pthread_create), thread exit,
+ * set_tid_address, gettid, and futex.
+ *
+ * A thread is an entry of mprocs of its own, with its own kernel process
+ * (KC_PROC_FORK with FORK_SHARE_SPACE: the same page tables) and its own
+ * endpoint; its pid is its thread id, and tgid names its group: the pid of
+ * the main thread, whose entry holds what the threads share (the memory
+ * map, the resource limits, the timers, the parent, the children): pm
+ * serves a thread's memory, limit and timer calls on that entry (main.c).
+ * Handlers (act) are shared by copying each change to every thread; the
+ * signal mask, pending signals, the suspended call and the alternate
+ * stack are each thread's. The main thread outlives the others: if it
+ * exits first, its kernel process stays blocked in its exit (W_GONE) and
+ * keeps the address space, and vfs's descriptor table, until the last
+ * thread ends the process.
+ *
+ * futex: every call comes to pm, one at a time, so a FUTEX_WAIT reads the
+ * word and suspends before any FUTEX_WAKE can run: no wake-up is missed.
+ * Waiters are the entries in W_FUTEX, keyed by (thread group, address):
+ * every futex is private to its process (no futex in memory two processes
+ * share).
+ */
+#include "pm.h"
+
+#define CLONE_VM 0x100
+#define CLONE_FS 0x200
+#define CLONE_FILES 0x400
+#define CLONE_SIGHAND 0x800
+#define CLONE_THREAD 0x10000
+#define CLONE_SYSVSEM 0x40000
+#define CLONE_SETTLS 0x80000
+#define CLONE_PARENT_SETTID 0x100000
+#define CLONE_CHILD_CLEARTID 0x200000
+#define CLONE_DETACHED 0x400000
+#define CLONE_CHILD_SETTID 0x1000000
+#define THREAD_NEEDS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD)
+#define THREAD_MAY                                                                                 \
+    (CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED |  \
+     CLONE_CHILD_SETTID)
+
+struct mproc *leader_of(struct mproc *mp)
+{
+    struct mproc *g = mp->tgid == mp->pid ? mp : mproc_by_pid(mp->tgid);
+    return g ? g : mp;
+}
+
+/* The next live entry of mp's thread group after `from` (0: the first), or 0. */
+struct mproc *group_next(const struct mproc *mp, const struct mproc *from)
+{
+    for (int i = from ? (int)(from - mprocs) + 1 : 0; i < NR_MPROCS; i++)
+        if (mprocs[i].state == M_ALIVE && mprocs[i].tgid == mp->tgid)
+            return &mprocs[i];
+    return 0;
+}
+
+/* Does mp's group have a thread other than mp that still runs (not an exited main thread)? */
+static int others_run(const struct mproc *mp)
+{
+    for (struct mproc *t = group_next(mp, 0); t; t = group_next(mp, t))
+        if (t != mp && t->wait != W_GONE)
+            return 1;
+    return 0;
+}
+
+/* A thread other than the main one is gone (its group goes on, or is ending): its kernel
+ * process, vfs's view of it; no zombie, no SIGCHLD. */
+static void thread_release(struct mproc *t)
+{
+    t->state = M_FREE;
+    t->wait = W_NONE;
+    sys_proc_kill(t->ep);
+    message_t m = {.type = VFS_PM_EXIT, .u.vfs_pm.proc.ep = t->ep};
+    vfs_request(&m, 0);
+    sysv_tell(SYSV_EXIT, t);
+}
+
+/* Every thread of mp's group but its main one ends (exit_group, a fatal signal, exec). */
+void threads_end(struct mproc *mp)
+{
+    for (struct mproc *t = group_next(mp, 0); t; t = group_next(mp, t))
+        if (t->pid != t->tgid)
+            thread_release(t);
+}
+
+static int64_t futex_wake(struct mproc *mp, uint64_t addr, uint64_t n, uint64_t requeue_to,
+                          uint64_t requeue_n);
+
+/*
+ * exit(2): the calling thread ends. Its clear_child_tid word gets 0 and a
+ * FUTEX_WAKE (how pthread_join and musl's thread list lock learn of it).
+ * The last running thread ends the process with its status.
+ */
+int64_t do_exit(struct mproc *mp, const uint64_t *a)
+{
+    if (!others_run(mp)) {
+        mproc_exit(mp, (int)((a[0] & 0xff) << 8));
+        return SUSPEND;
+    }
+    uint32_t zero = 0;
+    if (mp->clear_tid && sys_vcopy(SELF, (uint64_t)&zero, mp->ep, mp->clear_tid, 4) == 0)
+        futex_wake(mp, mp->clear_tid, 1, 0, 0);
+    if (mp->pid == mp->tgid) { /* the main thread: blocked for good, holding the process */
+        mp->wait = W_GONE;
+        mp->pending = 0;
+    } else {
+        thread_release(mp);
+    }
+    return SUSPEND; /* no reply: it is gone */
+}
+
+int64_t do_exit_group(struct mproc *mp, const uint64_t *a)
+{
+    mproc_exit(mp, (int)((a[0] & 0xff) << 8));
+    return SUSPEND;
+}
+
+int64_t do_gettid(struct mproc *mp, const uint64_t *a)
+{
+    (void)a;
+    return mp->pid;
+}
+
+int64_t do_set_tid_address(struct mproc *mp, const uint64_t *a)
+{
+    mp->clear_tid = a[0];
+    return mp->pid;
+}
+
+/*
+ * clone(flags, stack, ptid, ctid, tls) with CLONE_THREAD: a thread of mp's
+ * process, running on stack with FS base tls (CLONE_SETTLS). It needs
+ * CLONE_VM, CLONE_SIGHAND (EINVAL without them, as Linux), CLONE_FS and
+ * CLONE_FILES (threads always share both here: else ENOSYS), and no exit
+ * signal (EINVAL). Its tid, or -errno.
+ */
+int64_t thread_create(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t flags = a[0], stack = a[1], ptid = a[2], ctid = a[3], tls = a[4];
+    if ((flags & (CLONE_VM | CLONE_SIGHAND)) != (CLONE_VM | CLONE_SIGHAND) || (flags & 0xff))
+        return -LX_EINVAL;
+    if ((flags & ~(uint64_t)(THREAD_NEEDS | THREAD_MAY)) || (flags & THREAD_NEEDS) != THREAD_NEEDS)
+        return -LX_ENOSYS;
+    int64_t r = fork_room(mp);
+    if (r < 0)
+        return r;
+    struct mproc *c = mproc_alloc();
+    int tid = c ? pid_alloc() : -1;
+    if (!c || tid < 0) {
+        if (c)
+            c->state = M_FREE;
+        return -LX_EAGAIN;
+    }
+    endpoint_t ep = sys_proc_fork(mp->ep, FORK_SHARE_SPACE);
+    if (ep < 0) {
+        c->state = M_FREE;
+        return ep == -E_NOMEM ? -LX_ENOMEM : -LX_EAGAIN;
+    }
+    *c = *mp;       /* ids, handlers, mask, credentials, groups */
+    region_init(c); /* the map is the main thread's */
+    c->ep = ep;
+    c->pid = tid;
+    c->pending = 0;
+    c->report = 0;
+    c->wait = W_NONE;
+    c->alarm_at = c->alarm_interval = 0;
+    c->start_tick = now_ticks();
+    c->child_ticks = 0;
+    c->ss_sp = c->ss_size = c->ss_flags = 0; /* Linux: a CLONE_VM child has no sigaltstack */
+    c->clear_tid = flags & CLONE_CHILD_CLEARTID ? ctid : 0;
+    message_t fork = {.type = VFS_PM_FORK,
+                      .u.vfs_pm.fork = {mp->ep, ep, mp->tgid, VFS_FORK_THREAD}};
+    message_t pgrp = {.type = VFS_PM_SETPGRP, .u.vfs_pm.setpgrp = {ep, c->pgid, c->sid}};
+    vfs_request(&fork, &r);
+    if (r == 0)
+        vfs_request(&pgrp, &r);
+    sysv_fork(0, c); /* its System V calls: its own semaphore undo and attachments (docs) */
+    struct user_regs u;
+    int ok = r == 0 && sys_proc_regs(ep, REGS_GET, &u) == 0;
+    if (ok) {
+        u.rsp = stack ? stack : u.rsp;
+        u.fs_base = flags & CLONE_SETTLS ? tls : u.fs_base;
+        ok = sys_proc_regs(ep, REGS_SET, &u) == 0;
+    }
+    if (ok && (flags & CLONE_PARENT_SETTID))
+        sys_vcopy(SELF, (uint64_t)&tid, mp->ep, ptid, 4); /* as Linux: a bad address is ignored */
+    if (ok && (flags & CLONE_CHILD_SETTID))
+        sys_vcopy(SELF, (uint64_t)&tid, ep, ctid, 4);
+    if (!ok || sys_proc_start(ep, 0, 0, 0, USER_PRIO) < 0) {
+        thread_release(c);
+        return -LX_EAGAIN;
+    }
+    return tid;
+}
+
+/* ---- futex */
+
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#define FUTEX_REQUEUE 3
+#define FUTEX_CMP_REQUEUE 4
+#define FUTEX_PRIVATE_FLAG 128
+#define FUTEX_CLOCK_REALTIME 256
+
+/* Wake up to n waiters on (mp's group, addr), then move up to requeue_n more to requeue_to;
+ * the number woken and moved. */
+static int64_t futex_wake(struct mproc *mp, uint64_t addr, uint64_t n, uint64_t requeue_to,
+                          uint64_t requeue_n)
+{
+    int64_t done = 0;
+    for (int i = 0; i < NR_MPROCS; i++) {
+        struct mproc *t = &mprocs[i];
+        if (t->state != M_ALIVE || t->wait != W_FUTEX || t->tgid != mp->tgid ||
+            t->futex_addr != addr)
+            continue;
+        if (n) {
+            n--;
+            t->wait = W_NONE;
+            reply_to(t, 0);
+        } else if (requeue_n) {
+            requeue_n--;
+            t->futex_addr = requeue_to;
+        } else {
+            break;
+        }
+        done++;
+    }
+    return done;
+}
+
+/*
+ * futex(addr, op, val, timeout | val2, addr2, val3): FUTEX_WAIT (a
+ * relative timeout: ETIMEDOUT), FUTEX_WAKE, FUTEX_REQUEUE and
+ * FUTEX_CMP_REQUEUE, private or not. Linux's order of checks: the
+ * timeout (EFAULT, EINVAL), the address (unaligned: EINVAL), the word
+ * (EFAULT), its value (EAGAIN). Other operations: ENOSYS.
+ */
+int64_t do_futex(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t addr = a[0], op = a[1] & ~(uint64_t)FUTEX_PRIVATE_FLAG, ms = 0;
+    uint32_t word;
+    int64_t r;
+    if (op != FUTEX_WAIT && op != FUTEX_WAKE && op != FUTEX_REQUEUE && op != FUTEX_CMP_REQUEUE)
+        return -LX_ENOSYS;
+    if (op == FUTEX_WAIT && a[3] && (r = timespec_ms(mp, a[3], &ms)) < 0)
+        return r;
+    if ((addr & 3) || ((op == FUTEX_REQUEUE || op == FUTEX_CMP_REQUEUE) &&
+                       ((a[4] & 3) || (int32_t)a[2] < 0 || (int32_t)a[3] < 0)))
+        return -LX_EINVAL;
+    if (addr >= STACK_TOP || (!(a[1] & FUTEX_PRIVATE_FLAG) && op == FUTEX_WAKE &&
+                              sys_vcopy(mp->ep, addr, SELF, (uint64_t)&word, 4) < 0))
+        return -LX_EFAULT; /* Linux reads a shared futex's page even to wake it */
+    if (op == FUTEX_WAKE)  /* as Linux, 0 or a negative count wakes one */
+        return futex_wake(mp, addr, (int32_t)a[2] > 0 ? (uint32_t)a[2] : 1, 0, 0);
+    if (op == FUTEX_REQUEUE)
+        return futex_wake(mp, addr, (uint32_t)a[2], a[4], (uint32_t)a[3]);
+    if (sys_vcopy(mp->ep, addr, SELF, (uint64_t)&word, 4) < 0)
+        return -LX_EFAULT;
+    if (word != (uint32_t)(op == FUTEX_WAIT ? a[2] : a[5]))
+        return -LX_EAGAIN;
+    if (op == FUTEX_CMP_REQUEUE)
+        return futex_wake(mp, addr, (uint32_t)a[2], a[4], (uint32_t)a[3]);
+    if (a[3] && !ms)
+        return -LX_ETIMEDOUT;
+    mp->wait = W_FUTEX;
+    mp->futex_addr = addr;
+    mp->wake_at = a[3] ? now_ticks() + ms + 1 : 0; /* at least ms pass */
+    timers_arm();
+    return SUSPEND;
+}
