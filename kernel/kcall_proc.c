@@ -231,7 +231,7 @@ int64_t do_proc_fork(struct proc *p, const uint64_t *a)
     int r = target(p, a[0], 1, &src);
     if (r < 0)
         return r;
-    if (src == p || src->pages > frame_free_count())
+    if (src == p || src->pages / 512 > frame_free_count()) /* COW: frames for its tables only */
         return src == p ? refuse(p, 1, -E_INVAL) : -E_NOMEM;
     if (!(c = proc_alloc(src->name, p->ep)))
         return -E_AGAIN;

@@ -69,8 +69,8 @@ static int over_nproc(const struct mproc *mp)
  */
 static int64_t fork_copy(struct mproc *mp, uint64_t stack, int vfork)
 {
-    int64_t pages = mem_pages(mp); /* the copy takes as many new frames as mp has pages */
-    if (pages < 0 || mem_admit((uint64_t)pages) < 0 || region_copy_ready(mp) < 0)
+    int64_t pages = mem_pages(mp); /* copy-on-write: the copy takes page tables for them */
+    if (pages < 0 || mem_admit_fork((uint64_t)pages) < 0 || region_copy_ready(mp) < 0)
         return -LX_ENOMEM;
     int free_entries = 0;
     for (int i = 0; i < NR_MPROCS; i++)
