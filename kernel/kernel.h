@@ -106,8 +106,8 @@ int frame_check(void);
 #define PTE_SHARED                                                                                 \
     (1ull << 52) /* software bit: mapped elsewhere too (KC_MEM_SHARE; frame_share)                 \
                   */
-#define PTE_COW                                                                                    \
-    (1ull << 53) /* software bit: writable once copied (fork shares the frame; vm_fault) */
+/* software bit: a fork shares the frame read-only; the first write copies it (vm_fault) */
+#define PTE_COW (1ull << 53)
 #define PTE_NX (1ull << 63)
 #define PTE_ADDR 0x000ffffffffff000ull
 uint64_t vm_new_space(void);

@@ -174,6 +174,25 @@ def build_initramfs(out):
     os.replace(out + ".tmp", out)
 
 
+def client_with(files, tmp, memory="1G"):
+    """A client LinuxGuest (its socket listening, no peer) whose initramfs is the peer's with
+    files ({path in the guest: path on the host}) appended as a second cpio archive (Linux
+    unpacks both), written in tmp."""
+    global INITRAMFS
+    cpio = Cpio()
+    for name, path in files.items():
+        cpio.file(name, path)
+    initrd = os.path.join(tmp, "peer-with.cpio")
+    with open(initrd, "wb") as f, open(INITRAMFS, "rb") as base:
+        f.write(base.read())
+        f.write(cpio.close())
+    saved, INITRAMFS = INITRAMFS, initrd  # LinuxGuest reads it when it starts QEMU
+    try:
+        return LinuxGuest("client", "virtio", free_port(), True, memory=memory)
+    finally:
+        INITRAMFS = saved
+
+
 def free_port():
     """A TCP port on 127.0.0.1 nobody listens on now."""
     with socket.socket() as s:

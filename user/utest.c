@@ -6080,18 +6080,22 @@ static void t_cow_fork_64mib(void)
     unsigned long shared = free_bytes();
     cow_pass(go[1]);
     cow_wait(ready[0]);
+    uint64_t t2 = now_ns();
     unsigned long written = free_bytes();
     cow_pass(go[1]);
     CHECK(cow_exit_status(pid) == 0);
     unsigned long after = free_bytes();
-    printf("u.cow_fork_64mib: fork %lu us; %lu KiB taken by the fork, %lu KiB after the child "
-           "wrote, %lu KiB not back after its exit\n",
-           (unsigned long)(t1 - t0) / 1000, (before - shared) / 1024, (before - written) / 1024,
+    printf("u.cow_fork_64mib: fork %lu us, %lu KiB; the child's writes (16384 copies) %lu us, "
+           "%lu KiB; %lu KiB not back after its exit\n",
+           (unsigned long)(t1 - t0) / 1000, (before - shared) / 1024,
+           (unsigned long)(t2 - t1) / 1000, (before - written) / 1024,
            before > after ? (before - after) / 1024 : 0);
-    CHECK(before - shared < 2 * PM_MIB); /* page tables, not copies */
+    CHECK(before - shared < 2 * PM_MIB); /* page tables (128 KiB), not 64 MiB of copies */
     CHECK(before - written > len && before - written < len + 4 * PM_MIB); /* the copies */
     CHECK(after + 256 * 1024 > before);
-    CHECK(t1 - t0 < 100000000ull); /* a copy of 64 MiB takes longer (USERLAND.md section 3) */
+    /* about 2 ms under TCG, and 3 to 4 ms for the eager copy (docs/BENCH-FORK.md): TCG copies
+       memory fast, so time is no test of copy-on-write here, only of nothing per page worse */
+    CHECK(t1 - t0 < 50000000ull);
     CHECK(cow_holds(p, len, 'p') && munmap(p, len) == 0);
 }
 
