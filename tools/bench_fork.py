@@ -8,12 +8,14 @@ CPU, MEM). For each size it maps and touches that many MiB of private memory, th
 whose children exit at once, and 20 whose children exec /bin/true (BusyBox on both), each waited
 for: the median of 11 runs, in microseconds per fork (the guest's CLOCK_MONOTONIC). With
 --rounds N each system boots N times (interleaved, as the host's load moves) and the table shows
-the median of the N medians.
+the median of the N medians. With --icount both guests run under -icount shift=0: the guest's
+clock and TSC count instructions, and the table shows ubench's TSC column in thousands of
+instructions per fork: the work each system does, the same whatever the host's load.
 
 --samsara-kernel FILE boots Samsara with another kernel32.elf (for instance one built before
 copy-on-write, to measure the eager copy).
 
-Usage: tools/bench_fork.py [--sizes 0,4,16,64] [--rounds N] [--no-linux] [--no-samsara]
+Usage: tools/bench_fork.py [--sizes 0,4,16,64] [--rounds N] [--icount] [--no-linux] [--no-samsara]
        [--samsara-kernel FILE] [--json FILE]
 """
 import argparse
@@ -32,18 +34,20 @@ MEM = os.environ.get("MEM") or "512M"  # both guests'
 ROWS = [("fork_exit_wait", "fork+exit+wait"), ("fork_exec_true_wait", "fork+exec+wait")]
 
 
-def parse(lines):
-    """{name: median microseconds} from ubench's UBENCH lines."""
-    return {p[1]: float(p[2]) for p in (t.split() for t in lines)
-            if len(p) == 6 and p[0] == "UBENCH"}
+def parse(lines, icount):
+    """{name: median microseconds} from ubench's UBENCH lines; with icount, the median TSC
+    ticks / 1000 instead (under -icount shift=0 a tick is one instruction, on both guests, and
+    finer than Samsara's 1 ms clock)."""
+    return {p[1]: float(p[5]) / 1000 if icount else float(p[2])
+            for p in (t.split() for t in lines) if len(p) == 6 and p[0] == "UBENCH"}
 
 
 def command(sizes):
     return "ubench fork " + " ".join(str(s) for s in sizes)
 
 
-def samsara(sizes, kernel):
-    cmd = qemu.qemu_command(qemu.system_modules(), memory=MEM)
+def samsara(sizes, kernel, icount):
+    cmd = qemu.qemu_command(qemu.system_modules(), icount=icount, memory=MEM)
     if kernel:
         cmd[cmd.index("-kernel") + 1] = os.path.abspath(kernel)
     boot = qemu.Boot([], console=True, command=cmd)
@@ -53,14 +57,15 @@ def samsara(sizes, kernel):
         out = boot.run(command(sizes), "# ", 1800) or []
         if "ubench: done" not in out:
             raise SystemExit("samsara: ubench did not finish\n" + "\n".join(boot.tail()))
-        return parse(out)
+        return parse(out, icount)
     finally:
         boot.kill()
 
 
-def linux(sizes):
+def linux(sizes, icount):
     with tempfile.TemporaryDirectory(prefix="bench-fork-") as tmp:
-        g = lp.client_with({"bin/ubench": UBENCH}, tmp, memory=MEM)
+        g = lp.client_with({"bin/ubench": UBENCH}, tmp, memory=MEM,
+                           extra=["-icount", "shift=0"] if icount else [])
         try:
             g.wait_line("ready", 120)
             out = g.shell(command(sizes), timeout=1800)
@@ -68,13 +73,14 @@ def linux(sizes):
             g.quit()
     if "ubench: done" not in out:
         raise SystemExit("linux: ubench did not finish\n" + "\n".join(out[-15:]))
-    return parse(out)
+    return parse(out, icount)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="0,4,16,64", help="MiB touched, comma-separated")
     ap.add_argument("--rounds", type=int, default=1, help="boots per system")
+    ap.add_argument("--icount", action="store_true", help="-icount shift=0: instructions")
     ap.add_argument("--no-linux", action="store_true")
     ap.add_argument("--no-samsara", action="store_true")
     ap.add_argument("--samsara-kernel", help="boot Samsara with this kernel32.elf")
@@ -84,12 +90,13 @@ def main():
     rounds = {}
     for _ in range(a.rounds):
         if not a.no_samsara:
-            rounds.setdefault("samsara", []).append(samsara(sizes, a.samsara_kernel))
+            rounds.setdefault("samsara", []).append(samsara(sizes, a.samsara_kernel, a.icount))
         if not a.no_linux:
-            rounds.setdefault("linux", []).append(linux(sizes))
+            rounds.setdefault("linux", []).append(linux(sizes, a.icount))
     results = {s: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for s, rs in rounds.items()}
     print(f"`{command(sizes)}`, MEM={MEM}: median microseconds per fork (11 runs of 20"
-          f"{f'; median of {a.rounds} boots' if a.rounds > 1 else ''})")
+          f"{f'; median of {a.rounds} boots' if a.rounds > 1 else ''}"
+          f"{'; -icount shift=0: thousands of guest instructions' if a.icount else ''})")
     systems = list(results)
     head = "".join(f" {s:>10}" for s in systems) + ("   ratio" if len(systems) == 2 else "")
     for key, label in ROWS:
