@@ -4,6 +4,7 @@
 #   make bench   IPC and kernel-call costs, boot time
 #   make bench-net  the wget experiment against a Linux guest (docs/BENCH-NET.md)
 #   make bench-disk ext2 throughput and disk-driver kills against a Linux guest (docs/BENCH-DISK.md)
+#   make bench-fork fork+exit and fork+exec by process size against a Linux guest (docs/BENCH-FORK.md)
 #   make peer-tests BusyBox's own testsuite on Samsara and on a Linux guest (docs/PEER-TESTS.md)
 #   make gdb     boot halted, attach gdb with symbols
 #   make iso     build/samsara.iso, a GRUB 2 BIOS CD of make run's system, root on ramfs unless ROOT

@@ -3,7 +3,8 @@
  * of RAM the direct map covers). Free regions come from the Multiboot
  * memory map; the kernel image and the boot modules stay reserved.
  * Frames are handed out zeroed. A frame mapped in more than one place
- * (PTE_SHARED, KC_MEM_SHARE) has a count of its mappings in `shares` (a
+ * (PTE_SHARED, KC_MEM_SHARE; a private page shared copy-on-write by fork)
+ * has a count of its mappings in `shares` (a
  * table sized to RAM, taken from the frames once the boot modules are
  * reserved) and is freed when the last one goes.
  */
@@ -112,7 +113,7 @@ int frame_share(uint64_t pa)
     return 0;
 }
 
-/* One mapping of the shared frame at pa is gone; the last one frees it. */
+/* One mapping of the frame at pa is gone; the last one (or an unshared frame's only) frees it. */
 void frame_unshare(uint64_t pa)
 {
     uint16_t *n = &shares[pa / PAGE_SIZE];
@@ -122,6 +123,12 @@ void frame_unshare(uint64_t pa)
     } else {
         --*n;
     }
+}
+
+/* How many mappings the frame at pa has (copy-on-write after fork, PTE_SHARED). */
+uint64_t frame_mappings(uint64_t pa)
+{
+    return shares[pa / PAGE_SIZE] ? shares[pa / PAGE_SIZE] : 1;
 }
 
 /* The share counts, once the boot modules are reserved (the run would overwrite them before). */

@@ -235,7 +235,7 @@ int64_t do_proc_fork(struct proc *p, const uint64_t *a)
         return r;
     if (src == p || (a[1] & ~(uint64_t)FORK_SHARE_SPACE))
         return refuse(p, src == p ? 1 : 2, -E_INVAL);
-    if (!a[1] && src->pages > frame_free_count())
+    if (!a[1] && src->pages / 512 > frame_free_count()) /* COW: frames for its tables only */
         return -E_NOMEM;
     if (!(c = proc_alloc(src->name, p->ep)))
         return -E_AGAIN;

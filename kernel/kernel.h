@@ -86,8 +86,9 @@ uint64_t frame_alloc(void);              /* zeroed, 0 if none */
 uint64_t frame_alloc_contig(uint64_t n); /* zeroed run, 0 if none */
 void frame_free(uint64_t pa);
 void frame_init_shares(void);
-int frame_share(uint64_t pa);    /* one more mapping of a shared frame; E_NOMEM at the cap */
-void frame_unshare(uint64_t pa); /* one less; the last frees it */
+int frame_share(uint64_t pa);         /* one more mapping of a shared frame; E_NOMEM at the cap */
+void frame_unshare(uint64_t pa);      /* one less; the last frees it */
+uint64_t frame_mappings(uint64_t pa); /* 1 unless shared */
 uint64_t frame_free_count(void);
 uint64_t frame_total(void);
 int frame_check(void);
@@ -105,6 +106,8 @@ int frame_check(void);
 #define PTE_SHARED                                                                                 \
     (1ull << 52) /* software bit: mapped elsewhere too (KC_MEM_SHARE; frame_share)                 \
                   */
+/* software bit: a fork shares the frame read-only; the first write copies it (vm_fault) */
+#define PTE_COW (1ull << 53)
 #define PTE_NX (1ull << 63)
 #define PTE_ADDR 0x000ffffffffff000ull
 uint64_t vm_new_space(void);

@@ -22,9 +22,9 @@ void kmain(uint32_t magic, uint32_t mb_info)
 static void user_fault(struct proc *p, const struct regs *f, uint64_t vector, uint64_t err)
 {
     uint64_t addr = vector == 14 ? read_cr2() : 0;
-    int r = vector == 14 && !(err & 1) ? vm_fault(p, addr, (err & 2) != 0) : -E_FAULT;
+    int r = vector == 14 ? vm_fault(p, addr, (err & 2) != 0) : -E_FAULT;
     if (r == 0)
-        return; /* a demand-zero page: the instruction runs again */
+        return; /* a demand-zero or copy-on-write page: the instruction runs again */
     if (r == -E_NOMEM) {
         kprintf("kernel: %s (endpoint %d) out of memory at addr %lx: killed\n", p->name, p->ep,
                 addr);

@@ -25,13 +25,11 @@ uint64_t vm_new_space(void)
     return pml4;
 }
 
-/* An owned leaf goes: its frame is freed, or a shared one loses a mapping. */
+/* An owned leaf goes: its frame loses a mapping, and is freed with its last (frame_unshare). */
 static void release(uint64_t e)
 {
-    if (e & PTE_SHARED)
+    if (!(e & PTE_DMA))
         frame_unshare(e & PTE_ADDR);
-    else if (!(e & PTE_DMA))
-        frame_free(e & PTE_ADDR);
 }
 
 static void free_table(uint64_t table_pa, int level, uint64_t *pages)
@@ -106,8 +104,11 @@ int vm_range_free(struct proc *p, uint64_t va, uint64_t len)
     return 1;
 }
 
-/* Give c a private copy of every page p owns (MMIO and PTE_SHARED pages are shared; DMA copies
- * are plain memory). */
+/*
+ * Give c p's address space, copy-on-write: each private page's frame gets one more mapping
+ * (frame_share) and, if writable, becomes read-only with PTE_COW in both (vm_fault copies at the
+ * first write). Markers stay markers, MMIO and PTE_SHARED pages are shared, DMA pages copied.
+ */
 int vm_copy_space(struct proc *p, struct proc *c)
 {
     uint64_t *l4 = P2V(p->pml4);
@@ -134,16 +135,20 @@ int vm_copy_space(struct proc *p, struct proc *c)
                             *lazy = e; /* the child's page is demand-zero too */
                         continue;
                     }
-                    if ((e & PTE_SHARED) && frame_share(pa) < 0)
-                        return -E_NOMEM;
-                    if (!(e & (PTE_NOFREE | PTE_SHARED))) {
+                    if (e & PTE_DMA) { /* the child's copy is plain memory */
                         if (!(pa = frame_alloc()))
                             return -E_NOMEM;
                         memcpy(P2V(pa), P2V(e & PTE_ADDR), PAGE_SIZE);
+                        e &= ~PTE_DMA;
+                    } else if (!(e & PTE_NOFREE)) {
+                        if (frame_share(pa) < 0)
+                            return -E_NOMEM;
+                        if ((e & (PTE_W | PTE_SHARED)) == PTE_W)
+                            l1[i1] = e = (e & ~PTE_W) | PTE_COW;
                     }
-                    if (vm_map(c, va, pa, (e & ~(PTE_ADDR | PTE_DMA))) < 0) {
+                    if (vm_map(c, va, pa, e & ~PTE_ADDR) < 0) {
                         if (!(e & PTE_NOFREE))
-                            release(pa | (e & PTE_SHARED));
+                            release(pa);
                         return -E_NOMEM;
                     }
                 }
@@ -181,6 +186,9 @@ static void vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t fl
             if (flags) {
                 *pte = (*pte & (PTE_ADDR | PTE_NOFREE | PTE_DMA | PTE_SHARED | PTE_PCD | PTE_PWT)) |
                        flags;
+                if ((*pte & (PTE_W | PTE_NOFREE | PTE_DMA | PTE_SHARED)) == PTE_W &&
+                    frame_mappings(*pte & PTE_ADDR) > 1)
+                    *pte ^= PTE_W | PTE_COW; /* a frame a fork shares stays copy-on-write */
             } else {
                 if (!(*pte & PTE_NOFREE)) {
                     release(*pte);
@@ -225,7 +233,8 @@ int vm_share_range(struct proc *p, uint64_t src, struct proc *t, uint64_t va, ui
 {
     for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
         uint64_t *s = vm_pte(p->pml4, src + off, 0);
-        if (!s || (*s & (PTE_P | PTE_NOFREE | PTE_DMA)) != PTE_P)
+        if (!s || (*s & (PTE_P | PTE_NOFREE | PTE_DMA)) != PTE_P ||
+            (!(*s & PTE_SHARED) && frame_mappings(*s & PTE_ADDR) > 1)) /* not a fork's COW page */
             return -E_FAULT;
     }
     for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
@@ -302,21 +311,31 @@ int vm_move_range(struct proc *p, uint64_t from, uint64_t to, uint64_t len)
 }
 
 /*
- * A touch of va in p (a write if asked) that found no page: if va holds a
- * demand-zero marker allowing that access, it gets a zeroed frame. 0, or
- * -E_FAULT (no marker, or the access is not allowed: a real fault), or
- * -E_NOMEM (no frame: for a Linux process, none above the servers' reserve).
+ * A touch of va in p (a write if asked) that found no page, or a write that found a
+ * copy-on-write one: a demand-zero marker allowing that access gets a zeroed frame; a COW page
+ * gets a copy of its frame, or only its write bit if no other mapping is left. 0, or -E_FAULT
+ * (a real fault), or -E_NOMEM (no frame: for a Linux process, none above the servers' reserve).
  */
 int vm_fault(struct proc *p, uint64_t va, int write)
 {
-    uint64_t *pte = va < USER_TOP ? vm_pte(p->pml4, va, 0) : 0, pa;
-    if (!pte || !(*pte & PTE_LAZY) || !(*pte & PTE_U) || (write && !(*pte & PTE_W)))
+    uint64_t *pte = va < USER_TOP ? vm_pte(p->pml4, va, 0) : 0, pa, old;
+    int cow = pte && write && (*pte & (PTE_P | PTE_U | PTE_COW)) == (PTE_P | PTE_U | PTE_COW);
+    if (!cow && (!pte || !(*pte & PTE_LAZY) || !(*pte & PTE_U) || (write && !(*pte & PTE_W))))
         return -E_FAULT;
-    if ((p->user && frame_free_count() <= USER_RESERVE_FRAMES(frame_total())) ||
-        (p->priv.max_pages && p->pages >= p->priv.max_pages) || !(pa = frame_alloc()))
-        return -E_NOMEM;
-    *pte = pa | (*pte & ~PTE_LAZY) | PTE_P;
-    p->pages++;
+    if (!cow || frame_mappings(old = *pte & PTE_ADDR) > 1) {
+        if ((p->user && frame_free_count() <= USER_RESERVE_FRAMES(frame_total())) ||
+            (!cow && p->priv.max_pages && p->pages >= p->priv.max_pages) || !(pa = frame_alloc()))
+            return -E_NOMEM;
+        if (cow) {
+            memcpy(P2V(pa), P2V(old), PAGE_SIZE);
+            frame_unshare(old);
+        }
+        *pte = pa | (*pte & ~(PTE_ADDR | PTE_LAZY)) | PTE_P;
+        p->pages += !cow;
+    }
+    if (cow)
+        *pte ^= PTE_COW | PTE_W;
+    __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
     return 0;
 }
 
@@ -330,7 +349,7 @@ static uint64_t user_phys(struct proc *p, uint64_t va, int write)
     for (int shift = 39; shift >= 12; shift -= 9) {
         e = ((uint64_t *)P2V(e & PTE_ADDR))[(va >> shift) & 511];
         if ((e & need) != need)
-            return shift == 12 && (e & PTE_LAZY) && vm_fault(p, va, write) == 0
+            return shift == 12 && vm_fault(p, va, write) == 0 /* demand-zero, copy-on-write */
                        ? user_phys(p, va, write)
                        : 0;
     }

@@ -12,7 +12,7 @@ PEER_INITRAMFS := $(PEER_B)/initramfs.cpio
 PEER_SAMSARA := $(PEER_B)/samsara/initramfs.cpio
 PEER_SAMSARA_PROGS := $(MUSL_PROGS) $(PEER_B)/peertool tools/peer/bench-get tools/peer/bench-disk
 
-.PHONY: peer peer-force bench-net bench-disk peer-tests
+.PHONY: peer peer-force bench-net bench-disk bench-fork peer-tests
 peer: deps $(PEER_INITRAMFS) $(PEER_SAMSARA)
 
 $(PEER_B)/peertool: tools/peer/peertool.c | userland-tools
@@ -57,6 +57,14 @@ bench-disk: peer all
 	@python3 tools/bench_disk.py $(if $(DISKIF),--diskif $(DISKIF)) \
 		$(if $(SIZE),--size $(SIZE)) $(if $(FILES),--files $(FILES)) \
 		$(if $(INTERVALS),--intervals $(INTERVALS)) $(if $(ROUNDS),--rounds $(ROUNDS))
+
+# fork+exit+wait and fork+exec+wait as the process grows (docs/BENCH-FORK.md): user/ubench.c's
+# `ubench fork` on Samsara and on Debian's Linux in the same QEMU. SIZES=0,4,16,64 (MiB touched),
+# ROUNDS=N (boots per system, interleaved; the table shows the median of their medians), ICOUNT=1
+# (-icount shift=0: guest instructions, the same whatever the host's load).
+bench-fork: peer all
+	@python3 tools/bench_fork.py $(if $(SIZES),--sizes $(SIZES)) $(if $(ROUNDS),--rounds $(ROUNDS)) \
+		$(if $(ICOUNT),--icount)
 
 # BusyBox's own testsuite (docs/PEER-TESTS.md), unmodified, on Debian's Linux and on Samsara with
 # the same BusyBox binary and the same QEMU configuration, from an ext2 image mounted at /mnt.

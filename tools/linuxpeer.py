@@ -174,6 +174,25 @@ def build_initramfs(out):
     os.replace(out + ".tmp", out)
 
 
+def client_with(files, tmp, memory="1G", extra=()):
+    """A client LinuxGuest (its socket listening, no peer) whose initramfs is the peer's with
+    files ({path in the guest: path on the host}) appended as a second cpio archive (Linux
+    unpacks both), written in tmp."""
+    global INITRAMFS
+    cpio = Cpio()
+    for name, path in files.items():
+        cpio.file(name, path)
+    initrd = os.path.join(tmp, "peer-with.cpio")
+    with open(initrd, "wb") as f, open(INITRAMFS, "rb") as base:
+        f.write(base.read())
+        f.write(cpio.close())
+    saved, INITRAMFS = INITRAMFS, initrd  # LinuxGuest reads it when it starts QEMU
+    try:
+        return LinuxGuest("client", "virtio", free_port(), True, memory=memory, extra=extra)
+    finally:
+        INITRAMFS = saved
+
+
 def free_port():
     """A TCP port on 127.0.0.1 nobody listens on now."""
     with socket.socket() as s:
@@ -213,7 +232,7 @@ class LinuxGuest(Boot):
     """A Linux peer: role "server" (serves /file, `peertool gen SEED BYTES`), "client", or
     "disk" (`make bench-disk`: disk = (IMAGE, INTERFACE), mounted at /mnt; no network)."""
 
-    def __init__(self, role, nic, port, listen, memory="1G", seed=1, size=0, disk=None):
+    def __init__(self, role, nic, port, listen, memory="1G", seed=1, size=0, disk=None, extra=()):
         append = f"console=ttyS0 panic=-1 quiet peer_role={role}"
         cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", memory,
                "-no-reboot", "-display", "none", "-serial", "stdio", "-monitor", "none",
@@ -227,7 +246,7 @@ class LinuxGuest(Boot):
             cmd += ["-netdev", netdev_socket(port, listen),
                     "-device", f"{NICS[nic][1]},netdev=n0,mac={mac},romfile="]
         self.role = role
-        super().__init__([], console=True, command=cmd + ["-append", append])
+        super().__init__([], console=True, command=cmd + list(extra) + ["-append", append])
 
     def wait_line(self, pattern, timeout, start=0):
         """The match of the first "peer: ..." line matching pattern at or after line index

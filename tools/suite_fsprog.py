@@ -79,19 +79,7 @@ def linux(record, passed, tmp):
     if built.returncode != 0:
         record("fsprog.linux_build", False, built.stdout + built.stderr)
         return
-    # the peer's initramfs with fsprog appended as a second cpio archive (Linux unpacks both)
-    cpio = lp.Cpio()
-    cpio.file("bin/fsprog", FSPROG)
-    initrd = os.path.join(tmp, "peer-fsprog.cpio")
-    with open(initrd, "wb") as f, open(lp.INITRAMFS, "rb") as base:
-        f.write(base.read())
-        f.write(cpio.close())
-    # LinuxGuest reads the module's INITRAMFS when it starts QEMU: this one for this guest
-    saved, lp.INITRAMFS = lp.INITRAMFS, initrd
-    try:
-        g = lp.LinuxGuest("client", "virtio", lp.free_port(), True)
-    finally:
-        lp.INITRAMFS = saved
+    g = lp.client_with({"bin/fsprog": FSPROG}, tmp)
     try:
         g.wait_line("ready", 120)
         out = g.shell("mkdir -p /mnt && mount -t tmpfs -o size=256m tmpfs /mnt && "

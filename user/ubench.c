@@ -67,7 +67,7 @@ static void report(const char *name)
 
 /*
  * The data rows' 64 KiB buffer, mapped when they run and unmapped after: a static one would make
- * the program larger, and fork (which copies every page) slower in the rows before them.
+ * the program larger (and, before copy-on-write, fork slower in the rows before them).
  */
 static char *buffer(void)
 {
@@ -150,8 +150,60 @@ static void demo_rw(void)
     munmap(buf, 65536);
 }
 
-int main(void)
+/* n forks, each child exiting at once or exec'ing /bin/true, each waited for. */
+static void time_forks(const char *name, int n, int exec)
 {
+    for (int r = 0; r < RUNS; r++) {
+        start();
+        for (int i = 0; i < n; i++) {
+            pid_t p = fork();
+            if (p < 0) {
+                printf("ubench: fork failed\n");
+                exit(1);
+            }
+            if (p == 0) {
+                if (exec)
+                    execl("/bin/true", "true", (char *)0);
+                _exit(exec ? 127 : 0);
+            }
+            waitpid(p, 0, 0);
+        }
+        stop(r, n);
+    }
+    report(name);
+}
+
+/*
+ * `ubench fork MIB...` (tools/bench_fork.py, on Samsara and on Linux): fork+exit+wait and
+ * fork+exec+wait as the process grows, with MIB MiB of private memory mapped and touched.
+ */
+static int fork_sizes(int n, char **mib)
+{
+    for (int i = 0; i < n; i++) {
+        size_t len = (size_t)strtoul(mib[i], 0, 10) << 20;
+        char *p =
+            len ? mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) : 0;
+        if (p == MAP_FAILED) {
+            printf("ubench: cannot map %s MiB\n", mib[i]);
+            return 1;
+        }
+        memset(p, 1, len);
+        char name[64];
+        snprintf(name, sizeof(name), "fork_exit_wait_%sMiB", mib[i]);
+        time_forks(name, 20, 0);
+        snprintf(name, sizeof(name), "fork_exec_true_wait_%sMiB", mib[i]);
+        time_forks(name, 20, 1);
+        if (len)
+            munmap(p, len);
+    }
+    printf("ubench: done\n");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 2 && !strcmp(argv[1], "fork"))
+        return fork_sizes(argc - 2, argv + 2);
     int null = open("/dev/null", O_WRONLY), fds[2], back[2];
     char c = 'x';
     for (int r = 0; r < RUNS; r++) { /* pm round trip */
@@ -189,30 +241,8 @@ int main(void)
     report("pipe_pingpong");
     close(fds[1]);
     waitpid(echo, 0, 0);
-    for (int r = 0; r < RUNS; r++) {
-        start();
-        for (int i = 0; i < 50; i++) {
-            pid_t p = fork();
-            if (p == 0)
-                _exit(0);
-            waitpid(p, 0, 0);
-        }
-        stop(r, 50);
-    }
-    report("fork_exit_wait");
-    for (int r = 0; r < RUNS; r++) {
-        start();
-        for (int i = 0; i < 20; i++) {
-            pid_t p = fork();
-            if (p == 0) {
-                execl("/bin/true", "true", (char *)0);
-                _exit(127);
-            }
-            waitpid(p, 0, 0);
-        }
-        stop(r, 20);
-    }
-    report("fork_exec_true_wait");
+    time_forks("fork_exit_wait", 50, 0);
+    time_forks("fork_exec_true_wait", 20, 1);
     file_rw();
     demo_rw();
     printf("ubench: done\n");

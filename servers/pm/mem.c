@@ -64,10 +64,20 @@ static int64_t admit(uint64_t frames, uint64_t mapped)
     return 0;
 }
 
-/* May `fresh` new frames be taken now (exec, fork)? */
+/* May `fresh` new frames be taken now (exec)? */
 int64_t mem_admit(uint64_t fresh)
 {
     return admit(fresh, fresh);
+}
+
+/*
+ * May a process with `pages` pages fork? The kernel shares its frames copy-on-write, so only the
+ * copy's page tables are taken now; the copies that writes make later are like first touches of
+ * demand-zero memory (Linux's heuristic overcommit charges a fork nothing it could refuse).
+ */
+int64_t mem_admit_fork(uint64_t pages)
+{
+    return admit(0, pages);
 }
 
 /* A new accessible mapping of n demand-zero pages: tables now, frames if it may be written. */

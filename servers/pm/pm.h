@@ -191,6 +191,7 @@ void limits_init(struct mproc *mp);
 
 /* mem.c */
 int64_t mem_admit(uint64_t fresh);
+int64_t mem_admit_fork(uint64_t pages);
 int64_t mem_pages(const struct mproc *mp);
 void mem_forget(struct mproc *mp);
 void mem_limits_init(struct mproc *mp);

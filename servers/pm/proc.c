@@ -82,8 +82,8 @@ int64_t fork_room(const struct mproc *mp)
 static int64_t fork_copy(struct mproc *mp, uint64_t stack, int vfork)
 {
     struct mproc *g = leader_of(mp);
-    int64_t pages = mem_pages(g); /* the copy takes as many new frames as mp has pages */
-    if (pages < 0 || mem_admit((uint64_t)pages) < 0 || region_copy_ready(g) < 0)
+    int64_t pages = mem_pages(g); /* copy-on-write: the copy takes page tables for them */
+    if (pages < 0 || mem_admit_fork((uint64_t)pages) < 0 || region_copy_ready(g) < 0)
         return -LX_ENOMEM;
     if (fork_room(mp) < 0)
         return -LX_EAGAIN;
