@@ -26,7 +26,9 @@
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <mqueue.h>
 #include <sys/mman.h>
+#include <sys/signalfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/select.h>
@@ -1715,7 +1717,8 @@ static int makes_fds(long nr)
 {
     return nr == SYS_close || nr == SYS_dup || nr == SYS_dup2 || nr == SYS_dup3 ||
            nr == SYS_fcntl || nr == SYS_pipe || nr == SYS_pipe2 || nr == SYS_open ||
-           nr == SYS_openat || nr == SYS_creat;
+           nr == SYS_openat || nr == SYS_creat || nr == SYS_mq_open || nr == SYS_signalfd ||
+           nr == SYS_signalfd4;
 }
 
 static void t_vfs_edge_values(void)
@@ -1812,6 +1815,8 @@ static void t_vfs_edge_values(void)
     }
     it = (struct itimerval){{0, 0}, {0, 0}};
     setitimer(ITIMER_REAL, &it, 0);
+    syscall(SYS_mq_unlink, "f"); /* queues mq_open made */
+    syscall(SYS_mq_unlink, "g");
     dprintf(5, "vfs_edge_values: %lu calls, %lu implausible results\n", made, bad);
     CHECK(bad == 0 && made > 10000);
     char buf[4];
@@ -7177,6 +7182,371 @@ static void t_cow_fork_exec(void)
     free(p);
 }
 
+/* ---- POSIX message queues and signalfd (issue 11, helper mqsig): vfs serves both
+ * (servers/vfs/mqueue.c, signalfd.c; pm's side of signalfd: servers/pm/sigfd.c). Each also
+ * passes on Linux (built with musl-gcc, run as root). */
+
+/* mq_open's names, limits and errors; priorities; non-blocking; attributes; unlink. */
+static void t_mq_basic(void)
+{
+    char name[300];
+    struct mq_attr at = {.mq_maxmsg = 4, .mq_msgsize = 16}, got;
+    mq_unlink("/utest_mq");
+    ERR(mq_open("/utest_mq", O_RDWR), ENOENT);
+    ERR(mq_open("/a/b", O_RDWR | O_CREAT, 0600, 0), EACCES);
+    ERR(mq_open("/", O_RDWR | O_CREAT, 0600, 0), ENOENT); /* an empty name (Linux 6.1) */
+    ERR(mq_open("/..", O_RDWR | O_CREAT, 0600, 0), EACCES);
+    ERR(syscall(SYS_mq_unlink, ""), ENOENT);
+    ERR(syscall(SYS_mq_unlink, 0), EFAULT);
+    memset(name, 'n', sizeof(name));
+    name[0] = '/', name[257] = 0; /* 256 characters after the slash */
+    ERR(mq_open(name, O_RDWR | O_CREAT, 0600, 0), ENAMETOOLONG);
+    name[256] = 0; /* 255: fine */
+    mqd_t longq = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, 0);
+    CHECK(longq >= 0 && mq_getattr(longq, &got) == 0 && got.mq_maxmsg == 10 &&
+          got.mq_msgsize == 8192 && got.mq_curmsgs == 0 && got.mq_flags == 0);
+    CHECK(mq_close(longq) == 0 && mq_unlink(name) == 0);
+    ERR(mq_unlink(name), ENOENT);
+    struct mq_attr bad = {.mq_maxmsg = 0, .mq_msgsize = 16};
+    ERR(mq_open("/utest_mq", O_RDWR | O_CREAT, 0600, &bad), EINVAL);
+    bad = (struct mq_attr){.mq_maxmsg = 4, .mq_msgsize = -1};
+    ERR(mq_open("/utest_mq", O_RDWR | O_CREAT, 0600, &bad), EINVAL);
+    bad = (struct mq_attr){.mq_maxmsg = 65537, .mq_msgsize = 16}; /* past root's HARD_MSGMAX */
+    ERR(mq_open("/utest_mq", O_RDWR | O_CREAT, 0600, &bad), EINVAL);
+    ERR(mq_open("/utest_mq", O_RDWR | O_CREAT, 0600, (struct mq_attr *)8), EFAULT);
+    mqd_t q = mq_open("/utest_mq", O_RDWR | O_CREAT | O_EXCL, 0600, &at);
+    CHECK(q >= 0);
+    CHECK(fcntl(q, F_GETFD) == FD_CLOEXEC); /* always close-on-exec (Linux) */
+    ERR(mq_open("/utest_mq", O_RDWR | O_CREAT | O_EXCL, 0600, &at), EEXIST);
+    ERR(mq_open("/utest_mq", O_RDWR | O_WRONLY), EINVAL); /* access mode 3 */
+    mqd_t wr = mq_open("utest_mq", O_WRONLY);             /* musl drops the slash: the same queue */
+    mqd_t rd = mq_open("/utest_mq", O_RDONLY | O_NONBLOCK);
+    CHECK(wr >= 0 && rd >= 0);
+    /* priorities: highest first, first come within one */
+    CHECK(mq_send(wr, "a1", 2, 1) == 0 && mq_send(wr, "b5", 2, 5) == 0 &&
+          mq_send(wr, "c1", 3, 1) == 0 && mq_send(wr, "d5", 3, 5) == 0);
+    CHECK(mq_getattr(q, &got) == 0 && got.mq_curmsgs == 4);
+    char status[128];
+    ssize_t sn = read(q, status, sizeof(status) - 1);
+    status[sn > 0 ? sn : 0] = 0;
+    CHECK(!strcmp(status, "QSIZE:10         NOTIFY:0     SIGNO:0     NOTIFY_PID:0     \n"));
+    CHECK(read(q, status, sizeof(status)) == 0); /* at its end */
+    ERR(write(q, "x", 1), EINVAL);
+    ERR(mq_timedsend(wr, "e", 1, 0, &(struct timespec){0, 0}), ETIMEDOUT); /* full, past */
+    mqd_t wr_nb = mq_open("/utest_mq", O_WRONLY | O_NONBLOCK);
+    ERR(mq_send(wr_nb, "e", 1, 0), EAGAIN);
+    ERR(mq_send(wr, "x", 17, 0), EMSGSIZE);
+    ERR(mq_send(wr, "x", 1, 32768), EINVAL); /* MQ_PRIO_MAX */
+    ERR(mq_send(rd, "x", 1, 0), EBADF);      /* read-only */
+    ERR(mq_send(0, "x", 1, 0), EBADF);       /* not a queue */
+    char buf[64];
+    unsigned prio = 99;
+    ERR(mq_receive(q, buf, 15, &prio), EMSGSIZE); /* smaller than mq_msgsize */
+    ERR(mq_receive(wr, buf, sizeof(buf), &prio), EBADF);
+    static const char *order[] = {"b5", "d5", "a1", "c1"};
+    for (int i = 0; i < 4; i++) {
+        ssize_t n = mq_receive(rd, buf, sizeof(buf), &prio);
+        CHECK(n == (ssize_t)strlen(order[i]) + (i & 1) && !memcmp(buf, order[i], 2) &&
+              prio == (unsigned)(i < 2 ? 5 : 1));
+    }
+    ERR(mq_receive(rd, buf, sizeof(buf), &prio), EAGAIN);
+    /* a bad buffer: EFAULT (Linux loses the message, Samsara keeps it) */
+    CHECK(mq_send(wr, "f", 1, 0) == 0);
+    ERR(mq_receive(q, (char *)8, 16, &prio), EFAULT);
+    mq_receive(rd, buf, sizeof(buf), &prio);
+    ERR(mq_receive(rd, buf, sizeof(buf), &prio), EAGAIN);
+    ERR(mq_timedreceive(q, buf, sizeof(buf), &prio, &(struct timespec){0, 1000000000}), EINVAL);
+    ERR(mq_timedreceive(q, buf, sizeof(buf), &prio, &(struct timespec){0, 0}), ETIMEDOUT);
+    /* a zero-length message, received without a priority pointer */
+    CHECK(mq_send(wr, "", 0, 7) == 0 && mq_receive(q, buf, sizeof(buf), 0) == 0);
+    /* mq_setattr: only O_NONBLOCK */
+    struct mq_attr nb = {.mq_flags = O_NONBLOCK}, old;
+    CHECK(mq_setattr(q, &nb, &old) == 0 && old.mq_flags == 0 && old.mq_maxmsg == 4 &&
+          old.mq_msgsize == 16);
+    ERR(mq_receive(q, buf, sizeof(buf), 0), EAGAIN);
+    CHECK((fcntl(q, F_GETFL) & O_NONBLOCK) && fcntl(q, F_SETFL, 0) == 0);
+    CHECK(mq_getattr(q, &got) == 0 && got.mq_flags == 0);
+    nb.mq_flags = O_APPEND;
+    ERR(mq_setattr(q, &nb, 0), EINVAL);
+    ERR(mq_getattr(0, &got), EBADF);
+    /* dup and fork share the queue; poll says readable and writable */
+    int d = dup(q);
+    CHECK(d >= 0 && mq_send(d, "dup", 3, 0) == 0);
+    struct pollfd pf = {q, POLLIN | POLLOUT, 0};
+    CHECK(poll(&pf, 1, 0) == 1 && pf.revents == (POLLIN | POLLOUT));
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(mq_receive(d, buf, sizeof(buf), 0) == 3 && !memcmp(buf, "dup", 3) ? 0 : 1);
+    CHECK(child_status(pid) == 0);
+    pf.revents = 0;
+    CHECK(poll(&pf, 1, 0) == 1 && pf.revents == POLLOUT);
+    /* unlinked while open: the name goes, the queue stays until the last close */
+    CHECK(mq_unlink("/utest_mq") == 0);
+    ERR(mq_open("/utest_mq", O_RDWR), ENOENT);
+    CHECK(mq_send(d, "z", 1, 0) == 0 && mq_receive(q, buf, sizeof(buf), 0) == 1);
+    mqd_t again = mq_open("/utest_mq", O_RDWR | O_CREAT | O_EXCL, 0600, &at); /* a new one */
+    CHECK(again >= 0 && mq_getattr(again, &got) == 0 && got.mq_curmsgs == 0);
+    CHECK(close(d) == 0 && mq_close(q) == 0 && mq_close(wr) == 0 && mq_close(rd) == 0 &&
+          mq_close(wr_nb) == 0 && mq_close(again) == 0 && mq_unlink("/utest_mq") == 0);
+    ERR(mq_close(q), EBADF);
+}
+
+static void mq_alarm(int s)
+{
+    (void)s;
+}
+
+/* Blocking: a receiver woken by another process's send, a sender by a receive, a timeout, a
+ * signal's EINTR (no SA_RESTART) and SA_RESTART's restart, and a receiver killed while waiting. */
+static void t_mq_wait(void)
+{
+    struct mq_attr at = {.mq_maxmsg = 1, .mq_msgsize = 8};
+    char buf[8];
+    mq_unlink("/utest_mqw");
+    mqd_t q = mq_open("/utest_mqw", O_RDWR | O_CREAT | O_EXCL, 0600, &at);
+    CHECK(q >= 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        usleep(100000);
+        _exit(mq_send(q, "hi", 2, 3) == 0 ? 0 : 1);
+    }
+    unsigned prio = 0;
+    CHECK(mq_receive(q, buf, sizeof(buf), &prio) == 2 && prio == 3); /* waited for it */
+    CHECK(child_status(pid) == 0);
+    CHECK(mq_send(q, "1", 1, 0) == 0); /* full now */
+    pid = fork();
+    if (pid == 0) {
+        usleep(100000);
+        _exit(mq_receive(q, buf, sizeof(buf), 0) == 1 && buf[0] == '1' ? 0 : 1);
+    }
+    CHECK(mq_send(q, "2", 1, 0) == 0); /* waited for room */
+    CHECK(child_status(pid) == 0);
+    CHECK(mq_receive(q, buf, sizeof(buf), 0) == 1 && buf[0] == '2');
+    /* a timeout 200 ms ahead */
+    struct timespec t0, t1, dl;
+    clock_gettime(CLOCK_REALTIME, &t0);
+    dl = t0;
+    dl.tv_nsec += 200000000;
+    if (dl.tv_nsec >= 1000000000)
+        dl.tv_sec++, dl.tv_nsec -= 1000000000;
+    ERR(mq_timedreceive(q, buf, sizeof(buf), 0, &dl), ETIMEDOUT);
+    clock_gettime(CLOCK_REALTIME, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    CHECK(ms >= 190 && ms < 5000);
+    /* a handler without SA_RESTART: EINTR */
+    struct sigaction sa = {0};
+    sa.sa_handler = mq_alarm;
+    CHECK(sigaction(SIGALRM, &sa, 0) == 0);
+    ualarm(100000, 0);
+    ERR(mq_receive(q, buf, sizeof(buf), 0), EINTR);
+    /* with SA_RESTART the receive goes on after the handler, and gets the child's message */
+    sa.sa_flags = SA_RESTART;
+    CHECK(sigaction(SIGALRM, &sa, 0) == 0);
+    pid = fork();
+    if (pid == 0) {
+        usleep(300000);
+        _exit(mq_send(q, "r", 1, 0) == 0 ? 0 : 1);
+    }
+    ualarm(100000, 0);
+    CHECK(mq_receive(q, buf, sizeof(buf), 0) == 1 && buf[0] == 'r');
+    CHECK(child_status(pid) == 0);
+    /* a waiting receiver killed: the next message is not lost to it */
+    pid = fork();
+    if (pid == 0) {
+        mq_receive(q, buf, sizeof(buf), 0);
+        _exit(9);
+    }
+    usleep(100000);
+    CHECK(kill(pid, SIGKILL) == 0 && waitpid(pid, 0, 0) == pid);
+    CHECK(mq_send(q, "k", 1, 0) == 0 && mq_receive(q, buf, sizeof(buf), 0) == 1);
+    signal(SIGALRM, SIG_DFL);
+    CHECK(mq_close(q) == 0 && mq_unlink("/utest_mqw") == 0);
+}
+
+/* waitpid, again after a handler's EINTR; the child's exit status or -1 */
+static int mq_child_status(pid_t pid)
+{
+    int st;
+    pid_t r;
+    while ((r = waitpid(pid, &st, 0)) == -1 && errno == EINTR)
+        ;
+    return r == pid && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static volatile sig_atomic_t mq_note_code, mq_note_pid;
+static void mq_note(int s, siginfo_t *si, void *uc)
+{
+    (void)s, (void)uc;
+    mq_note_code = si->si_code;
+    mq_note_pid = si->si_pid;
+}
+
+/* mq_notify: SIGEV_SIGNAL once per registration, EBUSY for a second process, unregistering,
+ * SIGEV_THREAD unavailable (musl needs a netlink socket), bad sigevents. */
+static void t_mq_notify(void)
+{
+    char buf[8192];
+    mq_unlink("/utest_mqn");
+    mqd_t q = mq_open("/utest_mqn", O_RDWR | O_CREAT | O_EXCL, 0600, 0);
+    CHECK(q >= 0);
+    struct sigaction sa = {0};
+    sa.sa_sigaction = mq_note;
+    sa.sa_flags = SA_SIGINFO;
+    CHECK(sigaction(SIGUSR1, &sa, 0) == 0);
+    struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1};
+    CHECK(mq_notify(q, &ev) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int busy = mq_notify(q, &ev) == -1 && errno == EBUSY;
+        int quiet = mq_notify(q, 0) == 0; /* not its registration: nothing changes */
+        _exit(busy && quiet && mq_send(q, "n", 1, 0) == 0 ? 0 : 1);
+    }
+    CHECK(mq_child_status(pid) == 0);
+    for (int i = 0; i < 100 && !mq_note_code; i++)
+        usleep(10000);
+    CHECK(mq_note_code == SI_MESGQ && mq_note_pid == pid);
+    mq_note_code = 0;
+    CHECK(mq_receive(q, buf, sizeof(buf), 0) == 1 && mq_send(q, "m", 1, 0) == 0);
+    usleep(50000);
+    CHECK(mq_note_code == 0); /* the registration was used up */
+    CHECK(mq_receive(q, buf, sizeof(buf), 0) == 1);
+    CHECK(mq_notify(q, &ev) == 0 && mq_notify(q, 0) == 0 && mq_notify(q, &ev) == 0);
+    ev.sigev_notify = 99;
+    ERR(mq_notify(q, &ev), EINVAL);
+    ev = (struct sigevent){.sigev_notify = SIGEV_SIGNAL, .sigev_signo = 65};
+    ERR(mq_notify(q, &ev), EINVAL);
+    ERR(mq_notify(0, 0), EBADF);
+    ev = (struct sigevent){.sigev_notify = SIGEV_THREAD};
+    CHECK(mq_notify(q, &ev) == -1); /* Samsara: no netlink sockets */
+    signal(SIGUSR1, SIG_DFL);
+    CHECK(mq_close(q) == 0 && mq_unlink("/utest_mqn") == 0);
+}
+
+/* Another user: the mode's rights, unlinking another's queue, the unprivileged limits. */
+static void t_mq_permissions(void)
+{
+    mq_unlink("/utest_mqp");
+    mode_t mask = umask(0);
+    mqd_t q = mq_open("/utest_mqp", O_RDWR | O_CREAT | O_EXCL, 0640, 0);
+    mqd_t open_q = mq_open("/utest_mqp2", O_RDWR | O_CREAT, 0622, 0);
+    umask(mask);
+    CHECK(q >= 0 && open_q >= 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (setgid(1000) != 0 || setuid(1000) != 0)
+            _exit(1);
+        if (!(mq_open("/utest_mqp", O_RDONLY) == -1 && errno == EACCES))
+            _exit(2);
+        if (!(syscall(SYS_mq_unlink, "utest_mqp") == -1 && errno == EPERM))
+            _exit(3); /* the sticky directory's rule (musl's mq_unlink says EACCES) */
+        mqd_t w = mq_open("/utest_mqp2", O_WRONLY);
+        if (w < 0 || mq_send(w, "u", 1, 0) != 0)
+            _exit(4);
+        if (!(mq_open("/utest_mqp2", O_RDWR) == -1 && errno == EACCES))
+            _exit(5);
+        struct mq_attr big = {.mq_maxmsg = 11, .mq_msgsize = 8};
+        if (!(mq_open("/utest_mqu", O_RDWR | O_CREAT, 0600, &big) == -1 && errno == EINVAL))
+            _exit(6);
+        big = (struct mq_attr){.mq_maxmsg = 10, .mq_msgsize = 8193};
+        if (!(mq_open("/utest_mqu", O_RDWR | O_CREAT, 0600, &big) == -1 && errno == EINVAL))
+            _exit(7);
+        /* RLIMIT_MSGQUEUE (819200 bytes): nine default queues fit, the tenth does not */
+        char name[32];
+        int made = 0, err = 0;
+        for (int i = 0; i < 12 && !err; i++) {
+            snprintf(name, sizeof(name), "/utest_mqu%d", i);
+            if (mq_open(name, O_RDWR | O_CREAT, 0600, 0) >= 0)
+                made++;
+            else
+                err = errno;
+        }
+        for (int i = 0; i < made; i++) {
+            snprintf(name, sizeof(name), "/utest_mqu%d", i);
+            mq_unlink(name);
+        }
+        _exit(made == 9 && err == EMFILE ? 0 : 8);
+    }
+    EXPECT(child_status(pid), 0);
+    char buf[8192];
+    CHECK(mq_receive(open_q, buf, sizeof(buf), 0) == 1 && buf[0] == 'u');
+    CHECK(mq_unlink("/utest_mqp") == 0 && mq_unlink("/utest_mqp2") == 0);
+}
+
+/* signalfd: blocked signals read as struct signalfd_siginfo, SFD_NONBLOCK, SFD_CLOEXEC, a new
+ * mask for the same descriptor, a blocking read woken by another process's kill, EINTR. */
+static void sfd_handler(int s)
+{
+    (void)s;
+}
+static void t_signalfd(void)
+{
+    sigset_t mask, old;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGUSR1);
+    sigaddset(&mask, SIGUSR2);
+    CHECK(sigprocmask(SIG_BLOCK, &mask, &old) == 0);
+    ERR(signalfd(-1, &mask, SFD_NONBLOCK | 0x1), EINVAL);
+    ERR(syscall(SYS_signalfd4, -1, &mask, 4, 0), EINVAL); /* the mask's size */
+    ERR(syscall(SYS_signalfd4, -1, (void *)8, 8, 0), EFAULT);
+    ERR(signalfd(0, &mask, 0), EINVAL); /* not a signalfd */
+    ERR(signalfd(60, &mask, 0), EBADF);
+    int fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    CHECK(fd >= 0 && fcntl(fd, F_GETFD) == FD_CLOEXEC && (fcntl(fd, F_GETFL) & O_NONBLOCK));
+    struct signalfd_siginfo si;
+    ERR(read(fd, &si, sizeof(si)), EAGAIN);
+    ERR(read(fd, &si, sizeof(si) - 1), EINVAL);
+    ERR(write(fd, &si, sizeof(si)), EINVAL);
+    CHECK(kill(getpid(), SIGUSR2) == 0 && kill(getpid(), SIGUSR1) == 0);
+    CHECK(read(fd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGUSR1 &&
+          si.ssi_code == SI_USER && si.ssi_pid == (uint32_t)getpid() && si.ssi_uid == getuid());
+    CHECK(read(fd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGUSR2);
+    ERR(read(fd, &si, sizeof(si)), EAGAIN);
+    sigset_t pend;
+    CHECK(sigpending(&pend) == 0 && !sigismember(&pend, SIGUSR1) && !sigismember(&pend, SIGUSR2));
+    /* a new mask for the same descriptor: SIGUSR2 only; SIGUSR1 stays pending */
+    sigset_t only2;
+    sigemptyset(&only2);
+    sigaddset(&only2, SIGUSR2);
+    CHECK(signalfd(fd, &only2, 0) == fd);
+    CHECK(kill(getpid(), SIGUSR1) == 0);
+    ERR(read(fd, &si, sizeof(si)), EAGAIN);
+    CHECK(sigpending(&pend) == 0 && sigismember(&pend, SIGUSR1));
+    CHECK(signalfd(fd, &mask, 0) == fd && read(fd, &si, sizeof(si)) == sizeof(si) &&
+          si.ssi_signo == SIGUSR1);
+    ERR(read(fd, (void *)8, sizeof(si)), EAGAIN); /* nothing pending: the buffer is not used */
+    /* blocking: woken by a child's kill */
+    int bfd = signalfd(-1, &mask, 0);
+    CHECK(bfd >= 0 && fcntl(bfd, F_GETFD) == 0);
+    pid_t parent = getpid(), pid = fork();
+    if (pid == 0) {
+        usleep(100000);
+        _exit(kill(parent, SIGUSR2) == 0 ? 0 : 1);
+    }
+    CHECK(read(bfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGUSR2 &&
+          si.ssi_pid == (uint32_t)pid);
+    CHECK(child_status(pid) == 0);
+    /* a signal outside the mask with a handler interrupts the read; the mask's signals that
+     * come afterwards are still pending, not lost */
+    struct sigaction sa = {0};
+    sa.sa_handler = sfd_handler;
+    CHECK(sigaction(SIGALRM, &sa, 0) == 0);
+    ualarm(100000, 0);
+    ERR(read(bfd, &si, sizeof(si)), EINTR);
+    CHECK(kill(getpid(), SIGUSR1) == 0);
+    CHECK(sigpending(&pend) == 0 && sigismember(&pend, SIGUSR1));
+    CHECK(read(bfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGUSR1);
+    /* a forked child reads its own signals through the inherited descriptor */
+    pid = fork();
+    if (pid == 0) {
+        kill(getpid(), SIGUSR2);
+        _exit(read(bfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGUSR2 ? 0 : 1);
+    }
+    CHECK(child_status(pid) == 0);
+    signal(SIGALRM, SIG_DFL);
+    CHECK(close(fd) == 0 && close(bfd) == 0);
+    sigprocmask(SIG_SETMASK, &old, 0);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -7371,6 +7741,12 @@ static const struct test tests[] = {
     {"cow_fork_64mib", t_cow_fork_64mib},
     {"cow_frames_return", t_cow_frames_return},
     {"cow_fork_exec", t_cow_fork_exec},
+    /* POSIX message queues and signalfd (issue 11, helper mqsig) */
+    {"mq_basic", t_mq_basic},
+    {"mq_wait", t_mq_wait},
+    {"mq_notify", t_mq_notify},
+    {"mq_permissions", t_mq_permissions},
+    {"signalfd", t_signalfd},
     {0},
 };
 

@@ -204,14 +204,20 @@ enum vfs_pm_request {
     VFS_PM_MAP_IO,                /* handle, write, offset, grant, len: read a mapped file */
                                   /*   into pm's memory, or write it back (within its size) */
     VFS_PM_MAP_CLOSE,             /* handle: pm maps the file no more */
+    VFS_PM_SIGINFO,               /* ep, signo (0: none pending), its siginfo: the answer to */
+                                  /*   VFS_SIG_TAKE/TRY -> 0, or -errno: nobody took it */
     VFS_PM_RQ_END,                /* (not a request: one past the last) */
 };
 #define VFS_PM_REPLY (VFS_PM_RQ_BASE + 0xff)
 _Static_assert(VFS_PM_RQ_END <= VFS_PM_REPLY && IS_VFS_PM_RQ(VFS_PM_REPLY),
                "vfs-pm types stay in the VFS_PM range");
 #define VFS_SIG_NONE 0
-#define VFS_SIG_PROC 1 /* w1 = endpoint (e.g. SIGPIPE) */
-#define VFS_SIG_PGRP 2 /* w1 = process group (e.g. SIGINT from the terminal) */
+#define VFS_SIG_PROC 1  /* w1 = endpoint (e.g. SIGPIPE) */
+#define VFS_SIG_PGRP 2  /* w1 = process group (e.g. SIGINT from the terminal) */
+#define VFS_SIG_MESGQ 3 /* w1 = endpoint: mq_notify's signal, SI_MESGQ from pid, uid */
+#define VFS_SIG_TAKE 4  /* w1 = endpoint, w2 = mask: a signalfd read; pm answers with */
+                        /*   VFS_PM_SIGINFO now, and again when one of mask comes */
+#define VFS_SIG_TRY 5   /* the same, non-blocking: VFS_PM_SIGINFO now only */
 
 /*
  * A Linux process's credentials, kept by pm and copied to vfs: real,

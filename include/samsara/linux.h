@@ -192,6 +192,12 @@ struct user_regs {
 #define LX_utimes 235
 #define LX_openat 257
 #define LX_mkdirat 258
+#define LX_mq_open 240
+#define LX_mq_unlink 241
+#define LX_mq_timedsend 242
+#define LX_mq_timedreceive 243
+#define LX_mq_notify 244
+#define LX_mq_getsetattr 245
 #define LX_mknodat 259
 #define LX_futimesat 261
 #define LX_fchownat 260
@@ -207,7 +213,9 @@ struct user_regs {
 #define LX_ppoll 271
 #define LX_set_robust_list 273
 #define LX_utimensat 280
+#define LX_signalfd 282
 #define LX_accept4 288
+#define LX_signalfd4 289
 #define LX_dup3 292
 #define LX_pipe2 293
 #define LX_prlimit64 302

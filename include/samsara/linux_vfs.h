@@ -21,7 +21,8 @@
     X(socket) X(socketpair) X(bind) X(listen) X(accept) X(accept4) X(connect) X(sendto)            \
     X(recvfrom) X(sendmsg) X(recvmsg) X(shutdown) X(getsockname) X(getpeername) X(getsockopt)      \
     X(setsockopt) X(mknod) X(mknodat) X(utime) X(utimes) X(futimesat)    \
-    X(chroot) X(flock)
+    X(chroot) X(flock) X(mq_open) X(mq_unlink) X(mq_timedsend) X(mq_timedreceive) X(mq_notify)   \
+    X(mq_getsetattr) X(signalfd) X(signalfd4)
 /* clang-format on */
 
 #endif

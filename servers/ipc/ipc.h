@@ -14,6 +14,7 @@
 
 #include <samsara/fs.h>
 #include <samsara/linux.h>
+#include "arena/arena.h"
 #include "sys.h"
 
 #define NR_SPROCS 128 /* callers at once: one per kernel slot */
@@ -93,9 +94,8 @@ int64_t copy_in(const struct sproc *p, uint64_t src, void *dst, uint64_t len);
 int64_t copy_out(const struct sproc *p, uint64_t dst, const void *src, uint64_t len);
 void alarm_rearm(void);
 
-/* arena.c: memory for message texts, semaphore arrays and undo lists */
-void *arena_alloc(uint64_t len);
-void arena_free(void *p);
+/* main.c: memory for message texts, semaphore arrays and undo lists (lib/arena, 2 MiB) */
+extern struct arena ipc_arena;
 
 /* msg.c */
 int64_t do_msgget(struct sproc *p, const uint64_t *a);

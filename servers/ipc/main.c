@@ -13,6 +13,8 @@
 #include "ipc.h"
 
 struct sproc sprocs[NR_SPROCS];
+static uint64_t heap[(2u << 20) / 8] __attribute__((aligned(16)));
+struct arena ipc_arena = {heap, sizeof(heap), 0};
 static endpoint_t pm_ep;
 static uint64_t wait_order;
 

@@ -76,7 +76,7 @@ static int64_t send_try(struct sproc *p)
         return -LX_EACCES;
     if (size > q->qbytes - (q->cbytes < q->qbytes ? q->cbytes : q->qbytes) || q->qnum >= q->qbytes)
         return (int)p->a[3] & IPC_NOWAIT ? -LX_EAGAIN : SUSPEND;
-    struct qmsg *m = arena_alloc(sizeof(*m) + size);
+    struct qmsg *m = arena_alloc(&ipc_arena, sizeof(*m) + size);
     if (!m)
         return -LX_ENOMEM;
     *m = (struct qmsg){0, type, size};

@@ -61,7 +61,7 @@ static int64_t set_create(void *obj)
     struct semset *s = obj;
     if (want_nsems == 0)
         return -LX_EINVAL;
-    if (!(s->sems = arena_alloc(want_nsems * sizeof(struct sem))))
+    if (!(s->sems = arena_alloc(&ipc_arena, want_nsems * sizeof(struct sem))))
         return -LX_ENOMEM;
     memset(s->sems, 0, want_nsems * sizeof(struct sem));
     s->nsems = want_nsems;
@@ -87,7 +87,7 @@ static struct undo *undo_of(endpoint_t ep, int set, int make)
         if (!undos[i].ep && !free)
             free = &undos[i];
     }
-    if (!make || !free || !(free->adj = arena_alloc(sets[set].nsems * sizeof(int16_t))))
+    if (!make || !free || !(free->adj = arena_alloc(&ipc_arena, sets[set].nsems * sizeof(int16_t))))
         return 0;
     memset(free->adj, 0, sets[set].nsems * sizeof(int16_t));
     free->ep = ep;

@@ -133,6 +133,14 @@ static void pull_vfs_signals(void)
             struct sig_info own = {SI_USER, mp ? mp->tgid : 0, mp ? (int32_t)mp->cred.ruid : 0, 0};
             if (mp) /* SIGPIPE: as Linux's send_sig, from the process itself */
                 signal_send_info(mp, (int)q->sig, &own);
+        } else if (q->result == VFS_SIG_TAKE || q->result == VFS_SIG_TRY) {
+            struct mproc *mp = mproc_of((endpoint_t)q->target);
+            if (mp) /* a signalfd read: sig is its mask */
+                sigfd_take(mp, (uint64_t)q->sig, q->result == VFS_SIG_TAKE);
+        } else if (q->result == VFS_SIG_MESGQ) {
+            struct mproc *mp = mproc_of((endpoint_t)q->target);
+            if (mp) /* a message in an empty queue (mq_notify), from its sender */
+                signal_send_info(mp, (int)q->sig, &(struct sig_info){SI_MESGQ, q->pid, q->uid, 0});
         } else if (q->result == VFS_SIG_PGRP) {
             signal_group((int)q->target, (int)q->sig, 0);
         }

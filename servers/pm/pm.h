@@ -42,6 +42,7 @@ struct sig_info {
 };
 #define SI_USER 0
 #define SI_KERNEL 0x80
+#define SI_MESGQ (-3) /* mq_notify (from vfs) */
 #define SI_TKILL (-6)
 #define CLD_EXITED 1
 #define CLD_KILLED 2
@@ -119,10 +120,15 @@ struct mproc {
     int recheck;             /* signals came during another delivery (signal_check) */
     uint64_t ss_sp, ss_size; /* sigaltstack: the alternate signal stack (size 0: none) */
     uint32_t ss_flags;       /* and its flags as set (SS_AUTODISARM) */
+    uint64_t sfd_mask;       /* a signalfd read in vfs waits for one of these (sigfd.c) */
 };
 
 extern struct mproc mprocs[NR_MPROCS];
 extern endpoint_t vfs_ep;
+
+/* sigfd.c: signalfd reads (vfs asks with VFS_SIG_TAKE, VFS_SIG_TRY) */
+void sigfd_take(struct mproc *mp, uint64_t mask, int wait);
+void sigfd_pending(struct mproc *mp, int sig);
 
 /* main.c */
 struct mproc *mproc_of(endpoint_t ep);

@@ -108,7 +108,8 @@ static int64_t fork_copy(struct mproc *mp, uint64_t stack, int vfork)
     c->clear_tid = 0;
     c->ppid = mp->tgid;
     c->pending = 0;
-    c->report = 0; /* only the program rs ran reports its exit, not its children */
+    c->sfd_mask = 0; /* no signalfd read waits in the child */
+    c->report = 0;   /* only the program rs ran reports its exit, not its children */
     c->wait = W_NONE;
     c->alarm_at = c->alarm_interval = 0;
     c->start_tick = now_ticks();

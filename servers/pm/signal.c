@@ -338,6 +338,7 @@ static void signal_send_thread(struct mproc *mp, int sig, const struct sig_info 
         mp->wait = W_NONE;
         reply_to(mp, sigwait_take(mp, mp->wait_set, mp->call.u.lx.arg[1]));
     }
+    sigfd_pending(mp, sig); /* a signalfd read waiting for it (sigfd.c) */
     signal_check(mp);
 }
 

@@ -61,6 +61,8 @@ void file_put(struct file *f)
         pipe_release(f);
     else if (type == S_IFSOCK)
         sock_release(f);
+    else if (f->vn->mq)
+        mq_release(f);
     else if (type == S_IFCHR && DEV_MAJOR(f->vn->rdev) != DEV_MEM_MAJOR)
         dev_close(f->vn);
     vnode_put(f->vn);
@@ -92,6 +94,8 @@ void fd_close(struct vproc *p, int fd)
     p->files->fd[fd] = 0;
     p->files->cloexec &= ~(1ull << fd);
     lock_close(p, f); /* the process's POSIX locks on the file */
+    if (f->vn->mq)
+        mq_closed(p, f); /* its mq_notify registration */
     file_put(f);
 }
 
@@ -196,6 +200,10 @@ int64_t file_rw(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, u
         len = MAX_RW_COUNT;
     if ((f->flags & O_ACCMODE) == (write ? 0 : O_WRONLY))
         return -LX_EBADF;
+    if (v->sigfd)
+        return write ? -LX_EINVAL : sigfd_read(p, f, len);
+    if (v->mq)
+        return write ? -LX_EINVAL : mq_read(p, f, uaddr, len);
     switch (v->mode & S_IFMT) {
     case S_IFREG:
         if (write && (f->flags & O_APPEND)) {

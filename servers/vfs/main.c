@@ -214,6 +214,8 @@ static void pm_request(message_t *m)
         res = map_io(m);
     } else if (m->type == VFS_PM_MAP_CLOSE) {
         res = map_close(m);
+    } else if (m->type == VFS_PM_SIGINFO) {
+        res = sigfd_answer(&q->siginfo);
     } else if (m->type == VFS_PM_SETPGRP) {
         if ((p = vproc_of(q->setpgrp.ep))) {
             p->pgrp = q->setpgrp.pgrp;
@@ -229,16 +231,22 @@ static void pm_request(message_t *m)
 
 /* Requests for pm queued by vfs (SIGPIPE) or drivers (^C): pm pulls them. */
 static struct {
-    int kind, target, sig;
+    int kind, target, sig, pid, uid;
 } sigq[32];
 static int sigq_len;
 
-void signal_queue(int kind, int target, int sig)
+/* A signal with its sender's pid and real uid (VFS_SIG_MESGQ: mq_notify's). */
+void signal_queue_info(int kind, int target, int sig, int pid, int uid)
 {
     if (sigq_len < 32)
-        sigq[sigq_len++] = (typeof(sigq[0])){kind, target, sig};
+        sigq[sigq_len++] = (typeof(sigq[0])){kind, target, sig, pid, uid};
     if (pm_ep)
         ipc_notify(pm_ep);
+}
+
+void signal_queue(int kind, int target, int sig)
+{
+    signal_queue_info(kind, target, sig, 0, 0);
 }
 
 /* VFS_PM_PULL: the oldest queued signal into its reply; 0 if there is none. */
@@ -247,7 +255,8 @@ static int signal_pull(struct msg_vfs_pm_pull_reply *out)
     out->result = VFS_SIG_NONE;
     if (!sigq_len)
         return 0;
-    *out = (struct msg_vfs_pm_pull_reply){sigq[0].kind, sigq[0].target, sigq[0].sig};
+    *out = (struct msg_vfs_pm_pull_reply){sigq[0].kind, sigq[0].target, sigq[0].sig, sigq[0].pid,
+                                          sigq[0].uid};
     memcpy(&sigq[0], &sigq[1], sizeof(sigq[0]) * (size_t)--sigq_len);
     return 1;
 }

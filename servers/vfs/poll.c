@@ -29,6 +29,8 @@ static int file_ready(struct vproc *p, struct file *f, int ops)
         return sock_ready(f, ops);
     if (t == S_IFCHR && DEV_MAJOR(f->vn->rdev) != DEV_MEM_MAJOR)
         return dev_ready(p, f, ops, 1);
+    if (f->vn->mq)
+        return mq_ready(f, ops);
     return ops; /* files, directories, null and zero never block */
 }
 

@@ -68,10 +68,13 @@ struct vnode {
     int refs;      /* files, cwds and lookups holding it; 0 = free slot */
     endpoint_t fs; /* file-system server, or NONE for a pipe */
     uint64_t ino, mode, rdev, size;
-    uint32_t uid, gid;     /* the owner; mode and owner are refreshed by every */
-                           /* lookup, stat, chmod and chown (perm.c checks them) */
-    struct pipe *pipe;     /* S_IFIFO: the pipe buffer */
-    struct sock *sock;     /* S_IFSOCK: the socket (socket.h) */
+    uint32_t uid, gid; /* the owner; mode and owner are refreshed by every */
+                       /* lookup, stat, chmod and chown (perm.c checks them) */
+    struct pipe *pipe; /* S_IFIFO: the pipe buffer */
+    struct sock *sock; /* S_IFSOCK: the socket (socket.h) */
+    struct mqueue *mq; /* a POSIX message queue (mqueue.c; no type bits, no server) */
+    int sigfd;         /* a signalfd (signalfd.c; no type bits, no server): sigmask's */
+    uint64_t sigmask;
     struct vnode *mounted; /* root of a file system mounted here */
     int bind;              /* reached through bind mount number `bind` (mount.c); 0: through */
                            /* its file system's own mount. One file has a vnode per mount */
@@ -105,7 +108,9 @@ enum wait_kind {
     WAIT_POLL,
     WAIT_FIFO_OPEN, /* an open of a FIFO waiting for its other end (vproc.fifo) */
     WAIT_FS,        /* a busy file server (fswait.c) */
-    WAIT_LOCK       /* F_SETLKW or flock waiting for a lock (lock.c) */
+    WAIT_LOCK,      /* F_SETLKW or flock waiting for a lock (lock.c) */
+    WAIT_MQ,        /* mq_timedsend to a full queue, mq_timedreceive from an empty one */
+    WAIT_SIGFD      /* a signalfd read waiting for pm's VFS_PM_SIGINFO (signalfd.c) */
 };
 
 struct vproc {
@@ -312,6 +317,16 @@ int64_t fifo_open(struct vproc *p, struct vnode *v, uint32_t flags);
 void pipe_drop(struct vnode *v, uint32_t flags);
 int pipe_ready(struct file *f, int ops);
 
+/* mqueue.c: POSIX message queues */
+int mq_ready(struct file *f, int ops);
+int64_t mq_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len);
+void mq_closed(struct vproc *p, struct file *f);
+void mq_release(struct file *f);
+
+/* signalfd.c */
+int64_t sigfd_read(struct vproc *p, struct file *f, uint64_t len);
+int64_t sigfd_answer(const struct msg_vfs_pm_siginfo *in);
+
 /* file.c: vfs's memory devices */
 int mem_device(const struct vnode *v);
 int mem_known(const struct vnode *v);
@@ -372,6 +387,7 @@ typedef int64_t (*vfs_call_t)(struct vproc *p, const uint64_t *a);
 int64_t vfs_dispatch(struct vproc *p, uint64_t nr, const uint64_t *a);
 int64_t sendfile_finish(struct vproc *p, int64_t result);
 void signal_queue(int kind, int target, int sig);
+void signal_queue_info(int kind, int target, int sig, int pid, int uid);
 
 /* socket_inet.c: inet's notification (1 if it was one), and its death noticed */
 int inet_notified(endpoint_t from);

@@ -36,7 +36,7 @@ static struct vproc *next_waiting(int *i, int pipes)
         struct vproc *p = vproc_by_index(*i);
         enum wait_kind w = p ? p->wait : WAIT_NONE;
         if (w != WAIT_PIPE_READ && w != WAIT_PIPE_WRITE && w != WAIT_SOCK && w != WAIT_POLL &&
-            w != WAIT_FIFO_OPEN && w != WAIT_LOCK) {
+            w != WAIT_FIFO_OPEN && w != WAIT_LOCK && w != WAIT_MQ) {
             may_wait[*i / 64] &= ~(1ull << (*i % 64));
             continue;
         }
@@ -131,10 +131,10 @@ int cancel_call(struct vproc *p)
     return 1;
 }
 
-/* A waiting poll, or socket call (SO_RCVTIMEO, SO_SNDTIMEO), with a deadline. */
+/* A waiting poll, socket call (SO_RCVTIMEO, SO_SNDTIMEO) or mq call, with a deadline. */
 static int timed(const struct vproc *p)
 {
-    return p && (p->wait == WAIT_POLL || p->wait == WAIT_SOCK) && p->deadline;
+    return p && (p->wait == WAIT_POLL || p->wait == WAIT_SOCK || p->wait == WAIT_MQ) && p->deadline;
 }
 
 /* Our one alarm, set for the earliest deadline of a waiting call (at most a day away). */

@@ -54,6 +54,7 @@ struct msg_vfs_pm_pull_reply { /* VFS_PM_PULL's reply: one queued signal */
     int64_t result;            /* its kind, VFS_SIG_* (VFS_SIG_NONE: no more) */
     int64_t target;            /* an endpoint (VFS_SIG_PROC) or a process group */
     int64_t sig;
+    int32_t pid, uid; /* VFS_SIG_MESGQ: the sender's (the siginfo's si_pid, si_uid) */
 };
 
 struct msg_vfs_pm_setpgrp { /* VFS_PM_SETPGRP */
@@ -101,6 +102,12 @@ struct msg_vfs_pm_map_close { /* VFS_PM_MAP_CLOSE */
     int32_t handle;
 };
 
+struct msg_vfs_pm_siginfo { /* VFS_PM_SIGINFO: a signal taken for a signalfd read */
+    int32_t ep;
+    int32_t signo; /* 0: none of the mask is pending */
+    int32_t code, pid, uid, status;
+};
+
 union msg_vfs_pm {
     struct msg_reply reply;
     struct msg_vfs_pm_fork fork;
@@ -118,6 +125,7 @@ union msg_vfs_pm {
     struct msg_vfs_pm_map_open_reply map_open_reply;
     struct msg_vfs_pm_map_io map_io;
     struct msg_vfs_pm_map_close map_close;
+    struct msg_vfs_pm_siginfo siginfo;
 };
 MSG_BODY_FITS(union msg_vfs_pm);
 
