@@ -199,14 +199,18 @@ enum vfs_pm_request {
                                   /*   the root last -> 0 or the first error */
     VFS_PM_SETLIMIT,              /* ep, fd_limit: its RLIMIT_NOFILE soft limit (0..64) */
     VFS_PM_SETNAME,               /* ep, name[16]: prctl(PR_SET_NAME), for /proc */
+    VFS_PM_PROCINFO,              /* reader ep, pid, grant(read) of a struct pm_procinfo: */
+                                  /*   the answer to a VFS_SIG_PROCINFO pulled, for /proc */
     VFS_PM_RQ_END,                /* (not a request: one past the last) */
 };
 #define VFS_PM_REPLY (VFS_PM_RQ_BASE + 0xff)
 _Static_assert(VFS_PM_RQ_END <= VFS_PM_REPLY && IS_VFS_PM_RQ(VFS_PM_REPLY),
                "vfs-pm types stay in the VFS_PM range");
 #define VFS_SIG_NONE 0
-#define VFS_SIG_PROC 1 /* w1 = endpoint (e.g. SIGPIPE) */
-#define VFS_SIG_PGRP 2 /* w1 = process group (e.g. SIGINT from the terminal) */
+#define VFS_SIG_PROC 1     /* w1 = endpoint (e.g. SIGPIPE) */
+#define VFS_SIG_PGRP 2     /* w1 = process group (e.g. SIGINT from the terminal) */
+#define VFS_SIG_PROCINFO 3 /* not a signal: w1 = pid whose pm_procinfo a reader of /proc */
+                           /*   (w2 = its endpoint) waits for: pm answers VFS_PM_PROCINFO */
 
 /*
  * A Linux process's credentials, kept by pm and copied to vfs: real,

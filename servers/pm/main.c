@@ -131,6 +131,8 @@ static void pull_vfs_signals(void)
                 signal_send_info(mp, (int)q->sig, &own);
         } else if (q->result == VFS_SIG_PGRP) {
             signal_group((int)q->target, (int)q->sig, 0);
+        } else if (q->result == VFS_SIG_PROCINFO) {
+            procinfo_send((int)q->target, (endpoint_t)q->sig); /* for /proc (procinfo.c) */
         }
     }
 }
