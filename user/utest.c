@@ -5899,6 +5899,35 @@ static void t_proc_stat_fields(void)
     ERR(open("/proc/999999/stat", O_RDONLY), ENOENT);
 }
 
+/* A zombie is in /proc (state Z, its name and parent, no command line) until it is reaped. */
+static void t_proc_zombie(void)
+{
+    char buf[1024], *f[64];
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_NAME, "u_zombie");
+        _exit(3);
+    }
+    CHECK(pid > 0);
+    for (int i = 0;
+         i < 100 && (proc_text(pid, "stat", buf, sizeof(buf)) <= 0 || !strstr(buf, ") Z ")); i++)
+        usleep(10000);
+    CHECK(stat_fields(pid, buf, sizeof(buf), f, 64) == 52);
+    CHECK(!strcmp(f[1], "(u_zombie)") && !strcmp(f[2], "Z") && atoi(f[3]) == getpid());
+    CHECK(proc_text(pid, "status", buf, sizeof(buf)) > 0 && strstr(buf, "\nState:\tZ (zombie)\n"));
+    CHECK(proc_text(pid, "cmdline", buf, sizeof(buf)) == 0);
+    int found = 0;
+    DIR *d = opendir("/proc");
+    CHECK(d != 0);
+    for (struct dirent *e; (e = readdir(d));)
+        found += atoi(e->d_name) == pid;
+    closedir(d);
+    CHECK(found == 1);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 3);
+    ERR(open(buf + snprintf(buf, sizeof(buf), "/proc/%d/stat", pid) * 0, O_RDONLY), ENOENT);
+}
+
 /* /proc/PID/status: Name, State, Tgid, Pid, PPid, Uid, Gid, VmSize (= stat's vsize), Threads. */
 static void t_proc_status_fields(void)
 {
@@ -6229,6 +6258,7 @@ static const struct test tests[] = {
     {"sysv_permissions", t_sysv_permissions},
     /* /proc/PID files, ps and its kin, CPU affinity (issue 11, procfs) */
     {"proc_stat_fields", t_proc_stat_fields},
+    {"proc_zombie", t_proc_zombie},
     {"proc_status_fields", t_proc_status_fields},
     {"proc_maps", t_proc_maps},
     {"proc_fd_links", t_proc_fd_links},

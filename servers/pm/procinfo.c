@@ -20,7 +20,9 @@ static void procinfo_fill(const struct mproc *mp, struct pm_procinfo *out)
         .pid = mp->pid,
         .ppid = mp->ppid,
         .threads = 1,
-        .state = mp->state == M_ZOMBIE ? 'Z' : mp->wait != W_NONE ? 'S' : 'R',
+        .state = mp->state == M_ZOMBIE ? 'Z'
+                 : mp->wait != W_NONE  ? 'S'
+                                       : 'R',
         .vm_pages = mp->vm_pages,
         .data_pages = mp->data_pages,
         .brk_start = mp->brk_start,

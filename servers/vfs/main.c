@@ -141,7 +141,8 @@ static void pm_request(message_t *m)
         }
     } else if (m->type == VFS_PM_EXIT) {
         if ((p = vproc_of(q->proc.ep))) {
-            zombie_add(p); /* its group lives on until pm reaps it (VFS_PM_RELEASE) */
+            zombie_add(p);  /* its group lives on until pm reaps it (VFS_PM_RELEASE) */
+            procfs_died(p); /* and /proc shows it (state Z) */
             cancel_call(p);
             if (p->pid == p->sid) /* a session leader: its terminal is free */
                 terminal_session_ended(p->sid);
@@ -192,6 +193,7 @@ static void pm_request(message_t *m)
         res = perm_set_cred(m->source, m);
     } else if (m->type == VFS_PM_RELEASE) {
         zombie_release(q->release.pid);
+        procfs_reaped(q->release.pid);
     } else if (m->type == VFS_PM_SHUTDOWN) {
         res = mount_shutdown();
     } else if (m->type == VFS_PM_SETLIMIT) {

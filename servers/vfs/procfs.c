@@ -90,13 +90,55 @@ static uint64_t ino_of(int pid, int kind)
     return ((uint64_t)pid << 8) | (uint64_t)kind;
 }
 
+/* What /proc shows of a zombie: from its exit (VFS_PM_EXIT) until pm reaps it (VFS_PM_RELEASE). */
+static struct dead {
+    int pid, ppid, pgrp, sid; /* pid 0: a free entry */
+    uint64_t start_tick;
+    struct cred cred;
+    char comm[16];
+} dead[NR_SLOTS];
+
+void procfs_died(const struct vproc *p)
+{
+    for (int i = 0; i < NR_SLOTS; i++)
+        if (!dead[i].pid) {
+            dead[i] = (struct dead){.pid = p->pid,
+                                    .ppid = p->ppid,
+                                    .pgrp = p->pgrp,
+                                    .sid = p->sid,
+                                    .start_tick = p->start_tick,
+                                    .cred = p->cred};
+            memcpy(dead[i].comm, p->comm, sizeof(dead[i].comm));
+            return;
+        }
+}
+
+void procfs_reaped(int pid)
+{
+    for (int i = 0; i < NR_SLOTS; i++)
+        if (dead[i].pid == pid && pid > 0)
+            dead[i].pid = 0;
+}
+
+/* The process pid, live or a zombie (a view of it with no endpoint, descriptors or paths). */
 static struct vproc *by_pid(int pid)
 {
+    static struct vproc zombie;
     for (int i = 0; i < NR_SLOTS; i++) {
         struct vproc *p = vproc_by_index(i);
         if (p && p->pid == pid)
             return p;
     }
+    for (int i = 0; i < NR_SLOTS; i++)
+        if (dead[i].pid == pid && pid > 0) {
+            const struct dead *d = &dead[i];
+            memset(&zombie, 0, sizeof(zombie));
+            zombie.pid = d->pid, zombie.ppid = d->ppid, zombie.pgrp = d->pgrp, zombie.sid = d->sid;
+            zombie.start_tick = d->start_tick;
+            zombie.cred = d->cred;
+            memcpy(zombie.comm, d->comm, sizeof(zombie.comm));
+            return &zombie;
+        }
     return 0;
 }
 
@@ -460,7 +502,7 @@ static int64_t render(uint64_t ino)
     case K_SELF:
         return snprintf_s(text, sizeof(text), "%d", procfs_caller ? procfs_caller->pid : 0);
     case K_EXE:
-        return snprintf_s(text, sizeof(text), "%s", p->exe);
+        return p->ep ? snprintf_s(text, sizeof(text), "%s", p->exe) : -LX_ENOENT;
     case K_COMM: /* the name: exec's, or prctl(PR_SET_NAME)'s */
         return snprintf_s(text, sizeof(text), "%s\n", p->comm);
     case K_CMDLINE:
@@ -473,9 +515,11 @@ static int64_t render(uint64_t ino)
     case K_MAPS:
         return maps_text(p, a);
     case K_CWD:
-        return dir_text(p->cwd);
+        return p->ep ? dir_text(p->cwd) : -LX_ENOENT; /* a zombie has none */
     case K_ROOTLINK:
-        return p->root ? dir_text(p->root) : snprintf_s(text, sizeof(text), "/");
+        return !p->ep    ? -LX_ENOENT
+               : p->root ? dir_text(p->root)
+                         : snprintf_s(text, sizeof(text), "/");
     case K_FD_LINK ... K_FD_LINK + NR_FDS - 1:
         return fd_text(p, kind - K_FD_LINK);
     default:
@@ -539,15 +583,16 @@ static int64_t getdents(uint64_t dir, uint64_t *cookie, uint8_t *buf, uint64_t l
             ino = ino_of(0, root_files[c - 2].kind);
             uint64_t fmt = root_files[c - 2].mode & S_IFMT;
             type = fmt == S_IFLNK ? 10 : fmt == S_IFDIR ? 4 : 8;
-        } else {
+        } else { /* the live processes by slot, then the zombies */
             uint64_t slot = c - 2 - NROOT;
-            if (slot >= NR_SLOTS)
+            if (slot >= 2 * NR_SLOTS)
                 break;
-            struct vproc *p = vproc_by_index((int)slot);
-            if (!p)
+            struct vproc *p = slot < NR_SLOTS ? vproc_by_index((int)slot) : 0;
+            int pid = p ? p->pid : slot >= NR_SLOTS ? dead[slot - NR_SLOTS].pid : 0;
+            if (!pid)
                 continue;
-            snprintf_s(name, sizeof(name), "%d", p->pid);
-            ino = ino_of(p->pid, K_PIDDIR);
+            snprintf_s(name, sizeof(name), "%d", pid);
+            ino = ino_of(pid, K_PIDDIR);
             type = 4;
         }
         uint64_t rec = dirent(buf, at, len, ino, c + 1, type, name);

@@ -191,6 +191,8 @@ int procfs_pull(struct msg_vfs_pm_pull_reply *out);
 void pm_wake(void);
 struct vproc *procfs_answer(endpoint_t pm, const struct msg_vfs_pm_procinfo *q);
 void procfs_forget(const struct vproc *reader);
+void procfs_died(const struct vproc *p);
+void procfs_reaped(int pid);
 uint64_t terminal_of(int sid, int *fgrp);
 
 /* user.c: user memory */
