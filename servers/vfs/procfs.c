@@ -395,6 +395,8 @@ static int64_t maps_text(const struct vproc *p, const struct answer *a)
             snprintf_s(text + n, sizeof(text) - n, "%08lx-%08lx %c%c%c%c %08lx 00:00 0 ", r->start,
                        r->end, r->prot & 1 ? 'r' : '-', r->prot & 2 ? 'w' : '-',
                        r->prot & 4 ? 'x' : '-', r->kind == PM_REGION_SHARED ? 's' : 'p', 0ul);
+        if (n + (uint64_t)line + 1 >= sizeof(text))
+            break; /* full: the rest is not shown */
         for (; name[0] && line < 73 && n + (uint64_t)line < sizeof(text); line++)
             text[n + (uint64_t)line] = ' '; /* Linux pads the name to column 74 */
         if (name[0])
