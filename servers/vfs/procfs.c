@@ -17,11 +17,7 @@
  *             pipe:[ino], socket:[ino]); the fd folder is its owner's only (0500)
  *
  * stat, status and maps need pm's part (the state pm sees, the memory and
- * its regions): vfs never asks pm (blocking sends go pm -> vfs only), so
- * the read waits (WAIT_PROCINFO) while pm pulls the request (procfs_pull,
- * among vfs's queued signals) and answers it (VFS_PM_PROCINFO:
- * procfs_answer); the read then runs again and finds the answer, kept
- * for the rest of that call (procfs_forget drops it at the next).
+ * its regions): procinfo.c asks pm for it, the read waiting meanwhile.
  *
  * ino = pid << 8 | kind; the root is FS_ROOT_INO. A process's entries
  * belong to its effective uid and gid (as Linux's do), the rest to root.
@@ -207,107 +203,11 @@ static int64_t lookup(uint64_t dir, const char *name, uint64_t *ino)
                                                                                : -LX_ENOTDIR;
 }
 
-/* ---- pm's part (stat, status, maps): asked through the pull queue, kept for the call */
-
-#define NR_ANSWERS 8 /* readers waiting for pm at once; more wait for a free entry */
-enum { A_FREE, A_WANTED, A_ASKED, A_READY };
-static struct answer {
-    int state;
-    endpoint_t reader;
-    int pid;
-    int64_t result;    /* A_READY: 0, or -errno (the process is gone: ENOENT) */
-    uint64_t nregions; /* of info.region[] that came */
-    struct pm_procinfo info;
-} answers[NR_ANSWERS];
-
-/* An entry nobody waits for (free, or its reader is not waiting for it any more). */
-static int answer_spare(const struct answer *a)
-{
-    struct vproc *r = a->state == A_FREE ? 0 : vproc_of(a->reader);
-    return a->state == A_FREE || !r || r->wait != WAIT_PROCINFO || a->state == A_READY;
-}
-
-/*
- * pm's part for pid, for the process whose call is served: 0 with *out, or
- * SUSPEND (the call waits for pm and runs again), or -errno.
- */
-static int64_t pm_part(int pid, const struct answer **out)
-{
-    struct vproc *c = procfs_caller;
-    struct answer *a = 0, *spare = 0;
-    if (!c)
-        return -LX_EIO; /* vfs's own reads of /proc need no pm part */
-    for (int i = 0; i < NR_ANSWERS; i++) {
-        if (answers[i].state != A_FREE && answers[i].reader == c->ep && answers[i].pid == pid)
-            a = &answers[i];
-        else if (!spare && answer_spare(&answers[i]))
-            spare = &answers[i];
-    }
-    if (a && a->state == A_READY) {
-        *out = a;
-        return a->result;
-    }
-    if (!a && !spare)
-        return -LX_EAGAIN; /* NR_ANSWERS readers wait for pm already */
-    if (!a) {
-        *spare = (struct answer){.state = A_WANTED, .reader = c->ep, .pid = pid};
-        pm_wake();
-    }
-    suspend(c, WAIT_PROCINFO);
-    return SUSPEND;
-}
-
-/* VFS_PM_PULL found no signal: the oldest wanted part, if any (1), asked from pm now. */
-int procfs_pull(struct msg_vfs_pm_pull_reply *out)
-{
-    for (int i = 0; i < NR_ANSWERS; i++)
-        if (answers[i].state == A_WANTED) {
-            answers[i].state = A_ASKED;
-            *out =
-                (struct msg_vfs_pm_pull_reply){VFS_SIG_PROCINFO, answers[i].pid, answers[i].reader};
-            return 1;
-        }
-    return 0;
-}
-
-/* VFS_PM_PROCINFO: pm's answer is kept; the reader to run again, if it still waits for it. */
-struct vproc *procfs_answer(endpoint_t pm, const struct msg_vfs_pm_procinfo *q)
-{
-    const uint64_t head = offsetof(struct pm_procinfo, region);
-    for (int i = 0; i < NR_ANSWERS; i++) {
-        struct answer *a = &answers[i];
-        if (a->state != A_ASKED || a->reader != q->reader || a->pid != q->pid)
-            continue;
-        a->state = A_READY;
-        a->result = 0;
-        if (q->grant < 0)
-            a->result = -LX_ENOENT; /* pm has no such process (any more) */
-        else if (q->len < head || q->len > sizeof(a->info) ||
-                 sys_safecopy_from(pm, q->grant, 0, &a->info, q->len) < 0)
-            a->result = -LX_EIO;
-        if (a->result == 0) {
-            uint64_t came = (q->len - head) / sizeof(a->info.region[0]);
-            a->nregions = a->info.nregions < came ? a->info.nregions : came;
-        }
-        struct vproc *r = vproc_of(a->reader);
-        return r && r->wait == WAIT_PROCINFO ? r : 0;
-    }
-    return 0;
-}
-
-/* A new call of reader: the parts it was given for its last one are stale. */
-void procfs_forget(const struct vproc *reader)
-{
-    for (int i = 0; i < NR_ANSWERS; i++)
-        if (answers[i].state == A_READY && answers[i].reader == reader->ep)
-            answers[i].state = A_FREE;
-}
-
 /* ---- the files' text */
 
 #define TICKS_PER_CLOCK 10 /* vfs's ticks are ms; Linux's clock ticks (USER_HZ) are 1/100 s */
 
-static char state_of(const struct vproc *p, const struct proc_info *info, const struct answer *a)
+static char state_of(const struct vproc *p, const struct proc_info *info, const struct pm_part *a)
 {
     char pm = a->info.state;
     if (pm == 'Z' || pm == 'T' || pm == 'S')
@@ -327,7 +227,7 @@ static const char *state_name(char c)
 
 /* /proc/PID/stat: Linux's 52 fields (proc(5)); what Samsara does not keep is 0. */
 static int64_t stat_text(const struct vproc *p, const struct proc_info *info,
-                         const struct answer *a)
+                         const struct pm_part *a)
 {
     const struct pm_procinfo *m = &a->info;
     int tpgid;
@@ -355,7 +255,7 @@ static int64_t stat_text(const struct vproc *p, const struct proc_info *info,
 
 /* /proc/PID/status, in Linux's order, with the fields Samsara keeps. */
 static int64_t status_text(const struct vproc *p, const struct proc_info *info,
-                           const struct answer *a)
+                           const struct pm_part *a)
 {
     const struct pm_procinfo *m = &a->info;
     const struct cred *c = &p->cred;
@@ -382,7 +282,7 @@ static int64_t status_text(const struct vproc *p, const struct proc_info *info,
 }
 
 /* /proc/PID/maps: a line a region, as Linux prints them (the name from column 74). */
-static int64_t maps_text(const struct vproc *p, const struct answer *a)
+static int64_t maps_text(const struct vproc *p, const struct pm_part *a)
 {
     uint64_t n = 0;
     for (uint64_t i = 0; i < a->nregions; i++) {
@@ -471,7 +371,7 @@ static int64_t render(uint64_t ino)
     struct vproc *p = pid ? by_pid(pid) : 0;
     struct sysinfo s;
     struct proc_info info = {0};
-    const struct answer *a = 0;
+    const struct pm_part *a = 0;
     sys_sysinfo(&s);
     if (pid && !p)
         return -LX_ENOENT;

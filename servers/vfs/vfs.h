@@ -187,6 +187,12 @@ struct vproc *vproc_new(endpoint_t ep);
 struct vproc *vproc_by_index(int i);
 extern struct vproc *procfs_caller;
 int64_t procfs_request(message_t *m);
+/* procinfo.c: pm's part of /proc/PID/stat, status and maps */
+struct pm_part {
+    uint64_t nregions; /* of info.region[] that came */
+    struct pm_procinfo info;
+};
+int64_t pm_part(int pid, const struct pm_part **out);
 int procfs_pull(struct msg_vfs_pm_pull_reply *out);
 void pm_wake(void);
 struct vproc *procfs_answer(endpoint_t pm, const struct msg_vfs_pm_procinfo *q);
