@@ -6566,6 +6566,32 @@ static void t_threads_create_join(void)
     CHECK(syscall(SYS_gettid) == getpid()); /* the main thread's tid is the pid */
 }
 
+static void *thr_wait_pipe(void *arg)
+{
+    char c;
+    return (void *)(long)read(*(int *)arg, &c, 1);
+}
+
+/* /proc/self/status counts the threads that run (ps and top read it). */
+static void t_threads_proc_status(void)
+{
+    int pfd[2];
+    pthread_t t[3];
+    CHECK(pipe(pfd) == 0);
+    for (int i = 0; i < 3; i++)
+        CHECK(pthread_create(&t[i], 0, thr_wait_pipe, &pfd[0]) == 0);
+    char buf[2048] = {0};
+    int fd = open("/proc/self/status", O_RDONLY);
+    CHECK(fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0);
+    close(fd);
+    CHECK(strstr(buf, "\nThreads:\t4\n") != 0);
+    CHECK(write(pfd[1], "abc", 3) == 3);
+    for (int i = 0; i < 3; i++)
+        CHECK(pthread_join(t[i], 0) == 0);
+    close(pfd[0]);
+    close(pfd[1]);
+}
+
 static pthread_mutex_t thr_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t thr_cond = PTHREAD_COND_INITIALIZER;
 static long thr_counter, thr_queue, thr_taken;
@@ -7547,6 +7573,257 @@ static void t_signalfd(void)
     sigprocmask(SIG_SETMASK, &old, 0);
 }
 
+/* ---- /proc/PID files as ps, top and pgrep read them, and CPU affinity (issue 11) */
+
+/* The fields of /proc/PID/stat: f[0] the pid, f[1] "(comm)", f[2] the state...; their count. */
+static int stat_fields(int pid, char *buf, size_t size, char **f, int most)
+{
+    CHECK(proc_text(pid, "stat", buf, size) > 0);
+    char *close = strrchr(buf, ')');
+    CHECK(close && close[1] == ' ' && buf[strlen(buf) - 1] == '\n');
+    int n = 2;
+    f[0] = buf;
+    f[1] = strchr(buf, '(');
+    CHECK(f[1]);
+    f[1][-1] = 0;
+    *++close = 0;
+    for (char *t = strtok(close + 1, " \n"); t && n < most; t = strtok(0, " \n"))
+        f[n++] = t;
+    return n;
+}
+
+/* The number after "Key:\t" in /proc/PID/status text, -1 if the line is not there. */
+static long status_field(const char *text, const char *key)
+{
+    char want[40];
+    snprintf(want, sizeof(want), "\n%s:\t", key);
+    const char *at = strstr(text, want);
+    return at ? strtol(at + strlen(want), 0, 10) : -1;
+}
+
+/* /proc/PID/stat: Linux's 52 fields, the ids, state, tty, times in clock ticks and memory. */
+static void t_proc_stat_fields(void)
+{
+    char buf[1024], *f[64];
+    CHECK(stat_fields(getpid(), buf, sizeof(buf), f, 64) == 52);
+    CHECK(atoi(f[0]) == getpid() && !strcmp(f[1], "(utest)") && !strcmp(f[2], "R"));
+    CHECK(atoi(f[3]) == getppid() && atoi(f[4]) == getpgrp() && atoi(f[5]) == getsid(0));
+    CHECK(atol(f[19]) == 1); /* threads */
+    struct timespec now;
+    CHECK(clock_gettime(CLOCK_MONOTONIC, &now) == 0);
+    long start = atol(f[21]), ticks = now.tv_sec * 100 + now.tv_nsec / 10000000;
+    CHECK(start > 0 && start <= ticks + 1);
+    unsigned long vsize = strtoul(f[22], 0, 10), rss = strtoul(f[23], 0, 10);
+    CHECK(vsize >= 64 * 1024 && vsize % 4096 == 0 && rss > 0 && rss * 4096 <= vsize);
+    CHECK(!strcmp(f[37], "17")); /* exit_signal */
+    /* a child blocked in a read sleeps (S); its parent, group and session are ours */
+    int fds[2];
+    pid_t pid = child_until_written(fds);
+    usleep(20000);
+    CHECK(stat_fields(pid, buf, sizeof(buf), f, 64) == 52);
+    CHECK(atoi(f[0]) == pid && !strcmp(f[2], "S") && atoi(f[3]) == getpid());
+    CHECK(atoi(f[4]) == getpgrp() && atoi(f[5]) == getsid(0));
+    CHECK(write(fds[1], "x", 1) == 1 && waitpid(pid, 0, 0) == pid);
+    ERR(open("/proc/999999/stat", O_RDONLY), ENOENT);
+}
+
+/* A zombie is in /proc (state Z, its name and parent, no command line) until it is reaped. */
+static void t_proc_zombie(void)
+{
+    char buf[1024], *f[64];
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_NAME, "u_zombie");
+        _exit(3);
+    }
+    CHECK(pid > 0);
+    for (int i = 0;
+         i < 100 && (proc_text(pid, "stat", buf, sizeof(buf)) <= 0 || !strstr(buf, ") Z ")); i++)
+        usleep(10000);
+    CHECK(stat_fields(pid, buf, sizeof(buf), f, 64) == 52);
+    CHECK(!strcmp(f[1], "(u_zombie)") && !strcmp(f[2], "Z") && atoi(f[3]) == getpid());
+    CHECK(proc_text(pid, "status", buf, sizeof(buf)) > 0 && strstr(buf, "\nState:\tZ (zombie)\n"));
+    CHECK(proc_text(pid, "cmdline", buf, sizeof(buf)) == 0);
+    int found = 0;
+    DIR *d = opendir("/proc");
+    CHECK(d != 0);
+    for (struct dirent *e; (e = readdir(d));)
+        found += atoi(e->d_name) == pid;
+    closedir(d);
+    CHECK(found == 1);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 3);
+    ERR(open(buf + snprintf(buf, sizeof(buf), "/proc/%d/stat", pid) * 0, O_RDONLY), ENOENT);
+}
+
+/* /proc/PID/status: Name, State, Tgid, Pid, PPid, Uid, Gid, VmSize (= stat's vsize), Threads. */
+static void t_proc_status_fields(void)
+{
+    char buf[4096], sbuf[1024], *f[64];
+    CHECK(proc_text(getpid(), "status", buf, sizeof(buf)) > 0);
+    CHECK(!strncmp(buf, "Name:\tutest\n", 12) && strstr(buf, "\nState:\tR (running)\n"));
+    CHECK(status_field(buf, "Tgid") == getpid() && status_field(buf, "Pid") == getpid());
+    CHECK(status_field(buf, "PPid") == getppid() && status_field(buf, "Threads") == 1);
+    CHECK(strstr(buf, "\nUid:\t0\t0\t0\t0\n") && strstr(buf, "\nGid:\t0\t0\t0\t0\n"));
+    CHECK(strstr(buf, "\nVmSize:\t") && strstr(buf, " kB\nVmLck:"));
+    CHECK(stat_fields(getpid(), sbuf, sizeof(sbuf), f, 64) == 52);
+    long vm = status_field(buf, "VmSize"), rss = status_field(buf, "VmRSS");
+    CHECK(vm > 0 && vm * 1024 == atol(f[22]) && rss > 0 && rss <= vm);
+    CHECK(status_field(buf, "VmStk") > 0 && status_field(buf, "VmExe") > 0);
+    /* a caught signal shows in SigCgt (bit n-1), a blocked one in SigBlk */
+    signal(SIGUSR1, on_signal);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    CHECK(sigprocmask(SIG_BLOCK, &set, 0) == 0);
+    CHECK(proc_text(getpid(), "status", buf, sizeof(buf)) > 0);
+    const char *cgt = strstr(buf, "\nSigCgt:\t"), *blk = strstr(buf, "\nSigBlk:\t");
+    CHECK(cgt && blk);
+    CHECK(strtoull(cgt + 9, 0, 16) & (1ull << (SIGUSR1 - 1)));
+    CHECK(strtoull(blk + 9, 0, 16) == 1ull << (SIGUSR2 - 1));
+}
+
+/* /proc/PID/maps: a line a region in address order, Linux's columns, names from column 74. */
+static void t_proc_maps(void)
+{
+    static char buf[32768];
+    char want[128];
+    void *m = mmap(0, 3 * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(m != MAP_FAILED);
+    unsigned long cur = (unsigned long)syscall(SYS_brk, 0);
+    CHECK(syscall(SYS_brk, cur + 8192) == (long)(cur + 8192)); /* the heap has pages */
+    CHECK(proc_text(getpid(), "maps", buf, sizeof(buf)) > 0);
+    snprintf(want, sizeof(want), "\n%08lx-%08lx r--p 00000000 00:00 0 \n", (unsigned long)m,
+             (unsigned long)m + 3 * 4096);
+    CHECK(strstr(buf, want) || !strncmp(buf, want + 1, strlen(want + 1)));
+    unsigned long prev = 0;
+    int heap = 0, stack = 0, exe = 0;
+    for (char *line = strtok(buf, "\n"); line; line = strtok(0, "\n")) {
+        unsigned long a, b;
+        char perms[8];
+        CHECK(sscanf(line, "%lx-%lx %7s", &a, &b, perms) == 3 && a < b && a >= prev);
+        CHECK(strlen(perms) == 4 && (perms[3] == 'p' || perms[3] == 's'));
+        prev = b;
+        if (strlen(line) > 73) {
+            CHECK(line[72] == ' ' && line[73] != ' ');
+            heap += !strcmp(line + 73, "[heap]");
+            stack += !strcmp(line + 73, "[stack]");
+            exe += !strcmp(line + 73, self_path) && !strcmp(perms, "r-xp");
+        }
+    }
+    CHECK(heap == 1 && stack == 1 && exe >= 1);
+    CHECK(munmap(m, 3 * 4096) == 0);
+}
+
+static void user_proc_fd(void)
+{
+    ERR(open("/proc/1/fd", O_RDONLY | O_DIRECTORY), EACCES); /* another user's: 0500 */
+}
+
+/* /proc/PID/fd: a link per open descriptor to what it names; cwd and root links. */
+static void t_proc_fd_links(void)
+{
+    char path[64], buf[256];
+    int fd = open("/tmp/u_fdlink", O_CREAT | O_RDWR | O_TRUNC, 0644), fds[2];
+    CHECK(fd >= 0 && pipe(fds) == 0 && chdir("/tmp") == 0);
+    int rel = open("u_fdlink", O_RDONLY);
+    CHECK(rel >= 0);
+    snprintf(path, sizeof(path), "/proc/%d/fd/%d", getpid(), fd);
+    long n = readlink(path, buf, sizeof(buf));
+    CHECK(n == 13 && !memcmp(buf, "/tmp/u_fdlink", 13));
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", rel);
+    CHECK(readlink(path, buf, sizeof(buf)) == 13 && !memcmp(buf, "/tmp/u_fdlink", 13));
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[0]);
+    n = readlink(path, buf, sizeof(buf));
+    CHECK(n > 7 && !memcmp(buf, "pipe:[", 6) && buf[n - 1] == ']');
+    CHECK(readlink("/proc/self/cwd", buf, sizeof(buf)) == 4 && !memcmp(buf, "/tmp", 4));
+    CHECK(readlink("/proc/self/root", buf, sizeof(buf)) == 1 && buf[0] == '/');
+    int seen = 0;
+    DIR *d = opendir("/proc/self/fd");
+    CHECK(d != 0);
+    for (struct dirent *e; (e = readdir(d));) {
+        int k = atoi(e->d_name);
+        if (e->d_name[0] != '.')
+            CHECK(e->d_type == DT_LNK);
+        seen |= e->d_name[0] != '.' && (k == fd || k == rel || k == fds[1] || k <= 2) ? 1 << k : 0;
+    }
+    closedir(d);
+    CHECK(seen == (1 << 0 | 1 << 1 | 1 << 2 | 1 << fd | 1 << rel | 1 << fds[1]));
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", rel);
+    CHECK(close(rel) == 0);
+    ERR(readlink(path, buf, sizeof(buf)), ENOENT);
+    as_user(user_proc_fd);
+    unlink("/tmp/u_fdlink");
+}
+
+/* /proc lists every process, as ps finds them. */
+static void t_proc_lists_pids(void)
+{
+    int fds[2], found = 0;
+    pid_t pid = child_until_written(fds);
+    DIR *d = opendir("/proc");
+    CHECK(d != 0);
+    for (struct dirent *e; (e = readdir(d));)
+        found |= (atoi(e->d_name) == getpid() ? 1 : 0) | (atoi(e->d_name) == pid ? 2 : 0) |
+                 (atoi(e->d_name) == 1 ? 4 : 0);
+    closedir(d);
+    CHECK(found == 7);
+    CHECK(write(fds[1], "x", 1) == 1 && waitpid(pid, 0, 0) == pid);
+}
+
+/* sched_getaffinity/sched_setaffinity: one CPU, as Linux on a one-CPU machine answers. */
+static void t_sched_affinity(void)
+{
+    unsigned long mask[4] = {~0ul, ~0ul, ~0ul, ~0ul};
+    CHECK(syscall(SYS_sched_getaffinity, 0, sizeof(mask), mask) == 8);
+    CHECK(mask[0] == 1 && mask[1] == ~0ul); /* only the mask's size is written */
+    CHECK(syscall(SYS_sched_getaffinity, 1, 8, mask) == 8 && mask[0] == 1);
+    ERR(syscall(SYS_sched_getaffinity, 0, 4, mask), EINVAL);
+    ERR(syscall(SYS_sched_getaffinity, 0, 12, mask), EINVAL);
+    ERR(syscall(SYS_sched_getaffinity, 999999, 8, mask), ESRCH);
+    ERR(syscall(SYS_sched_getaffinity, 0, 8, (void *)8), EFAULT);
+    mask[0] = 1;
+    CHECK(syscall(SYS_sched_setaffinity, 0, 8, mask) == 0);
+    mask[0] = 2;
+    ERR(syscall(SYS_sched_setaffinity, 0, 8, mask), EINVAL);
+    mask[0] = 1;
+    ERR(syscall(SYS_sched_setaffinity, 999999, 8, mask), ESRCH);
+}
+
+/* BusyBox ps, pidof, pgrep, pkill and top read /proc as on Linux. */
+static void t_busybox_procps(void)
+{
+    char out[256], cmd[128];
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char c;
+        close(fds[1]);
+        prctl(PR_SET_NAME, "u_procps_kid");
+        _exit(read(fds[0], &c, 1));
+    }
+    close(fds[0]);
+    usleep(20000);
+    snprintf(cmd, sizeof(cmd), "ps | grep -c '^ *%d .*utest'", pid);
+    sh_as("sh", cmd, out, sizeof(out));
+    CHECK(!strcmp(out, "1\n"));
+    sh_as("sh", "pidof u_procps_kid", out, sizeof(out));
+    CHECK(atoi(out) == pid);
+    sh_as("sh", "pgrep -x u_procps_kid", out, sizeof(out));
+    CHECK(atoi(out) == pid);
+    snprintf(cmd, sizeof(cmd), "top -b -n1 | grep -c '^ *%d  *%d '", pid, getpid());
+    sh_as("sh", cmd, out, sizeof(out));
+    CHECK(!strcmp(out, "1\n"));
+    sh_as("sh", "pkill -USR1 -x u_procps_kid; echo $?", out, sizeof(out));
+    CHECK(!strcmp(out, "0\n"));
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGUSR1);
+    sh_as("sh", "pgrep -x u_procps_kid; echo $?", out, sizeof(out));
+    CHECK(!strcmp(out, "1\n"));
+}
+
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -7724,6 +8001,7 @@ static const struct test tests[] = {
     {"mmap_file_errors", t_mmap_file_errors},
     /* Threads (issue 11) */
     {"threads_create_join", t_threads_create_join},
+    {"threads_proc_status", t_threads_proc_status},
     {"threads_mutex_cond", t_threads_mutex_cond},
     {"threads_tls", t_threads_tls},
     {"futex_edges", t_futex_edges},
@@ -7747,6 +8025,15 @@ static const struct test tests[] = {
     {"mq_notify", t_mq_notify},
     {"mq_permissions", t_mq_permissions},
     {"signalfd", t_signalfd},
+    /* /proc/PID files, ps and its kin, CPU affinity (issue 11, procfs) */
+    {"proc_stat_fields", t_proc_stat_fields},
+    {"proc_zombie", t_proc_zombie},
+    {"proc_status_fields", t_proc_status_fields},
+    {"proc_maps", t_proc_maps},
+    {"proc_fd_links", t_proc_fd_links},
+    {"proc_lists_pids", t_proc_lists_pids},
+    {"sched_affinity", t_sched_affinity},
+    {"busybox_procps", t_busybox_procps},
     {0},
 };
 

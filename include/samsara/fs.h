@@ -206,6 +206,8 @@ enum vfs_pm_request {
     VFS_PM_MAP_CLOSE,             /* handle: pm maps the file no more */
     VFS_PM_SIGINFO,               /* ep, signo (0: none pending), its siginfo: the answer to */
                                   /*   VFS_SIG_TAKE/TRY -> 0, or -errno: nobody took it */
+    VFS_PM_PROCINFO,              /* reader ep, pid, grant(read) of a struct pm_procinfo: */
+                                  /*   the answer to a VFS_SIG_PROCINFO pulled, for /proc */
     VFS_PM_RQ_END,                /* (not a request: one past the last) */
 };
 #define VFS_PM_REPLY (VFS_PM_RQ_BASE + 0xff)
@@ -218,6 +220,8 @@ _Static_assert(VFS_PM_RQ_END <= VFS_PM_REPLY && IS_VFS_PM_RQ(VFS_PM_REPLY),
 #define VFS_SIG_TAKE 4  /* w1 = endpoint, w2 = mask: a signalfd read; pm answers with */
                         /*   VFS_PM_SIGINFO now, and again when one of mask comes */
 #define VFS_SIG_TRY 5   /* the same, non-blocking: VFS_PM_SIGINFO now only */
+#define VFS_SIG_PROCINFO 6 /* not a signal: w1 = pid whose pm_procinfo a reader of /proc */
+                           /*   (w2 = its endpoint) waits for: pm answers VFS_PM_PROCINFO */
 
 /*
  * A Linux process's credentials, kept by pm and copied to vfs: real,

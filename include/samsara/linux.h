@@ -188,6 +188,8 @@ struct user_regs {
 #define LX_clock_getres 229
 #define LX_clock_nanosleep 230
 #define LX_exit_group 231
+#define LX_sched_setaffinity 203
+#define LX_sched_getaffinity 204
 #define LX_tgkill 234
 #define LX_utimes 235
 #define LX_openat 257

@@ -143,6 +143,8 @@ static void pull_vfs_signals(void)
                 signal_send_info(mp, (int)q->sig, &(struct sig_info){SI_MESGQ, q->pid, q->uid, 0});
         } else if (q->result == VFS_SIG_PGRP) {
             signal_group((int)q->target, (int)q->sig, 0);
+        } else if (q->result == VFS_SIG_PROCINFO) {
+            procinfo_send((int)q->target, (endpoint_t)q->sig); /* for /proc (procinfo.c) */
         }
     }
 }

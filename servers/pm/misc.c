@@ -1,7 +1,7 @@
 /*
  * The small calls: uname, sysinfo, arch_prctl (the FS base musl keeps its
  * thread pointer in), set_tid_address, resource limits, getrandom, prctl
- * names and sched_yield.
+ * names, sched_yield and the CPU affinity calls.
  */
 #include "pm.h"
 
@@ -72,6 +72,41 @@ int64_t do_sched_yield(struct mproc *mp, const uint64_t *a)
 {
     (void)mp, (void)a;
     return 0;
+}
+
+/*
+ * CPU affinity, as Linux answers on a machine with one CPU: the mask has
+ * bit 0 only, and its size is one unsigned long (Linux's cpumask_size()
+ * with nr_cpu_ids 1). pid 0 is the caller, an unknown pid ESRCH.
+ */
+static struct mproc *affinity_target(struct mproc *mp, uint64_t pid)
+{
+    return pid == 0 ? mp : (int32_t)pid > 0 && pid <= INT32_MAX ? mproc_by_pid((int)pid) : 0;
+}
+
+/* Getting: a length that is not a whole number of longs, or is 0, is EINVAL; the size copied. */
+int64_t do_sched_getaffinity(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t mask = 1;
+    if (a[1] < sizeof(mask) || (a[1] & (sizeof(mask) - 1)))
+        return -LX_EINVAL;
+    if (!affinity_target(mp, a[0]))
+        return -LX_ESRCH;
+    return put(mp, a[2], &mask, sizeof(mask)) < 0 ? -LX_EFAULT : (int64_t)sizeof(mask);
+}
+
+/* Setting (the first len bytes, at most a long): the mask must name CPU 0; the owner or root. */
+int64_t do_sched_setaffinity(struct mproc *mp, const uint64_t *a)
+{
+    uint64_t mask = 0, len = a[1] < sizeof(mask) ? a[1] : sizeof(mask);
+    if (len && sys_vcopy(mp->ep, a[2], SELF, (uint64_t)&mask, len) < 0)
+        return -LX_EFAULT;
+    struct mproc *t = affinity_target(mp, a[0]);
+    if (!t)
+        return -LX_ESRCH;
+    if (mp->cred.euid != 0 && mp->cred.euid != t->cred.euid && mp->cred.euid != t->cred.ruid)
+        return -LX_EPERM;
+    return (mask & 1) ? 0 : -LX_EINVAL;
 }
 
 #define RLIMIT_DATA 2

@@ -142,6 +142,9 @@ int vfs_request(message_t *m, int64_t *result);
 int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp, int from_pm);
 int64_t do_execve(struct mproc *mp, const uint64_t *a);
 
+/* procinfo.c: /proc's view of a process, for vfs */
+void procinfo_send(int pid, endpoint_t reader);
+
 /* cred.c */
 int64_t cred_exec(struct mproc *mp, uint64_t mode, uint64_t uid, uint64_t gid, int *secure);
 int cred_may_signal(const struct mproc *sender, const struct mproc *target);

@@ -16,6 +16,7 @@
     X(clock_gettime) X(clock_getres) X(gettimeofday) X(time) X(nanosleep) X(clock_nanosleep)       \
     X(getitimer) X(setitimer) X(alarm) X(times) X(getrusage)                                       \
     X(uname) X(sysinfo) X(arch_prctl) X(set_robust_list) X(sched_yield)                            \
+    X(sched_getaffinity) X(sched_setaffinity)                                                      \
     X(prlimit64) X(getrlimit) X(setrlimit) X(getrandom) X(prctl) X(reboot)                         \
     X(exit_group) X(gettid) X(set_tid_address) X(futex)
 /* Calls on what a process's threads share: served on its main thread's entry (main.c). */

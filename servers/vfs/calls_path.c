@@ -172,6 +172,7 @@ static int64_t do_open_at(struct vproc *p, int dirfd, uint64_t upath, uint64_t f
         vnode_put(v);
         return r < 0 ? r : -LX_ENFILE;
     }
+    file_name_set(f, p, dirfd, path_buf); /* for /proc/PID/fd */
     int fd = fd_install(p, f, 0, flags & O_CLOEXEC);
     if (fd < 0)
         file_put(f);

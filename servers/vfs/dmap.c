@@ -434,6 +434,21 @@ void terminal_update(struct vproc *p, struct driver *d, uint64_t req, int64_t va
 }
 
 /* A session leader exited: its terminal belongs to no session now (as Linux). */
+/* The terminal of session sid as Linux's /proc/PID/stat encodes it (tty_nr: major << 8 | minor
+ * 0), and its foreground group in *fgrp; 0 and -1 if the session has none. */
+uint64_t terminal_of(int sid, int *fgrp)
+{
+    *fgrp = -1;
+    for (int major = 1; sid > 0 && major <= DEV_MAJOR_MAX; major++) {
+        struct driver *d = dmap[MANIFEST_DEV_CHAR][major];
+        if (d && d->terminal && d->sid == sid) {
+            *fgrp = d->fgrp > 0 ? d->fgrp : -1;
+            return (uint64_t)major << 8;
+        }
+    }
+    return 0;
+}
+
 void terminal_session_ended(int sid)
 {
     for (int i = 0; i < nr_drivers; i++)

@@ -66,7 +66,20 @@ void file_put(struct file *f)
     else if (type == S_IFCHR && DEV_MAJOR(f->vn->rdev) != DEV_MEM_MAJOR)
         dev_close(f->vn);
     vnode_put(f->vn);
+    vnode_put(f->dir);
     f->refs = 0;
+}
+
+/* Keep the path p opened f by (dirfd as openat's), for /proc/PID/fd: if it fits. */
+void file_name_set(struct file *f, struct vproc *p, int dirfd, const char *path)
+{
+    struct file *d = dirfd == AT_FDCWD ? 0 : fd_file(p, dirfd);
+    struct vnode *dir = path[0] == '/' ? 0 : d ? d->vn : p->cwd;
+    if (strlen(path) >= sizeof(f->name) || (path[0] != '/' && !dir))
+        return;
+    strncpy_s(f->name, path, sizeof(f->name));
+    if ((f->dir = dir))
+        vnode_hold(dir);
 }
 
 int fd_install(struct vproc *p, struct file *f, int min, int cloexec)

@@ -348,7 +348,7 @@ int64_t fswait_end(struct vproc *p, int64_t r)
 {
     run_logging = 0;
     replay = 0;
-    if (p->wait == WAIT_FS)
+    if (p->wait == WAIT_FS || p->wait == WAIT_PROCINFO)
         return SUSPEND;
     struct fs_log *l = log_of(p->ep);
     if (l && l->complete && !l->spent && l->n && r < 0 && result_is_request(p->call.u.lx.nr)) {

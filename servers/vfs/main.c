@@ -151,7 +151,8 @@ static void pm_request(message_t *m)
             cancel_call(p);
             p->ep = 0;
         } else if (p) {
-            zombie_add(p); /* its group lives on until pm reaps it (VFS_PM_RELEASE) */
+            zombie_add(p);  /* its group lives on until pm reaps it (VFS_PM_RELEASE) */
+            procfs_died(p); /* and /proc shows it (state Z) */
             cancel_call(p);
             if (p->pid == p->sid) /* a session leader: its terminal is free */
                 terminal_session_ended(p->sid);
@@ -188,6 +189,12 @@ static void pm_request(message_t *m)
             res = -LX_ESRCH;
     } else if (m->type == VFS_PM_CANCEL) {
         res = (p = vproc_of(q->proc.ep)) ? cancel_call(p) : 0;
+    } else if (m->type == VFS_PM_PROCINFO) { /* pm's part of a /proc file: its reader goes on */
+        p = procfs_answer(m->source, &q->procinfo);
+        ipc_sendnb(m->source, &r);
+        if (p)
+            rerun(p);
+        return;
     } else if (m->type == VFS_PM_PULL) {
         signal_pull(&r.u.vfs_pm.pull);
         ipc_sendnb(m->source, &r);
@@ -196,6 +203,7 @@ static void pm_request(message_t *m)
         res = perm_set_cred(m->source, m);
     } else if (m->type == VFS_PM_RELEASE) {
         zombie_release(q->release.pid);
+        procfs_reaped(q->release.pid);
     } else if (m->type == VFS_PM_SHUTDOWN) {
         res = mount_shutdown();
     } else if (m->type == VFS_PM_SETLIMIT) {
@@ -249,12 +257,19 @@ void signal_queue(int kind, int target, int sig)
     signal_queue_info(kind, target, sig, 0, 0);
 }
 
+/* pm has something to pull (procfs.c: a /proc reader waits for pm's part). */
+void pm_wake(void)
+{
+    if (pm_ep)
+        ipc_notify(pm_ep);
+}
+
 /* VFS_PM_PULL: the oldest queued signal into its reply; 0 if there is none. */
 static int signal_pull(struct msg_vfs_pm_pull_reply *out)
 {
     out->result = VFS_SIG_NONE;
     if (!sigq_len)
-        return 0;
+        return procfs_pull(out); /* a /proc reader's request for pm, if any */
     *out = (struct msg_vfs_pm_pull_reply){sigq[0].kind, sigq[0].target, sigq[0].sig, sigq[0].pid,
                                           sigq[0].uid};
     memcpy(&sigq[0], &sigq[1], sizeof(sigq[0]) * (size_t)--sigq_len);
@@ -298,6 +313,7 @@ int main(uint64_t arg)
                 continue;
             }
             p->call = m; /* kept in case the call is suspended */
+            procfs_forget(p);
             p->done = p->deadline = 0;
             p->waited = 0;
             rerun(p); /* the first run */

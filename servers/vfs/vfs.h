@@ -91,11 +91,16 @@ struct pipe {
     struct ring ring;
 };
 
+#define FILE_NAME_MAX 200 /* a longer path is not kept: /proc/PID/fd shows the inode */
 struct file {
     int refs;
     uint32_t flags; /* O_* status flags and access mode */
     uint64_t pos;
     struct vnode *vn;
+    /* the path open was given, for /proc/PID/fd (file_name_set): relative to dir (held), or
+       absolute with dir 0; "" when not kept */
+    struct vnode *dir;
+    char name[FILE_NAME_MAX];
 };
 
 /* A suspended call, finished later by vfs_wakeup(). */
@@ -110,7 +115,8 @@ enum wait_kind {
     WAIT_FS,        /* a busy file server (fswait.c) */
     WAIT_LOCK,      /* F_SETLKW or flock waiting for a lock (lock.c) */
     WAIT_MQ,        /* mq_timedsend to a full queue, mq_timedreceive from an empty one */
-    WAIT_SIGFD      /* a signalfd read waiting for pm's VFS_PM_SIGINFO (signalfd.c) */
+    WAIT_SIGFD,     /* a signalfd read waiting for pm's VFS_PM_SIGINFO (signalfd.c) */
+    WAIT_PROCINFO   /* a read of /proc waiting for pm's part (procfs.c) */
 };
 
 struct vproc {
@@ -193,6 +199,19 @@ struct vproc *vproc_new(endpoint_t ep);
 struct vproc *vproc_by_index(int i);
 extern struct vproc *procfs_caller;
 int64_t procfs_request(message_t *m);
+/* procinfo.c: pm's part of /proc/PID/stat, status and maps */
+struct pm_part {
+    uint64_t nregions; /* of info.region[] that came */
+    struct pm_procinfo info;
+};
+int64_t pm_part(int pid, const struct pm_part **out);
+int procfs_pull(struct msg_vfs_pm_pull_reply *out);
+void pm_wake(void);
+struct vproc *procfs_answer(endpoint_t pm, const struct msg_vfs_pm_procinfo *q);
+void procfs_forget(const struct vproc *reader);
+void procfs_died(const struct vproc *p);
+void procfs_reaped(int pid);
+uint64_t terminal_of(int sid, int *fgrp);
 
 /* user.c: user memory */
 int copy_in(struct vproc *p, uint64_t uaddr, void *buf, uint64_t len);
@@ -288,6 +307,7 @@ struct file *file_new(struct vnode *v, uint32_t flags);
 int table_entry_allowed(int free_entries, int reserve);
 int table_take(int n, int (*is_free)(int i), int reserve);
 void file_put(struct file *f);
+void file_name_set(struct file *f, struct vproc *p, int dirfd, const char *path);
 int fd_install(struct vproc *p, struct file *f, int min, int cloexec);
 struct file *fd_file(struct vproc *p, int fd);
 void fd_close(struct vproc *p, int fd);

@@ -108,6 +108,44 @@ struct msg_vfs_pm_siginfo { /* VFS_PM_SIGINFO: a signal taken for a signalfd rea
     int32_t code, pid, uid, status;
 };
 
+struct msg_vfs_pm_procinfo { /* VFS_PM_PROCINFO */
+    int32_t reader;          /* the process reading /proc, as VFS_SIG_PROCINFO named it */
+    int32_t pid;             /* the process described */
+    int32_t grant;           /* read access: len bytes of struct pm_procinfo (none: no such pid) */
+    uint64_t len;
+};
+
+/*
+ * What pm knows of a process and vfs does not, for /proc/PID/stat, status
+ * and maps: its state as pm sees it, its memory by kind, and its regions
+ * (the first PM_PROCINFO_REGIONS of them, in address order; nregions says
+ * how many it has). Sizes in pages.
+ */
+#define PM_PROCINFO_REGIONS 340
+struct pm_procinfo_region {
+    uint64_t start, end;
+    uint8_t prot;   /* 1 read, 2 write, 4 execute */
+    uint8_t kind;   /* PM_REGION_* */
+    uint8_t pad[6]; /* zero */
+};
+#define PM_REGION_ANON 0
+#define PM_REGION_SHARED 1 /* MAP_SHARED */
+#define PM_REGION_HEAP 2   /* the break */
+#define PM_REGION_STACK 3
+#define PM_REGION_IMAGE 4 /* the program's segments */
+struct pm_procinfo {
+    int32_t pid, ppid;
+    char state; /* 'Z' zombie, 'T' stopped, 'S' waiting in pm, 'R' otherwise */
+    uint8_t pad[3];
+    uint32_t threads;
+    uint64_t vm_pages, data_pages, stack_pages, image_pages;
+    uint64_t brk_start, brk;
+    uint64_t start_tick; /* pm's: when it was made (ms of uptime) */
+    uint64_t sig_pending, sig_blocked, sig_ignored, sig_caught; /* bit n-1: signal n */
+    uint64_t nregions; /* it has; the first (at most PM_PROCINFO_REGIONS) follow */
+    struct pm_procinfo_region region[PM_PROCINFO_REGIONS];
+};
+
 union msg_vfs_pm {
     struct msg_reply reply;
     struct msg_vfs_pm_fork fork;
@@ -126,6 +164,7 @@ union msg_vfs_pm {
     struct msg_vfs_pm_map_io map_io;
     struct msg_vfs_pm_map_close map_close;
     struct msg_vfs_pm_siginfo siginfo;
+    struct msg_vfs_pm_procinfo procinfo;
 };
 MSG_BODY_FITS(union msg_vfs_pm);
 
