@@ -108,6 +108,10 @@ static void reap_kernel_children(void)
         struct mproc *mp = mproc_of(d.ep);
         if (!mp || mp->state != M_ALIVE)
             continue; /* it exited through pm, which killed it */
+        if (d.cause == FAULT_HELD) {
+            signal_fault(mp, &d); /* alive, held: a handler, or death by the signal */
+            continue;
+        }
         int sig = SIGKILL;
         if (d.cause == DEATH_FAULT)
             sig = fault_signal(d.code);
@@ -126,7 +130,8 @@ static void pull_vfs_signals(void)
             return;
         if (q->result == VFS_SIG_PROC) {
             struct mproc *mp = mproc_of((endpoint_t)q->target);
-            struct sig_info own = {SI_USER, mp ? mp->pid : 0, mp ? (int32_t)mp->cred.ruid : 0, 0};
+            struct sig_info own = {
+                .code = SI_USER, .pid = mp ? mp->pid : 0, .uid = mp ? (int32_t)mp->cred.ruid : 0};
             if (mp) /* SIGPIPE: as Linux's send_sig, from the process itself */
                 signal_send_info(mp, (int)q->sig, &own);
         } else if (q->result == VFS_SIG_PGRP) {

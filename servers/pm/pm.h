@@ -37,12 +37,19 @@ enum mwait { W_NONE, W_WAIT4, W_PAUSE, W_SLEEP, W_SIGSUSPEND, W_VFORK, W_SIGWAIT
 /* What a pending signal's siginfo will say (Linux's si_code, si_pid, si_uid, si_status). */
 struct sig_info {
     int32_t code, pid, uid, status;
+    uint64_t addr; /* a fault's si_addr (fault set: the siginfo has it in pid's place) */
+    int fault;
 };
 #define SI_USER 0
 #define SI_KERNEL 0x80
 #define SI_TKILL (-6)
 #define CLD_EXITED 1
 #define CLD_KILLED 2
+#define CLD_STOPPED 5
+#define CLD_CONTINUED 6
+#define SA_NOCLDSTOP 0x1
+#define W_STOPPED_STATUS(sig) (((sig) << 8) | 0x7f) /* wait status: stopped by sig */
+#define W_CONTINUED_STATUS 0xffff                   /* wait status: continued */
 
 struct k_sigaction {
     uint64_t handler, flags, restorer, mask;
@@ -102,6 +109,8 @@ struct mproc {
     int recheck;             /* signals came during another delivery (signal_check) */
     uint64_t ss_sp, ss_size; /* sigaltstack: the alternate signal stack (size 0: none) */
     uint32_t ss_flags;       /* and its flags as set (SS_AUTODISARM) */
+    int stopped;             /* job control: stopped (the kernel holds it) until SIGCONT */
+    int wait_report;         /* a stop or continue its parent's wait4 has not seen: the status */
 };
 
 extern struct mproc mprocs[NR_MPROCS];
@@ -156,11 +165,20 @@ void vfork_release(struct mproc *c);
 #define SIGURG 23
 #define SIGWINCH 28
 int fault_signal(int64_t vector);
+void signal_fault(struct mproc *mp, const struct death_info *d);
+int64_t signal_interrupt_call(struct mproc *mp);
 void signal_send(struct mproc *mp, int sig);
 void signal_send_info(struct mproc *mp, int sig, const struct sig_info *info);
 void signal_check(struct mproc *mp);
 int signal_group(int pgid, int sig, struct mproc *sender);
 int64_t timespec_ms(struct mproc *mp, uint64_t uaddr, uint64_t *ms); /* time.c */
+
+/* stop.c: job control */
+int stop_signal(int sig);
+void job_stop(struct mproc *mp, int sig);
+void job_continue(struct mproc *mp);
+int pgrp_orphaned(int pgid, const struct mproc *ignored);
+void orphans_check(struct mproc *gone);
 
 /* misc.c */
 void limits_init(struct mproc *mp);
