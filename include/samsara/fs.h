@@ -199,6 +199,9 @@ enum vfs_pm_request {
                                   /*   the root last -> 0 or the first error */
     VFS_PM_SETLIMIT,              /* ep, fd_limit: its RLIMIT_NOFILE soft limit (0..64) */
     VFS_PM_SETNAME,               /* ep, name[16]: prctl(PR_SET_NAME), for /proc */
+    VFS_PM_TTY,                   /* ep, result: its call that waits for pm's job-control */
+                                  /*   decision (VFS_SIG_TTY) fails with result < 0, or */
+                                  /*   goes on (0) -> 1 if one waited */
     VFS_PM_RQ_END,                /* (not a request: one past the last) */
 };
 #define VFS_PM_REPLY (VFS_PM_RQ_BASE + 0xff)
@@ -207,6 +210,8 @@ _Static_assert(VFS_PM_RQ_END <= VFS_PM_REPLY && IS_VFS_PM_RQ(VFS_PM_REPLY),
 #define VFS_SIG_NONE 0
 #define VFS_SIG_PROC 1 /* w1 = endpoint (e.g. SIGPIPE) */
 #define VFS_SIG_PGRP 2 /* w1 = process group (e.g. SIGINT from the terminal) */
+#define VFS_SIG_TTY 3  /* w1 = endpoint of a background process whose terminal call waits: */
+                       /* w2 (SIGTTIN, SIGTTOU) for its group, or VFS_PM_TTY */
 
 /*
  * A Linux process's credentials, kept by pm and copied to vfs: real,

@@ -136,6 +136,10 @@ static void pull_vfs_signals(void)
                 signal_send_info(mp, (int)q->sig, &own);
         } else if (q->result == VFS_SIG_PGRP) {
             signal_group((int)q->target, (int)q->sig, 0);
+        } else if (q->result == VFS_SIG_TTY) {
+            struct mproc *mp = mproc_of((endpoint_t)q->target);
+            if (mp)
+                job_terminal(mp, (int)q->sig);
         }
     }
 }

@@ -177,6 +177,7 @@ int64_t timespec_ms(struct mproc *mp, uint64_t uaddr, uint64_t *ms); /* time.c *
 int stop_signal(int sig);
 void job_stop(struct mproc *mp, int sig);
 void job_continue(struct mproc *mp);
+void job_terminal(struct mproc *mp, int sig);
 int pgrp_orphaned(int pgid, const struct mproc *ignored);
 void orphans_check(struct mproc *gone);
 

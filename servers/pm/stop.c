@@ -88,6 +88,28 @@ void job_continue(struct mproc *mp)
     tell_parent(mp, W_CONTINUED_STATUS, CLD_CONTINUED, SIGCONT);
 }
 
+/*
+ * vfs holds mp's terminal call, made from a background group (Linux's
+ * tty_check_change, sig SIGTTIN or SIGTTOU): with sig blocked or ignored a
+ * read fails with EIO and anything else goes on; in an orphaned group it
+ * fails with EIO; else its group gets sig, whose stop or handler ends the
+ * call (made again at SIGCONT, or by SA_RESTART).
+ */
+void job_terminal(struct mproc *mp, int sig)
+{
+    int64_t result = 1; /* 1: send the signal */
+    if ((mp->sigmask & SIG_BIT(sig)) || mp->act[sig].handler == SIG_IGN)
+        result = sig == SIGTTIN ? -LX_EIO : 0;
+    else if (pgrp_orphaned(mp->pgid, 0))
+        result = -LX_EIO;
+    if (result <= 0) {
+        message_t m = {.type = VFS_PM_TTY, .u.vfs_pm.tty = {.ep = mp->ep, .result = result}};
+        vfs_request(&m, 0);
+        return;
+    }
+    signal_group(mp->pgid, sig, 0);
+}
+
 /* Is group pgid orphaned (ignoring the process `ignored`, which is leaving)? A group with no
  * live member is not (nothing to signal). */
 int pgrp_orphaned(int pgid, const struct mproc *ignored)

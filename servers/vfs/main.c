@@ -178,6 +178,17 @@ static void pm_request(message_t *m)
             res = -LX_ESRCH;
     } else if (m->type == VFS_PM_CANCEL) {
         res = (p = vproc_of(q->proc.ep)) ? cancel_call(p) : 0;
+    } else if (m->type == VFS_PM_TTY) {
+        res = (p = vproc_of(q->tty.ep)) && p->wait == WAIT_TTY;
+        if (res && q->tty.result < 0) { /* -EIO; TIOCSPGRP says ENOTTY (Linux's tiocspgrp) */
+            int spgrp = p->call.u.lx.nr == LX_ioctl && p->call.u.lx.arg[1] == TIOCSPGRP;
+            p->wait = WAIT_NONE;
+            reply(p->ep, spgrp ? -LX_ENOTTY : q->tty.result < -4095 ? -LX_EIO : q->tty.result);
+        } else if (res) {
+            p->tty_passed = 1; /* once: the call's check lets it through */
+            rerun(p);
+            p->tty_passed = 0;
+        }
     } else if (m->type == VFS_PM_PULL) {
         signal_pull(&r.u.vfs_pm.pull);
         ipc_sendnb(m->source, &r);

@@ -102,7 +102,8 @@ enum wait_kind {
     WAIT_DEV,
     WAIT_POLL,
     WAIT_FIFO_OPEN, /* an open of a FIFO waiting for its other end (vproc.fifo) */
-    WAIT_FS         /* a busy file server (fswait.c) */
+    WAIT_FS,        /* a busy file server (fswait.c) */
+    WAIT_TTY        /* a background process's terminal call: pm decides (VFS_SIG_TTY) */
 };
 
 struct vproc {
@@ -126,6 +127,7 @@ struct vproc {
     uint64_t deadline;  /* WAIT_POLL, WAIT_SOCK: tick, 0 = none */
     int waited;         /* WAIT_SOCK: the call waited once, so its deadline is fixed */
     int kernel_io;      /* copy_in/out address vfs memory (sendfile) */
+    int tty_passed;     /* pm let its background terminal call go on (VFS_PM_TTY), once */
     struct {            /* WAIT_FIFO_OPEN: the FIFO (server, inode) and the end it opens */
         endpoint_t fs;
         uint64_t ino;
@@ -141,7 +143,14 @@ struct vproc {
 };
 
 /* The terminal ioctls vfs follows (Linux values) */
+#define SIGTTIN 21 /* for a background job's terminal calls */
+#define SIGTTOU 22
+#define TCSETS 0x5402 /* and TCSETSW, TCSETSF after it */
+#define TCSETSF 0x5404
+#define TCXONC 0x540A
+#define TCFLSH 0x540B
 #define TIOCSCTTY 0x540E
+#define TIOCGPGRP 0x540F
 #define TIOCSPGRP 0x5410
 #define TIOCNOTTY 0x5422
 
@@ -156,6 +165,7 @@ struct driver {
     uint64_t taken;          /* items taken from the box: the tail we write */
     struct cdev_mailbox box; /* its status items, written by the driver */
     int sid, fgrp;           /* terminal: its session and foreground group (0: none) */
+    int tostop;              /* terminal: TOSTOP, as the last TCSETS* set it */
 };
 
 /* Refused messages, by kind (refuse.c); the names are /proc/refusals' */
@@ -332,6 +342,7 @@ void drivers_changed(void);
 void driver_status(struct driver *d);
 int driver_take_done(endpoint_t ep, uint64_t id, int64_t *result);
 int terminal_check(struct vproc *p, struct driver *d, uint64_t req, int64_t value);
+int64_t terminal_job_check(struct vproc *p, struct driver *d, int sig);
 void terminal_update(struct vproc *p, struct driver *d, uint64_t req, int64_t value);
 void terminal_session_ended(int sid);
 

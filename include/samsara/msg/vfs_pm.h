@@ -72,6 +72,12 @@ struct msg_vfs_pm_setlimit { /* VFS_PM_SETLIMIT */
     uint32_t fd_limit; /* descriptors 0..fd_limit-1 may be made (EINVAL past NR_FDS) */
 };
 
+struct msg_vfs_pm_tty { /* VFS_PM_TTY */
+    int32_t ep;
+    int32_t pad;
+    int64_t result; /* < 0: the call's error (-EIO); 0: it goes on */
+};
+
 union msg_vfs_pm {
     struct msg_reply reply;
     struct msg_vfs_pm_fork fork;
@@ -85,6 +91,7 @@ union msg_vfs_pm {
     struct msg_vfs_pm_release release;
     struct msg_vfs_pm_setlimit setlimit;
     struct msg_vfs_pm_setname setname;
+    struct msg_vfs_pm_tty tty;
 };
 MSG_BODY_FITS(union msg_vfs_pm);
 
