@@ -5865,14 +5865,19 @@ static void jc_sleep_ms(long ms)
         ;
 }
 
-/* A child that counts in *word for ever (it must have counted before this returns). */
+/* A child that counts in *word for ever (it must have counted before this returns), in a
+ * group of its own: not orphaned (its parent is in another group of the session), so
+ * SIGTSTP stops it (Linux drops SIGTSTP, SIGTTIN, SIGTTOU in an orphaned group). */
 static pid_t jc_spinner(volatile uint64_t *word)
 {
     pid_t pid = fork();
-    if (pid == 0)
+    if (pid == 0) {
+        setpgid(0, 0);
         for (;;)
             (*word)++;
+    }
     CHECK(pid > 0);
+    setpgid(pid, pid); /* in both, as a shell does */
     for (int i = 0; i < 500 && *word == 0; i++)
         jc_sleep_ms(2);
     CHECK(*word != 0);
@@ -6241,6 +6246,91 @@ static void t_fault_forced(void)
     st = in_child(jc_fault_ignored);
     CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGFPE);
 }
+/* ---- ppoll and pselect6 masks */
+static volatile int jc_usr;
+static void jc_on_usr(int sig)
+{
+    jc_usr |= sig == SIGUSR1 ? 1 : 2;
+}
+
+/* A child that sends sig to this process after ms. */
+static pid_t jc_send_later(int sig, long ms)
+{
+    pid_t parent = getpid(), pid = fork();
+    if (pid == 0) {
+        jc_sleep_ms(ms);
+        kill(parent, sig);
+        _exit(0);
+    }
+    CHECK(pid > 0);
+    return pid;
+}
+
+/* ppoll as musl makes it (a kernel sigset of 8 bytes) */
+static int jc_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t, const sigset_t *m)
+{
+    return (int)syscall(SYS_ppoll, fds, n, t, m, 8);
+}
+
+static sigset_t jc_set(int sig)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    if (sig)
+        sigaddset(&s, sig);
+    return s;
+}
+
+/* ppoll's and pselect6's mask is the mask while they wait: a signal it unblocks ends the wait
+ * (EINTR, its handler runs); one it blocks waits until the call is over; the caller's mask
+ * is back after; a size other than 8 is EINVAL. */
+static void t_ppoll_masks(void)
+{
+    struct sigaction sa = {.sa_handler = jc_on_usr};
+    CHECK(sigaction(SIGUSR1, &sa, 0) == 0 && sigaction(SIGUSR2, &sa, 0) == 0);
+    sigset_t usr1 = jc_set(SIGUSR1), none = jc_set(0), now;
+    CHECK(sigprocmask(SIG_BLOCK, &usr1, 0) == 0);
+    int p[2];
+    CHECK(pipe(p) == 0);
+    struct pollfd pfd = {.fd = p[0], .events = POLLIN};
+    struct timespec five = {5, 0}, short_wait = {0, 300000000};
+    /* blocked SIGUSR1 comes during the wait, which unblocks it */
+    pid_t c = jc_send_later(SIGUSR1, 100);
+    jc_usr = 0;
+    ERR(jc_ppoll(&pfd, 1, &five, &none), EINTR);
+    CHECK(jc_usr == 1 && sigprocmask(SIG_BLOCK, 0, &now) == 0 && sigismember(&now, SIGUSR1));
+    waitpid(c, 0, 0);
+    /* pending before the call: at once */
+    jc_usr = 0;
+    CHECK(raise(SIGUSR1) == 0 && jc_usr == 0);
+    ERR(jc_ppoll(&pfd, 1, &five, &none), EINTR);
+    CHECK(jc_usr == 1);
+    /* the call's mask blocks SIGUSR2: the wait runs out; the handler runs after the call */
+    sigset_t usr2 = jc_set(SIGUSR2);
+    c = jc_send_later(SIGUSR2, 50);
+    jc_usr = 0;
+    int r = jc_ppoll(&pfd, 1, &short_wait, &usr2);
+    CHECK(r == 0 && jc_usr == 2);
+    waitpid(c, 0, 0);
+    /* pselect6 the same */
+    c = jc_send_later(SIGUSR1, 100);
+    jc_usr = 0;
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(p[0], &rd);
+    ERR(pselect(p[0] + 1, &rd, 0, 0, &five, &none), EINTR);
+    CHECK(jc_usr == 1 && sigprocmask(SIG_BLOCK, 0, &now) == 0 && sigismember(&now, SIGUSR1));
+    waitpid(c, 0, 0);
+    /* ready at once: no wait, no signal */
+    CHECK(write(p[1], "x", 1) == 1);
+    CHECK(raise(SIGUSR1) == 0);
+    jc_usr = 0;
+    CHECK(jc_ppoll(&pfd, 1, &five, &none) == 1 && jc_usr == 0);
+    ERR(syscall(SYS_ppoll, &pfd, 1, &five, &none, 4), EINVAL);
+    uint64_t bad[2] = {(uintptr_t)&none, 4};
+    ERR(syscall(SYS_pselect6, p[0] + 1, &rd, 0, 0, &five, bad), EINVAL);
+    CHECK(sigprocmask(SIG_UNBLOCK, &usr1, 0) == 0 && jc_usr == 1); /* still pending: now */
+}
 /* ---- end of job control and fault signals */
 
 static const struct test tests[] = {
@@ -6413,6 +6503,7 @@ static const struct test tests[] = {
     {"job_background_tty", t_job_background_tty},
     {"fault_handlers", t_fault_handlers},
     {"fault_forced", t_fault_forced},
+    {"ppoll_masks", t_ppoll_masks},
     {0},
 };
 

@@ -208,10 +208,12 @@ enum vfs_pm_request {
 _Static_assert(VFS_PM_RQ_END <= VFS_PM_REPLY && IS_VFS_PM_RQ(VFS_PM_REPLY),
                "vfs-pm types stay in the VFS_PM range");
 #define VFS_SIG_NONE 0
-#define VFS_SIG_PROC 1 /* w1 = endpoint (e.g. SIGPIPE) */
-#define VFS_SIG_PGRP 2 /* w1 = process group (e.g. SIGINT from the terminal) */
-#define VFS_SIG_TTY 3  /* w1 = endpoint of a background process whose terminal call waits: */
-                       /* w2 (SIGTTIN, SIGTTOU) for its group, or VFS_PM_TTY */
+#define VFS_SIG_PROC 1   /* w1 = endpoint (e.g. SIGPIPE) */
+#define VFS_SIG_PGRP 2   /* w1 = process group (e.g. SIGINT from the terminal) */
+#define VFS_SIG_MASK 4   /* w1 = endpoint waiting in ppoll or pselect6: w2 its mask, for the wait */
+#define VFS_SIG_UNMASK 5 /* w1 = endpoint whose masked wait ended: its own mask again */
+#define VFS_SIG_TTY 3    /* w1 = endpoint of a background process whose terminal call waits: */
+                         /* w2 (SIGTTIN, SIGTTOU) for its group, or VFS_PM_TTY */
 
 /*
  * A Linux process's credentials, kept by pm and copied to vfs: real,

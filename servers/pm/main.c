@@ -90,6 +90,8 @@ static void handle_call(message_t *m)
         return; /* exiting: it is being killed */
     uint64_t nr = m->u.lx.nr;
     mp->call = *m;
+    if (mp->call_masked) /* its ppoll ended, and vfs's VFS_SIG_UNMASK was lost */
+        signal_call_mask(mp, 0, 0);
     in_call = mp;
     int64_t r =
         nr < LX_NR_MAX && pm_calls[nr] ? pm_calls[nr](mp, m->u.lx.arg) : unimplemented(mp, nr);
@@ -136,6 +138,12 @@ static void pull_vfs_signals(void)
                 signal_send_info(mp, (int)q->sig, &own);
         } else if (q->result == VFS_SIG_PGRP) {
             signal_group((int)q->target, (int)q->sig, 0);
+        } else if (q->result == VFS_SIG_MASK || q->result == VFS_SIG_UNMASK) {
+            struct mproc *mp = mproc_of((endpoint_t)q->target);
+            if (mp) { /* what the new mask unblocks: a signal that ends the wait, or one */
+                signal_call_mask(mp, q->result == VFS_SIG_MASK, (uint64_t)q->sig);
+                signal_check(mp); /* the wait's mask held back */
+            }
         } else if (q->result == VFS_SIG_TTY) {
             struct mproc *mp = mproc_of((endpoint_t)q->target);
             if (mp)

@@ -102,15 +102,17 @@ struct mproc {
     int vfork_child;                   /* W_VFORK: the child's pid */
     uint64_t alarm_at, alarm_interval; /* ITIMER_REAL, in ticks; 0 = off */
     uint64_t start_tick;
-    uint64_t child_ticks;    /* CPU ms of reaped children */
-    uint64_t cpu_ms;         /* its own CPU ms, read when it exits */
-    int report;              /* rs ran it (PM_RUN): tell rs how it ended */
-    struct cred cred;        /* its user and group ids (cred.c); vfs has a copy */
-    int recheck;             /* signals came during another delivery (signal_check) */
-    uint64_t ss_sp, ss_size; /* sigaltstack: the alternate signal stack (size 0: none) */
-    uint32_t ss_flags;       /* and its flags as set (SS_AUTODISARM) */
-    int stopped;             /* job control: stopped (the kernel holds it) until SIGCONT */
-    int wait_report;         /* a stop or continue its parent's wait4 has not seen: the status */
+    uint64_t child_ticks;     /* CPU ms of reaped children */
+    uint64_t cpu_ms;          /* its own CPU ms, read when it exits */
+    int report;               /* rs ran it (PM_RUN): tell rs how it ended */
+    struct cred cred;         /* its user and group ids (cred.c); vfs has a copy */
+    int recheck;              /* signals came during another delivery (signal_check) */
+    uint64_t ss_sp, ss_size;  /* sigaltstack: the alternate signal stack (size 0: none) */
+    uint32_t ss_flags;        /* and its flags as set (SS_AUTODISARM) */
+    int stopped;              /* job control: stopped (the kernel holds it) until SIGCONT */
+    int wait_report;          /* a stop or continue its parent's wait4 has not seen: the status */
+    int call_masked;          /* in ppoll or pselect6 with a mask of their own (VFS_SIG_MASK) */
+    uint64_t call_saved_mask; /* ... and its own mask, to restore */
 };
 
 extern struct mproc mprocs[NR_MPROCS];
@@ -167,6 +169,7 @@ void vfork_release(struct mproc *c);
 int fault_signal(int64_t vector);
 void signal_fault(struct mproc *mp, const struct death_info *d);
 int64_t signal_interrupt_call(struct mproc *mp);
+void signal_call_mask(struct mproc *mp, int on, uint64_t mask);
 void signal_send(struct mproc *mp, int sig);
 void signal_send_info(struct mproc *mp, int sig, const struct sig_info *info);
 void signal_check(struct mproc *mp);

@@ -134,6 +134,7 @@ static int default_ignored(int sig)
  */
 int64_t signal_interrupt_call(struct mproc *mp)
 {
+    signal_call_mask(mp, 0, 0); /* the frame keeps the caller's own mask, not ppoll's */
     if (mp->wait != W_NONE) {
         int restartable = mp->wait == W_WAIT4;
         uint64_t nr = mp->call.u.lx.nr, rem = nr == LX_nanosleep ? mp->call.u.lx.arg[1] : 0;
@@ -161,6 +162,21 @@ int64_t signal_interrupt_call(struct mproc *mp)
     if (r == 2 && sysv_is((endpoint_t)u.rax))
         sysv_tell(SYSV_CANCEL, mp); /* never restarted (SA_RESTART or not), as on Linux */
     return r == 1 && !sysv_is((endpoint_t)u.rax) ? (int64_t)u.rbx : -1;
+}
+
+/*
+ * ppoll's or pselect6's mask while vfs holds the call (on: VFS_SIG_MASK),
+ * or the caller's own again (off: the call ended, or a signal ends it).
+ * The caller (pull_vfs_signals) then delivers what the new mask lets through.
+ */
+void signal_call_mask(struct mproc *mp, int on, uint64_t mask)
+{
+    if (on == mp->call_masked)
+        return;
+    mp->call_masked = on;
+    if (on)
+        mp->call_saved_mask = mp->sigmask;
+    mp->sigmask = on ? mask & ~UNBLOCKABLE : mp->call_saved_mask;
 }
 
 /* sig's siginfo, as it came (signal_send_info); it is no longer pending. */

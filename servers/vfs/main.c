@@ -221,16 +221,32 @@ static void pm_request(message_t *m)
 
 /* Requests for pm queued by vfs (SIGPIPE) or drivers (^C): pm pulls them. */
 static struct {
-    int kind, target, sig;
+    int kind, target;
+    int64_t sig; /* a signal, or VFS_SIG_MASK's mask */
 } sigq[32];
 static int sigq_len;
 
-void signal_queue(int kind, int target, int sig)
+/* 1 if queued (a VFS_SIG_MASK only while a quarter of the queue stays free) */
+int signal_queue(int kind, int target, int64_t sig)
 {
-    if (sigq_len < 32)
+    int queued = sigq_len < (kind == VFS_SIG_MASK ? 24 : 32);
+    if (queued)
         sigq[sigq_len++] = (typeof(sigq[0])){kind, target, sig};
     if (pm_ep)
         ipc_notify(pm_ep);
+    return queued;
+}
+
+/* Take back a queued item pm has not pulled yet: 1 if there was one. */
+int signal_unqueue(int kind, int target)
+{
+    for (int i = 0; i < sigq_len; i++)
+        if (sigq[i].kind == kind && sigq[i].target == target) {
+            for (sigq_len--; i < sigq_len; i++)
+                sigq[i] = sigq[i + 1];
+            return 1;
+        }
+    return 0;
 }
 
 /* VFS_PM_PULL: the oldest queued signal into its reply; 0 if there is none. */

@@ -128,6 +128,7 @@ struct vproc {
     int waited;         /* WAIT_SOCK: the call waited once, so its deadline is fixed */
     int kernel_io;      /* copy_in/out address vfs memory (sendfile) */
     int tty_passed;     /* pm let its background terminal call go on (VFS_PM_TTY), once */
+    int poll_masked;    /* its ppoll or pselect6 waits with its mask told to pm (poll.c) */
     struct {            /* WAIT_FIFO_OPEN: the FIFO (server, inode) and the end it opens */
         endpoint_t fs;
         uint64_t ino;
@@ -361,7 +362,9 @@ void timers_arm(void);
 typedef int64_t (*vfs_call_t)(struct vproc *p, const uint64_t *a);
 int64_t vfs_dispatch(struct vproc *p, uint64_t nr, const uint64_t *a);
 int64_t sendfile_finish(struct vproc *p, int64_t result);
-void signal_queue(int kind, int target, int sig);
+int signal_queue(int kind, int target, int64_t sig);
+int signal_unqueue(int kind, int target);
+void poll_mask_done(struct vproc *p, int cancelled);
 
 /* socket_inet.c: inet's notification (1 if it was one), and its death noticed */
 int inet_notified(endpoint_t from);
