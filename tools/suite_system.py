@@ -290,10 +290,14 @@ def run_utest(record, module):
     try:
         collect_tests(boot, record, "u", "utest", timeout=120)
         # The kernel's own lines name a Linux process after its program (pm tells it at exec),
-        # not after the first process pm made ("init"). utest's tests fault on purpose.
-        faults = [t for _, t in boot.lines if re.match(r"^kernel: \S+ \(endpoint \d+\) killed", t)]
+        # not after the first process pm made ("init"): its out-of-memory kills; pm's lines
+        # name the faults it made deadly signals. utest's tests fault on purpose.
+        faults = [t for _, t in boot.lines
+                  if re.match(r"^(kernel: \S+ \(endpoint \d+\) (killed|out of memory)|"
+                              r"pm: \S+ \(pid \d+\) killed by signal)", t)]
         record("system.kernel_names_programs", bool(faults) and all(
-            t.startswith("kernel: utest (") for t in faults), faults[0] if faults else "no fault lines")
+            t.startswith(("kernel: utest (", "pm: utest (")) for t in faults),
+            faults[0] if faults else "no fault lines")
     finally:
         boot.kill()
 

@@ -318,12 +318,11 @@ static int held_in_vfork(const struct mproc *mp, int sig)
     return mp->wait == W_VFORK && sig != SIGKILL && h != SIG_DFL && h != SIG_IGN;
 }
 
-/* A stopped process waits for SIGCONT: only SIGKILL and signals that kill it act (Linux). */
+/* A stopped process waits for SIGCONT: only SIGKILL acts (Linux's wants_signal passes over a
+ * stopped task, so even a deadly SIGTERM waits). */
 static int held_while_stopped(const struct mproc *mp, int sig)
 {
-    uint64_t h = mp->act[sig].handler;
-    return mp->stopped && sig != SIGKILL &&
-           (h != SIG_DFL || default_ignored(sig) || stop_signal(sig));
+    return mp->stopped && sig != SIGKILL;
 }
 
 static void deliver_pending(struct mproc *mp)

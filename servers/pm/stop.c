@@ -12,7 +12,7 @@
  * and continue is kept for the parent's wait4 (WUNTRACED, WCONTINUED; the
  * later replaces the earlier) and sends it SIGCHLD with CLD_STOPPED or
  * CLD_CONTINUED, unless its SIGCHLD action has SA_NOCLDSTOP. While stopped,
- * only SIGKILL and signals whose default action kills act (signal.c).
+ * only SIGKILL acts (signal.c); other signals wait for SIGCONT.
  *
  * Orphaned process groups (POSIX, Linux's will_become_orphaned_pgrp): a
  * group none of whose members has a parent in another group of the same
