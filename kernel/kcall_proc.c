@@ -104,6 +104,22 @@ int64_t do_proc_kill(struct proc *p, const uint64_t *a)
     return 0;
 }
 
+/* KC_PROC_HOLD(ep, on): hold ep off the CPU or let it go (not while a fault is unreported). */
+int64_t do_proc_hold(struct proc *p, const uint64_t *a)
+{
+    struct proc *t;
+    int r = target(p, a[0], 1, &t);
+    if (r < 0)
+        return r;
+    if (t == p || a[1] > 1)
+        return refuse(p, t == p ? 1 : 2, -E_INVAL);
+    if (a[1])
+        proc_block(t, PS_HELD);
+    else if (!t->fault_held)
+        proc_unblock(t, PS_HELD);
+    return 0;
+}
+
 /* KC_PROC_INFO(ep|SELF, info*) */
 int64_t do_proc_info(struct proc *p, const uint64_t *a)
 {

@@ -54,7 +54,8 @@ struct proc {
     uint64_t grant_table, grant_count;
     struct priv priv;
     uint64_t denied, pages, ticks;
-    struct death_info death; /* valid while PS_ZOMBIE */
+    struct death_info death; /* valid while PS_ZOMBIE, or while fault_held */
+    int fault_held;          /* a Linux process held at a fault its parent has not reaped */
 };
 
 _Static_assert(offsetof(struct proc, regs) == 0 && sizeof(struct regs) % 16 == 0,

@@ -31,6 +31,15 @@ static void user_fault(struct proc *p, const struct regs *f, uint64_t vector, ui
         proc_die(p, DEATH_NOMEM, 0, addr, err);
         return;
     }
+    if (p->user) { /* pm turns it into a signal: held until it has decided */
+        p->death = (struct death_info){p->ep, FAULT_HELD, (int64_t)vector, addr, f->rip, err};
+        p->fault_held = 1;
+        proc_block(p, PS_HELD);
+        struct proc *parent;
+        if (ep_lookup(p->parent, &parent) == 0)
+            notify_from_kernel(parent, SYSTEM, NOTIFY_CHILD);
+        return;
+    }
     kprintf("kernel: %s (endpoint %d) killed by exception %lu at rip %lx, addr %lx, err %lx\n",
             p->name, p->ep, vector, f->rip, addr, err);
     proc_die(p, DEATH_FAULT, (int64_t)vector, addr, err);

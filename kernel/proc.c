@@ -145,6 +145,11 @@ int proc_reap(struct proc *parent, struct death_info *out)
             c->in_use = 0;
             return 0;
         }
+        if (c->in_use && c->fault_held && c->parent == parent->ep) {
+            *out = c->death; /* FAULT_HELD: it stays, held */
+            c->fault_held = 0;
+            return 0;
+        }
     }
     return -E_CHILD;
 }

@@ -59,7 +59,7 @@ void proc_unblock(struct proc *p, uint32_t flag)
         return;
     p->flags &= ~flag;
     if (p->flags == 0)
-        enqueue(p, flag != PS_STOPPED);
+        enqueue(p, flag != PS_STOPPED && flag != PS_HELD);
 }
 
 /* Clock tick: charge the running process and rotate it when its quantum ends. */

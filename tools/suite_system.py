@@ -99,6 +99,41 @@ def interrupt_sleep(record, boot, name):
     record(name, ok, "" if ok else "no prompt after ^C", boot.tail())
 
 
+def typed(boot, keys, prompt):
+    """Type keys: a command that keeps running (prompt False: a second to start), or a control
+    character that gives the prompt back (prompt True: whether it came within 10 s)."""
+    with boot.cond:
+        start = len(boot.lines)
+    boot.send(keys)
+    if not prompt:
+        time.sleep(1.0)
+        return True
+    return boot.wait_prompt(PROMPT, 10, after=start)
+
+
+def job_control(record, boot):
+    """BusyBox sh's job control on the console (tty, vfs, pm): a background job, ^Z stops the
+    foreground one (SIGTSTP to its group), jobs, bg, fg, ^C, ^\\ and kill %N."""
+    check(record, boot, "system.job_background", "sleep 100 & jobs",
+          lambda out: any(re.match(r"\[1\]\+ +Running +sleep 100", l) for l in out))
+    ok = typed(boot, "sleep 50\n", False) and typed(boot, "\x1a", True)
+    record("system.job_ctrl_z_prompt", ok, "" if ok else "no prompt after ^Z", boot.tail())
+    check(record, boot, "system.job_ctrl_z_stopped", "jobs",
+          lambda out: any(re.match(r"\[2\]\+ +Stopped +sleep 50", l) for l in out)
+          and any(re.match(r"\[1\]- +Running +sleep 100", l) for l in out))
+    check(record, boot, "system.job_bg", "bg %2; jobs",
+          lambda out: any(re.match(r"\[2\]\+ +Running +sleep 50", l) for l in out))
+    ok = typed(boot, "fg %2\n", False) and typed(boot, "\x03", True)
+    record("system.job_fg_ctrl_c", ok, "" if ok else "no prompt after fg and ^C", boot.tail())
+    check(record, boot, "system.job_fg_status", "echo status=$?", ["status=130"])
+    check(record, boot, "system.job_kill_percent", "kill %1; sleep 1", lambda out: True)
+    check(record, boot, "system.job_none_left", "jobs; echo end",
+          lambda out: not any("sleep" in l for l in out) and out[-1:] == ["end"])
+    ok = typed(boot, "sleep 30\n", False) and typed(boot, "\x1c", True)
+    record("system.job_ctrl_backslash", ok, "" if ok else "no prompt after ^\\", boot.tail())
+    check(record, boot, "system.job_quit_status", "echo status=$?", ["status=131"])
+
+
 def shell_tests(record, boot):
     check(record, boot, "system.echo", "echo hello samsara", ["hello samsara"])
     check(record, boot, "system.pipeline", "ls /bin | sort | head -3", ["[", "[[", "acpid"])
@@ -123,6 +158,7 @@ def shell_tests(record, boot):
     # ^C: SIGINT to the foreground process group through tty, vfs and pm
     interrupt_sleep(record, boot, "system.ctrl_c_interrupts_sleep")
     check(record, boot, "system.ctrl_c_status", "echo status=$?", ["status=130"])
+    job_control(record, boot)
     check(record, boot, "system.mount_lists_proc", "mount",
           ["ramfs on / type ramfs (rw)", "proc on /proc type proc (rw)"])
     check(record, boot, "system.files_and_dirs",
@@ -254,10 +290,14 @@ def run_utest(record, module):
     try:
         collect_tests(boot, record, "u", "utest", timeout=120)
         # The kernel's own lines name a Linux process after its program (pm tells it at exec),
-        # not after the first process pm made ("init"). utest's tests fault on purpose.
-        faults = [t for _, t in boot.lines if re.match(r"^kernel: \S+ \(endpoint \d+\) killed", t)]
+        # not after the first process pm made ("init"): its out-of-memory kills; pm's lines
+        # name the faults it made deadly signals. utest's tests fault on purpose.
+        faults = [t for _, t in boot.lines
+                  if re.match(r"^(kernel: \S+ \(endpoint \d+\) (killed|out of memory)|"
+                              r"pm: \S+ \(pid \d+\) killed by signal)", t)]
         record("system.kernel_names_programs", bool(faults) and all(
-            t.startswith("kernel: utest (") for t in faults), faults[0] if faults else "no fault lines")
+            t.startswith(("kernel: utest (", "pm: utest (")) for t in faults),
+            faults[0] if faults else "no fault lines")
     finally:
         boot.kill()
 

@@ -1935,6 +1935,7 @@ static void t_driver_silence_bounded(void)
  */
 static void t_tcsetpgrp_zombie_group(void)
 {
+    signal(SIGTTOU, SIG_IGN); /* as a shell: it takes the terminal back from the background */
     CHECK(setsid() == getpid());
     int fd = open("/dev/console", O_RDWR);
     CHECK(fd >= 0 && ioctl(fd, TIOCSCTTY, 1) == 0);
@@ -7823,6 +7824,499 @@ static void t_busybox_procps(void)
     CHECK(!strcmp(out, "1\n"));
 }
 
+/* ---- job control and fault signals (issue 11): stop, continue, terminals, faults */
+#include <setjmp.h>
+
+/* A word shared with children (System V shared memory survives fork as shared). */
+static volatile uint64_t *jc_shared_word(void)
+{
+    int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+    CHECK(id >= 0);
+    void *p = shmat(id, 0, 0);
+    CHECK(p != (void *)-1 && shmctl(id, IPC_RMID, 0) == 0);
+    return p;
+}
+
+static void jc_sleep_ms(long ms)
+{
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&t, &t) < 0 && errno == EINTR)
+        ;
+}
+
+/* A child that counts in *word for ever (it must have counted before this returns), in a
+ * group of its own: not orphaned (its parent is in another group of the session), so
+ * SIGTSTP stops it (Linux drops SIGTSTP, SIGTTIN, SIGTTOU in an orphaned group). */
+static pid_t jc_spinner(volatile uint64_t *word)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        for (;;)
+            (*word)++;
+    }
+    CHECK(pid > 0);
+    setpgid(pid, pid); /* in both, as a shell does */
+    for (int i = 0; i < 500 && *word == 0; i++)
+        jc_sleep_ms(2);
+    CHECK(*word != 0);
+    return pid;
+}
+
+/* SIGSTOP stops (it does not run), WUNTRACED reports it once; SIGCONT continues it,
+ * WCONTINUED reports that; SIGTSTP stops; SIGKILL kills a stopped process. */
+static void t_job_stop_continue(void)
+{
+    volatile uint64_t *word = jc_shared_word();
+    pid_t pid = jc_spinner(word);
+    int st;
+    CHECK(kill(pid, SIGSTOP) == 0);
+    CHECK(waitpid(pid, &st, WUNTRACED) == pid && WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP);
+    CHECK(st == 0x137f);
+    uint64_t then = *word;
+    jc_sleep_ms(100);
+    CHECK(*word == then);                               /* held off the CPU */
+    CHECK(waitpid(pid, &st, WNOHANG | WUNTRACED) == 0); /* reported once */
+    CHECK(waitpid(pid, &st, WNOHANG) == 0);             /* not without WUNTRACED */
+    CHECK(kill(pid, SIGCONT) == 0);
+    CHECK(waitpid(pid, &st, WCONTINUED) == pid && WIFCONTINUED(st) && st == 0xffff);
+    jc_sleep_ms(50);
+    CHECK(*word != then);
+    CHECK(kill(pid, SIGTSTP) == 0 && kill(pid, SIGTSTP) == 0); /* a second stop: no new report */
+    CHECK(waitpid(pid, &st, WUNTRACED) == pid && WIFSTOPPED(st) && WSTOPSIG(st) == SIGTSTP);
+    CHECK(waitpid(pid, &st, WNOHANG | WUNTRACED) == 0);
+    CHECK(kill(pid, SIGKILL) == 0);
+    CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+}
+
+/* A stopped process blocked in a call whose answer comes while it is stopped does not
+ * run on; SIGTERM waits for SIGCONT, then kills it. */
+static void t_job_stopped_waits(void)
+{
+    int p[2];
+    CHECK(pipe2(p, O_NONBLOCK) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        jc_sleep_ms(100); /* stopped during this sleep */
+        write(p[1], "s", 1);
+        for (;;)
+            pause();
+    }
+    CHECK(pid > 0);
+    int st;
+    char c;
+    CHECK(kill(pid, SIGSTOP) == 0 && waitpid(pid, &st, WUNTRACED) == pid && WIFSTOPPED(st));
+    jc_sleep_ms(300);
+    ERR(read(p[0], &c, 1), EAGAIN); /* its sleep ended while stopped: it did not go on */
+    CHECK(kill(pid, SIGCONT) == 0);
+    for (int i = 0; i < 200 && read(p[0], &c, 1) != 1; i++)
+        jc_sleep_ms(5);
+    CHECK(c == 's');
+    CHECK(kill(pid, SIGSTOP) == 0 && waitpid(pid, &st, WUNTRACED) == pid);
+    CHECK(kill(pid, SIGTERM) == 0); /* waits for SIGCONT, as on Linux */
+    jc_sleep_ms(50);
+    CHECK(waitpid(pid, &st, WNOHANG) == 0);
+    CHECK(kill(pid, SIGCONT) == 0 && waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) &&
+          WTERMSIG(st) == SIGTERM);
+}
+
+static volatile int jc_chld_count, jc_chld_code, jc_chld_status, jc_chld_pid;
+static void jc_on_chld(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig, (void)uc;
+    jc_chld_count++;
+    jc_chld_code = si->si_code, jc_chld_status = si->si_status, jc_chld_pid = si->si_pid;
+}
+
+static void jc_on_usr1(int sig)
+{
+    (void)sig;
+    jc_chld_count += 100;
+}
+
+/* SIGCHLD says CLD_STOPPED and CLD_CONTINUED, with the signal; not with SA_NOCLDSTOP. */
+static void t_job_sigchld_codes(void)
+{
+    struct sigaction sa = {.sa_sigaction = jc_on_chld, .sa_flags = SA_SIGINFO | SA_RESTART};
+    CHECK(sigaction(SIGCHLD, &sa, 0) == 0);
+    volatile uint64_t *word = jc_shared_word();
+    pid_t pid = jc_spinner(word);
+    int st;
+    CHECK(kill(pid, SIGSTOP) == 0 && waitpid(pid, &st, WUNTRACED) == pid);
+    CHECK(jc_chld_count == 1 && jc_chld_code == CLD_STOPPED && jc_chld_status == SIGSTOP &&
+          jc_chld_pid == pid);
+    CHECK(kill(pid, SIGCONT) == 0 && waitpid(pid, &st, WCONTINUED) == pid);
+    jc_sleep_ms(50); /* Linux: the continued child itself tells its parent, when it runs */
+    CHECK(jc_chld_count == 2 && jc_chld_code == CLD_CONTINUED && jc_chld_status == SIGCONT);
+    CHECK(kill(pid, SIGCONT) == 0 && jc_chld_count == 2); /* not stopped: nothing to say */
+    sa.sa_flags |= SA_NOCLDSTOP;
+    CHECK(sigaction(SIGCHLD, &sa, 0) == 0);
+    CHECK(kill(pid, SIGSTOP) == 0 && waitpid(pid, &st, WUNTRACED) == pid && WIFSTOPPED(st));
+    CHECK(kill(pid, SIGCONT) == 0 && waitpid(pid, &st, WCONTINUED) == pid && WIFCONTINUED(st));
+    CHECK(jc_chld_count == 2);
+    CHECK(kill(pid, SIGKILL) == 0 && waitpid(pid, &st, 0) == pid);
+    CHECK(jc_chld_count == 3 && jc_chld_code == CLD_KILLED && jc_chld_status == SIGKILL);
+    /* a handled signal sent to a stopped process runs only once it continues */
+    pid = fork();
+    if (pid == 0) {
+        signal(SIGUSR1, jc_on_usr1);
+        for (;;)
+            if (jc_chld_count >= 100)
+                _exit(7);
+    }
+    CHECK(pid > 0);
+    jc_sleep_ms(50);
+    CHECK(kill(pid, SIGSTOP) == 0 && waitpid(pid, &st, WUNTRACED) == pid);
+    CHECK(kill(pid, SIGUSR1) == 0);
+    jc_sleep_ms(50);
+    CHECK(waitpid(pid, &st, WNOHANG) == 0);
+    CHECK(kill(pid, SIGCONT) == 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+          WEXITSTATUS(st) == 7);
+}
+
+/* An orphaned group with a stopped member gets SIGHUP then SIGCONT (the SIGHUP kills it). */
+static void t_job_orphaned_group(void)
+{
+    int p[2];
+    CHECK(pipe(p) == 0);
+    pid_t middle = fork();
+    if (middle == 0) { /* its child: a group of its own, stopped; then middle exits */
+        pid_t c = fork();
+        if (c == 0) {
+            setpgid(0, 0);
+            raise(SIGSTOP);
+            _exit(3); /* not reached: SIGHUP kills it */
+        }
+        int st;
+        CHECK(waitpid(c, &st, WUNTRACED) == c && WIFSTOPPED(st));
+        char pid_text[16];
+        int n = snprintf(pid_text, sizeof(pid_text), "%d", c);
+        write(p[1], pid_text, (size_t)n);
+        _exit(0);
+    }
+    CHECK(middle > 0);
+    close(p[1]);
+    char text[16] = {0};
+    CHECK(read(p[0], text, sizeof(text) - 1) > 0);
+    CHECK(waitpid(middle, 0, 0) == middle);
+    pid_t orphan = atoi(text);
+    int gone = 0;
+    for (int i = 0; i < 200 && !gone; i++, jc_sleep_ms(5))
+        gone = kill(orphan, 0) < 0 || getpgid(orphan) < 0;
+    if (!gone) { /* a zombie of init's: /proc says Z */
+        char path[32], stat[128] = {0};
+        snprintf(path, sizeof(path), "/proc/%d/stat", orphan);
+        int fd = open(path, O_RDONLY);
+        CHECK(fd < 0 || (read(fd, stat, sizeof(stat) - 1) > 0 && strstr(stat, ") Z")));
+        close(fd);
+    }
+}
+
+/* tcgetpgrp, tcsetpgrp: ENOTTY for a pipe and for a terminal that is not the caller's;
+ * on its own terminal, EINVAL for a negative group, EPERM for a group of another session. */
+static void t_job_tcpgrp_errors(void)
+{
+    int p[2];
+    CHECK(pipe(p) == 0);
+    ERR(tcgetpgrp(p[0]), ENOTTY);
+    ERR(tcsetpgrp(p[0], getpgrp()), ENOTTY);
+    CHECK(setsid() == getpid());
+    int fd = open("/dev/console", O_RDWR | O_NOCTTY);
+    CHECK(fd >= 0);
+    ERR(tcgetpgrp(fd), ENOTTY); /* not its controlling terminal */
+    ERR(tcsetpgrp(fd, getpgrp()), ENOTTY);
+    CHECK(ioctl(fd, TIOCSCTTY, 1) == 0);
+    CHECK(tcgetpgrp(fd) == getpgrp());
+    ERR(tcsetpgrp(fd, -1), EINVAL);
+    ERR(tcsetpgrp(fd, 1), EPERM); /* init's group: another session */
+    CHECK(tcsetpgrp(fd, getpgrp()) == 0);
+    signal(SIGHUP, SIG_IGN); /* Linux hangs up the foreground group at a leader's TIOCNOTTY */
+    ioctl(fd, TIOCNOTTY);
+}
+
+static volatile int jc_ttin;
+static void jc_on_ttin(int sig)
+{
+    jc_ttin = sig;
+}
+
+/* How a read of the terminal by a background group ends in a child (mode: 0 default, 1
+ * ignored, 2 blocked, 3 a handler): its wait status. */
+static int jc_background_read(int fd, int mode)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        CHECK(setpgid(0, 0) == 0);
+        if (mode == 1)
+            signal(SIGTTIN, SIG_IGN);
+        if (mode == 2)
+            sigprocmask(SIG_BLOCK, &(sigset_t){{1ul << (SIGTTIN - 1)}}, 0);
+        if (mode == 3)
+            sigaction(SIGTTIN, &(struct sigaction){.sa_handler = jc_on_ttin}, 0);
+        char c;
+        ssize_t n = read(fd, &c, 1);
+        _exit(n < 0 && errno == EIO ? 10 : n < 0 && errno == EINTR && jc_ttin == SIGTTIN ? 11 : 12);
+    }
+    CHECK(pid > 0);
+    int st;
+    CHECK(waitpid(pid, &st, WUNTRACED) == pid);
+    if (WIFSTOPPED(st)) {
+        kill(pid, SIGKILL);
+        waitpid(pid, 0, 0);
+    }
+    return st;
+}
+
+/* A background group reading its terminal gets SIGTTIN (it stops); ignoring or blocking it
+ * gives EIO; a handler runs and the read ends with EINTR. Writing is allowed without TOSTOP;
+ * with it, SIGTTOU stops the writer. tcsetpgrp from the background with SIGTTOU ignored works. */
+static void t_job_background_tty(void)
+{
+    CHECK(setsid() == getpid());
+    int fd = open("/dev/ttyS0", O_RDWR); /* not /dev/console: Linux exempts it (job_control) */
+    CHECK(fd >= 0 && ioctl(fd, TIOCSCTTY, 1) == 0);
+    int st = jc_background_read(fd, 0);
+    CHECK(WIFSTOPPED(st) && WSTOPSIG(st) == SIGTTIN);
+    st = jc_background_read(fd, 1);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 10);
+    st = jc_background_read(fd, 2);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 10);
+    st = jc_background_read(fd, 3);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 11);
+    struct termios t;
+    CHECK(tcgetattr(fd, &t) == 0);
+    t.c_lflag |= TOSTOP;
+    CHECK(tcsetattr(fd, TCSANOW, &t) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        CHECK(setpgid(0, 0) == 0);
+        write(fd, "", 0);
+        write(fd, "\r", 1);
+        _exit(5);
+    }
+    CHECK(pid > 0 && waitpid(pid, &st, WUNTRACED) == pid);
+    CHECK(WIFSTOPPED(st) && WSTOPSIG(st) == SIGTTOU);
+    kill(pid, SIGKILL);
+    waitpid(pid, 0, 0);
+    t.c_lflag &= ~(tcflag_t)TOSTOP;
+    CHECK(tcsetattr(fd, TCSANOW, &t) == 0);
+    pid = fork();
+    if (pid == 0) {
+        CHECK(setpgid(0, 0) == 0);
+        _exit(write(fd, "\r", 1) == 1 ? 5 : 6);
+    }
+    CHECK(pid > 0 && waitpid(pid, &st, WUNTRACED) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 5);
+    pid = fork();
+    if (pid == 0) { /* as a shell takes the terminal back */
+        CHECK(setpgid(0, 0) == 0);
+        signal(SIGTTOU, SIG_IGN);
+        _exit(tcsetpgrp(fd, getpgrp()) == 0 && tcgetpgrp(fd) == getpgrp() ? 5 : 6);
+    }
+    CHECK(pid > 0 && waitpid(pid, &st, WUNTRACED) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 5);
+    ERR(tcsetpgrp(fd, getpgrp()), ENOTTY); /* now a background group, and orphaned */
+    signal(SIGHUP, SIG_IGN);
+    ioctl(fd, TIOCNOTTY);
+}
+
+/* ---- faults become signals with si_code and si_addr */
+static sigjmp_buf jc_jump;
+static volatile int jc_sig, jc_code;
+static volatile uintptr_t jc_addr;
+
+static void jc_on_fault(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    jc_sig = sig, jc_code = si->si_code, jc_addr = (uintptr_t)si->si_addr;
+    siglongjmp(jc_jump, 1);
+}
+
+static char *jc_page;
+static void jc_unprotect(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    jc_sig = sig, jc_code = si->si_code, jc_addr = (uintptr_t)si->si_addr;
+    mprotect(jc_page, 4096, PROT_READ | PROT_WRITE); /* then the write runs again, and works */
+}
+
+static int jc_fault_caught(void (*fault)(void))
+{
+    jc_sig = jc_code = 0, jc_addr = 1;
+    if (sigsetjmp(jc_jump, 1) == 0) {
+        fault();
+        return 0;
+    }
+    return 1;
+}
+
+static void jc_null_read(void)
+{
+    (void)*(volatile int *)0;
+}
+static void jc_divide(void)
+{
+    volatile int zero = 0;
+    jc_sig = 100 / zero;
+}
+static void jc_ud2(void)
+{
+    __asm__ volatile("ud2");
+}
+static void jc_write_ro(void)
+{
+    jc_page[8] = 1;
+}
+
+/* A handler sees si_code and si_addr: NULL read (SEGV_MAPERR, 0), a write to read-only memory
+ * (SEGV_ACCERR, the address), a divide by zero (FPE_INTDIV), ud2 (ILL_ILLOPN); siglongjmp out
+ * of it; a handler that returns after fixing the cause lets the instruction run again. */
+static void t_fault_handlers(void)
+{
+    struct sigaction sa = {.sa_sigaction = jc_on_fault, .sa_flags = SA_SIGINFO};
+    CHECK(sigaction(SIGSEGV, &sa, 0) == 0 && sigaction(SIGFPE, &sa, 0) == 0 &&
+          sigaction(SIGILL, &sa, 0) == 0);
+    CHECK(jc_fault_caught(jc_null_read) && jc_sig == SIGSEGV && jc_code == SEGV_MAPERR &&
+          jc_addr == 0);
+    jc_page = mmap(0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(jc_page != MAP_FAILED);
+    CHECK(jc_fault_caught(jc_write_ro) && jc_sig == SIGSEGV && jc_code == SEGV_ACCERR &&
+          jc_addr == (uintptr_t)jc_page + 8);
+    CHECK(jc_fault_caught(jc_null_read) && jc_sig == SIGSEGV); /* the mask came back */
+    CHECK(jc_fault_caught(jc_divide) && jc_sig == SIGFPE && jc_code == FPE_INTDIV &&
+          jc_addr >= (uintptr_t)jc_divide && jc_addr < (uintptr_t)jc_divide + 64);
+    CHECK(jc_fault_caught(jc_ud2) && jc_sig == SIGILL && jc_code == ILL_ILLOPN &&
+          jc_addr >= (uintptr_t)jc_ud2 && jc_addr < (uintptr_t)jc_ud2 + 16);
+    sa.sa_sigaction = jc_unprotect;
+    CHECK(sigaction(SIGSEGV, &sa, 0) == 0);
+    jc_sig = 0;
+    jc_write_ro();
+    CHECK(jc_sig == SIGSEGV && jc_code == SEGV_ACCERR && jc_page[8] == 1);
+}
+
+static void jc_fault_blocked(void)
+{
+    struct sigaction sa = {.sa_sigaction = jc_on_fault, .sa_flags = SA_SIGINFO};
+    sigaction(SIGSEGV, &sa, 0);
+    sigprocmask(SIG_BLOCK, &(sigset_t){{1ul << (SIGSEGV - 1)}}, 0);
+    jc_null_read();
+    _exit(0);
+}
+
+static void jc_on_fault_again(int sig)
+{
+    (void)sig;
+    jc_null_read();
+}
+
+static void jc_fault_in_handler(void)
+{
+    signal(SIGSEGV, jc_on_fault_again);
+    jc_null_read();
+    _exit(0);
+}
+
+static void jc_fault_ignored(void)
+{
+    signal(SIGFPE, SIG_IGN);
+    jc_divide();
+    _exit(0);
+}
+
+/* A blocked or ignored fault signal still kills, and so does a fault in its own handler. */
+static void t_fault_forced(void)
+{
+    int st = in_child(jc_fault_blocked);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    st = in_child(jc_fault_in_handler);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    st = in_child(jc_fault_ignored);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGFPE);
+}
+/* ---- ppoll and pselect6 masks */
+static volatile int jc_usr;
+static void jc_on_usr(int sig)
+{
+    jc_usr |= sig == SIGUSR1 ? 1 : 2;
+}
+
+/* A child that sends sig to this process after ms. */
+static pid_t jc_send_later(int sig, long ms)
+{
+    pid_t parent = getpid(), pid = fork();
+    if (pid == 0) {
+        jc_sleep_ms(ms);
+        kill(parent, sig);
+        _exit(0);
+    }
+    CHECK(pid > 0);
+    return pid;
+}
+
+/* ppoll as musl makes it (a kernel sigset of 8 bytes) */
+static int jc_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t, const sigset_t *m)
+{
+    return (int)syscall(SYS_ppoll, fds, n, t, m, 8);
+}
+
+static sigset_t jc_set(int sig)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    if (sig)
+        sigaddset(&s, sig);
+    return s;
+}
+
+/* ppoll's and pselect6's mask is the mask while they wait: a signal it unblocks ends the wait
+ * (EINTR, its handler runs); one it blocks waits until the call is over; the caller's mask
+ * is back after; a size other than 8 is EINVAL. */
+static void t_ppoll_masks(void)
+{
+    struct sigaction sa = {.sa_handler = jc_on_usr};
+    CHECK(sigaction(SIGUSR1, &sa, 0) == 0 && sigaction(SIGUSR2, &sa, 0) == 0);
+    sigset_t usr1 = jc_set(SIGUSR1), none = jc_set(0), now;
+    CHECK(sigprocmask(SIG_BLOCK, &usr1, 0) == 0);
+    int p[2];
+    CHECK(pipe(p) == 0);
+    struct pollfd pfd = {.fd = p[0], .events = POLLIN};
+    struct timespec five = {5, 0}, short_wait = {0, 300000000};
+    /* blocked SIGUSR1 comes during the wait, which unblocks it */
+    pid_t c = jc_send_later(SIGUSR1, 100);
+    jc_usr = 0;
+    ERR(jc_ppoll(&pfd, 1, &five, &none), EINTR);
+    CHECK(jc_usr == 1 && sigprocmask(SIG_BLOCK, 0, &now) == 0 && sigismember(&now, SIGUSR1));
+    waitpid(c, 0, 0);
+    /* pending before the call: at once */
+    jc_usr = 0;
+    CHECK(raise(SIGUSR1) == 0 && jc_usr == 0);
+    ERR(jc_ppoll(&pfd, 1, &five, &none), EINTR);
+    CHECK(jc_usr == 1);
+    /* the call's mask blocks SIGUSR2: the wait runs out; the handler runs after the call */
+    sigset_t usr2 = jc_set(SIGUSR2);
+    c = jc_send_later(SIGUSR2, 50);
+    jc_usr = 0;
+    int r = jc_ppoll(&pfd, 1, &short_wait, &usr2);
+    CHECK(r == 0 && jc_usr == 2);
+    waitpid(c, 0, 0);
+    /* pselect6 the same */
+    c = jc_send_later(SIGUSR1, 100);
+    jc_usr = 0;
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(p[0], &rd);
+    ERR(pselect(p[0] + 1, &rd, 0, 0, &five, &none), EINTR);
+    CHECK(jc_usr == 1 && sigprocmask(SIG_BLOCK, 0, &now) == 0 && sigismember(&now, SIGUSR1));
+    waitpid(c, 0, 0);
+    /* ready at once: no wait, no signal */
+    CHECK(write(p[1], "x", 1) == 1);
+    CHECK(raise(SIGUSR1) == 0);
+    jc_usr = 0;
+    CHECK(jc_ppoll(&pfd, 1, &five, &none) == 1 && jc_usr == 0);
+    ERR(syscall(SYS_ppoll, &pfd, 1, &five, &none, 4), EINVAL);
+    uint64_t bad[2] = {(uintptr_t)&none, 4};
+    ERR(syscall(SYS_pselect6, p[0] + 1, &rd, 0, 0, &five, bad), EINVAL);
+    CHECK(sigprocmask(SIG_UNBLOCK, &usr1, 0) == 0 && jc_usr == 1); /* still pending: now */
+}
+/* ---- end of job control and fault signals */
 
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
@@ -8034,6 +8528,16 @@ static const struct test tests[] = {
     {"proc_lists_pids", t_proc_lists_pids},
     {"sched_affinity", t_sched_affinity},
     {"busybox_procps", t_busybox_procps},
+    /* job control and fault signals (issue 11) */
+    {"job_stop_continue", t_job_stop_continue},
+    {"job_stopped_waits", t_job_stopped_waits},
+    {"job_sigchld_codes", t_job_sigchld_codes},
+    {"job_orphaned_group", t_job_orphaned_group},
+    {"job_tcpgrp_errors", t_job_tcpgrp_errors},
+    {"job_background_tty", t_job_background_tty},
+    {"fault_handlers", t_fault_handlers},
+    {"fault_forced", t_fault_forced},
+    {"ppoll_masks", t_ppoll_masks},
     {0},
 };
 

@@ -208,20 +208,27 @@ enum vfs_pm_request {
                                   /*   VFS_SIG_TAKE/TRY -> 0, or -errno: nobody took it */
     VFS_PM_PROCINFO,              /* reader ep, pid, grant(read) of a struct pm_procinfo: */
                                   /*   the answer to a VFS_SIG_PROCINFO pulled, for /proc */
+    VFS_PM_TTY,                   /* ep, result: its call that waits for pm's job-control */
+                                  /*   decision (VFS_SIG_TTY) fails with result < 0, or */
+                                  /*   goes on (0) -> 1 if one waited */
     VFS_PM_RQ_END,                /* (not a request: one past the last) */
 };
 #define VFS_PM_REPLY (VFS_PM_RQ_BASE + 0xff)
 _Static_assert(VFS_PM_RQ_END <= VFS_PM_REPLY && IS_VFS_PM_RQ(VFS_PM_REPLY),
                "vfs-pm types stay in the VFS_PM range");
 #define VFS_SIG_NONE 0
-#define VFS_SIG_PROC 1  /* w1 = endpoint (e.g. SIGPIPE) */
-#define VFS_SIG_PGRP 2  /* w1 = process group (e.g. SIGINT from the terminal) */
-#define VFS_SIG_MESGQ 3 /* w1 = endpoint: mq_notify's signal, SI_MESGQ from pid, uid */
-#define VFS_SIG_TAKE 4  /* w1 = endpoint, w2 = mask: a signalfd read; pm answers with */
-                        /*   VFS_PM_SIGINFO now, and again when one of mask comes */
-#define VFS_SIG_TRY 5   /* the same, non-blocking: VFS_PM_SIGINFO now only */
+#define VFS_SIG_PROC 1     /* w1 = endpoint (e.g. SIGPIPE) */
+#define VFS_SIG_PGRP 2     /* w1 = process group (e.g. SIGINT from the terminal) */
+#define VFS_SIG_MESGQ 3    /* w1 = endpoint: mq_notify's signal, SI_MESGQ from pid, uid */
+#define VFS_SIG_TAKE 4     /* w1 = endpoint, w2 = mask: a signalfd read; pm answers with */
+                           /*   VFS_PM_SIGINFO now, and again when one of mask comes */
+#define VFS_SIG_TRY 5      /* the same, non-blocking: VFS_PM_SIGINFO now only */
 #define VFS_SIG_PROCINFO 6 /* not a signal: w1 = pid whose pm_procinfo a reader of /proc */
                            /*   (w2 = its endpoint) waits for: pm answers VFS_PM_PROCINFO */
+#define VFS_SIG_TTY 7      /* w1 = endpoint of a background process whose terminal call waits: */
+                           /* w2 (SIGTTIN, SIGTTOU) for its group, or VFS_PM_TTY */
+#define VFS_SIG_MASK 8   /* w1 = endpoint waiting in ppoll or pselect6: w2 its mask, for the wait */
+#define VFS_SIG_UNMASK 9 /* w1 = endpoint whose masked wait ended: its own mask again */
 
 /*
  * A Linux process's credentials, kept by pm and copied to vfs: real,

@@ -113,7 +113,10 @@
     /* The caller's own pages [src, src+len) also at vaddr in ep, shared (both see every */        \
     /* write; a frame is freed when its last mapping goes); all or nothing. */                     \
     X(MEM_SHARE, mem_share, sys, int, (endpoint_t, ep), (uint64_t, vaddr), (uint64_t, len),        \
-      (int, prot), (uint64_t, src))
+      (int, prot), (uint64_t, src))                                                                \
+    /* Hold ep off the CPU (on 1) or let it run again (0): job control's stop and continue; */     \
+    /* a process held at a fault (FAULT_HELD) stays held until its fault is reaped. */             \
+    X(PROC_HOLD, proc_hold, sys, int, (endpoint_t, ep), (int, on))
 
 enum kcall_number {
 #define KC_NUMBER(NAME, ...) KC_##NAME,

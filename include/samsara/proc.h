@@ -16,6 +16,7 @@
 #define PS_RECEIVING (1u << 1)
 #define PS_STOPPED (1u << 2) /* created, not yet started */
 #define PS_ZOMBIE (1u << 3)  /* dead, waiting to be reaped */
+#define PS_HELD (1u << 4)    /* held off the CPU (KC_PROC_HOLD; a Linux process at a fault) */
 
 struct proc_info {
     endpoint_t ep, parent;
@@ -34,6 +35,9 @@ struct proc_info {
 #define DEATH_FAULT 2  /* code = vector, addr = CR2 for page faults (else 0), err, rip */
 #define DEATH_KILLED 3 /* code = killer's endpoint */
 #define DEATH_NOMEM 4  /* a demand-zero page found no free frame (the OOM kill): addr, err, rip */
+/* Not a death: a Linux process faulted (code, addr, err, rip as DEATH_FAULT) and is held
+ * (PS_HELD), alive, until its parent resumes it (KC_PROC_HOLD off) or kills it. */
+#define FAULT_HELD 5
 
 /* Frames kept for the system servers: a Linux process's pages never take them (pm admits
  * mappings against them; the kernel's demand-zero faults stop short of them). */

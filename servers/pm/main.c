@@ -91,6 +91,8 @@ static void handle_call(message_t *m)
         return; /* exiting: it is being killed */
     uint64_t nr = m->u.lx.nr;
     mp->call = *m;
+    if (mp->call_masked) /* its ppoll ended, and vfs's VFS_SIG_UNMASK was lost */
+        signal_call_mask(mp, 0, 0);
     in_call = mp;
     /* the memory map, limits and timers are the process's: a thread's call acts on them in its
      * main thread's entry (thread.c), and is answered here */
@@ -112,6 +114,10 @@ static void reap_kernel_children(void)
         struct mproc *mp = mproc_of(d.ep);
         if (!mp || mp->state != M_ALIVE)
             continue; /* it exited through pm, which killed it */
+        if (d.cause == FAULT_HELD) {
+            signal_fault(mp, &d); /* alive, held: a handler, or death by the signal */
+            continue;
+        }
         int sig = SIGKILL;
         if (d.cause == DEATH_FAULT) /* past the end of a mapped file: SIGBUS (mem.c) */
             sig = mem_fault_signal(mp, d.addr, fault_signal(d.code));
@@ -130,7 +136,8 @@ static void pull_vfs_signals(void)
             return;
         if (q->result == VFS_SIG_PROC) {
             struct mproc *mp = mproc_of((endpoint_t)q->target);
-            struct sig_info own = {SI_USER, mp ? mp->tgid : 0, mp ? (int32_t)mp->cred.ruid : 0, 0};
+            struct sig_info own = {
+                .code = SI_USER, .pid = mp ? mp->tgid : 0, .uid = mp ? (int32_t)mp->cred.ruid : 0};
             if (mp) /* SIGPIPE: as Linux's send_sig, from the process itself */
                 signal_send_info(mp, (int)q->sig, &own);
         } else if (q->result == VFS_SIG_TAKE || q->result == VFS_SIG_TRY) {
@@ -140,11 +147,23 @@ static void pull_vfs_signals(void)
         } else if (q->result == VFS_SIG_MESGQ) {
             struct mproc *mp = mproc_of((endpoint_t)q->target);
             if (mp) /* a message in an empty queue (mq_notify), from its sender */
-                signal_send_info(mp, (int)q->sig, &(struct sig_info){SI_MESGQ, q->pid, q->uid, 0});
+                signal_send_info(
+                    mp, (int)q->sig,
+                    &(struct sig_info){.code = SI_MESGQ, .pid = q->pid, .uid = q->uid});
         } else if (q->result == VFS_SIG_PGRP) {
             signal_group((int)q->target, (int)q->sig, 0);
         } else if (q->result == VFS_SIG_PROCINFO) {
             procinfo_send((int)q->target, (endpoint_t)q->sig); /* for /proc (procinfo.c) */
+        } else if (q->result == VFS_SIG_MASK || q->result == VFS_SIG_UNMASK) {
+            struct mproc *mp = mproc_of((endpoint_t)q->target);
+            if (mp) { /* what the new mask unblocks: a signal that ends the wait, or one */
+                signal_call_mask(mp, q->result == VFS_SIG_MASK, (uint64_t)q->sig);
+                signal_check(mp); /* the wait's mask held back */
+            }
+        } else if (q->result == VFS_SIG_TTY) {
+            struct mproc *mp = mproc_of((endpoint_t)q->target);
+            if (mp)
+                job_terminal(mp, (int)q->sig);
         }
     }
 }

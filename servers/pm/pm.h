@@ -39,6 +39,8 @@ enum mwait { W_NONE, W_WAIT4, W_PAUSE, W_SLEEP, W_SIGSUSPEND, W_VFORK, W_SIGWAIT
 /* What a pending signal's siginfo will say (Linux's si_code, si_pid, si_uid, si_status). */
 struct sig_info {
     int32_t code, pid, uid, status;
+    uint64_t addr; /* a fault's si_addr (fault set: the siginfo has it in pid's place) */
+    int fault;
 };
 #define SI_USER 0
 #define SI_KERNEL 0x80
@@ -46,6 +48,11 @@ struct sig_info {
 #define SI_TKILL (-6)
 #define CLD_EXITED 1
 #define CLD_KILLED 2
+#define CLD_STOPPED 5
+#define CLD_CONTINUED 6
+#define SA_NOCLDSTOP 0x1
+#define W_STOPPED_STATUS(sig) (((sig) << 8) | 0x7f) /* wait status: stopped by sig */
+#define W_CONTINUED_STATUS 0xffff                   /* wait status: continued */
 
 struct k_sigaction {
     uint64_t handler, flags, restorer, mask;
@@ -113,14 +120,18 @@ struct mproc {
     int vfork_child;                   /* W_VFORK: the child's pid */
     uint64_t alarm_at, alarm_interval; /* ITIMER_REAL, in ticks; 0 = off */
     uint64_t start_tick;
-    uint64_t child_ticks;    /* CPU ms of reaped children */
-    uint64_t cpu_ms;         /* its own CPU ms, read when it exits */
-    int report;              /* rs ran it (PM_RUN): tell rs how it ended */
-    struct cred cred;        /* its user and group ids (cred.c); vfs has a copy */
-    int recheck;             /* signals came during another delivery (signal_check) */
-    uint64_t ss_sp, ss_size; /* sigaltstack: the alternate signal stack (size 0: none) */
-    uint32_t ss_flags;       /* and its flags as set (SS_AUTODISARM) */
-    uint64_t sfd_mask;       /* a signalfd read in vfs waits for one of these (sigfd.c) */
+    uint64_t child_ticks;     /* CPU ms of reaped children */
+    uint64_t cpu_ms;          /* its own CPU ms, read when it exits */
+    int report;               /* rs ran it (PM_RUN): tell rs how it ended */
+    struct cred cred;         /* its user and group ids (cred.c); vfs has a copy */
+    int recheck;              /* signals came during another delivery (signal_check) */
+    uint64_t ss_sp, ss_size;  /* sigaltstack: the alternate signal stack (size 0: none) */
+    uint32_t ss_flags;        /* and its flags as set (SS_AUTODISARM) */
+    int stopped;              /* job control: stopped (the kernel holds it) until SIGCONT */
+    int wait_report;          /* a stop or continue its parent's wait4 has not seen: the status */
+    int call_masked;          /* in ppoll or pselect6 with a mask of their own (VFS_SIG_MASK) */
+    uint64_t call_saved_mask; /* ... and its own mask, to restore */
+    uint64_t sfd_mask;        /* a signalfd read in vfs waits for one of these (sigfd.c) */
 };
 
 extern struct mproc mprocs[NR_MPROCS];
@@ -189,11 +200,22 @@ int64_t fork_room(const struct mproc *mp); /* proc.c */
 #define SIGURG 23
 #define SIGWINCH 28
 int fault_signal(int64_t vector);
+void signal_fault(struct mproc *mp, const struct death_info *d);
+int64_t signal_interrupt_call(struct mproc *mp);
+void signal_call_mask(struct mproc *mp, int on, uint64_t mask);
 void signal_send(struct mproc *mp, int sig);
 void signal_send_info(struct mproc *mp, int sig, const struct sig_info *info);
 void signal_check(struct mproc *mp);
 int signal_group(int pgid, int sig, struct mproc *sender);
 int64_t timespec_ms(struct mproc *mp, uint64_t uaddr, uint64_t *ms); /* time.c */
+
+/* stop.c: job control */
+int stop_signal(int sig);
+void job_stop(struct mproc *mp, int sig);
+void job_continue(struct mproc *mp);
+void job_terminal(struct mproc *mp, int sig);
+int pgrp_orphaned(int pgid, const struct mproc *ignored);
+void orphans_check(struct mproc *gone);
 
 /* misc.c */
 void limits_init(struct mproc *mp);

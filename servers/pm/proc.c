@@ -6,6 +6,8 @@
 #include "pm.h"
 
 #define WNOHANG 1
+#define WUNTRACED 2
+#define WCONTINUED 8
 
 static int last_pid; /* the first pid given out is 1: init */
 
@@ -207,6 +209,7 @@ void mproc_exit(struct mproc *mp, int status)
     if (mp->report)
         report_exit(mp);
     struct mproc *init = mproc_by_pid(INIT_PID);
+    orphans_check(mp);
     for (int i = 0; i < NR_MPROCS; i++) {
         struct mproc *c = &mprocs[i];
         if (c->state != M_FREE && c->ppid == mp->pid && c != mp) {
@@ -230,8 +233,10 @@ void mproc_exit(struct mproc *mp, int status)
      * handler runs after it and cannot end it with EINTR */
     check_waiters(parent);
     int killed = (status & 0x7f) != 0;
-    struct sig_info why = {killed ? CLD_KILLED : CLD_EXITED, mp->pid, (int32_t)mp->cred.ruid,
-                           killed ? status & 0x7f : (status >> 8) & 0xff};
+    struct sig_info why = {.code = killed ? CLD_KILLED : CLD_EXITED,
+                           .pid = mp->pid,
+                           .uid = (int32_t)mp->cred.ruid,
+                           .status = killed ? status & 0x7f : (status >> 8) & 0xff};
     signal_send_info(parent, SIGCHLD, &why);
 }
 
@@ -243,27 +248,37 @@ static int matches(struct mproc *parent, struct mproc *c, int64_t pid)
            (pid < -1 && c->pgid == -pid);
 }
 
+static const uint64_t zero_rusage[18]; /* struct rusage: 144 bytes, times left zero */
+
+/* wait4(pid, status, options, rusage): a zombie, or with WUNTRACED a stop and with
+ * WCONTINUED a continue not yet reported (stop.c). */
 int64_t do_wait4(struct mproc *mp, const uint64_t *a)
 {
     int64_t pid = (int32_t)a[0];
     int any = 0;
-    if (a[2] & ~(uint64_t)(WNOHANG | 2 | 8 | 0x40000000 | 0x80000000))
+    if (a[2] & ~(uint64_t)(WNOHANG | WUNTRACED | WCONTINUED | 0x40000000 | 0x80000000))
         return -LX_EINVAL;
     for (int i = 0; i < NR_MPROCS; i++) {
         struct mproc *c = &mprocs[i];
         if (!matches(mp, c, pid))
             continue;
         any = 1;
+        int report = c->state == M_ALIVE ? c->wait_report : 0;
+        if (report && (a[2] & (report == W_CONTINUED_STATUS ? WCONTINUED : WUNTRACED))) {
+            if (a[1] && sys_vcopy(SELF, (uint64_t)&report, mp->ep, a[1], sizeof(report)) < 0)
+                return -LX_EFAULT;
+            if (a[3] && sys_vcopy(SELF, (uint64_t)zero_rusage, mp->ep, a[3], 144) < 0)
+                return -LX_EFAULT;
+            c->wait_report = 0; /* reported once */
+            return c->pid;
+        }
         if (c->state != M_ZOMBIE)
             continue;
         int status = c->exit_status;
         if (a[1] && sys_vcopy(SELF, (uint64_t)&status, mp->ep, a[1], sizeof(status)) < 0)
             return -LX_EFAULT;
-        if (a[3]) {
-            uint64_t ru[18] = {0}; /* struct rusage: 144 bytes, times left zero */
-            if (sys_vcopy(SELF, (uint64_t)ru, mp->ep, a[3], sizeof(ru)) < 0)
-                return -LX_EFAULT;
-        }
+        if (a[3] && sys_vcopy(SELF, (uint64_t)zero_rusage, mp->ep, a[3], 144) < 0)
+            return -LX_EFAULT;
         mp->child_ticks += c->cpu_ms + c->child_ticks;
         zombie_release(c);
         return c->pid;

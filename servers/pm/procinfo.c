@@ -9,8 +9,8 @@
 #include "pm.h"
 
 static const uint8_t region_kinds[] = {
-    [R_ANON] = PM_REGION_ANON,   [R_SHARED] = PM_REGION_SHARED, [R_BRK] = PM_REGION_HEAP,
-    [R_STACK] = PM_REGION_STACK, [R_IMAGE] = PM_REGION_IMAGE,   [R_FILE] = PM_REGION_ANON,
+    [R_ANON] = PM_REGION_ANON,      [R_SHARED] = PM_REGION_SHARED, [R_BRK] = PM_REGION_HEAP,
+    [R_STACK] = PM_REGION_STACK,    [R_IMAGE] = PM_REGION_IMAGE,   [R_FILE] = PM_REGION_ANON,
     [R_FSHARED] = PM_REGION_SHARED,
 };
 
@@ -22,6 +22,7 @@ static void procinfo_fill(const struct mproc *mp, struct pm_procinfo *out)
         .ppid = mp->ppid,
         .threads = 1,
         .state = mp->state == M_ZOMBIE ? 'Z'
+                 : mp->stopped         ? 'T'
                  : mp->wait != W_NONE  ? 'S'
                                        : 'R',
         .vm_pages = mp->vm_pages,

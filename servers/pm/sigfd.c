@@ -25,8 +25,8 @@ static int sigfd_give(struct mproc *mp, uint64_t mask)
     int sig = t ? __builtin_ctzll(t->pending & mask) + 1 : 0;
     if (sig) {
         const struct sig_info *i = &t->info[sig];
-        m.u.vfs_pm.siginfo = (struct msg_vfs_pm_siginfo){mp->ep, sig, i->code, i->pid, i->uid,
-                                                         sig == SIGCHLD ? i->status : 0};
+        m.u.vfs_pm.siginfo = (struct msg_vfs_pm_siginfo){
+            mp->ep, sig, i->code, i->pid, i->uid, sig == SIGCHLD ? i->status : 0};
         t->pending &= ~SIG_BIT(sig);
     }
     int64_t r;

@@ -1,8 +1,9 @@
 /*
  * Signals. A signal for a process is made pending; an unblocked pending
- * signal is delivered at once: its default action (terminate, or ignore
- * for SIGCHLD, SIGCONT, SIGURG, SIGWINCH and the stop signals, since job
- * control stops are not supported), or its handler. For a handler, the
+ * signal is delivered at once: its default action (terminate; ignore for
+ * SIGCHLD, SIGCONT, SIGURG, SIGWINCH; stop for the stop signals, stop.c),
+ * or its handler. A fault the kernel reports (FAULT_HELD) is a forced
+ * signal with its si_code and si_addr (signal_fault). For a handler, the
  * process's current call is ended first (a wait in pm with -EINTR; a call
  * queued at a server is withdrawn by the kernel; one vfs holds is
  * cancelled), then pm writes a Linux rt_sigframe on its stack and points
@@ -128,16 +129,16 @@ extern struct mproc *in_call;
 
 static int default_ignored(int sig)
 {
-    return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH || sig == SIGSTOP ||
-           sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+    return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
 }
 
 /*
  * End the call mp is in, so its registers can be changed; the number of a
  * call that ended with -EINTR and may be restarted (SA_RESTART), else -1.
  */
-static int64_t interrupt_call(struct mproc *mp)
+int64_t signal_interrupt_call(struct mproc *mp)
 {
+    signal_call_mask(mp, 0, 0); /* the frame keeps the caller's own mask, not ppoll's */
     if (mp->wait != W_NONE) {
         int restartable = mp->wait == W_WAIT4;
         uint64_t nr = mp->call.u.lx.nr, rem = nr == LX_nanosleep ? mp->call.u.lx.arg[1] : 0;
@@ -167,6 +168,21 @@ static int64_t interrupt_call(struct mproc *mp)
     return r == 1 && !sysv_is((endpoint_t)u.rax) ? (int64_t)u.rbx : -1;
 }
 
+/*
+ * ppoll's or pselect6's mask while vfs holds the call (on: VFS_SIG_MASK),
+ * or the caller's own again (off: the call ended, or a signal ends it).
+ * The caller (pull_vfs_signals) then delivers what the new mask lets through.
+ */
+void signal_call_mask(struct mproc *mp, int on, uint64_t mask)
+{
+    if (on == mp->call_masked)
+        return;
+    mp->call_masked = on;
+    if (on)
+        mp->call_saved_mask = mp->sigmask;
+    mp->sigmask = on ? mask & ~UNBLOCKABLE : mp->call_saved_mask;
+}
+
 /* sig's siginfo, as it came (signal_send_info); it is no longer pending. */
 static void siginfo_take(struct mproc *mp, int sig, struct siginfo_l *out)
 {
@@ -174,6 +190,8 @@ static void siginfo_take(struct mproc *mp, int sig, struct siginfo_l *out)
     *out = (struct siginfo_l){.signo = sig, .code = i->code, .pid = i->pid, .uid = i->uid};
     if (sig == SIGCHLD)
         out->status = i->status;
+    if (i->fault) /* si_addr takes pid's and uid's place */
+        memcpy(&out->pid, &i->addr, sizeof(i->addr));
     mp->pending &= ~SIG_BIT(sig);
 }
 
@@ -191,11 +209,15 @@ static void deliver(struct mproc *mp, int sig)
     mp->pending &= ~SIG_BIT(sig);
     if (act->handler == SIG_IGN || (act->handler == SIG_DFL && default_ignored(sig)))
         return;
+    if (act->handler == SIG_DFL && stop_signal(sig)) {
+        job_stop(mp, sig);
+        return;
+    }
     if (act->handler == SIG_DFL || sig == SIGKILL || !(act->flags & SA_RESTORER)) {
         mproc_exit(mp, sig); /* terminated by the signal */
         return;
     }
-    int64_t nr = interrupt_call(mp);
+    int64_t nr = signal_interrupt_call(mp);
     struct user_regs u;
     if (sys_proc_regs(mp->ep, REGS_GET, &u) < 0)
         return;
@@ -240,6 +262,7 @@ static void deliver(struct mproc *mp, int sig)
     u.rsi = sp + offsetof(struct rt_sigframe, info);
     u.rdx = sp + offsetof(struct rt_sigframe, uc_flags);
     u.rax = 0;
+    u.rflags &= ~0x400ull; /* DF clear for the handler, as the ABI (and Linux) want */
     if (sys_proc_regs(mp->ep, REGS_SET, &u) < 0) {
         mproc_exit(mp, SIGSEGV);
         return;
@@ -250,6 +273,56 @@ static void deliver(struct mproc *mp, int sig)
         act_set(mp, sig, &(struct k_sigaction){SIG_DFL, act->flags, act->restorer, act->mask});
 }
 
+/* Linux's si_code (and si_addr) for a fault: a page fault inside one of mp's regions is
+ * SEGV_ACCERR, outside SEGV_MAPERR; #DE FPE_INTDIV, #UD ILL_ILLOPN and #DB TRAP_TRACE at rip;
+ * #AC BUS_ADRALN; the rest (#GP, int3...) SI_KERNEL with no address. */
+static struct sig_info fault_info(struct mproc *mp, const struct death_info *d)
+{
+    struct sig_info i = {.code = SI_KERNEL, .fault = 1};
+    switch (d->code) {
+    case 14: {
+        struct region *r = region_from(mp, d->addr);
+        i.code = !region_is_end(mp, r) && r->start <= d->addr ? 2 : 1;
+        i.addr = d->addr;
+        break;
+    }
+    case 0:
+    case 1:
+    case 6:
+        i.code = d->code == 1 ? 2 : d->code == 0 ? 1 : 2; /* TRAP_TRACE, FPE_INTDIV, ILL_ILLOPN */
+        i.addr = d->rip;
+        break;
+    case 17:
+        i.code = 1; /* BUS_ADRALN */
+        break;
+    }
+    return i;
+}
+
+/*
+ * The kernel holds mp at a fault (FAULT_HELD). Its signal is forced, as
+ * Linux's force_sig_fault: blocked, ignored or default, mp dies of it;
+ * otherwise the handler runs (it may return, and the instruction runs
+ * again, or siglongjmp out). A stopped mp stays held until SIGCONT.
+ */
+void signal_fault(struct mproc *mp, const struct death_info *d)
+{
+    int sig = fault_signal(d->code);
+    struct k_sigaction *act = &mp->act[sig];
+    if ((mp->sigmask & SIG_BIT(sig)) || act->handler == SIG_DFL || act->handler == SIG_IGN ||
+        !(act->flags & SA_RESTORER)) {
+        printf("pm: %s (pid %d) killed by signal %d: exception %ld at rip %lx, addr %lx\n",
+               mp->name, mp->pid, sig, d->code, d->rip, d->addr);
+        mproc_exit(mp, sig);
+        return;
+    }
+    mp->info[sig] = fault_info(mp, d);
+    mp->pending |= SIG_BIT(sig);
+    deliver(mp, sig);
+    if (mp->state == M_ALIVE && !mp->stopped)
+        sys_proc_hold(mp->ep, 0);
+}
+
 /* A handler waits while its process waits in vfork (Linux: a killable wait). */
 static int held_in_vfork(const struct mproc *mp, int sig)
 {
@@ -257,12 +330,20 @@ static int held_in_vfork(const struct mproc *mp, int sig)
     return mp->wait == W_VFORK && sig != SIGKILL && h != SIG_DFL && h != SIG_IGN;
 }
 
+/* A stopped process waits for SIGCONT: only SIGKILL acts (Linux's wants_signal passes over a
+ * stopped task, so even a deadly SIGTERM waits). */
+static int held_while_stopped(const struct mproc *mp, int sig)
+{
+    return mp->stopped && sig != SIGKILL;
+}
+
 static void deliver_pending(struct mproc *mp)
 {
     if (mp->wait == W_GONE)
         return; /* a main thread that exited: never runs again */
     for (int sig = 1; sig < NSIG && mp->state == M_ALIVE; sig++)
-        if (((mp->pending & ~mp->sigmask & SIG_BIT(sig)) && !held_in_vfork(mp, sig)) ||
+        if (((mp->pending & ~mp->sigmask & SIG_BIT(sig)) && !held_in_vfork(mp, sig) &&
+             !held_while_stopped(mp, sig)) ||
             (sig == SIGKILL && (mp->pending & SIG_BIT(sig))))
             deliver(mp, sig);
 }
@@ -329,6 +410,10 @@ static void signal_send_thread(struct mproc *mp, int sig, const struct sig_info 
 {
     if (mp->state != M_ALIVE || sig <= 0 || sig >= NSIG)
         return;
+    if (sig == SIGCONT)
+        job_continue(mp); /* even blocked or ignored */
+    else if (stop_signal(sig))
+        mp->pending &= ~SIG_BIT(SIGCONT);
     if (mp->act[sig].handler == SIG_IGN && sig != SIGKILL)
         return;
     if (!(mp->pending & SIG_BIT(sig)))
@@ -373,7 +458,7 @@ void signal_send_info(struct mproc *mp, int sig, const struct sig_info *info)
 /* A signal from the system (timers, terminals, faults): SI_KERNEL. */
 void signal_send(struct mproc *mp, int sig)
 {
-    signal_send_info(mp, sig, &(struct sig_info){SI_KERNEL, 0, 0, 0});
+    signal_send_info(mp, sig, &(struct sig_info){.code = SI_KERNEL});
 }
 
 /*
@@ -413,8 +498,10 @@ int64_t do_rt_sigtimedwait(struct mproc *mp, const uint64_t *a)
  * SI_KERNEL from the terminal (sender 0). */
 static struct sig_info sent_by(const struct mproc *sender, int32_t code)
 {
-    return sender ? (struct sig_info){code, sender->tgid, (int32_t)sender->cred.ruid, 0}
-                  : (struct sig_info){SI_KERNEL, 0, 0, 0};
+    return sender ? (struct sig_info){.code = code,
+                                      .pid = sender->tgid,
+                                      .uid = (int32_t)sender->cred.ruid}
+                  : (struct sig_info){.code = SI_KERNEL};
 }
 
 int signal_group(int pgid, int sig, struct mproc *sender)
@@ -486,8 +573,9 @@ static int64_t kill_thread(struct mproc *mp, int tgid, int tid, int sig)
     if (!cred_may_signal(mp, t))
         return -LX_EPERM;
     if (sig)
-        signal_send_thread(t, sig,
-                           &(struct sig_info){SI_TKILL, mp->tgid, (int32_t)mp->cred.ruid, 0});
+        signal_send_thread(
+            t, sig,
+            &(struct sig_info){.code = SI_TKILL, .pid = mp->tgid, .uid = (int32_t)mp->cred.ruid});
     return 0;
 }
 

@@ -194,6 +194,12 @@ int64_t dev_rw(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, in
     endpoint_t d = dev_driver(f->vn->rdev);
     if (d < 0)
         return -LX_ENXIO;
+    struct driver *drv = driver_for(f->vn->rdev);
+    if (drv && drv->terminal && (!write || drv->tostop)) { /* a background job? (dmap.c) */
+        int64_t r = terminal_job_check(p, drv, write ? SIGTTOU : SIGTTIN);
+        if (r)
+            return r;
+    }
     uint8_t *buf = devbuf[EP_SLOT(p->ep)];
     struct dev_grant dg = {-1, p->ep, uaddr, len, write ? GRANT_READ : GRANT_WRITE};
     if (p->kernel_io) { /* vfs's own memory: a copy the driver may hold */
@@ -248,8 +254,14 @@ int64_t dev_ioctl(struct vproc *p, struct file *f, uint64_t req, uint64_t arg)
     if (size && copy_in(p, arg, buf, size) < 0)
         return -LX_EFAULT;
     int64_t value = req == TIOCSPGRP ? *(int32_t *)buf : (int64_t)arg;
-    int64_t r = terminal_check(p, drv, req, value);
-    if (r < 0)
+    int64_t r = 0;
+    if (req == TIOCSPGRP || (req >= TCSETS && req <= TCSETSF) || req == TCXONC || req == TCFLSH)
+        r = terminal_job_check(p, drv, SIGTTOU); /* changes made from the background */
+    if (r == -LX_EIO && req == TIOCSPGRP)
+        r = -LX_ENOTTY; /* an orphaned group's (Linux's tiocspgrp) */
+    if (r == 0)
+        r = terminal_check(p, drv, req, value);
+    if (r < 0 || r == SUSPEND)
         return r;
     message_t m = {.type = CDEV_IOCTL,
                    .u.cdev.ioctl = {.request = req, .size = size, .pgrp = p->pgrp, .arg = arg}};
@@ -257,6 +269,8 @@ int64_t dev_ioctl(struct vproc *p, struct file *f, uint64_t req, uint64_t arg)
     r = start(p, d, &m, DEV_IOCTL, arg, size, dg);
     if (r == 0)
         terminal_update(p, drv, req, value);
+    if (r == 0 && drv && req >= TCSETS && req <= TCSETSF) /* c_lflag's TOSTOP */
+        drv->tostop = (*(uint32_t *)(buf + 12) & 0400) != 0;
     return r;
 }
 

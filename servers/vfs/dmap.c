@@ -42,8 +42,6 @@
 #define SIGQUIT 3
 #define SIGCONT 18
 #define SIGTSTP 20
-#define SIGTTIN 21
-#define SIGTTOU 22
 #define SIGWINCH 28
 
 #define NR_DRIVERS 16 /* labels in the map, rs's /dev/service first */
@@ -407,6 +405,8 @@ int terminal_check(struct vproc *p, struct driver *d, uint64_t req, int64_t valu
         return p->pid != p->sid || (d->sid && d->sid != p->sid && (value != 1 || p->cred.euid))
                    ? -LX_EPERM
                    : 0;
+    if (req == TIOCGPGRP && (!d->sid || d->sid != p->sid))
+        return -LX_ENOTTY; /* not the caller's controlling terminal */
     if (req == TIOCSPGRP) {
         if (!d->sid || d->sid != p->sid)
             return -LX_ENOTTY;
@@ -415,6 +415,28 @@ int terminal_check(struct vproc *p, struct driver *d, uint64_t req, int64_t valu
         return in_session((int)value, p->sid) ? 0 : -LX_EPERM;
     }
     return 0;
+}
+
+/*
+ * Linux's tty_check_change, for a read (sig SIGTTIN), a write with TOSTOP
+ * and a call that changes the terminal (SIGTTOU): a process of a
+ * background group using its own controlling terminal waits (WAIT_TTY)
+ * while pm decides (VFS_SIG_TTY), as only pm knows its signal state and
+ * whether its group is orphaned: the signal for its group (which stops or
+ * interrupts the call; pm makes it again at SIGCONT, as Linux's
+ * ERESTARTSYS), or VFS_PM_TTY: -EIO, or go on (SIGTTOU ignored). 0: go on now.
+ */
+int64_t terminal_job_check(struct vproc *p, struct driver *d, int sig)
+{
+    if (!d || !d->terminal || !d->sid || d->sid != p->sid || !d->fgrp || p->pgrp == d->fgrp)
+        return 0;
+    if (p->tty_passed) {
+        p->tty_passed = 0;
+        return 0;
+    }
+    suspend(p, WAIT_TTY);
+    signal_queue(VFS_SIG_TTY, p->ep, sig);
+    return SUSPEND;
 }
 
 /* After the driver accepted it: remember the terminal's session and foreground group. */

@@ -195,6 +195,17 @@ static void pm_request(message_t *m)
         if (p)
             rerun(p);
         return;
+    } else if (m->type == VFS_PM_TTY) {
+        res = (p = vproc_of(q->tty.ep)) && p->wait == WAIT_TTY;
+        if (res && q->tty.result < 0) { /* -EIO; TIOCSPGRP says ENOTTY (Linux's tiocspgrp) */
+            int spgrp = p->call.u.lx.nr == LX_ioctl && p->call.u.lx.arg[1] == TIOCSPGRP;
+            p->wait = WAIT_NONE;
+            reply(p->ep, spgrp ? -LX_ENOTTY : q->tty.result < -4095 ? -LX_EIO : q->tty.result);
+        } else if (res) {
+            p->tty_passed = 1; /* once: the call's check lets it through */
+            rerun(p);
+            p->tty_passed = 0;
+        }
     } else if (m->type == VFS_PM_PULL) {
         signal_pull(&r.u.vfs_pm.pull);
         ipc_sendnb(m->source, &r);
@@ -239,22 +250,29 @@ static void pm_request(message_t *m)
 
 /* Requests for pm queued by vfs (SIGPIPE) or drivers (^C): pm pulls them. */
 static struct {
-    int kind, target, sig, pid, uid;
+    int kind, target;
+    int64_t sig; /* a signal, or VFS_SIG_MASK's mask */
+    int pid, uid;
 } sigq[32];
 static int sigq_len;
 
-/* A signal with its sender's pid and real uid (VFS_SIG_MESGQ: mq_notify's). */
-void signal_queue_info(int kind, int target, int sig, int pid, int uid)
+/*
+ * A signal with its sender's pid and real uid (VFS_SIG_MESGQ: mq_notify's):
+ * 1 if queued (a VFS_SIG_MASK only while a quarter of the queue stays free).
+ */
+int signal_queue_info(int kind, int target, int64_t sig, int pid, int uid)
 {
-    if (sigq_len < 32)
+    int queued = sigq_len < (kind == VFS_SIG_MASK ? 24 : 32);
+    if (queued)
         sigq[sigq_len++] = (typeof(sigq[0])){kind, target, sig, pid, uid};
     if (pm_ep)
         ipc_notify(pm_ep);
+    return queued;
 }
 
-void signal_queue(int kind, int target, int sig)
+int signal_queue(int kind, int target, int64_t sig)
 {
-    signal_queue_info(kind, target, sig, 0, 0);
+    return signal_queue_info(kind, target, sig, 0, 0);
 }
 
 /* pm has something to pull (procfs.c: a /proc reader waits for pm's part). */
@@ -262,6 +280,18 @@ void pm_wake(void)
 {
     if (pm_ep)
         ipc_notify(pm_ep);
+}
+
+/* Take back a queued item pm has not pulled yet: 1 if there was one. */
+int signal_unqueue(int kind, int target)
+{
+    for (int i = 0; i < sigq_len; i++)
+        if (sigq[i].kind == kind && sigq[i].target == target) {
+            for (sigq_len--; i < sigq_len; i++)
+                sigq[i] = sigq[i + 1];
+            return 1;
+        }
+    return 0;
 }
 
 /* VFS_PM_PULL: the oldest queued signal into its reply; 0 if there is none. */

@@ -14,11 +14,11 @@
 #include "arena/arena.h"
 #include "vfs.h"
 
-#define NR_MQUEUES 256          /* queues_max; root may pass it (ENOSPC for others) */
-#define MQ_NAME_MAX 255         /* NAME_MAX */
-#define MQ_MSG_MAX 10           /* msg_max (and msg_default): EINVAL above, unless root */
-#define MQ_MSGSIZE_MAX 8192     /* msgsize_max (and msgsize_default) */
-#define MQ_HARD_MSGMAX 65536    /* root's limits */
+#define NR_MQUEUES 256       /* queues_max; root may pass it (ENOSPC for others) */
+#define MQ_NAME_MAX 255      /* NAME_MAX */
+#define MQ_MSG_MAX 10        /* msg_max (and msg_default): EINVAL above, unless root */
+#define MQ_MSGSIZE_MAX 8192  /* msgsize_max (and msgsize_default) */
+#define MQ_HARD_MSGMAX 65536 /* root's limits */
 #define MQ_HARD_MSGSIZEMAX (16u << 20)
 #define MQ_PRIO_MAX 32768
 #define MQ_RLIMIT_BYTES 819200 /* RLIMIT_MSGQUEUE's default: a user's queues' bytes (EMFILE) */
@@ -27,7 +27,6 @@
 #define SIGEV_NONE 1
 #define SIGEV_THREAD 2
 #define LX_NSIG 64
-
 
 struct mq_msg {
     struct mq_msg *next;
@@ -405,10 +404,9 @@ int64_t mq_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len)
     for (const struct mq_msg *m = q->head; m; m = m->next)
         bytes += m->len;
     int on = q->notify_ep != 0;
-    uint64_t n = (uint64_t)snprintf_s(text, sizeof(text),
-                                      "QSIZE:%-10lu NOTIFY:%-5d SIGNO:%-5d NOTIFY_PID:%-6d\n",
-                                      bytes, on ? q->notify_kind : 0, on ? q->notify_sig : 0,
-                                      on ? q->notify_pid : 0);
+    uint64_t n = (uint64_t)snprintf_s(
+        text, sizeof(text), "QSIZE:%-10lu NOTIFY:%-5d SIGNO:%-5d NOTIFY_PID:%-6d\n", bytes,
+        on ? q->notify_kind : 0, on ? q->notify_sig : 0, on ? q->notify_pid : 0);
     if (f->pos >= n)
         return 0;
     n = n - f->pos < len ? n - f->pos : len;

@@ -157,11 +157,43 @@ static int timeout_ms(struct vproc *p, uint64_t uaddr, int micro, int64_t *ms)
     return 0;
 }
 
+/*
+ * ppoll's and pselect6's signal mask (umask 0: none; a size other than 8:
+ * EINVAL). While the call waits, pm has it installed (VFS_SIG_MASK), so a
+ * signal it unblocks ends the wait with EINTR (pm restores the caller's
+ * mask before the handler's frame, which keeps the caller's); when the
+ * call ends otherwise, pm puts the caller's mask back (VFS_SIG_UNMASK) as
+ * vfs replies: pm runs before the caller does (a higher priority), so the
+ * caller never runs with the call's mask.
+ */
+static int64_t masked_wait(struct vproc *p, int64_t r, uint64_t umask, uint64_t size)
+{
+    uint64_t mask;
+    if (r != SUSPEND || !umask || p->poll_masked)
+        return r;
+    if (size != 8)
+        return -LX_EINVAL; /* checked on the first run, before anything else */
+    if (copy_in(p, umask, &mask, sizeof(mask)) < 0)
+        return -LX_EFAULT;
+    p->poll_masked = signal_queue(VFS_SIG_MASK, p->ep, (int64_t)mask);
+    return r;
+}
+
+/* p's masked wait ended: by pm's cancel (pm restored the mask), or else (tell pm). */
+void poll_mask_done(struct vproc *p, int cancelled)
+{
+    if (!p->poll_masked)
+        return;
+    p->poll_masked = 0;
+    if (!cancelled && !signal_unqueue(VFS_SIG_MASK, p->ep))
+        signal_queue(VFS_SIG_UNMASK, p->ep, 0);
+}
+
 int64_t do_ppoll(struct vproc *p, const uint64_t *a)
 {
     int64_t ms = 0;
-    int r = p->done ? 0 : timeout_ms(p, a[2], 0, &ms);
-    return r < 0 ? r : poll_common(p, a[0], a[1], ms);
+    int r = p->done ? 0 : a[3] && a[4] != 8 ? -LX_EINVAL : timeout_ms(p, a[2], 0, &ms);
+    return r < 0 ? r : masked_wait(p, poll_common(p, a[0], a[1], ms), a[3], a[4]);
 }
 
 int64_t do_select(struct vproc *p, const uint64_t *a)
@@ -174,6 +206,9 @@ int64_t do_select(struct vproc *p, const uint64_t *a)
 int64_t do_pselect6(struct vproc *p, const uint64_t *a)
 {
     int64_t ms = 0;
-    int r = p->done ? 0 : timeout_ms(p, a[4], 0, &ms);
-    return r < 0 ? r : select_common(p, a, ms);
+    uint64_t sig[2] = {0, 8}; /* its 6th argument: {const sigset_t *, size} */
+    if (a[5] && copy_in(p, a[5], sig, sizeof(sig)) < 0)
+        return -LX_EFAULT;
+    int r = p->done ? 0 : sig[0] && sig[1] != 8 ? -LX_EINVAL : timeout_ms(p, a[4], 0, &ms);
+    return r < 0 ? r : masked_wait(p, select_common(p, a, ms), sig[0], sig[1]);
 }

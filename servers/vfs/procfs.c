@@ -420,9 +420,9 @@ static int64_t render(uint64_t ino)
     case K_CWD:
         return p->ep ? dir_text(p->files->cwd) : -LX_ENOENT; /* a zombie has none */
     case K_ROOTLINK:
-        return !p->ep    ? -LX_ENOENT
+        return !p->ep           ? -LX_ENOENT
                : p->files->root ? dir_text(p->files->root)
-                         : snprintf_s(text, sizeof(text), "/");
+                                : snprintf_s(text, sizeof(text), "/");
     case K_FD_LINK ... K_FD_LINK + NR_FDS - 1:
         return fd_text(p, kind - K_FD_LINK);
     default:

@@ -64,9 +64,8 @@ int procfs_pull(struct msg_vfs_pm_pull_reply *out)
     for (int i = 0; i < NR_ANSWERS; i++)
         if (answers[i].state == A_WANTED) {
             answers[i].state = A_ASKED;
-            *out = (struct msg_vfs_pm_pull_reply){.result = VFS_SIG_PROCINFO,
-                                                  .target = answers[i].pid,
-                                                  .sig = answers[i].reader};
+            *out = (struct msg_vfs_pm_pull_reply){
+                .result = VFS_SIG_PROCINFO, .target = answers[i].pid, .sig = answers[i].reader};
             return 1;
         }
     return 0;
@@ -104,4 +103,3 @@ void procfs_forget(const struct vproc *reader)
         if (answers[i].state == A_READY && answers[i].reader == reader->ep)
             answers[i].state = A_FREE;
 }
-

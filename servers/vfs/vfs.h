@@ -116,7 +116,8 @@ enum wait_kind {
     WAIT_LOCK,      /* F_SETLKW or flock waiting for a lock (lock.c) */
     WAIT_MQ,        /* mq_timedsend to a full queue, mq_timedreceive from an empty one */
     WAIT_SIGFD,     /* a signalfd read waiting for pm's VFS_PM_SIGINFO (signalfd.c) */
-    WAIT_PROCINFO   /* a read of /proc waiting for pm's part (procfs.c) */
+    WAIT_PROCINFO,  /* a read of /proc waiting for pm's part (procfs.c) */
+    WAIT_TTY        /* a background process's terminal call: pm decides (VFS_SIG_TTY) */
 };
 
 struct vproc {
@@ -144,6 +145,8 @@ struct vproc {
     uint64_t deadline;  /* WAIT_POLL, WAIT_SOCK: tick, 0 = none */
     int waited;         /* WAIT_SOCK: the call waited once, so its deadline is fixed */
     int kernel_io;      /* copy_in/out address vfs memory (sendfile) */
+    int tty_passed;     /* pm let its background terminal call go on (VFS_PM_TTY), once */
+    int poll_masked;    /* its ppoll or pselect6 waits with its mask told to pm (poll.c) */
     struct {            /* WAIT_FIFO_OPEN: the FIFO (server, inode) and the end it opens */
         endpoint_t fs;
         uint64_t ino;
@@ -159,7 +162,14 @@ struct vproc {
 };
 
 /* The terminal ioctls vfs follows (Linux values) */
+#define SIGTTIN 21 /* for a background job's terminal calls */
+#define SIGTTOU 22
+#define TCSETS 0x5402 /* and TCSETSW, TCSETSF after it */
+#define TCSETSF 0x5404
+#define TCXONC 0x540A
+#define TCFLSH 0x540B
 #define TIOCSCTTY 0x540E
+#define TIOCGPGRP 0x540F
 #define TIOCSPGRP 0x5410
 #define TIOCNOTTY 0x5422
 
@@ -174,6 +184,7 @@ struct driver {
     uint64_t taken;          /* items taken from the box: the tail we write */
     struct cdev_mailbox box; /* its status items, written by the driver */
     int sid, fgrp;           /* terminal: its session and foreground group (0: none) */
+    int tostop;              /* terminal: TOSTOP, as the last TCSETS* set it */
 };
 
 /* Refused messages, by kind (refuse.c); the names are /proc/refusals' */
@@ -388,6 +399,7 @@ void drivers_changed(void);
 void driver_status(struct driver *d);
 int driver_take_done(endpoint_t ep, uint64_t id, int64_t *result);
 int terminal_check(struct vproc *p, struct driver *d, uint64_t req, int64_t value);
+int64_t terminal_job_check(struct vproc *p, struct driver *d, int sig);
 void terminal_update(struct vproc *p, struct driver *d, uint64_t req, int64_t value);
 void terminal_session_ended(int sid);
 
@@ -406,8 +418,10 @@ void timers_arm(void);
 typedef int64_t (*vfs_call_t)(struct vproc *p, const uint64_t *a);
 int64_t vfs_dispatch(struct vproc *p, uint64_t nr, const uint64_t *a);
 int64_t sendfile_finish(struct vproc *p, int64_t result);
-void signal_queue(int kind, int target, int sig);
-void signal_queue_info(int kind, int target, int sig, int pid, int uid);
+int signal_queue(int kind, int target, int64_t sig);
+int signal_queue_info(int kind, int target, int64_t sig, int pid, int uid);
+int signal_unqueue(int kind, int target);
+void poll_mask_done(struct vproc *p, int cancelled);
 
 /* socket_inet.c: inet's notification (1 if it was one), and its death noticed */
 int inet_notified(endpoint_t from);

@@ -56,8 +56,10 @@ void rerun(struct vproc *p)
     int64_t r = vfs_dispatch(p, p->call.u.lx.nr, p->call.u.lx.arg);
     r = fswait_end(p, r);
     procfs_caller = 0;
-    if (r != SUSPEND)
+    if (r != SUSPEND) {
         reply(p->ep, r);
+        poll_mask_done(p, 0); /* after the reply: pm may run at once, and finds no call */
+    }
 }
 
 /*
@@ -127,6 +129,7 @@ int cancel_call(struct vproc *p)
         break;
     }
     p->wait = WAIT_NONE;
+    poll_mask_done(p, 1);
     reply(p->ep, r);
     return 1;
 }

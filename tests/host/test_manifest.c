@@ -1049,7 +1049,7 @@ static const struct expect {
      BASIC | PROCS | GRANTS | K(KC_PROC_CREATE) | K(KC_PROC_START) | K(KC_PROC_FORK) |
          K(KC_PROC_REGS) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_MEM_PROTECT) | K(KC_VCOPY) |
          K(KC_ALARM) | K(KC_SYSINFO) | K(KC_IOPORT) | K(KC_PROC_NAME) | K(KC_SET_BOOTTIME) |
-         K(KC_MEM_MOVE) | K(KC_MEM_SHARE),
+         K(KC_MEM_MOVE) | K(KC_MEM_SHARE) | K(KC_PROC_HOLD),
      PRIV_USERS, 3, 0x70, 2, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs vfs ipc",
      262144}, /* 1 GiB: its own, and the files processes map shared (servers/pm/mapfile.c) */
     {"servers/ipc/ipc.conf",

@@ -146,6 +146,12 @@ struct pm_procinfo {
     struct pm_procinfo_region region[PM_PROCINFO_REGIONS];
 };
 
+struct msg_vfs_pm_tty { /* VFS_PM_TTY */
+    int32_t ep;
+    int32_t pad;
+    int64_t result; /* < 0: the call's error (-EIO); 0: it goes on */
+};
+
 union msg_vfs_pm {
     struct msg_reply reply;
     struct msg_vfs_pm_fork fork;
@@ -165,6 +171,7 @@ union msg_vfs_pm {
     struct msg_vfs_pm_map_close map_close;
     struct msg_vfs_pm_siginfo siginfo;
     struct msg_vfs_pm_procinfo procinfo;
+    struct msg_vfs_pm_tty tty;
 };
 MSG_BODY_FITS(union msg_vfs_pm);
 
