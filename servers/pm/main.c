@@ -120,7 +120,7 @@ static void reap_kernel_children(void)
         }
         int sig = SIGKILL;
         if (d.cause == DEATH_FAULT) /* past the end of a mapped file: SIGBUS (mem.c) */
-            sig = mem_fault_signal(mp, d.addr, fault_signal(d.code));
+            sig = mem_fault_signal(leader_of(mp), d.addr, fault_signal(d.code));
         else if (d.cause == DEATH_EXIT)
             sig = 0;
         mproc_exit(mp, sig ? sig : (int)((d.code & 0xff) << 8));

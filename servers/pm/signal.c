@@ -280,9 +280,12 @@ static struct sig_info fault_info(struct mproc *mp, const struct death_info *d)
 {
     struct sig_info i = {.code = SI_KERNEL, .fault = 1};
     switch (d->code) {
-    case 14: {
-        struct region *r = region_from(mp, d->addr);
-        i.code = !region_is_end(mp, r) && r->start <= d->addr ? 2 : 1;
+    case 14: { /* the regions are the process's: its main thread's entry */
+        struct mproc *g = leader_of(mp);
+        struct region *r = region_from(g, d->addr);
+        i.code = !region_is_end(g, r) && r->start <= d->addr ? 2 : 1;
+        if (mem_fault_signal(g, d->addr, SIGSEGV) == SIGBUS)
+            i.code = 2; /* BUS_ADRERR: past the end of a mapped file */
         i.addr = d->addr;
         break;
     }
@@ -308,6 +311,8 @@ static struct sig_info fault_info(struct mproc *mp, const struct death_info *d)
 void signal_fault(struct mproc *mp, const struct death_info *d)
 {
     int sig = fault_signal(d->code);
+    if (d->code == 14) /* past the end of a mapped file: SIGBUS (mem.c) */
+        sig = mem_fault_signal(leader_of(mp), d->addr, sig);
     struct k_sigaction *act = &mp->act[sig];
     if ((mp->sigmask & SIG_BIT(sig)) || act->handler == SIG_DFL || act->handler == SIG_IGN ||
         !(act->flags & SA_RESTORER)) {
