@@ -7177,6 +7177,77 @@ static void t_cow_fork_exec(void)
     free(p);
 }
 
+/* ---- Thread gaps (issue 11, helper threads2): exec from a thread, the process's pending
+ * signals, futexes in shared memory, CPU time of all threads, System V state per process */
+
+struct t2_exec_arg {
+    int pid, fd;
+};
+
+static void *t2_spin(void *arg)
+{
+    (void)arg;
+    for (;;)
+        sched_yield();
+    return 0;
+}
+
+static void *t2_exec(void *arg)
+{
+    struct t2_exec_arg *e = arg;
+    char pid[12], fd[12];
+    snprintf(pid, sizeof(pid), "%d", e->pid);
+    snprintf(fd, sizeof(fd), "%d", e->fd);
+    usleep(30000); /* the main thread waits in read by now */
+    execl("/proc/self/exe", "utest", "--child", "threxec", pid, fd, (char *)0);
+    _exit(20); /* the whole process: the exec failed */
+}
+
+/* utest --child threxec PID FD: the program a thread exec'd runs alone with its process's pid. */
+static int child_thread_exec(const char *pid, const char *fd)
+{
+    char st[4096] = {0};
+    int f = open("/proc/self/status", O_RDONLY);
+    if (f >= 0) { /* Threads: 1, where /proc/PID/status exists */
+        CHECK(read(f, st, sizeof(st) - 1) > 0);
+        close(f);
+        char *t = strstr(st, "Threads:");
+        CHECK(!t || atoi(t + 8) == 1);
+    }
+    CHECK(getpid() == atoi(pid) && syscall(SYS_gettid) == getpid());
+    CHECK(write(atoi(fd), "e", 1) == 1); /* descriptors stay */
+    return 6;
+}
+
+/* execve from a thread other than the main one: every other thread goes (the main one waiting in
+ * a read, one spinning), the caller becomes the main thread and runs the program with the
+ * process's pid, its descriptors and parent; the parent sees its exit status. */
+static void t_threads_exec(void)
+{
+    int p[2], q[2];
+    char c = 0;
+    CHECK(pipe(p) == 0 && pipe(q) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        static struct t2_exec_arg e;
+        pthread_t a, b;
+        e = (struct t2_exec_arg){getpid(), q[1]};
+        close(q[0]);
+        close(p[1]);
+        if (pthread_create(&a, 0, t2_spin, 0) || pthread_create(&b, 0, t2_exec, &e))
+            _exit(9);
+        read(p[0], &c, 1); /* until the exec ends this thread */
+        _exit(8);
+    }
+    close(q[1]);
+    int st;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 6);
+    CHECK(read(q[0], &c, 1) == 1 && c == 'e');
+    close(p[1]);
+    ERR(waitpid(-1, 0, WNOHANG), ECHILD);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -7371,6 +7442,8 @@ static const struct test tests[] = {
     {"cow_fork_64mib", t_cow_fork_64mib},
     {"cow_frames_return", t_cow_frames_return},
     {"cow_fork_exec", t_cow_fork_exec},
+    /* thread gaps (issue 11, helper threads2) */
+    {"threads_exec", t_threads_exec},
     {0},
 };
 
@@ -7405,6 +7478,8 @@ static int child_mode(int argc, char **argv)
         return child_stack(argv[3]);
     if (!strcmp(argv[2], "thrmain") && argc == 4) /* threads_exit_fault */
         return child_thread_main(argv[3]);
+    if (!strcmp(argv[2], "threxec") && argc == 5) /* threads_exec */
+        return child_thread_exec(argv[3], argv[4]);
     return 2;
 }
 

@@ -204,6 +204,8 @@ enum vfs_pm_request {
     VFS_PM_MAP_IO,                /* handle, write, offset, grant, len: read a mapped file */
                                   /*   into pm's memory, or write it back (within its size) */
     VFS_PM_MAP_CLOSE,             /* handle: pm maps the file no more */
+    VFS_PM_TAKEOVER,              /* old, ep: thread ep execs: it becomes its process (whose */
+                                  /*   main thread old is dead), holding its descriptor table */
     VFS_PM_RQ_END,                /* (not a request: one past the last) */
 };
 #define VFS_PM_REPLY (VFS_PM_RQ_BASE + 0xff)

@@ -152,7 +152,8 @@ void vfork_release(struct mproc *c);
 /* thread.c */
 struct mproc *leader_of(struct mproc *mp);
 struct mproc *group_next(const struct mproc *mp, const struct mproc *from);
-void threads_end(struct mproc *mp);
+void threads_end(struct mproc *mp, const struct mproc *keep);
+struct mproc *thread_takeover(struct mproc *t);
 int64_t thread_create(struct mproc *mp, const uint64_t *a);
 int64_t fork_room(const struct mproc *mp); /* proc.c */
 

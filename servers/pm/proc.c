@@ -188,7 +188,7 @@ void mproc_exit(struct mproc *mp, int status)
 {
     if (mp->state != M_ALIVE)
         return;
-    threads_end(mp);
+    threads_end(mp, 0);
     mp = leader_of(mp);
     struct proc_info info;
     mp->cpu_ms = sys_proc_info(mp->ep, &info) == 0 ? info.ticks : 0; /* before it is gone */

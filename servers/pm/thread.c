@@ -75,12 +75,48 @@ static void thread_release(struct mproc *t)
     sysv_tell(SYSV_EXIT, t);
 }
 
-/* Every thread of mp's group but its main one ends (exit_group, a fatal signal, exec). */
-void threads_end(struct mproc *mp)
+/* Every thread of mp's group but its main one and `keep` ends (exit_group, a fatal signal,
+ * exec). */
+void threads_end(struct mproc *mp, const struct mproc *keep)
 {
     for (struct mproc *t = group_next(mp, 0); t; t = group_next(mp, t))
-        if (t->pid != t->tgid)
+        if (t->pid != t->tgid && t != keep)
             thread_release(t);
+}
+
+/*
+ * execve's point of no return in thread t: every other thread ends, and t
+ * becomes the main thread, as on Linux. Its process's entry (the main
+ * thread's: pid, parent, children, memory map, limits, timers) stays; the
+ * main thread's kernel process is killed (the kernel keeps the address
+ * space, which t shares) and the entry takes t's kernel process, its mask,
+ * pending signals, ids and the call, while t's own entry (its tid) goes.
+ * vfs moves the process's descriptor table to t (VFS_PM_TAKEOVER). The
+ * entry now serving t's call: the main thread's, or t itself.
+ */
+struct mproc *thread_takeover(struct mproc *t)
+{
+    struct mproc *g = leader_of(t);
+    threads_end(t, t);
+    if (g == t)
+        return t;
+    sys_proc_kill(g->ep);
+    message_t m = {.type = VFS_PM_TAKEOVER, .u.vfs_pm.takeover = {g->ep, t->ep}};
+    vfs_request(&m, 0);
+    sysv_tell(SYSV_EXIT, g);
+    g->ep = t->ep;
+    g->sigmask = t->sigmask;
+    g->pending = t->pending;
+    memcpy(g->info, t->info, sizeof(g->info));
+    g->cred = t->cred;
+    g->clear_tid = 0;
+    g->wait = W_NONE;
+    g->call = t->call;
+    g->recheck = 0;
+    g->ss_sp = t->ss_sp, g->ss_size = t->ss_size, g->ss_flags = t->ss_flags;
+    t->state = M_FREE;
+    t->wait = W_NONE;
+    return g;
 }
 
 static int64_t futex_wake(struct mproc *mp, uint64_t addr, uint64_t n, uint64_t requeue_to,

@@ -101,6 +101,11 @@ struct msg_vfs_pm_map_close { /* VFS_PM_MAP_CLOSE */
     int32_t handle;
 };
 
+struct msg_vfs_pm_takeover { /* VFS_PM_TAKEOVER: execve from a thread other than the main one */
+    int32_t old;             /* the main thread, already killed: its call ends, its view goes */
+    int32_t ep;              /* a thread of old's process: it now holds the process's table */
+};
+
 union msg_vfs_pm {
     struct msg_reply reply;
     struct msg_vfs_pm_fork fork;
@@ -118,6 +123,7 @@ union msg_vfs_pm {
     struct msg_vfs_pm_map_open_reply map_open_reply;
     struct msg_vfs_pm_map_io map_io;
     struct msg_vfs_pm_map_close map_close;
+    struct msg_vfs_pm_takeover takeover;
 };
 MSG_BODY_FITS(union msg_vfs_pm);
 
