@@ -7248,6 +7248,177 @@ static void t_threads_exec(void)
     ERR(waitpid(-1, 0, WNOHANG), ECHILD);
 }
 
+static volatile long t2_sig_tid;
+static volatile int t2_sig_count;
+
+static void t2_on_sig(int sig)
+{
+    (void)sig;
+    t2_sig_tid = syscall(SYS_gettid);
+    t2_sig_count++;
+}
+
+static int t2_usr1_pending(void)
+{
+    sigset_t set;
+    return sigpending(&set) == 0 && sigismember(&set, SIGUSR1);
+}
+
+/* How a thread takes the process's pending SIGUSR1: 0 unblocks it, 1 and 3 rt_sigtimedwait (3
+ * waits before it is sent), 2 sigsuspend. Its tid, or a negative step that failed. */
+static void *t2_take(void *arg)
+{
+    long how = (long)arg, tid = syscall(SYS_gettid);
+    sigset_t usr1, none;
+    sigemptyset(&usr1);
+    sigemptyset(&none);
+    sigaddset(&usr1, SIGUSR1);
+    siginfo_t si;
+    if (how != 3 && !t2_usr1_pending())
+        return (void *)-1; /* the process's pending set is every thread's */
+    if (how == 0 && pthread_sigmask(SIG_UNBLOCK, &usr1, 0) != 0)
+        return (void *)-2;
+    if ((how == 1 || how == 3) &&
+        (sigtimedwait(&usr1, &si, &(struct timespec){2, 0}) != SIGUSR1 || si.si_pid != getpid()))
+        return (void *)-3;
+    if (how == 2 && (sigsuspend(&none) != -1 || errno != EINTR))
+        return (void *)-4;
+    return (void *)tid;
+}
+
+/* A signal for the process that every thread blocks stays pending on the process (sigpending
+ * shows it in every thread) and goes to the first thread that unblocks it, by sigprocmask,
+ * sigsuspend or rt_sigtimedwait, even a thread made after it came. */
+static void t_threads_shared_pending(void)
+{
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    signal(SIGUSR1, t2_on_sig);
+    alarm(20); /* a signal that never comes ends the test */
+    CHECK(sigprocmask(SIG_BLOCK, &usr1, 0) == 0);
+    for (long how = 0; how < 4; how++) {
+        pthread_t t;
+        void *tid;
+        int count = t2_sig_count;
+        if (how != 3)
+            CHECK(kill(getpid(), SIGUSR1) == 0);
+        CHECK(pthread_create(&t, 0, t2_take, (void *)how) == 0);
+        if (how == 3) {
+            usleep(50000); /* it waits by now */
+            CHECK(kill(getpid(), SIGUSR1) == 0);
+        }
+        CHECK(pthread_join(t, &tid) == 0);
+        CHECK((long)tid > 0);
+        CHECK(!t2_usr1_pending());
+        EXPECT(t2_sig_count, count + (how == 0 || how == 2)); /* a handler ran, in that thread */
+        if (how == 0 || how == 2)
+            EXPECT(t2_sig_tid, (long)tid);
+    }
+}
+
+struct t2_shared {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_barrier_t barrier;
+    long count;
+    int flag;
+};
+
+/* Both processes: increments under the mutex, rounds of the barrier. */
+static void t2_pshared_work(struct t2_shared *s)
+{
+    for (int i = 0; i < 3000; i++) {
+        pthread_mutex_lock(&s->lock);
+        s->count++;
+        if (i % 64 == 0)
+            sched_yield(); /* holding the lock: the other waits in the kernel */
+        pthread_mutex_unlock(&s->lock);
+    }
+    for (int i = 0; i < 20; i++)
+        pthread_barrier_wait(&s->barrier);
+}
+
+/* pthread mutex, condition variable and barrier with PTHREAD_PROCESS_SHARED in MAP_SHARED
+ * memory, used by a parent and its child: their futexes wake across processes. */
+static void t_futex_pshared_fork(void)
+{
+    struct t2_shared *s =
+        mmap(0, sizeof(*s), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    pthread_mutexattr_t ma;
+    pthread_condattr_t ca;
+    pthread_barrierattr_t ba;
+    CHECK(s != MAP_FAILED);
+    CHECK(pthread_mutexattr_init(&ma) == 0 &&
+          pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED) == 0);
+    CHECK(pthread_condattr_init(&ca) == 0 &&
+          pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED) == 0);
+    CHECK(pthread_barrierattr_init(&ba) == 0 &&
+          pthread_barrierattr_setpshared(&ba, PTHREAD_PROCESS_SHARED) == 0);
+    CHECK(pthread_mutex_init(&s->lock, &ma) == 0 && pthread_cond_init(&s->cond, &ca) == 0 &&
+          pthread_barrier_init(&s->barrier, &ba, 2) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(20); /* a lost wake-up ends the child */
+        t2_pshared_work(s);
+        pthread_mutex_lock(&s->lock);
+        while (!s->flag)
+            pthread_cond_wait(&s->cond, &s->lock);
+        s->flag = 2;
+        pthread_cond_signal(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+        _exit(0);
+    }
+    alarm(20);
+    CHECK(pid > 0);
+    t2_pshared_work(s);
+    usleep(20000); /* the child waits on the condition by now */
+    pthread_mutex_lock(&s->lock);
+    s->flag = 1;
+    pthread_cond_signal(&s->cond);
+    while (s->flag != 2)
+        pthread_cond_wait(&s->cond, &s->lock);
+    pthread_mutex_unlock(&s->lock);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    EXPECT(s->count, 6000);
+    CHECK(munmap(s, sizeof(*s)) == 0);
+}
+
+/* A futex in a MAP_SHARED file mapping, mapped by two processes at different addresses and
+ * offsets: a shared FUTEX_WAKE wakes the other's FUTEX_WAIT; a private one does not. */
+static void t_futex_shared_file(void)
+{
+    int fd = open("/tmp/u_t2_futex", O_RDWR | O_CREAT | O_TRUNC, 0600), p[2];
+    char c;
+    CHECK(fd >= 0 && ftruncate(fd, 8192) == 0 && pipe(p) == 0);
+    volatile int *mine = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 4096);
+    CHECK(mine != MAP_FAILED);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char *other = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (other == MAP_FAILED)
+            _exit(1);
+        volatile int *word = (volatile int *)(other + 4096 + 64);
+        write(p[1], "w", 1);
+        long r = futex_call(word, FUTEX_WAIT, 0, &(struct timespec){10, 0});
+        _exit(r == 0 && *word == 1 ? 0 : 2);
+    }
+    CHECK(pid > 0 && read(p[0], &c, 1) == 1);
+    usleep(50000);
+    EXPECT(futex_call(mine + 16, FUTEX_WAKE_PRIVATE, 1, 0), 0);
+    mine[16] = 1;
+    long woken = 0, t0 = mono_ms();
+    while (woken == 0 && mono_ms() - t0 < 5000) {
+        woken = futex_call(mine + 16, FUTEX_WAKE, 1, 0);
+        usleep(10000);
+    }
+    EXPECT(woken, 1);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    unlink("/tmp/u_t2_futex");
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -7444,6 +7615,9 @@ static const struct test tests[] = {
     {"cow_fork_exec", t_cow_fork_exec},
     /* thread gaps (issue 11, helper threads2) */
     {"threads_exec", t_threads_exec},
+    {"threads_shared_pending", t_threads_shared_pending},
+    {"futex_pshared_fork", t_futex_pshared_fork},
+    {"futex_shared_file", t_futex_shared_file},
     {0},
 };
 

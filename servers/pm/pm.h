@@ -77,7 +77,8 @@ struct region {
                            region that has been PROT_NONE from the start) */
     uint8_t maywrite;   /* R_FSHARED: mprotect may add PROT_WRITE (the descriptor could write) */
     struct mfile *file; /* R_FILE, R_FSHARED: the file, held once by each entry naming it */
-    uint64_t off;       /* ... and the file offset of start */
+    uint64_t obj;       /* R_SHARED: which shared memory (numbered at mmap; fork keeps it) */
+    uint64_t off;       /* ... and the offset of start in the file or that memory */
     struct region *prev, *next;
 };
 
@@ -92,7 +93,8 @@ struct mproc {
     int pid, ppid, pgid, sid; /* a thread: pid is its tid; ppid, pgid, sid its process's */
     int tgid;                 /* its process: the main thread's pid (thread.c) */
     uint64_t clear_tid;       /* set_tid_address, CLONE_CHILD_CLEARTID: 0 written, woken at exit */
-    uint64_t futex_addr;      /* W_FUTEX: the word waited on */
+    uint64_t futex_space;     /* W_FUTEX: the key of the word waited on (thread.c: futex_key): */
+    uint64_t futex_addr;      /* ... its process or shared memory, and address or offset */
     char name[16];
     int exit_status; /* wait4 status word, valid when zombie */
     struct k_sigaction act[NSIG];
@@ -104,11 +106,13 @@ struct mproc {
     struct region *hint;           /* where the next search starts */
     uint64_t vm_pages, data_pages; /* pages in regions; of them private writable, not stack */
     enum mwait wait;
-    message_t call;                    /* the suspended call */
-    uint64_t wake_at;                  /* W_SLEEP: tick */
-    uint64_t saved_mask;               /* W_SIGSUSPEND: mask to restore */
-    uint64_t wait_set;                 /* W_SIGWAIT: the signals waited for */
-    struct sig_info info[NSIG];        /* each pending signal's, from when it came */
+    message_t call;             /* the suspended call */
+    uint64_t wake_at;           /* W_SLEEP: tick */
+    uint64_t saved_mask;        /* W_SIGSUSPEND: mask to restore */
+    uint64_t wait_set;          /* W_SIGWAIT: the signals waited for */
+    struct sig_info info[NSIG]; /* each pending signal's, from when it came */
+    uint64_t shared_pending;    /* the process's (main thread's entry): signals for it that */
+    struct sig_info shared_info[NSIG]; /* ... every thread blocked when they came (signal.c) */
     int vfork_child;                   /* W_VFORK: the child's pid */
     uint64_t alarm_at, alarm_interval; /* ITIMER_REAL, in ticks; 0 = off */
     uint64_t start_tick;
@@ -217,6 +221,7 @@ int mem_fault_signal(struct mproc *mp, uint64_t addr, int sig);
 /* region.c */
 int region_reserve(uint64_t n);
 int region_kind_shared(int kind);
+int region_has_offset(const struct region *r);
 void region_init(struct mproc *mp);
 int region_is_end(const struct mproc *mp, const struct region *r);
 struct region *region_from(struct mproc *mp, uint64_t addr);

@@ -107,7 +107,7 @@ static int64_t fork_copy(struct mproc *mp, uint64_t stack, int vfork)
     c->pid = c->tgid = pid;
     c->clear_tid = 0;
     c->ppid = mp->tgid;
-    c->pending = 0;
+    c->pending = c->shared_pending = 0;
     c->report = 0; /* only the program rs ran reports its exit, not its children */
     c->wait = W_NONE;
     c->alarm_at = c->alarm_interval = 0;
