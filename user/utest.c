@@ -41,6 +41,7 @@
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/time.h>
+#include <sys/times.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -7419,6 +7420,121 @@ static void t_futex_shared_file(void)
     unlink("/tmp/u_t2_futex");
 }
 
+static long t2_ms(const struct timeval *tv)
+{
+    return tv->tv_sec * 1000 + tv->tv_usec / 1000;
+}
+
+/* A thread that runs until its own CPU clock shows arg ms. */
+static void *t2_burn(void *arg)
+{
+    struct timespec ts;
+    do
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    while (ts.tv_sec * 1000 + ts.tv_nsec / 1000000 < (long)arg);
+    return 0;
+}
+
+/* utest --child burn: two threads run 150 ms of CPU each, then the process exits. */
+static int child_burn(void)
+{
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        if (pthread_create(&t[i], 0, t2_burn, (void *)150L) != 0)
+            return 1;
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], 0);
+    return 0;
+}
+
+/* The process's CPU time is every thread's, also of threads that ended: times, getrusage
+ * (RUSAGE_SELF; RUSAGE_THREAD is the caller's own), CLOCK_PROCESS_CPUTIME_ID; a waited-for
+ * child's, threads and all, in wait4's rusage, RUSAGE_CHILDREN and times; /proc/PID/status
+ * counts the threads. */
+static void t_threads_cpu_time(void)
+{
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        CHECK(pthread_create(&t[i], 0, t2_burn, (void *)250L) == 0);
+    char st[4096] = {0}, *n;
+    int fd = open("/proc/self/status", O_RDONLY);
+    CHECK(fd >= 0 && read(fd, st, sizeof(st) - 1) > 0 && close(fd) == 0);
+    CHECK((n = strstr(st, "Threads:")) && atoi(n + 8) == 3);
+    for (int i = 0; i < 2; i++)
+        CHECK(pthread_join(t[i], 0) == 0);
+    struct tms tm;
+    struct rusage self, me, kids;
+    struct timespec ts;
+    CHECK(times(&tm) != (clock_t)-1 && sysconf(_SC_CLK_TCK) == 100);
+    CHECK(tm.tms_utime + tm.tms_stime >= 45);
+    CHECK(getrusage(RUSAGE_SELF, &self) == 0 && getrusage(RUSAGE_THREAD, &me) == 0);
+    CHECK(t2_ms(&self.ru_utime) + t2_ms(&self.ru_stime) >= 450);
+    CHECK(t2_ms(&me.ru_utime) + t2_ms(&me.ru_stime) < 200); /* the main thread waited */
+    CHECK(clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0);
+    CHECK(ts.tv_sec * 1000 + ts.tv_nsec / 1000000 >= 450);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/proc/self/exe", "utest", "--child", "burn", (char *)0);
+        _exit(9);
+    }
+    int status;
+    struct rusage child;
+    CHECK(pid > 0 && wait4(pid, &status, 0, &child) == pid && WIFEXITED(status) &&
+          WEXITSTATUS(status) == 0);
+    CHECK(t2_ms(&child.ru_utime) + t2_ms(&child.ru_stime) >= 270);
+    CHECK(getrusage(RUSAGE_CHILDREN, &kids) == 0);
+    CHECK(t2_ms(&kids.ru_utime) + t2_ms(&kids.ru_stime) >= 270);
+    CHECK(times(&tm) != (clock_t)-1 && tm.tms_cutime + tm.tms_cstime >= 27);
+}
+
+static int t2_semid;
+static char *t2_shm;
+
+/* A thread's SEM_UNDO semop (+1) and shmat, with a store in the segment; then it ends. */
+static void *t2_sysv_thread(void *arg)
+{
+    int shmid = (int)(long)arg;
+    struct sembuf up = {0, 1, SEM_UNDO};
+    if (semop(t2_semid, &up, 1) != 0)
+        return (void *)1;
+    t2_shm = shmat(shmid, 0, 0);
+    if (t2_shm == (char *)-1)
+        return (void *)2;
+    strcpy(t2_shm, "thread");
+    return 0;
+}
+
+/* System V state a thread makes is its process's: its semaphore undo is applied when the
+ * process exits, not the thread; its shared-memory attachment stays mapped and attached after
+ * the thread ends, and another thread detaches it. */
+static void t_threads_sysv_process(void)
+{
+    int shmid = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+    struct shmid_ds ds;
+    t2_semid = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+    CHECK(t2_semid >= 0 && shmid >= 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        pthread_t t;
+        void *r;
+        if (pthread_create(&t, 0, t2_sysv_thread, (void *)(long)shmid) != 0 ||
+            pthread_join(t, &r) != 0 || r)
+            _exit(1);
+        if (semctl(t2_semid, 0, GETVAL) != 1) /* not undone at the thread's exit */
+            _exit(2);
+        if (strcmp(t2_shm, "thread") || shmctl(shmid, IPC_STAT, &ds) != 0 || ds.shm_nattch != 1)
+            _exit(3);
+        if (shmdt(t2_shm) != 0 || shmctl(shmid, IPC_STAT, &ds) != 0 || ds.shm_nattch != 0)
+            _exit(4);
+        _exit(0);
+    }
+    int st;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st));
+    EXPECT(WEXITSTATUS(st), 0);
+    EXPECT(semctl(t2_semid, 0, GETVAL), 0); /* undone at the process's exit */
+    CHECK(semctl(t2_semid, 0, IPC_RMID) == 0 && shmctl(shmid, IPC_RMID, 0) == 0);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -7618,6 +7734,8 @@ static const struct test tests[] = {
     {"threads_shared_pending", t_threads_shared_pending},
     {"futex_pshared_fork", t_futex_pshared_fork},
     {"futex_shared_file", t_futex_shared_file},
+    {"threads_cpu_time", t_threads_cpu_time},
+    {"threads_sysv_process", t_threads_sysv_process},
     {0},
 };
 
@@ -7654,6 +7772,8 @@ static int child_mode(int argc, char **argv)
         return child_thread_main(argv[3]);
     if (!strcmp(argv[2], "threxec") && argc == 5) /* threads_exec */
         return child_thread_exec(argv[3], argv[4]);
+    if (!strcmp(argv[2], "burn")) /* threads_cpu_time */
+        return child_burn();
     return 2;
 }
 

@@ -117,7 +117,8 @@ struct mproc {
     uint64_t alarm_at, alarm_interval; /* ITIMER_REAL, in ticks; 0 = off */
     uint64_t start_tick;
     uint64_t child_ticks;    /* CPU ms of reaped children */
-    uint64_t cpu_ms;         /* its own CPU ms, read when it exits */
+    uint64_t cpu_ms;         /* its process's CPU ms (all threads'), read when it exits */
+    uint64_t gone_ms;        /* main thread's entry: CPU ms of its threads that ended */
     int report;              /* rs ran it (PM_RUN): tell rs how it ended */
     struct cred cred;        /* its user and group ids (cred.c); vfs has a copy */
     int recheck;             /* signals came during another delivery (signal_check) */
@@ -245,6 +246,8 @@ int sysv_is(endpoint_t ep);
 
 /* time.c */
 uint64_t now_ticks(void);
+uint64_t cpu_ms(const struct mproc *mp);
+uint64_t process_cpu_ms(struct mproc *mp);
 void timers_run(void);
 void timers_arm(void);
 uint64_t realtime_base(void);

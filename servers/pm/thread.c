@@ -69,6 +69,7 @@ static int others_run(const struct mproc *mp)
  * process, vfs's view of it; no zombie, no SIGCHLD. */
 static void thread_release(struct mproc *t)
 {
+    leader_of(t)->gone_ms += cpu_ms(t); /* before its kernel process goes */
     t->state = M_FREE;
     t->wait = W_NONE;
     sys_proc_kill(t->ep);
@@ -102,6 +103,7 @@ struct mproc *thread_takeover(struct mproc *t)
     threads_end(t, t);
     if (g == t)
         return t;
+    g->gone_ms += cpu_ms(g);
     sys_proc_kill(g->ep);
     message_t m = {.type = VFS_PM_TAKEOVER, .u.vfs_pm.takeover = {g->ep, t->ep}};
     vfs_request(&m, 0);
@@ -203,7 +205,7 @@ int64_t thread_create(struct mproc *mp, const uint64_t *a)
     c->wait = W_NONE;
     c->alarm_at = c->alarm_interval = 0;
     c->start_tick = now_ticks();
-    c->child_ticks = 0;
+    c->child_ticks = c->gone_ms = 0;
     c->ss_sp = c->ss_size = c->ss_flags = 0; /* Linux: a CLONE_VM child has no sigaltstack */
     c->clear_tid = flags & CLONE_CHILD_CLEARTID ? ctid : 0;
     message_t fork = {.type = VFS_PM_FORK,
@@ -212,7 +214,7 @@ int64_t thread_create(struct mproc *mp, const uint64_t *a)
     vfs_request(&fork, &r);
     if (r == 0)
         vfs_request(&pgrp, &r);
-    sysv_fork(0, c); /* its System V calls: its own semaphore undo and attachments (docs) */
+    sysv_fork(0, c); /* its System V calls, with its process's pid: the same undo, attachments */
     struct user_regs u;
     int ok = r == 0 && sys_proc_regs(ep, REGS_GET, &u) == 0;
     if (ok) {

@@ -78,6 +78,17 @@ static struct vproc *by_pid(int pid)
     return 0;
 }
 
+/* Process p's threads (theirs use its table; its main thread counts while pm keeps it). */
+static int threads_of(const struct vproc *p)
+{
+    int n = 0;
+    for (int i = 0; i < NR_SLOTS; i++) {
+        struct vproc *t = vproc_by_index(i);
+        n += t && t->files == p;
+    }
+    return n;
+}
+
 /* The owner of an inode: for /proc/<pid>/..., that process's effective ids. */
 static void owner_of(uint64_t ino, uint64_t *uid, uint64_t *gid)
 {
@@ -171,10 +182,11 @@ static int64_t render(uint64_t ino)
     case K_STAT:
         return snprintf_s(
             text, sizeof(text),
-            "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 %lu 0 0 0 20 0 1 0 %lu %lu %lu "
+            "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 %lu 0 0 0 20 0 %d 0 %lu %lu %lu "
             "18446744073709551615 4194304 4194304 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
             p->pid, p->comm, p->wait != WAIT_NONE || info.state ? 'S' : 'R', p->ppid, p->pgrp,
-            p->sid, info.ticks / 10, p->start_tick / 10, info.pages * 4096, info.pages);
+            p->sid, info.ticks / 10, threads_of(p), p->start_tick / 10, info.pages * 4096,
+            info.pages);
     case K_STATUS: {
         const struct cred *c = &p->cred;
         int64_t n =
@@ -186,7 +198,7 @@ static int64_t render(uint64_t ino)
         for (uint32_t i = 0; i < c->ngroups && i < CRED_NGROUPS; i++)
             n += snprintf_s(text + n, sizeof(text) - (uint64_t)n, "%u ", c->groups[i]);
         return n + snprintf_s(text + n, sizeof(text) - (uint64_t)n,
-                              "\nVmRSS:\t%lu kB\nThreads:\t1\n", info.pages * 4);
+                              "\nVmRSS:\t%lu kB\nThreads:\t%d\n", info.pages * 4, threads_of(p));
     }
     default:
         return -LX_EISDIR;
