@@ -7200,7 +7200,8 @@ static void *t2_exec(void *arg)
     snprintf(pid, sizeof(pid), "%d", e->pid);
     snprintf(fd, sizeof(fd), "%d", e->fd);
     usleep(30000); /* the main thread waits in read by now */
-    execl("/proc/self/exe", "utest", "--child", "threxec", pid, fd, (char *)0);
+    /* not /proc/self/exe: on Linux it is gone once the main thread has left */
+    execl(self_path, "utest", "--child", "threxec", pid, fd, (char *)0);
     _exit(20); /* the whole process: the exec failed */
 }
 
@@ -7221,31 +7222,37 @@ static int child_thread_exec(const char *pid, const char *fd)
 }
 
 /* execve from a thread other than the main one: every other thread goes (the main one waiting in
- * a read, one spinning), the caller becomes the main thread and runs the program with the
- * process's pid, its descriptors and parent; the parent sees its exit status. */
+ * a read, or gone by pthread_exit; one spinning), the caller becomes the main thread and runs the
+ * program with the process's pid, its descriptors and parent; the parent sees its exit status. */
 static void t_threads_exec(void)
 {
-    int p[2], q[2];
-    char c = 0;
-    CHECK(pipe(p) == 0 && pipe(q) == 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        static struct t2_exec_arg e;
-        pthread_t a, b;
-        e = (struct t2_exec_arg){getpid(), q[1]};
-        close(q[0]);
+    for (int k = 0; k < 2; k++) {
+        int p[2], q[2];
+        char c = 0;
+        CHECK(pipe(p) == 0 && pipe(q) == 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+            static struct t2_exec_arg e;
+            pthread_t a, b;
+            e = (struct t2_exec_arg){getpid(), q[1]};
+            close(q[0]);
+            close(p[1]);
+            if (pthread_create(&a, 0, t2_spin, 0) || pthread_create(&b, 0, t2_exec, &e))
+                _exit(9);
+            if (k == 1)
+                pthread_exit(0); /* the process goes on in its other threads */
+            read(p[0], &c, 1);   /* until the exec ends this thread */
+            _exit(8);
+        }
+        close(q[1]);
+        int st;
+        CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+        EXPECT(WIFEXITED(st) ? WEXITSTATUS(st) : 1000 + WTERMSIG(st), 6);
+        CHECK(read(q[0], &c, 1) == 1 && c == 'e');
         close(p[1]);
-        if (pthread_create(&a, 0, t2_spin, 0) || pthread_create(&b, 0, t2_exec, &e))
-            _exit(9);
-        read(p[0], &c, 1); /* until the exec ends this thread */
-        _exit(8);
+        close(p[0]);
+        close(q[0]);
     }
-    close(q[1]);
-    int st;
-    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
-    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 6);
-    CHECK(read(q[0], &c, 1) == 1 && c == 'e');
-    close(p[1]);
     ERR(waitpid(-1, 0, WNOHANG), ECHILD);
 }
 
