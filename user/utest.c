@@ -43,6 +43,7 @@
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/time.h>
+#include <sys/times.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -8318,6 +8319,370 @@ static void t_ppoll_masks(void)
 }
 /* ---- end of job control and fault signals */
 
+/* ---- Thread gaps (issue 11, helper threads2): exec from a thread, the process's pending
+ * signals, futexes in shared memory, CPU time of all threads, System V state per process */
+
+struct t2_exec_arg {
+    int pid, fd;
+};
+
+static void *t2_spin(void *arg)
+{
+    (void)arg;
+    for (;;)
+        sched_yield();
+    return 0;
+}
+
+static void *t2_exec(void *arg)
+{
+    struct t2_exec_arg *e = arg;
+    char pid[12], fd[12];
+    snprintf(pid, sizeof(pid), "%d", e->pid);
+    snprintf(fd, sizeof(fd), "%d", e->fd);
+    usleep(30000); /* the main thread waits in read by now */
+    /* not /proc/self/exe: on Linux it is gone once the main thread has left */
+    execl(self_path, "utest", "--child", "threxec", pid, fd, (char *)0);
+    _exit(20); /* the whole process: the exec failed */
+}
+
+/* utest --child threxec PID FD: the program a thread exec'd runs alone with its process's pid. */
+static int child_thread_exec(const char *pid, const char *fd)
+{
+    char st[4096] = {0};
+    int f = open("/proc/self/status", O_RDONLY);
+    if (f >= 0) { /* Threads: 1, where /proc/PID/status exists */
+        CHECK(read(f, st, sizeof(st) - 1) > 0);
+        close(f);
+        char *t = strstr(st, "Threads:");
+        CHECK(!t || atoi(t + 8) == 1);
+    }
+    CHECK(getpid() == atoi(pid) && syscall(SYS_gettid) == getpid());
+    CHECK(write(atoi(fd), "e", 1) == 1); /* descriptors stay */
+    return 6;
+}
+
+/* execve from a thread other than the main one: every other thread goes (the main one waiting in
+ * a read, or gone by pthread_exit; one spinning), the caller becomes the main thread and runs the
+ * program with the process's pid, its descriptors and parent; the parent sees its exit status. */
+static void t_threads_exec(void)
+{
+    for (int k = 0; k < 2; k++) {
+        int p[2], q[2];
+        char c = 0;
+        CHECK(pipe(p) == 0 && pipe(q) == 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+            static struct t2_exec_arg e;
+            pthread_t a, b;
+            e = (struct t2_exec_arg){getpid(), q[1]};
+            close(q[0]);
+            close(p[1]);
+            if (pthread_create(&a, 0, t2_spin, 0) || pthread_create(&b, 0, t2_exec, &e))
+                _exit(9);
+            if (k == 1)
+                pthread_exit(0); /* the process goes on in its other threads */
+            read(p[0], &c, 1);   /* until the exec ends this thread */
+            _exit(8);
+        }
+        close(q[1]);
+        int st;
+        CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+        EXPECT(WIFEXITED(st) ? WEXITSTATUS(st) : 1000 + WTERMSIG(st), 6);
+        CHECK(read(q[0], &c, 1) == 1 && c == 'e');
+        close(p[1]);
+        close(p[0]);
+        close(q[0]);
+    }
+    ERR(waitpid(-1, 0, WNOHANG), ECHILD);
+}
+
+static volatile long t2_sig_tid;
+static volatile int t2_sig_count;
+
+static void t2_on_sig(int sig)
+{
+    (void)sig;
+    t2_sig_tid = syscall(SYS_gettid);
+    t2_sig_count++;
+}
+
+static int t2_usr1_pending(void)
+{
+    sigset_t set;
+    return sigpending(&set) == 0 && sigismember(&set, SIGUSR1);
+}
+
+/* How a thread takes the process's pending SIGUSR1: 0 unblocks it, 1 and 3 rt_sigtimedwait (3
+ * waits before it is sent), 2 sigsuspend. Its tid, or a negative step that failed. */
+static void *t2_take(void *arg)
+{
+    long how = (long)arg, tid = syscall(SYS_gettid);
+    sigset_t usr1, none;
+    sigemptyset(&usr1);
+    sigemptyset(&none);
+    sigaddset(&usr1, SIGUSR1);
+    siginfo_t si;
+    if (how != 3 && !t2_usr1_pending())
+        return (void *)-1; /* the process's pending set is every thread's */
+    if (how == 0 && pthread_sigmask(SIG_UNBLOCK, &usr1, 0) != 0)
+        return (void *)-2;
+    if ((how == 1 || how == 3) &&
+        (sigtimedwait(&usr1, &si, &(struct timespec){2, 0}) != SIGUSR1 || si.si_pid != getpid()))
+        return (void *)-3;
+    if (how == 2 && (sigsuspend(&none) != -1 || errno != EINTR))
+        return (void *)-4;
+    return (void *)tid;
+}
+
+/* A signal for the process that every thread blocks stays pending on the process (sigpending
+ * shows it in every thread) and goes to the first thread that unblocks it, by sigprocmask,
+ * sigsuspend or rt_sigtimedwait, even a thread made after it came. */
+static void t_threads_shared_pending(void)
+{
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    signal(SIGUSR1, t2_on_sig);
+    alarm(20); /* a signal that never comes ends the test */
+    CHECK(sigprocmask(SIG_BLOCK, &usr1, 0) == 0);
+    for (long how = 0; how < 4; how++) {
+        pthread_t t;
+        void *tid;
+        int count = t2_sig_count;
+        if (how != 3)
+            CHECK(kill(getpid(), SIGUSR1) == 0);
+        CHECK(pthread_create(&t, 0, t2_take, (void *)how) == 0);
+        if (how == 3) {
+            usleep(50000); /* it waits by now */
+            CHECK(kill(getpid(), SIGUSR1) == 0);
+        }
+        CHECK(pthread_join(t, &tid) == 0);
+        CHECK((long)tid > 0);
+        CHECK(!t2_usr1_pending());
+        EXPECT(t2_sig_count, count + (how == 0 || how == 2)); /* a handler ran, in that thread */
+        if (how == 0 || how == 2)
+            EXPECT(t2_sig_tid, (long)tid);
+    }
+}
+
+struct t2_shared {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_barrier_t barrier;
+    long count;
+    int flag;
+};
+
+/* Both processes: increments under the mutex, rounds of the barrier. */
+static void t2_pshared_work(struct t2_shared *s)
+{
+    for (int i = 0; i < 3000; i++) {
+        pthread_mutex_lock(&s->lock);
+        s->count++;
+        if (i % 64 == 0)
+            sched_yield(); /* holding the lock: the other waits in the kernel */
+        pthread_mutex_unlock(&s->lock);
+    }
+    for (int i = 0; i < 20; i++)
+        pthread_barrier_wait(&s->barrier);
+}
+
+/* pthread mutex, condition variable and barrier with PTHREAD_PROCESS_SHARED in MAP_SHARED
+ * memory, used by a parent and its child: their futexes wake across processes. */
+static void t_futex_pshared_fork(void)
+{
+    struct t2_shared *s =
+        mmap(0, sizeof(*s), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    pthread_mutexattr_t ma;
+    pthread_condattr_t ca;
+    pthread_barrierattr_t ba;
+    CHECK(s != MAP_FAILED);
+    CHECK(pthread_mutexattr_init(&ma) == 0 &&
+          pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED) == 0);
+    CHECK(pthread_condattr_init(&ca) == 0 &&
+          pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED) == 0);
+    CHECK(pthread_barrierattr_init(&ba) == 0 &&
+          pthread_barrierattr_setpshared(&ba, PTHREAD_PROCESS_SHARED) == 0);
+    CHECK(pthread_mutex_init(&s->lock, &ma) == 0 && pthread_cond_init(&s->cond, &ca) == 0 &&
+          pthread_barrier_init(&s->barrier, &ba, 2) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(20); /* a lost wake-up ends the child */
+        t2_pshared_work(s);
+        pthread_mutex_lock(&s->lock);
+        while (!s->flag)
+            pthread_cond_wait(&s->cond, &s->lock);
+        s->flag = 2;
+        pthread_cond_signal(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+        _exit(0);
+    }
+    alarm(20);
+    CHECK(pid > 0);
+    t2_pshared_work(s);
+    usleep(20000); /* the child waits on the condition by now */
+    pthread_mutex_lock(&s->lock);
+    s->flag = 1;
+    pthread_cond_signal(&s->cond);
+    while (s->flag != 2)
+        pthread_cond_wait(&s->cond, &s->lock);
+    pthread_mutex_unlock(&s->lock);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    EXPECT(s->count, 6000);
+    CHECK(munmap(s, sizeof(*s)) == 0);
+}
+
+/* A futex in a MAP_SHARED file mapping, mapped by two processes at different addresses and
+ * offsets: a shared FUTEX_WAKE wakes the other's FUTEX_WAIT; a private one does not. */
+static void t_futex_shared_file(void)
+{
+    int fd = open("/tmp/u_t2_futex", O_RDWR | O_CREAT | O_TRUNC, 0600), p[2];
+    char c;
+    CHECK(fd >= 0 && ftruncate(fd, 8192) == 0 && pipe(p) == 0);
+    volatile int *mine = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 4096);
+    CHECK(mine != MAP_FAILED);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char *other = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (other == MAP_FAILED)
+            _exit(1);
+        volatile int *word = (volatile int *)(other + 4096 + 64);
+        write(p[1], "w", 1);
+        long r = futex_call(word, FUTEX_WAIT, 0, &(struct timespec){10, 0});
+        _exit(r == 0 && *word == 1 ? 0 : 2);
+    }
+    CHECK(pid > 0 && read(p[0], &c, 1) == 1);
+    usleep(50000);
+    EXPECT(futex_call(mine + 16, FUTEX_WAKE_PRIVATE, 1, 0), 0);
+    mine[16] = 1;
+    long woken = 0, t0 = mono_ms();
+    while (woken == 0 && mono_ms() - t0 < 5000) {
+        woken = futex_call(mine + 16, FUTEX_WAKE, 1, 0);
+        usleep(10000);
+    }
+    EXPECT(woken, 1);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    unlink("/tmp/u_t2_futex");
+}
+
+static long t2_ms(const struct timeval *tv)
+{
+    return tv->tv_sec * 1000 + tv->tv_usec / 1000;
+}
+
+/* A thread that runs until its own CPU clock shows arg ms. */
+static void *t2_burn(void *arg)
+{
+    struct timespec ts;
+    do
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    while (ts.tv_sec * 1000 + ts.tv_nsec / 1000000 < (long)arg);
+    return 0;
+}
+
+/* utest --child burn: two threads run 150 ms of CPU each, then the process exits. */
+static int child_burn(void)
+{
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        if (pthread_create(&t[i], 0, t2_burn, (void *)150L) != 0)
+            return 1;
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], 0);
+    return 0;
+}
+
+/* The process's CPU time is every thread's, also of threads that ended: times, getrusage
+ * (RUSAGE_SELF; RUSAGE_THREAD is the caller's own), CLOCK_PROCESS_CPUTIME_ID; a waited-for
+ * child's, threads and all, in wait4's rusage, RUSAGE_CHILDREN and times; /proc/PID/status
+ * counts the threads. */
+static void t_threads_cpu_time(void)
+{
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        CHECK(pthread_create(&t[i], 0, t2_burn, (void *)250L) == 0);
+    char st[4096] = {0}, *n;
+    int fd = open("/proc/self/status", O_RDONLY);
+    CHECK(fd >= 0 && read(fd, st, sizeof(st) - 1) > 0 && close(fd) == 0);
+    CHECK((n = strstr(st, "Threads:")) && atoi(n + 8) == 3);
+    for (int i = 0; i < 2; i++)
+        CHECK(pthread_join(t[i], 0) == 0);
+    struct tms tm;
+    struct rusage self, me, kids;
+    struct timespec ts;
+    CHECK(times(&tm) != (clock_t)-1 && sysconf(_SC_CLK_TCK) == 100);
+    CHECK(tm.tms_utime + tm.tms_stime >= 45);
+    CHECK(getrusage(RUSAGE_SELF, &self) == 0 && getrusage(RUSAGE_THREAD, &me) == 0);
+    CHECK(t2_ms(&self.ru_utime) + t2_ms(&self.ru_stime) >= 450);
+    CHECK(t2_ms(&me.ru_utime) + t2_ms(&me.ru_stime) < 200); /* the main thread waited */
+    CHECK(clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0);
+    CHECK(ts.tv_sec * 1000 + ts.tv_nsec / 1000000 >= 450);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/proc/self/exe", "utest", "--child", "burn", (char *)0);
+        _exit(9);
+    }
+    int status;
+    struct rusage child;
+    CHECK(pid > 0 && wait4(pid, &status, 0, &child) == pid && WIFEXITED(status) &&
+          WEXITSTATUS(status) == 0);
+    CHECK(t2_ms(&child.ru_utime) + t2_ms(&child.ru_stime) >= 270);
+    CHECK(getrusage(RUSAGE_CHILDREN, &kids) == 0);
+    CHECK(t2_ms(&kids.ru_utime) + t2_ms(&kids.ru_stime) >= 270);
+    CHECK(times(&tm) != (clock_t)-1 && tm.tms_cutime + tm.tms_cstime >= 27);
+}
+
+static int t2_semid;
+static char *t2_shm;
+
+/* A thread's SEM_UNDO semop (+1) and shmat, with a store in the segment; then it ends. */
+static void *t2_sysv_thread(void *arg)
+{
+    int shmid = (int)(long)arg;
+    struct sembuf up = {0, 1, SEM_UNDO};
+    if (semop(t2_semid, &up, 1) != 0)
+        return (void *)1;
+    t2_shm = shmat(shmid, 0, 0);
+    if (t2_shm == (char *)-1)
+        return (void *)2;
+    strcpy(t2_shm, "thread");
+    return 0;
+}
+
+/* System V state a thread makes is its process's: its semaphore undo is applied when the
+ * process exits, not the thread; its shared-memory attachment stays mapped and attached after
+ * the thread ends, and another thread detaches it. */
+static void t_threads_sysv_process(void)
+{
+    int shmid = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+    struct shmid_ds ds;
+    t2_semid = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+    CHECK(t2_semid >= 0 && shmid >= 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        pthread_t t;
+        void *r;
+        if (pthread_create(&t, 0, t2_sysv_thread, (void *)(long)shmid) != 0 ||
+            pthread_join(t, &r) != 0 || r)
+            _exit(1);
+        if (semctl(t2_semid, 0, GETVAL) != 1) /* not undone at the thread's exit */
+            _exit(2);
+        if (strcmp(t2_shm, "thread") || shmctl(shmid, IPC_STAT, &ds) != 0 || ds.shm_nattch != 1)
+            _exit(3);
+        if (shmdt(t2_shm) != 0 || shmctl(shmid, IPC_STAT, &ds) != 0 || ds.shm_nattch != 0)
+            _exit(4);
+        _exit(0);
+    }
+    int st;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st));
+    EXPECT(WEXITSTATUS(st), 0);
+    EXPECT(semctl(t2_semid, 0, GETVAL), 0); /* undone at the process's exit */
+    CHECK(semctl(t2_semid, 0, IPC_RMID) == 0 && shmctl(shmid, IPC_RMID, 0) == 0);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -8538,6 +8903,13 @@ static const struct test tests[] = {
     {"fault_handlers", t_fault_handlers},
     {"fault_forced", t_fault_forced},
     {"ppoll_masks", t_ppoll_masks},
+    /* thread gaps (issue 11, helper threads2) */
+    {"threads_exec", t_threads_exec},
+    {"threads_shared_pending", t_threads_shared_pending},
+    {"futex_pshared_fork", t_futex_pshared_fork},
+    {"futex_shared_file", t_futex_shared_file},
+    {"threads_cpu_time", t_threads_cpu_time},
+    {"threads_sysv_process", t_threads_sysv_process},
     {0},
 };
 
@@ -8572,6 +8944,10 @@ static int child_mode(int argc, char **argv)
         return child_stack(argv[3]);
     if (!strcmp(argv[2], "thrmain") && argc == 4) /* threads_exit_fault */
         return child_thread_main(argv[3]);
+    if (!strcmp(argv[2], "threxec") && argc == 5) /* threads_exec */
+        return child_thread_exec(argv[3], argv[4]);
+    if (!strcmp(argv[2], "burn")) /* threads_cpu_time */
+        return child_burn();
     return 2;
 }
 

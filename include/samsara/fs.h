@@ -211,6 +211,8 @@ enum vfs_pm_request {
     VFS_PM_TTY,                   /* ep, result: its call that waits for pm's job-control */
                                   /*   decision (VFS_SIG_TTY) fails with result < 0, or */
                                   /*   goes on (0) -> 1 if one waited */
+    VFS_PM_TAKEOVER,              /* old, ep: thread ep execs: it becomes its process (whose */
+                                  /*   main thread old is dead), holding its descriptor table */
     VFS_PM_RQ_END,                /* (not a request: one past the last) */
 };
 #define VFS_PM_REPLY (VFS_PM_RQ_BASE + 0xff)

@@ -254,6 +254,15 @@ static struct sproc *sproc_new(endpoint_t ep)
     return p;
 }
 
+/* Does another thread of p's process (pm gives each its process's pid) remain? */
+static int process_lives_on(const struct sproc *p)
+{
+    for (int i = 0; i < NR_SPROCS; i++)
+        if (sprocs[i].ep && &sprocs[i] != p && sprocs[i].pid == p->pid)
+            return 1;
+    return 0;
+}
+
 static int64_t pm_request(const message_t *m)
 {
     const union msg_sysv *q = &m->u.sysv;
@@ -287,12 +296,14 @@ static int64_t pm_request(const message_t *m)
         if (p)
             shm_detach_all(p);
         return 0;
-    case SYSV_EXIT:
+    case SYSV_EXIT: /* the last of a process's threads takes its undo and attachments along */
         if (p) {
             p->wait = S_NONE;
             p->deadline = 0;
-            sem_exit(p);
-            shm_detach_all(p);
+            if (!process_lives_on(p)) {
+                sem_exit(p);
+                shm_detach_all(p);
+            }
             p->ep = 0;
             alarm_rearm();
         }

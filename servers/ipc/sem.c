@@ -5,8 +5,9 @@
  * applied in order and rolled back if one would block or overflow; a caller
  * that must wait is suspended with a copy of its operations and retried,
  * first come first served, whenever the set changes. SEM_UNDO adjustments
- * live in one undo entry per process and set and are applied when pm reports
- * the process's exit (sem_exit); SETVAL and SETALL clear them, as Linux does.
+ * live in one undo entry per process and set (its threads share it, as with
+ * Linux's CLONE_SYSVSEM) and are applied when pm reports the process's exit
+ * (sem_exit); SETVAL and SETALL clear them, as Linux does.
  */
 #include "ipc.h"
 
@@ -41,7 +42,7 @@ struct semset {
 };
 
 struct undo {
-    endpoint_t ep; /* 0: free */
+    int pid; /* its process's (every thread's: pm gives them its pid); 0: free */
     int set;
     int16_t *adj; /* one per semaphore of the set, in the arena */
 };
@@ -78,19 +79,19 @@ int64_t do_semget(struct sproc *p, const uint64_t *a)
     return ipc_get(&kind, p, (int32_t)a[0], (int)a[2], set_fits, set_create);
 }
 
-static struct undo *undo_of(endpoint_t ep, int set, int make)
+static struct undo *undo_of(int pid, int set, int make)
 {
     struct undo *free = 0;
     for (int i = 0; i < NR_UNDO; i++) {
-        if (undos[i].ep == ep && undos[i].set == set)
+        if (undos[i].pid == pid && undos[i].set == set)
             return &undos[i];
-        if (!undos[i].ep && !free)
+        if (!undos[i].pid && !free)
             free = &undos[i];
     }
     if (!make || !free || !(free->adj = arena_alloc(&ipc_arena, sets[set].nsems * sizeof(int16_t))))
         return 0;
     memset(free->adj, 0, sets[set].nsems * sizeof(int16_t));
-    free->ep = ep;
+    free->pid = pid;
     free->set = set;
     return free;
 }
@@ -99,7 +100,7 @@ static struct undo *undo_of(endpoint_t ep, int set, int make)
 static void undo_clear(int set, int num)
 {
     for (int i = 0; i < NR_UNDO; i++)
-        if (undos[i].ep && undos[i].set == set) {
+        if (undos[i].pid && undos[i].set == set) {
             if (num >= 0)
                 undos[i].adj[num] = 0;
             else
@@ -134,7 +135,7 @@ static int64_t semop_try(struct sproc *p)
     if (ipc_perms(p, &s->o, alter ? S_IWUGO : S_IRUGO) < 0)
         return -LX_EACCES;
     /* only now an undo entry: a caller refused above made one in the table all share */
-    struct undo *u = undoing ? undo_of(p->ep, si, 1) : 0;
+    struct undo *u = undoing ? undo_of(p->pid, si, 1) : 0;
     if (undoing && !u)
         return -LX_ENOMEM;
     int64_t r = 0;
@@ -250,7 +251,7 @@ static int64_t remove_set(struct semset *s)
 {
     int si = ipc_index(&kind, s);
     for (int i = 0; i < NR_UNDO; i++)
-        if (undos[i].ep && undos[i].set == si)
+        if (undos[i].pid && undos[i].set == si)
             undo_free(&undos[i]);
     arena_free(s->sems);
     s->o.used = 0;
@@ -316,12 +317,12 @@ int64_t do_semctl(struct sproc *p, const uint64_t *a)
     return 0;
 }
 
-/* p is gone: its SEM_UNDO adjustments are applied (clamped to 0..SEMVMX, as Linux). */
+/* p's process is gone: its SEM_UNDO adjustments are applied (clamped to 0..SEMVMX, as Linux). */
 void sem_exit(struct sproc *p)
 {
     for (int i = 0; i < NR_UNDO; i++) {
         struct undo *u = &undos[i];
-        if (u->ep != p->ep)
+        if (u->pid != p->pid)
             continue;
         struct semset *s = &sets[u->set];
         for (uint32_t n = 0; n < s->nsems; n++) {

@@ -52,7 +52,7 @@ struct segment {
 };
 
 struct attach {
-    endpoint_t ep; /* 0: free */
+    int pid; /* the process's (every thread's: pm gives them its pid); 0: free */
     int seg;
     uint64_t addr, len;
 };
@@ -113,15 +113,15 @@ static void drop(struct attach *t, int pid)
         destroy(s);
 }
 
-/* The lowest free place for len bytes in ep's window, or 0. */
-static uint64_t place(endpoint_t ep, uint64_t len)
+/* The lowest free place for len bytes in process pid's window, or 0. */
+static uint64_t place(int pid, uint64_t len)
 {
     uint64_t at = WIN_BASE;
     for (int moved = 1; moved && len <= WIN_END - at;) {
         moved = 0;
         for (int i = 0; i < NR_ATTACH; i++) {
             const struct attach *t = &attaches[i];
-            if (t->ep == ep && t->addr < at + len && at < t->addr + t->len) {
+            if (t->pid == pid && t->addr < at + len && at < t->addr + t->len) {
                 at = t->addr + t->len;
                 moved = 1;
             }
@@ -155,17 +155,17 @@ int64_t do_shmat(struct sproc *p, const uint64_t *a)
         return -LX_EACCES;
     if (addr && (addr < WIN_BASE || addr >= WIN_END || s->len > WIN_END - addr))
         return -LX_EINVAL; /* outside the window this server places segments in */
-    if (!addr && !(addr = place(p->ep, s->len)))
+    if (!addr && !(addr = place(p->pid, s->len)))
         return -LX_ENOMEM;
     struct attach *t = 0;
     for (int i = 0; i < NR_ATTACH && !t; i++)
-        t = attaches[i].ep ? 0 : &attaches[i];
+        t = attaches[i].pid ? 0 : &attaches[i];
     if (!t)
         return -LX_ENOMEM;
     int r = sys_mem_share(p->ep, addr, s->len, prot, seg_base(ipc_index(&kind, s)));
     if (r < 0)
         return r == -E_BUSY ? -LX_EINVAL : -LX_ENOMEM; /* E_BUSY: something is mapped there */
-    *t = (struct attach){p->ep, ipc_index(&kind, s), addr, s->len};
+    *t = (struct attach){p->pid, ipc_index(&kind, s), addr, s->len};
     s->nattch++;
     s->atime = (int64_t)now_seconds();
     s->lpid = p->pid;
@@ -176,7 +176,7 @@ int64_t do_shmdt(struct sproc *p, const uint64_t *a)
 {
     for (int i = 0; i < NR_ATTACH && !(a[0] & 4095); i++) {
         struct attach *t = &attaches[i];
-        if (t->ep == p->ep && t->addr == a[0]) {
+        if (t->pid == p->pid && t->addr == a[0]) {
             sys_mem_unmap(p->ep, t->addr, t->len);
             drop(t, p->pid);
             return 0;
@@ -227,24 +227,24 @@ int64_t do_shmctl(struct sproc *p, const uint64_t *a)
 int shm_fork(const struct sproc *parent, const struct sproc *child)
 {
     for (int i = 0; i < NR_ATTACH; i++) {
-        if (attaches[i].ep != parent->ep)
+        if (attaches[i].pid != parent->pid)
             continue;
         struct attach *t = 0;
         for (int j = 0; j < NR_ATTACH && !t; j++)
-            t = attaches[j].ep ? 0 : &attaches[j];
+            t = attaches[j].pid ? 0 : &attaches[j];
         if (!t) /* its mapping stays valid (the kernel counts it); only nattch is short */
             return -LX_ENOMEM;
         *t = attaches[i];
-        t->ep = child->ep;
+        t->pid = child->pid;
         segs[t->seg].nattch++;
     }
     return 0;
 }
 
-/* p's memory is gone (exit) or replaced (exec): its attachments go. */
+/* p's process's memory is gone (exit) or replaced (exec): its attachments go. */
 void shm_detach_all(struct sproc *p)
 {
     for (int i = 0; i < NR_ATTACH; i++)
-        if (attaches[i].ep == p->ep)
+        if (attaches[i].pid == p->pid)
             drop(&attaches[i], p->pid);
 }

@@ -292,14 +292,15 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
         return -LX_ENOEXEC;
     elf_layout(image, &at);
     uint64_t stack_len; /* RLIMIT_STACK's, with room for the arguments */
-    if (mem_exec_layout(mp, at.pages, STACK_TOP - sp, &stack_len) < 0)
+    if (mem_exec_layout(leader_of(mp), at.pages, STACK_TOP - sp, &stack_len) < 0)
         return -LX_ENOMEM;
     /* pm's rule beyond elf_check: from MIN_MAP_ADDR, below the stack */
     if (at.low < MIN_MAP_ADDR || at.end > STACK_TOP - stack_len)
         return -LX_ENOEXEC;
 
-    /* The point of no return: from here a failure kills the process, and its other threads go. */
-    threads_end(mp);
+    /* The point of no return: from here a failure kills the process, and its other threads go;
+     * the caller becomes its main thread */
+    mp = thread_takeover(mp);
     sys_mem_unmap(mp->ep, 0, 0x0000800000000000ull);
     mem_forget(mp);
     sysv_tell(SYSV_EXEC, mp); /* its shared-memory attachments went with the unmap */
@@ -351,7 +352,13 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
 
 int64_t do_execve(struct mproc *mp, const uint64_t *a)
 {
-    if (mp->pid != mp->tgid)
-        return -LX_ENOSYS; /* a thread other than the main one (it would have to become it) */
-    return exec_image(mp, a[0], a[1], a[2], 0);
+    struct mproc *g = leader_of(mp);
+    int64_t r = exec_image(mp, a[0], a[1], a[2], 0);
+    if (mp->state == M_ALIVE || r == SUSPEND)
+        return r;
+    /* a thread other than the main one became it (thread_takeover): its entry is gone, so
+     * handle_call cannot answer; the process's entry does */
+    reply_to(g, r);
+    signal_check(g);
+    return SUSPEND;
 }

@@ -252,6 +252,7 @@ int64_t do_mmap(struct mproc *mp, const uint64_t *a)
         return -LX_ENOMEM;
     if ((flags & MAP_FIXED_NOREPLACE) && region_pages_in(mp, addr, addr + len, 0))
         return -LX_EEXIST;
+    static uint64_t shared_objects; /* R_SHARED memory made so far: its number (futex keys) */
     struct region how = {.prot = (uint8_t)prot, .kind = shared ? R_SHARED : R_ANON};
     if ((flags & MAP_TYPE) == MAP_SHARED_VALIDATE && (flags & ~MAP_KNOWN))
         return -LX_EOPNOTSUPP;
@@ -266,6 +267,8 @@ int64_t do_mmap(struct mproc *mp, const uint64_t *a)
             how.maywrite = (uint8_t)(!shared || writable);
         }
     }
+    if (how.kind == R_SHARED)
+        how.obj = ++shared_objects;
     int64_t r = map_new(mp, addr, len, &how, (flags & MAP_POPULATE) != 0);
     mfile_drop(how.file); /* the region holds it now, or nothing does */
     return r < 0 ? r : (int64_t)addr;
@@ -468,9 +471,9 @@ int64_t do_mremap(struct mproc *mp, const uint64_t *a)
     if (region_is_end(mp, r) || r->start > addr || old_len > r->end - addr)
         return -LX_EFAULT;         /* not all in one region */
     struct region how = *r, grown; /* as the region at addr, and as its growth past old_len */
-    how.off = r->file ? r->off + (addr - r->start) : 0;
+    how.off = region_has_offset(r) ? r->off + (addr - r->start) : 0;
     grown = how;
-    grown.off += r->file ? old_len : 0;
+    grown.off += region_has_offset(r) ? old_len : 0;
     uint64_t grow = new_len > old_len ? (new_len - old_len) / PAGE : 0;
     int64_t data = (how.prot & PROT_W) && how.kind != R_STACK && !region_kind_shared(how.kind)
                        ? (int64_t)grow

@@ -85,7 +85,8 @@ struct region {
                            region that has been PROT_NONE from the start) */
     uint8_t maywrite;   /* R_FSHARED: mprotect may add PROT_WRITE (the descriptor could write) */
     struct mfile *file; /* R_FILE, R_FSHARED: the file, held once by each entry naming it */
-    uint64_t off;       /* ... and the file offset of start */
+    uint64_t obj;       /* R_SHARED: which shared memory (numbered at mmap; fork keeps it) */
+    uint64_t off;       /* ... and the offset of start in the file or that memory */
     struct region *prev, *next;
 };
 
@@ -100,7 +101,8 @@ struct mproc {
     int pid, ppid, pgid, sid; /* a thread: pid is its tid; ppid, pgid, sid its process's */
     int tgid;                 /* its process: the main thread's pid (thread.c) */
     uint64_t clear_tid;       /* set_tid_address, CLONE_CHILD_CLEARTID: 0 written, woken at exit */
-    uint64_t futex_addr;      /* W_FUTEX: the word waited on */
+    uint64_t futex_space;     /* W_FUTEX: the key of the word waited on (thread.c: futex_key): */
+    uint64_t futex_addr;      /* ... its process or shared memory, and address or offset */
     char name[16];
     int exit_status; /* wait4 status word, valid when zombie */
     struct k_sigaction act[NSIG];
@@ -112,16 +114,19 @@ struct mproc {
     struct region *hint;           /* where the next search starts */
     uint64_t vm_pages, data_pages; /* pages in regions; of them private writable, not stack */
     enum mwait wait;
-    message_t call;                    /* the suspended call */
-    uint64_t wake_at;                  /* W_SLEEP: tick */
-    uint64_t saved_mask;               /* W_SIGSUSPEND: mask to restore */
-    uint64_t wait_set;                 /* W_SIGWAIT: the signals waited for */
-    struct sig_info info[NSIG];        /* each pending signal's, from when it came */
+    message_t call;             /* the suspended call */
+    uint64_t wake_at;           /* W_SLEEP: tick */
+    uint64_t saved_mask;        /* W_SIGSUSPEND: mask to restore */
+    uint64_t wait_set;          /* W_SIGWAIT: the signals waited for */
+    struct sig_info info[NSIG]; /* each pending signal's, from when it came */
+    uint64_t shared_pending;    /* the process's (main thread's entry): signals for it that */
+    struct sig_info shared_info[NSIG]; /* ... every thread blocked when they came (signal.c) */
     int vfork_child;                   /* W_VFORK: the child's pid */
     uint64_t alarm_at, alarm_interval; /* ITIMER_REAL, in ticks; 0 = off */
     uint64_t start_tick;
     uint64_t child_ticks;     /* CPU ms of reaped children */
-    uint64_t cpu_ms;          /* its own CPU ms, read when it exits */
+    uint64_t cpu_ms;          /* its process's CPU ms (all threads'), read when it exits */
+    uint64_t gone_ms;         /* main thread's entry: CPU ms of its threads that ended */
     int report;               /* rs ran it (PM_RUN): tell rs how it ended */
     struct cred cred;         /* its user and group ids (cred.c); vfs has a copy */
     int recheck;              /* signals came during another delivery (signal_check) */
@@ -172,7 +177,8 @@ void vfork_release(struct mproc *c);
 /* thread.c */
 struct mproc *leader_of(struct mproc *mp);
 struct mproc *group_next(const struct mproc *mp, const struct mproc *from);
-void threads_end(struct mproc *mp);
+void threads_end(struct mproc *mp, const struct mproc *keep);
+struct mproc *thread_takeover(struct mproc *t);
 int64_t thread_create(struct mproc *mp, const uint64_t *a);
 int64_t fork_room(const struct mproc *mp); /* proc.c */
 
@@ -247,6 +253,7 @@ int mem_fault_signal(struct mproc *mp, uint64_t addr, int sig);
 /* region.c */
 int region_reserve(uint64_t n);
 int region_kind_shared(int kind);
+int region_has_offset(const struct region *r);
 void region_init(struct mproc *mp);
 int region_is_end(const struct mproc *mp, const struct region *r);
 struct region *region_from(struct mproc *mp, uint64_t addr);
@@ -270,6 +277,8 @@ int sysv_is(endpoint_t ep);
 
 /* time.c */
 uint64_t now_ticks(void);
+uint64_t cpu_ms(const struct mproc *mp);
+uint64_t process_cpu_ms(struct mproc *mp);
 void timers_run(void);
 void timers_arm(void);
 uint64_t realtime_base(void);

@@ -109,13 +109,13 @@ static int64_t fork_copy(struct mproc *mp, uint64_t stack, int vfork)
     c->pid = c->tgid = pid;
     c->clear_tid = 0;
     c->ppid = mp->tgid;
-    c->pending = 0;
+    c->pending = c->shared_pending = 0;
     c->sfd_mask = 0; /* no signalfd read waits in the child */
     c->report = 0;   /* only the program rs ran reports its exit, not its children */
     c->wait = W_NONE;
     c->alarm_at = c->alarm_interval = 0;
     c->start_tick = now_ticks();
-    c->child_ticks = 0;
+    c->child_ticks = c->gone_ms = 0;
     int64_t r;
     message_t fork = {.type = VFS_PM_FORK, .u.vfs_pm.fork = {mp->ep, ep, pid}};
     message_t pgrp = {.type = VFS_PM_SETPGRP, .u.vfs_pm.setpgrp = {ep, c->pgid, c->sid}};
@@ -191,10 +191,9 @@ void mproc_exit(struct mproc *mp, int status)
 {
     if (mp->state != M_ALIVE)
         return;
-    threads_end(mp);
+    threads_end(mp, 0); /* their CPU time goes to gone_ms */
     mp = leader_of(mp);
-    struct proc_info info;
-    mp->cpu_ms = sys_proc_info(mp->ep, &info) == 0 ? info.ticks : 0; /* before it is gone */
+    mp->cpu_ms = process_cpu_ms(mp); /* before it is gone */
     mp->state = M_ZOMBIE;
     mem_forget(mp); /* its address space is gone */
     mp->exit_status = status;
@@ -277,9 +276,13 @@ int64_t do_wait4(struct mproc *mp, const uint64_t *a)
         int status = c->exit_status;
         if (a[1] && sys_vcopy(SELF, (uint64_t)&status, mp->ep, a[1], sizeof(status)) < 0)
             return -LX_EFAULT;
-        if (a[3] && sys_vcopy(SELF, (uint64_t)zero_rusage, mp->ep, a[3], 144) < 0)
-            return -LX_EFAULT;
-        mp->child_ticks += c->cpu_ms + c->child_ticks;
+        uint64_t ms = c->cpu_ms + c->child_ticks; /* its threads' and its waited-for children's */
+        if (a[3]) {
+            uint64_t ru[18] = {ms / 1000, (ms % 1000) * 1000}; /* struct rusage: ru_utime */
+            if (sys_vcopy(SELF, (uint64_t)ru, mp->ep, a[3], sizeof(ru)) < 0)
+                return -LX_EFAULT;
+        }
+        leader_of(mp)->child_ticks += ms;
         zombie_release(c);
         return c->pid;
     }

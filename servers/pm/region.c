@@ -108,11 +108,17 @@ struct region *region_from(struct mproc *mp, uint64_t addr)
     return r;
 }
 
+/* Does r's off say where its start lies in a file or in shared anonymous memory? */
+int region_has_offset(const struct region *r)
+{
+    return r->file || r->kind == R_SHARED;
+}
+
 static int compatible(const struct region *a, const struct region *b)
 {
     return a->end == b->start && a->prot == b->prot && a->kind == b->kind &&
            a->backed == b->backed && a->maywrite == b->maywrite && a->file == b->file &&
-           (!a->file || a->off + (a->end - a->start) == b->off);
+           a->obj == b->obj && (!region_has_offset(a) || a->off + (a->end - a->start) == b->off);
 }
 
 static void unlink_entry(struct mproc *mp, struct region *r)
@@ -157,7 +163,7 @@ static void split_at(struct mproc *mp, uint64_t addr)
     struct region *n = entry_take();
     *n = *r;
     n->start = addr;
-    n->off += r->file ? addr - r->start : 0;
+    n->off += region_has_offset(r) ? addr - r->start : 0;
     mfile_hold(n->file);
     r->end = addr; /* the two halves together count what r counted */
     n->prev = r;

@@ -14,26 +14,31 @@
 
 #define SIG_BIT(s) (1ull << ((s)-1))
 
-/* Send vfs the lowest of mask pending in mp's process (or signo 0); 1 if one was taken. */
+/* Send vfs the lowest of mask pending for mp (or signo 0): its own, its process's, another
+ * thread's; 1 if one was taken. */
 static int sigfd_give(struct mproc *mp, uint64_t mask)
 {
-    struct mproc *t = mp;
-    if (!(mp->pending & mask))
+    struct mproc *g = leader_of(mp), *t = mp;
+    if (!(mp->pending & mask) && !(g->shared_pending & mask))
         for (t = group_next(mp, 0); t && !(t->pending & mask); t = group_next(mp, t))
             ;
+    else if (!(mp->pending & mask))
+        t = 0; /* the process's */
+    uint64_t *set = t ? &t->pending : &g->shared_pending;
+    const struct sig_info *infos = t ? t->info : g->shared_info;
     message_t m = {.type = VFS_PM_SIGINFO, .u.vfs_pm.siginfo.ep = mp->ep};
-    int sig = t ? __builtin_ctzll(t->pending & mask) + 1 : 0;
+    int sig = *set & mask ? __builtin_ctzll(*set & mask) + 1 : 0;
     if (sig) {
-        const struct sig_info *i = &t->info[sig];
+        const struct sig_info *i = &infos[sig];
         m.u.vfs_pm.siginfo = (struct msg_vfs_pm_siginfo){
             mp->ep, sig, i->code, i->pid, i->uid, sig == SIGCHLD ? i->status : 0};
-        t->pending &= ~SIG_BIT(sig);
+        *set &= ~SIG_BIT(sig);
     }
     int64_t r;
     vfs_request(&m, &r);
     if (sig && r < 0) { /* nobody read it: pending again (its siginfo is still there) */
-        t->pending |= SIG_BIT(sig);
-        signal_check(t);
+        *set |= SIG_BIT(sig);
+        signal_check(t ? t : mp);
         return 0;
     }
     return sig != 0;

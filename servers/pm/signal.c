@@ -11,10 +11,14 @@
  * calls rt_sigreturn and restores the saved registers, FPU/SSE state and mask.
  * A handler with SA_ONSTACK runs on the alternate stack (sigaltstack) if
  * one is set and the process is not on it already.
- * Threads (thread.c): each has its own mask and pending set; a signal for
- * the process goes to one thread that does not block it (signal_target),
- * tkill and tgkill to the thread named. Every thread holds a copy of the
- * handlers, changed in all at once (act_set).
+ * Threads (thread.c): each has its own mask and pending set, and the
+ * process has one more (Linux's shared pending set, in the main thread's
+ * entry): a signal for the process is pending there and goes to one thread
+ * that does not block it (signal_target), or, if every thread blocks it,
+ * to the first that unblocks it (sigprocmask, sigsuspend, sigreturn) or
+ * waits for it (rt_sigtimedwait); tkill and tgkill make it pending on the
+ * thread named. Every thread holds a copy of the handlers, changed in all
+ * at once (act_set).
  */
 #include "pm.h"
 
@@ -183,16 +187,28 @@ void signal_call_mask(struct mproc *mp, int on, uint64_t mask)
     mp->sigmask = on ? mask & ~UNBLOCKABLE : mp->call_saved_mask;
 }
 
-/* sig's siginfo, as it came (signal_send_info); it is no longer pending. */
+/* The signals pending for thread mp: its own, and its process's. */
+static uint64_t pending_for(struct mproc *mp)
+{
+    return mp->pending | leader_of(mp)->shared_pending;
+}
+
+/* sig's siginfo, as it came (signal_send_info); it is no longer pending: the thread's own, else
+ * its process's (Linux's dequeue_signal order). */
 static void siginfo_take(struct mproc *mp, int sig, struct siginfo_l *out)
 {
-    const struct sig_info *i = &mp->info[sig];
+    struct mproc *g = leader_of(mp);
+    int own = (mp->pending & SIG_BIT(sig)) != 0;
+    const struct sig_info *i = own ? &mp->info[sig] : &g->shared_info[sig];
     *out = (struct siginfo_l){.signo = sig, .code = i->code, .pid = i->pid, .uid = i->uid};
     if (sig == SIGCHLD)
         out->status = i->status;
     if (i->fault) /* si_addr takes pid's and uid's place */
         memcpy(&out->pid, &i->addr, sizeof(i->addr));
-    mp->pending &= ~SIG_BIT(sig);
+    if (own)
+        mp->pending &= ~SIG_BIT(sig);
+    else
+        g->shared_pending &= ~SIG_BIT(sig);
 }
 
 /* sig's action in every thread of mp's process (CLONE_SIGHAND). */
@@ -206,7 +222,8 @@ static void act_set(struct mproc *mp, int sig, const struct k_sigaction *act)
 static void deliver(struct mproc *mp, int sig)
 {
     struct k_sigaction *act = &mp->act[sig];
-    mp->pending &= ~SIG_BIT(sig);
+    struct siginfo_l info;
+    siginfo_take(mp, sig, &info);
     if (act->handler == SIG_IGN || (act->handler == SIG_DFL && default_ignored(sig)))
         return;
     if (act->handler == SIG_DFL && stop_signal(sig)) {
@@ -236,7 +253,7 @@ static void deliver(struct mproc *mp, int sig)
                                  u.rcx,       u.rsp, u.rip, u.rflags, 0x33,  0,     0,
                                  mp->sigmask, 0,     0,     {0}};
     f.uc_sigmask = mp->sigmask;
-    siginfo_take(mp, sig, &f.info);
+    f.info = info;
     f.ss_sp = mp->ss_sp, f.ss_flags = mp->ss_flags, f.ss_size = mp->ss_size; /* uc_stack */
     /* below the red zone, or at the top of the alternate stack: the FPU image (16-byte
      * aligned), then the frame (rsp+8 aligned) */
@@ -346,11 +363,13 @@ static void deliver_pending(struct mproc *mp)
 {
     if (mp->wait == W_GONE)
         return; /* a main thread that exited: never runs again */
-    for (int sig = 1; sig < NSIG && mp->state == M_ALIVE; sig++)
-        if (((mp->pending & ~mp->sigmask & SIG_BIT(sig)) && !held_in_vfork(mp, sig) &&
+    for (int sig = 1; sig < NSIG && mp->state == M_ALIVE; sig++) {
+        uint64_t pending = pending_for(mp);
+        if (((pending & ~mp->sigmask & SIG_BIT(sig)) && !held_in_vfork(mp, sig) &&
              !held_while_stopped(mp, sig)) ||
-            (sig == SIGKILL && (mp->pending & SIG_BIT(sig))))
+            (sig == SIGKILL && (pending & SIG_BIT(sig))))
             deliver(mp, sig);
+    }
 }
 
 /*
@@ -398,7 +417,7 @@ void signal_check(struct mproc *mp)
  */
 static int64_t sigwait_take(struct mproc *mp, uint64_t set, uint64_t uinfo)
 {
-    uint64_t ready = mp->pending & set;
+    uint64_t ready = pending_for(mp) & set;
     if (!ready)
         return 0;
     int sig = __builtin_ctzll(ready) + 1;
@@ -409,8 +428,32 @@ static int64_t sigwait_take(struct mproc *mp, uint64_t set, uint64_t uinfo)
     return sig;
 }
 
-/* A signal for thread mp, with what its siginfo says (a standard signal already pending keeps
- * its first). One that mp waits for in rt_sigtimedwait ends that wait, before any handler. */
+/* Thread t has sig pending, its own or its process's: one it waits for in rt_sigtimedwait ends
+ * that wait, before any handler; else it is delivered if t does not block it. */
+static void signal_offer(struct mproc *t, int sig)
+{
+    if (t->wait == W_SIGWAIT && (t->wait_set & SIG_BIT(sig))) {
+        t->wait = W_NONE;
+        reply_to(t, sigwait_take(t, t->wait_set, t->call.u.lx.arg[1]));
+    }
+    signal_check(t);
+}
+
+/* sig pending in set (mp's own or its process's, infos their siginfo), with what its siginfo
+ * says (a standard signal already pending keeps its first): 0 if mp is gone or ignores it. */
+static int make_pending(struct mproc *mp, uint64_t *set, struct sig_info *infos, int sig,
+                        const struct sig_info *info)
+{
+    if (mp->state != M_ALIVE || sig <= 0 || sig >= NSIG ||
+        (mp->act[sig].handler == SIG_IGN && sig != SIGKILL))
+        return 0;
+    if (!(*set & SIG_BIT(sig)))
+        infos[sig] = *info;
+    *set |= SIG_BIT(sig);
+    return 1;
+}
+
+/* A signal for thread mp. */
 static void signal_send_thread(struct mproc *mp, int sig, const struct sig_info *info)
 {
     if (mp->state != M_ALIVE || sig <= 0 || sig >= NSIG)
@@ -419,45 +462,53 @@ static void signal_send_thread(struct mproc *mp, int sig, const struct sig_info 
         job_continue(mp); /* even blocked or ignored */
     else if (stop_signal(sig))
         mp->pending &= ~SIG_BIT(SIGCONT);
-    if (mp->act[sig].handler == SIG_IGN && sig != SIGKILL)
-        return;
-    if (!(mp->pending & SIG_BIT(sig)))
-        mp->info[sig] = *info;
-    mp->pending |= SIG_BIT(sig);
-    if (mp->wait == W_SIGWAIT && (mp->wait_set & SIG_BIT(sig))) {
-        mp->wait = W_NONE;
-        reply_to(mp, sigwait_take(mp, mp->wait_set, mp->call.u.lx.arg[1]));
+    if (make_pending(mp, &mp->pending, mp->info, sig, info)) {
+        sigfd_pending(mp, sig); /* a signalfd read waiting for it (sigfd.c) */
+        signal_offer(mp, sig);
     }
-    sigfd_pending(mp, sig); /* a signalfd read waiting for it (sigfd.c) */
-    signal_check(mp);
 }
 
-/*
- * The thread a signal for mp goes to: mp itself if it is not a main thread
- * (a thread's own SIGPIPE); else the first thread of its process, the main
- * one first, that runs and does not block sig; if all block it, the first
- * that runs (where it stays pending).
- */
-static struct mproc *signal_target(struct mproc *mp, int sig)
+/* Does thread t take sig now: it runs (not a main thread that exited) and does not block sig,
+ * or waits for it in rt_sigtimedwait? */
+static int takes(const struct mproc *t, int sig)
 {
-    struct mproc *first = mp->wait == W_GONE ? 0 : mp;
-    if (mp->pid != mp->tgid || (first && !(mp->sigmask & SIG_BIT(sig))))
-        return mp;
-    for (struct mproc *t = group_next(mp, 0); t; t = group_next(mp, t)) {
-        if (t->wait == W_GONE)
-            continue;
-        if (!(t->sigmask & SIG_BIT(sig)))
-            return t;
-        first = first ? first : t;
-    }
-    return first ? first : mp;
+    return t->wait != W_GONE &&
+           (!(t->sigmask & SIG_BIT(sig)) || (t->wait == W_SIGWAIT && (t->wait_set & SIG_BIT(sig))));
 }
 
-/* A signal for mp's process (or, from vfs, a thread's own), with its siginfo. */
+/* The thread of process g a signal for it goes to: the first that takes it, the main one
+ * first; 0 if none does (it stays pending on the process). */
+static struct mproc *signal_target(struct mproc *g, int sig)
+{
+    if (takes(g, sig))
+        return g;
+    for (struct mproc *t = group_next(g, 0); t; t = group_next(g, t))
+        if (takes(t, sig))
+            return t;
+    return 0;
+}
+
+/* A signal for mp's process (or, from vfs, a thread's own: mp is not a main thread), with its
+ * siginfo: pending on the process, offered to a thread that takes it. */
 void signal_send_info(struct mproc *mp, int sig, const struct sig_info *info)
 {
-    if (mp->state == M_ALIVE && sig > 0 && sig < NSIG)
-        signal_send_thread(signal_target(mp, sig), sig, info);
+    struct mproc *t;
+    if (mp->pid != mp->tgid) {
+        signal_send_thread(mp, sig, info);
+        return;
+    }
+    if (mp->state != M_ALIVE || sig <= 0 || sig >= NSIG)
+        return;
+    if (sig == SIGCONT)
+        job_continue(mp); /* even blocked or ignored */
+    else if (stop_signal(sig))
+        mp->shared_pending &= ~SIG_BIT(SIGCONT);
+    if (!make_pending(mp, &mp->shared_pending, mp->shared_info, sig, info))
+        return;
+    if ((t = signal_target(mp, sig)))
+        signal_offer(t, sig);
+    else
+        sigfd_pending(mp, sig); /* every thread blocks it: a signalfd read waiting for it? */
 }
 
 /* A signal from the system (timers, terminals, faults): SI_KERNEL. */
@@ -611,6 +662,8 @@ int64_t do_rt_sigaction(struct mproc *mp, const uint64_t *a)
         for (struct mproc *t = group_next(mp, 0); t && act.handler == SIG_IGN;
              t = group_next(mp, t))
             t->pending &= ~SIG_BIT(sig);
+        if (act.handler == SIG_IGN)
+            leader_of(mp)->shared_pending &= ~SIG_BIT(sig);
     }
     return 0;
 }
@@ -640,7 +693,7 @@ int64_t do_rt_sigprocmask(struct mproc *mp, const uint64_t *a)
 
 int64_t do_rt_sigpending(struct mproc *mp, const uint64_t *a)
 {
-    uint64_t set = mp->pending & mp->sigmask;
+    uint64_t set = pending_for(mp) & mp->sigmask; /* the thread's and its process's */
     return sys_vcopy(SELF, (uint64_t)&set, mp->ep, a[0], 8) < 0 ? -LX_EFAULT : 0;
 }
 
@@ -688,7 +741,7 @@ int64_t do_rt_sigsuspend(struct mproc *mp, const uint64_t *a)
     mp->saved_mask = mp->sigmask;
     mp->sigmask = set & ~UNBLOCKABLE;
     mp->wait = W_SIGSUSPEND;
-    if (mp->pending & ~mp->sigmask) { /* one is deliverable now: end at once */
+    if (pending_for(mp) & ~mp->sigmask) { /* one is deliverable now: end at once */
         in_call = 0;
         signal_check(mp);
     }

@@ -94,6 +94,7 @@ void job_continue(struct mproc *mp)
         sys_proc_hold(t->ep, 0);
     }
     mp->pending &= ~STOP_SIGNALS;
+    g->shared_pending &= ~STOP_SIGNALS;
     if (was)
         tell_parent(g, W_CONTINUED_STATUS, CLD_CONTINUED, SIGCONT);
 }

@@ -45,9 +45,9 @@ void sysv_fork(const struct mproc *parent, const struct mproc *child)
     grant_id_t g =
         sysv_ep ? grant_alloc(sysv_ep, &child->cred, sizeof(child->cred), GRANT_READ) : -1;
     message_t m = {.type = SYSV_FORK,
-                   .u.sysv.fork = {parent ? parent->ep : 0, child->ep, child->pid, g}};
+                   .u.sysv.fork = {parent ? parent->ep : 0, child->ep, child->tgid, g}};
     if (g >= 0 && sysv_request(&m) < 0)
-        printf("pm: the ipc server did not take pid %d\n", child->pid);
+        printf("pm: the ipc server did not take pid %d\n", child->tgid);
     if (g >= 0)
         grant_free(g);
 }

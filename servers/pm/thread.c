@@ -17,9 +17,11 @@
  *
  * futex: every call comes to pm, one at a time, so a FUTEX_WAIT reads the
  * word and suspends before any FUTEX_WAKE can run: no wake-up is missed.
- * Waiters are the entries in W_FUTEX, keyed by (thread group, address):
- * every futex is private to its process (no futex in memory two processes
- * share).
+ * Waiters are the entries in W_FUTEX, keyed as Linux keys futexes
+ * (futex_key): a futex without FUTEX_PRIVATE_FLAG in MAP_SHARED memory by
+ * that memory (the mapped file, or the number of the shared anonymous
+ * memory) and its offset there, the same in every process that maps it;
+ * any other by (process, address).
  */
 #include "pm.h"
 
@@ -67,6 +69,7 @@ static int others_run(const struct mproc *mp)
  * process, vfs's view of it; no zombie, no SIGCHLD. */
 static void thread_release(struct mproc *t)
 {
+    leader_of(t)->gone_ms += cpu_ms(t); /* before its kernel process goes */
     t->state = M_FREE;
     t->wait = W_NONE;
     sys_proc_kill(t->ep);
@@ -75,16 +78,53 @@ static void thread_release(struct mproc *t)
     sysv_tell(SYSV_EXIT, t);
 }
 
-/* Every thread of mp's group but its main one ends (exit_group, a fatal signal, exec). */
-void threads_end(struct mproc *mp)
+/* Every thread of mp's group but its main one and `keep` ends (exit_group, a fatal signal,
+ * exec). */
+void threads_end(struct mproc *mp, const struct mproc *keep)
 {
     for (struct mproc *t = group_next(mp, 0); t; t = group_next(mp, t))
-        if (t->pid != t->tgid)
+        if (t->pid != t->tgid && t != keep)
             thread_release(t);
 }
 
-static int64_t futex_wake(struct mproc *mp, uint64_t addr, uint64_t n, uint64_t requeue_to,
-                          uint64_t requeue_n);
+/*
+ * execve's point of no return in thread t: every other thread ends, and t
+ * becomes the main thread, as on Linux. Its process's entry (the main
+ * thread's: pid, parent, children, memory map, limits, timers) stays; the
+ * main thread's kernel process is killed (the kernel keeps the address
+ * space, which t shares) and the entry takes t's kernel process, its mask,
+ * pending signals, ids and the call, while t's own entry (its tid) goes.
+ * vfs moves the process's descriptor table to t (VFS_PM_TAKEOVER). The
+ * entry now serving t's call: the main thread's, or t itself.
+ */
+struct mproc *thread_takeover(struct mproc *t)
+{
+    struct mproc *g = leader_of(t);
+    threads_end(t, t);
+    if (g == t)
+        return t;
+    g->gone_ms += cpu_ms(g);
+    sys_proc_kill(g->ep);
+    message_t m = {.type = VFS_PM_TAKEOVER, .u.vfs_pm.takeover = {g->ep, t->ep}};
+    vfs_request(&m, 0);
+    sysv_tell(SYSV_EXIT, g);
+    g->ep = t->ep;
+    g->sigmask = t->sigmask;
+    g->pending = t->pending;
+    memcpy(g->info, t->info, sizeof(g->info));
+    g->cred = t->cred;
+    g->clear_tid = 0;
+    g->wait = W_NONE;
+    g->call = t->call;
+    g->recheck = 0;
+    g->ss_sp = t->ss_sp, g->ss_size = t->ss_size, g->ss_flags = t->ss_flags;
+    t->state = M_FREE;
+    t->wait = W_NONE;
+    return g;
+}
+
+static int64_t futex_wake(struct mproc *mp, uint64_t addr, int private, uint64_t n,
+                          uint64_t requeue_to, uint64_t requeue_n);
 
 /*
  * exit(2): the calling thread ends. Its clear_child_tid word gets 0 and a
@@ -99,7 +139,7 @@ int64_t do_exit(struct mproc *mp, const uint64_t *a)
     }
     uint32_t zero = 0;
     if (mp->clear_tid && sys_vcopy(SELF, (uint64_t)&zero, mp->ep, mp->clear_tid, 4) == 0)
-        futex_wake(mp, mp->clear_tid, 1, 0, 0);
+        futex_wake(mp, mp->clear_tid, 0, 1, 0, 0); /* not private, as Linux's mm_release */
     if (mp->pid == mp->tgid) { /* the main thread: blocked for good, holding the process */
         mp->wait = W_GONE;
         mp->pending = 0;
@@ -160,12 +200,12 @@ int64_t thread_create(struct mproc *mp, const uint64_t *a)
     region_init(c); /* the map is the main thread's */
     c->ep = ep;
     c->pid = tid;
-    c->pending = 0;
+    c->pending = c->shared_pending = 0; /* the process's stay in the main thread's entry */
     c->report = 0;
     c->wait = W_NONE;
     c->alarm_at = c->alarm_interval = 0;
     c->start_tick = now_ticks();
-    c->child_ticks = 0;
+    c->child_ticks = c->gone_ms = 0;
     c->ss_sp = c->ss_size = c->ss_flags = 0; /* Linux: a CLONE_VM child has no sigaltstack */
     c->clear_tid = flags & CLONE_CHILD_CLEARTID ? ctid : 0;
     message_t fork = {.type = VFS_PM_FORK,
@@ -174,7 +214,7 @@ int64_t thread_create(struct mproc *mp, const uint64_t *a)
     vfs_request(&fork, &r);
     if (r == 0)
         vfs_request(&pgrp, &r);
-    sysv_fork(0, c); /* its System V calls: its own semaphore undo and attachments (docs) */
+    sysv_fork(0, c); /* its System V calls, with its process's pid: the same undo, attachments */
     struct user_regs u;
     int ok = r == 0 && sys_proc_regs(ep, REGS_GET, &u) == 0;
     if (ok) {
@@ -202,16 +242,33 @@ int64_t thread_create(struct mproc *mp, const uint64_t *a)
 #define FUTEX_PRIVATE_FLAG 128
 #define FUTEX_CLOCK_REALTIME 256
 
-/* Wake up to n waiters on (mp's group, addr), then move up to requeue_n more to requeue_to;
- * the number woken and moved. */
-static int64_t futex_wake(struct mproc *mp, uint64_t addr, uint64_t n, uint64_t requeue_to,
-                          uint64_t requeue_n)
+#define KEY_SHARED (1ull << 62) /* futex_space: shared anonymous memory number ... */
+#define KEY_FILE (2ull << 62)   /* ... or a mapped file (its struct mfile in pm) */
+
+/* The futex at addr in mp's process: its key's space (*space) and offset (the result). */
+static uint64_t futex_key(struct mproc *mp, uint64_t addr, int private, uint64_t *space)
+{
+    struct mproc *g = leader_of(mp);
+    struct region *r = private ? 0 : region_from(g, addr);
+    *space = (uint64_t)g->tgid;
+    if (!r || region_is_end(g, r) || r->start > addr || !region_kind_shared(r->kind))
+        return addr;
+    *space = r->file ? KEY_FILE | (uint64_t)(uintptr_t)r->file : KEY_SHARED | r->obj;
+    return r->off + (addr - r->start);
+}
+
+/* Wake up to n waiters on the futex at addr, then move up to requeue_n more to the one at
+ * requeue_to; the number woken and moved. */
+static int64_t futex_wake(struct mproc *mp, uint64_t addr, int private, uint64_t n,
+                          uint64_t requeue_to, uint64_t requeue_n)
 {
     int64_t done = 0;
+    uint64_t space, to_space = 0, key = futex_key(mp, addr, private, &space);
+    uint64_t to_key = requeue_n ? futex_key(mp, requeue_to, private, &to_space) : 0;
     for (int i = 0; i < NR_MPROCS; i++) {
         struct mproc *t = &mprocs[i];
-        if (t->state != M_ALIVE || t->wait != W_FUTEX || t->tgid != mp->tgid ||
-            t->futex_addr != addr)
+        if (t->state != M_ALIVE || t->wait != W_FUTEX || t->futex_space != space ||
+            t->futex_addr != key)
             continue;
         if (n) {
             n--;
@@ -219,7 +276,8 @@ static int64_t futex_wake(struct mproc *mp, uint64_t addr, uint64_t n, uint64_t 
             reply_to(t, 0);
         } else if (requeue_n) {
             requeue_n--;
-            t->futex_addr = requeue_to;
+            t->futex_space = to_space;
+            t->futex_addr = to_key;
         } else {
             break;
         }
@@ -238,6 +296,7 @@ static int64_t futex_wake(struct mproc *mp, uint64_t addr, uint64_t n, uint64_t 
 int64_t do_futex(struct mproc *mp, const uint64_t *a)
 {
     uint64_t addr = a[0], op = a[1] & ~(uint64_t)FUTEX_PRIVATE_FLAG, ms = 0;
+    int private = (a[1] & FUTEX_PRIVATE_FLAG) != 0;
     uint32_t word;
     int64_t r;
     if (op != FUTEX_WAIT && op != FUTEX_WAKE && op != FUTEX_REQUEUE && op != FUTEX_CMP_REQUEUE)
@@ -247,23 +306,23 @@ int64_t do_futex(struct mproc *mp, const uint64_t *a)
     if ((addr & 3) || ((op == FUTEX_REQUEUE || op == FUTEX_CMP_REQUEUE) &&
                        ((a[4] & 3) || (int32_t)a[2] < 0 || (int32_t)a[3] < 0)))
         return -LX_EINVAL;
-    if (addr >= STACK_TOP || (!(a[1] & FUTEX_PRIVATE_FLAG) && op == FUTEX_WAKE &&
-                              sys_vcopy(mp->ep, addr, SELF, (uint64_t)&word, 4) < 0))
+    if (addr >= STACK_TOP ||
+        (!private && op == FUTEX_WAKE && sys_vcopy(mp->ep, addr, SELF, (uint64_t)&word, 4) < 0))
         return -LX_EFAULT; /* Linux reads a shared futex's page even to wake it */
     if (op == FUTEX_WAKE)  /* as Linux, 0 or a negative count wakes one */
-        return futex_wake(mp, addr, (int32_t)a[2] > 0 ? (uint32_t)a[2] : 1, 0, 0);
+        return futex_wake(mp, addr, private, (int32_t)a[2] > 0 ? (uint32_t)a[2] : 1, 0, 0);
     if (op == FUTEX_REQUEUE)
-        return futex_wake(mp, addr, (uint32_t)a[2], a[4], (uint32_t)a[3]);
+        return futex_wake(mp, addr, private, (uint32_t)a[2], a[4], (uint32_t)a[3]);
     if (sys_vcopy(mp->ep, addr, SELF, (uint64_t)&word, 4) < 0)
         return -LX_EFAULT;
     if (word != (uint32_t)(op == FUTEX_WAIT ? a[2] : a[5]))
         return -LX_EAGAIN;
     if (op == FUTEX_CMP_REQUEUE)
-        return futex_wake(mp, addr, (uint32_t)a[2], a[4], (uint32_t)a[3]);
+        return futex_wake(mp, addr, private, (uint32_t)a[2], a[4], (uint32_t)a[3]);
     if (a[3] && !ms)
         return -LX_ETIMEDOUT;
     mp->wait = W_FUTEX;
-    mp->futex_addr = addr;
+    mp->futex_addr = futex_key(mp, addr, private, &mp->futex_space);
     mp->wake_at = a[3] ? now_ticks() + ms + 1 : 0; /* at least ms pass */
     timers_arm();
     return SUSPEND;

@@ -67,10 +67,21 @@ static int put_timespec(struct mproc *mp, uint64_t uaddr, uint64_t ms, int micro
     return sys_vcopy(SELF, (uint64_t)t, mp->ep, uaddr, sizeof(t)) < 0 ? -LX_EFAULT : 0;
 }
 
-static uint64_t cpu_ms(struct mproc *mp)
+/* Thread mp's CPU time in ms (the kernel's ticks of its kernel process). */
+uint64_t cpu_ms(const struct mproc *mp)
 {
     struct proc_info i;
     return sys_proc_info(mp->ep, &i) == 0 ? i.ticks : 0;
+}
+
+/* mp's process's: every thread's, those that ended too. */
+uint64_t process_cpu_ms(struct mproc *mp)
+{
+    struct mproc *g = leader_of(mp);
+    uint64_t ms = g->gone_ms;
+    for (struct mproc *t = group_next(g, 0); t; t = group_next(g, t))
+        ms += cpu_ms(t);
+    return ms;
 }
 
 int64_t do_clock_gettime(struct mproc *mp, const uint64_t *a)
@@ -87,7 +98,7 @@ int64_t do_clock_gettime(struct mproc *mp, const uint64_t *a)
         return put_timespec(mp, a[1], now, 0); /* MONOTONIC, BOOTTIME */
     case 2:
     case 3:
-        return put_timespec(mp, a[1], cpu_ms(mp), 0); /* CPU time */
+        return put_timespec(mp, a[1], a[0] == 2 ? process_cpu_ms(mp) : cpu_ms(mp), 0); /* CPU */
     default:
         return -LX_EINVAL;
     }
@@ -262,7 +273,8 @@ void timers_run(void)
 
 int64_t do_times(struct mproc *mp, const uint64_t *a)
 {
-    uint64_t t[4] = {cpu_ms(mp) / 10, 0, mp->child_ticks / 10, 0}; /* in 1/100 s (AT_CLKTCK) */
+    uint64_t t[4] = {process_cpu_ms(mp) / 10, 0, leader_of(mp)->child_ticks / 10,
+                     0}; /* in 1/100 s (AT_CLKTCK) */
     if (a[0] && sys_vcopy(SELF, (uint64_t)t, mp->ep, a[0], sizeof(t)) < 0)
         return -LX_EFAULT;
     return (int64_t)(now_ticks() / 10);
@@ -271,9 +283,12 @@ int64_t do_times(struct mproc *mp, const uint64_t *a)
 int64_t do_getrusage(struct mproc *mp, const uint64_t *a)
 {
     uint64_t ru[18] = {0};
-    uint64_t ms = (int64_t)a[0] == -1 ? mp->child_ticks : cpu_ms(mp);
-    if ((int64_t)a[0] != 0 && (int64_t)a[0] != -1 && a[0] != 1)
+    int64_t who = (int64_t)a[0]; /* RUSAGE_SELF 0, RUSAGE_CHILDREN -1, RUSAGE_THREAD 1 */
+    if (who != 0 && who != -1 && who != 1)
         return -LX_EINVAL;
+    uint64_t ms = who == -1  ? leader_of(mp)->child_ticks
+                  : who == 1 ? cpu_ms(mp)
+                             : process_cpu_ms(mp);
     ru[0] = ms / 1000;
     ru[1] = (ms % 1000) * 1000;
     return sys_vcopy(SELF, (uint64_t)ru, mp->ep, a[1], sizeof(ru)) < 0 ? -LX_EFAULT : 0;

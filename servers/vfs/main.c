@@ -94,6 +94,32 @@ static endpoint_t lookup_service(const char *name);
 
 static int signal_pull(struct msg_vfs_pm_pull_reply *out);
 
+/*
+ * VFS_PM_TAKEOVER: thread ep of the process whose main thread was old (pm
+ * has killed old and every other thread) execs, and becomes the process:
+ * old's call ends, and what old's view held (the descriptor table, cwd,
+ * root, umask, and /proc's fields) moves to ep's slot; ep keeps its own ids
+ * and the program it is loading. -ESRCH unless ep is a thread of old.
+ */
+static int64_t takeover(endpoint_t old, endpoint_t ep)
+{
+    struct vproc *o = vproc_of(old), *p = vproc_of(ep);
+    if (!o || !p || o == p || p->files != o || o->files != o)
+        return -LX_ESRCH;
+    struct cred cred = p->cred;
+    char exe_next[sizeof(p->exe_next)];
+    memcpy(exe_next, p->exe_next, sizeof(exe_next));
+    cancel_call(o); /* its reply goes nowhere: old is dead */
+    cancel_call(p);
+    *p = *o;
+    p->ep = ep;
+    p->files = p;
+    p->cred = cred;
+    memcpy(p->exe_next, exe_next, sizeof(exe_next));
+    o->ep = 0;
+    return 0;
+}
+
 static void pm_request(message_t *m)
 {
     const union msg_vfs_pm *q = &m->u.vfs_pm;
@@ -235,6 +261,8 @@ static void pm_request(message_t *m)
         res = map_close(m);
     } else if (m->type == VFS_PM_SIGINFO) {
         res = sigfd_answer(&q->siginfo);
+    } else if (m->type == VFS_PM_TAKEOVER) {
+        res = takeover(q->takeover.old, q->takeover.ep);
     } else if (m->type == VFS_PM_SETPGRP) {
         if ((p = vproc_of(q->setpgrp.ep))) {
             p->pgrp = q->setpgrp.pgrp;

@@ -11,7 +11,8 @@
 struct sysv_fork {  /* SYSV_FORK */
     int32_t parent; /* 0: none (a process pm starts itself, such as init) */
     int32_t child;
-    int32_t pid;   /* the child's */
+    int32_t
+        pid; /* the child's process's (a thread: its process's, sharing its undo, attachments) */
     int32_t grant; /* read access to the child's struct cred (samsara/fs.h) */
 };
 

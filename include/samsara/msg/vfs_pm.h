@@ -152,6 +152,11 @@ struct msg_vfs_pm_tty { /* VFS_PM_TTY */
     int64_t result; /* < 0: the call's error (-EIO); 0: it goes on */
 };
 
+struct msg_vfs_pm_takeover { /* VFS_PM_TAKEOVER: execve from a thread other than the main one */
+    int32_t old;             /* the main thread, already killed: its call ends, its view goes */
+    int32_t ep;              /* a thread of old's process: it now holds the process's table */
+};
+
 union msg_vfs_pm {
     struct msg_reply reply;
     struct msg_vfs_pm_fork fork;
@@ -172,6 +177,7 @@ union msg_vfs_pm {
     struct msg_vfs_pm_siginfo siginfo;
     struct msg_vfs_pm_procinfo procinfo;
     struct msg_vfs_pm_tty tty;
+    struct msg_vfs_pm_takeover takeover;
 };
 MSG_BODY_FITS(union msg_vfs_pm);
 
