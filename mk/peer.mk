@@ -64,7 +64,9 @@ bench-disk: peer all
 # seconds per group in the guest (600). Prints passed/failed/skipped per system, the tests that
 # pass on one and not on the other, seconds per group; build/peer/peer-tests.json.
 # SUITE=tcl: Tcl's test suite the same way (mk/tcl.mk; build/peer/peer-tests-tcl.json), its
-# groups the tests/*.test files.
+# groups the tests/*.test files. LINUX_FROM=JSON / SAMSARA_FROM=JSON: that system's results from
+# an earlier run's report instead of a boot.
 peer-tests: peer all $(if $(filter tcl,$(SUITE)),tcl)
-	@python3 tools/peer_tests.py $(if $(SUITE),--suite $(SUITE)) $(if $(GROUPS),--groups $(GROUPS)) $(if $(LINUX_FROM),--linux-from $(LINUX_FROM)) \
-		$(if $(TIMEOUT),--timeout $(TIMEOUT))
+	@python3 tools/peer_tests.py $(if $(SUITE),--suite $(SUITE)) $(if $(GROUPS),--groups $(GROUPS)) \
+		$(if $(LINUX_FROM),--linux-from $(LINUX_FROM)) \
+		$(if $(SAMSARA_FROM),--samsara-from $(SAMSARA_FROM)) $(if $(TIMEOUT),--timeout $(TIMEOUT))

@@ -370,6 +370,8 @@ def main(argv=None):
                     "diff among the other lines; use with --other 1000)")
     ap.add_argument("--linux-from", metavar="JSON", help="take Linux's results from an earlier "
                     "run's JSON (the baseline does not change with Samsara) instead of booting it")
+    ap.add_argument("--samsara-from", metavar="JSON", help="the same for Samsara's results (with "
+                    "--linux-from: compare two earlier runs, booting nothing)")
     ap.add_argument("--no-linux", action="store_true")
     ap.add_argument("--no-samsara", action="store_true")
     ap.add_argument("--json", help="where the report goes (default build/peer/peer-tests.json, "
@@ -382,27 +384,34 @@ def main(argv=None):
     unknown = [g for g in groups if g not in known]
     if unknown:
         sys.exit(f"peer-tests: no such group: {', '.join(unknown)} (groups: {' '.join(known)})")
-    earlier = None
-    if args.linux_from:
-        with open(args.linux_from) as f:
-            earlier = json.load(f)
-        if "linux" not in earlier or set(groups) - set(earlier["linux"]["groups"]) or \
-                earlier.get("suite", "busybox") != args.suite:
-            sys.exit(f"peer-tests: {args.linux_from} has no Linux results for these groups")
-    systems = [c for c, off in ((LinuxTests, args.no_linux or earlier),
-                                (SamsaraTests, args.no_samsara)) if not off]
-    print(f"peer-tests: {SUITES[args.suite][4]()} test suite, {len(groups)} groups, {args.timeout} s per group, memory {MEM}, on "
-          + ", ".join(c.name for c in systems) +
-          (f" (Linux's results from {args.linux_from})" if args.linux_from else ""), flush=True)
+    earlier = {}  # system: an earlier run's JSON
+    for system, path in (("linux", args.linux_from), ("samsara", args.samsara_from)):
+        if path:
+            with open(path) as f:
+                earlier[system] = json.load(f)
+            e = earlier[system]
+            if system not in e or set(groups) - set(e[system]["groups"]) or \
+                    e.get("suite", "busybox") != args.suite:
+                sys.exit(f"peer-tests: {path} has no {system} results for these groups")
+    systems = [c for c, off in ((LinuxTests, args.no_linux or "linux" in earlier),
+                                (SamsaraTests, args.no_samsara or "samsara" in earlier)) if not off]
+    print(f"peer-tests: {SUITES[args.suite][4]()} test suite, {len(groups)} groups, "
+          f"{args.timeout} s per group, memory {MEM}, on " +
+          ", ".join(c.name for c in systems) + "".join(
+              f" ({s}'s results from {p})" for s, p in (("Linux", args.linux_from),
+                                                         ("Samsara", args.samsara_from)) if p),
+          flush=True)
     report = {"suite": args.suite, "groups": groups, "timeout": args.timeout, "memory": MEM,
               "verbose": args.verbose, "busybox": os.path.realpath(lp.BUSYBOX)}
     if args.suite == "tcl":
         report["tcl"] = os.path.realpath(TCL_SRC)
-    if earlier:
-        report.update(kernel=earlier.get("kernel"), linux_from=args.linux_from,
-                      linux={"groups": {g: earlier["linux"]["groups"][g] for g in groups},
-                             "boots": earlier["linux"]["boots"], "wall": earlier["linux"]["wall"]})
-        report["linux"]["totals"] = totals(report["linux"])
+    for system, e in earlier.items():
+        report[f"{system}_from"] = args.linux_from if system == "linux" else args.samsara_from
+        report[system] = {"groups": {g: e[system]["groups"][g] for g in groups},
+                          "boots": e[system]["boots"], "wall": e[system]["wall"]}
+        report[system]["totals"] = totals(report[system])
+    if "linux" in earlier:
+        report["kernel"] = earlier["linux"].get("kernel")
     elif not args.no_linux:
         report["kernel"] = os.path.basename(lp.vmlinuz())
     with tempfile.TemporaryDirectory(prefix="peer-tests-") as tmp:
