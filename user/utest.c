@@ -5845,6 +5845,30 @@ static void t_sysv_permissions(void)
           shmctl(h, IPC_RMID, 0) == 0);
 }
 
+/* ---- Tcl's test suite (issue 11, make peer-tests SUITE=tcl) */
+/* CLOCK_MONOTONIC and gettimeofday read finer than the 1 ms tick (pm's now_ns): Tcl's
+ * cmdMZ-6.6 busy-waits 10 us on `clock microseconds`. Some step between two different
+ * successive readings must be under 0.5 ms; with whole ticks each is 1 ms or more. */
+static void t_clock_sub_ms(void)
+{
+    struct timespec prev, t;
+    long best = 1000000000;
+    CHECK(clock_gettime(CLOCK_MONOTONIC, &prev) == 0);
+    for (int i = 0; i < 20000 && best >= 500000; i++) {
+        CHECK(clock_gettime(CLOCK_MONOTONIC, &t) == 0);
+        long d = (t.tv_sec - prev.tv_sec) * 1000000000 + (t.tv_nsec - prev.tv_nsec);
+        CHECK(d >= 0); /* never backwards */
+        if (d > 0 && d < best)
+            best = d;
+        prev = t;
+    }
+    if (best >= 500000)
+        printf("clock_sub_ms: smallest step %ld ns\n", best);
+    CHECK(best < 500000);
+    struct timespec res;
+    CHECK(clock_getres(CLOCK_MONOTONIC, &res) == 0 && res.tv_sec == 0 && res.tv_nsec < 1000000);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -6006,6 +6030,8 @@ static const struct test tests[] = {
     {"sysv_shm_edges", t_sysv_shm_edges},
     {"sysv_shm_exec", t_sysv_shm_exec},
     {"sysv_permissions", t_sysv_permissions},
+    /* Tcl's test suite (issue 11) */
+    {"clock_sub_ms", t_clock_sub_ms},
     {0},
 };
 
