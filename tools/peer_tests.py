@@ -182,7 +182,7 @@ def parse(lines):
 
 
 def run_system(cls, groups, seconds, tmp, log=print, other=5, verbose=False, limits=None,
-               suite="busybox"):
+               suite="busybox", user=None):
     """Boot cls (SamsaraTests or LinuxTests) on a fresh image and run groups (seconds each in
     the guest, limits: {group: seconds} for some of their own); when the guest stops printing
     for the longest of them plus WATCHDOG, kill it, mark the group it was in as hung and boot
@@ -198,7 +198,8 @@ def run_system(cls, groups, seconds, tmp, log=print, other=5, verbose=False, lim
             with guest.cond:
                 first = len(guest.lines)
             folder, script = f"/mnt/{SUITES[suite][0]}", SUITES[suite][1]
-            guest.begin(f"sh {folder}/{script} {folder} {seconds} {other}" +
+            guest.begin((f"TCL_USER={user} " if user else "") +
+                        f"sh {folder}/{script} {folder} {seconds} {other}" +
                         (" verbose" if verbose else ""))
             index, done = first, False
             while not done:
@@ -372,6 +373,8 @@ def main(argv=None):
                     "run's JSON (the baseline does not change with Samsara) instead of booting it")
     ap.add_argument("--samsara-from", metavar="JSON", help="the same for Samsara's results (with "
                     "--linux-from: compare two earlier runs, booting nothing)")
+    ap.add_argument("--user", help="Tcl: run the tests as this user (user, of both guests' "
+                    "/etc/passwd) instead of root: the notRoot tests run")
     ap.add_argument("--no-linux", action="store_true")
     ap.add_argument("--no-samsara", action="store_true")
     ap.add_argument("--json", help="where the report goes (default build/peer/peer-tests.json, "
@@ -404,7 +407,9 @@ def main(argv=None):
     report = {"suite": args.suite, "groups": groups, "timeout": args.timeout, "memory": MEM,
               "verbose": args.verbose, "busybox": os.path.realpath(lp.BUSYBOX)}
     if args.suite == "tcl":
-        report["tcl"] = os.path.realpath(TCL_SRC)
+        report.update(tcl=os.path.realpath(TCL_SRC), user=args.user or "root")
+    elif args.user:
+        sys.exit("peer-tests: --user is for --suite tcl")
     for system, e in earlier.items():
         report[f"{system}_from"] = args.linux_from if system == "linux" else args.samsara_from
         report[system] = {"groups": {g: e[system]["groups"][g] for g in groups},
@@ -418,7 +423,7 @@ def main(argv=None):
         for cls in systems:
             report[cls.name] = run_system(cls, groups, args.timeout, tmp,
                                           lambda s: print(s, flush=True), args.other, args.verbose,
-                                          suite=args.suite)
+                                          suite=args.suite, user=args.user)
             report[cls.name]["totals"] = totals(report[cls.name])
     if "linux" in report and "samsara" in report:
         linux_only, samsara_only = compare(report["linux"], report["samsara"])
