@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""make peer-tests: BusyBox's and Tcl's own test suites on Samsara and on Linux 6.1 (docs/PEER-TESTS.md).
+"""make peer-tests: BusyBox's and Tcl's test suites on Samsara and on Linux 6.1 (PEER-TESTS.md).
 
 The testsuite of the BusyBox source package the build fetches (third_party/busybox/testsuite),
 unmodified, goes on a fresh ext2 image (mke2fs -d) beside the BusyBox binary Samsara ships
@@ -85,7 +85,8 @@ def stage_tcl(d):
 # name: (folder on the image, the guest's script there, the groups in order, staging, title)
 SUITES = {
     "busybox": ("bb", "peer-tests", all_groups, stage_busybox,
-                lambda: "BusyBox " + os.path.basename(os.path.realpath(os.path.dirname(TESTSUITE)))),
+                lambda: "BusyBox " + os.path.basename(os.path.dirname(os.path.realpath(
+                    TESTSUITE)))),
     "tcl": ("tcl", "tcl-tests", tcl_groups, stage_tcl,
             lambda: "Tcl " + os.path.basename(os.path.realpath(TCL_SRC))),
 }

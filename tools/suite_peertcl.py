@@ -7,8 +7,9 @@ ends under a time of its own of 2 s): the PASS/FAIL/SKIPPED lines peer_tests.par
 `timeout -s KILL` stopping the file with status 137. Last, one Samsara boot on the image the
 harness makes (SUITE=tcl: tcltest, Tcl's tests/ and library/) running two real test files:
 append.test (every test must pass) and fCmd.test (files, directories, permissions, rename:
-must finish, none failing; most of its tests need a user other than root and are skipped). About 25 s under TCG after the build; no Linux guest. Called by
-tools/test.py as run(record, module)."""
+must finish, none failing; most of its tests need a user other than root and are skipped).
+About 15 s under TCG after the build; no Linux guest. Called by tools/test.py as
+run(record, module)."""
 import os
 import shutil
 import subprocess
