@@ -5,7 +5,8 @@
 #   make bench-net  the wget experiment against a Linux guest (docs/BENCH-NET.md)
 #   make bench-disk ext2 throughput and disk-driver kills against a Linux guest (docs/BENCH-DISK.md)
 #   make bench-fork fork+exit and fork+exec by process size against a Linux guest (docs/BENCH-FORK.md)
-#   make peer-tests BusyBox's own testsuite on Samsara and on a Linux guest (docs/PEER-TESTS.md)
+#   make peer-tests BusyBox's own testsuite on Samsara and on a Linux guest (docs/PEER-TESTS.md);
+#                SUITE=tcl: Tcl's (Debian's tcl8.6, built static with musl: make tcl)
 #   make gdb     boot halted, attach gdb with symbols
 #   make iso     build/samsara.iso, a GRUB 2 BIOS CD of make run's system, root on ramfs unless ROOT
 #                is given: it boots alone (qemu-system-x86_64 -cdrom build/samsara.iso -nographic)
@@ -90,6 +91,7 @@ ISO_EPOCH := $(or $(SOURCE_DATE_EPOCH),$(shell git log -1 --format=%ct 2>/dev/nu
 SERVICE_PROGS := $(B)/demo
 include mk/userland.mk
 include mk/peer.mk
+include mk/tcl.mk
 all: $(B)/kernel32.elf $(addprefix $(B)/,$(PROGRAMS)) $(B)/manifests $(DISK_IMAGE)
 
 # The disk image for ROOT=ext2 (docs/FILESYSTEMS.md): the initramfs's staged files (build/rootfs,

@@ -71,6 +71,11 @@ bench-fork: peer all
 # GROUPS=a,b (runtest's groups: applet names; default every group runtest would run), TIMEOUT=
 # seconds per group in the guest (600). Prints passed/failed/skipped per system, the tests that
 # pass on one and not on the other, seconds per group; build/peer/peer-tests.json.
-peer-tests: peer all
-	@python3 tools/peer_tests.py $(if $(GROUPS),--groups $(GROUPS)) $(if $(LINUX_FROM),--linux-from $(LINUX_FROM)) \
-		$(if $(TIMEOUT),--timeout $(TIMEOUT))
+# SUITE=tcl: Tcl's test suite the same way (mk/tcl.mk; build/peer/peer-tests-tcl.json), its
+# groups the tests/*.test files. LINUX_FROM=JSON / SAMSARA_FROM=JSON: that system's results from
+# an earlier run's report instead of a boot. TCL_USER=user: Tcl's tests as that user, not root.
+peer-tests: peer all $(if $(filter tcl,$(SUITE)),tcl)
+	@python3 tools/peer_tests.py $(if $(SUITE),--suite $(SUITE)) $(if $(GROUPS),--groups $(GROUPS)) \
+		$(if $(LINUX_FROM),--linux-from $(LINUX_FROM)) \
+		$(if $(SAMSARA_FROM),--samsara-from $(SAMSARA_FROM)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) \
+		$(if $(TCL_USER),--user $(TCL_USER))

@@ -14,7 +14,10 @@
 # second run prints nothing (about 0.5 s, apt's index queries; --tools-only,
 # which checks the tools alone, a few ms). Runs are serialised by a lock
 # (third_party/.fetch.lock): make -j2 may ask for BusyBox and lwIP at once,
-# and apt allows one writer. Usage: tools/fetch-sources.sh [--tools-only]
+# and apt allows one writer. `tools/fetch-sources.sh tcl` fetches only Tcl
+# (third_party/tcl8.6), whose test suite `make peer-tests SUITE=tcl` runs
+# (mk/tcl.mk, docs/PEER-TESTS.md): no part of the default build.
+# Usage: tools/fetch-sources.sh [--tools-only | tcl]
 set -e
 cd "$(dirname "$0")/.."
 mkdir -p third_party
@@ -117,5 +120,9 @@ fetch() {
 	ln -sfn "${dir%/}" "third_party/$name"
 	echo "fetch-sources: third_party/$name -> ${dir%/}"
 }
+if [ "$1" = "tcl" ]; then
+	fetch tcl8.6 unix/configure
+	exit 0
+fi
 fetch busybox Makefile
 fetch lwip src/core/init.c

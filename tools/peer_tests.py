@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""make peer-tests: BusyBox's own testsuite on Samsara and on Linux 6.1 (docs/PEER-TESTS.md).
+"""make peer-tests: BusyBox's and Tcl's test suites on Samsara and on Linux 6.1 (PEER-TESTS.md).
 
 The testsuite of the BusyBox source package the build fetches (third_party/busybox/testsuite),
 unmodified, goes on a fresh ext2 image (mke2fs -d) beside the BusyBox binary Samsara ships
@@ -16,8 +16,13 @@ SECONDS + WATCHDOG, the host kills it, records the group as hung and boots a fre
 the groups after it. Then per system passed/failed/skipped, the tests that pass on Linux and
 not on Samsara (and the reverse), wall time per group and Samsara's over Linux's.
 
-Usage: tools/peer_tests.py [--groups a,b,...] [--timeout SECONDS] [--no-linux] [--no-samsara]
-       [--json FILE]
+--suite tcl runs Tcl's test suite the same way (SUITES below): the tests/ and library/ of the
+Tcl source package mk/tcl.mk fetches (third_party/tcl8.6), unmodified, and the static tcltest
+built from it (build/tcl/tcltest) as /tcl on the image, one group per tests/NAME.test file, run
+by tools/peer/tcl-tests (Tcl's own driver all.tcl, one file at a time).
+
+Usage: tools/peer_tests.py [--suite busybox|tcl] [--groups a,b,...] [--timeout SECONDS]
+       [--no-linux] [--no-samsara] [--json FILE]
 """
 import argparse
 import json
@@ -36,7 +41,9 @@ import qemu  # noqa: E402
 TESTSUITE = os.path.join(qemu.ROOT, "third_party", "busybox", "testsuite")
 CONFIG = os.path.join(qemu.BUILD, "busybox", "obj", ".config")
 SCRIPT = os.path.join(qemu.ROOT, "tools", "peer", "peer-tests")
-GUEST_DIR = "/mnt/bb"
+TCL_SRC = os.path.join(qemu.ROOT, "third_party", "tcl8.6")
+TCLTEST = os.path.join(qemu.BUILD, "tcl", "tcltest")
+TCL_SCRIPT = os.path.join(qemu.ROOT, "tools", "peer", "tcl-tests")
 IMAGE_MIB = 512  # sparse on the host; the tests make small files
 GROUP_SECONDS = 600  # runtest's time per group in the guest (timeout -s KILL)
 WATCHDOG = 120  # seconds past GROUP_SECONDS without a line before the host kills the guest
@@ -54,16 +61,45 @@ def all_groups():
             os.path.isdir(os.path.join(TESTSUITE, a))]
 
 
-def make_image(path, groups, tmp, limits=None):
-    """A fresh ext2 image holding /bb as the module's docstring says; limits: {group: seconds}
-    for groups with a time of their own."""
-    stage = os.path.join(tmp, "stage")
-    shutil.rmtree(stage, ignore_errors=True)
-    bb = os.path.join(stage, "bb")
+def stage_busybox(bb):
+    """/bb: the testsuite, the binary, its .config and the guest's script."""
     shutil.copytree(TESTSUITE, os.path.join(bb, "testsuite"), symlinks=True)
     shutil.copy2(lp.BUSYBOX, os.path.join(bb, "busybox"))
     shutil.copy2(CONFIG, os.path.join(bb, ".config"))
     shutil.copy2(SCRIPT, os.path.join(bb, "peer-tests"))
+
+
+def tcl_groups():
+    """Tcl's test files, in all.tcl's order (sorted names)."""
+    return sorted(f for f in os.listdir(os.path.join(TCL_SRC, "tests")) if f.endswith(".test"))
+
+
+def stage_tcl(d):
+    """/tcl: tcltest, the source package's tests/ and library/, the guest's script."""
+    for sub in ("tests", "library"):
+        shutil.copytree(os.path.join(TCL_SRC, sub), os.path.join(d, sub), symlinks=True)
+    shutil.copy2(TCLTEST, os.path.join(d, "tcltest"))
+    shutil.copy2(TCL_SCRIPT, os.path.join(d, "tcl-tests"))
+
+
+# name: (folder on the image, the guest's script there, the groups in order, staging, title)
+SUITES = {
+    "busybox": ("bb", "peer-tests", all_groups, stage_busybox,
+                lambda: "BusyBox " + os.path.basename(os.path.dirname(os.path.realpath(
+                    TESTSUITE)))),
+    "tcl": ("tcl", "tcl-tests", tcl_groups, stage_tcl,
+            lambda: "Tcl " + os.path.basename(os.path.realpath(TCL_SRC))),
+}
+
+
+def make_image(path, groups, tmp, limits=None, suite="busybox"):
+    """A fresh ext2 image holding the suite's folder as the module's docstring says; limits:
+    {group: seconds} for groups with a time of their own."""
+    stage = os.path.join(tmp, "stage")
+    shutil.rmtree(stage, ignore_errors=True)
+    bb = os.path.join(stage, SUITES[suite][0])
+    os.makedirs(bb)
+    SUITES[suite][3](bb)
     with open(os.path.join(bb, "groups"), "w") as f:
         f.write("".join(f"{g} {limits[g]}\n" if g in (limits or {}) else g + "\n"
                         for g in groups))
@@ -146,7 +182,8 @@ def parse(lines):
     return groups, done
 
 
-def run_system(cls, groups, seconds, tmp, log=print, other=5, verbose=False, limits=None):
+def run_system(cls, groups, seconds, tmp, log=print, other=5, verbose=False, limits=None,
+               suite="busybox", user=None):
     """Boot cls (SamsaraTests or LinuxTests) on a fresh image and run groups (seconds each in
     the guest, limits: {group: seconds} for some of their own); when the guest stops printing
     for the longest of them plus WATCHDOG, kill it, mark the group it was in as hung and boot
@@ -155,13 +192,15 @@ def run_system(cls, groups, seconds, tmp, log=print, other=5, verbose=False, lim
     img = os.path.join(tmp, f"{cls.name}.img")
     result, left, boots, started = {}, list(groups), 0, time.monotonic()
     while left:
-        make_image(img, left, tmp, limits)
+        make_image(img, left, tmp, limits, suite)
         boots += 1
         guest = cls(img)
         try:
             with guest.cond:
                 first = len(guest.lines)
-            guest.begin(f"sh {GUEST_DIR}/peer-tests {GUEST_DIR} {seconds} {other}" +
+            folder, script = f"/mnt/{SUITES[suite][0]}", SUITES[suite][1]
+            guest.begin((f"TCL_USER={user} " if user else "") +
+                        f"sh {folder}/{script} {folder} {seconds} {other}" +
                         (" verbose" if verbose else ""))
             index, done = first, False
             while not done:
@@ -321,8 +360,10 @@ def differences(names, groups):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--suite", choices=sorted(SUITES), default="busybox",
+                    help="BusyBox's testsuite (default) or Tcl's tests")
     ap.add_argument("--groups", help="comma-separated groups (default: every group runtest "
-                    "would run, in its order)")
+                    "would run, in its order; Tcl: every tests/*.test file)")
     ap.add_argument("--timeout", type=int, default=GROUP_SECONDS,
                     help="seconds per group in the guest (default %(default)s)")
     ap.add_argument("--other", type=int, default=5, help="lines of each group's output other "
@@ -331,40 +372,59 @@ def main(argv=None):
                     "diff among the other lines; use with --other 1000)")
     ap.add_argument("--linux-from", metavar="JSON", help="take Linux's results from an earlier "
                     "run's JSON (the baseline does not change with Samsara) instead of booting it")
+    ap.add_argument("--samsara-from", metavar="JSON", help="the same for Samsara's results (with "
+                    "--linux-from: compare two earlier runs, booting nothing)")
+    ap.add_argument("--user", help="Tcl: run the tests as this user (user, of both guests' "
+                    "/etc/passwd) instead of root: the notRoot tests run")
     ap.add_argument("--no-linux", action="store_true")
     ap.add_argument("--no-samsara", action="store_true")
-    ap.add_argument("--json", default=os.path.join(lp.PEER, "peer-tests.json"))
+    ap.add_argument("--json", help="where the report goes (default build/peer/peer-tests.json, "
+                    "Tcl: build/peer/peer-tests-tcl.json)")
     args = ap.parse_args(argv)
-    known = all_groups()
+    args.json = args.json or os.path.join(
+        lp.PEER, "peer-tests.json" if args.suite == "busybox" else f"peer-tests-{args.suite}.json")
+    known = SUITES[args.suite][2]()
     groups = args.groups.split(",") if args.groups else known
     unknown = [g for g in groups if g not in known]
     if unknown:
         sys.exit(f"peer-tests: no such group: {', '.join(unknown)} (groups: {' '.join(known)})")
-    earlier = None
-    if args.linux_from:
-        with open(args.linux_from) as f:
-            earlier = json.load(f)
-        if "linux" not in earlier or set(groups) - set(earlier["linux"]["groups"]):
-            sys.exit(f"peer-tests: {args.linux_from} has no Linux results for these groups")
-    systems = [c for c, off in ((LinuxTests, args.no_linux or earlier),
-                                (SamsaraTests, args.no_samsara)) if not off]
-    print(f"peer-tests: BusyBox {os.path.basename(os.path.realpath(os.path.dirname(TESTSUITE)))}"
-          f" testsuite, {len(groups)} groups, {args.timeout} s per group, memory {MEM}, on "
-          + ", ".join(c.name for c in systems) +
-          (f" (Linux's results from {args.linux_from})" if args.linux_from else ""), flush=True)
-    report = {"groups": groups, "timeout": args.timeout, "memory": MEM, "verbose": args.verbose,
-              "busybox": os.path.realpath(lp.BUSYBOX)}
-    if earlier:
-        report.update(kernel=earlier.get("kernel"), linux_from=args.linux_from,
-                      linux={"groups": {g: earlier["linux"]["groups"][g] for g in groups},
-                             "boots": earlier["linux"]["boots"], "wall": earlier["linux"]["wall"]})
-        report["linux"]["totals"] = totals(report["linux"])
+    earlier = {}  # system: an earlier run's JSON
+    for system, path in (("linux", args.linux_from), ("samsara", args.samsara_from)):
+        if path:
+            with open(path) as f:
+                earlier[system] = json.load(f)
+            e = earlier[system]
+            if system not in e or set(groups) - set(e[system]["groups"]) or \
+                    e.get("suite", "busybox") != args.suite:
+                sys.exit(f"peer-tests: {path} has no {system} results for these groups")
+    systems = [c for c, off in ((LinuxTests, args.no_linux or "linux" in earlier),
+                                (SamsaraTests, args.no_samsara or "samsara" in earlier)) if not off]
+    print(f"peer-tests: {SUITES[args.suite][4]()} test suite, {len(groups)} groups, "
+          f"{args.timeout} s per group, memory {MEM}, on " +
+          ", ".join(c.name for c in systems) + "".join(
+              f" ({s}'s results from {p})" for s, p in (("Linux", args.linux_from),
+                                                         ("Samsara", args.samsara_from)) if p),
+          flush=True)
+    report = {"suite": args.suite, "groups": groups, "timeout": args.timeout, "memory": MEM,
+              "verbose": args.verbose, "busybox": os.path.realpath(lp.BUSYBOX)}
+    if args.suite == "tcl":
+        report.update(tcl=os.path.realpath(TCL_SRC), user=args.user or "root")
+    elif args.user:
+        sys.exit("peer-tests: --user is for --suite tcl")
+    for system, e in earlier.items():
+        report[f"{system}_from"] = args.linux_from if system == "linux" else args.samsara_from
+        report[system] = {"groups": {g: e[system]["groups"][g] for g in groups},
+                          "boots": e[system]["boots"], "wall": e[system]["wall"]}
+        report[system]["totals"] = totals(report[system])
+    if "linux" in earlier:
+        report["kernel"] = earlier["linux"].get("kernel")
     elif not args.no_linux:
         report["kernel"] = os.path.basename(lp.vmlinuz())
     with tempfile.TemporaryDirectory(prefix="peer-tests-") as tmp:
         for cls in systems:
             report[cls.name] = run_system(cls, groups, args.timeout, tmp,
-                                          lambda s: print(s, flush=True), args.other, args.verbose)
+                                          lambda s: print(s, flush=True), args.other, args.verbose,
+                                          suite=args.suite, user=args.user)
             report[cls.name]["totals"] = totals(report[cls.name])
     if "linux" in report and "samsara" in report:
         linux_only, samsara_only = compare(report["linux"], report["samsara"])

@@ -8683,6 +8683,31 @@ static void t_threads_sysv_process(void)
     CHECK(semctl(t2_semid, 0, IPC_RMID) == 0 && shmctl(shmid, IPC_RMID, 0) == 0);
 }
 
+/* ---- Tcl's test suite (issue 11, make peer-tests SUITE=tcl) */
+/* CLOCK_MONOTONIC and gettimeofday read finer than the 1 ms tick (pm's now_ns): Tcl's
+ * cmdMZ-6.6 busy-waits 10 us on `clock microseconds`. Some step between two different
+ * successive readings must be under 0.5 ms; with whole ticks each is 1 ms or more. */
+static void t_clock_sub_ms(void)
+{
+    struct timespec prev, t;
+    long best = 1000000000;
+    CHECK(clock_gettime(CLOCK_MONOTONIC, &prev) == 0);
+    for (int i = 0; i < 20000 && best >= 500000; i++) {
+        CHECK(clock_gettime(CLOCK_MONOTONIC, &t) == 0);
+        long d = (t.tv_sec - prev.tv_sec) * 1000000000 + (t.tv_nsec - prev.tv_nsec);
+        CHECK(d >= 0); /* never backwards */
+        if (d > 0 && d < best)
+            best = d;
+        prev = t;
+    }
+    if (best >= 500000)
+        printf("clock_sub_ms: smallest step %ld ns\n", best);
+    CHECK(best < 500000);
+    struct timespec res;
+    CHECK(clock_getres(CLOCK_MONOTONIC, &res) == 0 && res.tv_sec == 0 && res.tv_nsec < 1000000);
+}
+
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -8910,6 +8935,8 @@ static const struct test tests[] = {
     {"futex_shared_file", t_futex_shared_file},
     {"threads_cpu_time", t_threads_cpu_time},
     {"threads_sysv_process", t_threads_sysv_process},
+    /* Tcl's test suite (issue 11) */
+    {"clock_sub_ms", t_clock_sub_ms},
     {0},
 };
 

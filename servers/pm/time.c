@@ -1,11 +1,13 @@
 /*
  * Clocks and timers. The monotonic clock is the kernel's tick count
- * (1 ms); the real-time clock is the CMOS RTC read once at start plus
- * that. The boot time read there goes to the kernel (KC_SET_BOOTTIME), where
- * the file servers read it for their times (lib/fsdriver: fsdriver_now). nanosleep and ITIMER_REAL
- * (alarm, setitimer) are deadlines in ticks, served by one kernel alarm set for the earliest of
- * them. Time arithmetic saturates: a sleep or timer too long for 64 bits of milliseconds ends at
- * the end of time (UINT64_MAX), never early.
+ * (1 ms) plus, within a tick, the TSC cycles since pm first saw that tick
+ * (now_ns: sub-millisecond readings, as Tcl's cmdMZ-6.6 and any busy-wait on
+ * the clock need); the coarse clocks are the tick count alone; the real-time
+ * clock is the CMOS RTC read once at start plus the monotonic one. The boot time read there goes to
+ * the kernel (KC_SET_BOOTTIME), where the file servers read it for their times (lib/fsdriver:
+ * fsdriver_now). nanosleep and ITIMER_REAL (alarm, setitimer) are deadlines in ticks, served by one
+ * kernel alarm set for the earliest of them. Time arithmetic saturates: a sleep or timer too long
+ * for 64 bits of milliseconds ends at the end of time (UINT64_MAX), never early.
  */
 #include "pm.h"
 
@@ -61,9 +63,28 @@ uint64_t realtime_base(void)
     return boot_epoch;
 }
 
-static int put_timespec(struct mproc *mp, uint64_t uaddr, uint64_t ms, int micro)
+/* Nanoseconds since tick 0: the tick's milliseconds plus the cycles since pm first saw this
+ * tick, at the TSC rate measured since pm's first reading (cycles per tick), never reaching
+ * the next tick and never going back. Until a tick has passed there is no rate: whole ms. */
+static uint64_t now_ns(void)
 {
-    uint64_t t[2] = {ms / 1000, (ms % 1000) * (micro ? 1000 : 1000000)};
+    static uint64_t first_tick, first_tsc, seen_tick, seen_tsc, last;
+    uint64_t tick = now_ticks(), tsc = sys_tsc();
+    if (!first_tsc)
+        first_tick = tick, first_tsc = tsc;
+    if (tick != seen_tick)
+        seen_tick = tick, seen_tsc = tsc;
+    uint64_t ns = tick * 1000000,
+             per_tick = tick > first_tick ? (tsc - first_tsc) / (tick - first_tick) : 0;
+    if (per_tick && tsc >= seen_tsc)
+        ns += tsc - seen_tsc >= per_tick ? 999999 : (tsc - seen_tsc) * 1000000 / per_tick;
+    last = ns > last ? ns : last;
+    return last;
+}
+
+static int put_timespec(struct mproc *mp, uint64_t uaddr, uint64_t ns, int micro)
+{
+    uint64_t t[2] = {ns / 1000000000, ns % 1000000000 / (micro ? 1000 : 1)};
     return sys_vcopy(SELF, (uint64_t)t, mp->ep, uaddr, sizeof(t)) < 0 ? -LX_EFAULT : 0;
 }
 
@@ -86,19 +107,21 @@ uint64_t process_cpu_ms(struct mproc *mp)
 
 int64_t do_clock_gettime(struct mproc *mp, const uint64_t *a)
 {
-    uint64_t now = now_ticks();
     switch (a[0]) {
     case 0:
+        return put_timespec(mp, a[1], boot_epoch * 1000000000 + now_ns(), 0); /* REALTIME */
     case 5:
-        return put_timespec(mp, a[1], boot_epoch * 1000 + now, 0); /* REALTIME */
+        return put_timespec(mp, a[1], (boot_epoch * 1000 + now_ticks()) * 1000000, 0); /* coarse */
     case 1:
     case 4:
-    case 6:
     case 7:
-        return put_timespec(mp, a[1], now, 0); /* MONOTONIC, BOOTTIME */
+        return put_timespec(mp, a[1], now_ns(), 0); /* MONOTONIC, RAW, BOOTTIME */
+    case 6:
+        return put_timespec(mp, a[1], now_ticks() * 1000000, 0); /* MONOTONIC_COARSE */
     case 2:
     case 3:
-        return put_timespec(mp, a[1], a[0] == 2 ? process_cpu_ms(mp) : cpu_ms(mp), 0); /* CPU */
+        return put_timespec(mp, a[1], (a[0] == 2 ? process_cpu_ms(mp) : cpu_ms(mp)) * 1000000,
+                            0); /* CPU time */
     default:
         return -LX_EINVAL;
     }
@@ -108,12 +131,13 @@ int64_t do_clock_getres(struct mproc *mp, const uint64_t *a)
 {
     if (a[0] > 7)
         return -LX_EINVAL;
-    return a[1] ? put_timespec(mp, a[1], 1, 0) : 0;
+    uint64_t ns = a[0] == 0 || a[0] == 1 || a[0] == 4 || a[0] == 7 ? 1000 : 1000000;
+    return a[1] ? put_timespec(mp, a[1], ns, 0) : 0; /* 1 us (now_ns), else a tick */
 }
 
 int64_t do_gettimeofday(struct mproc *mp, const uint64_t *a)
 {
-    return a[0] ? put_timespec(mp, a[0], boot_epoch * 1000 + now_ticks(), 1) : 0;
+    return a[0] ? put_timespec(mp, a[0], boot_epoch * 1000000000 + now_ns(), 1) : 0;
 }
 
 int64_t do_time(struct mproc *mp, const uint64_t *a)
