@@ -719,6 +719,7 @@ static int64_t statfs_vnode(struct vproc *p, struct vnode *v, uint64_t ubuf)
     }
     out[0] = s.type, out[1] = s.bsize, out[2] = s.blocks, out[3] = s.bfree, out[4] = s.bavail;
     out[5] = s.files, out[6] = s.ffree, out[8] = s.namelen, out[9] = s.bsize;
+    out[10] = mount_erofs(v) ? 1 : 0; /* f_flags: ST_RDONLY */
     return copy_out(p, ubuf, out, sizeof(out));
 }
 

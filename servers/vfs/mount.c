@@ -61,6 +61,8 @@ struct mount {
     int group;                 /* its peer group (shared), 0: private */
     int master;                /* a slave: the group it receives mounts from */
     int unbindable;            /* MS_UNBINDABLE: no bind of it (EINVAL) */
+    int rdonly;                /* MS_RDONLY: this mount is read-only (Linux's MNT_READONLY) */
+    int fs_rdonly;             /* the server's own mount: its whole file system is read-only */
 };
 
 static struct mount mounts[NR_MOUNTS];
@@ -106,6 +108,20 @@ uint64_t mount_dev(endpoint_t fs)
 {
     struct mount *m = mount_of_ep(fs);
     return m ? (uint64_t)(m - mounts) + 1 : 0;
+}
+
+/*
+ * -EROFS if v, a regular file, directory or symbolic link, is reached
+ * through a read-only mount or is on a read-only file system; else 0
+ * (devices, FIFOs and sockets stay writable there, as in Linux).
+ */
+int mount_erofs(const struct vnode *v)
+{
+    uint64_t type = v->mode & S_IFMT;
+    if (v->fs == NONE || (type != S_IFREG && type != S_IFDIR && type != S_IFLNK))
+        return 0;
+    const struct mount *m = mount_of_vnode(v), *own = mount_of_ep(v->fs);
+    return (m && m->rdonly) || (own && own->fs_rdonly) ? -LX_EROFS : 0;
 }
 
 /* FS_MOUNT to ep: its root as a vnode (held), or 0. */
@@ -179,7 +195,7 @@ static void mount_attach(struct mount *m)
  * Mount the server labelled label (PROCFS_EP for /proc) on path ("/": the
  * root). 0 or -errno; the log line says why not.
  */
-static int64_t mount_at(const char *path, const char *label, endpoint_t ep)
+static int64_t mount_at(const char *path, const char *label, endpoint_t ep, int rdonly)
 {
     struct mount *m = mount_free_entry();
     if (strlen(label) >= sizeof(m->label) || strlen(path) >= MOUNT_PATH_MAX)
@@ -210,7 +226,8 @@ static int64_t mount_at(const char *path, const char *label, endpoint_t ep)
         vnode_put(covered);
         return r;
     }
-    *m = (struct mount){.ep = ep, .root = root, .covered = covered};
+    *m = (struct mount){
+        .ep = ep, .root = root, .covered = covered, .rdonly = rdonly, .fs_rdonly = rdonly};
     strncpy_s(m->label, label, sizeof(m->label));
     strncpy_s(m->path, path, sizeof(m->path));
     if (covered)
@@ -225,7 +242,7 @@ static int64_t mount_at(const char *path, const char *label, endpoint_t ep)
 /* A mount of the argument or of the start; the log line says how it went. */
 static void mount_logged(const char *path, const char *label, endpoint_t ep)
 {
-    int64_t r = mount_at(path, label, ep);
+    int64_t r = mount_at(path, label, ep, 0);
     if (r < 0)
         printf("vfs: cannot mount %s on %s: error %ld\n", label, path, -r);
 }
@@ -257,7 +274,7 @@ int mount_root(const char *args)
     for (const char *s = args; next_word(&s, word, sizeof(word));)
         if (!strncmp(word, "root=", 5))
             strncpy_s(label, word + 5, sizeof(label));
-    int64_t r = mount_at("/", label, 0);
+    int64_t r = mount_at("/", label, 0, 0);
     if (r < 0) {
         printf("vfs: no root file system (%s): error %ld\n", label, -r);
         return -1;
@@ -459,6 +476,7 @@ static struct mount *bind_new(struct vnode *src, struct vnode *covered, const ch
     *m = (struct mount){.ep = src->fs, .root = root, .covered = covered, .bind = ++last_bind};
     m->group = from->group;
     m->master = from->master;
+    m->rdonly = from->rdonly; /* Linux's clone_mnt keeps MNT_READONLY */
     strncpy_s(m->label, label, sizeof(m->label));
     strncpy_s(m->path, path, sizeof(m->path));
     return m;
@@ -501,23 +519,24 @@ static int64_t mount_bind(struct vproc *p, uint64_t source, const char *target)
     return m ? 0 : r;
 }
 
-/* MS_SHARED, MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE of the mount rooted at target (MS_REC: and of
- * every mount below it). */
-static int64_t mount_propagation(struct vproc *p, const char *target, uint64_t flags)
+/* The mount rooted at target (the top one), or 0 and *err: the walk's, or EINVAL for a directory
+ * that is no mount's root. */
+static struct mount *mount_named(struct vproc *p, const char *target, int64_t *err)
 {
-    uint64_t type = flags & ~(uint64_t)(MS_REC | MS_SILENT);
     struct vnode *v;
-    if (type & (type - 1))
-        return -LX_EINVAL; /* one kind at a time */
-    int64_t r = path_lookup(p, AT_FDCWD, target, 1, &v);
-    if (r < 0)
-        return r;
-    struct mount *top = mount_rooted_at(v);
+    if ((*err = path_lookup(p, AT_FDCWD, target, 1, &v)) < 0)
+        return 0;
+    struct mount *m = mount_rooted_at(v);
     vnode_put(v);
-    if (!top)
-        return -LX_EINVAL; /* not a mount's root */
+    *err = m ? 0 : -LX_EINVAL;
+    return m;
+}
+
+/* top and every mount below it (whose mount point is in their trees), as bits of their indexes. */
+static uint32_t mounts_below(const struct mount *top)
+{
     uint32_t set = 1u << (top - mounts), grew = 1;
-    while ((flags & MS_REC) && grew) { /* the mounts whose mount point is in the set's trees */
+    while (grew) {
         grew = 0;
         for (int i = 0; i < NR_MOUNTS; i++) {
             struct mount *under = mounts[i].covered ? mount_of_vnode(mounts[i].covered) : 0;
@@ -527,6 +546,21 @@ static int64_t mount_propagation(struct vproc *p, const char *target, uint64_t f
             }
         }
     }
+    return set;
+}
+
+/* MS_SHARED, MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE of the mount rooted at target (MS_REC: and of
+ * every mount below it). */
+static int64_t mount_propagation(struct vproc *p, const char *target, uint64_t flags)
+{
+    uint64_t type = flags & ~(uint64_t)(MS_REC | MS_SILENT);
+    int64_t r;
+    if (type & (type - 1))
+        return -LX_EINVAL; /* one kind at a time */
+    struct mount *top = mount_named(p, target, &r);
+    if (!top)
+        return r;
+    uint32_t set = flags & MS_REC ? mounts_below(top) : 1u << (top - mounts);
     for (int i = 0; i < NR_MOUNTS; i++) {
         struct mount *m = &mounts[i];
         if (!(set >> i & 1))
@@ -544,6 +578,33 @@ static int64_t mount_propagation(struct vproc *p, const char *target, uint64_t f
     return 0;
 }
 
+/*
+ * MS_REMOUNT of the mount rooted at target, read-only with MS_RDONLY and
+ * read-write without: with MS_BIND that mount alone (Linux's per-mount
+ * flag); without, that mount and the whole file system, which every mount
+ * of its server then shows. vfs enforces it (mount_erofs); the server is
+ * not told, but is synced (FS_SYNC) as it becomes read-only. Other flags
+ * (nosuid, noatime...) are not kept. EBUSY if a file is open for writing
+ * through the mount (through any of the server's mounts for the whole).
+ */
+static int64_t mount_remount(struct vproc *p, const char *target, uint64_t flags)
+{
+    int64_t r;
+    struct mount *m = mount_named(p, target, &r);
+    if (!m)
+        return r;
+    int rdonly = (flags & MS_RDONLY) != 0, whole = !(flags & MS_BIND);
+    struct mount *own = whole ? mount_of_ep(m->ep) : 0;
+    if (rdonly && file_writers(m->ep, whole ? -1 : m->bind))
+        return -LX_EBUSY;
+    if (own && rdonly && !own->fs_rdonly && m->ep != PROCFS_EP)
+        mount_sync(m->ep, 0);
+    if (own)
+        own->fs_rdonly = rdonly;
+    m->rdonly = rdonly;
+    return 0;
+}
+
 /* mount(source, target, fstype, flags, data): root only; fstype is the server's label. */
 int64_t do_mount(struct vproc *p, const uint64_t *a)
 {
@@ -554,8 +615,10 @@ int64_t do_mount(struct vproc *p, const uint64_t *a)
     int64_t r = copy_path(p, a[1], path);
     if (r < 0)
         return r;
-    if (a[3] & (MS_REMOUNT | MS_MOVE))
-        return -LX_EINVAL; /* no remounts (read-only binds) or moves */
+    if (a[3] & MS_MOVE)
+        return -LX_EINVAL; /* no moves */
+    if (a[3] & MS_REMOUNT)
+        return mount_remount(p, path, a[3]);
     if (a[3] & MS_BIND)
         return mount_bind(p, a[0], path);
     if (a[3] & MS_PROPAGATION)
@@ -573,16 +636,20 @@ int64_t do_mount(struct vproc *p, const uint64_t *a)
     vnode_put(v);
     if (path[0] != '/')
         return -LX_EINVAL; /* the table keeps absolute paths */
-    return mount_at(path, label, 0);
+    return mount_at(path, label, 0, (a[3] & MS_RDONLY) != 0);
 }
 
-/* /proc/mounts: "LABEL PATH LABEL rw 0 0" per mount, in mount order. */
+/* /proc/mounts: "LABEL PATH LABEL rw 0 0" per mount (ro: it or its file system read-only), in
+ * mount order. */
 int64_t mounts_text(char *buf, size_t size)
 {
     size_t at = 0;
-    for (int i = 0; i < NR_MOUNTS && at < size; i++)
-        if (mounts[i].label[0])
-            at += (size_t)snprintf_s(buf + at, size - at, "%s %s %s rw 0 0\n", mounts[i].label,
-                                     mounts[i].path, mounts[i].label);
+    for (int i = 0; i < NR_MOUNTS && at < size; i++) {
+        const struct mount *m = &mounts[i], *own = mount_of_ep(m->ep);
+        int rdonly = m->rdonly || (own && own->fs_rdonly);
+        if (m->label[0])
+            at += (size_t)snprintf_s(buf + at, size - at, "%s %s %s %s 0 0\n", m->label, m->path,
+                                     m->label, rdonly ? "ro" : "rw");
+    }
     return (int64_t)(at < size ? at : size - 1);
 }

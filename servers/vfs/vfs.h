@@ -260,6 +260,7 @@ int64_t mount_sync(endpoint_t fs, uint64_t ino);
 int64_t mount_shutdown(void);
 int64_t mounts_text(char *buf, size_t size);
 int mount_may_serve(const char *label);
+int mount_erofs(const struct vnode *v);
 
 /* perm.c: permissions, as Linux checks them (fsuid 0 is root) */
 #define MAY_EXEC 1
@@ -285,6 +286,7 @@ int64_t perm_set_cred(endpoint_t pm, const message_t *m);
 
 /* file.c */
 struct file *file_new(struct vnode *v, uint32_t flags);
+int file_writers(endpoint_t fs, int bind);
 int table_entry_allowed(int free_entries, int reserve);
 int table_take(int n, int (*is_free)(int i), int reserve);
 void file_put(struct file *f);
