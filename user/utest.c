@@ -7673,6 +7673,39 @@ static void t_mount_bind_readonly(void)
     CHECK(rmdir("/tmp/rob/again") == 0 && rmdir("/tmp/rob") == 0);
 }
 
+/* A file bound on a file (Linux's rule: a directory on a file or a file on a directory ENOTDIR);
+ * stacked, read-only, busy, and the mount point kept from unlink and rename. */
+static void t_mount_bind_file(void)
+{
+    CHECK(mkdir("/tmp/bf", 0755) == 0 && mkdir("/tmp/bf/d", 0755) == 0);
+    CHECK(ro_file("/tmp/bf/a", "A") && ro_file("/tmp/bf/b", "B"));
+    ERR(mount("/tmp/bf/d", "/tmp/bf/a", 0, MS_BIND, 0), ENOTDIR);
+    ERR(mount("/tmp/bf/a", "/tmp/bf/d", 0, MS_BIND, 0), ENOTDIR);
+    CHECK(mount("/tmp/bf/a", "/tmp/bf/b", 0, MS_BIND, 0) == 0);
+    CHECK(!strcmp(ro_text("/tmp/bf/b"), "A") && bind_ino("/tmp/bf/b") == bind_ino("/tmp/bf/a"));
+    CHECK(ro_file("/tmp/bf/b", "A2") && !strcmp(ro_text("/tmp/bf/a"), "A2"));
+    CHECK(ro_listed("/tmp/bf/b") == 0);
+    int fd = open("/tmp/bf/b", O_RDONLY);
+    CHECK(fd >= 0);
+    ERR(umount("/tmp/bf/b"), EBUSY);
+    CHECK(close(fd) == 0);
+    ERR(unlink("/tmp/bf/b"), EBUSY);
+    ERR(rename("/tmp/bf/b", "/tmp/bf/c"), EBUSY);
+    ERR(rename("/tmp/bf/a", "/tmp/bf/b"), EBUSY);
+    CHECK(mount(0, "/tmp/bf/b", 0, MS_BIND | MS_REMOUNT | MS_RDONLY, 0) == 0);
+    ERR(open("/tmp/bf/b", O_WRONLY), EROFS);
+    CHECK(ro_listed("/tmp/bf/b") == 1 && ro_file("/tmp/bf/a", "A3"));
+    CHECK(!strcmp(ro_text("/tmp/bf/b"), "A3"));
+    /* a device on it, stacked */
+    CHECK(mount("/dev/null", "/tmp/bf/b", 0, MS_BIND, 0) == 0);
+    CHECK(!strcmp(ro_text("/tmp/bf/b"), "") && ro_file("/tmp/bf/b", "gone"));
+    CHECK(umount("/tmp/bf/b") == 0 && !strcmp(ro_text("/tmp/bf/b"), "A3"));
+    CHECK(umount("/tmp/bf/b") == 0 && !strcmp(ro_text("/tmp/bf/b"), "B"));
+    ERR(umount("/tmp/bf/b"), EINVAL);
+    CHECK(unlink("/tmp/bf/a") == 0 && unlink("/tmp/bf/b") == 0 && rmdir("/tmp/bf/d") == 0);
+    CHECK(rmdir("/tmp/bf") == 0);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -7875,6 +7908,7 @@ static const struct test tests[] = {
     {"signalfd", t_signalfd},
     /* read-only and recursive bind mounts, binds of files (issue 11, helper remount) */
     {"mount_bind_readonly", t_mount_bind_readonly},
+    {"mount_bind_file", t_mount_bind_file},
     {0},
 };
 

@@ -465,9 +465,17 @@ static struct mount *bind_new(struct vnode *src, struct vnode *covered, const ch
         *err = -LX_ENOSPC;
         return 0;
     }
-    if ((*err = fs_lookup(src, ".", 1, &node)) < 0)
-        return 0;
-    struct vnode *root = vnode_from_fs_in(src->fs, last_bind + 1, &node);
+    struct vnode *root;
+    if ((src->mode & S_IFMT) == S_IFDIR) {
+        if ((*err = fs_lookup(src, ".", 1, &node)) < 0)
+            return 0;
+        root = vnode_from_fs_in(src->fs, last_bind + 1, &node);
+    } else if ((root = vnode_get_in(src->fs, last_bind + 1, src->ino, src->mode, src->rdev))) {
+        root->lent = src; /* no FS_LOOKUP of a file: src's reference stands for both */
+        vnode_hold(src);
+        root->uid = src->uid;
+        root->gid = src->gid;
+    }
     if (!root) {
         *err = -LX_ENFILE;
         return 0;
@@ -482,15 +490,31 @@ static struct mount *bind_new(struct vnode *src, struct vnode *covered, const ch
     return m;
 }
 
-/* Where v is, for the table: its path from the root, or 0 if too long. */
-static const char *mount_path_of(struct vnode *v)
+/* Where covered, target's directory or file, is, for the table: its path from the root (a file:
+ * its directory's and its name; a symbolic link at the end: the link's), or 0 if too long. */
+static const char *mount_path_of(struct vproc *p, const char *target, struct vnode *covered)
 {
+    static char out[MOUNT_PATH_MAX];
+    char last[FS_NAME_MAX + 1] = "";
+    struct vnode *dir = covered;
     const char *at;
-    int64_t n = dir_path(v, root_vnode, &at);
-    return n < 0 || n > MOUNT_PATH_MAX ? 0 : at;
+    if ((covered->mode & S_IFMT) != S_IFDIR && path_parent(p, AT_FDCWD, target, &dir, last) < 0)
+        return 0;
+    int64_t n = dir_path(dir, root_vnode, &at);
+    if (dir != covered)
+        vnode_put(dir);
+    size_t len = n < 0 ? 0 : strlen(at), add = strlen(last);
+    if (n < 0 || len + 1 + add >= sizeof(out))
+        return 0;
+    memcpy(out, at, len);
+    if (add && len > 1)
+        out[len++] = '/';
+    memcpy(out + len, last, add + 1);
+    return out;
 }
 
-/* mount --bind SRC TARGET (MS_BIND; MS_REC accepted, binding only SRC's own mount). */
+/* mount --bind SRC TARGET (MS_BIND; MS_REC accepted, binding only SRC's own mount): a directory on
+ * a directory, or a file (any type) on a file. */
 static int64_t mount_bind(struct vproc *p, uint64_t source, const char *target)
 {
     static char src_path[PATH_MAX];
@@ -503,9 +527,9 @@ static int64_t mount_bind(struct vproc *p, uint64_t source, const char *target)
         return r;
     }
     struct mount *from = mount_of_vnode(src), *m = 0;
-    const char *where = mount_path_of(covered);
-    if ((src->mode & S_IFMT) != S_IFDIR || (covered->mode & S_IFMT) != S_IFDIR)
-        r = -LX_ENOTDIR; /* directories only (Linux also binds a file on a file) */
+    const char *where = mount_path_of(p, target, covered);
+    if (((src->mode & S_IFMT) == S_IFDIR) != ((covered->mode & S_IFMT) == S_IFDIR))
+        r = -LX_ENOTDIR; /* a directory on a file or a file on a directory (Linux) */
     else if (!from || from->unbindable || src->fs == PROCFS_EP)
         r = -LX_EINVAL;
     else if (covered == root_vnode)

@@ -78,6 +78,8 @@ struct vnode {
     struct vnode *mounted; /* root of a file system mounted here */
     int bind;              /* reached through bind mount number `bind` (mount.c); 0: through */
                            /* its file system's own mount. One file has a vnode per mount */
+    struct vnode *lent;    /* a file bound on a file (mount.c): the server counted the source's */
+                           /* reference, held here, not this vnode's */
 };
 
 /* A byte ring inside vfs (ring.c): a pipe's buffer, a socket's receive queue. */

@@ -60,6 +60,9 @@ int vnode_count(endpoint_t fs, int bind)
     for (int i = 0; i < NR_VNODES; i++)
         if (vnodes[i].refs && vnodes[i].fs == fs && (bind < 0 || vnodes[i].bind == bind))
             n += vnodes[i].refs;
+        else if (vnodes[i].refs && vnodes[i].lent && vnodes[i].lent->fs == fs && bind >= 0 &&
+                 vnodes[i].lent->bind == bind)
+            n--; /* a file bound elsewhere does not keep this mount busy */
     return n;
 }
 
@@ -73,7 +76,9 @@ void vnode_put(struct vnode *v)
 {
     if (!v || --v->refs > 0)
         return;
-    if (v->fs != NONE)
+    if (v->lent)
+        vnode_put(v->lent);
+    else if (v->fs != NONE)
         fs_putnode(v->fs, v->ino);
     v->refs = 0;
 }
