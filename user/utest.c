@@ -7706,6 +7706,46 @@ static void t_mount_bind_file(void)
     CHECK(rmdir("/tmp/bf") == 0);
 }
 
+/* MS_BIND | MS_REC (mount --rbind): the mounts below the source are bound too, nested ones in the
+ * copies, unbindable ones not; without MS_REC they are not. */
+static void t_mount_rbind(void)
+{
+    const char *dirs[] = {"/tmp/rbd",     "/tmp/rbd/src", "/tmp/rbd/src/a", "/tmp/rbd/x",
+                          "/tmp/rbd/x/b", "/tmp/rbd/y",   "/tmp/rbd/dst"};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+        CHECK(mkdir(dirs[i], 0755) == 0);
+    CHECK(ro_file("/tmp/rbd/x/xf", "x") && ro_file("/tmp/rbd/y/yf", "y"));
+    CHECK(mount("/tmp/rbd/x", "/tmp/rbd/src/a", 0, MS_BIND, 0) == 0);
+    CHECK(mount("/tmp/rbd/y", "/tmp/rbd/src/a/b", 0, MS_BIND, 0) == 0); /* inside x's mount */
+    CHECK(mount("/tmp/rbd/src", "/tmp/rbd/dst", 0, MS_BIND, 0) == 0);
+    CHECK(access("/tmp/rbd/dst/a", F_OK) == 0 && access("/tmp/rbd/dst/a/xf", F_OK) != 0);
+    CHECK(umount("/tmp/rbd/dst") == 0);
+    CHECK(mount("/tmp/rbd/src", "/tmp/rbd/dst", 0, MS_BIND | MS_REC, 0) == 0);
+    CHECK(!strcmp(ro_text("/tmp/rbd/dst/a/xf"), "x") &&
+          !strcmp(ro_text("/tmp/rbd/dst/a/b/yf"), "y"));
+    CHECK(ro_listed("/tmp/rbd/dst") == 0 && ro_listed("/tmp/rbd/dst/a") == 0 &&
+          ro_listed("/tmp/rbd/dst/a/b") == 0);
+    CHECK(bind_ino("/tmp/rbd/dst/a/b/..") == bind_ino("/tmp/rbd/x"));
+    ERR(umount("/tmp/rbd/dst"), EBUSY); /* mounts inside */
+    ERR(umount("/tmp/rbd/dst/a"), EBUSY);
+    CHECK(umount("/tmp/rbd/dst/a/b") == 0 && access("/tmp/rbd/dst/a/b/yf", F_OK) != 0);
+    CHECK(access("/tmp/rbd/src/a/b/yf", F_OK) == 0); /* the original stays */
+    CHECK(umount("/tmp/rbd/dst/a") == 0 && umount("/tmp/rbd/dst") == 0);
+    /* from a directory below the source's root: the mounts under it */
+    CHECK(mount("/tmp/rbd/src/a", "/tmp/rbd/dst", 0, MS_BIND | MS_REC, 0) == 0);
+    CHECK(!strcmp(ro_text("/tmp/rbd/dst/xf"), "x") && !strcmp(ro_text("/tmp/rbd/dst/b/yf"), "y"));
+    CHECK(umount("/tmp/rbd/dst/b") == 0 && umount("/tmp/rbd/dst") == 0);
+    /* an unbindable mount below is left out */
+    CHECK(mount(0, "/tmp/rbd/src/a/b", 0, MS_UNBINDABLE, 0) == 0);
+    CHECK(mount("/tmp/rbd/src", "/tmp/rbd/dst", 0, MS_BIND | MS_REC, 0) == 0);
+    CHECK(access("/tmp/rbd/dst/a/xf", F_OK) == 0 && access("/tmp/rbd/dst/a/b/yf", F_OK) != 0);
+    CHECK(umount("/tmp/rbd/dst/a") == 0 && umount("/tmp/rbd/dst") == 0);
+    CHECK(umount("/tmp/rbd/src/a/b") == 0 && umount("/tmp/rbd/src/a") == 0);
+    CHECK(unlink("/tmp/rbd/x/xf") == 0 && unlink("/tmp/rbd/y/yf") == 0);
+    for (size_t i = sizeof(dirs) / sizeof(dirs[0]); i-- > 0;)
+        CHECK(rmdir(dirs[i]) == 0);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -7909,6 +7949,7 @@ static const struct test tests[] = {
     /* read-only and recursive bind mounts, binds of files (issue 11, helper remount) */
     {"mount_bind_readonly", t_mount_bind_readonly},
     {"mount_bind_file", t_mount_bind_file},
+    {"mount_rbind", t_mount_rbind},
     {0},
 };
 

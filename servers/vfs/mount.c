@@ -20,11 +20,13 @@
  * server (FS_SYNC); shutdown (pm, at reboot(2)) syncs and unmounts them all
  * (FS_UNMOUNT), the root last.
  *
- * Bind mounts (mount(2) with MS_BIND; bind.c in this file's lower half):
- * a directory of any mounted server appears again on another directory.
- * The bound tree has vnodes of its own (vnode.bind = the mount's number),
- * so `..`, getcwd and the mounts made inside it are the bind mount's, as
- * in Linux, while files, data and locks are the same. Mounts may be stacked
+ * Bind mounts (mount(2) with MS_BIND; this file's lower half): a directory
+ * of any mounted server appears again on another directory (a file on a
+ * file; with MS_REC, the mounts below it too). The bound tree has vnodes
+ * of its own (vnode.bind = the mount's number), so `..`, getcwd and the
+ * mounts made inside it are the bind mount's, as in Linux, while files,
+ * data and locks are the same. Read-only: each mount's flag and its file
+ * system's (MS_REMOUNT, mount_erofs). Mounts may be stacked
  * (a mount on a mounted root covers it; umount2 takes the top one).
  * Propagation: MS_SHARED, MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE (with MS_REC:
  * the mounts below too) set a mount's peer group; a bind of a shared mount
@@ -470,11 +472,8 @@ static struct mount *bind_new(struct vnode *src, struct vnode *covered, const ch
         if ((*err = fs_lookup(src, ".", 1, &node)) < 0)
             return 0;
         root = vnode_from_fs_in(src->fs, last_bind + 1, &node);
-    } else if ((root = vnode_get_in(src->fs, last_bind + 1, src->ino, src->mode, src->rdev))) {
-        root->lent = src; /* no FS_LOOKUP of a file: src's reference stands for both */
-        vnode_hold(src);
-        root->uid = src->uid;
-        root->gid = src->gid;
+    } else {
+        root = vnode_lent(src, last_bind + 1); /* no FS_LOOKUP of a file */
     }
     if (!root) {
         *err = -LX_ENFILE;
@@ -513,10 +512,58 @@ static const char *mount_path_of(struct vproc *p, const char *target, struct vno
     return out;
 }
 
-/* mount --bind SRC TARGET (MS_BIND; MS_REC accepted, binding only SRC's own mount): a directory on
- * a directory, or a file (any type) on a file. */
-static int64_t mount_bind(struct vproc *p, uint64_t source, const char *target)
+/*
+ * mount --rbind: m, a bind of a directory of mount from whose path is
+ * src_at, gets the mounts below that directory bound again at the same
+ * places in its tree, and theirs in the copies, and so on (of the mounts in
+ * `before`; not unbindable ones, nor /proc). The copies' mount points are
+ * the same inodes through m's number (vnode_lent). 0, or -errno with every
+ * copy undone.
+ */
+static int64_t bind_below(struct mount *m, struct mount *from, const char *src_at, uint32_t before)
 {
+    static char at[MOUNT_PATH_MAX];
+    struct mount *orig[NR_MOUNTS], *copy[NR_MOUNTS]; /* each copy and what it copies */
+    int n = 1;
+    int64_t r = 0;
+    orig[0] = from, copy[0] = m;
+    for (int q = 0; q < n && !r; q++) {
+        const char *base = q ? orig[q]->path : src_at;
+        size_t skip = strcmp(base, "/") ? strlen(base) : 0, len = strlen(copy[q]->path);
+        for (int i = 0; i < NR_MOUNTS && !r; i++) {
+            struct mount *c = &mounts[i], *made = 0;
+            if (!(before >> i & 1) || !c->label[0] || !c->covered || c->unbindable ||
+                c->ep == PROCFS_EP || mount_of_vnode(c->covered) != orig[q] ||
+                strncmp(c->path, base, skip) || (c->path[skip] != '/' && c->path[skip]))
+                continue; /* not below base in orig[q]'s tree */
+            size_t rest = strlen(c->path + skip);
+            if (len + rest >= sizeof(at)) {
+                r = -LX_ENAMETOOLONG;
+                break;
+            }
+            memcpy(at, copy[q]->path, len);
+            memcpy(at + len, c->path + skip, rest + 1);
+            struct vnode *under = vnode_lent(c->covered, copy[q]->bind);
+            made = under ? bind_new(c->root, under, at, c->label, &r) : 0;
+            vnode_put(under);
+            if (!made) {
+                r = r ? r : -LX_ENFILE;
+                break;
+            }
+            made->covered->mounted = made->root;
+            orig[n] = c, copy[n++] = made;
+        }
+    }
+    for (int k = n - 1; r && k > 0; k--) /* the deepest first */
+        unmount(copy[k], 0);
+    return r;
+}
+
+/* mount --bind SRC TARGET (MS_BIND; rec: MS_REC, the mounts below SRC too): a directory on a
+ * directory, or a file (any type) on a file. */
+static int64_t mount_bind(struct vproc *p, uint64_t source, const char *target, int rec)
+{
+    static char src_at[MOUNT_PATH_MAX];
     static char src_path[PATH_MAX];
     struct vnode *src, *covered;
     int64_t r = copy_path(p, source, src_path);
@@ -527,7 +574,12 @@ static int64_t mount_bind(struct vproc *p, uint64_t source, const char *target)
         return r;
     }
     struct mount *from = mount_of_vnode(src), *m = 0;
-    const char *where = mount_path_of(p, target, covered);
+    const char *where = mount_path_of(p, src_path, src);
+    uint32_t before = 0;
+    for (int i = 0; i < NR_MOUNTS; i++)
+        before |= (uint32_t)(mounts[i].label[0] != 0) << i;
+    strncpy_s(src_at, where ? where : "", sizeof(src_at));
+    where = mount_path_of(p, target, covered);
     if (((src->mode & S_IFMT) == S_IFDIR) != ((covered->mode & S_IFMT) == S_IFDIR))
         r = -LX_ENOTDIR; /* a directory on a file or a file on a directory (Linux) */
     else if (!from || from->unbindable || src->fs == PROCFS_EP)
@@ -536,7 +588,14 @@ static int64_t mount_bind(struct vproc *p, uint64_t source, const char *target)
         r = -LX_EBUSY;
     else if (!where)
         r = -LX_ENAMETOOLONG;
-    else if ((m = bind_new(src, covered, where, from->label, &r)))
+    else if (rec && (src->mode & S_IFMT) == S_IFDIR && !src_at[0])
+        r = -LX_ENAMETOOLONG;
+    else if ((m = bind_new(src, covered, where, from->label, &r)) && rec &&
+             (r = bind_below(m, from, src_at, before)) < 0) {
+        unmount(m, 0);
+        m = 0;
+    }
+    if (m)
         mount_attach(m);
     vnode_put(src);
     vnode_put(covered);
@@ -644,7 +703,7 @@ int64_t do_mount(struct vproc *p, const uint64_t *a)
     if (a[3] & MS_REMOUNT)
         return mount_remount(p, path, a[3]);
     if (a[3] & MS_BIND)
-        return mount_bind(p, a[0], path);
+        return mount_bind(p, a[0], path, (a[3] & MS_REC) != 0);
     if (a[3] & MS_PROPAGATION)
         return mount_propagation(p, path, a[3]);
     if ((r = copy_path(p, a[2], label_buf)) < 0)

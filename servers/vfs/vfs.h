@@ -217,6 +217,7 @@ struct fs_node {
 /* vnode.c, path.c */
 struct vnode *vnode_get(endpoint_t fs, uint64_t ino, uint64_t mode, uint64_t rdev);
 struct vnode *vnode_get_in(endpoint_t fs, int bind, uint64_t ino, uint64_t mode, uint64_t rdev);
+struct vnode *vnode_lent(struct vnode *v, int bind);
 void vnode_hold(struct vnode *v);
 void vnode_rebind(endpoint_t old, endpoint_t now);
 int vnode_count(endpoint_t fs, int bind);

@@ -34,6 +34,24 @@ struct vnode *vnode_get_in(endpoint_t fs, int bind, uint64_t ino, uint64_t mode,
     return free;
 }
 
+/*
+ * v's file as reached through mount number bind, held: the vnode there is,
+ * or a new one borrowing v's server reference (vnode.lent: v is held, and
+ * put instead of an FS_PUTNODE), since a server is asked for no reference
+ * to a file by its number. 0 if there is no room.
+ */
+struct vnode *vnode_lent(struct vnode *v, int bind)
+{
+    struct vnode *w = vnode_get_in(v->fs, bind, v->ino, v->mode, v->rdev);
+    if (w && w->refs == 1 && !w->lent) {
+        w->lent = v;
+        vnode_hold(v);
+        w->uid = v->uid;
+        w->gid = v->gid;
+    }
+    return w;
+}
+
 /* The mount point that the root of a mounted file system, v, covers; 0 if none. */
 struct vnode *vnode_covered(struct vnode *v)
 {
