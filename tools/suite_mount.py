@@ -3,7 +3,7 @@ tmpfs mounted on /tmp by vfs's argument (`vfs mount=/tmp:tmpfs`). Files on /tmp 
 from the root's; the mount point refuses rmdir and rename; `..` from the mount's root goes back to
 the root file system; stat shows another st_dev; /proc/mounts lists the table; remounts make
 tmpfs or one mount of it read-only and back (run_remount); umount and mount (root only, also
-read-only) take tmpfs off and put it back; a killed tmpfs comes back (rs) and vfs follows it;
+read-only) take tmpfs off and put it back, also while a bind of it remains; a killed tmpfs comes back (rs) and vfs follows it;
 sync reaches both servers, and poweroff (BusyBox's, through init and reboot(2)) unmounts them, the
 root last, before QEMU ends with status 0; reboot ends QEMU (-no-reboot) the same way. A third boot
 mounts tests/servers/stallfs on /mnt, a file server that waits 3 s on some names as for a dead
@@ -115,6 +115,17 @@ def run_remount(record, boot):
 
 
 def run_umount(record, boot):
+    # Linux prints the same for the first command (the host, `unshare -m`, tmpfs on T).
+    checked(record, boot, "mount.umount_original_keeps_binds",
+            "T=/tmp R=/rb; mkdir -p $R; echo d > $T/det; mount --bind $T $R; umount $T; echo $?;"
+            " cat $R/det; awk -v t=$T '$2==t' /proc/mounts | wc -l; ls $T | grep -c det;"
+            " echo e > $R/e; cat $R/e; umount $R; echo $?",
+            ["0", "d", "0", "0", "e", "0"])
+    checked(record, boot, "mount.server_unmounted_with_last_bind",
+            "mount -t tmpfs none /tmp; echo $?; rm /tmp/det /tmp/e; echo $?",
+            ["0", "0"])
+    ok = logged(boot, "tmpfs: unmounted")
+    record("mount.last_bind_sends_unmount", ok, "", None if ok else boot.tail())
     checked(record, boot, "mount.umount_busy_then_done",
           "cd /tmp; umount /tmp; echo $?; cd /; umount /tmp; echo $?; ls /tmp | grep -c x;"
           " grep -c tmpfs /proc/mounts",

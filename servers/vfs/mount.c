@@ -26,7 +26,9 @@
  * of its own (vnode.bind = the mount's number), so `..`, getcwd and the
  * mounts made inside it are the bind mount's, as in Linux, while files,
  * data and locks are the same. Read-only: each mount's flag and its file
- * system's (MS_REMOUNT, mount_erofs). Mounts may be stacked
+ * system's (MS_REMOUNT, mount_erofs). The server's own mount may be
+ * unmounted while binds remain (it stays, detached, until the last goes).
+ * Mounts may be stacked
  * (a mount on a mounted root covers it; umount2 takes the top one).
  * Propagation: MS_SHARED, MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE (with MS_REC:
  * the mounts below too) set a mount's peer group; a bind of a shared mount
@@ -65,6 +67,7 @@ struct mount {
     int unbindable;            /* MS_UNBINDABLE: no bind of it (EINVAL) */
     int rdonly;                /* MS_RDONLY: this mount is read-only (Linux's MNT_READONLY) */
     int fs_rdonly;             /* the server's own mount: its whole file system is read-only */
+    int detached;              /* the server's own mount, unmounted while binds of it remain */
 };
 
 static struct mount mounts[NR_MOUNTS];
@@ -359,33 +362,49 @@ int64_t mount_sync(endpoint_t fs, uint64_t ino)
  * Unmount m: FS_UNMOUNT (the server writes everything out and stops
  * serving), then the mount point lets go. force: even if files are open
  * (shutdown). -EBUSY if a vnode of the server is still in use otherwise.
+ * A bind lets go of its tree only. The server's own mount, while binds of
+ * it remain, leaves the tree but stays in the table, detached (the binds
+ * go on, and rs's restarts are followed); the last bind's unmount then
+ * unmounts it.
  */
 static int64_t unmount(struct mount *m, int force)
 {
-    if (!force && vnode_count(m->ep, m->bind ? m->bind : -1) > 1 + (m->covered == 0))
-        return -LX_EBUSY; /* something open, a cwd or a mount inside; the root's own hold is 1 */
+    int binds = 0;
+    for (int i = 0; i < NR_MOUNTS; i++)
+        binds += mounts[i].label[0] && mounts[i].bind && mounts[i].ep == m->ep;
+    int detach = !m->bind && binds && !force;
+    int held = 1 + (m->covered == 0 && !m->detached); /* the root's own hold, and root_vnode */
+    if (!force && vnode_count(m->ep, m->bind || detach ? m->bind : -1) > held)
+        return -LX_EBUSY; /* something open, a cwd or a mount inside */
     int64_t r = 0;
-    if (m->bind) { /* the server goes on serving its own mount */
+    if (m->bind || detach) { /* the server goes on serving */
         m->covered->mounted = 0;
         vnode_put(m->covered);
+        m->covered = 0;
+        m->detached = detach;
+        if (detach)
+            return 0;
         if (!force)
             vnode_put(m->root);
         m->label[0] = '\0';
-        return 0;
+        struct mount *own = mount_of_ep(m->ep);
+        return !force && binds == 1 && own && own->detached ? unmount(own, 0) : 0;
     }
     if (m->ep != PROCFS_EP) {
         message_t q = {.type = FS_UNMOUNT};
         r = fs_call(m->ep, &q);
     }
-    if (m->covered) {
+    int in_tree = m->covered != 0;
+    if (in_tree) {
         m->covered->mounted = 0;
         vnode_put(m->covered);
         m->covered = 0;
-        if (!force) {
-            m->root->fs = NONE; /* the server was told to forget everything */
-            vnode_put(m->root);
-        }
     }
+    if (!force && (in_tree || m->detached)) {
+        m->root->fs = NONE; /* the server was told to forget everything */
+        vnode_put(m->root);
+    }
+    m->detached = 0;
     m->label[0] = '\0';
     return r < 0 ? r : 0;
 }
@@ -430,7 +449,7 @@ int64_t do_umount2(struct vproc *p, const uint64_t *a)
     struct vnode *v;
     if (p->cred.euid != 0)
         return -LX_EPERM;
-    if (a[1] & ~(uint64_t)2) /* MNT_DETACH and the rest: not kept (MNT_FORCE is) */
+    if (a[1] & ~(uint64_t)2) /* MNT_FORCE and unknown flags; MNT_DETACH unmounts as without it */
         return -LX_EINVAL;
     int64_t r = copy_path(p, a[0], path);
     if (r < 0 || (r = path_lookup(p, AT_FDCWD, path, 1, &v)) < 0)
@@ -730,7 +749,7 @@ int64_t mounts_text(char *buf, size_t size)
     for (int i = 0; i < NR_MOUNTS && at < size; i++) {
         const struct mount *m = &mounts[i], *own = mount_of_ep(m->ep);
         int rdonly = m->rdonly || (own && own->fs_rdonly);
-        if (m->label[0])
+        if (m->label[0] && !m->detached)
             at += (size_t)snprintf_s(buf + at, size - at, "%s %s %s %s 0 0\n", m->label, m->path,
                                      m->label, rdonly ? "ro" : "rw");
     }
