@@ -1,8 +1,9 @@
 """Mounts, sync and shutdown (docs/FILESYSTEMS.md), with two ramfs instances: the root (ramfs) and
 tmpfs mounted on /tmp by vfs's argument (`vfs mount=/tmp:tmpfs`). Files on /tmp work and are apart
 from the root's; the mount point refuses rmdir and rename; `..` from the mount's root goes back to
-the root file system; stat shows another st_dev; /proc/mounts lists the table; umount and mount
-(root only) take tmpfs off and put it back; a killed tmpfs comes back (rs) and vfs follows it;
+the root file system; stat shows another st_dev; /proc/mounts lists the table; remounts make
+tmpfs or one mount of it read-only and back (run_remount); umount and mount (root only, also
+read-only) take tmpfs off and put it back, also while a bind of it remains; a killed tmpfs comes back (rs) and vfs follows it;
 sync reaches both servers, and poweroff (BusyBox's, through init and reboot(2)) unmounts them, the
 root last, before QEMU ends with status 0; reboot ends QEMU (-no-reboot) the same way. A third boot
 mounts tests/servers/stallfs on /mnt, a file server that waits 3 s on some names as for a dead
@@ -43,6 +44,7 @@ def run(record, module):
             record("mount.shell", False, "no prompt", boot.tail())
             return
         run_tree(record, boot)
+        run_remount(record, boot)
         run_umount(record, boot)
         run_restart(record, boot)
         run_poweroff(record, boot)
@@ -84,7 +86,46 @@ def run_tree(record, boot):
           ["/tmp/d/e", "/", "bin", "1", "/"])
 
 
+# mount -o remount,ro (the whole file system: every mount of tmpfs) and -o bind,remount,ro (one
+# mount) with BusyBox's mount; $T is tmpfs's mount, $R a bind of it. The same lines, with the
+# same BusyBox, print the same on Linux (the host, in a mount namespace of its own: `unshare -m`,
+# tmpfs on T): REMOUNT_OUT, and four "Read-only file system" errors.
+REMOUNT_SH = [
+    "mkdir -p $R; echo keep > $T/rx; mount --bind $T $R; echo $?",
+    "show() { awk -v t=$T -v r=$R '$2==t||$2==r{print $2, substr($4,1,2)}' /proc/mounts"
+    " | sed \"s|^$T |T |; s|^$R |R |\" | tr '\\n' ' '; echo; }",
+    "exec 3>>$T/rx; mount -o remount,ro $T 2>&1 | grep -c busy; exec 3>&-",
+    "mount -o remount,ro $T; echo $?; show",
+    "echo y > $T/ry; echo $?; echo y > $R/ry; echo $?; cat $R/rx; touch $T/rx; echo $?",
+    "mount -o remount,rw $T; echo $?; show; echo y > $T/ry; echo $?; echo z > $R/rz; echo $?",
+    "mount -o bind,remount,ro $R; echo $?; show; echo w > $R/rw; echo $?; echo w > $T/rw; echo $?;"
+    " cat $R/rw",
+    "mount -o remount,rw $R; echo $?; show; echo v > $R/rv; echo $?",
+    "umount $R; echo $?; rm $T/rx $T/ry $T/rz $T/rw $T/rv; echo $?",
+]
+REMOUNT_OUT = ["0", "1", "0", "T ro R ro", "1", "1", "keep", "1", "0", "T rw R rw", "0", "0", "0",
+               "T rw R ro", "1", "0", "w", "0", "T rw R rw", "0", "0", "0"]
+
+
+def run_remount(record, boot):
+    command = "T=/tmp R=/rb; " + "; ".join(REMOUNT_SH)
+    checked(record, boot, "mount.remount_read_only", command,
+            lambda out: [line.strip() for line in out if "Read-only" not in line] == REMOUNT_OUT
+            and sum("Read-only file system" in line for line in out) == 4)
+
+
 def run_umount(record, boot):
+    # Linux prints the same for the first command (the host, `unshare -m`, tmpfs on T).
+    checked(record, boot, "mount.umount_original_keeps_binds",
+            "T=/tmp R=/rb; mkdir -p $R; echo d > $T/det; mount --bind $T $R; umount $T; echo $?;"
+            " cat $R/det; awk -v t=$T '$2==t' /proc/mounts | wc -l; ls $T | grep -c det;"
+            " echo e > $R/e; cat $R/e; umount $R; echo $?",
+            ["0", "d", "0", "0", "e", "0"])
+    checked(record, boot, "mount.server_unmounted_with_last_bind",
+            "mount -t tmpfs none /tmp; echo $?; rm /tmp/det /tmp/e; echo $?",
+            ["0", "0"])
+    ok = logged(boot, "tmpfs: unmounted")
+    record("mount.last_bind_sends_unmount", ok, "", None if ok else boot.tail())
     checked(record, boot, "mount.umount_busy_then_done",
           "cd /tmp; umount /tmp; echo $?; cd /; umount /tmp; echo $?; ls /tmp | grep -c x;"
           " grep -c tmpfs /proc/mounts",
@@ -92,6 +133,12 @@ def run_umount(record, boot):
     checked(record, boot, "mount.mount_again_has_the_files",
           "mount -t tmpfs none /tmp; echo $?; cat /tmp/x; grep tmpfs /proc/mounts",
           ["0", "on-tmp", "tmpfs /tmp tmpfs rw 0 0"])
+    checked(record, boot, "mount.mount_read_only",
+            "umount /tmp; mount -o ro -t tmpfs none /tmp; echo $?; grep tmpfs /proc/mounts;"
+            " echo a > /tmp/a; echo $?; cat /tmp/x; mount -o remount,rw /tmp; echo $?;"
+            " grep tmpfs /proc/mounts; echo a > /tmp/a; echo $?; rm /tmp/a",
+            lambda out: [line for line in out if "Read-only" not in line] ==
+            ["0", "tmpfs /tmp tmpfs ro 0 0", "1", "on-tmp", "0", "tmpfs /tmp tmpfs rw 0 0", "0"])
     check(record, boot, "mount.only_root_mounts",
           "su user -c 'umount /tmp; mount -t tmpfs none /home/user'; grep -c tmpfs /proc/mounts",
           lambda out: out[-1] == "1" and any("not permitted" in line for line in out))

@@ -8708,6 +8708,206 @@ static void t_clock_sub_ms(void)
 }
 
 
+/* ---- read-only and recursive bind mounts, binds of files (issue 11, helper remount) */
+#include <sys/statvfs.h>
+
+/* /proc/mounts says the mount on path (the last one there) is read-only: 1, read-write: 0, none:
+ * -1 (the options field starts with "ro" or "rw" on both systems). */
+static int ro_listed(const char *path)
+{
+    char line[512], dev[256], at[256], type[64], opts[256];
+    int found = -1;
+    FILE *f = fopen("/proc/mounts", "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "%255s %255s %63s %255s", dev, at, type, opts) == 4 && !strcmp(at, path))
+            found = !strncmp(opts, "ro", 2) && (opts[2] == ',' || !opts[2]);
+    fclose(f);
+    return found;
+}
+
+/* statvfs says path's mount is read-only: 1, 0, or -1 on error. */
+static int ro_statvfs(const char *path)
+{
+    struct statvfs s;
+    return statvfs(path, &s) ? -1 : (s.f_flag & ST_RDONLY) != 0;
+}
+
+/* A file with text in it. */
+static int ro_file(const char *path, const char *text)
+{
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    int ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+    return close(fd) == 0 && ok;
+}
+
+/* The first bytes of path ("" if none). */
+static const char *ro_text(const char *path)
+{
+    static char buf[64];
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+    buf[n > 0 ? n : 0] = '\0';
+    if (fd >= 0)
+        close(fd);
+    return buf;
+}
+
+/* MS_BIND | MS_REMOUNT | MS_RDONLY: every change through the mount fails with EROFS, reads work,
+ * the same files stay writable through the other mount. */
+static void t_mount_bind_readonly(void)
+{
+    const unsigned long ro = MS_BIND | MS_REMOUNT | MS_RDONLY;
+    CHECK(mkdir("/tmp/rob", 0755) == 0 && mkdir("/tmp/rob/src", 0755) == 0);
+    CHECK(mkdir("/tmp/rob/src/d", 0755) == 0 && mkdir("/tmp/rob/dst", 0755) == 0);
+    CHECK(mkdir("/tmp/rob/again", 0755) == 0 && mkfifo("/tmp/rob/src/fifo", 0666) == 0);
+    CHECK(ro_file("/tmp/rob/src/f", "one"));
+    ERR(mount(0, "/tmp/rob/src", 0, ro, 0), EINVAL); /* not a mount's root */
+    CHECK(mount("/tmp/rob/src", "/tmp/rob/dst", 0, MS_BIND, 0) == 0);
+    CHECK(ro_listed("/tmp/rob/dst") == 0 && ro_statvfs("/tmp/rob/dst") == 0);
+    int fd = open("/tmp/rob/dst/w", O_CREAT | O_WRONLY, 0644);
+    CHECK(fd >= 0);
+    ERR(mount(0, "/tmp/rob/dst", 0, ro, 0), EBUSY); /* open for writing through it */
+    CHECK(close(fd) == 0 && unlink("/tmp/rob/dst/w") == 0);
+    int other = open("/tmp/rob/src/f", O_RDWR); /* through the other mount: no matter */
+    CHECK(other >= 0 && mount(0, "/tmp/rob/dst", 0, ro, 0) == 0);
+    CHECK(ro_listed("/tmp/rob/dst") == 1 && ro_statvfs("/tmp/rob/dst") == 1);
+    CHECK(ro_statvfs("/tmp/rob/src") == 0);
+    /* reads work */
+    CHECK(!strcmp(ro_text("/tmp/rob/dst/f"), "one") && access("/tmp/rob/dst/f", R_OK) == 0);
+    CHECK(close(open("/tmp/rob/dst/f", O_RDONLY | O_CREAT, 0644)) == 0); /* it exists */
+    CHECK(access("/tmp/rob/dst/d", X_OK) == 0);
+    /* changes do not */
+    ERR(access("/tmp/rob/dst/f", W_OK), EROFS);
+    ERR(open("/tmp/rob/dst/f", O_WRONLY), EROFS);
+    ERR(open("/tmp/rob/dst/f", O_RDWR), EROFS);
+    ERR(open("/tmp/rob/dst/f", O_RDONLY | O_TRUNC), EROFS);
+    ERR(open("/tmp/rob/dst/new", O_CREAT | O_WRONLY, 0644), EROFS);
+    ERR(open("/tmp/rob/dst/f", O_CREAT | O_EXCL | O_WRONLY, 0644), EEXIST);
+    ERR(mkdir("/tmp/rob/dst/n", 0755), EROFS);
+    ERR(mkdir("/tmp/rob/dst/d", 0755), EEXIST);
+    ERR(unlink("/tmp/rob/dst/f"), EROFS);
+    ERR(unlink("/tmp/rob/dst/none"), EROFS); /* before the name is looked up */
+    ERR(rmdir("/tmp/rob/dst/d"), EROFS);
+    ERR(rename("/tmp/rob/dst/f", "/tmp/rob/dst/g"), EROFS);
+    ERR(link("/tmp/rob/dst/f", "/tmp/rob/dst/h"), EROFS);
+    ERR(symlink("f", "/tmp/rob/dst/s"), EROFS);
+    ERR(mknod("/tmp/rob/dst/p", S_IFIFO | 0644, 0), EROFS);
+    ERR(chmod("/tmp/rob/dst/f", 0600), EROFS);
+    ERR(chown("/tmp/rob/dst/f", 0, 0), EROFS);
+    ERR(utimensat(AT_FDCWD, "/tmp/rob/dst/f", 0, 0), EROFS);
+    ERR(truncate("/tmp/rob/dst/f", 0), EROFS);
+    fd = open("/tmp/rob/dst/f", O_RDONLY);
+    CHECK(fd >= 0);
+    ERR(fchmod(fd, 0600), EROFS);
+    ERR(fchown(fd, 0, 0), EROFS);
+    ERR(futimens(fd, 0), EROFS);
+    CHECK(close(fd) == 0);
+    /* a FIFO there is no file of the mount's: opening it for writing only wants a reader */
+    ERR(open("/tmp/rob/dst/fifo", O_WRONLY | O_NONBLOCK), ENXIO);
+    /* the other mount writes, this one sees it */
+    CHECK(write(other, "two", 3) == 3 && close(other) == 0);
+    CHECK(!strcmp(ro_text("/tmp/rob/dst/f"), "two"));
+    CHECK(ro_file("/tmp/rob/src/g", "three") && !strcmp(ro_text("/tmp/rob/dst/g"), "three"));
+    /* a bind of it is read-only too; the user may not remount */
+    CHECK(mount("/tmp/rob/dst", "/tmp/rob/again", 0, MS_BIND, 0) == 0);
+    CHECK(ro_listed("/tmp/rob/again") == 1);
+    ERR(open("/tmp/rob/again/f", O_WRONLY), EROFS);
+    CHECK(umount("/tmp/rob/again") == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        CHECK(setuid(1000) == 0);
+        ERR(mount(0, "/tmp/rob/dst", 0, MS_BIND | MS_REMOUNT, 0), EPERM);
+        _exit(0);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    /* read-write again */
+    CHECK(mount(0, "/tmp/rob/dst", 0, MS_BIND | MS_REMOUNT, 0) == 0);
+    CHECK(ro_listed("/tmp/rob/dst") == 0 && ro_statvfs("/tmp/rob/dst") == 0);
+    CHECK(ro_file("/tmp/rob/dst/h", "four") && unlink("/tmp/rob/dst/h") == 0);
+    CHECK(umount("/tmp/rob/dst") == 0);
+    CHECK(unlink("/tmp/rob/src/f") == 0 && unlink("/tmp/rob/src/g") == 0);
+    CHECK(unlink("/tmp/rob/src/fifo") == 0 && rmdir("/tmp/rob/src/d") == 0);
+    CHECK(rmdir("/tmp/rob/src") == 0 && rmdir("/tmp/rob/dst") == 0);
+    CHECK(rmdir("/tmp/rob/again") == 0 && rmdir("/tmp/rob") == 0);
+}
+
+/* A file bound on a file (Linux's rule: a directory on a file or a file on a directory ENOTDIR);
+ * stacked, read-only, busy, and the mount point kept from unlink and rename. */
+static void t_mount_bind_file(void)
+{
+    CHECK(mkdir("/tmp/bf", 0755) == 0 && mkdir("/tmp/bf/d", 0755) == 0);
+    CHECK(ro_file("/tmp/bf/a", "A") && ro_file("/tmp/bf/b", "B"));
+    ERR(mount("/tmp/bf/d", "/tmp/bf/a", 0, MS_BIND, 0), ENOTDIR);
+    ERR(mount("/tmp/bf/a", "/tmp/bf/d", 0, MS_BIND, 0), ENOTDIR);
+    CHECK(mount("/tmp/bf/a", "/tmp/bf/b", 0, MS_BIND, 0) == 0);
+    CHECK(!strcmp(ro_text("/tmp/bf/b"), "A") && bind_ino("/tmp/bf/b") == bind_ino("/tmp/bf/a"));
+    CHECK(ro_file("/tmp/bf/b", "A2") && !strcmp(ro_text("/tmp/bf/a"), "A2"));
+    CHECK(ro_listed("/tmp/bf/b") == 0);
+    int fd = open("/tmp/bf/b", O_RDONLY);
+    CHECK(fd >= 0);
+    ERR(umount("/tmp/bf/b"), EBUSY);
+    CHECK(close(fd) == 0);
+    ERR(unlink("/tmp/bf/b"), EBUSY);
+    ERR(rename("/tmp/bf/b", "/tmp/bf/c"), EBUSY);
+    ERR(rename("/tmp/bf/a", "/tmp/bf/b"), EBUSY);
+    CHECK(mount(0, "/tmp/bf/b", 0, MS_BIND | MS_REMOUNT | MS_RDONLY, 0) == 0);
+    ERR(open("/tmp/bf/b", O_WRONLY), EROFS);
+    CHECK(ro_listed("/tmp/bf/b") == 1 && ro_file("/tmp/bf/a", "A3"));
+    CHECK(!strcmp(ro_text("/tmp/bf/b"), "A3"));
+    /* a device on it, stacked */
+    CHECK(mount("/dev/null", "/tmp/bf/b", 0, MS_BIND, 0) == 0);
+    CHECK(!strcmp(ro_text("/tmp/bf/b"), "") && ro_file("/tmp/bf/b", "gone"));
+    CHECK(umount("/tmp/bf/b") == 0 && !strcmp(ro_text("/tmp/bf/b"), "A3"));
+    CHECK(umount("/tmp/bf/b") == 0 && !strcmp(ro_text("/tmp/bf/b"), "B"));
+    ERR(umount("/tmp/bf/b"), EINVAL);
+    CHECK(unlink("/tmp/bf/a") == 0 && unlink("/tmp/bf/b") == 0 && rmdir("/tmp/bf/d") == 0);
+    CHECK(rmdir("/tmp/bf") == 0);
+}
+
+/* MS_BIND | MS_REC (mount --rbind): the mounts below the source are bound too, nested ones in the
+ * copies, unbindable ones not; without MS_REC they are not. */
+static void t_mount_rbind(void)
+{
+    const char *dirs[] = {"/tmp/rbd",     "/tmp/rbd/src", "/tmp/rbd/src/a", "/tmp/rbd/x",
+                          "/tmp/rbd/x/b", "/tmp/rbd/y",   "/tmp/rbd/dst"};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+        CHECK(mkdir(dirs[i], 0755) == 0);
+    CHECK(ro_file("/tmp/rbd/x/xf", "x") && ro_file("/tmp/rbd/y/yf", "y"));
+    CHECK(mount("/tmp/rbd/x", "/tmp/rbd/src/a", 0, MS_BIND, 0) == 0);
+    CHECK(mount("/tmp/rbd/y", "/tmp/rbd/src/a/b", 0, MS_BIND, 0) == 0); /* inside x's mount */
+    CHECK(mount("/tmp/rbd/src", "/tmp/rbd/dst", 0, MS_BIND, 0) == 0);
+    CHECK(access("/tmp/rbd/dst/a", F_OK) == 0 && access("/tmp/rbd/dst/a/xf", F_OK) != 0);
+    CHECK(umount("/tmp/rbd/dst") == 0);
+    CHECK(mount("/tmp/rbd/src", "/tmp/rbd/dst", 0, MS_BIND | MS_REC, 0) == 0);
+    CHECK(!strcmp(ro_text("/tmp/rbd/dst/a/xf"), "x") &&
+          !strcmp(ro_text("/tmp/rbd/dst/a/b/yf"), "y"));
+    CHECK(ro_listed("/tmp/rbd/dst") == 0 && ro_listed("/tmp/rbd/dst/a") == 0 &&
+          ro_listed("/tmp/rbd/dst/a/b") == 0);
+    CHECK(bind_ino("/tmp/rbd/dst/a/b/..") == bind_ino("/tmp/rbd/x"));
+    ERR(umount("/tmp/rbd/dst"), EBUSY); /* mounts inside */
+    ERR(umount("/tmp/rbd/dst/a"), EBUSY);
+    CHECK(umount("/tmp/rbd/dst/a/b") == 0 && access("/tmp/rbd/dst/a/b/yf", F_OK) != 0);
+    CHECK(access("/tmp/rbd/src/a/b/yf", F_OK) == 0); /* the original stays */
+    CHECK(umount("/tmp/rbd/dst/a") == 0 && umount("/tmp/rbd/dst") == 0);
+    /* from a directory below the source's root: the mounts under it */
+    CHECK(mount("/tmp/rbd/src/a", "/tmp/rbd/dst", 0, MS_BIND | MS_REC, 0) == 0);
+    CHECK(!strcmp(ro_text("/tmp/rbd/dst/xf"), "x") && !strcmp(ro_text("/tmp/rbd/dst/b/yf"), "y"));
+    CHECK(umount("/tmp/rbd/dst/b") == 0 && umount("/tmp/rbd/dst") == 0);
+    /* an unbindable mount below is left out */
+    CHECK(mount(0, "/tmp/rbd/src/a/b", 0, MS_UNBINDABLE, 0) == 0);
+    CHECK(mount("/tmp/rbd/src", "/tmp/rbd/dst", 0, MS_BIND | MS_REC, 0) == 0);
+    CHECK(access("/tmp/rbd/dst/a/xf", F_OK) == 0 && access("/tmp/rbd/dst/a/b/yf", F_OK) != 0);
+    CHECK(umount("/tmp/rbd/dst/a") == 0 && umount("/tmp/rbd/dst") == 0);
+    CHECK(umount("/tmp/rbd/src/a/b") == 0 && umount("/tmp/rbd/src/a") == 0);
+    CHECK(unlink("/tmp/rbd/x/xf") == 0 && unlink("/tmp/rbd/y/yf") == 0);
+    for (size_t i = sizeof(dirs) / sizeof(dirs[0]); i-- > 0;)
+        CHECK(rmdir(dirs[i]) == 0);
+}
+
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -8937,6 +9137,10 @@ static const struct test tests[] = {
     {"threads_sysv_process", t_threads_sysv_process},
     /* Tcl's test suite (issue 11) */
     {"clock_sub_ms", t_clock_sub_ms},
+    /* read-only and recursive bind mounts, binds of files (issue 11, helper remount) */
+    {"mount_bind_readonly", t_mount_bind_readonly},
+    {"mount_bind_file", t_mount_bind_file},
+    {"mount_rbind", t_mount_rbind},
     {0},
 };
 

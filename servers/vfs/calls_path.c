@@ -241,14 +241,16 @@ int64_t do_faccessat2(struct vproc *p, const uint64_t *a)
     return access_at(p, (int)a[0], a[1], a[2], a[3]);
 }
 
-/* 1 if name in dir is a mount point (or the root of a mounted file system). */
-static int is_mount_point(struct vnode *dir, const char *name)
+/* 1 if name in dir is a mount point (or the root of a mounted file system); files_only: and not a
+ * directory (unlink: a directory is EISDIR first). */
+static int is_mount_point(struct vnode *dir, const char *name, int files_only)
 {
     struct fs_node node;
     if (fs_lookup(dir, name, strlen(name), &node) < 0)
         return 0;
     struct vnode *v = vnode_child(dir, &node);
-    int busy = v && (v->mounted || vnode_covered(v));
+    int busy =
+        v && (v->mounted || vnode_covered(v)) && (!files_only || (v->mode & S_IFMT) != S_IFDIR);
     vnode_put(v);
     return busy;
 }
@@ -266,7 +268,7 @@ static int64_t named_op(struct vproc *p, int dirfd, uint64_t upath, int type, ui
         vnode_put(dir);
         return type == FS_CREATE ? -LX_EEXIST : -LX_EINVAL;
     }
-    if (type == FS_RMDIR && is_mount_point(dir, last)) {
+    if ((type == FS_RMDIR || type == FS_UNLINK) && is_mount_point(dir, last, type == FS_UNLINK)) {
         vnode_put(dir);
         return -LX_EBUSY;
     }
@@ -428,7 +430,7 @@ static int64_t two_paths(struct vproc *p, int fd1, uint64_t u1, int fd2, uint64_
         return r == -LX_EEXIST ? -LX_EBUSY : r;
     }
     if (!strcmp(l1, ".") || !strcmp(l1, "..") || !strcmp(l2, ".") || !strcmp(l2, "..") ||
-        is_mount_point(d1, l1) || is_mount_point(d2, l2)) {
+        is_mount_point(d1, l1, 0) || is_mount_point(d2, l2, 0)) {
         vnode_put(d1);
         vnode_put(d2);
         return -LX_EBUSY;
@@ -720,6 +722,7 @@ static int64_t statfs_vnode(struct vproc *p, struct vnode *v, uint64_t ubuf)
     }
     out[0] = s.type, out[1] = s.bsize, out[2] = s.blocks, out[3] = s.bfree, out[4] = s.bavail;
     out[5] = s.files, out[6] = s.ffree, out[8] = s.namelen, out[9] = s.bsize;
+    out[10] = mount_erofs(v) ? 1 : 0; /* f_flags: ST_RDONLY */
     return copy_out(p, ubuf, out, sizeof(out));
 }
 

@@ -51,6 +51,20 @@ struct file *file_new(struct vnode *v, uint32_t flags)
     return &files[i];
 }
 
+/* Files open for writing on server fs through mount number bind (-1: any mount), but for devices,
+ * FIFOs and sockets: a remount read-only refuses while there are any (EBUSY). */
+int file_writers(endpoint_t fs, int bind)
+{
+    int n = 0;
+    for (int i = 0; i < NR_FILES; i++) {
+        const struct vnode *v = files[i].vn;
+        uint64_t type = v ? v->mode & S_IFMT : 0;
+        n += files[i].refs && (files[i].flags & O_ACCMODE) && v->fs == fs &&
+             (bind < 0 || v->bind == bind) && (type == S_IFREG || type == S_IFDIR);
+    }
+    return n;
+}
+
 void file_put(struct file *f)
 {
     if (!f || --f->refs > 0)

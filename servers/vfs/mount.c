@@ -20,11 +20,15 @@
  * server (FS_SYNC); shutdown (pm, at reboot(2)) syncs and unmounts them all
  * (FS_UNMOUNT), the root last.
  *
- * Bind mounts (mount(2) with MS_BIND; bind.c in this file's lower half):
- * a directory of any mounted server appears again on another directory.
- * The bound tree has vnodes of its own (vnode.bind = the mount's number),
- * so `..`, getcwd and the mounts made inside it are the bind mount's, as
- * in Linux, while files, data and locks are the same. Mounts may be stacked
+ * Bind mounts (mount(2) with MS_BIND; this file's lower half): a directory
+ * of any mounted server appears again on another directory (a file on a
+ * file; with MS_REC, the mounts below it too). The bound tree has vnodes
+ * of its own (vnode.bind = the mount's number), so `..`, getcwd and the
+ * mounts made inside it are the bind mount's, as in Linux, while files,
+ * data and locks are the same. Read-only: each mount's flag and its file
+ * system's (MS_REMOUNT, mount_erofs). The server's own mount may be
+ * unmounted while binds remain (it stays, detached, until the last goes).
+ * Mounts may be stacked
  * (a mount on a mounted root covers it; umount2 takes the top one).
  * Propagation: MS_SHARED, MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE (with MS_REC:
  * the mounts below too) set a mount's peer group; a bind of a shared mount
@@ -61,6 +65,9 @@ struct mount {
     int group;                 /* its peer group (shared), 0: private */
     int master;                /* a slave: the group it receives mounts from */
     int unbindable;            /* MS_UNBINDABLE: no bind of it (EINVAL) */
+    int rdonly;                /* MS_RDONLY: this mount is read-only (Linux's MNT_READONLY) */
+    int fs_rdonly;             /* the server's own mount: its whole file system is read-only */
+    int detached;              /* the server's own mount, unmounted while binds of it remain */
 };
 
 static struct mount mounts[NR_MOUNTS];
@@ -106,6 +113,20 @@ uint64_t mount_dev(endpoint_t fs)
 {
     struct mount *m = mount_of_ep(fs);
     return m ? (uint64_t)(m - mounts) + 1 : 0;
+}
+
+/*
+ * -EROFS if v, a regular file, directory or symbolic link, is reached
+ * through a read-only mount or is on a read-only file system; else 0
+ * (devices, FIFOs and sockets stay writable there, as in Linux).
+ */
+int mount_erofs(const struct vnode *v)
+{
+    uint64_t type = v->mode & S_IFMT;
+    if (v->fs == NONE || (type != S_IFREG && type != S_IFDIR && type != S_IFLNK))
+        return 0;
+    const struct mount *m = mount_of_vnode(v), *own = mount_of_ep(v->fs);
+    return (m && m->rdonly) || (own && own->fs_rdonly) ? -LX_EROFS : 0;
 }
 
 /* FS_MOUNT to ep: its root as a vnode (held), or 0. */
@@ -179,7 +200,7 @@ static void mount_attach(struct mount *m)
  * Mount the server labelled label (PROCFS_EP for /proc) on path ("/": the
  * root). 0 or -errno; the log line says why not.
  */
-static int64_t mount_at(const char *path, const char *label, endpoint_t ep)
+static int64_t mount_at(const char *path, const char *label, endpoint_t ep, int rdonly)
 {
     struct mount *m = mount_free_entry();
     if (strlen(label) >= sizeof(m->label) || strlen(path) >= MOUNT_PATH_MAX)
@@ -210,7 +231,8 @@ static int64_t mount_at(const char *path, const char *label, endpoint_t ep)
         vnode_put(covered);
         return r;
     }
-    *m = (struct mount){.ep = ep, .root = root, .covered = covered};
+    *m = (struct mount){
+        .ep = ep, .root = root, .covered = covered, .rdonly = rdonly, .fs_rdonly = rdonly};
     strncpy_s(m->label, label, sizeof(m->label));
     strncpy_s(m->path, path, sizeof(m->path));
     if (covered)
@@ -225,7 +247,7 @@ static int64_t mount_at(const char *path, const char *label, endpoint_t ep)
 /* A mount of the argument or of the start; the log line says how it went. */
 static void mount_logged(const char *path, const char *label, endpoint_t ep)
 {
-    int64_t r = mount_at(path, label, ep);
+    int64_t r = mount_at(path, label, ep, 0);
     if (r < 0)
         printf("vfs: cannot mount %s on %s: error %ld\n", label, path, -r);
 }
@@ -257,7 +279,7 @@ int mount_root(const char *args)
     for (const char *s = args; next_word(&s, word, sizeof(word));)
         if (!strncmp(word, "root=", 5))
             strncpy_s(label, word + 5, sizeof(label));
-    int64_t r = mount_at("/", label, 0);
+    int64_t r = mount_at("/", label, 0, 0);
     if (r < 0) {
         printf("vfs: no root file system (%s): error %ld\n", label, -r);
         return -1;
@@ -340,33 +362,49 @@ int64_t mount_sync(endpoint_t fs, uint64_t ino)
  * Unmount m: FS_UNMOUNT (the server writes everything out and stops
  * serving), then the mount point lets go. force: even if files are open
  * (shutdown). -EBUSY if a vnode of the server is still in use otherwise.
+ * A bind lets go of its tree only. The server's own mount, while binds of
+ * it remain, leaves the tree but stays in the table, detached (the binds
+ * go on, and rs's restarts are followed); the last bind's unmount then
+ * unmounts it.
  */
 static int64_t unmount(struct mount *m, int force)
 {
-    if (!force && vnode_count(m->ep, m->bind ? m->bind : -1) > 1 + (m->covered == 0))
-        return -LX_EBUSY; /* something open, a cwd or a mount inside; the root's own hold is 1 */
+    int binds = 0;
+    for (int i = 0; i < NR_MOUNTS; i++)
+        binds += mounts[i].label[0] && mounts[i].bind && mounts[i].ep == m->ep;
+    int detach = !m->bind && binds && !force;
+    int held = 1 + (m->covered == 0 && !m->detached); /* the root's own hold, and root_vnode */
+    if (!force && vnode_count(m->ep, m->bind || detach ? m->bind : -1) > held)
+        return -LX_EBUSY; /* something open, a cwd or a mount inside */
     int64_t r = 0;
-    if (m->bind) { /* the server goes on serving its own mount */
+    if (m->bind || detach) { /* the server goes on serving */
         m->covered->mounted = 0;
         vnode_put(m->covered);
+        m->covered = 0;
+        m->detached = detach;
+        if (detach)
+            return 0;
         if (!force)
             vnode_put(m->root);
         m->label[0] = '\0';
-        return 0;
+        struct mount *own = mount_of_ep(m->ep);
+        return !force && binds == 1 && own && own->detached ? unmount(own, 0) : 0;
     }
     if (m->ep != PROCFS_EP) {
         message_t q = {.type = FS_UNMOUNT};
         r = fs_call(m->ep, &q);
     }
-    if (m->covered) {
+    int in_tree = m->covered != 0;
+    if (in_tree) {
         m->covered->mounted = 0;
         vnode_put(m->covered);
         m->covered = 0;
-        if (!force) {
-            m->root->fs = NONE; /* the server was told to forget everything */
-            vnode_put(m->root);
-        }
     }
+    if (!force && (in_tree || m->detached)) {
+        m->root->fs = NONE; /* the server was told to forget everything */
+        vnode_put(m->root);
+    }
+    m->detached = 0;
     m->label[0] = '\0';
     return r < 0 ? r : 0;
 }
@@ -411,7 +449,7 @@ int64_t do_umount2(struct vproc *p, const uint64_t *a)
     struct vnode *v;
     if (p->cred.euid != 0)
         return -LX_EPERM;
-    if (a[1] & ~(uint64_t)2) /* MNT_DETACH and the rest: not kept (MNT_FORCE is) */
+    if (a[1] & ~(uint64_t)2) /* MNT_FORCE and unknown flags; MNT_DETACH unmounts as without it */
         return -LX_EINVAL;
     int64_t r = copy_path(p, a[0], path);
     if (r < 0 || (r = path_lookup(p, AT_FDCWD, path, 1, &v)) < 0)
@@ -448,9 +486,14 @@ static struct mount *bind_new(struct vnode *src, struct vnode *covered, const ch
         *err = -LX_ENOSPC;
         return 0;
     }
-    if ((*err = fs_lookup(src, ".", 1, &node)) < 0)
-        return 0;
-    struct vnode *root = vnode_from_fs_in(src->fs, last_bind + 1, &node);
+    struct vnode *root;
+    if ((src->mode & S_IFMT) == S_IFDIR) {
+        if ((*err = fs_lookup(src, ".", 1, &node)) < 0)
+            return 0;
+        root = vnode_from_fs_in(src->fs, last_bind + 1, &node);
+    } else {
+        root = vnode_lent(src, last_bind + 1); /* no FS_LOOKUP of a file */
+    }
     if (!root) {
         *err = -LX_ENFILE;
         return 0;
@@ -459,22 +502,87 @@ static struct mount *bind_new(struct vnode *src, struct vnode *covered, const ch
     *m = (struct mount){.ep = src->fs, .root = root, .covered = covered, .bind = ++last_bind};
     m->group = from->group;
     m->master = from->master;
+    m->rdonly = from->rdonly; /* Linux's clone_mnt keeps MNT_READONLY */
     strncpy_s(m->label, label, sizeof(m->label));
     strncpy_s(m->path, path, sizeof(m->path));
     return m;
 }
 
-/* Where v is, for the table: its path from the root, or 0 if too long. */
-static const char *mount_path_of(struct vnode *v)
+/* Where covered, target's directory or file, is, for the table: its path from the root (a file:
+ * its directory's and its name; a symbolic link at the end: the link's), or 0 if too long. */
+static const char *mount_path_of(struct vproc *p, const char *target, struct vnode *covered)
 {
+    static char out[MOUNT_PATH_MAX];
+    char last[FS_NAME_MAX + 1] = "";
+    struct vnode *dir = covered;
     const char *at;
-    int64_t n = dir_path(v, root_vnode, &at);
-    return n < 0 || n > MOUNT_PATH_MAX ? 0 : at;
+    if ((covered->mode & S_IFMT) != S_IFDIR && path_parent(p, AT_FDCWD, target, &dir, last) < 0)
+        return 0;
+    int64_t n = dir_path(dir, root_vnode, &at);
+    if (dir != covered)
+        vnode_put(dir);
+    size_t len = n < 0 ? 0 : strlen(at), add = strlen(last);
+    if (n < 0 || len + 1 + add >= sizeof(out))
+        return 0;
+    memcpy(out, at, len);
+    if (add && len > 1)
+        out[len++] = '/';
+    memcpy(out + len, last, add + 1);
+    return out;
 }
 
-/* mount --bind SRC TARGET (MS_BIND; MS_REC accepted, binding only SRC's own mount). */
-static int64_t mount_bind(struct vproc *p, uint64_t source, const char *target)
+/*
+ * mount --rbind: m, a bind of a directory of mount from whose path is
+ * src_at, gets the mounts below that directory bound again at the same
+ * places in its tree, and theirs in the copies, and so on (of the mounts in
+ * `before`; not unbindable ones, nor /proc). The copies' mount points are
+ * the same inodes through m's number (vnode_lent). 0, or -errno with every
+ * copy undone.
+ */
+static int64_t bind_below(struct mount *m, struct mount *from, const char *src_at, uint32_t before)
 {
+    static char at[MOUNT_PATH_MAX];
+    struct mount *orig[NR_MOUNTS], *copy[NR_MOUNTS]; /* each copy and what it copies */
+    int n = 1;
+    int64_t r = 0;
+    orig[0] = from, copy[0] = m;
+    for (int q = 0; q < n && !r; q++) {
+        const char *base = q ? orig[q]->path : src_at;
+        size_t skip = strcmp(base, "/") ? strlen(base) : 0, len = strlen(copy[q]->path);
+        for (int i = 0; i < NR_MOUNTS && !r; i++) {
+            struct mount *c = &mounts[i], *made = 0;
+            if (!(before >> i & 1) || !c->label[0] || !c->covered || c->unbindable ||
+                c->ep == PROCFS_EP || mount_of_vnode(c->covered) != orig[q] ||
+                strncmp(c->path, base, skip) || (c->path[skip] != '/' && c->path[skip]))
+                continue; /* not below base in orig[q]'s tree */
+            size_t rest = strlen(c->path + skip);
+            if (len + rest >= sizeof(at)) {
+                r = -LX_ENAMETOOLONG;
+                break;
+            }
+            memcpy(at, copy[q]->path, len);
+            memcpy(at + len, c->path + skip, rest + 1);
+            struct vnode *under = vnode_lent(c->covered, copy[q]->bind);
+            made = under ? bind_new(c->root, under, at, c->label, &r) : 0;
+            vnode_put(under);
+            if (!made) {
+                r = r ? r : -LX_ENFILE;
+                break;
+            }
+            made->covered->mounted = made->root;
+            orig[n] = c, copy[n++] = made;
+        }
+    }
+    for (int k = n - 1; r && k > 0; k--) /* the deepest first */
+        unmount(copy[k], 0);
+    return r;
+}
+
+/* mount --bind SRC TARGET (MS_BIND; rec: MS_REC, the mounts below SRC too): a directory on a
+ * directory, or a file (any type) on a file. */
+static int64_t mount_bind(struct vproc *p, uint64_t source, const char *target, int rec)
+{
+    static char src_at[MOUNT_PATH_MAX];
     static char src_path[PATH_MAX];
     struct vnode *src, *covered;
     int64_t r = copy_path(p, source, src_path);
@@ -485,39 +593,52 @@ static int64_t mount_bind(struct vproc *p, uint64_t source, const char *target)
         return r;
     }
     struct mount *from = mount_of_vnode(src), *m = 0;
-    const char *where = mount_path_of(covered);
-    if ((src->mode & S_IFMT) != S_IFDIR || (covered->mode & S_IFMT) != S_IFDIR)
-        r = -LX_ENOTDIR; /* directories only (Linux also binds a file on a file) */
+    const char *where = mount_path_of(p, src_path, src);
+    uint32_t before = 0;
+    for (int i = 0; i < NR_MOUNTS; i++)
+        before |= (uint32_t)(mounts[i].label[0] != 0) << i;
+    strncpy_s(src_at, where ? where : "", sizeof(src_at));
+    where = mount_path_of(p, target, covered);
+    if (((src->mode & S_IFMT) == S_IFDIR) != ((covered->mode & S_IFMT) == S_IFDIR))
+        r = -LX_ENOTDIR; /* a directory on a file or a file on a directory (Linux) */
     else if (!from || from->unbindable || src->fs == PROCFS_EP)
         r = -LX_EINVAL;
     else if (covered == root_vnode)
         r = -LX_EBUSY;
     else if (!where)
         r = -LX_ENAMETOOLONG;
-    else if ((m = bind_new(src, covered, where, from->label, &r)))
+    else if (rec && (src->mode & S_IFMT) == S_IFDIR && !src_at[0])
+        r = -LX_ENAMETOOLONG;
+    else if ((m = bind_new(src, covered, where, from->label, &r)) && rec &&
+             (r = bind_below(m, from, src_at, before)) < 0) {
+        unmount(m, 0);
+        m = 0;
+    }
+    if (m)
         mount_attach(m);
     vnode_put(src);
     vnode_put(covered);
     return m ? 0 : r;
 }
 
-/* MS_SHARED, MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE of the mount rooted at target (MS_REC: and of
- * every mount below it). */
-static int64_t mount_propagation(struct vproc *p, const char *target, uint64_t flags)
+/* The mount rooted at target (the top one), or 0 and *err: the walk's, or EINVAL for a directory
+ * that is no mount's root. */
+static struct mount *mount_named(struct vproc *p, const char *target, int64_t *err)
 {
-    uint64_t type = flags & ~(uint64_t)(MS_REC | MS_SILENT);
     struct vnode *v;
-    if (type & (type - 1))
-        return -LX_EINVAL; /* one kind at a time */
-    int64_t r = path_lookup(p, AT_FDCWD, target, 1, &v);
-    if (r < 0)
-        return r;
-    struct mount *top = mount_rooted_at(v);
+    if ((*err = path_lookup(p, AT_FDCWD, target, 1, &v)) < 0)
+        return 0;
+    struct mount *m = mount_rooted_at(v);
     vnode_put(v);
-    if (!top)
-        return -LX_EINVAL; /* not a mount's root */
+    *err = m ? 0 : -LX_EINVAL;
+    return m;
+}
+
+/* top and every mount below it (whose mount point is in their trees), as bits of their indexes. */
+static uint32_t mounts_below(const struct mount *top)
+{
     uint32_t set = 1u << (top - mounts), grew = 1;
-    while ((flags & MS_REC) && grew) { /* the mounts whose mount point is in the set's trees */
+    while (grew) {
         grew = 0;
         for (int i = 0; i < NR_MOUNTS; i++) {
             struct mount *under = mounts[i].covered ? mount_of_vnode(mounts[i].covered) : 0;
@@ -527,6 +648,21 @@ static int64_t mount_propagation(struct vproc *p, const char *target, uint64_t f
             }
         }
     }
+    return set;
+}
+
+/* MS_SHARED, MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE of the mount rooted at target (MS_REC: and of
+ * every mount below it). */
+static int64_t mount_propagation(struct vproc *p, const char *target, uint64_t flags)
+{
+    uint64_t type = flags & ~(uint64_t)(MS_REC | MS_SILENT);
+    int64_t r;
+    if (type & (type - 1))
+        return -LX_EINVAL; /* one kind at a time */
+    struct mount *top = mount_named(p, target, &r);
+    if (!top)
+        return r;
+    uint32_t set = flags & MS_REC ? mounts_below(top) : 1u << (top - mounts);
     for (int i = 0; i < NR_MOUNTS; i++) {
         struct mount *m = &mounts[i];
         if (!(set >> i & 1))
@@ -544,6 +680,33 @@ static int64_t mount_propagation(struct vproc *p, const char *target, uint64_t f
     return 0;
 }
 
+/*
+ * MS_REMOUNT of the mount rooted at target, read-only with MS_RDONLY and
+ * read-write without: with MS_BIND that mount alone (Linux's per-mount
+ * flag); without, that mount and the whole file system, which every mount
+ * of its server then shows. vfs enforces it (mount_erofs); the server is
+ * not told, but is synced (FS_SYNC) as it becomes read-only. Other flags
+ * (nosuid, noatime...) are not kept. EBUSY if a file is open for writing
+ * through the mount (through any of the server's mounts for the whole).
+ */
+static int64_t mount_remount(struct vproc *p, const char *target, uint64_t flags)
+{
+    int64_t r;
+    struct mount *m = mount_named(p, target, &r);
+    if (!m)
+        return r;
+    int rdonly = (flags & MS_RDONLY) != 0, whole = !(flags & MS_BIND);
+    struct mount *own = whole ? mount_of_ep(m->ep) : 0;
+    if (rdonly && file_writers(m->ep, whole ? -1 : m->bind))
+        return -LX_EBUSY;
+    if (own && rdonly && !own->fs_rdonly && m->ep != PROCFS_EP)
+        mount_sync(m->ep, 0);
+    if (own)
+        own->fs_rdonly = rdonly;
+    m->rdonly = rdonly;
+    return 0;
+}
+
 /* mount(source, target, fstype, flags, data): root only; fstype is the server's label. */
 int64_t do_mount(struct vproc *p, const uint64_t *a)
 {
@@ -554,10 +717,12 @@ int64_t do_mount(struct vproc *p, const uint64_t *a)
     int64_t r = copy_path(p, a[1], path);
     if (r < 0)
         return r;
-    if (a[3] & (MS_REMOUNT | MS_MOVE))
-        return -LX_EINVAL; /* no remounts (read-only binds) or moves */
+    if (a[3] & MS_MOVE)
+        return -LX_EINVAL; /* no moves */
+    if (a[3] & MS_REMOUNT)
+        return mount_remount(p, path, a[3]);
     if (a[3] & MS_BIND)
-        return mount_bind(p, a[0], path);
+        return mount_bind(p, a[0], path, (a[3] & MS_REC) != 0);
     if (a[3] & MS_PROPAGATION)
         return mount_propagation(p, path, a[3]);
     if ((r = copy_path(p, a[2], label_buf)) < 0)
@@ -573,16 +738,20 @@ int64_t do_mount(struct vproc *p, const uint64_t *a)
     vnode_put(v);
     if (path[0] != '/')
         return -LX_EINVAL; /* the table keeps absolute paths */
-    return mount_at(path, label, 0);
+    return mount_at(path, label, 0, (a[3] & MS_RDONLY) != 0);
 }
 
-/* /proc/mounts: "LABEL PATH LABEL rw 0 0" per mount, in mount order. */
+/* /proc/mounts: "LABEL PATH LABEL rw 0 0" per mount (ro: it or its file system read-only), in
+ * mount order. */
 int64_t mounts_text(char *buf, size_t size)
 {
     size_t at = 0;
-    for (int i = 0; i < NR_MOUNTS && at < size; i++)
-        if (mounts[i].label[0])
-            at += (size_t)snprintf_s(buf + at, size - at, "%s %s %s rw 0 0\n", mounts[i].label,
-                                     mounts[i].path, mounts[i].label);
+    for (int i = 0; i < NR_MOUNTS && at < size; i++) {
+        const struct mount *m = &mounts[i], *own = mount_of_ep(m->ep);
+        int rdonly = m->rdonly || (own && own->fs_rdonly);
+        if (m->label[0] && !m->detached)
+            at += (size_t)snprintf_s(buf + at, size - at, "%s %s %s %s 0 0\n", m->label, m->path,
+                                     m->label, rdonly ? "ro" : "rw");
+    }
     return (int64_t)(at < size ? at : size - 1);
 }

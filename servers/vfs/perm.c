@@ -27,6 +27,10 @@
  *  - chmod, utimensat with explicit times: the owner (EPERM); utimensat to
  *    "now": the owner or a writer (EACCES); chown: root, or the owner
  *    giving the file to one of its own groups (EPERM);
+ *  - on a read-only mount or file system (mount.c: mount_erofs), writing
+ *    to a regular file, directory or link, adding or removing names and
+ *    changing attributes fail for everyone (EROFS; removing: before the
+ *    name is looked up, as in Linux);
  *  - new files take the fsuid, and the fsgid or, in a set-group-id
  *    directory, the directory's group (a new directory there inherits the
  *    bit); chmod and chown and a write by non-root clear set-id bits as
@@ -51,6 +55,8 @@ static int in_group(const struct vproc *p, uint32_t gid)
 int perm_check(const struct vproc *p, const struct vnode *v, int want)
 {
     uint64_t mode = v->mode;
+    if ((want & MAY_WRITE) && mount_erofs(v))
+        return -LX_EROFS; /* a read-only mount or file system, even for root */
     if (is_root(p)) {
         if (!(want & MAY_EXEC) || (mode & S_IFMT) == S_IFDIR || (mode & 0111))
             return 0;
@@ -114,6 +120,7 @@ static int sticky_ok(const struct vproc *p, const struct vnode *dir, const struc
 int perm_may_delete(struct vproc *p, struct vnode *dir, const char *name, struct vnode **victim)
 {
     int64_t r = perm_check(p, dir, MAY_EXEC);
+    r = r ? r : mount_erofs(dir); /* before the lookup, as in Linux */
     struct vnode *v = r ? 0 : child(dir, name, &r);
     if (v && !(r = perm_check(p, dir, MAY_WRITE)) && !sticky_ok(p, dir, v))
         r = -LX_EPERM;
@@ -224,6 +231,8 @@ static int64_t set_mode(struct vnode *v, uint64_t mode)
 /* chmod: the owner or root; a non-root owner outside the file's group cannot set S_ISGID. */
 int64_t attr_chmod(struct vproc *p, struct vnode *v, uint64_t mode)
 {
+    if (mount_erofs(v))
+        return -LX_EROFS;
     if (!perm_owner(p, v))
         return -LX_EPERM;
     if (!is_root(p) && !in_group(p, v->gid))
@@ -235,6 +244,8 @@ int64_t attr_chmod(struct vproc *p, struct vnode *v, uint64_t mode)
 int64_t attr_chown(struct vproc *p, struct vnode *v, uint32_t uid, uint32_t gid)
 {
     const uint32_t keep = 0xffffffffu;
+    if (mount_erofs(v))
+        return -LX_EROFS;
     if (uid == keep && gid == keep)
         return 0;
     uid = uid == keep ? v->uid : uid;
@@ -262,6 +273,8 @@ int64_t attr_chown(struct vproc *p, struct vnode *v, uint32_t uid, uint32_t gid)
  */
 int64_t attr_utimes(struct vproc *p, struct vnode *v, const uint64_t *times)
 {
+    if (mount_erofs(v))
+        return -LX_EROFS;
     if (times[0] == FS_TIME_NOW && times[1] == FS_TIME_NOW) {
         if (!perm_owner(p, v) && perm_check(p, v, MAY_WRITE))
             return -LX_EACCES;

@@ -78,6 +78,8 @@ struct vnode {
     struct vnode *mounted; /* root of a file system mounted here */
     int bind;              /* reached through bind mount number `bind` (mount.c); 0: through */
                            /* its file system's own mount. One file has a vnode per mount */
+    struct vnode *lent;    /* a file bound on a file (mount.c): the server counted the source's */
+                           /* reference, held here, not this vnode's */
 };
 
 /* A byte ring inside vfs (ring.c): a pipe's buffer, a socket's receive queue. */
@@ -245,6 +247,7 @@ struct fs_node {
 /* vnode.c, path.c */
 struct vnode *vnode_get(endpoint_t fs, uint64_t ino, uint64_t mode, uint64_t rdev);
 struct vnode *vnode_get_in(endpoint_t fs, int bind, uint64_t ino, uint64_t mode, uint64_t rdev);
+struct vnode *vnode_lent(struct vnode *v, int bind);
 void vnode_hold(struct vnode *v);
 void vnode_rebind(endpoint_t old, endpoint_t now);
 int vnode_count(endpoint_t fs, int bind);
@@ -290,6 +293,7 @@ int64_t mount_sync(endpoint_t fs, uint64_t ino);
 int64_t mount_shutdown(void);
 int64_t mounts_text(char *buf, size_t size);
 int mount_may_serve(const char *label);
+int mount_erofs(const struct vnode *v);
 
 /* perm.c: permissions, as Linux checks them (fsuid 0 is root) */
 #define MAY_EXEC 1
@@ -315,6 +319,7 @@ int64_t perm_set_cred(endpoint_t pm, const message_t *m);
 
 /* file.c */
 struct file *file_new(struct vnode *v, uint32_t flags);
+int file_writers(endpoint_t fs, int bind);
 int table_entry_allowed(int free_entries, int reserve);
 int table_take(int n, int (*is_free)(int i), int reserve);
 void file_put(struct file *f);

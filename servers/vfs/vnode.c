@@ -34,6 +34,24 @@ struct vnode *vnode_get_in(endpoint_t fs, int bind, uint64_t ino, uint64_t mode,
     return free;
 }
 
+/*
+ * v's file as reached through mount number bind, held: the vnode there is,
+ * or a new one borrowing v's server reference (vnode.lent: v is held, and
+ * put instead of an FS_PUTNODE), since a server is asked for no reference
+ * to a file by its number. 0 if there is no room.
+ */
+struct vnode *vnode_lent(struct vnode *v, int bind)
+{
+    struct vnode *w = vnode_get_in(v->fs, bind, v->ino, v->mode, v->rdev);
+    if (w && w->refs == 1 && !w->lent) {
+        w->lent = v;
+        vnode_hold(v);
+        w->uid = v->uid;
+        w->gid = v->gid;
+    }
+    return w;
+}
+
 /* The mount point that the root of a mounted file system, v, covers; 0 if none. */
 struct vnode *vnode_covered(struct vnode *v)
 {
@@ -60,6 +78,9 @@ int vnode_count(endpoint_t fs, int bind)
     for (int i = 0; i < NR_VNODES; i++)
         if (vnodes[i].refs && vnodes[i].fs == fs && (bind < 0 || vnodes[i].bind == bind))
             n += vnodes[i].refs;
+        else if (vnodes[i].refs && vnodes[i].lent && vnodes[i].lent->fs == fs && bind >= 0 &&
+                 vnodes[i].lent->bind == bind)
+            n--; /* a file bound elsewhere does not keep this mount busy */
     return n;
 }
 
@@ -73,7 +94,9 @@ void vnode_put(struct vnode *v)
 {
     if (!v || --v->refs > 0)
         return;
-    if (v->fs != NONE)
+    if (v->lent)
+        vnode_put(v->lent);
+    else if (v->fs != NONE)
         fs_putnode(v->fs, v->ino);
     v->refs = 0;
 }
