@@ -12,13 +12,15 @@
 # A program links the archive by naming it in NAME_ARCHIVES (net/inet/build.mk).
 
 LWIP := third_party/lwip
-# Everything lwIP's core needs, and nothing of IPv6, PPP, DHCP, DNS or the
+# Everything lwIP's core needs (IPv4 and IPv6), and nothing of PPP, DHCP, DNS or the
 # threaded APIs (netconn, sockets: inet implements the socket calls itself).
 LWIP_FILES := core/def.c core/inet_chksum.c core/init.c core/ip.c core/mem.c core/memp.c \
 	core/netif.c core/pbuf.c core/raw.c core/stats.c core/sys.c core/tcp.c core/tcp_in.c \
 	core/tcp_out.c core/timeouts.c core/udp.c \
 	core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c core/ipv4/ip4_addr.c \
-	core/ipv4/ip4_frag.c netif/ethernet.c
+	core/ipv4/ip4_frag.c core/ipv6/ethip6.c core/ipv6/icmp6.c core/ipv6/inet6.c \
+	core/ipv6/ip6.c core/ipv6/ip6_addr.c core/ipv6/ip6_frag.c core/ipv6/mld6.c core/ipv6/nd6.c \
+	netif/ethernet.c
 LWIP_C := $(addprefix $(LWIP)/src/,$(LWIP_FILES))
 LWIP_OBJ := $(patsubst %,$(B)/u/%.o,$(LWIP_C))
 # lwIP's headers, our configuration and port, and the libc headers it includes.

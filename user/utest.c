@@ -2796,7 +2796,7 @@ static void t_socket_bad_args(void)
     CHECK(bind(full, (struct sockaddr *)&a, sizeof(a)) == 0 && stat(path, &st) == 0);
     unlink(path);
     /* families, types, protocols, flags */
-    ERR(socket(AF_INET6, SOCK_DGRAM, 0), EAFNOSUPPORT);
+    ERR(socket(AF_APPLETALK, SOCK_DGRAM, 0), EAFNOSUPPORT);
     ERR(socket(12345, SOCK_STREAM, 0), EAFNOSUPPORT);
     ERR(socket(AF_UNIX, SOCK_RDM, 0), ESOCKTNOSUPPORT);
     ERR(socket(AF_UNIX, SOCK_STREAM, 7), EPROTONOSUPPORT);
@@ -3348,8 +3348,7 @@ static void t_inet_options_and_errors(void)
     a = in_loop(port);
     ERR(bind(t, (struct sockaddr *)&a, sizeof(a)), EADDRINUSE);
     ERR(getpeername(t, (struct sockaddr *)&a, &vl), ENOTCONN);
-    /* types and protocols; AF_INET6 is refused so that musl falls back */
-    ERR(socket(AF_INET6, SOCK_STREAM, 0), EAFNOSUPPORT);
+    /* types and protocols */
     ERR(socket(AF_INET, SOCK_STREAM, IPPROTO_UDP), EPROTONOSUPPORT);
     ERR(socket(AF_INET, SOCK_SEQPACKET, 0), ESOCKTNOSUPPORT);
     ERR(socketpair(AF_INET, SOCK_STREAM, 0, (int[2]){0}), EOPNOTSUPP);
@@ -8707,7 +8706,6 @@ static void t_clock_sub_ms(void)
     CHECK(clock_getres(CLOCK_MONOTONIC, &res) == 0 && res.tv_sec == 0 && res.tv_nsec < 1000000);
 }
 
-
 /* ---- read-only and recursive bind mounts, binds of files (issue 11, helper remount) */
 #include <sys/statvfs.h>
 
@@ -8907,6 +8905,184 @@ static void t_mount_rbind(void)
         CHECK(rmdir(dirs[i]) == 0);
 }
 
+/* ---- AF_INET6 sockets (issue 11, helper ipv6): over ::1, dual stack, IPV6_V6ONLY */
+
+/* [::1]:port, or [::]:port for any */
+static struct sockaddr_in6 in6_addr(int any, uint16_t port)
+{
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+    a.sin6_addr = any ? in6addr_any : in6addr_loopback;
+    return a;
+}
+
+/* A TCP listener of AF_INET6 on ::1 or :: (v6only as given) at a port inet picks. */
+static int in6_listener(int any, int v6only, uint16_t *port)
+{
+    struct sockaddr_in6 a = in6_addr(any, 0);
+    socklen_t len = sizeof(a);
+    int l = socket(AF_INET6, SOCK_STREAM, 0), v = -1;
+    CHECK(l >= 0 && setsockopt(l, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) == 0);
+    CHECK(bind(l, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(l, 4) == 0);
+    CHECK(getsockname(l, (struct sockaddr *)&a, &len) == 0 && len == sizeof(a));
+    CHECK(a.sin6_family == AF_INET6 && a.sin6_port && a.sin6_flowinfo == 0);
+    CHECK(!memcmp(&a.sin6_addr, any ? &in6addr_any : &in6addr_loopback, 16));
+    len = sizeof(v);
+    CHECK(getsockopt(l, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len) == 0);
+    EXPECT(v, any ? v6only : 1); /* bound to an IPv6 address: v6-only from then on (Linux) */
+    *port = ntohs(a.sin6_port);
+    return l;
+}
+
+/* One byte each way between two connected sockets. */
+static void in6_exchange(int a, int b)
+{
+    char c = 0;
+    CHECK(write(a, "p", 1) == 1 && read(b, &c, 1) == 1 && c == 'p');
+    CHECK(write(b, "q", 1) == 1 && read(a, &c, 1) == 1 && c == 'q');
+}
+
+/* TCP over ::1: connect, accept with the peer's sockaddr_in6, data both ways, the names. */
+static void t_inet6_tcp(void)
+{
+    uint16_t port;
+    int l = in6_listener(0, 0, &port), s = socket(AF_INET6, SOCK_STREAM, 0), v;
+    struct sockaddr_in6 a = in6_addr(0, port), peer, me;
+    socklen_t len = sizeof(v);
+    CHECK(getsockopt(s, SOL_SOCKET, SO_DOMAIN, &v, &len) == 0 && v == AF_INET6);
+    CHECK(connect(s, (struct sockaddr *)&a, sizeof(a)) == 0);
+    len = sizeof(peer);
+    int c = accept(l, (struct sockaddr *)&peer, &len);
+    CHECK(c >= 0 && len == sizeof(peer) && peer.sin6_family == AF_INET6);
+    CHECK(IN6_IS_ADDR_LOOPBACK(&peer.sin6_addr) && peer.sin6_scope_id == 0);
+    len = sizeof(me);
+    CHECK(getsockname(s, (struct sockaddr *)&me, &len) == 0 && len == sizeof(me));
+    CHECK(IN6_IS_ADDR_LOOPBACK(&me.sin6_addr) && me.sin6_port == peer.sin6_port);
+    CHECK(getpeername(s, (struct sockaddr *)&peer, &len) == 0 && len == sizeof(peer));
+    CHECK(IN6_IS_ADDR_LOOPBACK(&peer.sin6_addr) && ntohs(peer.sin6_port) == port);
+    len = sizeof(v);
+    CHECK(getsockopt(c, SOL_SOCKET, SO_DOMAIN, &v, &len) == 0 && v == AF_INET6);
+    in6_exchange(s, c);
+    close(c);
+    close(s);
+    close(l);
+}
+
+/* UDP over ::1: the source of a datagram as a sockaddr_in6; connect; :: as this host. */
+static void t_inet6_udp(void)
+{
+    int u = socket(AF_INET6, SOCK_DGRAM, 0), w = socket(AF_INET6, SOCK_DGRAM, 0);
+    struct sockaddr_in6 a = in6_addr(0, 0), from, wname;
+    socklen_t len = sizeof(a);
+    CHECK(u >= 0 && w >= 0 && bind(u, (struct sockaddr *)&a, sizeof(a)) == 0);
+    CHECK(getsockname(u, (struct sockaddr *)&a, &len) == 0 && len == sizeof(a) && a.sin6_port);
+    CHECK(sendto(w, "hello", 5, 0, (struct sockaddr *)&a, sizeof(a)) == 5);
+    char buf[16];
+    len = sizeof(from);
+    CHECK(recvfrom(u, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len) == 5);
+    CHECK(len == sizeof(from) && from.sin6_family == AF_INET6 && !memcmp(buf, "hello", 5));
+    CHECK(IN6_IS_ADDR_LOOPBACK(&from.sin6_addr));
+    len = sizeof(wname);
+    CHECK(getsockname(w, (struct sockaddr *)&wname, &len) == 0 &&
+          wname.sin6_port == from.sin6_port);
+    struct sockaddr_in6 any = in6_addr(1, ntohs(a.sin6_port)); /* :: is this host (Linux) */
+    CHECK(connect(w, (struct sockaddr *)&any, sizeof(any)) == 0 && send(w, "x", 1, 0) == 1);
+    CHECK(recv(u, buf, sizeof(buf), 0) == 1 && buf[0] == 'x');
+    len = sizeof(from);
+    CHECK(getpeername(w, (struct sockaddr *)&from, &len) == 0 &&
+          IN6_IS_ADDR_LOOPBACK(&from.sin6_addr));
+    close(u);
+    close(w);
+}
+
+/* Dual stack: a listener on :: takes 127.0.0.1 as ::ffff:127.0.0.1; IPV6_V6ONLY refuses it. */
+static void t_inet6_dual_stack(void)
+{
+    uint16_t port, port6;
+    int l = in6_listener(1, 0, &port), s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a4 = in_loop(port);
+    CHECK(connect(s, (struct sockaddr *)&a4, sizeof(a4)) == 0);
+    struct sockaddr_in6 peer, me;
+    socklen_t len = sizeof(peer);
+    int c = accept(l, (struct sockaddr *)&peer, &len);
+    CHECK(c >= 0 && len == sizeof(peer) && peer.sin6_family == AF_INET6);
+    CHECK(IN6_IS_ADDR_V4MAPPED(&peer.sin6_addr));
+    CHECK(!memcmp(&peer.sin6_addr.s6_addr[12], "\177\0\0\1", 4));
+    len = sizeof(me);
+    CHECK(getsockname(c, (struct sockaddr *)&me, &len) == 0 && IN6_IS_ADDR_V4MAPPED(&me.sin6_addr));
+    EXPECT(ntohs(me.sin6_port), port);
+    in6_exchange(s, c);
+    close(c);
+    close(s);
+    /* a v4-mapped destination from a dual-stack socket is IPv4 */
+    s = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 m = in6_addr(1, port);
+    m.sin6_addr.s6_addr[10] = m.sin6_addr.s6_addr[11] = 0xff;
+    m.sin6_addr.s6_addr[12] = 127;
+    m.sin6_addr.s6_addr[15] = 1;
+    CHECK(connect(s, (struct sockaddr *)&m, sizeof(m)) == 0);
+    c = accept(l, 0, 0);
+    CHECK(c >= 0);
+    in6_exchange(s, c);
+    close(c);
+    close(s);
+    /* :: of both families holds the port for IPv4 too */
+    int t = socket(AF_INET, SOCK_STREAM, 0);
+    a4.sin_addr.s_addr = htonl(INADDR_ANY);
+    ERR(bind(t, (struct sockaddr *)&a4, sizeof(a4)), EADDRINUSE);
+    close(t);
+    close(l);
+    /* v6-only: IPv4 is refused, and the port is free for an IPv4 socket */
+    l = in6_listener(1, 1, &port6);
+    s = socket(AF_INET, SOCK_STREAM, 0);
+    a4 = in_loop(port6);
+    ERR(connect(s, (struct sockaddr *)&a4, sizeof(a4)), ECONNREFUSED);
+    close(s);
+    t = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(bind(t, (struct sockaddr *)&a4, sizeof(a4)) == 0);
+    close(t);
+    s = socket(AF_INET6, SOCK_STREAM, 0);
+    int one = 1;
+    CHECK(setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == 0);
+    ERR(connect(s, (struct sockaddr *)&m, sizeof(m)), ENETUNREACH);
+    close(s);
+    close(l);
+}
+
+/* What Linux refuses: short and wrong-family addresses, late IPV6_V6ONLY, no such address. */
+static void t_inet6_errors(void)
+{
+    int s = socket(AF_INET6, SOCK_STREAM, 0), one = 1, v;
+    socklen_t len = sizeof(v);
+    CHECK(s >= 0);
+    CHECK(getsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len) == 0 && v == 0 && len == sizeof(v));
+    struct sockaddr_in6 a = in6_addr(0, 0);
+    ERR(bind(s, (struct sockaddr *)&a, 23), EINVAL);
+    a.sin6_family = AF_INET;
+    ERR(bind(s, (struct sockaddr *)&a, sizeof(a)), EAFNOSUPPORT);
+    a = in6_addr(0, 0);
+    a.sin6_addr.s6_addr[0] = 0x20; /* 2001:db8::1: no interface has it */
+    a.sin6_addr.s6_addr[1] = 0x01;
+    a.sin6_addr.s6_addr[2] = 0x0d;
+    a.sin6_addr.s6_addr[3] = 0xb8;
+    ERR(bind(s, (struct sockaddr *)&a, sizeof(a)), EADDRNOTAVAIL);
+    CHECK(setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == 0);
+    struct sockaddr_in6 m = in6_addr(1, 0);
+    m.sin6_addr.s6_addr[10] = m.sin6_addr.s6_addr[11] = 0xff;
+    ERR(bind(s, (struct sockaddr *)&m, sizeof(m)), EINVAL); /* v4-mapped on a v6-only socket */
+    a = in6_addr(0, 0);
+    CHECK(bind(s, (struct sockaddr *)&a, 24) == 0); /* RFC 2133's length, no scope id */
+    ERR(setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)), EINVAL);
+    close(s);
+    int t = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a4 = in_loop(0);
+    ERR(bind(t, (struct sockaddr *)&a, sizeof(a)), EAFNOSUPPORT); /* a sockaddr_in6 */
+    CHECK(bind(t, (struct sockaddr *)&a4, sizeof(a4)) == 0);
+    close(t);
+    int u = socket(AF_INET6, SOCK_DGRAM, 0);
+    a = in6_addr(0, 9);
+    ERR(sendto(u, "x", 1, 0, (struct sockaddr *)&a, 20), EINVAL);
+    close(u);
+}
 
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
@@ -9141,6 +9317,11 @@ static const struct test tests[] = {
     {"mount_bind_readonly", t_mount_bind_readonly},
     {"mount_bind_file", t_mount_bind_file},
     {"mount_rbind", t_mount_rbind},
+    /* AF_INET6 sockets (issue 11, helper ipv6) */
+    {"inet6_tcp", t_inet6_tcp},
+    {"inet6_udp", t_inet6_udp},
+    {"inet6_dual_stack", t_inet6_dual_stack},
+    {"inet6_errors", t_inet6_errors},
     {0},
 };
 

@@ -17,15 +17,17 @@
  * buffer (GRANT_USER_MEMORY) or of vfs's memory; inet copies with safecopy
  * while it serves the request and keeps no grant after its reply.
  *
- * Addresses are Linux's struct sockaddr_in as the caller gave it: up to 16
- * bytes in `addr` and the caller's length in `addr_len` (which may be
- * longer: the rest is ignored, as Linux does).
+ * Addresses are Linux's struct sockaddr_in or sockaddr_in6 as the caller
+ * gave it: up to 28 bytes in `addr` and the caller's length in `addr_len`
+ * (which may be longer: the rest is ignored, as Linux does). inet checks
+ * them against the socket's family.
  *
  * SOCK_MAILBOX  grant (write) of a struct sock_status_table, its size. The
  *               table is zeroed by vfs; inet writes every socket's entry
  *               from then on. A new inet instance knows no socket of the old.
- * SOCK_SOCKET   type (SOCK_STREAM 1, SOCK_DGRAM 2), protocol -> the id
- *               (0..SOCK_MAX-1); -EPROTONOSUPPORT, -ESOCKTNOSUPPORT, -ENFILE.
+ * SOCK_SOCKET   type (SOCK_STREAM 1, SOCK_DGRAM 2), protocol, family (AF_INET,
+ *               AF_INET6) -> the id (0..SOCK_MAX-1); -EPROTONOSUPPORT,
+ *               -ESOCKTNOSUPPORT, -EAFNOSUPPORT, -ENFILE.
  * SOCK_BIND     id, addr -> 0, -EADDRINUSE, -EADDRNOTAVAIL, -EINVAL.
  * SOCK_CONNECT  id, addr -> 0 (datagram; or the stream's connection made
  *               since the last connect), -EINPROGRESS (started: the entry
@@ -86,7 +88,7 @@ _Static_assert(IS_SOCK_RQ(SOCK_REPLY) && SOCK_RQ_LAST < SOCK_REPLY,
                "sock types stay in the SOCK range");
 
 #define SOCK_MAX 128       /* sockets inet serves at once: ids 0..SOCK_MAX-1 */
-#define SOCK_ADDR_BYTES 16 /* struct sockaddr_in */
+#define SOCK_ADDR_BYTES 28 /* struct sockaddr_in6 (a sockaddr_in is 16) */
 #define SOCK_OPT_BYTES 16  /* the largest option value (struct timeval) */
 
 /* A socket's entry in the status table: what a call on it would find now. */

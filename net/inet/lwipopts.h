@@ -37,10 +37,14 @@
 #define MEMP_NUM_FRAG_PBUF 64 /* fragments being sent at once */
 #define MEMP_NUM_ARP_QUEUE 64 /* frames waiting for an ARP answer */
 
-/* ---- IPv4 only ---- */
+/* ---- IPv4 and IPv6 (docs/INET.md, "IPv6") ---- */
 #define LWIP_IPV4 1
-#define LWIP_IPV6 0  /* AF_INET6 sockets answer EAFNOSUPPORT; musl falls back to IPv4 */
-#define IP_FORWARD 0 /* a host, not a router */
+#define LWIP_IPV6 1 /* AF_INET6 sockets; ip_addr_t carries either, IPADDR_TYPE_ANY dual stack */
+#define LWIP_IPV6_DUP_DETECT_ATTEMPTS 0 /* addresses usable at once (no DAD wait) */
+#define LWIP_IPV6_AUTOCONFIG 0
+#define LWIP_IPV6_DHCP6 0
+#define IPV6_FRAG_COPYHEADER 1 /* 64-bit pointers do not fit lwIP's in-place reassembly helper */
+#define IP_FORWARD 0           /* a host, not a router */
 #define IP_REASSEMBLY 1
 #define IP_FRAG 1
 #define LWIP_ICMP 1

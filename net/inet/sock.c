@@ -13,6 +13,7 @@
 #include "sock.h"
 #include <samsara/root.h>
 #include "lwip/ip4.h"
+#include "lwip/ip6_addr.h"
 #include "lwip/netif.h"
 #include "sys.h"
 
@@ -45,7 +46,7 @@ static const struct isock_ops *ops_of(const struct isock *s)
                                          : &udp_sock_ops;
 }
 
-struct isock *isock_new(int type)
+struct isock *isock_new(int type, int family)
 {
     for (int i = 0; i < SOCK_MAX; i++)
         if (!socks[i].in_use) {
@@ -53,6 +54,7 @@ struct isock *isock_new(int type)
             memset(s, 0, sizeof(*s));
             s->in_use = 1;
             s->type = type;
+            s->family = family;
             s->protocol =
                 type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP; /* do_socket may change */
             s->listener = -1;
@@ -94,35 +96,91 @@ int sock_copy_to(int64_t grant, uint64_t off, const void *buf, uint64_t len)
     return sys_safecopy_to(vfs_ep, (grant_id_t)grant, off, buf, len) < 0 ? -LX_EFAULT : 0;
 }
 
-/* A struct sockaddr_in: EINVAL if short, EAFNOSUPPORT if not AF_INET. */
-int sock_addr_parse(const uint8_t *b, uint32_t len, ip_addr_t *ip, uint16_t *port)
+/*
+ * A socket address as the socket's family takes it (Linux's checks): a struct
+ * sockaddr_in (EINVAL if shorter than 16 bytes, EAFNOSUPPORT if not AF_INET)
+ * or a struct sockaddr_in6 (EINVAL if shorter than 24 bytes, EAFNOSUPPORT if
+ * not AF_INET6; ENODEV for a scope id naming no interface). A v4-mapped
+ * address (::ffff:a.b.c.d) becomes the IPv4 address lwIP routes, and is
+ * ENETUNREACH on a v6-only socket (do_bind makes that EINVAL, as Linux).
+ */
+int sock_addr_parse(const struct isock *s, const uint8_t *b, uint32_t len, ip_addr_t *ip,
+                    uint16_t *port)
 {
-    if (len < SOCK_ADDR_BYTES)
+    int v6 = s->family == AF_INET6;
+    if (len < (v6 ? SIN6_LEN_MIN : SOCKADDR_IN_BYTES))
         return -LX_EINVAL;
     uint16_t family = (uint16_t)(b[0] | b[1] << 8);
-    if (family != AF_INET)
+    if (family != s->family)
         return -LX_EAFNOSUPPORT;
     *port = (uint16_t)(b[2] << 8 | b[3]);
     uint32_t a;
-    memcpy(&a, b + 4, 4); /* network order, as lwIP keeps it */
-    ip_addr_set_ip4_u32(ip, a);
+    static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (!v6 || !memcmp(b + 8, v4_mapped, sizeof(v4_mapped))) {
+        if (v6 && s->v6only)
+            return -LX_ENETUNREACH;
+        memcpy(&a, b + (v6 ? 20 : 4), 4); /* network order, as lwIP keeps it */
+        ip_addr_set_ip4_u32(ip, a);
+        return 0;
+    }
+    uint32_t w[4];
+    memcpy(w, b + 8, sizeof(w)); /* lwIP keeps the four words in network order too */
+    IP_ADDR6(ip, w[0], w[1], w[2], w[3]);
+    uint32_t scope = 0;
+    if (len >= SOCKADDR_IN6_BYTES)
+        memcpy(&scope, b + 24, 4);
+    if (scope && ip6_addr_has_scope(ip_2_ip6(ip), IP6_UNKNOWN)) {
+        if (scope > 255 || !netif_get_by_index((u8_t)scope))
+            return -LX_ENODEV;
+        ip6_addr_set_zone(ip_2_ip6(ip), (u8_t)scope);
+    }
     return 0;
 }
 
-int sock_addr_in(const struct msg_sock_addr *a, ip_addr_t *ip, uint16_t *port)
+int sock_addr_in(const struct isock *s, const struct msg_sock_addr *a, ip_addr_t *ip,
+                 uint16_t *port)
 {
-    return sock_addr_parse(a->addr, a->addr_len, ip, port);
+    return sock_addr_parse(s, a->addr, a->addr_len, ip, port);
 }
 
-void sock_addr_out(const ip_addr_t *ip, uint16_t port, uint8_t *out, uint32_t *len)
+/* An address as the socket's family shows it: an AF_INET6 socket's IPv4 peers are v4-mapped. */
+void sock_addr_out(const struct isock *s, const ip_addr_t *ip, uint16_t port, uint8_t *out,
+                   uint32_t *len)
 {
     memset(out, 0, SOCK_ADDR_BYTES);
-    out[0] = AF_INET;
+    out[0] = (uint8_t)s->family;
     out[2] = (uint8_t)(port >> 8);
     out[3] = (uint8_t)port;
-    uint32_t a = ip ? ip4_addr_get_u32(ip_2_ip4(ip)) : 0;
-    memcpy(out + 4, &a, 4);
-    *len = SOCK_ADDR_BYTES;
+    uint32_t a = ip && IP_IS_V4(ip) ? ip4_addr_get_u32(ip_2_ip4(ip)) : 0;
+    if (s->family == AF_INET) {
+        memcpy(out + 4, &a, 4);
+        *len = SOCKADDR_IN_BYTES;
+        return;
+    }
+    *len = SOCKADDR_IN6_BYTES;
+    if (!ip || ip_addr_isany(ip))
+        return; /* :: (also for an IPv4 socket's 0.0.0.0 and a dual-stack pcb's any) */
+    if (IP_IS_V4(ip)) {
+        out[18] = out[19] = 0xff;
+        memcpy(out + 20, &a, 4);
+        return;
+    }
+    memcpy(out + 8, ip_2_ip6(ip)->addr, 16);
+    uint32_t scope = ip6_addr_zone(ip_2_ip6(ip));
+    memcpy(out + 24, &scope, 4);
+}
+
+/* What an unbound socket binds to: 0.0.0.0, ::, or both (a dual-stack AF_INET6 socket). */
+const ip_addr_t *sock_any(const struct isock *s)
+{
+    return s->family == AF_INET ? IP4_ADDR_ANY : s->v6only ? IP6_ADDR_ANY : IP_ANY_TYPE;
+}
+
+/* Linux connects and sends to "any" as to this host: 127.0.0.1 or ::1. */
+void sock_any_to_loopback(ip_addr_t *ip)
+{
+    if (ip_addr_isany(ip))
+        ip_addr_set_loopback(IP_IS_V6(ip), ip);
 }
 
 /* lwIP's err_t as a Linux errno (negative). */
@@ -271,6 +329,8 @@ static int64_t setopt(struct isock *s, const struct msg_sock_opt *o)
         s->sndbuf = size;
     else if (o->level == IPPROTO_TCP && o->name == TCP_NODELAY && s->type == SOCK_STREAM)
         s->nodelay = v != 0;
+    else if (o->level == IPPROTO_IPV6 && o->name == IPV6_V6ONLY && s->family == AF_INET6)
+        return s->bound ? -LX_EINVAL : (s->v6only = v != 0, 0); /* fixed once bound (Linux) */
     else if (o->level == SOL_SOCKET && accepted_only(o->name))
         return 0;
     else
@@ -311,13 +371,15 @@ static int64_t getopt(struct isock *s, struct msg_sock_opt *o)
             v = s->protocol;
             break;
         case SO_DOMAIN:
-            v = AF_INET;
+            v = s->family;
             break;
         default:
             return -LX_ENOPROTOOPT;
         }
     } else if (o->level == IPPROTO_TCP && o->name == TCP_NODELAY && s->type == SOCK_STREAM) {
         v = s->nodelay;
+    } else if (o->level == IPPROTO_IPV6 && o->name == IPV6_V6ONLY && s->family == AF_INET6) {
+        v = s->v6only;
     } else {
         return -LX_ENOPROTOOPT;
     }
@@ -342,10 +404,14 @@ static int socket_protocol(uint32_t type, uint32_t protocol)
 
 static int64_t do_socket(const struct msg_sock_socket *q)
 {
+    if (q->family != AF_INET && q->family != AF_INET6)
+        return -LX_EAFNOSUPPORT;
     int protocol = socket_protocol(q->type, q->protocol);
     if (protocol < 0)
         return protocol;
-    struct isock *s = isock_new((int)q->type);
+    if (protocol == IPPROTO_ICMP && q->family != AF_INET)
+        return -LX_EPROTONOSUPPORT; /* no ICMPv6 sockets */
+    struct isock *s = isock_new((int)q->type, (int)q->family);
     if (!s)
         return -LX_ENFILE;
     s->protocol = protocol;
@@ -358,26 +424,41 @@ static int64_t do_socket(const struct msg_sock_socket *q)
     return isock_id(s);
 }
 
-/* bind: EINVAL if bound already; an address no interface has is EADDRNOTAVAIL. */
+/* An address some interface has (any IPv4 loopback address counts): 1 or 0. */
+static int local_address(const ip_addr_t *ip)
+{
+    struct netif *n;
+    if (IP_IS_V4(ip) && ip4_addr_isloopback(ip_2_ip4(ip)))
+        return 1;
+    NETIF_FOREACH(n)
+    {
+        if (IP_IS_V4(ip) ? ip4_addr_cmp(netif_ip4_addr(n), ip_2_ip4(ip))
+                         : netif_get_ip6_addr_match(n, ip_2_ip6(ip)) >= 0)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * bind: EINVAL if bound already (or a v4-mapped address on a v6-only
+ * socket); an address no interface has is EADDRNOTAVAIL. :: on a dual-stack
+ * socket binds both families (lwIP's IPADDR_TYPE_ANY).
+ */
 static int64_t do_bind(struct isock *s, const struct msg_sock_addr *a)
 {
     ip_addr_t ip;
     uint16_t port;
-    int64_t r = sock_addr_in(a, &ip, &port);
+    int64_t r = sock_addr_in(s, a, &ip, &port);
     if (r < 0)
-        return r;
+        return r == -LX_ENETUNREACH ? -LX_EINVAL : r;
     if (s->bound)
         return -LX_EINVAL;
-    if (!ip_addr_isany(&ip) && !ip4_addr_isloopback(ip_2_ip4(&ip))) {
-        struct netif *n, *found = 0;
-        NETIF_FOREACH(n)
-        {
-            if (ip4_addr_cmp(netif_ip4_addr(n), ip_2_ip4(&ip)))
-                found = n;
-        }
-        if (!found)
-            return -LX_EADDRNOTAVAIL;
-    }
+    if (ip_addr_isany(&ip) && s->family == AF_INET6)
+        ip_addr_copy(ip, *sock_any(s));
+    else if (!ip_addr_isany(&ip) && !local_address(&ip))
+        return -LX_EADDRNOTAVAIL;
+    if (IP_IS_V6(&ip) && !ip_addr_isany(&ip))
+        s->v6only = 1; /* Linux: bound to an IPv6 address, the socket is v6-only */
     r = ops_of(s)->bind(s, &ip, port);
     if (r == 0)
         s->bound = 1;
@@ -392,7 +473,7 @@ static int64_t do_name(struct isock *s, int peer, message_t *reply)
     if (r < 0)
         return r;
     struct msg_sock_name_reply *n = &reply->u.sock.name_reply;
-    sock_addr_out(&ip, port, n->addr, &n->addr_len);
+    sock_addr_out(s, &ip, port, n->addr, &n->addr_len);
     return 0;
 }
 
@@ -474,7 +555,9 @@ int sock_request(const message_t *m)
     } else if (m->type == SOCK_TABLE) {
         r = netinfo_table(&m->u.sock.table);
     } else {
-        uint64_t id = m->u.sock.arg.id; /* the first word of every request about a socket */
+        /* the first word of every request about a socket (32 bits of SEND's and RECV's) */
+        int data = m->type == SOCK_SEND || m->type == SOCK_RECV;
+        uint64_t id = data ? m->u.sock.data.id : m->u.sock.arg.id;
         struct isock *s = id < SOCK_MAX ? isock_by_id((int)id) : 0;
         r = s && s->handed ? serve(s, m, &reply) : -LX_EBADF;
     }

@@ -23,6 +23,12 @@
 /* Linux values */
 #define AF_UNSPEC 0
 #define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_IPV6 41
+#define IPV6_V6ONLY 26
+#define SOCKADDR_IN_BYTES 16  /* struct sockaddr_in */
+#define SOCKADDR_IN6_BYTES 28 /* struct sockaddr_in6: family, port, flowinfo, addr, scope_id */
+#define SIN6_LEN_MIN 24       /* Linux takes one without sin6_scope_id (RFC 2133's) */
 #define SOCK_STREAM 1
 #define SOCK_DGRAM 2
 #define SOCK_RAW 3
@@ -52,6 +58,8 @@ struct isock {
     int in_use;
     int handed; /* vfs knows its id (a connection waiting for accept is not yet vfs's) */
     int type;   /* SOCK_STREAM or SOCK_DGRAM */
+    int family; /* AF_INET or AF_INET6 */
+    int v6only; /* IPV6_V6ONLY: an AF_INET6 socket that takes no IPv4 (v4-mapped) peers */
     enum isock_state state;
     struct tcp_pcb *tcp; /* 0 once lwIP freed it (reset, error) or we let it go */
     struct udp_pcb *udp;
@@ -78,15 +86,20 @@ struct isock {
 
 /* sock.c */
 extern uint8_t sock_bounce[65536];
-struct isock *isock_new(int type);
+struct isock *isock_new(int type, int family);
 void isock_free(struct isock *s);
 int isock_id(const struct isock *s);
 struct isock *isock_by_id(int id);
 int sock_copy_from(int64_t grant, uint64_t off, void *buf, uint64_t len);
 int sock_copy_to(int64_t grant, uint64_t off, const void *buf, uint64_t len);
-int sock_addr_in(const struct msg_sock_addr *a, ip_addr_t *ip, uint16_t *port);
-int sock_addr_parse(const uint8_t *bytes, uint32_t len, ip_addr_t *ip, uint16_t *port);
-void sock_addr_out(const ip_addr_t *ip, uint16_t port, uint8_t *out, uint32_t *len);
+int sock_addr_in(const struct isock *s, const struct msg_sock_addr *a, ip_addr_t *ip,
+                 uint16_t *port);
+int sock_addr_parse(const struct isock *s, const uint8_t *bytes, uint32_t len, ip_addr_t *ip,
+                    uint16_t *port);
+void sock_addr_out(const struct isock *s, const ip_addr_t *ip, uint16_t port, uint8_t *out,
+                   uint32_t *len);
+const ip_addr_t *sock_any(const struct isock *s);
+void sock_any_to_loopback(ip_addr_t *ip);
 int sock_errno(int8_t lwip_err);
 void rxq_push(struct isock *s, struct pbuf *p, const ip_addr_t *from, uint16_t port);
 void rxq_pop(struct isock *s);

@@ -100,7 +100,7 @@ static int64_t icmp_connect(struct isock *s, const struct msg_sock_addr *a)
     }
     ip_addr_t ip;
     uint16_t port;
-    int64_t r = sock_addr_in(a, &ip, &port);
+    int64_t r = sock_addr_in(s, a, &ip, &port);
     if (r < 0 || (r = sock_errno(raw_connect(s->raw, &ip))) < 0)
         return r;
     s->state = IS_CONNECTED;
@@ -115,7 +115,7 @@ static int64_t icmp_send(struct isock *s, const struct msg_sock_data *d)
     if (s->shut & SHUT_WRITE)
         return -LX_EPIPE;
     if (d->addr_len) {
-        if ((r = sock_addr_parse(d->addr, d->addr_len, &ip, &port)) < 0)
+        if ((r = sock_addr_parse(s, d->addr, d->addr_len, &ip, &port)) < 0)
             return r;
     } else if (s->state == IS_CONNECTED) {
         ip = s->raw->remote_ip;

@@ -97,7 +97,7 @@ static void tcp_option(struct isock *s)
 
 static int64_t tcp_create(struct isock *s)
 {
-    struct tcp_pcb *pcb = tcp_new();
+    struct tcp_pcb *pcb = tcp_new_ip_type(s->family == AF_INET6 ? IPADDR_TYPE_ANY : IPADDR_TYPE_V4);
     if (!pcb)
         return -LX_ENOBUFS;
     watch(s, pcb);
@@ -147,13 +147,12 @@ static int64_t tcp_connect_(struct isock *s, const struct msg_sock_addr *a)
     }
     ip_addr_t ip;
     uint16_t port;
-    int64_t r = sock_addr_in(a, &ip, &port);
+    int64_t r = sock_addr_in(s, a, &ip, &port);
     if (r < 0)
         return r;
     if (!s->tcp)
         return -LX_EINVAL;
-    if (ip_addr_isany(&ip))
-        IP_ADDR4(&ip, 127, 0, 0, 1); /* Linux: the any address is this host */
+    sock_any_to_loopback(&ip);
     tcp_option(s);
     if ((r = sock_errno(tcp_connect(s->tcp, &ip, port, on_connected))) < 0)
         return r;
@@ -167,7 +166,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
     struct isock *l = arg;
     if (err != ERR_OK || !newpcb)
         return ERR_VAL;
-    struct isock *c = l->pending < l->backlog ? isock_new(SOCK_STREAM) : 0;
+    struct isock *c = l->pending < l->backlog ? isock_new(SOCK_STREAM, l->family) : 0;
     if (!c)
         return ERR_MEM; /* lwIP resets it */
     watch(c, newpcb);
@@ -175,6 +174,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
     c->bound = 1;
     c->listener = isock_id(l);
     c->order = ++accepted;
+    c->v6only = l->v6only;
     c->reuseaddr = l->reuseaddr;
     c->keepalive = l->keepalive;
     c->nodelay = l->nodelay;
@@ -194,7 +194,7 @@ static int64_t tcp_listen_(struct isock *s, int backlog)
         return -LX_EINVAL;
     int64_t r;
     tcp_option(s);
-    if (!s->bound && (r = sock_errno(tcp_bind(s->tcp, IP_ADDR_ANY, 0))) < 0)
+    if (!s->bound && (r = sock_errno(tcp_bind(s->tcp, sock_any(s), 0))) < 0)
         return r;
     s->bound = 1;
     s->backlog = backlog < BACKLOG_MAX ? backlog + 1 : BACKLOG_MAX; /* Linux takes one more */

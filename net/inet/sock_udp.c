@@ -27,7 +27,7 @@ static void on_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_add
 
 static int64_t udp_create(struct isock *s)
 {
-    s->udp = udp_new();
+    s->udp = udp_new_ip_type(s->family == AF_INET6 ? IPADDR_TYPE_ANY : IPADDR_TYPE_V4);
     if (!s->udp)
         return -LX_ENOBUFS;
     udp_recv(s->udp, on_recv, s);
@@ -58,11 +58,10 @@ static int64_t udp_connect_(struct isock *s, const struct msg_sock_addr *a)
     }
     ip_addr_t ip;
     uint16_t port;
-    int64_t r = sock_addr_in(a, &ip, &port);
+    int64_t r = sock_addr_in(s, a, &ip, &port);
     if (r < 0)
         return r;
-    if (ip_addr_isany(&ip))
-        IP_ADDR4(&ip, 127, 0, 0, 1);
+    sock_any_to_loopback(&ip);
     if ((r = sock_errno(udp_connect(s->udp, &ip, port))) < 0)
         return r;
     s->bound = 1;
@@ -96,10 +95,9 @@ static int64_t udp_send_(struct isock *s, const struct msg_sock_data *d)
     if (s->shut & SHUT_WRITE)
         return -LX_EPIPE;
     if (d->addr_len) {
-        if ((r = sock_addr_parse(d->addr, d->addr_len, &ip, &port)) < 0)
+        if ((r = sock_addr_parse(s, d->addr, d->addr_len, &ip, &port)) < 0)
             return r;
-        if (ip_addr_isany(&ip))
-            IP_ADDR4(&ip, 127, 0, 0, 1);
+        sock_any_to_loopback(&ip);
     } else if (s->state == IS_CONNECTED) {
         ip = s->udp->remote_ip;
         port = s->udp->remote_port;
@@ -135,7 +133,7 @@ int64_t dgram_recv(struct isock *s, const struct msg_sock_data *d, message_t *re
     if (sock_copy_to(d->grant, 0, sock_bounce, n) < 0)
         return -LX_EFAULT; /* the datagram stays */
     struct msg_sock_recv_reply *rr = &reply->u.sock.recv_reply;
-    sock_addr_out(&it->from, it->port, rr->addr, &rr->addr_len);
+    sock_addr_out(s, &it->from, it->port, rr->addr, &rr->addr_len);
     rr->flags = whole > n ? MSG_TRUNC_OUT : 0;
     if (!(d->flags & MSG_PEEK))
         rxq_pop(s);

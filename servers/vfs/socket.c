@@ -10,9 +10,9 @@
 static struct sock socks[NR_SOCKS];
 
 /*
- * The families vfs knows: AF_UNIX is vfs's own; AF_INET's calls go to inet
- * as SOCK_* requests (socket_inet.c). Any other family, AF_INET6 too, is
- * EAFNOSUPPORT (musl then falls back to IPv4).
+ * The families vfs knows: AF_UNIX is vfs's own; AF_INET's and AF_INET6's
+ * calls go to inet as SOCK_* requests (socket_inet.c). Any other family is
+ * EAFNOSUPPORT.
  */
 static const struct {
     int family;
@@ -20,6 +20,7 @@ static const struct {
 } families[] = {
     {AF_UNIX, &unix_ops},
     {AF_INET, &inet_ops},
+    {AF_INET6, &inet_ops},
 };
 
 struct sock_cred sock_cred_of(const struct vproc *p)

@@ -1,5 +1,5 @@
 /*
- * AF_INET sockets: each is a socket of inet (net/inet/sock*.c), reached
+ * AF_INET and AF_INET6 sockets: each is a socket of inet (net/inet/sock*.c), reached
  * through the SOCK protocol (samsara/sock.h, docs/INET.md "Sockets").
  *
  * inet answers every request at once and never waits; a call that cannot
@@ -180,8 +180,9 @@ static int64_t inet_create(struct sock *s, int protocol)
     for (int tries = 0; tries < 2; tries++) {
         if (inet_find() <= 0)
             return -LX_EAFNOSUPPORT; /* no network stack runs */
-        m = (message_t){.type = SOCK_SOCKET,
-                        .u.sock.socket = {(uint32_t)s->type, (uint32_t)protocol}};
+        m = (message_t){
+            .type = SOCK_SOCKET,
+            .u.sock.socket = {(uint32_t)s->type, (uint32_t)protocol, (uint32_t)s->family}};
         r = inet_call(&m);
         if (inet_ep > 0)
             break;
@@ -252,7 +253,7 @@ static int64_t inet_accept(struct vproc *p, struct sock *s, uint32_t flags, int 
     int listening = s->state == SOCK_LISTENING; /* only a listener's accept may wait */
     if (!nonblock && listening && !(status(s) & SOCK_ST_RD))
         return wait_sock(p, s, SOCK_RCV);
-    struct sock *c = sock_new(p, AF_INET, SOCK_STREAM, s->ops);
+    struct sock *c = sock_new(p, s->family, SOCK_STREAM, s->ops);
     if (!c)
         return -LX_ENFILE;
     message_t m;
@@ -328,7 +329,7 @@ static int64_t transfer(struct vproc *p, struct sock *s, struct sock_msg *m, uin
     message_t q = {
         .type = send ? SOCK_SEND : SOCK_RECV,
         .u.sock.data = {
-            .id = (uint64_t)s->inet_id, .grant = g, .len = len, .flags = (uint32_t)m->flags}};
+            .id = (uint32_t)s->inet_id, .grant = g, .len = len, .flags = (uint32_t)m->flags}};
     if (send && m->addr.len) {
         q.u.sock.data.addr_len = m->addr.len;
         memcpy(q.u.sock.data.addr, m->addr.bytes,
@@ -439,7 +440,7 @@ static int64_t dead_option(struct sock *s, int set, int level, int name, uint8_t
         v = s->type;
         break;
     case SO_DOMAIN:
-        v = AF_INET;
+        v = s->family;
         break;
     default:
         return -LX_ECONNRESET;

@@ -18,13 +18,14 @@ struct msg_sock_mailbox { /* SOCK_MAILBOX */
 
 struct msg_sock_socket { /* SOCK_SOCKET */
     uint32_t type, protocol;
+    uint32_t family; /* AF_INET or AF_INET6 */
 };
 
 struct msg_sock_addr { /* SOCK_BIND, SOCK_CONNECT */
     uint64_t id;
-    uint32_t addr_len; /* the caller's length; addr holds its first 16 bytes */
+    uint32_t addr_len; /* the caller's length; addr holds its first 28 bytes */
     uint32_t pad;
-    uint8_t addr[16];
+    uint8_t addr[28]; /* SOCK_ADDR_BYTES */
 };
 
 struct msg_sock_arg { /* SOCK_LISTEN (backlog), SOCK_ACCEPT, SOCK_SHUTDOWN (how), SOCK_NAME
@@ -34,26 +35,26 @@ struct msg_sock_arg { /* SOCK_LISTEN (backlog), SOCK_ACCEPT, SOCK_SHUTDOWN (how)
 };
 
 struct msg_sock_data { /* SOCK_SEND, SOCK_RECV */
-    uint64_t id;
-    int64_t grant; /* read access (send) or write access (recv) to len bytes */
+    uint32_t id;       /* 32 bits here (64 in the other requests), and */
+    uint32_t flags;    /* the call's MSG_* flags beside it, so that a sockaddr_in6 fits */
+    int64_t grant;     /* read access (send) or write access (recv) to len bytes */
     uint64_t len;
-    uint32_t flags;    /* the call's MSG_* flags */
     uint32_t addr_len; /* send: the destination's length (0: the peer) */
-    uint8_t addr[16];
+    uint8_t addr[28];
 };
 
 struct msg_sock_recv_reply { /* the reply to SOCK_RECV */
     int64_t result;
     uint32_t flags;    /* MSG_TRUNC if the datagram was longer */
     uint32_t addr_len; /* the source (datagrams), 0 for a stream */
-    uint8_t addr[16];
+    uint8_t addr[28];
 };
 
 struct msg_sock_name_reply { /* the reply to SOCK_NAME */
     int64_t result;
     uint32_t addr_len;
     uint32_t pad;
-    uint8_t addr[16];
+    uint8_t addr[28];
 };
 
 struct msg_sock_opt { /* SOCK_GETOPT, SOCK_SETOPT; and the reply to SOCK_GETOPT (result, len) */
