@@ -8962,6 +8962,15 @@ static void t_inet6_tcp(void)
     len = sizeof(v);
     CHECK(getsockopt(c, SOL_SOCKET, SO_DOMAIN, &v, &len) == 0 && v == AF_INET6);
     in6_exchange(s, c);
+    /* /proc/net/tcp6 shows the listener: ::1 as four words, state 0A */
+    static char text[8192], want[64];
+    int f = open("/proc/net/tcp6", O_RDONLY);
+    ssize_t n = f >= 0 ? read(f, text, sizeof(text) - 1) : -1;
+    CHECK(n > 0);
+    text[n > 0 ? n : 0] = 0;
+    snprintf(want, sizeof(want), "00000000000000000000000001000000:%04X 0000", port);
+    CHECK(strstr(text, want) != 0);
+    close(f);
     close(c);
     close(s);
     close(l);

@@ -56,7 +56,7 @@
  *               and address), and SIOCADDRT/SIOCDELRT carry the route packed
  *               as struct sock_route.
  * SOCK_TABLE    kind (SOCK_TABLE_*), grant (write), len -> bytes written: the
- *               text of /proc/net/dev, route, tcp, udp or raw as Linux's.
+ *               text of /proc/net/dev, route, tcp, udp, raw, tcp6 or udp6 as Linux's.
  *
  * An id that names no socket of vfs's is -EBADF. Anything from a sender other
  * than vfs is refused.
@@ -109,8 +109,16 @@ struct sock_route {
     uint16_t flags; /* Linux's RTF_UP, RTF_GATEWAY, RTF_HOST */
 };
 
-/* SOCK_TABLE's kinds: the files of /proc/net inet writes */
-enum { SOCK_TABLE_DEV, SOCK_TABLE_ROUTE, SOCK_TABLE_TCP, SOCK_TABLE_UDP, SOCK_TABLE_RAW };
+/* SOCK_TABLE's kinds: the files of /proc/net inet writes (vfs's procfs.c has them in this order) */
+enum {
+    SOCK_TABLE_DEV,
+    SOCK_TABLE_ROUTE,
+    SOCK_TABLE_TCP,
+    SOCK_TABLE_UDP,
+    SOCK_TABLE_RAW,
+    SOCK_TABLE_TCP6,
+    SOCK_TABLE_UDP6
+};
 
 struct sock_status {
     uint32_t flags;  /* SOCK_ST_* */

@@ -332,45 +332,77 @@ static const uint8_t linux_tcp_state[] = {
     [CLOSING] = 11,    [LAST_ACK] = 9,   [TIME_WAIT] = 6,
 };
 
-static void socket_line(struct text *t, int *sl, const ip_addr_t *local, uint16_t lport,
+/* An address as /proc/net prints it: each 32-bit word of network order as read on x86 (Linux). */
+static void address_words(char *out, size_t size, int v6, const ip_addr_t *a)
+{
+    uint32_t w[4] = {0, 0, 0, 0};
+    if (IP_IS_V6(a))
+        memcpy(w, ip_2_ip6(a)->addr, sizeof(w));
+    else if (!v6)
+        w[3] = ip4_addr_get_u32(ip_2_ip4(a));
+    else if (IP_IS_V4(a) && !ip4_addr_isany(ip_2_ip4(a))) /* a v4-mapped address */
+        w[2] = 0xffff0000u, w[3] = ip4_addr_get_u32(ip_2_ip4(a));
+    if (v6)
+        snprintf_s(out, size, "%08X%08X%08X%08X", w[0], w[1], w[2], w[3]);
+    else
+        snprintf_s(out, size, "%08X", w[3]);
+}
+
+static void socket_line(struct text *t, int *sl, int v6, const ip_addr_t *local, uint16_t lport,
                         const ip_addr_t *remote, uint16_t rport, int state, uint32_t txq,
                         uint32_t rxq)
 {
-    ADD(t, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X 00:00000000 00000000     0        0 0\n",
-        (*sl)++, ip4_addr_get_u32(ip_2_ip4(local)), lport, ip4_addr_get_u32(ip_2_ip4(remote)),
-        rport, state, txq, rxq);
+    char l[33], r[33];
+    address_words(l, sizeof(l), v6, local);
+    address_words(r, sizeof(r), v6, remote);
+    ADD(t, "%4d: %s:%04X %s:%04X %02X %08X:%08X 00:00000000 00000000     0        0 0\n", (*sl)++,
+        l, lport, r, rport, state, txq, rxq);
 }
 
 static const char socket_header[] = "  sl  local_address rem_address   st tx_queue rx_queue tr "
                                     "tm->when retrnsmt   uid  timeout inode\n";
+static const char socket6_header[] =
+    "  sl  local_address                         remote_address                        st "
+    "tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
 
-static void tcp_list(struct text *t, struct tcp_pcb *pcb, int *sl)
+/* A pcb's table: tcp6/udp6 take IPv6 pcbs and dual-stack ones (IPADDR_TYPE_ANY), as Linux
+ * shows an AF_INET6 socket there; tcp/udp the IPv4 ones. */
+static int in_table(int v6, const ip_addr_t *local)
+{
+    return v6 ? !IP_IS_V4_VAL(*local) : IP_IS_V4_VAL(*local);
+}
+
+static void tcp_list(struct text *t, struct tcp_pcb *pcb, int *sl, int v6)
 {
     for (; pcb; pcb = pcb->next) {
+        if (!in_table(v6, &pcb->local_ip))
+            continue;
         uint32_t txq = pcb->state == LISTEN ? 0 : (uint32_t)(TCP_SND_BUF - pcb->snd_buf);
-        socket_line(t, sl, &pcb->local_ip, pcb->local_port, &pcb->remote_ip,
+        socket_line(t, sl, v6, &pcb->local_ip, pcb->local_port, &pcb->remote_ip,
                     pcb->state == LISTEN ? 0 : pcb->remote_port, linux_tcp_state[pcb->state], txq,
                     0);
     }
 }
 
-static void tcp_table(struct text *t)
+static void tcp_table(struct text *t, int v6)
 {
     int sl = 0;
-    ADD(t, "%s", socket_header);
-    tcp_list(t, tcp_listen_pcbs.pcbs, &sl);
-    tcp_list(t, tcp_bound_pcbs, &sl);
-    tcp_list(t, tcp_active_pcbs, &sl);
-    tcp_list(t, tcp_tw_pcbs, &sl);
+    ADD(t, "%s", v6 ? socket6_header : socket_header);
+    tcp_list(t, tcp_listen_pcbs.pcbs, &sl, v6);
+    tcp_list(t, tcp_bound_pcbs, &sl, v6);
+    tcp_list(t, tcp_active_pcbs, &sl, v6);
+    tcp_list(t, tcp_tw_pcbs, &sl, v6);
 }
 
-static void udp_table(struct text *t)
+static void udp_table(struct text *t, int v6)
 {
     int sl = 0;
-    ADD(t, "%s", socket_header);
+    ADD(t, "%s", v6 ? socket6_header : socket_header);
     for (struct udp_pcb *pcb = udp_pcbs; pcb; pcb = pcb->next) {
+        if (!in_table(v6, &pcb->local_ip))
+            continue;
         int connected = (pcb->flags & UDP_FLAGS_CONNECTED) != 0;
-        socket_line(t, &sl, &pcb->local_ip, pcb->local_port, &pcb->remote_ip,
+        socket_line(t, &sl, v6, &pcb->local_ip, pcb->local_port, &pcb->remote_ip,
                     connected ? pcb->remote_port : 0, connected ? 1 : 7, 0, 0);
     }
 }
@@ -383,7 +415,7 @@ static void raw_table(struct text *t)
     for (int i = 0; i < SOCK_MAX; i++) {
         struct isock *s = isock_by_id(i);
         if (s && s->raw && s->type == SOCK_RAW)
-            socket_line(t, &sl, &s->raw->local_ip, IPPROTO_ICMP, &s->raw->remote_ip, 0, 7, 0,
+            socket_line(t, &sl, 0, &s->raw->local_ip, IPPROTO_ICMP, &s->raw->remote_ip, 0, 7, 0,
                         s->rx_bytes > 0xffffffffu ? 0xffffffffu : (uint32_t)s->rx_bytes);
     }
 }
@@ -399,10 +431,12 @@ int64_t netinfo_table(const struct msg_sock_table *q)
         route_table(&t);
         break;
     case SOCK_TABLE_TCP:
-        tcp_table(&t);
+    case SOCK_TABLE_TCP6:
+        tcp_table(&t, q->kind == SOCK_TABLE_TCP6);
         break;
     case SOCK_TABLE_UDP:
-        udp_table(&t);
+    case SOCK_TABLE_UDP6:
+        udp_table(&t, q->kind == SOCK_TABLE_UDP6);
         break;
     case SOCK_TABLE_RAW:
         raw_table(&t);

@@ -106,14 +106,14 @@ int64_t net_ioctl(struct vproc *p, uint64_t req, uint64_t arg)
 /* /proc/net's files (procfs.c's order): inet's tables, then the ones without entries here. */
 static const char *const empty_text[] = {
     "  sl  local_address                         remote_address                        st "
-    "tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n", /* tcp6, udp6, raw6 */
+    "tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n", /* raw6 */
     "Num       RefCount Protocol Flags    Type St Inode Path\n",     /* unix */
 };
 
 int64_t net_text(int file, char *buf, uint64_t size)
 {
-    if (file > SOCK_TABLE_RAW) {
-        const char *t = empty_text[file == SOCK_TABLE_RAW + 4];
+    if (file > SOCK_TABLE_UDP6) {
+        const char *t = empty_text[file == SOCK_TABLE_UDP6 + 2];
         return snprintf_s(buf, size, "%s", t);
     }
     message_t m = {.type = SOCK_TABLE, .u.sock.table = {.kind = (uint32_t)file, .len = size}};
