@@ -5,6 +5,8 @@
  *
  * Who may send what: every SOCK request comes from vfs only (checked by
  * label, client_set); anything else is refused -EPERM and logged. vfs's
+ * SOCK_CALLER_PRIV (the caller's euid is 0) is believed: raw sockets and
+ * binds to ports below 1024 need it. vfs's
  * status table is written only after vfs lent it (SOCK_MAILBOX), and only
  * entries of sockets vfs holds. An id that is out of range or names a
  * socket vfs does not hold is -EBADF; lengths are checked against the
@@ -330,7 +332,7 @@ static int64_t getopt(struct isock *s, struct msg_sock_opt *o)
 /* The protocol of a socket type (0 for the type's own): -errno if it has none such. */
 static int socket_protocol(uint32_t type, uint32_t protocol)
 {
-    if (type == SOCK_RAW) /* raw sockets of ICMP only (ping); vfs lets only root make them */
+    if (type == SOCK_RAW) /* raw sockets of ICMP only (ping); only root's (do_socket) */
         return protocol == IPPROTO_ICMP ? IPPROTO_ICMP : -LX_EPROTONOSUPPORT;
     if (type != SOCK_STREAM && type != SOCK_DGRAM)
         return -LX_ESOCKTNOSUPPORT;
@@ -342,6 +344,8 @@ static int socket_protocol(uint32_t type, uint32_t protocol)
 
 static int64_t do_socket(const struct msg_sock_socket *q)
 {
+    if (q->type == SOCK_RAW && !(q->flags & SOCK_CALLER_PRIV))
+        return -LX_EPERM; /* Linux's CAP_NET_RAW, whatever the protocol */
     int protocol = socket_protocol(q->type, q->protocol);
     if (protocol < 0)
         return protocol;
@@ -358,7 +362,12 @@ static int64_t do_socket(const struct msg_sock_socket *q)
     return isock_id(s);
 }
 
-/* bind: EINVAL if bound already; an address no interface has is EADDRNOTAVAIL. */
+/*
+ * bind, checked in Linux's order (__inet_bind): an address no interface has
+ * is EADDRNOTAVAIL; a TCP or UDP port 1..1023 without SOCK_CALLER_PRIV
+ * EACCES (a ping socket's "port" is its echo identifier: anyone's); bound
+ * already EINVAL.
+ */
 static int64_t do_bind(struct isock *s, const struct msg_sock_addr *a)
 {
     ip_addr_t ip;
@@ -366,8 +375,6 @@ static int64_t do_bind(struct isock *s, const struct msg_sock_addr *a)
     int64_t r = sock_addr_in(a, &ip, &port);
     if (r < 0)
         return r;
-    if (s->bound)
-        return -LX_EINVAL;
     if (!ip_addr_isany(&ip) && !ip4_addr_isloopback(ip_2_ip4(&ip))) {
         struct netif *n, *found = 0;
         NETIF_FOREACH(n)
@@ -378,6 +385,11 @@ static int64_t do_bind(struct isock *s, const struct msg_sock_addr *a)
         if (!found)
             return -LX_EADDRNOTAVAIL;
     }
+    if (port != 0 && port < SOCK_PORT_PRIV && s->protocol != IPPROTO_ICMP &&
+        !(a->flags & SOCK_CALLER_PRIV))
+        return -LX_EACCES;
+    if (s->bound)
+        return -LX_EINVAL;
     r = ops_of(s)->bind(s, &ip, port);
     if (r == 0)
         s->bound = 1;

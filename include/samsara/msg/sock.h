@@ -18,12 +18,13 @@ struct msg_sock_mailbox { /* SOCK_MAILBOX */
 
 struct msg_sock_socket { /* SOCK_SOCKET */
     uint32_t type, protocol;
+    uint32_t flags; /* SOCK_CALLER_PRIV: the caller may make a raw socket */
 };
 
 struct msg_sock_addr { /* SOCK_BIND, SOCK_CONNECT */
     uint64_t id;
     uint32_t addr_len; /* the caller's length; addr holds its first 16 bytes */
-    uint32_t pad;
+    uint32_t flags;    /* SOCK_CALLER_PRIV: the caller may bind a port below 1024 */
     uint8_t addr[16];
 };
 
