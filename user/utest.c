@@ -9093,6 +9093,83 @@ static void t_inet6_errors(void)
     close(u);
 }
 
+/* ---- ports below 1024 and raw sockets are root's (issue 11, helper privport): vfs tells
+ * inet whether the caller's euid is 0 (SOCK_CALLER_PRIV); the values are Linux's */
+
+/* bind of a new socket of type to addr:port: 0, or the errno. */
+static int bind_new(int type, uint32_t addr, uint16_t port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    a.sin_addr.s_addr = htonl(addr);
+    int s = socket(AF_INET, type, 0);
+    CHECK(s >= 0);
+    int r = bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 ? 0 : errno;
+    close(s);
+    return r;
+}
+
+/* The port s was bound to (by bind, or implicitly by listen, connect or sendto). */
+static unsigned bound_port(int s)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+    CHECK(getsockname(s, (struct sockaddr *)&a, &len) == 0);
+    return ntohs(a.sin_port);
+}
+
+static void user_binds_ports(void)
+{
+    static const int types[] = {SOCK_STREAM, SOCK_DGRAM};
+    for (int i = 0; i < 2; i++) {
+        EXPECT(bind_new(types[i], INADDR_LOOPBACK, 80), EACCES);
+        EXPECT(bind_new(types[i], INADDR_ANY, 1), EACCES);
+        EXPECT(bind_new(types[i], INADDR_LOOPBACK, 1023), EACCES);
+        EXPECT(bind_new(types[i], INADDR_LOOPBACK, 1024), 0);
+        EXPECT(bind_new(types[i], INADDR_LOOPBACK, 0), 0);
+        EXPECT(bind_new(types[i], 0x0a0b0c0d, 80), EADDRNOTAVAIL); /* the address comes first */
+    }
+    /* bound already: EACCES before EINVAL, as Linux checks */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = in_loop(0), p80 = in_loop(80);
+    CHECK(s >= 0 && bind(s, (struct sockaddr *)&a, sizeof(a)) == 0);
+    ERR(bind(s, (struct sockaddr *)&p80, sizeof(p80)), EACCES);
+    ERR(bind(s, (struct sockaddr *)&a, sizeof(a)), EINVAL);
+    close(s);
+    /* implicit binds take ephemeral ports: listen, a UDP sendto */
+    CHECK((s = socket(AF_INET, SOCK_STREAM, 0)) >= 0 && listen(s, 1) == 0);
+    CHECK(bound_port(s) >= 1024);
+    close(s);
+    CHECK((s = socket(AF_INET, SOCK_DGRAM, 0)) >= 0);
+    CHECK(sendto(s, "x", 1, 0, (struct sockaddr *)&p80, sizeof(p80)) == 1 && bound_port(s) >= 1024);
+    close(s);
+    /* raw sockets need root whatever the protocol (Linux: EPERM without CAP_NET_RAW) */
+    ERR(socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), EPERM);
+    ERR(socket(AF_INET, SOCK_RAW, IPPROTO_UDP), EPERM);
+}
+
+static void t_inet_privileged_ports(void)
+{
+    as_user(user_binds_ports);
+    /* root binds them; the euid at the bind counts, not the creator's */
+    EXPECT(bind_new(SOCK_STREAM, INADDR_LOOPBACK, 80), 0);
+    EXPECT(bind_new(SOCK_DGRAM, INADDR_ANY, 1023), 0);
+    int s = socket(AF_INET, SOCK_STREAM, 0), t = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in p80 = in_loop(80);
+    CHECK(s >= 0 && t >= 0 && seteuid(USER) == 0);
+    ERR(bind(s, (struct sockaddr *)&p80, sizeof(p80)), EACCES);
+    EXPECT(bind_new(SOCK_DGRAM, INADDR_LOOPBACK, 80), EACCES);
+    ERR(socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), EPERM);
+    CHECK(seteuid(0) == 0 && bind(s, (struct sockaddr *)&p80, sizeof(p80)) == 0);
+    /* a real uid of the user's with euid 0 (a set-user-ID root program) is root here */
+    CHECK(setreuid(USER, 0) == 0 && getuid() == USER && geteuid() == 0);
+    CHECK(bind(t, (struct sockaddr *)&p80, sizeof(p80)) == 0 && bound_port(t) == 80);
+    int r = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+    CHECK(r >= 0);
+    close(r);
+    close(s);
+    close(t);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -9331,6 +9408,8 @@ static const struct test tests[] = {
     {"inet6_udp", t_inet6_udp},
     {"inet6_dual_stack", t_inet6_dual_stack},
     {"inet6_errors", t_inet6_errors},
+    /* ports below 1024 and raw sockets are root's (issue 11, helper privport) */
+    {"inet_privileged_ports", t_inet_privileged_ports},
     {0},
 };
 

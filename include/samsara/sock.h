@@ -25,10 +25,13 @@
  * SOCK_MAILBOX  grant (write) of a struct sock_status_table, its size. The
  *               table is zeroed by vfs; inet writes every socket's entry
  *               from then on. A new inet instance knows no socket of the old.
- * SOCK_SOCKET   type (SOCK_STREAM 1, SOCK_DGRAM 2), protocol, family (AF_INET,
- *               AF_INET6) -> the id (0..SOCK_MAX-1); -EPROTONOSUPPORT,
- *               -ESOCKTNOSUPPORT, -EAFNOSUPPORT, -ENFILE.
- * SOCK_BIND     id, addr -> 0, -EADDRINUSE, -EADDRNOTAVAIL, -EINVAL.
+ * SOCK_SOCKET   type (SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_RAW 3), protocol,
+ *               family (AF_INET, AF_INET6), flags -> the id (0..SOCK_MAX-1);
+ *               -EPROTONOSUPPORT, -ESOCKTNOSUPPORT, -EAFNOSUPPORT, -ENFILE;
+ *               -EPERM for SOCK_RAW without SOCK_CALLER_PRIV (Linux's CAP_NET_RAW).
+ * SOCK_BIND     id, addr, flags -> 0, -EADDRINUSE, -EADDRNOTAVAIL, -EINVAL;
+ *               -EACCES for a TCP or UDP port 1..1023 without
+ *               SOCK_CALLER_PRIV (Linux's CAP_NET_BIND_SERVICE).
  * SOCK_CONNECT  id, addr -> 0 (datagram; or the stream's connection made
  *               since the last connect), -EINPROGRESS (started: the entry
  *               has SOCK_ST_CONNECTING until it ends), -EALREADY, -EISCONN,
@@ -57,6 +60,12 @@
  *               as struct sock_route.
  * SOCK_TABLE    kind (SOCK_TABLE_*), grant (write), len -> bytes written: the
  *               text of /proc/net/dev, route, tcp, udp, raw, tcp6 or udp6 as Linux's.
+ *
+ * SOCK_CALLER_PRIV is vfs's word that the calling process may do what
+ * Linux keeps for root: vfs sets it when the caller's effective uid is 0 at
+ * the call; inet decides what needs it and believes it because only vfs may
+ * send (connect, listen and send bind implicitly to ephemeral ports, 49152
+ * and up, so they need no flag).
  *
  * An id that names no socket of vfs's is -EBADF. Anything from a sender other
  * than vfs is refused.
@@ -87,9 +96,11 @@
 _Static_assert(IS_SOCK_RQ(SOCK_REPLY) && SOCK_RQ_LAST < SOCK_REPLY,
                "sock types stay in the SOCK range");
 
-#define SOCK_MAX 128       /* sockets inet serves at once: ids 0..SOCK_MAX-1 */
-#define SOCK_ADDR_BYTES 28 /* struct sockaddr_in6 (a sockaddr_in is 16) */
-#define SOCK_OPT_BYTES 16  /* the largest option value (struct timeval) */
+#define SOCK_MAX 128        /* sockets inet serves at once: ids 0..SOCK_MAX-1 */
+#define SOCK_ADDR_BYTES 28  /* struct sockaddr_in6 (a sockaddr_in is 16) */
+#define SOCK_OPT_BYTES 16   /* the largest option value (struct timeval) */
+#define SOCK_CALLER_PRIV 1  /* flags of SOCK_SOCKET and SOCK_BIND: the caller's euid is 0 */
+#define SOCK_PORT_PRIV 1024 /* ports 1..SOCK_PORT_PRIV-1 need SOCK_CALLER_PRIV to bind */
 
 /* A socket's entry in the status table: what a call on it would find now. */
 #define SOCK_ST_RD 1          /* a receive or accept would not wait (data, end, error) */

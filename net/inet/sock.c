@@ -5,6 +5,8 @@
  *
  * Who may send what: every SOCK request comes from vfs only (checked by
  * label, client_set); anything else is refused -EPERM and logged. vfs's
+ * SOCK_CALLER_PRIV (the caller's euid is 0) is believed: raw sockets and
+ * binds to ports below 1024 need it. vfs's
  * status table is written only after vfs lent it (SOCK_MAILBOX), and only
  * entries of sockets vfs holds. An id that is out of range or names a
  * socket vfs does not hold is -EBADF; lengths are checked against the
@@ -392,7 +394,7 @@ static int64_t getopt(struct isock *s, struct msg_sock_opt *o)
 /* The protocol of a socket type (0 for the type's own): -errno if it has none such. */
 static int socket_protocol(uint32_t type, uint32_t protocol)
 {
-    if (type == SOCK_RAW) /* raw sockets of ICMP only (ping); vfs lets only root make them */
+    if (type == SOCK_RAW) /* raw sockets of ICMP only (ping); only root's (do_socket) */
         return protocol == IPPROTO_ICMP ? IPPROTO_ICMP : -LX_EPROTONOSUPPORT;
     if (type != SOCK_STREAM && type != SOCK_DGRAM)
         return -LX_ESOCKTNOSUPPORT;
@@ -406,6 +408,8 @@ static int64_t do_socket(const struct msg_sock_socket *q)
 {
     if (q->family != AF_INET && q->family != AF_INET6)
         return -LX_EAFNOSUPPORT;
+    if (q->type == SOCK_RAW && !(q->flags & SOCK_CALLER_PRIV))
+        return -LX_EPERM; /* Linux's CAP_NET_RAW, whatever the protocol */
     int protocol = socket_protocol(q->type, q->protocol);
     if (protocol < 0)
         return protocol;
@@ -440,9 +444,11 @@ static int local_address(const ip_addr_t *ip)
 }
 
 /*
- * bind: EINVAL if bound already (or a v4-mapped address on a v6-only
- * socket); an address no interface has is EADDRNOTAVAIL. :: on a dual-stack
- * socket binds both families (lwIP's IPADDR_TYPE_ANY).
+ * bind, checked in Linux's order (__inet_bind): an address no interface has
+ * is EADDRNOTAVAIL; a TCP or UDP port 1..1023 without SOCK_CALLER_PRIV
+ * EACCES (a ping socket's "port" is its echo identifier: anyone's); bound
+ * already EINVAL (a v4-mapped address on a v6-only socket: EINVAL too).
+ * :: on a dual-stack socket binds both families (lwIP's IPADDR_TYPE_ANY).
  */
 static int64_t do_bind(struct isock *s, const struct msg_sock_addr *a)
 {
@@ -451,12 +457,15 @@ static int64_t do_bind(struct isock *s, const struct msg_sock_addr *a)
     int64_t r = sock_addr_in(s, a, &ip, &port);
     if (r < 0)
         return r == -LX_ENETUNREACH ? -LX_EINVAL : r;
-    if (s->bound)
-        return -LX_EINVAL;
     if (ip_addr_isany(&ip) && s->family == AF_INET6)
         ip_addr_copy(ip, *sock_any(s));
     else if (!ip_addr_isany(&ip) && !local_address(&ip))
         return -LX_EADDRNOTAVAIL;
+    if (port != 0 && port < SOCK_PORT_PRIV && s->protocol != IPPROTO_ICMP &&
+        !(a->flags & SOCK_CALLER_PRIV))
+        return -LX_EACCES;
+    if (s->bound)
+        return -LX_EINVAL;
     if (IP_IS_V6(&ip) && !ip_addr_isany(&ip))
         s->v6only = 1; /* Linux: bound to an IPv6 address, the socket is v6-only */
     r = ops_of(s)->bind(s, &ip, port);

@@ -170,19 +170,27 @@ static int64_t wait_sock(struct vproc *p, const struct sock *s, int dir)
     return r == -LX_EAGAIN && p->done ? (int64_t)p->done : r;
 }
 
+/*
+ * SOCK_CALLER_PRIV if a caller of effective uid euid may do what Linux keeps
+ * for CAP_NET_RAW and CAP_NET_BIND_SERVICE (root); inet decides what needs it.
+ */
+static uint32_t caller_flags(uint32_t euid)
+{
+    return euid == 0 ? SOCK_CALLER_PRIV : 0;
+}
+
 static int64_t inet_create(struct sock *s, int protocol)
 {
     message_t m;
     int64_t r = -LX_ECONNRESET;
-    if (s->type == SOCK_RAW && s->cred.uid != 0)
-        return -LX_EPERM; /* raw sockets are root's, as Linux's need CAP_NET_RAW */
+    uint32_t flags = caller_flags(s->cred.uid); /* the creator's, now (raw sockets: EPERM) */
     /* twice: the instance we knew may have died unnoticed; the first call finds that out */
     for (int tries = 0; tries < 2; tries++) {
         if (inet_find() <= 0)
             return -LX_EAFNOSUPPORT; /* no network stack runs */
-        m = (message_t){
-            .type = SOCK_SOCKET,
-            .u.sock.socket = {(uint32_t)s->type, (uint32_t)protocol, (uint32_t)s->family}};
+        m = (message_t){.type = SOCK_SOCKET,
+                        .u.sock.socket = {(uint32_t)s->type, (uint32_t)protocol,
+                                          (uint32_t)s->family, flags}};
         r = inet_call(&m);
         if (inet_ep > 0)
             break;
@@ -198,17 +206,18 @@ static int64_t inet_create(struct sock *s, int protocol)
     return 0;
 }
 
-static int64_t with_addr(const struct sock *s, int type, const struct sock_addr *a)
+static int64_t with_addr(const struct sock *s, int type, const struct sock_addr *a, uint32_t flags)
 {
-    message_t m = {.type = type, .u.sock.addr = {.id = (uint64_t)s->inet_id, .addr_len = a->len}};
+    message_t m = {.type = type,
+                   .u.sock.addr = {.id = (uint64_t)s->inet_id, .addr_len = a->len, .flags = flags}};
     memcpy(m.u.sock.addr.addr, a->bytes, a->len < SOCK_ADDR_BYTES ? a->len : SOCK_ADDR_BYTES);
     return dead(s) ? -LX_ECONNRESET : inet_call(&m);
 }
 
 static int64_t inet_bind(struct vproc *p, struct sock *s, const struct sock_addr *a)
 {
-    (void)p;
-    return with_addr(s, SOCK_BIND, a);
+    return with_addr(s, SOCK_BIND, a,
+                     caller_flags(p->cred.euid)); /* ports below 1024: EACCES in inet */
 }
 
 /*
@@ -228,7 +237,7 @@ static int64_t inet_connect(struct vproc *p, struct sock *s, const struct sock_a
 {
     if (!dead(s) && (status(s) & SOCK_ST_CONNECTING))
         return nonblock ? -LX_EALREADY : connect_wait(p, s);
-    int64_t r = with_addr(s, SOCK_CONNECT, a);
+    int64_t r = with_addr(s, SOCK_CONNECT, a, 0); /* an implicit bind takes an ephemeral port */
     if (r == -LX_EINPROGRESS && !nonblock) {
         p->done = 1;
         return connect_wait(p, s);

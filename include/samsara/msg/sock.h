@@ -19,13 +19,14 @@ struct msg_sock_mailbox { /* SOCK_MAILBOX */
 struct msg_sock_socket { /* SOCK_SOCKET */
     uint32_t type, protocol;
     uint32_t family; /* AF_INET or AF_INET6 */
+    uint32_t flags; /* SOCK_CALLER_PRIV: the caller may make a raw socket */
 };
 
 struct msg_sock_addr { /* SOCK_BIND, SOCK_CONNECT */
     uint64_t id;
     uint32_t addr_len; /* the caller's length; addr holds its first 28 bytes */
-    uint32_t pad;
-    uint8_t addr[28]; /* SOCK_ADDR_BYTES */
+    uint32_t flags;    /* SOCK_CALLER_PRIV: the caller may bind a port below 1024 */
+    uint8_t addr[28];  /* SOCK_ADDR_BYTES */
 };
 
 struct msg_sock_arg { /* SOCK_LISTEN (backlog), SOCK_ACCEPT, SOCK_SHUTDOWN (how), SOCK_NAME
