@@ -9025,6 +9025,45 @@ static void t_waitid_stop_continue(void)
     ERR(waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | WCONTINUED), ECHILD);
 }
 
+/* ---- /proc/PID/maps of file mappings (issue 11, helper waitid) */
+
+/* The maps line Linux prints for [a, a+len) of a file mapping: offset, device and inode as
+ * stat gives them, the path from column 74. */
+static void maps_file_line(char *out, size_t size, void *a, size_t len, const char *perms, long off,
+                           const struct stat *st, const char *path)
+{
+    int n = snprintf(out, size, "\n%08lx-%08lx %s %08lx %02x:%02x %lu ", (unsigned long)a,
+                     (unsigned long)a + len, perms, off, major(st->st_dev), minor(st->st_dev),
+                     (unsigned long)st->st_ino);
+    snprintf(out + n, size - n, "%*s%s\n", n < 74 ? 74 - n : 0, "", path);
+}
+
+/* A private and a shared mapping of a file show its offset, device, inode and path (after the
+ * descriptor is closed, and when it was opened by a relative path); a split keeps the offset. */
+static void t_proc_maps_files(void)
+{
+    static char buf[32768], page[3 * 4096];
+    char want[256];
+    struct stat st;
+    int fd = open("/tmp/u_mapsf", O_CREAT | O_RDWR | O_TRUNC, 0644);
+    CHECK(fd >= 0 && write(fd, page, sizeof(page)) == (ssize_t)sizeof(page) && close(fd) == 0);
+    CHECK(chdir("/tmp") == 0 && (fd = open("u_mapsf", O_RDWR)) >= 0 && fstat(fd, &st) == 0);
+    char *priv = mmap(0, 3 * 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+    char *shared = mmap(0, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 4096);
+    CHECK(priv != MAP_FAILED && shared != MAP_FAILED && close(fd) == 0);
+    CHECK(munmap(priv + 4096, 4096) == 0); /* two parts: offsets 0 and 0x2000 */
+    CHECK(proc_text(getpid(), "maps", buf, sizeof(buf)) > 0);
+    maps_file_line(want, sizeof(want), priv, 4096, "r--p", 0, &st, "/tmp/u_mapsf");
+    CHECK(strstr(buf, want));
+    maps_file_line(want, sizeof(want), priv + 8192, 4096, "r--p", 8192, &st, "/tmp/u_mapsf");
+    CHECK(strstr(buf, want));
+    maps_file_line(want, sizeof(want), shared, 8192, "rw-s", 4096, &st, "/tmp/u_mapsf");
+    CHECK(strstr(buf, want));
+    CHECK(munmap(priv, 3 * 4096) == 0 && munmap(shared, 2 * 4096) == 0);
+    CHECK(proc_text(getpid(), "maps", buf, sizeof(buf)) > 0 && !strstr(buf, "u_mapsf"));
+    CHECK(unlink("/tmp/u_mapsf") == 0);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -9261,6 +9300,7 @@ static const struct test tests[] = {
     /* waitid (issue 11, helper waitid) */
     {"waitid_exit", t_waitid_exit},
     {"waitid_stop_continue", t_waitid_stop_continue},
+    {"proc_maps_files", t_proc_maps_files},
     {0},
 };
 

@@ -247,6 +247,7 @@ void mem_exec_segment(struct mproc *mp, uint64_t addr, uint64_t len, int prot);
 /* mapfile.c: MAP_SHARED and mapped files */
 void mfile_hold(struct mfile *f);
 void mfile_drop(struct mfile *f);
+void mfile_id(const struct mfile *f, uint64_t *dev, uint64_t *ino);
 int64_t mfile_open(struct mproc *mp, int fd, int need_write, struct mfile **out, int *writable);
 uint64_t mfile_new_pages(const struct mfile *f, uint64_t off, uint64_t len, int shared);
 int64_t mfile_map_anon_shared(struct mproc *mp, uint64_t a, uint64_t len, int prot);
