@@ -146,8 +146,7 @@ static void t_fork_flags(void)
         endpoint_t c = sys_proc_fork(e, flags);
         CHECK(c > 0);
         EXPECT(sys_proc_info(c, &copy), 0);
-        CHECK((copy.state & PS_STOPPED) && copy.parent == self.ep &&
-              !strcmp(copy.name, src.name));
+        CHECK((copy.state & PS_STOPPED) && copy.parent == self.ep && !strcmp(copy.name, src.name));
         EXPECT(sys_proc_start(c, 0, 0, 0, HELPER_PRIORITY), 0); /* rip 0: its own registers */
         sleep_ticks(50);
         CHECK(ticks_of(c, 0) > 0); /* the copy spins */
