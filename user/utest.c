@@ -9170,6 +9170,164 @@ static void t_inet_privileged_ports(void)
     close(t);
 }
 
+/* ---- waitid (issue 11, helper waitid): wait4's waits in Linux's waitid form */
+
+/* waitid through the system call itself: libc's waitid has no rusage argument. */
+static long waitid_ru(int type, int id, siginfo_t *si, int options, struct rusage *ru)
+{
+    return syscall(SYS_waitid, type, id, si, options, ru);
+}
+
+/* The siginfo fields waitid fills, checked against what they must be. */
+static int waitid_saw(const siginfo_t *si, int signo, int code, pid_t pid, int status)
+{
+    return si->si_signo == signo && si->si_errno == 0 && si->si_code == code && si->si_pid == pid &&
+           (pid == 0 || si->si_uid == getuid()) && si->si_status == status;
+}
+
+static pid_t waitid_child(int code)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (code < 0)
+            for (;;)
+                pause();
+        _exit(code);
+    }
+    CHECK(pid > 0);
+    return pid;
+}
+
+/* Exits and kills, WNOWAIT, P_PID/P_PGID/P_ALL, the rusage argument, and Linux's errors. */
+static void t_waitid_exit(void)
+{
+    siginfo_t si;
+    struct rusage ru;
+    ERR(waitid(P_ALL, 0, &si, WEXITED), ECHILD);
+    pid_t pid = waitid_child(7);
+    ERR(waitid(P_PID, pid, &si, 0), EINVAL); /* none of WEXITED, WSTOPPED, WCONTINUED */
+    ERR(waitid(P_PID, pid, &si, WNOHANG | WNOWAIT), EINVAL);
+    ERR(waitid(P_PID, pid, &si, WEXITED | 0x10), EINVAL);
+    memset(&si, 0xff, sizeof(si));
+    ERR(waitid(P_PID, 0, &si, WEXITED), EINVAL);
+    CHECK(waitid_saw(&si, 0, 0, 0, 0)); /* Linux writes the zeroed siginfo on errors too */
+    ERR(waitid(P_PGID, -1, &si, WEXITED), EINVAL);
+    ERR(waitid((idtype_t)7, pid, &si, WEXITED), EINVAL);
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    ERR(waitid(P_PIDFD, fds[0], &si, WEXITED), EBADF); /* not a pidfd */
+    ERR(waitid(P_PIDFD, -1, &si, WEXITED), EINVAL);
+    CHECK(close(fds[0]) == 0 && close(fds[1]) == 0);
+    ERR(waitid(P_PID, pid + 1000, &si, WEXITED), ECHILD);
+    memset(&si, 0xff, sizeof(si));
+    CHECK(waitid(P_PID, pid, &si, WEXITED | WNOWAIT) == 0); /* waits; left for the next */
+    CHECK(waitid_saw(&si, SIGCHLD, CLD_EXITED, pid, 7));
+    memset(&si, 0, sizeof(si));
+    CHECK(waitid(P_ALL, 0, &si, WEXITED | WNOWAIT) == 0 &&
+          waitid_saw(&si, SIGCHLD, CLD_EXITED, pid, 7));
+    memset(&ru, 0xff, sizeof(ru));
+    CHECK(waitid_ru(P_PID, pid, &si, WEXITED, &ru) == 0 &&
+          waitid_saw(&si, SIGCHLD, CLD_EXITED, pid, 7));
+    CHECK(ru.ru_utime.tv_usec >= 0 && ru.ru_utime.tv_usec < 1000000 && ru.ru_maxrss != -1);
+    ERR(waitid(P_PID, pid, &si, WEXITED), ECHILD); /* reaped */
+    memset(&si, 0xff, sizeof(si));
+    ERR(waitid(P_ALL, 0, &si, WEXITED), ECHILD);
+    CHECK(waitid_saw(&si, 0, 0, 0, 0));
+    /* killed; P_PGID of the child's own group, and 0 for the caller's */
+    pid = waitid_child(-1);
+    CHECK(setpgid(pid, pid) == 0);
+    pid_t other = waitid_child(3);
+    ERR(waitid(P_PGID, pid + 1000, &si, WEXITED), ECHILD);
+    CHECK(waitid(P_PGID, 0, &si, WEXITED) == 0 && waitid_saw(&si, SIGCHLD, CLD_EXITED, other, 3));
+    memset(&si, 0xff, sizeof(si));
+    CHECK(waitid(P_PGID, pid, &si, WEXITED | WNOHANG) == 0 && waitid_saw(&si, 0, 0, 0, 0));
+    CHECK(kill(pid, SIGKILL) == 0);
+    CHECK(waitid(P_PGID, pid, &si, WEXITED) == 0 &&
+          waitid_saw(&si, SIGCHLD, CLD_KILLED, pid, SIGKILL));
+    /* a bad infop or rusage: EFAULT; no siginfo pointer at all is allowed */
+    pid = waitid_child(5);
+    ERR(waitid(P_PID, pid, (siginfo_t *)8, WEXITED), EFAULT);
+    CHECK(waitid(P_PID, pid, 0, WEXITED | WNOWAIT) == 0); /* still there (Linux reaps first) */
+    ERR(waitid_ru(P_PID, pid, &si, WEXITED, (struct rusage *)8), EFAULT);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 5);
+}
+
+/* WSTOPPED and WCONTINUED report each stop and continue once (WNOWAIT leaves it), and a
+ * waitid that blocks is finished when the child changes. */
+static void t_waitid_stop_continue(void)
+{
+    siginfo_t si;
+    pid_t pid = waitid_child(-1);
+    CHECK(kill(pid, SIGSTOP) == 0);
+    CHECK(waitid(P_PID, pid, &si, WSTOPPED | WNOWAIT) == 0);
+    CHECK(waitid_saw(&si, SIGCHLD, CLD_STOPPED, pid, SIGSTOP));
+    CHECK(waitid(P_ALL, 0, &si, WSTOPPED | WEXITED) == 0);
+    CHECK(waitid_saw(&si, SIGCHLD, CLD_STOPPED, pid, SIGSTOP));
+    memset(&si, 0xff, sizeof(si));
+    CHECK(waitid(P_PID, pid, &si, WSTOPPED | WNOHANG) == 0 && waitid_saw(&si, 0, 0, 0, 0));
+    CHECK(kill(pid, SIGCONT) == 0);
+    CHECK(waitid(P_PID, pid, &si, WEXITED | WNOHANG) == 0 && si.si_pid == 0);
+    CHECK(waitid(P_PID, pid, &si, WCONTINUED) == 0);
+    CHECK(waitid_saw(&si, SIGCHLD, CLD_CONTINUED, pid, SIGCONT));
+    CHECK(waitid(P_PID, pid, &si, WCONTINUED | WNOHANG) == 0 && si.si_pid == 0);
+    int st;
+    CHECK(waitpid(pid, &st, WNOHANG | WCONTINUED) == 0); /* wait4 sees it taken too */
+    /* a waitid that blocks: a child that stops itself, then one that exits later */
+    pid_t self_stop = fork();
+    if (self_stop == 0) {
+        raise(SIGSTOP);
+        _exit(0);
+    }
+    CHECK(waitid(P_PID, self_stop, &si, WSTOPPED) == 0);
+    CHECK(waitid_saw(&si, SIGCHLD, CLD_STOPPED, self_stop, SIGSTOP));
+    CHECK(kill(self_stop, SIGKILL) == 0 && kill(pid, SIGKILL) == 0);
+    CHECK(waitid(P_PID, self_stop, &si, WEXITED) == 0);
+    CHECK(waitid_saw(&si, SIGCHLD, CLD_KILLED, self_stop, SIGKILL));
+    CHECK(waitid(P_ALL, 0, &si, WEXITED) == 0 &&
+          waitid_saw(&si, SIGCHLD, CLD_KILLED, pid, SIGKILL));
+    ERR(waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | WCONTINUED), ECHILD);
+}
+
+/* ---- /proc/PID/maps of file mappings (issue 11, helper waitid) */
+
+/* The maps line Linux prints for [a, a+len) of a file mapping: offset, device and inode as
+ * stat gives them, the path from column 74. */
+static void maps_file_line(char *out, size_t size, void *a, size_t len, const char *perms, long off,
+                           const struct stat *st, const char *path)
+{
+    int n = snprintf(out, size, "\n%08lx-%08lx %s %08lx %02x:%02x %lu ", (unsigned long)a,
+                     (unsigned long)a + len, perms, off, major(st->st_dev), minor(st->st_dev),
+                     (unsigned long)st->st_ino);
+    snprintf(out + n, size - n, "%*s%s\n", n < 74 ? 74 - n : 0, "", path);
+}
+
+/* A private and a shared mapping of a file show its offset, device, inode and path (after the
+ * descriptor is closed, and when it was opened by a relative path); a split keeps the offset. */
+static void t_proc_maps_files(void)
+{
+    static char buf[32768], page[3 * 4096];
+    char want[256];
+    struct stat st;
+    int fd = open("/tmp/u_mapsf", O_CREAT | O_RDWR | O_TRUNC, 0644);
+    CHECK(fd >= 0 && write(fd, page, sizeof(page)) == (ssize_t)sizeof(page) && close(fd) == 0);
+    CHECK(chdir("/tmp") == 0 && (fd = open("u_mapsf", O_RDWR)) >= 0 && fstat(fd, &st) == 0);
+    char *priv = mmap(0, 3 * 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+    char *shared = mmap(0, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 4096);
+    CHECK(priv != MAP_FAILED && shared != MAP_FAILED && close(fd) == 0);
+    CHECK(munmap(priv + 4096, 4096) == 0); /* two parts: offsets 0 and 0x2000 */
+    CHECK(proc_text(getpid(), "maps", buf, sizeof(buf)) > 0);
+    maps_file_line(want, sizeof(want), priv, 4096, "r--p", 0, &st, "/tmp/u_mapsf");
+    CHECK(strstr(buf, want));
+    maps_file_line(want, sizeof(want), priv + 8192, 4096, "r--p", 8192, &st, "/tmp/u_mapsf");
+    CHECK(strstr(buf, want));
+    maps_file_line(want, sizeof(want), shared, 8192, "rw-s", 4096, &st, "/tmp/u_mapsf");
+    CHECK(strstr(buf, want));
+    CHECK(munmap(priv, 3 * 4096) == 0 && munmap(shared, 2 * 4096) == 0);
+    CHECK(proc_text(getpid(), "maps", buf, sizeof(buf)) > 0 && !strstr(buf, "u_mapsf"));
+    CHECK(unlink("/tmp/u_mapsf") == 0);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -9410,6 +9568,10 @@ static const struct test tests[] = {
     {"inet6_errors", t_inet6_errors},
     /* ports below 1024 and raw sockets are root's (issue 11, helper privport) */
     {"inet_privileged_ports", t_inet_privileged_ports},
+    /* waitid (issue 11, helper waitid) */
+    {"waitid_exit", t_waitid_exit},
+    {"waitid_stop_continue", t_waitid_stop_continue},
+    {"proc_maps_files", t_proc_maps_files},
     {0},
 };
 

@@ -192,6 +192,7 @@ struct user_regs {
 #define LX_sched_getaffinity 204
 #define LX_tgkill 234
 #define LX_utimes 235
+#define LX_waitid 247
 #define LX_openat 257
 #define LX_mkdirat 258
 #define LX_mq_open 240

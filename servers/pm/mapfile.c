@@ -127,6 +127,13 @@ int64_t mfile_open(struct mproc *mp, int fd, int need_write, struct mfile **out,
     return VFS_MAP_FILE;
 }
 
+/* Which file f is, as vfs named it at VFS_PM_MAP_OPEN (for /proc/PID/maps). */
+void mfile_id(const struct mfile *f, uint64_t *dev, uint64_t *ino)
+{
+    *dev = f ? f->dev : 0;
+    *ino = f ? f->ino : 0;
+}
+
 /* Bytes of a mapping of len bytes at file offset off that lie in the file's pages. */
 static uint64_t in_file(const struct mfile *f, uint64_t off, uint64_t len)
 {

@@ -42,12 +42,19 @@ struct sig_info {
     uint64_t addr; /* a fault's si_addr (fault set: the siginfo has it in pid's place) */
     int fault;
 };
+struct siginfo_l { /* Linux's siginfo_t on x86-64 (128 bytes): the kill and SIGCHLD forms */
+    int32_t signo, errno_, code, pad;
+    int32_t pid, uid, status, pad2;
+    uint8_t rest[96];
+};
+
 #define SI_USER 0
 #define SI_KERNEL 0x80
 #define SI_MESGQ (-3) /* mq_notify (from vfs) */
 #define SI_TKILL (-6)
 #define CLD_EXITED 1
 #define CLD_KILLED 2
+#define CLD_DUMPED 3
 #define CLD_STOPPED 5
 #define CLD_CONTINUED 6
 #define SA_NOCLDSTOP 0x1
@@ -240,6 +247,7 @@ void mem_exec_segment(struct mproc *mp, uint64_t addr, uint64_t len, int prot);
 /* mapfile.c: MAP_SHARED and mapped files */
 void mfile_hold(struct mfile *f);
 void mfile_drop(struct mfile *f);
+void mfile_id(const struct mfile *f, uint64_t *dev, uint64_t *ino);
 int64_t mfile_open(struct mproc *mp, int fd, int need_write, struct mfile **out, int *writable);
 uint64_t mfile_new_pages(const struct mfile *f, uint64_t off, uint64_t len, int shared);
 int64_t mfile_map_anon_shared(struct mproc *mp, uint64_t a, uint64_t len, int prot);

@@ -1,13 +1,24 @@
 /*
- * Process life: fork, exit, wait4, and the identity calls (pids, process
+ * Process life: fork, exit, wait4 and waitid, and the identity calls (pids, process
  * groups, sessions; user ids are cred.c's). A dead process stays a zombie
  * until its parent waits; orphans go to init.
  */
 #include "pm.h"
 
+/* wait4's and waitid's options, and waitid's idtypes (Linux's values) */
 #define WNOHANG 1
 #define WUNTRACED 2
+#define WSTOPPED WUNTRACED
+#define WEXITED 4
 #define WCONTINUED 8
+#define WNOWAIT 0x01000000
+#define __WNOTHREAD 0x20000000
+#define __WALL 0x40000000
+#define __WCLONE 0x80000000
+#define P_ALL 0
+#define P_PID 1
+#define P_PGID 2
+#define P_PIDFD 3
 
 static int last_pid; /* the first pid given out is 1: init */
 
@@ -239,59 +250,164 @@ void mproc_exit(struct mproc *mp, int status)
     signal_send_info(parent, SIGCHLD, &why);
 }
 
-static int matches(struct mproc *parent, struct mproc *c, int64_t pid)
+/* What a wait selects (wait4's pid, waitid's idtype and id) and reports (its options). */
+struct wait_select {
+    int type; /* P_ALL, P_PID (id: the pid), P_PGID (id: the group) */
+    int64_t id;
+    uint64_t options; /* WEXITED, WSTOPPED, WCONTINUED, WNOHANG, WNOWAIT */
+};
+
+static int selects(struct mproc *parent, struct mproc *c, const struct wait_select *w)
 {
     if (c->state == M_FREE || c->ppid != parent->tgid || c->pid != c->tgid || c == parent)
         return 0; /* a thread is no child */
-    return pid == -1 || (pid > 0 && c->pid == pid) || (pid == 0 && c->pgid == parent->pgid) ||
-           (pid < -1 && c->pgid == -pid);
+    return w->type == P_ALL || (w->type == P_PID && c->pid == w->id) ||
+           (w->type == P_PGID && c->pgid == w->id);
 }
 
-static const uint64_t zero_rusage[18]; /* struct rusage: 144 bytes, times left zero */
+/*
+ * The first child of mp that w selects with something to report: an exit (WEXITED), or a stop
+ * (WSTOPPED) or continue (WCONTINUED) not yet reported (stop.c); its wait status in *status.
+ * 0 if none; *any then says whether w selects a child at all.
+ */
+static struct mproc *wait_find(struct mproc *mp, const struct wait_select *w, int *status, int *any)
+{
+    *any = 0;
+    for (int i = 0; i < NR_MPROCS; i++) {
+        struct mproc *c = &mprocs[i];
+        if (!selects(mp, c, w))
+            continue;
+        *any = 1;
+        int report = c->state == M_ALIVE ? c->wait_report : 0;
+        if (report && (w->options & (report == W_CONTINUED_STATUS ? WCONTINUED : WSTOPPED))) {
+            *status = report;
+            return c;
+        }
+        if (c->state == M_ZOMBIE && (w->options & WEXITED)) {
+            *status = c->exit_status;
+            return c;
+        }
+    }
+    return 0;
+}
+
+/* No child has anything to report: ECHILD if w selects none, 0 with WNOHANG, else mp waits
+ * (check_waiters makes its call again when a child changes). */
+static int64_t wait_nothing(struct mproc *mp, const struct wait_select *w, int any)
+{
+    if (!any)
+        return -LX_ECHILD;
+    if (w->options & WNOHANG)
+        return 0;
+    mp->wait = W_WAIT4;
+    return SUSPEND;
+}
+
+/* c's report went out: its struct rusage to ru (if not 0; a zombie's CPU time, else zero),
+ * then, unless WNOWAIT, the report is taken (a zombie is reaped). c's pid, or -EFAULT. */
+static int64_t wait_take(struct mproc *mp, struct mproc *c, uint64_t options, uint64_t ru)
+{
+    int zombie = c->state == M_ZOMBIE, pid = c->pid;
+    uint64_t ms = zombie ? c->cpu_ms + c->child_ticks : 0; /* its threads' and reaped children's */
+    uint64_t usage[18] = {ms / 1000, (ms % 1000) * 1000};  /* struct rusage (144 bytes): ru_utime */
+    if (ru && sys_vcopy(SELF, (uint64_t)usage, mp->ep, ru, sizeof(usage)) < 0)
+        return -LX_EFAULT;
+    if (options & WNOWAIT)
+        return pid;
+    if (!zombie) {
+        c->wait_report = 0; /* reported once */
+        return pid;
+    }
+    leader_of(mp)->child_ticks += ms;
+    zombie_release(c);
+    return pid;
+}
 
 /* wait4(pid, status, options, rusage): a zombie, or with WUNTRACED a stop and with
  * WCONTINUED a continue not yet reported (stop.c). */
 int64_t do_wait4(struct mproc *mp, const uint64_t *a)
 {
     int64_t pid = (int32_t)a[0];
-    int any = 0;
-    if (a[2] & ~(uint64_t)(WNOHANG | WUNTRACED | WCONTINUED | 0x40000000 | 0x80000000))
+    if (a[2] & ~(uint64_t)(WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE))
         return -LX_EINVAL;
-    for (int i = 0; i < NR_MPROCS; i++) {
-        struct mproc *c = &mprocs[i];
-        if (!matches(mp, c, pid))
-            continue;
-        any = 1;
-        int report = c->state == M_ALIVE ? c->wait_report : 0;
-        if (report && (a[2] & (report == W_CONTINUED_STATUS ? WCONTINUED : WUNTRACED))) {
-            if (a[1] && sys_vcopy(SELF, (uint64_t)&report, mp->ep, a[1], sizeof(report)) < 0)
-                return -LX_EFAULT;
-            if (a[3] && sys_vcopy(SELF, (uint64_t)zero_rusage, mp->ep, a[3], 144) < 0)
-                return -LX_EFAULT;
-            c->wait_report = 0; /* reported once */
-            return c->pid;
-        }
-        if (c->state != M_ZOMBIE)
-            continue;
-        int status = c->exit_status;
-        if (a[1] && sys_vcopy(SELF, (uint64_t)&status, mp->ep, a[1], sizeof(status)) < 0)
-            return -LX_EFAULT;
-        uint64_t ms = c->cpu_ms + c->child_ticks; /* its threads' and its waited-for children's */
-        if (a[3]) {
-            uint64_t ru[18] = {ms / 1000, (ms % 1000) * 1000}; /* struct rusage: ru_utime */
-            if (sys_vcopy(SELF, (uint64_t)ru, mp->ep, a[3], sizeof(ru)) < 0)
-                return -LX_EFAULT;
-        }
-        leader_of(mp)->child_ticks += ms;
-        zombie_release(c);
-        return c->pid;
+    struct wait_select w = {.type = pid == -1 ? P_ALL
+                                    : pid > 0 ? P_PID
+                                              : P_PGID,
+                            .id = pid > 0    ? pid
+                                  : pid == 0 ? mp->pgid
+                                             : -pid,
+                            .options = (a[2] & (WNOHANG | WUNTRACED | WCONTINUED)) | WEXITED};
+    int status, any;
+    struct mproc *c = wait_find(mp, &w, &status, &any);
+    if (!c)
+        return wait_nothing(mp, &w, any);
+    if (a[1] && sys_vcopy(SELF, (uint64_t)&status, mp->ep, a[1], sizeof(status)) < 0)
+        return -LX_EFAULT;
+    return wait_take(mp, c, w.options, a[3]);
+}
+
+/* The siginfo waitid writes: si_signo (SIGCHLD, or 0 when nothing was reported), si_errno,
+ * si_code (CLD_*), si_pid, si_uid (the child's real uid) and si_status (exit code or signal). */
+static int waitid_info(struct mproc *mp, uint64_t infop, struct mproc *c, int status)
+{
+    struct siginfo_l si = {0};
+    if (c) {
+        int sig = status & 0x7f;
+        si.signo = SIGCHLD, si.pid = c->pid, si.uid = (int32_t)c->cred.ruid;
+        si.code = status == W_CONTINUED_STATUS ? CLD_CONTINUED
+                  : sig == 0x7f                ? CLD_STOPPED
+                  : sig == 0                   ? CLD_EXITED
+                  : (status & 0x80)            ? CLD_DUMPED
+                                               : CLD_KILLED;
+        si.status = status == W_CONTINUED_STATUS ? SIGCONT
+                    : sig == 0x7f || sig == 0    ? (status >> 8) & 0xff
+                                                 : sig;
     }
-    if (!any)
-        return -LX_ECHILD;
-    if (a[2] & WNOHANG)
-        return 0;
-    mp->wait = W_WAIT4;
-    return SUSPEND;
+    size_t n = offsetof(struct siginfo_l, pad2); /* Linux writes these fields, not the rest */
+    return sys_vcopy(SELF, (uint64_t)&si, mp->ep, infop, n);
+}
+
+/* waitid's idtype, id and options as a wait_select, with Linux's checks (kernel_waitid): one
+ * of WEXITED, WSTOPPED, WCONTINUED; P_PID needs a pid > 0, P_PGID a group >= 0 (0: the
+ * caller's). There are no pidfds: P_PIDFD with an fd >= 0 is EBADF, Linux's answer for an fd
+ * that is not a pidfd (pidfd_pid). */
+static int64_t waitid_select(struct mproc *mp, const uint64_t *a, struct wait_select *w)
+{
+    int type = (int)a[0], id = (int)a[1];
+    uint64_t known =
+        WNOHANG | WSTOPPED | WEXITED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WALL | __WCLONE;
+    if ((a[3] & ~known) || !(a[3] & (WEXITED | WSTOPPED | WCONTINUED)))
+        return -LX_EINVAL;
+    if (type == P_PIDFD && id >= 0)
+        return -LX_EBADF;
+    if ((type != P_ALL && type != P_PID && type != P_PGID) || (type == P_PID && id <= 0) ||
+        (type == P_PGID && id < 0))
+        return -LX_EINVAL;
+    *w = (struct wait_select){type, type == P_PGID && id == 0 ? mp->pgid : id, a[3]};
+    return 0;
+}
+
+/*
+ * waitid(idtype, id, infop, options, rusage): wait4's waits (wait_find, wait_take), the
+ * result in a siginfo (waitid_info), 0 for success. The siginfo and rusage are written before
+ * the report is taken, so a bad pointer loses nothing (Linux reaps first, then faults).
+ */
+int64_t do_waitid(struct mproc *mp, const uint64_t *a)
+{
+    struct wait_select w;
+    int status = 0, any;
+    struct mproc *c = 0;
+    int64_t r = waitid_select(mp, a, &w);
+    if (r == 0 && !(c = wait_find(mp, &w, &status, &any)))
+        r = wait_nothing(mp, &w, any);
+    if (r == SUSPEND)
+        return r;
+    if (a[2] && waitid_info(mp, a[2], c, status) < 0) /* Linux writes it on errors too */
+        return -LX_EFAULT;
+    if (!c)
+        return r;
+    r = wait_take(mp, c, w.options, a[4]);
+    return r < 0 ? r : 0;
 }
 
 /* A child of parent changed: finish a wait4 a thread of it is suspended in, if it can be. */
@@ -300,7 +416,8 @@ void check_waiters(struct mproc *parent)
     for (struct mproc *t = group_next(parent, 0); t; t = group_next(parent, t)) {
         if (t->wait != W_WAIT4)
             continue;
-        int64_t r = do_wait4(t, t->call.u.lx.arg);
+        const uint64_t *a = t->call.u.lx.arg;
+        int64_t r = t->call.u.lx.nr == LX_waitid ? do_waitid(t, a) : do_wait4(t, a);
         if (r == SUSPEND)
             continue;
         t->wait = W_NONE;

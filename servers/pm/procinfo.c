@@ -44,13 +44,21 @@ static void procinfo_fill(const struct mproc *mp, struct pm_procinfo *out)
             out->stack_pages += pages;
         if (r->kind == R_IMAGE)
             out->image_pages += pages;
-        if (out->nregions < PM_PROCINFO_REGIONS)
+        if (out->nregions < PM_PROCINFO_REGIONS) {
+            uint64_t dev = 0, ino = 0;
+            int file = r->kind == R_FILE || r->kind == R_FSHARED;
+            if (file)
+                mfile_id(r->file, &dev, &ino);
             out->region[out->nregions] = (struct pm_procinfo_region){
                 .start = r->start,
                 .end = r->end,
+                .off = file ? r->off : 0,
+                .ino = ino,
+                .dev = (uint32_t)dev,
                 .prot = r->prot & (PROT_R | PROT_W | PROT_X),
                 .kind = r->kind < sizeof(region_kinds) ? region_kinds[r->kind] : PM_REGION_ANON,
             };
+        }
         out->nregions++;
     }
     out->threads = 0; /* its threads that still run (an exited main thread does not) */

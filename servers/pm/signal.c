@@ -36,12 +36,6 @@ struct sigcontext_l {
     uint64_t segs, err, trapno, oldmask, cr2, fpstate, reserved[8];
 };
 
-struct siginfo_l { /* Linux's siginfo_t on x86-64 (128 bytes): the kill and SIGCHLD forms */
-    int32_t signo, errno_, code, pad;
-    int32_t pid, uid, status, pad2;
-    uint8_t rest[96];
-};
-
 struct rt_sigframe {
     uint64_t pretcode; /* the restorer: the handler returns here */
     uint64_t uc_flags, uc_link;

@@ -4,7 +4,7 @@
 /* A list, laid out by hand (clang-format re-wraps it differently each run). */
 /* clang-format off */
 #define CALLS(X)                                                                                   \
-    X(fork) X(vfork) X(clone) X(execve) X(exit) X(wait4)                                           \
+    X(fork) X(vfork) X(clone) X(execve) X(exit) X(wait4) X(waitid)                                 \
     X(kill) X(tkill) X(tgkill) X(getpid) X(getppid)                                                \
     X(getuid) X(geteuid) X(getgid) X(getegid) X(setuid) X(setgid) X(setreuid) X(setregid)          \
     X(setresuid) X(setresgid) X(getresuid) X(getresgid) X(setfsuid) X(setfsgid)                    \

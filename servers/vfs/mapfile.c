@@ -19,10 +19,34 @@
 #define NR_MAPPED 128 /* files pm maps at once */
 
 static struct vnode *mapped[NR_MAPPED];
+static char mapped_name[NR_MAPPED][FILE_NAME_MAX]; /* the path it was opened by ("": unknown) */
 
 static struct vnode *mapped_of(int32_t handle)
 {
     return handle >= 0 && handle < NR_MAPPED ? mapped[handle] : 0;
+}
+
+/* Handle h's path for /proc/PID/maps: the one f was opened by (file_name_set), from the root
+ * (a relative one after its directory's path, found now); "" if it does not fit. */
+static void map_name_set(int h, const struct file *f)
+{
+    const char *dir = "";
+    mapped_name[h][0] = '\0';
+    if (!f->name[0] || (f->dir && dir_path(f->dir, 0, &dir) < 0))
+        return;
+    size_t n = strlen(dir), sep = n > 1;
+    if (n + sep + strlen(f->name) < FILE_NAME_MAX)
+        snprintf_s(mapped_name[h], FILE_NAME_MAX, "%s%s%s", dir, sep ? "/" : "", f->name);
+}
+
+/* The path of a file pm maps, by the device and inode it was told (VFS_PM_MAP_OPEN): "" if
+ * vfs holds no such file or does not know its path. */
+const char *map_name(uint64_t dev, uint64_t ino)
+{
+    for (int h = 0; h < NR_MAPPED; h++)
+        if (mapped[h] && mapped[h]->ino == ino && mount_dev(mapped[h]->fs) == dev)
+            return mapped_name[h];
+    return "";
 }
 
 int64_t map_open(const message_t *m, struct msg_vfs_pm_map_open_reply *out)
@@ -55,6 +79,7 @@ int64_t map_open(const message_t *m, struct msg_vfs_pm_map_open_reply *out)
         return r;
     vnode_hold(v);
     mapped[h] = v;
+    map_name_set(h, f);
     out->handle = h;
     out->size = st.size;
     out->dev = mount_dev(v->fs);

@@ -288,14 +288,16 @@ static int64_t maps_text(const struct vproc *p, const struct pm_part *a)
     uint64_t n = 0;
     for (uint64_t i = 0; i < a->nregions; i++) {
         const struct pm_procinfo_region *r = &a->info.region[i];
-        const char *name = r->kind == PM_REGION_HEAP    ? "[heap]"
+        const char *name = r->ino                       ? map_name(r->dev, r->ino)
+                           : r->kind == PM_REGION_HEAP  ? "[heap]"
                            : r->kind == PM_REGION_STACK ? "[stack]"
                            : r->kind == PM_REGION_IMAGE ? p->exe
                                                         : "";
         int line =
-            snprintf_s(text + n, sizeof(text) - n, "%08lx-%08lx %c%c%c%c %08lx 00:00 0 ", r->start,
-                       r->end, r->prot & 1 ? 'r' : '-', r->prot & 2 ? 'w' : '-',
-                       r->prot & 4 ? 'x' : '-', r->kind == PM_REGION_SHARED ? 's' : 'p', 0ul);
+            snprintf_s(text + n, sizeof(text) - n, "%08lx-%08lx %c%c%c%c %08lx %02x:%02x %lu ",
+                       r->start, r->end, r->prot & 1 ? 'r' : '-', r->prot & 2 ? 'w' : '-',
+                       r->prot & 4 ? 'x' : '-', r->kind == PM_REGION_SHARED ? 's' : 'p', r->off,
+                       DEV_MAJOR(r->dev), DEV_MINOR(r->dev), r->ino);
         if (n + (uint64_t)line + 1 >= sizeof(text))
             break; /* full: the rest is not shown */
         for (; name[0] && line < 73 && n + (uint64_t)line < sizeof(text); line++)

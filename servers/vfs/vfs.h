@@ -238,6 +238,7 @@ int64_t exec_load(struct vproc *p, const message_t *m, uint64_t *attrs);
 int64_t map_open(const message_t *m, struct msg_vfs_pm_map_open_reply *out);
 int64_t map_io(const message_t *m);
 int64_t map_close(const message_t *m);
+const char *map_name(uint64_t dev, uint64_t ino);
 
 /* What a server's LOOKUP, CREATE or SYMLINK reply says of the inode. */
 struct fs_node {

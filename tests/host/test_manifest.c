@@ -1080,7 +1080,7 @@ static const struct expect {
     {"tests/kernel/ktest.conf",
      BASIC | PROCS | K(KC_SYSINFO) | K(KC_SELFCHECK) | K(KC_TRACE_READ) | K(KC_ALARM) | GRANTS |
          K(KC_IOPORT) | K(KC_PROC_NAME) | K(KC_PRIV_DEVICE) | K(KC_DMA_RELEASE) |
-         K(KC_SET_BOOTTIME),
+         K(KC_SET_BOOTTIME) | K(KC_PROC_HOLD) | K(KC_PROC_FORK) | K(KC_PROC_START),
      0, 1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 0, 0, 0, "", "rs parent", 0},
     {"tests/kernel/peer.conf",
      BASIC | PROCS | K(KC_ALARM) | GRANTS | K(KC_SYSINFO) | K(KC_SELFCHECK), PRIV_IPC_ALL, 0, 0, 0,

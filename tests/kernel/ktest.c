@@ -10,9 +10,10 @@
 #define TEST_DEADLINE_TICKS (120 * 1000)
 
 static const struct test *const test_groups[] = {ipc_tests,  grant_tests,   priv_tests, fault_tests,
-                                                 misc_tests, devpriv_tests, 0};
-static const struct khelper *const helper_groups[] = {
-    ipc_helpers, grant_helpers, priv_helpers, fault_helpers, misc_helpers, devpriv_helpers};
+                                                 misc_tests, devpriv_tests, proc_tests, 0};
+static const struct khelper *const helper_groups[] = {ipc_helpers,   grant_helpers, priv_helpers,
+                                                      fault_helpers, misc_helpers,  devpriv_helpers,
+                                                      proc_helpers};
 #define NR_HELPER_GROUPS (sizeof(helper_groups) / sizeof(helper_groups[0]))
 
 /* The helpers this test spawned: a failing test kills them, so none outlives it (re-parented to

@@ -32,8 +32,8 @@ struct khelper {
 };
 
 extern const struct test ipc_tests[], grant_tests[], priv_tests[], fault_tests[], misc_tests[],
-    devpriv_tests[];
+    devpriv_tests[], proc_tests[];
 extern const struct khelper ipc_helpers[], grant_helpers[], priv_helpers[], fault_helpers[],
-    misc_helpers[], devpriv_helpers[];
+    misc_helpers[], devpriv_helpers[], proc_helpers[];
 
 #endif

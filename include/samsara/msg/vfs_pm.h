@@ -124,9 +124,12 @@ struct msg_vfs_pm_procinfo { /* VFS_PM_PROCINFO */
 #define PM_PROCINFO_REGIONS 340
 struct pm_procinfo_region {
     uint64_t start, end;
+    uint64_t off;   /* a file mapping: the offset of start in the file; else 0 */
+    uint64_t ino;   /* ... the file's inode (0: not a file mapping) */
+    uint32_t dev;   /* ... and device, as VFS_PM_MAP_OPEN gave them (stat's st_dev) */
     uint8_t prot;   /* 1 read, 2 write, 4 execute */
     uint8_t kind;   /* PM_REGION_* */
-    uint8_t pad[6]; /* zero */
+    uint8_t pad[2]; /* zero */
 };
 #define PM_REGION_ANON 0
 #define PM_REGION_SHARED 1 /* MAP_SHARED */
