@@ -199,9 +199,23 @@ int64_t do_clock_nanosleep(struct mproc *mp, const uint64_t *a)
 }
 
 /* ITIMER_REAL: value and interval in ticks, as a struct itimerval in user memory. */
+/*
+ * A timer armed at a tick's fraction would fire up to a tick early by the
+ * clocks, which read finer than the tick (now_ns): arming adds one tick
+ * (ARM_SLACK), as a sleep does, and what is left is told without it (at
+ * least 1 ms while it is armed).
+ */
+#define ARM_SLACK 1
+static uint64_t timer_left(const struct mproc *mp, uint64_t now)
+{
+    if (mp->alarm_at <= now)
+        return 0;
+    return mp->alarm_at - now > ARM_SLACK ? mp->alarm_at - now - ARM_SLACK : 1;
+}
+
 static int64_t itimer_out(struct mproc *mp, uint64_t uaddr)
 {
-    uint64_t now = now_ticks(), left = mp->alarm_at > now ? mp->alarm_at - now : 0;
+    uint64_t now = now_ticks(), left = timer_left(mp, now);
     uint64_t v[4] = {mp->alarm_interval / 1000, (mp->alarm_interval % 1000) * 1000, left / 1000,
                      (left % 1000) * 1000};
     return sys_vcopy(SELF, (uint64_t)v, mp->ep, uaddr, sizeof(v)) < 0 ? -LX_EFAULT : 0;
@@ -237,7 +251,7 @@ int64_t do_setitimer(struct mproc *mp, const uint64_t *a)
     if (a[2] && itimer_out(mp, a[2]) < 0)
         return -LX_EFAULT;
     mp->alarm_interval = interval;
-    mp->alarm_at = value ? add_sat(now_ticks(), value) : 0;
+    mp->alarm_at = value ? add_sat(now_ticks(), add_sat(value, ARM_SLACK)) : 0;
     timers_arm();
     return 0;
 }
@@ -246,9 +260,9 @@ int64_t do_setitimer(struct mproc *mp, const uint64_t *a)
 int64_t do_alarm(struct mproc *mp, const uint64_t *a)
 {
     uint64_t now = now_ticks(), secs = (uint32_t)a[0];
-    int64_t left = mp->alarm_at > now ? (int64_t)((mp->alarm_at - now + 999) / 1000) : 0;
+    int64_t left = (int64_t)((timer_left(mp, now) + 999) / 1000);
     mp->alarm_interval = 0;
-    mp->alarm_at = secs ? now + secs * 1000 : 0;
+    mp->alarm_at = secs ? now + secs * 1000 + ARM_SLACK : 0;
     timers_arm();
     return left;
 }
