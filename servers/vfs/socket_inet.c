@@ -188,9 +188,9 @@ static int64_t inet_create(struct sock *s, int protocol)
     for (int tries = 0; tries < 2; tries++) {
         if (inet_find() <= 0)
             return -LX_EAFNOSUPPORT; /* no network stack runs */
-        m = (message_t){.type = SOCK_SOCKET,
-                        .u.sock.socket = {(uint32_t)s->type, (uint32_t)protocol,
-                                          (uint32_t)s->family, flags}};
+        m = (message_t){
+            .type = SOCK_SOCKET,
+            .u.sock.socket = {(uint32_t)s->type, (uint32_t)protocol, (uint32_t)s->family, flags}};
         r = inet_call(&m);
         if (inet_ep > 0)
             break;

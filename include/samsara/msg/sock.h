@@ -19,7 +19,7 @@ struct msg_sock_mailbox { /* SOCK_MAILBOX */
 struct msg_sock_socket { /* SOCK_SOCKET */
     uint32_t type, protocol;
     uint32_t family; /* AF_INET or AF_INET6 */
-    uint32_t flags; /* SOCK_CALLER_PRIV: the caller may make a raw socket */
+    uint32_t flags;  /* SOCK_CALLER_PRIV: the caller may make a raw socket */
 };
 
 struct msg_sock_addr { /* SOCK_BIND, SOCK_CONNECT */
