@@ -188,6 +188,7 @@ void threads_end(struct mproc *mp, const struct mproc *keep);
 struct mproc *thread_takeover(struct mproc *t);
 int64_t thread_create(struct mproc *mp, const uint64_t *a);
 int64_t fork_room(const struct mproc *mp); /* proc.c */
+int64_t fork_entry(struct mproc *mp, uint64_t flags, struct mproc **out, int *pid);
 
 /* signal.c */
 #define SIGHUP 1

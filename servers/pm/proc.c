@@ -87,6 +87,30 @@ int64_t fork_room(const struct mproc *mp)
 }
 
 /*
+ * A free entry, a new pid and the kernel's copy of thread mp (flags are
+ * KC_PROC_FORK's: 0 for a process, FORK_SHARE_SPACE for a thread): the new
+ * endpoint, with *out and *pid; or -EAGAIN/-ENOMEM, with nothing kept.
+ */
+int64_t fork_entry(struct mproc *mp, uint64_t flags, struct mproc **out, int *pid)
+{
+    struct mproc *c = mproc_alloc();
+    int id = c ? pid_alloc() : -1;
+    if (!c || id < 0) {
+        if (c)
+            c->state = M_FREE;
+        return -LX_EAGAIN;
+    }
+    endpoint_t ep = sys_proc_fork(mp->ep, flags);
+    if (ep < 0) {
+        c->state = M_FREE;
+        return ep == -E_NOMEM ? -LX_ENOMEM : -LX_EAGAIN;
+    }
+    *out = c;
+    *pid = id;
+    return ep;
+}
+
+/*
  * A copy of the process of thread mp (its main thread's memory map, limits
  * and ids; mp's registers, mask and alternate stack), running on `stack` if
  * it is not 0 (clone's new stack); with vfork, mp waits (W_VFORK) until the
@@ -100,18 +124,11 @@ static int64_t fork_copy(struct mproc *mp, uint64_t stack, int vfork)
         return -LX_ENOMEM;
     if (fork_room(mp) < 0)
         return -LX_EAGAIN;
-    struct mproc *c = mproc_alloc();
-    int pid = c ? pid_alloc() : -1;
-    if (!c || pid < 0) {
-        if (c)
-            c->state = M_FREE;
-        return -LX_EAGAIN;
-    }
-    endpoint_t ep = sys_proc_fork(mp->ep, 0);
-    if (ep < 0) {
-        c->state = M_FREE;
-        return ep == -E_NOMEM ? -LX_ENOMEM : -LX_EAGAIN;
-    }
+    struct mproc *c;
+    int pid;
+    endpoint_t ep = fork_entry(mp, 0, &c, &pid);
+    if (ep < 0)
+        return ep;
     *c = *g;
     region_copy(c, g); /* its own list, from the entries made ready above */
     c->sigmask = mp->sigmask, c->cred = mp->cred; /* handlers: every thread has them */

@@ -447,15 +447,24 @@ static int make_pending(struct mproc *mp, uint64_t *set, struct sig_info *infos,
     return 1;
 }
 
+/* What sending sig does at once (0 if mp is gone or sig is no signal): SIGCONT continues mp's
+ * process even if blocked or ignored; a stop signal drops a SIGCONT pending in set. */
+static int stop_or_continue(struct mproc *mp, uint64_t *set, int sig)
+{
+    if (mp->state != M_ALIVE || sig <= 0 || sig >= NSIG)
+        return 0;
+    if (sig == SIGCONT)
+        job_continue(mp);
+    else if (stop_signal(sig))
+        *set &= ~SIG_BIT(SIGCONT);
+    return 1;
+}
+
 /* A signal for thread mp. */
 static void signal_send_thread(struct mproc *mp, int sig, const struct sig_info *info)
 {
-    if (mp->state != M_ALIVE || sig <= 0 || sig >= NSIG)
+    if (!stop_or_continue(mp, &mp->pending, sig))
         return;
-    if (sig == SIGCONT)
-        job_continue(mp); /* even blocked or ignored */
-    else if (stop_signal(sig))
-        mp->pending &= ~SIG_BIT(SIGCONT);
     if (make_pending(mp, &mp->pending, mp->info, sig, info)) {
         sigfd_pending(mp, sig); /* a signalfd read waiting for it (sigfd.c) */
         signal_offer(mp, sig);
@@ -491,12 +500,8 @@ void signal_send_info(struct mproc *mp, int sig, const struct sig_info *info)
         signal_send_thread(mp, sig, info);
         return;
     }
-    if (mp->state != M_ALIVE || sig <= 0 || sig >= NSIG)
+    if (!stop_or_continue(mp, &mp->shared_pending, sig))
         return;
-    if (sig == SIGCONT)
-        job_continue(mp); /* even blocked or ignored */
-    else if (stop_signal(sig))
-        mp->shared_pending &= ~SIG_BIT(SIGCONT);
     if (!make_pending(mp, &mp->shared_pending, mp->shared_info, sig, info))
         return;
     if ((t = signal_target(mp, sig)))

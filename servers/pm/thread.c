@@ -184,18 +184,11 @@ int64_t thread_create(struct mproc *mp, const uint64_t *a)
     int64_t r = fork_room(mp);
     if (r < 0)
         return r;
-    struct mproc *c = mproc_alloc();
-    int tid = c ? pid_alloc() : -1;
-    if (!c || tid < 0) {
-        if (c)
-            c->state = M_FREE;
-        return -LX_EAGAIN;
-    }
-    endpoint_t ep = sys_proc_fork(mp->ep, FORK_SHARE_SPACE);
-    if (ep < 0) {
-        c->state = M_FREE;
-        return ep == -E_NOMEM ? -LX_ENOMEM : -LX_EAGAIN;
-    }
+    struct mproc *c;
+    int tid;
+    endpoint_t ep = fork_entry(mp, FORK_SHARE_SPACE, &c, &tid);
+    if (ep < 0)
+        return ep;
     *c = *mp;       /* ids, handlers, mask, credentials, groups */
     region_init(c); /* the map is the main thread's */
     c->ep = ep;
