@@ -2,7 +2,8 @@
  * Physical frame allocator: one bit per 4 KiB frame below 4 GiB (the part
  * of RAM the direct map covers). Free regions come from the Multiboot
  * memory map; the kernel image and the boot modules stay reserved.
- * Frames are handed out zeroed. A frame mapped in more than one place
+ * Frames are handed out zeroed, except by frame_alloc_dirty, for a caller that
+ * overwrites the whole frame at once (a copy-on-write copy). A frame mapped in more than one place
  * (PTE_SHARED, KC_MEM_SHARE; a private page shared copy-on-write by fork)
  * has a count of its mappings in `shares` (a
  * table sized to RAM, taken from the frames once the boot modules are
@@ -62,24 +63,34 @@ void frame_init(uint32_t mb_info)
     frame_reserve(0x100000, V2P(_kernel_end));
 }
 
-static uint64_t take_run(uint64_t first, uint64_t n)
+static uint64_t take_run(uint64_t first, uint64_t n, int zero)
 {
     for (uint64_t f = first; f < first + n; f++)
         mark(f, 1);
-    memset(P2V(first * PAGE_SIZE), 0, n * PAGE_SIZE);
+    if (zero)
+        memset(P2V(first * PAGE_SIZE), 0, n * PAGE_SIZE);
     return first * PAGE_SIZE;
 }
 
-uint64_t frame_alloc(void)
+/* A frame whose old contents stay: the caller overwrites all of it before anyone sees it. */
+uint64_t frame_alloc_dirty(void)
 {
     for (uint64_t i = 0; i < MAX_FRAMES / 64; i++) {
         uint64_t w = (search_hint + i) % (MAX_FRAMES / 64);
         if (bitmap[w] != ~0ull) {
             search_hint = w;
-            return take_run(w * 64 + __builtin_ctzll(~bitmap[w]), 1);
+            return take_run(w * 64 + __builtin_ctzll(~bitmap[w]), 1, 0);
         }
     }
     return 0;
+}
+
+uint64_t frame_alloc(void)
+{
+    uint64_t pa = frame_alloc_dirty();
+    if (pa)
+        memset(P2V(pa), 0, PAGE_SIZE);
+    return pa;
 }
 
 uint64_t frame_alloc_contig(uint64_t n)
@@ -90,7 +101,7 @@ uint64_t frame_alloc_contig(uint64_t n)
     for (uint64_t f = 256; f < MAX_FRAMES; f++) {
         run = (bitmap[f / 64] >> (f % 64)) & 1 ? 0 : run + 1;
         if (run == n)
-            return take_run(f + 1 - n, n);
+            return take_run(f + 1 - n, n, 1);
     }
     return 0;
 }

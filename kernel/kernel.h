@@ -84,6 +84,7 @@ size_t strlen(const char *s);
 void frame_init(uint32_t mb_info);
 void frame_reserve(uint64_t start, uint64_t end);
 uint64_t frame_alloc(void);              /* zeroed, 0 if none */
+uint64_t frame_alloc_dirty(void);        /* not zeroed: the caller fills it all */
 uint64_t frame_alloc_contig(uint64_t n); /* zeroed run, 0 if none */
 void frame_free(uint64_t pa);
 void frame_init_shares(void);

@@ -324,7 +324,8 @@ int vm_fault(struct proc *p, uint64_t va, int write)
         return -E_FAULT;
     if (!cow || frame_mappings(old = *pte & PTE_ADDR) > 1) {
         if ((p->user && frame_free_count() <= USER_RESERVE_FRAMES(frame_total())) ||
-            (!cow && p->priv.max_pages && p->pages >= p->priv.max_pages) || !(pa = frame_alloc()))
+            (!cow && p->priv.max_pages && p->pages >= p->priv.max_pages) ||
+            !(pa = cow ? frame_alloc_dirty() : frame_alloc())) /* a copy fills it all */
             return -E_NOMEM;
         if (cow) {
             memcpy(P2V(pa), P2V(old), PAGE_SIZE);
@@ -369,6 +370,47 @@ int user_range_mapped(struct proc *p, uint64_t va, uint64_t len, int write)
     return 1;
 }
 
+/*
+ * A copy of one whole page made by sharing its frame: dp's page at dst (*d: a page or a
+ * demand-zero marker, ordinary memory) gets sp's frame at src (present, private, ordinary),
+ * copy-on-write in both where writable (vm_fault copies at the first write of either; a
+ * read-only one gets PTE_COW from mprotect). dst keeps its other permission bits. 1 if done; 0 if
+ * the caller must copy instead (nothing changed).
+ */
+static int share_page(struct proc *sp, uint64_t src, struct proc *dp, uint64_t dst, uint64_t *d)
+{
+    uint64_t own = PTE_NOFREE | PTE_DMA | PTE_SHARED,
+             *s = src < USER_TOP ? vm_pte(sp->pml4, src, 0) : 0;
+    if (!s || !d || (*s & (PTE_P | PTE_U | own)) != (PTE_P | PTE_U) || !(*d & (PTE_P | PTE_LAZY)) ||
+        (*d & own) || (!(*d & PTE_P) && dp->priv.max_pages && dp->pages >= dp->priv.max_pages) ||
+        frame_share(*s & PTE_ADDR) < 0)
+        return 0;
+    if (*s & PTE_W) {
+        *s ^= PTE_W | PTE_COW;
+        __asm__ volatile("invlpg (%0)" ::"r"(src) : "memory");
+    }
+    if (*d & PTE_P)
+        release(*d);
+    else
+        dp->pages++;
+    uint64_t cow = *d & (PTE_W | PTE_COW) ? PTE_COW : 0; /* a read-only page stays so */
+    *d = (*s & PTE_ADDR) | (*d & ~(PTE_ADDR | PTE_LAZY | PTE_W)) | PTE_P | cow;
+    __asm__ volatile("invlpg (%0)" ::"r"(dst) : "memory");
+    return 1;
+}
+
+/* dp's page at dst if a copy may replace it whole: writable, copy-on-write, or a demand-zero
+ * marker allowing writes; else 0. */
+static uint64_t *overwritable(struct proc *dp, uint64_t dst)
+{
+    uint64_t *d = dst < USER_TOP ? vm_pte(dp->pml4, dst, 0) : 0;
+    if (!d || !(*d & PTE_U))
+        return 0;
+    if (*d & PTE_P)
+        return *d & (PTE_W | PTE_COW) ? d : 0;
+    return (*d & (PTE_LAZY | PTE_W)) == (PTE_LAZY | PTE_W) ? d : 0;
+}
+
 #define COPY_PAGES 17 /* pages a copy of up to 64 KiB touches on one side */
 
 /* The pages of [va, va+len) of p (len <= 64 KiB), walked once into pa[]: 1, or 0 if any is not
@@ -393,6 +435,11 @@ static int copy_any(struct proc *sp, uint64_t src, struct proc *dp, uint64_t dst
 {
     uint64_t spa[COPY_PAGES], dpa[COPY_PAGES], s0 = src & ~(PAGE_SIZE - 1),
                                                d0 = dst & ~(PAGE_SIZE - 1);
+    /* a server's whole page to another process (a file server's block read into a buffer):
+     * shared copy-on-write, not copied */
+    if (sp && dp && !sp->user && len == PAGE_SIZE && !((src | dst) & (PAGE_SIZE - 1)) &&
+        share_page(sp, src, dp, dst, overwritable(dp, dst)))
+        return 0;
     if (len <= (COPY_PAGES - 1) * PAGE_SIZE) {
         if ((sp && !user_pages(sp, src, len, 0, spa)) || (dp && !user_pages(dp, dst, len, 1, dpa)))
             return -E_FAULT;
@@ -434,21 +481,31 @@ int copy_between(struct proc *sp, uint64_t src, struct proc *dp, uint64_t dst, u
 }
 
 /*
- * New zeroed pages for [va, va+len) in t, the first srclen bytes copied
- * from src (in sp, or kernel memory if sp is NULL). Written through the
- * direct map, so read-only pages can be filled. All or nothing.
+ * New pages for [va, va+len) in t, the first srclen bytes copied from src
+ * (in sp, or kernel memory if sp is NULL), the rest zeroed frames. Written through
+ * the direct map, so read-only pages can be filled. A whole page of a
+ * page-aligned source is shared copy-on-write instead of copied
+ * (share_page: pm's copy of a program's text). All or nothing.
  */
 int vm_alloc_fill(struct proc *t, uint64_t va, uint64_t len, uint64_t flags, struct proc *sp,
                   uint64_t src, uint64_t srclen)
 {
-    int r = vm_alloc_range(t, va, len, flags);
-    for (uint64_t off = 0; r == 0 && off < srclen; off += PAGE_SIZE) {
-        uint64_t n = srclen - off < PAGE_SIZE ? srclen - off : PAGE_SIZE;
-        uint64_t frame = *vm_pte(t->pml4, va + off, 0) & PTE_ADDR;
-        if (copy_any(sp, src + off, 0, (uint64_t)P2V(frame), n) < 0) {
-            vm_unmap_range(t, va, len);
+    uint64_t filled = (srclen + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1); /* srclen <= len */
+    int r = vm_lazy_range(t, va, filled, flags); /* each page filled below, or all undone */
+    if (r == 0 && (r = vm_alloc_range(t, va + filled, len - filled, flags)) < 0)
+        vm_unmap_range(t, va, filled);
+    for (uint64_t off = 0; r == 0 && off < filled; off += PAGE_SIZE) {
+        uint64_t n = srclen - off < PAGE_SIZE ? srclen - off : PAGE_SIZE,
+                 *d = vm_pte(t->pml4, va + off, 0);
+        if (sp && n == PAGE_SIZE && !((src + off) & (PAGE_SIZE - 1)) &&
+            share_page(sp, src + off, t, va + off, d))
+            continue;
+        if (!(*d & PTE_P) && vm_fault(t, va + off, 0) < 0)
+            r = -E_NOMEM;
+        else if (copy_any(sp, src + off, 0, (uint64_t)P2V(*d & PTE_ADDR), n) < 0)
             r = -E_FAULT;
-        }
     }
+    if (r < 0)
+        vm_unmap_range(t, va, len);
     return r;
 }

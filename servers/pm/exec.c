@@ -19,7 +19,8 @@
 #define AUXV_PAIRS 17
 #define MAX_SCRIPTS 5 /* #! files in a chain (Linux: exec_binprm's depth) */
 
-static uint8_t image[IMAGE_MAX];
+static uint8_t image[IMAGE_MAX]
+    __attribute__((aligned(4096))); /* whole pages: shared, not copied */
 static char strings[ARG_MAX];
 static uint64_t argo[ARG_MAX / 8], envo[ARG_MAX / 8]; /* offsets into strings[] */
 /* The top of the new stack, [STACK_TOP - sizeof, STACK_TOP): what ARG_MAX allows and more. */
@@ -133,10 +134,15 @@ static void build_stack(uint64_t sp, int64_t argc, int64_t envc, uint64_t string
     memcpy(w, auxv, sizeof(auxv));
 }
 
+/* A segment's pages: the file's part filled (whole pages shared with image[], copy-on-write, by
+ * the kernel), the bss past it demand-zero. */
 static int map_segment(void *arg, const struct elf_segment *s)
 {
     struct mproc *mp = arg;
-    int r = sys_mem_map_fill(mp->ep, s->addr, s->len, s->prot, s->data, s->data_len);
+    uint64_t filled = (s->data_len + PAGE - 1) & ~(PAGE - 1); /* data_len <= len: elf_check */
+    int r = filled ? sys_mem_map_fill(mp->ep, s->addr, filled, s->prot, s->data, s->data_len) : 0;
+    if (r == 0 && filled < s->len)
+        r = sys_mem_map(mp->ep, s->addr + filled, s->len - filled, s->prot | MEM_LAZY);
     if (r == 0)
         mem_exec_segment(mp, s->addr, s->len, s->prot);
     return r;
