@@ -9328,6 +9328,103 @@ static void t_proc_maps_files(void)
     CHECK(unlink("/tmp/u_mapsf") == 0);
 }
 
+/* Pages shared with the file server instead of copied (issue 12, helper exec) */
+
+/* write_elf's program made one whole page of file (so the kernel shares it with the file
+ * server's block): it reads a byte from fd 0, then exits with the byte at 0x400800. */
+static void wait_then_exit_byte(Elf64_Ehdr *h, Elf64_Phdr *ph)
+{
+    static const unsigned char code[] = {
+        0x48, 0x83, 0xec, 0x10,                   /* sub rsp, 16 */
+        0x31, 0xc0, 0x31, 0xff,                   /* xor eax, eax (read); xor edi, edi */
+        0x48, 0x89, 0xe6,                         /* mov rsi, rsp */
+        0xba, 1,    0,    0,    0,    0x0f, 0x05, /* mov edx, 1; syscall */
+        0x0f, 0xb6, 0x3d, 0xe7, 0x06, 0,    0,    /* movzx edi, byte [rip + 0x6e7]: 0x400800 */
+        0xb8, 60,   0,    0,    0,    0x0f, 0x05, /* mov eax, 60 (exit); syscall */
+    };
+    unsigned char *img = (unsigned char *)h;
+    ph->p_filesz = ph->p_memsz = 4096;
+    memcpy(img + 0x100, code, sizeof(code));
+    img[0x800] = 200;
+}
+
+/* A program's file rewritten in place while it runs: the running program keeps its text (its
+ * page was the file server's block, shared copy-on-write); a new exec sees the new byte. */
+static void t_exec_file_rewritten(void)
+{
+    const char *path = "/tmp/uelf_rw";
+    char *argv[] = {"uelf_rw", 0}, link[64], want[64];
+    int p[2];
+    write_elf(path, 0, wait_then_exit_byte);
+    CHECK(pipe(p) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[0], 0);
+        close(p[1]);
+        execve(path, argv, argv + 1);
+        _exit(errno);
+    }
+    close(p[0]);
+    snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+    ssize_t n = 0;
+    for (int i = 0; i < 500 && (n = readlink(link, want, sizeof(want) - 1)) >= 0; i++) {
+        want[n] = '\0';
+        if (!strcmp(want, path))
+            break; /* loaded */
+        usleep(10000);
+    }
+    CHECK(n > 0 && !strcmp(want, path));
+    int fd = open(path, O_WRONLY);
+    unsigned char b = 55, back = 0;
+    CHECK(fd >= 0 && pwrite(fd, &b, 1, 0x800) == 1 && close(fd) == 0);
+    CHECK((fd = open(path, O_RDONLY)) >= 0 && pread(fd, &back, 1, 0x800) == 1 && back == 55);
+    close(fd);
+    int st;
+    CHECK(write(p[1], "x", 1) == 1 && waitpid(pid, &st, 0) == pid && WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 200); /* the old text */
+    close(p[1]);
+    if ((pid = fork()) == 0) { /* a new exec: the new byte (its read gets end of file) */
+        dup2(open("/dev/null", O_RDONLY), 0);
+        execve(path, argv, argv + 1);
+        _exit(errno);
+    }
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 55);
+    unlink(path);
+}
+
+/* A whole page read into a page-aligned buffer is the file server's block, shared: writes on
+ * either side afterwards show only there. */
+static void t_read_page_shared(void)
+{
+    const char *path = "/tmp/ushare";
+    unsigned char *buf =
+                      mmap(0, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+                  *two = buf + 4096;
+    CHECK(buf != MAP_FAILED);
+    memset(two, 'a', 4096);
+    int fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+    CHECK(fd >= 0 && write(fd, two, 4096) == 4096 && write(fd, two, 4096) == 4096);
+    CHECK(pread(fd, buf, 4096, 0) == 4096 && !memcmp(buf, two, 4096));
+    buf[7] = 'b'; /* the reader's write: its own copy */
+    CHECK(pread(fd, two, 4096, 0) == 4096 && two[7] == 'a' && buf[7] == 'b');
+    CHECK(pread(fd, buf, 4096, 4096) == 4096 && buf[7] == 'a');
+    CHECK(pwrite(fd, "c", 1, 4096 + 7) == 1); /* the file's write: not in the buffer */
+    CHECK(buf[7] == 'a' && pread(fd, two, 4096, 4096) == 4096 && two[7] == 'c');
+    for (int i = 0; i < 4096; i++)
+        CHECK(buf[i] == 'a' && (i == 7 || two[i] == 'a'));
+    pid_t pid = fork(); /* and a fork after: each side keeps its own */
+    if (pid == 0) {
+        buf[0] = 'z';
+        _exit(buf[1] == 'a' && two[7] == 'c' ? 0 : 1);
+    }
+    int st;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(buf[0] == 'a');
+    close(fd);
+    unlink(path);
+    munmap(buf, 2 * 4096);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -9572,6 +9669,9 @@ static const struct test tests[] = {
     {"waitid_exit", t_waitid_exit},
     {"waitid_stop_continue", t_waitid_stop_continue},
     {"proc_maps_files", t_proc_maps_files},
+    /* exec and reads without copies (issue 12, helper exec) */
+    {"exec_file_rewritten", t_exec_file_rewritten},
+    {"read_page_shared", t_read_page_shared},
     {0},
 };
 
