@@ -233,6 +233,8 @@ int vm_share_range(struct proc *p, uint64_t src, struct proc *t, uint64_t va, ui
 {
     for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
         uint64_t *s = vm_pte(p->pml4, src + off, 0);
+        if (s && (*s & PTE_COW) && vm_fault(p, src + off, 1) < 0) /* a copy by sharing: own it */
+            return -E_NOMEM;
         if (!s || (*s & (PTE_P | PTE_NOFREE | PTE_DMA)) != PTE_P ||
             (!(*s & PTE_SHARED) && frame_mappings(*s & PTE_ADDR) > 1)) /* not a fork's COW page */
             return -E_FAULT;
