@@ -9426,6 +9426,46 @@ static void t_signal_from_other_blocked(void)
           WTERMSIG(st) == SIGKILL);
     close(p[0]);
 }
+/* pm finds a caller's entry by the last one found for its kernel slot: rounds of 24 children
+ * that exit and stay zombies (their pm entries kept, their kernel slots free), then 24 that may
+ * get those slots in other entries; each of these sees its own pid and its parent's (a stale hint
+ * believed would find a zombie, and the call would never be answered: the poll runs out). */
+static void t_pm_lookup_reused_slots(void)
+{
+    pid_t parent = getpid();
+    for (int round = 0; round < 4; round++) {
+        pid_t dead[24], kids[24], seen[24];
+        int p[2], n = 0, st;
+        for (int i = 0; i < 24; i++)
+            if ((dead[i] = fork()) == 0)
+                _exit(0);
+        CHECK(pipe(p) == 0);
+        for (int i = 0; i < 24; i++) {
+            kids[i] = fork();
+            if (kids[i] == 0) {
+                pid_t me = getpid();
+                int ok = getppid() == parent && write(p[1], &me, sizeof(me)) == sizeof(me);
+                _exit(ok ? 0 : 1);
+            }
+            CHECK(kids[i] > 0);
+        }
+        close(p[1]);
+        struct pollfd pfd = {.fd = p[0], .events = POLLIN};
+        while (n < 24 && poll(&pfd, 1, 5000) == 1 &&
+               read(p[0], &seen[n], sizeof(seen[n])) == sizeof(seen[n]))
+            n++;
+        close(p[0]);
+        CHECK(n == 24);
+        for (int i = 0; i < 24; i++) {
+            int found = 0;
+            for (int k = 0; k < n; k++)
+                found |= seen[k] == kids[i];
+            CHECK(found && waitpid(kids[i], &st, 0) == kids[i] && WIFEXITED(st) &&
+                  WEXITSTATUS(st) == 0);
+            CHECK(dead[i] > 0 && waitpid(dead[i], &st, 0) == dead[i]);
+        }
+    }
+}
 /* ---- end of pm's reply path without a signal scan */
 
 static const struct test tests[] = {
@@ -9675,6 +9715,7 @@ static const struct test tests[] = {
     /* pm's reply path without a signal scan (issue 12, helper servers) */
     {"signal_unblock_at_once", t_signal_unblock_at_once},
     {"signal_from_other_blocked", t_signal_from_other_blocked},
+    {"pm_lookup_reused_slots", t_pm_lookup_reused_slots},
     {0},
 };
 
