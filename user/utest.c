@@ -9466,6 +9466,45 @@ static void t_pm_lookup_reused_slots(void)
         }
     }
 }
+/* vfs's lock scans stop past the last lock in use (lock.c: locks_end, lowered as locks go):
+ * three processes' worth of locks made and dropped out of order, each still seen by another
+ * process while held; a close of any descriptor of the file drops the owner's locks (Linux). */
+static int locks_try(int fd)
+{
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    return fcntl(fd, F_SETLK, &fl) == 0 ? 0 : errno;
+}
+
+static int locks_from_child(int fd)
+{
+    pid_t c = fork();
+    if (c == 0)
+        _exit(locks_try(fd));
+    int st;
+    return waitpid(c, &st, 0) == c && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void t_locks_end_after_close(void)
+{
+    int fd[3];
+    char name[32];
+    for (int i = 0; i < 3; i++) {
+        snprintf(name, sizeof(name), "/tmp/locks_end%d", i);
+        fd[i] = open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
+        CHECK(fd[i] >= 0 && locks_try(fd[i]) == 0);
+        unlink(name);
+    }
+    close(fd[2]); /* the last lock made goes */
+    struct flock un = {.l_type = F_UNLCK, .l_whence = SEEK_SET};
+    CHECK(fcntl(fd[0], F_SETLK, &un) == 0); /* and the first */
+    CHECK(locks_from_child(fd[1]) == EAGAIN && locks_from_child(fd[0]) == 0);
+    CHECK(locks_try(fd[0]) == 0); /* made again, now after fd[1]'s */
+    CHECK(locks_from_child(fd[0]) == EAGAIN && locks_from_child(fd[1]) == EAGAIN);
+    close(dup(fd[1])); /* a close of another descriptor of the file: its lock goes */
+    CHECK(locks_from_child(fd[1]) == 0 && locks_from_child(fd[0]) == EAGAIN);
+    close(fd[0]);
+    close(fd[1]);
+}
 /* ---- end of pm's reply path without a signal scan */
 
 static const struct test tests[] = {
@@ -9716,6 +9755,7 @@ static const struct test tests[] = {
     {"signal_unblock_at_once", t_signal_unblock_at_once},
     {"signal_from_other_blocked", t_signal_from_other_blocked},
     {"pm_lookup_reused_slots", t_pm_lookup_reused_slots},
+    {"locks_end_after_close", t_locks_end_after_close},
     {0},
 };
 
