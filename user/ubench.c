@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -200,10 +201,90 @@ static int fork_sizes(int n, char **mib)
     return 0;
 }
 
+/*
+ * `ubench calls` (issue 12, servers' per-call costs): one row per cheap Linux call, each served
+ * by pm or vfs alone: getppid, write of 1 byte to /dev/null, pread of 64 bytes of a small ramfs
+ * file, fstat, and dup+close (two calls). `ubench loop NAME` repeats one of them for ever, for
+ * tools/profile.py.
+ */
+static int calls_null = -1, calls_file = -1;
+
+static void call_getppid(void)
+{
+    syscall(SYS_getppid);
+}
+
+static void call_write_null(void)
+{
+    char c = 'x';
+    write(calls_null, &c, 1);
+}
+
+static void call_pread_small(void)
+{
+    char b[64];
+    pread(calls_file, b, sizeof(b), 0);
+}
+
+static void call_fstat(void)
+{
+    struct stat st;
+    fstat(calls_file, &st);
+}
+
+static void call_dup_close(void)
+{
+    close(dup(calls_file));
+}
+
+static const struct {
+    const char *name;
+    void (*run)(void);
+} calls[] = {
+    {"getppid", call_getppid},         {"write_dev_null", call_write_null},
+    {"pread_small", call_pread_small}, {"fstat", call_fstat},
+    {"dup_close", call_dup_close},
+};
+
+static int calls_rows(const char *loop)
+{
+    calls_null = open("/dev/null", O_WRONLY);
+    calls_file = open("/tmp/ubench.small", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (calls_null < 0 || calls_file < 0 || write(calls_file, "0123456789abcdef", 16) != 16) {
+        printf("ubench: cannot open /dev/null or create /tmp/ubench.small\n");
+        return 1;
+    }
+    for (unsigned k = 0; k < sizeof(calls) / sizeof(calls[0]); k++) {
+        if (loop) {
+            if (strcmp(loop, calls[k].name))
+                continue;
+            printf("ubench: looping %s\n", loop);
+            for (;;)
+                calls[k].run();
+        }
+        for (int r = 0; r < RUNS; r++) {
+            start();
+            for (int i = 0; i < 2000; i++)
+                calls[k].run();
+            stop(r, 2000);
+        }
+        report(calls[k].name);
+    }
+    if (loop)
+        printf("ubench: no call %s\n", loop);
+    unlink("/tmp/ubench.small");
+    printf("ubench: done\n");
+    return loop != 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 2 && !strcmp(argv[1], "fork"))
         return fork_sizes(argc - 2, argv + 2);
+    if (argc > 1 && !strcmp(argv[1], "calls"))
+        return calls_rows(0);
+    if (argc > 2 && !strcmp(argv[1], "loop"))
+        return calls_rows(argv[2]);
     int null = open("/dev/null", O_WRONLY), fds[2], back[2];
     char c = 'x';
     for (int r = 0; r < RUNS; r++) { /* pm round trip */

@@ -9425,6 +9425,185 @@ static void t_read_page_shared(void)
     munmap(buf, 2 * 4096);
 }
 
+/* ---- pm's reply path without a signal scan (issue 12, helper servers): pm looks for signals to
+ * deliver only when one is pending and not blocked; every way a blocked pending signal becomes
+ * deliverable delivers it at once, the highest (64) and SIGKILL included */
+static volatile int sigfast_seen[8], sigfast_n;
+static void sigfast_record(int sig)
+{
+    if (sigfast_n < 8)
+        sigfast_seen[sigfast_n++] = sig;
+}
+
+/* SIGUSR2's handler, whose sa_mask blocks SIGUSR1: the SIGUSR1 it raises waits for its end. */
+static void sigfast_usr2(int sig)
+{
+    sigfast_record(sig);
+    raise(SIGUSR1);
+    sigfast_record(-1);
+}
+
+static void t_signal_unblock_at_once(void)
+{
+    struct sigaction sa = {.sa_handler = sigfast_record};
+    int rt = SIGRTMIN + 3;
+    CHECK(sigaction(SIGUSR1, &sa, 0) == 0 && sigaction(rt, &sa, 0) == 0 &&
+          sigaction(64, &sa, 0) == 0);
+    sigset_t set, old, pend;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, rt);
+    sigaddset(&set, 64);
+    CHECK(sigprocmask(SIG_BLOCK, &set, &old) == 0);
+    sigfast_n = 0;
+    /* the thread's own (raise is tkill) and the process's (kill) */
+    CHECK(raise(64) == 0 && kill(getpid(), rt) == 0 && raise(SIGUSR1) == 0);
+    CHECK(getppid() > 0 && sigfast_n == 0); /* a call's reply delivers nothing blocked */
+    CHECK(sigpending(&pend) == 0 && sigismember(&pend, SIGUSR1) && sigismember(&pend, rt) &&
+          sigismember(&pend, 64));
+    /* all three before it returns (each handler's frame set up in turn, lowest first, so the
+     * last one set up runs first, as on Linux) */
+    CHECK(sigprocmask(SIG_SETMASK, &old, 0) == 0 && sigfast_n == 3);
+    int sum = sigfast_seen[0] + sigfast_seen[1] + sigfast_seen[2];
+    CHECK(sum == SIGUSR1 + rt + 64 && (sigfast_seen[0] == 64 || sigfast_seen[2] == 64));
+    /* sigsuspend's mask lets a pending one through: it ends at once */
+    CHECK(sigprocmask(SIG_BLOCK, &set, 0) == 0);
+    sigfast_n = 0;
+    CHECK(raise(SIGUSR1) == 0 && sigfast_n == 0);
+    sigset_t none;
+    sigemptyset(&none);
+    ERR(sigsuspend(&none), EINTR);
+    CHECK(sigfast_n == 1 && sigfast_seen[0] == SIGUSR1);
+    /* a handler's return (rt_sigreturn) restores a mask that lets one through */
+    CHECK(sigprocmask(SIG_SETMASK, &old, 0) == 0);
+    struct sigaction usr2 = {.sa_handler = sigfast_usr2};
+    sigemptyset(&usr2.sa_mask);
+    sigaddset(&usr2.sa_mask, SIGUSR1);
+    CHECK(sigaction(SIGUSR2, &usr2, 0) == 0);
+    sigfast_n = 0;
+    CHECK(raise(SIGUSR2) == 0);
+    CHECK(sigfast_n == 3 && sigfast_seen[0] == SIGUSR2 && sigfast_seen[1] == -1 &&
+          sigfast_seen[2] == SIGUSR1);
+}
+
+/* Another process's signal, pending while blocked: delivered when unblocked; SIGKILL whatever the
+ * mask, at the target's next reply from pm. */
+static void t_signal_from_other_blocked(void)
+{
+    struct sigaction sa = {.sa_handler = sigfast_record};
+    CHECK(sigaction(SIGUSR1, &sa, 0) == 0);
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    CHECK(sigprocmask(SIG_BLOCK, &set, &old) == 0);
+    sigfast_n = 0;
+    pid_t parent = getpid(), c = fork();
+    if (c == 0)
+        _exit(kill(parent, SIGUSR1) == 0 ? 0 : 1);
+    int st;
+    CHECK(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(sigfast_n == 0);
+    CHECK(sigprocmask(SIG_SETMASK, &old, 0) == 0 && sigfast_n == 1 && sigfast_seen[0] == SIGUSR1);
+    int p[2];
+    CHECK(pipe(p) == 0);
+    c = fork();
+    if (c == 0) { /* everything blocked, then calls to pm in a loop */
+        sigset_t all;
+        sigfillset(&all);
+        sigprocmask(SIG_BLOCK, &all, 0);
+        close(p[0]);
+        write(p[1], "r", 1);
+        for (;;)
+            getppid();
+    }
+    char r;
+    close(p[1]);
+    CHECK(read(p[0], &r, 1) == 1);
+    CHECK(kill(c, SIGKILL) == 0 && waitpid(c, &st, 0) == c && WIFSIGNALED(st) &&
+          WTERMSIG(st) == SIGKILL);
+    close(p[0]);
+}
+/* pm finds a caller's entry by the last one found for its kernel slot: rounds of 24 children
+ * that exit and stay zombies (their pm entries kept, their kernel slots free), then 24 that may
+ * get those slots in other entries; each of these sees its own pid and its parent's (a stale hint
+ * believed would find a zombie, and the call would never be answered: the poll runs out). */
+static void t_pm_lookup_reused_slots(void)
+{
+    pid_t parent = getpid();
+    for (int round = 0; round < 4; round++) {
+        pid_t dead[24], kids[24], seen[24];
+        int p[2], n = 0, st;
+        for (int i = 0; i < 24; i++)
+            if ((dead[i] = fork()) == 0)
+                _exit(0);
+        CHECK(pipe(p) == 0);
+        for (int i = 0; i < 24; i++) {
+            kids[i] = fork();
+            if (kids[i] == 0) {
+                pid_t me = getpid();
+                int ok = getppid() == parent && write(p[1], &me, sizeof(me)) == sizeof(me);
+                _exit(ok ? 0 : 1);
+            }
+            CHECK(kids[i] > 0);
+        }
+        close(p[1]);
+        struct pollfd pfd = {.fd = p[0], .events = POLLIN};
+        while (n < 24 && poll(&pfd, 1, 5000) == 1 &&
+               read(p[0], &seen[n], sizeof(seen[n])) == sizeof(seen[n]))
+            n++;
+        close(p[0]);
+        CHECK(n == 24);
+        for (int i = 0; i < 24; i++) {
+            int found = 0;
+            for (int k = 0; k < n; k++)
+                found |= seen[k] == kids[i];
+            CHECK(found && waitpid(kids[i], &st, 0) == kids[i] && WIFEXITED(st) &&
+                  WEXITSTATUS(st) == 0);
+            CHECK(dead[i] > 0 && waitpid(dead[i], &st, 0) == dead[i]);
+        }
+    }
+}
+/* vfs's lock scans stop past the last lock in use (lock.c: locks_end, lowered as locks go):
+ * three processes' worth of locks made and dropped out of order, each still seen by another
+ * process while held; a close of any descriptor of the file drops the owner's locks (Linux). */
+static int locks_try(int fd)
+{
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    return fcntl(fd, F_SETLK, &fl) == 0 ? 0 : errno;
+}
+
+static int locks_from_child(int fd)
+{
+    pid_t c = fork();
+    if (c == 0)
+        _exit(locks_try(fd));
+    int st;
+    return waitpid(c, &st, 0) == c && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void t_locks_end_after_close(void)
+{
+    int fd[3];
+    char name[32];
+    for (int i = 0; i < 3; i++) {
+        snprintf(name, sizeof(name), "/tmp/locks_end%d", i);
+        fd[i] = open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
+        CHECK(fd[i] >= 0 && locks_try(fd[i]) == 0);
+        unlink(name);
+    }
+    close(fd[2]); /* the last lock made goes */
+    struct flock un = {.l_type = F_UNLCK, .l_whence = SEEK_SET};
+    CHECK(fcntl(fd[0], F_SETLK, &un) == 0); /* and the first */
+    CHECK(locks_from_child(fd[1]) == EAGAIN && locks_from_child(fd[0]) == 0);
+    CHECK(locks_try(fd[0]) == 0); /* made again, now after fd[1]'s */
+    CHECK(locks_from_child(fd[0]) == EAGAIN && locks_from_child(fd[1]) == EAGAIN);
+    close(dup(fd[1])); /* a close of another descriptor of the file: its lock goes */
+    CHECK(locks_from_child(fd[1]) == 0 && locks_from_child(fd[0]) == EAGAIN);
+    close(fd[0]);
+    close(fd[1]);
+}
+/* ---- end of pm's reply path without a signal scan */
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -9672,6 +9851,11 @@ static const struct test tests[] = {
     /* exec and reads without copies (issue 12, helper exec) */
     {"exec_file_rewritten", t_exec_file_rewritten},
     {"read_page_shared", t_read_page_shared},
+    /* pm's reply path without a signal scan (issue 12, helper servers) */
+    {"signal_unblock_at_once", t_signal_unblock_at_once},
+    {"signal_from_other_blocked", t_signal_from_other_blocked},
+    {"pm_lookup_reused_slots", t_pm_lookup_reused_slots},
+    {"locks_end_after_close", t_locks_end_after_close},
     {0},
 };
 

@@ -13,19 +13,34 @@ struct mproc mprocs[NR_MPROCS];
 endpoint_t vfs_ep;
 struct mproc *in_call; /* the process whose call is being handled */
 
+/*
+ * Where the entry of an endpoint (by its kernel slot) and of a pid (by pid % PID_HINTS) was found
+ * last: every call looks its caller up, and a thread's calls its main thread. A hint is checked
+ * before it is believed (the entry is in use and has that endpoint or pid), so no place that frees
+ * or reuses an entry has to keep the hints true: a wrong one costs the scan it saves.
+ */
+#define PID_HINTS 128
+static struct mproc *ep_hint[NR_SLOTS], *pid_hint[PID_HINTS];
+
 struct mproc *mproc_of(endpoint_t ep)
 {
+    struct mproc **h = &ep_hint[EP_SLOT(ep < 0 ? 0 : ep)];
+    if (*h && (*h)->state != M_FREE && (*h)->ep == ep)
+        return *h;
     for (int i = 0; i < NR_MPROCS; i++)
         if (mprocs[i].state != M_FREE && mprocs[i].ep == ep)
-            return &mprocs[i];
+            return *h = &mprocs[i];
     return 0;
 }
 
 struct mproc *mproc_by_pid(int pid)
 {
+    struct mproc **h = &pid_hint[(unsigned)pid % PID_HINTS];
+    if (*h && (*h)->state != M_FREE && (*h)->pid == pid)
+        return *h;
     for (int i = 0; i < NR_MPROCS; i++)
         if (mprocs[i].state != M_FREE && mprocs[i].pid == pid)
-            return &mprocs[i];
+            return *h = &mprocs[i];
     return 0;
 }
 

@@ -353,15 +353,30 @@ static int held_while_stopped(const struct mproc *mp, int sig)
     return mp->stopped && sig != SIGKILL;
 }
 
+/*
+ * What deliver_pending may act on in thread mp: its pending signals (its own and its process's)
+ * that it does not block, and SIGKILL whatever the mask. Computed from the state itself at each
+ * check, not kept up to date beside it, so that no place that changes a mask, a pending set or a
+ * handler can forget it: after nearly every call it is 0, and the reply costs no scan.
+ */
+static uint64_t deliverable(struct mproc *mp)
+{
+    return pending_for(mp) & (~mp->sigmask | SIG_BIT(SIGKILL));
+}
+
+/* Each deliverable signal, lowest first, held ones passed over; a delivery can change the mask
+ * and the pending sets (a handler's mask, SIGCHLD to itself...), so they are read again after
+ * each. */
 static void deliver_pending(struct mproc *mp)
 {
     if (mp->wait == W_GONE)
         return; /* a main thread that exited: never runs again */
     for (int sig = 1; sig < NSIG && mp->state == M_ALIVE; sig++) {
-        uint64_t pending = pending_for(mp);
-        if (((pending & ~mp->sigmask & SIG_BIT(sig)) && !held_in_vfork(mp, sig) &&
-             !held_while_stopped(mp, sig)) ||
-            (sig == SIGKILL && (pending & SIG_BIT(sig))))
+        uint64_t ready = deliverable(mp) & ~(SIG_BIT(sig) - 1); /* sig and above */
+        if (!ready)
+            return;
+        sig = __builtin_ctzll(ready) + 1;
+        if (sig == SIGKILL || (!held_in_vfork(mp, sig) && !held_while_stopped(mp, sig)))
             deliver(mp, sig);
     }
 }

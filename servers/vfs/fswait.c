@@ -81,9 +81,13 @@ static struct busy *busy_of(endpoint_t ep)
     return 0;
 }
 
+/* Owners' logs in use (owner set): nearly always none, and then every Linux call's three looks
+ * (fswait_begin, fswait_end, log_free) cost no scan. */
+static int logs_used;
+
 static struct fs_log *log_of(endpoint_t owner)
 {
-    for (int i = 0; i < NR_LOGS; i++)
+    for (int i = 0; logs_used && i < NR_LOGS; i++)
         if (logs[i].owner && logs[i].owner == owner)
             return &logs[i];
     return 0;
@@ -124,6 +128,7 @@ static void log_free(endpoint_t owner)
     if (l->complete && !l->spent && l->n)
         drop_reply(l->e[l->n - 1].fs, l->e[l->n - 1].type, &l->e[l->n - 1].reply);
     l->owner = 0;
+    logs_used--;
 }
 
 /* The answer a rerun takes from the log for request m to fs, if any: 1 and *m is the reply. */
@@ -293,6 +298,7 @@ static int64_t request(endpoint_t fs, message_t *m, int putnode)
         *l = run_log;
         l->owner = p->ep;
         l->complete = l->spent = 0;
+        logs_used++;
     } else {
         b->owner = 0; /* no room to keep it: the rerun asks again */
     }

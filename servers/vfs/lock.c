@@ -66,6 +66,10 @@ struct lock {
 };
 
 static struct lock locks[NR_LOCKS];
+/* Every lock in use is below locks_end (lock_slot, which makes every lock, raises it; a close
+ * lowers it past the free entries at the end): the scans, one at every close, stop there, and
+ * with no lock in the system they cost nothing. */
+static int locks_end;
 static int waiters_for[NR_SLOTS]; /* WAIT_LOCK on a POSIX lock: the pid holding it, else 0 */
 
 static void lock_key(const struct vnode *v, endpoint_t *fs, uint64_t *ino)
@@ -93,7 +97,7 @@ static int conflicts(const struct lock *l, const struct lock *req)
 
 static struct lock *first_conflict(const struct lock *req)
 {
-    for (int i = 0; i < NR_LOCKS; i++)
+    for (int i = 0; i < locks_end; i++)
         if (conflicts(&locks[i], req))
             return &locks[i];
     return 0;
@@ -102,8 +106,10 @@ static struct lock *first_conflict(const struct lock *req)
 static struct lock *lock_slot(void)
 {
     for (int i = 0; i < NR_LOCKS; i++)
-        if (!locks[i].in_use)
+        if (!locks[i].in_use) {
+            locks_end = i + 1 > locks_end ? i + 1 : locks_end;
             return &locks[i];
+        }
     return 0;
 }
 
@@ -118,6 +124,8 @@ static int free_slots(void)
 /* Locks went: the waiting requests try again once this message is done. */
 static void locks_released(void)
 {
+    while (locks_end > 0 && !locks[locks_end - 1].in_use)
+        locks_end--;
     wakeup_pipes();
 }
 
@@ -131,7 +139,7 @@ static int64_t posix_apply(const struct lock *req)
 {
     int64_t start = req->start, end = req->end;
     int split = 0;
-    for (int i = 0; i < NR_LOCKS; i++) { /* the new range, joined with its kind's neighbours */
+    for (int i = 0; i < locks_end; i++) { /* the new range, joined with its kind's neighbours */
         struct lock *l = &locks[i];
         if (req->type != F_UNLCK && on_file(l, req) && same_owner(l, req) && l->type == req->type &&
             l->start - 1 <= end && start - 1 <= l->end) {
@@ -139,14 +147,14 @@ static int64_t posix_apply(const struct lock *req)
             end = l->end > end ? l->end : end;
         }
     }
-    for (int i = 0; i < NR_LOCKS; i++) {
+    for (int i = 0; i < locks_end; i++) {
         const struct lock *l = &locks[i];
         split |= on_file(l, req) && same_owner(l, req) && l->start < start && l->end > end;
     }
     if (free_slots() < split + (req->type != F_UNLCK))
         return -LX_ENOLCK;
     int changed = 0;
-    for (int i = 0; i < NR_LOCKS; i++) {
+    for (int i = 0; i < locks_end; i++) {
         struct lock *l = &locks[i];
         if (!on_file(l, req) || !same_owner(l, req) || l->end < start || l->start > end)
             continue;
@@ -293,7 +301,7 @@ int64_t do_flock(struct vproc *p, const uint64_t *a)
     struct lock req = {.in_use = 1, .flock = 1, .file = f, .start = 0, .end = OFFSET_MAX};
     req.type = op == LOCK_SH ? F_RDLCK : op == LOCK_EX ? F_WRLCK : F_UNLCK;
     lock_key(f->vn, &req.fs, &req.ino);
-    for (int i = 0; i < NR_LOCKS; i++) {
+    for (int i = 0; i < locks_end; i++) {
         struct lock *l = &locks[i];
         if (on_file(l, &req) && l->file == f) {
             if (l->type == req.type)
@@ -325,7 +333,7 @@ void lock_close(struct vproc *p, struct file *f)
     uint64_t ino;
     int gone = 0;
     lock_key(f->vn, &fs, &ino);
-    for (int i = 0; i < NR_LOCKS; i++) {
+    for (int i = 0; i < locks_end; i++) {
         struct lock *l = &locks[i];
         if (l->in_use && !l->flock && !l->file && l->pid == p->pid && l->fs == fs &&
             l->ino == ino) {
@@ -341,7 +349,7 @@ void lock_close(struct vproc *p, struct file *f)
 void lock_file_gone(struct file *f)
 {
     int gone = 0;
-    for (int i = 0; i < NR_LOCKS; i++)
+    for (int i = 0; i < locks_end; i++)
         if (locks[i].in_use && locks[i].file == f) {
             locks[i].in_use = 0;
             gone = 1;
@@ -353,7 +361,7 @@ void lock_file_gone(struct file *f)
 /* A file server restarted (vnode_rebind): its files' locks follow it. */
 void lock_rebind(endpoint_t old, endpoint_t now)
 {
-    for (int i = 0; i < NR_LOCKS; i++)
+    for (int i = 0; i < locks_end; i++)
         if (locks[i].in_use && locks[i].fs == old)
             locks[i].fs = now;
 }

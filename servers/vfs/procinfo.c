@@ -71,6 +71,10 @@ int procfs_pull(struct msg_vfs_pm_pull_reply *out)
     return 0;
 }
 
+/* Some answer may be A_READY: set when one becomes so, cleared by procfs_forget's scan when it
+ * finds none left, so that a call (every call forgets its reader's answers) scans only then. */
+static int answers_ready;
+
 /* VFS_PM_PROCINFO: pm's answer is kept; the reader to run again, if it still waits for it. */
 struct vproc *procfs_answer(endpoint_t pm, const struct msg_vfs_pm_procinfo *q)
 {
@@ -80,6 +84,7 @@ struct vproc *procfs_answer(endpoint_t pm, const struct msg_vfs_pm_procinfo *q)
         if (a->state != A_ASKED || a->reader != q->reader || a->pid != q->pid)
             continue;
         a->state = A_READY;
+        answers_ready = 1;
         a->result = 0;
         if (q->grant < 0)
             a->result = -LX_ENOENT; /* pm has no such process (any more) */
@@ -99,7 +104,11 @@ struct vproc *procfs_answer(endpoint_t pm, const struct msg_vfs_pm_procinfo *q)
 /* A new call of reader: the parts it was given for its last one are stale. */
 void procfs_forget(const struct vproc *reader)
 {
-    for (int i = 0; i < NR_ANSWERS; i++)
+    int left = 0;
+    for (int i = 0; answers_ready && i < NR_ANSWERS; i++) {
         if (answers[i].state == A_READY && answers[i].reader == reader->ep)
             answers[i].state = A_FREE;
+        left |= answers[i].state == A_READY;
+    }
+    answers_ready = left;
 }
