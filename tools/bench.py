@@ -22,10 +22,11 @@ make bench printed before the Linux comparison: kbench in TSC ticks and instruct
 times, driver recovery.
 
 Raw results go to build/bench/bench.json; `tools/bench.py --from build/bench/bench.json
---markdown` prints the table of a run as Markdown (docs/PERFORMANCE.md pastes it).
+--markdown` prints the table of a run as Markdown, and `--update-doc docs/PERFORMANCE.md` puts it
+between that file's markers.
 
-Usage: tools/bench.py [--only syscalls,bulk,kernel] [--rounds N] [--json FILE]
-       tools/bench.py --from FILE [--markdown]
+Usage: tools/bench.py [--only syscalls,bulk,kernel] [--rounds N] [--json FILE] [--markdown]
+       tools/bench.py --from FILE [--markdown | --update-doc docs/PERFORMANCE.md]
 """
 import argparse
 import datetime
@@ -307,9 +308,27 @@ def render(data, markdown=False):
     return lines[1:]
 
 
+DOC_BEGIN, DOC_END = "<!-- make bench table: begin -->", "<!-- make bench table: end -->"
+
+
+def update_doc(path, data):
+    """Replace the text between DOC_BEGIN and DOC_END in path with this run's Markdown table."""
+    with open(path) as f:
+        text = f.read()
+    begin, end = text.find(DOC_BEGIN), text.find(DOC_END)
+    if begin < 0 or end < begin:
+        raise BenchError(f"{path}: no '{DOC_BEGIN}' ... '{DOC_END}' to replace")
+    table = "\n".join([summary(data) + ".", ""] + render(data, markdown=True))
+    text = text[:begin + len(DOC_BEGIN)] + "\n" + table + "\n" + text[end:]
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+
+
 def summary(data):
     """What produced the figures, one line."""
-    return (f"{data.get('date', '?')}, Samsara {data.get('samsara', '?')}, "
+    return (f"`{data.get('command', 'make bench')}`, {data.get('date', '?')}, "
+            f"Samsara {data.get('samsara', '?')}, "
             f"{data.get('linux', 'Linux ?')}, MEM={data.get('mem', '?')}, "
             f"wall time: median of {data.get('rounds', '?')} boots per system, interleaved; "
             f"host load average {data.get('load', '?')}")
@@ -421,15 +440,23 @@ def main():
     ap.add_argument("--json", default=JSON_DEFAULT, help="where the raw results go")
     ap.add_argument("--from", dest="source", help="print the table of this bench.json; no boots")
     ap.add_argument("--markdown", action="store_true", help="the table as Markdown")
+    ap.add_argument("--update-doc", metavar="MD", help="with --from: put the Markdown table "
+                    "between MD's make-bench-table markers (docs/PERFORMANCE.md)")
     a = ap.parse_args()
+    if a.update_doc and not a.source:
+        sys.exit("bench: --update-doc goes with --from FILE")
     if a.source:
         try:
             with open(a.source) as f:
                 data = json.load(f)
-        except (OSError, ValueError) as e:
-            sys.exit(f"bench: cannot read {a.source}: {e}")
-        print(("" if a.markdown else "# ") + summary(data))
-        print("\n".join(render(data, a.markdown)))
+            if a.update_doc:
+                update_doc(a.update_doc, data)
+                return 0
+            out = [("" if a.markdown else "# ") + summary(data)] + render(data, a.markdown)
+        except (OSError, ValueError, KeyError, TypeError, BenchError) as e:
+            why = f"no field {e}" if isinstance(e, KeyError) else str(e)
+            sys.exit(f"bench: cannot use {a.source}: {why}")
+        print("\n".join(out))
         return 0
     parts = [p for p in a.only.split(",") if p] or list(PARTS)
     unknown = [p for p in parts if p not in PARTS]
