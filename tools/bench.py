@@ -17,9 +17,9 @@ tools/linuxpeer.py (ubench appended to its initramfs). One table: operation, Sam
 
 The bulk rows are timed inside the guest by `ubench time` (rdtsc before its fork, after its
 wait), so they exclude the boot. The kernel rows are tests/bench/kbench.c's (Samsara only:
-Linux has no message IPC; its nearest is the pipe ping-pong row). After the table, the sections
-make bench printed before the Linux comparison: kbench in TSC ticks and instructions, boot
-times, driver recovery.
+Linux has no message IPC; its nearest are the pipe and futex ping-pong rows). After the table,
+the sections make bench printed before the Linux comparison: kbench in TSC ticks and
+instructions, boot times, driver recovery.
 
 Raw results go to build/bench/bench.json; `tools/bench.py --from build/bench/bench.json
 --markdown` prints the table of a run as Markdown, and `--update-doc docs/PERFORMANCE.md` puts it
@@ -66,6 +66,7 @@ SYSCALL_LABELS = {
     "fork_exit_wait_16MiB": "fork+exit+wait, 16 MiB touched",
     "fork_exit_wait_64MiB": "fork+exit+wait, 64 MiB touched",
     "fork_exec_true_wait": "fork+exec /bin/true+wait",
+    "futex_pingpong": "futex wake+wait ping-pong, two threads",
     "demo_write_4k": "write 4 KiB to /dev/demo (Samsara's test driver)",
     "demo_write_64k": "write 64 KiB to /dev/demo (Samsara's test driver)",
 }
@@ -86,6 +87,8 @@ BULK = [
 ]
 BULK_CLEANUP = "rm -rf /tmp/bt /tmp/bt.tar /tmp/g20"
 
+KERNEL_SECTION = ("Kernel IPC (Samsara only; Linux has no message IPC: its nearest are the pipe "
+                  "and futex ping-pong rows)")
 KBENCH_LABELS = {
     "sendrec_roundtrip": "sendrec + reply, two address spaces",
     "null_kernel_call": "null kernel call (KC_UPTIME)",
@@ -258,8 +261,7 @@ def rows(data):
         ins = (kb.get("icount") or {}).get(name)
         tcg = (kb.get("tcg") or {}).get(name)
         if ins or tcg:
-            out.append(("Kernel IPC (Samsara only; Linux has no message IPC: see the pipe "
-                        "ping-pong row)", label, float(ins[0]) if ins else None, None,
+            out.append((KERNEL_SECTION, label, float(ins[0]) if ins else None, None,
                         tcg[0] / hz if tcg and hz else None, None))
     return out
 
@@ -383,8 +385,7 @@ def shell_prompt_ms():
 
 def recovery():
     """The demo driver killed 1,000 times (tests/servers/demotest): recovery times."""
-    boot = Boot([os.path.join(BUILD, "root"), os.path.join(BUILD, "ds"), os.path.join(BUILD, "demo"),
-                 os.path.join(BUILD, "demotest") + " 1000"])
+    boot = Boot([os.path.join(BUILD, m) for m in ("root", "ds", "demo", "demotest 1000")])
     try:
         i, m = boot.wait_for(r"^RECOVERY (.*)", timeout=300)
         if i is None:

@@ -21,6 +21,7 @@
  * docs/PERFORMANCE.md key on them).
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -342,6 +343,57 @@ static void demo_rows(void)
     close(demo_fd);
 }
 
+/*
+ * Two threads handing a turn to each other through a futex: Linux's nearest to a message round
+ * trip between two processes (a wake and a wait each way, two switches). turn: whose it is.
+ */
+#define FUTEX_WAIT_PRIVATE 128 /* FUTEX_WAIT | FUTEX_PRIVATE_FLAG: musl's headers do not give it   \
+                                */
+#define FUTEX_WAKE_PRIVATE 129
+enum { TURN_MAIN, TURN_PARTNER, TURN_STOP };
+static int turn;
+
+static void hand_over(int to, int wait_while)
+{
+    __atomic_store_n(&turn, to, __ATOMIC_SEQ_CST);
+    syscall(SYS_futex, &turn, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+    while (__atomic_load_n(&turn, __ATOMIC_SEQ_CST) == wait_while)
+        syscall(SYS_futex, &turn, FUTEX_WAIT_PRIVATE, wait_while, 0, 0, 0);
+}
+
+static void *futex_partner(void *unused)
+{
+    (void)unused;
+    for (;;) {
+        while (__atomic_load_n(&turn, __ATOMIC_SEQ_CST) == TURN_MAIN)
+            syscall(SYS_futex, &turn, FUTEX_WAIT_PRIVATE, TURN_MAIN, 0, 0, 0);
+        if (__atomic_load_n(&turn, __ATOMIC_SEQ_CST) == TURN_STOP)
+            return 0;
+        __atomic_store_n(&turn, TURN_MAIN, __ATOMIC_SEQ_CST);
+        syscall(SYS_futex, &turn, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+    }
+}
+
+static void op_futex_pingpong(void)
+{
+    hand_over(TURN_PARTNER, TURN_PARTNER);
+}
+
+/* Last of the rows: once a thread has run, musl locks stdio and more for good. */
+static void futex_rows(void)
+{
+    pthread_t t;
+    turn = TURN_MAIN;
+    if (pthread_create(&t, 0, futex_partner, 0) != 0) {
+        printf("ubench: no threads: no futex_pingpong row\n");
+        return;
+    }
+    measure("futex_pingpong", op_futex_pingpong, 500);
+    __atomic_store_n(&turn, TURN_STOP, __ATOMIC_SEQ_CST);
+    syscall(SYS_futex, &turn, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+    pthread_join(t, 0);
+}
+
 static void make_dirs(const char *path)
 {
     char p[256];
@@ -387,6 +439,7 @@ static int syscall_rows(void)
     fork_size(16, 4, 0, 0);
     fork_size(64, 2, 0, 0);
     demo_rows();
+    futex_rows();
 
     close(data_fd);
     close(null_fd);
