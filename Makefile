@@ -1,7 +1,7 @@
 # Samsara: build, run, test, debug and measure with one command each.
 #   make run     build and boot in QEMU (serial console on this terminal)
 #   make test    every test; the last line is "N passed, N failed"
-#   make bench   IPC and kernel-call costs, boot time
+#   make bench   Samsara against Linux 6.1 (system calls, bulk work), IPC, boot time (docs/PERFORMANCE.md)
 #   make bench-net  the wget experiment against a Linux guest (docs/BENCH-NET.md)
 #   make bench-disk ext2 throughput and disk-driver kills against a Linux guest (docs/BENCH-DISK.md)
 #   make bench-fork fork+exit and fork+exec by process size against a Linux guest (docs/BENCH-FORK.md)
@@ -204,8 +204,12 @@ test: deps all $(B)/initramfs.cpio $(ISO_IMAGE)
 	@# ONLY=host,boot,panics,ktest,system,rs,... runs just those parts (tools/test.py)
 	@python3 tools/test.py
 
-bench: deps all $(B)/initramfs.cpio
-	@python3 tools/bench.py
+# make bench (docs/PERFORMANCE.md): Samsara and Debian's Linux 6.1 side by side, the same static
+# programs in the same QEMU, in guest instructions and wall time; then kbench, boot time, driver
+# recovery. ONLY=syscalls,bulk,kernel runs just those parts; ROUNDS=N wall-time boots per system
+# (2). Raw results: build/bench/bench.json (`tools/bench.py --from FILE --markdown`: the table).
+bench: deps all $(B)/initramfs.cpio $(if $(filter-out kernel,$(or $(ONLY),all)),peer)
+	@python3 tools/bench.py $(if $(ONLY),--only $(ONLY)) $(if $(ROUNDS),--rounds $(ROUNDS))
 
 loc:
 	@tools/loc.sh
