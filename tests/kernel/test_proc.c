@@ -159,11 +159,75 @@ static void t_fork_flags(void)
     kill_child(e);
 }
 
+#define BIG_MIB 256
+
+/* Helper (big): BIG_MIB MiB of zeroed memory of its own, mapped in 16 MiB steps; then spins. */
+static int h_big(uint64_t n)
+{
+    for (uint64_t off = 0; off < BIG_MIB << 20; off += 16 << 20)
+        if (sys_mem_map(SELF, 0x40000000 + off, 16 << 20, PROT_R | PROT_W) < 0)
+            return 1;
+    return h_spin(n);
+}
+
+/* Run call(ep) and report its clock ticks against those its TSC time should have had (tsc
+ * cycles a tick): it must not keep interrupts off so long that most ticks are lost. */
+static void ticks_during(const char *what, int64_t (*call)(endpoint_t), endpoint_t ep,
+                         uint64_t tsc_tick, int64_t *result)
+{
+    uint64_t k0 = sys_uptime(), t0 = sys_tsc();
+    *result = call(ep);
+    uint64_t ticks = sys_uptime() - k0, due = (sys_tsc() - t0) / tsc_tick;
+    printf("ktest: %s of %d MiB: %lu ticks, %lu due by the TSC\n", what, BIG_MIB, ticks, due);
+    CHECK(due < 8 || ticks >= due / 4); /* before parts: 0 or 1 of tens */
+}
+
+static int64_t fork_copy(endpoint_t e)
+{
+    return sys_proc_fork(e, 0);
+}
+
+static int64_t kill_it(endpoint_t e)
+{
+    return sys_proc_kill(e);
+}
+
+/* KC_PROC_FORK and KC_PROC_KILL of a process with 256 MiB touched run in parts (KC_RESTART):
+ * clock interrupts come in while they run, so ticks are not lost. The copy shares the memory
+ * (its pages count), and both die cleanly. */
+static void t_long_calls_interruptible(void)
+{
+    endpoint_t e = spawn_helper("big", "big", 0);
+    struct proc_info i;
+    for (int n = 0; n < 600 && (sys_proc_info(e, &i), i.pages < (BIG_MIB << 20) / 4096); n++)
+        sleep_ticks(10);
+    CHECK(i.pages >= (BIG_MIB << 20) / 4096);
+    EXPECT(sys_proc_hold(e, 1), 0);
+    uint64_t k0 = sys_uptime(), t0 = sys_tsc();
+    sleep_ticks(20);
+    uint64_t tsc_tick = (sys_tsc() - t0) / (sys_uptime() - k0);
+    int64_t c, r;
+    ticks_during("fork", fork_copy, e, tsc_tick, &c);
+    CHECK(c > 0);
+    EXPECT(sys_proc_info((endpoint_t)c, &i), 0);
+    CHECK(i.pages >= (BIG_MIB << 20) / 4096);
+    ticks_during("kill of the copy", kill_it, (endpoint_t)c, tsc_tick, &r);
+    EXPECT(r, 0);
+    struct death_info d;
+    wait_child((endpoint_t)c, &d);
+    ticks_during("kill", kill_it, e, tsc_tick, &r);
+    EXPECT(r, 0);
+    wait_child(e, &d);
+    EXPECT(d.cause, DEATH_KILLED);
+    EXPECT(sys_selfcheck(), 0);
+}
+
 const struct test proc_tests[] = {
     {"hold_stops_running", t_hold_stops_running},
     {"hold_gets_replies", t_hold_gets_replies},
     {"hold_refusals", t_hold_refusals},
     {"fork_flags", t_fork_flags},
+    {"long_calls_interruptible", t_long_calls_interruptible},
     {0, 0},
 };
 
@@ -171,5 +235,6 @@ const struct khelper proc_helpers[] = {
     {"spin", h_spin},
     {"ask_parent", h_ask_parent},
     {"hold_refused", h_hold_refused},
+    {"big", h_big},
     {0, 0},
 };
