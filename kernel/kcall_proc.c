@@ -102,7 +102,7 @@ int64_t do_proc_kill(struct proc *p, const uint64_t *a)
         return deny(p, 1);
     if (t != p && !space_sharer(t)) { /* its memory goes first, in parts, while it is held */
         proc_block(t, PS_HELD);
-        if (vm_unmap_part(t, 0, USER_TOP))
+        if (vm_free_part(t))
             return KC_RESTART;
     }
     proc_die(t, DEATH_KILLED, p->ep, 0, 0);

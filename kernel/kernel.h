@@ -131,6 +131,7 @@ int vm_share_range(struct proc *p, uint64_t src, struct proc *t, uint64_t va, ui
 void vm_unmap_phys(struct proc *p, uint64_t base, uint64_t len);
 int vm_copy_space(struct proc *p, struct proc *c, uint64_t *at);
 int vm_unmap_part(struct proc *p, uint64_t va, uint64_t len);
+int vm_free_part(struct proc *p);
 void vm_protect_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags);
 uint64_t prot_to_pte(uint64_t prot);
 int user_range_ok(uint64_t va, uint64_t len);

@@ -25,6 +25,23 @@ uint64_t vm_new_space(void)
     return pml4;
 }
 
+/* The entry of the leaf table mapping va, or 0 and *next the end of the absent table's span. */
+static uint64_t *leaf_entry(uint64_t pml4, uint64_t va, uint64_t *next)
+{
+    uint64_t *t = P2V(pml4), *e = 0;
+    for (int level = 3; level > 0; level--) {
+        if (!(t[IDX(va, level)] & PTE_P)) {
+            uint64_t span = 1ull << (12 + 9 * level);
+            *next = (va & ~(span - 1)) + span;
+            return 0;
+        }
+        t = P2V(*(e = &t[IDX(va, level)]) & PTE_ADDR);
+    }
+    return e;
+}
+
+#define FORK_CHUNK 8 /* leaf tables a part of a long call: 16 MiB, at most about 0.3 ms */
+
 /* An owned leaf goes: its frame loses a mapping, and is freed with its last (frame_unshare). */
 static void release(uint64_t e)
 {
@@ -47,6 +64,22 @@ static void free_table(uint64_t table_pa, int level, uint64_t *pages)
         }
     }
     frame_free(table_pa);
+}
+
+/* Free up to FORK_CHUNK of p's leaf tables with their pages (p dies, held): 1 if some are left. */
+int vm_free_part(struct proc *p)
+{
+    int tables = 0;
+    space_changed(p->pml4);
+    for (uint64_t a = 0, *e; a < USER_TOP;)
+        if ((e = leaf_entry(p->pml4, a, &a))) {
+            if (tables++ == FORK_CHUNK)
+                return 1;
+            free_table(*e & PTE_ADDR, 0, 0);
+            *e = 0;
+            a += LEAF_SPAN;
+        }
+    return 0;
 }
 
 void vm_free_space(uint64_t pml4)
@@ -105,21 +138,6 @@ int vm_range_free(struct proc *p, uint64_t va, uint64_t len)
     return 1;
 }
 
-/* The entry of the leaf table mapping va, or 0 and *next the end of the absent table's span. */
-static uint64_t *leaf_entry(uint64_t pml4, uint64_t va, uint64_t *next)
-{
-    uint64_t *t = P2V(pml4), *e = 0;
-    for (int level = 3; level > 0; level--) {
-        if (!(t[IDX(va, level)] & PTE_P)) {
-            uint64_t span = 1ull << (12 + 9 * level);
-            *next = (va & ~(span - 1)) + span;
-            return 0;
-        }
-        t = P2V(*(e = &t[IDX(va, level)]) & PTE_ADDR);
-    }
-    return e;
-}
-
 /*
  * Give c p's address space from *at on, copy-on-write: each private page's frame gets one more
  * mapping (frame_share) and, if writable, becomes read-only with PTE_COW in both (vm_fault copies
@@ -127,7 +145,6 @@ static uint64_t *leaf_entry(uint64_t pml4, uint64_t va, uint64_t *next)
  * copied. Up to FORK_CHUNK leaf tables a call, each entered once in c: 1 and *at where to go on,
  * 0 when done, -E_NOMEM. p is not the loaded space (do_proc_fork).
  */
-#define FORK_CHUNK 8 /* 16 MiB: about 0.3 ms of interrupts off */
 int vm_copy_space(struct proc *p, struct proc *c, uint64_t *at)
 {
     int tables = 0, r = 0;

@@ -138,6 +138,7 @@ void cpu_init(void)
     uint32_t eax = 1, ebx, ecx = 0, edx;
     __asm__ volatile("cpuid" : "+a"(eax), "=b"(ebx), "+c"(ecx), "=d"(edx));
     pcid_on = (ecx >> 17) & 1;
+    kprintf("kernel: PCID %s\n", pcid_on ? "on" : "off (not in CPUID)");
     ((uint64_t *)P2V(read_cr3() & PTE_ADDR))[0] = 0;
     __asm__ volatile("mov %%cr4,%0" : "=r"(cr4));
     __asm__ volatile("mov %0,%%cr4" ::"r"((cr4 | (3 << 9)) & ~CR4_PGE) : "memory");
