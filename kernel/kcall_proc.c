@@ -248,48 +248,48 @@ int64_t do_vcopy(struct proc *p, const uint64_t *a)
 void fork_abandon(struct proc *p)
 {
     struct proc *c;
-    if (p->forking.copy && ep_lookup(p->forking.copy, &c) == 0 && c->parent == p->ep) {
+    if (p->fork_copy && ep_lookup(p->fork_copy, &c) == 0 && c->parent == p->ep) {
         vm_free_space(c->pml4);
         c->in_use = 0;
     }
-    p->forking.copy = 0;
+    p->fork_copy = 0;
 }
 
 /*
  * KC_PROC_FORK(ep, flags): a stopped copy of ep whose parent is the caller; all or nothing.
  * FORK_SHARE_SPACE: the copy runs in ep's address space (a thread; proc_die frees a space with
  * the last process in it). A big space is copied in parts (vm_copy_space), the call restarting
- * after each (KC_RESTART) with its state in p->forking; a restart for another source, or one
+ * after each (KC_RESTART) with its state in p->fork_*; a restart for another source, or one
  * that never comes because the caller died, drops the part-made copy.
  */
 int64_t do_proc_fork(struct proc *p, const uint64_t *a)
 {
     struct proc *src, *c = 0;
     int r = target(p, a[0], 1, &src);
-    if (p->forking.copy &&
-        (r < 0 || a[1] || src->ep != p->forking.src || ep_lookup(p->forking.copy, &c) < 0))
+    if (p->fork_copy &&
+        (r < 0 || a[1] || src->ep != p->fork_src || ep_lookup(p->fork_copy, &c) < 0))
         fork_abandon(p);
     if (r < 0)
         return r;
     if (src->pml4 == p->pml4 || (a[1] & ~(uint64_t)FORK_SHARE_SPACE))
         return refuse(p, src->pml4 == p->pml4 ? 1 : 2, -E_INVAL);
-    if (!p->forking.copy) {
+    if (!p->fork_copy) {
         if (!a[1] && src->pages / 512 > frame_free_count()) /* COW: frames for its tables only */
             return -E_NOMEM;
         if (!(c = proc_alloc(src->name, p->ep)))
             return -E_AGAIN;
-        p->forking.copy = c->ep, p->forking.src = src->ep, p->forking.at = 0;
+        p->fork_copy = c->ep, p->fork_src = src->ep, p->fork_at = 0;
     }
     if (a[1]) {
         vm_free_space(c->pml4);
         c->pml4 = src->pml4;
-    } else if ((r = vm_copy_space(src, c, &p->forking.at)) != 0) {
+    } else if ((r = vm_copy_space(src, c, &p->fork_at)) != 0) {
         if (r > 0)
             return KC_RESTART;
         fork_abandon(p);
         return -E_NOMEM;
     }
-    p->forking.copy = 0;
+    p->fork_copy = 0;
     c->regs = src->regs;
     c->regs.rax = 0;
     fpu_sync(src->fpu);

@@ -55,12 +55,10 @@ struct proc {
     uint64_t grant_table, grant_count;
     struct priv priv;
     uint64_t denied, pages, ticks;
-    struct death_info death; /* valid while PS_ZOMBIE, or while fault_held */
-    int fault_held;          /* a Linux process held at a fault its parent has not reaped */
-    struct {
-        endpoint_t copy, src; /* the copy of src our restarting KC_PROC_FORK makes, or 0 */
-        uint64_t at;          /* where its next part starts */
-    } forking;
+    struct death_info death;        /* valid while PS_ZOMBIE, or while fault_held */
+    int fault_held;                 /* a Linux process held at a fault its parent has not reaped */
+    endpoint_t fork_copy, fork_src; /* the copy of src our restarting KC_PROC_FORK makes, or 0 */
+    uint64_t fork_at;               /* where its next part starts */
 };
 
 _Static_assert(offsetof(struct proc, regs) == 0 && sizeof(struct regs) % 16 == 0,

@@ -72,12 +72,11 @@ int vm_free_part(struct proc *p)
     int tables = 0;
     space_changed(p->pml4);
     for (uint64_t a = 0, *e; a < USER_TOP;)
-        if ((e = leaf_entry(p->pml4, a, &a))) {
+        if ((e = leaf_entry(p->pml4, a, &a))) { /* absent once freed: the next one is found */
             if (tables++ == FORK_CHUNK)
                 return 1;
             free_table(*e & PTE_ADDR, 0, 0);
             *e = 0;
-            a += LEAF_SPAN;
         }
     return 0;
 }
@@ -147,45 +146,39 @@ int vm_range_free(struct proc *p, uint64_t va, uint64_t len)
  */
 int vm_copy_space(struct proc *p, struct proc *c, uint64_t *at)
 {
-    int tables = 0, r = 0;
-    for (uint64_t a = *at; a < USER_TOP && r == 0;) {
-        uint64_t *pde = leaf_entry(p->pml4, a, &a), *from, *to = 0;
-        if (!pde)
+    int tables = 0;
+    space_changed(p->pml4);
+    for (uint64_t a = *at, *pde, *from, *to; a < USER_TOP;) {
+        if (!(pde = leaf_entry(p->pml4, a, &a)))
             continue;
-        from = P2V(*pde & PTE_ADDR);
         if (tables++ == FORK_CHUNK) {
             *at = a;
-            r = 1;
-        } else if (!(to = vm_pte(c->pml4, a, 1))) {
-            r = -E_NOMEM;
+            return 1;
         }
-        for (int i = 0; i < 512 && r == 0; i++) {
-            uint64_t e = from[i], pa = e & PTE_ADDR;
+        if (!(to = vm_pte(c->pml4, a, 1)))
+            return -E_NOMEM;
+        for (int i = 0; i < 512; i++) {
+            uint64_t e = (from = P2V(*pde & PTE_ADDR))[i], pa = e & PTE_ADDR;
             if (!(e & PTE_P)) {
                 to[i] = e & PTE_LAZY ? e : 0; /* the child's page is demand-zero too */
                 continue;
             }
             if (e & PTE_DMA) { /* the child's copy is plain memory */
                 if (!(pa = frame_alloc()))
-                    r = -E_NOMEM;
-                else
-                    memcpy(P2V(pa), P2V(e & PTE_ADDR), PAGE_SIZE);
+                    return -E_NOMEM;
+                memcpy(P2V(pa), P2V(e & PTE_ADDR), PAGE_SIZE);
                 e &= ~PTE_DMA;
-            } else if (!(e & PTE_NOFREE)) {
-                if (frame_share(pa) < 0)
-                    r = -E_NOMEM;
-                else if ((e & (PTE_W | PTE_SHARED)) == PTE_W)
-                    from[i] = e = (e & ~PTE_W) | PTE_COW;
+            } else if (!(e & PTE_NOFREE) && frame_share(pa) < 0) {
+                return -E_NOMEM;
+            } else if ((e & (PTE_W | PTE_SHARED | PTE_NOFREE)) == PTE_W) {
+                from[i] = e = (e & ~PTE_W) | PTE_COW;
             }
-            if (r == 0) {
-                to[i] = pa | (e & ~PTE_ADDR);
-                c->pages += !(e & PTE_NOFREE);
-            }
+            to[i] = pa | (e & ~PTE_ADDR);
+            c->pages += !(e & PTE_NOFREE);
         }
         a += LEAF_SPAN;
     }
-    space_changed(p->pml4);
-    return r;
+    return 0;
 }
 
 /*
@@ -199,7 +192,6 @@ int vm_copy_space(struct proc *p, struct proc *c, uint64_t *at)
 static int vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags,
                          const uint64_t *phys, uint64_t budget)
 {
-    int loaded = (read_cr3() & PTE_ADDR) == p->pml4; /* else its tag is flushed at its load */
     space_changed(p->pml4);
     for (uint64_t a = va; a < va + len;) {
         uint64_t *up = leaf_entry(p->pml4, a, &a), *t, end = (a | (LEAF_SPAN - 1)) + 1;
@@ -229,15 +221,13 @@ static int vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t fla
                     *pte = 0;
                     budget--;
                 }
-                if (loaded)
-                    __asm__ volatile("invlpg (%0)" ::"r"(a) : "memory");
+                __asm__ volatile("invlpg (%0)" ::"r"(a) : "memory");
             }
         }
         if (!flags && !phys && a == end && end - LEAF_SPAN >= va) {
             frame_free(*up & PTE_ADDR); /* a leaf table unmapped whole is freed */
             *up = 0;
-            if (loaded)
-                __asm__ volatile("invlpg (%0)" ::"r"(a - PAGE_SIZE) : "memory");
+            __asm__ volatile("invlpg (%0)" ::"r"(a - PAGE_SIZE) : "memory");
         }
     }
     return 0;
