@@ -100,11 +100,8 @@ int64_t do_proc_kill(struct proc *p, const uint64_t *a)
         return r;
     if (t == root_proc)
         return deny(p, 1);
-    if (t != p && !space_sharer(t)) { /* its memory goes first, in parts, while it is held */
-        proc_block(t, PS_HELD);
-        if (vm_free_part(t))
-            return KC_RESTART;
-    }
+    if (t != p && !space_sharer(t) && (proc_block(t, PS_HELD), vm_free_part(t)))
+        return KC_RESTART; /* the last of its space: held while its memory goes, in parts */
     proc_die(t, DEATH_KILLED, p->ep, 0, 0);
     return 0;
 }

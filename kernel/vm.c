@@ -25,18 +25,24 @@ uint64_t vm_new_space(void)
     return pml4;
 }
 
-/* The entry of the leaf table mapping va, or 0 and *next the end of the absent table's span. */
+/*
+ * The entry of the first leaf table that maps va or, past absent tables, an address after it
+ * (*next: va, or where that table's span starts); 0 and *next where to look again when a whole
+ * table is absent to its end (or USER_TOP).
+ */
 static uint64_t *leaf_entry(uint64_t pml4, uint64_t va, uint64_t *next)
 {
     uint64_t *t = P2V(pml4), *e = 0;
     for (int level = 3; level > 0; level--) {
-        if (!(t[IDX(va, level)] & PTE_P)) {
-            uint64_t span = 1ull << (12 + 9 * level);
-            *next = (va & ~(span - 1)) + span;
-            return 0;
-        }
+        uint64_t span = 1ull << (12 + 9 * level);
+        while (!(t[IDX(va, level)] & PTE_P)) /* the absent entries of one table in one loop */
+            if (!IDX(va = (va & ~(span - 1)) + span, level) || va >= USER_TOP) {
+                *next = va;
+                return 0;
+            }
         t = P2V(*(e = &t[IDX(va, level)]) & PTE_ADDR);
     }
+    *next = va;
     return e;
 }
 
