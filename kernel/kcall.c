@@ -153,6 +153,8 @@ void kcall_dispatch(struct proc *p)
         result = deny(p, 0);
     else
         result = kcall_table[n](p, a);
-    if (result != KC_BLOCKED)
+    if (result == KC_RESTART)
+        r->rip -= 2; /* the `syscall` runs again, after any interrupt that came meanwhile */
+    else if (result != KC_BLOCKED)
         r->rax = (uint64_t)result;
 }

@@ -100,6 +100,8 @@ int64_t do_proc_kill(struct proc *p, const uint64_t *a)
         return r;
     if (t == root_proc)
         return deny(p, 1);
+    if (t != p && !space_sharer(t) && (proc_block(t, PS_HELD), vm_free_part(t)))
+        return KC_RESTART; /* the last of its space: held while its memory goes, in parts */
     proc_die(t, DEATH_KILLED, p->ep, 0, 0);
     return 0;
 }
@@ -184,8 +186,7 @@ int64_t do_mem_unmap(struct proc *p, const uint64_t *a)
         return r;
     if (!page_range_ok(a[1], a[2]))
         return refuse(p, range_arg(a[1], a[2]), -E_INVAL);
-    vm_unmap_range(t, a[1], a[2]);
-    return 0;
+    return vm_unmap_part(t, a[1], a[2]) ? KC_RESTART : 0; /* in parts: interruptible */
 }
 
 /* KC_MEM_SHARE(ep, vaddr, len, prot, src): the caller's pages at src also at vaddr in ep. */
@@ -240,29 +241,52 @@ int64_t do_vcopy(struct proc *p, const uint64_t *a)
     return copy_between(s, a[1], d, a[3], a[4]);
 }
 
-/* KC_PROC_FORK(ep, flags): a stopped copy of ep whose parent is the caller; all or nothing.
+/* The copy p's KC_PROC_FORK was making goes: a stopped process that never ran, nothing else. */
+void fork_abandon(struct proc *p)
+{
+    struct proc *c;
+    if (p->fork_copy && ep_lookup(p->fork_copy, &c) == 0 && c->parent == p->ep) {
+        vm_free_space(c->pml4);
+        c->in_use = 0;
+    }
+    p->fork_copy = 0;
+}
+
+/*
+ * KC_PROC_FORK(ep, flags): a stopped copy of ep whose parent is the caller; all or nothing.
  * FORK_SHARE_SPACE: the copy runs in ep's address space (a thread; proc_die frees a space with
- * the last process in it). */
+ * the last process in it). A big space is copied in parts (vm_copy_space), the call restarting
+ * after each (KC_RESTART) with its state in p->fork_*; a restart for another source, or one
+ * that never comes because the caller died, drops the part-made copy.
+ */
 int64_t do_proc_fork(struct proc *p, const uint64_t *a)
 {
-    struct proc *src, *c;
+    struct proc *src, *c = 0;
     int r = target(p, a[0], 1, &src);
+    if (p->fork_copy &&
+        (r < 0 || a[1] || src->ep != p->fork_src || ep_lookup(p->fork_copy, &c) < 0))
+        fork_abandon(p);
     if (r < 0)
         return r;
-    if (src == p || (a[1] & ~(uint64_t)FORK_SHARE_SPACE))
-        return refuse(p, src == p ? 1 : 2, -E_INVAL);
-    if (!a[1] && src->pages / 512 > frame_free_count()) /* COW: frames for its tables only */
-        return -E_NOMEM;
-    if (!(c = proc_alloc(src->name, p->ep)))
-        return -E_AGAIN;
+    if (src->pml4 == p->pml4 || (a[1] & ~(uint64_t)FORK_SHARE_SPACE))
+        return refuse(p, src->pml4 == p->pml4 ? 1 : 2, -E_INVAL);
+    if (!p->fork_copy) {
+        if (!a[1] && src->pages / 512 > frame_free_count()) /* COW: frames for its tables only */
+            return -E_NOMEM;
+        if (!(c = proc_alloc(src->name, p->ep)))
+            return -E_AGAIN;
+        p->fork_copy = c->ep, p->fork_src = src->ep, p->fork_at = 0;
+    }
     if (a[1]) {
         vm_free_space(c->pml4);
         c->pml4 = src->pml4;
-    } else if (vm_copy_space(src, c) < 0) {
-        vm_free_space(c->pml4);
-        c->in_use = 0;
+    } else if ((r = vm_copy_space(src, c, &p->fork_at)) != 0) {
+        if (r > 0)
+            return KC_RESTART;
+        fork_abandon(p);
         return -E_NOMEM;
     }
+    p->fork_copy = 0;
     c->regs = src->regs;
     c->regs.rax = 0;
     fpu_sync(src->fpu);

@@ -19,8 +19,9 @@
 #define NR_PRIO 8 /* 0 is the highest priority */
 #define QUANTUM_TICKS 10
 #define KC_BLOCKED (-0x7fffffffffffffffll) /* the call blocked; rax set later */
-#define LINUX_EIO 5                        /* what a Linux call gets when its server dies */
-#define LINUX_EINTR 4                      /* ... and when pm interrupts it for a signal */
+#define KC_RESTART (KC_BLOCKED + 1) /* a part done: `syscall` again, interrupts let in between */
+#define LINUX_EIO 5                 /* what a Linux call gets when its server dies */
+#define LINUX_EINTR 4               /* ... and when pm interrupts it for a signal */
 
 struct proc {
     struct regs regs;                              /* user context; entries from user mode */
@@ -54,8 +55,10 @@ struct proc {
     uint64_t grant_table, grant_count;
     struct priv priv;
     uint64_t denied, pages, ticks;
-    struct death_info death; /* valid while PS_ZOMBIE, or while fault_held */
-    int fault_held;          /* a Linux process held at a fault its parent has not reaped */
+    struct death_info death;        /* valid while PS_ZOMBIE, or while fault_held */
+    int fault_held;                 /* a Linux process held at a fault its parent has not reaped */
+    endpoint_t fork_copy, fork_src; /* the copy of src our restarting KC_PROC_FORK makes, or 0 */
+    uint64_t fork_at;               /* where its next part starts */
 };
 
 _Static_assert(offsetof(struct proc, regs) == 0 && sizeof(struct regs) % 16 == 0,
@@ -125,7 +128,9 @@ void vm_unmap_range(struct proc *p, uint64_t va, uint64_t len);
 int vm_share_range(struct proc *p, uint64_t src, struct proc *t, uint64_t va, uint64_t len,
                    uint64_t flags);
 void vm_unmap_phys(struct proc *p, uint64_t base, uint64_t len);
-int vm_copy_space(struct proc *p, struct proc *c);
+int vm_copy_space(struct proc *p, struct proc *c, uint64_t *at);
+int vm_unmap_part(struct proc *p, uint64_t va, uint64_t len);
+int vm_free_part(struct proc *p);
 void vm_protect_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags);
 uint64_t prot_to_pte(uint64_t prot);
 int user_range_ok(uint64_t va, uint64_t len);
@@ -143,6 +148,8 @@ void proc_start(struct proc *p, uint64_t rip, uint64_t rsp, uint64_t arg, int pr
 void proc_die(struct proc *p, int cause, int64_t code, uint64_t addr, uint64_t err);
 int proc_reap(struct proc *parent, struct death_info *out);
 uint64_t space_pages(const struct proc *p);
+struct proc *space_sharer(const struct proc *p);
+void fork_abandon(struct proc *p);
 
 /* sched.c */
 void proc_block(struct proc *p, uint32_t flag);

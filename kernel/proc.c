@@ -76,7 +76,7 @@ void proc_start(struct proc *p, uint64_t rip, uint64_t rsp, uint64_t arg, int pr
 }
 
 /* Another live process in p's address space (KC_PROC_FORK's FORK_SHARE_SPACE: a thread), or 0. */
-static struct proc *space_sharer(const struct proc *p)
+struct proc *space_sharer(const struct proc *p)
 {
     for (int i = 0; i < NR_SLOTS; i++)
         if (proc_table[i].in_use && &proc_table[i] != p && proc_table[i].pml4 == p->pml4)
@@ -106,6 +106,7 @@ void proc_die(struct proc *p, int cause, int64_t code, uint64_t addr, uint64_t e
         .ep = p->ep, .cause = cause, .code = code, .addr = addr, .rip = p->regs.rip, .err = err};
     ipc_cleanup(p);
     irq_release_all(p);
+    fork_abandon(p);
     struct proc *heir = space_sharer(p);
     if (heir)
         heir->pages += p->pages; /* the space lives on in its other threads */

@@ -85,8 +85,7 @@ _Noreturn void schedule(void)
                 fpu_switch_to(p->fpu);
                 cpu_set_user_frame(&p->regs);
                 user_segments_load(p->fs_base);
-                if ((read_cr3() & PTE_ADDR) != p->pml4)
-                    write_cr3(p->pml4);
+                space_load(p->pml4);
             }
             current = p;
             return_to_user(&p->regs);

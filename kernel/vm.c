@@ -25,6 +25,29 @@ uint64_t vm_new_space(void)
     return pml4;
 }
 
+/*
+ * The entry of the first leaf table that maps va or, past absent tables, an address after it
+ * (*next: va, or where that table's span starts); 0 and *next where to look again when a whole
+ * table is absent to its end (or USER_TOP).
+ */
+static uint64_t *leaf_entry(uint64_t pml4, uint64_t va, uint64_t *next)
+{
+    uint64_t *t = P2V(pml4), *e = 0;
+    for (int level = 3; level > 0; level--) {
+        uint64_t span = 1ull << (12 + 9 * level);
+        while (!(t[IDX(va, level)] & PTE_P)) /* the absent entries of one table in one loop */
+            if (!IDX(va = (va & ~(span - 1)) + span, level) || va >= USER_TOP) {
+                *next = va;
+                return 0;
+            }
+        t = P2V(*(e = &t[IDX(va, level)]) & PTE_ADDR);
+    }
+    *next = va;
+    return e;
+}
+
+#define FORK_CHUNK 8 /* leaf tables a part of a long call: 16 MiB, at most about 0.3 ms */
+
 /* An owned leaf goes: its frame loses a mapping, and is freed with its last (frame_unshare). */
 static void release(uint64_t e)
 {
@@ -49,8 +72,24 @@ static void free_table(uint64_t table_pa, int level, uint64_t *pages)
     frame_free(table_pa);
 }
 
+/* Free up to FORK_CHUNK of p's leaf tables with their pages (p dies, held): 1 if some are left. */
+int vm_free_part(struct proc *p)
+{
+    int tables = 0;
+    space_changed(p->pml4);
+    for (uint64_t a = 0, *e; a < USER_TOP;)
+        if ((e = leaf_entry(p->pml4, a, &a))) { /* absent once freed: the next one is found */
+            if (tables++ == FORK_CHUNK)
+                return 1;
+            free_table(*e & PTE_ADDR, 0, 0);
+            *e = 0;
+        }
+    return 0;
+}
+
 void vm_free_space(uint64_t pml4)
 {
+    space_changed(pml4); /* its frame may become another space's root */
     free_table(pml4, 3, 0);
 }
 
@@ -105,55 +144,45 @@ int vm_range_free(struct proc *p, uint64_t va, uint64_t len)
 }
 
 /*
- * Give c p's address space, copy-on-write: each private page's frame gets one more mapping
- * (frame_share) and, if writable, becomes read-only with PTE_COW in both (vm_fault copies at the
- * first write). Markers stay markers, MMIO and PTE_SHARED pages are shared, DMA pages copied.
+ * Give c p's address space from *at on, copy-on-write: each private page's frame gets one more
+ * mapping (frame_share) and, if writable, becomes read-only with PTE_COW in both (vm_fault copies
+ * at the first write). Markers stay markers, MMIO and PTE_SHARED pages are shared, DMA pages
+ * copied. Up to FORK_CHUNK leaf tables a call, each entered once in c: 1 and *at where to go on,
+ * 0 when done, -E_NOMEM. p is not the loaded space (do_proc_fork).
  */
-int vm_copy_space(struct proc *p, struct proc *c)
+int vm_copy_space(struct proc *p, struct proc *c, uint64_t *at)
 {
-    uint64_t *l4 = P2V(p->pml4);
-    for (uint64_t i4 = 0; i4 < 256; i4++) {
-        if (!(l4[i4] & PTE_P))
+    int tables = 0;
+    space_changed(p->pml4);
+    for (uint64_t a = *at, *pde, *from, *to; a < USER_TOP;) {
+        if (!(pde = leaf_entry(p->pml4, a, &a)))
             continue;
-        uint64_t *l3 = P2V(l4[i4] & PTE_ADDR);
-        for (uint64_t i3 = 0; i3 < 512; i3++) {
-            if (!(l3[i3] & PTE_P))
-                continue;
-            uint64_t *l2 = P2V(l3[i3] & PTE_ADDR);
-            for (uint64_t i2 = 0; i2 < 512; i2++) {
-                if (!(l2[i2] & PTE_P))
-                    continue;
-                uint64_t *l1 = P2V(l2[i2] & PTE_ADDR);
-                for (uint64_t i1 = 0; i1 < 512; i1++) {
-                    uint64_t e = l1[i1], va = (i4 << 39) | (i3 << 30) | (i2 << 21) | (i1 << 12);
-                    uint64_t pa = e & PTE_ADDR;
-                    if (!(e & PTE_P)) {
-                        uint64_t *lazy = e & PTE_LAZY ? vm_pte(c->pml4, va, 1) : 0;
-                        if (e & PTE_LAZY && !lazy)
-                            return -E_NOMEM;
-                        if (lazy)
-                            *lazy = e; /* the child's page is demand-zero too */
-                        continue;
-                    }
-                    if (e & PTE_DMA) { /* the child's copy is plain memory */
-                        if (!(pa = frame_alloc()))
-                            return -E_NOMEM;
-                        memcpy(P2V(pa), P2V(e & PTE_ADDR), PAGE_SIZE);
-                        e &= ~PTE_DMA;
-                    } else if (!(e & PTE_NOFREE)) {
-                        if (frame_share(pa) < 0)
-                            return -E_NOMEM;
-                        if ((e & (PTE_W | PTE_SHARED)) == PTE_W)
-                            l1[i1] = e = (e & ~PTE_W) | PTE_COW;
-                    }
-                    if (vm_map(c, va, pa, e & ~PTE_ADDR) < 0) {
-                        if (!(e & PTE_NOFREE))
-                            release(pa);
-                        return -E_NOMEM;
-                    }
-                }
-            }
+        if (tables++ == FORK_CHUNK) {
+            *at = a;
+            return 1;
         }
+        if (!(to = vm_pte(c->pml4, a, 1)))
+            return -E_NOMEM;
+        for (int i = 0; i < 512; i++) {
+            uint64_t e = (from = P2V(*pde & PTE_ADDR))[i], pa = e & PTE_ADDR;
+            if (!(e & PTE_P)) {
+                to[i] = e & PTE_LAZY ? e : 0; /* the child's page is demand-zero too */
+                continue;
+            }
+            if (e & PTE_DMA) { /* the child's copy is plain memory */
+                if (!(pa = frame_alloc()))
+                    return -E_NOMEM;
+                memcpy(P2V(pa), P2V(e & PTE_ADDR), PAGE_SIZE);
+                e &= ~PTE_DMA;
+            } else if (!(e & PTE_NOFREE) && frame_share(pa) < 0) {
+                return -E_NOMEM;
+            } else if ((e & (PTE_W | PTE_SHARED | PTE_NOFREE)) == PTE_W) {
+                from[i] = e = (e & ~PTE_W) | PTE_COW;
+            }
+            to[i] = pa | (e & ~PTE_ADDR);
+            c->pages += !(e & PTE_NOFREE);
+        }
+        a += LEAF_SPAN;
     }
     return 0;
 }
@@ -163,64 +192,73 @@ int vm_copy_space(struct proc *p, struct proc *c)
  * tables whole (so huge ranges are cheap): unmap them (flags == 0) or give
  * them new permission bits. With phys, only the mappings of physical
  * memory it does not own (PTE_NOFREE) in [phys[0], phys[0]+phys[1]).
- * Unmapping frees the leaf tables whose whole 2 MiB lies in the range.
+ * Unmapping frees the leaf tables whose whole 2 MiB lies in the range, and stops (1) when it
+ * has unmapped budget pages: what is left is found again at once by a walk from va.
  */
-static void vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags,
-                          const uint64_t *phys)
+static int vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags,
+                         const uint64_t *phys, uint64_t budget)
 {
+    space_changed(p->pml4);
     for (uint64_t a = va; a < va + len;) {
-        uint64_t *t = P2V(p->pml4), *up = 0;
-        int level = 3;
-        for (; level > 0 && (t[IDX(a, level)] & PTE_P); level--)
-            t = P2V(*(up = &t[IDX(a, level)]) & PTE_ADDR);
-        if (level > 0) {
-            uint64_t span = 1ull << (12 + 9 * level);
-            a = (a & ~(span - 1)) + span;
+        uint64_t *up = leaf_entry(p->pml4, a, &a), *t, end = (a | (LEAF_SPAN - 1)) + 1;
+        if (!up)
             continue;
-        }
-        uint64_t *pte = &t[IDX(a, 0)];
-        if ((*pte & PTE_LAZY) && !phys) /* a page not touched yet: only its marker changes */
-            *pte = flags ? PTE_LAZY | (flags & ~PTE_P) : 0;
-        else if ((*pte & PTE_P) &&
-                 (!phys || ((*pte & PTE_NOFREE) && (*pte & PTE_ADDR) - phys[0] < phys[1]))) {
-            if (flags) {
-                *pte = (*pte & (PTE_ADDR | PTE_NOFREE | PTE_DMA | PTE_SHARED | PTE_PCD | PTE_PWT)) |
-                       flags;
-                if ((*pte & (PTE_W | PTE_NOFREE | PTE_DMA | PTE_SHARED)) == PTE_W &&
-                    frame_mappings(*pte & PTE_ADDR) > 1)
-                    *pte ^= PTE_W | PTE_COW; /* a frame a fork shares stays copy-on-write */
-            } else {
-                if (!(*pte & PTE_NOFREE)) {
-                    release(*pte);
-                    p->pages--;
+        for (t = P2V(*up & PTE_ADDR); a < end && a < va + len; a += PAGE_SIZE) {
+            uint64_t *pte = &t[IDX(a, 0)];
+            if (!budget)
+                return 1;
+            if ((*pte & PTE_LAZY) && !phys) { /* a page not touched yet: only its marker changes */
+                *pte = flags ? PTE_LAZY | (flags & ~PTE_P) : 0;
+                budget -= !flags;
+            } else if ((*pte & PTE_P) &&
+                       (!phys || ((*pte & PTE_NOFREE) && (*pte & PTE_ADDR) - phys[0] < phys[1]))) {
+                if (flags) {
+                    *pte = (*pte &
+                            (PTE_ADDR | PTE_NOFREE | PTE_DMA | PTE_SHARED | PTE_PCD | PTE_PWT)) |
+                           flags;
+                    if ((*pte & (PTE_W | PTE_NOFREE | PTE_DMA | PTE_SHARED)) == PTE_W &&
+                        frame_mappings(*pte & PTE_ADDR) > 1)
+                        *pte ^= PTE_W | PTE_COW; /* a frame a fork shares stays copy-on-write */
+                } else {
+                    if (!(*pte & PTE_NOFREE)) {
+                        release(*pte);
+                        p->pages--;
+                    }
+                    *pte = 0;
+                    budget--;
                 }
-                *pte = 0;
+                __asm__ volatile("invlpg (%0)" ::"r"(a) : "memory");
             }
-            __asm__ volatile("invlpg (%0)" ::"r"(a) : "memory");
         }
-        a += PAGE_SIZE;
-        if (!flags && !phys && !(a & (LEAF_SPAN - 1)) && a - LEAF_SPAN >= va) {
+        if (!flags && !phys && a == end && end - LEAF_SPAN >= va) {
             frame_free(*up & PTE_ADDR); /* a leaf table unmapped whole is freed */
             *up = 0;
             __asm__ volatile("invlpg (%0)" ::"r"(a - PAGE_SIZE) : "memory");
         }
     }
+    return 0;
 }
 
 void vm_unmap_range(struct proc *p, uint64_t va, uint64_t len)
 {
-    vm_walk_range(p, va, len, 0, 0);
+    vm_walk_range(p, va, len, 0, 0, ~0ull);
+}
+
+/* Unmap up to 4,096 pages of [va, va+len) (about 0.5 ms): 1 if some are left (call again). */
+int vm_unmap_part(struct proc *p, uint64_t va, uint64_t len)
+{
+    return vm_walk_range(p, va, len, 0, 0, 4096);
 }
 
 /* Unmap every page of p that maps (KC_MAPPHYS) physical memory in [base, base+len). */
 void vm_unmap_phys(struct proc *p, uint64_t base, uint64_t len)
 {
-    vm_walk_range(p, 0, USER_TOP, 0, (const uint64_t[]){base, len});
+    vm_walk_range(p, 0, USER_TOP, 0, (const uint64_t[]){base, len}, ~0ull);
 }
 
 void vm_protect_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
 {
-    vm_walk_range(p, va, len, flags, 0);
+    vm_walk_range(p, va, len, flags, 0, ~0ull);
 }
 
 /*
@@ -296,6 +334,7 @@ int vm_lazy_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
  */
 int vm_move_range(struct proc *p, uint64_t from, uint64_t to, uint64_t len)
 {
+    space_changed(p->pml4);
     for (int pass = 0; pass < 2; pass++)
         for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
             uint64_t *src = vm_pte(p->pml4, from + off, 0), *dst;
@@ -336,8 +375,10 @@ int vm_fault(struct proc *p, uint64_t va, int write)
         *pte = pa | (*pte & ~(PTE_ADDR | PTE_LAZY)) | PTE_P;
         p->pages += !cow;
     }
-    if (cow)
+    if (cow) {
         *pte ^= PTE_COW | PTE_W;
+        space_changed(p->pml4); /* its old read-only translation may be in the TLB */
+    }
     __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
     return 0;
 }
@@ -390,6 +431,7 @@ static int share_page(struct proc *sp, uint64_t src, struct proc *dp, uint64_t d
     if (*s & PTE_W) {
         *s ^= PTE_W | PTE_COW;
         __asm__ volatile("invlpg (%0)" ::"r"(src) : "memory");
+        space_changed(sp->pml4); /* sp's writable translation may be under its PCID */
     }
     if (*d & PTE_P)
         release(*d);
@@ -398,6 +440,7 @@ static int share_page(struct proc *sp, uint64_t src, struct proc *dp, uint64_t d
     uint64_t cow = *d & (PTE_W | PTE_COW) ? PTE_COW : 0; /* a read-only page stays so */
     *d = (*s & PTE_ADDR) | (*d & ~(PTE_ADDR | PTE_LAZY | PTE_W)) | PTE_P | cow;
     __asm__ volatile("invlpg (%0)" ::"r"(dst) : "memory");
+    space_changed(dp->pml4);
     return 1;
 }
 

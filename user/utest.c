@@ -9604,6 +9604,53 @@ static void t_locks_end_after_close(void)
 }
 /* ---- end of pm's reply path without a signal scan */
 
+/*
+ * Address-space switches (issue 12, helper kvm): two processes with different frames at the same
+ * addresses take turns; at each turn one checks its own bytes, then unmaps them and maps new ones
+ * (a frame it frees may come back as the other's), changes them in place, or write-protects them
+ * and back. A translation kept across a switch that should have been flushed (a PCID reused
+ * wrongly, a tag not flushed after pm changed a space that was not loaded) shows the other's
+ * bytes or old ones.
+ */
+static int tlb_turns(char *p, size_t len, int in, int out, char mark, int first)
+{
+    for (int round = 0; round < 300; round++) {
+        if (round || !first)
+            cow_wait(in);
+        char old = mark;
+        if (!cow_holds(p, len, old))
+            return 1;
+        mark = (char)(old == 'z' || old == 'Z' ? old - 25 : old + 1);
+        if (round % 3 == 0 &&
+            (munmap(p, len) != 0 || mmap(p, len, PROT_READ | PROT_WRITE,
+                                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != p))
+            return 2;
+        if (round % 3 == 2 && (mprotect(p, len, PROT_READ) != 0 || !cow_holds(p, len, old) ||
+                               mprotect(p, len, PROT_READ | PROT_WRITE) != 0))
+            return 3;
+        memset(p, mark, len);
+        cow_pass(out);
+    }
+    return 0;
+}
+
+static void t_tlb_same_address(void)
+{
+    const size_t len = 8 * 4096;
+    char *p = mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int to_child[2], to_parent[2];
+    CHECK(p != MAP_FAILED && pipe(to_child) == 0 && pipe(to_parent) == 0);
+    memset(p, 'a', len);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(tlb_turns(p, len, to_child[0], to_parent[1], 'a', 0));
+    memset(p, 'A', len);
+    EXPECT(tlb_turns(p, len, to_parent[0], to_child[1], 'A', 1), 0);
+    EXPECT(cow_exit_status(pid), 0);
+    close(to_child[0]), close(to_child[1]), close(to_parent[0]), close(to_parent[1]);
+    CHECK(munmap(p, len) == 0);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -9856,6 +9903,8 @@ static const struct test tests[] = {
     {"signal_from_other_blocked", t_signal_from_other_blocked},
     {"pm_lookup_reused_slots", t_pm_lookup_reused_slots},
     {"locks_end_after_close", t_locks_end_after_close},
+    /* address-space switches with PCID (issue 12, helper kvm) */
+    {"tlb_same_address", t_tlb_same_address},
     {0},
 };
 

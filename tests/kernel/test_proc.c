@@ -159,11 +159,77 @@ static void t_fork_flags(void)
     kill_child(e);
 }
 
+#define BIG_MIB 256
+
+/* Helper (big): BIG_MIB MiB of zeroed memory of its own, mapped in 16 MiB steps; then spins. */
+static int h_big(uint64_t n)
+{
+    for (uint64_t off = 0; off < BIG_MIB << 20; off += 16 << 20)
+        if (sys_mem_map(SELF, 0x40000000 + off, 16 << 20, PROT_R | PROT_W) < 0)
+            return 1;
+    return h_spin(n);
+}
+
+/* Run call(ep); add its clock ticks to got[0] and those its TSC time should have had to got[1]
+ * (tsc_tick cycles a tick). */
+static int64_t ticks_during(const char *what, int64_t (*call)(endpoint_t), endpoint_t ep,
+                            uint64_t tsc_tick, uint64_t got[2])
+{
+    uint64_t k0 = sys_uptime(), t0 = sys_tsc();
+    int64_t r = call(ep);
+    uint64_t ticks = sys_uptime() - k0, tsc = sys_tsc() - t0, due = tsc / tsc_tick;
+    printf("ktest: %s of %d MiB: %lu ticks, %lu due by the TSC (%lu cycles)\n", what, BIG_MIB,
+           ticks, due, tsc);
+    got[0] += ticks, got[1] += due;
+    return r;
+}
+
+static int64_t fork_copy(endpoint_t e)
+{
+    return sys_proc_fork(e, 0);
+}
+
+static int64_t kill_it(endpoint_t e)
+{
+    return sys_proc_kill(e);
+}
+
+/* KC_PROC_FORK and KC_PROC_KILL of a process with 256 MiB touched run in parts (KC_RESTART):
+ * clock interrupts come in while they run, so few ticks are lost (before: one of each call's
+ * tens). The copies share the memory (their pages count), and all die cleanly. */
+static void t_long_calls_interruptible(void)
+{
+    endpoint_t e = spawn_helper("big", "big", 0);
+    struct proc_info i;
+    struct death_info d;
+    for (int n = 0; n < 600 && (sys_proc_info(e, &i), i.pages < (BIG_MIB << 20) / 4096); n++)
+        sleep_ticks(10);
+    CHECK(i.pages >= (BIG_MIB << 20) / 4096);
+    EXPECT(sys_proc_hold(e, 1), 0);
+    uint64_t k0 = sys_uptime(), t0 = sys_tsc(), got[2] = {0, 0};
+    sleep_ticks(20);
+    uint64_t tsc_tick = (sys_tsc() - t0) / (sys_uptime() - k0);
+    for (int n = 0; n < 3; n++) {
+        endpoint_t c = (endpoint_t)ticks_during("fork", fork_copy, e, tsc_tick, got);
+        CHECK(c > 0);
+        EXPECT(sys_proc_info(c, &i), 0);
+        CHECK(i.pages >= (BIG_MIB << 20) / 4096);
+        EXPECT(ticks_during("kill of the copy", kill_it, c, tsc_tick, got), 0);
+        wait_child(c, &d);
+    }
+    EXPECT(ticks_during("kill", kill_it, e, tsc_tick, got), 0);
+    wait_child(e, &d);
+    EXPECT(d.cause, DEATH_KILLED);
+    EXPECT(sys_selfcheck(), 0);
+    CHECK(got[1] < 8 || got[0] * 2 >= got[1]);
+}
+
 const struct test proc_tests[] = {
     {"hold_stops_running", t_hold_stops_running},
     {"hold_gets_replies", t_hold_gets_replies},
     {"hold_refusals", t_hold_refusals},
     {"fork_flags", t_fork_flags},
+    {"long_calls_interruptible", t_long_calls_interruptible},
     {0, 0},
 };
 
@@ -171,5 +237,6 @@ const struct khelper proc_helpers[] = {
     {"spin", h_spin},
     {"ask_parent", h_ask_parent},
     {"hold_refused", h_hold_refused},
+    {"big", h_big},
     {0, 0},
 };

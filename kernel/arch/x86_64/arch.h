@@ -103,6 +103,8 @@ static inline void wrmsr(uint32_t m, uint64_t v)
 }
 
 void cpu_init(void);
+void space_load(uint64_t pml4);
+void space_changed(uint64_t pml4);
 void pic_init(void);
 void pic_mask(int irq, int masked);
 void pic_eoi(int irq);

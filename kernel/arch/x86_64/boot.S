@@ -46,12 +46,12 @@ _start:
     movl %ebx, boot_info
     movl $boot_stack_top, %esp
 
-    /* 2048 PD entries: 4 GiB of 2 MiB pages, present | writable | huge */
+    /* 2048 PD entries: 4 GiB of 2 MiB pages, present | writable | huge | global (cpu_init) */
     movl $boot_pd, %edi
     xorl %ecx, %ecx
 1:  movl %ecx, %eax
     shll $21, %eax
-    orl $0x83, %eax
+    orl $0x183, %eax
     movl %eax, (%edi,%ecx,8)
     movl $0, 4(%edi,%ecx,8)
     incl %ecx

@@ -55,6 +55,37 @@ void cpu_set_user_frame(struct regs *r)
     tss.rsp[0] = syscall_frame_top = (uint64_t)(r + 1);
 }
 
+#define CR4_PGE (1ull << 7)
+#define TAG(pml4) (((pml4) >> 12) & 4095)
+
+/*
+ * Address-space tags (PCID, when the CPU has it): the TLB keeps each space's translations under
+ * a tag across switches. A space's tag is its root frame number mod 4,096, and pcid_root[tag]
+ * the root whose translations the tag may hold: space_load keeps them (CR3 bit 63) only for that
+ * root, and a load of another root with the same tag flushes the tag. space_changed disowns a
+ * space's tag when its mappings lost or changed entries, or its root was freed (whose frame may
+ * come back as another space's root), so that its next load flushes; the loaded space's changed
+ * pages were invalidated with invlpg by whoever changed them. One CPU: a tag's stale entries
+ * cannot be used before its next load, so INVPCID is not needed. Without PCID every CR3 write
+ * flushes (kernel pages are global either way).
+ */
+static int pcid_on;
+static uint64_t pcid_root[4096];
+
+void space_load(uint64_t pml4)
+{
+    if ((read_cr3() & PTE_ADDR) == pml4)
+        return;
+    write_cr3(!pcid_on ? pml4 : pml4 | TAG(pml4) | (pcid_root[TAG(pml4)] == pml4 ? 1ull << 63 : 0));
+    pcid_root[TAG(pml4)] = pml4;
+}
+
+void space_changed(uint64_t pml4)
+{
+    if (pcid_root[TAG(pml4)] == pml4)
+        pcid_root[TAG(pml4)] = 0;
+}
+
 static uint8_t fpu_initial[512] __attribute__((aligned(16)));
 static void *fpu_owner; /* whose state is in the FPU registers */
 
@@ -96,10 +127,20 @@ void cpu_init(void)
     wrmsr(0xC0000082, (uint64_t)syscall_entry);
     wrmsr(0xC0000084, 0x44700);
 
-    /* SSE on (OSFXSR, OSXMMEXCPT), FPU monitored; capture the initial state */
+    /*
+     * SSE on (OSFXSR, OSXMMEXCPT), FPU monitored; capture the initial state. The kernel's
+     * mappings are global (boot.S): the boot identity map, which shares their tables, goes, and
+     * CR4.PGE off and on flushes it. PCID on if CPUID.1:ECX[17] says the CPU has it.
+     */
     uint64_t cr4;
+    uint32_t eax = 1, ebx, ecx = 0, edx;
+    __asm__ volatile("cpuid" : "+a"(eax), "=b"(ebx), "+c"(ecx), "=d"(edx));
+    pcid_on = (ecx >> 17) & 1;
+    ((uint64_t *)P2V(read_cr3() & PTE_ADDR))[0] = 0;
     __asm__ volatile("mov %%cr4,%0" : "=r"(cr4));
-    __asm__ volatile("mov %0,%%cr4" ::"r"(cr4 | (3 << 9)));
+    __asm__ volatile("mov %0,%%cr4" ::"r"((cr4 | (3 << 9)) & ~CR4_PGE) : "memory");
+    __asm__ volatile(
+        "mov %0,%%cr4" ::"r"(cr4 | (3 << 9) | CR4_PGE | (pcid_on ? 1ull << 17 : 0) /* PCIDE */));
     write_cr0((read_cr0() & ~4ull) | 2ull);
     __asm__ volatile("fninit; fxsave %0" : "=m"(fpu_initial));
     *(uint32_t *)(fpu_initial + 24) = 0x1f80; /* MXCSR: all exceptions masked */
