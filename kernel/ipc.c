@@ -21,17 +21,62 @@ static void wake(struct proc *p, int64_t result)
 }
 
 /*
- * Give m to p, which is blocked receiving: copy it to p's buffer, or, for a
+ * The kernel address of p's message buffer at va: writable user memory of p
+ * inside one page, or 0 (a buffer across pages takes the general copy). One
+ * translation per process is cached and used while vm_epoch stays (vm.c moves
+ * it whenever a mapping goes or changes), so the usual buffer of a server or
+ * a client costs no page-table walk.
+ */
+static message_t *msg_buffer(struct proc *p, uint64_t va)
+{
+    uint64_t pa;
+    if (va == p->buf_va && p->buf_epoch == vm_epoch)
+        return p->buf_kva;
+    if ((va & (PAGE_SIZE - 1)) > PAGE_SIZE - sizeof(message_t) || !(pa = user_phys(p, va, 1)))
+        return 0;
+    p->buf_va = va;
+    p->buf_epoch = vm_epoch;
+    return p->buf_kva = P2V(pa);
+}
+
+/* The message p sends from msgp (its buffer, or a copy in p->msg), checked writable if asked. */
+static const message_t *msg_fetch(struct proc *p, uint64_t msgp, int write)
+{
+    const message_t *m = msg_buffer(p, msgp);
+    if (m)
+        return m;
+    if (copy_from_user(p, msgp, &p->msg, sizeof(message_t)) < 0 ||
+        (write && !user_range_mapped(p, msgp, sizeof(message_t), 1)))
+        return 0;
+    return &p->msg;
+}
+
+/* Copy m, its source set to from, to p's buffer at va: 0 or -E_FAULT. */
+static int64_t msg_put(struct proc *p, uint64_t va, const message_t *m, endpoint_t from)
+{
+    message_t *k = msg_buffer(p, va), copy;
+    if (!k) {
+        copy = *m;
+        copy.source = from;
+        return copy_to_user(p, va, &copy, sizeof(copy));
+    }
+    *k = *m;
+    k->source = from;
+    return 0;
+}
+
+/*
+ * Give m from `from` to p, which is blocked receiving: copy it to p's buffer, or, for a
  * Linux system call's reply, put its result in rax. Wake p.
  */
-static void deliver(struct proc *p, const message_t *m)
+static void deliver(struct proc *p, const message_t *m, endpoint_t from)
 {
     int64_t r;
     if (p->linux_call) {
         r = m->u.reply.result;
         p->linux_call = 0;
     } else {
-        r = copy_to_user(p, p->msgbuf, m, sizeof(*m));
+        r = msg_put(p, p->msgbuf, m, from);
     }
     p->getfrom = NONE;
     p->awaiting_reply = 0;
@@ -84,13 +129,16 @@ static int64_t check_target(struct proc *p, endpoint_t dst, int answer, struct p
     return deny(p, 1);
 }
 
-/* Deliver p->msg to dst now, or queue p behind dst (checks are done). */
-static int64_t post(struct proc *p, struct proc *dst, uint64_t msgp, int nonblock, int sendrec)
+/*
+ * Deliver m (p's buffer or p->msg) to dst now, with one copy, or queue p
+ * behind dst with a copy in p->msg (checks are done).
+ */
+static int64_t post(struct proc *p, struct proc *dst, const message_t *m, uint64_t msgp,
+                    int nonblock, int sendrec)
 {
     endpoint_t dst_ep = dst->ep;
-    p->msg.source = p->ep;
     if (waits_for(dst, p->ep)) {
-        deliver(dst, &p->msg);
+        deliver(dst, m, p->ep);
         if (!sendrec)
             return 0;
         p->msgbuf = msgp;
@@ -113,6 +161,8 @@ static int64_t post(struct proc *p, struct proc *dst, uint64_t msgp, int nonbloc
         if (q == p)
             return -E_DEADLK;
     }
+    p->msg = *m;
+    p->msg.source = p->ep;
     p->sendto = dst_ep;
     p->in_sendrec = sendrec;
     p->msgbuf = msgp;
@@ -133,10 +183,24 @@ int64_t ipc_send(struct proc *p, endpoint_t dst_ep, uint64_t msgp, int nonblock,
         return r;
     if (dst == p)
         return -E_DEADLK;
-    if (copy_from_user(p, msgp, &p->msg, sizeof(message_t)) < 0 ||
-        (sendrec && !user_range_mapped(p, msgp, sizeof(message_t), 1)))
+    const message_t *m = msg_fetch(p, msgp, sendrec);
+    if (!m)
         return refuse(p, 2, -E_FAULT);
-    return post(p, dst, msgp, nonblock, sendrec);
+    return post(p, dst, m, msgp, nonblock, sendrec);
+}
+
+/*
+ * KC_REPLY_RECEIVE: sendnb to dst (the reply to a client waiting in sendrec),
+ * then receive from ANY into the same buffer: a server's answer and its next
+ * wait in one kernel entry. The buffer is checked first (E_FAULT), then as
+ * sendnb; on an error nothing was sent or received.
+ */
+int64_t ipc_reply_receive(struct proc *p, endpoint_t dst, uint64_t msgp)
+{
+    if (!msg_buffer(p, msgp) && !user_range_mapped(p, msgp, sizeof(message_t), 1))
+        return refuse(p, 2, -E_FAULT);
+    int64_t r = ipc_send(p, dst, msgp, 1, 0);
+    return r < 0 ? r : ipc_receive(p, ANY, msgp, 0);
 }
 
 /* t, blocked sending, leaves the queue it waits in. */
@@ -205,7 +269,7 @@ int64_t ipc_linux_call(struct proc *p, endpoint_t server, const message_t *m)
         return -LINUX_EIO;
     p->msg = *m;
     p->linux_call = 1;
-    int64_t r = post(p, dst, 0, 0, 1);
+    int64_t r = post(p, dst, &p->msg, 0, 0, 1);
     if (r != KC_BLOCKED) /* cannot happen for a blocking sendrec; be safe */
         p->linux_call = 0;
     return r;
@@ -253,17 +317,17 @@ int64_t ipc_receive(struct proc *p, endpoint_t src, uint64_t msgp, uint64_t flag
         return -E_DEADLK;
     if (flags & ~(uint64_t)RECV_NONBLOCK)
         return refuse(p, 3, -E_INVAL);
-    if (!user_range_mapped(p, msgp, sizeof(message_t), 1))
+    if (!msg_buffer(p, msgp) && !user_range_mapped(p, msgp, sizeof(message_t), 1))
         return refuse(p, 2, -E_FAULT);
     if (take_notification(p, src, &m))
-        return copy_to_user(p, msgp, &m, sizeof(m));
+        return msg_put(p, msgp, &m, m.source);
     for (struct proc **pp = &p->senders; (s = *pp); pp = &s->next_sender) {
         if (src != ANY && s->ep != src)
             continue;
         *pp = s->next_sender;
         s->next_sender = 0;
         s->sendto = NONE;
-        int r = copy_to_user(p, msgp, &s->msg, sizeof(message_t));
+        int r = (int)msg_put(p, msgp, &s->msg, s->ep);
         if (s->in_sendrec) {
             s->in_sendrec = 0;
             await_reply(s, p->ep); /* stays blocked */
@@ -289,7 +353,7 @@ int64_t ipc_notify(struct proc *p, endpoint_t dst_ep)
     if (waits_for_notify(dst, p->ep)) {
         message_t m;
         notify_message(&m, p->ep, 0);
-        deliver(dst, &m);
+        deliver(dst, &m, p->ep);
     } else {
         dst->notify_pending[p->slot / 64] |= 1ull << (p->slot % 64);
     }
@@ -305,7 +369,7 @@ void notify_from_kernel(struct proc *dst, endpoint_t src, uint32_t bits)
         message_t m;
         notify_message(&m, src, *pending);
         *pending = 0;
-        deliver(dst, &m);
+        deliver(dst, &m, src);
     }
 }
 

@@ -8,8 +8,15 @@
  * owns with others, freed with their last mapping). The kernel never
  * dereferences a user pointer: it walks the page table, checks the U and W bits, and copies through
  * the direct map, so a bad pointer yields E_FAULT, never a kernel fault.
+ *
+ * vm_epoch moves whenever a user mapping anywhere is removed, downgraded or replaced (unmap,
+ * protect, move, a fork's copy-on-write, a COW break, a space freed): translations cached outside
+ * the page tables (ipc.c's message buffers) are valid only while it stays. New code that takes a
+ * mapping away or changes its frame must move it too.
  */
 #include "kernel.h"
+
+uint64_t vm_epoch = 1;
 
 #define IDX(va, level) (((va) >> (12 + 9 * (level))) & 511)
 #define LEAF_SPAN (1ull << 21) /* what one leaf table maps */
@@ -51,6 +58,7 @@ static void free_table(uint64_t table_pa, int level, uint64_t *pages)
 
 void vm_free_space(uint64_t pml4)
 {
+    vm_epoch++;
     free_table(pml4, 3, 0);
 }
 
@@ -112,6 +120,7 @@ int vm_range_free(struct proc *p, uint64_t va, uint64_t len)
 int vm_copy_space(struct proc *p, struct proc *c)
 {
     uint64_t *l4 = P2V(p->pml4);
+    vm_epoch++; /* p's writable pages become copy-on-write */
     for (uint64_t i4 = 0; i4 < 256; i4++) {
         if (!(l4[i4] & PTE_P))
             continue;
@@ -168,6 +177,7 @@ int vm_copy_space(struct proc *p, struct proc *c)
 static void vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags,
                           const uint64_t *phys)
 {
+    vm_epoch++;
     for (uint64_t a = va; a < va + len;) {
         uint64_t *t = P2V(p->pml4), *up = 0;
         int level = 3;
@@ -294,6 +304,7 @@ int vm_lazy_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
  */
 int vm_move_range(struct proc *p, uint64_t from, uint64_t to, uint64_t len)
 {
+    vm_epoch++;
     for (int pass = 0; pass < 2; pass++)
         for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
             uint64_t *src = vm_pte(p->pml4, from + off, 0), *dst;
@@ -327,6 +338,7 @@ int vm_fault(struct proc *p, uint64_t va, int write)
             (!cow && p->priv.max_pages && p->pages >= p->priv.max_pages) || !(pa = frame_alloc()))
             return -E_NOMEM;
         if (cow) {
+            vm_epoch++;
             memcpy(P2V(pa), P2V(old), PAGE_SIZE);
             frame_unshare(old);
         }
@@ -341,7 +353,7 @@ int vm_fault(struct proc *p, uint64_t va, int write)
 
 /* Physical address behind a user address (a demand-zero page gets its frame), 0 if not
  * accessible. */
-static uint64_t user_phys(struct proc *p, uint64_t va, int write)
+uint64_t user_phys(struct proc *p, uint64_t va, int write)
 {
     uint64_t need = PTE_P | PTE_U | (write ? PTE_W : 0), e = p->pml4 | need;
     if (va >= USER_TOP)

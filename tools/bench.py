@@ -98,6 +98,7 @@ def main():
     ins = kbench(icount=True)
     names = {
         "sendrec_roundtrip": "sendrec + reply, two address spaces",
+        "reply_receive_roundtrip": "sendrec + reply_receive (server loop)",
         "null_kernel_call": "null kernel call (KC_UPTIME)",
         "notify_roundtrip": "notify + notify back (two switches)",
         "notify_pending": "notify, receiver not waiting",
