@@ -344,6 +344,23 @@ static void t_sendrec_bounded(void)
     EXPECT(kcall3(KC_SENDREC, (uint64_t)parent_ep, (uint64_t)&m, 1ull << 62), -E_INVAL);
 }
 
+/* The operations (KC_BIT) of e's denials traced since seq, each with us as its target; *n of them.
+ */
+static uint64_t denials_of(endpoint_t e, uint64_t seq, int64_t *n)
+{
+    static struct trace_entry t[64];
+    int64_t got = sys_trace_read(seq, t, 64);
+    uint64_t ops = 0;
+    *n = 0;
+    for (int64_t i = 0; i < got; i++)
+        if (t[i].ep == e && t[i].err == -E_PERM) {
+            ++*n;
+            ops |= KC_BIT(t[i].op);
+            EXPECT(t[i].args[0], (uint64_t)self_ep);
+        }
+    return ops;
+}
+
 /*
  * Helper (manifest unpriv: no IPC targets at all): it may answer a caller
  * that waits in sendrec for it (send or sendnb, not sendrec), and nothing
@@ -382,17 +399,10 @@ static void t_reply_rule(void)
     EXPECT(m.type, 8);
     expect_clean_exit(e);
     /* its three refusals are traced, each naming the operation and us as the target */
-    static struct trace_entry t[64];
-    int64_t got = sys_trace_read(s0.trace_seq, t, 64), mine = 0;
-    uint64_t ops = 0;
-    for (int64_t i = 0; i < got; i++)
-        if (t[i].ep == e) {
-            mine++;
-            ops |= KC_BIT(t[i].op);
-            EXPECT(t[i].args[0], (uint64_t)self_ep);
-        }
+    int64_t mine;
+    EXPECT(denials_of(e, s0.trace_seq, &mine),
+           KC_BIT(KC_SENDREC) | KC_BIT(KC_SENDNB) | KC_BIT(KC_NOTIFY));
     EXPECT(mine, 3);
-    EXPECT(ops, KC_BIT(KC_SENDREC) | KC_BIT(KC_SENDNB) | KC_BIT(KC_NOTIFY));
     EXPECT(sys_priv_ipc(e, self_ep, 1), -E_PERM); /* rs's call alone */
 }
 
@@ -439,15 +449,10 @@ static void t_reply_receive(void)
         EXPECT(m.u.w[0], (uint64_t)i * 11); /* the request's body came back whole */
     }
     expect_clean_exit(e);
-    /* one refusal traced (the answer to nobody waiting), three bad buffers */
-    static struct trace_entry t[64];
-    int64_t got = sys_trace_read(s0.trace_seq, t, 64), perm = 0;
-    for (int64_t i = 0; i < got; i++)
-        if (t[i].ep == e && t[i].err == -E_PERM) {
-            perm++;
-            EXPECT(t[i].op, KC_REPLY_RECEIVE);
-        }
-    EXPECT(perm, 1);
+    /* one denial traced (the answer to nobody waiting); bad buffers are no denials */
+    int64_t denied;
+    EXPECT(denials_of(e, s0.trace_seq, &denied), KC_BIT(KC_REPLY_RECEIVE));
+    EXPECT(denied, 1);
     /* a process we may reach that waits for no answer: E_AGAIN, nothing received */
     message_t m = {0};
     e = spawn_helper("peer", "sleep", 20);
