@@ -203,6 +203,55 @@ int64_t ipc_reply_receive(struct proc *p, endpoint_t dst, uint64_t msgp)
     return r < 0 ? r : ipc_receive(p, ANY, msgp, 0);
 }
 
+/* Something for p's receive from ANY: a queued sender or a pending notification. */
+static int has_waiting(const struct proc *p)
+{
+    uint64_t any = (uint64_t)p->senders | p->sys_pending | p->irq_pending;
+    for (int w = 0; w < NR_SLOTS / 64; w++)
+        any |= p->notify_pending[w];
+    return any != 0;
+}
+
+/*
+ * The fast path (seL4's fastpath is the model), from syscall_entry before
+ * trap(): KC_SENDREC, or KC_REPLY_RECEIVE with nothing else waiting for the
+ * caller, to a peer that already waits for it, both message buffers'
+ * translations cached. One copy, no sender queue, no deadlock check, no
+ * dispatch; the caller blocks and the peer runs in its place. It does what
+ * the general path would do, or returns having changed nothing when anything
+ * is unusual (a bound on the wait, a buffer not cached, a peer waiting for
+ * someone else or held, a denial to trace), and trap() runs the call.
+ */
+_Static_assert(KCALL_BASE + KC_SENDREC == 0x5a02 && KCALL_BASE + KC_REPLY_RECEIVE == 0x5a2b,
+               "FAST_SENDREC and FAST_REPLY_RECEIVE in entry.S");
+
+void ipc_fastpath(void)
+{
+    struct proc *p = current, *dst;
+    struct regs *r = &p->regs;
+    int reply = r->rax == KCALL_BASE + KC_REPLY_RECEIVE;
+    message_t *m, *k = 0;
+    if (ep_lookup((endpoint_t)r->rdi, &dst) < 0 || dst->flags != PS_RECEIVING ||
+        !waits_for(dst, p->ep) || dst == p || p->user || r->rdx || r->rip >= USER_TOP ||
+        !(m = msg_buffer(p, r->rsi)) || !(dst->linux_call || (k = msg_buffer(dst, dst->msgbuf))))
+        return;
+    if (reply ? has_waiting(p) || (!dst->awaiting_reply && !priv_may_send(p, dst))
+              : !priv_may_send(p, dst))
+        return;
+    dst->regs.rax = dst->linux_call ? (uint64_t)m->u.reply.result : 0;
+    if (k) {
+        *k = *m;
+        k->source = p->ep;
+    }
+    dst->linux_call = dst->awaiting_reply = 0;
+    dst->getfrom = NONE;
+    dst->ipc_deadline = 0;
+    p->getfrom = reply ? ANY : dst->ep; /* sendrec: only dst's answer */
+    p->awaiting_reply = !reply;
+    p->msgbuf = r->rsi;
+    sched_handoff(p, dst);
+}
+
 /* t, blocked sending, leaves the queue it waits in. */
 static void unqueue(struct proc *t)
 {

@@ -152,6 +152,7 @@ void proc_block(struct proc *p, uint32_t flag);
 void proc_unblock(struct proc *p, uint32_t flag);
 void sched_tick(void);
 _Noreturn void schedule(void);
+_Noreturn void sched_handoff(struct proc *p, struct proc *dst);
 int sched_check(void);
 
 /* ipc.c */
@@ -159,6 +160,7 @@ int64_t ipc_send(struct proc *p, endpoint_t dst, uint64_t msgp, int nonblock, in
 int64_t ipc_receive(struct proc *p, endpoint_t src, uint64_t msgp, uint64_t flags);
 int64_t ipc_notify(struct proc *p, endpoint_t dst);
 int64_t ipc_reply_receive(struct proc *p, endpoint_t dst, uint64_t msgp);
+void ipc_fastpath(void);
 void notify_from_kernel(struct proc *dst, endpoint_t src, uint32_t bits);
 void ipc_cleanup(struct proc *dead);
 int64_t ipc_linux_call(struct proc *p, endpoint_t server, const message_t *m);

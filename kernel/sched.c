@@ -76,21 +76,40 @@ void sched_tick(void)
     }
 }
 
+static _Noreturn void run(struct proc *p)
+{
+    if (p != current) {
+        fpu_switch_to(p->fpu);
+        cpu_set_user_frame(&p->regs);
+        user_segments_load(p->fs_base);
+        if ((read_cr3() & PTE_ADDR) != p->pml4)
+            write_cr3(p->pml4);
+    }
+    current = p;
+    return_to_user(&p->regs);
+}
+
+/*
+ * IPC's direct switch (ipc_fastpath): p, running, blocks receiving; dst,
+ * blocked receiving, goes to the front of its queue and runs at once unless
+ * a process of higher priority is ready (then schedule() picks, as always).
+ */
+_Noreturn void sched_handoff(struct proc *p, struct proc *dst)
+{
+    dequeue(p); /* p runs, so it heads its queue: no walk */
+    p->flags = PS_RECEIVING;
+    dst->flags = 0;
+    enqueue(dst, 1);
+    if (ready_mask & ((1u << dst->priority) - 1))
+        schedule();
+    run(dst);
+}
+
 _Noreturn void schedule(void)
 {
     for (;;) {
-        if (ready_mask) {
-            struct proc *p = ready_head[__builtin_ctz(ready_mask)];
-            if (p != current) {
-                fpu_switch_to(p->fpu);
-                cpu_set_user_frame(&p->regs);
-                user_segments_load(p->fs_base);
-                if ((read_cr3() & PTE_ADDR) != p->pml4)
-                    write_cr3(p->pml4);
-            }
-            current = p;
-            return_to_user(&p->regs);
-        }
+        if (ready_mask)
+            run(ready_head[__builtin_ctz(ready_mask)]);
         current = 0; /* idle until an interrupt makes someone runnable */
         __asm__ volatile("sti; hlt; cli");
     }

@@ -89,9 +89,9 @@ int main(uint64_t argp)
         printf("kbench: cannot spawn partner\n");
         return 1;
     }
-    while (arg[0] == 'l') { /* "loop": for profiling with QEMU's exec log */
+    while (arg[0] == 'l') { /* "loop": for profiling with QEMU's exec log (the server loop's way) */
         message_t q = {.type = TEST_BENCH_ECHO};
-        ipc_sendrec(peer, &q);
+        ipc_sendrec(arg[1] == 'p' ? peer : server, &q); /* "lp": the sendnb partner */
     }
 
     if (roundtrips(peer) < 0)
