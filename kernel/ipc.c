@@ -27,16 +27,19 @@ static void wake(struct proc *p, int64_t result)
  * it whenever a mapping goes or changes), so the usual buffer of a server or
  * a client costs no page-table walk.
  */
-static message_t *msg_buffer(struct proc *p, uint64_t va)
+static message_t *msg_translate(struct proc *p, uint64_t va)
 {
     uint64_t pa;
-    if (va == p->buf_va && p->buf_epoch == vm_epoch)
-        return p->buf_kva;
     if ((va & (PAGE_SIZE - 1)) > PAGE_SIZE - sizeof(message_t) || !(pa = user_phys(p, va, 1)))
         return 0;
     p->buf_va = va;
     p->buf_epoch = vm_epoch;
     return p->buf_kva = P2V(pa);
+}
+
+static inline message_t *msg_buffer(struct proc *p, uint64_t va)
+{
+    return va == p->buf_va && p->buf_epoch == vm_epoch ? p->buf_kva : msg_translate(p, va);
 }
 
 /* The message p sends from msgp (its buffer, or a copy in p->msg), checked writable if asked. */
@@ -227,12 +230,14 @@ _Static_assert(KCALL_BASE + KC_SENDREC == 0x5a02 && KCALL_BASE + KC_REPLY_RECEIV
 
 void ipc_fastpath(void)
 {
-    struct proc *p = current, *dst;
+    struct proc *p = current;
     struct regs *r = &p->regs;
-    int reply = r->rax == KCALL_BASE + KC_REPLY_RECEIVE;
+    endpoint_t ep = (endpoint_t)r->rdi;
+    struct proc *dst = &proc_table[EP_SLOT(ep > 0 ? ep : 0)]; /* ep_lookup's checks: */
+    int reply = r->rax == KCALL_BASE + KC_REPLY_RECEIVE;   /* the ep, and alive */
     message_t *m, *k = 0;
-    if (ep_lookup((endpoint_t)r->rdi, &dst) < 0 || dst->flags != PS_RECEIVING ||
-        !waits_for(dst, p->ep) || dst == p || p->user || r->rdx || r->rip >= USER_TOP ||
+    if (dst->ep != ep || !dst->in_use || dst->flags != PS_RECEIVING || !waits_for(dst, p->ep) ||
+        dst == p || p->user || r->rdx || r->rip >= USER_TOP ||
         !(m = msg_buffer(p, r->rsi)) || !(dst->linux_call || (k = msg_buffer(dst, dst->msgbuf))))
         return;
     if (reply ? has_waiting(p) || (!dst->awaiting_reply && !priv_may_send(p, dst))
@@ -240,7 +245,7 @@ void ipc_fastpath(void)
         return;
     dst->regs.rax = dst->linux_call ? (uint64_t)m->u.reply.result : 0;
     if (k) {
-        *k = *m;
+        memcpy(k, m, sizeof(*k));
         k->source = p->ep;
     }
     dst->linux_call = dst->awaiting_reply = 0;

@@ -96,10 +96,21 @@ static _Noreturn void run(struct proc *p)
  */
 _Noreturn void sched_handoff(struct proc *p, struct proc *dst)
 {
-    dequeue(p); /* p runs, so it heads its queue: no walk */
+    int q = p->priority;
     p->flags = PS_RECEIVING;
     dst->flags = 0;
-    enqueue(dst, 1);
+    if (ready_head[q] == p && dst->priority == q) { /* dst takes p's place at the head */
+        dst->next_ready = p->next_ready;
+        ready_head[q] = dst;
+        if (ready_tail[q] == p)
+            ready_tail[q] = dst;
+        p->next_ready = 0;
+    } else {
+        p->flags = 0; /* dequeue wants it runnable */
+        dequeue(p);
+        p->flags = PS_RECEIVING;
+        enqueue(dst, 1);
+    }
     if (ready_mask & ((1u << dst->priority) - 1))
         schedule();
     run(dst);
