@@ -225,6 +225,27 @@ static int has_waiting(const struct proc *p)
  * is unusual (a bound on the wait, a buffer not cached, a peer waiting for
  * someone else or held, a denial to trace), and trap() runs the call.
  */
+/*
+ * The fast path's end: m goes to dst, which waits for p, into its cached
+ * buffer k, or as a Linux call's result (k 0); p waits for from's answer
+ * (ANY: for anyone's message) and dst runs in its place.
+ */
+static _Noreturn void handoff(struct proc *p, struct proc *dst, const message_t *m, message_t *k,
+                              endpoint_t from)
+{
+    dst->regs.rax = k ? 0 : (uint64_t)m->u.reply.result;
+    if (k) {
+        memcpy(k, m, sizeof(*k));
+        k->source = p->ep;
+    }
+    dst->linux_call = dst->awaiting_reply = 0;
+    dst->getfrom = NONE;
+    dst->ipc_deadline = 0;
+    p->getfrom = from;
+    p->awaiting_reply = from != ANY;
+    sched_handoff(p, dst);
+}
+
 _Static_assert(KCALL_BASE + KC_SENDREC == 0x5a02 && KCALL_BASE + KC_REPLY_RECEIVE == 0x5a2b,
                "FAST_SENDREC and FAST_REPLY_RECEIVE in entry.S");
 
@@ -234,27 +255,17 @@ void ipc_fastpath(void)
     struct regs *r = &p->regs;
     endpoint_t ep = (endpoint_t)r->rdi;
     struct proc *dst = &proc_table[EP_SLOT(ep > 0 ? ep : 0)]; /* ep_lookup's checks: */
-    int reply = r->rax == KCALL_BASE + KC_REPLY_RECEIVE;   /* the ep, and alive */
+    int reply = r->rax == KCALL_BASE + KC_REPLY_RECEIVE;      /* the ep, and alive */
     message_t *m, *k = 0;
     if (dst->ep != ep || !dst->in_use || dst->flags != PS_RECEIVING || !waits_for(dst, p->ep) ||
-        dst == p || p->user || r->rdx || r->rip >= USER_TOP ||
-        !(m = msg_buffer(p, r->rsi)) || !(dst->linux_call || (k = msg_buffer(dst, dst->msgbuf))))
+        dst == p || p->user || r->rdx || r->rip >= USER_TOP || !(m = msg_buffer(p, r->rsi)) ||
+        !(dst->linux_call || (k = msg_buffer(dst, dst->msgbuf))))
         return;
     if (reply ? has_waiting(p) || (!dst->awaiting_reply && !priv_may_send(p, dst))
               : !priv_may_send(p, dst))
         return;
-    dst->regs.rax = dst->linux_call ? (uint64_t)m->u.reply.result : 0;
-    if (k) {
-        memcpy(k, m, sizeof(*k));
-        k->source = p->ep;
-    }
-    dst->linux_call = dst->awaiting_reply = 0;
-    dst->getfrom = NONE;
-    dst->ipc_deadline = 0;
-    p->getfrom = reply ? ANY : dst->ep; /* sendrec: only dst's answer */
-    p->awaiting_reply = !reply;
     p->msgbuf = r->rsi;
-    sched_handoff(p, dst);
+    handoff(p, dst, m, k, reply ? ANY : dst->ep); /* sendrec: only dst's answer */
 }
 
 /* t, blocked sending, leaves the queue it waits in. */
@@ -321,8 +332,13 @@ int64_t ipc_linux_call(struct proc *p, endpoint_t server, const message_t *m)
     struct proc *dst;
     if (ep_lookup(server, &dst) < 0 || dst == p)
         return -LINUX_EIO;
+    message_t *k;
     p->msg = *m;
+    p->msg.source = p->ep;
     p->linux_call = 1;
+    if (dst->flags == PS_RECEIVING && waits_for(dst, p->ep) && !dst->linux_call &&
+        p->regs.rip < USER_TOP && (k = msg_buffer(dst, dst->msgbuf)))
+        handoff(p, dst, &p->msg, k, dst->ep); /* the fast path's way; see trap() for the rip */
     int64_t r = post(p, dst, &p->msg, 0, 0, 1);
     if (r != KC_BLOCKED) /* cannot happen for a blocking sendrec; be safe */
         p->linux_call = 0;
