@@ -34,7 +34,7 @@ static struct sproc *sproc_of(endpoint_t ep)
 void answer(struct sproc *p, int64_t result)
 {
     message_t m = {.type = MSG_LINUX_REPLY, .u.w = {(uint64_t)result}};
-    ipc_sendnb(p->ep, &m);
+    ipc_reply(p->ep, &m);
 }
 
 void suspend(struct sproc *p, enum swait w, int obj, const uint64_t *a)
