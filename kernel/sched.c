@@ -76,7 +76,7 @@ void sched_tick(void)
     }
 }
 
-static _Noreturn void run(struct proc *p)
+static inline __attribute__((always_inline)) _Noreturn void run(struct proc *p)
 {
     if (p != current) {
         fpu_switch_to(p->fpu);
