@@ -9,7 +9,11 @@
  *       buffer; notifications from the callee stay pending meanwhile.
  * notify: never blocks; sets a pending bit per source slot if the
  *       destination is not waiting, delivered as a MSG_NOTIFY message.
+ * reply_receive: sendnb, then receive from ANY: a server's loop in one entry.
  * Any operation with a dead or stale endpoint fails with E_DEADEP.
+ * Message buffers are reached through a cached translation (msg_buffer);
+ * sendrec and reply_receive to a peer already waiting take the fast path
+ * (ipc_fastpath), straight from syscall_entry.
  */
 #include "kernel.h"
 
@@ -216,16 +220,6 @@ static int has_waiting(const struct proc *p)
 }
 
 /*
- * The fast path (seL4's fastpath is the model), from syscall_entry before
- * trap(): KC_SENDREC, or KC_REPLY_RECEIVE with nothing else waiting for the
- * caller, to a peer that already waits for it, both message buffers'
- * translations cached. One copy, no sender queue, no deadlock check, no
- * dispatch; the caller blocks and the peer runs in its place. It does what
- * the general path would do, or returns having changed nothing when anything
- * is unusual (a bound on the wait, a buffer not cached, a peer waiting for
- * someone else or held, a denial to trace), and trap() runs the call.
- */
-/*
  * The fast path's end: m goes to dst, which waits for p, into its cached
  * buffer k, or as a Linux call's result (k 0); p waits for from's answer
  * (ANY: for anyone's message) and dst runs in its place.
@@ -248,6 +242,16 @@ static _Noreturn void handoff(struct proc *p, struct proc *dst, const message_t 
     sched_handoff(p, dst);
 }
 
+/*
+ * The fast path (seL4's fastpath is the model), from syscall_entry before
+ * trap(): KC_SENDREC, or KC_REPLY_RECEIVE with nothing else waiting for the
+ * caller, to a peer that already waits for it, both message buffers'
+ * translations cached. One copy, no sender queue, no deadlock check, no
+ * dispatch; the caller blocks and the peer runs in its place. It does what
+ * the general path would do, or returns having changed nothing when anything
+ * is unusual (a bound on the wait, a buffer not cached, a peer waiting for
+ * someone else or held, a denial to trace), and trap() runs the call.
+ */
 _Static_assert(KCALL_BASE + KC_SENDREC == 0x5a02 && KCALL_BASE + KC_REPLY_RECEIVE == 0x5a2b,
                "FAST_SENDREC and FAST_REPLY_RECEIVE in entry.S");
 

@@ -3,7 +3,8 @@
  * quantum of QUANTUM_TICKS clock ticks. A process is runnable when its
  * flags are 0; proc_block/proc_unblock keep the queues in step with the
  * flags. A process woken by IPC goes to the front of its queue, so a
- * sendrec switches straight to the callee and the reply straight back.
+ * sendrec switches straight to the callee and the reply straight back;
+ * IPC's fast path does the same in one step (sched_handoff).
  */
 #include "kernel.h"
 
