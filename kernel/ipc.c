@@ -9,7 +9,11 @@
  *       buffer; notifications from the callee stay pending meanwhile.
  * notify: never blocks; sets a pending bit per source slot if the
  *       destination is not waiting, delivered as a MSG_NOTIFY message.
+ * reply_receive: sendnb, then receive from ANY: a server's loop in one entry.
  * Any operation with a dead or stale endpoint fails with E_DEADEP.
+ * Message buffers are reached through a cached translation (msg_buffer);
+ * sendrec and reply_receive to a peer already waiting take the fast path
+ * (ipc_fastpath), straight from syscall_entry.
  */
 #include "kernel.h"
 
@@ -21,17 +25,65 @@ static void wake(struct proc *p, int64_t result)
 }
 
 /*
- * Give m to p, which is blocked receiving: copy it to p's buffer, or, for a
+ * The kernel address of p's message buffer at va: writable user memory of p
+ * inside one page, or 0 (a buffer across pages takes the general copy). One
+ * translation per process is cached and used while vm_epoch stays (vm.c moves
+ * it whenever a mapping goes or changes), so the usual buffer of a server or
+ * a client costs no page-table walk.
+ */
+static message_t *msg_translate(struct proc *p, uint64_t va)
+{
+    uint64_t pa;
+    if ((va & (PAGE_SIZE - 1)) > PAGE_SIZE - sizeof(message_t) || !(pa = user_phys(p, va, 1)))
+        return 0;
+    p->buf_va = va;
+    p->buf_epoch = vm_epoch;
+    return p->buf_kva = P2V(pa);
+}
+
+static inline message_t *msg_buffer(struct proc *p, uint64_t va)
+{
+    return va == p->buf_va && p->buf_epoch == vm_epoch ? p->buf_kva : msg_translate(p, va);
+}
+
+/* The message p sends from msgp (its buffer, or a copy in p->msg), checked writable if asked. */
+static const message_t *msg_fetch(struct proc *p, uint64_t msgp, int write)
+{
+    const message_t *m = msg_buffer(p, msgp);
+    if (m)
+        return m;
+    if (copy_from_user(p, msgp, &p->msg, sizeof(message_t)) < 0 ||
+        (write && !user_range_mapped(p, msgp, sizeof(message_t), 1)))
+        return 0;
+    return &p->msg;
+}
+
+/* Copy m, its source set to from, to p's buffer at va: 0 or -E_FAULT. */
+static int64_t msg_put(struct proc *p, uint64_t va, const message_t *m, endpoint_t from)
+{
+    message_t *k = msg_buffer(p, va), copy;
+    if (!k) {
+        copy = *m;
+        copy.source = from;
+        return copy_to_user(p, va, &copy, sizeof(copy));
+    }
+    *k = *m;
+    k->source = from;
+    return 0;
+}
+
+/*
+ * Give m from `from` to p, which is blocked receiving: copy it to p's buffer, or, for a
  * Linux system call's reply, put its result in rax. Wake p.
  */
-static void deliver(struct proc *p, const message_t *m)
+static void deliver(struct proc *p, const message_t *m, endpoint_t from)
 {
     int64_t r;
     if (p->linux_call) {
         r = m->u.reply.result;
         p->linux_call = 0;
     } else {
-        r = copy_to_user(p, p->msgbuf, m, sizeof(*m));
+        r = msg_put(p, p->msgbuf, m, from);
     }
     p->getfrom = NONE;
     p->awaiting_reply = 0;
@@ -84,13 +136,16 @@ static int64_t check_target(struct proc *p, endpoint_t dst, int answer, struct p
     return deny(p, 1);
 }
 
-/* Deliver p->msg to dst now, or queue p behind dst (checks are done). */
-static int64_t post(struct proc *p, struct proc *dst, uint64_t msgp, int nonblock, int sendrec)
+/*
+ * Deliver m (p's buffer or p->msg) to dst now, with one copy, or queue p
+ * behind dst with a copy in p->msg (checks are done).
+ */
+static int64_t post(struct proc *p, struct proc *dst, const message_t *m, uint64_t msgp,
+                    int nonblock, int sendrec)
 {
     endpoint_t dst_ep = dst->ep;
-    p->msg.source = p->ep;
     if (waits_for(dst, p->ep)) {
-        deliver(dst, &p->msg);
+        deliver(dst, m, p->ep);
         if (!sendrec)
             return 0;
         p->msgbuf = msgp;
@@ -113,6 +168,8 @@ static int64_t post(struct proc *p, struct proc *dst, uint64_t msgp, int nonbloc
         if (q == p)
             return -E_DEADLK;
     }
+    p->msg = *m;
+    p->msg.source = p->ep;
     p->sendto = dst_ep;
     p->in_sendrec = sendrec;
     p->msgbuf = msgp;
@@ -133,10 +190,88 @@ int64_t ipc_send(struct proc *p, endpoint_t dst_ep, uint64_t msgp, int nonblock,
         return r;
     if (dst == p)
         return -E_DEADLK;
-    if (copy_from_user(p, msgp, &p->msg, sizeof(message_t)) < 0 ||
-        (sendrec && !user_range_mapped(p, msgp, sizeof(message_t), 1)))
+    const message_t *m = msg_fetch(p, msgp, sendrec);
+    if (!m)
         return refuse(p, 2, -E_FAULT);
-    return post(p, dst, msgp, nonblock, sendrec);
+    return post(p, dst, m, msgp, nonblock, sendrec);
+}
+
+/*
+ * KC_REPLY_RECEIVE: sendnb to dst (the reply to a client waiting in sendrec),
+ * then receive from ANY into the same buffer: a server's answer and its next
+ * wait in one kernel entry. The buffer is checked first (E_FAULT), then as
+ * sendnb; on an error nothing was sent or received.
+ */
+int64_t ipc_reply_receive(struct proc *p, endpoint_t dst, uint64_t msgp)
+{
+    if (!msg_buffer(p, msgp) && !user_range_mapped(p, msgp, sizeof(message_t), 1))
+        return refuse(p, 2, -E_FAULT);
+    int64_t r = ipc_send(p, dst, msgp, 1, 0);
+    return r < 0 ? r : ipc_receive(p, ANY, msgp, 0);
+}
+
+/* Something for p's receive from ANY: a queued sender or a pending notification. */
+static int has_waiting(const struct proc *p)
+{
+    uint64_t any = (uint64_t)p->senders | p->sys_pending | p->irq_pending;
+    for (int w = 0; w < NR_SLOTS / 64; w++)
+        any |= p->notify_pending[w];
+    return any != 0;
+}
+
+/*
+ * The fast path's end: m goes to dst, which waits for p, into its cached
+ * buffer k, or as a Linux call's result (k 0); p waits for from's answer
+ * (ANY: for anyone's message) and dst runs in its place.
+ */
+static _Noreturn void handoff(struct proc *p, struct proc *dst, const message_t *m, message_t *k,
+                              endpoint_t from)
+{
+    dst->regs.rax = k ? 0 : (uint64_t)m->u.reply.result;
+    if (k) {
+        message_t *to = k;
+        uint64_t words = sizeof(*k) / 8; /* memcpy's rep movsq, without its call and tail */
+        __asm__ volatile("rep movsq" : "+D"(to), "+S"(m), "+c"(words)::"memory");
+        k->source = p->ep;
+    }
+    dst->linux_call = dst->awaiting_reply = 0;
+    dst->getfrom = NONE;
+    dst->ipc_deadline = 0;
+    p->getfrom = from;
+    p->awaiting_reply = from != ANY;
+    sched_handoff(p, dst);
+}
+
+/*
+ * The fast path (seL4's fastpath is the model), from syscall_entry before
+ * trap(): KC_SENDREC, or KC_REPLY_RECEIVE with nothing else waiting for the
+ * caller, to a peer that already waits for it, both message buffers'
+ * translations cached. One copy, no sender queue, no deadlock check, no
+ * dispatch; the caller blocks and the peer runs in its place. It does what
+ * the general path would do, or returns having changed nothing when anything
+ * is unusual (a bound on the wait, a buffer not cached, a peer waiting for
+ * someone else or held, a denial to trace), and trap() runs the call.
+ */
+_Static_assert(KCALL_BASE + KC_SENDREC == 0x5a02 && KCALL_BASE + KC_REPLY_RECEIVE == 0x5a2b,
+               "FAST_SENDREC and FAST_REPLY_RECEIVE in entry.S");
+
+void ipc_fastpath(void)
+{
+    struct proc *p = current;
+    struct regs *r = &p->regs;
+    endpoint_t ep = (endpoint_t)r->rdi;
+    struct proc *dst = &proc_table[EP_SLOT(ep > 0 ? ep : 0)]; /* ep_lookup's checks: */
+    int reply = r->rax == KCALL_BASE + KC_REPLY_RECEIVE;      /* the ep, and alive */
+    message_t *m, *k = 0;
+    if (dst->ep != ep || !dst->in_use || dst->flags != PS_RECEIVING || !waits_for(dst, p->ep) ||
+        dst == p || p->user || r->rdx || r->rip >= USER_TOP || !(m = msg_buffer(p, r->rsi)) ||
+        !(dst->linux_call || (k = msg_buffer(dst, dst->msgbuf))))
+        return;
+    if (reply ? has_waiting(p) || (!dst->awaiting_reply && !priv_may_send(p, dst))
+              : !priv_may_send(p, dst))
+        return;
+    p->msgbuf = r->rsi;
+    handoff(p, dst, m, k, reply ? ANY : dst->ep); /* sendrec: only dst's answer */
 }
 
 /* t, blocked sending, leaves the queue it waits in. */
@@ -203,9 +338,14 @@ int64_t ipc_linux_call(struct proc *p, endpoint_t server, const message_t *m)
     struct proc *dst;
     if (ep_lookup(server, &dst) < 0 || dst == p)
         return -LINUX_EIO;
+    message_t *k;
     p->msg = *m;
+    p->msg.source = p->ep;
     p->linux_call = 1;
-    int64_t r = post(p, dst, 0, 0, 1);
+    if (dst->flags == PS_RECEIVING && waits_for(dst, p->ep) && !dst->linux_call &&
+        p->regs.rip < USER_TOP && (k = msg_buffer(dst, dst->msgbuf)))
+        handoff(p, dst, &p->msg, k, dst->ep); /* the fast path's way; see trap() for the rip */
+    int64_t r = post(p, dst, &p->msg, 0, 0, 1);
     if (r != KC_BLOCKED) /* cannot happen for a blocking sendrec; be safe */
         p->linux_call = 0;
     return r;
@@ -253,17 +393,17 @@ int64_t ipc_receive(struct proc *p, endpoint_t src, uint64_t msgp, uint64_t flag
         return -E_DEADLK;
     if (flags & ~(uint64_t)RECV_NONBLOCK)
         return refuse(p, 3, -E_INVAL);
-    if (!user_range_mapped(p, msgp, sizeof(message_t), 1))
+    if (!msg_buffer(p, msgp) && !user_range_mapped(p, msgp, sizeof(message_t), 1))
         return refuse(p, 2, -E_FAULT);
     if (take_notification(p, src, &m))
-        return copy_to_user(p, msgp, &m, sizeof(m));
+        return msg_put(p, msgp, &m, m.source);
     for (struct proc **pp = &p->senders; (s = *pp); pp = &s->next_sender) {
         if (src != ANY && s->ep != src)
             continue;
         *pp = s->next_sender;
         s->next_sender = 0;
         s->sendto = NONE;
-        int r = copy_to_user(p, msgp, &s->msg, sizeof(message_t));
+        int r = (int)msg_put(p, msgp, &s->msg, s->ep);
         if (s->in_sendrec) {
             s->in_sendrec = 0;
             await_reply(s, p->ep); /* stays blocked */
@@ -289,7 +429,7 @@ int64_t ipc_notify(struct proc *p, endpoint_t dst_ep)
     if (waits_for_notify(dst, p->ep)) {
         message_t m;
         notify_message(&m, p->ep, 0);
-        deliver(dst, &m);
+        deliver(dst, &m, p->ep);
     } else {
         dst->notify_pending[p->slot / 64] |= 1ull << (p->slot % 64);
     }
@@ -305,7 +445,7 @@ void notify_from_kernel(struct proc *dst, endpoint_t src, uint32_t bits)
         message_t m;
         notify_message(&m, src, *pending);
         *pending = 0;
-        deliver(dst, &m);
+        deliver(dst, &m, src);
     }
 }
 

@@ -43,6 +43,10 @@ int64_t do_sendnb(struct proc *p, const uint64_t *a)
 {
     return ipc_send(p, (endpoint_t)a[0], a[1], 1, 0);
 }
+int64_t do_reply_receive(struct proc *p, const uint64_t *a)
+{
+    return ipc_reply_receive(p, (endpoint_t)a[0], a[1]);
+}
 
 int64_t do_log(struct proc *p, const uint64_t *a)
 {

@@ -37,14 +37,16 @@ struct proc {
 
     /* IPC: valid while PS_SENDING / PS_RECEIVING */
     endpoint_t sendto, getfrom;
-    int in_sendrec;       /* after the send, receive the reply */
-    int awaiting_reply;   /* in sendrec's receive: only a message */
-    int linux_call;       /* in a Linux system call: reply to rax */
-    int user;             /* a Linux process (made by a PRIV_USERS server) */
-    uint64_t fs_base;     /* FS segment base (musl's thread pointer) */
-    uint64_t msgbuf;      /* caller's message buffer */
-    message_t msg;        /* message being sent */
-    struct proc *senders; /* processes blocked sending to us */
+    int in_sendrec;             /* after the send, receive the reply */
+    int awaiting_reply;         /* in sendrec's receive: only a message */
+    int linux_call;             /* in a Linux system call: reply to rax */
+    int user;                   /* a Linux process (made by a PRIV_USERS server) */
+    uint64_t fs_base;           /* FS segment base (musl's thread pointer) */
+    uint64_t msgbuf;            /* caller's message buffer */
+    uint64_t buf_va, buf_epoch; /* the last message buffer's translation (ipc.c msg_buffer), */
+    message_t *buf_kva;         /* valid while vm_epoch == buf_epoch */
+    message_t msg;              /* message being sent */
+    struct proc *senders;       /* processes blocked sending to us */
     struct proc *next_sender;
     uint64_t notify_pending[NR_SLOTS / 64]; /* by source slot */
     uint32_t sys_pending;                   /* NOTIFY_* reasons from SYSTEM */
@@ -115,6 +117,7 @@ int frame_check(void);
 #define PTE_COW (1ull << 53)
 #define PTE_NX (1ull << 63)
 #define PTE_ADDR 0x000ffffffffff000ull
+extern uint64_t vm_epoch; /* moves when any user mapping goes or changes (vm.c) */
 uint64_t vm_new_space(void);
 void vm_free_space(uint64_t pml4);
 int vm_map(struct proc *p, uint64_t va, uint64_t pa, uint64_t pte_flags);
@@ -135,6 +138,7 @@ void vm_protect_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
 uint64_t prot_to_pte(uint64_t prot);
 int user_range_ok(uint64_t va, uint64_t len);
 int user_range_mapped(struct proc *p, uint64_t va, uint64_t len, int write);
+uint64_t user_phys(struct proc *p, uint64_t va, int write); /* 0: not user memory of p */
 int copy_from_user(struct proc *p, uint64_t src, void *dst, uint64_t len);
 int copy_to_user(struct proc *p, uint64_t dst, const void *src, uint64_t len);
 int copy_between(struct proc *sp, uint64_t src, struct proc *dp, uint64_t dst, uint64_t len);
@@ -156,12 +160,15 @@ void proc_block(struct proc *p, uint32_t flag);
 void proc_unblock(struct proc *p, uint32_t flag);
 void sched_tick(void);
 _Noreturn void schedule(void);
+_Noreturn void sched_handoff(struct proc *p, struct proc *dst);
 int sched_check(void);
 
 /* ipc.c */
 int64_t ipc_send(struct proc *p, endpoint_t dst, uint64_t msgp, int nonblock, int sendrec);
 int64_t ipc_receive(struct proc *p, endpoint_t src, uint64_t msgp, uint64_t flags);
 int64_t ipc_notify(struct proc *p, endpoint_t dst);
+int64_t ipc_reply_receive(struct proc *p, endpoint_t dst, uint64_t msgp);
+void ipc_fastpath(void);
 void notify_from_kernel(struct proc *dst, endpoint_t src, uint32_t bits);
 void ipc_cleanup(struct proc *dead);
 int64_t ipc_linux_call(struct proc *p, endpoint_t server, const message_t *m);

@@ -3,7 +3,8 @@
  * quantum of QUANTUM_TICKS clock ticks. A process is runnable when its
  * flags are 0; proc_block/proc_unblock keep the queues in step with the
  * flags. A process woken by IPC goes to the front of its queue, so a
- * sendrec switches straight to the callee and the reply straight back.
+ * sendrec switches straight to the callee and the reply straight back;
+ * IPC's fast path does the same in one step (sched_handoff).
  */
 #include "kernel.h"
 
@@ -76,20 +77,50 @@ void sched_tick(void)
     }
 }
 
+static inline __attribute__((always_inline)) _Noreturn void run(struct proc *p)
+{
+    if (p != current) {
+        fpu_switch_to(p->fpu);
+        cpu_set_user_frame(&p->regs);
+        user_segments_load(p->fs_base);
+        space_load(p->pml4);
+    }
+    current = p;
+    return_to_user(&p->regs);
+}
+
+/*
+ * IPC's direct switch (ipc_fastpath): p, running, blocks receiving; dst,
+ * blocked receiving, goes to the front of its queue and runs at once unless
+ * a process of higher priority is ready (then schedule() picks, as always).
+ */
+_Noreturn void sched_handoff(struct proc *p, struct proc *dst)
+{
+    int q = p->priority;
+    p->flags = PS_RECEIVING;
+    dst->flags = 0;
+    if (ready_head[q] == p && dst->priority == q) { /* dst takes p's place at the head */
+        dst->next_ready = p->next_ready;
+        ready_head[q] = dst;
+        if (ready_tail[q] == p)
+            ready_tail[q] = dst;
+        p->next_ready = 0;
+    } else {
+        p->flags = 0; /* dequeue wants it runnable */
+        dequeue(p);
+        p->flags = PS_RECEIVING;
+        enqueue(dst, 1);
+    }
+    if (ready_mask & ((1u << dst->priority) - 1))
+        schedule();
+    run(dst);
+}
+
 _Noreturn void schedule(void)
 {
     for (;;) {
-        if (ready_mask) {
-            struct proc *p = ready_head[__builtin_ctz(ready_mask)];
-            if (p != current) {
-                fpu_switch_to(p->fpu);
-                cpu_set_user_frame(&p->regs);
-                user_segments_load(p->fs_base);
-                space_load(p->pml4);
-            }
-            current = p;
-            return_to_user(&p->regs);
-        }
+        if (ready_mask)
+            run(ready_head[__builtin_ctz(ready_mask)]);
         current = 0; /* idle until an interrupt makes someone runnable */
         __asm__ volatile("sti; hlt; cli");
     }

@@ -8,8 +8,15 @@
  * owns with others, freed with their last mapping). The kernel never
  * dereferences a user pointer: it walks the page table, checks the U and W bits, and copies through
  * the direct map, so a bad pointer yields E_FAULT, never a kernel fault.
+ *
+ * vm_epoch moves whenever a user mapping anywhere is removed, downgraded or replaced (unmap,
+ * protect, move, a fork's copy-on-write, a COW break, a space freed): translations cached outside
+ * the page tables (ipc.c's message buffers) are valid only while it stays. New code that takes a
+ * mapping away or changes its frame must move it too.
  */
 #include "kernel.h"
+
+uint64_t vm_epoch = 1;
 
 #define IDX(va, level) (((va) >> (12 + 9 * (level))) & 511)
 #define LEAF_SPAN (1ull << 21) /* what one leaf table maps */
@@ -77,6 +84,7 @@ int vm_free_part(struct proc *p)
 {
     int tables = 0;
     space_changed(p->pml4);
+    vm_epoch++;
     for (uint64_t a = 0, *e; a < USER_TOP;)
         if ((e = leaf_entry(p->pml4, a, &a))) { /* absent once freed: the next one is found */
             if (tables++ == FORK_CHUNK)
@@ -90,6 +98,7 @@ int vm_free_part(struct proc *p)
 void vm_free_space(uint64_t pml4)
 {
     space_changed(pml4); /* its frame may become another space's root */
+    vm_epoch++;
     free_table(pml4, 3, 0);
 }
 
@@ -154,6 +163,7 @@ int vm_copy_space(struct proc *p, struct proc *c, uint64_t *at)
 {
     int tables = 0;
     space_changed(p->pml4);
+    vm_epoch++; /* p's writable pages become copy-on-write */
     for (uint64_t a = *at, *pde, *from, *to; a < USER_TOP;) {
         if (!(pde = leaf_entry(p->pml4, a, &a)))
             continue;
@@ -199,6 +209,7 @@ static int vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t fla
                          const uint64_t *phys, uint64_t budget)
 {
     space_changed(p->pml4);
+    vm_epoch++;
     for (uint64_t a = va; a < va + len;) {
         uint64_t *up = leaf_entry(p->pml4, a, &a), *t, end = (a | (LEAF_SPAN - 1)) + 1;
         if (!up)
@@ -335,6 +346,7 @@ int vm_lazy_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
 int vm_move_range(struct proc *p, uint64_t from, uint64_t to, uint64_t len)
 {
     space_changed(p->pml4);
+    vm_epoch++;
     for (int pass = 0; pass < 2; pass++)
         for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
             uint64_t *src = vm_pte(p->pml4, from + off, 0), *dst;
@@ -369,6 +381,7 @@ int vm_fault(struct proc *p, uint64_t va, int write)
             !(pa = cow ? frame_alloc_dirty() : frame_alloc())) /* a copy fills it all */
             return -E_NOMEM;
         if (cow) {
+            vm_epoch++;
             memcpy(P2V(pa), P2V(old), PAGE_SIZE);
             frame_unshare(old);
         }
@@ -385,7 +398,7 @@ int vm_fault(struct proc *p, uint64_t va, int write)
 
 /* Physical address behind a user address (a demand-zero page gets its frame), 0 if not
  * accessible. */
-static uint64_t user_phys(struct proc *p, uint64_t va, int write)
+uint64_t user_phys(struct proc *p, uint64_t va, int write)
 {
     uint64_t need = PTE_P | PTE_U | (write ? PTE_W : 0), e = p->pml4 | need;
     if (va >= USER_TOP)
@@ -441,6 +454,7 @@ static int share_page(struct proc *sp, uint64_t src, struct proc *dp, uint64_t d
     *d = (*s & PTE_ADDR) | (*d & ~(PTE_ADDR | PTE_LAZY | PTE_W)) | PTE_P | cow;
     __asm__ volatile("invlpg (%0)" ::"r"(dst) : "memory");
     space_changed(dp->pml4);
+    vm_epoch++; /* dp's frame at dst changed, sp's page became read-only */
     return 1;
 }
 

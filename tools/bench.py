@@ -91,6 +91,7 @@ KERNEL_SECTION = ("Kernel IPC (Samsara only; Linux has no message IPC: its neare
                   "and futex ping-pong rows)")
 KBENCH_LABELS = {
     "sendrec_roundtrip": "sendrec + reply, two address spaces",
+    "reply_receive_roundtrip": "sendrec + reply_receive (server loop)",
     "null_kernel_call": "null kernel call (KC_UPTIME)",
     "notify_roundtrip": "notify + notify back (two switches)",
     "notify_pending": "notify, receiver not waiting",
@@ -420,6 +421,8 @@ def kernel_sections(data):
     print(f"\n{'operation':40} {'TSC ticks (TCG)':>22} {'guest instructions':>20}")
     print(f"{'':40} {'median [min-max]':>22} {'(-icount shift=0)':>20}")
     for key, label in KBENCH_LABELS.items():
+        if key not in tsc or key not in ins:
+            continue
         t, i = tsc[key], ins[key]
         print(f"{label:40} {t[0]:>8} [{t[1]}-{t[2]}]".ljust(63) + f" {i[0]:>20}")
     med, lo, hi = data["boot_ms"]

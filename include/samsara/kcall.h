@@ -116,7 +116,10 @@
       (int, prot), (uint64_t, src))                                                                \
     /* Hold ep off the CPU (on 1) or let it run again (0): job control's stop and continue; */     \
     /* a process held at a fault (FAULT_HELD) stays held until its fault is reaped. */             \
-    X(PROC_HOLD, proc_hold, sys, int, (endpoint_t, ep), (int, on))
+    X(PROC_HOLD, proc_hold, sys, int, (endpoint_t, ep), (int, on))                                 \
+    /* IPC. sendnb m to dst (a client's reply; on an error nothing is done), then receive */       \
+    /* from ANY into m: a server's answer and its next wait in one kernel entry. */                \
+    X(REPLY_RECEIVE, reply_receive, ipc, int, (endpoint_t, dst), (message_t *, m))
 
 enum kcall_number {
 #define KC_NUMBER(NAME, ...) KC_##NAME,
@@ -129,7 +132,7 @@ _Static_assert(NR_KCALLS <= 64, "the kernel-call mask has 64 bits");
 #define KC_BIT(n) (1ull << (n))
 #define KC_IPC_MASK                                                                                \
     (KC_BIT(KC_SEND) | KC_BIT(KC_RECEIVE) | KC_BIT(KC_SENDREC) | KC_BIT(KC_NOTIFY) |               \
-     KC_BIT(KC_SENDNB))
+     KC_BIT(KC_SENDNB) | KC_BIT(KC_REPLY_RECEIVE))
 
 /* KC_IOPORT ops */
 #define IO_IN8 0

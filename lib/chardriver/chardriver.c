@@ -39,7 +39,7 @@ static struct {
 static void reply(endpoint_t to, int64_t result)
 {
     message_t r = {.type = CDEV_REPLY, .u.cdev.reply.result = result};
-    ipc_sendnb(to, &r); /* the requester waits in sendrec; if not, too bad */
+    reply_hold(to, &r); /* the requester waits in sendrec; if not, too bad */
 }
 
 /* ---- who may send requests: the clients, by label */

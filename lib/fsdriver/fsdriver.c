@@ -454,7 +454,7 @@ void fsdriver_task(const struct fsdriver *server, const char *client)
             finished = 1;
             ipc_notify(who);
         } else {
-            ipc_sendnb(m.source, &r);
+            reply_hold(m.source, &r);
         }
         if (fs->after)
             fs->after();

@@ -49,8 +49,8 @@ int root_module(const char *name, grant_id_t *grant, uint64_t *size)
 /* Copy the whole boot data module `name` into buf (at most max bytes): its size, or an error. */
 int64_t root_module_copy(const char *name, void *buf, uint64_t max)
 {
-    grant_id_t g;
-    uint64_t size;
+    grant_id_t g = 0;
+    uint64_t size = 0;
     int r = root_module(name, &g, &size);
     if (r == 0 && size > max)
         r = -E_NOMEM;

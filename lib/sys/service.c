@@ -69,7 +69,7 @@ int service_handle(const message_t *m)
 int service_receive(message_t *m)
 {
     for (;;) {
-        int r = ipc_receive(ANY, m);
+        int r = reply_and_receive(m); /* with the reply held, if any: one kernel entry */
         if (r < 0 || !service_handle(m))
             return r;
     }
@@ -87,7 +87,7 @@ uint64_t service_refuse(const char *server, const message_t *m, const char *why)
 void service_reply(endpoint_t to, int32_t type, message_t *r)
 {
     r->type = type;
-    ipc_sendnb(to, r); /* the client waits in sendrec; if it gave up, too bad */
+    reply_hold(to, r); /* the client waits in sendrec; if it gave up, too bad */
 }
 
 void service_reply_result(endpoint_t to, int32_t type, int64_t result)

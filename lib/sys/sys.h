@@ -16,10 +16,16 @@
 #include <samsara/priv.h>
 #include <samsara/proc.h>
 
+/* A reply held by reply_hold for the next receive goes before any other kernel call (reply.c). */
+extern endpoint_t reply_held_to;
+void reply_flush(void);
+
 static inline int64_t kcall6(uint64_t n, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
                              uint64_t a4, uint64_t a5)
 {
     int64_t r;
+    if (reply_held_to && n != KC_REPLY_RECEIVE)
+        reply_flush();
     register uint64_t r10 __asm__("r10") = a3;
     register uint64_t r8 __asm__("r8") = a4;
     register uint64_t r9 __asm__("r9") = a5;
@@ -146,6 +152,11 @@ uint64_t service_startup(const char *label, const struct service_callbacks *cb);
 /* Receive from ANY; rs's heartbeat pings and save requests are answered here, and
  * only the service's own messages come back: 0, or the receive's error. */
 int service_receive(message_t *m);
+/* Answer a client waiting in sendrec: held, and sent by the next reply_and_receive with the wait
+ * (one kernel entry), or before any other kernel call; lost, as sendnb's, if it gave up. */
+void reply_hold(endpoint_t to, const message_t *m);
+/* Send the held reply, if any, and receive from ANY into m (reply.c). */
+int reply_and_receive(message_t *m);
 int service_handle(const message_t *m); /* 1 if m was rs's heartbeat ping or save request (done) */
 /* Answer a client waiting in sendrec without waiting ourselves: r as a reply of type (its
  * protocol's REPLY type; msg/reply.h); a client that gave up loses it. The second form sends

@@ -80,7 +80,7 @@ static void dispatch(const message_t *m)
         return;
     message_t reply = {.type = (m->type & ~0xffu) | 0xff}; /* the protocol's REPLY type */
     reply.u.reply.result = -E_NOSYS;
-    ipc_sendnb(m->source, &reply); /* a sender not waiting for it loses nothing of ours */
+    reply_hold(m->source, &reply); /* a sender not waiting for it loses nothing of ours */
 }
 
 void inet_step(uint64_t deadline)

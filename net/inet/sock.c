@@ -572,6 +572,6 @@ int sock_request(const message_t *m)
     }
     sock_flush(); /* the table is up to date before vfs reads the reply */
     reply.u.sock.reply.result = r;
-    ipc_sendnb(m->source, &reply);
+    reply_hold(m->source, &reply);
     return 1;
 }

@@ -444,7 +444,7 @@ static void handle(const message_t *m)
     message_t reply = {.type = DS_REPLY};
     handler_t h = IS_DS_RQ(m->type) ? handlers[m->type - DS_RQ_BASE] : 0;
     reply.u.reply.result = h ? h(m, &reply) : -E_NOSYS;
-    ipc_sendnb(m->source, &reply); /* a caller not waiting for it loses it */
+    reply_hold(m->source, &reply); /* a caller not waiting for it loses it */
 }
 
 int main(uint64_t arg)

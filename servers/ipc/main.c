@@ -34,7 +34,7 @@ static struct sproc *sproc_of(endpoint_t ep)
 void answer(struct sproc *p, int64_t result)
 {
     message_t m = {.type = MSG_LINUX_REPLY, .u.w = {(uint64_t)result}};
-    ipc_sendnb(p->ep, &m);
+    reply_hold(p->ep, &m);
 }
 
 void suspend(struct sproc *p, enum swait w, int obj, const uint64_t *a)
@@ -227,7 +227,7 @@ static void refuse(const message_t *m, const char *why, int reply_type, int64_t 
     service_refuse("ipc", m, why);
     message_t r = {.type = reply_type, .u.w = {(uint64_t)err}};
     if (reply_type && m->source > 0)
-        ipc_sendnb(m->source, &r);
+        reply_hold(m->source, &r);
 }
 
 static void linux_call(const message_t *m)
@@ -336,7 +336,7 @@ static void dispatch(message_t *m)
         }
         message_t r = {.type = SYSV_REPLY};
         r.u.sysv.reply.result = pm_request(m);
-        ipc_sendnb(m->source, &r);
+        reply_hold(m->source, &r);
         return;
     }
     refuse(m, "not a request ipc serves", 0, 0);

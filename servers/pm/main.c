@@ -47,7 +47,7 @@ struct mproc *mproc_by_pid(int pid)
 void reply_to(struct mproc *mp, int64_t result)
 {
     message_t m = {.type = MSG_LINUX_REPLY, .u.w = {(uint64_t)result}};
-    ipc_sendnb(mp->ep, &m);
+    reply_hold(mp->ep, &m);
 }
 
 int vfs_request(message_t *m, int64_t *result)
@@ -92,7 +92,7 @@ static void refuse(const message_t *m, const char *rule, int reply_type, int64_t
                (int)m->source, rule, refused);
     message_t r = {.type = reply_type, .u.w = {(uint64_t)err}};
     if (reply_type && m->source > 0)
-        ipc_sendnb(m->source, &r);
+        reply_hold(m->source, &r);
 }
 
 static void handle_call(message_t *m)
@@ -292,7 +292,7 @@ static void rs_request(message_t *m)
         r.u.pm.results = (struct pm_results_reply){results[0].pid, (uint64_t)results[0].status};
         memcpy(&results[0], &results[1], sizeof(results[0]) * (size_t)--nr_results);
     }
-    ipc_sendnb(m->source, &r);
+    reply_hold(m->source, &r);
 }
 
 /*

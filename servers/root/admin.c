@@ -215,7 +215,7 @@ void admin_request(message_t *m)
         break;
     case CDEV_STATUS:
         r.u.cdev.status.result = CDEV_ST_NONE;
-        ipc_sendnb(m->source, &r);
+        reply_hold(m->source, &r);
         return;
     case CDEV_IOCTL:
         res = -LX_ENOTTY;
@@ -224,5 +224,5 @@ void admin_request(message_t *m)
         res = -LX_EINVAL;
     }
     r.u.cdev.reply.result = res;
-    ipc_sendnb(m->source, &r);
+    reply_hold(m->source, &r);
 }

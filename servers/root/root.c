@@ -134,7 +134,7 @@ static void report_denials(void)
 void reply_message(const message_t *request, message_t *r)
 {
     r->type = IS_CDEV_RQ(request->type) ? CDEV_REPLY : ROOT_REPLY;
-    ipc_sendnb(request->source, r);
+    reply_hold(request->source, r); /* sent with the next receive */
 }
 
 /* A reply that is only a result (an endpoint, 0 or an error; E_PERM == LX_EPERM for CDEV). */
@@ -361,7 +361,7 @@ int main(uint64_t arg)
         printf("root: cannot route Linux system calls\n");
     for (;;) {
         message_t m;
-        int r = ipc_receive(ANY, &m);
+        int r = reply_and_receive(&m); /* the answer held, if any, and the wait: one entry */
         if (r < 0) {
             printf("root: receive failed: %s\n", strerror_s(r));
             continue;

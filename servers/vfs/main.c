@@ -20,7 +20,7 @@ static endpoint_t pm_ep;
 void reply(endpoint_t ep, int64_t result)
 {
     message_t m = {.type = MSG_LINUX_REPLY, .u.w = {(uint64_t)result}};
-    ipc_sendnb(ep, &m);
+    reply_hold(ep, &m);
 }
 
 struct vproc *vproc_of(endpoint_t ep)
@@ -217,7 +217,7 @@ static void pm_request(message_t *m)
         res = (p = vproc_of(q->proc.ep)) ? cancel_call(p) : 0;
     } else if (m->type == VFS_PM_PROCINFO) { /* pm's part of a /proc file: its reader goes on */
         p = procfs_answer(m->source, &q->procinfo);
-        ipc_sendnb(m->source, &r);
+        reply_hold(m->source, &r);
         if (p)
             rerun(p);
         return;
@@ -234,7 +234,7 @@ static void pm_request(message_t *m)
         }
     } else if (m->type == VFS_PM_PULL) {
         signal_pull(&r.u.vfs_pm.pull);
-        ipc_sendnb(m->source, &r);
+        reply_hold(m->source, &r);
         return;
     } else if (m->type == VFS_PM_SETCRED) {
         res = perm_set_cred(m->source, m);
@@ -273,7 +273,7 @@ static void pm_request(message_t *m)
     }
     if (m->type != VFS_PM_EXEC && m->type != VFS_PM_MAP_OPEN)
         r.u.vfs_pm.reply.result = res;
-    ipc_sendnb(m->source, &r);
+    reply_hold(m->source, &r);
 }
 
 /* Requests for pm queued by vfs (SIGPIPE) or drivers (^C): pm pulls them. */
@@ -380,7 +380,7 @@ int main(uint64_t arg)
         } else if (m.source > 0) {
             vfs_refuse(REFUSE_MESSAGE, m.source, "a message vfs takes from nobody");
             message_t r = {.type = VFS_PM_REPLY, .u.vfs_pm.reply.result = -LX_ENOSYS};
-            ipc_sendnb(m.source, &r);
+            reply_hold(m.source, &r);
         }
     }
 }

@@ -1,7 +1,8 @@
 /*
  * IPC tests: every mode (send, receive from one or ANY, sendrec, sendnb,
- * non-blocking receive, notify), alarms, dead and stale endpoints, and
- * cycle detection.
+ * non-blocking receive, notify, reply-receive), alarms, dead and stale
+ * endpoints, cycle detection, and message buffers whose mapping changes
+ * between calls (the kernel's cached translation must never outlive it).
  */
 #include "ktest.h"
 
@@ -343,6 +344,23 @@ static void t_sendrec_bounded(void)
     EXPECT(kcall3(KC_SENDREC, (uint64_t)parent_ep, (uint64_t)&m, 1ull << 62), -E_INVAL);
 }
 
+/* The operations (KC_BIT) of e's denials traced since seq, each with us as its target; *n of them.
+ */
+static uint64_t denials_of(endpoint_t e, uint64_t seq, int64_t *n)
+{
+    static struct trace_entry t[64];
+    int64_t got = sys_trace_read(seq, t, 64);
+    uint64_t ops = 0;
+    *n = 0;
+    for (int64_t i = 0; i < got; i++)
+        if (t[i].ep == e && t[i].err == -E_PERM) {
+            ++*n;
+            ops |= KC_BIT(t[i].op);
+            EXPECT(t[i].args[0], (uint64_t)self_ep);
+        }
+    return ops;
+}
+
 /*
  * Helper (manifest unpriv: no IPC targets at all): it may answer a caller
  * that waits in sendrec for it (send or sendnb, not sendrec), and nothing
@@ -381,18 +399,114 @@ static void t_reply_rule(void)
     EXPECT(m.type, 8);
     expect_clean_exit(e);
     /* its three refusals are traced, each naming the operation and us as the target */
-    static struct trace_entry t[64];
-    int64_t got = sys_trace_read(s0.trace_seq, t, 64), mine = 0;
-    uint64_t ops = 0;
-    for (int64_t i = 0; i < got; i++)
-        if (t[i].ep == e) {
-            mine++;
-            ops |= KC_BIT(t[i].op);
-            EXPECT(t[i].args[0], (uint64_t)self_ep);
-        }
+    int64_t mine;
+    EXPECT(denials_of(e, s0.trace_seq, &mine),
+           KC_BIT(KC_SENDREC) | KC_BIT(KC_SENDNB) | KC_BIT(KC_NOTIFY));
     EXPECT(mine, 3);
-    EXPECT(ops, KC_BIT(KC_SENDREC) | KC_BIT(KC_SENDNB) | KC_BIT(KC_NOTIFY));
     EXPECT(sys_priv_ipc(e, self_ep, 1), -E_PERM); /* rs's call alone */
+}
+
+/*
+ * Helper (unpriv: no IPC targets): a server loop with KC_REPLY_RECEIVE. Each
+ * answer goes to the caller waiting in sendrec and the next request comes in
+ * the same call; a bad buffer is refused before anything moves (the caller
+ * still waits and gets the answer after); an answer to a caller that no
+ * longer waits for one is refused. Exit status: how many results were wrong.
+ */
+static int h_reply_receive(uint64_t n)
+{
+    message_t m;
+    int wrong = 0;
+    (void)n;
+    wrong += ipc_receive(ANY, &m) != 0;
+    endpoint_t caller = m.source;
+    m.type = 7;
+    wrong += ipc_reply_receive(caller, &m) != 0; /* answer 1, then request 2 */
+    wrong += m.source != caller || m.type != 2;
+    m.type = 8;
+    wrong += ipc_reply_receive(caller, (message_t *)0x400000) != -E_FAULT; /* read-only text */
+    wrong += ipc_reply_receive(caller, (message_t *)0) != -E_FAULT;
+    wrong += ipc_reply_receive(caller, (message_t *)0x0000800000000000ull) != -E_FAULT;
+    wrong += ipc_reply_receive(caller, &m) != 0; /* answer 2 (the caller still waited) */
+    wrong += m.source != caller || m.type != 3;
+    m.type = 9;
+    wrong += ipc_sendnb(caller, &m) != 0;              /* answer 3 */
+    wrong += ipc_reply_receive(caller, &m) != -E_PERM; /* answered: a new message, refused */
+    wrong += ipc_reply_receive(self_ep, &m) != -E_DEADLK;
+    return wrong;
+}
+
+static void t_reply_receive(void)
+{
+    struct sysinfo s0;
+    EXPECT(sys_sysinfo(&s0), 0);
+    endpoint_t e = spawn_helper("unpriv", "reply_receive", 0);
+    for (int i = 1; i <= 3; i++) {
+        message_t m = {.type = i, .u.w = {(uint64_t)i * 11}};
+        EXPECT(ipc_sendrec(e, &m), 0);
+        EXPECT(m.source, e);
+        EXPECT(m.type, 6 + i);
+        EXPECT(m.u.w[0], (uint64_t)i * 11); /* the request's body came back whole */
+    }
+    expect_clean_exit(e);
+    /* one denial traced (the answer to nobody waiting); bad buffers are no denials */
+    int64_t denied;
+    EXPECT(denials_of(e, s0.trace_seq, &denied), KC_BIT(KC_REPLY_RECEIVE));
+    EXPECT(denied, 1);
+    /* a process we may reach that waits for no answer: E_AGAIN, nothing received */
+    message_t m = {0};
+    e = spawn_helper("peer", "sleep", 20);
+    EXPECT(ipc_reply_receive(e, &m), -E_AGAIN);
+    expect_clean_exit(e);
+    EXPECT(ipc_reply_receive(e, &m), -E_DEADEP);
+    EXPECT(ipc_reply_receive(0, &m), -E_SRCH);
+    EXPECT(sys_selfcheck(), 0);
+}
+
+/*
+ * Helper (memdrv): a message buffer whose page is unmapped, protected or
+ * replaced between two calls. The kernel caches the buffer's translation; a
+ * stale one would write into a freed frame (maybe the one mapped next) and
+ * answer 0. Notifications to itself are the messages. Exit status: the
+ * first check that failed.
+ */
+static int h_stale_buffer(uint64_t n)
+{
+    const uint64_t va = 0x10000000, other = 0x20000000;
+    message_t *buf = (message_t *)(va + 64), good;
+    volatile uint64_t *pattern = (volatile uint64_t *)other;
+    (void)n;
+    if (sys_mem_map(SELF, va, 4096, PROT_R | PROT_W) != 0 || ipc_notify(self_ep) != 0 ||
+        ipc_receive_nb(ANY, buf) != 0 || buf->type != MSG_NOTIFY)
+        return 1; /* the translation is cached now */
+    if (sys_mem_unmap(SELF, va, 4096) != 0 || sys_mem_map(SELF, other, 4096, PROT_R | PROT_W) != 0)
+        return 2; /* the freed frame may well be the one mapped at other */
+    for (int i = 0; i < 512; i++)
+        pattern[i] = 0xa5a5a5a5a5a5a5a5ull;
+    if (ipc_notify(self_ep) != 0 || ipc_receive_nb(ANY, buf) != -E_FAULT)
+        return 3;
+    for (int i = 0; i < 512; i++)
+        if (pattern[i] != 0xa5a5a5a5a5a5a5a5ull)
+            return 4;
+    if (ipc_receive_nb(ANY, &good) != 0 || good.type != MSG_NOTIFY) /* nothing was lost */
+        return 5;
+    /* made read-only: no write through the cached writable translation */
+    if (sys_mem_map(SELF, va, 4096, PROT_R | PROT_W) != 0 || ipc_notify(self_ep) != 0 ||
+        ipc_receive_nb(ANY, buf) != 0 || sys_mem_protect(SELF, va, 4096, PROT_R) != 0 ||
+        ipc_notify(self_ep) != 0 || ipc_receive_nb(ANY, buf) != -E_FAULT ||
+        ipc_receive_nb(ANY, &good) != 0)
+        return 6;
+    /* replaced by a new page at the same address: the message lands in the new page */
+    if (sys_mem_unmap(SELF, va, 4096) != 0 || sys_mem_map(SELF, va, 4096, PROT_R | PROT_W) != 0 ||
+        buf->type != 0 || ipc_notify(self_ep) != 0 || ipc_receive_nb(ANY, buf) != 0 ||
+        buf->type != MSG_NOTIFY || buf->source != self_ep)
+        return 7;
+    return 0;
+}
+
+static void t_stale_buffer(void)
+{
+    run_helper("memdrv", "stale_buffer", 0);
 }
 
 const struct test ipc_tests[] = {
@@ -411,6 +525,8 @@ const struct test ipc_tests[] = {
     {"ipc_cycle", t_cycle},
     {"ipc_bad_message_pointer", t_bad_message_pointer},
     {"ipc_reply_rule", t_reply_rule},
+    {"ipc_reply_receive", t_reply_receive},
+    {"ipc_stale_buffer", t_stale_buffer},
     {0, 0},
 };
 
@@ -426,5 +542,7 @@ const struct khelper ipc_helpers[] = {
     {"notify_send", h_notify_send},
     {"notify_reply", h_notify_then_reply},
     {"reply_rule", h_reply_rule},
+    {"reply_receive", h_reply_receive},
+    {"stale_buffer", h_stale_buffer},
     {0, 0},
 };

@@ -43,7 +43,7 @@ static const char *const refusal[] = {[RS] = "only rs may ask for that",
 static void reply(const message_t *m, message_t *r)
 {
     r->type = PCI_REPLY;
-    ipc_sendnb(m->source, r);
+    reply_hold(m->source, r);
 }
 
 /* One request as the handlers see it: the sender's driver index and the function named. */

@@ -84,7 +84,12 @@ trap_common:
 1:  call trap /* the idle loop was interrupted */
     jmp pop_frame /* its frame is on top of the kernel stack */
 
-/* syscall: rcx = user rip, r11 = user rflags; IF is cleared by SFMASK. */
+/*
+ * syscall: rcx = user rip, r11 = user rflags; IF is cleared by SFMASK. The two
+ * calls of IPC's fast path (ipc_fastpath) try it before trap().
+ */
+#define FAST_SENDREC 0x5a02       /* KCALL_BASE + KC_SENDREC (checked in ipc.c) */
+#define FAST_REPLY_RECEIVE 0x5a2b /* KCALL_BASE + KC_REPLY_RECEIVE */
     .globl syscall_entry
 syscall_entry:
     movq %rsp, syscall_user_rsp(%rip)
@@ -98,8 +103,14 @@ syscall_entry:
     pushq $SYSCALL_VECTOR
     PUSH_REGS
     cld
-    movq %rsp, %rdi
+    movq %rsp, %rbx /* callee-saved: the frame, for trap() */
     leaq kernel_stack_top(%rip), %rsp
+    cmpq $FAST_SENDREC, %rax
+    je 1f
+    cmpq $FAST_REPLY_RECEIVE, %rax
+    jne 2f
+1:  call ipc_fastpath /* returns only if it did not take the call */
+2:  movq %rbx, %rdi
     call trap
     ud2
 
