@@ -9,7 +9,7 @@
  * cred_exec), empties the address space, maps the segments and a stack
  * laid out as the Linux x86-64 ABI says (argc, argv, envp, auxv with
  * AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_ENTRY, the ids, AT_SECURE,
- * AT_RANDOM, ...), and sets the registers.
+ * AT_RANDOM, AT_SYSINFO_EHDR: the vDSO clock.c maps, ...), and sets the registers.
  */
 #include "elf/elf.h"
 #include "pm.h"
