@@ -3,14 +3,23 @@
  * notification from HARDWARE to every process that shares the line (up to
  * IRQ_SHARERS); the line is unmasked when each of them has served its
  * device and said so with IRQ_ACK (or left with IRQ_DISABLE, or died).
- * IRQ 0 is the clock: it counts ticks, fires alarms and drives the
- * scheduler quantum.
+ * IRQ 0 is the clock: it fires alarms and drives the scheduler quantum.
+ * The tick count follows the TSC's time in ms (clock_ticks), not the count
+ * of interrupts: ticks lost while the kernel ran with interrupts off are
+ * made up at the next interrupt, up to CATCH_UP ms at once; a longer gap
+ * (QEMU's CPU thread off the host's CPU for a while) counts as CATCH_UP
+ * and the rest is dropped (ms_dropped, which the servers' wall clock
+ * KC_BOOTTIME adds back), so that no heartbeat or timeout expires for a
+ * stall nobody could answer in. A deadline counts from this fresh count,
+ * which is never ahead of the TSC: it ends late rather than early.
  */
 #include "kernel.h"
 
 #define IRQ_SHARERS 4
 
-uint64_t ticks;
+#define CATCH_UP 50 /* ms: the most a gap between two clock readings adds to the tick count */
+
+uint64_t ticks, ms_dropped;
 static struct {
     struct proc *owner[IRQ_SHARERS];
     uint32_t unacked; /* bit i: owner[i] was notified and has not acked yet */
@@ -73,15 +82,26 @@ void timer_wake_at(uint64_t tick)
         next_alarm = tick;
 }
 
+/* The ticks since time 0 by the TSC (never fewer than before): deadlines count from here. */
+uint64_t clock_ticks(void)
+{
+    uint64_t now = (rdtsc() - tsc_boot) / tsc_per_tick - ms_dropped;
+    if (now > ticks + CATCH_UP) {
+        ms_dropped += now - ticks - CATCH_UP;
+        now = ticks + CATCH_UP;
+    }
+    return ticks = now > ticks ? now : ticks;
+}
+
 void alarm_set(struct proc *p, uint64_t delay)
 {
-    p->alarm_at = delay ? ticks + delay : 0;
+    p->alarm_at = delay ? clock_ticks() + delay : 0;
     timer_wake_at(p->alarm_at);
 }
 
 void timer_tick(void)
 {
-    ticks++;
+    clock_ticks();
     if (ticks >= next_alarm) {
         next_alarm = ~0ull;
         for (int i = 0; i < NR_SLOTS; i++) {

@@ -30,7 +30,7 @@ int64_t do_sendrec(struct proc *p, const uint64_t *a)
         return refuse(p, 3, -E_INVAL);
     int64_t r = ipc_send(p, (endpoint_t)a[0], a[1], 0, 1);
     if (r == KC_BLOCKED && a[2]) {
-        p->ipc_deadline = ticks + a[2];
+        p->ipc_deadline = clock_ticks() + a[2];
         timer_wake_at(p->ipc_deadline);
     }
     return r;
@@ -62,15 +62,15 @@ int64_t do_log(struct proc *p, const uint64_t *a)
 int64_t do_uptime(struct proc *p, const uint64_t *a)
 {
     (void)p, (void)a;
-    return (int64_t)ticks;
+    return (int64_t)clock_ticks();
 }
-/* Seconds since 1970 at tick 0: the real-time clock is this plus ticks / 1000 (pm, file
- * servers). Only pm's manifest grants setting it (from the RTC, once at its start). */
+/* Seconds since 1970 at TSC time 0 (pm sets it: the RTC, settimeofday); read, at tick 0, so
+ * that the servers' real-time clock is this plus ticks / 1000 (lib/fsdriver, vfs's mqueue). */
 static uint64_t boottime;
 int64_t do_boottime(struct proc *p, const uint64_t *a)
 {
     (void)p, (void)a;
-    return (int64_t)boottime;
+    return (int64_t)(boottime + ms_dropped / 1000); /* the ms the tick count dropped (irq.c) */
 }
 int64_t do_set_boottime(struct proc *p, const uint64_t *a)
 {
@@ -106,8 +106,10 @@ int64_t do_trace_read(struct proc *p, const uint64_t *a)
 
 int64_t do_sysinfo(struct proc *p, const uint64_t *a)
 {
-    struct sysinfo s = {.ticks = ticks,
+    struct sysinfo s = {.ticks = clock_ticks(),
                         .hz = HZ,
+                        .tsc_hz = tsc_hz,
+                        .tsc_boot = tsc_boot,
                         .free_frames = frame_free_count(),
                         .total_frames = frame_total(),
                         .trace_seq = trace_next_seq()};

@@ -70,7 +70,7 @@ _Static_assert(offsetof(struct regs, cs) == 144, "FRAME_CS in entry.S");
 extern struct proc proc_table[NR_SLOTS];
 extern struct proc *current; /* NULL while idle */
 extern struct proc *root_proc;
-extern uint64_t ticks;
+extern uint64_t ticks, ms_dropped;
 
 /* console.c: kernel log and panics */
 void console_init(void);
@@ -193,6 +193,7 @@ int irq_control(struct proc *p, int op, int irq);
 void alarm_set(struct proc *p, uint64_t delay);
 void timer_wake_at(uint64_t tick);
 void timer_tick(void);
+uint64_t clock_ticks(void);
 
 /* boot.c */
 int elf_load_root(struct proc *p, uint64_t image_pa, uint64_t size, uint64_t *entry);

@@ -50,6 +50,7 @@ JSON_DEFAULT = os.path.join(BUILD, "bench", "bench.json")
 SYSCALL_LABELS = {
     "getppid": "getppid",
     "clock_gettime": "clock_gettime(CLOCK_MONOTONIC)",
+    "clock_gettime_syscall": "clock_gettime as a system call",
     "write_dev_null": "write 1 byte to /dev/null",
     "open_close": "open+close /tmp/ubench/a/b/file",
     "stat": "stat /tmp/ubench/a/b/file",

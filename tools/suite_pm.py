@@ -12,6 +12,36 @@ from qemu import BUILD, Boot, collect_tests, system_modules
 def run(record, module):
     run_protocol(record, module)
     run_out_of_memory(record)
+    run_clock_against_host(record)
+
+
+def run_clock_against_host(record):
+    """CLOCK_MONOTONIC (the TSC's, through the vDSO) keeps the host's time while the guest
+    forks and touches mmap memory for 10 s (utest --clockload, a reading every 250 ms): the
+    host's time of arrival less the guest's reading, at its least over the first four and over
+    the last four lines (the console's delays taken out), moves by under 5% of the guest's
+    elapsed time. The kernel's tick count (/proc/uptime) is shown beside it, for the record."""
+    boot = Boot(system_modules(), console=True)
+    try:
+        if not boot.wait_prompt("# ", 30):
+            record("pm.clock_keeps_host_time", False, "no prompt", boot.tail())
+            return
+        first = len(boot.lines)
+        out = boot.run("cat /proc/uptime; utest --clockload 10; cat /proc/uptime", "# ", 120) or []
+        seen = [(at, int(t.split()[1]) / 1e9) for at, t in boot.lines[first:]
+                if t.startswith("clockload ") and len(t.split()) == 2]
+        uptimes = [float(l.split()[0]) for l in out if l[:1].isdigit()]
+        if len(seen) < 20 or len(uptimes) != 2:
+            record("pm.clock_keeps_host_time", False, repr(out), boot.tail())
+            return
+        guest = seen[-1][1] - seen[0][1]
+        drift = min(at - g for at, g in seen[-4:]) - min(at - g for at, g in seen[:4])
+        ok = abs(drift) < 0.05 * guest
+        record("pm.clock_keeps_host_time", ok,
+               f"guest {guest:.3f} s, host {guest + drift:.3f} s, "
+               f"ticks {uptimes[1] - uptimes[0]:.2f} s", None if ok else boot.tail())
+    finally:
+        boot.kill()
 
 
 def run_out_of_memory(record):

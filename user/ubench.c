@@ -17,7 +17,8 @@
  *   ubench loop CALL           one of those for ever, for tools/profile.py
  *
  * A row is "UBENCH name us-median us-min us-max tsc-median": 11 runs of the operation repeated
- * enough times, per operation the microseconds from CLOCK_MONOTONIC and the TSC ticks. Under
+ * enough times, per operation the microseconds from CLOCK_MONOTONIC (the TSC's, through the vDSO)
+ * and the TSC ticks. Under
  * -icount shift=0 a tick is one guest instruction, so that column counts every instruction the
  * operation costs, the kernel's and the servers' included, and repeats exactly from run to run;
  * without icount QEMU's TSC runs at the host's TSC rate. Row names are stable (the harness and
@@ -127,6 +128,13 @@ static void op_clock_gettime(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
+}
+
+/* The same clock as a system call (on Samsara: the kernel and pm; the vDSO's row is above). */
+static void op_clock_gettime_syscall(void)
+{
+    struct timespec t;
+    syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &t);
 }
 
 static void op_write_dev_null(void)
@@ -428,6 +436,7 @@ static int syscall_rows(void)
 
     measure("getppid", op_getppid, 2000);
     measure("clock_gettime", op_clock_gettime, 2000);
+    measure("clock_gettime_syscall", op_clock_gettime_syscall, 2000);
     measure("write_dev_null", op_write_dev_null, 2000);
     measure("open_close", op_open_close, 200);
     measure("stat", op_stat, 400);

@@ -9651,6 +9651,146 @@ static void t_tlb_same_address(void)
     CHECK(munmap(p, len) == 0);
 }
 
+/*
+ * The clock (issue 12, helper clock): the TSC is the source of time, a read-only clock page and
+ * the vDSO (AT_SYSINFO_EHDR) serve musl's clock_gettime without a system call.
+ */
+static int64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* CLOCK_MONOTONIC never goes back: over many reads, and from a parent to its child and back. */
+static void t_clock_monotonic_order(void)
+{
+    int64_t prev = mono_ns(), t;
+    for (int i = 0; i < 200000; i++, prev = t)
+        CHECK((t = mono_ns()) >= prev);
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    for (int i = 0; i < 5; i++) {
+        int64_t before = mono_ns(), in_child = 0;
+        pid_t pid = fork();
+        if (pid == 0) {
+            int64_t now = mono_ns();
+            _exit(write(fds[1], &now, 8) == 8 ? 0 : 1);
+        }
+        CHECK(read(fds[0], &in_child, 8) == 8 && child_status(pid) == 0);
+        CHECK(in_child >= before && mono_ns() >= in_child);
+    }
+    close(fds[0]);
+    close(fds[1]);
+}
+
+/* The vDSO is there (an ELF image, the page before it the clock page), read-only: a write to
+ * either faults with SIGSEGV, mprotect cannot make them writable; a fork keeps them. */
+static void t_clock_vdso_read_only(void)
+{
+    unsigned char *vdso = (unsigned char *)getauxval(AT_SYSINFO_EHDR);
+    CHECK(vdso && !memcmp(vdso, "\177ELF", 4));
+    for (int i = 0; i < 2; i++) {
+        volatile unsigned char *target = i ? vdso : vdso - 4096;
+        pid_t pid = fork();
+        if (pid == 0) {
+            *target = 1;
+            _exit(0);
+        }
+        int st;
+        CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+        ERR(mprotect((void *)((uintptr_t)target & ~4095ul), 4096, PROT_READ | PROT_WRITE), EACCES);
+    }
+    CHECK(madvise(vdso - 4096, 4096, MADV_DONTNEED) == 0 && mono_ns() > 0); /* pages stay */
+    pid_t pid = fork();
+    if (pid == 0) /* the child's copy of the mapping tells the same time */
+        _exit(getauxval(AT_SYSINFO_EHDR) == (unsigned long)vdso && mono_ns() > 0 ? 0 : 1);
+    CHECK(child_status(pid) == 0);
+}
+
+/* settimeofday and clock_settime move CLOCK_REALTIME, seen at once through the vDSO (the page
+ * pm writes) and the system call; CLOCK_MONOTONIC does not move; only root may; bad values. */
+static void t_clock_settime_realtime(void)
+{
+    struct timespec before, now, sys, mono0, mono1;
+    struct timeval tv;
+    CHECK(clock_gettime(CLOCK_REALTIME, &before) == 0 &&
+          clock_gettime(CLOCK_MONOTONIC, &mono0) == 0);
+    tv.tv_sec = before.tv_sec + 100000;
+    tv.tv_usec = 0;
+    CHECK(settimeofday(&tv, 0) == 0);
+    CHECK(clock_gettime(CLOCK_REALTIME, &now) == 0 && syscall(SYS_clock_gettime, 0, &sys) == 0);
+    CHECK(now.tv_sec >= before.tv_sec + 100000 && now.tv_sec <= before.tv_sec + 100002);
+    CHECK(sys.tv_sec >= now.tv_sec && sys.tv_sec <= now.tv_sec + 1 && time(0) >= now.tv_sec);
+    CHECK(clock_gettime(CLOCK_MONOTONIC, &mono1) == 0 && mono1.tv_sec - mono0.tv_sec < 5);
+    pid_t pid = fork();
+    if (pid == 0) { /* not root: EPERM, nothing changed */
+        struct timespec t = {1, 0};
+        _exit(setuid(1000) == 0 && clock_settime(CLOCK_REALTIME, &t) == -1 && errno == EPERM &&
+                      time(0) >= now.tv_sec
+                  ? 0
+                  : 1);
+    }
+    CHECK(child_status(pid) == 0);
+    struct timespec bad = {0, 1000000000}, neg = {-1, 0};
+    ERR(clock_settime(CLOCK_REALTIME, &bad), EINVAL);
+    ERR(clock_settime(CLOCK_REALTIME, &neg), EINVAL);
+    ERR(clock_settime(CLOCK_MONOTONIC, &before), EINVAL);
+    CHECK(clock_gettime(CLOCK_MONOTONIC, &mono1) == 0);
+    before.tv_sec += mono1.tv_sec - mono0.tv_sec; /* back to the time it was, moved on */
+    CHECK(clock_settime(CLOCK_REALTIME, &before) == 0);
+    CHECK(clock_gettime(CLOCK_REALTIME, &now) == 0 && now.tv_sec - before.tv_sec <= 1);
+}
+
+/* The vDSO is used: a clock_gettime is far cheaper than the system call it replaces (one
+ * makes no kernel entry: `make bench` counts its instructions); CPU-time clocks still answer. */
+static void t_clock_vdso_used(void)
+{
+    struct timespec t;
+    uint64_t fast = ~0ull, slow = ~0ull;
+    for (int run = 0; run < 5; run++) {
+        int64_t t0 = mono_ns();
+        for (int i = 0; i < 200; i++)
+            clock_gettime(CLOCK_MONOTONIC, &t);
+        int64_t t1 = mono_ns();
+        for (int i = 0; i < 200; i++)
+            syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &t);
+        int64_t t2 = mono_ns();
+        fast = (uint64_t)(t1 - t0) < fast ? (uint64_t)(t1 - t0) : fast;
+        slow = (uint64_t)(t2 - t1) < slow ? (uint64_t)(t2 - t1) : slow;
+    }
+    CHECK(fast * 10 < slow);
+    CHECK(clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t) == 0);
+    ERR(clock_gettime(99, &t), EINVAL);
+    CHECK(clock_getres(CLOCK_MONOTONIC, &t) == 0 && t.tv_sec == 0 && t.tv_nsec == 1);
+}
+
+/* utest --clockload SECONDS: fork and touch mmap memory until CLOCK_MONOTONIC says SECONDS
+ * passed, printing the clock every 250 ms (suite_pm: the guest's time against the host's). */
+static int clock_load(int seconds)
+{
+    int64_t now = mono_ns(), end = now + (int64_t)seconds * 1000000000, next = now;
+    while (now < end) {
+        if (now >= next) {
+            printf("clockload %lld\n", (long long)now);
+            next = now + 250000000;
+        }
+        size_t len = 4 << 20;
+        char *p = mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return 1;
+        memset(p, 1, len);
+        pid_t pid = fork();
+        if (pid == 0)
+            _exit(p[len - 1] == 1 ? 0 : 1);
+        waitpid(pid, 0, 0);
+        munmap(p, len);
+        now = mono_ns();
+    }
+    printf("clockload %lld\n", (long long)now);
+    return 0;
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -9905,6 +10045,11 @@ static const struct test tests[] = {
     {"locks_end_after_close", t_locks_end_after_close},
     /* address-space switches with PCID (issue 12, helper kvm) */
     {"tlb_same_address", t_tlb_same_address},
+    /* the TSC's clock and the vDSO (issue 12, helper clock) */
+    {"clock_monotonic_order", t_clock_monotonic_order},
+    {"clock_vdso_read_only", t_clock_vdso_read_only},
+    {"clock_settime_realtime", t_clock_settime_realtime},
+    {"clock_vdso_used", t_clock_vdso_used},
     {0},
 };
 
@@ -9956,6 +10101,8 @@ int main(int argc, char **argv)
         return print_exe();
     if (argc > 1 && !strcmp(argv[1], "--memhog")) /* suite_pm: out of memory, from the shell */
         return memhog();
+    if (argc > 2 && !strcmp(argv[1], "--clockload")) /* suite_pm: the clock under load */
+        return clock_load(atoi(argv[2]));
     setvbuf(stdout, 0, _IONBF, 0);
     return test_main(&u_suite, argc > 1 ? argv[1] : "") != 0;
 }

@@ -174,6 +174,7 @@ struct user_regs {
 #define LX_setrlimit 160
 #define LX_chroot 161
 #define LX_sync 162
+#define LX_settimeofday 164
 #define LX_mount 165
 #define LX_umount2 166
 #define LX_reboot 169
@@ -184,6 +185,7 @@ struct user_regs {
 #define LX_getdents64 217
 #define LX_set_tid_address 218
 #define LX_semtimedop 220
+#define LX_clock_settime 227
 #define LX_clock_gettime 228
 #define LX_clock_getres 229
 #define LX_clock_nanosleep 230

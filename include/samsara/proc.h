@@ -87,6 +87,8 @@ struct sysinfo {
     uint32_t nr_procs;
     uint32_t pad;
     uint64_t trace_seq; /* sequence number of the next trace entry */
+    uint64_t tsc_hz;    /* the TSC's rate, measured against the PIT at boot */
+    uint64_t tsc_boot;  /* the TSC at time 0: CLOCK_MONOTONIC is (tsc - tsc_boot) / tsc_hz s */
 };
 
 #endif

@@ -9,14 +9,14 @@
  * cred_exec), empties the address space, maps the segments and a stack
  * laid out as the Linux x86-64 ABI says (argc, argv, envp, auxv with
  * AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_ENTRY, the ids, AT_SECURE,
- * AT_RANDOM, ...), and sets the registers.
+ * AT_RANDOM, AT_SYSINFO_EHDR: the vDSO clock.c maps, ...), and sets the registers.
  */
 #include "elf/elf.h"
 #include "pm.h"
 
 #define ARG_MAX (128 * 1024) /* path + argv + envp strings with their NULs, + 8 per pointer */
 #define IMAGE_MAX (8u << 20)
-#define AUXV_PAIRS 17
+#define AUXV_PAIRS 18
 #define MAX_SCRIPTS 5 /* #! files in a chain (Linux: exec_binprm's depth) */
 
 static uint8_t image[IMAGE_MAX]
@@ -101,7 +101,7 @@ static uint64_t stack_sp(int64_t argc, int64_t envc, uint64_t strings_len)
 
 static void build_stack(uint64_t sp, int64_t argc, int64_t envc, uint64_t strings_len,
                         const elf64_ehdr_t *h, uint64_t phdr, uint64_t execfn_off,
-                        const struct cred *c, int secure)
+                        const struct cred *c, int secure, uint64_t vdso)
 {
     uint64_t low = STACK_TOP - sizeof(stack_image);
     uint64_t ustr = stack_strings(strings_len), urnd = ustr - 16;
@@ -121,6 +121,7 @@ static void build_stack(uint64_t sp, int64_t argc, int64_t envc, uint64_t string
         {14, c->egid}, {16, 0},
         {17, 100},     {23, (uint64_t)secure},
         {25, urnd},    {31, ustr + execfn_off},
+        {33, vdso}, /* AT_SYSINFO_EHDR (0: none) */
         {0, 0},
     };
     uint64_t *w = (uint64_t *)(at + (sp - low));
@@ -313,7 +314,8 @@ int64_t exec_image(struct mproc *mp, uint64_t path, uint64_t argv, uint64_t envp
     int secure;
     int64_t r = cred_exec(mp, attrs->mode, attrs->uid, attrs->gid, &secure);
     if (r == 0) {
-        build_stack(sp, argc, envc, g.used, h, at.phdr, (uint64_t)execfn, &mp->cred, secure);
+        uint64_t vdso = clock_map(mp, at.low, at.end);
+        build_stack(sp, argc, envc, g.used, h, at.phdr, (uint64_t)execfn, &mp->cred, secure, vdso);
         r = load_image(mp, h, sp, stack_len);
     }
     if (r < 0) {

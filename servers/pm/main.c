@@ -337,7 +337,7 @@ int main(uint64_t arg)
         return 1;
     }
     sysv_init();
-    realtime_base();
+    clock_init();
     start_init(init);
     service_startup("pm", 0); /* ready; rs's heartbeat pings are answered in service_receive */
     for (;;) {

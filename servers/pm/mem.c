@@ -326,8 +326,8 @@ int64_t do_mprotect(struct mproc *mp, const uint64_t *a)
         return -LX_ENOMEM;
     for (struct region *r = region_from(mp, addr); !region_is_end(mp, r) && r->start < end;
          r = r->next)
-        if ((prot & PROT_W) && r->kind == R_FSHARED && !r->maywrite)
-            return -LX_EACCES; /* a shared file whose descriptor could not write */
+        if ((prot & PROT_W) && ((r->kind == R_FSHARED && !r->maywrite) || r->kind == R_VDSO))
+            return -LX_EACCES; /* a shared file whose descriptor could not write; the clock */
     prot_growth(mp, addr, end, prot, &data, &unbacked);
     if (within_limits(mp, 0, (int64_t)data) < 0 || admit_lazy(unbacked, prot) < 0 ||
         region_reserve(2) < 0)

@@ -37,7 +37,7 @@ int64_t do_sysinfo(struct mproc *mp, const uint64_t *a)
     } l = {0};
     if (sys_sysinfo(&s) < 0)
         return -LX_EIO;
-    l.uptime = (int64_t)(s.ticks / s.hz);
+    l.uptime = (int64_t)(now_ns() / 1000000000); /* the TSC's, as CLOCK_BOOTTIME */
     l.totalram = s.total_frames * 4096;
     l.freeram = s.free_frames * 4096;
     for (int i = 0; i < NR_MPROCS; i++)

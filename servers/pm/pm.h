@@ -82,6 +82,7 @@ enum region_kind {
     R_IMAGE,   /* the program's segments */
     R_FILE,    /* MAP_PRIVATE of a file: the process's own copy of its pages */
     R_FSHARED, /* MAP_SHARED of a file: the file's pages in pm's window, shared */
+    R_VDSO,    /* the clock page and the vDSO: pm's pages, shared read-only (clock.c) */
 };
 struct mfile; /* a mapped file (mapfile.c) */
 struct region {
@@ -122,14 +123,14 @@ struct mproc {
     uint64_t vm_pages, data_pages; /* pages in regions; of them private writable, not stack */
     enum mwait wait;
     message_t call;             /* the suspended call */
-    uint64_t wake_at;           /* W_SLEEP: tick */
+    uint64_t wake_at;           /* W_SLEEP: CLOCK_MONOTONIC deadline, ns */
     uint64_t saved_mask;        /* W_SIGSUSPEND: mask to restore */
     uint64_t wait_set;          /* W_SIGWAIT: the signals waited for */
     struct sig_info info[NSIG]; /* each pending signal's, from when it came */
     uint64_t shared_pending;    /* the process's (main thread's entry): signals for it that */
     struct sig_info shared_info[NSIG]; /* ... every thread blocked when they came (signal.c) */
     int vfork_child;                   /* W_VFORK: the child's pid */
-    uint64_t alarm_at, alarm_interval; /* ITIMER_REAL, in ticks; 0 = off */
+    uint64_t alarm_at, alarm_interval; /* ITIMER_REAL, CLOCK_MONOTONIC ns; 0 = off */
     uint64_t start_tick;
     uint64_t child_ticks;     /* CPU ms of reaped children */
     uint64_t cpu_ms;          /* its process's CPU ms (all threads'), read when it exits */
@@ -221,7 +222,7 @@ void signal_send(struct mproc *mp, int sig);
 void signal_send_info(struct mproc *mp, int sig, const struct sig_info *info);
 void signal_check(struct mproc *mp);
 int signal_group(int pgid, int sig, struct mproc *sender);
-int64_t timespec_ms(struct mproc *mp, uint64_t uaddr, uint64_t *ms); /* time.c */
+int64_t timespec_ns(struct mproc *mp, uint64_t uaddr, uint64_t *ns); /* time.c */
 
 /* stop.c: job control */
 int stop_signal(int sig);
@@ -291,6 +292,14 @@ uint64_t process_cpu_ms(struct mproc *mp);
 void timers_run(void);
 void timers_arm(void);
 uint64_t realtime_base(void);
+uint64_t deadline_after(uint64_t ns);
+
+/* clock.c */
+void clock_init(void);
+uint64_t now_ns(void);
+uint64_t realtime_ns(void);
+void clock_set_realtime(uint64_t ns);
+uint64_t clock_map(struct mproc *mp, uint64_t image_low, uint64_t image_end);
 
 typedef int64_t (*pm_call_t)(struct mproc *mp, const uint64_t *a);
 

@@ -59,10 +59,11 @@ static void entry_put(struct region *r)
     nr_free_entries++;
 }
 
-/* Is a region of this kind shared (MAP_SHARED), so that its stores are not private? */
+/* Is a region of this kind shared (MAP_SHARED; the clock page and vDSO), so that its stores
+ * are not private and its pages are never dropped for zeros (MADV_DONTNEED)? */
 int region_kind_shared(int kind)
 {
-    return kind == R_SHARED || kind == R_FSHARED;
+    return kind == R_SHARED || kind == R_FSHARED || kind == R_VDSO;
 }
 
 /* Does r count as data (RLIMIT_DATA, Linux's data_vm): private, writable, not the stack? */

@@ -143,8 +143,8 @@ int64_t signal_interrupt_call(struct mproc *mp)
         if (nr == LX_clock_nanosleep && !(mp->call.u.lx.arg[1] & 1))
             rem = mp->call.u.lx.arg[3]; /* relative sleeps report what is left */
         if (mp->wait == W_SLEEP && rem) {
-            uint64_t now = now_ticks(), left = mp->wake_at > now ? mp->wake_at - now : 0;
-            uint64_t ts[2] = {left / 1000, (left % 1000) * 1000000};
+            uint64_t now = now_ns(), left = mp->wake_at > now ? mp->wake_at - now : 0;
+            uint64_t ts[2] = {left / 1000000000, left % 1000000000};
             sys_vcopy(SELF, (uint64_t)ts, mp->ep, rem, sizeof(ts));
         }
         if (mp->wait == W_SIGSUSPEND)
@@ -540,22 +540,22 @@ void signal_send(struct mproc *mp, int sig)
  */
 int64_t do_rt_sigtimedwait(struct mproc *mp, const uint64_t *a)
 {
-    uint64_t set, ms = 0;
+    uint64_t set, ns = 0;
     if (a[3] != 8)
         return -LX_EINVAL;
     if (sys_vcopy(mp->ep, a[0], SELF, (uint64_t)&set, 8) < 0)
         return -LX_EFAULT;
-    int64_t r = a[2] ? timespec_ms(mp, a[2], &ms) : 0;
+    int64_t r = a[2] ? timespec_ns(mp, a[2], &ns) : 0;
     if (r < 0)
         return r;
     set &= ~UNBLOCKABLE;
     if ((r = sigwait_take(mp, set, a[1])) != 0)
         return r;
-    if (a[2] && !ms)
+    if (a[2] && !ns)
         return -LX_EAGAIN;
     mp->wait = W_SIGWAIT;
     mp->wait_set = set;
-    mp->wake_at = a[2] ? now_ticks() + ms + 1 : 0; /* at least ms pass */
+    mp->wake_at = a[2] ? deadline_after(ns) : 0;
     timers_arm();
     return SUSPEND;
 }

@@ -14,6 +14,7 @@
     X(sigaltstack) X(rt_sigtimedwait)                                                              \
     X(brk) X(mmap) X(munmap) X(mprotect) X(madvise) X(mremap) X(msync)                            \
     X(clock_gettime) X(clock_getres) X(gettimeofday) X(time) X(nanosleep) X(clock_nanosleep)       \
+    X(clock_settime) X(settimeofday)                                                               \
     X(getitimer) X(setitimer) X(alarm) X(times) X(getrusage)                                       \
     X(uname) X(sysinfo) X(arch_prctl) X(set_robust_list) X(sched_yield)                            \
     X(sched_getaffinity) X(sched_setaffinity)                                                      \

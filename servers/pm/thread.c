@@ -288,13 +288,13 @@ static int64_t futex_wake(struct mproc *mp, uint64_t addr, int private, uint64_t
  */
 int64_t do_futex(struct mproc *mp, const uint64_t *a)
 {
-    uint64_t addr = a[0], op = a[1] & ~(uint64_t)FUTEX_PRIVATE_FLAG, ms = 0;
+    uint64_t addr = a[0], op = a[1] & ~(uint64_t)FUTEX_PRIVATE_FLAG, ns = 0;
     int private = (a[1] & FUTEX_PRIVATE_FLAG) != 0;
     uint32_t word;
     int64_t r;
     if (op != FUTEX_WAIT && op != FUTEX_WAKE && op != FUTEX_REQUEUE && op != FUTEX_CMP_REQUEUE)
         return -LX_ENOSYS;
-    if (op == FUTEX_WAIT && a[3] && (r = timespec_ms(mp, a[3], &ms)) < 0)
+    if (op == FUTEX_WAIT && a[3] && (r = timespec_ns(mp, a[3], &ns)) < 0)
         return r;
     if ((addr & 3) || ((op == FUTEX_REQUEUE || op == FUTEX_CMP_REQUEUE) &&
                        ((a[4] & 3) || (int32_t)a[2] < 0 || (int32_t)a[3] < 0)))
@@ -312,11 +312,11 @@ int64_t do_futex(struct mproc *mp, const uint64_t *a)
         return -LX_EAGAIN;
     if (op == FUTEX_CMP_REQUEUE)
         return futex_wake(mp, addr, private, (uint32_t)a[2], a[4], (uint32_t)a[3]);
-    if (a[3] && !ms)
+    if (a[3] && !ns)
         return -LX_ETIMEDOUT;
     mp->wait = W_FUTEX;
     mp->futex_addr = futex_key(mp, addr, private, &mp->futex_space);
-    mp->wake_at = a[3] ? now_ticks() + ms + 1 : 0; /* at least ms pass */
+    mp->wake_at = a[3] ? deadline_after(ns) : 0;
     timers_arm();
     return SUSPEND;
 }

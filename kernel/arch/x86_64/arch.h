@@ -109,6 +109,7 @@ void pic_init(void);
 void pic_mask(int irq, int masked);
 void pic_eoi(int irq);
 void timer_init(int hz);
+extern uint64_t tsc_hz, tsc_boot, tsc_per_tick; /* the TSC: its rate, its value at time 0 */
 void cpu_set_user_frame(struct regs *r);
 void fpu_switch_to(const void *area);
 void fpu_trap(void);

@@ -1,7 +1,8 @@
 /*
  * CPU set-up: GDT with user segments and the TSS, the IDT (exceptions,
  * 16 PIC IRQs), the `syscall` MSRs, the 8259 PICs, the 8254 PIT as the
- * periodic clock, and lazy FPU/SSE switching with CR0.TS.
+ * periodic clock (and the reference the TSC's rate is measured against),
+ * and lazy FPU/SSE switching with CR0.TS.
  */
 #include "../../kernel.h"
 
@@ -244,10 +245,54 @@ void pic_eoi(int irq)
     outb(0x20, 0x20);
 }
 
+#define PIT_HZ 1193182
+#define CALIBRATE_MS 10
+uint64_t tsc_hz, tsc_boot, tsc_per_tick;
+
+/*
+ * The TSC's rate, counted over CALIBRATE_MS of PIT channel 2 in one-shot
+ * mode 0 (gate: port 0x61 bit 0; output: bit 5, high at the count's end).
+ * The count starts at the write of its high byte and ends between two
+ * polls: each round brackets both, and a round whose brackets are wider
+ * than 1/1000 of it (the CPU was away: a host stall under QEMU) is tried
+ * again, up to 8 times, keeping the narrowest. QEMU's TCG CPUs give no
+ * frequency in CPUID leaf 0x15/0x16 nor an invariant-TSC bit, so the PIT
+ * is the reference; the end of the round kept is time's origin.
+ */
+static void tsc_calibrate(void)
+{
+    uint32_t count = PIT_HZ * CALIBRATE_MS / 1000;
+    uint64_t width = ~0ull, cycles = 0; /* the narrowest round's bracket width and middle */
+    outb(0x61, (uint8_t)((inb(0x61) & ~2) | 1)); /* gate on, speaker off */
+    for (int round = 0; round < 8 && width > cycles / 1000; round++) {
+        outb(0x43, 0xb0); /* channel 2, low then high byte, mode 0 */
+        outb(0x42, count & 0xff);
+        uint64_t a = rdtsc(), low, before = 0, spins = 0;
+        outb(0x42, (uint8_t)(count >> 8));
+        uint64_t b = rdtsc(), poll = b;
+        do {
+            before = poll, poll = rdtsc();
+        } while (!(inb(0x61) & 0x20) && ++spins < (1u << 26));
+        low = rdtsc();
+        if (low - before + b - a < width) {
+            width = low - before + b - a;
+            cycles = (before - b + low - a) / 2;
+            tsc_boot = low;
+        }
+    }
+    tsc_hz = cycles * PIT_HZ / count;
+    if (tsc_hz < 1000000)
+        panic("no TSC rate against the PIT (%lu Hz)", tsc_hz);
+    kprintf("kernel: TSC at %lu kHz (PIT channel 2, %d ms, +-%lu cycles)\n", tsc_hz / 1000,
+            CALIBRATE_MS, width / 2);
+}
+
 void timer_init(int hz)
 {
-    uint32_t div = 1193182 / hz;
-    outb(0x43, 0x34); /* channel 0, rate generator */
+    uint32_t div = PIT_HZ / hz;
+    tsc_calibrate();
+    tsc_per_tick = tsc_hz / (uint64_t)hz; /* the tick count is the TSC's time (clock_ticks) */
+    outb(0x43, 0x34);                     /* channel 0, rate generator */
     outb(0x40, div & 0xff);
     outb(0x40, div >> 8);
     pic_mask(0, 0);
