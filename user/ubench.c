@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -200,10 +201,58 @@ static int fork_sizes(int n, char **mib)
     return 0;
 }
 
+/* Path lookups (the vfs name cache): stat of a 4-deep path, and open+close of it. */
+static void paths(void)
+{
+    static const char *dirs[] = {"/tmp/ubp", "/tmp/ubp/a", "/tmp/ubp/a/b"},
+                      *leaf = "/tmp/ubp/a/b/f";
+    struct stat st;
+    for (int i = 0; i < 3; i++)
+        mkdir(dirs[i], 0755);
+    close(open(leaf, O_WRONLY | O_CREAT, 0644));
+    for (int r = 0; r < RUNS; r++) {
+        start();
+        for (int i = 0; i < 500; i++)
+            stat(leaf, &st);
+        stop(r, 500);
+    }
+    report("stat");
+    for (int r = 0; r < RUNS; r++) {
+        start();
+        for (int i = 0; i < 500; i++)
+            close(open(leaf, O_RDONLY));
+        stop(r, 500);
+    }
+    report("open_close_4deep");
+}
+
+/* `ubench run PROGRAM ARGS...`: one run of a program, waited for (guest instructions). */
+static int run_one(char **argv)
+{
+    start();
+    pid_t pid = fork();
+    if (pid == 0) {
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    printf("UBENCH run %.0f us, %llu ticks, status %d\n", now_us() - t_us,
+           (unsigned long long)(rdtsc() - t_tsc), status);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 2 && !strcmp(argv[1], "fork"))
         return fork_sizes(argc - 2, argv + 2);
+    if (argc > 2 && !strcmp(argv[1], "run"))
+        return run_one(argv + 2);
+    if (argc > 1 && !strcmp(argv[1], "paths")) {
+        paths();
+        printf("ubench: done\n");
+        return 0;
+    }
     int null = open("/dev/null", O_WRONLY), fds[2], back[2];
     char c = 'x';
     for (int r = 0; r < RUNS; r++) { /* pm round trip */
@@ -245,6 +294,7 @@ int main(int argc, char **argv)
     time_forks("fork_exec_true_wait", 20, 1);
     file_rw();
     demo_rw();
+    paths();
     printf("ubench: done\n");
     return 0;
 }
