@@ -9328,6 +9328,151 @@ static void t_proc_maps_files(void)
     CHECK(unlink("/tmp/u_mapsf") == 0);
 }
 
+/* ---- the vfs name cache (issue 12, helper names): no stale answer after a change */
+
+/* 0 if path exists (stat), else -errno. */
+static int nc_stat(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? 0 : -errno;
+}
+
+/* rename, unlink, rmdir and create over names just looked up: each lookup sees the new truth. */
+static void t_namecache_changes(void)
+{
+    CHECK(mkdir("/tmp/nc", 0755) == 0 && mkdir("/tmp/nc/d", 0755) == 0);
+    CHECK(ro_file("/tmp/nc/d/f", "f"));
+    ino_t f = bind_ino("/tmp/nc/d/f");
+    EXPECT(nc_stat("/tmp/nc/d/g"), -ENOENT); /* remembered as missing */
+    EXPECT(nc_stat("/tmp/nc/d/g"), -ENOENT);
+    CHECK(rename("/tmp/nc/d/f", "/tmp/nc/d/g") == 0);
+    EXPECT(nc_stat("/tmp/nc/d/f"), -ENOENT);
+    CHECK(bind_ino("/tmp/nc/d/g") == f);
+    CHECK(ro_file("/tmp/nc/d/f", "new") && bind_ino("/tmp/nc/d/f") != f);
+    CHECK(rename("/tmp/nc/d/f", "/tmp/nc/d/g") == 0); /* over a cached target */
+    CHECK(!strcmp(ro_text("/tmp/nc/d/g"), "new") && nc_stat("/tmp/nc/d/f") == -ENOENT);
+    CHECK(link("/tmp/nc/d/g", "/tmp/nc/d/h") == 0 && unlink("/tmp/nc/d/g") == 0);
+    EXPECT(nc_stat("/tmp/nc/d/g"), -ENOENT);
+    CHECK(!strcmp(ro_text("/tmp/nc/d/h"), "new"));
+    CHECK(symlink("h", "/tmp/nc/d/g") == 0 && !strcmp(ro_text("/tmp/nc/d/g"), "new"));
+    /* a directory moved to another parent: its names go with it, the old path is gone */
+    CHECK(mkdir("/tmp/nc/e", 0755) == 0 && rename("/tmp/nc/d", "/tmp/nc/e/d") == 0);
+    EXPECT(nc_stat("/tmp/nc/d/h"), -ENOENT);
+    CHECK(!strcmp(ro_text("/tmp/nc/e/d/h"), "new"));
+    /* rmdir of a directory whose names are cached, and a new one of the same name */
+    CHECK(mkdir("/tmp/nc/r", 0755) == 0);
+    EXPECT(nc_stat("/tmp/nc/r/x"), -ENOENT);
+    ino_t r = bind_ino("/tmp/nc/r");
+    CHECK(chdir("/tmp/nc/r") == 0 && rmdir("/tmp/nc/r") == 0);
+    EXPECT(nc_stat("/tmp/nc/r"), -ENOENT);
+    ERR(open("x", O_WRONLY | O_CREAT, 0644), ENOENT); /* in the removed cwd (Linux) */
+    CHECK(mkdir("/tmp/nc/r", 0755) == 0 && bind_ino("/tmp/nc/r") != r);
+    CHECK(ro_file("/tmp/nc/r/x", "x") && chdir("/") == 0);
+    CHECK(unlink("/tmp/nc/r/x") == 0 && rmdir("/tmp/nc/r") == 0);
+    CHECK(unlink("/tmp/nc/e/d/g") == 0 && unlink("/tmp/nc/e/d/h") == 0);
+    CHECK(rmdir("/tmp/nc/e/d") == 0 && rmdir("/tmp/nc/e") == 0 && rmdir("/tmp/nc") == 0);
+}
+
+/* A mount over a cached path hides what was there; umount shows it again; ".." of the mounted
+ * root is the mount point's parent. */
+static void t_namecache_mounts(void)
+{
+    CHECK(mkdir("/tmp/ncm", 0755) == 0 && mkdir("/tmp/ncm/m", 0755) == 0);
+    CHECK(mkdir("/tmp/ncm/src", 0755) == 0 && ro_file("/tmp/ncm/m/under", "u"));
+    CHECK(ro_file("/tmp/ncm/src/over", "o"));
+    EXPECT(nc_stat("/tmp/ncm/m/under"), 0);
+    EXPECT(nc_stat("/tmp/ncm/m/over"), -ENOENT);
+    CHECK(mount("/tmp/ncm/src", "/tmp/ncm/m", 0, MS_BIND, 0) == 0);
+    EXPECT(nc_stat("/tmp/ncm/m/under"), -ENOENT);
+    CHECK(!strcmp(ro_text("/tmp/ncm/m/over"), "o"));
+    CHECK(bind_ino("/tmp/ncm/m/..") == bind_ino("/tmp/ncm"));
+    CHECK(bind_ino("/tmp/ncm/m/../src/over") == bind_ino("/tmp/ncm/src/over"));
+    CHECK(umount("/tmp/ncm/m") == 0);
+    CHECK(!strcmp(ro_text("/tmp/ncm/m/under"), "u"));
+    EXPECT(nc_stat("/tmp/ncm/m/over"), -ENOENT);
+    CHECK(unlink("/tmp/ncm/m/under") == 0 && unlink("/tmp/ncm/src/over") == 0);
+    CHECK(rmdir("/tmp/ncm/m") == 0 && rmdir("/tmp/ncm/src") == 0 && rmdir("/tmp/ncm") == 0);
+}
+
+/* Symbolic links in the middle of a path, changed between two walks; loops and errors as Linux
+ * gives them, the second time (cached) as the first. */
+static void t_namecache_walk_errors(void)
+{
+    CHECK(mkdir("/tmp/ncw", 0755) == 0 && mkdir("/tmp/ncw/a", 0755) == 0);
+    CHECK(mkdir("/tmp/ncw/b", 0755) == 0 && ro_file("/tmp/ncw/a/f", "a"));
+    CHECK(ro_file("/tmp/ncw/b/f", "b") && symlink("a", "/tmp/ncw/l") == 0);
+    CHECK(!strcmp(ro_text("/tmp/ncw/l/f"), "a") && !strcmp(ro_text("/tmp/ncw/l/./f"), "a"));
+    CHECK(unlink("/tmp/ncw/l") == 0 && symlink("/tmp/ncw/b", "/tmp/ncw/l") == 0);
+    CHECK(!strcmp(ro_text("/tmp/ncw/l/f"), "b"));
+    CHECK(!strcmp(ro_text("/tmp/ncw/l/../a/f"), "a")); /* ".." of the link's target */
+    CHECK(symlink("loop2", "/tmp/ncw/loop1") == 0 && symlink("loop1", "/tmp/ncw/loop2") == 0);
+    char name[300];
+    memset(name, 'n', sizeof(name));
+    strcpy(name + 256, "");
+    for (int pass = 0; pass < 2; pass++) {
+        EXPECT(nc_stat("/tmp/ncw/a/f/x"), -ENOTDIR);
+        EXPECT(nc_stat("/tmp/ncw/a/f/"), -ENOTDIR);
+        EXPECT(nc_stat("/tmp/ncw/none/x"), -ENOENT);
+        EXPECT(nc_stat("/tmp/ncw/loop1"), -ELOOP);
+        EXPECT(nc_stat("/tmp/ncw/loop1/x"), -ELOOP);
+        ERR(open("/tmp/ncw/l", O_RDONLY | O_NOFOLLOW), ELOOP);
+        EXPECT(nc_stat(name), -ENAMETOOLONG); /* a 256-byte name */
+        EXPECT(nc_stat(name + 1), -ENOENT);   /* 255 bytes: only missing */
+    }
+    CHECK(unlink("/tmp/ncw/loop1") == 0 && unlink("/tmp/ncw/loop2") == 0);
+    CHECK(unlink("/tmp/ncw/l") == 0 && unlink("/tmp/ncw/a/f") == 0 && unlink("/tmp/ncw/b/f") == 0);
+    CHECK(rmdir("/tmp/ncw/a") == 0 && rmdir("/tmp/ncw/b") == 0 && rmdir("/tmp/ncw") == 0);
+}
+
+/* Search permission is checked on every directory of a cached path, with the mode chmod and chown
+ * (through any mount of the directory) last gave it: EACCES in the middle for a user. */
+static void t_namecache_search_permission(void)
+{
+    CHECK(mkdir("/tmp/ncp", 0755) == 0 && mkdir("/tmp/ncp/d", 0755) == 0);
+    CHECK(mkdir("/tmp/ncp/d/e", 0755) == 0 && ro_file("/tmp/ncp/d/e/f", "f"));
+    CHECK(mkdir("/tmp/ncp/view", 0755) == 0);
+    CHECK(mount("/tmp/ncp/d", "/tmp/ncp/view", 0, MS_BIND, 0) == 0);
+    EXPECT(nc_stat("/tmp/ncp/d/e/f"), 0);
+    EXPECT(nc_stat("/tmp/ncp/view/e/f"), 0);
+    CHECK(seteuid(1000) == 0);
+    EXPECT(nc_stat("/tmp/ncp/d/e/f"), 0);
+    CHECK(seteuid(0) == 0 && chmod("/tmp/ncp/d", 0700) == 0 && seteuid(1000) == 0);
+    EXPECT(nc_stat("/tmp/ncp/d/e/f"), -EACCES);
+    EXPECT(nc_stat("/tmp/ncp/view/e/f"), -EACCES); /* the same directory, bound */
+    EXPECT(nc_stat("/tmp/ncp/d"), 0);              /* the last name needs no search */
+    CHECK(seteuid(0) == 0 && chown("/tmp/ncp/view", 1000, 0) == 0 && seteuid(1000) == 0);
+    EXPECT(nc_stat("/tmp/ncp/d/e/f"), 0); /* the owner now */
+    CHECK(seteuid(0) == 0 && chmod("/tmp/ncp/d/e", 0) == 0 && seteuid(1000) == 0);
+    EXPECT(nc_stat("/tmp/ncp/view/e/f"), -EACCES);
+    CHECK(chdir("/tmp/ncp/d") == 0);
+    EXPECT(nc_stat("e/f"), -EACCES);
+    CHECK(seteuid(0) == 0 && chdir("/") == 0 && umount("/tmp/ncp/view") == 0);
+    CHECK(unlink("/tmp/ncp/d/e/f") == 0 && rmdir("/tmp/ncp/d/e") == 0);
+    CHECK(rmdir("/tmp/ncp/d") == 0 && rmdir("/tmp/ncp/view") == 0 && rmdir("/tmp/ncp") == 0);
+}
+
+/* Many more names than the cache holds, each found, then all removed: nothing left behind. */
+static void t_namecache_many(void)
+{
+    char path[64];
+    CHECK(mkdir("/tmp/ncn", 0755) == 0);
+    for (int i = 0; i < 1500; i++) {
+        snprintf(path, sizeof(path), "/tmp/ncn/%d", i);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+        CHECK(fd >= 0 && close(fd) == 0);
+    }
+    for (int i = 0; i < 1500; i += 7) {
+        snprintf(path, sizeof(path), "/tmp/ncn/%d", i);
+        EXPECT(nc_stat(path), 0);
+    }
+    for (int i = 0; i < 1500; i++) {
+        snprintf(path, sizeof(path), "/tmp/ncn/%d", i);
+        CHECK(unlink(path) == 0);
+        EXPECT(nc_stat(path), -ENOENT);
+    }
+    CHECK(rmdir("/tmp/ncn") == 0);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -9572,6 +9717,12 @@ static const struct test tests[] = {
     {"waitid_exit", t_waitid_exit},
     {"waitid_stop_continue", t_waitid_stop_continue},
     {"proc_maps_files", t_proc_maps_files},
+    /* the vfs name cache (issue 12) */
+    {"namecache_changes", t_namecache_changes},
+    {"namecache_mounts", t_namecache_mounts},
+    {"namecache_walk_errors", t_namecache_walk_errors},
+    {"namecache_search_permission", t_namecache_search_permission},
+    {"namecache_many", t_namecache_many},
     {0},
 };
 

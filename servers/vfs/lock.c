@@ -99,11 +99,15 @@ static struct lock *first_conflict(const struct lock *req)
     return 0;
 }
 
+static int lock_top; /* no slot at or above it was ever used: close's scans stop there */
+
 static struct lock *lock_slot(void)
 {
     for (int i = 0; i < NR_LOCKS; i++)
-        if (!locks[i].in_use)
+        if (!locks[i].in_use) {
+            lock_top = i + 1 > lock_top ? i + 1 : lock_top;
             return &locks[i];
+        }
     return 0;
 }
 
@@ -325,7 +329,7 @@ void lock_close(struct vproc *p, struct file *f)
     uint64_t ino;
     int gone = 0;
     lock_key(f->vn, &fs, &ino);
-    for (int i = 0; i < NR_LOCKS; i++) {
+    for (int i = 0; i < lock_top; i++) {
         struct lock *l = &locks[i];
         if (l->in_use && !l->flock && !l->file && l->pid == p->pid && l->fs == fs &&
             l->ino == ino) {
@@ -341,7 +345,7 @@ void lock_close(struct vproc *p, struct file *f)
 void lock_file_gone(struct file *f)
 {
     int gone = 0;
-    for (int i = 0; i < NR_LOCKS; i++)
+    for (int i = 0; i < lock_top; i++)
         if (locks[i].in_use && locks[i].file == f) {
             locks[i].in_use = 0;
             gone = 1;

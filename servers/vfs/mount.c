@@ -323,7 +323,8 @@ void mounts_check(void)
         struct mount *m = &mounts[i];
         if (!m->label[0] || m->bind || m->ep == PROCFS_EP || sys_proc_info(m->ep, &info) == 0)
             continue;
-        fswait_server_gone(m->ep); /* calls waiting for it go on (with the new one, or EIO) */
+        fswait_server_gone(m->ep);  /* calls waiting for it go on (with the new one, or EIO) */
+        namecache_forget_fs(m->ep); /* a ramfs comes back empty; puts go to the dead one */
         endpoint_t now = root_lookup(m->label);
         if (now <= 0 || now == m->ep) {
             if (!m->gone)
@@ -374,6 +375,7 @@ static int64_t unmount(struct mount *m, int force)
         binds += mounts[i].label[0] && mounts[i].bind && mounts[i].ep == m->ep;
     int detach = !m->bind && binds && !force;
     int held = 1 + (m->covered == 0 && !m->detached); /* the root's own hold, and root_vnode */
+    namecache_forget_fs(m->ep); /* the cache's references do not keep it busy */
     if (!force && vnode_count(m->ep, m->bind || detach ? m->bind : -1) > held)
         return -LX_EBUSY; /* something open, a cwd or a mount inside */
     int64_t r = 0;

@@ -31,7 +31,9 @@
 
 #define NR_FDS VFS_NR_FDS
 #define NR_FILES 512
-#define NR_VNODES 1024
+#define NR_VNODES 2048
+#define VNODE_BUCKET_BITS 10 /* vnode.c finds a vnode by (fs, ino) in 1 << this chains */
+#define VNODE_BUCKETS (1 << VNODE_BUCKET_BITS)
 #define NR_PIPES 64
 #define FILES_FOR_ROOT                                                                             \
     64 /* the last free open files and pipes are root's (table_entry_allowed)                      \
@@ -75,11 +77,13 @@ struct vnode {
     struct mqueue *mq; /* a POSIX message queue (mqueue.c; no type bits, no server) */
     int sigfd;         /* a signalfd (signalfd.c; no type bits, no server): sigmask's */
     uint64_t sigmask;
-    struct vnode *mounted; /* root of a file system mounted here */
-    int bind;              /* reached through bind mount number `bind` (mount.c); 0: through */
-                           /* its file system's own mount. One file has a vnode per mount */
-    struct vnode *lent;    /* a file bound on a file (mount.c): the server counted the source's */
-                           /* reference, held here, not this vnode's */
+    struct vnode *mounted;   /* root of a file system mounted here */
+    int bind;                /* reached through bind mount number `bind` (mount.c); 0: through */
+                             /* its file system's own mount. One file has a vnode per mount */
+    struct vnode *lent;      /* a file bound on a file (mount.c): the server counted the source's */
+                             /* reference, held here, not this vnode's */
+    struct vnode *next_same; /* vnode.c's chain of the vnodes whose (fs, ino) hash alike */
+    int cached_names;        /* name-cache entries in this directory (namecache.c) */
 };
 
 /* A byte ring inside vfs (ring.c): a pipe's buffer, a socket's receive queue. */
@@ -271,7 +275,20 @@ int64_t fs_symlink(struct vnode *dir, const char *both, size_t len, uint32_t uid
 int64_t fs_link(struct vnode *dir, const char *name, uint64_t ino);
 int64_t fs_remove(int type, struct vnode *dir, const char *name);
 int64_t fs_stat(struct vnode *v, struct fs_stat *st);
+int64_t fs_rename(struct vnode *d1, const char *l1, struct vnode *d2, const char *l2);
+void vnode_attrs_spread(const struct vnode *v);
+void vnode_each_alias(struct vnode *v, void (*fn)(struct vnode *w, void *arg), void *arg);
 int path_lookup(struct vproc *p, int dirfd, const char *path, int follow, struct vnode **out);
+
+/* namecache.c: (directory, name) -> vnode, and names known not to exist */
+int64_t namecache_lookup(struct vnode *dir, const char *name, size_t len, struct vnode **out);
+int64_t namecache_walk(struct vnode *dir, const char *path, size_t len, int walk,
+                       struct vnode **out);
+void namecache_enter(struct vnode *dir, const char *name, struct vnode *v);
+void namecache_forget(struct vnode *dir, const char *name, size_t len, int removed_dir);
+void namecache_forget_fs(endpoint_t fs);
+int namecache_shrink(void);
+int64_t namecache_text(char *buf, size_t size);
 int path_parent(struct vproc *p, int dirfd, const char *path, struct vnode **dir, char *last);
 
 /* fswait.c: requests to file-system servers, and calls that wait for a busy one */
@@ -282,6 +299,8 @@ void fswait_begin(struct vproc *p);
 int64_t fswait_end(struct vproc *p, int64_t r);
 void fswait_cancel(struct vproc *p);
 void fswait_server_gone(endpoint_t old);
+void fswait_cached_lookup(endpoint_t fs, uint64_t dir, int64_t result);
+int fswait_answer_replayed(void);
 void fswait_resume(void);
 
 /* mount.c: the mount table (root=LABEL, mount=PATH:LABEL), sync and shutdown */

@@ -8,30 +8,91 @@
 #include "vfs.h"
 
 static struct vnode vnodes[NR_VNODES];
+static struct vnode *by_file[VNODE_BUCKETS]; /* in-use vnodes of servers, chained by (fs, ino) */
+static int next_free;                        /* where the search for a free slot starts */
+
+static struct vnode **bucket(endpoint_t fs, uint64_t ino)
+{
+    uint64_t h = (ino ^ (uint64_t)(uint32_t)fs * 0x9e3779b1u) * 0x9e3779b97f4a7c15ull;
+    return &by_file[h >> (64 - VNODE_BUCKET_BITS)];
+}
 
 struct vnode *vnode_get(endpoint_t fs, uint64_t ino, uint64_t mode, uint64_t rdev)
 {
     return vnode_get_in(fs, 0, ino, mode, rdev);
 }
 
+/* A slot with no references, or 0 when every one is taken even after the name cache let go. */
+static struct vnode *free_slot(void)
+{
+    for (int round = 0; round < 2; round++) {
+        for (int n = 0; n < NR_VNODES; n++) {
+            int i = (next_free + n) % NR_VNODES;
+            if (!vnodes[i].refs) {
+                next_free = (i + 1) % NR_VNODES;
+                return &vnodes[i];
+            }
+        }
+        if (!round && !namecache_shrink())
+            break;
+    }
+    return 0;
+}
+
 /* The vnode of (fs, ino) as reached through bind mount `bind` (0: the file system's own). */
 struct vnode *vnode_get_in(endpoint_t fs, int bind, uint64_t ino, uint64_t mode, uint64_t rdev)
 {
-    struct vnode *free = 0;
-    for (int i = 0; i < NR_VNODES; i++) {
-        struct vnode *v = &vnodes[i];
-        if (v->refs && v->fs == fs && v->ino == ino && v->bind == bind && fs != NONE) {
+    struct vnode **head = bucket(fs, ino);
+    for (struct vnode *v = fs == NONE ? 0 : *head; v; v = v->next_same)
+        if (v->fs == fs && v->ino == ino && v->bind == bind) {
             v->refs++;
             return v;
         }
-        if (!v->refs && !free)
-            free = v;
-    }
+    struct vnode *free = free_slot();
     if (!free)
         return 0;
     *free =
         (struct vnode){.refs = 1, .fs = fs, .ino = ino, .mode = mode, .rdev = rdev, .bind = bind};
+    if (fs != NONE) {
+        free->next_same = *head;
+        *head = free;
+    }
     return free;
+}
+
+/* v's mode and owner changed (chmod, chown): the other vnodes of its file (bind mounts) follow. */
+void vnode_attrs_spread(const struct vnode *v)
+{
+    for (struct vnode *w = v->fs == NONE ? 0 : *bucket(v->fs, v->ino); w; w = w->next_same)
+        if (w->fs == v->fs && w->ino == v->ino) {
+            w->mode = v->mode;
+            w->uid = v->uid;
+            w->gid = v->gid;
+        }
+}
+
+/* fn(w, arg) for every vnode w of v's file: v itself, and the file's vnodes of other mounts. */
+void vnode_each_alias(struct vnode *v, void (*fn)(struct vnode *w, void *arg), void *arg)
+{
+    if (v->fs == NONE) {
+        fn(v, arg);
+        return;
+    }
+    for (struct vnode *w = *bucket(v->fs, v->ino), *next; w; w = next) {
+        next = w->next_same; /* fn may free w */
+        if (w->fs == v->fs && w->ino == v->ino)
+            fn(w, arg);
+    }
+}
+
+/* Take v out of its (fs, ino) chain. */
+static void unchain(struct vnode *v)
+{
+    for (struct vnode **at = bucket(v->fs, v->ino); *at; at = &(*at)->next_same)
+        if (*at == v) {
+            *at = v->next_same;
+            return;
+        }
 }
 
 /*
@@ -61,12 +122,18 @@ struct vnode *vnode_covered(struct vnode *v)
     return 0;
 }
 
-/* A file server restarted (mount.c): its vnodes now name the new instance. */
+/* A file server restarted (mount.c): its vnodes now name the new instance (and are chained
+ * where its (fs, ino) hashes). */
 void vnode_rebind(endpoint_t old, endpoint_t now)
 {
     for (int i = 0; i < NR_VNODES; i++)
-        if (vnodes[i].refs && vnodes[i].fs == old)
+        if (vnodes[i].refs && vnodes[i].fs == old) {
+            unchain(&vnodes[i]);
             vnodes[i].fs = now;
+            struct vnode **head = bucket(now, vnodes[i].ino);
+            vnodes[i].next_same = *head;
+            *head = &vnodes[i];
+        }
     lock_rebind(old, now);
 }
 
@@ -94,6 +161,8 @@ void vnode_put(struct vnode *v)
 {
     if (!v || --v->refs > 0)
         return;
+    if (v->fs != NONE)
+        unchain(v);
     if (v->lent)
         vnode_put(v->lent);
     else if (v->fs != NONE)
@@ -184,6 +253,7 @@ int64_t fs_create(struct vnode *dir, const char *name, uint64_t mode, uint64_t r
         .type = FS_CREATE,
         .u.fs.create = {.dir = dir->ino, .mode = mode, .rdev = rdev, .uid = uid, .gid = gid}};
     struct msg_fs_create *q = &m.u.fs.create;
+    namecache_forget(dir, name, strlen(name), 0);
     return fs_named(dir, &m, &q->name_grant, &q->name_len, name, strlen(name), node);
 }
 
@@ -192,6 +262,7 @@ int64_t fs_symlink(struct vnode *dir, const char *both, size_t len, uint32_t uid
 {
     message_t m = {.type = FS_SYMLINK, .u.fs.symlink = {.dir = dir->ino, .uid = uid, .gid = gid}};
     struct msg_fs_symlink *q = &m.u.fs.symlink;
+    namecache_forget(dir, both, strlen(both), 0); /* "name NUL target": the name */
     return fs_named(dir, &m, &q->grant, &q->len, both, len, node);
 }
 
@@ -199,6 +270,7 @@ int64_t fs_link(struct vnode *dir, const char *name, uint64_t ino)
 {
     message_t m = {.type = FS_LINK, .u.fs.link = {.dir = dir->ino, .ino = ino}};
     struct msg_fs_link *q = &m.u.fs.link;
+    namecache_forget(dir, name, strlen(name), 0);
     return fs_named(dir, &m, &q->name_grant, &q->name_len, name, strlen(name), 0);
 }
 
@@ -207,7 +279,24 @@ int64_t fs_remove(int type, struct vnode *dir, const char *name)
 {
     message_t m = {.type = type, .u.fs.unlink = {.dir = dir->ino}};
     struct msg_fs_name *q = &m.u.fs.unlink;
+    namecache_forget(dir, name, strlen(name), type == FS_RMDIR);
     return fs_named(dir, &m, &q->name_grant, &q->name_len, name, strlen(name), 0);
+}
+
+/* FS_RENAME of d1/l1 to d2/l2 (one server); both names are forgotten by the cache first. */
+int64_t fs_rename(struct vnode *d1, const char *l1, struct vnode *d2, const char *l2)
+{
+    static char both[2 * (FS_NAME_MAX + 1)];
+    size_t n1 = strlen(l1), n2 = strlen(l2);
+    if (n1 > FS_NAME_MAX || n2 > FS_NAME_MAX)
+        return -LX_ENAMETOOLONG;
+    memcpy(both, l1, n1 + 1);
+    memcpy(both + n1 + 1, l2, n2);
+    namecache_forget(d1, l1, n1, 0);
+    namecache_forget(d2, l2, n2, 0);
+    message_t m = {.type = FS_RENAME, .u.fs.rename = {.old_dir = d1->ino, .new_dir = d2->ino}};
+    m.u.fs.rename.len = n1 + 1 + n2;
+    return fs_buffer_call(d1->fs, &m, &m.u.fs.rename.grant, both, n1 + 1 + n2, GRANT_READ);
 }
 
 int64_t fs_stat(struct vnode *v, struct fs_stat *st)

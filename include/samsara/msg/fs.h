@@ -91,6 +91,11 @@ struct msg_fs_putnode {
     uint64_t ino;
 };
 
+/* FS_WALK: len bytes of path at the grant's start; at most max records after it */
+struct msg_fs_walk {
+    uint64_t dir, grant, len, max;
+};
+
 /* FS_SYNC: the file ino (fsync), or 0 for the whole file system (a server may write it all) */
 struct msg_fs_sync {
     uint64_t ino;
@@ -100,6 +105,13 @@ struct msg_fs_sync {
 struct msg_fs_node_reply {
     int64_t result;
     uint64_t ino, mode, rdev, size, uid, gid;
+};
+
+/* Reply to FS_WALK: result = records written (each holds one reference); error: what stopped
+ * the walk at the component after them (-ENOENT, -ENOTDIR, ...), or 0 */
+struct msg_fs_walk_reply {
+    int64_t result;
+    int64_t error;
 };
 
 /* Reply to FS_GETDENTS: result = bytes of records; the cookie to continue from */
@@ -125,9 +137,11 @@ union msg_fs {
     struct msg_fs_utime utime;
     struct msg_fs_putnode putnode;
     struct msg_fs_sync sync;
+    struct msg_fs_walk walk;
     struct msg_reply reply;             /* every request's result */
     struct msg_fs_node_reply node;      /* LOOKUP, CREATE, SYMLINK, MOUNT */
     struct msg_fs_getdents_reply dents; /* GETDENTS */
+    struct msg_fs_walk_reply walked;    /* WALK */
 };
 MSG_BODY_FITS(union msg_fs);
 
