@@ -170,20 +170,29 @@ static int64_t do_link(const message_t *m, message_t *r)
     return rc < 0 ? rc : fs->link(q->dir, name1, q->name_len, q->ino);
 }
 
+/* UNLINK and RMDIR: the reference the requester gives back with its removal (put: the inode, or
+ * 0), after it; the removal's result rc. */
+static int put_after(uint64_t put, int rc)
+{
+    if (put && fs->putnode)
+        fs->putnode(put);
+    return rc;
+}
+
 static int64_t do_unlink(const message_t *m, message_t *r)
 {
     (void)r;
-    const struct msg_fs_name *q = &m->u.fs.unlink;
+    const struct msg_fs_remove *q = &m->u.fs.unlink;
     int rc = fetch_name(q->name_grant, q->name_len);
-    return rc < 0 ? rc : fs->unlink(q->dir, name1, q->name_len);
+    return put_after(q->put, rc < 0 ? rc : fs->unlink(q->dir, name1, q->name_len));
 }
 
 static int64_t do_rmdir(const message_t *m, message_t *r)
 {
     (void)r;
-    const struct msg_fs_name *q = &m->u.fs.rmdir;
+    const struct msg_fs_remove *q = &m->u.fs.rmdir;
     int rc = fetch_name(q->name_grant, q->name_len);
-    return rc < 0 ? rc : fs->rmdir(q->dir, name1, q->name_len);
+    return put_after(q->put, rc < 0 ? rc : fs->rmdir(q->dir, name1, q->name_len));
 }
 
 static int64_t do_rename(const message_t *m, message_t *r)

@@ -72,6 +72,7 @@ static int run_logging;       /* run_log records (a Linux call is served) */
 static struct fs_log *replay; /* the log a rerun is answered from, and where it is */
 static int replay_at;
 static int answer_replayed; /* the last request was answered from the log */
+static uint64_t sent;       /* requests that reached a server (or were answered from a log) */
 static int idle_pending;    /* some idle[] waits for fswait_resume */
 
 static struct busy *busy_of(endpoint_t ep)
@@ -263,6 +264,7 @@ static int64_t request(endpoint_t fs, message_t *m, int putnode)
     int type = m->type;
     uint64_t key = key_of(m);
     answer_replayed = p && replayed(fs, m);
+    sent += answer_replayed;
     if (answer_replayed) {
         record(fs, type, key, m);
         return m->u.fs.reply.result;
@@ -284,6 +286,7 @@ static int64_t request(endpoint_t fs, message_t *m, int putnode)
     }
     if (b)
         wait_idle(b, 0);
+    sent++; /* a bounded wait that times out may have reached it: counted */
     int r = ipc_sendrec_bounded(fs, m, FS_TIMEOUT_MS);
     if (r == -E_TIMEDOUT)
         printf("vfs: file server (endpoint %d) did not answer request 0x%x in %d ms: EIO\n", fs,
@@ -350,6 +353,13 @@ void fswait_cached_lookup(endpoint_t fs, uint64_t dir, int64_t result)
         replay_at++;
     message_t m = {.type = FS_REPLY, .u.fs.reply.result = result};
     record(fs, FS_LOOKUP, dir, &m);
+}
+
+/* Requests sent so far: a caller that hands a reference back inside a request sees whether it
+ * went (a busy server's caller is suspended before sending). */
+uint64_t fswait_sent(void)
+{
+    return sent;
 }
 
 /* The last request was answered from a rerun's log (it may no longer be true). */

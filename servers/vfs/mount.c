@@ -169,7 +169,7 @@ static int receives(const struct mount *p, int g)
  */
 static void mount_attach(struct mount *m)
 {
-    m->covered->mounted = m->root;
+    vnode_mount_on(m->covered, m->root);
     struct mount *under = mount_rooted_at(m->covered);
     if (!under || !under->group)
         return;
@@ -191,7 +191,7 @@ static void mount_attach(struct mount *m)
         }
         m->group = m->group ? m->group : ++last_group;
         copy->group = m->group;
-        copy->covered->mounted = copy->root;
+        vnode_mount_on(copy->covered, copy->root);
     }
     m->group = m->group ? m->group : ++last_group;
 }
@@ -380,7 +380,7 @@ static int64_t unmount(struct mount *m, int force)
         return -LX_EBUSY; /* something open, a cwd or a mount inside */
     int64_t r = 0;
     if (m->bind || detach) { /* the server goes on serving */
-        m->covered->mounted = 0;
+        vnode_mount_on(m->covered, 0);
         vnode_put(m->covered);
         m->covered = 0;
         m->detached = detach;
@@ -398,7 +398,7 @@ static int64_t unmount(struct mount *m, int force)
     }
     int in_tree = m->covered != 0;
     if (in_tree) {
-        m->covered->mounted = 0;
+        vnode_mount_on(m->covered, 0);
         vnode_put(m->covered);
         m->covered = 0;
     }
@@ -571,7 +571,7 @@ static int64_t bind_below(struct mount *m, struct mount *from, const char *src_a
                 r = r ? r : -LX_ENFILE;
                 break;
             }
-            made->covered->mounted = made->root;
+            vnode_mount_on(made->covered, made->root);
             orig[n] = c, copy[n++] = made;
         }
     }

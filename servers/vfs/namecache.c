@@ -66,8 +66,7 @@ static int cacheable(const struct vnode *dir, const char *name, size_t len)
     return !(name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.')));
 }
 
-static struct name_entry *find(const struct vnode *dir, const char *name, size_t len,
-                               uint32_t hash)
+static struct name_entry *find(const struct vnode *dir, const char *name, size_t len, uint32_t hash)
 {
     for (struct name_entry *e = *chain_of(hash); e; e = e->next)
         if (e->hash == hash && e->dir == dir && e->len == len && !memcmp(e->name, name, len))
@@ -163,9 +162,10 @@ static int64_t walk_miss(struct vnode *dir, const char *path, size_t len, struct
     if (plen >= PATH_MAX)
         return 1;
     memcpy(buf, path, plen);
-    message_t m = {.type = FS_WALK, .u.fs.walk = {.dir = dir->ino, .len = plen, .max = FS_WALK_MAX}};
-    int64_t r = fs_buffer_call(dir->fs, &m, &m.u.fs.walk.grant, buf, sizeof(buf),
-                               GRANT_READ | GRANT_WRITE);
+    message_t m = {.type = FS_WALK,
+                   .u.fs.walk = {.dir = dir->ino, .len = plen, .max = FS_WALK_MAX}};
+    int64_t r =
+        fs_buffer_call(dir->fs, &m, &m.u.fs.walk.grant, buf, sizeof(buf), GRANT_READ | GRANT_WRITE);
     if (r == -LX_ENOSYS) {
         for (size_t i = 0; i < sizeof(no_walk) / sizeof(no_walk[0]); i++)
             if (!no_walk[i] || i + 1 == sizeof(no_walk) / sizeof(no_walk[0])) {
@@ -270,6 +270,16 @@ int64_t namecache_walk(struct vnode *dir, const char *path, size_t len, int walk
     return 0;
 }
 
+/* Is name (len bytes) in dir known to exist? 1: yes, 0: known not to, -1: not known. Asks no one.
+ */
+int namecache_known(struct vnode *dir, const char *name, size_t len)
+{
+    if (!cacheable(dir, name, len))
+        return -1;
+    struct name_entry *e = find(dir, name, len, name_hash(dir, name, len));
+    return e ? e->child != 0 : -1;
+}
+
 /* A name just made in dir (create, mkdir, mknod, symlink) leads to v: remember it. */
 void namecache_enter(struct vnode *dir, const char *name, struct vnode *v)
 {
@@ -289,12 +299,14 @@ struct forgetting {
     const char *name;
     size_t len;
     int removed_dir;
+    endpoint_t fs;
+    uint64_t put; /* a server reference the caller gives back (namecache_forget) */
 };
 
 /* Forget the name in dir (one vnode of the directory). */
 static void forget_in(struct vnode *dir, void *arg)
 {
-    const struct forgetting *f = arg;
+    struct forgetting *f = arg;
     struct name_entry *e = find(dir, f->name, f->len, name_hash(dir, f->name, f->len));
     if (!e)
         return;
@@ -303,19 +315,24 @@ static void forget_in(struct vnode *dir, void *arg)
     drop(e);
     if (child && f->removed_dir)
         vnode_each_alias(child, forget_dir, 0);
-    vnode_put(child);
+    if (!f->put && child && child->fs == f->fs)
+        f->put = vnode_put_later(child);
+    else
+        vnode_put(child);
 }
 
 /*
  * name (len bytes) in dir is about to change: forget what the cache knows of it, through every
  * mount of dir (a bind mount's vnodes are the same directory's), and with removed_dir (rmdir)
- * the names cached in the directory it leads to.
+ * the names cached in the directory it leads to. The cache's last reference to the file the
+ * name led to, if it had it, is the caller's to give back: its inode number (else 0).
  */
-void namecache_forget(struct vnode *dir, const char *name, size_t len, int removed_dir)
+uint64_t namecache_forget(struct vnode *dir, const char *name, size_t len, int removed_dir)
 {
-    struct forgetting f = {name, len, removed_dir};
+    struct forgetting f = {name, len, removed_dir, dir->fs, 0};
     if (cacheable(dir, name, len))
         vnode_each_alias(dir, forget_in, &f);
+    return f.put;
 }
 
 /* Forget every entry with a vnode of server fs (umount; fs restarted; 0: all servers). */
@@ -352,8 +369,9 @@ int64_t namecache_text(char *buf, size_t size)
     int used = 0;
     for (int i = 0; i < NAMECACHE_ENTRIES; i++)
         used += entries[i].dir != 0;
-    return snprintf_s(buf, size, "entries %d\nsize %d\nhits %lu\nnegative_hits %lu\nmisses %lu\n"
-                                 "evictions %lu\n",
+    return snprintf_s(buf, size,
+                      "entries %d\nsize %d\nhits %lu\nnegative_hits %lu\nmisses %lu\n"
+                      "evictions %lu\n",
                       used, NAMECACHE_ENTRIES, stats.hits, stats.negative_hits, stats.misses,
                       stats.evictions);
 }

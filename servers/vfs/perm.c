@@ -88,10 +88,13 @@ static struct vnode *child(struct vnode *dir, const char *name, int64_t *err)
     return v;
 }
 
-/* A name may be added to dir: w and x on it; EEXIST before EACCES if it is taken. */
+/* A name may be added to dir: w and x on it; EEXIST before EACCES if it is taken (at once if the
+ * name cache knows it is: mkdir -p, tar's leading directories). */
 int perm_may_create(struct vproc *p, struct vnode *dir, const char *name)
 {
     int r = perm_check(p, dir, MAY_EXEC);
+    if (!r && namecache_known(dir, name, strlen(name)) > 0)
+        return -LX_EEXIST;
     if (r || !(r = perm_check(p, dir, MAY_WRITE)))
         return r;
     int64_t err;

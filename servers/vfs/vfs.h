@@ -82,6 +82,7 @@ struct vnode {
                              /* its file system's own mount. One file has a vnode per mount */
     struct vnode *lent;      /* a file bound on a file (mount.c): the server counted the source's */
                              /* reference, held here, not this vnode's */
+    struct vnode *covering;  /* a mounted root: the mount point it covers (vnode_covered) */
     struct vnode *next_same; /* vnode.c's chain of the vnodes whose (fs, ino) hash alike */
     int cached_names;        /* name-cache entries in this directory (namecache.c) */
 };
@@ -257,7 +258,9 @@ void vnode_hold(struct vnode *v);
 void vnode_rebind(endpoint_t old, endpoint_t now);
 int vnode_count(endpoint_t fs, int bind);
 struct vnode *vnode_covered(struct vnode *v);
+void vnode_mount_on(struct vnode *covered, struct vnode *root);
 void vnode_put(struct vnode *v);
+uint64_t vnode_put_later(struct vnode *v);
 struct vnode *vnode_from_fs(endpoint_t fs, const struct fs_node *node);
 struct vnode *vnode_from_fs_in(endpoint_t fs, int bind, const struct fs_node *node);
 struct vnode *vnode_child(const struct vnode *dir, const struct fs_node *node);
@@ -285,7 +288,8 @@ int64_t namecache_lookup(struct vnode *dir, const char *name, size_t len, struct
 int64_t namecache_walk(struct vnode *dir, const char *path, size_t len, int walk,
                        struct vnode **out);
 void namecache_enter(struct vnode *dir, const char *name, struct vnode *v);
-void namecache_forget(struct vnode *dir, const char *name, size_t len, int removed_dir);
+int namecache_known(struct vnode *dir, const char *name, size_t len);
+uint64_t namecache_forget(struct vnode *dir, const char *name, size_t len, int removed_dir);
 void namecache_forget_fs(endpoint_t fs);
 int namecache_shrink(void);
 int64_t namecache_text(char *buf, size_t size);
@@ -301,6 +305,7 @@ void fswait_cancel(struct vproc *p);
 void fswait_server_gone(endpoint_t old);
 void fswait_cached_lookup(endpoint_t fs, uint64_t dir, int64_t result);
 int fswait_answer_replayed(void);
+uint64_t fswait_sent(void);
 void fswait_resume(void);
 
 /* mount.c: the mount table (root=LABEL, mount=PATH:LABEL), sync and shutdown */

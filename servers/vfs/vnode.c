@@ -116,10 +116,17 @@ struct vnode *vnode_lent(struct vnode *v, int bind)
 /* The mount point that the root of a mounted file system, v, covers; 0 if none. */
 struct vnode *vnode_covered(struct vnode *v)
 {
-    for (int i = 0; i < NR_VNODES; i++)
-        if (vnodes[i].refs && vnodes[i].mounted == v)
-            return &vnodes[i];
-    return 0;
+    return v->covering && v->covering->mounted == v ? v->covering : 0;
+}
+
+/* root (0: nothing any more) is mounted on the directory covered (mount.c). */
+void vnode_mount_on(struct vnode *covered, struct vnode *root)
+{
+    if (covered->mounted)
+        covered->mounted->covering = 0;
+    covered->mounted = root;
+    if (root)
+        root->covering = covered;
 }
 
 /* A file server restarted (mount.c): its vnodes now name the new instance (and are chained
@@ -155,6 +162,19 @@ void vnode_hold(struct vnode *v)
 {
     if (v)
         v->refs++;
+}
+
+/* Let go of v; if that was its last reference, its server's reference is the caller's to give
+ * back (with a request it sends anyway): v's inode number then, else 0. */
+uint64_t vnode_put_later(struct vnode *v)
+{
+    if (!v || v->refs != 1 || v->lent || v->fs == NONE || v->fs == PROCFS_EP) {
+        vnode_put(v);
+        return 0;
+    }
+    unchain(v);
+    v->refs = 0;
+    return v->ino;
 }
 
 void vnode_put(struct vnode *v)
@@ -220,6 +240,15 @@ int64_t fs_getdents(struct vnode *dir, uint64_t *cookie, void *buf, uint64_t len
     return r;
 }
 
+/* name (len bytes) in dir is about to change: the name cache forgets it (and gives back the
+ * reference it held). */
+static void forget(struct vnode *dir, const char *name, size_t len)
+{
+    uint64_t put = namecache_forget(dir, name, len, 0);
+    if (put)
+        fs_putnode(dir->fs, put);
+}
+
 /* What a LOOKUP, CREATE or SYMLINK reply says of the inode. */
 static struct fs_node node_of(const message_t *m)
 {
@@ -253,7 +282,7 @@ int64_t fs_create(struct vnode *dir, const char *name, uint64_t mode, uint64_t r
         .type = FS_CREATE,
         .u.fs.create = {.dir = dir->ino, .mode = mode, .rdev = rdev, .uid = uid, .gid = gid}};
     struct msg_fs_create *q = &m.u.fs.create;
-    namecache_forget(dir, name, strlen(name), 0);
+    forget(dir, name, strlen(name));
     return fs_named(dir, &m, &q->name_grant, &q->name_len, name, strlen(name), node);
 }
 
@@ -262,7 +291,7 @@ int64_t fs_symlink(struct vnode *dir, const char *both, size_t len, uint32_t uid
 {
     message_t m = {.type = FS_SYMLINK, .u.fs.symlink = {.dir = dir->ino, .uid = uid, .gid = gid}};
     struct msg_fs_symlink *q = &m.u.fs.symlink;
-    namecache_forget(dir, both, strlen(both), 0); /* "name NUL target": the name */
+    forget(dir, both, strlen(both)); /* "name NUL target": the name */
     return fs_named(dir, &m, &q->grant, &q->len, both, len, node);
 }
 
@@ -270,7 +299,7 @@ int64_t fs_link(struct vnode *dir, const char *name, uint64_t ino)
 {
     message_t m = {.type = FS_LINK, .u.fs.link = {.dir = dir->ino, .ino = ino}};
     struct msg_fs_link *q = &m.u.fs.link;
-    namecache_forget(dir, name, strlen(name), 0);
+    forget(dir, name, strlen(name));
     return fs_named(dir, &m, &q->name_grant, &q->name_len, name, strlen(name), 0);
 }
 
@@ -278,9 +307,14 @@ int64_t fs_link(struct vnode *dir, const char *name, uint64_t ino)
 int64_t fs_remove(int type, struct vnode *dir, const char *name)
 {
     message_t m = {.type = type, .u.fs.unlink = {.dir = dir->ino}};
-    struct msg_fs_name *q = &m.u.fs.unlink;
-    namecache_forget(dir, name, strlen(name), type == FS_RMDIR);
-    return fs_named(dir, &m, &q->name_grant, &q->name_len, name, strlen(name), 0);
+    struct msg_fs_remove *q = &m.u.fs.unlink;
+    /* the cache's reference to the file goes back with the removal, not in a message of its own */
+    q->put = namecache_forget(dir, name, strlen(name), type == FS_RMDIR);
+    uint64_t before = fswait_sent(), put = q->put;
+    int64_t r = fs_named(dir, &m, &q->name_grant, &q->name_len, name, strlen(name), 0);
+    if (put && fswait_sent() == before) /* it did not go (no grant, a busy server) */
+        fs_putnode(dir->fs, put);
+    return r;
 }
 
 /* FS_RENAME of d1/l1 to d2/l2 (one server); both names are forgotten by the cache first. */
@@ -292,8 +326,8 @@ int64_t fs_rename(struct vnode *d1, const char *l1, struct vnode *d2, const char
         return -LX_ENAMETOOLONG;
     memcpy(both, l1, n1 + 1);
     memcpy(both + n1 + 1, l2, n2);
-    namecache_forget(d1, l1, n1, 0);
-    namecache_forget(d2, l2, n2, 0);
+    forget(d1, l1, n1);
+    forget(d2, l2, n2);
     message_t m = {.type = FS_RENAME, .u.fs.rename = {.old_dir = d1->ino, .new_dir = d2->ino}};
     m.u.fs.rename.len = n1 + 1 + n2;
     return fs_buffer_call(d1->fs, &m, &m.u.fs.rename.grant, both, n1 + 1 + n2, GRANT_READ);

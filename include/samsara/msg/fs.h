@@ -16,9 +16,15 @@
 #include <stdint.h>
 #include <samsara/msg/reply.h>
 
-/* FS_LOOKUP, FS_UNLINK, FS_RMDIR: the entry `name` of dir (1..FS_NAME_MAX bytes, no NUL) */
+/* FS_LOOKUP: the entry `name` of dir (1..FS_NAME_MAX bytes, no NUL) */
 struct msg_fs_name {
     uint64_t dir, name_grant, name_len;
+};
+
+/* FS_UNLINK, FS_RMDIR: the entry `name` of dir goes; then, if put is not 0, the requester gives
+ * back one reference to inode put (as FS_PUTNODE would; whatever the removal's result) */
+struct msg_fs_remove {
+    uint64_t dir, name_grant, name_len, put;
 };
 
 /* FS_CREATE: a file, directory, fifo or character device (mode says which) owned by uid:gid */
@@ -121,7 +127,8 @@ struct msg_fs_getdents_reply {
 };
 
 union msg_fs {
-    struct msg_fs_name lookup, unlink, rmdir;
+    struct msg_fs_name lookup;
+    struct msg_fs_remove unlink, rmdir;
     struct msg_fs_create create;
     struct msg_fs_symlink symlink;
     struct msg_fs_link link;

@@ -324,6 +324,34 @@ static int walks(void)
     return 0;
 }
 
+/* FS_UNLINK or FS_RMDIR of name in dir that also gives back one reference to put. */
+static int64_t remove_put(int type, uint64_t dir, const char *name, uint64_t put)
+{
+    uint64_t len = strlen(name);
+    message_t m = {.type = type, .u.fs.unlink = {.dir = dir, .name_len = len, .put = put}};
+    return fs_call_granted(&m, &m.u.fs.unlink.name_grant, name, len, GRANT_READ);
+}
+
+/* UNLINK and RMDIR with `put`: the reference goes back with the removal (even a failed one). */
+static int removals_put(void)
+{
+    uint64_t d, f, e, g;
+    struct fs_stat st;
+    CHECK(fs_scratch("rmput", &d) == 0);
+    CHECK(fs_mkfile(d, "f", "x", 1, &f) == 0 && fs_mkdir(d, "e", &e) == 0);
+    EXPECT(remove_put(FS_UNLINK, d, "f", f), 0);
+    EXPECT(fs_stat(f, &st), -LX_EINVAL); /* no name, no reference: gone */
+    EXPECT(remove_put(FS_RMDIR, d, "e", e), 0);
+    EXPECT(fs_stat(e, &st), -LX_EINVAL);
+    CHECK(fs_mkfile(d, "g", "x", 1, &g) == 0 && fs_lookup(d, "g", &g) == 0);
+    EXPECT(remove_put(FS_UNLINK, d, "none", g), -LX_ENOENT); /* failed, but put */
+    EXPECT(fs_unlink(d, "g"), 0);
+    EXPECT(fs_stat(g, &st), 0); /* one reference left */
+    EXPECT(fs_putnode(g), 0);
+    EXPECT(fs_stat(g, &st), -LX_EINVAL);
+    return 0;
+}
+
 const struct fstest name_tests[] = {
     {"create_kinds", create_kinds},
     {"unlink_rmdir", unlink_rmdir},
@@ -332,5 +360,6 @@ const struct fstest name_tests[] = {
     {"rename_dirs", rename_dirs},
     {"symlinks", symlinks},
     {"walks", walks},
+    {"removals_put", removals_put},
     {0, 0},
 };
