@@ -9419,6 +9419,20 @@ static void t_namecache_walk_errors(void)
         EXPECT(nc_stat(name), -ENAMETOOLONG); /* a 256-byte name */
         EXPECT(nc_stat(name + 1), -ENOENT);   /* 255 bytes: only missing */
     }
+    /* a lookup follows 40 links, not 41 (Linux's MAXSYMLINKS) */
+    char link[32], target[32];
+    for (int i = 0; i <= 40; i++) {
+        snprintf(link, sizeof(link), "/tmp/ncw/c%d", i);
+        snprintf(target, sizeof(target), i ? "c%d" : "a/f", i - 1);
+        CHECK(symlink(target, link) == 0);
+    }
+    CHECK(!strcmp(ro_text("/tmp/ncw/c39"), "a"));
+    EXPECT(nc_stat("/tmp/ncw/c40"), -ELOOP);
+    EXPECT(nc_stat("/tmp/ncw/c39/"), -ENOTDIR);
+    for (int i = 0; i <= 40; i++) {
+        snprintf(link, sizeof(link), "/tmp/ncw/c%d", i);
+        CHECK(unlink(link) == 0);
+    }
     CHECK(unlink("/tmp/ncw/loop1") == 0 && unlink("/tmp/ncw/loop2") == 0);
     CHECK(unlink("/tmp/ncw/l") == 0 && unlink("/tmp/ncw/a/f") == 0 && unlink("/tmp/ncw/b/f") == 0);
     CHECK(rmdir("/tmp/ncw/a") == 0 && rmdir("/tmp/ncw/b") == 0 && rmdir("/tmp/ncw") == 0);
@@ -9449,6 +9463,23 @@ static void t_namecache_search_permission(void)
     CHECK(seteuid(0) == 0 && chdir("/") == 0 && umount("/tmp/ncp/view") == 0);
     CHECK(unlink("/tmp/ncp/d/e/f") == 0 && rmdir("/tmp/ncp/d/e") == 0);
     CHECK(rmdir("/tmp/ncp/d") == 0 && rmdir("/tmp/ncp/view") == 0 && rmdir("/tmp/ncp") == 0);
+}
+
+/* /proc/namecache counts what the cache answered. */
+static void t_namecache_counts(void)
+{
+    long before = -1, after = -1;
+    char text[256];
+    FILE *f = fopen("/proc/namecache", "r");
+    CHECK(f && fread(text, 1, sizeof(text) - 1, f) > 0 && fclose(f) == 0);
+    CHECK(sscanf(strstr(text, "hits ") ? strstr(text, "hits ") : "", "hits %ld", &before) == 1);
+    for (int i = 0; i < 10; i++)
+        EXPECT(nc_stat("/bin/sh"), 0);
+    f = fopen("/proc/namecache", "r");
+    memset(text, 0, sizeof(text));
+    CHECK(f && fread(text, 1, sizeof(text) - 1, f) > 0 && fclose(f) == 0);
+    CHECK(sscanf(strstr(text, "hits ") ? strstr(text, "hits ") : "", "hits %ld", &after) == 1);
+    CHECK(after >= before + 10);
 }
 
 /* Many more names than the cache holds, each found, then all removed: nothing left behind. */
@@ -9723,6 +9754,7 @@ static const struct test tests[] = {
     {"namecache_walk_errors", t_namecache_walk_errors},
     {"namecache_search_permission", t_namecache_search_permission},
     {"namecache_many", t_namecache_many},
+    {"namecache_counts", t_namecache_counts},
     {0},
 };
 

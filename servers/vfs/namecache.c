@@ -43,7 +43,7 @@ static struct name_entry entries[NAMECACHE_ENTRIES];
 static struct name_entry *chains[1 << NAMECACHE_BUCKET_BITS];
 static int hand; /* the clock hand: the next entry eviction looks at */
 static struct namecache_stats {
-    uint64_t hits, negative_hits, misses, evictions;
+    uint64_t hits, negative_hits, misses, evictions, walks, walked;
 } stats;
 
 static uint32_t name_hash(const struct vnode *dir, const char *name, size_t len)
@@ -174,6 +174,8 @@ static int64_t walk_miss(struct vnode *dir, const char *path, size_t len, struct
             }
         return 1;
     }
+    stats.walks++;
+    stats.walked += r > 0 ? (uint64_t)r : 0;
     if (r == 0)
         return 1; /* stopped before the first name: asked alone */
     if (r == -LX_ENOENT && !fswait_answer_replayed())
@@ -371,7 +373,7 @@ int64_t namecache_text(char *buf, size_t size)
         used += entries[i].dir != 0;
     return snprintf_s(buf, size,
                       "entries %d\nsize %d\nhits %lu\nnegative_hits %lu\nmisses %lu\n"
-                      "evictions %lu\n",
+                      "evictions %lu\nwalks %lu\nwalked %lu\n",
                       used, NAMECACHE_ENTRIES, stats.hits, stats.negative_hits, stats.misses,
-                      stats.evictions);
+                      stats.evictions, stats.walks, stats.walked);
 }

@@ -154,13 +154,13 @@ static int walk(struct vproc *p, struct vnode *dir, char *path, int follow, int 
             return -LX_ENFILE;
         }
         if ((next->mode & S_IFMT) == S_IFLNK && (!is_last || follow || *end == '/')) {
-            static char link[SYMLINK_MAX_DEPTH][PATH_MAX];
+            static char link[2][PATH_MAX]; /* the rest of the path is in the other one */
             if (depth >= SYMLINK_MAX_DEPTH) {
                 vnode_put(next);
                 vnode_put(cur);
                 return -LX_ELOOP;
             }
-            char *buf = link[depth];
+            char *buf = link[depth & 1];
             int64_t n = perm_follow(p, cur, next);
             if (n == 0)
                 n = fs_readlink(next, buf, PATH_MAX - 1);

@@ -42,7 +42,7 @@
 #define PIPE_SIZE 16384
 #define PIPE_BUF 4096 /* a pipe write of this many bytes or fewer is not split (POSIX) */
 #define PATH_MAX 4096
-#define SYMLINK_MAX_DEPTH 8
+#define SYMLINK_MAX_DEPTH 40 /* symbolic links one lookup follows (Linux's MAXSYMLINKS) */
 #define BOUNCE_SIZE (64 * 1024)
 #define MAX_RW_COUNT 0x7ffff000ull   /* the most one call moves (Linux's limit too) */
 #define PROCFS_EP ((endpoint_t)-100) /* the "server" of /proc: vfs itself */
