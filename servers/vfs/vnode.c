@@ -79,8 +79,8 @@ void vnode_each_alias(struct vnode *v, void (*fn)(struct vnode *w, void *arg), v
         return;
     }
     for (struct vnode *w = *bucket(v->fs, v->ino), *next; w; w = next) {
-        next = w->next_same; /* fn may free w */
-        if (w->fs == v->fs && w->ino == v->ino)
+        next = w->next_same; /* fn may free w (a freed slot keeps its link: the walk goes on) */
+        if (w->refs && w->fs == v->fs && w->ino == v->ino)
             fn(w, arg);
     }
 }
