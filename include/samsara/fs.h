@@ -61,6 +61,9 @@ enum fs_request {
     FS_RESULT,              /* result: the whole reply of the request the server answered */
                             /*   FS_SUSPENDED and has finished since (it notified vfs); */
                             /*   -EAGAIN if none is finished */
+    FS_WALK,                /* walk: dir, grant(path, then records; read and write), len, */
+                            /*   max -> records found (struct fs_walk_record each, one */
+                            /*   reference each); walk.error: why the walk stopped */
     FS_RQ_END,              /* (not a request: one past the last) */
 };
 #define FS_TIME_NOW (~0ull)      /* FS_UTIME: the server's current time */
@@ -75,6 +78,23 @@ enum fs_request {
  */
 #define FS_SUSPENDED 0x7fffffffll
 _Static_assert(FS_RQ_END <= FS_REPLY && IS_FS_RQ(FS_REPLY), "fs types stay in the FS range");
+
+/*
+ * FS_WALK: the server looks the path's components up one after another from dir, as far as it
+ * can go within its own file system, and writes one record per component found into the grant at
+ * FS_WALK_RECORDS(len) (all of them at once, after the last lookup). It stops after a component
+ * that is not a directory (a file, a symbolic link: vfs follows links), before "." and "..",
+ * before a name longer than FS_NAME_MAX, at the path's end, after max records, and at a lookup
+ * that fails (its error in the reply's `error`; 0 when a rule above stopped it). Components are
+ * separated by one or more '/'. vfs checks search permission, crosses mount points and follows
+ * symbolic links itself, on the records, in order.
+ */
+#define FS_WALK_MAX 16        /* records in one walk, at most */
+#define FS_WALK_PATH_MAX 4096 /* bytes of path in one walk, at most (ENAMETOOLONG) */
+#define FS_WALK_RECORDS(len) (((len) + 7) & ~7ull) /* where the records start in the grant */
+struct fs_walk_record {
+    uint64_t ino, mode, rdev, size, uid, gid;
+};
 
 struct fs_stat {
     uint64_t ino, mode, nlink, uid, gid, size, rdev;

@@ -170,20 +170,29 @@ static int64_t do_link(const message_t *m, message_t *r)
     return rc < 0 ? rc : fs->link(q->dir, name1, q->name_len, q->ino);
 }
 
+/* UNLINK and RMDIR: the reference the requester gives back with its removal (put: the inode, or
+ * 0), after it; the removal's result rc. */
+static int put_after(uint64_t put, int rc)
+{
+    if (put && fs->putnode)
+        fs->putnode(put);
+    return rc;
+}
+
 static int64_t do_unlink(const message_t *m, message_t *r)
 {
     (void)r;
-    const struct msg_fs_name *q = &m->u.fs.unlink;
+    const struct msg_fs_remove *q = &m->u.fs.unlink;
     int rc = fetch_name(q->name_grant, q->name_len);
-    return rc < 0 ? rc : fs->unlink(q->dir, name1, q->name_len);
+    return put_after(q->put, rc < 0 ? rc : fs->unlink(q->dir, name1, q->name_len));
 }
 
 static int64_t do_rmdir(const message_t *m, message_t *r)
 {
     (void)r;
-    const struct msg_fs_name *q = &m->u.fs.rmdir;
+    const struct msg_fs_remove *q = &m->u.fs.rmdir;
     int rc = fetch_name(q->name_grant, q->name_len);
-    return rc < 0 ? rc : fs->rmdir(q->dir, name1, q->name_len);
+    return put_after(q->put, rc < 0 ? rc : fs->rmdir(q->dir, name1, q->name_len));
 }
 
 static int64_t do_rename(const message_t *m, message_t *r)
@@ -293,6 +302,61 @@ static int64_t do_putnode(const message_t *m, message_t *r)
     return fs->putnode(m->u.fs.putnode.ino);
 }
 
+/*
+ * FS_WALK: the path's components looked up one after another (samsara/fs.h says where the walk
+ * stops); the records go out together after the last lookup, so a walk that waited for the disk
+ * meanwhile (its client freed the grant) gives every reference back and answers EFAULT.
+ */
+static int64_t do_walk(const message_t *m, message_t *r)
+{
+    static char path[FS_WALK_PATH_MAX];
+    static struct fs_walk_record found[FS_WALK_MAX];
+    const struct msg_fs_walk *q = &m->u.fs.walk;
+    struct fsdriver_data d;
+    if (q->len == 0 || q->max == 0 || q->max > FS_WALK_MAX)
+        return -LX_EINVAL;
+    if (q->len > FS_WALK_PATH_MAX)
+        return -LX_ENAMETOOLONG;
+    if (data_of(q->grant, &d) < 0 || fsdriver_copyin(&d, 0, path, q->len) < 0)
+        return -LX_EFAULT;
+    uint64_t dir = q->dir, n = 0, at = 0;
+    int64_t error = 0;
+    while (n < q->max) {
+        while (at < q->len && path[at] == '/')
+            at++;
+        uint64_t start = at;
+        while (at < q->len && path[at] != '/')
+            at++;
+        uint64_t len = at - start;
+        const char *name = path + start;
+        if (len == 0 || len > FS_NAME_MAX ||
+            (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.'))))
+            break; /* the end, a name vfs refuses, "." or "..": vfs goes on from here */
+        memcpy(name1, name, len);
+        name1[len] = '\0';
+        struct fsdriver_node node;
+        int rc = fsdriver_name_ok(name1, len);
+        if (rc == 0)
+            rc = fs->lookup(dir, name1, len, &node);
+        if (rc < 0) {
+            error = rc;
+            break;
+        }
+        found[n++] =
+            (struct fs_walk_record){node.ino, node.mode, node.rdev, node.size, node.uid, node.gid};
+        if ((node.mode & S_IFMT) != S_IFDIR)
+            break; /* a file or a symbolic link: vfs takes it from here */
+        dir = node.ino;
+    }
+    if (n && fsdriver_copyout(&d, FS_WALK_RECORDS(q->len), found, n * sizeof(found[0])) < 0) {
+        for (uint64_t i = 0; i < n && fs->putnode; i++)
+            fs->putnode(found[i].ino);
+        return -LX_EFAULT;
+    }
+    r->u.fs.walked.error = error;
+    return n ? (int64_t)n : error;
+}
+
 /* FS_MOUNT: the server's root (its own callback, or the inode FS_ROOT_INO); serving again. */
 static int64_t do_mount(const message_t *m, message_t *r)
 {
@@ -352,6 +416,7 @@ static const struct {
     SERVED(FS_STATFS, statfs, do_statfs),
     SERVED(FS_CHOWN, chown, do_chown),
     SERVED(FS_UTIME, utime, do_utime),
+    SERVED(FS_WALK, lookup, do_walk),
     [FS_MOUNT - FS_RQ_BASE] = {0, do_mount}, /* these three have defaults */
     [FS_SYNC - FS_RQ_BASE] = {0, do_sync},
     [FS_UNMOUNT - FS_RQ_BASE] = {0, do_unmount},

@@ -14,7 +14,8 @@
  * ENAMETOOLONG, EFAULT); "a NUL b" pairs likewise, b at most
  * symlink_max bytes for SYMLINK and FS_NAME_MAX for RENAME; owners and
  * modes fit 32 bits (EINVAL). STAT and STATFS results are copied out by
- * the library. What the server checks: its inode numbers (EINVAL for none
+ * the library. FS_WALK (several components in one request) is the library's, made of the
+ * server's lookup callback. What the server checks: its inode numbers (EINVAL for none
  * such), kinds, and the rest of the semantics. A missing callback answers
  * ENOSYS, as an unknown type does, except for the mounting requests (FS_MOUNT,
  * FS_SYNC, FS_UNMOUNT), which have defaults (struct fsdriver below).

@@ -245,10 +245,9 @@ int64_t do_faccessat2(struct vproc *p, const uint64_t *a)
  * directory (unlink: a directory is EISDIR first). */
 static int is_mount_point(struct vnode *dir, const char *name, int files_only)
 {
-    struct fs_node node;
-    if (fs_lookup(dir, name, strlen(name), &node) < 0)
+    struct vnode *v;
+    if (namecache_lookup(dir, name, strlen(name), &v) < 0)
         return 0;
-    struct vnode *v = vnode_child(dir, &node);
     int busy =
         v && (v->mounted || vnode_covered(v)) && (!files_only || (v->mode & S_IFMT) != S_IFDIR);
     vnode_put(v);
@@ -435,15 +434,9 @@ static int64_t two_paths(struct vproc *p, int fd1, uint64_t u1, int fd2, uint64_
         vnode_put(d2);
         return -LX_EBUSY;
     }
-    size_t n1 = strlen(l1), n2 = strlen(l2);
-    static char both[2 * (FS_NAME_MAX + 1)];
-    memcpy(both, l1, n1 + 1);
-    memcpy(both + n1 + 1, l2, n2);
-    message_t m = {.type = FS_RENAME, .u.fs.rename = {.old_dir = d1->ino, .new_dir = d2->ino}};
-    m.u.fs.rename.len = n1 + 1 + n2;
     r = d1->fs != d2->fs || d1->bind != d2->bind ? -LX_EXDEV : perm_may_rename(p, d1, l1, d2, l2);
     if (r == 0)
-        r = fs_buffer_call(d1->fs, &m, &m.u.fs.rename.grant, both, n1 + 1 + n2, GRANT_READ);
+        r = fs_rename(d1, l1, d2, l2);
     vnode_put(d1);
     vnode_put(d2);
     return r < 0 ? r : 0;

@@ -33,11 +33,10 @@ static void remember_exe(struct vproc *p, const char *path)
     strncpy_s(at, path, sizeof(at));
     for (int depth = 0; depth <= SYMLINK_MAX_DEPTH; depth++) {
         struct vnode *dir, *v = 0;
-        struct fs_node node;
         if (path_parent(p, AT_FDCWD, at, &dir, last) < 0)
             return;
-        int64_t r = fs_lookup(dir, last, strlen(last), &node);
-        if (r >= 0 && (v = vnode_child(dir, &node)) && (v->mode & S_IFMT) != S_IFLNK)
+        int64_t r = namecache_lookup(dir, last, strlen(last), &v);
+        if (r >= 0 && (v->mode & S_IFMT) != S_IFLNK)
             join_path(dir, last, p->exe_next, sizeof(p->exe_next)); /* the file itself */
         else if (v && (r = fs_readlink(v, link, PATH_MAX - 1)) >= 0) {
             link[r] = '\0'; /* a link: on from its target, which may be relative to dir */

@@ -29,7 +29,7 @@ int table_entry_allowed(int free_entries, int reserve)
 int table_take(int n, int (*is_free)(int i), int reserve)
 {
     int first = -1, free_entries = 0;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n && free_entries <= reserve; i++) /* past the reserve: enough known */
         if (is_free(i)) {
             first = first < 0 ? i : first;
             free_entries++;

@@ -30,7 +30,7 @@
  */
 #include "vfs.h"
 
-#define FS_LOG_MAX 48 /* requests of one call kept for its rerun */
+#define FS_LOG_MAX 64 /* requests of one call kept for its rerun (and name-cache answers) */
 #define NR_LOGS 16    /* owners' logs: one per busy server, and room for reruns */
 #define NR_BUSY 8     /* busy servers (one per mount) */
 #define PUTQ_MAX 128  /* put-nodes queued for one busy server */
@@ -71,7 +71,9 @@ static struct fs_log run_log; /* the requests of the Linux call being served */
 static int run_logging;       /* run_log records (a Linux call is served) */
 static struct fs_log *replay; /* the log a rerun is answered from, and where it is */
 static int replay_at;
-static int idle_pending; /* some idle[] waits for fswait_resume */
+static int answer_replayed; /* the last request was answered from the log */
+static uint64_t sent;       /* requests that reached a server (or were answered from a log) */
+static int idle_pending;    /* some idle[] waits for fswait_resume */
 
 static struct busy *busy_of(endpoint_t ep)
 {
@@ -104,7 +106,7 @@ static int holds_node(int type, const message_t *reply)
 static int through_buffer(int type)
 {
     return type == FS_STAT || type == FS_READ || type == FS_WRITE || type == FS_GETDENTS ||
-           type == FS_READLINK || type == FS_STATFS;
+           type == FS_READLINK || type == FS_STATFS || type == FS_WALK;
 }
 
 static uint64_t key_of(const message_t *m)
@@ -131,14 +133,34 @@ static void log_free(endpoint_t owner)
     logs_used--;
 }
 
-/* The answer a rerun takes from the log for request m to fs, if any: 1 and *m is the reply. */
+static int is_lookup(int type)
+{
+    return type == FS_LOOKUP || type == FS_WALK;
+}
+
+/* The log's next entry is request m to fs. */
+static int next_is(endpoint_t fs, const message_t *m)
+{
+    const struct fs_logged *e = replay_at < replay->n ? &replay->e[replay_at] : 0;
+    return e && e->fs == fs && e->type == m->type && e->key == key_of(m);
+}
+
+/*
+ * The answer a rerun takes from the log for request m to fs, if any: 1 and *m is the reply.
+ * Lookups may differ between the runs (the name cache answered one run and not the other): a
+ * lookup the log does not have next is asked, and a request that changes something steps over
+ * the logged lookups before it to find its own entry.
+ */
 static int replayed(endpoint_t fs, message_t *m)
 {
     if (!replay)
         return 0;
-    if (replay_at >= replay->n || replay->e[replay_at].fs != fs ||
-        replay->e[replay_at].type != m->type || replay->e[replay_at].key != key_of(m)) {
-        replay = 0; /* the rerun went another way: everything from here is asked */
+    while (!is_lookup(m->type) && replay_at < replay->n && is_lookup(replay->e[replay_at].type) &&
+           !next_is(fs, m))
+        replay_at++;
+    if (!next_is(fs, m)) {
+        if (!is_lookup(m->type))
+            replay = 0; /* the rerun went another way: everything from here is asked */
         return 0;
     }
     const struct fs_logged *e = &replay->e[replay_at++];
@@ -246,7 +268,9 @@ static int64_t request(endpoint_t fs, message_t *m, int putnode)
         return SUSPEND; /* this run waits already: nothing more is asked */
     int type = m->type;
     uint64_t key = key_of(m);
-    if (p && replayed(fs, m)) {
+    answer_replayed = p && replayed(fs, m);
+    sent += answer_replayed;
+    if (answer_replayed) {
         record(fs, type, key, m);
         return m->u.fs.reply.result;
     }
@@ -267,6 +291,7 @@ static int64_t request(endpoint_t fs, message_t *m, int putnode)
     }
     if (b)
         wait_idle(b, 0);
+    sent++; /* a bounded wait that times out may have reached it: counted */
     int r = ipc_sendrec_bounded(fs, m, FS_TIMEOUT_MS);
     if (r == -E_TIMEDOUT)
         printf("vfs: file server (endpoint %d) did not answer request 0x%x in %d ms: EIO\n", fs,
@@ -320,6 +345,33 @@ int64_t fs_putnode(endpoint_t fs, uint64_t ino)
     if (fs == PROCFS_EP)
         return procfs_request(&m);
     return request(fs, &m, 1);
+}
+
+/*
+ * The name cache answered a lookup in directory dir of fs with result (0: found, or -ENOENT):
+ * logged as if the server had answered, so that a rerun whose cache no longer knows the name is
+ * answered the same from the log; a rerun that the cache answers steps over the logged one.
+ */
+void fswait_cached_lookup(endpoint_t fs, uint64_t dir, int64_t result)
+{
+    const struct fs_logged *e = replay && replay_at < replay->n ? &replay->e[replay_at] : 0;
+    if (e && e->fs == fs && is_lookup(e->type) && e->key == dir && replay_at + 1 < replay->n)
+        replay_at++;
+    message_t m = {.type = FS_REPLY, .u.fs.reply.result = result};
+    record(fs, FS_LOOKUP, dir, &m);
+}
+
+/* Requests sent so far: a caller that hands a reference back inside a request sees whether it
+ * went (a busy server's caller is suspended before sending). */
+uint64_t fswait_sent(void)
+{
+    return sent;
+}
+
+/* The last request was answered from a rerun's log (it may no longer be true). */
+int fswait_answer_replayed(void)
+{
+    return answer_replayed;
 }
 
 /* A Linux call of p starts (or runs again): record its requests, from its log if it has one. */

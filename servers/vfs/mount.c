@@ -169,7 +169,7 @@ static int receives(const struct mount *p, int g)
  */
 static void mount_attach(struct mount *m)
 {
-    m->covered->mounted = m->root;
+    vnode_mount_on(m->covered, m->root);
     struct mount *under = mount_rooted_at(m->covered);
     if (!under || !under->group)
         return;
@@ -191,7 +191,7 @@ static void mount_attach(struct mount *m)
         }
         m->group = m->group ? m->group : ++last_group;
         copy->group = m->group;
-        copy->covered->mounted = copy->root;
+        vnode_mount_on(copy->covered, copy->root);
     }
     m->group = m->group ? m->group : ++last_group;
 }
@@ -323,7 +323,8 @@ void mounts_check(void)
         struct mount *m = &mounts[i];
         if (!m->label[0] || m->bind || m->ep == PROCFS_EP || sys_proc_info(m->ep, &info) == 0)
             continue;
-        fswait_server_gone(m->ep); /* calls waiting for it go on (with the new one, or EIO) */
+        fswait_server_gone(m->ep);  /* calls waiting for it go on (with the new one, or EIO) */
+        namecache_forget_fs(m->ep); /* a ramfs comes back empty; puts go to the dead one */
         endpoint_t now = root_lookup(m->label);
         if (now <= 0 || now == m->ep) {
             if (!m->gone)
@@ -374,11 +375,12 @@ static int64_t unmount(struct mount *m, int force)
         binds += mounts[i].label[0] && mounts[i].bind && mounts[i].ep == m->ep;
     int detach = !m->bind && binds && !force;
     int held = 1 + (m->covered == 0 && !m->detached); /* the root's own hold, and root_vnode */
+    namecache_forget_fs(m->ep); /* the cache's references do not keep it busy */
     if (!force && vnode_count(m->ep, m->bind || detach ? m->bind : -1) > held)
         return -LX_EBUSY; /* something open, a cwd or a mount inside */
     int64_t r = 0;
     if (m->bind || detach) { /* the server goes on serving */
-        m->covered->mounted = 0;
+        vnode_mount_on(m->covered, 0);
         vnode_put(m->covered);
         m->covered = 0;
         m->detached = detach;
@@ -396,7 +398,7 @@ static int64_t unmount(struct mount *m, int force)
     }
     int in_tree = m->covered != 0;
     if (in_tree) {
-        m->covered->mounted = 0;
+        vnode_mount_on(m->covered, 0);
         vnode_put(m->covered);
         m->covered = 0;
     }
@@ -569,7 +571,7 @@ static int64_t bind_below(struct mount *m, struct mount *from, const char *src_a
                 r = r ? r : -LX_ENFILE;
                 break;
             }
-            made->covered->mounted = made->root;
+            vnode_mount_on(made->covered, made->root);
             orig[n] = c, copy[n++] = made;
         }
     }

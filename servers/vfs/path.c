@@ -1,10 +1,9 @@
 /*
- * Path resolution: component by component with FS_LOOKUP on the server
- * that holds the directory, following symbolic links (at most
- * SYMLINK_MAX_DEPTH) by splicing the link text in front of what is left.
- * Each directory a component is looked up in must be searchable (x) by the
- * process; a walk for vfs itself (p = NULL) is not checked. Every vnode
- * returned is held; the caller puts it.
+ * Path resolution: component by component, from the name cache
+ * (namecache.c) or with FS_LOOKUP on the server that holds the directory, following symbolic links
+ * (at most SYMLINK_MAX_DEPTH) by splicing the link text in front of what is left. Each directory a
+ * component is looked up in must be searchable (x) by the process; a walk for vfs itself (p = NULL)
+ * is not checked. Every vnode returned is held; the caller puts it.
  */
 #include "vfs.h"
 
@@ -69,7 +68,8 @@ static struct vnode *start_dir(struct vproc *p, int dirfd, const char *path, int
 
 /*
  * Walk path from dir (held; consumed). With stop_last, stop before the last
- * component and copy it to last. follow: follow a final symbolic link.
+ * component and copy it to last. follow: follow a final symbolic link (one followed by a
+ * slash is followed always, and the path then ends at a directory or is ENOTDIR, as in Linux).
  */
 static int walk(struct vproc *p, struct vnode *dir, char *path, int follow, int stop_last,
                 char *last, struct vnode **out, int depth)
@@ -88,6 +88,10 @@ static int walk(struct vproc *p, struct vnode *dir, char *path, int follow, int 
         if (!*s) { /* the path ended (or was just slashes) */
             if (stop_last && last)
                 last[0] = '\0';
+            if (s > path && s[-1] == '/' && (cur->mode & S_IFMT) != S_IFDIR) {
+                vnode_put(cur); /* "file/": a name with a slash after it is a directory's */
+                return -LX_ENOTDIR;
+            }
             *out = cur;
             return 0;
         }
@@ -133,13 +137,11 @@ static int walk(struct vproc *p, struct vnode *dir, char *path, int follow, int 
             next = cur; /* ".." of the root (or of a chroot's) is itself */
             vnode_hold(next);
         } else {
-            struct fs_node node;
-            int64_t r = fs_lookup(cur, s, len, &node);
+            int64_t r = namecache_walk(cur, s, len, 1, &next);
             if (r < 0) {
                 vnode_put(cur);
                 return (int)r;
             }
-            next = vnode_child(cur, &node);
         }
         while (next && next->mounted) { /* a mount point: continue in the mounted root */
             struct vnode *m = next->mounted;
@@ -151,14 +153,14 @@ static int walk(struct vproc *p, struct vnode *dir, char *path, int follow, int 
             vnode_put(cur);
             return -LX_ENFILE;
         }
-        if ((next->mode & S_IFMT) == S_IFLNK && (!is_last || follow)) {
-            static char link[SYMLINK_MAX_DEPTH][PATH_MAX];
+        if ((next->mode & S_IFMT) == S_IFLNK && (!is_last || follow || *end == '/')) {
+            static char link[2][PATH_MAX]; /* the rest of the path is in the other one */
             if (depth >= SYMLINK_MAX_DEPTH) {
                 vnode_put(next);
                 vnode_put(cur);
                 return -LX_ELOOP;
             }
-            char *buf = link[depth];
+            char *buf = link[depth & 1];
             int64_t n = perm_follow(p, cur, next);
             if (n == 0)
                 n = fs_readlink(next, buf, PATH_MAX - 1);

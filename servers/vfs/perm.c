@@ -83,20 +83,18 @@ int perm_follow(const struct vproc *p, const struct vnode *dir, const struct vno
 /* The entry name of dir, held, or 0 with *err. */
 static struct vnode *child(struct vnode *dir, const char *name, int64_t *err)
 {
-    struct fs_node node;
-    *err = fs_lookup(dir, name, strlen(name), &node);
-    if (*err < 0)
-        return 0;
-    struct vnode *v = vnode_child(dir, &node);
-    if (!v)
-        *err = -LX_ENFILE;
+    struct vnode *v;
+    *err = namecache_lookup(dir, name, strlen(name), &v);
     return v;
 }
 
-/* A name may be added to dir: w and x on it; EEXIST before EACCES if it is taken. */
+/* A name may be added to dir: w and x on it; EEXIST before EACCES if it is taken (at once if the
+ * name cache knows it is: mkdir -p, tar's leading directories). */
 int perm_may_create(struct vproc *p, struct vnode *dir, const char *name)
 {
     int r = perm_check(p, dir, MAY_EXEC);
+    if (!r && namecache_known(dir, name, strlen(name)) > 0)
+        return -LX_EEXIST;
     if (r || !(r = perm_check(p, dir, MAY_WRITE)))
         return r;
     int64_t err;
@@ -201,6 +199,8 @@ int64_t vfs_create(struct vproc *p, struct vnode *dir, const char *name, uint64_
     if (r < 0)
         return r;
     struct vnode *v = vnode_child(dir, &node);
+    if (v)
+        namecache_enter(dir, name, v);
     if (out)
         *out = v;
     else
@@ -223,8 +223,10 @@ static int64_t set_mode(struct vnode *v, uint64_t mode)
 {
     message_t m = {.type = FS_CHMOD, .u.fs.chmod = {v->ino, mode & 07777}};
     int64_t r = v->fs == NONE ? 0 : fs_call(v->fs, &m);
-    if (r >= 0)
+    if (r >= 0) {
         v->mode = (v->mode & S_IFMT) | (mode & 07777);
+        vnode_attrs_spread(v); /* the same file through other mounts, which the cache keeps */
+    }
     return r;
 }
 
@@ -262,6 +264,7 @@ int64_t attr_chown(struct vproc *p, struct vnode *v, uint32_t uid, uint32_t gid)
         v->uid = uid;
         v->gid = gid;
         v->mode = mode;
+        vnode_attrs_spread(v);
     }
     return r;
 }

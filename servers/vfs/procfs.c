@@ -9,6 +9,7 @@
  *   /proc/stat /proc/loadavg  for top: CPU time of the Linux processes (their sum is
  *             "user", the rest of the uptime "idle"), process counts; no load averages
  *   /proc/refusals   vfs's count of refused messages, by kind (refuse.c)
+ *   /proc/namecache  the name cache's size and counters (namecache.c; Samsara's own)
  *   /proc/devices    the device map, as Linux shows it (dmap.c)
  *   /proc/net/dev route tcp udp raw  from inet, in Linux's layout (netinfo.c);
  *             tcp6 udp6 raw6 unix    headers only (no IPv6; AF_UNIX not listed yet)
@@ -45,6 +46,7 @@ enum {
     K_LOADAVG,
     K_CWD,
     K_ROOTLINK,
+    K_NAMECACHE,
     K_NET_FILE,     /* + the index in net_files (netinfo.c's numbering) */
     K_FD_LINK = 128 /* + the descriptor (below NR_FDS) */
 };
@@ -59,7 +61,7 @@ static const struct {
     {"uptime", K_UPTIME, S_IFREG | 0444},     {"meminfo", K_MEMINFO, S_IFREG | 0444},
     {"refusals", K_REFUSALS, S_IFREG | 0444}, {"devices", K_DEVICES, S_IFREG | 0444},
     {"net", K_NET, S_IFDIR | 0555},           {"stat", K_STATS, S_IFREG | 0444},
-    {"loadavg", K_LOADAVG, S_IFREG | 0444},
+    {"loadavg", K_LOADAVG, S_IFREG | 0444},   {"namecache", K_NAMECACHE, S_IFREG | 0444},
 };
 static const char *const net_files[] = {"dev",  "route", "tcp",  "udp", "raw",
                                         "tcp6", "udp6",  "raw6", "unix"};
@@ -400,6 +402,8 @@ static int64_t render(uint64_t ino)
                           s.total_frames * 4, s.free_frames * 4, s.free_frames * 4);
     case K_REFUSALS:
         return refusals_text(text, sizeof(text));
+    case K_NAMECACHE:
+        return namecache_text(text, sizeof(text));
     case K_DEVICES:
         return dmap_text(text, sizeof(text));
     case K_NET_FILE ... K_NET_FILE + NNET - 1:

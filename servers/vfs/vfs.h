@@ -31,7 +31,9 @@
 
 #define NR_FDS VFS_NR_FDS
 #define NR_FILES 512
-#define NR_VNODES 1024
+#define NR_VNODES 2048
+#define VNODE_BUCKET_BITS 10 /* vnode.c finds a vnode by (fs, ino) in 1 << this chains */
+#define VNODE_BUCKETS (1 << VNODE_BUCKET_BITS)
 #define NR_PIPES 64
 #define FILES_FOR_ROOT                                                                             \
     64 /* the last free open files and pipes are root's (table_entry_allowed)                      \
@@ -40,7 +42,7 @@
 #define PIPE_SIZE 16384
 #define PIPE_BUF 4096 /* a pipe write of this many bytes or fewer is not split (POSIX) */
 #define PATH_MAX 4096
-#define SYMLINK_MAX_DEPTH 8
+#define SYMLINK_MAX_DEPTH 40 /* symbolic links one lookup follows (Linux's MAXSYMLINKS) */
 #define BOUNCE_SIZE (64 * 1024)
 #define MAX_RW_COUNT 0x7ffff000ull   /* the most one call moves (Linux's limit too) */
 #define PROCFS_EP ((endpoint_t)-100) /* the "server" of /proc: vfs itself */
@@ -75,11 +77,14 @@ struct vnode {
     struct mqueue *mq; /* a POSIX message queue (mqueue.c; no type bits, no server) */
     int sigfd;         /* a signalfd (signalfd.c; no type bits, no server): sigmask's */
     uint64_t sigmask;
-    struct vnode *mounted; /* root of a file system mounted here */
-    int bind;              /* reached through bind mount number `bind` (mount.c); 0: through */
-                           /* its file system's own mount. One file has a vnode per mount */
-    struct vnode *lent;    /* a file bound on a file (mount.c): the server counted the source's */
-                           /* reference, held here, not this vnode's */
+    struct vnode *mounted;   /* root of a file system mounted here */
+    int bind;                /* reached through bind mount number `bind` (mount.c); 0: through */
+                             /* its file system's own mount. One file has a vnode per mount */
+    struct vnode *lent;      /* a file bound on a file (mount.c): the server counted the source's */
+                             /* reference, held here, not this vnode's */
+    struct vnode *covering;  /* a mounted root: the mount point it covers (vnode_covered) */
+    struct vnode *next_same; /* vnode.c's chain of the vnodes whose (fs, ino) hash alike */
+    int cached_names;        /* name-cache entries in this directory (namecache.c) */
 };
 
 /* A byte ring inside vfs (ring.c): a pipe's buffer, a socket's receive queue. */
@@ -253,7 +258,9 @@ void vnode_hold(struct vnode *v);
 void vnode_rebind(endpoint_t old, endpoint_t now);
 int vnode_count(endpoint_t fs, int bind);
 struct vnode *vnode_covered(struct vnode *v);
+void vnode_mount_on(struct vnode *covered, struct vnode *root);
 void vnode_put(struct vnode *v);
+uint64_t vnode_put_later(struct vnode *v);
 struct vnode *vnode_from_fs(endpoint_t fs, const struct fs_node *node);
 struct vnode *vnode_from_fs_in(endpoint_t fs, int bind, const struct fs_node *node);
 struct vnode *vnode_child(const struct vnode *dir, const struct fs_node *node);
@@ -271,7 +278,21 @@ int64_t fs_symlink(struct vnode *dir, const char *both, size_t len, uint32_t uid
 int64_t fs_link(struct vnode *dir, const char *name, uint64_t ino);
 int64_t fs_remove(int type, struct vnode *dir, const char *name);
 int64_t fs_stat(struct vnode *v, struct fs_stat *st);
+int64_t fs_rename(struct vnode *d1, const char *l1, struct vnode *d2, const char *l2);
+void vnode_attrs_spread(const struct vnode *v);
+void vnode_each_alias(struct vnode *v, void (*fn)(struct vnode *w, void *arg), void *arg);
 int path_lookup(struct vproc *p, int dirfd, const char *path, int follow, struct vnode **out);
+
+/* namecache.c: (directory, name) -> vnode, and names known not to exist */
+int64_t namecache_lookup(struct vnode *dir, const char *name, size_t len, struct vnode **out);
+int64_t namecache_walk(struct vnode *dir, const char *path, size_t len, int walk,
+                       struct vnode **out);
+void namecache_enter(struct vnode *dir, const char *name, struct vnode *v);
+int namecache_known(struct vnode *dir, const char *name, size_t len);
+uint64_t namecache_forget(struct vnode *dir, const char *name, size_t len, int removed_dir);
+void namecache_forget_fs(endpoint_t fs);
+int namecache_shrink(void);
+int64_t namecache_text(char *buf, size_t size);
 int path_parent(struct vproc *p, int dirfd, const char *path, struct vnode **dir, char *last);
 
 /* fswait.c: requests to file-system servers, and calls that wait for a busy one */
@@ -282,6 +303,9 @@ void fswait_begin(struct vproc *p);
 int64_t fswait_end(struct vproc *p, int64_t r);
 void fswait_cancel(struct vproc *p);
 void fswait_server_gone(endpoint_t old);
+void fswait_cached_lookup(endpoint_t fs, uint64_t dir, int64_t result);
+int fswait_answer_replayed(void);
+uint64_t fswait_sent(void);
 void fswait_resume(void);
 
 /* mount.c: the mount table (root=LABEL, mount=PATH:LABEL), sync and shutdown */

@@ -16,9 +16,15 @@
 #include <stdint.h>
 #include <samsara/msg/reply.h>
 
-/* FS_LOOKUP, FS_UNLINK, FS_RMDIR: the entry `name` of dir (1..FS_NAME_MAX bytes, no NUL) */
+/* FS_LOOKUP: the entry `name` of dir (1..FS_NAME_MAX bytes, no NUL) */
 struct msg_fs_name {
     uint64_t dir, name_grant, name_len;
+};
+
+/* FS_UNLINK, FS_RMDIR: the entry `name` of dir goes; then, if put is not 0, the requester gives
+ * back one reference to inode put (as FS_PUTNODE would; whatever the removal's result) */
+struct msg_fs_remove {
+    uint64_t dir, name_grant, name_len, put;
 };
 
 /* FS_CREATE: a file, directory, fifo or character device (mode says which) owned by uid:gid */
@@ -91,6 +97,11 @@ struct msg_fs_putnode {
     uint64_t ino;
 };
 
+/* FS_WALK: len bytes of path at the grant's start; at most max records after it */
+struct msg_fs_walk {
+    uint64_t dir, grant, len, max;
+};
+
 /* FS_SYNC: the file ino (fsync), or 0 for the whole file system (a server may write it all) */
 struct msg_fs_sync {
     uint64_t ino;
@@ -102,6 +113,13 @@ struct msg_fs_node_reply {
     uint64_t ino, mode, rdev, size, uid, gid;
 };
 
+/* Reply to FS_WALK: result = records written (each holds one reference); error: what stopped
+ * the walk at the component after them (-ENOENT, -ENOTDIR, ...), or 0 */
+struct msg_fs_walk_reply {
+    int64_t result;
+    int64_t error;
+};
+
 /* Reply to FS_GETDENTS: result = bytes of records; the cookie to continue from */
 struct msg_fs_getdents_reply {
     int64_t result;
@@ -109,7 +127,8 @@ struct msg_fs_getdents_reply {
 };
 
 union msg_fs {
-    struct msg_fs_name lookup, unlink, rmdir;
+    struct msg_fs_name lookup;
+    struct msg_fs_remove unlink, rmdir;
     struct msg_fs_create create;
     struct msg_fs_symlink symlink;
     struct msg_fs_link link;
@@ -125,9 +144,11 @@ union msg_fs {
     struct msg_fs_utime utime;
     struct msg_fs_putnode putnode;
     struct msg_fs_sync sync;
+    struct msg_fs_walk walk;
     struct msg_reply reply;             /* every request's result */
     struct msg_fs_node_reply node;      /* LOOKUP, CREATE, SYMLINK, MOUNT */
     struct msg_fs_getdents_reply dents; /* GETDENTS */
+    struct msg_fs_walk_reply walked;    /* WALK */
 };
 MSG_BODY_FITS(union msg_fs);
 

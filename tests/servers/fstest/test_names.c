@@ -268,6 +268,90 @@ static int symlinks(void)
     return 0;
 }
 
+/* FS_WALK of path from dir, at most max records into rec: the count, or -errno. */
+static int64_t walk(uint64_t dir, const char *path, uint64_t max, struct fs_walk_record *rec)
+{
+    static uint8_t buf[FS_WALK_RECORDS(512) + FS_WALK_MAX * sizeof(struct fs_walk_record)];
+    uint64_t len = strlen(path);
+    memcpy(buf, path, len);
+    message_t m = {.type = FS_WALK, .u.fs.walk = {.dir = dir, .len = len, .max = max}};
+    int64_t r = fs_call_granted(&m, &m.u.fs.walk.grant, buf, sizeof(buf), GRANT_READ | GRANT_WRITE);
+    if (r > 0)
+        memcpy(rec, buf + FS_WALK_RECORDS(len), (size_t)r * sizeof(rec[0]));
+    return r;
+}
+
+/* FS_WALK: several components in one request, stopping where vfs must take over; one reference
+ * per record. */
+static int walks(void)
+{
+    uint64_t d, a, b, f, s, ino;
+    struct fs_walk_record rec[FS_WALK_MAX];
+    CHECK(fs_scratch("walk", &d) == 0);
+    CHECK(fs_mkdir(d, "a", &a) == 0 && fs_mkdir(a, "b", &b) == 0);
+    CHECK(fs_mkfile(b, "f", "x", 1, &f) == 0 && fs_symlink(b, "s", "f", &s) == 0);
+    EXPECT(walk(d, "a//b/f", FS_WALK_MAX, rec), 3);
+    EXPECT(rec[0].ino, a);
+    EXPECT(rec[1].ino, b);
+    EXPECT(rec[2].ino, f);
+    EXPECT(rec[2].mode & S_IFMT, S_IFREG);
+    EXPECT(fs_last.u.fs.walked.error, 0);
+    EXPECT(walk(d, "a/b/f/more", FS_WALK_MAX, rec), 3); /* stops after a file */
+    EXPECT(walk(d, "a/b/s/x", FS_WALK_MAX, rec), 3);    /* and after a link */
+    EXPECT(rec[2].ino, s);
+    EXPECT(walk(d, "a/b/none/x", FS_WALK_MAX, rec), 2);
+    EXPECT(fs_last.u.fs.walked.error, -LX_ENOENT);
+    EXPECT(walk(d, "none/x", FS_WALK_MAX, rec), -LX_ENOENT);
+    EXPECT(walk(d, "a/../a", FS_WALK_MAX, rec), 1); /* before ".." */
+    EXPECT(walk(d, "a/./b", FS_WALK_MAX, rec), 1);  /* and "." */
+    EXPECT(walk(d, "a/b/f", 2, rec), 2);            /* max */
+    EXPECT(walk(f, "a", FS_WALK_MAX, rec), -LX_ENOTDIR);
+    EXPECT(walk(d, "a/b/f", 0, rec), -LX_EINVAL);
+    EXPECT(walk(d, "a/b/f", FS_WALK_MAX + 1, rec), -LX_EINVAL);
+    message_t m = {.type = FS_WALK,
+                   .u.fs.walk = {.dir = d, .len = 1, .max = 1, .grant = 1ull << 40}};
+    EXPECT(fs_call(&m), -LX_EFAULT);
+    /* each record counted a reference: the file outlives its name until they all go back */
+    struct fs_stat st;
+    CHECK(fs_unlink(b, "f") == 0);
+    for (int i = 0; i < 2; i++) { /* the two walks above that reached f */
+        EXPECT(fs_stat(f, &st), 0);
+        EXPECT(fs_putnode(f), 0);
+    }
+    EXPECT(fs_putnode(f), 0); /* mkfile's */
+    EXPECT(fs_lookup(b, "f", &ino), -LX_ENOENT);
+    EXPECT(fs_stat(f, &st), -LX_EINVAL);
+    return 0;
+}
+
+/* FS_UNLINK or FS_RMDIR of name in dir that also gives back one reference to put. */
+static int64_t remove_put(int type, uint64_t dir, const char *name, uint64_t put)
+{
+    uint64_t len = strlen(name);
+    message_t m = {.type = type, .u.fs.unlink = {.dir = dir, .name_len = len, .put = put}};
+    return fs_call_granted(&m, &m.u.fs.unlink.name_grant, name, len, GRANT_READ);
+}
+
+/* UNLINK and RMDIR with `put`: the reference goes back with the removal (even a failed one). */
+static int removals_put(void)
+{
+    uint64_t d, f, e, g;
+    struct fs_stat st;
+    CHECK(fs_scratch("rmput", &d) == 0);
+    CHECK(fs_mkfile(d, "f", "x", 1, &f) == 0 && fs_mkdir(d, "e", &e) == 0);
+    EXPECT(remove_put(FS_UNLINK, d, "f", f), 0);
+    EXPECT(fs_stat(f, &st), -LX_EINVAL); /* no name, no reference: gone */
+    EXPECT(remove_put(FS_RMDIR, d, "e", e), 0);
+    EXPECT(fs_stat(e, &st), -LX_EINVAL);
+    CHECK(fs_mkfile(d, "g", "x", 1, &g) == 0 && fs_lookup(d, "g", &g) == 0);
+    EXPECT(remove_put(FS_UNLINK, d, "none", g), -LX_ENOENT); /* failed, but put */
+    EXPECT(fs_unlink(d, "g"), 0);
+    EXPECT(fs_stat(g, &st), 0); /* one reference left */
+    EXPECT(fs_putnode(g), 0);
+    EXPECT(fs_stat(g, &st), -LX_EINVAL);
+    return 0;
+}
+
 const struct fstest name_tests[] = {
     {"create_kinds", create_kinds},
     {"unlink_rmdir", unlink_rmdir},
@@ -275,5 +359,7 @@ const struct fstest name_tests[] = {
     {"rename_files", rename_files},
     {"rename_dirs", rename_dirs},
     {"symlinks", symlinks},
+    {"walks", walks},
+    {"removals_put", removals_put},
     {0, 0},
 };
