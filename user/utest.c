@@ -9789,503 +9789,503 @@ static int clock_load(int seconds)
     }
     printf("clockload %lld\n", (long long)now);
     return 0;
-    /* ---- the vfs name cache (issue 12, helper names): no stale answer after a change */
+}
 
-    /* 0 if path exists (stat), else -errno. */
-    static int nc_stat(const char *path)
-    {
-        struct stat st;
-        return stat(path, &st) == 0 ? 0 : -errno;
+/* ---- the vfs name cache (issue 12, helper names): no stale answer after a change */
+
+/* 0 if path exists (stat), else -errno. */
+static int nc_stat(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? 0 : -errno;
+}
+
+/* rename, unlink, rmdir and create over names just looked up: each lookup sees the new truth. */
+static void t_namecache_changes(void)
+{
+    CHECK(mkdir("/tmp/nc", 0755) == 0 && mkdir("/tmp/nc/d", 0755) == 0);
+    CHECK(ro_file("/tmp/nc/d/f", "f"));
+    ino_t f = bind_ino("/tmp/nc/d/f");
+    EXPECT(nc_stat("/tmp/nc/d/g"), -ENOENT); /* remembered as missing */
+    EXPECT(nc_stat("/tmp/nc/d/g"), -ENOENT);
+    CHECK(rename("/tmp/nc/d/f", "/tmp/nc/d/g") == 0);
+    EXPECT(nc_stat("/tmp/nc/d/f"), -ENOENT);
+    CHECK(bind_ino("/tmp/nc/d/g") == f);
+    CHECK(ro_file("/tmp/nc/d/f", "new") && bind_ino("/tmp/nc/d/f") != f);
+    CHECK(rename("/tmp/nc/d/f", "/tmp/nc/d/g") == 0); /* over a cached target */
+    CHECK(!strcmp(ro_text("/tmp/nc/d/g"), "new") && nc_stat("/tmp/nc/d/f") == -ENOENT);
+    CHECK(link("/tmp/nc/d/g", "/tmp/nc/d/h") == 0 && unlink("/tmp/nc/d/g") == 0);
+    EXPECT(nc_stat("/tmp/nc/d/g"), -ENOENT);
+    CHECK(!strcmp(ro_text("/tmp/nc/d/h"), "new"));
+    CHECK(symlink("h", "/tmp/nc/d/g") == 0 && !strcmp(ro_text("/tmp/nc/d/g"), "new"));
+    /* a directory moved to another parent: its names go with it, the old path is gone */
+    CHECK(mkdir("/tmp/nc/e", 0755) == 0 && rename("/tmp/nc/d", "/tmp/nc/e/d") == 0);
+    EXPECT(nc_stat("/tmp/nc/d/h"), -ENOENT);
+    CHECK(!strcmp(ro_text("/tmp/nc/e/d/h"), "new"));
+    /* rmdir of a directory whose names are cached, and a new one of the same name */
+    CHECK(mkdir("/tmp/nc/r", 0755) == 0);
+    EXPECT(nc_stat("/tmp/nc/r/x"), -ENOENT);
+    ino_t r = bind_ino("/tmp/nc/r");
+    CHECK(chdir("/tmp/nc/r") == 0 && rmdir("/tmp/nc/r") == 0);
+    EXPECT(nc_stat("/tmp/nc/r"), -ENOENT);
+    ERR(open("x", O_WRONLY | O_CREAT, 0644), ENOENT); /* in the removed cwd (Linux) */
+    CHECK(mkdir("/tmp/nc/r", 0755) == 0 && bind_ino("/tmp/nc/r") != r);
+    CHECK(ro_file("/tmp/nc/r/x", "x") && chdir("/") == 0);
+    CHECK(unlink("/tmp/nc/r/x") == 0 && rmdir("/tmp/nc/r") == 0);
+    CHECK(unlink("/tmp/nc/e/d/g") == 0 && unlink("/tmp/nc/e/d/h") == 0);
+    CHECK(rmdir("/tmp/nc/e/d") == 0 && rmdir("/tmp/nc/e") == 0 && rmdir("/tmp/nc") == 0);
+}
+
+/* A mount over a cached path hides what was there; umount shows it again; ".." of the mounted
+ * root is the mount point's parent. */
+static void t_namecache_mounts(void)
+{
+    CHECK(mkdir("/tmp/ncm", 0755) == 0 && mkdir("/tmp/ncm/m", 0755) == 0);
+    CHECK(mkdir("/tmp/ncm/src", 0755) == 0 && ro_file("/tmp/ncm/m/under", "u"));
+    CHECK(ro_file("/tmp/ncm/src/over", "o"));
+    EXPECT(nc_stat("/tmp/ncm/m/under"), 0);
+    EXPECT(nc_stat("/tmp/ncm/m/over"), -ENOENT);
+    CHECK(mount("/tmp/ncm/src", "/tmp/ncm/m", 0, MS_BIND, 0) == 0);
+    EXPECT(nc_stat("/tmp/ncm/m/under"), -ENOENT);
+    CHECK(!strcmp(ro_text("/tmp/ncm/m/over"), "o"));
+    CHECK(bind_ino("/tmp/ncm/m/..") == bind_ino("/tmp/ncm"));
+    CHECK(bind_ino("/tmp/ncm/m/../src/over") == bind_ino("/tmp/ncm/src/over"));
+    CHECK(umount("/tmp/ncm/m") == 0);
+    CHECK(!strcmp(ro_text("/tmp/ncm/m/under"), "u"));
+    EXPECT(nc_stat("/tmp/ncm/m/over"), -ENOENT);
+    CHECK(unlink("/tmp/ncm/m/under") == 0 && unlink("/tmp/ncm/src/over") == 0);
+    CHECK(rmdir("/tmp/ncm/m") == 0 && rmdir("/tmp/ncm/src") == 0 && rmdir("/tmp/ncm") == 0);
+}
+
+/* Symbolic links in the middle of a path, changed between two walks; loops and errors as Linux
+ * gives them, the second time (cached) as the first. */
+static void t_namecache_walk_errors(void)
+{
+    CHECK(mkdir("/tmp/ncw", 0755) == 0 && mkdir("/tmp/ncw/a", 0755) == 0);
+    CHECK(mkdir("/tmp/ncw/b", 0755) == 0 && ro_file("/tmp/ncw/a/f", "a"));
+    CHECK(ro_file("/tmp/ncw/b/f", "b") && symlink("a", "/tmp/ncw/l") == 0);
+    CHECK(!strcmp(ro_text("/tmp/ncw/l/f"), "a") && !strcmp(ro_text("/tmp/ncw/l/./f"), "a"));
+    CHECK(unlink("/tmp/ncw/l") == 0 && symlink("/tmp/ncw/b", "/tmp/ncw/l") == 0);
+    CHECK(!strcmp(ro_text("/tmp/ncw/l/f"), "b"));
+    CHECK(!strcmp(ro_text("/tmp/ncw/l/../a/f"), "a")); /* ".." of the link's target */
+    CHECK(symlink("loop2", "/tmp/ncw/loop1") == 0 && symlink("loop1", "/tmp/ncw/loop2") == 0);
+    char name[300];
+    memset(name, 'n', sizeof(name));
+    strcpy(name + 256, "");
+    for (int pass = 0; pass < 2; pass++) {
+        EXPECT(nc_stat("/tmp/ncw/a/f/x"), -ENOTDIR);
+        EXPECT(nc_stat("/tmp/ncw/a/f/"), -ENOTDIR);
+        EXPECT(nc_stat("/tmp/ncw/none/x"), -ENOENT);
+        EXPECT(nc_stat("/tmp/ncw/loop1"), -ELOOP);
+        EXPECT(nc_stat("/tmp/ncw/loop1/x"), -ELOOP);
+        ERR(open("/tmp/ncw/l", O_RDONLY | O_NOFOLLOW), ELOOP);
+        EXPECT(nc_stat(name), -ENAMETOOLONG); /* a 256-byte name */
+        EXPECT(nc_stat(name + 1), -ENOENT);   /* 255 bytes: only missing */
     }
-
-    /* rename, unlink, rmdir and create over names just looked up: each lookup sees the new truth.
-     */
-    static void t_namecache_changes(void)
-    {
-        CHECK(mkdir("/tmp/nc", 0755) == 0 && mkdir("/tmp/nc/d", 0755) == 0);
-        CHECK(ro_file("/tmp/nc/d/f", "f"));
-        ino_t f = bind_ino("/tmp/nc/d/f");
-        EXPECT(nc_stat("/tmp/nc/d/g"), -ENOENT); /* remembered as missing */
-        EXPECT(nc_stat("/tmp/nc/d/g"), -ENOENT);
-        CHECK(rename("/tmp/nc/d/f", "/tmp/nc/d/g") == 0);
-        EXPECT(nc_stat("/tmp/nc/d/f"), -ENOENT);
-        CHECK(bind_ino("/tmp/nc/d/g") == f);
-        CHECK(ro_file("/tmp/nc/d/f", "new") && bind_ino("/tmp/nc/d/f") != f);
-        CHECK(rename("/tmp/nc/d/f", "/tmp/nc/d/g") == 0); /* over a cached target */
-        CHECK(!strcmp(ro_text("/tmp/nc/d/g"), "new") && nc_stat("/tmp/nc/d/f") == -ENOENT);
-        CHECK(link("/tmp/nc/d/g", "/tmp/nc/d/h") == 0 && unlink("/tmp/nc/d/g") == 0);
-        EXPECT(nc_stat("/tmp/nc/d/g"), -ENOENT);
-        CHECK(!strcmp(ro_text("/tmp/nc/d/h"), "new"));
-        CHECK(symlink("h", "/tmp/nc/d/g") == 0 && !strcmp(ro_text("/tmp/nc/d/g"), "new"));
-        /* a directory moved to another parent: its names go with it, the old path is gone */
-        CHECK(mkdir("/tmp/nc/e", 0755) == 0 && rename("/tmp/nc/d", "/tmp/nc/e/d") == 0);
-        EXPECT(nc_stat("/tmp/nc/d/h"), -ENOENT);
-        CHECK(!strcmp(ro_text("/tmp/nc/e/d/h"), "new"));
-        /* rmdir of a directory whose names are cached, and a new one of the same name */
-        CHECK(mkdir("/tmp/nc/r", 0755) == 0);
-        EXPECT(nc_stat("/tmp/nc/r/x"), -ENOENT);
-        ino_t r = bind_ino("/tmp/nc/r");
-        CHECK(chdir("/tmp/nc/r") == 0 && rmdir("/tmp/nc/r") == 0);
-        EXPECT(nc_stat("/tmp/nc/r"), -ENOENT);
-        ERR(open("x", O_WRONLY | O_CREAT, 0644), ENOENT); /* in the removed cwd (Linux) */
-        CHECK(mkdir("/tmp/nc/r", 0755) == 0 && bind_ino("/tmp/nc/r") != r);
-        CHECK(ro_file("/tmp/nc/r/x", "x") && chdir("/") == 0);
-        CHECK(unlink("/tmp/nc/r/x") == 0 && rmdir("/tmp/nc/r") == 0);
-        CHECK(unlink("/tmp/nc/e/d/g") == 0 && unlink("/tmp/nc/e/d/h") == 0);
-        CHECK(rmdir("/tmp/nc/e/d") == 0 && rmdir("/tmp/nc/e") == 0 && rmdir("/tmp/nc") == 0);
+    /* a lookup follows 40 links, not 41 (Linux's MAXSYMLINKS) */
+    char link[32], target[32];
+    for (int i = 0; i <= 40; i++) {
+        snprintf(link, sizeof(link), "/tmp/ncw/c%d", i);
+        snprintf(target, sizeof(target), i ? "c%d" : "a/f", i - 1);
+        CHECK(symlink(target, link) == 0);
     }
-
-    /* A mount over a cached path hides what was there; umount shows it again; ".." of the mounted
-     * root is the mount point's parent. */
-    static void t_namecache_mounts(void)
-    {
-        CHECK(mkdir("/tmp/ncm", 0755) == 0 && mkdir("/tmp/ncm/m", 0755) == 0);
-        CHECK(mkdir("/tmp/ncm/src", 0755) == 0 && ro_file("/tmp/ncm/m/under", "u"));
-        CHECK(ro_file("/tmp/ncm/src/over", "o"));
-        EXPECT(nc_stat("/tmp/ncm/m/under"), 0);
-        EXPECT(nc_stat("/tmp/ncm/m/over"), -ENOENT);
-        CHECK(mount("/tmp/ncm/src", "/tmp/ncm/m", 0, MS_BIND, 0) == 0);
-        EXPECT(nc_stat("/tmp/ncm/m/under"), -ENOENT);
-        CHECK(!strcmp(ro_text("/tmp/ncm/m/over"), "o"));
-        CHECK(bind_ino("/tmp/ncm/m/..") == bind_ino("/tmp/ncm"));
-        CHECK(bind_ino("/tmp/ncm/m/../src/over") == bind_ino("/tmp/ncm/src/over"));
-        CHECK(umount("/tmp/ncm/m") == 0);
-        CHECK(!strcmp(ro_text("/tmp/ncm/m/under"), "u"));
-        EXPECT(nc_stat("/tmp/ncm/m/over"), -ENOENT);
-        CHECK(unlink("/tmp/ncm/m/under") == 0 && unlink("/tmp/ncm/src/over") == 0);
-        CHECK(rmdir("/tmp/ncm/m") == 0 && rmdir("/tmp/ncm/src") == 0 && rmdir("/tmp/ncm") == 0);
+    CHECK(!strcmp(ro_text("/tmp/ncw/c39"), "a"));
+    EXPECT(nc_stat("/tmp/ncw/c40"), -ELOOP);
+    EXPECT(nc_stat("/tmp/ncw/c39/"), -ENOTDIR);
+    for (int i = 0; i <= 40; i++) {
+        snprintf(link, sizeof(link), "/tmp/ncw/c%d", i);
+        CHECK(unlink(link) == 0);
     }
+    CHECK(unlink("/tmp/ncw/loop1") == 0 && unlink("/tmp/ncw/loop2") == 0);
+    CHECK(unlink("/tmp/ncw/l") == 0 && unlink("/tmp/ncw/a/f") == 0 && unlink("/tmp/ncw/b/f") == 0);
+    CHECK(rmdir("/tmp/ncw/a") == 0 && rmdir("/tmp/ncw/b") == 0 && rmdir("/tmp/ncw") == 0);
+}
 
-    /* Symbolic links in the middle of a path, changed between two walks; loops and errors as Linux
-     * gives them, the second time (cached) as the first. */
-    static void t_namecache_walk_errors(void)
-    {
-        CHECK(mkdir("/tmp/ncw", 0755) == 0 && mkdir("/tmp/ncw/a", 0755) == 0);
-        CHECK(mkdir("/tmp/ncw/b", 0755) == 0 && ro_file("/tmp/ncw/a/f", "a"));
-        CHECK(ro_file("/tmp/ncw/b/f", "b") && symlink("a", "/tmp/ncw/l") == 0);
-        CHECK(!strcmp(ro_text("/tmp/ncw/l/f"), "a") && !strcmp(ro_text("/tmp/ncw/l/./f"), "a"));
-        CHECK(unlink("/tmp/ncw/l") == 0 && symlink("/tmp/ncw/b", "/tmp/ncw/l") == 0);
-        CHECK(!strcmp(ro_text("/tmp/ncw/l/f"), "b"));
-        CHECK(!strcmp(ro_text("/tmp/ncw/l/../a/f"), "a")); /* ".." of the link's target */
-        CHECK(symlink("loop2", "/tmp/ncw/loop1") == 0 && symlink("loop1", "/tmp/ncw/loop2") == 0);
-        char name[300];
-        memset(name, 'n', sizeof(name));
-        strcpy(name + 256, "");
-        for (int pass = 0; pass < 2; pass++) {
-            EXPECT(nc_stat("/tmp/ncw/a/f/x"), -ENOTDIR);
-            EXPECT(nc_stat("/tmp/ncw/a/f/"), -ENOTDIR);
-            EXPECT(nc_stat("/tmp/ncw/none/x"), -ENOENT);
-            EXPECT(nc_stat("/tmp/ncw/loop1"), -ELOOP);
-            EXPECT(nc_stat("/tmp/ncw/loop1/x"), -ELOOP);
-            ERR(open("/tmp/ncw/l", O_RDONLY | O_NOFOLLOW), ELOOP);
-            EXPECT(nc_stat(name), -ENAMETOOLONG); /* a 256-byte name */
-            EXPECT(nc_stat(name + 1), -ENOENT);   /* 255 bytes: only missing */
-        }
-        /* a lookup follows 40 links, not 41 (Linux's MAXSYMLINKS) */
-        char link[32], target[32];
-        for (int i = 0; i <= 40; i++) {
-            snprintf(link, sizeof(link), "/tmp/ncw/c%d", i);
-            snprintf(target, sizeof(target), i ? "c%d" : "a/f", i - 1);
-            CHECK(symlink(target, link) == 0);
-        }
-        CHECK(!strcmp(ro_text("/tmp/ncw/c39"), "a"));
-        EXPECT(nc_stat("/tmp/ncw/c40"), -ELOOP);
-        EXPECT(nc_stat("/tmp/ncw/c39/"), -ENOTDIR);
-        for (int i = 0; i <= 40; i++) {
-            snprintf(link, sizeof(link), "/tmp/ncw/c%d", i);
-            CHECK(unlink(link) == 0);
-        }
-        CHECK(unlink("/tmp/ncw/loop1") == 0 && unlink("/tmp/ncw/loop2") == 0);
-        CHECK(unlink("/tmp/ncw/l") == 0 && unlink("/tmp/ncw/a/f") == 0 &&
-              unlink("/tmp/ncw/b/f") == 0);
-        CHECK(rmdir("/tmp/ncw/a") == 0 && rmdir("/tmp/ncw/b") == 0 && rmdir("/tmp/ncw") == 0);
+/* Search permission is checked on every directory of a cached path, with the mode chmod and chown
+ * (through any mount of the directory) last gave it: EACCES in the middle for a user. */
+static void t_namecache_search_permission(void)
+{
+    CHECK(mkdir("/tmp/ncp", 0755) == 0 && mkdir("/tmp/ncp/d", 0755) == 0);
+    CHECK(mkdir("/tmp/ncp/d/e", 0755) == 0 && ro_file("/tmp/ncp/d/e/f", "f"));
+    CHECK(mkdir("/tmp/ncp/view", 0755) == 0);
+    CHECK(mount("/tmp/ncp/d", "/tmp/ncp/view", 0, MS_BIND, 0) == 0);
+    EXPECT(nc_stat("/tmp/ncp/d/e/f"), 0);
+    EXPECT(nc_stat("/tmp/ncp/view/e/f"), 0);
+    CHECK(seteuid(1000) == 0);
+    EXPECT(nc_stat("/tmp/ncp/d/e/f"), 0);
+    CHECK(seteuid(0) == 0 && chmod("/tmp/ncp/d", 0700) == 0 && seteuid(1000) == 0);
+    EXPECT(nc_stat("/tmp/ncp/d/e/f"), -EACCES);
+    EXPECT(nc_stat("/tmp/ncp/view/e/f"), -EACCES); /* the same directory, bound */
+    EXPECT(nc_stat("/tmp/ncp/d"), 0);              /* the last name needs no search */
+    CHECK(seteuid(0) == 0 && chown("/tmp/ncp/view", 1000, 0) == 0 && seteuid(1000) == 0);
+    EXPECT(nc_stat("/tmp/ncp/d/e/f"), 0); /* the owner now */
+    CHECK(seteuid(0) == 0 && chmod("/tmp/ncp/d/e", 0) == 0 && seteuid(1000) == 0);
+    EXPECT(nc_stat("/tmp/ncp/view/e/f"), -EACCES);
+    CHECK(chdir("/tmp/ncp/d") == 0);
+    EXPECT(nc_stat("e/f"), -EACCES);
+    CHECK(seteuid(0) == 0 && chdir("/") == 0 && umount("/tmp/ncp/view") == 0);
+    CHECK(unlink("/tmp/ncp/d/e/f") == 0 && rmdir("/tmp/ncp/d/e") == 0);
+    CHECK(rmdir("/tmp/ncp/d") == 0 && rmdir("/tmp/ncp/view") == 0 && rmdir("/tmp/ncp") == 0);
+}
+
+/* /proc/namecache counts what the cache answered. */
+static void t_namecache_counts(void)
+{
+    long before = -1, after = -1;
+    char text[256];
+    FILE *f = fopen("/proc/namecache", "r");
+    CHECK(f && fread(text, 1, sizeof(text) - 1, f) > 0 && fclose(f) == 0);
+    CHECK(sscanf(strstr(text, "hits ") ? strstr(text, "hits ") : "", "hits %ld", &before) == 1);
+    for (int i = 0; i < 10; i++)
+        EXPECT(nc_stat("/bin/sh"), 0);
+    f = fopen("/proc/namecache", "r");
+    memset(text, 0, sizeof(text));
+    CHECK(f && fread(text, 1, sizeof(text) - 1, f) > 0 && fclose(f) == 0);
+    CHECK(sscanf(strstr(text, "hits ") ? strstr(text, "hits ") : "", "hits %ld", &after) == 1);
+    CHECK(after >= before + 10);
+}
+
+/* Many more names than the cache holds, each found, then all removed: nothing left behind. */
+static void t_namecache_many(void)
+{
+    char path[64];
+    CHECK(mkdir("/tmp/ncn", 0755) == 0);
+    for (int i = 0; i < 1500; i++) {
+        snprintf(path, sizeof(path), "/tmp/ncn/%d", i);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+        CHECK(fd >= 0 && close(fd) == 0);
     }
-
-    /* Search permission is checked on every directory of a cached path, with the mode chmod and
-     * chown (through any mount of the directory) last gave it: EACCES in the middle for a user. */
-    static void t_namecache_search_permission(void)
-    {
-        CHECK(mkdir("/tmp/ncp", 0755) == 0 && mkdir("/tmp/ncp/d", 0755) == 0);
-        CHECK(mkdir("/tmp/ncp/d/e", 0755) == 0 && ro_file("/tmp/ncp/d/e/f", "f"));
-        CHECK(mkdir("/tmp/ncp/view", 0755) == 0);
-        CHECK(mount("/tmp/ncp/d", "/tmp/ncp/view", 0, MS_BIND, 0) == 0);
-        EXPECT(nc_stat("/tmp/ncp/d/e/f"), 0);
-        EXPECT(nc_stat("/tmp/ncp/view/e/f"), 0);
-        CHECK(seteuid(1000) == 0);
-        EXPECT(nc_stat("/tmp/ncp/d/e/f"), 0);
-        CHECK(seteuid(0) == 0 && chmod("/tmp/ncp/d", 0700) == 0 && seteuid(1000) == 0);
-        EXPECT(nc_stat("/tmp/ncp/d/e/f"), -EACCES);
-        EXPECT(nc_stat("/tmp/ncp/view/e/f"), -EACCES); /* the same directory, bound */
-        EXPECT(nc_stat("/tmp/ncp/d"), 0);              /* the last name needs no search */
-        CHECK(seteuid(0) == 0 && chown("/tmp/ncp/view", 1000, 0) == 0 && seteuid(1000) == 0);
-        EXPECT(nc_stat("/tmp/ncp/d/e/f"), 0); /* the owner now */
-        CHECK(seteuid(0) == 0 && chmod("/tmp/ncp/d/e", 0) == 0 && seteuid(1000) == 0);
-        EXPECT(nc_stat("/tmp/ncp/view/e/f"), -EACCES);
-        CHECK(chdir("/tmp/ncp/d") == 0);
-        EXPECT(nc_stat("e/f"), -EACCES);
-        CHECK(seteuid(0) == 0 && chdir("/") == 0 && umount("/tmp/ncp/view") == 0);
-        CHECK(unlink("/tmp/ncp/d/e/f") == 0 && rmdir("/tmp/ncp/d/e") == 0);
-        CHECK(rmdir("/tmp/ncp/d") == 0 && rmdir("/tmp/ncp/view") == 0 && rmdir("/tmp/ncp") == 0);
+    for (int i = 0; i < 1500; i += 7) {
+        snprintf(path, sizeof(path), "/tmp/ncn/%d", i);
+        EXPECT(nc_stat(path), 0);
     }
-
-    /* /proc/namecache counts what the cache answered. */
-    static void t_namecache_counts(void)
-    {
-        long before = -1, after = -1;
-        char text[256];
-        FILE *f = fopen("/proc/namecache", "r");
-        CHECK(f && fread(text, 1, sizeof(text) - 1, f) > 0 && fclose(f) == 0);
-        CHECK(sscanf(strstr(text, "hits ") ? strstr(text, "hits ") : "", "hits %ld", &before) == 1);
-        for (int i = 0; i < 10; i++)
-            EXPECT(nc_stat("/bin/sh"), 0);
-        f = fopen("/proc/namecache", "r");
-        memset(text, 0, sizeof(text));
-        CHECK(f && fread(text, 1, sizeof(text) - 1, f) > 0 && fclose(f) == 0);
-        CHECK(sscanf(strstr(text, "hits ") ? strstr(text, "hits ") : "", "hits %ld", &after) == 1);
-        CHECK(after >= before + 10);
+    for (int i = 0; i < 1500; i++) {
+        snprintf(path, sizeof(path), "/tmp/ncn/%d", i);
+        CHECK(unlink(path) == 0);
+        EXPECT(nc_stat(path), -ENOENT);
     }
+    CHECK(rmdir("/tmp/ncn") == 0);
+}
 
-    /* Many more names than the cache holds, each found, then all removed: nothing left behind. */
-    static void t_namecache_many(void)
-    {
-        char path[64];
-        CHECK(mkdir("/tmp/ncn", 0755) == 0);
-        for (int i = 0; i < 1500; i++) {
-            snprintf(path, sizeof(path), "/tmp/ncn/%d", i);
-            int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
-            CHECK(fd >= 0 && close(fd) == 0);
-        }
-        for (int i = 0; i < 1500; i += 7) {
-            snprintf(path, sizeof(path), "/tmp/ncn/%d", i);
-            EXPECT(nc_stat(path), 0);
-        }
-        for (int i = 0; i < 1500; i++) {
-            snprintf(path, sizeof(path), "/tmp/ncn/%d", i);
-            CHECK(unlink(path) == 0);
-            EXPECT(nc_stat(path), -ENOENT);
-        }
-        CHECK(rmdir("/tmp/ncn") == 0);
+static const struct test tests[] = {
+    {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
+    {"no_samsara_calls", t_no_samsara_calls},
+    {"driver_silence_bounded", t_driver_silence_bounded},
+    {"tcsetpgrp_zombie_group", t_tcsetpgrp_zombie_group},
+    {"tables_keep_room_for_root", t_tables_keep_room_for_root},
+    {"fork_room_for_root", t_fork_room_for_root},
+    /* inet killed (issue 9): early, because it forks four times and forks are scarce late in the
+     * run (orphans of earlier tests hold process slots); every later AF_INET test then runs on
+     * the new inet */
+    {"inet_restart", t_inet_restart},
+    {"inet_restart_repeated", t_inet_restart_repeated},
+    {"fork_wait", t_fork_wait},
+    {"wait_nohang", t_wait_nohang},
+    {"exec", t_exec},
+    {"exec_cloexec", t_exec_cloexec},
+    {"ids_and_groups", t_ids},
+    {"fork_bomb", t_fork_bomb},
+    {"munmap_brk_frees", t_munmap_brk_frees},
+    {"malloc_brk", t_malloc},
+    {"mmap", t_mmap},
+    {"segv_kills", t_segv},
+    {"out_of_memory", t_out_of_memory},
+    {"signal_handler", t_signal_handler},
+    {"alarm_pause_itimer", t_alarm_pause},
+    {"signal_interrupts_read", t_signal_interrupts_read},
+    {"default_actions", t_default_actions},
+    {"signal_keeps_fpu", t_signal_keeps_fpu},
+    {"sigchld_ignored_reaps", t_sigchld_ignored_reaps},
+    {"sigchld", t_sigchld},
+    {"sigpipe", t_sigpipe},
+    {"time", t_time},
+    {"system_info", t_system_info},
+    {"files", t_files},
+    {"dirs", t_dirs},
+    {"dup_fcntl", t_dup_fcntl},
+    {"pipes", t_pipes},
+    {"devices", t_devices},
+    {"proc", t_proc},
+    /* pm: limits and edge values (issue 7) */
+    {"exec_memory_limit", t_exec_memory_limit},
+    {"fork_memory_reserve", t_fork_memory_reserve},
+    {"memory_reserve_kept", t_memory_reserve_kept},
+    {"exec_arg_limit", t_exec_arg_limit},
+    {"exec_bad_elf", t_exec_bad_elf},
+    {"sleep_huge", t_sleep_huge},
+    {"mmap_edges", t_mmap_edges},
+    {"trap_signals", t_trap_signals},
+    {"kill_edges", t_kill_edges},
+    {"users_id_rules", t_users_id_rules},
+    {"users_devices", t_users_devices},
+    {"users_files", t_users_files},
+    {"users_new_file_owner", t_users_new_file_owner},
+    {"users_dir_search", t_users_dir_search},
+    {"users_access_real_ids", t_users_access_real_ids},
+    {"users_setuid_exec", t_users_setuid_exec},
+    /* review of issue 7: holes found by a second attacker */
+    {"sigchld_chain", t_sigchld_chain},
+    /* vfs (issue 7) */
+    {"sendfile_console", t_sendfile_console},
+    {"sendfile_pipe", t_sendfile_pipe},
+    {"sendfile_args", t_sendfile_args},
+    {"io_edge_values", t_io_edge_values},
+    {"poll_timeout_edges", t_poll_timeout_edges},
+    {"mount_point_busy", t_mount_point_busy},
+    {"vfs_edge_values", t_vfs_edge_values},
+    {"driver_signal_refused", t_driver_signal_refused},
+    {"stranger_refusals_counted", t_stranger_refusals_counted},
+    {"fd_number_truncation", t_fd_number_truncation},
+    {"driver_reply_bounded", t_driver_reply_bounded},
+    /* review2 of vfs (issue 7) */
+    {"vector_io_reentry", t_vector_io_reentry},
+    {"driver_result_range", t_driver_result_range},
+    {"terminal_steal_needs_root", t_terminal_steal_needs_root},
+    {"terminal_notty_leader_only", t_terminal_notty_leader_only},
+    /* the device map (issue 8) */
+    {"device_map_from_manifests", t_device_map_from_manifests},
+    {"device_map_restart", t_device_map_restart},
+    /* fsdriver (issue 8) */
+    {"file_user_buffer_edges", t_file_user_buffer_edges},
+    /* devgrant (issue 8) */
+    {"device_user_buffer_edges", t_device_user_buffer_edges},
+    {"device_restart_user_buffer", t_device_restart_user_buffer},
+    /* the pci server (issue 9) */
+    {"dev_pci_listing", t_dev_pci_listing},
+    /* sockets (issue 9) */
+    {"socket_pair_echo", t_socket_pair_echo},
+    {"socket_stream_listen", t_socket_stream_listen},
+    {"socket_dgram", t_socket_dgram},
+    {"socket_seqpacket", t_socket_seqpacket},
+    {"socket_nonblock", t_socket_nonblock},
+    {"socket_poll", t_socket_poll},
+    {"socket_epipe", t_socket_epipe},
+    {"socket_refused", t_socket_refused},
+    {"socket_path_permission", t_socket_path_permission},
+    {"socket_bad_args", t_socket_bad_args},
+    {"socket_fuzz", t_socket_fuzz},
+    {"socket_exec_cloexec", t_socket_exec_cloexec},
+    /* AF_INET sockets through inet (issue 9) */
+    {"inet_tcp_echo", t_inet_tcp_echo},
+    {"inet_udp", t_inet_udp},
+    {"inet_nonblock_connect", t_inet_nonblock_connect},
+    {"inet_refused", t_inet_refused},
+    {"inet_accept_backlog", t_inet_accept_backlog},
+    {"inet_shutdown", t_inet_shutdown},
+    {"inet_epipe", t_inet_epipe},
+    {"inet_eintr", t_inet_eintr},
+    {"inet_options_and_errors", t_inet_options_and_errors},
+    {"inet_fuzz", t_inet_fuzz},
+    {"inet_icmp_sockets", t_inet_icmp_sockets},
+    /* init reaps orphans (issue 9) */
+    {"orphans_reaped", t_orphans_reaped},
+    /* socket timeouts (issue 9; inet_restart is near the top) */
+    {"inet_timeouts", t_inet_timeouts},
+    {"socket_timeouts", t_socket_timeouts},
+    /* file times (issue 10) */
+    {"file_times_wall_clock", t_file_times_wall_clock},
+    /* #! scripts, /proc/self/exe, posix_spawn (issue 11) */
+    {"script_shebang", t_script_shebang},
+    {"script_errors", t_script_errors},
+    {"script_nested", t_script_nested},
+    {"script_from_sh", t_script_from_sh},
+    {"proc_self_exe", t_proc_self_exe},
+    {"spawn_system_popen", t_spawn_system_popen},
+    {"spawn_file_actions", t_spawn_file_actions},
+    {"spawn_vfork_waits", t_spawn_vfork_waits},
+    /* procfix (issue 11): Linux's order and limits */
+    {"wait_before_sigchld_handler", t_wait_before_sigchld_handler},
+    {"pipe_buf_atomic", t_pipe_buf_atomic},
+    {"pipe_write_whole", t_pipe_write_whole},
+    {"fifo_named", t_fifo_named},
+    {"mknod_rules", t_mknod_rules},
+    {"dev_full_zero_null", t_dev_full_zero_null},
+    {"file_times_set", t_file_times_set},
+    {"rlimit_nofile", t_rlimit_nofile},
+    {"rlimit_nproc", t_rlimit_nproc},
+    {"proc_comm", t_proc_comm},
+    {"chroot", t_chroot},
+    {"sigaltstack", t_sigaltstack},
+    {"siginfo", t_siginfo},
+    {"sigtimedwait", t_sigtimedwait},
+    /* memory regions, demand-zero pages, mremap/madvise/msync, memory rlimits (issue 11) */
+    {"mem_malloc_storm", t_mem_malloc_storm},
+    {"mem_many_regions", t_mem_many_regions},
+    {"mem_split_merge", t_mem_split_merge},
+    {"mem_calls_as_linux", t_mem_calls_as_linux},
+    {"mem_untouched_gib", t_mem_untouched_gib},
+    {"mem_madvise_dontneed", t_mem_madvise_dontneed},
+    {"mem_mremap", t_mem_mremap},
+    {"mem_rlimits_linux", t_mem_rlimits_linux},
+    {"mem_oom", t_mem_oom},
+    /* System V IPC (issue 11) */
+    {"sysv_msg_queue", t_sysv_msg_queue},
+    {"sysv_msg_fork", t_sysv_msg_fork},
+    {"sysv_sem_values", t_sysv_sem_values},
+    {"sysv_sem_mutex", t_sysv_sem_mutex},
+    {"sysv_sem_wakeups", t_sysv_sem_wakeups},
+    {"sysv_shm_fork", t_sysv_shm_fork},
+    {"sysv_shm_edges", t_sysv_shm_edges},
+    {"sysv_shm_exec", t_sysv_shm_exec},
+    {"sysv_permissions", t_sysv_permissions},
+    /* file locks (issue 11, helper locks) */
+    {"locks_fcntl_rules", t_locks_fcntl_rules},
+    {"locks_fcntl_wait", t_locks_fcntl_wait},
+    {"locks_deadlock", t_locks_deadlock},
+    {"locks_flock", t_locks_flock},
+    {"locks_flock_applet", t_locks_flock_applet},
+    {"mount_bind", t_mount_bind},
+    {"mount_bind_shared", t_mount_bind_shared},
+    {"sysv_undo_needs_rights", t_sysv_undo_needs_rights},
+    /* shared and file-backed mmap, msync (issue 11) */
+    {"mmap_shared_anon", t_mmap_shared_anon},
+    {"mmap_file_private", t_mmap_file_private},
+    {"mmap_file_shared", t_mmap_file_shared},
+    {"mmap_file_errors", t_mmap_file_errors},
+    /* Threads (issue 11) */
+    {"threads_create_join", t_threads_create_join},
+    {"threads_proc_status", t_threads_proc_status},
+    {"threads_mutex_cond", t_threads_mutex_cond},
+    {"threads_tls", t_threads_tls},
+    {"futex_edges", t_futex_edges},
+    {"futex_wake_requeue", t_futex_wake_requeue},
+    {"threads_signals", t_threads_signals},
+    {"threads_exit_fault", t_threads_exit_fault},
+    {"threads_share_files", t_threads_share_files},
+    {"threads_fork", t_threads_fork},
+    /* copy-on-write fork (issue 11) */
+    {"cow_own_writes", t_cow_own_writes},
+    {"cow_child_exit", t_cow_child_exit},
+    {"cow_grandchildren", t_cow_grandchildren},
+    {"cow_kernel_writes", t_cow_kernel_writes},
+    {"cow_mprotect_madvise_mremap", t_cow_mprotect_madvise_mremap},
+    {"cow_fork_64mib", t_cow_fork_64mib},
+    {"cow_frames_return", t_cow_frames_return},
+    {"cow_fork_exec", t_cow_fork_exec},
+    /* POSIX message queues and signalfd (issue 11, helper mqsig) */
+    {"mq_basic", t_mq_basic},
+    {"mq_wait", t_mq_wait},
+    {"mq_notify", t_mq_notify},
+    {"mq_permissions", t_mq_permissions},
+    {"signalfd", t_signalfd},
+    /* /proc/PID files, ps and its kin, CPU affinity (issue 11, procfs) */
+    {"proc_stat_fields", t_proc_stat_fields},
+    {"proc_zombie", t_proc_zombie},
+    {"proc_status_fields", t_proc_status_fields},
+    {"proc_maps", t_proc_maps},
+    {"proc_fd_links", t_proc_fd_links},
+    {"proc_lists_pids", t_proc_lists_pids},
+    {"sched_affinity", t_sched_affinity},
+    {"busybox_procps", t_busybox_procps},
+    /* job control and fault signals (issue 11) */
+    {"job_stop_continue", t_job_stop_continue},
+    {"job_stopped_waits", t_job_stopped_waits},
+    {"job_sigchld_codes", t_job_sigchld_codes},
+    {"job_orphaned_group", t_job_orphaned_group},
+    {"job_tcpgrp_errors", t_job_tcpgrp_errors},
+    {"job_background_tty", t_job_background_tty},
+    {"fault_handlers", t_fault_handlers},
+    {"fault_forced", t_fault_forced},
+    {"ppoll_masks", t_ppoll_masks},
+    /* thread gaps (issue 11, helper threads2) */
+    {"threads_exec", t_threads_exec},
+    {"threads_shared_pending", t_threads_shared_pending},
+    {"futex_pshared_fork", t_futex_pshared_fork},
+    {"futex_shared_file", t_futex_shared_file},
+    {"threads_cpu_time", t_threads_cpu_time},
+    {"threads_sysv_process", t_threads_sysv_process},
+    /* Tcl's test suite (issue 11) */
+    {"clock_sub_ms", t_clock_sub_ms},
+    /* read-only and recursive bind mounts, binds of files (issue 11, helper remount) */
+    {"mount_bind_readonly", t_mount_bind_readonly},
+    {"mount_bind_file", t_mount_bind_file},
+    {"mount_rbind", t_mount_rbind},
+    /* AF_INET6 sockets (issue 11, helper ipv6) */
+    {"inet6_tcp", t_inet6_tcp},
+    {"inet6_udp", t_inet6_udp},
+    {"inet6_dual_stack", t_inet6_dual_stack},
+    {"inet6_errors", t_inet6_errors},
+    /* ports below 1024 and raw sockets are root's (issue 11, helper privport) */
+    {"inet_privileged_ports", t_inet_privileged_ports},
+    /* waitid (issue 11, helper waitid) */
+    {"waitid_exit", t_waitid_exit},
+    {"waitid_stop_continue", t_waitid_stop_continue},
+    {"proc_maps_files", t_proc_maps_files},
+    /* exec and reads without copies (issue 12, helper exec) */
+    {"exec_file_rewritten", t_exec_file_rewritten},
+    {"read_page_shared", t_read_page_shared},
+    /* pm's reply path without a signal scan (issue 12, helper servers) */
+    {"signal_unblock_at_once", t_signal_unblock_at_once},
+    {"signal_from_other_blocked", t_signal_from_other_blocked},
+    {"pm_lookup_reused_slots", t_pm_lookup_reused_slots},
+    {"locks_end_after_close", t_locks_end_after_close},
+    /* address-space switches with PCID (issue 12, helper kvm) */
+    {"tlb_same_address", t_tlb_same_address},
+    /* the TSC's clock and the vDSO (issue 12, helper clock) */
+    {"clock_monotonic_order", t_clock_monotonic_order},
+    {"clock_vdso_read_only", t_clock_vdso_read_only},
+    {"clock_settime_realtime", t_clock_settime_realtime},
+    {"clock_vdso_used", t_clock_vdso_used},
+    /* the vfs name cache (issue 12) */
+    {"namecache_changes", t_namecache_changes},
+    {"namecache_mounts", t_namecache_mounts},
+    {"namecache_walk_errors", t_namecache_walk_errors},
+    {"namecache_search_permission", t_namecache_search_permission},
+    {"namecache_many", t_namecache_many},
+    {"namecache_counts", t_namecache_counts},
+    {0},
+};
+
+static const struct test_suite u_suite = {
+    .program = "utest",
+    .prefix = "u.",
+    .tests = tests,
+    .run_apart = test_run_forked, /* each test in a child of its own */
+    .fail_exits = 1,
+};
+
+/* The exec'd side of some tests. */
+static int child_mode(int argc, char **argv)
+{
+    test_enter(&u_suite, argv[2]);
+    if (!strcmp(argv[2], "args")) {
+        CHECK(argc == 4 && !strcmp(argv[3], "two words"));
+        CHECK(getenv("SAMSARA") && !strcmp(getenv("SAMSARA"), "yes"));
+        return 7;
     }
-
-    static const struct test tests[] = {
-        {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
-        {"no_samsara_calls", t_no_samsara_calls},
-        {"driver_silence_bounded", t_driver_silence_bounded},
-        {"tcsetpgrp_zombie_group", t_tcsetpgrp_zombie_group},
-        {"tables_keep_room_for_root", t_tables_keep_room_for_root},
-        {"fork_room_for_root", t_fork_room_for_root},
-        /* inet killed (issue 9): early, because it forks four times and forks are scarce late in
-         * the run (orphans of earlier tests hold process slots); every later AF_INET test then runs
-         * on the new inet */
-        {"inet_restart", t_inet_restart},
-        {"inet_restart_repeated", t_inet_restart_repeated},
-        {"fork_wait", t_fork_wait},
-        {"wait_nohang", t_wait_nohang},
-        {"exec", t_exec},
-        {"exec_cloexec", t_exec_cloexec},
-        {"ids_and_groups", t_ids},
-        {"fork_bomb", t_fork_bomb},
-        {"munmap_brk_frees", t_munmap_brk_frees},
-        {"malloc_brk", t_malloc},
-        {"mmap", t_mmap},
-        {"segv_kills", t_segv},
-        {"out_of_memory", t_out_of_memory},
-        {"signal_handler", t_signal_handler},
-        {"alarm_pause_itimer", t_alarm_pause},
-        {"signal_interrupts_read", t_signal_interrupts_read},
-        {"default_actions", t_default_actions},
-        {"signal_keeps_fpu", t_signal_keeps_fpu},
-        {"sigchld_ignored_reaps", t_sigchld_ignored_reaps},
-        {"sigchld", t_sigchld},
-        {"sigpipe", t_sigpipe},
-        {"time", t_time},
-        {"system_info", t_system_info},
-        {"files", t_files},
-        {"dirs", t_dirs},
-        {"dup_fcntl", t_dup_fcntl},
-        {"pipes", t_pipes},
-        {"devices", t_devices},
-        {"proc", t_proc},
-        /* pm: limits and edge values (issue 7) */
-        {"exec_memory_limit", t_exec_memory_limit},
-        {"fork_memory_reserve", t_fork_memory_reserve},
-        {"memory_reserve_kept", t_memory_reserve_kept},
-        {"exec_arg_limit", t_exec_arg_limit},
-        {"exec_bad_elf", t_exec_bad_elf},
-        {"sleep_huge", t_sleep_huge},
-        {"mmap_edges", t_mmap_edges},
-        {"trap_signals", t_trap_signals},
-        {"kill_edges", t_kill_edges},
-        {"users_id_rules", t_users_id_rules},
-        {"users_devices", t_users_devices},
-        {"users_files", t_users_files},
-        {"users_new_file_owner", t_users_new_file_owner},
-        {"users_dir_search", t_users_dir_search},
-        {"users_access_real_ids", t_users_access_real_ids},
-        {"users_setuid_exec", t_users_setuid_exec},
-        /* review of issue 7: holes found by a second attacker */
-        {"sigchld_chain", t_sigchld_chain},
-        /* vfs (issue 7) */
-        {"sendfile_console", t_sendfile_console},
-        {"sendfile_pipe", t_sendfile_pipe},
-        {"sendfile_args", t_sendfile_args},
-        {"io_edge_values", t_io_edge_values},
-        {"poll_timeout_edges", t_poll_timeout_edges},
-        {"mount_point_busy", t_mount_point_busy},
-        {"vfs_edge_values", t_vfs_edge_values},
-        {"driver_signal_refused", t_driver_signal_refused},
-        {"stranger_refusals_counted", t_stranger_refusals_counted},
-        {"fd_number_truncation", t_fd_number_truncation},
-        {"driver_reply_bounded", t_driver_reply_bounded},
-        /* review2 of vfs (issue 7) */
-        {"vector_io_reentry", t_vector_io_reentry},
-        {"driver_result_range", t_driver_result_range},
-        {"terminal_steal_needs_root", t_terminal_steal_needs_root},
-        {"terminal_notty_leader_only", t_terminal_notty_leader_only},
-        /* the device map (issue 8) */
-        {"device_map_from_manifests", t_device_map_from_manifests},
-        {"device_map_restart", t_device_map_restart},
-        /* fsdriver (issue 8) */
-        {"file_user_buffer_edges", t_file_user_buffer_edges},
-        /* devgrant (issue 8) */
-        {"device_user_buffer_edges", t_device_user_buffer_edges},
-        {"device_restart_user_buffer", t_device_restart_user_buffer},
-        /* the pci server (issue 9) */
-        {"dev_pci_listing", t_dev_pci_listing},
-        /* sockets (issue 9) */
-        {"socket_pair_echo", t_socket_pair_echo},
-        {"socket_stream_listen", t_socket_stream_listen},
-        {"socket_dgram", t_socket_dgram},
-        {"socket_seqpacket", t_socket_seqpacket},
-        {"socket_nonblock", t_socket_nonblock},
-        {"socket_poll", t_socket_poll},
-        {"socket_epipe", t_socket_epipe},
-        {"socket_refused", t_socket_refused},
-        {"socket_path_permission", t_socket_path_permission},
-        {"socket_bad_args", t_socket_bad_args},
-        {"socket_fuzz", t_socket_fuzz},
-        {"socket_exec_cloexec", t_socket_exec_cloexec},
-        /* AF_INET sockets through inet (issue 9) */
-        {"inet_tcp_echo", t_inet_tcp_echo},
-        {"inet_udp", t_inet_udp},
-        {"inet_nonblock_connect", t_inet_nonblock_connect},
-        {"inet_refused", t_inet_refused},
-        {"inet_accept_backlog", t_inet_accept_backlog},
-        {"inet_shutdown", t_inet_shutdown},
-        {"inet_epipe", t_inet_epipe},
-        {"inet_eintr", t_inet_eintr},
-        {"inet_options_and_errors", t_inet_options_and_errors},
-        {"inet_fuzz", t_inet_fuzz},
-        {"inet_icmp_sockets", t_inet_icmp_sockets},
-        /* init reaps orphans (issue 9) */
-        {"orphans_reaped", t_orphans_reaped},
-        /* socket timeouts (issue 9; inet_restart is near the top) */
-        {"inet_timeouts", t_inet_timeouts},
-        {"socket_timeouts", t_socket_timeouts},
-        /* file times (issue 10) */
-        {"file_times_wall_clock", t_file_times_wall_clock},
-        /* #! scripts, /proc/self/exe, posix_spawn (issue 11) */
-        {"script_shebang", t_script_shebang},
-        {"script_errors", t_script_errors},
-        {"script_nested", t_script_nested},
-        {"script_from_sh", t_script_from_sh},
-        {"proc_self_exe", t_proc_self_exe},
-        {"spawn_system_popen", t_spawn_system_popen},
-        {"spawn_file_actions", t_spawn_file_actions},
-        {"spawn_vfork_waits", t_spawn_vfork_waits},
-        /* procfix (issue 11): Linux's order and limits */
-        {"wait_before_sigchld_handler", t_wait_before_sigchld_handler},
-        {"pipe_buf_atomic", t_pipe_buf_atomic},
-        {"pipe_write_whole", t_pipe_write_whole},
-        {"fifo_named", t_fifo_named},
-        {"mknod_rules", t_mknod_rules},
-        {"dev_full_zero_null", t_dev_full_zero_null},
-        {"file_times_set", t_file_times_set},
-        {"rlimit_nofile", t_rlimit_nofile},
-        {"rlimit_nproc", t_rlimit_nproc},
-        {"proc_comm", t_proc_comm},
-        {"chroot", t_chroot},
-        {"sigaltstack", t_sigaltstack},
-        {"siginfo", t_siginfo},
-        {"sigtimedwait", t_sigtimedwait},
-        /* memory regions, demand-zero pages, mremap/madvise/msync, memory rlimits (issue 11) */
-        {"mem_malloc_storm", t_mem_malloc_storm},
-        {"mem_many_regions", t_mem_many_regions},
-        {"mem_split_merge", t_mem_split_merge},
-        {"mem_calls_as_linux", t_mem_calls_as_linux},
-        {"mem_untouched_gib", t_mem_untouched_gib},
-        {"mem_madvise_dontneed", t_mem_madvise_dontneed},
-        {"mem_mremap", t_mem_mremap},
-        {"mem_rlimits_linux", t_mem_rlimits_linux},
-        {"mem_oom", t_mem_oom},
-        /* System V IPC (issue 11) */
-        {"sysv_msg_queue", t_sysv_msg_queue},
-        {"sysv_msg_fork", t_sysv_msg_fork},
-        {"sysv_sem_values", t_sysv_sem_values},
-        {"sysv_sem_mutex", t_sysv_sem_mutex},
-        {"sysv_sem_wakeups", t_sysv_sem_wakeups},
-        {"sysv_shm_fork", t_sysv_shm_fork},
-        {"sysv_shm_edges", t_sysv_shm_edges},
-        {"sysv_shm_exec", t_sysv_shm_exec},
-        {"sysv_permissions", t_sysv_permissions},
-        /* file locks (issue 11, helper locks) */
-        {"locks_fcntl_rules", t_locks_fcntl_rules},
-        {"locks_fcntl_wait", t_locks_fcntl_wait},
-        {"locks_deadlock", t_locks_deadlock},
-        {"locks_flock", t_locks_flock},
-        {"locks_flock_applet", t_locks_flock_applet},
-        {"mount_bind", t_mount_bind},
-        {"mount_bind_shared", t_mount_bind_shared},
-        {"sysv_undo_needs_rights", t_sysv_undo_needs_rights},
-        /* shared and file-backed mmap, msync (issue 11) */
-        {"mmap_shared_anon", t_mmap_shared_anon},
-        {"mmap_file_private", t_mmap_file_private},
-        {"mmap_file_shared", t_mmap_file_shared},
-        {"mmap_file_errors", t_mmap_file_errors},
-        /* Threads (issue 11) */
-        {"threads_create_join", t_threads_create_join},
-        {"threads_proc_status", t_threads_proc_status},
-        {"threads_mutex_cond", t_threads_mutex_cond},
-        {"threads_tls", t_threads_tls},
-        {"futex_edges", t_futex_edges},
-        {"futex_wake_requeue", t_futex_wake_requeue},
-        {"threads_signals", t_threads_signals},
-        {"threads_exit_fault", t_threads_exit_fault},
-        {"threads_share_files", t_threads_share_files},
-        {"threads_fork", t_threads_fork},
-        /* copy-on-write fork (issue 11) */
-        {"cow_own_writes", t_cow_own_writes},
-        {"cow_child_exit", t_cow_child_exit},
-        {"cow_grandchildren", t_cow_grandchildren},
-        {"cow_kernel_writes", t_cow_kernel_writes},
-        {"cow_mprotect_madvise_mremap", t_cow_mprotect_madvise_mremap},
-        {"cow_fork_64mib", t_cow_fork_64mib},
-        {"cow_frames_return", t_cow_frames_return},
-        {"cow_fork_exec", t_cow_fork_exec},
-        /* POSIX message queues and signalfd (issue 11, helper mqsig) */
-        {"mq_basic", t_mq_basic},
-        {"mq_wait", t_mq_wait},
-        {"mq_notify", t_mq_notify},
-        {"mq_permissions", t_mq_permissions},
-        {"signalfd", t_signalfd},
-        /* /proc/PID files, ps and its kin, CPU affinity (issue 11, procfs) */
-        {"proc_stat_fields", t_proc_stat_fields},
-        {"proc_zombie", t_proc_zombie},
-        {"proc_status_fields", t_proc_status_fields},
-        {"proc_maps", t_proc_maps},
-        {"proc_fd_links", t_proc_fd_links},
-        {"proc_lists_pids", t_proc_lists_pids},
-        {"sched_affinity", t_sched_affinity},
-        {"busybox_procps", t_busybox_procps},
-        /* job control and fault signals (issue 11) */
-        {"job_stop_continue", t_job_stop_continue},
-        {"job_stopped_waits", t_job_stopped_waits},
-        {"job_sigchld_codes", t_job_sigchld_codes},
-        {"job_orphaned_group", t_job_orphaned_group},
-        {"job_tcpgrp_errors", t_job_tcpgrp_errors},
-        {"job_background_tty", t_job_background_tty},
-        {"fault_handlers", t_fault_handlers},
-        {"fault_forced", t_fault_forced},
-        {"ppoll_masks", t_ppoll_masks},
-        /* thread gaps (issue 11, helper threads2) */
-        {"threads_exec", t_threads_exec},
-        {"threads_shared_pending", t_threads_shared_pending},
-        {"futex_pshared_fork", t_futex_pshared_fork},
-        {"futex_shared_file", t_futex_shared_file},
-        {"threads_cpu_time", t_threads_cpu_time},
-        {"threads_sysv_process", t_threads_sysv_process},
-        /* Tcl's test suite (issue 11) */
-        {"clock_sub_ms", t_clock_sub_ms},
-        /* read-only and recursive bind mounts, binds of files (issue 11, helper remount) */
-        {"mount_bind_readonly", t_mount_bind_readonly},
-        {"mount_bind_file", t_mount_bind_file},
-        {"mount_rbind", t_mount_rbind},
-        /* AF_INET6 sockets (issue 11, helper ipv6) */
-        {"inet6_tcp", t_inet6_tcp},
-        {"inet6_udp", t_inet6_udp},
-        {"inet6_dual_stack", t_inet6_dual_stack},
-        {"inet6_errors", t_inet6_errors},
-        /* ports below 1024 and raw sockets are root's (issue 11, helper privport) */
-        {"inet_privileged_ports", t_inet_privileged_ports},
-        /* waitid (issue 11, helper waitid) */
-        {"waitid_exit", t_waitid_exit},
-        {"waitid_stop_continue", t_waitid_stop_continue},
-        {"proc_maps_files", t_proc_maps_files},
-        /* exec and reads without copies (issue 12, helper exec) */
-        {"exec_file_rewritten", t_exec_file_rewritten},
-        {"read_page_shared", t_read_page_shared},
-        /* pm's reply path without a signal scan (issue 12, helper servers) */
-        {"signal_unblock_at_once", t_signal_unblock_at_once},
-        {"signal_from_other_blocked", t_signal_from_other_blocked},
-        {"pm_lookup_reused_slots", t_pm_lookup_reused_slots},
-        {"locks_end_after_close", t_locks_end_after_close},
-        /* address-space switches with PCID (issue 12, helper kvm) */
-        {"tlb_same_address", t_tlb_same_address},
-        /* the TSC's clock and the vDSO (issue 12, helper clock) */
-        {"clock_monotonic_order", t_clock_monotonic_order},
-        {"clock_vdso_read_only", t_clock_vdso_read_only},
-        {"clock_settime_realtime", t_clock_settime_realtime},
-        {"clock_vdso_used", t_clock_vdso_used},
-        /* the vfs name cache (issue 12) */
-        {"namecache_changes", t_namecache_changes},
-        {"namecache_mounts", t_namecache_mounts},
-        {"namecache_walk_errors", t_namecache_walk_errors},
-        {"namecache_search_permission", t_namecache_search_permission},
-        {"namecache_many", t_namecache_many},
-        {"namecache_counts", t_namecache_counts},
-        {0},
-    };
-
-    static const struct test_suite u_suite = {
-        .program = "utest",
-        .prefix = "u.",
-        .tests = tests,
-        .run_apart = test_run_forked, /* each test in a child of its own */
-        .fail_exits = 1,
-    };
-
-    /* The exec'd side of some tests. */
-    static int child_mode(int argc, char **argv)
-    {
-        test_enter(&u_suite, argv[2]);
-        if (!strcmp(argv[2], "args")) {
-            CHECK(argc == 4 && !strcmp(argv[3], "two words"));
-            CHECK(getenv("SAMSARA") && !strcmp(getenv("SAMSARA"), "yes"));
-            return 7;
-        }
-        if (!strcmp(argv[2], "setuid"))
-            return setuid_child();
-        if (!strcmp(argv[2], "fds")) {
-            char c;
-            ERR(read(atoi(argv[3]), &c, 1), EBADF); /* closed on exec */
-            CHECK(read(atoi(argv[4]), &c, 1) == 0); /* kept */
-            return 0;
-        }
-        if (!strcmp(argv[2], "bigargs")) /* pm: exec_arg_limit */
-            return child_bigargs(argc, argv);
-        if (!strcmp(argv[2], "stack") && argc == 4) /* mem_rlimits_linux */
-            return child_stack(argv[3]);
-        if (!strcmp(argv[2], "thrmain") && argc == 4) /* threads_exit_fault */
-            return child_thread_main(argv[3]);
-        if (!strcmp(argv[2], "threxec") && argc == 5) /* threads_exec */
-            return child_thread_exec(argv[3], argv[4]);
-        if (!strcmp(argv[2], "burn")) /* threads_cpu_time */
-            return child_burn();
-        return 2;
+    if (!strcmp(argv[2], "setuid"))
+        return setuid_child();
+    if (!strcmp(argv[2], "fds")) {
+        char c;
+        ERR(read(atoi(argv[3]), &c, 1), EBADF); /* closed on exec */
+        CHECK(read(atoi(argv[4]), &c, 1) == 0); /* kept */
+        return 0;
     }
+    if (!strcmp(argv[2], "bigargs")) /* pm: exec_arg_limit */
+        return child_bigargs(argc, argv);
+    if (!strcmp(argv[2], "stack") && argc == 4) /* mem_rlimits_linux */
+        return child_stack(argv[3]);
+    if (!strcmp(argv[2], "thrmain") && argc == 4) /* threads_exit_fault */
+        return child_thread_main(argv[3]);
+    if (!strcmp(argv[2], "threxec") && argc == 5) /* threads_exec */
+        return child_thread_exec(argv[3], argv[4]);
+    if (!strcmp(argv[2], "burn")) /* threads_cpu_time */
+        return child_burn();
+    return 2;
+}
 
-    int main(int argc, char **argv)
-    {
-        if (argc > 2 && !strcmp(argv[1], "--child"))
-            return child_mode(argc, argv);
-        if (argc > 1 && !strncmp(argv[1], "--argv", 6)) /* #! tests: the interpreter */
-            return print_argv(argc, argv);
-        if (argc > 1 && !strcmp(argv[1], "--exe"))
-            return print_exe();
-        if (argc > 1 && !strcmp(argv[1], "--memhog")) /* suite_pm: out of memory, from the shell */
-            return memhog();
-        if (argc > 2 && !strcmp(argv[1], "--clockload")) /* suite_pm: the clock under load */
-            return clock_load(atoi(argv[2]));
-        setvbuf(stdout, 0, _IONBF, 0);
-        return test_main(&u_suite, argc > 1 ? argv[1] : "") != 0;
-    }
+int main(int argc, char **argv)
+{
+    if (argc > 2 && !strcmp(argv[1], "--child"))
+        return child_mode(argc, argv);
+    if (argc > 1 && !strncmp(argv[1], "--argv", 6)) /* #! tests: the interpreter */
+        return print_argv(argc, argv);
+    if (argc > 1 && !strcmp(argv[1], "--exe"))
+        return print_exe();
+    if (argc > 1 && !strcmp(argv[1], "--memhog")) /* suite_pm: out of memory, from the shell */
+        return memhog();
+    if (argc > 2 && !strcmp(argv[1], "--clockload")) /* suite_pm: the clock under load */
+        return clock_load(atoi(argv[2]));
+    setvbuf(stdout, 0, _IONBF, 0);
+    return test_main(&u_suite, argc > 1 ? argv[1] : "") != 0;
+}
