@@ -15,6 +15,7 @@
  * sendrec and reply_receive to a peer already waiting take the fast path
  * (ipc_fastpath), straight from syscall_entry.
  */
+#include <samsara/linux.h>
 #include "kernel.h"
 
 static void wake(struct proc *p, int64_t result)
@@ -41,9 +42,15 @@ static message_t *msg_translate(struct proc *p, uint64_t va)
     return p->buf_kva = P2V(pa);
 }
 
+/* p's buffer at va if its translation is cached, else 0 (the fast path's way). */
+static inline message_t *msg_cached(const struct proc *p, uint64_t va)
+{
+    return va == p->buf_va && p->buf_epoch == vm_epoch ? p->buf_kva : 0;
+}
+
 static inline message_t *msg_buffer(struct proc *p, uint64_t va)
 {
-    return va == p->buf_va && p->buf_epoch == vm_epoch ? p->buf_kva : msg_translate(p, va);
+    return msg_cached(p, va) ?: msg_translate(p, va);
 }
 
 /* The message p sends from msgp (its buffer, or a copy in p->msg), checked writable if asked. */
@@ -219,21 +226,19 @@ static int has_waiting(const struct proc *p)
     return any != 0;
 }
 
-/*
- * The fast path's end: m goes to dst, which waits for p, into its cached
- * buffer k, or as a Linux call's result (k 0); p waits for from's answer
- * (ANY: for anyone's message) and dst runs in its place.
- */
-static _Noreturn void handoff(struct proc *p, struct proc *dst, const message_t *m, message_t *k,
-                              endpoint_t from)
+/* dst waits for p's message: blocked receiving (only), from ANY or from p. */
+static inline int receives_from(const struct proc *dst, const struct proc *p)
 {
-    dst->regs.rax = k ? 0 : (uint64_t)m->u.reply.result;
-    if (k) {
-        message_t *to = k;
-        uint64_t words = sizeof(*k) / 8; /* memcpy's rep movsq, without its call and tail */
-        __asm__ volatile("rep movsq" : "+D"(to), "+S"(m), "+c"(words)::"memory");
-        k->source = p->ep;
-    }
+    return dst->flags == PS_RECEIVING && (dst->getfrom == ANY || dst->getfrom == p->ep) && dst != p;
+}
+
+/*
+ * The fast path's end: dst, which waited for p, has its message (in its
+ * buffer, or its result in rax); p waits for from's answer (ANY: for
+ * anyone's message) and dst runs in its place.
+ */
+static _Noreturn void handoff(struct proc *p, struct proc *dst, endpoint_t from)
+{
     dst->linux_call = dst->awaiting_reply = 0;
     dst->getfrom = NONE;
     dst->ipc_deadline = 0;
@@ -252,8 +257,9 @@ static _Noreturn void handoff(struct proc *p, struct proc *dst, const message_t 
  * is unusual (a bound on the wait, a buffer not cached, a peer waiting for
  * someone else or held, a denial to trace), and trap() runs the call.
  */
-_Static_assert(KCALL_BASE + KC_SENDREC == 0x5a02 && KCALL_BASE + KC_REPLY_RECEIVE == 0x5a2b,
-               "FAST_SENDREC and FAST_REPLY_RECEIVE in entry.S");
+_Static_assert(KCALL_BASE == 0x5a00 && KCALL_BASE + KC_SENDREC == 0x5a02 &&
+                   KCALL_BASE + KC_REPLY_RECEIVE == 0x5a2b,
+               "KCALL_BASE, FAST_SENDREC and FAST_REPLY_RECEIVE in entry.S");
 
 void ipc_fastpath(void)
 {
@@ -263,15 +269,52 @@ void ipc_fastpath(void)
     struct proc *dst = &proc_table[EP_SLOT(ep > 0 ? ep : 0)]; /* ep_lookup's checks: */
     int reply = r->rax == KCALL_BASE + KC_REPLY_RECEIVE;      /* the ep, and alive */
     message_t *m, *k = 0;
-    if (dst->ep != ep || !dst->in_use || dst->flags != PS_RECEIVING || !waits_for(dst, p->ep) ||
-        dst == p || p->user || r->rdx || r->rip >= USER_TOP || !(m = msg_buffer(p, r->rsi)) ||
+    if (dst->ep != ep || !dst->in_use || !receives_from(dst, p) || p->user || r->rdx ||
+        r->rip >= USER_TOP || !(m = msg_buffer(p, r->rsi)) ||
         !(dst->linux_call || (k = msg_buffer(dst, dst->msgbuf))))
         return;
-    if (reply ? has_waiting(p) || (!dst->awaiting_reply && !priv_may_send(p, dst))
-              : !priv_may_send(p, dst))
+    if (!priv_may_send(p, dst) && !(reply && dst->awaiting_reply)) /* the reply rule */
+        return;
+    if (reply && has_waiting(p))
         return;
     p->msgbuf = r->rsi;
-    handoff(p, dst, m, k, reply ? ANY : dst->ep); /* sendrec: only dst's answer */
+    dst->regs.rax = k ? 0 : (uint64_t)m->u.reply.result;
+    if (k) {
+        message_t *to = k;
+        uint64_t words = sizeof(*k) / 8; /* memcpy's rep movsq, without its call and tail */
+        __asm__ volatile("rep movsq" : "+D"(to), "+S"(m), "+c"(words)::"memory");
+        k->source = p->ep;
+    }
+    handoff(p, dst, reply ? ANY : ep); /* sendrec: only dst's answer */
+}
+
+/*
+ * A Linux system call's fast path (linux_fastpath, before trap()): to
+ * server, waiting for anyone, its buffer cached. The message is built in
+ * the server's buffer and p waits for the answer in rax (its call number
+ * stays in regs.rax meanwhile). Otherwise nothing changed and trap() runs
+ * the call (linux_syscall).
+ */
+void ipc_linux_fastpath(struct proc *p, endpoint_t server)
+{
+    struct regs *r = &p->regs;
+    struct proc *dst = &proc_table[EP_SLOT(server > 0 ? server : 0)];
+    message_t *k;
+    if (dst->ep != server || !dst->in_use || !receives_from(dst, p) || dst->linux_call ||
+        r->rip >= USER_TOP || !(k = msg_buffer(dst, dst->msgbuf)))
+        return;
+    k->source = p->ep;
+    k->type = MSG_LINUX_CALL;
+    k->u.lx.nr = r->rax;
+    k->u.lx.arg[0] = r->rdi;
+    k->u.lx.arg[1] = r->rsi;
+    k->u.lx.arg[2] = r->rdx;
+    k->u.lx.arg[3] = r->r10;
+    k->u.lx.arg[4] = r->r8;
+    k->u.lx.arg[5] = r->r9;
+    dst->regs.rax = 0;
+    p->linux_call = 1;
+    handoff(p, dst, server);
 }
 
 /* t, blocked sending, leaves the queue it waits in. */
@@ -298,7 +341,7 @@ static void unqueue(struct proc *t)
  */
 int64_t ipc_interrupt(struct proc *t, struct proc *caller, uint64_t uaddr)
 {
-    uint64_t report[2] = {(uint64_t)t->getfrom, t->msg.u.lx.nr}; /* server, call number */
+    uint64_t report[2] = {(uint64_t)t->getfrom, t->regs.rax}; /* server, call number */
     if (!t->linux_call)
         return 0;
     if (t->flags & PS_SENDING)
@@ -338,14 +381,8 @@ int64_t ipc_linux_call(struct proc *p, endpoint_t server, const message_t *m)
     struct proc *dst;
     if (ep_lookup(server, &dst) < 0 || dst == p)
         return -LINUX_EIO;
-    message_t *k;
-    p->msg = *m;
-    p->msg.source = p->ep;
     p->linux_call = 1;
-    if (dst->flags == PS_RECEIVING && waits_for(dst, p->ep) && !dst->linux_call &&
-        p->regs.rip < USER_TOP && (k = msg_buffer(dst, dst->msgbuf)))
-        handoff(p, dst, &p->msg, k, dst->ep); /* the fast path's way; see trap() for the rip */
-    int64_t r = post(p, dst, &p->msg, 0, 0, 1);
+    int64_t r = post(p, dst, m, 0, 0, 1);
     if (r != KC_BLOCKED) /* cannot happen for a blocking sendrec; be safe */
         p->linux_call = 0;
     return r;

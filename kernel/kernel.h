@@ -162,6 +162,7 @@ void sched_tick(void);
 _Noreturn void schedule(void);
 _Noreturn void sched_handoff(struct proc *p, struct proc *dst);
 int sched_check(void);
+void cpu_switch(struct proc *p); /* arch/x86_64/cpu.c */
 
 /* ipc.c */
 int64_t ipc_send(struct proc *p, endpoint_t dst, uint64_t msgp, int nonblock, int sendrec);
@@ -169,6 +170,8 @@ int64_t ipc_receive(struct proc *p, endpoint_t src, uint64_t msgp, uint64_t flag
 int64_t ipc_notify(struct proc *p, endpoint_t dst);
 int64_t ipc_reply_receive(struct proc *p, endpoint_t dst, uint64_t msgp);
 void ipc_fastpath(void);
+void ipc_linux_fastpath(struct proc *p, endpoint_t server);
+void linux_fastpath(void);
 void notify_from_kernel(struct proc *dst, endpoint_t src, uint32_t bits);
 void ipc_cleanup(struct proc *dead);
 int64_t ipc_linux_call(struct proc *p, endpoint_t server, const message_t *m);
@@ -179,7 +182,11 @@ int ipc_check(void);
 
 /* kcall.c, priv.c (privileges and the denial trace) */
 void kcall_dispatch(struct proc *p);
-int priv_may_send(struct proc *p, struct proc *dst);
+static inline int priv_may_send(const struct proc *p, const struct proc *dst)
+{
+    return (p->priv.flags & PRIV_IPC_ALL) ||
+           ((p->priv.ipc_to[dst->slot / 64] >> (dst->slot % 64)) & 1);
+}
 int64_t deny(struct proc *p, int arg);                /* refused for lack of privilege */
 int64_t refuse(struct proc *p, int arg, int64_t err); /* refused argument: traced, not a denial */
 int64_t trace_read(struct proc *p, uint64_t first, uint64_t buf, uint64_t max);

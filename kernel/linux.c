@@ -44,11 +44,23 @@ int64_t do_linux_servers(struct proc *p, const uint64_t *a)
     return 0;
 }
 
+/* The server that owns Linux call nr (NONE until root names them). */
+static endpoint_t server_of(uint64_t nr)
+{
+    return server[nr < LX_NR_MAX ? owner[nr] : TO_PM];
+}
+
+/* From syscall_entry before trap(): the call handed to its server if it waits (ipc.c). */
+void linux_fastpath(void)
+{
+    ipc_linux_fastpath(current, server_of(current->regs.rax));
+}
+
 void linux_syscall(struct proc *p)
 {
     struct regs *r = &p->regs;
     uint64_t nr = r->rax;
-    endpoint_t to = server[nr < LX_NR_MAX ? owner[nr] : TO_PM];
+    endpoint_t to = server_of(nr);
     message_t m = {.type = MSG_LINUX_CALL,
                    .u.lx = {nr, {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9}}};
     int64_t result = to == NONE ? -LX_ENOSYS : ipc_linux_call(p, to, &m);

@@ -11,12 +11,6 @@
 static struct trace_entry trace_ring[TRACE_SIZE];
 static uint64_t trace_seq; /* sequence number of the next entry */
 
-int priv_may_send(struct proc *p, struct proc *dst)
-{
-    return (p->priv.flags & PRIV_IPC_ALL) ||
-           ((p->priv.ipc_to[dst->slot / 64] >> (dst->slot % 64)) & 1);
-}
-
 /*
  * p's current kernel call (number and first three arguments from its
  * registers) is refused with err because of argument `arg` (1-6; 0: the

@@ -12,7 +12,7 @@ struct proc *current;
 static struct proc *ready_head[NR_PRIO], *ready_tail[NR_PRIO];
 static uint32_t ready_mask; /* bit q: queue q is not empty */
 
-static void enqueue(struct proc *p, int front)
+static inline __attribute__((always_inline)) void enqueue(struct proc *p, int front)
 {
     int q = p->priority;
     ready_mask |= 1u << q;
@@ -79,12 +79,8 @@ void sched_tick(void)
 
 static inline __attribute__((always_inline)) _Noreturn void run(struct proc *p)
 {
-    if (p != current) {
-        fpu_switch_to(p->fpu);
-        cpu_set_user_frame(&p->regs);
-        user_segments_load(p->fs_base);
-        space_load(p->pml4);
-    }
+    if (p != current)
+        cpu_switch(p);
     current = p;
     return_to_user(&p->regs);
 }
@@ -97,20 +93,18 @@ static inline __attribute__((always_inline)) _Noreturn void run(struct proc *p)
 _Noreturn void sched_handoff(struct proc *p, struct proc *dst)
 {
     int q = p->priority;
-    p->flags = PS_RECEIVING;
-    dst->flags = 0;
-    if (ready_head[q] == p && dst->priority == q) { /* dst takes p's place at the head */
-        dst->next_ready = p->next_ready;
-        ready_head[q] = dst;
-        if (ready_tail[q] == p)
-            ready_tail[q] = dst;
+    if (ready_head[q] == p) { /* as it usually is: it runs */
+        if (!(ready_head[q] = p->next_ready)) {
+            ready_tail[q] = 0;
+            ready_mask &= ~(1u << q);
+        }
         p->next_ready = 0;
     } else {
-        p->flags = 0; /* dequeue wants it runnable */
         dequeue(p);
-        p->flags = PS_RECEIVING;
-        enqueue(dst, 1);
     }
+    p->flags = PS_RECEIVING;
+    dst->flags = 0;
+    enqueue(dst, 1);
     if (ready_mask & ((1u << dst->priority) - 1))
         schedule();
     run(dst);

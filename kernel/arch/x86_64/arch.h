@@ -103,19 +103,15 @@ static inline void wrmsr(uint32_t m, uint64_t v)
 }
 
 void cpu_init(void);
-void space_load(uint64_t pml4);
 void space_changed(uint64_t pml4);
 void pic_init(void);
 void pic_mask(int irq, int masked);
 void pic_eoi(int irq);
 void timer_init(int hz);
 extern uint64_t tsc_hz, tsc_boot, tsc_per_tick; /* the TSC: its rate, its value at time 0 */
-void cpu_set_user_frame(struct regs *r);
-void fpu_switch_to(const void *area);
 void fpu_trap(void);
 void fpu_forget(void *area);
 void fpu_sync(void *area);
-void user_segments_load(uint64_t fs_base);
 _Noreturn void return_to_user(struct regs *r);
 
 #endif

@@ -50,12 +50,6 @@ static void idt_set(int n, void (*fn)(void), int ist, int dpl)
 
 uint64_t syscall_frame_top; /* entry.S builds a syscall frame below this */
 
-/* Entries from user mode will build their frame in r (16-byte aligned end). */
-void cpu_set_user_frame(struct regs *r)
-{
-    tss.rsp[0] = syscall_frame_top = (uint64_t)(r + 1);
-}
-
 #define CR4_PGE (1ull << 7)
 #define TAG(pml4) (((pml4) >> 12) & 4095)
 
@@ -73,7 +67,7 @@ void cpu_set_user_frame(struct regs *r)
 static int pcid_on;
 static uint64_t pcid_root[4096];
 
-void space_load(uint64_t pml4)
+static inline void space_load(uint64_t pml4)
 {
     if ((read_cr3() & PTE_ADDR) == pml4)
         return;
@@ -153,7 +147,7 @@ void cpu_init(void)
  * and fpu_trap swaps the states. Processes that never use the FPU (the servers) leave the
  * owner in place, so switching back to it costs no trap.
  */
-void fpu_switch_to(const void *area)
+static inline void fpu_switch_to(const void *area)
 {
     uint64_t cr0 = read_cr0(), want = area == fpu_owner ? cr0 & ~8ull : cr0 | 8ull;
     if (want != cr0)
@@ -185,11 +179,14 @@ void fpu_sync(void *area)
  * The segment state of the next process. A user can change FS and GS behind
  * the kernel's back (mov to %fs loads a selector, and on Intel a null one
  * clears the base), so nothing the hardware holds is trusted from one process
- * to the next: the selectors are nulled and FS base written on every switch.
- * GS base stays 0: no call sets it, and the only descriptors a user can load
- * have base 0.
+ * to the next: the selectors are nulled and FS base written on every switch,
+ * unless both the last base written and the next are 0 (a selector load can
+ * only make the base 0: every descriptor a user can load has base 0). GS
+ * base stays 0: no call sets it.
  */
-void user_segments_load(uint64_t fs_base)
+static uint64_t fs_written; /* the FS base last written */
+
+static inline void user_segments_load(uint64_t fs_base)
 {
     uint16_t fs, gs;
     __asm__ volatile("mov %%fs, %0\n mov %%gs, %1" : "=r"(fs), "=r"(gs));
@@ -197,7 +194,21 @@ void user_segments_load(uint64_t fs_base)
         __asm__ volatile("mov %0, %%fs" ::"r"(0));
     if (gs)
         __asm__ volatile("mov %0, %%gs" ::"r"(0));
-    wrmsr(0xC0000100, fs_base);
+    if (fs_base | fs_written)
+        wrmsr(0xC0000100, fs_written = fs_base);
+}
+
+/*
+ * The CPU state of p, about to run in place of another process: its FPU
+ * (lazily), segments, address space, and the frame entries from user mode
+ * build (TSS.rsp0 and syscall_frame_top point just past p->regs).
+ */
+void cpu_switch(struct proc *p)
+{
+    fpu_switch_to(p->fpu);
+    tss.rsp[0] = syscall_frame_top = (uint64_t)(&p->regs + 1);
+    user_segments_load(p->fs_base);
+    space_load(p->pml4);
 }
 
 void fpu_forget(void *area)

@@ -90,6 +90,7 @@ trap_common:
  */
 #define FAST_SENDREC 0x5a02       /* KCALL_BASE + KC_SENDREC (checked in ipc.c) */
 #define FAST_REPLY_RECEIVE 0x5a2b /* KCALL_BASE + KC_REPLY_RECEIVE */
+#define KCALL_BASE 0x5a00         /* below it: Linux calls (linux_fastpath) */
     .globl syscall_entry
 syscall_entry:
     movq %rsp, syscall_user_rsp(%rip)
@@ -108,7 +109,11 @@ syscall_entry:
     cmpq $FAST_SENDREC, %rax
     je 1f
     cmpq $FAST_REPLY_RECEIVE, %rax
-    jne 2f
+    je 1f
+    cmpq $KCALL_BASE, %rax
+    jae 2f
+    call linux_fastpath /* a Linux call; returns only if it did not take it */
+    jmp 2f
 1:  call ipc_fastpath /* returns only if it did not take the call */
 2:  movq %rbx, %rdi
     call trap
