@@ -162,7 +162,7 @@ void sched_tick(void);
 _Noreturn void schedule(void);
 _Noreturn void sched_handoff(struct proc *p, struct proc *dst);
 int sched_check(void);
-void cpu_switch(struct proc *p); /* arch/x86_64/cpu.c */
+_Noreturn void cpu_run(struct proc *p); /* arch/x86_64/cpu.c */
 
 /* ipc.c */
 int64_t ipc_send(struct proc *p, endpoint_t dst, uint64_t msgp, int nonblock, int sendrec);

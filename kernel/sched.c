@@ -77,14 +77,6 @@ void sched_tick(void)
     }
 }
 
-static inline __attribute__((always_inline)) _Noreturn void run(struct proc *p)
-{
-    if (p != current)
-        cpu_switch(p);
-    current = p;
-    return_to_user(&p->regs);
-}
-
 /*
  * IPC's direct switch (ipc_fastpath): p, running, blocks receiving; dst,
  * blocked receiving, goes to the front of its queue and runs at once unless
@@ -93,6 +85,15 @@ static inline __attribute__((always_inline)) _Noreturn void run(struct proc *p)
 _Noreturn void sched_handoff(struct proc *p, struct proc *dst)
 {
     int q = p->priority;
+    p->flags = PS_RECEIVING;
+    dst->flags = 0;
+    if (ready_head[q] == p && dst->priority == q) { /* dst takes p's place: nothing is higher */
+        ready_head[q] = dst;
+        if (!(dst->next_ready = p->next_ready))
+            ready_tail[q] = dst;
+        p->next_ready = 0;
+        cpu_run(dst);
+    }
     if (ready_head[q] == p) { /* as it usually is: it runs */
         if (!(ready_head[q] = p->next_ready)) {
             ready_tail[q] = 0;
@@ -100,21 +101,21 @@ _Noreturn void sched_handoff(struct proc *p, struct proc *dst)
         }
         p->next_ready = 0;
     } else {
+        p->flags = 0; /* dequeue wants it runnable */
         dequeue(p);
+        p->flags = PS_RECEIVING;
     }
-    p->flags = PS_RECEIVING;
-    dst->flags = 0;
     enqueue(dst, 1);
     if (ready_mask & ((1u << dst->priority) - 1))
         schedule();
-    run(dst);
+    cpu_run(dst);
 }
 
 _Noreturn void schedule(void)
 {
     for (;;) {
         if (ready_mask)
-            run(ready_head[__builtin_ctz(ready_mask)]);
+            cpu_run(ready_head[__builtin_ctz(ready_mask)]);
         current = 0; /* idle until an interrupt makes someone runnable */
         __asm__ volatile("sti; hlt; cli");
     }

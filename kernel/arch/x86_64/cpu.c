@@ -199,16 +199,20 @@ static inline void user_segments_load(uint64_t fs_base)
 }
 
 /*
- * The CPU state of p, about to run in place of another process: its FPU
- * (lazily), segments, address space, and the frame entries from user mode
- * build (TSS.rsp0 and syscall_frame_top point just past p->regs).
+ * Run p (the scheduler's choice): if it is not the process whose state the CPU
+ * holds, load its FPU (lazily), segments, address space, and the frame entries
+ * from user mode build (TSS.rsp0 and syscall_frame_top point just past p->regs).
  */
-void cpu_switch(struct proc *p)
+_Noreturn void cpu_run(struct proc *p)
 {
-    fpu_switch_to(p->fpu);
-    tss.rsp[0] = syscall_frame_top = (uint64_t)(&p->regs + 1);
-    user_segments_load(p->fs_base);
-    space_load(p->pml4);
+    if (p != current) {
+        fpu_switch_to(p->fpu);
+        tss.rsp[0] = syscall_frame_top = (uint64_t)(&p->regs + 1);
+        user_segments_load(p->fs_base);
+        space_load(p->pml4);
+        current = p;
+    }
+    return_to_user(&p->regs);
 }
 
 void fpu_forget(void *area)
