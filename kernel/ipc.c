@@ -226,10 +226,19 @@ static int has_waiting(const struct proc *p)
     return any != 0;
 }
 
-/* dst waits for p's message: blocked receiving (only), from ANY or from p. */
-static inline int receives_from(const struct proc *dst, const struct proc *p)
+/*
+ * The fast paths' peer: the process in slot ep mod NR_SLOTS if it is ep and
+ * waits for p's message (blocked receiving only, from ANY or from p), else 0.
+ * PS_RECEIVING alone means alive and in use: a dead process is PS_ZOMBIE
+ * until its slot is reaped (and then stays so), and the running p is runnable.
+ */
+static inline struct proc *waiting_peer(const struct proc *p, endpoint_t ep)
 {
-    return dst->flags == PS_RECEIVING && (dst->getfrom == ANY || dst->getfrom == p->ep) && dst != p;
+    struct proc *dst = &proc_table[(uint32_t)ep % NR_SLOTS];
+    return dst->ep == ep && dst->flags == PS_RECEIVING &&
+                   (dst->getfrom == ANY || dst->getfrom == p->ep)
+               ? dst
+               : 0;
 }
 
 /*
@@ -263,29 +272,29 @@ _Static_assert(KCALL_BASE == 0x5a00 && KCALL_BASE + KC_SENDREC == 0x5a02 &&
 
 void ipc_fastpath(void)
 {
-    struct proc *p = current;
+    struct proc *p = current, *dst;
     struct regs *r = &p->regs;
-    endpoint_t ep = (endpoint_t)r->rdi;
-    struct proc *dst = &proc_table[EP_SLOT(ep > 0 ? ep : 0)]; /* ep_lookup's checks: */
-    int reply = r->rax == KCALL_BASE + KC_REPLY_RECEIVE;      /* the ep, and alive */
-    message_t *m, *k = 0;
-    if (dst->ep != ep || !dst->in_use || !receives_from(dst, p) || p->user || r->rdx ||
-        r->rip >= USER_TOP || !(m = msg_buffer(p, r->rsi)) ||
-        !(dst->linux_call || (k = msg_buffer(dst, dst->msgbuf))))
+    int reply = r->rax == KCALL_BASE + KC_REPLY_RECEIVE;
+    message_t *m, *k;
+    if (!(dst = waiting_peer(p, (endpoint_t)r->rdi)) || p->user || r->rdx || r->rip >= USER_TOP)
         return;
     if (!priv_may_send(p, dst) && !(reply && dst->awaiting_reply)) /* the reply rule */
         return;
-    if (reply && has_waiting(p))
+    if ((reply && has_waiting(p)) || !(m = msg_buffer(p, r->rsi)))
         return;
-    p->msgbuf = r->rsi;
-    dst->regs.rax = k ? 0 : (uint64_t)m->u.reply.result;
-    if (k) {
+    if (dst->linux_call) { /* a Linux call's answer: its result to rax */
+        dst->regs.rax = (uint64_t)m->u.reply.result;
+    } else {
+        if (!(k = msg_buffer(dst, dst->msgbuf)))
+            return;
         message_t *to = k;
         uint64_t words = sizeof(*k) / 8; /* memcpy's rep movsq, without its call and tail */
         __asm__ volatile("rep movsq" : "+D"(to), "+S"(m), "+c"(words)::"memory");
         k->source = p->ep;
+        dst->regs.rax = 0;
     }
-    handoff(p, dst, reply ? ANY : ep); /* sendrec: only dst's answer */
+    p->msgbuf = r->rsi;
+    handoff(p, dst, reply ? ANY : dst->ep); /* sendrec: only dst's answer */
 }
 
 /*
@@ -298,10 +307,9 @@ void ipc_fastpath(void)
 void ipc_linux_fastpath(struct proc *p, endpoint_t server)
 {
     struct regs *r = &p->regs;
-    struct proc *dst = &proc_table[EP_SLOT(server > 0 ? server : 0)];
+    struct proc *dst = waiting_peer(p, server);
     message_t *k;
-    if (dst->ep != server || !dst->in_use || !receives_from(dst, p) || dst->linux_call ||
-        r->rip >= USER_TOP || !(k = msg_buffer(dst, dst->msgbuf)))
+    if (!dst || dst->linux_call || r->rip >= USER_TOP || !(k = msg_buffer(dst, dst->msgbuf)))
         return;
     k->source = p->ep;
     k->type = MSG_LINUX_CALL;

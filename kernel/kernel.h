@@ -185,7 +185,7 @@ void kcall_dispatch(struct proc *p);
 static inline int priv_may_send(const struct proc *p, const struct proc *dst)
 {
     return (p->priv.flags & PRIV_IPC_ALL) ||
-           ((p->priv.ipc_to[dst->slot / 64] >> (dst->slot % 64)) & 1);
+           ((p->priv.ipc_to[(uint32_t)dst->slot / 64] >> (dst->slot % 64)) & 1);
 }
 int64_t deny(struct proc *p, int arg);                /* refused for lack of privilege */
 int64_t refuse(struct proc *p, int arg, int64_t err); /* refused argument: traced, not a denial */
