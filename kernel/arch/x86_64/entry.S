@@ -102,8 +102,7 @@ syscall_entry:
     pushq %rcx
     pushq $0
     pushq $SYSCALL_VECTOR
-    PUSH_REGS
-    cld
+    PUSH_REGS /* no cld: SFMASK cleared DF */
     movq %rsp, %rbx /* callee-saved: the frame, for trap() */
     leaq kernel_stack_top(%rip), %rsp
     cmpq $FAST_SENDREC, %rax
