@@ -41,13 +41,19 @@ static uint64_t *leaf_entry(uint64_t pml4, uint64_t va, uint64_t *next)
 {
     uint64_t *t = P2V(pml4), *e = 0;
     for (int level = 3; level > 0; level--) {
-        uint64_t span = 1ull << (12 + 9 * level);
-        while (!(t[IDX(va, level)] & PTE_P)) /* the absent entries of one table in one loop */
-            if (!IDX(va = (va & ~(span - 1)) + span, level) || va >= USER_TOP) {
-                *next = va;
-                return 0;
-            }
-        t = P2V(*(e = &t[IDX(va, level)]) & PTE_ADDR);
+        unsigned shift = 12 + 9 * level, first = IDX(va, level), i = first,
+                 end = level == 3 ? IDX(USER_TOP, 3) : 512;
+        while (i + 4 <= end && !((t[i] | t[i + 1] | t[i + 2] | t[i + 3]) & PTE_P))
+            i += 4; /* absent entries four at a time, then one at a time */
+        while (i < end && !(t[i] & PTE_P))
+            i++;
+        if (i != first) /* where entry i's span starts (past the table's end: the next one's) */
+            va = (va & ~((512ull << shift) - 1)) + ((uint64_t)i << shift);
+        if (i == end) {
+            *next = va;
+            return 0;
+        }
+        t = P2V(*(e = &t[i]) & PTE_ADDR);
     }
     *next = va;
     return e;
@@ -70,7 +76,7 @@ static void free_table(uint64_t table_pa, int level, uint64_t *pages)
             continue;
         if (level > 0)
             free_table(t[i] & PTE_ADDR, level - 1, pages);
-        else if (!(t[i] & (PTE_NOFREE | PTE_DMA))) {
+        else if (!(t[i] & PTE_NOFREE)) { /* as vm_walk_range: DMA frames count, stay */
             release(t[i]);
             if (pages)
                 (*pages)--;
@@ -144,10 +150,13 @@ int vm_map(struct proc *p, uint64_t va, uint64_t pa, uint64_t flags)
 /* 1 if no page in [va, va+len) is mapped. */
 int vm_range_free(struct proc *p, uint64_t va, uint64_t len)
 {
-    for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
-        uint64_t *pte = vm_pte(p->pml4, a, 0);
-        if (pte && (*pte & (PTE_P | PTE_LAZY)))
-            return 0;
+    for (uint64_t a = va, *up; a < va + len;) {
+        if (!(up = leaf_entry(p->pml4, a, &a))) /* absent tables skipped whole */
+            continue;
+        for (uint64_t *t = P2V(*up & PTE_ADDR), end = (a | (LEAF_SPAN - 1)) + 1;
+             a < end && a < va + len; a += PAGE_SIZE)
+            if (t[IDX(a, 0)] & (PTE_P | PTE_LAZY))
+                return 0;
     }
     return 1;
 }
@@ -211,9 +220,19 @@ static int vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t fla
     space_changed(p->pml4);
     vm_epoch++;
     for (uint64_t a = va; a < va + len;) {
-        uint64_t *up = leaf_entry(p->pml4, a, &a), *t, end = (a | (LEAF_SPAN - 1)) + 1;
+        uint64_t *up = leaf_entry(p->pml4, a, &a), *t, end = (a | (LEAF_SPAN - 1)) + 1, left;
         if (!up)
             continue;
+        if (!flags && !phys && a == end - LEAF_SPAN && end <= va + len && budget >= 64 + 512) {
+            left = p->pages; /* a leaf table unmapped whole: freed with its pages in one loop */
+            free_table(*up & PTE_ADDR, 0, &p->pages);
+            *up = 0;
+            budget -= 64 + (left - p->pages); /* its scan, and the pages it freed */
+            if ((read_cr3() & PTE_ADDR) == p->pml4)
+                write_cr3(read_cr3()); /* the loaded space: its translations all go */
+            a = end;
+            continue;
+        }
         for (t = P2V(*up & PTE_ADDR); a < end && a < va + len; a += PAGE_SIZE) {
             uint64_t *pte = &t[IDX(a, 0)];
             if (!budget)

@@ -15,6 +15,7 @@
  *   ubench calls               cheap calls served by pm or vfs alone (getppid, write to /dev/null,
  *                              pread of 64 bytes, fstat, dup+close)
  *   ubench loop CALL           one of those for ever, for tools/profile.py
+ *   ubench loop fork_exec      fork+exec(/bin/true)+wait for ever (tools/profile.py --fork-exec)
  *
  * A row is "UBENCH name us-median us-min us-max tsc-median": 11 runs of the operation repeated
  * enough times, per operation the microseconds from CLOCK_MONOTONIC (the TSC's, through the vDSO)
@@ -269,23 +270,28 @@ static void op_mmap_untouched(void)
     munmap(map(1 << 20), 1 << 20);
 }
 
+/* One fork, its child exiting at once or exec'ing /bin/true, waited for. */
+static void fork_wait(int exec)
+{
+    pid_t p = fork();
+    if (p < 0)
+        fail("fork");
+    if (p == 0) {
+        if (exec)
+            execl("/bin/true", "true", (char *)0);
+        _exit(exec ? 127 : 0);
+    }
+    waitpid(p, 0, 0);
+}
+
 /* n forks, each child exiting at once or exec'ing /bin/true, each waited for. */
 static void time_forks(const char *name, unsigned n, int exec)
 {
     fflush(stdout);
     for (int r = 0; r < RUNS; r++) {
         start();
-        for (unsigned i = 0; i < n; i++) {
-            pid_t p = fork();
-            if (p < 0)
-                fail("fork");
-            if (p == 0) {
-                if (exec)
-                    execl("/bin/true", "true", (char *)0);
-                _exit(exec ? 127 : 0);
-            }
-            waitpid(p, 0, 0);
-        }
+        for (unsigned i = 0; i < n; i++)
+            fork_wait(exec);
         stop(r, n);
     }
     report(name);
@@ -628,6 +634,11 @@ int main(int argc, char **argv)
         return fork_sizes(argc - 2, argv + 2);
     if (argc == 2 && !strcmp(argv[1], "calls"))
         return calls_rows(0);
+    if (argc == 3 && !strcmp(argv[1], "loop") && !strcmp(argv[2], "fork_exec")) {
+        printf("ubench: looping fork_exec\n");
+        for (;;)
+            fork_wait(1);
+    }
     if (argc == 3 && !strcmp(argv[1], "loop"))
         return calls_rows(argv[2]);
     if (argc == 4 && !strcmp(argv[1], "tree"))

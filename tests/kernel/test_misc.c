@@ -107,6 +107,45 @@ static void t_memory(void)
     EXPECT(s1.free_frames, s0.free_frames);
 }
 
+/*
+ * Helper (memdrv): unmaps that cover leaf tables (2 MiB) whole free them in one loop, with their
+ * pages counted off the limit (16,384 pages: a leak stops the loop) and their translations gone
+ * from the TLB (a stale one would read 42); KC_MEM_MAP's free check finds a page at the end of a
+ * 2 MiB span past absent tables.
+ */
+static int h_unmap_tables(uint64_t n)
+{
+    (void)n;
+    const uint64_t va = 0x40000000 - 4096, len = (4ull << 20) + 2 * 4096; /* 3 tables, 2 whole */
+    volatile uint64_t *p = (volatile uint64_t *)va;
+    for (int round = 0; round < 20; round++) {
+        if (sys_mem_map(SELF, va, len, PROT_R | PROT_W) != 0)
+            return 1 + round;
+        for (uint64_t i = 0; i < len / 8; i += 512)
+            p[i] = 42;
+        if (sys_mem_unmap(SELF, va, len) != 0)
+            return 30;
+    }
+    if (sys_mem_map(SELF, va, len, PROT_R | PROT_W | MEM_LAZY) != 0 || p[512] != 0 ||
+        p[len / 8 - 512] != 0 || sys_mem_unmap(SELF, va, len) != 0)
+        return 31;
+    if (sys_mem_map(SELF, 0x40600000 - 4096, 4096, PROT_R) != 0 ||
+        sys_mem_map(SELF, 0x3fe00000, 8ull << 20, PROT_R | MEM_LAZY) != -E_BUSY ||
+        sys_mem_map(SELF, 0x3fe00000, 8ull << 20, PROT_R) != -E_BUSY ||
+        sys_mem_map(SELF, 0x3fe00000, (8ull << 20) - 4096, PROT_R) != 0)
+        return 32;
+    return 0;
+}
+
+static void t_unmap_tables(void)
+{
+    struct sysinfo s0, s1;
+    EXPECT(sys_sysinfo(&s0), 0);
+    expect_clean_exit(spawn_helper("memdrv", "unmap_tables", 0));
+    EXPECT(sys_sysinfo(&s1), 0);
+    EXPECT(s1.free_frames, s0.free_frames);
+}
+
 static double fpu_work(uint64_t seed)
 {
     double x = (double)seed;
@@ -422,6 +461,7 @@ static void t_boottime(void)
 const struct test misc_tests[] = {
     {"boottime_set_checked", t_boottime},
     {"memory_calls", t_memory},
+    {"unmap_whole_tables", t_unmap_tables},
     {"fpu_preserved", t_fpu},
     {"fuzz_kernel_calls", t_fuzz},
     {"fuzz_ipc_any_target", t_fuzz_ipc},
@@ -432,5 +472,6 @@ const struct test misc_tests[] = {
 };
 
 const struct khelper misc_helpers[] = {
-    {"memory", h_memory}, {"fpu", h_fpu}, {"fuzz", h_fuzz}, {"fuzz_ipc", h_fuzz_ipc}, {0, 0},
+    {"memory", h_memory}, {"unmap_tables", h_unmap_tables}, {"fpu", h_fpu},
+    {"fuzz", h_fuzz},     {"fuzz_ipc", h_fuzz_ipc},         {0, 0},
 };
