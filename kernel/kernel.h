@@ -134,7 +134,7 @@ void vm_unmap_phys(struct proc *p, uint64_t base, uint64_t len);
 int vm_copy_space(struct proc *p, struct proc *c, uint64_t *at);
 int vm_unmap_part(struct proc *p, uint64_t va, uint64_t len);
 int vm_free_part(struct proc *p);
-void vm_protect_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags);
+int vm_protect_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags);
 uint64_t prot_to_pte(uint64_t prot);
 int user_range_ok(uint64_t va, uint64_t len);
 int user_range_mapped(struct proc *p, uint64_t va, uint64_t len, int write);

@@ -19,7 +19,8 @@
 uint64_t vm_epoch = 1;
 
 #define IDX(va, level) (((va) >> (12 + 9 * (level))) & 511)
-#define LEAF_SPAN (1ull << 21) /* what one leaf table maps */
+#define SPAN(level) (1ull << (12 + 9 * (level))) /* what one entry of that level maps */
+#define LEAF_SPAN SPAN(1)                         /* what one leaf table maps */
 
 uint64_t vm_new_space(void)
 {
@@ -34,22 +35,35 @@ uint64_t vm_new_space(void)
 
 /*
  * The entry of the first leaf table that maps va or, past absent tables, an address after it
- * (*next: va, or where that table's span starts); 0 and *next where to look again when a whole
- * table is absent to its end (or USER_TOP).
+ * (*next: va, or where that table's span starts), or of a demand-zero marker above the leaves
+ * (not present; *level its level: it stands for its whole span); 0 and *next where to look again
+ * when a whole table is absent to its end (or USER_TOP).
  */
-static uint64_t *leaf_entry(uint64_t pml4, uint64_t va, uint64_t *next)
+static uint64_t *leaf_entry(uint64_t pml4, uint64_t va, uint64_t *next, int *level)
 {
     uint64_t *t = P2V(pml4), *e = 0;
-    for (int level = 3; level > 0; level--) {
-        uint64_t span = 1ull << (12 + 9 * level);
-        while (!(t[IDX(va, level)] & PTE_P)) /* the absent entries of one table in one loop */
-            if (!IDX(va = (va & ~(span - 1)) + span, level) || va >= USER_TOP) {
+    for (*level = 3; *level > 0; --*level) {
+        uint64_t span = SPAN(*level);
+        while (!(t[IDX(va, *level)] & (PTE_P | PTE_LAZY))) /* the absent entries of one table */
+            if (!IDX(va = (va & ~(span - 1)) + span, *level) || va >= USER_TOP) {
                 *next = va;
                 return 0;
             }
-        t = P2V(*(e = &t[IDX(va, level)]) & PTE_ADDR);
+        if (!(*(e = &t[IDX(va, *level)]) & PTE_P))
+            break;
+        t = P2V(*e & PTE_ADDR);
     }
     *next = va;
+    return e;
+}
+
+/* va's entry at the lowest level its tables reach (*level): a leaf entry (0), or an absent entry
+ * or a demand-zero marker above. va < USER_TOP. */
+static uint64_t *lowest(uint64_t pml4, uint64_t va, int *level)
+{
+    uint64_t *t = P2V(pml4), *e = &t[IDX(va, 3)];
+    for (*level = 3; *level && (*e & PTE_P); e = &t[IDX(va, --*level)])
+        t = P2V(*e & PTE_ADDR);
     return e;
 }
 
@@ -82,15 +96,19 @@ static void free_table(uint64_t table_pa, int level, uint64_t *pages)
 /* Free up to FORK_CHUNK of p's leaf tables with their pages (p dies, held): 1 if some are left. */
 int vm_free_part(struct proc *p)
 {
-    int tables = 0;
+    int tables = 0, level;
     space_changed(p->pml4);
     vm_epoch++;
     for (uint64_t a = 0, *e; a < USER_TOP;)
-        if ((e = leaf_entry(p->pml4, a, &a))) { /* absent once freed: the next one is found */
-            if (tables++ == FORK_CHUNK)
+        if ((e = leaf_entry(p->pml4, a, &a, &level))) { /* absent once freed: the next is found */
+            if (!(*e & PTE_P))
+                *e = 0; /* a demand-zero span: only its marker */
+            else if (tables++ == FORK_CHUNK)
                 return 1;
-            free_table(*e & PTE_ADDR, 0, 0);
-            *e = 0;
+            else {
+                free_table(*e & PTE_ADDR, 0, 0);
+                *e = 0;
+            }
         }
     return 0;
 }
@@ -102,21 +120,43 @@ void vm_free_space(uint64_t pml4)
     free_table(pml4, 3, 0);
 }
 
-/* The leaf entry for va, creating intermediate tables if asked. */
-uint64_t *vm_pte(uint64_t pml4, uint64_t va, int create)
+/*
+ * The entry for va at `level` (0: the leaf), making the tables above it if asked: an absent
+ * entry gets an empty table, a demand-zero marker a table of markers like it (its span split).
+ */
+static uint64_t *entry_at(uint64_t pml4, uint64_t va, int level, int create)
 {
     uint64_t *t = P2V(pml4);
-    for (int level = 3; level > 0; level--) {
-        uint64_t *e = &t[IDX(va, level)];
+    for (int l = 3; l > level; l--) {
+        uint64_t *e = &t[IDX(va, l)], pa;
         if (!(*e & PTE_P)) {
-            uint64_t pa;
             if (!create || !(pa = frame_alloc()))
                 return 0;
+            for (int i = 0; (*e & PTE_LAZY) && i < 512; i++)
+                ((uint64_t *)P2V(pa))[i] = *e;
             *e = pa | PTE_P | PTE_W | PTE_U;
         }
         t = P2V(*e & PTE_ADDR);
     }
-    return &t[IDX(va, 0)];
+    return &t[IDX(va, level)];
+}
+
+/* The leaf entry for va, creating intermediate tables if asked. */
+uint64_t *vm_pte(uint64_t pml4, uint64_t va, int create)
+{
+    return entry_at(pml4, va, 0, create);
+}
+
+/* No demand-zero marker above the leaves covers b but starts before it: 0, or -E_NOMEM. */
+static int split_at(uint64_t pml4, uint64_t b)
+{
+    int level;
+    uint64_t *e;
+    while (b < USER_TOP && (e = lowest(pml4, b, &level), level) && (*e & PTE_LAZY) &&
+           (b & (SPAN(level) - 1)))
+        if (!entry_at(pml4, b, level - 1, 1))
+            return -E_NOMEM;
+    return 0;
 }
 
 int user_range_ok(uint64_t va, uint64_t len)
@@ -141,14 +181,13 @@ int vm_map(struct proc *p, uint64_t va, uint64_t pa, uint64_t flags)
     return 0;
 }
 
-/* 1 if no page in [va, va+len) is mapped. */
+/* 1 if no page in [va, va+len) is mapped (absent tables skipped whole). */
 int vm_range_free(struct proc *p, uint64_t va, uint64_t len)
 {
-    for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
-        uint64_t *pte = vm_pte(p->pml4, a, 0);
-        if (pte && (*pte & (PTE_P | PTE_LAZY)))
+    int level;
+    for (uint64_t a = va; a < va + len; a = (a | (SPAN(level) - 1)) + 1)
+        if (*lowest(p->pml4, a, &level) & (PTE_P | PTE_LAZY))
             return 0;
-    }
     return 1;
 }
 
@@ -161,18 +200,23 @@ int vm_range_free(struct proc *p, uint64_t va, uint64_t len)
  */
 int vm_copy_space(struct proc *p, struct proc *c, uint64_t *at)
 {
-    int tables = 0;
+    int tables = 0, level;
     space_changed(p->pml4);
     vm_epoch++; /* p's writable pages become copy-on-write */
     for (uint64_t a = *at, *pde, *from, *to; a < USER_TOP;) {
-        if (!(pde = leaf_entry(p->pml4, a, &a)))
+        if (!(pde = leaf_entry(p->pml4, a, &a, &level)))
             continue;
         if (tables++ == FORK_CHUNK) {
             *at = a;
             return 1;
         }
-        if (!(to = vm_pte(c->pml4, a, 1)))
+        if (!(to = entry_at(c->pml4, a, (*pde & PTE_P) ? 0 : level, 1)))
             return -E_NOMEM;
+        if (!(*pde & PTE_P)) { /* a demand-zero span: the child's is one too */
+            *to = *pde;
+            a = (a | (SPAN(level) - 1)) + 1;
+            continue;
+        }
         for (int i = 0; i < 512; i++) {
             uint64_t e = (from = P2V(*pde & PTE_ADDR))[i], pa = e & PTE_ADDR;
             if (!(e & PTE_P)) {
@@ -204,16 +248,30 @@ int vm_copy_space(struct proc *p, struct proc *c, uint64_t *at)
  * memory it does not own (PTE_NOFREE) in [phys[0], phys[0]+phys[1]).
  * Unmapping frees the leaf tables whose whole 2 MiB lies in the range, and stops (1) when it
  * has unmapped budget pages: what is left is found again at once by a walk from va.
+ * A demand-zero span across an end of the range is split first (-E_NOMEM if it cannot be,
+ * nothing changed); one inside it changes as a whole.
  */
 static int vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags,
                          const uint64_t *phys, uint64_t budget)
 {
+    int level;
     space_changed(p->pml4);
     vm_epoch++;
+    if (!phys && (split_at(p->pml4, va) < 0 || split_at(p->pml4, va + len) < 0))
+        return -E_NOMEM;
     for (uint64_t a = va; a < va + len;) {
-        uint64_t *up = leaf_entry(p->pml4, a, &a), *t, end = (a | (LEAF_SPAN - 1)) + 1;
+        uint64_t *up = leaf_entry(p->pml4, a, &a, &level), *t, end = (a | (LEAF_SPAN - 1)) + 1;
         if (!up)
             continue;
+        if (!(*up & PTE_P)) { /* a demand-zero span, in the range whole */
+            if (!budget)
+                return 1;
+            if (!phys)
+                *up = flags ? PTE_LAZY | (flags & ~PTE_P) : 0;
+            budget -= !flags && !phys;
+            a = (a | (SPAN(level) - 1)) + 1;
+            continue;
+        }
         for (t = P2V(*up & PTE_ADDR); a < end && a < va + len; a += PAGE_SIZE) {
             uint64_t *pte = &t[IDX(a, 0)];
             if (!budget)
@@ -250,12 +308,14 @@ static int vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t fla
     return 0;
 }
 
+/* [va, va+len) of pages just mapped, or of whole demand-zero spans: nothing to split. */
 void vm_unmap_range(struct proc *p, uint64_t va, uint64_t len)
 {
     vm_walk_range(p, va, len, 0, 0, ~0ull);
 }
 
-/* Unmap up to 4,096 pages of [va, va+len) (about 0.5 ms): 1 if some are left (call again). */
+/* Unmap up to 4,096 pages of [va, va+len) (about 0.5 ms): 1 if some are left (call again),
+ * -E_NOMEM (nothing changed). */
 int vm_unmap_part(struct proc *p, uint64_t va, uint64_t len)
 {
     return vm_walk_range(p, va, len, 0, 0, 4096);
@@ -267,9 +327,9 @@ void vm_unmap_phys(struct proc *p, uint64_t base, uint64_t len)
     vm_walk_range(p, 0, USER_TOP, 0, (const uint64_t[]){base, len}, ~0ull);
 }
 
-void vm_protect_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
+int vm_protect_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
 {
-    vm_walk_range(p, va, len, flags, 0, ~0ull);
+    return vm_walk_range(p, va, len, flags, 0, ~0ull);
 }
 
 /*
@@ -320,22 +380,35 @@ int vm_alloc_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
 }
 
 /*
- * Demand-zero pages for [va, va+len) (page aligned): markers (PTE_LAZY and
- * the permission bits flags gives, not present) that vm_fault turns into
- * zeroed frames at the first touch. Only page tables are allocated now.
- * All or nothing.
+ * Demand-zero pages for [va, va+len) (page aligned, free): markers (PTE_LAZY and the permission
+ * bits flags gives, not present) that vm_fault turns into zeroed frames at the first touch. A
+ * whole 2 MiB or 1 GiB (up to `top` levels above the leaves) where no table is gets one marker
+ * in the entry above, split into a table of markers when a page of it is touched or the span is
+ * cut: a large mapping costs a few entries, no table. All or nothing.
  */
-int vm_lazy_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
+static int lazy_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags, int top)
 {
-    for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
-        uint64_t *pte = vm_pte(p->pml4, a, 1);
-        if (!pte) {
+    uint64_t m = PTE_LAZY | (flags & ~PTE_P), end = va + len, *e;
+    for (uint64_t a = va; a < end;) {
+        int level = top + 1;
+        do /* the largest span that starts at a, in the range, whose entry is not a table */
+            e = entry_at(p->pml4, a, --level, 1);
+        while (level && (!e || (*e & PTE_P) || (a & (SPAN(level) - 1)) || end - a < SPAN(level)));
+        if (!e) {
             vm_unmap_range(p, va, a - va);
             return -E_NOMEM;
         }
-        *pte = PTE_LAZY | (flags & ~PTE_P);
+        do {
+            *e++ = m;
+            a += SPAN(level);
+        } while (a < end && IDX(a, level) && end - a >= SPAN(level) && !(*e & PTE_P));
     }
     return 0;
+}
+
+int vm_lazy_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
+{
+    return lazy_range(p, va, len, flags, 2);
 }
 
 /*
@@ -345,12 +418,15 @@ int vm_lazy_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
  */
 int vm_move_range(struct proc *p, uint64_t from, uint64_t to, uint64_t len)
 {
+    int level;
     space_changed(p->pml4);
     vm_epoch++;
     for (int pass = 0; pass < 2; pass++)
         for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
-            uint64_t *src = vm_pte(p->pml4, from + off, 0), *dst;
-            if (!src || !(*src & (PTE_P | PTE_LAZY)))
+            uint64_t *src = lowest(p->pml4, from + off, &level), *dst;
+            if (level && (*src & PTE_LAZY) && !(src = vm_pte(p->pml4, from + off, 1)))
+                return -E_NOMEM; /* a demand-zero span moves as a marker per page */
+            if (!(*src & (PTE_P | PTE_LAZY)))
                 continue;
             if (!(dst = vm_pte(p->pml4, to + off, 1)))
                 return -E_NOMEM;
@@ -371,7 +447,10 @@ int vm_move_range(struct proc *p, uint64_t from, uint64_t to, uint64_t len)
  */
 int vm_fault(struct proc *p, uint64_t va, int write)
 {
-    uint64_t *pte = va < USER_TOP ? vm_pte(p->pml4, va, 0) : 0, pa, old;
+    int level = 0;
+    uint64_t *pte = va < USER_TOP ? lowest(p->pml4, va, &level) : 0, pa, old;
+    if (level && (*pte & PTE_LAZY) && !(pte = vm_pte(p->pml4, va, 1)))
+        return -E_NOMEM; /* a page of a demand-zero span: its tables first */
     int cow = pte && write && (*pte & (PTE_P | PTE_U | PTE_COW)) == (PTE_P | PTE_U | PTE_COW);
     if (!cow && (!pte || !(*pte & PTE_LAZY) || !(*pte & PTE_U) || (write && !(*pte & PTE_W))))
         return -E_FAULT;
@@ -406,7 +485,7 @@ uint64_t user_phys(struct proc *p, uint64_t va, int write)
     for (int shift = 39; shift >= 12; shift -= 9) {
         e = ((uint64_t *)P2V(e & PTE_ADDR))[(va >> shift) & 511];
         if ((e & need) != need)
-            return shift == 12 && vm_fault(p, va, write) == 0 /* demand-zero, copy-on-write */
+            return vm_fault(p, va, write) == 0 /* demand-zero (of a span too), copy-on-write */
                        ? user_phys(p, va, write)
                        : 0;
     }
@@ -462,7 +541,10 @@ static int share_page(struct proc *sp, uint64_t src, struct proc *dp, uint64_t d
  * marker allowing writes; else 0. */
 static uint64_t *overwritable(struct proc *dp, uint64_t dst)
 {
-    uint64_t *d = dst < USER_TOP ? vm_pte(dp->pml4, dst, 0) : 0;
+    int level = 0;
+    uint64_t *d = dst < USER_TOP ? lowest(dp->pml4, dst, &level) : 0;
+    if (level && (*d & PTE_LAZY))
+        d = vm_pte(dp->pml4, dst, 1); /* a page of a demand-zero span: its own marker */
     if (!d || !(*d & PTE_U))
         return 0;
     if (*d & PTE_P)
@@ -550,7 +632,7 @@ int vm_alloc_fill(struct proc *t, uint64_t va, uint64_t len, uint64_t flags, str
                   uint64_t src, uint64_t srclen)
 {
     uint64_t filled = (srclen + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1); /* srclen <= len */
-    int r = vm_lazy_range(t, va, filled, flags); /* each page filled below, or all undone */
+    int r = lazy_range(t, va, filled, flags, 0); /* each page filled below, or all undone */
     if (r == 0 && (r = vm_alloc_range(t, va + filled, len - filled, flags)) < 0)
         vm_unmap_range(t, va, filled);
     for (uint64_t off = 0; r == 0 && off < filled; off += PAGE_SIZE) {
