@@ -20,7 +20,7 @@ uint64_t vm_epoch = 1;
 
 #define IDX(va, level) (((va) >> (12 + 9 * (level))) & 511)
 #define SPAN(level) (1ull << (12 + 9 * (level))) /* what one entry of that level maps */
-#define LEAF_SPAN SPAN(1)                         /* what one leaf table maps */
+#define LEAF_SPAN SPAN(1)                        /* what one leaf table maps */
 
 uint64_t vm_new_space(void)
 {
@@ -390,10 +390,17 @@ static int lazy_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags,
 {
     uint64_t m = PTE_LAZY | (flags & ~PTE_P), end = va + len, *e;
     for (uint64_t a = va; a < end;) {
-        int level = top + 1;
-        do /* the largest span that starts at a, in the range, whose entry is not a table */
+        int level = top + 1, fits;
+        do { /* the largest span that starts at a and lies in the range */
             e = entry_at(p->pml4, a, --level, 1);
-        while (level && (!e || (*e & PTE_P) || (a & (SPAN(level) - 1)) || end - a < SPAN(level)));
+            fits = !(a & (SPAN(level) - 1)) && end - a >= SPAN(level);
+            if (e && level && fits && (*e & PTE_P)) { /* tables left empty: the range is free */
+                free_table(*e & PTE_ADDR, level - 1, 0);
+                *e = 0;
+                space_changed(p->pml4);
+                __asm__ volatile("invlpg (%0)" ::"r"(a) : "memory");
+            }
+        } while (level && (!e || !fits));
         if (!e) {
             vm_unmap_range(p, va, a - va);
             return -E_NOMEM;

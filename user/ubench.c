@@ -472,8 +472,8 @@ static int mmap_once(unsigned long mib, unsigned long step, int ro)
     size_t len = mib << 20;
     volatile char sum = 0;
     uint64_t t0 = rdtsc();
-    char *p = mmap(0, len, ro ? PROT_READ : PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
+    char *p =
+        mmap(0, len, ro ? PROT_READ : PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     uint64_t t1 = rdtsc();
     if (p == MAP_FAILED)
         fail("mmap");
