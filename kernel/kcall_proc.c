@@ -173,7 +173,7 @@ int64_t do_mem_map(struct proc *p, const uint64_t *a)
     if (!vm_range_free(t, a[1], a[2]))
         return -E_BUSY;
     if (lazy)
-        return vm_lazy_range(t, a[1], a[2], prot_to_pte(a[3]));
+        return vm_lazy_range(t, a[1], a[2], prot_to_pte(a[3]), 2);
     return vm_alloc_fill(t, a[1], a[2], prot_to_pte(a[3]), p, a[4], a[5]);
 }
 

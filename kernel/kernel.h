@@ -121,10 +121,9 @@ extern uint64_t vm_epoch; /* moves when any user mapping goes or changes (vm.c) 
 uint64_t vm_new_space(void);
 void vm_free_space(uint64_t pml4);
 int vm_map(struct proc *p, uint64_t va, uint64_t pa, uint64_t pte_flags);
-uint64_t *vm_pte(uint64_t pml4, uint64_t va, int create);
 int vm_range_free(struct proc *p, uint64_t va, uint64_t len);
 int vm_alloc_range(struct proc *p, uint64_t va, uint64_t len, uint64_t pte_flags);
-int vm_lazy_range(struct proc *p, uint64_t va, uint64_t len, uint64_t pte_flags);
+int vm_lazy_range(struct proc *p, uint64_t va, uint64_t len, uint64_t pte_flags, int top);
 int vm_fault(struct proc *p, uint64_t va, int write);
 int vm_move_range(struct proc *p, uint64_t from, uint64_t to, uint64_t len);
 void vm_unmap_range(struct proc *p, uint64_t va, uint64_t len);

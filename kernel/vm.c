@@ -101,14 +101,11 @@ int vm_free_part(struct proc *p)
     vm_epoch++;
     for (uint64_t a = 0, *e; a < USER_TOP;)
         if ((e = leaf_entry(p->pml4, a, &a, &level))) { /* absent once freed: the next is found */
-            if (!(*e & PTE_P))
-                *e = 0; /* a demand-zero span: only its marker */
-            else if (tables++ == FORK_CHUNK)
+            if ((*e & PTE_P) && tables++ == FORK_CHUNK)
                 return 1;
-            else {
+            if (*e & PTE_P) /* (a demand-zero span: only its marker) */
                 free_table(*e & PTE_ADDR, 0, 0);
-                *e = 0;
-            }
+            *e = 0;
         }
     return 0;
 }
@@ -124,7 +121,7 @@ void vm_free_space(uint64_t pml4)
  * The entry for va at `level` (0: the leaf), making the tables above it if asked: an absent
  * entry gets an empty table, a demand-zero marker a table of markers like it (its span split).
  */
-static uint64_t *entry_at(uint64_t pml4, uint64_t va, int level, int create)
+static uint64_t *vm_pte(uint64_t pml4, uint64_t va, int level, int create)
 {
     uint64_t *t = P2V(pml4);
     for (int l = 3; l > level; l--) {
@@ -141,24 +138,6 @@ static uint64_t *entry_at(uint64_t pml4, uint64_t va, int level, int create)
     return &t[IDX(va, level)];
 }
 
-/* The leaf entry for va, creating intermediate tables if asked. */
-uint64_t *vm_pte(uint64_t pml4, uint64_t va, int create)
-{
-    return entry_at(pml4, va, 0, create);
-}
-
-/* No demand-zero marker above the leaves covers b but starts before it: 0, or -E_NOMEM. */
-static int split_at(uint64_t pml4, uint64_t b)
-{
-    int level;
-    uint64_t *e;
-    while (b < USER_TOP && (e = lowest(pml4, b, &level), level) && (*e & PTE_LAZY) &&
-           (b & (SPAN(level) - 1)))
-        if (!entry_at(pml4, b, level - 1, 1))
-            return -E_NOMEM;
-    return 0;
-}
-
 int user_range_ok(uint64_t va, uint64_t len)
 {
     return va < USER_TOP && len <= USER_TOP - va;
@@ -172,7 +151,7 @@ uint64_t prot_to_pte(uint64_t prot)
 /* Map one page; the caller checked that va is free and page aligned. */
 int vm_map(struct proc *p, uint64_t va, uint64_t pa, uint64_t flags)
 {
-    uint64_t *pte = vm_pte(p->pml4, va, 1);
+    uint64_t *pte = vm_pte(p->pml4, va, 0, 1);
     if (!pte)
         return -E_NOMEM;
     *pte = pa | flags;
@@ -210,7 +189,7 @@ int vm_copy_space(struct proc *p, struct proc *c, uint64_t *at)
             *at = a;
             return 1;
         }
-        if (!(to = entry_at(c->pml4, a, (*pde & PTE_P) ? 0 : level, 1)))
+        if (!(to = vm_pte(c->pml4, a, (*pde & PTE_P) ? 0 : level, 1)))
             return -E_NOMEM;
         if (!(*pde & PTE_P)) { /* a demand-zero span: the child's is one too */
             *to = *pde;
@@ -257,8 +236,11 @@ static int vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t fla
     int level;
     space_changed(p->pml4);
     vm_epoch++;
-    if (!phys && (split_at(p->pml4, va) < 0 || split_at(p->pml4, va + len) < 0))
-        return -E_NOMEM;
+    for (uint64_t i = 0, b = va; !phys && i < 2; b = va + len, i++) /* split spans at the ends */
+        while (b < USER_TOP && (*lowest(p->pml4, b, &level) & PTE_LAZY) && level &&
+               (b & (SPAN(level) - 1)))
+            if (!vm_pte(p->pml4, b, level - 1, 1))
+                return -E_NOMEM;
     for (uint64_t a = va; a < va + len;) {
         uint64_t *up = leaf_entry(p->pml4, a, &a, &level), *t, end = (a | (LEAF_SPAN - 1)) + 1;
         if (!up)
@@ -341,7 +323,7 @@ int vm_share_range(struct proc *p, uint64_t src, struct proc *t, uint64_t va, ui
                    uint64_t flags)
 {
     for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
-        uint64_t *s = vm_pte(p->pml4, src + off, 0);
+        uint64_t *s = vm_pte(p->pml4, src + off, 0, 0);
         if (s && (*s & PTE_COW) && vm_fault(p, src + off, 1) < 0) /* a copy by sharing: own it */
             return -E_NOMEM;
         if (!s || (*s & (PTE_P | PTE_NOFREE | PTE_DMA)) != PTE_P ||
@@ -349,7 +331,7 @@ int vm_share_range(struct proc *p, uint64_t src, struct proc *t, uint64_t va, ui
             return -E_FAULT;
     }
     for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
-        uint64_t *s = vm_pte(p->pml4, src + off, 0), pa = *s & PTE_ADDR;
+        uint64_t *s = vm_pte(p->pml4, src + off, 0, 0), pa = *s & PTE_ADDR;
         int r = frame_share(pa);
         if (r == 0) {
             *s |= PTE_SHARED;
@@ -382,17 +364,17 @@ int vm_alloc_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
 /*
  * Demand-zero pages for [va, va+len) (page aligned, free): markers (PTE_LAZY and the permission
  * bits flags gives, not present) that vm_fault turns into zeroed frames at the first touch. A
- * whole 2 MiB or 1 GiB (up to `top` levels above the leaves) where no table is gets one marker
- * in the entry above, split into a table of markers when a page of it is touched or the span is
- * cut: a large mapping costs a few entries, no table. All or nothing.
+ * whole 2 MiB or 1 GiB (up to `top` levels above the leaves) gets one marker in the entry above
+ * (tables left empty there are freed), split into a table of markers when a page of it is touched
+ * or the span is cut: a large mapping costs a few entries, no table. All or nothing.
  */
-static int lazy_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags, int top)
+int vm_lazy_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags, int top)
 {
     uint64_t m = PTE_LAZY | (flags & ~PTE_P), end = va + len, *e;
     for (uint64_t a = va; a < end;) {
         int level = top + 1, fits;
         do { /* the largest span that starts at a and lies in the range */
-            e = entry_at(p->pml4, a, --level, 1);
+            e = vm_pte(p->pml4, a, --level, 1);
             fits = !(a & (SPAN(level) - 1)) && end - a >= SPAN(level);
             if (e && level && fits && (*e & PTE_P)) { /* tables left empty: the range is free */
                 free_table(*e & PTE_ADDR, level - 1, 0);
@@ -413,11 +395,6 @@ static int lazy_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags,
     return 0;
 }
 
-int vm_lazy_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
-{
-    return lazy_range(p, va, len, flags, 2);
-}
-
 /*
  * Move the leaf entries (pages, demand-zero markers) of [from, from+len) to
  * [to, to+len), which the caller checked to be free and apart. The tables
@@ -431,11 +408,11 @@ int vm_move_range(struct proc *p, uint64_t from, uint64_t to, uint64_t len)
     for (int pass = 0; pass < 2; pass++)
         for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
             uint64_t *src = lowest(p->pml4, from + off, &level), *dst;
-            if (level && (*src & PTE_LAZY) && !(src = vm_pte(p->pml4, from + off, 1)))
+            if (level && (*src & PTE_LAZY) && !(src = vm_pte(p->pml4, from + off, 0, 1)))
                 return -E_NOMEM; /* a demand-zero span moves as a marker per page */
             if (!(*src & (PTE_P | PTE_LAZY)))
                 continue;
-            if (!(dst = vm_pte(p->pml4, to + off, 1)))
+            if (!(dst = vm_pte(p->pml4, to + off, 0, 1)))
                 return -E_NOMEM;
             if (pass) {
                 *dst = *src;
@@ -456,7 +433,7 @@ int vm_fault(struct proc *p, uint64_t va, int write)
 {
     int level = 0;
     uint64_t *pte = va < USER_TOP ? lowest(p->pml4, va, &level) : 0, pa, old;
-    if (level && (*pte & PTE_LAZY) && !(pte = vm_pte(p->pml4, va, 1)))
+    if (level && (*pte & PTE_LAZY) && !(pte = vm_pte(p->pml4, va, 0, 1)))
         return -E_NOMEM; /* a page of a demand-zero span: its tables first */
     int cow = pte && write && (*pte & (PTE_P | PTE_U | PTE_COW)) == (PTE_P | PTE_U | PTE_COW);
     if (!cow && (!pte || !(*pte & PTE_LAZY) || !(*pte & PTE_U) || (write && !(*pte & PTE_W))))
@@ -522,7 +499,7 @@ int user_range_mapped(struct proc *p, uint64_t va, uint64_t len, int write)
 static int share_page(struct proc *sp, uint64_t src, struct proc *dp, uint64_t dst, uint64_t *d)
 {
     uint64_t own = PTE_NOFREE | PTE_DMA | PTE_SHARED,
-             *s = src < USER_TOP ? vm_pte(sp->pml4, src, 0) : 0;
+             *s = src < USER_TOP ? vm_pte(sp->pml4, src, 0, 0) : 0;
     if (!s || !d || (*s & (PTE_P | PTE_U | own)) != (PTE_P | PTE_U) || !(*d & (PTE_P | PTE_LAZY)) ||
         (*d & own) || (!(*d & PTE_P) && dp->priv.max_pages && dp->pages >= dp->priv.max_pages) ||
         frame_share(*s & PTE_ADDR) < 0)
@@ -551,7 +528,7 @@ static uint64_t *overwritable(struct proc *dp, uint64_t dst)
     int level = 0;
     uint64_t *d = dst < USER_TOP ? lowest(dp->pml4, dst, &level) : 0;
     if (level && (*d & PTE_LAZY))
-        d = vm_pte(dp->pml4, dst, 1); /* a page of a demand-zero span: its own marker */
+        d = vm_pte(dp->pml4, dst, 0, 1); /* a page of a demand-zero span: its own marker */
     if (!d || !(*d & PTE_U))
         return 0;
     if (*d & PTE_P)
@@ -639,12 +616,12 @@ int vm_alloc_fill(struct proc *t, uint64_t va, uint64_t len, uint64_t flags, str
                   uint64_t src, uint64_t srclen)
 {
     uint64_t filled = (srclen + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1); /* srclen <= len */
-    int r = lazy_range(t, va, filled, flags, 0); /* each page filled below, or all undone */
+    int r = vm_lazy_range(t, va, filled, flags, 0); /* each page filled below, or all undone */
     if (r == 0 && (r = vm_alloc_range(t, va + filled, len - filled, flags)) < 0)
         vm_unmap_range(t, va, filled);
     for (uint64_t off = 0; r == 0 && off < filled; off += PAGE_SIZE) {
         uint64_t n = srclen - off < PAGE_SIZE ? srclen - off : PAGE_SIZE,
-                 *d = vm_pte(t->pml4, va + off, 0);
+                 *d = vm_pte(t->pml4, va + off, 0, 0);
         if (sp && n == PAGE_SIZE && !((src + off) & (PAGE_SIZE - 1)) &&
             share_page(sp, src + off, t, va + off, d))
             continue;
