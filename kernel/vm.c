@@ -125,12 +125,12 @@ static uint64_t *vm_pte(uint64_t pml4, uint64_t va, int level, int create)
 {
     uint64_t *t = P2V(pml4);
     for (int l = 3; l > level; l--) {
-        uint64_t *e = &t[IDX(va, l)], pa;
+        uint64_t *e = &t[IDX(va, l)], pa, m = *e & PTE_LAZY ? *e : 0;
         if (!(*e & PTE_P)) {
-            if (!create || !(pa = frame_alloc()))
+            if (!create || !(pa = m ? frame_alloc_dirty() : frame_alloc())) /* m fills it all */
                 return 0;
-            for (int i = 0; (*e & PTE_LAZY) && i < 512; i++)
-                ((uint64_t *)P2V(pa))[i] = *e;
+            for (int i = 0; m && i < 512; i++)
+                ((uint64_t *)P2V(pa))[i] = m;
             *e = pa | PTE_P | PTE_W | PTE_U;
         }
         t = P2V(*e & PTE_ADDR);
