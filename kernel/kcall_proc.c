@@ -186,8 +186,7 @@ int64_t do_mem_unmap(struct proc *p, const uint64_t *a)
         return r;
     if (!page_range_ok(a[1], a[2]))
         return refuse(p, range_arg(a[1], a[2]), -E_INVAL);
-    r = vm_unmap_part(t, a[1], a[2]); /* in parts: interruptible */
-    return r > 0 ? KC_RESTART : r;
+    return (r = vm_unmap_part(t, a[1], a[2])) > 0 ? KC_RESTART : r; /* in parts: interruptible */
 }
 
 /* KC_MEM_SHARE(ep, vaddr, len, prot, src): the caller's pages at src also at vaddr in ep. */

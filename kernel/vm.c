@@ -160,13 +160,20 @@ int vm_map(struct proc *p, uint64_t va, uint64_t pa, uint64_t flags)
     return 0;
 }
 
-/* 1 if no page in [va, va+len) is mapped (absent tables skipped whole). */
+/* 1 if no page in [va, va+len) is mapped (absent entries skipped a table at a time). */
 int vm_range_free(struct proc *p, uint64_t va, uint64_t len)
 {
     int level;
-    for (uint64_t a = va; a < va + len; a = (a | (SPAN(level) - 1)) + 1)
-        if (*lowest(p->pml4, a, &level) & (PTE_P | PTE_LAZY))
-            return 0;
+    for (uint64_t a = va, *e, *t, end; a < va + len;) {
+        if (!(e = leaf_entry(p->pml4, a, &a, &level)) || a >= va + len)
+            continue;
+        if (!(*e & PTE_P))
+            return 0; /* a demand-zero span */
+        for (t = P2V(*e & PTE_ADDR), end = (a | (LEAF_SPAN - 1)) + 1; a < end && a < va + len;
+             a += PAGE_SIZE)
+            if (t[IDX(a, 0)] & (PTE_P | PTE_LAZY))
+                return 0;
+    }
     return 1;
 }
 
