@@ -173,7 +173,7 @@ int64_t do_mem_map(struct proc *p, const uint64_t *a)
     if (!vm_range_free(t, a[1], a[2]))
         return -E_BUSY;
     if (lazy)
-        return vm_lazy_range(t, a[1], a[2], prot_to_pte(a[3]));
+        return vm_lazy_range(t, a[1], a[2], prot_to_pte(a[3]), 2);
     return vm_alloc_fill(t, a[1], a[2], prot_to_pte(a[3]), p, a[4], a[5]);
 }
 
@@ -186,7 +186,7 @@ int64_t do_mem_unmap(struct proc *p, const uint64_t *a)
         return r;
     if (!page_range_ok(a[1], a[2]))
         return refuse(p, range_arg(a[1], a[2]), -E_INVAL);
-    return vm_unmap_part(t, a[1], a[2]) ? KC_RESTART : 0; /* in parts: interruptible */
+    return (r = vm_unmap_part(t, a[1], a[2])) > 0 ? KC_RESTART : r; /* in parts: interruptible */
 }
 
 /* KC_MEM_SHARE(ep, vaddr, len, prot, src): the caller's pages at src also at vaddr in ep. */
@@ -356,8 +356,7 @@ int64_t do_mem_protect(struct proc *p, const uint64_t *a)
         return r;
     if (!page_range_ok(a[1], a[2]) || (a[3] & ~(uint64_t)(PROT_R | PROT_W | PROT_X)))
         return refuse(p, range_arg(a[1], a[2]) ? range_arg(a[1], a[2]) : 4, -E_INVAL);
-    vm_protect_range(t, a[1], a[2], a[3] ? prot_to_pte(a[3]) : (PTE_P | PTE_NX));
-    return 0;
+    return vm_protect_range(t, a[1], a[2], a[3] ? prot_to_pte(a[3]) : (PTE_P | PTE_NX));
 }
 
 /* KC_PROC_NAME(ep|SELF, name*): pm names a Linux process after its program at exec. */

@@ -19,7 +19,8 @@
 uint64_t vm_epoch = 1;
 
 #define IDX(va, level) (((va) >> (12 + 9 * (level))) & 511)
-#define LEAF_SPAN (1ull << 21) /* what one leaf table maps */
+#define SPAN(level) (1ull << (12 + 9 * (level))) /* what one entry of that level maps */
+#define LEAF_SPAN SPAN(1)                        /* what one leaf table maps */
 
 uint64_t vm_new_space(void)
 {
@@ -34,18 +35,20 @@ uint64_t vm_new_space(void)
 
 /*
  * The entry of the first leaf table that maps va or, past absent tables, an address after it
- * (*next: va, or where that table's span starts); 0 and *next where to look again when a whole
- * table is absent to its end (or USER_TOP).
+ * (*next: va, or where that table's span starts), or of a demand-zero marker above the leaves
+ * (not present; *level its level: it stands for its whole span); 0 and *next where to look again
+ * when a whole table is absent to its end (or USER_TOP).
  */
-static uint64_t *leaf_entry(uint64_t pml4, uint64_t va, uint64_t *next)
+static uint64_t *leaf_entry(uint64_t pml4, uint64_t va, uint64_t *next, int *level)
 {
     uint64_t *t = P2V(pml4), *e = 0;
-    for (int level = 3; level > 0; level--) {
-        unsigned shift = 12 + 9 * level, first = IDX(va, level), i = first,
-                 end = level == 3 ? IDX(USER_TOP, 3) : 512;
-        while (i + 4 <= end && !((t[i] | t[i + 1] | t[i + 2] | t[i + 3]) & PTE_P))
+    for (*level = 3; *level > 0; --*level) {
+        unsigned shift = 12 + 9 * *level, first = IDX(va, *level), i = first,
+                 end = *level == 3 ? IDX(USER_TOP, 3) : 512;
+        uint64_t any = PTE_P | PTE_LAZY;
+        while (i + 4 <= end && !((t[i] | t[i + 1] | t[i + 2] | t[i + 3]) & any))
             i += 4; /* absent entries four at a time, then one at a time */
-        while (i < end && !(t[i] & PTE_P))
+        while (i < end && !(t[i] & any))
             i++;
         if (i != first) /* where entry i's span starts (past the table's end: the next one's) */
             va = (va & ~((512ull << shift) - 1)) + ((uint64_t)i << shift);
@@ -53,9 +56,21 @@ static uint64_t *leaf_entry(uint64_t pml4, uint64_t va, uint64_t *next)
             *next = va;
             return 0;
         }
-        t = P2V(*(e = &t[i]) & PTE_ADDR);
+        if (!(*(e = &t[i]) & PTE_P))
+            break; /* a demand-zero marker for its whole span */
+        t = P2V(*e & PTE_ADDR);
     }
     *next = va;
+    return e;
+}
+
+/* va's entry at the lowest level its tables reach (*level): a leaf entry (0), or an absent entry
+ * or a demand-zero marker above. va < USER_TOP. */
+static uint64_t *lowest(uint64_t pml4, uint64_t va, int *level)
+{
+    uint64_t *t = P2V(pml4), *e = &t[IDX(va, 3)];
+    for (*level = 3; *level && (*e & PTE_P); e = &t[IDX(va, --*level)])
+        t = P2V(*e & PTE_ADDR);
     return e;
 }
 
@@ -88,14 +103,15 @@ static void free_table(uint64_t table_pa, int level, uint64_t *pages)
 /* Free up to FORK_CHUNK of p's leaf tables with their pages (p dies, held): 1 if some are left. */
 int vm_free_part(struct proc *p)
 {
-    int tables = 0;
+    int tables = 0, level;
     space_changed(p->pml4);
     vm_epoch++;
     for (uint64_t a = 0, *e; a < USER_TOP;)
-        if ((e = leaf_entry(p->pml4, a, &a))) { /* absent once freed: the next one is found */
-            if (tables++ == FORK_CHUNK)
+        if ((e = leaf_entry(p->pml4, a, &a, &level))) { /* absent once freed: the next is found */
+            if ((*e & PTE_P) && tables++ == FORK_CHUNK)
                 return 1;
-            free_table(*e & PTE_ADDR, 0, 0);
+            if (*e & PTE_P) /* (a demand-zero span: only its marker) */
+                free_table(*e & PTE_ADDR, 0, 0);
             *e = 0;
         }
     return 0;
@@ -108,21 +124,25 @@ void vm_free_space(uint64_t pml4)
     free_table(pml4, 3, 0);
 }
 
-/* The leaf entry for va, creating intermediate tables if asked. */
-uint64_t *vm_pte(uint64_t pml4, uint64_t va, int create)
+/*
+ * The entry for va at `level` (0: the leaf), making the tables above it if asked: an absent
+ * entry gets an empty table, a demand-zero marker a table of markers like it (its span split).
+ */
+static uint64_t *vm_pte(uint64_t pml4, uint64_t va, int level, int create)
 {
     uint64_t *t = P2V(pml4);
-    for (int level = 3; level > 0; level--) {
-        uint64_t *e = &t[IDX(va, level)];
+    for (int l = 3; l > level; l--) {
+        uint64_t *e = &t[IDX(va, l)], pa, m = *e & PTE_LAZY ? *e : 0;
         if (!(*e & PTE_P)) {
-            uint64_t pa;
-            if (!create || !(pa = frame_alloc()))
+            if (!create || !(pa = m ? frame_alloc_dirty() : frame_alloc())) /* m fills it all */
                 return 0;
+            for (int i = 0; m && i < 512; i++)
+                ((uint64_t *)P2V(pa))[i] = m;
             *e = pa | PTE_P | PTE_W | PTE_U;
         }
         t = P2V(*e & PTE_ADDR);
     }
-    return &t[IDX(va, 0)];
+    return &t[IDX(va, level)];
 }
 
 int user_range_ok(uint64_t va, uint64_t len)
@@ -138,7 +158,7 @@ uint64_t prot_to_pte(uint64_t prot)
 /* Map one page; the caller checked that va is free and page aligned. */
 int vm_map(struct proc *p, uint64_t va, uint64_t pa, uint64_t flags)
 {
-    uint64_t *pte = vm_pte(p->pml4, va, 1);
+    uint64_t *pte = vm_pte(p->pml4, va, 0, 1);
     if (!pte)
         return -E_NOMEM;
     *pte = pa | flags;
@@ -147,14 +167,17 @@ int vm_map(struct proc *p, uint64_t va, uint64_t pa, uint64_t flags)
     return 0;
 }
 
-/* 1 if no page in [va, va+len) is mapped. */
+/* 1 if no page in [va, va+len) is mapped (absent entries skipped a table at a time). */
 int vm_range_free(struct proc *p, uint64_t va, uint64_t len)
 {
-    for (uint64_t a = va, *up; a < va + len;) {
-        if (!(up = leaf_entry(p->pml4, a, &a))) /* absent tables skipped whole */
+    int level;
+    for (uint64_t a = va, *e, *t, end; a < va + len;) {
+        if (!(e = leaf_entry(p->pml4, a, &a, &level)) || a >= va + len)
             continue;
-        for (uint64_t *t = P2V(*up & PTE_ADDR), end = (a | (LEAF_SPAN - 1)) + 1;
-             a < end && a < va + len; a += PAGE_SIZE)
+        if (!(*e & PTE_P))
+            return 0; /* a demand-zero span */
+        for (t = P2V(*e & PTE_ADDR), end = (a | (LEAF_SPAN - 1)) + 1; a < end && a < va + len;
+             a += PAGE_SIZE)
             if (t[IDX(a, 0)] & (PTE_P | PTE_LAZY))
                 return 0;
     }
@@ -170,18 +193,23 @@ int vm_range_free(struct proc *p, uint64_t va, uint64_t len)
  */
 int vm_copy_space(struct proc *p, struct proc *c, uint64_t *at)
 {
-    int tables = 0;
+    int tables = 0, level;
     space_changed(p->pml4);
     vm_epoch++; /* p's writable pages become copy-on-write */
     for (uint64_t a = *at, *pde, *from, *to; a < USER_TOP;) {
-        if (!(pde = leaf_entry(p->pml4, a, &a)))
+        if (!(pde = leaf_entry(p->pml4, a, &a, &level)))
             continue;
         if (tables++ == FORK_CHUNK) {
             *at = a;
             return 1;
         }
-        if (!(to = vm_pte(c->pml4, a, 1)))
+        if (!(to = vm_pte(c->pml4, a, (*pde & PTE_P) ? 0 : level, 1)))
             return -E_NOMEM;
+        if (!(*pde & PTE_P)) { /* a demand-zero span: the child's is one too */
+            *to = *pde;
+            a = (a | (SPAN(level) - 1)) + 1;
+            continue;
+        }
         for (int i = 0; i < 512; i++) {
             uint64_t e = (from = P2V(*pde & PTE_ADDR))[i], pa = e & PTE_ADDR;
             if (!(e & PTE_P)) {
@@ -213,16 +241,34 @@ int vm_copy_space(struct proc *p, struct proc *c, uint64_t *at)
  * memory it does not own (PTE_NOFREE) in [phys[0], phys[0]+phys[1]).
  * Unmapping frees the leaf tables whose whole 2 MiB lies in the range, and stops (1) when it
  * has unmapped budget pages: what is left is found again at once by a walk from va.
+ * A demand-zero span across an end of the range is split first (-E_NOMEM if it cannot be,
+ * nothing changed); one inside it changes as a whole.
  */
 static int vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags,
                          const uint64_t *phys, uint64_t budget)
 {
+    int level;
     space_changed(p->pml4);
     vm_epoch++;
+    for (uint64_t i = 0, b = va; !phys && i < 2; b = va + len, i++) /* split spans at the ends */
+        while (b < USER_TOP && (*lowest(p->pml4, b, &level) & PTE_LAZY) && level &&
+               (b & (SPAN(level) - 1)))
+            if (!vm_pte(p->pml4, b, level - 1, 1))
+                return -E_NOMEM;
     for (uint64_t a = va; a < va + len;) {
-        uint64_t *up = leaf_entry(p->pml4, a, &a), *t, end = (a | (LEAF_SPAN - 1)) + 1, left;
+        uint64_t *up = leaf_entry(p->pml4, a, &a, &level), *t, end = (a | (LEAF_SPAN - 1)) + 1,
+                 left;
         if (!up)
             continue;
+        if (!(*up & PTE_P)) { /* a demand-zero span, in the range whole */
+            if (!budget)
+                return 1;
+            if (!phys)
+                *up = flags ? PTE_LAZY | (flags & ~PTE_P) : 0;
+            budget -= !flags && !phys;
+            a = (a | (SPAN(level) - 1)) + 1;
+            continue;
+        }
         if (!flags && !phys && a == end - LEAF_SPAN && end <= va + len && budget >= 64 + 512) {
             left = p->pages; /* a leaf table unmapped whole: freed with its pages in one loop */
             free_table(*up & PTE_ADDR, 0, &p->pages);
@@ -269,12 +315,14 @@ static int vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t fla
     return 0;
 }
 
+/* [va, va+len) of pages just mapped, or of whole demand-zero spans: nothing to split. */
 void vm_unmap_range(struct proc *p, uint64_t va, uint64_t len)
 {
     vm_walk_range(p, va, len, 0, 0, ~0ull);
 }
 
-/* Unmap up to 4,096 pages of [va, va+len) (about 0.5 ms): 1 if some are left (call again). */
+/* Unmap up to 4,096 pages of [va, va+len) (about 0.5 ms): 1 if some are left (call again),
+ * -E_NOMEM (nothing changed). */
 int vm_unmap_part(struct proc *p, uint64_t va, uint64_t len)
 {
     return vm_walk_range(p, va, len, 0, 0, 4096);
@@ -286,9 +334,9 @@ void vm_unmap_phys(struct proc *p, uint64_t base, uint64_t len)
     vm_walk_range(p, 0, USER_TOP, 0, (const uint64_t[]){base, len}, ~0ull);
 }
 
-void vm_protect_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
+int vm_protect_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
 {
-    vm_walk_range(p, va, len, flags, 0, ~0ull);
+    return vm_walk_range(p, va, len, flags, 0, ~0ull);
 }
 
 /*
@@ -300,7 +348,7 @@ int vm_share_range(struct proc *p, uint64_t src, struct proc *t, uint64_t va, ui
                    uint64_t flags)
 {
     for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
-        uint64_t *s = vm_pte(p->pml4, src + off, 0);
+        uint64_t *s = vm_pte(p->pml4, src + off, 0, 0);
         if (s && (*s & PTE_COW) && vm_fault(p, src + off, 1) < 0) /* a copy by sharing: own it */
             return -E_NOMEM;
         if (!s || (*s & (PTE_P | PTE_NOFREE | PTE_DMA)) != PTE_P ||
@@ -308,7 +356,7 @@ int vm_share_range(struct proc *p, uint64_t src, struct proc *t, uint64_t va, ui
             return -E_FAULT;
     }
     for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
-        uint64_t *s = vm_pte(p->pml4, src + off, 0), pa = *s & PTE_ADDR;
+        uint64_t *s = vm_pte(p->pml4, src + off, 0, 0), pa = *s & PTE_ADDR;
         int r = frame_share(pa);
         if (r == 0) {
             *s |= PTE_SHARED;
@@ -339,20 +387,35 @@ int vm_alloc_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
 }
 
 /*
- * Demand-zero pages for [va, va+len) (page aligned): markers (PTE_LAZY and
- * the permission bits flags gives, not present) that vm_fault turns into
- * zeroed frames at the first touch. Only page tables are allocated now.
- * All or nothing.
+ * Demand-zero pages for [va, va+len) (page aligned, free): markers (PTE_LAZY and the permission
+ * bits flags gives, not present) that vm_fault turns into zeroed frames at the first touch. A
+ * whole 2 MiB or 1 GiB (up to `top` levels above the leaves) gets one marker in the entry above
+ * (tables left empty there are freed), split into a table of markers when a page of it is touched
+ * or the span is cut: a large mapping costs a few entries, no table. All or nothing.
  */
-int vm_lazy_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
+int vm_lazy_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags, int top)
 {
-    for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
-        uint64_t *pte = vm_pte(p->pml4, a, 1);
-        if (!pte) {
+    uint64_t m = PTE_LAZY | (flags & ~PTE_P), end = va + len, *e;
+    for (uint64_t a = va; a < end;) {
+        int level = top + 1, fits;
+        do { /* the largest span that starts at a and lies in the range */
+            e = vm_pte(p->pml4, a, --level, 1);
+            fits = !(a & (SPAN(level) - 1)) && end - a >= SPAN(level);
+            if (e && level && fits && (*e & PTE_P)) { /* tables left empty: the range is free */
+                free_table(*e & PTE_ADDR, level - 1, 0);
+                *e = 0;
+                space_changed(p->pml4);
+                __asm__ volatile("invlpg (%0)" ::"r"(a) : "memory");
+            }
+        } while (level && (!e || !fits));
+        if (!e) {
             vm_unmap_range(p, va, a - va);
             return -E_NOMEM;
         }
-        *pte = PTE_LAZY | (flags & ~PTE_P);
+        do {
+            *e++ = m;
+            a += SPAN(level);
+        } while (a < end && IDX(a, level) && end - a >= SPAN(level) && !(*e & PTE_P));
     }
     return 0;
 }
@@ -364,14 +427,17 @@ int vm_lazy_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags)
  */
 int vm_move_range(struct proc *p, uint64_t from, uint64_t to, uint64_t len)
 {
+    int level;
     space_changed(p->pml4);
     vm_epoch++;
     for (int pass = 0; pass < 2; pass++)
         for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
-            uint64_t *src = vm_pte(p->pml4, from + off, 0), *dst;
-            if (!src || !(*src & (PTE_P | PTE_LAZY)))
+            uint64_t *src = lowest(p->pml4, from + off, &level), *dst;
+            if (level && (*src & PTE_LAZY) && !(src = vm_pte(p->pml4, from + off, 0, 1)))
+                return -E_NOMEM; /* a demand-zero span moves as a marker per page */
+            if (!(*src & (PTE_P | PTE_LAZY)))
                 continue;
-            if (!(dst = vm_pte(p->pml4, to + off, 1)))
+            if (!(dst = vm_pte(p->pml4, to + off, 0, 1)))
                 return -E_NOMEM;
             if (pass) {
                 *dst = *src;
@@ -390,7 +456,10 @@ int vm_move_range(struct proc *p, uint64_t from, uint64_t to, uint64_t len)
  */
 int vm_fault(struct proc *p, uint64_t va, int write)
 {
-    uint64_t *pte = va < USER_TOP ? vm_pte(p->pml4, va, 0) : 0, pa, old;
+    int level = 0;
+    uint64_t *pte = va < USER_TOP ? lowest(p->pml4, va, &level) : 0, pa, old;
+    if (level && (*pte & PTE_LAZY) && !(pte = vm_pte(p->pml4, va, 0, 1)))
+        return -E_NOMEM; /* a page of a demand-zero span: its tables first */
     int cow = pte && write && (*pte & (PTE_P | PTE_U | PTE_COW)) == (PTE_P | PTE_U | PTE_COW);
     if (!cow && (!pte || !(*pte & PTE_LAZY) || !(*pte & PTE_U) || (write && !(*pte & PTE_W))))
         return -E_FAULT;
@@ -425,7 +494,7 @@ uint64_t user_phys(struct proc *p, uint64_t va, int write)
     for (int shift = 39; shift >= 12; shift -= 9) {
         e = ((uint64_t *)P2V(e & PTE_ADDR))[(va >> shift) & 511];
         if ((e & need) != need)
-            return shift == 12 && vm_fault(p, va, write) == 0 /* demand-zero, copy-on-write */
+            return vm_fault(p, va, write) == 0 /* demand-zero (of a span too), copy-on-write */
                        ? user_phys(p, va, write)
                        : 0;
     }
@@ -455,7 +524,7 @@ int user_range_mapped(struct proc *p, uint64_t va, uint64_t len, int write)
 static int share_page(struct proc *sp, uint64_t src, struct proc *dp, uint64_t dst, uint64_t *d)
 {
     uint64_t own = PTE_NOFREE | PTE_DMA | PTE_SHARED,
-             *s = src < USER_TOP ? vm_pte(sp->pml4, src, 0) : 0;
+             *s = src < USER_TOP ? vm_pte(sp->pml4, src, 0, 0) : 0;
     if (!s || !d || (*s & (PTE_P | PTE_U | own)) != (PTE_P | PTE_U) || !(*d & (PTE_P | PTE_LAZY)) ||
         (*d & own) || (!(*d & PTE_P) && dp->priv.max_pages && dp->pages >= dp->priv.max_pages) ||
         frame_share(*s & PTE_ADDR) < 0)
@@ -481,7 +550,10 @@ static int share_page(struct proc *sp, uint64_t src, struct proc *dp, uint64_t d
  * marker allowing writes; else 0. */
 static uint64_t *overwritable(struct proc *dp, uint64_t dst)
 {
-    uint64_t *d = dst < USER_TOP ? vm_pte(dp->pml4, dst, 0) : 0;
+    int level = 0;
+    uint64_t *d = dst < USER_TOP ? lowest(dp->pml4, dst, &level) : 0;
+    if (level && (*d & PTE_LAZY))
+        d = vm_pte(dp->pml4, dst, 0, 1); /* a page of a demand-zero span: its own marker */
     if (!d || !(*d & PTE_U))
         return 0;
     if (*d & PTE_P)
@@ -569,12 +641,12 @@ int vm_alloc_fill(struct proc *t, uint64_t va, uint64_t len, uint64_t flags, str
                   uint64_t src, uint64_t srclen)
 {
     uint64_t filled = (srclen + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1); /* srclen <= len */
-    int r = vm_lazy_range(t, va, filled, flags); /* each page filled below, or all undone */
+    int r = vm_lazy_range(t, va, filled, flags, 0); /* each page filled below, or all undone */
     if (r == 0 && (r = vm_alloc_range(t, va + filled, len - filled, flags)) < 0)
         vm_unmap_range(t, va, filled);
     for (uint64_t off = 0; r == 0 && off < filled; off += PAGE_SIZE) {
         uint64_t n = srclen - off < PAGE_SIZE ? srclen - off : PAGE_SIZE,
-                 *d = vm_pte(t->pml4, va + off, 0);
+                 *d = vm_pte(t->pml4, va + off, 0, 0);
         if (sp && n == PAGE_SIZE && !((src + off) & (PAGE_SIZE - 1)) &&
             share_page(sp, src + off, t, va + off, d))
             continue;

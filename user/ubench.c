@@ -469,6 +469,35 @@ static int syscall_rows(void)
     return 0;
 }
 
+/*
+ * One mmap of MIB MiB, a byte written every STEP KiB (0: none), munmap: the instructions of each.
+ * Read-only (ro), read instead: a mapping larger than free memory is admitted then.
+ */
+static int mmap_once(unsigned long mib, unsigned long step, int ro)
+{
+    size_t len = mib << 20;
+    volatile char sum = 0;
+    uint64_t t0 = rdtsc();
+    char *p =
+        mmap(0, len, ro ? PROT_READ : PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint64_t t1 = rdtsc();
+    if (p == MAP_FAILED)
+        fail("mmap");
+    for (size_t off = 0; step && off < len; off += step << 10)
+        if (ro)
+            sum += p[off];
+        else
+            p[off] = 1;
+    uint64_t t2 = rdtsc();
+    if (munmap(p, len) != 0)
+        fail("munmap");
+    uint64_t t3 = rdtsc();
+    printf("UMMAP %lu MiB step %lu KiB: mmap %llu touch %llu munmap %llu\n", mib, step,
+           (unsigned long long)(t1 - t0), (unsigned long long)(t2 - t1),
+           (unsigned long long)(t3 - t2));
+    return 0;
+}
+
 /* FILES files of 64 bytes to 4 KiB in DIR/d00..d19, the same bytes on every system. */
 static int tree(const char *dir, unsigned files)
 {
@@ -647,11 +676,13 @@ int main(int argc, char **argv)
         return gen(argv[2], (unsigned)strtoul(argv[3], 0, 10));
     if (argc > 3 && !strcmp(argv[1], "time"))
         return time_command(argv[2], argv + 3);
+    if ((argc == 4 || (argc == 5 && !strcmp(argv[4], "ro"))) && !strcmp(argv[1], "mmap"))
+        return mmap_once(strtoul(argv[2], 0, 10), strtoul(argv[3], 0, 10), argc == 5);
     if (argc == 2 && !strcmp(argv[1], "tsc")) {
         printf("UTSC %llu\n", (unsigned long long)rdtsc());
         return 0;
     }
     fprintf(stderr, "usage: ubench [syscalls] | fork MIB... | tree DIR FILES | gen FILE MIB | "
-                    "time NAME CMD ARG... | tsc | calls | loop CALL\n");
+                    "time NAME CMD ARG... | tsc | calls | loop CALL | mmap MIB STEP_KIB [ro]\n");
     return 2;
 }

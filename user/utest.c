@@ -9967,6 +9967,200 @@ static void t_namecache_many(void)
     CHECK(rmdir("/tmp/ncn") == 0);
 }
 
+/* ---- an untouched mmap costs nothing (issue 12): demand-zero spans (kernel/vm.c lazy_range) */
+
+#define M0_GIB (1ul << 30)
+#define M0_SPAN (2ul << 20) /* what one demand-zero marker above the leaves covers at least */
+
+/* len bytes of fresh read-write demand-zero memory at an address aligned to align, inside a
+ * PROT_NONE reservation (*res, *res_len: for munmap). */
+static char *m0_lazy_at(size_t align, size_t len, char **res, size_t *res_len)
+{
+    *res_len = len + align;
+    *res = mmap(0, *res_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(*res != MAP_FAILED);
+    char *p = (char *)(((uintptr_t)*res + align - 1) & ~(uintptr_t)(align - 1));
+    CHECK(mmap(p, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+          p);
+    return p;
+}
+
+/* 1 GiB read-write and 64 GiB read-only untouched: no frames taken (not even page tables), mapped
+ * and unmapped at once; every 2 MiB of the 1 GiB and every GiB of the 64 touched: zeros. */
+static void t_mmap0_untouched_free(void)
+{
+    const size_t big = 64 * M0_GIB, slack = 256 * 1024;
+    unsigned long before = free_bytes();
+    uint64_t t0 = now_ns();
+    char *p = mmap(0, M0_GIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *q = mmap(0, big, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint64_t t1 = now_ns();
+    unsigned long after = free_bytes();
+    CHECK(p != MAP_FAILED && q != MAP_FAILED);
+    printf("u.mmap0_untouched_free: 1 GiB + 64 GiB mapped in %lu us, %ld KiB taken\n",
+           (unsigned long)(t1 - t0) / 1000, ((long)before - (long)after) / 1024);
+    CHECK(after + slack >= before);
+    for (size_t off = 0; off < M0_GIB; off += M0_SPAN)
+        CHECK(p[off] == 0 && p[off + M0_SPAN - 1] == 0);
+    for (size_t off = 0; off < M0_GIB; off += M0_SPAN)
+        p[off + (off >> 21) % 4096] = (char)(off >> 21);
+    for (size_t off = 0; off < M0_GIB; off += M0_SPAN)
+        CHECK(p[off + (off >> 21) % 4096] == (char)(off >> 21) && p[off + 4096] == 0);
+    for (size_t off = 0; off < big; off += M0_GIB)
+        CHECK(q[off] == 0 && q[off + M0_GIB - 1] == 0);
+    int st = 0;
+    pid_t pid = fork(); /* the child's spans are demand-zero too; its touches are its own */
+    if (pid == 0)
+        _exit(q[big / 2 + 4096] != 0 || p[M0_GIB - 4096] != 0 || p[M0_SPAN + 1] != 1 ||
+              (p[M0_GIB - 1] = 5) != 5);
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(p[M0_GIB - 1] == 0);
+    uint64_t t2 = now_ns();
+    CHECK(munmap(q, big) == 0 && munmap(p, M0_GIB) == 0);
+    uint64_t t3 = now_ns();
+    printf("u.mmap0_untouched_free: unmapped in %lu us\n", (unsigned long)(t3 - t2) / 1000);
+    CHECK(free_bytes() + slack + 64 * 4096 >= before); /* 64 tables above the leaves stay */
+    t0 = now_ns();
+    for (int i = 0; i < 16; i++) {
+        CHECK((q = mmap(0, big, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) != MAP_FAILED);
+        CHECK(munmap(q, big) == 0);
+    }
+    t1 = now_ns();
+    printf("u.mmap0_untouched_free: 16 x 64 GiB mmap+munmap in %lu us\n",
+           (unsigned long)(t1 - t0) / 1000);
+    CHECK(t1 - t0 < 2000000000ull && free_bytes() + slack + 64 * 4096 >= before);
+}
+
+/* A 1 GiB span (one marker at 1 GiB alignment): fork, mprotect of a part, munmap of a part,
+ * MAP_FIXED over it, /proc/self/maps; each piece as a demand-zero page would be. */
+static void t_mmap0_span_changes(void)
+{
+    char *res;
+    size_t rlen;
+    char *p = m0_lazy_at(M0_GIB, M0_GIB, &res, &rlen);
+    p[5 * M0_SPAN + 100] = 7;
+    int st;
+    pid_t pid = fork();
+    if (pid == 0) {
+        int bad = p[5 * M0_SPAN + 100] != 7 || p[0] != 0 || p[M0_GIB - 1] != 0;
+        p[M0_GIB - 1] = 9;
+        p[5 * M0_SPAN + 100] = 8;
+        _exit(bad || p[M0_GIB - 1] != 9);
+    }
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(p[5 * M0_SPAN + 100] == 7 && p[M0_GIB - 1] == 0);
+    /* read-only across a span's edge, from a page inside one span into the next */
+    char *ro = p + 7 * M0_SPAN + 4096;
+    CHECK(mprotect(ro, 3 * PM_MIB, PROT_READ) == 0);
+    CHECK(ro[0] == 0 && ro[3 * PM_MIB - 1] == 0);
+    segv_addr = ro;
+    st = in_child(touch_segv_addr);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    segv_addr = ro + 3 * PM_MIB - 4096;
+    st = in_child(touch_segv_addr);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    touch_at(ro - 1);
+    touch_at(ro + 3 * PM_MIB);
+    CHECK(mprotect(p + 20 * M0_SPAN, M0_SPAN, PROT_NONE) == 0); /* a whole span */
+    segv_addr = p + 21 * M0_SPAN - 1;
+    st = in_child(touch_segv_addr);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    CHECK(mprotect(p + 20 * M0_SPAN, M0_SPAN, PROT_READ | PROT_WRITE) == 0);
+    CHECK(p[21 * M0_SPAN - 1] == 0);
+    /* holes: two pages across the middle, a whole span, the last page */
+    CHECK(munmap(p + M0_GIB / 2 - 4096, 8192) == 0);
+    CHECK(munmap(p + 100 * M0_SPAN, M0_SPAN) == 0);
+    CHECK(munmap(p + M0_GIB - 4096, 4096) == 0);
+    char *holes[] = {p + M0_GIB / 2 - 4096, p + M0_GIB / 2 + 4095, p + 100 * M0_SPAN,
+                     p + 101 * M0_SPAN - 1, p + M0_GIB - 1};
+    for (size_t i = 0; i < sizeof(holes) / sizeof(holes[0]); i++) {
+        segv_addr = holes[i];
+        st = in_child(touch_segv_addr);
+        CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    }
+    CHECK(p[M0_GIB / 2 - 4097] == 0 && p[M0_GIB / 2 + 4096] == 0 && p[100 * M0_SPAN - 1] == 0 &&
+          p[101 * M0_SPAN] == 0 && p[M0_GIB - 4097] == 0);
+    /* MAP_FIXED over untouched pages, then over a touched one */
+    char *f = p + 200 * M0_SPAN + 3 * 4096;
+    CHECK(mmap(f, 2 * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == f);
+    CHECK(f[0] == 0 && f[8191] == 0 && f[-1] == 0 && f[8192] == 0);
+    segv_addr = f;
+    st = in_child(touch_segv_addr);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    f[8192] = 3;
+    CHECK(mmap(f + 8192, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+               0) == f + 8192);
+    CHECK(f[8192] == 0);
+    /* /proc/self/maps lists the pieces as before */
+    char line[256], want[64];
+    snprintf(want, sizeof(want), "%lx-%lx rw-p", (unsigned long)p,
+             (unsigned long)(p + 7 * M0_SPAN + 4096));
+    FILE *m = fopen("/proc/self/maps", "r");
+    int found = 0;
+    CHECK(m != 0);
+    while (m && fgets(line, sizeof(line), m))
+        found |= strncmp(line, want, strlen(want)) == 0;
+    if (m)
+        fclose(m);
+    CHECK(found);
+    CHECK(munmap(res, rlen) == 0);
+}
+
+/* Ranges that end at a 2 MiB or 1 GiB boundary or start just after one; page offsets refused. */
+static void t_mmap0_edges(void)
+{
+    const int rw = PROT_READ | PROT_WRITE, fix = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
+    size_t rlen = 3 * M0_GIB;
+    char *res = mmap(0, rlen, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(res != MAP_FAILED);
+    char *g = (char *)(((uintptr_t)res + 2 * M0_GIB - 1) & ~(uintptr_t)(M0_GIB - 1));
+    struct {
+        char *at;
+        size_t len;
+    } r[] = {
+        {g - 3 * 4096, 3 * 4096},                     /* ends at 1 GiB */
+        {g + M0_SPAN - 5 * 4096, 5 * 4096},           /* ends at 2 MiB */
+        {g + 4 * M0_SPAN + 4096, 2 * M0_SPAN - 4096}, /* a span's tail, a whole span */
+        {g + 8 * M0_SPAN, 3 * M0_SPAN + 4096},        /* whole spans, a page more */
+        {g - M0_GIB + M0_SPAN, M0_GIB - 2 * M0_SPAN}, /* spans up to 2 MiB before 1 GiB */
+    };
+    for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+        CHECK(mmap(r[i].at, r[i].len, rw, fix, -1, 0) == r[i].at);
+        CHECK(r[i].at[0] == 0 && r[i].at[r[i].len - 1] == 0);
+        r[i].at[0] = r[i].at[r[i].len - 1] = (char)(i + 1);
+        segv_addr = r[i].at + r[i].len; /* the reservation after it: PROT_NONE */
+        int st = in_child(touch_segv_addr);
+        CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+        segv_addr = r[i].at - 1;
+        st = in_child(touch_segv_addr);
+        CHECK(i == 4 || (WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV)); /* (r[0] is there) */
+    }
+    for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+        CHECK(r[i].at[0] == (char)(i + 1) && r[i].at[r[i].len - 1] == (char)(i + 1) &&
+              (r[i].len < 3 * 4096 || r[i].at[4096] == 0));
+    ERR((long)mmap(g + 1, 4096, rw, fix, -1, 0), EINVAL);
+    ERR((long)mmap(g + 4095, 4096, rw, fix, -1, 0), EINVAL);
+    ERR(munmap(g + 8 * M0_SPAN + 1, 4096), EINVAL);
+    ERR(munmap(g + 8 * M0_SPAN + 4095, 4096), EINVAL);
+    ERR(syscall(SYS_mprotect, g + 8 * M0_SPAN + 1, 4096, PROT_READ), EINVAL); /* (musl rounds) */
+    ERR(syscall(SYS_mprotect, g + 8 * M0_SPAN + 4095, 4096, PROT_READ), EINVAL);
+    CHECK(g[8 * M0_SPAN] == 4 && g[8 * M0_SPAN + 4096] == 0);
+    /* across the 1 GiB boundary: the last page before it and the first after */
+    CHECK(munmap(g - 4096, 8192) == 0);
+    CHECK(g[-8192] == 0 || g[-8192] == 1);
+    segv_addr = g - 4096;
+    int st = in_child(touch_segv_addr);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    /* a moved and a dropped part of whole spans keep their zeros and contents */
+    char *mv = g + 8 * M0_SPAN, *to = g + 40 * M0_SPAN;
+    CHECK(remap_to(mv, 3 * M0_SPAN + 4096, 3 * M0_SPAN + 4096, MEM_MAYMOVE | MEM_FIXED, to) == to);
+    CHECK(to[0] == 4 && to[3 * M0_SPAN + 4095] == 4 && to[M0_SPAN] == 0);
+    to[M0_SPAN] = 6;
+    CHECK(madvise(to, 2 * M0_SPAN, MADV_DONTNEED) == 0);
+    CHECK(to[0] == 0 && to[M0_SPAN] == 0 && to[3 * M0_SPAN + 4095] == 4);
+    CHECK(munmap(res, rlen) == 0);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -10233,6 +10427,10 @@ static const struct test tests[] = {
     {"namecache_search_permission", t_namecache_search_permission},
     {"namecache_many", t_namecache_many},
     {"namecache_counts", t_namecache_counts},
+    /* an untouched mmap costs nothing (issue 12) */
+    {"mmap0_untouched_free", t_mmap0_untouched_free},
+    {"mmap0_span_changes", t_mmap0_span_changes},
+    {"mmap0_edges", t_mmap0_edges},
     {0},
 };
 

@@ -146,13 +146,18 @@ static int64_t write_back(struct mproc *mp, uint64_t a, uint64_t b)
     return err;
 }
 
-/* Unmap [a, b) in the kernel and in the regions (2 entries reserved); shared files written back. */
-static void unmap_range(struct mproc *mp, uint64_t a, uint64_t b)
+/*
+ * Unmap [a, b) in the kernel and in the regions (2 entries reserved); shared files written back.
+ * -LX_ENOMEM if the kernel has no frame to split a demand-zero span at an end (regions kept).
+ */
+static int64_t unmap_range(struct mproc *mp, uint64_t a, uint64_t b)
 {
     region_cut(mp, a, b);
     write_back(mp, a, b);
-    sys_mem_unmap(mp->ep, a, b - a);
+    if (sys_mem_unmap(mp->ep, a, b - a) < 0)
+        return -LX_ENOMEM;
     region_drop(mp, a, b);
+    return 0;
 }
 
 /* How far from a the regions cover [a, b) without a hole: a if a itself is not mapped. */
@@ -218,8 +223,8 @@ static int64_t map_new(struct mproc *mp, uint64_t addr, uint64_t len, const stru
     if (within_limits(mp, (int64_t)(n - old), data) < 0 || region_reserve(3) < 0 ||
         admit_region(how, len, populate) < 0)
         return -LX_ENOMEM;
-    if (old) /* MAP_FIXED replaces what was there */
-        unmap_range(mp, addr, addr + len);
+    if (old && unmap_range(mp, addr, addr + len) < 0) /* MAP_FIXED replaces what was there */
+        return -LX_ENOMEM;
     return map_region(mp, addr, len, how, populate);
 }
 
@@ -282,8 +287,7 @@ int64_t do_munmap(struct mproc *mp, const uint64_t *a)
     len = ROUND_UP(len); /* addr + len stays <= STACK_TOP, a page boundary */
     if (region_reserve(2) < 0)
         return -LX_ENOMEM; /* splitting a region needs an entry */
-    unmap_range(mp, addr, addr + len);
-    return 0;
+    return unmap_range(mp, addr, addr + len);
 }
 
 /* Pages of [a, b) (all mapped) that prot would make data, and that would need markers. */
@@ -363,9 +367,8 @@ int64_t do_brk(struct mproc *mp, const uint64_t *a)
             map_anon(mp, top, new_top - top, PROT_R | PROT_W, R_BRK, 0) < 0)
             return (int64_t)mp->brk; /* unchanged: musl sees failure */
     } else if (new_top < top) {
-        if (region_reserve(2) < 0)
+        if (region_reserve(2) < 0 || unmap_range(mp, new_top, top) < 0)
             return (int64_t)mp->brk;
-        unmap_range(mp, new_top, top);
     }
     mp->brk = want;
     return (int64_t)want;
