@@ -235,6 +235,7 @@ static int has_waiting(const struct proc *p)
 static inline struct proc *waiting_peer(const struct proc *p, endpoint_t ep)
 {
     struct proc *dst = &proc_table[(uint32_t)ep % NR_SLOTS];
+    __asm__("" : "+r"(dst)); /* kept in a register: GCC would recompute it (x1344) per use */
     return dst->ep == ep && dst->flags == PS_RECEIVING &&
                    (dst->getfrom == ANY || dst->getfrom == p->ep)
                ? dst
@@ -278,14 +279,14 @@ void ipc_fastpath(void)
     message_t *m, *k;
     if (!(dst = waiting_peer(p, (endpoint_t)r->rdi)) || p->user || r->rdx || r->rip >= USER_TOP)
         return;
-    if (!priv_may_send(p, dst) && !(reply && dst->awaiting_reply)) /* the reply rule */
+    if (!(reply && dst->awaiting_reply) && !priv_may_send(p, dst)) /* the reply rule */
         return;
-    if ((reply && has_waiting(p)) || !(m = msg_buffer(p, r->rsi)))
+    if ((reply && has_waiting(p)) || !(m = msg_cached(p, r->rsi)))
         return;
     if (dst->linux_call) { /* a Linux call's answer: its result to rax */
         dst->regs.rax = (uint64_t)m->u.reply.result;
     } else {
-        if (!(k = msg_buffer(dst, dst->msgbuf)))
+        if (!(k = msg_cached(dst, dst->msgbuf)))
             return;
         message_t *to = k;
         uint64_t words = sizeof(*k) / 8; /* memcpy's rep movsq, without its call and tail */
@@ -309,7 +310,7 @@ void ipc_linux_fastpath(struct proc *p, endpoint_t server)
     struct regs *r = &p->regs;
     struct proc *dst = waiting_peer(p, server);
     message_t *k;
-    if (!dst || dst->linux_call || r->rip >= USER_TOP || !(k = msg_buffer(dst, dst->msgbuf)))
+    if (!dst || dst->linux_call || r->rip >= USER_TOP || !(k = msg_cached(dst, dst->msgbuf)))
         return;
     k->source = p->ep;
     k->type = MSG_LINUX_CALL;
