@@ -42,15 +42,15 @@ static message_t *msg_translate(struct proc *p, uint64_t va)
     return p->buf_kva = P2V(pa);
 }
 
-/* p's buffer at va if its translation is cached, else 0 (the fast path's way). */
-static inline message_t *msg_cached(const struct proc *p, uint64_t va)
+/* Is p's buffer at va cached (the fast path's test)? Then buf_kva is set: vm_epoch starts at 1. */
+static inline int msg_cached(const struct proc *p, uint64_t va)
 {
-    return va == p->buf_va && p->buf_epoch == vm_epoch ? p->buf_kva : 0;
+    return va == p->buf_va && p->buf_epoch == vm_epoch;
 }
 
 static inline message_t *msg_buffer(struct proc *p, uint64_t va)
 {
-    return msg_cached(p, va) ?: msg_translate(p, va);
+    return msg_cached(p, va) ? p->buf_kva : msg_translate(p, va);
 }
 
 /* The message p sends from msgp (its buffer, or a copy in p->msg), checked writable if asked. */
@@ -281,13 +281,15 @@ void ipc_fastpath(void)
         return;
     if (!(reply && dst->awaiting_reply) && !priv_may_send(p, dst)) /* the reply rule */
         return;
-    if ((reply && has_waiting(p)) || !(m = msg_cached(p, r->rsi)))
+    if ((reply && has_waiting(p)) || !msg_cached(p, r->rsi))
         return;
+    m = p->buf_kva;
     if (dst->linux_call) { /* a Linux call's answer: its result to rax */
         dst->regs.rax = (uint64_t)m->u.reply.result;
     } else {
-        if (!(k = msg_cached(dst, dst->msgbuf)))
+        if (!msg_cached(dst, dst->msgbuf))
             return;
+        k = dst->buf_kva;
         message_t *to = k;
         uint64_t words = sizeof(*k) / 8; /* memcpy's rep movsq, without its call and tail */
         __asm__ volatile("rep movsq" : "+D"(to), "+S"(m), "+c"(words)::"memory");
@@ -310,8 +312,9 @@ void ipc_linux_fastpath(struct proc *p, endpoint_t server)
     struct regs *r = &p->regs;
     struct proc *dst = waiting_peer(p, server);
     message_t *k;
-    if (!dst || dst->linux_call || r->rip >= USER_TOP || !(k = msg_cached(dst, dst->msgbuf)))
+    if (!dst || dst->linux_call || r->rip >= USER_TOP || !msg_cached(dst, dst->msgbuf))
         return;
+    k = dst->buf_kva;
     k->source = p->ep;
     k->type = MSG_LINUX_CALL;
     k->u.lx.nr = r->rax;
