@@ -67,11 +67,18 @@ uint64_t syscall_frame_top; /* entry.S builds a syscall frame below this */
 static int pcid_on;
 static uint64_t pcid_root[4096];
 
+static uint64_t space_loaded; /* the root in CR3 (only space_load loads another) */
+
 static inline void space_load(uint64_t pml4)
 {
-    if ((read_cr3() & PTE_ADDR) == pml4)
+    if (space_loaded == pml4)
         return;
-    write_cr3(!pcid_on ? pml4 : pml4 | TAG(pml4) | (pcid_root[TAG(pml4)] == pml4 ? 1ull << 63 : 0));
+    space_loaded = pml4;
+    if (!pcid_on) {
+        write_cr3(pml4);
+        return;
+    }
+    write_cr3(pml4 | TAG(pml4) | (pcid_root[TAG(pml4)] == pml4 ? 1ull << 63 : 0));
     pcid_root[TAG(pml4)] = pml4;
 }
 
@@ -190,10 +197,8 @@ static inline void user_segments_load(uint64_t fs_base)
 {
     uint16_t fs, gs;
     __asm__ volatile("mov %%fs, %0\n mov %%gs, %1" : "=r"(fs), "=r"(gs));
-    if (fs)
-        __asm__ volatile("mov %0, %%fs" ::"r"(0));
-    if (gs)
-        __asm__ volatile("mov %0, %%gs" ::"r"(0));
+    if (fs | gs)
+        __asm__ volatile("mov %0, %%fs\n mov %0, %%gs" ::"r"(0));
     if (fs_base | fs_written)
         wrmsr(0xC0000100, fs_written = fs_base);
 }
