@@ -247,7 +247,7 @@ static inline struct proc *waiting_peer(const struct proc *p, endpoint_t ep)
  * buffer, or its result in rax); p waits for from's answer (ANY: for
  * anyone's message) and dst runs in its place.
  */
-static _Noreturn void handoff(struct proc *p, struct proc *dst, endpoint_t from)
+static void handoff(struct proc *p, struct proc *dst, endpoint_t from)
 {
     dst->linux_call = dst->awaiting_reply = 0;
     dst->getfrom = NONE;
@@ -276,7 +276,7 @@ void ipc_fastpath(void)
     struct proc *p = current, *dst;
     struct regs *r = &p->regs;
     int reply = r->rax == KCALL_BASE + KC_REPLY_RECEIVE;
-    message_t *m, *k;
+    message_t *m, *to;
     if (!(dst = waiting_peer(p, (endpoint_t)r->rdi)) || p->user || r->rdx || r->rip >= USER_TOP)
         return;
     if (!(reply && dst->awaiting_reply) && !priv_may_send(p, dst)) /* the reply rule */
@@ -289,11 +289,10 @@ void ipc_fastpath(void)
     } else {
         if (!msg_cached(dst, dst->msgbuf))
             return;
-        k = dst->buf_kva;
-        message_t *to = k;
-        uint64_t words = sizeof(*k) / 8; /* memcpy's rep movsq, without its call and tail */
+        to = dst->buf_kva;
+        uint64_t words = sizeof(*to) / 8; /* memcpy's rep movsq, without its call and tail */
         __asm__ volatile("rep movsq" : "+D"(to), "+S"(m), "+c"(words)::"memory");
-        k->source = p->ep;
+        to[-1].source = p->ep; /* rep left `to` just past the copy */
         dst->regs.rax = 0;
     }
     p->msgbuf = r->rsi;

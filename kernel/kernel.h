@@ -159,9 +159,11 @@ void proc_block(struct proc *p, uint32_t flag);
 void proc_unblock(struct proc *p, uint32_t flag);
 void sched_tick(void);
 _Noreturn void schedule(void);
-_Noreturn void sched_handoff(struct proc *p, struct proc *dst);
+/* These two never return; not _Noreturn, so that a call in tail position is a jump (GCC keeps
+ * a _Noreturn callee's return address), and the IPC fast path saves no frame. */
+void sched_handoff(struct proc *p, struct proc *dst);
 int sched_check(void);
-_Noreturn void cpu_run(struct proc *p); /* arch/x86_64/cpu.c */
+void cpu_run(struct proc *p); /* arch/x86_64/cpu.c */
 
 /* ipc.c */
 int64_t ipc_send(struct proc *p, endpoint_t dst, uint64_t msgp, int nonblock, int sendrec);

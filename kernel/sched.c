@@ -82,25 +82,26 @@ void sched_tick(void)
  * blocked receiving, goes to the front of its queue and runs at once unless
  * a process of higher priority is ready (then schedule() picks, as always).
  */
-static _Noreturn __attribute__((noinline)) void handoff_requeue(struct proc *p, struct proc *dst,
-                                                                int q);
+static __attribute__((noinline)) void handoff_requeue(struct proc *p, struct proc *dst, int q);
 
-_Noreturn void sched_handoff(struct proc *p, struct proc *dst)
+void sched_handoff(struct proc *p, struct proc *dst)
 {
     int q = p->priority;
     p->flags = PS_RECEIVING;
     dst->flags = 0;
-    if (ready_head[q] != p || dst->priority != q)
+    if (ready_head[q] != p || dst->priority != q) {
         handoff_requeue(p, dst, q);
-    ready_head[q] = dst; /* dst takes p's place: nothing is higher */
-    if (!(dst->next_ready = p->next_ready))
-        ready_tail[q] = dst;
-    p->next_ready = 0;
-    cpu_run(dst);
+    } else {
+        ready_head[q] = dst; /* dst takes p's place: nothing is higher */
+        if (!(dst->next_ready = p->next_ready))
+            ready_tail[q] = dst;
+        p->next_ready = 0;
+        cpu_run(dst);
+    }
 }
 
 /* sched_handoff's other cases (out of line: the usual one needs no saved registers). */
-static _Noreturn void handoff_requeue(struct proc *p, struct proc *dst, int q)
+static void handoff_requeue(struct proc *p, struct proc *dst, int q)
 {
     if (ready_head[q] == p) { /* as it usually is: it runs */
         if (!(ready_head[q] = p->next_ready)) {

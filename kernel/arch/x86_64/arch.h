@@ -112,6 +112,6 @@ extern uint64_t tsc_hz, tsc_boot, tsc_per_tick; /* the TSC: its rate, its value 
 void fpu_trap(void);
 void fpu_forget(void *area);
 void fpu_sync(void *area);
-_Noreturn void return_to_user(struct regs *r);
+void return_to_user(struct regs *r); /* never returns (see cpu_run in kernel.h) */
 
 #endif

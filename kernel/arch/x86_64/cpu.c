@@ -208,7 +208,7 @@ static inline void user_segments_load(uint64_t fs_base)
  * holds, load its FPU (lazily), segments, address space, and the frame entries
  * from user mode build (TSS.rsp0 and syscall_frame_top point just past p->regs).
  */
-_Noreturn void cpu_run(struct proc *p)
+void cpu_run(struct proc *p)
 {
     if (p != current) {
         fpu_switch_to(p->fpu);
