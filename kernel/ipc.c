@@ -244,16 +244,16 @@ static inline struct proc *waiting_peer(const struct proc *p, endpoint_t ep)
 
 /*
  * The fast path's end: dst, which waited for p, has its message (in its
- * buffer, or its result in rax); p waits for from's answer (ANY: for
- * anyone's message) and dst runs in its place.
+ * buffer, or its result in rax); p waits for from's answer (answer set),
+ * or for anyone's message (from ANY), and dst runs in its place.
  */
-static void handoff(struct proc *p, struct proc *dst, endpoint_t from)
+static void handoff(struct proc *p, struct proc *dst, endpoint_t from, int answer)
 {
     dst->linux_call = dst->awaiting_reply = 0;
     dst->getfrom = NONE;
     dst->ipc_deadline = 0;
     p->getfrom = from;
-    p->awaiting_reply = from != ANY;
+    p->awaiting_reply = answer;
     sched_handoff(p, dst);
 }
 
@@ -296,7 +296,10 @@ void ipc_fastpath(void)
         dst->regs.rax = 0;
     }
     p->msgbuf = r->rsi;
-    handoff(p, dst, reply ? ANY : dst->ep); /* sendrec: only dst's answer */
+    if (reply)
+        handoff(p, dst, ANY, 0);
+    else
+        handoff(p, dst, dst->ep, 1); /* sendrec: only dst's answer */
 }
 
 /*
@@ -325,7 +328,7 @@ void ipc_linux_fastpath(struct proc *p, endpoint_t server)
     k->u.lx.arg[5] = r->r9;
     dst->regs.rax = 0;
     p->linux_call = 1;
-    handoff(p, dst, server);
+    handoff(p, dst, server, 1);
 }
 
 /* t, blocked sending, leaves the queue it waits in. */
