@@ -322,6 +322,7 @@ void ipc_linux_fastpath(struct proc *p, endpoint_t server)
     k->u.lx.nr = r->rax;
     k->u.lx.arg[0] = r->rdi;
     k->u.lx.arg[1] = r->rsi;
+    __asm__("" ::: "memory"); /* not all loads first: no saved registers */
     k->u.lx.arg[2] = r->rdx;
     k->u.lx.arg[3] = r->r10;
     k->u.lx.arg[4] = r->r8;
