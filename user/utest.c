@@ -10161,6 +10161,94 @@ static void t_mmap0_edges(void)
     CHECK(munmap(res, rlen) == 0);
 }
 
+/* ---- the network and disk data paths with page sharing (issue 12, helper netdisk): whole
+ * aligned pages that a server copies to a process are shared copy-on-write (kernel/vm.c
+ * share_page); neither side may see the other's later writes, on ext2 (4 KiB blocks, the
+ * disk driver underneath) nor through inet's TCP. */
+#define DP_PAGES 16
+
+/* The byte at offset i of generation g. */
+static uint8_t dp_byte(uint32_t g, uint32_t i)
+{
+    return (uint8_t)(in_byte(i + 4096 * g) + g);
+}
+
+static int dp_holds(const uint8_t *p, uint32_t g, uint32_t from, uint32_t len)
+{
+    for (uint32_t i = 0; i < len; i++)
+        if (p[i] != dp_byte(g, from + i))
+            return 0;
+    return 1;
+}
+
+static void dp_fill(uint8_t *p, uint32_t g, uint32_t from, uint32_t len)
+{
+    for (uint32_t i = 0; i < len; i++)
+        p[i] = dp_byte(g, from + i);
+}
+
+static void t_datapath_ext2_pages(void)
+{
+    const uint32_t len = DP_PAGES * 4096;
+    const char *path = "/root/u_datapath";
+    uint8_t *a = mmap(0, 2 * len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+            *b = a + len;
+    CHECK(a != MAP_FAILED);
+    dp_fill(a, 0, 0, len);
+    int fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+    CHECK(fd >= 0 && write(fd, a, len) == len && fsync(fd) == 0); /* through the disk driver */
+    memset(a, 0, len);
+    CHECK(pread(fd, a, len, 0) == len && dp_holds(a, 0, 0, len)); /* one call, 16 blocks */
+    for (uint32_t off = 0; off < len; off += 4096)                /* a page at a time */
+        CHECK(pread(fd, b + off, 4096, off) == 4096);
+    CHECK(dp_holds(b, 0, 0, len));
+    dp_fill(a, 1, 0, len); /* the reader's writes stay its own */
+    CHECK(fsync(fd) == 0 && pread(fd, b, len, 0) == len && dp_holds(b, 0, 0, len));
+    CHECK(pwrite(fd, a, len / 2, len / 2) == len / 2 && fsync(fd) == 0); /* the file's writes */
+    CHECK(dp_holds(b, 0, 0, len) && dp_holds(a, 1, 0, len)); /* reach no buffer read before */
+    CHECK(pread(fd, b, len, 0) == len && dp_holds(b, 0, 0, len / 2) &&
+          dp_holds(b + len / 2, 1, 0, len / 2));
+    pid_t pid = fork(); /* a child reads over the parent's shared pages: only its own change */
+    if (pid == 0)
+        _exit(pread(fd, a, len, 0) == len && dp_holds(a, 0, 0, len / 2) &&
+                      dp_holds(a + len / 2, 1, 0, len / 2)
+                  ? 0
+                  : 1);
+    int st;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(dp_holds(a, 1, 0, len) && dp_holds(b + len / 2, 1, 0, len / 2));
+    close(fd);
+    CHECK(unlink(path) == 0);
+    munmap(a, 2 * len);
+}
+
+static void t_datapath_tcp_pages(void)
+{
+    const uint32_t len = DP_PAGES * 4096;
+    uint8_t *a = mmap(0, 2 * len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+            *b = a + len;
+    CHECK(a != MAP_FAILED);
+    uint16_t port;
+    int l = in_listener(1, &port), c = in_connect(port), s = accept(l, 0, 0);
+    CHECK(c >= 0 && s >= 0);
+    for (uint32_t g = 0; g < 4; g++) { /* the sender rewrites its buffer as soon as sent */
+        dp_fill(a, g, 0, len);
+        for (uint32_t off = 0; off < len;) {
+            ssize_t n = send(c, a + off, len - off, 0);
+            CHECK(n > 0);
+            off += n;
+            ssize_t r = recv(s, b + off - n, n, MSG_WAITALL);
+            CHECK(r == n);
+        }
+        memset(a, 0xee, len);
+        CHECK(dp_holds(b, g, 0, len));
+    }
+    close(c);
+    close(s);
+    close(l);
+    munmap(a, 2 * len);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -10431,6 +10519,9 @@ static const struct test tests[] = {
     {"mmap0_untouched_free", t_mmap0_untouched_free},
     {"mmap0_span_changes", t_mmap0_span_changes},
     {"mmap0_edges", t_mmap0_edges},
+    /* the network and disk data paths with page sharing (issue 12, helper netdisk) */
+    {"datapath_ext2_pages", t_datapath_ext2_pages},
+    {"datapath_tcp_pages", t_datapath_tcp_pages},
     {0},
 };
 
