@@ -28,10 +28,10 @@ struct msg_vfs_pm_exec { /* VFS_PM_EXEC */
     int32_t ep;
     int32_t grant;      /* write access, len bytes, for the program file */
     int32_t path_grant; /* read access: the path (from pm: the caller's, or a #! interpreter) */
-    int32_t have_fs;    /* the file whose data the buffer holds (its server, inode number and */
+    int32_t have_fs;    /* with have_ino and have_version: the file the buffer holds */
     uint64_t path_len;  /* with its NUL; resolved as ep sees it */
     uint64_t len;
-    uint64_t have_ino, have_version; /* data version, struct fs_stat's), or have_version 0 */
+    uint64_t have_ino, have_version; /* (struct fs_stat's version; 0: nothing known) */
 };
 
 struct msg_vfs_pm_exec_reply { /* VFS_PM_EXEC's reply */
