@@ -10249,6 +10249,52 @@ static void t_datapath_tcp_pages(void)
     munmap(a, 2 * len);
 }
 
+/* pm keeps the program it loaded last; vfs skips the copy while ramfs's data version of the file
+ * is unchanged (issue 12, helper fexec2) */
+
+static unsigned char exit_byte; /* write_elf's program exits with it */
+
+/* One whole page of file: the program exits with its byte at 0x400800. */
+static void exit_with_byte(Elf64_Ehdr *h, Elf64_Phdr *ph)
+{
+    static const unsigned char code[] = {
+        0x0f, 0xb6, 0x3d, 0xf9, 0x06, 0, 0, /* movzx edi, byte [rip + 0x6f9]: 0x400800 */
+        0xb8, 60,   0,    0,    0,          /* mov eax, 60 (exit) */
+        0x0f, 0x05,                         /* syscall */
+    };
+    unsigned char *img = (unsigned char *)h;
+    ph->p_filesz = ph->p_memsz = 4096;
+    memcpy(img + 0x100, code, sizeof(code));
+    img[0x800] = exit_byte;
+}
+
+/* The same path run after each kind of change: never the program pm holds from before. */
+static void t_exec_kept_program_changes(void)
+{
+    const char *path = "/tmp/uelf_ver", *other = "/tmp/uelf_ver2";
+    char *argv[] = {"uelf_ver", 0};
+    exit_byte = 55;
+    write_elf(path, 0, exit_with_byte);
+    CHECK(exec_result(path, argv, argv + 1) == 55);
+    CHECK(exec_result(path, argv, argv + 1) == 55); /* unchanged: kept */
+    CHECK(unlink(path) == 0);
+    exit_byte = 66; /* a new file, maybe with the old one's inode number */
+    write_elf(path, 0, exit_with_byte);
+    CHECK(exec_result(path, argv, argv + 1) == 66);
+    exit_byte = 77; /* O_TRUNC and a write of the same size */
+    write_elf(path, 0, exit_with_byte);
+    CHECK(exec_result(path, argv, argv + 1) == 77);
+    CHECK(truncate(path, 0x800) == 0); /* the segment goes past the end now */
+    CHECK(exec_result(path, argv, argv + 1) == ENOEXEC);
+    CHECK(truncate(path, 4096) == 0); /* a zero where the exit byte was */
+    CHECK(exec_result(path, argv, argv + 1) == 0);
+    exit_byte = 88;
+    write_elf(other, 0, exit_with_byte);
+    CHECK(rename(other, path) == 0);
+    CHECK(exec_result(path, argv, argv + 1) == 88);
+    unlink(path);
+}
+
 static const struct test tests[] = {
     {"fs_base_isolated", t_fs_base_isolated}, /* kernel boundaries */
     {"no_samsara_calls", t_no_samsara_calls},
@@ -10522,6 +10568,8 @@ static const struct test tests[] = {
     /* the network and disk data paths with page sharing (issue 12, helper netdisk) */
     {"datapath_ext2_pages", t_datapath_ext2_pages},
     {"datapath_tcp_pages", t_datapath_tcp_pages},
+    /* pm keeps the program it loaded last while unchanged (issue 12) */
+    {"exec_kept_program_changes", t_exec_kept_program_changes},
     {0},
 };
 

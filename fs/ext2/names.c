@@ -462,8 +462,9 @@ int ext2_stat(uint32_t ino, struct fs_stat *st)
     int r = iget_live(ino, &b, &ip);
     if (r < 0)
         return r;
-    *st = (struct fs_stat){ino,         ip->mode,  ip->links_count, iuid(ip),  igid(ip),  isize(ip),
-                           rdev_of(ip), ip->atime, ip->mtime,       ip->ctime, ip->blocks};
+    *st = (struct fs_stat){ino,       ip->mode,  ip->links_count, iuid(ip),
+                           igid(ip),  isize(ip), rdev_of(ip),     ip->atime,
+                           ip->mtime, ip->ctime, ip->blocks,      0 /* no version */};
     bput(b);
     return 0;
 }

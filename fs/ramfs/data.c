@@ -125,6 +125,8 @@ int64_t ramfs_write(struct ramfs_inode *ip, uint64_t off, endpoint_t ep, grant_i
         len = RAMFS_MAX_SIZE - off; /* a short write; the next one gets EFBIG */
     uint64_t done = 0;
     int err = 0;
+    if (len)
+        ramfs_changed(ip); /* first: a copy that fails half-way changed some blocks */
     while (done < len) {
         uint64_t pos = off + done, n = in_block(pos, len - done);
         uint8_t *page = ramfs_block(ip, pos / RAMFS_BLOCK, 1);
@@ -162,5 +164,6 @@ int ramfs_truncate(struct ramfs_inode *ip, uint64_t size)
     }
     ip->size = size;
     ip->mtime = ip->ctime = ramfs_now();
+    ramfs_changed(ip);
     return 0;
 }

@@ -66,6 +66,7 @@ static struct ramfs_inode *ialloc_at(uint32_t ino, uint32_t mode)
     ip->ino = ino;
     ip->mode = mode;
     ip->atime = ip->mtime = ip->ctime = ramfs_now();
+    ramfs_changed(ip); /* a reused number gets a version never seen with it */
     nr_inodes++;
     return ip;
 }
@@ -103,6 +104,13 @@ void ramfs_iput_check(struct ramfs_inode *ip)
     ramfs_free(ip, sizeof(*ip));
 }
 
+/* ip's data changed (or is new): a version no inode had before (2^64 changes: never wraps). */
+void ramfs_changed(struct ramfs_inode *ip)
+{
+    static uint64_t versions;
+    ip->version = ++versions;
+}
+
 void ramfs_fill_stat(const struct ramfs_inode *ip, struct fs_stat *st)
 {
     ramfs_zero(st, sizeof(*st));
@@ -118,6 +126,7 @@ void ramfs_fill_stat(const struct ramfs_inode *ip, struct fs_stat *st)
     st->atime = ip->atime;
     st->mtime = ip->mtime;
     st->ctime = ip->ctime;
+    st->version = ip->version;
 }
 
 void ramfs_fill_statfs(struct fs_statfs *sf)

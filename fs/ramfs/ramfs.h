@@ -52,6 +52,7 @@ struct ramfs_inode {
     uint32_t nslots;   /* directories: slots in use, holes included */
     uint32_t uid, gid; /* the owner, as vfs or the initramfs gave it */
     uint32_t pad;
+    uint64_t version; /* the data's (struct fs_stat): ramfs_changed at every write and truncate */
     uint64_t size, rdev;
     uint64_t atime, mtime, ctime;
     char *target;                /* symlinks: the target (size bytes, NUL-terminated) */
@@ -88,6 +89,7 @@ struct ramfs_inode *ramfs_iget(uint64_t ino);    /* 0 if no such live inode */
 struct ramfs_inode *ramfs_ialloc(uint32_t mode); /* nlink 0, refs 0; 0 if none */
 void ramfs_iput_check(struct ramfs_inode *ip);   /* free if no links, no refs */
 int ramfs_root_init(void);
+void ramfs_changed(struct ramfs_inode *ip);
 void ramfs_fill_stat(const struct ramfs_inode *ip, struct fs_stat *st);
 void ramfs_fill_statfs(struct fs_statfs *sf);
 

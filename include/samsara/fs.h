@@ -100,6 +100,8 @@ struct fs_stat {
     uint64_t ino, mode, nlink, uid, gid, size, rdev;
     uint64_t atime, mtime, ctime; /* seconds */
     uint64_t blocks;              /* 512-byte units the file holds (st_blocks) */
+    uint64_t version; /* changes with every change of the data, never repeats while the server */
+                      /* runs (ino reused too); 0 if the server keeps none (vfs's exec_load) */
 };
 
 /* statfs(2)'s numbers as Linux's file system of that type gives them: blocks counts what holds
@@ -204,7 +206,9 @@ enum vfs_pm_request {
     VFS_PM_FORK = VFS_PM_RQ_BASE, /* w0 parent ep, w1 child ep, w2 child pid */
     VFS_PM_EXIT,                  /* w0 ep: close everything */
     VFS_PM_EXEC,                  /* ep, grant(write) for the file, path_grant(read) and */
-                                  /*   path_len, len -> file size; path resolved as ep sees it */
+                                  /*   path_len, len -> file size; path resolved as ep sees it; */
+                                  /*   the buffer is not written if it holds that file's data */
+                                  /*   already (have_*: fs, ino and data version of it) */
     VFS_PM_EXEC_DONE,             /* w0 ep, w1 grant(read) of the command line (argv */
                                   /*   NUL-separated), w2 its length, w3 ppid, name: after */
                                   /*   a successful exec: close-on-exec, and for /proc */

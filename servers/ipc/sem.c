@@ -50,6 +50,7 @@ struct undo {
 static struct semset sets[SEMMNI];
 static struct ipc_kind kind = {sets, sizeof(struct semset), SEMMNI, 0};
 static struct undo undos[NR_UNDO];
+static int undos_used;      /* entries of undos[] in use: none, no scan at every exit */
 static uint32_t want_nsems; /* semget's request, for the two callbacks */
 
 static int64_t set_fits(void *obj)
@@ -93,6 +94,7 @@ static struct undo *undo_of(int pid, int set, int make)
     memset(free->adj, 0, sets[set].nsems * sizeof(int16_t));
     free->pid = pid;
     free->set = set;
+    undos_used++;
     return free;
 }
 
@@ -112,6 +114,7 @@ static void undo_free(struct undo *u)
 {
     arena_free(u->adj);
     *u = (struct undo){0};
+    undos_used--;
 }
 
 /*
@@ -320,7 +323,7 @@ int64_t do_semctl(struct sproc *p, const uint64_t *a)
 /* p's process is gone: its SEM_UNDO adjustments are applied (clamped to 0..SEMVMX, as Linux). */
 void sem_exit(struct sproc *p)
 {
-    for (int i = 0; i < NR_UNDO; i++) {
+    for (int i = 0; i < NR_UNDO && undos_used; i++) {
         struct undo *u = &undos[i];
         if (u->pid != p->pid)
             continue;

@@ -60,6 +60,7 @@ struct attach {
 static struct segment segs[SHMMNI];
 static struct ipc_kind kind = {segs, sizeof(struct segment), SHMMNI, 0};
 static struct attach attaches[NR_ATTACH];
+static int attached; /* entries of attaches[] in use: none, no scan at every fork, exec, exit */
 static uint64_t want_size;
 static int want_pid;
 
@@ -106,6 +107,7 @@ static void drop(struct attach *t, int pid)
 {
     struct segment *s = &segs[t->seg];
     *t = (struct attach){0};
+    attached--;
     s->nattch--;
     s->dtime = (int64_t)now_seconds();
     s->lpid = pid;
@@ -166,6 +168,7 @@ int64_t do_shmat(struct sproc *p, const uint64_t *a)
     if (r < 0)
         return r == -E_BUSY ? -LX_EINVAL : -LX_ENOMEM; /* E_BUSY: something is mapped there */
     *t = (struct attach){p->pid, ipc_index(&kind, s), addr, s->len};
+    attached++;
     s->nattch++;
     s->atime = (int64_t)now_seconds();
     s->lpid = p->pid;
@@ -226,7 +229,7 @@ int64_t do_shmctl(struct sproc *p, const uint64_t *a)
 /* child is parent's fork: the kernel's fork shared the pages; it holds the same attachments. */
 int shm_fork(const struct sproc *parent, const struct sproc *child)
 {
-    for (int i = 0; i < NR_ATTACH; i++) {
+    for (int i = 0; i < NR_ATTACH && attached; i++) {
         if (attaches[i].pid != parent->pid)
             continue;
         struct attach *t = 0;
@@ -236,6 +239,7 @@ int shm_fork(const struct sproc *parent, const struct sproc *child)
             return -LX_ENOMEM;
         *t = attaches[i];
         t->pid = child->pid;
+        attached++;
         segs[t->seg].nattch++;
     }
     return 0;
@@ -244,7 +248,7 @@ int shm_fork(const struct sproc *parent, const struct sproc *child)
 /* p's process's memory is gone (exit) or replaced (exec): its attachments go. */
 void shm_detach_all(struct sproc *p)
 {
-    for (int i = 0; i < NR_ATTACH; i++)
+    for (int i = 0; i < NR_ATTACH && attached; i++)
         if (attaches[i].pid == p->pid)
             drop(&attaches[i], p->pid);
 }

@@ -165,21 +165,32 @@ static int64_t load_image(struct mproc *mp, const elf64_ehdr_t *h, uint64_t sp, 
 /*
  * Have vfs copy the file at strings[path] (resolved as mp sees it) into
  * image[]: its size, or -errno. *file gets vfs's reply (mode, uid, gid).
+ * vfs skips the copy if image[] holds that file unchanged (its server, inode
+ * number and data version: `held`, from vfs's last reply).
  */
 static int64_t read_file(struct mproc *mp, uint64_t path, message_t *file)
 {
+    static struct msg_vfs_pm_exec_reply held; /* version 0: nothing known */
     uint64_t path_len = strlen(strings + path) + 1;
     grant_id_t gr = grant_alloc(vfs_ep, image, IMAGE_MAX, GRANT_WRITE);
     grant_id_t gp = grant_alloc(vfs_ep, strings + path, path_len, GRANT_READ);
     int64_t size = -LX_ENOMEM;
-    *file = (message_t){
-        .type = VFS_PM_EXEC,
-        .u.vfs_pm.exec = {
-            .ep = mp->ep, .grant = gr, .path_grant = gp, .path_len = path_len, .len = IMAGE_MAX}};
+    *file = (message_t){.type = VFS_PM_EXEC,
+                        .u.vfs_pm.exec = {.ep = mp->ep,
+                                          .grant = gr,
+                                          .path_grant = gp,
+                                          .path_len = path_len,
+                                          .len = IMAGE_MAX,
+                                          .have_fs = held.fs,
+                                          .have_ino = held.ino,
+                                          .have_version = held.version}};
     if (gr >= 0 && gp >= 0)
         size = ipc_sendrec(vfs_ep, file) < 0 ? -LX_EIO : file->u.vfs_pm.exec_reply.result;
     grant_free(gr);
     grant_free(gp);
+    /* a failed copy may have changed image[] in part */
+    held = size >= 0 && size <= IMAGE_MAX ? file->u.vfs_pm.exec_reply
+                                          : (struct msg_vfs_pm_exec_reply){0};
     return size > IMAGE_MAX ? -LX_EIO : size; /* vfs says more than the grant holds */
 }
 

@@ -5,7 +5,9 @@
  * regular file the process may execute, and has the file system server
  * copy the whole file into pm's granted buffer (an indirect grant passes
  * pm's grant on: no copy through vfs). pm also learns the file's mode and
- * owner (for set-user-id and set-group-id programs). The file's absolute
+ * owner (for set-user-id and set-group-id programs). The copy is skipped when pm's buffer
+ * holds this very file already, unchanged: same server, inode number and data version (a
+ * server that keeps versions: ramfs). The file's absolute
  * path, symbolic links followed, waits in exe_next until pm says the exec is done
  * (VFS_PM_EXEC_DONE): /proc/PID/exe names the program running, never one that failed to load.
  */
@@ -51,7 +53,7 @@ static void remember_exe(struct vproc *p, const char *path)
     }
 }
 
-int64_t exec_load(struct vproc *p, const message_t *m, uint64_t *attrs)
+int64_t exec_load(struct vproc *p, const message_t *m, struct msg_vfs_pm_exec_reply *out)
 {
     static char path[PATH_MAX];
     const struct msg_vfs_pm_exec *q = &m->u.vfs_pm.exec;
@@ -76,14 +78,16 @@ int64_t exec_load(struct vproc *p, const message_t *m, uint64_t *attrs)
         r = -LX_EACCES; /* directories, /proc, and files without the x bit it needs */
         goto out;
     }
-    attrs[0] = st.mode;
-    attrs[1] = st.uid;
-    attrs[2] = st.gid;
+    out->mode = st.mode;
+    out->uid = st.uid;
+    out->gid = st.gid;
     if (st.size > q->len) {
         r = -LX_ENOMEM;
         goto out;
     }
     uint64_t pos = 0;
+    if (st.version && q->have_version == st.version && q->have_ino == v->ino && q->have_fs == v->fs)
+        pos = st.size;      /* pm has these bytes */
     while (pos < st.size) { /* the server writes into pm's buffer: pm's grant, passed on */
         grant_id_t mine =
             grant_alloc_indirect(v->fs, m->source, q->grant, pos, st.size - pos, GRANT_WRITE);
@@ -96,6 +100,7 @@ int64_t exec_load(struct vproc *p, const message_t *m, uint64_t *attrs)
         pos += (uint64_t)r;
     }
     r = (int64_t)pos;
+    out->fs = v->fs, out->ino = v->ino, out->version = st.version;
     remember_exe(p, path);
 out:
     vnode_put(v);

@@ -190,10 +190,10 @@ static void pm_request(message_t *m)
             wakeup_pipes(); /* writers or readers may see EOF or EPIPE now */
         }
     } else if (m->type == VFS_PM_EXEC) {
-        uint64_t attrs[3] = {0}; /* the file's mode, uid, gid */
+        struct msg_vfs_pm_exec_reply *e = &r.u.vfs_pm.exec_reply;
         p = vproc_of(q->exec.ep);
-        res = p ? exec_load(p, m, attrs) : -LX_ESRCH;
-        r.u.vfs_pm.exec_reply = (struct msg_vfs_pm_exec_reply){res, attrs[0], attrs[1], attrs[2]};
+        *e = (struct msg_vfs_pm_exec_reply){0};
+        e->result = res = p ? exec_load(p, m, e) : -LX_ESRCH;
     } else if (m->type == VFS_PM_EXEC_DONE) {
         const struct msg_vfs_pm_exec_done *e = &q->exec_done;
         if ((p = vproc_of(e->ep))) {

@@ -237,7 +237,7 @@ int copy_out(struct vproc *p, uint64_t uaddr, const void *buf, uint64_t len);
 int copy_path(struct vproc *p, uint64_t uaddr, char *path);
 int64_t dir_path(struct vnode *dir, struct vnode *top, const char **path);
 struct vnode *proc_root(const struct vproc *p);
-int64_t exec_load(struct vproc *p, const message_t *m, uint64_t *attrs);
+int64_t exec_load(struct vproc *p, const message_t *m, struct msg_vfs_pm_exec_reply *out);
 
 /* mapfile.c: files pm maps (VFS_PM_MAP_*) */
 int64_t map_open(const message_t *m, struct msg_vfs_pm_map_open_reply *out);

@@ -28,13 +28,17 @@ struct msg_vfs_pm_exec { /* VFS_PM_EXEC */
     int32_t ep;
     int32_t grant;      /* write access, len bytes, for the program file */
     int32_t path_grant; /* read access: the path (from pm: the caller's, or a #! interpreter) */
+    int32_t have_fs;    /* with have_ino and have_version: the file the buffer holds */
     uint64_t path_len;  /* with its NUL; resolved as ep sees it */
     uint64_t len;
+    uint64_t have_ino, have_version; /* (struct fs_stat's version; 0: nothing known) */
 };
 
 struct msg_vfs_pm_exec_reply { /* VFS_PM_EXEC's reply */
     int64_t result;            /* the file's size, or -errno */
     uint64_t mode, uid, gid;   /* of the program file (set-id bits) */
+    uint64_t ino, version;     /* the file the buffer holds now: have_* of the next request */
+    int32_t fs;
 };
 
 struct msg_vfs_pm_exec_done { /* VFS_PM_EXEC_DONE */
