@@ -19,6 +19,9 @@
 #define MANIFEST_PATH_MAX 64
 #define MANIFEST_DEVS_MAX 8  /* device majors a driver serves */
 #define MANIFEST_NODES_MAX 8 /* device nodes it names (`node`) */
+/* `state SIZE`: at most this much; mapped at MANIFEST_STATE_VADDR in each instance */
+#define MANIFEST_STATE_MAX (1024ull * 1024)
+#define MANIFEST_STATE_VADDR 0x0000500000000000ull
 
 /* `node NAME MAJOR,MINOR MODE [GROUP]`: /dev/NAME, made by vfs (a character device). */
 struct manifest_node {
@@ -74,6 +77,7 @@ struct manifest {
     struct manifest_pci_class pci_class[MANIFEST_PCI_MAX]; /* `pci class CC:SS[:PP]` */
     int nr_pci_class;
     uint64_t max_pages;    /* memory limit in 4 KiB pages */
+    uint64_t state_len;    /* `state`: bytes rs keeps across its deaths (0: none) */
     uint32_t heartbeat_ms; /* 0: no heartbeats */
     enum manifest_restart restart;
     uint32_t restart_limit;         /* restarts before it stays down; 0: no limit */

@@ -533,7 +533,8 @@ static int key_pci(struct ctx *c, const char *key, const char *p, const char *en
     return manifest_list(c, key, p, end, pci_value);
 }
 
-static int key_memory(struct ctx *c, const char *key, const char *p, const char *end)
+/* A size: a number, then K or M; a positive multiple of 4K. */
+static int size_value(struct ctx *c, const char *key, const char *p, const char *end, uint64_t *out)
 {
     struct tok t;
     uint64_t v, unit = 1;
@@ -547,11 +548,32 @@ static int key_memory(struct ctx *c, const char *key, const char *p, const char 
     if (manifest_number(n, &v) < 0)
         return manifest_fail(c, "bad size %t for '%s' (a number, then K or M)", &t, key);
     if (v > UINT64_MAX / unit)
-        return manifest_fail(c, "memory %t out of range", &t);
+        return manifest_fail(c, "%s %t out of range", key, &t);
     v *= unit;
     if (!v || v % PAGE)
-        return manifest_fail(c, "memory %t is not a positive multiple of 4K", &t);
+        return manifest_fail(c, "%s %t is not a positive multiple of 4K", key, &t);
+    *out = v;
+    return 0;
+}
+
+static int key_memory(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    uint64_t v;
+    if (size_value(c, key, p, end, &v) < 0)
+        return -1;
     c->m->max_pages = v / PAGE;
+    return 0;
+}
+
+/* `state SIZE`: a memory region rs keeps across the service's deaths (docs/REINCARNATION.md). */
+static int key_state(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    uint64_t v;
+    if (size_value(c, key, p, end, &v) < 0)
+        return -1;
+    if (v > MANIFEST_STATE_MAX)
+        return manifest_fail(c, "state %u bytes is more than %u", v, (uint64_t)MANIFEST_STATE_MAX);
+    c->m->state_len = v;
     return 0;
 }
 
@@ -757,6 +779,7 @@ static const struct {
     {"pci", .fn = key_pci, .repeat = 1},
     /* how rs runs it */
     {"memory", .fn = key_memory},
+    {"state", .fn = key_state},
     {"heartbeat", .fn = key_heartbeat},
     {"restart", .fn = key_restart},
     {"restart_limit", .fn = key_restart_limit},

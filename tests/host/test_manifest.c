@@ -554,6 +554,21 @@ static void key_memory(void)
     ERR("label a\nmemory 64M\nmemory 64M\n", "t.conf:3: duplicate key 'memory'");
 }
 
+static void key_state(void)
+{
+    OK("label a\n");
+    CHECK(m.state_len == 0);
+    OK("label a\nstate 320K\n");
+    CHECK(m.state_len == 320 * 1024);
+    OK("label a\nstate 1M\n");
+    CHECK(m.state_len == MANIFEST_STATE_MAX);
+    ERR("label a\nstate 1028K\n", "t.conf:2: state 1052672 bytes is more than 1048576");
+    ERR("label a\nstate 6K\n", "t.conf:2: state '6K' is not a positive multiple of 4K");
+    ERR("label a\nstate 0\n", "t.conf:2: state '0' is not a positive multiple of 4K");
+    ERR("label a\nstate 64m\n", "t.conf:2: bad size '64m' for 'state' (a number, then K or M)");
+    ERR("label a\nstate 4K\nstate 4K\n", "t.conf:3: duplicate key 'state'");
+}
+
 static void key_heartbeat(void)
 {
     number_key("heartbeat", 60000, offsetof(struct manifest, heartbeat_ms));
@@ -1406,6 +1421,7 @@ int main(void)
         {"key_pci_class", key_pci_class},
         {"bundle_parse", bundle_parse},
         {"key_memory", key_memory},
+        {"key_state", key_state},
         {"key_heartbeat", key_heartbeat},
         {"key_restart", key_restart},
         {"key_manage_policy", key_manage_policy},
