@@ -72,6 +72,12 @@ enum {
  * E_PERM. Who may send what to rs, and why: docs/REINCARNATION.md.
  */
 #define SVC_FORCE 0x100
+/*
+ * SVC_SCRAMBLE with SVC_KILL (a test hook, for managers like every ROOT_SERVICE): rs writes
+ * garbage over the service's state region's header first, so the next instance must find it
+ * unusable and start fresh (docs/REINCARNATION.md, "State regions").
+ */
+#define SVC_SCRAMBLE 0x200
 enum { SVC_STATE_UP = 1, SVC_STATE_RESTARTING, SVC_STATE_DOWN };
 
 /* Client stubs (lib/sys/root.c): no program builds rs's requests by hand. */

@@ -1,6 +1,7 @@
 /*
  * User-space program loader: KC_PROC_CREATE, one KC_MEM_MAP per loadable
- * segment (filled from the image), a stack, KC_PRIV_SET, KC_PROC_START.
+ * segment (filled from the image), a stack, a state region (KC_MEM_SHARE),
+ * KC_PRIV_SET, KC_PROC_START.
  * The argument string sits at the top of the new stack; main gets its address.
  */
 #include "elf/elf.h"
@@ -12,7 +13,8 @@ static int map_segment(void *ep, const struct elf_segment *s)
 }
 
 endpoint_t spawn_image(const uint8_t *image, uint64_t size, const char *name, endpoint_t parent,
-                       const struct priv *priv, const char *arg, int prio)
+                       const struct priv *priv, const char *arg, int prio,
+                       const struct spawn_share *share)
 {
     if (elf_check(image, size) < 0)
         return -E_INVAL;
@@ -27,6 +29,8 @@ endpoint_t spawn_image(const uint8_t *image, uint64_t size, const char *name, en
         r = sys_mem_map(ep, SPAWN_STACK_TOP - SPAWN_STACK_SIZE, SPAWN_STACK_SIZE, PROT_R | PROT_W);
     if (r == 0)
         r = sys_vcopy(SELF, (uint64_t)argbuf, ep, arg_at, sizeof(argbuf));
+    if (r == 0 && share)
+        r = sys_mem_share(ep, share->vaddr, share->len, PROT_R | PROT_W, share->src);
     if (r == 0 && priv)
         r = sys_priv_set(ep, priv);
     if (r == 0)

@@ -14,6 +14,7 @@
  * stale one never passes.
  */
 #include <samsara/ds.h>
+#include <samsara/manifest.h>
 #include <samsara/root.h>
 #include "sys.h"
 #include "format/format.h"
@@ -37,11 +38,48 @@ struct sub {
     uint64_t changed[WORDS];
 };
 
-static struct entry store[DS_MAX_KEYS];
-static struct sub subs[DS_MAX_SUBS];
-static uint8_t blobs[DS_MAX_BLOBS][DS_BLOB_MAX];
-static uint8_t blob_used[DS_MAX_BLOBS];
-static uint8_t stage[DS_BLOB_MAX]; /* a value on its way in */
+/*
+ * The store lives in the state region rs keeps across ds's deaths (`state`
+ * in ds.conf, docs/REINCARNATION.md): a header ds checks at start, the
+ * journal of the one change in progress, the entries, the subscriptions and
+ * the blob slots (one more than DS_MAX_BLOBS: an overwrite fills a free slot
+ * before the entry names it). Which slots are in use is worked out from the
+ * entries at start (blob_used), so it needs no care at a crash.
+ */
+#define STATE_MAGIC 0x3165746174537364ull /* "dsState1" */
+#define STATE_VERSION 1
+#define STATE_LEN (320 * 1024) /* ds.conf: state 320K */
+
+struct header {
+    uint64_t magic;
+    uint32_t version, len; /* the layout's, and sizeof(struct state) */
+    uint64_t check;        /* of the three fields above */
+};
+
+/*
+ * A change to one entry, prepared here in full, committed by one 8-byte
+ * store of `pending`, then copied into the store and told to subscribers;
+ * `pending` goes back to 0 last. A ds that dies in between leaves pending 1,
+ * and the next one does the copy and the telling again (recover).
+ */
+struct journal {
+    uint64_t pending;
+    uint64_t index;
+    struct entry e;
+};
+
+struct state {
+    struct header h;
+    struct journal j;
+    struct entry store[DS_MAX_KEYS];
+    struct sub subs[DS_MAX_SUBS];
+    uint8_t blobs[DS_MAX_BLOBS + 1][DS_BLOB_MAX];
+};
+_Static_assert(sizeof(struct state) <= STATE_LEN, "ds's store is larger than its state region");
+
+static struct state *const st = (struct state *)MANIFEST_STATE_VADDR;
+static uint8_t blob_used[DS_MAX_BLOBS + 1]; /* from the entries, at start and at each change */
+static uint8_t stage[DS_BLOB_MAX];          /* a value on its way in */
 
 static int key_char(char c)
 {
@@ -74,7 +112,7 @@ static int matches(const char *pattern, const char *key)
 static int find(const char *key)
 {
     for (int i = 0; i < DS_MAX_KEYS; i++)
-        if (store[i].key[0] && !strcmp(store[i].key, key))
+        if (st->store[i].key[0] && !strcmp(st->store[i].key, key))
             return i;
     return -1;
 }
@@ -88,7 +126,7 @@ static endpoint_t label_owner(const char *label)
     char key[DS_KEY_MAX] = "owner.";
     strncpy_s(key + 6, label, DS_KEY_MAX - 6);
     int i = find(key);
-    return i >= 0 && store[i].type == DS_NUM ? (endpoint_t)store[i].v.num : 0;
+    return i >= 0 && st->store[i].type == DS_NUM ? (endpoint_t)st->store[i].v.num : 0;
 }
 
 /*
@@ -128,12 +166,12 @@ static int bit(const uint64_t *map, int i)
 /* Free tombstone i if no subscriber still has to hear of it. */
 static void settle(int i)
 {
-    if (!store[i].key[0] || store[i].type)
+    if (!st->store[i].key[0] || st->store[i].type)
         return;
     for (int s = 0; s < DS_MAX_SUBS; s++)
-        if (subs[s].ep && bit(subs[s].changed, i))
+        if (st->subs[s].ep && bit(st->subs[s].changed, i))
             return;
-    store[i].key[0] = '\0';
+    st->store[i].key[0] = '\0';
 }
 
 static void settle_all(void)
@@ -142,11 +180,17 @@ static void settle_all(void)
         settle(i);
 }
 
+/* A subscription goes by one store of its endpoint (its pattern then means nothing). */
+static void free_sub(int s)
+{
+    __atomic_store_n(&st->subs[s].ep, 0, __ATOMIC_RELEASE);
+}
+
 static void drop_subscriber(endpoint_t ep)
 {
     for (int s = 0; s < DS_MAX_SUBS; s++)
-        if (subs[s].ep == ep)
-            subs[s] = (struct sub){0};
+        if (st->subs[s].ep == ep)
+            free_sub(s);
     settle_all();
 }
 
@@ -156,14 +200,14 @@ static void changed(int i)
     endpoint_t told[DS_MAX_SUBS];
     int n = 0;
     for (int s = 0; s < DS_MAX_SUBS; s++) {
-        if (!subs[s].ep || !matches(subs[s].pattern, store[i].key))
+        if (!st->subs[s].ep || !matches(st->subs[s].pattern, st->store[i].key))
             continue;
-        subs[s].changed[i / 64] |= 1ull << (i % 64);
+        st->subs[s].changed[i / 64] |= 1ull << (i % 64);
         int seen = 0;
         for (int t = 0; t < n; t++)
-            seen |= told[t] == subs[s].ep;
+            seen |= told[t] == st->subs[s].ep;
         if (!seen)
-            told[n++] = subs[s].ep;
+            told[n++] = st->subs[s].ep;
     }
     for (int t = 0; t < n; t++) {
         int r = ipc_notify(told[t]);
@@ -177,13 +221,13 @@ static void changed(int i)
 static int new_entry(void)
 {
     for (int i = 0; i < DS_MAX_KEYS; i++)
-        if (!store[i].key[0])
+        if (!st->store[i].key[0])
             return i;
     for (int i = 0; i < DS_MAX_KEYS; i++)
-        if (!store[i].type) {
+        if (!st->store[i].type) {
             for (int s = 0; s < DS_MAX_SUBS; s++)
-                subs[s].changed[i / 64] &= ~(1ull << (i % 64));
-            store[i].key[0] = '\0';
+                st->subs[s].changed[i / 64] &= ~(1ull << (i % 64));
+            st->store[i].key[0] = '\0';
             return i;
         }
     return -1;
@@ -202,18 +246,26 @@ static int owned(const char *key, int in_slots_only)
     while (key[n] && key[n] != '.')
         n++;
     for (int i = 0; i < DS_MAX_KEYS; i++)
-        if (store[i].type && !strncmp(store[i].key, key, (size_t)n + 1) &&
-            (!in_slots_only || in_slot(&store[i])))
+        if (st->store[i].type && !strncmp(st->store[i].key, key, (size_t)n + 1) &&
+            (!in_slots_only || in_slot(&st->store[i])))
             count++;
     return count;
 }
 
-static int new_blob(void)
+/*
+ * A free blob slot: for a new long value only while fewer than DS_MAX_BLOBS
+ * are in use; for one that replaces a long value any of the DS_MAX_BLOBS + 1
+ * (one is always free then: the old value's slot is freed after the commit).
+ */
+static int new_blob(int replacing)
 {
-    for (int b = 0; b < DS_MAX_BLOBS; b++)
-        if (!blob_used[b])
-            return b;
-    return -1;
+    int used = 0, free = -1;
+    for (int b = 0; b <= DS_MAX_BLOBS; b++) {
+        used += blob_used[b];
+        if (!blob_used[b] && free < 0)
+            free = b;
+    }
+    return replacing || used < DS_MAX_BLOBS ? free : -1;
 }
 
 static int in_slot(const struct entry *e)
@@ -221,12 +273,27 @@ static int in_slot(const struct entry *e)
     return e->type == DS_BLOB && e->len > DS_STR_MAX;
 }
 
-static void clear_value(struct entry *e)
+/* The journal's change into the store, told to subscribers; then no change is pending. */
+static void apply(void)
 {
+    int i = (int)st->j.index;
+    struct entry *e = &st->store[i];
     if (in_slot(e))
         blob_used[e->v.blob] = 0;
-    e->type = 0;
-    e->len = 0;
+    *e = st->j.e;
+    if (in_slot(e))
+        blob_used[e->v.blob] = 1;
+    changed(i); /* marks it for subscribers; a tombstone nobody waits for is freed */
+    __atomic_store_n(&st->j.pending, 0, __ATOMIC_RELEASE);
+}
+
+/* Entry i becomes e: all of it, or (ds dying before the commit) none of it. */
+static void commit(int i, const struct entry *e)
+{
+    st->j.e = *e;
+    st->j.index = (uint64_t)i;
+    __atomic_store_n(&st->j.pending, 1, __ATOMIC_RELEASE); /* the commit */
+    apply();
 }
 
 static int publish(const message_t *m, message_t *reply)
@@ -246,7 +313,7 @@ static int publish(const message_t *m, message_t *reply)
     if (r < 0)
         return r;
     int i = find(q->key);
-    if (i >= 0 && store[i].type && !(q->flags & DS_OVERWRITE))
+    if (i >= 0 && st->store[i].type && !(q->flags & DS_OVERWRITE))
         return -E_BUSY;
     if (type == DS_NUM) {
         memcpy(stage, &q->v.num, sizeof(uint64_t));
@@ -257,33 +324,28 @@ static int publish(const message_t *m, message_t *reply)
             return r;
     }
     int slot = type == DS_BLOB && len > DS_STR_MAX, blob = -1;
-    int new_key = i < 0 || !store[i].type, new_slot = slot && !(i >= 0 && in_slot(&store[i]));
+    int new_key = i < 0 || !st->store[i].type,
+        new_slot = slot && !(i >= 0 && in_slot(&st->store[i]));
     /* a service's share: root (rs) has none, so ep.LABEL always finds room */
     if (who != ROOT_EP && ((new_key && owned(q->key, 0) >= DS_LABEL_KEYS) ||
                            (new_slot && owned(q->key, 1) >= DS_LABEL_BLOBS)))
         return -E_NOMEM;
-    if (new_slot && (blob = new_blob()) < 0)
+    if (slot && (blob = new_blob(!new_slot)) < 0)
         return -E_NOMEM;
     if (i < 0 && (i = new_entry()) < 0)
         return -E_NOMEM;
-    struct entry *e = &store[i];
-    if (slot && in_slot(e))
-        blob = e->v.blob; /* keep its slot */
-    else
-        clear_value(e);
-    strncpy_s(e->key, q->key, DS_KEY_MAX);
-    e->type = type;
-    e->len = len;
+    /* prepared aside: a new slot's bytes are nobody's until the commit names them */
+    struct entry e = {.type = type, .len = len};
+    strncpy_s(e.key, q->key, DS_KEY_MAX);
     if (type == DS_NUM) {
-        memcpy(&e->v.num, stage, sizeof(uint64_t));
+        memcpy(&e.v.num, stage, sizeof(uint64_t));
     } else if (!slot) {
-        memcpy(e->v.str, stage, len);
+        memcpy(e.v.str, stage, len);
     } else {
-        e->v.blob = blob;
-        blob_used[blob] = 1;
-        memcpy(blobs[blob], stage, len);
+        e.v.blob = blob;
+        memcpy(st->blobs[blob], stage, len);
     }
-    changed(i);
+    commit(i, &e);
     return 0;
 }
 
@@ -295,9 +357,9 @@ static int retrieve(const message_t *m, message_t *reply)
     if (check_key(q->key, 0) < 0 || (q->flags & ~DS_TYPE_MASK) || want > DS_BLOB)
         return -E_INVAL;
     int i = find(q->key);
-    if (i < 0 || !store[i].type)
+    if (i < 0 || !st->store[i].type)
         return -E_SRCH;
-    const struct entry *e = &store[i];
+    const struct entry *e = &st->store[i];
     a->flags = e->type;
     a->len = e->len;
     if (want && want != e->type)
@@ -306,7 +368,7 @@ static int retrieve(const message_t *m, message_t *reply)
         a->v.num = e->v.num;
         return 0;
     }
-    const uint8_t *data = in_slot(e) ? blobs[e->v.blob] : e->v.str;
+    const uint8_t *data = in_slot(e) ? st->blobs[e->v.blob] : e->v.str;
     if (e->len <= DS_INLINE_MAX) {
         memcpy(a->v.data, data, e->len); /* the reply started zeroed */
         return 0;
@@ -326,10 +388,11 @@ static int remove_key(const message_t *m, message_t *reply)
     if (r < 0)
         return r;
     int i = find(q->key);
-    if (i < 0 || !store[i].type)
+    if (i < 0 || !st->store[i].type)
         return -E_SRCH;
-    clear_value(&store[i]);
-    changed(i); /* marks the tombstone, or frees it if nobody listens */
+    struct entry e = {0};
+    strncpy_s(e.key, st->store[i].key, DS_KEY_MAX); /* a tombstone: the name, no value */
+    commit(i, &e);
     return 0;
 }
 
@@ -338,8 +401,8 @@ static void sweep(void)
 {
     struct proc_info info;
     for (int s = 0; s < DS_MAX_SUBS; s++)
-        if (subs[s].ep && sys_proc_info(subs[s].ep, &info) < 0)
-            drop_subscriber(subs[s].ep);
+        if (st->subs[s].ep && sys_proc_info(st->subs[s].ep, &info) < 0)
+            drop_subscriber(st->subs[s].ep);
 }
 
 static int subscribe(const message_t *m, message_t *reply)
@@ -351,29 +414,30 @@ static int subscribe(const message_t *m, message_t *reply)
         return -E_INVAL;
     int s = -1, have = 0;
     for (int t = 0; t < DS_MAX_SUBS; t++) {
-        have += subs[t].ep == who;
-        if (s < 0 && subs[t].ep == who && !strcmp(subs[t].pattern, q->pattern))
+        have += st->subs[t].ep == who;
+        if (s < 0 && st->subs[t].ep == who && !strcmp(st->subs[t].pattern, q->pattern))
             s = t;
     }
     if (s < 0 && have >= DS_EP_SUBS)
         return -E_NOMEM; /* its share: no one endpoint takes every subscription */
     for (int pass = 0; pass < 2 && s < 0; pass++) {
         for (int t = 0; t < DS_MAX_SUBS && s < 0; t++)
-            if (!subs[t].ep)
+            if (!st->subs[t].ep)
                 s = t;
         if (s < 0 && pass == 0)
             sweep();
     }
     if (s < 0)
         return -E_NOMEM;
-    if (!subs[s].ep) {
-        subs[s] = (struct sub){.ep = who};
-        strncpy_s(subs[s].pattern, q->pattern, DS_KEY_MAX);
+    if (!st->subs[s].ep) { /* filled while free; its endpoint's store makes it one */
+        strncpy_s(st->subs[s].pattern, q->pattern, DS_KEY_MAX);
+        memset(st->subs[s].changed, 0, sizeof(st->subs[s].changed));
+        __atomic_store_n(&st->subs[s].ep, who, __ATOMIC_RELEASE);
     }
     int any = 0;
     for (int i = 0; i < DS_MAX_KEYS && (q->flags & DS_INITIAL); i++)
-        if (store[i].type && matches(subs[s].pattern, store[i].key)) {
-            subs[s].changed[i / 64] |= 1ull << (i % 64);
+        if (st->store[i].type && matches(st->subs[s].pattern, st->store[i].key)) {
+            st->subs[s].changed[i / 64] |= 1ull << (i % 64);
             any = 1;
         }
     if (any)
@@ -388,8 +452,8 @@ static int unsubscribe(const message_t *m, message_t *reply)
     if (check_key(q->pattern, 1) < 0 || q->flags)
         return -E_INVAL;
     for (int s = 0; s < DS_MAX_SUBS; s++)
-        if (subs[s].ep == m->source && !strcmp(subs[s].pattern, q->pattern)) {
-            subs[s] = (struct sub){0};
+        if (st->subs[s].ep == m->source && !strcmp(st->subs[s].pattern, q->pattern)) {
+            free_sub(s);
             settle_all();
             return 0;
         }
@@ -403,19 +467,19 @@ static int check(const message_t *m, message_t *reply)
     endpoint_t who = m->source;
     uint64_t all[WORDS] = {0};
     for (int s = 0; s < DS_MAX_SUBS; s++)
-        if (subs[s].ep == who)
+        if (st->subs[s].ep == who)
             for (int w = 0; w < WORDS; w++)
-                all[w] |= subs[s].changed[w];
+                all[w] |= st->subs[s].changed[w];
     int i = 0;
     while (i < DS_MAX_KEYS && !bit(all, i))
         i++;
     if (i == DS_MAX_KEYS)
         return 0;
-    strncpy_s(a->key, store[i].key, DS_KEY_MAX);
-    a->flags = store[i].type;
+    strncpy_s(a->key, st->store[i].key, DS_KEY_MAX);
+    a->flags = st->store[i].type;
     for (int s = 0; s < DS_MAX_SUBS; s++)
-        if (subs[s].ep == who)
-            subs[s].changed[i / 64] &= ~(1ull << (i % 64));
+        if (st->subs[s].ep == who)
+            st->subs[s].changed[i / 64] &= ~(1ull << (i % 64));
     all[i / 64] &= ~(1ull << (i % 64));
     for (int w = 0; w < WORDS; w++)
         a->len += (uint32_t)__builtin_popcountll(all[w]);
@@ -447,10 +511,103 @@ static void handle(const message_t *m)
     reply_hold(m->source, &reply); /* a caller not waiting for it loses it */
 }
 
+static uint64_t header_check(const struct header *h)
+{
+    uint64_t x = 0xcbf29ce484222325ull, w[2] = {h->magic, (uint64_t)h->version << 32 | h->len};
+    const uint8_t *b = (const uint8_t *)w;
+    for (uint64_t n = 0; n < sizeof(w); n++)
+        x = (x ^ b[n]) * 0x100000001b3ull; /* FNV-1a */
+    return x;
+}
+
+/* A key field as the store may hold it: NUL-terminated within DS_KEY_MAX. */
+static int key_ok(const char *k)
+{
+    for (int n = 0; n < DS_KEY_MAX; n++)
+        if (!k[n])
+            return 1;
+    return 0;
+}
+
+/* An entry a previous ds could have left; a long value's slot not also another's. */
+static int entry_ok(const struct entry *e)
+{
+    if (!e->key[0])
+        return 1;
+    if (!key_ok(e->key) || e->type > DS_BLOB || (e->type == DS_NUM && e->len != sizeof(uint64_t)) ||
+        (e->type == DS_STR && e->len > DS_STR_MAX) || (e->type == DS_BLOB && e->len > DS_BLOB_MAX))
+        return 0;
+    return !in_slot(e) || (e->v.blob >= 0 && e->v.blob <= DS_MAX_BLOBS && !blob_used[e->v.blob]);
+}
+
+/*
+ * ds's store at start: the previous instance's if the region's header is
+ * right (finishing a change it committed), else an empty one, logged. Bad
+ * entries and subscriptions in a kept store are dropped and counted. Every
+ * subscriber with changes marked is told again (a notification lost at the
+ * death costs nothing twice).
+ */
+static void recover(void)
+{
+    struct header want = {STATE_MAGIC, STATE_VERSION, (uint32_t)sizeof(struct state), 0};
+    want.check = header_check(&want);
+    const struct header *h = &st->h;
+    const char *why = !h->magic && !h->version && !h->len && !h->check ? 0
+                      : h->check != header_check(h)                    ? "header checksum"
+                      : h->magic != STATE_MAGIC                        ? "magic"
+                      : h->version != STATE_VERSION                    ? "layout version"
+                      : h->len != want.len                             ? "length"
+                                                                       : "";
+    if (!why || *why) {
+        if (why)
+            printf("ds: state region unusable (bad %s): starting with an empty store\n", why);
+        memset(st, 0, sizeof(*st));
+        st->h = want;
+        return;
+    }
+    int pending = st->j.pending == 1 && st->j.index < DS_MAX_KEYS && entry_ok(&st->j.e);
+    if (pending)
+        st->store[st->j.index] = st->j.e; /* committed: done again below (apply) */
+    int dropped = 0, keys = 0, nsubs = 0;
+    memset(blob_used, 0, sizeof(blob_used));
+    for (int i = 0; i < DS_MAX_KEYS; i++) {
+        struct entry *e = &st->store[i];
+        if (!entry_ok(e)) {
+            e->key[0] = '\0';
+            dropped++;
+        } else if (in_slot(e)) {
+            blob_used[e->v.blob] = 1;
+        }
+        keys += e->key[0] && e->type;
+    }
+    for (int s = 0; s < DS_MAX_SUBS; s++)
+        if (st->subs[s].ep && !key_ok(st->subs[s].pattern)) {
+            free_sub(s);
+            dropped++;
+        } else {
+            nsubs += st->subs[s].ep != 0;
+        }
+    printf("ds: store kept across a restart: %d keys, %d subscriptions%s, %d bad dropped\n", keys,
+           nsubs, pending ? ", a committed change finished" : "", dropped);
+    if (pending)
+        apply();
+    else
+        st->j.pending = 0;
+    for (int s = 0; s < DS_MAX_SUBS; s++)
+        for (int w = 0; w < WORDS && st->subs[s].ep; w++)
+            if (st->subs[s].changed[w]) {
+                if (ipc_notify(st->subs[s].ep) < 0)
+                    drop_subscriber(st->subs[s].ep);
+                break;
+            }
+    settle_all();
+}
+
 int main(uint64_t arg)
 {
     (void)arg;
-    service_startup("ds", 0); /* a restarted ds starts empty */
+    recover();
+    service_startup("ds", 0);
     for (;;) {
         message_t m;
         if (service_receive(&m) < 0 || m.source <= 0)

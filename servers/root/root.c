@@ -37,6 +37,46 @@ static const struct boot_module *module_find(const char *name)
     return 0;
 }
 
+/*
+ * State regions (`state SIZE`, docs/REINCARNATION.md): rs's own zeroed
+ * pages, one region per service label at STATE_BASE + i * MANIFEST_STATE_MAX,
+ * made at its first start and shared (KC_MEM_SHARE) into every instance at
+ * MANIFEST_STATE_VADDR before it runs. A death unmaps only the instance's
+ * mapping: the pages stay rs's, and the next instance finds what the last
+ * one left there. rs never reads them; the service checks its own header.
+ */
+#define STATE_BASE 0x0000300000000000ull
+
+static struct {
+    char label[MANIFEST_LABEL_MAX];
+} regions[BOOT_MAX_MODULES];
+
+/* man's region in rs (made at the first call), or 0 when it has none or no memory is left. */
+static uint8_t *state_region(const struct manifest *man)
+{
+    int i = 0;
+    while (i < BOOT_MAX_MODULES && regions[i].label[0] && strcmp(regions[i].label, man->label))
+        i++;
+    if (i == BOOT_MAX_MODULES || !man->state_len)
+        return 0;
+    uint8_t *at = (uint8_t *)(STATE_BASE + (uint64_t)i * MANIFEST_STATE_MAX);
+    if (!regions[i].label[0]) {
+        if (sys_mem_map(SELF, (uint64_t)at, man->state_len, PROT_R | PROT_W) < 0)
+            return 0;
+        strncpy_s(regions[i].label, man->label, MANIFEST_LABEL_MAX);
+    }
+    return at;
+}
+
+/* A test hook (SVC_SCRAMBLE): garbage over the first bytes of label's region (its header). */
+void state_scramble(const char *label)
+{
+    const struct manifest *man = manifest_for(label);
+    uint8_t *at = man ? state_region(man) : 0;
+    for (int i = 0; at && i < 64; i++)
+        at[i] = (uint8_t)(0xa5 ^ (i * 29));
+}
+
 /* Start program image m as a child of parent with the privileges of manifest `label`. */
 endpoint_t start(const struct boot_module *m, const char *label, endpoint_t parent, const char *arg)
 {
@@ -45,8 +85,13 @@ endpoint_t start(const struct boot_module *m, const char *label, endpoint_t pare
     if (!man)
         return -E_INVAL;
     manifest_to_priv(man, &v, parent == SELF ? ROOT_EP : parent);
-    endpoint_t ep =
-        spawn_image((const uint8_t *)m->vaddr, m->size, m->name, parent, &v, arg, man->priority);
+    /* a service's state region; a helper (spawned for a manager) gets none */
+    uint8_t *region = parent == SELF && man->state_len ? state_region(man) : 0;
+    if (parent == SELF && man->state_len && !region)
+        return -E_NOMEM;
+    struct spawn_share share = {(uint64_t)region, MANIFEST_STATE_VADDR, man->state_len};
+    endpoint_t ep = spawn_image((const uint8_t *)m->vaddr, m->size, m->name, parent, &v, arg,
+                                man->priority, region ? &share : 0);
     if (ep > 0) {
         started[EP_SLOT(ep)].ep = ep;
         started[EP_SLOT(ep)].man = man;

@@ -47,6 +47,7 @@ void root_dispatch(message_t *m);
 endpoint_t service_lookup(const char *label);
 void service_release_startup(const char *label); /* before rs sends it a request of its own */
 endpoint_t start_service(const struct boot_module *m, const struct manifest *man);
+void state_scramble(const char *label); /* root.c: a test hook (SVC_SCRAMBLE) */
 endpoint_t start(const struct boot_module *m, const char *label, endpoint_t parent,
                  const char *arg);
 

@@ -726,16 +726,20 @@ void service_request(message_t *m)
 {
     const struct root_service *q = &m->u.root.service;
     char label[MANIFEST_LABEL_MAX];
-    uint64_t op = q->op & ~(uint64_t)SVC_FORCE;
+    uint64_t op = q->op & ~(uint64_t)(SVC_FORCE | SVC_SCRAMBLE);
     int force = (q->op & SVC_FORCE) != 0;
     struct service *s = 0;
     message_t r = {.u.reply.result = 0};
     if (op != SVC_LOG && op != SVC_LIST &&
         (request_string(q->label, sizeof(label), label) < 0 || !(s = by_label(label)) || !s->man))
         r.u.reply.result = -E_SRCH;
+    else if ((q->op & SVC_SCRAMBLE) && op != SVC_KILL)
+        r.u.reply.result = -E_INVAL;
     else if (op == SVC_KILL || op == SVC_RESTART || op == SVC_DOWN || op == SVC_UP) {
         const char *why;
         r.u.reply.result = service_admin((int)op, label, force, &why);
+        if (r.u.reply.result == 0 && (q->op & SVC_SCRAMBLE))
+            state_scramble(label); /* before its death is reaped: the next instance starts fresh */
         if (why) {
             service_refused(m, "administrator request", why);
             return;
