@@ -22,6 +22,12 @@ def run(record, module):
         # a write by another than the key's owner is refused, counted and logged
         record_logged(record, boot, "ds.refusals_logged", "ds: refused request 0x4450 from endpoint",
                       "key 'dsowner.gen' is not the sender's")
+        # ds's restarts (ds.restart_*): the store kept, then a scrambled header refused
+        record_logged(record, boot, "ds.restart_kept_logged", "ds: store kept across a restart:",
+                      "subscriptions")
+        record_logged(record, boot, "ds.restart_fresh_logged",
+                      "ds: state region unusable (bad header checksum)",
+                      "starting with an empty store")
     finally:
         boot.kill()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1081,6 +1081,78 @@ static void test_client_relookup(void)
     EXPECT(ds_endpoint(), ds);
 }
 
+/* ---- ds's own restarts: the store in its state region ---- */
+
+/* Kill ds (op: SVC_KILL, maybe with SVC_SCRAMBLE) and wait for its next instance: 1 if it came. */
+static int kill_ds(uint64_t op)
+{
+    endpoint_t old = ds, now = 0;
+    if (root_service(op, "ds", 0) != 0)
+        return 0;
+    for (int i = 0; i < 300 && ((now = root_lookup("ds")) <= 0 || now == old); i++)
+        sleep_ms(10);
+    if (now <= 0 || now == old)
+        return 0;
+    ds = now;
+    ds_client_reset(0);
+    return 1;
+}
+
+/* Keys, values and subscriptions survive a kill of ds; new writes work at once. */
+static void test_restart_keeps_store(void)
+{
+    char str[DS_STR_MAX + 1];
+    uint64_t v;
+    for (int i = 0; i < 300; i++)
+        big[i] = (uint8_t)(i * 7 + 1);
+    EXPECT(ds_publish_u64("dstest.keep.n", 1234, DS_OVERWRITE), 0);
+    EXPECT(ds_publish_str("dstest.keep.s", "survivor", DS_OVERWRITE), 0);
+    EXPECT(ds_publish_blob("dstest.keep.b", big, 300, DS_OVERWRITE), 0);
+    EXPECT(ds_publish_u64("dstest.keep.gone", 1, DS_OVERWRITE), 0);
+    EXPECT(ds_delete("dstest.keep.gone"), 0);
+    drain();
+    EXPECT(ds_subscribe("dstest.keep.*", 0), 0);
+    CHECK(kill_ds(SVC_KILL));
+    EXPECT(ds_retrieve_u64("dstest.keep.n", &v), 0);
+    EXPECT(v, 1234);
+    EXPECT(ds_retrieve_str("dstest.keep.s", str, sizeof(str)), 8);
+    CHECK(!strcmp(str, "survivor"));
+    memset(back, 0, sizeof(back));
+    EXPECT(ds_retrieve_blob("dstest.keep.b", back, sizeof(back)), 300);
+    CHECK(!memcmp(back, big, 300));
+    EXPECT(ds_retrieve_u64("dstest.keep.gone", &v), -E_SRCH);
+    EXPECT(ds_retrieve_u64("owner.dstest", &v), 0);
+    EXPECT(v, (uint64_t)self_ep);
+    /* writes go on: an overwrite, a long value's new slot, and the subscription made before */
+    EXPECT(ds_publish_u64("dstest.keep.n", 5678, DS_OVERWRITE), 0);
+    CHECK(changed_only("dstest.keep.n"));
+    EXPECT(ds_publish_blob("dstest.keep.b", big + 1, 299, DS_OVERWRITE), 0);
+    CHECK(changed_only("dstest.keep.b"));
+    EXPECT(ds_retrieve_blob("dstest.keep.b", back, sizeof(back)), 299);
+    CHECK(!memcmp(back, big + 1, 299));
+    EXPECT(ds_retrieve_u64("dstest.keep.n", &v), 0);
+    EXPECT(v, 5678);
+    EXPECT(ds_unsubscribe("dstest.keep.*"), 0);
+}
+
+/* A region whose header is garbage (rs's test hook) is not used: the next ds starts empty. */
+static void test_restart_bad_header(void)
+{
+    uint64_t v;
+    EXPECT(ds_publish_u64("dstest.keep.n", 42, DS_OVERWRITE), 0);
+    CHECK(kill_ds(SVC_KILL | SVC_SCRAMBLE));
+    EXPECT(ds_retrieve_u64("dstest.keep.n", &v), -E_SRCH);
+    EXPECT(ds_retrieve_u64("dstest.keep.s", &v), -E_SRCH);
+    /* rs published every running service's owner key again when the new ds was ready */
+    int r = -1;
+    for (int i = 0; i < 100 && (r = ds_publish_u64("dstest.keep.n", 7, DS_OVERWRITE)) != 0; i++)
+        sleep_ms(10);
+    EXPECT(r, 0);
+    EXPECT(ds_retrieve_u64("dstest.keep.n", &v), 0);
+    EXPECT(v, 7);
+    EXPECT(root_service(SVC_RESTART | SVC_SCRAMBLE, "ds", 0), -E_INVAL); /* only with a kill */
+}
+
 static const struct test tests[] = {
     {"lookup", test_lookup},
     {"num", test_num},
@@ -1109,6 +1181,8 @@ static const struct test tests[] = {
     {"client_relookup", test_client_relookup},
     {"client_checks_replies", test_client_checks_replies},
     {"fuzz", test_fuzz},
+    {"restart_keeps_store", test_restart_keeps_store},
+    {"restart_bad_header", test_restart_bad_header},
     {0},
 };
 
