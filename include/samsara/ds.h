@@ -114,6 +114,7 @@ int ds_subscribe(const char *pattern, uint32_t flags);
 int ds_unsubscribe(const char *pattern);
 int ds_check(char *keybuf, size_t len); /* key length; 0: nothing changed */
 endpoint_t ds_endpoint(void);           /* ds's endpoint (its notifications' source) */
+int ds_notifier(endpoint_t src);        /* src is ds, maybe restarted there (asks rs) */
 int ds_call(message_t *m);              /* sendrec to ds: the reply's result (reply in *m) */
 void ds_client_reset(endpoint_t ep);    /* replace the kept endpoint (0: forget it) */
 

@@ -34,6 +34,19 @@ endpoint_t ds_endpoint(void)
 }
 
 /*
+ * Is a notification from src ds's? Yes from the endpoint kept; from another
+ * only if ds was restarted there (its store and subscriptions survive, so
+ * its next notification comes from its new endpoint): asked of rs, so call
+ * this for a notification nothing else claims.
+ */
+int ds_notifier(endpoint_t src)
+{
+    if (src > 0 && src == ds_ep)
+        return 1;
+    return src > 0 && root_lookup("ds") == src && (ds_ep = src) > 0;
+}
+
+/*
  * One request, m, answered in m: buf granted to ds when len > 0 (the grant
  * id goes into the request's grant field; it names ds's endpoint, so a
  * retry after E_DEADEP makes a new one). Returns the reply's result, or an

@@ -360,6 +360,9 @@ int main(uint64_t arg)
             /* a busy file server finished its request (fswait.c) */
         } else if (m.type == MSG_NOTIFY && inet_notified(m.source)) {
             /* inet's status table changed (socket_inet.c) */
+        } else if (m.type == MSG_NOTIFY && ds_notifier(m.source)) {
+            drivers_changed(); /* from a restarted ds: its store and our subscriptions survive */
+            mounts_check();
         } else if (m.type == MSG_NOTIFY) {
             vfs_refuse(REFUSE_NOTIFY, m.source, "a notification, not from a driver of ours");
         } else if (m.type == MSG_LINUX_CALL) {
