@@ -184,24 +184,42 @@ def shell_tests(record, boot):
     check(record, boot, "system.service_list", "service list",
           lambda out: len(out) >= 5 and out[0].split()[:2] == ["label", "endpoint"]
           and any(l.split()[:1] == ["tty"] and " up " in l for l in out))
-    # every service answers rs's heartbeats (service_receive), the core servers too: the last
-    # column counts the answers
+    # each service's restart policy and what becomes of its data when it stops (docs/REINCARNATION.md)
+    check(record, boot, "system.service_list_policy_and_data", "service list",
+          lambda out: out[:1] and out[0].split()[-3:] == ["beats", "policy", "data"]
+          and all(any(l.split()[:1] == [label] and l.split()[-2:] == want for l in out)
+                  for label, want in (("pm", ["never", "lost"]), ("ramfs", ["never", "lost"]),
+                                      ("ds", ["never", "lost"]), ("tty", ["immediate", "fresh"]))))
+    # every service answers rs's heartbeats (service_receive), the core servers too: the
+    # beats column counts the answers
     check(record, boot, "system.every_service_answers_heartbeats", "service list",
-          lambda out: out[:1] and out[0].split()[-1] == "beats"
-          and all(any(l.split()[:1] == [label] and l.split()[-1].isdigit() and int(l.split()[-1]) > 0
+          lambda out: out[:1] and out[0].split()[7] == "beats"
+          and all(any(l.split()[:1] == [label] and l.split()[7].isdigit() and int(l.split()[7]) > 0
                       for l in out) for label in ("pm", "vfs", "ramfs", "ds", "tty")))
     check(record, boot, "system.service_errors", "service kill nosuch; echo st=$?; service frob",
           ["error: kill nosuch: no such running service", "st=1",
            "error: unknown command 'frob' (list, log, restart, kill, down, up, update)"])
-    # pm, vfs, ramfs and ds would not come back (restart never): rs refuses to stop them unless forced
-    refusal = "refused: it would not come back (restart never); -f forces it"
+    # pm, vfs, ramfs and ds would not come back (restart never): rs refuses to stop them unless
+    # forced, and says what would be lost (their manifests' `lost` lines)
+    def refusal(verb, label, how, lost, doing):
+        return (f"error: {verb} {label}: refused: {label} {how} (restart never): {lost}; "
+                f"use service {verb} -f {label} to {doing} anyway")
+    again = "would start again empty"
     check(record, boot, "system.service_refuses_to_stop_core_servers",
           "service kill pm; echo st=$?; service down vfs; service restart ramfs; service kill ds; "
           "service update ds /bin/demo; service kill -f nosuch; echo alive; service list | grep -c ' up '",
-          lambda out: out[:8] == [f"error: kill pm: {refusal}", "st=1", f"error: down vfs: {refusal}",
-                                  f"error: restart ramfs: {refusal}", f"error: kill ds: {refusal}",
-                                  f"error: update ds: {refusal}",
-                                  "error: kill nosuch: no such running service", "alive"]
+          lambda out: out[:8] == [
+              refusal("kill", "pm", "is not restarted after a kill", "every process's table entry is "
+                      "lost; fork, exec, exit, wait and signals fail from then on", "kill it"), "st=1",
+              refusal("down", "vfs", again, "every open file, pipe and socket is lost and every "
+                      "later file call fails", "take it down"),
+              refusal("restart", "ramfs", again, "every file in / is lost and later commands fail "
+                      "with I/O errors", "restart it"),
+              refusal("kill", "ds", "is not restarted after a kill", "every key in its store is "
+                      "lost; endpoint look-ups and saved service state fail", "kill it"),
+              refusal("update", "ds", again, "every key in its store is lost; endpoint look-ups "
+                      "and saved service state fail", "update it"),
+              "error: kill nosuch: no such running service", "alive"]
           and len(out) == 9 and int(out[8]) >= 6)
     # the console driver is killed under the shell; rs restarts it and the shell goes on
     check(record, boot, "system.tty_killed_under_the_shell", "service kill tty; sleep 1; echo still here",

@@ -17,8 +17,9 @@
 #define MANIFEST_MODULES_MAX 4 /* data modules a service may borrow from rs */
 #define MANIFEST_MODULE_MAX 32 /* a module name with its NUL (ROOT_MODULE's field) */
 #define MANIFEST_PATH_MAX 64
-#define MANIFEST_DEVS_MAX 8  /* device majors a driver serves */
-#define MANIFEST_NODES_MAX 8 /* device nodes it names (`node`) */
+#define MANIFEST_DEVS_MAX 8   /* device majors a driver serves */
+#define MANIFEST_NODES_MAX 8  /* device nodes it names (`node`) */
+#define MANIFEST_LOST_MAX 112 /* `lost`: what stopping it for good loses, with its NUL */
 
 /* `node NAME MAJOR,MINOR MODE [GROUP]`: /dev/NAME, made by vfs (a character device). */
 struct manifest_node {
@@ -80,6 +81,8 @@ struct manifest {
     uint32_t denial_limit;          /* privilege denials that count as a failure; 0: off */
     int may_manage;                 /* may spawn helpers and send administrator requests */
     char policy[MANIFEST_PATH_MAX]; /* optional policy script (run by the shell) */
+    char
+        lost[MANIFEST_LOST_MAX]; /* optional: what is lost when it stops for good (restart never) */
     char modules[MANIFEST_MODULES_MAX][MANIFEST_MODULE_MAX]; /* boot data modules it may borrow */
     int nr_modules;
     struct {
