@@ -193,8 +193,8 @@ def shell_tests(record, boot):
     # every service answers rs's heartbeats (service_receive), the core servers too: the
     # beats column counts the answers
     check(record, boot, "system.every_service_answers_heartbeats", "service list",
-          lambda out: out[:1] and out[0].split()[7] == "beats"
-          and all(any(l.split()[:1] == [label] and l.split()[7].isdigit() and int(l.split()[7]) > 0
+          lambda out: out[:1] and out[0].split()[-3] == "beats"
+          and all(any(l.split()[:1] == [label] and l.split()[-3].isdigit() and int(l.split()[-3]) > 0
                       for l in out) for label in ("pm", "vfs", "ramfs", "ds", "tty")))
     check(record, boot, "system.service_errors", "service kill nosuch; echo st=$?; service frob",
           ["error: kill nosuch: no such running service", "st=1",
@@ -239,7 +239,8 @@ def shell_tests(record, boot):
     # an update whose writer goes away before the whole program came is dropped at close
     check(record, boot, "system.service_update_aborted_at_close",
           "printf 'update demo 100' > /dev/service; service list | head -1; service log | grep -c aborted",
-          ["label      endpoint state    restarts last failure     last_us mean_us beats", "1"])
+          ["label      endpoint state    restarts last failure     last_us mean_us beats policy    data",
+           "1"])
     check(record, boot, "system.service_update_errors",
           "service update nosuch /bin/demo; echo st=$?; service update demo /nonexistent; echo st=$?",
           lambda out: out[:2] == ["error: update nosuch: no such service", "st=1"] and out[-1] == "st=2")
@@ -252,7 +253,8 @@ def shell_tests(record, boot):
     check(record, boot, "system.policy_script_decides", "cat /tmp/rs-policy.log; service list | grep demo",
           lambda out: out[:5] == ["demo failed (administrator) after 1 restarts"]
           + [f"demo failed (denials) after {n} restarts" for n in range(2, 5)]
-          + ["demo: giving up"] and len(out) == 6 and out[5].split()[2] == "down")
+          + ["demo: giving up"] and len(out) == 6 and out[5].split()[2] == "down"
+          and out[5].split()[-2:] == ["script", "fresh"])
     check(record, boot, "system.kill_gives_no_save", "service log | grep demo | grep -c 'asked to save'",
           ["1"])
     applets(record, boot)
