@@ -247,7 +247,7 @@ int service_is_label(const char *label)
 void service_refused(const message_t *m, const char *what, const char *why)
 {
     const struct manifest *from = started_manifest(m->source);
-    char text[160];
+    char text[320]; /* an administrator's refusal names what would be lost (admin_refusal) */
     snprintf_s(text, sizeof(text), "%s from %s: %s", what,
                from ? from->label : "a process rs did not start", why);
     uint64_t n = service_refuse("rs", m, text);
@@ -703,19 +703,18 @@ static const char *admin_refusal(const struct service *s, int op, int force)
         return "its manifest says 'users yes'";
     if (op == SVC_UP || s->man->restart != RESTART_NEVER || force)
         return 0;
-    const char *verb = op == SVC_KILL      ? "kill"
-                       : op == SVC_DOWN    ? "down"
-                       : op == SVC_RESTART ? "restart"
-                                           : "update";
-    snprintf_s(
-        why, sizeof(why), "%s %s (restart never): %s; use service %s -f %s to %s anyway",
-        s->mod->name, op == SVC_KILL ? "is not restarted after a kill" : "would start again empty",
-        s->man->lost[0] ? s->man->lost : "what it keeps in memory is lost and requests to it fail",
-        verb, s->mod->name,
-        op == SVC_DOWN      ? "take it down"
-        : op == SVC_KILL    ? "kill it"
-        : op == SVC_RESTART ? "restart it"
-                            : "update it");
+    static const struct {
+        const char *verb, *after, *doing;
+    } text[] = {
+        [SVC_KILL] = {"kill", "is not restarted after a kill", "kill it"},
+        [SVC_RESTART] = {"restart", "would start again empty", "restart it"},
+        [SVC_DOWN] = {"down", "would start again empty", "take it down"},
+        [SVC_UPDATE] = {"update", "would start again empty", "update it"},
+    };
+    const char *lost =
+        s->man->lost[0] ? s->man->lost : "what it keeps in memory is lost and requests to it fail";
+    snprintf_s(why, sizeof(why), "%s %s (restart never): %s; use service %s -f %s to %s anyway",
+               s->mod->name, text[op].after, lost, text[op].verb, s->mod->name, text[op].doing);
     return why;
 }
 
