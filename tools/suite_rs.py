@@ -147,6 +147,8 @@ def run_update_escalation(record, module):
         text = open(path).read()
         if rel == os.path.join("tests", "fixtures", "demo", "demo.conf"):
             text += "manage yes\n"
+        if rel == os.path.join("servers", "ipc", "ipc.conf"):  # the refusal's general words
+            text = "".join(l for l in text.splitlines(True) if not l.startswith("lost "))
         confs.append((rel, text))
     bundle = bundle_manifests("manage", confs)
     boot = Boot(system_modules(with_services=["demo"]) + [bundle], console=True)
@@ -166,6 +168,16 @@ def run_update_escalation(record, module):
         ok = out is not None and out[:6] == want and len(out) == 7 and int(out[6]) >= 6
         record("rs.update_cannot_escalate", ok, "" if ok else f"printed {out!r}",
                None if ok else boot.tail())
+        # The ipc server (restart never; its `lost` line taken out above): `service kill`
+        # without -f is refused in general words, exit status 1, and ipc stays up
+        out = boot.run("service kill ipc; echo st=$?; service list | grep '^ipc '", "# ", 30)
+        want = ("error: kill ipc: refused: ipc is not restarted after a kill (restart never): "
+                "what it keeps in memory is lost and requests to it fail; "
+                "use service kill -f ipc to kill it anyway")
+        ok = (out is not None and out[:2] == [want, "st=1"] and len(out) == 3
+              and out[2].split()[2] == "up" and out[2].split()[-2:] == ["never", "lost"])
+        record("rs.kill_never_policy_needs_force", ok, "" if ok else f"printed {out!r}",
+               None if ok else boot.tail())
         # The ipc server (restart never) killed: pm forgets it; ids still change (su), and
         # forks are not refused one by one (docs/IPC-SYSV.md, "When the server dies").
         out = boot.run("service kill -f ipc; sleep 1; su user -c 'echo hi'; echo st=$?; "
@@ -173,7 +185,9 @@ def run_update_escalation(record, module):
         ok = (out is not None and "hi" in out and out.count("st=0") == 2 and
               any("ipc server (endpoint" in line and "is gone" in line for line in out) and
               not any("did not take pid" in line for line in out))
-        record("rs.ipc_gone_ids_still_change", ok, "" if ok else f"printed {out!r}",
+        listed = boot.run("service list | grep '^ipc '", "# ", 30)
+        ok = ok and listed is not None and len(listed) == 1 and listed[0].split()[2] == "down"
+        record("rs.ipc_gone_ids_still_change", ok, "" if ok else f"printed {out!r}, {listed!r}",
                None if ok else boot.tail())
     finally:
         boot.kill()

@@ -184,23 +184,39 @@ def shell_tests(record, boot):
     check(record, boot, "system.service_list", "service list",
           lambda out: len(out) >= 5 and out[0].split()[:2] == ["label", "endpoint"]
           and any(l.split()[:1] == ["tty"] and " up " in l for l in out))
-    # every service answers rs's heartbeats (service_receive), the core servers too: the last
-    # column counts the answers
+    # each service's restart policy and what becomes of its data when it stops (docs/REINCARNATION.md)
+    check(record, boot, "system.service_list_policy_and_data", "service list",
+          lambda out: out[:1] and out[0].split()[-3:] == ["beats", "policy", "data"]
+          and all(any(l.split()[:1] == [label] and l.split()[-2:] == want for l in out)
+                  for label, want in (("pm", ["never", "lost"]), ("ramfs", ["never", "lost"]),
+                                      ("ds", ["immediate", "kept"]), ("tty", ["immediate", "fresh"]))))
+    # every service answers rs's heartbeats (service_receive), the core servers too: the
+    # beats column counts the answers
     check(record, boot, "system.every_service_answers_heartbeats", "service list",
-          lambda out: out[:1] and out[0].split()[-1] == "beats"
-          and all(any(l.split()[:1] == [label] and l.split()[-1].isdigit() and int(l.split()[-1]) > 0
+          lambda out: out[:1] and out[0].split()[-3] == "beats"
+          and all(any(l.split()[:1] == [label] and l.split()[-3].isdigit() and int(l.split()[-3]) > 0
                       for l in out) for label in ("pm", "vfs", "ramfs", "ds", "tty")))
     check(record, boot, "system.service_errors", "service kill nosuch; echo st=$?; service frob",
           ["error: kill nosuch: no such running service", "st=1",
            "error: unknown command 'frob' (list, log, restart, kill, down, up, update)"])
-    # pm, vfs and ramfs would not come back (restart never): rs refuses to stop them unless forced
-    refusal = "refused: it would not come back (restart never); -f forces it"
+    # pm, vfs and ramfs would not come back (restart never): rs refuses to stop them unless
+    # forced, and says what would be lost (their manifests' `lost` lines)
+    def refusal(verb, label, how, lost, doing):
+        return (f"error: {verb} {label}: refused: {label} {how} (restart never): {lost}; "
+                f"use service {verb} -f {label} to {doing} anyway")
+    again = "would start again empty"
+    ramfs_lost = "every file in / is lost and later commands fail with I/O errors"
     check(record, boot, "system.service_refuses_to_stop_core_servers",
           "service kill pm; echo st=$?; service down vfs; service restart ramfs; "
           "service update ramfs /bin/demo; service kill -f nosuch; echo alive; service list | grep -c ' up '",
-          lambda out: out[:7] == [f"error: kill pm: {refusal}", "st=1", f"error: down vfs: {refusal}",
-                                  f"error: restart ramfs: {refusal}", f"error: update ramfs: {refusal}",
-                                  "error: kill nosuch: no such running service", "alive"]
+          lambda out: out[:7] == [
+              refusal("kill", "pm", "is not restarted after a kill", "every process's table entry is "
+                      "lost; fork, exec, exit, wait and signals fail from then on", "kill it"), "st=1",
+              refusal("down", "vfs", again, "every open file, pipe and socket is lost and every "
+                      "later file call fails", "take it down"),
+              refusal("restart", "ramfs", again, ramfs_lost, "restart it"),
+              refusal("update", "ramfs", again, ramfs_lost, "update it"),
+              "error: kill nosuch: no such running service", "alive"]
           and len(out) == 8 and int(out[7]) >= 6)
     # ds comes back with its store (its state region, docs/DS.md); the tty tests below need vfs
     # to hear of tty's restart through the new ds (ep.tty, its subscription kept)
@@ -227,7 +243,8 @@ def shell_tests(record, boot):
     # an update whose writer goes away before the whole program came is dropped at close
     check(record, boot, "system.service_update_aborted_at_close",
           "printf 'update demo 100' > /dev/service; service list | head -1; service log | grep -c aborted",
-          ["label      endpoint state    restarts last failure     last_us mean_us beats", "1"])
+          ["label      endpoint state    restarts last failure     last_us mean_us beats policy    data",
+           "1"])
     check(record, boot, "system.service_update_errors",
           "service update nosuch /bin/demo; echo st=$?; service update demo /nonexistent; echo st=$?",
           lambda out: out[:2] == ["error: update nosuch: no such service", "st=1"] and out[-1] == "st=2")
@@ -240,7 +257,8 @@ def shell_tests(record, boot):
     check(record, boot, "system.policy_script_decides", "cat /tmp/rs-policy.log; service list | grep demo",
           lambda out: out[:5] == ["demo failed (administrator) after 1 restarts"]
           + [f"demo failed (denials) after {n} restarts" for n in range(2, 5)]
-          + ["demo: giving up"] and len(out) == 6 and out[5].split()[2] == "down")
+          + ["demo: giving up"] and len(out) == 6 and out[5].split()[2] == "down"
+          and out[5].split()[-2:] == ["script", "fresh"])
     check(record, boot, "system.kill_gives_no_save", "service log | grep demo | grep -c 'asked to save'",
           ["1"])
     applets(record, boot)

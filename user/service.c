@@ -1,14 +1,16 @@
 /*
  * service: the administrator's tool for rs, the reincarnation server.
  *   service list                 every service: endpoint, state, restarts,
- *                                last failure, last and mean recovery time
+ *                                last failure, last and mean recovery time,
+ *                                heartbeat answers, restart policy, and what
+ *                                its data becomes when it stops (fresh, lost)
  *   service log                  rs's event log, with times
  *   service restart|kill|down [-f] LABEL
  *   service up LABEL
  *   service update [-f] LABEL PROGRAM  run PROGRAM (a Samsara service's ELF file)
  *                                in place of LABEL's program; it keeps its state in ds
  * -f forces stopping a service that would not come back (restart never: pm,
- * vfs, ramfs, ds); without it rs refuses. It writes the command to
+ * vfs, ramfs, ds, ipc); without it rs refuses and says what would be lost. It writes the command to
  * /dev/service and prints rs's answer; the exit status is 1 when rs answers
  * with an error, 2 for a usage or I/O error.
  */

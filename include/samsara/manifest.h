@@ -22,6 +22,7 @@
 /* `state SIZE`: at most this much; mapped at MANIFEST_STATE_VADDR in each instance */
 #define MANIFEST_STATE_MAX (1024ull * 1024)
 #define MANIFEST_STATE_VADDR 0x0000500000000000ull
+#define MANIFEST_LOST_MAX 112 /* `lost`: what stopping it for good loses, with its NUL */
 
 /* `node NAME MAJOR,MINOR MODE [GROUP]`: /dev/NAME, made by vfs (a character device). */
 struct manifest_node {
@@ -84,6 +85,8 @@ struct manifest {
     uint32_t denial_limit;          /* privilege denials that count as a failure; 0: off */
     int may_manage;                 /* may spawn helpers and send administrator requests */
     char policy[MANIFEST_PATH_MAX]; /* optional policy script (run by the shell) */
+    char
+        lost[MANIFEST_LOST_MAX]; /* optional: what is lost when it stops for good (restart never) */
     char modules[MANIFEST_MODULES_MAX][MANIFEST_MODULE_MAX]; /* boot data modules it may borrow */
     int nr_modules;
     struct {

@@ -347,7 +347,9 @@ static int key_program(struct ctx *c, const char *key, const char *p, const char
     return 0;
 }
 
-static int key_args(struct ctx *c, const char *key, const char *p, const char *end)
+/* The rest of the line, trimmed, into dst (max bytes with its NUL): args, lost. */
+static int manifest_rest(struct ctx *c, const char *key, const char *p, const char *end, char *dst,
+                         uint64_t max)
 {
     while (p < end && manifest_space(*p))
         p++;
@@ -356,11 +358,20 @@ static int key_args(struct ctx *c, const char *key, const char *p, const char *e
     struct tok t = {p, (uint64_t)(end - p)};
     if (!t.n)
         return manifest_fail(c, "missing value for '%s'", key);
-    if (t.n >= MANIFEST_ARGS_MAX)
-        return manifest_fail(c, "'%s' too long (%u characters, at most %u)", key, t.n,
-                             (uint64_t)MANIFEST_ARGS_MAX - 1);
-    manifest_copy(c->m->args, t);
+    if (t.n >= max)
+        return manifest_fail(c, "'%s' too long (%u characters, at most %u)", key, t.n, max - 1);
+    manifest_copy(dst, t);
     return 0;
+}
+
+static int key_args(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    return manifest_rest(c, key, p, end, c->m->args, MANIFEST_ARGS_MAX);
+}
+
+static int key_lost(struct ctx *c, const char *key, const char *p, const char *end)
+{
+    return manifest_rest(c, key, p, end, c->m->lost, MANIFEST_LOST_MAX);
 }
 
 static int key_priority(struct ctx *c, const char *key, const char *p, const char *end)
@@ -786,6 +797,7 @@ static const struct {
     {"denial_limit", .fn = key_denial_limit},
     {"manage", .fn = key_manage},
     {"policy", .fn = key_policy},
+    {"lost", .fn = key_lost},
     /* what it borrows and serves */
     {"modules", .each = modules_value},
     {"dev", .fn = key_dev, .repeat = 1},

@@ -63,7 +63,7 @@ static int decimal(const char *text, uint64_t *out)
 
 static void say(const char *fmt, const char *a, const char *b, const char *c)
 {
-    char buf[160];
+    char buf[320]; /* a refusal names what would be lost (admin_refusal) */
     snprintf_s(buf, sizeof(buf), fmt, a, b, c);
     add(buf);
 }
@@ -113,10 +113,11 @@ static void command(char *line)
         return;
     }
     if ((!strcmp(word[0], "list") || !strcmp(word[0], "log")) && n == 1) {
-        char buf[128];
+        char buf[160];
         int log = word[0][1] == 'o';
         if (!log)
-            add("label      endpoint state    restarts last failure     last_us mean_us beats\n");
+            add("label      endpoint state    restarts last failure     last_us mean_us beats "
+                "policy    data\n");
         for (uint64_t i = 0; service_line(log, i, buf, sizeof(buf)) > 0; i++)
             add(buf);
         return;

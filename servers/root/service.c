@@ -247,7 +247,7 @@ int service_is_label(const char *label)
 void service_refused(const message_t *m, const char *what, const char *why)
 {
     const struct manifest *from = started_manifest(m->source);
-    char text[160];
+    char text[320]; /* an administrator's refusal names what would be lost (admin_refusal) */
     snprintf_s(text, sizeof(text), "%s from %s: %s", what,
                from ? from->label : "a process rs did not start", why);
     uint64_t n = service_refuse("rs", m, text);
@@ -642,7 +642,23 @@ void service_complaint(message_t *m)
     reply_result(m, 0);
 }
 
-/* One line of `service list`, or of `service log`, into buf; 0 when there are no more. */
+/* A manifest's restart policy as `service list` shows it: its script's, or its `restart`. */
+static const char *policy_name(const struct manifest *man)
+{
+    static const char *const name[] = {[RESTART_NEVER] = "never",
+                                       [RESTART_IMMEDIATE] = "immediate",
+                                       [RESTART_BACKOFF] = "backoff"};
+    return man->policy[0] ? "script" : name[man->restart];
+}
+
+/*
+ * One line of `service list`, or of `service log`, into buf; 0 when there are
+ * no more. The `data` column says what becomes of what a service keeps in its
+ * memory when it stops: "kept" (it has a state region, which rs gives the
+ * next instance: docs/REINCARNATION.md), "fresh" (restartable: a new instance
+ * starts from its program, with only what it saved in ds itself) or "lost"
+ * (restart never: gone for good).
+ */
 int service_line(int log, uint64_t i, char *buf, uint64_t len)
 {
     static const char *const state[] = {"?", "up", "restarting", "down"};
@@ -659,10 +675,13 @@ int service_line(int log, uint64_t i, char *buf, uint64_t len)
         struct service *s = &services[k];
         if (!s->man || n++ != i)
             continue;
-        return snprintf_s(buf, len, "%-10s %6d %-10s %5lu %-17s %7lu %7lu %5lu\n", s->mod->name,
-                          s->ep, state[s->state], s->restarts,
-                          s->restarts ? cause_name[s->cause] : "-", s->last_us,
-                          s->recovered ? s->total_us / s->recovered : 0, s->beats);
+        return snprintf_s(
+            buf, len, "%-10s %6d %-10s %5lu %-17s %7lu %7lu %5lu %-9s %s\n", s->mod->name, s->ep,
+            state[s->state], s->restarts, s->restarts ? cause_name[s->cause] : "-", s->last_us,
+            s->recovered ? s->total_us / s->recovered : 0, s->beats, policy_name(s->man),
+            s->man->state_len                  ? "kept"
+            : s->man->restart == RESTART_NEVER ? "lost"
+                                               : "fresh");
     }
     return 0;
 }
@@ -670,21 +689,36 @@ int service_line(int log, uint64_t i, char *buf, uint64_t len)
 /*
  * Why the administrator may not do op (SVC_KILL, SVC_RESTART, SVC_DOWN, or
  * SVC_UPDATE) to s, or 0. A service that would not come back (restart never:
- * pm, vfs, ramfs, ds keep state nobody else has) is stopped only when forced.
- * An update runs a program of the administrator's choice with the manifest's
- * privileges, so never for a manifest that grants more than a service needs
- * to run: `manage yes` (spawn helpers of other manifests, administer every
- * service) or `users yes` (control every Linux process).
+ * pm, vfs, ramfs, ds, ipc keep state nobody else has) is stopped only when
+ * forced; the refusal says what would be lost, from the manifest's `lost`
+ * line or in general words. An update runs a program of the administrator's
+ * choice with the manifest's privileges, so never for a manifest that grants
+ * more than a service needs to run: `manage yes` (spawn helpers of other
+ * manifests, administer every service) or `users yes` (control every Linux
+ * process).
  */
 static const char *admin_refusal(const struct service *s, int op, int force)
 {
+    static char why[256];
     if (op == SVC_UPDATE && s->man->may_manage)
         return "its manifest says 'manage yes'";
     if (op == SVC_UPDATE && (s->man->flags & PRIV_USERS))
         return "its manifest says 'users yes'";
-    if (op != SVC_UP && s->man->restart == RESTART_NEVER && !force)
-        return "it would not come back (restart never); -f forces it";
-    return 0;
+    if (op == SVC_UP || s->man->restart != RESTART_NEVER || force)
+        return 0;
+    static const struct {
+        const char *verb, *after, *doing;
+    } text[] = {
+        [SVC_KILL] = {"kill", "is not restarted after a kill", "kill it"},
+        [SVC_RESTART] = {"restart", "would start again empty", "restart it"},
+        [SVC_DOWN] = {"down", "would start again empty", "take it down"},
+        [SVC_UPDATE] = {"update", "would start again empty", "update it"},
+    };
+    const char *lost =
+        s->man->lost[0] ? s->man->lost : "what it keeps in memory is lost and requests to it fail";
+    snprintf_s(why, sizeof(why), "%s %s (restart never): %s; use service %s -f %s to %s anyway",
+               s->mod->name, text[op].after, lost, text[op].verb, s->mod->name, text[op].doing);
+    return why;
 }
 
 /*

@@ -614,6 +614,24 @@ static void key_manage_policy(void)
     ERR("label a\npolicy /a b\n", "t.conf:2: extra value 'b' for 'policy' (it takes one)");
 }
 
+/* `lost`: free text to the end of the line (a comment cut off), for rs's refusals */
+static void key_lost(void)
+{
+    OK("label a\n");
+    CHECK(m.lost[0] == '\0');
+    OK("label a\nlost  every file in /,  and more \t# not this\n");
+    CHECK(!strcmp(m.lost, "every file in /,  and more"));
+    char text[160] = "label a\nlost ";
+    memset(text + strlen(text), 'x', MANIFEST_LOST_MAX - 1);
+    strcat(text, "\n");
+    OK(text);
+    CHECK(strlen(m.lost) == MANIFEST_LOST_MAX - 1);
+    strcpy(text + strlen(text) - 1, "x\n");
+    ERR(text, "t.conf:2: 'lost' too long (112 characters, at most 111)");
+    ERR("label a\nlost\n", "t.conf:2: missing value for 'lost'");
+    ERR("label a\nlost a\nlost b\n", "t.conf:3: duplicate key 'lost'");
+}
+
 static void layout(void)
 {
     /* comments, blank lines, indentation, tabs, CRLF */
@@ -1167,6 +1185,7 @@ static void same_manifest(const char *what, const struct manifest *a, const stru
     FIELD(denial_limit);
     FIELD(may_manage);
     FIELD(policy);
+    FIELD(lost);
 #undef FIELD
     CHECK(!memcmp(a, b, sizeof(*a)));
 }
@@ -1296,6 +1315,8 @@ static void tree_manifests(void)
         .max_pages = 262144,
         .restart = RESTART_NEVER,
         .heartbeat_ms = 1000, /* answered by service_receive; a miss is only logged */
+        .lost = "every process's table entry is lost; fork, exec, exit, wait and signals fail "
+                "from then on",
     };
     want_pm.kcalls = expected[0].kcalls;
     if (parse_file("servers/pm/pm.conf") == 0)
@@ -1425,6 +1446,7 @@ int main(void)
         {"key_heartbeat", key_heartbeat},
         {"key_restart", key_restart},
         {"key_manage_policy", key_manage_policy},
+        {"key_lost", key_lost},
         {"layout", layout},
         {"missing_label", missing_label},
         {"error_buffer", error_buffer},
