@@ -64,6 +64,19 @@ def inet_killed(record, boot, want):
            f"{'right' if got == [want] else got}", None if ok else boot.tail(40))
 
 
+def ds_then_driver_killed(record, boot, want):
+    """ds killed (it comes back with its store and inet's subscription, docs/DS.md), then the
+    network driver: inet hears of the driver's new instance from the new ds (ds_notifier), and a
+    download through it gets the whole file."""
+    test = "wget.ds_then_driver_killed"
+    out = boot.run("service kill ds >/dev/null; sleep 1; service kill virtio_net >/dev/null; "
+                   "sleep 1; wget -T 30 -q -O - http://10.0.2.100:83/file | sha256sum",
+                   timeout=200) or []
+    got = [line.split()[0] for line in out if re.match(r"^[0-9a-f]{64}  -$", line)]
+    ok = got == [want]
+    record(test, ok, f"sha256 {'right' if ok else got}", None if ok else boot.tail(40))
+
+
 def run(record, module):
     data = os.urandom(SIZE)
     want = hashlib.sha256(data).hexdigest()
@@ -76,8 +89,8 @@ def run(record, module):
             disk_flags = flags[len(nic(name)[1]):]  # make run's disk (a snapshot), its own card
             # one guestfwd carries one connection (its chardev connects once, at QEMU's start;
             # QEMU names it after the guest port): 10.0.2.100:80 the driver-kill download; on
-            # virtio, :81 and :82 inet_killed's two
-            fwds = range(80, 83 if name == "virtio" else 81)
+            # virtio, :81 and :82 inet_killed's two, :83 ds_then_driver_killed's
+            fwds = range(80, 84 if name == "virtio" else 81)
             netdev = "user,id=n0,restrict=on" + "".join(
                 f",guestfwd=tcp:10.0.2.100:{p}-tcp:127.0.0.1:{port}" for p in fwds)
             boot = Boot(mods, extra=["-netdev", netdev, "-device", device] + disk_flags,
@@ -102,6 +115,7 @@ def run(record, module):
                        f"{'right' if got == [want] else got}", None if ok else boot.tail(40))
                 if name == "virtio":
                     inet_killed(record, boot, want)
+                    ds_then_driver_killed(record, boot, want)
             finally:
                 boot.kill()
     finally:

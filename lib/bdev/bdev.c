@@ -59,8 +59,8 @@ static void wait_event(uint64_t ms)
             continue;
         if (m.source == SYSTEM && m.u.notify.bits == NOTIFY_ALARM)
             return;
-        if (m.type == MSG_NOTIFY && m.source == ds && ds > 0)
-            break;
+        if (m.type == MSG_NOTIFY && ((m.source == ds && ds > 0) || ds_notifier(m.source)))
+            break; /* ds's, or a restarted ds's (ds_notifier asks rs) */
         if (m.source == SYSTEM && (m.u.notify.bits & NOTIFY_ALARM)) {
             m.u.notify.bits &= ~(uint64_t)NOTIFY_ALARM; /* ours; the rest is the server's */
             defer(&m);

@@ -537,6 +537,10 @@ int netif_message(const message_t *m)
             complain(n, "a message that is no answer");
         return 1;
     }
+    if (m->type == MSG_NOTIFY && ds_notifier(m->source)) { /* from a restarted ds (asks rs) */
+        announcements();
+        return 1;
+    }
     return 0;
 }
 
