@@ -20,7 +20,7 @@
 #define MANIFEST_DEVS_MAX 8  /* device majors a driver serves */
 #define MANIFEST_NODES_MAX 8 /* device nodes it names (`node`) */
 /* `state SIZE`: at most this much; mapped at MANIFEST_STATE_VADDR in each instance */
-#define MANIFEST_STATE_MAX (1024ull * 1024)
+#define MANIFEST_STATE_MAX (128ull * 1024 * 1024)
 #define MANIFEST_STATE_VADDR 0x0000500000000000ull
 #define MANIFEST_LOST_MAX 112 /* `lost`: what stopping it for good loses, with its NUL */
 

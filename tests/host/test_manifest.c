@@ -561,8 +561,9 @@ static void key_state(void)
     OK("label a\nstate 320K\n");
     CHECK(m.state_len == 320 * 1024);
     OK("label a\nstate 1M\n");
+    OK("label a\nstate 128M\n");
     CHECK(m.state_len == MANIFEST_STATE_MAX);
-    ERR("label a\nstate 1028K\n", "t.conf:2: state 1052672 bytes is more than 1048576");
+    ERR("label a\nstate 131076K\n", "t.conf:2: state 134221824 bytes is more than 134217728");
     ERR("label a\nstate 6K\n", "t.conf:2: state '6K' is not a positive multiple of 4K");
     ERR("label a\nstate 0\n", "t.conf:2: state '0' is not a positive multiple of 4K");
     ERR("label a\nstate 64m\n", "t.conf:2: bad size '64m' for 'state' (a number, then K or M)");
