@@ -53,7 +53,9 @@ enum fs_request {
                             /*   vfs clears the set-id bits as Linux does) */
     FS_UTIME,               /* utime: ino, atime, mtime (seconds, or FS_TIME_*) */
     FS_MOUNT,               /* mount: -> node (the root, one reference); the server serves */
-                            /*   again after an FS_UNMOUNT */
+                            /*   again after an FS_UNMOUNT. result 1 (not 0): this instance */
+                            /*   carries on its previous one's state, the request in flight */
+                            /*   rolled back (docs/FILESYSTEMS.md, "Replay") */
     FS_SYNC,                /* sync: ino (0: the whole file system): what the server holds */
                             /*   in memory of it goes to its disk, then the disk flushes */
     FS_UNMOUNT,             /* unmount: write everything out; every later request but */

@@ -367,7 +367,8 @@ static int64_t do_mount(const message_t *m, message_t *r)
                           : -LX_ENOSYS;
     if (rc == 0)
         unmounted = 0;
-    return give(r, rc, &n);
+    int64_t result = give(r, rc, &n);
+    return result == 0 && fs->kept && fs->kept() ? 1 : result; /* 1: state kept (fs.h) */
 }
 
 static int64_t do_sync(const message_t *m, message_t *r)

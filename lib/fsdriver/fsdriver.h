@@ -86,6 +86,11 @@ struct fsdriver {
     void (*alarm)(void);
     /* Optional: called after each request was answered. */
     void (*after)(void);
+    /* Optional: 1 when this instance carries on its previous instance's state (a state region)
+     * with the request that was in flight when it died rolled back, so that vfs may send every
+     * request again (FS_MOUNT's result 1 says it: docs/FILESYSTEMS.md, "Replay"); 0 or absent: a
+     * fresh start, and vfs sends again only the requests that may run twice. */
+    int (*kept)(void);
 };
 
 /* The entries of a file server that names its handlers fs_OPERATION (ramfs and ext2 do): its

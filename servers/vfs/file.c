@@ -242,7 +242,10 @@ int64_t file_rw(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, u
         }
         if (write)
             attr_drop_setid(p, v);
-        return fs_rw(p, v, uaddr, len, pos, write);
+        fswait_appending(write && (f->flags & O_APPEND)); /* it may not run twice (fswait.c) */
+        int64_t r = fs_rw(p, v, uaddr, len, pos, write);
+        fswait_appending(0);
+        return r;
     case S_IFDIR:
         return write ? -LX_EINVAL : -LX_EISDIR;
     case S_IFIFO:

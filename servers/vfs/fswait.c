@@ -27,13 +27,23 @@
  * boot's mounts) wait for a busy server in place (wait_idle: its
  * notification, or its death), as before. FS_PUTNODE never waits: to a busy
  * server it is queued and sent when the server is idle.
+ *
+ * Replay (docs/FILESYSTEMS.md, "Replay"): a Linux call whose request finds
+ * its server dead (E_DEADEP: it died before or while serving it) waits too
+ * (WAIT_FS on the dead endpoint, at most REPLAY_WAIT_MS), and when rs's new
+ * instance is bound to the mount (fswait_server_back) the call runs again
+ * against it, with fresh grants (the rerun makes its own). A request that
+ * must not run twice (replay_safe) marks the call fs_unsafe: it then runs
+ * again only if the new instance says it kept its state with the request in
+ * flight rolled back (FS_MOUNT's `kept`); else it ends with EIO.
  */
 #include "vfs.h"
 
-#define FS_LOG_MAX 64 /* requests of one call kept for its rerun (and name-cache answers) */
-#define NR_LOGS 16    /* owners' logs: one per busy server, and room for reruns */
-#define NR_BUSY 8     /* busy servers (one per mount) */
-#define PUTQ_MAX 128  /* put-nodes queued for one busy server */
+#define FS_LOG_MAX 64       /* requests of one call kept for its rerun (and name-cache answers) */
+#define NR_LOGS 16          /* owners' logs: one per busy server, and room for reruns */
+#define NR_BUSY 8           /* busy servers (one per mount) */
+#define PUTQ_MAX 128        /* put-nodes queued for one busy server */
+#define REPLAY_WAIT_MS 3000 /* a call waits this long for a dead server's new instance */
 
 struct fs_logged {
     endpoint_t fs;
@@ -55,6 +65,7 @@ struct busy {
     endpoint_t ep;    /* 0: free */
     endpoint_t owner; /* the process whose request it holds (0: vfs's own, or it is gone) */
     int type;         /* that request's */
+    int unsafe;       /* it must not run twice (replay_safe) */
 };
 
 /* A server that became idle: its queued put-nodes go out, its waiters run again. */
@@ -181,11 +192,11 @@ static void record(endpoint_t fs, int type, uint64_t key, const message_t *reply
         run_log.e[run_log.n++] = (struct fs_logged){fs, type, key, *reply};
 }
 
-static struct busy *busy_new(endpoint_t fs, endpoint_t owner, int type)
+static struct busy *busy_new(endpoint_t fs, endpoint_t owner, int type, int unsafe)
 {
     for (int i = 0; i < NR_BUSY; i++)
         if (!busy[i].ep && !idle[i].ep) {
-            busy[i] = (struct busy){fs, owner, type};
+            busy[i] = (struct busy){fs, owner, type, unsafe};
             idle[i].nput = 0;
             return &busy[i];
         }
@@ -255,6 +266,78 @@ static void wait_idle(struct busy *b, message_t *out)
     }
 }
 
+/* An O_APPEND write is being sent (file_rw): its offset is the size the server says, so it
+ * cannot run twice. */
+static int appending;
+
+void fswait_appending(int on)
+{
+    appending = on;
+}
+
+/* open, openat and creat without O_EXCL: a create that runs again finds the file it made. */
+static int creating_open(const struct vproc *p)
+{
+    uint64_t nr = p->call.u.lx.nr;
+    const uint64_t *a = p->call.u.lx.arg;
+    uint64_t flags = nr == LX_open ? a[1] : nr == LX_openat ? a[2] : 0;
+    return nr == LX_creat || ((nr == LX_open || nr == LX_openat) && !(flags & O_EXCL));
+}
+
+/*
+ * Request type of p's call may be sent again to a new instance that started fresh (lost what
+ * the dead one did): it reads, or it sets something to a value the request names (docs/
+ * FILESYSTEMS.md, "Replay", the table). Creates other than open's, links, unlinks, renames and
+ * an O_APPEND write would see their own first run (EEXIST, ENOENT, the bytes twice).
+ */
+static int replay_safe(const struct vproc *p, int type)
+{
+    switch (type) {
+    case FS_LOOKUP:
+    case FS_WALK:
+    case FS_STAT:
+    case FS_READ:
+    case FS_GETDENTS:
+    case FS_READLINK:
+    case FS_STATFS:
+    case FS_SYNC:
+    case FS_TRUNC:
+    case FS_CHMOD:
+    case FS_CHOWN:
+    case FS_UTIME:
+    case FS_MOUNT:
+    case FS_PUTNODE:
+        return 1;
+    case FS_WRITE:
+        return !appending;
+    case FS_CREATE:
+        return creating_open(p);
+    default: /* FS_SYMLINK, FS_LINK, FS_UNLINK, FS_RMDIR, FS_RENAME, FS_UNMOUNT */
+        return 0;
+    }
+}
+
+/*
+ * p's request to fs found it dead: p's call waits for the new instance (fswait_server_back
+ * runs it again), at most REPLAY_WAIT_MS from the first death it met, then EIO.
+ */
+static int64_t wait_for_instance(struct vproc *p, endpoint_t fs, int unsafe)
+{
+    uint64_t now = sys_uptime();
+    if (!p->fs_deadline)
+        p->fs_deadline = now + REPLAY_WAIT_MS;
+    if (now >= p->fs_deadline || mount_gone_ms(fs) > REPLAY_WAIT_MS) {
+        printf("vfs: file server (endpoint %d) is dead and no new instance came: EIO\n", fs);
+        return -LX_EIO;
+    }
+    p->fs_unsafe |= unsafe;
+    log_free(p->ep); /* its log's replies are the dead instance's */
+    p->fs_wait = fs;
+    suspend(p, WAIT_FS);
+    timers_arm();
+    return SUSPEND;
+}
+
 /*
  * One request to a file-system server; its result (>= 0 or -errno), or
  * SUSPEND when the Linux call being served must wait for the server (the
@@ -291,8 +374,11 @@ static int64_t request(endpoint_t fs, message_t *m, int putnode)
     }
     if (b)
         wait_idle(b, 0);
+    int unsafe = p && !replay_safe(p, type);
     sent++; /* a bounded wait that times out may have reached it: counted */
     int r = ipc_sendrec_bounded(fs, m, FS_TIMEOUT_MS);
+    if (r == -E_DEADEP && p)
+        return wait_for_instance(p, fs, unsafe);
     if (r == -E_TIMEDOUT)
         printf("vfs: file server (endpoint %d) did not answer request 0x%x in %d ms: EIO\n", fs,
                type, FS_TIMEOUT_MS);
@@ -304,7 +390,7 @@ static int64_t request(endpoint_t fs, message_t *m, int putnode)
         return m->u.fs.reply.result;
     }
     /* The server waits for its driver: it finishes the request later. */
-    b = busy_new(fs, p ? p->ep : 0, type);
+    b = busy_new(fs, p ? p->ep : 0, type, unsafe);
     if (!b)
         return -LX_EIO;
     if (!p) { /* vfs's own request: a put-node goes on, anything else waits here */
@@ -433,10 +519,52 @@ void fswait_server_gone(endpoint_t old)
     struct busy *b = busy_of(old);
     if (!b)
         return;
-    if (b->owner) /* its request died with the server: the rerun asks the new instance */
+    struct vproc *owner = b->owner ? vproc_of(b->owner) : 0;
+    if (owner) { /* its request died with the server: the rerun asks the new instance */
+        owner->fs_unsafe |= b->unsafe;
         log_free(b->owner);
+    }
     busy_end(b);
     idle[b - busy].nput = 0; /* the new instance counts none of our references */
+}
+
+/*
+ * rs's new instance now of the dead server old is bound to its mount (mounts_check); kept: it
+ * carries on the old one's state. The calls that waited for it run again (fswait_resume), but
+ * one that lost a request that must not run twice, on a fresh instance, ends with EIO.
+ */
+void fswait_server_back(endpoint_t old, endpoint_t now, int kept)
+{
+    struct idle *q = 0;
+    for (int i = 0; i < NR_BUSY && !q; i++)
+        if (idle[i].ep == old || (!busy[i].ep && !idle[i].ep))
+            q = &idle[i];
+    for (int k = 0; k < NR_SLOTS; k++) {
+        struct vproc *p = vproc_by_index(k);
+        if (!p || p->wait != WAIT_FS || p->fs_wait != old)
+            continue;
+        p->fs_wait = now;
+        if (p->fs_unsafe && !kept) {
+            printf("vfs: a request of pid %d's call (%lu) died with file server %d and may not "
+                   "run twice on its fresh instance: EIO\n",
+                   p->pid, p->call.u.lx.nr, old);
+            p->wait = WAIT_NONE;
+            reply(p->ep, -LX_EIO);
+        } else if (q) {
+            p->fs_deadline = 0; /* a second death waits afresh */
+        }
+    }
+    if (q) { /* no room (cannot be: one per mount): the waiters' deadlines run them */
+        q->ep = now;
+        q->nput = 0;
+        idle_pending = 1;
+    }
+}
+
+/* The tick p's wait for a dead server's new instance ends (0: none), for timers_arm. */
+uint64_t fswait_deadline(const struct vproc *p)
+{
+    return p && p->wait == WAIT_FS ? p->fs_deadline : 0;
 }
 
 /*

@@ -375,7 +375,8 @@ int main(uint64_t arg)
             }
             p->call = m; /* kept in case the call is suspended */
             procfs_forget(p);
-            p->done = p->deadline = 0;
+            p->done = p->deadline = p->fs_deadline = 0;
+            p->fs_unsafe = 0;
             p->waited = 0;
             rerun(p); /* the first run */
         } else if (IS_VFS_PM_RQ(m.type)) {

@@ -61,6 +61,7 @@ struct mount {
     struct vnode *root;        /* its root, held */
     struct vnode *covered;     /* the mount point, held; 0 for the root */
     int gone;                  /* its server died: requests fail until it is back */
+    uint64_t gone_since;       /* the tick vfs saw it gone */
     int bind;                  /* a bind mount: its vnodes' number (vnode.bind); 0: the server's */
     int group;                 /* its peer group (shared), 0: private */
     int master;                /* a slave: the group it receives mounts from */
@@ -311,6 +312,24 @@ void mount_others(const char *args)
 }
 
 /*
+ * Whether rs's new instance now of a mounted server carries on its previous instance's state,
+ * with the request in flight rolled back (FS_MOUNT's result 1: docs/FILESYSTEMS.md, "Replay"). The
+ * root reference FS_MOUNT counts goes back to a server that kept ours; a fresh one keeps it (it
+ * counts none of the others).
+ */
+static int instance_kept(endpoint_t now)
+{
+    message_t q = {.type = FS_MOUNT};
+    int64_t r = fs_call(now, &q);
+    if (r < 0)
+        return 0;
+    int kept = r == 1;
+    if (kept)
+        fs_putnode(now, q.u.fs.node.ino);
+    return kept;
+}
+
+/*
  * A mounted server died or came back (ds said a service changed): bind each
  * mount whose instance is dead to the label's new one, and move its vnodes
  * there. A mount whose server is down for good answers EIO (fs_call: the
@@ -329,18 +348,29 @@ void mounts_check(void)
         if (now <= 0 || now == m->ep) {
             if (!m->gone)
                 printf("vfs: %s (mounted on %s) is gone\n", m->label, m->path);
+            if (!m->gone)
+                m->gone_since = sys_uptime();
             m->gone = 1;
             continue;
         }
-        printf("vfs: %s (mounted on %s) restarted: endpoint %d, was %d\n", m->label, m->path, now,
-               m->ep);
-        vnode_rebind(m->ep, now);           /* the new instance counts none of our references */
+        int kept = instance_kept(now);
+        printf("vfs: %s (mounted on %s) restarted: endpoint %d, was %d, %s\n", m->label, m->path,
+               now, m->ep, kept ? "its state kept" : "a fresh start");
+        vnode_rebind(m->ep, now);           /* a fresh instance counts none of our references */
         for (int j = 0; j < NR_MOUNTS; j++) /* its bind mounts follow it */
             if (mounts[j].label[0] && mounts[j].bind && mounts[j].ep == m->ep)
                 mounts[j].ep = now;
+        fswait_server_back(m->ep, now, kept); /* the calls that waited for it run again */
         m->ep = now;
         m->gone = 0;
     }
+}
+
+/* How long (ms) the mount of server fs has been known dead with no new instance; 0: it is not. */
+uint64_t mount_gone_ms(endpoint_t fs)
+{
+    struct mount *m = mount_of_ep(fs);
+    return m && m->gone ? sys_uptime() - m->gone_since + 1 : 0;
 }
 
 /* sync(2), syncfs(2), fsync(2): FS_SYNC of ino (0: all) to fs, or to every mount (fs 0). */

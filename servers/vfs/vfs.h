@@ -148,13 +148,15 @@ struct vproc {
     uint64_t done;   /* bytes already transferred by this call */
     uint64_t dev_id; /* WAIT_DEV: request id at the driver */
     endpoint_t dev_ep;
-    endpoint_t fs_wait; /* WAIT_FS: the busy file server */
-    uint64_t deadline;  /* WAIT_POLL, WAIT_SOCK: tick, 0 = none */
-    int waited;         /* WAIT_SOCK: the call waited once, so its deadline is fixed */
-    int kernel_io;      /* copy_in/out address vfs memory (sendfile) */
-    int tty_passed;     /* pm let its background terminal call go on (VFS_PM_TTY), once */
-    int poll_masked;    /* its ppoll or pselect6 waits with its mask told to pm (poll.c) */
-    struct {            /* WAIT_FIFO_OPEN: the FIFO (server, inode) and the end it opens */
+    endpoint_t fs_wait;   /* WAIT_FS: the busy file server (or the dead one, fs_deadline set) */
+    uint64_t fs_deadline; /* WAIT_FS for a dead server: EIO after this tick (fswait.c, replay) */
+    int fs_unsafe;        /* a request of this call that must not run twice died with a server */
+    uint64_t deadline;    /* WAIT_POLL, WAIT_SOCK: tick, 0 = none */
+    int waited;           /* WAIT_SOCK: the call waited once, so its deadline is fixed */
+    int kernel_io;        /* copy_in/out address vfs memory (sendfile) */
+    int tty_passed;       /* pm let its background terminal call go on (VFS_PM_TTY), once */
+    int poll_masked;      /* its ppoll or pselect6 waits with its mask told to pm (poll.c) */
+    struct {              /* WAIT_FIFO_OPEN: the FIFO (server, inode) and the end it opens */
         endpoint_t fs;
         uint64_t ino;
         int reads;
@@ -303,6 +305,9 @@ void fswait_begin(struct vproc *p);
 int64_t fswait_end(struct vproc *p, int64_t r);
 void fswait_cancel(struct vproc *p);
 void fswait_server_gone(endpoint_t old);
+void fswait_server_back(endpoint_t old, endpoint_t now, int kept);
+void fswait_appending(int on);
+uint64_t fswait_deadline(const struct vproc *p);
 void fswait_cached_lookup(endpoint_t fs, uint64_t dir, int64_t result);
 int fswait_answer_replayed(void);
 uint64_t fswait_sent(void);
@@ -313,6 +318,7 @@ void fswait_resume(void);
 int mount_root(const char *args);
 void mount_others(const char *args);
 void mounts_check(void);
+uint64_t mount_gone_ms(endpoint_t fs);
 uint64_t mount_dev(endpoint_t fs);
 int64_t mount_sync(endpoint_t fs, uint64_t ino);
 int64_t mount_shutdown(void);

@@ -140,6 +140,13 @@ static int timed(const struct vproc *p)
     return p && (p->wait == WAIT_POLL || p->wait == WAIT_SOCK || p->wait == WAIT_MQ) && p->deadline;
 }
 
+/* The tick p's wait ends at (0: none): its own deadline, or its wait for a file server's new
+ * instance (fswait.c). */
+static uint64_t deadline_of(const struct vproc *p)
+{
+    return timed(p) ? p->deadline : fswait_deadline(p);
+}
+
 /* Our one alarm, set for the earliest deadline of a waiting call (at most a day away). */
 #define ALARM_MAX_TICKS (24ull * 3600 * 1000)
 void timers_arm(void)
@@ -147,8 +154,9 @@ void timers_arm(void)
     uint64_t now = sys_uptime(), next = 0;
     for (int i = 0; i < NR_SLOTS; i++) {
         struct vproc *p = vproc_by_index(i);
-        if (timed(p) && (!next || p->deadline < next))
-            next = p->deadline;
+        uint64_t d = deadline_of(p);
+        if (d && (!next || d < next))
+            next = d;
     }
     if (next) {
         uint64_t ticks = next > now ? next - now : 1;
@@ -162,7 +170,8 @@ void timers_check(void)
     uint64_t now = sys_uptime();
     for (int i = 0; i < NR_SLOTS; i++) {
         struct vproc *p = vproc_by_index(i);
-        if (timed(p) && p->deadline <= now)
+        uint64_t d = deadline_of(p);
+        if (d && d <= now)
             rerun(p);
     }
     timers_arm();

@@ -1,0 +1,126 @@
+"""vfs replays a file server's request in flight to rs's new instance (docs/FILESYSTEMS.md,
+"Replay"). ext2 mounted on /mnt (ramfs the root: tools/suite_ext2.py's boot) is killed 50 times,
+every 100-300 ms, while a shell loop reads a file and checks its sha256; then 50 times while
+another lists a directory of 200 files (getdents, stat of each); the readers must see zero
+errors (before replay: every read met by a kill failed with EIO). Then mkdir (a request that may not
+run twice on a fresh ext2) under kills: each either completes or fails with EIO, never EEXIST. Last, tmpfs on /tmp (ROOT=ext2's boot) killed 50 times under stat and
+directory reads of its root, which a fresh tmpfs has too: zero errors.
+
+Each phase prints `reads=N errors=E kills=K`; the counts go into the test's line.
+Called by tools/test.py as run(record, module)."""
+import os
+import re
+import shlex
+import shutil
+import tempfile
+
+from qemu import BUILD, Boot, run_boot
+from suite_ext2 import make_image
+
+PROMPT = "# "
+KILLS = 50
+SEQ = 20000
+
+# The killer: KILLS kills of LABEL, 100-300 ms apart, then /done appears.
+KILLER = ("(k=0; for t in $(seq 1 {kills}); do service kill {label} >/dev/null 2>&1 && "
+          "k=$((k+1)); sleep 0.$((t % 3 + 1)); done; echo $k > /done) &")
+
+
+def script(label, body, check):
+    """A shell script: the killer in the background, body run over and over until it is done,
+    each run's output compared with check's; prints reads, errors and kills."""
+    return "\n".join([
+        "rm -f /done; n=0; e=0",
+        KILLER.format(kills=KILLS, label=label),
+        "while [ ! -e /done ]; do",
+        f"  x=$({body} 2>&1)",
+        f'  if [ "$x" != "{check}" ]; then e=$((e+1)); echo "bad: $x" | head -3; fi',
+        "  n=$((n+1))",
+        "done",
+        "echo reads=$n errors=$e kills=$(cat /done)",
+        ""])
+
+
+def put_script(boot, path, text):
+    """Write text to path in the guest, a line a command (a here-document typed at once loses
+    characters); True if every line went."""
+    boot.run(f"rm -f {path}", PROMPT, 10)
+    for line in text.splitlines():
+        if boot.run(f"echo {shlex.quote(line)} >> {path}", PROMPT, 10) is None:
+            return False
+    return True
+
+
+def counts(out):
+    m = re.search(r"reads=(\d+) errors=(\d+) kills=(\d+)", " ".join(out or []))
+    return tuple(int(x) for x in m.groups()) if m else None
+
+
+def phase(record, boot, name, path, text, timeout=120):
+    """Run the script; the test passes with zero errors and every kill made."""
+    if not put_script(boot, path, text):
+        record(name, False, "no prompt after writing the script", boot.tail())
+        return None
+    out = boot.run(f"sh {path}", PROMPT, timeout)
+    c = counts(out)
+    ok = c is not None and c[1] == 0 and c[2] == KILLS and c[0] > 0
+    record(name, ok, f"reads={c[0]} errors={c[1]} kills={c[2]}" if c else "no counts",
+           None if ok else (out or [])[-10:] + boot.tail(15))
+    return out
+
+
+def ext2_boot(record, tmp):
+    img = os.path.join(tmp, "disk.img")
+    make_image(tmp, img)
+    mods, flags = run_boot("none", (), "ramfs", "virtio", img)
+    with Boot(mods, extra=flags, console=True) as boot:
+        if not boot.wait_prompt(PROMPT, 60):
+            record("replay.ext2.prompt", False, "no prompt", boot.tail())
+            return
+        out = boot.run(f"seq 1 {SEQ} > /mnt/seq; sync; sha256sum < /mnt/seq", PROMPT, 30)
+        want = (out or [""])[-1].strip()
+        ok = re.fullmatch(r"[0-9a-f]{64}\s+-", want) is not None
+        record("replay.ext2.file_written", ok, want, None if ok else boot.tail())
+        if not ok:
+            return
+        phase(record, boot, "replay.ext2.reads_under_kills", "/r.sh",
+              script("ext2", "sha256sum < /mnt/seq", want))
+        phase(record, boot, "replay.ext2.listing_under_kills", "/l.sh",
+              script("ext2", "ls -l /mnt/sub | wc -l", "201"))
+        # mkdir may not run twice on a fresh ext2: completed, or EIO; never EEXIST (its first
+        # run made it). (A directory made may still be lost with the dead instance's cache.)
+        text = "\n".join([
+            "rm -f /done; n=0; e=0; other=0",
+            KILLER.format(kills=KILLS, label="ext2"),
+            "while [ ! -e /done ]; do",
+            "  n=$((n+1))",
+            "  x=$(mkdir /mnt/dir$n 2>&1) || case \"$x\" in *'I/O error'*) e=$((e+1));;"
+            " *) other=$((other+1)); echo \"bad: $x\";; esac",
+            "done",
+            "echo reads=$n errors=$other kills=$(cat /done) eio=$e",
+            ""])
+        out = phase(record, boot, "replay.ext2.mkdir_completes_or_eio", "/m.sh", text)
+        eio = re.search(r"eio=(\d+)", " ".join(out or []))
+        record("replay.ext2.mkdir_eio_counted", eio is not None,
+               f"mkdirs that failed with EIO: {eio.group(1) if eio else '?'}")
+
+
+def tmpfs_boot(record, tmp):
+    img = os.path.join(tmp, "root.img")
+    shutil.copy(os.path.join(BUILD, "disk.img"), img)
+    mods, flags = run_boot("none", (), "ext2", "virtio", img)
+    with Boot(mods, extra=flags, console=True) as boot:
+        if not boot.wait_prompt(PROMPT, 90):
+            record("replay.tmpfs.prompt", False, "no prompt", boot.tail())
+            return
+        phase(record, boot, "replay.tmpfs.stat_under_kills", "/root/t.sh",
+              script("tmpfs", "echo $(stat -c %F /tmp) $(ls -a /tmp | wc -l)", "directory 2"))
+
+
+def run(record, module):
+    with tempfile.TemporaryDirectory(prefix="replay-") as tmp:
+        ext2_boot(record, tmp)
+        if os.path.exists(os.path.join(BUILD, "disk.img")):
+            tmpfs_boot(record, tmp)
+        else:
+            record("replay.tmpfs.disk_image_built", False, "build/disk.img missing (make)")
