@@ -532,9 +532,11 @@ void fswait_server_gone(endpoint_t old)
  * rs's new instance now of the dead server old is bound to its mount (mounts_check); kept: it
  * carries on the old one's state. The calls that waited for it run again (fswait_resume), but
  * one that lost a request that must not run twice, on a fresh instance, ends with EIO.
+ * How many calls waited.
  */
-void fswait_server_back(endpoint_t old, endpoint_t now, int kept)
+int fswait_server_back(endpoint_t old, endpoint_t now, int kept)
 {
+    int n = 0;
     struct idle *q = 0;
     for (int i = 0; i < NR_BUSY && !q; i++)
         if (idle[i].ep == old || (!busy[i].ep && !idle[i].ep))
@@ -544,6 +546,7 @@ void fswait_server_back(endpoint_t old, endpoint_t now, int kept)
         if (!p || p->wait != WAIT_FS || p->fs_wait != old)
             continue;
         p->fs_wait = now;
+        n++;
         if (p->fs_unsafe && !kept) {
             printf("vfs: a request of pid %d's call (%lu) died with file server %d and may not "
                    "run twice on its fresh instance: EIO\n",
@@ -559,6 +562,7 @@ void fswait_server_back(endpoint_t old, endpoint_t now, int kept)
         q->nput = 0;
         idle_pending = 1;
     }
+    return n;
 }
 
 /* The tick p's wait for a dead server's new instance ends (0: none), for timers_arm. */

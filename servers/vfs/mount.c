@@ -354,13 +354,13 @@ void mounts_check(void)
             continue;
         }
         int kept = instance_kept(now);
-        printf("vfs: %s (mounted on %s) restarted: endpoint %d, was %d, %s\n", m->label, m->path,
-               now, m->ep, kept ? "its state kept" : "a fresh start");
         vnode_rebind(m->ep, now);           /* a fresh instance counts none of our references */
         for (int j = 0; j < NR_MOUNTS; j++) /* its bind mounts follow it */
             if (mounts[j].label[0] && mounts[j].bind && mounts[j].ep == m->ep)
                 mounts[j].ep = now;
-        fswait_server_back(m->ep, now, kept); /* the calls that waited for it run again */
+        int waited = fswait_server_back(m->ep, now, kept); /* the calls that waited go on */
+        printf("vfs: %s (mounted on %s) restarted: endpoint %d, was %d, %s; %d calls waited\n",
+               m->label, m->path, now, m->ep, kept ? "its state kept" : "a fresh start", waited);
         m->ep = now;
         m->gone = 0;
     }

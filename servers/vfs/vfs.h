@@ -305,7 +305,7 @@ void fswait_begin(struct vproc *p);
 int64_t fswait_end(struct vproc *p, int64_t r);
 void fswait_cancel(struct vproc *p);
 void fswait_server_gone(endpoint_t old);
-void fswait_server_back(endpoint_t old, endpoint_t now, int kept);
+int fswait_server_back(endpoint_t old, endpoint_t now, int kept);
 void fswait_appending(int on);
 uint64_t fswait_deadline(const struct vproc *p);
 void fswait_cached_lookup(endpoint_t fs, uint64_t dir, int64_t result);
