@@ -17,6 +17,7 @@ import tempfile
 
 from qemu import BUILD, Boot, run_boot
 from suite_ext2 import make_image
+from suite_mount import modules
 
 PROMPT = "# "
 KILLS = 50
@@ -124,7 +125,34 @@ def tmpfs_boot(record, tmp):
               script("tmpfs", "echo $(stat -c %F /tmp) $(ls -a /tmp | wc -l)", "directory 2"))
 
 
+def stallfs_boot(record):
+    """tests/servers/stallfs on /mnt holds a request 3 s (FS_SUSPENDED); killed meanwhile, the
+    request dies in it for sure: a lookup (cat) runs again on the new instance and completes; a
+    mkdir (may not run twice on a fresh instance) fails with EIO."""
+    with Boot(modules("root=ramfs mount=/mnt:stallfs", ("stallfs",)), console=True) as boot:
+        if not boot.wait_prompt(PROMPT, 90):
+            record("replay.stallfs.prompt", False, "no prompt", boot.tail())
+            return
+        for name, command, want in [
+                ("replay.stallfs.lookup_inside_request_runs_again",
+                 "(cat /mnt/stall > /r1 2>&1; echo st=$? >> /r1) & sleep 1; "
+                 "service kill stallfs >/dev/null; wait; cat /r1", ["stalled", "st=0"]),
+                ("replay.stallfs.mkdir_inside_request_eio",
+                 "(mkdir /mnt/stalldir 2> /r2; echo st=$? >> /r2) & sleep 1; "
+                 "service kill stallfs >/dev/null; wait; cat /r2",
+                 ["mkdir: can't create directory '/mnt/stalldir': I/O error", "st=1"])]:
+            out = boot.run(command, PROMPT, 30)
+            got = [t for t in (out or []) if not t.startswith(("[1]", "vfs: ", "rs: "))]
+            with boot.cond:
+                waited = sum(int(m.group(1)) for _, t in boot.lines
+                             if (m := re.search(r"stallfs .*restarted: .*; (\d+) calls waited", t)))
+            ok = got[-2:] == want
+            record(name, ok, f"{got[-2:]}, calls that waited so far: {waited}",
+                   None if ok else boot.tail(20))
+
+
 def run(record, module):
+    stallfs_boot(record)
     with tempfile.TemporaryDirectory(prefix="replay-") as tmp:
         ext2_boot(record, tmp)
         if os.path.exists(os.path.join(BUILD, "disk.img")):
