@@ -206,9 +206,10 @@ test: deps all $(B)/initramfs.cpio $(ISO_IMAGE)
 
 # make bench (docs/PERFORMANCE.md): Samsara and Debian's Linux 6.1 side by side, the same static
 # programs in the same QEMU, in guest instructions and wall time; then kbench, boot time, driver
-# recovery. ONLY=syscalls,bulk,kernel runs just those parts; ROUNDS=N wall-time boots per system
-# (2). Raw results: build/bench/bench.json (`tools/bench.py --from FILE --markdown`: the table).
-bench: deps all $(B)/initramfs.cpio $(if $(filter-out kernel,$(or $(ONLY),all)),peer)
+# recovery; then every restartable service's recovery (KILLS=N kills each, 10). ONLY=syscalls,
+# bulk,kernel,services runs just those parts; ROUNDS=N wall-time boots per system (2). Raw results:
+# build/bench/bench.json (`tools/bench.py --from FILE --markdown`: the table).
+bench: deps all $(B)/initramfs.cpio $(if $(filter-out kernel services,$(subst $(comma), ,$(or $(ONLY),all))),peer)
 	@python3 tools/bench.py $(if $(ONLY),--only $(ONLY)) $(if $(ROUNDS),--rounds $(ROUNDS))
 
 loc:

@@ -39,9 +39,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qemu import BUILD, ROOT, Boot, qemu_command, system_modules  # noqa: E402
+from qemu import BUILD, ROOT, Boot, qemu_command, run_boot, system_modules  # noqa: E402
 
-PARTS = ("syscalls", "bulk", "kernel")
+PARTS = ("syscalls", "bulk", "kernel", "services")
 MEM = os.environ.get("MEM") or "512M"  # both guests'
 UBENCH = os.path.join(BUILD, "musl", "ubench")
 JSON_DEFAULT = os.path.join(BUILD, "bench", "bench.json")
@@ -417,6 +417,83 @@ def recovery():
         boot.kill()
 
 
+SERVICE_KILLS = int(os.environ.get("KILLS") or 10)  # kills per service in the services part
+
+
+def service_rows(guest):
+    """`service list` as {label: (state, restarts, last_us, policy, data)}."""
+    rows = {}
+    for line in guest.run("service list", 60):
+        w = line.split()
+        if len(w) >= 8 and w[0] != "label" and w[2] in ("up", "down", "starting") \
+                and w[3].isdigit() and w[-5].isdigit():
+            rows[w[0]] = (w[2], int(w[3]), int(w[-5]), w[-2], w[-1])
+    return rows
+
+
+def services_recovery():
+    """Every restartable service (policy immediate or backoff in `service list`) of make run's
+    two systems (ROOT=ext2 and ROOT=ramfs, virtio NIC and disk) killed SERVICE_KILLS times from
+    the shell (`service kill LABEL`, one at a time, the next after the last is up again): rs's
+    recovery time of each (kill request to the new instance's ROOT_READY, from the TSC), median
+    and maximum, and whether the shell still ran commands afterwards."""
+    result = {}
+    for root in ("ext2", "ramfs"):
+        mods, flags = run_boot("virtio", root=root)
+        boot = Boot(mods, extra=flags, console=True)
+        guest = None
+        try:
+            if not boot.wait_prompt("# ", 180):
+                raise BenchError(f"services (root={root}): no shell prompt\n" + "\n".join(boot.tail()))
+            guest = Samsara.__new__(Samsara)
+            guest.boot = boot
+            for label, (state, _, _, policy, data) in sorted(service_rows(guest).items()):
+                if policy in ("never", "script") or state != "up" or label in result:
+                    continue
+                times, errors = [], []
+                for _ in range(SERVICE_KILLS):
+                    before = service_rows(guest).get(label, (None, 0))[1]
+                    out = guest.run(f"service kill {label}", 60)
+                    if any(t.startswith("error:") for t in out):
+                        errors.append(" ".join(out)[:120])
+                        break
+                    deadline = time.monotonic() + 30
+                    while time.monotonic() < deadline:
+                        row = service_rows(guest).get(label)
+                        if row and row[0] == "up" and row[1] > before:
+                            times.append(row[2])
+                            break
+                        time.sleep(0.2)
+                    else:
+                        errors.append("not up again within 30 s")
+                        break
+                alive = any("alive" in t for t in guest.run("echo alive", 60))
+                result[label] = {"root": root, "data": data, "kills": len(times), "us": times,
+                                 "errors": errors, "shell": alive}
+        except BenchError as e:
+            result.setdefault("_errors", []).append(str(e))
+        finally:
+            boot.kill()
+    return result
+
+
+def services_section(data):
+    r = data["services"]
+    print(f"\nService recovery: each restartable service killed {SERVICE_KILLS} times from the shell "
+          "(rs: kill request to ROOT_READY, TCG)")
+    print(f"{'service':12} {'root':6} {'data':6} {'kills':>5} {'median us':>10} {'max us':>8}  shell")
+    for label, v in sorted(r.items()):
+        if label == "_errors":
+            continue
+        us = sorted(v["us"])
+        med = f"{statistics.median(us):.0f}" if us else "n/a"
+        top = f"{us[-1]}" if us else "n/a"
+        print(f"{label:12} {v['root']:6} {v['data']:6} {v['kills']:>5} {med:>10} {top:>8}  "
+              f"{'ok' if v['shell'] else 'DEAD'}{'  ' + '; '.join(v['errors']) if v['errors'] else ''}")
+    for e in r.get("_errors", []):
+        print(f"  error: {e}")
+
+
 def kernel_sections(data):
     tsc, ins = data["kbench"]["tcg"], data["kbench"]["icount"]
     print(f"\n{'operation':40} {'TSC ticks (TCG)':>22} {'guest instructions':>20}")
@@ -496,7 +573,7 @@ def main():
     loads = [os.getloadavg()[0]]
     errors = data["errors"] = []
     try:
-        guest_parts = [p for p in parts if p != "kernel"]
+        guest_parts = [p for p in parts if p not in ("kernel", "services")]
         if guest_parts:
             plan = [(s, True) for s in ("samsara", "linux")]
             plan += [(s, False) for _ in range(a.rounds) for s in ("samsara", "linux")]
@@ -517,6 +594,9 @@ def main():
     except BenchError as e:  # the kernel part: its sections need every figure
         errors.append(str(e))
         parts.remove("kernel")
+    if "services" in parts:
+        data["services"] = services_recovery()
+        errors += data["services"].get("_errors", [])
     loads.append(os.getloadavg()[0])
     data["load"] = f"{min(loads):.1f} to {max(loads):.1f}"
     data["seconds"] = round(time.monotonic() - started)
@@ -527,6 +607,8 @@ def main():
     print("\n".join(render(data, a.markdown)))
     if "kernel" in parts:
         kernel_sections(data)
+    if "services" in parts:
+        services_section(data)
     print(f"\n(raw results: {os.path.relpath(a.json)}; {data['seconds']} s)")
     for e in errors:
         print(f"bench: {e}", file=sys.stderr)
