@@ -7,6 +7,10 @@
  *   service log                  rs's event log, with times
  *   service restart|kill|down [-f] LABEL
  *   service up LABEL
+ *   service chaos LABEL COUNT MIN_MS MAX_MS  rs kills LABEL COUNT times, each
+ *                                MIN_MS..MAX_MS after it was ready again, from its
+ *                                own alarm: at random instants, in the middle of
+ *                                requests (COUNT 0 stops a campaign)
  *   service update [-f] LABEL PROGRAM  run PROGRAM (a Samsara service's ELF file)
  *                                in place of LABEL's program; it keeps its state in ds
  * -f forces stopping a service that would not come back (restart never: pm,
@@ -63,7 +67,7 @@ static int update(int fd, const char *force, const char *label, const char *path
 static int usage(void)
 {
     fprintf(stderr, "usage: service list | log | restart|kill|down [-f] LABEL | up LABEL | "
-                    "update [-f] LABEL PROGRAM\n");
+                    "update [-f] LABEL PROGRAM | chaos LABEL COUNT MIN_MS MAX_MS\n");
     return 2;
 }
 
@@ -74,9 +78,18 @@ int main(int argc, char **argv)
         return usage();
     int force = argc > 2 && !strcmp(argv[2], "-f"), words = argc - 1 - force; /* with the verb */
     int update_cmd = !strcmp(argv[1], "update");
+    if (!strcmp(argv[1], "chaos")) { /* chaos LABEL COUNT MIN_MS MAX_MS */
+        if (argc != 6)
+            return usage();
+        for (int i = 1; i < argc; i++)
+            snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "%s%s", i > 1 ? " " : "",
+                     argv[i]);
+        words = 0;
+    }
     if (words > (update_cmd ? 3 : 2) || (update_cmd && words != 3))
         return usage();
-    snprintf(cmd, sizeof(cmd), "%s%s%s", argv[1], force ? " -f" : "", words > 1 ? " " : "");
+    if (words)
+        snprintf(cmd, sizeof(cmd), "%s%s%s", argv[1], force ? " -f" : "", words > 1 ? " " : "");
     if (words > 1 && !update_cmd)
         strncat(cmd, argv[argc - 1], sizeof(cmd) - strlen(cmd) - 1);
     int fd = open("/dev/service", O_RDWR);

@@ -89,14 +89,35 @@ static void command_update(char **word, int n, int force)
             r == -E_SRCH ? "no such service" : "bad size or no memory", 0);
 }
 
+/* `chaos LABEL COUNT MIN_MS MAX_MS`: COUNT kills of LABEL at random instants (service_chaos). */
+static void command_chaos(char **word, int n)
+{
+    uint64_t count, lo, hi;
+    const char *why;
+    if (n != 5 || decimal(word[2], &count) < 0 || decimal(word[3], &lo) < 0 ||
+        decimal(word[4], &hi) < 0) {
+        add("error: chaos: usage: chaos LABEL COUNT MIN_MS MAX_MS\n");
+        return;
+    }
+    int r = service_chaos(word[1], count, lo, hi, &why);
+    if (r == 0)
+        say("chaos %s: %s\n", word[1], count ? "started" : "stopped", 0);
+    else if (why)
+        say("error: chaos %s: refused: %s\n", word[1], why, 0);
+    else
+        say(r == -E_SRCH ? "error: chaos %s: no such service\n"
+                         : "error: chaos %s: COUNT up to 1000000, 1 <= MIN_MS <= MAX_MS <= 60000\n",
+            word[1], 0, 0);
+}
+
 static void command(char *line)
 {
     static const struct {
         const char *verb;
         int op;
     } ops[] = {{"restart", SVC_RESTART}, {"kill", SVC_KILL}, {"down", SVC_DOWN}, {"up", SVC_UP}};
-    char *word[4];
-    int n = split(line, word, 4), force = 0;
+    char *word[5];
+    int n = split(line, word, 5), force = 0;
     answer_len = 0;
     if (n <= 0) {
         add(n < 0 ? "error: too many words\n" : "error: empty command\n");
@@ -110,6 +131,10 @@ static void command(char *line)
     }
     if (!strcmp(word[0], "update")) {
         command_update(word, n, force);
+        return;
+    }
+    if (!strcmp(word[0], "chaos")) {
+        command_chaos(word, n);
         return;
     }
     if ((!strcmp(word[0], "list") || !strcmp(word[0], "log")) && n == 1) {
@@ -141,8 +166,8 @@ static void command(char *line)
                 word[0], word[1], 0);
         return;
     }
-    say("error: unknown command '%s' (list, log, restart, kill, down, up, update)\n", word[0], 0,
-        0);
+    say("error: unknown command '%s' (list, log, restart, kill, down, up, update, chaos)\n",
+        word[0], 0, 0);
 }
 
 void admin_request(message_t *m)

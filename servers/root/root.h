@@ -39,6 +39,8 @@ void service_denials_check(void);
 void service_complaint(message_t *m);
 int service_line(int log, uint64_t i, char *buf, uint64_t len);
 int service_admin(int op, const char *label, int force, const char **why);
+int service_chaos(const char *label, uint64_t count, uint64_t min_ms, uint64_t max_ms,
+                  const char **why);
 void admin_request(message_t *m);
 int service_update_begin(const char *label, uint64_t size, int force, const char **why);
 int service_update_data(const void *data, uint64_t len);

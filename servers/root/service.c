@@ -506,10 +506,77 @@ static int waits_for_live(struct service *s, uint64_t now)
     return 1;
 }
 
-/* Every TICK_MS: heartbeats, and restarts whose back-off has passed. */
+/*
+ * `service chaos LABEL COUNT MIN_MS MAX_MS` (admin.c): rs kills LABEL COUNT
+ * times, each kill MIN_MS..MAX_MS (uniform) after the last instance said
+ * ROOT_READY, from its own alarm. rs runs above every service, so its alarm
+ * preempts the service wherever it is: in the middle of a request under load,
+ * not only between requests as a `service kill` from the shell (which runs
+ * below the service) always finds it. One campaign at a time; COUNT 0 ends it.
+ */
+static const char *admin_refusal(const struct service *s, int op, int force);
+
+static struct {
+    struct service *s;
+    uint64_t left, min_ms, max_ms, at, seed, done;
+} chaos;
+
+static uint64_t chaos_next(void)
+{
+    chaos.seed ^= chaos.seed << 13; /* xorshift64 */
+    chaos.seed ^= chaos.seed >> 7;
+    chaos.seed ^= chaos.seed << 17;
+    return sys_uptime() + chaos.min_ms + chaos.seed % (chaos.max_ms - chaos.min_ms + 1);
+}
+
+int service_chaos(const char *label, uint64_t count, uint64_t min_ms, uint64_t max_ms,
+                  const char **why)
+{
+    struct service *s = by_label(label);
+    *why = 0;
+    if (!s || !s->man)
+        return -E_SRCH;
+    if (min_ms < 1 || min_ms > max_ms || max_ms > 60000 || count > 1000000)
+        return -E_INVAL;
+    if (count && (*why = admin_refusal(s, SVC_KILL, 0)))
+        return -E_PERM;
+    chaos.s = count ? s : 0;
+    chaos.left = count;
+    chaos.done = 0;
+    chaos.min_ms = min_ms;
+    chaos.max_ms = max_ms;
+    chaos.seed = sys_tsc() | 1;
+    chaos.at = chaos_next();
+    if (count)
+        log_event(s, "chaos: %lu kills to come", count, 0);
+    return 0;
+}
+
+/* The campaign's kill, when its time has come and the service is up and ready. */
+static void chaos_tick(uint64_t now)
+{
+    struct service *s = chaos.s;
+    if (!s || now < chaos.at)
+        return;
+    if (s->state != SVC_STATE_UP || s->ep <= 0 || !s->ready) {
+        chaos.at = now + 1; /* its new instance is not ready yet */
+        return;
+    }
+    fail(s, C_ADMIN);
+    chaos.done++;
+    if (!--chaos.left) {
+        log_event(s, "chaos: done, %lu kills", chaos.done, 0);
+        chaos.s = 0;
+    } else
+        chaos.at = chaos_next();
+}
+
+/* Every TICK_MS (sooner for a chaos campaign's kill): heartbeats, restarts whose back-off passed.
+ */
 void service_alarm(void)
 {
     uint64_t now = sys_uptime();
+    chaos_tick(now);
     for (uint32_t i = 1; i < nr_services; i++) {
         struct service *s = &services[i];
         if (s->state == SVC_STATE_RESTARTING && s->retry_at && s->retry_at <= now) {
@@ -544,7 +611,10 @@ void service_alarm(void)
             ipc_notify(s->ep);
         }
     }
-    sys_alarm(TICK_MS);
+    now = sys_uptime();
+    sys_alarm(chaos.s && chaos.at > now && chaos.at - now < TICK_MS ? chaos.at - now
+              : chaos.s && chaos.at <= now                          ? 1
+                                                                    : TICK_MS);
 }
 
 /* A notification from a service: its heartbeat answer. */
