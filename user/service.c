@@ -7,6 +7,8 @@
  *   service log                  rs's event log, with times
  *   service restart|kill|down [-f] LABEL
  *   service up LABEL
+ *   service scramble LABEL       a test hook: kill LABEL, rs garbling its state
+ *                                region's header first (SVC_SCRAMBLE): it starts fresh
  *   service update [-f] LABEL PROGRAM  run PROGRAM (a Samsara service's ELF file)
  *                                in place of LABEL's program; it keeps its state in ds
  * -f forces stopping a service that would not come back (restart never: pm,
@@ -62,8 +64,9 @@ static int update(int fd, const char *force, const char *label, const char *path
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: service list | log | restart|kill|down [-f] LABEL | up LABEL | "
-                    "update [-f] LABEL PROGRAM\n");
+    fprintf(stderr,
+            "usage: service list | log | restart|kill|down|scramble [-f] LABEL | up LABEL | "
+            "update [-f] LABEL PROGRAM\n");
     return 2;
 }
 

@@ -378,6 +378,7 @@ int ext2_unmount(void)
         r = r < 0 ? r : s;
     }
     cache_forget();
+    ext2_state_forget(); /* the region names no file system now: the next mount is fresh */
     ext2.mounted = 0;
     return r;
 }

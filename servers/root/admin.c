@@ -94,7 +94,11 @@ static void command(char *line)
     static const struct {
         const char *verb;
         int op;
-    } ops[] = {{"restart", SVC_RESTART}, {"kill", SVC_KILL}, {"down", SVC_DOWN}, {"up", SVC_UP}};
+    } ops[] = {{"restart", SVC_RESTART},
+               {"kill", SVC_KILL},
+               {"down", SVC_DOWN},
+               {"up", SVC_UP},
+               {"scramble", SVC_KILL | SVC_SCRAMBLE}}; /* a test hook: kill, header garbled */
     char *word[4];
     int n = split(line, word, 4), force = 0;
     answer_len = 0;
@@ -130,7 +134,9 @@ static void command(char *line)
             return;
         }
         const char *why;
-        int r = service_admin(ops[i].op, word[1], force, &why);
+        int r = service_admin(ops[i].op & ~SVC_SCRAMBLE, word[1], force, &why);
+        if (r == 0 && (ops[i].op & SVC_SCRAMBLE))
+            state_scramble(word[1]); /* before its death is reaped: the next one starts fresh */
         if (r == 0)
             say("%s %s: done\n", word[0], word[1], 0);
         else if (why)
@@ -141,8 +147,8 @@ static void command(char *line)
                 word[0], word[1], 0);
         return;
     }
-    say("error: unknown command '%s' (list, log, restart, kill, down, up, update)\n", word[0], 0,
-        0);
+    say("error: unknown command '%s' (list, log, restart, kill, down, up, update, scramble)\n",
+        word[0], 0, 0);
 }
 
 void admin_request(message_t *m)
