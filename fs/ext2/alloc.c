@@ -70,6 +70,7 @@ static int take_block(uint32_t g, uint32_t from, uint32_t *out)
         }
         mb->data[bit >> 3] |= (uint8_t)(1u << (bit & 7));
         bdirty(mb);
+        cache_log(gb, 1); /* group_get does not log: its callers mostly read */
         gd->free_blocks_count--;
         bdirty(gb);
         if (ext2.sb.free_blocks_count)
@@ -129,6 +130,7 @@ void bfree(uint32_t blk)
         mb->data[bit >> 3] &= (uint8_t) ~(1u << (bit & 7));
         bdirty(mb);
         cache_discard(blk);
+        cache_log(gb, 1);
         if (gd->free_blocks_count < group_blocks(g))
             gd->free_blocks_count++;
         bdirty(gb);
@@ -167,6 +169,7 @@ static int take_inode(uint32_t g, int isdir, uint32_t *out)
         }
         mb->data[bit >> 3] |= (uint8_t)(1u << (bit & 7));
         bdirty(mb);
+        cache_log(gb, 1);
         gd->free_inodes_count--;
         if (isdir)
             gd->used_dirs_count++;
@@ -243,6 +246,7 @@ void ifree(uint32_t ino, int isdir)
     } else {
         mb->data[bit >> 3] &= (uint8_t) ~(1u << (bit & 7));
         bdirty(mb);
+        cache_log(gb, 1);
         if (gd->free_inodes_count < ext2.sb.inodes_per_group)
             gd->free_inodes_count++;
         if (isdir && gd->used_dirs_count)

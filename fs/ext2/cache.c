@@ -249,13 +249,13 @@ int bget(uint32_t blk, int how, struct ext2_buf **out)
             return -LX_EIO;
         }
         hash_add(b, blk);
-        if (how & BGET_DATA)
+        if (how & BGET_NOLOG)
             ;
         else if ((how & 3) == BGET_READ)
             cache_log(b, 1); /* the disk's contents: a write in between is undone too */
         else
             cache_log(b, 0);
-    } else if (!(how & BGET_DATA)) {
+    } else if (!(how & BGET_NOLOG)) {
         cache_log(b, 1);
     }
     if ((how & 3) == BGET_NEW)

@@ -120,7 +120,9 @@ struct ext2_buf {
 #define BGET_READ 0       /* the block's contents from the disk */
 #define BGET_NEW 1        /* a block about to be filled: zeros, nothing read */
 #define BGET_FULL 2       /* a block the caller overwrites whole at once: neither read nor zeroed */
-#define BGET_DATA 4       /* (or'ed in) a file's data block: not in the undo log (state.c) */
+/* (or'ed in) not in the undo log (state.c): file data, or a block its caller logs (cache_log)
+ * before it changes it */
+#define BGET_NOLOG 4
 int cache_init(void);
 int bget(uint32_t blk, int how, struct ext2_buf **out);
 void bput(struct ext2_buf *b);
