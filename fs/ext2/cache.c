@@ -31,7 +31,8 @@ static struct ext2_buf *hash[HASH_SIZE];
 static struct ext2_buf *lru_head, *lru_tail; /* most and least recently used */
 static uint32_t ndirty;
 
-static int txn_on; /* a transaction is open: bget logs what it hands out */
+static int txn_on;           /* a transaction is open: bget logs what it hands out */
+static uint32_t bufs_logged; /* in it: at most EXT2_LOG_MAX (they cannot be reused until it ends) */
 
 /* Logged in the open transaction: kept (not reused, not discarded) until it ends. */
 static int logged(const struct ext2_buf *b)
@@ -370,6 +371,7 @@ int cache_flush(void)
 void cache_txn(int on)
 {
     txn_on = on;
+    bufs_logged = 0;
 }
 
 static void barrier(void)
@@ -377,28 +379,55 @@ static void barrier(void)
     __asm__ volatile("" ::: "memory");
 }
 
-/* Buffer b, about to be handed out in the open transaction: the first time, its contents (or,
- * present = 0, that it held no block before) into the undo log, then the log's count by one
- * 8-byte store. A full log commits the change so far (ext2_txn_end) and starts another. */
-void cache_log(struct ext2_buf *b, int present)
+/* Old bytes off..off+len of buffer b (present = 0: it held no block before) into the undo log,
+ * then the log's count by one 8-byte store. A full log commits the change so far (ext2_txn_end)
+ * and starts another. */
+static void log_bytes(struct ext2_buf *b, int present, uint32_t off, uint32_t len)
 {
-    if (!txn_on || b->txn == S->seq)
-        return;
     uint32_t n = (uint32_t)S->commit;
-    if (n >= EXT2_LOG_MAX) {
+    uint32_t at = n ? S->undo[n - 1].at + S->undo[n - 1].len : 0;
+    if (n >= EXT2_LOG_ENTRIES || len > sizeof(S->undo_data) - at ||
+        (b->txn != S->seq && bufs_logged >= EXT2_LOG_MAX)) {
         S->split++;
         ext2_txn_end();
         ext2_txn_begin();
-        n = 0;
+        n = at = 0;
     }
-    S->undo[n] = (struct ext2_undo){(uint32_t)(b - S->bufs), b->blk, (uint32_t)present, 0};
-    if (present)
-        memcpy(S->undo_data[n], b->data, ext2.bs);
+    S->undo[n] =
+        (struct ext2_undo){(uint32_t)(b - S->bufs), b->blk, (uint32_t)present, off, len, at};
+    memcpy(S->undo_data + at, b->data + off, len);
+    bufs_logged += b->txn != S->seq;
     b->txn = S->seq;
     barrier();
     *(volatile uint64_t *)&S->commit = (S->commit & ~0xffffffffull) | (n + 1);
     if (ext2_txn_hook)
         ext2_txn_hook();
+}
+
+/* Buffer b, about to be handed out in the open transaction: the first time, its contents (or,
+ * present = 0, that it held no block before) into the undo log. */
+void cache_log(struct ext2_buf *b, int present)
+{
+    if (!txn_on || b->whole == S->seq)
+        return;
+    log_bytes(b, present, 0, present ? ext2.bs : 0);
+    b->whole = S->seq;
+}
+
+/* Bytes p..p+len of buffer b, about to change (a bitmap's byte, a descriptor, an inode, a block
+ * pointer): their old values into the undo log, unless the whole block is there already. */
+void cache_log_range(struct ext2_buf *b, const void *p, uint32_t len)
+{
+    uint64_t off = (uint64_t)((const uint8_t *)p - b->data);
+    if (!txn_on || b->whole == S->seq || off > ext2.bs || len > ext2.bs - off)
+        return;
+    uint32_t n = (uint32_t)S->commit, idx = (uint32_t)(b - S->bufs);
+    for (uint32_t k = n; k-- > 0 && k + 8 >= n;) { /* logged just now (a bitmap's byte again) */
+        const struct ext2_undo *u = &S->undo[k];
+        if (u->buf == idx && u->present && off >= u->off && off + len <= u->off + u->len)
+            return;
+    }
+    log_bytes(b, 1, (uint32_t)off, len);
 }
 
 /* After a death in a transaction: its n entries undone, the last first. A buffer with its old
@@ -412,8 +441,11 @@ uint32_t cache_undo(uint32_t n)
         if (u->buf >= EXT2_NBUF)
             continue;
         struct ext2_buf *b = &S->bufs[u->buf];
-        if (u->present) {
-            memcpy(S->memory[u->buf], S->undo_data[i], ext2.bs);
+        if (u->present && (u->off > ext2.bs || u->len > ext2.bs - u->off ||
+                           u->at > sizeof(S->undo_data) - u->len)) {
+            continue; /* not a range this log can hold */
+        } else if (u->present) {
+            memcpy(S->memory[u->buf] + u->off, S->undo_data + u->at, u->len);
             b->blk = u->blk;
             b->used = b->dirty = 1;
         } else {

@@ -112,7 +112,7 @@ struct ext2_buf {
     uint32_t blk;
     uint16_t pins;
     uint8_t dirty, used;
-    uint64_t txn;                         /* the request (state.c) that logged it in the undo log */
+    uint64_t txn, whole; /* the transaction (state.c) that logged part of it, and all of it */
     struct ext2_buf *hnext, *prev, *next; /* hash chain; LRU list, most recent first */
     uint8_t *data;
 };
@@ -148,8 +148,11 @@ uint32_t cache_run_max(void); /* the longest run read: CACHE_RUN_MAX, or a quart
  * 8-byte store (`commit`). A change that needs more than EXT2_LOG_MAX buffers is committed in
  * pieces (counted in `split`).
  */
-#define EXT2_LOG_MAX (EXT2_NBUF / 4 < 256 ? EXT2_NBUF / 4 : 256)
-#define EXT2_STATE_MAGIC 0x3165746174533245ull /* "E2State1" */
+#define EXT2_LOG_MAX                                                                               \
+    (EXT2_NBUF / 4 < 256 ? EXT2_NBUF / 4 : 256) /* buffers (and blocks of bytes)                   \
+                                                 */
+#define EXT2_LOG_ENTRIES 1024                   /* undo entries */
+#define EXT2_STATE_MAGIC 0x3165746174533245ull  /* "E2State1" */
 #define EXT2_STATE_VERSION 1
 struct ext2_state_id { /* which file system a region belongs to */
     char dev[16];      /* the driver's label */
@@ -165,8 +168,8 @@ struct ext2_state_header {
 };
 struct ext2_undo {
     uint32_t buf, blk; /* the buffer's index and block */
-    uint32_t present;  /* 1: the old contents are in undo_data; 0: the block was not cached */
-    uint32_t pad;
+    uint32_t present;  /* 1: the old bytes off..off+len are in undo_data at `at`; 0: not cached */
+    uint32_t off, len, at;
 };
 struct ext2_state {
     struct ext2_state_header h; /* first: what rs's SVC_SCRAMBLE garbles */
@@ -175,9 +178,9 @@ struct ext2_state {
     uint64_t split;     /* changes committed in pieces (too many buffers for the log) */
     uint64_t test_died; /* main.c's test hook fired: not again at once (a replayed request) */
     uint8_t memory[EXT2_NBUF][EXT2_MAX_BLOCK] __attribute__((aligned(4096))); /* the blocks */
-    uint8_t undo_data[EXT2_LOG_MAX][EXT2_MAX_BLOCK]; /* old contents of logged buffers */
+    uint8_t undo_data[EXT2_LOG_MAX * EXT2_MAX_BLOCK]; /* old bytes of logged buffers */
     struct ext2_fs fs[2];
-    struct ext2_undo undo[EXT2_LOG_MAX];
+    struct ext2_undo undo[EXT2_LOG_ENTRIES];
     struct ext2_buf bufs[EXT2_NBUF];
 };
 void ext2_state_attach(struct ext2_state *s); /* before any mount */
@@ -193,7 +196,8 @@ extern void (*ext2_txn_hook)(void); /* tests: called at each buffer logged */
 /* cache.c's side */
 void cache_attach(struct ext2_state *s);
 void cache_txn(int on);
-void cache_log(struct ext2_buf *b, int present);
+void cache_log(struct ext2_buf *b, int present);                       /* the whole block */
+void cache_log_range(struct ext2_buf *b, const void *p, uint32_t len); /* bytes p.. of it */
 uint32_t cache_undo(uint32_t n); /* undo n entries; how many were applied */
 void cache_rebuild(uint32_t *used, uint32_t *dirty, uint32_t *dropped);
 

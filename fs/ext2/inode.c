@@ -39,9 +39,11 @@ static int iget_how(uint32_t ino, int how, struct ext2_buf **b, struct ext2_inod
         return r;
     uint32_t blk = gd->inode_table + i / ext2.inodes_per_block;
     bput(gb);
-    if ((r = bget(blk, how, b)) < 0)
+    if ((r = bget(blk, how | BGET_NOLOG, b)) < 0)
         return r;
     *ip = (struct ext2_inode *)((*b)->data + (i % ext2.inodes_per_block) * ext2.inode_size);
+    if (!(how & BGET_NOLOG)) /* only this inode changes through *ip: logged, not its block */
+        cache_log_range(*b, *ip, ext2.inode_size);
     return 0;
 }
 
@@ -185,10 +187,11 @@ int bmap(uint32_t ino, struct ext2_inode *ip, uint64_t lblk, int alloc, uint32_t
         for (int i = 1; i < level; i++)
             span *= p;
         struct ext2_buf *b;
-        if ((r = bget(cur, BGET_READ, &b)) < 0)
+        if ((r = bget(cur, BGET_READ | BGET_NOLOG, &b)) < 0)
             return r;
         uint32_t *e = (uint32_t *)b->data + (lblk / span) % p;
         if (!*e && alloc) {
+            cache_log_range(b, e, sizeof(*e)); /* the one pointer that changes (state.c) */
             if ((r = new_block(ino, ip, level > 1, e)) < 0) {
                 bput(b);
                 return r;
@@ -392,7 +395,7 @@ int ifree_if_unused(uint32_t ino)
         bput(b);
         return 0;
     }
-    cache_log(b, 1); /* it goes: logged before the change (state.c) */
+    cache_log_range(b, ip, ext2.inode_size); /* it goes: logged before the change (state.c) */
     int isdir = (ip->mode & S_IFMT) == S_IFDIR;
     if (holds_blocks(ip))
         r = itrunc_blocks(ip, 0);

@@ -44,6 +44,13 @@ void ext2_txn_end(void)
     if (!S)
         return;
     uint32_t to = !((S->commit >> 32) & 1);
+    /* Nothing logged, so no block changed, and no corruption found: `ext2` is as kept (its
+     * counts change only with the bitmaps), and the copy is not made again. */
+    if ((uint32_t)S->commit == 0 && ext2.corrupt_logged == S->fs[!to].corrupt_logged) {
+        S->seq++;
+        cache_txn(0);
+        return;
+    }
     S->fs[to] = ext2;
     __asm__ volatile("" ::: "memory");
     *(volatile uint64_t *)&S->commit = (uint64_t)to << 32; /* the commit: no entries left */
@@ -78,7 +85,7 @@ static const char *unusable(const struct ext2_state_id *id)
         return "another file system (uuid)";
     uint32_t n = (uint32_t)S->commit, which = (uint32_t)(S->commit >> 32);
     const struct ext2_fs *f = &S->fs[which & 1];
-    if (n > EXT2_LOG_MAX || which > 1 || !f->mounted || f->log_bs < 10 || f->log_bs > 12 ||
+    if (n > EXT2_LOG_ENTRIES || which > 1 || !f->mounted || f->log_bs < 10 || f->log_bs > 12 ||
         f->bs != 1u << f->log_bs || memcmp(f->sb.uuid, id->uuid, sizeof(id->uuid)))
         return "state";
     return 0;
