@@ -238,10 +238,37 @@ def restart_boot(record, img):
         record("ext2.restart.scrambled_header_logged",
                len(logged(boot, "ext2: state region unusable (header checksum)")) == 1,
                "the new instance logs the bad header")
+        kill_campaign(record, boot)
     fsck(record, "ext2.restart.e2fsck", img)
     ok = debugfs_sha(img, "/r1") == r1 and debugfs_sha(img, "/rd/r2") == r2
     record("ext2.restart.files_on_disk", ok, "debugfs reads /r1 and /rd/r2" + ("" if ok else
                                                                              " wrong"))
+
+
+KILLS = 200
+
+
+def kill_campaign(record, boot):
+    """ext2 killed KILLS times, every 0.10 to 0.19 s, while the shell writes files of known
+    contents (file i: `seq 1 N(i)`), noting each whose writing finished, and syncs every 16
+    files (so that kills also land in write-back, with the disk busy); a kill in a request makes
+    it fail (EIO) unless vfs replays it. Then every noted file must read back right."""
+    size = "$((i * 37 % 3000 + 1))"
+    out = check(record, boot, "ext2.restart.kill_campaign",
+                f"mkdir /mnt/k; rm -f /tmp/stop /tmp/done; (n=0; while [ $n -lt {KILLS} ]; do "
+                "sleep 0.1$((RANDOM % 10)); service kill ext2 > /dev/null 2>&1 && n=$((n + 1)); "
+                "done; touch /tmp/stop) & i=0; e=0; while [ ! -e /tmp/stop ]; do i=$((i + 1)); "
+                f"if seq 1 {size} > /mnt/k/f$i 2> /dev/null; then echo $i >> /tmp/done; "
+                "else e=$((e + 1)); fi; [ $((i % 16)) = 0 ] && sync; done; wait; sync; bad=0; for i in $(cat /tmp/done); do "
+                f"[ \"$(seq 1 {size} | sha256sum)\" = \"$(sha256sum < /mnt/k/f$i)\" ] || "
+                "bad=$((bad + 1)); done; echo files=$i failed=$e done=$(wc -l < /tmp/done) "
+                "bad=$bad",
+                shell_only(lambda out: any(line.startswith("files=") and line.endswith(" bad=0")
+                                           for line in out)), timeout=300) or []
+    kept = logged(boot, "ext2: state kept across a restart")
+    summary = [line for line in out if line.startswith("files=")]
+    record("ext2.restart.kill_campaign_restarts", len(kept) >= KILLS,
+           f"{len(kept)} restarts kept the cache; {summary}")
 
 
 def run(record, module):
