@@ -179,6 +179,98 @@ def hostile_boots(record, tmp, good):
             record("ext2.not_ext2_logged", logged, "ext2's log says why")
 
 
+# ---- restarts of ext2 itself (docs/EXT2.md, "Restarts"): the cache in the state region
+def logged(boot, text):
+    return [t for _, t in boot.lines if text in t]
+
+
+LOG_PREFIXES = ("ext2:", "vfs:", "kernel:", "rs:", "root:")
+
+
+def shell_only(want):
+    """A check's want for the shell's lines only (the servers' log lines interleave)."""
+    def test(out):
+        out = [line for line in out if not line.startswith(LOG_PREFIXES)]
+        return want(out) if callable(want) else out == want
+    return test
+
+
+def restart_boot(record, img):
+    """ext2 (with the test hook `crashtest`) killed with dirty blocks not yet written, then made
+    to die in the middle of a change, then killed with its region's header garbled: nothing
+    written is lost, the half change is undone, a bad header means a fresh mount (logged); e2fsck
+    finds the image clean and debugfs reads the files."""
+    mods, flags = run_boot("none", (), "ramfs", "virtio", img)
+    mods = [m + " 0 rw ext2 crashtest" if m.split()[0].endswith("/ext2") else m for m in mods]
+    r1, r2 = seq_sha(50000), seq_sha(20000)
+    with Boot(mods, extra=flags, console=True) as boot:
+        if not at_prompt(record, boot, "ext2.restart.boot_prompt"):
+            return
+        # dirty blocks only (the 5 s timer starts at the sync), then the kill
+        check(record, boot, "ext2.restart.killed_with_dirty_blocks",
+              "sync; seq 1 50000 > /mnt/r1 && mkdir /mnt/rd && seq 1 20000 > /mnt/rd/r2 && "
+              "mv /mnt/hello.txt /mnt/rd/hello && service kill ext2 > /dev/null; echo st=$?; "
+              "sleep 1", shell_only(["st=0"]))
+        kept = logged(boot, "ext2: state kept across a restart")
+        dirty = [int(t.split(" dirty")[0].split()[-1]) for t in kept]
+        record("ext2.restart.dirty_cache_adopted", len(kept) == 1 and dirty[0] > 0,
+               f"the new instance says {kept}")
+        check(record, boot, "ext2.restart.nothing_lost",
+              "sha256sum /mnt/r1 /mnt/rd/r2; cat /mnt/rd/hello; ls /mnt/hello.txt 2>&1 | wc -l; "
+              "sync; echo st=$?",
+              shell_only([f"{r1}  /mnt/r1", f"{r2}  /mnt/rd/r2", "hello from the host", "1",
+                          "st=0"]))
+        # a death in the middle of a create (the hook: the 3rd buffer logged)
+        out = check(record, boot, "ext2.restart.death_in_a_change",
+                    "sync; touch /mnt/ext2-die-3; echo st=$?; sleep 1; ls /mnt | grep -c die; "
+                    "echo after > /mnt/after && cat /mnt/after && sync",
+                    shell_only(lambda out: out[-3:] in (["st=1", "0", "after"],
+                                                       ["st=0", "1", "after"]))) or []
+        died = logged(boot, "ext2: crashtest: dying in a change")
+        undone = [t for t in logged(boot, "ext2: state kept across a restart")
+                  if " 0 undone" not in t]
+        record("ext2.restart.half_change_undone", len(died) == 1 and len(undone) == 1,
+               f"died: {died}, undone: {undone}, shell: {out[-4:]}")
+        # a garbled header: a fresh mount, logged; what was synced is there
+        check(record, boot, "ext2.restart.scrambled_header",
+              "sync; service scramble ext2 > /dev/null; echo st=$?; sleep 1; sha256sum /mnt/r1",
+              shell_only(["st=0", f"{r1}  /mnt/r1"]))
+        record("ext2.restart.scrambled_header_logged",
+               len(logged(boot, "ext2: state region unusable (header checksum)")) == 1,
+               "the new instance logs the bad header")
+        kill_campaign(record, boot)
+    fsck(record, "ext2.restart.e2fsck", img)
+    ok = debugfs_sha(img, "/r1") == r1 and debugfs_sha(img, "/rd/r2") == r2
+    record("ext2.restart.files_on_disk", ok, "debugfs reads /r1 and /rd/r2" + ("" if ok else
+                                                                             " wrong"))
+
+
+KILLS = 200
+
+
+def kill_campaign(record, boot):
+    """ext2 killed KILLS times, every 0.10 to 0.19 s, while the shell writes files of known
+    contents (file i: `seq 1 N(i)`), noting each whose writing finished, and syncs every 16
+    files (so that kills also land in write-back, with the disk busy); a kill in a request makes
+    it fail (EIO) unless vfs replays it. Then every noted file must read back right."""
+    size = "$((i * 37 % 3000 + 1))"
+    out = check(record, boot, "ext2.restart.kill_campaign",
+                f"mkdir /mnt/k; rm -f /tmp/stop /tmp/done; (n=0; while [ $n -lt {KILLS} ]; do "
+                "sleep 0.1$((RANDOM % 10)); service kill ext2 > /dev/null 2>&1 && n=$((n + 1)); "
+                "done; touch /tmp/stop) & i=0; e=0; while [ ! -e /tmp/stop ]; do i=$((i + 1)); "
+                f"if seq 1 {size} > /mnt/k/f$i 2> /dev/null; then echo $i >> /tmp/done; "
+                "else e=$((e + 1)); fi; [ $((i % 16)) = 0 ] && sync; done; wait; sync; bad=0; for i in $(cat /tmp/done); do "
+                f"[ \"$(seq 1 {size} | sha256sum)\" = \"$(sha256sum < /mnt/k/f$i)\" ] || "
+                "bad=$((bad + 1)); done; echo files=$i failed=$e done=$(wc -l < /tmp/done) "
+                "bad=$bad",
+                shell_only(lambda out: any(line.startswith("files=") and line.endswith(" bad=0")
+                                           for line in out)), timeout=300) or []
+    kept = logged(boot, "ext2: state kept across a restart")
+    summary = [line for line in out if line.startswith("files=")]
+    record("ext2.restart.kill_campaign_restarts", len(kept) >= KILLS,
+           f"{len(kept)} restarts kept the cache; {summary}")
+
+
 def run(record, module):
     with tempfile.TemporaryDirectory(prefix="ext2-") as tmp:
         img = os.path.join(tmp, "disk.img")
@@ -191,3 +283,6 @@ def run(record, module):
         ahci = os.path.join(tmp, "ahci.img")
         shutil.copy(good, ahci)
         second_boot(record, ahci, "ahci")
+        again = os.path.join(tmp, "restart.img")
+        shutil.copy(good, again)
+        restart_boot(record, again)

@@ -7,6 +7,8 @@
  *   service log                  rs's event log, with times
  *   service restart|kill|down [-f] LABEL
  *   service up LABEL
+ *   service scramble LABEL       a test hook: kill LABEL, rs garbling its state
+ *                                region's header first (SVC_SCRAMBLE): it starts fresh
  *   service chaos LABEL COUNT MIN_MS MAX_MS  rs kills LABEL COUNT times, each
  *                                MIN_MS..MAX_MS after it was ready again, from its
  *                                own alarm: at random instants, in the middle of
@@ -66,8 +68,10 @@ static int update(int fd, const char *force, const char *label, const char *path
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: service list | log | restart|kill|down [-f] LABEL | up LABEL | "
-                    "update [-f] LABEL PROGRAM | chaos LABEL COUNT MIN_MS MAX_MS\n");
+    fprintf(stderr,
+            "usage: service list | log | restart|kill|down|scramble [-f] LABEL | up LABEL | "
+            "update [-f] LABEL PROGRAM | chaos LABEL COUNT MIN_MS MAX_MS
+");
     return 2;
 }
 

@@ -56,7 +56,7 @@ static int take_block(uint32_t g, uint32_t from, uint32_t *out)
         bput(gb);
         return -LX_ENOSPC;
     }
-    if ((r = bget(gd->block_bitmap, BGET_READ, &mb)) < 0) {
+    if ((r = bget(gd->block_bitmap, BGET_READ | BGET_NOLOG, &mb)) < 0) {
         bput(gb);
         return r;
     }
@@ -68,6 +68,9 @@ static int take_block(uint32_t g, uint32_t from, uint32_t *out)
             ext2_corrupt("block %u (metadata) is free in its bitmap", first + bit);
             continue;
         }
+        /* bitmaps and descriptors are read unlogged: the bytes that change are logged */
+        cache_log_range(mb, &mb->data[bit >> 3], 1);
+        cache_log_range(gb, gd, sizeof(*gd));
         mb->data[bit >> 3] |= (uint8_t)(1u << (bit & 7));
         bdirty(mb);
         gd->free_blocks_count--;
@@ -119,13 +122,15 @@ void bfree(uint32_t blk)
     struct ext2_group *gd;
     if (group_get(g, &gb, &gd) < 0)
         return;
-    if (bget(gd->block_bitmap, BGET_READ, &mb) < 0) {
+    if (bget(gd->block_bitmap, BGET_READ | BGET_NOLOG, &mb) < 0) {
         bput(gb);
         return;
     }
     if (!(mb->data[bit >> 3] & (1u << (bit & 7)))) {
         ext2_corrupt("freeing block %u, which is free", blk);
     } else {
+        cache_log_range(mb, &mb->data[bit >> 3], 1);
+        cache_log_range(gb, gd, sizeof(*gd));
         mb->data[bit >> 3] &= (uint8_t) ~(1u << (bit & 7));
         bdirty(mb);
         cache_discard(blk);
@@ -152,7 +157,7 @@ static int take_inode(uint32_t g, int isdir, uint32_t *out)
         bput(gb);
         return -LX_ENOSPC;
     }
-    if ((r = bget(gd->inode_bitmap, BGET_READ, &mb)) < 0) {
+    if ((r = bget(gd->inode_bitmap, BGET_READ | BGET_NOLOG, &mb)) < 0) {
         bput(gb);
         return r;
     }
@@ -165,6 +170,9 @@ static int take_inode(uint32_t g, int isdir, uint32_t *out)
             ext2_corrupt("reserved inode %u is free in its bitmap", ino);
             continue;
         }
+        /* bitmaps and descriptors are read unlogged: the bytes that change are logged */
+        cache_log_range(mb, &mb->data[bit >> 3], 1);
+        cache_log_range(gb, gd, sizeof(*gd));
         mb->data[bit >> 3] |= (uint8_t)(1u << (bit & 7));
         bdirty(mb);
         gd->free_inodes_count--;
@@ -234,13 +242,15 @@ void ifree(uint32_t ino, int isdir)
     struct ext2_group *gd;
     if (group_get(g, &gb, &gd) < 0)
         return;
-    if (bget(gd->inode_bitmap, BGET_READ, &mb) < 0) {
+    if (bget(gd->inode_bitmap, BGET_READ | BGET_NOLOG, &mb) < 0) {
         bput(gb);
         return;
     }
     if (!(mb->data[bit >> 3] & (1u << (bit & 7)))) {
         ext2_corrupt("freeing inode %u, which is free", ino);
     } else {
+        cache_log_range(mb, &mb->data[bit >> 3], 1);
+        cache_log_range(gb, gd, sizeof(*gd));
         mb->data[bit >> 3] &= (uint8_t) ~(1u << (bit & 7));
         bdirty(mb);
         if (gd->free_inodes_count < ext2.sb.inodes_per_group)

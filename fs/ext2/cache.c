@@ -26,11 +26,19 @@
 
 #define HASH_SIZE 2048
 
-static uint8_t memory[EXT2_NBUF][EXT2_MAX_BLOCK] __attribute__((aligned(4096)));
-static struct ext2_buf bufs[EXT2_NBUF];
+static struct ext2_state *S; /* the buffers, their blocks and the undo log (state.c) */
 static struct ext2_buf *hash[HASH_SIZE];
 static struct ext2_buf *lru_head, *lru_tail; /* most and least recently used */
 static uint32_t ndirty;
+
+static int txn_on;           /* a transaction is open: bget logs what it hands out */
+static uint32_t bufs_logged; /* in it: at most EXT2_LOG_MAX (they cannot be reused until it ends) */
+
+/* Logged in the open transaction: kept (not reused, not discarded) until it ends. */
+static int logged(const struct ext2_buf *b)
+{
+    return txn_on && b->txn == S->seq;
+}
 
 static uint32_t hash_of(uint32_t blk)
 {
@@ -76,10 +84,15 @@ void cache_forget(void)
     memset(hash, 0, sizeof(hash));
     lru_head = lru_tail = 0;
     for (uint32_t i = 0; i < EXT2_NBUF; i++) {
-        bufs[i] = (struct ext2_buf){.data = memory[i]};
-        lru_front(&bufs[i]);
+        S->bufs[i] = (struct ext2_buf){.data = S->memory[i]};
+        lru_front(&S->bufs[i]);
     }
     ndirty = 0;
+}
+
+void cache_attach(struct ext2_state *s)
+{
+    S = s;
 }
 
 int cache_init(void)
@@ -182,7 +195,7 @@ static int write_cluster(struct ext2_buf *b)
 static struct ext2_buf *take_buffer(void)
 {
     struct ext2_buf *b;
-    for (b = lru_tail; b && b->pins; b = b->prev)
+    for (b = lru_tail; b && (b->pins || logged(b)); b = b->prev)
         ;
     if (!b) {
         printf("ext2: every cache buffer is in use\n");
@@ -204,10 +217,9 @@ static void hash_add(struct ext2_buf *b, uint32_t blk)
     hash[hash_of(blk)] = b;
 }
 
-/* An empty buffer goes to the LRU end, to be reused first. */
-static void lru_back(struct ext2_buf *b)
+/* Buffer b, on no list, at the LRU end. */
+static void lru_append(struct ext2_buf *b)
 {
-    lru_unlink(b);
     b->next = 0;
     b->prev = lru_tail;
     if (lru_tail)
@@ -215,6 +227,13 @@ static void lru_back(struct ext2_buf *b)
     lru_tail = b;
     if (!lru_head)
         lru_head = b;
+}
+
+/* An empty buffer goes to the LRU end, to be reused first. */
+static void lru_back(struct ext2_buf *b)
+{
+    lru_unlink(b);
+    lru_append(b);
 }
 
 int bget(uint32_t blk, int how, struct ext2_buf **out)
@@ -226,13 +245,21 @@ int bget(uint32_t blk, int how, struct ext2_buf **out)
     if (!b) {
         if (!(b = take_buffer()))
             return -LX_EIO;
-        if (how == BGET_READ && disk_run(0, blk, &b, 1) < 0) {
+        if ((how & 3) == BGET_READ && disk_run(0, blk, &b, 1) < 0) {
             lru_back(b);
             return -LX_EIO;
         }
         hash_add(b, blk);
+        if (how & BGET_NOLOG)
+            ;
+        else if ((how & 3) == BGET_READ)
+            cache_log(b, 1); /* the disk's contents: a write in between is undone too */
+        else
+            cache_log(b, 0);
+    } else if (!(how & BGET_NOLOG)) {
+        cache_log(b, 1);
     }
-    if (how == BGET_NEW)
+    if ((how & 3) == BGET_NEW)
         memset(b->data, 0, ext2.bs);
     lru_unlink(b);
     lru_front(b);
@@ -283,7 +310,7 @@ uint32_t cache_read_run(uint32_t blk, uint32_t n)
 void cache_discard(uint32_t blk)
 {
     struct ext2_buf *b = find(blk);
-    if (!b || b->pins)
+    if (!b || b->pins || logged(b)) /* a logged one stays: an undo may need it */
         return;
     if (b->dirty)
         ndirty--;
@@ -324,8 +351,8 @@ int cache_flush(void)
     uint32_t n = 0;
     int rc = 0;
     for (uint32_t i = 0; i < EXT2_NBUF; i++)
-        if (bufs[i].used && bufs[i].dirty)
-            dirty[n++] = &bufs[i];
+        if (S->bufs[i].used && S->bufs[i].dirty)
+            dirty[n++] = &S->bufs[i];
     sort_by_block(dirty, n);
     for (uint32_t i = 0; i < n;) {
         uint32_t run = 1;
@@ -338,4 +365,122 @@ int cache_flush(void)
     if (ext2.disk->flush && ext2.disk->flush(ext2.disk))
         rc = -LX_EIO;
     return rc;
+}
+
+/* ---- transactions (state.c): the undo log */
+void cache_txn(int on)
+{
+    txn_on = on;
+    bufs_logged = 0;
+}
+
+static void barrier(void)
+{
+    __asm__ volatile("" ::: "memory");
+}
+
+/* Old bytes off..off+len of buffer b (present = 0: it held no block before) into the undo log,
+ * then the log's count by one 8-byte store. A full log commits the change so far (ext2_txn_end)
+ * and starts another. */
+static void log_bytes(struct ext2_buf *b, int present, uint32_t off, uint32_t len)
+{
+    uint32_t n = (uint32_t)S->commit;
+    uint32_t at = n ? S->undo[n - 1].at + S->undo[n - 1].len : 0;
+    if (n >= EXT2_LOG_ENTRIES || len > sizeof(S->undo_data) - at ||
+        (b->txn != S->seq && bufs_logged >= EXT2_LOG_MAX)) {
+        S->split++;
+        ext2_txn_end();
+        ext2_txn_begin();
+        n = at = 0;
+    }
+    S->undo[n] =
+        (struct ext2_undo){(uint32_t)(b - S->bufs), b->blk, (uint32_t)present, off, len, at};
+    memcpy(S->undo_data + at, b->data + off, len);
+    bufs_logged += b->txn != S->seq;
+    b->txn = S->seq;
+    barrier();
+    *(volatile uint64_t *)&S->commit = (S->commit & ~0xffffffffull) | (n + 1);
+    if (ext2_txn_hook)
+        ext2_txn_hook();
+}
+
+/* Buffer b, about to be handed out in the open transaction: the first time, its contents (or,
+ * present = 0, that it held no block before) into the undo log. */
+void cache_log(struct ext2_buf *b, int present)
+{
+    if (!txn_on || b->whole == S->seq)
+        return;
+    log_bytes(b, present, 0, present ? ext2.bs : 0);
+    b->whole = S->seq;
+}
+
+/* Bytes p..p+len of buffer b, about to change (a bitmap's byte, a descriptor, an inode, a block
+ * pointer): their old values into the undo log, unless the whole block is there already. */
+void cache_log_range(struct ext2_buf *b, const void *p, uint32_t len)
+{
+    uint64_t off = (uint64_t)((const uint8_t *)p - b->data);
+    if (!txn_on || b->whole == S->seq || off > ext2.bs || len > ext2.bs - off)
+        return;
+    uint32_t n = (uint32_t)S->commit, idx = (uint32_t)(b - S->bufs);
+    for (uint32_t k = n; k-- > 0 && k + 8 >= n;) { /* logged just now (a bitmap's byte again) */
+        const struct ext2_undo *u = &S->undo[k];
+        if (u->buf == idx && u->present && off >= u->off && off + len <= u->off + u->len)
+            return;
+    }
+    log_bytes(b, 1, (uint32_t)off, len);
+}
+
+/* After a death in a transaction: its n entries undone, the last first. A buffer with its old
+ * contents back is dirty (the new ones may have been written); one that held no block before
+ * is dropped. Entries naming no buffer are skipped (not counted). */
+uint32_t cache_undo(uint32_t n)
+{
+    uint32_t done = 0;
+    for (uint32_t i = n; i-- > 0;) {
+        const struct ext2_undo *u = &S->undo[i];
+        if (u->buf >= EXT2_NBUF)
+            continue;
+        struct ext2_buf *b = &S->bufs[u->buf];
+        if (u->present && (u->off > ext2.bs || u->len > ext2.bs - u->off ||
+                           u->at > sizeof(S->undo_data) - u->len)) {
+            continue; /* not a range this log can hold */
+        } else if (u->present) {
+            memcpy(S->memory[u->buf] + u->off, S->undo_data + u->at, u->len);
+            b->blk = u->blk;
+            b->used = b->dirty = 1;
+        } else {
+            b->used = b->dirty = 0;
+        }
+        done++;
+    }
+    return done;
+}
+
+/* The cache as the region holds it, kept: hash, LRU list (used buffers first) and counts made
+ * again from each buffer's block, use and dirty mark; a block outside the file system or cached
+ * twice is dropped. */
+void cache_rebuild(uint32_t *used, uint32_t *dirty, uint32_t *dropped)
+{
+    memset(hash, 0, sizeof(hash));
+    lru_head = lru_tail = 0;
+    ndirty = *used = *dropped = 0;
+    for (uint32_t i = 0; i < EXT2_NBUF; i++) {
+        struct ext2_buf *b = &S->bufs[i];
+        uint32_t blk = b->blk;
+        uint8_t was_dirty = b->dirty;
+        int keep = b->used == 1 && was_dirty <= 1 && range_ok(blk, 1) && !find(blk);
+        *dropped += b->used && !keep;
+        *b = (struct ext2_buf){.data = S->memory[i]};
+        if (keep) {
+            b->dirty = was_dirty;
+            hash_add(b, blk);
+            lru_front(b);
+            ndirty += was_dirty;
+            (*used)++;
+        }
+    }
+    for (uint32_t i = 0; i < EXT2_NBUF; i++) /* the empty ones at the end, reused first */
+        if (!S->bufs[i].used)
+            lru_append(&S->bufs[i]);
+    *dirty = ndirty;
 }

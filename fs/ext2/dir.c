@@ -62,7 +62,7 @@ static int dir_block(uint32_t ino, struct ext2_inode *ip, uint64_t lblk, struct 
     if (block_is_meta(pblk)) /* entries are written in place: never over the metadata */
         return ext2_corrupt("directory %u: block %llu is metadata (%u)", ino,
                             (unsigned long long)lblk, pblk);
-    if ((r = bget(pblk, BGET_READ, b)) < 0)
+    if ((r = bget(pblk, BGET_READ | BGET_NOLOG, b)) < 0) /* the writers log what they change */
         return r;
     for (uint32_t off = 0; off < ext2.bs;) {
         struct ext2_dirent *de = (struct ext2_dirent *)((*b)->data + off);
@@ -167,6 +167,7 @@ int dir_add(uint32_t dir, const char *name, uint32_t len, uint32_t ino, uint32_t
             uint32_t used = de->inode ? EXT2_DIRENT_SIZE(de->name_len) : 0;
             if (de->rec_len < used + need)
                 continue;
+            cache_log_range(b, de, used + need); /* this entry and the new one (state.c) */
             if (used) { /* split: the new entry takes the slack after this one */
                 struct ext2_dirent *nd = ENTRY(b, off + used);
                 nd->rec_len = (uint16_t)(de->rec_len - used);
@@ -238,6 +239,7 @@ int dir_remove(uint32_t dir, const char *name, uint32_t len)
     int r = entry_for_change(dir, name, len, &ib, &ip, &b, &off, &prev);
     if (r < 0)
         return r;
+    cache_log_range(b, ENTRY(b, prev != ~0u ? prev : off), 8); /* the header that changes */
     if (prev != ~0u)
         ENTRY(b, prev)->rec_len = (uint16_t)(ENTRY(b, prev)->rec_len + ENTRY(b, off)->rec_len);
     else
@@ -253,6 +255,7 @@ int dir_set(uint32_t dir, const char *name, uint32_t len, uint32_t ino, uint32_t
     int r = entry_for_change(dir, name, len, &ib, &ip, &b, &off, &prev);
     if (r < 0)
         return r;
+    cache_log_range(b, ENTRY(b, off), 8); /* the header that changes (state.c) */
     ENTRY(b, off)->inode = ino;
     ENTRY(b, off)->file_type = ftype_of(mode);
     return entry_changed(ib, ip, b);

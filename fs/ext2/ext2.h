@@ -112,6 +112,7 @@ struct ext2_buf {
     uint32_t blk;
     uint16_t pins;
     uint8_t dirty, used;
+    uint64_t txn, whole; /* the transaction (state.c) that logged part of it, and all of it */
     struct ext2_buf *hnext, *prev, *next; /* hash chain; LRU list, most recent first */
     uint8_t *data;
 };
@@ -119,6 +120,9 @@ struct ext2_buf {
 #define BGET_READ 0       /* the block's contents from the disk */
 #define BGET_NEW 1        /* a block about to be filled: zeros, nothing read */
 #define BGET_FULL 2       /* a block the caller overwrites whole at once: neither read nor zeroed */
+/* (or'ed in) not in the undo log (state.c): file data, or a block its caller logs (cache_log)
+ * before it changes it */
+#define BGET_NOLOG 4
 int cache_init(void);
 int bget(uint32_t blk, int how, struct ext2_buf **out);
 void bput(struct ext2_buf *b);
@@ -133,6 +137,69 @@ int cache_has(uint32_t blk);      /* the block is in the cache (clean or dirty) 
  * none, or if the read failed: nothing changed then). */
 uint32_t cache_read_run(uint32_t blk, uint32_t n);
 uint32_t cache_run_max(void); /* the longest run read: CACHE_RUN_MAX, or a quarter of the cache */
+
+/*
+ * state.c: what must outlive the server (docs/EXT2.md, "Restarts"): the cache's buffers, their
+ * headers and dirty marks, the file system's state (`ext2`, at the end of each change) and the
+ * undo log of the change in progress, in one region (the server's state region; the host test's
+ * memory). Each change (a request that may write) is a transaction: ext2_txn_begin, then bget
+ * logs each buffer the first time it hands it out (its contents before any change; a block not
+ * cached before: dropped on undo), then ext2_txn_end keeps `ext2` and empties the log by one
+ * 8-byte store (`commit`). A change that needs more than EXT2_LOG_MAX buffers is committed in
+ * pieces (counted in `split`).
+ */
+#define EXT2_LOG_MAX                                                                               \
+    (EXT2_NBUF / 4 < 256 ? EXT2_NBUF / 4 : 256) /* buffers (and blocks of bytes)                   \
+                                                 */
+#define EXT2_LOG_ENTRIES 1024                   /* undo entries */
+#define EXT2_STATE_MAGIC 0x3165746174533245ull  /* "E2State1" */
+#define EXT2_STATE_VERSION 1
+struct ext2_state_id { /* which file system a region belongs to */
+    char dev[16];      /* the driver's label */
+    uint32_t minor, pad;
+    uint64_t size;    /* the device's bytes */
+    uint8_t uuid[16]; /* the superblock's */
+};
+struct ext2_state_header {
+    uint64_t magic;
+    uint32_t version, len; /* the layout's; sizeof(struct ext2_state) */
+    struct ext2_state_id id;
+    uint64_t check; /* FNV-1a of the fields above */
+};
+struct ext2_undo {
+    uint32_t buf, blk; /* the buffer's index and block */
+    uint32_t present;  /* 1: the old bytes off..off+len are in undo_data at `at`; 0: not cached */
+    uint32_t off, len, at;
+};
+struct ext2_state {
+    struct ext2_state_header h; /* first: what rs's SVC_SCRAMBLE garbles */
+    uint64_t commit;    /* low 32 bits: entries in the undo log; bit 32: which fs[] holds `ext2` */
+    uint64_t seq;       /* the current transaction's number (ext2_buf.txn) */
+    uint64_t split;     /* changes committed in pieces (too many buffers for the log) */
+    uint64_t test_died; /* main.c's test hook fired: not again at once (a replayed request) */
+    uint8_t memory[EXT2_NBUF][EXT2_MAX_BLOCK] __attribute__((aligned(4096))); /* the blocks */
+    uint8_t undo_data[EXT2_LOG_MAX * EXT2_MAX_BLOCK]; /* old bytes of logged buffers */
+    struct ext2_fs fs[2];
+    struct ext2_undo undo[EXT2_LOG_ENTRIES];
+    struct ext2_buf bufs[EXT2_NBUF];
+};
+void ext2_state_attach(struct ext2_state *s); /* before any mount */
+/* Mount: the region's file system if its header is right and names this one (id: dev, minor,
+ * size; the uuid is read from the disk), the change in progress undone; else a fresh mount
+ * (a bad header logged) whose state the region then keeps. */
+int ext2_state_mount(struct ext2_disk *disk, int flags, uint64_t (*now)(void),
+                     const struct ext2_state_id *id);
+void ext2_state_forget(void); /* after an unmount: the region names no file system */
+void ext2_txn_begin(void);
+void ext2_txn_end(void);
+extern void (*ext2_txn_hook)(void); /* tests: called at each buffer logged */
+/* cache.c's side */
+void cache_attach(struct ext2_state *s);
+void cache_txn(int on);
+void cache_log(struct ext2_buf *b, int present);                       /* the whole block */
+void cache_log_range(struct ext2_buf *b, const void *p, uint32_t len); /* bytes p.. of it */
+uint32_t cache_undo(uint32_t n); /* undo n entries; how many were applied */
+void cache_rebuild(uint32_t *used, uint32_t *dirty, uint32_t *dropped);
 
 /* super.c */
 int group_get(uint32_t g, struct ext2_buf **b, struct ext2_group **gd);

@@ -162,7 +162,7 @@ int64_t ext2_read(uint32_t ino, uint64_t off, const struct ext2_io *io, uint64_t
             break;
         if (pblk && !cache_has(pblk))
             read_ahead(ino, ip, st, lblk, pblk, last - lblk + 1);
-        if (pblk && (r = bget(pblk, BGET_READ, &b)) < 0)
+        if (pblk && (r = bget(pblk, BGET_READ | BGET_NOLOG, &b)) < 0)
             break;
         v[n] = (struct ext2_iov){(void *)(b ? b->data + boff : zeros), chunk};
         held[n++] = b;
@@ -266,7 +266,7 @@ int64_t ext2_write(uint32_t ino, uint64_t off, const struct ext2_io *io, uint64_
         if (fresh && (r = bmap(ino, ip, lblk, 1, &pblk)) < 0)
             break;
         int how = chunk == ext2.bs ? BGET_FULL : fresh ? BGET_NEW : BGET_READ;
-        if ((r = bget(pblk, how, &b)) < 0)
+        if ((r = bget(pblk, how | BGET_NOLOG, &b)) < 0)
             break;
         w.v[w.n] = (struct ext2_iov){b->data + boff, chunk};
         w.whole[w.n] = how == BGET_FULL;

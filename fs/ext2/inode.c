@@ -26,7 +26,8 @@ int ino_ok(uint32_t ino)
            (ino == EXT2_ROOT_INO || ino >= ext2.first_ino);
 }
 
-int iget(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip)
+/* Inode ino in place in its cached block (bget's how: BGET_READ, or with BGET_NOLOG). */
+static int iget_how(uint32_t ino, int how, struct ext2_buf **b, struct ext2_inode **ip)
 {
     if (!ext2.mounted || !ino_ok(ino))
         return -LX_EINVAL;
@@ -38,10 +39,17 @@ int iget(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip)
         return r;
     uint32_t blk = gd->inode_table + i / ext2.inodes_per_block;
     bput(gb);
-    if ((r = bget(blk, BGET_READ, b)) < 0)
+    if ((r = bget(blk, how | BGET_NOLOG, b)) < 0)
         return r;
     *ip = (struct ext2_inode *)((*b)->data + (i % ext2.inodes_per_block) * ext2.inode_size);
+    if (!(how & BGET_NOLOG)) /* only this inode changes through *ip: logged, not its block */
+        cache_log_range(*b, *ip, ext2.inode_size);
     return 0;
+}
+
+int iget(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip)
+{
+    return iget_how(ino, BGET_READ, b, ip);
 }
 
 void iput(struct ext2_buf *b, struct ext2_inode *ip, int dirty)
@@ -179,10 +187,11 @@ int bmap(uint32_t ino, struct ext2_inode *ip, uint64_t lblk, int alloc, uint32_t
         for (int i = 1; i < level; i++)
             span *= p;
         struct ext2_buf *b;
-        if ((r = bget(cur, BGET_READ, &b)) < 0)
+        if ((r = bget(cur, BGET_READ | BGET_NOLOG, &b)) < 0)
             return r;
         uint32_t *e = (uint32_t *)b->data + (lblk / span) % p;
         if (!*e && alloc) {
+            cache_log_range(b, e, sizeof(*e)); /* the one pointer that changes (state.c) */
             if ((r = new_block(ino, ip, level > 1, e)) < 0) {
                 bput(b);
                 return r;
@@ -379,13 +388,14 @@ int ifree_if_unused(uint32_t ino)
     struct ext2_inode *ip;
     if (ext2.readonly || ref_count(ino))
         return 0;
-    int r = iget(ino, &b, &ip);
+    int r = iget_how(ino, BGET_READ | BGET_NOLOG, &b, &ip); /* mostly: a look, no change */
     if (r < 0)
         return r;
     if (ip->links_count || !(ip->mode & S_IFMT) || ip->dtime) {
         bput(b);
         return 0;
     }
+    cache_log_range(b, ip, ext2.inode_size); /* it goes: logged before the change (state.c) */
     int isdir = (ip->mode & S_IFMT) == S_IFDIR;
     if (holds_blocks(ip))
         r = itrunc_blocks(ip, 0);

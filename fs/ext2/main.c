@@ -21,12 +21,18 @@
 #include "bdev/bdev.h"
 #include "ext2.h"
 #include "fsdriver/fsdriver.h"
+#include <samsara/manifest.h>
 
 GRANT_TABLE(300); /* lib/bdev's grants of our buffers to the driver */
 
 #define FLUSH_MS 5000
 
 static struct bdev dev;
+static struct ext2_state_id dev_id; /* the device, for the state region's header */
+/* The state region (ext2.conf's `state`): the cache and the changes' undo log (state.c). */
+static struct ext2_state *const region = (struct ext2_state *)MANIFEST_STATE_VADDR;
+#define STATE_LEN (6u << 20)
+_Static_assert(sizeof(struct ext2_state) <= STATE_LEN, "ext2.conf's state is too small");
 static int mount_flags;    /* EXT2_MOUNT_RO from the argument */
 static int opened;         /* the block device is open (bdev_open) */
 static uint64_t base_time; /* seconds: the superblock's last write or mount time */
@@ -86,6 +92,13 @@ static int sync_all(void)
     return ext2_sync();
 }
 
+/* The end of a change (a transaction: state.c), before its answer leaves: r. */
+static int64_t txn(int64_t r)
+{
+    ext2_txn_end();
+    return r;
+}
+
 /* ---- the callbacks: client inode numbers to ext2's */
 #define INO(x) ext2_ino_of_client(x)
 
@@ -128,11 +141,47 @@ static int fs_lookup(uint64_t dir, const char *name, uint64_t len, struct fsdriv
     return r;
 }
 
+/* The test hook (only with the argument `crashtest`, which no ordinary boot gives): creating
+ * a file named ext2-die-K makes the server fault in the middle of the change, at the Kth buffer
+ * it logs (state.c), so the next instance must undo it (tools/suite_ext2.py). */
+static int crash_test, crash_at, crash_count;
+
+static void crash_hook(void)
+{
+    if (++crash_count == crash_at) {
+        printf("ext2: crashtest: dying in a change, at buffer %d\n", crash_at);
+        region->test_died = 1;
+        *(volatile int *)0 = 1; /* a fault: rs restarts the server */
+    }
+}
+
+static void crash_arm(const char *name, uint64_t len)
+{
+    static const char prefix[] = "ext2-die-";
+    ext2_txn_hook = 0;
+    if (!crash_test || len < sizeof(prefix) || memcmp(name, prefix, sizeof(prefix) - 1))
+        return;
+    if (region->test_died) { /* the same request again (vfs replays it): served */
+        region->test_died = 0;
+        return;
+    }
+    crash_at = 0;
+    for (uint64_t i = sizeof(prefix) - 1;
+         i < len && name[i] >= '0' && name[i] <= '9' && crash_at < 1000; i++)
+        crash_at = crash_at * 10 + (name[i] - '0');
+    crash_count = 0;
+    ext2_txn_hook = crash_at > 0 && crash_at < 1000 ? crash_hook : 0;
+}
+
 static int fs_create(uint64_t dir, const char *name, uint64_t len, uint32_t mode, uint64_t rdev,
                      uint32_t uid, uint32_t gid, struct fsdriver_node *n)
 {
     struct ext2_node e;
+    crash_arm(name, len);
+    ext2_txn_begin();
     int r = ext2_create(INO(dir), name, (uint32_t)len, mode, rdev, uid, gid, &e);
+    ext2_txn_end();
+    ext2_txn_hook = 0;
     if (r == 0)
         node_out(&e, n);
     return r;
@@ -142,7 +191,9 @@ static int fs_symlink(uint64_t dir, const char *name, uint64_t len, const char *
                       uint64_t tlen, uint32_t uid, uint32_t gid, struct fsdriver_node *n)
 {
     struct ext2_node e;
+    ext2_txn_begin();
     int r = ext2_symlink(INO(dir), name, (uint32_t)len, target, (uint32_t)tlen, uid, gid, &e);
+    ext2_txn_end();
     if (r == 0)
         node_out(&e, n);
     return r;
@@ -150,23 +201,27 @@ static int fs_symlink(uint64_t dir, const char *name, uint64_t len, const char *
 
 static int fs_link(uint64_t dir, const char *name, uint64_t len, uint64_t ino)
 {
-    return ext2_link(INO(dir), name, (uint32_t)len, INO(ino));
+    ext2_txn_begin();
+    return txn(ext2_link(INO(dir), name, (uint32_t)len, INO(ino)));
 }
 
 static int fs_unlink(uint64_t dir, const char *name, uint64_t len)
 {
-    return ext2_unlink(INO(dir), name, (uint32_t)len);
+    ext2_txn_begin();
+    return txn(ext2_unlink(INO(dir), name, (uint32_t)len));
 }
 
 static int fs_rmdir(uint64_t dir, const char *name, uint64_t len)
 {
-    return ext2_rmdir(INO(dir), name, (uint32_t)len);
+    ext2_txn_begin();
+    return txn(ext2_rmdir(INO(dir), name, (uint32_t)len));
 }
 
 static int fs_rename(uint64_t od, const char *on, uint64_t ol, uint64_t nd, const char *nn,
                      uint64_t nl)
 {
-    return ext2_rename(INO(od), on, (uint32_t)ol, INO(nd), nn, (uint32_t)nl);
+    ext2_txn_begin();
+    return txn(ext2_rename(INO(od), on, (uint32_t)ol, INO(nd), nn, (uint32_t)nl));
 }
 
 static int64_t fs_read(uint64_t ino, uint64_t off, const struct fsdriver_data *d, uint64_t len)
@@ -178,12 +233,14 @@ static int64_t fs_read(uint64_t ino, uint64_t off, const struct fsdriver_data *d
 static int64_t fs_write(uint64_t ino, uint64_t off, const struct fsdriver_data *d, uint64_t len)
 {
     struct data_io x = {{data_copy, data_copyv}, d};
-    return ext2_write(INO(ino), off, &x.io, len);
+    ext2_txn_begin();
+    return txn(ext2_write(INO(ino), off, &x.io, len));
 }
 
 static int fs_trunc(uint64_t ino, uint64_t size)
 {
-    return ext2_trunc(INO(ino), size);
+    ext2_txn_begin();
+    return txn(ext2_trunc(INO(ino), size));
 }
 
 static int64_t fs_getdents(uint64_t dir, uint64_t *cookie, const struct fsdriver_data *d,
@@ -213,22 +270,26 @@ static int fs_statfs(struct fs_statfs *sf)
 
 static int fs_chmod(uint64_t ino, uint32_t mode)
 {
-    return ext2_chmod(INO(ino), mode);
+    ext2_txn_begin();
+    return txn(ext2_chmod(INO(ino), mode));
 }
 
 static int fs_chown(uint64_t ino, uint32_t uid, uint32_t gid, uint32_t mode)
 {
-    return ext2_chown(INO(ino), uid, gid, mode);
+    ext2_txn_begin();
+    return txn(ext2_chown(INO(ino), uid, gid, mode));
 }
 
 static int fs_utime(uint64_t ino, uint64_t atime, uint64_t mtime)
 {
-    return ext2_utime(INO(ino), atime, mtime);
+    ext2_txn_begin();
+    return txn(ext2_utime(INO(ino), atime, mtime));
 }
 
 static int fs_putnode(uint64_t ino)
 {
-    return ext2_putnode(INO(ino));
+    ext2_txn_begin();
+    return txn(ext2_putnode(INO(ino)));
 }
 
 static int fs_sync(uint64_t ino)
@@ -243,11 +304,13 @@ static struct fsdriver ext2_server;
 /* The file system on the open device: 0 or why not (super.c logged it). */
 static int mount_disk(void)
 {
-    int r = opened ? ext2_mount(&disk, mount_flags, now) : -LX_ENODEV;
+    int r = opened ? ext2_state_mount(&disk, mount_flags, now, &dev_id) : -LX_ENODEV;
     if (r < 0)
         return r;
     ext2_server.symlink_max = ext2.bs - 1;
     last_sync_ms = sys_uptime();
+    if (cache_dirty_count()) /* a dead instance's dirty blocks: written within FLUSH_MS */
+        sys_alarm(FLUSH_MS);
     return 0;
 }
 
@@ -266,7 +329,12 @@ static int fs_mount(struct fsdriver_node *root)
  * forgotten; lib/fsdriver answers EIO until the next FS_MOUNT. */
 static int fs_unmount(void)
 {
-    return ext2.mounted ? ext2_unmount() : 0;
+    if (!ext2.mounted)
+        return 0;
+    ext2_txn_begin();
+    int r = ext2_unmount();
+    ext2_txn_end();
+    return r;
 }
 
 static void fs_alarm(void)
@@ -315,11 +383,13 @@ int main(uint64_t argp)
 {
     const char *arg = (const char *)argp;
     static char name[16];
-    char driver[16], minor_s[12], flag[8];
+    char driver[16], minor_s[12], flag[8], test[12];
     word(&arg, driver, sizeof(driver));
     word(&arg, minor_s, sizeof(minor_s));
     word(&arg, flag, sizeof(flag));
     word(&arg, name, sizeof(name));
+    word(&arg, test, sizeof(test));
+    crash_test = !strcmp(test, "crashtest");
     if (name[0])
         ext2_server.label = name;
     if (!driver[0])
@@ -339,6 +409,10 @@ int main(uint64_t argp)
                strerror_s(r));
     opened = r == 0;
     disk.size = dev.size;
+    strncpy_s(dev_id.dev, driver, sizeof(dev_id.dev));
+    dev_id.minor = minor;
+    dev_id.size = dev.size;
+    ext2_state_attach(region);
     if (opened && (r = mount_disk()) < 0)
         printf("%s: %s minor %u not mounted (%d)\n", ext2_server.label, driver, minor, r);
     bdev_wait_hook = fsdriver_suspend; /* vfs serves others while we wait for the driver */

@@ -80,7 +80,8 @@ int group_get(uint32_t g, struct ext2_buf **b, struct ext2_group **gd)
 {
     if (g >= ext2.ngroups)
         return ext2_corrupt("group %u of %u", g, ext2.ngroups);
-    int r = bget(ext2.gdt_block + g / ext2.desc_per_block, BGET_READ, b);
+    /* not logged (state.c): alloc.c, the only writer, logs it before each change */
+    int r = bget(ext2.gdt_block + g / ext2.desc_per_block, BGET_READ | BGET_NOLOG, b);
     if (r < 0)
         return r;
     *gd = (struct ext2_group *)(*b)->data + g % ext2.desc_per_block;
@@ -378,6 +379,7 @@ int ext2_unmount(void)
         r = r < 0 ? r : s;
     }
     cache_forget();
+    ext2_state_forget(); /* the region names no file system now: the next mount is fresh */
     ext2.mounted = 0;
     return r;
 }

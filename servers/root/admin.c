@@ -115,9 +115,19 @@ static void command(char *line)
     static const struct {
         const char *verb;
         int op;
+<<<<<<< HEAD
     } ops[] = {{"restart", SVC_RESTART}, {"kill", SVC_KILL}, {"down", SVC_DOWN}, {"up", SVC_UP}};
     char *word[5];
     int n = split(line, word, 5), force = 0;
+=======
+    } ops[] = {{"restart", SVC_RESTART},
+               {"kill", SVC_KILL},
+               {"down", SVC_DOWN},
+               {"up", SVC_UP},
+               {"scramble", SVC_KILL | SVC_SCRAMBLE}}; /* a test hook: kill, header garbled */
+    char *word[4];
+    int n = split(line, word, 4), force = 0;
+>>>>>>> i13-ext2
     answer_len = 0;
     if (n <= 0) {
         add(n < 0 ? "error: too many words\n" : "error: empty command\n");
@@ -155,7 +165,9 @@ static void command(char *line)
             return;
         }
         const char *why;
-        int r = service_admin(ops[i].op, word[1], force, &why);
+        int r = service_admin(ops[i].op & ~SVC_SCRAMBLE, word[1], force, &why);
+        if (r == 0 && (ops[i].op & SVC_SCRAMBLE))
+            state_scramble(word[1]); /* before its death is reaped: the next one starts fresh */
         if (r == 0)
             say("%s %s: done\n", word[0], word[1], 0);
         else if (why)
@@ -166,7 +178,11 @@ static void command(char *line)
                 word[0], word[1], 0);
         return;
     }
+<<<<<<< HEAD
     say("error: unknown command '%s' (list, log, restart, kill, down, up, update, chaos)\n",
+=======
+    say("error: unknown command '%s' (list, log, restart, kill, down, up, update, scramble)\n",
+>>>>>>> i13-ext2
         word[0], 0, 0);
 }
 

@@ -11,6 +11,7 @@
  * (AddressSanitizer watches our memory). The cache has 64 buffers here, so
  * eviction writes back all the time.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <time.h>
@@ -1213,6 +1214,203 @@ static void hostile(void)
 }
 
 /* Each test with 1 KiB and with 4 KiB blocks; a test that stopped half way is unmounted. */
+/* ---- restarts: the state region (state.c) kept across a simulated death */
+static struct ext2_state region __attribute__((aligned(4096))); /* the server's state region */
+static const struct ext2_state_id host_id = {"filedisk", 0, 0, 0, {0}};
+static jmp_buf crashed;
+static int crash_at, logged_count; /* the server dies at the crash_at'th buffer logged */
+
+static void count_log(void)
+{
+    if (++logged_count == crash_at)
+        longjmp(crashed, 1);
+}
+
+/* Mount through the region (adopting its state if it names this image). */
+static int state_mount(void)
+{
+    struct ext2_state_id id = host_id;
+    id.size = disk.d.size;
+    return ext2_state_mount(&disk.d, 0, host_now, &id);
+}
+
+static int state_mount_img(void)
+{
+    int r = mount_img(IMG); /* opens the file; mounted plainly, then forgotten */
+    if (r == 0) {
+        CHECK(ext2_unmount() == 0);
+        r = state_mount();
+    }
+    return r;
+}
+
+/* The server dies: its own memory (`ext2`, the hash, the references) is gone, the disk and the
+ * region stay; the next instance mounts through the region. */
+static int die_and_restart(void)
+{
+    ext2_txn_hook = 0;
+    memset(&ext2, 0, sizeof(ext2));
+    disk.reads = 0;
+    return state_mount();
+}
+
+/* Each change as the server makes it: a transaction. */
+#define TXN(x) (ext2_txn_begin(), txn_r = (x), ext2_txn_end(), txn_r)
+static int64_t txn_r;
+
+static void restart_keeps_cache(void)
+{
+    if (make_image(16384) != 0 || state_mount_img() < 0)
+        return;
+    uint8_t *a = patterned(300000, 21), *b = patterned(5000, 22);
+    CHECK(TXN(wfile("a", 0, a, 300000)) == 300000);
+    CHECK(TXN(mk("d", S_IFDIR | 0755)) == 0 && TXN(wfile("d/x", 0, b, 5000)) == 5000);
+    CHECK(TXN(rename_path("small", "d/small2")) == 0 && TXN(unlink_path("medium")) == 0);
+    CHECK(cache_dirty_count() > 0);
+    uint32_t dirty = cache_dirty_count();
+    CHECK(die_and_restart() == 0 && cache_dirty_count() == dirty);
+    CHECK(disk.reads == 1); /* the superblock's uuid; the cache was not read again */
+    CHECK(holds("a", 300000, 21) && holds("d/x", 5000, 22) && holds("d/small2", 100, 1));
+    FSCK("a restart with dirty blocks kept");
+    CHECK(umount_img() == 0);
+    FSCK("a restart, unmounted");
+    CHECK(debugfs_holds("a", 300000, 21) && debugfs_holds("d/x", 5000, 22));
+    CHECK(debugfs_holds("d/small2", 100, 1) && !debugfs_holds("medium", 300000, 2));
+    /* a scrambled header, another image, another device: a fresh mount */
+    CHECK(state_mount_img() == 0 && TXN(wfile("lost", 0, b, 5000)) == 5000);
+    region.h.magic ^= 1;
+    CHECK(die_and_restart() == 0 && disk.reads > 1 && walk("lost", &(uint32_t){0}) == -LX_ENOENT);
+    CHECK(TXN(wfile("lost", 0, b, 5000)) == 5000);
+    memset(&ext2, 0, sizeof(ext2));
+    struct ext2_state_id other = host_id;
+    other.minor = 1;
+    other.size = disk.d.size;
+    CHECK(ext2_state_mount(&disk.d, 0, host_now, &other) == 0);
+    CHECK(walk("lost", &(uint32_t){0}) == -LX_ENOENT);
+    CHECK(umount_img() == 0);
+    ext2_state_forget();
+    FSCK("fresh mounts");
+    free(a), free(b);
+}
+
+/* One change, and how to tell it was made. */
+struct change {
+    const char *what;
+    int (*run)(void);
+    int (*done)(void);
+};
+static uint8_t *chg_data;
+static int exists(const char *p)
+{
+    uint32_t ino;
+    return walk(p, &ino) == 0;
+}
+static int size_is(const char *p, uint64_t size)
+{
+    struct fs_stat st;
+    return stat_path(p, &st) == 0 && st.size == size;
+}
+static int c_create(void)
+{
+    return mk("n1", S_IFREG | 0644);
+}
+static int d_create(void)
+{
+    return exists("n1");
+}
+static int c_write(void) /* new blocks, past the direct ones: an indirect block too */
+{
+    return wfile("n1", 10 * BS, chg_data, 4 * BS) == 4 * BS ? 0 : -1;
+}
+static int d_write(void)
+{
+    return size_is("n1", 14 * BS);
+}
+static int c_mkdir(void)
+{
+    return mk("dd", S_IFDIR | 0755);
+}
+static int d_mkdir(void)
+{
+    return exists("dd");
+}
+static int c_rename(void)
+{
+    return rename_path("n1", "dd/n2");
+}
+static int d_rename(void)
+{
+    return exists("dd/n2") && !exists("n1");
+}
+static int c_unlink(void)
+{
+    return unlink_path("medium");
+}
+static int d_unlink(void)
+{
+    return !exists("medium");
+}
+static int c_trunc(void)
+{
+    uint32_t ino;
+    return walk("dd/n2", &ino) < 0 ? -1 : ext2_trunc(ino, 0);
+}
+static int d_trunc(void)
+{
+    return size_is("dd/n2", 0);
+}
+static int c_rmdir(void)
+{
+    return rmdir_path("dir") == -LX_ENOTEMPTY && unlink_path("dd/n2") == 0 ? rmdir_path("dd") : -1;
+}
+static int d_rmdir(void)
+{
+    return !exists("dd");
+}
+
+/* A death at each buffer a change logs: the next instance has the state before the change
+ * (undone), e2fsck finds it clean; then the change runs whole. */
+static void crash_in_change(void)
+{
+    static const struct change changes[] = {
+        {"create", c_create, d_create}, {"write", c_write, d_write},
+        {"mkdir", c_mkdir, d_mkdir},    {"rename", c_rename, d_rename},
+        {"unlink", c_unlink, d_unlink}, {"trunc", c_trunc, d_trunc},
+        {"rmdir", c_rmdir, d_rmdir},    {0, 0, 0},
+    };
+    if (make_image(16384) != 0 || state_mount_img() < 0)
+        return;
+    chg_data = patterned(4 * BS, 23);
+    int deaths = 0;
+    for (const struct change *c = changes; c->what; c++) {
+        for (crash_at = 1;; crash_at++) {
+            logged_count = 0;
+            ext2_txn_hook = count_log;
+            if (setjmp(crashed) == 0) {
+                int r = (int)TXN(c->run());
+                ext2_txn_hook = 0;
+                CHECK(r == 0 && c->done());
+                break;
+            }
+            deaths++;
+            CHECK(die_and_restart() == 0);
+            if (c->done()) {
+                printf("  %s: done after a death at buffer %d\n", c->what, crash_at);
+                CHECK(0);
+            }
+            if (!fsck_ok(c->what)) {
+                printf("  %s: death at buffer %d\n", c->what, crash_at);
+                CHECK(0);
+            }
+        }
+    }
+    CHECK(deaths >= 14);
+    CHECK(umount_img() == 0);
+    ext2_state_forget();
+    FSCK("changes undone");
+    free(chg_data);
+}
+
 static void run_with(uint32_t bs, void (*fn)(void))
 {
     BS = bs;
@@ -1242,6 +1440,8 @@ BOTH(features)
 BOTH(hostile)
 BOTH(readahead)
 BOTH(clustered_writes)
+BOTH(restart_keeps_cache)
+BOTH(crash_in_change)
 #define TESTS(fn)                                                                                  \
     {"b1k_" #fn, b1k_##fn},                                                                        \
     {                                                                                              \
@@ -1254,7 +1454,8 @@ static const struct host_test tests[] = {
     TESTS(many_entries),     TESTS(open_unlinked),
     TESTS(enospc),           TESTS(features),
     TESTS(hostile),          TESTS(readahead),
-    TESTS(clustered_writes), {0, 0},
+    TESTS(clustered_writes), TESTS(restart_keeps_cache),
+    TESTS(crash_in_change),  {0, 0},
 };
 
 int main(void)
@@ -1265,6 +1466,7 @@ int main(void)
         return 1;
     }
     sh("mkdir -p " WORK);
+    ext2_state_attach(&region);
     setvbuf(stdout, 0, _IONBF, 0);
     static struct host_test chosen[sizeof(tests) / sizeof(tests[0])];
     const char *only = getenv("EXT2_ONLY"); /* a part of the names to run, when debugging */
