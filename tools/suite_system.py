@@ -198,7 +198,7 @@ def shell_tests(record, boot):
                       for l in out) for label in ("pm", "vfs", "ramfs", "ds", "tty")))
     check(record, boot, "system.service_errors", "service kill nosuch; echo st=$?; service frob",
           ["error: kill nosuch: no such running service", "st=1",
-           "error: unknown command 'frob' (list, log, restart, kill, down, up, update, chaos)"])
+           "error: unknown command 'frob' (list, log, restart, kill, down, up, update, scramble, chaos)"])
     # pm, vfs and ramfs would not come back (restart never): rs refuses to stop them unless
     # forced, and says what would be lost (their manifests' `lost` lines)
     def refusal(verb, label, how, lost, doing):

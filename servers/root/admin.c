@@ -115,19 +115,13 @@ static void command(char *line)
     static const struct {
         const char *verb;
         int op;
-<<<<<<< HEAD
-    } ops[] = {{"restart", SVC_RESTART}, {"kill", SVC_KILL}, {"down", SVC_DOWN}, {"up", SVC_UP}};
-    char *word[5];
-    int n = split(line, word, 5), force = 0;
-=======
     } ops[] = {{"restart", SVC_RESTART},
                {"kill", SVC_KILL},
                {"down", SVC_DOWN},
                {"up", SVC_UP},
                {"scramble", SVC_KILL | SVC_SCRAMBLE}}; /* a test hook: kill, header garbled */
-    char *word[4];
-    int n = split(line, word, 4), force = 0;
->>>>>>> i13-ext2
+    char *word[5];
+    int n = split(line, word, 5), force = 0;
     answer_len = 0;
     if (n <= 0) {
         add(n < 0 ? "error: too many words\n" : "error: empty command\n");
@@ -178,11 +172,8 @@ static void command(char *line)
                 word[0], word[1], 0);
         return;
     }
-<<<<<<< HEAD
-    say("error: unknown command '%s' (list, log, restart, kill, down, up, update, chaos)\n",
-=======
-    say("error: unknown command '%s' (list, log, restart, kill, down, up, update, scramble)\n",
->>>>>>> i13-ext2
+    say("error: unknown command '%s' (list, log, restart, kill, down, up, update, scramble, "
+        "chaos)\n",
         word[0], 0, 0);
 }
 
