@@ -70,8 +70,7 @@ static int usage(void)
 {
     fprintf(stderr,
             "usage: service list | log | restart|kill|down|scramble [-f] LABEL | up LABEL | "
-            "update [-f] LABEL PROGRAM | chaos LABEL COUNT MIN_MS MAX_MS
-");
+            "update [-f] LABEL PROGRAM | chaos LABEL COUNT MIN_MS MAX_MS\n");
     return 2;
 }
 
