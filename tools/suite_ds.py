@@ -16,9 +16,10 @@ def run(record, module):
     tmp = tempfile.mkdtemp(prefix="dstest-")
     owner = os.path.join(tmp, "dsowner")
     os.symlink(os.path.abspath(module("dstest").split()[0]), owner)
-    boot = Boot([module("root"), module("ds"), module("dstest"), owner + " owner"])
+    # ds runs with "test": its test hook DS_TEST_DIE (ds.restart_finishes_commit) is on
+    boot = Boot([module("root"), module("ds") + " test", module("dstest"), owner + " owner"])
     try:
-        collect_tests(boot, record, "ds", "dstest", timeout=120, exit_status=1)
+        collect_tests(boot, record, "ds", "dstest", timeout=180, exit_status=1)
         # a write by another than the key's owner is refused, counted and logged
         record_logged(record, boot, "ds.refusals_logged", "ds: refused request 0x4450 from endpoint",
                       "key 'dsowner.gen' is not the sender's")
@@ -28,6 +29,15 @@ def run(record, module):
         record_logged(record, boot, "ds.restart_fresh_logged",
                       "ds: state region unusable (bad header checksum)",
                       "starting with an empty store")
+        # the journal's change committed, ds dead before applying it, finished by the next one
+        record_logged(record, boot, "ds.restart_finish_logged",
+                      "ds: test hook: exiting between the commit and the apply of 'dstest.jr.n'",
+                      "a committed change finished")
+        # ds killed 200 times under a self-checking workload: its figures, shown in the output
+        lines = [t for _, t in boot.lines if t.startswith("dstest: kill campaign:")]
+        record("ds.kill_campaign_figures", len(lines) == 2 and " 0 lost, 0 corrupt" in lines[0],
+               " | ".join(line[len("dstest: kill campaign: "):] for line in lines),
+               None if len(lines) == 2 else boot.tail())
     finally:
         boot.kill()
         shutil.rmtree(tmp, ignore_errors=True)

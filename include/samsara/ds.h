@@ -84,6 +84,13 @@ _Static_assert(IS_DS_RQ(DS_UNSUBSCRIBE) && IS_DS_RQ(DS_REPLY), "ds types stay in
 /* Flags */
 #define DS_OVERWRITE (1u << 8) /* publish: replace an existing value */
 #define DS_INITIAL (1u << 9)   /* subscribe: existing matching keys count as changed */
+/*
+ * DS_TEST_DIE with DS_PUBLISH (a test hook): ds commits the change to its journal and exits
+ * before applying it, so its next instance must finish it (docs/DS.md, "Restarts"). Honoured
+ * only by a ds started with the argument "test" (the ds suite's boot); refused with E_PERM
+ * otherwise.
+ */
+#define DS_TEST_DIE (1u << 15)
 
 /* Limits (and DS_KEY_MAX, DS_INLINE_MAX in samsara/msg/ds.h) */
 #define DS_LABEL_MAX 15 /* characters of a key's owner label (a label in rs's table) */
@@ -117,5 +124,6 @@ endpoint_t ds_endpoint(void);           /* ds's endpoint (its notifications' sou
 int ds_notifier(endpoint_t src);        /* src is ds, maybe restarted there (asks rs) */
 int ds_call(message_t *m);              /* sendrec to ds: the reply's result (reply in *m) */
 void ds_client_reset(endpoint_t ep);    /* replace the kept endpoint (0: forget it) */
+extern uint64_t ds_client_resent;       /* calls sent again after E_DEADEP (a restarted ds) */
 
 #endif

@@ -82,6 +82,7 @@ enum { SVC_STATE_UP = 1, SVC_STATE_RESTARTING, SVC_STATE_DOWN };
 
 /* Client stubs (lib/sys/root.c): no program builds rs's requests by hand. */
 endpoint_t root_lookup(const char *label);
+void root_on_deadlock(void (*take)(void));            /* rs sends us requests too: take one */
 int root_complain(const char *label, uint64_t ticks); /* ticks > 0 bounds the wait */
 int root_module(const char *name, grant_id_t *grant, uint64_t *size);
 int64_t root_module_copy(const char *name, void *buf, uint64_t max); /* the size copied */

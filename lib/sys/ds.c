@@ -14,6 +14,7 @@
 #define DS_TIMEOUT_MS 2000
 
 static endpoint_t ds_ep;
+uint64_t ds_client_resent;
 
 void ds_client_reset(endpoint_t ep)
 {
@@ -74,6 +75,7 @@ static int request(message_t *m, const void *buf, size_t len, uint32_t access)
             grant_free(g);
         if (r == -E_DEADEP && tries == 0) {
             ds_ep = 0; /* ds is gone: find its new instance */
+            ds_client_resent++;
             *m = copy;
             continue;
         }

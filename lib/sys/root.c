@@ -7,10 +7,33 @@
 #include <samsara/root.h>
 #include "sys.h"
 
+#define DEADLOCK_TRIES 4 /* rs's own requests taken before a call gives E_DEADLK up */
+
+static void (*take_rs_request)(void);
+
+/*
+ * For a server rs sends requests of its own to (pci: PCI_QUIESCE): a call to
+ * rs made while rs is sending to it is refused by the kernel's cycle check
+ * (E_DEADLK); take() then receives and answers rs's request, and the call is
+ * made again, DEADLOCK_TRIES times at most.
+ */
+void root_on_deadlock(void (*take)(void))
+{
+    take_rs_request = take;
+}
+
 /* One request to rs (a bounded wait if ticks > 0): the reply's result, or the IPC error. */
 static int64_t call(message_t *m, uint64_t ticks)
 {
-    int r = ticks ? ipc_sendrec_bounded(ROOT_EP, m, ticks) : ipc_sendrec(ROOT_EP, m);
+    message_t copy = *m;
+    int r;
+    for (int tries = 0;; tries++) {
+        r = ticks ? ipc_sendrec_bounded(ROOT_EP, m, ticks) : ipc_sendrec(ROOT_EP, m);
+        if (r != -E_DEADLK || !take_rs_request || tries == DEADLOCK_TRIES)
+            break;
+        take_rs_request(); /* rs is sending to us: its request first */
+        *m = copy;
+    }
     if (r < 0)
         return r;
     return m->type == ROOT_REPLY ? m->u.reply.result : -E_INVAL;

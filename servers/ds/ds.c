@@ -78,6 +78,8 @@ struct state {
 _Static_assert(sizeof(struct state) <= STATE_LEN, "ds's store is larger than its state region");
 
 static struct state *const st = (struct state *)MANIFEST_STATE_VADDR;
+static int test_hooks;       /* started with the argument "test": DS_TEST_DIE honoured */
+static int die_after_commit; /* the change being made came with DS_TEST_DIE */
 static uint8_t blob_used[DS_MAX_BLOBS + 1]; /* from the entries, at start and at each change */
 static uint8_t stage[DS_BLOB_MAX];          /* a value on its way in */
 
@@ -293,6 +295,10 @@ static void commit(int i, const struct entry *e)
     st->j.e = *e;
     st->j.index = (uint64_t)i;
     __atomic_store_n(&st->j.pending, 1, __ATOMIC_RELEASE); /* the commit */
+    if (die_after_commit) { /* the test hook: the next instance must finish it (recover) */
+        printf("ds: test hook: exiting between the commit and the apply of '%s'\n", e->key);
+        sys_exit(1);
+    }
     apply();
 }
 
@@ -302,8 +308,12 @@ static int publish(const message_t *m, message_t *reply)
     const struct msg_ds_publish *q = &m->u.ds.publish;
     endpoint_t who = m->source;
     uint32_t type = q->flags & DS_TYPE_MASK, len = q->len;
-    if (check_key(q->key, 0) < 0 || (q->flags & ~(DS_TYPE_MASK | DS_OVERWRITE)))
+    if (check_key(q->key, 0) < 0 || (q->flags & ~(DS_TYPE_MASK | DS_OVERWRITE | DS_TEST_DIE)))
         return -E_INVAL;
+    if ((q->flags & DS_TEST_DIE) && !test_hooks) {
+        service_refuse("ds", m, "DS_TEST_DIE, a test hook: this ds was not started with 'test'");
+        return -E_PERM;
+    }
     if (type == DS_NUM)
         len = sizeof(uint64_t);
     else if ((type != DS_STR && type != DS_BLOB) ||
@@ -345,6 +355,7 @@ static int publish(const message_t *m, message_t *reply)
         e.v.blob = blob;
         memcpy(st->blobs[blob], stage, len);
     }
+    die_after_commit = (q->flags & DS_TEST_DIE) != 0;
     commit(i, &e);
     return 0;
 }
@@ -605,7 +616,7 @@ static void recover(void)
 
 int main(uint64_t arg)
 {
-    (void)arg;
+    test_hooks = arg && !strcmp((const char *)arg, "test");
     recover();
     service_startup("ds", 0);
     for (;;) {

@@ -33,6 +33,7 @@ void reply_result(const message_t *request, int64_t result);
 /* quiesce.c: a dead driver's devices quiesced (the pci server), then its DMA memory freed */
 void dead_driver_devices(const struct manifest *m, endpoint_t dead,
                          void (*say)(const char *text, void *arg), void *arg);
+void dead_drivers_pci_ready(void); /* a pci server is ready: the quiesces left for it */
 void service_policy_results(void);
 int service_policies_running(void); /* a policy script's result is awaited */
 void service_denials_check(void);
@@ -47,7 +48,7 @@ int service_update_data(const void *data, uint64_t len);
 void service_update_abort(void);
 void root_dispatch(message_t *m);
 endpoint_t service_lookup(const char *label);
-void service_release_startup(const char *label); /* before rs sends it a request of its own */
+endpoint_t service_ready_endpoint(const char *label); /* 0: starting, ready later */
 endpoint_t start_service(const struct boot_module *m, const struct manifest *man);
 void state_scramble(const char *label); /* root.c: a test hook (SVC_SCRAMBLE) */
 endpoint_t start(const struct boot_module *m, const char *label, endpoint_t parent,

@@ -266,11 +266,27 @@ endpoint_t service_lookup(const char *label)
 }
 
 /*
- * rs is about to send `label` a request of its own (a quiesce to pci): a
- * service waiting for rs's answer would take that request for the answer,
- * so a held start-up query is answered first.
+ * The endpoint of `label` if its instance is up and said ROOT_READY; 0 if it
+ * is starting or being restarted (it will be ready later); -E_SRCH if it is
+ * down or no service has that label. rs sends its own requests (a quiesce to
+ * pci) only to a ready instance: one still starting calls rs itself (pci's
+ * manifests) and would meet rs's request with the kernel's cycle check
+ * (E_DEADLK), or take it for the answer to its held start-up query.
  */
-void service_release_startup(const char *label)
+endpoint_t service_ready_endpoint(const char *label)
+{
+    struct service *s = by_label(label);
+    if (!s || s->state == SVC_STATE_DOWN)
+        return -E_SRCH;
+    return s->state == SVC_STATE_UP && s->ep > 0 && s->ready ? s->ep : 0;
+}
+
+/*
+ * rs is about to send `label` a request of its own (PM_RUN to pm): a service
+ * waiting for rs's answer would take that request for the answer, so a held
+ * start-up query is answered first.
+ */
+static void service_release_startup(const char *label)
 {
     struct service *s = by_label(label);
     if (s)
@@ -485,7 +501,8 @@ void service_policy_results(void)
  * s has not answered two periods of pings: 1 if it is blocked calling another service that
  * answers its own heartbeats (a file server waiting for its disk driver, which waits for a slow
  * device and answers meanwhile). s is not hung then; if the callee hangs, the callee is the one
- * replaced, and s goes on. A callee without heartbeats, or silent itself, excuses nothing.
+ * replaced, and s goes on. A callee without heartbeats, or silent itself, excuses nothing; one
+ * whose start-up query rs holds (ds not ready yet) excuses s, as rs's hold excuses the callee.
  */
 static int waits_for_live(struct service *s, uint64_t now)
 {
@@ -493,6 +510,8 @@ static int waits_for_live(struct service *s, uint64_t now)
     if (sys_proc_info(s->ep, &i) < 0)
         return 0;
     struct service *t = i.waits_for == NONE ? 0 : by_ep(i.waits_for);
+    if (t && t != s && t->state == SVC_STATE_UP && t->startup_held)
+        return 1; /* t waits for rs's answer to its start-up query: rs holds them both */
     uint32_t period = t && t->man ? t->man->heartbeat_ms : 0;
     if (!t || t == s || t->state != SVC_STATE_UP || !period ||
         now - t->answered >= 2 * (uint64_t)period) /* answered: its start at least */
@@ -592,7 +611,7 @@ void service_alarm(void)
         uint32_t period = s->man ? s->man->heartbeat_ms : 0;
         if (s->state != SVC_STATE_UP || s->ep <= 0 || !period)
             continue;
-        if (now - s->answered >= period && waits_for_live(s, now))
+        if (now - s->answered >= period && (s->startup_held || waits_for_live(s, now)))
             s->answered = now; /* its window starts again when the callee answers or dies */
         else if (now - s->answered >= 2 * (uint64_t)period &&
                  now - s->started_tick >= 2 * (uint64_t)period) {
@@ -682,6 +701,8 @@ void service_ready(message_t *m)
         answer_held_startups();
     }
     publish_endpoint("ep", s, s->ep); /* ready: dependents may use it now */
+    if (!strcmp(s->mod->name, "pci"))
+        dead_drivers_pci_ready(); /* what died while no pci server was ready (quiesce.c) */
 }
 
 /*

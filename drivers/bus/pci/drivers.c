@@ -12,6 +12,12 @@
  * carry a generation, so a kept answer never matches a later process in the
  * same slot; on a miss every label is asked again (a driver may have been
  * restarted since), which only a new instance's first request costs.
+ *
+ * The request to rs is refused with E_DEADLK if rs is at that moment sending
+ * to this instance (the kernel's cycle check): rs does not (it waits for a
+ * pci server's ROOT_READY before it asks it to quiesce anything, quiesce.c),
+ * but should it, the request is sent again after a pause, MANIFESTS_TRIES
+ * times at most, each retry logged, rather than starting with no driver.
  */
 #include <samsara/root.h>
 #include "manifest/manifest.h"
@@ -19,6 +25,8 @@
 #include "pci.h"
 
 #define BUNDLE_MAX (64 * 1024)
+#define MANIFESTS_TRIES 20     /* E_DEADLK: rs was sending to us; it waits QUIESCE_MS at most */
+#define MANIFESTS_PAUSE_MS 100 /* 20 pauses: 2 s, four times rs's longest wait on pci */
 
 struct pci_driver pci_drivers[PCI_DRIVERS_MAX];
 int pci_nr_drivers;
@@ -50,12 +58,28 @@ static void keep(const struct manifest *m, const char *file)
         d->classes[k] = m->pci_class[k];
 }
 
+/* Sleep ms: the alarm's notification is the only message taken (rs's stays queued). */
+static void pause_ms(uint64_t ms)
+{
+    message_t m;
+    sys_alarm(ms);
+    while (ipc_receive(SYSTEM, &m) == 0 && !(m.u.notify.bits & NOTIFY_ALARM))
+        ;
+}
+
 void pci_drivers_load(void)
 {
     static char bundle[BUNDLE_MAX];
     static struct manifest man;
     pci_nr_drivers = 0;
     int64_t size = root_module_copy("manifests", bundle, sizeof(bundle));
+    for (int tries = 1; size == -E_DEADLK && tries < MANIFESTS_TRIES; tries++) {
+        printf("pci: the manifests request met rs sending to us (E_DEADLK): again in %d ms "
+               "(try %d of %d)\n",
+               MANIFESTS_PAUSE_MS, tries + 1, MANIFESTS_TRIES);
+        pause_ms(MANIFESTS_PAUSE_MS);
+        size = root_module_copy("manifests", bundle, sizeof(bundle));
+    }
     if (size < 0) {
         printf("pci: cannot read the manifests (%s): no driver gets a device\n",
                strerror_s((int)size));

@@ -209,6 +209,17 @@ static void dispatch(const message_t *in)
     reply(&m, &r);
 }
 
+/* A call to rs met rs sending us a request (PCI_QUIESCE): serve it (and a heartbeat) first. */
+static void take_rs_request(void)
+{
+    message_t in;
+    for (int n = 0; n < 4 && ipc_receive_nb(ROOT_EP, &in) == 0; n++)
+        if (!service_handle(&in)) {
+            dispatch(&in);
+            return;
+        }
+}
+
 static int init(void)
 {
     printf("pci: %d functions on the bus\n", pci_scan());
@@ -231,6 +242,7 @@ static const struct service_callbacks callbacks = {.init_fresh = init,
 
 int main(void)
 {
+    root_on_deadlock(take_rs_request); /* pci_driver_of asks rs while rs may quiesce */
     service_startup("pci", &callbacks);
     pci_list_serve(dispatch);
 }

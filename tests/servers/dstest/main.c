@@ -4,19 +4,22 @@
  * then "dstest: N passed, M failed", then QEMU exits through port 0x501
  * (status 1 if every test passed, 3 otherwise).
  *
- * The same program plays two other parts, chosen by its argument:
+ * The same program plays three other parts, chosen by its argument:
  *   helper  a child spawned with ROOT_SPAWN (manifest dshelper): a second
  *           process that must not write dstest's keys, reads them, and
  *           hears of a change through its own subscription;
  *   owner   the service "dsowner" (a boot module of this image under that
  *           name, restarted at once when it dies): publishes its restart
  *           count, so a kill shows that ownership follows the label to the
- *           new endpoint.
+ *           new endpoint;
+ *   killer  a helper spawned with dstest's own manifest: kills ds at random
+ *           instants (campaign.c, ds.kill_campaign).
  */
 #include <samsara/ds.h>
 #include <samsara/root.h>
 #include "sys.h"
 #include "test/test.h" /* CHECK, EXPECT: a failed check marks the test failed and goes on */
+#include "dstest.h"
 
 static endpoint_t ds;
 static endpoint_t dead_helper; /* a helper's endpoint after its death */
@@ -112,7 +115,7 @@ static int wait_for(endpoint_t src, int type, uint64_t ms, message_t *out)
     }
 }
 
-static void sleep_ms(uint64_t ms)
+void sleep_ms(uint64_t ms)
 {
     wait_for(NONE, 0, ms, 0);
 }
@@ -1083,12 +1086,18 @@ static void test_client_relookup(void)
 
 /* ---- ds's own restarts: the store in its state region ---- */
 
+static int new_ds(endpoint_t old);
+
 /* Kill ds (op: SVC_KILL, maybe with SVC_SCRAMBLE) and wait for its next instance: 1 if it came. */
 static int kill_ds(uint64_t op)
 {
-    endpoint_t old = ds, now = 0;
-    if (root_service(op, "ds", 0) != 0)
-        return 0;
+    return root_service(op, "ds", 0) == 0 && new_ds(ds);
+}
+
+/* Wait for ds's instance after old (up to 3 s), and use it: 1 if it came. */
+static int new_ds(endpoint_t old)
+{
+    endpoint_t now = 0;
     for (int i = 0; i < 300 && ((now = root_lookup("ds")) <= 0 || now == old); i++)
         sleep_ms(10);
     if (now <= 0 || now == old)
@@ -1153,6 +1162,41 @@ static void test_restart_bad_header(void)
     EXPECT(root_service(SVC_RESTART | SVC_SCRAMBLE, "ds", 0), -E_INVAL); /* only with a kill */
 }
 
+/*
+ * A change committed to ds's journal but not applied when ds died (the DS_TEST_DIE hook: this
+ * boot's ds runs with "test") is finished by the next instance, subscribers told: an
+ * overwritten number, then a long value moved to a new slot.
+ */
+static void test_restart_finishes_commit(void)
+{
+    uint64_t v;
+    for (int i = 0; i < 300; i++)
+        big[i] = (uint8_t)(i * 13 + 5);
+    EXPECT(ds_publish_u64("dstest.jr.n", 1, DS_OVERWRITE), 0);
+    EXPECT(ds_publish_blob("dstest.jr.b", big, 300, DS_OVERWRITE), 0);
+    drain();
+    EXPECT(ds_subscribe("dstest.jr.*", 0), 0);
+    endpoint_t old = ds;
+    message_t m = rq(DS_PUBLISH, "dstest.jr.n", DS_NUM | DS_OVERWRITE | DS_TEST_DIE, 8, 0);
+    m.u.ds.publish.v.num = 2;
+    EXPECT(raw(&m), -E_DEADEP - 10000); /* ds died in the middle of the request */
+    CHECK(new_ds(old));
+    EXPECT(ds_retrieve_u64("dstest.jr.n", &v), 0);
+    EXPECT(v, 2);
+    CHECK(changed_only("dstest.jr.n"));
+    old = ds;
+    grant_id_t g = grant_alloc(ds, big + 7, 290, GRANT_READ);
+    m = rq(DS_PUBLISH, "dstest.jr.b", DS_BLOB | DS_OVERWRITE | DS_TEST_DIE, 290, g);
+    EXPECT(raw(&m), -E_DEADEP - 10000);
+    grant_free(g);
+    CHECK(new_ds(old));
+    memset(back, 0, sizeof(back));
+    EXPECT(ds_retrieve_blob("dstest.jr.b", back, sizeof(back)), 290);
+    CHECK(!memcmp(back, big + 7, 290));
+    CHECK(changed_only("dstest.jr.b"));
+    EXPECT(ds_unsubscribe("dstest.jr.*"), 0);
+}
+
 static const struct test tests[] = {
     {"lookup", test_lookup},
     {"num", test_num},
@@ -1183,6 +1227,9 @@ static const struct test tests[] = {
     {"fuzz", test_fuzz},
     {"restart_keeps_store", test_restart_keeps_store},
     {"restart_bad_header", test_restart_bad_header},
+    /* issue 13: the journal's finish at start; ds killed at random instants under a workload */
+    {"restart_finishes_commit", test_restart_finishes_commit},
+    {"kill_campaign", test_kill_campaign},
     {0},
 };
 
@@ -1197,6 +1244,8 @@ int main(uint64_t argp)
         return fakeds_main();
     if (!strcmp(arg, "owner"))
         owner_main();
+    if (!strcmp(arg, "killer"))
+        return killer_main();
     for (int i = 0; i < 100 && (ds = ds_endpoint()) <= 0; i++)
         sleep_ms(10);
     if (ds <= 0)
