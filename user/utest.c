@@ -3524,6 +3524,49 @@ static void t_inet_listener_survives(void)
     close(l);
 }
 
+/*
+ * A bound UDP socket across inet's deaths (issue 13): killed twice, each time a receive was
+ * waiting on it; it goes on waiting, and a datagram sent to its port from a new socket arrives;
+ * the answer goes back. A connected UDP socket is not made again: ECONNRESET.
+ */
+static void t_inet_udp_survives(void)
+{
+    struct sockaddr_in a = in_loop(0);
+    socklen_t len = sizeof(a);
+    int u = socket(AF_INET, SOCK_DGRAM, 0), cu = socket(AF_INET, SOCK_DGRAM, 0);
+    CHECK(u >= 0 && cu >= 0 && bind(u, (struct sockaddr *)&a, sizeof(a)) == 0);
+    CHECK(getsockname(u, (struct sockaddr *)&a, &len) == 0 && a.sin_port);
+    CHECK(connect(cu, (struct sockaddr *)&a, sizeof(a)) == 0);
+    for (int round = 0; round < 2; round++) {
+        pid_t reader = fork();
+        CHECK(reader >= 0);
+        if (reader == 0) {
+            alarm(20);
+            char buf[8];
+            struct sockaddr_in from;
+            socklen_t fl = sizeof(from);
+            ssize_t n = recvfrom(u, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+            _exit(n == 2 && !memcmp(buf, "d", 2) &&
+                          sendto(u, "r", 2, 0, (struct sockaddr *)&from, fl) == 2
+                      ? 0
+                      : 2);
+        }
+        usleep(200000); /* it waits in vfs */
+        kill_service("inet");
+        int v = socket(AF_INET, SOCK_DGRAM, 0);
+        char buf[8];
+        struct timeval tv = {5, 0}; /* no answer fails, not hangs */
+        CHECK(v >= 0 && setsockopt(v, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0);
+        CHECK(sendto(v, "d", 2, 0, (struct sockaddr *)&a, sizeof(a)) == 2);
+        CHECK(recv(v, buf, sizeof(buf), 0) == 2 && !memcmp(buf, "r", 2));
+        EXPECT(child_status(reader), 0);
+        close(v);
+    }
+    ERR(send(cu, "x", 1, MSG_NOSIGNAL), EPIPE);
+    close(u);
+    close(cu);
+}
+
 /* inet killed 5 times, each time with a connection open: each fails, the next one works. */
 static void t_inet_restart_repeated(void)
 {
@@ -10604,6 +10647,7 @@ static const struct test tests[] = {
     {"exec_kept_program_changes", t_exec_kept_program_changes},
     /* inet's restarts (issue 13, helper inet): a listener survives */
     {"inet_listener_survives", t_inet_listener_survives},
+    {"inet_udp_survives", t_inet_udp_survives},
     {0},
 };
 

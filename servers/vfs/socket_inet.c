@@ -28,9 +28,10 @@
  * poll shows them readable, writable, in error and hung up, close works.
  * The new instance is lent the table afresh, zeroed, at the next socket(),
  * and new sockets are its own (inet_gen tells the instances apart). A TCP
- * listener is the exception: vfs keeps its address and backlog, and makes
- * it again on the new instance as soon as one is found (revive), so a
- * server's accept goes on waiting and its next connection comes.
+ * listener and a bound, unconnected UDP socket are the exceptions: vfs keeps
+ * the address (and backlog), and makes them again on the new instance as
+ * soon as one is found (revive), so a server's accept or receive goes on
+ * waiting and its next connection or datagram comes.
  *
  * Waits end at SO_RCVTIMEO/SO_SNDTIMEO (sock_wait): then a receive or
  * accept is EAGAIN, a send EAGAIN or what it sent, a connect EINPROGRESS
@@ -41,6 +42,8 @@
 #include "socket.h"
 
 #define MSG_WAITALL_ 0x100
+#define SO_PROTOCOL_ 38
+#define IPPROTO_UDP_ 17
 #define SIGPIPE 13
 #define GATHER_SIZE 65536
 
@@ -112,13 +115,23 @@ static int dead(const struct sock *s)
 }
 
 /*
- * A TCP listener of a dead instance that the next one gets again (revive):
- * vfs kept its address (s->name, asked at listen) and backlog. Until then
- * its accept and poll wait as if no connection had come.
+ * A socket of a dead instance that the next one gets again (revive): a TCP
+ * listener (vfs kept its address, asked at listen, and backlog) or a bound,
+ * unconnected UDP socket (its address, asked at bind). Until then its calls
+ * and poll wait as if nothing had come (in_gap).
  */
 static int revivable(const struct sock *s)
 {
-    return s->ops == &inet_ops && s->state == SOCK_LISTENING && s->name.len && dead(s);
+    return s->ops == &inet_ops && s->name.len && dead(s) &&
+           (s->state == SOCK_LISTENING || (s->type == SOCK_DGRAM && s->state != SOCK_CONNECTED));
+}
+
+/* 1 if s waits for a new instance to be made again: no instance found yet. */
+static int in_gap(struct sock *s)
+{
+    if (revivable(s) && inet_find() > 0 && revivable(s))
+        s->name.len = 0; /* the new instance is up and refused it: dead for good */
+    return revivable(s);
 }
 
 /* ds said a service came or went: if inet is gone, its sockets are dead. */
@@ -247,10 +260,22 @@ static int64_t with_addr(const struct sock *s, int type, const struct sock_addr 
     return dead(s) ? -LX_ECONNRESET : inet_call(&m);
 }
 
+static int64_t inet_name(struct sock *s, int peer, struct sock_addr *out);
+static int64_t inet_option(struct sock *s, int set, int level, int name, uint8_t *value,
+                           uint32_t *len);
+
 static int64_t inet_bind(struct vproc *p, struct sock *s, const struct sock_addr *a)
 {
-    return with_addr(s, SOCK_BIND, a,
-                     caller_flags(p->cred.euid)); /* ports below 1024: EACCES in inet */
+    int64_t r = with_addr(s, SOCK_BIND, a,
+                          caller_flags(p->cred.euid)); /* ports below 1024: EACCES in inet */
+    int32_t proto = 0;
+    uint32_t len = sizeof(proto);
+    /* a UDP socket's address, for a new instance (revive); not ICMP's, also SOCK_DGRAM */
+    if (r == 0 && s->type == SOCK_DGRAM &&
+        (inet_option(s, 0, SOL_SOCKET, SO_PROTOCOL_, (uint8_t *)&proto, &len) < 0 ||
+         proto != IPPROTO_UDP_ || inet_name(s, 0, &s->name) < 0))
+        s->name.len = 0;
+    return r;
 }
 
 /*
@@ -279,8 +304,6 @@ static int64_t inet_connect(struct vproc *p, struct sock *s, const struct sock_a
         s->state = SOCK_CONNECTED;
     return r;
 }
-
-static int64_t inet_name(struct sock *s, int peer, struct sock_addr *out);
 
 static int64_t inet_listen(struct sock *s, int backlog)
 {
@@ -317,11 +340,11 @@ static void revive(struct sock *s)
     tmp.inet_id = (int)id;
     tmp.inet_gen = inet_gen;
     int64_t r = with_addr(&tmp, SOCK_BIND, &s->name, flags);
-    if (r == 0)
+    if (r == 0 && s->state == SOCK_LISTENING)
         r = call_arg(&tmp, SOCK_LISTEN, s->backlog, &m);
     if (r < 0 && inet_ep > 0) {
         call_arg(&tmp, SOCK_CLOSE, 0, &m);
-        printf("vfs: a listener could not be made again on the new inet: error %ld\n", (long)-r);
+        printf("vfs: a socket could not be made again on the new inet: error %ld\n", (long)-r);
         s->name.len = 0;
     }
     if (r < 0)
@@ -348,9 +371,7 @@ static int revive_listeners(void)
 static int64_t inet_accept(struct vproc *p, struct sock *s, uint32_t flags, int nonblock)
 {
     int listening = s->state == SOCK_LISTENING; /* only a listener's accept may wait */
-    if (revivable(s) && inet_find() > 0 && revivable(s))
-        s->name.len = 0; /* the new instance is up and refused it: dead for good */
-    if (revivable(s))
+    if (in_gap(s))
         return nonblock ? -LX_EAGAIN : wait_sock(p, s, SOCK_RCV);
     if (!nonblock && listening && !(status(s) & SOCK_ST_RD))
         return wait_sock(p, s, SOCK_RCV);
@@ -465,6 +486,8 @@ static int64_t inet_send(struct vproc *p, struct sock *s, struct sock_msg *m)
 {
     if (m->flags & MSG_OOB)
         return -LX_EOPNOTSUPP;
+    if (in_gap(s))
+        return m->nonblock ? -LX_EAGAIN : wait_sock(p, s, SOCK_SND);
     if (dead(s))
         return send_failed(p, m, -LX_EPIPE);
     if (!m->nonblock && !(status(s) & SOCK_ST_WR))
@@ -487,6 +510,8 @@ static int64_t inet_recv(struct vproc *p, struct sock *s, struct sock_msg *m)
 {
     if (m->flags & MSG_OOB)
         return -LX_EOPNOTSUPP;
+    if (in_gap(s))
+        return m->nonblock ? -LX_EAGAIN : wait_sock(p, s, SOCK_RCV);
     if (dead(s))
         return p->done ? (int64_t)p->done : -LX_ECONNRESET;
     if (!m->nonblock && !(status(s) & SOCK_ST_RD))
