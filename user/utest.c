@@ -3415,9 +3415,12 @@ static int blocked_read(int fd)
     return read(fd, &c, 1) == -1 && errno == ECONNRESET ? 0 : 1;
 }
 
+/* An accept that waits across inet's death: the listener is made again on the new instance. */
 static int blocked_accept(int fd)
 {
-    return accept(fd, 0, 0) == -1 && errno == ECONNRESET ? 0 : 2;
+    int c = accept(fd, 0, 0);
+    char ch;
+    return c >= 0 && read(c, &ch, 1) == 1 && ch == 'L' ? 0 : 2;
 }
 
 /* Anonymous memory for a test's big buffer (a static one would make every fork of utest
@@ -3448,10 +3451,12 @@ static int child_status(pid_t pid)
 }
 
 /*
- * inet killed through rs with connections open and calls blocked in them: a reader and an
- * accept wake with ECONNRESET, a writer with what it sent; afterwards reads and accepts give
- * ECONNRESET, sends EPIPE and SIGPIPE, poll says error and hang-up, SO_ERROR is ECONNRESET
- * once, close works; a new listener, connection and echo work over the new inet.
+ * inet killed through rs with connections open and calls blocked in them: a reader wakes with
+ * ECONNRESET, a writer with what it sent, and an accept goes on waiting: vfs makes the listener
+ * again on the new instance, same port, and the next connection is the accept's. Afterwards
+ * reads give ECONNRESET, sends EPIPE and SIGPIPE, poll says error and hang-up (the listener:
+ * nothing pending), SO_ERROR is ECONNRESET once, close works; a new listener, connection and
+ * echo work over the new inet.
  */
 static void t_inet_restart(void)
 {
@@ -3467,12 +3472,14 @@ static void t_inet_restart(void)
     usleep(300000); /* each is waiting in vfs */
     kill_service("inet");
     EXPECT(child_status(reader), 0);
-    EXPECT(child_status(acceptor), 0);
     EXPECT(child_status(writer), 0);
+    int lc = in_connect(port); /* the listener, made again: the waiting accept takes it */
+    CHECK(lc >= 0 && write(lc, "L", 1) == 1);
+    EXPECT(child_status(acceptor), 0);
     struct pollfd p[3] = {{s, POLLIN | POLLOUT, 0}, {l, POLLIN, 0}, {u, POLLIN, 0}};
-    CHECK(poll(p, 3, 0) == 3);
-    for (int i = 0; i < 3; i++)
-        CHECK((p[i].revents & (POLLERR | POLLHUP)) == (POLLERR | POLLHUP));
+    CHECK(poll(p, 3, 0) == 2 && p[1].revents == 0); /* the listener has nothing pending */
+    CHECK((p[0].revents & (POLLERR | POLLHUP)) == (POLLERR | POLLHUP));
+    CHECK((p[2].revents & (POLLERR | POLLHUP)) == (POLLERR | POLLHUP));
     int e = -1, n = -1;
     socklen_t el = sizeof(e);
     CHECK(getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == ECONNRESET);
@@ -3481,15 +3488,83 @@ static void t_inet_restart(void)
     CHECK(ioctl(s, FIONREAD, &n) == 0 && n == 0);
     ERR(read(s, buf, 1), ECONNRESET);
     ERR(recv(c, buf, 1, MSG_DONTWAIT), ECONNRESET);
-    ERR(accept(l, 0, 0), ECONNRESET);
     ERR(recvfrom(u, buf, 1, 0, 0, 0), ECONNRESET);
     ERR(send(s, "x", 1, MSG_NOSIGNAL), EPIPE);
     expect_epipe_and_sigpipe(c);
     struct sockaddr_in a = in_loop(port);
     ERR(connect(u, (struct sockaddr *)&a, sizeof(a)), ECONNRESET);
     CHECK(close(s) == 0 && close(c) == 0 && close(l) == 0 && close(u) == 0);
-    CHECK(close(w) == 0 && close(wc) == 0);
+    CHECK(close(w) == 0 && close(wc) == 0 && close(lc) == 0);
     in_echo_works();
+}
+
+/*
+ * A server's listener across inet's deaths (issue 13): killed 3 times; each time the same
+ * listener (same port, as getsockname said) accepts a new connection over the new instance,
+ * with poll and a non-blocking accept as a server's loop uses them.
+ */
+static void t_inet_listener_survives(void)
+{
+    uint16_t port;
+    int l = in_listener(4, &port);
+    CHECK(fcntl(l, F_SETFL, O_NONBLOCK) == 0);
+    for (int round = 0; round < 3; round++) {
+        kill_service("inet");
+        ERR(accept(l, 0, 0), EAGAIN); /* nothing pending: not ECONNRESET */
+        int s = in_connect(port);
+        CHECK(s >= 0 && write(s, "k", 1) == 1);
+        struct pollfd pl = {l, POLLIN, 0};
+        CHECK(poll(&pl, 1, 5000) == 1 && pl.revents == POLLIN);
+        int c = accept(l, 0, 0);
+        char ch = 0;
+        CHECK(c >= 0 && fcntl(c, F_SETFL, 0) == 0 && read(c, &ch, 1) == 1 && ch == 'k');
+        close(s);
+        close(c);
+    }
+    close(l);
+}
+
+/*
+ * A bound UDP socket across inet's deaths (issue 13): killed twice, each time a receive was
+ * waiting on it; it goes on waiting, and a datagram sent to its port from a new socket arrives;
+ * the answer goes back. A connected UDP socket is not made again: ECONNRESET.
+ */
+static void t_inet_udp_survives(void)
+{
+    struct sockaddr_in a = in_loop(0);
+    socklen_t len = sizeof(a);
+    int u = socket(AF_INET, SOCK_DGRAM, 0), cu = socket(AF_INET, SOCK_DGRAM, 0);
+    CHECK(u >= 0 && cu >= 0 && bind(u, (struct sockaddr *)&a, sizeof(a)) == 0);
+    CHECK(getsockname(u, (struct sockaddr *)&a, &len) == 0 && a.sin_port);
+    CHECK(connect(cu, (struct sockaddr *)&a, sizeof(a)) == 0);
+    for (int round = 0; round < 2; round++) {
+        pid_t reader = fork();
+        CHECK(reader >= 0);
+        if (reader == 0) {
+            alarm(20);
+            char buf[8];
+            struct sockaddr_in from;
+            socklen_t fl = sizeof(from);
+            ssize_t n = recvfrom(u, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+            _exit(n == 2 && !memcmp(buf, "d", 2) &&
+                          sendto(u, "r", 2, 0, (struct sockaddr *)&from, fl) == 2
+                      ? 0
+                      : 2);
+        }
+        usleep(200000); /* it waits in vfs */
+        kill_service("inet");
+        int v = socket(AF_INET, SOCK_DGRAM, 0);
+        char buf[8];
+        struct timeval tv = {5, 0}; /* no answer fails, not hangs */
+        CHECK(v >= 0 && setsockopt(v, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0);
+        CHECK(sendto(v, "d", 2, 0, (struct sockaddr *)&a, sizeof(a)) == 2);
+        CHECK(recv(v, buf, sizeof(buf), 0) == 2 && !memcmp(buf, "r", 2));
+        EXPECT(child_status(reader), 0);
+        close(v);
+    }
+    ERR(send(cu, "x", 1, MSG_NOSIGNAL), EPIPE);
+    close(u);
+    close(cu);
 }
 
 /* inet killed 5 times, each time with a connection open: each fails, the next one works. */
@@ -10570,6 +10645,9 @@ static const struct test tests[] = {
     {"datapath_tcp_pages", t_datapath_tcp_pages},
     /* pm keeps the program it loaded last while unchanged (issue 12) */
     {"exec_kept_program_changes", t_exec_kept_program_changes},
+    /* inet's restarts (issue 13, helper inet): a listener survives */
+    {"inet_listener_survives", t_inet_listener_survives},
+    {"inet_udp_survives", t_inet_udp_survives},
     {0},
 };
 

@@ -27,7 +27,11 @@
  * bytes before returns their count), waiting calls are woken to fail so,
  * poll shows them readable, writable, in error and hung up, close works.
  * The new instance is lent the table afresh, zeroed, at the next socket(),
- * and new sockets are its own (inet_gen tells the instances apart).
+ * and new sockets are its own (inet_gen tells the instances apart). A TCP
+ * listener and a bound, unconnected UDP socket are the exceptions: vfs keeps
+ * the address (and backlog), and makes them again on the new instance as
+ * soon as one is found (revive), so a server's accept or receive goes on
+ * waiting and its next connection or datagram comes.
  *
  * Waits end at SO_RCVTIMEO/SO_SNDTIMEO (sock_wait): then a receive or
  * accept is EAGAIN, a send EAGAIN or what it sent, a connect EINPROGRESS
@@ -38,6 +42,8 @@
 #include "socket.h"
 
 #define MSG_WAITALL_ 0x100
+#define SO_PROTOCOL_ 38
+#define IPPROTO_UDP_ 17
 #define SIGPIPE 13
 #define GATHER_SIZE 65536
 
@@ -60,11 +66,16 @@ static void inet_gone(void)
     sock_changed(); /* its sockets' waiting calls fail now */
 }
 
+static int revive_listeners(void);
+
 /* inet's endpoint, found and lent the status table the first time; <= 0 if it does not run. */
 static endpoint_t inet_find(void)
 {
+    static int finding; /* a revival's failure wakes calls that would look again: not now */
     if (inet_ep > 0)
         return inet_ep;
+    if (finding)
+        return -E_SRCH;
     endpoint_t ep = root_lookup("inet");
     if (ep <= 0)
         return -E_SRCH;
@@ -78,7 +89,13 @@ static endpoint_t inet_find(void)
     }
     table_grant = g;
     inet_gen++;
-    return inet_ep = ep;
+    inet_ep = ep;
+    finding = 1;
+    int revived = revive_listeners();
+    finding = 0;
+    if (revived)
+        sock_changed(); /* their accepts and polls: a connection may be waiting already */
+    return inet_ep;
 }
 
 /* A notification: 1 if it is inet's (the table changed: waiting calls and polls run again). */
@@ -92,21 +109,50 @@ int inet_notified(endpoint_t from)
     return 1;
 }
 
+static int dead(const struct sock *s)
+{
+    return inet_ep <= 0 || s->inet_gen != inet_gen;
+}
+
+/*
+ * A socket of a dead instance that the next one gets again (revive): a TCP
+ * listener (vfs kept its address, asked at listen, and backlog) or a bound,
+ * unconnected UDP socket (its address, asked at bind). Until then its calls
+ * and poll wait as if nothing had come (in_gap).
+ */
+static int revivable(const struct sock *s)
+{
+    return s->ops == &inet_ops && s->name.len && dead(s) &&
+           (s->state == SOCK_LISTENING || (s->type == SOCK_DGRAM && s->state != SOCK_CONNECTED));
+}
+
+/* 1 if s waits for a new instance to be made again: no instance found yet. */
+static int in_gap(struct sock *s)
+{
+    if (revivable(s) && inet_find() > 0 && revivable(s))
+        s->name.len = 0; /* the new instance is up and refused it: dead for good */
+    return revivable(s);
+}
+
 /* ds said a service came or went: if inet is gone, its sockets are dead. */
 void inet_check(void)
 {
     struct proc_info info;
     if (inet_ep > 0 && sys_proc_info(inet_ep, &info) < 0)
         inet_gone();
-}
-
-static int dead(const struct sock *s)
-{
-    return inet_ep <= 0 || s->inet_gen != inet_gen;
+    for (int i = 0; inet_ep <= 0 && i < NR_SOCKS; i++) {
+        struct sock *s = sock_by_index(i);
+        if (s && revivable(s)) { /* a new instance may be up: inet_find revives them */
+            inet_find();
+            break;
+        }
+    }
 }
 
 static uint32_t status(const struct sock *s)
 {
+    if (revivable(s))
+        return 0; /* waits for the next instance (revive) */
     if (dead(s))
         return SOCK_ST_RD | SOCK_ST_WR | SOCK_ST_ERR | SOCK_ST_HUP;
     return table.entry[s->inet_id].flags;
@@ -214,10 +260,22 @@ static int64_t with_addr(const struct sock *s, int type, const struct sock_addr 
     return dead(s) ? -LX_ECONNRESET : inet_call(&m);
 }
 
+static int64_t inet_name(struct sock *s, int peer, struct sock_addr *out);
+static int64_t inet_option(struct sock *s, int set, int level, int name, uint8_t *value,
+                           uint32_t *len);
+
 static int64_t inet_bind(struct vproc *p, struct sock *s, const struct sock_addr *a)
 {
-    return with_addr(s, SOCK_BIND, a,
-                     caller_flags(p->cred.euid)); /* ports below 1024: EACCES in inet */
+    int64_t r = with_addr(s, SOCK_BIND, a,
+                          caller_flags(p->cred.euid)); /* ports below 1024: EACCES in inet */
+    int32_t proto = 0;
+    uint32_t len = sizeof(proto);
+    /* a UDP socket's address, for a new instance (revive); not ICMP's, also SOCK_DGRAM */
+    if (r == 0 && s->type == SOCK_DGRAM &&
+        (inet_option(s, 0, SOL_SOCKET, SO_PROTOCOL_, (uint8_t *)&proto, &len) < 0 ||
+         proto != IPPROTO_UDP_ || inet_name(s, 0, &s->name) < 0))
+        s->name.len = 0;
+    return r;
 }
 
 /*
@@ -251,15 +309,70 @@ static int64_t inet_listen(struct sock *s, int backlog)
 {
     message_t m;
     int64_t r = call_arg(s, SOCK_LISTEN, backlog, &m);
-    if (r == 0)
+    if (r == 0) {
         s->state = SOCK_LISTENING;
+        s->backlog = backlog;
+        if (s->type != SOCK_STREAM || inet_name(s, 0, &s->name) < 0)
+            s->name.len = 0; /* not revived */
+    }
     return r;
+}
+
+/*
+ * A listener of a dead instance made again on the new one: a socket of its
+ * family, bound to the address it had (its port too: an ephemeral one was
+ * asked for at listen), listening with its backlog. Connections that waited
+ * in the old instance's queue are lost (their peers get resets); options
+ * other than vfs's own are not replayed. Failing, it stays dead.
+ */
+static void revive(struct sock *s)
+{
+    uint32_t flags = caller_flags(s->cred.uid);
+    message_t m = {.type = SOCK_SOCKET,
+                   .u.sock.socket = {(uint32_t)s->type, 0, (uint32_t)s->family, flags}};
+    int64_t id = inet_call(&m);
+    if (id < 0 || id >= SOCK_MAX) {
+        if (inet_ep > 0)
+            s->name.len = 0; /* refused; if this instance died too, the next one tries */
+        return;
+    }
+    struct sock tmp = *s;
+    tmp.inet_id = (int)id;
+    tmp.inet_gen = inet_gen;
+    int64_t r = with_addr(&tmp, SOCK_BIND, &s->name, flags);
+    if (r == 0 && s->state == SOCK_LISTENING)
+        r = call_arg(&tmp, SOCK_LISTEN, s->backlog, &m);
+    if (r < 0 && inet_ep > 0) {
+        call_arg(&tmp, SOCK_CLOSE, 0, &m);
+        printf("vfs: a socket could not be made again on the new inet: error %ld\n", (long)-r);
+        s->name.len = 0;
+    }
+    if (r < 0)
+        return;
+    s->inet_id = (int)id;
+    s->inet_gen = inet_gen;
+}
+
+/* Every revivable listener on the new instance; 1 if there was one (its waits must look again). */
+static int revive_listeners(void)
+{
+    int any = 0;
+    for (int i = 0; i < NR_SOCKS && inet_ep > 0; i++) {
+        struct sock *s = sock_by_index(i);
+        if (s && revivable(s)) {
+            revive(s);
+            any = 1;
+        }
+    }
+    return any;
 }
 
 /* accept: a socket of ours first, so that a full table leaves the connection queued in inet. */
 static int64_t inet_accept(struct vproc *p, struct sock *s, uint32_t flags, int nonblock)
 {
     int listening = s->state == SOCK_LISTENING; /* only a listener's accept may wait */
+    if (in_gap(s))
+        return nonblock ? -LX_EAGAIN : wait_sock(p, s, SOCK_RCV);
     if (!nonblock && listening && !(status(s) & SOCK_ST_RD))
         return wait_sock(p, s, SOCK_RCV);
     struct sock *c = sock_new(p, s->family, SOCK_STREAM, s->ops);
@@ -373,6 +486,8 @@ static int64_t inet_send(struct vproc *p, struct sock *s, struct sock_msg *m)
 {
     if (m->flags & MSG_OOB)
         return -LX_EOPNOTSUPP;
+    if (in_gap(s))
+        return m->nonblock ? -LX_EAGAIN : wait_sock(p, s, SOCK_SND);
     if (dead(s))
         return send_failed(p, m, -LX_EPIPE);
     if (!m->nonblock && !(status(s) & SOCK_ST_WR))
@@ -395,6 +510,8 @@ static int64_t inet_recv(struct vproc *p, struct sock *s, struct sock_msg *m)
 {
     if (m->flags & MSG_OOB)
         return -LX_EOPNOTSUPP;
+    if (in_gap(s))
+        return m->nonblock ? -LX_EAGAIN : wait_sock(p, s, SOCK_RCV);
     if (dead(s))
         return p->done ? (int64_t)p->done : -LX_ECONNRESET;
     if (!m->nonblock && !(status(s) & SOCK_ST_RD))
