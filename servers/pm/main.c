@@ -317,6 +317,8 @@ static void dispatch(message_t *m)
     } else if (m->type == MSG_NOTIFY) {
         if (m->source == vfs_ep)
             pull_vfs_signals();
+        else if (vfs_restarted(m->source))
+            pull_vfs_signals(); /* a new vfs instance, which knows every process now */
         else
             refuse(m, "only vfs's notifications (signals to pull) are read", 0, 0);
     } else if (m->type == PM_RUN || m->type == PM_RESULTS) {

@@ -45,6 +45,7 @@ int service_update_data(const void *data, uint64_t len);
 void service_update_abort(void);
 void root_dispatch(message_t *m);
 endpoint_t service_lookup(const char *label);
+void service_route_linux(void);
 void service_release_startup(const char *label); /* before rs sends it a request of its own */
 endpoint_t start_service(const struct boot_module *m, const struct manifest *man);
 void state_scramble(const char *label); /* root.c: a test hook (SVC_SCRAMBLE) */

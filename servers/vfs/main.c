@@ -137,7 +137,7 @@ static void pm_request(message_t *m)
         if (parent && (q->fork.flags & VFS_FORK_THREAD))
             p->files = parent->files; /* shared: nothing of them is copied */
         p->pid = q->fork.pid;
-        p->ppid = parent ? parent->pid : 0;
+        p->ppid = parent ? parent->pid : (q->fork.flags & VFS_FORK_ADOPT) ? q->fork.ppid : 0;
         p->pgrp = p->sid = p->pid; /* init leads its own session and group, as in pm */
         p->start_tick = sys_uptime();
         if (parent) {
@@ -152,14 +152,15 @@ static void pm_request(message_t *m)
             if ((p->root = parent ? parent->files->root : 0))
                 vnode_hold(p->root);
         }
-        if (!parent) { /* the first process: the console on 0, 1 and 2 */
+        if (!parent && (!(q->fork.flags & VFS_FORK_ADOPT) || p->pid == 1)) {
+            /* the first process (or init, adopted after a restart): the console on 0, 1, 2 */
             extern int64_t do_open(struct vproc * p, const uint64_t *a);
             static const char console[] = "/dev/console";
             p->kernel_io = 1;
             for (int fd = 0; fd < 3; fd++)
                 do_open(p, (const uint64_t[]){(uint64_t)console, O_RDWR, 0});
             p->kernel_io = 0;
-        } else {
+        } else if (parent) {
             for (int fd = 0; fd < NR_FDS && p->files == p; fd++)
                 if ((p->fd[fd] = parent->files->fd[fd]))
                     p->fd[fd]->refs++;
@@ -343,6 +344,10 @@ int main(uint64_t arg)
     make_dev();
     mount_others(args);        /* /proc, then the argument's mounts */
     service_startup("vfs", 0); /* ready; rs's heartbeat pings are answered in service_receive */
+    if ((pm_ep = lookup_service("pm")) > 0)
+        ipc_notify(pm_ep); /* after a restart: pm tells us its processes (VFS_FORK_ADOPT) */
+    else
+        pm_ep = 0; /* at boot pm starts after us: looked up at its first request */
     for (;;) {
         message_t m;
         wakeups_run(); /* the calls the last message let go on */

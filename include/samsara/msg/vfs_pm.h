@@ -16,9 +16,13 @@ struct msg_vfs_pm_fork { /* VFS_PM_FORK */
     int32_t child;
     int32_t pid;    /* the child's (a thread: its process's) */
     uint32_t flags; /* VFS_FORK_THREAD: a thread of parent's process, sharing its descriptor
-                       table, cwd, root and umask (CLONE_FILES, CLONE_FS) */
+                       table, cwd, root and umask (CLONE_FILES, CLONE_FS); VFS_FORK_ADOPT: a
+                       process a new vfs instance learns of (parent 0), without descriptors
+                       (init, pid 1: the console on 0, 1 and 2, as at boot) */
+    int32_t ppid;   /* VFS_FORK_ADOPT: its parent's pid */
 };
 #define VFS_FORK_THREAD 1
+#define VFS_FORK_ADOPT 2
 
 struct msg_vfs_pm_proc { /* VFS_PM_EXIT, VFS_PM_CANCEL: the process */
     int32_t ep;

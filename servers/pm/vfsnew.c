@@ -1,0 +1,70 @@
+/*
+ * A new vfs instance (vfs restarted by rs, docs/REINCARNATION.md, "Core
+ * servers: vfs and pm") knows no process: it notifies pm once it is ready,
+ * and pm tells it of every live one, as VFS_PM_FORK with VFS_FORK_ADOPT
+ * (pid, parent's pid; no descriptors, cwd /, except init's console),
+ * then its ids, group, session and name. Threads follow their processes
+ * (VFS_FORK_THREAD: they share its view again). Zombies are not told: their
+ * later VFS_PM_RELEASE names a pid the new vfs does not know, which it ignores.
+ */
+#include <samsara/root.h>
+#include "pm.h"
+
+/* One request to the new vfs; its failure is logged, and the process goes on without. */
+static void tell(message_t *m, struct mproc *mp)
+{
+    int64_t r;
+    if (vfs_request(m, &r) < 0 || r < 0)
+        printf("pm: new vfs: request %x for pid %d failed: %ld\n", (unsigned)m->type, mp->pid, r);
+}
+
+static void adopt(struct mproc *mp)
+{
+    static struct cred sent;
+    int thread = mp->pid != mp->tgid;
+    struct mproc *leader = leader_of(mp);
+    if (thread && (!leader || leader == mp))
+        return;
+    message_t m = {.type = VFS_PM_FORK,
+                   .u.vfs_pm.fork = {thread ? leader->ep : 0, mp->ep, mp->tgid,
+                                     thread ? VFS_FORK_THREAD : VFS_FORK_ADOPT, mp->ppid}};
+    tell(&m, mp);
+    if (thread)
+        return; /* its ids, group and session are its process's */
+    m = (message_t){.type = VFS_PM_SETPGRP, .u.vfs_pm.setpgrp = {mp->ep, mp->pgid, mp->sid}};
+    tell(&m, mp);
+    m = (message_t){.type = VFS_PM_SETNAME, .u.vfs_pm.setname.ep = mp->ep};
+    strncpy_s(m.u.vfs_pm.setname.name, mp->name, sizeof(m.u.vfs_pm.setname.name));
+    tell(&m, mp);
+    sent = mp->cred;
+    grant_id_t g = grant_alloc(vfs_ep, &sent, sizeof(sent), GRANT_READ);
+    if (g < 0) {
+        printf("pm: new vfs: no grant for pid %d's ids\n", mp->pid);
+        return;
+    }
+    m = (message_t){.type = VFS_PM_SETCRED, .u.vfs_pm.setcred = {mp->ep, g}};
+    tell(&m, mp);
+    grant_free(g);
+}
+
+/* A notification from ep, not our vfs: 1 if root names ep vfs now (and it has learned every
+ * process), 0 if it is no vfs of ours. */
+int vfs_restarted(endpoint_t ep)
+{
+    if (ep <= 0 || root_lookup("vfs") != ep)
+        return 0;
+    vfs_ep = ep;
+    int n = 0;
+    for (int pass = 0; pass < 2; pass++) /* processes first, then their threads */
+        for (int i = 0; i < NR_MPROCS; i++) {
+            struct mproc *mp = &mprocs[i];
+            if (mp->state == M_ALIVE && (mp->pid != mp->tgid) == pass) {
+                adopt(mp);
+                n++;
+            }
+        }
+    printf("pm: vfs restarted (endpoint %d): told it of %d processes; their descriptors are "
+           "gone\n",
+           (int)ep, n);
+    return 1;
+}
