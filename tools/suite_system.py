@@ -207,13 +207,13 @@ def shell_tests(record, boot):
     again = "would start again empty"
     ramfs_lost = "every file in / is lost and later commands fail with I/O errors"
     check(record, boot, "system.service_refuses_to_stop_core_servers",
-          "service kill pm; echo st=$?; service down vfs; service restart ramfs; "
+          "service kill pm; echo st=$?; service down pm; service restart ramfs; "
           "service update ramfs /bin/demo; service kill -f nosuch; echo alive; service list | grep -c ' up '",
           lambda out: out[:7] == [
               refusal("kill", "pm", "is not restarted after a kill", "every process's table entry is "
                       "lost; fork, exec, exit, wait and signals fail from then on", "kill it"), "st=1",
-              refusal("down", "vfs", again, "every open file, pipe and socket is lost and every "
-                      "later file call fails", "take it down"),
+              refusal("down", "pm", again, "every process's table entry is lost; fork, exec, "
+                      "exit, wait and signals fail from then on", "take it down"),
               refusal("restart", "ramfs", again, ramfs_lost, "restart it"),
               refusal("update", "ramfs", again, ramfs_lost, "update it"),
               "error: kill nosuch: no such running service", "alive"]

@@ -1093,7 +1093,7 @@ static const struct expect {
      PRIV_USERS, 0, 0, 0, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs", 65536},
     {"servers/vfs/vfs.conf",
      BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM) | K(KC_SYSINFO), PRIV_USERS, 0, 0,
-     0, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "",
+     0, 0, 0, 0, 0, 2, RESTART_IMMEDIATE, 5000, 0, 0, "",
      "rs pm ds inet ramfs tmpfs ext2 ext2b stallfs drivers", 0},
     {"fs/ramfs/ramfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), 0, 0, 0, 0, 0, 0, 0, 0, 2,
      RESTART_NEVER, 1000, 0, 0, "", "rs", 0},
