@@ -237,6 +237,9 @@ enum vfs_pm_request {
                                   /*   goes on (0) -> 1 if one waited */
     VFS_PM_TAKEOVER,              /* old, ep: thread ep execs: it becomes its process (whose */
                                   /*   main thread old is dead), holding its descriptor table */
+    VFS_PM_ORPHAN,                /* index: a new pm instance (pm was restarted): the next */
+                                  /*   process vfs knows at or after index is forgotten ->*/
+                                  /*   its endpoint (pm kills it) and the next index, 0: none */
     VFS_PM_RQ_END,                /* (not a request: one past the last) */
 };
 #define VFS_PM_REPLY (VFS_PM_RQ_BASE + 0xff)

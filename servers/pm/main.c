@@ -340,6 +340,7 @@ int main(uint64_t arg)
     }
     sysv_init();
     clock_init();
+    vfs_orphans(); /* a restart: the last instance's processes go first */
     start_init(init);
     service_startup("pm", 0); /* ready; rs's heartbeat pings are answered in service_receive */
     for (;;) {

@@ -185,6 +185,7 @@ void vfork_release(struct mproc *c);
 /* thread.c */
 struct mproc *leader_of(struct mproc *mp);
 int vfs_restarted(endpoint_t ep); /* vfsnew.c */
+void vfs_orphans(void);
 struct mproc *group_next(const struct mproc *mp, const struct mproc *from);
 void threads_end(struct mproc *mp, const struct mproc *keep);
 struct mproc *thread_takeover(struct mproc *t);

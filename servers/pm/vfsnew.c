@@ -68,3 +68,29 @@ int vfs_restarted(endpoint_t ep)
            (int)ep, n);
     return 1;
 }
+
+/*
+ * At start: the processes vfs knows are an earlier pm instance's (pm was
+ * restarted: rs, restart immediate). Their memory maps, signal state and
+ * timers died with it, so none can go on: each is killed (the kernel made rs
+ * their parent; rs reaps them), and vfs forgets it (VFS_PM_ORPHAN: its
+ * descriptors are closed, pipes see their ends go). Then init starts again.
+ * At boot vfs knows none.
+ */
+void vfs_orphans(void)
+{
+    int n = 0;
+    for (int64_t i = 0; i >= 0 && i < NR_SLOTS;) {
+        message_t m = {.type = VFS_PM_ORPHAN, .u.vfs_pm.orphan = {i}};
+        const struct msg_vfs_pm_orphan_reply *o = &m.u.vfs_pm.orphan_reply;
+        if (ipc_sendrec(vfs_ep, &m) < 0 || o->result <= 0 || o->next <= i)
+            break;
+        i = o->next;
+        if (sys_proc_kill((endpoint_t)o->result) == 0)
+            n++;
+    }
+    if (n)
+        printf("pm: restarted: killed the %d processes of the last pm instance; init starts "
+               "again\n",
+               n);
+}

@@ -168,6 +168,15 @@ struct msg_vfs_pm_takeover { /* VFS_PM_TAKEOVER: execve from a thread other than
     int32_t ep;              /* a thread of old's process: it now holds the process's table */
 };
 
+struct msg_vfs_pm_orphan { /* VFS_PM_ORPHAN (index 0: every zombie is forgotten too) */
+    int64_t index;
+};
+
+struct msg_vfs_pm_orphan_reply { /* VFS_PM_ORPHAN's reply */
+    int64_t result;              /* the endpoint of the process forgotten; 0: no more */
+    int64_t next;                /* the index to ask next */
+};
+
 union msg_vfs_pm {
     struct msg_reply reply;
     struct msg_vfs_pm_fork fork;
@@ -189,6 +198,8 @@ union msg_vfs_pm {
     struct msg_vfs_pm_procinfo procinfo;
     struct msg_vfs_pm_tty tty;
     struct msg_vfs_pm_takeover takeover;
+    struct msg_vfs_pm_orphan orphan;
+    struct msg_vfs_pm_orphan_reply orphan_reply;
 };
 MSG_BODY_FITS(union msg_vfs_pm);
 
