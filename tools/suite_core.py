@@ -97,11 +97,14 @@ def vfs_killed(record):
         # running before the kill: a background job that writes to its stdout after it (EBADF:
         # echo fails) and then opens a file by path (works: cwd /, ids kept); a user's process
         # (its uid given to the new vfs: the file it creates is the user's); a cat blocked
-        # reading an empty pipe (its read fails with EIO, cat exits 1)
+        # reading an empty pipe (its read fails with EIO, cat exits 1); a chrooted sleep (killed:
+        # the new vfs would not know its root)
         boot.run("rm -f /tmp/bg /tmp/u /tmp/cat; echo kept > /tmp/kept; "
                  "(sleep 3; echo hi; echo \"echo=$?\" > /tmp/bg) & "
                  "su user -c 'sleep 3; id -u > /tmp/u' & "
-                 "(sleep 100 | (cat; echo \"cat=$?\" > /tmp/cat)) & sleep 1", PROMPT, 30)
+                 "(sleep 100 | (cat; echo \"cat=$?\" > /tmp/cat)) & "
+                 "mkdir -p /tmp/jail; cp /bin/busybox /tmp/jail/sleep; chroot /tmp/jail /sleep 101 & "
+                 "sleep 1", PROMPT, 30)
         # init, the shell, its three jobs' processes (sh, sleep, su's sh, sleep, two sh, sleep,
         # cat), the sleep 1 finished: at least 6
         if not first_kill(record, boot, "vfs", kill_vfs,
@@ -115,6 +118,11 @@ def vfs_killed(record):
               "echo new > /tmp/new; cat /tmp/new; echo a b | wc -w; ls /proc/self/fd | wc -l; "
               "head -c 4 /dev/zero | wc -c; grep -c . /proc/mounts",
               lambda out: out[:4] == ["new", "2", "4", "4"] and len(out) == 5 and int(out[4]) >= 2)
+        check(record, boot, "core.vfs_chrooted_process_killed",
+              "ps | grep -c '[s]leep 101'",
+              lambda out: out[:1] == ["0"]
+              and any("pm: killed 1 chrooted processes: the new vfs does not know their root" in t
+                      for _, t in boot.lines))
         again_and_no_panic(record, boot, "vfs", kill_vfs)
     finally:
         boot.kill()

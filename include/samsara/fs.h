@@ -258,6 +258,8 @@ _Static_assert(VFS_PM_RQ_END <= VFS_PM_REPLY && IS_VFS_PM_RQ(VFS_PM_REPLY),
                            /* w2 (SIGTTIN, SIGTTOU) for its group, or VFS_PM_TTY */
 #define VFS_SIG_MASK 8   /* w1 = endpoint waiting in ppoll or pselect6: w2 its mask, for the wait */
 #define VFS_SIG_UNMASK 9 /* w1 = endpoint whose masked wait ended: its own mask again */
+#define VFS_SIG_CHROOT 10 /* not a signal: w1 = endpoint whose process chrooted: a restarted */
+                          /* vfs would not know its root, so pm kills it then (vfsnew.c) */
 
 /*
  * A Linux process's credentials, kept by pm and copied to vfs: real,

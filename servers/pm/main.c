@@ -179,6 +179,10 @@ static void pull_vfs_signals(void)
             struct mproc *mp = mproc_of((endpoint_t)q->target);
             if (mp)
                 job_terminal(mp, (int)q->sig);
+        } else if (q->result == VFS_SIG_CHROOT) {
+            struct mproc *mp = mproc_of((endpoint_t)q->target);
+            if (mp) /* its children inherit it (fork copies the entry) */
+                leader_of(mp)->chrooted = 1;
         }
     }
 }
