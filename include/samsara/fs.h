@@ -239,6 +239,9 @@ enum vfs_pm_request {
                                   /*   goes on (0) -> 1 if one waited */
     VFS_PM_TAKEOVER,              /* old, ep: thread ep execs: it becomes its process (whose */
                                   /*   main thread old is dead), holding its descriptor table */
+    VFS_PM_ORPHAN,                /* index: a new pm instance (pm was restarted): the next */
+                                  /*   process vfs knows at or after index is forgotten ->*/
+                                  /*   its endpoint (pm kills it) and the next index, 0: none */
     VFS_PM_RQ_END,                /* (not a request: one past the last) */
 };
 #define VFS_PM_REPLY (VFS_PM_RQ_BASE + 0xff)
@@ -257,6 +260,8 @@ _Static_assert(VFS_PM_RQ_END <= VFS_PM_REPLY && IS_VFS_PM_RQ(VFS_PM_REPLY),
                            /* w2 (SIGTTIN, SIGTTOU) for its group, or VFS_PM_TTY */
 #define VFS_SIG_MASK 8   /* w1 = endpoint waiting in ppoll or pselect6: w2 its mask, for the wait */
 #define VFS_SIG_UNMASK 9 /* w1 = endpoint whose masked wait ended: its own mask again */
+#define VFS_SIG_CHROOT 10 /* not a signal: w1 = endpoint whose process chrooted: a restarted */
+                          /* vfs would not know its root, so pm kills it then (vfsnew.c) */
 
 /*
  * A Linux process's credentials, kept by pm and copied to vfs: real,

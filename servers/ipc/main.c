@@ -312,6 +312,34 @@ static int64_t pm_request(const message_t *m)
     return -LX_ENOSYS;
 }
 
+/*
+ * A SYSV_* request from ep, not the pm we know: if root names ep pm, pm was
+ * restarted (docs/REINCARNATION.md, "Core servers: vfs and pm"), and has
+ * killed every process the last instance made: each is gone, as at SYSV_EXIT
+ * (its semaphore adjustments undone, its shared memory detached). The objects
+ * themselves stay. 1 if ep is pm now.
+ */
+static int pm_restarted(endpoint_t ep)
+{
+    if (ep <= 0 || root_lookup("pm") != ep)
+        return 0;
+    int n = 0;
+    for (int i = 0; i < NR_SPROCS; i++)
+        if (sprocs[i].ep) {
+            sprocs[i].wait = S_NONE;
+            sprocs[i].deadline = 0;
+            sem_exit(&sprocs[i]);
+            shm_detach_all(&sprocs[i]);
+            sprocs[i].ep = 0;
+            n++;
+        }
+    alarm_rearm();
+    if (pm_ep > 0)
+        printf("ipc: pm restarted: the %d processes of its last instance are gone\n", n);
+    pm_ep = ep;
+    return 1;
+}
+
 static void dispatch(message_t *m)
 {
     if (m->source == SYSTEM && m->type == MSG_NOTIFY) {
@@ -328,9 +356,7 @@ static void dispatch(message_t *m)
         return;
     }
     if (IS_SYSV_RQ(m->type)) {
-        if (pm_ep <= 0)
-            pm_ep = root_lookup("pm");
-        if (m->source != pm_ep) {
+        if (m->source != pm_ep && !pm_restarted(m->source)) {
             refuse(m, "only pm tells of processes", SYSV_REPLY, -LX_EPERM);
             return;
         }

@@ -179,6 +179,10 @@ static void pull_vfs_signals(void)
             struct mproc *mp = mproc_of((endpoint_t)q->target);
             if (mp)
                 job_terminal(mp, (int)q->sig);
+        } else if (q->result == VFS_SIG_CHROOT) {
+            struct mproc *mp = mproc_of((endpoint_t)q->target);
+            if (mp) /* its children inherit it (fork copies the entry) */
+                leader_of(mp)->chrooted = 1;
         }
     }
 }
@@ -317,6 +321,8 @@ static void dispatch(message_t *m)
     } else if (m->type == MSG_NOTIFY) {
         if (m->source == vfs_ep)
             pull_vfs_signals();
+        else if (vfs_restarted(m->source))
+            pull_vfs_signals(); /* a new vfs instance, which knows every process now */
         else
             refuse(m, "only vfs's notifications (signals to pull) are read", 0, 0);
     } else if (m->type == PM_RUN || m->type == PM_RESULTS) {
@@ -338,6 +344,7 @@ int main(uint64_t arg)
     }
     sysv_init();
     clock_init();
+    vfs_orphans(); /* a restart: the last instance's processes go first */
     start_init(init);
     service_startup("pm", 0); /* ready; rs's heartbeat pings are answered in service_receive */
     for (;;) {

@@ -136,6 +136,8 @@ struct mproc {
     uint64_t cpu_ms;          /* its process's CPU ms (all threads'), read when it exits */
     uint64_t gone_ms;         /* main thread's entry: CPU ms of its threads that ended */
     int report;               /* rs ran it (PM_RUN): tell rs how it ended */
+    int chrooted;             /* its root is not the tree's (VFS_SIG_CHROOT): a restarted vfs
+                                 would not know it, so it is killed then (vfsnew.c) */
     struct cred cred;         /* its user and group ids (cred.c); vfs has a copy */
     int recheck;              /* signals came during another delivery (signal_check) */
     uint64_t ss_sp, ss_size;  /* sigaltstack: the alternate signal stack (size 0: none) */
@@ -184,6 +186,8 @@ void vfork_release(struct mproc *c);
 
 /* thread.c */
 struct mproc *leader_of(struct mproc *mp);
+int vfs_restarted(endpoint_t ep); /* vfsnew.c */
+void vfs_orphans(void);
 struct mproc *group_next(const struct mproc *mp, const struct mproc *from);
 void threads_end(struct mproc *mp, const struct mproc *keep);
 struct mproc *thread_takeover(struct mproc *t);

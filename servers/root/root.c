@@ -378,7 +378,6 @@ int main(uint64_t arg)
     boot = (const struct bootinfo *)arg;
     printf("root: started, %u boot modules, %lu MiB of memory\n", boot->nr_modules,
            boot->mem_bytes >> 20);
-    endpoint_t pm = 0, vfs = 0, sysv = 0;
     char started[160] = "";
     int nr_started = 0;
     manifests_load(boot);
@@ -397,13 +396,9 @@ int main(uint64_t arg)
             memcpy(started + strlen(started), m->name, strlen(m->name) + 1);
             nr_started++;
         }
-        pm = strcmp(m->name, "pm") ? pm : ep;
-        vfs = strcmp(m->name, "vfs") ? vfs : ep;
-        sysv = strcmp(m->name, "ipc") ? sysv : ep;
     }
     printf("rs: started %d services:%s\n", nr_started, started);
-    if (pm > 0 && vfs > 0 && sys_linux_servers(pm, vfs, sysv > 0 ? sysv : 0) < 0)
-        printf("root: cannot route Linux system calls\n");
+    service_route_linux();
     for (;;) {
         message_t m;
         int r = reply_and_receive(&m); /* the answer held, if any, and the wait: one entry */

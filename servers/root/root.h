@@ -49,6 +49,7 @@ void service_update_abort(void);
 void root_dispatch(message_t *m);
 endpoint_t service_lookup(const char *label);
 endpoint_t service_ready_endpoint(const char *label); /* 0: starting, ready later */
+void service_route_linux(void);
 endpoint_t start_service(const struct boot_module *m, const struct manifest *man);
 void state_scramble(const char *label); /* root.c: a test hook (SVC_SCRAMBLE) */
 endpoint_t start(const struct boot_module *m, const char *label, endpoint_t parent,

@@ -296,13 +296,30 @@ static void service_release_startup(const char *label)
 static void apply_policy(struct service *s);
 static int run_policy(struct service *s);
 
+/*
+ * The kernel's table of who serves Linux calls (KC_LINUX_SERVERS): pm, vfs and the System V IPC
+ * server, as running now. At boot, and again when one of them was restarted: a new instance
+ * has a new endpoint, and calls to the old one would fail with EIO (docs/REINCARNATION.md,
+ * "Core servers: vfs and pm").
+ */
+void service_route_linux(void)
+{
+    endpoint_t pm = service_lookup("pm"), vfs = service_lookup("vfs"), sysv = service_lookup("ipc");
+    if (pm > 0 && vfs > 0 && sys_linux_servers(pm, vfs, sysv > 0 ? sysv : 0) < 0)
+        printf("root: cannot route Linux system calls\n");
+}
+
 static void restart(struct service *s)
 {
     s->restarts++;
-    if (service_start((uint32_t)(s - services)) < 0)
+    if (service_start((uint32_t)(s - services)) < 0) {
         printf("rs: cannot restart %s\n", s->mod->name);
-    else
-        log_event(s, "restarted (restart %lu)", s->restarts, 0);
+        return;
+    }
+    log_event(s, "restarted (restart %lu)", s->restarts, 0);
+    if (!strcmp(s->man->label, "pm") || !strcmp(s->man->label, "vfs") ||
+        !strcmp(s->man->label, "ipc"))
+        service_route_linux();
 }
 
 /* Declare s failed for `cause` and kill it; its death report does the rest. */

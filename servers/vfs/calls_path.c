@@ -497,7 +497,14 @@ static int64_t dir_at(struct vproc *p, uint64_t upath, struct vnode **slot)
  */
 int64_t do_chroot(struct vproc *p, const uint64_t *a)
 {
-    return dir_at(p, a[0], &p->files->root);
+    /* pm is told (VFS_SIG_CHROOT) of a root other than the tree's: a new vfs instance would
+     * not know it (docs/REINCARNATION.md, "Core servers: vfs and pm"); no room to tell: EAGAIN */
+    if (!signal_queue(VFS_SIG_CHROOT, p->ep, 0))
+        return -LX_EAGAIN;
+    int64_t r = dir_at(p, a[0], &p->files->root);
+    if (r < 0 || p->files->root == root_vnode)
+        signal_unqueue(VFS_SIG_CHROOT, p->ep);
+    return r;
 }
 
 int64_t do_chdir(struct vproc *p, const uint64_t *a)

@@ -374,7 +374,7 @@ void zombie_add(const struct vproc *p)
 void zombie_release(int pid)
 {
     for (int i = 0; i < NR_SLOTS; i++)
-        if (zombies[i].pid == pid && pid > 0)
+        if ((zombies[i].pid == pid || pid < 0) && pid)
             zombies[i].pid = 0;
 }
 

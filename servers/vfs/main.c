@@ -120,11 +120,38 @@ static int64_t takeover(endpoint_t old, endpoint_t ep)
     return 0;
 }
 
+/*
+ * p exited (VFS_PM_EXIT), or its pm is gone (VFS_PM_ORPHAN): a thread's view
+ * goes; a process's descriptors, cwd and root too, and with zombie its group
+ * lives on until pm reaps it (VFS_PM_RELEASE), shown by /proc as state Z.
+ */
+static void proc_gone(struct vproc *p, int zombie)
+{
+    if (p->files != p) {
+        cancel_call(p);
+        p->ep = 0;
+        return;
+    }
+    if (zombie) {
+        zombie_add(p);
+        procfs_died(p);
+    }
+    cancel_call(p);
+    if (p->pid == p->sid) /* a session leader: its terminal is free */
+        terminal_session_ended(p->sid);
+    for (int fd = 0; fd < NR_FDS; fd++)
+        fd_close(p, fd);
+    vnode_put(p->files->cwd);
+    vnode_put(p->files->root);
+    p->ep = 0;
+    wakeup_pipes(); /* writers or readers may see EOF or EPIPE now */
+}
+
 static void pm_request(message_t *m)
 {
     const union msg_vfs_pm *q = &m->u.vfs_pm;
-    if (!pm_ep)
-        pm_ep = lookup_service("pm"); /* only the service root started as pm */
+    if (m->source != pm_ep && m->source > 0 && lookup_service("pm") == m->source)
+        pm_ep = m->source; /* only the service root started as pm: at boot, or restarted */
     message_t r = {.type = VFS_PM_REPLY};
     int64_t res = 0;
     struct vproc *p, *parent;
@@ -137,7 +164,7 @@ static void pm_request(message_t *m)
         if (parent && (q->fork.flags & VFS_FORK_THREAD))
             p->files = parent->files; /* shared: nothing of them is copied */
         p->pid = q->fork.pid;
-        p->ppid = parent ? parent->pid : 0;
+        p->ppid = parent ? parent->pid : (q->fork.flags & VFS_FORK_ADOPT) ? q->fork.ppid : 0;
         p->pgrp = p->sid = p->pid; /* init leads its own session and group, as in pm */
         p->start_tick = sys_uptime();
         if (parent) {
@@ -152,14 +179,15 @@ static void pm_request(message_t *m)
             if ((p->root = parent ? parent->files->root : 0))
                 vnode_hold(p->root);
         }
-        if (!parent) { /* the first process: the console on 0, 1 and 2 */
+        if (!parent && (!(q->fork.flags & VFS_FORK_ADOPT) || p->pid == 1)) {
+            /* the first process (or init, adopted after a restart): the console on 0, 1, 2 */
             extern int64_t do_open(struct vproc * p, const uint64_t *a);
             static const char console[] = "/dev/console";
             p->kernel_io = 1;
             for (int fd = 0; fd < 3; fd++)
                 do_open(p, (const uint64_t[]){(uint64_t)console, O_RDWR, 0});
             p->kernel_io = 0;
-        } else {
+        } else if (parent) {
             for (int fd = 0; fd < NR_FDS && p->files == p; fd++)
                 if ((p->fd[fd] = parent->files->fd[fd]))
                     p->fd[fd]->refs++;
@@ -173,22 +201,21 @@ static void pm_request(message_t *m)
             p->sid = parent->sid;
         }
     } else if (m->type == VFS_PM_EXIT) {
-        if ((p = vproc_of(q->proc.ep)) && p->files != p) { /* a thread: its view goes */
-            cancel_call(p);
-            p->ep = 0;
-        } else if (p) {
-            zombie_add(p);  /* its group lives on until pm reaps it (VFS_PM_RELEASE) */
-            procfs_died(p); /* and /proc shows it (state Z) */
-            cancel_call(p);
-            if (p->pid == p->sid) /* a session leader: its terminal is free */
-                terminal_session_ended(p->sid);
-            for (int fd = 0; fd < NR_FDS; fd++)
-                fd_close(p, fd);
-            vnode_put(p->files->cwd);
-            vnode_put(p->files->root);
-            p->ep = 0;
-            wakeup_pipes(); /* writers or readers may see EOF or EPIPE now */
+        if ((p = vproc_of(q->proc.ep)))
+            proc_gone(p, 1);
+    } else if (m->type == VFS_PM_ORPHAN) {
+        struct msg_vfs_pm_orphan_reply *o = &r.u.vfs_pm.orphan_reply;
+        *o = (struct msg_vfs_pm_orphan_reply){0, NR_SLOTS};
+        if (!q->orphan.index) { /* the old pm's zombies: their pids are the new pm's to give */
+            zombie_release(-1);
+            procfs_reaped(-1);
         }
+        for (int64_t i = q->orphan.index; i >= 0 && i < NR_SLOTS && !res; i++)
+            if ((p = vproc_by_index((int)i))) {
+                res = p->ep;
+                o->next = i + 1;
+                proc_gone(p, 0);
+            }
     } else if (m->type == VFS_PM_EXEC) {
         struct msg_vfs_pm_exec_reply *e = &r.u.vfs_pm.exec_reply;
         p = vproc_of(q->exec.ep);
@@ -272,7 +299,7 @@ static void pm_request(message_t *m)
         res = -LX_ENOSYS;
     }
     if (m->type != VFS_PM_EXEC && m->type != VFS_PM_MAP_OPEN)
-        r.u.vfs_pm.reply.result = res;
+        r.u.vfs_pm.reply.result = res; /* VFS_PM_ORPHAN's next index stays */
     reply_hold(m->source, &r);
 }
 
@@ -343,6 +370,10 @@ int main(uint64_t arg)
     make_dev();
     mount_others(args);        /* /proc, then the argument's mounts */
     service_startup("vfs", 0); /* ready; rs's heartbeat pings are answered in service_receive */
+    if ((pm_ep = lookup_service("pm")) > 0)
+        ipc_notify(pm_ep); /* after a restart: pm tells us its processes (VFS_FORK_ADOPT) */
+    else
+        pm_ep = 0; /* at boot pm starts after us: looked up at its first request */
     for (;;) {
         message_t m;
         wakeups_run(); /* the calls the last message let go on */

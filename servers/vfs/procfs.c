@@ -114,7 +114,7 @@ void procfs_died(const struct vproc *p)
 void procfs_reaped(int pid)
 {
     for (int i = 0; i < NR_SLOTS; i++)
-        if (dead[i].pid == pid && pid > 0)
+        if ((dead[i].pid == pid || pid < 0) && pid)
             dead[i].pid = 0;
 }
 

@@ -1086,14 +1086,14 @@ static const struct expect {
          K(KC_PROC_REGS) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_MEM_PROTECT) | K(KC_VCOPY) |
          K(KC_ALARM) | K(KC_SYSINFO) | K(KC_IOPORT) | K(KC_PROC_NAME) | K(KC_SET_BOOTTIME) |
          K(KC_MEM_MOVE) | K(KC_MEM_SHARE) | K(KC_PROC_HOLD),
-     PRIV_USERS, 3, 0x70, 2, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs vfs ipc",
+     PRIV_USERS, 3, 0x70, 2, 0, 0, 0, 0, 2, RESTART_IMMEDIATE, 5000, 0, 0, "", "rs vfs ipc",
      262144}, /* 1 GiB: its own, and the files processes map shared (servers/pm/mapfile.c) */
     {"servers/ipc/ipc.conf",
      BASIC | GRANTS | K(KC_VCOPY) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_MEM_SHARE) | K(KC_ALARM),
      PRIV_USERS, 0, 0, 0, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "", "rs", 65536},
     {"servers/vfs/vfs.conf",
      BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM) | K(KC_SYSINFO), PRIV_USERS, 0, 0,
-     0, 0, 0, 0, 0, 2, RESTART_NEVER, 1000, 0, 0, "",
+     0, 0, 0, 0, 0, 2, RESTART_IMMEDIATE, 5000, 0, 0, "",
      "rs pm ds inet ramfs tmpfs ext2 ext2b stallfs drivers", 0},
     {"fs/ramfs/ramfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), 0, 0, 0, 0, 0, 0, 0, 0, 2,
      RESTART_NEVER, 1000, 0, 0, "", "rs", 0},
@@ -1314,10 +1314,8 @@ static void tree_manifests(void)
         .nr_io = 3,
         .io = {{0x70, 2}, {0x604, 2}, {0xcf9, 1}}, /* the RTC; power off and reset (power.c) */
         .max_pages = 262144,
-        .restart = RESTART_NEVER,
-        .heartbeat_ms = 1000, /* answered by service_receive; a miss is only logged */
-        .lost = "every process's table entry is lost; fork, exec, exit, wait and signals fail "
-                "from then on",
+        .restart = RESTART_IMMEDIATE, /* fresh: docs/REINCARNATION.md, "Core servers" */
+        .heartbeat_ms = 5000,         /* answered by service_receive; 10 s silent: hung */
     };
     want_pm.kcalls = expected[0].kcalls;
     if (parse_file("servers/pm/pm.conf") == 0)

@@ -16,9 +16,13 @@ struct msg_vfs_pm_fork { /* VFS_PM_FORK */
     int32_t child;
     int32_t pid;    /* the child's (a thread: its process's) */
     uint32_t flags; /* VFS_FORK_THREAD: a thread of parent's process, sharing its descriptor
-                       table, cwd, root and umask (CLONE_FILES, CLONE_FS) */
+                       table, cwd, root and umask (CLONE_FILES, CLONE_FS); VFS_FORK_ADOPT: a
+                       process a new vfs instance learns of (parent 0), without descriptors
+                       (init, pid 1: the console on 0, 1 and 2, as at boot) */
+    int32_t ppid;   /* VFS_FORK_ADOPT: its parent's pid */
 };
 #define VFS_FORK_THREAD 1
+#define VFS_FORK_ADOPT 2
 
 struct msg_vfs_pm_proc { /* VFS_PM_EXIT, VFS_PM_CANCEL: the process */
     int32_t ep;
@@ -164,6 +168,15 @@ struct msg_vfs_pm_takeover { /* VFS_PM_TAKEOVER: execve from a thread other than
     int32_t ep;              /* a thread of old's process: it now holds the process's table */
 };
 
+struct msg_vfs_pm_orphan { /* VFS_PM_ORPHAN (index 0: every zombie is forgotten too) */
+    int64_t index;
+};
+
+struct msg_vfs_pm_orphan_reply { /* VFS_PM_ORPHAN's reply */
+    int64_t result;              /* the endpoint of the process forgotten; 0: no more */
+    int64_t next;                /* the index to ask next */
+};
+
 union msg_vfs_pm {
     struct msg_reply reply;
     struct msg_vfs_pm_fork fork;
@@ -185,6 +198,8 @@ union msg_vfs_pm {
     struct msg_vfs_pm_procinfo procinfo;
     struct msg_vfs_pm_tty tty;
     struct msg_vfs_pm_takeover takeover;
+    struct msg_vfs_pm_orphan orphan;
+    struct msg_vfs_pm_orphan_reply orphan_reply;
 };
 MSG_BODY_FITS(union msg_vfs_pm);
 

@@ -1,0 +1,156 @@
+"""The core servers killed under the shell (docs/REINCARNATION.md, "Core servers: vfs and pm"):
+what survives, what fails with which error, and what still bricks the system, exactly as the
+docs say. vfs comes back fresh: the shell whose read was in flight gets EIO and init starts a new
+one; processes that were running keep running, with their ids, but without descriptors (EBADF);
+a call blocked in the old vfs fails with EIO; files in ramfs are kept. pm comes back fresh: the
+last instance's processes are killed and init starts again; files and services stay. Called by
+tools/test.py."""
+import os
+import time
+
+from qemu import BUILD, Boot, system_modules
+
+PROMPT = "# "
+
+
+def run(record, module):
+    if not os.path.exists(os.path.join(BUILD, "initramfs.cpio")):
+        record("core.initramfs_built", False, "build/initramfs.cpio missing (make userland)")
+        return
+    vfs_killed(record)
+    pm_killed(record)
+
+
+def check(record, boot, name, command, expect, timeout=30):
+    """Run command; expect is a list of lines, or a function of the output lines."""
+    out = boot.run(command, PROMPT, timeout)
+    if out is None:
+        record(name, False, f"no prompt after {command!r}", boot.tail())
+        return None
+    out = [line for line in out if not line.startswith(("root: ", "kernel: ", "pm: ", "vfs: "))]
+    ok = expect(out) if callable(expect) else out == expect
+    record(name, ok, "" if ok else f"{command!r} printed {out!r}", None if ok else boot.tail())
+    return out
+
+
+def kill(record, boot, name, label, back, then=None):
+    """`service kill LABEL` typed into the shell; the new instance logs `back` (a pattern whose
+    group 1 is a count of processes), then `then` if given, and a shell prompts again. Returns
+    the count, or None."""
+    start = len(boot.lines)
+    boot.send(f"service kill {label}\n")
+    i, m = boot.wait_for(back, 20, start)
+    j, _ = boot.wait_for(then, 20, start) if then and i is not None else (i, None)
+    ok = i is not None and j is not None and boot.wait_prompt(PROMPT, 20, after=max(i, j))
+    record(name, ok, "" if ok else f"no new {label}, or no new shell", boot.tail())
+    return int(m.group(1)) if ok else None
+
+
+def kill_vfs(record, boot, name):
+    """The shell's read of the console, in flight in the old vfs, fails (EIO), the shell exits,
+    init (its console given back by the new vfs) starts another."""
+    return kill(record, boot, name, "vfs",
+                r"pm: vfs restarted \(endpoint \d+\): told it of (\d+) processes",
+                r"init: /bin/sh exited \(status 0x[0-9a-f]+\); starting it again")
+
+
+def kill_pm(record, boot, name):
+    """The new pm kills every process of the last instance (the shell too) and starts init
+    again, whose shell prompts."""
+    return kill(record, boot, name, "pm", r"pm: restarted: killed the (\d+) processes of the "
+                r"last pm instance; init starts again")
+
+
+def first_kill(record, boot, label, kill_one, names, least, command, want):
+    """The first kill (names: the kill's test, the count's test, the survivors' test): at least
+    `least` processes counted; command prints the lines want, then label's `service list` line:
+    up, restarted once by the administrator, policy immediate, data fresh. 1 if it came back."""
+    n = kill_one(record, boot, names[0])
+    if n is None:
+        return 0
+    record(names[1], n >= least, f"{n} processes")
+    check(record, boot, names[2], f"{command}; service list | grep '^{label} '",
+          lambda out: out[:len(want)] == want and len(out) == len(want) + 1
+          and out[-1].split()[2:5] == ["up", "1", "administrator"]
+          and out[-1].split()[-2:] == ["immediate", "fresh"])
+    return 1
+
+
+def again_and_no_panic(record, boot, label, kill_one):
+    """A second kill of label works the same way (rs's count goes to 2); no boot line says
+    panic."""
+    if kill_one(record, boot, f"core.{label}_killed_twice") is not None:
+        check(record, boot, f"core.{label}_second_restart_listed",
+              f"cat /tmp/kept; service list | grep '^{label} '",
+              lambda out: out[:1] == ["kept"] and len(out) == 2
+              and out[1].split()[2:4] == ["up", "2"])
+    record(f"core.{label}_no_panic", not any("panic" in t for _, t in boot.lines),
+           "; ".join(t for _, t in boot.lines if "panic" in t)[:200])
+
+
+def vfs_killed(record):
+    boot = Boot(system_modules(), console=True)
+    try:
+        if not boot.wait_prompt(PROMPT, 30):
+            record("core.vfs_boot", False, "no prompt", boot.tail())
+            return
+        # running before the kill: a background job that writes to its stdout after it (EBADF:
+        # echo fails) and then opens a file by path (works: cwd /, ids kept); a user's process
+        # (its uid given to the new vfs: the file it creates is the user's); a cat blocked
+        # reading an empty pipe (its read fails with EIO, cat exits 1); a chrooted sleep (killed:
+        # the new vfs would not know its root)
+        boot.run("rm -f /tmp/bg /tmp/u /tmp/cat; echo kept > /tmp/kept; "
+                 "(sleep 3; echo hi; echo \"echo=$?\" > /tmp/bg) & "
+                 "su user -c 'sleep 3; id -u > /tmp/u' & "
+                 "(sleep 100 | (cat; echo \"cat=$?\" > /tmp/cat)) & "
+                 "mkdir -p /tmp/jail; cp /bin/busybox /tmp/jail/sleep; chroot /tmp/jail /sleep 101 & "
+                 "sleep 1", PROMPT, 30)
+        # init, the shell, its three jobs' processes (sh, sleep, su's sh, sleep, two sh, sleep,
+        # cat), the sleep 1 finished: at least 6
+        if not first_kill(record, boot, "vfs", kill_vfs,
+                          ("core.vfs_killed_new_shell", "core.vfs_new_instance_told_every_process",
+                           "core.vfs_survivors_as_documented"), 6,
+                          "sleep 3; cat /tmp/kept /tmp/bg /tmp/cat; stat -c %U /tmp/u",
+                          ["kept", "echo=1", "cat=1", "user"]):
+            return
+        # the new instance serves everything: pipes, new files, /proc, /dev, sockets
+        check(record, boot, "core.vfs_new_instance_works",
+              "echo new > /tmp/new; cat /tmp/new; echo a b | wc -w; ls /proc/self/fd | wc -l; "
+              "head -c 4 /dev/zero | wc -c; grep -c . /proc/mounts",
+              lambda out: out[:4] == ["new", "2", "4", "4"] and len(out) == 5 and int(out[4]) >= 2)
+        check(record, boot, "core.vfs_chrooted_process_killed",
+              "ps | grep -c '[s]leep 101'",
+              lambda out: out[:1] == ["0"]
+              and any("pm: killed 1 chrooted processes: the new vfs does not know their root" in t
+                      for _, t in boot.lines))
+        again_and_no_panic(record, boot, "vfs", kill_vfs)
+    finally:
+        boot.kill()
+
+
+def pm_killed(record):
+    """pm comes back fresh: the last instance's processes are killed (their memory maps,
+    signal state and timers died with it), their descriptors closed by vfs, their System V
+    state undone by ipc; init and a new shell start; files and services stay."""
+    boot = Boot(system_modules(), console=True)
+    try:
+        if not boot.wait_prompt(PROMPT, 30):
+            record("core.pm_boot", False, "no prompt", boot.tail())
+            return
+        boot.run("echo kept > /tmp/kept; (sleep 100 | cat) & sleep 1", PROMPT, 30)
+        # init, the shell, the job's subshell, sleep and cat, service: at least 5
+        if not first_kill(record, boot, "pm", kill_pm,
+                          ("core.pm_killed_new_init_and_shell",
+                           "core.pm_killed_the_last_instances_processes",
+                           "core.pm_survivors_as_documented"), 5,
+                          "cat /tmp/kept; ps | grep -c '[s]leep 100'; ps | grep -c '^ *1 root .*init'",
+                          ["kept", "0", "1"]):
+            return
+        # the new instance serves everything: fork, exec, exit status, wait, signals, pipes
+        check(record, boot, "core.pm_new_instance_works",
+              "sh -c 'exit 3'; echo st=$?; sleep 10 & sleep 1; kill $!; wait $!; echo st=$?; "
+              "echo a b c | wc -w; id -u",
+              lambda out: out[:4] == ["st=3", "st=143", "3", "0"])
+        again_and_no_panic(record, boot, "pm", kill_pm)
+    finally:
+        boot.kill()
