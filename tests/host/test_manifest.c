@@ -559,13 +559,18 @@ static void key_state(void)
     OK("label a\n");
     CHECK(m.state_len == 0);
     OK("label a\nstate 320K\n");
-    CHECK(m.state_len == 320 * 1024);
+    CHECK(m.state_len == 320 * 1024 && !m.state_grow);
     OK("label a\nstate 1M\n");
     OK("label a\nstate 128M\n");
     CHECK(m.state_len == MANIFEST_STATE_MAX);
     ERR("label a\nstate 131076K\n", "t.conf:2: state 134221824 bytes is more than 134217728");
     ERR("label a\nstate 6K\n", "t.conf:2: state '6K' is not a positive multiple of 4K");
     ERR("label a\nstate 0\n", "t.conf:2: state '0' is not a positive multiple of 4K");
+    OK("label a\nstate 64M grow\n");
+    CHECK(m.state_len == 64ull << 20 && m.state_grow);
+    ERR("label a\nstate 64M big\n", "t.conf:2: 'state' takes a size and maybe 'grow', not 'big'");
+    ERR("label a\nstate 64M grow now\n", "t.conf:2: extra value 'now' for 'state'");
+    ERR("label a\nstate 129M grow\n", "t.conf:2: state 135266304 bytes is more than 134217728");
     ERR("label a\nstate 64m\n", "t.conf:2: bad size '64m' for 'state' (a number, then K or M)");
     ERR("label a\nstate 4K\nstate 4K\n", "t.conf:3: duplicate key 'state'");
 }

@@ -1,0 +1,159 @@
+/*
+ * ramfs's restarts (docs/RAMFS.md, "Restarts"): its files live in its state region, so a new
+ * instance finds them; a write it died in the middle of is undone; a garbled header makes it
+ * start fresh from its initramfs. fstest is a manager (`manage yes`): it kills ramfs with
+ * ROOT_SERVICE, and writes at offsets 0x7e57c0de........ make the ramfs of this suite (started
+ * with `crash-hook`) die before it commits. These run last: the last one wipes the tree.
+ */
+#include "fstest.h"
+
+#define CRASH_MAGIC (0x7e57c0deull << 32) /* fs/ramfs/main.c: RAMFS_CRASH_MAGIC */
+#define OLD_SIZE (100u << 10)
+#define NEW_SIZE (200u << 10) /* one transaction: at most RAMFS_WRITE_STEP */
+
+static uint8_t buf[NEW_SIZE];
+
+/* Wait (up to 5 s) for ramfs's next instance after endpoint old; 0 when it is there. */
+static int new_ramfs(endpoint_t old)
+{
+    uint64_t deadline = sys_uptime() + 5000;
+    while (sys_uptime() < deadline) {
+        endpoint_t ep = root_lookup("ramfs");
+        if (ep > 0 && ep != old) {
+            fs_ep = ep;
+            return 0;
+        }
+    }
+    printf("fstest: ramfs did not come back\n");
+    return -1;
+}
+
+static int kill_ramfs(uint64_t flags)
+{
+    endpoint_t old = fs_ep;
+    EXPECT(root_service(SVC_KILL | flags, "ramfs", 0), 0);
+    return new_ramfs(old);
+}
+
+/* size bytes of pattern(seed) in ino, and nothing after */
+static int holds(uint64_t ino, uint64_t size, uint64_t seed)
+{
+    EXPECT(fs_size(ino), size);
+    for (uint64_t off = 0; off < size; off += sizeof(big)) {
+        uint64_t n = size - off < sizeof(big) ? size - off : sizeof(big);
+        EXPECT(fs_read(ino, off, big, n), (int64_t)n);
+        for (uint64_t i = 0; i < n; i++)
+            if (big[i] != pattern(off + i, seed)) {
+                printf("fstest: byte %lu differs\n", off + i);
+                return 1;
+            }
+    }
+    EXPECT(fs_read(ino, size, big, 1), 0);
+    return 0;
+}
+
+static void fill(uint64_t len, uint64_t seed, uint64_t at)
+{
+    for (uint64_t i = 0; i < len; i++)
+        buf[i] = pattern(at + i, seed);
+}
+
+/* Killed between requests: names, kinds, contents, links, versions, references all there. */
+static int restart_keeps_files(void)
+{
+    uint64_t d, sub, f, l, ino;
+    struct fs_stat before, after;
+    struct fs_statfs sf1, sf2;
+    EXPECT(fs_scratch("keep", &d), 0);
+    EXPECT(fs_mkdir(d, "sub", &sub), 0);
+    EXPECT(fs_create(d, "f", S_IFREG | 0640, 0, &f), 0);
+    fill(NEW_SIZE, 7, 0);
+    EXPECT(fs_write(f, 0, buf, NEW_SIZE), NEW_SIZE);
+    EXPECT(fs_link(sub, "hard", f), 0);
+    EXPECT(fs_symlink(d, "l", "sub/hard", &l), 0);
+    EXPECT(fs_create(d, "gone", S_IFREG | 0600, 0, &ino), 0);
+    EXPECT(fs_unlink(d, "gone"), 0); /* unlinked, still referenced: kept for its holder */
+    EXPECT(fs_write(ino, 0, "held", 4), 4);
+    EXPECT(fs_stat(f, &before), 0);
+    EXPECT(fs_statfs(&sf1), 0);
+    if (kill_ramfs(0))
+        return 1;
+    uint64_t d2, f2;
+    EXPECT(fs_lookup(FS_ROOT_INO, "keep", &d2), 0);
+    EXPECT(d2, d);
+    EXPECT(fs_walk("keep/sub/hard", &f2), 0);
+    EXPECT(f2, f);
+    EXPECT(fs_stat(f, &after), 0);
+    CHECK(after.size == before.size && after.mode == before.mode && after.nlink == 2 &&
+          after.version == before.version && after.mtime == before.mtime);
+    if (holds(f, NEW_SIZE, 7))
+        return 1;
+    char target[16] = {0};
+    EXPECT(fs_readlink(l, target, sizeof(target)), 8);
+    CHECK(!memcmp(target, "sub/hard", 8));
+    EXPECT(fs_read(ino, 0, big, 16), 4); /* the unlinked file our reference kept */
+    CHECK(!memcmp(big, "held", 4));
+    EXPECT(fs_statfs(&sf2), 0);
+    CHECK(sf2.bfree == sf1.bfree && sf2.ffree == sf1.ffree);
+    uint64_t etc;
+    EXPECT(fs_lookup(FS_ROOT_INO, "etc", &etc), 0); /* the sample's */
+    EXPECT(fs_putnode(ino), 0);                     /* our reference, counted by the old one */
+    CHECK(sf2.ffree + 1 == (fs_statfs(&sf1), sf1.ffree));
+    /* and it works as before */
+    EXPECT(fs_write(f, NEW_SIZE, "z", 1), 1);
+    EXPECT(fs_size(f), NEW_SIZE + 1);
+    return 0;
+}
+
+/* Killed in the middle of a write that overwrites and extends a file: the file as before. */
+static int restart_mid_write_undone(void)
+{
+    uint64_t d, f;
+    struct fs_stat before, after;
+    struct fs_statfs sf1, sf2;
+    EXPECT(fs_scratch("mid", &d), 0);
+    EXPECT(fs_create(d, "f", S_IFREG | 0644, 0, &f), 0);
+    fill(OLD_SIZE, 3, 0);
+    EXPECT(fs_write(f, 0, buf, OLD_SIZE), OLD_SIZE);
+    EXPECT(fs_stat(f, &before), 0);
+    EXPECT(fs_statfs(&sf1), 0);
+    endpoint_t old = fs_ep;
+    fill(NEW_SIZE, 9, OLD_SIZE / 2);
+    CHECK(fs_write(f, (OLD_SIZE / 2) | CRASH_MAGIC, buf, NEW_SIZE) <= IPC_FAILED); /* it died */
+    if (new_ramfs(old))
+        return 1;
+    EXPECT(fs_stat(f, &after), 0);
+    CHECK(after.size == OLD_SIZE && after.version == before.version &&
+          after.mtime == before.mtime);
+    if (holds(f, OLD_SIZE, 3))
+        return 1;
+    EXPECT(fs_statfs(&sf2), 0);
+    CHECK(sf2.bfree == sf1.bfree); /* the blocks it had taken are free again */
+    /* the same write, now without the hook, is whole */
+    EXPECT(fs_write(f, OLD_SIZE / 2, buf, NEW_SIZE), NEW_SIZE);
+    EXPECT(fs_size(f), OLD_SIZE / 2 + NEW_SIZE);
+    EXPECT(fs_read(f, OLD_SIZE / 2 - 1, big, 2), 2);
+    CHECK(big[0] == pattern(OLD_SIZE / 2 - 1, 3) && big[1] == pattern(OLD_SIZE / 2, 9));
+    return 0;
+}
+
+/* A garbled header (SVC_SCRAMBLE): the next ramfs starts fresh from its initramfs. */
+static int restart_bad_header_fresh(void)
+{
+    uint64_t ino;
+    EXPECT(fs_lookup(FS_ROOT_INO, "keep", &ino), 0);
+    if (kill_ramfs(SVC_SCRAMBLE))
+        return 1;
+    EXPECT(fs_lookup(FS_ROOT_INO, "keep", &ino), -LX_ENOENT);
+    EXPECT(fs_lookup(FS_ROOT_INO, "mid", &ino), -LX_ENOENT);
+    EXPECT(fs_walk("etc/hostname", &ino), 0); /* the sample again */
+    EXPECT(fs_create(FS_ROOT_INO, "new", S_IFREG | 0644, 0, &ino), 0);
+    return 0;
+}
+
+const struct fstest restart_tests[] = {
+    {"restart_keeps_files", restart_keeps_files},
+    {"restart_mid_write_undone", restart_mid_write_undone},
+    {"restart_bad_header_fresh", restart_bad_header_fresh},
+    {0, 0},
+};
