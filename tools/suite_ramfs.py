@@ -51,6 +51,8 @@ def run(record, module):
                       "changes of the request in flight undone")
         record_logged(record, boot, "fs.restart_hook_logged", "ramfs: test hook: dying in the middle",
                       "not committed")
+        record_logged(record, boot, "fs.state_grow_refusal_logged", "state grow from fstest",
+                      "its manifest has no 'state SIZE grow'")
         record_logged(record, boot, "fs.restart_fresh_logged",
                       "ramfs: state region unusable (bad header checksum)", "starting fresh")
     finally:

@@ -141,9 +141,11 @@ static int64_t write_part(struct ramfs_inode *ip, uint64_t off, endpoint_t ep, g
     while (done < len) {
         uint64_t pos = off + done, n = in_block(pos, len - done);
         uint8_t *page = ramfs_block(ip, pos / RAMFS_BLOCK, 0);
-        if (page)
-            ramfs_log(page + pos % RAMFS_BLOCK, n);
-        else if (!(page = ramfs_block(ip, pos / RAMFS_BLOCK, 1))) {
+        if (page) { /* old bytes before the file's end; past it zeros (the invariant above) */
+            uint64_t old = pos < ip->size ? (ip->size - pos < n ? ip->size - pos : n) : 0;
+            ramfs_log(page + pos % RAMFS_BLOCK, old);
+            ramfs_log_zero(page + pos % RAMFS_BLOCK + old, n - old);
+        } else if (!(page = ramfs_block(ip, pos / RAMFS_BLOCK, 1))) {
             err = -LX_ENOSPC;
             break;
         }

@@ -11,7 +11,10 @@
  * Logging more than needed is harmless; a store that was not logged is a bug.
  *
  * Record: {address, length} (8 bytes each), the old bytes padded to 8, and
- * the record's whole size (8 bytes) last, so records can be walked back.
+ * the record's whole size (8 bytes) last, so records can be walked back. A
+ * length with LOG_ZERO set has no bytes: undone, the range becomes zeros
+ * (ramfs_log_zero: the bytes of a block past its file's end, which are
+ * zero by data.c's invariant, so appending to a block costs no copy).
  * Bound: RAMFS_LOG_SIZE. The largest request (freeing every page of the
  * heap, each page's link logged) logs about 650 KiB, a write at most
  * RAMFS_WRITE_STEP of old data a transaction (data.c). A request that would
@@ -28,6 +31,9 @@
 
 static int logging;        /* 0 while the initramfs loads (a death then starts fresh) */
 static int globals_logged; /* RAMFS_ST->g is in this request's log */
+static const struct ramfs_inode *last_inode; /* logged whole in this request (or 0) */
+
+#define LOG_ZERO (1ull << 63)
 
 #define BARRIER() __asm__ volatile("" ::: "memory")
 
@@ -36,11 +42,10 @@ void ramfs_log_on(int on)
     logging = on;
 }
 
-void ramfs_log(const void *p, uint64_t n)
+/* Append a record of [p, p + n): its bytes (zero 0), or LOG_ZERO (zero 1). */
+static void append(const void *p, uint64_t n, int zero)
 {
-    if (!logging || !n)
-        return;
-    uint64_t used = *LOG_USED, padded = (n + 7) & ~7ull;
+    uint64_t used = *LOG_USED, padded = zero ? 0 : (n + 7) & ~7ull;
     uint64_t size = RECORD_HEAD + padded + RECORD_TAIL; /* n <= the region's size: no overflow */
     if (used > LOG_ROOM || size > LOG_ROOM - used) {
         printf("ramfs: a request changes more than the undo log holds (%lu bytes): stopping; "
@@ -50,17 +55,34 @@ void ramfs_log(const void *p, uint64_t n)
     }
     uint64_t *r = (uint64_t *)(LOG_RECORDS + used);
     r[0] = (uint64_t)p;
-    r[1] = n;
-    memcpy(r + 2, p, n);
+    r[1] = zero ? n | LOG_ZERO : n;
+    if (!zero)
+        memcpy(r + 2, p, n);
     *(uint64_t *)((uint8_t *)r + RECORD_HEAD + padded) = size;
     BARRIER(); /* the record, then its count, then the change */
     *LOG_USED = used + size;
     BARRIER();
 }
 
+void ramfs_log(const void *p, uint64_t n)
+{
+    if (logging && n)
+        append(p, n, 0);
+}
+
+void ramfs_log_zero(const void *p, uint64_t n)
+{
+    if (logging && n)
+        append(p, n, 1);
+}
+
+/* The whole inode, once in a row (an unlink logs the same one in several steps). */
 void ramfs_log_inode(const struct ramfs_inode *ip)
 {
-    ramfs_log(ip, sizeof(*ip));
+    if (logging && ip != last_inode) {
+        ramfs_log(ip, sizeof(*ip));
+        last_inode = ip;
+    }
 }
 
 void ramfs_log_globals(void)
@@ -77,6 +99,7 @@ void ramfs_commit(void)
     *LOG_USED = 0;
     BARRIER();
     globals_logged = 0;
+    last_inode = 0;
 }
 
 /* May a record name [addr, addr + len) in a region of `have` bytes? Not the log itself. */
@@ -94,23 +117,25 @@ static int range_ok(uint64_t addr, uint64_t len, uint64_t have)
  */
 int64_t ramfs_undo(uint64_t have)
 {
-    uint64_t used = *LOG_USED, pos, n = 0;
+    uint64_t used = *LOG_USED, pos, records = 0;
     if (used > LOG_ROOM || used % 8)
         return -1;
     for (int apply = 0; apply < 2; apply++) { /* check every record, then undo them */
-        for (pos = used, n = 0; pos; n++) {
+        for (pos = used, records = 0; pos; records++) {
             uint64_t size = *(const uint64_t *)(LOG_RECORDS + pos - RECORD_TAIL);
             if (size < RECORD_HEAD + RECORD_TAIL || size > pos || size % 8)
                 return -1;
             pos -= size;
             const uint64_t *r = (const uint64_t *)(LOG_RECORDS + pos);
-            if (r[1] == 0 || ((r[1] + 7) & ~7ull) != size - RECORD_HEAD - RECORD_TAIL ||
-                !range_ok(r[0], r[1], have))
+            uint64_t n = r[1] & ~LOG_ZERO, padded = r[1] & LOG_ZERO ? 0 : (n + 7) & ~7ull;
+            if (n == 0 || padded != size - RECORD_HEAD - RECORD_TAIL || !range_ok(r[0], n, have))
                 return -1;
-            if (apply)
-                memcpy((void *)r[0], r + 2, r[1]);
+            if (apply && (r[1] & LOG_ZERO))
+                ramfs_zero((void *)r[0], n);
+            else if (apply)
+                memcpy((void *)r[0], r + 2, n);
         }
     }
     ramfs_commit();
-    return (int64_t)n;
+    return (int64_t)records;
 }

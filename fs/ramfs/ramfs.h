@@ -109,7 +109,8 @@ struct ramfs_dirent {
 #define RAMFS_ISLNK(ip) (((ip)->mode & S_IFMT) == S_IFLNK)
 
 /* log.c: the undo log; every store into the region inside a request is logged first */
-void ramfs_log(const void *p, uint64_t n); /* the old bytes of [p, p + n), before a change */
+void ramfs_log(const void *p, uint64_t n);      /* the old bytes of [p, p + n), before a change */
+void ramfs_log_zero(const void *p, uint64_t n); /* [p, p + n) holds zeros now: undone, zeros */
 void ramfs_log_inode(const struct ramfs_inode *ip);
 void ramfs_log_globals(void);      /* the whole of RAMFS_ST->g, once per request */
 void ramfs_log_on(int on);         /* off while loading the initramfs */

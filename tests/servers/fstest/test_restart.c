@@ -123,8 +123,7 @@ static int restart_mid_write_undone(void)
     if (new_ramfs(old))
         return 1;
     EXPECT(fs_stat(f, &after), 0);
-    CHECK(after.size == OLD_SIZE && after.version == before.version &&
-          after.mtime == before.mtime);
+    CHECK(after.size == OLD_SIZE && after.version == before.version && after.mtime == before.mtime);
     if (holds(f, OLD_SIZE, 3))
         return 1;
     EXPECT(fs_statfs(&sf2), 0);
@@ -151,7 +150,16 @@ static int restart_bad_header_fresh(void)
     return 0;
 }
 
+/* Only a service whose manifest says `state SIZE grow` may grow its region: fstest may not. */
+static int state_grow_refused(void)
+{
+    EXPECT(root_state_grow(4096), -E_PERM);
+    EXPECT(root_state_grow(0), -E_PERM);
+    return 0;
+}
+
 const struct fstest restart_tests[] = {
+    {"state_grow_refused", state_grow_refused},
     {"restart_keeps_files", restart_keeps_files},
     {"restart_mid_write_undone", restart_mid_write_undone},
     {"restart_bad_header_fresh", restart_bad_header_fresh},
