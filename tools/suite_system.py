@@ -292,6 +292,23 @@ def ramfs_restarts(record, boot):
     check(record, boot, "system.ramfs_kept_logged", "echo again > /keep/g; cat /keep/g; rm -r /keep",
           lambda out: out == ["again"] and any("ramfs: files kept across a restart" in line
                                                for _, line in boot.lines))
+    # killed 60 times, every 100 ms, while a writer makes 300 files (written aside, renamed into
+    # place, listed when both worked): every listed file must be whole; the writer's errors (the
+    # request in flight fails while vfs does not send it again) are counted, not failed
+    out = check(record, boot, "system.ramfs_killed_60_times_under_writes",
+                "mkdir /tmp/c; (i=0; while [ $i -lt 300 ]; do seq $i $((i+3000)) > /tmp/c/f$i.tmp &&"
+                " mv /tmp/c/f$i.tmp /tmp/c/f$i && echo $i >> /tmp/c/ok; i=$((i+1)); done;"
+                " echo writer-done) > /tmp/c/log 2>&1 & for k in $(seq 60); do"
+                " service kill ramfs > /dev/null 2>&1; usleep 100000; done; wait; sleep 1;"
+                " bad=0; for i in $(cat /tmp/c/ok); do seq $i $((i+3000)) | cmp -s - /tmp/c/f$i ||"
+                " bad=$((bad+1)); done; echo ok=$(wc -l < /tmp/c/ok) bad=$bad"
+                " errors=$(grep -vc writer-done /tmp/c/log); tail -1 /tmp/c/log; rm -r /tmp/c",
+                lambda out: any(l.startswith("ok=") and "bad=0" in l for l in out)
+                and "writer-done" in out, timeout=120)
+    undone = [int(m.group(1)) for _, t in boot.lines
+              for m in [re.search(r"ramfs: files kept .* (\d+) changes of the request", t)] if m]
+    print(f"  system.ramfs_killed_60_times_under_writes: {[l for l in out or [] if l.startswith('ok=')]}"
+          f" restarts logged {len(undone)}, with changes undone {sum(1 for n in undone if n)}")
 
 
 def users(record, boot):
