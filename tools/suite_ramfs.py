@@ -51,6 +51,8 @@ def run(record, module):
                       "changes of the request in flight undone")
         record_logged(record, boot, "fs.restart_hook_logged", "ramfs: test hook: dying in the middle",
                       "not committed")
+        steps = [t for _, t in boot.lines if "kinds of change stopped at every step" in t]
+        print("  fs.restart_undo_every_step: " + (steps[0] if steps else "no summary line"))
         record_logged(record, boot, "fs.state_grow_refusal_logged", "state grow from fstest",
                       "its manifest has no 'state SIZE grow'")
         record_logged(record, boot, "fs.restart_fresh_logged",

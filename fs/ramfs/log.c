@@ -42,9 +42,21 @@ void ramfs_log_on(int on)
     logging = on;
 }
 
+/* The test hook's other half (main.c): die before the crash_at-th record of the next request. */
+static uint64_t crash_at, crash_count;
+static int crash_next; /* armed by this request: counts from the next one */
+
+void ramfs_crash_at(uint64_t k)
+{
+    crash_at = k;
+    crash_next = 1;
+}
+
 /* Append a record of [p, p + n): its bytes (zero 0), or LOG_ZERO (zero 1). */
 static void append(const void *p, uint64_t n, int zero)
 {
+    if (crash_at && !crash_next && ++crash_count == crash_at)
+        sys_exit(72); /* the test hook: records 1..k-1 are in the log, change k not made */
     uint64_t used = *LOG_USED, padded = zero ? 0 : (n + 7) & ~7ull;
     uint64_t size = RECORD_HEAD + padded + RECORD_TAIL; /* n <= the region's size: no overflow */
     if (used > LOG_ROOM || size > LOG_ROOM - used) {
@@ -100,6 +112,11 @@ void ramfs_commit(void)
     BARRIER();
     globals_logged = 0;
     last_inode = 0;
+    if (crash_next)
+        crash_next = 0;
+    else
+        crash_at = 0;
+    crash_count = 0;
 }
 
 /* May a record name [addr, addr + len) in a region of `have` bytes? Not the log itself. */

@@ -136,9 +136,14 @@ static int64_t fs_read(uint64_t ino, uint64_t off, const struct fsdriver_data *d
  * (only a boot's configuration can say it: the ramfs suite's), a write at an offset whose top 32
  * bits are RAMFS_CRASH_MAGIC is done at the low 32 bits' offset, and then ramfs dies before the
  * commit, its undo log full of the write's records: the next instance must give back the file
- * as it was. Without the word such an offset is past any file (EFBIG).
+ * as it was. A write at an offset whose top 32 bits are RAMFS_CRASH_AT_MAGIC writes nothing
+ * and makes ramfs die before the k-th undo record of the next request (k: the low 32 bits), so
+ * a test can stop every kind of request at every step. Without the word such offsets are past
+ * any file (EFBIG).
  */
 #define RAMFS_CRASH_MAGIC 0x7e57c0deull
+#define RAMFS_CRASH_AT_MAGIC 0x7e57deadull /* low 32 bits: k for ramfs_crash_at; nothing written   \
+                                            */
 static int crash_hook;
 static struct fsdriver ramfs; /* below: its label is in the hook's line */
 
@@ -146,6 +151,10 @@ static int64_t fs_write(uint64_t ino, uint64_t off, const struct fsdriver_data *
 {
     struct ramfs_inode *ip;
     int crash = crash_hook && off >> 32 == RAMFS_CRASH_MAGIC;
+    if (crash_hook && off >> 32 == RAMFS_CRASH_AT_MAGIC) {
+        ramfs_crash_at(off & 0xffffffffu);
+        return 0;
+    }
     int rc = file_arg(ino, &ip);
     if (rc < 0)
         return rc;

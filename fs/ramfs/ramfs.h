@@ -116,6 +116,7 @@ void ramfs_log_globals(void);      /* the whole of RAMFS_ST->g, once per request
 void ramfs_log_on(int on);         /* off while loading the initramfs */
 void ramfs_commit(void);           /* the request is done: one 8-byte store empties the log */
 int64_t ramfs_undo(uint64_t have); /* at start: records undone, or -1 if the log is bad */
+void ramfs_crash_at(uint64_t k);   /* test hook: die before the next request's k-th record */
 
 /* heap.c */
 /* Keep what the region holds (1: kept, the log undone) or start fresh (0); -1: no region. */
