@@ -142,8 +142,8 @@ static int64_t fs_read(uint64_t ino, uint64_t off, const struct fsdriver_data *d
  * any file (EFBIG).
  */
 #define RAMFS_CRASH_MAGIC 0x7e57c0deull
-#define RAMFS_CRASH_AT_MAGIC 0x7e57deadull /* low 32 bits: k for ramfs_crash_at; nothing written   \
-                                            */
+/* low 32 bits: k for ramfs_crash_at; nothing is written */
+#define RAMFS_CRASH_AT_MAGIC 0x7e57deadull
 static int crash_hook;
 static struct fsdriver ramfs; /* below: its label is in the hook's line */
 
@@ -192,7 +192,7 @@ static int64_t fs_readlink(uint64_t ino, const struct fsdriver_data *d, uint64_t
     uint64_t n = len < ip->size ? len : ip->size;
     if (fsdriver_copyout(d, 0, ip->target, n) < 0)
         return -LX_EFAULT;
-    ramfs_log_inode(ip);
+    ramfs_log(&ip->atime, sizeof(ip->atime));
     ip->atime = ramfs_now();
     return (int64_t)n;
 }
@@ -257,7 +257,7 @@ static int fs_putnode(uint64_t ino)
     struct ramfs_inode *ip = ramfs_iget(ino);
     if (!ip)
         return -LX_EINVAL;
-    ramfs_log_inode(ip);
+    ramfs_log(&ip->refs, sizeof(ip->refs)); /* a free logs what it changes (inode.c) */
     if (ip->refs)
         ip->refs--;
     ramfs_iput_check(ip);
