@@ -3,7 +3,7 @@ tmpfs mounted on /tmp by vfs's argument (`vfs mount=/tmp:tmpfs`). Files on /tmp 
 from the root's; the mount point refuses rmdir and rename; `..` from the mount's root goes back to
 the root file system; stat shows another st_dev; /proc/mounts lists the table; remounts make
 tmpfs or one mount of it read-only and back (run_remount); umount and mount (root only, also
-read-only) take tmpfs off and put it back, also while a bind of it remains; a killed tmpfs comes back (rs) and vfs follows it;
+read-only) take tmpfs off and put it back, also while a bind of it remains; a killed tmpfs comes back (rs) with its files and vfs follows it;
 sync reaches both servers, and poweroff (BusyBox's, through init and reboot(2)) unmounts them, the
 root last, before QEMU ends with status 0; reboot ends QEMU (-no-reboot) the same way. A third boot
 mounts tests/servers/stallfs on /mnt, a file server that waits 3 s on some names as for a dead
@@ -148,9 +148,10 @@ def run_umount(record, boot):
 
 def run_restart(record, boot):
     checked(record, boot, "mount.restarted_server_followed",
-          "service kill tmpfs >/dev/null; sleep 1; ls /tmp | wc -l; echo new > /tmp/n; cat /tmp/n;"
+          "echo old > /tmp/o; ls /tmp > /tmp/before; service kill tmpfs >/dev/null; sleep 1;"
+          " ls /tmp | cmp - /tmp/before && cat /tmp/o; echo new > /tmp/n; cat /tmp/n;"
           " grep tmpfs /proc/mounts",
-          ["0", "new", "tmpfs /tmp tmpfs rw 0 0"])
+          ["old", "new", "tmpfs /tmp tmpfs rw 0 0"])
     ok = logged(boot, "vfs: tmpfs (mounted on /tmp) restarted")
     record("mount.restart_logged", ok, "", None if ok else boot.tail())
 

@@ -37,12 +37,25 @@ def run(record, module):
     if sample is None:
         return
     # ramfs serves fstest here (its second argument), as it serves vfs in the system
-    boot = Boot([module("root"), module("ramfs", SAMPLE + " fstest"), module("fstest"), sample])
+    # (crash-hook: writes at offsets 0x7e57c0de........ kill it before it commits, fs.restart_*)
+    boot = Boot([module("root"), module("ramfs", SAMPLE + " fstest ramfs crash-hook"), module("fstest"),
+                 sample])
     try:
         collect_tests(boot, record, "fs", "fstest", timeout=TIMEOUT, exit_status=1)
         # the helper's requests were refused, counted and logged
         record_logged(record, boot, "fs.refusals_logged",
                       "ramfs: refused request 0x4600 from endpoint",
                       "only its client may use it (refusal 1)")
+        # its restarts (fs.restart_*): kept, the write undone, a bad header fresh, each logged
+        record_logged(record, boot, "fs.restart_kept_logged", "ramfs: files kept across a restart",
+                      "changes of the request in flight undone")
+        record_logged(record, boot, "fs.restart_hook_logged", "ramfs: test hook: dying in the middle",
+                      "not committed")
+        steps = [t for _, t in boot.lines if "kinds of change stopped at every step" in t]
+        print("  fs.restart_undo_every_step: " + (steps[0] if steps else "no summary line"))
+        record_logged(record, boot, "fs.state_grow_refusal_logged", "state grow from fstest",
+                      "its manifest has no 'state SIZE grow'")
+        record_logged(record, boot, "fs.restart_fresh_logged",
+                      "ramfs: state region unusable (bad header checksum)", "starting fresh")
     finally:
         boot.kill()

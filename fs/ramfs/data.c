@@ -16,6 +16,20 @@
 
 static const uint8_t zeros[RAMFS_BLOCK];
 
+/* *slot, made a new zeroed page if it is none and alloc says so; the change logged. */
+static void *index_page(void *slot, int alloc)
+{
+    void **s = slot;
+    if (!*s && alloc) {
+        void *page = ramfs_page_alloc();
+        if (page) {
+            ramfs_log(s, sizeof(*s));
+            *s = page;
+        }
+    }
+    return *s;
+}
+
 /* The slot that holds block blk's pointer; makes index pages if alloc. */
 static void **slot_of(struct ramfs_inode *ip, uint64_t blk, int alloc)
 {
@@ -23,34 +37,28 @@ static void **slot_of(struct ramfs_inode *ip, uint64_t blk, int alloc)
         return &ip->direct[blk];
     blk -= RAMFS_NDIRECT;
     if (blk < RAMFS_PTRS) {
-        if (!ip->ind && (!alloc || !(ip->ind = ramfs_page_alloc())))
-            return 0;
-        return &ip->ind[blk];
+        void **ind = index_page(&ip->ind, alloc);
+        return ind ? &ind[blk] : 0;
     }
     blk -= RAMFS_PTRS;
     if (blk >= (uint64_t)RAMFS_PTRS * RAMFS_PTRS)
         return 0;
-    if (!ip->dind && (!alloc || !(ip->dind = ramfs_page_alloc())))
-        return 0;
-    void ***sub = &ip->dind[blk / RAMFS_PTRS];
-    if (!*sub && (!alloc || !(*sub = ramfs_page_alloc())))
-        return 0;
-    return &(*sub)[blk % RAMFS_PTRS];
+    void ***dind = index_page(&ip->dind, alloc);
+    void **sub = dind ? index_page(&dind[blk / RAMFS_PTRS], alloc) : 0;
+    return sub ? &sub[blk % RAMFS_PTRS] : 0;
 }
 
 void *ramfs_block(struct ramfs_inode *ip, uint64_t blk, int alloc)
 {
     void **s = slot_of(ip, blk, alloc);
-    if (!s)
-        return 0;
-    if (!*s && alloc)
-        *s = ramfs_page_alloc();
-    return *s;
+    return s ? index_page(s, alloc) : 0;
 }
 
 /* Free pointers [from, RAMFS_PTRS) of one index page; 1 if it is now unused. */
 static int free_range(void **page, uint64_t from)
 {
+    if (from < RAMFS_PTRS) /* from may lie past this page: nothing to free in it */
+        ramfs_log(&page[from], (RAMFS_PTRS - from) * sizeof(*page));
     for (uint64_t i = from; i < RAMFS_PTRS; i++) {
         ramfs_page_free(page[i]);
         page[i] = 0;
@@ -61,6 +69,7 @@ static int free_range(void **page, uint64_t from)
 /* Free every block with index >= from, and index pages no longer needed. */
 void ramfs_free_blocks(struct ramfs_inode *ip, uint64_t from)
 {
+    ramfs_log_inode(ip);
     for (uint64_t i = from; i < RAMFS_NDIRECT; i++) {
         ramfs_page_free(ip->direct[i]);
         ip->direct[i] = 0;
@@ -79,6 +88,7 @@ void ramfs_free_blocks(struct ramfs_inode *ip, uint64_t from)
             continue;
         if (free_range(ip->dind[k], from > start ? from - start : 0)) {
             ramfs_page_free(ip->dind[k]);
+            ramfs_log(&ip->dind[k], sizeof(ip->dind[k]));
             ip->dind[k] = 0;
         }
     }
@@ -112,25 +122,30 @@ int64_t ramfs_read(struct ramfs_inode *ip, uint64_t off, endpoint_t ep, grant_id
     }
     if (done == 0 && len)
         return -LX_EFAULT;
+    ramfs_log(&ip->atime, sizeof(ip->atime));
     ip->atime = ramfs_now();
     return (int64_t)done;
 }
 
-int64_t ramfs_write(struct ramfs_inode *ip, uint64_t off, endpoint_t ep, grant_id_t g,
-                    uint64_t goff, uint64_t len)
+/*
+ * One transaction's part of a write: block by block, the old bytes of a block that was there
+ * logged before they are overwritten (a new block needs none: undone, it is free again).
+ */
+static int64_t write_part(struct ramfs_inode *ip, uint64_t off, endpoint_t ep, grant_id_t g,
+                          uint64_t goff, uint64_t len)
 {
-    if (off >= RAMFS_MAX_SIZE)
-        return len ? -LX_EFBIG : 0;
-    if (len > RAMFS_MAX_SIZE - off)
-        len = RAMFS_MAX_SIZE - off; /* a short write; the next one gets EFBIG */
     uint64_t done = 0;
     int err = 0;
-    if (len)
-        ramfs_changed(ip); /* first: a copy that fails half-way changed some blocks */
+    ramfs_log_inode(ip);
+    ramfs_changed(ip); /* first: a copy that fails half-way changed some blocks */
     while (done < len) {
         uint64_t pos = off + done, n = in_block(pos, len - done);
-        uint8_t *page = ramfs_block(ip, pos / RAMFS_BLOCK, 1);
-        if (!page) {
+        uint8_t *page = ramfs_block(ip, pos / RAMFS_BLOCK, 0);
+        if (page) { /* old bytes before the file's end; past it zeros (the invariant above) */
+            uint64_t old = pos < ip->size ? (ip->size - pos < n ? ip->size - pos : n) : 0;
+            ramfs_log(page + pos % RAMFS_BLOCK, old);
+            ramfs_log_zero(page + pos % RAMFS_BLOCK + old, n - old);
+        } else if (!(page = ramfs_block(ip, pos / RAMFS_BLOCK, 1))) {
             err = -LX_ENOSPC;
             break;
         }
@@ -152,15 +167,45 @@ int64_t ramfs_write(struct ramfs_inode *ip, uint64_t off, endpoint_t ep, grant_i
     return (int64_t)done;
 }
 
+/*
+ * A write of more than RAMFS_WRITE_STEP bytes is committed in parts of that size, so the undo
+ * log holds one part's old data: a death in the middle keeps the parts before (vfs's replay
+ * of the whole write makes it whole).
+ */
+int64_t ramfs_write(struct ramfs_inode *ip, uint64_t off, endpoint_t ep, grant_id_t g,
+                    uint64_t goff, uint64_t len)
+{
+    if (off >= RAMFS_MAX_SIZE)
+        return len ? -LX_EFBIG : 0;
+    if (len > RAMFS_MAX_SIZE - off)
+        len = RAMFS_MAX_SIZE - off; /* a short write; the next one gets EFBIG */
+    uint64_t done = 0;
+    while (done < len) {
+        uint64_t n = len - done < RAMFS_WRITE_STEP ? len - done : RAMFS_WRITE_STEP;
+        if (done)
+            ramfs_commit(); /* the parts before are done */
+        int64_t r = write_part(ip, off + done, ep, g, goff + done, n);
+        if (r < 0)
+            return done ? (int64_t)done : r;
+        done += (uint64_t)r;
+        if ((uint64_t)r < n)
+            break;
+    }
+    return (int64_t)done;
+}
+
 int ramfs_truncate(struct ramfs_inode *ip, uint64_t size)
 {
     if (size > RAMFS_MAX_SIZE)
         return -LX_EFBIG;
+    ramfs_log_inode(ip);
     if (size < ip->size) {
         ramfs_free_blocks(ip, (size + RAMFS_BLOCK - 1) / RAMFS_BLOCK);
         uint8_t *last = size % RAMFS_BLOCK ? ramfs_block(ip, size / RAMFS_BLOCK, 0) : 0;
-        if (last)
+        if (last) {
+            ramfs_log(last + size % RAMFS_BLOCK, RAMFS_BLOCK - size % RAMFS_BLOCK);
             ramfs_zero(last + size % RAMFS_BLOCK, RAMFS_BLOCK - size % RAMFS_BLOCK);
+        }
     }
     ip->size = size;
     ip->mtime = ip->ctime = ramfs_now();

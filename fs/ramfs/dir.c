@@ -103,6 +103,8 @@ int ramfs_dir_add(struct ramfs_inode *dir, const char *name, uint64_t len, uint3
     e->len = (uint16_t)len;
     memcpy(e->name, name, len);
     e->name[len] = '\0';
+    ramfs_log(p, sizeof(*p));
+    ramfs_log_inode(dir);
     *p = e;
     if (s == dir->nslots)
         dir->nslots++;
@@ -117,6 +119,8 @@ void ramfs_dir_remove(struct ramfs_inode *dir, uint32_t slot)
     if (!p || !*p)
         return;
     ramfs_free(*p, dirent_size((*p)->len));
+    ramfs_log(p, sizeof(*p));
+    ramfs_log_inode(dir);
     *p = 0;
     dir->nent--;
     while (dir->nslots && !ramfs_dir_slot(dir, dir->nslots - 1))
@@ -131,6 +135,7 @@ void ramfs_dir_free_all(struct ramfs_inode *dir)
         if (e)
             ramfs_free(e, dirent_size(e->len));
     }
+    ramfs_log_inode(dir);
     dir->nslots = dir->nent = 0;
 }
 
@@ -207,6 +212,7 @@ int64_t ramfs_getdents(struct ramfs_inode *dir, uint64_t *cookie, endpoint_t ep,
     if (flushed + staged == 0 && c < end)
         return -LX_EINVAL; /* not even one record fits */
     *cookie = c;
+    ramfs_log(&dir->atime, sizeof(dir->atime));
     dir->atime = ramfs_now();
     return (int64_t)(flushed + staged);
 }

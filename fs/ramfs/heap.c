@@ -1,35 +1,38 @@
 /*
- * ramfs's memory. Servers have no malloc, so ramfs maps its own heap: a
- * virtual region from RAMFS_HEAP_BASE, mapped with KC_MEM_MAP in 64 KiB
- * steps (a single page when a whole step no longer fits) as pages are
- * first needed, up to RAMFS_HEAP_CAP. Pages are never unmapped: a freed
- * page goes on a free list (linked through its first word) and is zeroed
- * again when handed out. If the kernel refuses to map (E_NOMEM: our
- * max_pages, or physical memory, which others may give back), the caller
- * sees "no memory" (ENOSPC) and the next allocation that needs a new page
- * asks the kernel again: a failure is never taken to be for good. While
- * the last attempt failed, statfs counts only the pages mapped so far.
+ * ramfs's memory. Servers have no malloc, so ramfs keeps its own heap, in
+ * its state region (docs/RAMFS.md, "Restarts"): the pages from
+ * RAMFS_HEAP_BASE are rs's, asked for with ROOT_STATE_GROW in 64 KiB steps
+ * (a single page when a whole step no longer fits) as they are first
+ * needed, up to RAMFS_HEAP_CAP, and every instance finds them where the
+ * last one left them. Pages are never given back: a freed page goes on a
+ * free list (linked through its first word) and is zeroed again when
+ * handed out. If rs cannot map more (E_NOMEM: physical memory, which
+ * others may give back), the caller sees "no memory" (ENOSPC) and the next
+ * allocation that needs a new page asks again: a failure is never taken
+ * to be for good. While the last attempt failed, statfs counts only the
+ * pages mapped so far.
  *
  * Small objects (inodes, directory entries, symlink targets) come from
  * size classes of 32..2048 bytes carved out of whole pages; freed objects
  * go on their class's free list and pages of a class stay in that class.
  * Requests over 2048 bytes get a whole page. ramfs_free needs the size
  * that was asked for, so objects carry no header.
+ *
+ * Every global of the heap lives in the region's header (RAMFS_ST->g),
+ * logged once per request before the first change (log.c); a free page or
+ * object has only its first word logged before it is handed out or linked,
+ * since the rest of a free one means nothing.
  */
 #include "ramfs.h"
 
-static const uint32_t class_size[] = {32, 64, 128, 192, 256, 512, 1024, 2048};
-#define NR_CLASSES (sizeof(class_size) / sizeof(class_size[0]))
+static const uint32_t class_size[RAMFS_NR_CLASSES] = {32, 64, 128, 192, 256, 512, 1024, 2048};
+#define NR_CLASSES RAMFS_NR_CLASSES
+#define G (RAMFS_ST->g)
 
 struct free_obj {
     struct free_obj *next;
 };
 
-static struct free_obj *class_free[NR_CLASSES];
-static struct free_obj *page_free;
-static uint64_t mapped;     /* bytes mapped from RAMFS_HEAP_BASE */
-static uint64_t bumped;     /* bytes handed out at least once */
-static uint64_t free_pages; /* pages on page_free */
 static int short_of_memory; /* the last attempt to map more failed (logged once) */
 
 void ramfs_zero(void *p, uint64_t n)
@@ -56,51 +59,132 @@ void ramfs_copy(void *d, const void *s, uint64_t n)
     memcpy(d, s, n);
 }
 
-void ramfs_heap_init(void)
+static uint64_t header_sum(const struct ramfs_state *st)
 {
-    mapped = bumped = 0;
+    uint64_t h = 14695981039346656037ull; /* FNV-1a over magic, layout, length */
+    const uint8_t *b = (const uint8_t *)st;
+    for (uint64_t i = 0; i < 3 * sizeof(uint64_t); i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+/* Why the header of a region of `have` bytes cannot be used, "" for a new one, 0 if it can. */
+static const char *header_problem(uint64_t have)
+{
+    const struct ramfs_state *st = RAMFS_ST;
+    if (have < RAMFS_HDR_SIZE + RAMFS_LOG_SIZE)
+        return have ? "too short" : "";
+    if (!st->magic && !st->layout && !st->length && !st->check)
+        return "";
+    if (st->check != header_sum(st))
+        return "bad header checksum";
+    if (st->magic != RAMFS_STATE_MAGIC)
+        return "bad magic";
+    if (st->layout != RAMFS_LAYOUT)
+        return "layout version";
+    if (st->length != RAMFS_STATE_SIZE)
+        return "length";
+    if (st->loaded != 1)
+        return "the initramfs was still loading";
+    return 0;
+}
+
+/* The heap's globals, after the undo: could this ramfs have left them? */
+static const char *globals_problem(uint64_t have)
+{
+    uint64_t heap = have - RAMFS_HDR_SIZE - RAMFS_LOG_SIZE;
+    if (G.mapped > heap || G.mapped > RAMFS_HEAP_CAP || G.bumped > G.mapped ||
+        (G.mapped | G.bumped) % RAMFS_BLOCK || G.free_pages > G.bumped / RAMFS_BLOCK ||
+        G.nr_inodes >= RAMFS_MAX_INODES || G.cursor < 2 || G.cursor >= RAMFS_MAX_INODES ||
+        !RAMFS_ST->itab[0])
+        return "heap or inode counts out of range";
+    return 0;
+}
+
+int ramfs_heap_init(const char *label)
+{
+    int64_t have = root_state_grow(0);
+    if (have < 0) {
+        printf("%s: no state region (%s): 'state SIZE grow' in its manifest?\n", label,
+               strerror_s((int)have));
+        return -1;
+    }
+    const char *why = header_problem((uint64_t)have);
+    int64_t undone = why ? 0 : ramfs_undo((uint64_t)have);
+    if (!why && undone < 0)
+        why = "bad undo log";
+    if (!why && !(why = globals_problem((uint64_t)have))) {
+        /* pages past those handed out may hold what a rolled-back request wrote: new ones are
+         * taken to be zero */
+        ramfs_zero((void *)(RAMFS_HEAP_BASE + G.bumped),
+                   RAMFS_STATE_BASE + (uint64_t)have - (RAMFS_HEAP_BASE + G.bumped));
+        printf("%s: files kept across a restart: %u inodes, %lu KiB in use, %ld changes of the "
+               "request in flight undone\n",
+               label, G.nr_inodes, ramfs_heap_pages_used() * (RAMFS_BLOCK >> 10), undone);
+        return 1;
+    }
+    if (*why)
+        printf("%s: state region unusable (%s): starting fresh\n", label, why);
+    ramfs_zero((void *)RAMFS_STATE_BASE, (uint64_t)have);
+    if ((uint64_t)have < RAMFS_HDR_SIZE + RAMFS_LOG_SIZE &&
+        (have = root_state_grow(RAMFS_HDR_SIZE + RAMFS_LOG_SIZE)) < 0) {
+        printf("%s: cannot map its state region's header and log: %s\n", label,
+               strerror_s((int)have));
+        return -1;
+    }
+    struct ramfs_state *st = RAMFS_ST;
+    st->magic = RAMFS_STATE_MAGIC;
+    st->layout = RAMFS_LAYOUT;
+    st->length = RAMFS_STATE_SIZE;
+    st->check = header_sum(st);
+    G.cursor = 2;
+    return 0;
 }
 
 static int grow(void)
 {
     uint64_t step = RAMFS_HEAP_STEP;
-    if (mapped + step > RAMFS_HEAP_CAP)
-        step = RAMFS_HEAP_CAP - mapped;
+    if (G.mapped + step > RAMFS_HEAP_CAP)
+        step = RAMFS_HEAP_CAP - G.mapped;
     if (step == 0)
         return -1;
-    int r = sys_mem_map(SELF, RAMFS_HEAP_BASE + mapped, step, PROT_R | PROT_W);
+    uint64_t at = RAMFS_HDR_SIZE + RAMFS_LOG_SIZE + G.mapped; /* < RAMFS_STATE_SIZE: no overflow */
+    int64_t r = root_state_grow(at + step);
     if (r < 0 && step > RAMFS_BLOCK) {
         step = RAMFS_BLOCK;
-        r = sys_mem_map(SELF, RAMFS_HEAP_BASE + mapped, step, PROT_R | PROT_W);
+        r = root_state_grow(at + step);
     }
     if (r < 0) {
         if (!short_of_memory)
             printf("ramfs: cannot map more memory after %lu KiB: %s (will try again)\n",
-                   mapped >> 10, strerror_s(r));
+                   G.mapped >> 10, strerror_s((int)r));
         short_of_memory = 1;
         return -1;
     }
     if (short_of_memory)
-        printf("ramfs: memory again after %lu KiB\n", mapped >> 10);
+        printf("ramfs: memory again after %lu KiB\n", G.mapped >> 10);
     short_of_memory = 0;
-    mapped += step;
+    ramfs_log_globals();
+    G.mapped += step;
     return 0;
 }
 
 void *ramfs_page_alloc(void)
 {
-    void *p;
-    if (page_free) {
-        p = page_free;
-        page_free = page_free->next;
-        free_pages--;
+    struct free_obj *p;
+    ramfs_log_globals();
+    if (G.page_free) {
+        p = G.page_free;
+        ramfs_log(p, sizeof(*p)); /* its link: the rest of a free page means nothing */
+        G.page_free = p->next;
+        G.free_pages--;
         ramfs_zero(p, RAMFS_BLOCK);
         return p;
     }
-    if (bumped == mapped && grow() < 0)
+    if (G.bumped == G.mapped && grow() < 0)
         return 0;
-    p = (void *)(RAMFS_HEAP_BASE + bumped); /* fresh pages are zeroed by the kernel */
-    bumped += RAMFS_BLOCK;
+    p = (void *)(RAMFS_HEAP_BASE + G.bumped); /* past bumped: zero (rs's, or ramfs_heap_init) */
+    G.bumped += RAMFS_BLOCK;
     return p;
 }
 
@@ -109,9 +193,11 @@ void ramfs_page_free(void *p)
     if (!p)
         return;
     struct free_obj *o = p;
-    o->next = page_free;
-    page_free = o;
-    free_pages++;
+    ramfs_log_globals();
+    ramfs_log(o, sizeof(*o));
+    o->next = G.page_free;
+    G.page_free = o;
+    G.free_pages++;
 }
 
 static int class_of(uint64_t n)
@@ -129,18 +215,20 @@ void *ramfs_alloc(uint64_t n)
     int c = class_of(n);
     if (c < 0)
         return ramfs_page_alloc();
-    if (!class_free[c]) {
-        uint8_t *page = ramfs_page_alloc();
+    ramfs_log_globals();
+    if (!G.class_free[c]) {
+        uint8_t *page = ramfs_page_alloc(); /* free: nothing in it to log */
         if (!page)
             return 0;
         for (uint64_t off = 0; off + class_size[c] <= RAMFS_BLOCK; off += class_size[c]) {
             struct free_obj *o = (struct free_obj *)(page + off);
-            o->next = class_free[c];
-            class_free[c] = o;
+            o->next = G.class_free[c];
+            G.class_free[c] = o;
         }
     }
-    struct free_obj *o = class_free[c];
-    class_free[c] = o->next;
+    struct free_obj *o = G.class_free[c];
+    ramfs_log(o, sizeof(*o));
+    G.class_free[c] = o->next;
     ramfs_zero(o, class_size[c]);
     return o;
 }
@@ -155,16 +243,18 @@ void ramfs_free(void *p, uint64_t n)
         return;
     }
     struct free_obj *o = p;
-    o->next = class_free[c];
-    class_free[c] = o;
+    ramfs_log_globals();
+    ramfs_log(o, sizeof(*o));
+    o->next = G.class_free[c];
+    G.class_free[c] = o;
 }
 
 uint64_t ramfs_heap_pages_cap(void)
 {
-    return (short_of_memory ? mapped : RAMFS_HEAP_CAP) / RAMFS_BLOCK;
+    return (short_of_memory ? G.mapped : RAMFS_HEAP_CAP) / RAMFS_BLOCK;
 }
 
 uint64_t ramfs_heap_pages_used(void)
 {
-    return bumped / RAMFS_BLOCK - free_pages;
+    return G.bumped / RAMFS_BLOCK - G.free_pages;
 }

@@ -3,7 +3,8 @@
  * to pages of 512 inode pointers, pages mapped when first used, so
  * RAMFS_MAX_INODES - 1 inodes at most (0 is never valid, 1 is the root).
  * New numbers come from a cursor that moves forward and wraps, so a freed
- * number is not handed out again at once.
+ * number is not handed out again at once. All of it is in the state
+ * region (RAMFS_ST), each change logged first (log.c).
  *
  * Lifetime: an inode lives while it has links or references (`refs`);
  * ramfs_iput_check frees it (its blocks, index pages, directory slots,
@@ -15,11 +16,9 @@
 #include "ramfs.h"
 #include "fsdriver/fsdriver.h"
 
-#define ITAB_PAGES (RAMFS_MAX_INODES / RAMFS_PTRS)
-
-static struct ramfs_inode **itab[ITAB_PAGES];
-static uint32_t cursor = 2;
-static uint32_t nr_inodes;
+#define itab (RAMFS_ST->itab) /* the table, cursor and count live in the state region */
+#define cursor (RAMFS_ST->g.cursor)
+#define nr_inodes (RAMFS_ST->g.nr_inodes)
 
 uint64_t ramfs_now(void)
 {
@@ -37,14 +36,21 @@ struct ramfs_inode *ramfs_iget(uint64_t ino)
 static int iset(uint32_t ino, struct ramfs_inode *ip)
 {
     struct ramfs_inode ***page = &itab[ino / RAMFS_PTRS];
-    if (!*page && !(*page = ramfs_page_alloc()))
-        return -LX_ENOSPC;
+    if (!*page) {
+        struct ramfs_inode **fresh = ramfs_page_alloc();
+        if (!fresh)
+            return -LX_ENOSPC;
+        ramfs_log(page, sizeof(*page));
+        *page = fresh;
+    }
+    ramfs_log(&(*page)[ino % RAMFS_PTRS], sizeof(**page));
     (*page)[ino % RAMFS_PTRS] = ip;
     return 0;
 }
 
 static uint32_t free_number(void)
 {
+    ramfs_log_globals();
     for (uint32_t n = 0; n < RAMFS_MAX_INODES - 2; n++) {
         uint32_t ino = cursor;
         cursor = cursor + 1 < RAMFS_MAX_INODES ? cursor + 1 : 2;
@@ -67,6 +73,7 @@ static struct ramfs_inode *ialloc_at(uint32_t ino, uint32_t mode)
     ip->mode = mode;
     ip->atime = ip->mtime = ip->ctime = ramfs_now();
     ramfs_changed(ip); /* a reused number gets a version never seen with it */
+    ramfs_log_globals();
     nr_inodes++;
     return ip;
 }
@@ -100,6 +107,7 @@ void ramfs_iput_check(struct ramfs_inode *ip)
     if (ip->target)
         ramfs_free(ip->target, ip->size + 1);
     iset(ip->ino, 0); /* the page exists: cannot fail */
+    ramfs_log_globals();
     nr_inodes--;
     ramfs_free(ip, sizeof(*ip));
 }
@@ -107,8 +115,9 @@ void ramfs_iput_check(struct ramfs_inode *ip)
 /* ip's data changed (or is new): a version no inode had before (2^64 changes: never wraps). */
 void ramfs_changed(struct ramfs_inode *ip)
 {
-    static uint64_t versions;
-    ip->version = ++versions;
+    ramfs_log_globals();
+    ramfs_log(&ip->version, sizeof(ip->version));
+    ip->version = ++RAMFS_ST->g.versions;
 }
 
 void ramfs_fill_stat(const struct ramfs_inode *ip, struct fs_stat *st)

@@ -25,6 +25,7 @@ static int give(struct ramfs_inode *ip, struct fsdriver_node *n)
 {
     struct fs_stat st;
     ramfs_fill_stat(ip, &st);
+    ramfs_log(&ip->refs, sizeof(ip->refs));
     if (ip->refs < 0xffffffffu)
         ip->refs++;
     *n = (struct fsdriver_node){ip->ino, ip->mode, ip->rdev, st.size, ip->uid, ip->gid};
@@ -54,6 +55,7 @@ static int give_owned(int rc, struct ramfs_inode *const *ip, uint32_t uid, uint3
 {
     if (rc < 0)
         return rc;
+    ramfs_log_inode(*ip);
     (*ip)->uid = uid;
     (*ip)->gid = gid;
     return give(*ip, n);
@@ -129,11 +131,40 @@ static int64_t fs_read(uint64_t ino, uint64_t off, const struct fsdriver_data *d
     return rc < 0 ? rc : ramfs_read(ip, off, d->ep, d->grant, len);
 }
 
+/*
+ * The test hook (docs/RAMFS.md, "Restarts"): when ramfs was started with the word `crash-hook`
+ * (only a boot's configuration can say it: the ramfs suite's), a write at an offset whose top 32
+ * bits are RAMFS_CRASH_MAGIC is done at the low 32 bits' offset, and then ramfs dies before the
+ * commit, its undo log full of the write's records: the next instance must give back the file
+ * as it was. A write at an offset whose top 32 bits are RAMFS_CRASH_AT_MAGIC writes nothing
+ * and makes ramfs die before the k-th undo record of the next request (k: the low 32 bits), so
+ * a test can stop every kind of request at every step. Without the word such offsets are past
+ * any file (EFBIG).
+ */
+#define RAMFS_CRASH_MAGIC 0x7e57c0deull
+/* low 32 bits: k for ramfs_crash_at; nothing is written */
+#define RAMFS_CRASH_AT_MAGIC 0x7e57deadull
+static int crash_hook;
+static struct fsdriver ramfs; /* below: its label is in the hook's line */
+
 static int64_t fs_write(uint64_t ino, uint64_t off, const struct fsdriver_data *d, uint64_t len)
 {
     struct ramfs_inode *ip;
+    int crash = crash_hook && off >> 32 == RAMFS_CRASH_MAGIC;
+    if (crash_hook && off >> 32 == RAMFS_CRASH_AT_MAGIC) {
+        ramfs_crash_at(off & 0xffffffffu);
+        return 0;
+    }
     int rc = file_arg(ino, &ip);
-    return rc < 0 ? rc : ramfs_write(ip, off, d->ep, d->grant, 0, len);
+    if (rc < 0)
+        return rc;
+    int64_t r = ramfs_write(ip, crash ? off & 0xffffffffu : off, d->ep, d->grant, 0, len);
+    if (crash) {
+        printf("%s: test hook: dying in the middle of a write (%ld bytes written, not committed)\n",
+               ramfs.label, r);
+        sys_exit(71);
+    }
+    return r;
 }
 
 static int fs_trunc(uint64_t ino, uint64_t size)
@@ -161,6 +192,7 @@ static int64_t fs_readlink(uint64_t ino, const struct fsdriver_data *d, uint64_t
     uint64_t n = len < ip->size ? len : ip->size;
     if (fsdriver_copyout(d, 0, ip->target, n) < 0)
         return -LX_EFAULT;
+    ramfs_log(&ip->atime, sizeof(ip->atime));
     ip->atime = ramfs_now();
     return (int64_t)n;
 }
@@ -185,6 +217,7 @@ static int fs_chmod(uint64_t ino, uint32_t mode)
     struct ramfs_inode *ip = ramfs_iget(ino);
     if (!ip)
         return -LX_EINVAL;
+    ramfs_log_inode(ip);
     ip->mode = (ip->mode & S_IFMT) | mode;
     ip->ctime = ramfs_now();
     return 0;
@@ -195,6 +228,7 @@ static int fs_chown(uint64_t ino, uint32_t uid, uint32_t gid, uint32_t mode)
     struct ramfs_inode *ip = ramfs_iget(ino);
     if (!ip)
         return -LX_EINVAL;
+    ramfs_log_inode(ip);
     ip->uid = uid;
     ip->gid = gid;
     ip->mode = (ip->mode & S_IFMT) | mode;
@@ -208,6 +242,7 @@ static int fs_utime(uint64_t ino, uint64_t atime, uint64_t mtime)
     if (!ip)
         return -LX_EINVAL;
     uint64_t now = ramfs_now();
+    ramfs_log_inode(ip);
     if (atime != FS_TIME_OMIT)
         ip->atime = atime == FS_TIME_NOW ? now : atime;
     if (mtime != FS_TIME_OMIT)
@@ -222,6 +257,7 @@ static int fs_putnode(uint64_t ino)
     struct ramfs_inode *ip = ramfs_iget(ino);
     if (!ip)
         return -LX_EINVAL;
+    ramfs_log(&ip->refs, sizeof(ip->refs)); /* a free logs what it changes (inode.c) */
     if (ip->refs)
         ip->refs--;
     ramfs_iput_check(ip);
@@ -231,6 +267,7 @@ static int fs_putnode(uint64_t ino)
 static struct fsdriver ramfs = {
     .label = "ramfs",
     .symlink_max = RAMFS_SYMLINK_MAX,
+    .after = ramfs_commit, /* before the answer goes out (it is held until the next receive) */
     FSDRIVER_FS_OPS,
 };
 
@@ -254,8 +291,9 @@ static void load(const char *module)
 int main(uint64_t argp)
 {
     const char *arg = (const char *)argp;
-    static char words[3][32] = {DEFAULT_MODULE, "vfs", "ramfs"}; /* MODULE CLIENT LABEL */
-    for (int i = 0; i < 3; i++) {
+    /* MODULE CLIENT LABEL [crash-hook] */
+    static char words[4][32] = {DEFAULT_MODULE, "vfs", "ramfs", ""};
+    for (int i = 0; i < 4; i++) {
         while (*arg == ' ')
             arg++;
         size_t n = 0;
@@ -269,12 +307,19 @@ int main(uint64_t argp)
     }
     const char *module = words[0], *client = words[1];
     ramfs.label = words[2];
-    ramfs_heap_init();
-    if (ramfs_root_init() < 0) {
-        printf("ramfs: no memory for the root directory (KC_MEM_MAP allowed?)\n");
+    crash_hook = !strcmp(words[3], "crash-hook");
+    int kept = ramfs_heap_init(ramfs.label);
+    if (kept < 0)
         return 1;
+    if (!kept) { /* fresh: the tree from the initramfs, not a transaction (a death starts over) */
+        if (ramfs_root_init() < 0) {
+            printf("ramfs: no memory for the root directory\n");
+            return 1;
+        }
+        load(module);
+        RAMFS_ST->loaded = 1;
     }
-    load(module);
+    ramfs_log_on(1);
     service_startup(ramfs.label, 0); /* ready; rs's pings and save requests: service_receive */
     fsdriver_task(&ramfs, client);
 }

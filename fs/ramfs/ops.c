@@ -74,6 +74,8 @@ int ramfs_create(struct ramfs_inode *dir, const char *name, uint64_t len, uint32
     struct ramfs_inode *ip = ramfs_ialloc(type | (mode & 07777));
     if (!ip)
         return -LX_ENOSPC;
+    ramfs_log_inode(ip);
+    ramfs_log_inode(dir);
     ip->rdev = type == S_IFCHR || type == S_IFBLK ? rdev : 0;
     ip->nlink = type == S_IFDIR ? 2 : 1;
     ip->parent = dir->ino;
@@ -101,6 +103,7 @@ int ramfs_symlink(struct ramfs_inode *dir, const char *name, uint64_t len, const
     struct ramfs_inode *ip = ramfs_ialloc(S_IFLNK | 0777);
     if (!ip)
         return -LX_ENOSPC;
+    ramfs_log_inode(ip);
     ip->target = ramfs_alloc(tlen + 1);
     r = ip->target ? ramfs_dir_add(dir, name, len, ip->ino) : -LX_ENOSPC;
     if (r < 0) {
@@ -131,6 +134,7 @@ int ramfs_link(struct ramfs_inode *dir, const char *name, uint64_t len, struct r
         return -LX_EMLINK;
     if ((r = may_add(dir, name, len)) < 0 || (r = ramfs_dir_add(dir, name, len, ip->ino)) < 0)
         return r;
+    ramfs_log_inode(ip);
     ip->nlink++;
     ip->ctime = ramfs_now();
     return 0;
@@ -150,6 +154,7 @@ int ramfs_unlink(struct ramfs_inode *dir, const char *name, uint64_t len)
     if (RAMFS_ISDIR(ip))
         return -LX_EISDIR;
     ramfs_dir_remove(dir, slot);
+    ramfs_log_inode(ip);
     ip->nlink--;
     ip->ctime = ramfs_now();
     ramfs_iput_check(ip);
@@ -159,6 +164,8 @@ int ramfs_unlink(struct ramfs_inode *dir, const char *name, uint64_t len)
 /* Take away a directory that has lost its name: it and its parent's link. */
 static void dir_gone(struct ramfs_inode *parent, struct ramfs_inode *ip)
 {
+    ramfs_log_inode(ip);
+    ramfs_log_inode(parent);
     ip->nlink = 0;
     ip->ctime = ramfs_now();
     parent->nlink--;
@@ -227,7 +234,11 @@ int ramfs_rename(struct ramfs_inode *odir, const char *oname, uint64_t olen,
         return -LX_EINVAL;
     if (isdir && odir != ndir && !victim && ndir->nlink >= RAMFS_LINK_MAX)
         return -LX_EMLINK;
+    ramfs_log_inode(odir);
+    ramfs_log_inode(ndir);
+    ramfs_log_inode(ip);
     if (victim) {
+        ramfs_log(&ne->ino, sizeof(ne->ino));
         ne->ino = ip->ino; /* reuse the target's entry: nothing to allocate */
         ndir->mtime = ndir->ctime = ramfs_now();
     } else if ((r = ramfs_dir_add(ndir, nname, nlen, ip->ino)) < 0) {
@@ -243,6 +254,7 @@ int ramfs_rename(struct ramfs_inode *odir, const char *oname, uint64_t olen,
     if (victim && RAMFS_ISDIR(victim)) {
         dir_gone(ndir, victim);
     } else if (victim) {
+        ramfs_log_inode(victim);
         victim->nlink--;
         victim->ctime = ramfs_now();
         ramfs_iput_check(victim);

@@ -25,6 +25,7 @@
 #include <samsara/fs.h>
 #include <samsara/linux.h>
 #include <samsara/root.h>
+#include <samsara/manifest.h>
 #include "sys.h"
 
 #define RAMFS_BLOCK 4096
@@ -38,11 +39,46 @@
 #define RAMFS_LINK_MAX 65000
 #define RAMFS_MAGIC 0x858458f6 /* Linux's ramfs magic, for statfs */
 
-/* Heap: virtual region we map ourselves, grown in steps, under a cap that
- * leaves room in the 64 MiB max_pages for our image and stack. */
-#define RAMFS_HEAP_BASE 0x10000000ull
+/*
+ * The state region (docs/RAMFS.md, "Restarts"): rs's pages at MANIFEST_STATE_VADDR in every
+ * instance (`state 65M grow` in ramfs.conf), so the pointers in it stay valid. Layout: the
+ * header with every persistent global (struct ramfs_state), the undo log of the request being
+ * served (log.c), then the heap, grown with ROOT_STATE_GROW in steps as pages are first needed.
+ */
+#define RAMFS_STATE_BASE MANIFEST_STATE_VADDR
+#define RAMFS_HDR_SIZE (8ull << 10)
+#define RAMFS_LOG_BASE (RAMFS_STATE_BASE + RAMFS_HDR_SIZE)
+#define RAMFS_LOG_SIZE (1ull << 20)
+#define RAMFS_HEAP_BASE (RAMFS_LOG_BASE + RAMFS_LOG_SIZE)
 #define RAMFS_HEAP_CAP (63ull << 20)
 #define RAMFS_HEAP_STEP (64ull << 10)
+#define RAMFS_STATE_SIZE (RAMFS_HDR_SIZE + RAMFS_LOG_SIZE + RAMFS_HEAP_CAP) /* <= `state` */
+#define RAMFS_WRITE_STEP (256ull << 10) /* a longer write is several transactions (data.c) */
+#define RAMFS_NR_CLASSES 8
+#define RAMFS_ITAB_PAGES (RAMFS_MAX_INODES / RAMFS_PTRS)
+
+/* The header at the region's start. magic..check are checked at start (checksum: FNV-1a). */
+struct ramfs_state {
+    uint64_t magic;  /* RAMFS_STATE_MAGIC */
+    uint64_t layout; /* RAMFS_LAYOUT: this struct, the log's records, the heap's use */
+    uint64_t length; /* RAMFS_STATE_SIZE */
+    uint64_t check;  /* FNV-1a of the three above */
+    uint64_t loaded; /* 1 once the initramfs is in: a death while loading starts fresh */
+    /* heap.c: changed inside requests, logged once per request (ramfs_log_globals) */
+    struct ramfs_globals {
+        void *class_free[RAMFS_NR_CLASSES]; /* free small objects, by class */
+        void *page_free;                    /* free pages, linked through their first word */
+        uint64_t mapped;                    /* heap bytes rs mapped for us */
+        uint64_t bumped;                    /* heap bytes handed out at least once */
+        uint64_t free_pages;                /* pages on page_free */
+        uint32_t cursor, nr_inodes;         /* inode.c: the next number to try; live inodes */
+        uint64_t versions;                  /* inode.c: the last data version handed out */
+    } g;
+    struct ramfs_inode **itab[RAMFS_ITAB_PAGES]; /* inode.c: the table's pages (logged apart) */
+};
+#define RAMFS_STATE_MAGIC 0x31745373666d6172ull /* "ramfsSt1" */
+#define RAMFS_LAYOUT 1
+#define RAMFS_ST ((struct ramfs_state *)RAMFS_STATE_BASE)
 
 struct ramfs_inode {
     uint32_t ino, mode, nlink;
@@ -72,8 +108,19 @@ struct ramfs_dirent {
 #define RAMFS_ISREG(ip) (((ip)->mode & S_IFMT) == S_IFREG)
 #define RAMFS_ISLNK(ip) (((ip)->mode & S_IFMT) == S_IFLNK)
 
+/* log.c: the undo log; every store into the region inside a request is logged first */
+void ramfs_log(const void *p, uint64_t n);      /* the old bytes of [p, p + n), before a change */
+void ramfs_log_zero(const void *p, uint64_t n); /* [p, p + n) holds zeros now: undone, zeros */
+void ramfs_log_inode(const struct ramfs_inode *ip);
+void ramfs_log_globals(void);      /* the whole of RAMFS_ST->g, once per request */
+void ramfs_log_on(int on);         /* off while loading the initramfs */
+void ramfs_commit(void);           /* the request is done: one 8-byte store empties the log */
+int64_t ramfs_undo(uint64_t have); /* at start: records undone, or -1 if the log is bad */
+void ramfs_crash_at(uint64_t k);   /* test hook: die before the next request's k-th record */
+
 /* heap.c */
-void ramfs_heap_init(void);
+/* Keep what the region holds (1: kept, the log undone) or start fresh (0); -1: no region. */
+int ramfs_heap_init(const char *label);
 void *ramfs_page_alloc(void); /* zeroed page, or 0 when out of memory */
 void ramfs_page_free(void *p);
 void *ramfs_alloc(uint64_t n);        /* zeroed, n <= RAMFS_BLOCK; or 0 */

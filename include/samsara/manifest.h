@@ -79,6 +79,7 @@ struct manifest {
     int nr_pci_class;
     uint64_t max_pages;    /* memory limit in 4 KiB pages */
     uint64_t state_len;    /* `state`: bytes rs keeps across its deaths (0: none) */
+    int state_grow;        /* `state SIZE grow`: rs maps it as the service asks (ROOT_STATE_GROW) */
     uint32_t heartbeat_ms; /* 0: no heartbeats */
     enum manifest_restart restart;
     uint32_t restart_limit;         /* restarts before it stays down; 0: no limit */

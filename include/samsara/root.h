@@ -29,6 +29,10 @@
  *   root_stats_reply, SVC_LOG and SVC_LIST root_line_reply.
  * ROOT_COMPLAIN (root_label): a service misbehaves; only from a service
  *   whose manifest names it under `ipc`.
+ * ROOT_STATE_GROW (root_state_grow): a service whose manifest says `state SIZE grow` asks for
+ *   its state region to reach len bytes (a multiple of 4K, at most SIZE): rs maps the pages
+ *   and shares them into the caller after what it has; the reply is the region's length
+ *   (E_NOMEM past SIZE or when memory is short; the caller may ask again later).
  * State a service keeps across restarts lives in ds (samsara/ds.h), where rs
  * also publishes every service's endpoint as "ep.LABEL".
  */
@@ -38,6 +42,7 @@
 #define ROOT_READY (ROOT_RQ_BASE + 0x44)
 #define ROOT_SERVICE (ROOT_RQ_BASE + 0x56)
 #define ROOT_COMPLAIN (ROOT_RQ_BASE + 0x43)
+#define ROOT_STATE_GROW (ROOT_RQ_BASE + 0x47)
 /*
  * A planned stop (`service restart`, `service update`): rs asks the service
  * to save its state (ROOT_SAVE, sent without blocking; a service that is not
@@ -87,6 +92,7 @@ int root_complain(const char *label, uint64_t ticks); /* ticks > 0 bounds the wa
 int root_module(const char *name, grant_id_t *grant, uint64_t *size);
 int64_t root_module_copy(const char *name, void *buf, uint64_t max); /* the size copied */
 int root_ready(int query, uint64_t *restarts); /* lib/sys/service.c's service_startup */
+int64_t root_state_grow(uint64_t len);         /* the region's length now, or an error */
 endpoint_t root_spawn(const char *module, const char *manifest, const char *arg);
 int root_service(uint64_t op, const char *label, struct root_stats_reply *stats); /* managers */
 /* Line i of rs's event log (SVC_LOG, managers) into line: its length, 0 past the last. */

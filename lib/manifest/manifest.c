@@ -576,15 +576,31 @@ static int key_memory(struct ctx *c, const char *key, const char *p, const char 
     return 0;
 }
 
-/* `state SIZE`: a memory region rs keeps across the service's deaths (docs/REINCARNATION.md). */
+/*
+ * `state SIZE [grow]`: a memory region rs keeps across the service's deaths
+ * (docs/REINCARNATION.md); with `grow`, rs maps none of it at first and the service asks for more
+ * (ROOT_STATE_GROW) up to SIZE.
+ */
 static int key_state(struct ctx *c, const char *key, const char *p, const char *end)
 {
     uint64_t v;
+    struct tok size, word, extra;
+    const char *q = p;
+    int grow = 0;
+    if (manifest_next(&q, end, &size) && manifest_next(&q, end, &word)) {
+        if (!manifest_is(word, "grow"))
+            return manifest_fail(c, "'%s' takes a size and maybe 'grow', not %t", key, &word);
+        if (manifest_next(&q, end, &extra))
+            return manifest_fail(c, "extra value %t for '%s'", &extra, key);
+        grow = 1;
+        end = size.p + size.n;
+    }
     if (size_value(c, key, p, end, &v) < 0)
         return -1;
     if (v > MANIFEST_STATE_MAX)
         return manifest_fail(c, "state %u bytes is more than %u", v, (uint64_t)MANIFEST_STATE_MAX);
     c->m->state_len = v;
+    c->m->state_grow = grow;
     return 0;
 }
 

@@ -95,6 +95,12 @@ int root_ready(int query, uint64_t *restarts)
     return (int)r;
 }
 
+int64_t root_state_grow(uint64_t len)
+{
+    message_t m = {.type = ROOT_STATE_GROW, .u.root.state_grow.len = len};
+    return call(&m, 0);
+}
+
 /* Start boot module `module` as a child, with manifest `manifest`: its endpoint, or an error. */
 endpoint_t root_spawn(const char *module, const char *manifest, const char *arg)
 {

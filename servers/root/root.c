@@ -44,37 +44,86 @@ static const struct boot_module *module_find(const char *name)
  * MANIFEST_STATE_VADDR before it runs. A death unmaps only the instance's
  * mapping: the pages stay rs's, and the next instance finds what the last
  * one left there. rs never reads them; the service checks its own header.
+ * `state SIZE grow`: none is mapped at first; the running service asks for
+ * more (ROOT_STATE_GROW, handle_state_grow), up to SIZE, and each instance
+ * gets what was mapped so far (`len`).
  */
 #define STATE_BASE 0x0000300000000000ull
 
 static struct {
     char label[MANIFEST_LABEL_MAX];
+    uint64_t len; /* bytes mapped in rs from the region's start */
 } regions[BOOT_MAX_MODULES];
 
-/* man's region in rs (made at the first call), or 0 when it has none or no memory is left. */
-static uint8_t *state_region(const struct manifest *man)
+/* man's region in rs (made at the first call), or -1 when it has none or no memory is left. */
+static int state_region(const struct manifest *man)
 {
     int i = 0;
     while (i < BOOT_MAX_MODULES && regions[i].label[0] && strcmp(regions[i].label, man->label))
         i++;
     if (i == BOOT_MAX_MODULES || !man->state_len)
-        return 0;
-    uint8_t *at = (uint8_t *)(STATE_BASE + (uint64_t)i * MANIFEST_STATE_MAX);
+        return -1;
     if (!regions[i].label[0]) {
-        if (sys_mem_map(SELF, (uint64_t)at, man->state_len, PROT_R | PROT_W) < 0)
-            return 0;
+        uint64_t len = man->state_grow ? 0 : man->state_len;
+        if (len && sys_mem_map(SELF, STATE_BASE + (uint64_t)i * MANIFEST_STATE_MAX, len,
+                               PROT_R | PROT_W) < 0)
+            return -1;
         strncpy_s(regions[i].label, man->label, MANIFEST_LABEL_MAX);
+        regions[i].len = len;
     }
-    return at;
+    return i;
+}
+
+static uint8_t *region_at(int i)
+{
+    return (uint8_t *)(STATE_BASE + (uint64_t)i * MANIFEST_STATE_MAX);
 }
 
 /* A test hook (SVC_SCRAMBLE): garbage over the first bytes of label's region (its header). */
 void state_scramble(const char *label)
 {
     const struct manifest *man = manifest_for(label);
-    uint8_t *at = man ? state_region(man) : 0;
-    for (int i = 0; at && i < 64; i++)
-        at[i] = (uint8_t)(0xa5 ^ (i * 29));
+    int i = man ? state_region(man) : -1;
+    for (int k = 0; i >= 0 && regions[i].len && k < 64; k++)
+        region_at(i)[k] = (uint8_t)(0xa5 ^ (k * 29));
+}
+
+/*
+ * ROOT_STATE_GROW: the running service's own region (`state SIZE grow`) to reach len bytes, a
+ * multiple of 4K, at most SIZE. The new pages are rs's, mapped after the old ones and shared into
+ * the caller at the same offset; what is there already (an earlier instance asked) stays.
+ */
+static void handle_state_grow(message_t *m)
+{
+    const struct manifest *man = service_manifest(m->source);
+    uint64_t len = m->u.root.state_grow.len;
+    int i = man && man->state_grow ? state_region(man) : -1;
+    if (i < 0) {
+        service_refused(m, "state grow", "its manifest has no 'state SIZE grow'");
+        return;
+    }
+    if (len % 4096) { /* a page */
+        reply_result(m, -E_INVAL);
+        return;
+    }
+    if (len > man->state_len) { /* state_len <= MANIFEST_STATE_MAX: no sum below overflows */
+        reply_result(m, -E_NOMEM);
+        return;
+    }
+    uint64_t have = regions[i].len;
+    if (len > have) {
+        uint64_t src = (uint64_t)region_at(i) + have, more = len - have;
+        int r = sys_mem_map(SELF, src, more, PROT_R | PROT_W);
+        if (r == 0 && (r = sys_mem_share(m->source, MANIFEST_STATE_VADDR + have, more,
+                                         PROT_R | PROT_W, src)) < 0)
+            sys_mem_unmap(SELF, src, more);
+        if (r < 0) {
+            reply_result(m, r);
+            return;
+        }
+        regions[i].len = len;
+    }
+    reply_result(m, (int64_t)regions[i].len);
 }
 
 /* Start program image m as a child of parent with the privileges of manifest `label`. */
@@ -86,12 +135,13 @@ endpoint_t start(const struct boot_module *m, const char *label, endpoint_t pare
         return -E_INVAL;
     manifest_to_priv(man, &v, parent == SELF ? ROOT_EP : parent);
     /* a service's state region; a helper (spawned for a manager) gets none */
-    uint8_t *region = parent == SELF && man->state_len ? state_region(man) : 0;
-    if (parent == SELF && man->state_len && !region)
+    int region = parent == SELF && man->state_len ? state_region(man) : -1;
+    if (parent == SELF && man->state_len && region < 0)
         return -E_NOMEM;
-    struct spawn_share share = {(uint64_t)region, MANIFEST_STATE_VADDR, man->state_len};
+    uint64_t len = region < 0 ? 0 : regions[region].len;
+    struct spawn_share share = {len ? (uint64_t)region_at(region) : 0, MANIFEST_STATE_VADDR, len};
     endpoint_t ep = spawn_image((const uint8_t *)m->vaddr, m->size, m->name, parent, &v, arg,
-                                man->priority, region ? &share : 0);
+                                man->priority, len ? &share : 0);
     if (ep > 0) {
         started[EP_SLOT(ep)].ep = ep;
         started[EP_SLOT(ep)].man = man;
@@ -315,6 +365,7 @@ static const struct request {
     {ROOT_READY, SERVICE, service_ready, "ready"},
     {ROOT_SAVED, SERVICE, service_saved, "saved"},
     {ROOT_COMPLAIN, SERVICE, service_complaint, "complaint"},
+    {ROOT_STATE_GROW, SERVICE, handle_state_grow, "state grow"},
     {MSG_NOTIFY, SERVICE, handle_notify, "notification"},
     {ROOT_SPAWN, MANAGER, handle_spawn, "spawn"},
     {ROOT_SERVICE, MANAGER, service_request, "administrator request"},

@@ -559,13 +559,18 @@ static void key_state(void)
     OK("label a\n");
     CHECK(m.state_len == 0);
     OK("label a\nstate 320K\n");
-    CHECK(m.state_len == 320 * 1024);
+    CHECK(m.state_len == 320 * 1024 && !m.state_grow);
     OK("label a\nstate 1M\n");
     OK("label a\nstate 128M\n");
     CHECK(m.state_len == MANIFEST_STATE_MAX);
     ERR("label a\nstate 131076K\n", "t.conf:2: state 134221824 bytes is more than 134217728");
     ERR("label a\nstate 6K\n", "t.conf:2: state '6K' is not a positive multiple of 4K");
     ERR("label a\nstate 0\n", "t.conf:2: state '0' is not a positive multiple of 4K");
+    OK("label a\nstate 64M grow\n");
+    CHECK(m.state_len == 64ull << 20 && m.state_grow);
+    ERR("label a\nstate 64M big\n", "t.conf:2: 'state' takes a size and maybe 'grow', not 'big'");
+    ERR("label a\nstate 64M grow now\n", "t.conf:2: extra value 'now' for 'state'");
+    ERR("label a\nstate 129M grow\n", "t.conf:2: state 135266304 bytes is more than 134217728");
     ERR("label a\nstate 64m\n", "t.conf:2: bad size '64m' for 'state' (a number, then K or M)");
     ERR("label a\nstate 4K\nstate 4K\n", "t.conf:3: duplicate key 'state'");
 }
@@ -1095,10 +1100,11 @@ static const struct expect {
      BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM) | K(KC_SYSINFO), PRIV_USERS, 0, 0,
      0, 0, 0, 0, 0, 2, RESTART_IMMEDIATE, 5000, 0, 0, "",
      "rs pm ds inet ramfs tmpfs ext2 ext2b stallfs drivers", 0},
-    {"fs/ramfs/ramfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), 0, 0, 0, 0, 0, 0, 0, 0, 2,
-     RESTART_NEVER, 1000, 0, 0, "", "rs", 0},
-    {"fs/ramfs/tmpfs.conf", BASIC | GRANTS | K(KC_MEM_MAP), 0, 0, 0, 0, 0, 0, 0, 0, 2,
-     RESTART_IMMEDIATE, 1000, 0, 0, "", "rs", 0},
+    /* ramfs and tmpfs: their memory is their state region's, from rs (docs/RAMFS.md) */
+    {"fs/ramfs/ramfs.conf", BASIC | GRANTS, 0, 0, 0, 0, 0, 0, 0, 0, 2, RESTART_IMMEDIATE, 1000, 0,
+     0, "", "rs", 17408},
+    {"fs/ramfs/tmpfs.conf", BASIC | GRANTS, 0, 0, 0, 0, 0, 0, 0, 0, 2, RESTART_IMMEDIATE, 1000, 0,
+     0, "", "rs", 17408},
     {"drivers/tty/tty.conf", BASIC | GRANTS | K(KC_IOPORT) | K(KC_IRQCTL) | K(KC_ALARM), 0, 1,
      0x3f8, 8, 1u << 4, 0, 0, 0, 1, RESTART_IMMEDIATE, 1000, 0, 0, "", "rs ds vfs ttytest", 0},
     {"tests/fixtures/demo/demo.conf", BASIC | GRANTS, 0, 0, 0, 0, 0, 0, 0, 0, 2, RESTART_IMMEDIATE,

@@ -38,6 +38,11 @@ struct root_ready_reply {
     uint64_t restarts; /* how often rs restarted it (0: a fresh start): read the state back */
 };
 
+/* ROOT_STATE_GROW: the caller's state region to reach len bytes. Reply: msg_reply (its length). */
+struct root_state_grow {
+    uint64_t len;
+};
+
 /* ROOT_SERVICE: an administrator's request (a manager's). */
 struct root_service {
     uint64_t op;                /* SVC_*, with SVC_FORCE for kill, restart, down */
@@ -74,6 +79,7 @@ union msg_root {
     struct root_module_reply module_reply;
     struct root_ready ready;
     struct root_ready_reply ready_reply;
+    struct root_state_grow state_grow;
     struct root_service service;
     struct root_stats_reply stats;
     struct root_line_reply line;

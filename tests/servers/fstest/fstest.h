@@ -26,7 +26,7 @@ struct fstest {
     int (*fn)(void);
 };
 extern const struct fstest tree_tests[], data_tests[], name_tests[], dir_tests[], misc_tests[],
-    trust_tests[];
+    trust_tests[], restart_tests[];
 _Noreturn void fstest_helper(void); /* the helper's part (test_trust.c) */
 
 /* ramfs and the last reply (u.fs.node of LOOKUP, CREATE, SYMLINK; u.fs.dents of GETDENTS) */

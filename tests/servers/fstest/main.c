@@ -237,8 +237,9 @@ uint8_t pattern(uint64_t off, uint64_t seed)
 }
 
 /* trust_tests first: memory_comes_back needs a ramfs that has not yet grown to its cap */
-static const struct fstest *const groups[] = {trust_tests, tree_tests, data_tests,
-                                              name_tests,  dir_tests,  misc_tests};
+/* restart_tests last: they kill ramfs, and the last one wipes the tree */
+static const struct fstest *const groups[] = {trust_tests, tree_tests, data_tests,   name_tests,
+                                              dir_tests,   misc_tests, restart_tests};
 #define NR_GROUPS (sizeof(groups) / sizeof(groups[0]))
 
 /* fstest's tests return non-zero when they fail: lib/test's runner lists them by name and calls

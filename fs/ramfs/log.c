@@ -1,0 +1,158 @@
+/*
+ * The undo log: each request ramfs serves is a transaction on its state
+ * region (docs/RAMFS.md, "Restarts"). Before a request changes any byte of
+ * the region that was there before it, ramfs_log copies the old bytes into
+ * a record at the log's end; only then is the record counted, by one 8-byte
+ * store of `used`, and only then does the caller change the bytes. When the
+ * request is done (lib/fsdriver's `after` hook, before its answer goes
+ * out), ramfs_commit empties the log by one 8-byte store. A death between
+ * the two leaves a log whose records, undone from the last to the first,
+ * give back the region as it was before the request (ramfs_undo, at start).
+ * Logging more than needed is harmless; a store that was not logged is a bug.
+ *
+ * Record: {address, length} (8 bytes each), the old bytes padded to 8, and
+ * the record's whole size (8 bytes) last, so records can be walked back. A
+ * length with LOG_ZERO set has no bytes: undone, the range becomes zeros
+ * (ramfs_log_zero: the bytes of a block past its file's end, which are
+ * zero by data.c's invariant, so appending to a block costs no copy).
+ * Bound: RAMFS_LOG_SIZE. The largest request (freeing every page of the
+ * heap, each page's link logged) logs about 650 KiB, a write at most
+ * RAMFS_WRITE_STEP of old data a transaction (data.c). A request that would
+ * log more is a bug: ramfs stops before the change, and the next instance
+ * undoes the request.
+ */
+#include "ramfs.h"
+
+#define LOG_USED ((volatile uint64_t *)RAMFS_LOG_BASE)
+#define LOG_RECORDS (RAMFS_LOG_BASE + 16) /* used, and a spare word */
+#define LOG_ROOM (RAMFS_LOG_SIZE - 16)
+#define RECORD_HEAD 16
+#define RECORD_TAIL 8
+
+static int logging;        /* 0 while the initramfs loads (a death then starts fresh) */
+static int globals_logged; /* RAMFS_ST->g is in this request's log */
+static const struct ramfs_inode *last_inode; /* logged whole in this request (or 0) */
+
+#define LOG_ZERO (1ull << 63)
+
+#define BARRIER() __asm__ volatile("" ::: "memory")
+
+void ramfs_log_on(int on)
+{
+    logging = on;
+}
+
+/* The test hook's other half (main.c): die before the crash_at-th record of the next request. */
+static uint64_t crash_at, crash_count;
+static int crash_next; /* armed by this request: counts from the next one */
+
+void ramfs_crash_at(uint64_t k)
+{
+    crash_at = k;
+    crash_next = 1;
+}
+
+/* Append a record of [p, p + n): its bytes (zero 0), or LOG_ZERO (zero 1). */
+static void append(const void *p, uint64_t n, int zero)
+{
+    if (crash_at && !crash_next && ++crash_count == crash_at)
+        sys_exit(72); /* the test hook: records 1..k-1 are in the log, change k not made */
+    uint64_t used = *LOG_USED, padded = zero ? 0 : (n + 7) & ~7ull;
+    uint64_t size = RECORD_HEAD + padded + RECORD_TAIL; /* n <= the region's size: no overflow */
+    if (used > LOG_ROOM || size > LOG_ROOM - used) {
+        printf("ramfs: a request changes more than the undo log holds (%lu bytes): stopping; "
+               "the next instance undoes it\n",
+               (uint64_t)LOG_ROOM);
+        sys_exit(70);
+    }
+    uint64_t *r = (uint64_t *)(LOG_RECORDS + used);
+    r[0] = (uint64_t)p;
+    r[1] = zero ? n | LOG_ZERO : n;
+    if (!zero)
+        memcpy(r + 2, p, n);
+    *(uint64_t *)((uint8_t *)r + RECORD_HEAD + padded) = size;
+    BARRIER(); /* the record, then its count, then the change */
+    *LOG_USED = used + size;
+    BARRIER();
+}
+
+void ramfs_log(const void *p, uint64_t n)
+{
+    if (logging && n)
+        append(p, n, 0);
+}
+
+void ramfs_log_zero(const void *p, uint64_t n)
+{
+    if (logging && n)
+        append(p, n, 1);
+}
+
+/* The whole inode, once in a row (an unlink logs the same one in several steps). */
+void ramfs_log_inode(const struct ramfs_inode *ip)
+{
+    if (logging && ip != last_inode) {
+        ramfs_log(ip, sizeof(*ip));
+        last_inode = ip;
+    }
+}
+
+void ramfs_log_globals(void)
+{
+    if (logging && !globals_logged) {
+        ramfs_log(&RAMFS_ST->g, sizeof(RAMFS_ST->g));
+        globals_logged = 1;
+    }
+}
+
+void ramfs_commit(void)
+{
+    BARRIER();
+    *LOG_USED = 0;
+    BARRIER();
+    globals_logged = 0;
+    last_inode = 0;
+    if (crash_next)
+        crash_next = 0;
+    else
+        crash_at = 0;
+    crash_count = 0;
+}
+
+/* May a record name [addr, addr + len) in a region of `have` bytes? Not the log itself. */
+static int range_ok(uint64_t addr, uint64_t len, uint64_t have)
+{
+    uint64_t end = RAMFS_STATE_BASE + have;
+    if (addr >= RAMFS_STATE_BASE && addr < RAMFS_LOG_BASE)
+        return len <= RAMFS_LOG_BASE - addr;
+    return addr >= RAMFS_HEAP_BASE && addr < end && len <= end - addr;
+}
+
+/*
+ * Undo the log left by a dead instance, last record first: the number undone, or -1 if it is not
+ * a log this ramfs could have written (then nothing is changed: the caller starts fresh).
+ */
+int64_t ramfs_undo(uint64_t have)
+{
+    uint64_t used = *LOG_USED, pos, records = 0;
+    if (used > LOG_ROOM || used % 8)
+        return -1;
+    for (int apply = 0; apply < 2; apply++) { /* check every record, then undo them */
+        for (pos = used, records = 0; pos; records++) {
+            uint64_t size = *(const uint64_t *)(LOG_RECORDS + pos - RECORD_TAIL);
+            if (size < RECORD_HEAD + RECORD_TAIL || size > pos || size % 8)
+                return -1;
+            pos -= size;
+            const uint64_t *r = (const uint64_t *)(LOG_RECORDS + pos);
+            uint64_t n = r[1] & ~LOG_ZERO, padded = r[1] & LOG_ZERO ? 0 : (n + 7) & ~7ull;
+            if (n == 0 || padded != size - RECORD_HEAD - RECORD_TAIL || !range_ok(r[0], n, have))
+                return -1;
+            if (apply && (r[1] & LOG_ZERO))
+                ramfs_zero((void *)r[0], n);
+            else if (apply)
+                memcpy((void *)r[0], r + 2, n);
+        }
+    }
+    ramfs_commit();
+    return (int64_t)records;
+}
