@@ -190,6 +190,9 @@ void ext2_state_attach(struct ext2_state *s); /* before any mount */
 int ext2_state_mount(struct ext2_disk *disk, int flags, uint64_t (*now)(void),
                      const struct ext2_state_id *id);
 void ext2_state_forget(void); /* after an unmount: the region names no file system */
+/* The superblock's bytes a change may alter (counts, times, state, features), all before the
+ * UUID; the rest is set at mount only. ext2_txn_end keeps these (state.c: keep). */
+#define EXT2_SB_HOT offsetof(struct ext2_super, uuid)
 void ext2_txn_begin(void);
 void ext2_txn_end(void);
 extern void (*ext2_txn_hook)(void); /* tests: called at each buffer logged */
@@ -218,6 +221,9 @@ void ifree(uint32_t ino, int isdir);
 /* inode.c */
 int ino_ok(uint32_t ino); /* in range and not reserved (the root is fine) */
 int iget(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip);
+/* Inode ino only to read (a lookup's directory, a type or size checked), never written through
+ * *ip: not logged (state.c), which saves a change the cost of logging it. */
+int iget_look(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip);
 void iput(struct ext2_buf *b, struct ext2_inode *ip, int dirty);
 int iget_live(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip); /* + in use */
 uint64_t isize(const struct ext2_inode *ip);

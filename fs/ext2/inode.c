@@ -52,6 +52,11 @@ int iget(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip)
     return iget_how(ino, BGET_READ, b, ip);
 }
 
+int iget_look(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip)
+{
+    return iget_how(ino, BGET_READ | BGET_NOLOG, b, ip);
+}
+
 void iput(struct ext2_buf *b, struct ext2_inode *ip, int dirty)
 {
     (void)ip;

@@ -1254,8 +1254,19 @@ static int die_and_restart(void)
     return state_mount();
 }
 
-/* Each change as the server makes it: a transaction. */
-#define TXN(x) (ext2_txn_begin(), txn_r = (x), ext2_txn_end(), txn_r)
+/* The region's current copy of `ext2` is all of it, byte for byte (a commit copies only what a
+ * change may alter: state.c, keep). */
+static int kept_whole(void)
+{
+    if (memcmp(&region.fs[(region.commit >> 32) & 1], &ext2, sizeof(ext2)) == 0)
+        return 1;
+    printf("  the region's copy of `ext2` differs from it after a commit\n");
+    check_failed = 1;
+    return 0;
+}
+
+/* Each change as the server makes it: a transaction, and the copy checked. */
+#define TXN(x) (ext2_txn_begin(), txn_r = (x), ext2_txn_end(), kept_whole(), txn_r)
 static int64_t txn_r;
 
 static void restart_keeps_cache(void)
