@@ -34,6 +34,7 @@ ROWS = [
     ("ls_lR", "ls -lR of the tree", "/bin/ls -lR /mnt/bt"),
     ("gen_2mib", "write 2 MiB (ubench gen), cached", "/bin/ubench gen /mnt/g2 2"),
     ("cat_2mib", "cat of those 2 MiB, cached", "/bin/cat /mnt/g2"),
+    ("dd_512", "dd of 2 MiB in 512-byte writes", "/bin/dd if=/dev/zero of=/mnt/dd bs=512 count=4096"),
 ]
 
 

@@ -256,7 +256,7 @@ int bget(uint32_t blk, int how, struct ext2_buf **out)
             cache_log(b, 1); /* the disk's contents: a write in between is undone too */
         else
             cache_log(b, 0);
-    } else if (!(how & BGET_NOLOG)) {
+    } else if (!(how & BGET_NOLOG) && txn_on && b->whole != S->seq) { /* cache_log's test, here */
         cache_log(b, 1);
     }
     if ((how & 3) == BGET_NEW)

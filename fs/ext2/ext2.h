@@ -61,7 +61,6 @@ static inline uint32_t ext2_ino_of_client(uint64_t ino)
 
 struct ext2_fs {
     struct ext2_disk *disk;
-    struct ext2_super sb; /* the primary superblock; written back at sync */
     int sb_dirty, readonly, mounted;
     uint32_t bs, log_bs; /* block size in bytes, and its log2 */
     uint32_t ngroups, gdt_block, desc_per_block;
@@ -72,6 +71,9 @@ struct ext2_fs {
     uint32_t generation;     /* for new inodes */
     uint32_t corrupt_logged;
     uint32_t last_ino, last_blk; /* the last block allocated, and for which inode (the goal) */
+    /* The primary superblock, written back at sync. Last: a commit copies the struct up to its
+     * first EXT2_SB_HOT bytes (state.c, keep). */
+    struct ext2_super sb;
 };
 extern struct ext2_fs ext2;
 
@@ -153,7 +155,7 @@ uint32_t cache_run_max(void); /* the longest run read: CACHE_RUN_MAX, or a quart
                                                  */
 #define EXT2_LOG_ENTRIES 1024                   /* undo entries */
 #define EXT2_STATE_MAGIC 0x3165746174533245ull  /* "E2State1" */
-#define EXT2_STATE_VERSION 1
+#define EXT2_STATE_VERSION 2
 struct ext2_state_id { /* which file system a region belongs to */
     char dev[16];      /* the driver's label */
     uint32_t minor, pad;
@@ -224,6 +226,7 @@ int iget(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip);
 /* Inode ino only to read (a lookup's directory, a type or size checked), never written through
  * *ip: not logged (state.c), which saves a change the cost of logging it. */
 int iget_look(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip);
+int iget_live_look(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip); /* + in use */
 void iput(struct ext2_buf *b, struct ext2_inode *ip, int dirty);
 int iget_live(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip); /* + in use */
 uint64_t isize(const struct ext2_inode *ip);

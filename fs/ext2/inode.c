@@ -65,9 +65,9 @@ void iput(struct ext2_buf *b, struct ext2_inode *ip, int dirty)
     bput(b);
 }
 
-int iget_live(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip)
+static int live_how(uint32_t ino, int how, struct ext2_buf **b, struct ext2_inode **ip)
 {
-    int r = iget(ino, b, ip);
+    int r = iget_how(ino, how, b, ip);
     if (r < 0)
         return r;
     if (((*ip)->links_count == 0 && !ref_count(ino)) || !((*ip)->mode & S_IFMT)) {
@@ -75,6 +75,16 @@ int iget_live(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip)
         return -LX_EINVAL;
     }
     return 0;
+}
+
+int iget_live(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip)
+{
+    return live_how(ino, BGET_READ, b, ip);
+}
+
+int iget_live_look(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip)
+{
+    return live_how(ino, BGET_READ | BGET_NOLOG, b, ip);
 }
 
 uint64_t isize(const struct ext2_inode *ip)

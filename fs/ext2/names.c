@@ -29,7 +29,7 @@ static int dir_arg(uint32_t dir, int live)
 {
     struct ext2_buf *b;
     struct ext2_inode *ip;
-    int r = iget_live(dir, &b, &ip);
+    int r = iget_live_look(dir, &b, &ip);
     if (r < 0)
         return r;
     r = !is_dir(ip) ? -LX_ENOTDIR : live && !ip->links_count ? -LX_ENOENT : 0;

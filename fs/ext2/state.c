@@ -34,15 +34,13 @@ void ext2_state_attach(struct ext2_state *s)
 }
 
 /* `ext2` into copy f, which holds it as of an earlier commit: only what a change may alter (the
- * fields around the superblock and the superblock's first EXT2_SB_HOT bytes: its counts, times,
- * state and features); the rest of the superblock changes only at a mount, which fills both
- * copies. A copy of the whole struct was most of a change's cost (docs/EXT2.md, "Restarts"). */
+ * fields before the superblock, and the superblock's first EXT2_SB_HOT bytes: its counts, times,
+ * state and features), in one piece; the rest of the superblock changes only at a mount, which
+ * fills both copies. A copy of the whole struct was most of a change's cost (docs/EXT2.md). */
 static void keep(struct ext2_fs *f)
 {
-    const size_t sb = offsetof(struct ext2_fs, sb), after = sb + sizeof(ext2.sb);
-    memcpy(f, &ext2, sb);
-    memcpy(&f->sb, &ext2.sb, EXT2_SB_HOT);
-    memcpy((uint8_t *)f + after, (const uint8_t *)&ext2 + after, sizeof(ext2) - after);
+    _Static_assert(offsetof(struct ext2_fs, sb) + sizeof(ext2.sb) == sizeof(ext2), "sb last");
+    memcpy(f, &ext2, offsetof(struct ext2_fs, sb) + EXT2_SB_HOT);
 }
 
 void ext2_txn_begin(void)
