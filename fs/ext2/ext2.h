@@ -65,6 +65,7 @@ struct ext2_fs {
     uint32_t bs, log_bs; /* block size in bytes, and its log2 */
     uint32_t ngroups, gdt_block, desc_per_block;
     uint32_t inode_size, inodes_per_block, itable_blocks; /* per group */
+    uint32_t inode_logged; /* EXT2_INODE_LOGGED, or inode_size if smaller */
     uint32_t first_ino, ppb; /* first non-reserved inode; block pointers per block */
     uint64_t max_size;       /* the largest file the block map and i_blocks allow */
     uint64_t (*now)(void);   /* seconds, for times */
@@ -222,6 +223,10 @@ void ifree(uint32_t ino, int isdir);
 
 /* inode.c */
 int ino_ok(uint32_t ino); /* in range and not reserved (the root is fine) */
+/* The bytes of an inode this code ever writes: the 128 of the old format and the EXT2_INODE_EXTRA
+ * after them (extra_isize, the times' extra bits, crtime). What lies past them changes only in
+ * inode_new's zeroing, which logs it itself; iget logs these bytes only (state.c). */
+#define EXT2_INODE_LOGGED (EXT2_GOOD_OLD_INODE_SIZE + EXT2_INODE_EXTRA)
 int iget(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip);
 /* Inode ino only to read (a lookup's directory, a type or size checked), never written through
  * *ip: not logged (state.c), which saves a change the cost of logging it. */

@@ -43,7 +43,7 @@ static int iget_how(uint32_t ino, int how, struct ext2_buf **b, struct ext2_inod
         return r;
     *ip = (struct ext2_inode *)((*b)->data + (i % ext2.inodes_per_block) * ext2.inode_size);
     if (!(how & BGET_NOLOG)) /* only this inode changes through *ip: logged, not its block */
-        cache_log_range(*b, *ip, ext2.inode_size);
+        cache_log_range(*b, *ip, ext2.inode_logged);
     return 0;
 }
 
@@ -410,7 +410,7 @@ int ifree_if_unused(uint32_t ino)
         bput(b);
         return 0;
     }
-    cache_log_range(b, ip, ext2.inode_size); /* it goes: logged before the change (state.c) */
+    cache_log_range(b, ip, ext2.inode_logged); /* it goes: logged before the change (state.c) */
     int isdir = (ip->mode & S_IFMT) == S_IFDIR;
     if (holds_blocks(ip))
         r = itrunc_blocks(ip, 0);

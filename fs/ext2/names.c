@@ -162,6 +162,8 @@ static int inode_new(uint32_t dir, uint32_t mode, uint32_t uid, uint32_t gid, ui
         return r;
     }
     struct ext2_inode *p = *ip;
+    if (ext2.inode_size > ext2.inode_logged) /* the rest: iget logged what it writes (state.c) */
+        cache_log_range(*b, (uint8_t *)p + ext2.inode_logged, ext2.inode_size - ext2.inode_logged);
     memset(p, 0, ext2.inode_size);
     p->mode = (uint16_t)mode;
     p->uid = (uint16_t)uid;
