@@ -65,7 +65,7 @@ struct ext2_fs {
     uint32_t bs, log_bs; /* block size in bytes, and its log2 */
     uint32_t ngroups, gdt_block, desc_per_block;
     uint32_t inode_size, inodes_per_block, itable_blocks; /* per group */
-    uint32_t inode_logged; /* EXT2_INODE_LOGGED, or inode_size if smaller */
+    uint32_t inode_logged;   /* EXT2_INODE_LOGGED, or inode_size if smaller */
     uint32_t first_ino, ppb; /* first non-reserved inode; block pointers per block */
     uint64_t max_size;       /* the largest file the block map and i_blocks allow */
     uint64_t (*now)(void);   /* seconds, for times */
