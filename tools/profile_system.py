@@ -27,7 +27,7 @@ import qemu  # noqa: E402
 from profile import symbols  # noqa: E402  (tools/profile.py, ahead of the standard one)
 
 PROGRAMS = ["pm", "vfs", "ramfs", "tty", "ds", "root", "ipc", "inet", "pci", "busybox",
-            "musl/ubench"]
+            "musl/ubench", "ext2", "virtio_blk"]
 
 
 def boundaries(path):
@@ -81,11 +81,17 @@ def main():
     ap.add_argument("--window", type=float, default=1.0)
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--callers", default="", help="kernel functions (a,b): who calls them")
+    ap.add_argument("--ext2", action="store_true",
+                    help="an empty ext2 disk on /mnt (tools/bench_ext2cost.py's)")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="profile-")
     log, sock = os.path.join(tmp, "exec.log"), os.path.join(tmp, "qmp.sock")
-    cmd = qemu.qemu_command(qemu.system_modules(), icount=True,
-                            extra=qemu.monitor_flags(sock) + ["-D", log])
+    mods, flags = qemu.system_modules(), []
+    if args.ext2:
+        from bench_ext2cost import image
+        mods, flags = qemu.run_boot("none", (), "ramfs", "virtio", image(tmp))
+    cmd = qemu.qemu_command(mods, icount=True,
+                            extra=flags + qemu.monitor_flags(sock) + ["-D", log])
     boot = qemu.Boot([], console=True, command=cmd)
     try:
         if not boot.wait_prompt("# ", 60):

@@ -256,7 +256,7 @@ int bget(uint32_t blk, int how, struct ext2_buf **out)
             cache_log(b, 1); /* the disk's contents: a write in between is undone too */
         else
             cache_log(b, 0);
-    } else if (!(how & BGET_NOLOG)) {
+    } else if (!(how & BGET_NOLOG) && txn_on && b->whole != S->seq) { /* cache_log's test, here */
         cache_log(b, 1);
     }
     if ((how & 3) == BGET_NEW)
@@ -422,7 +422,8 @@ void cache_log_range(struct ext2_buf *b, const void *p, uint32_t len)
     if (!txn_on || b->whole == S->seq || off > ext2.bs || len > ext2.bs - off)
         return;
     uint32_t n = (uint32_t)S->commit, idx = (uint32_t)(b - S->bufs);
-    for (uint32_t k = n; k-- > 0 && k + 8 >= n;) { /* logged just now (a bitmap's byte again) */
+    for (uint32_t k = n; b->txn == S->seq && k-- > 0 && k + 8 >= n;) { /* logged just now (a
+                                                                          bitmap's byte again) */
         const struct ext2_undo *u = &S->undo[k];
         if (u->buf == idx && u->present && off >= u->off && off + len <= u->off + u->len)
             return;

@@ -117,7 +117,7 @@ int dir_find(uint32_t dir, const char *name, uint32_t len, uint32_t *ino, uint32
     struct ext2_buf *ib, *b;
     struct ext2_inode *ip;
     uint32_t off, prev;
-    int r = iget(dir, &ib, &ip);
+    int r = iget_look(dir, &ib, &ip);
     if (r < 0)
         return r;
     r = find(dir, ip, name, len, &b, &off, &prev);

@@ -61,17 +61,20 @@ static inline uint32_t ext2_ino_of_client(uint64_t ino)
 
 struct ext2_fs {
     struct ext2_disk *disk;
-    struct ext2_super sb; /* the primary superblock; written back at sync */
     int sb_dirty, readonly, mounted;
     uint32_t bs, log_bs; /* block size in bytes, and its log2 */
     uint32_t ngroups, gdt_block, desc_per_block;
     uint32_t inode_size, inodes_per_block, itable_blocks; /* per group */
+    uint32_t inode_logged;   /* EXT2_INODE_LOGGED, or inode_size if smaller */
     uint32_t first_ino, ppb; /* first non-reserved inode; block pointers per block */
     uint64_t max_size;       /* the largest file the block map and i_blocks allow */
     uint64_t (*now)(void);   /* seconds, for times */
     uint32_t generation;     /* for new inodes */
     uint32_t corrupt_logged;
     uint32_t last_ino, last_blk; /* the last block allocated, and for which inode (the goal) */
+    /* The primary superblock, written back at sync. Last: a commit copies the struct up to its
+     * first EXT2_SB_HOT bytes (state.c, keep). */
+    struct ext2_super sb;
 };
 extern struct ext2_fs ext2;
 
@@ -153,7 +156,7 @@ uint32_t cache_run_max(void); /* the longest run read: CACHE_RUN_MAX, or a quart
                                                  */
 #define EXT2_LOG_ENTRIES 1024                   /* undo entries */
 #define EXT2_STATE_MAGIC 0x3165746174533245ull  /* "E2State1" */
-#define EXT2_STATE_VERSION 1
+#define EXT2_STATE_VERSION 2
 struct ext2_state_id { /* which file system a region belongs to */
     char dev[16];      /* the driver's label */
     uint32_t minor, pad;
@@ -190,6 +193,9 @@ void ext2_state_attach(struct ext2_state *s); /* before any mount */
 int ext2_state_mount(struct ext2_disk *disk, int flags, uint64_t (*now)(void),
                      const struct ext2_state_id *id);
 void ext2_state_forget(void); /* after an unmount: the region names no file system */
+/* The superblock's bytes a change may alter (counts, times, state, features), all before the
+ * UUID; the rest is set at mount only. ext2_txn_end keeps these (state.c: keep). */
+#define EXT2_SB_HOT offsetof(struct ext2_super, uuid)
 void ext2_txn_begin(void);
 void ext2_txn_end(void);
 extern void (*ext2_txn_hook)(void); /* tests: called at each buffer logged */
@@ -217,7 +223,15 @@ void ifree(uint32_t ino, int isdir);
 
 /* inode.c */
 int ino_ok(uint32_t ino); /* in range and not reserved (the root is fine) */
+/* The bytes of an inode this code ever writes: the 128 of the old format and the EXT2_INODE_EXTRA
+ * after them (extra_isize, the times' extra bits, crtime). What lies past them changes only in
+ * inode_new's zeroing, which logs it itself; iget logs these bytes only (state.c). */
+#define EXT2_INODE_LOGGED (EXT2_GOOD_OLD_INODE_SIZE + EXT2_INODE_EXTRA)
 int iget(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip);
+/* Inode ino only to read (a lookup's directory, a type or size checked), never written through
+ * *ip: not logged (state.c), which saves a change the cost of logging it. */
+int iget_look(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip);
+int iget_live_look(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip); /* + in use */
 void iput(struct ext2_buf *b, struct ext2_inode *ip, int dirty);
 int iget_live(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip); /* + in use */
 uint64_t isize(const struct ext2_inode *ip);

@@ -43,13 +43,18 @@ static int iget_how(uint32_t ino, int how, struct ext2_buf **b, struct ext2_inod
         return r;
     *ip = (struct ext2_inode *)((*b)->data + (i % ext2.inodes_per_block) * ext2.inode_size);
     if (!(how & BGET_NOLOG)) /* only this inode changes through *ip: logged, not its block */
-        cache_log_range(*b, *ip, ext2.inode_size);
+        cache_log_range(*b, *ip, ext2.inode_logged);
     return 0;
 }
 
 int iget(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip)
 {
     return iget_how(ino, BGET_READ, b, ip);
+}
+
+int iget_look(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip)
+{
+    return iget_how(ino, BGET_READ | BGET_NOLOG, b, ip);
 }
 
 void iput(struct ext2_buf *b, struct ext2_inode *ip, int dirty)
@@ -60,9 +65,9 @@ void iput(struct ext2_buf *b, struct ext2_inode *ip, int dirty)
     bput(b);
 }
 
-int iget_live(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip)
+static int live_how(uint32_t ino, int how, struct ext2_buf **b, struct ext2_inode **ip)
 {
-    int r = iget(ino, b, ip);
+    int r = iget_how(ino, how, b, ip);
     if (r < 0)
         return r;
     if (((*ip)->links_count == 0 && !ref_count(ino)) || !((*ip)->mode & S_IFMT)) {
@@ -70,6 +75,16 @@ int iget_live(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip)
         return -LX_EINVAL;
     }
     return 0;
+}
+
+int iget_live(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip)
+{
+    return live_how(ino, BGET_READ, b, ip);
+}
+
+int iget_live_look(uint32_t ino, struct ext2_buf **b, struct ext2_inode **ip)
+{
+    return live_how(ino, BGET_READ | BGET_NOLOG, b, ip);
 }
 
 uint64_t isize(const struct ext2_inode *ip)
@@ -395,7 +410,7 @@ int ifree_if_unused(uint32_t ino)
         bput(b);
         return 0;
     }
-    cache_log_range(b, ip, ext2.inode_size); /* it goes: logged before the change (state.c) */
+    cache_log_range(b, ip, ext2.inode_logged); /* it goes: logged before the change (state.c) */
     int isdir = (ip->mode & S_IFMT) == S_IFDIR;
     if (holds_blocks(ip))
         r = itrunc_blocks(ip, 0);

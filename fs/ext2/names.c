@@ -29,7 +29,7 @@ static int dir_arg(uint32_t dir, int live)
 {
     struct ext2_buf *b;
     struct ext2_inode *ip;
-    int r = iget_live(dir, &b, &ip);
+    int r = iget_live_look(dir, &b, &ip);
     if (r < 0)
         return r;
     r = !is_dir(ip) ? -LX_ENOTDIR : live && !ip->links_count ? -LX_ENOENT : 0;
@@ -49,7 +49,7 @@ static int entry_inode(uint32_t dir, const char *name, uint32_t len, uint32_t *i
         return r;
     struct ext2_buf *b;
     struct ext2_inode *ip;
-    if (!ino_ok(*ino) || iget(*ino, &b, &ip) < 0)
+    if (!ino_ok(*ino) || iget_look(*ino, &b, &ip) < 0)
         return ext2_corrupt("directory %u: an entry names inode %u (out of range or reserved)", dir,
                             *ino);
     int dead = (!ip->links_count && !ref_count(*ino)) || !(ip->mode & S_IFMT);
@@ -92,7 +92,7 @@ static int give(uint32_t ino, struct ext2_node *n)
 {
     struct ext2_buf *b;
     struct ext2_inode *ip;
-    int r = iget(ino, &b, &ip);
+    int r = iget_look(ino, &b, &ip);
     if (r < 0)
         return r;
     if ((r = ref_add(ino)) == 0)
@@ -162,6 +162,8 @@ static int inode_new(uint32_t dir, uint32_t mode, uint32_t uid, uint32_t gid, ui
         return r;
     }
     struct ext2_inode *p = *ip;
+    if (ext2.inode_size > ext2.inode_logged) /* the rest: iget logged what it writes (state.c) */
+        cache_log_range(*b, (uint8_t *)p + ext2.inode_logged, ext2.inode_size - ext2.inode_logged);
     memset(p, 0, ext2.inode_size);
     p->mode = (uint16_t)mode;
     p->uid = (uint16_t)uid;
@@ -296,7 +298,7 @@ static int entry_is_dir(uint32_t dir, const char *name, uint32_t len, uint32_t *
     struct ext2_buf *b;
     struct ext2_inode *ip;
     int r = entry_inode(dir, name, len, ino);
-    if (r < 0 || (r = iget(*ino, &b, &ip)) < 0)
+    if (r < 0 || (r = iget_look(*ino, &b, &ip)) < 0)
         return r;
     r = is_dir(ip) ? 1 : 0;
     bput(b);

@@ -6,12 +6,12 @@
  * A change (a request that may write: main.c brackets each) is a transaction: ext2_txn_begin
  * opens it; bget logs each buffer it hands out the first time (cache.c: cache_log, its contents
  * before any change, or that the block was not cached), so every write into a buffer has its
- * undo; ext2_txn_end copies `ext2` into the copy not in use and then, by one 8-byte store of
- * `commit`, names that copy and empties the log. A server that dies in between leaves the log
- * full: the next one undoes it (the last entry first) and takes the copy `commit` names, so its
- * cache and `ext2` are those after the last whole change, dirty blocks included. Write-back
- * needs nothing: a buffer is marked clean only after its write, and one being read has no block
- * yet (cache_rebuild drops it).
+ * undo; ext2_txn_end copies `ext2` (what a change may alter of it) into the copy not in use and
+ * then, by one 8-byte store of `commit`, names that copy and empties the log. A server that dies in
+ * between leaves the log full: the next one undoes it (the last entry first) and takes the copy
+ * `commit` names, so its cache and `ext2` are those after the last whole change, dirty blocks
+ * included. Write-back needs nothing: a buffer is marked clean only after its write, and one being
+ * read has no block yet (cache_rebuild drops it).
  */
 #include "ext2.h"
 
@@ -33,6 +33,17 @@ void ext2_state_attach(struct ext2_state *s)
     cache_attach(s);
 }
 
+/* `ext2` into copy f, which holds it as of an earlier commit: only what a change may alter (the
+ * fields before the superblock, and the superblock's first EXT2_SB_HOT bytes: its counts, times,
+ * state and features), in one piece; the rest of the superblock changes only at a mount, which
+ * fills both copies. The whole struct (1.1 KiB) was a large part of a change's cost.
+ */
+static void keep(struct ext2_fs *f)
+{
+    _Static_assert(offsetof(struct ext2_fs, sb) + sizeof(ext2.sb) == sizeof(ext2), "sb last");
+    memcpy(f, &ext2, offsetof(struct ext2_fs, sb) + EXT2_SB_HOT);
+}
+
 void ext2_txn_begin(void)
 {
     if (S && ext2.mounted)
@@ -51,7 +62,7 @@ void ext2_txn_end(void)
         cache_txn(0);
         return;
     }
-    S->fs[to] = ext2;
+    keep(&S->fs[to]);
     __asm__ volatile("" ::: "memory");
     *(volatile uint64_t *)&S->commit = (uint64_t)to << 32; /* the commit: no entries left */
     S->seq++;
@@ -101,7 +112,7 @@ static int fresh(struct ext2_disk *disk, int flags, uint64_t (*now)(void),
     int r = ext2_mount(disk, flags, now);
     if (r < 0)
         return r;
-    S->fs[0] = ext2;
+    S->fs[0] = S->fs[1] = ext2; /* both whole: a commit copies only a part (keep) */
     S->h = (struct ext2_state_header){EXT2_STATE_MAGIC, EXT2_STATE_VERSION,
                                       (uint32_t)sizeof(struct ext2_state), *id, 0};
     memcpy(S->h.id.uuid, ext2.sb.uuid, sizeof(S->h.id.uuid));
@@ -128,6 +139,7 @@ int ext2_state_mount(struct ext2_disk *disk, int flags, uint64_t (*now)(void),
     }
     uint32_t n = (uint32_t)S->commit, which = (uint32_t)(S->commit >> 32);
     ext2 = S->fs[which];
+    S->fs[!which] = ext2; /* both whole again (keep) */
     ext2.disk = disk;
     ext2.now = now;
     uint32_t undone = cache_undo(n), used, dirty, dropped;

@@ -283,6 +283,7 @@ int ext2_mount(struct ext2_disk *disk, int flags, uint64_t (*now)(void))
     ext2.desc_per_block = ext2.bs / sizeof(struct ext2_group);
     ext2.inode_size = s.rev_level ? s.inode_size : EXT2_GOOD_OLD_INODE_SIZE;
     ext2.inodes_per_block = ext2.bs / ext2.inode_size;
+    ext2.inode_logged = ext2.inode_size < EXT2_INODE_LOGGED ? ext2.inode_size : EXT2_INODE_LOGGED;
     ext2.itable_blocks = (s.inodes_per_group + ext2.inodes_per_block - 1) / ext2.inodes_per_block;
     ext2.first_ino = s.rev_level ? s.first_ino : EXT2_GOOD_OLD_FIRST_INO;
     ext2.ppb = ext2.bs / 4;
