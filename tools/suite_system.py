@@ -224,6 +224,21 @@ def shell_tests(record, boot):
           lambda out: "kill ds: done" in out and any("ds: store kept across a restart" in l for l in out)
           and any(l.split()[:1] == ["ds"] and l.split()[2:4] == ["up", "1"] for l in out)
           and out[-1] == "1" and not any("refused" in l for l in out))
+    # service chaos: rs's kill campaigns (docs/REINCARNATION.md); bad limits, unknown and
+    # restart-never services are refused; a short campaign on ds ends with its store kept
+    check(record, boot, "system.service_chaos_refusals",
+          "service chaos ds 1 0 5; service chaos ds 1 9 8; service chaos ds 1000001 1 2; "
+          "service chaos nosuch 1 1 1; service chaos ipc 1 1 1; service chaos ds 1; echo st=$?",
+          lambda out: out[:3] == ["error: chaos ds: COUNT up to 1000000, 1 <= MIN_MS <= MAX_MS <= 60000"] * 3
+          and out[3] == "error: chaos nosuch: no such service"
+          and out[4].startswith("error: chaos ipc: refused: ipc is not restarted after a kill")
+          and out[5].startswith("usage: service ") and out[5].endswith("chaos LABEL COUNT MIN_MS MAX_MS")
+          and out[6:] == ["st=2"])
+    check(record, boot, "system.service_chaos_kills_ds",
+          "n=$(service list | awk '$1==\"ds\" {print $4}'); service chaos ds 5 20 60; sleep 3; "
+          "service log | grep -c 'chaos: done, 5 kills'; "
+          "echo $(( $(service list | awk '$1==\"ds\" {print $4}') - n ))",
+          lambda out: [l for l in out if not l.startswith("ds: ")] == ["chaos ds: started", "1", "5"])
     # the console driver is killed under the shell; rs restarts it and the shell goes on
     check(record, boot, "system.tty_killed_under_the_shell", "service kill tty; sleep 1; echo still here",
           lambda out: "still here" in out)
