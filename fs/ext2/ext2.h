@@ -190,6 +190,7 @@ void ext2_state_attach(struct ext2_state *s); /* before any mount */
 int ext2_state_mount(struct ext2_disk *disk, int flags, uint64_t (*now)(void),
                      const struct ext2_state_id *id);
 void ext2_state_forget(void); /* after an unmount: the region names no file system */
+int ext2_state_kept(void);    /* the mount adopted a dead instance's state (lib/fsdriver) */
 void ext2_txn_begin(void);
 void ext2_txn_end(void);
 extern void (*ext2_txn_hook)(void); /* tests: called at each buffer logged */

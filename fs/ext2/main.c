@@ -365,6 +365,7 @@ static struct fsdriver ext2_server = {
     .pending = bdev_deferred,
     .alarm = fs_alarm,
     .after = fs_after,
+    .kept = ext2_state_kept, /* vfs replays unsafe requests too on an instance that kept state */
 };
 
 /* The next word of *p into out (at most size - 1 bytes); "" at the end. */

@@ -85,6 +85,7 @@ static int replay_at;
 static int answer_replayed; /* the last request was answered from the log */
 static uint64_t sent;       /* requests that reached a server (or were answered from a log) */
 static int idle_pending;    /* some idle[] waits for fswait_resume */
+static int dead_met;        /* a request that is no Linux call's found its server dead */
 
 static struct busy *busy_of(endpoint_t ep)
 {
@@ -346,7 +347,9 @@ static int64_t wait_for_instance(struct vproc *p, endpoint_t fs, int unsafe)
  */
 static int64_t request(endpoint_t fs, message_t *m, int putnode)
 {
-    struct vproc *p = putnode ? 0 : procfs_caller;
+    /* procfs_caller is set for pm's exec too (exec_load: /proc/self), which is no Linux call of
+     * p's: its requests wait in place, and a dead server is its caller's to retry. */
+    struct vproc *p = putnode || !run_logging ? 0 : procfs_caller;
     if (p && p->wait == WAIT_FS)
         return SUSPEND; /* this run waits already: nothing more is asked */
     int type = m->type;
@@ -379,6 +382,7 @@ static int64_t request(endpoint_t fs, message_t *m, int putnode)
     int r = ipc_sendrec_bounded(fs, m, FS_TIMEOUT_MS);
     if (r == -E_DEADEP && p)
         return wait_for_instance(p, fs, unsafe);
+    dead_met |= r == -E_DEADEP;
     if (r == -E_TIMEDOUT)
         printf("vfs: file server (endpoint %d) did not answer request 0x%x in %d ms: EIO\n", fs,
                type, FS_TIMEOUT_MS);
@@ -445,6 +449,15 @@ void fswait_cached_lookup(endpoint_t fs, uint64_t dir, int64_t result)
         replay_at++;
     message_t m = {.type = FS_REPLY, .u.fs.reply.result = result};
     record(fs, FS_LOOKUP, dir, &m);
+}
+
+/* Whether a request that is no Linux call's found its server dead since the last look (exec_load
+ * then binds the mount to rs's new instance and tries again). */
+int fswait_dead_met(void)
+{
+    int r = dead_met;
+    dead_met = 0;
+    return r;
 }
 
 /* Requests sent so far: a caller that hands a reference back inside a request sees whether it

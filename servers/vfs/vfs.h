@@ -301,6 +301,7 @@ int path_parent(struct vproc *p, int dirfd, const char *path, struct vnode **dir
 int64_t fs_call(endpoint_t fs, message_t *m);
 int64_t fs_putnode(endpoint_t fs, uint64_t ino);
 int fswait_notified(endpoint_t ep);
+int fswait_dead_met(void);
 void fswait_begin(struct vproc *p);
 int64_t fswait_end(struct vproc *p, int64_t r);
 void fswait_cancel(struct vproc *p);
