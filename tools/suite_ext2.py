@@ -9,7 +9,9 @@ the image consistent and debugfs must read back what was written. A second boot 
 hostile image (a directory entry whose rec_len runs past its block): listing that directory
 fails (EIO), the rest of the file system and the system stay up; a fourth an image that is no
 ext2 (refused with the reason in the log, nothing mounted, the shell works). Last, the big write
-under kills again with the image on q35's AHCI controller and the ahci driver (ext2.ahci.*). Called by tools/test.py as run(record, module)."""
+under kills again with the image on q35's AHCI controller and the ahci driver (ext2.ahci.*). Then
+ext2's own restarts (ext2.restart.*), and make run's ROOT=ext2 system with ext2 killed 200 times
+by rs's chaos under a self-checking loop (ext2.chaos.*). Called by tools/test.py as run(record, module)."""
 import hashlib
 import os
 import shutil
@@ -306,7 +308,7 @@ def chaos_boot(record, tmp):
     by `service chaos ext2 N 50 150` (rs's alarm: the kills land in the middle of requests, exec's
     reads of /bin/busybox included) under chaos_workload: no wrong sum (bad=0), no error any
     program saw (errors=0: vfs replays every request in flight on the instance that kept the
-    state), every restart kept the state, and e2fsck finds the image clean."""
+    state), no new instance started fresh, and e2fsck finds the image clean."""
     img = os.path.join(tmp, "chaos.img")
     shutil.copy(os.path.join(BUILD, "disk.img"), img)
     mods, flags = run_boot("none", (), "ext2", "virtio", img)
@@ -324,8 +326,11 @@ def chaos_boot(record, tmp):
                f"{out[-4:]}")
         kept = logged(boot, "ext2: state kept across a restart")
         fresh = logged(boot, "ext2: state region unusable")
-        record("ext2.chaos.every_restart_kept", len(kept) >= CHAOS_KILLS and not fresh,
-               f"{len(kept)} restarts kept the state, {len(fresh)} fresh")
+        # ext2 says it is ready before it mounts: a kill may land in the adoption (then the
+        # next instance adopts the same region, and one line is missing), never a fresh start
+        record("ext2.chaos.no_fresh_start", len(kept) >= CHAOS_KILLS * 9 // 10 and not fresh,
+               f"{len(kept)} of {CHAOS_KILLS} new instances logged the state kept, {len(fresh)} "
+               "started fresh")
         log = boot.run("service log | grep 'ext2.*ready after'", PROMPT, 30) or []
         us = sorted(int(t.split("ready after ")[1].split()[0]) for t in log if "ready after" in t)
         record("ext2.chaos.recovery", bool(us),
