@@ -9,7 +9,9 @@ the image consistent and debugfs must read back what was written. A second boot 
 hostile image (a directory entry whose rec_len runs past its block): listing that directory
 fails (EIO), the rest of the file system and the system stay up; a fourth an image that is no
 ext2 (refused with the reason in the log, nothing mounted, the shell works). Last, the big write
-under kills again with the image on q35's AHCI controller and the ahci driver (ext2.ahci.*). Called by tools/test.py as run(record, module)."""
+under kills again with the image on q35's AHCI controller and the ahci driver (ext2.ahci.*). Then
+ext2's own restarts (ext2.restart.*), and make run's ROOT=ext2 system with ext2 killed 200 times
+by rs's chaos under a self-checking loop (ext2.chaos.*). Called by tools/test.py as run(record, module)."""
 import hashlib
 import os
 import shutil
@@ -17,7 +19,7 @@ import struct
 import subprocess
 import tempfile
 
-from qemu import Boot, disk, run_boot
+from qemu import BUILD, Boot, disk, run_boot
 
 PROMPT = "# "
 SEQ_SMALL = 100000
@@ -271,6 +273,72 @@ def kill_campaign(record, boot):
            f"{len(kept)} restarts kept the cache; {summary}")
 
 
+# ---- ext2 killed by rs's chaos (mid-request) on make run's ROOT=ext2 system
+CHAOS_KILLS = 200
+
+
+def chaos_workload(kills, lo, hi):
+    """A shell loop that checks itself while rs kills ext2 `kills` times, every lo..hi ms, from
+    its alarm (`service chaos`): file i (`seq 1 N(i)`) written, renamed, read back and compared
+    by sha256, removed (every 8th kept and compared again at the end), and every 4th time
+    `cat /bin/busybox | md5sum` compared with the sum before the campaign; every command that
+    fails counts as an error the programs saw (its message in /tmp/err), every wrong sum as bad."""
+    size = "$((i * 37 % 3000 + 1))"
+    return (
+        "want=$(md5sum < /bin/busybox); mkdir -p /w; rm -f /tmp/err; : > /tmp/kept; "
+        "r0=$(service list | awk '$1==\"ext2\"{print $4}'); "
+        f"service chaos ext2 {kills} {lo} {hi} > /dev/null; i=0; e=0; bad=0; "
+        f"while [ $(service list | awk '$1==\"ext2\"{{print $4}}') -lt $((r0 + {kills})) ]; do "
+        f"i=$((i + 1)); n={size}; seq 1 $n > /w/f$i 2>> /tmp/err || e=$((e + 1)); "
+        "mv /w/f$i /w/g$i 2>> /tmp/err || e=$((e + 1)); "
+        "if s=$(sha256sum < /w/g$i 2>> /tmp/err); then "
+        "[ \"$s\" = \"$(seq 1 $n | sha256sum)\" ] || bad=$((bad + 1)); else e=$((e + 1)); fi; "
+        "if [ $((i % 8)) = 0 ]; then echo $i >> /tmp/kept; "
+        "else rm /w/g$i 2>> /tmp/err || e=$((e + 1)); fi; "
+        "if [ $((i % 4)) = 0 ]; then "
+        "[ \"$(cat /bin/busybox | md5sum)\" = \"$want\" ] || bad=$((bad + 1)); fi; done; "
+        "loops=$i; sync; kb=0; for i in $(cat /tmp/kept); do n=" + size + "; "
+        "[ \"$(seq 1 $n | sha256sum)\" = \"$(sha256sum < /w/g$i)\" ] || kb=$((kb + 1)); done; "
+        "echo loops=$loops errors=$e stderr=$(wc -l < /tmp/err) bad=$bad kept=$(wc -l < /tmp/kept) "
+        "kept_bad=$kb; head -3 /tmp/err")
+
+
+def chaos_boot(record, tmp):
+    """make run's system (ROOT=ext2, a copy of build/disk.img) with ext2 killed CHAOS_KILLS times
+    by `service chaos ext2 N 50 150` (rs's alarm: the kills land in the middle of requests, exec's
+    reads of /bin/busybox included) under chaos_workload: no wrong sum (bad=0), no error any
+    program saw (errors=0: vfs replays every request in flight on the instance that kept the
+    state), no new instance started fresh, and e2fsck finds the image clean."""
+    img = os.path.join(tmp, "chaos.img")
+    shutil.copy(os.path.join(BUILD, "disk.img"), img)
+    mods, flags = run_boot("none", (), "ext2", "virtio", img)
+    with Boot(mods, extra=flags, console=True) as boot:
+        if not at_prompt(record, boot, "ext2.chaos.boot_prompt"):
+            return
+        out = boot.run(chaos_workload(CHAOS_KILLS, 50, 150), PROMPT, 240) or []
+        out = [line for line in out if not line.startswith(LOG_PREFIXES)]
+        summary = [line for line in out if line.startswith("loops=")]
+        fields = dict(w.split("=") for w in summary[0].split()) if summary else {}
+        record("ext2.chaos.no_corruption",
+               bool(fields) and fields["bad"] == "0" and fields["kept_bad"] == "0",
+               f"{summary}", None if fields else boot.tail(20))
+        record("ext2.chaos.no_errors", fields.get("errors") == "0" and fields.get("stderr") == "0",
+               f"{out[-4:]}")
+        kept = logged(boot, "ext2: state kept across a restart")
+        fresh = logged(boot, "ext2: state region unusable")
+        # ext2 says it is ready before it mounts: a kill may land in the adoption (then the
+        # next instance adopts the same region, and one line is missing), never a fresh start
+        record("ext2.chaos.no_fresh_start", len(kept) >= CHAOS_KILLS * 9 // 10 and not fresh,
+               f"{len(kept)} of {CHAOS_KILLS} new instances logged the state kept, {len(fresh)} "
+               "started fresh")
+        log = boot.run("service log | grep 'ext2.*ready after'", PROMPT, 30) or []
+        us = sorted(int(t.split("ready after ")[1].split()[0]) for t in log if "ready after" in t)
+        record("ext2.chaos.recovery", bool(us),
+               f"rs's last {len(us)} recoveries: median {us[len(us) // 2] if us else 0} us, "
+               f"max {us[-1] if us else 0} us")
+    fsck(record, "ext2.chaos.e2fsck", img)
+
+
 def run(record, module):
     with tempfile.TemporaryDirectory(prefix="ext2-") as tmp:
         img = os.path.join(tmp, "disk.img")
@@ -286,3 +354,4 @@ def run(record, module):
         again = os.path.join(tmp, "restart.img")
         shutil.copy(good, again)
         restart_boot(record, again)
+        chaos_boot(record, tmp)

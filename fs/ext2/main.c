@@ -299,6 +299,13 @@ static int fs_sync(uint64_t ino)
     return sync_all(); /* one file's blocks are not told apart: everything goes */
 }
 
+/* FS_HOLD: vfs holds ino from before the restart (the references died with the instance): an
+ * inode unlinked while open is then freed at vfs's last FS_PUTNODE, as without the restart. */
+static int fs_hold(uint64_t ino)
+{
+    return INO(ino) ? ref_add(INO(ino)) : -LX_EINVAL;
+}
+
 static struct fsdriver ext2_server;
 
 /* The file system on the open device: 0 or why not (super.c logged it). */
@@ -365,6 +372,8 @@ static struct fsdriver ext2_server = {
     .pending = bdev_deferred,
     .alarm = fs_alarm,
     .after = fs_after,
+    .kept = ext2_state_kept, /* vfs replays unsafe requests too on an instance that kept state */
+    .hold = fs_hold,
 };
 
 /* The next word of *p into out (at most size - 1 bytes); "" at the end. */

@@ -17,6 +17,7 @@
 
 void (*ext2_txn_hook)(void);
 static struct ext2_state *S;
+static int adopted; /* the last mount carried on a dead instance's state (ext2_state_kept) */
 
 static uint64_t header_check(const struct ext2_state_header *h)
 {
@@ -73,6 +74,14 @@ void ext2_state_forget(void)
 {
     if (S)
         memset(&S->h, 0, sizeof(S->h));
+    adopted = 0;
+}
+
+/* 1 when the file system was mounted from a dead instance's state with its change in progress
+ * undone (lib/fsdriver's `kept`: vfs then replays every request in flight, unsafe ones too). */
+int ext2_state_kept(void)
+{
+    return adopted && ext2.mounted;
 }
 
 /* Why the region cannot be used for this file system, or 0 (uuid: the disk's). "" for a region
@@ -106,6 +115,7 @@ static int fresh(struct ext2_disk *disk, int flags, uint64_t (*now)(void),
                  const struct ext2_state_id *id)
 {
     ext2_state_forget(); /* a death while mounting leaves nothing to adopt */
+    adopted = 0;
     S->commit = 0;
     S->split = 0;
     S->seq++; /* never 0, an unlogged buffer's mark */
@@ -147,6 +157,7 @@ int ext2_state_mount(struct ext2_disk *disk, int flags, uint64_t (*now)(void),
     S->seq++;
     cache_rebuild(&used, &dirty, &dropped);
     ext2_refs_reset();
+    adopted = 1;
     printf("ext2: state kept across a restart: %u blocks cached, %u dirty, %u undone (a change in "
            "progress), %u dropped\n",
            used, dirty, undone, dropped);

@@ -66,6 +66,9 @@ enum fs_request {
     FS_WALK,                /* walk: dir, grant(path, then records; read and write), len, */
                             /*   max -> records found (struct fs_walk_record each, one */
                             /*   reference each); walk.error: why the walk stopped */
+    FS_HOLD,                /* hold (msg putnode): ino: the requester holds one reference */
+                            /*   more, to an inode it held from a dead instance whose state */
+                            /*   this one kept (FS_MOUNT's 1); ENOSYS: not counted */
     FS_RQ_END,              /* (not a request: one past the last) */
 };
 #define FS_TIME_NOW (~0ull)      /* FS_UTIME: the server's current time */

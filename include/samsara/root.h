@@ -69,7 +69,8 @@ enum {
     SVC_STATS,
     SVC_LOG,
     SVC_LIST,
-    SVC_UPDATE /* only through /dev/service: the program comes as written bytes */
+    SVC_UPDATE, /* only through /dev/service: the program comes as written bytes */
+    SVC_CHAOS   /* `service chaos`: line = count | min_ms << 32 | max_ms << 48 (root_chaos) */
 };
 /*
  * SVC_FORCE in root_service.op (with SVC_KILL, SVC_RESTART, SVC_DOWN): also a service
@@ -95,6 +96,9 @@ int root_ready(int query, uint64_t *restarts); /* lib/sys/service.c's service_st
 int64_t root_state_grow(uint64_t len);         /* the region's length now, or an error */
 endpoint_t root_spawn(const char *module, const char *manifest, const char *arg);
 int root_service(uint64_t op, const char *label, struct root_stats_reply *stats); /* managers */
+/* rs kills label count times, each min_ms..max_ms after its last instance was ready (managers;
+ * `service chaos`; count 0 ends a campaign) */
+int root_chaos(const char *label, uint32_t count, uint16_t min_ms, uint16_t max_ms);
 /* Line i of rs's event log (SVC_LOG, managers) into line: its length, 0 past the last. */
 int64_t root_log_line(uint64_t i, char line[ROOT_LINE_MAX + 1]);
 

@@ -302,6 +302,12 @@ static int64_t do_putnode(const message_t *m, message_t *r)
     return fs->putnode(m->u.fs.putnode.ino);
 }
 
+static int64_t do_hold(const message_t *m, message_t *r)
+{
+    (void)r;
+    return fs->hold(m->u.fs.putnode.ino);
+}
+
 /*
  * FS_WALK: the path's components looked up one after another (samsara/fs.h says where the walk
  * stops); the records go out together after the last lookup, so a walk that waited for the disk
@@ -418,6 +424,7 @@ static const struct {
     SERVED(FS_CHOWN, chown, do_chown),
     SERVED(FS_UTIME, utime, do_utime),
     SERVED(FS_WALK, lookup, do_walk),
+    SERVED(FS_HOLD, hold, do_hold),
     [FS_MOUNT - FS_RQ_BASE] = {0, do_mount}, /* these three have defaults */
     [FS_SYNC - FS_RQ_BASE] = {0, do_sync},
     [FS_UNMOUNT - FS_RQ_BASE] = {0, do_unmount},

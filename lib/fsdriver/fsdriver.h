@@ -91,6 +91,9 @@ struct fsdriver {
      * request again (FS_MOUNT's result 1 says it: docs/FILESYSTEMS.md, "Replay"); 0 or absent: a
      * fresh start, and vfs sends again only the requests that may run twice. */
     int (*kept)(void);
+    /* Optional (with `kept`): FS_HOLD, one reference to ino that the client held from the dead
+     * instance (vfs sends one per inode it holds when the new instance kept the state). */
+    int (*hold)(uint64_t ino);
 };
 
 /* The entries of a file server that names its handlers fs_OPERATION (ramfs and ext2 do): its

@@ -128,6 +128,16 @@ int root_service(uint64_t op, const char *label, struct root_stats_reply *stats)
     return (int)r;
 }
 
+int root_chaos(const char *label, uint32_t count, uint16_t min_ms, uint16_t max_ms)
+{
+    message_t m = {
+        .type = ROOT_SERVICE,
+        .u.root.service = {.op = SVC_CHAOS,
+                           .line = count | (uint64_t)min_ms << 32 | (uint64_t)max_ms << 48}};
+    strncpy_s(m.u.root.service.label, label, ROOT_LABEL_MAX);
+    return (int)call(&m, 0);
+}
+
 int64_t root_log_line(uint64_t i, char line[ROOT_LINE_MAX + 1])
 {
     message_t m = {.type = ROOT_SERVICE, .u.root.service = {.op = SVC_LOG, .line = i}};

@@ -911,6 +911,14 @@ void service_request(message_t *m)
             service_refused(m, "administrator request", why);
             return;
         }
+    } else if (op == SVC_CHAOS) { /* root_chaos: the count and the bounds packed in line */
+        const char *why;
+        r.u.reply.result = service_chaos(label, q->line & 0xffffffffu, (q->line >> 32) & 0xffff,
+                                         q->line >> 48, &why);
+        if (why) {
+            service_refused(m, "chaos request", why);
+            return;
+        }
     } else if (op == SVC_LOG || op == SVC_LIST) {
         char line[96];
         int n = service_line(op == SVC_LOG, q->line, line, sizeof(line));

@@ -53,7 +53,7 @@ static void remember_exe(struct vproc *p, const char *path)
     }
 }
 
-int64_t exec_load(struct vproc *p, const message_t *m, struct msg_vfs_pm_exec_reply *out)
+static int64_t exec_try(struct vproc *p, const message_t *m, struct msg_vfs_pm_exec_reply *out)
 {
     static char path[PATH_MAX];
     const struct msg_vfs_pm_exec *q = &m->u.vfs_pm.exec;
@@ -105,5 +105,26 @@ int64_t exec_load(struct vproc *p, const message_t *m, struct msg_vfs_pm_exec_re
 out:
     vnode_put(v);
     procfs_caller = 0;
+    return r;
+}
+
+/*
+ * VFS_PM_EXEC: the program's bytes into pm's buffer. pm waits for the answer, so a file server
+ * that dies meanwhile is not waited for as a Linux call is (fswait.c): the mount is bound to
+ * rs's new instance at once (mounts_check; rs has usually started it before vfs runs again) and
+ * the load is tried again from the path, EXEC_TRIES times in all.
+ */
+#define EXEC_TRIES 4
+
+int64_t exec_load(struct vproc *p, const message_t *m, struct msg_vfs_pm_exec_reply *out)
+{
+    int64_t r = 0;
+    fswait_dead_met();
+    for (int i = 0; i < EXEC_TRIES; i++) {
+        r = exec_try(p, m, out);
+        if (r >= 0 || !fswait_dead_met())
+            break;
+        mounts_check();
+    }
     return r;
 }

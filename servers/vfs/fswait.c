@@ -66,6 +66,7 @@ struct busy {
     endpoint_t owner; /* the process whose request it holds (0: vfs's own, or it is gone) */
     int type;         /* that request's */
     int unsafe;       /* it must not run twice (replay_safe) */
+    uint64_t put;     /* the inode an FS_UNLINK or FS_RMDIR gives back a reference to (0: none) */
 };
 
 /* A server that became idle: its queued put-nodes go out, its waiters run again. */
@@ -85,6 +86,25 @@ static int replay_at;
 static int answer_replayed; /* the last request was answered from the log */
 static uint64_t sent;       /* requests that reached a server (or were answered from a log) */
 static int idle_pending;    /* some idle[] waits for fswait_resume */
+static int dead_met;        /* a request that is no Linux call's found its server dead */
+
+/* Put-nodes lost with a dead server (sent to it, or queued while it was busy): a new instance
+ * that kept the state hears them again (fswait_puts_again), so the last put of an inode unlinked
+ * while open still frees it. */
+#define LOST_MAX 64
+static struct {
+    endpoint_t fs;
+    uint64_t ino;
+} lost[LOST_MAX];
+static int nlost;
+
+static void put_lost(endpoint_t fs, uint64_t ino)
+{
+    if (nlost < LOST_MAX)
+        lost[nlost++] = (typeof(lost[0])){fs, ino};
+    else
+        printf("vfs: %d put-nodes lost with file server %d: inode %lu stays\n", LOST_MAX, fs, ino);
+}
 
 static struct busy *busy_of(endpoint_t ep)
 {
@@ -192,11 +212,11 @@ static void record(endpoint_t fs, int type, uint64_t key, const message_t *reply
         run_log.e[run_log.n++] = (struct fs_logged){fs, type, key, *reply};
 }
 
-static struct busy *busy_new(endpoint_t fs, endpoint_t owner, int type, int unsafe)
+static struct busy *busy_new(endpoint_t fs, endpoint_t owner, int type, int unsafe, uint64_t put)
 {
     for (int i = 0; i < NR_BUSY; i++)
         if (!busy[i].ep && !idle[i].ep) {
-            busy[i] = (struct busy){fs, owner, type, unsafe};
+            busy[i] = (struct busy){fs, owner, type, unsafe, put};
             idle[i].nput = 0;
             return &busy[i];
         }
@@ -346,7 +366,9 @@ static int64_t wait_for_instance(struct vproc *p, endpoint_t fs, int unsafe)
  */
 static int64_t request(endpoint_t fs, message_t *m, int putnode)
 {
-    struct vproc *p = putnode ? 0 : procfs_caller;
+    /* procfs_caller is set for pm's exec too (exec_load: /proc/self), which is no Linux call of
+     * p's: its requests wait in place, and a dead server is its caller's to retry. */
+    struct vproc *p = putnode || !run_logging ? 0 : procfs_caller;
     if (p && p->wait == WAIT_FS)
         return SUSPEND; /* this run waits already: nothing more is asked */
     int type = m->type;
@@ -375,10 +397,15 @@ static int64_t request(endpoint_t fs, message_t *m, int putnode)
     if (b)
         wait_idle(b, 0);
     int unsafe = p && !replay_safe(p, type);
+    /* a removal carries the name cache's put-node (fs_remove): lost if the server dies in it */
+    uint64_t put = type == FS_UNLINK || type == FS_RMDIR ? m->u.fs.unlink.put : 0;
     sent++; /* a bounded wait that times out may have reached it: counted */
     int r = ipc_sendrec_bounded(fs, m, FS_TIMEOUT_MS);
+    if (r == -E_DEADEP && (putnode || put))
+        put_lost(fs, putnode ? m->u.fs.putnode.ino : put);
     if (r == -E_DEADEP && p)
         return wait_for_instance(p, fs, unsafe);
+    dead_met |= r == -E_DEADEP;
     if (r == -E_TIMEDOUT)
         printf("vfs: file server (endpoint %d) did not answer request 0x%x in %d ms: EIO\n", fs,
                type, FS_TIMEOUT_MS);
@@ -390,7 +417,7 @@ static int64_t request(endpoint_t fs, message_t *m, int putnode)
         return m->u.fs.reply.result;
     }
     /* The server waits for its driver: it finishes the request later. */
-    b = busy_new(fs, p ? p->ep : 0, type, unsafe);
+    b = busy_new(fs, p ? p->ep : 0, type, unsafe, put);
     if (!b)
         return -LX_EIO;
     if (!p) { /* vfs's own request: a put-node goes on, anything else waits here */
@@ -447,6 +474,15 @@ void fswait_cached_lookup(endpoint_t fs, uint64_t dir, int64_t result)
     record(fs, FS_LOOKUP, dir, &m);
 }
 
+/* Whether a request that is no Linux call's found its server dead since the last look (exec_load
+ * then binds the mount to rs's new instance and tries again). */
+int fswait_dead_met(void)
+{
+    int r = dead_met;
+    dead_met = 0;
+    return r;
+}
+
 /* Requests sent so far: a caller that hands a reference back inside a request sees whether it
  * went (a busy server's caller is suspended before sending). */
 uint64_t fswait_sent(void)
@@ -483,6 +519,21 @@ static int result_is_request(uint64_t nr)
 }
 
 /*
+ * The result of a call whose changing request died with its server and ran again on the new
+ * instance that kept the state (fs_unsafe, kept): the dead one may have committed the change and
+ * died before its answer left, and then the change finds its own work done (an unlink: ENOENT;
+ * a mkdir: EEXIST). The first run had found the name as the change needs it (else it ended there
+ * with that error), so such an answer is taken as the change's success: a heuristic, as NFS's
+ * for the requests it may have sent twice (docs/FILESYSTEMS.md, "Replay").
+ */
+static int64_t replayed_result(uint64_t nr, int64_t r)
+{
+    int removes = nr == LX_unlink || nr == LX_unlinkat || nr == LX_rmdir || nr == LX_rename ||
+                  nr == LX_renameat || nr == LX_renameat2;
+    return (removes && r == -LX_ENOENT) || (!removes && r == -LX_EEXIST) ? 0 : r;
+}
+
+/*
  * p's call ended with r: SUSPEND if it waits for a server, else its result.
  * A rerun that did not reach its kept reply (a lookup now finds what the
  * kept create made, or no longer finds what the kept unlink removed) ends
@@ -494,6 +545,8 @@ int64_t fswait_end(struct vproc *p, int64_t r)
     replay = 0;
     if (p->wait == WAIT_FS || p->wait == WAIT_PROCINFO)
         return SUSPEND;
+    if (p->fs_unsafe && r < 0 && result_is_request(p->call.u.lx.nr))
+        r = replayed_result(p->call.u.lx.nr, r);
     struct fs_log *l = log_of(p->ep);
     if (l && l->complete && !l->spent && l->n && r < 0 && result_is_request(p->call.u.lx.nr)) {
         const struct fs_logged *e = &l->e[l->n - 1];
@@ -524,8 +577,33 @@ void fswait_server_gone(endpoint_t old)
         owner->fs_unsafe |= b->unsafe;
         log_free(b->owner);
     }
+    if (b->put)
+        put_lost(old, b->put);
     busy_end(b);
-    idle[b - busy].nput = 0; /* the new instance counts none of our references */
+    struct idle *q = &idle[b - busy];
+    for (int i = 0; i < q->nput; i++)
+        put_lost(old, q->put[i]);
+    q->nput = 0; /* the new instance hears them only if it kept the state */
+}
+
+/*
+ * The put-nodes lost with the dead server old go to its new instance now if it kept the state
+ * (kept), each after an FS_HOLD (the new instance counts only what vfs holds: vnode_hold_again),
+ * so an inode whose last reference they gave back is freed; a fresh instance counts nothing.
+ */
+void fswait_puts_again(endpoint_t old, endpoint_t now, int kept)
+{
+    int n = 0;
+    for (int i = 0; i < nlost; i++) {
+        if (lost[i].fs != old) {
+            lost[n++] = lost[i];
+            continue;
+        }
+        message_t m = {.type = FS_HOLD, .u.fs.putnode = {lost[i].ino}};
+        if (kept && fs_call(now, &m) == 0)
+            fs_putnode(now, lost[i].ino);
+    }
+    nlost = n;
 }
 
 /*

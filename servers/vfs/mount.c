@@ -342,10 +342,10 @@ void mounts_check(void)
         struct mount *m = &mounts[i];
         if (!m->label[0] || m->bind || m->ep == PROCFS_EP || sys_proc_info(m->ep, &info) == 0)
             continue;
-        fswait_server_gone(m->ep);  /* calls waiting for it go on (with the new one, or EIO) */
-        namecache_forget_fs(m->ep); /* a ramfs comes back empty; puts go to the dead one */
+        fswait_server_gone(m->ep); /* calls waiting for it go on (with the new one, or EIO) */
         endpoint_t now = root_lookup(m->label);
         if (now <= 0 || now == m->ep) {
+            namecache_forget_fs(m->ep); /* its puts go to the dead one */
             if (!m->gone)
                 printf("vfs: %s (mounted on %s) is gone\n", m->label, m->path);
             if (!m->gone)
@@ -354,10 +354,17 @@ void mounts_check(void)
             continue;
         }
         int kept = instance_kept(now);
+        if (!kept)
+            namecache_forget_fs(m->ep);     /* a ramfs comes back empty; puts go to the dead one */
         vnode_rebind(m->ep, now);           /* a fresh instance counts none of our references */
         for (int j = 0; j < NR_MOUNTS; j++) /* its bind mounts follow it */
             if (mounts[j].label[0] && mounts[j].bind && mounts[j].ep == m->ep)
                 mounts[j].ep = now;
+        if (kept) {
+            vnode_hold_again(now);    /* one that kept the state counts them again (FS_HOLD), */
+            namecache_forget_fs(now); /* and hears the cache's puts (a change in flight may */
+        }                             /* have been committed: the names are asked again) */
+        fswait_puts_again(m->ep, now, kept);               /* and those the dead one did not hear */
         int waited = fswait_server_back(m->ep, now, kept); /* the calls that waited go on */
         printf("vfs: %s (mounted on %s) restarted: endpoint %d, was %d, %s; %d calls waited\n",
                m->label, m->path, now, m->ep, kept ? "its state kept" : "a fresh start", waited);

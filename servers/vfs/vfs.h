@@ -257,6 +257,7 @@ struct vnode *vnode_get(endpoint_t fs, uint64_t ino, uint64_t mode, uint64_t rde
 struct vnode *vnode_get_in(endpoint_t fs, int bind, uint64_t ino, uint64_t mode, uint64_t rdev);
 struct vnode *vnode_lent(struct vnode *v, int bind);
 void vnode_hold(struct vnode *v);
+void vnode_hold_again(endpoint_t now);
 void vnode_rebind(endpoint_t old, endpoint_t now);
 int vnode_count(endpoint_t fs, int bind);
 struct vnode *vnode_covered(struct vnode *v);
@@ -301,6 +302,8 @@ int path_parent(struct vproc *p, int dirfd, const char *path, struct vnode **dir
 int64_t fs_call(endpoint_t fs, message_t *m);
 int64_t fs_putnode(endpoint_t fs, uint64_t ino);
 int fswait_notified(endpoint_t ep);
+int fswait_dead_met(void);
+void fswait_puts_again(endpoint_t old, endpoint_t now, int kept);
 void fswait_begin(struct vproc *p);
 int64_t fswait_end(struct vproc *p, int64_t r);
 void fswait_cancel(struct vproc *p);

@@ -144,6 +144,20 @@ void vnode_rebind(endpoint_t old, endpoint_t now)
     lock_rebind(old, now);
 }
 
+/* now, rs's new instance of a file server that kept its state (FS_MOUNT's 1), counted none of
+ * the references vfs holds (they died with the old instance): one FS_HOLD each, so an inode
+ * unlinked while open is freed at its last put. A server without FS_HOLD is asked once. */
+void vnode_hold_again(endpoint_t now)
+{
+    for (int i = 0; i < NR_VNODES; i++)
+        if (vnodes[i].refs && vnodes[i].fs == now && !vnodes[i].lent) {
+            message_t m = {.type = FS_HOLD, .u.fs.putnode = {vnodes[i].ino}};
+            int64_t r = fs_call(now, &m);
+            if (r == -LX_ENOSYS || r == -LX_EIO)
+                return;
+        }
+}
+
 /* The references vfs holds on vnodes of server fs (umount2: is it busy?): all of them (bind -1),
  * or those reached through one mount (bind: its vnodes' number, 0: the server's own). */
 int vnode_count(endpoint_t fs, int bind)

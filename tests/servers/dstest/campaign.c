@@ -2,10 +2,11 @@
  * ds killed CAMPAIGN_KILLS times at random instants while a self-checking
  * workload runs (ds.kill_campaign; the figures are in docs/DS.md).
  *
- * The killer is a helper (this image as "killer", spawned with dstest's own
- * manifest, so it may send rs SVC_KILL): it waits 20 to 200 ms at random,
- * kills ds, and again, and exits with the number of kills as its status.
- * Meanwhile the test writes, overwrites and deletes CAMPAIGN_KEYS keys with
+ * The killer is rs itself (root_chaos, as `service chaos ds 200 20 200`): it
+ * kills ds 20 to 200 ms after each instance said it was ready, from its own
+ * alarm, so a kill lands wherever ds is, in the middle of a request too (a
+ * killer process below ds, as this test had before, always found ds idle in
+ * its receive). Meanwhile the test writes, overwrites and deletes CAMPAIGN_KEYS keys with
  * values it can recompute (numbers and long values in blob slots, each made
  * from its key and a sequence number) and reads them back through the
  * client stubs, which find a restarted ds by themselves (lib/sys/ds.c). A
@@ -23,7 +24,9 @@
 #include "dstest.h"
 
 #define CAMPAIGN_KILLS 200
-#define CAMPAIGN_MAX_MS 50000 /* the killer stops here even short of its kills */
+#define CAMPAIGN_MAX_MS 50000 /* the campaign is stopped here even short of its kills */
+#define CAMPAIGN_MIN_GAP 20   /* ms between an instance's ready and its kill: at least */
+#define CAMPAIGN_MAX_GAP 200  /* and at most */
 #define CAMPAIGN_KEYS 12      /* even: a number; odd: a long value */
 #define LONG_MIN_LEN 100
 
@@ -136,14 +139,14 @@ void test_kill_campaign(void)
 {
     struct root_stats_reply before, after;
     EXPECT(root_service(SVC_STATS, "ds", &before), 0);
-    endpoint_t killer = root_spawn("dstest", "dstest", "killer");
-    CHECK(killer > 0);
-    if (killer <= 0)
+    int r = root_chaos("ds", CAMPAIGN_KILLS, CAMPAIGN_MIN_GAP, CAMPAIGN_MAX_GAP);
+    EXPECT(r, 0);
+    if (r)
         return;
     uint64_t seed = sys_tsc() | 1, seq = 0, ops = 0, t0 = sys_uptime(), resent = ds_client_resent;
-    struct death_info d = {0};
+    struct root_stats_reply now = before;
     int done = 0;
-    while (!done && sys_uptime() - t0 < CAMPAIGN_MAX_MS + 5000) {
+    while (!done && sys_uptime() - t0 < CAMPAIGN_MAX_MS) {
         int k = (int)(rand64(&seed) % CAMPAIGN_KEYS);
         uint64_t op = rand64(&seed) % 10;
         if (op < 5)
@@ -153,14 +156,16 @@ void test_kill_campaign(void)
         else
             read_key(k, seq);
         ops++;
-        if (ops % 16 == 0)
-            done = sys_proc_reap(&d) == killer;
+        if (ops % 16 == 0 && root_service(SVC_STATS, "ds", &now) == 0)
+            done = now.restarts - before.restarts >= CAMPAIGN_KILLS;
     }
+    if (!done)
+        root_chaos("ds", 0, 1, 1);          /* the rest of the campaign is called off */
     for (int k = 0; k < CAMPAIGN_KEYS; k++) /* the last word: every key read once more */
         read_key(k, seq);
     uint64_t ms = sys_uptime() - t0;
     EXPECT(root_service(SVC_STATS, "ds", &after), 0);
-    uint64_t kills = done ? (uint64_t)d.code : 0, n = after.restarts - before.restarts;
+    uint64_t n = after.restarts - before.restarts, kills = n;
     /* this campaign's mean, from rs's running mean over all of ds's recoveries */
     uint64_t mean = n ? (after.mean_us * after.restarts - before.mean_us * before.restarts) / n : 0;
     printf("dstest: kill campaign: %lu kills of ds in %lu ms; %lu requests, %lu lost, %lu corrupt, "
@@ -180,15 +185,4 @@ void test_kill_campaign(void)
         key_of(key, k);
         ds_delete(key);
     }
-}
-
-/* The killer: CAMPAIGN_KILLS kills of ds, 20-200 ms apart; its exit status is how many. */
-int killer_main(void)
-{
-    uint64_t seed = sys_tsc() | 1, kills = 0, t0 = sys_uptime();
-    while (kills < CAMPAIGN_KILLS && sys_uptime() - t0 < CAMPAIGN_MAX_MS) {
-        sleep_ms(20 + rand64(&seed) % 181);
-        kills += root_service(SVC_KILL, "ds", 0) == 0;
-    }
-    return (int)kills;
 }

@@ -6,6 +6,5 @@
 
 void sleep_ms(uint64_t ms);
 void test_kill_campaign(void);
-int killer_main(void);
 
 #endif

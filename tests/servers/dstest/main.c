@@ -4,7 +4,7 @@
  * then "dstest: N passed, M failed", then QEMU exits through port 0x501
  * (status 1 if every test passed, 3 otherwise).
  *
- * The same program plays three other parts, chosen by its argument:
+ * The same program plays two other parts, chosen by its argument:
  *   helper  a child spawned with ROOT_SPAWN (manifest dshelper): a second
  *           process that must not write dstest's keys, reads them, and
  *           hears of a change through its own subscription;
@@ -12,8 +12,6 @@
  *           name, restarted at once when it dies): publishes its restart
  *           count, so a kill shows that ownership follows the label to the
  *           new endpoint;
- *   killer  a helper spawned with dstest's own manifest: kills ds at random
- *           instants (campaign.c, ds.kill_campaign).
  */
 #include <samsara/ds.h>
 #include <samsara/root.h>
@@ -1244,8 +1242,6 @@ int main(uint64_t argp)
         return fakeds_main();
     if (!strcmp(arg, "owner"))
         owner_main();
-    if (!strcmp(arg, "killer"))
-        return killer_main();
     for (int i = 0; i < 100 && (ds = ds_endpoint()) <= 0; i++)
         sleep_ms(10);
     if (ds <= 0)
