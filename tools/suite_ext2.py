@@ -277,8 +277,8 @@ def kill_campaign(record, boot):
 CHAOS_KILLS = 200
 
 
-def chaos_workload(kills, lo, hi):
-    """A shell loop that checks itself while rs kills ext2 `kills` times, every lo..hi ms, from
+def chaos_workload(kills, lo, hi, label="ext2"):
+    """A shell loop that checks itself while rs kills `label` (ext2) `kills` times, every lo..hi ms, from
     its alarm (`service chaos`): file i (`seq 1 N(i)`) written, renamed, read back and compared
     by sha256, removed (every 8th kept and compared again at the end), and every 4th time
     `cat /bin/busybox | md5sum` compared with the sum before the campaign; every command that
@@ -286,9 +286,9 @@ def chaos_workload(kills, lo, hi):
     size = "$((i * 37 % 3000 + 1))"
     return (
         "want=$(md5sum < /bin/busybox); mkdir -p /w; rm -f /tmp/err; : > /tmp/kept; "
-        "r0=$(service list | awk '$1==\"ext2\"{print $4}'); "
-        f"service chaos ext2 {kills} {lo} {hi} > /dev/null; i=0; e=0; bad=0; "
-        f"while [ $(service list | awk '$1==\"ext2\"{{print $4}}') -lt $((r0 + {kills})) ]; do "
+        f"r0=$(service list | awk '$1==\"{label}\"{{print $4}}'); "
+        f"service chaos {label} {kills} {lo} {hi} > /dev/null; i=0; e=0; bad=0; "
+        f"while [ $(service list | awk '$1==\"{label}\"{{print $4}}') -lt $((r0 + {kills})) ]; do "
         f"i=$((i + 1)); n={size}; seq 1 $n > /w/f$i 2>> /tmp/err || e=$((e + 1)); "
         "mv /w/f$i /w/g$i 2>> /tmp/err || e=$((e + 1)); "
         "if s=$(sha256sum < /w/g$i 2>> /tmp/err); then "

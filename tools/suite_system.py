@@ -324,6 +324,23 @@ def ramfs_restarts(record, boot):
               for m in [re.search(r"ramfs: files kept .* (\d+) changes of the request", t)] if m]
     print(f"  system.ramfs_killed_60_times_under_writes: {[l for l in out or [] if l.startswith('ok=')]}"
           f" restarts logged {len(undone)}, with changes undone {sum(1 for n in undone if n)}")
+    # 200 kills from rs's alarm (`service chaos`: in the middle of requests, exec's reads
+    # included) under the self-checking loop of the ext2 campaign (suite_ext2.chaos_workload):
+    # no wrong sum, no error any program saw (vfs replays the request in flight on the instance
+    # that kept the files: ramfs's FS_MOUNT answers 1), every new instance kept the files
+    from suite_ext2 import chaos_workload
+    first = len(boot.lines)
+    out = boot.run(chaos_workload(200, 50, 150, "ramfs"), PROMPT, 240) or []
+    summary = [l for l in out if l.startswith("loops=")]
+    fields = dict(w.split("=") for w in summary[0].split()) if summary else {}
+    kept = sum(1 for _, t in boot.lines[first:] if "ramfs: files kept across a restart" in t)
+    undone = sum(1 for _, t in boot.lines[first:]
+                 if re.search(r"ramfs: files kept .* [1-9]\d* changes of", t))
+    record("system.ramfs_chaos_200_kills",
+           bool(fields) and fields["bad"] == "0" and fields["kept_bad"] == "0"
+           and fields["errors"] == "0" and fields["stderr"] == "0" and kept >= 200,
+           f"{summary} new instances that kept the files {kept}, with a change undone {undone}",
+           None if fields else boot.tail(20))
 
 
 def users(record, boot):

@@ -196,7 +196,7 @@ void ext2_state_forget(void); /* after an unmount: the region names no file syst
 /* The superblock's bytes a change may alter (counts, times, state, features), all before the
  * UUID; the rest is set at mount only. ext2_txn_end keeps these (state.c: keep). */
 #define EXT2_SB_HOT offsetof(struct ext2_super, uuid)
-int ext2_state_kept(void);    /* the mount adopted a dead instance's state (lib/fsdriver) */
+int ext2_state_kept(void); /* the mount adopted a dead instance's state (lib/fsdriver) */
 void ext2_txn_begin(void);
 void ext2_txn_end(void);
 extern void (*ext2_txn_hook)(void); /* tests: called at each buffer logged */

@@ -264,10 +264,21 @@ static int fs_putnode(uint64_t ino)
     return 0;
 }
 
+static int state_kept; /* this instance carries on the last one's files (ramfs_heap_init) */
+
+/* FS_MOUNT's answer 1: vfs replays every request in flight here, unsafe ones too, since the
+ * one the dead instance had not committed was undone. ramfs kept vfs's references with the
+ * files, so it has no FS_HOLD (vfs stops asking at its ENOSYS). */
+static int fs_kept(void)
+{
+    return state_kept;
+}
+
 static struct fsdriver ramfs = {
     .label = "ramfs",
     .symlink_max = RAMFS_SYMLINK_MAX,
     .after = ramfs_commit, /* before the answer goes out (it is held until the next receive) */
+    .kept = fs_kept,
     FSDRIVER_FS_OPS,
 };
 
@@ -311,6 +322,7 @@ int main(uint64_t argp)
     int kept = ramfs_heap_init(ramfs.label);
     if (kept < 0)
         return 1;
+    state_kept = kept;
     if (!kept) { /* fresh: the tree from the initramfs, not a transaction (a death starts over) */
         if (ramfs_root_init() < 0) {
             printf("ramfs: no memory for the root directory\n");
