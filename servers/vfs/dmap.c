@@ -221,7 +221,9 @@ static void forget(struct driver *d)
  */
 int driver_sendrec(endpoint_t ep, message_t *m)
 {
+    int was = keep_busy(0); /* the tables change only after the answer: a death here keeps them */
     int r = ipc_sendrec_bounded(ep, m, DRIVER_TIMEOUT_MS);
+    keep_busy(was);
     struct driver *d;
     if (r == -E_TIMEDOUT && (d = driver_of(ep)) && d->label[0]) {
         printf("vfs: driver %s (endpoint %d) did not answer in %d ms: complaint to rs\n", d->label,

@@ -170,6 +170,18 @@ struct vproc {
     char exe_next[256]; /* the program being loaded, until VFS_PM_EXEC_DONE */
 };
 
+/* keep.c: the tables kept in the state region across a restart (tab: the live set) */
+struct tables {
+    struct vproc procs[NR_SLOTS];
+    struct file files[NR_FILES];
+    struct vnode vnodes[NR_VNODES];
+    struct pipe pipes[NR_PIPES];
+};
+extern struct tables *tab;
+void keep_start(void);
+int keep_busy(int busy);
+int keep_adopt(struct vproc *p);
+
 /* The terminal ioctls vfs follows (Linux values) */
 #define SIGTTIN 21 /* for a background job's terminal calls */
 #define SIGTTOU 22
