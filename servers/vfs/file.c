@@ -8,7 +8,6 @@
  */
 #include "vfs.h"
 
-
 /*
  * The last `reserve` free entries of a table all processes share are
  * root's, as Linux lets CAP_SYS_ADMIN open files past file-max: an ordinary

@@ -41,8 +41,8 @@ struct keep_state {
 _Static_assert(sizeof(struct keep_state) <= KEEP_LEN, "vfs's tables outgrow its state region");
 
 static struct keep_state *const st = (struct keep_state *)MANIFEST_STATE_VADDR;
-struct tables *tab;                /* the live set */
-static const struct tables *old;   /* the last instance's, 0 after a fresh start */
+struct tables *tab;                        /* the live set */
+static const struct tables *old;           /* the last instance's, 0 after a fresh start */
 static struct file *file_map[NR_FILES];    /* old file i's new file, once taken over */
 static struct vnode *vnode_map[NR_VNODES]; /* old vnode i's */
 static int kept_procs;
@@ -65,14 +65,14 @@ void keep_start(void)
 {
     const struct keep_header *h = &st->h;
     int empty = !h->magic && !h->version && !h->len && !h->check && !h->busy;
-    const char *why = empty                                          ? 0
-                      : h->check != header_check(h)                  ? "header checksum"
-                      : h->magic != KEEP_MAGIC                       ? "magic"
-                      : h->version != KEEP_VERSION                   ? "layout version"
+    const char *why = empty                                           ? 0
+                      : h->check != header_check(h)                   ? "header checksum"
+                      : h->magic != KEEP_MAGIC                        ? "magic"
+                      : h->version != KEEP_VERSION                    ? "layout version"
                       : h->len != (uint32_t)sizeof(struct keep_state) ? "length"
-                      : h->live > 1                                  ? "live set"
-                      : h->busy                                      ? ""
-                                                                     : 0;
+                      : h->live > 1                                   ? "live set"
+                      : h->busy                                       ? ""
+                                                                      : 0;
     uint64_t live = 0;
     if (!empty && !why) {
         old = &st->set[h->live];
@@ -88,8 +88,8 @@ void keep_start(void)
     st->h.busy = 1;
     memset(&st->set[live], 0, sizeof(st->set[live]));
     tab = &st->set[live];
-    struct keep_header want = {KEEP_MAGIC, KEEP_VERSION, (uint32_t)sizeof(struct keep_state), live,
-                               0, 1};
+    struct keep_header want = {
+        KEEP_MAGIC, KEEP_VERSION, (uint32_t)sizeof(struct keep_state), live, 0, 1};
     want.check = header_check(&want);
     st->h = want;
 }
@@ -101,6 +101,13 @@ int keep_busy(int busy)
     int was = *b != 0;
     *b = (uint64_t)busy;
     return was;
+}
+
+/* After the device map is made: the terminals' sessions and foreground groups. */
+void keep_terminals(void)
+{
+    if (old)
+        terminals_take(old->terminals);
 }
 
 /* p, a pointer read from the old set, as an index into an array of n elements at base; -1 if it

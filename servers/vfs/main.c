@@ -369,7 +369,8 @@ int main(uint64_t arg)
     keep_start(); /* the tables, in the state region: the last instance's taken over later */
     if (mount_root(args) < 0)
         return 1;
-    dmap_init(); /* which driver serves which device, from the manifests */
+    dmap_init();      /* which driver serves which device, from the manifests */
+    keep_terminals(); /* after a restart: the last instance's sessions of the terminals */
     make_dev();
     mount_others(args);        /* /proc, then the argument's mounts */
     service_startup("vfs", 0); /* ready; rs's heartbeat pings are answered in service_receive */
@@ -380,7 +381,7 @@ int main(uint64_t arg)
     for (;;) {
         message_t m;
         wakeups_run(); /* the calls the last message let go on */
-        keep_busy(0); /* between requests: a restart may take the tables over */
+        keep_busy(0);  /* between requests: a restart may take the tables over */
         int got = service_receive(&m);
         keep_busy(1);
         if (got < 0)

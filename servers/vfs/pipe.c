@@ -13,7 +13,6 @@
 
 #define SIGPIPE 13
 
-
 static int pipe_free(int i)
 {
     return !tab->pipes[i].in_use;

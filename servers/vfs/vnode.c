@@ -149,10 +149,11 @@ int vnode_count(endpoint_t fs, int bind)
 {
     int n = 0;
     for (int i = 0; i < NR_VNODES; i++)
-        if (tab->vnodes[i].refs && tab->vnodes[i].fs == fs && (bind < 0 || tab->vnodes[i].bind == bind))
+        if (tab->vnodes[i].refs && tab->vnodes[i].fs == fs &&
+            (bind < 0 || tab->vnodes[i].bind == bind))
             n += tab->vnodes[i].refs;
-        else if (tab->vnodes[i].refs && tab->vnodes[i].lent && tab->vnodes[i].lent->fs == fs && bind >= 0 &&
-                 tab->vnodes[i].lent->bind == bind)
+        else if (tab->vnodes[i].refs && tab->vnodes[i].lent && tab->vnodes[i].lent->fs == fs &&
+                 bind >= 0 && tab->vnodes[i].lent->bind == bind)
             n--; /* a file bound elsewhere does not keep this mount busy */
     return n;
 }
