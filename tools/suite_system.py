@@ -200,7 +200,7 @@ def shell_tests(record, boot):
           ["error: kill nosuch: no such running service", "st=1",
            "error: unknown command 'frob' (list, log, restart, kill, down, up, update, scramble, chaos)"])
     # ramfs and ipc would not come back (restart never): rs refuses to stop them unless forced,
-    # and says what would be lost (their manifests' `lost` lines); pm and vfs come back fresh
+    # and says what would be lost (their manifests' `lost` lines); pm comes back fresh, vfs with its tables
     # (tools/suite_core.py)
     def refusal(verb, label, how, lost, doing):
         return (f"error: {verb} {label}: refused: {label} {how} (restart never): {lost}; "
