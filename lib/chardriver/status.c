@@ -139,11 +139,15 @@ int chardriver_set_mailbox(endpoint_t who, grant_id_t grant, uint64_t size)
         return 0;
     if (size < sizeof(struct cdev_mailbox) || grant < 0)
         return -LX_EINVAL;
+    uint64_t tail;
+    for (b = 0; b < MAILBOX_MAX; b++) /* a box whose client died (vfs restarted): free */
+        if (boxes[b].who && sys_safecopy_from(boxes[b].who, boxes[b].grant,
+                                              offsetof(struct cdev_mailbox, tail), &tail, 8) < 0)
+            boxes[b].who = 0;
     for (b = 0; b < MAILBOX_MAX && boxes[b].who; b++)
         ;
     if (b == MAILBOX_MAX)
         return -LX_ENOSPC;
-    uint64_t tail;
     if (sys_safecopy_from(who, grant, offsetof(struct cdev_mailbox, tail), &tail, 8) < 0 ||
         sys_safecopy_to(who, grant, 0, &tail, 8) < 0)
         return -LX_EFAULT; /* the grant must let us read and write the box */

@@ -375,8 +375,10 @@ static int64_t request(endpoint_t fs, message_t *m, int putnode)
     if (b)
         wait_idle(b, 0);
     int unsafe = p && !replay_safe(p, type);
-    sent++; /* a bounded wait that times out may have reached it: counted */
+    sent++;                 /* a bounded wait that times out may have reached it: counted */
+    int was = keep_busy(0); /* the tables change after the answer: a death here keeps them */
     int r = ipc_sendrec_bounded(fs, m, FS_TIMEOUT_MS);
+    keep_busy(was);
     if (r == -E_DEADEP && p)
         return wait_for_instance(p, fs, unsafe);
     if (r == -E_TIMEDOUT)
