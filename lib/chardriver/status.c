@@ -55,6 +55,14 @@ static int box_of(endpoint_t who)
 
 static void flush(endpoint_t who);
 
+/* 1 if who, a client that lent a mailbox, is dead (rs restarted vfs): its box can be reused. */
+static int gone(endpoint_t who, grant_id_t grant)
+{
+    uint64_t tail;
+    int r = sys_safecopy_from(who, grant, offsetof(struct cdev_mailbox, tail), &tail, 8);
+    return r == -E_DEADEP || r == -E_SRCH;
+}
+
 static void remove_at(int i)
 {
     if (queue[i].kind == CDEV_ST_DONE)
@@ -123,6 +131,8 @@ static void flush(endpoint_t who)
 drop:
     printf("chardriver: the status mailbox of endpoint %d is gone\n", who);
     boxes[b].who = 0;
+    if (gone(who, boxes[b].grant))
+        chardriver_forget(who); /* it died: its suspended requests too */
 }
 
 /*
@@ -141,9 +151,10 @@ int chardriver_set_mailbox(endpoint_t who, grant_id_t grant, uint64_t size)
         return -LX_EINVAL;
     uint64_t tail;
     for (b = 0; b < MAILBOX_MAX; b++) /* a box whose client died (vfs restarted): free */
-        if (boxes[b].who && sys_safecopy_from(boxes[b].who, boxes[b].grant,
-                                              offsetof(struct cdev_mailbox, tail), &tail, 8) < 0)
+        if (boxes[b].who && gone(boxes[b].who, boxes[b].grant)) {
+            chardriver_forget(boxes[b].who);
             boxes[b].who = 0;
+        }
     for (b = 0; b < MAILBOX_MAX && boxes[b].who; b++)
         ;
     if (b == MAILBOX_MAX)

@@ -231,3 +231,29 @@ int keep_adopt(struct vproc *p)
         printf("vfs: pid %d kept %d descriptors\n", p->pid, n);
     return 1;
 }
+
+/*
+ * A Linux call from ep, whom pm has not named yet: if the last instance knew
+ * ep as a process (not a thread, not chrooted), ep gets its view from the old
+ * set now, with the ids, group, session and name the last instance had (pm's
+ * adoption, a moment later, sets them again); else 0 (the call is refused).
+ */
+struct vproc *keep_early(endpoint_t ep)
+{
+    const struct vproc *op = old && ep > 0 ? &old->procs[EP_SLOT(ep)] : 0;
+    if (!op || op->ep != ep || op->files != op || op->root || op->pid <= 0)
+        return 0;
+    struct vproc *p = vproc_new(ep);
+    p->pid = op->pid;
+    p->ppid = op->ppid;
+    p->pgrp = op->pgrp;
+    p->sid = op->sid;
+    p->cred = op->cred;
+    p->start_tick = op->start_tick;
+    memcpy(p->comm, op->comm, sizeof(p->comm));
+    p->comm[sizeof(p->comm) - 1] = '\0';
+    p->cwd = root_vnode;
+    vnode_hold(p->cwd);
+    keep_adopt(p);
+    return p;
+}

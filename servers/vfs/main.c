@@ -157,6 +157,10 @@ static void pm_request(message_t *m)
     if (m->source != pm_ep) {
         res = -LX_EPERM;
         vfs_refuse(REFUSE_PM_REQUEST, m->source, "a request only pm may make");
+    } else if (m->type == VFS_PM_FORK && (q->fork.flags & VFS_FORK_ADOPT) &&
+               (p = vproc_of(q->fork.child))) {
+        p->pid = q->fork.pid; /* it called before pm named it: its view is taken over already */
+        p->ppid = q->fork.ppid;
     } else if (m->type == VFS_PM_FORK) {
         int adopt = (q->fork.flags & VFS_FORK_ADOPT) != 0;
         parent = adopt ? 0 : vproc_of(q->fork.parent); /* adopted: its own view, kept or new */
@@ -405,6 +409,8 @@ int main(uint64_t arg)
             vfs_refuse(REFUSE_NOTIFY, m.source, "a notification, not from a driver of ours");
         } else if (m.type == MSG_LINUX_CALL) {
             struct vproc *p = vproc_of(m.source); /* only pm's Linux processes */
+            if (!p)
+                p = keep_early(m.source); /* after a restart, before pm names it (keep.c) */
             if (!p) {
                 vfs_refuse(REFUSE_LINUX_CALL, m.source,
                            "a Linux call from a process pm did not make");

@@ -186,6 +186,7 @@ void keep_start(void);
 int keep_busy(int busy);
 int keep_adopt(struct vproc *p);
 void keep_terminals(void);
+struct vproc *keep_early(endpoint_t ep);
 
 /* The terminal ioctls vfs follows (Linux values) */
 #define SIGTTIN 21 /* for a background job's terminal calls */
