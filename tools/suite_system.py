@@ -201,8 +201,8 @@ def shell_tests(record, boot):
           ["error: kill nosuch: no such running service", "st=1",
            "error: unknown command 'frob' (list, log, restart, kill, down, up, update, scramble, chaos)"])
     # ipc would not come back (restart never): rs refuses to stop it unless forced, and says what
-    # would be lost (its manifest's `lost` line); pm and vfs come back fresh (tools/suite_core.py),
-    # ramfs with its files (system.ramfs_*)
+    # would be lost (its manifest's `lost` line); pm comes back fresh, vfs with its tables
+    # (tools/suite_core.py), ramfs with its files (system.ramfs_*)
     def refusal(verb, label, how, lost, doing):
         return (f"error: {verb} {label}: refused: {label} {how} (restart never): {lost}; "
                 f"use service {verb} -f {label} to {doing} anyway")

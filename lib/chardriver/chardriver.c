@@ -208,6 +208,18 @@ static void cancel(const message_t *m)
     reply(m->source, res);
 }
 
+/* A client died with requests suspended here (a vfs rs restarted): they are cancelled, so that
+ * none of them takes input meant for its successor's requests. */
+void chardriver_forget(endpoint_t dead)
+{
+    for (int i = 0; i < CHARDRIVER_PENDING_MAX; i++)
+        if (pending[i].source == dead) {
+            if (drv->cancel)
+                drv->cancel(pending[i].minor, dead, pending[i].id);
+            pending_remove(i);
+        }
+}
+
 static void select(const message_t *m)
 {
     const struct msg_cdev_select *q = &m->u.cdev.select;

@@ -55,6 +55,14 @@ static int box_of(endpoint_t who)
 
 static void flush(endpoint_t who);
 
+/* 1 if who, a client that lent a mailbox, is dead (rs restarted vfs): its box can be reused. */
+static int gone(endpoint_t who, grant_id_t grant)
+{
+    uint64_t tail;
+    int r = sys_safecopy_from(who, grant, offsetof(struct cdev_mailbox, tail), &tail, 8);
+    return r == -E_DEADEP || r == -E_SRCH;
+}
+
 static void remove_at(int i)
 {
     if (queue[i].kind == CDEV_ST_DONE)
@@ -123,6 +131,8 @@ static void flush(endpoint_t who)
 drop:
     printf("chardriver: the status mailbox of endpoint %d is gone\n", who);
     boxes[b].who = 0;
+    if (gone(who, boxes[b].grant))
+        chardriver_forget(who); /* it died: its suspended requests too */
 }
 
 /*
@@ -139,11 +149,16 @@ int chardriver_set_mailbox(endpoint_t who, grant_id_t grant, uint64_t size)
         return 0;
     if (size < sizeof(struct cdev_mailbox) || grant < 0)
         return -LX_EINVAL;
+    uint64_t tail;
+    for (b = 0; b < MAILBOX_MAX; b++) /* a box whose client died (vfs restarted): free */
+        if (boxes[b].who && gone(boxes[b].who, boxes[b].grant)) {
+            chardriver_forget(boxes[b].who);
+            boxes[b].who = 0;
+        }
     for (b = 0; b < MAILBOX_MAX && boxes[b].who; b++)
         ;
     if (b == MAILBOX_MAX)
         return -LX_ENOSPC;
-    uint64_t tail;
     if (sys_safecopy_from(who, grant, offsetof(struct cdev_mailbox, tail), &tail, 8) < 0 ||
         sys_safecopy_to(who, grant, 0, &tail, 8) < 0)
         return -LX_EFAULT; /* the grant must let us read and write the box */

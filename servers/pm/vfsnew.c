@@ -2,7 +2,8 @@
  * A new vfs instance (vfs restarted by rs, docs/REINCARNATION.md, "Core
  * servers: vfs and pm") knows no process: it notifies pm once it is ready,
  * and pm tells it of every live one, as VFS_PM_FORK with VFS_FORK_ADOPT
- * (pid, parent's pid; no descriptors, cwd /, except init's console),
+ * (pid, parent's pid; vfs takes their descriptors over from its state region, or
+ * after a fresh start gives them none, cwd /, and init its console),
  * then its ids, group, session and name. Threads follow their processes
  * (VFS_FORK_THREAD: they share its view again). Zombies are not told: their
  * later VFS_PM_RELEASE names a pid the new vfs does not know, which it ignores.
@@ -72,9 +73,7 @@ int vfs_restarted(endpoint_t ep)
                 killed += !told;
             }
         }
-    printf("pm: vfs restarted (endpoint %d): told it of %d processes; their descriptors are "
-           "gone\n",
-           (int)ep, n);
+    printf("pm: vfs restarted (endpoint %d): told it of %d processes\n", (int)ep, n);
     if (killed)
         printf("pm: killed %d chrooted processes: the new vfs does not know their root\n", killed);
     return 1;

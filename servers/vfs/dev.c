@@ -269,8 +269,10 @@ int64_t dev_ioctl(struct vproc *p, struct file *f, uint64_t req, uint64_t arg)
     r = start(p, d, &m, DEV_IOCTL, arg, size, dg);
     if (r == 0)
         terminal_update(p, drv, req, value);
-    if (r == 0 && drv && req >= TCSETS && req <= TCSETSF) /* c_lflag's TOSTOP */
+    if (r == 0 && drv && req >= TCSETS && req <= TCSETSF) { /* c_lflag's TOSTOP */
         drv->tostop = (*(uint32_t *)(buf + 12) & 0400) != 0;
+        terminals_save();
+    }
     return r;
 }
 

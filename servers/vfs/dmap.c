@@ -45,6 +45,8 @@
 #define SIGWINCH 28
 
 #define NR_DRIVERS 16 /* labels in the map, rs's /dev/service first */
+_Static_assert(NR_DRIVERS == sizeof(((struct tables *)0)->terminals) / sizeof(struct terminal_kept),
+               "one kept terminal per driver");
 #define ANNOUNCE_SUFFIX ".dev"
 
 static struct driver drivers[NR_DRIVERS]; /* [0]: rs, for /dev/service */
@@ -221,7 +223,9 @@ static void forget(struct driver *d)
  */
 int driver_sendrec(endpoint_t ep, message_t *m)
 {
+    int was = keep_busy(0); /* the tables change only after the answer: a death here keeps them */
     int r = ipc_sendrec_bounded(ep, m, DRIVER_TIMEOUT_MS);
+    keep_busy(was);
     struct driver *d;
     if (r == -E_TIMEDOUT && (d = driver_of(ep)) && d->label[0]) {
         printf("vfs: driver %s (endpoint %d) did not answer in %d ms: complaint to rs\n", d->label,
@@ -453,6 +457,33 @@ void terminal_update(struct vproc *p, struct driver *d, uint64_t req, int64_t va
         /* only the leader frees its session's terminal; anyone else gives up only its own */
         d->sid = d->fgrp = 0;
     }
+    terminals_save();
+}
+
+/* The terminals' sessions and foreground groups into the kept tables (keep.c), after a change. */
+void terminals_save(void)
+{
+    for (int i = 0; i < NR_DRIVERS; i++)
+        tab->terminals[i] = (struct terminal_kept){"", drivers[i].terminal ? drivers[i].sid : 0,
+                                                   drivers[i].fgrp, drivers[i].tostop};
+    for (int i = 0; i < NR_DRIVERS; i++)
+        memcpy(tab->terminals[i].label, drivers[i].label, sizeof(drivers[i].label));
+}
+
+/* After a restart: the last instance's sessions and foreground groups, by the drivers' labels. */
+void terminals_take(const struct terminal_kept *old)
+{
+    for (int i = 0; i < NR_DRIVERS; i++) {
+        struct driver *d = old[i].label[0] && !old[i].label[sizeof(old[i].label) - 1]
+                               ? driver_by_label(old[i].label)
+                               : 0;
+        if (d && d->terminal && old[i].sid > 0) {
+            d->sid = old[i].sid;
+            d->fgrp = old[i].fgrp;
+            d->tostop = old[i].tostop != 0;
+        }
+    }
+    terminals_save();
 }
 
 /* A session leader exited: its terminal belongs to no session now (as Linux). */
@@ -476,6 +507,7 @@ void terminal_session_ended(int sid)
     for (int i = 0; i < nr_drivers; i++)
         if (drivers[i].terminal && drivers[i].sid == sid)
             drivers[i].sid = drivers[i].fgrp = 0;
+    terminals_save();
 }
 
 static int terminal_signal(uint64_t sig)

@@ -8,8 +8,6 @@
  */
 #include "vfs.h"
 
-static struct file files[NR_FILES];
-
 /*
  * The last `reserve` free entries of a table all processes share are
  * root's, as Linux lets CAP_SYS_ADMIN open files past file-max: an ordinary
@@ -39,7 +37,7 @@ int table_take(int n, int (*is_free)(int i), int reserve)
 
 static int file_free(int i)
 {
-    return !files[i].refs;
+    return !tab->files[i].refs;
 }
 
 struct file *file_new(struct vnode *v, uint32_t flags)
@@ -47,8 +45,8 @@ struct file *file_new(struct vnode *v, uint32_t flags)
     int i = table_take(NR_FILES, file_free, FILES_FOR_ROOT);
     if (i < 0)
         return 0;
-    files[i] = (struct file){.refs = 1, .flags = flags, .vn = v};
-    return &files[i];
+    tab->files[i] = (struct file){.refs = 1, .flags = flags, .vn = v};
+    return &tab->files[i];
 }
 
 /* Files open for writing on server fs through mount number bind (-1: any mount), but for devices,
@@ -57,9 +55,9 @@ int file_writers(endpoint_t fs, int bind)
 {
     int n = 0;
     for (int i = 0; i < NR_FILES; i++) {
-        const struct vnode *v = files[i].vn;
+        const struct vnode *v = tab->files[i].vn;
         uint64_t type = v ? v->mode & S_IFMT : 0;
-        n += files[i].refs && (files[i].flags & O_ACCMODE) && v->fs == fs &&
+        n += tab->files[i].refs && (tab->files[i].flags & O_ACCMODE) && v->fs == fs &&
              (bind < 0 || v->bind == bind) && (type == S_IFREG || type == S_IFDIR);
     }
     return n;

@@ -399,8 +399,10 @@ static int64_t request(endpoint_t fs, message_t *m, int putnode)
     int unsafe = p && !replay_safe(p, type);
     /* a removal carries the name cache's put-node (fs_remove): lost if the server dies in it */
     uint64_t put = type == FS_UNLINK || type == FS_RMDIR ? m->u.fs.unlink.put : 0;
-    sent++; /* a bounded wait that times out may have reached it: counted */
+    sent++;                 /* a bounded wait that times out may have reached it: counted */
+    int was = keep_busy(0); /* the tables change after the answer: a death here keeps them */
     int r = ipc_sendrec_bounded(fs, m, FS_TIMEOUT_MS);
+    keep_busy(was);
     if (r == -E_DEADEP && (putnode || put))
         put_lost(fs, putnode ? m->u.fs.putnode.ino : put);
     if (r == -E_DEADEP && p)

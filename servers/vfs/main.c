@@ -14,7 +14,6 @@
 
 struct vnode *root_vnode;
 uint8_t bounce[BOUNCE_SIZE];
-static struct vproc procs[NR_SLOTS];
 static endpoint_t pm_ep;
 
 void reply(endpoint_t ep, int64_t result)
@@ -27,18 +26,18 @@ struct vproc *vproc_of(endpoint_t ep)
 {
     if (ep <= 0)
         return 0;
-    struct vproc *p = &procs[EP_SLOT(ep)];
+    struct vproc *p = &tab->procs[EP_SLOT(ep)];
     return p->ep == ep ? p : 0;
 }
 
 struct vproc *vproc_by_index(int i)
 {
-    return procs[i].ep ? &procs[i] : 0;
+    return tab->procs[i].ep ? &tab->procs[i] : 0;
 }
 
 struct vproc *vproc_new(endpoint_t ep)
 {
-    struct vproc *p = &procs[EP_SLOT(ep)];
+    struct vproc *p = &tab->procs[EP_SLOT(ep)];
     memset(p, 0, sizeof(*p));
     p->ep = ep;
     p->files = p;
@@ -158,8 +157,13 @@ static void pm_request(message_t *m)
     if (m->source != pm_ep) {
         res = -LX_EPERM;
         vfs_refuse(REFUSE_PM_REQUEST, m->source, "a request only pm may make");
+    } else if (m->type == VFS_PM_FORK && (q->fork.flags & VFS_FORK_ADOPT) &&
+               (p = vproc_of(q->fork.child))) {
+        p->pid = q->fork.pid; /* it called before pm named it: its view is taken over already */
+        p->ppid = q->fork.ppid;
     } else if (m->type == VFS_PM_FORK) {
-        parent = vproc_of(q->fork.parent);
+        int adopt = (q->fork.flags & VFS_FORK_ADOPT) != 0;
+        parent = adopt ? 0 : vproc_of(q->fork.parent); /* adopted: its own view, kept or new */
         p = vproc_new(q->fork.child);
         if (parent && (q->fork.flags & VFS_FORK_THREAD))
             p->files = parent->files; /* shared: nothing of them is copied */
@@ -179,7 +183,9 @@ static void pm_request(message_t *m)
             if ((p->root = parent ? parent->files->root : 0))
                 vnode_hold(p->root);
         }
-        if (!parent && (!(q->fork.flags & VFS_FORK_ADOPT) || p->pid == 1)) {
+        if (adopt && keep_adopt(p)) {
+            /* the last instance's descriptors, cwd and umask (keep.c) */
+        } else if (!parent && (!adopt || p->pid == 1)) {
             /* the first process (or init, adopted after a restart): the console on 0, 1, 2 */
             extern int64_t do_open(struct vproc * p, const uint64_t *a);
             static const char console[] = "/dev/console";
@@ -364,9 +370,11 @@ static int signal_pull(struct msg_vfs_pm_pull_reply *out)
 int main(uint64_t arg)
 {
     const char *args = (const char *)arg; /* root=LABEL mount=PATH:LABEL ... (mount.c) */
+    keep_start(); /* the tables, in the state region: the last instance's taken over later */
     if (mount_root(args) < 0)
         return 1;
-    dmap_init(); /* which driver serves which device, from the manifests */
+    dmap_init();      /* which driver serves which device, from the manifests */
+    keep_terminals(); /* after a restart: the last instance's sessions of the terminals */
     make_dev();
     mount_others(args);        /* /proc, then the argument's mounts */
     service_startup("vfs", 0); /* ready; rs's heartbeat pings are answered in service_receive */
@@ -377,7 +385,10 @@ int main(uint64_t arg)
     for (;;) {
         message_t m;
         wakeups_run(); /* the calls the last message let go on */
-        if (service_receive(&m) < 0)
+        keep_busy(0);  /* between requests: a restart may take the tables over */
+        int got = service_receive(&m);
+        keep_busy(1);
+        if (got < 0)
             continue;
         struct driver *d;
         if (m.source == SYSTEM) { /* the kernel: our alarm */
@@ -398,6 +409,8 @@ int main(uint64_t arg)
             vfs_refuse(REFUSE_NOTIFY, m.source, "a notification, not from a driver of ours");
         } else if (m.type == MSG_LINUX_CALL) {
             struct vproc *p = vproc_of(m.source); /* only pm's Linux processes */
+            if (!p)
+                p = keep_early(m.source); /* after a restart, before pm names it (keep.c) */
             if (!p) {
                 vfs_refuse(REFUSE_LINUX_CALL, m.source,
                            "a Linux call from a process pm did not make");

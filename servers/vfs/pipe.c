@@ -13,11 +13,9 @@
 
 #define SIGPIPE 13
 
-static struct pipe pipes[NR_PIPES];
-
 static int pipe_free(int i)
 {
-    return !pipes[i].in_use;
+    return !tab->pipes[i].in_use;
 }
 
 int pipe_create(struct vproc *p, int fds[2], uint32_t flags)
@@ -25,7 +23,7 @@ int pipe_create(struct vproc *p, int fds[2], uint32_t flags)
     int i = table_take(NR_PIPES, pipe_free, PIPES_FOR_ROOT);
     if (i < 0)
         return -LX_ENFILE;
-    struct pipe *pp = &pipes[i];
+    struct pipe *pp = &tab->pipes[i];
     struct vnode *v = vnode_get(NONE, 0, S_IFIFO | 0600, 0);
     if (!v)
         return -LX_ENFILE;
@@ -200,8 +198,8 @@ int64_t fifo_open(struct vproc *p, struct vnode *v, uint32_t flags)
         int i = table_take(NR_PIPES, pipe_free, PIPES_FOR_ROOT);
         if (i < 0)
             return -LX_ENFILE;
-        pipes[i] = (struct pipe){.in_use = 1};
-        v->pipe = &pipes[i];
+        tab->pipes[i] = (struct pipe){.in_use = 1};
+        v->pipe = &tab->pipes[i];
     }
     v->pipe->readers += mode != O_WRONLY;
     v->pipe->writers += mode != 0;

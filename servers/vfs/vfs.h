@@ -170,6 +170,24 @@ struct vproc {
     char exe_next[256]; /* the program being loaded, until VFS_PM_EXEC_DONE */
 };
 
+/* keep.c: the tables kept in the state region across a restart (tab: the live set) */
+struct tables {
+    struct vproc procs[NR_SLOTS];
+    struct file files[NR_FILES];
+    struct vnode vnodes[NR_VNODES];
+    struct pipe pipes[NR_PIPES];
+    struct terminal_kept { /* each terminal driver's session and foreground group (dmap.c) */
+        char label[16];
+        int sid, fgrp, tostop;
+    } terminals[16];
+};
+extern struct tables *tab;
+void keep_start(void);
+int keep_busy(int busy);
+int keep_adopt(struct vproc *p);
+void keep_terminals(void);
+struct vproc *keep_early(endpoint_t ep);
+
 /* The terminal ioctls vfs follows (Linux values) */
 #define SIGTTIN 21 /* for a background job's terminal calls */
 #define SIGTTOU 22
@@ -441,6 +459,8 @@ int terminal_check(struct vproc *p, struct driver *d, uint64_t req, int64_t valu
 int64_t terminal_job_check(struct vproc *p, struct driver *d, int sig);
 void terminal_update(struct vproc *p, struct driver *d, uint64_t req, int64_t value);
 void terminal_session_ended(int sid);
+void terminals_save(void);
+void terminals_take(const struct terminal_kept *old);
 
 /* wait.c: suspended calls */
 #define SUSPEND (-0x7fff0000ll) /* a handler's result: no reply now */

@@ -7,7 +7,6 @@
  */
 #include "vfs.h"
 
-static struct vnode vnodes[NR_VNODES];
 static struct vnode *by_file[VNODE_BUCKETS]; /* in-use vnodes of servers, chained by (fs, ino) */
 static int next_free;                        /* where the search for a free slot starts */
 
@@ -28,9 +27,9 @@ static struct vnode *free_slot(void)
     for (int round = 0; round < 2; round++) {
         for (int n = 0; n < NR_VNODES; n++) {
             int i = (next_free + n) % NR_VNODES;
-            if (!vnodes[i].refs) {
+            if (!tab->vnodes[i].refs) {
                 next_free = (i + 1) % NR_VNODES;
-                return &vnodes[i];
+                return &tab->vnodes[i];
             }
         }
         if (!round && !namecache_shrink())
@@ -134,12 +133,12 @@ void vnode_mount_on(struct vnode *covered, struct vnode *root)
 void vnode_rebind(endpoint_t old, endpoint_t now)
 {
     for (int i = 0; i < NR_VNODES; i++)
-        if (vnodes[i].refs && vnodes[i].fs == old) {
-            unchain(&vnodes[i]);
-            vnodes[i].fs = now;
-            struct vnode **head = bucket(now, vnodes[i].ino);
-            vnodes[i].next_same = *head;
-            *head = &vnodes[i];
+        if (tab->vnodes[i].refs && tab->vnodes[i].fs == old) {
+            unchain(&tab->vnodes[i]);
+            tab->vnodes[i].fs = now;
+            struct vnode **head = bucket(now, tab->vnodes[i].ino);
+            tab->vnodes[i].next_same = *head;
+            *head = &tab->vnodes[i];
         }
     lock_rebind(old, now);
 }
@@ -164,10 +163,11 @@ int vnode_count(endpoint_t fs, int bind)
 {
     int n = 0;
     for (int i = 0; i < NR_VNODES; i++)
-        if (vnodes[i].refs && vnodes[i].fs == fs && (bind < 0 || vnodes[i].bind == bind))
-            n += vnodes[i].refs;
-        else if (vnodes[i].refs && vnodes[i].lent && vnodes[i].lent->fs == fs && bind >= 0 &&
-                 vnodes[i].lent->bind == bind)
+        if (tab->vnodes[i].refs && tab->vnodes[i].fs == fs &&
+            (bind < 0 || tab->vnodes[i].bind == bind))
+            n += tab->vnodes[i].refs;
+        else if (tab->vnodes[i].refs && tab->vnodes[i].lent && tab->vnodes[i].lent->fs == fs &&
+                 bind >= 0 && tab->vnodes[i].lent->bind == bind)
             n--; /* a file bound elsewhere does not keep this mount busy */
     return n;
 }

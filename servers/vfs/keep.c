@@ -1,0 +1,259 @@
+/*
+ * Descriptors kept across a vfs restart (docs/REINCARNATION.md, "Core
+ * servers: vfs and pm"). The process table, the open files, the vnodes and
+ * the pipes live in the state region rs keeps (`state` in vfs.conf), in two
+ * sets: an instance uses one and leaves the other, its predecessor's, as it
+ * found it. The header says which set is live; `busy` is 1 while a message
+ * is being handled (or the instance is starting), so a set left by an
+ * instance that died in the middle of a request is never read: the new one
+ * starts fresh, as it does when the header is wrong (logged).
+ *
+ * The new instance reads the old set when pm tells it of a process
+ * (VFS_FORK_ADOPT, keep_adopt): that process's descriptors, close-on-exec
+ * bits, limit, umask and working directory are rebuilt in the live set from
+ * the old entries, each old file and vnode once (a file shared by fork or
+ * dup stays shared, with its offset). What is kept: files and directories
+ * of the mounted file servers (their endpoints do not change when vfs
+ * restarts; a vnode taken over keeps the server's reference the old one
+ * held), character devices, vfs's memory devices, and pipes with their
+ * data. Sockets, FIFOs, message queues, signalfds, /proc files, files
+ * reached through a bind mount and locks are not: those descriptors are
+ * closed (EBADF), as every descriptor is after a fresh start.
+ */
+#include "vfs.h"
+
+#define KEEP_MAGIC 0x316570654b736676ull /* "vfsKeep1" */
+#define KEEP_VERSION 1
+#define KEEP_LEN (4u * 1024 * 1024) /* vfs.conf: state 4M */
+
+struct keep_header {
+    uint64_t magic;
+    uint32_t version, len; /* the layout's, and sizeof(struct keep_state) */
+    uint64_t live;         /* the set in use: 0 or 1 */
+    uint64_t check;        /* FNV-1a of the fields above */
+    uint64_t busy;         /* 1: a message (or the start) is being handled */
+};
+
+struct keep_state {
+    struct keep_header h;
+    struct tables set[2];
+};
+_Static_assert(sizeof(struct keep_state) <= KEEP_LEN, "vfs's tables outgrow its state region");
+
+static struct keep_state *const st = (struct keep_state *)MANIFEST_STATE_VADDR;
+struct tables *tab;                        /* the live set */
+static const struct tables *old;           /* the last instance's, 0 after a fresh start */
+static struct file *file_map[NR_FILES];    /* old file i's new file, once taken over */
+static struct vnode *vnode_map[NR_VNODES]; /* old vnode i's */
+static int kept_procs;
+
+static uint64_t header_check(const struct keep_header *h)
+{
+    uint64_t x = 0xcbf29ce484222325ull;
+    const uint64_t w[3] = {h->magic, (uint64_t)h->version << 32 | h->len, h->live};
+    const uint8_t *b = (const uint8_t *)w;
+    for (uint64_t n = 0; n < sizeof(w); n++)
+        x = (x ^ b[n]) * 0x100000001b3ull; /* FNV-1a */
+    return x;
+}
+
+/*
+ * At start, before anything uses a table: the old set if the region's header
+ * is right and its instance was between requests, and a zeroed live set.
+ */
+void keep_start(void)
+{
+    const struct keep_header *h = &st->h;
+    int empty = !h->magic && !h->version && !h->len && !h->check && !h->busy;
+    const char *why = empty                                           ? 0
+                      : h->check != header_check(h)                   ? "header checksum"
+                      : h->magic != KEEP_MAGIC                        ? "magic"
+                      : h->version != KEEP_VERSION                    ? "layout version"
+                      : h->len != (uint32_t)sizeof(struct keep_state) ? "length"
+                      : h->live > 1                                   ? "live set"
+                      : h->busy                                       ? ""
+                                                                      : 0;
+    uint64_t live = 0;
+    if (!empty && !why) {
+        old = &st->set[h->live];
+        live = !h->live;
+        printf("vfs: state region kept: descriptors of the last instance taken over as pm "
+               "names its processes\n");
+    } else if (why && *why) {
+        printf("vfs: state region unusable (bad %s): every descriptor is closed\n", why);
+    } else if (why) {
+        printf("vfs: the last instance died in the middle of a request: every descriptor is "
+               "closed\n");
+    }
+    st->h.busy = 1;
+    memset(&st->set[live], 0, sizeof(st->set[live]));
+    tab = &st->set[live];
+    struct keep_header want = {
+        KEEP_MAGIC, KEEP_VERSION, (uint32_t)sizeof(struct keep_state), live, 0, 1};
+    want.check = header_check(&want);
+    st->h = want;
+}
+
+/* 1 while a message is being handled: a set left busy is not taken over. The value before. */
+int keep_busy(int busy)
+{
+    volatile uint64_t *b = &st->h.busy;
+    int was = *b != 0;
+    *b = (uint64_t)busy;
+    return was;
+}
+
+/* After the device map is made: the terminals' sessions and foreground groups. */
+void keep_terminals(void)
+{
+    if (old)
+        terminals_take(old->terminals);
+}
+
+/* p, a pointer read from the old set, as an index into an array of n elements at base; -1 if it
+ * points elsewhere. */
+static int old_index(const void *p, const void *base, size_t size, int n)
+{
+    uintptr_t a = (uintptr_t)p, b = (uintptr_t)base;
+    if (!p || a < b || (a - b) % size || (a - b) / size >= (uintptr_t)n)
+        return -1;
+    return (int)((a - b) / size);
+}
+
+static struct pipe *pipe_take(const struct pipe *from)
+{
+    for (int i = 0; i < NR_PIPES; i++)
+        if (!tab->pipes[i].in_use) {
+            tab->pipes[i] = (struct pipe){.in_use = 1, .ring = from->ring};
+            if (tab->pipes[i].ring.head >= PIPE_SIZE || tab->pipes[i].ring.count > PIPE_SIZE)
+                tab->pipes[i].ring.head = tab->pipes[i].ring.count = 0;
+            return &tab->pipes[i];
+        }
+    return 0;
+}
+
+/* The new vnode of an old one (held once more), or 0 if it is of a kind not kept. */
+static struct vnode *vnode_take(const struct vnode *ov)
+{
+    int i = old_index(ov, old->vnodes, sizeof(*ov), NR_VNODES);
+    if (i < 0 || ov->refs <= 0)
+        return 0;
+    if (vnode_map[i]) {
+        vnode_hold(vnode_map[i]);
+        return vnode_map[i];
+    }
+    uint64_t type = ov->mode & S_IFMT;
+    struct vnode *v = 0;
+    if (ov->fs == NONE && type == S_IFIFO &&
+        old_index(ov->pipe, old->pipes, sizeof(struct pipe), NR_PIPES) >= 0 && ov->pipe->in_use) {
+        struct pipe *pp = pipe_take(ov->pipe);
+        if (pp && !(v = vnode_get(NONE, 0, ov->mode, 0)))
+            pp->in_use = 0;
+        else if (v)
+            v->pipe = pp;
+    } else if (ov->fs > 0 && mount_dev(ov->fs) && !ov->bind && !ov->sock && !ov->mq && !ov->sigfd &&
+               (type == S_IFREG || type == S_IFDIR || type == S_IFCHR || type == S_IFLNK)) {
+        v = vnode_get(ov->fs, ov->ino, ov->mode, ov->rdev); /* the server's reference: ov's */
+        if (v)
+            v->size = ov->size;
+    }
+    if (v) {
+        v->uid = ov->uid;
+        v->gid = ov->gid;
+        vnode_map[i] = v;
+    }
+    return v;
+}
+
+/* The new file of an old one (one reference more), or 0 if it is not kept. */
+static struct file *file_take(const struct file *of)
+{
+    int i = old_index(of, old->files, sizeof(*of), NR_FILES);
+    if (i < 0 || of->refs <= 0)
+        return 0;
+    if (file_map[i]) {
+        file_map[i]->refs++;
+        return file_map[i];
+    }
+    struct vnode *v = vnode_take(of->vn);
+    struct file *f = v ? file_new(v, of->flags) : 0;
+    if (!f) {
+        vnode_put(v);
+        return 0;
+    }
+    f->pos = of->pos;
+    if (!of->dir && of->name[0] == '/') /* an absolute path: still right */
+        strncpy_s(f->name, of->name, sizeof(f->name));
+    if (v->pipe) {
+        v->pipe->readers += (of->flags & O_ACCMODE) != O_WRONLY;
+        v->pipe->writers += (of->flags & O_ACCMODE) != 0;
+    }
+    file_map[i] = f;
+    return f;
+}
+
+/*
+ * pm names p, a process of the last instance (VFS_FORK_ADOPT): its
+ * descriptors, close-on-exec bits, limit, umask and working directory from
+ * the old set. 1 if p was found there, else 0 (p keeps a fresh view).
+ */
+int keep_adopt(struct vproc *p)
+{
+    if (!old)
+        return 0;
+    const struct vproc *op = &old->procs[EP_SLOT(p->ep)];
+    if (op->ep != p->ep || op->files != op || op->pid != p->pid || op->root)
+        return 0;
+    int n = 0;
+    for (int fd = 0; fd < NR_FDS; fd++)
+        n += (p->fd[fd] = file_take(op->fd[fd])) != 0;
+    p->cloexec = op->cloexec;
+    for (int fd = 0; fd < NR_FDS; fd++)
+        if (!p->fd[fd])
+            p->cloexec &= ~(1ull << fd);
+    if (op->fd_limit <= NR_FDS)
+        p->fd_limit = op->fd_limit;
+    p->umask = op->umask & 0777;
+    if (op->cmdline_len <= sizeof(p->cmdline)) { /* for /proc, until its next exec */
+        memcpy(p->cmdline, op->cmdline, sizeof(p->cmdline));
+        p->cmdline_len = op->cmdline_len;
+    }
+    memcpy(p->exe, op->exe, sizeof(p->exe));
+    p->exe[sizeof(p->exe) - 1] = '\0';
+    struct vnode *cwd = vnode_take(op->cwd);
+    if (cwd && (cwd->mode & S_IFMT) == S_IFDIR) {
+        vnode_put(p->cwd);
+        p->cwd = cwd;
+    } else {
+        vnode_put(cwd);
+    }
+    if (++kept_procs == 1 || p->pid == 1)
+        printf("vfs: pid %d kept %d descriptors\n", p->pid, n);
+    return 1;
+}
+
+/*
+ * A Linux call from ep, whom pm has not named yet: if the last instance knew
+ * ep as a process (not a thread, not chrooted), ep gets its view from the old
+ * set now, with the ids, group, session and name the last instance had (pm's
+ * adoption, a moment later, sets them again); else 0 (the call is refused).
+ */
+struct vproc *keep_early(endpoint_t ep)
+{
+    const struct vproc *op = old && ep > 0 ? &old->procs[EP_SLOT(ep)] : 0;
+    if (!op || op->ep != ep || op->files != op || op->root || op->pid <= 0)
+        return 0;
+    struct vproc *p = vproc_new(ep);
+    p->pid = op->pid;
+    p->ppid = op->ppid;
+    p->pgrp = op->pgrp;
+    p->sid = op->sid;
+    p->cred = op->cred;
+    p->start_tick = op->start_tick;
+    memcpy(p->comm, op->comm, sizeof(p->comm));
+    p->comm[sizeof(p->comm) - 1] = '\0';
+    p->cwd = root_vnode;
+    vnode_hold(p->cwd);
+    keep_adopt(p);
+    return p;
+}
