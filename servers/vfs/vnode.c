@@ -149,8 +149,8 @@ void vnode_rebind(endpoint_t old, endpoint_t now)
 void vnode_hold_again(endpoint_t now)
 {
     for (int i = 0; i < NR_VNODES; i++)
-        if (vnodes[i].refs && vnodes[i].fs == now && !vnodes[i].lent) {
-            message_t m = {.type = FS_HOLD, .u.fs.putnode = {vnodes[i].ino}};
+        if (tab->vnodes[i].refs && tab->vnodes[i].fs == now && !tab->vnodes[i].lent) {
+            message_t m = {.type = FS_HOLD, .u.fs.putnode = {tab->vnodes[i].ino}};
             int64_t r = fs_call(now, &m);
             if (r == -LX_ENOSYS || r == -LX_EIO)
                 return;
