@@ -105,7 +105,12 @@ def extra_suites():
     here = os.path.dirname(os.path.abspath(__file__))
     for name in sorted(f[:-3] for f in os.listdir(here) if f.startswith("suite_") and f.endswith(".py")):
         if wanted(name[len("suite_"):]):
+            t = time.monotonic()
             importlib.import_module(name).run(record, module)
+            part_seconds[name[len("suite_"):]] = time.monotonic() - t
+
+
+part_seconds = {}  # each part's time: make test must stay well under 15 minutes
 
 
 def main():
@@ -113,8 +118,12 @@ def main():
     for part, run in (("host", host_unit_tests), ("boot", boot_time), ("panics", panics),
                       ("ktest", kernel_suite)):
         if wanted(part):
+            t = time.monotonic()
             run()
+            part_seconds[part] = time.monotonic() - t
     extra_suites()
+    print("(seconds per part: " + ", ".join(f"{p} {s:.0f}" for p, s in
+                                            sorted(part_seconds.items(), key=lambda x: -x[1])) + ")")
     passed = sum(1 for _, ok in results if ok)
     failed = len(results) - passed
     print(f"(make test took {time.monotonic() - started:.0f} s)")
