@@ -192,8 +192,7 @@ static int64_t fs_readlink(uint64_t ino, const struct fsdriver_data *d, uint64_t
     uint64_t n = len < ip->size ? len : ip->size;
     if (fsdriver_copyout(d, 0, ip->target, n) < 0)
         return -LX_EFAULT;
-    ramfs_log(&ip->atime, sizeof(ip->atime));
-    ip->atime = ramfs_now();
+    ramfs_touch(ip);
     return (int64_t)n;
 }
 
