@@ -212,7 +212,6 @@ int64_t ramfs_getdents(struct ramfs_inode *dir, uint64_t *cookie, endpoint_t ep,
     if (flushed + staged == 0 && c < end)
         return -LX_EINVAL; /* not even one record fits */
     *cookie = c;
-    ramfs_log(&dir->atime, sizeof(dir->atime));
-    dir->atime = ramfs_now();
+    ramfs_touch(dir);
     return (int64_t)(flushed + staged);
 }

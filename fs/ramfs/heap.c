@@ -19,7 +19,8 @@
  * that was asked for, so objects carry no header.
  *
  * Every global of the heap lives in the region's header (RAMFS_ST->g),
- * logged once per request before the first change (log.c); a free page or
+ * logged once per request before the first change (log.c: the page words
+ * alone when only pages change, ramfs_log_pages); a free page or
  * object has only its first word logged before it is handed out or linked,
  * since the rest of a free one means nothing.
  */
@@ -164,21 +165,20 @@ static int grow(void)
     if (short_of_memory)
         printf("ramfs: memory again after %lu KiB\n", G.mapped >> 10);
     short_of_memory = 0;
-    ramfs_log_globals();
+    ramfs_log_pages();
     G.mapped += step;
     return 0;
 }
 
-void *ramfs_page_alloc(void)
+void *ramfs_page_take(void)
 {
     struct free_obj *p;
-    ramfs_log_globals();
+    ramfs_log_pages();
     if (G.page_free) {
         p = G.page_free;
         ramfs_log(p, sizeof(*p)); /* its link: the rest of a free page means nothing */
         G.page_free = p->next;
         G.free_pages--;
-        ramfs_zero(p, RAMFS_BLOCK);
         return p;
     }
     if (G.bumped == G.mapped && grow() < 0)
@@ -188,12 +188,21 @@ void *ramfs_page_alloc(void)
     return p;
 }
 
+void *ramfs_page_alloc(void)
+{
+    uint64_t bumped = G.bumped;
+    void *p = ramfs_page_take();
+    if (p && G.bumped == bumped) /* off the free list: old bytes; past bumped: zero already */
+        ramfs_zero(p, RAMFS_BLOCK);
+    return p;
+}
+
 void ramfs_page_free(void *p)
 {
     if (!p)
         return;
     struct free_obj *o = p;
-    ramfs_log_globals();
+    ramfs_log_pages();
     ramfs_log(o, sizeof(*o));
     o->next = G.page_free;
     G.page_free = o;

@@ -113,11 +113,26 @@ void ramfs_iput_check(struct ramfs_inode *ip)
 }
 
 /* ip's data changed (or is new): a version no inode had before (2^64 changes: never wraps). */
+/*
+ * A new data version; logs the inode's version, size and times (one record: they lie together).
+ * The counter itself is not logged: one 8-byte store that only goes up, so after an undo it may
+ * stand past the versions the files hold, which keeps every version handed out new.
+ */
 void ramfs_changed(struct ramfs_inode *ip)
 {
-    ramfs_log_globals();
-    ramfs_log(&ip->version, sizeof(ip->version));
+    ramfs_log(&ip->version,
+              (uint64_t)((const uint8_t *)(&ip->ctime + 1) - (const uint8_t *)&ip->version));
     ip->version = ++RAMFS_ST->g.versions;
+}
+
+/* A read: atime now, logged only when it changes (times are in seconds). */
+void ramfs_touch(struct ramfs_inode *ip)
+{
+    uint64_t now = ramfs_now();
+    if (ip->atime != now) {
+        ramfs_log(&ip->atime, sizeof(ip->atime));
+        ip->atime = now;
+    }
 }
 
 void ramfs_fill_stat(const struct ramfs_inode *ip, struct fs_stat *st)

@@ -31,7 +31,15 @@
 
 static int logging;        /* 0 while the initramfs loads (a death then starts fresh) */
 static int globals_logged; /* RAMFS_ST->g is in this request's log */
+static int pages_logged;   /* its page words are (whole or by ramfs_log_pages) */
 static const struct ramfs_inode *last_inode; /* logged whole in this request (or 0) */
+
+/* Pages a write took out of use (data.c's shadow blocks), freed when it allocates no more
+ * (ramfs_free_shadowed): a page freed earlier could be handed out again in the same request
+ * and overwritten, while its old bytes are what the undo gives back to the file. */
+#define LATER_MAX (RAMFS_WRITE_STEP / RAMFS_BLOCK)
+static void *later[LATER_MAX];
+static unsigned nr_later;
 
 #define LOG_ZERO (1ull << 63)
 
@@ -40,6 +48,23 @@ static const struct ramfs_inode *last_inode; /* logged whole in this request (or
 void ramfs_log_on(int on)
 {
     logging = on;
+}
+
+int ramfs_can_free_later(void)
+{
+    return logging && nr_later < LATER_MAX;
+}
+
+void ramfs_free_later(void *page)
+{
+    later[nr_later++] = page; /* the caller asked ramfs_can_free_later */
+}
+
+void ramfs_free_shadowed(void)
+{
+    for (unsigned i = 0; i < nr_later; i++) /* logged: still in the request's transaction */
+        ramfs_page_free(later[i]);
+    nr_later = 0;
 }
 
 /* The test hook's other half (main.c): die before the crash_at-th record of the next request. */
@@ -53,10 +78,15 @@ void ramfs_crash_at(uint64_t k)
 }
 
 /* Append a record of [p, p + n): its bytes (zero 0), or LOG_ZERO (zero 1). */
-static void append(const void *p, uint64_t n, int zero)
+static inline void crash_check(void)
 {
     if (crash_at && !crash_next && ++crash_count == crash_at)
         sys_exit(72); /* the test hook: records 1..k-1 are in the log, change k not made */
+}
+
+static void append(const void *p, uint64_t n, int zero)
+{
+    crash_check();
     uint64_t used = *LOG_USED, padded = zero ? 0 : (n + 7) & ~7ull;
     uint64_t size = RECORD_HEAD + padded + RECORD_TAIL; /* n <= the region's size: no overflow */
     if (used > LOG_ROOM || size > LOG_ROOM - used) {
@@ -78,8 +108,23 @@ static void append(const void *p, uint64_t n, int zero)
 
 void ramfs_log(const void *p, uint64_t n)
 {
-    if (logging && n)
+    if (!logging || !n)
+        return;
+    uint64_t used = *LOG_USED;
+    if (n != 8 || ((uint64_t)p & 7) || used > LOG_ROOM - 32) {
         append(p, n, 0);
+        return;
+    }
+    crash_check();
+    /* one aligned word (a pointer, a link), most records: append's work without the copy call */
+    uint64_t *r = (uint64_t *)(LOG_RECORDS + used);
+    r[0] = (uint64_t)p;
+    r[1] = 8;
+    r[2] = *(const uint64_t *)p;
+    r[3] = RECORD_HEAD + 8 + RECORD_TAIL;
+    BARRIER(); /* as in append: the record, then its count, then the change */
+    *LOG_USED = used + RECORD_HEAD + 8 + RECORD_TAIL;
+    BARRIER();
 }
 
 void ramfs_log_zero(const void *p, uint64_t n)
@@ -101,7 +146,18 @@ void ramfs_log_globals(void)
 {
     if (logging && !globals_logged) {
         ramfs_log(&RAMFS_ST->g, sizeof(RAMFS_ST->g));
-        globals_logged = 1;
+        globals_logged = pages_logged = 1;
+    }
+}
+
+/* Only the page allocator's words (page_free..free_pages, together in struct ramfs_globals). */
+void ramfs_log_pages(void)
+{
+    if (logging && !pages_logged) {
+        const struct ramfs_globals *g = &RAMFS_ST->g;
+        ramfs_log(&g->page_free, (uint64_t)((const uint8_t *)(&g->free_pages + 1) -
+                                            (const uint8_t *)&g->page_free));
+        pages_logged = 1;
     }
 }
 
@@ -110,7 +166,7 @@ void ramfs_commit(void)
     BARRIER();
     *LOG_USED = 0;
     BARRIER();
-    globals_logged = 0;
+    globals_logged = pages_logged = 0;
     last_inode = 0;
     if (crash_next)
         crash_next = 0;

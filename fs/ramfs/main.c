@@ -20,12 +20,21 @@
 
 #define DEFAULT_MODULE "initramfs.cpio"
 
+/* Log ip's reference count: with nlink, one aligned word (log.c's cheapest record). */
+static void log_refs(const struct ramfs_inode *ip)
+{
+    _Static_assert(offsetof(struct ramfs_inode, refs) == offsetof(struct ramfs_inode, nlink) + 4 &&
+                       offsetof(struct ramfs_inode, nlink) % 8 == 0,
+                   "nlink and refs share a word");
+    ramfs_log(&ip->nlink, 8);
+}
+
 /* Hand an inode to the requester, who now holds one more reference. */
 static int give(struct ramfs_inode *ip, struct fsdriver_node *n)
 {
     struct fs_stat st;
     ramfs_fill_stat(ip, &st);
-    ramfs_log(&ip->refs, sizeof(ip->refs));
+    log_refs(ip);
     if (ip->refs < 0xffffffffu)
         ip->refs++;
     *n = (struct fsdriver_node){ip->ino, ip->mode, ip->rdev, st.size, ip->uid, ip->gid};
@@ -192,8 +201,7 @@ static int64_t fs_readlink(uint64_t ino, const struct fsdriver_data *d, uint64_t
     uint64_t n = len < ip->size ? len : ip->size;
     if (fsdriver_copyout(d, 0, ip->target, n) < 0)
         return -LX_EFAULT;
-    ramfs_log(&ip->atime, sizeof(ip->atime));
-    ip->atime = ramfs_now();
+    ramfs_touch(ip);
     return (int64_t)n;
 }
 
@@ -257,7 +265,7 @@ static int fs_putnode(uint64_t ino)
     struct ramfs_inode *ip = ramfs_iget(ino);
     if (!ip)
         return -LX_EINVAL;
-    ramfs_log(&ip->refs, sizeof(ip->refs)); /* a free logs what it changes (inode.c) */
+    log_refs(ip); /* a free logs what it changes (inode.c) */
     if (ip->refs)
         ip->refs--;
     ramfs_iput_check(ip);

@@ -72,7 +72,7 @@ struct ramfs_state {
         uint64_t bumped;                    /* heap bytes handed out at least once */
         uint64_t free_pages;                /* pages on page_free */
         uint32_t cursor, nr_inodes;         /* inode.c: the next number to try; live inodes */
-        uint64_t versions;                  /* inode.c: the last data version handed out */
+        uint64_t versions; /* inode.c: the last data version handed out (not logged: see there) */
     } g;
     struct ramfs_inode **itab[RAMFS_ITAB_PAGES]; /* inode.c: the table's pages (logged apart) */
 };
@@ -113,7 +113,11 @@ void ramfs_log(const void *p, uint64_t n);      /* the old bytes of [p, p + n), 
 void ramfs_log_zero(const void *p, uint64_t n); /* [p, p + n) holds zeros now: undone, zeros */
 void ramfs_log_inode(const struct ramfs_inode *ip);
 void ramfs_log_globals(void);      /* the whole of RAMFS_ST->g, once per request */
+void ramfs_log_pages(void);        /* its page words only (heap.c's pages), once per request */
 void ramfs_log_on(int on);         /* off while loading the initramfs */
+int ramfs_can_free_later(void);    /* logging, and room for one more ramfs_free_later */
+void ramfs_free_later(void *page); /* a page out of use (data.c's shadow blocks)... */
+void ramfs_free_shadowed(void);    /* ...freed now: the write allocates no more */
 void ramfs_commit(void);           /* the request is done: one 8-byte store empties the log */
 int64_t ramfs_undo(uint64_t have); /* at start: records undone, or -1 if the log is bad */
 void ramfs_crash_at(uint64_t k);   /* test hook: die before the next request's k-th record */
@@ -122,6 +126,7 @@ void ramfs_crash_at(uint64_t k);   /* test hook: die before the next request's k
 /* Keep what the region holds (1: kept, the log undone) or start fresh (0); -1: no region. */
 int ramfs_heap_init(const char *label);
 void *ramfs_page_alloc(void); /* zeroed page, or 0 when out of memory */
+void *ramfs_page_take(void);  /* a page whose bytes are left as they are, or 0 */
 void ramfs_page_free(void *p);
 void *ramfs_alloc(uint64_t n);        /* zeroed, n <= RAMFS_BLOCK; or 0 */
 void ramfs_free(void *p, uint64_t n); /* n as given to ramfs_alloc */
@@ -136,7 +141,8 @@ struct ramfs_inode *ramfs_iget(uint64_t ino);    /* 0 if no such live inode */
 struct ramfs_inode *ramfs_ialloc(uint32_t mode); /* nlink 0, refs 0; 0 if none */
 void ramfs_iput_check(struct ramfs_inode *ip);   /* free if no links, no refs */
 int ramfs_root_init(void);
-void ramfs_changed(struct ramfs_inode *ip);
+void ramfs_changed(struct ramfs_inode *ip); /* also logs the size and times */
+void ramfs_touch(struct ramfs_inode *ip);   /* atime now (a read) */
 void ramfs_fill_stat(const struct ramfs_inode *ip, struct fs_stat *st);
 void ramfs_fill_statfs(struct fs_statfs *sf);
 
