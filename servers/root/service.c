@@ -594,6 +594,11 @@ static void chaos_tick(uint64_t now)
     struct service *s = chaos.s;
     if (!s || now < chaos.at)
         return;
+    if (s->state == SVC_STATE_DOWN) { /* down for good (or until `up`): nothing left to kill */
+        log_event(s, "chaos: ended, down after %lu kills", chaos.done, 0);
+        chaos.s = 0;
+        return;
+    }
     if (s->state != SVC_STATE_UP || s->ep <= 0 || !s->ready) {
         chaos.at = now + 1; /* its new instance is not ready yet */
         return;
