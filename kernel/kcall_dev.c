@@ -21,23 +21,18 @@ int64_t do_ioport(struct proc *p, const uint64_t *a)
     if (!io_allowed(p, a[1], width[a[0]]))
         return deny(p, 2);
     uint16_t port = (uint16_t)a[1];
-    switch (a[0]) {
-    case IO_IN8:
-        return inb(port);
-    case IO_IN16:
-        return inw(port);
-    case IO_IN32:
-        return inl(port);
-    case IO_OUT8:
-        outb(port, (uint8_t)a[2]);
-        return 0;
-    case IO_OUT16:
-        outw(port, (uint16_t)a[2]);
-        return 0;
-    default:
-        outl(port, (uint32_t)a[2]);
-        return 0;
-    }
+    uint64_t v = a[0] == IO_IN8    ? inb(port)
+                 : a[0] == IO_IN16 ? inw(port)
+                 : a[0] == IO_IN32 ? inl(port)
+                                   : a[2];
+    if (a[0] == IO_OUT8)
+        outb(port, (uint8_t)v);
+    else if (a[0] == IO_OUT16)
+        outw(port, (uint16_t)v);
+    else if (a[0] == IO_OUT32)
+        outl(port, (uint32_t)v);
+    trace_device(p, v); /* a traced driver: op, port, the value read or written */
+    return a[0] <= IO_IN32 ? (int64_t)v : 0;
 }
 
 /* KC_IRQCTL(op, irq) */
@@ -47,6 +42,7 @@ int64_t do_irqctl(struct proc *p, const uint64_t *a)
         return refuse(p, a[0] > IRQ_ACK ? 1 : 2, -E_INVAL); /* 0, 2: the clock, the cascade */
     if (!((p->priv.irqs >> a[1]) & 1))
         return deny(p, 2);
+    trace_device(p, 0);
     return irq_control(p, (int)a[0], (int)a[1]);
 }
 
@@ -79,6 +75,7 @@ int64_t do_mapphys(struct proc *p, const uint64_t *a)
             vm_unmap_range(p, va, off);
             return -E_NOMEM;
         }
+    trace_device(p, va);
     return 0;
 }
 
@@ -136,6 +133,7 @@ int64_t do_dmaalloc(struct proc *p, const uint64_t *a)
     dma_run[e].pa = pa;
     dma_run[e].pages = len / PAGE_SIZE;
     copy_to_user(p, a[2], &pa, sizeof(pa));
+    trace_device(p, pa);
     return 0;
 }
 

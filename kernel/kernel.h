@@ -57,8 +57,9 @@ struct proc {
     uint64_t grant_table, grant_count;
     struct priv priv;
     uint64_t denied, pages, ticks;
-    struct death_info death;        /* valid while PS_ZOMBIE, or while fault_held */
-    int fault_held;                 /* a Linux process held at a fault its parent has not reaped */
+    int traced;              /* its device operations go to the trace ring (PRIV_DEV_TRACE) */
+    struct death_info death; /* valid while PS_ZOMBIE, or while fault_held */
+    int fault_held;          /* a Linux process held at a fault its parent has not reaped */
     endpoint_t fork_copy, fork_src; /* the copy of src our restarting KC_PROC_FORK makes, or 0 */
     uint64_t fork_at;               /* where its next part starts */
 };
@@ -190,6 +191,7 @@ static inline int priv_may_send(const struct proc *p, const struct proc *dst)
 }
 int64_t deny(struct proc *p, int arg);                /* refused for lack of privilege */
 int64_t refuse(struct proc *p, int arg, int64_t err); /* refused argument: traced, not a denial */
+void trace_device(struct proc *p, uint64_t third);    /* a traced process's device operation */
 int64_t trace_read(struct proc *p, uint64_t first, uint64_t buf, uint64_t max);
 uint64_t trace_next_seq(void);
 

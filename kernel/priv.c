@@ -6,17 +6,13 @@
  */
 #include "kernel.h"
 
-#define TRACE_SIZE 256
+#define TRACE_SIZE 1024
 
 static struct trace_entry trace_ring[TRACE_SIZE];
 static uint64_t trace_seq; /* sequence number of the next entry */
 
-/*
- * p's current kernel call (number and first three arguments from its
- * registers) is refused with err because of argument `arg` (1-6; 0: the
- * call itself): a trace entry, and err back.
- */
-int64_t refuse(struct proc *p, int arg, int64_t err)
+/* An entry for p's current kernel call: its number and first two arguments, then `third`. */
+static void trace_add(struct proc *p, int arg, int64_t err, uint64_t third)
 {
     struct trace_entry *e = &trace_ring[trace_seq % TRACE_SIZE];
     *e = (struct trace_entry){.seq = trace_seq,
@@ -26,9 +22,26 @@ int64_t refuse(struct proc *p, int arg, int64_t err)
                               .err = (int32_t)err,
                               .op = (uint32_t)(p->regs.rax - KCALL_BASE),
                               .arg = (uint32_t)arg,
-                              .args = {p->regs.rdi, p->regs.rsi, p->regs.rdx}};
+                              .args = {p->regs.rdi, p->regs.rsi, third}};
     trace_seq++;
+}
+
+/*
+ * p's current kernel call (number and first three arguments from its
+ * registers) is refused with err because of argument `arg` (1-6; 0: the
+ * call itself): a trace entry, and err back.
+ */
+int64_t refuse(struct proc *p, int arg, int64_t err)
+{
+    trace_add(p, arg, err, p->regs.rdx);
     return err;
+}
+
+/* A device operation done for p, if it is traced: err 0, `third` the value read or the address. */
+void trace_device(struct proc *p, uint64_t third)
+{
+    if (p->traced)
+        trace_add(p, 0, 0, third);
 }
 
 /* A refusal for lack of privilege: traced, counted, and rs told at 1, 2, 4, ... */
@@ -142,8 +155,10 @@ int64_t do_priv_device(struct proc *p, const uint64_t *a)
         return refuse(p, 1, r);
     if (t == p || t == root_proc)
         return deny(p, 1);
-    if (op > PRIV_DEV_IRQ_REMOVE || t->user)
-        return refuse(p, op > PRIV_DEV_IRQ_REMOVE ? 2 : 1, -E_INVAL);
+    if (op > PRIV_DEV_TRACE || t->user)
+        return refuse(p, op > PRIV_DEV_TRACE ? 2 : 1, -E_INVAL);
+    if (op == PRIV_DEV_TRACE)
+        return base > 1 ? refuse(p, 3, -E_INVAL) : (t->traced = (int)base, 0);
     if (!device_range_ok(op, base, len))
         return refuse(p, 3, -E_INVAL);
     struct priv *v = &t->priv;

@@ -88,7 +88,8 @@ static void t_devpriv_edges(void)
     EXPECT(sys_priv_device(ROOT_EP, PRIV_DEV_IO_ADD, 0x70, 2), -E_PERM);
     EXPECT(sys_priv_device(self_ep, PRIV_DEV_IO_ADD, 0x70, 2), -E_PERM);
     EXPECT(sys_priv_device(ROOT_EP + NR_SLOTS * 7, PRIV_DEV_IO_ADD, 0x70, 2), -E_SRCH);
-    EXPECT(sys_priv_device(e, 6, 0x70, 2), -E_INVAL);
+    EXPECT(sys_priv_device(e, 7, 0x70, 2), -E_INVAL);
+    EXPECT(sys_priv_device(e, PRIV_DEV_TRACE, 2, 0), -E_INVAL); /* on 1 or off 0 */
     EXPECT(sys_priv_device(e, -1, 0x70, 2), -E_INVAL);
     /* ports: never empty, below 0x10000, no wrap */
     EXPECT(sys_priv_device(e, PRIV_DEV_IO_ADD, 0x70, 0), -E_INVAL);
@@ -253,16 +254,101 @@ static void t_dma_runs_limit(void)
     EXPECT(sys_dma_release(e), 32);
 }
 
+/*
+ * Helper (devdrv): on the parent's word, one of each device operation (the
+ * RTC's port, the APIC's page, IRQ 8, a DMA page); reports the port's value
+ * and the DMA page's address, then does them again (untraced by then).
+ */
+static int h_dev_traced(uint64_t n)
+{
+    (void)n;
+    for (int round = 0; round < 2; round++) {
+        message_t m = {0};
+        uint64_t pa;
+        if (ipc_receive(parent_ep, &m) < 0)
+            return 1;
+        m.u.w[0] = (uint64_t)sys_ioport(IO_IN8, 0x71, 0);
+        if (sys_ioport(IO_OUT8, 0x70, 0x8f) != 0 ||
+            sys_mapphys(APIC, 4096, MAP_VA + (uint64_t)round * 4096) != 0 ||
+            sys_irqctl(round ? IRQ_ACK : IRQ_ENABLE, 8) != 0 ||
+            sys_dmaalloc(4096, 0x30000000 + (uint64_t)round * 4096, &pa) != 0)
+            return 2;
+        m.u.w[1] = pa;
+        if (ipc_send(parent_ep, &m) < 0)
+            return 3;
+    }
+    return 0;
+}
+
+/* e's trace entries from seq on: into t (at most 16); how many. */
+static int entries_of(endpoint_t e, uint64_t seq, struct trace_entry *t)
+{
+    static struct trace_entry all[64];
+    int64_t got = sys_trace_read(seq, all, 64);
+    int n = 0;
+    for (int64_t i = 0; i < got; i++)
+        if (all[i].ep == e && n < 16)
+            t[n++] = all[i];
+    return n;
+}
+
+/*
+ * PRIV_DEV_TRACE: a traced driver's device operations are in the trace
+ * ring (call, first two arguments, then the value read or written, the
+ * mapping's address, the DMA page's physical address), err 0; untraced,
+ * none are, but its denials still are.
+ */
+static void t_devpriv_trace(void)
+{
+    endpoint_t e = spawn_helper("devdrv", "dev_traced", 0);
+    struct sysinfo s;
+    struct trace_entry t[16];
+    message_t m = {0};
+    EXPECT(sys_priv_device(e, PRIV_DEV_IO_ADD, 0x70, 2), 0);
+    EXPECT(sys_priv_device(e, PRIV_DEV_MEM_ADD, APIC, 4096), 0);
+    EXPECT(sys_priv_device(e, PRIV_DEV_IRQ_ADD, 8, 1), 0);
+    EXPECT(sys_priv_device(e, PRIV_DEV_TRACE, 1, 0), 0);
+    EXPECT(sys_sysinfo(&s), 0);
+    EXPECT(ipc_send(e, &m), 0);
+    EXPECT(ipc_receive(e, &m), 0);
+    EXPECT(entries_of(e, s.trace_seq, t), 5);
+    const uint64_t want[5][4] = {{KC_IOPORT, IO_IN8, 0x71, m.u.w[0]},
+                                 {KC_IOPORT, IO_OUT8, 0x70, 0x8f},
+                                 {KC_MAPPHYS, APIC, 4096, MAP_VA},
+                                 {KC_IRQCTL, IRQ_ENABLE, 8, 0},
+                                 {KC_DMAALLOC, 4096, 0x30000000, m.u.w[1]}};
+    for (int i = 0; i < 5; i++) {
+        EXPECT(t[i].op, want[i][0]);
+        EXPECT(t[i].args[0], want[i][1]);
+        EXPECT(t[i].args[1], want[i][2]);
+        EXPECT(t[i].args[2], want[i][3]);
+        EXPECT(t[i].err, 0);
+    }
+    EXPECT(sys_priv_device(e, PRIV_DEV_TRACE, 0, 0), 0);
+    EXPECT(sys_sysinfo(&s), 0);
+    EXPECT(ipc_send(e, &m), 0);
+    EXPECT(ipc_receive(e, &m), 0);
+    EXPECT(entries_of(e, s.trace_seq, t), 0);
+    expect_clean_exit(e);
+    EXPECT(sys_dma_release(e), 2);
+}
+
 const struct test devpriv_tests[] = {
     {"devpriv_grant_remove", t_devpriv_grant_remove},
     {"devpriv_edges", t_devpriv_edges},
     {"devpriv_unauthorised", t_devpriv_unauthorised},
     {"dma_quarantine", t_dma_quarantine},
     {"dma_runs_limit", t_dma_runs_limit},
+    {"devpriv_trace", t_devpriv_trace},
     {0, 0},
 };
 
 const struct khelper devpriv_helpers[] = {
-    {"dev_wait", h_dev_wait},   {"dev_user", h_dev_user}, {"dev_unauthorised", h_dev_unauthorised},
-    {"dma_owner", h_dma_owner}, {"dma_many", h_dma_many}, {0, 0},
+    {"dev_wait", h_dev_wait},
+    {"dev_user", h_dev_user},
+    {"dev_unauthorised", h_dev_unauthorised},
+    {"dma_owner", h_dma_owner},
+    {"dma_many", h_dma_many},
+    {"dev_traced", h_dev_traced},
+    {0, 0},
 };
