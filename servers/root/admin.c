@@ -6,6 +6,7 @@
  *
  *   list | log | restart [-f] LABEL | kill [-f] LABEL | down [-f] LABEL | up LABEL
  *   update [-f] LABEL SIZE   then SIZE bytes of the new program, in further writes
+ *   trace LABEL on|off|FROM  the device-access trace (trace.c)
  *
  * -f forces stopping a service that would not come back (service_admin).
  * Only vfs may send these requests (root_dispatch checks it; vfs lets only
@@ -48,7 +49,7 @@ static int split(char *line, char **word, int max)
 }
 
 /* A decimal size of at most 20 digits, no sign: 0 and *out, or -1. */
-static int decimal(const char *text, uint64_t *out)
+int admin_decimal(const char *text, uint64_t *out)
 {
     uint64_t n = 0;
     int digits = 0;
@@ -73,7 +74,7 @@ static void command_update(char **word, int n, int force)
 {
     uint64_t size;
     const char *why = 0;
-    if (n != 3 || decimal(word[2], &size) < 0) {
+    if (n != 3 || admin_decimal(word[2], &size) < 0) {
         say("error: update%s%s: usage: update [-f] LABEL SIZE\n", n > 1 ? " " : "",
             n > 1 ? word[1] : "", 0);
         return;
@@ -94,8 +95,8 @@ static void command_chaos(char **word, int n)
 {
     uint64_t count, lo, hi;
     const char *why;
-    if (n != 5 || decimal(word[2], &count) < 0 || decimal(word[3], &lo) < 0 ||
-        decimal(word[4], &hi) < 0) {
+    if (n != 5 || admin_decimal(word[2], &count) < 0 || admin_decimal(word[3], &lo) < 0 ||
+        admin_decimal(word[4], &hi) < 0) {
         add("error: chaos: usage: chaos LABEL COUNT MIN_MS MAX_MS\n");
         return;
     }
@@ -141,6 +142,10 @@ static void command(char *line)
         command_chaos(word, n);
         return;
     }
+    if (!strcmp(word[0], "trace")) { /* trace.c */
+        command_trace(word, n, add);
+        return;
+    }
     if ((!strcmp(word[0], "list") || !strcmp(word[0], "log")) && n == 1) {
         char buf[160];
         int log = word[0][1] == 'o';
@@ -173,7 +178,7 @@ static void command(char *line)
         return;
     }
     say("error: unknown command '%s' (list, log, restart, kill, down, up, update, scramble, "
-        "chaos)\n",
+        "chaos, trace)\n",
         word[0], 0, 0);
 }
 

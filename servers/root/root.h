@@ -43,6 +43,11 @@ int service_admin(int op, const char *label, int force, const char **why);
 int service_chaos(const char *label, uint64_t count, uint64_t min_ms, uint64_t max_ms,
                   const char **why);
 void admin_request(message_t *m);
+/* trace.c: `trace LABEL on|off|FROM` of /dev/service, the device-access trace (docs/TRACE.md) */
+#define TRACE_EPS 4 /* the instances of a service whose entries `trace` shows */
+int service_trace(const char *label, int on, endpoint_t eps[TRACE_EPS], int *traced);
+void command_trace(char **word, int n, void (*add)(const char *text));
+int admin_decimal(const char *text, uint64_t *out); /* admin.c: a decimal number, or -1 */
 int service_update_begin(const char *label, uint64_t size, int force, const char **why);
 int service_update_data(const void *data, uint64_t len);
 void service_update_abort(void);

@@ -66,6 +66,8 @@ struct service {
     uint64_t save_until;        /* asked to save its state: stop it by then (tick) */
     int ready;                  /* this instance said ROOT_READY */
     int startup_held;           /* its start-up query waits for ds (answer_held_startups) */
+    int traced;                 /* `trace`: each instance's device operations are traced */
+    endpoint_t eps[TRACE_EPS];  /* the endpoints of its last instances, newest first */
 };
 
 struct event {
@@ -207,6 +209,13 @@ endpoint_t service_start(uint32_t i)
     s->ping_open = s->missed_logged = s->waiting_logged = s->ready = s->startup_held = 0;
     if (s->ep > 0) /* before it can ask ds anything: it waits for rs's start-up answer first */
         publish_endpoint("owner", s, s->ep);
+    if (s->ep > 0) { /* the trace follows the service across restarts (trace.c) */
+        for (int i = TRACE_EPS - 1; i > 0; i--)
+            s->eps[i] = s->eps[i - 1];
+        s->eps[0] = s->ep;
+        if (s->traced)
+            sys_priv_device(s->ep, PRIV_DEV_TRACE, 1, 0);
+    }
     return s->ep;
 }
 
@@ -1017,5 +1026,25 @@ int service_update_data(const void *data, uint64_t len)
         s->state = SVC_STATE_RESTARTING;
         restart(s);
     }
+    return 0;
+}
+
+/*
+ * `trace`: the endpoints of label's last TRACE_EPS instances into eps
+ * (newest first, 0: none); on 1 or 0 turns the tracing of its device
+ * operations on or off, for this instance and the next ones (-1: as it
+ * is); *traced says which. 0, or -E_SRCH for no such service.
+ */
+int service_trace(const char *label, int on, endpoint_t eps[TRACE_EPS], int *traced)
+{
+    struct service *s = by_label(label);
+    if (!s)
+        return -E_SRCH;
+    if (on >= 0)
+        s->traced = on;
+    if (on >= 0 && s->ep > 0)
+        sys_priv_device(s->ep, PRIV_DEV_TRACE, (uint64_t)on, 0);
+    memcpy(eps, s->eps, sizeof(s->eps));
+    *traced = s->traced;
     return 0;
 }
