@@ -56,14 +56,22 @@ static int ask(const char *cmd, char *buf, size_t size)
     return 0;
 }
 
-static int parse_header(const char *answer, struct header *h)
+/* ask() for "trace LABEL WORD", then the header of the answer into h; 0, or the exit status. */
+static int ask_trace(const char *label, const char *word, char *answer, size_t size,
+                     struct header *h)
 {
-    char label[32];
-    return sscanf(answer, "trace %31s next %llu missed %llu traced %d was %d ep %d %d %d %d", label,
-                  &h->next, &h->missed, &h->traced, &h->was, &h->ep[0], &h->ep[1], &h->ep[2],
-                  &h->ep[3]) == 9
-               ? 0
-               : -1;
+    char cmd[96], name[32];
+    snprintf(cmd, sizeof(cmd), "trace %s %s", label, word);
+    int r = ask(cmd, answer, size);
+    if (r)
+        return r;
+    if (sscanf(answer, "trace %31s next %llu missed %llu traced %d was %d ep %d %d %d %d", name,
+               &h->next, &h->missed, &h->traced, &h->was, &h->ep[0], &h->ep[1], &h->ep[2],
+               &h->ep[3]) != 9) {
+        fprintf(stderr, "trace: rs's answer makes no sense\n");
+        return 2;
+    }
+    return 0;
 }
 
 static const char *error_name(int err)
@@ -154,7 +162,7 @@ static void keep_line(const char *line)
 static int tail(const char *label, unsigned long n)
 {
     static char answer[ANSWER_MAX];
-    char cmd[96];
+    char word[24];
     struct header h;
     unsigned long long from = 0, missed = 0;
     keep = n;
@@ -164,14 +172,10 @@ static int tail(const char *label, unsigned long n)
         return 2;
     }
     for (;;) {
-        snprintf(cmd, sizeof(cmd), "trace %s %llu", label, from);
-        int r = ask(cmd, answer, sizeof(answer));
+        snprintf(word, sizeof(word), "%llu", from);
+        int r = ask_trace(label, word, answer, sizeof(answer), &h);
         if (r)
             return r;
-        if (parse_header(answer, &h) < 0) {
-            fprintf(stderr, "trace: rs's answer makes no sense\n");
-            return 2;
-        }
         missed += h.missed;
         int got = entries(answer, keep_line);
         if (!got && h.next == from)
@@ -194,26 +198,21 @@ static void on_signal(int sig)
 static int follow(const char *label)
 {
     static char answer[ANSWER_MAX];
-    char cmd[96];
+    char word[24];
     struct header h;
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, 0);
     sigaction(SIGTERM, &sa, 0);
-    snprintf(cmd, sizeof(cmd), "trace %s on", label);
-    int r = ask(cmd, answer, sizeof(answer));
+    int r = ask_trace(label, "on", answer, sizeof(answer), &h);
     if (r)
         return r;
-    if (parse_header(answer, &h) < 0) {
-        fprintf(stderr, "trace: rs's answer makes no sense\n");
-        return 2;
-    }
     int was = h.was, ep = h.ep[0];
     unsigned long long from = h.next;
     printf("trace: %s, endpoint %d: following (^C stops)\n", label, ep);
     fflush(stdout);
     while (!stop) {
-        snprintf(cmd, sizeof(cmd), "trace %s %llu", label, from);
-        if ((r = ask(cmd, answer, sizeof(answer))) != 0 || parse_header(answer, &h) < 0)
+        snprintf(word, sizeof(word), "%llu", from);
+        if ((r = ask_trace(label, word, answer, sizeof(answer), &h)) != 0)
             break;
         if (h.missed)
             printf("trace: missed %llu entries (the ring wrapped)\n", h.missed);
@@ -226,10 +225,8 @@ static int follow(const char *label)
         if (!got)
             nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, 0);
     }
-    if (!was) {
-        snprintf(cmd, sizeof(cmd), "trace %s off", label);
-        ask(cmd, answer, sizeof(answer));
-    }
+    if (!was)
+        ask_trace(label, "off", answer, sizeof(answer), &h);
     return r;
 }
 
@@ -264,9 +261,8 @@ int main(int argc, char **argv)
     if (argc == 4)
         return tail(label, n);
     if (argc == 3) {
-        char cmd[64];
-        snprintf(cmd, sizeof(cmd), "trace %s %s", label, argv[1] + 1);
-        int r = ask(cmd, answer, sizeof(answer));
+        struct header h;
+        int r = ask_trace(label, argv[1] + 1, answer, sizeof(answer), &h);
         if (!r)
             printf("trace: %s: tracing %s\n", label, argv[1][2] == 'n' ? "on" : "off");
         return r;
