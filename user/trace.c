@@ -88,7 +88,7 @@ static const char *error_name(int err)
 }
 
 /* One entry of rs's answer ("SEQ TICKS EP ERR CALL ARG A0 A1 A2") as a line for people. */
-static int describe(const char *entry, char *out, size_t size)
+static int describe(const char *entry, char *out, size_t size, int *who)
 {
     static const char *const io[] = {"in8", "in16", "in32", "out8", "out16", "out32"};
     static const char *const irq[] = {"enable", "disable", "ack"};
@@ -100,6 +100,7 @@ static int describe(const char *entry, char *out, size_t size)
     if (sscanf(entry, "%llu %llu %d %d %23s %u %llx %llx %llx", &seq, &ticks, &ep, &err, call, &arg,
                &a[0], &a[1], &a[2]) != 9)
         return -1;
+    *who = ep;
     int is_io = !strcmp(call, "ioport") && a[0] < 6;
     if (is_io)
         snprintf(what, sizeof(what), "%s port 0x%llx %s 0x%llx", io[a[0]], a[1],
@@ -128,16 +129,17 @@ static int describe(const char *entry, char *out, size_t size)
 }
 
 /* The entry lines of an answer, each given to fn; how many. */
-static int entries(char *answer, void (*fn)(const char *line))
+static int entries(char *answer, void (*fn)(const char *line, int ep))
 {
     int n = 0;
     char *line = strchr(answer, '\n'), out[256];
+    int ep;
     while (line && *++line) {
         char *end = strchr(line, '\n');
         if (end)
             *end = '\0';
-        if (describe(line, out, sizeof(out)) == 0) {
-            fn(out);
+        if (describe(line, out, sizeof(out), &ep) == 0) {
+            fn(out, ep);
             n++;
         }
         line = end;
@@ -145,8 +147,15 @@ static int entries(char *answer, void (*fn)(const char *line))
     return n;
 }
 
-static void print_line(const char *line)
+/* Following: each line, after a word when it is a new instance's first. */
+static const char *followed;
+static int followed_ep;
+
+static void print_line(const char *line, int ep)
 {
+    if (ep != followed_ep)
+        printf("trace: %s has a new instance, endpoint %d\n", followed, ep);
+    followed_ep = ep;
     printf("%s\n", line);
 }
 
@@ -154,8 +163,9 @@ static void print_line(const char *line)
 static char (*last)[256];
 static unsigned long keep, kept;
 
-static void keep_line(const char *line)
+static void keep_line(const char *line, int ep)
 {
+    (void)ep;
     snprintf(last[kept++ % keep], sizeof(last[0]), "%s", line);
 }
 
@@ -206,9 +216,11 @@ static int follow(const char *label)
     int r = ask_trace(label, "on", answer, sizeof(answer), &h);
     if (r)
         return r;
-    int was = h.was, ep = h.ep[0];
+    int was = h.was;
+    followed = label;
+    followed_ep = h.ep[0];
     unsigned long long from = h.next;
-    printf("trace: %s, endpoint %d: following (^C stops)\n", label, ep);
+    printf("trace: %s, endpoint %d: following (^C stops)\n", label, followed_ep);
     fflush(stdout);
     while (!stop) {
         snprintf(word, sizeof(word), "%llu", from);
@@ -216,9 +228,6 @@ static int follow(const char *label)
             break;
         if (h.missed)
             printf("trace: missed %llu entries (the ring wrapped)\n", h.missed);
-        if (h.ep[0] != ep && h.ep[0] > 0)
-            printf("trace: %s has a new instance, endpoint %d\n", label, h.ep[0]);
-        ep = h.ep[0] > 0 ? h.ep[0] : ep;
         int got = entries(answer, print_line);
         fflush(stdout);
         from = h.next;
