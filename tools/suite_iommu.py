@@ -58,11 +58,9 @@ def with_iommu(record, module, tmp):
             record("iommu.kernel_intact", word == MAGIC, f"word at {TARGET:#x}: {word}")
             ready = boot.wait_prompt("# ", 90)
             out = boot.run("wget -q -O - http://10.0.2.100/file | sha256sum; "
-                           "dd if=/dev/urandom of=/root/f bs=4k count=64 2>/dev/null; "
-                           "md5sum /root/f > /root/f.sum; sync; "
-                           "md5sum -c /root/f.sum", timeout=120) if ready else None
+                           "cp /bin/busybox /root/f && sync && cmp /bin/busybox /root/f && echo same", timeout=120) if ready else None
             out = "\n".join(out or [])
-            ok = want in out and "/root/f: OK" in out
+            ok = want in out and "same" in out.split()
             record("iommu.workload_through_the_iommu", ok, "", None if ok else [out] + boot.tail())
             mon.close()
     finally:
