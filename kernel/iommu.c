@@ -185,7 +185,7 @@ static int set_context(uint16_t bdf, uint64_t top, uint64_t did)
     uint64_t *c = (uint64_t *)P2V(*r & PTE_ADDR) + (bdf & 0xff) * 2;
     c[0] = 0;
     c[1] = top ? (levels - 2) | did << 8 : 0; /* address width: 39 or 48 bits */
-    c[0] = top ? top | 1 : 0;      /* present, translated requests only */
+    c[0] = top ? top | 1 : 0;                 /* present, translated requests only */
     flush();
     return 0;
 }
