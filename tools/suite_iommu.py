@@ -62,6 +62,9 @@ def with_iommu(record, module, tmp):
             out = "\n".join(out or [])
             ok = want in out and "same" in out.split()
             record("iommu.workload_through_the_iommu", ok, "", None if ok else [out] + boot.tail())
+            log = "\n".join(boot.run("service log", timeout=30) or [])
+            ok = "died: DMA blocked at 100000 (IOMMU)" in log
+            record("iommu.rs_records_the_dma_failure", ok, "", None if ok else [log])
             mon.close()
     finally:
         httpd.shutdown()
