@@ -4,7 +4,7 @@ tests/drivers/baddma, a malicious driver that points edu's DMA engine at the ker
 With the IOMMU: the normal workload (a download checked by sha256, a file written and read
 back) works, baddma's own DMA works, its write into the kernel is blocked, logged and kills it,
 rs starts the next instance, and the kernel's bytes are unchanged (read by the host through
-QMP). Without the IOMMU (the same driver, a minimal boot): the write lands, and nothing notices.
+QMP); that instance's write into the first one's freed DMA memory is blocked too. Without the IOMMU (the same driver, a minimal boot): the write lands, and nothing notices.
 Called by tools/test.py as run(record, module)."""
 import hashlib
 import os
@@ -20,14 +20,27 @@ PATTERN = "0x21414d44"  # "DMA!" as a little-endian word
 FAULT = re.compile(r"kernel: iommu: DMA fault: device \S+ \(baddma\) wrote 100000, reason \d+: killed")
 
 
-def kernel_word(mon):
-    """The first word at TARGET, as QEMU's monitor prints it (e.g. 0x1badb002)."""
-    out = mon.hmp(f"xp /1xw {TARGET:#x}")
+def kernel_word(mon, addr=TARGET):
+    """The word at physical addr, as QEMU's monitor prints it (e.g. 0x1badb002)."""
+    out = mon.hmp(f"xp /1xw {addr:#x}")
     return out.split(":")[-1].strip()
 
 
 def logged(boot, pattern, timeout=30):
     return boot.wait_for(pattern, timeout)[0] is not None
+
+
+def freed_memory_unmapped(record, boot, mon):
+    """The second instance aims at the first's DMA memory, freed after its death: the binding
+    went before the frames did, so the write faults and the third instance starts."""
+    _, m = boot.wait_for(r"baddma: writing 64 bytes at physical 0x(\w+) \(the last instance", 30)
+    addr = m and m.group(1)
+    fault = addr and logged(boot, r"\(baddma\) wrote %s, reason \d+: killed" % addr)
+    third = fault and logged(boot, r"baddma: instance 2: own memory ok")
+    word = kernel_word(mon, int(addr, 16)) if addr else None
+    ok = bool(third) and word != PATTERN
+    record("iommu.dead_instance_memory_unmapped", ok, f"word at {addr}: {word}",
+           None if ok else boot.tail())
 
 
 def with_iommu(record, module, tmp):
@@ -56,6 +69,7 @@ def with_iommu(record, module, tmp):
             record("iommu.driver_replaced", ok, "", None if ok else boot.tail())
             word = kernel_word(mon)
             record("iommu.kernel_intact", word == MAGIC, f"word at {TARGET:#x}: {word}")
+            freed_memory_unmapped(record, boot, mon)
             ready = boot.wait_prompt("# ", 90)
             out = boot.run("wget -q -O - http://10.0.2.100/file | sha256sum; "
                            "cp /bin/busybox /root/f && sync && cmp /bin/busybox /root/f && echo same", timeout=120) if ready else None

@@ -10,8 +10,12 @@
  * first instance then copies the pattern to physical TARGET, the first bytes
  * of the kernel's image (its Multiboot header). With an IOMMU the kernel
  * kills it for the fault and rs starts the next instance; without one the
- * bytes land and it says so.
+ * bytes land and it says so. The second instance aims at the first's DMA
+ * memory instead, which rs had the kernel free after its death (ds key
+ * baddma.old): the IOMMU must have unmapped it before the frames went back
+ * to the free list. The third behaves.
  */
+#include <samsara/ds.h>
 #include "pci/pci.h"
 #include "sys.h"
 
@@ -20,6 +24,7 @@
 #define EDU_BUF 0x40000ull
 #define TARGET 0x100000ull
 #define LEN 64
+#define RUN_PAGES 16 /* the first instance's run: the second aims at its last page */
 #define CMD_START 1ull
 #define CMD_TO_MEMORY 2ull
 
@@ -47,6 +52,13 @@ static void sleep_ms(uint64_t ms)
     }
 }
 
+/* The first instance's run, for the second (ds: keys appear once rs has told ds our label). */
+static void publish_run(uint64_t pa)
+{
+    while (ds_publish_u64("baddma.old", pa, DS_OVERWRITE) < 0)
+        sleep_ms(10);
+}
+
 static int start(void)
 {
     return 0;
@@ -72,7 +84,7 @@ int main(uint64_t arg)
     if (r == 0)
         r = pci_set_master(pd.bdf, PCI_CMD_MEM, 1);
     if (r == 0)
-        r = sys_dmaalloc(4096, DMA_VA, &pa);
+        r = sys_dmaalloc((n == 0 ? RUN_PAGES : 1) * 4096ull, DMA_VA, &pa);
     if (r < 0) {
         printf("baddma: no device: %s\n", strerror_s(r));
         return 1;
@@ -86,9 +98,15 @@ int main(uint64_t arg)
         r = edu_copy(EDU_BUF, pa + LEN, CMD_TO_MEMORY);
     printf("baddma: instance %lu: own memory %s\n", n,
            r == 0 && !memcmp(mem, mem + LEN, LEN) ? "ok" : "not reached");
-    if (n == 0) {
-        printf("baddma: writing %d bytes at physical 0x%llx (the kernel) by DMA\n", LEN, TARGET);
-        r = edu_copy(EDU_BUF, TARGET, CMD_TO_MEMORY);
+    uint64_t old = 0, target = TARGET;
+    if (n == 0)
+        publish_run(pa);
+    if (n == 1 && ds_retrieve_u64("baddma.old", &old) == 0) /* a page of it we do not hold now */
+        target = old + (RUN_PAGES - 1) * 4096ull == pa ? old : old + (RUN_PAGES - 1) * 4096ull;
+    if (n == 0 || old) {
+        printf("baddma: writing %d bytes at physical 0x%lx (%s) by DMA\n", LEN, target,
+               n == 0 ? "the kernel" : "the last instance's freed DMA memory");
+        r = edu_copy(EDU_BUF, target, CMD_TO_MEMORY);
         sleep_ms(300); /* the clock's next look at the fault records comes well before */
         printf("baddma: still alive after the write (%s): nothing stopped it\n",
                r == 0 ? "done" : strerror_s(r));
