@@ -71,6 +71,7 @@ void boot_start_root(uint32_t mb_info)
     for (uint32_t i = 0; i < bootinfo.nr_modules; i++)
         frame_reserve(mod_start[i], mod_end[i]);
     frame_init_shares();
+    iommu_init();
 
     struct proc *root = proc_alloc(bootinfo.mod[0].name, NONE);
     uint64_t entry, bi = frame_alloc();

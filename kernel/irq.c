@@ -122,6 +122,7 @@ void timer_tick(void)
             }
         }
     }
+    iommu_poll();
     sched_tick();
 }
 

@@ -132,9 +132,18 @@ int64_t do_dmaalloc(struct proc *p, const uint64_t *a)
     dma_run[e].owner = p->ep;
     dma_run[e].pa = pa;
     dma_run[e].pages = len / PAGE_SIZE;
+    iommu_map(p->ep, pa, len / PAGE_SIZE);
     copy_to_user(p, a[2], &pa, sizeof(pa));
     trace_device(p, pa);
     return 0;
+}
+
+/* For a function just bound to ep (kernel/iommu.c): map the runs ep holds. */
+void dma_map_owned(endpoint_t ep)
+{
+    for (int i = 0; i < DMA_RUNS; i++)
+        if (dma_run[i].owner == ep)
+            iommu_map(ep, dma_run[i].pa, dma_run[i].pages);
 }
 
 /* KC_DMA_RELEASE(ep): free the DMA memory of ep, a dead process; the number of pages freed. */
@@ -146,6 +155,7 @@ int64_t do_dma_release(struct proc *p, const uint64_t *a)
     if (r != -E_DEADEP)
         return r == 0 ? -E_BUSY : r; /* alive: its device may be using it now */
     int64_t pages = 0;
+    iommu_forget((endpoint_t)a[0]); /* its devices reach none of these frames any more */
     for (int i = 0; i < DMA_RUNS; i++) {
         if (dma_run[i].owner != (endpoint_t)a[0])
             continue;

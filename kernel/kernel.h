@@ -203,6 +203,12 @@ int irq_control(struct proc *p, int op, int irq);
 void alarm_set(struct proc *p, uint64_t delay);
 void timer_wake_at(uint64_t tick);
 void timer_tick(void);
+void iommu_init(void);
+void iommu_map(endpoint_t owner, uint64_t pa, uint64_t pages);
+int64_t iommu_bind(struct proc *t, uint64_t bdf, int add);
+void iommu_forget(endpoint_t ep);
+void iommu_poll(void);
+void dma_map_owned(endpoint_t ep);
 uint64_t clock_ticks(void);
 
 /* boot.c */

@@ -115,6 +115,8 @@ static int device_range_ok(uint64_t op, uint64_t base, uint64_t len)
         return 0;
     if (op <= PRIV_DEV_IO_REMOVE)
         return base <= 0xffff && len <= 0x10000 - base;
+    if (op >= PRIV_DEV_PCI_ADD)
+        return base <= 0xffff && len == 1;
     if (op <= PRIV_DEV_MEM_REMOVE)
         return !((base | len) & (PAGE_SIZE - 1)) && base < phys_limit && len <= phys_limit - base;
     return base < NR_IRQS && len <= NR_IRQS - base &&
@@ -163,6 +165,8 @@ int64_t do_priv_device(struct proc *p, const uint64_t *a)
         return refuse(p, 3, -E_INVAL);
     struct priv *v = &t->priv;
     int add = op % 2 == 0;
+    if (op >= PRIV_DEV_PCI_ADD)
+        return iommu_bind(t, base, add);
     if (op <= PRIV_DEV_IO_REMOVE)
         return range_change(v->io, &v->nr_io, PRIV_MAX_IO, add, base, len);
     if (op <= PRIV_DEV_MEM_REMOVE) {

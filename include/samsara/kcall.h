@@ -160,9 +160,11 @@ _Static_assert(NR_KCALLS <= 64, "the kernel-call mask has 64 bits");
 #define PRIV_DEV_MEM_REMOVE 3 /* the target's mappings of the range go too */
 #define PRIV_DEV_IRQ_ADD 4
 #define PRIV_DEV_IRQ_REMOVE 5 /* the target's shares of the lines go too */
+#define PRIV_DEV_PCI_ADD 6    /* base = a PCI function (bus << 8 | dev << 3 | fn), len 1: its */
+#define PRIV_DEV_PCI_REMOVE 7 /* DMA reaches the target's DMA runs only (IOMMU; docs/IOMMU.md) */
 /* base 1: trace the target's device operations (port I/O, IRQ control, MMIO maps, DMA
  * allocations) in the kernel's trace ring; 0: no longer (len ignored; docs/TRACE.md) */
-#define PRIV_DEV_TRACE 6
+#define PRIV_DEV_TRACE 8
 
 /* KC_MEM_MAP / KC_DMAALLOC prot bits */
 #define PROT_R 1

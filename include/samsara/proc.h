@@ -34,6 +34,7 @@ struct proc_info {
 #define DEATH_EXIT 1   /* code = exit status */
 #define DEATH_FAULT 2  /* code = vector, addr = CR2 for page faults (else 0), err, rip */
 #define DEATH_KILLED 3 /* code = killer's endpoint */
+#define DEATH_DMA 5    /* the IOMMU blocked its device: code = reason, addr, err = source id */
 #define DEATH_NOMEM 4  /* a demand-zero page found no free frame (the OOM kill): addr, err, rip */
 /* Not a death: a Linux process faulted (code, addr, err, rip as DEATH_FAULT) and is held
  * (PS_HELD), alive, until its parent resumes it (KC_PROC_HOLD off) or kills it. */

@@ -394,9 +394,14 @@ int service_died(const struct death_info *d)
     }
     if (!s->failed_tsc) {
         s->failed_tsc = sys_tsc();
-        s->cause = d->cause == DEATH_EXIT ? C_EXIT : d->cause == DEATH_FAULT ? C_FAULT : C_KILLED;
-        log_event(s, d->cause == DEATH_FAULT ? "died: exception %lu" : "died: status %lu",
-                  (uint64_t)d->code, 0);
+        s->cause = d->cause == DEATH_EXIT                             ? C_EXIT
+                   : d->cause == DEATH_FAULT || d->cause == DEATH_DMA ? C_FAULT
+                                                                      : C_KILLED;
+        if (d->cause == DEATH_DMA) /* its device's DMA was blocked (docs/IOMMU.md) */
+            log_event(s, "died: DMA blocked at %lx (IOMMU)", d->addr, 0);
+        else
+            log_event(s, d->cause == DEATH_FAULT ? "died: exception %lu" : "died: status %lu",
+                      (uint64_t)d->code, 0);
     }
     s->ep = 0;
     s->save_until = 0;

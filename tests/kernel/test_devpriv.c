@@ -88,7 +88,12 @@ static void t_devpriv_edges(void)
     EXPECT(sys_priv_device(ROOT_EP, PRIV_DEV_IO_ADD, 0x70, 2), -E_PERM);
     EXPECT(sys_priv_device(self_ep, PRIV_DEV_IO_ADD, 0x70, 2), -E_PERM);
     EXPECT(sys_priv_device(ROOT_EP + NR_SLOTS * 7, PRIV_DEV_IO_ADD, 0x70, 2), -E_SRCH);
-    EXPECT(sys_priv_device(e, 7, 0x70, 2), -E_INVAL);
+    EXPECT(sys_priv_device(e, 9, 0x70, 2), -E_INVAL);
+    /* a PCI function for the IOMMU: one, below 0x10000 (no IOMMU here: nothing else happens) */
+    EXPECT(sys_priv_device(e, PRIV_DEV_PCI_ADD, 0x10, 2), -E_INVAL);
+    EXPECT(sys_priv_device(e, PRIV_DEV_PCI_ADD, 0x10000, 1), -E_INVAL);
+    EXPECT(sys_priv_device(e, PRIV_DEV_PCI_ADD, 0x10, 1), 0);
+    EXPECT(sys_priv_device(e, PRIV_DEV_PCI_REMOVE, 0x10, 1), 0);
     EXPECT(sys_priv_device(e, PRIV_DEV_TRACE, 2, 0), -E_INVAL); /* on 1 or off 0 */
     EXPECT(sys_priv_device(e, -1, 0x70, 2), -E_INVAL);
     /* ports: never empty, below 0x10000, no wrap */

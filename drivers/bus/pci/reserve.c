@@ -22,8 +22,8 @@
 #define PAGE 4096ull
 #define CMD_DRIVER_BITS                                                                            \
     (PCI_COMMAND_IO | PCI_COMMAND_MEM | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE)
-#define CONFIG_PORTS 0xcf8 /* 0xcf8-0xcff: the pci server's alone */
-#define GRANTS_MAX (PCI_BARS + 1)
+#define CONFIG_PORTS 0xcf8        /* 0xcf8-0xcff: the pci server's alone */
+#define GRANTS_MAX (PCI_BARS + 2) /* the BARs, the IRQ line, the IOMMU binding */
 
 /* What a reservation added to its owner's privileges: ops PRIV_DEV_*_ADD. */
 static struct grant_rec {
@@ -154,6 +154,8 @@ static int grant_all(struct pci_dev *d, endpoint_t who, int add)
     }
     if (r == 0 && d->irq > 0 && d->irq < 16 && d->irq != 2)
         r = grant(d, who, PRIV_DEV_IRQ_ADD, d->irq, 1, add);
+    if (r == 0) /* with an IOMMU, its DMA reaches its driver's DMA memory only (docs/IOMMU.md) */
+        r = grant(d, who, PRIV_DEV_PCI_ADD, d->bdf, 1, add);
     return r;
 }
 
