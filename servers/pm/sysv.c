@@ -19,8 +19,10 @@ void sysv_init(void)
 }
 
 /*
- * The server's answer; 0 without a server. A server that died (`restart
- * never`: a crash or `service kill -f ipc`) is forgotten, as if the boot had
+ * The server's answer; 0 without a server. A server that died and was
+ * restarted (a new endpoint from rs) is told again: it kept every process
+ * it knew and takes a repeated request as done once (ipc's pm_request). A
+ * server that died for good (`service down ipc`) is forgotten, as if the boot had
  * none: it checks nothing any more, so an id change need not wait for it
  * (before, every set*id and setgroups failed with EIO from then on, and
  * each fork was logged). The System V calls then fail (the kernel's error
@@ -29,12 +31,20 @@ void sysv_init(void)
 static int64_t sysv_request(message_t *m)
 {
     struct proc_info info;
+    message_t copy = *m;
     if (!sysv_ep)
         return 0;
-    if (ipc_sendrec(sysv_ep, m) == 0)
-        return m->u.sysv.reply.result;
-    if (sys_proc_info(sysv_ep, &info) == 0)
-        return -LX_EIO; /* alive, but it did not answer */
+    for (int tries = 0; tries < 3; tries++) { /* rs restarts it (docs/IPC-SYSV.md, "Restarts") */
+        if (ipc_sendrec(sysv_ep, m) == 0)
+            return m->u.sysv.reply.result;
+        if (sys_proc_info(sysv_ep, &info) == 0)
+            return -LX_EIO; /* alive, but it did not answer */
+        endpoint_t now = root_lookup("ipc");
+        if (now <= 0 || now == sysv_ep)
+            break;
+        sysv_ep = now; /* a new instance, with the objects: tell it again */
+        *m = copy;
+    }
     printf("pm: the ipc server (endpoint %d) is gone; System V IPC is no more\n", sysv_ep);
     sysv_ep = 0;
     return 0;
