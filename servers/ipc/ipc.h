@@ -59,17 +59,17 @@ struct ipc_kind {
  * header and the undo log; each file its own part of the tables.
  */
 #define ST_BASE MANIFEST_STATE_VADDR
-#define ST_MAIN (ST_BASE + 0x1000)       /* main.c: struct main_state */
-#define ST_MSG (ST_BASE + 0x80000)       /* msg.c's queues */
-#define ST_SEM (ST_BASE + 0x90000)       /* sem.c's sets and undo entries */
-#define ST_SHM (ST_BASE + 0xa0000)       /* shm.c's segments and attachments */
+#define ST_MAIN (ST_BASE + 0x1000) /* main.c: struct main_state */
+#define ST_MSG (ST_BASE + 0x80000) /* msg.c's queues */
+#define ST_SEM (ST_BASE + 0x90000) /* sem.c's sets and undo entries */
+#define ST_SHM (ST_BASE + 0xa0000) /* shm.c's segments and attachments */
 #define ST_TABLES_END (ST_BASE + 0xc0000)
-#define ST_ARENA (ST_BASE + 0x100000)    /* messages, semaphore arrays, undo lists */
+#define ST_ARENA (ST_BASE + 0x100000) /* messages, semaphore arrays, undo lists */
 #define ST_ARENA_SIZE (2ull << 20)
-#define ST_LOG (ST_BASE + 0x300000)      /* the undo log of the request in progress */
+#define ST_LOG (ST_BASE + 0x300000) /* the undo log of the request in progress */
 #define ST_LOG_SIZE (8ull << 20)
-#define ST_SEGS (ST_LOG + ST_LOG_SIZE)   /* shared-memory segments' pages, to the end */
-#define ST_SIZE (128ull << 20)           /* MANIFEST_STATE_MAX */
+#define ST_SEGS (ST_LOG + ST_LOG_SIZE) /* shared-memory segments' pages, to the end */
+#define ST_SIZE (128ull << 20)         /* MANIFEST_STATE_MAX */
 #define ST_SEGS_SIZE (ST_BASE + ST_SIZE - ST_SEGS)
 
 /* A Linux process as pm described it (kept), and its suspended call (not kept: callers that
@@ -130,11 +130,11 @@ void alarm_rearm(void);
 void ipc_start(int kept);
 
 /* state.c: the region's header and undo log */
-int state_start(void);                      /* 1: the objects were kept; 0: fresh */
-void state_old(const void *p, uint64_t n);  /* before a change to [p, p + n) in the region */
-void state_commit(void);                    /* the request's changes stay */
-int64_t state_grow(uint64_t end);           /* the region mapped up to end (an address) */
-uint64_t state_mapped(void);                /* its length mapped now */
+int state_start(void);                     /* 1: the objects were kept; 0: fresh */
+void state_old(const void *p, uint64_t n); /* before a change to [p, p + n) in the region */
+void state_commit(void);                   /* the request's changes stay */
+int64_t state_grow(uint64_t end);          /* the region mapped up to end (an address) */
+uint64_t state_mapped(void);               /* its length mapped now */
 
 /* msg.c */
 int msg_start(int kept); /* the tables' constants; how many objects are kept */

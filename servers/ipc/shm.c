@@ -65,7 +65,8 @@ struct shm_state {
     int attached;   /* entries of attaches[] in use: none, no scan at every fork, exec, exit */
     uint64_t floor; /* segments' pages start here: below, a last life's may still be mapped */
 };
-_Static_assert(ST_SHM + sizeof(struct shm_state) <= ST_TABLES_END, "shm.c's tables outgrew their part");
+_Static_assert(ST_SHM + sizeof(struct shm_state) <= ST_TABLES_END,
+               "shm.c's tables outgrew their part");
 #define SH ((struct shm_state *)ST_SHM)
 #define kind (SH->kind)
 #define segs (SH->segs)

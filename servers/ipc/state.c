@@ -36,8 +36,8 @@ static uint64_t mapped; /* how much of the region this instance has (rs's answer
 
 static uint64_t header_sum(const struct header *h)
 {
-    uint64_t x = 0xcbf29ce484222325ull, w[3] = {h->magic, (uint64_t)h->layout << 32 | h->sproc_size,
-                                                h->size};
+    uint64_t x = 0xcbf29ce484222325ull,
+             w[3] = {h->magic, (uint64_t)h->layout << 32 | h->sproc_size, h->size};
     for (int i = 0; i < 3; i++)
         x = (x ^ w[i]) * 0x100000001b3ull;
     return x;
