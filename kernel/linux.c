@@ -46,9 +46,9 @@ int64_t do_linux_servers(struct proc *p, const uint64_t *a)
 
 /* A Linux call whose server died: EINTR from the System V server (its calls may wait, and
  * programs retry them; docs/IPC-SYSV.md, "Restarts"), EIO from pm or vfs. */
-int64_t linux_orphaned(const struct proc *dead)
+int64_t linux_orphaned(endpoint_t dead)
 {
-    return dead->ep == server[TO_SYSV] ? -LINUX_EINTR : -LINUX_EIO;
+    return dead == server[TO_SYSV] ? -LINUX_EINTR : -LINUX_EIO;
 }
 
 /* The server that owns Linux call nr (NONE until root names them). */
