@@ -15,6 +15,10 @@
  *                        each checked; a call answered EINTR (ipc died) is
  *                        looked up in the objects: it either took effect
  *                        or not, never half, and nothing is lost.
+ *   sysvkeep bench N     N rounds of msgsnd + msgrcv, semop, semctl GETVAL:
+ *                        nanoseconds a round (guest instructions a round
+ *                        under QEMU's -icount shift=0): the cost of the
+ *                        undo log (docs/IPC-SYSV.md, section 8).
  * Prints one line per failed check and a summary "sysvkeep: N passed, M
  * failed" (and for loop, the EINTRs and which of them had taken effect).
  */
@@ -230,12 +234,35 @@ static int loop_test(int secs)
     return summary();
 }
 
+static int bench(long n)
+{
+    int q = msgget(IPC_PRIVATE, 0600), s = semget(IPC_PRIVATE, 1, 0600);
+    CHECK(q >= 0 && s >= 0);
+    struct msg one = {1, "sixteen bytes.."};
+    struct sembuf up = {0, 1, 0}, down = {0, -1, 0};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (long i = 0; i < n && !failed; i++) {
+        CHECK(msgsnd(q, &one, 16, 0) == 0 && msgrcv(q, &one, 16, 0, 0) == 16);
+        CHECK(semop(s, i & 1 ? &down : &up, 1) == 0 && semctl(s, 0, GETVAL) == !(i & 1));
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ns = (t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec);
+    printf("sysvkeep: bench %ld rounds, %ld ns a round (msgsnd+msgrcv+semop+GETVAL)\n", n,
+           n ? ns / n : 0);
+    msgctl(q, IPC_RMID, 0);
+    semctl(s, 0, IPC_RMID);
+    return summary();
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && !strcmp(argv[1], "kill"))
         return kill_test();
     if (argc == 3 && !strcmp(argv[1], "loop") && atoi(argv[2]) > 0)
         return loop_test(atoi(argv[2]));
-    fprintf(stderr, "usage: sysvkeep kill | sysvkeep loop SECONDS\n");
+    if (argc == 3 && !strcmp(argv[1], "bench") && atol(argv[2]) > 0)
+        return bench(atol(argv[2]));
+    fprintf(stderr, "usage: sysvkeep kill | sysvkeep loop SECONDS | sysvkeep bench ROUNDS\n");
     return 2;
 }
