@@ -213,9 +213,10 @@ int64_t do_shmat(struct sproc *p, const uint64_t *a)
         t = attaches[i].pid ? 0 : &attaches[i];
     if (!t)
         return -LX_ENOMEM;
-    int r = sys_mem_share(p->ep, addr, s->len, prot, seg_base(s));
-    if (r < 0)
-        return r == -E_BUSY ? -LX_EINVAL : -LX_ENOMEM; /* E_BUSY: something is mapped there */
+    /* The record first, committed: a death before the mapping is made leaves a record without a
+     * mapping (nattch one too high until the process exits), never a mapping nattch does not
+     * count, whose pages a later segment could get (docs/IPC-SYSV.md, section 8). */
+    struct segment was = *s;
     state_old(t, sizeof(*t));
     state_old(&attached, sizeof(attached));
     state_old(s, sizeof(*s));
@@ -224,6 +225,17 @@ int64_t do_shmat(struct sproc *p, const uint64_t *a)
     s->nattch++;
     s->atime = (int64_t)now_seconds();
     s->lpid = p->pid;
+    state_commit(); /* nothing else changed in this request: no answer waits for it */
+    int r = sys_mem_share(p->ep, addr, s->len, prot, seg_base(s));
+    if (r < 0) {
+        state_old(t, sizeof(*t));
+        state_old(&attached, sizeof(attached));
+        state_old(s, sizeof(*s));
+        *t = (struct attach){0};
+        attached--;
+        *s = was;
+        return r == -E_BUSY ? -LX_EINVAL : -LX_ENOMEM; /* E_BUSY: something is mapped there */
+    }
     return (int64_t)addr;
 }
 
