@@ -14,7 +14,9 @@
  *                        send, receive, semop and a counter in a segment,
  *                        each checked; a call answered EINTR (ipc died) is
  *                        looked up in the objects: it either took effect
- *                        or not, never half, and nothing is lost.
+ *                        or not, never half, and nothing is lost; every
+ *                        64th round a child reads the semaphore (pm told
+ *                        ipc of it, maybe across a restart).
  *   sysvkeep bench N     N rounds of msgsnd + msgrcv, semop, semctl GETVAL:
  *                        nanoseconds a round (guest instructions a round
  *                        under QEMU's -icount shift=0): the cost of the
@@ -156,14 +158,21 @@ static int getval(int s)
 /* The loop under chaos: every call that met ipc's death is checked against the objects. */
 static int loop_test(int secs)
 {
-    int q = msgget(IPC_PRIVATE, 0600), s = semget(IPC_PRIVATE, 1, 0600),
-        m = shmget(IPC_PRIVATE, 4096, 0600);
+    int q, s, m; /* the campaign may have begun: a death answers EINTR (an object may leak) */
+    while ((q = msgget(IPC_PRIVATE, 0600)) < 0 && errno == EINTR)
+        ;
+    while ((s = semget(IPC_PRIVATE, 1, 0600)) < 0 && errno == EINTR)
+        ;
+    while ((m = shmget(IPC_PRIVATE, 4096, 0600)) < 0 && errno == EINTR)
+        ;
     CHECK(q >= 0 && s >= 0 && m >= 0);
-    volatile long *count = shmat(m, 0, 0);
+    volatile long *count;
+    while ((count = shmat(m, 0, 0)) == (void *)-1 && errno == EINTR)
+        ;
     CHECK(count != (void *)-1);
     if (failed)
         return summary();
-    long sent = 0, got = 0, sem = 0, intr = 0, intr_done = 0, rounds = 0;
+    long sent = 0, got = 0, sem = 0, intr = 0, intr_done = 0, rounds = 0, children = 0;
     time_t end = time(0) + secs;
     while (time(0) < end && !failed) {
         struct msg out = {1, ""}, in;
@@ -213,6 +222,15 @@ static int loop_test(int secs)
         CHECK(getval(s) == sem);
         *count = *count + 1;
         CHECK(*count == ++rounds);
+        if (rounds % 64 == 0) { /* pm tells ipc of a birth and a death, maybe across a restart */
+            pid_t child = fork();
+            if (child == 0)
+                _exit(getval(s) == sem ? 0 : 1); /* a process ipc does not know gets ENOSYS */
+            int st = -1;
+            CHECK(child > 0 && waitpid(child, &st, 0) == child && WIFEXITED(st) &&
+                  WEXITSTATUS(st) == 0);
+            children++;
+        }
         if (sem > 30000) { /* SEMVMX */
             while (semctl(s, 0, SETVAL, 0) < 0 && errno == EINTR)
                 ;
@@ -225,8 +243,8 @@ static int loop_test(int secs)
     while ((r = shmctl(m, IPC_STAT, &ms)) < 0 && errno == EINTR)
         ;
     CHECK(r == 0 && ms.shm_nattch == 1);
-    printf("sysvkeep: %ld rounds, %ld messages, %ld EINTR (%ld had taken effect)\n", rounds, sent,
-           intr, intr_done);
+    printf("sysvkeep: %ld rounds, %ld messages, %ld children, %ld EINTR (%ld had taken effect)\n",
+           rounds, sent, children, intr, intr_done);
     shmdt((void *)count);
     shmctl(m, IPC_RMID, 0);
     msgctl(q, IPC_RMID, 0);
