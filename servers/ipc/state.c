@@ -138,7 +138,8 @@ int state_start(void)
         printf("ipc: cannot map its state region: %s\n", strerror_s((int)r));
         sys_exit(1);
     }
-    memset((void *)ST_BASE, 0, ST_LOG + 0x10000 - ST_BASE);
+    if (have) /* a last life's bytes; new pages from rs are zero */
+        memset((void *)ST_BASE, 0, ST_LOG + 0x10000 - ST_BASE);
     *HDR = (struct header){STATE_MAGIC, STATE_LAYOUT, sizeof(struct sproc), ST_SIZE, 0};
     HDR->check = header_sum(HDR);
     return 0;
