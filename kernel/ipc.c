@@ -509,7 +509,7 @@ void ipc_cleanup(struct proc *dead)
         s->next_sender = 0;
         s->sendto = NONE;
         s->in_sendrec = 0;
-        wake(s, s->linux_call ? -LINUX_EIO : -E_DEADEP);
+        wake(s, s->linux_call ? linux_orphaned(dead->ep) : -E_DEADEP);
         s->linux_call = 0;
         s = next;
     }
@@ -523,7 +523,7 @@ void ipc_cleanup(struct proc *dead)
         if ((q->flags & PS_RECEIVING) && q->getfrom == dead->ep) {
             q->getfrom = NONE;
             q->awaiting_reply = 0;
-            wake(q, q->linux_call ? -LINUX_EIO : -E_DEADEP);
+            wake(q, q->linux_call ? linux_orphaned(dead->ep) : -E_DEADEP);
             q->linux_call = 0;
         }
         for (struct proc **pp = &q->senders; *pp; pp = &(*pp)->next_sender)

@@ -179,6 +179,7 @@ void ipc_cleanup(struct proc *dead);
 int64_t ipc_linux_call(struct proc *p, endpoint_t server, const message_t *m);
 int64_t ipc_interrupt(struct proc *t, struct proc *caller, uint64_t uaddr);
 void linux_syscall(struct proc *p);
+int64_t linux_orphaned(endpoint_t dead); /* a dead server's callers' error */
 void ipc_timeout(struct proc *p);
 int ipc_check(void);
 

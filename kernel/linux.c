@@ -44,6 +44,13 @@ int64_t do_linux_servers(struct proc *p, const uint64_t *a)
     return 0;
 }
 
+/* A Linux call whose server died: EINTR from the System V server (its calls may wait, and
+ * programs retry them; docs/IPC-SYSV.md, "Restarts"), EIO from pm or vfs. */
+int64_t linux_orphaned(endpoint_t dead)
+{
+    return dead == server[TO_SYSV] ? -LINUX_EINTR : -LINUX_EIO;
+}
+
 /* The server that owns Linux call nr (NONE until root names them). */
 static endpoint_t server_of(uint64_t nr)
 {

@@ -14,6 +14,7 @@ def run(record, module):
     run_bad_manifest(record, module)
     run_bus_master_off(record, module)
     run_update_escalation(record, module)
+    run_ipc_restarts(record, module)
 
 
 def run_kills(record, module):
@@ -147,8 +148,8 @@ def run_update_escalation(record, module):
         text = open(path).read()
         if rel == os.path.join("tests", "fixtures", "demo", "demo.conf"):
             text += "manage yes\n"
-        if rel == os.path.join("servers", "ipc", "ipc.conf"):  # the refusal's general words
-            text = "".join(l for l in text.splitlines(True) if not l.startswith("lost "))
+        if rel == os.path.join("servers", "ipc", "ipc.conf"):  # restart never, no `lost` line:
+            text = text.replace("restart immediate", "restart never")  # the general words
         confs.append((rel, text))
     bundle = bundle_manifests("manage", confs)
     boot = Boot(system_modules(with_services=["demo"]) + [bundle], console=True)
@@ -168,14 +169,14 @@ def run_update_escalation(record, module):
         ok = out is not None and out[:6] == want and len(out) == 7 and int(out[6]) >= 6
         record("rs.update_cannot_escalate", ok, "" if ok else f"printed {out!r}",
                None if ok else boot.tail())
-        # The ipc server (restart never; its `lost` line taken out above): `service kill`
-        # without -f is refused in general words, exit status 1, and ipc stays up
+        # The ipc server made `restart never` above (its region still listed `kept`): `service
+        # kill` without -f is refused in general words, exit status 1, and ipc stays up
         out = boot.run("service kill ipc; echo st=$?; service list | grep '^ipc '", "# ", 30)
         want = ("error: kill ipc: refused: ipc is not restarted after a kill (restart never): "
                 "what it keeps in memory is lost and requests to it fail; "
                 "use service kill -f ipc to kill it anyway")
         ok = (out is not None and out[:2] == [want, "st=1"] and len(out) == 3
-              and out[2].split()[2] == "up" and out[2].split()[-2:] == ["never", "lost"])
+              and out[2].split()[2] == "up" and out[2].split()[-2:] == ["never", "kept"])
         record("rs.kill_never_policy_needs_force", ok, "" if ok else f"printed {out!r}",
                None if ok else boot.tail())
         # The ipc server (restart never) killed: pm forgets it; ids still change (su), and
@@ -188,6 +189,48 @@ def run_update_escalation(record, module):
         listed = boot.run("service list | grep '^ipc '", "# ", 30)
         ok = ok and listed is not None and len(listed) == 1 and listed[0].split()[2] == "down"
         record("rs.ipc_gone_ids_still_change", ok, "" if ok else f"printed {out!r}, {listed!r}",
+               None if ok else boot.tail())
+    finally:
+        boot.kill()
+
+
+def run_ipc_restarts(record, module):
+    """The ipc server keeps its System V objects across its deaths (docs/IPC-SYSV.md,
+    "Restarts"): user/sysvkeep.c checks itself; a scrambled region starts fresh."""
+    from qemu import system_modules
+    boot = Boot(system_modules(), console=True)
+    try:
+        if not boot.wait_prompt("# ", 60):
+            record("rs.ipc_kill_keeps_objects", False, "no prompt", boot.tail())
+            return
+        # A queue with 3 messages, a semaphore set, an attached segment, a child in msgrcv;
+        # `service kill ipc`: the same messages, values, ids and times; the child got EINTR;
+        # the segment still attached is the same memory as a new attachment of it
+        out = boot.run("sysvkeep kill; echo st=$?; service log | grep 'ipc.*ready after' | tail -1",
+                       "# ", 60)
+        ok = (out is not None and "sysvkeep: 28 passed, 0 failed" in out and "st=0" in out and
+              any("ipc: objects kept across a restart: 1 queues, 1 semaphore sets, 1 segments"
+                  in line and "(1 waited: EINTR)" in line for line in out))
+        ready = [line for line in out or [] if "ready after" in line]
+        record("rs.ipc_kill_keeps_objects", ok, ready[-1].strip() if ok and ready else
+               f"printed {out!r}", None if ok else boot.tail())
+        # 200 kills at random instants (rs's chaos: in the middle of requests) while a loop
+        # sends, receives, semops and counts in a segment, checking each; a call answered
+        # EINTR is looked up in the objects (it took effect or not, never half)
+        out = boot.run("service chaos ipc 200 20 90; sysvkeep loop 20; echo st=$?; sleep 1; "
+                       "service log | grep -c 'ipc.*chaos: done, 200 kills'; "
+                       "service list | grep '^ipc '", "# ", 120)
+        summary = [line for line in out or [] if line.startswith("sysvkeep: ")]
+        ok = (out is not None and "st=0" in out and out[-2:-1] == ["1"] and
+              out[-1].split()[2] == "up" and any(l.endswith(" 0 failed") for l in summary))
+        record("rs.ipc_chaos_200_kills", ok, "; ".join(summary) if ok else f"printed {out!r}",
+               None if ok else boot.tail())
+        # A scrambled region: the next instance starts fresh, says so, and serves new calls
+        out = boot.run("service scramble ipc; sleep 1; sysvkeep loop 1; echo st=$?", "# ", 60)
+        ok = (out is not None and "st=0" in out and
+              any("ipc: state region unusable (bad header): starting fresh" in l for l in out) and
+              not any("objects kept" in l for l in out))
+        record("rs.ipc_scrambled_starts_fresh", ok, "" if ok else f"printed {out!r}",
                None if ok else boot.tail())
     finally:
         boot.kill()

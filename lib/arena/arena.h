@@ -16,7 +16,12 @@ struct arena {
     int ready;     /* the first block is laid out (at the first allocation) */
 };
 
+/* Called with each block header (and `ready`) before a heap changes it, or 0 (the default):
+ * an undo log (the ipc server's heap lives in its state region, docs/IPC-SYSV.md). */
+extern void (*arena_before)(const void *p, uint64_t len);
+
 void *arena_alloc(struct arena *a, uint64_t len);
 void arena_free(void *p);
+void arena_release(void *p); /* arena_free, telling arena_before first */
 
 #endif

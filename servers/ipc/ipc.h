@@ -14,6 +14,7 @@
 
 #include <samsara/fs.h>
 #include <samsara/linux.h>
+#include <samsara/manifest.h>
 #include "arena/arena.h"
 #include "sys.h"
 
@@ -51,6 +52,35 @@ struct ipc_kind {
     uint16_t seq; /* the next object's */
 };
 
+/*
+ * The state region (`state 128M grow` in ipc.conf; docs/IPC-SYSV.md,
+ * "Restarts"): everything the objects are, at fixed addresses, so that a new
+ * instance finds them where the last one left them. state.c keeps the
+ * header and the undo log; each file its own part of the tables.
+ */
+#define ST_BASE MANIFEST_STATE_VADDR
+#define ST_MAIN (ST_BASE + 0x1000) /* main.c: struct main_state */
+#define ST_MSG (ST_BASE + 0x80000) /* msg.c's queues */
+#define ST_SEM (ST_BASE + 0x90000) /* sem.c's sets and undo entries */
+#define ST_SHM (ST_BASE + 0xa0000) /* shm.c's segments and attachments */
+#define ST_TABLES_END (ST_BASE + 0xc0000)
+#define ST_ARENA (ST_BASE + 0x100000) /* messages, semaphore arrays, undo lists */
+#define ST_ARENA_SIZE (2ull << 20)
+#define ST_LOG (ST_BASE + 0x300000) /* the undo log of the request in progress */
+#define ST_LOG_SIZE (8ull << 20)
+#define ST_SEGS (ST_LOG + ST_LOG_SIZE) /* shared-memory segments' pages, to the end */
+#define ST_SIZE (128ull << 20)         /* MANIFEST_STATE_MAX */
+#define ST_SEGS_SIZE (ST_BASE + ST_SIZE - ST_SEGS)
+
+/* A Linux process as pm described it (kept), and its suspended call (not kept: callers that
+ * waited get EINTR from the kernel when ipc dies). */
+struct sproc;
+struct main_state {
+    endpoint_t pm_ep;
+    uint64_t wait_order;
+    struct arena arena;
+};
+
 enum swait { S_NONE, S_MSGSND, S_MSGRCV, S_SEMOP };
 
 #define SEMOPM 500 /* operations per semop (Linux's default) */
@@ -74,7 +104,6 @@ struct sproc {
     struct lx_sembuf sops[SEMOPM];
 };
 
-extern struct sproc sprocs[NR_SPROCS];
 #define SUSPEND (-0x7fff0000ll) /* a handler's answer: the caller waits */
 
 /* main.c */
@@ -95,15 +124,27 @@ int64_t copy_out(const struct sproc *p, uint64_t dst, const void *src, uint64_t 
 void alarm_rearm(void);
 
 /* main.c: memory for message texts, semaphore arrays and undo lists (lib/arena, 2 MiB) */
-extern struct arena ipc_arena;
+#define MAIN ((struct main_state *)ST_MAIN)
+#define ipc_arena (MAIN->arena)
+#define sprocs ((struct sproc *)(ST_MAIN + 0x1000))
+void ipc_start(int kept);
+
+/* state.c: the region's header and undo log */
+int state_start(void);                     /* 1: the objects were kept; 0: fresh */
+void state_old(const void *p, uint64_t n); /* before a change to [p, p + n) in the region */
+void state_commit(void);                   /* the request's changes stay */
+int64_t state_grow(uint64_t end);          /* the region mapped up to end (an address) */
+uint64_t state_mapped(void);               /* its length mapped now */
 
 /* msg.c */
+int msg_start(int kept); /* the tables' constants; how many objects are kept */
 int64_t do_msgget(struct sproc *p, const uint64_t *a);
 int64_t do_msgsnd(struct sproc *p, const uint64_t *a);
 int64_t do_msgrcv(struct sproc *p, const uint64_t *a);
 int64_t do_msgctl(struct sproc *p, const uint64_t *a);
 
 /* sem.c */
+int sem_start(int kept);
 int64_t do_semget(struct sproc *p, const uint64_t *a);
 int64_t do_semop(struct sproc *p, const uint64_t *a);
 int64_t do_semtimedop(struct sproc *p, const uint64_t *a);
@@ -111,6 +152,7 @@ int64_t do_semctl(struct sproc *p, const uint64_t *a);
 void sem_exit(struct sproc *p);
 
 /* shm.c */
+int shm_start(int kept);
 int64_t do_shmget(struct sproc *p, const uint64_t *a);
 int64_t do_shmat(struct sproc *p, const uint64_t *a);
 int64_t do_shmdt(struct sproc *p, const uint64_t *a);

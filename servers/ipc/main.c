@@ -12,11 +12,16 @@
 #include <samsara/sysv.h>
 #include "ipc.h"
 
-struct sproc sprocs[NR_SPROCS];
-static uint64_t heap[(2u << 20) / 8] __attribute__((aligned(16)));
-struct arena ipc_arena = {heap, sizeof(heap), 0};
-static endpoint_t pm_ep;
-static uint64_t wait_order;
+_Static_assert(ST_MAIN + 0x1000 + sizeof(struct sproc) * NR_SPROCS <= ST_MSG,
+               "the Linux processes' table is larger than its part of the state region");
+#define pm_ep (MAIN->pm_ep)
+
+/* Answers wait here until the request's changes are committed (state_commit), then go. */
+static struct {
+    endpoint_t ep;
+    int64_t result;
+} outbox[NR_SPROCS + 1];
+static int outgoing;
 
 uint64_t now_seconds(void)
 {
@@ -33,15 +38,27 @@ static struct sproc *sproc_of(endpoint_t ep)
 
 void answer(struct sproc *p, int64_t result)
 {
-    message_t m = {.type = MSG_LINUX_REPLY, .u.w = {(uint64_t)result}};
-    reply_hold(p->ep, &m);
+    if (outgoing < (int)(sizeof(outbox) / sizeof(outbox[0]))) /* one each at most: it fits */
+        outbox[outgoing++] = (typeof(outbox[0])){p->ep, result};
 }
 
+/* The request is done: its changes stay, and only then its answers go out. */
+static void finish(void)
+{
+    state_commit();
+    for (int i = 0; i < outgoing; i++) {
+        message_t m = {.type = MSG_LINUX_REPLY, .u.w = {(uint64_t)outbox[i].result}};
+        reply_hold(outbox[i].ep, &m);
+    }
+    outgoing = 0;
+}
+
+/* A waiting call's fields are not logged: after a death no call waits (main). */
 void suspend(struct sproc *p, enum swait w, int obj, const uint64_t *a)
 {
     p->wait = w;
     p->obj = obj;
-    p->order = ++wait_order;
+    p->order = ++MAIN->wait_order;
     memcpy(p->a, a, sizeof(p->a));
 }
 
@@ -162,6 +179,7 @@ int64_t ipc_owner(const struct sproc *p, const struct ipc_obj *o)
 
 void ipc_set_perm(struct ipc_obj *o, const struct lx_ipc_perm *n)
 {
+    state_old(&o->perm, sizeof(o->perm));
     o->perm.uid = n->uid;
     o->perm.gid = n->gid;
     o->perm.mode = (o->perm.mode & ~0777u) | (n->mode & 0777);
@@ -194,6 +212,8 @@ int64_t ipc_get(struct ipc_kind *k, const struct sproc *p, int32_t key, int flg,
         struct ipc_obj *o = obj_at(k, i);
         if (o->used)
             continue;
+        state_old(o, k->stride);
+        state_old(&k->seq, sizeof(k->seq));
         memset(o, 0, k->stride);
         o->perm = (struct lx_ipc_perm){.key = key,
                                        .uid = p->cred.euid,
@@ -273,9 +293,12 @@ static int64_t pm_request(const message_t *m)
         struct cred c;
         if (q->fork.child <= 0 || sys_safecopy_from(m->source, q->fork.grant, 0, &c, sizeof(c)) < 0)
             return -LX_EINVAL;
+        if (sproc_of(q->fork.child))
+            return 0; /* told again by pm after a death of ours that kept it */
         struct sproc *child = sproc_new(q->fork.child);
         if (!child)
             return -LX_EAGAIN;
+        state_old(child, offsetof(struct sproc, wait));
         memset(child, 0, sizeof(*child));
         child->ep = q->fork.child;
         child->pid = q->fork.pid;
@@ -283,6 +306,8 @@ static int64_t pm_request(const message_t *m)
         return parent ? shm_fork(parent, child) : 0;
     }
     case SYSV_SETCRED:
+        if (p)
+            state_old(&p->cred, sizeof(p->cred));
         if (!p || sys_safecopy_from(m->source, q->setcred.grant, 0, &p->cred, sizeof(p->cred)) < 0)
             return -LX_EINVAL;
         return 0;
@@ -291,6 +316,7 @@ static int64_t pm_request(const message_t *m)
             return 0;
         end_wait(p, -LX_EINTR); /* System V waits are never restarted after a handler */
         alarm_rearm();
+        finish(); /* its answer before pm's */
         return 1;
     case SYSV_EXEC:
         if (p)
@@ -304,6 +330,7 @@ static int64_t pm_request(const message_t *m)
                 sem_exit(p);
                 shm_detach_all(p);
             }
+            state_old(&p->ep, sizeof(p->ep));
             p->ep = 0;
             alarm_rearm();
         }
@@ -330,12 +357,15 @@ static int pm_restarted(endpoint_t ep)
             sprocs[i].deadline = 0;
             sem_exit(&sprocs[i]);
             shm_detach_all(&sprocs[i]);
+            state_old(&sprocs[i].ep, sizeof(sprocs[i].ep));
             sprocs[i].ep = 0;
+            finish(); /* one process at a time: the log holds one's changes */
             n++;
         }
     alarm_rearm();
     if (pm_ep > 0)
         printf("ipc: pm restarted: the %d processes of its last instance are gone\n", n);
+    state_old(&pm_ep, sizeof(pm_ep));
     pm_ep = ep;
     return 1;
 }
@@ -349,10 +379,12 @@ static void dispatch(message_t *m)
                     sprocs[i].deadline <= sys_uptime())
                     end_wait(&sprocs[i], -LX_EAGAIN);
         alarm_rearm();
+        finish();
         return;
     }
     if (m->type == MSG_LINUX_CALL) {
         linux_call(m);
+        finish();
         return;
     }
     if (IS_SYSV_RQ(m->type)) {
@@ -362,14 +394,44 @@ static void dispatch(message_t *m)
         }
         message_t r = {.type = SYSV_REPLY};
         r.u.sysv.reply.result = pm_request(m);
+        finish();
         reply_hold(m->source, &r);
         return;
     }
     refuse(m, "not a request ipc serves", 0, 0);
 }
 
+/*
+ * The objects from the state region (docs/IPC-SYSV.md, "Restarts"), or a
+ * fresh start. Kept: every Linux process pm told of, with its ids, stays
+ * known; no call waits any more (the kernel answered each waiting caller
+ * with EINTR when the last instance died), so a wait's fields are cleared.
+ */
+static void start(void)
+{
+    int kept = state_start();
+    ipc_arena.mem = (uint64_t *)ST_ARENA;
+    ipc_arena.size = ST_ARENA_SIZE;
+    arena_before = state_old;
+    int procs = 0, waited = 0;
+    for (int i = 0; i < NR_SPROCS; i++) {
+        struct sproc *p = &sprocs[i];
+        procs += p->ep != 0;
+        waited += p->ep && p->wait != S_NONE;
+        p->wait = S_NONE;
+        p->deadline = 0;
+    }
+    int q = msg_start(kept), s = sem_start(kept), m = shm_start(kept);
+    state_commit();
+    if (kept)
+        printf("ipc: objects kept across a restart: %d queues, %d semaphore sets, %d segments, "
+               "%d processes (%d waited: EINTR)\n",
+               q, s, m, procs, waited);
+}
+
 int main(void)
 {
+    start();
     service_startup("ipc", 0);
     for (;;) {
         message_t m;

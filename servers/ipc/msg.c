@@ -40,9 +40,24 @@ struct queue {
     int32_t lspid, lrpid;
 };
 
-static struct queue queues[MSGMNI];
-static struct ipc_kind kind = {queues, sizeof(struct queue), MSGMNI, 0};
+/* In the state region (ipc.h): kept across a restart. */
+struct msg_state {
+    struct ipc_kind kind;
+    struct queue queues[MSGMNI];
+};
+_Static_assert(ST_MSG + sizeof(struct msg_state) <= ST_SEM, "msg.c's tables outgrew their part");
+#define MS ((struct msg_state *)ST_MSG)
+#define kind (MS->kind)
 static char text[MSGMAX];
+
+int msg_start(int kept)
+{
+    kind = (struct ipc_kind){MS->queues, sizeof(struct queue), MSGMNI, kept ? kind.seq : 0};
+    int n = 0;
+    for (int i = 0; i < MSGMNI; i++)
+        n += MS->queues[i].o.used;
+    return n;
+}
 
 static int64_t queue_create(void *obj)
 {
@@ -81,6 +96,9 @@ static int64_t send_try(struct sproc *p)
         return -LX_ENOMEM;
     *m = (struct qmsg){0, type, size};
     memcpy(m->text, text, size);
+    state_old(q, sizeof(*q));
+    if (q->tail)
+        state_old(&q->tail->next, sizeof(q->tail->next));
     if (q->tail)
         q->tail->next = m;
     else
@@ -137,6 +155,9 @@ static int64_t receive_try(struct sproc *p)
     if (copy_out(p, msgp, &m->type, sizeof(m->type)) < 0 || msgp > UINT64_MAX - 8 ||
         copy_out(p, msgp + 8, m->text, n) < 0)
         return -LX_EFAULT; /* the message stays queued */
+    state_old(q, sizeof(*q));
+    if (prev)
+        state_old(&prev->next, sizeof(prev->next));
     if (prev)
         prev->next = m->next;
     else
@@ -147,7 +168,7 @@ static int64_t receive_try(struct sproc *p)
     q->qnum--;
     q->lrpid = p->pid;
     q->rtime = (int64_t)now_seconds();
-    arena_free(m);
+    arena_release(m);
     return (int64_t)n;
 }
 
@@ -206,6 +227,7 @@ int64_t do_msgctl(struct sproc *p, const uint64_t *a)
     if (cmd == IPC_SET) {
         if (ds.qbytes > MSGMNB && p->cred.euid != 0)
             return -LX_EPERM; /* raising the limit is CAP_SYS_RESOURCE's */
+        state_old(q, sizeof(*q));
         ipc_set_perm(&q->o, &ds.perm);
         q->qbytes = ds.qbytes;
         q->ctime = (int64_t)now_seconds();
@@ -214,8 +236,9 @@ int64_t do_msgctl(struct sproc *p, const uint64_t *a)
     }
     for (struct qmsg *m = q->head, *next; m; m = next) {
         next = m->next;
-        arena_free(m);
+        arena_release(m);
     }
+    state_old(q, sizeof(*q));
     q->o.used = 0;
     fail_waiters(S_MSGSND, qi, -LX_EIDRM);
     fail_waiters(S_MSGRCV, qi, -LX_EIDRM);

@@ -47,11 +47,35 @@ struct undo {
     int16_t *adj; /* one per semaphore of the set, in the arena */
 };
 
-static struct semset sets[SEMMNI];
-static struct ipc_kind kind = {sets, sizeof(struct semset), SEMMNI, 0};
-static struct undo undos[NR_UNDO];
-static int undos_used;      /* entries of undos[] in use: none, no scan at every exit */
+/* In the state region (ipc.h): kept across a restart. */
+struct sem_state {
+    struct ipc_kind kind;
+    struct semset sets[SEMMNI];
+    struct undo undos[NR_UNDO];
+    int undos_used; /* entries of undos[] in use: none, no scan at every exit */
+};
+_Static_assert(ST_SEM + sizeof(struct sem_state) <= ST_SHM, "sem.c's tables outgrew their part");
+#define SS ((struct sem_state *)ST_SEM)
+#define kind (SS->kind)
+#define sets (SS->sets)
+#define undos (SS->undos)
+#define undos_used (SS->undos_used)
 static uint32_t want_nsems; /* semget's request, for the two callbacks */
+
+int sem_start(int kept)
+{
+    kind = (struct ipc_kind){sets, sizeof(struct semset), SEMMNI, kept ? kind.seq : 0};
+    int n = 0;
+    for (int i = 0; i < SEMMNI; i++)
+        n += sets[i].o.used;
+    return n;
+}
+
+/* Semaphore num of s is about to change. */
+static void old_sem(const struct semset *s, uint32_t num)
+{
+    state_old(&s->sems[num], sizeof(s->sems[num]));
+}
 
 static int64_t set_fits(void *obj)
 {
@@ -92,6 +116,8 @@ static struct undo *undo_of(int pid, int set, int make)
     if (!make || !free || !(free->adj = arena_alloc(&ipc_arena, sets[set].nsems * sizeof(int16_t))))
         return 0;
     memset(free->adj, 0, sets[set].nsems * sizeof(int16_t));
+    state_old(free, sizeof(*free));
+    state_old(&undos_used, sizeof(undos_used));
     free->pid = pid;
     free->set = set;
     undos_used++;
@@ -104,6 +130,10 @@ static void undo_clear(int set, int num)
     for (int i = 0; i < NR_UNDO; i++)
         if (undos[i].pid && undos[i].set == set) {
             if (num >= 0)
+                state_old(&undos[i].adj[num], sizeof(int16_t));
+            else
+                state_old(undos[i].adj, sets[set].nsems * sizeof(int16_t));
+            if (num >= 0)
                 undos[i].adj[num] = 0;
             else
                 memset(undos[i].adj, 0, sets[set].nsems * sizeof(int16_t));
@@ -112,7 +142,9 @@ static void undo_clear(int set, int num)
 
 static void undo_free(struct undo *u)
 {
-    arena_free(u->adj);
+    arena_release(u->adj);
+    state_old(u, sizeof(*u));
+    state_old(&undos_used, sizeof(undos_used));
     *u = (struct undo){0};
     undos_used--;
 }
@@ -153,7 +185,10 @@ static int64_t semop_try(struct sproc *p)
             r = -LX_ERANGE;
         if (r)
             break;
+        old_sem(s, op->num);
         s->sems[op->num].val = (uint16_t)(v + op->op);
+        if (op->flg & SEM_UNDO)
+            state_old(&u->adj[op->num], sizeof(int16_t));
         if (op->flg & SEM_UNDO)
             u->adj[op->num] = (int16_t)adj;
     }
@@ -167,8 +202,11 @@ static int64_t semop_try(struct sproc *p)
         }
         return r;
     }
-    for (uint32_t i = 0; i < p->nsops; i++)
+    for (uint32_t i = 0; i < p->nsops; i++) {
+        old_sem(s, p->sops[i].num);
         s->sems[p->sops[i].num].pid = p->pid;
+    }
+    state_old(&s->otime, sizeof(s->otime));
     s->otime = (int64_t)now_seconds();
     return 0;
 }
@@ -242,9 +280,11 @@ static int64_t set_values(struct sproc *p, struct semset *s, uint64_t arg)
     for (uint32_t i = 0; i < s->nsems; i++)
         if (vals[i] > SEMVMX)
             return -LX_ERANGE;
+    state_old(s->sems, s->nsems * sizeof(struct sem));
     for (uint32_t i = 0; i < s->nsems; i++)
         s->sems[i] = (struct sem){vals[i], p->pid};
     undo_clear(ipc_index(&kind, s), -1);
+    state_old(&s->ctime, sizeof(s->ctime));
     s->ctime = (int64_t)now_seconds();
     settle(ipc_index(&kind, s));
     return 0;
@@ -256,7 +296,8 @@ static int64_t remove_set(struct semset *s)
     for (int i = 0; i < NR_UNDO; i++)
         if (undos[i].pid && undos[i].set == si)
             undo_free(&undos[i]);
-    arena_free(s->sems);
+    arena_release(s->sems);
+    state_old(&s->o.used, sizeof(s->o.used));
     s->o.used = 0;
     fail_waiters(S_SEMOP, si, -LX_EIDRM);
     return 0;
@@ -284,6 +325,7 @@ int64_t do_semctl(struct sproc *p, const uint64_t *a)
         if (cmd == IPC_RMID)
             return remove_set(s);
         ipc_set_perm(&s->o, &ds.perm);
+        state_old(&s->ctime, sizeof(s->ctime));
         s->ctime = (int64_t)now_seconds();
         return 0;
     }
@@ -313,8 +355,10 @@ int64_t do_semctl(struct sproc *p, const uint64_t *a)
     case GETZCNT:
         return count_waiters(si, (uint32_t)num, cmd == GETZCNT);
     }
+    old_sem(s, (uint32_t)num);
     s->sems[num] = (struct sem){(uint16_t)a[3], p->pid}; /* SETVAL */
     undo_clear(si, num);
+    state_old(&s->ctime, sizeof(s->ctime));
     s->ctime = (int64_t)now_seconds();
     settle(si);
     return 0;
@@ -328,6 +372,7 @@ void sem_exit(struct sproc *p)
         if (u->pid != p->pid)
             continue;
         struct semset *s = &sets[u->set];
+        state_old(s->sems, s->nsems * sizeof(struct sem));
         for (uint32_t n = 0; n < s->nsems; n++) {
             if (!u->adj[n])
                 continue;

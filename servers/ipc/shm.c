@@ -1,18 +1,19 @@
 /*
- * Shared memory: shmget, shmat, shmdt, shmctl. A segment's pages are this
- * server's own memory (KC_MEM_MAP at SEG_BASE + index * SEG_SPAN, zeroed,
- * all at shmget: no demand paging), and shmat maps the same frames into the
- * caller (KC_MEM_SHARE); the kernel counts every mapping of a shared frame
- * and frees it with the last, so a segment outlives IPC_RMID until its last
- * detach, and a process that still maps it after this server let go (or
- * died) keeps valid memory. Attachments are kept per process: fork copies
+ * Shared memory: shmget, shmat, shmdt, shmctl. A segment's pages are in this
+ * server's state region (ST_SEGS + off, zeroed, all at shmget: no demand
+ * paging; rs keeps them across a restart, so a process that attached a
+ * segment keeps the same frames and a new instance shares those again),
+ * and shmat maps the same frames into the caller (KC_MEM_SHARE). A segment
+ * outlives IPC_RMID until its last detach; its pages then go back to the
+ * region's free space (never to the system: the region only grows, up to
+ * ST_SEGS_SIZE for all segments together). Attachments are kept per process: fork copies
  * them (the kernel's fork shares the pages), exec and exit drop them.
  *
  * Addresses: shmat places segments in a window of the caller's address
  * space that pm never uses for mmap, [WIN_BASE, WIN_END); a caller's own
  * address must lie there too (EINVAL elsewhere, where Linux would accept
  * any free range). Limits: SHMMNI 128 segments here; SHMMIN 1 and SHMMAX
- * as Linux; the server's memory budget (its manifest) bounds the total.
+ * as Linux; the region bounds the total (ST_SEGS_SIZE, 117 MiB).
  */
 #include "ipc.h"
 
@@ -27,8 +28,6 @@
 #define SHM_DEST 01000
 #define SHM_LOCKED 02000
 #define SHMLBA 4096ull
-#define SEG_BASE 0x200000000000ull
-#define SEG_SPAN (1ull << 36) /* 64 GiB a segment at most */
 #define WIN_BASE 0x7f0000000000ull
 #define WIN_END 0x7f8000000000ull
 #define NR_ATTACH 1024
@@ -46,6 +45,7 @@ _Static_assert(sizeof(struct lx_shmid_ds) == 112, "struct shmid64_ds is 112 byte
 struct segment {
     struct ipc_obj o;
     uint64_t size, len; /* asked for; in whole pages */
+    uint64_t off;       /* its pages: at ST_SEGS + off in the state region */
     int64_t atime, dtime, ctime;
     int32_t cpid, lpid;
     uint64_t nattch;
@@ -57,16 +57,60 @@ struct attach {
     uint64_t addr, len;
 };
 
-static struct segment segs[SHMMNI];
-static struct ipc_kind kind = {segs, sizeof(struct segment), SHMMNI, 0};
-static struct attach attaches[NR_ATTACH];
-static int attached; /* entries of attaches[] in use: none, no scan at every fork, exec, exit */
+/* In the state region (ipc.h): kept across a restart, and the segments' pages after it. */
+struct shm_state {
+    struct ipc_kind kind;
+    struct segment segs[SHMMNI];
+    struct attach attaches[NR_ATTACH];
+    int attached;   /* entries of attaches[] in use: none, no scan at every fork, exec, exit */
+    uint64_t floor; /* segments' pages start here: below, a last life's may still be mapped */
+};
+_Static_assert(ST_SHM + sizeof(struct shm_state) <= ST_TABLES_END,
+               "shm.c's tables outgrew their part");
+#define SH ((struct shm_state *)ST_SHM)
+#define kind (SH->kind)
+#define segs (SH->segs)
+#define attaches (SH->attaches)
+#define attached (SH->attached)
 static uint64_t want_size;
 static int want_pid;
 
-static uint64_t seg_base(int si)
+/*
+ * Fresh (the region unusable): pages a last life handed out may still be
+ * mapped in processes, which must not see a new segment's bytes: new
+ * segments go past everything mapped so far.
+ */
+int shm_start(int kept)
 {
-    return SEG_BASE + (uint64_t)si * SEG_SPAN;
+    kind = (struct ipc_kind){segs, sizeof(struct segment), SHMMNI, kept ? kind.seq : 0};
+    if (!kept && state_mapped() > ST_SEGS - ST_BASE)
+        SH->floor = state_mapped() - (ST_SEGS - ST_BASE);
+    int n = 0;
+    for (int i = 0; i < SHMMNI; i++)
+        n += segs[i].o.used;
+    return n;
+}
+
+static uint64_t seg_base(const struct segment *s)
+{
+    return ST_SEGS + s->off;
+}
+
+/* The lowest free place for len bytes of pages among the segments in use (not s), or -1. */
+static uint64_t seg_place(const struct segment *s, uint64_t len)
+{
+    uint64_t at = SH->floor;
+    for (int moved = 1; moved && at <= ST_SEGS_SIZE && len <= ST_SEGS_SIZE - at;) {
+        moved = 0;
+        for (int i = 0; i < SHMMNI; i++) {
+            const struct segment *t = &segs[i];
+            if (t != s && t->o.used && t->off < at + len && at < t->off + t->len) {
+                at = t->off + t->len;
+                moved = 1;
+            }
+        }
+    }
+    return at <= ST_SEGS_SIZE && len <= ST_SEGS_SIZE - at ? at : (uint64_t)-1;
 }
 
 static int64_t seg_fits(void *obj)
@@ -79,10 +123,11 @@ static int64_t seg_create(void *obj)
     struct segment *s = obj;
     if (want_size < 1 || want_size > SHMMAX)
         return -LX_EINVAL;
-    uint64_t len = (want_size + 4095) & ~4095ull;
-    if (len > SEG_SPAN ||
-        sys_mem_map(SELF, seg_base(ipc_index(&kind, s)), len, PROT_R | PROT_W) < 0)
+    uint64_t len = (want_size + 4095) & ~4095ull, off = seg_place(s, len);
+    if (off == (uint64_t)-1 || state_grow(ST_SEGS + off + len) < 0)
         return -LX_ENOMEM;
+    memset((void *)(ST_SEGS + off), 0, len); /* free pages: no undo record needed */
+    s->off = off;
     s->size = want_size;
     s->len = len;
     s->cpid = want_pid;
@@ -97,15 +142,19 @@ int64_t do_shmget(struct sproc *p, const uint64_t *a)
     return ipc_get(&kind, p, (int32_t)a[0], (int)a[2], seg_fits, seg_create);
 }
 
+/* Its pages stay in the region, free for a later segment (nothing maps them: nattch is 0). */
 static void destroy(struct segment *s)
 {
-    sys_mem_unmap(SELF, seg_base(ipc_index(&kind, s)), s->len); /* frames go with their last map */
+    state_old(&s->o.used, sizeof(s->o.used));
     s->o.used = 0;
 }
 
 static void drop(struct attach *t, int pid)
 {
     struct segment *s = &segs[t->seg];
+    state_old(t, sizeof(*t));
+    state_old(&attached, sizeof(attached));
+    state_old(s, sizeof(*s));
     *t = (struct attach){0};
     attached--;
     s->nattch--;
@@ -164,14 +213,29 @@ int64_t do_shmat(struct sproc *p, const uint64_t *a)
         t = attaches[i].pid ? 0 : &attaches[i];
     if (!t)
         return -LX_ENOMEM;
-    int r = sys_mem_share(p->ep, addr, s->len, prot, seg_base(ipc_index(&kind, s)));
-    if (r < 0)
-        return r == -E_BUSY ? -LX_EINVAL : -LX_ENOMEM; /* E_BUSY: something is mapped there */
+    /* The record first, committed: a death before the mapping is made leaves a record without a
+     * mapping (nattch one too high until the process exits), never a mapping nattch does not
+     * count, whose pages a later segment could get (docs/IPC-SYSV.md, section 8). */
+    struct segment was = *s;
+    state_old(t, sizeof(*t));
+    state_old(&attached, sizeof(attached));
+    state_old(s, sizeof(*s));
     *t = (struct attach){p->pid, ipc_index(&kind, s), addr, s->len};
     attached++;
     s->nattch++;
     s->atime = (int64_t)now_seconds();
     s->lpid = p->pid;
+    state_commit(); /* nothing else changed in this request: no answer waits for it */
+    int r = sys_mem_share(p->ep, addr, s->len, prot, seg_base(s));
+    if (r < 0) {
+        state_old(t, sizeof(*t));
+        state_old(&attached, sizeof(attached));
+        state_old(s, sizeof(*s));
+        *t = (struct attach){0};
+        attached--;
+        *s = was;
+        return r == -E_BUSY ? -LX_EINVAL : -LX_ENOMEM; /* E_BUSY: something is mapped there */
+    }
     return (int64_t)addr;
 }
 
@@ -210,6 +274,7 @@ int64_t do_shmctl(struct sproc *p, const uint64_t *a)
     }
     if (ipc_owner(p, &s->o) < 0)
         return -LX_EPERM;
+    state_old(s, sizeof(*s));
     if (cmd == IPC_SET) {
         ipc_set_perm(&s->o, &ds.perm);
         s->ctime = (int64_t)now_seconds();
@@ -237,6 +302,9 @@ int shm_fork(const struct sproc *parent, const struct sproc *child)
             t = attaches[j].pid ? 0 : &attaches[j];
         if (!t) /* its mapping stays valid (the kernel counts it); only nattch is short */
             return -LX_ENOMEM;
+        state_old(t, sizeof(*t));
+        state_old(&attached, sizeof(attached));
+        state_old(&segs[attaches[i].seg].nattch, sizeof(uint64_t));
         *t = attaches[i];
         t->pid = child->pid;
         attached++;
