@@ -10689,8 +10689,41 @@ static int child_mode(int argc, char **argv)
     return 2;
 }
 
+/* suite_core (pm killed under it): SIGUSR1 and SIGALRM handlers, SIGUSR2 blocked, an alarm in
+ * `sec` seconds; pause (again after an EIO from a dead pm) until the alarm comes; print what
+ * came and whether SIGUSR2 is still blocked. 0 if the alarm came. */
+static volatile sig_atomic_t pmkeep_alarms, pmkeep_usr1;
+static void pmkeep_on_alarm(int sig)
+{
+    (void)sig;
+    pmkeep_alarms++;
+}
+static void pmkeep_on_usr1(int sig)
+{
+    (void)sig;
+    pmkeep_usr1++;
+}
+static int alarm_wait(int sec)
+{
+    sigset_t usr2, now;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    signal(SIGALRM, pmkeep_on_alarm);
+    signal(SIGUSR1, pmkeep_on_usr1);
+    sigprocmask(SIG_BLOCK, &usr2, 0);
+    alarm((unsigned)sec);
+    while (!pmkeep_alarms)
+        pause();
+    sigprocmask(SIG_BLOCK, 0, &now);
+    printf("usr1=%d alarm=%d usr2blocked=%d\n", (int)pmkeep_usr1, (int)pmkeep_alarms,
+           sigismember(&now, SIGUSR2));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 2 && !strcmp(argv[1], "--alarmwait")) /* suite_core: pm killed */
+        return alarm_wait(atoi(argv[2]));
     if (argc > 2 && !strcmp(argv[1], "--child"))
         return child_mode(argc, argv);
     if (argc > 1 && !strncmp(argv[1], "--argv", 6)) /* #! tests: the interpreter */
