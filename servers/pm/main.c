@@ -347,7 +347,8 @@ int main(uint64_t arg)
     sysv_init();
     clock_init();
     if (kept) {
-        keep_reconcile(); /* the last instance's processes go on */
+        keep_reconcile();   /* the last instance's processes go on */
+        pull_vfs_signals(); /* what vfs queued for them while pm was down (^C, SIGPIPE) */
     } else {
         vfs_orphans(); /* a restart: the last instance's processes go first */
         start_init(init);
