@@ -225,9 +225,9 @@ def pm_killed(record):
         check(record, boot, "core.pm_kept_new_processes_work",
               "sh -c 'exit 3'; echo st=$?; sleep 10 & sleep 1; kill $!; wait $!; echo st=$?; "
               "echo a b c | wc -w; id -u; service list | grep '^pm '",
-              lambda out: out[:4] == ["st=3", "st=143", "3", "0"] and len(out) == 5
-              and out[4].split()[2:5] == ["up", "1", "administrator"]
-              and out[4].split()[-2:] == ["immediate", "kept"])
+              lambda out: out[:4] == ["st=3", "st=143", "3", "0"]
+              and any(l.split()[:1] == ["pm"] and l.split()[2:5] == ["up", "1", "administrator"]
+                      and l.split()[-2:] == ["immediate", "kept"] for l in out[4:]))
         # a garbled header: fresh, as before this region: every process killed, init again
         start = len(boot.lines)
         boot.send("service scramble pm\n")

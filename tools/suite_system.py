@@ -188,7 +188,7 @@ def shell_tests(record, boot):
     check(record, boot, "system.service_list_policy_and_data", "service list",
           lambda out: out[:1] and out[0].split()[-3:] == ["beats", "policy", "data"]
           and all(any(l.split()[:1] == [label] and l.split()[-2:] == want for l in out)
-                  for label, want in (("pm", ["immediate", "fresh"]), ("ramfs", ["immediate", "kept"]),
+                  for label, want in (("pm", ["immediate", "kept"]), ("ramfs", ["immediate", "kept"]),
                                       ("ipc", ["never", "lost"]),
                                       ("ds", ["immediate", "kept"]), ("tty", ["immediate", "fresh"]))))
     # every service answers rs's heartbeats (service_receive), the core servers too: the
@@ -201,7 +201,7 @@ def shell_tests(record, boot):
           ["error: kill nosuch: no such running service", "st=1",
            "error: unknown command 'frob' (list, log, restart, kill, down, up, update, scramble, chaos)"])
     # ipc would not come back (restart never): rs refuses to stop it unless forced, and says what
-    # would be lost (its manifest's `lost` line); pm comes back fresh, vfs with its tables
+    # would be lost (its manifest's `lost` line); pm and vfs come back with their tables
     # (tools/suite_core.py), ramfs with its files (system.ramfs_*)
     def refusal(verb, label, how, lost, doing):
         return (f"error: {verb} {label}: refused: {label} {how} (restart never): {lost}; "
