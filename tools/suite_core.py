@@ -151,34 +151,42 @@ def vfs_killed(record):
         boot.kill()
 
 
-def vfs_chaos(record, boot, kills=20):
-    """rs kills vfs `kills` times at random instants (`service chaos`: in the middle of requests
-    too) under a loop of file reads: each new instance either takes the tables over or, the last
-    one having died busy, starts fresh (logged either way); most take them over, and the shell
-    answers afterwards."""
+def chaos(record, boot, label, kills, then=""):
+    """rs kills label `kills` times at random instants (`service chaos`: in the middle of
+    requests too) under a loop of forks, execs and file reads: each new instance either keeps
+    the tables or, the last one having died busy, starts fresh (logged either way); most keep
+    them (core.LABEL_chaos_mostly_kept), and the shell answers afterwards, running `then` too
+    (core.LABEL_chaos_then_works)."""
     start = len(boot.lines)
     boot.run("(while true; do cat /etc/passwd | wc -c; done) >/dev/null 2>&1 & "
-             f"service chaos vfs {kills} 100 200", PROMPT, 30)
-    deadline = time.monotonic() + 60
+             f"service chaos {label} {kills} 100 200", PROMPT, 30)
+    deadline = time.monotonic() + 90
     kept = fresh = 0
     while time.monotonic() < deadline and kept + fresh < kills:
         time.sleep(0.5)
         lines = [t for _, t in boot.lines[start:]]
-        kept = sum("vfs: state region kept" in t for t in lines)
-        fresh = sum("vfs: the last instance died in the middle of a request" in t for t in lines)
-    record("core.vfs_chaos_mostly_kept", kept + fresh == kills and kept >= kills // 2,
+        kept = sum(f"{label}: state region kept" in t for t in lines)
+        fresh = sum(f"{label}: the last instance died in the middle of a request" in t
+                    for t in lines)
+    record(f"core.{label}_chaos_mostly_kept", kept + fresh == kills and kept >= kills // 2,
            f"{kept} kept, {fresh} fresh of {kills}")
     # a line typed just after the last kill can be lost (a console read of a dead instance may
     # still be pending in tty and take it): the shell answers one of three tries
     time.sleep(2)
     tries = 0
     for tries in range(1, 4):
-        out = boot.run(f"echo try{tries}", PROMPT, 10)
+        out = boot.run(f"echo try{tries}{then}", PROMPT, 10)
         if out is not None and f"try{tries}" in out:
             break
     else:
         tries = 0
-    record("core.vfs_chaos_then_works", tries > 0, f"answered at try {tries}", boot.tail())
+    record(f"core.{label}_chaos_then_works", tries > 0 and (not then or "st=3" in out),
+           f"answered at try {tries}", boot.tail())
+
+
+def vfs_chaos(record, boot, kills=20):
+    """vfs killed at random instants: most instances take the tables over."""
+    chaos(record, boot, "vfs", kills)
     check(record, boot, "core.vfs_chaos_then_files", "kill %1 2>/dev/null; cat /tmp/kept",
           lambda out: "kept" in out)
 
@@ -250,7 +258,10 @@ def pm_killed(record):
                   "cat /tmp/kept; service list | grep '^pm '",
                   lambda out: out[:1] == ["kept"] and len(out) == 2
                   and out[1].split()[2:4] == ["up", "3"])
+        # pm killed at random instants: most instances keep the tables; fork and exit work
+        chaos(record, boot, "pm", 20, "; sh -c 'exit 3'; echo st=$?")
         record("core.pm_no_panic", not any("panic" in t for _, t in boot.lines),
                "; ".join(t for _, t in boot.lines if "panic" in t)[:200])
     finally:
         boot.kill()
+

@@ -327,8 +327,7 @@ static int pm_restarted(endpoint_t ep)
     int n = 0;
     for (int i = 0; i < NR_SPROCS; i++) {
         struct proc_info info;
-        if (sprocs[i].ep && sys_proc_info(sprocs[i].ep, &info) == 0 &&
-            !(info.state & PS_ZOMBIE))
+        if (sprocs[i].ep && sys_proc_info(sprocs[i].ep, &info) == 0 && !(info.state & PS_ZOMBIE))
             continue; /* alive: a kept pm's */
         if (sprocs[i].ep) {
             sprocs[i].wait = S_NONE;
@@ -340,7 +339,7 @@ static int pm_restarted(endpoint_t ep)
         }
     }
     alarm_rearm();
-    if (pm_ep > 0)
+    if (pm_ep > 0 && n)
         printf("ipc: pm restarted: the %d processes of its last instance are gone\n", n);
     pm_ep = ep;
     return 1;

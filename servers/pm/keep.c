@@ -26,7 +26,8 @@
 #define KEEP_MAGIC 0x3170654b6d506d70ull /* "pmPmKep1" */
 #define KEEP_VERSION 1
 
-_Static_assert(sizeof(struct pm_kept) < (4u << 20), "pm's tables outgrow their share of the region");
+_Static_assert(sizeof(struct pm_kept) < (4u << 20),
+               "pm's tables outgrow their share of the region");
 
 static uint64_t header_check(const struct pm_keep_header *h)
 {
@@ -51,13 +52,13 @@ int keep_start(void)
     }
     struct pm_keep_header *h = &PM_KEPT->h;
     int empty = !h->magic && !h->version && !h->len && !h->check && !h->busy;
-    const char *why = empty                                         ? 0
-                      : h->check != header_check(h)                 ? "header checksum"
-                      : h->magic != KEEP_MAGIC                      ? "magic"
-                      : h->version != KEEP_VERSION                  ? "layout version"
+    const char *why = empty                                        ? 0
+                      : h->check != header_check(h)                ? "header checksum"
+                      : h->magic != KEEP_MAGIC                     ? "magic"
+                      : h->version != KEEP_VERSION                 ? "layout version"
                       : h->len != (uint32_t)sizeof(struct pm_kept) ? "length"
-                      : h->busy                                     ? ""
-                                                                    : 0;
+                      : h->busy                                    ? ""
+                                                                   : 0;
     int kept = !empty && !why;
     h->busy = 1;
     if (!kept) {

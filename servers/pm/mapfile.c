@@ -37,7 +37,6 @@
 #define BOUNCE (256ull << 10)             /* a private mapping's file data on its way */
 #define ROUND_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
 
-
 static uint8_t bounce[BOUNCE];
 
 static uint64_t window(const struct mfile *f)

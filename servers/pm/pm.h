@@ -175,11 +175,11 @@ struct pm_keep_header {
 };
 struct pm_kept {
     struct pm_keep_header h;
-    int last_pid;                         /* proc.c: the last pid given out */
-    struct region *free_entries;          /* region.c: the pool's free entries */
-    uint64_t nr_free_entries, pool_top;   /* ... how many, and the pool's end */
-    struct mfile mfiles[NR_MFILES];       /* mapfile.c */
-    struct mproc procs[NR_MPROCS];        /* the process table */
+    int last_pid;                       /* proc.c: the last pid given out */
+    struct region *free_entries;        /* region.c: the pool's free entries */
+    uint64_t nr_free_entries, pool_top; /* ... how many, and the pool's end */
+    struct mfile mfiles[NR_MFILES];     /* mapfile.c */
+    struct mproc procs[NR_MPROCS];      /* the process table */
 };
 #define PM_KEPT ((struct pm_kept *)MANIFEST_STATE_VADDR)
 #define PM_KEPT_FIXED ((sizeof(struct pm_kept) + 0xffffull) & ~0xffffull) /* 64 KiB steps */
