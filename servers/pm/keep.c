@@ -15,8 +15,9 @@
  * process the last instance made is killed and init starts again (logged).
  *
  * A kept instance takes its processes back from the kernel (KC_PROC_ADOPT:
- * they went to rs when pm died), counts one whose endpoint is gone as killed
- * (SIGKILL: its parent's wait4 sees it), forgets the calls that were
+ * they went to rs when pm died), lets one held at a fault whose report rs took
+ * run again (it faults again, now to pm), counts one whose endpoint is gone
+ * as killed (SIGKILL: its parent's wait4 sees it), forgets the calls that were
  * suspended in the dead instance (the kernel answered them with EIO), and
  * arms its alarm again for the timers it keeps.
  */
@@ -108,8 +109,12 @@ void keep_reconcile(void)
         if (mp->state != M_ALIVE)
             continue;
         forget_call(mp);
-        if (sys_proc_adopt(mp->ep) == 0)
-            alive++;
+        if (sys_proc_adopt(mp->ep) < 0)
+            continue;
+        alive++;
+        struct proc_info info; /* held at a fault whose report rs took: let it fault again */
+        if (!mp->stopped && sys_proc_info(mp->ep, &info) == 0 && (info.state & PS_HELD))
+            sys_proc_hold(mp->ep, 0);
     }
     for (int i = 0; i < NR_MPROCS; i++) { /* not adopted: died while pm was down (rs reaped it) */
         struct mproc *mp = &mprocs[i];
