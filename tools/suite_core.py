@@ -225,11 +225,12 @@ def pm_killed(record):
         record("core.pm_kept_counts_processes", n >= 4, f"{n} processes")
         check(record, boot, "core.pm_kept_same_pids", SURVIVORS, lambda out: out == before)
         # SIGUSR1's handler and SIGUSR2's block kept; the alarm set before the kill fires after
-        # it; wait reaps both jobs with their statuses; the fifo's reader got what was written
+        # it; a mapping and a thread made before it work after it (munmap, mprotect, fork,
+        # join); wait reaps both jobs with their statuses; the fifo's reader got what was written
         check(record, boot, "core.pm_kept_signals_timer_wait",
               "kill -USR1 $(cat /tmp/ap); echo hello > /tmp/f; wait $(cat /tmp/cp); echo st=$?; "
               "cat /tmp/got; wait $(cat /tmp/ap); echo st=$?; cat /tmp/alarm",
-              ["st=0", "hello", "st=0", "usr1=1 alarm=1 usr2blocked=1"], timeout=40)
+              ["st=0", "hello", "st=0", "usr1=1 alarm=1 usr2blocked=1 regions=1 thread=1"], timeout=40)
         check(record, boot, "core.pm_kept_new_processes_work",
               "sh -c 'exit 3'; echo st=$?; sleep 10 & sleep 1; kill $!; wait $!; echo st=$?; "
               "echo a b c | wc -w; id -u; service list | grep '^pm '",
