@@ -77,12 +77,6 @@ int keep_start(void)
     return kept;
 }
 
-/* 1 while a message is being handled: tables left busy are not kept. */
-void keep_busy(int busy)
-{
-    *(volatile uint64_t *)&PM_KEPT->h.busy = (uint64_t)busy;
-}
-
 /* A kept entry's call that the dead instance held: the kernel answered it (EIO). */
 static void forget_call(struct mproc *mp)
 {

@@ -190,7 +190,11 @@ extern endpoint_t vfs_ep;
 
 /* keep.c */
 int keep_start(void);
-void keep_busy(int busy);
+/* 1 while a message is being handled: tables left busy are not kept (inline: every message). */
+static inline void keep_busy(int busy)
+{
+    *(volatile uint64_t *)&PM_KEPT->h.busy = (uint64_t)busy;
+}
 void keep_reconcile(void);
 
 /* sigfd.c: signalfd reads (vfs asks with VFS_SIG_TAKE, VFS_SIG_TRY) */
