@@ -8,9 +8,10 @@
  * everything (a file's offsets continuing) are merged,
  * so a program that maps piece after piece keeps a few entries; a partial
  * munmap or mprotect splits one. The list grows with need: its entries come
- * from pm's own heap (a pool of entries in pages pm maps for itself), so the
- * only bound is pm's memory (its manifest's `memory`) and, per process, its
- * RLIMIT_AS.
+ * from a pool in pm's state region after the tables (keep.c: kept across pm's
+ * restarts with them), grown 64 KiB at a time (ROOT_STATE_GROW), so the bound
+ * is the region (`state 64M` in pm.conf: about a million entries) and, per
+ * process, its RLIMIT_AS.
  *
  * Every operation that may need new entries asks region_reserve() first, so
  * that it fails (ENOMEM) before anything changed. The list is circular with
@@ -31,7 +32,7 @@
 int region_reserve(uint64_t n)
 {
     while (nr_free_entries < n) {
-        uint64_t want = pool_top + POOL_CHUNK - MANIFEST_STATE_VADDR; /* < MANIFEST_STATE_MAX */
+        uint64_t want = pool_top + POOL_CHUNK - MANIFEST_STATE_VADDR; /* past 64M: E_NOMEM */
         if (want > MANIFEST_STATE_MAX || root_state_grow(want) < (int64_t)want)
             return -1;
         struct region *e = (struct region *)pool_top;
