@@ -106,6 +106,21 @@ int64_t do_proc_kill(struct proc *p, const uint64_t *a)
     return 0;
 }
 
+/* KC_PROC_ADOPT(ep): a Linux process that root inherited becomes the PRIV_USERS caller's child. */
+int64_t do_proc_adopt(struct proc *p, const uint64_t *a)
+{
+    struct proc *t;
+    int r = lookup(p, a[0], &t);
+    if (r < 0)
+        return refuse(p, 1, r);
+    if (!(p->priv.flags & PRIV_USERS) || !t->user || t->parent != root_proc->ep)
+        return deny(p, 1);
+    t->parent = p->ep;
+    if (t->flags & PS_ZOMBIE || t->fault_held)
+        notify_from_kernel(p, SYSTEM, NOTIFY_CHILD);
+    return 0;
+}
+
 /* KC_PROC_HOLD(ep, on): hold ep off the CPU or let it go (not while a fault is unreported). */
 int64_t do_proc_hold(struct proc *p, const uint64_t *a)
 {

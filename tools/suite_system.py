@@ -188,7 +188,7 @@ def shell_tests(record, boot):
     check(record, boot, "system.service_list_policy_and_data", "service list",
           lambda out: out[:1] and out[0].split()[-3:] == ["beats", "policy", "data"]
           and all(any(l.split()[:1] == [label] and l.split()[-2:] == want for l in out)
-                  for label, want in (("pm", ["immediate", "fresh"]), ("ramfs", ["immediate", "kept"]),
+                  for label, want in (("pm", ["immediate", "kept"]), ("ramfs", ["immediate", "kept"]),
                                       ("ipc", ["immediate", "kept"]),
                                       ("ds", ["immediate", "kept"]), ("tty", ["immediate", "fresh"]))))
     # every service answers rs's heartbeats (service_receive), the core servers too: the

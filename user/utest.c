@@ -10689,8 +10689,71 @@ static int child_mode(int argc, char **argv)
     return 2;
 }
 
+/* suite_core (pm killed under it): SIGUSR1 and SIGALRM handlers, SIGUSR2 blocked, an alarm in
+ * `sec` seconds, a private mapping of three pages and a thread, all made before the kill; pause
+ * (again after an EIO from a dead pm) until the alarm comes. Then print what came, whether
+ * SIGUSR2 is still blocked, whether the mapping's regions work (munmap of its middle, mprotect,
+ * its pages; more break (brk); a forked child sees the pages) and whether the thread is joined. */
+static volatile sig_atomic_t pmkeep_alarms, pmkeep_usr1;
+static void pmkeep_on_alarm(int sig)
+{
+    (void)sig;
+    pmkeep_alarms++;
+}
+static void pmkeep_on_usr1(int sig)
+{
+    (void)sig;
+    pmkeep_usr1++;
+}
+static void *pmkeep_thread(void *arg)
+{
+    (void)arg;
+    while (!pmkeep_alarms)
+        usleep(50000); /* an EIO from a dead pm ends one sleep early */
+    return (void *)42;
+}
+static int pmkeep_regions(uint8_t *p)
+{
+    if (munmap(p + 4096, 4096) || mprotect(p, 4096, PROT_READ) || p[0] != 1 || p[8192] != 3)
+        return 0;
+    uint8_t *more = (uint8_t *)syscall(SYS_brk, 0); /* musl's sbrk grows nothing */
+    if ((uint8_t *)syscall(SYS_brk, more + 65536) != more + 65536)
+        return 0;
+    memset(more, 7, 65536);
+    pid_t c = fork();
+    if (c == 0)
+        _exit(p[8192] + more[65535]);
+    int st = 0;
+    return c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 10;
+}
+static int alarm_wait(int sec)
+{
+    sigset_t usr2, now;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    signal(SIGALRM, pmkeep_on_alarm);
+    signal(SIGUSR1, pmkeep_on_usr1);
+    sigprocmask(SIG_BLOCK, &usr2, 0);
+    uint8_t *p = mmap(0, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    pthread_t t;
+    if (p == MAP_FAILED || pthread_create(&t, 0, pmkeep_thread, 0))
+        return 1;
+    p[0] = 1, p[8192] = 3;
+    alarm((unsigned)sec);
+    while (!pmkeep_alarms)
+        pause();
+    sigprocmask(SIG_BLOCK, 0, &now);
+    void *got = 0;
+    int joined = pthread_join(t, &got) == 0 && got == (void *)42;
+    printf("usr1=%d alarm=%d usr2blocked=%d regions=%d thread=%d\n", (int)pmkeep_usr1,
+           (int)pmkeep_alarms, sigismember(&now, SIGUSR2), pmkeep_regions(p), joined);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 2 && !strcmp(argv[1], "--alarmwait")) /* suite_core: pm killed */
+        return alarm_wait(atoi(argv[2]));
     if (argc > 2 && !strcmp(argv[1], "--child"))
         return child_mode(argc, argv);
     if (argc > 1 && !strncmp(argv[1], "--argv", 6)) /* #! tests: the interpreter */

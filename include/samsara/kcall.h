@@ -119,7 +119,10 @@
     X(PROC_HOLD, proc_hold, sys, int, (endpoint_t, ep), (int, on))                                 \
     /* IPC. sendnb m to dst (a client's reply; on an error nothing is done), then receive */       \
     /* from ANY into m: a server's answer and its next wait in one kernel entry. */                \
-    X(REPLY_RECEIVE, reply_receive, ipc, int, (endpoint_t, dst), (message_t *, m))
+    X(REPLY_RECEIVE, reply_receive, ipc, int, (endpoint_t, dst), (message_t *, m))                 \
+    /* A PRIV_USERS server takes back a Linux process root holds as an orphan (its parent, */      \
+    /* pm, died): the caller becomes its parent and hears of its death (a restarted pm). */        \
+    X(PROC_ADOPT, proc_adopt, sys, int, (endpoint_t, ep))
 
 enum kcall_number {
 #define KC_NUMBER(NAME, ...) KC_##NAME,

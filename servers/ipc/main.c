@@ -341,17 +341,21 @@ static int64_t pm_request(const message_t *m)
 
 /*
  * A SYSV_* request from ep, not the pm we know: if root names ep pm, pm was
- * restarted (docs/REINCARNATION.md, "Core servers: vfs and pm"), and has
- * killed every process the last instance made: each is gone, as at SYSV_EXIT
- * (its semaphore adjustments undone, its shared memory detached). The objects
- * themselves stay. 1 if ep is pm now.
+ * restarted (docs/REINCARNATION.md, "Core servers: vfs and pm"). A pm that
+ * kept its tables keeps its processes: those still alive stay as they are.
+ * One that started fresh has killed every process the last instance made:
+ * each dead one is gone, as at SYSV_EXIT (its semaphore adjustments undone,
+ * its shared memory detached). The objects themselves stay. 1 if ep is pm now.
  */
 static int pm_restarted(endpoint_t ep)
 {
     if (ep <= 0 || root_lookup("pm") != ep)
         return 0;
     int n = 0;
-    for (int i = 0; i < NR_SPROCS; i++)
+    for (int i = 0; i < NR_SPROCS; i++) {
+        struct proc_info info;
+        if (sprocs[i].ep && sys_proc_info(sprocs[i].ep, &info) == 0 && !(info.state & PS_ZOMBIE))
+            continue; /* alive: a kept pm's */
         if (sprocs[i].ep) {
             sprocs[i].wait = S_NONE;
             sprocs[i].deadline = 0;
@@ -362,8 +366,9 @@ static int pm_restarted(endpoint_t ep)
             finish(); /* one process at a time: the log holds one's changes */
             n++;
         }
+    }
     alarm_rearm();
-    if (pm_ep > 0)
+    if (pm_ep > 0 && n)
         printf("ipc: pm restarted: the %d processes of its last instance are gone\n", n);
     state_old(&pm_ep, sizeof(pm_ep));
     pm_ep = ep;

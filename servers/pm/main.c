@@ -9,7 +9,6 @@
 #include "pm.h"
 #include "syscall_names.h"
 
-struct mproc mprocs[NR_MPROCS];
 endpoint_t vfs_ep;
 struct mproc *in_call; /* the process whose call is being handled */
 
@@ -342,14 +341,25 @@ int main(uint64_t arg)
         printf("pm: no vfs\n");
         return 1;
     }
+    int kept = keep_start();
+    if (kept < 0)
+        return 1;
     sysv_init();
     clock_init();
-    vfs_orphans(); /* a restart: the last instance's processes go first */
-    start_init(init);
+    if (kept) {
+        keep_reconcile();   /* the last instance's processes go on */
+        pull_vfs_signals(); /* what vfs queued for them while pm was down (^C, SIGPIPE) */
+    } else {
+        vfs_orphans(); /* a restart: the last instance's processes go first */
+        start_init(init);
+    }
     service_startup("pm", 0); /* ready; rs's heartbeat pings are answered in service_receive */
     for (;;) {
         message_t m;
-        if (service_receive(&m) < 0)
+        keep_busy(0);
+        int r = service_receive(&m);
+        keep_busy(1);
+        if (r < 0)
             continue;
         dispatch(&m);
     }

@@ -30,7 +30,6 @@
  */
 #include "pm.h"
 
-#define NR_MFILES 64
 #define SCRATCH 0x0000580000000000ull     /* pm's own: shared anonymous pages on their way */
 #define SCRATCH_CHUNK (4ull << 20)        /* ... this many at a time */
 #define WINDOW_BASE 0x0000600000000000ull /* pm's own: mfile i's pages at + i * WINDOW_SPAN */
@@ -38,16 +37,6 @@
 #define BOUNCE (256ull << 10)             /* a private mapping's file data on its way */
 #define ROUND_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
 
-struct mfile {
-    uint64_t refs;     /* regions naming it, and callers between open and region_add; 0 = free */
-    int32_t handle;    /* vfs's */
-    uint64_t dev, ino; /* which file */
-    uint64_t size;     /* its size when it was last mapped */
-    uint64_t loaded;   /* [0, loaded) of the file is in the window (a page multiple) */
-    int written;       /* a shared mapping of it was writable: write back */
-};
-
-static struct mfile mfiles[NR_MFILES];
 static uint8_t bounce[BOUNCE];
 
 static uint64_t window(const struct mfile *f)

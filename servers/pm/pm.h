@@ -15,6 +15,7 @@
 #include <samsara/fs.h>
 #include <samsara/linux.h>
 #include <samsara/sysv.h>
+#include <samsara/manifest.h>
 #include "sys.h"
 
 #define NR_MPROCS 96     /* Linux processes at most (fork gives EAGAIN) */
@@ -149,8 +150,52 @@ struct mproc {
     uint64_t sfd_mask;        /* a signalfd read in vfs waits for one of these (sigfd.c) */
 };
 
-extern struct mproc mprocs[NR_MPROCS];
+/* A mapped file (mapfile.c). */
+#define NR_MFILES 64
+struct mfile {
+    uint64_t refs;     /* regions naming it, and callers between open and region_add; 0 = free */
+    int32_t handle;    /* vfs's */
+    uint64_t dev, ino; /* which file */
+    uint64_t size;     /* its size when it was last mapped */
+    uint64_t loaded;   /* [0, loaded) of the file is in the window (a page multiple) */
+    int written;       /* a shared mapping of it was writable: write back */
+};
+
+/*
+ * What outlives a pm instance (keep.c, docs/REINCARNATION.md "Core servers:
+ * vfs and pm"): the tables, in pm's state region at MANIFEST_STATE_VADDR,
+ * used in place (pointers into it stay true in the next instance, which maps
+ * it at the same address). The region entries' pool follows it (region.c).
+ */
+struct pm_keep_header {
+    uint64_t magic;
+    uint32_t version, len; /* the layout's, and sizeof(struct pm_kept) */
+    uint64_t check;        /* FNV-1a of the fields above */
+    uint64_t busy;         /* 1: a message (or the start) is being handled */
+};
+struct pm_kept {
+    struct pm_keep_header h;
+    int last_pid;                       /* proc.c: the last pid given out */
+    struct region *free_entries;        /* region.c: the pool's free entries */
+    uint64_t nr_free_entries, pool_top; /* ... how many, and the pool's end */
+    struct mfile mfiles[NR_MFILES];     /* mapfile.c */
+    struct mproc procs[NR_MPROCS];      /* the process table */
+};
+#define PM_KEPT ((struct pm_kept *)MANIFEST_STATE_VADDR)
+#define PM_KEPT_FIXED ((sizeof(struct pm_kept) + 0xffffull) & ~0xffffull) /* 64 KiB steps */
+#define PM_POOL_BASE (MANIFEST_STATE_VADDR + PM_KEPT_FIXED)
+#define mprocs (PM_KEPT->procs)
+#define mfiles (PM_KEPT->mfiles)
 extern endpoint_t vfs_ep;
+
+/* keep.c */
+int keep_start(void);
+/* 1 while a message is being handled: tables left busy are not kept (inline: every message). */
+static inline void keep_busy(int busy)
+{
+    *(volatile uint64_t *)&PM_KEPT->h.busy = (uint64_t)busy;
+}
+void keep_reconcile(void);
 
 /* sigfd.c: signalfd reads (vfs asks with VFS_SIG_TAKE, VFS_SIG_TRY) */
 void sigfd_take(struct mproc *mp, uint64_t mask, int wait);

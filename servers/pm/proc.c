@@ -20,7 +20,7 @@
 #define P_PGID 2
 #define P_PIDFD 3
 
-static int last_pid; /* the first pid given out is 1: init */
+#define last_pid (PM_KEPT->last_pid) /* the first pid given out is 1: init */
 
 int pid_alloc(void)
 {

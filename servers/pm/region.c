@@ -8,9 +8,10 @@
  * everything (a file's offsets continuing) are merged,
  * so a program that maps piece after piece keeps a few entries; a partial
  * munmap or mprotect splits one. The list grows with need: its entries come
- * from pm's own heap (a pool of entries in pages pm maps for itself), so the
- * only bound is pm's memory (its manifest's `memory`) and, per process, its
- * RLIMIT_AS.
+ * from a pool in pm's state region after the tables (keep.c: kept across pm's
+ * restarts with them), grown 64 KiB at a time (ROOT_STATE_GROW), so the bound
+ * is the region (`state 64M` in pm.conf: about a million entries) and, per
+ * process, its RLIMIT_AS.
  *
  * Every operation that may need new entries asks region_reserve() first, so
  * that it fails (ENOMEM) before anything changed. The list is circular with
@@ -19,19 +20,20 @@
  * (Linux's total_vm and data_vm) follow every change, for RLIMIT_AS and
  * RLIMIT_DATA.
  */
+#include <samsara/root.h>
 #include "pm.h"
 
-#define POOL_BASE 0x0000500000000000ull /* pm's own address space: the entries' pages */
 #define POOL_CHUNK (64 * 1024ull)
-
-static struct region *free_entries;
-static uint64_t nr_free_entries, pool_top = POOL_BASE;
+#define free_entries (PM_KEPT->free_entries)
+#define nr_free_entries (PM_KEPT->nr_free_entries)
+#define pool_top (PM_KEPT->pool_top)
 
 /* At least n free entries in the pool: 0, or -1 if pm has no more memory. */
 int region_reserve(uint64_t n)
 {
     while (nr_free_entries < n) {
-        if (sys_mem_map(SELF, pool_top, POOL_CHUNK, PROT_R | PROT_W) < 0)
+        uint64_t want = pool_top + POOL_CHUNK - MANIFEST_STATE_VADDR; /* past 64M: E_NOMEM */
+        if (want > MANIFEST_STATE_MAX || root_state_grow(want) < (int64_t)want)
             return -1;
         struct region *e = (struct region *)pool_top;
         for (uint64_t i = 0; i < POOL_CHUNK / sizeof(*e); i++) {

@@ -1090,11 +1090,11 @@ static const struct expect {
      BASIC | PROCS | GRANTS | K(KC_PROC_CREATE) | K(KC_PROC_START) | K(KC_PROC_FORK) |
          K(KC_PROC_REGS) | K(KC_MEM_MAP) | K(KC_MEM_UNMAP) | K(KC_MEM_PROTECT) | K(KC_VCOPY) |
          K(KC_ALARM) | K(KC_SYSINFO) | K(KC_IOPORT) | K(KC_PROC_NAME) | K(KC_SET_BOOTTIME) |
-         K(KC_MEM_MOVE) | K(KC_MEM_SHARE) | K(KC_PROC_HOLD),
+         K(KC_MEM_MOVE) | K(KC_MEM_SHARE) | K(KC_PROC_HOLD) | K(KC_PROC_ADOPT),
      PRIV_USERS, 3, 0x70, 2, 0, 0, 0, 0, 2, RESTART_IMMEDIATE, 5000, 0, 0, "", "rs vfs ipc",
      262144}, /* 1 GiB: its own, and the files processes map shared (servers/pm/mapfile.c) */
     {"servers/ipc/ipc.conf", /* its objects in a state region: restartable (docs/IPC-SYSV.md) */
-     BASIC | GRANTS | K(KC_VCOPY) | K(KC_MEM_UNMAP) | K(KC_MEM_SHARE) | K(KC_ALARM), PRIV_USERS, 0,
+     BASIC | GRANTS | K(KC_VCOPY) | K(KC_MEM_UNMAP) | K(KC_MEM_SHARE) | K(KC_ALARM) | K(KC_PROC_INFO), PRIV_USERS, 0,
      0, 0, 0, 0, 0, 0, 2, RESTART_IMMEDIATE, 1000, 0, 0, "", "rs", 65536},
     {"servers/vfs/vfs.conf",
      BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM) | K(KC_SYSINFO), PRIV_USERS, 0, 0,
@@ -1122,7 +1122,8 @@ static const struct expect {
     {"tests/kernel/ktest.conf",
      BASIC | PROCS | K(KC_SYSINFO) | K(KC_SELFCHECK) | K(KC_TRACE_READ) | K(KC_ALARM) | GRANTS |
          K(KC_IOPORT) | K(KC_PROC_NAME) | K(KC_PRIV_DEVICE) | K(KC_DMA_RELEASE) |
-         K(KC_SET_BOOTTIME) | K(KC_PROC_HOLD) | K(KC_PROC_FORK) | K(KC_PROC_START),
+         K(KC_SET_BOOTTIME) | K(KC_PROC_HOLD) | K(KC_PROC_FORK) | K(KC_PROC_START) |
+         K(KC_PROC_ADOPT),
      0, 1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 0, 0, 0, "", "rs parent", 0},
     {"tests/kernel/peer.conf",
      BASIC | PROCS | K(KC_ALARM) | GRANTS | K(KC_SYSINFO) | K(KC_SELFCHECK), PRIV_IPC_ALL, 0, 0, 0,
@@ -1320,8 +1321,10 @@ static void tree_manifests(void)
         .nr_io = 3,
         .io = {{0x70, 2}, {0x604, 2}, {0xcf9, 1}}, /* the RTC; power off and reset (power.c) */
         .max_pages = 262144,
-        .restart = RESTART_IMMEDIATE, /* fresh: docs/REINCARNATION.md, "Core servers" */
+        .restart = RESTART_IMMEDIATE, /* kept: docs/REINCARNATION.md, "Core servers" */
         .heartbeat_ms = 5000,         /* answered by service_receive; 10 s silent: hung */
+        .state_len = 64ull << 20,     /* its tables, then the region entries (keep.c) */
+        .state_grow = 1,
     };
     want_pm.kcalls = expected[0].kcalls;
     if (parse_file("servers/pm/pm.conf") == 0)

@@ -43,6 +43,12 @@ static int h_hold_refused(uint64_t n)
     return wrong;
 }
 
+static int h_adopt_refused(uint64_t n)
+{
+    (void)n;
+    return (sys_proc_adopt(parent_ep) != -E_PERM) + (sys_proc_adopt(SELF) != -E_PERM);
+}
+
 static uint64_t ticks_of(endpoint_t ep, uint32_t *state)
 {
     struct proc_info i;
@@ -122,6 +128,23 @@ static void t_hold_refusals(void)
     EXPECT(sys_proc_hold(e, 1), -E_DEADEP);
     run_helper("unpriv", "hold_refused", 0); /* kcalls basic */
     run_helper("peer", "hold_refused", 0);   /* proc_info, proc_kill..., not proc_hold/fork */
+}
+
+/* KC_PROC_ADOPT (a restarted pm's; docs/ARCHITECTURE.md): ktest lacks PRIV_USERS and its helper
+ * is no Linux process whose parent is root, so each is a denial; garbage and dead endpoints are
+ * refused; a helper without the kcall in its mask is refused too. The taking back itself:
+ * suite_core's core.pm_killed_kept. */
+static void t_adopt_refusals(void)
+{
+    endpoint_t e = spawn_helper("unpriv", "spin", 0);
+    EXPECT(sys_proc_adopt(e), -E_PERM);
+    EXPECT(sys_proc_adopt(SELF), -E_PERM);
+    EXPECT(sys_proc_adopt(ROOT_EP), -E_PERM);
+    EXPECT(sys_proc_adopt(0), -E_SRCH);
+    EXPECT(sys_proc_adopt((endpoint_t)0x7fffffff), -E_SRCH);
+    kill_child(e);
+    EXPECT(sys_proc_adopt(e), -E_DEADEP);
+    run_helper("unpriv", "adopt_refused", 0); /* kcalls basic */
 }
 
 /* KC_PROC_FORK: flags other than FORK_SHARE_SPACE, the caller itself, garbage, a process not
@@ -229,6 +252,7 @@ const struct test proc_tests[] = {
     {"hold_gets_replies", t_hold_gets_replies},
     {"hold_refusals", t_hold_refusals},
     {"fork_flags", t_fork_flags},
+    {"adopt_refusals", t_adopt_refusals},
     {"long_calls_interruptible", t_long_calls_interruptible},
     {0, 0},
 };
@@ -237,6 +261,7 @@ const struct khelper proc_helpers[] = {
     {"spin", h_spin},
     {"ask_parent", h_ask_parent},
     {"hold_refused", h_hold_refused},
+    {"adopt_refused", h_adopt_refused},
     {"big", h_big},
     {0, 0},
 };
