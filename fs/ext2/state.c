@@ -53,21 +53,34 @@ void ext2_txn_begin(void)
 
 void ext2_txn_end(void)
 {
+    ext2_txn_commit(0);
+}
+
+/* The record of the last request goes with the copy of `ext2` a commit names (a new one, or the
+ * one before carried over). */
+void ext2_txn_commit(const uint64_t *rec)
+{
     if (!S)
         return;
     uint32_t to = !((S->commit >> 32) & 1);
     /* Nothing logged, so no block changed, and no corruption found: `ext2` is as kept (its
      * counts change only with the bitmaps), and the copy is not made again. */
-    if ((uint32_t)S->commit == 0 && ext2.corrupt_logged == S->fs[!to].corrupt_logged) {
+    if (!rec && (uint32_t)S->commit == 0 && ext2.corrupt_logged == S->fs[!to].corrupt_logged) {
         S->seq++;
         cache_txn(0);
         return;
     }
     keep(&S->fs[to]);
+    memcpy(S->last[to], rec ? rec : S->last[!to], sizeof(S->last[to]));
     __asm__ volatile("" ::: "memory");
     *(volatile uint64_t *)&S->commit = (uint64_t)to << 32; /* the commit: no entries left */
     S->seq++;
     cache_txn(0);
+}
+
+const uint64_t *ext2_last(void)
+{
+    return S ? S->last[(S->commit >> 32) & 1] : 0;
 }
 
 void ext2_state_forget(void)
@@ -118,6 +131,7 @@ static int fresh(struct ext2_disk *disk, int flags, uint64_t (*now)(void),
     adopted = 0;
     S->commit = 0;
     S->split = 0;
+    memset(S->last, 0, sizeof(S->last)); /* no request committed yet */
     S->seq++; /* never 0, an unlogged buffer's mark */
     int r = ext2_mount(disk, flags, now);
     if (r < 0)

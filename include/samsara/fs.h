@@ -69,6 +69,9 @@ enum fs_request {
     FS_HOLD,                /* hold (msg putnode): ino: the requester holds one reference */
                             /*   more, to an inode it held from a dead instance whose state */
                             /*   this one kept (FS_MOUNT's 1); ENOSYS: not counted */
+    FS_LAST,                /* last (msg last): seq, type: the reply of that request if it */
+                            /*   was the last the server committed (its record), else */
+                            /*   FS_NOT_LAST; ENOSYS: the server keeps no record */
     FS_RQ_END,              /* (not a request: one past the last) */
 };
 #define FS_TIME_NOW (~0ull)      /* FS_UTIME: the server's current time */
@@ -82,6 +85,9 @@ enum fs_request {
  * at most 0x7ffff000 bytes.
  */
 #define FS_SUSPENDED 0x7fffffffll
+/* In FS_LAST's reply: the request named was not the last one committed (it did not run, or was
+ * rolled back, or others were committed after it). */
+#define FS_NOT_LAST 0x7ffffffell
 _Static_assert(FS_RQ_END <= FS_REPLY && IS_FS_RQ(FS_REPLY), "fs types stay in the FS range");
 
 /*

@@ -42,6 +42,13 @@ struct fsdriver_data {
     grant_id_t grant;
 };
 
+/* The record of the last request committed that carried a sequence number (its tag.seq): what
+ * makes vfs's replay exact (docs/FILESYSTEMS.md, "Replay"). In the server's state region. */
+struct fsdriver_last {
+    uint64_t seq, type;
+    uint64_t reply[7]; /* the reply's body (message_t's u.w) */
+};
+
 struct fsdriver {
     const char *label;    /* for log lines */
     uint64_t symlink_max; /* the longest symlink target (<= FSDRIVER_SYMLINK_MAX) */
@@ -94,6 +101,14 @@ struct fsdriver {
     /* Optional (with `kept`): FS_HOLD, one reference to ino that the client held from the dead
      * instance (vfs sends one per inode it holds when the new instance kept the state). */
     int (*hold)(uint64_t ino);
+    /* Optional (with `kept`): exact replay. last: the record of the last request with a
+     * sequence number that was committed (0: none yet). commit: called after every request,
+     * before its answer can leave: ends the request's transaction, storing *rec (when rec is not
+     * 0) as the new record in the same commit, so that the record and the request's changes are
+     * kept or undone together. A request whose sequence number is the record's is answered the
+     * recorded reply and not run again; FS_LAST asks for the record. */
+    const struct fsdriver_last *(*last)(void);
+    void (*commit)(const struct fsdriver_last *rec);
 };
 
 /* The entries of a file server that names its handlers fs_OPERATION (ramfs and ext2 do): its
@@ -117,6 +132,15 @@ _Noreturn void fsdriver_task(const struct fsdriver *fs, const char *client);
  * before the wait is answered at once too (1: m was served; 0 otherwise).
  */
 int fsdriver_suspend(const message_t *m);
+
+/*
+ * The test hook of exact replay, for a server booted with its test word (ext2 `crashtest`, ramfs
+ * `crash-hook`): on, a lookup of a name starting with FSDRIVER_DIE_AFTER_COMMIT arms it, and the
+ * next request with a sequence number dies right after its commit, before its answer leaves
+ * (the request is done and vfs does not know it).
+ */
+#define FSDRIVER_DIE_AFTER_COMMIT ".die-after-commit"
+void fsdriver_test_hook(int on);
 
 /* Seconds since 1970 for file times: the kernel's boot time (pm sets it from the RTC at its
  * start, KC_BOOTTIME) plus the seconds since boot; seconds since boot before pm has set it. */
