@@ -120,7 +120,7 @@ void ramfs_free_later(void *page); /* a page out of use (data.c's shadow blocks)
 void ramfs_free_shadowed(void);    /* ...freed now: the write allocates no more */
 void ramfs_commit(void);           /* the request is done: one 8-byte store empties the log */
 struct fsdriver_last;
-const struct fsdriver_last *ramfs_last(void);                    /* exact replay (lib/fsdriver) */
+const struct fsdriver_last *ramfs_last(void);               /* exact replay (lib/fsdriver) */
 void ramfs_commit_request(const struct fsdriver_last *rec); /* ramfs_commit, rec kept with it */
 int64_t ramfs_undo(uint64_t have); /* at start: records undone, or -1 if the log is bad */
 void ramfs_crash_at(uint64_t k);   /* test hook: die before the next request's k-th record */

@@ -375,8 +375,7 @@ static uint64_t seq_of(struct vproc *p, endpoint_t fs, const message_t *m)
 
 /* p's call's requests so far (run_log) and the request of this type in flight last become its
  * log, to answer its rerun from (complete when the reply is in); 0 if there is no room. */
-static struct fs_log *log_keep(struct vproc *p, endpoint_t fs, int type, uint64_t key,
-                               uint64_t seq)
+static struct fs_log *log_keep(struct vproc *p, endpoint_t fs, int type, uint64_t key, uint64_t seq)
 {
     message_t none = {.type = FS_REPLY};
     record(fs, type, key, &none);

@@ -329,9 +329,9 @@ static int64_t tagged(int type, uint64_t dir, const char *name, uint64_t mode, u
     else
         m.u.fs.unlink = (struct msg_fs_remove){.dir = dir, .name_len = len};
     m.u.fs.tag.seq = seq;
-    return fs_call_granted(&m, type == FS_CREATE ? &m.u.fs.create.name_grant
-                                                 : &m.u.fs.unlink.name_grant,
-                           name, len, GRANT_READ);
+    return fs_call_granted(
+        &m, type == FS_CREATE ? &m.u.fs.create.name_grant : &m.u.fs.unlink.name_grant, name, len,
+        GRANT_READ);
 }
 
 static int64_t last_of(uint64_t seq, int type)
