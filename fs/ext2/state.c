@@ -131,8 +131,8 @@ static int fresh(struct ext2_disk *disk, int flags, uint64_t (*now)(void),
     adopted = 0;
     S->commit = 0;
     S->split = 0;
-    memset(S->last, 0, sizeof(S->last)); /* no request committed yet */
     S->seq++;                            /* never 0, an unlogged buffer's mark */
+    memset(S->last, 0, sizeof(S->last)); /* no request committed yet */
     int r = ext2_mount(disk, flags, now);
     if (r < 0)
         return r;
