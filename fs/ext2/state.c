@@ -3,15 +3,17 @@
  * holds the cache's blocks and buffer headers (cache.c works in it), two copies of the file
  * system's state `ext2` and the undo log of the change in progress.
  *
- * A change (a request that may write: main.c brackets each) is a transaction: ext2_txn_begin
- * opens it; bget logs each buffer it hands out the first time (cache.c: cache_log, its contents
- * before any change, or that the block was not cached), so every write into a buffer has its
- * undo; ext2_txn_end copies `ext2` (what a change may alter of it) into the copy not in use and
- * then, by one 8-byte store of `commit`, names that copy and empties the log. A server that dies in
- * between leaves the log full: the next one undoes it (the last entry first) and takes the copy
- * `commit` names, so its cache and `ext2` are those after the last whole change, dirty blocks
- * included. Write-back needs nothing: a buffer is marked clean only after its write, and one being
- * read has no block yet (cache_rebuild drops it).
+ * A change (a request that may write: its callback in main.c opens it, lib/fsdriver's commit
+ * hook, main.c's fs_commit, closes it) is a transaction: ext2_txn_begin opens it; bget logs each
+ * buffer it hands out the first time (cache.c: cache_log, its contents before any change, or that
+ * the block was not cached), so every write into a buffer has its undo; ext2_txn_commit copies
+ * `ext2` (what a change may alter of it) and the record of the request (exact replay: docs/
+ * FILESYSTEMS.md, "Replay") into the copies not in use and then, by one 8-byte store of
+ * `commit`, names those copies and empties the log. A server that dies in between leaves the log
+ * full: the next one undoes it (the last entry first) and takes the copies `commit` names, so its
+ * cache, `ext2` and the record are those after the last whole change, dirty blocks included.
+ * Write-back needs nothing: a buffer is marked clean only after its write, and one being read has
+ * no block yet (cache_rebuild drops it).
  */
 #include "ext2.h"
 

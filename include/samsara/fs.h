@@ -37,7 +37,7 @@ enum fs_request {
     FS_WRITE,               /* write: ino, offset, grant(read), len -> bytes */
     FS_TRUNC,               /* trunc: ino, size */
     FS_CREATE,              /* create: dir, name, mode (file, dir, fifo, char device), */
-                            /*   rdev, uid, gid (the owner) -> node */
+                            /*   rdev, owner (FS_OWNER(uid, gid)) -> node */
     FS_SYMLINK,             /* symlink: dir, grant(name NUL target), len, uid, gid -> node */
     FS_LINK,                /* link: dir, name, ino */
     FS_UNLINK,              /* unlink: dir, name (not directories) */

@@ -2,9 +2,9 @@
  * The file-server loop (fsdriver.h): receive, check the sender, decode the
  * typed body, call the server's callback, reply. One decoder per request
  * type in the table below; each checks the request's shape (grants, names,
- * 32-bit owners and modes) and leaves inode numbers and semantics to the
- * server. The requester being served is `who`; its names are copied into
- * static buffers, valid until the next request.
+ * 32-bit owners and modes; a create's owner comes packed) and leaves inode numbers and semantics to
+ * the server. The requester being served is `who`; its names are copied into static buffers, valid
+ * until the next request.
  */
 #include "fsdriver/fsdriver.h"
 #include <stddef.h>

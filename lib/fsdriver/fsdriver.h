@@ -18,7 +18,9 @@
  * server's lookup callback. What the server checks: its inode numbers (EINVAL for none
  * such), kinds, and the rest of the semantics. A missing callback answers
  * ENOSYS, as an unknown type does, except for the mounting requests (FS_MOUNT,
- * FS_SYNC, FS_UNMOUNT), which have defaults (struct fsdriver below).
+ * FS_SYNC, FS_UNMOUNT), which have defaults (struct fsdriver below). A server with a state
+ * region gives `last` and `commit` (below) and the library keeps the record of the last request
+ * committed (exact replay: FS_LAST, a request with the record's sequence number answered from it).
  *
  * Callbacks return 0 or a byte count, or a negative Linux errno (LX_*).
  */

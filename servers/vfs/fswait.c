@@ -35,7 +35,10 @@
  * against it, with fresh grants (the rerun makes its own). A request that
  * must not run twice (replay_safe) marks the call fs_unsafe: it then runs
  * again only if the new instance says it kept its state with the request in
- * flight rolled back (FS_MOUNT's `kept`); else it ends with EIO.
+ * flight rolled back (FS_MOUNT's `kept`); else it ends with EIO. Whether
+ * such a request was committed before its server died is asked of the new
+ * instance (FS_LAST, ask_last: the record of the last request it committed,
+ * lib/fsdriver), so the call ends as its request did, once.
  */
 #include "vfs.h"
 
@@ -603,7 +606,9 @@ static int result_is_request(uint64_t nr)
  * died before its answer left, and then the change finds its own work done (an unlink: ENOENT;
  * a mkdir: EEXIST). The first run had found the name as the change needs it (else it ended there
  * with that error), so such an answer is taken as the change's success: a heuristic, as NFS's
- * for the requests it may have sent twice (docs/FILESYSTEMS.md, "Replay").
+ * for the requests it may have sent twice (docs/FILESYSTEMS.md, "Replay"). Only where the server
+ * could not say (ask_last: it keeps no record, FS_LAST's ENOSYS; or the call's log found no
+ * room): a server's record makes the call's outcome known and clears fs_unsafe.
  */
 static int64_t guessed_result(uint64_t nr, int64_t r)
 {
