@@ -60,7 +60,8 @@ struct fs_log {
     int n;            /* entries; the last is the suspended request until complete */
     int complete;     /* the suspended request's reply is in */
     int spent;        /* that reply was used by a rerun */
-    uint64_t seq;     /* the last entry's sequence number (tagged: recorded_type), or 0 */
+    uint64_t
+        seq; /* the last entry's sequence number (recorded_type; 0: none or a write that waited) */
     struct fs_logged e[FS_LOG_MAX];
 };
 
@@ -205,8 +206,8 @@ static int replayed(endpoint_t fs, message_t *m)
         replay->spent = 1; /* its reference is used now, once */
     if (!kept && (holds_node(e->type, &e->reply) || through_buffer(e->type)))
         return 0;
-    if (kept && through_buffer(e->type) && e->type != FS_WRITE)
-        return 0; /* its grant was freed when the call unwound: asked again (a write's went out) */
+    if (kept && through_buffer(e->type) && !(e->type == FS_WRITE && replay->seq))
+        return 0; /* its grant was freed when the call unwound: asked again */
     *m = e->reply;
     return 1;
 }
@@ -512,6 +513,10 @@ static int64_t request(endpoint_t fs, message_t *m, int putnode)
         return m->u.fs.reply.result;
     }
     /* The server waits for its driver: it finishes the request later. */
+    /* A write that waits goes on copying from a grant its call frees as it unwinds: its reply
+     * (and the record of it) may not stand for the call's data, so its rerun asks again. */
+    if (type == FS_WRITE)
+        seq = 0;
     b = busy_new(fs, p ? p->ep : 0, type, unsafe, seq, put);
     if (!b)
         return -LX_EIO;
