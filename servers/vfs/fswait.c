@@ -382,8 +382,10 @@ static uint64_t seq_of(struct vproc *p, endpoint_t fs, const message_t *m)
 static struct fs_log *log_keep(struct vproc *p, endpoint_t fs, int type, uint64_t key, uint64_t seq)
 {
     message_t none = {.type = FS_REPLY};
-    record(fs, type, key, &none);
     log_free(p->ep);
+    if (run_log.n >= FS_LOG_MAX)
+        return 0; /* the request would not be its last entry */
+    record(fs, type, key, &none);
     struct fs_log *l = 0;
     for (int i = 0; i < NR_LOGS && !l; i++)
         if (!logs[i].owner)
