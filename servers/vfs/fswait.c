@@ -60,8 +60,7 @@ struct fs_log {
     int n;            /* entries; the last is the suspended request until complete */
     int complete;     /* the suspended request's reply is in */
     int spent;        /* that reply was used by a rerun */
-    uint64_t
-        seq; /* the last entry's sequence number (recorded_type; 0: none or a write that waited) */
+    uint64_t seq;     /* the last entry's sequence number (0: none, or a write that waited) */
     struct fs_logged e[FS_LOG_MAX];
 };
 
