@@ -5,7 +5,9 @@ waits for the disk) and checks its sha256; then 50 times while
 another lists a directory of 200 files (getdents, stat of each); the readers must see zero
 errors (before replay: every read met by a kill failed with EIO). Then mkdir (a request that may not
 run twice on a fresh ext2) under kills: each either completes or fails with EIO, never EEXIST. Last, tmpfs on /tmp (ROOT=ext2's boot) killed 50 times under stat and
-directory reads of its root, which a fresh tmpfs has too: zero errors.
+directory reads of its root, which a fresh tmpfs has too: zero errors. And exact replay
+(exact_boot): ext2 and ramfs die after committing each kind of changing request, before the
+answer; every call succeeds once.
 
 Each phase prints `reads=N errors=E kills=K`; the counts go into the test's line.
 Called by tools/test.py as run(record, module)."""
@@ -151,7 +153,64 @@ def stallfs_boot(record):
                    None if ok else boot.tail(20))
 
 
+# Exact replay: each call's request dies with its server right after the commit, before the
+# answer (lib/fsdriver's test hook, armed by looking up FSDRIVER_DIE_AFTER_COMMIT), and each call
+# must succeed once: no EEXIST for the exclusive create, the appended line once.
+EXACT_CALLS = [
+    ("rm", "rm u1"), ("mv", "mv r1 r2"), ("mkdir", "mkdir d1"), ("ln", "ln l1 l2"),
+    ("symlink", "ln -s l1 s1"), ("excl", "(set -C; echo new > e1)"),
+    ("append", "echo more >&3")]
+EXACT_WANT = "files app d1 e1 l1 l2 r2 s1 x more new 2 l1 directory"
+
+
+def exact_script(directory, tag):
+    lines = [f"mkdir -p {directory}; cd {directory}",
+             "echo a > u1; echo b > r1; echo c > l1; echo x > app; exec 3>>app"]
+    for i, (name, command) in enumerate(EXACT_CALLS):
+        lines.append(f"ls .die-after-commit-{tag}{i} 2>/dev/null; {command}; echo {name}=$?")
+    lines += ["exec 3>&-",
+              "echo files $(ls) $(cat app) $(cat e1) $(stat -c %h l1) $(readlink s1) "
+              "$(stat -c %F d1)", "cd /"]
+    return "\n".join(lines) + "\n"
+
+
+def exact_boot(record, tmp):
+    """ext2 on /mnt (`crashtest`) and the root ramfs (`crash-hook`), each made to die after
+    committing an unlink, a rename, a mkdir, a link, a symlink, an exclusive create and an
+    O_APPEND write, before the answer: vfs asks the new instance (FS_LAST) and every call
+    succeeds once (the heuristic before it failed the exclusive create with EEXIST and wrote the
+    appended line twice)."""
+    img = os.path.join(tmp, "exact.img")
+    make_image(tmp, img)
+    mods, flags = run_boot("none", (), "ramfs", "virtio", img)
+    hooks = {"/ext2": " virtio_blk 0 rw ext2 crashtest", "/ramfs": " initramfs.cpio vfs ramfs crash-hook"}
+    mods = [m.split()[0] + hooks[k] if (k := next((h for h in hooks if m.split()[0].endswith(h)),
+                                                  None)) else m for m in mods]
+    with Boot(mods, extra=flags, console=True) as boot:
+        if not boot.wait_prompt(PROMPT, 60):
+            record("replay.exact.prompt", False, "no prompt", boot.tail())
+            return
+        for label, directory, tag in [("ext2", "/mnt/x", "e"), ("ramfs", "/x", "r")]:
+            if not put_script(boot, "/x.sh", exact_script(directory, tag)):
+                record(f"replay.exact.{label}", False, "no prompt after the script", boot.tail())
+                continue
+            with boot.cond:
+                start = len(boot.lines)
+            out = boot.run("sh /x.sh", PROMPT, 90) or []
+            with boot.cond:
+                died = [t for _, t in boot.lines[start:]
+                        if f"{label}: test hook: dying after committing" in t]
+            got = [t for t in out if re.fullmatch(r"\w+=\d+|files .*", t.strip())]
+            want = [f"{name}=0" for name, _ in EXACT_CALLS] + [EXACT_WANT]
+            ok = [t.strip() for t in got] == want and len(died) == len(EXACT_CALLS)
+            record(f"replay.exact.{label}_calls_once", ok,
+                   f"{len(died)} deaths after a commit; " + " ".join(t.strip() for t in got),
+                   None if ok else out[-20:] + boot.tail(20))
+
+
 def run(record, module):
+    with tempfile.TemporaryDirectory(prefix="replay-") as tmp:
+        exact_boot(record, tmp)
     stallfs_boot(record)
     with tempfile.TemporaryDirectory(prefix="replay-") as tmp:
         ext2_boot(record, tmp)

@@ -156,7 +156,7 @@ uint32_t cache_run_max(void); /* the longest run read: CACHE_RUN_MAX, or a quart
                                                  */
 #define EXT2_LOG_ENTRIES 1024                   /* undo entries */
 #define EXT2_STATE_MAGIC 0x3165746174533245ull  /* "E2State1" */
-#define EXT2_STATE_VERSION 2
+#define EXT2_STATE_VERSION 3
 struct ext2_state_id { /* which file system a region belongs to */
     char dev[16];      /* the driver's label */
     uint32_t minor, pad;
@@ -174,12 +174,16 @@ struct ext2_undo {
     uint32_t present;  /* 1: the old bytes off..off+len are in undo_data at `at`; 0: not cached */
     uint32_t off, len, at;
 };
+#define EXT2_LAST_WORDS 9 /* sizeof(struct fsdriver_last) / 8 (main.c checks) */
 struct ext2_state {
     struct ext2_state_header h; /* first: what rs's SVC_SCRAMBLE garbles */
     uint64_t commit;    /* low 32 bits: entries in the undo log; bit 32: which fs[] holds `ext2` */
     uint64_t seq;       /* the current transaction's number (ext2_buf.txn) */
     uint64_t split;     /* changes committed in pieces (too many buffers for the log) */
     uint64_t test_died; /* main.c's test hook fired: not again at once (a replayed request) */
+    /* The record of the last request committed (lib/fsdriver's struct fsdriver_last: exact
+     * replay), one per copy of `ext2`: the commit that names fs[i] names last[i] too. */
+    uint64_t last[2][EXT2_LAST_WORDS];
     uint8_t memory[EXT2_NBUF][EXT2_MAX_BLOCK] __attribute__((aligned(4096))); /* the blocks */
     uint8_t undo_data[EXT2_LOG_MAX * EXT2_MAX_BLOCK]; /* old bytes of logged buffers */
     struct ext2_fs fs[2];
@@ -199,6 +203,10 @@ void ext2_state_forget(void); /* after an unmount: the region names no file syst
 int ext2_state_kept(void); /* the mount adopted a dead instance's state (lib/fsdriver) */
 void ext2_txn_begin(void);
 void ext2_txn_end(void);
+/* ext2_txn_end, and rec (EXT2_LAST_WORDS words; 0: none) is the new record of the last request
+ * in the same commit. ext2_last: the record committed. */
+void ext2_txn_commit(const uint64_t *rec);
+const uint64_t *ext2_last(void);
 extern void (*ext2_txn_hook)(void); /* tests: called at each buffer logged */
 /* cache.c's side */
 void cache_attach(struct ext2_state *s);

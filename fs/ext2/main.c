@@ -92,11 +92,28 @@ static int sync_all(void)
     return ext2_sync();
 }
 
-/* The end of a change (a transaction: state.c), before its answer leaves: r. */
-static int64_t txn(int64_t r)
+/* A change's transaction (state.c), opened by its callback, ends after it, before its answer
+ * leaves (lib/fsdriver's commit), with the record of the request (exact replay: docs/
+ * FILESYSTEMS.md, "Replay") in the same commit. */
+_Static_assert(sizeof(struct fsdriver_last) == EXT2_LAST_WORDS * sizeof(uint64_t), "record");
+
+static void fs_commit(const struct fsdriver_last *rec)
 {
-    ext2_txn_end();
-    return r;
+    static uint64_t words[EXT2_LAST_WORDS];
+    ext2_txn_hook = 0;
+    if (rec && ext2.mounted)
+        memcpy(words, rec, sizeof(words));
+    ext2_txn_commit(rec && ext2.mounted ? words : 0);
+}
+
+static const struct fsdriver_last *fs_last(void)
+{
+    static struct fsdriver_last last;
+    const uint64_t *w = ext2_last();
+    if (!w)
+        return 0;
+    memcpy(&last, w, sizeof(last));
+    return &last;
 }
 
 /* ---- the callbacks: client inode numbers to ext2's */
@@ -180,8 +197,6 @@ static int fs_create(uint64_t dir, const char *name, uint64_t len, uint32_t mode
     crash_arm(name, len);
     ext2_txn_begin();
     int r = ext2_create(INO(dir), name, (uint32_t)len, mode, rdev, uid, gid, &e);
-    ext2_txn_end();
-    ext2_txn_hook = 0;
     if (r == 0)
         node_out(&e, n);
     return r;
@@ -193,7 +208,6 @@ static int fs_symlink(uint64_t dir, const char *name, uint64_t len, const char *
     struct ext2_node e;
     ext2_txn_begin();
     int r = ext2_symlink(INO(dir), name, (uint32_t)len, target, (uint32_t)tlen, uid, gid, &e);
-    ext2_txn_end();
     if (r == 0)
         node_out(&e, n);
     return r;
@@ -202,26 +216,26 @@ static int fs_symlink(uint64_t dir, const char *name, uint64_t len, const char *
 static int fs_link(uint64_t dir, const char *name, uint64_t len, uint64_t ino)
 {
     ext2_txn_begin();
-    return txn(ext2_link(INO(dir), name, (uint32_t)len, INO(ino)));
+    return ext2_link(INO(dir), name, (uint32_t)len, INO(ino));
 }
 
 static int fs_unlink(uint64_t dir, const char *name, uint64_t len)
 {
     ext2_txn_begin();
-    return txn(ext2_unlink(INO(dir), name, (uint32_t)len));
+    return ext2_unlink(INO(dir), name, (uint32_t)len);
 }
 
 static int fs_rmdir(uint64_t dir, const char *name, uint64_t len)
 {
     ext2_txn_begin();
-    return txn(ext2_rmdir(INO(dir), name, (uint32_t)len));
+    return ext2_rmdir(INO(dir), name, (uint32_t)len);
 }
 
 static int fs_rename(uint64_t od, const char *on, uint64_t ol, uint64_t nd, const char *nn,
                      uint64_t nl)
 {
     ext2_txn_begin();
-    return txn(ext2_rename(INO(od), on, (uint32_t)ol, INO(nd), nn, (uint32_t)nl));
+    return ext2_rename(INO(od), on, (uint32_t)ol, INO(nd), nn, (uint32_t)nl);
 }
 
 static int64_t fs_read(uint64_t ino, uint64_t off, const struct fsdriver_data *d, uint64_t len)
@@ -234,13 +248,13 @@ static int64_t fs_write(uint64_t ino, uint64_t off, const struct fsdriver_data *
 {
     struct data_io x = {{data_copy, data_copyv}, d};
     ext2_txn_begin();
-    return txn(ext2_write(INO(ino), off, &x.io, len));
+    return ext2_write(INO(ino), off, &x.io, len);
 }
 
 static int fs_trunc(uint64_t ino, uint64_t size)
 {
     ext2_txn_begin();
-    return txn(ext2_trunc(INO(ino), size));
+    return ext2_trunc(INO(ino), size);
 }
 
 static int64_t fs_getdents(uint64_t dir, uint64_t *cookie, const struct fsdriver_data *d,
@@ -271,25 +285,25 @@ static int fs_statfs(struct fs_statfs *sf)
 static int fs_chmod(uint64_t ino, uint32_t mode)
 {
     ext2_txn_begin();
-    return txn(ext2_chmod(INO(ino), mode));
+    return ext2_chmod(INO(ino), mode);
 }
 
 static int fs_chown(uint64_t ino, uint32_t uid, uint32_t gid, uint32_t mode)
 {
     ext2_txn_begin();
-    return txn(ext2_chown(INO(ino), uid, gid, mode));
+    return ext2_chown(INO(ino), uid, gid, mode);
 }
 
 static int fs_utime(uint64_t ino, uint64_t atime, uint64_t mtime)
 {
     ext2_txn_begin();
-    return txn(ext2_utime(INO(ino), atime, mtime));
+    return ext2_utime(INO(ino), atime, mtime);
 }
 
 static int fs_putnode(uint64_t ino)
 {
     ext2_txn_begin();
-    return txn(ext2_putnode(INO(ino)));
+    return ext2_putnode(INO(ino));
 }
 
 static int fs_sync(uint64_t ino)
@@ -373,6 +387,8 @@ static struct fsdriver ext2_server = {
     .alarm = fs_alarm,
     .after = fs_after,
     .kept = ext2_state_kept, /* vfs replays unsafe requests too on an instance that kept state */
+    .commit = fs_commit,
+    .last = fs_last,
     .hold = fs_hold,
 };
 
@@ -399,6 +415,7 @@ int main(uint64_t argp)
     word(&arg, name, sizeof(name));
     word(&arg, test, sizeof(test));
     crash_test = !strcmp(test, "crashtest");
+    fsdriver_test_hook(crash_test);
     if (name[0])
         ext2_server.label = name;
     if (!driver[0])

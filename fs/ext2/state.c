@@ -3,15 +3,17 @@
  * holds the cache's blocks and buffer headers (cache.c works in it), two copies of the file
  * system's state `ext2` and the undo log of the change in progress.
  *
- * A change (a request that may write: main.c brackets each) is a transaction: ext2_txn_begin
- * opens it; bget logs each buffer it hands out the first time (cache.c: cache_log, its contents
- * before any change, or that the block was not cached), so every write into a buffer has its
- * undo; ext2_txn_end copies `ext2` (what a change may alter of it) into the copy not in use and
- * then, by one 8-byte store of `commit`, names that copy and empties the log. A server that dies in
- * between leaves the log full: the next one undoes it (the last entry first) and takes the copy
- * `commit` names, so its cache and `ext2` are those after the last whole change, dirty blocks
- * included. Write-back needs nothing: a buffer is marked clean only after its write, and one being
- * read has no block yet (cache_rebuild drops it).
+ * A change (a request that may write: its callback in main.c opens it, lib/fsdriver's commit
+ * hook, main.c's fs_commit, closes it) is a transaction: ext2_txn_begin opens it; bget logs each
+ * buffer it hands out the first time (cache.c: cache_log, its contents before any change, or that
+ * the block was not cached), so every write into a buffer has its undo; ext2_txn_commit copies
+ * `ext2` (what a change may alter of it) and the record of the request (exact replay: docs/
+ * FILESYSTEMS.md, "Replay") into the copies not in use and then, by one 8-byte store of
+ * `commit`, names those copies and empties the log. A server that dies in between leaves the log
+ * full: the next one undoes it (the last entry first) and takes the copies `commit` names, so its
+ * cache, `ext2` and the record are those after the last whole change, dirty blocks included.
+ * Write-back needs nothing: a buffer is marked clean only after its write, and one being read has
+ * no block yet (cache_rebuild drops it).
  */
 #include "ext2.h"
 
@@ -53,21 +55,34 @@ void ext2_txn_begin(void)
 
 void ext2_txn_end(void)
 {
+    ext2_txn_commit(0);
+}
+
+/* The record of the last request goes with the copy of `ext2` a commit names (a new one, or the
+ * one before carried over). */
+void ext2_txn_commit(const uint64_t *rec)
+{
     if (!S)
         return;
     uint32_t to = !((S->commit >> 32) & 1);
     /* Nothing logged, so no block changed, and no corruption found: `ext2` is as kept (its
      * counts change only with the bitmaps), and the copy is not made again. */
-    if ((uint32_t)S->commit == 0 && ext2.corrupt_logged == S->fs[!to].corrupt_logged) {
+    if (!rec && (uint32_t)S->commit == 0 && ext2.corrupt_logged == S->fs[!to].corrupt_logged) {
         S->seq++;
         cache_txn(0);
         return;
     }
     keep(&S->fs[to]);
+    memcpy(S->last[to], rec ? rec : S->last[!to], sizeof(S->last[to]));
     __asm__ volatile("" ::: "memory");
     *(volatile uint64_t *)&S->commit = (uint64_t)to << 32; /* the commit: no entries left */
     S->seq++;
     cache_txn(0);
+}
+
+const uint64_t *ext2_last(void)
+{
+    return S ? S->last[(S->commit >> 32) & 1] : 0;
 }
 
 void ext2_state_forget(void)
@@ -118,7 +133,8 @@ static int fresh(struct ext2_disk *disk, int flags, uint64_t (*now)(void),
     adopted = 0;
     S->commit = 0;
     S->split = 0;
-    S->seq++; /* never 0, an unlogged buffer's mark */
+    S->seq++;                            /* never 0, an unlogged buffer's mark */
+    memset(S->last, 0, sizeof(S->last)); /* no request committed yet */
     int r = ext2_mount(disk, flags, now);
     if (r < 0)
         return r;

@@ -22,10 +22,12 @@
  * undoes the request.
  */
 #include "ramfs.h"
+#include "fsdriver/fsdriver.h"
 
 #define LOG_USED ((volatile uint64_t *)RAMFS_LOG_BASE)
-#define LOG_RECORDS (RAMFS_LOG_BASE + 16) /* used, and a spare word */
-#define LOG_ROOM (RAMFS_LOG_SIZE - 16)
+#define LOG_LAST ((struct fsdriver_last *)(RAMFS_LOG_BASE + 16)) /* after used and a spare word */
+#define LOG_RECORDS (RAMFS_LOG_BASE + 16 + sizeof(struct fsdriver_last))
+#define LOG_ROOM (RAMFS_LOG_SIZE - 16 - sizeof(struct fsdriver_last))
 #define RECORD_HEAD 16
 #define RECORD_TAIL 8
 
@@ -175,10 +177,33 @@ void ramfs_commit(void)
     crash_count = 0;
 }
 
-/* May a record name [addr, addr + len) in a region of `have` bytes? Not the log itself. */
+/*
+ * Exact replay (lib/fsdriver's `last` and `commit`; docs/FILESYSTEMS.md, "Replay"): the record of
+ * the last request with a sequence number that was committed lives beside the log's count, and is
+ * logged like any store, so the commit's one 8-byte store keeps it with the request's changes (a
+ * death before the commit undoes both).
+ */
+const struct fsdriver_last *ramfs_last(void)
+{
+    return LOG_LAST;
+}
+
+void ramfs_commit_request(const struct fsdriver_last *rec)
+{
+    if (rec && logging) {
+        ramfs_log(LOG_LAST, sizeof(*LOG_LAST));
+        *LOG_LAST = *rec;
+    }
+    ramfs_commit();
+}
+
+/* May a record name [addr, addr + len) in a region of `have` bytes? Not the log itself, but
+ * its record of the last request. */
 static int range_ok(uint64_t addr, uint64_t len, uint64_t have)
 {
     uint64_t end = RAMFS_STATE_BASE + have;
+    if (addr == (uint64_t)LOG_LAST)
+        return len == sizeof(*LOG_LAST);
     if (addr >= RAMFS_STATE_BASE && addr < RAMFS_LOG_BASE)
         return len <= RAMFS_LOG_BASE - addr;
     return addr >= RAMFS_HEAP_BASE && addr < end && len <= end - addr;

@@ -285,7 +285,8 @@ static int fs_kept(void)
 static struct fsdriver ramfs = {
     .label = "ramfs",
     .symlink_max = RAMFS_SYMLINK_MAX,
-    .after = ramfs_commit, /* before the answer goes out (it is held until the next receive) */
+    .commit = ramfs_commit_request, /* before the answer goes out, with the request's record */
+    .last = ramfs_last,
     .kept = fs_kept,
     FSDRIVER_FS_OPS,
 };
@@ -327,6 +328,7 @@ int main(uint64_t argp)
     const char *module = words[0], *client = words[1];
     ramfs.label = words[2];
     crash_hook = !strcmp(words[3], "crash-hook");
+    fsdriver_test_hook(crash_hook);
     int kept = ramfs_heap_init(ramfs.label);
     if (kept < 0)
         return 1;

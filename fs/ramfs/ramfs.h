@@ -77,7 +77,7 @@ struct ramfs_state {
     struct ramfs_inode **itab[RAMFS_ITAB_PAGES]; /* inode.c: the table's pages (logged apart) */
 };
 #define RAMFS_STATE_MAGIC 0x31745373666d6172ull /* "ramfsSt1" */
-#define RAMFS_LAYOUT 1
+#define RAMFS_LAYOUT 2
 #define RAMFS_ST ((struct ramfs_state *)RAMFS_STATE_BASE)
 
 struct ramfs_inode {
@@ -119,6 +119,9 @@ int ramfs_can_free_later(void);    /* logging, and room for one more ramfs_free_
 void ramfs_free_later(void *page); /* a page out of use (data.c's shadow blocks)... */
 void ramfs_free_shadowed(void);    /* ...freed now: the write allocates no more */
 void ramfs_commit(void);           /* the request is done: one 8-byte store empties the log */
+struct fsdriver_last;
+const struct fsdriver_last *ramfs_last(void);               /* exact replay (lib/fsdriver) */
+void ramfs_commit_request(const struct fsdriver_last *rec); /* ramfs_commit, rec kept with it */
 int64_t ramfs_undo(uint64_t have); /* at start: records undone, or -1 if the log is bad */
 void ramfs_crash_at(uint64_t k);   /* test hook: die before the next request's k-th record */
 

@@ -37,7 +37,7 @@ enum fs_request {
     FS_WRITE,               /* write: ino, offset, grant(read), len -> bytes */
     FS_TRUNC,               /* trunc: ino, size */
     FS_CREATE,              /* create: dir, name, mode (file, dir, fifo, char device), */
-                            /*   rdev, uid, gid (the owner) -> node */
+                            /*   rdev, owner (FS_OWNER(uid, gid)) -> node */
     FS_SYMLINK,             /* symlink: dir, grant(name NUL target), len, uid, gid -> node */
     FS_LINK,                /* link: dir, name, ino */
     FS_UNLINK,              /* unlink: dir, name (not directories) */
@@ -69,6 +69,9 @@ enum fs_request {
     FS_HOLD,                /* hold (msg putnode): ino: the requester holds one reference */
                             /*   more, to an inode it held from a dead instance whose state */
                             /*   this one kept (FS_MOUNT's 1); ENOSYS: not counted */
+    FS_LAST,                /* last (msg last): seq, type: the reply of that request if it */
+                            /*   was the last the server committed (its record), else */
+                            /*   FS_NOT_LAST; ENOSYS: the server keeps no record */
     FS_RQ_END,              /* (not a request: one past the last) */
 };
 #define FS_TIME_NOW (~0ull)      /* FS_UTIME: the server's current time */
@@ -82,6 +85,9 @@ enum fs_request {
  * at most 0x7ffff000 bytes.
  */
 #define FS_SUSPENDED 0x7fffffffll
+/* In FS_LAST's reply: the request named was not the last one committed (it did not run, or was
+ * rolled back, or others were committed after it). */
+#define FS_NOT_LAST 0x7ffffffell
 _Static_assert(FS_RQ_END <= FS_REPLY && IS_FS_RQ(FS_REPLY), "fs types stay in the FS range");
 
 /*

@@ -2,9 +2,9 @@
  * The file-server loop (fsdriver.h): receive, check the sender, decode the
  * typed body, call the server's callback, reply. One decoder per request
  * type in the table below; each checks the request's shape (grants, names,
- * 32-bit owners and modes) and leaves inode numbers and semantics to the
- * server. The requester being served is `who`; its names are copied into
- * static buffers, valid until the next request.
+ * 32-bit owners and modes; a create's owner comes packed) and leaves inode numbers and semantics to
+ * the server. The requester being served is `who`; its names are copied into static buffers, valid
+ * until the next request.
  */
 #include "fsdriver/fsdriver.h"
 #include <stddef.h>
@@ -126,11 +126,28 @@ static int64_t give(message_t *r, int rc, const struct fsdriver_node *n)
     return 0;
 }
 
+/* The test hook (fsdriver_test_hook): on, armed by a lookup, fires after the next commit. */
+static int test_hook, die_armed;
+
+void fsdriver_test_hook(int on)
+{
+    test_hook = on;
+}
+
+static void test_arm(const char *name, uint64_t len)
+{
+    static const char prefix[] = FSDRIVER_DIE_AFTER_COMMIT;
+    if (test_hook && len >= sizeof(prefix) - 1 && !memcmp(name, prefix, sizeof(prefix) - 1))
+        die_armed = 1;
+}
+
 static int64_t do_lookup(const message_t *m, message_t *r)
 {
     const struct msg_fs_name *q = &m->u.fs.lookup;
     struct fsdriver_node n;
     int rc = fetch_name(q->name_grant, q->name_len);
+    if (rc == 0)
+        test_arm(name1, q->name_len);
     return rc < 0 ? rc : give(r, fs->lookup(q->dir, name1, q->name_len, &n), &n);
 }
 
@@ -141,10 +158,10 @@ static int64_t do_create(const message_t *m, message_t *r)
     int rc = fetch_name(q->name_grant, q->name_len);
     if (rc < 0)
         return rc;
-    if (!fits32(q->mode) || !fits32(q->uid) || !fits32(q->gid))
+    if (!fits32(q->mode))
         return -LX_EINVAL;
-    rc = fs->create(q->dir, name1, q->name_len, (uint32_t)q->mode, q->rdev, (uint32_t)q->uid,
-                    (uint32_t)q->gid, &n);
+    rc = fs->create(q->dir, name1, q->name_len, (uint32_t)q->mode, q->rdev, (uint32_t)q->owner,
+                    (uint32_t)(q->owner >> 32), &n);
     return give(r, rc, &n);
 }
 
@@ -343,6 +360,8 @@ static int64_t do_walk(const message_t *m, message_t *r)
         struct fsdriver_node node;
         int rc = fsdriver_name_ok(name1, len);
         if (rc == 0)
+            test_arm(name1, len);
+        if (rc == 0)
             rc = fs->lookup(dir, name1, len, &node);
         if (rc < 0) {
             error = rc;
@@ -397,6 +416,23 @@ static int64_t do_unmount(const message_t *m, message_t *r)
     return rc;
 }
 
+/* The record names request (seq, type): it was committed, and its reply is the recorded one. */
+static const struct fsdriver_last *recorded(uint64_t seq, uint64_t type)
+{
+    const struct fsdriver_last *l = seq && fs->last ? fs->last() : 0;
+    return l && l->seq == seq && l->type == type ? l : 0;
+}
+
+/* FS_LAST: the recorded reply of the request named, or FS_NOT_LAST. */
+static int64_t do_last(const message_t *m, message_t *r)
+{
+    const struct fsdriver_last *l = recorded(m->u.fs.last.seq, m->u.fs.last.type);
+    if (!l)
+        return FS_NOT_LAST;
+    memcpy(r->u.w, l->reply, sizeof(l->reply));
+    return r->u.fs.reply.result;
+}
+
 /* One decoder per request, and whether the server gave the callback it needs. */
 typedef int64_t (*decoder_t)(const message_t *m, message_t *r);
 #define SERVED(type, field, decoder)                                                               \
@@ -425,6 +461,7 @@ static const struct {
     SERVED(FS_UTIME, utime, do_utime),
     SERVED(FS_WALK, lookup, do_walk),
     SERVED(FS_HOLD, hold, do_hold),
+    SERVED(FS_LAST, last, do_last),
     [FS_MOUNT - FS_RQ_BASE] = {0, do_mount}, /* these three have defaults */
     [FS_SYNC - FS_RQ_BASE] = {0, do_sync},
     [FS_UNMOUNT - FS_RQ_BASE] = {0, do_unmount},
@@ -447,7 +484,38 @@ static int64_t dispatch(const message_t *m, message_t *r)
         return -LX_ENOSYS;
     if (unmounted && m->type != FS_MOUNT)
         return -LX_EIO;
+    const struct fsdriver_last *l = recorded(m->u.fs.tag.seq, (uint64_t)m->type);
+    if (l) { /* done already (its answer was lost with the last instance): not run again */
+        memcpy(r->u.w, l->reply, sizeof(l->reply));
+        return r->u.fs.reply.result;
+    }
     return requests[i].decode(m, r);
+}
+
+/*
+ * The request m, answered r, is over: the server commits it (fs->commit), with r as the record
+ * when m carries a sequence number (and was run, not answered from the record). Then the test
+ * hook, if armed, kills the server before the answer leaves.
+ */
+static void commit(const message_t *m, const message_t *r)
+{
+    if (!fs->commit)
+        return;
+    uint64_t seq = m->u.fs.tag.seq;
+    int record = seq && m->type != FS_LAST && m->type >= FS_RQ_BASE && m->type < FS_RQ_END &&
+                 !recorded(seq, (uint64_t)m->type);
+    static struct fsdriver_last rec;
+    if (record) {
+        rec = (struct fsdriver_last){seq, (uint64_t)m->type, {0}};
+        memcpy(rec.reply, r->u.w, sizeof(rec.reply));
+    }
+    fs->commit(record ? &rec : 0);
+    if (record && die_armed) {
+        printf("%s: test hook: dying after committing request %lu (type 0x%x), before its "
+               "answer\n",
+               fs->label, seq, m->type);
+        sys_exit(74);
+    }
 }
 
 /* Is ep the client? Root is asked again whenever ep is not the endpoint it last named. */
@@ -520,6 +588,7 @@ void fsdriver_task(const struct fsdriver *server, const char *client)
             early = 0;
             r.u.fs.reply.result = dispatch(&m, &r);
             serving = 0;
+            commit(&m, &r);
         }
         if (suspended) { /* the client was told to wait: keep the reply, and say it is there */
             suspended = 0;

@@ -18,7 +18,9 @@
  * server's lookup callback. What the server checks: its inode numbers (EINVAL for none
  * such), kinds, and the rest of the semantics. A missing callback answers
  * ENOSYS, as an unknown type does, except for the mounting requests (FS_MOUNT,
- * FS_SYNC, FS_UNMOUNT), which have defaults (struct fsdriver below).
+ * FS_SYNC, FS_UNMOUNT), which have defaults (struct fsdriver below). A server with a state
+ * region gives `last` and `commit` (below) and the library keeps the record of the last request
+ * committed (exact replay: FS_LAST, a request with the record's sequence number answered from it).
  *
  * Callbacks return 0 or a byte count, or a negative Linux errno (LX_*).
  */
@@ -40,6 +42,13 @@ struct fsdriver_node {
 struct fsdriver_data {
     endpoint_t ep;
     grant_id_t grant;
+};
+
+/* The record of the last request committed that carried a sequence number (its tag.seq): what
+ * makes vfs's replay exact (docs/FILESYSTEMS.md, "Replay"). In the server's state region. */
+struct fsdriver_last {
+    uint64_t seq, type;
+    uint64_t reply[7]; /* the reply's body (message_t's u.w) */
 };
 
 struct fsdriver {
@@ -94,6 +103,14 @@ struct fsdriver {
     /* Optional (with `kept`): FS_HOLD, one reference to ino that the client held from the dead
      * instance (vfs sends one per inode it holds when the new instance kept the state). */
     int (*hold)(uint64_t ino);
+    /* Optional (with `kept`): exact replay. last: the record of the last request with a
+     * sequence number that was committed (0: none yet). commit: called after every request,
+     * before its answer can leave: ends the request's transaction, storing *rec (when rec is not
+     * 0) as the new record in the same commit, so that the record and the request's changes are
+     * kept or undone together. A request whose sequence number is the record's is answered the
+     * recorded reply and not run again; FS_LAST asks for the record. */
+    const struct fsdriver_last *(*last)(void);
+    void (*commit)(const struct fsdriver_last *rec);
 };
 
 /* The entries of a file server that names its handlers fs_OPERATION (ramfs and ext2 do): its
@@ -117,6 +134,15 @@ _Noreturn void fsdriver_task(const struct fsdriver *fs, const char *client);
  * before the wait is answered at once too (1: m was served; 0 otherwise).
  */
 int fsdriver_suspend(const message_t *m);
+
+/*
+ * The test hook of exact replay, for a server booted with its test word (ext2 `crashtest`, ramfs
+ * `crash-hook`): on, a lookup of a name starting with FSDRIVER_DIE_AFTER_COMMIT arms it, and the
+ * next request with a sequence number dies right after its commit, before its answer leaves
+ * (the request is done and vfs does not know it).
+ */
+#define FSDRIVER_DIE_AFTER_COMMIT ".die-after-commit"
+void fsdriver_test_hook(int on);
 
 /* Seconds since 1970 for file times: the kernel's boot time (pm sets it from the RTC at its
  * start, KC_BOOTTIME) plus the seconds since boot; seconds since boot before pm has set it. */

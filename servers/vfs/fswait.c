@@ -35,7 +35,10 @@
  * against it, with fresh grants (the rerun makes its own). A request that
  * must not run twice (replay_safe) marks the call fs_unsafe: it then runs
  * again only if the new instance says it kept its state with the request in
- * flight rolled back (FS_MOUNT's `kept`); else it ends with EIO.
+ * flight rolled back (FS_MOUNT's `kept`); else it ends with EIO. Whether
+ * such a request was committed before its server died is asked of the new
+ * instance (FS_LAST, ask_last: the record of the last request it committed,
+ * lib/fsdriver), so the call ends as its request did, once.
  */
 #include "vfs.h"
 
@@ -57,6 +60,7 @@ struct fs_log {
     int n;            /* entries; the last is the suspended request until complete */
     int complete;     /* the suspended request's reply is in */
     int spent;        /* that reply was used by a rerun */
+    uint64_t seq;     /* the last entry's sequence number (0: none, or a write that waited) */
     struct fs_logged e[FS_LOG_MAX];
 };
 
@@ -66,6 +70,7 @@ struct busy {
     endpoint_t owner; /* the process whose request it holds (0: vfs's own, or it is gone) */
     int type;         /* that request's */
     int unsafe;       /* it must not run twice (replay_safe) */
+    uint64_t seq;     /* its sequence number (0: untagged) */
     uint64_t put;     /* the inode an FS_UNLINK or FS_RMDIR gives back a reference to (0: none) */
 };
 
@@ -200,7 +205,7 @@ static int replayed(endpoint_t fs, message_t *m)
         replay->spent = 1; /* its reference is used now, once */
     if (!kept && (holds_node(e->type, &e->reply) || through_buffer(e->type)))
         return 0;
-    if (kept && through_buffer(e->type))
+    if (kept && through_buffer(e->type) && !(e->type == FS_WRITE && replay->seq))
         return 0; /* its grant was freed when the call unwound: asked again */
     *m = e->reply;
     return 1;
@@ -212,11 +217,12 @@ static void record(endpoint_t fs, int type, uint64_t key, const message_t *reply
         run_log.e[run_log.n++] = (struct fs_logged){fs, type, key, *reply};
 }
 
-static struct busy *busy_new(endpoint_t fs, endpoint_t owner, int type, int unsafe, uint64_t put)
+static struct busy *busy_new(endpoint_t fs, endpoint_t owner, int type, int unsafe, uint64_t seq,
+                             uint64_t put)
 {
     for (int i = 0; i < NR_BUSY; i++)
         if (!busy[i].ep && !idle[i].ep) {
-            busy[i] = (struct busy){fs, owner, type, unsafe, put};
+            busy[i] = (struct busy){fs, owner, type, unsafe, seq, put};
             idle[i].nput = 0;
             return &busy[i];
         }
@@ -338,6 +344,90 @@ static int replay_safe(const struct vproc *p, int type)
 }
 
 /*
+ * Exact replay (docs/FILESYSTEMS.md, "Replay"): every request that may not run twice carries a
+ * sequence number (msg_fs_tag), which a server with a record (lib/fsdriver: ramfs, ext2) stores
+ * with its reply in the commit of the request's changes. When such a request dies with its
+ * server, the call's log is kept with the request last (log_keep); the new instance, if it kept
+ * the state, is asked whether that request was the last one it committed (FS_LAST, ask_last): if
+ * so its recorded reply completes the log and the rerun is answered from it, as a suspended
+ * request's kept reply is; if not, it never happened and the rerun makes it. Sequence numbers:
+ * vfs's endpoint (new with each vfs instance) above a count of this instance's requests.
+ */
+static uint32_t seq_count;
+
+static int recorded_type(int type)
+{
+    return type == FS_CREATE || type == FS_SYMLINK || type == FS_LINK || type == FS_UNLINK ||
+           type == FS_RMDIR || type == FS_RENAME || (type == FS_WRITE && appending);
+}
+
+/* The sequence number of p's request m to fs: the one of the same request its log holds (it
+ * died with a server and is asked again: the server answers its record), else a new one. */
+static uint64_t seq_of(struct vproc *p, endpoint_t fs, const message_t *m)
+{
+    struct fs_log *l = p ? log_of(p->ep) : 0;
+    const struct fs_logged *e = l && l->seq ? &l->e[l->n - 1] : 0;
+    if (e && e->fs == fs && e->type == m->type && e->key == key_of(m)) {
+        l->spent = 1; /* the server's record answers: the log's copy is not used too */
+        return l->seq;
+    }
+    if (++seq_count == 0)
+        seq_count = 1;
+    return (uint64_t)(uint32_t)self_ep << 32 | seq_count;
+}
+
+/* p's call's requests so far (run_log) and the request of this type in flight last become its
+ * log, to answer its rerun from (complete when the reply is in); 0 if there is no room. */
+static struct fs_log *log_keep(struct vproc *p, endpoint_t fs, int type, uint64_t key, uint64_t seq)
+{
+    message_t none = {.type = FS_REPLY};
+    log_free(p->ep);
+    if (run_log.n >= FS_LOG_MAX)
+        return 0; /* the request would not be its last entry */
+    record(fs, type, key, &none);
+    struct fs_log *l = 0;
+    for (int i = 0; i < NR_LOGS && !l; i++)
+        if (!logs[i].owner)
+            l = &logs[i];
+    if (!l || !run_log.n || run_log.e[run_log.n - 1].type != type)
+        return 0;
+    *l = run_log;
+    l->owner = p->ep;
+    l->complete = l->spent = 0;
+    l->seq = seq;
+    logs_used++;
+    return l;
+}
+
+/*
+ * p's call lost its tagged request (its log's last entry) with server old; now, the new instance,
+ * kept the state: did it commit the request? Yes: its recorded reply completes the log (the log's
+ * entries name now). No: the log goes (the rerun asks everything). Either way the outcome is
+ * known, so the call is no longer unsafe; a server with no record (ENOSYS) leaves it so.
+ */
+static void ask_last(struct vproc *p, struct fs_log *l, endpoint_t old, endpoint_t now)
+{
+    struct fs_logged *e = &l->e[l->n - 1];
+    message_t m = {.type = FS_LAST, .u.fs.last = {l->seq, (uint64_t)e->type}};
+    int r = ipc_sendrec_bounded(now, &m, FS_TIMEOUT_MS);
+    int64_t result = r == 0 && m.type == FS_REPLY ? m.u.fs.reply.result : -LX_EIO;
+    if (result == -LX_ENOSYS || result == -LX_EIO || result == FS_SUSPENDED) {
+        log_free(p->ep);
+        return;
+    }
+    p->fs_unsafe = 0;
+    if (result == FS_NOT_LAST) {
+        log_free(p->ep);
+        return;
+    }
+    for (int i = 0; i < l->n; i++)
+        if (l->e[i].fs == old)
+            l->e[i].fs = now;
+    e->reply = m;
+    l->complete = 1;
+}
+
+/*
  * p's request to fs found it dead: p's call waits for the new instance (fswait_server_back
  * runs it again), at most REPLAY_WAIT_MS from the first death it met, then EIO.
  */
@@ -397,6 +487,7 @@ static int64_t request(endpoint_t fs, message_t *m, int putnode)
     if (b)
         wait_idle(b, 0);
     int unsafe = p && !replay_safe(p, type);
+    uint64_t seq = m->u.fs.tag.seq = recorded_type(type) ? seq_of(p, fs, m) : 0;
     /* a removal carries the name cache's put-node (fs_remove): lost if the server dies in it */
     uint64_t put = type == FS_UNLINK || type == FS_RMDIR ? m->u.fs.unlink.put : 0;
     sent++;                 /* a bounded wait that times out may have reached it: counted */
@@ -405,8 +496,12 @@ static int64_t request(endpoint_t fs, message_t *m, int putnode)
     keep_busy(was);
     if (r == -E_DEADEP && (putnode || put))
         put_lost(fs, putnode ? m->u.fs.putnode.ino : put);
-    if (r == -E_DEADEP && p)
-        return wait_for_instance(p, fs, unsafe);
+    if (r == -E_DEADEP && p) {
+        int64_t w = wait_for_instance(p, fs, unsafe);
+        if (w == SUSPEND && seq) /* it may have been committed: its log says what came before */
+            log_keep(p, fs, type, key, seq);
+        return w;
+    }
     dead_met |= r == -E_DEADEP;
     if (r == -E_TIMEDOUT)
         printf("vfs: file server (endpoint %d) did not answer request 0x%x in %d ms: EIO\n", fs,
@@ -419,7 +514,11 @@ static int64_t request(endpoint_t fs, message_t *m, int putnode)
         return m->u.fs.reply.result;
     }
     /* The server waits for its driver: it finishes the request later. */
-    b = busy_new(fs, p ? p->ep : 0, type, unsafe, put);
+    /* A write that waits goes on copying from a grant its call frees as it unwinds: its reply
+     * (and the record of it) may not stand for the call's data, so its rerun asks again. */
+    if (type == FS_WRITE)
+        seq = 0;
+    b = busy_new(fs, p ? p->ep : 0, type, unsafe, seq, put);
     if (!b)
         return -LX_EIO;
     if (!p) { /* vfs's own request: a put-node goes on, anything else waits here */
@@ -427,21 +526,8 @@ static int64_t request(endpoint_t fs, message_t *m, int putnode)
             wait_idle(b, m);
         return putnode ? 0 : m->u.fs.reply.result;
     }
-    message_t none = {.type = FS_REPLY};
-    record(fs, type, key, &none);
-    log_free(p->ep);
-    struct fs_log *l = 0;
-    for (int i = 0; i < NR_LOGS && !l; i++)
-        if (!logs[i].owner)
-            l = &logs[i];
-    if (l && run_log.n && run_log.e[run_log.n - 1].type == type) {
-        *l = run_log;
-        l->owner = p->ep;
-        l->complete = l->spent = 0;
-        logs_used++;
-    } else {
+    if (!log_keep(p, fs, type, key, seq))
         b->owner = 0; /* no room to keep it: the rerun asks again */
-    }
     p->fs_wait = fs;
     suspend(p, WAIT_FS);
     return SUSPEND;
@@ -526,9 +612,11 @@ static int result_is_request(uint64_t nr)
  * died before its answer left, and then the change finds its own work done (an unlink: ENOENT;
  * a mkdir: EEXIST). The first run had found the name as the change needs it (else it ended there
  * with that error), so such an answer is taken as the change's success: a heuristic, as NFS's
- * for the requests it may have sent twice (docs/FILESYSTEMS.md, "Replay").
+ * for the requests it may have sent twice (docs/FILESYSTEMS.md, "Replay"). Only where the server
+ * could not say (ask_last: it keeps no record, FS_LAST's ENOSYS; or the call's log found no
+ * room): a server's record makes the call's outcome known and clears fs_unsafe.
  */
-static int64_t replayed_result(uint64_t nr, int64_t r)
+static int64_t guessed_result(uint64_t nr, int64_t r)
 {
     int removes = nr == LX_unlink || nr == LX_unlinkat || nr == LX_rmdir || nr == LX_rename ||
                   nr == LX_renameat || nr == LX_renameat2;
@@ -548,7 +636,7 @@ int64_t fswait_end(struct vproc *p, int64_t r)
     if (p->wait == WAIT_FS || p->wait == WAIT_PROCINFO)
         return SUSPEND;
     if (p->fs_unsafe && r < 0 && result_is_request(p->call.u.lx.nr))
-        r = replayed_result(p->call.u.lx.nr, r);
+        r = guessed_result(p->call.u.lx.nr, r);
     struct fs_log *l = log_of(p->ep);
     if (l && l->complete && !l->spent && l->n && r < 0 && result_is_request(p->call.u.lx.nr)) {
         const struct fs_logged *e = &l->e[l->n - 1];
@@ -575,9 +663,11 @@ void fswait_server_gone(endpoint_t old)
     if (!b)
         return;
     struct vproc *owner = b->owner ? vproc_of(b->owner) : 0;
+    struct fs_log *l = owner ? log_of(b->owner) : 0;
     if (owner) { /* its request died with the server: the rerun asks the new instance */
         owner->fs_unsafe |= b->unsafe;
-        log_free(b->owner);
+        if (!b->seq || !l || l->complete)
+            log_free(b->owner);
     }
     if (b->put)
         put_lost(old, b->put);
@@ -627,6 +717,11 @@ int fswait_server_back(endpoint_t old, endpoint_t now, int kept)
             continue;
         p->fs_wait = now;
         n++;
+        struct fs_log *l = log_of(p->ep);
+        if (l && l->seq && !l->complete && kept)
+            ask_last(p, l, old, now);
+        else if (l && !l->complete)
+            log_free(p->ep);
         if (p->fs_unsafe && !kept) {
             printf("vfs: a request of pid %d's call (%lu) died with file server %d and may not "
                    "run twice on its fresh instance: EIO\n",

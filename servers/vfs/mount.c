@@ -354,6 +354,8 @@ void mounts_check(void)
             continue;
         }
         int kept = instance_kept(now);
+        if (!kept && sys_proc_info(now, &info) != 0)
+            continue; /* it died before it answered (not a fresh start): bound to the next one */
         if (!kept)
             namecache_forget_fs(m->ep);     /* a ramfs comes back empty; puts go to the dead one */
         vnode_rebind(m->ep, now);           /* a fresh instance counts none of our references */

@@ -294,7 +294,7 @@ int64_t fs_create(struct vnode *dir, const char *name, uint64_t mode, uint64_t r
 {
     message_t m = {
         .type = FS_CREATE,
-        .u.fs.create = {.dir = dir->ino, .mode = mode, .rdev = rdev, .uid = uid, .gid = gid}};
+        .u.fs.create = {.dir = dir->ino, .mode = mode, .rdev = rdev, .owner = FS_OWNER(uid, gid)}};
     struct msg_fs_create *q = &m.u.fs.create;
     forget(dir, name, strlen(name));
     return fs_named(dir, &m, &q->name_grant, &q->name_len, name, strlen(name), node);

@@ -13,6 +13,7 @@
 #ifndef SAMSARA_MSG_FS_H
 #define SAMSARA_MSG_FS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <samsara/msg/reply.h>
 
@@ -27,10 +28,13 @@ struct msg_fs_remove {
     uint64_t dir, name_grant, name_len, put;
 };
 
-/* FS_CREATE: a file, directory, fifo or character device (mode says which) owned by uid:gid */
+/* FS_CREATE: a file, directory, fifo or character device (mode says which) owned by uid:gid,
+ * both in `owner` (FS_OWNER: uid in the low 32 bits, gid in the high: the seventh word is the
+ * request's sequence number) */
 struct msg_fs_create {
-    uint64_t dir, name_grant, name_len, mode, rdev, uid, gid;
+    uint64_t dir, name_grant, name_len, mode, rdev, owner;
 };
+#define FS_OWNER(uid, gid) ((uint64_t)(uint32_t)(uid) | (uint64_t)(uint32_t)(gid) << 32)
 
 /* FS_SYMLINK: the grant holds "name NUL target" (len bytes in all) */
 struct msg_fs_symlink {
@@ -107,6 +111,21 @@ struct msg_fs_sync {
     uint64_t ino;
 };
 
+/*
+ * Every request's seventh (last) word: its sequence number on vfs's channel to the server (each
+ * request body is at most six words), 0 for none. A server that keeps a "last committed request"
+ * record (lib/fsdriver: fsdriver_last) stores it, with the reply, in the same commit as the
+ * request's changes; FS_LAST asks for it (docs/FILESYSTEMS.md, "Replay").
+ */
+struct msg_fs_tag {
+    uint64_t body[6], seq;
+};
+
+/* FS_LAST: was request seq (of type `type`) the last one the server committed? */
+struct msg_fs_last {
+    uint64_t seq, type;
+};
+
 /* Reply to FS_LOOKUP, FS_CREATE, FS_SYMLINK, FS_MOUNT: the inode, with one reference counted */
 struct msg_fs_node_reply {
     int64_t result;
@@ -145,11 +164,19 @@ union msg_fs {
     struct msg_fs_putnode putnode;
     struct msg_fs_sync sync;
     struct msg_fs_walk walk;
+    struct msg_fs_last last;
+    struct msg_fs_tag tag;              /* every request's sequence number: tag.seq */
     struct msg_reply reply;             /* every request's result */
     struct msg_fs_node_reply node;      /* LOOKUP, CREATE, SYMLINK, MOUNT */
     struct msg_fs_getdents_reply dents; /* GETDENTS */
     struct msg_fs_walk_reply walked;    /* WALK */
 };
 MSG_BODY_FITS(union msg_fs);
+#define FS_REQUEST_FITS(s)                                                                         \
+    _Static_assert(sizeof(s) <= offsetof(struct msg_fs_tag, seq), #s " leaves the seq word")
+FS_REQUEST_FITS(struct msg_fs_create);
+FS_REQUEST_FITS(struct msg_fs_symlink);
+FS_REQUEST_FITS(struct msg_fs_walk);
+FS_REQUEST_FITS(struct msg_fs_getdents);
 
 #endif

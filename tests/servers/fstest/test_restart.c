@@ -319,11 +319,87 @@ static int restart_undo_every_step(void)
     return 0;
 }
 
+/* Exact replay's record (lib/fsdriver: struct fsdriver_last; docs/FILESYSTEMS.md, "Replay"). */
+static int64_t tagged(int type, uint64_t dir, const char *name, uint64_t mode, uint64_t seq)
+{
+    uint64_t len = strlen(name);
+    message_t m = {.type = type};
+    if (type == FS_CREATE)
+        m.u.fs.create = (struct msg_fs_create){.dir = dir, .name_len = len, .mode = mode};
+    else
+        m.u.fs.unlink = (struct msg_fs_remove){.dir = dir, .name_len = len};
+    m.u.fs.tag.seq = seq;
+    return fs_call_granted(
+        &m, type == FS_CREATE ? &m.u.fs.create.name_grant : &m.u.fs.unlink.name_grant, name, len,
+        GRANT_READ);
+}
+
+static int64_t last_of(uint64_t seq, int type)
+{
+    message_t m = {.type = FS_LAST, .u.fs.last = {seq, (uint64_t)type}};
+    return fs_call(&m);
+}
+
+/*
+ * ramfs records the last request with a sequence number in the commit of its changes: FS_LAST
+ * names it, the same request again is answered the recorded reply (an unlink done: 0, not
+ * ENOENT), the record survives a kill, a death before the commit undoes it with the change, and
+ * a death right after the commit (the test hook: before the answer) leaves the change and its
+ * reply, which the new instance gives for the request sent again (a mkdir: 0, not EEXIST).
+ */
+static int restart_record_exact(void)
+{
+    uint64_t d, w, ino, ino2;
+    const uint64_t s = 0x5eed0000000ull; /* not vfs's: fstest is ramfs's client here */
+    EXPECT(fs_scratch("exact", &d), 0);
+    EXPECT(fs_create(d, "w", S_IFREG | 0644, 0, &w), 0); /* the crash hook's writes */
+    EXPECT(tagged(FS_CREATE, d, "a", S_IFREG | 0644, s + 1), 0);
+    ino = fs_last.u.fs.node.ino;
+    EXPECT(last_of(s + 1, FS_CREATE), 0);
+    CHECK(fs_last.u.fs.node.ino == ino);
+    EXPECT(last_of(s + 2, FS_CREATE), FS_NOT_LAST);
+    EXPECT(last_of(s + 1, FS_UNLINK), FS_NOT_LAST);
+    EXPECT(fs_putnode(ino), 0);
+    EXPECT(tagged(FS_UNLINK, d, "a", 0, s + 2), 0);
+    EXPECT(tagged(FS_UNLINK, d, "a", 0, s + 2), 0); /* the record answers: done once */
+    EXPECT(tagged(FS_UNLINK, d, "a", 0, s + 3), -LX_ENOENT);
+    EXPECT(last_of(s + 2, FS_UNLINK), FS_NOT_LAST);
+    if (kill_ramfs(0))
+        return 1;
+    EXPECT(last_of(s + 3, FS_UNLINK), -LX_ENOENT); /* kept across the kill */
+    /* a death before the commit: the change and its record undone */
+    EXPECT(fs_write(w, CRASH_AT | 1, "x", 1), 0);
+    endpoint_t old = fs_ep;
+    CHECK(tagged(FS_CREATE, d, "b", S_IFDIR | 0755, s + 4) <= IPC_FAILED);
+    if (new_ramfs(old))
+        return 1;
+    EXPECT(last_of(s + 4, FS_CREATE), FS_NOT_LAST);
+    EXPECT(last_of(s + 3, FS_UNLINK), -LX_ENOENT);
+    EXPECT(fs_lookup(d, "b", &ino), -LX_ENOENT);
+    /* a death after the commit, before the answer: the change and its reply kept */
+    EXPECT(fs_lookup(d, ".die-after-commit", &ino), -LX_ENOENT); /* arms the hook */
+    old = fs_ep;
+    CHECK(tagged(FS_CREATE, d, "b", S_IFDIR | 0755, s + 5) <= IPC_FAILED);
+    if (new_ramfs(old))
+        return 1;
+    EXPECT(last_of(s + 5, FS_CREATE), 0);
+    ino = fs_last.u.fs.node.ino;
+    EXPECT(tagged(FS_CREATE, d, "b", S_IFDIR | 0755, s + 5), 0); /* not EEXIST */
+    CHECK(fs_last.u.fs.node.ino == ino);
+    EXPECT(fs_lookup(d, "b", &ino2), 0);
+    CHECK(ino2 == ino);
+    EXPECT(fs_putnode(ino2), 0);
+    EXPECT(fs_putnode(ino), 0); /* the create's one reference */
+    EXPECT(tagged(FS_CREATE, d, "b", S_IFDIR | 0755, s + 6), -LX_EEXIST); /* a new request */
+    return 0;
+}
+
 const struct fstest restart_tests[] = {
     {"state_grow_refused", state_grow_refused},
     {"restart_keeps_files", restart_keeps_files},
     {"restart_mid_write_undone", restart_mid_write_undone},
     {"restart_undo_every_step", restart_undo_every_step},
+    {"restart_record_exact", restart_record_exact},
     {"restart_bad_header_fresh", restart_bad_header_fresh},
     {0, 0},
 };
