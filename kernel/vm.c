@@ -551,10 +551,14 @@ int user_range_mapped(struct proc *p, uint64_t va, uint64_t len, int write)
  */
 static int share_page(struct proc *sp, uint64_t src, struct proc *dp, uint64_t dst, uint64_t *d)
 {
-    uint64_t own = PTE_NOFREE | PTE_DMA | PTE_SHARED,
-             *s = src < USER_TOP ? vm_pte(sp->pml4, src, 0, 0) : 0,
-             *twin = s && (*s & PTE_SHARED) && !sp->user ? region_twin(sp, src, *s) : 0;
-    if (!s || !d || (*s & (PTE_P | PTE_U | own)) != (PTE_P | PTE_U | (twin ? PTE_SHARED : 0)) ||
+    uint64_t own = PTE_NOFREE | PTE_DMA | PTE_SHARED, *twin = 0,
+             *s = src < USER_TOP ? vm_pte(sp->pml4, src, 0, 0) : 0;
+    /* a region's page: lent before (then every mapping is copy-on-write) or now (region_twin) */
+    uint64_t region =
+        s && !sp->user && (*s & PTE_SHARED) && ((*s & PTE_COW) || (twin = region_twin(sp, src, *s)))
+            ? PTE_SHARED
+            : 0;
+    if (!s || !d || (*s & (PTE_P | PTE_U | own)) != (PTE_P | PTE_U | region) ||
         !(*d & (PTE_P | PTE_LAZY)) || (*d & own) ||
         (!(*d & PTE_P) && dp->priv.max_pages && dp->pages >= dp->priv.max_pages) ||
         frame_share(*s & PTE_ADDR) < 0)
