@@ -16,6 +16,8 @@
  *                              pread of 64 bytes, fstat, dup+close)
  *   ubench loop CALL           one of those for ever, for tools/profile.py
  *   ubench loop fork_exec      fork+exec(/bin/true)+wait for ever (tools/profile.py --fork-exec)
+ *   ubench loop pread_4k       that syscalls row for ever (also pread_64k, pwrite_4k, pwrite_64k;
+ *                              tools/profile_system.py)
  *
  * A row is "UBENCH name us-median us-min us-max tsc-median": 11 runs of the operation repeated
  * enough times, per operation the microseconds from CLOCK_MONOTONIC (the TSC's, through the vDSO)
