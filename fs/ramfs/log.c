@@ -111,21 +111,19 @@ void ramfs_log(const void *p, uint64_t n)
     if (!logging || !n)
         return;
     uint64_t used = *LOG_USED;
-    if (n > 64 || (n & 7) || ((uint64_t)p & 7) || used > LOG_ROOM - 96) {
+    if (n != 8 || ((uint64_t)p & 7) || used > LOG_ROOM - 32) {
         append(p, n, 0);
         return;
     }
     crash_check();
-    /* up to 8 aligned words (a pointer, a link, an inode's times, the page words), most
-     * records: append's work without the copy call */
-    uint64_t *r = (uint64_t *)(LOG_RECORDS + used), words = n / 8;
+    /* one aligned word (a pointer, a link), most records: append's work without the copy call */
+    uint64_t *r = (uint64_t *)(LOG_RECORDS + used);
     r[0] = (uint64_t)p;
-    r[1] = n;
-    for (uint64_t i = 0; i < words; i++)
-        r[2 + i] = ((const uint64_t *)p)[i];
-    r[2 + words] = RECORD_HEAD + n + RECORD_TAIL;
+    r[1] = 8;
+    r[2] = *(const uint64_t *)p;
+    r[3] = RECORD_HEAD + 8 + RECORD_TAIL;
     BARRIER(); /* as in append: the record, then its count, then the change */
-    *LOG_USED = used + RECORD_HEAD + n + RECORD_TAIL;
+    *LOG_USED = used + RECORD_HEAD + 8 + RECORD_TAIL;
     BARRIER();
 }
 
