@@ -62,6 +62,7 @@ struct proc {
     int fault_held;          /* a Linux process held at a fault its parent has not reaped */
     endpoint_t fork_copy, fork_src; /* the copy of src our restarting KC_PROC_FORK makes, or 0 */
     uint64_t fork_at;               /* where its next part starts */
+    uint64_t region_delta; /* rs's address of a page rs shared us minus ours (vm.c region_twin) */
 };
 
 _Static_assert(offsetof(struct proc, regs) == 0 && sizeof(struct regs) % 16 == 0,

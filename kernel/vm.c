@@ -289,12 +289,14 @@ static int vm_walk_range(struct proc *p, uint64_t va, uint64_t len, uint64_t fla
             } else if ((*pte & PTE_P) &&
                        (!phys || ((*pte & PTE_NOFREE) && (*pte & PTE_ADDR) - phys[0] < phys[1]))) {
                 if (flags) {
+                    uint64_t was = *pte;
                     *pte = (*pte &
                             (PTE_ADDR | PTE_NOFREE | PTE_DMA | PTE_SHARED | PTE_PCD | PTE_PWT)) |
                            flags;
-                    if ((*pte & (PTE_W | PTE_NOFREE | PTE_DMA | PTE_SHARED)) == PTE_W &&
-                        frame_mappings(*pte & PTE_ADDR) > 1)
-                        *pte ^= PTE_W | PTE_COW; /* a frame a fork shares stays copy-on-write */
+                    if ((*pte & (PTE_W | PTE_NOFREE | PTE_DMA)) == PTE_W &&
+                        (was & PTE_SHARED ? was & PTE_COW : frame_mappings(was & PTE_ADDR) > 1))
+                        *pte ^= PTE_W | PTE_COW; /* a frame a fork shares or a lent region page
+                                                    stays copy-on-write */
                 } else {
                     if (!(*pte & PTE_NOFREE)) {
                         release(*pte);
@@ -355,6 +357,8 @@ int vm_share_range(struct proc *p, uint64_t src, struct proc *t, uint64_t va, ui
             (!(*s & PTE_SHARED) && frame_mappings(*s & PTE_ADDR) > 1)) /* not a fork's COW page */
             return -E_FAULT;
     }
+    if (p == root_proc)
+        t->region_delta = src - va; /* a state region: its pages may be lent (region_twin) */
     for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
         uint64_t *s = vm_pte(p->pml4, src + off, 0, 0), pa = *s & PTE_ADDR;
         int r = frame_share(pa);
@@ -449,6 +453,24 @@ int vm_move_range(struct proc *p, uint64_t from, uint64_t to, uint64_t len)
 }
 
 /*
+ * Lending a state region's page (docs/REINCARNATION.md, "Lent region pages"): rs's entry for the
+ * frame of p's shared page pte at va, if rs shared it into p (at va + p->region_delta) and no
+ * one else may write it (only these two map it, or both are copy-on-write since a lending); else
+ * 0. share_page makes both copy-on-write; p's first store (vm_fault) copies and moves both
+ * mappings to the copy, so the region stays one and the borrower keeps the old bytes.
+ */
+static uint64_t *region_twin(struct proc *p, uint64_t va, uint64_t pte)
+{
+    uint64_t *r = p->region_delta && p != root_proc && va + p->region_delta < USER_TOP
+                      ? vm_pte(root_proc->pml4, va + p->region_delta, 0, 0)
+                      : 0;
+    return r && (*r & (PTE_P | PTE_SHARED | PTE_ADDR)) == (PTE_P | PTE_SHARED | (pte & PTE_ADDR)) &&
+                   ((pte & *r & PTE_COW) || frame_mappings(pte & PTE_ADDR) == 2)
+               ? r
+               : 0;
+}
+
+/*
  * A touch of va in p (a write if asked) that found no page, or a write that found a
  * copy-on-write one: a demand-zero marker allowing that access gets a zeroed frame; a COW page
  * gets a copy of its frame, or only its write bit if no other mapping is left. 0, or -E_FAULT
@@ -471,6 +493,12 @@ int vm_fault(struct proc *p, uint64_t va, int write)
         if (cow) {
             vm_epoch++;
             memcpy(P2V(pa), P2V(old), PAGE_SIZE);
+            uint64_t *twin = *pte & PTE_SHARED ? region_twin(p, va, *pte) : 0;
+            if (twin && frame_share(pa) == 0) { /* a lent region page: rs's mapping moves too */
+                *twin = pa | (*twin & ~(PTE_ADDR | PTE_COW)) | PTE_W;
+                frame_unshare(old);
+                space_changed(root_proc->pml4);
+            }
             frame_unshare(old);
         }
         *pte = pa | (*pte & ~(PTE_ADDR | PTE_LAZY)) | PTE_P;
@@ -523,16 +551,26 @@ int user_range_mapped(struct proc *p, uint64_t va, uint64_t len, int write)
  */
 static int share_page(struct proc *sp, uint64_t src, struct proc *dp, uint64_t dst, uint64_t *d)
 {
-    uint64_t own = PTE_NOFREE | PTE_DMA | PTE_SHARED,
+    uint64_t own = PTE_NOFREE | PTE_DMA | PTE_SHARED, *twin = 0,
              *s = src < USER_TOP ? vm_pte(sp->pml4, src, 0, 0) : 0;
-    if (!s || !d || (*s & (PTE_P | PTE_U | own)) != (PTE_P | PTE_U) || !(*d & (PTE_P | PTE_LAZY)) ||
-        (*d & own) || (!(*d & PTE_P) && dp->priv.max_pages && dp->pages >= dp->priv.max_pages) ||
+    /* a region's page: lent before (then every mapping is copy-on-write) or now (region_twin) */
+    uint64_t region =
+        s && !sp->user && (*s & PTE_SHARED) && ((*s & PTE_COW) || (twin = region_twin(sp, src, *s)))
+            ? PTE_SHARED
+            : 0;
+    if (!s || !d || (*s & (PTE_P | PTE_U | own)) != (PTE_P | PTE_U | region) ||
+        !(*d & (PTE_P | PTE_LAZY)) || (*d & own) ||
+        (!(*d & PTE_P) && dp->priv.max_pages && dp->pages >= dp->priv.max_pages) ||
         frame_share(*s & PTE_ADDR) < 0)
         return 0;
     if (*s & PTE_W) {
         *s ^= PTE_W | PTE_COW;
         __asm__ volatile("invlpg (%0)" ::"r"(src) : "memory");
         space_changed(sp->pml4); /* sp's writable translation may be under its PCID */
+    }
+    if (twin && (*twin & PTE_W)) { /* a region page: rs's mapping too (region_twin) */
+        *twin ^= PTE_W | PTE_COW;
+        space_changed(root_proc->pml4);
     }
     if (*d & PTE_P)
         release(*d);

@@ -16,6 +16,8 @@
  *                              pread of 64 bytes, fstat, dup+close)
  *   ubench loop CALL           one of those for ever, for tools/profile.py
  *   ubench loop fork_exec      fork+exec(/bin/true)+wait for ever (tools/profile.py --fork-exec)
+ *   ubench loop pread_4k       that syscalls row for ever (also pread_64k, pwrite_4k, pwrite_64k;
+ *                              tools/profile_system.py)
  *
  * A row is "UBENCH name us-median us-min us-max tsc-median": 11 runs of the operation repeated
  * enough times, per operation the microseconds from CLOCK_MONOTONIC (the TSC's, through the vDSO)
@@ -427,6 +429,26 @@ static void make_dirs(const char *path)
         }
 }
 
+/* `ubench loop pread_4k|pread_64k|pwrite_4k|pwrite_64k`: one transfer row of syscall_rows for
+ * ever (tools/profile_system.py); 0 if name is none of them. */
+static int transfer_loop(const char *name)
+{
+    static const char *const names[] = {"pread_4k", "pread_64k", "pwrite_4k", "pwrite_64k"};
+    for (int k = 0; k < 4; k++)
+        if (!strcmp(name, names[k])) {
+            buf = map(65536);
+            memset(buf, 'u', 65536);
+            make_dirs(DEEP_DIR);
+            if ((data_fd = open(DATA_FILE, O_RDWR | O_CREAT | O_TRUNC, 0600)) < 0)
+                fail("open " DATA_FILE);
+            full(data_fd, buf, 65536, 1);
+            printf("ubench: looping %s\n", name);
+            for (;;)
+                transfer(k >= 2, k % 2 ? 65536 : 4096);
+        }
+    return 0;
+}
+
 static int syscall_rows(void)
 {
     buf = map(65536);
@@ -669,7 +691,7 @@ int main(int argc, char **argv)
             fork_wait(1);
     }
     if (argc == 3 && !strcmp(argv[1], "loop"))
-        return calls_rows(argv[2]);
+        return transfer_loop(argv[2]) || calls_rows(argv[2]);
     if (argc == 4 && !strcmp(argv[1], "tree"))
         return tree(argv[2], (unsigned)strtoul(argv[3], 0, 10));
     if (argc == 4 && !strcmp(argv[1], "gen"))
