@@ -143,8 +143,8 @@ static int fault_deny(endpoint_t ep, const struct layout *l, const struct user_r
 static const struct {
     const char *name;
     int (*inject)(endpoint_t ep, const struct layout *l, const struct user_regs *u);
-} kinds[] = {{"code", fault_code},       {"nop", fault_nop},         {"reg", fault_reg},
-             {"pointer", fault_pointer}, {"loop", fault_loop},       {"garbage", fault_garbage},
+} kinds[] = {{"code", fault_code},       {"nop", fault_nop},   {"reg", fault_reg},
+             {"pointer", fault_pointer}, {"loop", fault_loop}, {"garbage", fault_garbage},
              {"deny", fault_deny}};
 
 /* COUNT faults of KIND into label's running instance: the answer line into out. */
@@ -159,8 +159,10 @@ void inject_command(const char *label, const char *kind, uint64_t count, uint64_
     while (k < sizeof(kinds) / sizeof(kinds[0]) && strcmp(kinds[k].name, kind))
         k++;
     if (k == sizeof(kinds) / sizeof(kinds[0])) {
-        snprintf_s(out, len, "error: inject: unknown kind '%s' (code, nop, reg, pointer, loop, "
-                   "garbage, deny)\n", kind);
+        snprintf_s(out, len,
+                   "error: inject: unknown kind '%s' (code, nop, reg, pointer, loop, "
+                   "garbage, deny)\n",
+                   kind);
         return;
     }
     if (!image || ep <= 0 || count < 1 || count > 1000) {
@@ -175,8 +177,10 @@ void inject_command(const char *label, const char *kind, uint64_t count, uint64_
     }
     int64_t r = sys_inject(ep, INJECT_PEEK, u.rsp & ~7ull, (uint64_t)&word, 0);
     if (r == -E_PERM) { /* the kernel counted it as a denial */
-        snprintf_s(out, len, "error: inject %s: refused: fault injection is off (boot with "
-                   "inject=1)\n", label);
+        snprintf_s(out, len,
+                   "error: inject %s: refused: fault injection is off (boot with "
+                   "inject=1)\n",
+                   label);
         return;
     }
     seed = with_seed ? with_seed : sys_tsc() | 1;
