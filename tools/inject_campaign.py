@@ -40,31 +40,49 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import subprocess  # noqa: E402
+
 from qemu import BUILD, NICS, Boot, run_boot  # noqa: E402
 
 KINDS = ["code", "nop", "reg", "pointer", "loop", "garbage", "deny"]
 CLASSES = ["no_effect", "recovered", "hang_detected", "complaint", "app_error", "wrong_data",
            "kernel_crash", "system_hang"]
 NET_DRIVERS = {NICS[name][0]: name for name in ("virtio", "e1000", "rtl8139")}
+BLOCK_DRIVERS = {"virtio_blk": "virtio", "ahci": "ahci"}  # the disk's interface (qemu.DISKIFS)
 WATCHDOG = 90  # seconds a trial's shell line may take before the system counts as hung
 PORT = 84
 SIZE = 256 << 10
 
 
 class Instance:
-    """One Samsara in QEMU with inject=1, the card of driver, and a responder on
-    10.0.2.100:84 that serves the file for each connection (suite_wget.respond_once)."""
+    """One Samsara in QEMU with inject=1 and driver's device. A network driver: its card, and a
+    responder on 10.0.2.100:84 that serves the file at path for each connection
+    (suite_wget.respond_once). A disk driver: a fresh 32 MiB ext2 image on its interface,
+    mounted on /mnt, and path's bytes copied into the guest's /tmp/src (want: their sha256)."""
 
     def __init__(self, driver, path, inject=True, services=()):
-        mods, flags = run_boot(NET_DRIVERS[driver], services, root="ramfs")
-        device = NICS[NET_DRIVERS[driver]][1]
-        netdev = (f"user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:{PORT}-cmd:{sys.executable} "
-                  f"{os.path.join(os.path.dirname(os.path.abspath(__file__)), 'suite_wget.py')} "
-                  f"--once {path}")
-        extra = ["-netdev", netdev, "-device", device] + (["-append", "inject=1"] if inject else [])
-        self.boot = Boot(mods, extra=extra, console=True)
-        self.n = 0
+        self.driver, self.image, self.n = driver, None, 0
+        append = ["-append", "inject=1"] if inject else []
+        if driver in BLOCK_DRIVERS:
+            fd, self.image = tempfile.mkstemp(prefix="inject-disk-", suffix=".img", dir=BUILD)
+            os.close(fd)
+            subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", self.image, "32M"], check=True)
+            mods, flags = run_boot("none", services, root="ramfs", diskif=BLOCK_DRIVERS[driver],
+                                   image=self.image)
+            self.boot = Boot(mods, extra=flags + append, console=True)
+        else:
+            mods, flags = run_boot(NET_DRIVERS[driver], services, root="ramfs")
+            device = NICS[NET_DRIVERS[driver]][1]
+            netdev = (f"user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:{PORT}-cmd:"
+                      f"{sys.executable} {os.path.join(os.path.dirname(os.path.abspath(__file__)), 'suite_wget.py')} "
+                      f"--once {path}")
+            self.boot = Boot(mods, extra=["-netdev", netdev, "-device", device] + append,
+                             console=True)
         self.up = self.boot.wait_prompt("# ", 120)
+        if self.up and self.image:  # the source file, typed in as hex would be slow: made here
+            out = self.run("head -c 262144 /dev/urandom >/tmp/src; sha256sum </tmp/src", 60)
+            sums = [t.split()[0] for t in out or [] if re.match(r"^[0-9a-f]{64}  -$", t)]
+            self.want, self.up = (sums[0], True) if sums else (None, False)
 
     def run(self, command, timeout=WATCHDOG):
         """The lines command printed, or None if its end marker did not come in time."""
@@ -83,7 +101,16 @@ class Instance:
         return any("panic" in t for _, t in self.boot.lines)
 
     def kill(self):
+        """Stop QEMU; for a disk, `e2fsck -fn` of its image: its exit status (0: clean), or None
+        for a network driver."""
+        if self.image and self.up and not self.dead():
+            self.run("sync", 30)
         self.boot.kill()
+        if not self.image:
+            return None
+        status = subprocess.run(["e2fsck", "-fn", self.image], capture_output=True).returncode
+        os.unlink(self.image)
+        return status
 
 
 def service_row(lines, driver):
@@ -96,6 +123,12 @@ def service_row(lines, driver):
 
 
 def workload(driver, want):
+    """The shell line that checks the driver's work: prints wget=STATUS (of the download or the
+    write), the sha256 of what came back, rs's row and log lines of the driver."""
+    if driver in BLOCK_DRIVERS:  # written, synced, read back (through ext2's cache, mostly)
+        return (f"rm -f /mnt/f; cp /tmp/src /mnt/f 2>/tmp/e && sync 2>>/tmp/e; echo wget=$?; "
+                f"sha256sum </mnt/f; head -c 200 /tmp/e; sleep 1; "
+                f"service list | grep '^{driver} '; service log | grep ' {driver} ' | tail -4")
     url = f"http://10.0.2.100:{PORT}/file"
     return (f"rm -f /tmp/f; wget -T 15 -q -O /tmp/f {url} "
             f"2>/tmp/e; echo wget=$?; sha256sum </tmp/f; head -c 200 /tmp/e; sleep 1; "
@@ -141,14 +174,17 @@ class Results:
                         r = json.loads(line)
                     except ValueError:
                         continue  # a line cut off when a run was stopped
-                    self.done.add((r["driver"], r["kind"], r["faults"], r["seed"]))
+                    if r["kind"] != "e2fsck":
+                        self.done.add((r["driver"], r["kind"], r["faults"], r["seed"]))
 
     def add(self, record):
         with self.lock:
             if self.path:
                 with open(self.path, "a") as f:
                     f.write(json.dumps(record) + "\n")
-            self.done.add((record["driver"], record["kind"], record["faults"], record["seed"]))
+            if record["kind"] != "e2fsck":
+                self.done.add((record["driver"], record["kind"], record["faults"],
+                               record["seed"]))
 
 
 def trial(inst, driver, kind, faults, seed, want):
@@ -171,8 +207,9 @@ def trial(inst, driver, kind, faults, seed, want):
     healthy = out is not None
     if healthy and cls not in ("recovered", "hang_detected"):
         healthy = inst.run(f"service restart {driver} >/dev/null; sleep 0.3", 30) is not None
-    if healthy:  # the check: the next download must be right, else boot again
-        check = inst.run(f"wget -T 15 -q -O - http://10.0.2.100:{PORT}/file | sha256sum", 60)
+    if healthy:  # the check: the next download (write) must be right, else boot again
+        check = inst.run(f"cp /tmp/src /mnt/g && sync && sha256sum </mnt/g" if inst.image else
+                         f"wget -T 15 -q -O - http://10.0.2.100:{PORT}/file | sha256sum", 60)
         healthy = bool(check) and any(line.startswith(want) for line in check)
         rec["after_ok"] = healthy
     return rec, healthy
@@ -193,7 +230,7 @@ def campaign(args):
     lock = threading.Lock()
 
     def worker():
-        inst = None
+        inst, trials = None, []
         while True:
             with lock:
                 if not todo:
@@ -206,14 +243,24 @@ def campaign(args):
                     inst = Instance(args.driver, path)
                 if inst.up:
                     break
-            rec, healthy = trial(inst, args.driver, kind, args.faults, seed, want)
+            rec, healthy = trial(inst, args.driver, kind, args.faults, seed,
+                                 inst.want if inst.image else want)
             results.add(rec)
+            trials.append(seed)
             print(f"  {kind:8} seed {seed}: {rec['class']}", flush=True)
             if not healthy:
-                inst.kill()
-                inst = None
+                stop(inst, trials)
+                inst, trials = None, []
         if inst:
-            inst.kill()
+            stop(inst, trials)
+
+    def stop(inst, trials):  # a disk's image checked: one line of its own in the results
+        status = inst.kill()
+        if status is not None:
+            results.add({"driver": args.driver, "kind": "e2fsck", "faults": 0, "seed": trials,
+                         "class": "fsck_clean" if status == 0 else "fsck_errors",
+                         "status": status})
+            print(f"  e2fsck -fn after {len(trials)} trials: exit {status}", flush=True)
 
     threads = [threading.Thread(target=worker) for _ in range(args.jobs)]
     try:
@@ -229,6 +276,8 @@ def report(path, png=None):
     with open(path) as f:
         rows = [json.loads(line) for line in f if line.strip()]
     table = {}
+    fsck = [r for r in rows if r["kind"] == "e2fsck"]
+    rows = [r for r in rows if r["kind"] != "e2fsck"]
     for r in rows:
         for key in ((r["driver"], r["kind"]), (r["driver"], "all"), ("all", "all")):
             t = table.setdefault(key, {"trials": 0, "faults": 0, **{c: 0 for c in CLASSES}})
@@ -239,6 +288,10 @@ def report(path, png=None):
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for (driver, kind), t in sorted(table.items(), key=lambda kv: (kv[0][0] == "all", kv[0])):
         lines.append("| " + " | ".join([driver, kind] + [str(t[h]) for h in head[2:]]) + " |")
+    for driver in sorted({r["driver"] for r in fsck}):
+        ran = [r for r in fsck if r["driver"] == driver]
+        lines.append(f"\n{driver}: e2fsck -fn of {len(ran)} image(s) after their trials: "
+                     f"{sum(r['class'] == 'fsck_clean' for r in ran)} clean")
     print("\n".join(lines))
     if png:
         import matplotlib
@@ -261,7 +314,8 @@ def report(path, png=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--driver", choices=sorted(NET_DRIVERS), default="virtio_net")
+    ap.add_argument("--driver", choices=sorted(NET_DRIVERS) + sorted(BLOCK_DRIVERS),
+                    default="virtio_net")
     ap.add_argument("--trials", type=int, default=20)
     ap.add_argument("--faults", type=int, default=10, help="faults injected per trial")
     ap.add_argument("--kinds", default=",".join(KINDS))
