@@ -16,7 +16,7 @@
  *            pointers into it (into a segment of its program, or within 1 MiB of rsp) get one
  *            of their low 47 bits flipped
  *   loop     the instruction at its saved rip becomes `jmp .` (eb fe): it spins, its heartbeat
- *            stops
+ *            stops (one fault whatever COUNT, as garbage and deny: more would be the same one)
  *   garbage  the body of the next message it sends is scrambled by the kernel (its answer to
  *            a dependent, mostly)
  *   deny     its next kernel call becomes one its manifest does not allow (refused, counted)
@@ -143,9 +143,10 @@ static int fault_deny(endpoint_t ep, const struct layout *l, const struct user_r
 static const struct {
     const char *name;
     int (*inject)(endpoint_t ep, const struct layout *l, const struct user_regs *u);
-} kinds[] = {{"code", fault_code},       {"nop", fault_nop},   {"reg", fault_reg},
-             {"pointer", fault_pointer}, {"loop", fault_loop}, {"garbage", fault_garbage},
-             {"deny", fault_deny}};
+    int once; /* a second one would be the same fault */
+} kinds[] = {{"code", fault_code, 0},       {"nop", fault_nop, 0},   {"reg", fault_reg, 0},
+             {"pointer", fault_pointer, 0}, {"loop", fault_loop, 1}, {"garbage", fault_garbage, 1},
+             {"deny", fault_deny, 1}};
 
 /* COUNT faults of KIND into label's running instance: the answer line into out. */
 void inject_command(const char *label, const char *kind, uint64_t count, uint64_t with_seed,
@@ -184,6 +185,7 @@ void inject_command(const char *label, const char *kind, uint64_t count, uint64_
         return;
     }
     seed = with_seed ? with_seed : sys_tsc() | 1;
+    count = kinds[k].once ? 1 : count;
     uint64_t first = seed;
     for (uint64_t i = 0; i < count; i++) {
         if (kinds[k].inject(ep, &l, &u) == 0)
