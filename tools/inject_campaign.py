@@ -156,8 +156,8 @@ def classify(out, driver, want, log_before):
         return "app_error", detail
     if restarted:  # by the cause rs gave (a dependent's complaint is a complaint)
         cause = after[1] or ""
-        return ("hang_detected" if "heartbeat" in cause else "complaint" if "complaint" in cause
-                else "recovered"), detail
+        return ("hang_detected" if "heartbeat" in cause else "complaint"
+                if "complaint" in cause or "privilege" in cause else "recovered"), detail
     if any("complain" in t or "denied" in t or "privilege" in t for t in new_log) or \
             any("denied operations" in line and driver in line for line in out):
         return "complaint", detail
