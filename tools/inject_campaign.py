@@ -278,6 +278,9 @@ def report(path, png=None):
     with open(path) as f:
         rows = [json.loads(line) for line in f if line.strip()]
     table = {}
+    for r in rows:  # runs from before privilege denials counted as complaints
+        if r["class"] == "recovered" and "privilege" in (r.get("failure") or ""):
+            r["class"] = "complaint"
     fsck = [r for r in rows if r["kind"] == "e2fsck"]
     rows = [r for r in rows if r["kind"] != "e2fsck"]
     for r in rows:
