@@ -33,17 +33,19 @@ int64_t do_inject(struct proc *p, const uint64_t *a)
     uint64_t addr = a[2], value = a[3], len = a[4], pa;
     if (!inject_enabled)
         return deny(p, 0);
-    if (ep_lookup((endpoint_t)a[0], &t) < 0 || t == p)
+    if (ep_lookup((endpoint_t)a[0], &t) < 0 || t == p || t == root_proc || (t->flags & PS_ZOMBIE))
         return refuse(p, 1, -E_SRCH);
     switch (a[1]) {
     case INJECT_PEEK:
-        if ((addr & 7) || !(pa = user_phys(t, addr, 0)))
+        if ((addr & 7) || !(pa = vm_private_frame(t, addr, 0)))
             return refuse(p, 3, -E_FAULT);
-        return copy_to_user(p, value, P2V(pa), 8) < 0 ? refuse(p, 4, -E_FAULT) : 0;
+        return copy_to_user(p, value, (uint8_t *)P2V(pa) + (addr & (PAGE_SIZE - 1)), 8) < 0
+                   ? refuse(p, 4, -E_FAULT)
+                   : 0;
     case INJECT_POKE:
         if (len < 1 || len > 8 || (addr & (PAGE_SIZE - 1)) + len > PAGE_SIZE)
             return refuse(p, 5, -E_INVAL);
-        if (!(pa = vm_private_frame(t, addr)))
+        if (!(pa = vm_private_frame(t, addr, 1)))
             return refuse(p, 3, -E_FAULT);
         memcpy((uint8_t *)P2V(pa) + (addr & (PAGE_SIZE - 1)), &value, len);
         return 0;

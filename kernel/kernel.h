@@ -138,8 +138,8 @@ int vm_protect_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags);
 uint64_t prot_to_pte(uint64_t prot);
 int user_range_ok(uint64_t va, uint64_t len);
 int user_range_mapped(struct proc *p, uint64_t va, uint64_t len, int write);
-uint64_t user_phys(struct proc *p, uint64_t va, int write); /* 0: not user memory of p */
-uint64_t vm_private_frame(struct proc *p, uint64_t va);     /* inject.c's writes go there */
+uint64_t user_phys(struct proc *p, uint64_t va, int write);      /* 0: not user memory of p */
+uint64_t vm_private_frame(struct proc *p, uint64_t va, int own); /* inject.c's reads, writes */
 int copy_from_user(struct proc *p, uint64_t src, void *dst, uint64_t len);
 int copy_to_user(struct proc *p, uint64_t dst, const void *src, uint64_t len);
 int copy_between(struct proc *sp, uint64_t src, struct proc *dp, uint64_t dst, uint64_t len);

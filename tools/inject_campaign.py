@@ -207,7 +207,8 @@ def trial(inst, driver, kind, faults, seed, want):
     rec = {"driver": driver, "kind": kind, "faults": faults, "seed": seed, "class": cls,
            "seconds": round(took, 2), **detail}
     healthy = out is not None
-    if healthy and cls not in ("recovered", "hang_detected"):
+    rec["restarted"] = healthy and not (out and detail.get("failure"))  # by us, below
+    if rec["restarted"]:
         healthy = inst.run(f"service restart {driver} >/dev/null; sleep 0.3", 30) is not None
     if healthy:  # the check: the next download (write) must be right, else boot again
         check = inst.run(f"cp /tmp/src /mnt/g && sync && sha256sum </mnt/g" if inst.image else

