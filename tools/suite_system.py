@@ -199,7 +199,7 @@ def shell_tests(record, boot):
                       for l in out) for label in ("pm", "vfs", "ramfs", "ds", "tty")))
     check(record, boot, "system.service_errors", "service kill nosuch; echo st=$?; service frob",
           ["error: kill nosuch: no such running service", "st=1",
-           "error: unknown command 'frob' (list, log, restart, kill, down, up, update, scramble, chaos)"])
+           "error: unknown command 'frob' (list, log, restart, kill, down, up, update, scramble, chaos, inject)"])
     # ipc would not come back (restart never): rs refuses to stop it unless forced, and says what
     # would be lost (its manifest's `lost` line); pm comes back fresh, vfs with its tables
     # (tools/suite_core.py), ramfs with its files (system.ramfs_*)
@@ -232,7 +232,7 @@ def shell_tests(record, boot):
           lambda out: out[:3] == ["error: chaos ds: COUNT up to 1000000, 1 <= MIN_MS <= MAX_MS <= 60000"] * 3
           and out[3] == "error: chaos nosuch: no such service"
           and out[4].startswith("error: chaos ipc: refused: ipc is not restarted after a kill")
-          and out[5].startswith("usage: service ") and out[5].endswith("chaos LABEL COUNT MIN_MS MAX_MS")
+          and out[5].startswith("usage: service ") and out[5].endswith("inject LABEL KIND [COUNT [SEED]]")
           and out[6:] == ["st=2"])
     check(record, boot, "system.service_chaos_kills_ds",
           "n=$(service list | awk '$1==\"ds\" {print $4}'); service chaos ds 5 20 60; sleep 3; "
