@@ -42,6 +42,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import subprocess  # noqa: E402
 
+from bench_net import pyplot, save_plot  # noqa: E402
 from qemu import BUILD, NICS, Boot, run_boot  # noqa: E402
 
 KINDS = ["code", "nop", "reg", "pointer", "loop", "garbage", "deny"]
@@ -299,10 +300,8 @@ def report(path, png=None):
         lines.append(f"\n{driver}: e2fsck -fn of {len(ran)} image(s) after their trials: "
                      f"{sum(r['class'] == 'fsck_clean' for r in ran)} clean")
     print("\n".join(lines))
-    if png:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+    plt = pyplot("inject_campaign") if png else None  # tools/deps.sh --plot installs it
+    if plt:
         keys = [k for k in sorted(table) if k[1] == "all" and k[0] != "all"] + [("all", "all")]
         fig, ax = plt.subplots(figsize=(8, 1.2 + 0.6 * len(keys)))
         left = [0] * len(keys)
@@ -313,8 +312,7 @@ def report(path, png=None):
         ax.set_xlabel("% of trials")
         ax.set_title("Fault-injection trials by outcome")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=4, fontsize=8)
-        fig.tight_layout()
-        fig.savefig(png)
+        save_plot(plt, fig, png)
     return table
 
 
