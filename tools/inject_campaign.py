@@ -149,7 +149,7 @@ def classify(out, driver, want, log_before):
     restarted = before[0] is not None and after[0] is not None and after[0] > before[0]
     detail = {"wget": rc[-1][5:] if rc else None, "restarts": (before[0], after[0]),
               "failure": after[1] if restarted else None, "log": new_log,
-              "errors": [line for line in out if line.startswith("wget:")][:2]}
+              "errors": [line for line in out if line.startswith(("wget:", "cp:", "sync:"))][:2]}
     ok = rc == ["wget=0"]
     if ok and sums and sums[-1] != want:
         return "wrong_data", detail
