@@ -20,6 +20,8 @@ static void boot_read_modules(uint32_t mb_info)
     /* The loader's name: "qemu" for QEMU's -kernel, GRUB's from make iso's CD. */
     if ((mb[0] & (1 << 9)) && mb[16])
         kprintf("kernel: loaded by %s\n", (const char *)P2V(mb[16]));
+    if ((mb[0] & (1 << 2)) && mb[4])
+        inject_boot_option(P2V(mb[4]));
     if (!(mb[0] & (1 << 3)) || mb[5] == 0)
         panic("no boot modules: pass the root server first in -initrd");
     const uint32_t *mods = P2V(mb[6]);

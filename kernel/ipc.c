@@ -57,12 +57,11 @@ static inline message_t *msg_buffer(struct proc *p, uint64_t va)
 static const message_t *msg_fetch(struct proc *p, uint64_t msgp, int write)
 {
     const message_t *m = msg_buffer(p, msgp);
-    if (m)
-        return m;
-    if (copy_from_user(p, msgp, &p->msg, sizeof(message_t)) < 0 ||
-        (write && !user_range_mapped(p, msgp, sizeof(message_t), 1)))
+    if (!m && (copy_from_user(p, msgp, &p->msg, sizeof(message_t)) < 0 ||
+               (write && !user_range_mapped(p, msgp, sizeof(message_t), 1))))
         return 0;
-    return &p->msg;
+    m = m ? m : &p->msg;
+    return p->inject & INJECT_GARBAGE ? inject_garbage(p, m) : m;
 }
 
 /* Copy m, its source set to from, to p's buffer at va: 0 or -E_FAULT. */
@@ -277,7 +276,8 @@ void ipc_fastpath(void)
     struct regs *r = &p->regs;
     int reply = r->rax == KCALL_BASE + KC_REPLY_RECEIVE;
     message_t *m, *to;
-    if (!(dst = waiting_peer(p, (endpoint_t)r->rdi)) || p->user || r->rdx || r->rip >= USER_TOP)
+    if (!(dst = waiting_peer(p, (endpoint_t)r->rdi)) || p->user || p->inject || r->rdx ||
+        r->rip >= USER_TOP) /* p->inject: a fault injected, for the general path to act on */
         return;
     if (!(reply && dst->awaiting_reply) && !priv_may_send(p, dst)) /* the reply rule */
         return;

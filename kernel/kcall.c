@@ -151,6 +151,8 @@ void kcall_dispatch(struct proc *p)
         linux_syscall(p);
         return;
     }
+    if (p->inject & INJECT_DENIED) /* a fault injected: a call its manifest does not allow */
+        r->rax = KCALL_BASE + (n = inject_denied_call(p, n));
     if (p->user) /* Linux processes get Linux calls only: no IPC, no kernel calls */
         result = (deny(p, 0), -LX_ENOSYS);
     else if (n >= NR_KCALLS)

@@ -42,6 +42,7 @@ struct proc {
     int linux_call;             /* in a Linux system call: reply to rax */
     int user;                   /* a Linux process (made by a PRIV_USERS server) */
     uint64_t fs_base;           /* FS segment base (musl's thread pointer) */
+    uint32_t inject;            /* INJECT_* faults still to act on (inject.c) */
     uint64_t msgbuf;            /* caller's message buffer */
     uint64_t buf_va, buf_epoch; /* the last message buffer's translation (ipc.c msg_buffer), */
     message_t *buf_kva;         /* valid while vm_epoch == buf_epoch */
@@ -139,7 +140,8 @@ int vm_protect_range(struct proc *p, uint64_t va, uint64_t len, uint64_t flags);
 uint64_t prot_to_pte(uint64_t prot);
 int user_range_ok(uint64_t va, uint64_t len);
 int user_range_mapped(struct proc *p, uint64_t va, uint64_t len, int write);
-uint64_t user_phys(struct proc *p, uint64_t va, int write); /* 0: not user memory of p */
+uint64_t user_phys(struct proc *p, uint64_t va, int write);      /* 0: not user memory of p */
+uint64_t vm_private_frame(struct proc *p, uint64_t va, int own); /* inject.c's reads, writes */
 int copy_from_user(struct proc *p, uint64_t src, void *dst, uint64_t len);
 int copy_to_user(struct proc *p, uint64_t dst, const void *src, uint64_t len);
 int copy_between(struct proc *sp, uint64_t src, struct proc *dp, uint64_t dst, uint64_t len);
@@ -166,6 +168,11 @@ _Noreturn void schedule(void);
 void sched_handoff(struct proc *p, struct proc *dst);
 int sched_check(void);
 void cpu_run(struct proc *p); /* arch/x86_64/cpu.c */
+
+/* inject.c: fault injection (KC_INJECT), only with inject=1 on the command line */
+void inject_boot_option(const char *cmdline);
+const message_t *inject_garbage(struct proc *p, const message_t *m);
+uint64_t inject_denied_call(struct proc *p, uint64_t n);
 
 /* ipc.c */
 int64_t ipc_send(struct proc *p, endpoint_t dst, uint64_t msgp, int nonblock, int sendrec);

@@ -531,6 +531,26 @@ uint64_t user_phys(struct proc *p, uint64_t va, int write)
     return (e & PTE_ADDR) | (va & (PAGE_SIZE - 1));
 }
 
+/* The frame of p's ordinary present page at va, made p's own copy first (if own) when other
+ * mappings share it (fault injection reads and writes through the direct map: inject.c); 0 if
+ * there is none, or it is a device's (a read may have effects), DMA or a state region's page. */
+uint64_t vm_private_frame(struct proc *p, uint64_t va, int own)
+{
+    uint64_t *pte = user_phys(p, va, 0) ? vm_pte(p->pml4, va, 0, 0) : 0, pa;
+    if (!pte || (*pte & (PTE_NOFREE | PTE_DMA | PTE_SHARED)))
+        return 0;
+    if (own && frame_mappings(*pte & PTE_ADDR) > 1) {
+        if (!(pa = frame_alloc_dirty()))
+            return 0;
+        memcpy(P2V(pa), P2V(*pte & PTE_ADDR), PAGE_SIZE);
+        frame_unshare(*pte & PTE_ADDR);
+        *pte = pa | (*pte & ~PTE_ADDR);
+        vm_epoch++;
+        space_changed(p->pml4);
+    }
+    return *pte & PTE_ADDR;
+}
+
 /* 1 if all of [va, va+len) is user memory of p, writable if asked. */
 int user_range_mapped(struct proc *p, uint64_t va, uint64_t len, int write)
 {

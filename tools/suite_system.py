@@ -199,7 +199,7 @@ def shell_tests(record, boot):
                       for l in out) for label in ("pm", "vfs", "ramfs", "ds", "tty")))
     check(record, boot, "system.service_errors", "service kill nosuch; echo st=$?; service frob",
           ["error: kill nosuch: no such running service", "st=1",
-           "error: unknown command 'frob' (list, log, restart, kill, down, up, update, scramble, chaos)"])
+           "error: unknown command 'frob' (list, log, restart, kill, down, up, update, scramble, chaos, trace, inject)"])
     # no core server is `restart never` any more (ipc keeps its objects: tools/suite_rs.py's
     # rs.ipc_*; the refusal's words for a `lost` line: a restart-never manifest there); a
     # forced kill of nothing still says so, and the system stays up
@@ -221,7 +221,7 @@ def shell_tests(record, boot):
           "service chaos nosuch 1 1 1; service chaos ds 1; echo st=$?",
           lambda out: out[:3] == ["error: chaos ds: COUNT up to 1000000, 1 <= MIN_MS <= MAX_MS <= 60000"] * 3
           and out[3] == "error: chaos nosuch: no such service"
-          and out[4].startswith("usage: service ") and out[4].endswith("chaos LABEL COUNT MIN_MS MAX_MS")
+          and out[4].startswith("usage: service ") and out[4].endswith("inject LABEL KIND [COUNT [SEED]]")
           and out[5:] == ["st=2"])
     check(record, boot, "system.service_chaos_kills_ds",
           "n=$(service list | awk '$1==\"ds\" {print $4}'); service chaos ds 5 20 60; sleep 3; "

@@ -13,6 +13,9 @@
  *                                MIN_MS..MAX_MS after it was ready again, from its
  *                                own alarm: at random instants, in the middle of
  *                                requests (COUNT 0 stops a campaign)
+ *   service inject LABEL KIND [COUNT [SEED]]  fault injection into LABEL (only when
+ *                                booted with inject=1): KIND code, nop, reg, pointer, loop,
+ *                                garbage, deny (servers/root/inject.c, docs/FAULTS.md)
  *   service update [-f] LABEL PROGRAM  run PROGRAM (a Samsara service's ELF file)
  *                                in place of LABEL's program; it keeps its state in ds
  * -f forces stopping a service that would not come back (restart never: pm,
@@ -70,7 +73,8 @@ static int usage(void)
 {
     fprintf(stderr,
             "usage: service list | log | restart|kill|down|scramble [-f] LABEL | up LABEL | "
-            "update [-f] LABEL PROGRAM | chaos LABEL COUNT MIN_MS MAX_MS\n");
+            "update [-f] LABEL PROGRAM | chaos LABEL COUNT MIN_MS MAX_MS | "
+            "inject LABEL KIND [COUNT [SEED]]\n");
     return 2;
 }
 
@@ -81,8 +85,9 @@ int main(int argc, char **argv)
         return usage();
     int force = argc > 2 && !strcmp(argv[2], "-f"), words = argc - 1 - force; /* with the verb */
     int update_cmd = !strcmp(argv[1], "update");
-    if (!strcmp(argv[1], "chaos")) { /* chaos LABEL COUNT MIN_MS MAX_MS */
-        if (argc != 6)
+    int inject_cmd = !strcmp(argv[1], "inject");   /* inject LABEL KIND [COUNT [SEED]] */
+    if (!strcmp(argv[1], "chaos") || inject_cmd) { /* chaos LABEL COUNT MIN_MS MAX_MS */
+        if (inject_cmd ? argc < 4 || argc > 6 : argc != 6)
             return usage();
         for (int i = 1; i < argc; i++)
             snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "%s%s", i > 1 ? " " : "",

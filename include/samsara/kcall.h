@@ -122,7 +122,10 @@
     X(REPLY_RECEIVE, reply_receive, ipc, int, (endpoint_t, dst), (message_t *, m))                 \
     /* A PRIV_USERS server takes back a Linux process root holds as an orphan (its parent, */      \
     /* pm, died): the caller becomes its parent and hears of its death (a restarted pm). */        \
-    X(PROC_ADOPT, proc_adopt, sys, int, (endpoint_t, ep))
+    X(PROC_ADOPT, proc_adopt, sys, int, (endpoint_t, ep))                                          \
+    /* Fault injection into ep (op INJECT_*), only when booted with inject=1 (kernel/inject.c). */ \
+    X(INJECT, inject, sys, int64_t, (endpoint_t, ep), (int, op), (uint64_t, addr),                 \
+      (uint64_t, value), (uint64_t, len))
 
 enum kcall_number {
 #define KC_NUMBER(NAME, ...) KC_##NAME,
@@ -176,6 +179,19 @@ _Static_assert(NR_KCALLS <= 64, "the kernel-call mask has 64 bits");
 /* KC_MEM_MAP: demand-zero pages: nothing is allocated now; each page gets a zeroed frame when
  * first touched, by the process or by a copy into it (no src). */
 #define MEM_LAZY 8
+/*
+ * KC_INJECT ops (kernel/inject.c; the choices are rs's, servers/root/inject.c). PEEK: the 8
+ * bytes at addr (8-aligned) of any present page of ep, into *value (the caller's). POKE: the
+ * low len (1..8) bytes of value written at addr (inside one page), through the kernel's mapping, so
+ * text can be written; a page shared with other mappings (a module image, a fork) becomes ep's own
+ * copy first. Device, DMA and state-region pages are refused. FLAGS: value is INJECT_* flags, each
+ * acted on once by the kernel.
+ */
+#define INJECT_PEEK 0
+#define INJECT_POKE 1
+#define INJECT_FLAGS 2
+#define INJECT_GARBAGE 1   /* the body of ep's next message sent is scrambled */
+#define INJECT_DENIED 2    /* ep's next kernel call becomes one its manifest does not allow */
 #define FORK_SHARE_SPACE 1 /* KC_PROC_FORK: the copy shares the address space (a thread) */
 
 #endif

@@ -7,6 +7,7 @@
  *   list | log | restart [-f] LABEL | kill [-f] LABEL | down [-f] LABEL | up LABEL
  *   update [-f] LABEL SIZE   then SIZE bytes of the new program, in further writes
  *   trace LABEL on|off|FROM  the device-access trace (trace.c)
+ *   inject LABEL KIND [COUNT [SEED]]  fault injection, with inject=1 at boot (inject.c)
  *
  * -f forces stopping a service that would not come back (service_admin).
  * Only vfs may send these requests (root_dispatch checks it; vfs lets only
@@ -146,6 +147,18 @@ static void command(char *line)
         command_trace(word, n, add);
         return;
     }
+    if (!strcmp(word[0], "inject")) { /* inject.c */
+        uint64_t count = 1, seed = 0;
+        char buf[160];
+        if (n < 3 || (n > 3 && admin_decimal(word[3], &count) < 0) ||
+            (n > 4 && admin_decimal(word[4], &seed) < 0)) {
+            add("error: inject: usage: inject LABEL KIND [COUNT [SEED]]\n");
+            return;
+        }
+        inject_command(word[1], word[2], count, seed, buf, sizeof(buf));
+        add(buf);
+        return;
+    }
     if ((!strcmp(word[0], "list") || !strcmp(word[0], "log")) && n == 1) {
         char buf[160];
         int log = word[0][1] == 'o';
@@ -178,7 +191,7 @@ static void command(char *line)
         return;
     }
     say("error: unknown command '%s' (list, log, restart, kill, down, up, update, scramble, "
-        "chaos, trace)\n",
+        "chaos, trace, inject)\n",
         word[0], 0, 0);
 }
 

@@ -56,7 +56,11 @@ endpoint_t service_lookup(const char *label);
 endpoint_t service_ready_endpoint(const char *label); /* 0: starting, ready later */
 void service_route_linux(void);
 endpoint_t start_service(const struct boot_module *m, const struct manifest *man);
-void state_scramble(const char *label); /* root.c: a test hook (SVC_SCRAMBLE) */
+void state_scramble(const char *label);
+const struct boot_module *service_image(const char *label);
+/* inject.c: `service inject LABEL KIND [COUNT [SEED]]`, its answer line into out */
+void inject_command(const char *label, const char *kind, uint64_t count, uint64_t seed, char *out,
+                    uint64_t len); /* root.c: a test hook (SVC_SCRAMBLE) */
 endpoint_t start(const struct boot_module *m, const char *label, endpoint_t parent,
                  const char *arg);
 

@@ -227,6 +227,13 @@ static struct service *by_label(const char *label)
     return 0;
 }
 
+/* label's program (its boot module or its update), for fault injection (inject.c); 0 if none. */
+const struct boot_module *service_image(const char *label)
+{
+    struct service *s = by_label(label);
+    return s && s->man ? &s->image : 0;
+}
+
 static struct service *by_ep(endpoint_t ep)
 {
     for (uint32_t i = 1; i < nr_services; i++)

@@ -1094,8 +1094,9 @@ static const struct expect {
      PRIV_USERS, 3, 0x70, 2, 0, 0, 0, 0, 2, RESTART_IMMEDIATE, 5000, 0, 0, "", "rs vfs ipc",
      262144}, /* 1 GiB: its own, and the files processes map shared (servers/pm/mapfile.c) */
     {"servers/ipc/ipc.conf", /* its objects in a state region: restartable (docs/IPC-SYSV.md) */
-     BASIC | GRANTS | K(KC_VCOPY) | K(KC_MEM_UNMAP) | K(KC_MEM_SHARE) | K(KC_ALARM) | K(KC_PROC_INFO), PRIV_USERS, 0,
-     0, 0, 0, 0, 0, 0, 2, RESTART_IMMEDIATE, 1000, 0, 0, "", "rs", 65536},
+     BASIC | GRANTS | K(KC_VCOPY) | K(KC_MEM_UNMAP) | K(KC_MEM_SHARE) | K(KC_ALARM) |
+         K(KC_PROC_INFO),
+     PRIV_USERS, 0, 0, 0, 0, 0, 0, 0, 2, RESTART_IMMEDIATE, 1000, 0, 0, "", "rs", 65536},
     {"servers/vfs/vfs.conf",
      BASIC | GRANTS | K(KC_VCOPY) | K(KC_PROC_INFO) | K(KC_ALARM) | K(KC_SYSINFO), PRIV_USERS, 0, 0,
      0, 0, 0, 0, 0, 2, RESTART_IMMEDIATE, 5000, 0, 0, "",
