@@ -308,7 +308,8 @@ static volatile uint8_t *map_region(struct virtio_dev *d, const struct cap *c, u
     uint64_t base, size;
     uint32_t kind;
     if (pci_bar(d->bdf, c->bar, &base, &size, &kind) < 0 || !(kind & PCI_BAR_MEM) || !size ||
-        size > MMIO_BAR_MAX || c->offset > size || size - c->offset < c->length)
+        size > MMIO_BAR_MAX || base > UINT64_MAX - size - 0xfff || c->offset > size ||
+        size - c->offset < c->length)
         return 0;
     uint64_t page = base & ~0xfffull, va = MMIO_VA + (uint64_t)c->bar * MMIO_BAR_MAX;
     uint64_t len = ((base + size + 0xfff) & ~0xfffull) - page;
