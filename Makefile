@@ -49,13 +49,13 @@ ACCEL ?= tcg
 MEM ?= 512M
 QEMU_EXTRA ?=
 export MEM QEMU_EXTRA
-# NIC=virtio|e1000|rtl8139|none: make run's network card, on QEMU's user networking, and its
+# NIC=virtio|virtio-modern|e1000|rtl8139|none: make run's network card, on QEMU's user networking, and its
 # driver in the boot (tools/qemu.py). The test harness names its cards itself.
 NIC ?= virtio
 export NIC
 # ROOT=ramfs|ext2: the root file system (default: tools/qemu.py's ROOT_DEFAULT). DISK=IMAGE: a raw
 # disk image (with ROOT=ext2 the root, default build/disk.img, which `make` builds; with
-# ROOT=ramfs, if given, mounted on /mnt by the ext2 server) on DISKIF=virtio|ahci (virtio-blk or
+# ROOT=ramfs, if given, mounted on /mnt by the ext2 server) on DISKIF=virtio|virtio-modern|ahci (virtio-blk or
 # q35's AHCI controller), its driver and the ext2 server in the boot; with ROOT=ext2 tmpfs is on
 # /tmp (docs/FILESYSTEMS.md; tools/qemu.py: root_setup).
 ROOT ?=

@@ -336,13 +336,14 @@ def plot(report, size_mib, files, path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--diskif", default="virtio", choices=sorted(qemu.DISKIFS) + ["all"])
+    both = sorted(set(qemu.DISKIFS) & set(lp.DISKS))  # interfaces both systems are booted on
+    ap.add_argument("--diskif", default="virtio", choices=both + ["all"])
     ap.add_argument("--size", type=int, default=256, help="MiB (256; 64 for a quick run)")
     ap.add_argument("--files", type=int, default=10000, help="small files of 4 KiB (10000)")
     bench_net.add_run_args(ap, "bench-disk", INTERVALS, "disk driver", "guest",
                            "boots per system and interval, interleaved (the table shows medians)")
     args = ap.parse_args()
-    ifs = sorted(qemu.DISKIFS, reverse=True) if args.diskif == "all" else [args.diskif]
+    ifs = sorted(both, reverse=True) if args.diskif == "all" else [args.diskif]
     size = args.size << 20
     intervals = bench_net.parse_intervals(args.intervals)
     runs = [("linux", 0)] * (not args.no_linux) + [("samsara", t) for t in intervals] * \

@@ -53,11 +53,13 @@ SYSTEM_MODULES = ["root", "ds", "pci", "ramfs", "tty", "vfs", "inet", "ipc", "pm
                   "initramfs.cpio"]
 
 
-# NIC=virtio|e1000|rtl8139|none (make run; default virtio): the network card on QEMU's user
+# NIC=virtio|virtio-modern|e1000|rtl8139|none (make run; default virtio, legacy transport;
+# virtio-modern: the virtio 1.x transport, docs/NET.md): the network card on QEMU's user
 # networking (the guest reaches the host's 127.0.0.1 as 10.0.2.2) and its driver, which joins the
 # boot after pci. Tests name their cards themselves (tools/suite_net.py) and boot with -nic none.
 NICS = {
     "virtio": ("virtio_net", "virtio-net-pci,netdev=n0,disable-modern=on"),
+    "virtio-modern": ("virtio_net", "virtio-net-pci,netdev=n0,disable-legacy=on"),
     "e1000": ("e1000", "e1000,netdev=n0,romfile="),
     "rtl8139": ("rtl8139", "rtl8139,netdev=n0,romfile="),
     "none": (None, None),
@@ -74,9 +76,11 @@ def nic(name):
 
 # DISKIF=virtio|ahci: the interface a disk image is attached by, and the label of its driver.
 # ahci puts the image on q35's built-in ICH9 AHCI controller (00:1f.2), port `index` (0..5);
-# virtio on a legacy virtio-blk-pci device (ids 1af4:1001).
+# virtio on a legacy virtio-blk-pci device (ids 1af4:1001), virtio-modern on a virtio 1.x one
+# (1af4:1042, disable-legacy=on).
 DISKIFS = {
     "virtio": "virtio_blk",
+    "virtio-modern": "virtio_blk",
     "ahci": "ahci",
 }
 
@@ -88,6 +92,7 @@ def disk(image, interface="virtio", index=0, snapshot=False):
         raise SystemExit(f"DISKIF={interface}: choose one of {', '.join(DISKIFS)}")
     drive = f"file={image},if=none,id=disk{index},format=raw" + (",snapshot=on" if snapshot else "")
     device = {"virtio": f"virtio-blk-pci,drive=disk{index},disable-modern=on",
+              "virtio-modern": f"virtio-blk-pci,drive=disk{index},disable-legacy=on",
               "ahci": f"ide-hd,drive=disk{index},bus=ide.{index}"}[interface]
     return DISKIFS[interface], ["-drive", drive, "-device", device]
 

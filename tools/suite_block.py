@@ -30,8 +30,8 @@ PART2_MARK = b"blocktest part2"
 STRESS_BYTES = 32 << 20
 
 # (driver label, QEMU flags for the disk, [(result name, a line the driver must have printed)],
-# the bytes per device request: its max_transfer). virtio's transport is pinned: legacy virtio
-# (lib/virtio), ids 1af4:1001.
+# the bytes per device request: its max_transfer). virtio_blk runs on the legacy transport
+# (lib/virtio, ids 1af4:1001); MODERN below boots it on the virtio 1.x one (1af4:1042).
 DRIVERS = [
     ("virtio_blk", lambda img: disk(img, "virtio")[1],
      [("flush_offered", "flush yes")], 128 << 10),
@@ -44,6 +44,9 @@ DRIVERS = [
       ("error_seen", "ahci: port 0: command failed"),
       ("port_restarted", "ahci: port 0 restarted after an error")], 256 << 10),
 ]
+# (results named PREFIX.*, then as in DRIVERS): virtio_blk on the modern transport, one boot.
+MODERN = [("block.virtio_modern", "virtio_blk", lambda img: disk(img, "virtio-modern")[1],
+           [("transport", "at MMIO 0x"), ("flush_offered", "flush yes")], 128 << 10)]
 ERROR_SECTOR = PARTITIONS[0][1] + 40000  # inside the 32 MiB the stress test writes
 # What blocktest writes while the device stalls and while the driver hangs (recovery.c: STALL_AT,
 # HANG_AT, HANG_BYTES, STALL_PASS, HANG_PASS): (byte in partition 1, pass).
@@ -113,8 +116,8 @@ def stall_device(boot, monitor, run_bytes, seen):
         seen["error"] = str(e)
 
 
-def run_driver(record, module, driver, flags, logged, run_bytes):
-    prefix = "block" if driver == "virtio_blk" else f"block.{driver}"
+def run_driver(record, module, driver, flags, logged, run_bytes, prefix=None):
+    prefix = prefix or ("block" if driver == "virtio_blk" else f"block.{driver}")
     with tempfile.TemporaryDirectory(prefix="block-") as tmp, \
             images_named(module, "blocktest", "blockother", "blockpeer") as (_, links):
         img = os.path.join(tmp, "disk.img")
@@ -237,5 +240,7 @@ def no_device(record):
 def run(record, module):
     for driver, flags, logged, run_bytes in DRIVERS:
         run_driver(record, module, driver, flags, logged, run_bytes)
+    for prefix, driver, flags, logged, run_bytes in MODERN:
+        run_driver(record, module, driver, flags, logged, run_bytes, prefix)
     fs_stall(record)
     no_device(record)

@@ -5,6 +5,9 @@ With the IOMMU: the normal workload (a download checked by sha256, a file writte
 back) works, baddma's own DMA works, its write into the kernel is blocked, logged and kills it,
 rs starts the next instance, and the kernel's bytes are unchanged (read by the host through
 QMP); that instance's write into the first one's freed DMA memory is blocked too. Without the IOMMU (the same driver, a minimal boot): the write lands, and nothing notices.
+virtio through the IOMMU: virtio-net and virtio-blk on the modern transport (disable-legacy=on)
+with iommu_platform=on, the root on the virtio disk: the drivers agree on ACCESS_PLATFORM and the
+same workload works; and the modern transport without an IOMMU.
 Called by tools/test.py as run(record, module)."""
 import hashlib
 import os
@@ -70,11 +73,7 @@ def with_iommu(record, module, tmp):
             word = kernel_word(mon)
             record("iommu.kernel_intact", word == MAGIC, f"word at {TARGET:#x}: {word}")
             freed_memory_unmapped(record, boot, mon)
-            ready = boot.wait_prompt("# ", 90)
-            out = boot.run("wget -q -O - http://10.0.2.100/file | sha256sum; "
-                           "cp /bin/busybox /root/f && sync && cmp /bin/busybox /root/f && echo same", timeout=120) if ready else None
-            out = "\n".join(out or [])
-            ok = want in out and "same" in out.split()
+            ok, out = workload(boot, want)
             record("iommu.workload_through_the_iommu", ok, "", None if ok else [out] + boot.tail())
             log = "\n".join(boot.run("service log", timeout=30) or [])
             ok = "died: DMA blocked at 100000 (IOMMU)" in log
@@ -98,7 +97,90 @@ def without_iommu(record, module, tmp):
         mon.close()
 
 
+def workload(boot, want):
+    """A download checked by sha256 and a file written to the root disk and compared: the
+    output, and whether both worked."""
+    ready = boot.wait_prompt("# ", 90)
+    out = boot.run("wget -q -O - http://10.0.2.100/file | sha256sum; "
+                   "cp /bin/busybox /root/f && sync && cmp /bin/busybox /root/f && echo same",
+                   timeout=120) if ready else None
+    out = "\n".join(out or [])
+    return want in out and "same" in out.split(), out
+
+
+def virtio_modern(record, iommu):
+    """virtio-net and virtio-blk on the virtio 1.x transport (the root on the disk): with
+    iommu_platform=on behind intel-iommu (both agree on VIRTIO_F_ACCESS_PLATFORM, their DMA
+    translated), or without an IOMMU."""
+    data = os.urandom(256 * 1024)
+    want = hashlib.sha256(data).hexdigest()
+    httpd = serve(data)
+    mods, flags = run_boot("virtio-modern", root="ext2", diskif="virtio-modern")
+    fwd = f"user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:80-tcp:127.0.0.1:{httpd.server_address[1]}"
+    flags = [f.replace("user,id=n0", fwd) for f in flags]
+    if iommu:
+        flags = ["-device", "intel-iommu"] + [f + ",iommu_platform=on" if "disable-legacy=on" in f
+                                              else f for f in flags]
+    how = "(virtio 1.x, IOMMU platform)" if iommu else "(virtio 1.x)"
+    name = "iommu.virtio_modern_" + ("through_the_iommu" if iommu else "without_iommu")
+    try:
+        with Boot(mods, extra=flags, console=True) as boot:
+            ok, out = workload(boot, want)
+            text = "\n".join(t for _, t in boot.lines)
+            bound = all(re.search(r"%s: .* at MMIO 0x\w+ %s" % (drv, re.escape(how)), text)
+                        for drv in ("virtio_net", "virtio_blk"))
+            on = not iommu or "DMA remapping on" in text
+            fault = "DMA fault" in text
+            ok = ok and bound and on and not fault
+            record(name, ok, "", None if ok else [out] + boot.tail())
+    finally:
+        httpd.shutdown()
+
+
+VIRTIO_PATTERN = "0x54524956"  # "VIRT": the first word of badvirtio's disk, little-endian
+
+
+def bad_virtio(record, module, tmp, iommu):
+    """tests/drivers/badvirtio on a modern virtio disk of "VIRTIO!!" patterns: its first instance
+    asks the disk to read a sector into the kernel's image. With iommu_platform=on behind
+    intel-iommu: blocked, logged, the driver killed and replaced, the kernel's word unchanged;
+    without an IOMMU the sector lands."""
+    img = os.path.join(tmp, "badvirtio.img")
+    with open(img, "wb") as f:
+        f.write(b"VIRTIO!!" * 8192)
+    sock = os.path.join(tmp, "qmpv%d" % iommu)
+    dev = "virtio-blk-pci,drive=d0,disable-legacy=on" + (",iommu_platform=on" if iommu else "")
+    extra = (["-device", "intel-iommu"] if iommu else []) + [
+        "-drive", f"file={img},if=none,id=d0,format=raw", "-device", dev] + monitor_flags(sock)
+    mods = [module("root"), module("ds"), module("pci"), module("badvirtio")]
+    with Boot(mods, extra=extra) as boot:
+        mon = Monitor(sock)
+        before = kernel_word(mon)
+        own = logged(boot, r"badvirtio: instance 0 \(virtio 1.x%s\): own memory ok \(VIRTIO!!\)"
+                     % (", IOMMU platform" if iommu else ""))
+        if iommu:
+            blocked = own and logged(boot, r"kernel: iommu: DMA fault: device \S+ \(badvirtio\) "
+                                     r"wrote 100000, reason \d+: killed")
+            again = blocked and logged(boot, r"badvirtio: instance 1 .*own memory ok")
+            text = "\n".join(t for _, t in boot.lines)
+            after = kernel_word(mon)
+            ok = before == MAGIC and bool(again) and "nothing stopped it" not in text and after == MAGIC
+            record("iommu.virtio_dma_into_kernel_blocked", ok, f"word at {TARGET:#x}: {before} -> "
+                   f"{after}", None if ok else boot.tail())
+        else:
+            landed = own and logged(boot, r"badvirtio: still alive after the read \(done\)")
+            after = kernel_word(mon)
+            ok = before == MAGIC and bool(landed) and after == VIRTIO_PATTERN
+            record("iommu.virtio_without_iommu_the_read_lands", ok, f"word at {TARGET:#x}: "
+                   f"{before} -> {after}", None if ok else boot.tail())
+        mon.close()
+
+
 def run(record, module):
     with tempfile.TemporaryDirectory(prefix="iommu-") as tmp:
         without_iommu(record, module, tmp)
         with_iommu(record, module, tmp)
+        bad_virtio(record, module, tmp, True)
+        bad_virtio(record, module, tmp, False)
+    virtio_modern(record, True)
+    virtio_modern(record, False)

@@ -127,7 +127,7 @@ int pci_take_first(struct pci_dev *out, int bar, uint32_t kind, uint64_t min_siz
     int r = find(0, out, &answered);
     if (r == -E_SRCH && answered)
         return -E_NODEV; /* the pci server knows of none the manifest names */
-    if (r < 0 || (r = pci_reserve(out->bdf)) < 0 ||
+    if (r < 0 || (r = pci_reserve(out->bdf)) < 0 || !info ||
         (r = pci_bar(out->bdf, bar, &info->base, &info->size, &info->kind)) < 0)
         return r;
     if (!(info->kind & kind) || info->size < min_size ||

@@ -28,7 +28,8 @@ int pci_cfg_write(uint32_t bdf, uint32_t offset, uint32_t width, uint32_t value)
 
 /* What a driver of one device does first: the first function its manifest names, reserved,
  * and one BAR of it, which must be of `kind` (PCI_BAR_IO or PCI_BAR_MEM) and at least
- * min_size bytes (E_INVAL otherwise). 0 or an error. */
+ * min_size bytes (E_INVAL otherwise); info NULL: no BAR is read (a driver that looks at the
+ * device's ids first, as lib/virtio does). 0 or an error. */
 struct pci_bar_info {
     uint64_t base, size;
     uint32_t kind;

@@ -1,12 +1,15 @@
 /*
- * virtio_net: the driver of QEMU's virtio network card, legacy transport
- * (lib/virtio), on libnetdriver.
+ * virtio_net: the driver of QEMU's virtio network card, legacy or modern
+ * transport (lib/virtio), on libnetdriver.
  *
  *   QEMU: -netdev user,id=n0 -device virtio-net-pci,netdev=n0,disable-modern=on
- *   ids:  1af4:1000 (transitional, legacy interface); BAR0 = I/O registers;
- *         INTx (shared with other devices: SeaBIOS routes q35's to IRQ 10/11)
- *   spec: Virtio 1.x, 5.1 "Network Device" (legacy header: 10 bytes, no
- *         VIRTIO_NET_F_MRG_RXBUF), queue 0 receive, queue 1 transmit.
+ *         (1af4:1000, transitional, legacy interface: BAR0 = I/O registers), or
+ *         ...,disable-legacy=on[,iommu_platform=on] (1af4:1041, virtio 1.x:
+ *         registers in a memory BAR; with iommu_platform its DMA goes through
+ *         the IOMMU); INTx either way (shared with other devices: SeaBIOS
+ *         routes q35's to IRQ 10/11)
+ *   spec: Virtio 1.x, 5.1 "Network Device" (header: 10 bytes legacy, 12 in
+ *         1.x; no VIRTIO_NET_F_MRG_RXBUF), queue 0 receive, queue 1 transmit.
  *
  * Start-up, fresh or after a crash (the same path): find and reserve the
  * device through the pci server; mask its interrupt (INTx disable) and turn
@@ -32,7 +35,8 @@
 #define VIRTIO_NET_S_LINK_UP 1
 #define CONFIG_MAC 0    /* device configuration: the MAC address (6 bytes) */
 #define CONFIG_STATUS 6 /* link status (with VIRTIO_NET_F_STATUS) */
-#define HDR_LEN 10      /* struct virtio_net_hdr, legacy, without MRG_RXBUF */
+#define HDR_LEGACY 10   /* struct virtio_net_hdr, legacy, without MRG_RXBUF */
+#define HDR_MODERN 12   /* virtio 1.x: num_buffers is always there */
 
 #define RX_SLOTS 64
 #define TX_SLOTS NETDRIVER_SEND_MAX
@@ -46,6 +50,7 @@ static uint64_t buffers_pa;
 static uint64_t tx_id[TX_SLOTS]; /* the client's id of the frame in each slot */
 static uint8_t tx_busy[TX_SLOTS];
 static int link_features;
+static uint32_t hdr_len; /* HDR_LEGACY or HDR_MODERN, as the transport says */
 
 static uint8_t *buf(int slot, uint64_t *pa)
 {
@@ -81,8 +86,9 @@ static int setup_queues(void)
     if (r < 0)
         return r;
     uint8_t *mem = (uint8_t *)DMA_VA;
-    virtq_setup(&dev, &rxq, 0, rx_size, mem, pa);
-    virtq_setup(&dev, &txq, 1, tx_size, mem + rx_bytes, pa + rx_bytes);
+    if ((r = virtq_setup(&dev, &rxq, 0, rx_size, mem, pa)) < 0 ||
+        (r = virtq_setup(&dev, &txq, 1, tx_size, mem + rx_bytes, pa + rx_bytes)) < 0)
+        return r;
     buffers = mem + rx_bytes + tx_bytes;
     buffers_pa = pa + rx_bytes + tx_bytes;
     for (uint16_t i = 0; i < RX_SLOTS; i++)
@@ -93,9 +99,12 @@ static int setup_queues(void)
 static int init(struct netdriver_info *info)
 {
     int r = virtio_take_device(&dev, "virtio_net", 8);
-    if (r < 0 || (r = pci_set_master(dev.bdf, PCI_CMD_IO, 0)) < 0 || (r = virtio_reset(&dev)) < 0)
+    if (r < 0 || (r = pci_set_master(dev.bdf, dev.decode, 0)) < 0 || (r = virtio_reset(&dev)) < 0)
         return r;
-    uint32_t features = virtio_negotiate(&dev, VIRTIO_NET_F_MAC | VIRTIO_NET_F_STATUS);
+    uint32_t features;
+    if ((r = virtio_negotiate(&dev, VIRTIO_NET_F_MAC | VIRTIO_NET_F_STATUS, &features)) < 0)
+        return r;
+    hdr_len = dev.modern ? HDR_MODERN : HDR_LEGACY;
     if (!(features & VIRTIO_NET_F_MAC)) {
         printf("virtio_net: the device has no MAC address (feature MAC)\n");
         return -E_INVAL;
@@ -107,15 +116,15 @@ static int init(struct netdriver_info *info)
         virtio_set_status(&dev, VIRTIO_STATUS_FAILED);
         return r;
     }
-    if ((r = pci_set_master(dev.bdf, PCI_CMD_IO, 1)) < 0)
+    if ((r = pci_set_master(dev.bdf, dev.decode, 1)) < 0)
         return r;
     virtio_set_status(&dev, VIRTIO_STATUS_DRIVER_OK);
     virtq_kick(&dev, &rxq);
     if ((r = sys_irqctl(IRQ_ENABLE, dev.irq)) < 0)
         return r;
     info->link = link_state();
-    char where[16];
-    snprintf_s(where, sizeof(where), "I/O 0x%x", dev.io);
+    char where[64];
+    snprintf_s(where, sizeof(where), "%s%s", dev.where, virtio_transport(&dev));
     netdriver_started(info, where, dev.irq);
     return 0;
 }
@@ -141,13 +150,13 @@ static int send(const struct netdriver_frame *f)
         return NETDRIVER_BUSY;
     uint64_t pa;
     uint8_t *b = buf(RX_SLOTS + slot, &pa);
-    int64_t r = netdriver_copy_from(f, b + HDR_LEN);
+    int64_t r = netdriver_copy_from(f, b + hdr_len);
     if (r < 0)
         return (int)r;
-    memset(b, 0, HDR_LEN); /* no checksum offload, no segmentation */
+    memset(b, 0, hdr_len); /* no checksum offload, no segmentation */
     tx_id[slot] = f->id;
     tx_busy[slot] = 1;
-    virtq_post(&txq, (uint16_t)slot, pa, (uint32_t)(HDR_LEN + f->len), 0);
+    virtq_post(&txq, (uint16_t)slot, pa, (uint32_t)(hdr_len + f->len), 0);
     virtq_kick(&dev, &txq);
     return 0;
 }
@@ -165,8 +174,8 @@ static int64_t receive(const struct netdriver_frame *f)
         }
         uint64_t pa;
         uint8_t *b = buf(slot, &pa);
-        int whole = len >= HDR_LEN + NET_FRAME_MIN && len <= HDR_LEN + NET_FRAME_MAX;
-        int64_t r = whole ? netdriver_copy_to(f, b + HDR_LEN, len - HDR_LEN) : 0;
+        int whole = len >= hdr_len + NET_FRAME_MIN && len <= hdr_len + NET_FRAME_MAX;
+        int64_t r = whole ? netdriver_copy_to(f, b + hdr_len, len - hdr_len) : 0;
         rx_post(slot); /* the frame is copied (or malformed): the slot is the device's again */
         virtq_kick(&dev, &rxq);
         if (whole)

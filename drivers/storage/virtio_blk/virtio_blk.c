@@ -1,11 +1,14 @@
 /*
- * virtio_blk: the driver of QEMU's virtio disk, legacy transport
+ * virtio_blk: the driver of QEMU's virtio disk, legacy or modern transport
  * (lib/virtio), on libblockdriver.
  *
  *   QEMU: -drive file=disk.img,if=none,id=d0,format=raw
  *         -device virtio-blk-pci,drive=d0,disable-modern=on
- *   ids:  1af4:1001 (transitional, legacy interface); BAR0 = I/O registers;
- *         INTx (shared with other devices: SeaBIOS routes q35's to IRQ 10/11)
+ *   ids:  1af4:1001 (transitional, legacy interface; BAR0 = I/O registers),
+ *         or 1af4:1042 with disable-legacy=on[,iommu_platform=on] (virtio
+ *         1.x, registers in a memory BAR, DMA through the IOMMU with
+ *         iommu_platform); INTx either way (shared with other devices:
+ *         SeaBIOS routes q35's to IRQ 10/11)
  *   spec: Virtio 1.x, 5.2 "Block Device": queue 0; a request is a chain of
  *         a header (type, sector; the device reads it), the data, and one
  *         status byte the device writes; capacity in 512-byte sectors at
@@ -71,7 +74,8 @@ static int setup_queue(void)
     if (r < 0)
         return r;
     uint8_t *mem = (uint8_t *)DMA_VA;
-    virtq_setup(&dev, &queue, 0, size, mem, pa);
+    if ((r = virtq_setup(&dev, &queue, 0, size, mem, pa)) < 0)
+        return r;
     header = (struct blk_header *)(mem + qbytes);
     status = (volatile uint8_t *)(mem + qbytes + sizeof(*header));
     header_pa = pa + qbytes;
@@ -83,9 +87,11 @@ static int setup_queue(void)
 static int init(struct blockdriver_info *info)
 {
     int r = virtio_take_device(&dev, "virtio_blk", 24);
-    if (r < 0 || (r = pci_set_master(dev.bdf, PCI_CMD_IO, 0)) < 0 || (r = virtio_reset(&dev)) < 0)
+    if (r < 0 || (r = pci_set_master(dev.bdf, dev.decode, 0)) < 0 || (r = virtio_reset(&dev)) < 0)
         return r;
-    uint32_t features = virtio_negotiate(&dev, VIRTIO_BLK_F_FLUSH | VIRTIO_BLK_F_SIZE_MAX);
+    uint32_t features;
+    if ((r = virtio_negotiate(&dev, VIRTIO_BLK_F_FLUSH | VIRTIO_BLK_F_SIZE_MAX, &features)) < 0)
+        return r;
     can_flush = !!(features & VIRTIO_BLK_F_FLUSH);
     segment = BOUNCE_SIZE;
     if (features & VIRTIO_BLK_F_SIZE_MAX) {
@@ -95,13 +101,12 @@ static int init(struct blockdriver_info *info)
         if (segment < BOUNCE_SIZE / SEG_MAX)
             segment = BOUNCE_SIZE / SEG_MAX; /* 4 KiB: every device takes a page */
     }
-    uint64_t sectors = (uint64_t)virtio_config32(&dev, CONFIG_CAPACITY) |
-                       (uint64_t)virtio_config32(&dev, CONFIG_CAPACITY + 4) << 32;
+    uint64_t sectors = virtio_config64(&dev, CONFIG_CAPACITY);
     if ((r = setup_queue()) < 0) {
         virtio_set_status(&dev, VIRTIO_STATUS_FAILED);
         return r;
     }
-    if ((r = pci_set_master(dev.bdf, PCI_CMD_IO, 1)) < 0)
+    if ((r = pci_set_master(dev.bdf, dev.decode, 1)) < 0)
         return r;
     virtio_set_status(&dev, VIRTIO_STATUS_DRIVER_OK);
     if ((r = sys_irqctl(IRQ_ENABLE, dev.irq)) < 0)
@@ -109,8 +114,8 @@ static int init(struct blockdriver_info *info)
     if (sectors > UINT64_MAX / SECTOR)
         sectors = UINT64_MAX / SECTOR;
     *info = (struct blockdriver_info){sectors * SECTOR, SECTOR, BOUNCE_SIZE};
-    printf("virtio_blk: %lu sectors at I/O 0x%x, IRQ %d, flush %s\n", (unsigned long)sectors,
-           dev.io, dev.irq, can_flush ? "yes" : "no");
+    printf("virtio_blk: %lu sectors at %s%s, IRQ %d, flush %s\n", (unsigned long)sectors, dev.where,
+           virtio_transport(&dev), dev.irq, can_flush ? "yes" : "no");
     return 0;
 }
 
