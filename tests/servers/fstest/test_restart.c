@@ -391,64 +391,66 @@ static int restart_record_exact(void)
     EXPECT(fs_putnode(ino2), 0);
     EXPECT(fs_putnode(ino), 0); /* the create's one reference */
     EXPECT(tagged(FS_CREATE, d, "b", S_IFDIR | 0755, s + 6), -LX_EEXIST); /* a new request */
+    return 0;
+}
 
-    /* 1 if the page holds pattern(seed) of file offset at, but "new!" at 100 if marked */
-    static int page_is(const uint8_t *page, uint64_t at, uint64_t seed, int marked)
-    {
-        for (uint64_t i = 0; i < 4096; i++)
-            if (page[i] !=
-                (marked && i - 100 < 4 ? (uint8_t) "new!"[i - 100] : pattern(at + i, seed))) {
-                printf("fstest: lent page: byte %lu differs\n", i);
-                return 0;
-            }
+/* 1 if the page holds pattern(seed) of file offset at, but "new!" at 100 if marked */
+static int page_is(const uint8_t *page, uint64_t at, uint64_t seed, int marked)
+{
+    for (uint64_t i = 0; i < 4096; i++)
+        if (page[i] !=
+            (marked && i - 100 < 4 ? (uint8_t) "new!"[i - 100] : pattern(at + i, seed))) {
+            printf("fstest: lent page: byte %lu differs\n", i);
+            return 0;
+        }
+    return 1;
+}
+
+/*
+ * A whole block read into a whole page of ours is lent, not copied (the kernel's region_twin,
+ * docs/REINCARNATION.md "Lent region pages"): ramfs's next store into it must leave our page
+ * as it was and reach the region (rs's mapping) too, so the next instance finds it; a page lent
+ * before a kill stays ours while the new instance writes the block.
+ */
+static int restart_lent_pages(void)
+{
+    static uint8_t lent[3][4096] __attribute__((aligned(4096)));
+    uint64_t d, f;
+    char got[8];
+    EXPECT(fs_scratch("lent", &d), 0);
+    EXPECT(fs_create(d, "f", S_IFREG | 0644, 0, &f), 0);
+    fill(8192, 3, 0);
+    EXPECT(fs_write(f, 0, buf, 8192), 8192);
+    EXPECT(fs_read(f, 0, lent[0], 4096), 4096);
+    EXPECT(fs_write(f, 100, "new!", 4), 4); /* a store into the lent block */
+    CHECK(page_is(lent[0], 0, 3, 0));
+    EXPECT(fs_read(f, 0, lent[1], 4096), 4096);
+    CHECK(page_is(lent[1], 0, 3, 1));
+    EXPECT(fs_read(f, 4096, lent[2], 4096), 4096);
+    fill(4096, 9, 4096);
+    EXPECT(fs_write(f, 4096, buf, 4096), 4096); /* a whole block: shadowed, the old one freed */
+    CHECK(page_is(lent[2], 4096, 3, 0));
+    if (kill_ramfs(0))
         return 1;
-    }
+    EXPECT(fs_read(f, 100, got, 4), 4); /* the region has the store */
+    CHECK(!memcmp(got, "new!", 4));
+    EXPECT(fs_read(f, 0, lent[2], 4096), 4096); /* lent by the new instance */
+    EXPECT(fs_write(f, 100, "more", 4), 4);     /* lent[1] too was lent by the old one */
+    CHECK(page_is(lent[1], 0, 3, 1) && page_is(lent[2], 0, 3, 1) && page_is(lent[0], 0, 3, 0));
+    if (kill_ramfs(0))
+        return 1;
+    EXPECT(fs_read(f, 0, big, 8192), 8192);
+    CHECK(!memcmp(big + 100, "more", 4) && page_is(big + 4096, 4096, 9, 0));
+    return 0;
+}
 
-    /*
-     * A whole block read into a whole page of ours is lent, not copied (the kernel's region_twin,
-     * docs/REINCARNATION.md "Lent region pages"): ramfs's next store into it must leave our page
-     * as it was and reach the region (rs's mapping) too, so the next instance finds it; a page lent
-     * before a kill stays ours while the new instance writes the block.
-     */
-    static int restart_lent_pages(void)
-    {
-        static uint8_t lent[3][4096] __attribute__((aligned(4096)));
-        uint64_t d, f;
-        char got[8];
-        EXPECT(fs_scratch("lent", &d), 0);
-        EXPECT(fs_create(d, "f", S_IFREG | 0644, 0, &f), 0);
-        fill(8192, 3, 0);
-        EXPECT(fs_write(f, 0, buf, 8192), 8192);
-        EXPECT(fs_read(f, 0, lent[0], 4096), 4096);
-        EXPECT(fs_write(f, 100, "new!", 4), 4); /* a store into the lent block */
-        CHECK(page_is(lent[0], 0, 3, 0));
-        EXPECT(fs_read(f, 0, lent[1], 4096), 4096);
-        CHECK(page_is(lent[1], 0, 3, 1));
-        EXPECT(fs_read(f, 4096, lent[2], 4096), 4096);
-        fill(4096, 9, 4096);
-        EXPECT(fs_write(f, 4096, buf, 4096), 4096); /* a whole block: shadowed, the old one freed */
-        CHECK(page_is(lent[2], 4096, 3, 0));
-        if (kill_ramfs(0))
-            return 1;
-        EXPECT(fs_read(f, 100, got, 4), 4); /* the region has the store */
-        CHECK(!memcmp(got, "new!", 4));
-        EXPECT(fs_read(f, 0, lent[2], 4096), 4096); /* lent by the new instance */
-        EXPECT(fs_write(f, 100, "more", 4), 4);     /* lent[1] too was lent by the old one */
-        CHECK(page_is(lent[1], 0, 3, 1) && page_is(lent[2], 0, 3, 1) && page_is(lent[0], 0, 3, 0));
-        if (kill_ramfs(0))
-            return 1;
-        EXPECT(fs_read(f, 0, big, 8192), 8192);
-        CHECK(!memcmp(big + 100, "more", 4) && page_is(big + 4096, 4096, 9, 0));
-        return 0;
-    }
-
-    const struct fstest restart_tests[] = {
-        {"state_grow_refused", state_grow_refused},
-        {"restart_keeps_files", restart_keeps_files},
-        {"restart_mid_write_undone", restart_mid_write_undone},
-        {"restart_undo_every_step", restart_undo_every_step},
-        {"restart_record_exact", restart_record_exact},
-        {"restart_lent_pages", restart_lent_pages},
-        {"restart_bad_header_fresh", restart_bad_header_fresh},
-        {0, 0},
-    };
+const struct fstest restart_tests[] = {
+    {"state_grow_refused", state_grow_refused},
+    {"restart_keeps_files", restart_keeps_files},
+    {"restart_mid_write_undone", restart_mid_write_undone},
+    {"restart_undo_every_step", restart_undo_every_step},
+    {"restart_record_exact", restart_record_exact},
+    {"restart_lent_pages", restart_lent_pages},
+    {"restart_bad_header_fresh", restart_bad_header_fresh},
+    {0, 0},
+};
