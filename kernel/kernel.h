@@ -179,6 +179,8 @@ int64_t ipc_linux_call(struct proc *p, endpoint_t server, const message_t *m);
 int64_t ipc_interrupt(struct proc *t, struct proc *caller, uint64_t uaddr);
 void linux_syscall(struct proc *p);
 void ipc_timeout(struct proc *p);
+void ipc_resend_held(void);
+int linux_hold(struct proc *p, endpoint_t dead, int received);
 int ipc_check(void);
 
 /* kcall.c, priv.c (privileges and the denial trace) */

@@ -417,6 +417,16 @@ int main(uint64_t arg)
                 reply(m.source, -LX_ENOSYS);
                 continue;
             }
+            if (m.u.lx.nr & LX_AGAIN) { /* ran again after a vfs death (keep.c) */
+                int safe = keep_again(&m);
+                printf("vfs: pid %d: call %lu of the last instance %s\n", p->pid,
+                       (unsigned long)m.u.lx.nr,
+                       safe ? "runs again" : "fails (EIO): not safe twice");
+                if (!safe) {
+                    reply(m.source, -LX_EIO);
+                    continue;
+                }
+            }
             p->call = m; /* kept in case the call is suspended */
             procfs_forget(p);
             p->done = p->deadline = p->fs_deadline = 0;

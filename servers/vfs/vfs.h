@@ -187,6 +187,7 @@ int keep_busy(int busy);
 int keep_adopt(struct vproc *p);
 void keep_terminals(void);
 struct vproc *keep_early(endpoint_t ep);
+int keep_again(message_t *m);
 
 /* The terminal ioctls vfs follows (Linux values) */
 #define SIGTTIN 21 /* for a background job's terminal calls */
