@@ -1,8 +1,8 @@
 """The core servers killed under the shell (docs/REINCARNATION.md, "Core servers: vfs and pm"):
 what survives, what fails with which error, and what still bricks the system, exactly as the
 docs say. vfs takes its tables over from its state region: processes keep running with their ids
-and descriptors (offsets, pipes' data, the shell's terminal); a call blocked in the old vfs fails
-with EIO; a garbled region means a fresh start (every descriptor gone, init starts a new shell). pm comes back fresh: the
+and descriptors (offsets, pipes' data, the shell's terminal); a call blocked in the old vfs is
+held by the kernel and runs again on the new one when it is safe to (a read, a poll), else EIO; a garbled region means a fresh start (every descriptor gone, init starts a new shell). pm comes back fresh: the
 last instance's processes are killed and init starts again; files and services stay. Called by
 tools/test.py."""
 import os
@@ -115,12 +115,13 @@ def vfs_killed(record):
         # running before the kill: a background job that writes to its stdout after it (kept:
         # echo works) and then opens a file by path; a user's process
         # (its uid given to the new vfs: the file it creates is the user's); a cat blocked
-        # reading an empty pipe (its read fails with EIO, cat exits 1); a chrooted sleep (killed:
+        # reading an empty pipe (the kernel holds its read and runs it again on the new vfs: it
+        # reads the line written after the kill, cat exits 0); a chrooted sleep (killed:
         # the new vfs would not know its root)
         boot.run("rm -f /tmp/bg /tmp/u /tmp/cat; echo kept > /tmp/kept; "
                  "(sleep 3; echo hi; echo \"echo=$?\" > /tmp/bg) & "
                  "su user -c 'sleep 3; id -u > /tmp/u' & "
-                 "(sleep 100 | (cat 2>/dev/null; echo \"cat=$?\" > /tmp/cat)) & "
+                 "((sleep 3; echo late) | (cat > /tmp/cat 2>&1; echo \"cat=$?\" >> /tmp/cat)) & "
                  "mkdir -p /tmp/jail; cp /bin/busybox /tmp/jail/sleep; chroot /tmp/jail /sleep 101 & "
                  "sleep 1", PROMPT, 30)
         # init, the shell, its three jobs' processes (sh, sleep, su's sh, sleep, two sh, sleep,
@@ -129,7 +130,7 @@ def vfs_killed(record):
                           ("core.vfs_killed_new_shell", "core.vfs_new_instance_told_every_process",
                            "core.vfs_survivors_as_documented"), 6,
                           "sleep 3; cat /tmp/kept /tmp/bg /tmp/cat; stat -c %U /tmp/u",
-                          ["kept", "echo=0", "cat=1", "user"], "kept"):
+                          ["kept", "echo=0", "late", "cat=0", "user"], "kept"):
             return
         # the new instance serves everything: pipes, new files, /proc, /dev, sockets
         check(record, boot, "core.vfs_new_instance_works",
@@ -153,9 +154,31 @@ def vfs_killed(record):
         kill_vfs_fresh(record, boot, "core.vfs_scrambled_fresh")
         check(record, boot, "core.vfs_fresh_after_scramble_works", "echo a b | wc -w; cat /tmp/kept",
               ["2", "kept"])
+        console_read_survives(record, boot)
         vfs_chaos(record, boot)
     finally:
         boot.kill()
+
+
+def console_read_survives(record, boot):
+    """rs kills vfs (`service chaos vfs 1`) while the idle shell waits for a line in poll or read:
+    the kernel holds the call and runs it again on the new vfs, which took the tables over (the
+    dead one was between requests): no error is printed, init starts no new shell, and the next
+    command works at the first try."""
+    start = len(boot.lines)
+    boot.run("service chaos vfs 1 500 600", PROMPT, 30)
+    i, _ = boot.wait_for(r"pm: vfs restarted", 20, start)
+    j, m = boot.wait_for(r"vfs: pid \d+: call (\d+) of the last instance (runs again|fails)", 10,
+                         start)
+    time.sleep(1)
+    out = boot.run("echo after", PROMPT, 10)
+    lines = [t for _, t in boot.lines[start:]]
+    errors = [t for t in lines if "I/O error" in t or "init: /bin/sh exited" in t]
+    record("core.vfs_console_read_survives",
+           i is not None and m is not None and m.group(2) == "runs again" and not errors
+           and out is not None and "after" in out and any("state region kept" in t for t in lines),
+           f"restarted={i is not None}; again={m.group(0) if m else None}; errors={errors}; "
+           f"out={out}", boot.tail())
 
 
 def vfs_chaos(record, boot, kills=20):
@@ -175,6 +198,15 @@ def vfs_chaos(record, boot, kills=20):
         fresh = sum("vfs: the last instance died in the middle of a request" in t for t in lines)
     record("core.vfs_chaos_mostly_kept", kept + fresh == kills and kept >= kills // 2,
            f"{kept} kept, {fresh} fresh of {kills}")
+    # the kernel held the calls in flight and ran them again: the safe ones ran (the idle
+    # shell's poll or read among them), and the shell died only after a fresh start
+    lines = [t for _, t in boot.lines[start:]]
+    again = sum("of the last instance runs again" in t for t in lines)
+    refused = sum("of the last instance fails (EIO)" in t for t in lines)
+    exits = sum("init: /bin/sh exited" in t for t in lines)
+    record("core.vfs_chaos_calls_ran_again", again > 0 and exits <= fresh,
+           f"{again} calls ran again, {refused} refused (EIO), {exits} shells exited, "
+           f"{fresh} fresh starts")
     # a line typed just after the last kill can be lost (a console read of a dead instance may
     # still be pending in tty and take it): the shell answers one of three tries
     time.sleep(2)

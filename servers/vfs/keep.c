@@ -109,16 +109,16 @@ int keep_busy(int busy)
  * instance took the tables over (the dead one was between requests, so they are as before that
  * call), and only calls that change nothing outside vfs's tables: reads (a file server's read
  * again at the offset the table still has, a console or pipe read that returned nothing yet),
- * waits (poll, select) and queries. The others (a write, an unlink: they may have happened)
- * fail with EIO, as they did before the kernel held them.
+ * waits (poll, select) and queries. The others (a write, an unlink: they may have happened; a
+ * readv, whose earlier parts moved the offset) fail with EIO, as before the kernel held them.
  */
 int keep_again(message_t *m)
 {
     static const uint16_t safe[] = {
-        LX_read,     LX_pread64,   LX_readv,      LX_poll,     LX_ppoll,      LX_select,
-        LX_pselect6, LX_stat,      LX_fstat,      LX_lstat,    LX_newfstatat, LX_statx,
-        LX_access,   LX_faccessat, LX_faccessat2, LX_readlink, LX_readlinkat, LX_getdents64,
-        LX_getcwd,   LX_lseek,     LX_statfs,     LX_fstatfs};
+        LX_read,      LX_pread64,    LX_poll,     LX_ppoll,      LX_select,     LX_pselect6,
+        LX_stat,      LX_fstat,      LX_lstat,    LX_newfstatat, LX_statx,      LX_access,
+        LX_faccessat, LX_faccessat2, LX_readlink, LX_readlinkat, LX_getdents64, LX_getcwd,
+        LX_lseek,     LX_statfs,     LX_fstatfs};
     m->u.lx.nr &= ~(uint64_t)LX_AGAIN;
     for (size_t i = 0; old && i < sizeof(safe) / sizeof(safe[0]); i++)
         if (m->u.lx.nr == safe[i])
