@@ -23,7 +23,9 @@
 #include "vfs.h"
 
 #define KEEP_MAGIC 0x316570654b736676ull /* "vfsKeep1" */
-#define KEEP_VERSION 1
+#define KEEP_VERSION 2
+#define UNDO_MAX 512        /* table stores of one request that can be undone */
+#define UNDO_SEALED (~0ull) /* in undo.n: this request cannot be undone (an effect outside) */
 #define KEEP_LEN (4u * 1024 * 1024) /* vfs.conf: state 4M */
 
 struct keep_header {
@@ -31,11 +33,20 @@ struct keep_header {
     uint32_t version, len; /* the layout's, and sizeof(struct keep_state) */
     uint64_t live;         /* the set in use: 0 or 1 */
     uint64_t check;        /* FNV-1a of the fields above */
-    uint64_t busy;         /* 1: a message (or the start) is being handled */
+    uint64_t busy;         /* 1: a message is being handled, 2: the instance is starting */
+};
+
+/* The old values of the words the request in hand stored to in the live set, in order. */
+struct keep_undo {
+    uint64_t n; /* records; UNDO_SEALED: an effect outside the tables, not undone */
+    struct {
+        uint64_t addr, old;
+    } e[UNDO_MAX];
 };
 
 struct keep_state {
     struct keep_header h;
+    struct keep_undo undo;
     struct tables set[2];
 };
 _Static_assert(sizeof(struct keep_state) <= KEEP_LEN, "vfs's tables outgrow its state region");
@@ -58,8 +69,26 @@ static uint64_t header_check(const struct keep_header *h)
 }
 
 /*
+ * The undo log of the request the last instance died in, applied to its set (last record
+ * first): the number of stores undone, or -1 if a record points outside that set (nothing
+ * is undone then).
+ */
+static int undo_apply(const struct tables *set)
+{
+    uint64_t n = st->undo.n, lo = (uintptr_t)set, hi = lo + sizeof(*set);
+    for (uint64_t i = 0; i < n; i++)
+        if (st->undo.e[i].addr < lo || st->undo.e[i].addr > hi - 8 || st->undo.e[i].addr % 8)
+            return -1;
+    for (uint64_t i = n; i-- > 0;)
+        *(uint64_t *)st->undo.e[i].addr = st->undo.e[i].old;
+    return (int)n;
+}
+
+/*
  * At start, before anything uses a table: the old set if the region's header
- * is right and its instance was between requests, and a zeroed live set.
+ * is right and its instance was between requests, or in a request whose table
+ * stores it can undo (the undo log: no effect outside the tables yet), and a
+ * zeroed live set.
  */
 void keep_start(void)
 {
@@ -71,36 +100,82 @@ void keep_start(void)
                       : h->version != KEEP_VERSION                    ? "layout version"
                       : h->len != (uint32_t)sizeof(struct keep_state) ? "length"
                       : h->live > 1                                   ? "live set"
-                      : h->busy                                       ? ""
+                      : h->busy > 1                                   ? " (its start)"
+                      : h->busy && st->undo.n > UNDO_MAX              ? " it cannot undo"
                                                                       : 0;
+    /* between requests (busy 0), a sealed request was waiting for its answer: as it was */
+    int undone = why || empty || st->undo.n > UNDO_MAX ? 0 : undo_apply(&st->set[h->live]);
+    why = undone < 0 ? "undo record" : why;
     uint64_t live = 0;
     if (!empty && !why) {
         old = &st->set[h->live];
         live = !h->live;
         printf("vfs: state region kept: descriptors of the last instance taken over as pm "
                "names its processes\n");
-    } else if (why && *why) {
+        if (h->busy || undone)
+            printf("vfs: the last instance died in the middle of a request: its %d table stores "
+                   "undone\n",
+                   undone);
+    } else if (why && *why != ' ') {
         printf("vfs: state region unusable (bad %s): every descriptor is closed\n", why);
     } else if (why) {
-        printf("vfs: the last instance died in the middle of a request: every descriptor is "
-               "closed\n");
+        printf("vfs: the last instance died in the middle of a request%s: every descriptor is "
+               "closed\n",
+               why);
     }
-    st->h.busy = 1;
+    st->h.busy = 2;
+    st->undo.n = 0;
     memset(&st->set[live], 0, sizeof(st->set[live]));
     tab = &st->set[live];
     struct keep_header want = {
-        KEEP_MAGIC, KEEP_VERSION, (uint32_t)sizeof(struct keep_state), live, 0, 1};
+        KEEP_MAGIC, KEEP_VERSION, (uint32_t)sizeof(struct keep_state), live, 0, 2};
     want.check = header_check(&want);
     st->h = want;
 }
 
-/* 1 while a message is being handled: a set left busy is not taken over. The value before. */
+/* 1 while a message is being handled (2 while starting): its stores are undone after a death
+ * there. The value before. */
 int keep_busy(int busy)
 {
     volatile uint64_t *b = &st->h.busy;
-    int was = *b != 0;
+    int was = (int)*b;
     *b = (uint64_t)busy;
     return was;
+}
+
+/*
+ * Before the request in hand stores to len bytes at p: each 8-byte word of the live set they
+ * touch is logged with its value, undone by the next instance if this one dies before
+ * keep_commit (stores outside the set are not logged). The record is written first, then
+ * counted by one 8-byte store. Full: the request is sealed (not undone: a fresh start).
+ */
+void keep_log(const void *p, size_t len)
+{
+    uintptr_t lo = (uintptr_t)tab, hi = lo + sizeof(*tab), a = (uintptr_t)p & ~(uintptr_t)7;
+    volatile uint64_t *n = &st->undo.n;
+    for (; a < (uintptr_t)p + len && a >= lo && a < hi && *n <= UNDO_MAX; a += 8) {
+        if (*n == UNDO_MAX) {
+            keep_seal();
+            return;
+        }
+        st->undo.e[*n].addr = a;
+        st->undo.e[*n].old = *(const uint64_t *)a;
+        __asm__ volatile("" ::: "memory"); /* the record before its count */
+        *n = *n + 1;
+    }
+}
+
+/* The request in hand did something outside the tables (a file server's change, a driver's
+ * write, inet's request): it cannot be undone, and a death before keep_commit starts fresh. */
+void keep_seal(void)
+{
+    *(volatile uint64_t *)&st->undo.n = UNDO_SEALED;
+}
+
+/* The request's effects stand (its answer goes out): nothing to undo from here on. */
+void keep_commit(void)
+{
+    *(volatile uint64_t *)&st->undo.n = 0;
 }
 
 /*

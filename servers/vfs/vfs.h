@@ -188,6 +188,9 @@ int keep_adopt(struct vproc *p);
 void keep_terminals(void);
 struct vproc *keep_early(endpoint_t ep);
 int keep_again(message_t *m);
+void keep_log(const void *p, size_t len);
+void keep_seal(void);
+void keep_commit(void);
 
 /* The terminal ioctls vfs follows (Linux values) */
 #define SIGTTIN 21 /* for a background job's terminal calls */
