@@ -38,7 +38,8 @@ struct keep_header {
 
 /* The old values of the words the request in hand stored to in the live set, in order. */
 struct keep_undo {
-    uint64_t n; /* records; UNDO_SEALED: an effect outside the tables, not undone */
+    uint64_t n;      /* records; UNDO_SEALED: an effect outside the tables, not undone */
+    uint64_t caller; /* the Linux process whose call this request is (0: none, or answered) */
     struct {
         uint64_t addr, old;
     } e[UNDO_MAX];
@@ -57,6 +58,7 @@ static const struct tables *old;           /* the last instance's, 0 after a fre
 static struct file *file_map[NR_FILES];    /* old file i's new file, once taken over */
 static struct vnode *vnode_map[NR_VNODES]; /* old vnode i's */
 static int kept_procs;
+static endpoint_t undone_caller; /* its call was rolled back whole: it may run again, any call */
 
 static uint64_t header_check(const struct keep_header *h)
 {
@@ -106,6 +108,7 @@ void keep_start(void)
     /* between requests (busy 0), a sealed request was waiting for its answer: as it was */
     int undone = why || empty || st->undo.n > UNDO_MAX ? 0 : undo_apply(&st->set[h->live]);
     why = undone < 0 ? "undo record" : why;
+    undone_caller = undone >= 0 && st->undo.n <= UNDO_MAX ? (endpoint_t)st->undo.caller : 0;
     uint64_t live = 0;
     if (!empty && !why) {
         old = &st->set[h->live];
@@ -124,7 +127,7 @@ void keep_start(void)
                why);
     }
     st->h.busy = 2;
-    st->undo.n = 0;
+    st->undo.n = st->undo.caller = 0;
     memset(&st->set[live], 0, sizeof(st->set[live]));
     tab = &st->set[live];
     struct keep_header want = {
@@ -176,6 +179,13 @@ void keep_seal(void)
 void keep_commit(void)
 {
     *(volatile uint64_t *)&st->undo.n = 0;
+    *(volatile uint64_t *)&st->undo.caller = 0;
+}
+
+/* The request in hand is ep's Linux call (after keep_commit): undone whole, it may run again. */
+void keep_caller(endpoint_t ep)
+{
+    *(volatile uint64_t *)&st->undo.caller = (uint64_t)ep;
 }
 
 /*
@@ -189,6 +199,11 @@ void keep_commit(void)
  */
 int keep_again(message_t *m)
 {
+    if (m->source == undone_caller && old) { /* its request was undone whole (keep_start) */
+        undone_caller = 0;
+        m->u.lx.nr &= ~(uint64_t)LX_AGAIN;
+        return 1;
+    }
     static const uint16_t safe[] = {
         LX_read,      LX_pread64,    LX_poll,     LX_ppoll,      LX_select,     LX_pselect6,
         LX_stat,      LX_fstat,      LX_lstat,    LX_newfstatat, LX_statx,      LX_access,

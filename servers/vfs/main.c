@@ -420,6 +420,7 @@ int main(uint64_t arg)
                 reply(m.source, -LX_ENOSYS);
                 continue;
             }
+            keep_caller(m.source);      /* undone whole after a death, it may run again */
             if (m.u.lx.nr & LX_AGAIN) { /* ran again after a vfs death (keep.c) */
                 int safe = keep_again(&m);
                 printf("vfs: pid %d: call %lu of the last instance %s\n", p->pid,

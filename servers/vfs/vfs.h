@@ -191,6 +191,7 @@ int keep_again(message_t *m);
 void keep_log(const void *p, size_t len);
 void keep_seal(void);
 void keep_commit(void);
+void keep_caller(endpoint_t ep);
 
 /* The terminal ioctls vfs follows (Linux values) */
 #define SIGTTIN 21 /* for a background job's terminal calls */
