@@ -31,7 +31,7 @@
 struct keep_header {
     uint64_t magic;
     uint32_t version, len; /* the layout's, and sizeof(struct keep_state) */
-    uint64_t live;         /* the set in use: 0 or 1 */
+    uint64_t live;         /* the set in use: 0 or 1; | 2: it took the other set over */
     uint64_t check;        /* FNV-1a of the fields above */
     uint64_t busy;         /* 1: a message is being handled, 2: the instance is starting */
 };
@@ -101,21 +101,26 @@ void keep_start(void)
                       : h->magic != KEEP_MAGIC                        ? "magic"
                       : h->version != KEEP_VERSION                    ? "layout version"
                       : h->len != (uint32_t)sizeof(struct keep_state) ? "length"
-                      : h->live > 1                                   ? "live set"
-                      : h->busy > 1                                   ? " (its start)"
+                      : h->live > 3                                   ? "live set"
+                      : h->busy > 1 && h->live < 2                    ? " (its start)"
                       : h->busy && st->undo.n > UNDO_MAX              ? " it cannot undo"
                                                                       : 0;
-    /* between requests (busy 0), a sealed request was waiting for its answer: as it was */
-    int undone = why || empty || st->undo.n > UNDO_MAX ? 0 : undo_apply(&st->set[h->live]);
+    /* died starting, after taking a set over: that set again (it only read it); between
+     * requests (busy 0), a sealed request was waiting for its answer: as it was */
+    int starting = h->busy > 1, from = (int)(h->live & 1) ^ starting;
+    int undone = why || empty || starting || st->undo.n > UNDO_MAX ? 0 : undo_apply(&st->set[from]);
     why = undone < 0 ? "undo record" : why;
-    undone_caller = undone >= 0 && st->undo.n <= UNDO_MAX ? (endpoint_t)st->undo.caller : 0;
+    undone_caller =
+        undone >= 0 && !starting && st->undo.n <= UNDO_MAX ? (endpoint_t)st->undo.caller : 0;
     uint64_t live = 0;
     if (!empty && !why) {
-        old = &st->set[h->live];
-        live = !h->live;
+        old = &st->set[from];
+        live = (from ? 0u : 1u) | 2u;
         printf("vfs: state region kept: descriptors of the last instance taken over as pm "
                "names its processes\n");
-        if (h->busy || undone)
+        if (starting)
+            printf("vfs: the last instance died starting: the set it took over is taken again\n");
+        else if (h->busy || undone)
             printf("vfs: the last instance died in the middle of a request: its %d table stores "
                    "undone\n",
                    undone);
@@ -128,8 +133,8 @@ void keep_start(void)
     }
     st->h.busy = 2;
     st->undo.n = st->undo.caller = 0;
-    memset(&st->set[live], 0, sizeof(st->set[live]));
-    tab = &st->set[live];
+    memset(&st->set[live & 1], 0, sizeof(st->set[0]));
+    tab = &st->set[live & 1];
     struct keep_header want = {
         KEEP_MAGIC, KEEP_VERSION, (uint32_t)sizeof(struct keep_state), live, 0, 2};
     want.check = header_check(&want);
