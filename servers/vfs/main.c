@@ -422,11 +422,10 @@ int main(uint64_t arg)
             }
             keep_caller(m.source);      /* undone whole after a death, it may run again */
             if (m.u.lx.nr & LX_AGAIN) { /* ran again after a vfs death (keep.c) */
-                int safe = keep_again(&m);
-                printf("vfs: pid %d: call %lu of the last instance %s\n", p->pid,
-                       (unsigned long)m.u.lx.nr,
-                       safe ? "runs again" : "fails (EIO): not safe twice");
-                if (!safe) {
+                if (!keep_again(&m)) {  /* logged: the program sees EIO */
+                    printf("vfs: pid %d: call %lu of the last instance fails (EIO): not safe "
+                           "twice\n",
+                           p->pid, (unsigned long)m.u.lx.nr);
                     reply(m.source, -LX_EIO);
                     continue;
                 }
