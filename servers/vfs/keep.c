@@ -4,9 +4,11 @@
  * the pipes live in the state region rs keeps (`state` in vfs.conf), in two
  * sets: an instance uses one and leaves the other, its predecessor's, as it
  * found it. The header says which set is live; `busy` is 1 while a message
- * is being handled (or the instance is starting), so a set left by an
- * instance that died in the middle of a request is never read: the new one
- * starts fresh, as it does when the header is wrong (logged).
+ * is being handled (2 while the instance starts). The undo log holds the old
+ * words of the live set the request in hand stored to: a set left by an
+ * instance that died in the middle of a request is read after the log is
+ * undone, unless that request had changed something outside the tables
+ * (keep_seal); then the new one starts fresh, as when the header is wrong.
  *
  * The new instance reads the old set when pm tells it of a process
  * (VFS_FORK_ADOPT, keep_adopt): that process's descriptors, close-on-exec
