@@ -387,7 +387,21 @@ void ipc_timeout(struct proc *p)
         return;
     p->getfrom = NONE;
     p->awaiting_reply = 0;
-    wake(p, -E_TIMEDOUT);
+    wake(p, p->linux_call ? -LINUX_EIO : -E_TIMEDOUT); /* a held Linux call (linux_hold) */
+    p->linux_call = 0;
+}
+
+/* A new vfs is named: every held Linux call's `syscall` runs again (2 bytes back). */
+void ipc_resend_held(void)
+{
+    for (int i = 0; i < NR_SLOTS; i++) {
+        struct proc *q = &proc_table[i];
+        if (q->in_use && q->linux_call && (q->flags & PS_SENDING) && q->sendto == NONE) {
+            q->linux_call = 0;
+            q->regs.rip -= 2;
+            wake(q, (int64_t)q->regs.rax);
+        }
+    }
 }
 
 /* A Linux system call (see linux.c): m goes to server, the reply to rax. */
@@ -395,7 +409,7 @@ int64_t ipc_linux_call(struct proc *p, endpoint_t server, const message_t *m)
 {
     struct proc *dst;
     if (ep_lookup(server, &dst) < 0 || dst == p)
-        return -LINUX_EIO;
+        return linux_hold(p, server, 0) ? KC_BLOCKED : -LINUX_EIO;
     p->linux_call = 1;
     int64_t r = post(p, dst, m, 0, 0, 1);
     if (r != KC_BLOCKED) /* cannot happen for a blocking sendrec; be safe */
@@ -509,8 +523,10 @@ void ipc_cleanup(struct proc *dead)
         s->next_sender = 0;
         s->sendto = NONE;
         s->in_sendrec = 0;
-        wake(s, s->linux_call ? linux_orphaned(dead->ep) : -E_DEADEP);
-        s->linux_call = 0;
+        if (!s->linux_call || !linux_hold(s, dead->ep, 0)) {
+            wake(s, s->linux_call ? linux_orphaned(dead->ep) : -E_DEADEP);
+            s->linux_call = 0;
+        }
         s = next;
     }
     dead->senders = 0;
@@ -523,8 +539,10 @@ void ipc_cleanup(struct proc *dead)
         if ((q->flags & PS_RECEIVING) && q->getfrom == dead->ep) {
             q->getfrom = NONE;
             q->awaiting_reply = 0;
-            wake(q, q->linux_call ? linux_orphaned(dead->ep) : -E_DEADEP);
-            q->linux_call = 0;
+            if (!q->linux_call || !linux_hold(q, dead->ep, 1)) {
+                wake(q, q->linux_call ? linux_orphaned(dead->ep) : -E_DEADEP);
+                q->linux_call = 0;
+            }
         }
         for (struct proc **pp = &q->senders; *pp; pp = &(*pp)->next_sender)
             if (*pp == dead) {

@@ -189,6 +189,8 @@ int64_t ipc_interrupt(struct proc *t, struct proc *caller, uint64_t uaddr);
 void linux_syscall(struct proc *p);
 int64_t linux_orphaned(endpoint_t dead); /* a dead server's callers' error */
 void ipc_timeout(struct proc *p);
+void ipc_resend_held(void);
+int linux_hold(struct proc *p, endpoint_t dead, int received);
 int ipc_check(void);
 
 /* kcall.c, priv.c (privileges and the denial trace) */

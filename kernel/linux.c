@@ -7,6 +7,8 @@
  * implements, which pm logs once by name and answers with -ENOSYS). The
  * caller waits as in sendrec; the server's reply puts its result (the first word) in rax.
  * Root names the servers with KC_LINUX_SERVERS, which builds the table.
+ * A caller of a vfs that dies is held (linux_hold), and its `syscall` runs
+ * again once root names the next vfs; LX_AGAIN marks a call the dead one had.
  */
 #include <samsara/linux.h>
 #include <samsara/linux_sysv.h>
@@ -19,7 +21,7 @@ enum { TO_PM, TO_VFS, TO_SYSV };
 static const uint16_t vfs_calls[] = {LINUX_VFS_CALLS(CALL_NUMBER)};
 static const uint16_t sysv_calls[] = {LINUX_SYSV_CALLS(CALL_NUMBER)};
 
-static uint8_t owner[LX_NR_MAX]; /* TO_PM, TO_VFS or TO_SYSV */
+static uint8_t owner[2 * LX_NR_MAX]; /* TO_PM, TO_VFS or TO_SYSV; vfs's also | LX_AGAIN */
 static endpoint_t server[3] = {NONE, NONE, NONE};
 
 /* KC_LINUX_SERVERS(pm, vfs, sysv or 0): root only; builds the routing table. */
@@ -35,12 +37,13 @@ int64_t do_linux_servers(struct proc *p, const uint64_t *a)
     if (a[2] && ep_lookup((endpoint_t)a[2], &sysv) < 0)
         return refuse(p, 3, -E_SRCH);
     for (size_t i = 0; i < sizeof(vfs_calls) / sizeof(vfs_calls[0]); i++)
-        owner[vfs_calls[i]] = TO_VFS;
+        owner[vfs_calls[i]] = owner[vfs_calls[i] | LX_AGAIN] = TO_VFS;
     for (size_t i = 0; i < sizeof(sysv_calls) / sizeof(sysv_calls[0]); i++)
         owner[sysv_calls[i]] = sysv ? TO_SYSV : TO_PM;
     server[TO_PM] = pm->ep;
     server[TO_VFS] = vfs->ep;
     server[TO_SYSV] = sysv ? sysv->ep : NONE;
+    ipc_resend_held();
     return 0;
 }
 
@@ -51,10 +54,28 @@ int64_t linux_orphaned(endpoint_t dead)
     return dead == server[TO_SYSV] ? -LINUX_EINTR : -LINUX_EIO;
 }
 
+/*
+ * p's call to dead (it had it if received) waits up to 3 s for the next vfs,
+ * blocked sending to nobody: 1, or 0 if dead is not vfs (the caller's EIO).
+ */
+int linux_hold(struct proc *p, endpoint_t dead, int received)
+{
+    if (dead != server[TO_VFS] || !p->user)
+        return 0;
+    p->regs.rax |= received ? LX_AGAIN : 0;
+    p->linux_call = 1;
+    p->getfrom = p->sendto = NONE;
+    p->awaiting_reply = p->in_sendrec = 0;
+    proc_block(p, PS_SENDING);
+    p->flags &= ~PS_RECEIVING;
+    timer_wake_at(p->ipc_deadline = clock_ticks() + 3 * HZ);
+    return 1;
+}
+
 /* The server that owns Linux call nr (NONE until root names them). */
 static endpoint_t server_of(uint64_t nr)
 {
-    return server[nr < LX_NR_MAX ? owner[nr] : TO_PM];
+    return server[nr < 2 * LX_NR_MAX ? owner[nr] : TO_PM];
 }
 
 /* From syscall_entry before trap(): the call handed to its server if it waits (ipc.c). */

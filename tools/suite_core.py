@@ -1,8 +1,9 @@
 """The core servers killed under the shell (docs/REINCARNATION.md, "Core servers: vfs and pm"):
 what survives, what fails with which error, and what still bricks the system, exactly as the
 docs say. vfs takes its tables over from its state region: processes keep running with their ids
-and descriptors (offsets, pipes' data, the shell's terminal); a call blocked in the old vfs fails
-with EIO; a garbled region means a fresh start (every descriptor gone, init starts a new shell). pm keeps its
+and descriptors (offsets, pipes' data, the shell's terminal); a call blocked in the old vfs is
+held by the kernel and runs again on the new one when it is safe to (a read, a poll), else EIO; a
+garbled region means a fresh start (every descriptor gone, init starts a new shell). pm keeps its
 tables the same way: processes go on with their pids, signal state and timers; a garbled region
 means a fresh start (the last instance's processes killed, init again). Called by tools/test.py."""
 import os
@@ -108,12 +109,13 @@ def vfs_killed(record):
         # running before the kill: a background job that writes to its stdout after it (kept:
         # echo works) and then opens a file by path; a user's process
         # (its uid given to the new vfs: the file it creates is the user's); a cat blocked
-        # reading an empty pipe (its read fails with EIO, cat exits 1); a chrooted sleep (killed:
+        # reading an empty pipe (the kernel holds its read and runs it again on the new vfs: it
+        # reads the line written after the kill, cat exits 0); a chrooted sleep (killed:
         # the new vfs would not know its root)
         boot.run("rm -f /tmp/bg /tmp/u /tmp/cat; echo kept > /tmp/kept; "
                  "(sleep 3; echo hi; echo \"echo=$?\" > /tmp/bg) & "
                  "su user -c 'sleep 3; id -u > /tmp/u' & "
-                 "(sleep 100 | (cat 2>/dev/null; echo \"cat=$?\" > /tmp/cat)) & "
+                 "((sleep 3; echo late) | (cat > /tmp/cat 2>&1; echo \"cat=$?\" >> /tmp/cat)) & "
                  "mkdir -p /tmp/jail; cp /bin/busybox /tmp/jail/sleep; chroot /tmp/jail /sleep 101 & "
                  "sleep 1", PROMPT, 30)
         # init, the shell, its three jobs' processes (sh, sleep, su's sh, sleep, two sh, sleep,
@@ -122,7 +124,7 @@ def vfs_killed(record):
                           ("core.vfs_killed_new_shell", "core.vfs_new_instance_told_every_process",
                            "core.vfs_survivors_as_documented"), 6,
                           "sleep 3; cat /tmp/kept /tmp/bg /tmp/cat; stat -c %U /tmp/u",
-                          ["kept", "echo=0", "cat=1", "user"], "kept"):
+                          ["kept", "echo=0", "late", "cat=0", "user"], "kept"):
             return
         # the new instance serves everything: pipes, new files, /proc, /dev, sockets
         check(record, boot, "core.vfs_new_instance_works",
@@ -146,9 +148,47 @@ def vfs_killed(record):
         kill_vfs_fresh(record, boot, "core.vfs_scrambled_fresh")
         check(record, boot, "core.vfs_fresh_after_scramble_works", "echo a b | wc -w; cat /tmp/kept",
               ["2", "kept"])
+        console_read_survives(record, boot)
         vfs_chaos(record, boot)
     finally:
         boot.kill()
+
+
+def console_read_survives(record, boot):
+    """rs kills vfs (`service chaos vfs 1`) while the idle shell waits for a line in poll or read:
+    the kernel holds the call and runs it again on the new vfs, which took the tables over (the
+    dead one was between requests): no error is printed, init starts no new shell, and the next
+    command works at the first try."""
+    start = len(boot.lines)
+    boot.run("service chaos vfs 1 500 600", PROMPT, 30)
+    i, _ = boot.wait_for(r"pm: vfs restarted", 20, start)
+    time.sleep(1)
+    out = boot.run("echo after", PROMPT, 10)
+    lines = [t for _, t in boot.lines[start:]]
+    errors = [t for t in lines if "I/O error" in t or "init: /bin/sh exited" in t
+              or "fails (EIO)" in t]
+    record("core.vfs_console_read_survives",
+           i is not None and not errors and out is not None and "after" in out
+           and any("state region kept" in t for t in lines),
+           f"restarted={i is not None}; errors={errors}; out={out}", boot.tail())
+
+
+def vfs_held_calls(record, lines, fresh):
+    """What the kernel's hold of a dead vfs's callers and keep.c's undo log did in a vfs chaos run
+    (core.vfs_chaos_mid_request_undone, core.vfs_chaos_shell_lives)."""
+    # the kernel held the calls in flight and ran them again: the safe ones ran (the idle
+    # shell's poll or read among them); a shell dies only after a fresh start or a refused call
+    refused = sum("of the last instance fails (EIO)" in t for t in lines)
+    exits = sum("init: /bin/sh exited" in t for t in lines)
+    # a death in the middle of a request: its table stores undone (keep.c's undo log), the
+    # tables kept; fresh only when the request had changed something outside them (sealed)
+    undone = sum("table stores undone" in t for t in lines)
+    record("core.vfs_chaos_mid_request_undone", undone > 0,
+           f"{undone} deaths in the middle of a request undone, {fresh} fresh starts")
+    record("core.vfs_chaos_shell_lives", exits <= fresh + refused,
+           f"{refused} calls refused (EIO), {exits} shells exited, "
+           f"{fresh} fresh starts", None if exits <= fresh else "\n".join(
+               t for t in lines if "fails (EIO)" in t or "exited" in t or "error" in t))
 
 
 def chaos(record, boot, label, kills, then=""):
@@ -167,9 +207,12 @@ def chaos(record, boot, label, kills, then=""):
         lines = [t for _, t in boot.lines[start:]]
         kept = sum(f"{label}: state region kept" in t for t in lines)
         fresh = sum(f"{label}: the last instance died in the middle of a request" in t
+                    and ("every descriptor is closed" in t or "starting fresh" in t)
                     for t in lines)
     record(f"core.{label}_chaos_mostly_kept", kept + fresh == kills and kept >= kills // 2,
            f"{kept} kept, {fresh} fresh of {kills}")
+    if label == "vfs":
+        vfs_held_calls(record, [t for _, t in boot.lines[start:]], fresh)
     # a line typed just after the last kill can be lost (a console read of a dead instance may
     # still be pending in tty and take it): the shell answers one of three tries
     time.sleep(2)

@@ -230,6 +230,8 @@ struct user_regs {
 #define LX_statx 332
 #define LX_faccessat2 439
 #define LX_NR_MAX 512
+/* In a vfs call's number: the call ran again after its vfs died holding it (kernel/linux.c) */
+#define LX_AGAIN LX_NR_MAX
 
 /* errno values */
 #define LX_EPERM 1

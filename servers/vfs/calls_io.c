@@ -156,6 +156,7 @@ int64_t do_lseek(struct vproc *p, const uint64_t *a)
     }
     if ((off > 0 && base > INT64_MAX - off) || base + off < 0)
         return -LX_EINVAL;
+    keep_log(&f->pos, 8);
     f->pos = (uint64_t)(base + off);
     return (int64_t)f->pos;
 }
@@ -191,6 +192,7 @@ int64_t do_fcntl(struct vproc *p, const uint64_t *a)
     case F_GETFD:
         return (p->files->cloexec >> fd) & 1 ? FD_CLOEXEC : 0;
     case F_SETFD:
+        keep_log(&p->files->cloexec, 8);
         p->files->cloexec =
             (p->files->cloexec & ~(1ull << fd)) | ((uint64_t)(a[2] & FD_CLOEXEC) << fd);
         return 0;
@@ -286,7 +288,8 @@ int64_t do_getdents64(struct vproc *p, const uint64_t *a)
     if (r > 0 && copy_out(p, a[1], bounce, (uint64_t)r) < 0)
         return -LX_EFAULT;
     if (r >= 0)
-        f->pos = cookie;
+        keep_log(&f->pos, 8);
+    f->pos = cookie;
     return r;
 }
 
@@ -347,6 +350,7 @@ int64_t do_sendfile(struct vproc *p, const uint64_t *a)
                 return w;
             break;
         }
+        keep_log(pos, 8);
         *pos += (uint64_t)w;
         total += (uint64_t)w;
         if (w < r)
@@ -372,6 +376,7 @@ int64_t sendfile_finish(struct vproc *p, int64_t result)
         if (copy_out(p, a[2], &off, 8) < 0)
             return -LX_EFAULT;
     } else if (in) {
+        keep_log(&in->pos, 8);
         in->pos += (uint64_t)result;
     }
     return (int64_t)(before + (uint64_t)result);

@@ -475,6 +475,7 @@ static int64_t set_dir(struct vproc *p, struct vnode *v, struct vnode **slot)
         return r;
     }
     vnode_put(*slot);
+    keep_log(slot, sizeof(*slot));
     *slot = v;
     return 0;
 }
@@ -604,6 +605,7 @@ int64_t do_getcwd(struct vproc *p, const uint64_t *a)
 int64_t do_umask(struct vproc *p, const uint64_t *a)
 {
     uint32_t old = p->files->umask;
+    keep_log(&p->files->umask, sizeof(p->files->umask));
     p->files->umask = (uint32_t)a[0] & 0777;
     return old;
 }

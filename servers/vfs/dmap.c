@@ -223,6 +223,8 @@ static void forget(struct driver *d)
  */
 int driver_sendrec(endpoint_t ep, message_t *m)
 {
+    if (m->type != CDEV_READ && m->type != CDEV_SELECT)
+        keep_seal();        /* a write, an ioctl, an open...: not undone (keep.c) */
     int was = keep_busy(0); /* the tables change only after the answer: a death here keeps them */
     int r = ipc_sendrec_bounded(ep, m, DRIVER_TIMEOUT_MS);
     keep_busy(was);

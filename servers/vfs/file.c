@@ -65,6 +65,8 @@ int file_writers(endpoint_t fs, int bind)
 
 void file_put(struct file *f)
 {
+    if (f) /* a file closed in a request undone is open again (keep.c) */
+        keep_log(&f->refs, sizeof(f->refs));
     if (!f || --f->refs > 0)
         return;
     lock_file_gone(f); /* its OFD and flock locks */
@@ -98,6 +100,8 @@ int fd_install(struct vproc *p, struct file *f, int min, int cloexec)
 {
     for (int fd = min < 0 ? 0 : min; fd < (int)p->files->fd_limit; fd++) /* RLIMIT_NOFILE */
         if (!p->files->fd[fd]) {
+            keep_log(&p->files->fd[fd], 8);
+            keep_log(&p->files->cloexec, 8);
             p->files->fd[fd] = f;
             p->files->cloexec =
                 (p->files->cloexec & ~(1ull << fd)) | ((uint64_t)(cloexec != 0) << fd);
@@ -116,6 +120,8 @@ void fd_close(struct vproc *p, int fd)
     struct file *f = fd_file(p, fd);
     if (!f)
         return;
+    keep_log(&p->files->fd[fd], 8);
+    keep_log(&p->files->cloexec, 8);
     p->files->fd[fd] = 0;
     p->files->cloexec &= ~(1ull << fd);
     lock_close(p, f); /* the process's POSIX locks on the file */
@@ -221,6 +227,7 @@ int64_t file_rw(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, u
                 int write)
 {
     struct vnode *v = f->vn;
+    keep_log(pos, 8); /* the file's offset (or pread's own: not logged) */
     if (len > MAX_RW_COUNT)
         len = MAX_RW_COUNT;
     if ((f->flags & O_ACCMODE) == (write ? 0 : O_WRONLY))

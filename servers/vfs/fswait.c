@@ -245,6 +245,7 @@ static void busy_end(struct busy *b)
 static int take_result(struct busy *b, message_t *out)
 {
     message_t m = {.type = FS_RESULT};
+    keep_seal(); /* the server gives its result once */
     int r = ipc_sendrec_bounded(b->ep, &m, FS_TIMEOUT_MS);
     if (r == 0 && m.type == FS_REPLY && m.u.fs.reply.result == -LX_EAGAIN)
         return 0; /* a stray notification: still busy */
@@ -490,7 +491,10 @@ static int64_t request(endpoint_t fs, message_t *m, int putnode)
     uint64_t seq = m->u.fs.tag.seq = recorded_type(type) ? seq_of(p, fs, m) : 0;
     /* a removal carries the name cache's put-node (fs_remove): lost if the server dies in it */
     uint64_t put = type == FS_UNLINK || type == FS_RMDIR ? m->u.fs.unlink.put : 0;
-    sent++;                 /* a bounded wait that times out may have reached it: counted */
+    sent++; /* a bounded wait that times out may have reached it: counted */
+    if (type != FS_LOOKUP && type != FS_WALK && type != FS_STAT && type != FS_READ &&
+        type != FS_GETDENTS && type != FS_READLINK && type != FS_STATFS)
+        keep_seal();        /* a change in the server: this call's table stores cannot be undone */
     int was = keep_busy(0); /* the tables change after the answer: a death here keeps them */
     int r = ipc_sendrec_bounded(fs, m, FS_TIMEOUT_MS);
     keep_busy(was);

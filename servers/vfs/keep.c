@@ -4,9 +4,11 @@
  * the pipes live in the state region rs keeps (`state` in vfs.conf), in two
  * sets: an instance uses one and leaves the other, its predecessor's, as it
  * found it. The header says which set is live; `busy` is 1 while a message
- * is being handled (or the instance is starting), so a set left by an
- * instance that died in the middle of a request is never read: the new one
- * starts fresh, as it does when the header is wrong (logged).
+ * is being handled (2 while the instance starts). The undo log holds the old
+ * words of the live set the request in hand stored to: a set left by an
+ * instance that died in the middle of a request is read after the log is
+ * undone, unless that request had changed something outside the tables
+ * (keep_seal); then the new one starts fresh, as when the header is wrong.
  *
  * The new instance reads the old set when pm tells it of a process
  * (VFS_FORK_ADOPT, keep_adopt): that process's descriptors, close-on-exec
@@ -23,19 +25,31 @@
 #include "vfs.h"
 
 #define KEEP_MAGIC 0x316570654b736676ull /* "vfsKeep1" */
-#define KEEP_VERSION 1
+#define KEEP_VERSION 2
+#define UNDO_MAX 512        /* table stores of one request that can be undone */
+#define UNDO_SEALED (~0ull) /* in undo.n: this request cannot be undone (an effect outside) */
 #define KEEP_LEN (4u * 1024 * 1024) /* vfs.conf: state 4M */
 
 struct keep_header {
     uint64_t magic;
     uint32_t version, len; /* the layout's, and sizeof(struct keep_state) */
-    uint64_t live;         /* the set in use: 0 or 1 */
+    uint64_t live;         /* the set in use: 0 or 1; | 2: it took the other set over */
     uint64_t check;        /* FNV-1a of the fields above */
-    uint64_t busy;         /* 1: a message (or the start) is being handled */
+    uint64_t busy;         /* 1: a message is being handled, 2: the instance is starting */
+};
+
+/* The old values of the words the request in hand stored to in the live set, in order. */
+struct keep_undo {
+    uint64_t n;      /* records; UNDO_SEALED: an effect outside the tables, not undone */
+    uint64_t caller; /* the Linux process whose call this request is (0: none, or answered) */
+    struct {
+        uint64_t addr, old;
+    } e[UNDO_MAX];
 };
 
 struct keep_state {
     struct keep_header h;
+    struct keep_undo undo;
     struct tables set[2];
 };
 _Static_assert(sizeof(struct keep_state) <= KEEP_LEN, "vfs's tables outgrow its state region");
@@ -46,6 +60,7 @@ static const struct tables *old;           /* the last instance's, 0 after a fre
 static struct file *file_map[NR_FILES];    /* old file i's new file, once taken over */
 static struct vnode *vnode_map[NR_VNODES]; /* old vnode i's */
 static int kept_procs;
+static endpoint_t undone_caller; /* its call was rolled back whole: it may run again, any call */
 
 static uint64_t header_check(const struct keep_header *h)
 {
@@ -58,8 +73,26 @@ static uint64_t header_check(const struct keep_header *h)
 }
 
 /*
+ * The undo log of the request the last instance died in, applied to its set (last record
+ * first): the number of stores undone, or -1 if a record points outside that set (nothing
+ * is undone then).
+ */
+static int undo_apply(const struct tables *set)
+{
+    uint64_t n = st->undo.n, lo = (uintptr_t)set, hi = lo + sizeof(*set);
+    for (uint64_t i = 0; i < n; i++)
+        if (st->undo.e[i].addr < lo || st->undo.e[i].addr > hi - 8 || st->undo.e[i].addr % 8)
+            return -1;
+    for (uint64_t i = n; i-- > 0;)
+        *(uint64_t *)st->undo.e[i].addr = st->undo.e[i].old;
+    return (int)n;
+}
+
+/*
  * At start, before anything uses a table: the old set if the region's header
- * is right and its instance was between requests, and a zeroed live set.
+ * is right and its instance was between requests, or in a request whose table
+ * stores it can undo (the undo log: no effect outside the tables yet), and a
+ * zeroed live set.
  */
 void keep_start(void)
 {
@@ -70,37 +103,124 @@ void keep_start(void)
                       : h->magic != KEEP_MAGIC                        ? "magic"
                       : h->version != KEEP_VERSION                    ? "layout version"
                       : h->len != (uint32_t)sizeof(struct keep_state) ? "length"
-                      : h->live > 1                                   ? "live set"
-                      : h->busy                                       ? ""
+                      : h->live > 3                                   ? "live set"
+                      : h->busy > 1 && h->live < 2                    ? " (its start)"
+                      : h->busy && st->undo.n > UNDO_MAX              ? " it cannot undo"
                                                                       : 0;
+    /* died starting, after taking a set over: that set again (it only read it); between
+     * requests (busy 0), a sealed request was waiting for its answer: as it was */
+    int starting = h->busy > 1, from = (int)(h->live & 1) ^ starting;
+    int undone = why || empty || starting || st->undo.n > UNDO_MAX ? 0 : undo_apply(&st->set[from]);
+    why = undone < 0 ? "undo record" : why;
+    undone_caller =
+        undone >= 0 && !starting && st->undo.n <= UNDO_MAX ? (endpoint_t)st->undo.caller : 0;
     uint64_t live = 0;
     if (!empty && !why) {
-        old = &st->set[h->live];
-        live = !h->live;
+        old = &st->set[from];
+        live = (from ? 0u : 1u) | 2u;
         printf("vfs: state region kept: descriptors of the last instance taken over as pm "
                "names its processes\n");
-    } else if (why && *why) {
+        if (starting)
+            printf("vfs: the last instance died starting: the set it took over is taken again\n");
+        else if (h->busy || undone)
+            printf("vfs: the last instance died in the middle of a request: its %d table stores "
+                   "undone\n",
+                   undone);
+    } else if (why && *why != ' ') {
         printf("vfs: state region unusable (bad %s): every descriptor is closed\n", why);
     } else if (why) {
-        printf("vfs: the last instance died in the middle of a request: every descriptor is "
-               "closed\n");
+        printf("vfs: the last instance died in the middle of a request%s: every descriptor is "
+               "closed\n",
+               why);
     }
-    st->h.busy = 1;
-    memset(&st->set[live], 0, sizeof(st->set[live]));
-    tab = &st->set[live];
+    st->h.busy = 2;
+    st->undo.n = st->undo.caller = 0;
+    memset(&st->set[live & 1], 0, sizeof(st->set[0]));
+    tab = &st->set[live & 1];
     struct keep_header want = {
-        KEEP_MAGIC, KEEP_VERSION, (uint32_t)sizeof(struct keep_state), live, 0, 1};
+        KEEP_MAGIC, KEEP_VERSION, (uint32_t)sizeof(struct keep_state), live, 0, 2};
     want.check = header_check(&want);
     st->h = want;
 }
 
-/* 1 while a message is being handled: a set left busy is not taken over. The value before. */
+/* 1 while a message is being handled (2 while starting): its stores are undone after a death
+ * there. The value before. */
 int keep_busy(int busy)
 {
     volatile uint64_t *b = &st->h.busy;
-    int was = *b != 0;
+    int was = (int)*b;
     *b = (uint64_t)busy;
     return was;
+}
+
+/*
+ * Before the request in hand stores to len bytes at p: each 8-byte word of the live set they
+ * touch is logged with its value, undone by the next instance if this one dies before
+ * keep_commit (stores outside the set are not logged). The record is written first, then
+ * counted by one 8-byte store. Full: the request is sealed (not undone: a fresh start).
+ */
+void keep_log(const void *p, size_t len)
+{
+    uintptr_t lo = (uintptr_t)tab, hi = lo + sizeof(*tab), a = (uintptr_t)p & ~(uintptr_t)7;
+    volatile uint64_t *n = &st->undo.n;
+    for (; a < (uintptr_t)p + len && a >= lo && a < hi && *n <= UNDO_MAX; a += 8) {
+        if (*n == UNDO_MAX) {
+            keep_seal();
+            return;
+        }
+        st->undo.e[*n].addr = a;
+        st->undo.e[*n].old = *(const uint64_t *)a;
+        __asm__ volatile("" ::: "memory"); /* the record before its count */
+        *n = *n + 1;
+    }
+}
+
+/* The request in hand did something outside the tables (a file server's change, a driver's
+ * write, inet's request): it cannot be undone, and a death before keep_commit starts fresh. */
+void keep_seal(void)
+{
+    *(volatile uint64_t *)&st->undo.n = UNDO_SEALED;
+}
+
+/* The request's effects stand (its answer goes out): nothing to undo from here on. */
+void keep_commit(void)
+{
+    *(volatile uint64_t *)&st->undo.n = 0;
+    *(volatile uint64_t *)&st->undo.caller = 0;
+}
+
+/* The request in hand is ep's Linux call (after keep_commit): undone whole, it may run again. */
+void keep_caller(endpoint_t ep)
+{
+    *(volatile uint64_t *)&st->undo.caller = (uint64_t)ep;
+}
+
+/*
+ * A Linux call the kernel ran again because the last instance died holding it (LX_AGAIN in its
+ * number; kernel/linux.c): 1 if it may run again here, with LX_AGAIN taken off. Only when this
+ * instance took the tables over (the dead one was between requests, so they are as before that
+ * call), and only calls that change nothing outside vfs's tables: reads (a file server's read
+ * again at the offset the table still has, a console or pipe read that returned nothing yet),
+ * waits (poll, select) and queries. The others (a write, an unlink: they may have happened; a
+ * readv, whose earlier parts moved the offset) fail with EIO, as before the kernel held them.
+ */
+int keep_again(message_t *m)
+{
+    if (m->source == undone_caller && old) { /* its request was undone whole (keep_start) */
+        undone_caller = 0;
+        m->u.lx.nr &= ~(uint64_t)LX_AGAIN;
+        return 1;
+    }
+    static const uint16_t safe[] = {
+        LX_read,      LX_pread64,    LX_poll,     LX_ppoll,      LX_select,     LX_pselect6,
+        LX_stat,      LX_fstat,      LX_lstat,    LX_newfstatat, LX_statx,      LX_access,
+        LX_faccessat, LX_faccessat2, LX_readlink, LX_readlinkat, LX_getdents64, LX_getcwd,
+        LX_lseek,     LX_statfs,     LX_fstatfs};
+    m->u.lx.nr &= ~(uint64_t)LX_AGAIN;
+    for (size_t i = 0; old && i < sizeof(safe) / sizeof(safe[0]); i++)
+        if (m->u.lx.nr == safe[i])
+            return 1;
+    return 0;
 }
 
 /* After the device map is made: the terminals' sessions and foreground groups. */

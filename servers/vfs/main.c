@@ -20,6 +20,7 @@ void reply(endpoint_t ep, int64_t result)
 {
     message_t m = {.type = MSG_LINUX_REPLY, .u.w = {(uint64_t)result}};
     reply_hold(ep, &m);
+    keep_commit(); /* answered: its stores stand (keep.c) */
 }
 
 struct vproc *vproc_of(endpoint_t ep)
@@ -38,6 +39,7 @@ struct vproc *vproc_by_index(int i)
 struct vproc *vproc_new(endpoint_t ep)
 {
     struct vproc *p = &tab->procs[EP_SLOT(ep)];
+    keep_log(&p->ep, sizeof(p->ep)); /* a process made in a request undone is not kept */
     memset(p, 0, sizeof(*p));
     p->ep = ep;
     p->files = p;
@@ -385,6 +387,7 @@ int main(uint64_t arg)
     for (;;) {
         message_t m;
         wakeups_run(); /* the calls the last message let go on */
+        keep_commit(); /* its table stores stand */
         keep_busy(0);  /* between requests: a restart may take the tables over */
         int got = service_receive(&m);
         keep_busy(1);
@@ -416,6 +419,16 @@ int main(uint64_t arg)
                            "a Linux call from a process pm did not make");
                 reply(m.source, -LX_ENOSYS);
                 continue;
+            }
+            keep_caller(m.source);      /* undone whole after a death, it may run again */
+            if (m.u.lx.nr & LX_AGAIN) { /* ran again after a vfs death (keep.c) */
+                if (!keep_again(&m)) {  /* logged: the program sees EIO */
+                    printf("vfs: pid %d: call %lu of the last instance fails (EIO): not safe "
+                           "twice\n",
+                           p->pid, (unsigned long)m.u.lx.nr);
+                    reply(m.source, -LX_EIO);
+                    continue;
+                }
             }
             p->call = m; /* kept in case the call is suspended */
             procfs_forget(p);

@@ -143,6 +143,8 @@ int64_t pipe_write(struct vproc *p, struct file *f, const uint64_t *iov, uint64_
 void pipe_drop(struct vnode *v, uint32_t flags)
 {
     struct pipe *pp = v->pipe;
+    keep_log(pp, sizeof(pp->in_use) + sizeof(pp->readers) + sizeof(pp->writers));
+    keep_log(&v->pipe, sizeof(v->pipe));
     pp->readers -= (flags & O_ACCMODE) != O_WRONLY;
     pp->writers -= (flags & O_ACCMODE) != 0;
     if (!pp->readers && !pp->writers) {

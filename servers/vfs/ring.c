@@ -41,11 +41,13 @@ uint64_t ring_copy(struct ring *r, struct vproc *p, uint64_t at, uint64_t addr, 
 
 void ring_commit(struct ring *r, uint64_t n)
 {
+    keep_log(r, 8); /* head and count: a pipe's, undone after a vfs death (keep.c) */
     r->count += (uint32_t)n;
 }
 
 void ring_consume(struct ring *r, uint64_t n)
 {
+    keep_log(r, 8);
     r->head = (uint32_t)((r->head + n) % PIPE_SIZE);
     r->count -= (uint32_t)n;
 }

@@ -82,6 +82,7 @@ static endpoint_t inet_find(void)
     memset(&table, 0, sizeof(table));
     grant_id_t g = grant_alloc(ep, &table, sizeof(table), GRANT_WRITE);
     message_t m = {.type = SOCK_MAILBOX, .u.sock.mailbox = {g, sizeof(table)}};
+    keep_seal(); /* inet's change: not undone (keep.c) */
     if (g < 0 || ipc_sendrec_bounded(ep, &m, DRIVER_TIMEOUT_MS) < 0 || m.type != SOCK_REPLY ||
         m.u.sock.reply.result < 0) {
         grant_free(g);
@@ -166,6 +167,7 @@ static int64_t inet_call(message_t *m)
 {
     if (inet_find() <= 0)
         return -LX_ECONNRESET;
+    keep_seal(); /* inet's change: not undone (keep.c) */
     int r = ipc_sendrec_bounded(inet_ep, m, DRIVER_TIMEOUT_MS);
     if (r == -E_TIMEDOUT) {
         printf("vfs: inet did not answer in %d ms: complaint to rs\n", DRIVER_TIMEOUT_MS);

@@ -187,6 +187,11 @@ int keep_busy(int busy);
 int keep_adopt(struct vproc *p);
 void keep_terminals(void);
 struct vproc *keep_early(endpoint_t ep);
+int keep_again(message_t *m);
+void keep_log(const void *p, size_t len);
+void keep_seal(void);
+void keep_commit(void);
+void keep_caller(endpoint_t ep);
 
 /* The terminal ioctls vfs follows (Linux values) */
 #define SIGTTIN 21 /* for a background job's terminal calls */

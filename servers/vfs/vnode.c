@@ -187,12 +187,15 @@ uint64_t vnode_put_later(struct vnode *v)
         return 0;
     }
     unchain(v);
+    keep_log(&v->refs, sizeof(v->refs));
     v->refs = 0;
     return v->ino;
 }
 
 void vnode_put(struct vnode *v)
 {
+    if (v)
+        keep_log(&v->refs, sizeof(v->refs));
     if (!v || --v->refs > 0)
         return;
     if (v->fs != NONE)
