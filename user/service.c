@@ -9,10 +9,13 @@
  *   service up LABEL
  *   service scramble LABEL       a test hook: kill LABEL, rs garbling its state
  *                                region's header first (SVC_SCRAMBLE): it starts fresh
- *   service chaos LABEL COUNT MIN_MS MAX_MS  rs kills LABEL COUNT times, each
- *                                MIN_MS..MAX_MS after it was ready again, from its
+ *   service chaos LABEL COUNT MIN_MS MAX_MS [start]  rs kills LABEL COUNT times,
+ *                                each MIN_MS..MAX_MS after the last kill, from its
  *                                own alarm: at random instants, in the middle of
- *                                requests (COUNT 0 stops a campaign)
+ *                                requests (COUNT 0 stops a campaign); with start,
+ *                                in its start-up too (before ROOT_READY)
+ *   service chaos                the last campaign: kills, kills before ROOT_READY,
+ *                                recoveries (median and max)
  *   service update [-f] LABEL PROGRAM  run PROGRAM (a Samsara service's ELF file)
  *                                in place of LABEL's program; it keeps its state in ds
  * -f forces stopping a service that would not come back (restart never: pm,
@@ -70,7 +73,7 @@ static int usage(void)
 {
     fprintf(stderr,
             "usage: service list | log | restart|kill|down|scramble [-f] LABEL | up LABEL | "
-            "update [-f] LABEL PROGRAM | chaos LABEL COUNT MIN_MS MAX_MS\n");
+            "update [-f] LABEL PROGRAM | chaos [LABEL COUNT MIN_MS MAX_MS [start]]\n");
     return 2;
 }
 
@@ -81,8 +84,8 @@ int main(int argc, char **argv)
         return usage();
     int force = argc > 2 && !strcmp(argv[2], "-f"), words = argc - 1 - force; /* with the verb */
     int update_cmd = !strcmp(argv[1], "update");
-    if (!strcmp(argv[1], "chaos")) { /* chaos LABEL COUNT MIN_MS MAX_MS */
-        if (argc != 6)
+    if (!strcmp(argv[1], "chaos")) { /* chaos [LABEL COUNT MIN_MS MAX_MS [start]] */
+        if (argc != 2 && argc != 6 && argc != 7)
             return usage();
         for (int i = 1; i < argc; i++)
             snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "%s%s", i > 1 ? " " : "",
