@@ -29,6 +29,7 @@
 #include "lwip/etharp.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
+#include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 #include <stdlib.h>
 #include "sys.h"
@@ -485,6 +486,25 @@ static void take_items(struct nic *n)
     post_frames(n);
 }
 
+/*
+ * An announcement naming another endpoint than the label's owner is a lie, or the last words of
+ * an instance killed since: rs has started its successor, which has not announced itself yet (a
+ * kill in a start-up, tools/drvkill.py, met this 4 times in 300). Blaming the label then kills the
+ * innocent successor, so the announcement is looked at again FOREIGN_GRACE_MS later (an lwIP
+ * timeout): by then a successor has announced itself, and a lie is still there and reported.
+ */
+#define FOREIGN_GRACE_MS 300
+enum { FOREIGN_WAIT = 1, FOREIGN_AGAIN };
+static void announcements(void);
+
+static void foreign_again(void *arg)
+{
+    struct nic *n = arg;
+    n->foreign = FOREIGN_AGAIN;
+    announcements();
+    n->foreign = 0; /* the key went away meanwhile: the next announcement has its own grace */
+}
+
 /* ds said something changed: initialise every new driver instance announced. */
 static void announcements(void)
 {
@@ -506,6 +526,16 @@ static void announcements(void)
             n->drv = 0;
             continue;
         }
+        if (owner != (endpoint_t)ep && n->foreign != FOREIGN_AGAIN) {
+            n->announced = n->drv = 0; /* looked at again: at the successor's or in a moment */
+            if (!n->foreign)
+                sys_timeout(FOREIGN_GRACE_MS, foreign_again, n);
+            n->foreign = FOREIGN_WAIT;
+            continue;
+        }
+        if (n->foreign == FOREIGN_WAIT)
+            sys_untimeout(foreign_again, n);
+        n->foreign = 0;
         if (owner != (endpoint_t)ep) {
             char why[64];
             snprintf_s(why, sizeof(why), "announced endpoint %d, not its own (%d)", (int)ep,

@@ -38,6 +38,7 @@ struct nic {
     char label[16];       /* the driver's */
     char key[DS_KEY_MAX]; /* its announcement: LABEL.net */
     endpoint_t announced; /* the last instance ds announced */
+    int foreign;          /* an announcement not of the owner: FOREIGN_WAIT, FOREIGN_AGAIN, 0 */
     endpoint_t drv;       /* the instance we talk to; 0: none (dead, or reported) */
     int need_init, added; /* NET_INIT again; the netif exists */
     uint64_t gen;         /* NET_INITs made (a mailbox loop stops when it changes) */
