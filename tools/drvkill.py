@@ -19,7 +19,7 @@ rounds and errors (failed commands, by kind), wrong files and wrong bytes (must 
 recoveries over the campaign (kill to ROOT_READY: median, max; `service chaos`'s report),
 the other services' restarts (must be none), e2fsck (disks).
 
-  python3 tools/drvkill.py [--kills N] [--min MS] [--max MS] [--jobs J] [DRIVER...]
+  python3 tools/drvkill.py [--kills N] [--min MS] [--max MS] [--jobs J] [--icount] [DRIVER...]
 
 runs the campaigns, J QEMUs at once (default 2: both cores), and prints one line per driver
 and a JSON record (build/drvkill.json); default 1000 kills each of the five drivers. The short
@@ -114,8 +114,10 @@ def fsck(image):
     return p.returncode == 0, (p.stdout + p.stderr).strip().splitlines()[-3:]
 
 
-def campaign(label, kills, lo=MIN_MS, hi=MAX_MS, timeout=None):
-    """One driver's campaign in its own QEMU: the result dict (ok: every check passed)."""
+def campaign(label, kills, lo=MIN_MS, hi=MAX_MS, timeout=None, icount=False):
+    """One driver's campaign in its own QEMU: the result dict (ok: every check passed). icount:
+    QEMU's -icount shift=0, the guest's clock counts its instructions (1 ns each): kill instants
+    and recovery times no longer stretch when the host deschedules QEMU."""
     timeout = timeout or 120 + kills * 0.5
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=f"drvkill-{label}-", dir=BUILD) as tmp:
@@ -137,8 +139,8 @@ def campaign(label, kills, lo=MIN_MS, hi=MAX_MS, timeout=None):
                            check=True)
             mods, flags = run_boot("none", root="ramfs", diskif=DISK_DRIVERS[label], image=image)
             command = disk_workload(label, kills, lo, hi)
-        r = {"driver": label, "asked": kills, "min_ms": lo, "max_ms": hi}
-        with Boot(mods, extra=flags, console=True) as boot:
+        r = {"driver": label, "asked": kills, "min_ms": lo, "max_ms": hi, "icount": icount}
+        with Boot(mods, icount=icount, extra=flags, console=True) as boot:
             if not boot.wait_prompt("# ", 120):
                 r.update(ok=False, why="no prompt", tail=boot.tail(20))
                 return r
@@ -203,6 +205,7 @@ def main():
     ap.add_argument("--min", type=int, default=MIN_MS)
     ap.add_argument("--max", type=int, default=MAX_MS)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--icount", action="store_true", help="guest time in instructions")
     ap.add_argument("--json", default=os.path.join(BUILD, "drvkill.json"))
     ap.add_argument("drivers", nargs="*", default=DRIVERS)
     a = ap.parse_args()
@@ -212,7 +215,7 @@ def main():
                  + (f" (unknown: {', '.join(bad)})" if bad else ""))
     results = []
     with ThreadPoolExecutor(a.jobs) as pool:
-        for r in pool.map(lambda d: campaign(d, a.kills, a.min, a.max), a.drivers):
+        for r in pool.map(lambda d: campaign(d, a.kills, a.min, a.max, icount=a.icount), a.drivers):
             print(line(r), flush=True)
             if not r["ok"] and r.get("tail"):
                 print("  " + "\n  ".join(r["tail"]), flush=True)

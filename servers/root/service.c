@@ -634,7 +634,8 @@ int service_chaos_report(char *buf, uint64_t len)
     uint64_t median = 0, seen = 0;
     for (uint32_t b = 0; b < CHAOS_BUCKETS && chaos.recovered; b++)
         if ((seen += chaos.recovery[b]) * 2 >= chaos.recovered) {
-            median = (uint64_t)b * CHAOS_BUCKET_US + CHAOS_BUCKET_US / 2;
+            median = (uint64_t)b * CHAOS_BUCKET_US + CHAOS_BUCKET_US / 2; /* its middle */
+            median = median < chaos.max_us ? median : chaos.max_us;
             break;
         }
     return snprintf_s(buf, len,
