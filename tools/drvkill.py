@@ -51,18 +51,29 @@ MIN_MS, MAX_MS = 1, 40
 
 
 def chaos_report(lines, label):
-    """`service chaos`'s report line as a dict of numbers (and state), or {}."""
+    """`service chaos`'s report line as a dict: numbers, state, last_other (a cause, or -)."""
     for line in reversed(lines):
-        m = re.match(rf"chaos {label}: (\w+) (.*)$", line)
+        m = re.match(rf"chaos {label}: (\w+) (.*) last_other=(.*)$", line)
         if m:
             d = {k: int(v) for k, v in (w.split("=") for w in m.group(2).split())}
-            d["state"] = m.group(1)
+            d.update(state=m.group(1), last_other=m.group(3))
             return d
     return {}
 
 
 def restart_counts(lines):
-    return suite_wget.restart_counts(lines)
+    """Each service's restarts from `service list`'s lines (those after its header only: a
+    driver's console line may look like one)."""
+    counts, table = {}, False
+    for line in lines:
+        w = line.split()
+        if w[:2] == ["label", "endpoint"]:
+            table = True
+        elif table and len(w) > 4 and w[1].lstrip("-").isdigit() and w[3].isdigit():
+            counts[w[0]] = int(w[3])
+        else:
+            table = False
+    return counts
 
 
 def until_over(label):
@@ -156,7 +167,8 @@ def campaign(label, kills, lo=MIN_MS, hi=MAX_MS, timeout=None, icount=False):
         now = restart_counts(out)
         r.update(kills=rep.get("kills", -1), before_ready=rep.get("before_ready", -1),
                  recovered=rep.get("recovered", -1), median_us=rep.get("median_us", -1),
-                 max_us=rep.get("max_us", -1),
+                 max_us=rep.get("max_us", -1), other_deaths=rep.get("other_deaths", -1),
+                 last_other=rep.get("last_other", "?"),
                  restarts=now.get(label, 0) - before.get(label, 0),
                  others=[f"{k} {before.get(k, 0)}->{v}" for k, v in now.items()
                          if k != label and v != before.get(k, 0)])
@@ -169,7 +181,7 @@ def campaign(label, kills, lo=MIN_MS, hi=MAX_MS, timeout=None, icount=False):
         w = fields(out, "rounds")
         r.update(w)
         ok = r["kills"] == kills and w and w["wrong"] == 0 and w["wrong_bytes"] == 0 and \
-            not r["others"]
+            not r["others"] and r["other_deaths"] == 0
         if label in NIC_DRIVERS:
             after = [x.split()[0] for x in out if re.match(r"^[0-9a-f]{64}  -$", x)]
             r["after"] = "right" if after == [want] else f"wrong: {after}"
@@ -193,7 +205,7 @@ def line(r):
         f"reads {r.get('reads')}, final wrong files {r.get('final_wrong')}, e2fsck {r.get('e2fsck')}"
     return (f"{r['driver']:10} {'ok' if r['ok'] else 'FAILED'}: {r['seconds']} s, kills "
             f"{r['kills']} of {r['asked']} ({r['before_ready']} before ROOT_READY), restarts "
-            f"{r['restarts']}, rounds {r.get('rounds')}, {extra}, errors {r.get('errors')} "
+            f"{r['restarts']}, other deaths {r['other_deaths']} (last: {r['last_other']}), rounds {r.get('rounds')}, {extra}, errors {r.get('errors')} "
             f"({err}), wrong files {r.get('wrong')}, wrong bytes {r.get('wrong_bytes')}, "
             f"recovery median {r['median_us']} us, max {r['max_us']} us over {r['recovered']}"
             + (f"; others restarted: {r['others']}" if r.get("others") else ""))

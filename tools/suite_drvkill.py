@@ -18,6 +18,8 @@ def check(record, r):
     tail = None if r["ok"] else r.get("tail")
     record(f"{name}.every_kill_made", r["kills"] == KILLS and r["restarts"] == KILLS,
            f"{r['seconds']} s: kills {r['kills']} of {KILLS}, restarts {r['restarts']}", tail)
+    record(f"{name}.no_other_death", r["other_deaths"] == 0,
+           f"deaths not by the campaign: {r['other_deaths']} (last: {r['last_other']})")
     record(f"{name}.kills_in_start_up", r["before_ready"] > 0,
            f"{r['before_ready']} kills before the new instance's ROOT_READY")
     record(f"{name}.no_wrong_byte", r.get("wrong") == 0 and r.get("wrong_bytes") == 0 and

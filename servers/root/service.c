@@ -379,6 +379,8 @@ static void say_pci(const char *text, void *s)
     printf("rs: %s: %s\n", ((struct service *)s)->mod->name, text);
 }
 
+static void chaos_death(const struct service *s, const struct death_info *d);
+
 /* A death report: 1 if it was a service (handled here), 0 otherwise. */
 int service_died(const struct death_info *d)
 {
@@ -398,6 +400,7 @@ int service_died(const struct death_info *d)
         log_event(s, d->cause == DEATH_FAULT ? "died: exception %lu" : "died: status %lu",
                   (uint64_t)d->code, 0);
     }
+    chaos_death(s, d);
     s->ep = 0;
     s->save_until = 0;
     dead_driver_devices(s->man, d->ep, say_pci, s); /* before a new instance: no DMA running */
@@ -576,6 +579,8 @@ static struct {
     uint64_t left, min_ms, max_ms, at, seed, done, early, asked;
     int start; /* kills may land before ROOT_READY */
     uint64_t recovered, max_us;
+    uint64_t other;  /* deaths not by the campaign's kills (a crash, heartbeat, complaint) */
+    int other_cause; /* the last one's */
     uint32_t recovery[CHAOS_BUCKETS]; /* the last bucket: 200 ms and more */
 } chaos;
 
@@ -615,6 +620,17 @@ int service_chaos(const char *label, uint64_t count, uint64_t min_ms, uint64_t m
     return 0;
 }
 
+/* A death of the campaign's service while it runs: one not by its kills is counted apart. */
+static void chaos_death(const struct service *s, const struct death_info *d)
+{
+    if (!chaos.s || s != chaos.s || (d->cause == DEATH_KILLED && s->cause == C_ADMIN))
+        return;
+    chaos.other++;
+    chaos.other_cause = d->cause == DEATH_KILLED  ? s->cause
+                        : d->cause == DEATH_FAULT ? C_FAULT
+                                                  : C_EXIT;
+}
+
 /* A recovery of the campaign's service, while its campaign runs: into the histogram. */
 static void chaos_recovered(const struct service *s, uint64_t us)
 {
@@ -640,9 +656,10 @@ int service_chaos_report(char *buf, uint64_t len)
         }
     return snprintf_s(buf, len,
                       "chaos %s: %s kills=%lu of=%lu before_ready=%lu recovered=%lu "
-                      "median_us=%lu max_us=%lu\n",
+                      "median_us=%lu max_us=%lu other_deaths=%lu last_other=%s\n",
                       chaos.of->mod->name, chaos.s ? "running" : "over", chaos.done, chaos.asked,
-                      chaos.early, chaos.recovered, median, chaos.max_us);
+                      chaos.early, chaos.recovered, median, chaos.max_us, chaos.other,
+                      chaos.other ? cause_name[chaos.other_cause] : "-");
 }
 
 /* The campaign's kill, when its time has come and the service is up (and ready, without start). */
