@@ -19,7 +19,8 @@ rounds and errors (failed commands, by kind), wrong files and wrong bytes (must 
 recoveries over the campaign (kill to ROOT_READY: median, max; `service chaos`'s report),
 the other services' restarts (must be none), e2fsck (disks).
 
-  python3 tools/drvkill.py [--kills N] [--min MS] [--max MS] [--jobs J] [--icount] [DRIVER...]
+  python3 tools/drvkill.py [--kills N] [--min MS] [--max MS] [--jobs J] [--icount] [--wget-timeout S]
+                          [DRIVER...]
 
 runs the campaigns, J QEMUs at once (default 2: both cores), and prints one line per driver
 and a JSON record (build/drvkill.json); default 1000 kills each of the five drivers. The short
@@ -81,13 +82,13 @@ def until_over(label):
     return f"service chaos | grep -q '^chaos {label}: running'"
 
 
-def nic_workload(label, kills, lo, hi, want):
+def nic_workload(label, kills, lo, hi, want, wait=10):
     url = f"http://10.0.2.100:{PORT}/file"
     return (
         f"W={want}; wget -T 30 -q -O /tmp/ref {url}; [ \"$(sha256sum </tmp/ref)\" = \"$W  -\" ] "
         f"&& echo ref=ok; service chaos {label} {kills} {lo} {hi} start >/dev/null; "
         f"ok=0; bad=0; wb=0; n=0; f=0; while {until_over(label)}; do n=$((n + 1)); "
-        f"if wget -T 10 -q -O /tmp/f {url} 2>/tmp/e; then "
+        f"if wget -T {wait} -q -O /tmp/f {url} 2>/tmp/e; then "
         f"if [ \"$(sha256sum </tmp/f)\" = \"$W  -\" ]; then ok=$((ok + 1)); "
         f"else bad=$((bad + 1)); wb=$((wb + $(cmp -l /tmp/f /tmp/ref 2>/dev/null | wc -l) "
         f"+ 0)); ls -l /tmp/f; fi; else f=$((f + 1)); sed 's/^/fail: /' /tmp/e; fi; done; "
@@ -125,10 +126,10 @@ def fsck(image):
     return p.returncode == 0, (p.stdout + p.stderr).strip().splitlines()[-3:]
 
 
-def campaign(label, kills, lo=MIN_MS, hi=MAX_MS, timeout=None, icount=False):
+def campaign(label, kills, lo=MIN_MS, hi=MAX_MS, timeout=None, icount=False, wait=10):
     """One driver's campaign in its own QEMU: the result dict (ok: every check passed). icount:
     QEMU's -icount shift=0, the guest's clock counts its instructions (1 ns each): kill instants
-    and recovery times no longer stretch when the host deschedules QEMU."""
+    and recovery times no longer stretch when the host deschedules QEMU. wait: wget's -T (s)."""
     timeout = timeout or 120 + kills * 0.5
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=f"drvkill-{label}-", dir=BUILD) as tmp:
@@ -143,7 +144,7 @@ def campaign(label, kills, lo=MIN_MS, hi=MAX_MS, timeout=None, icount=False):
             netdev = (f"user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:{PORT}-cmd:"
                       f"{sys.executable} {os.path.abspath(suite_wget.__file__)} --once {path}")
             flags = ["-netdev", netdev, "-device", NICS[name][1]]
-            command = nic_workload(label, kills, lo, hi, want)
+            command = nic_workload(label, kills, lo, hi, want, wait)
         else:
             image = os.path.join(tmp, "disk.img")
             subprocess.run(["cp", "--sparse=always", os.path.join(BUILD, "disk.img"), image],
@@ -218,6 +219,7 @@ def main():
     ap.add_argument("--max", type=int, default=MAX_MS)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--icount", action="store_true", help="guest time in instructions")
+    ap.add_argument("--wget-timeout", type=int, default=10, help="wget -T (s) for the NICs")
     ap.add_argument("--json", default=os.path.join(BUILD, "drvkill.json"))
     ap.add_argument("drivers", nargs="*", default=DRIVERS)
     a = ap.parse_args()
@@ -227,7 +229,7 @@ def main():
                  + (f" (unknown: {', '.join(bad)})" if bad else ""))
     results = []
     with ThreadPoolExecutor(a.jobs) as pool:
-        for r in pool.map(lambda d: campaign(d, a.kills, a.min, a.max, icount=a.icount), a.drivers):
+        for r in pool.map(lambda d: campaign(d, a.kills, a.min, a.max, icount=a.icount, wait=a.wget_timeout), a.drivers):
             print(line(r), flush=True)
             if not r["ok"] and r.get("tail"):
                 print("  " + "\n  ".join(r["tail"]), flush=True)
