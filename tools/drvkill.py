@@ -1,7 +1,8 @@
 """Kill at any instant (issue 14): a network or disk driver killed KILLS times by rs's own alarm
 (`service chaos LABEL KILLS MIN_MS MAX_MS start`: each kill MIN..MAX ms after the last, in the
 middle of a request, in the middle of DMA, and in the new instance's start-up too, before its
-ROOT_READY) under a workload that checks itself, until the campaign is over:
+ROOT_READY) under a workload that checks itself, round after round until the campaign is over
+(one round at least):
 
   nic   (virtio_net, e1000, rtl8139): wget of a 256 KiB random file from the host (QEMU's user
         networking, restrict=on, a guestfwd `cmd:` responder per connection: suite_wget.py
@@ -87,11 +88,12 @@ def nic_workload(label, kills, lo, hi, want, wait=10):
     return (
         f"W={want}; wget -T 30 -q -O /tmp/ref {url}; [ \"$(sha256sum </tmp/ref)\" = \"$W  -\" ] "
         f"&& echo ref=ok; service chaos {label} {kills} {lo} {hi} start >/dev/null; "
-        f"ok=0; bad=0; wb=0; n=0; f=0; while {until_over(label)}; do n=$((n + 1)); "
+        f"ok=0; bad=0; wb=0; n=0; f=0; while true; do n=$((n + 1)); "
         f"if wget -T {wait} -q -O /tmp/f {url} 2>/tmp/e; then "
         f"if [ \"$(sha256sum </tmp/f)\" = \"$W  -\" ]; then ok=$((ok + 1)); "
         f"else bad=$((bad + 1)); wb=$((wb + $(cmp -l /tmp/f /tmp/ref 2>/dev/null | wc -l) "
-        f"+ 0)); ls -l /tmp/f; fi; else f=$((f + 1)); sed 's/^/fail: /' /tmp/e; fi; done; "
+        f"+ 0)); ls -l /tmp/f; fi; else f=$((f + 1)); sed 's/^/fail: /' /tmp/e; fi; "
+        f"{until_over(label)} || break; done; "
         f"echo rounds=$n right=$ok wrong=$bad wrong_bytes=$wb errors=$f; "
         f"wget -T 10 -q -O - {url} | sha256sum; service chaos; service list")
 
@@ -102,13 +104,14 @@ def disk_workload(label, kills, lo, hi):
     return (
         f"i=0; while [ $i -lt {files} ]; do k=$i; {fill}; i=$((i + 1)); done; sync; "
         f"echo prepared; service chaos {label} {kills} {lo} {hi} start >/dev/null; "
-        f"e=0; bad=0; wb=0; rd=0; while {until_over(label)}; do i=$((i + 1)); "
+        f"e=0; bad=0; wb=0; rd=0; while true; do i=$((i + 1)); "
         f"k=$((i % {files})); {fill} 2>>/tmp/e || e=$((e + 1)); "
         f"sync 2>>/tmp/e || e=$((e + 1)); j=$(((i + {DISK_LAG}) % {files})); "
         f"if s=$(sha256sum </mnt/f$j 2>>/tmp/e); then rd=$((rd + 1)); "
         f"if [ \"$s\" != \"$(sha256sum </tmp/w$j)\" ]; then bad=$((bad + 1)); "
         f"wb=$((wb + $(cmp -l /mnt/f$j /tmp/w$j 2>/dev/null | wc -l) + 0)); fi; "
-        f"else e=$((e + 1)); fi; done; sync; k=0; fb=0; while [ $k -lt {files} ]; do "
+        f"else e=$((e + 1)); fi; {until_over(label)} || break; done; sync; k=0; fb=0; "
+        f"while [ $k -lt {files} ]; do "
         f"cmp -s /mnt/f$k /tmp/w$k || fb=$((fb + 1)); k=$((k + 1)); done; "
         f"echo rounds=$((i - {files})) reads=$rd wrong=$bad wrong_bytes=$wb errors=$e "
         f"final_wrong=$fb; sed 's/^/fail: /' /tmp/e 2>/dev/null | head -20; "
