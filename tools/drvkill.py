@@ -18,7 +18,9 @@ ROOT_READY) under a workload that checks itself, round after round until the cam
 Counted per driver: kills (and how many landed before ROOT_READY), restarts, the workload's
 rounds and errors (failed commands, by kind), wrong files and wrong bytes (must be 0), rs's
 recoveries over the campaign (kill to ROOT_READY: median, max; `service chaos`'s report),
-the other services' restarts (must be none), e2fsck (disks).
+the other services' restarts (must be none), the kernel's free memory lost over the campaign
+(/proc/meminfo's MemFree before and 1 s after: at most LEAK_KB; DMA memory and every instance's
+pages come back), e2fsck (disks).
 
   python3 tools/drvkill.py [--kills N] [--min MS] [--max MS] [--jobs J] [--icount] [--wget-timeout S]
                           [DRIVER...]
@@ -78,44 +80,54 @@ def restart_counts(lines):
     return counts
 
 
+MEMFREE = "awk '/^MemFree/{print $2}' /proc/meminfo"  # the kernel's free memory, KiB
+LEAK_KB = 256  # free memory lost over a campaign: more is a leak (a page a kill is 4 MiB in 1000)
+
+
 def until_over(label):
     """The shell condition: the campaign on label still runs."""
     return f"service chaos | grep -q '^chaos {label}: running'"
 
 
+# Each workload is three shell commands (BusyBox's line editor takes about 1 KiB a line): the
+# set-up, the campaign with its loop, the report.
 def nic_workload(label, kills, lo, hi, want, wait=10):
     url = f"http://10.0.2.100:{PORT}/file"
-    return (
+    return [
         f"W={want}; wget -T 30 -q -O /tmp/ref {url}; [ \"$(sha256sum </tmp/ref)\" = \"$W  -\" ] "
-        f"&& echo ref=ok; service chaos {label} {kills} {lo} {hi} start >/dev/null; "
+        f"&& echo ref=ok; cp /tmp/ref /tmp/f; m0=$({MEMFREE})",
+        f"service chaos {label} {kills} {lo} {hi} start >/dev/null; "
         f"ok=0; bad=0; wb=0; n=0; f=0; while true; do n=$((n + 1)); "
         f"if wget -T {wait} -q -O /tmp/f {url} 2>/tmp/e; then "
         f"if [ \"$(sha256sum </tmp/f)\" = \"$W  -\" ]; then ok=$((ok + 1)); "
         f"else bad=$((bad + 1)); wb=$((wb + $(cmp -l /tmp/f /tmp/ref 2>/dev/null | wc -l) "
         f"+ 0)); ls -l /tmp/f; fi; else f=$((f + 1)); sed 's/^/fail: /' /tmp/e; fi; "
-        f"{until_over(label)} || break; done; "
+        f"{until_over(label)} || break; done",
+        f"sleep 1; echo memfree_kb=$m0 $({MEMFREE}); "
         f"echo rounds=$n right=$ok wrong=$bad wrong_bytes=$wb errors=$f; "
-        f"wget -T 10 -q -O - {url} | sha256sum; service chaos; service list")
+        f"wget -T 10 -q -O - {url} | sha256sum; service chaos; service list"]
 
 
 def disk_workload(label, kills, lo, hi):
     files, n = DISK_FILES, DISK_FILE_NUMBERS
     fill = f"seq $i 3 $((i + 3 * {n})) >/tmp/w$k; cp /tmp/w$k /mnt/f$k"
-    return (
+    return [
         f"i=0; while [ $i -lt {files} ]; do k=$i; {fill}; i=$((i + 1)); done; sync; "
-        f"echo prepared; service chaos {label} {kills} {lo} {hi} start >/dev/null; "
+        f"echo prepared; m0=$({MEMFREE})",
+        f"service chaos {label} {kills} {lo} {hi} start >/dev/null; "
         f"e=0; bad=0; wb=0; rd=0; while true; do i=$((i + 1)); "
         f"k=$((i % {files})); {fill} 2>>/tmp/e || e=$((e + 1)); "
         f"sync 2>>/tmp/e || e=$((e + 1)); j=$(((i + {DISK_LAG}) % {files})); "
         f"if s=$(sha256sum </mnt/f$j 2>>/tmp/e); then rd=$((rd + 1)); "
         f"if [ \"$s\" != \"$(sha256sum </tmp/w$j)\" ]; then bad=$((bad + 1)); "
         f"wb=$((wb + $(cmp -l /mnt/f$j /tmp/w$j 2>/dev/null | wc -l) + 0)); fi; "
-        f"else e=$((e + 1)); fi; {until_over(label)} || break; done; sync; k=0; fb=0; "
-        f"while [ $k -lt {files} ]; do "
+        f"else e=$((e + 1)); fi; {until_over(label)} || break; done",
+        f"sync; k=0; fb=0; while [ $k -lt {files} ]; do "
         f"cmp -s /mnt/f$k /tmp/w$k || fb=$((fb + 1)); k=$((k + 1)); done; "
+        f"sleep 1; echo memfree_kb=$m0 $({MEMFREE}); "
         f"echo rounds=$((i - {files})) reads=$rd wrong=$bad wrong_bytes=$wb errors=$e "
         f"final_wrong=$fb; sed 's/^/fail: /' /tmp/e 2>/dev/null | head -20; "
-        f"service chaos; service list")
+        f"service chaos; service list"]
 
 
 def fields(out, key):
@@ -160,7 +172,14 @@ def campaign(label, kills, lo=MIN_MS, hi=MAX_MS, timeout=None, icount=False, wai
                 r.update(ok=False, why="no prompt", tail=boot.tail(20))
                 return r
             before = restart_counts(boot.run("service list", timeout=30) or [])
-            out = boot.run(command, timeout=timeout)
+            assert all(len(c) < 1000 for c in command), "a line too long for the shell"
+            out = []
+            for c in command:
+                part = boot.run(c, timeout=timeout)
+                if part is None:
+                    out = None
+                    break
+                out += part
             if out is None:
                 r.update(ok=False, why=f"the workload did not end in {timeout:.0f} s (a hang?)",
                          tail=boot.tail(30))
@@ -182,10 +201,14 @@ def campaign(label, kills, lo=MIN_MS, hi=MAX_MS, timeout=None, icount=False, wai
                 kind = suite_wget.error_kind(line)
                 kinds[kind] = kinds.get(kind, 0) + 1
         r["error_kinds"] = kinds
+        mem = [x.split("=")[1].split() for x in out if x.startswith("memfree_kb=")]
+        r["memfree_kb"] = [int(v) for v in mem[-1]] if mem and len(mem[-1]) == 2 else None
+        r["lost_kb"] = r["memfree_kb"][0] - r["memfree_kb"][1] if r["memfree_kb"] else None
         w = fields(out, "rounds")
         r.update(w)
         ok = r["kills"] == kills and w and w["wrong"] == 0 and w["wrong_bytes"] == 0 and \
-            not r["others"] and r["other_deaths"] == 0
+            not r["others"] and r["other_deaths"] == 0 and r["lost_kb"] is not None and \
+            r["lost_kb"] <= LEAK_KB
         if label in NIC_DRIVERS:
             after = [x.split()[0] for x in out if re.match(r"^[0-9a-f]{64}  -$", x)]
             r["after"] = "right" if after == [want] else f"wrong: {after}"
@@ -211,7 +234,8 @@ def line(r):
             f"{r['kills']} of {r['asked']} ({r['before_ready']} before ROOT_READY), restarts "
             f"{r['restarts']}, other deaths {r['other_deaths']} (last: {r['last_other']}), rounds {r.get('rounds')}, {extra}, errors {r.get('errors')} "
             f"({err}), wrong files {r.get('wrong')}, wrong bytes {r.get('wrong_bytes')}, "
-            f"recovery median {r['median_us']} us, max {r['max_us']} us over {r['recovered']}"
+            f"recovery median {r['median_us']} us, max {r['max_us']} us over {r['recovered']}, "
+            f"free memory lost {r['lost_kb']} KiB"
             + (f"; others restarted: {r['others']}" if r.get("others") else ""))
 
 

@@ -4,8 +4,8 @@ download's sha256, and virtio_blk 100 times under an ext2 write, sync and read-b
 (`service chaos LABEL 100 1 40 start`: in the middle of requests and DMA, and in the new
 instances' start-ups). Each campaign: every kill made, some before ROOT_READY, no wrong byte, no
 error the workload saw, no other service restarted, the device right afterwards (a download,
-every file, e2fsck). Results drvkill.DRIVER.*. Called by tools/test.py as run(record, module)."""
-from drvkill import campaign
+every file, e2fsck), no memory lost (DMA memory and the instances' pages back). Results drvkill.DRIVER.*. Called by tools/test.py as run(record, module)."""
+from drvkill import LEAK_KB, campaign
 
 KILLS = 100
 
@@ -33,6 +33,8 @@ def check(record, r):
         r.get("e2fsck") == "clean" and r.get("reads", 0) > 0
     record(f"{name}.works_after", after,
            f"download {r.get('after')}" if "after" in r else f"e2fsck {r.get('e2fsck')}")
+    record(f"{name}.no_memory_lost", r.get("lost_kb") is not None and r["lost_kb"] <= LEAK_KB,
+           f"free memory before and after: {r.get('memfree_kb')} KiB (lost {r.get('lost_kb')})")
     record(f"{name}.recovery", r["recovered"] > 0,
            f"median {r['median_us']} us, max {r['max_us']} us over {r['recovered']} recoveries")
 
