@@ -709,6 +709,19 @@ static void discount_late_alarm(uint64_t now)
     }
 }
 
+/*
+ * A service is not killed for silence before two heartbeat periods from its start, nor, until it
+ * says ROOT_READY, before START_GRACE_MS: a driver's start-up (device reset, DMA set-up, waits
+ * for pci and ds) answers no ping, and on a loaded host it took more than 200 ms once
+ * (tools/heartbeat_bench.py: virtio_net, heartbeat 100, killed in the boot).
+ */
+#define START_GRACE_MS 1000
+static uint64_t start_grace(const struct service *s, uint32_t period)
+{
+    uint64_t two = 2 * (uint64_t)period;
+    return s->ready || two >= START_GRACE_MS ? two : START_GRACE_MS;
+}
+
 /* Every TICK_MS (sooner for a chaos campaign's kill): heartbeats, restarts whose back-off passed.
  */
 void service_alarm(void)
@@ -735,13 +748,14 @@ void service_alarm(void)
             s->answered = now; /* its window starts again when the callee answers or dies */
         else if (now - s->answered >= 2 * (uint64_t)period &&
                  now - s->started_tick >= 2 * (uint64_t)period) {
-            if (s->man->restart != RESTART_NEVER) {
+            if (s->man->restart == RESTART_NEVER) {
+                if (!s->missed_logged) { /* it would not come back: killing it helps nobody */
+                    s->missed_logged = 1;
+                    log_text(s, "heartbeat missed (left running)");
+                }
+            } else if (now - s->started_tick >= start_grace(s, period)) {
                 fail(s, C_HUNG); /* no answer to two periods of pings */
                 continue;
-            }
-            if (!s->missed_logged) { /* it would not come back: killing it helps nobody */
-                s->missed_logged = 1;
-                log_text(s, "heartbeat missed (left running)");
             }
         }
         if (now - s->pinged >= period) {
