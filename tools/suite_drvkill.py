@@ -41,4 +41,5 @@ def check(record, r):
 
 def run(record, module):
     for label in ("virtio_net", "virtio_blk"):
-        check(record, campaign(label, KILLS, timeout=150))
+        # wget -T 30: TCP's back-off under kills every 20 ms once passed 10 s (docs/REINCARNATION.md)
+        check(record, campaign(label, KILLS, timeout=150, wait=30))
