@@ -4,7 +4,7 @@ build/disk.img at /mnt) runs for DURATION seconds with, at once, in the backgrou
 
   net   wget of a 1 MiB random file from the host again and again (QEMU's user networking,
         restrict=on, a guestfwd `cmd:` responder per connection), each sha256 checked;
-  disk  a 1.2 MB file rewritten on ext2 with new content every round, synced, read back with
+  disk  a file of about 1.1 MB rewritten on ext2 with new content every round, synced, read back with
         cmp against its copy in ramfs;
   cpu   CPUS shell loops that never sleep (Linux processes, below every service);
 
