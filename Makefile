@@ -5,6 +5,9 @@
 #   make bench-net  the wget experiment against a Linux guest (docs/BENCH-NET.md)
 #   make bench-disk ext2 throughput and disk-driver kills against a Linux guest (docs/BENCH-DISK.md)
 #   make bench-fork fork+exit and fork+exec by process size against a Linux guest (docs/BENCH-FORK.md)
+#   make bench-kill each network and disk driver killed KILLS (1000) times at random instants under a
+#                self-checking load; make bench-heartbeat: DURATION (3600) s of full load, rs's
+#                heartbeat kills counted (docs/REINCARNATION.md, "Drivers killed at any instant")
 #   make peer-tests BusyBox's own testsuite on Samsara and on a Linux guest (docs/PEER-TESTS.md);
 #                SUITE=tcl: Tcl's (Debian's tcl8.6, built static with musl: make tcl)
 #   make gdb     boot halted, attach gdb with symbols
@@ -211,6 +214,15 @@ test: deps all $(B)/initramfs.cpio $(ISO_IMAGE)
 # build/bench/bench.json (`tools/bench.py --from FILE --markdown`: the table).
 bench: deps all $(B)/initramfs.cpio $(if $(filter-out kernel services,$(subst $(comma), ,$(or $(ONLY),all))),peer)
 	@python3 tools/bench.py $(if $(ONLY),--only $(ONLY)) $(if $(ROUNDS),--rounds $(ROUNDS))
+
+# make bench-kill (tools/drvkill.py): DRIVERS (all five) KILLS times each, two QEMUs at once;
+# ICOUNT=1: the guest's clock in instructions. make bench-heartbeat (tools/heartbeat_bench.py).
+.PHONY: bench-kill bench-heartbeat
+bench-kill: deps all $(B)/initramfs.cpio
+	@python3 tools/drvkill.py --kills $(or $(KILLS),1000) $(if $(ICOUNT),--icount) $(DRIVERS)
+
+bench-heartbeat: deps all $(B)/initramfs.cpio
+	@python3 tools/heartbeat_bench.py --duration $(or $(DURATION),3600)
 
 loc:
 	@tools/loc.sh

@@ -9,10 +9,13 @@
  *   service up LABEL
  *   service scramble LABEL       a test hook: kill LABEL, rs garbling its state
  *                                region's header first (SVC_SCRAMBLE): it starts fresh
- *   service chaos LABEL COUNT MIN_MS MAX_MS  rs kills LABEL COUNT times, each
- *                                MIN_MS..MAX_MS after it was ready again, from its
+ *   service chaos LABEL COUNT MIN_MS MAX_MS [start]  rs kills LABEL COUNT times,
+ *                                each MIN_MS..MAX_MS after the last kill, from its
  *                                own alarm: at random instants, in the middle of
- *                                requests (COUNT 0 stops a campaign)
+ *                                requests (COUNT 0 stops a campaign); with start,
+ *                                in its start-up too (before ROOT_READY)
+ *   service chaos                the last campaign: kills, kills before ROOT_READY,
+ *                                recoveries (median and max)
  *   service inject LABEL KIND [COUNT [SEED]]  fault injection into LABEL (only when
  *                                booted with inject=1): KIND code, nop, reg, pointer, loop,
  *                                garbage, deny (servers/root/inject.c, docs/FAULTS.md)
@@ -73,7 +76,7 @@ static int usage(void)
 {
     fprintf(stderr,
             "usage: service list | log | restart|kill|down|scramble [-f] LABEL | up LABEL | "
-            "update [-f] LABEL PROGRAM | chaos LABEL COUNT MIN_MS MAX_MS | "
+            "update [-f] LABEL PROGRAM | chaos [LABEL COUNT MIN_MS MAX_MS [start]] | "
             "inject LABEL KIND [COUNT [SEED]]\n");
     return 2;
 }
@@ -86,8 +89,8 @@ int main(int argc, char **argv)
     int force = argc > 2 && !strcmp(argv[2], "-f"), words = argc - 1 - force; /* with the verb */
     int update_cmd = !strcmp(argv[1], "update");
     int inject_cmd = !strcmp(argv[1], "inject");   /* inject LABEL KIND [COUNT [SEED]] */
-    if (!strcmp(argv[1], "chaos") || inject_cmd) { /* chaos LABEL COUNT MIN_MS MAX_MS */
-        if (inject_cmd ? argc < 4 || argc > 6 : argc != 6)
+    if (!strcmp(argv[1], "chaos") || inject_cmd) { /* chaos [LABEL COUNT MIN_MS MAX_MS [start]] */
+        if (inject_cmd ? argc < 4 || argc > 6 : argc != 2 && argc != 6 && argc != 7)
             return usage();
         for (int i = 1; i < argc; i++)
             snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "%s%s", i > 1 ? " " : "",

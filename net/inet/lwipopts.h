@@ -36,6 +36,8 @@
 #define IP_REASS_MAX_PBUFS 64 /* their fragments, all together: one 64 KiB datagram */
 #define MEMP_NUM_FRAG_PBUF 64 /* fragments being sent at once */
 #define MEMP_NUM_ARP_QUEUE 64 /* frames waiting for an ARP answer */
+#define MEMP_NUM_SYS_TIMEOUT                                                                       \
+    (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 4 + 1) /* + netif.c's per NIC, + selftest */
 
 /* ---- IPv4 and IPv6 (docs/INET.md, "IPv6") ---- */
 #define LWIP_IPV4 1

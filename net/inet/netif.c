@@ -29,6 +29,7 @@
 #include "lwip/etharp.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
+#include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 #include <stdlib.h>
 #include "sys.h"
@@ -485,6 +486,45 @@ static void take_items(struct nic *n)
     post_frames(n);
 }
 
+/*
+ * An announcement naming another endpoint than the label's owner is a lie, or the last words of
+ * an instance killed since: rs has started its successor, which has not announced itself yet (a
+ * kill in a start-up, tools/drvkill.py, met this 4 times in 300). Blaming the label then kills the
+ * innocent successor, so the announcement is looked at again FOREIGN_GRACE_MS later (an lwIP
+ * timeout), and again while the owner changes (kills in a row, each in a start-up): an owner that
+ * had the whole grace to announce itself and left a foreign endpoint there is reported.
+ */
+#define FOREIGN_GRACE_MS 1000
+enum { FOREIGN_WAIT = 1, FOREIGN_AGAIN };
+static void announcements(void);
+
+static void foreign_again(void *arg)
+{
+    struct nic *n = arg;
+    n->foreign = FOREIGN_AGAIN;
+    n->announced = 0; /* the same key is looked at again */
+    announcements();
+    if (n->foreign == FOREIGN_AGAIN)
+        n->foreign = 0; /* the key went away meanwhile: the next announcement has its own grace */
+}
+
+/* An announcement not of owner, the label's: 1 if it is to be reported now, 0 to look again. */
+static int foreign_reported(struct nic *n, endpoint_t owner)
+{
+    if (n->foreign == FOREIGN_AGAIN && owner == n->foreign_owner) {
+        n->foreign = 0;
+        return 1; /* the same owner for the whole grace */
+    }
+    n->announced = n->drv = 0; /* looked at again: at the successor's or in a moment */
+    if (n->foreign == FOREIGN_WAIT && owner != n->foreign_owner)
+        sys_untimeout(foreign_again, n); /* a new owner: its whole grace from now */
+    if (n->foreign != FOREIGN_WAIT || owner != n->foreign_owner)
+        sys_timeout(FOREIGN_GRACE_MS, foreign_again, n);
+    n->foreign = FOREIGN_WAIT;
+    n->foreign_owner = owner;
+    return 0;
+}
+
 /* ds said something changed: initialise every new driver instance announced. */
 static void announcements(void)
 {
@@ -510,9 +550,13 @@ static void announcements(void)
             char why[64];
             snprintf_s(why, sizeof(why), "announced endpoint %d, not its own (%d)", (int)ep,
                        (int)owner);
-            complain(n, why);
+            if (foreign_reported(n, owner))
+                complain(n, why);
             continue;
         }
+        if (n->foreign == FOREIGN_WAIT)
+            sys_untimeout(foreign_again, n);
+        n->foreign = 0;
         nic_init(n);
     }
 }

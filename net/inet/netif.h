@@ -35,12 +35,14 @@ struct rx_slot {
 };
 
 struct nic {
-    char label[16];       /* the driver's */
-    char key[DS_KEY_MAX]; /* its announcement: LABEL.net */
-    endpoint_t announced; /* the last instance ds announced */
-    endpoint_t drv;       /* the instance we talk to; 0: none (dead, or reported) */
-    int need_init, added; /* NET_INIT again; the netif exists */
-    uint64_t gen;         /* NET_INITs made (a mailbox loop stops when it changes) */
+    char label[16];           /* the driver's */
+    char key[DS_KEY_MAX];     /* its announcement: LABEL.net */
+    endpoint_t announced;     /* the last instance ds announced */
+    int foreign;              /* an announcement not of the owner: FOREIGN_WAIT, FOREIGN_AGAIN, 0 */
+    endpoint_t foreign_owner; /* the label's owner when it was last seen */
+    endpoint_t drv;           /* the instance we talk to; 0: none (dead, or reported) */
+    int need_init, added;     /* NET_INIT again; the netif exists */
+    uint64_t gen;             /* NET_INITs made (a mailbox loop stops when it changes) */
     struct netif netif;
     struct net_mailbox box; /* lent to the driver */
     grant_id_t box_grant;

@@ -91,17 +91,27 @@ static void command_update(char **word, int n, int force)
             r == -E_SRCH ? "no such service" : "bad size or no memory", 0);
 }
 
-/* `chaos LABEL COUNT MIN_MS MAX_MS`: COUNT kills of LABEL at random instants (service_chaos). */
+/* `chaos LABEL COUNT MIN_MS MAX_MS [start]`: COUNT kills of LABEL at random instants, in its
+ * start-up too with `start` (service_chaos); `chaos` alone: the last campaign's report. */
 static void command_chaos(char **word, int n)
 {
     uint64_t count, lo, hi;
     const char *why;
-    if (n != 5 || admin_decimal(word[2], &count) < 0 || admin_decimal(word[3], &lo) < 0 ||
-        admin_decimal(word[4], &hi) < 0) {
-        add("error: chaos: usage: chaos LABEL COUNT MIN_MS MAX_MS\n");
+    if (n == 1) {
+        char buf[160];
+        if (service_chaos_report(buf, sizeof(buf)) > 0)
+            add(buf);
+        else
+            add("error: chaos: no campaign yet\n");
         return;
     }
-    int r = service_chaos(word[1], count, lo, hi, &why);
+    int start = n == 6 && !strcmp(word[5], "start");
+    if ((n != 5 && !start) || admin_decimal(word[2], &count) < 0 ||
+        admin_decimal(word[3], &lo) < 0 || admin_decimal(word[4], &hi) < 0) {
+        add("error: chaos: usage: chaos LABEL COUNT MIN_MS MAX_MS [start]\n");
+        return;
+    }
+    int r = service_chaos(word[1], count, lo, hi, start, &why);
     if (r == 0)
         say("chaos %s: %s\n", word[1], count ? "started" : "stopped", 0);
     else if (why)
@@ -122,8 +132,8 @@ static void command(char *line)
                {"down", SVC_DOWN},
                {"up", SVC_UP},
                {"scramble", SVC_KILL | SVC_SCRAMBLE}}; /* a test hook: kill, header garbled */
-    char *word[5];
-    int n = split(line, word, 5), force = 0;
+    char *word[6];
+    int n = split(line, word, 6), force = 0;
     answer_len = 0;
     if (n <= 0) {
         add(n < 0 ? "error: too many words\n" : "error: empty command\n");

@@ -40,8 +40,9 @@ void service_denials_check(void);
 void service_complaint(message_t *m);
 int service_line(int log, uint64_t i, char *buf, uint64_t len);
 int service_admin(int op, const char *label, int force, const char **why);
-int service_chaos(const char *label, uint64_t count, uint64_t min_ms, uint64_t max_ms,
+int service_chaos(const char *label, uint64_t count, uint64_t min_ms, uint64_t max_ms, int start,
                   const char **why);
+int service_chaos_report(char *buf, uint64_t len); /* `service chaos`: the last campaign */
 void admin_request(message_t *m);
 /* trace.c: `trace LABEL on|off|FROM` of /dev/service, the device-access trace (docs/TRACE.md) */
 #define TRACE_EPS 4 /* the instances of a service whose entries `trace` shows */

@@ -386,6 +386,8 @@ static void say_pci(const char *text, void *s)
     printf("rs: %s: %s\n", ((struct service *)s)->mod->name, text);
 }
 
+static void chaos_death(const struct service *s, const struct death_info *d);
+
 /* A death report: 1 if it was a service (handled here), 0 otherwise. */
 int service_died(const struct death_info *d)
 {
@@ -410,6 +412,7 @@ int service_died(const struct death_info *d)
             log_event(s, d->cause == DEATH_FAULT ? "died: exception %lu" : "died: status %lu",
                       (uint64_t)d->code, 0);
     }
+    chaos_death(s, d);
     s->ep = 0;
     s->save_until = 0;
     dead_driver_devices(s->man, d->ep, say_pci, s); /* before a new instance: no DMA running */
@@ -564,18 +567,33 @@ static int waits_for_live(struct service *s, uint64_t now)
 }
 
 /*
- * `service chaos LABEL COUNT MIN_MS MAX_MS` (admin.c): rs kills LABEL COUNT
- * times, each kill MIN_MS..MAX_MS (uniform) after the last instance said
- * ROOT_READY, from its own alarm. rs runs above every service, so its alarm
- * preempts the service wherever it is: in the middle of a request under load,
- * not only between requests as a `service kill` from the shell (which runs
- * below the service) always finds it. One campaign at a time; COUNT 0 ends it.
+ * `service chaos LABEL COUNT MIN_MS MAX_MS [start]` (admin.c): rs kills LABEL
+ * COUNT times, each kill MIN_MS..MAX_MS (uniform) after the last kill, from
+ * its own alarm. rs runs above every service, so its alarm preempts the
+ * service wherever it is: in the middle of a request under load, not only
+ * between requests as a `service kill` from the shell (which runs below the
+ * service) always finds it. Without `start` a kill whose time comes while the
+ * new instance is not ready yet waits for its ROOT_READY; with `start` it
+ * lands there too, in the instance's start-up (device reset, DMA set-up,
+ * announcement), as soon as the instance exists. One campaign at a time;
+ * COUNT 0 ends it. `service chaos` alone reports the last campaign: its kills,
+ * how many landed before ROOT_READY, and the recoveries rs measured during it
+ * (kill to ROOT_READY; a kill in a start-up lengthens the recovery it is in).
  */
 static const char *admin_refusal(const struct service *s, int op, int force);
 
+#define CHAOS_BUCKET_US 50 /* the recovery histogram: 50 us buckets up to 200 ms */
+#define CHAOS_BUCKETS 4000
+
 static struct {
-    struct service *s;
-    uint64_t left, min_ms, max_ms, at, seed, done;
+    struct service *s;  /* the service killed now; 0: no campaign running */
+    struct service *of; /* the last campaign's service (its report) */
+    uint64_t left, min_ms, max_ms, at, seed, done, early, asked;
+    int start; /* kills may land before ROOT_READY */
+    uint64_t recovered, max_us;
+    uint64_t other;  /* deaths not by the campaign's kills (a crash, heartbeat, complaint) */
+    int other_cause; /* the last one's */
+    uint32_t recovery[CHAOS_BUCKETS]; /* the last bucket: 200 ms and more */
 } chaos;
 
 static uint64_t chaos_next(void)
@@ -586,7 +604,7 @@ static uint64_t chaos_next(void)
     return sys_uptime() + chaos.min_ms + chaos.seed % (chaos.max_ms - chaos.min_ms + 1);
 }
 
-int service_chaos(const char *label, uint64_t count, uint64_t min_ms, uint64_t max_ms,
+int service_chaos(const char *label, uint64_t count, uint64_t min_ms, uint64_t max_ms, int start,
                   const char **why)
 {
     struct service *s = by_label(label);
@@ -597,19 +615,66 @@ int service_chaos(const char *label, uint64_t count, uint64_t min_ms, uint64_t m
         return -E_INVAL;
     if (count && (*why = admin_refusal(s, SVC_KILL, 0)))
         return -E_PERM;
+    if (count) {
+        memset(&chaos, 0, sizeof(chaos));
+        chaos.of = s;
+    }
     chaos.s = count ? s : 0;
-    chaos.left = count;
-    chaos.done = 0;
+    chaos.left = chaos.asked = count;
+    chaos.start = start;
     chaos.min_ms = min_ms;
     chaos.max_ms = max_ms;
     chaos.seed = sys_tsc() | 1;
     chaos.at = chaos_next();
     if (count)
-        log_event(s, "chaos: %lu kills to come", count, 0);
+        log_event(s, start ? "chaos: %lu kills, start-up too" : "chaos: %lu kills to come", count,
+                  0);
     return 0;
 }
 
-/* The campaign's kill, when its time has come and the service is up and ready. */
+/* A death of the campaign's service while it runs: one not by its kills is counted apart. */
+static void chaos_death(const struct service *s, const struct death_info *d)
+{
+    if (!chaos.s || s != chaos.s || (d->cause == DEATH_KILLED && s->cause == C_ADMIN))
+        return;
+    chaos.other++;
+    chaos.other_cause = d->cause == DEATH_KILLED  ? s->cause
+                        : d->cause == DEATH_FAULT ? C_FAULT
+                                                  : C_EXIT;
+}
+
+/* A recovery of the campaign's service, while its campaign runs: into the histogram. */
+static void chaos_recovered(const struct service *s, uint64_t us)
+{
+    if (!chaos.s || s != chaos.s)
+        return;
+    uint64_t b = us / CHAOS_BUCKET_US;
+    chaos.recovery[b < CHAOS_BUCKETS ? b : CHAOS_BUCKETS - 1]++;
+    chaos.recovered++;
+    chaos.max_us = us > chaos.max_us ? us : chaos.max_us;
+}
+
+/* `service chaos`: the last campaign in one line (0 if there was none). */
+int service_chaos_report(char *buf, uint64_t len)
+{
+    if (!chaos.of)
+        return 0;
+    uint64_t median = 0, seen = 0;
+    for (uint32_t b = 0; b < CHAOS_BUCKETS && chaos.recovered; b++)
+        if ((seen += chaos.recovery[b]) * 2 >= chaos.recovered) {
+            median = (uint64_t)b * CHAOS_BUCKET_US + CHAOS_BUCKET_US / 2; /* its middle */
+            median = median < chaos.max_us ? median : chaos.max_us;
+            break;
+        }
+    return snprintf_s(buf, len,
+                      "chaos %s: %s kills=%lu of=%lu before_ready=%lu recovered=%lu "
+                      "median_us=%lu max_us=%lu other_deaths=%lu last_other=%s\n",
+                      chaos.of->mod->name, chaos.s ? "running" : "over", chaos.done, chaos.asked,
+                      chaos.early, chaos.recovered, median, chaos.max_us, chaos.other,
+                      chaos.other ? cause_name[chaos.other_cause] : "-");
+}
+
+/* The campaign's kill, when its time has come and the service is up (and ready, without start). */
 static void chaos_tick(uint64_t now)
 {
     struct service *s = chaos.s;
@@ -620,10 +685,11 @@ static void chaos_tick(uint64_t now)
         chaos.s = 0;
         return;
     }
-    if (s->state != SVC_STATE_UP || s->ep <= 0 || !s->ready) {
-        chaos.at = now + 1; /* its new instance is not ready yet */
+    if (s->state != SVC_STATE_UP || s->ep <= 0 || (!s->ready && !chaos.start)) {
+        chaos.at = now + 1; /* its new instance is not there (or not ready) yet */
         return;
     }
+    chaos.early += !s->ready;
     fail(s, C_ADMIN);
     chaos.done++;
     if (!--chaos.left) {
@@ -655,6 +721,19 @@ static void discount_late_alarm(uint64_t now)
     }
 }
 
+/*
+ * A service is not killed for silence before two heartbeat periods from its start, nor, until it
+ * says ROOT_READY, before START_GRACE_MS: a driver's start-up (device reset, DMA set-up, waits
+ * for pci and ds) answers no ping, and on a loaded host it took more than 200 ms once
+ * (tools/heartbeat_bench.py: virtio_net, heartbeat 100, killed in the boot).
+ */
+#define START_GRACE_MS 1000
+static uint64_t start_grace(const struct service *s, uint32_t period)
+{
+    uint64_t two = 2 * (uint64_t)period;
+    return s->ready || two >= START_GRACE_MS ? two : START_GRACE_MS;
+}
+
 /* Every TICK_MS (sooner for a chaos campaign's kill): heartbeats, restarts whose back-off passed.
  */
 void service_alarm(void)
@@ -681,13 +760,14 @@ void service_alarm(void)
             s->answered = now; /* its window starts again when the callee answers or dies */
         else if (now - s->answered >= 2 * (uint64_t)period &&
                  now - s->started_tick >= 2 * (uint64_t)period) {
-            if (s->man->restart != RESTART_NEVER) {
+            if (s->man->restart == RESTART_NEVER) {
+                if (!s->missed_logged) { /* it would not come back: killing it helps nobody */
+                    s->missed_logged = 1;
+                    log_text(s, "heartbeat missed (left running)");
+                }
+            } else if (now - s->started_tick >= start_grace(s, period)) {
                 fail(s, C_HUNG); /* no answer to two periods of pings */
                 continue;
-            }
-            if (!s->missed_logged) { /* it would not come back: killing it helps nobody */
-                s->missed_logged = 1;
-                log_text(s, "heartbeat missed (left running)");
             }
         }
         if (now - s->pinged >= period) {
@@ -751,6 +831,7 @@ void service_ready(message_t *m)
         s->recovered++;
         s->failed_tsc = 0;
         log_event(s, "ready after %lu us", s->last_us, 0);
+        chaos_recovered(s, s->last_us);
     }
     if (ready)
         s->answered = sys_uptime();
@@ -940,7 +1021,7 @@ void service_request(message_t *m)
     } else if (op == SVC_CHAOS) { /* root_chaos: the count and the bounds packed in line */
         const char *why;
         r.u.reply.result = service_chaos(label, q->line & 0xffffffffu, (q->line >> 32) & 0xffff,
-                                         q->line >> 48, &why);
+                                         q->line >> 48, 0, &why);
         if (why) {
             service_refused(m, "chaos request", why);
             return;
