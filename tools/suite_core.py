@@ -248,6 +248,31 @@ def kill_pm_kept(record, boot, name):
 SURVIVORS = "ps | grep -E '[c]at /tmp/f|[u]test --alarmwait' | awk '{print $1}'"
 
 
+def pm_held(record, boot):
+    """Calls pm held when it died run again on the new one (the kernel holds the callers,
+    kernel/linux.c; servers/pm/keep.c: keep_again): a background sleep 8 killed 4 s in sleeps
+    what was left (its file at about 8 s, not at the kill nor at 12 s), and a shell's wait for a
+    job (sigsuspend with its mask, then wait4) returns the job's status."""
+    t0 = time.time()
+    boot.run("rm -f /tmp/x /tmp/w; (sleep 8; echo done > /tmp/x) & "
+             "(sleep 6 & wait $!; echo w=$? > /tmp/w) &", PROMPT, 30)
+    time.sleep(max(0.0, 4 - (time.time() - t0)))
+    if kill_pm_kept(record, boot, "core.pm_held_kill") is None:
+        return
+    check(record, boot, "core.pm_held_sleep_not_early", "cat /tmp/x /tmp/w 2>/dev/null; echo n",
+          ["n"])
+    took = None
+    while time.time() - t0 < 20:
+        out = boot.run("cat /tmp/x 2>/dev/null", PROMPT, 10) or []
+        if "done" in out:
+            took = time.time() - t0
+            break
+        time.sleep(0.3)
+    record("core.pm_held_sleep_on_time", took is not None and 7.0 <= took < 11.0,
+           f"the file after {took} s (want about 8)", None if took else boot.tail())
+    check(record, boot, "core.pm_held_wait_status", "cat /tmp/w", ["w=0"])
+
+
 def pm_killed(record):
     """pm keeps its tables: the shell and its background jobs go on with their pids, handlers,
     masks and timers; kill and wait work on them. A scrambled region: a fresh start as before
@@ -280,6 +305,7 @@ def pm_killed(record):
               lambda out: out[:4] == ["st=3", "st=143", "3", "0"]
               and any(l.split()[:1] == ["pm"] and l.split()[2:5] == ["up", "1", "administrator"]
                       and l.split()[-2:] == ["immediate", "kept"] for l in out[4:]))
+        pm_held(record, boot)
         # a garbled header: fresh, as before this region: every process killed, init again
         start = len(boot.lines)
         boot.send("service scramble pm\n")

@@ -196,6 +196,8 @@ static inline void keep_busy(int busy)
     *(volatile uint64_t *)&PM_KEPT->h.busy = (uint64_t)busy;
 }
 void keep_reconcile(void);
+int keep_again(struct mproc *mp, message_t *m, uint64_t *deadline);
+void keep_deadline(struct mproc *mp, uint64_t deadline);
 
 /* sigfd.c: signalfd reads (vfs asks with VFS_SIG_TAKE, VFS_SIG_TRY) */
 void sigfd_take(struct mproc *mp, uint64_t mask, int wait);
