@@ -327,7 +327,7 @@ def pm_killed(record):
             check(record, boot, "core.pm_second_restart_listed",
                   "cat /tmp/kept; service list | grep '^pm '",
                   lambda out: out[:1] == ["kept"] and len(out) == 2
-                  and out[1].split()[2:4] == ["up", "3"])
+                  and out[1].split()[2:4] == ["up", "4"])  # kill, pm_held, scramble, this
         # pm killed at random instants: most instances keep the tables; fork and exit work
         chaos(record, boot, "pm", 20, "; sh -c 'exit 3'; echo st=$?")
         record("core.pm_no_panic", not any("panic" in t for _, t in boot.lines),
