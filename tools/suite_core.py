@@ -251,11 +251,12 @@ SURVIVORS = "ps | grep -E '[c]at /tmp/f|[u]test --alarmwait' | awk '{print $1}'"
 def pm_held(record, boot):
     """Calls pm held when it died run again on the new one (the kernel holds the callers,
     kernel/linux.c; servers/pm/keep.c: keep_again): a background sleep 8 killed 4 s in sleeps
-    what was left (its file at about 8 s, not at the kill nor at 12 s), and a shell's wait for a
-    job (sigsuspend with its mask, then wait4) returns the job's status."""
+    what was left (its file at about 8 s, not at the kill nor at 12 s), and a subshell's wait
+    (sigsuspend with its mask, then wait4) for a job reading a FIFO (in vfs, untouched by the kill)
+    returns the job's status (7) once the FIFO is written after the kill."""
     t0 = time.time()
-    boot.run("rm -f /tmp/x /tmp/w; (sleep 8; echo done > /tmp/x) & "
-             "(sleep 6 & wait $!; echo w=$? > /tmp/w) &", PROMPT, 30)
+    boot.run("rm -f /tmp/x /tmp/w /tmp/f2; mkfifo /tmp/f2; (sleep 8; echo done > /tmp/x) & "
+             "(sh -c 'read x < /tmp/f2; exit 7' & wait $!; echo w=$? > /tmp/w) &", PROMPT, 30)
     time.sleep(max(0.0, 4 - (time.time() - t0)))
     if kill_pm_kept(record, boot, "core.pm_held_kill") is None:
         return
@@ -270,7 +271,8 @@ def pm_held(record, boot):
         time.sleep(0.3)
     record("core.pm_held_sleep_on_time", took is not None and 7.0 <= took < 11.0,
            f"the file after {took} s (want about 8)", None if took else boot.tail())
-    check(record, boot, "core.pm_held_wait_status", "cat /tmp/w", ["w=0"])
+    check(record, boot, "core.pm_held_wait_status", "echo go > /tmp/f2; sleep 1; cat /tmp/w",
+          ["w=7"])
 
 
 def pm_killed(record):
