@@ -288,7 +288,7 @@ def pm_killed(record):
                  "utest --alarmwait 6 > /tmp/alarm & echo $! > /tmp/ap; sleep 1", PROMPT, 30)
         before = check(record, boot, "core.pm_kept_survivors_before", SURVIVORS,
                        lambda out: len(out) == 2)
-        # init, the shell, cat, utest (sleep 1 and service got EIO or ended): at least 4
+        # init, the shell, cat, utest (sleep 1 and service ended): at least 4
         n = kill_pm_kept(record, boot, "core.pm_killed_kept")
         if n is None:
             return

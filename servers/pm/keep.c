@@ -111,8 +111,8 @@ static int may_run_again(uint64_t nr, const uint64_t *a)
     case LX_getpgid:
     case LX_getsid:
         return 1;
-    case LX_futex: /* FUTEX_WAIT (0), private or not, either clock: reads the word again */
-        return (a[1] & ~(uint64_t)(128 | 256)) == 0;
+    case LX_futex: /* FUTEX_WAIT, private or not, either clock: reads the word again */
+        return (a[1] & ~(uint64_t)(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)) == FUTEX_WAIT;
     default:
         return 0;
     }
