@@ -7,8 +7,8 @@
  * implements, which pm logs once by name and answers with -ENOSYS). The
  * caller waits as in sendrec; the server's reply puts its result (the first word) in rax.
  * Root names the servers with KC_LINUX_SERVERS, which builds the table.
- * A caller of a vfs that dies is held (linux_hold), and its `syscall` runs
- * again once root names the next vfs; LX_AGAIN marks a call the dead one had.
+ * A caller of a pm or vfs that dies is held (linux_hold), and its `syscall`
+ * runs again once root names the next one; LX_AGAIN marks a call the dead one had.
  */
 #include <samsara/linux.h>
 #include <samsara/linux_sysv.h>
@@ -21,7 +21,7 @@ enum { TO_PM, TO_VFS, TO_SYSV };
 static const uint16_t vfs_calls[] = {LINUX_VFS_CALLS(CALL_NUMBER)};
 static const uint16_t sysv_calls[] = {LINUX_SYSV_CALLS(CALL_NUMBER)};
 
-static uint8_t owner[2 * LX_NR_MAX]; /* TO_PM, TO_VFS or TO_SYSV; vfs's also | LX_AGAIN */
+static uint8_t owner[2 * LX_NR_MAX]; /* TO_PM, TO_VFS or TO_SYSV; also | LX_AGAIN */
 static endpoint_t server[3] = {NONE, NONE, NONE};
 
 /* KC_LINUX_SERVERS(pm, vfs, sysv or 0): root only; builds the routing table. */
@@ -55,12 +55,12 @@ int64_t linux_orphaned(endpoint_t dead)
 }
 
 /*
- * p's call to dead (it had it if received) waits up to 3 s for the next vfs,
- * blocked sending to nobody: 1, or 0 if dead is not vfs (the caller's EIO).
+ * p's call to dead (it had it if received) waits up to 3 s for the next pm or
+ * vfs, blocked sending to nobody: 1, or 0 if dead is the System V server.
  */
 int linux_hold(struct proc *p, endpoint_t dead, int received)
 {
-    if (dead != server[TO_VFS] || !p->user)
+    if (dead == server[TO_SYSV] || !p->user)
         return 0;
     p->regs.rax |= received ? LX_AGAIN : 0;
     p->linux_call = 1;

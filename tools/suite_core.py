@@ -248,6 +248,33 @@ def kill_pm_kept(record, boot, name):
 SURVIVORS = "ps | grep -E '[c]at /tmp/f|[u]test --alarmwait' | awk '{print $1}'"
 
 
+def pm_held(record, boot):
+    """Calls pm held when it died run again on the new one (the kernel holds the callers,
+    kernel/linux.c; servers/pm/keep.c: keep_again): a background sleep 8 killed 4 s in sleeps
+    what was left (its file at about 8 s, not at the kill nor at 12 s), and a subshell's wait
+    (sigsuspend with its mask, then wait4) for a job reading a FIFO (in vfs, untouched by the kill)
+    returns the job's status (7) once the FIFO is written after the kill."""
+    t0 = time.time()
+    boot.run("rm -f /tmp/x /tmp/w /tmp/f2; mkfifo /tmp/f2; (sleep 8; echo done > /tmp/x) & "
+             "(sh -c 'read x < /tmp/f2; exit 7' & wait $!; echo w=$? > /tmp/w) &", PROMPT, 30)
+    time.sleep(max(0.0, 4 - (time.time() - t0)))
+    if kill_pm_kept(record, boot, "core.pm_held_kill") is None:
+        return
+    check(record, boot, "core.pm_held_sleep_not_early", "cat /tmp/x /tmp/w 2>/dev/null; echo n",
+          ["n"])
+    took = None
+    while time.time() - t0 < 20:
+        out = boot.run("cat /tmp/x 2>/dev/null", PROMPT, 10) or []
+        if "done" in out:
+            took = time.time() - t0
+            break
+        time.sleep(0.3)
+    record("core.pm_held_sleep_on_time", took is not None and 7.0 <= took < 11.0,
+           f"the file after {took} s (want about 8)", None if took else boot.tail())
+    check(record, boot, "core.pm_held_wait_status", "echo go > /tmp/f2; sleep 1; cat /tmp/w",
+          ["w=7"])
+
+
 def pm_killed(record):
     """pm keeps its tables: the shell and its background jobs go on with their pids, handlers,
     masks and timers; kill and wait work on them. A scrambled region: a fresh start as before
@@ -261,7 +288,7 @@ def pm_killed(record):
                  "utest --alarmwait 6 > /tmp/alarm & echo $! > /tmp/ap; sleep 1", PROMPT, 30)
         before = check(record, boot, "core.pm_kept_survivors_before", SURVIVORS,
                        lambda out: len(out) == 2)
-        # init, the shell, cat, utest (sleep 1 and service got EIO or ended): at least 4
+        # init, the shell, cat, utest (sleep 1 and service ended): at least 4
         n = kill_pm_kept(record, boot, "core.pm_killed_kept")
         if n is None:
             return
@@ -280,6 +307,7 @@ def pm_killed(record):
               lambda out: out[:4] == ["st=3", "st=143", "3", "0"]
               and any(l.split()[:1] == ["pm"] and l.split()[2:5] == ["up", "1", "administrator"]
                       and l.split()[-2:] == ["immediate", "kept"] for l in out[4:]))
+        pm_held(record, boot)
         # a garbled header: fresh, as before this region: every process killed, init again
         start = len(boot.lines)
         boot.send("service scramble pm\n")
@@ -301,7 +329,7 @@ def pm_killed(record):
             check(record, boot, "core.pm_second_restart_listed",
                   "cat /tmp/kept; service list | grep '^pm '",
                   lambda out: out[:1] == ["kept"] and len(out) == 2
-                  and out[1].split()[2:4] == ["up", "3"])
+                  and out[1].split()[2:4] == ["up", "4"])  # kill, pm_held, scramble, this
         # pm killed at random instants: most instances keep the tables; fork and exit work
         chaos(record, boot, "pm", 20, "; sh -c 'exit 3'; echo st=$?")
         record("core.pm_no_panic", not any("panic" in t for _, t in boot.lines),

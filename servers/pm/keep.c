@@ -17,15 +17,18 @@
  * A kept instance takes its processes back from the kernel (KC_PROC_ADOPT:
  * they went to rs when pm died), lets one held at a fault whose report rs took
  * run again (it faults again, now to pm), counts one whose endpoint is gone
- * as killed (SIGKILL: its parent's wait4 sees it), forgets the calls that were
- * suspended in the dead instance (the kernel answered them with EIO), and
- * arms its alarm again for the timers it keeps.
+ * as killed (SIGKILL: its parent's wait4 sees it), ends the calls that were
+ * suspended in the dead instance (the kernel holds their callers and sends
+ * them again, marked LX_AGAIN: keep_again), and arms its alarm again for the
+ * timers it keeps.
  */
 #include <samsara/root.h>
 #include "pm.h"
 
 #define KEEP_MAGIC 0x3170654b6d506d70ull /* "pmPmKep1" */
 #define KEEP_VERSION 1
+
+static int kept_tables; /* this instance kept the last one's tables (keep_start) */
 
 _Static_assert(sizeof(struct pm_kept) < (4u << 20),
                "pm's tables outgrow their share of the region");
@@ -74,17 +77,72 @@ int keep_start(void)
     struct pm_keep_header want = {KEEP_MAGIC, KEEP_VERSION, (uint32_t)sizeof(struct pm_kept), 0, 1};
     want.check = header_check(&want);
     *h = want;
+    kept_tables = kept;
     return kept;
 }
 
-/* A kept entry's call that the dead instance held: the kernel answered it (EIO). */
+/*
+ * A kept entry's call that the dead instance held: the kernel holds the caller and sends the
+ * call again (keep_again). Its call and deadline (mp->call, mp->wake_at) stay for keep_again.
+ */
 static void forget_call(struct mproc *mp)
 {
     if (mp->wait == W_SIGSUSPEND)
         mp->sigmask = mp->saved_mask; /* its mask for the call ends with the call */
-    if (mp->wait != W_GONE) {
+    if (mp->wait != W_GONE)
         mp->wait = W_NONE;
-        mp->wake_at = 0;
+}
+
+/* Calls that only wait or ask: running one again does nothing twice. */
+static int may_run_again(uint64_t nr, const uint64_t *a)
+{
+    switch (nr) {
+    case LX_wait4:
+    case LX_waitid:
+    case LX_pause:
+    case LX_rt_sigsuspend: /* the mask it had before is back (forget_call) */
+    case LX_nanosleep:
+    case LX_clock_nanosleep:
+    case LX_rt_sigtimedwait:
+    case LX_exit: /* a main thread held with W_GONE: gone again, or the process ends now */
+    case LX_getpid:
+    case LX_getppid:
+    case LX_gettid:
+    case LX_getpgid:
+    case LX_getsid:
+        return 1;
+    case LX_futex: /* FUTEX_WAIT, private or not, either clock: reads the word again */
+        return (a[1] & ~(uint64_t)(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)) == FUTEX_WAIT;
+    default:
+        return 0;
+    }
+}
+
+/*
+ * A Linux call the kernel sent again because the last instance died holding it (LX_AGAIN in its
+ * number; kernel/linux.c): 1 if it may run again, with LX_AGAIN taken off, and *deadline the
+ * CLOCK_MONOTONIC deadline the last instance had for this very call (0: none), so that a sleep
+ * sleeps what was left (keep_deadline). Only when this instance kept the tables (it died between
+ * requests, so the call was suspended, not half done), and only for calls that wait or ask; any
+ * other (a vfork's clone: the child exists) is refused: 0 (the caller's EIO).
+ */
+int keep_again(struct mproc *mp, message_t *m, uint64_t *deadline)
+{
+    uint64_t nr = m->u.lx.nr & ~(uint64_t)LX_AGAIN;
+    int same =
+        mp->call.u.lx.nr == nr && !memcmp(mp->call.u.lx.arg, m->u.lx.arg, sizeof(m->u.lx.arg));
+    m->u.lx.nr = nr;
+    *deadline = same ? mp->wake_at : 0;
+    return kept_tables && may_run_again(nr, m->u.lx.arg);
+}
+
+/* After a call keep_again let run: a sleep or timed wait ends when the last instance's would. */
+void keep_deadline(struct mproc *mp, uint64_t deadline)
+{
+    if ((mp->wait == W_SLEEP || mp->wait == W_SIGWAIT || mp->wait == W_FUTEX) &&
+        mp->wake_at > deadline) {
+        mp->wake_at = deadline;
+        timers_arm();
     }
 }
 

@@ -60,18 +60,21 @@ int vfs_request(message_t *m, int64_t *result)
 extern const pm_call_t pm_calls[LX_NR_MAX];
 extern const uint8_t pm_process_calls[LX_NR_MAX];
 
+static const char *call_name(uint64_t nr)
+{
+    return nr < sizeof(syscall_names) / sizeof(syscall_names[0]) && syscall_names[nr]
+               ? syscall_names[nr]
+               : "?";
+}
+
 /* An unimplemented call: -ENOSYS, and one log line per call number. */
 static int64_t unimplemented(struct mproc *mp, uint64_t nr)
 {
     static uint64_t logged[LX_NR_MAX / 64];
     if (nr < LX_NR_MAX && !((logged[nr / 64] >> (nr % 64)) & 1)) {
         logged[nr / 64] |= 1ull << (nr % 64);
-        const char *name =
-            nr < sizeof(syscall_names) / sizeof(syscall_names[0]) && syscall_names[nr]
-                ? syscall_names[nr]
-                : "?";
         printf("pm: %s (pid %d) called %s (%lu), which is not implemented: -ENOSYS\n", mp->name,
-               mp->pid, name, nr);
+               mp->pid, call_name(nr), nr);
     }
     return -LX_ENOSYS;
 }
@@ -103,6 +106,14 @@ static void handle_call(message_t *m)
     }
     if (mp->state != M_ALIVE)
         return; /* exiting: it is being killed */
+    uint64_t deadline = 0;
+    if ((m->u.lx.nr & LX_AGAIN) && !keep_again(mp, m, &deadline)) { /* the last pm had it */
+        printf("pm: %s (pid %d): the last pm died holding its %s, which may not run again: "
+               "-EIO\n",
+               mp->name, mp->pid, call_name(m->u.lx.nr));
+        reply_to(mp, -LX_EIO);
+        return;
+    }
     uint64_t nr = m->u.lx.nr;
     mp->call = *m;
     if (mp->call_masked) /* its ppoll ended, and vfs's VFS_SIG_UNMASK was lost */
@@ -114,6 +125,8 @@ static void handle_call(message_t *m)
     int64_t r =
         nr < LX_NR_MAX && pm_calls[nr] ? pm_calls[nr](on, m->u.lx.arg) : unimplemented(mp, nr);
     in_call = 0;
+    if (deadline)
+        keep_deadline(mp, deadline);
     if (r != SUSPEND && mp->state == M_ALIVE && mp->ep == m->source) {
         reply_to(mp, r);
         signal_check(mp); /* a signal it sent itself, or one that came meanwhile */

@@ -33,6 +33,14 @@
 #define USER_PRIO 5
 
 enum mstate { M_FREE, M_ALIVE, M_ZOMBIE };
+/* futex(2)'s operations pm serves (thread.c), and the flags that go with them */
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#define FUTEX_REQUEUE 3
+#define FUTEX_CMP_REQUEUE 4
+#define FUTEX_PRIVATE_FLAG 128
+#define FUTEX_CLOCK_REALTIME 256
+
 enum mwait { W_NONE, W_WAIT4, W_PAUSE, W_SLEEP, W_SIGSUSPEND, W_VFORK, W_SIGWAIT, W_FUTEX, W_GONE };
 /* W_FUTEX: in FUTEX_WAIT (futex_addr, wake_at or 0); W_GONE: a main thread that exited while
  * other threads run, blocked for good (thread.c) */
@@ -196,6 +204,8 @@ static inline void keep_busy(int busy)
     *(volatile uint64_t *)&PM_KEPT->h.busy = (uint64_t)busy;
 }
 void keep_reconcile(void);
+int keep_again(struct mproc *mp, message_t *m, uint64_t *deadline);
+void keep_deadline(struct mproc *mp, uint64_t deadline);
 
 /* sigfd.c: signalfd reads (vfs asks with VFS_SIG_TAKE, VFS_SIG_TRY) */
 void sigfd_take(struct mproc *mp, uint64_t mask, int wait);

@@ -228,13 +228,6 @@ int64_t thread_create(struct mproc *mp, const uint64_t *a)
 
 /* ---- futex */
 
-#define FUTEX_WAIT 0
-#define FUTEX_WAKE 1
-#define FUTEX_REQUEUE 3
-#define FUTEX_CMP_REQUEUE 4
-#define FUTEX_PRIVATE_FLAG 128
-#define FUTEX_CLOCK_REALTIME 256
-
 #define KEY_SHARED (1ull << 62) /* futex_space: shared anonymous memory number ... */
 #define KEY_FILE (2ull << 62)   /* ... or a mapped file (its struct mfile in pm) */
 
