@@ -171,6 +171,19 @@ struct vproc {
 };
 
 /* keep.c: the tables kept in the state region across a restart (tab: the live set) */
+/* An advisory lock (lock.c) */
+#define NR_LOCKS 1024
+struct lock {
+    int in_use;
+    int flock; /* a flock(2) lock, else a record lock */
+    int type;  /* F_RDLCK or F_WRLCK */
+    endpoint_t fs;
+    uint64_t ino;       /* the file: (server, inode), or (NONE, vnode) for a pipe or socket */
+    int pid;            /* the owner of a POSIX lock; 0 for OFD and flock locks */
+    struct file *file;  /* the owner of an OFD or flock lock; 0 for POSIX locks */
+    int64_t start, end; /* the bytes start..end, both included (flock: the whole file) */
+};
+
 struct tables {
     struct vproc procs[NR_SLOTS];
     struct file files[NR_FILES];
@@ -180,6 +193,9 @@ struct tables {
         char label[16];
         int sid, fgrp, tostop;
     } terminals[16];
+    struct lock locks[NR_LOCKS];
+    /* Every lock in use is below locks_end (lock.c) */
+    int locks_end;
 };
 extern struct tables *tab;
 void keep_start(void);
@@ -393,6 +409,7 @@ int64_t lock_fcntl(struct vproc *p, struct file *f, uint64_t cmd, uint64_t arg);
 void lock_close(struct vproc *p, struct file *f);
 void lock_file_gone(struct file *f);
 void lock_rebind(endpoint_t old, endpoint_t now);
+void lock_take(const struct lock *from, struct file *f);
 
 /* ring.c */
 uint64_t ring_copy(struct ring *r, struct vproc *p, uint64_t at, uint64_t addr, uint64_t len,
