@@ -160,11 +160,12 @@ def fifo_lock_kept(record, boot):
     the kill, read after it, then end of file when the writer exits), and a flock held by a
     background job: another locker is refused while the holder lives, and one that waited since
     before the kill (its call held by the kernel, run again on the new vfs) gets the lock at the
-    holder's exit."""
+    holder's exit; message queues with their messages (`utest --mqkeep`)."""
     boot.run("rm -f /tmp/ff /tmp/ffout /tmp/lk /tmp/lkw; mkfifo /tmp/ff; touch /tmp/lk; "
              "(sleep 5; cat > /tmp/ffout) < /tmp/ff & (echo fifodata; sleep 6) > /tmp/ff & "
              "flock /tmp/lk -c 'sleep 8' & sleep 1; "
-             "(flock /tmp/lk -c 'echo got > /tmp/lkw') & sleep 1", PROMPT, 30)
+             "(flock /tmp/lk -c 'echo got > /tmp/lkw') & utest --mqkeep 6 > /tmp/mq & sleep 1",
+             PROMPT, 30)
     if kill_vfs(record, boot, "core.vfs_killed_with_fifo_lock") is None:
         return
     check(record, boot, "core.vfs_kept_flock_excludes",
@@ -172,6 +173,8 @@ def fifo_lock_kept(record, boot):
     check(record, boot, "core.vfs_kept_fifo_data_and_flock_released",
           "sleep 8; cat /tmp/ffout /tmp/lkw; flock -n /tmp/lk -c true; echo $?",
           ["fifodata", "got", "0"], timeout=40)
+    # a POSIX message queue held open and one only named, messages sent before the kill
+    check(record, boot, "core.vfs_kept_mqueue_messages", "cat /tmp/mq", ["mq=m2,m1,n1"])
 
 
 def console_read_survives(record, boot):

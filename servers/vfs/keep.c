@@ -20,7 +20,8 @@
  * held), character devices, vfs's memory devices, pipes and FIFOs with their
  * data, and the advisory locks on files of the file servers (lock.c's table
  * is in the set too): an OFD or flock lock with its file, a POSIX lock with
- * its process. Sockets, message queues, signalfds, /proc files, files
+ * its process, and the POSIX message queues with their messages (named or
+ * open; mqueue.c: mq_take). Sockets, signalfds, /proc files, files
  * reached through a bind mount and locks on pipes and sockets are not: those
  * descriptors are closed (EBADF), as every descriptor is after a fresh start;
  * a process waiting to open a FIFO gets EIO.
@@ -28,10 +29,10 @@
 #include "vfs.h"
 
 #define KEEP_MAGIC 0x316570654b736676ull /* "vfsKeep1" */
-#define KEEP_VERSION 3                   /* 3: locks */
+#define KEEP_VERSION 3                   /* 3: locks, message queues */
 #define UNDO_MAX 512                     /* table stores of one request that can be undone */
 #define UNDO_SEALED (~0ull) /* in undo.n: this request cannot be undone (an effect outside) */
-#define KEEP_LEN (4u * 1024 * 1024) /* vfs.conf: state 4M */
+#define KEEP_LEN (12u * 1024 * 1024) /* vfs.conf: state 12M */
 
 struct keep_header {
     uint64_t magic;
@@ -140,6 +141,7 @@ void keep_start(void)
     st->undo.n = st->undo.caller = 0;
     memset(&st->set[live & 1], 0, sizeof(st->set[0]));
     tab = &st->set[live & 1];
+    mq_take(old); /* the queues, named or open, with their messages */
     struct keep_header want = {
         KEEP_MAGIC, KEEP_VERSION, (uint32_t)sizeof(struct keep_state), live, 0, 2};
     want.check = header_check(&want);
@@ -275,8 +277,10 @@ static struct vnode *vnode_take(const struct vnode *ov)
     struct pipe *pp = type == S_IFIFO ? pipe_take(ov) : 0; /* a pipe's or a FIFO's, with data */
     if (type == S_IFIFO && !pp)
         return 0;
-    if (ov->fs == NONE && pp) {
-        v = vnode_get(NONE, 0, ov->mode, 0);
+    struct mqueue *q = ov->fs == NONE && ov->mq ? mq_of_old(old, ov->mq) : 0;
+    if (ov->fs == NONE && (pp || q)) {
+        if ((v = vnode_get(NONE, 0, ov->mode, 0)))
+            v->mq = q;
     } else if (ov->fs > 0 && mount_dev(ov->fs) && !ov->bind && !ov->sock && !ov->mq && !ov->sigfd &&
                (type == S_IFREG || type == S_IFDIR || type == S_IFCHR || type == S_IFLNK ||
                 type == S_IFIFO)) {
@@ -319,6 +323,8 @@ static struct file *file_take(const struct file *of)
         v->pipe->readers += (of->flags & O_ACCMODE) != O_WRONLY;
         v->pipe->writers += (of->flags & O_ACCMODE) != 0;
     }
+    if (v->mq)
+        v->mq->opens++;
     for (int l = 0; l < old->locks_end && l < NR_LOCKS; l++) /* its OFD and flock locks */
         if (old->locks[l].file == of)
             lock_take(&old->locks[l], f);
