@@ -31,7 +31,9 @@ struct mq_attr_l { /* Linux's struct mq_attr */
 };
 
 /* The queues and their messages' arena are in the state region (keep.c): every store to a
- * queue, a message's link or an arena block header is logged first (mq_store, arena_before). */
+ * queue or a message's link is logged first (mq_store). The arena's own headers are not: a new
+ * instance copies the messages it can reach into an arena of its own set (mq_take), and a free
+ * leaves a message's bytes as they were, so a receive undone finds its message whole. */
 static struct arena mq_arena;
 
 static struct mqueue *mq_store(struct mqueue *q)
@@ -84,7 +86,7 @@ static void mq_maybe_free(struct mqueue *q)
     while (q->head) {
         struct mq_msg *m = q->head;
         q->head = m->next;
-        arena_release(m);
+        arena_free(m);
     }
     q->used = 0;
 }
@@ -277,7 +279,7 @@ int64_t do_mq_timedsend(struct vproc *p, const uint64_t *a)
     if (!m)
         return -LX_ENOMEM;
     if (copy_in(p, a[1], m->data, a[2]) < 0) {
-        arena_release(m);
+        arena_free(m);
         return -LX_EFAULT;
     }
     m->len = a[2];
@@ -320,7 +322,7 @@ int64_t do_mq_timedreceive(struct vproc *p, const uint64_t *a)
     mq_store(q)->head = m->next;
     q->curmsgs--;
     r = (int64_t)m->len;
-    arena_release(m);
+    arena_free(m);
     wakeup_pipes(); /* senders, pollers */
     return r;
 }
@@ -465,7 +467,6 @@ void mq_take(const struct tables *old)
             q->curmsgs++;
         }
     }
-    arena_before = keep_log; /* from here on a block header's store is undone with its request */
 }
 
 /* The queue of the new set in old queue oq's slot, if it was taken over (keep.c). */
