@@ -144,6 +144,7 @@ def vfs_killed(record):
         again_and_no_panic(record, boot, "vfs", kill_vfs)
         check(record, boot, "core.vfs_kept_offset_pipe_cwd", "sleep 4; cat /tmp/off /tmp/pipe",
               ["l1 l2", "data"])
+        fifo_lock_kept(record, boot)
         # a garbled state region: a fresh start, logged; every descriptor gone (the shell too)
         kill_vfs_fresh(record, boot, "core.vfs_scrambled_fresh")
         check(record, boot, "core.vfs_fresh_after_scramble_works", "echo a b | wc -w; cat /tmp/kept",
@@ -152,6 +153,28 @@ def vfs_killed(record):
         vfs_chaos(record, boot)
     finally:
         boot.kill()
+
+
+def fifo_lock_kept(record, boot):
+    """Kept across a third kill of vfs (keep.c): a FIFO's open ends and its data (written before
+    the kill, read after it, then end of file when the writer exits), and a flock held by a
+    background job: another locker is refused while the holder lives, and one that waited since
+    before the kill (its call held by the kernel, run again on the new vfs) gets the lock at the
+    holder's exit; message queues with their messages (`utest --mqkeep`)."""
+    boot.run("rm -f /tmp/ff /tmp/ffout /tmp/lk /tmp/lkw; mkfifo /tmp/ff; touch /tmp/lk; "
+             "(sleep 5; cat > /tmp/ffout) < /tmp/ff & (echo fifodata; sleep 6) > /tmp/ff & "
+             "flock /tmp/lk -c 'sleep 8' & sleep 1; "
+             "(flock /tmp/lk -c 'echo got > /tmp/lkw') & utest --mqkeep 6 > /tmp/mq & sleep 1",
+             PROMPT, 30)
+    if kill_vfs(record, boot, "core.vfs_killed_with_fifo_lock") is None:
+        return
+    check(record, boot, "core.vfs_kept_flock_excludes",
+          "flock -n /tmp/lk -c true; echo $?; test -e /tmp/lkw; echo $?", ["1", "1"])
+    check(record, boot, "core.vfs_kept_fifo_data_and_flock_released",
+          "sleep 8; cat /tmp/ffout /tmp/lkw; flock -n /tmp/lk -c true; echo $?",
+          ["fifodata", "got", "0"], timeout=40)
+    # a POSIX message queue held open and one only named, messages sent before the kill
+    check(record, boot, "core.vfs_kept_mqueue_messages", "cat /tmp/mq", ["mq=m2,m1,n1"])
 
 
 def console_read_survives(record, boot):

@@ -10750,8 +10750,38 @@ static int alarm_wait(int sec)
     return 0;
 }
 
+/* suite_core (vfs killed meanwhile): a message queue held open and one only named, each with
+ * messages sent before the kill, received after it (the open one's in priority order). */
+static int mq_keep(int sec)
+{
+    struct mq_attr at = {.mq_maxmsg = 4, .mq_msgsize = 16};
+    char got[3][17] = {"none", "none", "none"};
+    mq_unlink("/kq");
+    mq_unlink("/kn");
+    mqd_t q = mq_open("/kq", O_RDWR | O_CREAT | O_NONBLOCK, 0600, &at);
+    mqd_t n = mq_open("/kn", O_RDWR | O_CREAT | O_NONBLOCK, 0600, &at);
+    if (q == (mqd_t)-1 || n == (mqd_t)-1 || mq_send(q, "m1", 2, 1) || mq_send(q, "m2", 2, 5) ||
+        mq_send(n, "n1", 2, 0) || mq_close(n))
+        return 1;
+    sleep((unsigned)sec);
+    n = mq_open("/kn", O_RDONLY | O_NONBLOCK);
+    for (int i = 0; i < 3; i++) {
+        ssize_t len = mq_receive(i < 2 ? q : n, got[i], 16, 0);
+        if (len >= 0)
+            got[i][len] = '\0';
+        else
+            strcpy(got[i], "none");
+    }
+    printf("mq=%s,%s,%s\n", got[0], got[1], got[2]);
+    mq_unlink("/kq");
+    mq_unlink("/kn");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 2 && !strcmp(argv[1], "--mqkeep")) /* suite_core: vfs killed */
+        return mq_keep(atoi(argv[2]));
     if (argc > 2 && !strcmp(argv[1], "--alarmwait")) /* suite_core: pm killed */
         return alarm_wait(atoi(argv[2]));
     if (argc > 2 && !strcmp(argv[1], "--child"))

@@ -17,18 +17,22 @@
  * dup stays shared, with its offset). What is kept: files and directories
  * of the mounted file servers (their endpoints do not change when vfs
  * restarts; a vnode taken over keeps the server's reference the old one
- * held), character devices, vfs's memory devices, and pipes with their
- * data. Sockets, FIFOs, message queues, signalfds, /proc files, files
- * reached through a bind mount and locks are not: those descriptors are
- * closed (EBADF), as every descriptor is after a fresh start.
+ * held), character devices, vfs's memory devices, pipes and FIFOs with their
+ * data, and the advisory locks on files of the file servers (lock.c's table
+ * is in the set too): an OFD or flock lock with its file, a POSIX lock with
+ * its process, and the POSIX message queues with their messages (named or
+ * open; mqueue.c: mq_take). Sockets, signalfds, /proc files, files
+ * reached through a bind mount and locks on pipes and sockets are not: those
+ * descriptors are closed (EBADF), as every descriptor is after a fresh start;
+ * a process waiting to open a FIFO gets EIO.
  */
 #include "vfs.h"
 
 #define KEEP_MAGIC 0x316570654b736676ull /* "vfsKeep1" */
-#define KEEP_VERSION 2
-#define UNDO_MAX 512        /* table stores of one request that can be undone */
+#define KEEP_VERSION 3                   /* 3: locks, message queues */
+#define UNDO_MAX 512                     /* table stores of one request that can be undone */
 #define UNDO_SEALED (~0ull) /* in undo.n: this request cannot be undone (an effect outside) */
-#define KEEP_LEN (4u * 1024 * 1024) /* vfs.conf: state 4M */
+#define KEEP_LEN (12u * 1024 * 1024) /* vfs.conf: state 12M */
 
 struct keep_header {
     uint64_t magic;
@@ -135,8 +139,10 @@ void keep_start(void)
     }
     st->h.busy = 2;
     st->undo.n = st->undo.caller = 0;
-    memset(&st->set[live & 1], 0, sizeof(st->set[0]));
+    /* the arena is not cleared: its blocks are laid out as they are made (4 MiB less to touch) */
+    memset(&st->set[live & 1], 0, sizeof(st->set[0]) - sizeof(st->set[0].mq_heap)); /* last */
     tab = &st->set[live & 1];
+    mq_take(old); /* the queues, named or open, with their messages */
     struct keep_header want = {
         KEEP_MAGIC, KEEP_VERSION, (uint32_t)sizeof(struct keep_state), live, 0, 2};
     want.check = header_check(&want);
@@ -201,7 +207,8 @@ void keep_caller(endpoint_t ep)
  * instance took the tables over (the dead one was between requests, so they are as before that
  * call), and only calls that change nothing outside vfs's tables: reads (a file server's read
  * again at the offset the table still has, a console or pipe read that returned nothing yet),
- * waits (poll, select) and queries. The others (a write, an unlink: they may have happened; a
+ * waits (poll, select, a flock: run again it takes, or waits for, the same lock) and queries.
+ * The others (a write, an unlink: they may have happened; a
  * readv, whose earlier parts moved the offset) fail with EIO, as before the kernel held them.
  */
 int keep_again(message_t *m)
@@ -215,7 +222,7 @@ int keep_again(message_t *m)
         LX_read,      LX_pread64,    LX_poll,     LX_ppoll,      LX_select,     LX_pselect6,
         LX_stat,      LX_fstat,      LX_lstat,    LX_newfstatat, LX_statx,      LX_access,
         LX_faccessat, LX_faccessat2, LX_readlink, LX_readlinkat, LX_getdents64, LX_getcwd,
-        LX_lseek,     LX_statfs,     LX_fstatfs};
+        LX_lseek,     LX_statfs,     LX_fstatfs,  LX_flock};
     m->u.lx.nr &= ~(uint64_t)LX_AGAIN;
     for (size_t i = 0; old && i < sizeof(safe) / sizeof(safe[0]); i++)
         if (m->u.lx.nr == safe[i])
@@ -240,11 +247,15 @@ static int old_index(const void *p, const void *base, size_t size, int n)
     return (int)((a - b) / size);
 }
 
-static struct pipe *pipe_take(const struct pipe *from)
+/* A new pipe with the data of ov's (a pipe's or a FIFO's), its ends counted as their files are
+ * taken over; 0 if ov has none or none is free. */
+static struct pipe *pipe_take(const struct vnode *ov)
 {
+    if (old_index(ov->pipe, old->pipes, sizeof(struct pipe), NR_PIPES) < 0 || !ov->pipe->in_use)
+        return 0;
     for (int i = 0; i < NR_PIPES; i++)
         if (!tab->pipes[i].in_use) {
-            tab->pipes[i] = (struct pipe){.in_use = 1, .ring = from->ring};
+            tab->pipes[i] = (struct pipe){.in_use = 1, .ring = ov->pipe->ring};
             if (tab->pipes[i].ring.head >= PIPE_SIZE || tab->pipes[i].ring.count > PIPE_SIZE)
                 tab->pipes[i].ring.head = tab->pipes[i].ring.count = 0;
             return &tab->pipes[i];
@@ -264,19 +275,24 @@ static struct vnode *vnode_take(const struct vnode *ov)
     }
     uint64_t type = ov->mode & S_IFMT;
     struct vnode *v = 0;
-    if (ov->fs == NONE && type == S_IFIFO &&
-        old_index(ov->pipe, old->pipes, sizeof(struct pipe), NR_PIPES) >= 0 && ov->pipe->in_use) {
-        struct pipe *pp = pipe_take(ov->pipe);
-        if (pp && !(v = vnode_get(NONE, 0, ov->mode, 0)))
-            pp->in_use = 0;
-        else if (v)
-            v->pipe = pp;
+    struct pipe *pp = type == S_IFIFO ? pipe_take(ov) : 0; /* a pipe's or a FIFO's, with data */
+    if (type == S_IFIFO && !pp)
+        return 0;
+    struct mqueue *q = ov->fs == NONE && ov->mq ? mq_of_old(old, ov->mq) : 0;
+    if (ov->fs == NONE && (pp || q)) {
+        if ((v = vnode_get(NONE, 0, ov->mode, 0)))
+            v->mq = q;
     } else if (ov->fs > 0 && mount_dev(ov->fs) && !ov->bind && !ov->sock && !ov->mq && !ov->sigfd &&
-               (type == S_IFREG || type == S_IFDIR || type == S_IFCHR || type == S_IFLNK)) {
+               (type == S_IFREG || type == S_IFDIR || type == S_IFCHR || type == S_IFLNK ||
+                type == S_IFIFO)) {
         v = vnode_get(ov->fs, ov->ino, ov->mode, ov->rdev); /* the server's reference: ov's */
         if (v)
             v->size = ov->size;
     }
+    if (pp && v)
+        v->pipe = pp;
+    else if (pp)
+        pp->in_use = 0;
     if (v) {
         v->uid = ov->uid;
         v->gid = ov->gid;
@@ -308,6 +324,11 @@ static struct file *file_take(const struct file *of)
         v->pipe->readers += (of->flags & O_ACCMODE) != O_WRONLY;
         v->pipe->writers += (of->flags & O_ACCMODE) != 0;
     }
+    if (v->mq)
+        v->mq->opens++;
+    for (int l = 0; l < old->locks_end && l < NR_LOCKS; l++) /* its OFD and flock locks */
+        if (old->locks[l].file == of)
+            lock_take(&old->locks[l], f);
     file_map[i] = f;
     return f;
 }
@@ -347,6 +368,9 @@ int keep_adopt(struct vproc *p)
     } else {
         vnode_put(cwd);
     }
+    for (int l = 0; l < old->locks_end && l < NR_LOCKS; l++) /* its POSIX locks */
+        if (!old->locks[l].file && old->locks[l].pid == p->pid)
+            lock_take(&old->locks[l], 0);
     if (++kept_procs == 1 || p->pid == 1)
         printf("vfs: pid %d kept %d descriptors\n", p->pid, n);
     return 1;

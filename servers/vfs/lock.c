@@ -27,7 +27,6 @@
  */
 #include "vfs.h"
 
-#define NR_LOCKS 1024
 #define LOCK_CHAIN_MAX 10    /* Linux's MAX_DEADLK_ITERATIONS */
 #define OFFSET_MAX INT64_MAX /* a lock "to the end of the file" ends here */
 
@@ -54,22 +53,17 @@ struct flock_l {
     int32_t pid, pad1;
 };
 
-struct lock {
-    int in_use;
-    int flock; /* a flock(2) lock, else a record lock */
-    int type;  /* F_RDLCK or F_WRLCK */
-    endpoint_t fs;
-    uint64_t ino;       /* the file: (server, inode), or (NONE, vnode) for a pipe or socket */
-    int pid;            /* the owner of a POSIX lock; 0 for OFD and flock locks */
-    struct file *file;  /* the owner of an OFD or flock lock; 0 for POSIX locks */
-    int64_t start, end; /* the bytes start..end, both included (flock: the whole file) */
-};
-
-static struct lock locks[NR_LOCKS];
-/* Every lock in use is below locks_end (lock_slot, which makes every lock, raises it; a close
+/* The table is in the state region (keep.c), every store to it logged first (lock_store).
+ * Every lock in use is below tab->locks_end (lock_slot, which makes every lock, raises it; a close
  * lowers it past the free entries at the end): the scans, one at every close, stop there, and
  * with no lock in the system they cost nothing. */
-static int locks_end;
+
+/* Before a store to l: its old words in the undo log (keep.c). */
+static struct lock *lock_store(struct lock *l)
+{
+    keep_log(l, sizeof(*l));
+    return l;
+}
 static int waiters_for[NR_SLOTS]; /* WAIT_LOCK on a POSIX lock: the pid holding it, else 0 */
 
 static void lock_key(const struct vnode *v, endpoint_t *fs, uint64_t *ino)
@@ -97,18 +91,19 @@ static int conflicts(const struct lock *l, const struct lock *req)
 
 static struct lock *first_conflict(const struct lock *req)
 {
-    for (int i = 0; i < locks_end; i++)
-        if (conflicts(&locks[i], req))
-            return &locks[i];
+    for (int i = 0; i < tab->locks_end; i++)
+        if (conflicts(&tab->locks[i], req))
+            return &tab->locks[i];
     return 0;
 }
 
 static struct lock *lock_slot(void)
 {
     for (int i = 0; i < NR_LOCKS; i++)
-        if (!locks[i].in_use) {
-            locks_end = i + 1 > locks_end ? i + 1 : locks_end;
-            return &locks[i];
+        if (!tab->locks[i].in_use) {
+            keep_log(&tab->locks_end, sizeof(tab->locks_end));
+            tab->locks_end = i + 1 > tab->locks_end ? i + 1 : tab->locks_end;
+            return lock_store(&tab->locks[i]);
         }
     return 0;
 }
@@ -117,15 +112,16 @@ static int free_slots(void)
 {
     int n = 0;
     for (int i = 0; i < NR_LOCKS; i++)
-        n += !locks[i].in_use;
+        n += !tab->locks[i].in_use;
     return n;
 }
 
 /* Locks went: the waiting requests try again once this message is done. */
 static void locks_released(void)
 {
-    while (locks_end > 0 && !locks[locks_end - 1].in_use)
-        locks_end--;
+    keep_log(&tab->locks_end, sizeof(tab->locks_end));
+    while (tab->locks_end > 0 && !tab->locks[tab->locks_end - 1].in_use)
+        tab->locks_end--;
     wakeup_pipes();
 }
 
@@ -139,26 +135,28 @@ static int64_t posix_apply(const struct lock *req)
 {
     int64_t start = req->start, end = req->end;
     int split = 0;
-    for (int i = 0; i < locks_end; i++) { /* the new range, joined with its kind's neighbours */
-        struct lock *l = &locks[i];
+    for (int i = 0; i < tab->locks_end;
+         i++) { /* the new range, joined with its kind's neighbours */
+        struct lock *l = &tab->locks[i];
         if (req->type != F_UNLCK && on_file(l, req) && same_owner(l, req) && l->type == req->type &&
             l->start - 1 <= end && start - 1 <= l->end) {
             start = l->start < start ? l->start : start;
             end = l->end > end ? l->end : end;
         }
     }
-    for (int i = 0; i < locks_end; i++) {
-        const struct lock *l = &locks[i];
+    for (int i = 0; i < tab->locks_end; i++) {
+        const struct lock *l = &tab->locks[i];
         split |= on_file(l, req) && same_owner(l, req) && l->start < start && l->end > end;
     }
     if (free_slots() < split + (req->type != F_UNLCK))
         return -LX_ENOLCK;
     int changed = 0;
-    for (int i = 0; i < locks_end; i++) {
-        struct lock *l = &locks[i];
+    for (int i = 0; i < tab->locks_end; i++) {
+        struct lock *l = &tab->locks[i];
         if (!on_file(l, req) || !same_owner(l, req) || l->end < start || l->start > end)
             continue;
         changed = 1;
+        lock_store(l);
         if (l->start < start && l->end > end) { /* the new range is inside: two pieces stay */
             struct lock *right = lock_slot();
             *right = *l;
@@ -301,12 +299,12 @@ int64_t do_flock(struct vproc *p, const uint64_t *a)
     struct lock req = {.in_use = 1, .flock = 1, .file = f, .start = 0, .end = OFFSET_MAX};
     req.type = op == LOCK_SH ? F_RDLCK : op == LOCK_EX ? F_WRLCK : F_UNLCK;
     lock_key(f->vn, &req.fs, &req.ino);
-    for (int i = 0; i < locks_end; i++) {
-        struct lock *l = &locks[i];
+    for (int i = 0; i < tab->locks_end; i++) {
+        struct lock *l = &tab->locks[i];
         if (on_file(l, &req) && l->file == f) {
             if (l->type == req.type)
                 return 0;
-            l->in_use = 0;
+            lock_store(l)->in_use = 0;
             locks_released();
         }
     }
@@ -333,11 +331,11 @@ void lock_close(struct vproc *p, struct file *f)
     uint64_t ino;
     int gone = 0;
     lock_key(f->vn, &fs, &ino);
-    for (int i = 0; i < locks_end; i++) {
-        struct lock *l = &locks[i];
+    for (int i = 0; i < tab->locks_end; i++) {
+        struct lock *l = &tab->locks[i];
         if (l->in_use && !l->flock && !l->file && l->pid == p->pid && l->fs == fs &&
             l->ino == ino) {
-            l->in_use = 0;
+            lock_store(l)->in_use = 0;
             gone = 1;
         }
     }
@@ -349,9 +347,9 @@ void lock_close(struct vproc *p, struct file *f)
 void lock_file_gone(struct file *f)
 {
     int gone = 0;
-    for (int i = 0; i < locks_end; i++)
-        if (locks[i].in_use && locks[i].file == f) {
-            locks[i].in_use = 0;
+    for (int i = 0; i < tab->locks_end; i++)
+        if (tab->locks[i].in_use && tab->locks[i].file == f) {
+            lock_store(&tab->locks[i])->in_use = 0;
             gone = 1;
         }
     if (gone)
@@ -361,7 +359,22 @@ void lock_file_gone(struct file *f)
 /* A file server restarted (vnode_rebind): its files' locks follow it. */
 void lock_rebind(endpoint_t old, endpoint_t now)
 {
-    for (int i = 0; i < locks_end; i++)
-        if (locks[i].in_use && locks[i].fs == old)
-            locks[i].fs = now;
+    for (int i = 0; i < tab->locks_end; i++)
+        if (tab->locks[i].in_use && tab->locks[i].fs == old)
+            lock_store(&tab->locks[i])->fs = now;
+}
+
+/*
+ * After a vfs restart (keep.c): the last instance's lock from, on a file of a file server, now
+ * f's (an OFD or flock lock of a file taken over), or with f 0 its POSIX owner's (a process
+ * taken over), if a slot is free.
+ */
+void lock_take(const struct lock *from, struct file *f)
+{
+    struct lock *l = from->in_use && from->fs > 0 ? lock_slot() : 0;
+    if (!l)
+        return;
+    *l = *from;
+    l->in_use = 1;
+    l->file = f;
 }

@@ -14,8 +14,6 @@
 #include "arena/arena.h"
 #include "vfs.h"
 
-#define NR_MQUEUES 256       /* queues_max; root may pass it (ENOSPC for others) */
-#define MQ_NAME_MAX 255      /* NAME_MAX */
 #define MQ_MSG_MAX 10        /* msg_max (and msg_default): EINVAL above, unless root */
 #define MQ_MSGSIZE_MAX 8192  /* msgsize_max (and msgsize_default) */
 #define MQ_HARD_MSGMAX 65536 /* root's limits */
@@ -28,32 +26,21 @@
 #define SIGEV_THREAD 2
 #define LX_NSIG 64
 
-struct mq_msg {
-    struct mq_msg *next;
-    uint64_t len;
-    uint32_t prio;
-    uint8_t data[];
-};
-
-struct mqueue {
-    int used, linked, opens; /* linked: the name is there (till mq_unlink); opens: files */
-    char name[MQ_NAME_MAX + 1];
-    uint32_t uid, gid, mode; /* the creator's fsuid and fsgid; the mode's 0777 bits */
-    uint64_t maxmsg, msgsize, curmsgs;
-    uint64_t charge;  /* bytes charged to the creator's MQ_RLIMIT_BYTES, given back at the end */
-    uint32_t charged; /* the creator's real uid (Linux's user_struct) */
-    struct mq_msg *head;
-    endpoint_t notify_ep; /* mq_notify's registration (0: none) */
-    int notify_pid, notify_sig, notify_kind;
-};
-
 struct mq_attr_l { /* Linux's struct mq_attr */
     int64_t flags, maxmsg, msgsize, curmsgs, reserved[4];
 };
 
-static struct mqueue queues[NR_MQUEUES];
-static uint64_t heap[(4u << 20) / 8] __attribute__((aligned(16)));
-static struct arena mq_arena = {heap, sizeof(heap), 0};
+/* The queues and their messages' arena are in the state region (keep.c): every store to a
+ * queue or a message's link is logged first (mq_store). The arena's own headers are not: a new
+ * instance copies the messages it can reach into an arena of its own set (mq_take), and a free
+ * leaves a message's bytes as they were, so a receive undone finds its message whole. */
+static struct arena mq_arena;
+
+static struct mqueue *mq_store(struct mqueue *q)
+{
+    keep_log(q, sizeof(*q));
+    return q;
+}
 
 /* mq_open's and mq_unlink's name, as the kernel gets it (musl drops the leading '/'). */
 static int64_t mq_name(struct vproc *p, uint64_t uaddr, char *name)
@@ -78,8 +65,8 @@ static int64_t mq_name(struct vproc *p, uint64_t uaddr, char *name)
 static struct mqueue *mq_find(const char *name)
 {
     for (int i = 0; i < NR_MQUEUES; i++)
-        if (queues[i].used && queues[i].linked && !strcmp(queues[i].name, name))
-            return &queues[i];
+        if (tab->mqueues[i].used && tab->mqueues[i].linked && !strcmp(tab->mqueues[i].name, name))
+            return &tab->mqueues[i];
     return 0;
 }
 
@@ -95,6 +82,7 @@ static void mq_maybe_free(struct mqueue *q)
 {
     if (q->linked || q->opens)
         return;
+    mq_store(q);
     while (q->head) {
         struct mq_msg *m = q->head;
         q->head = m->next;
@@ -115,8 +103,8 @@ static int64_t mq_charge(const struct vproc *p, const struct mq_attr_l *at)
     /* both below 2^25: no overflow */
     uint64_t bytes = (uint64_t)at->maxmsg * ((uint64_t)at->msgsize + MQ_NODE_BYTES), used = 0;
     for (int i = 0; i < NR_MQUEUES; i++)
-        if (queues[i].used && queues[i].charged == p->cred.ruid)
-            used += queues[i].charge;
+        if (tab->mqueues[i].used && tab->mqueues[i].charged == p->cred.ruid)
+            used += tab->mqueues[i].charge;
     return used + bytes > MQ_RLIMIT_BYTES ? -LX_EMFILE : (int64_t)bytes;
 }
 
@@ -128,12 +116,12 @@ static int64_t mq_create(struct vproc *p, const char *name, uint64_t mode,
         return charge;
     int n = 0, slot = -1;
     for (int i = 0; i < NR_MQUEUES; i++) {
-        n += queues[i].used;
-        slot = slot < 0 && !queues[i].used ? i : slot;
+        n += tab->mqueues[i].used;
+        slot = slot < 0 && !tab->mqueues[i].used ? i : slot;
     }
     if (slot < 0 || (n >= NR_MQUEUES && p->cred.euid != 0))
         return -LX_ENOSPC;
-    struct mqueue *q = &queues[slot];
+    struct mqueue *q = mq_store(&tab->mqueues[slot]);
     *q = (struct mqueue){.used = 1,
                          .linked = 1,
                          .uid = p->cred.fsuid,
@@ -180,14 +168,14 @@ int64_t do_mq_open(struct vproc *p, const uint64_t *a)
             f->refs = 0;
         if (v)
             v->refs = 0;
-        q->linked = !created; /* a queue made for nothing goes again */
+        mq_store(q)->linked = !created; /* a queue made for nothing goes again */
         mq_maybe_free(q);
         return fd == -LX_EMFILE ? fd : -LX_ENFILE;
     }
     v->mq = q;
     v->uid = q->uid;
     v->gid = q->gid;
-    q->opens++;
+    mq_store(q)->opens++;
     return fd;
 }
 
@@ -202,7 +190,7 @@ int64_t do_mq_unlink(struct vproc *p, const uint64_t *a)
         return -LX_ENOENT;
     if (p->cred.fsuid != 0 && p->cred.fsuid != q->uid)
         return -LX_EPERM; /* the sticky directory's rule: the owner or root */
-    q->linked = 0;
+    mq_store(q)->linked = 0;
     mq_maybe_free(q);
     return 0;
 }
@@ -300,8 +288,9 @@ int64_t do_mq_timedsend(struct vproc *p, const uint64_t *a)
     while (*at && (*at)->prio >= prio)
         at = &(*at)->next;
     m->next = *at;
+    keep_log(at, sizeof(*at));
     *at = m;
-    if (++q->curmsgs == 1 && q->notify_ep && !mq_receiver_waits(q)) {
+    if (++mq_store(q)->curmsgs == 1 && q->notify_ep && !mq_receiver_waits(q)) {
         if (q->notify_kind == SIGEV_SIGNAL && q->notify_sig)
             signal_queue_info(VFS_SIG_MESGQ, q->notify_ep, q->notify_sig, p->pid,
                               (int)p->cred.ruid);
@@ -330,7 +319,7 @@ int64_t do_mq_timedreceive(struct vproc *p, const uint64_t *a)
     uint32_t prio = m->prio;
     if (copy_out(p, a[1], m->data, m->len) < 0 || (a[3] && copy_out(p, a[3], &prio, 4) < 0))
         return -LX_EFAULT; /* the message stays (Linux loses it) */
-    q->head = m->next;
+    mq_store(q)->head = m->next;
     q->curmsgs--;
     r = (int64_t)m->len;
     arena_free(m);
@@ -360,12 +349,12 @@ int64_t do_mq_notify(struct vproc *p, const uint64_t *a)
         return -LX_EBADF;
     if (!a[1]) {
         if (q->notify_ep && q->notify_pid == p->pid)
-            q->notify_ep = 0;
+            mq_store(q)->notify_ep = 0;
         return 0;
     }
     if (q->notify_ep)
         return -LX_EBUSY;
-    q->notify_ep = p->ep;
+    mq_store(q)->notify_ep = p->ep;
     q->notify_pid = p->pid;
     q->notify_sig = ev.signo;
     q->notify_kind = ev.notify;
@@ -390,8 +379,10 @@ int64_t do_mq_getsetattr(struct vproc *p, const uint64_t *a)
                              .curmsgs = (int64_t)q->curmsgs};
     if (a[2] && copy_out(p, a[2], &out, sizeof(out)) < 0)
         return -LX_EFAULT;
-    if (a[1])
+    if (a[1]) {
+        keep_log(&f->flags, sizeof(f->flags));
         f->flags = (f->flags & ~(uint32_t)O_NONBLOCK) | (uint32_t)(in.flags & O_NONBLOCK);
+    }
     return 0;
 }
 
@@ -428,13 +419,62 @@ void mq_closed(struct vproc *p, struct file *f)
 {
     struct mqueue *q = f->vn->mq;
     if (q->notify_ep && q->notify_pid == p->pid)
-        q->notify_ep = 0;
+        mq_store(q)->notify_ep = 0;
 }
 
 /* The last file of the queue is gone. */
 void mq_release(struct file *f)
 {
     struct mqueue *q = f->vn->mq;
-    q->opens--;
+    mq_store(q)->opens--;
     mq_maybe_free(q);
+}
+
+/*
+ * At start (keep.c): the arena in the live set; after a restart that kept the tables, the last
+ * instance's queues (old) that are named or open, each in its slot, with the messages of its
+ * list that lie in the old arena (a link elsewhere, a length past the queue's message size or a
+ * list longer than the queue's limit ends it there). Opens are counted again as the queues'
+ * files are taken over (keep.c: file_take).
+ */
+void mq_take(const struct tables *old)
+{
+    mq_arena = (struct arena){tab->mq_heap, sizeof(tab->mq_heap), 0};
+    uintptr_t lo = old ? (uintptr_t)old->mq_heap : 0, hi = lo + sizeof(old->mq_heap);
+    for (int i = 0; old && i < NR_MQUEUES; i++) {
+        const struct mqueue *oq = &old->mqueues[i];
+        if (!oq->used || (!oq->linked && !oq->opens) || oq->maxmsg > MQ_HARD_MSGMAX)
+            continue;
+        struct mqueue *q = &tab->mqueues[i];
+        *q = *oq;
+        q->name[MQ_NAME_MAX] = '\0';
+        q->opens = 0;
+        q->head = 0;
+        q->curmsgs = 0;
+        struct mq_msg **at = &q->head;
+        for (const struct mq_msg *om = oq->head; om && q->curmsgs < q->maxmsg; om = om->next) {
+            uintptr_t a = (uintptr_t)om;
+            if (a < lo || a > hi - sizeof(*om) || a % 8 || om->len > q->msgsize ||
+                om->len > hi - a - sizeof(*om))
+                break;
+            struct mq_msg *m = arena_alloc(&mq_arena, sizeof(*m) + om->len);
+            if (!m)
+                break;
+            memcpy(m, om, sizeof(*m) + om->len);
+            m->next = 0;
+            *at = m;
+            at = &m->next;
+            q->curmsgs++;
+        }
+    }
+}
+
+/* The queue of the new set in old queue oq's slot, if it was taken over (keep.c). */
+struct mqueue *mq_of_old(const struct tables *old, const struct mqueue *oq)
+{
+    uintptr_t a = (uintptr_t)oq, b = (uintptr_t)old->mqueues;
+    if (a < b || (a - b) % sizeof(*oq) || (a - b) / sizeof(*oq) >= NR_MQUEUES)
+        return 0;
+    struct mqueue *q = &tab->mqueues[(a - b) / sizeof(*oq)];
+    return q->used ? q : 0;
 }

@@ -171,6 +171,41 @@ struct vproc {
 };
 
 /* keep.c: the tables kept in the state region across a restart (tab: the live set) */
+/* A POSIX message queue (mqueue.c) and its messages, in the arena of its set of tables */
+#define NR_MQUEUES 256  /* queues_max; root may pass it (ENOSPC for others) */
+#define MQ_NAME_MAX 255 /* NAME_MAX */
+#define MQ_HEAP (4u << 20)
+struct mq_msg {
+    struct mq_msg *next;
+    uint64_t len;
+    uint32_t prio;
+    uint8_t data[];
+};
+struct mqueue {
+    int used, linked, opens; /* linked: the name is there (till mq_unlink); opens: files */
+    char name[MQ_NAME_MAX + 1];
+    uint32_t uid, gid, mode; /* the creator's fsuid and fsgid; the mode's 0777 bits */
+    uint64_t maxmsg, msgsize, curmsgs;
+    uint64_t charge;  /* bytes charged to the creator's MQ_RLIMIT_BYTES, given back at the end */
+    uint32_t charged; /* the creator's real uid (Linux's user_struct) */
+    struct mq_msg *head;
+    endpoint_t notify_ep; /* mq_notify's registration (0: none) */
+    int notify_pid, notify_sig, notify_kind;
+};
+
+/* An advisory lock (lock.c) */
+#define NR_LOCKS 1024
+struct lock {
+    int in_use;
+    int flock; /* a flock(2) lock, else a record lock */
+    int type;  /* F_RDLCK or F_WRLCK */
+    endpoint_t fs;
+    uint64_t ino;       /* the file: (server, inode), or (NONE, vnode) for a pipe or socket */
+    int pid;            /* the owner of a POSIX lock; 0 for OFD and flock locks */
+    struct file *file;  /* the owner of an OFD or flock lock; 0 for POSIX locks */
+    int64_t start, end; /* the bytes start..end, both included (flock: the whole file) */
+};
+
 struct tables {
     struct vproc procs[NR_SLOTS];
     struct file files[NR_FILES];
@@ -180,6 +215,11 @@ struct tables {
         char label[16];
         int sid, fgrp, tostop;
     } terminals[16];
+    struct lock locks[NR_LOCKS];
+    /* Every lock in use is below locks_end (lock.c) */
+    int locks_end;
+    struct mqueue mqueues[NR_MQUEUES];
+    uint64_t mq_heap[MQ_HEAP / 8] __attribute__((aligned(16))); /* their messages (arena) */
 };
 extern struct tables *tab;
 void keep_start(void);
@@ -393,6 +433,7 @@ int64_t lock_fcntl(struct vproc *p, struct file *f, uint64_t cmd, uint64_t arg);
 void lock_close(struct vproc *p, struct file *f);
 void lock_file_gone(struct file *f);
 void lock_rebind(endpoint_t old, endpoint_t now);
+void lock_take(const struct lock *from, struct file *f);
 
 /* ring.c */
 uint64_t ring_copy(struct ring *r, struct vproc *p, uint64_t at, uint64_t addr, uint64_t len,
@@ -415,6 +456,8 @@ int mq_ready(struct file *f, int ops);
 int64_t mq_read(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len);
 void mq_closed(struct vproc *p, struct file *f);
 void mq_release(struct file *f);
+void mq_take(const struct tables *old);
+struct mqueue *mq_of_old(const struct tables *old, const struct mqueue *oq);
 
 /* signalfd.c */
 int64_t sigfd_read(struct vproc *p, struct file *f, uint64_t len);
