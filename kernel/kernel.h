@@ -40,6 +40,7 @@ struct proc {
     int in_sendrec;             /* after the send, receive the reply */
     int awaiting_reply;         /* in sendrec's receive: only a message */
     int linux_call;             /* in a Linux system call: reply to rax */
+    int lx_again;               /* its next call is one linux_hold marked LX_AGAIN */
     int user;                   /* a Linux process (made by a PRIV_USERS server) */
     uint64_t fs_base;           /* FS segment base (musl's thread pointer) */
     uint32_t inject;            /* INJECT_* faults still to act on (inject.c) */

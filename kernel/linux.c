@@ -63,6 +63,7 @@ int linux_hold(struct proc *p, endpoint_t dead, int received)
     if (dead == server[TO_SYSV] || !p->user)
         return 0;
     p->regs.rax |= received ? LX_AGAIN : 0;
+    p->lx_again = received;
     p->linux_call = 1;
     p->getfrom = p->sendto = NONE;
     p->awaiting_reply = p->in_sendrec = 0;
@@ -81,14 +82,17 @@ static endpoint_t server_of(uint64_t nr)
 /* From syscall_entry before trap(): the call handed to its server if it waits (ipc.c). */
 void linux_fastpath(void)
 {
-    ipc_linux_fastpath(current, server_of(current->regs.rax));
+    if (!(current->regs.rax & LX_AGAIN)) /* a marked call: linux_syscall checks the mark */
+        ipc_linux_fastpath(current, server_of(current->regs.rax));
 }
 
 void linux_syscall(struct proc *p)
 {
     struct regs *r = &p->regs;
     uint64_t nr = r->rax;
-    endpoint_t to = server_of(nr);
+    int again = p->lx_again; /* only the kernel marks a call LX_AGAIN: a program's is unknown */
+    endpoint_t to = (nr & LX_AGAIN) && nr < 2 * LX_NR_MAX && !again ? NONE : server_of(nr);
+    p->lx_again = 0;
     message_t m = {.type = MSG_LINUX_CALL,
                    .u.lx = {nr, {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9}}};
     int64_t result = to == NONE ? -LX_ENOSYS : ipc_linux_call(p, to, &m);

@@ -517,6 +517,11 @@ static void t_system_info(void)
     CHECK(sysinfo(&si) == 0 && si.totalram > si.freeram && si.freeram > 0 && si.procs >= 2);
     CHECK(getauxval(AT_PAGESZ) == 4096 && getauxval(AT_RANDOM) != 0 && getauxval(AT_ENTRY) != 0);
     ERR(syscall(999), ENOSYS);
+    /* numbers 512..1023 carry the kernel's LX_AGAIN mark (a call held across a vfs or pm
+     * death, samsara/linux.h): a program's own is an unknown number, not a resent read or
+     * getpid (the unmarked 0 and 39 ORed with it) */
+    ERR(syscall(512 + 0, 0, 0, 0), ENOSYS);
+    ERR(syscall(512 + 39), ENOSYS);
     ERR(uname((struct utsname *)16), EFAULT);
 }
 
