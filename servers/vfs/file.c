@@ -65,7 +65,7 @@ int file_writers(endpoint_t fs, int bind)
 
 void file_put(struct file *f)
 {
-    if (f) /* a file closed in a request undone is open again (keep.c) */
+    if (f && f->refs == 1) /* a file closed in a request undone is open again (keep.c) */
         keep_log(&f->refs, sizeof(f->refs));
     if (!f || --f->refs > 0)
         return;

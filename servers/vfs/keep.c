@@ -9,6 +9,11 @@
  * instance that died in the middle of a request is read after the log is
  * undone, unless that request had changed something outside the tables
  * (keep_seal); then the new one starts fresh, as when the header is wrong.
+ * The log costs a few instructions a store (the one-word case is inline in
+ * vfs.h) and only the stores the new instance reads are logged: a file's or
+ * vnode's count only where it reaches zero (the old set is read for whether
+ * an entry is in use; the new one counts its references again), an offset
+ * only where it moves.
  *
  * The new instance reads the old set when pm tells it of a process
  * (VFS_FORK_ADOPT, keep_adopt): that process's descriptors, close-on-exec
