@@ -65,7 +65,7 @@ int file_writers(endpoint_t fs, int bind)
 
 void file_put(struct file *f)
 {
-    if (f) /* a file closed in a request undone is open again (keep.c) */
+    if (f && f->refs == 1) /* a file closed in a request undone is open again (keep.c) */
         keep_log(&f->refs, sizeof(f->refs));
     if (!f || --f->refs > 0)
         return;
@@ -227,17 +227,19 @@ int64_t file_rw(struct vproc *p, struct file *f, uint64_t uaddr, uint64_t len, u
                 int write)
 {
     struct vnode *v = f->vn;
-    keep_log(pos, 8); /* the file's offset (or pread's own: not logged) */
     if (len > MAX_RW_COUNT)
         len = MAX_RW_COUNT;
     if ((f->flags & O_ACCMODE) == (write ? 0 : O_WRONLY))
         return -LX_EBADF;
     if (v->sigfd)
         return write ? -LX_EINVAL : sigfd_read(p, f, len);
+    if (v->mq && !write)
+        keep_log(pos, 8); /* the only other kind with an offset */
     if (v->mq)
         return write ? -LX_EINVAL : mq_read(p, f, uaddr, len);
     switch (v->mode & S_IFMT) {
     case S_IFREG:
+        keep_log(pos, 8); /* the file's offset, moved (or pread's own: not logged) */
         if (write && (f->flags & O_APPEND)) {
             struct fs_stat st;
             int64_t r = fs_stat(v, &st);

@@ -9,6 +9,11 @@
  * instance that died in the middle of a request is read after the log is
  * undone, unless that request had changed something outside the tables
  * (keep_seal); then the new one starts fresh, as when the header is wrong.
+ * The log costs a few instructions a store (the one-word case is inline in
+ * vfs.h) and only the stores the new instance reads are logged: a file's or
+ * vnode's count only where it reaches zero (the old set is read for whether
+ * an entry is in use; the new one counts its references again), an offset
+ * only where it moves.
  *
  * The new instance reads the old set when pm tells it of a process
  * (VFS_FORK_ADOPT, keep_adopt): that process's descriptors, close-on-exec
@@ -30,26 +35,7 @@
 
 #define KEEP_MAGIC 0x316570654b736676ull /* "vfsKeep1" */
 #define KEEP_VERSION 3                   /* 3: locks, message queues */
-#define UNDO_MAX 512                     /* table stores of one request that can be undone */
-#define UNDO_SEALED (~0ull) /* in undo.n: this request cannot be undone (an effect outside) */
 #define KEEP_LEN (12u * 1024 * 1024) /* vfs.conf: state 12M */
-
-struct keep_header {
-    uint64_t magic;
-    uint32_t version, len; /* the layout's, and sizeof(struct keep_state) */
-    uint64_t live;         /* the set in use: 0 or 1; | 2: it took the other set over */
-    uint64_t check;        /* FNV-1a of the fields above */
-    uint64_t busy;         /* 1: a message is being handled, 2: the instance is starting */
-};
-
-/* The old values of the words the request in hand stored to in the live set, in order. */
-struct keep_undo {
-    uint64_t n;      /* records; UNDO_SEALED: an effect outside the tables, not undone */
-    uint64_t caller; /* the Linux process whose call this request is (0: none, or answered) */
-    struct {
-        uint64_t addr, old;
-    } e[UNDO_MAX];
-};
 
 struct keep_state {
     struct keep_header h;
@@ -59,6 +45,8 @@ struct keep_state {
 _Static_assert(sizeof(struct keep_state) <= KEEP_LEN, "vfs's tables outgrow its state region");
 
 static struct keep_state *const st = (struct keep_state *)MANIFEST_STATE_VADDR;
+_Static_assert(__builtin_offsetof(struct keep_state, undo) == KEEP_UNDO_OFFSET,
+               "vfs.h's KEEP_UNDO");
 struct tables *tab;                        /* the live set */
 static const struct tables *old;           /* the last instance's, 0 after a fresh start */
 static struct file *file_map[NR_FILES];    /* old file i's new file, once taken over */
@@ -149,23 +137,14 @@ void keep_start(void)
     st->h = want;
 }
 
-/* 1 while a message is being handled (2 while starting): its stores are undone after a death
- * there. The value before. */
-int keep_busy(int busy)
-{
-    volatile uint64_t *b = &st->h.busy;
-    int was = (int)*b;
-    *b = (uint64_t)busy;
-    return was;
-}
-
 /*
- * Before the request in hand stores to len bytes at p: each 8-byte word of the live set they
- * touch is logged with its value, undone by the next instance if this one dies before
- * keep_commit (stores outside the set are not logged). The record is written first, then
- * counted by one 8-byte store. Full: the request is sealed (not undone: a fresh start).
+ * keep_log's slow path (the fast one, inline in vfs.h, logs one word of the live set when the
+ * log has room): each 8-byte word of the live set the len bytes at p touch is logged with its
+ * value, undone by the next instance if this one dies before keep_commit (stores outside the set
+ * are not logged). The record is written first, then counted by one 8-byte store. Full: the
+ * request is sealed (not undone: a fresh start).
  */
-void keep_log(const void *p, size_t len)
+void keep_log_words(const void *p, size_t len)
 {
     uintptr_t lo = (uintptr_t)tab, hi = lo + sizeof(*tab), a = (uintptr_t)p & ~(uintptr_t)7;
     volatile uint64_t *n = &st->undo.n;
@@ -179,26 +158,6 @@ void keep_log(const void *p, size_t len)
         __asm__ volatile("" ::: "memory"); /* the record before its count */
         *n = *n + 1;
     }
-}
-
-/* The request in hand did something outside the tables (a file server's change, a driver's
- * write, inet's request): it cannot be undone, and a death before keep_commit starts fresh. */
-void keep_seal(void)
-{
-    *(volatile uint64_t *)&st->undo.n = UNDO_SEALED;
-}
-
-/* The request's effects stand (its answer goes out): nothing to undo from here on. */
-void keep_commit(void)
-{
-    *(volatile uint64_t *)&st->undo.n = 0;
-    *(volatile uint64_t *)&st->undo.caller = 0;
-}
-
-/* The request in hand is ep's Linux call (after keep_commit): undone whole, it may run again. */
-void keep_caller(endpoint_t ep)
-{
-    *(volatile uint64_t *)&st->undo.caller = (uint64_t)ep;
 }
 
 /*

@@ -223,15 +223,86 @@ struct tables {
 };
 extern struct tables *tab;
 void keep_start(void);
-int keep_busy(int busy);
 int keep_adopt(struct vproc *p);
 void keep_terminals(void);
 struct vproc *keep_early(endpoint_t ep);
 int keep_again(message_t *m);
-void keep_log(const void *p, size_t len);
-void keep_seal(void);
-void keep_commit(void);
-void keep_caller(endpoint_t ep);
+void keep_log_words(const void *p, size_t len);
+
+/*
+ * The head of vfs's state region (keep.c): a header, then the undo log of the request in hand.
+ * What each request does with them (a store or two) is inline here: they run on every call.
+ */
+#define UNDO_MAX 512        /* table stores of one request that can be undone */
+#define UNDO_SEALED (~0ull) /* in undo.n: this request cannot be undone (an effect outside) */
+struct keep_header {
+    uint64_t magic;
+    uint32_t version, len; /* the layout's, and sizeof(struct keep_state) */
+    uint64_t live;         /* the set in use: 0 or 1; | 2: it took the other set over */
+    uint64_t check;        /* FNV-1a of the fields above */
+    uint64_t busy;         /* 1: a message is being handled, 2: the instance is starting */
+};
+/* The old values of the words the request in hand stored to in the live set, in order. */
+struct keep_undo {
+    uint64_t n;      /* records; UNDO_SEALED: an effect outside the tables, not undone */
+    uint64_t caller; /* the Linux process whose call this request is (0: none, or answered) */
+    struct {
+        uint64_t addr, old;
+    } e[UNDO_MAX];
+};
+#define KEEP_UNDO_OFFSET sizeof(struct keep_header)
+#define KEEP_HEAD ((struct keep_header *)MANIFEST_STATE_VADDR)
+#define KEEP_UNDO ((struct keep_undo *)(MANIFEST_STATE_VADDR + KEEP_UNDO_OFFSET))
+
+/* 1 while a message is being handled (2 while starting): its stores are undone after a death
+ * there. The value before. */
+static inline int keep_busy(int busy)
+{
+    int was = (int)KEEP_HEAD->busy;
+    *(volatile uint64_t *)&KEEP_HEAD->busy = (uint64_t)busy;
+    return was;
+}
+
+/*
+ * Before the request in hand stores to len bytes at p: each word of the live set they touch is
+ * logged with its value (keep.c). The usual case, one word with room in the log, is done here:
+ * the record first, then its count, by one 8-byte store.
+ */
+static inline void keep_log(const void *p, size_t len)
+{
+    uintptr_t a = (uintptr_t)p, w = a & ~(uintptr_t)7;
+    uint64_t n = KEEP_UNDO->n;
+    if ((a & 7) + len <= 8 && w - (uintptr_t)tab >= sizeof(*tab))
+        return; /* outside the live set: not undone */
+    if ((a & 7) + len <= 8 && n < UNDO_MAX) {
+        KEEP_UNDO->e[n].addr = w;
+        KEEP_UNDO->e[n].old = *(const uint64_t *)w;
+        __asm__ volatile("" ::: "memory"); /* the record before its count */
+        *(volatile uint64_t *)&KEEP_UNDO->n = n + 1;
+    } else if (n != UNDO_SEALED) { /* sealed: nothing is undone, nothing to log */
+        keep_log_words(p, len);
+    }
+}
+
+/* The request in hand did something outside the tables (a file server's change, a driver's
+ * write, inet's request): it cannot be undone, and a death before keep_commit starts fresh. */
+static inline void keep_seal(void)
+{
+    *(volatile uint64_t *)&KEEP_UNDO->n = UNDO_SEALED;
+}
+
+/* The request's effects stand (its answer goes out): nothing to undo from here on. */
+static inline void keep_commit(void)
+{
+    *(volatile uint64_t *)&KEEP_UNDO->n = 0;
+    *(volatile uint64_t *)&KEEP_UNDO->caller = 0;
+}
+
+/* The request in hand is ep's Linux call (after keep_commit): undone whole, it may run again. */
+static inline void keep_caller(endpoint_t ep)
+{
+    *(volatile uint64_t *)&KEEP_UNDO->caller = (uint64_t)ep;
+}
 
 /* The terminal ioctls vfs follows (Linux values) */
 #define SIGTTIN 21 /* for a background job's terminal calls */

@@ -194,7 +194,7 @@ uint64_t vnode_put_later(struct vnode *v)
 
 void vnode_put(struct vnode *v)
 {
-    if (v)
+    if (v && v->refs == 1) /* freed in a request undone, it is in use again (keep.c) */
         keep_log(&v->refs, sizeof(v->refs));
     if (!v || --v->refs > 0)
         return;
