@@ -35,10 +35,13 @@ def run_rstest(record, module):
     """rs's other ways of noticing failure (heartbeats, denials, complaints), its
     back-off and limit, administrator requests, and who may send rs what:
     tests/servers/rstest. rsother is rstest's image under another name (a link),
-    the service that depends on no one."""
+    the service that depends on no one. slowstart and slowhung are demo's image
+    computing 500 ms and 3 s in their start-up (rs's start-up grace)."""
     with images_named(module, "rstest", "rsother") as (_, (other,)), \
+            images_named(module, "demo", "slowstart", "slowhung") as (_, (slow, hung)), \
             Boot([module("root"), module("ds"), module("pci"), module("demo"),
-                  module("crashy", "crash"), module("rstest"), other + " other"]) as boot:
+                  module("crashy", "crash"), module("rstest"), other + " other",
+                  slow + " slow 500 slowstart", hung + " slow 3000 slowhung"]) as boot:
         collect_tests(boot, record, "rs", "rstest", timeout=120, exit_status=1)
         for _, t in boot.lines:  # the measurements the tests printed (not results)
             if t.startswith("rs.") and ":" in t:

@@ -2,8 +2,9 @@
  * rstest: how rs notices failures other than death, its policies, and who
  * may ask it what. Boot with root, ds, pci, demo (heartbeat 100 ms, denial
  * limit 64), crashy (the demo program dying at start-up, back-off, limit 6),
- * rstest and rsother. Each test prints "TEST rs.NAME PASS|FAIL"; the last
- * line is "rstest: N passed, M failed"; then QEMU exits.
+ * rstest, rsother, slowstart and slowhung (demo computing in its start-up).
+ * Each test prints "TEST rs.NAME PASS|FAIL"; the last line is "rstest: N
+ * passed, M failed"; then QEMU exits.
  *
  * The same program plays two other parts, chosen by its argument:
  *   helper  a child spawned with ROOT_SPAWN (manifest rshelper: no `manage`,
@@ -469,6 +470,48 @@ static void t_pci_quiesce_only_rs(void)
     CHECK(ipc_sendrec(pci, &m) == 0 && m.type == PCI_REPLY && m.u.reply.result == -E_NOSYS);
 }
 
+/* ---- rs's start-up grace (servers/root/service.c: START_GRACE_MS, 1 s) ---- */
+
+/* rs's stats for label once it is in state (or after 8 s, whatever its state then). */
+static struct root_stats_reply stats_in(const char *label, uint64_t state)
+{
+    struct root_stats_reply st = {0};
+    uint64_t until = sys_uptime() + 8000;
+    while (sys_uptime() < until && (root_service(SVC_STATS, label, &st) != 0 || st.state != state))
+        sleep_ms(20);
+    return st;
+}
+
+/*
+ * slowstart (tools/suite_rs.py) computes 500 ms in its start-up with a 100 ms heartbeat: no
+ * answer for five periods, but before ROOT_READY rs waits START_GRACE_MS. Never restarted; it
+ * answers a read (its sendrec would fail had rs killed it). Without the grace it is killed twice
+ * and down (restart_limit 1).
+ */
+static void t_slow_start_within_grace(void)
+{
+    endpoint_t ep = wait_up("slowstart");
+    CHECK(ep > 0);
+    message_t m = {.type = CDEV_READ, .u.w = {0, 1, 0, 16, 0}}; /* answered once it is ready */
+    int r = ipc_sendrec(ep, &m);
+    struct root_stats_reply st = stats_in("slowstart", SVC_STATE_UP);
+    printf("rs.slow_start: read answered %d, restarts %lu, state %lu\n", r, st.restarts, st.state);
+    CHECK(r == 0 && m.source == ep);
+    CHECK(st.restarts == 0 && st.state == SVC_STATE_UP && lookup("slowstart") == ep);
+}
+
+/*
+ * slowhung computes 3 s in its start-up: the grace is bounded, so rs kills it as hung (after
+ * 1 s), restarts it once, kills it again, and leaves it down. Had rs waited for its ROOT_READY,
+ * it would be up after 3 s, never restarted.
+ */
+static void t_slow_start_beyond_grace_killed(void)
+{
+    struct root_stats_reply st = stats_in("slowhung", SVC_STATE_DOWN);
+    printf("rs.slow_hung: restarts %lu, state %lu\n", st.restarts, st.state);
+    CHECK(st.state == SVC_STATE_DOWN && st.restarts == 1);
+}
+
 static const struct test tests[] = {
     {"restart_never_silence_logged", t_restart_never_silence_logged},
     {"hang_detected_within_two_periods", t_hang_detected},
@@ -485,6 +528,8 @@ static const struct test tests[] = {
     {"ipc_by_label_follows_restarts", t_ipc_by_label},
     {"force_for_restart_never", t_force},
     {"pci_quiesce_only_rs", t_pci_quiesce_only_rs},
+    {"slow_start_within_grace", t_slow_start_within_grace},
+    {"slow_start_beyond_grace_killed", t_slow_start_beyond_grace_killed},
     {0},
 };
 
