@@ -365,7 +365,7 @@ int64_t ipc_interrupt(struct proc *t, struct proc *caller, uint64_t uaddr)
         return -E_FAULT;
     if (t->flags & PS_SENDING) {
         unqueue(t);
-        t->linux_call = 0;
+        t->linux_call = t->lx_again = 0; /* a held call (linux_hold) ends: its mark goes too */
         wake(t, -LINUX_EINTR);
         return 1;
     }
@@ -388,7 +388,7 @@ void ipc_timeout(struct proc *p)
     p->getfrom = NONE;
     p->awaiting_reply = 0;
     wake(p, p->linux_call ? -LINUX_EIO : -E_TIMEDOUT); /* a held Linux call (linux_hold) */
-    p->linux_call = 0;
+    p->linux_call = p->lx_again = 0;                   /* not resent: its mark goes too */
 }
 
 /* A new vfs is named: every held Linux call's `syscall` runs again (2 bytes back). */

@@ -35,7 +35,7 @@
 
 #define KEEP_MAGIC 0x316570654b736676ull /* "vfsKeep1" */
 #define KEEP_VERSION 3                   /* 3: locks, message queues */
-#define KEEP_LEN (12u * 1024 * 1024) /* vfs.conf: state 12M */
+#define KEEP_LEN (12u * 1024 * 1024)     /* vfs.conf: state 12M */
 
 struct keep_state {
     struct keep_header h;

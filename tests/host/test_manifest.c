@@ -1115,8 +1115,8 @@ static const struct expect {
     {"tests/servers/rstest/rstest.conf",
      BASIC | GRANTS | K(KC_IOPORT) | K(KC_ALARM) | K(KC_PROC_REAP) | K(KC_PROC_INFO) |
          K(KC_PROC_KILL),
-     0, 1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 100, 0, 0, "", "rs rsother pci demo crashy ds slowstart",
-     0},
+     0, 1, 0x501, 1, 0, 0, 0, 1, 2, RESTART_NEVER, 100, 0, 0, "",
+     "rs rsother pci demo crashy ds slowstart", 0},
     {"tests/servers/demotest/demotest.conf",
      BASIC | GRANTS | K(KC_IOPORT) | K(KC_TSC) | K(KC_ALARM) | K(KC_SYSINFO), 0, 1, 0x501, 1, 0, 0,
      0, 1, 2, RESTART_NEVER, 0, 0, 0, "", "rs demo ds", 0},
