@@ -86,7 +86,8 @@ def updated_image(record, inst):
 
 def garbage_refused(record, inst, driver, want):
     """`service inject DRIVER garbage` scrambles the driver's next answer to a dependent (not its
-    heartbeat answer to rs, which would have no effect): its client refuses it (lib/bdev for
+    heartbeat answer to rs, which would have no effect), also when the driver is idle for a
+    second first: its client refuses it (lib/bdev for
     ext2, inet), says so in its log, complains to rs, which replaces the driver once, and the
     data stays right (the disk's write read back, the download after the trial)."""
     test = f"inject.garbage_refused_{driver}"
@@ -94,7 +95,8 @@ def garbage_refused(record, inst, driver, want):
         record(test, False, "no prompt", inst.boot.tail())
         return
     start = len(inst.boot.lines)
-    rec, healthy = ic.trial(inst, driver, "garbage", 1, 14, want)
+    # idle for several heartbeat periods first: the old kernel scrambled the heartbeat answer
+    rec, healthy = ic.trial(inst, driver, "garbage", 1, 14, want, settle=1)
     said = {"virtio_blk": f"bdev: {driver}: an answer outside the protocol",
             "virtio_net": f"inet: {driver}: "}[driver]
     refused = [t for _, t in inst.boot.lines[start:] if said in t and "rs" in t]
