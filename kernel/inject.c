@@ -58,8 +58,10 @@ int64_t do_inject(struct proc *p, const uint64_t *a)
     return refuse(p, 2, -E_INVAL);
 }
 
-/* The message p sends, m, when a fault asked for garbage: a copy in p->msg whose body is
- * scrambled (type and source stay: the receiver takes it for p's answer). */
+/* The message p sends, m, when a fault asked for garbage and m answers a dependent (ipc.c
+ * msg_fetch: no request, nothing to rs, whose heartbeat answer would only hide the fault): a
+ * copy in p->msg whose body is scrambled (type and source stay: the receiver takes it for p's
+ * answer, and must refuse it). */
 const message_t *inject_garbage(struct proc *p, const message_t *m)
 {
     uint64_t x = rdtsc() | 1, body[sizeof(m->u) / 8];

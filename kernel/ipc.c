@@ -53,15 +53,17 @@ static inline message_t *msg_buffer(struct proc *p, uint64_t va)
     return msg_cached(p, va) ? p->buf_kva : msg_translate(p, va);
 }
 
-/* The message p sends from msgp (its buffer, or a copy in p->msg), checked writable if asked. */
-static const message_t *msg_fetch(struct proc *p, uint64_t msgp, int write)
+/* The message p sends dst from msgp (its buffer, or a copy in p->msg), checked writable for a
+ * sendrec; an injected garbage fault scrambles an answer to a dependent (not a request, not rs's).
+ */
+static const message_t *msg_fetch(struct proc *p, uint64_t msgp, int write, struct proc *dst)
 {
     const message_t *m = msg_buffer(p, msgp);
     if (!m && (copy_from_user(p, msgp, &p->msg, sizeof(message_t)) < 0 ||
                (write && !user_range_mapped(p, msgp, sizeof(message_t), 1))))
         return 0;
     m = m ? m : &p->msg;
-    return p->inject & INJECT_GARBAGE ? inject_garbage(p, m) : m;
+    return (p->inject & INJECT_GARBAGE) && !write && dst != root_proc ? inject_garbage(p, m) : m;
 }
 
 /* Copy m, its source set to from, to p's buffer at va: 0 or -E_FAULT. */
@@ -196,7 +198,7 @@ int64_t ipc_send(struct proc *p, endpoint_t dst_ep, uint64_t msgp, int nonblock,
         return r;
     if (dst == p)
         return -E_DEADLK;
-    const message_t *m = msg_fetch(p, msgp, sendrec);
+    const message_t *m = msg_fetch(p, msgp, sendrec, dst);
     if (!m)
         return refuse(p, 2, -E_FAULT);
     return post(p, dst, m, msgp, nonblock, sendrec);

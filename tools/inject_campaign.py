@@ -53,13 +53,14 @@ BLOCK_DRIVERS = {"virtio_blk": "virtio", "ahci": "ahci"}  # the disk's interface
 WATCHDOG = 90  # seconds a trial's shell line may take before the system counts as hung
 PORT = 84
 SIZE = 256 << 10
+SRC_SEQ = 120000  # the disk's source: `seq 1 3 SRC_SEQ`, 242,965 bytes
 
 
 class Instance:
     """One Samsara in QEMU with inject=1 and driver's device. A network driver: its card, and a
     responder on 10.0.2.100:84 that serves the file at path for each connection
     (suite_wget.respond_once). A disk driver: a fresh 32 MiB ext2 image on its interface,
-    mounted on /mnt, and path's bytes copied into the guest's /tmp/src (want: their sha256)."""
+    mounted on /mnt, and /tmp/src made in the guest (`seq 1 3 SRC_SEQ`; want: its sha256)."""
 
     def __init__(self, driver, path, inject=True, services=()):
         self.driver, self.image, self.n = driver, None, 0
@@ -81,9 +82,12 @@ class Instance:
                              console=True)
         self.up = self.boot.wait_prompt("# ", 120)
         if self.up and self.image:  # the source file, typed in as hex would be slow: made here
-            out = self.run("head -c 262144 /dev/urandom >/tmp/src; sha256sum </tmp/src", 60)
+            # (Samsara has no /dev/urandom: `head -c N /dev/urandom` made an empty file, and
+            # the disk trials wrote nothing until this was found; an empty source is refused)
+            out = self.run(f"seq 1 3 {SRC_SEQ} >/tmp/src; sha256sum </tmp/src", 60)
             sums = [t.split()[0] for t in out or [] if re.match(r"^[0-9a-f]{64}  -$", t)]
-            self.want, self.up = (sums[0], True) if sums else (None, False)
+            empty = hashlib.sha256(b"").hexdigest()
+            self.want, self.up = (sums[0], True) if sums and sums[0] != empty else (None, False)
 
     def run(self, command, timeout=WATCHDOG):
         """The lines command printed, or None if its end marker did not come in time."""
@@ -136,6 +140,9 @@ def workload(driver, want):
             f"service list | grep '^{driver} '; service log | grep ' {driver} ' | tail -4")
 
 
+ERRORS = ("wget:", "cp:", "sync:", "rm:", "sha256sum:")  # the workload's programs' complaints
+
+
 def classify(out, driver, want, log_before):
     """(class, details) of one trial from its output lines (log_before: the lines before it:
     rs's row of the driver, its last log lines)."""
@@ -149,8 +156,8 @@ def classify(out, driver, want, log_before):
     restarted = before[0] is not None and after[0] is not None and after[0] > before[0]
     detail = {"wget": rc[-1][5:] if rc else None, "restarts": (before[0], after[0]),
               "failure": after[1] if restarted else None, "log": new_log,
-              "errors": [line for line in out if line.startswith(("wget:", "cp:", "sync:"))][:2]}
-    ok = rc == ["wget=0"]
+              "errors": [line for line in out if line.startswith(ERRORS)][:2]}
+    ok = rc == ["wget=0"] and not detail["errors"]  # rm's EIO is the application's error too
     if ok and sums and sums[-1] != want:
         return "wrong_data", detail
     if not ok:
@@ -188,13 +195,16 @@ class Results:
                                record["seed"]))
 
 
-def trial(inst, driver, kind, faults, seed, want):
-    """Inject, run the workload, classify; leave the instance with an intact driver, or
-    return it dead (kernel crash, hang, or a driver that does not work again)."""
+def trial(inst, driver, kind, faults, seed, want, settle=0):
+    """Inject, (settle seconds idle,) run the workload, classify; leave the instance with an
+    intact driver, or return it dead (kernel crash, hang, or a driver that does not work
+    again)."""
     log_before = inst.run(f"service list | grep '^{driver} '; service log | grep ' {driver} ' | "
                           f"tail -4", 30) or []
     t0 = time.monotonic()
-    out = inst.run(f"service inject {driver} {kind} {faults} {seed}; " + workload(driver, want))
+    idle = f"sleep {settle}; " if settle else ""
+    out = inst.run(f"service inject {driver} {kind} {faults} {seed}; {idle}" +
+                   workload(driver, want))
     took = time.monotonic() - t0
     if out is None:
         cls = "kernel_crash" if inst.dead() or inst.panicked() else "system_hang"

@@ -5,7 +5,9 @@ and a `jmp .` at its saved rip are each detected (rs's last failure of it: an ex
 complaint; the heartbeat) and recovered: the driver is replaced exactly once, the download after
 the trial has the right sha256 (the one during it is reported), and the new instance runs its
 intact image (the injected pages were the old instance's own copies,
-so the driver is replaced once, not again and again). Called by tools/test.py as
+so the driver is replaced once, not again and again). A garbage answer from virtio_net (to
+inet) and from virtio_blk (to ext2's lib/bdev) is refused by its client, complained of, the
+driver replaced once, the data right (garbage_refused). Called by tools/test.py as
 run(record, module)."""
 import hashlib
 import os
@@ -55,6 +57,12 @@ def run(record, module):
                        f"download after {'right' if healthy else 'wrong'}",
                        None if ok else inst.boot.tail(30))
             updated_image(record, inst)
+            garbage_refused(record, inst, "virtio_net", want)
+        finally:
+            inst.kill()
+        inst = ic.Instance("virtio_blk", path)
+        try:
+            garbage_refused(record, inst, "virtio_blk", inst.want if inst.up else None)
         finally:
             inst.kill()
     finally:
@@ -74,3 +82,30 @@ def updated_image(record, inst):
     rows = [r for r in rows if r[0] is not None]
     ok = len(rows) == 2 and rows[1][0] == rows[0][0] + 1 and "heartbeat" in rows[1][1]
     record(test, ok, f"demo's restarts and last failure: {rows}", None if ok else inst.boot.tail())
+
+
+def garbage_refused(record, inst, driver, want):
+    """`service inject DRIVER garbage` scrambles the driver's next answer to a dependent (not its
+    heartbeat answer to rs, which would have no effect), also when the driver is idle for a
+    second first: its client refuses it (lib/bdev for
+    ext2, inet), says so in its log, complains to rs, which replaces the driver once, and the
+    data stays right (the disk's write read back, the download after the trial)."""
+    test = f"inject.garbage_refused_{driver}"
+    if not inst.up:
+        record(test, False, "no prompt", inst.boot.tail())
+        return
+    start = len(inst.boot.lines)
+    # idle for several heartbeat periods first: the old kernel scrambled the heartbeat answer
+    rec, healthy = ic.trial(inst, driver, "garbage", 1, 14, want, settle=1)
+    said = {"virtio_blk": f"bdev: {driver}: an answer outside the protocol",
+            "virtio_net": f"inet: {driver}: "}[driver]
+    refused = [t for _, t in inst.boot.lines[start:] if said in t and "rs" in t]
+    restarts = rec.get("restarts", (None, None))
+    # the disk's client hides the replacement (the request goes to the next instance): the
+    # write is right; a download may fail on a loaded host while the card is replaced
+    ok = rec.get("failure") == "complaint" and bool(refused) and healthy and \
+        restarts[1] == restarts[0] + 1 and (rec["class"] == "complaint" or driver != "virtio_blk")
+    record(test, ok, f"{rec['class']} ({rec.get('failure')}), restarts {restarts}, "
+           f"{refused[0] if refused else 'no refusal logged'}, "
+           f"data after {'right' if healthy else 'wrong'}",
+           None if ok else inst.boot.tail(30))

@@ -190,7 +190,7 @@ _Static_assert(NR_KCALLS <= 64, "the kernel-call mask has 64 bits");
 #define INJECT_PEEK 0
 #define INJECT_POKE 1
 #define INJECT_FLAGS 2
-#define INJECT_GARBAGE 1   /* the body of ep's next message sent is scrambled */
+#define INJECT_GARBAGE 1   /* the body of ep's next answer to a dependent is scrambled */
 #define INJECT_DENIED 2    /* ep's next kernel call becomes one its manifest does not allow */
 #define FORK_SHARE_SPACE 1 /* KC_PROC_FORK: the copy shares the address space (a thread) */
 

@@ -7,6 +7,7 @@
  * announcement (LABEL.blk in ds), open the minor there, and go again.
  */
 #include <samsara/ds.h>
+#include <samsara/root.h>
 #include "format/format.h"
 #include "bdev/bdev.h"
 
@@ -115,11 +116,47 @@ static void free_grants(grant_id_t *g, int n)
             grant_free(g[i]);
 }
 
+/*
+ * Is a the answer the protocol allows to rq of len bytes? Its type, a result that is an error
+ * number, the whole length for a transfer (samsara/bdev.h), 0 for the rest, a geometry that is
+ * possible (and the one we knew, on a reopen). Else it is garbage: a broken driver's.
+ */
+static int answer_ok(const struct bdev *d, const struct request *rq, const message_t *a,
+                     uint64_t len)
+{
+    int64_t r = a->u.bdev.reply.result;
+    const struct msg_bdev_geometry_reply *g = &a->u.bdev.geometry_reply;
+    if (a->type != BDEV_REPLY || r < -BDEV_ERRNO_MAX)
+        return 0;
+    if (r < 0)
+        return 1;
+    if (rq->type == BDEV_READ || rq->type == BDEV_WRITE)
+        return (uint64_t)r == len;
+    if (r != 0 || (rq->type != BDEV_OPEN && rq->type != BDEV_GEOMETRY))
+        return r == 0;
+    if (g->sector_size < 512 || g->sector_size > 65536 || (g->sector_size & (g->sector_size - 1)) ||
+        g->size % g->sector_size)
+        return 0;
+    return !d->sector_size || (g->size == d->size && g->sector_size == d->sector_size);
+}
+
+/* The driver's answer was garbage: rs hears of it and replaces the driver, whose next instance
+ * gets the request again (E_DEADEP); E_IO if rs refused the complaint. */
+static int64_t garbage(struct bdev *d, const struct request *rq, const message_t *a)
+{
+    d->complaints++;
+    printf("bdev: %s: an answer outside the protocol to request 0x%x (type 0x%x, result %ld): "
+           "complaint to rs\n",
+           d->label, (unsigned)rq->type, (unsigned)a->type, (long)a->u.bdev.reply.result);
+    return root_complain(d->label, BDEV_COMPLAIN_TICKS) == 0 ? -E_DEADEP : -E_IO;
+}
+
 /* Send rq once to the driver's current instance: the reply's result, or an IPC error. */
 static int64_t send_once(struct bdev *d, const struct request *rq, message_t *m)
 {
     grant_id_t g[BDEV_VEC_MAX + 1];
     int n = 0;
+    uint64_t len = 0;
     *m = (message_t){.type = rq->type};
     if (rq->type == BDEV_OPEN) {
         m->u.bdev.open = (struct msg_bdev_open){d->minor, d->access};
@@ -133,6 +170,7 @@ static int64_t send_once(struct bdev *d, const struct request *rq, message_t *m)
                 return g[n];
             }
             struct bdev_piece p = {g[n], 0, (uint32_t)rq->buf[n].len};
+            len += rq->buf[n].len; /* at most BDEV_TRANSFER_MAX: bdev_transfer cut it so */
             if (rq->count <= BDEV_INLINE_PIECES)
                 t->piece[n] = p;
             else
@@ -153,7 +191,7 @@ static int64_t send_once(struct bdev *d, const struct request *rq, message_t *m)
     free_grants(g, n);
     if (r < 0)
         return r;
-    return m->type == BDEV_REPLY ? m->u.bdev.reply.result : -E_IO;
+    return answer_ok(d, rq, m, len) ? m->u.bdev.reply.result : garbage(d, rq, m);
 }
 
 static int lost(int64_t r)

@@ -12,6 +12,10 @@
  * reissues the request. After BDEV_RESTARTS_MAX driver restarts during one
  * request, or BDEV_EIO_TRIES answers of E_IO, it gives up with E_IO and logs
  * it. Requests are idempotent (positions are absolute), so reissuing is safe.
+ * An answer outside the protocol (another type, a result that is no error
+ * number, a transfer's count short of its length, an impossible or changed
+ * geometry) is garbage: never taken, reported to rs (root_complain), which
+ * replaces the driver, and the request goes to the next instance.
  *
  * While it waits, lib/bdev receives: rs's heartbeats are answered (the
  * file server stays alive in rs's eyes); other messages (a file server's own
@@ -25,12 +29,14 @@
 #include <samsara/bdev.h>
 #include "sys.h"
 
-#define BDEV_RESTARTS_MAX 10  /* driver restarts survived by one request */
-#define BDEV_EIO_TRIES 5      /* E_IO answers to one request before giving up */
-#define BDEV_WAIT_MS 10000    /* for a new driver instance to announce itself */
-#define BDEV_REQUEST_MS 10000 /* for a driver's answer to one request */
-#define BDEV_DEFER_MAX 16     /* messages kept while waiting for a driver */
-#define BDEV_BUFS_MAX 256     /* buffers in one bdev_transfer (BDEV_VEC_MAX) */
+#define BDEV_RESTARTS_MAX 10     /* driver restarts survived by one request */
+#define BDEV_EIO_TRIES 5         /* E_IO answers to one request before giving up */
+#define BDEV_WAIT_MS 10000       /* for a new driver instance to announce itself */
+#define BDEV_REQUEST_MS 10000    /* for a driver's answer to one request */
+#define BDEV_DEFER_MAX 16        /* messages kept while waiting for a driver */
+#define BDEV_BUFS_MAX 256        /* buffers in one bdev_transfer (BDEV_VEC_MAX) */
+#define BDEV_ERRNO_MAX 4095      /* a result below -BDEV_ERRNO_MAX is no error number: garbage */
+#define BDEV_COMPLAIN_TICKS 1000 /* for rs's answer to a complaint */
 
 struct bdev {
     char label[16]; /* the driver's label */
@@ -39,9 +45,10 @@ struct bdev {
     endpoint_t driver; /* its current instance (0: none known) */
     uint64_t size;     /* of the minor, in bytes */
     uint32_t sector_size;
-    uint64_t restarts; /* driver restarts this device has survived (all requests) */
-    uint64_t reopens;  /* successful re-opens after a restart */
-    uint64_t wait_ms;  /* time spent waiting for new instances, in all */
+    uint64_t restarts;   /* driver restarts this device has survived (all requests) */
+    uint64_t reopens;    /* successful re-opens after a restart */
+    uint64_t wait_ms;    /* time spent waiting for new instances, in all */
+    uint64_t complaints; /* garbage answers reported to rs (the driver replaced) */
 };
 
 /* One buffer of a scatter-gather transfer. */

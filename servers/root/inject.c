@@ -17,8 +17,9 @@
  *            of their low 47 bits flipped
  *   loop     the instruction at its saved rip becomes `jmp .` (eb fe): it spins, its heartbeat
  *            stops (one fault whatever COUNT, as garbage and deny: more would be the same one)
- *   garbage  the body of the next message it sends is scrambled by the kernel (its answer to
- *            a dependent, mostly)
+ *   garbage  the body of its next answer to a dependent is scrambled by the kernel (a send
+ *            that is no sendrec, to anyone but rs: its heartbeat answers are not hit, nor its
+ *            requests; lib/bdev and inet must refuse it)
  *   deny     its next kernel call becomes one its manifest does not allow (refused, counted)
  *
  * Written pages are made the service's own first (the kernel's vm_private_frame): a new
