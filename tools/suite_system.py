@@ -80,10 +80,17 @@ def make_run_fenced(record, boot, port, want):
     ok = bool(on) and len(platform) == 2
     record("system.make_run_iommu_on", ok, f"remapping {'on' if on else 'off'}, "
            f"IOMMU platform: {' '.join(platform) or 'none'}", None if ok else boot.tail())
-    check(record, boot, "system.make_run_fenced_net_and_disk",
-          f"wget -q -O - http://10.0.2.2:{port}/file | sha256sum; "
-          "cp /bin/busybox /root/f && sync && cmp /bin/busybox /root/f && rm /root/f && echo same",
+    work = (f"wget -q -O - http://10.0.2.2:{port}/file | sha256sum; cp /bin/busybox /root/f && "
+            "sync && cmp /bin/busybox /root/f && rm /root/f && echo same")
+    check(record, boot, "system.make_run_fenced_net_and_disk", work,
           lambda out: len(out) == 2 and out[0].split()[:1] == [want] and out[1] == "same", 60)
+    # both drivers killed: their functions are unbound, their DMA memory released, the new
+    # instances bound again (kernel/iommu.c); the same work, with no DMA fault
+    check(record, boot, "system.make_run_fenced_after_driver_kills",
+          "service kill virtio_net; service kill virtio_blk; sleep 1; " + work,
+          lambda out: "kill virtio_net: done" in out and "kill virtio_blk: done" in out
+          and [o for o in out if not o.startswith(("inet: ", "rs: ", "virtio_", "pci: "))][-2:]
+          == [want + "  -", "same"], 60)
     faults = [t for _, t in boot.lines if "DMA fault" in t]
     record("system.make_run_no_dma_fault", not faults, "; ".join(faults[:2]))
 
