@@ -52,24 +52,27 @@ ACCEL ?= tcg
 MEM ?= 512M
 QEMU_EXTRA ?=
 export MEM QEMU_EXTRA
-# NIC=virtio|virtio-modern|e1000|rtl8139|none: make run's network card, on QEMU's user networking, and its
-# driver in the boot (tools/qemu.py). The test harness names its cards itself.
-NIC ?= virtio
-export NIC
+# NIC=virtio-modern|virtio|e1000|rtl8139|none: make run's network card, on QEMU's user networking, and its
+# driver in the boot (tools/qemu.py; default virtio-modern, the virtio 1.x transport; virtio: legacy).
+# The test harness names its cards itself. IOMMU=on|off: make run behind q35's intel-iommu (default on:
+# every device's DMA fenced, modern virtio devices with iommu_platform=on; docs/IOMMU.md).
+NIC ?=
+IOMMU ?=
+export NIC IOMMU
 # ROOT=ramfs|ext2: the root file system (default: tools/qemu.py's ROOT_DEFAULT). DISK=IMAGE: a raw
 # disk image (with ROOT=ext2 the root, default build/disk.img, which `make` builds; with
-# ROOT=ramfs, if given, mounted on /mnt by the ext2 server) on DISKIF=virtio|virtio-modern|ahci (virtio-blk or
-# q35's AHCI controller), its driver and the ext2 server in the boot; with ROOT=ext2 tmpfs is on
+# ROOT=ramfs, if given, mounted on /mnt by the ext2 server) on DISKIF=virtio-modern|virtio|ahci (virtio-blk,
+# default on the virtio 1.x transport, or q35's AHCI controller), its driver and the ext2 server in the boot; with ROOT=ext2 tmpfs is on
 # /tmp (docs/FILESYSTEMS.md; tools/qemu.py: root_setup).
 ROOT ?=
 DISK_IMAGE := $(B)/disk.img
 DISK ?=
-DISKIF ?= virtio
+DISKIF ?=
 export ROOT DISK DISKIF
 # (RUN_FLAGS, QEMU_FLAGS, SYSTEM_MODULES, ISO_FLAGS are expanded only where a recipe uses them: make bench-disk
 # DISKIF=all is no disk interface for make run.)
 # $(shell) does not see variables given on make's command line (GNU make before 4.4): pass them.
-RUN_ENV := NIC='$(NIC)' ROOT='$(ROOT)' DISK='$(DISK)' DISKIF='$(DISKIF)'
+RUN_ENV := NIC='$(NIC)' ROOT='$(ROOT)' DISK='$(DISK)' DISKIF='$(DISKIF)' IOMMU='$(IOMMU)'
 RUN_FLAGS = $(shell $(RUN_ENV) python3 tools/qemu.py --run-flags)
 QEMU_MACHINE := -machine q35 -accel $(ACCEL) -m $(MEM) -no-reboot \
 	-device isa-debug-exit,iobase=0x501,iosize=1

@@ -53,8 +53,8 @@ SYSTEM_MODULES = ["root", "ds", "pci", "ramfs", "tty", "vfs", "inet", "ipc", "pm
                   "initramfs.cpio"]
 
 
-# NIC=virtio|virtio-modern|e1000|rtl8139|none (make run; default virtio, legacy transport;
-# virtio-modern: the virtio 1.x transport, docs/NET.md): the network card on QEMU's user
+# NIC=virtio|virtio-modern|e1000|rtl8139|none (make run; default RUN_NIC_DEFAULT below; virtio:
+# the legacy transport; virtio-modern: the virtio 1.x transport, docs/NET.md): the network card on QEMU's user
 # networking (the guest reaches the host's 127.0.0.1 as 10.0.2.2) and its driver, which joins the
 # boot after pci. Tests name their cards themselves (tools/suite_net.py) and boot with -nic none.
 NICS = {
@@ -379,13 +379,24 @@ def record_logged(record, boot, name, *needles):
     record(name, ok, "", None if ok else boot.tail())
 
 
+def fenced(flags):
+    """QEMU flags with q35's IOMMU (intel-iommu) and every modern virtio device
+    (disable-legacy=on) behind it (iommu_platform=on: QEMU refuses it on legacy devices, which
+    therefore bypass the IOMMU); emulated devices (e1000, rtl8139, ahci) always go through it."""
+    return ["-device", "intel-iommu"] + [f + ",iommu_platform=on" if "disable-legacy=on" in f
+                                         else f for f in flags]
+
+
 def run_boot(nic_name="virtio", with_services=(), root=ROOT_DEFAULT, diskif="virtio",
-             image=None, keep=False):
+             image=None, keep=False, iommu=False):
     """`make run`'s boot: (modules, QEMU flags) for NIC=nic_name and ROOT=root with the disk
     image on DISKIF=diskif (root_setup; keep: make run's writes to build/disk.img stay); the
-    card's and the disk's drivers right after pci, the file servers before vfs."""
+    card's and the disk's drivers right after pci, the file servers before vfs; iommu: behind
+    intel-iommu (fenced). The tests' boots name their own cards (legacy virtio unless said)."""
     driver, flags = nic(nic_name)
     drivers, servers, vfs_arg, disk_flags = root_setup(root, diskif, image, keep)
+    if iommu:
+        flags, disk_flags = fenced(flags), fenced(disk_flags)[2:]
     mods = system_modules(with_services=with_services)
     at = SYSTEM_MODULES.index("pci") + 1
     mods[at:at] = ([os.path.join(BUILD, driver)] if driver else []) + drivers
@@ -397,20 +408,40 @@ def run_boot(nic_name="virtio", with_services=(), root=ROOT_DEFAULT, diskif="vir
     return mods, flags + disk_flags
 
 
-def run_env(iso=False):
-    """make run's choices from the environment: NIC, ROOT, DISKIF, DISK; for make iso (iso) the
-    root is ISO_ROOT_DEFAULT unless ROOT is given."""
-    return (os.environ.get("NIC", "virtio"),
-            os.environ.get("ROOT") or (ISO_ROOT_DEFAULT if iso else ROOT_DEFAULT),
-            os.environ.get("DISKIF") or "virtio", os.environ.get("DISK") or None)
+# make run's defaults (docs/IOMMU.md): the default system's DMA is fenced by q35's IOMMU, its
+# virtio card and disk on the virtio 1.x transport with iommu_platform=on. IOMMU=off: no IOMMU.
+RUN_NIC_DEFAULT = "virtio-modern"
+RUN_DISKIF_DEFAULT = "virtio-modern"
+RUN_IOMMU_DEFAULT = "on"
+
+
+def run_env(iso=False, env=None):
+    """make run's choices from the environment (env, default os.environ): NIC, ROOT, DISKIF, DISK,
+    IOMMU (a bool); for make iso (iso) the root is ISO_ROOT_DEFAULT unless ROOT is given.
+    SystemExit for a bad IOMMU."""
+    env = os.environ if env is None else env
+    iommu = env.get("IOMMU") or RUN_IOMMU_DEFAULT
+    if iommu not in ("on", "off"):
+        raise SystemExit(f"IOMMU={iommu}: choose on or off")
+    return (env.get("NIC") or RUN_NIC_DEFAULT,
+            env.get("ROOT") or (ISO_ROOT_DEFAULT if iso else ROOT_DEFAULT),
+            env.get("DISKIF") or RUN_DISKIF_DEFAULT, env.get("DISK") or None, iommu == "on")
+
+
+def make_run_boot(with_services=(), iso=False, keep=False, env=None):
+    """`make run`'s boot exactly (make iso's with iso): (modules, QEMU flags) for NIC, ROOT,
+    DISKIF, DISK, IOMMU (from env, default the environment; {}: make run's defaults) and WITH,
+    the manifests bundle last; keep: the writes to build/disk.img stay (make run), else they go
+    to a snapshot (the tests)."""
+    nic_name, root, diskif, image, iommu = run_env(iso, env)
+    mods, flags = run_boot(nic_name, with_services, root, diskif, image, keep, iommu)
+    return mods + [os.path.join(BUILD, "manifests")], flags
 
 
 def make_run_modules(with_services=(), iso=False):
-    """`make run`'s modules for NIC, ROOT, DISKIF, DISK (from the environment) and WITH, the
-    manifests bundle last: what -initrd gets; with iso, what make iso puts on the CD."""
-    nic_name, root, diskif, image = run_env(iso)
-    mods, _ = run_boot(nic_name, with_services, root, diskif, image)
-    return mods + [os.path.join(BUILD, "manifests")]
+    """`make run`'s modules (make_run_boot): what -initrd gets; with iso, what make iso puts on
+    the CD."""
+    return make_run_boot(with_services, iso)[0]
 
 
 ISO_DIR = "/boot/samsara"  # where make iso puts the kernel and the modules on the CD
@@ -444,7 +475,7 @@ if __name__ == "__main__" and sys.argv[1:2] == ["--iso-modules"]:
 if __name__ == "__main__" and sys.argv[1:2] == ["--grub-cfg"]:
     print(grub_cfg(make_run_modules(sys.argv[2:], iso=True)), end="")
 if __name__ == "__main__" and sys.argv[1:2] == ["--nic-flags"]:
-    print(" ".join(nic(os.environ.get("NIC", "virtio"))[1]))
+    print(" ".join(nic(os.environ.get("NIC") or RUN_NIC_DEFAULT)[1]))
 if __name__ == "__main__" and sys.argv[1:3] in (["--run-flags"], ["--run-flags", "iso"]):
-    nic_name, root, diskif, image = run_env(iso=sys.argv[2:3] == ["iso"])  # the card's and disk's
-    print(" ".join(run_boot(nic_name, (), root, diskif, image, keep=True)[1]))
+    # the IOMMU, the card's and the disk's flags
+    print(" ".join(make_run_boot(iso=sys.argv[2:3] == ["iso"], keep=True)[1]))

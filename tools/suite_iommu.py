@@ -115,12 +115,9 @@ def virtio_modern(record, iommu):
     data = os.urandom(256 * 1024)
     want = hashlib.sha256(data).hexdigest()
     httpd = serve(data)
-    mods, flags = run_boot("virtio-modern", root="ext2", diskif="virtio-modern")
+    mods, flags = run_boot("virtio-modern", root="ext2", diskif="virtio-modern", iommu=iommu)
     fwd = f"user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:80-tcp:127.0.0.1:{httpd.server_address[1]}"
     flags = [f.replace("user,id=n0", fwd) for f in flags]
-    if iommu:
-        flags = ["-device", "intel-iommu"] + [f + ",iommu_platform=on" if "disable-legacy=on" in f
-                                              else f for f in flags]
     how = "(virtio 1.x, IOMMU platform)" if iommu else "(virtio 1.x)"
     name = "iommu.virtio_modern_" + ("through_the_iommu" if iommu else "without_iommu")
     try:

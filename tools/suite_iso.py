@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import time
 
-from qemu import BUILD, Boot, grub_cfg, make_run_modules, run_boot, run_env
+from qemu import BUILD, Boot, grub_cfg, make_run_boot, run_env
 from suite_system import PROMPT, check
 
 ISO = os.path.join(BUILD, "samsara.iso")
@@ -20,15 +20,14 @@ def run(record, module):
     if not os.path.exists(ISO):
         record("iso.built", False, "build/samsara.iso missing (make iso)")
         return
-    mods = make_run_modules(iso=True)
+    mods, flags = make_run_boot(iso=True)  # make run's card and disk (a snapshot), its IOMMU
+    root = run_env(iso=True)[1]
     check_grub_cfg(record, mods)
     # the contrast: under -kernel the same kernel names QEMU as its loader
     with Boot([module("root")]) as boot:
         i, m = boot.wait_for(r"^kernel: loaded by (.*)", timeout=30)
         record("iso.kernel_boot_loaded_by_qemu", i is not None and m.group(1) == "qemu",
                m.group(0) if m else "no loader line", boot.tail())
-    nic_name, root, diskif, image = run_env(iso=True)  # make run's card; ROOT=ext2: a snapshot
-    flags = run_boot(nic_name, (), root, diskif, image)[1]
     boot = Boot([], extra=flags, console=True, cdrom=ISO)
     try:
         ok = boot.wait_prompt(PROMPT, 60)

@@ -7,7 +7,8 @@ import os
 import re
 import time
 
-from qemu import BUILD, NICS, Boot, collect_tests, run_boot, system_modules
+from qemu import BUILD, NICS, Boot, collect_tests, make_run_boot, run_boot, system_modules
+from suite_wget import serve
 
 PROMPT = "# "
 
@@ -22,8 +23,8 @@ def run(record, module):
 
 
 def run_default_boot(record):
-    """`make run`'s boot (SYSTEM_MODULES as they are, NIC=virtio): the demo driver is not in it,
-    /dev/demo has no driver, and `service update demo` says there is no such service. The shell
+    """`make run`'s boot (make_run_boot: its defaults, behind the IOMMU; make_run_fenced): the
+    demo driver is not in it, /dev/demo has no driver, and `service update demo` says there is no such service. The shell
     tests and utest boot with demo (with_services). Then the other cards of NIC=: each boots
     to a prompt with its driver up and owning its device (/dev/pci). No boot's log has ds
     refusing a write (rs holds each service's start-up until ds knows its owner.LABEL)."""
@@ -43,12 +44,15 @@ def run_default_boot(record):
         finally:
             boot.kill()
             refused += [t for _, t in boot.lines if t.startswith("ds: refused")]
-    mods, flags = run_boot("virtio")
+    data = os.urandom(256 * 1024)
+    httpd = serve(data)
+    mods, flags = make_run_boot(env={})  # exactly `make run` with no knobs given
     boot = Boot(mods, extra=flags, console=True)
     try:
-        ok = boot.wait_prompt(PROMPT, 30)
+        ok = boot.wait_prompt(PROMPT, 60)
         record("system.default_boot_prompt", ok, "" if ok else "no prompt", boot.tail())
         if ok:
+            make_run_fenced(record, boot, httpd.server_address[1], hashlib.sha256(data).hexdigest())
             check(record, boot, "system.default_boot_without_demo",
                   "service list | grep -c demo; head -c 3 /dev/demo; echo st=$?; "
                   "service update demo /bin/demo; echo st=$?",
@@ -59,8 +63,36 @@ def run_default_boot(record):
                   ["1", "1"])
     finally:
         boot.kill()
+        httpd.shutdown()
     refused += [t for _, t in boot.lines if t.startswith("ds: refused")]
     record("system.boot_log_no_ds_refusal", not refused, "; ".join(refused[:3]))
+
+
+def make_run_fenced(record, boot, port, want):
+    """`make run`'s default system behind the IOMMU (docs/IOMMU.md): remapping on, virtio_net and
+    virtio_blk on the virtio 1.x transport with ACCESS_PLATFORM, a download from the host
+    (10.0.2.2, QEMU's user networking as make run has it) checked by sha256 and a file written to
+    the ext2 root on the virtio disk and compared, with no DMA fault."""
+    text = "\n".join(t for _, t in boot.lines)
+    on = re.search(r"iommu: VT-d at \w+: DMA remapping on", text)
+    platform = [d for d in ("virtio_net", "virtio_blk")
+                if re.search(r"%s: .* at MMIO 0x\w+ \(virtio 1.x, IOMMU platform\)" % d, text)]
+    ok = bool(on) and len(platform) == 2
+    record("system.make_run_iommu_on", ok, f"remapping {'on' if on else 'off'}, "
+           f"IOMMU platform: {' '.join(platform) or 'none'}", None if ok else boot.tail())
+    work = (f"wget -q -O - http://10.0.2.2:{port}/file | sha256sum; cp /bin/busybox /root/f && "
+            "sync && cmp /bin/busybox /root/f && rm /root/f && echo same")
+    check(record, boot, "system.make_run_fenced_net_and_disk", work,
+          lambda out: len(out) == 2 and out[0].split()[:1] == [want] and out[1] == "same", 60)
+    # both drivers killed: their functions are unbound, their DMA memory released, the new
+    # instances bound again (kernel/iommu.c); the same work, with no DMA fault
+    check(record, boot, "system.make_run_fenced_after_driver_kills",
+          "service kill virtio_net; service kill virtio_blk; sleep 1; " + work,
+          lambda out: "kill virtio_net: done" in out and "kill virtio_blk: done" in out
+          and [o for o in out if not o.startswith(("inet: ", "rs: ", "virtio_", "pci: "))][-2:]
+          == [want + "  -", "same"], 60)
+    faults = [t for _, t in boot.lines if "DMA fault" in t]
+    record("system.make_run_no_dma_fault", not faults, "; ".join(faults[:2]))
 
 
 def run_shell(record, module):
