@@ -195,6 +195,13 @@ class Results:
                                record["seed"]))
 
 
+def on_disk(image, name):
+    """The sha256 of file name as the ext2 image holds it (debugfs -c: catastrophic mode, read
+    only, no bitmaps), or None if debugfs cannot read it."""
+    r = subprocess.run(["debugfs", "-c", "-R", f"cat {name}", image], capture_output=True)
+    return hashlib.sha256(r.stdout).hexdigest() if r.returncode == 0 and r.stdout else None
+
+
 def trial(inst, driver, kind, faults, seed, want, settle=0):
     """Inject, (settle seconds idle,) run the workload, classify; leave the instance with an
     intact driver, or return it dead (kernel crash, hang, or a driver that does not work
@@ -215,6 +222,12 @@ def trial(inst, driver, kind, faults, seed, want, settle=0):
         detail["injected"] = injected[:1]
         done = [re.search(r": (\d+) of \d+ done", line) for line in injected]
         detail["done"] = int(done[0].group(1)) if done and done[0] else 0  # faults really made
+    if inst.image and cls in ("no_effect", "recovered", "hang_detected", "complaint"):
+        # the bytes on the disk itself, not ext2's cache: the workload synced, so the image
+        # holds the file; read on the host (debugfs, read-only) and compared
+        detail["on_disk"] = on_disk(inst.image, "/f") == want
+        if not detail["on_disk"]:
+            cls = "wrong_data"
     rec = {"driver": driver, "kind": kind, "faults": faults, "seed": seed, "class": cls,
            "seconds": round(took, 2), **detail}
     healthy = out is not None
