@@ -10,9 +10,10 @@ run(record, module)."""
 import hashlib
 import os
 import tempfile
+import time
 
 import inject_campaign as ic
-from qemu import BUILD
+from qemu import BUILD, Monitor, monitor_flags
 
 
 def run(record, module):
@@ -32,7 +33,9 @@ def run(record, module):
                    None if ok else inst.boot.tail())
         finally:
             inst.kill()
-        inst = ic.Instance("virtio_net", path, services=[os.path.join(BUILD, "demo")])
+        sock = os.path.join(BUILD, f"inject-qmp-{os.getpid()}")
+        inst = ic.Instance("virtio_net", path, services=[os.path.join(BUILD, "demo")],
+                           extra=monitor_flags(sock))
         try:
             # what rs must have seen (its last failure of the driver); the trial's class (the
             # download during it right, too) is reported, not required: on a loaded host a
@@ -50,15 +53,45 @@ def run(record, module):
                 ok = rec.get("failure") in causes and healthy and \
                     restarts[1] == restarts[0] + 1 and \
                     now == restarts[1]  # not replaced again: the new instance's image is intact
+                kept = "" if ok else f"; serial log {keep_evidence(inst, sock, test, rec)}"
                 record(test, ok, f"{rec['class']} ({rec.get('failure')}), restarts {restarts} "
                        f"then {now}, "
-                       f"download after {'right' if healthy else 'wrong'}",
+                       f"download after {'right' if healthy else 'wrong'}{kept}",
                        None if ok else inst.boot.tail(30))
             updated_image(record, inst)
         finally:
             inst.kill()
+            if os.path.exists(sock):
+                os.unlink(sock)
     finally:
         os.unlink(path)
+
+
+def keep_evidence(inst, sock, test, rec):
+    """A failed trial's evidence, in build/inject-fail-TEST-TIME.log (its path returned): the
+    trial's record, where the CPU is (QEMU's registers, sampled five times: a spinning process
+    shows one rip), then, if the shell answers again, rs's record and the driver's trace, and
+    the whole serial log with host times."""
+    where = os.path.join(BUILD, f"inject-fail-{test.split('.')[-1]}-{time.strftime('%H%M%S')}.log")
+    parts = [f"trial: {rec}"]
+    try:
+        mon = Monitor(sock, timeout=10)
+        try:
+            for _ in range(5):
+                parts.append(mon.hmp("info registers"))
+                time.sleep(0.5)
+        finally:
+            mon.close()
+    except (OSError, RuntimeError) as e:
+        parts.append(f"QEMU's monitor: {e}")
+    if not inst.dead():
+        out = inst.run("service list; service log | tail -40; trace -n 40 virtio_net", 120)
+        parts.append("\n".join(out) if out is not None else "the shell did not answer in 120 s")
+    with inst.boot.cond:
+        parts.append("\n".join(f"{t:9.3f} {line}" for t, line in inst.boot.lines))
+    with open(where, "w") as f:
+        f.write("\n\n".join(parts) + "\n")
+    return os.path.relpath(where, os.path.dirname(BUILD))
 
 
 def updated_image(record, inst):
