@@ -58,7 +58,7 @@ def run(record, module):
                        f"then {now}, "
                        f"download after {'right' if healthy else 'wrong'}{kept}",
                        None if ok else inst.boot.tail(30))
-            updated_image(record, inst)
+            updated_image(record, inst, sock)
         finally:
             inst.kill()
             if os.path.exists(sock):
@@ -85,7 +85,8 @@ def keep_evidence(inst, sock, test, rec):
     except (OSError, RuntimeError) as e:
         parts.append(f"QEMU's monitor: {e}")
     if not inst.dead():
-        out = inst.run("service list; service log | tail -40; trace -n 40 virtio_net", 120)
+        out = inst.run("service list; service log | tail -40; trace -n 40 virtio_net; "
+                       "trace -n 40 demo", 120)
         parts.append("\n".join(out) if out is not None else "the shell did not answer in 120 s")
     with inst.boot.cond:
         parts.append("\n".join(f"{t:9.3f} {line}" for t, line in inst.boot.lines))
@@ -94,7 +95,7 @@ def keep_evidence(inst, sock, test, rec):
     return os.path.relpath(where, os.path.dirname(BUILD))
 
 
-def updated_image(record, inst):
+def updated_image(record, inst, sock):
     """A service running an update (`service update demo /bin/demo`: its text pages are
     rs's buffer's frames, shared) gets a `jmp .` at its saved rip: that page becomes its own
     copy first (vm_private_frame), so the heartbeat catches it once and the new instance, from
@@ -106,4 +107,6 @@ def updated_image(record, inst):
     rows = [ic.service_row([t], "demo") for t in out]
     rows = [r for r in rows if r[0] is not None]
     ok = len(rows) == 2 and rows[1][0] == rows[0][0] + 1 and "heartbeat" in rows[1][1]
-    record(test, ok, f"demo's restarts and last failure: {rows}", None if ok else inst.boot.tail())
+    kept = "" if ok else f"; serial log {keep_evidence(inst, sock, test, {'rows': rows})}"
+    record(test, ok, f"demo's restarts and last failure: {rows}{kept}",
+           None if ok else inst.boot.tail())
