@@ -47,7 +47,14 @@ def run(record, module):
                 if not inst.up:
                     record(test, False, "no prompt", inst.boot.tail())
                     continue
+                demo = demo_row(inst)
                 rec, healthy = ic.trial(inst, "virtio_net", kind, faults, 14, want)
+                if kind == "loop":  # demo (priority 2, heartbeat 100) was starved, not hung
+                    after = demo_row(inst)
+                    ok = demo[0] is not None and after == demo
+                    record("inject.loop_spares_starved_service", ok,
+                           f"demo's restarts and last failure {demo} then {after}",
+                           None if ok else inst.boot.tail(20))
                 restarts = rec.get("restarts", (None, None))
                 now = ic.service_row(inst.run("service list", 30) or [], "virtio_net")[0]
                 ok = rec.get("failure") in causes and healthy and \
@@ -65,6 +72,11 @@ def run(record, module):
                 os.unlink(sock)
     finally:
         os.unlink(path)
+
+
+def demo_row(inst):
+    """(restarts, last failure) of demo from `service list`."""
+    return ic.service_row(inst.run("service list | grep '^demo '", 30) or [], "demo")
 
 
 def keep_evidence(inst, sock, test, rec):
