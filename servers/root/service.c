@@ -539,6 +539,18 @@ void service_policy_results(void)
     }
 }
 
+/* s's silence is excused by t: logged once (until s answers again); 1. */
+static int excused(struct service *s, int *logged, const char *format, const struct service *t)
+{
+    if (!*logged) {
+        *logged = 1;
+        char text[40];
+        snprintf_s(text, sizeof(text), format, t->mod->name);
+        log_text(s, text);
+    }
+    return 1;
+}
+
 /*
  * s has not answered two periods of pings: 1 if it is blocked calling another service that
  * answers its own heartbeats (a file server waiting for its disk driver, which waits for a slow
@@ -558,13 +570,7 @@ static int waits_for_live(struct service *s, uint64_t now)
     if (!t || t == s || t->state != SVC_STATE_UP || !period ||
         now - t->answered >= 2 * (uint64_t)period) /* answered: its start at least */
         return 0;
-    if (!s->waiting_logged) {
-        s->waiting_logged = 1;
-        char text[40];
-        snprintf_s(text, sizeof(text), "silent, waiting for %s", t->mod->name);
-        log_text(s, text);
-    }
-    return 1;
+    return excused(s, &s->waiting_logged, "silent, waiting for %s", t);
 }
 
 /*
@@ -752,13 +758,7 @@ static int starved(struct service *s, uint64_t now)
             t->man->priority >= s->man->priority || now - t->answered <= period + TICK_MS ||
             (sys_proc_info(t->ep, &info) == 0 && (info.state & ~(uint32_t)PS_ZOMBIE)))
             continue;
-        if (!s->starved_logged) {
-            s->starved_logged = 1;
-            char text[40];
-            snprintf_s(text, sizeof(text), "silent, %s silent above it", t->mod->name);
-            log_text(s, text);
-        }
-        return 1;
+        return excused(s, &s->starved_logged, "silent, %s silent above it", t);
     }
     return 0;
 }
