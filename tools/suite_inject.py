@@ -5,7 +5,9 @@ and a `jmp .` at its saved rip are each detected (rs's last failure of it: an ex
 complaint; the heartbeat) and recovered: the driver is replaced exactly once, the download after
 the trial has the right sha256 (the one during it is reported), and the new instance runs its
 intact image (the injected pages were the old instance's own copies,
-so the driver is replaced once, not again and again). Called by tools/test.py as
+so the driver is replaced once, not again and again). demo (priority 2, heartbeat 100), kept off
+the CPU while virtio_net spins, is not killed with it (rs's `starved`). A failed trial keeps its
+evidence in build/inject-fail-TEST-HHMMSS.log (keep_evidence). Called by tools/test.py as
 run(record, module)."""
 import hashlib
 import os
