@@ -62,9 +62,9 @@ class Instance:
     (suite_wget.respond_once). A disk driver: a fresh 32 MiB ext2 image on its interface,
     mounted on /mnt, and /tmp/src made in the guest (`seq 1 3 SRC_SEQ`; want: its sha256)."""
 
-    def __init__(self, driver, path, inject=True, services=()):
+    def __init__(self, driver, path, inject=True, services=(), extra=()):
         self.driver, self.image, self.n = driver, None, 0
-        append = ["-append", "inject=1"] if inject else []
+        append = (["-append", "inject=1"] if inject else []) + list(extra)
         if driver in BLOCK_DRIVERS:
             fd, self.image = tempfile.mkstemp(prefix="inject-disk-", suffix=".img", dir=BUILD)
             os.close(fd)

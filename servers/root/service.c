@@ -60,6 +60,7 @@ struct service {
     int ping_open;              /* pinged, not answered yet */
     int missed_logged;          /* restart never: this silence is in the log already */
     int waiting_logged;         /* silent while waiting for a live service: logged already */
+    int starved_logged;         /* silent while a more urgent one spins: logged already */
     struct boot_module image;   /* its program: the boot module, or an update */
     int restart_anyway;         /* replaced (update) or restarted by the administrator: */
                                 /* start it again at its death, whatever its policy */
@@ -538,6 +539,18 @@ void service_policy_results(void)
     }
 }
 
+/* s's silence is excused by t: logged once (until s answers again); 1. */
+static int excused(struct service *s, int *logged, const char *format, const struct service *t)
+{
+    if (!*logged) {
+        *logged = 1;
+        char text[40];
+        snprintf_s(text, sizeof(text), format, t->mod->name);
+        log_text(s, text);
+    }
+    return 1;
+}
+
 /*
  * s has not answered two periods of pings: 1 if it is blocked calling another service that
  * answers its own heartbeats (a file server waiting for its disk driver, which waits for a slow
@@ -557,13 +570,7 @@ static int waits_for_live(struct service *s, uint64_t now)
     if (!t || t == s || t->state != SVC_STATE_UP || !period ||
         now - t->answered >= 2 * (uint64_t)period) /* answered: its start at least */
         return 0;
-    if (!s->waiting_logged) {
-        s->waiting_logged = 1;
-        char text[40];
-        snprintf_s(text, sizeof(text), "silent, waiting for %s", t->mod->name);
-        log_text(s, text);
-    }
-    return 1;
+    return excused(s, &s->waiting_logged, "silent, waiting for %s", t);
 }
 
 /*
@@ -734,6 +741,28 @@ static uint64_t start_grace(const struct service *s, uint32_t period)
     return s->ready || two >= START_GRACE_MS ? two : START_GRACE_MS;
 }
 
+/*
+ * s is silent past its window: 1 if a more urgent service (a lower `priority`) is silent past
+ * its own and on the CPU or just killed for it (runnable, or dead and not reaped by rs yet). It
+ * may be spinning, and s was only kept off the CPU: a `jmp .` in virtio_net (priority 1,
+ * heartbeat 100) had demo (priority 2, heartbeat 100) killed with it every time. s's window
+ * starts again; the spinner dies in its own, and then s has two periods to answer.
+ */
+static int starved(struct service *s, uint64_t now)
+{
+    for (uint32_t i = 1; i < nr_services; i++) {
+        struct service *t = &services[i];
+        uint32_t period = t->man ? t->man->heartbeat_ms : 0;
+        struct proc_info info;
+        if (t == s || t->state != SVC_STATE_UP || t->ep <= 0 || !period ||
+            t->man->priority >= s->man->priority || now - t->answered <= period + TICK_MS ||
+            (sys_proc_info(t->ep, &info) == 0 && (info.state & ~(uint32_t)PS_ZOMBIE)))
+            continue;
+        return excused(s, &s->starved_logged, "silent, %s silent above it", t);
+    }
+    return 0;
+}
+
 /* Every TICK_MS (sooner for a chaos campaign's kill): heartbeats, restarts whose back-off passed.
  */
 void service_alarm(void)
@@ -766,8 +795,12 @@ void service_alarm(void)
                     log_text(s, "heartbeat missed (left running)");
                 }
             } else if (now - s->started_tick >= start_grace(s, period)) {
-                fail(s, C_HUNG); /* no answer to two periods of pings */
-                continue;
+                if (starved(s, now)) {
+                    s->answered = now;
+                } else {
+                    fail(s, C_HUNG); /* no answer to two periods of pings */
+                    continue;
+                }
             }
         }
         if (now - s->pinged >= period) {
@@ -793,7 +826,7 @@ void service_alive(endpoint_t ep)
     s->answered = sys_uptime();
     s->beats += s->ping_open;
     s->ping_open = 0;
-    s->waiting_logged = 0;
+    s->waiting_logged = s->starved_logged = 0;
     if (s->missed_logged) {
         s->missed_logged = 0;
         log_text(s, "heartbeat answered again");
