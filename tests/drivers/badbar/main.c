@@ -63,8 +63,8 @@ static int borrow_other(struct pci_bar_info *b)
     if (r == 0)
         r = sys_mapphys(b->base, b->size, OTHER_VA);
     if (r == 0)
-        printf("badbar: the other edu at 0x%lx+0x%lx reads 0x%x while reserved\n", b->base,
-               b->size, ident(OTHER_VA));
+        printf("badbar: the other edu at 0x%lx+0x%lx reads 0x%x while reserved\n", b->base, b->size,
+               ident(OTHER_VA));
     int released = pci_release(d.bdf);
     return r < 0 ? r : released;
 }
@@ -89,8 +89,7 @@ static void misbehave(uint32_t bdf, const struct pci_bar_info *own)
     attempt("write through the old mapping of the other edu's BAR",
             sys_proc_info(SELF, (struct proc_info *)OTHER_VA));
     attempt("map a length that wraps", sys_mapphys(own->base, 0 - own->base, TRY_VA));
-    attempt("move its BAR onto the other edu's",
-            pci_cfg_write(bdf, 0x10, 4, (uint32_t)other.base));
+    attempt("move its BAR onto the other edu's", pci_cfg_write(bdf, 0x10, 4, (uint32_t)other.base));
     uint32_t id = ident(OWN_VA);
     printf("badbar: its own BAR reads 0x%x %s\n", id, id == EDU_ID ? "still" : "NO LONGER");
     if (sys_proc_info(SELF, &info) == 0)
