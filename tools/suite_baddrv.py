@@ -8,8 +8,10 @@ its denial_limit (64); restart_limit 3 leaves it down after the third. The host 
 attempt was refused (the driver's own lines), counted (KC_PROC_INFO, rs's denial lines), traced
 (`trace -n` shows each refusal with its port, range, IRQ, call or target, and the allowed device
 operations too), that the live trace followed the new instances, that rs acted as the manifest
-says (its log), and that the rest of the system is untouched. Called by tools/test.py as
-run(record, module)."""
+says (its log), and that the rest of the system is untouched. In the same boot,
+tests/drivers/badbar, a PCI driver of QEMU's edu (two of them: its own and one it holds only for a
+moment), maps past its BAR and the other's BAR (check_badbar), and a stopped live `trace tty` must
+report the entries the ring lost (check_missed). Called by tools/test.py as run(record, module)."""
 import re
 
 from qemu import Boot, system_modules
