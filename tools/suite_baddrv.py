@@ -208,6 +208,10 @@ def check_badbar(record, boot):
            all(results.count(a) == BAR_HOSTILE for a in BAR_ATTEMPTS),
            f"{len(results)} attempts, {len(wrong)} not refused as expected: {wrong[:3]}",
            boot.tail())
+    msi = [t for t in said if t == "badbar: an MSI at vector 13 raised; still running"]
+    panic = [t for _, t in boot.lines if "kernel panic" in t]
+    record("baddrv.bar_msi_raises_no_vector", len(msi) == BAR_HOSTILE and not panic,
+           f"{len(msi)} instances survived their MSI, panic: {panic[:1]}", boot.tail())
     others = [re.match(r"badbar: the other edu at (0x[0-9a-f]+)\+(0x[0-9a-f]+) reads 0x10000ed ", t)
               for t in said]
     others = {(int(o.group(1), 16), int(o.group(2), 16)) for o in others if o}

@@ -17,6 +17,9 @@
  *   - a mapping whose length wraps around the address space (E_INVAL);
  *   - moving its BAR onto the other edu's with a configuration write (the
  *     pci server's refusal);
+ *   - an MSI of its device aimed at the CPU with vector 13 (#GP's): the
+ *     pci server allows it; the kernel's local APIC is off, so no vector
+ *     arrives (it did, and the kernel panicked, before the APIC was off);
  * then checks that its own BAR still reads right, and floods mappings of the
  * page past its BAR until rs stops it for crossing its denial_limit. Each
  * kernel refusal is counted (KC_PROC_INFO's denied) and traced.
@@ -30,6 +33,8 @@
 #define TRY_VA 0x40000000ull   /* where each refused mapping would go */
 #define EDU_ID 0x010000edu     /* edu's register 0: its identification */
 #define PAGE 4096ull
+#define MSI_VECTOR 13 /* #GP's: the CPU would take it for an exception, its frame one word short   \
+                       */
 
 static const char *result(int64_t r)
 {
@@ -69,6 +74,36 @@ static int borrow_other(struct pci_bar_info *b)
     return r < 0 ? r : released;
 }
 
+/*
+ * Its device's MSI aimed at the CPU with a vector of its choosing: the pci
+ * server lets a driver write its device's MSI capability (address, data,
+ * enable) and turn bus mastering on; edu's register 0x60 raises the
+ * interrupt. The kernel keeps the local APIC off, so nothing arrives.
+ */
+static void raise_msi(uint32_t bdf)
+{
+    int64_t cap = pci_cfg_read(bdf, PCI_CFG_CAP_PTR, 1);
+    for (int n = 0; n < 48 && cap >= 0x40 && pci_cfg_read(bdf, (uint32_t)cap, 1) != 0x05; n++)
+        cap = pci_cfg_read(bdf, (uint32_t)cap + 1, 1) & 0xfc;
+    int64_t ctl = cap >= 0x40 ? pci_cfg_read(bdf, (uint32_t)cap + 2, 2) : -E_NODEV;
+    uint32_t data = (uint32_t)cap + (ctl >= 0 && (ctl & 0x80) ? 12 : 8); /* 64-bit capable? */
+    int64_t r = ctl < 0 ? ctl : pci_cfg_write(bdf, (uint32_t)cap + 4, 4, 0xfee00000u);
+    if (r == 0)
+        r = pci_cfg_write(bdf, data, 2, MSI_VECTOR);
+    if (r == 0)
+        r = pci_set_master(bdf, PCI_CMD_MEM, 1);
+    if (r == 0)
+        r = pci_cfg_write(bdf, (uint32_t)cap + 2, 2, (uint32_t)ctl | 1);
+    if (r < 0) {
+        printf("badbar: MSI not programmed: %s\n", strerror_s(r));
+        return;
+    }
+    *(volatile uint32_t *)(OWN_VA + 0x60) = 1;
+    for (uint64_t until = sys_uptime() + 50; sys_uptime() < until;)
+        ; /* the MSI is a DMA write: QEMU makes it at once */
+    printf("badbar: an MSI at vector %d raised; still running\n", MSI_VECTOR);
+}
+
 /* The hostile part: one of each attempt, then the flood. */
 static void misbehave(uint32_t bdf, const struct pci_bar_info *own)
 {
@@ -90,6 +125,7 @@ static void misbehave(uint32_t bdf, const struct pci_bar_info *own)
             sys_proc_info(SELF, (struct proc_info *)OTHER_VA));
     attempt("map a length that wraps", sys_mapphys(own->base, 0 - own->base, TRY_VA));
     attempt("move its BAR onto the other edu's", pci_cfg_write(bdf, 0x10, 4, (uint32_t)other.base));
+    raise_msi(bdf);
     uint32_t id = ident(OWN_VA);
     printf("badbar: its own BAR reads 0x%x %s\n", id, id == EDU_ID ? "still" : "NO LONGER");
     if (sys_proc_info(SELF, &info) == 0)
