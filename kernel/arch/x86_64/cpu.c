@@ -119,6 +119,10 @@ void cpu_init(void)
                 i == 3 ? 3 : 0); /* int3 is a breakpoint (SIGTRAP) */
     struct desc_ptr d = {sizeof(idt) - 1, (uint64_t)idt};
     __asm__ volatile("lidt %0" ::"m"(d));
+    /* The local APIC off (IA32_APIC_BASE, enable bit clear; the firmware had it on): the PIC's
+     * lines reach the CPU directly, and no device can raise a vector of its choosing by MSI or
+     * by a DMA write to 0xfee00000, which a driver could program (docs/TRACE.md, badbar). */
+    wrmsr(0x1b, 0xfee00000 | (1u << 8)); /* the base and the bootstrap-processor flag, as found */
 
     /*
      * syscall: STAR selectors, LSTAR entry; SFMASK clears TF, IF, DF, NT and
