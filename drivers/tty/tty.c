@@ -235,7 +235,7 @@ static void tty_interrupt(uint32_t irqs)
     unsigned arrived = 0;
     if (irqs & (1u << TTY_IRQ)) {
         arrived = tty_uart_service();
-        sys_irqctl(IRQ_ACK, TTY_IRQ);
+        driver_irq_ack("tty", TTY_IRQ);
     }
     read_progress(0, arrived);
     tty_events();

@@ -52,3 +52,14 @@ void driver_announce(const char *name, const char *suffix, int *tries)
     }
     sys_alarm(DRIVER_ANNOUNCE_RETRY_MS);
 }
+
+void driver_irq_ack(const char *name, int irq)
+{
+    int r = sys_irqctl(IRQ_ACK, irq);
+    if (r < 0) {
+        printf("%s: cannot acknowledge IRQ %d (%s): its line would stay masked; exiting for a "
+               "fresh instance\n",
+               name, irq, strerror_s(r));
+        sys_exit(1);
+    }
+}

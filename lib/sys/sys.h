@@ -179,6 +179,11 @@ int driver_receive(const char *name, message_t *m, void (*interrupt)(uint32_t ir
  * *tries, 0 at first), a bounded number of times, then logged. */
 void driver_announce(const char *name, const char *suffix, int *tries);
 
+/* The interrupt handled: its line unmasked (IRQ_ACK). If the kernel refuses, the line stays masked
+ * and the driver would go on answering heartbeats and requests while its device is never heard
+ * again (a silent stall no detector sees): it says so and exits, and rs starts a fresh instance. */
+void driver_irq_ack(const char *name, int irq);
+
 /* A driver's main(): its library's loop (task: blockdriver_task...) with its callback table. */
 #define DRIVER_MAIN(task, table)                                                                   \
     int main(uint64_t arg)                                                                         \

@@ -399,7 +399,7 @@ static void interrupt(uint32_t irqs)
         netdriver_link(link_state());
     if (icr & ICR_TXDW)
         tx_reap(); /* receive descriptors wait for the client's buffers (libnetdriver's poll) */
-    sys_irqctl(IRQ_ACK, irq);
+    driver_irq_ack("e1000", irq);
 }
 
 static int mode(uint32_t bits)

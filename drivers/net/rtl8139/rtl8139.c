@@ -321,7 +321,7 @@ static void interrupt(uint32_t irqs)
             printf("rtl8139: PCI system error (ISR 0x%x)\n", isr);
         tx_reap(); /* frames received wait for the client's buffers (libnetdriver's poll) */
     }
-    sys_irqctl(IRQ_ACK, irq);
+    driver_irq_ack("rtl8139", irq);
 }
 
 static const struct netdriver rtl8139 = {

@@ -191,7 +191,7 @@ static void interrupt(uint32_t irqs)
     if (isr & VIRTIO_ISR_CONFIG)
         netdriver_link(link_state());
     tx_reap(); /* receive slots wait for the client's buffers (libnetdriver's poll) */
-    sys_irqctl(IRQ_ACK, dev.irq);
+    driver_irq_ack("virtio_net", dev.irq);
 }
 
 static const struct netdriver virtio_net = {

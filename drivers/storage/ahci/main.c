@@ -118,7 +118,7 @@ static void interrupt(uint32_t irqs)
 {
     (void)irqs;
     ahci_interrupt(); /* the completion itself is seen by run()'s ahci_poll */
-    sys_irqctl(IRQ_ACK, ahci_irq);
+    driver_irq_ack("ahci", ahci_irq);
 }
 
 static const struct blockdriver ahci = {

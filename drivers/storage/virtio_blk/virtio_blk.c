@@ -171,7 +171,7 @@ static void interrupt(uint32_t irqs)
 {
     (void)irqs;
     virtio_isr(&dev); /* acknowledges; 0: the shared line rang for another device */
-    sys_irqctl(IRQ_ACK, dev.irq);
+    driver_irq_ack("virtio_blk", dev.irq);
 }
 
 static const struct blockdriver virtio_blk = {
