@@ -18,8 +18,9 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import time
 
-from qemu import BUILD, Boot, disk, run_boot
+from qemu import BUILD, Boot, disk, qemu_command, run_boot
 
 PROMPT = "# "
 SEQ_SMALL = 100000
@@ -339,6 +340,57 @@ def chaos_boot(record, tmp):
     fsck(record, "ext2.chaos.e2fsck", img)
 
 
+# ---- a write-back the disk refuses (docs/EXT2.md, "When a write fails")
+def write_error_boot(record, tmp):
+    """QEMU runs with a file-size limit (RLIMIT_FSIZE, SIGXFSZ ignored) at the byte where /f's
+    only block starts, so the disk answers every write of that block with an I/O error
+    (werror=report) and every other write works. /f is overwritten in place (dd conv=notrunc):
+    fsync and fdatasync (sync -d) must fail (EIO) while sync(2) says 0 (BusyBox's sync -f drops
+    syncfs's result, so syncfs is not checked here); the block stays dirty. The 5 s alarm's write-back fails too (logged); then the host lifts the
+    limit (prlimit --pid) and, with no request from the guest, the block must reach the image
+    within one more period (the alarm is set again after a failed write-back), and fsync then
+    answers 0."""
+    stage = os.path.join(tmp, "werr")
+    os.makedirs(stage)
+    with open(os.path.join(stage, "f"), "wb") as f:
+        f.write(b"o" * 1024)
+    img = os.path.join(tmp, "werr.img")
+    subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", "-b", "1024", "-d", stage, img, "8M"],
+                   check=True, capture_output=True)
+    out = subprocess.run(["debugfs", "-R", "bmap /f 0", img], capture_output=True, text=True)
+    limit = int(out.stdout.split()[-1]) * 1024
+    mods, flags = run_boot("none", (), "ramfs", "virtio", img)
+    flags = [f.replace("format=raw", "format=raw,werror=report") for f in flags]
+    command = ["sh", "-c", 'trap "" XFSZ; exec "$@"', "sh", "prlimit",
+               f"--fsize={limit}:unlimited"] + qemu_command(mods, extra=flags)
+    with Boot(mods, console=True, command=command) as boot:
+        if not at_prompt(record, boot, "ext2.werr.boot_prompt"):
+            return
+        new = "n" * 1000 + "new\n" + "o" * 20  # the block's last 20 bytes stay
+        check(record, boot, "ext2.werr.fsync_eio",
+              f"printf '%01000dnew\\n' 0 | tr 0 n | dd of=/mnt/f conv=notrunc 2>/dev/null; "
+              "fsync /mnt/f; echo fsync=$?; sync -d /mnt/f; echo fdatasync=$?; sync; echo sync=$?",
+              shell_only(lambda out: [x for x in out if "=" in x] ==
+                         ["fsync=1", "fdatasync=1", "sync=0"]))
+        failed = len(logged(boot, "ext2: cannot write blocks"))
+        i, _ = boot.wait_for("ext2: cannot write blocks", 10, len(boot.lines))
+        record("ext2.werr.alarm_writeback_fails", i is not None and failed >= 3,
+               f"{failed} failed write-backs logged by the syncs, then the alarm's: {i is not None}")
+        subprocess.run(["prlimit", f"--pid={boot.proc.pid}", "--fsize=unlimited:unlimited"],
+                       check=True)
+        deadline = time.monotonic() + 9
+        data = b""
+        while time.monotonic() < deadline and data != new.encode():
+            time.sleep(0.5)
+            data = subprocess.run(["debugfs", "-c", "-R", "cat /f", img],
+                                  capture_output=True).stdout
+        record("ext2.werr.retried_to_disk", data == new.encode(),
+               f"debugfs reads /f: {data[996:1008]!r} ({len(data)} bytes)")
+        check(record, boot, "ext2.werr.fsync_after", "fsync /mnt/f; echo fsync=$?",
+              shell_only(["fsync=0"]))
+    fsck(record, "ext2.werr.e2fsck", img)
+
+
 def run(record, module):
     with tempfile.TemporaryDirectory(prefix="ext2-") as tmp:
         img = os.path.join(tmp, "disk.img")
@@ -355,3 +407,4 @@ def run(record, module):
         shutil.copy(good, again)
         restart_boot(record, again)
         chaos_boot(record, tmp)
+        write_error_boot(record, tmp)

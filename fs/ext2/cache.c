@@ -20,7 +20,8 @@
  * and the server's periodic flush), which writes every dirty block in
  * ascending block order, contiguous runs in one request, then asks the
  * disk to flush. A write that fails leaves the buffers dirty (and answers
- * EIO); nothing is ever written outside the file system's blocks.
+ * EIO; an eviction takes a clean buffer instead); nothing is ever written
+ * outside the file system's blocks.
  */
 #include "ext2.h"
 
@@ -191,7 +192,8 @@ static int write_cluster(struct ext2_buf *b)
     return write_run(run, n);
 }
 
-/* The least recently used unpinned buffer, emptied (written first if dirty), or 0. */
+/* The least recently used unpinned buffer, emptied (written first if dirty; if that write fails,
+ * the least recently used clean one), or 0. */
 static struct ext2_buf *take_buffer(void)
 {
     struct ext2_buf *b;
@@ -201,8 +203,18 @@ static struct ext2_buf *take_buffer(void)
         printf("ext2: every cache buffer is in use\n");
         return 0;
     }
-    if (b->dirty && write_cluster(b) < 0)
-        return 0;
+    if (b->dirty && write_cluster(b) < 0) {
+        /* The disk refused it (a bad block, a driver gone): it stays dirty, and goes to the
+         * front (the next evictions do not try it again at once); a clean buffer further up the
+         * list serves instead, so one unwritable block does not stop the rest. */
+        struct ext2_buf *bad = b;
+        for (b = b->prev; b && (b->pins || logged(b) || b->dirty); b = b->prev)
+            ;
+        lru_unlink(bad);
+        lru_front(bad);
+        if (!b)
+            return 0;
+    }
     if (b->used)
         hash_remove(b);
     b->used = 0;

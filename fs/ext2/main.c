@@ -86,10 +86,16 @@ static uint64_t now(void)
     return base_time + sys_uptime() / 1000;
 }
 
+/* Everything written. A block whose write failed stays dirty (cache.c) and is tried again
+ * FLUSH_MS later, by the alarm, even if no request comes meanwhile (the driver's next
+ * instance may be up by then); the failure is the caller's result (fsync, syncfs: EIO). */
 static int sync_all(void)
 {
     last_sync_ms = sys_uptime();
-    return ext2_sync();
+    int r = ext2_sync();
+    if (ext2.mounted && !ext2.readonly && (cache_dirty_count() || ext2.sb_dirty))
+        sys_alarm(FLUSH_MS);
+    return r;
 }
 
 /* A change's transaction (state.c), opened by its callback, ends after it, before its answer

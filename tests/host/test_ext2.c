@@ -27,6 +27,7 @@ static struct file_disk {
     struct ext2_disk d;
     FILE *f;
     long outside, writes, fail_writes;
+    uint64_t fail_blk;       /* a block whose every write fails (0: none) */
     long reads, read_blocks; /* read requests, and the blocks they asked for */
 } disk;
 
@@ -42,6 +43,12 @@ static int fd_read(struct ext2_disk *d, uint64_t off, void *buf, uint64_t len)
     return fseeko(fd->f, (off_t)off, SEEK_SET) || fread(buf, 1, len, fd->f) != len ? -LX_EIO : 0;
 }
 
+/* A write of off..off+len covers the block the disk refuses. */
+static int refused(const struct file_disk *fd, uint64_t off, uint64_t len)
+{
+    return fd->fail_blk && off <= fd->fail_blk * BS && fd->fail_blk * BS < off + len;
+}
+
 static int fd_write(struct ext2_disk *d, uint64_t off, const void *buf, uint64_t len)
 {
     struct file_disk *fd = (struct file_disk *)d;
@@ -49,7 +56,7 @@ static int fd_write(struct ext2_disk *d, uint64_t off, const void *buf, uint64_t
         fd->outside++;
         return -LX_EIO;
     }
-    if (fd->fail_writes)
+    if (fd->fail_writes || refused(fd, off, len))
         return -LX_EIO;
     fd->writes++;
     return fseeko(fd->f, (off_t)off, SEEK_SET) || fwrite(buf, 1, len, fd->f) != len ? -LX_EIO : 0;
@@ -67,7 +74,7 @@ static int fd_xfer(struct ext2_disk *d, int write, uint64_t off, const struct ex
         fd->outside++;
         return -LX_EIO;
     }
-    if (write && fd->fail_writes)
+    if (write && (fd->fail_writes || refused(fd, off, len)))
         return -LX_EIO;
     if (write)
         fd->writes++;
@@ -1429,6 +1436,30 @@ static void scribble_free_tails(void)
     bput(gb);
 }
 
+/* A block the disk refuses to write (a bad sector): its sync fails (EIO), its bytes stay in the
+ * cache, and the rest of the file system goes on: a file read through more blocks than the cache
+ * holds evicts past the unwritable buffer (a clean one is taken instead). Once the disk takes it,
+ * a sync writes it. */
+static void bad_block(void)
+{
+    CHECK(make_image(8192) == 0);
+    CHECK(mount_img(IMG) == 0);
+    uint8_t *b = patterned(200, 22);
+    disk.fail_blk = debugfs_number("bmap /small 0", "cat");
+    CHECK(disk.fail_blk > 0);
+    CHECK(wfile("small", 0, b, 200) == 200);
+    CHECK(ext2_sync() == -LX_EIO);
+    CHECK(holds("medium", 300000, 2)); /* more blocks than the 64 buffers */
+    CHECK(holds("small", 200, 22));
+    CHECK(ext2_sync() == -LX_EIO && cache_dirty_count() >= 1);
+    disk.fail_blk = 0;
+    CHECK(ext2_sync() == 0 && cache_dirty_count() == 0);
+    CHECK(umount_img() == 0);
+    CHECK(debugfs_holds("small", 200, 22));
+    FSCK("a refused block, then written");
+    free(b);
+}
+
 /* A death at each buffer a change logs: the next instance has the state before the change
  * (undone: every block cached before it as it was), e2fsck finds it clean; then the change runs
  * whole. Inodes of 256 bytes, as mke2fs makes for a disk of a usual size: iget logs 160 of them,
@@ -1514,20 +1545,30 @@ BOTH(readahead)
 BOTH(clustered_writes)
 BOTH(restart_keeps_cache)
 BOTH(crash_in_change)
+BOTH(bad_block)
 #define TESTS(fn)                                                                                  \
     {"b1k_" #fn, b1k_##fn},                                                                        \
     {                                                                                              \
         "b4k_" #fn, b4k_##fn                                                                       \
     }
 static const struct host_test tests[] = {
-    TESTS(staging_read),     TESTS(write_files),
-    TESTS(sparse_large),     TESTS(names),
-    TESTS(links_symlinks),   TESTS(attributes),
-    TESTS(many_entries),     TESTS(open_unlinked),
-    TESTS(enospc),           TESTS(features),
-    TESTS(hostile),          TESTS(readahead),
-    TESTS(clustered_writes), TESTS(restart_keeps_cache),
-    TESTS(crash_in_change),  {0, 0},
+    TESTS(staging_read),
+    TESTS(write_files),
+    TESTS(sparse_large),
+    TESTS(names),
+    TESTS(links_symlinks),
+    TESTS(attributes),
+    TESTS(many_entries),
+    TESTS(open_unlinked),
+    TESTS(enospc),
+    TESTS(features),
+    TESTS(hostile),
+    TESTS(readahead),
+    TESTS(clustered_writes),
+    TESTS(restart_keeps_cache),
+    TESTS(crash_in_change),
+    TESTS(bad_block),
+    {0, 0},
 };
 
 int main(void)
