@@ -115,6 +115,13 @@ static void t_devpriv_edges(void)
     EXPECT(sys_priv_device(e, PRIV_DEV_MEM_ADD, phys_top - 4096, 8192), -E_INVAL);
     EXPECT(sys_priv_device(e, PRIV_DEV_MEM_ADD, phys_top - 4096, 4096), 0);
     EXPECT(sys_priv_device(e, PRIV_DEV_MEM_REMOVE, phys_top - 4096, 4096), 0);
+    /* never RAM the kernel hands out (a BAR a lying device reports there): kernel, page tables,
+     * every process's pages; below 1 MiB (the VGA window) and above the last frame are not */
+    EXPECT(sys_priv_device(e, PRIV_DEV_MEM_ADD, 0x100000, 4096), -E_INVAL);
+    EXPECT(sys_priv_device(e, PRIV_DEV_MEM_ADD, 0xff000, 8192), -E_INVAL);
+    EXPECT(sys_priv_device(e, PRIV_DEV_MEM_ADD, 0x1000000, 1ull << 32), -E_INVAL);
+    EXPECT(sys_priv_device(e, PRIV_DEV_MEM_ADD, 0xb8000, 4096), 0);
+    EXPECT(sys_priv_device(e, PRIV_DEV_MEM_REMOVE, 0xb8000, 4096), 0);
     /* IRQ lines: never 0 (the clock) or 2 (the cascade), below 16 */
     EXPECT(sys_priv_device(e, PRIV_DEV_IRQ_ADD, 0, 1), -E_INVAL);
     EXPECT(sys_priv_device(e, PRIV_DEV_IRQ_ADD, 2, 1), -E_INVAL);
