@@ -14,7 +14,8 @@
 #define MAX_FRAMES (PHYS_MAP_LIMIT / PAGE_SIZE)
 
 static uint64_t bitmap[MAX_FRAMES / 64]; /* 1 = in use */
-static uint64_t nr_free, nr_total, search_hint, nr_frames;
+static uint64_t nr_free, nr_total, search_hint;
+uint64_t nr_frames;      /* one past the last frame of RAM (below 4 GiB) */
 static uint16_t *shares; /* per frame below nr_frames: its mappings if shared, else 0 */
 extern char _kernel_end[];
 

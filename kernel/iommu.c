@@ -28,6 +28,7 @@
 #define RW 3ull /* second-level entry: read and write */
 
 static uint8_t *regs; /* the unit's registers in the direct map; 0: no IOMMU */
+uint64_t iommu_pa;    /* their physical page: never a device range (priv.c) */
 static uint64_t root_pa, fault_off, iotlb_off, nr_faults, levels; /* of the tables: 3 or 4 */
 static struct iodev {
     endpoint_t owner; /* 0: a free entry */
@@ -114,7 +115,7 @@ void iommu_init(void)
     }
     if (!base || base >= 1ull << 32 || base & (PAGE_SIZE - 1))
         return;
-    regs = P2V(base);
+    regs = P2V(iommu_pa = base);
     uint64_t cap = rd64(R_CAP), ecap = rd64(R_ECAP);
     root_pa = frame_alloc();
     levels = cap >> 8 & 2 ? 3 : cap >> 8 & 4 ? 4 : 0; /* SAGAW: 39- or 48-bit addresses */

@@ -102,6 +102,7 @@ void frame_unshare(uint64_t pa);      /* one less; the last frees it */
 uint64_t frame_mappings(uint64_t pa); /* 1 unless shared */
 uint64_t frame_free_count(void);
 uint64_t frame_total(void);
+extern uint64_t nr_frames, iommu_pa; /* no device range reaches RAM from 1 MiB to nr_frames */
 int frame_check(void);
 
 /* vm.c: page tables and user memory access */

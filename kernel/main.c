@@ -64,8 +64,6 @@ void trap(struct regs *f)
         kcall_dispatch(p);
     else if (f->vector == 7)
         fpu_trap();
-    else if (f->vector == 2)
-        kprintf("kernel: NMI while %s ran; ignored\n", p->name);
     else if (f->vector == 18)
         panic_regs(f, "machine check");
     else if (f->vector != SYSCALL_VECTOR)

@@ -118,7 +118,9 @@ static int device_range_ok(uint64_t op, uint64_t base, uint64_t len)
     if (op >= PRIV_DEV_PCI_ADD)
         return base <= 0xffff && len == 1;
     if (op <= PRIV_DEV_MEM_REMOVE)
-        return !((base | len) & (PAGE_SIZE - 1)) && base < phys_limit && len <= phys_limit - base;
+        return !((base | len) & (PAGE_SIZE - 1)) && base < phys_limit && len <= phys_limit - base &&
+               (base + len <= 0x100000 || base >= nr_frames * PAGE_SIZE) && /* never RAM, */
+               (!iommu_pa || base + len <= iommu_pa || base >= iommu_pa + PAGE_SIZE); /* IOMMU */
     return base < NR_IRQS && len <= NR_IRQS - base &&
            !((((1ull << len) - 1) << base) & kernel_lines);
 }

@@ -11,10 +11,14 @@ operations too), that the live trace followed the new instances, that rs acted a
 says (its log), and that the rest of the system is untouched. In the same boot,
 tests/drivers/badbar, a PCI driver of QEMU's edu (two of them: its own and one it holds only for a
 moment), maps past its BAR and the other's BAR (check_badbar), and a stopped live `trace tty` must
-report the entries the ring lost (check_missed). Called by tools/test.py as run(record, module)."""
+report the entries the ring lost (check_missed). NMIs injected through QEMU's monitor while the
+kernel idles and while the shell loops are ignored (check_nmi). Called by tools/test.py as run(record, module)."""
+import os
 import re
+import tempfile
+import time
 
-from qemu import Boot, system_modules
+from qemu import Boot, Monitor, monitor_flags, system_modules
 from suite_system import PROMPT
 
 HOSTILE = 3  # restart_limit in tests/drivers/badkbd/badkbd.conf: hostile instances 1..3
@@ -43,12 +47,15 @@ def trace_patterns(eps):
 
 
 def run(record, module):
+    sock = os.path.join(tempfile.mkdtemp(prefix="baddrv"), "qmp.sock")
     boot = Boot(system_modules(with_services=["badkbd", "badbar"]), console=True,
-                extra=["-device", "edu", "-device", "edu"])  # badbar's and the one not its own
+                extra=["-device", "edu", "-device", "edu"]  # badbar's and the one not its own
+                + monitor_flags(sock))
     try:
         check(record, boot)
         check_badbar(record, boot)
         check_missed(record, boot)
+        check_nmi(record, boot, sock)
     finally:
         boot.kill()
 
@@ -266,3 +273,30 @@ def check_missed(record, boot):
     ok = [n for n, i in gaps if 0 < i < len(seqs) and n > 0 and seqs[i] - seqs[i - 1] > n]
     record("baddrv.trace_reports_missed_entries", len(gaps) >= 1 and len(ok) == len(gaps),
            f"missed {[n for n, _ in gaps]}, {len(seqs)} entries", [t for t in out if "trace:" in t][:6])
+
+
+def check_nmi(record, boot, sock):
+    """An NMI (QMP inject-nmi; on real machines a device's SERR#) is ignored wherever it lands: the
+    kernel panicked on one that came while it ran (the idle loop, or any kernel code)."""
+    monitor = Monitor(sock)
+    try:
+        for _ in range(5):  # at the prompt: the kernel idles
+            monitor.command("inject-nmi")
+            time.sleep(0.1)
+        start = len(boot.lines)
+        boot.send("i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo looped $i\n")
+        for _ in range(20):  # while the shell loops: user mode and kernel calls
+            monitor.command("inject-nmi")
+            time.sleep(0.05)
+        looped = boot.wait_for(r"^looped 20000", 60, start)[0] is not None
+        out = boot.run("echo nmi alive", PROMPT, 30) or []
+    except OSError as e:  # QEMU left: the kernel panicked (-no-reboot)
+        looped, out = None, [str(e)]
+    finally:
+        try:
+            monitor.close()
+        except OSError:
+            pass
+    panicked = [t for _, t in boot.lines if "kernel panic" in t]
+    record("baddrv.nmi_ignored", bool(looped) and "nmi alive" in out and not panicked,
+           f"looped {bool(looped)}, panic lines {panicked[:2]}", boot.tail())

@@ -7,7 +7,8 @@ rs starts the next instance, and the kernel's bytes are unchanged (read by the h
 QMP); that instance's write into the first one's freed DMA memory is blocked too. Without the IOMMU (the same driver, a minimal boot): the write lands, and nothing notices.
 virtio through the IOMMU: virtio-net and virtio-blk on the modern transport (disable-legacy=on)
 with iommu_platform=on, the root on the virtio disk: the drivers agree on ACCESS_PLATFORM and the
-same workload works; and the modern transport without an IOMMU.
+same workload works; and the modern transport without an IOMMU. Last, ktest's devpriv_iommu_regs
+alone behind intel-iommu: the IOMMU's register page is never a device range.
 Called by tools/test.py as run(record, module)."""
 import hashlib
 import os
@@ -181,3 +182,15 @@ def run(record, module):
         bad_virtio(record, module, tmp, False)
     virtio_modern(record, True)
     virtio_modern(record, False)
+    iommu_regs_never_granted(record, module)
+
+
+def iommu_regs_never_granted(record, module):
+    """ktest's devpriv_iommu_regs alone behind intel-iommu: KC_PRIV_DEVICE refuses the IOMMU's
+    register page as a device range (a lying BAR there gave its driver the fence's switch)."""
+    with Boot([module("root"), module("ktest", "exit only=devpriv_iommu_regs")],
+              extra=["-device", "intel-iommu"]) as boot:
+        i, m = boot.wait_for(r"TEST devpriv_iommu_regs (PASS|FAIL)", 120)
+        saw = boot.wait_for(r"devpriv_iommu_regs: an IOMMU", 1)[0] is not None
+        record("iommu.regs_never_a_device_range", i is not None and m.group(1) == "PASS" and saw,
+               f"IOMMU seen: {saw}", boot.tail(20))

@@ -157,7 +157,9 @@ _Static_assert(NR_KCALLS <= 64, "the kernel-call mask has 64 bits");
  * KC_PRIV_DEVICE ops. ADD appends [base, base+len) to the target's table
  * (nothing to do if that exact range is there; E_NOSPC when the table is
  * full); REMOVE takes out exactly such an entry (E_RANGE if there is none).
- * Ports lie below 0x10000; memory is page aligned, below 2^52; IRQ lines
+ * Ports lie below 0x10000; memory is page aligned, below 2^52, never in the
+ * RAM the kernel hands out (1 MiB up to its last frame) nor the IOMMU's
+ * register page; IRQ lines
  * are base .. base+len-1, never 0 (the clock) or 2 (the cascade).
  */
 #define PRIV_DEV_IO_ADD 0

@@ -115,6 +115,13 @@ static void t_devpriv_edges(void)
     EXPECT(sys_priv_device(e, PRIV_DEV_MEM_ADD, phys_top - 4096, 8192), -E_INVAL);
     EXPECT(sys_priv_device(e, PRIV_DEV_MEM_ADD, phys_top - 4096, 4096), 0);
     EXPECT(sys_priv_device(e, PRIV_DEV_MEM_REMOVE, phys_top - 4096, 4096), 0);
+    /* never RAM the kernel hands out (a BAR a lying device reports there): kernel, page tables,
+     * every process's pages; below 1 MiB (the VGA window) and above the last frame are not */
+    EXPECT(sys_priv_device(e, PRIV_DEV_MEM_ADD, 0x100000, 4096), -E_INVAL);
+    EXPECT(sys_priv_device(e, PRIV_DEV_MEM_ADD, 0xff000, 8192), -E_INVAL);
+    EXPECT(sys_priv_device(e, PRIV_DEV_MEM_ADD, 0x1000000, 1ull << 32), -E_INVAL);
+    EXPECT(sys_priv_device(e, PRIV_DEV_MEM_ADD, 0xb8000, 4096), 0);
+    EXPECT(sys_priv_device(e, PRIV_DEV_MEM_REMOVE, 0xb8000, 4096), 0);
     /* IRQ lines: never 0 (the clock) or 2 (the cascade), below 16 */
     EXPECT(sys_priv_device(e, PRIV_DEV_IRQ_ADD, 0, 1), -E_INVAL);
     EXPECT(sys_priv_device(e, PRIV_DEV_IRQ_ADD, 2, 1), -E_INVAL);
@@ -338,6 +345,30 @@ static void t_devpriv_trace(void)
     EXPECT(sys_dma_release(e), 2);
 }
 
+/*
+ * With an IOMMU (part iommu boots this test alone behind QEMU's intel-iommu), its register page
+ * is never a device range: a driver mapping it could turn DMA remapping off. Whether there is one
+ * shows in the binding table (32 functions): without, every binding succeeds and does nothing.
+ */
+static void t_devpriv_iommu_regs(void)
+{
+    endpoint_t e = spawn_helper("devdrv", "dev_wait", 0);
+    const uint64_t regs = 0xfed90000; /* QEMU's intel-iommu (the ACPI DMAR table says) */
+    int full = 0;
+    for (uint64_t bdf = 0x100; bdf < 0x100 + 33; bdf++)
+        full |= sys_priv_device(e, PRIV_DEV_PCI_ADD, bdf, 1) == -E_NOSPC;
+    for (uint64_t bdf = 0x100; bdf < 0x100 + 32; bdf++)
+        EXPECT(sys_priv_device(e, PRIV_DEV_PCI_REMOVE, bdf, 1), 0);
+    printf("devpriv_iommu_regs: %s\n", full ? "an IOMMU" : "no IOMMU");
+    EXPECT(sys_priv_device(e, PRIV_DEV_MEM_ADD, regs, 4096), full ? -E_INVAL : 0);
+    EXPECT(sys_priv_device(e, PRIV_DEV_MEM_ADD, regs - 4096, 8192), full ? -E_INVAL : 0);
+    EXPECT(sys_priv_device(e, PRIV_DEV_MEM_ADD, regs - 4096, 4096), 0); /* its neighbours */
+    EXPECT(sys_priv_device(e, PRIV_DEV_MEM_ADD, regs + 4096, 4096), 0);
+    message_t m = {0};
+    EXPECT(ipc_send(e, &m), 0);
+    expect_clean_exit(e);
+}
+
 const struct test devpriv_tests[] = {
     {"devpriv_grant_remove", t_devpriv_grant_remove},
     {"devpriv_edges", t_devpriv_edges},
@@ -345,6 +376,7 @@ const struct test devpriv_tests[] = {
     {"dma_quarantine", t_dma_quarantine},
     {"dma_runs_limit", t_dma_runs_limit},
     {"devpriv_trace", t_devpriv_trace},
+    {"devpriv_iommu_regs", t_devpriv_iommu_regs},
     {0, 0},
 };
 

@@ -26,6 +26,7 @@ static uint64_t gdt[7];
 static struct tss tss;
 static struct idt_entry idt[48];
 static uint8_t df_stack[4096] __attribute__((aligned(16)));
+static uint8_t nmi_stack[64] __attribute__((aligned(16))); /* isr2's frame, which it only irets */
 extern char kernel_stack_top[];
 extern void syscall_entry(void);
 
@@ -104,6 +105,7 @@ void cpu_init(void)
     gdt[6] = t >> 32;
     tss.rsp[0] = (uint64_t)kernel_stack_top;
     tss.ist[0] = (uint64_t)df_stack + sizeof(df_stack);
+    tss.ist[1] = (uint64_t)nmi_stack + sizeof(nmi_stack);
     tss.iomap_base = sizeof(tss); /* no I/O bitmap: ring 3 port I/O faults */
 
     struct desc_ptr g = {sizeof(gdt) - 1, (uint64_t)gdt};
@@ -115,8 +117,8 @@ void cpu_init(void)
                      : "rax", "memory");
 
     for (int i = 0; i < 48; i++)
-        idt_set(i, isr_table[i], i == 8 ? 1 : 0,
-                i == 3 ? 3 : 0); /* int3 is a breakpoint (SIGTRAP) */
+        idt_set(i, isr_table[i], i == 8 ? 1 : (i == 2) * 2, /* IST 1: #DF, IST 2: NMI */
+                i == 3 ? 3 : 0);                            /* int3 is a breakpoint (SIGTRAP) */
     struct desc_ptr d = {sizeof(idt) - 1, (uint64_t)idt};
     __asm__ volatile("lidt %0" ::"m"(d));
     /* The local APIC off (IA32_APIC_BASE, enable bit clear; the firmware had it on): the PIC's

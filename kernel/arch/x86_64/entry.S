@@ -47,7 +47,8 @@ isr\n:
     .text
 ISR_NOERR 0
 ISR_NOERR 1
-ISR_NOERR 2
+    .globl isr2 /* NMI, on its own stack (IST 2, even at syscall_entry's first instruction): */
+isr2: iretq     /* ignored, so that one arriving while the kernel runs cannot panic it */
 ISR_NOERR 3
 ISR_NOERR 4
 ISR_NOERR 5
