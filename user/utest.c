@@ -1165,6 +1165,17 @@ static void single_step(void)
     _exit(0); /* the trap flag did nothing */
 }
 
+/* The trap flag set by the popfq right before a syscall: the single-step trap comes after the
+ * syscall instruction, which has entered the kernel (on real CPUs the #DB would come at the
+ * kernel's first instruction on the user's stack were TF not masked at entry): SIGTRAP, no panic.
+ */
+static void single_step_syscall(void)
+{
+    __asm__ volatile("mov $39, %%eax\n pushfq\n orq $0x100, (%%rsp)\n popfq\n syscall\n nop" ::
+                         : "rax", "rcx", "r11", "memory", "cc");
+    _exit(0); /* the trap flag did nothing */
+}
+
 static void divide_by_zero(void)
 {
     volatile int zero = 0;
@@ -1180,6 +1191,8 @@ static void undefined_instruction(void)
 static void t_trap_signals(void)
 {
     int st = in_child(single_step);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGTRAP);
+    st = in_child(single_step_syscall);
     CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGTRAP);
     st = in_child(divide_by_zero);
     CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGFPE);

@@ -33,8 +33,9 @@
 #define TRY_VA 0x40000000ull   /* where each refused mapping would go */
 #define EDU_ID 0x010000edu     /* edu's register 0: its identification */
 #define PAGE 4096ull
-#define MSI_VECTOR 13 /* #GP's: the CPU would take it for an exception, its frame one word short   \
-                       */
+#define MSI_VECTOR                                                                                 \
+    13 /* #GP's: the CPU would take it for an exception, its frame one word short                  \
+        */
 
 static const char *result(int64_t r)
 {
