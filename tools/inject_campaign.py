@@ -34,6 +34,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import threading
@@ -202,6 +203,22 @@ def on_disk(image, name):
     return hashlib.sha256(r.stdout).hexdigest() if r.returncode == 0 and r.stdout else None
 
 
+def disk_diff(inst, name):
+    """What the image holds instead of the source (`seq 1 3 SRC_SEQ`): its length, the 4 KiB
+    blocks of the file that differ; the image is kept as build/inject-wrong-SEED.img for a look."""
+    r = subprocess.run(["debugfs", "-c", "-R", f"cat {name}", inst.image], capture_output=True)
+    src = "".join(f"{i}\n" for i in range(1, SRC_SEQ + 1, 3)).encode()
+    got = r.stdout
+    bad = [i for i in range(0, max(len(src), len(got)), 4096) if src[i:i + 4096] != got[i:i + 4096]]
+    keep = os.path.join(BUILD, f"inject-wrong-{os.getpid()}-{inst.n}.img")
+    shutil.copy(inst.image, keep)
+    stat = subprocess.run(["debugfs", "-c", "-R", f"stat {name}", inst.image], capture_output=True)
+    return {"length": len(got), "want_length": len(src), "blocks_differ": bad[:16],
+            "n_blocks_differ": len(bad), "image": keep,
+            "extents": [t for t in stat.stdout.decode(errors="replace").splitlines()
+                        if "BLOCKS" in t or t.startswith("(")][:4]}
+
+
 def trial(inst, driver, kind, faults, seed, want, settle=0):
     """Inject, (settle seconds idle,) run the workload, classify; leave the instance with an
     intact driver, or return it dead (kernel crash, hang, or a driver that does not work
@@ -228,6 +245,7 @@ def trial(inst, driver, kind, faults, seed, want, settle=0):
         detail["on_disk"] = on_disk(inst.image, "/f") == want
         if not detail["on_disk"]:
             cls = "wrong_data"
+            detail["disk_diff"] = disk_diff(inst, "/f")
     rec = {"driver": driver, "kind": kind, "faults": faults, "seed": seed, "class": cls,
            "seconds": round(took, 2), **detail}
     healthy = out is not None

@@ -49,6 +49,9 @@
  *                middle of its next transfer of more than one run (after
  *                the first run), answering nothing (rs's heartbeat
  *                replaces it).
+ * BDEV_DEBUG_DEAF  likewise blocktest's only: reply 0, then the driver
+ *                answers no request of anyone (its heartbeats still) until
+ *                it is replaced: lib/bdev's request timeout and complaint.
  */
 #ifndef SAMSARA_BDEV_H
 #define SAMSARA_BDEV_H
@@ -63,6 +66,7 @@
 #define BDEV_FLUSH (BDEV_RQ_BASE + 0x05)
 #define BDEV_GEOMETRY (BDEV_RQ_BASE + 0x06)
 #define BDEV_DEBUG_HANG (BDEV_RQ_BASE + 0x07)
+#define BDEV_DEBUG_DEAF (BDEV_RQ_BASE + 0x08)
 #define BDEV_REPLY (BDEV_RQ_BASE + 0xff)
 _Static_assert(IS_BDEV_RQ(BDEV_REPLY), "bdev types stay in the BDEV range");
 

@@ -151,6 +151,19 @@ static int64_t garbage(struct bdev *d, const struct request *rq, const message_t
     return root_complain(d->label, BDEV_COMPLAIN_TICKS) == 0 ? -E_DEADEP : -E_IO;
 }
 
+/* The driver did not answer rq in BDEV_REQUEST_MS: rs hears of it and replaces the driver (as
+ * Linux's block layer resets a device after its command timeout), and the next instance gets the
+ * request again. Without the complaint a driver whose code broke so that it still answers its
+ * heartbeats but never its requests was waited for again and again (BDEV_WAIT_MS each), and the
+ * file server's callers hung (a nop trial of the fault-injection campaign, docs/FAULTS.md). */
+static void unanswered(struct bdev *d, const struct request *rq)
+{
+    d->complaints++;
+    printf("bdev: %s: no answer to request 0x%x in %u ms: complaint to rs\n", d->label,
+           (unsigned)rq->type, d->request_ms ? d->request_ms : BDEV_REQUEST_MS);
+    root_complain(d->label, BDEV_COMPLAIN_TICKS);
+}
+
 /* Send rq once to the driver's current instance: the reply's result, or an IPC error. */
 static int64_t send_once(struct bdev *d, const struct request *rq, message_t *m)
 {
@@ -187,7 +200,7 @@ static int64_t send_once(struct bdev *d, const struct request *rq, message_t *m)
     } else {
         m->u.bdev.minor.minor = d->minor;
     }
-    int r = ipc_sendrec_bounded(d->driver, m, BDEV_REQUEST_MS);
+    int r = ipc_sendrec_bounded(d->driver, m, d->request_ms ? d->request_ms : BDEV_REQUEST_MS);
     free_grants(g, n);
     if (r < 0)
         return r;
@@ -208,6 +221,8 @@ static int64_t issue(struct bdev *d, const struct request *rq, message_t *m)
     int restarts = 0, eio = 0, again = 0;
     for (;;) {
         int64_t r = d->driver > 0 ? send_once(d, rq, m) : -E_DEADEP;
+        if (r == -E_TIMEDOUT) /* alive (its heartbeat answered) and deaf to us: a hang of its own */
+            unanswered(d, rq);
         if (r == -E_IO && ++eio < BDEV_EIO_TRIES)
             continue;
         if (r == -E_AGAIN && ++again < 1000) { /* the driver keeps a few requests while busy */

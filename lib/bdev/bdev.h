@@ -48,7 +48,8 @@ struct bdev {
     uint64_t restarts;   /* driver restarts this device has survived (all requests) */
     uint64_t reopens;    /* successful re-opens after a restart */
     uint64_t wait_ms;    /* time spent waiting for new instances, in all */
-    uint64_t complaints; /* garbage answers reported to rs (the driver replaced) */
+    uint64_t complaints; /* garbage or no answers reported to rs (the driver replaced) */
+    uint32_t request_ms; /* for the driver's answer to one request (0: BDEV_REQUEST_MS) */
 };
 
 /* One buffer of a scatter-gather transfer. */

@@ -25,6 +25,7 @@ static struct client_set clients;
 static const char *const debug_clients[] = {"blocktest", 0};
 static struct client_set debuggers = {.labels = debug_clients};
 static int hang_armed; /* spin after the first run of the next transfer of more than one */
+static int deaf;       /* BDEV_DEBUG_DEAF: requests dropped unanswered, heartbeats answered */
 
 /* Who has which minor open in this instance: one row per client endpoint. A row whose endpoint's
  * slot a new endpoint takes belonged to a dead process and is reused. */
@@ -221,6 +222,8 @@ static int64_t do_transfer(const message_t *m)
 static void request(const message_t *m)
 {
     int err = 0;
+    if (deaf)
+        return; /* BDEV_DEBUG_DEAF: alive, and deaf to its clients */
     switch (m->type) {
     case BDEV_OPEN:
         do_open(m);
@@ -245,13 +248,18 @@ static void request(const message_t *m)
             geometry_reply(m->source, m->u.bdev.minor.minor);
         return;
     case BDEV_DEBUG_HANG:
+    case BDEV_DEBUG_DEAF:
         if (!client_set_has(&debuggers, m->source)) {
-            service_refuse(drv->name, m, "BDEV_DEBUG_HANG is for blocktest only");
+            service_refuse(drv->name, m, "BDEV_DEBUG_* is for blocktest only");
             reply_result(m->source, -E_PERM);
             return;
         }
-        printf("%s: BDEV_DEBUG_HANG: the next transfer spins for ever half-way\n", drv->name);
-        hang_armed = 1;
+        printf("%s: %s\n", drv->name,
+               m->type == BDEV_DEBUG_HANG
+                   ? "BDEV_DEBUG_HANG: the next transfer spins for ever half-way"
+                   : "BDEV_DEBUG_DEAF: no request is answered from now on (heartbeats are)");
+        hang_armed |= m->type == BDEV_DEBUG_HANG;
+        deaf |= m->type == BDEV_DEBUG_DEAF;
         reply_result(m->source, 0);
         return;
     default:

@@ -50,6 +50,7 @@ void test_restart_error(void);
 void test_two_clients(void);
 void test_device_stall(void);
 void test_driver_hang(void);
+void test_driver_deaf(void);
 
 /* The helpers' main loops: blockother (other.c), blockpeer (recovery.c). */
 int other_main(void);

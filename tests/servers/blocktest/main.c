@@ -330,6 +330,7 @@ static const struct test tests[] = {
     {"killed_during_init", test_killed_during_init},
     {"stress_kills", test_stress_kills},
     {"device_stall_recovered", test_device_stall},
+    {"driver_deaf_replaced", test_driver_deaf},
     {"driver_hang_replaced", test_driver_hang},
     {0},
     /* clang-format on */

@@ -29,6 +29,9 @@
 #define STRESS_MS 5000         /* ten kills at least */
 #define STALL_AT (32ull << 20) /* partition 1's bytes past the stress test's 32 MiB */
 #define HANG_AT (36ull << 20)
+#define DEAF_AT HANG_AT /* before the hang test, which writes it again (checked on the host) */
+#define DEAF_PASS 0x64656166ull
+#define DEAF_REQUEST_MS 1000 /* lib/bdev's request timeout for the deaf test */
 #define HANG_BYTES (4ull << 20)
 #define HANG_PASS 0x68616e67ull /* their patterns' pass numbers (tools/suite_block.py) */
 #define STALL_PASS 0x7374616cull
@@ -312,4 +315,30 @@ void test_driver_hang(void)
     CHECK(seen > 0 && seen - armed < HANG_SEEN_MS);
     EXPECT(part1.restarts - restarts, 1);
     CHECK(area_holds(HANG_AT, HANG_PASS));
+}
+
+/* The driver stays alive and answers its heartbeats but no request (BDEV_DEBUG_DEAF: a fault
+ * that broke its request path, as a nop trial of the fault-injection campaign did): lib/bdev's
+ * request timeout (DEAF_REQUEST_MS here) must complain to rs, which replaces the driver, and the
+ * write goes to the next instance. Before, lib/bdev waited for a new instance that never came,
+ * BDEV_WAIT_MS a request, and failed it with E_IO. */
+void test_driver_deaf(void)
+{
+    EXPECT(open_devices(), 0);
+    uint64_t restarts = part1.restarts, complaints = part1.complaints;
+    message_t m = {.type = BDEV_DEBUG_DEAF};
+    EXPECT(ipc_sendrec_bounded(part1.driver, &m, 3000), 0);
+    EXPECT(m.u.bdev.reply.result, 0);
+    part1.request_ms = DEAF_REQUEST_MS;
+    uint64_t t0 = sys_uptime(), worst = write_area(DEAF_AT, DEAF_PASS);
+    uint64_t all = sys_uptime() - t0;
+    part1.request_ms = 0;
+    printf("blocktest: deaf driver: the unanswered write took %lu ms, all %lu MiB %lu ms; %lu "
+           "complaints, %lu driver restarts\n",
+           worst, (unsigned long)(HANG_BYTES >> 20), all, part1.complaints - complaints,
+           part1.restarts - restarts);
+    CHECK(worst >= DEAF_REQUEST_MS && worst < DEAF_REQUEST_MS + BDEV_WAIT_MS);
+    EXPECT(part1.complaints - complaints, 1);
+    EXPECT(part1.restarts - restarts, 1);
+    CHECK(area_holds(DEAF_AT, DEAF_PASS));
 }
