@@ -90,14 +90,20 @@ static const char *header_problem(uint64_t have)
     return 0;
 }
 
+/* Pages in the spare ring (ramfs_spare_put). */
+static uint32_t spares(void)
+{
+    return RAMFS_ST->spare_ends.at.tail - RAMFS_ST->spare_ends.at.head;
+}
+
 /* The heap's globals, after the undo: could this ramfs have left them? */
 static const char *globals_problem(uint64_t have)
 {
     uint64_t heap = have - RAMFS_HDR_SIZE - RAMFS_LOG_SIZE;
     if (G.mapped > heap || G.mapped > RAMFS_HEAP_CAP || G.bumped > G.mapped ||
-        (G.mapped | G.bumped) % RAMFS_BLOCK || G.free_pages > G.bumped / RAMFS_BLOCK ||
-        G.nr_inodes >= RAMFS_MAX_INODES || G.cursor < 2 || G.cursor >= RAMFS_MAX_INODES ||
-        !RAMFS_ST->itab[0])
+        (G.mapped | G.bumped) % RAMFS_BLOCK || spares() > RAMFS_SPARE ||
+        G.free_pages + spares() > G.bumped / RAMFS_BLOCK || G.nr_inodes >= RAMFS_MAX_INODES ||
+        G.cursor < 2 || G.cursor >= RAMFS_MAX_INODES || !RAMFS_ST->itab[0])
         return "heap or inode counts out of range";
     return 0;
 }
@@ -172,6 +178,11 @@ static int grow(void)
 
 void *ramfs_page_take(void)
 {
+    struct ramfs_state *st = RAMFS_ST;
+    if (st->spare_ends.at.head != st->spare_ends.at.tail) { /* the entry stays: no record */
+        ramfs_log_spare();
+        return st->spare[st->spare_ends.at.head++ % RAMFS_SPARE_RING];
+    }
     struct free_obj *p;
     ramfs_log_pages();
     if (G.page_free) {
@@ -207,6 +218,25 @@ void ramfs_page_free(void *p)
     o->next = G.page_free;
     G.page_free = o;
     G.free_pages++;
+}
+
+/*
+ * The pages a shadowed write took out of use (data.c), at the end of its part: into the spare
+ * ring while it has room, else onto the free list. A spare page needs no record of its own,
+ * taken or given back: only the ring's ends are logged, once a request. An entry a request
+ * fills is past every entry in use when it began: it puts at most RAMFS_SPARE (one part) into
+ * a ring of twice that which held at most RAMFS_SPARE.
+ */
+void ramfs_spare_put(void *const *pages, unsigned n)
+{
+    struct ramfs_state *st = RAMFS_ST;
+    unsigned i = 0;
+    if (n)
+        ramfs_log_spare();
+    for (; i < n && st->spare_ends.at.tail - st->spare_ends.at.head < RAMFS_SPARE; i++)
+        st->spare[st->spare_ends.at.tail++ % RAMFS_SPARE_RING] = pages[i];
+    for (; i < n; i++)
+        ramfs_page_free(pages[i]);
 }
 
 static int class_of(uint64_t n)
@@ -265,5 +295,5 @@ uint64_t ramfs_heap_pages_cap(void)
 
 uint64_t ramfs_heap_pages_used(void)
 {
-    return G.bumped / RAMFS_BLOCK - G.free_pages;
+    return G.bumped / RAMFS_BLOCK - G.free_pages - spares();
 }
