@@ -138,8 +138,8 @@ static uint64_t slots_from(uint64_t blk)
 
 /*
  * A block written whole over an old one (a shadow block): the new bytes go into a page taken
- * from the heap, then the block's pointer is swapped, and the old page is freed at the
- * end of the write part (ramfs_free_shadowed). Logged: the pointer and the heap's words, not the
+ * from the heap, then the block's pointer is swapped, and the old page is kept until the
+ * request is committed (heap.c ramfs_page_swap). Logged: the pointer and the heap's words, not the
  * old 4 KiB; the pointers of the part's blocks in the same index array as one record, the first
  * time one is swapped (run: the slots logged so far; the part goes up block by block, so a
  * pointer past them has not changed yet). 0 done, 1 if it cannot be done so (the
@@ -148,16 +148,13 @@ static uint64_t slots_from(uint64_t blk)
 static int shadow(void **slot, uint64_t blk, uint64_t blocks, void **run[2], endpoint_t ep,
                   grant_id_t g, uint64_t goff)
 {
-    if (!ramfs_can_free_later())
-        return 1;
-    uint8_t *fresh = ramfs_page_take();
+    uint8_t *fresh = ramfs_page_swap(*slot);
     if (!fresh)
         return 1;
     if (sys_safecopy_from(ep, g, goff, fresh, RAMFS_BLOCK) < 0) {
-        ramfs_page_free(fresh); /* nothing moved: never seen by the file */
+        ramfs_page_unswap(fresh); /* nothing moved: never seen by the file */
         return -LX_EFAULT;
     }
-    ramfs_free_later(*slot);
     if (slot < run[0] || slot >= run[1]) {
         uint64_t n = slots_from(blk);
         n = n < blocks ? n : blocks;
@@ -240,7 +237,6 @@ int64_t ramfs_write(struct ramfs_inode *ip, uint64_t off, endpoint_t ep, grant_i
         if (done)
             ramfs_commit(); /* the parts before are done */
         int64_t r = write_part(ip, off + done, ep, g, goff + done, n);
-        ramfs_free_shadowed(); /* before the answer: a kernel call (the test hook's) sends it */
         if (r < 0)
             return done ? (int64_t)done : r;
         done += (uint64_t)r;

@@ -179,7 +179,7 @@ static int grow(void)
 void *ramfs_page_take(void)
 {
     struct ramfs_state *st = RAMFS_ST;
-    if (st->spare_ends.at.head != st->spare_ends.at.tail) { /* the entry stays: no record */
+    if (st->spare_ends.at.head != ramfs_spare_limit()) { /* the entry stays: no record */
         ramfs_log_spare();
         return st->spare[st->spare_ends.at.head++ % RAMFS_SPARE_RING];
     }
@@ -221,22 +221,35 @@ void ramfs_page_free(void *p)
 }
 
 /*
- * The pages a shadowed write took out of use (data.c), at the end of its part: into the spare
- * ring while it has room, else onto the free list. A spare page needs no record of its own,
- * taken or given back: only the ring's ends are logged, once a request. An entry a request
- * fills is past every entry in use when it began: it puts at most RAMFS_SPARE (one part) into
- * a ring of twice that which held at most RAMFS_SPARE.
+ * A shadowed block (data.c): a page for its new bytes, and its old page kept in the spare ring
+ * until the request is committed (0: no room there, the caller writes in place). Neither needs
+ * a record of its own: the ring's ends are logged once a request; the entries it had then are
+ * not overwritten (a request puts at most RAMFS_SPARE, one write part, into a ring of twice that
+ * which held at most RAMFS_SPARE), and those put in the request are not taken in it
+ * (ramfs_spare_limit), whose bytes the undo gives back to the file. (While the initramfs
+ * loads nothing is logged, and nothing needs to be kept.)
  */
-void ramfs_spare_put(void *const *pages, unsigned n)
+void *ramfs_page_swap(void *old)
 {
     struct ramfs_state *st = RAMFS_ST;
-    unsigned i = 0;
-    if (n)
-        ramfs_log_spare();
-    for (; i < n && st->spare_ends.at.tail - st->spare_ends.at.head < RAMFS_SPARE; i++)
-        st->spare[st->spare_ends.at.tail++ % RAMFS_SPARE_RING] = pages[i];
-    for (; i < n; i++)
-        ramfs_page_free(pages[i]);
+    uint32_t found = ramfs_log_spare();
+    void *p;
+    if (st->spare_ends.at.head != found)
+        p = st->spare[st->spare_ends.at.head++ % RAMFS_SPARE_RING];
+    else if (!(p = ramfs_page_take()))
+        return 0;
+    if (st->spare_ends.at.tail - st->spare_ends.at.head >= RAMFS_SPARE) {
+        ramfs_page_free(p);
+        return 0;
+    }
+    st->spare[st->spare_ends.at.tail++ % RAMFS_SPARE_RING] = old;
+    return p;
+}
+
+void ramfs_page_unswap(void *p)
+{
+    RAMFS_ST->spare_ends.at.tail--; /* logged by ramfs_page_swap */
+    ramfs_page_free(p);
 }
 
 static int class_of(uint64_t n)

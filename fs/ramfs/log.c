@@ -34,42 +34,20 @@
 #define RECORD_HEAD 16
 #define RECORD_TAIL 8
 
-static int logging;        /* 0 while the initramfs loads (a death then starts fresh) */
-static int globals_logged; /* RAMFS_ST->g is in this request's log */
-static int pages_logged;   /* its page words are (whole or by ramfs_log_pages) */
-static int spare_logged;   /* RAMFS_ST->spare_ends is */
-static const struct ramfs_inode *last_inode; /* logged whole in this request (or 0) */
-
-/* Pages a write took out of use (data.c's shadow blocks), freed when it allocates no more
- * (ramfs_free_shadowed): a page freed earlier could be handed out again in the same request
- * and overwritten, while its old bytes are what the undo gives back to the file. */
-#define LATER_MAX (RAMFS_WRITE_STEP / RAMFS_BLOCK)
-static void *later[LATER_MAX];
-static unsigned nr_later;
-
 #define LOG_ZERO (1ull << 63)
 
 #define BARRIER() __asm__ volatile("" ::: "memory")
 
+static int logging;         /* 0 while the initramfs loads (a death then starts fresh) */
+static int globals_logged;  /* RAMFS_ST->g is in this request's log */
+static int pages_logged;    /* its page words are (whole or by ramfs_log_pages) */
+static int spare_logged;    /* RAMFS_ST->spare_ends is */
+static uint32_t spare_tail; /* ...and its tail then: entries from it on came in this request */
+static const struct ramfs_inode *last_inode; /* logged whole in this request (or 0) */
+
 void ramfs_log_on(int on)
 {
     logging = on;
-}
-
-int ramfs_can_free_later(void)
-{
-    return logging && nr_later < LATER_MAX;
-}
-
-void ramfs_free_later(void *page)
-{
-    later[nr_later++] = page; /* the caller asked ramfs_can_free_later */
-}
-
-void ramfs_free_shadowed(void)
-{
-    ramfs_spare_put(later, nr_later); /* logged: still in the request's transaction */
-    nr_later = 0;
 }
 
 /* The test hook's other half (main.c): die before the crash_at-th record of the next request. */
@@ -177,12 +155,19 @@ static void committed(void)
     crash_count = 0;
 }
 
-void ramfs_log_spare(void)
+uint32_t ramfs_log_spare(void)
 {
-    if (logging && !spare_logged) {
+    if (!spare_logged) {
+        spare_tail = RAMFS_ST->spare_ends.at.tail;
         ramfs_log(&RAMFS_ST->spare_ends, sizeof(RAMFS_ST->spare_ends));
-        spare_logged = 1;
+        spare_logged = logging;
     }
+    return spare_tail;
+}
+
+uint32_t ramfs_spare_limit(void)
+{
+    return spare_logged ? spare_tail : RAMFS_ST->spare_ends.at.tail;
 }
 
 void ramfs_commit(void)

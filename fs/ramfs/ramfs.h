@@ -124,14 +124,12 @@ struct ramfs_dirent {
 void ramfs_log(const void *p, uint64_t n);      /* the old bytes of [p, p + n), before a change */
 void ramfs_log_zero(const void *p, uint64_t n); /* [p, p + n) holds zeros now: undone, zeros */
 void ramfs_log_inode(const struct ramfs_inode *ip);
-void ramfs_log_globals(void);      /* the whole of RAMFS_ST->g, once per request */
-void ramfs_log_pages(void);        /* its page words only (heap.c's pages), once per request */
-void ramfs_log_spare(void);        /* heap.c's spare ring's ends, once per request */
-void ramfs_log_on(int on);         /* off while loading the initramfs */
-int ramfs_can_free_later(void);    /* logging, and room for one more ramfs_free_later */
-void ramfs_free_later(void *page); /* a page out of use (data.c's shadow blocks)... */
-void ramfs_free_shadowed(void);    /* ...freed now: the write allocates no more */
-void ramfs_commit(void);           /* the request is done: one 8-byte store empties the log */
+void ramfs_log_globals(void);     /* the whole of RAMFS_ST->g, once per request */
+void ramfs_log_pages(void);       /* its page words only (heap.c's pages), once per request */
+uint32_t ramfs_log_spare(void);   /* heap.c's spare ring's ends, once a request: its tail then */
+uint32_t ramfs_spare_limit(void); /* the ring's entries from here on came in this request */
+void ramfs_log_on(int on);        /* off while loading the initramfs */
+void ramfs_commit(void);          /* the request is done: one 8-byte store empties the log */
 struct fsdriver_last;
 const struct fsdriver_last *ramfs_last(void);               /* exact replay (lib/fsdriver) */
 void ramfs_commit_request(const struct fsdriver_last *rec); /* ramfs_commit, rec kept with it */
@@ -144,11 +142,12 @@ int ramfs_heap_init(const char *label);
 void *ramfs_page_alloc(void); /* zeroed page, or 0 when out of memory */
 void *ramfs_page_take(void);  /* a page whose bytes are left as they are, or 0 */
 void ramfs_page_free(void *p);
-void ramfs_spare_put(void *const *pages, unsigned n); /* data.c's shadowed pages, at a part's end */
-void *ramfs_alloc(uint64_t n);                        /* zeroed, n <= RAMFS_BLOCK; or 0 */
-void ramfs_free(void *p, uint64_t n);                 /* n as given to ramfs_alloc */
-uint64_t ramfs_heap_pages_cap(void);                  /* pages the heap may hold at most */
-uint64_t ramfs_heap_pages_used(void);                 /* pages taken, small-object pages included */
+void *ramfs_page_swap(void *old); /* a page for data.c's shadow block, old kept till the commit */
+void ramfs_page_unswap(void *p);  /* the block was not written: p back, old stays the block's */
+void *ramfs_alloc(uint64_t n);    /* zeroed, n <= RAMFS_BLOCK; or 0 */
+void ramfs_free(void *p, uint64_t n); /* n as given to ramfs_alloc */
+uint64_t ramfs_heap_pages_cap(void);  /* pages the heap may hold at most */
+uint64_t ramfs_heap_pages_used(void); /* pages taken, small-object pages included */
 void ramfs_zero(void *p, uint64_t n);
 void ramfs_copy(void *d, const void *s, uint64_t n);
 
