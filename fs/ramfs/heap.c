@@ -6,7 +6,8 @@
  * needed, up to RAMFS_HEAP_CAP, and every instance finds them where the
  * last one left them. Pages are never given back: a freed page goes on a
  * free list (linked through its first word) and is zeroed again when
- * handed out. If rs cannot map more (E_NOMEM: physical memory, which
+ * handed out; a page a shadowed write gave back goes into the spare ring
+ * first (ramfs_page_swap). If rs cannot map more (E_NOMEM: physical memory, which
  * others may give back), the caller sees "no memory" (ENOSPC) and the next
  * allocation that needs a new page asks again: a failure is never taken
  * to be for good. While the last attempt failed, statfs counts only the
@@ -90,7 +91,7 @@ static const char *header_problem(uint64_t have)
     return 0;
 }
 
-/* Pages in the spare ring (ramfs_spare_put). */
+/* Pages in the spare ring (ramfs_page_swap). */
 static uint32_t spares(void)
 {
     return RAMFS_ST->spare_ends.at.tail - RAMFS_ST->spare_ends.at.head;
