@@ -126,26 +126,42 @@ int64_t ramfs_read(struct ramfs_inode *ip, uint64_t off, endpoint_t ep, grant_id
     return (int64_t)done;
 }
 
+/* How many slots block blk's index array (the direct pointers or one index page) has from
+ * blk's on. */
+static uint64_t slots_from(uint64_t blk)
+{
+    if (blk < RAMFS_NDIRECT)
+        return RAMFS_NDIRECT - blk;
+    blk -= RAMFS_NDIRECT;
+    return RAMFS_PTRS - (blk < RAMFS_PTRS ? blk : (blk - RAMFS_PTRS) % RAMFS_PTRS);
+}
+
 /*
  * A block written whole over an old one (a shadow block): the new bytes go into a page taken
- * from the heap, then the block's pointer is swapped, and the old page is freed at the
- * end of the write part (ramfs_free_shadowed). Logged: the pointer and the heap's words, not the
- * old 4 KiB. 0 done, 1 if it cannot be done so (the caller overwrites in place), or a negative
- * errno.
+ * from the heap, then the block's pointer is swapped, and the old page is kept until the
+ * request is committed (heap.c ramfs_page_swap). Logged: the pointer and the heap's words, not the
+ * old 4 KiB; the pointers of the part's blocks in the same index array as one record, the first
+ * time one is swapped (run: the slots logged so far; the part goes up block by block, so a
+ * pointer past them has not changed yet). 0 done, 1 if it cannot be done so (the
+ * caller overwrites in place), or a negative errno.
  */
-static int shadow(void **slot, endpoint_t ep, grant_id_t g, uint64_t goff)
+static int shadow(void **slot, uint64_t blk, uint64_t blocks, void **run[2], endpoint_t ep,
+                  grant_id_t g, uint64_t goff)
 {
-    if (!ramfs_can_free_later())
-        return 1;
-    uint8_t *fresh = ramfs_page_take();
+    uint8_t *fresh = ramfs_page_swap(*slot);
     if (!fresh)
         return 1;
     if (sys_safecopy_from(ep, g, goff, fresh, RAMFS_BLOCK) < 0) {
-        ramfs_page_free(fresh); /* nothing moved: never seen by the file */
+        ramfs_page_unswap(fresh); /* nothing moved: never seen by the file */
         return -LX_EFAULT;
     }
-    ramfs_free_later(*slot);
-    ramfs_log(slot, sizeof(*slot));
+    if (slot < run[0] || slot >= run[1]) {
+        uint64_t n = slots_from(blk);
+        n = n < blocks ? n : blocks;
+        ramfs_log(slot, n * sizeof(*slot));
+        run[0] = slot;
+        run[1] = slot + n;
+    }
     *slot = fresh;
     return 0;
 }
@@ -158,15 +174,16 @@ static int shadow(void **slot, endpoint_t ep, grant_id_t g, uint64_t goff)
 static int64_t write_part(struct ramfs_inode *ip, uint64_t off, endpoint_t ep, grant_id_t g,
                           uint64_t goff, uint64_t len)
 {
-    uint64_t done = 0;
+    uint64_t done = 0, last = (off + len - 1) / RAMFS_BLOCK; /* len > 0 */
+    void **run[2] = {0, 0}; /* the block pointers logged (shadow) */
     int err = 0;
     ramfs_changed(ip); /* first: a copy that fails half-way changed some blocks; logs the times */
     while (done < len) {
-        uint64_t pos = off + done, n = in_block(pos, len - done);
-        void **slot = slot_of(ip, pos / RAMFS_BLOCK, 0);
+        uint64_t pos = off + done, n = in_block(pos, len - done), blk = pos / RAMFS_BLOCK;
+        void **slot = slot_of(ip, blk, 0);
         uint8_t *page = slot ? *slot : 0;
         if (page && n == RAMFS_BLOCK) {
-            int r = shadow(slot, ep, g, goff + done);
+            int r = shadow(slot, blk, last - blk + 1, run, ep, g, goff + done);
             if (r < 0) {
                 err = r;
                 break;
@@ -220,7 +237,6 @@ int64_t ramfs_write(struct ramfs_inode *ip, uint64_t off, endpoint_t ep, grant_i
         if (done)
             ramfs_commit(); /* the parts before are done */
         int64_t r = write_part(ip, off + done, ep, g, goff + done, n);
-        ramfs_free_shadowed(); /* before the answer: a kernel call (the test hook's) sends it */
         if (r < 0)
             return done ? (int64_t)done : r;
         done += (uint64_t)r;

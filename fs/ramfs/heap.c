@@ -6,7 +6,8 @@
  * needed, up to RAMFS_HEAP_CAP, and every instance finds them where the
  * last one left them. Pages are never given back: a freed page goes on a
  * free list (linked through its first word) and is zeroed again when
- * handed out. If rs cannot map more (E_NOMEM: physical memory, which
+ * handed out; a page a shadowed write gave back goes into the spare ring
+ * first (ramfs_page_swap). If rs cannot map more (E_NOMEM: physical memory, which
  * others may give back), the caller sees "no memory" (ENOSPC) and the next
  * allocation that needs a new page asks again: a failure is never taken
  * to be for good. While the last attempt failed, statfs counts only the
@@ -90,14 +91,20 @@ static const char *header_problem(uint64_t have)
     return 0;
 }
 
+/* Pages in the spare ring (ramfs_page_swap). */
+static uint32_t spares(void)
+{
+    return RAMFS_ST->spare_ends.at.tail - RAMFS_ST->spare_ends.at.head;
+}
+
 /* The heap's globals, after the undo: could this ramfs have left them? */
 static const char *globals_problem(uint64_t have)
 {
     uint64_t heap = have - RAMFS_HDR_SIZE - RAMFS_LOG_SIZE;
     if (G.mapped > heap || G.mapped > RAMFS_HEAP_CAP || G.bumped > G.mapped ||
-        (G.mapped | G.bumped) % RAMFS_BLOCK || G.free_pages > G.bumped / RAMFS_BLOCK ||
-        G.nr_inodes >= RAMFS_MAX_INODES || G.cursor < 2 || G.cursor >= RAMFS_MAX_INODES ||
-        !RAMFS_ST->itab[0])
+        (G.mapped | G.bumped) % RAMFS_BLOCK || spares() > RAMFS_SPARE ||
+        G.free_pages + spares() > G.bumped / RAMFS_BLOCK || G.nr_inodes >= RAMFS_MAX_INODES ||
+        G.cursor < 2 || G.cursor >= RAMFS_MAX_INODES || !RAMFS_ST->itab[0])
         return "heap or inode counts out of range";
     return 0;
 }
@@ -172,6 +179,11 @@ static int grow(void)
 
 void *ramfs_page_take(void)
 {
+    struct ramfs_state *st = RAMFS_ST;
+    if (st->spare_ends.at.head != ramfs_spare_limit()) { /* the entry stays: no record */
+        ramfs_log_spare();
+        return st->spare[st->spare_ends.at.head++ % RAMFS_SPARE_RING];
+    }
     struct free_obj *p;
     ramfs_log_pages();
     if (G.page_free) {
@@ -207,6 +219,38 @@ void ramfs_page_free(void *p)
     o->next = G.page_free;
     G.page_free = o;
     G.free_pages++;
+}
+
+/*
+ * A shadowed block (data.c): a page for its new bytes, and its old page kept in the spare ring
+ * until the request is committed (0: no room there, the caller writes in place). Neither needs
+ * a record of its own: the ring's ends are logged once a request; the entries it had then are
+ * not overwritten (a request puts at most RAMFS_SPARE, one write part, into a ring of twice that
+ * which held at most RAMFS_SPARE), and those put in the request are not taken in it
+ * (ramfs_spare_limit), whose bytes the undo gives back to the file. (While the initramfs
+ * loads nothing is logged, and nothing needs to be kept.)
+ */
+void *ramfs_page_swap(void *old)
+{
+    struct ramfs_state *st = RAMFS_ST;
+    uint32_t found = ramfs_log_spare();
+    void *p;
+    if (st->spare_ends.at.head != found)
+        p = st->spare[st->spare_ends.at.head++ % RAMFS_SPARE_RING];
+    else if (!(p = ramfs_page_take()))
+        return 0;
+    if (st->spare_ends.at.tail - st->spare_ends.at.head >= RAMFS_SPARE) {
+        ramfs_page_free(p);
+        return 0;
+    }
+    st->spare[st->spare_ends.at.tail++ % RAMFS_SPARE_RING] = old;
+    return p;
+}
+
+void ramfs_page_unswap(void *p)
+{
+    RAMFS_ST->spare_ends.at.tail--; /* logged by ramfs_page_swap */
+    ramfs_page_free(p);
 }
 
 static int class_of(uint64_t n)
@@ -265,5 +309,5 @@ uint64_t ramfs_heap_pages_cap(void)
 
 uint64_t ramfs_heap_pages_used(void)
 {
-    return G.bumped / RAMFS_BLOCK - G.free_pages;
+    return G.bumped / RAMFS_BLOCK - G.free_pages - spares();
 }

@@ -24,49 +24,30 @@
 #include "ramfs.h"
 #include "fsdriver/fsdriver.h"
 
+/* The count word: the records' bytes (a multiple of 8), and in bit 0 which of the two records
+ * of the last request is the committed one (ramfs_commit_request). */
 #define LOG_USED ((volatile uint64_t *)RAMFS_LOG_BASE)
-#define LOG_LAST ((struct fsdriver_last *)(RAMFS_LOG_BASE + 16)) /* after used and a spare word */
-#define LOG_RECORDS (RAMFS_LOG_BASE + 16 + sizeof(struct fsdriver_last))
-#define LOG_ROOM (RAMFS_LOG_SIZE - 16 - sizeof(struct fsdriver_last))
+#define LOG_WHICH 1ull
+#define LOG_LAST(i) ((struct fsdriver_last *)(RAMFS_LOG_BASE + 16) + (i)) /* after a spare word */
+#define LOG_RECORDS (RAMFS_LOG_BASE + 16 + 2 * sizeof(struct fsdriver_last))
+#define LOG_ROOM (RAMFS_LOG_SIZE - 16 - 2 * sizeof(struct fsdriver_last))
 #define RECORD_HEAD 16
 #define RECORD_TAIL 8
-
-static int logging;        /* 0 while the initramfs loads (a death then starts fresh) */
-static int globals_logged; /* RAMFS_ST->g is in this request's log */
-static int pages_logged;   /* its page words are (whole or by ramfs_log_pages) */
-static const struct ramfs_inode *last_inode; /* logged whole in this request (or 0) */
-
-/* Pages a write took out of use (data.c's shadow blocks), freed when it allocates no more
- * (ramfs_free_shadowed): a page freed earlier could be handed out again in the same request
- * and overwritten, while its old bytes are what the undo gives back to the file. */
-#define LATER_MAX (RAMFS_WRITE_STEP / RAMFS_BLOCK)
-static void *later[LATER_MAX];
-static unsigned nr_later;
 
 #define LOG_ZERO (1ull << 63)
 
 #define BARRIER() __asm__ volatile("" ::: "memory")
 
+static int logging;         /* 0 while the initramfs loads (a death then starts fresh) */
+static int globals_logged;  /* RAMFS_ST->g is in this request's log */
+static int pages_logged;    /* its page words are (whole or by ramfs_log_pages) */
+static int spare_logged;    /* RAMFS_ST->spare_ends is */
+static uint32_t spare_tail; /* ...and its tail then: entries from it on came in this request */
+static const struct ramfs_inode *last_inode; /* logged whole in this request (or 0) */
+
 void ramfs_log_on(int on)
 {
     logging = on;
-}
-
-int ramfs_can_free_later(void)
-{
-    return logging && nr_later < LATER_MAX;
-}
-
-void ramfs_free_later(void *page)
-{
-    later[nr_later++] = page; /* the caller asked ramfs_can_free_later */
-}
-
-void ramfs_free_shadowed(void)
-{
-    for (unsigned i = 0; i < nr_later; i++) /* logged: still in the request's transaction */
-        ramfs_page_free(later[i]);
-    nr_later = 0;
 }
 
 /* The test hook's other half (main.c): die before the crash_at-th record of the next request. */
@@ -89,7 +70,7 @@ static inline void crash_check(void)
 static void append(const void *p, uint64_t n, int zero)
 {
     crash_check();
-    uint64_t used = *LOG_USED, padded = zero ? 0 : (n + 7) & ~7ull;
+    uint64_t word = *LOG_USED, used = word & ~LOG_WHICH, padded = zero ? 0 : (n + 7) & ~7ull;
     uint64_t size = RECORD_HEAD + padded + RECORD_TAIL; /* n <= the region's size: no overflow */
     if (used > LOG_ROOM || size > LOG_ROOM - used) {
         printf("ramfs: a request changes more than the undo log holds (%lu bytes): stopping; "
@@ -104,7 +85,7 @@ static void append(const void *p, uint64_t n, int zero)
         memcpy(r + 2, p, n);
     *(uint64_t *)((uint8_t *)r + RECORD_HEAD + padded) = size;
     BARRIER(); /* the record, then its count, then the change */
-    *LOG_USED = used + size;
+    *LOG_USED = word + size;
     BARRIER();
 }
 
@@ -112,7 +93,7 @@ void ramfs_log(const void *p, uint64_t n)
 {
     if (!logging || !n)
         return;
-    uint64_t used = *LOG_USED;
+    uint64_t word = *LOG_USED, used = word & ~LOG_WHICH;
     if (n != 8 || ((uint64_t)p & 7) || used > LOG_ROOM - 32) {
         append(p, n, 0);
         return;
@@ -125,7 +106,7 @@ void ramfs_log(const void *p, uint64_t n)
     r[2] = *(const uint64_t *)p;
     r[3] = RECORD_HEAD + 8 + RECORD_TAIL;
     BARRIER(); /* as in append: the record, then its count, then the change */
-    *LOG_USED = used + RECORD_HEAD + 8 + RECORD_TAIL;
+    *LOG_USED = word + RECORD_HEAD + 8 + RECORD_TAIL;
     BARRIER();
 }
 
@@ -163,12 +144,9 @@ void ramfs_log_pages(void)
     }
 }
 
-void ramfs_commit(void)
+static void committed(void)
 {
-    BARRIER();
-    *LOG_USED = 0;
-    BARRIER();
-    globals_logged = pages_logged = 0;
+    globals_logged = pages_logged = spare_logged = 0;
     last_inode = 0;
     if (crash_next)
         crash_next = 0;
@@ -177,33 +155,59 @@ void ramfs_commit(void)
     crash_count = 0;
 }
 
+uint32_t ramfs_log_spare(void)
+{
+    if (!spare_logged) {
+        spare_tail = RAMFS_ST->spare_ends.at.tail;
+        ramfs_log(&RAMFS_ST->spare_ends, sizeof(RAMFS_ST->spare_ends));
+        spare_logged = logging;
+    }
+    return spare_tail;
+}
+
+uint32_t ramfs_spare_limit(void)
+{
+    return spare_logged ? spare_tail : RAMFS_ST->spare_ends.at.tail;
+}
+
+void ramfs_commit(void)
+{
+    BARRIER();
+    *LOG_USED &= LOG_WHICH;
+    BARRIER();
+    committed();
+}
+
 /*
  * Exact replay (lib/fsdriver's `last` and `commit`; docs/FILESYSTEMS.md, "Replay"): the record of
- * the last request with a sequence number that was committed lives beside the log's count, and is
- * logged like any store, so the commit's one 8-byte store keeps it with the request's changes (a
- * death before the commit undoes both).
+ * the last request with a sequence number that was committed lives beside the log's count, in
+ * one of two places: the new one is written into the other place, and the commit's one 8-byte
+ * store both empties the log and names it (bit 0 of the count word), so a death before the
+ * commit undoes the request and keeps the record before it, with no copy of it in the log.
  */
 const struct fsdriver_last *ramfs_last(void)
 {
-    return LOG_LAST;
+    return LOG_LAST(*LOG_USED & LOG_WHICH);
 }
 
 void ramfs_commit_request(const struct fsdriver_last *rec)
 {
-    if (rec && logging) {
-        ramfs_log(LOG_LAST, sizeof(*LOG_LAST));
-        *LOG_LAST = *rec;
+    if (!rec || !logging) {
+        ramfs_commit();
+        return;
     }
-    ramfs_commit();
+    uint64_t which = (*LOG_USED & LOG_WHICH) ^ LOG_WHICH;
+    *LOG_LAST(which) = *rec;
+    BARRIER(); /* the record, then the store that names it and empties the log */
+    *LOG_USED = which;
+    BARRIER();
+    committed();
 }
 
-/* May a record name [addr, addr + len) in a region of `have` bytes? Not the log itself, but
- * its record of the last request. */
+/* May a record name [addr, addr + len) in a region of `have` bytes? Not the log itself. */
 static int range_ok(uint64_t addr, uint64_t len, uint64_t have)
 {
     uint64_t end = RAMFS_STATE_BASE + have;
-    if (addr == (uint64_t)LOG_LAST)
-        return len == sizeof(*LOG_LAST);
     if (addr >= RAMFS_STATE_BASE && addr < RAMFS_LOG_BASE)
         return len <= RAMFS_LOG_BASE - addr;
     return addr >= RAMFS_HEAP_BASE && addr < end && len <= end - addr;
@@ -215,7 +219,7 @@ static int range_ok(uint64_t addr, uint64_t len, uint64_t have)
  */
 int64_t ramfs_undo(uint64_t have)
 {
-    uint64_t used = *LOG_USED, pos, records = 0;
+    uint64_t used = *LOG_USED & ~LOG_WHICH, pos, records = 0;
     if (used > LOG_ROOM || used % 8)
         return -1;
     for (int apply = 0; apply < 2; apply++) { /* check every record, then undo them */

@@ -54,6 +54,8 @@
 #define RAMFS_HEAP_STEP (64ull << 10)
 #define RAMFS_STATE_SIZE (RAMFS_HDR_SIZE + RAMFS_LOG_SIZE + RAMFS_HEAP_CAP) /* <= `state` */
 #define RAMFS_WRITE_STEP (256ull << 10) /* a longer write is several transactions (data.c) */
+#define RAMFS_SPARE (RAMFS_WRITE_STEP / RAMFS_BLOCK) /* heap.c's spare pages, at most */
+#define RAMFS_SPARE_RING (2 * RAMFS_SPARE)           /* a power of two */
 #define RAMFS_NR_CLASSES 8
 #define RAMFS_ITAB_PAGES (RAMFS_MAX_INODES / RAMFS_PTRS)
 
@@ -75,9 +77,19 @@ struct ramfs_state {
         uint64_t versions; /* inode.c: the last data version handed out (not logged: see there) */
     } g;
     struct ramfs_inode **itab[RAMFS_ITAB_PAGES]; /* inode.c: the table's pages (logged apart) */
+    /* heap.c: free pages a shadowed write gave back, taken before the free list's: a ring of
+     * RAMFS_SPARE_RING entries, [head, tail) in use (counts mod 2^32), at most RAMFS_SPARE of
+     * them; both ends in one word, logged once a request (ramfs_log_spare) */
+    union {
+        struct {
+            uint32_t head, tail;
+        } at;
+        uint64_t word;
+    } spare_ends;
+    void *spare[RAMFS_SPARE_RING];
 };
 #define RAMFS_STATE_MAGIC 0x31745373666d6172ull /* "ramfsSt1" */
-#define RAMFS_LAYOUT 2
+#define RAMFS_LAYOUT 3
 #define RAMFS_ST ((struct ramfs_state *)RAMFS_STATE_BASE)
 
 struct ramfs_inode {
@@ -112,13 +124,12 @@ struct ramfs_dirent {
 void ramfs_log(const void *p, uint64_t n);      /* the old bytes of [p, p + n), before a change */
 void ramfs_log_zero(const void *p, uint64_t n); /* [p, p + n) holds zeros now: undone, zeros */
 void ramfs_log_inode(const struct ramfs_inode *ip);
-void ramfs_log_globals(void);      /* the whole of RAMFS_ST->g, once per request */
-void ramfs_log_pages(void);        /* its page words only (heap.c's pages), once per request */
-void ramfs_log_on(int on);         /* off while loading the initramfs */
-int ramfs_can_free_later(void);    /* logging, and room for one more ramfs_free_later */
-void ramfs_free_later(void *page); /* a page out of use (data.c's shadow blocks)... */
-void ramfs_free_shadowed(void);    /* ...freed now: the write allocates no more */
-void ramfs_commit(void);           /* the request is done: one 8-byte store empties the log */
+void ramfs_log_globals(void);     /* the whole of RAMFS_ST->g, once per request */
+void ramfs_log_pages(void);       /* its page words only (heap.c's pages), once per request */
+uint32_t ramfs_log_spare(void);   /* heap.c's spare ring's ends, once a request: its tail then */
+uint32_t ramfs_spare_limit(void); /* the ring's entries from here on came in this request */
+void ramfs_log_on(int on);        /* off while loading the initramfs */
+void ramfs_commit(void);          /* the request is done: one 8-byte store empties the log */
 struct fsdriver_last;
 const struct fsdriver_last *ramfs_last(void);               /* exact replay (lib/fsdriver) */
 void ramfs_commit_request(const struct fsdriver_last *rec); /* ramfs_commit, rec kept with it */
@@ -131,7 +142,9 @@ int ramfs_heap_init(const char *label);
 void *ramfs_page_alloc(void); /* zeroed page, or 0 when out of memory */
 void *ramfs_page_take(void);  /* a page whose bytes are left as they are, or 0 */
 void ramfs_page_free(void *p);
-void *ramfs_alloc(uint64_t n);        /* zeroed, n <= RAMFS_BLOCK; or 0 */
+void *ramfs_page_swap(void *old); /* a page for data.c's shadow block, old kept till the commit */
+void ramfs_page_unswap(void *p);  /* the block was not written: p back, old stays the block's */
+void *ramfs_alloc(uint64_t n);    /* zeroed, n <= RAMFS_BLOCK; or 0 */
 void ramfs_free(void *p, uint64_t n); /* n as given to ramfs_alloc */
 uint64_t ramfs_heap_pages_cap(void);  /* pages the heap may hold at most */
 uint64_t ramfs_heap_pages_used(void); /* pages taken, small-object pages included */
