@@ -174,7 +174,8 @@ void test_two_clients(void)
 
 /* blockpeer: on DO_PEER_START, read the disk's first MiB through lib/bdev until DO_PEER_STOP;
  * the answer to that: good reads | bad reads << 32. On DO_PEER_HANG, send the driver
- * BDEV_DEBUG_HANG (refused: only blocktest may) and answer its result. */
+ * BDEV_DEBUG_HANG, or the BDEV_DEBUG_* type in the argument (refused: only blocktest may), and
+ * answer its result. */
 int peer_main(void)
 {
     struct bdev disk0 = {0};
@@ -184,7 +185,7 @@ int peer_main(void)
             continue;
         endpoint_t who = m.source;
         if (m.u.w[0] == DO_PEER_HANG) { /* a client, but not blocktest: must be refused */
-            message_t q = {.type = BDEV_DEBUG_HANG};
+            message_t q = {.type = m.u.w[1] == BDEV_DEBUG_DEAF ? BDEV_DEBUG_DEAF : BDEV_DEBUG_HANG};
             endpoint_t ep = announced(0, 1000);
             int r = ipc_sendrec_bounded(ep, &q, 3000);
             m.u.w[0] = (uint64_t)(int64_t)(r < 0 ? r : q.u.bdev.reply.result);
@@ -325,6 +326,7 @@ void test_driver_hang(void)
 void test_driver_deaf(void)
 {
     EXPECT(open_devices(), 0);
+    EXPECT(ask("blockpeer", DO_PEER_HANG, BDEV_DEBUG_DEAF), -E_PERM); /* blocktest's only */
     uint64_t restarts = part1.restarts, complaints = part1.complaints;
     message_t m = {.type = BDEV_DEBUG_DEAF};
     EXPECT(ipc_sendrec_bounded(part1.driver, &m, 3000), 0);
